@@ -1,0 +1,43 @@
+"""MMFuseNAS: task-guided, architecture-searched multi-modality imaging."""
+import mmcv
+import mmengine
+from mmengine.utils import digit_version
+
+from .version import __version__, version_info
+
+# The stack MMFuseNAS is tested against (see README "Supported versions").
+MMCV_MIN, MMCV_MAX = '2.1.0', '2.2.0'  # mmdet 3.3.0 itself needs mmcv < 2.2
+MMENGINE_MIN, MMENGINE_MAX = '0.10.0', '1.0.0'
+MMDET_MIN, MMDET_MAX = '3.3.0', '3.4.0'
+MMSEG_MIN, MMSEG_MAX = '1.2.2', '1.3.0'
+
+
+def _check_version(name: str, installed: str, low: str, high: str) -> None:
+    """Raise an error that says exactly which version of ``name`` is needed."""
+    if not (digit_version(low) <= digit_version(installed) <
+            digit_version(high)):
+        raise AssertionError(
+            f'MMFuseNAS {__version__} needs {name}>={low},<{high}, but '
+            f'{name}=={installed} is installed. Install the tested stack with '
+            f'`pip install -r requirements/runtime.txt` (see README.md).')
+
+
+def _check_package(module_name: str, dist_name: str, low: str,
+                   high: str) -> None:
+    try:
+        module = __import__(module_name)
+    except ImportError as err:
+        raise ImportError(
+            f'MMFuseNAS {__version__} needs {dist_name}>={low},<{high}, which '
+            f'is not importable ({err}). Install the tested stack with '
+            f'`pip install -r requirements/runtime.txt` (see README.md).'
+        ) from err
+    _check_version(dist_name, module.__version__, low, high)
+
+
+_check_version('mmcv', mmcv.__version__, MMCV_MIN, MMCV_MAX)
+_check_version('mmengine', mmengine.__version__, MMENGINE_MIN, MMENGINE_MAX)
+_check_package('mmdet', 'mmdet', MMDET_MIN, MMDET_MAX)
+_check_package('mmseg', 'mmsegmentation', MMSEG_MIN, MMSEG_MAX)
+
+__all__ = ['__version__', 'version_info']

@@ -1,0 +1,3 @@
+from .fusion_data_sample import FusionDataSample
+
+__all__ = ['FusionDataSample']

@@ -1,0 +1,64 @@
+"""Install MMFuseNAS (``pip install -e .``).
+
+torch and mmcv are deliberately not installed through ``install_requires``:
+an unpinned ``torch`` would let pip pull a multi-GB CUDA build, and mmcv with
+compiled ops must be built against the torch already present. ``tools/install.sh``
+installs them in the right order; see README.md.
+"""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def get_version() -> str:
+    scope: dict = {}
+    with open(osp.join(HERE, 'mmfusenas', 'version.py')) as f:
+        exec(compile(f.read(), 'version.py', 'exec'), scope)
+    return scope['__version__']
+
+
+def parse_requirements(fname: str) -> list:
+    """Read a requirements file, following ``-r`` includes."""
+    reqs = []
+    with open(osp.join(HERE, fname)) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith('-r '):
+                reqs += parse_requirements(
+                    osp.join(osp.dirname(fname), line[3:].strip()))
+            else:
+                reqs.append(line)
+    return reqs
+
+
+def without(reqs: list, *names: str) -> list:
+    return [r for r in reqs if not any(r.startswith(n) for n in names)]
+
+
+if __name__ == '__main__':
+    with open(osp.join(HERE, 'README.md'), encoding='utf-8') as f:
+        long_description = f.read()
+    setup(
+        name='mmfusenas',
+        version=get_version(),
+        description='OpenMMLab-style toolbox for task-guided, '
+        'architecture-searched multi-modality image fusion, low-light '
+        'enhancement and guided super-resolution',
+        long_description=long_description,
+        long_description_content_type='text/markdown',
+        packages=find_packages(exclude=('configs', 'tools', 'tests',
+                                        'benchmarks', 'docs', 'projects')),
+        include_package_data=True,
+        python_requires='>=3.8',
+        license='Apache License 2.0',
+        install_requires=without(
+            parse_requirements('requirements/runtime.txt'), 'mmcv'),
+        extras_require={
+            'tests': parse_requirements('requirements/tests.txt'),
+            'optional': parse_requirements('requirements/optional.txt'),
+        },
+        zip_safe=False)
