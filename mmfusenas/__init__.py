@@ -3,6 +3,7 @@ import mmcv
 import mmengine
 from mmengine.utils import digit_version
 
+from .utils.checkpoint import allow_mmengine_checkpoint_globals
 from .version import __version__, version_info
 
 # The stack MMFuseNAS is tested against (see README "Supported versions").
@@ -39,5 +40,9 @@ _check_version('mmcv', mmcv.__version__, MMCV_MIN, MMCV_MAX)
 _check_version('mmengine', mmengine.__version__, MMENGINE_MIN, MMENGINE_MAX)
 _check_package('mmdet', 'mmdet', MMDET_MIN, MMDET_MAX)
 _check_package('mmseg', 'mmsegmentation', MMSEG_MIN, MMSEG_MAX)
+
+# torch >= 2.6 loads checkpoints with weights_only=True: allow-list exactly
+# what MMEngine writes so that `--resume` works (see utils/checkpoint.py).
+allow_mmengine_checkpoint_globals()
 
 __all__ = ['__version__', 'version_info']

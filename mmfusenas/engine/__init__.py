@@ -1,0 +1,4 @@
+from .atomic_backend import AtomicLocalBackend, atomic_write
+from .hooks import *  # noqa: F401,F403
+
+__all__ = ['AtomicLocalBackend', 'atomic_write']

@@ -1,0 +1,3 @@
+from .fused_image_save_hook import FusedImageSaveHook
+
+__all__ = ['FusedImageSaveHook']

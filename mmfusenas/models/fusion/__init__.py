@@ -1,0 +1,3 @@
+from .simple_fusion_net import SimpleFusionNet
+
+__all__ = ['SimpleFusionNet']

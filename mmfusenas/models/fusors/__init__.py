@@ -1,0 +1,3 @@
+from .image_fusor import ImageFusor
+
+__all__ = ['ImageFusor']

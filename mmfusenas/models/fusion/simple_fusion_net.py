@@ -1,0 +1,62 @@
+"""A small hand-designed fusion CNN (the baseline of ``configs/baselines``)."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.registry import MODELS
+
+
+class _ConvAct(nn.Sequential):
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, 3, padding=1),
+            nn.LeakyReLU(0.2, inplace=True))
+
+
+@MODELS.register_module()
+class SimpleFusionNet(nn.Module):
+    """Densely connected encoder + convolutional decoder, DenseFuse-like.
+
+    Input ``(N, M, H, W)``: the luminance / grey level of ``M`` sources in
+    ``[0, 1]``. Output ``(N, 1, H, W)`` in ``[0, 1]`` (sigmoid). Every layer
+    keeps the spatial size, so any H, W works.
+
+    Args:
+        in_channels (int): number of sources ``M``. Defaults to 2.
+        base_channels (int): width of the stem and of each dense layer.
+            Defaults to 16.
+        num_dense (int): dense layers in the encoder. Defaults to 3.
+        decoder_channels (Sequence[int]): widths of the decoder convs before
+            the final 1-channel conv. Defaults to (32, 16).
+    """
+
+    def __init__(self,
+                 in_channels: int = 2,
+                 base_channels: int = 16,
+                 num_dense: int = 3,
+                 decoder_channels: Sequence[int] = (32, 16)) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.stem = _ConvAct(in_channels, base_channels)
+        self.dense = nn.ModuleList(
+            _ConvAct(base_channels * (i + 1), base_channels)
+            for i in range(num_dense))
+        layers = []
+        width = base_channels * (num_dense + 1)
+        for out in decoder_channels:
+            layers.append(_ConvAct(width, out))
+            width = out
+        layers.append(nn.Conv2d(width, 1, 3, padding=1))
+        self.decoder = nn.Sequential(*layers)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
+            raise ValueError(
+                f'SimpleFusionNet expects (N, {self.in_channels}, H, W) '
+                f'inputs, got {tuple(inputs.shape)}')
+        feats = [self.stem(inputs)]
+        for layer in self.dense:
+            feats.append(layer(torch.cat(feats, dim=1)))
+        return torch.sigmoid(self.decoder(torch.cat(feats, dim=1)))

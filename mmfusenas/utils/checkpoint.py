@@ -1,0 +1,111 @@
+"""Safe checkpoint loading with ``torch.load(weights_only=True)``.
+
+Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``: only
+tensors, plain containers and explicitly allow-listed globals may be
+unpickled. MMEngine 0.10.x checkpoints also hold its ``MessageHub`` state —
+``HistoryBuffer`` objects with numpy arrays and scalars, and the buffer's
+statistics methods pickled as ``getattr(HistoryBuffer, 'mean')`` — so
+``runner.resume`` fails out of the box.
+
+:func:`allow_mmengine_checkpoint_globals` allow-lists exactly those types,
+and maps the pickled ``builtins.getattr`` to :func:`_history_buffer_getattr`,
+which resolves only ``HistoryBuffer``'s registered statistics methods. The
+unpickler stays restricted; ``weights_only`` is never switched off.
+
+Foreign legacy pickles (e.g. official research checkpoints saved as whole
+pickled objects) cannot be loaded that way. :func:`load_legacy_checkpoint`
+loads them only when the caller passes ``trust=True``; tools expose this as
+an explicit ``--trust`` flag.
+"""
+import os.path as osp
+from typing import Any, Callable, List, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+
+_REGISTERED = False
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Callable:
+    """Restricted stand-in for ``getattr`` during ``weights_only`` loading.
+
+    Only ``getattr(HistoryBuffer, <statistics method>)`` is resolved, which
+    is the one use mmengine's checkpoints make of ``getattr``.
+    """
+    allowed = set(HistoryBuffer._statistics_methods) | {
+        'min', 'max', 'mean', 'current'
+    }
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise RuntimeError(
+        f'Refusing to resolve getattr({obj!r}, {name!r}) while loading a '
+        'checkpoint with weights_only=True: only HistoryBuffer statistics '
+        'methods are allowed. Load untrusted files only after inspecting '
+        'them; see mmfusenas.utils.checkpoint.load_legacy_checkpoint.')
+
+
+def _numpy_globals() -> List[Any]:
+    """numpy globals needed to rebuild arrays, dtypes and scalars."""
+    try:  # numpy >= 2
+        from numpy._core.multiarray import _reconstruct, scalar
+        prefix = 'numpy._core.multiarray'
+    except ImportError:  # numpy 1.x
+        from numpy.core.multiarray import _reconstruct, scalar
+        prefix = 'numpy.core.multiarray'
+    items: List[Union[Any, Tuple[Any, str]]] = [
+        np.ndarray, np.dtype, (_reconstruct, f'{prefix}._reconstruct'),
+        (scalar, f'{prefix}.scalar')
+    ]
+    dtypes_module = getattr(np, 'dtypes', None)  # numpy >= 1.25
+    if dtypes_module is not None:
+        items += [
+            getattr(dtypes_module, name) for name in dir(dtypes_module)
+            if name.endswith('DType')
+        ]
+    return items
+
+
+def allow_mmengine_checkpoint_globals() -> None:
+    """Allow-list what MMEngine writes into checkpoints (idempotent).
+
+    Called when :mod:`mmfusenas` is imported, so ``runner.resume`` and
+    ``load_checkpoint`` work under ``weights_only=True``.
+    """
+    global _REGISTERED
+    if _REGISTERED or not hasattr(torch.serialization, 'add_safe_globals'):
+        return  # torch < 2.4 has no allow-list and loads as before
+    torch.serialization.add_safe_globals(
+        [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')] +
+        _numpy_globals())
+    _REGISTERED = True
+
+
+def load_legacy_checkpoint(path: str,
+                           trust: bool = False,
+                           map_location: Union[str, torch.device] = 'cpu'
+                           ) -> Any:
+    """Load a checkpoint that needs full pickle (``weights_only=False``).
+
+    Args:
+        path (str): checkpoint file.
+        trust (bool): must be True: unpickling can execute arbitrary code,
+            so the caller states that the file comes from a trusted source.
+        map_location: passed to :func:`torch.load`.
+
+    Returns:
+        The unpickled object.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as safe_err:  # noqa: BLE001 - reported below
+        if not trust:
+            raise RuntimeError(
+                f'{path} cannot be loaded with weights_only=True '
+                f'({type(safe_err).__name__}: {str(safe_err)[:200]}...). It '
+                'is a legacy pickle; loading it can execute arbitrary code. '
+                'If you trust its source, pass trust=True (the --trust flag '
+                'of the tool you are using).') from safe_err
+    return torch.load(path, map_location=map_location, weights_only=False)
