@@ -45,8 +45,11 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(
-    type='FusionMetric',
-    preset='cddfuse',
-    metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF'])
+# A list: MMEngine reads a dict with a `metrics` key as an Evaluator config.
+val_evaluator = [
+    dict(
+        type='FusionMetric',
+        preset='cddfuse',
+        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF'])
+]
 test_evaluator = val_evaluator
