@@ -1,0 +1,424 @@
+"""A dataset of spatially registered image pairs matched by file name.
+
+Layouts used by the multi-modality imaging community are all "one folder per
+modality, same file stem in every folder":
+
+- ``{ir,vi}/`` -- TNO, RoadScene, M3FD, LLVIP, the KAIST/MSRS detection
+  subsets;
+- ``{Infrared,Visible}/`` -- MSRS;
+- ``{MRI,CT}/``, ``{MRI,PET}/``, ``{MRI,SPECT}/`` -- the Harvard medical
+  atlas pairs.
+
+:class:`PairedImageDataset` indexes such a layout (optionally restricted by a
+split file), checks that every stem has exactly one file per modality and
+yields ``dict(img_path={modality: path}, stem=..., modalities=(...))``
+entries; the images are read by
+:class:`~mmfusenas.datasets.transforms.LoadPairedImages`. See
+``docs/datasets.md``.
+"""
+import os
+import os.path as osp
+from collections import OrderedDict
+from contextlib import nullcontext
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
+
+from mmfusenas.registry import DATASETS
+
+#: Suffixes recognised as images by default (matched case-insensitively).
+IMG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+
+#: Layouts recognised by :func:`detect_layout`, each a sequence of
+#: ``(modality name, sub-folder)`` in modality order.
+KNOWN_LAYOUTS: Tuple[Tuple[Tuple[str, str], ...], ...] = (
+    (('ir', 'ir'), ('vi', 'vi')),
+    (('ir', 'Infrared'), ('vi', 'Visible')),
+    (('mri', 'MRI'), ('ct', 'CT')),
+    (('mri', 'MRI'), ('pet', 'PET')),
+    (('mri', 'MRI'), ('spect', 'SPECT')),
+)
+
+#: Keys that the loading / packing transforms write into ``results``; a
+#: modality may not be called like one of them.
+RESERVED_KEYS = frozenset({
+    'img', 'img_path', 'stem', 'modalities', 'sample_idx', 'color_modality',
+    'img_shape', 'ori_shape', 'pad_shape', 'scale_factor', 'flip',
+    'flip_direction', 'rot90_k', 'crop_bbox', 'seg_fields', 'inputs',
+    'data_samples', 'keep_ratio', 'scale'
+})
+
+#: At most this many offending entries are listed in one error message.
+_MAX_LISTED = 20
+
+
+def _listing(items: Sequence[str]) -> str:
+    """Format ``items`` one per line, eliding beyond ``_MAX_LISTED``."""
+    lines = [f'  {item}' for item in items[:_MAX_LISTED]]
+    if len(items) > _MAX_LISTED:
+        lines.append(f'  ... and {len(items) - _MAX_LISTED} more')
+    return '\n'.join(lines)
+
+
+def detect_layout(data_root: str) -> 'OrderedDict[str, str]':
+    """Find which known paired layout ``data_root`` holds.
+
+    Args:
+        data_root (str): Folder expected to contain one sub-folder per
+            modality.
+
+    Returns:
+        OrderedDict[str, str]: modality name -> sub-folder name, in modality
+        order (e.g. ``{'ir': 'Infrared', 'vi': 'Visible'}``).
+
+    Raises:
+        FileNotFoundError: ``data_root`` is not a folder.
+        ValueError: none, or more than one, of :data:`KNOWN_LAYOUTS` is
+            present; the message lists the sub-folders found.
+    """
+    root = data_root or '.'
+    if not osp.isdir(root):
+        raise FileNotFoundError(
+            f'PairedImageDataset: data_root {root!r} is not a folder; '
+            'expected a folder holding one sub-folder per modality.')
+    subdirs = sorted(d for d in os.listdir(root)
+                     if osp.isdir(osp.join(root, d)))
+    matches = [
+        layout for layout in KNOWN_LAYOUTS
+        if all(folder in subdirs for _, folder in layout)
+    ]
+    known = ', '.join('{' + ','.join(f for _, f in layout) + '}'
+                      for layout in KNOWN_LAYOUTS)
+    if len(matches) != 1:
+        found = ', '.join(
+            '{' + ','.join(f for _, f in layout) + '}'
+            for layout in matches)
+        problem = ('none of the known layouts' if not matches else
+                   f'several known layouts ({found})')
+        raise ValueError(
+            f'PairedImageDataset: data_prefix was not given and '
+            f'{problem} was found under data_root {root!r} (its '
+            f'sub-folders: {subdirs}). Known layouts: {known}. Pass '
+            "data_prefix explicitly, e.g. data_prefix=dict(ir='ir', "
+            "vi='vi').")
+    return OrderedDict(matches[0])
+
+
+@DATASETS.register_module()
+class PairedImageDataset(BaseDataset):
+    """Registered images of two (or more) modalities, paired by file stem.
+
+    Every modality lives in its own sub-folder of ``data_root``; files of one
+    sample share their stem (the name without extension), while extensions
+    may differ between modalities (``ir/a.jpg`` pairs with ``vi/a.png``).
+    The samples are sorted by stem. Each entry of the data list is::
+
+        dict(img_path={'ir': '.../ir/a.png', 'vi': '.../vi/a.png'},
+             stem='a', modalities=('ir', 'vi'), sample_idx=0)
+
+    Checks made when the dataset is built (``full_init``): each modality
+    folder exists and holds at least one image; no stem appears twice in one
+    folder (``a.png`` and ``a.jpg``); every stem has a file in every modality
+    (see ``on_unpaired``); every stem of the split file exists; optionally
+    (``check_sizes=True``) all files of a sample have the same width and
+    height. Reading errors, channel counts, bit depth and (by default) sizes
+    are checked when the sample is loaded by
+    :class:`~mmfusenas.datasets.transforms.LoadPairedImages`.
+
+    Only files directly inside the modality folders whose suffix is in
+    ``img_suffixes`` (case-insensitive) are images; hidden files (name
+    starting with ``.``, e.g. macOS ``._a.png``) and sub-folders are ignored.
+
+    Args:
+        data_root (str): Root folder of the dataset; ``data_prefix`` and
+            ``ann_file`` are relative to it. Defaults to ''.
+        data_prefix (dict, optional): Modality name -> sub-folder (relative
+            to ``data_root``, or absolute), e.g. ``dict(ir='ir', vi='vi')``,
+            ``dict(ir='Infrared', vi='Visible')``, ``dict(mri='MRI',
+            pet='PET')``. The order of the dict is the modality order (first
+            = A, second = B) used by the whole pipeline. Modality names must
+            be Python identifiers and must not collide with pipeline keys
+            (``img_path``, ``stem``, ...). If None or empty, the layout is
+            detected under ``data_root`` among ``{ir,vi}``,
+            ``{Infrared,Visible}`` (named ``ir``, ``vi``) and
+            ``{MRI,CT|PET|SPECT}`` (named ``mri``, ``ct`` / ``pet`` /
+            ``spect``); this happens in ``__init__`` even with
+            ``lazy_init=True`` (a directory listing) and raises if none or
+            several layouts are present. Defaults to None.
+        ann_file (str): Optional split file (relative to ``data_root`` or
+            absolute): plain text, one stem per line; surrounding spaces,
+            blank lines and lines starting with ``#`` are ignored. Only the
+            listed stems are used. A stem listed twice, or present in no
+            modality folder, is an error; a stem present in some modalities
+            only is handled by ``on_unpaired``. Defaults to '' (use every
+            stem).
+        img_suffixes (Sequence[str]): File suffixes regarded as images,
+            compared case-insensitively. Defaults to
+            ``('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')``.
+        on_unpaired (str): What to do with a stem that has no file in some
+            modality folder: ``'error'`` raises a ValueError listing them;
+            ``'skip'`` drops those samples and logs one warning (through the
+            current :class:`~mmengine.logging.MMLogger`) listing every
+            dropped stem and its missing modalities. Defaults to 'error'.
+        check_sizes (bool): If True, read the header of every file at build
+            time (with PIL, no decoding) and raise a ValueError listing the
+            samples whose modalities differ in width/height, or whose files
+            cannot be identified as images. If False, the sizes are checked
+            when a sample is loaded. Defaults to False.
+        metainfo (dict, optional): Extra meta information; ``modalities``
+            is always set to the modality order of ``data_prefix`` (given
+            explicitly, it must agree). Defaults to None.
+        pipeline (list[dict | Callable]): Processing pipeline. Defaults to
+            [].
+        test_mode (bool): Test mode (``None`` from the pipeline is an error
+            instead of a re-fetch). Defaults to False.
+        lazy_init (bool): Defer indexing the folders to ``full_init`` (or the
+            first access). Defaults to False.
+        serialize_data (bool): Serialise the data list into one numpy
+            buffer to share it between dataloader workers. Defaults to True.
+        indices (int | Sequence[int], optional): Use only these samples (or
+            the first ``indices`` samples). Defaults to None.
+        max_refetch (int): Re-fetch attempts when the pipeline returns
+            None. Defaults to 1000.
+        filter_cfg (dict, optional): Unused by this class; kept for the
+            :class:`~mmengine.dataset.BaseDataset` interface. Defaults to
+            None.
+    """
+
+    METAINFO: dict = dict(modalities=())
+
+    def __init__(self,
+                 data_root: str = '',
+                 data_prefix: Optional[dict] = None,
+                 ann_file: str = '',
+                 img_suffixes: Sequence[str] = IMG_SUFFIXES,
+                 on_unpaired: str = 'error',
+                 check_sizes: bool = False,
+                 metainfo: Optional[dict] = None,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: bool = False,
+                 lazy_init: bool = False,
+                 serialize_data: bool = True,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 max_refetch: int = 1000,
+                 filter_cfg: Optional[dict] = None) -> None:
+        if on_unpaired not in ('error', 'skip'):
+            raise ValueError(
+                "PairedImageDataset: on_unpaired must be 'error' or 'skip', "
+                f'got {on_unpaired!r}.')
+        if isinstance(img_suffixes, str):
+            img_suffixes = (img_suffixes, )
+        suffixes = []
+        for suffix in img_suffixes:
+            if not isinstance(suffix, str) or not suffix.startswith('.'):
+                raise ValueError(
+                    'PairedImageDataset: every entry of img_suffixes must be '
+                    "a string starting with '.', e.g. '.png'; got "
+                    f'{suffix!r}.')
+            suffixes.append(suffix.lower())
+        if not suffixes:
+            raise ValueError(
+                'PairedImageDataset: img_suffixes must not be empty.')
+        self.img_suffixes = tuple(suffixes)
+        self.on_unpaired = on_unpaired
+        self.check_sizes = check_sizes
+
+        if not data_prefix:
+            data_prefix = detect_layout(data_root)
+        data_prefix = OrderedDict(data_prefix)
+        for name in data_prefix:
+            if (not isinstance(name, str) or not name.isidentifier()
+                    or name in RESERVED_KEYS):
+                raise ValueError(
+                    f'PairedImageDataset: modality name {name!r} in '
+                    'data_prefix is invalid; expected a Python identifier '
+                    'that is not one of the pipeline keys '
+                    f'{sorted(RESERVED_KEYS)}.')
+        self.modalities: Tuple[str, ...] = tuple(data_prefix)
+
+        # The pipeline is built by MMEngine's root TRANSFORMS registry, which
+        # resolves names in the current default scope; with none set (a
+        # dataset built outside a Runner) resolve them in ours.
+        scope = (DefaultScope.overwrite_default_scope('mmfusenas')
+                 if DefaultScope.get_current_instance() is None else
+                 nullcontext())
+        with scope:
+            super().__init__(
+                ann_file=ann_file,
+                metainfo=metainfo,
+                data_root=data_root,
+                data_prefix=dict(data_prefix),
+                filter_cfg=filter_cfg,
+                indices=indices,
+                serialize_data=serialize_data,
+                pipeline=list(pipeline),
+                test_mode=test_mode,
+                lazy_init=lazy_init,
+                max_refetch=max_refetch)
+
+        given = self._metainfo.get('modalities')
+        if given and tuple(given) != self.modalities:
+            raise ValueError(
+                f'PairedImageDataset: metainfo modalities {tuple(given)} '
+                f'disagree with the data_prefix order {self.modalities}.')
+        self._metainfo['modalities'] = self.modalities
+
+    # ------------------------------------------------------------------
+    # indexing
+    # ------------------------------------------------------------------
+    def _scan_folder(self, modality: str) -> Dict[str, str]:
+        """Map stem -> file path for the images of one modality folder."""
+        folder = self.data_prefix[modality]
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'PairedImageDataset: the folder of modality {modality!r} '
+                f'({folder!r}) does not exist; expected a folder of images '
+                f'with suffixes {self.img_suffixes}.')
+        files: Dict[str, List[str]] = {}
+        for name in os.listdir(folder):
+            if name.startswith('.'):
+                continue
+            stem, suffix = osp.splitext(name)
+            path = osp.join(folder, name)
+            if suffix.lower() not in self.img_suffixes or osp.isdir(path):
+                continue
+            files.setdefault(stem, []).append(path)
+        if not files:
+            raise ValueError(
+                f'PairedImageDataset: the folder of modality {modality!r} '
+                f'({folder!r}) holds no image; expected files with suffixes '
+                f'{self.img_suffixes} (case-insensitive).')
+        duplicates = sorted(
+            f"stem {stem!r}: {', '.join(sorted(paths))}"
+            for stem, paths in files.items() if len(paths) > 1)
+        if duplicates:
+            raise ValueError(
+                f'PairedImageDataset: {len(duplicates)} stem(s) occur more '
+                f'than once in the folder of modality {modality!r} '
+                f'({folder!r}); expected one file per stem:\n'
+                f'{_listing(duplicates)}')
+        return {stem: paths[0] for stem, paths in files.items()}
+
+    def _read_split(self) -> List[str]:
+        """Stems listed in ``self.ann_file`` (in file order)."""
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'PairedImageDataset: split file {self.ann_file!r} not '
+                'found; expected a text file with one stem per line.')
+        with open(self.ann_file, encoding='utf-8') as f:
+            lines = [line.strip() for line in f]
+        stems = [ln for ln in lines if ln and not ln.startswith('#')]
+        seen, repeated = set(), []
+        for stem in stems:
+            if stem in seen and stem not in repeated:
+                repeated.append(stem)
+            seen.add(stem)
+        if repeated:
+            raise ValueError(
+                f'PairedImageDataset: split file {self.ann_file!r} lists '
+                f'{len(repeated)} stem(s) more than once; expected each '
+                f'stem once:\n{_listing([repr(s) for s in repeated])}')
+        if not stems:
+            raise ValueError(
+                f'PairedImageDataset: split file {self.ann_file!r} lists '
+                'no stem; expected one stem per line.')
+        return stems
+
+    def _check_pair_sizes(self, data_list: List[dict]) -> None:
+        """Compare header sizes (PIL, no decoding) within every sample."""
+        from PIL import Image, UnidentifiedImageError
+
+        bad_files, mismatches = [], []
+        for info in data_list:
+            sizes = {}
+            for mod, path in info['img_path'].items():
+                try:
+                    with Image.open(path) as img:
+                        sizes[mod] = img.size  # (w, h)
+                except (UnidentifiedImageError, OSError) as err:
+                    bad_files.append(f'{path} ({err.__class__.__name__})')
+            if len(sizes) == len(info['img_path']) and \
+                    len(set(sizes.values())) > 1:
+                desc = ', '.join(f'{mod}={w}x{h} ({info["img_path"][mod]})'
+                                 for mod, (w, h) in sizes.items())
+                mismatches.append(f'{info["stem"]!r}: {desc}')
+        if bad_files:
+            raise ValueError(
+                f'PairedImageDataset: {len(bad_files)} file(s) could not be '
+                'identified as images while checking sizes '
+                '(check_sizes=True):\n' + _listing(bad_files))
+        if mismatches:
+            raise ValueError(
+                f'PairedImageDataset: {len(mismatches)} sample(s) have '
+                'modalities of different sizes (width x height); expected '
+                'registered pairs of identical size:\n' +
+                _listing(mismatches))
+
+    def load_data_list(self) -> List[dict]:
+        """Index the modality folders and pair their files by stem.
+
+        Returns:
+            list[dict]: ``dict(img_path={modality: path}, stem=str,
+            modalities=tuple)`` per sample, sorted by stem.
+        """
+        files = {mod: self._scan_folder(mod) for mod in self.modalities}
+
+        if self.ann_file:
+            stems = self._read_split()
+            absent = [s for s in stems if not any(s in files[m]
+                                                  for m in self.modalities)]
+            if absent:
+                raise ValueError(
+                    f'PairedImageDataset: {len(absent)} stem(s) of split '
+                    f'file {self.ann_file!r} have no file in any modality '
+                    f'folder {dict(self.data_prefix)} (suffixes '
+                    f'{self.img_suffixes}):\n'
+                    f'{_listing([repr(s) for s in absent])}')
+        else:
+            stems = set()
+            for mod in self.modalities:
+                stems.update(files[mod])
+
+        unpaired = []
+        for stem in sorted(stems):
+            missing = [m for m in self.modalities if stem not in files[m]]
+            if missing:
+                present = ', '.join(f'{m}={files[m][stem]}'
+                                    for m in self.modalities
+                                    if stem in files[m])
+                where = ', '.join(f'{m} ({self.data_prefix[m]})'
+                                  for m in missing)
+                unpaired.append(f'{stem!r}: missing in {where}; present: '
+                                f'{present}')
+        if unpaired:
+            if self.on_unpaired == 'error':
+                raise ValueError(
+                    f'PairedImageDataset: {len(unpaired)} stem(s) do not '
+                    'have a file in every modality folder; expected one '
+                    f'file per modality in {dict(self.data_prefix)}. Fix '
+                    "the data, list only complete pairs in ann_file, or set "
+                    "on_unpaired='skip' to drop them:\n" +
+                    _listing(unpaired))
+            MMLogger.get_current_instance().warning(
+                f'PairedImageDataset: on_unpaired=\'skip\' drops '
+                f'{len(unpaired)} unpaired stem(s):\n' +
+                '\n'.join(f'  {u}' for u in unpaired))
+
+        data_list = [
+            dict(
+                img_path={m: files[m][stem]
+                          for m in self.modalities},
+                stem=stem,
+                modalities=self.modalities) for stem in sorted(stems)
+            if all(stem in files[m] for m in self.modalities)
+        ]
+        if not data_list:
+            raise ValueError(
+                'PairedImageDataset: no complete pair left in '
+                f'{dict(self.data_prefix)} after dropping unpaired stems; '
+                'expected at least one stem with a file in every modality.')
+        if self.check_sizes:
+            self._check_pair_sizes(data_list)
+        return data_list

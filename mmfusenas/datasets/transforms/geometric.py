@@ -1,0 +1,423 @@
+"""Geometric transforms applied identically to every modality of a sample.
+
+Each transform moves the arrays of all modalities (``results['modalities']``)
+and of the extra aligned maps listed in ``results.get('seg_fields', [])``
+(masks, label maps: resized with nearest-neighbour interpolation) with the
+same parameters, so registered pixels stay registered. Randomness comes from
+numpy's global generator (``np.random``), which
+:func:`mmengine.runner.set_random_seed` seeds, so a seeded pipeline is
+deterministic. The outputs are C-contiguous arrays.
+"""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmfusenas.registry import TRANSFORMS
+
+INTERPOLATIONS = {
+    'nearest': cv2.INTER_NEAREST,
+    'bilinear': cv2.INTER_LINEAR,
+    'bicubic': cv2.INTER_CUBIC,
+    'area': cv2.INTER_AREA,
+    'lanczos': cv2.INTER_LANCZOS4,
+}
+FLIP_DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
+
+
+def _describe(results: dict) -> str:
+    """Name the sample in error messages (stem and files when known)."""
+    stem = results.get('stem')
+    paths = results.get('img_path')
+    if stem is None and paths is None:
+        return 'the sample'
+    return f'sample {stem!r} ({paths})'
+
+
+def aligned_keys(results: dict,
+                 transform: str) -> Tuple[List[str], List[str], Tuple[int,
+                                                                      int]]:
+    """Keys to move together and their common ``(H, W)``.
+
+    Args:
+        results (dict): The result dict, with ``modalities`` loaded.
+        transform (str): Name of the calling transform, for messages.
+
+    Returns:
+        tuple: (modality keys, seg_fields keys, (H, W)).
+
+    Raises:
+        KeyError: ``modalities`` or one of the listed keys is missing.
+        ValueError: the arrays do not all share the same ``(H, W)``.
+    """
+    modalities = results.get('modalities')
+    if not modalities:
+        raise KeyError(f'{transform}: results["modalities"] is missing; '
+                       'run LoadPairedImages first.')
+    seg_keys = [k for k in results.get('seg_fields', [])
+                if k not in modalities]
+    for key in list(modalities) + seg_keys:
+        if key not in results:
+            raise KeyError(f'{transform}: results has no array {key!r} '
+                           f'(listed in modalities / seg_fields) for '
+                           f'{_describe(results)}.')
+    shape = tuple(results[modalities[0]].shape[:2])
+    for key in list(modalities[1:]) + seg_keys:
+        if tuple(results[key].shape[:2]) != shape:
+            raise ValueError(
+                f'{transform}: {key!r} has shape {results[key].shape}, but '
+                f'{modalities[0]!r} is {shape} (H, W) in '
+                f'{_describe(results)}; expected aligned arrays of equal '
+                'height and width.')
+    return list(modalities), seg_keys, shape
+
+
+def _as_hw(value: Union[int, Sequence[int]], name: str,
+           owner: str) -> Tuple[int, int]:
+    if isinstance(value, int):
+        value = (value, value)
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, int) and v > 0 for v in value)):
+        raise ValueError(f'{owner}: {name} must be a positive int or a pair '
+                         f'of positive ints, got {value!r}.')
+    return int(value[0]), int(value[1])
+
+
+@TRANSFORMS.register_module()
+class PairedRandomCrop(BaseTransform):
+    """Crop the same random window out of every modality.
+
+    Required keys: ``modalities``, the modality arrays, optional
+    ``seg_fields``.
+
+    Modified keys: the modality / seg_fields arrays, ``img_shape``.
+
+    Added keys: ``crop_bbox`` (tuple[int]): ``(x1, y1, x2, y2)`` of the
+    window (``x2``, ``y2`` exclusive) in the coordinates of the input image;
+    padding, when needed, is added at the bottom / right, so these are also
+    the coordinates of the unpadded image.
+
+    Args:
+        crop_size (int | tuple[int, int]): ``(h, w)`` of the crop; an int
+            means a square.
+        pad_if_needed (bool): If False, an image smaller than ``crop_size``
+            in either dimension is an error naming the image. If True, it is
+            first padded at the bottom / right up to the crop size.
+            Defaults to False.
+        pad_val (int): Value used to pad the modality images. Defaults to 0.
+        seg_pad_val (int): Value used to pad the ``seg_fields`` maps.
+            Defaults to 0 (background of 0/255 masks; set 255 for mmseg's
+            ignore index).
+    """
+
+    def __init__(self,
+                 crop_size: Union[int, Tuple[int, int]],
+                 pad_if_needed: bool = False,
+                 pad_val: int = 0,
+                 seg_pad_val: int = 0) -> None:
+        self.crop_size = _as_hw(crop_size, 'crop_size', 'PairedRandomCrop')
+        self.pad_if_needed = pad_if_needed
+        self.pad_val = pad_val
+        self.seg_pad_val = seg_pad_val
+
+    @staticmethod
+    def _pad(arr: np.ndarray, pad_h: int, pad_w: int,
+             value: int) -> np.ndarray:
+        widths = ((0, pad_h), (0, pad_w)) + ((0, 0), ) * (arr.ndim - 2)
+        return np.pad(arr, widths, mode='constant', constant_values=value)
+
+    def transform(self, results: dict) -> dict:
+        """Crop every aligned array of ``results``.
+
+        Args:
+            results (dict): Result dict with the modality arrays.
+
+        Returns:
+            dict: The cropped results.
+        """
+        mods, seg_keys, (h, w) = aligned_keys(results, 'PairedRandomCrop')
+        ch, cw = self.crop_size
+        if h < ch or w < cw:
+            if not self.pad_if_needed:
+                raise ValueError(
+                    f'PairedRandomCrop: {_describe(results)} is {h}x{w} '
+                    f'(HxW), smaller than crop_size {ch}x{cw}; expected '
+                    'images at least as large as the crop. Set '
+                    'pad_if_needed=True to pad them.')
+            pad_h, pad_w = max(ch - h, 0), max(cw - w, 0)
+            for key in mods:
+                results[key] = self._pad(results[key], pad_h, pad_w,
+                                         self.pad_val)
+            for key in seg_keys:
+                results[key] = self._pad(results[key], pad_h, pad_w,
+                                         self.seg_pad_val)
+            h, w = h + pad_h, w + pad_w
+        y1 = int(np.random.randint(0, h - ch + 1))
+        x1 = int(np.random.randint(0, w - cw + 1))
+        for key in mods + seg_keys:
+            results[key] = np.ascontiguousarray(
+                results[key][y1:y1 + ch, x1:x1 + cw])
+        results['crop_bbox'] = (x1, y1, x1 + cw, y1 + ch)
+        results['img_shape'] = (ch, cw)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'pad_if_needed={self.pad_if_needed}, '
+                f'pad_val={self.pad_val}, seg_pad_val={self.seg_pad_val})')
+
+
+@TRANSFORMS.register_module()
+class PairedRandomFlip(BaseTransform):
+    """Flip every modality the same way, at random.
+
+    Follows :class:`mmcv.transforms.RandomFlip`: with one direction the
+    sample is flipped with probability ``prob``; with a list of directions
+    and a float ``prob`` each direction has probability
+    ``prob / len(direction)``; with a list ``prob`` each direction has its
+    own probability (they sum to at most 1).
+
+    Required keys: ``modalities``, the modality arrays, optional
+    ``seg_fields``.
+
+    Modified keys: the modality / seg_fields arrays.
+
+    Added keys: ``flip`` (bool), ``flip_direction`` (str | None).
+
+    Args:
+        prob (float | list[float]): Flip probability, see above. Defaults
+            to 0.5.
+        direction (str | list[str]): ``'horizontal'`` (left-right),
+            ``'vertical'`` (up-down) or ``'diagonal'`` (both), or a list of
+            them. Defaults to 'horizontal'.
+    """
+
+    def __init__(self,
+                 prob: Union[float, Sequence[float]] = 0.5,
+                 direction: Union[str, Sequence[str]] = 'horizontal') -> None:
+        directions = [direction] if isinstance(direction, str) else list(
+            direction)
+        if not directions or any(d not in FLIP_DIRECTIONS
+                                 for d in directions):
+            raise ValueError(f'PairedRandomFlip: direction must be one of '
+                             f'{FLIP_DIRECTIONS} or a list of them, got '
+                             f'{direction!r}.')
+        if isinstance(prob, (list, tuple)):
+            probs = [float(p) for p in prob]
+            if len(probs) != len(directions):
+                raise ValueError(
+                    f'PairedRandomFlip: prob {prob!r} must have one entry '
+                    f'per direction {directions}.')
+        else:
+            probs = [float(prob) / len(directions)] * len(directions)
+        if any(p < 0 for p in probs) or sum(probs) > 1 + 1e-9:
+            raise ValueError('PairedRandomFlip: probabilities must be >= 0 '
+                             f'and sum to at most 1, got {prob!r}.')
+        self.prob = prob
+        self.direction = direction
+        self._directions = directions
+        self._probs = probs + [max(0.0, 1.0 - sum(probs))]
+
+    @staticmethod
+    def flip(arr: np.ndarray, direction: str) -> np.ndarray:
+        """Flip an ``(H, W, ...)`` array (a contiguous copy)."""
+        if direction == 'horizontal':
+            arr = arr[:, ::-1]
+        elif direction == 'vertical':
+            arr = arr[::-1]
+        else:
+            arr = arr[::-1, ::-1]
+        return np.ascontiguousarray(arr)
+
+    def transform(self, results: dict) -> dict:
+        """Flip every aligned array of ``results`` (or none).
+
+        Args:
+            results (dict): Result dict with the modality arrays.
+
+        Returns:
+            dict: The flipped results.
+        """
+        mods, seg_keys, _ = aligned_keys(results, 'PairedRandomFlip')
+        choice = int(np.random.choice(len(self._probs), p=self._probs))
+        direction = (self._directions[choice]
+                     if choice < len(self._directions) else None)
+        if direction is not None:
+            for key in mods + seg_keys:
+                results[key] = self.flip(results[key], direction)
+        results['flip'] = direction is not None
+        results['flip_direction'] = direction
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(prob={self.prob!r}, '
+                f'direction={self.direction!r})')
+
+
+@TRANSFORMS.register_module()
+class PairedRandomRot90(BaseTransform):
+    """Rotate every modality by the same random multiple of 90 degrees.
+
+    With probability ``prob`` the arrays are rotated by ``k * 90`` degrees
+    counter-clockwise (``np.rot90(arr, k, axes=(0, 1))``), ``k`` drawn
+    uniformly from {1, 2, 3}; otherwise ``k = 0``.
+
+    Required keys: ``modalities``, the modality arrays, optional
+    ``seg_fields``.
+
+    Modified keys: the modality / seg_fields arrays, ``img_shape`` (H and W
+    swap for odd ``k``).
+
+    Added keys: ``rot90_k`` (int): the ``k`` applied (0 if none).
+
+    Args:
+        prob (float): Probability to rotate. Defaults to 0.5.
+    """
+
+    def __init__(self, prob: float = 0.5) -> None:
+        if not 0 <= prob <= 1:
+            raise ValueError(
+                f'PairedRandomRot90: prob must be in [0, 1], got {prob!r}.')
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        """Rotate every aligned array of ``results`` (or none).
+
+        Args:
+            results (dict): Result dict with the modality arrays.
+
+        Returns:
+            dict: The rotated results.
+        """
+        mods, seg_keys, (h, w) = aligned_keys(results, 'PairedRandomRot90')
+        k = int(np.random.randint(1, 4)) if np.random.rand() < self.prob \
+            else 0
+        if k:
+            for key in mods + seg_keys:
+                results[key] = np.ascontiguousarray(
+                    np.rot90(results[key], k, axes=(0, 1)))
+            if k % 2:
+                h, w = w, h
+        results['rot90_k'] = k
+        results['img_shape'] = (h, w)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(prob={self.prob})'
+
+
+@TRANSFORMS.register_module()
+class PairedResize(BaseTransform):
+    """Resize every modality to the same size.
+
+    Exactly one of ``scale`` and ``scale_factor`` is given. The modality
+    images use ``interpolation``; the ``seg_fields`` maps use
+    nearest-neighbour interpolation.
+
+    Required keys: ``modalities``, the modality arrays, optional
+    ``seg_fields``.
+
+    Modified keys: the modality / seg_fields arrays, ``img_shape``.
+
+    Added keys: ``scale`` (tuple): output ``(w, h)``; ``scale_factor``
+    (tuple[float, float]): ``(w_out / w_in, h_out / h_in)``, as in
+    :class:`mmcv.transforms.Resize`; ``keep_ratio`` (bool).
+
+    Args:
+        scale (int | tuple[int, int], optional): Target ``(w, h)``; an int
+            means ``(s, s)``. With ``keep_ratio=True`` the image is instead
+            scaled by the largest factor that keeps its long edge within
+            ``max(scale)`` and its short edge within ``min(scale)`` (as
+            :func:`mmcv.imrescale`). Defaults to None.
+        scale_factor (float | tuple[float, float], optional): Resize factor,
+            or ``(w_factor, h_factor)``; output sizes are rounded to the
+            nearest integer. Defaults to None.
+        keep_ratio (bool): See ``scale``; must be False with a tuple
+            ``scale_factor``. Defaults to False.
+        interpolation (str): ``'nearest'``, ``'bilinear'``, ``'bicubic'``,
+            ``'area'`` or ``'lanczos'`` (OpenCV). Defaults to 'bilinear'.
+    """
+
+    def __init__(self,
+                 scale: Optional[Union[int, Tuple[int, int]]] = None,
+                 scale_factor: Optional[Union[float, Tuple[float,
+                                                           float]]] = None,
+                 keep_ratio: bool = False,
+                 interpolation: str = 'bilinear') -> None:
+        if (scale is None) == (scale_factor is None):
+            raise ValueError('PairedResize: give exactly one of scale and '
+                             f'scale_factor, got scale={scale!r}, '
+                             f'scale_factor={scale_factor!r}.')
+        if scale is not None:
+            scale = _as_hw(scale, 'scale', 'PairedResize')
+        else:
+            factors = (scale_factor if isinstance(scale_factor, (tuple, list))
+                       else (scale_factor, scale_factor))
+            if len(factors) != 2 or not all(
+                    isinstance(f, (int, float)) and f > 0 for f in factors):
+                raise ValueError(
+                    'PairedResize: scale_factor must be a positive number or '
+                    f'a pair (w_factor, h_factor), got {scale_factor!r}.')
+            if keep_ratio and factors[0] != factors[1]:
+                raise ValueError(
+                    'PairedResize: keep_ratio=True contradicts the unequal '
+                    f'scale_factor {scale_factor!r}.')
+            scale_factor = (float(factors[0]), float(factors[1]))
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(
+                f'PairedResize: interpolation must be one of '
+                f'{tuple(INTERPOLATIONS)}, got {interpolation!r}.')
+        self.scale = scale
+        self.scale_factor = scale_factor
+        self.keep_ratio = keep_ratio
+        self.interpolation = interpolation
+
+    def _out_size(self, w: int, h: int) -> Tuple[int, int]:
+        """Output ``(w, h)`` for an input of ``(w, h)``."""
+        if self.scale is not None:
+            if self.keep_ratio:
+                return mmcv.rescale_size((w, h), self.scale)
+            return self.scale
+        fw, fh = self.scale_factor
+        return max(1, int(w * fw + 0.5)), max(1, int(h * fh + 0.5))
+
+    @staticmethod
+    def resize(arr: np.ndarray, size: Tuple[int, int],
+               interpolation: int) -> np.ndarray:
+        """Resize an ``(H, W[, C])`` array to ``size = (w, h)``."""
+        out = cv2.resize(
+            np.ascontiguousarray(arr), size, interpolation=interpolation)
+        if arr.ndim == 3 and out.ndim == 2:  # OpenCV drops a size-1 channel
+            out = out[..., None]
+        return out
+
+    def transform(self, results: dict) -> dict:
+        """Resize every aligned array of ``results``.
+
+        Args:
+            results (dict): Result dict with the modality arrays.
+
+        Returns:
+            dict: The resized results.
+        """
+        mods, seg_keys, (h, w) = aligned_keys(results, 'PairedResize')
+        new_w, new_h = self._out_size(w, h)
+        for key in mods:
+            results[key] = self.resize(results[key], (new_w, new_h),
+                                       INTERPOLATIONS[self.interpolation])
+        for key in seg_keys:
+            results[key] = self.resize(results[key], (new_w, new_h),
+                                       cv2.INTER_NEAREST)
+        results['img_shape'] = (new_h, new_w)
+        results['scale'] = (new_w, new_h)
+        results['scale_factor'] = (new_w / w, new_h / h)
+        results['keep_ratio'] = self.keep_ratio
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(scale={self.scale}, '
+                f'scale_factor={self.scale_factor}, '
+                f'keep_ratio={self.keep_ratio}, '
+                f'interpolation={self.interpolation!r})')
