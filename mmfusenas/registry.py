@@ -105,11 +105,11 @@ EVALUATOR = Registry(
     parent=MMENGINE_EVALUATOR,
     locations=['mmfusenas.evaluation'])
 
-# search-specific helpers (latency tables, estimators, samplers)
+# search-specific helpers (bilevel strategies, latency tables, estimators)
 TASK_UTILS = Registry(
     'task util',
     parent=MMENGINE_TASK_UTILS,
-    locations=['mmfusenas.models'])
+    locations=['mmfusenas.search'])
 
 # visualisation and logging (nothing of ours registers here yet)
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)

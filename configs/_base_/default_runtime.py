@@ -22,8 +22,9 @@ env_cfg = dict(
 
 # losses and metrics also go to <work_dir>/<timestamp>/vis_data/scalars.json
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+# no fixed `name`: the Runner then names the instance after the experiment,
+# so two runs in one process never share (and mix) their logs
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
 log_level = 'INFO'

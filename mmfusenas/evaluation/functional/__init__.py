@@ -1,0 +1,22 @@
+"""Pure-function metric layer shared by the MMEngine metrics and the CLI."""
+from .depth import denormalize_depth, depth_mae, depth_rmse
+from .enhancement import LPIPS, gt_mean_correct, psnr, ssim_uint8
+from .fmi import fmi
+from .fusion import (FUSION_METRICS, FUSION_PRESETS, average_gradient, cc,
+                     compute_fusion_metrics, cv2_bgr2gray, entropy,
+                     fusion_mi, fusion_ms_ssim, fusion_psnr, fusion_ssim,
+                     fusion_vif, matlab_rgb2gray, ms_ssim, mutual_information,
+                     nabf, qabf, qabf_max, resolve_metrics, scd,
+                     spatial_frequency, ssim, standard_deviation, vif)
+from .pansharpening import ergas, q_index, sam, scc
+
+__all__ = [
+    'FUSION_METRICS', 'FUSION_PRESETS', 'compute_fusion_metrics',
+    'resolve_metrics', 'entropy', 'standard_deviation', 'spatial_frequency',
+    'average_gradient', 'mutual_information', 'fusion_mi', 'fmi', 'vif',
+    'fusion_vif', 'qabf', 'qabf_max', 'nabf', 'scd', 'cc', 'ssim',
+    'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'fusion_psnr',
+    'cv2_bgr2gray', 'matlab_rgb2gray', 'psnr', 'ssim_uint8',
+    'gt_mean_correct', 'LPIPS', 'denormalize_depth', 'depth_rmse',
+    'depth_mae', 'sam', 'ergas', 'scc', 'q_index'
+]

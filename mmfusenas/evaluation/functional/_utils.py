@@ -1,0 +1,53 @@
+"""Input helpers shared by the functional metrics."""
+from typing import Union
+
+import numpy as np
+import torch
+
+ArrayLike = Union[np.ndarray, torch.Tensor]
+
+
+def to_numpy(x: ArrayLike, name: str = 'input') -> np.ndarray:
+    """Return ``x`` as a float64 numpy array (torch tensors are detached)."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().to(torch.float64).numpy()
+    elif isinstance(x, np.ndarray):
+        x = x.astype(np.float64, copy=False)
+    else:
+        raise TypeError(f'{name} must be a numpy array or a torch Tensor, '
+                        f'got {type(x).__name__}')
+    return x
+
+
+def to_gray2d(x: ArrayLike, name: str = 'input') -> np.ndarray:
+    """Return a 2-D float64 array, squeezing singleton channel dims.
+
+    Accepts ``(H, W)``, ``(1, H, W)`` or ``(H, W, 1)``.
+    """
+    x = to_numpy(x, name)
+    if x.ndim == 3 and x.shape[0] == 1:
+        x = x[0]
+    elif x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 2:
+        raise ValueError(f'{name} must be a single-channel image of shape '
+                         f'(H, W), (1, H, W) or (H, W, 1); got shape '
+                         f'{tuple(x.shape)}')
+    return x
+
+
+def check_same_shape(**arrays: np.ndarray) -> None:
+    """Raise a ValueError naming the arrays when their shapes differ."""
+    shapes = {k: tuple(v.shape) for k, v in arrays.items()}
+    if len(set(shapes.values())) > 1:
+        desc = ', '.join(f'{k}={s}' for k, s in shapes.items())
+        raise ValueError(f'shape mismatch: {desc} (all must be equal)')
+
+
+def quantize_uint8(x: ArrayLike) -> np.ndarray:
+    """Map a ``[0, 1]`` image to the 8-bit grid as it would be saved.
+
+    ``round(x * 255)`` clipped to ``[0, 255]``, returned as float64.
+    """
+    x = to_numpy(x)
+    return np.clip(np.round(x * 255.0), 0, 255)

@@ -1,0 +1,770 @@
+"""Image-fusion quality metrics with explicit conventions and named presets.
+
+Every function takes 2-D gray images (``numpy`` arrays or ``torch``
+tensors; ``(H, W)``, ``(1, H, W)`` or ``(H, W, 1)``) on the 8-bit scale
+``[0, 255]`` unless a parameter says otherwise; ``a`` and ``b`` are the
+sources, ``f`` the fused image. All computations are vectorised float64
+numpy / OpenCV; nothing loops over pixels in Python.
+
+The public evaluators of the field disagree on conventions (log base of MI,
+SSIM window and data range, PSNR peak, AG / SF divisors, image range).
+Rather than choosing one silently, each convention is a parameter and
+:data:`FUSION_PRESETS` binds them into named presets:
+
+* ``cddfuse``: the Python ``Evaluator`` of Zhaozixiang1228/MMIF-CDDFuse.
+* ``tang``: the MATLAB suite of Linfeng-Tang (SeAFusion / PSFusion,
+  ``analysis_Reference.m``).
+* ``vifb``: the MATLAB metrics of the VIFB benchmark (xingchenzhang/VIFB).
+
+See ``docs/evaluation.md`` for the table of formulas and differences.
+Use :func:`compute_fusion_metrics` to evaluate a preset.
+"""
+import math
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from ._utils import ArrayLike, check_same_shape, to_gray2d
+from .fmi import fmi
+
+__all__ = [
+    'entropy', 'standard_deviation', 'spatial_frequency', 'average_gradient',
+    'mutual_information', 'fusion_mi', 'vif', 'fusion_vif', 'qabf', 'nabf',
+    'scd', 'ssim', 'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'cc',
+    'fusion_psnr', 'fmi', 'FUSION_METRICS', 'FUSION_PRESETS',
+    'compute_fusion_metrics', 'matlab_rgb2gray', 'cv2_bgr2gray', 'qabf_max',
+    'resolve_metrics'
+]
+
+#: Canonical metric keys, in display order.
+FUSION_METRICS: Tuple[str, ...] = ('EN', 'SD', 'SF', 'AG', 'MI', 'FMI_pixel',
+                                   'FMI_gradient', 'FMI_dct', 'FMI_wavelet',
+                                   'VIF', 'Qabf', 'Nabf', 'SCD', 'SSIM',
+                                   'MS_SSIM', 'CC', 'PSNR')
+
+
+# --------------------------------------------------------------------------
+# filtering helpers
+# --------------------------------------------------------------------------
+def _filter(x: np.ndarray, kernel: np.ndarray, border: int) -> np.ndarray:
+    """2-D correlation (``cv2.filter2D``), same size, given border rule."""
+    return cv2.filter2D(x, cv2.CV_64F, kernel, borderType=border)
+
+
+def _sep_valid(x: np.ndarray, k1d: np.ndarray) -> np.ndarray:
+    """Separable correlation with ``outer(k1d, k1d)``, ``'valid'`` region."""
+    r = len(k1d) // 2
+    y = cv2.sepFilter2D(x, cv2.CV_64F, k1d, k1d,
+                        borderType=cv2.BORDER_REFLECT_101)
+    return y[r:y.shape[0] - r, r:y.shape[1] - r]
+
+
+def _gauss1d(n: int, sigma: float) -> np.ndarray:
+    """1-D factor of MATLAB's ``fspecial('gaussian', n, sigma)``."""
+    x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    g = np.exp(-x * x / (2.0 * sigma * sigma))
+    return g / g.sum()
+
+
+def _prep(*arrays: ArrayLike, names: Sequence[str]) -> Tuple[np.ndarray, ...]:
+    out = tuple(to_gray2d(x, n) for x, n in zip(arrays, names))
+    check_same_shape(**dict(zip(names, out)))
+    return out
+
+
+# --------------------------------------------------------------------------
+# no-reference statistics of the fused image
+# --------------------------------------------------------------------------
+def entropy(img: ArrayLike, base: float = 2.0) -> float:
+    r"""Shannon entropy (EN) of the 256-bin gray-level histogram.
+
+    .. math:: EN = -\sum_{l=0}^{255} p_l \log_2 p_l
+
+    with :math:`p_l` the fraction of pixels whose rounded value is ``l``.
+    All three presets use bits (``base=2``).
+
+    Args:
+        img: gray image on ``[0, 255]``.
+        base: logarithm base. Defaults to 2.
+    """
+    x = to_gray2d(img, 'img')
+    q = np.clip(np.round(x), 0, 255).astype(np.int64).ravel()
+    p = np.bincount(q, minlength=256) / q.size
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum() / math.log(base))
+
+
+def standard_deviation(img: ArrayLike, mode: str = 'population') -> float:
+    r"""Standard deviation (SD) of the fused image.
+
+    ``mode='population'`` (cddfuse, vifb):
+    :math:`SD = \sqrt{\frac{1}{MN}\sum (F - \mu)^2}`.
+
+    ``mode='matlab_uint8'`` (tang) reproduces ``SD_evaluation.m`` called on
+    the ``uint8`` image, where MATLAB's integer arithmetic rounds and
+    saturates: :math:`SD = \sqrt{\frac{1}{MN}\sum
+    \min(255, [\max(0, [F - \mu])]^2)}` with :math:`[\cdot]` rounding to
+    nearest (half away from zero). Only pixels above the mean contribute and
+    each term is capped at 255, so the value is at most :math:`\sqrt{255}`.
+
+    Args:
+        img: gray image on ``[0, 255]``.
+        mode: ``'population'`` or ``'matlab_uint8'``.
+    """
+    x = to_gray2d(img, 'img')
+    if mode == 'population':
+        return float(np.sqrt(np.mean((x - x.mean())**2)))
+    if mode == 'matlab_uint8':
+        d = _matlab_round(x - x.mean())
+        d = np.clip(d, 0, 255)
+        d2 = np.minimum(d * d, 255)
+        return float(np.sqrt(d2.sum() / x.size))
+    raise ValueError(f"SD mode must be 'population' or 'matlab_uint8', "
+                     f'got {mode!r}')
+
+
+def _matlab_round(x: np.ndarray) -> np.ndarray:
+    """MATLAB ``round``: half away from zero."""
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def spatial_frequency(img: ArrayLike, divisor: str = 'mean') -> float:
+    r"""Spatial frequency (SF).
+
+    With :math:`RF^2` / :math:`CF^2` the squared horizontal / vertical first
+    differences,
+
+    * ``divisor='mean'`` (cddfuse, tang): each averaged over its own count,
+      :math:`SF = \sqrt{\overline{(F_{i,j}-F_{i,j-1})^2} +
+      \overline{(F_{i,j}-F_{i-1,j})^2}}`;
+    * ``divisor='mn'`` (vifb): both sums divided by :math:`MN`.
+
+    Tang computes it on the ``[0, 1]`` image, i.e. his SF is this value on
+    the 8-bit image divided by 255 (the preset handles that scale).
+    """
+    x = to_gray2d(img, 'img')
+    dx2 = np.diff(x, axis=1)**2
+    dy2 = np.diff(x, axis=0)**2
+    if divisor == 'mean':
+        return float(np.sqrt(dx2.mean() + dy2.mean()))
+    if divisor == 'mn':
+        return float(np.sqrt((dx2.sum() + dy2.sum()) / x.size))
+    raise ValueError(f"SF divisor must be 'mean' or 'mn', got {divisor!r}")
+
+
+def average_gradient(img: ArrayLike, divisor: str = 'mn') -> float:
+    r"""Average gradient (AG).
+
+    :math:`G_x, G_y` are MATLAB/NumPy ``gradient``: central differences
+    :math:`(F_{j+1}-F_{j-1})/2` inside, one-sided differences at the border.
+
+    .. math:: AG = \frac{1}{D}\sum_{i,j}\sqrt{(G_x^2 + G_y^2)/2}
+
+    with :math:`D = MN` (``divisor='mn'``, cddfuse) or
+    :math:`D=(M-1)(N-1)` (``divisor='m1n1'``, tang and vifb).
+    """
+    x = to_gray2d(img, 'img')
+    if min(x.shape) < 2:
+        raise ValueError(f'AG needs an image of at least 2x2, got {x.shape}')
+    gy, gx = np.gradient(x)
+    s = np.sqrt((gx * gx + gy * gy) / 2.0).sum()
+    h, w = x.shape
+    if divisor == 'mn':
+        return float(s / (h * w))
+    if divisor == 'm1n1':
+        return float(s / ((h - 1) * (w - 1)))
+    raise ValueError(f"AG divisor must be 'mn' or 'm1n1', got {divisor!r}")
+
+
+# --------------------------------------------------------------------------
+# information-theoretic
+# --------------------------------------------------------------------------
+def _mi_levels(x: np.ndarray, quantize: str) -> np.ndarray:
+    if quantize == 'round':
+        return np.clip(np.round(x), 0, 255).astype(np.int64)
+    if quantize == 'minmax':  # VIFB: min-max to [0,1], int16(x*255)
+        lo, hi = x.min(), x.max()
+        y = (x - lo) / (hi - lo) if hi != lo else np.zeros_like(x)
+        return _matlab_round(y * 255).astype(np.int64)
+    raise ValueError(f"MI quantize must be 'round' or 'minmax', "
+                     f'got {quantize!r}')
+
+
+def mutual_information(x: ArrayLike,
+                       y: ArrayLike,
+                       base: float = math.e,
+                       quantize: str = 'round') -> float:
+    r"""Mutual information of two images from a 256x256 joint histogram.
+
+    .. math:: MI(X,Y) = \sum_{u,v} p(u,v)\log\frac{p(u,v)}{p(u)p(v)}
+
+    ``quantize='round'`` bins the rounded 8-bit values (for integer images
+    identical to scikit-learn's ``mutual_info_score`` used by cddfuse);
+    ``'minmax'`` first stretches each image to ``[0, 255]`` (vifb).
+
+    Args:
+        base: ``math.e`` for nats (cddfuse, vifb), 2 for bits (tang).
+    """
+    x, y = _prep(x, y, names=('x', 'y'))
+    qx, qy = _mi_levels(x, quantize), _mi_levels(y, quantize)
+    joint = np.bincount((qx * 256 + qy).ravel(), minlength=65536)
+    joint = joint.reshape(256, 256) / qx.size
+    px, py = joint.sum(1), joint.sum(0)
+    nz = joint > 0
+    outer = np.outer(px, py)
+    mi = (joint[nz] * np.log(joint[nz] / outer[nz])).sum()
+    return float(max(mi, 0.0) / math.log(base))
+
+
+def fusion_mi(a: ArrayLike,
+              b: ArrayLike,
+              f: ArrayLike,
+              base: float = math.e,
+              quantize: str = 'round') -> float:
+    r"""Fusion MI: :math:`MI = MI(A, F) + MI(B, F)`."""
+    return (mutual_information(a, f, base, quantize) +
+            mutual_information(b, f, base, quantize))
+
+
+# --------------------------------------------------------------------------
+# VIF
+# --------------------------------------------------------------------------
+def vif(ref: ArrayLike, dist: ArrayLike, sigma_nsq: float = 2.0) -> float:
+    r"""Pixel-domain multi-scale VIF of Sheikh & Bovik (``vifp_mscale``).
+
+    Four scales; at scale :math:`s` a Gaussian window of size
+    :math:`N=2^{5-s}+1`, :math:`\sigma=N/5` ('valid' filtering; for
+    :math:`s>1` the images are first low-passed and decimated by 2). With
+    local statistics :math:`\sigma_R^2, \sigma_D^2, \sigma_{RD}`,
+    :math:`g=\sigma_{RD}/\sigma_R^2`,
+    :math:`\sigma_V^2=\sigma_D^2-g\sigma_{RD}` (clamped as in the reference
+    code) and :math:`\sigma_n^2 = 2`:
+
+    .. math:: VIF = \frac{\sum_s\sum \log_{10}(1 + g^2\sigma_R^2 /
+              (\sigma_V^2+\sigma_n^2))}{\sum_s\sum\log_{10}(1 +
+              \sigma_R^2/\sigma_n^2)}
+
+    Returns 1.0 when the ratio is NaN (flat reference), as the cddfuse code.
+    """
+    ref, dist = _prep(ref, dist, names=('ref', 'dist'))
+    eps = 1e-10
+    num = den = 0.0
+    for scale in range(1, 5):
+        n = 2**(4 - scale + 1) + 1
+        k = _gauss1d(n, n / 5.0)
+        if scale > 1:
+            ref = _sep_valid(ref, k)[::2, ::2]
+            dist = _sep_valid(dist, k)[::2, ::2]
+        if min(ref.shape) < n:
+            raise ValueError(f'VIF needs images of at least 41x41 pixels '
+                             f'(4 scales); scale {scale} has shape '
+                             f'{ref.shape}')
+        mu1, mu2 = _sep_valid(ref, k), _sep_valid(dist, k)
+        s1 = _sep_valid(ref * ref, k) - mu1 * mu1
+        s2 = _sep_valid(dist * dist, k) - mu2 * mu2
+        s12 = _sep_valid(ref * dist, k) - mu1 * mu2
+        s1 = np.maximum(s1, 0)
+        s2 = np.maximum(s2, 0)
+        g = s12 / (s1 + eps)
+        sv = s2 - g * s12
+        m1 = s1 < eps
+        g[m1] = 0
+        sv[m1] = s2[m1]
+        s1[m1] = 0
+        m2 = s2 < eps
+        g[m2] = 0
+        sv[m2] = 0
+        neg = g < 0
+        sv[neg] = s2[neg]
+        g[neg] = 0
+        sv[sv <= eps] = eps
+        num += np.log10(1 + g * g * s1 / (sv + sigma_nsq)).sum()
+        den += np.log10(1 + s1 / sigma_nsq).sum()
+    with np.errstate(invalid='ignore', divide='ignore'):
+        v = num / den
+    return 1.0 if np.isnan(v) else float(v)
+
+
+def fusion_vif(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+    r"""Fusion VIF: :math:`VIF = VIF(A, F) + VIF(B, F)` (see :func:`vif`)."""
+    return vif(a, f) + vif(b, f)
+
+
+# --------------------------------------------------------------------------
+# edge-preservation: Qabf, Nabf
+# --------------------------------------------------------------------------
+_SOBEL_Y = np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float64)
+_SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64)
+_QABF_CONST = dict(Tg=0.9994, kg=-15.0, Dg=0.5, Ta=0.9879, ka=-22.0, Da=0.8)
+
+
+def _qabf_edges(x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    # conv2(x, h, 'same') with zero padding; correlation flips the sign of
+    # both responses, which leaves magnitude and atan(y/x) unchanged.
+    sx = _filter(x, _SOBEL_X, cv2.BORDER_CONSTANT)
+    sy = _filter(x, _SOBEL_Y, cv2.BORDER_CONSTANT)
+    g = np.sqrt(sx * sx + sy * sy)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        ang = np.where(sx == 0, np.pi / 2, np.arctan(sy / sx))
+    return g, ang
+
+
+def _qabf_q(gx, ax, gf, af, equal_rule: str) -> np.ndarray:
+    c = _QABF_CONST
+    with np.errstate(divide='ignore', invalid='ignore'):
+        ratio = np.where(gx > gf, gf / gx, gx / gf)
+    if equal_rule == 'reference':
+        # the MATLAB / CDDFuse / VIFB code sets G = gF where gA == gF
+        ratio = np.where(gx == gf, gf, ratio)
+    elif equal_rule == 'one':
+        ratio = np.where(gx == gf, 1.0, ratio)
+    else:
+        raise ValueError(f"Qabf equal_rule must be 'reference' or 'one', "
+                         f'got {equal_rule!r}')
+    aaf = 1 - np.abs(ax - af) / (np.pi / 2)
+    qg = c['Tg'] / (1 + np.exp(c['kg'] * (ratio - c['Dg'])))
+    qa = c['Ta'] / (1 + np.exp(c['ka'] * (aaf - c['Da'])))
+    return qg * qa
+
+
+def qabf_max() -> float:
+    """Largest value the Xydeas–Petrović edge-preservation factor reaches.
+
+    :math:`Q_g(1)Q_\\alpha(1) = \\frac{0.9994}{1+e^{-15\\cdot0.5}}
+    \\frac{0.9879}{1+e^{-22\\cdot0.2}} \\approx 0.9748`.
+    """
+    c = _QABF_CONST
+    return (c['Tg'] / (1 + math.exp(c['kg'] * (1 - c['Dg']))) * c['Ta'] /
+            (1 + math.exp(c['ka'] * (1 - c['Da']))))
+
+
+def qabf(a: ArrayLike,
+         b: ArrayLike,
+         f: ArrayLike,
+         scale: float = 1.0,
+         equal_rule: str = 'reference',
+         normalize: bool = False) -> float:
+    r"""Xydeas–Petrović edge-preservation metric :math:`Q^{AB/F}`.
+
+    Sobel responses (zero padding) give edge strength :math:`g` and
+    orientation :math:`\alpha=\arctan(s_y/s_x)` (:math:`\pi/2` where
+    :math:`s_x=0`). For source :math:`X\in\{A,B\}`:
+    :math:`G^{XF}=\min(g_X,g_F)/\max(g_X,g_F)`,
+    :math:`A^{XF}=1-|\alpha_X-\alpha_F|/(\pi/2)`,
+    :math:`Q^{XF}=\frac{\Gamma_g}{1+e^{\kappa_g(G^{XF}-\sigma_g)}}
+    \frac{\Gamma_\alpha}{1+e^{\kappa_\alpha(A^{XF}-\sigma_\alpha)}}` with
+    :math:`\Gamma_g=0.9994,\kappa_g=-15,\sigma_g=0.5,\Gamma_\alpha=0.9879,
+    \kappa_\alpha=-22,\sigma_\alpha=0.8`, and
+
+    .. math:: Q^{AB/F}=\frac{\sum Q^{AF}g_A+Q^{BF}g_B}{\sum g_A+g_B}.
+
+    Args:
+        scale: multiply the 8-bit images by this first (tang evaluates on
+            ``[0, 1]``: ``1/255``). Only matters with ``equal_rule=
+            'reference'``.
+        equal_rule: value of :math:`G^{XF}` where :math:`g_X=g_F`:
+            ``'reference'`` = :math:`g_F` (what all three public codes do),
+            ``'one'`` = 1 (the paper's ratio).
+        normalize: divide :math:`Q^{XF}` by :func:`qabf_max` so that
+            ``A == B == F`` gives exactly 1 (with ``equal_rule='one'``).
+    """
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    # Sobel on the (integer) 8-bit values, then scale: the g_A == g_F tests
+    # are exact instead of depending on round-off of the scaled image
+    ga, aa = _qabf_edges(a)
+    gb, ab = _qabf_edges(b)
+    gf, af = _qabf_edges(f)
+    ga, gb, gf = ga * scale, gb * scale, gf * scale
+    qaf = _qabf_q(ga, aa, gf, af, equal_rule)
+    qbf = _qabf_q(gb, ab, gf, af, equal_rule)
+    if normalize:
+        m = qabf_max()
+        qaf, qbf = qaf / m, qbf / m
+    den = (ga + gb).sum()
+    if den == 0:
+        raise ValueError('Qabf is undefined: both sources have no edges')
+    return float((qaf * ga + qbf * gb).sum() / den)
+
+
+def nabf(a: ArrayLike,
+         b: ArrayLike,
+         f: ArrayLike,
+         scale: float = 1.0) -> float:
+    r"""Fusion-artefact measure :math:`N^{AB/F}` as modified by Kumar (2013).
+
+    Sobel/8 responses with mirror (reflect-101) padding; ``gXF`` is
+    :math:`\min/\max` of edge strengths (0 when either is 0),
+    :math:`A^{XF}=|\,|\alpha_X-\alpha_F|-\pi/2|\cdot 2/\pi`,
+    :math:`Q^{XF}=\sqrt{Q_g Q_\alpha}` with
+    :math:`Q_g=0.9999/(1+e^{-19(G-0.5)})`,
+    :math:`Q_\alpha=0.9995/(1+e^{-22(A-0.5)})`, weights
+    :math:`w_X=g_X^{1.5}` where :math:`g_X\ge 2` else 0.001, and artefact
+    mask :math:`n = [g_F>g_A \wedge g_F>g_B]`:
+
+    .. math:: N^{AB/F}=\frac{\sum n\,[(1-Q^{AF})w_A+(1-Q^{BF})w_B]}
+              {\sum w_A+w_B}
+
+    Args:
+        scale: multiply the 8-bit images first; tang calls the code on
+            ``[0, 1]`` images (``1/255``), where no gradient reaches the
+            threshold 2 and every weight is 0.001.
+    """
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    vt = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64) / 8
+    ht = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], np.float64) / 8
+
+    def edges(x):
+        gv = _filter(x * scale, vt, cv2.BORDER_REFLECT_101)
+        gh = _filter(x * scale, ht, cv2.BORDER_REFLECT_101)
+        g = np.sqrt(gv * gv + gh * gh)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            ang = np.where((gv == 0) & (gh == 0), 0.0, np.arctan(gv / gh))
+        return g, ang
+
+    ga, aa = edges(a)
+    gb, ab = edges(b)
+    gf, af = edges(f)
+
+    def q(gx, ax):
+        with np.errstate(divide='ignore', invalid='ignore'):
+            r = np.where((gx == 0) | (gf == 0), 0.0,
+                         np.where(gx > gf, gf / gx, gx / gf))
+        ang = np.abs(np.abs(ax - af) - np.pi / 2) * 2 / np.pi
+        qg = 0.9999 / (1 + np.exp(-19 * (r - 0.5)))
+        qa = 0.9995 / (1 + np.exp(-22 * (ang - 0.5)))
+        return np.sqrt(qg * qa)
+
+    qaf, qbf = q(ga, aa), q(gb, ab)
+    wa = np.where(ga >= 2, ga**1.5, 0.001)
+    wb = np.where(gb >= 2, gb**1.5, 0.001)
+    na = (gf > ga) & (gf > gb)
+    return float((na * ((1 - qaf) * wa + (1 - qbf) * wb)).sum() /
+                 (wa + wb).sum())
+
+
+# --------------------------------------------------------------------------
+# correlation-based
+# --------------------------------------------------------------------------
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    xm, ym = x - x.mean(), y - y.mean()
+    den = np.sqrt((xm * xm).sum() * (ym * ym).sum())
+    if den == 0:
+        return float('nan')
+    return float((xm * ym).sum() / den)
+
+
+def cc(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+    r"""Correlation coefficient :math:`CC = (r(A,F) + r(B,F))/2`, Pearson
+    :math:`r` over all pixels (scale invariant)."""
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    return (_corr(a, f) + _corr(b, f)) / 2
+
+
+def scd(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+    r"""Sum of the correlations of differences (Aslantas & Bendes 2015).
+
+    .. math:: SCD = r(F - B, A) + r(F - A, B)
+    """
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    return _corr(f - b, a) + _corr(f - a, b)
+
+
+def fusion_psnr(a: ArrayLike,
+                b: ArrayLike,
+                f: ArrayLike,
+                peak: str = 'max_f',
+                mse_mode: str = 'mean') -> float:
+    r"""Fusion PSNR against both sources.
+
+    ``mse_mode='mean'``: :math:`MSE = (MSE(A,F) + MSE(B,F))/2` on the 8-bit
+    scale. Then
+
+    * ``peak='max_f'`` (cddfuse): :math:`10\log_{10}(\max(F)^2/MSE)`;
+    * ``peak='255'``: :math:`10\log_{10}(255^2/MSE)`;
+    * ``peak='tang'``: :math:`20\log_{10}(255/\sqrt{MSE_{[0,1]}})` with the
+      MSE of the ``[0, 1]`` images (= ``'255'`` + :math:`20\log_{10}255`
+      ≈ +48.13 dB).
+
+    ``mse_mode='vifb'`` uses VIFB's ``mse`` helper,
+    :math:`\sqrt{\sum(X-F)^2}/(MN)` per source (an RMS-like quantity, kept
+    as published), with ``peak='255'``.
+    """
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    if mse_mode == 'mean':
+        mse = (np.mean((a - f)**2) + np.mean((b - f)**2)) / 2
+    elif mse_mode == 'vifb':
+        mse = (np.sqrt(((a - f)**2).sum()) + np.sqrt(
+            ((b - f)**2).sum())) / (2 * f.size)
+    else:
+        raise ValueError(f"PSNR mse_mode must be 'mean' or 'vifb', "
+                         f'got {mse_mode!r}')
+    with np.errstate(divide='ignore'):
+        if peak == 'max_f':
+            return float(10 * np.log10(f.max()**2 / mse))
+        if peak == '255':
+            return float(10 * np.log10(255.0**2 / mse))
+        if peak == 'tang':
+            return float(20 * np.log10(255.0 / np.sqrt(mse / 255.0**2)))
+    raise ValueError(f"PSNR peak must be 'max_f', '255' or 'tang', "
+                     f'got {peak!r}')
+
+
+# --------------------------------------------------------------------------
+# SSIM family
+# --------------------------------------------------------------------------
+def ssim(x: ArrayLike,
+         y: ArrayLike,
+         mode: str = 'gaussian',
+         data_range: float = 255.0) -> float:
+    r"""Structural similarity of two gray images.
+
+    .. math:: SSIM = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy}+C_2)}
+              {(\mu_x^2+\mu_y^2+C_1)(\sigma_x^2+\sigma_y^2+C_2)},
+              \quad C_1=(0.01L)^2, C_2=(0.03L)^2
+
+    averaged over the map.
+
+    * ``mode='gaussian'`` (Wang et al. reference, tang, vifb): 11x11
+      Gaussian window, :math:`\sigma=1.5`, population moments, mean over the
+      'valid' region.
+    * ``mode='skimage'`` (cddfuse): ``skimage.metrics.structural_similarity``
+      defaults: 7x7 uniform window, sample covariance (:math:`N/(N-1)`),
+      mean over the map cropped by 3 pixels. The cddfuse code passes float
+      images without ``data_range``; older scikit-image then takes the
+      float dtype range, :math:`L = 2`, which the preset reproduces.
+
+    Args:
+        data_range: :math:`L`.
+    """
+    x, y = _prep(x, y, names=('x', 'y'))
+    c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    if mode == 'gaussian':
+        k = _gauss1d(11, 1.5)
+
+        def filt(z):
+            return _sep_valid(z, k)
+
+        cov_norm = 1.0
+        if min(x.shape) < 11:
+            raise ValueError(f'SSIM needs images of at least 11x11, got '
+                             f'{x.shape}')
+    elif mode == 'skimage':
+        if min(x.shape) < 7:
+            raise ValueError(f'SSIM needs images of at least 7x7, got '
+                             f'{x.shape}')
+
+        def filt(z):
+            r = cv2.blur(z, (7, 7), borderType=cv2.BORDER_REFLECT)
+            return r[3:-3, 3:-3]
+
+        cov_norm = 49.0 / 48.0
+    else:
+        raise ValueError(f"SSIM mode must be 'gaussian' or 'skimage', "
+                         f'got {mode!r}')
+    mx, my = filt(x), filt(y)
+    vx = cov_norm * (filt(x * x) - mx * mx)
+    vy = cov_norm * (filt(y * y) - my * my)
+    vxy = cov_norm * (filt(x * y) - mx * my)
+    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / (
+        (mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(s.mean())
+
+
+def fusion_ssim(a: ArrayLike,
+                b: ArrayLike,
+                f: ArrayLike,
+                mode: str = 'gaussian',
+                data_range: float = 255.0) -> float:
+    r"""Fusion SSIM: :math:`SSIM(A,F) + SSIM(B,F)` (see :func:`ssim`)."""
+    return ssim(a, f, mode, data_range) + ssim(b, f, mode, data_range)
+
+
+_MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
+
+
+def ms_ssim(x: ArrayLike, y: ArrayLike, data_range: float = 255.0) -> float:
+    r"""Multi-scale SSIM (Wang, Simoncelli & Bovik 2003).
+
+    Five scales (2x2 average-pool between scales), 11x11 Gaussian
+    :math:`\sigma=1.5` 'valid' windows, exponents
+    ``(0.0448, 0.2856, 0.3001, 0.2363, 0.1333)``:
+
+    .. math:: MS\text{-}SSIM = [l_5]^{w_5}\prod_{j=1}^{5}[cs_j]^{w_j}
+
+    with negative factors clamped to 0. Needs images of at least 176 px per
+    side.
+    """
+    x, y = _prep(x, y, names=('x', 'y'))
+    if min(x.shape) < 11 * 16:
+        raise ValueError(f'MS-SSIM needs images of at least 176x176, got '
+                         f'{x.shape}')
+    c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    k = _gauss1d(11, 1.5)
+    val = 1.0
+    for j, w in enumerate(_MS_WEIGHTS):
+        mx, my = _sep_valid(x, k), _sep_valid(y, k)
+        vx = _sep_valid(x * x, k) - mx * mx
+        vy = _sep_valid(y * y, k) - my * my
+        vxy = _sep_valid(x * y, k) - mx * my
+        cs = ((2 * vxy + c2) / (vx + vy + c2)).mean()
+        val *= max(cs, 0.0)**w
+        if j == len(_MS_WEIGHTS) - 1:
+            lum = ((2 * mx * my + c1) / (mx * mx + my * my + c1)).mean()
+            val *= max(lum, 0.0)**w
+        else:
+            h, wd = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
+            x = x[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
+            y = y[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
+    return float(val)
+
+
+def fusion_ms_ssim(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+    r"""Fusion MS-SSIM: :math:`(MS\text{-}SSIM(A,F)+MS\text{-}SSIM(B,F))/2`
+    (the mean, so that it stays in ``[0, 1]`` like the published values)."""
+    return (ms_ssim(a, f) + ms_ssim(b, f)) / 2
+
+
+# --------------------------------------------------------------------------
+# gray conversion rules of the presets
+# --------------------------------------------------------------------------
+def cv2_bgr2gray(img: np.ndarray) -> np.ndarray:
+    """cddfuse rule: ``round(cvtColor(float32(BGR), COLOR_BGR2GRAY))``."""
+    if img.ndim == 2:
+        return img.astype(np.float64)
+    if img.ndim == 3 and img.shape[2] == 1:
+        return img[..., 0].astype(np.float64)
+    g = cv2.cvtColor(img.astype(np.float32), cv2.COLOR_BGR2GRAY)
+    return np.round(g).astype(np.float64)
+
+
+def matlab_rgb2gray(img: np.ndarray) -> np.ndarray:
+    """tang / vifb rule: MATLAB ``rgb2gray`` on a uint8 BGR (OpenCV order)
+    image: ``round(0.298936 R + 0.587043 G + 0.114021 B)``."""
+    if img.ndim == 2:
+        return img.astype(np.float64)
+    if img.ndim == 3 and img.shape[2] == 1:
+        return img[..., 0].astype(np.float64)
+    b, g, r = (img[..., i].astype(np.float64) for i in range(3))
+    y = 0.298936021293775 * r + 0.587043074451121 * g + \
+        0.114020904255103 * b
+    return np.clip(_matlab_round(y), 0, 255)
+
+
+# --------------------------------------------------------------------------
+# presets
+# --------------------------------------------------------------------------
+Fn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+
+
+def _nr(fn, **kw) -> Fn:
+    """Wrap a no-reference metric of ``f`` only."""
+    return lambda a, b, f: fn(f, **kw)
+
+
+_STANDARD: Dict[str, Fn] = {
+    'FMI_pixel': lambda a, b, f: fmi(a, b, f, 'none'),
+    'FMI_gradient': lambda a, b, f: fmi(a, b, f, 'gradient'),
+    'FMI_dct': lambda a, b, f: fmi(a, b, f, 'dct'),
+    'FMI_wavelet': lambda a, b, f: fmi(a, b, f, 'wavelet'),
+    'VIF': fusion_vif,
+    'Nabf': lambda a, b, f: nabf(a, b, f),
+    'SCD': scd,
+    'MS_SSIM': fusion_ms_ssim,
+    'CC': cc,
+}
+
+FUSION_PRESETS: Dict[str, Dict] = {
+    'cddfuse': dict(
+        gray=cv2_bgr2gray,
+        default=('EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM',
+                 'CC', 'PSNR'),
+        fns={
+            **_STANDARD,
+            'EN': _nr(entropy),
+            'SD': _nr(standard_deviation),
+            'SF': _nr(spatial_frequency, divisor='mean'),
+            'AG': _nr(average_gradient, divisor='mn'),
+            'MI': lambda a, b, f: fusion_mi(a, b, f, base=math.e),
+            'Qabf': lambda a, b, f: qabf(a, b, f),
+            'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'skimage', 2.0),
+            'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='max_f'),
+        }),
+    'tang': dict(
+        gray=matlab_rgb2gray,
+        default=('EN', 'SD', 'SF', 'AG', 'MI', 'VIF', 'Qabf', 'Nabf', 'SCD',
+                 'SSIM', 'MS_SSIM', 'CC', 'PSNR'),
+        fns={
+            **_STANDARD,
+            'EN': _nr(entropy),
+            'SD': _nr(standard_deviation, mode='matlab_uint8'),
+            'SF': lambda a, b, f: spatial_frequency(f) / 255.0,
+            'AG': _nr(average_gradient, divisor='m1n1'),
+            'MI': lambda a, b, f: fusion_mi(a, b, f, base=2.0),
+            # analysis_fmi's default feature is 'edge'
+            'FMI_pixel': lambda a, b, f: fmi(a, b, f, 'edge'),
+            'Qabf': lambda a, b, f: qabf(a, b, f, scale=1 / 255.0),
+            'Nabf': lambda a, b, f: nabf(a, b, f, scale=1 / 255.0),
+            'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'gaussian', 255.0),
+            'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='tang'),
+        }),
+    'vifb': dict(
+        gray=matlab_rgb2gray,
+        default=('EN', 'SD', 'SF', 'AG', 'MI', 'Qabf', 'SSIM', 'PSNR'),
+        fns={
+            **_STANDARD,
+            'EN': _nr(entropy),
+            'SD': _nr(standard_deviation),
+            'SF': _nr(spatial_frequency, divisor='mn'),
+            'AG': _nr(average_gradient, divisor='m1n1'),
+            'MI': lambda a, b, f: fusion_mi(
+                a, b, f, base=math.e, quantize='minmax'),
+            'Qabf': lambda a, b, f: qabf(a, b, f),
+            'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'gaussian', 255.0),
+            'PSNR': lambda a, b, f: fusion_psnr(
+                a, b, f, peak='255', mse_mode='vifb'),
+        }),
+}
+
+
+def resolve_metrics(
+        preset: str,
+        metrics: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
+    """Validate ``preset`` / ``metrics``; ``None`` -> preset default,
+    ``'all'`` -> every metric in :data:`FUSION_METRICS`."""
+    if preset not in FUSION_PRESETS:
+        raise KeyError(f'unknown fusion preset {preset!r}; choose one of '
+                       f'{sorted(FUSION_PRESETS)}')
+    if metrics is None:
+        return tuple(FUSION_PRESETS[preset]['default'])
+    if isinstance(metrics, str):
+        metrics = FUSION_METRICS if metrics == 'all' else [metrics]
+    bad = [m for m in metrics if m not in FUSION_METRICS]
+    if bad:
+        raise KeyError(f'unknown fusion metric(s) {bad}; valid names: '
+                       f"{' '.join(FUSION_METRICS)} (or 'all')")
+    return tuple(metrics)
+
+
+def compute_fusion_metrics(a: ArrayLike,
+                           b: ArrayLike,
+                           f: ArrayLike,
+                           preset: str = 'cddfuse',
+                           metrics: Optional[Sequence[str]] = None
+                           ) -> Dict[str, float]:
+    """Evaluate fusion metrics with a preset's conventions.
+
+    Args:
+        a, b: source images (gray, 8-bit scale ``[0, 255]``).
+        f: fused image (gray, 8-bit scale).
+        preset: ``'cddfuse'``, ``'tang'`` or ``'vifb'``.
+        metrics: metric names (see :data:`FUSION_METRICS`), ``'all'``, or
+            ``None`` for the preset's default list.
+
+    Returns:
+        dict: ``{metric: value}`` in the order requested.
+    """
+    names = resolve_metrics(preset, metrics)
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    fns = FUSION_PRESETS[preset]['fns']
+    return {m: float(fns[m](a, b, f)) for m in names}

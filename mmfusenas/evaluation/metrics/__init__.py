@@ -1,0 +1,5 @@
+from .depth_sr_metric import DepthSRMetric
+from .fusion_metric import FusionMetric
+from .image_quality_metric import ImageQualityMetric
+
+__all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric']

@@ -1,0 +1,13 @@
+from .base import (BaseBilevelStrategy, BilevelProblem, HyperGradient,
+                   SearchableModel)
+from .darts import DartsFirstOrderStrategy, DartsSecondOrderStrategy
+from .functional import (fill_zeros, finite_difference_hvp, flat_dot,
+                         flat_norm, grads_wrt, replaced_values, scalar_loss)
+from .ias import IASStrategy
+
+__all__ = [
+    'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
+    'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
+    'IASStrategy', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
+    'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss'
+]

@@ -1,0 +1,178 @@
+"""DARTS hypergradients: first order and one-step unrolled second order.
+
+Liu, Simonyan and Yang, "DARTS: Differentiable Architecture Search",
+ICLR 2019, Sec. 2.3 (Eq. 6–8).
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from mmfusenas.registry import TASK_UTILS
+from .base import BaseBilevelStrategy, BilevelProblem
+from .functional import fill_zeros, finite_difference_hvp, replaced_values
+
+
+@TASK_UTILS.register_module()
+class DartsFirstOrderStrategy(BaseBilevelStrategy):
+    """First-order DARTS: ignore the response of θ to α.
+
+    .. math::
+
+        G = \\nabla_\\alpha F(\\theta, \\alpha)
+
+    on the validation batch at the current θ. The lower loss is not
+    evaluated. Raises ``ValueError`` if F does not depend on α (then G ≡ 0).
+
+    Logs ``upper_loss`` and ``hypergrad_norm``.
+    """
+
+    def _hypergradient(
+            self,
+            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:
+        upper, grads = self._loss_and_grads(
+            problem.val_loss, problem.val_batch, problem.arch_params,
+            'upper loss on the validation batch')
+        self._require_arch_dependence(grads)
+        return fill_zeros(grads,
+                          problem.arch_params), dict(upper_loss=upper.item())
+
+
+@TASK_UTILS.register_module()
+class DartsSecondOrderStrategy(BaseBilevelStrategy):
+    """Second-order DARTS: one unrolled weight step, FD Hessian–vector product.
+
+    With the virtual weights after one step of the weight optimizer
+
+    .. math::
+
+        \\theta' = \\theta - \\xi \\, d(\\theta, \\alpha), \\qquad
+        d = \\nabla_\\theta f(\\theta, \\alpha) \\;
+        [\\,+ \\mu\\, b + \\lambda_{wd}\\, \\theta\\,],
+
+    the hypergradient of :math:`F(\\theta'(\\alpha), \\alpha)` is
+
+    .. math::
+
+        G = \\nabla_\\alpha F(\\theta', \\alpha)
+            - \\xi\\, \\nabla^2_{\\alpha\\theta} f(\\theta, \\alpha)\\, v,
+        \\qquad v = \\nabla_{\\theta'} F(\\theta', \\alpha),
+
+    where the mixed Hessian–vector product is the central finite difference
+    :math:`[\\nabla_\\alpha f(\\theta^+, \\alpha) - \\nabla_\\alpha
+    f(\\theta^-, \\alpha)] / 2\\epsilon`, :math:`\\theta^\\pm = \\theta \\pm
+    \\epsilon v`, :math:`\\epsilon = r / \\lVert v \\rVert` (DARTS Eq. 7–8).
+    The momentum buffer b and weight decay do not depend on α, so they move
+    θ' but not the Jacobian :math:`\\partial\\theta'/\\partial\\alpha`.
+
+    The virtual weights are really used: θ' is copied into the weight
+    parameters for the upper forward and the original data are copied back
+    bit-exactly (MMRazor's step never moves them). When parameter groups
+    have different learning rates, ξ is per parameter and the FD is taken
+    along :math:`\\Xi v` (identical to the above when ξ is uniform).
+
+    Args:
+        xi (float, optional): Virtual step size ξ ≥ 0. ``None`` (default)
+            reads the current learning rate of each weight parameter from
+            the problem's weight optimizer, as DARTS does. ``0`` gives first
+            order.
+        r (float): FD step length in θ-space, :math:`\\epsilon\\lVert v
+            \\rVert`. Defaults to 0.01 (DARTS).
+        use_optimizer_state (bool): If True, d is the direction of the
+            actual SGD weight optimizer, ``∇_θ f + weight_decay·θ +
+            momentum·buffer`` (the buffer is zero before the first step;
+            DARTS's ``_compute_unrolled_model``). Needs a
+            ``torch.optim.SGD`` without Nesterov, dampening or maximize.
+            If False (default), d is the plain gradient ``∇_θ f``.
+
+    Logs ``lower_loss`` (f at θ), ``upper_loss`` (F at θ') and
+    ``hypergrad_norm``.
+    """
+
+    def __init__(self,
+                 xi: Optional[float] = None,
+                 r: float = 0.01,
+                 use_optimizer_state: bool = False) -> None:
+        if xi is not None and xi < 0:
+            raise ValueError(f'{self.name}: xi must be >= 0, got {xi}')
+        if r <= 0:
+            raise ValueError(f'{self.name}: r must be > 0, got {r}')
+        self.xi = xi
+        self.r = r
+        self.use_optimizer_state = use_optimizer_state
+
+    def _step_sizes(self, problem: BilevelProblem) -> List[float]:
+        if self.xi is not None:
+            return [self.xi] * len(problem.weight_params)
+        return problem.weight_lrs(self.name)
+
+    def _optimizer_terms(self, problem: BilevelProblem) -> List[Tensor]:
+        """``weight_decay·θ + momentum·buffer`` of the SGD weight optimizer."""
+        groups = problem.weight_param_groups(self.name)
+        optimizer = getattr(problem.weight_optimizer, 'optimizer',
+                            problem.weight_optimizer)
+        if not isinstance(optimizer, torch.optim.SGD):
+            raise TypeError(
+                f'{self.name}: use_optimizer_state=True reproduces an SGD '
+                'step, but the weight optimizer is '
+                f'{type(optimizer).__name__}')
+        terms = []
+        for p, group in zip(problem.weight_params, groups):
+            if group.get('nesterov') or group.get('dampening', 0) != 0 or \
+                    group.get('maximize'):
+                raise ValueError(
+                    f'{self.name}: use_optimizer_state=True supports SGD '
+                    'with plain momentum only (no nesterov, dampening or '
+                    'maximize)')
+            term = group['weight_decay'] * p.detach()
+            buf = optimizer.state.get(p, {}).get('momentum_buffer')
+            if group['momentum'] != 0 and buf is not None:
+                term = term + group['momentum'] * buf
+            terms.append(term)
+        return terms
+
+    def _hypergradient(
+            self,
+            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:
+        arch, weights = problem.arch_params, problem.weight_params
+        n_arch = len(arch)
+        xis = self._step_sizes(problem)
+
+        # 1. direction of the weight step at θ (lower loss, train batch)
+        lower, lower_grads = self._loss_and_grads(
+            problem.train_loss, problem.train_batch, arch + weights,
+            'lower loss on the training batch')
+        self._require_weight_dependence(lower_grads[n_arch:], 'lower loss')
+        direction = fill_zeros(lower_grads[n_arch:], weights)
+        if self.use_optimizer_state:
+            direction = [
+                d + t
+                for d, t in zip(direction, self._optimizer_terms(problem))
+            ]
+        virtual = [
+            p.detach() - xi * d for p, d, xi in zip(weights, direction, xis)
+        ]
+
+        # 2. upper loss at the virtual weights θ' (validation batch)
+        with replaced_values(weights, virtual):
+            upper, upper_grads = self._loss_and_grads(
+                problem.val_loss, problem.val_batch, arch + weights,
+                'upper loss at the virtual weights on the validation batch')
+        self._require_arch_dependence(upper_grads[:n_arch],
+                                      lower_grads[:n_arch])
+        v = fill_zeros(upper_grads[n_arch:], weights)
+
+        # 3. ξ·∇²_{αθ} f(θ, α)·v by central differences around θ
+        xi_v = [xi * g for xi, g in zip(xis, v)]
+        hvp = finite_difference_hvp(
+            arch,
+            weights,
+            problem.train_loss,
+            problem.train_batch,
+            xi_v,
+            r=self.r,
+            who=self.name)
+        grads = [
+            g - h for g, h in zip(fill_zeros(upper_grads[:n_arch], arch), hvp)
+        ]
+        return grads, dict(lower_loss=lower.item(), upper_loss=upper.item())

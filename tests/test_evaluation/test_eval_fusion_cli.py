@@ -1,0 +1,117 @@
+import importlib.util
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmfusenas.evaluation.functional.fusion import (compute_fusion_metrics,
+                                                    cv2_bgr2gray,
+                                                    matlab_rgb2gray)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+spec = importlib.util.spec_from_file_location(
+    'eval_fusion', osp.join(ROOT, 'tools', 'analysis_tools',
+                            'eval_fusion.py'))
+cli = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cli)
+
+
+def _synthetic(tmp_path, n=2, size=(72, 80)):
+    rng = np.random.default_rng(0)
+    dirs = {k: tmp_path / k for k in ('ir', 'vi', 'fused')}
+    for d in dirs.values():
+        d.mkdir()
+    for i in range(n):
+        ir = cv2.GaussianBlur(rng.uniform(0, 255, size), (5, 5), 1)
+        vi = cv2.GaussianBlur(rng.uniform(0, 255, size + (3, )), (5, 5), 1)
+        cv2.imwrite(str(dirs['ir'] / f'{i:02d}.png'), ir.astype(np.uint8))
+        cv2.imwrite(str(dirs['vi'] / f'{i:02d}.bmp'), vi.astype(np.uint8))
+        cv2.imwrite(str(dirs['fused'] / f'{i:02d}.png'),
+                    ((ir + vi.mean(2)) / 2).astype(np.uint8))
+    return dirs
+
+
+def test_cli_json_and_table(tmp_path, capsys):
+    d = _synthetic(tmp_path)
+    out = tmp_path / 'res' / 'r.json'
+    rc = cli.main([str(d['ir']), str(d['vi']), str(d['fused']), '--preset',
+                   'vifb', '--metrics', 'EN', 'MI', 'Qabf', '--out',
+                   str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res['preset'] == 'vifb'
+    assert list(res['per_image']) == ['00', '01']
+    assert list(res['mean']) == ['EN', 'MI', 'Qabf']
+    # colour VI converted with MATLAB's rgb2gray (vifb rule)
+    a = matlab_rgb2gray(cv2.imread(str(d['ir'] / '00.png')))
+    b = matlab_rgb2gray(cv2.imread(str(d['vi'] / '00.bmp')))
+    f = matlab_rgb2gray(cv2.imread(str(d['fused'] / '00.png')))
+    ref = compute_fusion_metrics(a, b, f, 'vifb', ['EN', 'MI', 'Qabf'])
+    assert res['per_image']['00'] == pytest.approx(ref)
+    assert res['mean']['EN'] == pytest.approx(
+        np.mean([r['EN'] for r in res['per_image'].values()]))
+    table = capsys.readouterr().out
+    assert '| mean ' in table and 'Qabf' in table
+
+
+def test_cli_errors_name_the_problem(tmp_path, capsys):
+    d = _synthetic(tmp_path)
+    args = [str(d['ir']), str(d['vi']), str(d['fused'])]
+    assert cli.main(args + ['--metrics', 'EN', 'Sharpness']) == 2
+    assert "['Sharpness']" in capsys.readouterr().err
+    assert cli.main(args + ['--preset', 'matlab']) == 2
+    assert "'matlab'" in capsys.readouterr().err
+    os.remove(d['fused'] / '01.png')
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert 'no fused image' in err and "['01']" in err
+    cv2.imwrite(str(d['fused'] / '01.jpg'), np.zeros((10, 10), np.uint8))
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "size mismatch for stem '01'" in err and '01.jpg 10x10' in err
+
+
+def _link_subset(src, dst, stems):
+    for sub in ('ir', 'vi'):
+        os.makedirs(dst / sub)
+        for name in os.listdir(osp.join(src, sub)):
+            if osp.splitext(name)[0] in stems:
+                os.symlink(osp.join(src, sub, name), dst / sub / name)
+
+
+def test_cli_on_shared_tno_golden(shared_data, tmp_path):
+    src = osp.join(shared_data, 'fusion', 'TNO')
+    _link_subset(src, tmp_path, {'01'})
+    (tmp_path / 'fused').mkdir()
+    a = cv2_bgr2gray(cv2.imread(osp.join(src, 'ir', '01.png')))
+    b = cv2_bgr2gray(cv2.imread(osp.join(src, 'vi', '01.png')))
+    cv2.imwrite(str(tmp_path / 'fused' / '01.png'),
+                np.round((a + b) / 2).astype(np.uint8))
+    res = cli.evaluate(str(tmp_path / 'ir'), str(tmp_path / 'vi'),
+                       str(tmp_path / 'fused'), 'cddfuse')
+    golden = dict(EN=6.2484, SD=23.3161, SF=6.6722, AG=2.6036, MI=1.4550,
+                  SCD=1.7660, VIF=0.5083, Qabf=0.3311, SSIM=1.0232,
+                  CC=0.3971, PSNR=15.5233)
+    assert {k: round(v, 4) for k, v in res['mean'].items()} == golden
+
+
+def test_cli_on_shared_roadscene(shared_data, tmp_path):
+    src = osp.join(shared_data, 'fusion', 'RoadScene')
+    stems = sorted(osp.splitext(n)[0] for n in os.listdir(
+        osp.join(src, 'ir')))[:2]
+    _link_subset(src, tmp_path, set(stems))
+    (tmp_path / 'fused').mkdir()
+    for s in stems:
+        ir = cv2.imread(osp.join(src, 'ir', s + '.jpg'), cv2.IMREAD_UNCHANGED)
+        assert ir.ndim == 2  # 1-channel IR JPG
+        vi = cv2.imread(osp.join(src, 'vi', s + '.jpg'))
+        f = (ir.astype(float) + cv2.cvtColor(vi, cv2.COLOR_BGR2GRAY)) / 2
+        cv2.imwrite(str(tmp_path / 'fused' / f'{s}.png'), f.astype(np.uint8))
+    res = cli.evaluate(str(tmp_path / 'ir'), str(tmp_path / 'vi'),
+                       str(tmp_path / 'fused'), 'tang', ['EN', 'MI', 'SD'])
+    assert list(res['per_image']) == stems
+    for r in res['per_image'].values():
+        assert 0 < r['EN'] <= 8 and r['MI'] > 0 and r['SD'] <= 255**0.5

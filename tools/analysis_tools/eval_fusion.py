@@ -1,0 +1,150 @@
+"""Evaluate fused images against their source pairs.
+
+Example::
+
+    python tools/analysis_tools/eval_fusion.py \\
+        ../shared/data/fusion/TNO/ir ../shared/data/fusion/TNO/vi \\
+        work_dirs/fused --preset cddfuse --out results.json
+
+Pairs are matched by file stem (``01.png`` in IR_DIR, ``01.jpg`` in VI_DIR
+and ``01.bmp`` in FUSED_DIR are one triple). Colour images are converted to
+gray with the preset's rule (cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the
+8-bit image, rounded; tang / vifb: MATLAB ``rgb2gray``). Conventions of each
+preset are documented in ``docs/evaluation.md``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict, List
+
+import cv2
+import numpy as np
+from terminaltables import AsciiTable
+from tqdm import tqdm
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))))
+
+from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
+    FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
+
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Image-fusion metrics with explicit conventions')
+    parser.add_argument('ir_dir', help='folder of source A (e.g. infrared)')
+    parser.add_argument('vi_dir', help='folder of source B (e.g. visible)')
+    parser.add_argument('fused_dir', help='folder of fused images')
+    parser.add_argument(
+        '--preset',
+        default='cddfuse',
+        help=f'convention preset: {", ".join(sorted(FUSION_PRESETS))}')
+    parser.add_argument(
+        '--metrics',
+        nargs='+',
+        default=None,
+        help=f'metric names (default: the preset\'s list; "all" for every '
+        f'metric): {" ".join(FUSION_METRICS)}')
+    parser.add_argument('--out', help='write results to this JSON file')
+    parser.add_argument(
+        '--digits', type=int, default=4, help='decimals shown in the table')
+    return parser.parse_args(argv)
+
+
+def index_dir(folder: str, what: str) -> Dict[str, str]:
+    """Map file stem -> path for the images of ``folder``."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{what} folder not found: {folder}')
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        if ext.lower() not in IMG_EXTS:
+            continue
+        if stem in out:
+            raise ValueError(f'{what} folder {folder} has two images with '
+                             f'stem {stem!r}: {osp.basename(out[stem])}, '
+                             f'{name}')
+        out[stem] = osp.join(folder, name)
+    if not out:
+        raise FileNotFoundError(f'{what} folder {folder} holds no images '
+                                f'({", ".join(IMG_EXTS)})')
+    return out
+
+
+def read_gray(path: str, preset: str) -> np.ndarray:
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f'cannot read image {path}')
+    return FUSION_PRESETS[preset]['gray'](img)
+
+
+def evaluate(ir_dir: str, vi_dir: str, fused_dir: str, preset: str,
+             metrics: List[str] = None) -> dict:
+    """Evaluate every stem of ``ir_dir``; returns the JSON-shaped dict."""
+    if metrics is not None and list(metrics) == ['all']:
+        metrics = 'all'
+    names = resolve_metrics(preset, metrics)
+    ir, vi, fu = (index_dir(d, w) for d, w in ((ir_dir, 'IR'),
+                                              (vi_dir, 'VI'),
+                                              (fused_dir, 'fused')))
+    missing_vi = [s for s in ir if s not in vi]
+    if missing_vi:
+        raise FileNotFoundError(f'no VI image in {vi_dir} for stem(s) '
+                                f'{missing_vi}')
+    missing_f = [s for s in ir if s not in fu]
+    if missing_f:
+        raise FileNotFoundError(f'no fused image in {fused_dir} for stem(s) '
+                                f'{missing_f}')
+    per_image = {}
+    for stem in tqdm(list(ir), desc=f'eval ({preset})', unit='img'):
+        a, b, f = (read_gray(p[stem], preset) for p in (ir, vi, fu))
+        shapes = {'IR': a.shape, 'VI': b.shape, 'fused': f.shape}
+        if len(set(shapes.values())) > 1:
+            raise ValueError(f'size mismatch for stem {stem!r}: ' + ', '.join(
+                f'{k} {osp.basename(p[stem])} {s[1]}x{s[0]}'
+                for (k, s), p in zip(shapes.items(), (ir, vi, fu))))
+        per_image[stem] = compute_fusion_metrics(a, b, f, preset, names)
+    mean = {
+        m: float(np.mean([r[m] for r in per_image.values()]))
+        for m in names
+    }
+    return {'preset': preset, 'per_image': per_image, 'mean': mean}
+
+
+def format_table(result: dict, digits: int = 4) -> str:
+    names = list(result['mean'])
+    rows = [['image'] + names]
+    for stem, r in result['per_image'].items():
+        rows.append([stem] + [f'{r[m]:.{digits}f}' for m in names])
+    rows.append(['mean'] + [f'{result["mean"][m]:.{digits}f}'
+                            for m in names])
+    table = AsciiTable(rows, title=f'preset {result["preset"]}')
+    table.inner_footing_row_border = True
+    return table.table
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        result = evaluate(args.ir_dir, args.vi_dir, args.fused_dir,
+                          args.preset, args.metrics)
+    except (KeyError, FileNotFoundError, ValueError, OSError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f'error: {msg}', file=sys.stderr)
+        return 2
+    print(format_table(result, args.digits))
+    if args.out:
+        out_dir = osp.dirname(osp.abspath(args.out))
+        os.makedirs(out_dir, exist_ok=True)
+        with open(args.out, 'w') as fh:
+            json.dump(result, fh, indent=2)
+        print(f'results written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
