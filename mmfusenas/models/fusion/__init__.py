@@ -1,3 +1,15 @@
 from .simple_fusion_net import SimpleFusionNet
 
 __all__ = ['SimpleFusionNet']
+from .tim_enhance_net import TIMEnhanceNet  # noqa: E402
+from .tim_fusion_net import (TIMFusionNet, build_tim_head,  # noqa: E402
+                             build_tim_stem, tim_cell_cfgs)
+from .tim_genotypes import (TIM_CELL_TYPES, TIM_GENOTYPES,  # noqa: E402
+                            TIM_OFFICIAL_MODELS, TIMGenotype)
+from .tim_two_stage_net import TIMTwoStageFusionNet  # noqa: E402
+
+__all__ += [
+    'TIMEnhanceNet', 'TIMFusionNet', 'TIMTwoStageFusionNet', 'TIMGenotype',
+    'TIM_CELL_TYPES', 'TIM_GENOTYPES', 'TIM_OFFICIAL_MODELS',
+    'build_tim_head', 'build_tim_stem', 'tim_cell_cfgs'
+]

@@ -1,0 +1,77 @@
+"""Build the edges (chain positions) of a cell from edge specs.
+
+An edge spec is either
+
+* an official genotype string (``'Residualblocks_3_1'``): a fixed operator
+  built by :func:`~mmfusenas.models.ops.build_tim_op`; or
+* a config dict, built with ``MODELS.build(spec,
+  default_args=dict(channels=C))``: any registered module whose constructor
+  takes ``channels`` — a fixed operator (``dict(type='DenseBlock',
+  kernel_size=3, dilation=1)``) or a search-space choice point (a mixed op /
+  mutable holding candidate operators), which is how the same cell class
+  builds both the fixed network and the supernet.
+
+The cell decides ``C``: a cell that builds one spec at several widths (the
+multi-scale fusion cell builds every spec at ``C``, ``2C`` and ``4C``)
+builds it once per width, from the same spec, so the spec must not set
+``channels`` itself.
+"""
+from typing import Sequence, Union
+
+import torch.nn as nn
+
+from mmfusenas.models.ops import build_tim_op
+from mmfusenas.registry import MODELS
+
+EdgeSpec = Union[str, dict]
+
+
+def build_edge(spec: EdgeSpec, channels: int) -> nn.Module:
+    """Build one edge of a cell at width ``channels``.
+
+    Args:
+        spec (str | dict): a genotype op string or a module config (see the
+            module docstring).
+        channels (int): width ``C`` the edge operates at.
+
+    Returns:
+        nn.Module: the edge module.
+
+    Raises:
+        TypeError: ``spec`` is neither a str nor a dict (a module instance
+            cannot be used: a cell may need several copies at different
+            widths).
+        ValueError: a dict spec without ``type`` or one that sets
+            ``channels``.
+    """
+    if isinstance(spec, str):
+        return build_tim_op(spec, channels)
+    if not isinstance(spec, dict):
+        raise TypeError(f'an edge spec must be an op name (str) or a config '
+                        f'dict, got {type(spec).__name__}: {spec!r}')
+    if 'type' not in spec:
+        raise ValueError(f"an edge config dict needs a 'type' key, got "
+                         f'{spec!r}')
+    if 'channels' in spec:
+        raise ValueError(f"an edge config must not set 'channels' (the cell "
+                         f'sets it, here {channels}), got {spec!r}')
+    return MODELS.build(spec, default_args=dict(channels=channels))
+
+
+def build_chain(specs: Sequence[EdgeSpec], channels: int) -> nn.Sequential:
+    """Build a chain of edges applied in order (``ops[1](ops[0](x))``).
+
+    The official cells apply the ops of a genotype strictly in list order;
+    the integer paired with each op in the official genotypes is ignored.
+
+    Args:
+        specs (Sequence[str | dict]): one spec per edge, at least one.
+        channels (int): width ``C`` of every edge.
+
+    Returns:
+        nn.Sequential: the edges, indexed by position.
+    """
+    if isinstance(specs, (str, dict)) or not len(specs):
+        raise ValueError(f'ops must be a non-empty sequence of edge specs, '
+                         f'got {specs!r}')
+    return nn.Sequential(*(build_edge(spec, channels) for spec in specs))

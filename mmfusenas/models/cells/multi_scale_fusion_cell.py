@@ -1,0 +1,63 @@
+"""Multi-scale fusion cell C_MS."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.models.ops import SKFF, DownSample, ReLUConvBN, UpSample
+from mmfusenas.registry import MODELS
+from .edges import EdgeSpec, build_chain
+
+
+@MODELS.register_module()
+class MultiScaleFusionCell(nn.Module):
+    """Multi-scale fusion cell: one op chain at three scales, fused by SKFF.
+
+    Official name: ``Cell_Fusion`` (reads ``genotype.chain_fusion``), the
+    paper's multi-scale fusion cell :math:`C_{MS}`::
+
+        p  = ReLU-1x1conv-BN(x)                          (C,  H,   W)
+        p2 = down2(p); p4 = down4(p)                     (2C, H/2), (4C, H/4)
+        s0 = ops(p); s1 = ops_down2(p2); s2 = ops_down4(p4)
+        out = p + SKFF([s0, up2(s1), up4(s2)])
+
+    The three chains are built from the same edge specs at widths ``C``,
+    ``2C`` and ``4C`` (separate parameters). ``down4`` starts from ``p``
+    (two down blocks), not from ``p2``. The residual adds the pre-processed
+    ``p``, not the cell input. Down-sampling rounds up and up-sampling
+    doubles exactly, so H and W must be multiples of 4 (pad the input,
+    e.g. ``FusionDataPreprocessor(pad_size_divisor=4)``).
+
+    Args:
+        channels (int): width ``C`` (input = output channels).
+        ops (Sequence[str | dict]): edge specs of each chain, in order (see
+            :func:`~mmfusenas.models.cells.build_edge`).
+    """
+
+    size_divisor = 4
+
+    def __init__(self, channels: int, ops: Sequence[EdgeSpec]) -> None:
+        super().__init__()
+        self.preprocess = ReLUConvBN(channels)
+        self.down2 = DownSample(channels, 2)
+        self.down4 = DownSample(channels, 4)
+        self.up2 = UpSample(channels * 2, 2)
+        self.up4 = UpSample(channels * 4, 4)
+        self.skff = SKFF(channels)
+        self.ops = build_chain(ops, channels)
+        self.ops_down2 = build_chain(ops, channels * 2)
+        self.ops_down4 = build_chain(ops, channels * 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        if height % self.size_divisor or width % self.size_divisor:
+            raise ValueError(
+                f'MultiScaleFusionCell needs H and W that are multiples of '
+                f'{self.size_divisor}, got {height}x{width}; pad the inputs '
+                f'(e.g. pad_size_divisor={self.size_divisor} in the data '
+                'preprocessor)')
+        p = self.preprocess(x)
+        s0 = self.ops(p)
+        s1 = self.up2(self.ops_down2(self.down2(p)))
+        s2 = self.up4(self.ops_down4(self.down4(p)))
+        return p + self.skff([s0, s1, s2])

@@ -1,0 +1,33 @@
+"""Successive cell C_SC: pre-process, then a chain of operators."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.models.ops import ReLUConvBN
+from mmfusenas.registry import MODELS
+from .edges import EdgeSpec, build_chain
+
+
+@MODELS.register_module()
+class SuccessiveCell(nn.Module):
+    """Successive cell: ``ops[-1](... ops[0](ReLU-1x1conv-BN(x)))``.
+
+    Official names: ``Cell_Chain2`` (reads ``genotype.normal``) and
+    ``Cell_Chain`` (reads ``genotype.chain_fusion``), the paper's successive
+    cell :math:`C_{SC}`. There is no cell-level residual. Parameters:
+    ``C^2 + 2C`` (pre-processing) plus the ops.
+
+    Args:
+        channels (int): width ``C`` (input = output channels).
+        ops (Sequence[str | dict]): edge specs of the chain, in order (see
+            :func:`~mmfusenas.models.cells.build_edge`).
+    """
+
+    def __init__(self, channels: int, ops: Sequence[EdgeSpec]) -> None:
+        super().__init__()
+        self.preprocess = ReLUConvBN(channels)
+        self.ops = build_chain(ops, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ops(self.preprocess(x))

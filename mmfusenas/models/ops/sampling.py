@@ -1,0 +1,168 @@
+"""Anti-aliased down-sampling and residual up-sampling blocks (used by the
+multi-scale fusion cell)."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.registry import MODELS
+
+
+def _num_halvings(scale_factor: int) -> int:
+    steps = int(math.log2(scale_factor)) if scale_factor >= 1 else -1
+    if steps < 1 or 2**steps != scale_factor:
+        raise ValueError(f'scale_factor must be a power of 2 >= 2, got '
+                         f'{scale_factor}')
+    return steps
+
+
+@MODELS.register_module()
+class AntiAliasDownsample(nn.Module):
+    """Blur-then-subsample (Zhang, "Making CNNs shift-invariant again").
+
+    Official name: ``Downsample`` of ``model/antialias.py`` with
+    ``filt_size=3, stride=2``: reflection padding then a fixed depthwise
+    binomial filter (``[1, 2, 1]^T [1, 2, 1] / 16`` for size 3) with the
+    given stride. Output size ``ceil(H / stride) x ceil(W / stride)``. The
+    filter is not learnable but is a persistent buffer ``kernel``
+    ``(channels, 1, k, k)`` (as in the official state dict).
+
+    Args:
+        channels (int): input = output channels.
+        filter_size (int): odd binomial filter size >= 3. Defaults to 3.
+        stride (int): sub-sampling stride. Defaults to 2.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 filter_size: int = 3,
+                 stride: int = 2) -> None:
+        super().__init__()
+        if filter_size < 3 or filter_size % 2 == 0:
+            raise ValueError(f'filter_size must be an odd number >= 3, got '
+                             f'{filter_size}')
+        self.channels = channels
+        self.stride = stride
+        self.pad = (filter_size - 1) // 2
+        taps = torch.tensor(
+            [math.comb(filter_size - 1, i) for i in range(filter_size)],
+            dtype=torch.float32)
+        kernel = taps[:, None] * taps[None, :]
+        kernel = (kernel / kernel.sum())[None, None]
+        self.register_buffer('kernel', kernel.repeat(channels, 1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (self.pad, ) * 4, mode='reflect')
+        return F.conv2d(x, self.kernel, stride=self.stride, groups=x.shape[1])
+
+
+@MODELS.register_module()
+class ResidualDownSample(nn.Module):
+    """``n`` channels at ``H`` -> ``2n`` channels at ``ceil(H / 2)``.
+
+    Official name: ``ResidualDownSample``::
+
+        top = conv1x1 -> PReLU -> conv3x3 -> PReLU -> blur-down -> conv1x1(2n)
+        bot = blur-down -> conv1x1(2n);   out = top(x) + bot(x)
+
+    All convs bias-free; parameters ``14 n^2 + 2``.
+
+    Args:
+        channels (int): input channels ``n``.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        n = channels
+        self.top = nn.Sequential(
+            nn.Conv2d(n, n, 1, bias=False), nn.PReLU(),
+            nn.Conv2d(n, n, 3, padding=1, bias=False), nn.PReLU(),
+            AntiAliasDownsample(n), nn.Conv2d(n, 2 * n, 1, bias=False))
+        self.bot = nn.Sequential(
+            AntiAliasDownsample(n), nn.Conv2d(n, 2 * n, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.top(x) + self.bot(x)
+
+
+@MODELS.register_module()
+class ResidualUpSample(nn.Module):
+    """``n`` channels at ``H`` -> ``n / 2`` channels at ``2H``.
+
+    Official name: ``ResidualUpSample``::
+
+        top = conv1x1 -> PReLU -> convT3x3(stride 2) -> PReLU -> conv1x1(n/2)
+        bot = bilinear x2 (align_corners=False) -> conv1x1(n/2)
+        out = top(x) + bot(x)
+
+    All convs bias-free; parameters ``11 n^2 + 2``.
+
+    Args:
+        channels (int): input channels ``n`` (even).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        if channels % 2:
+            raise ValueError(f'channels must be even, got {channels}')
+        n = channels
+        self.top = nn.Sequential(
+            nn.Conv2d(n, n, 1, bias=False), nn.PReLU(),
+            nn.ConvTranspose2d(
+                n, n, 3, stride=2, padding=1, output_padding=1, bias=False),
+            nn.PReLU(), nn.Conv2d(n, n // 2, 1, bias=False))
+        self.bot = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
+            nn.Conv2d(n, n // 2, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.top(x) + self.bot(x)
+
+
+@MODELS.register_module()
+class DownSample(nn.Module):
+    """``log2(scale_factor)`` chained :class:`ResidualDownSample` blocks.
+
+    Official name: ``DownSample``; channels ``n -> n * scale_factor``,
+    size ``H -> H / scale_factor`` (rounded up at every halving).
+
+    Args:
+        channels (int): input channels ``n``.
+        scale_factor (int): power of 2 >= 2.
+    """
+
+    def __init__(self, channels: int, scale_factor: int) -> None:
+        super().__init__()
+        steps = _num_halvings(scale_factor)
+        self.body = nn.Sequential(*(ResidualDownSample(channels * 2**i)
+                                    for i in range(steps)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+@MODELS.register_module()
+class UpSample(nn.Module):
+    """``log2(scale_factor)`` chained :class:`ResidualUpSample` blocks.
+
+    Official name: ``UpSample``; channels ``n -> n / scale_factor``, size
+    ``H -> H * scale_factor``.
+
+    Args:
+        channels (int): input channels ``n`` (divisible by
+            ``scale_factor``).
+        scale_factor (int): power of 2 >= 2.
+    """
+
+    def __init__(self, channels: int, scale_factor: int) -> None:
+        super().__init__()
+        steps = _num_halvings(scale_factor)
+        if channels % scale_factor:
+            raise ValueError(f'channels ({channels}) must be divisible by '
+                             f'scale_factor ({scale_factor})')
+        self.body = nn.Sequential(*(ResidualUpSample(channels // 2**i)
+                                    for i in range(steps)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
