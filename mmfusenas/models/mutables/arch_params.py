@@ -1,0 +1,97 @@
+"""The container of architecture parameters (α) of a search space."""
+from typing import Dict, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+
+class ArchParams(nn.Module):
+    """One α vector per architecture key, shared by every mutable using it.
+
+    Mutables (choice points of a search space) are bound to a container with
+    :func:`~mmfusenas.models.mutables.bind_arch_params`; binding registers
+    each mutable's key and candidate names. Mutables that declare the same
+    key (a shared alias: e.g. one op choice reused at several widths, or one
+    cell searched for all RUAS stages) share one α and must list the same
+    candidates.
+
+    The container is owned by the search algorithm, not by the network, so
+    the network's ``parameters()`` are exactly the operation weights and
+    ``ArchParams.parameters()`` exactly the architecture parameters — the
+    two levels of a bilevel search never mix.
+
+    Args:
+        init_std (float): α is initialised as ``init_std * N(0, 1)``, as in
+            DARTS. Defaults to 1e-3.
+    """
+
+    def __init__(self, init_std: float = 1e-3) -> None:
+        super().__init__()
+        self.init_std = init_std
+        self.alphas = nn.ParameterDict()
+        self._choices: Dict[str, Tuple[str, ...]] = {}
+
+    def register(self, key: str, choices: Sequence[str]) -> None:
+        """Add α for ``key`` (or check that an existing one agrees).
+
+        Args:
+            key (str): architecture key; must not contain '.'.
+            choices (Sequence[str]): candidate names, in order.
+        """
+        choices = tuple(choices)
+        if not key or '.' in key:
+            raise ValueError(f"architecture key must be a non-empty string "
+                             f"without '.', got {key!r}")
+        if len(choices) < 1 or len(set(choices)) != len(choices):
+            raise ValueError(f'mutable {key!r} needs distinct candidate '
+                             f'names, got {list(choices)}')
+        if key in self._choices:
+            if self._choices[key] != choices:
+                raise ValueError(
+                    f'mutables sharing the architecture key {key!r} must '
+                    f'have the same candidates: {list(self._choices[key])} '
+                    f'vs {list(choices)}')
+            return
+        self._choices[key] = choices
+        self.alphas[key] = nn.Parameter(self.init_std *
+                                        torch.randn(len(choices)))
+
+    def choices(self, key: str) -> Tuple[str, ...]:
+        """Candidate names of ``key``."""
+        self._check_key(key)
+        return self._choices[key]
+
+    def keys(self) -> Tuple[str, ...]:
+        """All registered keys, in registration order."""
+        return tuple(self._choices)
+
+    def weights(self, key: str) -> torch.Tensor:
+        """Mixing weights ``softmax(α_key)``."""
+        self._check_key(key)
+        return torch.softmax(self.alphas[key], dim=-1)
+
+    def probabilities(self) -> Dict[str, Dict[str, float]]:
+        """``{key: {candidate: softmax weight}}`` as plain floats."""
+        with torch.no_grad():
+            return {
+                key: dict(
+                    zip(names, (float(p) for p in self.weights(key).cpu())))
+                for key, names in self._choices.items()
+            }
+
+    def _check_key(self, key: str) -> None:
+        if key not in self._choices:
+            raise KeyError(f'unknown architecture key {key!r}; registered: '
+                           f'{list(self._choices)}')
+
+    def get_extra_state(self) -> Dict[str, Tuple[str, ...]]:
+        # saved with the α so a checkpoint says which candidate each entry
+        # of every α vector weighs
+        return {key: list(names) for key, names in self._choices.items()}
+
+    def set_extra_state(self, state: Dict[str, Sequence[str]]) -> None:
+        for key, names in state.items():
+            if key in self._choices and self._choices[key] != tuple(names):
+                raise ValueError(
+                    f'checkpoint architecture key {key!r} has candidates '
+                    f'{list(names)}, the model {list(self._choices[key])}')

@@ -1,0 +1,196 @@
+"""Genotypes: the derived choices of a search space as plain data.
+
+A genotype is ``{architecture key: chosen candidate name}``. Applied to the
+search-space config (the supernet config, where every choice point is a
+``DiffMixedOp`` dict) it gives the config of the fixed network
+(:func:`fix_space_cfg`); no code is involved, so any space defined in a
+config can be derived, exported and rebuilt.
+
+Exported genotype files (YAML or JSON, by extension) hold::
+
+    format: mmfusenas-genotype/1
+    choices: {key: name, ...}            # what was chosen
+    probabilities: {key: {name: p}}      # softmax(α) at export (optional)
+    network: {type: ..., ...}            # the fixed network config
+    meta: {...}                          # e.g. iteration, strategy
+
+``GenotypeNet`` (registered in MODELS) rebuilds the fixed network from such
+a file, so a retrain config only names the file.
+"""
+import copy
+import json
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Union
+
+import yaml
+
+from mmfusenas.engine.atomic_backend import atomic_write
+from mmfusenas.registry import MODELS
+
+FORMAT = 'mmfusenas-genotype/1'
+MUTABLE_TYPES = ('DiffMixedOp', 'mmfusenas.DiffMixedOp')
+
+
+def _plain(obj: Any) -> Any:
+    """Config -> plain YAML/JSON data (tuples become lists)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f'cannot store {type(obj).__name__} {obj!r} in a '
+                    'genotype file')
+
+
+def fix_space_cfg(space_cfg: Any, choices: Dict[str, str]) -> Any:
+    """Replace every ``DiffMixedOp`` config by its chosen candidate's spec.
+
+    Nested choice points (a chosen cell whose edges are mixed ops) are
+    resolved recursively; only the choices reachable in the fixed network
+    are needed.
+
+    Args:
+        space_cfg: the search-space (supernet) config.
+        choices (dict): ``{key: candidate name}``.
+
+    Returns:
+        The fixed-network config (a new object; ``space_cfg`` is unchanged).
+
+    Raises:
+        KeyError: a reachable choice point has no entry in ``choices``.
+        ValueError: a choice names no candidate of its choice point.
+    """
+    if isinstance(space_cfg, (list, tuple)):
+        return type(space_cfg)(fix_space_cfg(v, choices) for v in space_cfg)
+    if not isinstance(space_cfg, dict):
+        return copy.deepcopy(space_cfg)
+    if space_cfg.get('type') in MUTABLE_TYPES:
+        # local import: diff_mixed_op imports the cell builders
+        from .diff_mixed_op import normalise_candidates
+        key = space_cfg['key']
+        names, specs = normalise_candidates(space_cfg['candidates'])
+        if key not in choices:
+            raise KeyError(f'genotype has no choice for the architecture key '
+                           f'{key!r} (candidates {names})')
+        if choices[key] not in names:
+            raise ValueError(f'genotype chooses {choices[key]!r} for {key!r}, '
+                             f'which is not one of its candidates {names}')
+        return fix_space_cfg(specs[names.index(choices[key])], choices)
+    return {k: fix_space_cfg(v, choices) for k, v in space_cfg.items()}
+
+
+@dataclass
+class Genotype:
+    """Derived architecture: choices, the fixed network config and metadata.
+
+    Args:
+        choices (dict): ``{key: candidate name}``.
+        network (dict): the fixed network config
+            (``fix_space_cfg(space, choices)``).
+        probabilities (dict): ``{key: {name: softmax weight}}`` at export.
+        meta (dict): free-form provenance (iteration, strategy, ...).
+    """
+    choices: Dict[str, str]
+    network: Dict[str, Any]
+    probabilities: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    meta: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_space(cls, space_cfg: dict, choices: Dict[str, str],
+                   **kwargs) -> 'Genotype':
+        """Derive the fixed network config of ``space_cfg`` under
+        ``choices``."""
+        return cls(
+            choices=dict(choices),
+            network=fix_space_cfg(space_cfg, choices),
+            **kwargs)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(
+            dict(
+                format=FORMAT,
+                choices=self.choices,
+                probabilities=self.probabilities,
+                network=self.network,
+                meta=self.meta))
+
+    def dump(self, path: str) -> None:
+        """Write YAML (``.yaml`` / ``.yml``) or JSON (``.json``) atomically."""
+        data = self.to_dict()
+        if path.endswith(('.yaml', '.yml')):
+            text = yaml.safe_dump(data, sort_keys=False)
+        elif path.endswith('.json'):
+            text = json.dumps(data, indent=2)
+        else:
+            raise ValueError(f'genotype file must end in .yaml, .yml or '
+                             f'.json, got {path}')
+        atomic_write(text, path)
+
+    @classmethod
+    def load(cls, path: str) -> 'Genotype':
+        """Read and validate a genotype file."""
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'genotype file not found: {path}')
+        with open(path, encoding='utf-8') as f:
+            try:
+                data = (json.load(f) if path.endswith('.json') else
+                        yaml.safe_load(f))
+            except (ValueError, yaml.YAMLError) as err:
+                raise ValueError(f'{path} is not valid YAML/JSON: {err}') \
+                    from err
+        if not isinstance(data, dict) or data.get('format') != FORMAT:
+            raise ValueError(f"{path} is not a genotype file: expected a "
+                             f"mapping with format: {FORMAT}")
+        for key, kind in (('choices', dict), ('network', dict)):
+            if not isinstance(data.get(key), kind):
+                raise ValueError(f'{path}: {key!r} must be a mapping, got '
+                                 f'{type(data.get(key)).__name__}')
+        bad = {k: v for k, v in data['choices'].items()
+               if not isinstance(v, str)}
+        if bad:
+            raise ValueError(f'{path}: choices must map keys to candidate '
+                             f'names (strings); bad entries {bad}')
+        if 'type' not in data['network']:
+            raise ValueError(f"{path}: 'network' has no 'type'")
+        return cls(
+            choices=data['choices'],
+            network=data['network'],
+            probabilities=data.get('probabilities') or {},
+            meta=data.get('meta') or {})
+
+
+def build_genotype_net(genotype: Union[str, Genotype],
+                       space: Optional[dict] = None,
+                       **overrides):
+    """Build the fixed network of a genotype (registered as ``GenotypeNet``).
+
+    Args:
+        genotype (str | Genotype): a genotype file or object.
+        space (dict, optional): the search-space config. When given, the
+            network is derived from it with the genotype's ``choices`` (and
+            must equal the file's ``network``); otherwise the file's
+            ``network`` is built.
+        **overrides: keys merged into the network config (e.g. a different
+            ``in_channels``).
+
+    Returns:
+        nn.Module: the fixed network.
+    """
+    geno = Genotype.load(genotype) if isinstance(genotype, str) else genotype
+    network = geno.network
+    if space is not None:
+        derived = _plain(fix_space_cfg(space, geno.choices))
+        if derived != _plain(network):
+            raise ValueError(
+                'the genotype\'s stored network differs from the one its '
+                'choices give in the given search space: was it exported '
+                'from another space?')
+        network = derived
+    cfg = copy.deepcopy(network)
+    cfg.update(overrides)
+    return MODELS.build(cfg)
+
+
+MODELS.register_module(name='GenotypeNet', module=build_genotype_net)
