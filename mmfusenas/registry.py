@@ -47,11 +47,11 @@ RUNNER_CONSTRUCTORS = Registry(
 LOOPS = Registry(
     'loop',
     parent=MMENGINE_LOOPS,
-    locations=['mmfusenas.engine'])
+    locations=['mmfusenas.engine', 'mmfusenas.search'])
 HOOKS = Registry(
     'hook',
     parent=MMENGINE_HOOKS,
-    locations=['mmfusenas.engine.hooks'])
+    locations=['mmfusenas.engine.hooks', 'mmfusenas.search'])
 
 # data
 DATASETS = Registry(
@@ -69,7 +69,7 @@ TRANSFORMS = Registry(
 MODELS = Registry(
     'model',
     parent=MMENGINE_MODELS,
-    locations=['mmfusenas.models'])
+    locations=['mmfusenas.models', 'mmfusenas.search'])
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMENGINE_MODEL_WRAPPERS,
@@ -91,7 +91,7 @@ OPTIM_WRAPPERS = Registry(
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['mmfusenas.engine'])
+    locations=['mmfusenas.engine', 'mmfusenas.search'])
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler',
     parent=MMENGINE_PARAM_SCHEDULERS,
