@@ -1,4 +1,10 @@
 """Architecture search: bilevel strategies and architecture regularisers."""
+from .algorithms import BilevelSearchAlgorithm
+from .estimators import (LatencyRegularizer, ResourceEstimator,
+                         SkipCountRegularizer)
+from .hooks import ArchLoggingHook, GenotypeExportHook
+from .loops import BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop
+from .optimizers import BilevelOptimWrapperConstructor
 from .regularizers import operation_sensitive_reg
 from .strategies import (BaseBilevelStrategy, BilevelProblem,
                          DartsFirstOrderStrategy, DartsSecondOrderStrategy,
@@ -7,5 +13,8 @@ from .strategies import (BaseBilevelStrategy, BilevelProblem,
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
-    'IASStrategy', 'operation_sensitive_reg'
+    'IASStrategy', 'operation_sensitive_reg', 'BilevelSearchAlgorithm',
+    'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
+    'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
+    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer'
 ]

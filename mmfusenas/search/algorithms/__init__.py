@@ -1,0 +1,3 @@
+from .bilevel_search import BilevelSearchAlgorithm
+
+__all__ = ['BilevelSearchAlgorithm']

@@ -1,0 +1,4 @@
+from .bilevel_loops import (BilevelEpochBasedTrainLoop,
+                            BilevelIterBasedTrainLoop)
+
+__all__ = ['BilevelEpochBasedTrainLoop', 'BilevelIterBasedTrainLoop']

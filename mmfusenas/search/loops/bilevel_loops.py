@@ -1,0 +1,296 @@
+"""Training loops of a bilevel search: a weight and an architecture loader.
+
+Each iteration draws a batch of the weight split and, when the algorithm
+will update α in this step, one of the architecture split, and calls
+``model.train_step(dict(train=..., val=...), optim_wrapper)``.
+"""
+import logging
+from typing import Iterator, List, Optional, Sequence, Union
+
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+from mmengine.runner.utils import set_random_seed
+from torch.utils.data import DataLoader
+
+from mmfusenas.registry import LOOPS
+
+LoaderCfg = Union[DataLoader, dict]
+
+#: runtime-info key of the message hub (saved in checkpoints): the number of
+#: architecture batches drawn so far
+ARCH_BATCHES_KEY = 'bilevel_arch_batches'
+
+
+def _set_sampler_epoch(loader: DataLoader, epoch: int) -> None:
+    """``sampler.set_epoch(epoch)`` where the loader's sampler has it."""
+    sampler = getattr(loader, 'sampler', None)
+    if not hasattr(sampler, 'set_epoch'):
+        sampler = getattr(
+            getattr(loader, 'batch_sampler', None), 'sampler', None)
+    if hasattr(sampler, 'set_epoch'):
+        sampler.set_epoch(epoch)
+
+
+class _Cycle:
+    """Iterate a loader, restarting it (same order) when exhausted."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.loader = loader
+        self._iterator: Optional[Iterator] = None
+
+    def __next__(self):
+        if self._iterator is not None:
+            try:
+                return next(self._iterator)
+            except StopIteration:
+                pass
+        self._iterator = iter(self.loader)
+        return next(self._iterator)
+
+
+class _BilevelLoopMixin:
+    """What the epoch- and the iteration-based bilevel loops share."""
+
+    def _check_model(self) -> None:
+        """MMEngine's default DDP wrapper runs its own train step (one
+        forward in 'loss' mode), which would bypass the algorithm's."""
+        model = self.runner.model
+        if isinstance(model, MMDistributedDataParallel) and \
+                type(model).train_step is MMDistributedDataParallel.train_step:
+            raise NotImplementedError(
+                f'{type(self).__name__}: MMDistributedDataParallel does not '
+                "call the search algorithm's train_step; distributed search "
+                'needs a model wrapper that delegates train_step to the '
+                'algorithm and all-reduces the α gradients')
+
+    def _build_loader(self, loader: LoaderCfg, what: str) -> DataLoader:
+        if isinstance(loader, dict):
+            loader = self.runner.build_dataloader(
+                loader,
+                seed=self.runner.seed,
+                diff_rank_seed=self.runner._randomness_cfg.get(
+                    'diff_rank_seed', False))
+        if len(loader) == 0:
+            raise ValueError(
+                f'{type(self).__name__}: the {what} is empty (0 batches); '
+                'check its dataset (split file, data_root) and batch size / '
+                'drop_last')
+        return loader
+
+    def _arch_step_due(self) -> bool:
+        """Whether the model updates α in its next train step (models
+        without ``arch_step_due`` get an architecture batch every step)."""
+        model = self.runner.model
+        if is_model_wrapper(model):
+            model = model.module
+        return bool(getattr(model, 'arch_step_due', True))
+
+    def _reseed(self, iteration: int) -> None:
+        """Seed random / numpy / torch with ``seed + iteration``."""
+        if self.reseed_every_iter:
+            set_random_seed(
+                (self.runner.seed + iteration) % 2**31,
+                diff_rank_seed=self.runner._randomness_cfg.get(
+                    'diff_rank_seed', False))
+
+    def _bilevel_iter(self, batch_idx: int, train_batch,
+                      arch_batches: _Cycle) -> None:
+        """Draw the architecture batch if needed and run one train step."""
+        data_batch = dict(train=train_batch)
+        if self._arch_step_due():
+            data_batch['val'] = next(arch_batches)
+            hub = self.runner.message_hub
+            hub.update_info(ARCH_BATCHES_KEY,
+                            hub.get_info(ARCH_BATCHES_KEY, 0) + 1)
+        self.runner.call_hook(
+            'before_train_iter', batch_idx=batch_idx, data_batch=data_batch)
+        outputs = self.runner.model.train_step(
+            data_batch, optim_wrapper=self.runner.optim_wrapper)
+        self.runner.call_hook(
+            'after_train_iter',
+            batch_idx=batch_idx,
+            data_batch=data_batch,
+            outputs=outputs)
+        self._iter += 1
+
+
+@LOOPS.register_module()
+class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
+    """Epoch-based bilevel search loop, optionally alternating tasks.
+
+    An epoch is one pass over the weight loader. Every iteration draws its
+    next batch and, only when the model's ``arch_step_due`` is True (every
+    iteration for DARTS, every T-th for IAS; models without the attribute
+    always get one), the next batch of the architecture loader; then it
+    calls ``model.train_step(dict(train=batch, val=arch_batch),
+    optim_wrapper)``. The architecture loader restarts at every epoch and
+    cycles (in the same order) if it runs out within one.
+
+    **Alternating tasks** (TIM Sec. 4.1 alternates IVIF and MIF data per
+    epoch): ``dataloader`` and ``arch_dataloader`` may be lists of the same
+    length K; epoch ``e`` (0-based) uses pair ``e % K``. :attr:`dataloader`
+    is the current pair's weight loader (hooks and the log processor see
+    it); the runner's ``train_dataloader`` config is then the list of weight
+    loaders. ``max_iters`` is the exact sum of the epochs' lengths.
+
+    **Determinism / resume**: both loaders' samplers get ``set_epoch(e)``
+    at the start of epoch e, and with ``reseed_every_iter`` the Python,
+    NumPy and torch generators are re-seeded with ``seed + iteration``
+    before each iteration's batches are drawn, so random crops / flips are
+    a function of (seed, iteration): resuming from an epoch checkpoint
+    continues the search bit for bit (without re-seeding, a resumed run
+    would draw other augmentations than an uninterrupted one).
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict | list): Weight-split loader(s); given
+            by the runner from ``train_dataloader``.
+        arch_dataloader (DataLoader | dict | list): Architecture-split
+            loader(s) (the upper-level / validation batches), as many as
+            ``dataloader``.
+        max_epochs (int): Number of epochs.
+        val_begin (int): First epoch that runs the validation loop.
+            Defaults to 1.
+        val_interval (int): Validate every this many epochs. Defaults to 1.
+        reseed_every_iter (bool): Re-seed the global generators with
+            ``seed + iteration`` before every iteration. Defaults to True.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[LoaderCfg, Sequence[LoaderCfg]],
+                 arch_dataloader: Union[LoaderCfg, Sequence[LoaderCfg]],
+                 max_epochs: int,
+                 val_begin: int = 1,
+                 val_interval: int = 1,
+                 reseed_every_iter: bool = True) -> None:
+        weight_cfgs = _as_list(dataloader)
+        arch_cfgs = _as_list(arch_dataloader)
+        if len(weight_cfgs) != len(arch_cfgs) or not weight_cfgs:
+            raise ValueError(
+                f'{type(self).__name__}: dataloader and arch_dataloader must '
+                'be one loader each or lists of the same (non-zero) length '
+                f'(one pair per alternating task), got {len(weight_cfgs)} '
+                f'and {len(arch_cfgs)}')
+        self._runner = runner
+        self._check_model()
+        self.dataloaders: List[DataLoader] = [
+            self._build_loader(cfg, f'weight dataloader {i}')
+            for i, cfg in enumerate(weight_cfgs)
+        ]
+        self.arch_dataloaders: List[DataLoader] = [
+            self._build_loader(cfg, f'arch_dataloader {i}')
+            for i, cfg in enumerate(arch_cfgs)
+        ]
+        super().__init__(runner, self.dataloaders[0], max_epochs, val_begin,
+                         val_interval)
+        self._max_iters = sum(
+            len(self.dataloaders[e % self.num_pairs])
+            for e in range(self._max_epochs))
+        self.reseed_every_iter = reseed_every_iter
+
+    @property
+    def num_pairs(self) -> int:
+        """K, the number of alternating (weight, arch) loader pairs."""
+        return len(self.dataloaders)
+
+    @property
+    def arch_dataloader(self) -> DataLoader:
+        """The architecture loader of the current epoch."""
+        return self.arch_dataloaders[self._epoch % self.num_pairs]
+
+    def run_epoch(self) -> None:
+        """Iterate one epoch over pair ``epoch % K``."""
+        self.dataloader = self.dataloaders[self._epoch % self.num_pairs]
+        for loader in (self.dataloader, self.arch_dataloader):
+            _set_sampler_epoch(loader, self._epoch)
+        self.runner.call_hook('before_train_epoch')
+        self.runner.model.train()
+        arch_batches = _Cycle(self.arch_dataloader)
+        # creating the iterator draws from torch's generator (the loader's
+        # base seed): make that a function of the iteration too
+        self._reseed(self._iter)
+        batches = iter(self.dataloader)
+        for idx in range(len(self.dataloader)):
+            self._reseed(self._iter)
+            self._bilevel_iter(idx, next(batches), arch_batches)
+        self.runner.call_hook('after_train_epoch')
+        self._epoch += 1
+
+
+@LOOPS.register_module()
+class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
+    """Iteration-based bilevel search loop (one weight / arch loader pair).
+
+    Like :class:`BilevelEpochBasedTrainLoop` for ``max_iters`` iterations,
+    with both loaders iterated endlessly (use ``InfiniteSampler``). On
+    resume, both iterators are advanced past the batches already used (the
+    number of architecture batches drawn is kept in the message hub, which
+    checkpoints save), as MMEngine's ``IterBasedTrainLoop`` does.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict): Weight-split loader.
+        arch_dataloader (DataLoader | dict): Architecture-split loader.
+        max_iters (int): Number of iterations.
+        val_begin (int): First iteration that may validate. Defaults to 1.
+        val_interval (int): Validate every this many iterations. Defaults
+            to 1000.
+        reseed_every_iter (bool): Re-seed the global generators with
+            ``seed + iteration`` before every iteration (see
+            :class:`BilevelEpochBasedTrainLoop`). Defaults to True.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: LoaderCfg,
+                 arch_dataloader: LoaderCfg,
+                 max_iters: int,
+                 val_begin: int = 1,
+                 val_interval: int = 1000,
+                 reseed_every_iter: bool = True) -> None:
+        self._runner = runner
+        self._check_model()
+        super().__init__(runner,
+                         self._build_loader(dataloader, 'weight dataloader'),
+                         max_iters, val_begin, val_interval)
+        self.arch_dataloader = self._build_loader(arch_dataloader,
+                                                  'arch_dataloader')
+        self.reseed_every_iter = reseed_every_iter
+
+    def run(self) -> nn.Module:
+        """Launch the search; returns the model."""
+        self.runner.call_hook('before_train')
+        self.runner.call_hook('before_train_epoch')
+        arch_batches = _Cycle(self.arch_dataloader)
+        if self._iter > 0:
+            drawn = self.runner.message_hub.get_info(ARCH_BATCHES_KEY, 0)
+            print_log(
+                f'Advance the dataloaders by {self._iter} weight and '
+                f'{drawn} architecture batches to skip data already used',
+                logger='current',
+                level=logging.WARNING)
+            for _ in range(self._iter):
+                next(self.dataloader_iterator)
+            for _ in range(drawn):
+                next(arch_batches)
+        while self._iter < self._max_iters and not self.stop_training:
+            self.runner.model.train()
+            self._reseed(self._iter)
+            self._bilevel_iter(self._iter, next(self.dataloader_iterator),
+                               arch_batches)
+            self._decide_current_val_interval()
+            if (self.runner.val_loop is not None
+                    and self._iter >= self.val_begin
+                    and (self._iter % self.val_interval == 0
+                         or self._iter == self._max_iters)):
+                self.runner.val_loop.run()
+        self.runner.call_hook('after_train_epoch')
+        self.runner.call_hook('after_train')
+        return self.runner.model
+
+
+def _as_list(loaders) -> list:
+    return list(loaders) if isinstance(loaders, (list, tuple)) else [loaders]
