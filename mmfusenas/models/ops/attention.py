@@ -238,10 +238,11 @@ class SKFF(nn.Module):
         if len(feats) != self.num_branches:
             raise ValueError(f'SKFF expects {self.num_branches} branches, '
                              f'got {len(feats)}')
-        shapes = {tuple(f.shape) for f in feats}
-        if len(shapes) != 1:
-            raise ValueError(
-                f'SKFF branches must share one shape, got {sorted(shapes)}')
+        # compare with the first branch (not via a set of shapes, which
+        # holds tensors under torch.jit.trace and breaks tracing)
+        if any(f.shape != feats[0].shape for f in feats[1:]):
+            raise ValueError('SKFF branches must share one shape, got '
+                             f'{[tuple(f.shape) for f in feats]}')
         return torch.stack(tuple(feats), dim=1)  # (N, branches, C, H, W)
 
     def _weights(self, stacked: torch.Tensor) -> torch.Tensor:
