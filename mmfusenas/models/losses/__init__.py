@@ -1,3 +1,15 @@
 from .fusion_losses import MaxGradientLoss, MaxIntensityLoss, sobel_magnitude
+from .differentiable_ssim import gaussian_kernel1d, ssim, ssim_map
+from .tim_losses import (InfoPreservationLoss, IntensityLoss,
+                         SaliencyWeightedLoss, SSIMLoss, grey_entropy,
+                         grey_histogram, histogram_contrast, laplacian_energy,
+                         saliency_weights)
+from .vgg16_features import VGG16Features
 
-__all__ = ['MaxIntensityLoss', 'MaxGradientLoss', 'sobel_magnitude']
+__all__ = [
+    'MaxIntensityLoss', 'MaxGradientLoss', 'sobel_magnitude', 'IntensityLoss',
+    'SSIMLoss', 'SaliencyWeightedLoss', 'InfoPreservationLoss',
+    'histogram_contrast', 'saliency_weights', 'grey_histogram', 'grey_entropy',
+    'laplacian_energy', 'ssim', 'ssim_map', 'gaussian_kernel1d',
+    'VGG16Features'
+]

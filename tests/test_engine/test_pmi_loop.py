@@ -1,0 +1,309 @@
+"""PMI: meta-gradients vs hand computation, the loop, checkpoint, config."""
+import glob
+import importlib.util
+import json
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from torch.utils.data import DataLoader
+
+from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.engine.runner import (PMILoop, inner_update, meta_gradient,
+                                     meta_parameters)
+from mmfusenas.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion_toy.py')
+TRAIN_CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    """One intra-op thread: the tiny convolutions of these tests run several
+    times faster than with threads competing on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class ScalarModel(BaseModel):
+    """``loss = (w x - y)^2`` with a scalar weight; plus an unused one."""
+
+    def __init__(self, w0: float = 0.3) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor(w0, dtype=torch.float64))
+        self.unused = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+        self.frozen = torch.nn.Parameter(
+            torch.ones(1, dtype=torch.float64), requires_grad=False)
+
+    def forward(self, x, y, mode='loss'):
+        return dict(loss=(self.w * x - y)**2)
+
+
+def batch(x, y):
+    return dict(
+        x=torch.tensor(x, dtype=torch.float64),
+        y=torch.tensor(y, dtype=torch.float64))
+
+
+SUPPORT = [batch(1.0, 2.0), batch(2.0, 1.0)]
+QUERY = batch(1.5, 0.5)
+
+
+def grad(w, x, y):
+    return 2 * x * (w * x - y)
+
+
+# ------------------------------------------------------------------ SGD
+def test_two_sgd_steps_first_and_second_order_hand_computed():
+    a, w0 = 0.1, 0.3
+    w1 = w0 - a * grad(w0, 1.0, 2.0)  # 0.3 - 0.1 * (-3.4) = 0.64
+    w2 = w1 - a * grad(w1, 2.0, 1.0)  # 0.64 - 0.1 * 1.12 = 0.528
+    fq = grad(w2, 1.5, 0.5)  # 2 * 1.5 * (0.792 - 0.5) = 0.876
+    assert (w1, w2, fq) == pytest.approx((0.64, 0.528, 0.876))
+    # d w2 / d w0 = (1 - a * 2 x1^2)(1 - a * 2 x0^2) = 0.2 * 0.8
+    model = ScalarModel(w0)
+    g1, inner, meta = meta_gradient(model, SUPPORT, QUERY, 'first', 'sgd', a)
+    g2, _, _ = meta_gradient(model, SUPPORT, QUERY, 'second', 'sgd', a)
+    assert [n for n, _ in meta_parameters(model)] == ['w', 'unused']
+    assert g1[0].item() == pytest.approx(0.876, abs=1e-12)
+    assert g2[0].item() == pytest.approx(0.876 * 0.2 * 0.8, abs=1e-12)
+    for g in (g1, g2):  # the unused parameter has a zero meta-gradient
+        assert torch.equal(g[1], torch.zeros(2, dtype=torch.float64))
+    assert inner == pytest.approx([(0.3 - 2)**2, (0.64 * 2 - 1)**2])
+    assert meta == pytest.approx((0.528 * 1.5 - 0.5)**2)
+    assert model.w.item() == 0.3 and model.w.grad is None  # untouched
+
+
+# ----------------------------------------------------------------- Adam
+def adam_chain(w0, lr, b1, b2, eps):
+    """Two Adam steps on SUPPORT, then f on QUERY, in plain Python."""
+    m = v = 0.0
+    w = w0
+    for t, (x, y) in enumerate([(1.0, 2.0), (2.0, 1.0)], start=1):
+        g = grad(w, x, y)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
+    return w, (w * 1.5 - 0.5)**2
+
+
+@pytest.mark.parametrize('eps', [1e-8, 0.5])
+def test_two_adam_steps_first_and_second_order(eps):
+    lr, b1, b2, w0 = 0.05, 0.9, 0.999, 0.3
+    w2, f = adam_chain(w0, lr, b1, b2, eps)
+    model = ScalarModel(w0)
+    kw = dict(
+        inner_optimizer='adam',
+        inner_lr=lr,
+        inner_betas=(b1, b2),
+        inner_eps=eps)
+    g1, _, meta = meta_gradient(model, SUPPORT, QUERY, 'first', **kw)
+    g2, _, _ = meta_gradient(model, SUPPORT, QUERY, 'second', **kw)
+    assert meta == pytest.approx(f, abs=1e-14)
+    # first order: df/dw at the adapted weight
+    assert g1[0].item() == pytest.approx(grad(w2, 1.5, 0.5), abs=1e-12)
+    # second order: the derivative of the whole chain w0 -> f
+    h = 1e-6
+    fd = (adam_chain(w0 + h, lr, b1, b2, eps)[1] -
+          adam_chain(w0 - h, lr, b1, b2, eps)[1]) / (2 * h)
+    assert g2[0].item() == pytest.approx(fd, abs=1e-8)
+    if eps == 0.5:  # a visible second-order correction
+        assert abs(g2[0].item() - g1[0].item()) > 1e-2
+
+
+def test_inner_adam_equals_torch_adam():
+    torch.manual_seed(0)
+    p0 = torch.randn(5, dtype=torch.float64)
+    grads = [torch.randn(5, dtype=torch.float64) for _ in range(4)]
+    grads[2][1] = 0.0  # zero gradient entries are handled
+    ref = p0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([ref], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    params = [p0.clone()]
+    state = dict(
+        m=[torch.zeros(5, dtype=torch.float64)],
+        v=[torch.zeros(5, dtype=torch.float64)])
+    for t, g in enumerate(grads, start=1):
+        ref.grad = g.clone()
+        opt.step()
+        params = inner_update(params, [g], state, t, 'adam', 0.01, (0.8, 0.99),
+                              1e-6)
+    torch.testing.assert_close(params[0], ref.detach(), rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match='inner optimizer'):
+        inner_update(params, [grads[0]], state, 1, 'rmsprop')
+
+
+def test_second_order_through_a_zero_gradient_is_finite():
+    model = ScalarModel(2.0)  # w x = y on the first batch: g = 0
+    g, _, _ = meta_gradient(model, SUPPORT[:1], QUERY, 'second', 'adam')
+    assert torch.isfinite(g[0])
+
+
+# --------------------------------------------------- the loop (runner)
+def first(items):
+    return items[0]
+
+
+def loader(batches):
+    """Yields the given batches in order."""
+    return DataLoader(batches, batch_size=1, collate_fn=first)
+
+
+def test_pmi_loop_outer_step_logs_and_init_checkpoint(tmp_path):
+    task_b = [batch(1.0, 1.0), batch(0.5, 2.0), batch(2.0, 0.0)]
+    runner = Runner(
+        model=ScalarModel(0.3),
+        work_dir=str(tmp_path),
+        train_dataloader=loader(SUPPORT + [QUERY]),
+        train_cfg=dict(
+            type='PMILoop',
+            tasks=[dict(name='a'),
+                   dict(name='b', dataloader=loader(task_b))],
+            max_iters=1,
+            inner_steps=2,
+            inner_optimizer='sgd',
+            inner_lr=0.1,
+            order='second'),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.5)),
+        default_hooks=dict(checkpoint=None),
+        default_scope='mmfusenas',
+        experiment_name=tmp_path.name)
+    assert isinstance(runner.train_loop, PMILoop)
+    runner.train()
+    # task a: 0.876 * 0.16; task b by hand
+    ga = 0.876 * 0.2 * 0.8
+    w1 = 0.3 - 0.1 * grad(0.3, 1.0, 1.0)
+    w2 = w1 - 0.1 * grad(w1, 0.5, 2.0)
+    gb = grad(w2, 2.0, 0.0) * (1 - 0.1 * 2 * 0.25) * (1 - 0.1 * 2 * 1.0)
+    expected = 0.3 - 0.5 * (ga + gb)
+    assert runner.model.w.item() == pytest.approx(expected, abs=1e-12)
+    assert runner.iter == 1
+
+    ckpt = torch.load(osp.join(str(tmp_path), 'pmi_init.pth'))
+    # written through a temporary file and a rename: nothing left over
+    assert not glob.glob(osp.join(str(tmp_path), '.*.tmp'))
+    assert ckpt['meta']['pmi']['tasks'] == ['a', 'b']
+    assert ckpt['meta']['pmi']['order'] == 'second'
+    assert ckpt['state_dict']['w'].item() == pytest.approx(expected)
+    hub = runner.message_hub
+    assert hub.get_scalar('train/loss_meta_b').current() == pytest.approx(
+        (w2 * 2.0)**2)
+    assert hub.get_scalar('train/loss').current() == pytest.approx(
+        (0.528 * 1.5 - 0.5)**2 + (w2 * 2.0)**2)
+    assert hub.get_scalar('train/loss_inner_a').current() == pytest.approx(
+        ((0.3 - 2)**2 + (0.64 * 2 - 1)**2) / 2)
+
+
+@pytest.mark.parametrize('tasks, match', [
+    ([], 'non-empty list'),
+    ([dict(name='a'), dict(name='b')], "only one task may use"),
+    ([dict(name='a'), dict(name='a', dataloader=None)], 'unique'),
+    ([dict(name='a-b')], 'Python identifier'),
+    ([dict(name='a', loader=None)], "unknown keys \\['loader'\\]"),
+])
+def test_pmi_loop_rejects_bad_tasks(tmp_path, tasks, match):
+    runner = Runner(
+        model=ScalarModel(),
+        work_dir=str(tmp_path),
+        train_dataloader=loader(SUPPORT),
+        train_cfg=dict(type='PMILoop', tasks=tasks, max_iters=1),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.5)),
+        default_scope='mmfusenas',
+        experiment_name=tmp_path.name)
+    with pytest.raises(ValueError, match=match):
+        runner.train_loop  # noqa: B018 - builds the loop
+
+
+# ------------------------------------- from a config via tools/train.py
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('toy') / 'toy')
+    generate_toy_dataset(root, num=6, seed=3, size=64, val_fraction=0.34)
+    return root
+
+
+def tiny(toy_root, max_iters=2):
+    """Overrides: a 4-channel network, 32x32 crops, K = 1."""
+    opts = [
+        f'train_cfg.max_iters={max_iters}', 'train_cfg.inner_steps=1',
+        'model.fusion_net.channels=4', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1', 'log_processor.window_size=1'
+    ]
+    for key in ('train_dataloader', 'train_cfg.tasks.1.dataloader'):
+        opts += [
+            f'{key}.dataset.data_root={toy_root}', f'{key}.batch_size=2',
+            f'{key}.dataset.pipeline.1.crop_size=[32,32]'
+        ]
+    return ['--cfg-options'] + opts
+
+
+def test_pmi_config_trains_resumes_and_initialises_training(
+        toy_root, tmp_path):
+    train = load_tool('train')
+    full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
+    train.main([PMI_CONFIG, '--work-dir', full] + tiny(toy_root))
+    init = osp.join(full, 'pmi_init.pth')
+    ckpt = torch.load(init)
+    assert ckpt['meta']['pmi']['tasks'] == ['ivif', 'viir']
+    assert ckpt['meta']['iter'] == 2
+    (scalars, ) = glob.glob(osp.join(full, '*', 'vis_data', 'scalars.json'))
+    with open(scalars) as f:
+        records = [json.loads(line) for line in f]
+    logged = [r for r in records if 'loss' in r]
+    assert [r['iter'] for r in logged] == [1, 2]
+    for key in ('loss_inner_ivif', 'loss_meta_ivif', 'loss_inner_viir',
+                'loss_meta_viir'):
+        assert all(math.isfinite(r[key]) for r in logged)
+
+    # resuming from iteration 1 ends with the same initialisation
+    train.main([
+        PMI_CONFIG, '--work-dir', resumed, '--resume',
+        osp.join(full, 'iter_1.pth')
+    ] + tiny(toy_root))
+    again = torch.load(osp.join(resumed, 'pmi_init.pth'))['state_dict']
+    assert all(torch.equal(again[k], v) for k, v in ckpt['state_dict'].items())
+
+    # a training config starts from it with load_from
+    cfg = Config.fromfile(TRAIN_CONFIG)
+    cfg.merge_from_dict({
+        'model.fusion_net.channels': 4,
+        'load_from': init,
+        'work_dir': str(tmp_path / 'finetune'),
+        'train_dataloader.dataset.data_root': toy_root,
+        'val_dataloader.dataset.data_root': toy_root,
+        'test_dataloader.dataset.data_root': toy_root,
+    })
+    runner = Runner.from_cfg(cfg)
+    runner.load_or_resume()
+    state = runner.model.state_dict()
+    assert set(state) == set(ckpt['state_dict'])
+    assert all(torch.equal(state[k], v) for k, v in ckpt['state_dict'].items())
+
+
+@pytest.mark.parametrize('name', [
+    'pmi_fusion', 'fusion_ivif_tno', 'fusion_ivif_roadscene',
+    'fusion_ivif_m3fd', 'fusion_ivif_toy', 'fusion_mri_ct', 'fusion_mri_pet',
+    'fusion_mri_spect'
+])
+def test_configs_share_the_network_of_the_pmi_init(name):
+    """pmi_init.pth of pmi_fusion(_toy) loads into every training config."""
+    ref = Config.fromfile(PMI_CONFIG).model
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'tim', f'{name}.py'))
+    assert cfg.model.fusion_net == ref.fusion_net
+    assert cfg.model.data_preprocessor == ref.data_preprocessor
+    model = MODELS.build(cfg.model)
+    assert sum(p.numel() for p in model.parameters()) == 994917

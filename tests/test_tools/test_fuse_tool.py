@@ -1,0 +1,225 @@
+"""tools/fuse.py on real TNO / RoadScene / MRI-PET pairs with a tiny model."""
+import importlib.util
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+
+from mmfusenas.evaluation.functional import compute_fusion_metrics
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
+MRI_PET_CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_mri_pet.py')
+TINY = ['--cfg-options', 'model.fusion_net.channels=4']
+TNO_STEMS = ('05', '07')  # 475x575 (not a multiple of 4) and 256x256
+ROAD_STEMS = ('FLIR_00211', 'FLIR_00977')  # 301x496, 351x505
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fuse = load_tool('fuse')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    """One intra-op thread: the tiny convolutions of these tests run several
+    times faster than with threads competing on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_model():
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.fusion_net.channels = 4
+    torch.manual_seed(0)
+    return MODELS.build(cfg.model).eval()
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
+    torch.save({'state_dict': tiny_model().state_dict()}, path)
+    return path
+
+
+def copy_pairs(src_root, stems, dst_root, folders=('ir', 'vi')):
+    """Copy the files of ``stems`` of every folder; return the folders."""
+    out = []
+    for folder in folders:
+        dst = osp.join(dst_root, folder)
+        os.makedirs(dst, exist_ok=True)
+        for name in os.listdir(osp.join(src_root, folder)):
+            if osp.splitext(name)[0] in stems:
+                shutil.copy(osp.join(src_root, folder, name), dst)
+        out.append(dst)
+    return out
+
+
+def reference(model, ir_path, vi_path):
+    """Fuse one pair by hand: luminance, zero pad to x4, crop, chroma."""
+    ir = cv2.imread(ir_path, cv2.IMREAD_UNCHANGED)
+    vi = cv2.imread(vi_path, cv2.IMREAD_UNCHANGED)
+    ir = ir if ir.ndim == 2 else ir[..., 0]  # TNO: grey stored as colour
+
+    def tensor(a):
+        a = a[..., None] if a.ndim == 2 else a[..., ::-1]  # BGR -> RGB
+        return torch.from_numpy(np.ascontiguousarray(a.transpose(
+            2, 0, 1))).float() / 255.0
+
+    ir_t, vi_t = tensor(ir), tensor(vi)
+    chroma = None
+    if vi.ndim == 3 and not (vi[..., 0] == vi[..., 1]).all():
+        ycbcr = rgb_to_ycbcr(vi_t)
+        vi_t, chroma = ycbcr[:1], ycbcr[1:]
+    elif vi.ndim == 3:
+        vi_t = vi_t[:1]
+    h, w = ir.shape[:2]
+    x = torch.cat([ir_t, vi_t])[None]
+    x = F.pad(x, (0, -w % 4, 0, -h % 4))
+    with torch.no_grad():
+        fused = model.fusion_net(x).clamp(0, 1)[0, :, :h, :w]
+    img = fused if chroma is None else ycbcr_to_rgb(
+        torch.cat([fused, chroma])).clamp(0, 1)
+    arr = torch.floor(img * 255 + 0.5).to(torch.uint8).numpy()
+    return arr[0] if chroma is None else arr.transpose(1, 2, 0)[..., ::-1]
+
+
+def test_tno_grey_pairs_bit_exact_with_metrics(shared_data, tmp_path,
+                                               checkpoint):
+    ir_dir, vi_dir = copy_pairs(
+        osp.join(shared_data, 'fusion', 'TNO'), TNO_STEMS, str(tmp_path))
+    out = str(tmp_path / 'out')
+    means = fuse.main([
+        CONFIG, checkpoint, '--ir', ir_dir, '--vi', vi_dir, '--out', out,
+        '--metrics', 'VIF', 'MI', 'EN'
+    ] + TINY)
+    model = tiny_model()
+    expected = {k: [] for k in ('VIF', 'MI', 'EN')}
+    for stem in TNO_STEMS:
+        fused = cv2.imread(osp.join(out, f'{stem}.png'), cv2.IMREAD_UNCHANGED)
+        ir_path = osp.join(ir_dir, f'{stem}.png')
+        vi_path = osp.join(vi_dir, f'{stem}.png')
+        src = cv2.imread(ir_path, cv2.IMREAD_UNCHANGED)
+        assert fused.shape == src.shape[:2]  # grey output, size restored
+        np.testing.assert_array_equal(fused, reference(model, ir_path,
+                                                       vi_path))
+        ir, vi = (
+            cv2.imread(p, cv2.IMREAD_GRAYSCALE) for p in (ir_path, vi_path))
+        res = compute_fusion_metrics(ir, vi, fused, 'cddfuse',
+                                     ['VIF', 'MI', 'EN'])
+        for k in expected:
+            expected[k].append(res[k])
+    assert list(means) == ['VIF', 'MI', 'EN']
+    for k, vals in expected.items():
+        assert means[k] == pytest.approx(np.mean(vals), abs=1e-12)
+
+
+def test_roadscene_colour_output_keeps_the_visible_chroma(
+        shared_data, tmp_path, checkpoint):
+    ir_dir, vi_dir = copy_pairs(
+        osp.join(shared_data, 'fusion', 'RoadScene'), ROAD_STEMS,
+        str(tmp_path))
+    out = str(tmp_path / 'out')
+    assert fuse.main(
+        [CONFIG, checkpoint, '--ir', ir_dir, '--vi', vi_dir, '--out', out] +
+        TINY) == {}
+    model = tiny_model()
+    for stem in ROAD_STEMS:
+        ir_path = osp.join(ir_dir, f'{stem}.jpg')
+        vi_path = osp.join(vi_dir, f'{stem}.jpg')
+        fused = cv2.imread(osp.join(out, f'{stem}.png'), cv2.IMREAD_UNCHANGED)
+        vi = cv2.imread(vi_path)
+        assert fused.shape == vi.shape and fused.ndim == 3
+        np.testing.assert_array_equal(fused, reference(model, ir_path,
+                                                       vi_path))
+        # chroma of the output = chroma of the visible image, up to the
+        # 8-bit rounding of the RGB output (|dCb|, |dCr| <= 0.5 / 255)
+        # wherever fused Y + visible chroma lies inside the RGB gamut
+        to_t = lambda a: torch.from_numpy(  # noqa: E731
+            np.ascontiguousarray(a[..., ::-1].transpose(2, 0, 1))) / 255.0
+        out_ycc, vi_ycc = rgb_to_ycbcr(to_t(fused)), rgb_to_ycbcr(to_t(vi))
+        raw = ycbcr_to_rgb(torch.cat([out_ycc[:1], vi_ycc[1:]]))
+        inside = ((raw >= 0) & (raw <= 1)).all(0)
+        assert inside.float().mean() > 0.5
+        diff = (out_ycc[1:] - vi_ycc[1:]).abs()[:, inside]
+        assert diff.max().item() <= 0.5 / 255 + 1e-6
+
+
+def test_modalities_follow_the_config_order(shared_data, tmp_path, checkpoint):
+    mri, pet = copy_pairs(
+        osp.join(shared_data, 'fusion', 'MRI_PET'), ('11', ),
+        str(tmp_path),
+        folders=('MRI', 'PET'))
+    outs = []
+    for order in ((f'mri={mri}', f'pet={pet}'), (f'pet={pet}', f'mri={mri}')):
+        outs.append(str(tmp_path / f'out{len(outs)}'))
+        fuse.main([
+            MRI_PET_CONFIG, checkpoint, '--modalities', *order, '--out',
+            outs[-1]
+        ] + TINY)
+    a, b = (
+        cv2.imread(osp.join(o, '11.png'), cv2.IMREAD_UNCHANGED) for o in outs)
+    assert a.shape == (256, 256, 3)  # PET is colour: colour output
+    np.testing.assert_array_equal(a, b)
+
+
+def test_errors_name_the_problem(tmp_path, checkpoint):
+    ir, vi = tmp_path / 'ir', tmp_path / 'vi'
+    ir.mkdir()
+    vi.mkdir()
+    img = np.zeros((20, 24), np.uint8)
+    cv2.imwrite(str(ir / 'a.png'), img)
+    cv2.imwrite(str(vi / 'a.png'), img)
+    out = str(tmp_path / 'out')
+    base = [CONFIG, checkpoint, '--out', out] + TINY
+
+    with pytest.raises(FileNotFoundError, match='--vi folder does not exist'):
+        fuse.main(base + ['--ir', str(ir), '--vi', str(tmp_path / 'nope')])
+    with pytest.raises(FileNotFoundError, match='checkpoint file not found'):
+        fuse.main([
+            CONFIG,
+            str(tmp_path / 'none.pth'), '--out', out, '--ir',
+            str(ir), '--vi',
+            str(vi)
+        ])
+    with pytest.raises(ValueError, match='give both --ir and --vi'):
+        fuse.main(base + ['--ir', str(ir)])
+    with pytest.raises(ValueError, match='not both'):
+        fuse.main(base + ['--ir', str(ir), '--modalities', f'vi={vi}'])
+    with pytest.raises(ValueError, match='NAME=DIR'):
+        fuse.main(base + ['--modalities', str(ir)])
+    with pytest.raises(ValueError, match='exactly two sources'):
+        fuse.main(
+            base +
+            ['--modalities', f'a={ir}', f'b={vi}', f'c={ir}', '--metrics'])
+
+    cv2.imwrite(str(ir / 'b.png'), img)  # no visible partner
+    with pytest.raises(ValueError, match="'b': missing in vi"):
+        fuse.main(base + ['--ir', str(ir), '--vi', str(vi)])
+    cv2.imwrite(str(vi / 'b.png'), np.zeros((20, 28), np.uint8))
+    with pytest.raises(ValueError, match="different sizes"):
+        fuse.main(base + ['--ir', str(ir), '--vi', str(vi)])
+    os.remove(str(ir / 'b.png'))
+    os.remove(str(vi / 'b.png'))
+    with pytest.raises(RuntimeError, match='size mismatch'):  # channels 48
+        fuse.main([
+            CONFIG, checkpoint, '--out', out, '--ir',
+            str(ir), '--vi',
+            str(vi)
+        ])
