@@ -1,9 +1,12 @@
+from .annotation_loading import LoadPairedAnnotations
 from .formatting import PackFusionInputs
 from .geometric import (PairedRandomCrop, PairedRandomFlip, PairedRandomRot90,
                         PairedResize)
 from .loading import LoadPairedImages
+from .task_formatting import PackFusionDetInputs, PackFusionSegInputs
 
 __all__ = [
-    'LoadPairedImages', 'PairedRandomCrop', 'PairedRandomFlip',
-    'PairedRandomRot90', 'PairedResize', 'PackFusionInputs'
+    'LoadPairedImages', 'LoadPairedAnnotations', 'PairedRandomCrop',
+    'PairedRandomFlip', 'PairedRandomRot90', 'PairedResize',
+    'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs'
 ]

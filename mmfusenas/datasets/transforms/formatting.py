@@ -8,6 +8,12 @@ from mmcv.transforms import BaseTransform
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.structures import FusionDataSample
 
+#: Default metainfo keys of :class:`PackFusionInputs` (and the fusion part of
+#: the detection / segmentation packers).
+FUSION_META_KEYS = ('sample_idx', 'stem', 'img_path', 'ori_shape',
+                    'img_shape', 'modalities', 'color_modality', 'flip',
+                    'flip_direction', 'rot90_k', 'crop_bbox', 'scale_factor')
+
 
 @TRANSFORMS.register_module()
 class PackFusionInputs(BaseTransform):
@@ -16,7 +22,8 @@ class PackFusionInputs(BaseTransform):
     Every modality array ``(H, W, C)`` becomes a C-contiguous ``torch.uint8``
     tensor ``(C, H, W)`` (values unchanged: scaling to ``[0, 1]`` and the
     YCbCr split happen in the data preprocessor). ``seg_fields`` maps are
-    not packed; task-specific packers (mmdet / mmseg) handle annotations.
+    not packed; :class:`PackFusionDetInputs` / :class:`PackFusionSegInputs`
+    pack the detection / segmentation annotations.
 
     Required keys: ``modalities`` and one array per modality.
 
@@ -36,12 +43,7 @@ class PackFusionInputs(BaseTransform):
             'crop_bbox', 'scale_factor')``.
     """
 
-    def __init__(self,
-                 meta_keys: Sequence[str] = (
-                     'sample_idx', 'stem', 'img_path', 'ori_shape',
-                     'img_shape', 'modalities', 'color_modality', 'flip',
-                     'flip_direction', 'rot90_k', 'crop_bbox', 'scale_factor'
-                 )) -> None:
+    def __init__(self, meta_keys: Sequence[str] = FUSION_META_KEYS) -> None:
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:

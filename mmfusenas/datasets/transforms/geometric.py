@@ -3,7 +3,10 @@
 Each transform moves the arrays of all modalities (``results['modalities']``)
 and of the extra aligned maps listed in ``results.get('seg_fields', [])``
 (masks, label maps: resized with nearest-neighbour interpolation) with the
-same parameters, so registered pixels stay registered. Randomness comes from
+same parameters, so registered pixels stay registered. Boxes in
+``results['gt_bboxes']`` (from
+:class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`) follow the
+same operation through the helpers of :mod:`.box_ops`. Randomness comes from
 numpy's global generator (``np.random``), which
 :func:`mmengine.runner.set_random_seed` seeds, so a seeded pipeline is
 deterministic. The outputs are C-contiguous arrays.
@@ -16,6 +19,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmfusenas.registry import TRANSFORMS
+from .box_ops import crop_boxes, flip_boxes, rescale_boxes, rot90_boxes
 
 INTERPOLATIONS = {
     'nearest': cv2.INTER_NEAREST,
@@ -90,14 +94,19 @@ class PairedRandomCrop(BaseTransform):
     """Crop the same random window out of every modality.
 
     Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``.
+    ``seg_fields``, optional ``gt_bboxes`` (with ``gt_bboxes_labels``,
+    ``gt_ignore_flags``).
 
-    Modified keys: the modality / seg_fields arrays, ``img_shape``.
+    Modified keys: the modality / seg_fields arrays, ``img_shape``; the boxes
+    are shifted into the window and clipped to it, and a box with nothing
+    left inside the window (zero width or height after clipping) is dropped
+    together with its label and ignore flag.
 
     Added keys: ``crop_bbox`` (tuple[int]): ``(x1, y1, x2, y2)`` of the
     window (``x2``, ``y2`` exclusive) in the coordinates of the input image;
     padding, when needed, is added at the bottom / right, so these are also
-    the coordinates of the unpadded image.
+    the coordinates of the unpadded image. ``num_dropped_boxes`` (int, only
+    with boxes): boxes dropped by the crops of this sample so far.
 
     Args:
         crop_size (int | tuple[int, int]): ``(h, w)`` of the crop; an int
@@ -161,6 +170,7 @@ class PairedRandomCrop(BaseTransform):
                 results[key][y1:y1 + ch, x1:x1 + cw])
         results['crop_bbox'] = (x1, y1, x1 + cw, y1 + ch)
         results['img_shape'] = (ch, cw)
+        crop_boxes(results, results['crop_bbox'], 'PairedRandomCrop')
         return results
 
     def __repr__(self) -> str:
@@ -180,9 +190,9 @@ class PairedRandomFlip(BaseTransform):
     own probability (they sum to at most 1).
 
     Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``.
+    ``seg_fields``, optional ``gt_bboxes``.
 
-    Modified keys: the modality / seg_fields arrays.
+    Modified keys: the modality / seg_fields arrays, ``gt_bboxes``.
 
     Added keys: ``flip`` (bool), ``flip_direction`` (str | None).
 
@@ -240,13 +250,14 @@ class PairedRandomFlip(BaseTransform):
         Returns:
             dict: The flipped results.
         """
-        mods, seg_keys, _ = aligned_keys(results, 'PairedRandomFlip')
+        mods, seg_keys, shape = aligned_keys(results, 'PairedRandomFlip')
         choice = int(np.random.choice(len(self._probs), p=self._probs))
         direction = (self._directions[choice]
                      if choice < len(self._directions) else None)
         if direction is not None:
             for key in mods + seg_keys:
                 results[key] = self.flip(results[key], direction)
+            flip_boxes(results, shape, direction, 'PairedRandomFlip')
         results['flip'] = direction is not None
         results['flip_direction'] = direction
         return results
@@ -265,10 +276,10 @@ class PairedRandomRot90(BaseTransform):
     uniformly from {1, 2, 3}; otherwise ``k = 0``.
 
     Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``.
+    ``seg_fields``, optional ``gt_bboxes``.
 
-    Modified keys: the modality / seg_fields arrays, ``img_shape`` (H and W
-    swap for odd ``k``).
+    Modified keys: the modality / seg_fields arrays, ``gt_bboxes``,
+    ``img_shape`` (H and W swap for odd ``k``).
 
     Added keys: ``rot90_k`` (int): the ``k`` applied (0 if none).
 
@@ -298,6 +309,7 @@ class PairedRandomRot90(BaseTransform):
             for key in mods + seg_keys:
                 results[key] = np.ascontiguousarray(
                     np.rot90(results[key], k, axes=(0, 1)))
+            rot90_boxes(results, (h, w), k, 'PairedRandomRot90')
             if k % 2:
                 h, w = w, h
         results['rot90_k'] = k
@@ -317,9 +329,10 @@ class PairedResize(BaseTransform):
     nearest-neighbour interpolation.
 
     Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``.
+    ``seg_fields``, optional ``gt_bboxes``.
 
-    Modified keys: the modality / seg_fields arrays, ``img_shape``.
+    Modified keys: the modality / seg_fields arrays, ``img_shape``;
+    ``gt_bboxes`` are multiplied by the scale factors (not clipped).
 
     Added keys: ``scale`` (tuple): output ``(w, h)``; ``scale_factor``
     (tuple[float, float]): ``(w_out / w_in, h_out / h_in)``, as in
@@ -413,6 +426,7 @@ class PairedResize(BaseTransform):
         results['img_shape'] = (new_h, new_w)
         results['scale'] = (new_w, new_h)
         results['scale_factor'] = (new_w / w, new_h / h)
+        rescale_boxes(results, results['scale_factor'], 'PairedResize')
         results['keep_ratio'] = self.keep_ratio
         return results
 

@@ -1,6 +1,6 @@
 """Loading of registered multi-modality image pairs."""
 import os.path as osp
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -34,6 +34,15 @@ class LoadPairedImages(BaseTransform):
     - modalities (tuple[str]): modality order (optional; defaults to the
       order of ``img_path``).
     - stem (str): optional; defaults to the first file's stem.
+    - img_channels (dict[str, Sequence[int]]): optional; modality ->
+      channel indices to take from its file before the colour handling,
+      for files that hold several modalities. Indices are in OpenCV order
+      (a colour file is B, G, R; a 4-channel PNG is B, G, R, 4th). MFNet
+      stores RGB-T as one 4-channel PNG: ``dict(vi=(0, 1, 2), ir=(3, ))``
+      with both modalities pointing to the same file yields the BGR->RGB
+      visible image and the thermal channel (set by
+      :class:`~mmfusenas.datasets.PairedSegDataset`'s ``img_channels``). A
+      file named by several modalities is decoded once.
 
     Added keys:
 
@@ -50,8 +59,9 @@ class LoadPairedImages(BaseTransform):
     Errors (all name the file): a missing file (FileNotFoundError), a file
     OpenCV cannot decode (OSError), a bit depth other than 8 (ValueError), a
     channel count other than 1 or 3, e.g. gray+alpha or RGBA (ValueError),
-    and modalities of different sizes (ValueError naming both files and both
-    shapes).
+    ``img_channels`` indices outside the file's channels or a selection of
+    other than 1 or 3 channels (ValueError), and modalities of different
+    sizes (ValueError naming both files and both shapes).
 
     Args:
         color_type (str | dict[str, str]): ``'auto'``, ``'gray'`` or
@@ -102,8 +112,9 @@ class LoadPairedImages(BaseTransform):
                 and cv2.absdiff(g, r).max() <= tol
                 and cv2.absdiff(b, r).max() <= tol)
 
-    def _read(self, path: str, modality: str) -> np.ndarray:
-        """Read one file into an ``(H, W, 1 | 3)`` uint8 gray / RGB array."""
+    @staticmethod
+    def _imread(path: str, modality: str) -> np.ndarray:
+        """Decode one 8-bit file as OpenCV stores it (BGR order)."""
         img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if img is None:
             if not osp.isfile(path):
@@ -118,6 +129,27 @@ class LoadPairedImages(BaseTransform):
                 f'LoadPairedImages: {path!r} (modality {modality!r}) has '
                 f'pixel type {img.dtype} ({img.dtype.itemsize * 8}-bit); '
                 'only 8-bit (uint8) images are supported.')
+        return img
+
+    @staticmethod
+    def _select(img: np.ndarray, channels: Sequence[int], path: str,
+                modality: str) -> np.ndarray:
+        """Take ``channels`` (OpenCV order) of a decoded file."""
+        num = 1 if img.ndim == 2 else img.shape[2]
+        chans = list(channels)
+        if len(chans) not in (1, 3) or not all(
+                isinstance(c, (int, np.integer)) and 0 <= c < num
+                for c in chans):
+            raise ValueError(
+                f'LoadPairedImages: img_channels[{modality!r}] = '
+                f'{channels!r} does not fit {path!r}, which has {num} '
+                'channel(s); expected 1 or 3 indices in [0, '
+                f'{num}) in OpenCV order (B, G, R, 4th).')
+        return img.reshape(img.shape[:2] + (num, ))[..., chans]
+
+    def _convert(self, img: np.ndarray, path: str,
+                 modality: str) -> np.ndarray:
+        """Turn a decoded file into an ``(H, W, 1 | 3)`` gray / RGB array."""
         if img.ndim == 2:
             img = img[..., None]
         channels = img.shape[2] if img.ndim == 3 else None
@@ -166,10 +198,24 @@ class LoadPairedImages(BaseTransform):
                     f'LoadPairedImages: color_type names {unknown}, which '
                     f'are not modalities of this sample {modalities}.')
 
+        img_channels = results.get('img_channels') or {}
+        unknown = [m for m in img_channels if m not in modalities]
+        if unknown:
+            raise KeyError(
+                f'LoadPairedImages: results["img_channels"] names {unknown}, '
+                f'which are not modalities of this sample {modalities}.')
+
+        decoded: Dict[str, np.ndarray] = {}
         first: Optional[Tuple[str, Tuple[int, ...]]] = None
         color_modality = None
         for mod in modalities:
-            img = self._read(img_path[mod], mod)
+            path = img_path[mod]
+            if path not in decoded:
+                decoded[path] = self._imread(path, mod)
+            img = decoded[path]
+            if mod in img_channels:
+                img = self._select(img, img_channels[mod], path, mod)
+            img = self._convert(img, path, mod)
             if first is None:
                 first = (mod, img.shape[:2])
             elif img.shape[:2] != first[1]:

@@ -2,8 +2,10 @@
 
 An edge spec is either
 
-* an official genotype string (``'Residualblocks_3_1'``): a fixed operator
-  built by :func:`~mmfusenas.models.ops.build_tim_op`; or
+* an op-name string of any registered op-name family — an official TIM
+  genotype string (``'Residualblocks_3_1'``) or a task-module op name
+  (``'dil_conv_3_2'``): a fixed operator built by
+  :func:`~mmfusenas.models.ops.build_named_op`; or
 * a config dict, built with ``MODELS.build(spec,
   default_args=dict(channels=C))``: any registered module whose constructor
   takes ``channels`` — a fixed operator (``dict(type='DenseBlock',
@@ -20,7 +22,7 @@ from typing import Sequence, Union
 
 import torch.nn as nn
 
-from mmfusenas.models.ops import build_tim_op
+from mmfusenas.models.ops import build_named_op
 from mmfusenas.registry import MODELS
 
 EdgeSpec = Union[str, dict]
@@ -30,8 +32,8 @@ def build_edge(spec: EdgeSpec, channels: int) -> nn.Module:
     """Build one edge of a cell at width ``channels``.
 
     Args:
-        spec (str | dict): a genotype op string or a module config (see the
-            module docstring).
+        spec (str | dict): an op name or a module config (see the module
+            docstring).
         channels (int): width ``C`` the edge operates at.
 
     Returns:
@@ -45,7 +47,7 @@ def build_edge(spec: EdgeSpec, channels: int) -> nn.Module:
             ``channels``.
     """
     if isinstance(spec, str):
-        return build_tim_op(spec, channels)
+        return build_named_op(spec, channels)
     if not isinstance(spec, dict):
         raise TypeError(f'an edge spec must be an op name (str) or a config '
                         f'dict, got {type(spec).__name__}: {spec!r}')

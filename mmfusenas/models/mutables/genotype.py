@@ -49,7 +49,9 @@ def fix_space_cfg(space_cfg: Any, choices: Dict[str, str]) -> Any:
 
     Nested choice points (a chosen cell whose edges are mixed ops) are
     resolved recursively; only the choices reachable in the fixed network
-    are needed.
+    are needed. Edge templates (``edge_cfg`` of distillation cells, necks
+    and heads) are first expanded into explicit per-edge choice points, so
+    their keys resolve like any other.
 
     Args:
         space_cfg: the search-space (supernet) config.
@@ -62,8 +64,14 @@ def fix_space_cfg(space_cfg: Any, choices: Dict[str, str]) -> Any:
         KeyError: a reachable choice point has no entry in ``choices``.
         ValueError: a choice names no candidate of its choice point.
     """
+    # local import: avoids an import cycle (cells build mixed ops)
+    from mmfusenas.models.cells import expand_edge_templates
+    return _fix(expand_edge_templates(space_cfg), choices)
+
+
+def _fix(space_cfg: Any, choices: Dict[str, str]) -> Any:
     if isinstance(space_cfg, (list, tuple)):
-        return type(space_cfg)(fix_space_cfg(v, choices) for v in space_cfg)
+        return type(space_cfg)(_fix(v, choices) for v in space_cfg)
     if not isinstance(space_cfg, dict):
         return copy.deepcopy(space_cfg)
     if space_cfg.get('type') in MUTABLE_TYPES:
@@ -77,8 +85,8 @@ def fix_space_cfg(space_cfg: Any, choices: Dict[str, str]) -> Any:
         if choices[key] not in names:
             raise ValueError(f'genotype chooses {choices[key]!r} for {key!r}, '
                              f'which is not one of its candidates {names}')
-        return fix_space_cfg(specs[names.index(choices[key])], choices)
-    return {k: fix_space_cfg(v, choices) for k, v in space_cfg.items()}
+        return _fix(specs[names.index(choices[key])], choices)
+    return {k: _fix(v, choices) for k, v in space_cfg.items()}
 
 
 @dataclass

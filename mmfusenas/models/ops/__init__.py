@@ -6,7 +6,9 @@ from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
 from .guided_filter import GuidedFilter, box_sum, guided_filter
 from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
-from .tim_op_names import TIM_OP_NAMES, build_tim_op, tim_op_cfg
+from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
+from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
+                           op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
@@ -15,5 +17,6 @@ __all__ = [
     'Zero', 'depthwise_conv', 'same_padding', 'GuidedFilter', 'box_sum',
     'guided_filter', 'AntiAliasDownsample', 'DownSample', 'ResidualDownSample',
     'ResidualUpSample', 'UpSample', 'TIM_OP_NAMES', 'build_tim_op',
-    'tim_op_cfg'
+    'tim_op_cfg', 'TASK_OP_NAMES', 'TaskConv', 'build_task_op', 'task_op_cfg',
+    'build_named_op', 'op_name_cfg', 'register_op_names'
 ]

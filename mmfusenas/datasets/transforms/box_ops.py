@@ -1,0 +1,140 @@
+"""Keep the boxes of a sample aligned with its paired geometric transforms.
+
+The paired geometric transforms (:mod:`.geometric`) call these helpers after
+moving the modality arrays; each one is a no-op when the sample has no
+``gt_bboxes`` (fusion-only pipelines).
+
+Boxes are ``np.float32`` arrays ``(N, 4)`` of ``(x1, y1, x2, y2)`` in the
+continuous pixel frame of mmdet: pixel ``(row r, column c)`` covers
+``[c, c + 1) x [r, r + 1)``, so a box of integer corners covering columns
+``x1 .. x2 - 1`` and rows ``y1 .. y2 - 1`` is exactly the tight box of that
+pixel block, and stays so through every transform here.
+
+The per-instance arrays ``gt_bboxes_labels`` and ``gt_ignore_flags`` (see
+:class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`) are filtered
+together with the boxes when a crop drops some.
+"""
+from typing import Optional, Tuple
+
+import numpy as np
+
+#: Per-instance arrays that are filtered with ``gt_bboxes`` by a crop.
+INSTANCE_KEYS = ('gt_bboxes_labels', 'gt_ignore_flags')
+
+
+def _get_boxes(results: dict, transform: str) -> Optional[np.ndarray]:
+    """``results['gt_bboxes']`` checked to be an ``(N, 4)`` array, or None."""
+    boxes = results.get('gt_bboxes')
+    if boxes is None:
+        return None
+    if not isinstance(boxes, np.ndarray) or boxes.ndim != 2 or \
+            boxes.shape[1] != 4:
+        raise TypeError(
+            f'{transform}: results["gt_bboxes"] must be an (N, 4) numpy '
+            f'array of (x1, y1, x2, y2), got {type(boxes).__name__}'
+            f'{getattr(boxes, "shape", "")} for sample '
+            f'{results.get("stem")!r}; load boxes with '
+            'LoadPairedAnnotations (mmdet box types are made by the packer).')
+    return boxes
+
+
+def crop_boxes(results: dict, crop_bbox: Tuple[int, int, int, int],
+               transform: str) -> None:
+    """Shift the boxes into a crop window, clip them, drop the empty ones.
+
+    A box is kept when its part inside the window has a positive width and
+    height; it is clipped to the window. Dropped boxes are removed from
+    ``gt_bboxes`` and the :data:`INSTANCE_KEYS` arrays, and their number is
+    added to ``results['num_dropped_boxes']`` (created as 0 when absent, so
+    the key always tells how many boxes the crops of this sample removed).
+
+    Args:
+        results (dict): Result dict; modified in place.
+        crop_bbox (tuple[int]): ``(x1, y1, x2, y2)`` of the window (``x2``,
+            ``y2`` exclusive) in the input coordinates.
+        transform (str): Name of the caller, for messages.
+    """
+    boxes = _get_boxes(results, transform)
+    if boxes is None:
+        return
+    x1, y1, x2, y2 = crop_bbox
+    limits = np.array([x2 - x1, y2 - y1, x2 - x1, y2 - y1], np.float32)
+    shifted = boxes - np.array([x1, y1, x1, y1], np.float32)
+    clipped = np.clip(shifted, 0, limits)
+    keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    for key in INSTANCE_KEYS:
+        if key in results:
+            if len(results[key]) != len(boxes):
+                raise ValueError(
+                    f'{transform}: results[{key!r}] has {len(results[key])} '
+                    f'entries but gt_bboxes has {len(boxes)} for sample '
+                    f'{results.get("stem")!r}; expected one per box.')
+            results[key] = results[key][keep]
+    results['gt_bboxes'] = np.ascontiguousarray(clipped[keep],
+                                                dtype=np.float32)
+    results['num_dropped_boxes'] = int(
+        results.get('num_dropped_boxes', 0) + np.count_nonzero(~keep))
+
+
+def flip_boxes(results: dict, shape: Tuple[int, int], direction: str,
+               transform: str) -> None:
+    """Flip the boxes like :meth:`PairedRandomFlip.flip` flips the arrays.
+
+    Args:
+        results (dict): Result dict; modified in place.
+        shape (tuple[int, int]): ``(H, W)`` of the image.
+        direction (str): ``'horizontal'``, ``'vertical'`` or ``'diagonal'``.
+        transform (str): Name of the caller, for messages.
+    """
+    boxes = _get_boxes(results, transform)
+    if boxes is None:
+        return
+    h, w = shape
+    flipped = boxes.copy()
+    if direction in ('horizontal', 'diagonal'):
+        flipped[:, 0::2] = w - boxes[:, 2::-2]
+    if direction in ('vertical', 'diagonal'):
+        flipped[:, 1::2] = h - boxes[:, 3::-2]
+    results['gt_bboxes'] = flipped
+
+
+def rot90_boxes(results: dict, shape: Tuple[int, int], k: int,
+                transform: str) -> None:
+    """Rotate the boxes like ``np.rot90(arr, k, axes=(0, 1))``.
+
+    One counter-clockwise quarter turn of an ``H x W`` image maps
+    ``(x1, y1, x2, y2)`` to ``(y1, W - x2, y2, W - x1)``; it is applied
+    ``k`` times.
+
+    Args:
+        results (dict): Result dict; modified in place.
+        shape (tuple[int, int]): ``(H, W)`` of the image before rotation.
+        k (int): Number of quarter turns (0-3).
+        transform (str): Name of the caller, for messages.
+    """
+    boxes = _get_boxes(results, transform)
+    if boxes is None:
+        return
+    h, w = shape
+    for _ in range(k % 4):
+        x1, y1, x2, y2 = boxes.T
+        boxes = np.stack([y1, w - x2, y2, w - x1], axis=1)
+        h, w = w, h
+    results['gt_bboxes'] = np.ascontiguousarray(boxes, dtype=np.float32)
+
+
+def rescale_boxes(results: dict, scale_factor: Tuple[float, float],
+                  transform: str) -> None:
+    """Scale the boxes by ``(w_factor, h_factor)`` (no clipping).
+
+    Args:
+        results (dict): Result dict; modified in place.
+        scale_factor (tuple[float, float]): ``(w_out / w_in, h_out / h_in)``.
+        transform (str): Name of the caller, for messages.
+    """
+    boxes = _get_boxes(results, transform)
+    if boxes is None:
+        return
+    fw, fh = scale_factor
+    results['gt_bboxes'] = (boxes * np.array([fw, fh, fw, fh],
+                                             np.float32)).astype(np.float32)

@@ -1,0 +1,3 @@
+from .searchable_distillation_head import SearchableDistillationHead
+
+__all__ = ['SearchableDistillationHead']

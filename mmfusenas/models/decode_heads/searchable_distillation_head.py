@@ -1,0 +1,195 @@
+"""Searchable feature-distillation segmentation decoder (TIM Sec. 4.3.2)."""
+import copy
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+
+from mmfusenas.models.cells import (EdgeSpec, FeatureDistillationCell,
+                                    cell_edge_specs_from_template)
+from mmfusenas.models.cells.feature_distillation_cell import check_one_of
+from mmfusenas.models.ops import ResidualUpSample
+from mmfusenas.registry import MODELS
+
+
+def _check_levels(in_channels: Sequence[int],
+                  in_index: Optional[Sequence[int]], owner: str) -> List[int]:
+    """Validate the encoder levels; returns ``in_index`` as a list."""
+    if isinstance(in_channels, int) or len(in_channels) < 2 or not all(
+            isinstance(c, int) and c > 0 for c in in_channels):
+        raise ValueError(f'{owner} fuses >= 2 encoder levels: in_channels '
+                         f'must list >= 2 positive ints (fine to coarse), '
+                         f'got {in_channels!r}')
+    if in_index is None:
+        return list(range(len(in_channels)))
+    if isinstance(in_index, int) or len(in_index) != len(in_channels):
+        raise ValueError(f'in_index must list one encoder output index per '
+                         f'entry of in_channels ({len(in_channels)}), got '
+                         f'{in_index!r}')
+    return list(in_index)
+
+
+@MODELS.register_module()
+class SearchableDistillationHead(BaseDecodeHead):
+    """Decoder of residual up-sampling + feature distillation cells.
+
+    TIM (Sec. 4.3.2) decodes ResNet-18 features with "residual upsampling
+    of the low-resolution feature as large as the high-level ones with the
+    same channels", concatenation, two feature distillation cells of two
+    nodes each with a residual connection around the cells, over three
+    levels, predicting at 1/8. With encoder levels ``x_0 .. x_{L-1}`` (fine
+    to coarse, each half the size of the previous, e.g. ResNet strides 8,
+    16, 32) and widths ``w_i = channels * 2^i``::
+
+        l_i = lateral_i(x_i)                  # 1x1 ConvModule, c_i -> w_i
+        f_{L-1} = l_{L-1}
+        for i = L-2 .. 0:                     # coarse to fine
+            u = ResidualUpSample(f_{i+1})     # w_{i+1} -> w_i, 2x size
+            p = fuse_i(cat(l_i, u))           # 1x1 ConvModule, 2w_i -> w_i
+            f_i = p + cell_i(p)               # residual around the cell
+        logits = conv_seg(dropout(f_0))       # at x_0's size (1/8)
+
+    ``ResidualUpSample`` is the TIM residual up-sampling block (transposed
+    conv branch + bilinear branch, channels halved), so each level is
+    lifted to the next finer one with that level's width; when an encoder
+    size is odd the 2x result is cropped by one row / column. The paper's
+    setting is ``L = 3`` (two cells, ``num_nodes=2``) on ResNet-18
+    ``C3, C4, C5`` (``in_channels=[128, 256, 512]``; a non-dilated
+    ``ResNetV1c``: ``strides=(1, 2, 2, 2)``, ``dilations=(1, 1, 1, 1)``).
+    ``channels`` and ``w_i`` need not equal the encoder widths (the
+    laterals adapt them). Losses and ``predict`` are
+    :class:`~mmseg.models.decode_heads.decode_head.BaseDecodeHead`'s: the
+    logits are resized to the label / input size there. The paper's extra
+    cross-entropy at 1/16 can be added as an mmseg ``auxiliary_head`` on
+    the 1/16 level.
+
+    Search: as for the neck, a supernet config sets ``edge_cfg`` (or
+    ``ops`` of ``DiffMixedOp`` specs); the fixed head is
+    ``fix_space_cfg(space, choices)`` of the explicit config (see
+    :func:`~mmfusenas.models.cells.expand_edge_templates`).
+
+    Args:
+        in_channels (Sequence[int]): channels of the ``L >= 2`` encoder
+            levels, fine to coarse.
+        channels (int): width ``w_0`` of the finest level (the input of
+            ``conv_seg``); level ``i`` is ``channels * 2^i`` wide.
+        num_nodes (int): intermediate nodes of every cell. Defaults to 2.
+        ops (Sequence[Sequence[str | dict]], optional): the edge specs of
+            each cell (``L - 1`` lists of ``n (n + 1) / 2`` specs; cell
+            ``i`` fuses at level ``i``, so ``ops[0]`` is the 1/8 cell).
+            Give this or ``edge_cfg``.
+        edge_cfg (str | dict, optional): one spec for every edge; a
+            ``DiffMixedOp`` template with key ``k`` gets the key
+            ``k/cell<i>/edge<e>``.
+        in_index (Sequence[int], optional): encoder output index of each
+            level; ``None`` means ``0 .. L-1``. Defaults to None.
+        **kwargs: the other :class:`BaseDecodeHead` arguments
+            (``num_classes`` is required; ``conv_cfg``, ``norm_cfg`` and
+            ``act_cfg`` configure the lateral and fusion ConvModules;
+            ``dropout_ratio``, ``loss_decode``, ``align_corners``, ...).
+            ``input_transform`` is always ``'multiple_select'``.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 channels: int,
+                 num_nodes: int = 2,
+                 ops: Optional[Sequence[Sequence[EdgeSpec]]] = None,
+                 edge_cfg: Optional[EdgeSpec] = None,
+                 in_index: Optional[Sequence[int]] = None,
+                 **kwargs) -> None:
+        owner = type(self).__name__
+        in_index = _check_levels(in_channels, in_index, owner)
+        if kwargs.get('input_transform', 'multiple_select') != \
+                'multiple_select':
+            raise ValueError(f"{owner} selects its levels itself: "
+                             f"input_transform must be 'multiple_select' "
+                             f"(or unset), got {kwargs['input_transform']!r}")
+        kwargs['input_transform'] = 'multiple_select'
+        super().__init__(
+            list(in_channels), channels, in_index=in_index, **kwargs)
+        num_cells = len(self.in_channels) - 1
+        check_one_of(ops, edge_cfg, owner)
+        if edge_cfg is not None:
+            ops = cell_edge_specs_from_template(edge_cfg, num_cells, num_nodes)
+        if isinstance(ops, (str, dict)) or len(ops) != num_cells:
+            raise ValueError(
+                f'ops must hold the edge specs of each of the {num_cells} '
+                f'cells (len(in_channels) - 1), got {ops!r}')
+        widths = [channels * 2**i for i in range(len(self.in_channels))]
+
+        def conv1x1(in_c: int, out_c: int) -> ConvModule:
+            return ConvModule(
+                in_c,
+                out_c,
+                1,
+                conv_cfg=self.conv_cfg,
+                norm_cfg=self.norm_cfg,
+                act_cfg=self.act_cfg)
+
+        self.lateral_convs = nn.ModuleList(
+            conv1x1(c, w) for c, w in zip(self.in_channels, widths))
+        self.up_samples = nn.ModuleList(
+            ResidualUpSample(w) for w in widths[1:])
+        self.fuse_convs = nn.ModuleList(conv1x1(2 * w, w) for w in widths[:-1])
+        self.cells = nn.ModuleList(
+            FeatureDistillationCell(w, num_nodes, ops=cell_ops)
+            for w, cell_ops in zip(widths, ops))
+
+    @classmethod
+    def expand_edge_cfg(cls, cfg: dict) -> dict:
+        """The head config with its ``edge_cfg`` template made explicit.
+
+        Args:
+            cfg (dict): a head config with ``edge_cfg``.
+
+        Returns:
+            dict: a copy with ``ops`` (the edge specs of each cell).
+        """
+        check_one_of(cfg.get('ops'), cfg.get('edge_cfg'), cls.__name__)
+        cfg = copy.deepcopy(cfg)
+        _check_levels(cfg['in_channels'], cfg.get('in_index'), cls.__name__)
+        cfg['ops'] = cell_edge_specs_from_template(
+            cfg.pop('edge_cfg'),
+            len(cfg['in_channels']) - 1, cfg.get('num_nodes', 2))
+        return cfg
+
+    @staticmethod
+    def _match_size(up: torch.Tensor, ref: torch.Tensor,
+                    level: int) -> torch.Tensor:
+        """Crop the 2x up-sampled feature to the finer level's size."""
+        h, w = ref.shape[-2:]
+        if any(s - t not in (0, 1) for s, t in zip(up.shape[-2:], (h, w))):
+            raise ValueError(
+                f'encoder level {level + 1} ({tuple(up.shape[-2:])} after '
+                f'2x up-sampling) is not half the size of level {level} '
+                f'{(h, w)}: the levels must be at strides 2x apart (e.g. a '
+                f'non-dilated ResNet)')
+        return up[..., :h, :w]
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Decode the encoder features.
+
+        Args:
+            inputs (Sequence[Tensor]): all encoder outputs; ``in_index``
+                selects the levels.
+
+        Returns:
+            Tensor: logits ``(N, out_channels, H_0, W_0)`` at the finest
+            selected level's size.
+        """
+        feats = self._transform_inputs(inputs)
+        for i, (x, c) in enumerate(zip(feats, self.in_channels)):
+            if x.shape[1] != c:
+                raise ValueError(f'encoder level {i} (index '
+                                 f'{self.in_index[i]}) has {x.shape[1]} '
+                                 f'channels, in_channels says {c}')
+        laterals = [conv(x) for conv, x in zip(self.lateral_convs, feats)]
+        feat = laterals[-1]
+        for i in range(len(self.cells) - 1, -1, -1):
+            up = self._match_size(self.up_samples[i](feat), laterals[i], i)
+            fused = self.fuse_convs[i](torch.cat((laterals[i], up), dim=1))
+            feat = fused + self.cells[i](fused)
+        return self.cls_seg(feat)

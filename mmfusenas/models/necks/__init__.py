@@ -1,0 +1,3 @@
+from .searchable_distillation_neck import SearchableDistillationNeck
+
+__all__ = ['SearchableDistillationNeck']

@@ -1,0 +1,141 @@
+"""Single-layer convolutions of the TIM task-module search space.
+
+TIM Sec. 4.3 searches the detection neck and the segmentation decoder over
+"diverse single-layer convolutions": normal convolutions ``k x k`` with
+``k`` in {1, 3, 5, 7}, dilated convolutions ``k x k`` (``k`` in {3, 5, 7},
+dilation 2), residual convolutions ``k x k`` (``k`` in {3, 5, 7}) and the
+skip connection. They are all one :class:`TaskConv` (``skip`` is
+:class:`~mmfusenas.models.ops.SkipConnect`) and are named by op-name
+strings that :func:`~mmfusenas.models.cells.build_edge` accepts next to the
+TIM fusion op names:
+
+=================  ==============================================
+op name            operator
+=================  ==============================================
+``conv_<k>``       ``TaskConv(kernel_size=k)``, k in 1, 3, 5, 7
+``dil_conv_<k>_2`` ``TaskConv(kernel_size=k, dilation=2)``,
+                   k in 3, 5, 7
+``res_conv_<k>``   ``TaskConv(kernel_size=k, residual=True)``,
+                   k in 3, 5, 7
+``skip``           ``SkipConnect``
+=================  ==============================================
+
+Unlike the fusion op ``DilConv_<k>_<d>`` (a depthwise-separable conv with a
+residual), ``dil_conv_<k>_2`` is a plain dilated conv.
+"""
+from itertools import product
+from typing import Dict, Tuple
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.registry import MODELS
+from .conv_ops import same_padding
+from .tim_op_names import register_op_names
+
+TASK_CONV_KERNEL_SIZES = (1, 3, 5, 7)
+TASK_DIL_KERNEL_SIZES = (3, 5, 7)
+TASK_DILATIONS = (2, )
+TASK_RES_KERNEL_SIZES = (3, 5, 7)
+
+
+@MODELS.register_module()
+class TaskConv(nn.Module):
+    """Size-preserving single-layer conv: conv -> BN -> ReLU (+ input).
+
+    ``out = ReLU(BN(conv(x)))``, or ``out = x + ReLU(BN(conv(x)))`` with
+    ``residual=True`` (the identity is added after the activation, so the
+    residual branch can only add non-negative responses and the identity
+    path is untouched). The conv is ``C -> C``, stride 1, zero padding
+    ``dilation * (kernel_size - 1) // 2`` and bias-free (BN follows); BN uses
+    the PyTorch defaults. Parameters: ``C^2 k^2 + 2C`` in every form.
+
+    Args:
+        channels (int): input = output channels ``C``.
+        kernel_size (int): odd kernel size ``k``. Defaults to 3.
+        dilation (int): conv dilation. Defaults to 1.
+        residual (bool): add the input to the output. Defaults to False.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 kernel_size: int = 3,
+                 dilation: int = 1,
+                 residual: bool = False) -> None:
+        super().__init__()
+        self.residual = residual
+        self.conv = nn.Conv2d(
+            channels,
+            channels,
+            kernel_size,
+            padding=same_padding(kernel_size, dilation),
+            dilation=dilation,
+            bias=False)
+        self.bn = nn.BatchNorm2d(channels)
+        self.act = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.act(self.bn(self.conv(x)))
+        return x + out if self.residual else out
+
+
+def _task_op_cfgs() -> Dict[str, dict]:
+    cfgs = {
+        f'conv_{k}': dict(type='TaskConv', kernel_size=k)
+        for k in TASK_CONV_KERNEL_SIZES
+    }
+    cfgs.update({
+        f'dil_conv_{k}_{d}':
+        dict(type='TaskConv', kernel_size=k, dilation=d)
+        for k, d in product(TASK_DIL_KERNEL_SIZES, TASK_DILATIONS)
+    })
+    cfgs.update({
+        f'res_conv_{k}':
+        dict(type='TaskConv', kernel_size=k, residual=True)
+        for k in TASK_RES_KERNEL_SIZES
+    })
+    cfgs['skip'] = dict(type='SkipConnect')
+    return cfgs
+
+
+_TASK_OP_CFGS = _task_op_cfgs()
+
+#: every task op name, in the order of the table above (the paper's
+#: 11-operator space)
+TASK_OP_NAMES: Tuple[str, ...] = tuple(_TASK_OP_CFGS)
+
+
+def task_op_cfg(name: str) -> dict:
+    """Operator config (without ``channels``) of a task op name.
+
+    Args:
+        name (str): e.g. ``'conv_3'``, ``'dil_conv_5_2'``, ``'res_conv_7'``,
+            ``'skip'``.
+
+    Returns:
+        dict: e.g. ``dict(type='TaskConv', kernel_size=5, dilation=2)``.
+
+    Raises:
+        ValueError: ``name`` is not in :data:`TASK_OP_NAMES`.
+    """
+    if name not in _TASK_OP_CFGS:
+        raise ValueError(f'unknown task op {name!r}; valid: '
+                         f'{", ".join(TASK_OP_NAMES)}')
+    return dict(_TASK_OP_CFGS[name])
+
+
+def build_task_op(name: str, channels: int) -> nn.Module:
+    """Build the operator of a task op name at width ``channels``.
+
+    Args:
+        name (str): a task op name (see :data:`TASK_OP_NAMES`).
+        channels (int): operator width ``C``.
+
+    Returns:
+        nn.Module: the operator, ``(N, C, H, W) -> (N, C, H, W)``.
+    """
+    return MODELS.build(
+        task_op_cfg(name), default_args=dict(channels=channels))
+
+
+register_op_names('task', TASK_OP_NAMES, task_op_cfg)

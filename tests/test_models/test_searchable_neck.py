@@ -1,0 +1,313 @@
+"""The searchable distillation neck, alone and inside mmdet detectors."""
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+
+from mmfusenas.models.cells import expand_edge_templates
+from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
+                                       derive_choices)
+from mmfusenas.models.necks import SearchableDistillationNeck
+from mmfusenas.models.ops import TASK_OP_NAMES
+from mmfusenas.registry import MODELS
+
+R18_CHANNELS = [64, 128, 256, 512]
+
+
+def neck_cfg(edge_cfg, channels=16, num_outs=5, **kwargs):
+    return dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=R18_CHANNELS,
+        out_channels=channels,
+        num_outs=num_outs,
+        edge_cfg=edge_cfg,
+        **kwargs)
+
+
+def backbone_r18():
+    return dict(
+        type='ResNet',
+        depth=18,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        norm_cfg=dict(type='BN'),
+        init_cfg=None)
+
+
+def retinanet_cfg(neck, channels=16):
+    return dict(
+        type='RetinaNet',
+        data_preprocessor=dict(
+            type='DetDataPreprocessor',
+            mean=[0., 0., 0.],
+            std=[255., 255., 255.],
+            pad_size_divisor=32),
+        backbone=backbone_r18(),
+        neck=neck,
+        bbox_head=dict(
+            type='RetinaHead',
+            num_classes=4,
+            in_channels=channels,
+            stacked_convs=1,
+            feat_channels=channels,
+            anchor_generator=dict(
+                type='AnchorGenerator',
+                octave_base_scale=4,
+                scales_per_octave=3,
+                ratios=[0.5, 1.0, 2.0],
+                strides=[8, 16, 32, 64, 128]),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[0., 0., 0., 0.],
+                target_stds=[1., 1., 1., 1.]),
+            loss_cls=dict(
+                type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25),
+            loss_bbox=dict(type='L1Loss')),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.4,
+                min_pos_iou=0),
+            sampler=dict(type='PseudoSampler'),
+            allowed_border=-1,
+            pos_weight=-1,
+            debug=False),
+        test_cfg=dict(
+            nms_pre=100,
+            min_bbox_size=0,
+            score_thr=0.05,
+            nms=dict(type='nms', iou_threshold=0.5),
+            max_per_img=10))
+
+
+def ssd_cfg(neck, channels=16):
+    # the neck stands in for SSDNeck: SSDHead gets one in_channels entry
+    # and one anchor level per neck output
+    return dict(
+        type='SingleStageDetector',
+        data_preprocessor=dict(
+            type='DetDataPreprocessor',
+            mean=[0., 0., 0.],
+            std=[255., 255., 255.],
+            pad_size_divisor=1),
+        backbone=backbone_r18(),
+        neck=neck,
+        bbox_head=dict(
+            type='SSDHead',
+            in_channels=[channels] * 5,
+            num_classes=4,
+            anchor_generator=dict(
+                type='SSDAnchorGenerator',
+                scale_major=False,
+                input_size=64,
+                strides=[8, 16, 32, 64, 64],
+                ratios=[[2], [2, 3], [2, 3], [2], [2]],
+                min_sizes=[8, 16, 28, 40, 52],
+                max_sizes=[16, 28, 40, 52, 64]),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[.0, .0, .0, .0],
+                target_stds=[0.1, 0.1, 0.2, 0.2])),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.,
+                ignore_iof_thr=-1,
+                gt_max_assign_all=False),
+            sampler=dict(type='PseudoSampler'),
+            smoothl1_beta=1.,
+            allowed_border=-1,
+            pos_weight=-1,
+            neg_pos_ratio=3,
+            debug=False),
+        test_cfg=dict(
+            nms_pre=100,
+            nms=dict(type='nms', iou_threshold=0.45),
+            min_bbox_size=0,
+            score_thr=0.02,
+            max_per_img=10))
+
+
+def build_detector(cfg):
+    from mmdet.registry import MODELS as DET_MODELS
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return DET_MODELS.build(cfg)
+
+
+def det_batch(det, size=64):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(size, size),
+            ori_shape=(size, size),
+            pad_shape=(size, size)))
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor([[8., 8., 40., 40.]]), labels=torch.tensor([2]))
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, size, size), dtype=torch.uint8)],
+        data_samples=[sample])
+    return det.data_preprocessor(data, True)
+
+
+def total_loss(losses):
+    return sum(
+        sum(v) if isinstance(v, list) else v for k, v in losses.items()
+        if 'loss' in k)
+
+
+def features(channels=(8, 12, 16, 20), size=32, batch=1):
+    return [
+        torch.randn(batch, c, size // 2**i, size // 2**i)
+        for i, c in enumerate(channels)
+    ]
+
+
+@pytest.mark.parametrize(
+    'extra,expected',
+    [
+        # three extra 3x3 convs (with bias); 'on_input': the first on x_3
+        ('on_input', (9 * 20 * 8 + 8) + 2 * (9 * 8 * 8 + 8)),
+        ('on_output', 3 * (9 * 8 * 8 + 8)),
+        (False, 0),
+    ])
+def test_levels_channels_and_extra_levels(extra, expected):
+    neck = SearchableDistillationNeck([8, 12, 16, 20],
+                                      8,
+                                      num_outs=6,
+                                      edge_cfg='conv_1',
+                                      add_extra_convs=extra)
+    outs = neck(features())
+    # fused levels at the strides of x_1 .. x_3, then halving extras
+    assert [o.shape[-1] for o in outs] == [16, 8, 4, 2, 1, 1]
+    assert all(o.shape[:2] == (1, 8) for o in outs)
+    assert sum(p.numel() for p in neck.extra_convs.parameters()) == expected
+    assert len(neck.cells) == 3 and all(
+        len(cell.edges) == 10 for cell in neck.cells)
+
+
+def test_bottom_up_progressive_dependencies():
+    torch.manual_seed(0)
+    neck = SearchableDistillationNeck([8, 12, 16, 20],
+                                      8,
+                                      num_outs=3,
+                                      edge_cfg='conv_3').eval()
+    feats = features()
+    with torch.no_grad():
+        base = neck(feats)
+        # the coarsest level only reaches the last fusion
+        coarse = neck(feats[:3] + [torch.randn_like(feats[3])])
+        # the seed level reaches every fusion
+        seed = neck([torch.randn_like(feats[0])] + feats[1:])
+    assert torch.equal(base[0], coarse[0]) and torch.equal(base[1], coarse[1])
+    assert not torch.equal(base[2], coarse[2])
+    assert all(not torch.equal(b, s) for b, s in zip(base, seed))
+    # one fusion by hand: f_1 = cell_0(fuse_0(cat(resize(l_0), l_1)))
+    with torch.no_grad():
+        l0 = neck.lateral_convs[0](feats[0])
+        l1 = neck.lateral_convs[1](feats[1])
+        prev = torch.nn.functional.interpolate(
+            l0, size=l1.shape[-2:], mode='bilinear', align_corners=False)
+        f1 = neck.cells[0](neck.fuse_convs[0](torch.cat((prev, l1), 1)))
+    torch.testing.assert_close(base[0], f1)
+
+
+def test_supernet_neck_in_retinanet_trains_and_reaches_every_alpha():
+    torch.manual_seed(0)
+    space = neck_cfg(
+        dict(type='DiffMixedOp', key='neck', candidates=list(TASK_OP_NAMES)))
+    det = build_detector(retinanet_cfg(space))
+    assert isinstance(det.neck, SearchableDistillationNeck)
+    arch = ArchParams()
+    keys = bind_arch_params(det.neck, arch)
+    assert keys == [
+        f'neck/cell{c}/edge{e}' for c in range(3) for e in range(10)
+    ]
+    data = det_batch(det)
+    losses = det(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_bbox'}
+    total_loss(losses).backward()
+    assert all(arch.alphas[k].grad.abs().sum() > 0 for k in keys)
+    feats = det.extract_feat(data['inputs'])
+    assert [f.shape[-1] for f in feats] == [8, 4, 2, 1, 1]
+
+
+def test_neck_in_ssd_trains_a_step():
+    torch.manual_seed(0)
+    det = build_detector(ssd_cfg(neck_cfg('dil_conv_3_2', num_nodes=2)))
+    data = det_batch(det)
+    losses = det(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_bbox'}
+    total_loss(losses).backward()
+    assert det.neck.cells[0].edges[0].conv.weight.grad.abs().sum() > 0
+    # SSDHead gets one level per neck output, all with C channels
+    feats = det.extract_feat(data['inputs'])
+    assert [tuple(f.shape[1:]) for f in feats] == [(16, 8, 8), (16, 4, 4),
+                                                   (16, 2, 2), (16, 1, 1),
+                                                   (16, 1, 1)]
+
+
+def test_one_candidate_space_rebuilds_the_fixed_neck(tmp_path):
+    torch.manual_seed(0)
+    picks = ['conv_3', 'res_conv_5', 'dil_conv_3_2', 'skip']
+    # one candidate per edge (cycling through picks): the supernet computes
+    # exactly the fixed neck
+    space = expand_edge_templates(
+        neck_cfg(
+            dict(type='DiffMixedOp', key='n', candidates=['x']), num_nodes=2))
+    for c, cell_ops in enumerate(space['ops']):
+        for e, op in enumerate(cell_ops):
+            op['candidates'] = [picks[(c + e) % len(picks)]]
+    supernet = MODELS.build(space)
+    bind_arch_params(supernet, ArchParams())
+    choices = derive_choices(supernet)
+    geno = Genotype.from_space(space, choices)
+    assert geno.network['ops'][1] == ['res_conv_5', 'dil_conv_3_2', 'skip']
+    path = str(tmp_path / 'neck.yaml')
+    geno.dump(path)
+    fixed = MODELS.build(dict(type='GenotypeNet', genotype=path, space=space))
+    fixed.load_state_dict({
+        k.replace('.candidates.0', ''): v
+        for k, v in supernet.state_dict().items()
+    })
+    supernet.eval(), fixed.eval()
+    feats = [
+        torch.randn(1, c, 16 // 2**i, 16 // 2**i)
+        for i, c in enumerate(R18_CHANNELS)
+    ]
+    with torch.no_grad():
+        for a, b in zip(supernet(feats), fixed(feats)):
+            torch.testing.assert_close(a, b)
+    # and the genotype file plugs into a detector config as its neck
+    det = build_detector(
+        retinanet_cfg(dict(type='mmfusenas.GenotypeNet', genotype=path)))
+    assert isinstance(det.neck, SearchableDistillationNeck)
+    assert [type(e) for e in det.neck.modules()] == \
+        [type(e) for e in fixed.modules()]
+
+
+def test_neck_config_errors():
+    with pytest.raises(ValueError, match='in_channels must list >= 2'):
+        SearchableDistillationNeck([64], 8, num_outs=1, edge_cfg='skip')
+    with pytest.raises(ValueError, match=r'num_outs \(1\) must be >= the 3'):
+        SearchableDistillationNeck(R18_CHANNELS, 8, 1, edge_cfg='skip')
+    with pytest.raises(ValueError, match='add_extra_convs must be False'):
+        SearchableDistillationNeck(
+            R18_CHANNELS, 8, 5, edge_cfg='skip', add_extra_convs=True)
+    with pytest.raises(ValueError, match='resize_mode'):
+        SearchableDistillationNeck(
+            R18_CHANNELS, 8, 5, edge_cfg='skip', resize_mode='linear')
+    with pytest.raises(ValueError, match='num_nodes must be an int >= 1'):
+        SearchableDistillationNeck(
+            R18_CHANNELS, 8, 5, num_nodes=0, edge_cfg='skip')
+    with pytest.raises(ValueError, match='each of the 3 cells'):
+        SearchableDistillationNeck(R18_CHANNELS, 8, 5, ops=[['skip'] * 10])
+    with pytest.raises(ValueError, match='exactly one of `ops`'):
+        SearchableDistillationNeck(R18_CHANNELS, 8, 5)
+    neck = SearchableDistillationNeck([8, 12, 16, 20], 8, 3, edge_cfg='skip')
+    with pytest.raises(ValueError, match='expects 4 backbone levels'):
+        neck(features()[1:])
+    with pytest.raises(ValueError, match='level 1 has 13 channels'):
+        neck(features((8, 13, 16, 20)))
