@@ -207,3 +207,14 @@ def test_head_config_errors():
     with pytest.raises(ValueError, match='each of the 2 cells'):
         SearchableDistillationHead(
             R18_LEVELS, 8, ops=[['skip'] * 3], num_classes=3)
+
+
+def test_head_builds_its_mmseg_losses_whatever_the_current_scope():
+    from mmengine.registry import DefaultScope
+    from mmseg.models.losses import CrossEntropyLoss
+    with DefaultScope.overwrite_default_scope('mmfusenas'):
+        head = SearchableDistillationHead([8, 16, 32],
+                                          4,
+                                          edge_cfg='skip',
+                                          num_classes=3)
+    assert isinstance(head.loss_decode, CrossEntropyLoss)

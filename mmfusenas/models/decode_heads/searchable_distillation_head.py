@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmengine.registry import DefaultScope
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from mmfusenas.models.cells import (EdgeSpec, FeatureDistillationCell,
@@ -108,8 +109,12 @@ class SearchableDistillationHead(BaseDecodeHead):
                              f"input_transform must be 'multiple_select' "
                              f"(or unset), got {kwargs['input_transform']!r}")
         kwargs['input_transform'] = 'multiple_select'
-        super().__init__(
-            list(in_channels), channels, in_index=in_index, **kwargs)
+        # mmseg's base class builds its losses from mmseg's registry: do it
+        # in the mmseg scope, whatever scope is current (e.g. 'mmfusenas'
+        # when the head is built directly from a mmfusenas config)
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            super().__init__(
+                list(in_channels), channels, in_index=in_index, **kwargs)
         num_cells = len(self.in_channels) - 1
         check_one_of(ops, edge_cfg, owner)
         if edge_cfg is not None:
