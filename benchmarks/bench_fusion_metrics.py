@@ -12,8 +12,23 @@ the preset's default suite and of the FULL suite (all 17 keys), each with
 PASS / FAIL against the goal of 0.3 s for a 768x576 pair on 2 CPU cores.
 Wall-clock medians decide PASS / FAIL; process CPU time (all threads) and
 the load average are printed too, because the machine may be shared.
+
+Every metric is called once on the first pair before anything is timed
+(warm-up): this compiles, or loads from numba's cache, the FMI kernels and
+fills lazily built tables; the warm-up time is printed on its own line.
+``MMFUSENAS_NO_NUMBA=1`` times the numpy FMI path instead, and
+``MMFUSENAS_FMI_THREADS=N`` sets the threads of the compiled path.
+
+``--malloc-tuning`` keeps freed memory in the process (glibc ``mallopt``:
+mmap threshold 64 MiB, trim threshold 256 MiB; the same as running with
+``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456``).
+With glibc's defaults most of the numpy metrics' time can be page faults
+on their multi-MB temporaries, depending on the heap's history (loading
+numba alone can switch a process from one regime to the other); the flag
+shows what the metrics cost without them.
 """
 import argparse
+import importlib
 import os
 import os.path as osp
 import sys
@@ -28,6 +43,9 @@ sys.path.insert(0, ROOT)
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, resolve_metrics)
+
+# the package re-exports the function ``fmi``, which hides the module name
+fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
 
 TNO = osp.join(osp.dirname(ROOT), 'shared', 'data', 'fusion', 'TNO')
 GOAL_S = 0.3
@@ -54,7 +72,22 @@ def main():
                         help='no effect (FMI is always timed now); kept '
                         'for old command lines')
     parser.add_argument('--data', default=TNO, help='folder with ir/ vi/')
+    parser.add_argument('--malloc-tuning', action='store_true',
+                        help='raise glibc\'s mmap / trim thresholds first '
+                        '(see above)')
     args = parser.parse_args()
+    malloc = 'glibc defaults'
+    if args.malloc_tuning:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        # M_MMAP_THRESHOLD = -3, M_TRIM_THRESHOLD = -1
+        ok = (libc.mallopt(-3, 64 << 20) == 1 and
+              libc.mallopt(-1, 256 << 20) == 1)
+        malloc = 'mmap / trim thresholds 64 / 256 MiB' if ok else \
+            'mallopt failed, glibc defaults'
+    elif os.environ.get('MALLOC_TRIM_THRESHOLD_'):
+        malloc = 'MALLOC_*_ from the environment'
+
     if not osp.isdir(args.data):
         sys.exit(f'data folder not found: {args.data}')
     preset = FUSION_PRESETS[args.preset]
@@ -75,6 +108,20 @@ def main():
     full = tuple(FUSION_METRICS)
     fns = preset['fns']
     load0 = os.getloadavg()[0]
+
+    # warm-up (not timed below): numba compile / cache load, lazy tables
+    c0, t0 = time.process_time(), time.perf_counter()
+    kern = fmi_mod._kernels()
+    jit_wall, jit_cpu = time.perf_counter() - t0, time.process_time() - c0
+    for m in full:
+        fns[m](*pairs[0])
+    warm_wall, warm_cpu = time.perf_counter() - t0, time.process_time() - c0
+    if kern is None:
+        fmi_path = 'numpy (numba not available or MMFUSENAS_NO_NUMBA set)'
+    else:
+        fmi_path = (f'numba, {fmi_mod._n_threads()} thread(s); kernels '
+                    f'ready in {jit_wall:.2f} s wall / {jit_cpu:.2f} s cpu '
+                    f'(compile, or load from the cache)')
 
     rows = [['metric', 'median ms / pair', 'cpu ms', 'value (pair 1)']]
     for m in full:
@@ -98,6 +145,9 @@ def main():
              f'{os.cpu_count()} CPUs, load {load0:.2f} -> '
              f'{os.getloadavg()[0]:.2f}')
     print(title)
+    print(f'FMI path: {fmi_path}; malloc: {malloc}')
+    print(f'warm-up (every metric once on pair 1, not timed below): '
+          f'{warm_wall:.2f} s wall / {warm_cpu:.2f} s cpu')
     print(AsciiTable(rows).table)
     print('* not in the preset\'s default suite')
     print(AsciiTable(suites).table)

@@ -6,9 +6,17 @@ windows only. It is kept here so that the optimised path (merge of the two
 cdfs, reflected cdf for the W copula, entropy from the path cells) is checked
 window by window, including flat, identical, delta and negatively correlated
 windows, several window sizes and the queue of windows that differ.
+
+Every check runs on both implementations: the numpy path and the compiled
+numba path (used by default when numba is importable; skipped, with the
+reason, when it is not). The two must agree to 1e-12 relative per image
+score (``test_numba_matches_numpy``).
 """
 import importlib
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -19,6 +27,34 @@ from mmfusenas.evaluation.functional.fmi import fmi, fmi_features
 
 # the package re-exports the function ``fmi``, which hides the module name
 fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
+
+try:
+    import numba  # noqa: F401
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+NO_NUMBA = 'numba is not installed: only the numpy FMI path is tested'
+FEATURES = ('none', 'gradient', 'edge', 'dct', 'wavelet')
+
+
+def _numba_kernels():
+    kern = fmi_mod._numba_kernels()
+    # numba importable but unusable is a failure, not a skip
+    assert kern is not None, 'numba is installed but the FMI kernels ' \
+        'could not be compiled (see the warning)'
+    return kern
+
+
+@pytest.fixture(params=['numpy', 'numba'])
+def path(request, monkeypatch):
+    """Run the test on the numpy path and on the numba path."""
+    use = request.param == 'numba'
+    if use:
+        if not HAVE_NUMBA:
+            pytest.skip(NO_NUMBA)
+        _numba_kernels()
+    monkeypatch.setattr(fmi_mod, 'USE_NUMBA', use)
+    return request.param
 
 
 # ------------------------------------------------------------ reference
@@ -158,7 +194,7 @@ def _window_stacks(l, n, seed):
 
 
 @pytest.mark.parametrize('w', [2, 3, 5])
-def test_window_fmi_matches_reference(w):
+def test_window_fmi_matches_reference(path, w):
     l = w * w
     xw, fw = _window_stacks(l, 150, seed=w)
     got = fmi_mod._window_fmi(xw, fw)
@@ -167,7 +203,7 @@ def test_window_fmi_matches_reference(w):
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
 
 
-def test_window_fmi_special_values():
+def test_window_fmi_special_values(path):
     l = 9
     x = np.arange(l, dtype=np.float64)[:, None]
     # identical windows are not FMI 1 without the shortcut, but finite
@@ -188,9 +224,8 @@ def _images(seed, h=23, w=31):
     return a, b
 
 
-@pytest.mark.parametrize('feature',
-                         ['none', 'gradient', 'edge', 'dct', 'wavelet'])
-def test_fmi_matches_reference(feature):
+@pytest.mark.parametrize('feature', FEATURES)
+def test_fmi_matches_reference(path, feature):
     a, b = _images(1)
     cases = [np.round((a + b) / 2), 255 - a, a.copy()]
     cases[2][::4] = b[::4]                 # mostly identical windows (A)
@@ -202,10 +237,15 @@ def test_fmi_matches_reference(feature):
 
 
 @pytest.mark.parametrize('block', [1, 40, 97])
-def test_fmi_blocks_and_queue(monkeypatch, block):
+def test_fmi_blocks_and_queue(path, monkeypatch, block):
     """Partial blocks and the queue of differing windows (flushed when
     full and at the end) give the same mean."""
-    monkeypatch.setattr(fmi_mod, '_BLOCK', block)
+    if path == 'numpy':
+        monkeypatch.setattr(fmi_mod, '_BLOCK', block)
+    else:       # chunks of windows, and bands of 1 / 5 / all window rows
+        monkeypatch.setattr(fmi_mod, '_NB_CHUNK', block)
+        monkeypatch.setattr(fmi_mod, '_NB_BAND', {1: 1, 40: 5}.get(block,
+                                                                    99))
     a, b = _images(2, 19, 27)
     f = a.copy()
     f[::5] = b[::5]                        # A == F on most windows
@@ -216,7 +256,7 @@ def test_fmi_blocks_and_queue(monkeypatch, block):
     assert fmi(a, b, f) == pytest.approx(_ref_fmi(a, b, f), rel=1e-10)
 
 
-def test_identical_images_exactly_one():
+def test_identical_images_exactly_one(path):
     a, _ = _images(3)
     for feature in ('none', 'gradient', 'edge', 'dct', 'wavelet'):
         for w in (1, 3):
@@ -240,7 +280,7 @@ TNO01_FMI = {
 }
 
 
-def test_tno_values_unchanged(shared_data):
+def test_tno_values_unchanged(path, shared_data):
     d = osp.join(shared_data, 'fusion', 'TNO')
     a = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', '01.png')))
     b = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', '01.png')))
@@ -248,3 +288,60 @@ def test_tno_values_unchanged(shared_data):
     np.testing.assert_array_equal(fmi_features(a, 'edge'), _ref_edge(a))
     for feature, v in TNO01_FMI.items():
         assert fmi(a, b, f, feature) == pytest.approx(v, rel=1e-12), feature
+
+
+# ------------------------------------------------------------ numba vs numpy
+def _tno(shared_data, stem='01'):
+    d = osp.join(shared_data, 'fusion', 'TNO')
+    a = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', stem + '.png')))
+    b = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', stem + '.png')))
+    return a, b, np.round((a + b) / 2)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason=NO_NUMBA)
+def test_numba_matches_numpy(monkeypatch, shared_data):
+    """The compiled path gives the numpy path's values: per image score to
+    1e-12, with exact 0s where the numpy path has them. Per window they may
+    differ by more than round-off where FMI is ill-conditioned (near-equal
+    windows, k ~ 1: log2 and the moment sums may differ in the last bit),
+    so windows are held to 1e-11, well inside the reference's 1e-10."""
+    _numba_kernels()
+    for w in (2, 3, 5):
+        xw, fw = _window_stacks(w * w, 150, seed=10 + w)
+        got = fmi_mod._window_fmi(xw, fw, use_numba=True)
+        ref = fmi_mod._window_fmi(xw, fw, use_numba=False)
+        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-15)
+        np.testing.assert_array_equal(got == 0, ref == 0)
+    a, b, f = _tno(shared_data)
+    for feature in FEATURES:
+        for w in (3, 5):
+            monkeypatch.setattr(fmi_mod, 'USE_NUMBA', False)
+            ref = fmi(a, b, f, feature, w)
+            monkeypatch.setattr(fmi_mod, 'USE_NUMBA', True)
+            got = fmi(a, b, f, feature, w)
+            assert got == pytest.approx(ref, rel=1e-12, abs=0), (feature, w)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason=NO_NUMBA)
+def test_numba_threads_do_not_change_the_result(monkeypatch):
+    _numba_kernels()
+    monkeypatch.setattr(fmi_mod, 'USE_NUMBA', True)
+    monkeypatch.setattr(fmi_mod, '_NB_BAND', 4)
+    a, b = _images(5, 40, 50)
+    f = np.round((a + b) / 2)
+    vals = []
+    for n in (1, 2, 3):
+        monkeypatch.setattr(fmi_mod, 'NUMBA_THREADS', n)
+        vals.append(fmi(a, b, f, 'gradient'))
+    assert vals[0] == vals[1] == vals[2]
+
+
+def test_no_numba_env_forces_numpy():
+    code = ('import importlib; m = importlib.import_module('
+            '"mmfusenas.evaluation.functional.fmi"); '
+            'assert m.USE_NUMBA is False; assert m._kernels() is None; '
+            'import sys; assert "numba" not in sys.modules')
+    env = dict(os.environ, MMFUSENAS_NO_NUMBA='1')
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    subprocess.run([sys.executable, '-c', code], env=env, cwd=root,
+                   check=True)

@@ -230,6 +230,67 @@ def fusion_mi(a: ArrayLike,
 # --------------------------------------------------------------------------
 # VIF
 # --------------------------------------------------------------------------
+def _vif_scales(x: np.ndarray) -> list:
+    """Per VIF scale: ``(kernel, image, local mean, local variance >= 0)``
+    of one image (shared by both sources for the fused image)."""
+    out = []
+    for scale in range(1, 5):
+        n = 2**(4 - scale + 1) + 1
+        k = _gauss1d(n, n / 5.0)
+        if scale > 1:
+            x = _sep_valid(x, k)[::2, ::2]
+        if min(x.shape) < n:
+            raise ValueError(f'VIF needs images of at least 41x41 pixels '
+                             f'(4 scales); scale {scale} has shape '
+                             f'{x.shape}')
+        mu = _sep_valid(x, k)
+        var = _sep_valid(x * x, k)
+        var -= mu * mu
+        np.maximum(var, 0, out=var)
+        out.append((k, x, mu, var))
+    return out
+
+
+def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float) -> float:
+    """VIF from :func:`_vif_scales` of the reference and the distorted
+    image (the latter is not modified)."""
+    eps = 1e-10
+    num = den = 0.0
+    for (k, ref, mu1, s1), (_, dist, mu2, s2) in zip(ref_scales,
+                                                     dist_scales):
+        s12 = _sep_valid(ref * dist, k)
+        s12 -= mu1 * mu2
+        g = s1 + eps
+        np.divide(s12, g, out=g)
+        sv = g * s12
+        np.subtract(s2, sv, out=sv)
+        m = s1 < eps
+        np.copyto(g, 0.0, where=m)
+        np.copyto(sv, s2, where=m)
+        np.copyto(s1, 0.0, where=m)
+        np.less(s2, eps, out=m)
+        np.copyto(g, 0.0, where=m)
+        np.copyto(sv, 0.0, where=m)
+        np.less(g, 0, out=m)
+        np.copyto(sv, s2, where=m)
+        np.copyto(g, 0.0, where=m)
+        np.less_equal(sv, eps, out=m)
+        np.copyto(sv, eps, where=m)
+        # log10(1 + g * g * s1 / (sv + sigma_nsq)), log10(1 + s1 / sigma_nsq)
+        g *= g
+        g *= s1
+        sv += sigma_nsq
+        g /= sv
+        g += 1
+        num += np.log10(g, out=g).sum()
+        t = s1 / sigma_nsq
+        t += 1
+        den += np.log10(t, out=t).sum()
+    with np.errstate(invalid='ignore', divide='ignore'):
+        v = num / den
+    return 1.0 if np.isnan(v) else float(v)
+
+
 def vif(ref: ArrayLike, dist: ArrayLike, sigma_nsq: float = 2.0) -> float:
     r"""Pixel-domain multi-scale VIF of Sheikh & Bovik (``vifp_mscale``).
 
@@ -248,47 +309,16 @@ def vif(ref: ArrayLike, dist: ArrayLike, sigma_nsq: float = 2.0) -> float:
     Returns 1.0 when the ratio is NaN (flat reference), as the cddfuse code.
     """
     ref, dist = _prep(ref, dist, names=('ref', 'dist'))
-    eps = 1e-10
-    num = den = 0.0
-    for scale in range(1, 5):
-        n = 2**(4 - scale + 1) + 1
-        k = _gauss1d(n, n / 5.0)
-        if scale > 1:
-            ref = _sep_valid(ref, k)[::2, ::2]
-            dist = _sep_valid(dist, k)[::2, ::2]
-        if min(ref.shape) < n:
-            raise ValueError(f'VIF needs images of at least 41x41 pixels '
-                             f'(4 scales); scale {scale} has shape '
-                             f'{ref.shape}')
-        mu1, mu2 = _sep_valid(ref, k), _sep_valid(dist, k)
-        s1 = _sep_valid(ref * ref, k) - mu1 * mu1
-        s2 = _sep_valid(dist * dist, k) - mu2 * mu2
-        s12 = _sep_valid(ref * dist, k) - mu1 * mu2
-        s1 = np.maximum(s1, 0)
-        s2 = np.maximum(s2, 0)
-        g = s12 / (s1 + eps)
-        sv = s2 - g * s12
-        m1 = s1 < eps
-        g[m1] = 0
-        sv[m1] = s2[m1]
-        s1[m1] = 0
-        m2 = s2 < eps
-        g[m2] = 0
-        sv[m2] = 0
-        neg = g < 0
-        sv[neg] = s2[neg]
-        g[neg] = 0
-        sv[sv <= eps] = eps
-        num += np.log10(1 + g * g * s1 / (sv + sigma_nsq)).sum()
-        den += np.log10(1 + s1 / sigma_nsq).sum()
-    with np.errstate(invalid='ignore', divide='ignore'):
-        v = num / den
-    return 1.0 if np.isnan(v) else float(v)
+    return _vif_from(_vif_scales(ref), _vif_scales(dist), sigma_nsq)
 
 
 def fusion_vif(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
-    r"""Fusion VIF: :math:`VIF = VIF(A, F) + VIF(B, F)` (see :func:`vif`)."""
-    return vif(a, f) + vif(b, f)
+    r"""Fusion VIF: :math:`VIF = VIF(A, F) + VIF(B, F)` (see :func:`vif`;
+    the fused image's pyramid and local statistics are computed once)."""
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    fs = _vif_scales(f)
+    return _vif_from(_vif_scales(a), fs, 2.0) + _vif_from(
+        _vif_scales(b), fs, 2.0)
 
 
 # --------------------------------------------------------------------------
@@ -302,30 +332,52 @@ _QABF_CONST = dict(Tg=0.9994, kg=-15.0, Dg=0.5, Ta=0.9879, ka=-22.0, Da=0.8)
 def _qabf_edges(x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     # conv2(x, h, 'same') with zero padding; correlation flips the sign of
     # both responses, which leaves magnitude and atan(y/x) unchanged.
+    # (in place, in the operation order of
+    # g = sqrt(sx^2 + sy^2), ang = where(sx == 0, pi/2, arctan(sy / sx)))
     sx = _filter(x, _SOBEL_X, cv2.BORDER_CONSTANT)
     sy = _filter(x, _SOBEL_Y, cv2.BORDER_CONSTANT)
-    g = np.sqrt(sx * sx + sy * sy)
+    g = sx * sx
+    t = sy * sy
+    g += t
+    np.sqrt(g, out=g)
     with np.errstate(divide='ignore', invalid='ignore'):
-        ang = np.where(sx == 0, np.pi / 2, np.arctan(sy / sx))
-    return g, ang
+        np.divide(sy, sx, out=t)
+    np.arctan(t, out=t)
+    np.copyto(t, np.pi / 2, where=sx == 0)
+    return g, t
 
 
 def _qabf_q(gx, ax, gf, af, equal_rule: str) -> np.ndarray:
     c = _QABF_CONST
-    with np.errstate(divide='ignore', invalid='ignore'):
-        ratio = np.where(gx > gf, gf / gx, gx / gf)
-    if equal_rule == 'reference':
-        # the MATLAB / CDDFuse / VIFB code sets G = gF where gA == gF
-        ratio = np.where(gx == gf, gf, ratio)
-    elif equal_rule == 'one':
-        ratio = np.where(gx == gf, 1.0, ratio)
-    else:
+    if equal_rule not in ('reference', 'one'):
         raise ValueError(f"Qabf equal_rule must be 'reference' or 'one', "
                          f'got {equal_rule!r}')
-    aaf = 1 - np.abs(ax - af) / (np.pi / 2)
-    qg = c['Tg'] / (1 + np.exp(c['kg'] * (ratio - c['Dg'])))
-    qa = c['Ta'] / (1 + np.exp(c['ka'] * (aaf - c['Da'])))
-    return qg * qa
+    # in place, in the operation order of
+    # ratio = where(gx > gf, gf / gx, gx / gf) (then the equal rule),
+    # Tg / (1 + exp(kg (ratio - Dg))) * Ta / (1 + exp(ka (aaf - Da)))
+    with np.errstate(divide='ignore', invalid='ignore'):
+        ratio = gx / gf
+        np.copyto(ratio, gf / gx, where=gx > gf)
+    if equal_rule == 'reference':
+        # the MATLAB / CDDFuse / VIFB code sets G = gF where gA == gF
+        np.copyto(ratio, gf, where=gx == gf)
+    else:
+        np.copyto(ratio, 1.0, where=gx == gf)
+    aaf = ax - af
+    np.abs(aaf, out=aaf)
+    aaf /= np.pi / 2
+    np.subtract(1, aaf, out=aaf)
+    ratio -= c['Dg']
+    ratio *= c['kg']
+    np.exp(ratio, out=ratio)
+    ratio += 1
+    qg = np.divide(c['Tg'], ratio, out=ratio)
+    aaf -= c['Da']
+    aaf *= c['ka']
+    np.exp(aaf, out=aaf)
+    aaf += 1
+    qg *= np.divide(c['Ta'], aaf, out=aaf)
+    return qg
 
 
 def qabf_max() -> float:
@@ -375,16 +427,21 @@ def qabf(a: ArrayLike,
     ga, aa = _qabf_edges(a)
     gb, ab = _qabf_edges(b)
     gf, af = _qabf_edges(f)
-    ga, gb, gf = ga * scale, gb * scale, gf * scale
+    if scale != 1:      # (x * 1.0 == x)
+        ga, gb, gf = ga * scale, gb * scale, gf * scale
     qaf = _qabf_q(ga, aa, gf, af, equal_rule)
     qbf = _qabf_q(gb, ab, gf, af, equal_rule)
     if normalize:
         m = qabf_max()
-        qaf, qbf = qaf / m, qbf / m
+        qaf /= m
+        qbf /= m
     den = (ga + gb).sum()
     if den == 0:
         raise ValueError('Qabf is undefined: both sources have no edges')
-    return float((qaf * ga + qbf * gb).sum() / den)
+    qaf *= ga
+    qbf *= gb
+    qaf += qbf
+    return float(qaf.sum() / den)
 
 
 def nabf(a: ArrayLike,
@@ -414,33 +471,75 @@ def nabf(a: ArrayLike,
     vt = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64) / 8
     ht = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], np.float64) / 8
 
+    # everything below is computed in place, in the operation order of
+    # the formulas in the comments
     def edges(x):
-        gv = _filter(x * scale, vt, cv2.BORDER_REFLECT_101)
-        gh = _filter(x * scale, ht, cv2.BORDER_REFLECT_101)
-        g = np.sqrt(gv * gv + gh * gh)
+        if scale != 1:      # (x * 1.0 == x)
+            x = x * scale
+        gv = _filter(x, vt, cv2.BORDER_REFLECT_101)
+        gh = _filter(x, ht, cv2.BORDER_REFLECT_101)
+        # g = sqrt(gv^2 + gh^2)
+        g = gv * gv
+        t = gh * gh
+        g += t
+        np.sqrt(g, out=g)
+        # ang = where(gv == 0 & gh == 0, 0, arctan(gv / gh))
         with np.errstate(divide='ignore', invalid='ignore'):
-            ang = np.where((gv == 0) & (gh == 0), 0.0, np.arctan(gv / gh))
-        return g, ang
+            np.divide(gv, gh, out=t)
+        np.arctan(t, out=t)
+        np.copyto(t, 0.0, where=(gv == 0) & (gh == 0))
+        return g, t
 
     ga, aa = edges(a)
     gb, ab = edges(b)
     gf, af = edges(f)
 
     def q(gx, ax):
+        # r = where(gx == 0 | gf == 0, 0, where(gx > gf, gf/gx, gx/gf))
         with np.errstate(divide='ignore', invalid='ignore'):
-            r = np.where((gx == 0) | (gf == 0), 0.0,
-                         np.where(gx > gf, gf / gx, gx / gf))
-        ang = np.abs(np.abs(ax - af) - np.pi / 2) * 2 / np.pi
-        qg = 0.9999 / (1 + np.exp(-19 * (r - 0.5)))
-        qa = 0.9995 / (1 + np.exp(-22 * (ang - 0.5)))
-        return np.sqrt(qg * qa)
+            r = gx / gf
+            np.copyto(r, gf / gx, where=gx > gf)
+        np.copyto(r, 0.0, where=(gx == 0) | (gf == 0))
+        # ang = |(|ax - af| - pi/2)| * 2 / pi
+        ang = ax - af
+        np.abs(ang, out=ang)
+        ang -= np.pi / 2
+        np.abs(ang, out=ang)
+        ang *= 2
+        ang /= np.pi
+        # sqrt(0.9999 / (1 + exp(-19 (r - 0.5))) *
+        #      0.9995 / (1 + exp(-22 (ang - 0.5))))
+        r -= 0.5
+        r *= -19
+        np.exp(r, out=r)
+        r += 1
+        qg = np.divide(0.9999, r, out=r)
+        ang -= 0.5
+        ang *= -22
+        np.exp(ang, out=ang)
+        ang += 1
+        qg *= np.divide(0.9995, ang, out=ang)
+        return np.sqrt(qg, out=qg)
+
+    def weight(g):
+        # where(g >= 2, g ** 1.5, 0.001); the power only where needed
+        w = np.full_like(g, 0.001)
+        m = g >= 2
+        w[m] = g[m]**1.5
+        return w
 
     qaf, qbf = q(ga, aa), q(gb, ab)
-    wa = np.where(ga >= 2, ga**1.5, 0.001)
-    wb = np.where(gb >= 2, gb**1.5, 0.001)
+    wa, wb = weight(ga), weight(gb)
     na = (gf > ga) & (gf > gb)
-    return float((na * ((1 - qaf) * wa + (1 - qbf) * wb)).sum() /
-                 (wa + wb).sum())
+    # (na * ((1 - qaf) wa + (1 - qbf) wb)).sum() / (wa + wb).sum()
+    np.subtract(1, qaf, out=qaf)
+    qaf *= wa
+    np.subtract(1, qbf, out=qbf)
+    qbf *= wb
+    qaf += qbf
+    qaf *= na
+    wa += wb
+    return float(qaf.sum() / wa.sum())
 
 
 # --------------------------------------------------------------------------
@@ -538,36 +637,72 @@ def ssim(x: ArrayLike,
         data_range: :math:`L`.
     """
     x, y = _prep(x, y, names=('x', 'y'))
-    c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    filt, cov_norm = _ssim_window(mode, x.shape)
+    return _ssim_from(x, y, _ssim_moments(x, filt, cov_norm),
+                      _ssim_moments(y, filt, cov_norm), filt, cov_norm,
+                      data_range)
+
+
+def _ssim_window(mode: str, shape) -> Tuple[Callable, float]:
+    """Local-mean filter ('valid' part) and covariance factor of a mode."""
     if mode == 'gaussian':
         k = _gauss1d(11, 1.5)
 
         def filt(z):
             return _sep_valid(z, k)
 
-        cov_norm = 1.0
-        if min(x.shape) < 11:
+        if min(shape) < 11:
             raise ValueError(f'SSIM needs images of at least 11x11, got '
-                             f'{x.shape}')
-    elif mode == 'skimage':
-        if min(x.shape) < 7:
+                             f'{shape}')
+        return filt, 1.0
+    if mode == 'skimage':
+        if min(shape) < 7:
             raise ValueError(f'SSIM needs images of at least 7x7, got '
-                             f'{x.shape}')
+                             f'{shape}')
 
         def filt(z):
             r = cv2.blur(z, (7, 7), borderType=cv2.BORDER_REFLECT)
             return r[3:-3, 3:-3]
 
-        cov_norm = 49.0 / 48.0
-    else:
-        raise ValueError(f"SSIM mode must be 'gaussian' or 'skimage', "
-                         f'got {mode!r}')
-    mx, my = filt(x), filt(y)
-    vx = cov_norm * (filt(x * x) - mx * mx)
-    vy = cov_norm * (filt(y * y) - my * my)
-    vxy = cov_norm * (filt(x * y) - mx * my)
-    s = ((2 * mx * my + c1) * (2 * vxy + c2)) / (
-        (mx * mx + my * my + c1) * (vx + vy + c2))
+        return filt, 49.0 / 48.0
+    raise ValueError(f"SSIM mode must be 'gaussian' or 'skimage', "
+                     f'got {mode!r}')
+
+
+def _ssim_moments(z: np.ndarray, filt: Callable,
+                  cov_norm: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Local mean and ``cov_norm *`` local variance of one image."""
+    m = filt(z)
+    v = filt(z * z)
+    v -= m * m
+    v *= cov_norm
+    return m, v
+
+
+def _ssim_from(x, y, x_moments, y_moments, filt, cov_norm,
+               data_range) -> float:
+    """Mean SSIM map from the moments of both images (not modified)."""
+    (mx, vx), (my, vy) = x_moments, y_moments
+    c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    vxy = filt(x * y)
+    vxy -= mx * my
+    vxy *= cov_norm
+    # ((2 mx my + c1) (2 vxy + c2)) / ((mx^2 + my^2 + c1) (vx + vy + c2)),
+    # in place, same operation order
+    s = 2 * mx
+    s *= my
+    s += c1
+    vxy *= 2
+    vxy += c2
+    s *= vxy
+    den = mx * mx
+    t = my * my
+    den += t
+    den += c1
+    np.add(vx, vy, out=t)
+    t += c2
+    den *= t
+    s /= den
     return float(s.mean())
 
 
@@ -576,8 +711,14 @@ def fusion_ssim(a: ArrayLike,
                 f: ArrayLike,
                 mode: str = 'gaussian',
                 data_range: float = 255.0) -> float:
-    r"""Fusion SSIM: :math:`SSIM(A,F) + SSIM(B,F)` (see :func:`ssim`)."""
-    return ssim(a, f, mode, data_range) + ssim(b, f, mode, data_range)
+    r"""Fusion SSIM: :math:`SSIM(A,F) + SSIM(B,F)` (see :func:`ssim`; the
+    fused image's local moments are computed once)."""
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    filt, cov_norm = _ssim_window(mode, f.shape)
+    fm = _ssim_moments(f, filt, cov_norm)
+    return sum(
+        _ssim_from(x, f, _ssim_moments(x, filt, cov_norm), fm, filt,
+                   cov_norm, data_range) for x in (a, b))
 
 
 _MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
@@ -596,33 +737,64 @@ def ms_ssim(x: ArrayLike, y: ArrayLike, data_range: float = 255.0) -> float:
     side.
     """
     x, y = _prep(x, y, names=('x', 'y'))
+    return _ms_ssim_from(_ms_pyramid(x), _ms_pyramid(y), data_range)
+
+
+def _ms_pyramid(x: np.ndarray) -> list:
+    """Per MS-SSIM scale: ``(image, local mean, local variance)``."""
     if min(x.shape) < 11 * 16:
         raise ValueError(f'MS-SSIM needs images of at least 176x176, got '
                          f'{x.shape}')
+    k = _gauss1d(11, 1.5)
+    out = []
+    for j in range(len(_MS_WEIGHTS)):
+        if j:
+            h, wd = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
+            x = x[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
+        m = _sep_valid(x, k)
+        v = _sep_valid(x * x, k)
+        v -= m * m
+        out.append((x, m, v))
+    return out
+
+
+def _ms_ssim_from(xs: list, ys: list, data_range: float) -> float:
+    """MS-SSIM from two :func:`_ms_pyramid` (not modified)."""
     c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
     k = _gauss1d(11, 1.5)
     val = 1.0
     for j, w in enumerate(_MS_WEIGHTS):
-        mx, my = _sep_valid(x, k), _sep_valid(y, k)
-        vx = _sep_valid(x * x, k) - mx * mx
-        vy = _sep_valid(y * y, k) - my * my
-        vxy = _sep_valid(x * y, k) - mx * my
-        cs = ((2 * vxy + c2) / (vx + vy + c2)).mean()
-        val *= max(cs, 0.0)**w
+        (x, mx, vx), (y, my, vy) = xs[j], ys[j]
+        vxy = _sep_valid(x * y, k)
+        vxy -= mx * my
+        # ((2 vxy + c2) / (vx + vy + c2)).mean(), same operation order
+        cs = 2 * vxy
+        cs += c2
+        t = vx + vy
+        t += c2
+        cs /= t
+        val *= max(cs.mean(), 0.0)**w
         if j == len(_MS_WEIGHTS) - 1:
-            lum = ((2 * mx * my + c1) / (mx * mx + my * my + c1)).mean()
-            val *= max(lum, 0.0)**w
-        else:
-            h, wd = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
-            x = x[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
-            y = y[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
+            # ((2 mx my + c1) / (mx^2 + my^2 + c1)).mean()
+            lum = 2 * mx
+            lum *= my
+            lum += c1
+            np.multiply(mx, mx, out=t)
+            t += my * my
+            t += c1
+            lum /= t
+            val *= max(lum.mean(), 0.0)**w
     return float(val)
 
 
 def fusion_ms_ssim(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
     r"""Fusion MS-SSIM: :math:`(MS\text{-}SSIM(A,F)+MS\text{-}SSIM(B,F))/2`
-    (the mean, so that it stays in ``[0, 1]`` like the published values)."""
-    return (ms_ssim(a, f) + ms_ssim(b, f)) / 2
+    (the mean, so that it stays in ``[0, 1]`` like the published values;
+    the fused image's pyramid is computed once)."""
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    fp = _ms_pyramid(f)
+    return (_ms_ssim_from(_ms_pyramid(a), fp, 255.0) +
+            _ms_ssim_from(_ms_pyramid(b), fp, 255.0)) / 2
 
 
 # --------------------------------------------------------------------------
