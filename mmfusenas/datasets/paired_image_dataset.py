@@ -53,6 +53,11 @@ RESERVED_KEYS = frozenset({
 #: At most this many offending entries are listed in one error message.
 _MAX_LISTED = 20
 
+#: Appended to "data not found" errors: where data goes, how to get toy data.
+DATA_HINT = ('See docs/datasets.md for the folder layouts (real data goes '
+             'under data/<name>/). For the embedded toy data run '
+             '`python tools/misc/make_toy_data.py data/toy`.')
+
 
 def _listing(items: Sequence[str]) -> str:
     """Format ``items`` one per line, eliding beyond ``_MAX_LISTED``."""
@@ -82,7 +87,8 @@ def detect_layout(data_root: str) -> 'OrderedDict[str, str]':
     if not osp.isdir(root):
         raise FileNotFoundError(
             f'PairedImageDataset: data_root {root!r} is not a folder; '
-            'expected a folder holding one sub-folder per modality.')
+            'expected a folder holding one sub-folder per modality. '
+            f'{DATA_HINT}')
     subdirs = sorted(d for d in os.listdir(root)
                      if osp.isdir(osp.join(root, d)))
     matches = [
@@ -275,7 +281,7 @@ class PairedImageDataset(BaseDataset):
             raise FileNotFoundError(
                 f'PairedImageDataset: the folder of modality {modality!r} '
                 f'({folder!r}) does not exist; expected a folder of images '
-                f'with suffixes {self.img_suffixes}.')
+                f'with suffixes {self.img_suffixes}. {DATA_HINT}')
         files: Dict[str, List[str]] = {}
         for name in os.listdir(folder):
             if name.startswith('.'):
