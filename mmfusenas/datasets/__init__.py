@@ -1,3 +1,4 @@
+from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .paired_det_dataset import PairedDetDataset
 from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
@@ -9,5 +10,7 @@ __all__ = [
     'detect_layout', 'MFNET_CLASSES', 'MFNET_PALETTE', 'MFNET_CHANNELS',
     'LoadPairedImages', 'LoadPairedAnnotations', 'PairedRandomCrop',
     'PairedRandomFlip', 'PairedRandomRot90', 'PairedResize',
-    'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs'
+    'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs',
+    'LowLightDataset', 'detect_lowlight_layout', 'LoadEnhanceImages',
+    'PackEnhanceInputs'
 ]

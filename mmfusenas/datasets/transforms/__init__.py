@@ -1,4 +1,5 @@
 from .annotation_loading import LoadPairedAnnotations
+from .enhance_transforms import LoadEnhanceImages, PackEnhanceInputs
 from .formatting import PackFusionInputs
 from .geometric import (PairedRandomCrop, PairedRandomFlip, PairedRandomRot90,
                         PairedResize)
@@ -8,5 +9,6 @@ from .task_formatting import PackFusionDetInputs, PackFusionSegInputs
 __all__ = [
     'LoadPairedImages', 'LoadPairedAnnotations', 'PairedRandomCrop',
     'PairedRandomFlip', 'PairedRandomRot90', 'PairedResize',
-    'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs'
+    'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs',
+    'LoadEnhanceImages', 'PackEnhanceInputs'
 ]

@@ -6,11 +6,14 @@ from .feature_distillation_cell import (FeatureDistillationCell,
                                         expand_edge_templates,
                                         num_distillation_edges)
 from .multi_scale_fusion_cell import MultiScaleFusionCell
+from .ruas_distillation_cell import (RUAS_CELL_EDGES, RUAS_EDGE_NAMES,
+                                     RUASDistillationCell)
 from .successive_cell import SuccessiveCell
 
 __all__ = [
     'DecompositionCell', 'MultiScaleFusionCell', 'SuccessiveCell', 'EdgeSpec',
     'build_chain', 'build_edge', 'FeatureDistillationCell',
     'cell_edge_specs_from_template', 'edge_specs_from_template',
-    'expand_edge_templates', 'num_distillation_edges'
+    'expand_edge_templates', 'num_distillation_edges', 'RUAS_CELL_EDGES',
+    'RUAS_EDGE_NAMES', 'RUASDistillationCell'
 ]

@@ -4,6 +4,8 @@ from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .guided_filter import GuidedFilter, box_sum, guided_filter
+from .ruas_ops import (RUAS_OP_NAMES, RUAS_PAPER_OP_NAMES, RUAS_SEARCH_OPS,
+                       RUASConv, RUASPool, ruas_op_cfg, ruas_paper_op_cfg)
 from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
@@ -18,5 +20,7 @@ __all__ = [
     'guided_filter', 'AntiAliasDownsample', 'DownSample', 'ResidualDownSample',
     'ResidualUpSample', 'UpSample', 'TIM_OP_NAMES', 'build_tim_op',
     'tim_op_cfg', 'TASK_OP_NAMES', 'TaskConv', 'build_task_op', 'task_op_cfg',
-    'build_named_op', 'op_name_cfg', 'register_op_names'
+    'build_named_op', 'op_name_cfg', 'register_op_names', 'RUAS_OP_NAMES',
+    'RUAS_PAPER_OP_NAMES', 'RUAS_SEARCH_OPS', 'RUASConv', 'RUASPool',
+    'ruas_op_cfg', 'ruas_paper_op_cfg'
 ]

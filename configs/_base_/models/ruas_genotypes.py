@@ -1,0 +1,28 @@
+# RUAS genotypes (Liu et al., TPAMI 2022), transcribed from the official code:
+# TPAMI vis-opt-group/RUAS @461172c model_enhance/genotypes.py, CVPR
+# KarelZhang/RUAS @f621bb1 genotypes.py. A genotype lists the operators of the
+# 7 edges of a RUASDistillationCell in edge order (official SearchBlock
+# attributes c1_d, c1_r, c2_d, c2_r, c3_d, c3_r, c4); the integer the
+# official records pair with every op is never read and is not kept.
+# Op names: mmfusenas/models/ops/ruas_ops.py.
+
+# scene module cell (IEM, width 3): TPAMI = CVPR
+ruas_iem_genotype = [
+    'skip_connect', 'resconv_1x1', 'resdilconv_3x3', 'conv_3x3', 'conv_3x3',
+    'skip_connect', 'conv_3x3'
+]
+# noise removal cell (NRM, width 6), TPAMI (RUAS_A weights)
+ruas_nrm_genotype = [
+    'resconv_1x1', 'resconv_3x3', 'dilconv_3x3', 'resconv_1x1', 'resconv_3x3',
+    'conv_3x3', 'resconv_3x3'
+]
+# noise removal cell of the CVPR 2021 network (the RUAS version of Table 5)
+ruas_nrm_genotype_cvpr = [
+    'resconv_1x1', 'resconv_1x1', 'resdilconv_3x3', 'skip_connect',
+    'resconv_1x1', 'resconv_1x1', 'skip_connect'
+]
+# the 7 candidates of the enhancement search (paper Sec. 4.1, CVPR PRIMITIVES)
+ruas_search_ops = [
+    'skip_connect', 'conv_1x1', 'conv_3x3', 'dilconv_3x3', 'resconv_1x1',
+    'resconv_3x3', 'resdilconv_3x3'
+]

@@ -1,0 +1,179 @@
+"""The model that trains and runs a low-light enhancement network."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from mmfusenas.registry import MODELS
+
+ConfigType = Union[dict, nn.Module]
+
+#: rounding modes of :func:`to_uint8`
+ROUNDINGS = ('floor', 'round')
+
+
+def to_uint8(img: torch.Tensor, rounding: str = 'floor') -> torch.Tensor:
+    """``[0, 1]`` float image -> ``uint8`` grey levels, as it is saved.
+
+    ``'floor'`` is the official RUAS saving,
+    ``np.clip(x * 255, 0, 255).astype('uint8')`` (truncation);
+    ``'round'`` rounds half up (``floor(255 x + 0.5)``, the convention of
+    most fusion code).
+
+    Args:
+        img (Tensor): float image, any shape.
+        rounding (str): ``'floor'`` or ``'round'``. Defaults to 'floor'.
+
+    Returns:
+        Tensor: ``uint8`` tensor of the same shape.
+    """
+    if rounding not in ROUNDINGS:
+        raise ValueError(
+            f'rounding must be one of {ROUNDINGS}, got {rounding!r}')
+    scaled = img.detach().float() * 255.0
+    if rounding == 'round':
+        scaled = scaled + 0.5
+    return scaled.clamp(0, 255).floor().to(torch.uint8)
+
+
+def to_uint8_rgb(img: torch.Tensor, rounding: str = 'floor') -> np.ndarray:
+    """``(3, H, W)`` float RGB in ``[0, 1]`` -> ``(H, W, 3)`` RGB ``uint8``.
+
+    Args:
+        img (Tensor): ``(3, H, W)`` float image.
+        rounding (str): see :func:`to_uint8`. Defaults to 'floor'.
+
+    Returns:
+        np.ndarray: C-contiguous ``(H, W, 3)`` array.
+    """
+    if img.dim() != 3 or img.shape[0] != 3:
+        raise ValueError(f'expected a (3, H, W) image, got {tuple(img.shape)}')
+    return np.ascontiguousarray(
+        to_uint8(img, rounding).cpu().numpy().transpose(1, 2, 0))
+
+
+def _pad_to(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    return F.pad(x, (0, shape[1] - x.shape[-1], 0, shape[0] - x.shape[-2]))
+
+
+@MODELS.register_module()
+class ImageEnhancer(BaseModel):
+    """Enhancement network + optional losses, MMEngine style.
+
+    ``forward(inputs, data_samples, mode)`` with ``inputs`` the
+    ``(N, 3, H, W)`` batch of :class:`EnhanceDataPreprocessor`:
+
+    - ``mode='predict'``: the data samples with ``pred_img`` (``(3, H, W)``
+      in ``[0, 1]``, cropped back to ``img_shape``); ``gt_img`` (set by the
+      data preprocessor when the dataset has ground truth) stays on the
+      sample, so :class:`~mmfusenas.evaluation.ImageQualityMetric` can read
+      both;
+    - ``mode='loss'``: dict of the losses, each called as ``loss(pred,
+      target)`` with ``target`` the ground-truth batch when every sample
+      has ``gt_img`` and the input batch otherwise (the unsupervised
+      convention of the official RUAS code, ``target = input``);
+    - ``mode='tensor'``: the raw network output.
+
+    Args:
+        network (dict | nn.Module): the enhancement network; maps
+            ``(N, 3, H, W)`` in ``[0, 1]`` to ``(N, 3, H, W)`` (e.g.
+            :class:`~mmfusenas.models.scene.RUASNet`).
+        losses (Sequence[dict | nn.Module]): losses with a unique
+            ``loss_name`` each. Defaults to () (inference only).
+        data_preprocessor (dict | nn.Module, optional): defaults to
+            ``EnhanceDataPreprocessor``.
+        pred_quantize (str, optional): ``None`` keeps the float prediction
+            (clamped to ``[0, 1]``); ``'floor'`` / ``'round'`` quantise it
+            to 8-bit levels as :func:`to_uint8` does (returned as ``k /
+            255``), so metrics equal those of the saved PNGs; the official
+            RUAS saving is ``'floor'``. Defaults to None.
+        check_finite (bool): raise ``FloatingPointError`` naming the loss
+            and the samples when a loss is NaN / Inf. Defaults to True.
+        init_cfg (dict, optional): weight initialisation config.
+    """
+
+    def __init__(self,
+                 network: ConfigType,
+                 losses: Sequence[ConfigType] = (),
+                 data_preprocessor: Optional[ConfigType] = None,
+                 pred_quantize: Optional[str] = None,
+                 check_finite: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='EnhanceDataPreprocessor')
+        super().__init__(
+            data_preprocessor=self._build(data_preprocessor),
+            init_cfg=init_cfg)
+        if pred_quantize is not None and pred_quantize not in ROUNDINGS:
+            raise ValueError(f'pred_quantize must be None or one of '
+                             f'{ROUNDINGS}, got {pred_quantize!r}')
+        self.network = self._build(network)
+        self.losses = nn.ModuleList(self._build(loss) for loss in losses)
+        names = [loss.loss_name for loss in self.losses]
+        if len(set(names)) != len(names):
+            raise ValueError(f'loss names must be unique, got {names}')
+        self.pred_quantize = pred_quantize
+        self.check_finite = check_finite
+
+    @staticmethod
+    def _build(cfg: ConfigType) -> nn.Module:
+        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.network(inputs)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
+                         f"got '{mode}'")
+
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        """Losses of a batch (see the class docstring for the target)."""
+        if not len(self.losses):
+            raise ValueError('ImageEnhancer has no losses to train with')
+        samples = data_samples or []
+        gts = [s.get('gt_img') for s in samples]
+        if samples and all(gt is not None for gt in gts):
+            target = torch.stack(
+                [_pad_to(gt, inputs.shape[-2:]) for gt in gts])
+        elif any(gt is not None for gt in gts):
+            raise ValueError('a batch mixes samples with and without gt_img')
+        else:
+            target = inputs
+        pred = self.network(inputs)
+        losses = {}
+        for loss_fn in self.losses:
+            value = loss_fn(pred, target)
+            if self.check_finite and not torch.isfinite(value).all():
+                stems = [s.get('stem') for s in samples]
+                raise FloatingPointError(
+                    f'{loss_fn.loss_name} is {value.item()} on samples '
+                    f'{stems}; check the inputs and the learning rate')
+            losses[loss_fn.loss_name] = value
+        return losses
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List] = None) -> List:
+        """Enhance a batch and attach ``pred_img`` to its data samples."""
+        if data_samples is None:
+            raise ValueError('predict mode needs data_samples')
+        preds = self.network(inputs).clamp(0, 1)
+        for pred, sample in zip(preds, data_samples):
+            shape = sample.get('img_shape')
+            if shape is not None:
+                pred = pred[..., :shape[0], :shape[1]]
+            if self.pred_quantize is not None:
+                pred = to_uint8(pred, self.pred_quantize).float() / 255.0
+            sample.pred_img = pred
+        return data_samples

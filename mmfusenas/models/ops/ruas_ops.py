@@ -1,0 +1,205 @@
+"""Operators of RUAS (Liu et al., "Learning with Nested Scene Modeling and
+Cooperative Architecture Search for Low-Light Vision", TPAMI 2022).
+
+Transcribed from ``model_enhance/operations.py`` of the official repository
+``vis-opt-group/RUAS`` (commit ``461172c``). Every operator maps ``C -> C``
+channels at stride 1 and keeps H x W; every convolution has a bias and zero
+padding ``dilation * (k - 1) / 2``:
+
+=====================  ================================================
+official op name       operator
+=====================  ================================================
+``skip_connect``       :class:`~mmfusenas.models.ops.SkipConnect`
+``conv_<k>x<k>``       ``RUASConv(k)``: ``conv(x)``, k in 1, 3, 5, 7
+``dilconv_<k>x<k>``    ``RUASConv(k, dilation=2)``, k in 3, 5, 7
+``resconv_<k>x<k>``    ``RUASConv(k, residual=True)``: ``x + conv(x)``,
+                       k in 1, 3, 5, 7
+``resdilconv_<k>x<k>`` ``RUASConv(k, dilation=2, residual=True)``,
+                       k in 3, 5, 7
+``reluconv_3x3``       ``RUASConv(3, relu=True)``: ``ReLU(conv(x))``
+                       (TPAMI only)
+``avg_pool_3x3``       ``RUASPool('avg')`` (``count_include_pad=False``)
+``max_pool_3x3``       ``RUASPool('max')``
+=====================  ================================================
+
+Parameters of every conv form: ``C^2 k^2 + C``. The official classes store
+the conv as ``<edge>.op`` (``reluconv_3x3``: ``<edge>.conv.0``); here it is
+always ``<edge>.conv`` (see ``tools/model_converters/
+ruas_official_to_mmfusenas.py``).
+
+The enhancement search space of the paper (Sec. 4.1; ``PRIMITIVES`` of the
+CVPR code) is :data:`RUAS_SEARCH_OPS`. The paper names these operators
+``1-C``, ``3-C``, ``1-RC``, ``3-RC``, ``3-2-DC``, ``3-2-RDC`` and ``SC`` (it
+labels the plain dilated conv ``3-2-RDC`` too, a typo); those names, and the
+``m-C`` / ``n-2-DC`` names of its detection space, are registered as
+aliases (:data:`RUAS_PAPER_OP_NAMES`) that build the same operators. The
+paper's ``3-k-DC`` (dilation 6, 12, 18) exists in no official code and is
+not provided.
+"""
+from typing import Dict, Tuple
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.registry import MODELS
+from .conv_ops import same_padding
+from .tim_op_names import register_op_names
+
+POOL_MODES = ('avg', 'max')
+
+
+@MODELS.register_module()
+class RUASConv(nn.Module):
+    """Biased, size-preserving conv ``C -> C`` of the RUAS operator set.
+
+    ``out = conv(x)``; ``relu=True`` gives ``ReLU(conv(x))`` and
+    ``residual=True`` adds the input afterwards (``x + conv(x)``, the
+    official ``ResConv`` / ``ResDilConv``). Official names: ``Conv``,
+    ``DilConv``, ``ResConv``, ``ResDilConv``, ``ReLUConv``.
+
+    Args:
+        channels (int): input = output channels ``C``.
+        kernel_size (int): odd kernel size ``k``. Defaults to 3.
+        dilation (int): dilation. Defaults to 1.
+        residual (bool): add the input to the output. Defaults to False.
+        relu (bool): apply ReLU to the conv output (before a residual).
+            Defaults to False.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 kernel_size: int = 3,
+                 dilation: int = 1,
+                 residual: bool = False,
+                 relu: bool = False) -> None:
+        super().__init__()
+        self.residual = residual
+        self.relu = relu
+        self.conv = nn.Conv2d(
+            channels,
+            channels,
+            kernel_size,
+            padding=same_padding(kernel_size, dilation),
+            dilation=dilation,
+            bias=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)
+        if self.relu:
+            out = torch.relu(out)
+        return x + out if self.residual else out
+
+
+@MODELS.register_module()
+class RUASPool(nn.Module):
+    """3x3 stride-1 pooling that keeps H x W (no parameters).
+
+    ``'avg'``: ``AvgPool2d(3, 1, 1, count_include_pad=False)`` (border
+    averages use only in-image samples); ``'max'``: ``MaxPool2d(3, 1, 1)``.
+
+    Args:
+        channels (int): accepted for the uniform ``(channels)`` operator
+            interface; unused.
+        mode (str): ``'avg'`` or ``'max'``. Defaults to 'avg'.
+    """
+
+    def __init__(self, channels: int, mode: str = 'avg') -> None:
+        super().__init__()
+        if mode not in POOL_MODES:
+            raise ValueError(
+                f"RUASPool mode must be one of {POOL_MODES}, got {mode!r}")
+        self.channels = channels
+        self.mode = mode
+        self.pool = (
+            nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+            if mode == 'avg' else nn.MaxPool2d(3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(x)
+
+
+def _ruas_op_cfgs() -> Dict[str, dict]:
+    cfgs = dict(skip_connect=dict(type='SkipConnect'))
+    for k in (1, 3, 5, 7):
+        cfgs[f'conv_{k}x{k}'] = dict(type='RUASConv', kernel_size=k)
+    for k in (3, 5, 7):
+        cfgs[f'dilconv_{k}x{k}'] = dict(
+            type='RUASConv', kernel_size=k, dilation=2)
+    for k in (1, 3, 5, 7):
+        cfgs[f'resconv_{k}x{k}'] = dict(
+            type='RUASConv', kernel_size=k, residual=True)
+    for k in (3, 5, 7):
+        cfgs[f'resdilconv_{k}x{k}'] = dict(
+            type='RUASConv', kernel_size=k, dilation=2, residual=True)
+    cfgs['reluconv_3x3'] = dict(type='RUASConv', kernel_size=3, relu=True)
+    cfgs['avg_pool_3x3'] = dict(type='RUASPool', mode='avg')
+    cfgs['max_pool_3x3'] = dict(type='RUASPool', mode='max')
+    return cfgs
+
+
+_RUAS_OP_CFGS = _ruas_op_cfgs()
+
+#: every official RUAS (TPAMI) op name, in the order of the module table
+RUAS_OP_NAMES: Tuple[str, ...] = tuple(_RUAS_OP_CFGS)
+
+#: the 7 candidates of the enhancement search (CVPR ``PRIMITIVES`` order)
+RUAS_SEARCH_OPS: Tuple[str, ...] = ('skip_connect', 'conv_1x1', 'conv_3x3',
+                                    'dilconv_3x3', 'resconv_1x1',
+                                    'resconv_3x3', 'resdilconv_3x3')
+
+#: paper op name -> official op name (Sec. 4.1; detection space ``m-C``,
+#: ``n-2-DC``)
+RUAS_PAPER_OP_NAMES: Dict[str, str] = {
+    'SC': 'skip_connect',
+    '1-C': 'conv_1x1',
+    '3-C': 'conv_3x3',
+    '5-C': 'conv_5x5',
+    '7-C': 'conv_7x7',
+    '1-RC': 'resconv_1x1',
+    '3-RC': 'resconv_3x3',
+    '3-2-DC': 'dilconv_3x3',
+    '5-2-DC': 'dilconv_5x5',
+    '7-2-DC': 'dilconv_7x7',
+    '3-2-RDC': 'resdilconv_3x3',
+}
+
+
+def ruas_op_cfg(name: str) -> dict:
+    """Operator config (without ``channels``) of an official RUAS op name.
+
+    Args:
+        name (str): e.g. ``'resdilconv_3x3'``, ``'skip_connect'``.
+
+    Returns:
+        dict: e.g. ``dict(type='RUASConv', kernel_size=3, dilation=2,
+        residual=True)``.
+
+    Raises:
+        ValueError: ``name`` is not in :data:`RUAS_OP_NAMES`.
+    """
+    if name not in _RUAS_OP_CFGS:
+        raise ValueError(f'unknown RUAS op {name!r}; valid: '
+                         f'{", ".join(RUAS_OP_NAMES)}')
+    return dict(_RUAS_OP_CFGS[name])
+
+
+def ruas_paper_op_cfg(name: str) -> dict:
+    """Operator config of a paper op name (alias of an official name).
+
+    Args:
+        name (str): e.g. ``'3-2-RDC'``, ``'SC'``.
+
+    Returns:
+        dict: the config of the official op it names.
+
+    Raises:
+        ValueError: ``name`` is not in :data:`RUAS_PAPER_OP_NAMES`.
+    """
+    if name not in RUAS_PAPER_OP_NAMES:
+        raise ValueError(f'unknown RUAS paper op {name!r}; valid: '
+                         f'{", ".join(RUAS_PAPER_OP_NAMES)}')
+    return ruas_op_cfg(RUAS_PAPER_OP_NAMES[name])
+
+
+register_op_names('RUAS', RUAS_OP_NAMES, ruas_op_cfg)
+register_op_names('RUAS paper', tuple(RUAS_PAPER_OP_NAMES), ruas_paper_op_cfg)

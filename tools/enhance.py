@@ -1,0 +1,165 @@
+"""Enhance a folder of low-light images with a trained model.
+
+``python tools/enhance.py CONFIG CHECKPOINT --input DIR --out DIR
+[--gt DIR --metrics] [--rounding floor|round] [--device cpu]``
+
+Every image of ``--input`` is enhanced alone (batch size 1, whole image, no
+resizing or padding) through a :class:`~mmfusenas.datasets.LowLightDataset`
+with the config's test pipeline and ``model.test_step``, and written to
+``--out/<stem>.png`` (RGB, atomically). The official RUAS test conventions
+(``test_enhancement.py``) are the defaults: RGB / 255 input, the final
+prediction ``u_list[-1]`` saved as ``clip(x * 255, 0, 255)`` truncated to
+``uint8`` (``--rounding floor``). ``--gt`` pairs every input with the
+ground truth of the same stem (a missing partner is an error);
+``--metrics`` then prints PSNR / SSIM per image (on the saved 8-bit
+outputs) and their mean. See ``docs/ruas.md``.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.runner.checkpoint import load_checkpoint
+from terminaltables import AsciiTable
+from tqdm import tqdm
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.datasets import LowLightDataset  # noqa: E402
+from mmfusenas.engine import atomic_write  # noqa: E402
+from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
+from mmfusenas.models.enhancers import (
+    ROUNDINGS,
+    ImageEnhancer,  # noqa: E402
+    to_uint8_rgb)
+from mmfusenas.registry import MODELS  # noqa: E402
+
+DEFAULT_PIPELINE = [
+    dict(type='LoadEnhanceImages'),
+    dict(type='PackEnhanceInputs'),
+]
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Enhance a folder of low-light images with a trained '
+        'MMFuseNAS model (e.g. RUAS)')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--input', required=True, help='folder of low-light images')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--gt', help='folder of ground-truth images (same stems as --input)')
+    parser.add_argument(
+        '--metrics',
+        action='store_true',
+        help='print PSNR / SSIM of every saved output against --gt')
+    parser.add_argument(
+        '--rounding',
+        default='floor',
+        choices=ROUNDINGS,
+        help='float -> 8 bit: floor = truncation (official RUAS), round = '
+        'round half up')
+    parser.add_argument(
+        '--device', default='cpu', help="torch device, e.g. 'cpu', 'cuda:0'")
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.network.gate=sample')
+    return parser.parse_args(argv)
+
+
+def build_dataset(cfg: Config, input_dir: str,
+                  gt_dir: Optional[str]) -> LowLightDataset:
+    """A dataset over the folders with the config's test pipeline and
+    image suffixes."""
+    dataset_cfg = (cfg.get('test_dataloader') or {}).get('dataset', {})
+    prefix = dict(low=osp.abspath(input_dir))
+    if gt_dir is not None:
+        prefix['gt'] = osp.abspath(gt_dir)
+    kwargs = {}
+    if dataset_cfg.get('img_suffixes'):
+        kwargs['img_suffixes'] = dataset_cfg['img_suffixes']
+    return LowLightDataset(
+        data_prefix=prefix,
+        pipeline=dataset_cfg.get('pipeline', DEFAULT_PIPELINE),
+        test_mode=True,
+        check_sizes=gt_dir is not None,
+        serialize_data=False,
+        **kwargs)
+
+
+def format_table(results: List[Dict], names: Sequence[str],
+                 means: Dict[str, float]) -> str:
+    """Per-image metric rows and the mean row as an ASCII table."""
+    rows = [['image'] + list(names)]
+    rows += [[r['stem']] + [f'{r[n]:.4f}' for n in names] for r in results]
+    rows.append([f'mean (n={len(results)})'] +
+                [f'{means[n]:.4f}' for n in names])
+    return AsciiTable(rows).table
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
+    """Enhance the folder; return the mean metrics (empty without
+    ``--metrics``)."""
+    args = parse_args(argv)
+    for kind, path in (('config', args.config), ('checkpoint',
+                                                 args.checkpoint)):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{kind} file not found: {path}')
+    for flag, folder in (('--input', args.input), ('--gt', args.gt)):
+        if folder is not None and not osp.isdir(folder):
+            raise FileNotFoundError(f'{flag} folder does not exist: {folder}')
+    if args.metrics and args.gt is None:
+        raise ValueError('--metrics needs --gt (the ground-truth folder)')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model_type = MODELS.get(cfg.model.get('type'))
+    if not (isinstance(model_type, type)
+            and issubclass(model_type, ImageEnhancer)):
+        raise TypeError(f'{args.config}: model must be an ImageEnhancer, '
+                        f"got {cfg.model.get('type')!r}")
+    # the float prediction is quantised here, with --rounding
+    cfg.model.pred_quantize = None
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    model.to(torch.device(args.device)).eval()
+    dataset = build_dataset(cfg, args.input, args.gt)
+
+    results = []
+    for idx in tqdm(range(len(dataset)), desc='enhancing', unit='img'):
+        with torch.no_grad():
+            (sample, ) = model.test_step(pseudo_collate([dataset[idx]]))
+        rgb = to_uint8_rgb(sample.pred_img, args.rounding)
+        ok, buf = cv2.imencode('.png', rgb[..., ::-1])
+        if not ok:
+            raise RuntimeError(f'PNG encoding failed for {sample.stem}')
+        atomic_write(buf.tobytes(), osp.join(args.out, f'{sample.stem}.png'))
+        if args.metrics:
+            saved = torch.from_numpy(rgb.transpose(2, 0, 1)).float() / 255
+            gt = sample.gt_img.cpu()
+            results.append(
+                dict(
+                    stem=sample.stem,
+                    PSNR=psnr(saved, gt),
+                    SSIM=ssim_uint8(saved, gt)))
+    print(f'wrote {len(dataset)} enhanced image(s) to {args.out}')
+    if not args.metrics:
+        return {}
+    names = ('PSNR', 'SSIM')
+    means = {n: sum(r[n] for r in results) / len(results) for n in names}
+    print(format_table(results, names, means))
+    return means
+
+
+if __name__ == '__main__':
+    main()
