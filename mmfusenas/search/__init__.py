@@ -1,5 +1,5 @@
 """Architecture search: bilevel strategies and architecture regularisers."""
-from .algorithms import BilevelSearchAlgorithm
+from .algorithms import BilevelSearchAlgorithm, CooperativeSearchAlgorithm
 from .estimators import (LatencyRegularizer, ResourceEstimator,
                          SkipCountRegularizer)
 from .hooks import ArchLoggingHook, GenotypeExportHook
@@ -7,13 +7,16 @@ from .loops import BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop
 from .optimizers import BilevelOptimWrapperConstructor
 from .regularizers import operation_sensitive_reg
 from .strategies import (BaseBilevelStrategy, BilevelProblem,
+                         CooperativeProblem, CooperativeStrategy,
                          DartsFirstOrderStrategy, DartsSecondOrderStrategy,
                          HyperGradient, IASStrategy, SearchableModel)
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
-    'IASStrategy', 'operation_sensitive_reg', 'BilevelSearchAlgorithm',
+    'IASStrategy', 'CooperativeProblem', 'CooperativeStrategy',
+    'CooperativeSearchAlgorithm', 'operation_sensitive_reg',
+    'BilevelSearchAlgorithm',
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
     'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
     'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer'

@@ -1,5 +1,5 @@
 """The model that trains and runs a low-light enhancement network."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -13,6 +13,11 @@ ConfigType = Union[dict, nn.Module]
 
 #: rounding modes of :func:`to_uint8`
 ROUNDINGS = ('floor', 'round')
+#: fields a loss may read through its ``inputs`` attribute
+LOSS_FIELDS = ('pred', 'target', 'low', 'gt', 'illumination', 'scene_output',
+               'denoised')
+#: the fields that need ``network(y, return_all=True)``
+_NETWORK_FIELDS = ('illumination', 'scene_output', 'denoised')
 
 
 def to_uint8(img: torch.Tensor, rounding: str = 'floor') -> torch.Tensor:
@@ -71,10 +76,21 @@ class ImageEnhancer(BaseModel):
       data preprocessor when the dataset has ground truth) stays on the
       sample, so :class:`~mmfusenas.evaluation.ImageQualityMetric` can read
       both;
-    - ``mode='loss'``: dict of the losses, each called as ``loss(pred,
-      target)`` with ``target`` the ground-truth batch when every sample
-      has ``gt_img`` and the input batch otherwise (the unsupervised
-      convention of the official RUAS code, ``target = input``);
+    - ``mode='loss'``: dict of the losses. A loss without an ``inputs``
+      attribute is called as ``loss(pred, target)`` with ``target`` the
+      ground-truth batch when every sample has ``gt_img`` and the input
+      batch otherwise (the unsupervised convention of the official RUAS
+      code, ``target = input``). A loss that declares ``inputs`` (a tuple
+      of field names, e.g. ``('illumination', 'low')``) is called with
+      those fields in that order; the fields are :data:`LOSS_FIELDS`:
+      ``pred``, ``target``, ``low`` (the input batch), ``gt`` (ground
+      truth; a loss reading it is skipped on batches without GT, so
+      supervised terms are optional), and, from ``network(y,
+      return_all=True)`` (:class:`~mmfusenas.models.scene.RUASOutputs`),
+      ``illumination`` (t_K), ``scene_output`` (u_K) and ``denoised`` (the
+      denoiser's output; an error when the denoiser did not run).
+      :meth:`configure_losses` selects and scales losses at run time (the
+      RUAS training-strategy hooks use it);
     - ``mode='tensor'``: the raw network output.
 
     Args:
@@ -115,8 +131,18 @@ class ImageEnhancer(BaseModel):
         names = [loss.loss_name for loss in self.losses]
         if len(set(names)) != len(names):
             raise ValueError(f'loss names must be unique, got {names}')
+        for loss in self.losses:
+            bad = set(getattr(loss, 'inputs', ())) - set(LOSS_FIELDS)
+            if bad:
+                raise ValueError(f'{loss.loss_name} reads unknown fields '
+                                 f'{sorted(bad)}; known: {LOSS_FIELDS}')
+        self._needs_all = any(
+            set(getattr(loss, 'inputs', ())) & set(_NETWORK_FIELDS)
+            for loss in self.losses)
         self.pred_quantize = pred_quantize
         self.check_finite = check_finite
+        self.active_losses: Optional[Tuple[str, ...]] = None
+        self.loss_scales: Dict[str, float] = {}
 
     @staticmethod
     def _build(cfg: ConfigType) -> nn.Module:
@@ -150,17 +176,68 @@ class ImageEnhancer(BaseModel):
             raise ValueError('a batch mixes samples with and without gt_img')
         else:
             target = inputs
-        pred = self.network(inputs)
+        fields = dict(
+            low=inputs,
+            target=target,
+            gt=target if target is not inputs else None)
+        if self._needs_all:
+            out = self.network(inputs, return_all=True)
+            num_stages = len(out.t_list)
+            fields.update(
+                pred=out.pred,
+                illumination=out.t_list[-1],
+                scene_output=out.u_list[num_stages - 1],
+                denoised=(out.u_list[-1]
+                          if len(out.u_list) > num_stages else None))
+        else:
+            fields['pred'] = self.network(inputs)
         losses = {}
         for loss_fn in self.losses:
-            value = loss_fn(pred, target)
+            name = loss_fn.loss_name
+            if self.active_losses is not None and \
+                    name not in self.active_losses:
+                continue
+            keys = getattr(loss_fn, 'inputs', None)
+            if keys is None:
+                value = loss_fn(fields['pred'], target)
+            elif 'gt' in keys and fields['gt'] is None:
+                continue  # supervised term, batch without ground truth
+            else:
+                missing = [k for k in keys if fields[k] is None]
+                if missing:
+                    raise ValueError(
+                        f'{name} reads {missing}, which this forward did not '
+                        'produce (the denoiser did not run / is absent)')
+                value = loss_fn(*(fields[k] for k in keys))
+            value = value * self.loss_scales.get(name, 1.0)
             if self.check_finite and not torch.isfinite(value).all():
                 stems = [s.get('stem') for s in samples]
                 raise FloatingPointError(
-                    f'{loss_fn.loss_name} is {value.item()} on samples '
+                    f'{name} is {value.item()} on samples '
                     f'{stems}; check the inputs and the learning rate')
-            losses[loss_fn.loss_name] = value
+            losses[name] = value
         return losses
+
+    def configure_losses(self,
+                         active: Optional[Sequence[str]] = None,
+                         scales: Optional[Dict[str, float]] = None) -> None:
+        """Select and scale the losses that :meth:`loss` computes.
+
+        Args:
+            active (Sequence[str], optional): the ``loss_name`` of every loss
+                to compute; None computes all. Defaults to None.
+            scales (dict[str, float], optional): extra factor per loss name
+                (on top of its own ``loss_weight``); missing names keep 1.
+                Defaults to None (all 1).
+        """
+        names = [loss.loss_name for loss in self.losses]
+        for given in (active or ()), (scales or {}):
+            unknown = set(given) - set(names)
+            if unknown:
+                raise ValueError(f'unknown loss names {sorted(unknown)}; '
+                                 f'the model has {names}')
+        self.active_losses = None if active is None else tuple(active)
+        self.loss_scales = dict(scales or {})
 
     def predict(self,
                 inputs: torch.Tensor,

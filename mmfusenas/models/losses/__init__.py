@@ -1,5 +1,8 @@
 from .fusion_losses import MaxGradientLoss, MaxIntensityLoss, sobel_magnitude
 from .differentiable_ssim import gaussian_kernel1d, ssim, ssim_map
+from .ruas_losses import (RUASDenoiseLoss, RUASSceneLoss, official_rgb2ycbcr,
+                          official_tv, official_weighted_tv,
+                          relative_total_variation)
 from .tim_losses import (InfoPreservationLoss, IntensityLoss,
                          SaliencyWeightedLoss, SSIMLoss, grey_entropy,
                          grey_histogram, histogram_contrast, laplacian_energy,
@@ -11,5 +14,6 @@ __all__ = [
     'SSIMLoss', 'SaliencyWeightedLoss', 'InfoPreservationLoss',
     'histogram_contrast', 'saliency_weights', 'grey_histogram', 'grey_entropy',
     'laplacian_energy', 'ssim', 'ssim_map', 'gaussian_kernel1d',
-    'VGG16Features'
+    'VGG16Features', 'RUASSceneLoss', 'RUASDenoiseLoss', 'official_rgb2ycbcr',
+    'official_tv', 'official_weighted_tv', 'relative_total_variation'
 ]

@@ -1,3 +1,4 @@
 from .bilevel_search import BilevelSearchAlgorithm
+from .cooperative_search import CooperativeSearchAlgorithm
 
-__all__ = ['BilevelSearchAlgorithm']
+__all__ = ['BilevelSearchAlgorithm', 'CooperativeSearchAlgorithm']

@@ -1,5 +1,7 @@
 from .base import (BaseBilevelStrategy, BilevelProblem, HyperGradient,
                    SearchableModel)
+from .cooperative import (COOPERATIVE_MODES, CooperativeProblem,
+                          CooperativeStrategy)
 from .darts import DartsFirstOrderStrategy, DartsSecondOrderStrategy
 from .functional import (fill_zeros, finite_difference_hvp, flat_dot,
                          flat_norm, grads_wrt, replaced_values, scalar_loss)
@@ -8,6 +10,7 @@ from .ias import IASStrategy
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
-    'IASStrategy', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
+    'IASStrategy', 'CooperativeProblem', 'CooperativeStrategy',
+    'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
     'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss'
 ]

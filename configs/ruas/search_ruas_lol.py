@@ -1,0 +1,100 @@
+# RUAS cooperative architecture search (TPAMI 2022 Sec. 4.2, Alg. 1, Eq. 6-8)
+# of the scene module (illumination net, 3 stages sharing one α per edge)
+# and the task module (denoiser, 3 cells sharing one α per edge) on LOL
+# low-light images alone (unsupervised: scene loss + denoise loss).
+# Settings of the official CVPR search (train_search.py): 20 epochs, batch
+# 1, 320x320 crops; weights SGD lr 0.005 momentum 0.9, no weight decay,
+# clip 5, cosine to 0.001; α Adam lr 3e-4, betas (0.5, 0.999), weight decay
+# 1e-3; one-step finite-difference DARTS with the SGD momentum in the
+# unrolled step (official: plus weight decay 3e-4 in the unrolled step
+# although the optimizer has none; here the optimizer's own 0), r = 0.01;
+# the search's smoothness guide is raw RGB; the task steps every 10 steps.
+# Data: LOL our485/low updates the weights, eval15/low updates α (official:
+# trainA / validA).
+#   python tools/train.py configs/ruas/search_ruas_lol.py
+_base_ = [
+    '../_base_/models/ruas_search_space.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    type='CooperativeSearchAlgorithm',
+    architecture=dict(
+        type='ImageEnhancer',
+        data_preprocessor=dict(type='EnhanceDataPreprocessor'),
+        network={{_base_.ruas_supernet}},
+        losses=[
+            dict(type='RUASSceneLoss', prior='weighted_tv', guide='rgb'),
+            dict(type='RUASDenoiseLoss'),
+        ]),
+    strategy=dict(
+        type='CooperativeStrategy',
+        mode='cooperative',  # 'independent' / 'global': Table 4 baselines
+        beta=1.0,
+        scene_strategy=dict(
+            type='DartsSecondOrderStrategy', use_optimizer_state=True),
+        task_strategy=dict(
+            type='DartsSecondOrderStrategy', use_optimizer_state=True),
+        coupling_strategy=dict(type='DartsFirstOrderStrategy')),
+    scene_path='network.scene',
+    task_path='network.denoiser',
+    scene_losses=['loss_scene'],
+    task_losses=['loss_denoise'],
+    space_path='network',
+    task_update_interval=10)
+
+dataset_type = 'LowLightDataset'
+data_root = 'data/LOL/'
+search_pipeline = [
+    dict(type='LoadEnhanceImages'),
+    dict(type='PairedRandomCrop', crop_size=(320, 320)),
+    dict(type='PackEnhanceInputs'),
+]
+train_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root + 'our485/',
+        data_prefix=dict(low='low'),
+        with_gt=False,
+        img_suffixes=['.png'],
+        pipeline=search_pipeline))
+train_cfg = dict(
+    type='BilevelEpochBasedTrainLoop',
+    max_epochs=20,
+    arch_dataloader=dict(
+        batch_size=1,
+        num_workers=2,
+        persistent_workers=True,
+        sampler=dict(type='DefaultSampler', shuffle=True),
+        dataset=dict(
+            type=dataset_type,
+            data_root=data_root + 'eval15/',
+            data_prefix=dict(low='low'),
+            with_gt=False,
+            img_suffixes=['.png'],
+            pipeline=search_pipeline)))
+optim_wrapper = dict(
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='SGD', lr=0.005, momentum=0.9, weight_decay=0.0),
+        clip_grad=dict(max_norm=5.0)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(
+    weights=[
+        dict(type='CosineAnnealingLR', by_epoch=True, eta_min=0.001)
+    ],
+    arch=[])
+default_hooks = dict(
+    checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts=2))
+custom_hooks = [
+    dict(type='ArchLoggingHook', interval=1),
+    dict(type='GenotypeExportHook', interval=1),
+]

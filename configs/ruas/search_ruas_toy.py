@@ -1,0 +1,45 @@
+# RUAS cooperative architecture search (TPAMI 2022 Alg. 1) on darkened toy
+# scenes: a small, fast version of search_ruas_lol.py (32x32 crops, batch 2,
+# 2 epochs). Scene module: the illumination net (one α per edge shared by
+# its 3 stages, keys scene/edge<e>); task module: the denoiser (keys
+# denoise/edge<e>). Both α updates are one-step finite-difference DARTS
+# (the official architects), the scene one plus β·∇α_s L_val^t.
+#   python tools/misc/make_toy_lowlight.py data/toy_lowlight
+#   python tools/train.py configs/ruas/search_ruas_toy.py
+#   -> work_dirs/search_ruas_toy/genotypes/latest.yaml (scene + denoiser)
+#   python tools/train.py configs/ruas/retrain_ruas_toy.py
+_base_ = ['./search_ruas_lol.py']
+
+data_root = 'data/toy_lowlight/'
+crop = (32, 32)
+search_pipeline = [
+    dict(type='LoadEnhanceImages'),
+    dict(type='PairedRandomCrop', crop_size=crop),
+    dict(type='PackEnhanceInputs'),
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        data_root=data_root + 'train/',
+        data_prefix=dict(low='low'),
+        img_suffixes=['.png'],
+        pipeline=search_pipeline))
+train_cfg = dict(
+    max_epochs=2,
+    arch_dataloader=dict(
+        batch_size=2,
+        num_workers=0,
+        persistent_workers=False,
+        dataset=dict(
+            data_root=data_root + 'val/',
+            data_prefix=dict(low='low'),
+            img_suffixes=['.png'],
+            pipeline=search_pipeline)))
+model = dict(task_update_interval=1)
+# α moves visibly in a few steps
+optim_wrapper = dict(arch=dict(optimizer=dict(lr=3e-3)))
+default_hooks = dict(
+    logger=dict(interval=2),
+    checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts=1))
