@@ -1,4 +1,5 @@
 from .cells import *  # noqa: F401,F403
+from .compound import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .enhancers import *  # noqa: F401,F403

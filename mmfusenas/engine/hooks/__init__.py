@@ -1,8 +1,11 @@
 from .fused_image_save_hook import FusedImageSaveHook
 from .ruas_training_hooks import (RUAS_TRAINING_STRATEGIES,
                                   RUASTrainingStrategyHook)
+from .task_guidance_hooks import (FreezeFusionHook, FusionLossWeightHook,
+                                  FusionWarmupHook)
 
 __all__ = [
-    'FusedImageSaveHook', 'RUASTrainingStrategyHook',
+    'FusedImageSaveHook', 'FusionWarmupHook', 'FreezeFusionHook',
+    'FusionLossWeightHook', 'RUASTrainingStrategyHook',
     'RUAS_TRAINING_STRATEGIES'
 ]

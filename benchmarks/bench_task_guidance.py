@@ -1,0 +1,520 @@
+"""Does task-guided fusion help the detector? (TIM Tables 4 / 10, toy data)
+
+Generates a toy IR/VIS set (``--num`` pairs at 256x256, resized to
+``--res``) in a temporary directory and trains, with the same seed, the
+same detector budget (``--iters`` iterations of ``--batch`` images, same
+batch order, flips, optimiser and schedule) and the same detector
+initialisation, four inputs of one :class:`~mmfusenas.models.FusionDetector`
+(RetinaNet, ResNet-18 at 1/4 width, FPN strides 4-32, no pretrained
+weights; N_F = TIM's stage-1 fusion network at ``--fusion-channels``):
+
+(a) ``vis``: the VIS image (N_F replaced by "take the VIS luminance";
+    with its chroma that is the RGB VIS image);
+(b) ``ir``: the IR image replicated to 3 channels;
+(c) ``direct``: N_F trained alone on ℓ_F for ``--fusion-iters`` +
+    ``--iters`` iterations, then frozen; the detector learns on its fused
+    output (fused Y + VIS chroma);
+(d) ``guided``: the same N_F run, taken after ``--fusion-iters``
+    iterations (the warm-up), trained *jointly* with the detector for
+    ``--iters`` iterations on ℓ_T + η·ℓ_F (``--eta``): task-guided fusion
+    (TIM Alg. 1 line 15).
+
+N_F therefore gets the same number of updates in (c) and (d); only what
+drives the last ``--iters`` of them differs (ℓ_F alone vs. ℓ_T + η·ℓ_F).
+
+The staging (warm-up, freeze, joint) is done with the model's own switches
+(``task_enabled``, ``set_fusion_frozen``), which the training hooks
+``FusionWarmupHook`` / ``FreezeFusionHook`` drive in configs. Batches are
+held in memory (no PNG decoding), so the timing is the models'. COCO bbox
+mAP is computed with pycocotools against the generator's
+``instances_val.json`` (boxes rescaled to 256 px); fusion quality of (c) and
+(d) is reported with ``FusionMetric`` (EN, SD, SF, AG, SSIM, Qabf).
+
+Example::
+
+    python benchmarks/bench_task_guidance.py                  # 2 seeds
+    python benchmarks/bench_task_guidance.py --seeds 0 1 2 --eta 0.25
+"""
+import argparse
+import contextlib
+import copy
+import io
+import json
+import logging
+import multiprocessing
+import os.path as osp
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
+from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa
+
+VARIANTS = ('vis', 'ir', 'direct', 'guided')
+NAMES = {
+    'vis': '(a) VIS only',
+    'ir': '(b) IR only',
+    'direct': '(c) direct fusion + detector',
+    'guided': '(d) task-guided joint training',
+}
+FUSION_METRICS = ['EN', 'SD', 'SF', 'AG', 'SSIM', 'Qabf']
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--num', type=int, default=400,
+                   help='pairs generated (val = num // 4)')
+    p.add_argument('--data-seed', type=int, default=0)
+    p.add_argument('--res', type=int, default=128,
+                   help='training / test resolution (images are 256)')
+    p.add_argument('--iters', type=int, default=200,
+                   help='detector iterations (all variants)')
+    p.add_argument('--fusion-iters', type=int, default=100,
+                   help='N_F warm-up on l_F alone before (d); (c) trains '
+                   'N_F alone for fusion-iters + iters')
+    p.add_argument('--batch', type=int, default=16)
+    p.add_argument('--lr', type=float, default=2e-3,
+                   help='detector AdamW peak learning rate (one-cycle)')
+    p.add_argument('--fusion-lr', type=float, default=1e-3,
+                   help='N_F Adam learning rate (warm-up and (d))')
+    p.add_argument('--eta', type=float, default=0.5,
+                   help='weight of l_F in (d)')
+    p.add_argument('--fusion-channels', type=int, default=8)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    p.add_argument('--variants', nargs='+', default=list(VARIANTS),
+                   choices=VARIANTS, help='run only these inputs')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch threads per process')
+    p.add_argument('--jobs', type=int, default=2,
+                   help='seeds trained in parallel processes (one core '
+                   'each)')
+    p.add_argument('--data-dir', default=None,
+                   help='reuse / write the toy set here instead of a temp '
+                   'dir')
+    p.add_argument('--json-out', default=None, help='write results as json')
+    return p.parse_args()
+
+
+def fusion_net_cfg(channels: int) -> dict:
+    """TIM's stage-1 N_F (genotype fusion_M) at ``channels`` width."""
+    return dict(
+        type='TIMFusionNet',
+        channels=channels,
+        in_channels=2,
+        cells=[
+            dict(
+                type='MultiScaleFusionCell',
+                ops=['Residualblocks_3_1', 'DilConv_3_2']),
+            dict(
+                type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2'])
+        ])
+
+
+FUSION_LOSSES = [
+    dict(type='InfoPreservationLoss', loss_weight=1.0),
+    dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
+]
+
+
+def detector_cfg(num_classes: int) -> dict:
+    """RetinaNet, ResNet-18 at 1/4 width, FPN strides 4-32, no pretrain."""
+    bc = 16
+    return dict(
+        type='RetinaNet',
+        backbone=dict(
+            type='ResNet',
+            depth=18,
+            base_channels=bc,
+            out_indices=(0, 1, 2, 3),
+            norm_cfg=dict(type='BN', requires_grad=True),
+            norm_eval=False,
+            init_cfg=None),
+        neck=dict(
+            type='FPN',
+            in_channels=[bc, bc * 2, bc * 4, bc * 8],
+            out_channels=64,
+            start_level=0,
+            add_extra_convs='on_input',
+            num_outs=4),
+        bbox_head=dict(
+            type='RetinaHead',
+            num_classes=num_classes,
+            in_channels=64,
+            stacked_convs=2,
+            feat_channels=64,
+            anchor_generator=dict(
+                type='AnchorGenerator',
+                octave_base_scale=2,
+                scales_per_octave=2,
+                ratios=[0.5, 1.0, 2.0],
+                strides=[4, 8, 16, 32]),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[.0, .0, .0, .0],
+                target_stds=[0.1, 0.1, 0.2, 0.2]),
+            loss_cls=dict(
+                type='FocalLoss',
+                use_sigmoid=True,
+                gamma=2.0,
+                alpha=0.25,
+                loss_weight=1.0),
+            loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.4,
+                min_pos_iou=0,
+                ignore_iof_thr=-1),
+            sampler=dict(type='PseudoSampler'),
+            allowed_border=-1,
+            pos_weight=-1,
+            debug=False),
+        test_cfg=dict(
+            nms_pre=1000,
+            min_bbox_size=0,
+            score_thr=0.05,
+            nms=dict(type='nms', iou_threshold=0.5),
+            max_per_img=100))
+
+
+class SelectSource(nn.Module):
+    """A parameter-free "fusion" that returns one source (variants a, b)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.index:self.index + 1]
+
+
+def load_split(root: str, split: str, res: int) -> dict:
+    """Sources (IR, VIS Y), VIS chroma and boxes of a split at ``res``."""
+    with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
+        coco = json.load(f)
+    by_img = {im['id']: [] for im in coco['images']}
+    for a in coco['annotations']:
+        by_img[a['image_id']].append(a)
+    irs, vis, boxes, labels, ids = [], [], [], [], []
+    for im in coco['images']:
+        s = res / im['width']
+        ir = cv2.imread(
+            osp.join(root, 'ir', im['file_name']), cv2.IMREAD_UNCHANGED)
+        vi = cv2.imread(
+            osp.join(root, 'vi', im['file_name']), cv2.IMREAD_COLOR)
+        irs.append(cv2.resize(ir, (res, res), interpolation=cv2.INTER_AREA))
+        vis.append(
+            cv2.resize(cv2.cvtColor(vi, cv2.COLOR_BGR2RGB), (res, res),
+                       interpolation=cv2.INTER_AREA))
+        b = np.array([a['bbox'] for a in by_img[im['id']]],
+                     np.float32).reshape(-1, 4) * s
+        b[:, 2:] += b[:, :2]
+        boxes.append(torch.from_numpy(b))
+        labels.append(
+            torch.tensor([a['category_id'] - 1 for a in by_img[im['id']]],
+                         dtype=torch.long))
+        ids.append(im['id'])
+    ir = torch.from_numpy(np.stack(irs)).float()[:, None] / 255
+    ycbcr = rgb_to_ycbcr(
+        torch.from_numpy(np.stack(vis)).permute(0, 3, 1, 2).float() / 255)
+    return dict(
+        sources=torch.cat([ir, ycbcr[:, :1]], 1),  # (N, 2, H, W): ir, Y
+        chroma=ycbcr[:, 1:],
+        boxes=boxes,
+        labels=labels,
+        ids=ids,
+        size=coco['images'][0]['width'])
+
+
+def make_samples(data: dict, idx: List[int], flip: List[bool], res: int,
+                 with_gt: bool = True):
+    """Batch ``(N, 2, H, W)`` and DetDataSamples (chroma attached)."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    x = data['sources'][idx].clone()
+    chroma = data['chroma'][idx].clone()
+    scale = res / data['size']
+    samples = []
+    for j, i in enumerate(idx):
+        b = data['boxes'][i].clone()
+        if flip[j]:
+            x[j] = x[j].flip(-1)
+            chroma[j] = chroma[j].flip(-1)
+            b[:, [0, 2]] = res - b[:, [2, 0]]
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(res, res),
+                pad_shape=(res, res),
+                batch_input_shape=(res, res),
+                ori_shape=(data['size'], data['size']),
+                scale_factor=(scale, scale),
+                stem=str(data['ids'][i])))
+        s.chroma = chroma[j]
+        s.sources = x[j]
+        if with_gt:
+            s.gt_instances = InstanceData(bboxes=b, labels=data['labels'][i])
+        samples.append(s)
+    return x, samples
+
+
+def build_model(variant: str, args) -> nn.Module:
+    from mmfusenas.registry import MODELS
+    if variant == 'vis':
+        net, color = SelectSource(1), 'rgb'
+    elif variant == 'ir':
+        net, color = SelectSource(0), 'gray'
+    else:
+        net, color = fusion_net_cfg(args.fusion_channels), 'rgb'
+    return MODELS.build(
+        dict(
+            type='FusionDetector',
+            fusion_net=net,
+            detector=detector_cfg(len(CLASSES)),
+            fusion_losses=FUSION_LOSSES,
+            fusion_loss_weight=args.eta,
+            fused_color=color,
+            mean=(114.0, ) * 3,
+            std=(64.0, ) * 3))
+
+
+def train_fusion_alone(seed: int, train: dict, args
+                       ) -> Tuple[Dict[str, torch.Tensor],
+                                  Dict[str, torch.Tensor]]:
+    """N_F trained alone on l_F for ``fusion_iters + iters`` iterations.
+
+    Returns the weights after ``fusion_iters`` (the warm-up (d) starts
+    from) and at the end (the N_F of (c), which so gets as many updates as
+    (d)'s N_F: ``fusion_iters`` alone plus ``iters`` joint).
+    """
+    torch.manual_seed(seed + 1000)
+    model = build_model('direct', args)
+    model.fusion_loss_weight = 1.0
+    model.task_enabled = False
+    model.train()
+    opt = torch.optim.Adam(model.fusion_net.parameters(), lr=args.fusion_lr)
+    g = torch.Generator().manual_seed(seed + 1000)
+    n = train['sources'].shape[0]
+    warm = None
+    for it in range(args.fusion_iters + args.iters):
+        if it == args.fusion_iters:
+            warm = copy.deepcopy(model.fusion_net.state_dict())
+        idx = torch.randint(0, n, (args.batch, ), generator=g).tolist()
+        flip = (torch.rand(args.batch, generator=g) < 0.5).tolist()
+        x, samples = make_samples(train, idx, flip, args.res)
+        loss, _ = model.parse_losses(model.loss(x, samples))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return warm, copy.deepcopy(model.fusion_net.state_dict())
+
+
+def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
+                   gt_json: str, fusion_state=None) -> dict:
+    from mmfusenas.evaluation.metrics import FusionMetric
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    model = build_model(variant, args)
+    # identical detector initialisation in every variant of a seed
+    torch.manual_seed(seed)
+    model.detector.init_weights()
+    if fusion_state is not None:
+        model.fusion_net.load_state_dict(fusion_state)
+    if variant != 'guided':
+        model.set_fusion_frozen(True)
+    groups = [dict(params=model.detector.parameters(), lr=args.lr)]
+    if variant == 'guided':
+        groups.append(
+            dict(params=model.fusion_net.parameters(), lr=args.fusion_lr))
+    opt = torch.optim.AdamW(groups, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt,
+        max_lr=[g['lr'] for g in groups],
+        total_steps=args.iters,
+        pct_start=0.1)
+    g = torch.Generator().manual_seed(seed)
+    n = train['sources'].shape[0]
+    model.train()
+    t0 = time.perf_counter()
+    for _ in range(args.iters):
+        idx = torch.randint(0, n, (args.batch, ), generator=g).tolist()
+        flip = (torch.rand(args.batch, generator=g) < 0.5).tolist()
+        x, samples = make_samples(train, idx, flip, args.res)
+        loss, _ = model.parse_losses(model.loss(x, samples))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        opt.step()
+        sched.step()
+    train_s = time.perf_counter() - t0
+
+    model.eval()
+    metric = FusionMetric(metrics=FUSION_METRICS)
+    dets = []
+    nval = val['sources'].shape[0]
+    with torch.no_grad():
+        for s in range(0, nval, 32):
+            idx = list(range(s, min(s + 32, nval)))
+            x, samples = make_samples(val, idx, [False] * len(idx), args.res,
+                                      False)
+            preds = model.predict(x, samples)
+            if variant in ('direct', 'guided'):
+                metric.process(None, [p.to_dict() for p in preds])
+            for img_id, p in zip(val['ids'][s:s + 32], preds):
+                pi = p.pred_instances
+                for bb, sc, lab in zip(pi.bboxes.tolist(), pi.scores.tolist(),
+                                       pi.labels.tolist()):
+                    dets.append(
+                        dict(
+                            image_id=img_id,
+                            category_id=int(lab) + 1,
+                            bbox=[bb[0], bb[1], bb[2] - bb[0], bb[3] - bb[1]],
+                            score=sc))
+    fusion = {}
+    if metric.results:
+        fusion = metric.compute_metrics(metric.results)
+    return dict(
+        coco_eval(gt_json, dets), fusion=fusion, train_s=train_s)
+
+
+def coco_eval(gt_json: str, dets: list) -> dict:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(gt_json)
+        if not dets:
+            return dict(mAP=0.0, AP50=0.0, per_class={})
+        ev = COCOeval(gt, gt.loadRes(dets), 'bbox')
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    per_class = {}
+    for ci, cat in enumerate(ev.params.catIds):
+        pr = ev.eval['precision'][0, :, ci, 0, -1]  # IoU .5, all areas
+        pr = pr[pr > -1]
+        per_class[CLASSES[cat - 1]] = float(pr.mean()) if pr.size else 0.
+    return dict(
+        mAP=float(ev.stats[0]), AP50=float(ev.stats[1]), per_class=per_class)
+
+
+def setup(threads: int) -> None:
+    """Threads, default scope and quiet logs (main process and workers)."""
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    torch.set_num_threads(threads)
+    init_default_scope('mmfusenas')
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
+
+
+def run_seed(seed: int, root: str, args) -> List[dict]:
+    """Every variant of one seed (runs in a worker process with --jobs)."""
+    setup(args.threads)
+    train = load_split(root, 'train', args.res)
+    val = load_split(root, 'val', args.res)
+    gt_json = osp.join(root, 'annotations', 'instances_val.json')
+    states = {}
+    if {'direct', 'guided'} & set(args.variants):
+        tw = time.perf_counter()
+        states = dict(
+            zip(('guided', 'direct'), train_fusion_alone(seed, train, args)))
+        print(f'seed {seed}: N_F alone on l_F, {args.fusion_iters} + '
+              f'{args.iters} iters in {time.perf_counter() - tw:.0f} s',
+              flush=True)
+    rows = []
+    for variant in args.variants:
+        r = train_and_eval(variant, seed, train, val, args, gt_json,
+                           states.get(variant))
+        r.update(variant=variant, seed=seed)
+        rows.append(r)
+        print(f"seed {seed} {variant:6s}: mAP {r['mAP']:.4f} AP50 "
+              f"{r['AP50']:.4f} ({r['train_s']:.0f} s training)",
+              flush=True)
+    return rows
+
+
+def main() -> None:
+    args = parse_args()
+    setup(args.threads)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.data_dir or osp.join(tmp, 'toy')
+        if not osp.isfile(osp.join(root, 'meta.json')):
+            summary = generate_toy_dataset(
+                root, num=args.num, seed=args.data_seed, val_fraction=0.25)
+            print(f"generated {summary['num']} pairs "
+                  f"({summary['num_train']} train / {summary['num_val']} val,"
+                  f" {summary['num_night']} night) in {summary['seconds']} s")
+        jobs = min(args.jobs, len(args.seeds))
+        if jobs > 1:
+            ctx = multiprocessing.get_context('spawn')
+            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+                per_seed = list(
+                    pool.map(run_seed, args.seeds, [root] * len(args.seeds),
+                             [args] * len(args.seeds)))
+        else:
+            per_seed = [run_seed(seed, root, args) for seed in args.seeds]
+        rows = [r for seed_rows in per_seed for r in seed_rows]
+        with open(osp.join(root, 'meta.json')) as f:
+            meta = json.load(f)
+    report(rows, args, meta['num_train'], meta['num_val'])
+    print(f'total {time.perf_counter() - t0:.0f} s')
+    if args.json_out:
+        with open(args.json_out, 'w') as f:
+            json.dump(dict(rows=rows, args=vars(args)), f, indent=2)
+
+
+def report(rows: list, args, num_train: int, num_val: int) -> None:
+    print(f'\nFusionDetector: RetinaNet R18/4 + FPN from scratch, '
+          f'{args.iters} iters x {args.batch} at {args.res}px; N_F = TIM '
+          f'stage-1 C={args.fusion_channels}: (c) {args.fusion_iters} + '
+          f'{args.iters} iters on l_F alone, (d) {args.fusion_iters} on l_F '
+          f'+ {args.iters} joint, eta = {args.eta}; {num_train} train / '
+          f'{num_val} val toy pairs')
+    head = (f"{'seed':>4} | {'input':<32} | {'mAP':>6} | {'AP50':>6} | " +
+            ' | '.join(f'{c[:6]:>6}' for c in CLASSES) + ' | ' +
+            ' | '.join(f'{m:>5}' for m in ('EN', 'SSIM', 'Qabf')))
+    print(head)
+    print('-' * len(head))
+    for r in rows:
+        fus = r['fusion']
+        fcols = ' | '.join(
+            f"{fus.get(m, float('nan')):5.3f}" for m in ('EN', 'SSIM', 'Qabf'))
+        print(f"{r['seed']:>4} | {NAMES[r['variant']]:<32} | {r['mAP']:6.4f} "
+              f"| {r['AP50']:6.4f} | " +
+              ' | '.join(f"{r['per_class'].get(c, 0.0):6.4f}"
+                         for c in CLASSES) + ' | ' + fcols)
+    print(f"\n{'mean over seeds':<38} | {'mAP':>6} | {'AP50':>6}")
+    for variant in args.variants:
+        sel = [r for r in rows if r['variant'] == variant]
+        print(f'{NAMES[variant]:<38} | '
+              f"{np.mean([r['mAP'] for r in sel]):6.4f} | "
+              f"{np.mean([r['AP50'] for r in sel]):6.4f}")
+    if not {'direct', 'guided'} <= set(args.variants):
+        return
+    margins = []
+    for seed in sorted({r['seed'] for r in rows}):
+        c = next(r for r in rows
+                 if r['seed'] == seed and r['variant'] == 'direct')
+        d = next(r for r in rows
+                 if r['seed'] == seed and r['variant'] == 'guided')
+        margins.append((d['mAP'] - c['mAP'], d['AP50'] - c['AP50']))
+        print(f'margin (d)-(c), seed {seed}: mAP {margins[-1][0]:+.4f}, '
+              f'AP50 {margins[-1][1]:+.4f}')
+    mm = np.mean(margins, 0)
+    wins = sum(m[0] > 0 for m in margins)
+    print(f'mean margin (d)-(c): mAP {mm[0]:+.4f}, AP50 {mm[1]:+.4f}; '
+          f'(d) better on {wins}/{len(margins)} seeds (per-class columns: '
+          'AP50; fusion columns: FusionMetric on the val set)')
+
+
+if __name__ == '__main__':
+    main()

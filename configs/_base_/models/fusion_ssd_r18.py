@@ -1,0 +1,88 @@
+# FusionDetector with an MMDetection SSD: TIM's stage-1 N_F feeding SSD300
+# with a ResNet-18 backbone (C3-C5 at strides 8, 16, 32) and mmdet's
+# SSDNeck (L2-normalised first level + 3 extra levels: 38, 19, 10, 5, 3, 1
+# at 300x300). The head is mmfusenas.CompatSSDHead, mmdet's SSDHead whose
+# predict works in mmdet 3.3.0 (docs/task_modules.md). See
+# docs/task_guided.md.
+tim_fusion_net = dict(
+    type='TIMFusionNet',
+    channels=48,
+    in_channels=2,
+    cells=[
+        dict(
+            type='MultiScaleFusionCell',
+            ops=['Residualblocks_3_1', 'DilConv_3_2']),
+        dict(type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
+    ])
+input_size = 300
+
+model = dict(
+    type='FusionDetector',
+    data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
+    fusion_net=tim_fusion_net,
+    fusion_losses=[
+        dict(type='InfoPreservationLoss', loss_weight=1.0),
+        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
+    ],
+    fusion_loss_weight=0.5,
+    fused_color='rgb',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    fusion_init=None,
+    freeze_fusion=False,
+    detector=dict(
+        _scope_='mmdet',
+        type='SingleStageDetector',
+        backbone=dict(
+            type='ResNet',
+            depth=18,
+            num_stages=4,
+            out_indices=(1, 2, 3),
+            frozen_stages=1,
+            norm_cfg=dict(type='BN', requires_grad=True),
+            norm_eval=True,
+            style='pytorch',
+            init_cfg=dict(
+                type='Pretrained', checkpoint='torchvision://resnet18')),
+        neck=dict(
+            type='SSDNeck',
+            in_channels=(128, 256, 512),
+            out_channels=(128, 256, 512, 256, 256, 256),
+            level_strides=(2, 2, 1),
+            level_paddings=(1, 1, 0),
+            l2_norm_scale=20),
+        bbox_head=dict(
+            type='mmfusenas.CompatSSDHead',
+            in_channels=(128, 256, 512, 256, 256, 256),
+            num_classes=6,
+            anchor_generator=dict(
+                type='SSDAnchorGenerator',
+                scale_major=False,
+                input_size=input_size,
+                basesize_ratio_range=(0.15, 0.9),
+                strides=[8, 16, 32, 64, 100, 300],
+                ratios=[[2], [2, 3], [2, 3], [2, 3], [2], [2]]),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[.0, .0, .0, .0],
+                target_stds=[0.1, 0.1, 0.2, 0.2])),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.,
+                ignore_iof_thr=-1,
+                gt_max_assign_all=False),
+            sampler=dict(type='PseudoSampler'),
+            smoothl1_beta=1.,
+            allowed_border=-1,
+            pos_weight=-1,
+            neg_pos_ratio=3,
+            debug=False),
+        test_cfg=dict(
+            nms_pre=1000,
+            nms=dict(type='nms', iou_threshold=0.45),
+            min_bbox_size=0,
+            score_thr=0.02,
+            max_per_img=200)))

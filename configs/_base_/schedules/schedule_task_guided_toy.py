@@ -1,0 +1,32 @@
+# Joint fusion + task training on the toy data: 300 iterations of AdamW
+# (task model lr 2e-3, N_F lr 1e-3 via lr_mult), gradient clipping at 10;
+# the task model's schedule starts after the 50-iteration fusion warm-up
+# of the configs (FusionWarmupHook): linear warm-up over 20 iterations, then
+# cosine annealing to 1e-5. Validation and a checkpoint every 100
+# iterations.
+warmup_iters = 50  # the configs' FusionWarmupHook(warmup=...)
+max_iters = 300
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=10.0),
+    paramwise_cfg=dict(custom_keys={'fusion_net': dict(lr_mult=0.5)}))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=warmup_iters + 20),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=False,
+        begin=warmup_iters + 20,
+        end=max_iters,
+        T_max=max_iters - warmup_iters - 20,
+        eta_min=1e-5),
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=100)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

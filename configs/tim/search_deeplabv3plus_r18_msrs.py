@@ -1,0 +1,92 @@
+# Task-guided search of the segmentation decoder (TIM Sec. 4.3.2) on MSRS
+# with N_F plugged in: the FusionSegmentor of
+# retrain_deeplabv3plus_r18_msrs.py whose decoder is the searchable
+# distillation head on ResNetV1c-18 C3-C5 (widths 128, 256, 512; two 2-node
+# cells, 6 keys dec/cell<i>/edge<e>, TIM's 11 task operators). Strategy:
+# TIM's IAS (T = 20); DARTS first order with
+#   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
+#                 model.arch_update_interval=1
+# Weights on l_T + eta * l_F of the first 80 % of MSRS train (a split file
+# splits/search_weights.txt under data/MSRS/train/), alpha on the remaining
+# 20 % (splits/search_arch.txt); docs/task_guided.md shows how to write them.
+#   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs.py
+#   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs.py
+_base_ = './retrain_deeplabv3plus_r18_msrs.py'
+
+task_ops = [
+    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
+    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
+]
+decoder_space = dict(
+    type='mmfusenas.SearchableDistillationHead',
+    in_channels=[128, 256, 512],
+    in_index=[1, 2, 3],
+    channels=128,
+    num_nodes=2,
+    num_classes=9,
+    norm_cfg=dict(type='BN', requires_grad=True),
+    dropout_ratio=0.1,
+    align_corners=False,
+    loss_decode=dict(
+        type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    edge_cfg=dict(type='DiffMixedOp', key='dec', candidates=task_ops))
+
+model = dict(
+    _delete_=True,
+    type='BilevelSearchAlgorithm',
+    architecture=dict(
+        _base_.model,
+        segmentor=dict(_base_.model.segmentor, decode_head=decoder_space)),
+    space_path='segmentor.decode_head',
+    strategy=dict(type='IASStrategy', variant='paper'),
+    arch_update_interval=20)
+
+train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
+arch_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=_base_.dataset_type,
+        data_root=_base_.data_root + 'train/',
+        data_prefix=_base_.modalities,
+        ann_file='splits/search_arch.txt',
+        pipeline=_base_.train_pipeline))
+train_cfg = dict(
+    _delete_=True,
+    type='BilevelIterBasedTrainLoop',
+    arch_dataloader=arch_dataloader,
+    max_iters=10000,
+    val_interval=10000)
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
+        clip_grad=dict(max_norm=35, norm_type=2)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(
+    _delete_=True,
+    weights=[
+        dict(
+            type='CosineAnnealingLR',
+            by_epoch=False,
+            T_max=10000,
+            eta_min=1e-6)
+    ],
+    arch=[])
+
+default_hooks = dict(checkpoint=dict(interval=1000))
+custom_hooks = [
+    dict(type='ArchLoggingHook', interval=100, by_epoch=False),
+    dict(type='GenotypeExportHook', interval=1000, by_epoch=False),
+]

@@ -1,0 +1,97 @@
+# Task-guided search of RetinaNet's neck (TIM Sec. 4.3.1) on M3FD with N_F
+# plugged in: the FusionDetector of retinanet_ivif.py whose FPN is replaced
+# by the searchable distillation neck -- three 4-node feature distillation
+# cells fusing ResNet-18 C2-C5 bottom-up, every edge choosing among TIM's 11
+# task operators (30 architecture keys neck/cell<c>/edge<e>). Strategy:
+# TIM's implicit architecture search (IAS, T = 20 weight steps per alpha
+# step); DARTS first order with
+#   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
+#                 model.arch_update_interval=1
+# Weights (N_F, backbone, neck, head) on l_T + eta * l_F of splits/train.txt,
+# alpha on the same loss over splits/val.txt. The supernet runs at 64
+# channels; retrain_retinanet_ivif.py rebuilds the derived neck at 256.
+#   python tools/train.py configs/tim/search_retinanet_ivif.py
+#   python tools/train.py configs/tim/retrain_retinanet_ivif.py
+_base_ = './retrain_retinanet_ivif.py'
+
+task_ops = [
+    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
+    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
+]
+neck_space = dict(
+    type='mmfusenas.SearchableDistillationNeck',
+    in_channels=[64, 128, 256, 512],
+    out_channels=64,
+    num_outs=5,
+    num_nodes=4,
+    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+
+model = dict(
+    _delete_=True,
+    type='BilevelSearchAlgorithm',
+    architecture=dict(
+        _base_.model,
+        detector=dict(
+            _base_.model.detector,
+            neck=neck_space,
+            bbox_head=dict(
+                _base_.model.detector.bbox_head,
+                in_channels=64,
+                feat_channels=64))),
+    space_path='detector.neck',
+    strategy=dict(type='IASStrategy', variant='paper'),
+    arch_update_interval=20)
+
+arch_dataloader = dict(
+    batch_size=4,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=_base_.dataset_type,
+        ann_format='voc',
+        data_root=_base_.data_root,
+        data_prefix=_base_.modalities,
+        ann_dir='Annotations',
+        ann_file='splits/val.txt',
+        metainfo=dict(classes=_base_.classes),
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=_base_.train_pipeline))
+train_cfg = dict(
+    _delete_=True,
+    type='BilevelIterBasedTrainLoop',
+    arch_dataloader=arch_dataloader,
+    max_iters=10000,
+    val_interval=10000)
+# no validation: the retrain config evaluates the derived neck
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
+        clip_grad=dict(max_norm=35, norm_type=2)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(
+    _delete_=True,
+    weights=[
+        dict(
+            type='CosineAnnealingLR',
+            by_epoch=False,
+            T_max=10000,
+            eta_min=1e-6)
+    ],
+    arch=[])
+
+default_hooks = dict(checkpoint=dict(interval=1000))
+custom_hooks = [
+    dict(type='ArchLoggingHook', interval=100, by_epoch=False),
+    dict(type='GenotypeExportHook', interval=1000, by_epoch=False),
+]

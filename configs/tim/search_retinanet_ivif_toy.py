@@ -1,0 +1,92 @@
+# Task-guided search of RetinaNet's neck (TIM Sec. 4.3.1) on the toy data,
+# with N_F plugged in: the FusionDetector of retrain_retinanet_ivif_toy.py
+# whose neck is the searchable distillation neck (3 cells fusing ResNet-18
+# C2-C5 bottom-up; every edge chooses among TIM's 11 task operators),
+# searched with TIM's implicit architecture search (IAS, T = 5 weight steps
+# per alpha step) -- or DARTS first order:
+#   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
+#                 model.arch_update_interval=1
+# N_F and the detector's weights are trained jointly on l_T + eta * l_F
+# (train split); alpha on the same loss on the val split. Toy size: 2 nodes
+# per cell (the paper: 4), 32 channels, 100 iterations (~minutes on 2
+# cores).
+#   python tools/train.py configs/tim/search_retinanet_ivif_toy.py
+#   -> work_dirs/search_retinanet_ivif_toy/genotypes/latest.yaml
+#   python tools/train.py configs/tim/retrain_retinanet_ivif_toy.py
+_base_ = './retrain_retinanet_ivif_toy.py'
+
+task_ops = [
+    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
+    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
+]
+bc = 16
+neck_space = dict(
+    type='mmfusenas.SearchableDistillationNeck',
+    in_channels=[bc, bc * 2, bc * 4, bc * 8],
+    out_channels=32,
+    num_outs=4,
+    num_nodes=2,
+    # keys neck/cell<c>/edge<e>: 3 cells x 3 edges
+    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+
+model = dict(
+    _delete_=True,
+    type='BilevelSearchAlgorithm',
+    architecture=dict(
+        _base_.model, detector=dict(_base_.model.detector, neck=neck_space)),
+    space_path='detector.neck',
+    strategy=dict(type='IASStrategy', variant='paper'),
+    arch_update_interval=5)
+
+arch_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=_base_.dataset_type,
+        data_root=_base_.data_root,
+        data_prefix=_base_.modalities,
+        ann_file='annotations/instances_val.json',
+        metainfo=dict(classes=_base_.classes),
+        pipeline=_base_.train_pipeline))
+train_cfg = dict(
+    _delete_=True,
+    type='BilevelIterBasedTrainLoop',
+    arch_dataloader=arch_dataloader,
+    max_iters=100,
+    val_interval=100)
+# no validation: the retrain config evaluates the derived neck
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+        clip_grad=dict(max_norm=10.0)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=3e-3, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(
+    _delete_=True,
+    weights=[
+        dict(
+            type='CosineAnnealingLR',
+            by_epoch=False,
+            T_max=100,
+            eta_min=1e-5)
+    ],
+    arch=[])
+
+default_hooks = dict(checkpoint=dict(interval=50))
+# softmax(alpha) to the log and the derived genotype to
+# <work_dir>/genotypes/{iter_<N>,latest}.yaml
+custom_hooks = [
+    dict(type='ArchLoggingHook', interval=10, by_epoch=False),
+    dict(type='GenotypeExportHook', interval=50, by_epoch=False),
+]

@@ -1,0 +1,45 @@
+# The model of ssd_ivif.py (TIM's stage-1 N_F + an MMDetection SSD with a
+# ResNet-18 backbone and SSDNeck) at toy size on the embedded IR/VIS data:
+# N_F at 8 channels, ResNet-18 at 1/4 width without pretrained weights,
+# 128x128 inputs (levels 16, 8, 4, 2, 1 = strides 8-128; anchor sizes for
+# the small toy objects). Same schedule as retinanet_ivif_toy.py.
+#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
+#   python tools/train.py configs/tim/ssd_ivif_toy.py
+_base_ = [
+    '../_base_/models/fusion_ssd_r18.py',
+    '../_base_/datasets/toy_det.py',
+    '../_base_/schedules/schedule_task_guided_toy.py',
+    '../_base_/default_runtime.py',
+]
+
+bc = 16  # ResNet-18 at 1/4 width: C3-C5 with 32, 64, 128 channels
+levels = (bc * 2, bc * 4, bc * 8, 64, 64)
+model = dict(
+    fusion_net=dict(channels=8),
+    detector=dict(
+        backbone=dict(
+            base_channels=bc, frozen_stages=-1, norm_eval=False,
+            init_cfg=None),
+        neck=dict(
+            in_channels=levels[:3],
+            out_channels=levels,
+            level_strides=(2, 2),
+            level_paddings=(1, 1)),
+        bbox_head=dict(
+            in_channels=levels,
+            num_classes=4,
+            anchor_generator=dict(
+                _delete_=True,
+                type='SSDAnchorGenerator',
+                scale_major=False,
+                input_size=128,
+                strides=[8, 16, 32, 64, 128],
+                ratios=[[2], [2, 3], [2, 3], [2], [2]],
+                min_sizes=[8, 20, 40, 64, 96],
+                max_sizes=[20, 40, 64, 96, 128]))))
+
+custom_hooks = [
+    dict(type='FusionWarmupHook', warmup=50),
+    dict(type='FusedImageSaveHook'),
+]
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=100))

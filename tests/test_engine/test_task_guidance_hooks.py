@@ -1,0 +1,157 @@
+"""Staged task-guided training hooks: warm-up, freezing, eta schedule."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+
+from mmfusenas.engine.hooks import (FreezeFusionHook, FusionLossWeightHook,
+                                    FusionWarmupHook)
+from mmfusenas.registry import HOOKS, MODELS
+from mmfusenas.search import BilevelSearchAlgorithm
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def compound_cfg(neck=None):
+    """A tiny FusionDetector config (RetinaNet, ResNet-18 at 1/8 width)."""
+    return dict(
+        type='FusionDetector',
+        fusion_net=dict(
+            type='SimpleFusionNet',
+            in_channels=2,
+            base_channels=4,
+            num_dense=1,
+            decoder_channels=(4, )),
+        fusion_losses=[dict(type='MaxIntensityLoss')],
+        detector=dict(
+            type='RetinaNet',
+            backbone=dict(
+                type='ResNet',
+                depth=18,
+                base_channels=8,
+                out_indices=(0, 1, 2, 3),
+                init_cfg=None),
+            neck=neck or dict(
+                type='FPN',
+                in_channels=[8, 16, 32, 64],
+                out_channels=8,
+                num_outs=4),
+            bbox_head=dict(
+                type='RetinaHead',
+                num_classes=2,
+                in_channels=8,
+                stacked_convs=1,
+                feat_channels=8,
+                anchor_generator=dict(
+                    type='AnchorGenerator',
+                    octave_base_scale=4,
+                    scales_per_octave=1,
+                    ratios=[1.0],
+                    strides=[4, 8, 16, 32]),
+                bbox_coder=dict(type='DeltaXYWHBBoxCoder'),
+                loss_cls=dict(type='FocalLoss', use_sigmoid=True),
+                loss_bbox=dict(type='L1Loss'))))
+
+
+@pytest.fixture(scope='module')
+def model():
+    return MODELS.build(compound_cfg())
+
+
+def runner_at(model, it=0, epoch=0):
+    return SimpleNamespace(model=model, iter=it, epoch=epoch)
+
+
+def test_warmup_switches_the_task_loss_on(model):
+    hook = FusionWarmupHook(warmup=3)
+    for it, expected in [(0, False), (2, False), (3, True), (10, True)]:
+        hook.before_train_iter(runner_at(model, it), it)
+        assert model.task_enabled is expected
+    # before_train applies the state of a resumed run
+    hook.before_train(runner_at(model, 1))
+    assert model.task_enabled is False
+    by_epoch = FusionWarmupHook(warmup=1, by_epoch=True)
+    by_epoch.before_train_iter(runner_at(model, it=50, epoch=0), 0)
+    assert model.task_enabled is False
+    by_epoch.before_train_iter(runner_at(model, it=50, epoch=1), 0)
+    assert model.task_enabled is True
+    FusionWarmupHook(warmup=0).before_train(runner_at(model))
+    assert model.task_enabled is True
+
+
+def test_freeze_fusion_range(model):
+    hook = FreezeFusionHook(begin=2, end=4)
+    states = []
+    for it in range(6):
+        hook.before_train_iter(runner_at(model, it), it)
+        states.append(model.fusion_frozen)
+        assert all(p.requires_grad != model.fusion_frozen
+                   for p in model.fusion_net.parameters())
+    assert states == [False, False, True, True, False, False]
+    FreezeFusionHook().before_train(runner_at(model, 0))  # to the end
+    assert model.fusion_frozen
+    model.train()
+    assert not model.fusion_net.training
+    model.set_fusion_frozen(False)
+
+
+def test_eta_schedule_step_and_linear(model):
+    step = FusionLossWeightHook([(0, 1.0), (10, 0.5), (20, 0.1)])
+    assert [step.eta_at(t) for t in (0, 9, 10, 19, 20, 99)] == [
+        1.0, 1.0, 0.5, 0.5, 0.1, 0.1
+    ]
+    linear = FusionLossWeightHook([(5, 1.0), (15, 0.0)],
+                                  interpolation='linear')
+    assert linear.eta_at(0) == 1.0 and linear.eta_at(100) == 0.0
+    assert linear.eta_at(10) == pytest.approx(0.5)
+    linear.before_train_iter(runner_at(model, 12), 12)
+    assert model.fusion_loss_weight == pytest.approx(0.3)
+    FusionLossWeightHook([(0, 1.0)]).before_train(runner_at(model))
+    assert model.fusion_loss_weight == 1.0
+
+
+@pytest.mark.parametrize(
+    'cls,kwargs,match',
+    [(FusionWarmupHook, dict(warmup=-1), 'warmup'),
+     (FreezeFusionHook, dict(begin=3, end=3), 'end'),
+     (FreezeFusionHook, dict(begin=1.5), 'begin'),
+     (FusionLossWeightHook, dict(schedule=[]), 'non-empty'),
+     (FusionLossWeightHook, dict(schedule=[(0, 1.), (0, 2.)]), 'strictly'),
+     (FusionLossWeightHook, dict(schedule=[(0, -1.)]), 'eta'),
+     (FusionLossWeightHook, dict(schedule=[(0, 1.)], interpolation='cos'),
+      'interpolation')])
+def test_argument_errors(cls, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cls(**kwargs)
+
+
+def test_hooks_reach_the_model_inside_a_search_and_refuse_others():
+    space = dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=[8, 16, 32, 64],
+        out_channels=8,
+        num_outs=4,
+        num_nodes=1,
+        edge_cfg=dict(
+            type='DiffMixedOp', key='n', candidates=['conv_1', 'skip']))
+    algo = BilevelSearchAlgorithm(
+        compound_cfg(neck=space),
+        strategy=dict(type='DartsFirstOrderStrategy'),
+        space_path='detector.neck')
+    FusionWarmupHook(warmup=5).before_train(runner_at(algo, 0))
+    assert algo.architecture.task_enabled is False
+    with pytest.raises(TypeError, match='FusionDetector'):
+        FusionWarmupHook(warmup=5).before_train(runner_at(nn.Linear(1, 1)))
+
+
+def test_hooks_are_registered():
+    for name in ('FusionWarmupHook', 'FreezeFusionHook',
+                 'FusionLossWeightHook'):
+        assert HOOKS.get(name) is not None

@@ -1,0 +1,796 @@
+"""FusionDetector / FusionSegmentor: real mmdet / mmseg models behind N_F."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+from mmdet.structures import DetDataSample
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.structures import InstanceData, PixelData
+from mmseg.structures import SegDataSample
+
+from mmfusenas.models import (CompatSSDHead, FusionDetector, FusionSegmentor,
+                              ImageFusor, SearchableDistillationHead,
+                              SearchableDistillationNeck)
+from mmfusenas.models.compound import get_fusion_task_model
+from mmfusenas.models.mutables import Genotype
+from mmfusenas.models.ops import TASK_OP_NAMES
+from mmfusenas.registry import MODELS
+from mmfusenas.search import BilevelSearchAlgorithm
+
+SIZE = 64
+FUSION_LOSSES = [
+    dict(type='MaxIntensityLoss', loss_weight=1.0),
+    dict(type='MaxGradientLoss', loss_weight=2.0),
+]
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    """One intra-op thread: tiny convolutions on a shared CPU run much
+    faster than with threads competing for the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class TakeSource(nn.Module):
+    """A 'fusion' that returns source ``index`` (a known answer)."""
+
+    def __init__(self, index: int = 1) -> None:
+        super().__init__()
+        self.index = index
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return self.scale * x[:, self.index:self.index + 1]
+
+
+def simple_fusion():
+    return dict(
+        type='SimpleFusionNet',
+        in_channels=2,
+        base_channels=4,
+        num_dense=1,
+        decoder_channels=(4, ))
+
+
+# ----------------------------------------------------------------------
+# task model configs (tiny widths, no pretrained weights)
+# ----------------------------------------------------------------------
+def resnet(depth=18, out_indices=(0, 1, 2, 3), **kwargs):
+    return dict(
+        type='ResNet',
+        depth=depth,
+        base_channels=8,
+        out_indices=out_indices,
+        norm_cfg=dict(type='BN'),
+        init_cfg=None,
+        **kwargs)
+
+
+BACKBONES = {
+    # name: (backbone, channels of the 4 (or 3) levels)
+    'r18': (resnet(18), [8, 16, 32, 64]),
+    'r50': (resnet(50), [32, 64, 128, 256]),
+    'mobilenetv2': (dict(
+        type='MobileNetV2',
+        widen_factor=0.25,
+        out_indices=(1, 2, 4, 6),
+        init_cfg=None), [8, 8, 24, 80]),
+}
+
+
+def retina_head(in_channels=16, strides=(8, 16, 32, 64)):
+    return dict(
+        type='RetinaHead',
+        num_classes=4,
+        in_channels=in_channels,
+        stacked_convs=1,
+        feat_channels=16,
+        anchor_generator=dict(
+            type='AnchorGenerator',
+            octave_base_scale=2,
+            scales_per_octave=1,
+            ratios=[1.0],
+            strides=list(strides)),
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder',
+            target_means=[0.] * 4,
+            target_stds=[0.1, 0.1, 0.2, 0.2]),
+        loss_cls=dict(
+            type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25),
+        loss_bbox=dict(type='L1Loss'))
+
+
+RETINA_TRAIN = dict(
+    assigner=dict(
+        type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4,
+        min_pos_iou=0),
+    sampler=dict(type='PseudoSampler'),
+    allowed_border=-1,
+    pos_weight=-1,
+    debug=False)
+RETINA_TEST = dict(
+    nms_pre=100,
+    min_bbox_size=0,
+    score_thr=0.0,
+    nms=dict(type='nms', iou_threshold=0.5),
+    max_per_img=10)
+
+
+def retinanet(backbone='r18', neck=None):
+    bb, channels = BACKBONES[backbone]
+    if neck is None:
+        neck = dict(
+            type='FPN',
+            in_channels=channels,
+            out_channels=16,
+            start_level=0,
+            add_extra_convs='on_input',
+            num_outs=4)
+        strides = (4, 8, 16, 32)
+    else:
+        strides = (8, 16, 32, 64)
+    return dict(
+        type='RetinaNet',
+        backbone=bb,
+        neck=neck,
+        bbox_head=retina_head(16, strides),
+        train_cfg=RETINA_TRAIN,
+        test_cfg=RETINA_TEST)
+
+
+def ssd(neck=None):
+    if neck is None:
+        neck = dict(
+            type='SSDNeck',
+            in_channels=(16, 32, 64),
+            out_channels=(16, 32, 64, 16, 16),
+            level_strides=(2, 2),
+            level_paddings=(1, 1))
+        levels = [16, 32, 64, 16, 16]
+    else:
+        levels = [16] * 5
+    return dict(
+        type='SingleStageDetector',
+        backbone=resnet(18, out_indices=(1, 2, 3)) if neck['type'] ==
+        'SSDNeck' else resnet(18),
+        neck=neck,
+        bbox_head=dict(
+            type='mmfusenas.CompatSSDHead',
+            in_channels=levels,
+            num_classes=4,
+            anchor_generator=dict(
+                type='SSDAnchorGenerator',
+                scale_major=False,
+                input_size=SIZE,
+                strides=[8, 16, 32, 64, 64],
+                ratios=[[2], [2, 3], [2, 3], [2], [2]],
+                min_sizes=[8, 16, 28, 40, 52],
+                max_sizes=[16, 28, 40, 52, 64]),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[.0] * 4,
+                target_stds=[0.1, 0.1, 0.2, 0.2])),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.,
+                ignore_iof_thr=-1,
+                gt_max_assign_all=False),
+            sampler=dict(type='PseudoSampler'),
+            smoothl1_beta=1.,
+            allowed_border=-1,
+            pos_weight=-1,
+            neg_pos_ratio=3,
+            debug=False),
+        test_cfg=dict(
+            nms_pre=100,
+            nms=dict(type='nms', iou_threshold=0.45),
+            min_bbox_size=0,
+            score_thr=0.0,
+            max_per_img=10))
+
+
+def distillation_neck(edge_cfg, num_outs=4):
+    return dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=[8, 16, 32, 64],
+        out_channels=16,
+        num_outs=num_outs,
+        num_nodes=2,
+        edge_cfg=edge_cfg)
+
+
+def seg_backbone(dilated=True, depth=18):
+    if depth == 'mobilenetv2':
+        return dict(
+            type='MobileNetV2',
+            widen_factor=0.25,
+            strides=(1, 2, 2, 1, 1, 1, 1),
+            dilations=(1, 1, 1, 2, 2, 4, 4),
+            out_indices=(1, 2, 4, 6),
+            init_cfg=None)
+    return dict(
+        type='ResNetV1c',
+        depth=depth,
+        stem_channels=8,
+        base_channels=8,
+        out_indices=(0, 1, 2, 3),
+        dilations=(1, 1, 2, 4) if dilated else (1, 1, 1, 1),
+        strides=(1, 2, 1, 1) if dilated else (1, 2, 2, 2),
+        norm_cfg=dict(type='BN'),
+        init_cfg=None)
+
+
+def seg_head(kind, in_channels=64, c1=8, num_classes=5):
+    common = dict(
+        in_channels=in_channels,
+        in_index=3,
+        channels=8,
+        num_classes=num_classes,
+        norm_cfg=dict(type='BN'),
+        dropout_ratio=0.0,
+        align_corners=False)
+    if kind == 'fcn':
+        return dict(type='FCNHead', num_convs=1, concat_input=True, **common)
+    if kind == 'deeplabv3':
+        return dict(type='ASPPHead', dilations=(1, 2, 3), **common)
+    return dict(
+        type='DepthwiseSeparableASPPHead',
+        dilations=(1, 2, 3),
+        c1_in_channels=c1,
+        c1_channels=4,
+        **common)
+
+
+def encoder_decoder(decode_head, backbone=None, aux_channels=32):
+    cfg = dict(
+        type='EncoderDecoder',
+        backbone=backbone or seg_backbone(),
+        decode_head=decode_head,
+        train_cfg=dict(),
+        test_cfg=dict(mode='whole'))
+    if aux_channels:
+        cfg['auxiliary_head'] = dict(
+            type='FCNHead',
+            in_channels=aux_channels,
+            in_index=2,
+            channels=4,
+            num_convs=1,
+            concat_input=False,
+            num_classes=5,
+            norm_cfg=dict(type='BN'),
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4))
+    return cfg
+
+
+def distillation_head(edge_cfg):
+    return dict(
+        type='mmfusenas.SearchableDistillationHead',
+        in_channels=[16, 32, 64],
+        in_index=[1, 2, 3],
+        channels=16,
+        num_classes=5,
+        num_nodes=2,
+        norm_cfg=dict(type='BN'),
+        edge_cfg=edge_cfg)
+
+
+def fusion_detector(detector, fusion_net=None, **kwargs):
+    kwargs.setdefault('fusion_losses', FUSION_LOSSES)
+    return MODELS.build(
+        dict(
+            type='FusionDetector',
+            fusion_net=fusion_net or simple_fusion(),
+            detector=detector,
+            **kwargs))
+
+
+def fusion_segmentor(segmentor, fusion_net=None, **kwargs):
+    kwargs.setdefault('fusion_losses', FUSION_LOSSES)
+    return MODELS.build(
+        dict(
+            type='FusionSegmentor',
+            fusion_net=fusion_net or simple_fusion(),
+            segmentor=segmentor,
+            **kwargs))
+
+
+# ----------------------------------------------------------------------
+# batches as the packers produce them
+# ----------------------------------------------------------------------
+def meta(i, h, w, ori=None):
+    return dict(
+        stem=f's{i}',
+        img_shape=(h, w),
+        ori_shape=ori or (h, w),
+        scale_factor=(1.0, 1.0),
+        modalities=('ir', 'vi'),
+        color_modality='vi')
+
+
+def det_batch(sizes=((SIZE, SIZE), (SIZE, SIZE)), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    ir, vi, samples = [], [], []
+    for i, (h, w) in enumerate(sizes):
+        ir.append(torch.randint(0, 256, (1, h, w), generator=g,
+                                dtype=torch.uint8))
+        vi.append(torch.randint(0, 256, (3, h, w), generator=g,
+                                dtype=torch.uint8))
+        s = DetDataSample(metainfo=meta(i, h, w))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[4., 6., 30., 40.], [20., 8., 44., 24.]]),
+            labels=torch.tensor([1, 3]))
+        s.ignored_instances = InstanceData(
+            bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
+        samples.append(s)
+    return dict(inputs=dict(ir=ir, vi=vi), data_samples=samples)
+
+
+def seg_batch(sizes=((SIZE, SIZE), (SIZE, SIZE)), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    ir, vi, samples = [], [], []
+    for i, (h, w) in enumerate(sizes):
+        ir.append(torch.randint(0, 256, (1, h, w), generator=g,
+                                dtype=torch.uint8))
+        vi.append(torch.randint(0, 256, (3, h, w), generator=g,
+                                dtype=torch.uint8))
+        s = SegDataSample(metainfo=meta(i, h, w))
+        s.gt_sem_seg = PixelData(
+            data=torch.randint(0, 5, (1, h, w), generator=g))
+        samples.append(s)
+    return dict(inputs=dict(ir=ir, vi=vi), data_samples=samples)
+
+
+def train_step(model, batch):
+    """Loss + backward; returns the loss dict."""
+    model.train()
+    data = model.data_preprocessor(copy.deepcopy(batch), True)
+    losses = model(**data, mode='loss')
+    loss, _ = model.parse_losses(losses)
+    assert torch.isfinite(loss)
+    loss.backward()
+    return losses
+
+
+def grad_sum(module):
+    return sum(p.grad.abs().sum().item() for p in module.parameters()
+               if p.grad is not None)
+
+
+# ----------------------------------------------------------------------
+# every combination builds and trains a step
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize('backbone', ['r18', 'r50', 'mobilenetv2'])
+def test_retinanet_backbones_train_a_step(backbone):
+    torch.manual_seed(0)
+    model = fusion_detector(retinanet(backbone))
+    losses = train_step(model, det_batch())
+    assert {'loss_cls', 'loss_bbox', 'fusion.loss_int', 'fusion.loss_grad',
+            'fusion.eta'} == set(losses)
+    # ℓ_T reaches N_F through the fused image, and the detector learns
+    assert grad_sum(model.fusion_net) > 0
+    assert grad_sum(model.detector.backbone) > 0
+
+
+@pytest.mark.parametrize('neck', ['ssd_neck', 'distillation'])
+def test_ssd_trains_a_step_and_predicts(neck):
+    torch.manual_seed(0)
+    model = fusion_detector(
+        ssd(None if neck == 'ssd_neck' else distillation_neck('conv_3', 5)))
+    assert isinstance(model.detector.bbox_head, CompatSSDHead)
+    losses = train_step(model, det_batch())
+    assert {'loss_cls', 'loss_bbox'} <= set(losses)
+    assert grad_sum(model.fusion_net) > 0
+    model.eval()
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(det_batch(), False),
+                    mode='predict')
+    # mmdet's own SSDHead fails here (loss_cls is never set)
+    assert out[0].pred_instances.bboxes.shape[1] == 4
+    assert out[0].pred_fused.shape == (1, SIZE, SIZE)
+
+
+SEG_COMBOS = {
+    # backbone: (decode in_channels, DeepLabV3+ c1_in_channels, aux level)
+    18: (64, 8, 32),
+    50: (256, 32, 128),
+    'mobilenetv2': (80, 8, 24),
+}
+
+
+@pytest.mark.parametrize('kind,backbone', [('fcn', 18), ('deeplabv3', 18),
+                                           ('deeplabv3plus', 18),
+                                           ('deeplabv3plus', 50),
+                                           ('fcn', 'mobilenetv2')])
+def test_segmentors_train_a_step(kind, backbone):
+    torch.manual_seed(0)
+    in_channels, c1, aux = SEG_COMBOS[backbone]
+    model = fusion_segmentor(
+        encoder_decoder(
+            seg_head(kind, in_channels=in_channels, c1=c1),
+            seg_backbone(depth=backbone),
+            aux_channels=aux))
+    losses = train_step(model, seg_batch())
+    assert {'decode.loss_ce', 'decode.acc_seg', 'aux.loss_ce',
+            'fusion.loss_int'} <= set(losses)
+    assert grad_sum(model.fusion_net) > 0
+    assert grad_sum(model.segmentor.decode_head) > 0
+
+
+# ----------------------------------------------------------------------
+# the fused image as the task input
+# ----------------------------------------------------------------------
+def test_rgb_task_input_of_the_vis_luminance_is_the_vis_image():
+    model = fusion_detector(
+        retinanet(), fusion_net=TakeSource(1), mean=(0., 0., 0.),
+        std=(1., 1., 1.), fusion_losses=())
+    batch = det_batch(sizes=((SIZE, SIZE), (48, 40)))
+    data = model.data_preprocessor(batch, False)
+    fused = model.fuse(data['inputs'])
+    x = model.task_inputs(fused, data['data_samples'])
+    assert x.shape == (2, 3, SIZE, SIZE)  # padded to 32
+    vi = batch['inputs']['vi']
+    torch.testing.assert_close(x[0], vi[0].float(), atol=1e-3, rtol=0)
+    torch.testing.assert_close(
+        x[1, :, :48, :40], vi[1].float(), atol=1e-3, rtol=0)
+
+
+def test_gray_task_input_and_normalisation():
+    mean, std = (10., 20., 30.), (2., 4., 8.)
+    model = fusion_detector(
+        retinanet(), fusion_net=TakeSource(0), fused_color='gray',
+        mean=mean, std=std, fusion_losses=())
+    batch = det_batch()
+    data = model.data_preprocessor(batch, False)
+    x = model.task_inputs(model.fuse(data['inputs']), data['data_samples'])
+    ir = batch['inputs']['ir'][0].float()[0]
+    for c in range(3):
+        torch.testing.assert_close(
+            x[0, c], (ir - mean[c]) / std[c], atol=1e-4, rtol=0)
+
+
+def test_rgb_without_colour_source_falls_back_to_gray():
+    model = fusion_detector(
+        retinanet(), fusion_net=TakeSource(0), mean=(0., 0., 0.),
+        std=(1., 1., 1.), fusion_losses=())
+    batch = det_batch()
+    batch['inputs']['vi'] = [v[:1] for v in batch['inputs']['vi']]
+    for s in batch['data_samples']:
+        s.set_metainfo(dict(color_modality=None))
+    data = model.data_preprocessor(batch, False)
+    x = model.task_inputs(model.fuse(data['inputs']), data['data_samples'])
+    ir = batch['inputs']['ir'][0].float()
+    torch.testing.assert_close(x[0], ir.expand(3, -1, -1), atol=1e-3, rtol=0)
+
+
+# ----------------------------------------------------------------------
+# losses, stages, checks
+# ----------------------------------------------------------------------
+def test_losses_are_eta_weighted_and_separately_named():
+    torch.manual_seed(0)
+    model = fusion_detector(retinanet(), fusion_loss_weight=0.25)
+    data = model.data_preprocessor(det_batch(), True)
+    losses = model(**data, mode='loss')
+    fused = model.fusion_net(data['inputs'])
+    for loss_fn in model.fusion_losses:
+        torch.testing.assert_close(
+            losses['fusion.' + loss_fn.loss_name],
+            0.25 * loss_fn(fused, data['inputs']))
+    assert losses['fusion.eta'].item() == 0.25
+    total, log = model.parse_losses(losses)
+    task = sum(log[k] for k in ('loss_cls', 'loss_bbox'))
+    fusion = log['fusion.loss_int'] + log['fusion.loss_grad']
+    torch.testing.assert_close(total, task + fusion)  # eta not summed
+    model.fusion_loss_weight = 0
+    assert not any(k.startswith('fusion.') for k in model(**data,
+                                                          mode='loss'))
+    with pytest.raises(ValueError, match='eta'):
+        model.fusion_loss_weight = -1
+
+
+def test_warmup_stage_skips_the_task_model():
+    torch.manual_seed(0)
+    model = fusion_detector(retinanet())
+    model.task_enabled = False
+    losses = train_step(model, det_batch())
+    assert set(losses) == {'fusion.loss_int', 'fusion.loss_grad',
+                           'fusion.eta'}
+    assert grad_sum(model.detector) == 0 and grad_sum(model.fusion_net) > 0
+    model.fusion_loss_weight = 0
+    with pytest.raises(ValueError, match='no loss'):
+        train_step(model, det_batch())
+
+
+def test_frozen_fusion_gets_no_gradient_and_stays_in_eval():
+    torch.manual_seed(0)
+    model = fusion_detector(retinanet(), freeze_fusion=True)
+    model.train()
+    assert model.fusion_frozen and not model.fusion_net.training
+    assert model.detector.training
+    losses = train_step(model, det_batch())
+    # ℓ_F is still reported (without gradient)
+    assert not losses['fusion.loss_int'].requires_grad
+    assert all(p.grad is None for p in model.fusion_net.parameters())
+    assert grad_sum(model.detector) > 0
+    model.task_enabled = False
+    with pytest.raises(RuntimeError, match='nothing would train'):
+        train_step(model, det_batch())
+    model.set_fusion_frozen(False)
+    model.train()
+    assert model.fusion_net.training
+    assert all(p.requires_grad for p in model.fusion_net.parameters())
+
+
+def test_non_finite_loss_is_named():
+    model = fusion_detector(retinanet())
+    data = model.data_preprocessor(det_batch(), True)
+    data['inputs'][0, 0, 0, 0] = float('nan')
+    with pytest.raises(FloatingPointError, match=r"s0', 's1'"):
+        model(**data, mode='loss')
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match='data_preprocessor'):
+        fusion_detector(
+            dict(retinanet(), data_preprocessor=dict(
+                type='DetDataPreprocessor')))
+    with pytest.raises(ValueError, match='fused_color'):
+        fusion_detector(retinanet(), fused_color='ycbcr')
+    with pytest.raises(ValueError, match='mean and std'):
+        fusion_detector(retinanet(), std=(1., 0., 1.))
+    with pytest.raises(ValueError, match='unique'):
+        fusion_detector(
+            retinanet(), fusion_losses=[FUSION_LOSSES[0], FUSION_LOSSES[0]])
+    with pytest.raises(TypeError, match='FusionDetector'):
+        get_fusion_task_model(nn.Linear(1, 1))
+
+
+# ----------------------------------------------------------------------
+# predict: task predictions and the fused image on the same samples
+# ----------------------------------------------------------------------
+def test_detector_predict_returns_boxes_and_fused_images():
+    torch.manual_seed(0)
+    model = fusion_detector(retinanet()).eval()
+    batch = det_batch(sizes=((SIZE, SIZE), (48, 40)))
+    batch['data_samples'][1].set_metainfo(
+        dict(ori_shape=(96, 80), scale_factor=(0.5, 0.5)))
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(batch, False), mode='predict')
+    assert [o.stem for o in out] == ['s0', 's1']
+    assert out[1].pred_fused.shape == (1, 48, 40)
+    assert out[1].pred_fused_rgb.shape == (3, 48, 40)
+    assert out[1].sources.shape == (2, 48, 40)
+    boxes = out[1].pred_instances.bboxes
+    assert len(boxes) and boxes[:, 2].max() > 40  # rescaled to ori_shape
+
+
+def test_segmentor_pads_labels_and_predicts_at_ori_shape():
+    torch.manual_seed(0)
+    model = fusion_segmentor(encoder_decoder(seg_head('fcn')))
+    batch = seg_batch(sizes=((SIZE, SIZE), (56, 40)))
+    data = model.data_preprocessor(copy.deepcopy(batch), True)
+    model(**data, mode='loss')
+    padded = data['data_samples'][1].gt_sem_seg.data
+    assert padded.shape == (1, SIZE, SIZE)
+    assert (padded[:, 56:] == 255).all() and (padded[:, :, 40:] == 255).all()
+    model.eval()
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(batch, False), mode='predict')
+    assert out[1].padding_size == [0, SIZE - 40, 0, SIZE - 56]
+    assert out[1].pred_sem_seg.data.shape == (1, 56, 40)
+    assert out[1].gt_sem_seg.data.shape == (1, 56, 40)  # left unpadded
+    assert out[1].pred_fused.shape == (1, 56, 40)
+
+
+def test_tensor_mode_returns_fused_and_raw_outputs():
+    model = fusion_detector(retinanet()).eval()
+    data = model.data_preprocessor(det_batch(), False)
+    with torch.no_grad():
+        fused, (cls_scores, bbox_preds) = model(**data, mode='tensor')
+    assert fused.shape == (2, 1, SIZE, SIZE)
+    assert len(cls_scores) == 4
+
+
+def test_compat_ssd_head_keeps_ssd_state_dict():
+    from mmdet.models.dense_heads import SSDHead
+    cfg = ssd()['bbox_head']
+    cfg.pop('type')
+    from mmengine.registry import DefaultScope
+    torch.manual_seed(0)
+    # ours builds mmdet parts in the mmdet scope even when another scope is
+    # current (an earlier runner leaves 'mmfusenas' as the default scope)
+    with DefaultScope.overwrite_default_scope('mmfusenas'):
+        ours = CompatSSDHead(**copy.deepcopy(cfg))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        theirs = SSDHead(**copy.deepcopy(cfg))
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    assert not ours.loss_cls.use_sigmoid
+
+
+# ----------------------------------------------------------------------
+# fusion_init: ImageFusor / PMI / search checkpoints into N_F
+# ----------------------------------------------------------------------
+def test_fusion_init_loads_fusion_checkpoints(tmp_path):
+    torch.manual_seed(1)
+    fusor = MODELS.build(
+        dict(type='ImageFusor', fusion_net=simple_fusion(),
+             losses=FUSION_LOSSES))
+    ckpt = str(tmp_path / 'fusor.pth')
+    torch.save(dict(meta=dict(), state_dict=fusor.state_dict()), ckpt)
+    bare = str(tmp_path / 'bare.pth')
+    torch.save(fusor.fusion_net.state_dict(), bare)
+    search = str(tmp_path / 'search.pth')
+    torch.save(
+        dict(state_dict={
+            'architecture.' + k: v
+            for k, v in fusor.state_dict().items()
+        }), search)
+    for path in (ckpt, bare, search, dict(checkpoint=ckpt,
+                                          prefix='fusion_net.')):
+        torch.manual_seed(0)
+        model = fusion_detector(retinanet(), fusion_init=path)
+        model.init_weights()
+        for k, v in fusor.fusion_net.state_dict().items():
+            assert torch.equal(model.fusion_net.state_dict()[k], v), k
+
+    wrong = fusion_detector(
+        retinanet(), fusion_net=dict(simple_fusion(), base_channels=8),
+        fusion_init=ckpt)
+    with pytest.raises(ValueError, match='shape mismatches.*another '
+                       'fusion_net'):
+        wrong.init_weights()
+    with pytest.raises(KeyError, match="prefix 'nope.'"):
+        fusion_detector(
+            retinanet(), fusion_init=dict(checkpoint=ckpt,
+                                          prefix='nope.')).init_weights()
+    with pytest.raises(FileNotFoundError, match='gone.pth'):
+        fusion_detector(
+            retinanet(),
+            fusion_init=str(tmp_path / 'gone.pth')).init_weights()
+    with pytest.raises(ValueError, match='fusion_init must be'):
+        fusion_detector(retinanet(), fusion_init=dict(path=ckpt))
+
+
+# ----------------------------------------------------------------------
+# searched neck / decoder: supernet inside a bilevel search, genotype
+# ----------------------------------------------------------------------
+def optim_wrappers(algo):
+    return OptimWrapperDict(
+        weights=OptimWrapper(
+            torch.optim.SGD(algo.weight_parameters(), lr=1e-3)),
+        arch=OptimWrapper(torch.optim.Adam(algo.arch_parameters(), lr=1e-2)))
+
+
+SEARCH_OPS = ['conv_1', 'conv_3', 'dil_conv_3_2', 'res_conv_3', 'skip']
+
+
+@pytest.mark.parametrize('strategy,interval', [('DartsFirstOrderStrategy', 1),
+                                               ('IASStrategy', 2)])
+def test_neck_search_with_fusion_plugged_in_then_retrain(
+        strategy, interval, tmp_path):
+    torch.manual_seed(0)
+    space = distillation_neck(
+        dict(type='DiffMixedOp', key='neck', candidates=SEARCH_OPS))
+    architecture = dict(
+        type='FusionDetector',
+        fusion_net=simple_fusion(),
+        detector=retinanet(neck=space),
+        fusion_losses=FUSION_LOSSES)
+    algo = BilevelSearchAlgorithm(
+        architecture,
+        strategy=dict(type=strategy),
+        space_path='detector.neck',
+        arch_update_interval=interval)
+    assert isinstance(algo.space, SearchableDistillationNeck)
+    assert get_fusion_task_model(algo) is algo.architecture
+    wrappers = optim_wrappers(algo)
+    before = {
+        k: v.detach().clone()
+        for k, v in algo.arch_params.alphas.items()
+    }
+    for _ in range(interval):
+        log = algo.train_step(
+            dict(train=det_batch(), val=det_batch(seed=1)), wrappers)
+    assert 'fusion.loss_int' in log and 'loss_cls' in log
+    assert any(not torch.equal(before[k], v)
+               for k, v in algo.arch_params.alphas.items())
+    geno = algo.derive_genotype()
+    assert len(geno.choices) == 9  # 3 cells x 3 edges
+    path = str(tmp_path / 'neck.yaml')
+    geno.dump(path)
+    retrain = fusion_detector(
+        retinanet(neck=dict(type='mmfusenas.GenotypeNet', genotype=path)))
+    assert isinstance(retrain.detector.neck, SearchableDistillationNeck)
+    assert not any('candidates' in k for k in retrain.state_dict())
+    train_step(retrain, det_batch())
+
+
+def test_decoder_search_with_fusion_plugged_in_then_retrain(tmp_path):
+    torch.manual_seed(0)
+    space = distillation_head(
+        dict(type='DiffMixedOp', key='dec', candidates=SEARCH_OPS))
+    architecture = dict(
+        type='FusionSegmentor',
+        fusion_net=simple_fusion(),
+        segmentor=encoder_decoder(space, seg_backbone(dilated=False)),
+        fusion_losses=FUSION_LOSSES)
+    algo = BilevelSearchAlgorithm(
+        architecture,
+        strategy=dict(type='DartsFirstOrderStrategy'),
+        space_path='segmentor.decode_head')
+    assert isinstance(algo.space, SearchableDistillationHead)
+    log = algo.train_step(
+        dict(train=seg_batch(), val=seg_batch(seed=1)), optim_wrappers(algo))
+    assert 'decode.loss_ce' in log and 'hypergrad_norm' in log
+    path = str(tmp_path / 'dec.json')
+    algo.derive_genotype().dump(path)
+    assert set(Genotype.load(path).choices) == {
+        f'dec/cell{i}/edge{e}'
+        for i in range(2) for e in range(3)
+    }
+    retrain = fusion_segmentor(
+        encoder_decoder(
+            dict(type='mmfusenas.GenotypeNet', genotype=path),
+            seg_backbone(dilated=False)))
+    assert isinstance(retrain.segmentor.decode_head,
+                      SearchableDistillationHead)
+    train_step(retrain, seg_batch())
+
+
+def test_fusion_search_guided_by_the_detector():
+    # the other way round: N_F is the space, the task loss guides it
+    torch.manual_seed(0)
+    space = dict(
+        type='TIMFusionNet',
+        channels=4,
+        in_channels=2,
+        cells=[
+            dict(
+                type='SuccessiveCell',
+                ops=[
+                    dict(
+                        type='DiffMixedOp',
+                        key=f'op{e}',
+                        candidates=['DilConv_3_2', 'Residualblocks_3_1'])
+                    for e in range(2)
+                ])
+        ])
+    algo = BilevelSearchAlgorithm(
+        dict(
+            type='FusionDetector',
+            fusion_net=space,
+            detector=retinanet(),
+            fusion_losses=FUSION_LOSSES),
+        strategy=dict(type='DartsFirstOrderStrategy'),
+        space_path='fusion_net')
+    log = algo.train_step(
+        dict(train=det_batch(), val=det_batch(seed=1)), optim_wrappers(algo))
+    assert log['hypergrad_norm'] > 0
+
+
+def test_all_task_ops_supernet_neck_builds_in_a_fusion_detector():
+    model = fusion_detector(
+        retinanet(neck=distillation_neck(
+            dict(type='DiffMixedOp', key='n',
+                 candidates=list(TASK_OP_NAMES)))))
+    assert sum(
+        type(m).__name__ == 'DiffMixedOp' for m in model.modules()) == 9
+
+
+def test_image_fusor_and_compound_share_fusion_keys():
+    # what makes fusion / PMI checkpoints load without a prefix argument
+    fusor = ImageFusor(MODELS.build(simple_fusion()))
+    model = fusion_detector(retinanet())
+    fusor_keys = {k for k in fusor.state_dict() if k.startswith('fusion_net')}
+    assert fusor_keys == {
+        k for k in model.state_dict() if k.startswith('fusion_net.')
+    }
+    assert isinstance(model, FusionDetector)
+    assert isinstance(fusion_segmentor(encoder_decoder(seg_head('fcn'))),
+                      FusionSegmentor)

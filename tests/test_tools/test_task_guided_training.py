@@ -1,0 +1,248 @@
+"""End to end: task-guided fusion configs through tools/train.py / test.py.
+
+Tiny settings on a generated 64x64 toy set: every run is a few iterations
+of the real configs (models as configured; sizes, iterations and data roots
+overridden on the command line).
+"""
+import glob
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.models.mutables import Genotype
+from mmfusenas.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TIM = osp.join(REPO, 'configs', 'tim')
+SIZE = 64
+
+
+def config(name: str) -> str:
+    return osp.join(TIM, f'{name}.py')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('toy') / 'toy')
+    generate_toy_dataset(root, num=8, seed=3, size=SIZE, val_fraction=0.25)
+    return root
+
+
+def data_options(toy_root, task='det'):
+    """Point every loader / metric at the tiny toy set, at 64x64."""
+    # index of PairedResize in the train / test pipelines of the toy bases
+    train_resize, test_resize = (2, 1)
+    opts = [
+        'train_dataloader.batch_size=2',
+        f'train_dataloader.dataset.data_root={toy_root}',
+        f'train_dataloader.dataset.pipeline.{train_resize}.scale='
+        f'[{SIZE},{SIZE}]',
+    ]
+    for split in ('val', 'test'):
+        opts += [
+            f'{split}_dataloader.dataset.data_root={toy_root}',
+            f'{split}_dataloader.dataset.pipeline.{test_resize}.scale='
+            f'[{SIZE},{SIZE}]',
+        ]
+        if task == 'det':
+            opts.append(f'{split}_evaluator.0.ann_file={toy_root}/'
+                        'annotations/instances_val.json')
+    return opts
+
+
+def run_options(max_iters, ckpt_interval, val_interval):
+    return [
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={val_interval}',
+        f'default_hooks.checkpoint.interval={ckpt_interval}',
+        'default_hooks.logger.interval=1', 'log_processor.window_size=1'
+    ]
+
+
+def scalars(work_dir):
+    (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def train_records(work_dir):
+    return {r['iter']: r for r in scalars(work_dir) if 'loss' in r}
+
+
+# retinanet_ivif_toy: warm-up 1 iteration, every box scored (so that the
+# COCO metric has predictions after 4 iterations)
+DET_MODEL_OPTS = [
+    'custom_hooks.0.warmup=1', 'model.detector.test_cfg.score_thr=0.0'
+]
+
+
+def test_retinanet_toy_trains_validates_resumes_bit_exactly_and_tests(
+        toy_root, tmp_path):
+    train, test = load_tool('train'), load_tool('test')
+    full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
+    opts = data_options(toy_root) + DET_MODEL_OPTS + run_options(4, 2, 4)
+    train.main([config('retinanet_ivif_toy'), '--work-dir', full,
+                '--cfg-options'] + opts)
+    for it in (2, 4):
+        assert osp.isfile(osp.join(full, f'iter_{it}.pth'))
+    records = train_records(full)
+    # iteration 1 is the fusion warm-up: l_F only; then l_T + eta * l_F
+    assert 'loss_cls' not in records[1] and 'fusion.loss_info' in records[1]
+    assert {'loss_cls', 'loss_bbox', 'fusion.loss_info', 'fusion.loss_sal',
+            'fusion.eta'} <= set(records[2])
+    # one validation: COCO mAP and fusion metrics together, fused PNGs
+    (val, ) = [r for r in scalars(full) if 'coco/bbox_mAP' in r]
+    assert {'fusion/EN', 'fusion/SSIM', 'coco/bbox_mAP_50'} <= set(val)
+    with open(osp.join(toy_root, 'splits', 'val.txt')) as f:
+        stems = sorted(line.strip() for line in f if line.strip())
+    fused = glob.glob(osp.join(full, '*', 'fused_val', 'iter_4', '*.png'))
+    assert sorted(osp.basename(p)[:-4] for p in fused) == stems
+
+    train.main([
+        config('retinanet_ivif_toy'), '--work-dir', resumed, '--resume',
+        osp.join(full, 'iter_2.pth'), '--cfg-options'
+    ] + opts)
+    again = train_records(resumed)
+    assert sorted(again) == [3, 4]
+    for it in (3, 4):
+        for key in ('loss', 'loss_cls', 'loss_bbox', 'fusion.loss_info'):
+            assert again[it][key] == records[it][key], (it, key)  # bit-exact
+    state_a = torch.load(osp.join(full, 'iter_4.pth'))['state_dict']
+    state_b = torch.load(osp.join(resumed, 'iter_4.pth'))['state_dict']
+    assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+
+    args = test.parse_args([
+        config('retinanet_ivif_toy'),
+        osp.join(full, 'iter_4.pth'), '--work-dir', full, '--out-dir',
+        str(tmp_path / 'fused'), '--cfg-options'
+    ] + opts)
+    metrics = Runner.from_cfg(test.build_config(args)).test()
+    assert 'coco/bbox_mAP' in metrics and 'fusion/Qabf' in metrics
+    assert len(glob.glob(str(tmp_path / 'fused' / 'fused_test' /
+                             '*.png'))) == len(stems)
+
+
+def test_direct_fusion_baseline_freezes_the_warmed_up_fusion(
+        toy_root, tmp_path):
+    train = load_tool('train')
+    work = str(tmp_path / 'direct')
+    train.main([
+        config('retinanet_ivif_direct_toy'), '--work-dir', work,
+        '--cfg-options', 'custom_hooks.0.warmup=1', 'custom_hooks.1.begin=1'
+    ] + data_options(toy_root) + run_options(3, 1, 100))
+    states = [
+        torch.load(osp.join(work, f'iter_{it}.pth'))['state_dict']
+        for it in (1, 3)
+    ]
+    fusion = [k for k in states[0] if k.startswith('fusion_net.')]
+    detector = [
+        k for k in states[0] if k.startswith('detector.') and 'conv' in k
+    ]
+    assert fusion and all(torch.equal(states[0][k], states[1][k])
+                          for k in fusion)
+    assert any(not torch.equal(states[0][k], states[1][k]) for k in detector)
+    records = train_records(work)
+    assert 'loss_cls' in records[3] and 'fusion.loss_info' in records[3]
+
+
+@pytest.mark.parametrize('search,retrain,task,path', [
+    ('search_retinanet_ivif_toy', 'retrain_retinanet_ivif_toy', 'det',
+     'model.detector.neck.genotype'),
+    ('search_deeplabv3plus_r18_msrs_toy',
+     'retrain_deeplabv3plus_r18_msrs_toy', 'seg',
+     'model.segmentor.decode_head.genotype'),
+])
+def test_search_exports_a_genotype_that_retrains(toy_root, tmp_path, search,
+                                                 retrain, task, path):
+    train = load_tool('train')
+    work = str(tmp_path / 'search')
+    train.main([
+        config(search), '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=2', 'model.arch_update_interval=2',
+        'train_cfg.arch_dataloader.batch_size=2',
+        f'train_cfg.arch_dataloader.dataset.data_root={toy_root}',
+        'train_cfg.arch_dataloader.dataset.pipeline.2.scale='
+        f'[{SIZE},{SIZE}]', 'default_hooks.logger.interval=1'
+    ] + data_options(toy_root, task)[:3])
+    records = train_records(work)
+    assert 'hypergrad_norm' in records[2]  # the IAS step of iteration 2
+    genotype = osp.join(work, 'genotypes', 'latest.yaml')
+    assert Genotype.load(genotype).choices
+
+    retrained = str(tmp_path / 'retrain')
+    opts = data_options(toy_root, task) + run_options(2, 2, 2) + [
+        f'{path}={genotype}', 'custom_hooks.0.warmup=0'
+    ]
+    if task == 'det':
+        opts.append('model.detector.test_cfg.score_thr=0.0')
+    train.main([config(retrain), '--work-dir', retrained, '--cfg-options'] +
+               opts)
+    (val, ) = [r for r in scalars(retrained) if 'fusion/EN' in r]
+    assert ('coco/bbox_mAP' if task == 'det' else 'mIoU') in val
+
+
+@pytest.mark.parametrize('name,task,metric', [
+    ('ssd_ivif_toy', 'det', 'coco/bbox_mAP'),
+    ('fcn_r18_mfnet_toy', 'seg', 'mIoU'),
+])
+def test_other_toy_configs_train_and_validate(toy_root, tmp_path, name, task,
+                                              metric):
+    train = load_tool('train')
+    work = str(tmp_path / name)
+    opts = data_options(toy_root, task) + run_options(2, 2, 2) + [
+        'custom_hooks.0.warmup=1'
+    ]
+    if task == 'det':
+        opts.append('model.detector.test_cfg.score_thr=0.0')
+    train.main([config(name), '--work-dir', work, '--cfg-options'] + opts)
+    (val, ) = [r for r in scalars(work) if 'fusion/EN' in r]
+    assert metric in val
+
+
+CONFIGS = [
+    'retinanet_ivif', 'retinanet_ivif_toy', 'retinanet_ivif_direct',
+    'retinanet_ivif_direct_toy', 'ssd_ivif', 'ssd_ivif_toy',
+    'deeplabv3plus_r18_msrs', 'deeplabv3plus_r18_msrs_toy', 'fcn_r18_mfnet',
+    'fcn_r18_mfnet_toy', 'search_retinanet_ivif', 'search_retinanet_ivif_toy',
+    'search_deeplabv3plus_r18_msrs', 'search_deeplabv3plus_r18_msrs_toy'
+]
+
+
+def test_every_task_guided_config_builds():
+    # (weights are not initialised: the real configs name ImageNet
+    # checkpoints, which would be downloaded)
+    for name in CONFIGS:
+        cfg = Config.fromfile(config(name))
+        model = MODELS.build(cfg.model)
+        assert type(model).__name__ in ('FusionDetector', 'FusionSegmentor',
+                                        'BilevelSearchAlgorithm'), name
+
+
+def test_real_configs_say_where_the_data_goes():
+    for name, where in [('retinanet_ivif', 'data/M3FD/'),
+                        ('deeplabv3plus_r18_msrs', 'data/MSRS/'),
+                        ('fcn_r18_mfnet', 'data/MFNet/')]:
+        cfg = Config.fromfile(config(name))
+        assert cfg.train_dataloader.dataset.data_root.startswith(where)
