@@ -28,7 +28,7 @@ model = dict(
         auxiliary_head=dict(in_channels=bc * 4, channels=16, num_classes=5)))
 
 custom_hooks = [
-    dict(type='FusionWarmupHook', warmup=50),
+    dict(type='FusionWarmupHook', warmup=50),  # = schedule's warmup_iters
     dict(type='FusedImageSaveHook'),
 ]
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=100))

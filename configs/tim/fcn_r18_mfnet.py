@@ -15,7 +15,7 @@ _base_ = [
 ]
 
 custom_hooks = [
-    dict(type='FusionWarmupHook', warmup=1000),
+    dict(type='FusionWarmupHook', warmup=1000),  # = schedule's warmup_iters
     dict(type='FusedImageSaveHook'),
 ]
 default_hooks = dict(

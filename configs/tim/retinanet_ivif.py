@@ -12,11 +12,13 @@
 #       work_dirs/retinanet_ivif/iter_20000.pth
 # No data? Run the toy sibling: configs/tim/retinanet_ivif_toy.py.
 #
-# Stages: 1000 iterations of fusion warm-up (l_F only), then joint
-# training with eta = 0.5. To start from a trained N_F instead (a fusion
-# run, e.g. configs/tim/fusion_ivif_m3fd.py, or the PMI initialisation):
+# Stages: 1000 iterations of fusion warm-up (l_F only), then joint training
+# with eta = 0.5 (the detector's lr schedule starts after the warm-up). To
+# start from a trained N_F instead (a fusion run, e.g.
+# configs/tim/fusion_ivif_m3fd.py, or the PMI initialisation):
 #   --cfg-options model.fusion_init=work_dirs/fusion_ivif_m3fd/iter_10000.pth \
-#                 custom_hooks.0.warmup=0
+#       custom_hooks.0.warmup=0 param_scheduler.0.begin=0 \
+#       param_scheduler.0.end=500
 # Direct-fusion baseline (TIM Table 10): configs/tim/retinanet_ivif_direct.py.
 # The backbone loads ImageNet weights (torchvision://resnet18).
 _base_ = [
@@ -27,7 +29,7 @@ _base_ = [
 ]
 
 custom_hooks = [
-    dict(type='FusionWarmupHook', warmup=1000),
+    dict(type='FusionWarmupHook', warmup=1000),  # = schedule's warmup_iters
     # fused validation / test images next to the logs
     dict(type='FusedImageSaveHook'),
 ]

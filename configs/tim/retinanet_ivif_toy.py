@@ -42,7 +42,7 @@ model = dict(
             bbox_coder=dict(target_stds=[0.1, 0.1, 0.2, 0.2]))))
 
 custom_hooks = [
-    dict(type='FusionWarmupHook', warmup=50),  # = warmup_iters of the schedule
+    dict(type='FusionWarmupHook', warmup=50),  # = schedule's warmup_iters
     dict(type='FusedImageSaveHook'),
 ]
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=100))

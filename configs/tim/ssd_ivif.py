@@ -33,7 +33,7 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 custom_hooks = [
-    dict(type='FusionWarmupHook', warmup=1000),
+    dict(type='FusionWarmupHook', warmup=1000),  # = schedule's warmup_iters
     dict(type='FusedImageSaveHook'),
 ]
 default_hooks = dict(

@@ -39,7 +39,7 @@ model = dict(
                 max_sizes=[20, 40, 64, 96, 128]))))
 
 custom_hooks = [
-    dict(type='FusionWarmupHook', warmup=50),
+    dict(type='FusionWarmupHook', warmup=50),  # = schedule's warmup_iters
     dict(type='FusedImageSaveHook'),
 ]
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=100))
