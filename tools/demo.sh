@@ -6,6 +6,9 @@
 # Outputs: work_dirs/retinanet_ivif_toy/{iter_*.pth, <timestamp>/{*.log,
 # vis_data, fused_val/iter_*/*.png}}.
 set -euo pipefail
+# one intra-op thread: on a shared 2-core machine torch threads fight and
+# training slows by an order of magnitude
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-$(command -v python || command -v python3)}
 

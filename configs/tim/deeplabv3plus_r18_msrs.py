@@ -8,8 +8,8 @@
 #   python tools/train.py configs/tim/deeplabv3plus_r18_msrs.py
 # No data? Run the toy sibling: configs/tim/deeplabv3plus_r18_msrs_toy.py.
 # Start from a trained N_F: --cfg-options model.fusion_init=PATH
-# custom_hooks.0.warmup=0. The backbone loads ImageNet weights
-# (open-mmlab://resnet18_v1c).
+# custom_hooks.0.warmup=0. The backbone starts from scratch
+# (set init_cfg to a local resnet18_v1c checkpoint; nothing is downloaded).
 _base_ = [
     '../_base_/models/fusion_deeplabv3plus_r18.py',
     '../_base_/datasets/msrs_seg.py',

@@ -20,7 +20,8 @@
 #       custom_hooks.0.warmup=0 param_scheduler.0.begin=0 \
 #       param_scheduler.0.end=500
 # Direct-fusion baseline (TIM Table 10): configs/tim/retinanet_ivif_direct.py.
-# The backbone loads ImageNet weights (torchvision://resnet18).
+# The backbone starts from scratch; nothing is downloaded. Point its
+# init_cfg at a local ImageNet checkpoint to start from pretrained weights.
 _base_ = [
     '../_base_/models/fusion_retinanet_r18.py',
     '../_base_/datasets/m3fd_det.py',

@@ -44,8 +44,10 @@ model = dict(
             norm_eval=False,
             style='pytorch',
             contract_dilation=True,
-            init_cfg=dict(
-                type='Pretrained', checkpoint='open-mmlab://resnet18_v1c')),
+            # nothing is downloaded: set a LOCAL ImageNet checkpoint of
+            # resnet18_v1c here, e.g. init_cfg=dict(type='Pretrained',
+            # checkpoint='checkpoints/resnet18_v1c.pth'); None = from scratch
+            init_cfg=None),
         decode_head=dict(
             type='FCNHead',
             in_channels=512,

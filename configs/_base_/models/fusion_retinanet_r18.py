@@ -9,7 +9,7 @@
 # FPN's `in_channels`), e.g. ResNet-50:
 #   backbone=dict(type='ResNet', depth=50, ...,
 #                 init_cfg=dict(type='Pretrained',
-#                               checkpoint='torchvision://resnet50')),
+#                               checkpoint='checkpoints/resnet50.pth')),  # a local file
 #   neck=dict(in_channels=[256, 512, 1024, 2048])
 # MobileNetV2 (mmdet): backbone=dict(type='MobileNetV2',
 #   out_indices=(2, 4, 6), ...), neck=dict(in_channels=[32, 96, 320],
@@ -56,8 +56,10 @@ model = dict(
             norm_cfg=dict(type='BN', requires_grad=True),
             norm_eval=True,
             style='pytorch',
-            init_cfg=dict(
-                type='Pretrained', checkpoint='torchvision://resnet18')),
+            # nothing is downloaded: set a LOCAL ImageNet checkpoint of
+            # resnet18 here, e.g. init_cfg=dict(type='Pretrained',
+            # checkpoint='checkpoints/resnet18.pth'); None = from scratch
+            init_cfg=None),
         neck=dict(
             type='FPN',
             in_channels=[64, 128, 256, 512],

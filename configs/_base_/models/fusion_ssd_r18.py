@@ -42,8 +42,10 @@ model = dict(
             norm_cfg=dict(type='BN', requires_grad=True),
             norm_eval=True,
             style='pytorch',
-            init_cfg=dict(
-                type='Pretrained', checkpoint='torchvision://resnet18')),
+            # nothing is downloaded: set a LOCAL ImageNet checkpoint of
+            # resnet18 here, e.g. init_cfg=dict(type='Pretrained',
+            # checkpoint='checkpoints/resnet18.pth'); None = from scratch
+            init_cfg=None),
         neck=dict(
             type='SSDNeck',
             in_channels=(128, 256, 512),
