@@ -12,8 +12,21 @@ RUAS_TRAINING_STRATEGIES = ('end_to_end', 'hierarchical')
 
 @HOOKS.register_module()
 class RUASTrainingStrategyHook(Hook):
-    """Train an :class:`~mmfusenas.models.ImageEnhancer` end to end or
-    hierarchically.
+    """Train a RUAS model end to end or hierarchically.
+
+    Two kinds of model:
+
+    * a scene + task model (:class:`~mmfusenas.models.SceneDetector`,
+      :class:`~mmfusenas.models.SceneSegmentor`): ℓ_s is the model's scene
+      losses, ℓ_t the detector's / segmentor's losses, the scene module its
+      ``scene_net`` and the task module the rest; ``scene_losses``,
+      ``task_losses``, ``scene_module`` and ``task_module`` are not used.
+      End to end sets λ = ``scene_weight``; the hierarchical scene stage
+      turns the task model off (``task_enabled=False``, ℓ_s at λ = 1), the
+      task stage turns it on with λ = 0 and the scene module frozen
+      (``set_scene_frozen``) unless ``freeze_scene=False``;
+    * an :class:`~mmfusenas.models.ImageEnhancer` (low-level task: the
+      denoiser), as below.
 
     * ``'end_to_end'``: every iteration minimises ``ℓ_t + λ ℓ_s`` over all
       weights (the task losses at scale 1, the scene losses at scale
@@ -76,14 +89,27 @@ class RUASTrainingStrategyHook(Hook):
         self.task_module = task_module
         self.freeze_scene = freeze_scene
         self._phase: Optional[str] = None
+        self._weight0 = 1.0
 
     @staticmethod
     def _model(runner):
         model = runner.model
         return model.module if is_model_wrapper(model) else model
 
+    @staticmethod
+    def _is_compound(model) -> bool:
+        # local import: mmfusenas.models imports mmfusenas.engine
+        from mmfusenas.models.compound import BasePreTaskModel
+        return isinstance(model, BasePreTaskModel)
+
     def before_train(self, runner) -> None:
         model = self._model(runner)
+        if self._is_compound(model):
+            self._phase = None
+            self._weight0 = model.pre_loss_weight
+            if self.strategy == 'end_to_end':
+                self._set_compound_phase(model, 'end_to_end')
+            return
         if not callable(getattr(model, 'configure_losses', None)):
             raise TypeError('RUASTrainingStrategyHook needs an ImageEnhancer '
                             f'(configure_losses), got {type(model).__name__}')
@@ -103,7 +129,12 @@ class RUASTrainingStrategyHook(Hook):
             return
         model = self._model(runner)
         phase = 'scene' if runner.iter < self.scene_iters else 'task'
-        if phase != self._phase:
+        if phase != self._phase and self._is_compound(model):
+            self._set_compound_phase(model, phase)
+            runner.logger.info(
+                f'RUASTrainingStrategyHook: {phase} stage from iteration '
+                f'{runner.iter}')
+        elif phase != self._phase:
             losses = self.scene_losses if phase == 'scene' \
                 else self.task_losses
             model.configure_losses(losses)
@@ -114,6 +145,12 @@ class RUASTrainingStrategyHook(Hook):
 
     def after_train(self, runner) -> None:
         model = self._model(runner)
+        if self._is_compound(model):
+            model.task_enabled = True
+            model.pre_loss_weight = self._weight0
+            model.set_pre_frozen(False)
+            self._phase = None
+            return
         model.configure_losses()
         self._set_phase(model, 'end_to_end')
         self._phase = None
@@ -127,4 +164,15 @@ class RUASTrainingStrategyHook(Hook):
             p.requires_grad_(scene_on)
         for p in task.parameters():
             p.requires_grad_(task_on)
+        self._phase = phase
+
+    def _set_compound_phase(self, model, phase: str) -> None:
+        """Stage a scene + task model (see the class docstring)."""
+        model.task_enabled = phase != 'scene'
+        model.pre_loss_weight = {
+            'end_to_end': self.scene_weight,
+            'scene': 1.0,
+            'task': 0.0
+        }[phase]
+        model.set_pre_frozen(phase == 'task' and self.freeze_scene)
         self._phase = phase

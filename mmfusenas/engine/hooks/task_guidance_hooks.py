@@ -16,6 +16,12 @@ Each hook derives the model's state from the runner's progress alone
 resumed run is in exactly the state of an uninterrupted one, and the hooks
 hold no state of their own. They find the compound model inside DDP
 wrappers and inside a ``BilevelSearchAlgorithm`` (its ``architecture``).
+They act on the generic state of every pre-module + task model
+(``task_enabled``, ``set_pre_frozen``, ``pre_loss_weight``), so they stage
+a RUAS scene + task model (:class:`~mmfusenas.models.SceneDetector`) the
+same way (warm-up = unsupervised scene pre-training; η = λ); RUAS's own
+:class:`~mmfusenas.engine.hooks.RUASTrainingStrategyHook` sets both
+strategies of its Table 6 in one hook.
 """
 import bisect
 from typing import Optional, Sequence, Tuple
@@ -29,11 +35,11 @@ INTERPOLATIONS = ('step', 'linear')
 
 
 def _compound_model(runner):
-    """The runner's fusion + task model (see ``get_fusion_task_model``)."""
+    """The runner's pre-module + task model (see ``get_pre_task_model``)."""
     # local import: mmfusenas.models imports mmfusenas.engine (atomic
     # writes), so a module-level import here would be circular
-    from mmfusenas.models.compound import get_fusion_task_model
-    return get_fusion_task_model(runner.model)
+    from mmfusenas.models.compound import get_pre_task_model
+    return get_pre_task_model(runner.model)
 
 
 def _progress(runner, by_epoch: bool) -> int:
@@ -148,8 +154,8 @@ class FreezeFusionHook(_StageHook):
     def apply(self, runner, progress: int) -> None:
         model = _compound_model(runner)
         frozen = self.frozen_at(progress)
-        if model.fusion_frozen != frozen:
-            model.set_fusion_frozen(frozen)
+        if model.pre_frozen != frozen:
+            model.set_pre_frozen(frozen)
 
 
 @HOOKS.register_module()
@@ -211,5 +217,4 @@ class FusionLossWeightHook(_StageHook):
         return v0 + (v1 - v0) * (progress - t0) / (t1 - t0)
 
     def apply(self, runner, progress: int) -> None:
-        _compound_model(runner).fusion_loss_weight = \
-            self.eta_at(progress)
+        _compound_model(runner).pre_loss_weight = self.eta_at(progress)

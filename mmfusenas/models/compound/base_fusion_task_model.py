@@ -1,35 +1,20 @@
 """Fusion network + downstream task model trained together (TIM Sec. 3.1)."""
-import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.config import ConfigDict
-from mmengine.model import BaseModel, is_model_wrapper
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
-from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
-from .fusion_checkpoint import (FusionInit, load_fusion_checkpoint,
-                                parse_fusion_init)
+from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD,
+                                  BasePreTaskModel, ConfigType)
+from .module_checkpoint import FUSION_AUTO_PREFIXES, ModuleInit
 
-ConfigType = Union[dict, nn.Module]
-LossDict = Dict[str, Union[torch.Tensor, List[torch.Tensor]]]
-
-#: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
-IMAGENET_MEAN = (123.675, 116.28, 103.53)
-IMAGENET_STD = (58.395, 57.12, 57.375)
 FUSED_COLORS = ('rgb', 'gray')
 #: Prefix of the fusion losses' log keys.
 FUSION_PREFIX = 'fusion.'
 
 
-def _build(cfg: ConfigType) -> nn.Module:
-    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
-
-
-class BaseFusionTaskModel(BaseModel):
+class BaseFusionTaskModel(BasePreTaskModel):
     """N_F feeding a real MMDetection / MMSegmentation model.
 
     The fusion network ``fusion_net`` maps the ``(N, M, H, W)`` source
@@ -70,9 +55,11 @@ class BaseFusionTaskModel(BaseModel):
     preprocessor). So one evaluator list with a task metric (mmdet
     ``CocoMetric``, mmseg ``IoUMetric``) and ``FusionMetric`` reports both.
 
-    Subclasses set :attr:`task_attr` (the attribute and config key of the
-    task model), :attr:`task_scope` and implement :meth:`_task_loss` /
-    :meth:`_task_predict`.
+    The generic machinery (task model building, loss assembly, freezing,
+    NaN checks) is :class:`BasePreTaskModel`'s; :attr:`fusion_loss_weight`
+    and :meth:`set_fusion_frozen` are its ``pre_loss_weight`` /
+    ``set_pre_frozen`` under TIM's names. The task side comes from a mixin
+    (``task_mixins``): :class:`FusionDetector`, :class:`FusionSegmentor`.
 
     Args:
         fusion_net (dict | nn.Module): N_F; any fusion network config
@@ -111,10 +98,15 @@ class BaseFusionTaskModel(BaseModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    #: attribute (and config key) of the task model; set by subclasses
-    task_attr = ''
-    #: registry scope of the task model's config
-    task_scope = 'mmdet'
+    pre_attr = 'fusion_net'
+    pre_losses_attr = 'fusion_losses'
+    pre_prefix = FUSION_PREFIX
+    pre_weight_key = 'eta'
+    pre_weight_name = 'fusion_loss_weight (eta)'
+    pre_init_name = 'fusion_init'
+    pre_auto_prefixes = FUSION_AUTO_PREFIXES
+    default_data_preprocessor = dict(
+        type='FusionDataPreprocessor', pad_size_divisor=32)
 
     def __init__(self,
                  fusion_net: ConfigType,
@@ -124,126 +116,56 @@ class BaseFusionTaskModel(BaseModel):
                  fused_color: str = 'rgb',
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
-                 fusion_init: Optional[FusionInit] = None,
+                 fusion_init: Optional[ModuleInit] = None,
                  freeze_fusion: bool = False,
                  check_finite: bool = True,
                  data_preprocessor: Optional[ConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(
-                type='FusionDataPreprocessor', pad_size_divisor=32)
-        super().__init__(
-            data_preprocessor=_build(data_preprocessor), init_cfg=init_cfg)
-        owner = type(self).__name__
         if fused_color not in FUSED_COLORS:
-            raise ValueError(f'{owner}: fused_color must be one of '
-                             f'{FUSED_COLORS}, got {fused_color!r}')
-        if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
-            raise ValueError(
-                f'{owner}: mean and std need 3 values (R, G, B; [0, 255] '
-                f'units) and std > 0, got mean={mean}, std={std}')
-        self.fusion_net = _build(fusion_net)
-        setattr(self, self.task_attr, self._build_task_model(task_model))
-        self.fusion_losses = nn.ModuleList(
-            _build(loss) for loss in fusion_losses)
-        names = [loss.loss_name for loss in self.fusion_losses]
-        if len(set(names)) != len(names):
-            raise ValueError(f'{owner}: fusion loss names must be unique, '
-                             f'got {names}')
+            raise ValueError(f'{type(self).__name__}: fused_color must be '
+                             f'one of {FUSED_COLORS}, got {fused_color!r}')
         self.fused_color = fused_color
-        self.register_buffer(
-            'mean', torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
-            persistent=False)
-        self.register_buffer(
-            'std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
-            persistent=False)
-        self.fusion_loss_weight = fusion_loss_weight
-        self.fusion_init = parse_fusion_init(fusion_init)
-        self.check_finite = check_finite
-        self.task_enabled = True
-        self._fusion_frozen = False
-        self.set_fusion_frozen(freeze_fusion)
+        super().__init__(
+            pre_net=fusion_net,
+            task_model=task_model,
+            pre_losses=fusion_losses,
+            pre_loss_weight=fusion_loss_weight,
+            mean=mean,
+            std=std,
+            pre_init=fusion_init,
+            freeze_pre=freeze_fusion,
+            check_finite=check_finite,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
 
-    # ------------------------------------------------------------------
-    # construction and state
-    # ------------------------------------------------------------------
-    def _build_task_model(self, cfg: ConfigType) -> nn.Module:
-        if isinstance(cfg, nn.Module):
-            return cfg
-        if not isinstance(cfg, dict):
-            raise TypeError(f'{type(self).__name__}: {self.task_attr} must '
-                            f'be a config dict or a module, got '
-                            f'{type(cfg).__name__}')
-        if cfg.get('data_preprocessor') is not None:
-            raise ValueError(
-                f'{type(self).__name__}: remove {self.task_attr}.'
-                'data_preprocessor: the compound model batches the sources '
-                'with its own data_preprocessor and normalises the fused '
-                f'image itself; give mean / std to {type(self).__name__} '
-                '([0, 255] units) instead')
-        # ConfigDict: mmdet / mmseg read train_cfg / test_cfg by attribute
-        cfg = ConfigDict(copy.deepcopy(cfg))
-        cfg.setdefault('_scope_', self.task_scope)
-        return MODELS.build(cfg)
-
-    @property
-    def task_model(self) -> nn.Module:
-        """The MMDetection detector / MMSegmentation segmentor."""
-        return getattr(self, self.task_attr)
-
+    # TIM names of the generic state ------------------------------------
     @property
     def fusion_loss_weight(self) -> float:
-        """η, the weight of ℓ_F in the joint loss."""
-        return self._fusion_loss_weight
+        """η, the weight of ℓ_F in the joint loss (``pre_loss_weight``)."""
+        return self.pre_loss_weight
 
     @fusion_loss_weight.setter
     def fusion_loss_weight(self, value: float) -> None:
-        value = float(value)
-        if not value >= 0:  # also refuses NaN
-            raise ValueError(f'{type(self).__name__}: fusion_loss_weight '
-                             f'(eta) must be >= 0, got {value}')
-        self._fusion_loss_weight = value
+        self.pre_loss_weight = value
 
     @property
     def fusion_frozen(self) -> bool:
-        """Whether N_F is frozen (no gradients, eval mode)."""
-        return self._fusion_frozen
+        """Whether N_F is frozen (``pre_frozen``)."""
+        return self.pre_frozen
 
     def set_fusion_frozen(self, frozen: bool) -> None:
-        """Freeze (or unfreeze) N_F.
-
-        Frozen: every parameter of ``fusion_net`` has
-        ``requires_grad=False`` and ``fusion_net`` stays in eval mode (its
-        BN statistics are fixed), as mmdet's ``frozen_stages``. The
-        parameters stay in the optimizer, which skips them while they have
-        no gradient, so unfreezing later resumes their training.
-        """
-        self._fusion_frozen = bool(frozen)
-        for param in self.fusion_net.parameters():
-            param.requires_grad_(not self._fusion_frozen)
-        self.fusion_net.train(self.training and not self._fusion_frozen)
-
-    def train(self, mode: bool = True) -> 'BaseFusionTaskModel':
-        """Set train / eval mode; a frozen N_F stays in eval mode."""
-        super().train(mode)
-        if self._fusion_frozen:
-            self.fusion_net.eval()
-        return self
-
-    def init_weights(self) -> None:
-        """Initialise, then load ``fusion_init`` into N_F when given."""
-        super().init_weights()
-        if self.fusion_init is not None:
-            load_fusion_checkpoint(self.fusion_net, **self.fusion_init)
+        """Freeze (or unfreeze) N_F; see :meth:`set_pre_frozen`."""
+        self.set_pre_frozen(frozen)
 
     # ------------------------------------------------------------------
     # fused image -> task input
     # ------------------------------------------------------------------
     def fuse(self, inputs: torch.Tensor) -> torch.Tensor:
         """N_F on a batch (no gradient while N_F is frozen)."""
-        with torch.set_grad_enabled(torch.is_grad_enabled()
-                                    and not self._fusion_frozen):
-            fused = self.fusion_net(inputs)
+        return self.run_pre(inputs)
+
+    def _run_pre(self, inputs: torch.Tensor) -> torch.Tensor:
+        fused = self.fusion_net(inputs)
         if fused.dim() != 4 or fused.shape[1] != 1 or \
                 fused.shape[-2:] != inputs.shape[-2:]:
             raise ValueError(
@@ -252,17 +174,14 @@ class BaseFusionTaskModel(BaseModel):
                 f'{tuple(fused.shape)}')
         return fused
 
-    def task_inputs(self, fused: torch.Tensor,
+    def _task_image(self, fused: torch.Tensor,
                     data_samples: Sequence) -> torch.Tensor:
-        """The normalised 3-channel task input of a fused batch.
+        """The fused batch as an ``(N, 3, H, W)`` RGB picture in [0, 1].
 
         Args:
             fused (Tensor): ``(N, 1, H, W)`` fused luminance (padded batch).
             data_samples (Sequence): the batch's samples (``chroma`` of a
                 colour source, ``(2, h, w)``, when there is one).
-
-        Returns:
-            Tensor: ``(N, 3, H, W)``, ``(255 · rgb - mean) / std``.
         """
         rgb = fused.clamp(0, 1).expand(-1, 3, -1, -1)
         if self.fused_color == 'rgb':
@@ -277,91 +196,16 @@ class BaseFusionTaskModel(BaseModel):
                 colour = ycbcr_to_rgb(torch.cat([fused, chroma], 1))
                 keep = fused.new_tensor(has_chroma).view(-1, 1, 1, 1).bool()
                 rgb = torch.where(keep, colour.clamp(0, 1), rgb)
-        return (rgb * 255 - self.mean) / self.std
+        return rgb
 
-    # ------------------------------------------------------------------
-    # MMEngine interface
-    # ------------------------------------------------------------------
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        """``'loss'``: loss dict; ``'predict'``: data samples with the task
-        predictions and the fused image; ``'tensor'``: ``(fused, raw task
-        outputs)``."""
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            fused = self.fuse(inputs)
-            samples = data_samples or []
-            return fused, self.task_model._forward(
-                self.task_inputs(fused, samples), data_samples)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
-                         f"got '{mode}'")
-
-    def loss(self, inputs: torch.Tensor, data_samples: List) -> LossDict:
-        """ℓ_T + η·ℓ_F on a preprocessed batch (see the class docstring)."""
-        if data_samples is None:
-            raise ValueError(f'{type(self).__name__}.loss needs data_samples')
-        if not self.task_enabled and self._fusion_frozen:
-            raise RuntimeError(
-                f'{type(self).__name__}: the task loss is off (fusion '
-                'warm-up) and N_F is frozen, so nothing would train; check '
-                'FusionWarmupHook / FreezeFusionHook / freeze_fusion')
-        fused = self.fuse(inputs)
-        losses: LossDict = {}
-        if self.task_enabled:
-            task_losses = self._task_loss(
-                self.task_inputs(fused, data_samples), data_samples)
-            clash = [k for k in task_losses if k.startswith(FUSION_PREFIX)]
-            if clash:
-                raise KeyError(f'task loss keys {clash} clash with the '
-                               f'fusion prefix {FUSION_PREFIX!r}')
-            losses.update(task_losses)
-        losses.update(self._fusion_loss(fused, inputs))
-        if not losses:
-            raise ValueError(
-                f'{type(self).__name__}: no loss to train with: the task '
-                'loss is off (fusion warm-up) and fusion_losses is empty or '
-                'eta is 0')
-        if self.check_finite:
-            self._check_finite(losses, data_samples)
-        return losses
-
-    def _fusion_loss(self, fused: torch.Tensor,
-                     inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
-        eta = self.fusion_loss_weight
-        if eta == 0 or not len(self.fusion_losses):
-            return {}
-        losses = {
-            FUSION_PREFIX + loss_fn.loss_name: eta * loss_fn(fused, inputs)
+    def _pre_losses(self, fused: torch.Tensor,
+                    inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {
+            loss_fn.loss_name: loss_fn(fused, inputs)
             for loss_fn in self.fusion_losses
         }
-        losses[FUSION_PREFIX + 'eta'] = fused.new_tensor(eta)
-        return losses
 
-    def _check_finite(self, losses: LossDict, data_samples: Sequence) -> None:
-        for name, value in losses.items():
-            values = value if isinstance(value, (list, tuple)) else [value]
-            if all(torch.isfinite(v).all() for v in values):
-                continue
-            stems = [s.get('stem') for s in data_samples]
-            shown = [v.detach().float().mean().item() for v in values]
-            raise FloatingPointError(
-                f'{type(self).__name__}: {name} is not finite ({shown}) on '
-                f'samples {stems}; check the inputs, eta and the learning '
-                'rates')
-
-    def predict(self, inputs: torch.Tensor, data_samples: List) -> List:
-        """Task predictions + ``pred_fused`` (+ ``pred_fused_rgb``)."""
-        if data_samples is None:
-            raise ValueError(
-                f'{type(self).__name__}.predict needs data_samples')
-        fused = self.fuse(inputs)
-        samples = self._task_predict(
-            self.task_inputs(fused, data_samples), data_samples)
+    def _attach_pre(self, samples: List, fused: torch.Tensor) -> None:
         fused = fused.clamp(0, 1)
         for i, sample in enumerate(samples):
             pred = crop_to_shape(fused[i], sample.get('img_shape'))
@@ -369,49 +213,3 @@ class BaseFusionTaskModel(BaseModel):
             if 'chroma' in sample:
                 rgb = ycbcr_to_rgb(torch.cat([pred, sample.chroma], dim=0))
                 sample.pred_fused_rgb = rgb.clamp(0, 1)
-        return samples
-
-    # ------------------------------------------------------------------
-    # task-specific parts
-    # ------------------------------------------------------------------
-    def _task_loss(self, task_inputs: torch.Tensor,
-                   data_samples: List) -> LossDict:
-        raise NotImplementedError
-
-    def _task_predict(self, task_inputs: torch.Tensor,
-                      data_samples: List) -> List:
-        raise NotImplementedError
-
-
-def get_fusion_task_model(model: nn.Module) -> BaseFusionTaskModel:
-    """The compound model inside ``model`` (a wrapper and / or a search).
-
-    Args:
-        model (nn.Module): the runner's model: a
-            :class:`BaseFusionTaskModel`, possibly wrapped (DDP) and / or
-            the ``architecture`` of a ``BilevelSearchAlgorithm``.
-
-    Returns:
-        BaseFusionTaskModel: the compound model.
-
-    Raises:
-        TypeError: there is none.
-    """
-    if is_model_wrapper(model):
-        model = model.module
-    if not isinstance(model, BaseFusionTaskModel):
-        model = getattr(model, 'architecture', None)
-    if not isinstance(model, BaseFusionTaskModel):
-        raise TypeError(
-            'expected a fusion + task model (FusionDetector / '
-            'FusionSegmentor, possibly the architecture of a '
-            f'BilevelSearchAlgorithm), got {type(model).__name__}')
-    return model
-
-
-def pad_hw(x: torch.Tensor, shape: Tuple[int, int],
-           value: float) -> torch.Tensor:
-    """Pad the trailing ``(h, w)`` of ``x`` at the bottom / right to
-    ``shape``."""
-    return F.pad(x, (0, shape[1] - x.shape[-1], 0, shape[0] - x.shape[-2]),
-                 value=value)

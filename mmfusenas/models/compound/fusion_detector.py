@@ -1,17 +1,15 @@
 """Fusion network + MMDetection detector, trained together."""
-from typing import List, Optional, Sequence
-
-import torch
+from typing import Optional, Sequence
 
 from mmfusenas.registry import MODELS
 from .base_fusion_task_model import (IMAGENET_MEAN, IMAGENET_STD,
-                                     BaseFusionTaskModel, ConfigType,
-                                     LossDict)
-from .fusion_checkpoint import FusionInit
+                                     BaseFusionTaskModel, ConfigType)
+from .module_checkpoint import ModuleInit
+from .task_mixins import DetTaskMixin
 
 
 @MODELS.register_module()
-class FusionDetector(BaseFusionTaskModel):
+class FusionDetector(DetTaskMixin, BaseFusionTaskModel):
     """Fusion-then-detection: N_F feeds a real MMDetection detector.
 
     The detector (any mmdet detector with ``loss(inputs, data_samples)`` /
@@ -62,9 +60,6 @@ class FusionDetector(BaseFusionTaskModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    task_attr = 'detector'
-    task_scope = 'mmdet'
-
     def __init__(self,
                  fusion_net: ConfigType,
                  detector: ConfigType,
@@ -73,7 +68,7 @@ class FusionDetector(BaseFusionTaskModel):
                  fused_color: str = 'rgb',
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
-                 fusion_init: Optional[FusionInit] = None,
+                 fusion_init: Optional[ModuleInit] = None,
                  freeze_fusion: bool = False,
                  rescale: bool = True,
                  check_finite: bool = True,
@@ -93,12 +88,3 @@ class FusionDetector(BaseFusionTaskModel):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.rescale = rescale
-
-    def _task_loss(self, task_inputs: torch.Tensor,
-                   data_samples: List) -> LossDict:
-        return self.detector.loss(task_inputs, data_samples)
-
-    def _task_predict(self, task_inputs: torch.Tensor,
-                      data_samples: List) -> List:
-        return self.detector.predict(
-            task_inputs, data_samples, rescale=self.rescale)

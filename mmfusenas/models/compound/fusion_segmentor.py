@@ -1,18 +1,15 @@
 """Fusion network + MMSegmentation segmentor, trained together."""
-from typing import List, Optional, Sequence
-
-import torch
-from mmengine.structures import PixelData
+from typing import Optional, Sequence
 
 from mmfusenas.registry import MODELS
 from .base_fusion_task_model import (IMAGENET_MEAN, IMAGENET_STD,
-                                     BaseFusionTaskModel, ConfigType,
-                                     LossDict, pad_hw)
-from .fusion_checkpoint import FusionInit
+                                     BaseFusionTaskModel, ConfigType)
+from .module_checkpoint import ModuleInit
+from .task_mixins import SegTaskMixin
 
 
 @MODELS.register_module()
-class FusionSegmentor(BaseFusionTaskModel):
+class FusionSegmentor(SegTaskMixin, BaseFusionTaskModel):
     """Fusion-then-segmentation: N_F feeds a real MMSegmentation segmentor.
 
     The segmentor (``EncoderDecoder`` with an FCN / ASPP / DeepLabV3+ /
@@ -22,15 +19,8 @@ class FusionSegmentor(BaseFusionTaskModel):
     batch's :class:`~mmseg.structures.SegDataSample` s (from
     :class:`~mmfusenas.datasets.transforms.PackFusionSegInputs`).
 
-    Padding, as mmseg's ``SegDataPreProcessor`` does it: in training the
-    label maps are padded at the bottom / right to the padded batch size
-    with the decode head's ``ignore_index`` (in place, idempotent); in
-    ``predict`` every sample gets ``padding_size = [0, W - w, 0, H - h]``,
-    which mmseg uses to cut the padding off the logits before resizing them
-    to ``ori_shape``. The label maps are left unpadded there, as
-    ``IoUMetric`` compares them with the prediction at ``ori_shape`` (so a
-    test pipeline must not resize; mmseg's own test pipelines load the
-    labels after resizing for that reason).
+    Padding of the label maps and predictions: see
+    :class:`~mmfusenas.models.compound.task_mixins.SegTaskMixin`.
 
     Losses are mmseg's (``decode.loss_ce``, ``decode.acc_seg``,
     ``aux.loss_ce``, ...) plus ``fusion.<loss_name>`` (η-weighted) and
@@ -60,9 +50,6 @@ class FusionSegmentor(BaseFusionTaskModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    task_attr = 'segmentor'
-    task_scope = 'mmseg'
-
     def __init__(self,
                  fusion_net: ConfigType,
                  segmentor: ConfigType,
@@ -71,7 +58,7 @@ class FusionSegmentor(BaseFusionTaskModel):
                  fused_color: str = 'rgb',
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
-                 fusion_init: Optional[FusionInit] = None,
+                 fusion_init: Optional[ModuleInit] = None,
                  freeze_fusion: bool = False,
                  check_finite: bool = True,
                  data_preprocessor: Optional[ConfigType] = None,
@@ -89,34 +76,3 @@ class FusionSegmentor(BaseFusionTaskModel):
             check_finite=check_finite,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-
-    @property
-    def ignore_index(self) -> int:
-        """Label of the padded pixels: the decode head's ``ignore_index``."""
-        head = getattr(self.segmentor, 'decode_head', None)
-        return getattr(head, 'ignore_index', 255)
-
-    def _task_loss(self, task_inputs: torch.Tensor,
-                   data_samples: List) -> LossDict:
-        shape = tuple(task_inputs.shape[-2:])
-        for sample in data_samples:
-            if 'gt_sem_seg' not in sample:
-                raise KeyError(
-                    f"FusionSegmentor: sample {sample.get('stem')!r} has no "
-                    'gt_sem_seg; load it with LoadPairedAnnotations('
-                    'with_seg=True) and pack with PackFusionSegInputs')
-            seg = sample.gt_sem_seg
-            if tuple(seg.shape) != shape:
-                sample.gt_sem_seg = PixelData(
-                    data=pad_hw(seg.data, shape, self.ignore_index),
-                    metainfo=seg.metainfo)
-        return self.segmentor.loss(task_inputs, data_samples)
-
-    def _task_predict(self, task_inputs: torch.Tensor,
-                      data_samples: List) -> List:
-        height, width = task_inputs.shape[-2:]
-        for sample in data_samples:
-            h, w = sample.img_shape[:2]
-            sample.set_metainfo(
-                dict(padding_size=[0, int(width - w), 0, int(height - h)]))
-        return self.segmentor.predict(task_inputs, data_samples)

@@ -8,16 +8,13 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmfusenas.registry import MODELS
+from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
+                          network_fields)
 
 ConfigType = Union[dict, nn.Module]
 
 #: rounding modes of :func:`to_uint8`
 ROUNDINGS = ('floor', 'round')
-#: fields a loss may read through its ``inputs`` attribute
-LOSS_FIELDS = ('pred', 'target', 'low', 'gt', 'illumination', 'scene_output',
-               'denoised')
-#: the fields that need ``network(y, return_all=True)``
-_NETWORK_FIELDS = ('illumination', 'scene_output', 'denoised')
 
 
 def to_uint8(img: torch.Tensor, rounding: str = 'floor') -> torch.Tensor:
@@ -131,14 +128,7 @@ class ImageEnhancer(BaseModel):
         names = [loss.loss_name for loss in self.losses]
         if len(set(names)) != len(names):
             raise ValueError(f'loss names must be unique, got {names}')
-        for loss in self.losses:
-            bad = set(getattr(loss, 'inputs', ())) - set(LOSS_FIELDS)
-            if bad:
-                raise ValueError(f'{loss.loss_name} reads unknown fields '
-                                 f'{sorted(bad)}; known: {LOSS_FIELDS}')
-        self._needs_all = any(
-            set(getattr(loss, 'inputs', ())) & set(_NETWORK_FIELDS)
-            for loss in self.losses)
+        self._needs_all = check_loss_fields(self.losses, LOSS_FIELDS)
         self.pred_quantize = pred_quantize
         self.check_finite = check_finite
         self.active_losses: Optional[Tuple[str, ...]] = None
@@ -176,39 +166,20 @@ class ImageEnhancer(BaseModel):
             raise ValueError('a batch mixes samples with and without gt_img')
         else:
             target = inputs
-        fields = dict(
+        fields = network_fields(self.network, inputs, self._needs_all)
+        fields.update(
             low=inputs,
             target=target,
             gt=target if target is not inputs else None)
-        if self._needs_all:
-            out = self.network(inputs, return_all=True)
-            num_stages = len(out.t_list)
-            fields.update(
-                pred=out.pred,
-                illumination=out.t_list[-1],
-                scene_output=out.u_list[num_stages - 1],
-                denoised=(out.u_list[-1]
-                          if len(out.u_list) > num_stages else None))
-        else:
-            fields['pred'] = self.network(inputs)
         losses = {}
         for loss_fn in self.losses:
             name = loss_fn.loss_name
             if self.active_losses is not None and \
                     name not in self.active_losses:
                 continue
-            keys = getattr(loss_fn, 'inputs', None)
-            if keys is None:
-                value = loss_fn(fields['pred'], target)
-            elif 'gt' in keys and fields['gt'] is None:
+            value = call_field_loss(loss_fn, fields)
+            if value is None:
                 continue  # supervised term, batch without ground truth
-            else:
-                missing = [k for k in keys if fields[k] is None]
-                if missing:
-                    raise ValueError(
-                        f'{name} reads {missing}, which this forward did not '
-                        'produce (the denoiser did not run / is absent)')
-                value = loss_fn(*(fields[k] for k in keys))
             value = value * self.loss_scales.get(name, 1.0)
             if self.check_finite and not torch.isfinite(value).all():
                 stems = [s.get('stem') for s in samples]

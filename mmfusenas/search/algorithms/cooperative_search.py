@@ -1,4 +1,5 @@
 """RUAS cooperative search of a scene and a task module."""
+from fnmatch import fnmatchcase
 from typing import Any, Dict, List, Mapping, Sequence, Union
 
 import torch
@@ -15,14 +16,28 @@ from .bilevel_search import BilevelSearchAlgorithm, _frozen
 class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
     """:class:`BilevelSearchAlgorithm` with a scene and a task module.
 
-    The architecture (an :class:`~mmfusenas.models.ImageEnhancer` around a
-    RUAS supernet) holds two searchable sub-networks: the scene module at
+    The architecture holds two searchable sub-networks: the scene module at
     ``scene_path`` (α_s: the architecture keys of its choice points, e.g.
     ``scene/edge<e>`` shared by all stages) and the task module at
-    ``task_path`` (α_t, e.g. ``denoise/edge<e>``). Their losses are the
-    named losses of the architecture listed in ``scene_losses`` (L^s) and
-    ``task_losses`` (L^t). One :meth:`train_step` (Alg. 1; the official
-    code's per-step alternation):
+    ``task_path`` (α_t). Two kinds of architecture:
+
+    * an :class:`~mmfusenas.models.ImageEnhancer` around a RUAS supernet
+      (low-level task: the denoiser, ``task_path='network.denoiser'``,
+      keys ``denoise/edge<e>``);
+    * a scene + task model (:class:`~mmfusenas.models.SceneDetector` /
+      :class:`~mmfusenas.models.SceneSegmentor`; ``scene_path='scene_net'``,
+      ``task_path='detector'`` / ``'segmentor'``) whose SSD neck / head or
+      DeepLabV3+ feature conversion holds the task choice points.
+
+    L^s and L^t are sums of entries of the architecture's loss dict,
+    selected by ``scene_losses`` / ``task_losses``: names or shell-style
+    patterns (``'scene.*'``, ``'loss_*'``, ``'decode.loss_*'``) matched
+    against the loss keys that contain ``'loss'`` (MMEngine's rule: no
+    accuracies, no ``scene.lambda``); an entry that is a list (mmdet's
+    per-image SSD losses) is summed. Every pattern must match a key
+    (checked at construction when the loss names are known, otherwise on
+    the first batch). One :meth:`train_step` (Alg. 1; the official code's
+    per-step alternation):
 
     1. every ``arch_update_interval``-th call: α_s step with
        ``strategy.scene_hypergradient`` (+ β coupling);
@@ -51,10 +66,10 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             architecture. Defaults to 'network.scene'.
         task_path (str): dotted path of the task module. Defaults to
             'network.denoiser'.
-        scene_losses (Sequence[str]): loss names of L^s. Defaults to
-            ('loss_scene', ).
-        task_losses (Sequence[str]): loss names of L^t. Defaults to
-            ('loss_denoise', ).
+        scene_losses (Sequence[str]): loss names / patterns of L^s.
+            Defaults to ('loss_scene', ).
+        task_losses (Sequence[str]): loss names / patterns of L^t.
+            Defaults to ('loss_denoise', ).
         task_update_interval (int): k ≥ 1: the task steps run on every
             k-th call (official code: 10). Defaults to 1.
         space_path (str): see :class:`BilevelSearchAlgorithm`. Defaults to
@@ -101,15 +116,33 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         if unassigned:
             raise ValueError(f'architecture keys {sorted(unassigned)} belong '
                              'to neither the scene nor the task module')
-        names = [loss.loss_name for loss in self.architecture.losses]
         for what, given in (('scene_losses', scene_losses),
                             ('task_losses', task_losses)):
-            unknown = set(given) - set(names)
-            if not given or unknown:
-                raise ValueError(f'{what} must name losses of the '
-                                 f'architecture {names}; got {list(given)}')
+            if isinstance(given, str) or not given:
+                raise ValueError(f'{what} must be a non-empty list of loss '
+                                 f'names / patterns, got {given!r}')
         self.scene_losses = tuple(scene_losses)
         self.task_losses = tuple(task_losses)
+        known = self._known_loss_names()
+        if known is not None:
+            for what, given in (('scene_losses', self.scene_losses),
+                                ('task_losses', self.task_losses)):
+                unmatched = [
+                    p for p in given
+                    if not any(fnmatchcase(n, p) for n in known)
+                ]
+                if unmatched:
+                    raise ValueError(
+                        f'{what} {unmatched} match no loss of the '
+                        f'architecture {known}')
+
+    def _known_loss_names(self):
+        """The architecture's loss names when they are known before a
+        forward pass (an ImageEnhancer's ``losses``), else None."""
+        losses = getattr(self.architecture, 'losses', None)
+        if not isinstance(losses, torch.nn.ModuleList):
+            return None
+        return [loss.loss_name for loss in losses]
 
     @staticmethod
     def _keys(module, path: str) -> List[str]:
@@ -140,9 +173,26 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             self.architecture.get_submodule(self.task_path).parameters())
 
     # losses ---------------------------------------------------------------
-    def _named(self, losses: Dict[str, Tensor],
-               names: Sequence[str]) -> Tensor:
-        return sum(losses[n] for n in names)
+    @staticmethod
+    def _select(losses: Dict[str, Any],
+                patterns: Sequence[str]) -> Dict[str, Tensor]:
+        """The loss entries matched by ``patterns``, lists summed."""
+        keys = [k for k in losses if 'loss' in k]
+        chosen: Dict[str, Tensor] = {}
+        for pattern in patterns:
+            hits = [k for k in keys if fnmatchcase(k, pattern)]
+            if not hits:
+                raise KeyError(f'loss pattern {pattern!r} matches none of '
+                               f'the architecture losses {keys}')
+            for k in hits:
+                value = losses[k]
+                chosen[k] = (sum(value) if isinstance(value, (list, tuple))
+                             else value)
+        return chosen
+
+    def _named(self, losses: Dict[str, Any],
+               patterns: Sequence[str]) -> Tensor:
+        return sum(self._select(losses, patterns).values())
 
     def scene_loss(self, data: dict) -> Tensor:
         """L^s on a preprocessed batch."""
@@ -187,28 +237,29 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             task_loss=self.task_loss,
             weight_optimizer=weights_ow)
         log: Dict[str, Any] = {}
+        trained: Dict[str, Tensor] = {}  # the losses of the weight steps
         if self.strategy.mode == 'global':
             if arch_due:
                 log.update(self.strategy.step(problem))
                 self._step_arch(arch_ow)
-            log.update(self._weight_step(train, weights_ow, 'joint'))
+            trained.update(self._weight_step(train, weights_ow, 'joint'))
         else:
             if arch_due:
                 hyper = self.strategy.scene_hypergradient(problem)
                 self._set_grads(problem.scene.arch_params, hyper.grads)
                 self._step_arch(arch_ow)
                 log.update(hyper.log_vars)
-            log.update(self._weight_step(train, weights_ow, 'scene'))
+            trained.update(self._weight_step(train, weights_ow, 'scene'))
             if task_due:
                 if arch_due:
                     hyper = self.strategy.task_hypergradient(problem)
                     self._set_grads(problem.task.arch_params, hyper.grads)
                     self._step_arch(arch_ow)
                     log.update(hyper.log_vars)
-                log.update(self._weight_step(train, weights_ow, 'task'))
+                trained.update(self._weight_step(train, weights_ow, 'task'))
         self.train_step_count += 1
-        log['loss'] = sum(log[k] for k in self.scene_losses + self.task_losses
-                          if k in log)
+        log.update(trained)
+        log['loss'] = sum(trained.values())
         return log
 
     def _set_grads(self, params: List[Tensor], grads: List[Tensor]) -> None:
@@ -234,10 +285,11 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         }[part]
         params = params()
         with weights_ow.optim_context(self), _frozen(self.arch_parameters()):
-            losses = self.architecture(**train, mode='loss')
-            loss = self._named(losses, names)
+            losses = self._select(
+                self.architecture(**train, mode='loss'), names)
+            loss = sum(losses.values())
             if not torch.isfinite(loss):
-                parts = {k: losses[k].item() for k in names}
+                parts = {k: v.item() for k, v in losses.items()}
                 raise FloatingPointError(
                     f'CooperativeSearchAlgorithm: the {part} weight loss is '
                     f'not finite at train step {self.num_train_steps}: '
@@ -248,7 +300,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
                 p.grad = None if g is None else g.detach()
             weights_ow.step()
             weights_ow.zero_grad()
-        return {k: losses[k].detach() for k in names}
+        return {k: v.detach() for k, v in losses.items()}
 
     def derive_genotype(self, meta: Any = None):
         """The combined genotype; ``meta`` adds ``scene_keys`` /
