@@ -2,6 +2,7 @@ from .cells import *  # noqa: F401,F403
 from .compound import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
+from .dense_heads import *  # noqa: F401,F403
 from .enhancers import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
 from .fusors import *  # noqa: F401,F403

@@ -255,4 +255,8 @@ def expand_edge_templates(cfg: Any) -> Any:
         cls = _module_class(cfg.get('type'))
         if hasattr(cls, 'expand_edge_cfg'):
             cfg = cls.expand_edge_cfg(cfg)
+    if cfg.get('op_cfg') is not None:
+        cls = _module_class(cfg.get('type'))
+        if hasattr(cls, 'expand_op_cfg'):
+            cfg = cls.expand_op_cfg(cfg)
     return {k: expand_edge_templates(v) for k, v in cfg.items()}

@@ -1,9 +1,14 @@
 from .arch_params import ArchParams
 from .diff_mixed_op import (DiffMixedOp, bind_arch_params, derive_choices,
                             normalise_candidates)
-from .genotype import Genotype, build_genotype_net, fix_space_cfg
+from .genotype import (Genotype, build_genotype_net, config_at,
+                       fix_space_cfg)
+from .position_specs import (position_specs, task_op_template,
+                             task_position_spec)
 
 __all__ = [
     'ArchParams', 'DiffMixedOp', 'bind_arch_params', 'derive_choices',
-    'normalise_candidates', 'Genotype', 'build_genotype_net', 'fix_space_cfg'
+    'normalise_candidates', 'Genotype', 'build_genotype_net', 'config_at',
+    'fix_space_cfg',
+    'position_specs', 'task_op_template', 'task_position_spec'
 ]

@@ -21,7 +21,7 @@ import copy
 import json
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 import yaml
 
@@ -169,8 +169,43 @@ class Genotype:
             meta=data.get('meta') or {})
 
 
+def config_at(cfg: Any, path: str, option: str = 'path') -> Any:
+    """The sub-config at a dotted ``path`` (dict keys / list indices).
+
+    Args:
+        cfg (Any): a (nested) config.
+        path (str): e.g. ``'detector.neck'``; ``''`` is ``cfg`` itself.
+        option (str): the option holding ``path``, for the messages.
+            Defaults to 'path'.
+
+    Returns:
+        dict: the module config there.
+
+    Raises:
+        KeyError: a key or index on the way does not exist.
+        TypeError: the config there is not a dict.
+    """
+    node = cfg
+    walked = []
+    for part in path.split('.') if path else []:
+        walked.append(part)
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() \
+                and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise KeyError(f"{option} {path!r}: the config has no "
+                           f"{'.'.join(walked)!r}")
+    if not isinstance(node, Mapping):
+        raise TypeError(f'{option} {path!r} must name a module config '
+                        f'(a dict), got {type(node).__name__}')
+    return node
+
+
 def build_genotype_net(genotype: Union[str, Genotype],
                        space: Optional[dict] = None,
+                       part: Optional[str] = None,
                        **overrides):
     """Build the fixed network of a genotype (registered as ``GenotypeNet``).
 
@@ -180,8 +215,13 @@ def build_genotype_net(genotype: Union[str, Genotype],
             network is derived from it with the genotype's ``choices`` (and
             must equal the file's ``network``); otherwise the file's
             ``network`` is built.
-        **overrides: keys merged into the network config (e.g. a different
-            ``in_channels``).
+        part (str, optional): build only the sub-network at this dotted
+            path of the fixed network config (e.g. ``'detector.neck'`` of a
+            genotype whose network is a whole scene + task model, searched
+            with ``space_path=''``), so each searched part of a model can be
+            rebuilt in its place. Defaults to None (the whole network).
+        **overrides: keys merged into the (part's) network config (e.g. a
+            different ``in_channels``).
 
     Returns:
         nn.Module: the fixed network.
@@ -196,6 +236,8 @@ def build_genotype_net(genotype: Union[str, Genotype],
                 'choices give in the given search space: was it exported '
                 'from another space?')
         network = derived
+    if part is not None:
+        network = config_at(network, part, 'GenotypeNet part')
     cfg = copy.deepcopy(network)
     cfg.update(overrides)
     return MODELS.build(cfg)

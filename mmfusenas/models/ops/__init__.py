@@ -6,6 +6,7 @@ from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
 from .guided_filter import GuidedFilter, box_sum, guided_filter
 from .ruas_ops import (RUAS_OP_NAMES, RUAS_PAPER_OP_NAMES, RUAS_SEARCH_OPS,
                        RUASConv, RUASPool, ruas_op_cfg, ruas_paper_op_cfg)
+from .ruas_ops import RUAS_PAPER_ONLY_OP_NAMES, RUAS_TASK_OPS
 from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
@@ -22,5 +23,6 @@ __all__ = [
     'tim_op_cfg', 'TASK_OP_NAMES', 'TaskConv', 'build_task_op', 'task_op_cfg',
     'build_named_op', 'op_name_cfg', 'register_op_names', 'RUAS_OP_NAMES',
     'RUAS_PAPER_OP_NAMES', 'RUAS_SEARCH_OPS', 'RUASConv', 'RUASPool',
-    'ruas_op_cfg', 'ruas_paper_op_cfg'
+    'ruas_op_cfg', 'ruas_paper_op_cfg', 'RUAS_TASK_OPS',
+    'RUAS_PAPER_ONLY_OP_NAMES'
 ]

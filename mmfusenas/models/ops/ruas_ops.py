@@ -2,9 +2,9 @@
 Cooperative Architecture Search for Low-Light Vision", TPAMI 2022).
 
 Transcribed from ``model_enhance/operations.py`` of the official repository
-``vis-opt-group/RUAS`` (commit ``461172c``). Every operator maps ``C -> C``
-channels at stride 1 and keeps H x W; every convolution has a bias and zero
-padding ``dilation * (k - 1) / 2``:
+``vis-opt-group/RUAS`` (commit ``461172c``). As the op names build them,
+every operator maps ``C -> C`` channels at stride 1 and keeps H x W; every
+convolution has a bias and zero padding ``dilation * (k - 1) / 2``:
 
 =====================  ================================================
 official op name       operator
@@ -31,12 +31,34 @@ The enhancement search space of the paper (Sec. 4.1; ``PRIMITIVES`` of the
 CVPR code) is :data:`RUAS_SEARCH_OPS`. The paper names these operators
 ``1-C``, ``3-C``, ``1-RC``, ``3-RC``, ``3-2-DC``, ``3-2-RDC`` and ``SC`` (it
 labels the plain dilated conv ``3-2-RDC`` too, a typo); those names, and the
-``m-C`` / ``n-2-DC`` names of its detection space, are registered as
-aliases (:data:`RUAS_PAPER_OP_NAMES`) that build the same operators. The
-paper's ``3-k-DC`` (dilation 6, 12, 18) exists in no official code and is
-not provided.
+``m-C`` / ``n-2-DC`` / ``3-k-DC`` names of its high-level task space, are
+registered as aliases (:data:`RUAS_PAPER_OP_NAMES`) that build the same
+operators.
+
+High-level task space (paper Table 1 / Sec. 4.1: the task-oriented cell of
+detection and segmentation), :data:`RUAS_TASK_OPS`:
+
+==========  ===================  =========================================
+paper name  op name              operator
+==========  ===================  =========================================
+``m-C``     ``conv_<m>x<m>``     ``RUASConv(m)``, m in 1, 3, 5, 7
+``n-2-DC``  ``dilconv_<n>x<n>``  ``RUASConv(n, dilation=2)``, n in 3, 5, 7
+``3-k-DC``  ``dilconv<k>_3x3``   ``RUASConv(3, dilation=k)``, k in 6, 12,
+                                 18 (paper only)
+==========  ===================  =========================================
+
+The ``3-k-DC`` operators exist in no official code (the ``OPS`` table of
+the official detection code stops at dilation 2); their op names
+``dilconv6_3x3``, ``dilconv12_3x3``, ``dilconv18_3x3``
+(:data:`RUAS_PAPER_ONLY_OP_NAMES`) are ours, not official. In the task
+modules a position maps ``C_in -> C_out`` channels, possibly at stride 2:
+``RUASConv`` takes ``out_channels`` and ``stride`` for that (the official
+detection code takes its stride-2 ops from a second table, ``OPS2``). The
+op names only give the conv form; the module placing an operator sets
+``out_channels`` / ``stride`` (see
+:func:`~mmfusenas.models.mutables.task_position_spec`).
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -50,20 +72,31 @@ POOL_MODES = ('avg', 'max')
 
 @MODELS.register_module()
 class RUASConv(nn.Module):
-    """Biased, size-preserving conv ``C -> C`` of the RUAS operator set.
+    """Biased conv of the RUAS operator set, ``C_in -> C_out``.
 
     ``out = conv(x)``; ``relu=True`` gives ``ReLU(conv(x))`` and
     ``residual=True`` adds the input afterwards (``x + conv(x)``, the
     official ``ResConv`` / ``ResDilConv``). Official names: ``Conv``,
     ``DilConv``, ``ResConv``, ``ResDilConv``, ``ReLUConv``.
 
+    The zero padding is ``dilation * (k - 1) / 2``, so H x W is kept at
+    stride 1 and becomes ``ceil(H / stride)`` x ``ceil(W / stride)``
+    otherwise. Parameters: ``C_in C_out k^2 + C_out``.
+
     Args:
-        channels (int): input = output channels ``C``.
+        channels (int): input channels ``C_in`` (the width a cell gives
+            every edge).
         kernel_size (int): odd kernel size ``k``. Defaults to 3.
         dilation (int): dilation. Defaults to 1.
-        residual (bool): add the input to the output. Defaults to False.
+        residual (bool): add the input to the output; needs
+            ``out_channels == channels`` and ``stride == 1``. Defaults to
+            False.
         relu (bool): apply ReLU to the conv output (before a residual).
             Defaults to False.
+        out_channels (int, optional): output channels ``C_out``; ``None``
+            means ``channels``. Defaults to None.
+        stride (int): conv stride (the official detection code's ``OPS2``
+            ops are stride 2). Defaults to 1.
     """
 
     def __init__(self,
@@ -71,14 +104,28 @@ class RUASConv(nn.Module):
                  kernel_size: int = 3,
                  dilation: int = 1,
                  residual: bool = False,
-                 relu: bool = False) -> None:
+                 relu: bool = False,
+                 out_channels: Optional[int] = None,
+                 stride: int = 1) -> None:
         super().__init__()
+        out_channels = channels if out_channels is None else out_channels
+        if not isinstance(stride, int) or stride < 1:
+            raise ValueError(f'RUASConv stride must be an int >= 1, got '
+                             f'{stride!r}')
+        if residual and (out_channels != channels or stride != 1):
+            raise ValueError(
+                f'a residual RUASConv (x + conv(x)) needs out_channels == '
+                f'channels and stride 1, got {channels} -> {out_channels} '
+                f'channels at stride {stride}: use a plain conv (e.g. '
+                f"'conv_3x3' / '3-C') at a position that changes the "
+                f'channels or the size')
         self.residual = residual
         self.relu = relu
         self.conv = nn.Conv2d(
             channels,
-            channels,
+            out_channels,
             kernel_size,
+            stride=stride,
             padding=same_padding(kernel_size, dilation),
             dilation=dilation,
             bias=True)
@@ -142,13 +189,28 @@ _RUAS_OP_CFGS = _ruas_op_cfgs()
 #: every official RUAS (TPAMI) op name, in the order of the module table
 RUAS_OP_NAMES: Tuple[str, ...] = tuple(_RUAS_OP_CFGS)
 
+#: dilation rates of the paper's ``3-k-DC`` operators (in no official code)
+RUAS_WIDE_DILATIONS: Tuple[int, ...] = (6, 12, 18)
+
+# the paper's 3-k-DC: 3x3 convs with dilation 6 / 12 / 18. NOT in any
+# official code (the official detection OPS table has dilation <= 2); the
+# names ``dilconv<k>_3x3`` are ours
+_RUAS_PAPER_ONLY_CFGS = {
+    f'dilconv{k}_3x3': dict(type='RUASConv', kernel_size=3, dilation=k)
+    for k in RUAS_WIDE_DILATIONS
+}
+
+#: op names of the paper-only operators ``3-k-DC`` (not official names)
+RUAS_PAPER_ONLY_OP_NAMES: Tuple[str, ...] = tuple(_RUAS_PAPER_ONLY_CFGS)
+
 #: the 7 candidates of the enhancement search (CVPR ``PRIMITIVES`` order)
 RUAS_SEARCH_OPS: Tuple[str, ...] = ('skip_connect', 'conv_1x1', 'conv_3x3',
                                     'dilconv_3x3', 'resconv_1x1',
                                     'resconv_3x3', 'resdilconv_3x3')
 
-#: paper op name -> official op name (Sec. 4.1; detection space ``m-C``,
-#: ``n-2-DC``)
+#: paper op name -> op name (Sec. 4.1; high-level task space ``m-C``,
+#: ``n-2-DC``, ``3-k-DC``). The ``3-k-DC`` targets are not official names
+#: (:data:`RUAS_PAPER_ONLY_OP_NAMES`): no official code has those operators
 RUAS_PAPER_OP_NAMES: Dict[str, str] = {
     'SC': 'skip_connect',
     '1-C': 'conv_1x1',
@@ -161,26 +223,42 @@ RUAS_PAPER_OP_NAMES: Dict[str, str] = {
     '5-2-DC': 'dilconv_5x5',
     '7-2-DC': 'dilconv_7x7',
     '3-2-RDC': 'resdilconv_3x3',
+    # paper only (Table 1), in no official code
+    '3-6-DC': 'dilconv6_3x3',
+    '3-12-DC': 'dilconv12_3x3',
+    '3-18-DC': 'dilconv18_3x3',
 }
+
+#: the 10 candidates of the paper's high-level task cell (Table 1 / Sec.
+#: 4.1), as paper names: ``m-C`` (m in 1, 3, 5, 7), ``n-2-DC`` (n in 3, 5,
+#: 7), ``3-k-DC`` (k in 6, 12, 18; not in the official code)
+RUAS_TASK_OPS: Tuple[str, ...] = ('1-C', '3-C', '5-C', '7-C', '3-2-DC',
+                                  '5-2-DC', '7-2-DC', '3-6-DC', '3-12-DC',
+                                  '3-18-DC')
 
 
 def ruas_op_cfg(name: str) -> dict:
-    """Operator config (without ``channels``) of an official RUAS op name.
+    """Operator config (without ``channels``) of a RUAS op name.
 
     Args:
-        name (str): e.g. ``'resdilconv_3x3'``, ``'skip_connect'``.
+        name (str): an official name (:data:`RUAS_OP_NAMES`, e.g.
+            ``'resdilconv_3x3'``, ``'skip_connect'``) or one of the
+            paper-only ``3-k-DC`` operators
+            (:data:`RUAS_PAPER_ONLY_OP_NAMES`, e.g. ``'dilconv6_3x3'``).
 
     Returns:
         dict: e.g. ``dict(type='RUASConv', kernel_size=3, dilation=2,
         residual=True)``.
 
     Raises:
-        ValueError: ``name`` is not in :data:`RUAS_OP_NAMES`.
+        ValueError: ``name`` is none of those.
     """
-    if name not in _RUAS_OP_CFGS:
-        raise ValueError(f'unknown RUAS op {name!r}; valid: '
-                         f'{", ".join(RUAS_OP_NAMES)}')
-    return dict(_RUAS_OP_CFGS[name])
+    if name in _RUAS_OP_CFGS:
+        return dict(_RUAS_OP_CFGS[name])
+    if name in _RUAS_PAPER_ONLY_CFGS:
+        return dict(_RUAS_PAPER_ONLY_CFGS[name])
+    raise ValueError(f'unknown RUAS op {name!r}; valid: '
+                     f'{", ".join(RUAS_OP_NAMES + RUAS_PAPER_ONLY_OP_NAMES)}')
 
 
 def ruas_paper_op_cfg(name: str) -> dict:
@@ -201,5 +279,6 @@ def ruas_paper_op_cfg(name: str) -> dict:
     return ruas_op_cfg(RUAS_PAPER_OP_NAMES[name])
 
 
-register_op_names('RUAS', RUAS_OP_NAMES, ruas_op_cfg)
+register_op_names('RUAS', RUAS_OP_NAMES + RUAS_PAPER_ONLY_OP_NAMES,
+                  ruas_op_cfg)
 register_op_names('RUAS paper', tuple(RUAS_PAPER_OP_NAMES), ruas_paper_op_cfg)

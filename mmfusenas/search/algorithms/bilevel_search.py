@@ -11,33 +11,13 @@ from mmengine.optim import OptimWrapper
 from torch import Tensor
 
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp, Genotype,
+                                       config_at,
                                        bind_arch_params, derive_choices)
 from mmfusenas.registry import MODELS, TASK_UTILS
 from ..strategies import BaseBilevelStrategy, BilevelProblem
 
 ConfigType = Union[dict, nn.Module]
 Regularizer = Any  # ``prepare(supernet, arch_params, inputs)`` + ``__call__``
-
-
-def _config_at(cfg: Any, path: str) -> Any:
-    """The sub-config at a dotted ``path`` (dict keys / list indices)."""
-    node = cfg
-    walked = []
-    for part in path.split('.') if path else []:
-        walked.append(part)
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and part.isdigit() \
-                and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(
-                f"space_path {path!r}: the architecture config has no "
-                f"{'.'.join(walked)!r}")
-    if not isinstance(node, Mapping):
-        raise TypeError(f'space_path {path!r} must name a module config '
-                        f'(a dict), got {type(node).__name__}')
-    return node
 
 
 def _num_mutables(module: nn.Module) -> int:
@@ -152,7 +132,8 @@ class BilevelSearchAlgorithm(BaseModel):
             raise ValueError('BilevelSearchAlgorithm: arch_update_interval '
                              f'must be an integer >= 1, got '
                              f'{arch_update_interval}')
-        space_cfg = copy.deepcopy(_config_at(architecture, space_path))
+        space_cfg = copy.deepcopy(
+            config_at(architecture, space_path, 'space_path'))
         arch_model = MODELS.build(architecture)
         if data_preprocessor is None:
             data_preprocessor = arch_model.data_preprocessor
