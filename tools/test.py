@@ -41,9 +41,10 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> dict:
+    """Test a checkpoint; returns the metrics."""
     runner = Runner.from_cfg(build_config(parse_args(argv)))
-    runner.test()
+    return runner.test()
 
 
 if __name__ == '__main__':

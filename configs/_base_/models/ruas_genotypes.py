@@ -26,3 +26,16 @@ ruas_search_ops = [
     'skip_connect', 'conv_1x1', 'conv_3x3', 'dilconv_3x3', 'resconv_1x1',
     'resconv_3x3', 'resdilconv_3x3'
 ]
+
+# The searched SSD task cell of the official RUAS detection network
+# (model_detection/, TPAMI; see ../shared/reference/ruas_architecture.md
+# section 10), in Table 1's op names. Official positions: 2 extra layers
+# ([0] conv_7x7 1024->256, [1] conv_7x7 256->512 stride 2, [2] conv_7x7
+# 512->128, [3] conv_3x3 128->256 stride 2), 6 loc and 6 conf head convs.
+# mmdet's SSD300 neck has 4 extra layers whose 1x1 reductions are fixed: its
+# searched stride-2 / valid convs take the official [1] and [3] ops, the two
+# extra levels repeat [3] (ours). Head: loc -> reg, conf -> cls, per level.
+ruas_det_neck_genotype = ['7-C', '3-C', '3-C', '3-C']
+ruas_det_head_genotype = dict(
+    reg=['7-C', '3-2-DC', '3-2-DC', '3-2-DC', '3-2-DC', '3-C'],
+    cls=['3-2-DC', '7-C', '7-C', '5-C', '5-2-DC', '7-C'])

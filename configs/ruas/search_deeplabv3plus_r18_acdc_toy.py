@@ -1,0 +1,74 @@
+# RUAS cooperative search (TPAMI 2022 Alg. 1) of the scene module and the
+# DeepLabV3+ feature-conversion cell (the 4 ASPP branches, keys
+# seg/branch<i>, Table 1's high-level ops) on darkened toy scenes in the
+# ACDC layout (toy sibling of search_deeplabv3plus_r18_acdc.py; first-order
+# hypergradients for speed). Scene weights train on l_s, the segmentor on
+# l_t (decode + auxiliary cross-entropy).
+#   python tools/misc/make_toy_lowlight_tasks.py data/toy_acdc --task acdc
+#   python tools/train.py configs/ruas/search_deeplabv3plus_r18_acdc_toy.py
+#   python tools/train.py configs/ruas/retrain_deeplabv3plus_r18_acdc_toy.py
+_base_ = ['./deeplabv3plus_r18_acdc_toy.py']
+
+scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
+model = dict(
+    _delete_=True,
+    type='CooperativeSearchAlgorithm',
+    architecture=dict(
+        _base_.model,
+        scene_net=scene_space,
+        scene_loss_weight=1.0,
+        segmentor=dict(
+            _base_.model.segmentor,
+            decode_head=dict(
+                _base_.model.segmentor.decode_head,
+                ops=None,
+                op_cfg=dict(
+                    type='DiffMixedOp',
+                    key='seg',
+                    candidates=_base_.ruas_task_ops)))),
+    strategy=dict(
+        type='CooperativeStrategy',
+        mode='cooperative',
+        beta=1.0,
+        scene_strategy=dict(type='DartsFirstOrderStrategy'),
+        task_strategy=dict(type='DartsFirstOrderStrategy'),
+        coupling_strategy=dict(type='DartsFirstOrderStrategy')),
+    scene_path='scene_net',
+    task_path='segmentor',
+    scene_losses=['scene.*'],
+    task_losses=['decode.loss_*', 'aux.loss_*'],
+    space_path='',
+    task_update_interval=1)
+
+train_cfg = dict(
+    _delete_=True,
+    type='BilevelIterBasedTrainLoop',
+    arch_dataloader=dict(
+        _base_.train_dataloader,
+        dataset=dict(_base_.train_dataloader.dataset, split='val')),
+    max_iters=60,
+    val_interval=60)
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None
+
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+        clip_grad=dict(max_norm=10.0)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=3e-3, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(_delete_=True, weights=[], arch=[])
+custom_hooks = [
+    dict(type='ArchLoggingHook', interval=10, by_epoch=False),
+    dict(type='GenotypeExportHook', interval=30, by_epoch=False),
+]
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=30))
