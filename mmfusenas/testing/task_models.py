@@ -93,6 +93,24 @@ def retinanet(backbone='r18', neck=None):
         test_cfg=RETINA_TEST)
 
 
+def ssd_train_cfg():
+    """mmdet SSD300's ``train_cfg`` (hard-negative mining 3:1)."""
+    return dict(
+        assigner=dict(
+            type='MaxIoUAssigner',
+            pos_iou_thr=0.5,
+            neg_iou_thr=0.5,
+            min_pos_iou=0.,
+            ignore_iof_thr=-1,
+            gt_max_assign_all=False),
+        sampler=dict(type='PseudoSampler'),
+        smoothl1_beta=1.,
+        allowed_border=-1,
+        pos_weight=-1,
+        neg_pos_ratio=3,
+        debug=False)
+
+
 def ssd(neck=None):
     if neck is None:
         neck = dict(
@@ -125,20 +143,7 @@ def ssd(neck=None):
                 type='DeltaXYWHBBoxCoder',
                 target_means=[.0] * 4,
                 target_stds=[0.1, 0.1, 0.2, 0.2])),
-        train_cfg=dict(
-            assigner=dict(
-                type='MaxIoUAssigner',
-                pos_iou_thr=0.5,
-                neg_iou_thr=0.5,
-                min_pos_iou=0.,
-                ignore_iof_thr=-1,
-                gt_max_assign_all=False),
-            sampler=dict(type='PseudoSampler'),
-            smoothl1_beta=1.,
-            allowed_border=-1,
-            pos_weight=-1,
-            neg_pos_ratio=3,
-            debug=False),
+        train_cfg=ssd_train_cfg(),
         test_cfg=dict(
             nms_pre=100,
             nms=dict(type='nms', iou_threshold=0.45),

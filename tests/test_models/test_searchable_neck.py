@@ -9,6 +9,7 @@ from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
 from mmfusenas.models.necks import SearchableDistillationNeck
 from mmfusenas.models.ops import TASK_OP_NAMES
 from mmfusenas.registry import MODELS
+from mmfusenas.testing.task_models import ssd_train_cfg
 
 R18_CHANNELS = [64, 128, 256, 512]
 
@@ -108,20 +109,7 @@ def ssd_cfg(neck, channels=16):
                 type='DeltaXYWHBBoxCoder',
                 target_means=[.0, .0, .0, .0],
                 target_stds=[0.1, 0.1, 0.2, 0.2])),
-        train_cfg=dict(
-            assigner=dict(
-                type='MaxIoUAssigner',
-                pos_iou_thr=0.5,
-                neg_iou_thr=0.5,
-                min_pos_iou=0.,
-                ignore_iof_thr=-1,
-                gt_max_assign_all=False),
-            sampler=dict(type='PseudoSampler'),
-            smoothl1_beta=1.,
-            allowed_border=-1,
-            pos_weight=-1,
-            neg_pos_ratio=3,
-            debug=False),
+        train_cfg=ssd_train_cfg(),
         test_cfg=dict(
             nms_pre=100,
             nms=dict(type='nms', iou_threshold=0.45),

@@ -14,6 +14,7 @@ from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
                                        task_op_template)
 from mmfusenas.models.necks import SearchableSSDNeck
 from mmfusenas.registry import MODELS
+from mmfusenas.testing.task_models import ssd_train_cfg
 
 HEAD_IN = [8, 16, 8, 8]
 
@@ -356,20 +357,7 @@ def ssd_cfg(neck_op_cfg, head_op_cfg):
                 type='DeltaXYWHBBoxCoder',
                 target_means=[.0, .0, .0, .0],
                 target_stds=[0.1, 0.1, 0.2, 0.2])),
-        train_cfg=dict(
-            assigner=dict(
-                type='MaxIoUAssigner',
-                pos_iou_thr=0.5,
-                neg_iou_thr=0.5,
-                min_pos_iou=0.,
-                ignore_iof_thr=-1,
-                gt_max_assign_all=False),
-            sampler=dict(type='PseudoSampler'),
-            smoothl1_beta=1.,
-            allowed_border=-1,
-            pos_weight=-1,
-            neg_pos_ratio=3,
-            debug=False),
+        train_cfg=ssd_train_cfg(),
         # a ConfigDict, as from a config file (predict reads attributes)
         test_cfg=ConfigDict(
             nms_pre=100,
