@@ -183,6 +183,7 @@ def test_ssd_trains_a_step_and_predicts(neck):
     torch.manual_seed(0)
     model = fusion_detector(
         ssd(None if neck == 'ssd_neck' else distillation_neck('conv_3', 5)))
+    model.init_weights()  # as the runner does (mmdet's L2Norm scale)
     assert isinstance(model.detector.bbox_head, CompatSSDHead)
     losses = train_step(model, det_batch())
     assert {'loss_cls', 'loss_bbox'} <= set(losses)

@@ -55,21 +55,30 @@ def ruas_s(denoiser=False):
 SCENE_LOSS = dict(type='RUASSceneLoss')
 
 
+def initialised(model):
+    """As the runner does (mmdet's L2Norm scale is uninitialised memory
+    until ``init_weights``)."""
+    model.init_weights()
+    return model
+
+
 def scene_detector(**kwargs):
     kwargs.setdefault('scene_losses', [SCENE_LOSS])
     kwargs.setdefault('scene_net', ruas_s())
-    return MODELS.build(dict(type='SceneDetector', detector=ssd(), **kwargs))
+    return initialised(
+        MODELS.build(dict(type='SceneDetector', detector=ssd(), **kwargs)))
 
 
 def scene_segmentor(**kwargs):
     kwargs.setdefault('scene_losses', [SCENE_LOSS])
     kwargs.setdefault('scene_net', ruas_s())
     head = seg_head('deeplabv3plus')
-    return MODELS.build(
-        dict(
-            type='SceneSegmentor',
-            segmentor=encoder_decoder(head, seg_backbone()),
-            **kwargs))
+    return initialised(
+        MODELS.build(
+            dict(
+                type='SceneSegmentor',
+                segmentor=encoder_decoder(head, seg_backbone()),
+                **kwargs)))
 
 
 def raw_images(sizes, seed=0):
@@ -222,7 +231,6 @@ def test_scene_init_from_an_enhancer_checkpoint(tmp_path):
     path = str(tmp_path / 'enhancer.pth')
     torch.save(dict(state_dict=enhancer.state_dict()), path)
     model = scene_detector(scene_init=path)
-    model.init_weights()
     for k, v in enhancer.network.state_dict().items():
         assert torch.equal(model.scene_net.state_dict()[k], v), k
     # a checkpoint of a larger network (with the denoiser) is refused

@@ -241,6 +241,7 @@ def test_real_darkface_config_predicts_on_unlabelled_samples():
     assert len(test_set) == 5
     with DefaultScope.overwrite_default_scope('mmfusenas'):
         model = MODELS.build(cfg.model).eval()
+    model.init_weights()
     sample = test_set[0]
     with torch.no_grad():
         (out, ) = model.test_step(
