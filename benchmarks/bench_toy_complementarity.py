@@ -35,6 +35,7 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
+from mmfusenas.testing.task_models import toy_retinanet  # noqa
 
 MEAN, STD = 0.45, 0.25
 
@@ -63,71 +64,6 @@ def parse_args() -> argparse.Namespace:
         help='reuse / write the toy set here instead of a temp dir')
     p.add_argument('--json-out', default=None, help='write results as json')
     return p.parse_args()
-
-
-def detector_cfg(num_classes: int) -> dict:
-    """RetinaNet, ResNet-18 backbone at 1/4 width, strides 4-32."""
-    bc = 16
-    return dict(
-        type='RetinaNet',
-        backbone=dict(
-            type='ResNet',
-            depth=18,
-            base_channels=bc,
-            num_stages=4,
-            out_indices=(0, 1, 2, 3),
-            frozen_stages=-1,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            style='pytorch',
-            init_cfg=None),
-        neck=dict(
-            type='FPN',
-            in_channels=[bc, bc * 2, bc * 4, bc * 8],
-            out_channels=64,
-            start_level=0,
-            add_extra_convs='on_input',
-            num_outs=4),
-        bbox_head=dict(
-            type='RetinaHead',
-            num_classes=num_classes,
-            in_channels=64,
-            stacked_convs=2,
-            feat_channels=64,
-            anchor_generator=dict(
-                type='AnchorGenerator',
-                octave_base_scale=2,
-                scales_per_octave=2,
-                ratios=[0.5, 1.0, 2.0],
-                strides=[4, 8, 16, 32]),
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                target_means=[.0, .0, .0, .0],
-                target_stds=[0.1, 0.1, 0.2, 0.2]),
-            loss_cls=dict(
-                type='FocalLoss',
-                use_sigmoid=True,
-                gamma=2.0,
-                alpha=0.25,
-                loss_weight=1.0),
-            loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-        train_cfg=dict(
-            assigner=dict(
-                type='MaxIoUAssigner',
-                pos_iou_thr=0.5,
-                neg_iou_thr=0.4,
-                min_pos_iou=0,
-                ignore_iof_thr=-1),
-            sampler=dict(type='PseudoSampler'),
-            allowed_border=-1,
-            pos_weight=-1,
-            debug=False),
-        test_cfg=dict(
-            nms_pre=1000,
-            min_bbox_size=0,
-            score_thr=0.05,
-            nms=dict(type='nms', iou_threshold=0.5),
-            max_per_img=100))
 
 
 def load_split(root: str, split: str, res: int) -> dict:
@@ -208,7 +144,7 @@ def train_and_eval(kind: str, seed: int, train: dict, val: dict, args,
     MMLogger.get_current_instance().setLevel(logging.WARNING)  # init logs
     torch.manual_seed(seed)
     np.random.seed(seed)
-    model = MODELS.build(ConfigDict(detector_cfg(len(CLASSES))))
+    model = MODELS.build(ConfigDict(toy_retinanet(len(CLASSES))))
     model.init_weights()
     res = args.res
     x_train = make_input(kind, train['ir'], train['y'])

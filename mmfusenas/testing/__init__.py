@@ -1,10 +1,11 @@
 """Helpers shared by the tests and the benchmarks (small model configs)."""
 from .task_models import (BACKBONES, RETINA_TEST, RETINA_TRAIN, SIZE,
                           encoder_decoder, resnet, retina_head, retinanet,
-                          seg_backbone, seg_head, ssd, ssd_train_cfg)
+                          seg_backbone, seg_head, ssd, ssd_train_cfg,
+                          toy_retinanet)
 
 __all__ = [
     'BACKBONES', 'RETINA_TEST', 'RETINA_TRAIN', 'SIZE', 'encoder_decoder',
     'resnet', 'retina_head', 'retinanet', 'seg_backbone', 'seg_head', 'ssd',
-    'ssd_train_cfg'
+    'ssd_train_cfg', 'toy_retinanet'
 ]
