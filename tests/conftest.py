@@ -4,6 +4,7 @@ Tests that need the real images in ``../shared`` (next to the repository root)
 skip with an explicit reason when that folder is absent (a user's clone); on
 the project's machines it is always present and they always run.
 """
+import os
 import os.path as osp
 
 import pytest
@@ -21,3 +22,22 @@ def shared_data() -> str:
                     'data folder sits next to the repository on the '
                     "project's machines)")
     return SHARED_DATA
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        '--run-slow', action='store_true', default=False,
+        help='also run tests marked slow (long end-to-end runs); the same '
+        'as MMFUSENAS_RUN_SLOW=1')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--run-slow') or os.environ.get(
+            'MMFUSENAS_RUN_SLOW') == '1':
+        return
+    skip = pytest.mark.skip(
+        reason='slow end-to-end test: run with --run-slow or '
+        'MMFUSENAS_RUN_SLOW=1')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)

@@ -32,7 +32,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
-from mmfusenas.engine import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
 from mmfusenas.models.enhancers import (
     ROUNDINGS,

@@ -26,7 +26,7 @@ from terminaltables import AsciiTable
 from tqdm import tqdm
 
 from mmfusenas.datasets import PairedImageDataset
-from mmfusenas.engine import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.engine.hooks.fused_image_save_hook import tensor_to_uint8_image
 from mmfusenas.evaluation.functional import FUSION_PRESETS
 from mmfusenas.evaluation.metrics import FusionMetric

@@ -1,5 +1,5 @@
-from .atomic_backend import AtomicLocalBackend, atomic_write
+from .atomic_backend import AtomicLocalBackend
 from .hooks import *  # noqa: F401,F403
 from .runner import *  # noqa: F401,F403
 
-__all__ = ['AtomicLocalBackend', 'atomic_write']
+__all__ = ['AtomicLocalBackend']

@@ -3,7 +3,8 @@ import os
 import pytest
 from mmengine.fileio import get_file_backend
 
-from mmfusenas.engine.atomic_backend import AtomicLocalBackend, atomic_write
+from mmfusenas.engine.atomic_backend import AtomicLocalBackend
+from mmfusenas.utils.fileio import atomic_write
 
 
 def test_backend_is_selected_by_name(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmfusenas.models.cells import build_edge
+from mmfusenas.models.ops import build_edge
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
                                        bind_arch_params, derive_choices,
                                        fix_space_cfg, task_op_template,

@@ -4,7 +4,7 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.cells import expand_edge_templates
+from mmfusenas.models.mutables import expand_edge_templates
 from mmfusenas.models.decode_heads import SearchableDistillationHead
 from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
                                        derive_choices)

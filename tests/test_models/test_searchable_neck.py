@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.cells import expand_edge_templates
+from mmfusenas.models.mutables import expand_edge_templates
 from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
                                        derive_choices)
 from mmfusenas.models.necks import SearchableDistillationNeck

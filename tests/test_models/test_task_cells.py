@@ -4,10 +4,12 @@ import torch
 import torch.nn as nn
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.cells import (FeatureDistillationCell, build_edge,
-                                    expand_edge_templates,
+from mmfusenas.models.ops import build_edge
+
+from mmfusenas.models.cells import (FeatureDistillationCell,
                                     num_distillation_edges)
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
+                                       expand_edge_templates,
                                        bind_arch_params, derive_choices,
                                        fix_space_cfg)
 from mmfusenas.models.ops import (TASK_OP_NAMES, SkipConnect, TaskConv,

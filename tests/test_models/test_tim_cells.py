@@ -4,8 +4,9 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.models.cells import (DecompositionCell, MultiScaleFusionCell,
-                                    SuccessiveCell, build_chain, build_edge)
-from mmfusenas.models.ops import build_tim_op, guided_filter
+                                    SuccessiveCell)
+from mmfusenas.models.ops import (build_chain, build_edge, build_tim_op,
+                                  guided_filter)
 from mmfusenas.registry import MODELS
 
 

@@ -37,7 +37,7 @@ from terminaltables import AsciiTable
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
-from mmfusenas.engine.atomic_backend import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.models.mutables import (  # noqa: E402
     ArchParams, DiffMixedOp, bind_arch_params)

@@ -58,7 +58,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.engine.atomic_backend import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models.cells import RUAS_EDGE_NAMES  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402

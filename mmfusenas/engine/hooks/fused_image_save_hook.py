@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 
-from mmfusenas.engine.atomic_backend import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import HOOKS
 
 

@@ -35,7 +35,7 @@ from torch import Tensor
 from torch.func import functional_call
 from torch.utils.data import DataLoader
 
-from mmfusenas.engine.atomic_backend import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import LOOPS
 
 PMI_ORDERS = ('first', 'second')

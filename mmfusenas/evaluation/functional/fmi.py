@@ -117,16 +117,19 @@ def _dwt_axis(x: np.ndarray, h: np.ndarray, axis: int) -> np.ndarray:
     pad[axis] = (lf - 1, lf - 1)
     y = np.pad(x, pad, mode='symmetric')
     n = x.shape[axis]
-    # full convolution restricted to the 'valid' part of the extension
-    k = h[::-1].reshape((1, -1) if axis == 1 else (-1, 1))
-    z = cv2.filter2D(y, cv2.CV_64F, k, anchor=(0, 0) if axis == 1 else
-                     (0, 0), borderType=cv2.BORDER_CONSTANT)
-    # filter2D with anchor (0,0) gives z[i] = sum_t k[t] y[i+t], i.e. the
-    # 'valid' convolution starting at index 0 of length n + lf - 1
-    if axis == 1:
-        z = z[:, :n + lf - 1][:, 1::2]
-    else:
-        z = z[:n + lf - 1, :][1::2, :]
+    # full convolution restricted to the 'valid' part of the extension,
+    # z[i] = sum_t k[t] y[i + t] with k = h reversed, summed tap by tap in
+    # a fixed order (numpy element-wise arithmetic), so the coefficients do
+    # not depend on an OpenCV build's filter2D summation order (OpenCV 5
+    # changed it, which moved FMI_wavelet by ~2e-6 relative)
+    # (only the kept odd positions i = 1, 3, ... are evaluated)
+    k = h[::-1]
+    m = n + lf - 1
+    y = np.moveaxis(y, axis, 0)
+    z = k[0] * y[1:m:2]
+    for t in range(1, lf):
+        z += k[t] * y[t + 1:t + m:2]
+    z = np.moveaxis(z, 0, axis)
     return z
 
 

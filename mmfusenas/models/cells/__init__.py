@@ -1,9 +1,7 @@
 from .decomposition_cell import DecompositionCell
-from .edges import EdgeSpec, build_chain, build_edge
 from .feature_distillation_cell import (FeatureDistillationCell,
                                         cell_edge_specs_from_template,
                                         edge_specs_from_template,
-                                        expand_edge_templates,
                                         num_distillation_edges)
 from .multi_scale_fusion_cell import MultiScaleFusionCell
 from .ruas_distillation_cell import (RUAS_CELL_EDGES, RUAS_EDGE_NAMES,
@@ -11,9 +9,8 @@ from .ruas_distillation_cell import (RUAS_CELL_EDGES, RUAS_EDGE_NAMES,
 from .successive_cell import SuccessiveCell
 
 __all__ = [
-    'DecompositionCell', 'MultiScaleFusionCell', 'SuccessiveCell', 'EdgeSpec',
-    'build_chain', 'build_edge', 'FeatureDistillationCell',
-    'cell_edge_specs_from_template', 'edge_specs_from_template',
-    'expand_edge_templates', 'num_distillation_edges', 'RUAS_CELL_EDGES',
+    'DecompositionCell', 'MultiScaleFusionCell', 'SuccessiveCell',
+    'FeatureDistillationCell', 'cell_edge_specs_from_template',
+    'edge_specs_from_template', 'num_distillation_edges', 'RUAS_CELL_EDGES',
     'RUAS_EDGE_NAMES', 'RUASDistillationCell'
 ]

@@ -6,8 +6,9 @@ import torch
 import torch.nn as nn
 from mmengine.registry import DefaultScope
 
+from mmfusenas.models.mutables.space import MUTABLE_TYPES
+from mmfusenas.models.ops import EdgeSpec, build_edge
 from mmfusenas.registry import MODELS
-from .edges import EdgeSpec, build_edge
 
 
 def num_distillation_edges(num_nodes: int) -> int:
@@ -35,8 +36,6 @@ def with_key_suffix(spec: EdgeSpec, suffix: str) -> EdgeSpec:
         str | dict: the spec (a deep copy); op names and fixed operator
         configs are unchanged.
     """
-    # local import: the mutables import the edge builders of this package
-    from mmfusenas.models.mutables.genotype import MUTABLE_TYPES
     spec = copy.deepcopy(spec)
     if isinstance(spec, dict) and spec.get('type') in MUTABLE_TYPES:
         if 'key' not in spec:
@@ -145,7 +144,7 @@ class FeatureDistillationCell(nn.Module):
             edge ``e`` (see :func:`edge_specs_from_template`); op names and
             fixed configs are repeated. A search
             space written with templates must be expanded with
-            :func:`expand_edge_templates` before ``fix_space_cfg`` derives
+            :func:`~mmfusenas.models.mutables.expand_edge_templates` before ``fix_space_cfg`` derives
             it.
     """
 
@@ -213,50 +212,3 @@ class FeatureDistillationCell(nn.Module):
 
     def extra_repr(self) -> str:
         return f'channels={self.channels}, num_nodes={self.num_nodes}'
-
-
-def _module_class(type_name: Any) -> Any:
-    """The class a config ``type`` names (``None`` if unknown here)."""
-    if isinstance(type_name, type):
-        return type_name
-    if isinstance(type_name, str):
-        return MODELS.get(type_name)
-    return None
-
-
-def expand_edge_templates(cfg: Any) -> Any:
-    """Replace every ``edge_cfg`` template in a config by explicit ``ops``.
-
-    ``fix_space_cfg`` (and so ``Genotype.from_space`` / ``GenotypeNet``)
-    rewrites each ``DiffMixedOp`` config by its chosen candidate, looked up
-    by the config's key; a template's key is only a prefix of the keys of
-    the mixed ops built from it, so a search space written with templates
-    must be expanded first. Modules whose class defines
-    ``expand_edge_cfg(cfg)`` (:class:`FeatureDistillationCell`,
-    :class:`~mmfusenas.models.necks.SearchableDistillationNeck`,
-    :class:`~mmfusenas.models.decode_heads.SearchableDistillationHead`) are
-    expanded; everything else is copied. The result builds the same
-    network, with the same keys. Usable in a config file::
-
-        from mmfusenas.models.cells import expand_edge_templates
-        neck = expand_edge_templates(dict(type=..., edge_cfg=...))
-
-    Args:
-        cfg: any config (dicts / lists / tuples nest).
-
-    Returns:
-        A new config without templates.
-    """
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(expand_edge_templates(v) for v in cfg)
-    if not isinstance(cfg, dict):
-        return copy.deepcopy(cfg)
-    if cfg.get('edge_cfg') is not None:
-        cls = _module_class(cfg.get('type'))
-        if hasattr(cls, 'expand_edge_cfg'):
-            cfg = cls.expand_edge_cfg(cfg)
-    if cfg.get('op_cfg') is not None:
-        cls = _module_class(cfg.get('type'))
-        if hasattr(cls, 'expand_op_cfg'):
-            cfg = cls.expand_op_cfg(cfg)
-    return {k: expand_edge_templates(v) for k, v in cfg.items()}

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import MODELS
-from .edges import EdgeSpec, build_edge
+from mmfusenas.models.ops import EdgeSpec, build_edge
 from .feature_distillation_cell import check_one_of, edge_specs_from_template
 
 #: number of searched edges of a :class:`RUASDistillationCell`
@@ -54,7 +54,7 @@ class RUASDistillationCell(nn.Module):
             ``DiffMixedOp`` template with key ``k`` gets the key
             ``k/edge<e>`` on edge ``e`` (op names and fixed configs are
             repeated). Expanded by
-            :func:`~mmfusenas.models.cells.expand_edge_templates` (and so by
+            :func:`~mmfusenas.models.mutables.expand_edge_templates` (and so by
             ``fix_space_cfg``) through :meth:`expand_edge_cfg`.
         negative_slope (float): slope of the LeakyReLU. Defaults to 0.05
             (official).

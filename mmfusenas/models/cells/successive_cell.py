@@ -6,7 +6,7 @@ import torch.nn as nn
 
 from mmfusenas.models.ops import ReLUConvBN
 from mmfusenas.registry import MODELS
-from .edges import EdgeSpec, build_chain
+from mmfusenas.models.ops import EdgeSpec, build_chain
 
 
 @MODELS.register_module()

@@ -8,7 +8,7 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmengine.registry import DefaultScope
 from mmseg.models.decode_heads.sep_aspp_head import DepthwiseSeparableASPPHead
 
-from mmfusenas.models.cells import build_edge
+from mmfusenas.models.ops import build_edge
 from mmfusenas.models.mutables.position_specs import (Position,
                                                       check_op_cfg_or_ops,
                                                       position_specs)

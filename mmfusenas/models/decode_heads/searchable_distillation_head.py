@@ -8,10 +8,10 @@ from mmcv.cnn import ConvModule
 from mmengine.registry import DefaultScope
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
-from mmfusenas.models.cells import (EdgeSpec, FeatureDistillationCell,
+from mmfusenas.models.cells import (FeatureDistillationCell,
                                     cell_edge_specs_from_template)
 from mmfusenas.models.cells.feature_distillation_cell import check_one_of
-from mmfusenas.models.ops import ResidualUpSample
+from mmfusenas.models.ops import EdgeSpec, ResidualUpSample
 from mmfusenas.registry import MODELS
 
 
@@ -69,7 +69,7 @@ class SearchableDistillationHead(BaseDecodeHead):
     Search: as for the neck, a supernet config sets ``edge_cfg`` (or
     ``ops`` of ``DiffMixedOp`` specs); the fixed head is
     ``fix_space_cfg(space, choices)`` of the explicit config (see
-    :func:`~mmfusenas.models.cells.expand_edge_templates`).
+    :func:`~mmfusenas.models.mutables.expand_edge_templates`).
 
     Args:
         in_channels (Sequence[int]): channels of the ``L >= 2`` encoder

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmdet.models.dense_heads import SSDHead
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.cells import build_edge
+from mmfusenas.models.ops import build_edge
 from mmfusenas.models.compound.compat_ssd_head import CompatSSDHead
 from mmfusenas.models.mutables.position_specs import (Position,
                                                       check_op_cfg_or_ops,

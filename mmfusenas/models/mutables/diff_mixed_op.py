@@ -5,7 +5,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.cells.edges import build_edge
+from mmfusenas.models.ops.edges import build_edge
 from mmfusenas.registry import MODELS
 from .arch_params import ArchParams
 
@@ -41,7 +41,7 @@ class DiffMixedOp(nn.Module):
 
     A choice point of a search space. Its candidates are edge specs (op-name
     strings or module configs, see
-    :func:`~mmfusenas.models.cells.edges.build_edge`) built at ``channels``;
+    :func:`~mmfusenas.models.ops.build_edge`) built at ``channels``;
     a candidate may itself be a cell whose edges are mixed ops, which gives
     two-level spaces (which cell at a position, which op on each edge).
 

@@ -25,11 +25,11 @@ from typing import Any, Dict, Mapping, Optional, Union
 
 import yaml
 
-from mmfusenas.engine.atomic_backend import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import MODELS
+from .space import MUTABLE_TYPES, expand_edge_templates
 
 FORMAT = 'mmfusenas-genotype/1'
-MUTABLE_TYPES = ('DiffMixedOp', 'mmfusenas.DiffMixedOp')
 
 
 def _plain(obj: Any) -> Any:
@@ -65,7 +65,6 @@ def fix_space_cfg(space_cfg: Any, choices: Dict[str, str]) -> Any:
         ValueError: a choice names no candidate of its choice point.
     """
     # local import: avoids an import cycle (cells build mixed ops)
-    from mmfusenas.models.cells import expand_edge_templates
     return _fix(expand_edge_templates(space_cfg), choices)
 
 

@@ -34,7 +34,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from mmfusenas.models.ops import RUAS_TASK_OPS, op_name_cfg
 from mmfusenas.registry import MODELS
 from .diff_mixed_op import normalise_candidates
-from .genotype import MUTABLE_TYPES
+from .space import MUTABLE_TYPES
 
 #: (key suffix, out_channels, stride) of one position
 Position = Tuple[str, int, int]

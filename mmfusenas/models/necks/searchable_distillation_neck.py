@@ -8,9 +8,10 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
-from mmfusenas.models.cells import (EdgeSpec, FeatureDistillationCell,
+from mmfusenas.models.cells import (FeatureDistillationCell,
                                     cell_edge_specs_from_template)
 from mmfusenas.models.cells.feature_distillation_cell import check_one_of
+from mmfusenas.models.ops import EdgeSpec
 from mmfusenas.registry import MODELS
 
 EXTRA_CONV_MODES = ('on_input', 'on_output')
@@ -74,7 +75,7 @@ class SearchableDistillationNeck(BaseModule):
     ``DiffMixedOp`` choice points). A supernet config sets ``edge_cfg``;
     the fixed network is ``fix_space_cfg(space, choices)`` of the explicit
     config (expand templates first with
-    :func:`~mmfusenas.models.cells.expand_edge_templates`, or write
+    :func:`~mmfusenas.models.mutables.expand_edge_templates`, or write
     ``ops``).
 
     Args:

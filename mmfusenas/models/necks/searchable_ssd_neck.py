@@ -9,7 +9,7 @@ from mmdet.models.necks.ssd_neck import L2Norm
 from mmengine.model import BaseModule
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.cells import build_edge
+from mmfusenas.models.ops import build_edge
 from mmfusenas.models.mutables.position_specs import (Position,
                                                       check_op_cfg_or_ops,
                                                       position_specs)

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from mmfusenas.engine.atomic_backend import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.models.mutables import ArchParams, DiffMixedOp
 from .resource_estimator import (Inputs, _to_device, check_space_budget,
                                  device_name, inference_mode, input_shapes,

@@ -22,7 +22,7 @@ from typing import Sequence, Union
 
 import torch.nn as nn
 
-from mmfusenas.models.ops import build_named_op
+from .tim_op_names import build_named_op
 from mmfusenas.registry import MODELS
 
 EdgeSpec = Union[str, dict]
