@@ -350,6 +350,43 @@ def test_config_errors():
             retinanet(), fusion_losses=[FUSION_LOSSES[0], FUSION_LOSSES[0]])
     with pytest.raises(TypeError, match='FusionDetector'):
         get_pre_task_model(nn.Linear(1, 1))
+    # the options go by the class's own names; typos and gaps are named
+    with pytest.raises(TypeError, match=r"unexpected arguments \['detektor'\]"):
+        MODELS.build(dict(type='FusionDetector', fusion_net=simple_fusion(),
+                          detektor=retinanet()))
+    with pytest.raises(TypeError, match="FusionDetector needs 'detector'"):
+        MODELS.build(dict(type='FusionDetector', fusion_net=simple_fusion()))
+    with pytest.raises(TypeError, match="'fusion_net' or 'pre_net'"):
+        MODELS.build(dict(type='FusionDetector', fusion_net=simple_fusion(),
+                          pre_net=simple_fusion(), detector=retinanet()))
+
+
+def test_config_names_and_aliases_of_each_kind():
+    """One class per pre-module kind and per task kind: the config names
+    and the method-named aliases come from ``pre_name`` / the mixin."""
+    assert FusionSegmentor.config_names() == dict(
+        pre_net='fusion_net', task_model='segmentor',
+        pre_losses='fusion_losses', pre_loss_weight='fusion_loss_weight',
+        pre_init='fusion_init', freeze_pre='freeze_fusion')
+    model = fusion_detector(retinanet(), fusion_loss_weight=0.25,
+                            freeze_fusion=True, rescale=False)
+    assert model.pre_net is model.fusion_net
+    assert model.task_model is model.detector
+    assert model.fusion_loss_weight == model.pre_loss_weight == 0.25
+    model.fusion_loss_weight = 0.5
+    assert model.pre_loss_weight == 0.5
+    assert model.fusion_frozen and model.rescale is False
+    model.set_fusion_frozen(False)
+    assert not model.pre_frozen
+    assert all(p.requires_grad for p in model.fusion_net.parameters())
+    with pytest.raises(ValueError, match=r'fusion_loss_weight \(eta\)'):
+        model.fusion_loss_weight = -1
+    # the generic names build the same model
+    generic = MODELS.build(
+        dict(type='FusionDetector', pre_net=simple_fusion(),
+             task_model=retinanet(), pre_losses=FUSION_LOSSES))
+    assert generic.state_dict().keys() == fusion_detector(
+        retinanet()).state_dict().keys()
 
 
 # ----------------------------------------------------------------------

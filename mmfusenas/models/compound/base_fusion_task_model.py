@@ -1,13 +1,12 @@
 """Fusion network + downstream task model trained together (TIM Sec. 3.1)."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import torch
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
-from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD,
-                                  BasePreTaskModel, ConfigType)
-from .module_checkpoint import FUSION_AUTO_PREFIXES, ModuleInit
+from .base_pre_task_model import BasePreTaskModel
+from .module_checkpoint import FUSION_AUTO_PREFIXES
 
 FUSED_COLORS = ('rgb', 'gray')
 #: Prefix of the fusion losses' log keys.
@@ -98,64 +97,18 @@ class BaseFusionTaskModel(BasePreTaskModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    pre_attr = 'fusion_net'
-    pre_losses_attr = 'fusion_losses'
-    pre_prefix = FUSION_PREFIX
+    pre_name = 'fusion'
     pre_weight_key = 'eta'
-    pre_weight_name = 'fusion_loss_weight (eta)'
-    pre_init_name = 'fusion_init'
     pre_auto_prefixes = FUSION_AUTO_PREFIXES
     default_data_preprocessor = dict(
         type='FusionDataPreprocessor', pad_size_divisor=32)
 
-    def __init__(self,
-                 fusion_net: ConfigType,
-                 task_model: ConfigType,
-                 fusion_losses: Sequence[ConfigType] = (),
-                 fusion_loss_weight: float = 1.0,
-                 fused_color: str = 'rgb',
-                 mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD,
-                 fusion_init: Optional[ModuleInit] = None,
-                 freeze_fusion: bool = False,
-                 check_finite: bool = True,
-                 data_preprocessor: Optional[ConfigType] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(self, *args, fused_color: str = 'rgb', **kwargs) -> None:
         if fused_color not in FUSED_COLORS:
             raise ValueError(f'{type(self).__name__}: fused_color must be '
                              f'one of {FUSED_COLORS}, got {fused_color!r}')
         self.fused_color = fused_color
-        super().__init__(
-            pre_net=fusion_net,
-            task_model=task_model,
-            pre_losses=fusion_losses,
-            pre_loss_weight=fusion_loss_weight,
-            mean=mean,
-            std=std,
-            pre_init=fusion_init,
-            freeze_pre=freeze_fusion,
-            check_finite=check_finite,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-
-    # TIM names of the generic state ------------------------------------
-    @property
-    def fusion_loss_weight(self) -> float:
-        """η, the weight of ℓ_F in the joint loss (``pre_loss_weight``)."""
-        return self.pre_loss_weight
-
-    @fusion_loss_weight.setter
-    def fusion_loss_weight(self, value: float) -> None:
-        self.pre_loss_weight = value
-
-    @property
-    def fusion_frozen(self) -> bool:
-        """Whether N_F is frozen (``pre_frozen``)."""
-        return self.pre_frozen
-
-    def set_fusion_frozen(self, frozen: bool) -> None:
-        """Freeze (or unfreeze) N_F; see :meth:`set_pre_frozen`."""
-        self.set_pre_frozen(frozen)
+        super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------
     # fused image -> task input

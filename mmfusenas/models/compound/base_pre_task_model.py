@@ -51,6 +51,13 @@ class BasePreTaskModel(BaseModel):
     and :meth:`set_pre_frozen` (the pre-module without gradients, in eval
     mode; ℓ_pre is still computed for the log).
 
+    Each subclass takes its options under its own config names
+    (:meth:`config_names`: ``fusion_net`` / ``detector`` /
+    ``fusion_loss_weight`` ... for :class:`FusionDetector`); the generic
+    names below work too. A new pre-module kind is one subclass (class
+    attributes + the four pre-module methods), a new task kind one mixin
+    (``task_mixins``).
+
     Subclasses set the class attributes below and implement
     :meth:`_run_pre`, :meth:`_task_image`, :meth:`_pre_losses` and
     :meth:`_attach_pre` (the pre-module's side) and :meth:`_task_loss` /
@@ -78,18 +85,28 @@ class BasePreTaskModel(BaseModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    #: attribute (and config key) of the pre-module
+    #: name of the pre-module kind (``'fusion'``, ``'scene'``): a subclass
+    #: that sets it gets every name below derived from it
+    #: (:meth:`__init_subclass__`) and the aliases ``<name>_loss_weight``,
+    #: ``<name>_frozen`` and ``set_<name>_frozen()``
+    pre_name = ''
+    #: attribute (and config key) of the pre-module: ``<name>_net``
     pre_attr = ''
-    #: attribute of the pre-module's loss list (a config key too)
+    #: attribute of the pre-module's loss list (a config key too):
+    #: ``<name>_losses``
     pre_losses_attr = ''
-    #: log-key prefix of the pre-module's losses
+    #: log-key prefix of the pre-module's losses: ``<name>.``
     pre_prefix = ''
-    #: log key (after the prefix) of the pre-loss weight
+    #: log key (after the prefix) of the pre-loss weight (η, λ, ...)
     pre_weight_key = 'weight'
-    #: config name of the pre-loss weight, for messages
+    #: config name of the pre-loss weight argument: ``<name>_loss_weight``
+    pre_weight_arg = 'pre_loss_weight'
+    #: the weight, for messages: ``<name>_loss_weight (<weight key>)``
     pre_weight_name = 'pre_loss_weight'
-    #: config name of the pre-module checkpoint option, for messages
+    #: config name of the pre-module checkpoint option: ``<name>_init``
     pre_init_name = 'pre_init'
+    #: config name of the start-frozen switch: ``freeze_<name>``
+    pre_freeze_arg = 'freeze_pre'
     #: prefixes tried by ``pre_init`` when none is given
     pre_auto_prefixes: Tuple[str, ...] = ('', )
     #: attribute (and config key) of the task model
@@ -100,8 +117,8 @@ class BasePreTaskModel(BaseModel):
     default_data_preprocessor: dict = {}
 
     def __init__(self,
-                 pre_net: ConfigType,
-                 task_model: ConfigType,
+                 pre_net: Optional[ConfigType] = None,
+                 task_model: Optional[ConfigType] = None,
                  pre_losses: Sequence[ConfigType] = (),
                  pre_loss_weight: float = 1.0,
                  mean: Sequence[float] = IMAGENET_MEAN,
@@ -110,7 +127,20 @@ class BasePreTaskModel(BaseModel):
                  freeze_pre: bool = False,
                  check_finite: bool = True,
                  data_preprocessor: Optional[ConfigType] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 **named: Any) -> None:
+        given = self._from_config_names(
+            named,
+            pre_net=pre_net,
+            task_model=task_model,
+            pre_losses=pre_losses,
+            pre_loss_weight=pre_loss_weight,
+            pre_init=pre_init,
+            freeze_pre=freeze_pre)
+        pre_net, task_model = given['pre_net'], given['task_model']
+        pre_losses, pre_loss_weight = given['pre_losses'], \
+            given['pre_loss_weight']
+        pre_init, freeze_pre = given['pre_init'], given['freeze_pre']
         if data_preprocessor is None:
             data_preprocessor = copy.deepcopy(self.default_data_preprocessor)
         super().__init__(
@@ -145,6 +175,76 @@ class BasePreTaskModel(BaseModel):
     # ------------------------------------------------------------------
     # construction and state
     # ------------------------------------------------------------------
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive the names of a pre-module kind from its ``pre_name``."""
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get('pre_name')
+        if not name:
+            return
+        cls.pre_attr = f'{name}_net'
+        cls.pre_losses_attr = f'{name}_losses'
+        cls.pre_prefix = f'{name}.'
+        cls.pre_weight_arg = f'{name}_loss_weight'
+        cls.pre_weight_name = f'{name}_loss_weight ({cls.pre_weight_key})'
+        cls.pre_init_name = f'{name}_init'
+        cls.pre_freeze_arg = f'freeze_{name}'
+        setattr(
+            cls, f'{name}_loss_weight',
+            renamed_property(
+                'pre_loss_weight',
+                f'{cls.pre_weight_key}, the weight of the {name} losses in '
+                'the joint loss (``pre_loss_weight``).'))
+        setattr(
+            cls, f'{name}_frozen',
+            renamed_property('pre_frozen',
+                             f'Whether the {name} module is frozen '
+                             '(``pre_frozen``).'))
+
+        def set_frozen(self, frozen: bool) -> None:
+            self.set_pre_frozen(frozen)
+
+        set_frozen.__name__ = f'set_{name}_frozen'
+        set_frozen.__doc__ = (f'Freeze (or unfreeze) the {name} module; see '
+                              ':meth:`set_pre_frozen`.')
+        setattr(cls, set_frozen.__name__, set_frozen)
+
+    @classmethod
+    def config_names(cls) -> Dict[str, str]:
+        """Generic argument name -> this class's config name."""
+        return dict(
+            pre_net=cls.pre_attr or 'pre_net',
+            task_model=cls.task_attr or 'task_model',
+            pre_losses=cls.pre_losses_attr or 'pre_losses',
+            pre_loss_weight=cls.pre_weight_arg,
+            pre_init=cls.pre_init_name,
+            freeze_pre=cls.pre_freeze_arg)
+
+    def _from_config_names(self, named: Dict[str, Any],
+                           **given: Any) -> Dict[str, Any]:
+        """Map the options given under this class's config names onto the
+        generic arguments; refuse unknown or doubly given ones."""
+        owner = type(self).__name__
+        names = self.config_names()
+        named = dict(named)
+        for generic, key in names.items():
+            if key == generic or key not in named:
+                continue
+            if generic in ('pre_net', 'task_model') and \
+                    given[generic] is not None:
+                raise TypeError(f'{owner}: give {key!r} or {generic!r}, '
+                                'not both')
+            given[generic] = named.pop(key)
+        if named:
+            raise TypeError(
+                f'{owner} got unexpected arguments {sorted(named)}; its '
+                f'options are {sorted(names.values())}, mean, std, '
+                'check_finite, data_preprocessor, init_cfg and those of '
+                'its task side')
+        for generic in ('pre_net', 'task_model'):
+            if given[generic] is None:
+                raise TypeError(f'{owner} needs {names[generic]!r}')
+        return given
+
     def _build_task_model(self, cfg: ConfigType) -> nn.Module:
         if isinstance(cfg, nn.Module):
             return cfg
@@ -280,17 +380,13 @@ class BasePreTaskModel(BaseModel):
         if self.task_enabled:
             task_losses = self._task_loss(
                 self.task_inputs(out, data_samples), data_samples)
-            clash = [k for k in task_losses if k.startswith(self.pre_prefix)]
+            prefixes = self.pre_log_prefixes()
+            clash = [k for k in task_losses if k.startswith(prefixes)]
             if clash:
                 raise KeyError(f'task loss keys {clash} clash with the '
-                               f'pre-module prefix {self.pre_prefix!r}')
+                               f'pre-module prefixes {prefixes}')
             losses.update(task_losses)
-        weight = self.pre_loss_weight
-        if weight != 0 and len(self.pre_losses):
-            for name, value in self._pre_losses(out, inputs).items():
-                losses[self.pre_prefix + name] = weight * value
-            losses[self.pre_prefix + self.pre_weight_key] = \
-                inputs.new_tensor(weight)
+        losses.update(self._weighted_pre_losses(out, inputs))
         if not losses:
             raise ValueError(
                 f'{owner}: no loss to train with: the task loss is off '
@@ -298,6 +394,26 @@ class BasePreTaskModel(BaseModel):
                 f'{self.pre_weight_name} is 0')
         if self.check_finite:
             self._check_finite(losses, data_samples)
+        return losses
+
+    def pre_log_prefixes(self) -> Tuple[str, ...]:
+        """Log-key prefixes of the pre-module's losses (task loss keys must
+        not start with one)."""
+        return (self.pre_prefix, )
+
+    def _weighted_pre_losses(self, out: Any,
+                             inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``{<prefix><loss_name>: w · ℓ_pre,k, <prefix><weight key>: w}``;
+        empty when ``w`` is 0 or there is no pre loss."""
+        weight = self.pre_loss_weight
+        if weight == 0 or not len(self.pre_losses):
+            return {}
+        losses = {
+            self.pre_prefix + name: weight * value
+            for name, value in self._pre_losses(out, inputs).items()
+        }
+        losses[self.pre_prefix + self.pre_weight_key] = \
+            inputs.new_tensor(weight)
         return losses
 
     def _check_finite(self, losses: LossDict, data_samples: Sequence) -> None:
@@ -354,6 +470,15 @@ class BasePreTaskModel(BaseModel):
     def _task_predict(self, task_inputs: torch.Tensor,
                       data_samples: List) -> List:
         raise NotImplementedError
+
+
+def renamed_property(generic: str, doc: str) -> property:
+    """A property that reads / writes the generic attribute ``generic``
+    under a method's own name (``fusion_loss_weight`` -> ``pre_loss_weight``).
+    """
+    return property(lambda self: getattr(self, generic),
+                    lambda self, value: setattr(self, generic, value),
+                    doc=doc)
 
 
 def get_pre_task_model(model: nn.Module) -> BasePreTaskModel:

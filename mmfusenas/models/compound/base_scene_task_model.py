@@ -1,5 +1,5 @@
 """Low-light scene module + downstream task model (RUAS, TPAMI 2022 Sec. 5)."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import torch
 
@@ -8,9 +8,8 @@ from mmfusenas.models.enhancers.loss_fields import (LOSS_FIELDS, Fields,
                                                     call_field_loss,
                                                     check_loss_fields,
                                                     network_fields)
-from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD,
-                                  BasePreTaskModel, ConfigType)
-from .module_checkpoint import SCENE_AUTO_PREFIXES, ModuleInit
+from .base_pre_task_model import BasePreTaskModel
+from .module_checkpoint import SCENE_AUTO_PREFIXES
 
 #: Prefix of the scene losses' log keys.
 SCENE_PREFIX = 'scene.'
@@ -85,60 +84,14 @@ class BaseSceneTaskModel(BasePreTaskModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    pre_attr = 'scene_net'
-    pre_losses_attr = 'scene_losses'
-    pre_prefix = SCENE_PREFIX
+    pre_name = 'scene'
     pre_weight_key = 'lambda'
-    pre_weight_name = 'scene_loss_weight (lambda)'
-    pre_init_name = 'scene_init'
     pre_auto_prefixes = SCENE_AUTO_PREFIXES
 
-    def __init__(self,
-                 scene_net: ConfigType,
-                 task_model: ConfigType,
-                 scene_losses: Sequence[ConfigType] = (),
-                 scene_loss_weight: float = 1.0,
-                 mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD,
-                 scene_init: Optional[ModuleInit] = None,
-                 freeze_scene: bool = False,
-                 check_finite: bool = True,
-                 data_preprocessor: Optional[ConfigType] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            pre_net=scene_net,
-            task_model=task_model,
-            pre_losses=scene_losses,
-            pre_loss_weight=scene_loss_weight,
-            mean=mean,
-            std=std,
-            pre_init=scene_init,
-            freeze_pre=freeze_scene,
-            check_finite=check_finite,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self._needs_all = check_loss_fields(self.scene_losses,
                                             SCENE_LOSS_FIELDS)
-
-    # RUAS names of the generic state -----------------------------------
-    @property
-    def scene_loss_weight(self) -> float:
-        """λ, the weight of ℓ_s in the joint loss (``pre_loss_weight``)."""
-        return self.pre_loss_weight
-
-    @scene_loss_weight.setter
-    def scene_loss_weight(self, value: float) -> None:
-        self.pre_loss_weight = value
-
-    @property
-    def scene_frozen(self) -> bool:
-        """Whether the scene module is frozen (``pre_frozen``)."""
-        return self.pre_frozen
-
-    def set_scene_frozen(self, frozen: bool) -> None:
-        """Freeze (or unfreeze) the scene module; see
-        :meth:`set_pre_frozen`."""
-        self.set_pre_frozen(frozen)
 
     def enhance(self, inputs: torch.Tensor) -> torch.Tensor:
         """The enhanced batch ``u`` in ``[0, 1]``."""

@@ -18,13 +18,24 @@ class DetTaskMixin:
 
     The detector is any mmdet detector with ``loss(inputs, data_samples)``
     / ``predict(inputs, data_samples, rescale)`` (RetinaNet, SSD, FCOS,
-    Faster R-CNN, ...); ``predict`` rescales the boxes to ``ori_shape``
-    when ``self.rescale`` is True (what the COCO / VOC metrics expect).
+    Faster R-CNN, ...), given as ``detector``; ``predict`` rescales the
+    boxes to ``ori_shape`` when ``rescale`` (option, default True) is set
+    (what the COCO / VOC metrics expect).
+
+    Args:
+        detector (dict | nn.Module): mmdet detector config (``_scope_``
+            defaults to ``'mmdet'``; no ``data_preprocessor``: the compound
+            model normalises the task input itself).
+        rescale (bool): rescale predicted boxes to ``ori_shape``. Defaults
+            to True.
     """
 
     task_attr = 'detector'
     task_scope = 'mmdet'
-    rescale = True
+
+    def __init__(self, *args, rescale: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rescale = rescale
 
     def _task_loss(self, task_inputs: torch.Tensor,
                    data_samples: List) -> LossDict:
@@ -37,7 +48,8 @@ class DetTaskMixin:
 
 
 class SegTaskMixin:
-    """Task side of a segmentor (``self.segmentor``, mmseg).
+    """Task side of a segmentor (``self.segmentor``, mmseg), given as
+    ``segmentor``.
 
     Padding, as mmseg's ``SegDataPreProcessor`` does it: in training the
     label maps are padded at the bottom / right to the padded batch size

@@ -1,0 +1,118 @@
+"""The house: imports run one way and no room imports another in a circle.
+
+Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
+``structures`` → ``models`` / ``datasets`` / ``evaluation`` → ``engine`` →
+``search`` → ``testing`` (test helpers) → the package root. A module may
+import from its own layer or below, never above; and the sub-rooms
+(``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...) form no
+import circle. Read from the source with ``ast`` (no import side effects).
+"""
+import ast
+import os
+import os.path as osp
+from typing import Dict, List, Set
+
+PACKAGE = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'mmfusenas')
+LAYERS = {
+    'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
+    'datasets': 2, 'evaluation': 2, 'engine': 3, 'search': 4, 'testing': 5,
+    '': 6
+}
+
+
+def module_imports() -> Dict[str, Set[str]]:
+    """``{module: {mmfusenas modules it imports}}`` for the package."""
+    graph = {}
+    root = osp.dirname(PACKAGE)
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            path = osp.join(folder, name)
+            module = osp.relpath(path, root)[:-3].replace(os.sep, '.')
+            is_pkg = module.endswith('.__init__')
+            if is_pkg:
+                module = module[:-len('.__init__')]
+            package = module if is_pkg else module.rsplit('.', 1)[0]
+            deps = set()
+            with open(path, encoding='utf-8') as f:
+                tree = ast.parse(f.read(), path)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    deps.update(a.name for a in node.names
+                                if a.name.startswith('mmfusenas'))
+                elif isinstance(node, ast.ImportFrom):
+                    if node.level:
+                        parts = package.split('.')
+                        base = parts[:len(parts) - node.level + 1]
+                        target = '.'.join(base + [node.module or ''])
+                    else:
+                        target = node.module or ''
+                    if target.startswith('mmfusenas'):
+                        deps.add(target.rstrip('.'))
+            graph[module] = deps
+    return graph
+
+
+def room(module: str) -> str:
+    parts = module.split('.')
+    return parts[1] if len(parts) > 1 else ''
+
+
+def test_imports_only_go_down_the_layers():
+    upward = [(m, d) for m, deps in module_imports().items() for d in deps
+              if LAYERS.get(room(d), 99) > LAYERS.get(room(m), 99)]
+    assert not upward, f'modules importing from a higher layer: {upward}'
+    assert all(room(m) in LAYERS for m in module_imports()), \
+        'a new top-level room needs a place in LAYERS'
+
+
+def _cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+    """Strongly connected components with more than one node (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in list(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_circle_between_rooms():
+
+    def sub_room(module):
+        return '.'.join(module.split('.')[:3])
+
+    graph: Dict[str, Set[str]] = {}
+    for module, deps in module_imports().items():
+        for dep in deps:
+            if sub_room(dep) != sub_room(module):
+                graph.setdefault(sub_room(module), set()).add(sub_room(dep))
+    assert not _cycles(graph), f'import circles: {_cycles(graph)}'
+
+
+def test_the_checker_sees_a_circle():
+    assert _cycles({'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': {'a'}}) == [
+        ['a', 'b', 'c']
+    ]
