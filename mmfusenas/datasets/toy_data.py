@@ -888,6 +888,11 @@ class _SceneRenderer:
         rad = cv2.GaussianBlur(
             np.clip(rad, 0, 1.5), (0, 0),
             rng.uniform(0.4, 0.8) * k)
+        darkness = self.opts.get('night_darkness', 1.0)
+        if self.night and darkness != 1.0:
+            # a darker night: less light reaches the sensor (so, after the
+            # shot noise below, also relatively noisier)
+            rad = rad / np.float32(darkness)
         if nz > 0:
             # photons per unit radiance: high gain (few photons) at night
             q = (rng.uniform(180, 400) if self.night else rng.uniform(
@@ -967,7 +972,8 @@ def _check_options(size: int, night_fraction: float, min_objects: int,
                    max_objects: int, class_weights: Optional[Mapping[str,
                                                                      float]],
                    clutter: float, noise: float, occluder_prob: float,
-                   min_visible_area: int) -> dict:
+                   min_visible_area: int,
+                   night_darkness: float = 1.0) -> dict:
     """Validate the scene options; return them as a plain (json-able) dict."""
     if not _is_int(size) or not _SIZE_MIN <= size <= _SIZE_MAX:
         raise ValueError(f'size must be an int in [{_SIZE_MIN}, {_SIZE_MAX}]'
@@ -979,6 +985,9 @@ def _check_options(size: int, night_fraction: float, min_objects: int,
     for name, v in (('clutter', clutter), ('noise', noise)):
         if not _is_num(v) or v < 0:
             raise ValueError(f'{name} must be a number >= 0, got {v!r}')
+    if not _is_num(night_darkness) or night_darkness < 1:
+        raise ValueError('night_darkness must be a number >= 1 (1 = the '
+                         f'default night), got {night_darkness!r}')
     if not _is_int(min_objects) or not _is_int(max_objects) or not (
             1 <= min_objects <= max_objects <= _MAX_OBJECTS):
         raise ValueError('need integers 1 <= min_objects <= max_objects <= '
@@ -1009,7 +1018,8 @@ def _check_options(size: int, night_fraction: float, min_objects: int,
         clutter=float(clutter),
         noise=float(noise),
         occluder_prob=float(occluder_prob),
-        min_visible_area=int(min_visible_area))
+        min_visible_area=int(min_visible_area),
+        night_darkness=float(night_darkness))
 
 
 def render_toy_scene(seed: int = 0,
@@ -1022,7 +1032,8 @@ def render_toy_scene(seed: int = 0,
                      clutter: float = 1.0,
                      noise: float = 1.0,
                      occluder_prob: float = 0.35,
-                     min_visible_area: int = 12) -> ToyScene:
+                     min_visible_area: int = 12,
+                     night_darkness: float = 1.0) -> ToyScene:
     """Render image ``index`` of the toy set with seed ``seed`` in memory.
 
     The result is exactly what :func:`generate_toy_dataset` writes for that
@@ -1053,6 +1064,11 @@ def render_toy_scene(seed: int = 0,
             annotated; their pixels become 255 (ignore) in the semantic mask
             and 0 in the instance mask. Fully occluded instances vanish.
             Defaults to 12.
+        night_darkness (float): ``>= 1``; the visible radiance of night
+            scenes is divided by it before the sensor noise, so night VIS
+            images get darker and relatively noisier (night-time fusion
+            with a low-light VIS, e.g. to train an enhancement stage in
+            front of the fusion). Defaults to 1.0 (unchanged images).
 
     Returns:
         ToyScene: the images and their ground truth.
@@ -1063,7 +1079,7 @@ def render_toy_scene(seed: int = 0,
         raise ValueError(f'index must be an int >= 0, got {index!r}')
     opts = _check_options(size, night_fraction, min_objects, max_objects,
                           class_weights, clutter, noise, occluder_prob,
-                          min_visible_area)
+                          min_visible_area, night_darkness)
     return _SceneRenderer(_image_rng(int(seed), int(index)), int(size),
                           opts).render()
 
@@ -1155,6 +1171,7 @@ def generate_toy_dataset(out_dir: str,
                          noise: float = 1.0,
                          occluder_prob: float = 0.35,
                          min_visible_area: int = 12,
+                         night_darkness: float = 1.0,
                          overwrite: bool = False) -> dict:
     """Write a procedural IR/VIS data set with COCO boxes and masks.
 
@@ -1174,8 +1191,8 @@ def generate_toy_dataset(out_dir: str,
             ``[0, 1)``; exactly ``floor(num * val_fraction)`` images, see
             :func:`val_indices`. Defaults to 0.25.
         night_fraction, min_objects, max_objects, class_weights, clutter,
-            noise, occluder_prob, min_visible_area: scene options, see
-            :func:`render_toy_scene`.
+            noise, occluder_prob, min_visible_area, night_darkness: scene
+            options, see :func:`render_toy_scene`.
         overwrite (bool): Replace a non-empty directory that is not a toy
             data set. Defaults to False.
 
@@ -1195,7 +1212,7 @@ def generate_toy_dataset(out_dir: str,
                          f'{val_fraction!r}')
     opts = _check_options(size, night_fraction, min_objects, max_objects,
                           class_weights, clutter, noise, occluder_prob,
-                          min_visible_area)
+                          min_visible_area, night_darkness)
     num, seed, size = int(num), int(seed), int(size)
     out_dir = osp.abspath(osp.expanduser(str(out_dir)))
     _check_out_dir(out_dir, overwrite)

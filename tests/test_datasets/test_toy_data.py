@@ -536,3 +536,24 @@ def test_cli_subprocess(tmp_path):
     assert 'wrote 2 IR/VIS pairs' in proc.stdout
     assert is_toy_dataset(str(out))
     assert CLASSES == ('person', 'car', 'bicycle', 'cone')
+
+
+def test_night_darkness_darkens_only_night_vis_and_keeps_the_default():
+    from mmfusenas.datasets.toy_data import render_toy_scene
+    base = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0)
+    same = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0,
+                            night_darkness=1.0)
+    dark = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0,
+                            night_darkness=4.0)
+    np.testing.assert_array_equal(base.vis, same.vis)
+    # the scene (IR, labels) is the same; only the night VIS gets darker
+    np.testing.assert_array_equal(base.ir, dark.ir)
+    np.testing.assert_array_equal(base.instances, dark.instances)
+    ratio = dark.vis.astype(float).mean() / base.vis.astype(float).mean()
+    assert 0.15 < ratio < 0.4  # ~1/4, with the sensor noise on top
+    day = render_toy_scene(seed=5, index=0, size=64, night_fraction=0.0)
+    day_dark = render_toy_scene(seed=5, index=0, size=64, night_fraction=0.0,
+                                night_darkness=4.0)
+    np.testing.assert_array_equal(day.vis, day_dark.vis)
+    with pytest.raises(ValueError, match='night_darkness'):
+        render_toy_scene(seed=5, size=64, night_darkness=0.5)

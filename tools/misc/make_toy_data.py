@@ -95,6 +95,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=1.0,
         help='sensor noise multiplier, 0 = none (default: 1.0)')
     p.add_argument(
+        '--night-darkness',
+        type=float,
+        default=1.0,
+        help='>= 1: night VIS radiance is divided by it before the sensor '
+        'noise (darker, noisier night VIS; default: 1.0)')
+    p.add_argument(
         '--occluder-prob',
         type=float,
         default=0.35,
@@ -131,6 +137,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             noise=args.noise,
             occluder_prob=args.occluder_prob,
             min_visible_area=args.min_visible_area,
+            night_darkness=args.night_darkness,
             overwrite=args.overwrite)
     except (ValueError, FileExistsError) as err:
         sys.exit(f'make_toy_data.py: error: {err}')

@@ -28,6 +28,7 @@ from typing import Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
 
+from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.registry import HOOKS
 
 DATA_BATCH = Optional[dict]
@@ -36,9 +37,6 @@ INTERPOLATIONS = ('step', 'linear')
 
 def _compound_model(runner):
     """The runner's pre-module + task model (see ``get_pre_task_model``)."""
-    # local import: mmfusenas.models imports mmfusenas.engine (atomic
-    # writes), so a module-level import here would be circular
-    from mmfusenas.models.compound import get_pre_task_model
     return get_pre_task_model(runner.model)
 
 

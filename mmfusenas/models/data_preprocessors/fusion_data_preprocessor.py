@@ -30,19 +30,33 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
     metrics, ``chroma`` when a colour source exists, and ``pad_shape`` /
     ``batch_input_shape`` metainfo.
 
+    With ``keep_rgb`` naming colour modalities, those enter the batch as
+    their 3 RGB channels instead of Y (``sources`` still holds their Y, and
+    no ``chroma`` is stored for them): what a chain of pre-modules needs to
+    enhance the colour image before fusing it
+    (:class:`~mmfusenas.models.PreModuleChain`). Every sample then gets the
+    ``input_channels`` metainfo, ``[(modality, channels), ...]`` in batch
+    order.
+
     Args:
         pad_size_divisor (int): pad H and W to a multiple of this (e.g. the
             network's down-sampling factor). Defaults to 1.
         pad_value (float): value of the padded pixels, in ``[0, 1]`` units.
             Defaults to 0.
+        keep_rgb (Sequence[str]): colour modalities kept as RGB in the
+            batch (see above). Defaults to () (every colour image gives Y).
         non_blocking (bool): non-blocking host-to-device copies.
     """
 
     def __init__(self,
                  pad_size_divisor: int = 1,
                  pad_value: float = 0.0,
+                 keep_rgb: Sequence[str] = (),
                  non_blocking: bool = False) -> None:
         super().__init__(non_blocking=non_blocking)
+        if isinstance(keep_rgb, str):
+            keep_rgb = (keep_rgb, )
+        self.keep_rgb = tuple(keep_rgb)
         if pad_size_divisor < 1:
             raise ValueError(
                 f'pad_size_divisor must be >= 1, got {pad_size_divisor}')
@@ -60,23 +74,44 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                              "'modalities' metainfo (use PackFusionInputs)")
         modalities = self._modalities(data_samples)
         num = len(data_samples)
+        unknown = sorted(set(self.keep_rgb) - set(modalities))
+        if unknown:
+            raise KeyError(f'keep_rgb names modalities {unknown} that the '
+                           f'samples do not have (they have {modalities})')
         lumas: List[List[torch.Tensor]] = [[] for _ in range(num)]
+        batch_imgs: List[List[torch.Tensor]] = [[] for _ in range(num)]
         for mod in modalities:
             if mod not in inputs:
                 raise KeyError(f"modality '{mod}' missing from the inputs "
                                f'(got {sorted(inputs)})')
             for i, (img, sample) in enumerate(zip(inputs[mod],
                                                   data_samples)):
-                luma = self._luminance(img, sample, mod)
-                lumas[i].append(luma)
+                if mod in self.keep_rgb:
+                    if img.dim() != 3 or img.shape[0] != 3:
+                        raise ValueError(
+                            f"keep_rgb modality '{mod}' of sample "
+                            f"'{sample.get('stem')}' must be an RGB image "
+                            f'(3, H, W), got {tuple(img.shape)}')
+                    rgb = img.float() / 255.0
+                    lumas[i].append(rgb_to_ycbcr(rgb)[:1])
+                    batch_imgs[i].append(rgb)
+                else:
+                    luma = self._luminance(img, sample, mod)
+                    lumas[i].append(luma)
+                    batch_imgs[i].append(luma)
         stacked = [torch.cat(per_mod, dim=0) for per_mod in lumas]
         for sample, src in zip(data_samples, stacked):
             sample.sources = src
-        batch = self._pad_and_stack(stacked)
+        batch = self._pad_and_stack(
+            [torch.cat(per_mod, dim=0) for per_mod in batch_imgs])
         pad_shape = tuple(batch.shape[-2:])
+        meta = dict(pad_shape=pad_shape, batch_input_shape=pad_shape)
+        if self.keep_rgb:
+            meta['input_channels'] = [
+                (mod, 3 if mod in self.keep_rgb else 1) for mod in modalities
+            ]
         for sample in data_samples:
-            sample.set_metainfo(
-                dict(pad_shape=pad_shape, batch_input_shape=pad_shape))
+            sample.set_metainfo(meta)
         return dict(inputs=batch, data_samples=data_samples)
 
     @staticmethod

@@ -1,0 +1,33 @@
+# Night-time pedestrian detection on LLVIP through a chain of pre-modules:
+# RUAS's scene module enhances the low-light VIS image, TIM's N_F fuses it
+# with IR, a RetinaNet R18 (FPN) detects; all trained together
+# (docs/compose.md). Data: data/LLVIP/ (see _base_/datasets/llvip_det.py);
+# docs/compose.md shows the options that run it on the 6 real pairs of
+# ../shared/data/detection/llvip6.
+# Stages (ChainStagingHook): scene alone (500 iterations), N_F alone (500),
+# then joint training under the detector's loss; the detector's LR schedule
+# starts at 1000 (the schedule's warmup_iters).
+# No data? Run the toy sibling: configs/compose/chain_retinanet_night_toy.py.
+_base_ = [
+    '../_base_/models/chain_scene_fusion_retinanet_r18.py',
+    '../_base_/datasets/llvip_det.py',
+    '../_base_/schedules/schedule_task_guided_20k.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(detector=dict(bbox_head=dict(num_classes=1)))
+optim_wrapper = dict(
+    paramwise_cfg=dict(
+        _delete_=True, custom_keys={'chain_net': dict(lr_mult=0.5)}))
+custom_hooks = [
+    dict(
+        type='ChainStagingHook',
+        phases=[
+            dict(begin=0, train=['scene'], task=False),
+            dict(begin=500, train=['fusion'], task=False),
+            dict(begin=1000, train='all'),  # = the schedule's warmup_iters
+        ]),
+    dict(type='FusedImageSaveHook'),
+]
+default_hooks = dict(
+    logger=dict(interval=50), checkpoint=dict(interval=2000))

@@ -1,0 +1,116 @@
+# Beyond the papers: a chain of pre-modules in front of a real detector on
+# night-time IR/VIS pairs whose VIS is dark and noisy. RUAS's scene module
+# enhances the VIS image (vi -> vi_enh), TIM's N_F fuses IR with the
+# enhanced VIS luminance ((ir, vi_enh:y) -> fused), and an MMDetection
+# RetinaNet (R18/4 + FPN, as configs/tim/retinanet_ivif_toy.py) detects on
+# the fused image coloured with the enhanced VIS chroma. Loss:
+#   l_T + 0.1 * l_scene(vi_enh) + 0.5 * l_F(fused)
+# Stages (ChainStagingHook): the scene module alone on its own loss for 25
+# iterations, then N_F alone (scene frozen) for 25, then everything jointly
+# under the detector's loss (the task model's LR schedule starts at 50).
+#   python tools/misc/make_toy_data.py data/toy_night --num 300 --seed 0 \
+#       --night-fraction 1.0 --night-darkness 4
+#   python tools/train.py configs/compose/chain_retinanet_night_toy.py
+# Official weights as stage initialisations: set
+#   model.chain_net.stages[0].init = 'checkpoints/ruas_lol_converted.pth'
+#   (tools/model_converters/ruas_official_to_mmfusenas.py --scene-only) and
+#   model.chain_net.stages[1].init = a FusionDetector / ImageFusor / PMI
+#   checkpoint of the same N_F. See docs/compose.md.
+_base_ = [
+    '../tim/retinanet_ivif_toy.py',
+    '../_base_/models/ruas_scene.py',
+]
+
+data_root = 'data/toy_night/'
+chain_fusion_net = dict(
+    type='TIMFusionNet',
+    channels=8,
+    in_channels=2,
+    cells=[
+        dict(
+            type='MultiScaleFusionCell',
+            ops=['Residualblocks_3_1', 'DilConv_3_2']),
+        dict(type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
+    ])
+model = dict(
+    _delete_=True,
+    type='ChainDetector',
+    data_preprocessor=dict(
+        type='FusionDataPreprocessor', pad_size_divisor=32, keep_rgb=['vi']),
+    chain_net=dict(
+        type='PreModuleChain',
+        sources=dict(ir=1, vi=3),  # batch order of data_prefix
+        stages=[
+            dict(
+                name='scene',
+                kind='scene',
+                module={{_base_.ruas_scene_net}},
+                inputs=['vi'],
+                output='vi_enh',
+                losses={{_base_.ruas_scene_losses}},
+                loss_weight=0.1),  # RUAS's lambda
+            dict(
+                name='fusion',
+                kind='fusion',
+                module=chain_fusion_net,
+                inputs=['ir', 'vi_enh:y'],
+                output='fused',
+                losses=[
+                    dict(type='InfoPreservationLoss', loss_weight=1.0),
+                    dict(
+                        type='SaliencyWeightedLoss',
+                        ssim_weight=1.0,
+                        loss_weight=1.0),
+                ],
+                loss_weight=0.5),  # TIM's eta
+        ]),
+    task_input='fused',
+    color_from='vi_enh',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    detector={{_base_.model.detector}})
+
+# IR as one channel, VIS as RGB (the scene module enhances colour images)
+color_type = dict(ir='gray', vi='color')
+img_scale = (128, 128)
+train_pipeline = [
+    dict(type='LoadPairedImages', color_type=color_type),
+    dict(type='LoadPairedAnnotations'),
+    dict(type='PairedResize', scale=img_scale),
+    dict(type='PairedRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackFusionDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadPairedImages', color_type=color_type),
+    dict(type='PairedResize', scale=img_scale),
+    dict(type='PackFusionDetInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(
+        type='mmdet.CocoMetric',
+        ann_file=data_root + 'annotations/instances_val.json',
+        metric='bbox'),
+    dict(
+        type='FusionMetric',
+        preset='cddfuse',
+        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF']),
+]
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(
+    paramwise_cfg=dict(
+        _delete_=True, custom_keys={'chain_net': dict(lr_mult=0.5)}))
+custom_hooks = [
+    dict(
+        type='ChainStagingHook',
+        phases=[
+            dict(begin=0, train=['scene'], task=False),
+            dict(begin=25, train=['fusion'], task=False),
+            dict(begin=50, train='all'),  # = the schedule's warmup_iters
+        ]),
+    dict(type='FusedImageSaveHook'),
+]

@@ -1,0 +1,101 @@
+"""Stage-wise training of a chain of pre-modules (enhance -> fuse -> task).
+
+:class:`ChainStagingHook` sets, from the runner's progress alone (so a
+resumed run is in the state of an uninterrupted one), which stages of a
+:class:`~mmfusenas.models.PreModuleChain` train, whose losses count and
+whether the task model runs: e.g. the scene module alone on its own losses,
+then the fusion network alone (scene frozen), then everything jointly under
+the detector's loss.
+"""
+from typing import List, Sequence, Union
+
+from mmfusenas.registry import HOOKS
+from .task_guidance_hooks import _check_count, _compound_model, _StageHook
+
+_PHASE_KEYS = ('begin', 'train', 'losses', 'task')
+
+
+@HOOKS.register_module()
+class ChainStagingHook(_StageHook):
+    """Phases of chain training, each from an iteration / epoch on.
+
+    Args:
+        phases (Sequence[dict]): in order of ``begin`` (the first at 0):
+
+            - ``begin`` (int): first iteration / epoch (0-based) of the
+              phase.
+            - ``train`` (list[str] | 'all'): stages that train; the others
+              are frozen (no gradients, eval mode).
+            - ``losses`` (list[str] | 'all', optional): stages whose losses
+              count. Defaults to ``train`` (a frozen stage's losses would
+              still send gradients into the stages before it).
+            - ``task`` (bool): whether the task model runs (ℓ_task). Defaults
+              to True.
+        by_epoch (bool): ``begin`` counts epochs instead of iterations.
+            Defaults to False.
+
+    Example (scene warm-up, fusion warm-up, then joint)::
+
+        dict(type='ChainStagingHook', phases=[
+            dict(begin=0, train=['scene'], task=False),
+            dict(begin=50, train=['fusion'], task=False),
+            dict(begin=100, train='all')])
+    """
+
+    def __init__(self, phases: Sequence[dict], by_epoch: bool = False) -> None:
+        super().__init__(by_epoch)
+        owner = type(self).__name__
+        if not phases:
+            raise ValueError(f'{owner}: phases must not be empty')
+        self.phases: List[dict] = []
+        for i, phase in enumerate(phases):
+            unknown = sorted(set(phase) - set(_PHASE_KEYS))
+            if unknown:
+                raise KeyError(f'{owner}: phase {i} has unknown keys '
+                               f'{unknown}; a phase has {list(_PHASE_KEYS)}')
+            if 'begin' not in phase or 'train' not in phase:
+                raise KeyError(f"{owner}: phase {i} needs 'begin' and "
+                               "'train'")
+            _check_count(owner, f'phases[{i}].begin', phase['begin'])
+            self.phases.append(
+                dict(begin=phase['begin'], train=phase['train'],
+                     losses=phase.get('losses', phase['train']),
+                     task=bool(phase.get('task', True))))
+        begins = [p['begin'] for p in self.phases]
+        if begins[0] != 0 or any(b <= a for a, b in zip(begins, begins[1:])):
+            raise ValueError(f'{owner}: phase begins must start at 0 and '
+                             f'increase, got {begins}')
+
+    @staticmethod
+    def _names(value: Union[str, Sequence[str]], stages: Sequence[str],
+               where: str) -> set:
+        if value == 'all':
+            return set(stages)
+        if isinstance(value, str):
+            value = [value]
+        unknown = sorted(set(value) - set(stages))
+        if unknown:
+            raise KeyError(f'ChainStagingHook: {where} names stages '
+                           f'{unknown}; the chain has {list(stages)}')
+        return set(value)
+
+    def phase_at(self, progress: int) -> dict:
+        """The phase in force at ``progress``."""
+        return [p for p in self.phases if p['begin'] <= progress][-1]
+
+    def apply(self, runner, progress: int) -> None:
+        model = _compound_model(runner)
+        chain = model.pre_net
+        if not hasattr(chain, 'set_stage_frozen'):
+            raise TypeError('ChainStagingHook needs a chain model '
+                            '(ChainDetector / ChainSegmentor), got '
+                            f'{type(model).__name__}')
+        phase = self.phase_at(progress)
+        where = f"the phase from {phase['begin']}"
+        train = self._names(phase['train'], chain.names, where)
+        losses = self._names(phase['losses'], chain.names, where)
+        for name in chain.names:
+            chain.set_stage_frozen(name, name not in train)
+        chain.active_losses = losses
+        model.task_enabled = phase['task']
+

@@ -1,0 +1,324 @@
+"""A chain of pre-modules with named inputs and outputs.
+
+Each seed method puts one pre-module in front of a task model: TIM a fusion
+network (IR + VIS -> fused), RUAS a scene module (low-light RGB ->
+enhanced). At night the visible image is itself low-light, so the natural
+pipeline is a chain: enhance the VIS image, fuse it with IR, detect. A
+:class:`PreModuleChain` runs such a chain on named images::
+
+    vi  --scene-->  vi_enh
+    (ir, vi_enh:y)  --fusion-->  fused
+
+Names start as the batch's modalities, split from the batch by their channel
+counts (``sources=dict(ir=1, vi=3)``: IR as one channel, VIS kept as RGB by
+``FusionDataPreprocessor(keep_rgb=['vi'])``); every stage reads named images and
+writes one new name. ``name:y`` reads the luminance (BT.601 Y) of an RGB
+image (a 1-channel image is its own Y). A stage's *kind* says how its module
+is called and how its losses read it:
+
+* ``'fusion'``: ``module(cat(inputs))`` -> ``(N, 1, H, W)``; each loss is
+  called as ``loss(output, cat(inputs))`` (the fusion losses of
+  ``mmfusenas.models.losses``), as in :class:`BaseFusionTaskModel`;
+* ``'scene'``: an enhancement network on one RGB image; its output is the
+  prediction ``pred`` and its losses read named fields (``pred``, ``low``,
+  ``illumination``, ...), as in :class:`BaseSceneTaskModel`.
+
+Stages can be frozen one by one (no gradients, eval mode) and their losses
+switched on or off (:meth:`set_stage_frozen`, ``active_losses``), which is
+how stage-wise warm-up works (:class:`~mmfusenas.engine.hooks.
+ChainStagingHook`).
+"""
+import copy
+from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.models.enhancers.loss_fields import (LOSS_FIELDS,
+                                                    call_field_loss,
+                                                    check_loss_fields,
+                                                    network_fields)
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.colorspace import rgb_to_ycbcr
+from .module_checkpoint import (FUSION_AUTO_PREFIXES, SCENE_AUTO_PREFIXES,
+                                load_module_checkpoint, parse_module_init)
+
+STAGE_KINDS = ('fusion', 'scene')
+#: the log-key symbol of each kind's loss weight (TIM's η, RUAS's λ)
+WEIGHT_KEYS = dict(fusion='eta', scene='lambda')
+#: prefixes tried for a stage's ``init`` checkpoint, by kind
+INIT_PREFIXES = dict(fusion=FUSION_AUTO_PREFIXES, scene=SCENE_AUTO_PREFIXES)
+#: fields a scene stage's loss may read (no ground-truth image)
+SCENE_STAGE_FIELDS = tuple(f for f in LOSS_FIELDS if f != 'gt')
+_STAGE_KEYS = ('name', 'kind', 'module', 'inputs', 'output', 'losses',
+               'loss_weight', 'init', 'freeze')
+
+
+def split_selector(ref: str) -> tuple:
+    """``'vi_enh:y'`` -> ``('vi_enh', 'y')``; ``'ir'`` -> ``('ir', None)``."""
+    name, _, view = ref.partition(':')
+    if view not in ('', 'y'):
+        raise ValueError(f"unknown view {view!r} in {ref!r}; use 'name' or "
+                         "'name:y' (the luminance)")
+    return name, (view or None)
+
+
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """Y of an ``(N, 3, H, W)`` RGB batch; a 1-channel batch unchanged."""
+    return x if x.shape[1] == 1 else rgb_to_ycbcr(x)[:, :1]
+
+
+@MODELS.register_module()
+class PreModuleChain(nn.Module):
+    """Pre-modules run in order on named images.
+
+    Args:
+        stages (Sequence[dict]): one dict per stage, in order:
+
+            - ``name`` (str): unique; the log prefix of its losses
+              (``<name>.<loss_name>``, weight ``<name>.eta`` / ``.lambda``).
+            - ``kind`` (str): ``'fusion'`` or ``'scene'`` (see the module
+              docstring).
+            - ``module`` (dict | nn.Module): the network.
+            - ``inputs`` (Sequence[str]): names it reads (``name`` or
+              ``name:y``); a scene stage reads exactly one RGB image.
+            - ``output`` (str): the new name it writes.
+            - ``losses`` (Sequence[dict | nn.Module]): its losses (unique
+              ``loss_name`` within the stage). Defaults to ().
+            - ``loss_weight`` (float): ``>= 0``. Defaults to 1.0.
+            - ``init`` (str | dict, optional): a checkpoint for this stage's
+              module (path or ``dict(checkpoint=, prefix=None)``; the
+              prefixes of the kind's single-stage models are tried: a
+              ``FusionDetector`` / ``ImageFusor`` / PMI checkpoint for a
+              fusion stage, a ``SceneDetector`` / ``ImageEnhancer`` /
+              converted official RUAS checkpoint for a scene stage).
+            - ``freeze`` (bool): start frozen. Defaults to False.
+        sources (dict): the images available before the first stage, in
+            batch order, with their channel counts: the batch
+            ``(N, Σ channels, H, W)`` is split into them. Defaults to
+            ``dict(ir=1, vi=3)`` (what ``FusionDataPreprocessor(keep_rgb=
+            ['vi'])`` gives for IR / RGB-VIS pairs).
+    """
+
+    def __init__(self,
+                 stages: Sequence[dict],
+                 sources: Optional[Dict[str, int]] = None) -> None:
+        super().__init__()
+        if not stages:
+            raise ValueError('PreModuleChain needs at least one stage')
+        sources = dict(ir=1, vi=3) if sources is None else dict(sources)
+        if not sources or any(c not in (1, 3) for c in sources.values()):
+            raise ValueError('sources maps each source name to 1 or 3 '
+                             f'channels, got {sources}')
+        self.sources = sources
+        self.modules_ = nn.ModuleDict()
+        self.stage_losses = nn.ModuleDict()
+        self.specs: List[Dict[str, Any]] = []
+        known = set(self.sources)
+        for i, cfg in enumerate(stages):
+            spec = self._parse_stage(i, cfg, known)
+            known.add(spec['output'])
+            self.modules_[spec['name']] = (
+                spec.pop('module') if isinstance(spec['module'], nn.Module)
+                else MODELS.build(spec.pop('module')))
+            losses = nn.ModuleList(
+                loss if isinstance(loss, nn.Module) else MODELS.build(loss)
+                for loss in spec.pop('losses'))
+            names = [loss.loss_name for loss in losses]
+            if len(set(names)) != len(names):
+                raise ValueError(f"stage '{spec['name']}': loss names must "
+                                 f'be unique, got {names}')
+            spec['needs_all'] = (
+                check_loss_fields(losses, SCENE_STAGE_FIELDS)
+                if spec['kind'] == 'scene' else False)
+            self.stage_losses[spec['name']] = losses
+            self.specs.append(spec)
+        self.names = tuple(s['name'] for s in self.specs)
+        #: stages whose losses are computed (all by default)
+        self.active_losses = set(self.names)
+        self._frozen = {s['name']: False for s in self.specs}
+        for spec in self.specs:
+            self.set_stage_frozen(spec['name'], spec['freeze'])
+
+    @staticmethod
+    def _parse_stage(index: int, cfg: dict, known: set) -> Dict[str, Any]:
+        where = f'stage {index}'
+        if not isinstance(cfg, dict):
+            raise TypeError(f'{where} must be a dict, got '
+                            f'{type(cfg).__name__}')
+        unknown = sorted(set(cfg) - set(_STAGE_KEYS))
+        if unknown:
+            raise KeyError(f'{where}: unknown keys {unknown}; a stage has '
+                           f'{list(_STAGE_KEYS)}')
+        missing = [k for k in ('name', 'kind', 'module', 'inputs', 'output')
+                   if k not in cfg]
+        if missing:
+            raise KeyError(f'{where}: missing keys {missing}')
+        spec = dict(losses=(), loss_weight=1.0, init=None, freeze=False)
+        spec.update(copy.copy(cfg))
+        name = spec['name']
+        where = f"stage '{name}'"
+        if spec['kind'] not in STAGE_KINDS:
+            raise ValueError(f'{where}: kind must be one of {STAGE_KINDS}, '
+                             f"got {spec['kind']!r}")
+        if isinstance(spec['inputs'], str):
+            spec['inputs'] = [spec['inputs']]
+        spec['inputs'] = list(spec['inputs'])
+        for ref in spec['inputs']:
+            if split_selector(ref)[0] not in known:
+                raise KeyError(f'{where} reads {ref!r}, which no source or '
+                               f'earlier stage provides (known: '
+                               f'{sorted(known)})')
+        if spec['kind'] == 'scene' and len(spec['inputs']) != 1:
+            raise ValueError(f'{where}: a scene stage reads one RGB image, '
+                             f"got inputs {spec['inputs']}")
+        if spec['output'] in known:
+            raise ValueError(f"{where}: output {spec['output']!r} already "
+                             'exists; give each image its own name')
+        if not float(spec['loss_weight']) >= 0:
+            raise ValueError(f"{where}: loss_weight must be >= 0, got "
+                             f"{spec['loss_weight']}")
+        spec['loss_weight'] = float(spec['loss_weight'])
+        spec['init'] = parse_module_init(spec['init'], f'{name}.init')
+        return spec
+
+    # ------------------------------------------------------------------
+    def stage(self, name: str) -> nn.Module:
+        """The module of stage ``name``."""
+        if name not in self.modules_:
+            raise KeyError(f'no stage {name!r}; stages are {self.names}')
+        return self.modules_[name]
+
+    def spec(self, name: str) -> Dict[str, Any]:
+        """The parsed config of stage ``name``."""
+        self.stage(name)
+        return next(s for s in self.specs if s['name'] == name)
+
+    def stage_frozen(self, name: str) -> bool:
+        """Whether stage ``name`` is frozen."""
+        self.stage(name)
+        return self._frozen[name]
+
+    def set_stage_frozen(self, name: str, frozen: bool) -> None:
+        """Freeze (no gradients, eval mode) or unfreeze one stage."""
+        module = self.stage(name)
+        self._frozen[name] = bool(frozen)
+        for param in module.parameters():
+            param.requires_grad_(not frozen)
+        module.train(self.training and not frozen)
+
+    def train(self, mode: bool = True) -> 'PreModuleChain':
+        super().train(mode)
+        for name, frozen in self._frozen.items():
+            if frozen:
+                self.modules_[name].eval()
+        return self
+
+    def init_stages(self) -> None:
+        """Load every stage's ``init`` checkpoint (strict keys)."""
+        for spec in self.specs:
+            if spec['init'] is not None:
+                load_module_checkpoint(
+                    self.modules_[spec['name']], spec['init']['checkpoint'],
+                    spec['init']['prefix'], INIT_PREFIXES[spec['kind']],
+                    f"{spec['name']}.init")
+
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _read(images: Dict[str, torch.Tensor], ref: str) -> torch.Tensor:
+        name, view = split_selector(ref)
+        return luminance(images[name]) if view == 'y' else images[name]
+
+    def split_sources(self, batch: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``(N, Σ channels, H, W)`` -> the source images by name."""
+        total = sum(self.sources.values())
+        if batch.dim() != 4 or batch.shape[1] != total:
+            raise ValueError(
+                f'PreModuleChain: the batch must stack the sources '
+                f'{self.sources} ({total} channels), got '
+                f'{tuple(batch.shape)}; keep the colour sources as RGB with '
+                "FusionDataPreprocessor(keep_rgb=[...])")
+        return dict(
+            zip(self.sources,
+                torch.split(batch, list(self.sources.values()), dim=1)))
+
+    def forward(self, images: Any) -> Dict[str, Any]:
+        """Run every stage.
+
+        Args:
+            images (Tensor | dict): the batch ``(N, Σ channels, H, W)``
+                (split by :meth:`split_sources`) or the source images by
+                name, ``(N, C, H, W)``.
+
+        Returns:
+            dict: ``images`` (every name, sources included) and ``stages``
+            (per stage: ``inputs``, the tensor it got, and for scene stages
+            ``fields``, the named fields its losses read).
+        """
+        if isinstance(images, torch.Tensor):
+            images = self.split_sources(images)
+        missing = [s for s in self.sources if s not in images]
+        if missing:
+            raise KeyError(f'PreModuleChain: sources {missing} are missing '
+                           f'from the batch (got {sorted(images)})')
+        images = dict(images)
+        stages: Dict[str, Dict[str, Any]] = {}
+        for spec in self.specs:
+            name, module = spec['name'], self.modules_[spec['name']]
+            x = torch.cat([self._read(images, r) for r in spec['inputs']], 1)
+            # a frozen stage computes no gradient of its own weights, but
+            # still passes the gradient of later losses on to the stages
+            # before it (when its input carries one)
+            with torch.set_grad_enabled(
+                    torch.is_grad_enabled()
+                    and (not self._frozen[name] or x.requires_grad)):
+                if spec['kind'] == 'fusion':
+                    out = module(x)
+                    if out.dim() != 4 or out.shape[1] != 1 or \
+                            out.shape[-2:] != x.shape[-2:]:
+                        raise ValueError(
+                            f"stage '{name}': a fusion module maps (N, M, "
+                            f'H, W) to (N, 1, H, W), got {tuple(x.shape)} '
+                            f'-> {tuple(out.shape)}')
+                    record = dict(inputs=x)
+                else:
+                    if x.shape[1] != 3:
+                        raise ValueError(
+                            f"stage '{name}': a scene module takes an RGB "
+                            f"image, but {spec['inputs'][0]!r} has "
+                            f'{x.shape[1]} channel(s)')
+                    fields = network_fields(module, x, spec['needs_all'])
+                    fields.update(low=x, target=x)
+                    out = fields['pred']
+                    if out.shape != x.shape:
+                        raise ValueError(
+                            f"stage '{name}': a scene module keeps the "
+                            f'shape, got {tuple(x.shape)} -> '
+                            f'{tuple(out.shape)}')
+                    record = dict(inputs=x, fields=fields)
+            images[spec['output']] = out
+            stages[name] = record
+        return dict(images=images, stages=stages)
+
+    def weighted_losses(self, run: Dict[str, Any]) -> Dict[str, torch.Tensor]:
+        """``{<stage>.<loss_name>: w · ℓ, <stage>.<eta|lambda>: w}`` of the
+        active stages with a non-zero weight and some loss."""
+        losses: Dict[str, torch.Tensor] = {}
+        for spec in self.specs:
+            name, weight = spec['name'], spec['loss_weight']
+            stage_losses = self.stage_losses[name]
+            if name not in self.active_losses or weight == 0 or \
+                    not len(stage_losses):
+                continue
+            record = run['stages'][name]
+            out = run['images'][spec['output']]
+            for loss_fn in stage_losses:
+                if spec['kind'] == 'fusion':
+                    value = loss_fn(out, record['inputs'])
+                else:
+                    value = call_field_loss(loss_fn, record['fields'])
+                losses[f'{name}.{loss_fn.loss_name}'] = weight * value
+            losses[f"{name}.{WEIGHT_KEYS[spec['kind']]}"] = \
+                out.new_tensor(weight)
+        return losses
+

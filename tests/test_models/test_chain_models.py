@@ -1,0 +1,294 @@
+"""Chains of pre-modules: named routing, per-stage losses, freezing,
+per-stage checkpoints, staging hook, and a real RetinaNet behind them."""
+import copy
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
+
+from mmfusenas.engine.hooks import ChainStagingHook
+from mmfusenas.models import FusionDataPreprocessor, PreModuleChain
+from mmfusenas.registry import MODELS
+from mmfusenas.testing.task_models import SIZE, retinanet
+from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class Gain(nn.Module):
+    """A 'scene module' with a known answer: ``g · x`` (g starts at 2)."""
+
+    def __init__(self, gain: float = 2.0) -> None:
+        super().__init__()
+        self.gain = nn.Parameter(torch.tensor(gain))
+
+    def forward(self, x):
+        return self.gain * x
+
+
+class Weighted(nn.Module):
+    """A 'fusion network' with a known answer: ``Σ_m w_m x_m``."""
+
+    def __init__(self, weights=(0.25, 0.75)) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(weights).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return (self.w * x).sum(1, keepdim=True)
+
+
+class MeanLoss(nn.Module):
+    """``mean(first)`` of a fusion loss call / of the field ``pred``."""
+
+    def __init__(self, loss_name='loss_mean', inputs=None):
+        super().__init__()
+        self.loss_name = loss_name
+        if inputs is not None:
+            self.inputs = inputs
+
+    def forward(self, pred, *args):
+        return pred.mean()
+
+
+def chain(**kw):
+    stages = [
+        dict(name='scene', kind='scene', module=Gain(), inputs=['vi'],
+             output='vi_enh', losses=[MeanLoss('loss_s', inputs=('pred', ))],
+             loss_weight=0.1),
+        dict(name='fusion', kind='fusion', module=Weighted(),
+             inputs=['ir', 'vi_enh:y'], output='fused',
+             losses=[MeanLoss('loss_f')], loss_weight=0.5),
+    ]
+    return PreModuleChain(stages=stages, **kw)
+
+
+def test_named_routing_and_views_give_the_hand_computed_images():
+    net = chain()
+    g = torch.Generator().manual_seed(0)
+    ir, vi = torch.rand(2, 1, 8, 8, generator=g), torch.rand(
+        2, 3, 8, 8, generator=g)
+    run = net(torch.cat([ir, vi], 1))  # split by sources = (ir 1, vi 3)
+    images = run['images']
+    torch.testing.assert_close(images['vi_enh'], 2 * vi)
+    y = rgb_to_ycbcr(2 * vi)[:, :1]
+    torch.testing.assert_close(images['fused'], 0.25 * ir + 0.75 * y)
+    torch.testing.assert_close(run['stages']['fusion']['inputs'],
+                               torch.cat([ir, y], 1))
+    # the same from named images
+    again = net(dict(ir=ir, vi=vi))['images']['fused']
+    torch.testing.assert_close(again, images['fused'])
+
+
+def test_chain_config_errors_are_named():
+    ok = dict(name='f', kind='fusion', module=Weighted(), inputs=['ir', 'vi'],
+              output='fused')
+    with pytest.raises(KeyError, match="reads 'nope'"):
+        PreModuleChain([dict(ok, inputs=['ir', 'nope'])])
+    with pytest.raises(ValueError, match="output 'vi' already exists"):
+        PreModuleChain([dict(ok, output='vi')])
+    with pytest.raises(ValueError, match='one RGB image'):
+        PreModuleChain([dict(ok, kind='scene')])
+    with pytest.raises(ValueError, match='kind must be one of'):
+        PreModuleChain([dict(ok, kind='deblur')])
+    with pytest.raises(KeyError, match=r"unknown keys \['loss'\]"):
+        PreModuleChain([dict(ok, loss=[])])
+    with pytest.raises(ValueError, match="unknown view ':rgb'|unknown view"):
+        PreModuleChain([dict(ok, inputs=['ir', 'vi:rgb'])])
+    with pytest.raises(ValueError, match='keep_rgb'):
+        chain()(torch.rand(1, 2, 8, 8))  # VIS given as Y, not RGB
+
+
+def test_stage_losses_are_named_weighted_and_switchable():
+    net = chain()
+    run = net(torch.rand(2, 4, 8, 8))
+    losses = net.weighted_losses(run)
+    assert set(losses) == {'scene.loss_s', 'scene.lambda', 'fusion.loss_f',
+                           'fusion.eta'}
+    torch.testing.assert_close(losses['scene.loss_s'],
+                               0.1 * run['images']['vi_enh'].mean())
+    torch.testing.assert_close(losses['fusion.loss_f'],
+                               0.5 * run['images']['fused'].mean())
+    assert losses['fusion.eta'].item() == 0.5
+    net.active_losses = {'scene'}
+    assert set(net.weighted_losses(run)) == {'scene.loss_s', 'scene.lambda'}
+
+
+def test_a_frozen_stage_gets_no_gradient_but_passes_it_on():
+    net = chain()
+    net.set_stage_frozen('fusion', True)
+    assert not net.stage('fusion').training or not net.training
+    out = net(torch.rand(2, 4, 8, 8))['images']['fused']
+    out.mean().backward()
+    assert net.stage('fusion').w.grad is None
+    # the gradient of a downstream loss still reaches the scene stage
+    assert net.stage('scene').gain.grad is not None
+    net.train()
+    assert net.stage_frozen('fusion') and not net.stage('fusion').training
+
+
+def det_samples(n, h, w):
+    samples = []
+    for i in range(n):
+        s = DetDataSample(metainfo=dict(
+            stem=f's{i}', img_shape=(h, w), ori_shape=(h, w),
+            scale_factor=(1.0, 1.0), modalities=('ir', 'vi'),
+            color_modality='vi'))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[4., 6., 30., 40.]]),
+            labels=torch.tensor([1]))
+        samples.append(s)
+    return samples
+
+
+def raw_batch(n=2, h=SIZE, w=SIZE, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        inputs=dict(
+            ir=[torch.randint(0, 256, (1, h, w), generator=g,
+                              dtype=torch.uint8) for _ in range(n)],
+            vi=[torch.randint(0, 256, (3, h, w), generator=g,
+                              dtype=torch.uint8) for _ in range(n)]),
+        data_samples=det_samples(n, h, w))
+
+
+def test_keep_rgb_preprocessor_stacks_rgb_and_keeps_luminance_sources():
+    pre = FusionDataPreprocessor(keep_rgb=['vi'])
+    batch = raw_batch(n=1, h=8, w=8)
+    data = pre(copy.deepcopy(batch))
+    x, sample = data['inputs'], data['data_samples'][0]
+    vi = batch['inputs']['vi'][0].float() / 255
+    assert x.shape == (1, 4, 8, 8)
+    torch.testing.assert_close(x[0, 1:], vi)
+    torch.testing.assert_close(sample.sources[1:], rgb_to_ycbcr(vi)[:1])
+    assert sample.input_channels == [('ir', 1), ('vi', 3)]
+    assert 'chroma' not in sample
+    with pytest.raises(KeyError, match='keep_rgb'):
+        FusionDataPreprocessor(keep_rgb=['rgb'])(copy.deepcopy(batch))
+
+
+def chain_detector(**kw):
+    kw.setdefault('task_input', 'fused')
+    kw.setdefault('color_from', 'vi_enh')
+    return MODELS.build(dict(
+        type='ChainDetector',
+        chain_net=dict(type='PreModuleChain', stages=[
+            dict(name='scene', kind='scene', module=Gain(1.0),
+                 inputs=['vi'], output='vi_enh',
+                 losses=[MeanLoss('loss_s', inputs=('pred', ))],
+                 loss_weight=0.1),
+            dict(name='fusion', kind='fusion',
+                 module=dict(type='SimpleFusionNet', in_channels=2,
+                             base_channels=4, num_dense=1,
+                             decoder_channels=(4, )),
+                 inputs=['ir', 'vi_enh:y'], output='fused',
+                 losses=[dict(type='MaxIntensityLoss')], loss_weight=0.5),
+        ]),
+        detector=retinanet(), **kw))
+
+
+def test_chain_detector_trains_with_named_losses_and_predicts_every_image():
+    model = chain_detector()
+    model.train()
+    data = model.data_preprocessor(raw_batch(), True)
+    losses = model(**data, mode='loss')
+    fusion_name = model.chain_net.stage_losses['fusion'][0].loss_name
+    assert set(losses) == {'loss_cls', 'loss_bbox', 'scene.loss_s',
+                           'scene.lambda', f'fusion.{fusion_name}',
+                           'fusion.eta'}
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    assert model.chain_net.stage('scene').gain.grad is not None
+    model.eval()
+    data = model.data_preprocessor(raw_batch(h=SIZE - 8), False)
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    s = out[0]
+    assert s.pred_vi_enh.shape == (3, SIZE - 8, SIZE)
+    assert s.pred_fused.shape == (1, SIZE - 8, SIZE)
+    # the task image: fused Y + the enhanced VIS chroma (gain 1: the VIS)
+    vi = raw_batch(h=SIZE - 8)['inputs']['vi'][0].float() / 255
+    chroma = rgb_to_ycbcr(vi)[1:]
+    expected = ycbcr_to_rgb(torch.cat([s.pred_fused, chroma])).clamp(0, 1)
+    torch.testing.assert_close(s.pred_fused_rgb, expected)
+    assert 'pred_instances' in s
+
+
+def test_chain_model_options_are_checked():
+    with pytest.raises(KeyError, match="task_input 'nope'"):
+        chain_detector(task_input='nope')
+    with pytest.raises(ValueError, match="chain_losses"):
+        chain_detector(chain_losses=[dict(type='MaxIntensityLoss')])
+
+
+def test_stage_init_loads_single_stage_checkpoints(tmp_path):
+    """A FusionDetector's N_F and an ImageEnhancer's network initialise the
+    chain's stages (their prefixes are tried), strictly."""
+    model = chain_detector()
+    fusion = copy.deepcopy(model.chain_net.stage('fusion'))
+    for p in fusion.parameters():
+        nn.init.normal_(p)
+    ckpt = tmp_path / 'fusion_detector.pth'
+    torch.save(dict(state_dict={f'fusion_net.{k}': v
+                                for k, v in fusion.state_dict().items()}),
+               ckpt)
+    scene_ckpt = tmp_path / 'enhancer.pth'
+    torch.save(dict(state_dict={'network.gain': torch.tensor(3.0)}),
+               scene_ckpt)
+    cfg = model.chain_net.specs
+    model = chain_detector()
+    model.chain_net.specs[1]['init'] = dict(checkpoint=str(ckpt),
+                                            prefix=None)
+    model.chain_net.specs[0]['init'] = dict(checkpoint=str(scene_ckpt),
+                                            prefix=None)
+    model.init_weights()
+    for k, v in fusion.state_dict().items():
+        torch.testing.assert_close(
+            model.chain_net.stage('fusion').state_dict()[k], v)
+    assert model.chain_net.stage('scene').gain.item() == 3.0
+    assert cfg[0]['init'] is None
+    bad = tmp_path / 'other.pth'
+    torch.save(dict(state_dict={'fusion_net.other': torch.zeros(1)}), bad)
+    model.chain_net.specs[1]['init'] = dict(checkpoint=str(bad), prefix=None)
+    with pytest.raises(Exception, match='fusion.init|other'):
+        model.init_weights()
+
+
+def test_staging_hook_sets_stages_losses_and_task_from_progress():
+    model = chain_detector()
+    hook = ChainStagingHook(phases=[
+        dict(begin=0, train=['scene'], task=False),
+        dict(begin=3, train=['fusion'], task=False),
+        dict(begin=5, train='all'),
+    ])
+    runner = SimpleNamespace(model=model, iter=0, epoch=0)
+    chain_net = model.chain_net
+    expected = {0: ({'scene'}, False), 3: ({'fusion'}, False),
+                4: ({'fusion'}, False), 5: ({'scene', 'fusion'}, True)}
+    for it, (train, task) in expected.items():
+        runner.iter = it
+        hook.before_train_iter(runner, 0)
+        assert {n for n in chain_net.names
+                if not chain_net.stage_frozen(n)} == train
+        assert chain_net.active_losses == train
+        assert model.task_enabled is task
+    # scene warm-up: only the scene trains, on its own loss
+    runner.iter = 0
+    hook.before_train_iter(runner, 0)
+    model.train()
+    data = model.data_preprocessor(raw_batch(), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'scene.loss_s', 'scene.lambda'}
+    with pytest.raises(ValueError, match='start at 0'):
+        ChainStagingHook(phases=[dict(begin=1, train='all')])
+    with pytest.raises(KeyError, match=r"stages \['denoise'\]"):
+        ChainStagingHook(phases=[dict(begin=0, train=['denoise'])]
+                         ).before_train(runner)
