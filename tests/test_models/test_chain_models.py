@@ -292,3 +292,21 @@ def test_staging_hook_sets_stages_losses_and_task_from_progress():
     with pytest.raises(KeyError, match=r"stages \['denoise'\]"):
         ChainStagingHook(phases=[dict(begin=0, train=['denoise'])]
                          ).before_train(runner)
+
+
+def test_a_chain_without_stages_routes_a_source_to_the_task_model():
+    model = MODELS.build(dict(
+        type='ChainDetector',
+        chain_net=dict(type='PreModuleChain', stages=[]),
+        task_input='vi', detector=retinanet()))
+    data = model.data_preprocessor(raw_batch(n=1), False)
+    run = model.run_pre(data['inputs'])
+    torch.testing.assert_close(model._task_image(run, data['data_samples']),
+                               data['inputs'][:, 1:])
+    gray = MODELS.build(dict(
+        type='ChainDetector',
+        chain_net=dict(type='PreModuleChain', stages=[]),
+        task_input='ir', detector=retinanet()))
+    image = gray._task_image(run, data['data_samples'])
+    torch.testing.assert_close(image, data['inputs'][:, :1].expand(-1, 3, -1,
+                                                                   -1))

@@ -72,6 +72,9 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
 class PreModuleChain(nn.Module):
     """Pre-modules run in order on named images.
 
+    A chain without stages routes a source to the task model unchanged
+    (e.g. a detector on the VIS image alone, as a baseline).
+
     Args:
         stages (Sequence[dict]): one dict per stage, in order:
 
@@ -104,8 +107,6 @@ class PreModuleChain(nn.Module):
                  stages: Sequence[dict],
                  sources: Optional[Dict[str, int]] = None) -> None:
         super().__init__()
-        if not stages:
-            raise ValueError('PreModuleChain needs at least one stage')
         sources = dict(ir=1, vi=3) if sources is None else dict(sources)
         if not sources or any(c not in (1, 3) for c in sources.values()):
             raise ValueError('sources maps each source name to 1 or 3 '

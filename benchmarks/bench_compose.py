@@ -1,0 +1,341 @@
+"""Night-time detection through a chain of pre-modules (toy data, equal budget).
+
+Generates a night-time toy IR/VIS set (every scene at night, the VIS
+radiance divided by ``--darkness`` before the sensor noise: dark and noisy)
+and trains, per seed, six variants of one
+:class:`~mmfusenas.models.ChainDetector` (RetinaNet, ResNet-18 at 1/4 width,
+FPN strides 4-32, from scratch) with the same detector initialisation, batch
+order, flips, optimiser and ``--iters`` detector iterations:
+
+(a) ``vis``: the detector on the VIS image alone (a chain without stages);
+(b) ``ir``: on the IR image (grey, 3 channels);
+(c) ``fusion``: TIM's N_F on (IR, raw VIS Y), ``--warmup`` iterations on ℓ_F
+    alone, then trained jointly with the detector (ℓ_T + η·ℓ_F);
+(d) ``scene``: RUAS's scene module on the VIS image, ``--warmup`` iterations
+    on its own loss, then jointly with the detector (ℓ_T + λ·ℓ_s);
+(e) ``chain_fixed``: scene module (``--warmup`` alone), then N_F on (IR,
+    enhanced VIS Y) (``--warmup`` alone, scene frozen), then both frozen
+    while the detector trains on the chain's output;
+(f) ``chain_joint``: the same warm-ups, then everything jointly
+    (ℓ_T + λ·ℓ_s + η·ℓ_F).
+
+Staging uses the models' own switches (``set_stage_frozen``,
+``chain_net.active_losses``, ``task_enabled``), which
+``ChainStagingHook`` drives in configs. Reported: COCO bbox mAP / AP50 on
+the held-out split (pycocotools, boxes at the generator's 256 px), and the
+fusion metrics (EN, SD, SF, AG, SSIM, Qabf against the raw IR / VIS Y) of
+the fused image where there is one.
+
+Example::
+
+    python benchmarks/bench_compose.py                 # 3 seeds
+    python benchmarks/bench_compose.py --quick         # 1 seed, short
+"""
+import argparse
+import json
+import logging
+import os.path as osp
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from bench_task_guidance import FUSION_LOSSES, coco_eval, fusion_net_cfg  # noqa
+from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
+from mmfusenas.testing.task_models import toy_retinanet  # noqa
+
+VARIANTS = ('vis', 'ir', 'fusion', 'scene', 'chain_fixed', 'chain_joint')
+FUSION_METRICS = ['EN', 'SD', 'SF', 'AG', 'SSIM', 'Qabf']
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--num', type=int, default=240, help='toy pairs')
+    p.add_argument('--darkness', type=float, default=4.0,
+                   help='night_darkness of the toy generator')
+    p.add_argument('--res', type=int, default=96, help='input side (px)')
+    p.add_argument('--iters', type=int, default=200,
+                   help='detector iterations of every variant')
+    p.add_argument('--warmup', type=int, default=40,
+                   help='iterations of each pre-module alone on its loss')
+    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--pre-lr', type=float, default=1e-3)
+    p.add_argument('--fusion-channels', type=int, default=8)
+    p.add_argument('--variants', nargs='+', default=list(VARIANTS),
+                   choices=VARIANTS)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--quick', action='store_true',
+                   help='1 seed, 60 detector iterations, 20 warm-up')
+    p.add_argument('--data-dir', default=None)
+    p.add_argument('--json-out', default=None)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seeds, args.iters, args.warmup, args.num = [0], 60, 20, 120
+    return args
+
+
+def load_split(root: str, split: str, res: int) -> dict:
+    """IR (1 channel), RGB VIS and boxes of a split at ``res``."""
+    with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
+        coco = json.load(f)
+    by_img = {im['id']: [] for im in coco['images']}
+    for a in coco['annotations']:
+        by_img[a['image_id']].append(a)
+    irs, vis, boxes, labels, ids = [], [], [], [], []
+    for im in coco['images']:
+        s = res / im['width']
+        ir = cv2.imread(osp.join(root, 'ir', im['file_name']),
+                        cv2.IMREAD_UNCHANGED)
+        vi = cv2.imread(osp.join(root, 'vi', im['file_name']),
+                        cv2.IMREAD_COLOR)
+        irs.append(cv2.resize(ir, (res, res), interpolation=cv2.INTER_AREA))
+        vis.append(cv2.resize(cv2.cvtColor(vi, cv2.COLOR_BGR2RGB),
+                              (res, res), interpolation=cv2.INTER_AREA))
+        b = np.array([a['bbox'] for a in by_img[im['id']]],
+                     np.float32).reshape(-1, 4) * s
+        b[:, 2:] += b[:, :2]
+        boxes.append(torch.from_numpy(b))
+        labels.append(torch.tensor(
+            [a['category_id'] - 1 for a in by_img[im['id']]],
+            dtype=torch.long))
+        ids.append(im['id'])
+    ir = torch.from_numpy(np.stack(irs)).float()[:, None] / 255
+    vi = torch.from_numpy(np.stack(vis)).permute(0, 3, 1, 2).float() / 255
+    return dict(x=torch.cat([ir, vi], 1), boxes=boxes, labels=labels,
+                ids=ids, size=coco['images'][0]['width'])
+
+
+def make_samples(data: dict, idx: List[int], flip: List[bool], res: int,
+                 with_gt: bool = True):
+    """Batch ``(N, 1 + 3, H, W)`` and DetDataSamples (raw IR / VIS Y as
+    ``sources`` for the fusion metrics)."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+
+    from mmfusenas.utils.colorspace import rgb_to_ycbcr
+    x = data['x'][idx].clone()
+    scale = res / data['size']
+    samples = []
+    for j, i in enumerate(idx):
+        b = data['boxes'][i].clone()
+        if flip[j]:
+            x[j] = x[j].flip(-1)
+            b[:, [0, 2]] = res - b[:, [2, 0]]
+        s = DetDataSample(metainfo=dict(
+            img_shape=(res, res), pad_shape=(res, res),
+            batch_input_shape=(res, res),
+            ori_shape=(data['size'], data['size']),
+            scale_factor=(scale, scale), stem=str(data['ids'][i])))
+        s.sources = torch.cat([x[j, :1], rgb_to_ycbcr(x[j, 1:])[:1]], 0)
+        if with_gt:
+            s.gt_instances = InstanceData(bboxes=b, labels=data['labels'][i])
+        samples.append(s)
+    return x, samples
+
+
+def scene_stage() -> dict:
+    from mmengine.config import Config
+    base = Config.fromfile(osp.join(
+        osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
+        'models', 'ruas_scene.py'))
+    return dict(name='scene', kind='scene', module=base.ruas_scene_net,
+                inputs=['vi'], output='vi_enh',
+                losses=base.ruas_scene_losses, loss_weight=0.1)
+
+
+def fusion_stage(args, vis: str) -> dict:
+    return dict(name='fusion', kind='fusion',
+                module=fusion_net_cfg(args.fusion_channels),
+                inputs=['ir', vis], output='fused', losses=FUSION_LOSSES,
+                loss_weight=0.5)
+
+
+def build_model(variant: str, args):
+    from mmfusenas.registry import MODELS
+    stages, color = [], None
+    task_input = 'vi' if variant == 'vis' else variant
+    if variant == 'fusion':
+        stages, task_input, color = [fusion_stage(args, 'vi:y')], 'fused', \
+            'vi'
+    elif variant == 'scene':
+        stages, task_input = [scene_stage()], 'vi_enh'
+    elif variant.startswith('chain'):
+        stages = [scene_stage(), fusion_stage(args, 'vi_enh:y')]
+        task_input, color = 'fused', 'vi_enh'
+    return MODELS.build(dict(
+        type='ChainDetector',
+        chain_net=dict(type='PreModuleChain', stages=stages,
+                       sources=dict(ir=1, vi=3)),
+        task_input=task_input, color_from=color,
+        detector=toy_retinanet(len(CLASSES)),
+        mean=(114.0, ) * 3, std=(64.0, ) * 3))
+
+
+def batches(seed: int, n: int, args):
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        yield (torch.randint(0, n, (args.batch, ), generator=g).tolist(),
+               (torch.rand(args.batch, generator=g) < 0.5).tolist())
+
+
+def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
+    """``--warmup`` iterations of one stage alone on its own loss."""
+    chain = model.chain_net
+    for name in chain.names:
+        chain.set_stage_frozen(name, name != stage)
+    chain.active_losses = {stage}
+    model.task_enabled = False
+    opt = torch.optim.Adam(chain.stage(stage).parameters(), lr=args.pre_lr)
+    it = batches(seed + 1000 + len(stage), train['x'].shape[0], args)
+    for _ in range(args.warmup):
+        idx, flip = next(it)
+        x, samples = make_samples(train, idx, flip, args.res)
+        loss, _ = model.parse_losses(model.loss(x, samples))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
+                   gt_json: str) -> dict:
+    from mmfusenas.evaluation.metrics import FusionMetric
+    torch.manual_seed(seed)
+    model = build_model(variant, args)
+    torch.manual_seed(seed)  # the same detector initialisation everywhere
+    model.detector.init_weights()
+    chain = model.chain_net
+    model.train()
+    t0 = time.perf_counter()
+    for name in chain.names:  # the pre-modules alone, in chain order
+        warm_up(model, name, train, seed, args)
+    joint = variant != 'chain_fixed'
+    for name in chain.names:
+        chain.set_stage_frozen(name, not joint)
+    chain.active_losses = set(chain.names) if joint else set()
+    model.task_enabled = True
+    groups = [dict(params=model.detector.parameters(), lr=args.lr)]
+    if joint and len(chain.names):
+        groups.append(dict(params=chain.parameters(), lr=args.pre_lr))
+    opt = torch.optim.AdamW(groups, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[g['lr'] for g in groups], total_steps=args.iters,
+        pct_start=0.1)
+    it = batches(seed, train['x'].shape[0], args)
+    for _ in range(args.iters):
+        idx, flip = next(it)
+        x, samples = make_samples(train, idx, flip, args.res)
+        loss, _ = model.parse_losses(model.loss(x, samples))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        opt.step()
+        sched.step()
+    train_s = time.perf_counter() - t0
+
+    model.eval()
+    metric = FusionMetric(metrics=FUSION_METRICS)
+    dets, brightness = [], []
+    nval = val['x'].shape[0]
+    with torch.no_grad():
+        for s in range(0, nval, 32):
+            idx = list(range(s, min(s + 32, nval)))
+            x, samples = make_samples(val, idx, [False] * len(idx), args.res,
+                                      False)
+            preds = model.predict(x, samples)
+            if 'pred_fused' in preds[0]:
+                metric.process(None, [p.to_dict() for p in preds])
+            if 'pred_vi_enh' in preds[0]:
+                brightness += [p.pred_vi_enh.mean().item() for p in preds]
+            for img_id, p in zip(val['ids'][s:s + 32], preds):
+                pi = p.pred_instances
+                for bb, sc, lab in zip(pi.bboxes.tolist(), pi.scores.tolist(),
+                                       pi.labels.tolist()):
+                    dets.append(dict(
+                        image_id=img_id, category_id=int(lab) + 1,
+                        bbox=[bb[0], bb[1], bb[2] - bb[0], bb[3] - bb[1]],
+                        score=sc))
+    fusion = metric.compute_metrics(metric.results) if metric.results else {}
+    return dict(coco_eval(gt_json, dets), fusion=fusion, train_s=train_s,
+                vis_brightness=float(val['x'][:, 1:].mean()),
+                enhanced_brightness=(float(np.mean(brightness))
+                                     if brightness else None))
+
+
+def report(rows: List[dict], args, meta: dict) -> Dict[str, dict]:
+    print(f"\nChainDetector on night-time toy data (darkness {args.darkness}, "
+          f"{meta['num_train']} train / {meta['num_val']} val): RetinaNet "
+          f'R18/4 + FPN from scratch, {args.iters} detector iters x '
+          f'{args.batch} at {args.res}px, {args.warmup} warm-up iters per '
+          f'pre-module; seeds {args.seeds}')
+    print(f"{'variant':12s} {'mAP':>15s} {'AP50':>15s} {'SSIM':>7s} "
+          f"{'Qabf':>7s} {'EN':>7s} {'VIS mean':>9s}")
+    summary = {}
+    for v in args.variants:
+        rs = [r for r in rows if r['variant'] == v]
+        maps = np.array([r['mAP'] for r in rs])
+        ap50 = np.array([r['AP50'] for r in rs])
+        fus = {k: float(np.mean([r['fusion'][k] for r in rs]))
+               for k in FUSION_METRICS if rs[0]['fusion']}
+        bright = rs[0]['enhanced_brightness']
+        summary[v] = dict(
+            mAP=maps.tolist(), AP50=ap50.tolist(),
+            mAP_mean=float(maps.mean()), mAP_std=float(maps.std()),
+            fusion=fus,
+            enhanced_brightness=[r['enhanced_brightness'] for r in rs])
+        fmt = (lambda k: f"{fus[k]:7.3f}" if fus else f"{'-':>7s}")
+        print(f'{v:12s} {maps.mean():7.4f}±{maps.std():6.4f} '
+              f'{ap50.mean():7.4f}±{ap50.std():6.4f} {fmt("SSIM")} '
+              f'{fmt("Qabf")} {fmt("EN")} '
+              f"{(bright if bright is not None else rs[0]['vis_brightness']):9.3f}")
+    return summary
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    torch.set_num_threads(args.threads)
+    init_default_scope('mmfusenas')
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.data_dir or osp.join(tmp, 'toy_night')
+        if not osp.isfile(osp.join(root, 'meta.json')):
+            generate_toy_dataset(root, num=args.num, seed=123,
+                                 night_fraction=1.0,
+                                 night_darkness=args.darkness)
+        with open(osp.join(root, 'meta.json')) as f:
+            meta = json.load(f)
+        train = load_split(root, 'train', args.res)
+        val = load_split(root, 'val', args.res)
+        gt_json = osp.join(root, 'annotations', 'instances_val.json')
+        rows = []
+        for seed in args.seeds:
+            for v in args.variants:
+                r = train_and_eval(v, seed, train, val, args, gt_json)
+                r.update(variant=v, seed=seed)
+                rows.append(r)
+                print(f"seed {seed} {v:12s}: mAP {r['mAP']:.4f} AP50 "
+                      f"{r['AP50']:.4f} ({r['train_s']:.0f} s)", flush=True)
+    summary = report(rows, args, meta)
+    print(f'total {time.perf_counter() - t0:.0f} s')
+    if args.json_out:
+        with open(args.json_out, 'w') as f:
+            json.dump(dict(rows=rows, args=vars(args)), f, indent=2)
+    print('RESULT ' + json.dumps(dict(
+        benchmark='compose', seeds=args.seeds, iters=args.iters,
+        warmup=args.warmup, res=args.res, darkness=args.darkness,
+        variants=summary)))
+
+
+if __name__ == '__main__':
+    main()
