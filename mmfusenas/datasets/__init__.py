@@ -1,3 +1,10 @@
+from .deblur_dataset import (IMAGE_EXTS, LevinDataset,
+                             SyntheticDeblurDataset, list_images,
+                             read_image)
+from .deblur_synthesis import (blur, edgetaper, edgetaper_alpha, load_kernels,
+                               motion_blur_kernel, normalize_kernel,
+                               pad_for_kernel, pad_kernel, quantize_uint8,
+                               synthesize_blurry)
 from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
@@ -22,5 +29,9 @@ __all__ = [
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
     'EXDARK_CLASSES', 'DARKFACE_CLASSES', 'generate_toy_exdark',
     'generate_toy_darkface', 'generate_toy_acdc',
-    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES'
+    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES',
+    'SyntheticDeblurDataset', 'LevinDataset', 'list_images', 'read_image',
+    'IMAGE_EXTS', 'blur', 'edgetaper', 'edgetaper_alpha', 'load_kernels',
+    'motion_blur_kernel', 'normalize_kernel', 'pad_for_kernel', 'pad_kernel',
+    'quantize_uint8', 'synthesize_blurry'
 ]

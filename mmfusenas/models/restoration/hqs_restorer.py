@@ -316,7 +316,10 @@ class HQSRestorer(BaseModel):
                 degradation: Optional[dict] = None,
                 guidance_gt: Optional[Tensor] = None) -> List:
         """Restore a batch; ``pred_img`` (and ``pred_guidance``, the first
-        stage's guidance map, when there is one) go to the data samples."""
+        stage's guidance map, when there is one) go to the data samples.
+        A sample's ``crop_pad = (top, bottom, left, right)`` (the padding
+        the dataset added, e.g. :class:`~mmfusenas.datasets.LevinDataset`)
+        is cropped off ``pred_img``."""
         if data_samples is None:
             raise ValueError('predict mode needs data_samples')
         out = self.run_network(inputs, degradation, guidance_gt)
@@ -324,7 +327,13 @@ class HQSRestorer(BaseModel):
         pred = out.pred.reshape(n, -1, *out.pred.shape[2:]).clamp(0, 1)
         first = out.guidance[0]
         for i, sample in enumerate(data_samples):
-            sample.pred_img = pred[i].detach()
+            img = pred[i].detach()
+            pad = sample.get('crop_pad')
+            if pad is not None and any(pad):
+                top, bottom, left, right = (int(v) for v in pad)
+                img = img[:, top:img.shape[1] - bottom,
+                          left:img.shape[2] - right]
+            sample.pred_img = img
             if first is not None and 0 not in getattr(
                     self.network, 'manual_stages', ()):
                 sample.pred_guidance = first.reshape(
