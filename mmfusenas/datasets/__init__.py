@@ -1,4 +1,4 @@
-from .deblur_dataset import (IMAGE_EXTS, LevinDataset,
+from .deblur_dataset import (IMAGE_EXTS, BlurryFolderDataset, LevinDataset,
                              SyntheticDeblurDataset, list_images,
                              read_image)
 from .deblur_synthesis import (blur, edgetaper, edgetaper_alpha, load_kernels,
@@ -13,6 +13,7 @@ from .paired_det_dataset import PairedDetDataset
 from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
+from .toy_deblur import generate_toy_deblur
 from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
                                  generate_toy_acdc, generate_toy_darkface,
                                  generate_toy_exdark,
@@ -30,8 +31,8 @@ __all__ = [
     'EXDARK_CLASSES', 'DARKFACE_CLASSES', 'generate_toy_exdark',
     'generate_toy_darkface', 'generate_toy_acdc',
     'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES',
-    'SyntheticDeblurDataset', 'LevinDataset', 'list_images', 'read_image',
+    'SyntheticDeblurDataset', 'LevinDataset', 'BlurryFolderDataset', 'list_images', 'read_image',
     'IMAGE_EXTS', 'blur', 'edgetaper', 'edgetaper_alpha', 'load_kernels',
     'motion_blur_kernel', 'normalize_kernel', 'pad_for_kernel', 'pad_kernel',
-    'quantize_uint8', 'synthesize_blurry'
+    'quantize_uint8', 'synthesize_blurry', 'generate_toy_deblur'
 ]
