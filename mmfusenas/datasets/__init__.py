@@ -1,3 +1,7 @@
+from .derain_dehaze_dataset import (RESTORATION_LAYOUTS,
+                                    PairedRestorationDataset,
+                                    SyntheticHazeDataset, SyntheticRainDataset,
+                                    add_haze, rain_streaks)
 from .deblur_dataset import (IMAGE_EXTS, BlurryFolderDataset, LevinDataset,
                              SyntheticDeblurDataset, list_images,
                              read_image)
@@ -13,7 +17,7 @@ from .paired_det_dataset import PairedDetDataset
 from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
-from .toy_deblur import generate_toy_deblur
+from .toy_deblur import generate_toy_deblur, generate_toy_restoration
 from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
                                  generate_toy_acdc, generate_toy_darkface,
                                  generate_toy_exdark,
@@ -34,5 +38,8 @@ __all__ = [
     'SyntheticDeblurDataset', 'LevinDataset', 'BlurryFolderDataset', 'list_images', 'read_image',
     'IMAGE_EXTS', 'blur', 'edgetaper', 'edgetaper_alpha', 'load_kernels',
     'motion_blur_kernel', 'normalize_kernel', 'pad_for_kernel', 'pad_kernel',
-    'quantize_uint8', 'synthesize_blurry', 'generate_toy_deblur'
+    'quantize_uint8', 'synthesize_blurry', 'generate_toy_deblur',
+    'generate_toy_restoration',
+    'RESTORATION_LAYOUTS', 'PairedRestorationDataset', 'SyntheticHazeDataset',
+    'SyntheticRainDataset', 'add_haze', 'rain_streaks'
 ]

@@ -21,7 +21,7 @@ import numpy as np
 from .deblur_synthesis import blur, motion_blur_kernel
 from .toy_data import render_toy_scene
 
-__all__ = ['generate_toy_deblur']
+__all__ = ['generate_toy_deblur', 'generate_toy_restoration']
 
 
 def _gray(seed: int, index: int, size: int) -> np.ndarray:
@@ -84,3 +84,71 @@ def generate_toy_deblur(out_dir: str,
             np.save(osp.join(out_dir, 'blurry_kernels', stem + '.npy'), k)
             cv2.imwrite(osp.join(out_dir, 'sharp', stem + '.png'),
                         np.round(x * 255).astype(np.uint8))
+
+
+def generate_toy_restoration(out_dir: str,
+                             num_train: int = 8,
+                             num_test: int = 2,
+                             size: int = 64,
+                             seed: int = 0) -> None:
+    """Toy deraining and dehazing data (our design).
+
+    Layout::
+
+        out_dir/derain/train/0000.png            clean RGB scenes
+        out_dir/derain/test/{rain,norain}/rain-001.png / norain-001.png
+                                                 (Rain100L/H layout)
+        out_dir/dehaze/train/{RGB,Depth}/XXXX_output_{color,depth}.png
+                                                 (Middlebury RGB-D layout)
+        out_dir/dehaze/test/{hazy,clear}/0001_A_beta.png / 0001.png
+                                                 (RESIDE SOTS layout)
+
+    The toy scenes have no depth map; a ground-plane depth is used (``d``
+    rises linearly from the bottom row to 1 at the scene's horizon and stays
+    1 above it), written as 8-bit disparity ``255·(1 − d)``.
+    """
+    from .derain_dehaze_dataset import add_haze, rain_streaks
+    if num_train < 1 or num_test < 1:
+        raise ValueError('num_train and num_test must be >= 1')
+    dirs = ['derain/train', 'derain/test/rain', 'derain/test/norain',
+            'dehaze/train/RGB', 'dehaze/train/Depth', 'dehaze/test/hazy',
+            'dehaze/test/clear']
+    for d in dirs:
+        os.makedirs(osp.join(out_dir, d), exist_ok=True)
+    rng = np.random.default_rng(seed)
+
+    def scene(s, i):
+        sc = render_toy_scene(s, i, size, night_fraction=0.0, noise=0.0)
+        horizon = int(sc.info.get('horizon', size // 2))
+        rows = np.arange(size, dtype=np.float64)[:, None]
+        span = max(size - 1 - horizon, 1)
+        d = np.clip((size - 1 - rows) / span, 0, 1) * np.ones((1, size))
+        return sc.vis, d
+
+    def write(path, rgb):
+        cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    for i in range(num_train):
+        vis, d = scene(seed, i)
+        write(osp.join(out_dir, 'derain/train', f'{i:04d}.png'), vis)
+        write(osp.join(out_dir, 'dehaze/train/RGB',
+                       f'{i:04d}_output_color.png'), vis)
+        cv2.imwrite(osp.join(out_dir, 'dehaze/train/Depth',
+                             f'{i:04d}_output_depth.png'),
+                    np.round(255 * (1 - d)).astype(np.uint8))
+    for i in range(num_test):
+        vis, d = scene(seed + 1, i)
+        x = vis.astype(np.float64) / 255
+        r = rain_streaks((size, size), rng, density=10, length=12,
+                         angle=rng.uniform(-20, 20), strength=0.6)
+        y = np.clip(x + r[..., None], 0, 1)
+        to8 = lambda z: np.round(z * 255).astype(np.uint8)  # noqa: E731
+        write(osp.join(out_dir, 'derain/test/rain', f'rain-{i + 1:03d}.png'),
+              to8(y))
+        write(osp.join(out_dir, 'derain/test/norain',
+                       f'norain-{i + 1:03d}.png'), vis)
+        a, beta = rng.uniform(0.75, 0.95), rng.uniform(0.8, 1.6)
+        hazy, _ = add_haze(x, d, beta, a)
+        write(osp.join(out_dir, 'dehaze/test/hazy',
+                       f'{i + 1:04d}_{a:.2f}_{beta:.2f}.png'), to8(hazy))
+        write(osp.join(out_dir, 'dehaze/test/clear', f'{i + 1:04d}.png'), vis)

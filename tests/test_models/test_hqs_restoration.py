@@ -265,3 +265,52 @@ def test_hqs_deconv_layer_config():
     torch.testing.assert_close(layer(y, kernel=k), hqs_deconv(y, k, y, 0.2))
     with pytest.raises(ValueError, match='rho must be > 0'):
         HQSDeconv(0.0)
+
+
+def test_additive_and_haze_data_steps_solve_their_quadratics():
+    from mmfusenas.models import AdditiveDataStep, HazeDataStep
+    g = torch.Generator().manual_seed(5)
+    y = torch.rand(2, 3, 6, 7, generator=g, dtype=torch.float64)
+    xt = torch.rand(2, 3, 6, 7, generator=g, dtype=torch.float64)
+    add = AdditiveDataStep(0.3).double()
+    x = add(y, x=xt).requires_grad_(True)
+    rho = add.rho  # the float32 buffer's value
+    obj = ((x - y)**2).sum() + rho * ((x - xt)**2).sum()
+    (grad, ) = torch.autograd.grad(obj, x)
+    assert grad.abs().max() < 1e-12  # stationary point of the quadratic
+    haze = HazeDataStep(0.3).double()
+    t = 0.2 + 0.8 * torch.rand(2, 1, 6, 7, generator=g, dtype=torch.float64)
+    a = torch.full((2, 1, 1, 1), 0.8, dtype=torch.float64)
+    guide = torch.cat([t, a.expand(2, 1, 6, 7)], 1)
+    x = haze(y, x=xt, guidance=guide).requires_grad_(True)
+    rho = haze.rho
+    obj = ((t * x + a * (1 - t) - y)**2).sum() + rho * ((x - xt)**2).sum()
+    (grad, ) = torch.autograd.grad(obj, x)
+    assert grad.abs().max() < 1e-12
+    # noise-free haze, true guidance, rho -> 0: the clean image comes back
+    clean = torch.rand(2, 3, 6, 7, generator=g, dtype=torch.float64)
+    hazy = t * clean + a * (1 - t)
+    back = HazeDataStep(1e-12).double()(hazy, guidance=guide)
+    torch.testing.assert_close(back, clean, rtol=0, atol=1e-8)
+    with pytest.raises(ValueError, match='guidance'):
+        haze(y)
+
+
+def test_proxy_reads_observation_when_proxy_input_y():
+    torch.manual_seed(0)
+    net = UnrolledHQSNet(
+        num_stages=2, rho=[0.1, 0.2],
+        data_step=dict(type='HazeDataStep'),
+        proxy=dict(type='NoiseLevelProxy', in_channels=3, out_channels=2,
+                   out_act='sigmoid', width=4),
+        denoiser=dict(type='DilatedDenoiser', in_channels=3,
+                      guidance_channels=2, width=4, dilations=(1, 1)),
+        proxy_input='y')
+    y = torch.rand(1, 3, 10, 10)
+    out = net(y, return_all=True)
+    g0 = net.proxies['0'](y)
+    torch.testing.assert_close(out.guidance[0], g0)
+    torch.testing.assert_close(out.x_tilde[0],
+                               net.data_steps[0](y, x=y, guidance=g0))
+    torch.testing.assert_close(out.guidance[1], net.proxies['1'](y))
+    assert ((out.guidance[0] > 0) & (out.guidance[0] < 1)).all()

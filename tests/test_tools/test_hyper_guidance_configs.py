@@ -137,3 +137,42 @@ def test_toy_configs_run_as_published(name, toy_root, tmp_path):
             f'train_cfg.arch_dataloader.dataset.kernels={toy_root}/kernels']
     load_tool('train').main(args)
     assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))
+
+
+@pytest.fixture(scope='module')
+def toy_rest(tmp_path_factory):
+    from mmfusenas.datasets import generate_toy_restoration
+    root = str(tmp_path_factory.mktemp('toy_rest'))
+    generate_toy_restoration(root, num_train=2, num_test=1, size=64)
+    return root
+
+
+@pytest.mark.parametrize('task', ['derain', 'dehaze'])
+def test_derain_dehaze_toy_train_and_restore_folder(task, toy_rest,
+                                                    tmp_path):
+    config = osp.join(CFG_DIR, f'hqs_proxy_{task}_toy.py')
+    root = osp.join(toy_rest, task)
+    work = str(tmp_path / 'work')
+    width = ['model.architecture.network.proxy.width=4',
+             'model.architecture.network.denoiser.width=4']
+    if task == 'derain':
+        data = [f'train_dataloader.dataset.img_dirs={root}/train']
+        gt = f'{root}/test/norain'
+        inp = f'{root}/test/rain'
+    else:
+        data = [f'train_dataloader.dataset.rgb_dir={root}/train/RGB',
+                f'train_dataloader.dataset.depth_dir={root}/train/Depth']
+        gt = f'{root}/test/clear'
+        inp = f'{root}/test/hazy'
+    load_tool('train').main([
+        config, '--work-dir', work, '--cfg-options',
+        f'val_dataloader.dataset.data_root={root}/test',
+        f'test_dataloader.dataset.data_root={root}/test',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2'] + data + width)
+    means = load_tool('restore').main([
+        config, osp.join(work, 'iter_2.pth'), '--input', inp, '--out',
+        str(tmp_path / 'out'), '--gt', gt, '--cfg-options'] + width)
+    assert np.isfinite(means['PSNR']) and 0 < means['SSIM'] <= 1
+    (out, ) = glob.glob(str(tmp_path / 'out' / '*.png'))
+    assert cv2.imread(out).shape == (64, 64, 3)

@@ -3,8 +3,10 @@
 Example::
 
     python tools/misc/make_toy_deblur.py data/toy_deblur
+    # toy deraining / dehazing data (Rain100 and SOTS test layouts)
+    python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
 
-See :mod:`mmfusenas.datasets.toy_deblur` for the layout.
+See :mod:`mmfusenas.datasets.toy_deblur` for the layouts.
 """
 import argparse
 import os.path as osp
@@ -14,7 +16,8 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_deblur import generate_toy_deblur  # noqa
+from mmfusenas.datasets.toy_deblur import (  # noqa
+    generate_toy_deblur, generate_toy_restoration)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -36,11 +39,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--noise-sigma', type=float, default=0.01,
                    help='noise of the stored blurred images (default: 0.01)')
     p.add_argument('--seed', type=int, default=0, help='seed (default: 0)')
+    p.add_argument('--derain-dehaze', action='store_true',
+                   help='write the toy deraining / dehazing data instead '
+                   '(uses --num-train, --num-test, --test-size, --seed)')
     return p.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     a = parse_args(argv)
+    if a.derain_dehaze:
+        generate_toy_restoration(a.out_dir, a.num_train, a.num_test,
+                                 a.test_size, a.seed)
+        print(f'toy deraining / dehazing data written to {a.out_dir}')
+        return
     generate_toy_deblur(a.out_dir, a.num_train, a.num_test, a.num_kernels,
                         a.size, a.test_size, a.kernel_size, a.noise_sigma,
                         a.seed)

@@ -100,6 +100,12 @@ class UnrolledHQSNet(nn.Module):
         manual_stages (Sequence[int] | str): ``'manual'`` mode: the stages
             (0-based) fed the given map, or ``'all'``. Defaults to ``(0,)``
             (official ``meta_man_stack``).
+        proxy_input (str): ``'x_tilde'`` (official: the proxy reads the data
+            step's output) or ``'y'`` (ours, for degradations whose data step
+            needs the guidance, e.g. :class:`HazeDataStep`: each stage's
+            proxy reads the observation first and its map goes to the data
+            step as ``guidance=`` and to the denoiser). Defaults to
+            ``'x_tilde'``.
     """
 
     def __init__(self,
@@ -110,8 +116,13 @@ class UnrolledHQSNet(nn.Module):
                  denoiser: dict = dict(
                      type='DilatedDenoiser', dilations='ffd'),
                  guidance: str = 'proxy',
-                 manual_stages: Sequence[int] | str = (0, )) -> None:
+                 manual_stages: Sequence[int] | str = (0, ),
+                 proxy_input: str = 'x_tilde') -> None:
         super().__init__()
+        if proxy_input not in ('x_tilde', 'y'):
+            raise ValueError(f"UnrolledHQSNet: proxy_input must be 'x_tilde' "
+                             f"or 'y', got {proxy_input!r}")
+        self.proxy_input = proxy_input
         if num_stages < 1:
             raise ValueError(f'UnrolledHQSNet: num_stages must be >= 1, got '
                              f'{num_stages}')
@@ -155,6 +166,15 @@ class UnrolledHQSNet(nn.Module):
             [str(s) for s in stages if str(s) in self.proxies]
         return [p for k in keys for p in self.proxies[k].parameters()]
 
+    def _guidance(self, t: int, source: Tensor,
+                  manual: Optional[Tensor]) -> Optional[Tensor]:
+        if t in self.manual_stages:
+            return manual.to(source.dtype).expand(source.shape[0], -1,
+                                                  *source.shape[2:])
+        if str(t) in self.proxies:
+            return self.proxies[str(t)](source)
+        return None
+
     def forward(self,
                 y: Tensor,
                 guidance: Optional[Tensor] = None,
@@ -170,13 +190,13 @@ class UnrolledHQSNet(nn.Module):
         x = y
         out = HQSOutputs(None, [], [], [])
         for t in range(self.num_stages):
-            x_tilde = self.data_steps[t](y, x=x, **degradation)
-            if t in self.manual_stages:
-                g = guidance.expand(x_tilde.shape[0], -1, *x_tilde.shape[2:])
-            elif str(t) in self.proxies:
-                g = self.proxies[str(t)](x_tilde)
+            if self.proxy_input == 'y':
+                g = self._guidance(t, y, guidance)
+                x_tilde = self.data_steps[t](y, x=x, guidance=g,
+                                             **degradation)
             else:
-                g = None
+                x_tilde = self.data_steps[t](y, x=x, **degradation)
+                g = self._guidance(t, x_tilde, guidance)
             x = self.denoisers[t](x_tilde, g)
             out.x_tilde.append(x_tilde)
             out.guidance.append(g)
