@@ -130,7 +130,8 @@ def train(name: str, cfg: dict, args) -> torch.nn.Module:
             data = dict(train=data, val=next(val_batches))
         log = model.train_step(data, ow)
         if (it + 1) % max(1, args.iters // 5) == 0:
-            parts = ' '.join(f'{k}={float(v):.4g}' for k, v in log.items()
+            parts = ' '.join(f'{k}={float(torch.as_tensor(v).detach()):.4g}'
+                             for k, v in log.items()
                              if 'loss' in k)
             print(f'  [{name}] iter {it + 1}/{args.iters} {parts} '
                   f'({time.time() - t0:.0f} s)', flush=True)
