@@ -1,17 +1,23 @@
-"""Non-blind deblurring of a folder with a trained hyper-guidance model.
+"""Deblur (given kernels), derain or dehaze a folder with a trained
+hyper-guidance model.
 
-``python tools/deblur.py CONFIG CHECKPOINT --input DIR --kernels DIR|FILE
+``python tools/deblur.py CONFIG CHECKPOINT --input DIR [--kernels DIR|FILE]
 --out DIR [--gt DIR] [--color] [--noise-sigma S]``
 
-Every image ``<stem>.<ext>`` of ``--input`` is restored with its kernel
-``--kernels/<stem>.<ext>`` (``.png`` / ``.dlm`` / ``.txt`` / ``.npy`` /
-``.mat``; or one kernel file for all), after edge padding by ``⌊k/2⌋`` and
-edgetaper (the official test protocol); the result is written to
-``--out/<stem>.png`` (8-bit, rounded, atomically). Colour images
-(``--color``) are restored per channel by the grayscale network. With
-``--gt`` the shift-max PSNR / SSIM (border ``⌊k/2⌋``, the official Levin
-convention; ``--plain-metrics`` for the plain cropped one) are printed.
-Models with manual guidance need ``--noise-sigma``.
+Non-blind deblurring (``--kernels``): every image ``<stem>.<ext>`` of
+``--input`` is restored with its kernel ``--kernels/<stem>.<ext>``
+(``.png`` / ``.dlm`` / ``.txt`` / ``.npy`` / ``.mat``; or one kernel file for
+all), after edge padding by ``⌊k/2⌋`` and edgetaper (the official test
+protocol); with ``--gt`` the shift-max PSNR / SSIM (border ``⌊k/2⌋``, the
+official Levin convention; ``--plain-metrics`` for the plain cropped one)
+are printed. Colour images (``--color``) are restored per channel by the
+grayscale network. Models with manual guidance need ``--noise-sigma``.
+
+Deraining / dehazing (no ``--kernels``; use ``--color`` for the RGB
+models): every image is restored as it is; with ``--gt`` (clean images
+named like the inputs or by the Rain100 / SOTS conventions) the plain PSNR
+/ SSIM are printed. Results go to ``--out/<stem>.png`` (8-bit, rounded,
+atomically).
 """
 import argparse
 import os.path as osp
@@ -28,7 +34,7 @@ from terminaltables import AsciiTable
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfusenas.datasets import BlurryFolderDataset  # noqa: E402
+from mmfusenas.datasets import RestorationFolderDataset  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
@@ -40,13 +46,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    'ProxyBilevelAlgorithm)')
     p.add_argument('checkpoint', help='checkpoint file')
     p.add_argument('--input', required=True, help='folder of blurry images')
-    p.add_argument('--kernels', required=True,
-                   help='folder of kernels named like the images, or one '
-                   'kernel file')
+    p.add_argument('--kernels',
+                   help='deblurring: folder of kernels named like the '
+                   'images, or one kernel file')
     p.add_argument('--out', required=True, help='output folder')
-    p.add_argument('--gt', help='folder of sharp images (prints metrics)')
+    p.add_argument('--gt', help='folder of clean images (prints metrics)')
     p.add_argument('--color', action='store_true',
-                   help='restore RGB images (per channel)')
+                   help='RGB images (a grayscale deblurring network restores '
+                   'them per channel)')
     p.add_argument('--noise-sigma', type=float, default=None,
                    help='noise level in [0, 1] units (manual-guidance '
                    'models)')
@@ -83,9 +90,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.to(torch.device(args.device)).eval()
-    dataset = BlurryFolderDataset(args.input, args.kernels, args.gt,
-                                  args.color, args.noise_sigma,
-                                  not args.no_pad)
+    dataset = RestorationFolderDataset(args.input, args.kernels, args.gt,
+                                       args.color, args.noise_sigma,
+                                       not args.no_pad)
     results: List[dict] = []
     for idx in range(len(dataset)):
         with torch.no_grad():
@@ -99,12 +106,14 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
             saved = torch.from_numpy(img if img.ndim == 2 else
                                      img[..., ::-1].transpose(2, 0, 1).copy())
             saved = saved.float() / 255
-            border = max(sample.kernel_size) // 2
+            size = sample.get('kernel_size')
+            border = max(size) // 2 if size else 0
             p, s, _ = shift_max_psnr_ssim(
                 saved, sample.gt_img, border,
-                0 if args.plain_metrics else None)
+                0 if args.plain_metrics or not size else None,
+                ssim_mode='skimage' if size else 'gaussian')
             results.append(dict(stem=sample.stem, PSNR=p, SSIM=s))
-    print(f'wrote {len(dataset)} deblurred image(s) to {args.out}')
+    print(f'wrote {len(dataset)} restored image(s) to {args.out}')
     if not results:
         return {}
     means = {n: float(np.mean([r[n] for r in results]))

@@ -3,8 +3,8 @@
 # SOTS-layout pairs.
 #   python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
 #   python tools/train.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py
-#   python tools/restore.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py \
-#       CKPT --input data/toy_restoration/dehaze/test/hazy --out OUT
+#   python tools/deblur.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py \
+#       CKPT --input data/toy_restoration/dehaze/test/hazy --out OUT --color
 _base_ = ['./hqs_proxy_dehaze_sots.py']
 data_root = 'data/toy_restoration/dehaze/'
 model = dict(

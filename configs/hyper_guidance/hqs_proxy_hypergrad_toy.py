@@ -1,26 +1,25 @@
-# Toy sibling of hqs_proxy_hypergrad_levin.py: toy scenes and motion kernels, 64x64 crops,
-# batch 2, 20 iterations, evaluated on the toy Levin-layout set (8 images);
-# width-16 proxies / denoisers; about a minute on 2 CPU cores.
+# Toy sibling of hqs_proxy_hypergrad_levin.py (the toy data, schedule and
+# width-16 network of hqs_proxy_bilevel_toy.py; the architecture batches of
+# the upper level come from a second toy loader).
 #   python tools/misc/make_toy_deblur.py data/toy_deblur
 #   python tools/train.py configs/hyper_guidance/hqs_proxy_hypergrad_toy.py
-_base_ = ['./hqs_proxy_hypergrad_levin.py']
-data_root = 'data/toy_deblur/'
-toy_train_set = dict(
-    img_dirs=data_root + 'train',
-    kernels=data_root + 'kernels',
-    crop_size=64,
-    kernel_pad=13,
-    length=8)
-train_dataloader = dict(batch_size=2, dataset=toy_train_set)
-val_dataloader = dict(dataset=dict(data_root=data_root + 'levin'))
-test_dataloader = val_dataloader
-default_hooks = dict(
-    logger=dict(interval=5), checkpoint=dict(interval=20, max_keep_ckpts=1))
-train_cfg = dict(
-    max_iters=20,
-    val_interval=20,
-    arch_dataloader=dict(batch_size=2, dataset=toy_train_set))
-# width 16 instead of 64 (about 16x fewer FLOPs), same structure
+_base_ = ['./hqs_proxy_bilevel_toy.py']
 model = dict(
-    architecture=dict(
-        network=dict(proxy=dict(width=16), denoiser=dict(width=16))))
+    scheme='hypergradient',
+    strategy=dict(type='DartsSecondOrderStrategy'),
+    architecture=dict(guidance_stages='all'))
+train_cfg = dict(
+    type='BilevelIterBasedTrainLoop',
+    arch_dataloader=dict(
+        batch_size=2,
+        num_workers=0,
+        persistent_workers=False,
+        sampler=dict(type='InfiniteSampler', shuffle=True),
+        dataset=dict(
+            type='SyntheticDeblurDataset',
+            img_dirs='data/toy_deblur/train',
+            kernels='data/toy_deblur/kernels',
+            crop_size=64,
+            kernel_pad=13,
+            length=8,
+            seed=1)))

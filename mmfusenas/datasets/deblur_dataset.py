@@ -21,8 +21,7 @@ from mmfusenas.registry import DATASETS
 from .deblur_synthesis import (edgetaper, load_kernels, pad_kernel,
                                synthesize_blurry)
 
-__all__ = ['SyntheticDeblurDataset', 'LevinDataset', 'BlurryFolderDataset',
-           'list_images',
+__all__ = ['SyntheticDeblurDataset', 'LevinDataset', 'list_images',
            'read_image', 'IMAGE_EXTS']
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -268,99 +267,3 @@ class LevinDataset(Dataset):
             stem=osp.splitext(osp.basename(path))[0])
         return dict(inputs=_chw(y), data_samples=sample)
 
-
-def _find_kernel(kernels: str, stem: str) -> str:
-    if osp.isfile(kernels):
-        return kernels
-    from .deblur_synthesis import KERNEL_EXTS
-    for ext in KERNEL_EXTS:
-        path = osp.join(kernels, stem + ext)
-        if osp.isfile(path):
-            return path
-    raise FileNotFoundError(
-        f'no kernel for {stem!r} in {kernels}: expected {stem}.<ext> with '
-        f'<ext> one of {", ".join(KERNEL_EXTS)} (or pass one kernel file '
-        'for every image)')
-
-
-@DATASETS.register_module()
-class BlurryFolderDataset(Dataset):
-    """Real or pre-blurred images of a folder with their known kernels.
-
-    For non-blind deblurring of a folder (``tools/deblur.py``): every image
-    ``<stem>.<ext>`` of ``img_dir`` is read (gray, or RGB with ``color``),
-    edge-padded by ``⌊k/2⌋`` and edge-tapered with its kernel
-    ``kernels/<stem>.<ext>`` (or the single kernel file ``kernels``);
-    ``crop_pad`` removes the padding from the prediction. With ``gt_dir``
-    the sharp ``<stem>.*`` is attached as ``gt_img``.
-
-    Args:
-        img_dir (str): folder of blurry images.
-        kernels (str): folder of kernels named like the images, or one
-            kernel file (``.png`` / ``.dlm`` / ``.txt`` / ``.npy`` / ``.mat``).
-        gt_dir (str, optional): folder of sharp images (same stems).
-        color (bool): RGB instead of gray. Defaults to False.
-        noise_sigma (float, optional): the noise level to attach (needed by
-            a manual-guidance model).
-        pad (bool): edge padding + edgetaper. Defaults to True.
-    """
-
-    def __init__(self,
-                 img_dir: str,
-                 kernels: str,
-                 gt_dir: Optional[str] = None,
-                 color: bool = False,
-                 noise_sigma: Optional[float] = None,
-                 pad: bool = True) -> None:
-        self.files = list_images(img_dir)
-        if not osp.exists(kernels):
-            raise FileNotFoundError(f'kernel folder / file {kernels} does '
-                                    'not exist')
-        self.kernel_files = [
-            _find_kernel(kernels,
-                         osp.splitext(osp.basename(f))[0])
-            for f in self.files
-        ]
-        self.gt_files = None
-        if gt_dir is not None:
-            gts = {osp.splitext(osp.basename(f))[0]: f
-                   for f in list_images(gt_dir)}
-            missing = [osp.basename(f) for f in self.files
-                       if osp.splitext(osp.basename(f))[0] not in gts]
-            if missing:
-                raise FileNotFoundError(f'no ground truth in {gt_dir} for '
-                                        f'{missing}')
-            self.gt_files = [gts[osp.splitext(osp.basename(f))[0]]
-                             for f in self.files]
-        self.color = color
-        self.noise_sigma = noise_sigma
-        self.pad = pad
-        self.metainfo = dict(task='deblur')
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, idx: int) -> dict:
-        from .deblur_synthesis import _read_kernel_file
-        y = read_image(self.files[idx], self.color)
-        ks = _read_kernel_file(self.kernel_files[idx])
-        if len(ks) != 1:
-            raise ValueError(f'{self.kernel_files[idx]} holds {len(ks)} '
-                             'kernels; expected one')
-        k = ks[0]
-        p = (k.shape[0] // 2, k.shape[1] // 2)
-        crop_pad = (0, 0, 0, 0)
-        if self.pad:
-            pads = ((p[0], p[0]), (p[1], p[1])) + ((0, 0), ) * (y.ndim - 2)
-            y = edgetaper(np.pad(y, pads, mode='edge'), k)
-            crop_pad = (p[0], p[0], p[1], p[1])
-        sample = BaseDataElement(
-            kernel=torch.from_numpy(k.astype(np.float32)),
-            kernel_size=tuple(k.shape),
-            crop_pad=crop_pad,
-            stem=osp.splitext(osp.basename(self.files[idx]))[0])
-        if self.noise_sigma is not None:
-            sample.noise_sigma = float(self.noise_sigma)
-        if self.gt_files is not None:
-            sample.gt_img = _chw(read_image(self.gt_files[idx], self.color))
-        return dict(inputs=_chw(y), data_samples=sample)

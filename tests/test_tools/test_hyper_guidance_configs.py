@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner.checkpoint import load_checkpoint
 
-from mmfusenas.datasets import BlurryFolderDataset, generate_toy_deblur
+from mmfusenas.datasets import RestorationFolderDataset, generate_toy_deblur
 from mmfusenas.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -111,14 +111,14 @@ def test_bilevel_toy_train_test_and_deblur_folder(toy_root, tmp_path):
     model = MODELS.build(cfg.model)
     load_checkpoint(model, ckpt, map_location='cpu', strict=True)
     model.eval()
-    ds = BlurryFolderDataset(f'{toy_root}/blurry',
-                             f'{toy_root}/blurry_kernels')
+    ds = RestorationFolderDataset(f'{toy_root}/blurry',
+                                  f'{toy_root}/blurry_kernels')
     with torch.no_grad():
         (sample, ) = model.test_step(pseudo_collate([ds[0]]))
     want = np.clip(np.round(sample.pred_img[0].numpy() * 255), 0, 255)
     np.testing.assert_array_equal(saved, want.astype(np.uint8))
     with pytest.raises(FileNotFoundError, match='no kernel'):
-        BlurryFolderDataset(f'{toy_root}/blurry', f'{toy_root}/kernels')
+        RestorationFolderDataset(f'{toy_root}/blurry', f'{toy_root}/kernels')
 
 
 @pytest.mark.slow
@@ -170,9 +170,10 @@ def test_derain_dehaze_toy_train_and_restore_folder(task, toy_rest,
         f'test_dataloader.dataset.data_root={root}/test',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'] + data + width)
-    means = load_tool('restore').main([
+    means = load_tool('deblur').main([
         config, osp.join(work, 'iter_2.pth'), '--input', inp, '--out',
-        str(tmp_path / 'out'), '--gt', gt, '--cfg-options'] + width)
+        str(tmp_path / 'out'), '--gt', gt, '--color', '--cfg-options'] +
+        width)
     assert np.isfinite(means['PSNR']) and 0 < means['SSIM'] <= 1
     (out, ) = glob.glob(str(tmp_path / 'out' / '*.png'))
     assert cv2.imread(out).shape == (64, 64, 3)

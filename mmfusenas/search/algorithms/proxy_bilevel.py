@@ -37,8 +37,7 @@ alternating        supervised proxies, on ``g``   all weights, on ``f``
 hypergradient      upper ω, strategy's ∇ of ``f``  supervised proxies, ``g``
 =================  =============================  ==========================
 """
-from contextlib import contextmanager
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import torch
 import torch.nn as nn
@@ -47,23 +46,12 @@ from torch import Tensor
 
 from mmfusenas.registry import MODELS, TASK_UTILS
 from ..strategies import BaseBilevelStrategy, BilevelProblem
+from .bilevel_search import _frozen
 
 __all__ = ['ProxyBilevelAlgorithm', 'PROXY_SCHEMES']
 
 #: the training schemes of :class:`ProxyBilevelAlgorithm`
 PROXY_SCHEMES = ('alternating', 'hypergradient')
-
-
-@contextmanager
-def _frozen(params: Iterable[Tensor]) -> Iterator[None]:
-    params = [p for p in params if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
 
 
 @MODELS.register_module()
