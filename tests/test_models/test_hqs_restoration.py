@@ -314,3 +314,67 @@ def test_proxy_reads_observation_when_proxy_input_y():
                                net.data_steps[0](y, x=y, guidance=g0))
     torch.testing.assert_close(out.guidance[1], net.proxies['1'](y))
     assert ((out.guidance[0] > 0) & (out.guidance[0] < 1)).all()
+
+
+def _np_conv(x, w, b, d):
+    """Keras 'same' dilated 3x3 conv in numpy/scipy: x (Ci, H, W)."""
+    from scipy.signal import correlate2d
+    import numpy as np
+    k = w.shape[-1]
+    kd = (k - 1) * d + 1
+    wd = np.zeros(w.shape[:2] + (kd, kd))
+    wd[:, :, ::d, ::d] = w
+    xp = np.pad(x, ((0, 0), (d, d), (d, d)))
+    return np.stack([
+        sum(correlate2d(xp[i], wd[o, i], mode='valid')
+            for i in range(x.shape[0])) + b[o] for o in range(w.shape[0])
+    ])
+
+
+def test_network_matches_independent_numpy_reference():
+    """The whole unrolled network against a numpy/scipy re-implementation
+    of the reference description (FFT data step with psf2otf, Keras 'same'
+    dilated convs, ReLUs, residual denoiser), from the same weights."""
+    import numpy as np
+    torch.manual_seed(3)
+    net = UnrolledHQSNet(
+        num_stages=2, rho=dict(noise_sigma=0.03),
+        proxy=dict(type='NoiseLevelProxy', width=3),
+        denoiser=dict(type='DilatedDenoiser', width=3,
+                      dilations=(1, 2, 3, 1))).double()
+    for p in net.parameters():  # non-zero biases too
+        torch.nn.init.normal_(p, std=0.3)
+    g = torch.Generator().manual_seed(0)
+    y = torch.rand(1, 1, 13, 11, generator=g, dtype=torch.float64)
+    k = torch.rand(1, 4, 5, generator=g, dtype=torch.float64)
+    k = k / k.sum()
+    with torch.no_grad():
+        got = net(y, kernel=k, return_all=True)
+
+    sd = {n: v.detach().numpy() for n, v in net.state_dict().items()}
+    yn, kn = y[0].numpy(), k[0].numpy()
+    h, w = yn.shape[1:]
+    pad = np.zeros((h, w))
+    pad[:4, :5] = kn
+    otf = np.fft.fft2(np.roll(pad, (-2, -2), axis=(0, 1)))
+    x = yn
+    for t in range(2):
+        rho = sd[f'data_steps.{t}.rho']
+        xt = np.real(np.fft.ifft2(
+            (np.conj(otf) * np.fft.fft2(yn[0]) + rho * np.fft.fft2(x[0])) /
+            (np.abs(otf)**2 + rho)))[None]
+        s = xt
+        for i in range(4):
+            s = np.maximum(_np_conv(s, sd[f'proxies.{t}.body.{2 * i}.weight'],
+                                    sd[f'proxies.{t}.body.{2 * i}.bias'], 1),
+                           0)
+        z = np.concatenate([xt, s])
+        for i, d in enumerate((1, 2, 3, 1)):
+            z = _np_conv(z, sd[f'denoisers.{t}.body.{2 * i}.weight'],
+                         sd[f'denoisers.{t}.body.{2 * i}.bias'], d)
+            if i < 3:
+                z = np.maximum(z, 0)
+        x = xt - z
+        np.testing.assert_allclose(got.x_tilde[t][0].numpy(), xt, atol=1e-10)
+        np.testing.assert_allclose(got.guidance[t][0].numpy(), s, atol=1e-10)
+        np.testing.assert_allclose(got.x[t][0].numpy(), x, atol=1e-10)
