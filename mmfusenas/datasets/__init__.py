@@ -1,3 +1,14 @@
+from .deblur_dataset import (IMAGE_EXTS, LevinDataset,
+                             SyntheticDeblurDataset, list_images,
+                             read_image)
+from .deblur_synthesis import (blur, edgetaper, edgetaper_alpha, load_kernels,
+                               motion_blur_kernel, normalize_kernel,
+                               pad_for_kernel, pad_kernel, quantize_uint8,
+                               synthesize_blurry)
+from .derain_dehaze_dataset import (RESTORATION_LAYOUTS,
+                                    PairedRestorationDataset,
+                                    SyntheticHazeDataset, SyntheticRainDataset,
+                                    add_haze, rain_streaks)
 from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
@@ -6,6 +17,8 @@ from .paired_det_dataset import PairedDetDataset
 from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
+from .restoration_folder_dataset import RestorationFolderDataset
+from .toy_deblur import generate_toy_deblur, generate_toy_restoration
 from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
                                  generate_toy_acdc, generate_toy_darkface,
                                  generate_toy_exdark,
@@ -22,5 +35,12 @@ __all__ = [
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
     'EXDARK_CLASSES', 'DARKFACE_CLASSES', 'generate_toy_exdark',
     'generate_toy_darkface', 'generate_toy_acdc',
-    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES'
+    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES',
+    'SyntheticDeblurDataset', 'LevinDataset', 'RestorationFolderDataset', 'list_images', 'read_image',
+    'IMAGE_EXTS', 'blur', 'edgetaper', 'edgetaper_alpha', 'load_kernels',
+    'motion_blur_kernel', 'normalize_kernel', 'pad_for_kernel', 'pad_kernel',
+    'quantize_uint8', 'synthesize_blurry', 'generate_toy_deblur',
+    'generate_toy_restoration',
+    'RESTORATION_LAYOUTS', 'PairedRestorationDataset', 'SyntheticHazeDataset',
+    'SyntheticRainDataset', 'add_haze', 'rain_streaks'
 ]

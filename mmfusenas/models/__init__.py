@@ -11,3 +11,4 @@ from .ops import *  # noqa: F401,F403
 from .mutables import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .scene import *  # noqa: F401,F403
+from .restoration import *  # noqa: F401,F403

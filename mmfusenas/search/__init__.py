@@ -1,5 +1,6 @@
 """Architecture search: bilevel strategies and architecture regularisers."""
-from .algorithms import BilevelSearchAlgorithm, CooperativeSearchAlgorithm
+from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
+                         ProxyBilevelAlgorithm)
 from .estimators import (LatencyRegularizer, ResourceEstimator,
                          SkipCountRegularizer)
 from .hooks import ArchLoggingHook, GenotypeExportHook
@@ -19,5 +20,6 @@ __all__ = [
     'BilevelSearchAlgorithm',
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
     'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
-    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer'
+    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer',
+    'ProxyBilevelAlgorithm'
 ]

@@ -1,4 +1,5 @@
 """Pure-function metric layer shared by the MMEngine metrics and the CLI."""
+from .deblur import shift_max_psnr, shift_max_psnr_ssim
 from .depth import denormalize_depth, depth_mae, depth_rmse
 from .enhancement import LPIPS, gt_mean_correct, psnr, ssim_uint8
 from .fmi import fmi
@@ -18,5 +19,5 @@ __all__ = [
     'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'fusion_psnr',
     'cv2_bgr2gray', 'matlab_rgb2gray', 'psnr', 'ssim_uint8',
     'gt_mean_correct', 'LPIPS', 'denormalize_depth', 'depth_rmse',
-    'depth_mae', 'sam', 'ergas', 'scc', 'q_index'
+    'depth_mae', 'shift_max_psnr', 'shift_max_psnr_ssim', 'sam', 'ergas', 'scc', 'q_index'
 ]

@@ -1,5 +1,7 @@
+from .deblur_metric import DeblurMetric
 from .depth_sr_metric import DepthSRMetric
 from .fusion_metric import FusionMetric
 from .image_quality_metric import ImageQualityMetric
 
-__all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric']
+__all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
+           'DeblurMetric']

@@ -1,0 +1,24 @@
+# Toy sibling of hqs_proxy_dehaze_sots.py: toy scenes with a ground-plane
+# depth, 48x48 crops, width 16, 20 iterations; evaluated on the toy
+# SOTS-layout pairs.
+#   python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
+#   python tools/train.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py
+#   python tools/deblur.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py \
+#       CKPT --input data/toy_restoration/dehaze/test/hazy --out OUT --color
+_base_ = ['./hqs_proxy_dehaze_sots.py']
+data_root = 'data/toy_restoration/dehaze/'
+model = dict(
+    architecture=dict(
+        network=dict(proxy=dict(width=16), denoiser=dict(width=16))))
+train_dataloader = dict(
+    batch_size=2,
+    dataset=dict(
+        rgb_dir=data_root + 'train/RGB',
+        depth_dir=data_root + 'train/Depth',
+        crop_size=48,
+        length=8))
+val_dataloader = dict(dataset=dict(data_root=data_root + 'test'))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=20, val_interval=20)
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=20, max_keep_ckpts=1))

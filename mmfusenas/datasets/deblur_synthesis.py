@@ -1,0 +1,303 @@
+"""Blur kernels and the synthesis of blurry, noisy observations.
+
+The official hyper-guidance loader (``dataloader.DataLoader``), in numpy:
+
+1. a grayscale crop ``x`` in ``[0, 1]``;
+2. ``y = valid-mode fftconvolve(x, k)`` (:func:`blur`), plus Gaussian noise
+   ``σ·N(0, 1)``;
+3. ``y`` clipped to ``[0, 1]`` and quantised to ``uint8`` by truncation
+   (:func:`quantize_uint8`);
+4. ``y`` edge-padded back to the crop size (:func:`pad_for_kernel`) and
+   edge-tapered (:func:`edgetaper`, the FDN / DPIR routine, 3 passes);
+5. the kernel zero-padded, centred, to a fixed size (37×37,
+   :func:`pad_kernel`).
+
+Kernels come from a folder (``.png`` / ``.dlm`` / ``.txt`` / ``.npy``), a
+``.mat`` file, or :func:`motion_blur_kernel` (random-walk camera-shake
+trajectories rasterised on a grid, as Levin / Chakrabarti / Boracchi–Foi
+generate them), so nothing has to be downloaded.
+"""
+import glob
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from scipy.signal import fftconvolve
+
+__all__ = [
+    'normalize_kernel', 'motion_blur_kernel', 'load_kernels', 'pad_kernel',
+    'blur', 'pad_for_kernel', 'edgetaper', 'edgetaper_alpha',
+    'quantize_uint8', 'synthesize_blurry', 'KERNEL_EXTS'
+]
+
+#: kernel file types :func:`load_kernels` reads from a folder
+KERNEL_EXTS = ('.png', '.bmp', '.tif', '.dlm', '.txt', '.npy', '.mat')
+
+
+def normalize_kernel(k: np.ndarray, name: str = 'kernel') -> np.ndarray:
+    """Clip to ``>= 0`` and normalise to sum 1 (official loader)."""
+    k = np.asarray(k, np.float64)
+    if k.ndim != 2 or min(k.shape) < 1:
+        raise ValueError(f'{name}: a kernel must be a non-empty 2-D array, '
+                         f'got shape {k.shape}')
+    k = np.clip(k, 0, None)
+    total = k.sum()
+    if not np.isfinite(total) or total <= 0:
+        raise ValueError(f'{name}: the kernel has no positive mass')
+    return k / total
+
+
+def motion_blur_kernel(size: int = 19,
+                       rng: Optional[np.random.Generator] = None,
+                       length: Optional[float] = None,
+                       num_steps: int = 64,
+                       curvature: float = 2.0,
+                       shake: float = 0.15) -> np.ndarray:
+    """A random camera-shake kernel from a random-walk trajectory.
+
+    The direction of motion follows a random walk (Brownian heading, total
+    standard deviation ``curvature`` radians over the path) at constant
+    speed (path length ``length``), plus a small isotropic positional
+    shake (``shake`` pixels per step, the jitter of hand shake); the
+    positions are splatted bilinearly on a
+    ``size×size`` grid, centred at the trajectory's centroid (so the
+    kernel's centre of mass is the grid centre, as in Levin's and
+    Chakrabarti's generators) and normalised to sum 1. Paths that would
+    leave the grid are scaled down.
+
+    Args:
+        size (int): kernel side (odd recommended). Defaults to 19.
+        rng (np.random.Generator, optional): source of randomness.
+        length (float, optional): path length in pixels; default
+            ``U(0.3, 0.9)·size``.
+        num_steps (int): trajectory samples. Defaults to 64.
+        curvature (float): heading random-walk std over the whole path
+            (radians). Defaults to 2.
+        shake (float): positional jitter per step (pixels). Defaults to
+            0.15.
+
+    Returns:
+        np.ndarray: ``(size, size)`` float64, sums to 1.
+    """
+    if size < 3:
+        raise ValueError(f'motion_blur_kernel: size must be >= 3, got {size}')
+    rng = np.random.default_rng() if rng is None else rng
+    if length is None:
+        length = rng.uniform(0.3, 0.9) * size
+    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(
+        rng.standard_normal(num_steps) * curvature / np.sqrt(num_steps))
+    steps = length / num_steps * np.stack(
+        [np.sin(heading), np.cos(heading)], 1)
+    steps += shake * rng.standard_normal(steps.shape)
+    pos = np.concatenate([np.zeros((1, 2)), np.cumsum(steps, 0)], 0)
+    pos -= pos.mean(0)
+    half = (size - 1) / 2 - 1.0
+    extent = np.abs(pos).max()
+    if extent > half:
+        pos *= half / extent
+    pos += (size - 1) / 2
+    k = np.zeros((size, size))
+    r0 = np.floor(pos).astype(int)
+    frac = pos - r0
+    for dr in (0, 1):
+        for dc in (0, 1):
+            w = (frac[:, 0] if dr else 1 - frac[:, 0]) * \
+                (frac[:, 1] if dc else 1 - frac[:, 1])
+            np.add.at(k, (r0[:, 0] + dr, r0[:, 1] + dc), w)
+    return normalize_kernel(k)
+
+
+def _mat_kernels(path: str) -> List[np.ndarray]:
+    from scipy.io import loadmat
+    data = {k: v for k, v in loadmat(path).items() if not k.startswith('__')}
+    for key in ('f', 'kernel', 'k', 'psf'):
+        if key in data and np.asarray(data[key]).ndim == 2 and \
+                data[key].dtype != object:
+            return [normalize_kernel(data[key], f'{path}:{key}')]
+    for key in ('kernels', 'ker', 'psfs'):
+        if key in data:
+            arr = data[key]
+            if arr.dtype == object:  # cell array
+                return [
+                    normalize_kernel(np.asarray(c, np.float64),
+                                     f'{path}:{key}[{i}]')
+                    for i, c in enumerate(arr.ravel())
+                ]
+            if arr.ndim == 3:  # kh x kw x n (MATLAB) stack
+                return [
+                    normalize_kernel(arr[..., i], f'{path}:{key}[{i}]')
+                    for i in range(arr.shape[-1])
+                ]
+    raise ValueError(f'{path}: no kernel found; expected a 2-D variable '
+                     "'f' / 'kernel' / 'k' / 'psf', or a cell array / 3-D "
+                     "stack 'kernels'; it has " + str(sorted(data)))
+
+
+def _read_kernel_file(path: str) -> List[np.ndarray]:
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.mat':
+        return _mat_kernels(path)
+    if ext in ('.dlm', '.txt'):
+        return [normalize_kernel(np.loadtxt(path), path)]
+    if ext == '.npy':
+        return [normalize_kernel(np.load(path, allow_pickle=False), path)]
+    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
+    if img is None:
+        raise ValueError(f'{path}: cannot be read as a kernel image')
+    return [normalize_kernel(img.astype(np.float64), path)]
+
+
+def load_kernels(source: str | Sequence[str] | dict,
+                 seed: int = 0) -> List[np.ndarray]:
+    """Blur kernels from files or generated.
+
+    Args:
+        source: a folder (every file with an extension of
+            :data:`KERNEL_EXTS`, sorted), a file (``.mat`` may hold several),
+            a list of those, or ``dict(type='motion', num=20, size=19,
+            **kwargs)`` for :func:`motion_blur_kernel` kernels (seeded).
+        seed (int): seed of generated kernels. Defaults to 0.
+
+    Returns:
+        list[np.ndarray]: normalised float64 kernels.
+    """
+    if isinstance(source, dict):
+        cfg = dict(source)
+        kind = cfg.pop('type', None)
+        if kind != 'motion':
+            raise ValueError(f"kernel source dict needs type='motion', got "
+                             f'{kind!r}')
+        num = int(cfg.pop('num', 20))
+        sizes = cfg.pop('size', 19)
+        rng = np.random.default_rng(seed)
+        sizes = [sizes] if isinstance(sizes, int) else list(sizes)
+        return [
+            motion_blur_kernel(int(sizes[i % len(sizes)]), rng, **cfg)
+            for i in range(num)
+        ]
+    if not isinstance(source, str):
+        return [k for s in source for k in load_kernels(s, seed)]
+    if osp.isdir(source):
+        files = sorted(
+            f for f in glob.glob(osp.join(source, '*'))
+            if osp.splitext(f)[1].lower() in KERNEL_EXTS)
+        if not files:
+            raise FileNotFoundError(f'kernel folder {source} holds no kernel '
+                                    f'file ({", ".join(KERNEL_EXTS)})')
+        return [k for f in files for k in _read_kernel_file(f)]
+    if not osp.isfile(source):
+        raise FileNotFoundError(
+            f'kernel source {source} does not exist; give a folder of kernel '
+            "files, a .mat file, or dict(type='motion', num=..., size=...) "
+            'to generate motion-blur kernels')
+    return _read_kernel_file(source)
+
+
+def pad_kernel(k: np.ndarray, size: int = 37) -> np.ndarray:
+    """Zero-pad ``k`` to ``size×size`` keeping its centre ``⌊k/2⌋`` at
+    ``⌊size/2⌋`` (so its OTF is unchanged)."""
+    kh, kw = k.shape
+    if kh > size or kw > size:
+        raise ValueError(f'kernel {kh}x{kw} is larger than the padded size '
+                         f'{size}')
+    top, left = size // 2 - kh // 2, size // 2 - kw // 2
+    return np.pad(k, ((top, size - kh - top), (left, size - kw - left)))
+
+
+def blur(x: np.ndarray, k: np.ndarray, mode: str = 'valid') -> np.ndarray:
+    """``fftconvolve(x, k, mode)`` per channel (``x`` is ``(H, W)`` or
+    ``(H, W, C)``)."""
+    if x.ndim == 3:
+        return np.stack([blur(x[..., c], k, mode) for c in range(x.shape[2])],
+                        -1)
+    return fftconvolve(x, k, mode=mode)
+
+
+def pad_for_kernel(y: np.ndarray, kshape: Tuple[int, int],
+                   mode: str = 'edge') -> np.ndarray:
+    """Pad a valid-mode blur back to the sharp image's size.
+
+    Pads ``kh − 1 − ⌊kh/2⌋`` rows before and ``⌊kh/2⌋`` after (likewise for
+    columns): ``(kh−1)/2`` on both sides for odd kernels, and for even ones
+    the split that keeps the kernel centre of :func:`psf2otf`.
+    """
+    kh, kw = kshape
+    pads = [(kh - 1 - kh // 2, kh // 2), (kw - 1 - kw // 2, kw // 2)]
+    pads += [(0, 0)] * (y.ndim - 2)
+    return np.pad(y, pads, mode=mode)
+
+
+def edgetaper_alpha(k: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
+    """The blending weights of :func:`edgetaper` (FDN / DPIR)."""
+    v = []
+    for i in range(2):
+        z = np.fft.fft(np.sum(k, 1 - i), shape[i] - 1)
+        z = np.real(np.fft.ifft(np.square(np.abs(z)))).astype(np.float32)
+        z = np.concatenate([z, z[0:1]], 0)
+        v.append(1 - z / np.max(z))
+    return np.outer(*v)
+
+
+def edgetaper(img: np.ndarray, k: np.ndarray, n_tapers: int = 3) -> np.ndarray:
+    """Blend the borders with a circularly blurred copy (FDN ``edgetaper``).
+
+    ``img ← α·img + (1 − α)·(k ⊛ img)`` ``n_tapers`` times, with ``⊛`` the
+    circular convolution (``wrap`` padding + valid convolution) and ``α``
+    from the kernel's autocorrelation (:func:`edgetaper_alpha`): 1 in the
+    interior, falling towards the borders, so the observation becomes
+    nearly periodic and the FFT data step rings less. As in the FDN code,
+    the wrap padding is ``(kh−1)//2`` before and ``(kw−1)//2`` after along
+    each axis (identical to the symmetric padding for square kernels).
+
+    Args:
+        img (np.ndarray): ``(H, W)`` or ``(H, W, C)``.
+        k (np.ndarray): ``(kh, kw)`` kernel.
+        n_tapers (int): passes. Defaults to 3.
+    """
+    alpha = edgetaper_alpha(k, img.shape[:2])
+    kern = k
+    if img.ndim == 3:
+        kern = k[..., None]
+        alpha = alpha[..., None]
+    p = [(d - 1) // 2 for d in k.shape]
+    pads = [p, p] + (img.ndim - 2) * [(0, 0)]
+    for _ in range(n_tapers):
+        blurred = fftconvolve(np.pad(img, pads, 'wrap'), kern, mode='valid')
+        img = alpha * img + (1 - alpha) * blurred
+    return img
+
+
+def quantize_uint8(y: np.ndarray) -> np.ndarray:
+    """Clip to ``[0, 1]`` and truncate to 8-bit levels (returned ``/255``)."""
+    return np.floor(np.clip(y, 0, 1) * 255.0) / 255.0
+
+
+def synthesize_blurry(x: np.ndarray,
+                      k: np.ndarray,
+                      sigma: float,
+                      rng: np.random.Generator,
+                      mode: str = 'valid',
+                      quantize: bool = True,
+                      n_tapers: int = 3) -> np.ndarray:
+    """Blurry, noisy, edge-tapered observation of ``x`` (official loader).
+
+    ``mode='valid'`` (training): valid blur, noise, optional quantisation,
+    edge padding back to ``x``'s size, edgetaper. ``mode='same'`` (the Levin
+    test protocol): same-size blur and noise, no quantisation by default at
+    the caller's choice, then the caller pads; here the result is only
+    edge-tapered.
+
+    Returns:
+        np.ndarray: float64, same size as ``x`` (``float32``-safe values).
+    """
+    if mode not in ('valid', 'same'):
+        raise ValueError(f"mode must be 'valid' or 'same', got {mode!r}")
+    y = blur(x, k, mode)
+    y = y + sigma * rng.standard_normal(y.shape)
+    if quantize:
+        y = quantize_uint8(y)
+    if mode == 'valid':
+        y = pad_for_kernel(y, k.shape)
+    return edgetaper(y, k, n_tapers) if n_tapers else y

@@ -1,0 +1,119 @@
+"""A folder of degraded images to restore (deblur given kernels, derain,
+dehaze), with optional ground truth — the dataset of ``tools/deblur.py``."""
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.structures import BaseDataElement
+from torch.utils.data import Dataset
+
+from mmfusenas.registry import DATASETS
+from .deblur_dataset import _chw, list_images, read_image
+from .deblur_synthesis import KERNEL_EXTS, _read_kernel_file, edgetaper
+from .derain_dehaze_dataset import _rain100_gt, _sots_gt
+
+__all__ = ['RestorationFolderDataset']
+
+
+def _find_kernel(kernels: str, stem: str) -> str:
+    if osp.isfile(kernels):
+        return kernels
+    for ext in KERNEL_EXTS:
+        path = osp.join(kernels, stem + ext)
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(
+        f'no kernel for {stem!r} in {kernels}: expected {stem}.<ext> with '
+        f'<ext> one of {", ".join(KERNEL_EXTS)} (or pass one kernel file '
+        'for every image)')
+
+
+def _stem(path: str) -> str:
+    return osp.splitext(osp.basename(path))[0]
+
+
+@DATASETS.register_module()
+class RestorationFolderDataset(Dataset):
+    """Every image of a folder, with its blur kernel and ground truth.
+
+    Each ``<stem>.<ext>`` of ``img_dir`` is read (gray, or RGB with
+    ``color``). With ``kernels`` (non-blind deblurring) its kernel is
+    ``kernels/<stem>.<ext>`` (or the single kernel file ``kernels``), the
+    image is edge-padded by ``⌊k/2⌋`` and edge-tapered, and ``crop_pad``
+    removes the padding from the prediction. With ``gt_dir`` the clean image
+    is attached as ``gt_img``; it is named like the input or by the Rain100
+    (``rain-001`` ↔ ``norain-001``) / SOTS (``0001_0.8_0.2`` ↔ ``0001``)
+    conventions.
+
+    Args:
+        img_dir (str): folder of degraded images.
+        kernels (str, optional): folder of kernels named like the images, or
+            one kernel file (``.png`` / ``.dlm`` / ``.txt`` / ``.npy`` /
+            ``.mat``). None: no kernels (deraining, dehazing).
+        gt_dir (str, optional): folder of clean images.
+        color (bool): RGB instead of gray. Defaults to False.
+        noise_sigma (float, optional): noise level to attach (needed by a
+            manual-guidance model).
+        pad (bool): with kernels: edge padding + edgetaper. Defaults to True.
+    """
+
+    def __init__(self,
+                 img_dir: str,
+                 kernels: Optional[str] = None,
+                 gt_dir: Optional[str] = None,
+                 color: bool = False,
+                 noise_sigma: Optional[float] = None,
+                 pad: bool = True) -> None:
+        self.files = list_images(img_dir)
+        self.kernel_files = None
+        if kernels is not None:
+            if not osp.exists(kernels):
+                raise FileNotFoundError(f'kernel folder / file {kernels} '
+                                        'does not exist')
+            self.kernel_files = [_find_kernel(kernels, _stem(f))
+                                 for f in self.files]
+        self.gt_files = None
+        if gt_dir is not None:
+            gts = {_stem(f): f for f in list_images(gt_dir)}
+            self.gt_files = []
+            for f in self.files:
+                cands = [_stem(f), *_rain100_gt(_stem(f)), *_sots_gt(_stem(f))]
+                match = [gts[c] for c in cands if c in gts]
+                if not match:
+                    raise FileNotFoundError(
+                        f'no ground truth in {gt_dir} for {osp.basename(f)} '
+                        f'(tried {cands})')
+                self.gt_files.append(match[0])
+        self.color = color
+        self.noise_sigma = noise_sigma
+        self.pad = pad
+        self.metainfo = dict(task='restoration')
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, idx: int) -> dict:
+        y = read_image(self.files[idx], self.color)
+        sample = BaseDataElement(stem=_stem(self.files[idx]))
+        if self.kernel_files is not None:
+            ks = _read_kernel_file(self.kernel_files[idx])
+            if len(ks) != 1:
+                raise ValueError(f'{self.kernel_files[idx]} holds {len(ks)} '
+                                 'kernels; expected one')
+            k = ks[0]
+            crop_pad = (0, 0, 0, 0)
+            if self.pad:
+                p = (k.shape[0] // 2, k.shape[1] // 2)
+                pads = ((p[0], p[0]), (p[1], p[1])) + ((0, 0), ) * (
+                    y.ndim - 2)
+                y = edgetaper(np.pad(y, pads, mode='edge'), k)
+                crop_pad = (p[0], p[0], p[1], p[1])
+            sample.kernel = torch.from_numpy(k.astype(np.float32))
+            sample.kernel_size = tuple(k.shape)
+            sample.crop_pad = crop_pad
+        if self.noise_sigma is not None:
+            sample.noise_sigma = float(self.noise_sigma)
+        if self.gt_files is not None:
+            sample.gt_img = _chw(read_image(self.gt_files[idx], self.color))
+        return dict(inputs=_chw(y), data_samples=sample)

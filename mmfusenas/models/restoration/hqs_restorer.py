@@ -1,0 +1,341 @@
+"""Task model of unrolled-HQS restoration: network at ``.network`` + losses.
+
+Like the RUAS :class:`~mmfusenas.models.ImageEnhancer` it holds the network
+at ``.network`` and follows MMEngine's ``forward(inputs, data_samples,
+mode)``; unlike it, the network needs the degradation (blur kernels) and
+optionally a guidance map, which travel in the data samples, so it is a
+class of its own.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseDataPreprocessor, BaseModel
+from torch import Tensor
+
+from mmfusenas.registry import MODELS
+from .hqs_unrolled_net import HQSOutputs
+
+__all__ = ['RestorationDataPreprocessor', 'HQSRestorer', 'LOSS_TERMS',
+           'center_pad_kernels']
+
+#: the loss terms of :class:`HQSRestorer`
+LOSS_TERMS = ('rec', 'guide')
+
+
+def center_pad_kernels(kernels: Sequence[Tensor]) -> Tensor:
+    """Zero-pad kernels to a common size keeping their centre.
+
+    The centre ``(⌊kh/2⌋, ⌊kw/2⌋)`` of every kernel lands on the centre of
+    the common ``(Kh, Kw)`` grid, so :func:`psf2otf` of the padded kernel
+    equals that of the original.
+
+    Returns:
+        Tensor: ``(N, Kh, Kw)``.
+    """
+    kh = max(k.shape[-2] for k in kernels)
+    kw = max(k.shape[-1] for k in kernels)
+    out = []
+    for k in kernels:
+        top = kh // 2 - k.shape[-2] // 2
+        left = kw // 2 - k.shape[-1] // 2
+        out.append(
+            F.pad(k, (left, kw - k.shape[-1] - left, top,
+                      kh - k.shape[-2] - top)))
+    return torch.stack(out)
+
+
+@MODELS.register_module()
+class RestorationDataPreprocessor(BaseDataPreprocessor):
+    """Batch degraded images, ground truth, kernels and guidance targets.
+
+    Per sample the dataset yields ``inputs`` (``(C, H, W)`` float in ``[0,
+    1]`` or ``uint8``) and a data sample with optional ``gt_img`` (same
+    shape), ``kernel`` (``(kh, kw)``), ``noise_sigma`` (float, ``[0, 1]``
+    units) and ``guidance_gt`` (``(G, H, W)`` map). All images of a batch
+    must share their size (the synthetic crops and the Levin images do).
+
+    Returns ``dict(inputs=(N, C, H, W), data_samples=...)`` with, on the
+    samples, ``gt_img`` as float; the batched ``kernels`` (centre-padded to
+    a common size) and ``guidance_gt`` (``(N, G, H, W)``, or ``(N, 1, 1,
+    1)`` constant σ maps from ``noise_sigma``) are put in the returned dict
+    under ``degradation`` / ``guidance_gt`` when every sample has them.
+    """
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        samples = data.get('data_samples') or []
+        if isinstance(inputs, Tensor) and inputs.dim() == 4:
+            inputs = list(inputs)
+        shapes = {tuple(x.shape) for x in inputs}
+        if len(shapes) != 1:
+            raise ValueError(f'RestorationDataPreprocessor: the images of a '
+                             f'batch must share their shape, got {shapes}')
+        batch = torch.stack([
+            x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+            for x in inputs
+        ])
+        out = dict(inputs=batch, data_samples=data.get('data_samples'))
+        for s in samples:
+            gt = s.get('gt_img')
+            if gt is not None and gt.dtype == torch.uint8:
+                s.gt_img = gt.float() / 255.0
+        kernels = [s.get('kernel') for s in samples]
+        if samples and all(k is not None for k in kernels):
+            out['degradation'] = dict(kernel=center_pad_kernels(
+                [torch.as_tensor(k, dtype=batch.dtype) for k in kernels]).to(
+                    batch.device))
+        maps = [s.get('guidance_gt') for s in samples]
+        sigmas = [s.get('noise_sigma') for s in samples]
+        if samples and all(m is not None for m in maps):
+            out['guidance_gt'] = torch.stack(
+                [torch.as_tensor(m, dtype=batch.dtype) for m in maps]).to(
+                    batch.device)
+        elif samples and all(s is not None for s in sigmas):
+            out['guidance_gt'] = torch.tensor(
+                [float(s) for s in sigmas], dtype=batch.dtype,
+                device=batch.device).view(-1, 1, 1, 1)
+        return out
+
+
+@MODELS.register_module()
+class HQSRestorer(BaseModel):
+    """Unrolled-HQS network + reconstruction / guidance losses.
+
+    ``forward(inputs, data_samples=None, mode='tensor', degradation=None,
+    guidance_gt=None)``:
+
+    - ``inputs``: ``(N, C, H, W)`` degraded images in ``[0, 1]`` (for
+      deblurring edge-padded and edge-tapered, see
+      :mod:`mmfusenas.datasets.deblur_synthesis`);
+    - ``degradation``: keyword arguments of the network's data step, e.g.
+      ``dict(kernel=(N, kh, kw))``;
+    - ``guidance_gt``: ``(N, G, H, W)`` or ``(N, G, 1, 1)`` true guidance
+      (the noise-level map ``σ`` for deblurring): the target of the
+      guidance loss, and the manual guidance when ``manual_guidance='true'``;
+    - ``mode='loss'``: ``loss_rec = rec_weight · mean_t MSE(x_t, gt)`` over
+      ``rec_stages`` and ``loss_guide = guidance_weight · mean_t MSE(σ̂_t,
+      σ)`` over ``guidance_stages`` (only the terms in
+      :attr:`active_terms`; a term of weight 0 is left out);
+    - ``mode='predict'``: data samples with ``pred_img`` (clamped to
+      ``[0, 1]``);
+    - ``mode='tensor'``: :class:`~.hqs_unrolled_net.HQSOutputs`.
+
+    When the network is single-channel (``network_channels=1``, the
+    official grayscale model) and the images have C > 1 channels, every
+    channel is restored on its own with the image's kernel (official
+    ``testsun_color``).
+
+    Args:
+        network (dict | nn.Module): e.g. ``dict(type='UnrolledHQSNet')``.
+        network_channels (int): channels the network takes. Defaults to 1.
+        rec_weight (float): weight of the reconstruction (propagation) loss.
+            Defaults to 1.
+        guidance_weight (float): weight of the guidance loss (official:
+            100). 0 drops the term (naive end-to-end training). Defaults to
+            100.
+        rec_stages (Sequence[int] | str): stages whose output enters the
+            reconstruction loss; ``'last'`` (official) or ``'all'``.
+        guidance_stages (Sequence[int] | str): stages whose proxy is
+            supervised; official ``(0,)``; ``'all'``.
+        manual_guidance (str | float): for a network in ``'manual'``
+            guidance mode: ``'true'`` feeds ``guidance_gt``; a float feeds a
+            constant map of that value (the noise-level-mismatch
+            experiment). Defaults to ``'true'``.
+        data_preprocessor (dict | nn.Module, optional): defaults to
+            :class:`RestorationDataPreprocessor`.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 network: dict | nn.Module,
+                 network_channels: int = 1,
+                 rec_weight: float = 1.0,
+                 guidance_weight: float = 100.0,
+                 rec_stages: Sequence[int] | str = 'last',
+                 guidance_stages: Sequence[int] | str = (0, ),
+                 manual_guidance: str | float = 'true',
+                 data_preprocessor: Optional[dict | nn.Module] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='RestorationDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.network = network if isinstance(network, nn.Module) else \
+            MODELS.build(network)
+        k = getattr(self.network, 'num_stages', 1)
+        self.network_channels = network_channels
+        self.rec_weight = float(rec_weight)
+        self.guidance_weight = float(guidance_weight)
+        self.rec_stages = self._stages(rec_stages, k, 'rec_stages')
+        self.guidance_stages = self._stages(guidance_stages, k,
+                                            'guidance_stages')
+        if not (manual_guidance == 'true'
+                or isinstance(manual_guidance, (int, float))):
+            raise ValueError("HQSRestorer: manual_guidance must be 'true' or "
+                             f'a number, got {manual_guidance!r}')
+        self.manual_guidance = manual_guidance
+        self.active_terms: Tuple[str, ...] = LOSS_TERMS
+
+    @staticmethod
+    def _stages(stages, k: int, what: str) -> Tuple[int, ...]:
+        if stages == 'last':
+            return (k - 1, )
+        if stages == 'all':
+            return tuple(range(k))
+        stages = tuple(int(s) for s in stages)
+        if not stages or any(not 0 <= s < k for s in stages):
+            raise ValueError(f'HQSRestorer: {what} must be non-empty stage '
+                             f'indices in [0, {k}), got {stages}')
+        return stages
+
+    # ------------------------------------------------------------------
+    def _fold(self, x: Tensor) -> Tensor:
+        """``(N, C, H, W)`` → ``(N·C, 1, H, W)`` for a 1-channel network."""
+        n, c = x.shape[:2]
+        if c == self.network_channels:
+            return x
+        if self.network_channels != 1:
+            raise ValueError(f'HQSRestorer: images have {c} channels, the '
+                             f'network takes {self.network_channels}')
+        return x.reshape(n * c, 1, *x.shape[2:])
+
+    def run_network(self,
+                    inputs: Tensor,
+                    degradation: Optional[dict] = None,
+                    guidance_gt: Optional[Tensor] = None) -> HQSOutputs:
+        """All stage outputs, channels folded into the batch if needed.
+
+        Returns:
+            HQSOutputs: tensors of shape ``(N·c, C', H, W)`` with ``c·C' =
+            C`` (``c = C`` for a 1-channel network on C-channel images).
+        """
+        if inputs.dim() != 4:
+            raise ValueError(f'HQSRestorer: inputs must be (N, C, H, W), got '
+                             f'{tuple(inputs.shape)}')
+        reps = inputs.shape[1] // self.network_channels
+        degradation = {
+            k: (v.repeat_interleave(reps, 0) if reps > 1 else v)
+            for k, v in (degradation or {}).items()
+        }
+        manual = None
+        if getattr(self.network, 'manual_stages', ()):
+            if self.manual_guidance == 'true':
+                if guidance_gt is None:
+                    raise ValueError(
+                        "HQSRestorer: manual_guidance='true' needs the true "
+                        'guidance map (noise_sigma / guidance_gt of the data '
+                        'samples)')
+                manual = guidance_gt
+            else:
+                manual = inputs.new_full((inputs.shape[0], 1, 1, 1),
+                                         float(self.manual_guidance))
+            if reps > 1:
+                manual = manual.repeat_interleave(reps, 0)
+        return self.network(
+            self._fold(inputs), guidance=manual, return_all=True,
+            **degradation)
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor',
+                degradation: Optional[dict] = None,
+                guidance_gt: Optional[Tensor] = None):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples, degradation, guidance_gt)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples, degradation,
+                                guidance_gt)
+        if mode == 'tensor':
+            return self.run_network(inputs, degradation, guidance_gt)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got "
+                         f'{mode!r}')
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: Optional[List] = None,
+             degradation: Optional[dict] = None,
+             guidance_gt: Optional[Tensor] = None,
+             terms: Optional[Sequence[str]] = None) -> Dict[str, Tensor]:
+        """The loss terms (``terms`` overrides :attr:`active_terms`)."""
+        terms = tuple(self.active_terms if terms is None else terms)
+        bad = set(terms) - set(LOSS_TERMS)
+        if bad:
+            raise ValueError(f'HQSRestorer: unknown loss terms {sorted(bad)}'
+                             f'; known: {LOSS_TERMS}')
+        out = self.run_network(inputs, degradation, guidance_gt)
+        reps = inputs.shape[1] // self.network_channels
+        losses = {}
+        if 'rec' in terms and self.rec_weight:
+            gts = [s.get('gt_img') for s in (data_samples or [])]
+            if not gts or any(g is None for g in gts):
+                raise ValueError('HQSRestorer: the reconstruction loss needs '
+                                 'gt_img on every data sample')
+            gt = self._fold(torch.stack(gts).to(inputs))
+            losses['loss_rec'] = self.rec_weight * sum(
+                F.mse_loss(out.x[t], gt)
+                for t in self.rec_stages) / len(self.rec_stages)
+        if 'guide' in terms and self.guidance_weight:
+            if guidance_gt is None:
+                raise ValueError('HQSRestorer: the guidance loss needs the '
+                                 'true guidance (noise_sigma or guidance_gt '
+                                 'on the data samples)')
+            missing = [t for t in self.guidance_stages
+                       if t in getattr(self.network, 'manual_stages', ())
+                       or out.guidance[t] is None]
+            if missing:
+                raise ValueError(
+                    f'HQSRestorer: guidance_stages {missing} have no proxy '
+                    '(guidance mode none / manual); set guidance_weight=0')
+            target = guidance_gt.to(inputs)
+            if reps > 1:
+                target = target.repeat_interleave(reps, 0)
+            losses['loss_guide'] = self.guidance_weight * sum(
+                F.mse_loss(out.guidance[t], target.expand_as(out.guidance[t]))
+                for t in self.guidance_stages) / len(self.guidance_stages)
+        if not losses:
+            raise ValueError(f'HQSRestorer: no loss term to compute (terms '
+                             f'{terms}, rec_weight {self.rec_weight}, '
+                             f'guidance_weight {self.guidance_weight})')
+        for name, value in losses.items():
+            if not torch.isfinite(value):
+                stems = [s.get('stem') for s in (data_samples or [])]
+                raise FloatingPointError(
+                    f'HQSRestorer: {name} is {value.item()} on samples '
+                    f'{stems}; check the inputs and the learning rate')
+        return losses
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: Optional[List] = None,
+                degradation: Optional[dict] = None,
+                guidance_gt: Optional[Tensor] = None) -> List:
+        """Restore a batch; ``pred_img`` (and ``pred_guidance``, the first
+        stage's guidance map, when there is one) go to the data samples.
+        A sample's ``crop_pad = (top, bottom, left, right)`` (the padding
+        the dataset added, e.g. :class:`~mmfusenas.datasets.LevinDataset`)
+        is cropped off ``pred_img``."""
+        if data_samples is None:
+            raise ValueError('predict mode needs data_samples')
+        out = self.run_network(inputs, degradation, guidance_gt)
+        n = inputs.shape[0]
+        pred = out.pred.reshape(n, -1, *out.pred.shape[2:]).clamp(0, 1)
+        first = out.guidance[0]
+        for i, sample in enumerate(data_samples):
+            img = pred[i].detach()
+            pad = sample.get('crop_pad')
+            if pad is not None and any(pad):
+                top, bottom, left, right = (int(v) for v in pad)
+                img = img[:, top:img.shape[1] - bottom,
+                          left:img.shape[2] - right]
+            sample.pred_img = img
+            if first is not None and 0 not in getattr(
+                    self.network, 'manual_stages', ()):
+                sample.pred_guidance = first.reshape(
+                    n, -1, *first.shape[2:])[i].detach()
+        return data_samples

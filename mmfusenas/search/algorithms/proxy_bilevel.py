@@ -1,0 +1,222 @@
+"""Proxy-based bilevel training of hyper-guidance (TVC 2023).
+
+The paper's problem (pipeline figure; ω the denoisers, θ the proxies whose
+output σ̂ = H_θ(x̃) is the hyper-guidance)::
+
+    min_ω f(A_ω, G_σ; D_tr)   s.t.   σ ∈ argmin_σ g(G_σ; ω)
+
+with ``f`` the reconstruction ("propagation") loss and ``g`` the guidance
+loss (σ̂ vs the true noise-level map). Two schemes:
+
+``scheme='alternating'`` — the official ``main._train_divide``: every
+iteration takes one batch, one Adam step of the *guidance* optimizer on
+``g`` (stage-1 proxy only, weight 100), then one Adam step of the
+*reconstruction* optimizer on ``f`` (all weights, the stage-1 proxy
+included). A first-order alternating approximation: no hypergradient, no
+differentiation through the lower problem.
+
+``scheme='hypergradient'`` (ours; not in the official code) — a true bilevel
+step through the toolbox's strategies (:mod:`mmfusenas.search.strategies`):
+the strategy's upper variables ("α") are everything the guidance loss does
+not supervise (the denoisers and the unsupervised proxies), its lower
+variables ("θ") the supervised proxies, the lower loss is ``g`` on the train
+batch and the upper loss ``f`` on the val batch, so e.g.
+``DartsSecondOrderStrategy`` gives the one-step unrolled hypergradient
+``∇_ω f(θ − ξ∇_θ g(θ, ω), ω)`` (its mixed second-order term is non-zero only
+when a supervised proxy sits after a denoiser, i.e. ``guidance_stages``
+includes a stage > 0: the stage-1 input ``x̃₁`` depends on no weight).
+Then the lower variables take one step on ``g``.
+
+Optimizers (:class:`~mmfusenas.search.BilevelOptimWrapperConstructor`, keys
+``weights`` / ``arch``):
+
+=================  =============================  ==========================
+scheme             ``arch`` optimizer             ``weights`` optimizer
+=================  =============================  ==========================
+alternating        supervised proxies, on ``g``   all weights, on ``f``
+hypergradient      upper ω, strategy's ∇ of ``f``  supervised proxies, ``g``
+=================  =============================  ==========================
+"""
+from typing import Any, Dict, List, Mapping, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from torch import Tensor
+
+from mmfusenas.registry import MODELS, TASK_UTILS
+from ..strategies import BaseBilevelStrategy, BilevelProblem
+from .bilevel_search import _frozen
+
+__all__ = ['ProxyBilevelAlgorithm', 'PROXY_SCHEMES']
+
+#: the training schemes of :class:`ProxyBilevelAlgorithm`
+PROXY_SCHEMES = ('alternating', 'hypergradient')
+
+
+@MODELS.register_module()
+class ProxyBilevelAlgorithm(BaseModel):
+    """Train an :class:`~mmfusenas.models.HQSRestorer` by proxy-based
+    bilevel optimisation (see the module docstring).
+
+    ``train_step(data, optim_wrapper)`` takes a batch (official: the same
+    batch for both steps) or ``dict(train=batch, val=batch)`` from a bilevel
+    loop (``'hypergradient'`` uses ``val`` for the upper loss; without it
+    the train batch serves both levels). ``val_step`` / ``test_step`` /
+    ``forward`` run the restorer.
+
+    Args:
+        architecture (dict | nn.Module): the restorer (its
+            ``guidance_stages`` are the supervised proxies, its
+            ``guidance_weight`` the weight of ``g``, official 100).
+        scheme (str): ``'alternating'`` (official) or ``'hypergradient'``.
+        strategy (dict | BaseBilevelStrategy, optional): the hypergradient
+            strategy (``TASK_UTILS``), e.g.
+            ``dict(type='DartsSecondOrderStrategy')``; required by
+            ``'hypergradient'``.
+        data_preprocessor (dict | nn.Module, optional): defaults to the
+            architecture's.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 architecture: dict | nn.Module,
+                 scheme: str = 'alternating',
+                 strategy: Optional[dict | BaseBilevelStrategy] = None,
+                 data_preprocessor: Optional[dict | nn.Module] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        arch = architecture if isinstance(architecture, nn.Module) else \
+            MODELS.build(architecture)
+        if data_preprocessor is None:
+            data_preprocessor = arch.data_preprocessor
+        elif isinstance(data_preprocessor, Mapping):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.architecture = arch
+        if scheme not in PROXY_SCHEMES:
+            raise ValueError(f'ProxyBilevelAlgorithm: scheme must be one of '
+                             f'{PROXY_SCHEMES}, got {scheme!r}')
+        self.scheme = scheme
+        network = getattr(arch, 'network', None)
+        if not hasattr(network, 'proxy_parameters') or not hasattr(
+                arch, 'guidance_stages'):
+            raise TypeError('ProxyBilevelAlgorithm: architecture must be an '
+                            'HQSRestorer holding an UnrolledHQSNet (with '
+                            'proxies) at .network')
+        if not arch.guidance_weight:
+            raise ValueError('ProxyBilevelAlgorithm: the architecture has '
+                             'guidance_weight 0, so there is no guidance '
+                             'loss; use plain training (naive end-to-end)')
+        if not self.supervised_proxy_parameters():
+            raise ValueError(
+                f'ProxyBilevelAlgorithm: guidance_stages '
+                f'{arch.guidance_stages} have no proxy (guidance mode '
+                f'{network.guidance_mode!r})')
+        if scheme == 'hypergradient':
+            if strategy is None:
+                raise ValueError("ProxyBilevelAlgorithm: scheme "
+                                 "'hypergradient' needs a strategy, e.g. "
+                                 "dict(type='DartsSecondOrderStrategy')")
+            if isinstance(strategy, Mapping):
+                strategy = TASK_UTILS.build(strategy)
+            if not isinstance(strategy, BaseBilevelStrategy):
+                raise TypeError('ProxyBilevelAlgorithm: strategy must be a '
+                                'BaseBilevelStrategy (or its config), got '
+                                f'{type(strategy).__name__}')
+        elif strategy is not None:
+            raise ValueError("ProxyBilevelAlgorithm: scheme 'alternating' "
+                             'takes no strategy (it has no hypergradient)')
+        self.strategy = strategy
+
+    # ------------------------------------------------------------------
+    def supervised_proxy_parameters(self) -> List[nn.Parameter]:
+        """θ of the proxies supervised by the guidance loss."""
+        return self.architecture.network.proxy_parameters(
+            self.architecture.guidance_stages)
+
+    def upper_parameters(self) -> List[nn.Parameter]:
+        """ω: every weight but the supervised proxies."""
+        ids = {id(p) for p in self.supervised_proxy_parameters()}
+        return [p for p in self.architecture.parameters() if id(p) not in ids]
+
+    def arch_parameters(self) -> List[nn.Parameter]:
+        """What the ``arch`` optimizer steps (see the module table)."""
+        if self.scheme == 'alternating':
+            return self.supervised_proxy_parameters()
+        return self.upper_parameters()
+
+    def weight_parameters(self) -> List[nn.Parameter]:
+        """What the ``weights`` optimizer steps (see the module table)."""
+        if self.scheme == 'alternating':
+            return list(self.architecture.parameters())
+        return self.supervised_proxy_parameters()
+
+    def guidance_loss(self, data: dict) -> Tensor:
+        """``g`` (weighted) on a preprocessed batch."""
+        return self.architecture.loss(**data, terms=('guide', ))['loss_guide']
+
+    def reconstruction_loss(self, data: dict) -> Tensor:
+        """``f`` (weighted) on a preprocessed batch."""
+        return self.architecture.loss(**data, terms=('rec', ))['loss_rec']
+
+    # ------------------------------------------------------------------
+    def train_step(self, data: Any,
+                   optim_wrapper: Mapping) -> Dict[str, Tensor | float]:
+        keys = list(optim_wrapper.keys()) if hasattr(optim_wrapper,
+                                                     'keys') else []
+        if 'weights' not in keys or 'arch' not in keys:
+            raise TypeError(
+                'ProxyBilevelAlgorithm needs an OptimWrapperDict with the '
+                "keys 'weights' and 'arch' (optim_wrapper=dict(constructor="
+                "'BilevelOptimWrapperConstructor', weights=..., arch=...)), "
+                f'got {type(optim_wrapper).__name__} with keys {keys}')
+        weights_ow, arch_ow = optim_wrapper['weights'], optim_wrapper['arch']
+        if isinstance(data, Mapping) and 'train' in data:
+            train_batch, val_batch = data['train'], data.get('val')
+        else:
+            train_batch, val_batch = data, None
+        train = self.data_preprocessor(train_batch, True)
+        if self.scheme == 'alternating':
+            return self._alternating_step(train, weights_ow, arch_ow)
+        val = train if val_batch is None else self.data_preprocessor(
+            val_batch, True)
+        return self._hypergradient_step(train, val, weights_ow, arch_ow)
+
+    def _alternating_step(self, data: dict, weights_ow,
+                          arch_ow) -> Dict[str, Tensor]:
+        with arch_ow.optim_context(self):
+            guide = self.guidance_loss(data)
+            arch_ow.update_params(guide)
+        with weights_ow.optim_context(self):
+            rec = self.reconstruction_loss(data)
+            weights_ow.update_params(rec)
+        return dict(loss_guide=guide.detach(), loss_rec=rec.detach())
+
+    def _hypergradient_step(self, train: dict, val: dict, weights_ow,
+                            arch_ow) -> Dict[str, Any]:
+        problem = BilevelProblem(
+            self.upper_parameters(),
+            self.supervised_proxy_parameters(),
+            train_batch=train,
+            val_batch=val,
+            train_loss=self.guidance_loss,
+            val_loss=self.reconstruction_loss,
+            weight_optimizer=weights_ow)
+        log_vars: Dict[str, Any] = dict(self.strategy.step(problem))
+        arch_ow.step()
+        arch_ow.zero_grad()
+        with weights_ow.optim_context(self), \
+                _frozen(self.upper_parameters()):
+            guide = self.guidance_loss(train)
+            weights_ow.update_params(guide)
+        log_vars['loss_guide'] = guide.detach()
+        return log_vars
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor',
+                **kwargs) -> Any:
+        """Run the restorer."""
+        return self.architecture(inputs, data_samples, mode=mode, **kwargs)

@@ -1,0 +1,144 @@
+"""Deblurring data: kernels, synthesis (valid blur, padding, edgetaper),
+the synthetic training set and the Levin benchmark."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from scipy.signal import fftconvolve
+
+from mmfusenas.datasets import (LevinDataset, SyntheticDeblurDataset, blur,
+                                edgetaper, edgetaper_alpha, load_kernels,
+                                motion_blur_kernel, pad_for_kernel,
+                                pad_kernel, quantize_uint8)
+from mmfusenas.models import circular_conv2d, psf2otf
+
+
+def test_edgetaper_hand_cases():
+    rng = np.random.default_rng(0)
+    img = rng.random((20, 24))
+    delta = np.zeros((3, 3))
+    delta[1, 1] = 1
+    # delta kernel: the blurred copy is the image itself
+    np.testing.assert_allclose(edgetaper(img, delta), img, atol=1e-12)
+    # alpha of a 1x1 kernel: 0 on the border rows / columns, 1 inside
+    a = edgetaper_alpha(np.ones((1, 1)), (5, 6))
+    want = np.outer([0, 1, 1, 1, 0], [0, 1, 1, 1, 1, 0])
+    np.testing.assert_allclose(a, want, atol=1e-6)
+    # a constant image stays constant for any normalised kernel
+    k = motion_blur_kernel(9, rng)
+    np.testing.assert_allclose(edgetaper(np.full((30, 30), 0.3), k), 0.3,
+                               atol=1e-6)
+    # far from the border (alpha == 1) nothing changes; the wrap-around
+    # jump between opposite borders shrinks
+    out = edgetaper(img, k)
+    np.testing.assert_allclose(out[9:-9, 9:-9], img[9:-9, 9:-9], atol=1e-6)
+    jump = lambda z: np.abs(z[0] - z[-1]).mean()  # noqa: E731
+    assert jump(out) < 0.5 * jump(img)
+
+
+@pytest.mark.parametrize('ksize', [(5, 5), (4, 4), (3, 6)])
+def test_valid_blur_padding_matches_psf2otf_centre(ksize):
+    rng = np.random.default_rng(1)
+    x = rng.random((16, 18))
+    k = rng.random(ksize)
+    k /= k.sum()
+    y = pad_for_kernel(blur(x, k, 'valid'), k.shape)
+    assert y.shape == x.shape
+    circ = circular_conv2d(torch.from_numpy(x)[None, None],
+                           torch.from_numpy(k)[None])[0, 0].numpy()
+    kh, kw = ksize
+    inner = (slice(kh, -kh), slice(kw, -kw))
+    np.testing.assert_allclose(y[inner], circ[inner], atol=1e-12)
+
+
+def test_pad_kernel_keeps_otf_and_quantize():
+    k = np.random.default_rng(2).random((4, 6))
+    p = pad_kernel(k, 9)
+    assert p.shape == (9, 9)
+    torch.testing.assert_close(psf2otf(torch.from_numpy(p), (16, 16)),
+                               psf2otf(torch.from_numpy(k), (16, 16)))
+    with pytest.raises(ValueError, match='larger than the padded size'):
+        pad_kernel(k, 5)
+    np.testing.assert_allclose(
+        quantize_uint8(np.array([-0.1, 0.5, 0.99999, 1.2])),
+        [0, 127 / 255, 254 / 255, 1.0])
+
+
+def test_motion_kernels_and_kernel_sources(tmp_path):
+    rng = np.random.default_rng(3)
+    for size in (13, 19, 27):
+        k = motion_blur_kernel(size, rng)
+        assert k.shape == (size, size) and (k >= 0).all()
+        assert k.sum() == pytest.approx(1.0)
+        rows, cols = np.mgrid[:size, :size]
+        centroid = ((k * rows).sum(), (k * cols).sum())
+        assert np.allclose(centroid, (size - 1) / 2, atol=1.0)
+        assert (k > 0).sum() > 5  # a path, not a dot
+    a = load_kernels(dict(type='motion', num=3, size=(11, 15)), seed=7)
+    b = load_kernels(dict(type='motion', num=3, size=(11, 15)), seed=7)
+    assert [k.shape for k in a] == [(11, 11), (15, 15), (11, 11)]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    np.save(tmp_path / 'a.npy', np.ones((3, 3)))
+    np.savetxt(tmp_path / 'b.dlm', 2 * np.eye(5))
+    ks = load_kernels(str(tmp_path))
+    np.testing.assert_allclose(ks[0], np.full((3, 3), 1 / 9))
+    np.testing.assert_allclose(ks[1], np.eye(5) / 5)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        load_kernels(str(tmp_path / 'nope'))
+    with pytest.raises(ValueError, match='no positive mass'):
+        np.save(tmp_path / 'z.npy', np.zeros((3, 3)))
+        load_kernels(str(tmp_path / 'z.npy'))
+
+
+def test_levin_mat_kernels_and_dataset(shared_data):
+    root = osp.join(shared_data, 'deblur', 'levin09')
+    ks = load_kernels(osp.join(root, 'im05_flit01.mat'))
+    assert len(ks) == 1 and ks[0].shape == (19, 19)
+    ds = LevinDataset(root, noise_sigma=0.0, pad=False)
+    assert len(ds) == 32
+    item = ds[0]
+    from scipy.io import loadmat
+    mat = loadmat(osp.join(root, 'im05_flit01.mat'))
+    want = fftconvolve(mat['x'], mat['f'] / mat['f'].sum(), 'same')
+    np.testing.assert_allclose(item['inputs'][0].numpy(), want, atol=1e-6)
+    # the re-synthesised blur is close to the stored (noisy) one, and
+    # closer than with the flipped kernel: f is a convolution kernel
+    inner = (slice(20, -20), slice(20, -20))
+    flipped = fftconvolve(mat['x'], mat['f'][::-1, ::-1] / mat['f'].sum(),
+                          'same')
+    err = np.abs(want - mat['y'])[inner].mean()
+    assert err < 0.011
+    assert err < np.abs(flipped - mat['y'])[inner].mean()
+    padded = LevinDataset(root, noise_sigma=0.03, seed=1)[0]
+    assert padded['inputs'].shape == (1, 273, 273)
+    assert padded['data_samples'].crop_pad == (9, 9, 9, 9)
+    assert padded['data_samples'].kernel_size == (19, 19)
+    again = LevinDataset(root, noise_sigma=0.03, seed=1)[0]
+    assert torch.equal(padded['inputs'], again['inputs'])
+    with pytest.raises(FileNotFoundError, match='levin'):
+        LevinDataset(osp.join(shared_data, 'nope', 'levin09'))
+
+
+def test_synthetic_dataset_noise_level_and_reproducibility(shared_data):
+    img_dir = osp.join(shared_data, 'lowlight', 'LOL', 'eval15', 'high')
+    ds = SyntheticDeblurDataset(
+        img_dir, kernels=dict(type='motion', num=4, size=9), crop_size=96,
+        sigma_range=(0.04, 0.04), quantize=False, length=3, fixed=True,
+        kernel_pad=13)
+    item = ds[1]
+    s = item['data_samples']
+    assert item['inputs'].shape == s.gt_img.shape == (1, 96, 96)
+    assert s.kernel.shape == (13, 13) and s.noise_sigma == pytest.approx(0.04)
+    assert torch.equal(ds[1]['inputs'], item['inputs'])  # fixed draws
+    k = s.kernel.numpy().astype(np.float64)
+    clean = pad_for_kernel(blur(s.gt_img[0].numpy().astype(np.float64), k,
+                                'valid'), k.shape)
+    resid = item['inputs'][0].numpy() - clean
+    # interior: alpha == 1, the residual is the Gaussian noise
+    assert resid[20:-20, 20:-20].std() == pytest.approx(0.04, rel=0.1)
+    train = SyntheticDeblurDataset(img_dir, crop_size=64, length=2)
+    assert not torch.equal(train[0]['inputs'], train[0]['inputs'])
+    assert train[0]['data_samples'].kernel.shape == (37, 37)
+    with pytest.raises(ValueError, match='smaller than crop_size'):
+        SyntheticDeblurDataset(img_dir, crop_size=1000)[0]
