@@ -1,3 +1,4 @@
+from .haze_dataset import HazeDataset, detect_paired_layout
 from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
@@ -10,6 +11,9 @@ from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
                                  generate_toy_acdc, generate_toy_darkface,
                                  generate_toy_exdark,
                                  generate_toy_lowlight_task)
+from .toy_restoration import (add_haze, add_underwater, generate_toy_haze,
+                              generate_toy_underwater)
+from .underwater_dataset import UnderwaterDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
@@ -22,5 +26,7 @@ __all__ = [
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
     'EXDARK_CLASSES', 'DARKFACE_CLASSES', 'generate_toy_exdark',
     'generate_toy_darkface', 'generate_toy_acdc',
-    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES'
+    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES', 'HazeDataset',
+    'UnderwaterDataset', 'detect_paired_layout', 'add_haze', 'add_underwater',
+    'generate_toy_haze', 'generate_toy_underwater'
 ]
