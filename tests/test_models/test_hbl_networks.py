@@ -41,7 +41,7 @@ def test_official_genotype_parameter_counts(name):
     assert (enc, units, dec, enc + units + dec) == OFFICIAL_COUNTS[name]
     # the config helper gives the same network config
     assert GENOTYPES[f'hbl_{name}_network'].to_dict() == hbl_network_cfg(
-        GENOTYPES[f'hbl_{name}_genotype'])
+        GENOTYPES[f'hbl_{name}_genotype'], bn_test_stats='running')
 
 
 def test_supernet_counts_keys_and_derivation():
@@ -163,6 +163,7 @@ def test_bn_test_stats_option_and_batch_independence():
     torch.manual_seed(0)
     net = MODELS.build(
         dict(GENOTYPES.hbl_lol_network.to_dict(), bn_test_stats='per_image'))
+    assert net.units[0].r_norms[0].test_stats == 'per_image'
     net.eval()
     x = torch.rand(2, 3, 12, 12)
     with torch.no_grad():

@@ -128,7 +128,10 @@ hbl_official_loss_weights = [1.38, 1.28, 0.82, 1.23, 0.49, 0.74, 0.0, 0.0]
 
 
 # the fixed networks of the four official genotypes (HBLNet configs; equal to
-# mmfusenas.models.hbl_network_cfg(genotype))
+# mmfusenas.models.hbl_network_cfg(genotype, bn_test_stats='running')).
+# bn_test_stats: 'running' = standard eval mode; 'per_image' = what the
+# official test.py computes (it never calls eval(): every image is normalised
+# with its own BN statistics).
 def _net(g):
     return dict(
         type='HBLNet',
@@ -137,7 +140,8 @@ def _net(g):
             dict(type='HadamardUnit', channels=32, ops=ops)
             for ops in g['units']
         ],
-        decoder=dict(type='HBLDecoder', ops=g['decoder']))
+        decoder=dict(type='HBLDecoder', ops=g['decoder']),
+        bn_test_stats='running')
 
 
 hbl_lol_network = _net(hbl_lol_genotype)
