@@ -1,8 +1,9 @@
 """Architecture search: bilevel strategies and architecture regularisers."""
-from .algorithms import BilevelSearchAlgorithm, CooperativeSearchAlgorithm
+from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
+                         LossWeightSearchAlgorithm)
 from .estimators import (LatencyRegularizer, ResourceEstimator,
                          SkipCountRegularizer)
-from .hooks import ArchLoggingHook, GenotypeExportHook
+from .hooks import ArchLoggingHook, GenotypeExportHook, LossWeightExportHook
 from .loops import BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop
 from .optimizers import BilevelOptimWrapperConstructor
 from .regularizers import operation_sensitive_reg
@@ -19,5 +20,6 @@ __all__ = [
     'BilevelSearchAlgorithm',
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
     'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
-    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer'
+    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer',
+    'LossWeightSearchAlgorithm', 'LossWeightExportHook'
 ]

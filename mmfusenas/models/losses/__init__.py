@@ -1,5 +1,8 @@
 from .fusion_losses import MaxGradientLoss, MaxIntensityLoss, sobel_magnitude
 from .differentiable_ssim import gaussian_kernel1d, ssim, ssim_map
+from .quality_objectives import (ClassifierQualityObjective,
+                                 FullReferenceQualityObjective,
+                                 NoReferenceQualityObjective, ResNet18)
 from .restoration_losses import (HBL_VGG_GROUPS, HBL_VGG_LAYERS, ColorAngleLoss,
                                  LaplacianLoss, LPIPSLoss, PixelL1Loss,
                                  PixelMSELoss, SSIMDistanceLoss,
@@ -24,5 +27,6 @@ __all__ = [
     'HBL_VGG_GROUPS', 'HBL_VGG_LAYERS', 'ColorAngleLoss', 'LaplacianLoss',
     'LPIPSLoss', 'PixelL1Loss', 'PixelMSELoss', 'SSIMDistanceLoss',
     'TotalVariationLoss', 'VGGLayerMixtureLoss', 'alexnet_layers',
-    'color_angle', 'vgg19_layers'
+    'color_angle', 'vgg19_layers', 'ClassifierQualityObjective',
+    'FullReferenceQualityObjective', 'NoReferenceQualityObjective', 'ResNet18'
 ]
