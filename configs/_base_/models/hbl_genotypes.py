@@ -122,9 +122,6 @@ hbl_uie_genotype = dict(
          'skip_connect', 'resdilconv_3x3', 'skip_connect', 'skip_connect'],
     ])
 
-# official final loss weights (train.py, used for every dataset):
-# L1, L2, color, SSIM, VGG, LPIPS, TV, Laplacian
-hbl_official_loss_weights = [1.38, 1.28, 0.82, 1.23, 0.49, 0.74, 0.0, 0.0]
 
 
 # the fixed networks of the four official genotypes (HBLNet configs; equal to

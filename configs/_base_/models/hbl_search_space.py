@@ -39,3 +39,32 @@ hbl_supernet = dict(
             dict(type='DiffMixedOp', key=f'dec/{p}',
                  candidates={{_base_.hbl_codec_ops}}) for p in _dec
         ]))
+
+# A small space of the same structure for toy runs on 2 CPU cores: 2 HNUs of
+# width 16, encoder (3, 8, 16), decoder (16, 8, 3); same keys for the units
+# it has (hnu0/*, hnu1/*), enc/* and dec/*.
+hbl_toy_supernet = dict(
+    type='HBLNet',
+    encoder=dict(
+        type='HBLEncoder',
+        channels=(3, 8, 16),
+        ops=[
+            dict(type='DiffMixedOp', key=f'enc/{p}',
+                 candidates={{_base_.hbl_codec_ops}}) for p in _enc
+        ]),
+    units=[
+        dict(
+            type='HadamardUnit',
+            channels=16,
+            ops=[
+                dict(type='DiffMixedOp', key=f'hnu{u}/{e}',
+                     candidates={{_base_.hbl_hnu_ops}}) for e in _edges
+            ]) for u in range(2)
+    ],
+    decoder=dict(
+        type='HBLDecoder',
+        channels=(16, 8, 3),
+        ops=[
+            dict(type='DiffMixedOp', key=f'dec/{p}',
+                 candidates={{_base_.hbl_codec_ops}}) for p in _dec
+        ]))
