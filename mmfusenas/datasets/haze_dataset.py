@@ -23,7 +23,7 @@ from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
 from .lowlight_dataset import LowLightDataset
-from .paired_image_dataset import DATA_HINT, IMG_SUFFIXES, _listing
+from .paired_image_dataset import DATA_HINT, _listing
 
 
 def detect_paired_layout(data_root: str, name: str,
@@ -68,8 +68,28 @@ def detect_paired_layout(data_root: str, name: str,
     return OrderedDict(low='')
 
 
+class PairedRestorationDataset(LowLightDataset):
+    """A :class:`LowLightDataset` whose layout is detected from
+    :attr:`LAYOUTS` (``(input folder, GT folder candidates)``) when
+    ``data_prefix`` is not given; see :func:`detect_paired_layout`."""
+
+    LAYOUTS: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+    def __init__(self,
+                 data_root: str = '',
+                 data_prefix: Optional[dict] = None,
+                 with_gt: Optional[bool] = None,
+                 **kwargs) -> None:
+        if not data_prefix:
+            data_prefix = detect_paired_layout(data_root,
+                                               type(self).__name__,
+                                               self.LAYOUTS, with_gt)
+        super().__init__(
+            data_root=data_root, data_prefix=data_prefix, **kwargs)
+
+
 @DATASETS.register_module()
-class HazeDataset(LowLightDataset):
+class HazeDataset(PairedRestorationDataset):
     """Hazy / clear pairs (RESIDE SOTS, ITS, OTS, O-HAZE, the toy haze).
 
     Examples::
@@ -88,18 +108,6 @@ class HazeDataset(LowLightDataset):
     """
 
     LAYOUTS = (('hazy', ('clear', 'GT', 'gt')), )
-
-    def __init__(self,
-                 data_root: str = '',
-                 data_prefix: Optional[dict] = None,
-                 with_gt: Optional[bool] = None,
-                 **kwargs) -> None:
-        if not data_prefix:
-            data_prefix = detect_paired_layout(data_root,
-                                               type(self).__name__,
-                                               self.LAYOUTS, with_gt)
-        super().__init__(
-            data_root=data_root, data_prefix=data_prefix, **kwargs)
 
     @staticmethod
     def gt_stem(hazy_stem: str, gt_stems) -> Optional[str]:

@@ -10,15 +10,12 @@ Layouts (``data_root`` is the dataset or split folder):
 Samples use the enhancement fields (``low`` = raw input, ``gt`` =
 reference), as :class:`HazeDataset` does.
 """
-from typing import Optional
-
 from mmfusenas.registry import DATASETS
-from .haze_dataset import detect_paired_layout
-from .lowlight_dataset import LowLightDataset
+from .haze_dataset import PairedRestorationDataset
 
 
 @DATASETS.register_module()
-class UnderwaterDataset(LowLightDataset):
+class UnderwaterDataset(PairedRestorationDataset):
     """Raw underwater / reference pairs (UIEB, the toy underwater data).
 
     Args:
@@ -31,15 +28,3 @@ class UnderwaterDataset(LowLightDataset):
 
     LAYOUTS = (('raw-890', ('reference-890', )), ('raw', ('reference', )),
                ('challenging-60', ()))
-
-    def __init__(self,
-                 data_root: str = '',
-                 data_prefix: Optional[dict] = None,
-                 with_gt: Optional[bool] = None,
-                 **kwargs) -> None:
-        if not data_prefix:
-            data_prefix = detect_paired_layout(data_root,
-                                               type(self).__name__,
-                                               self.LAYOUTS, with_gt)
-        super().__init__(
-            data_root=data_root, data_prefix=data_prefix, **kwargs)

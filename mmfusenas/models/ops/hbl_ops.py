@@ -9,7 +9,7 @@ Every convolution is bias-free with "same" padding ``dilation * (k - 1) /
 =====================  ==================================================
 official op name       operator
 =====================  ==================================================
-``skip_connect``       identity (:class:`HBLIdentity`; needs C_in = C_out)
+``skip_connect``       identity (:class:`SkipConnect`; needs C_in = C_out)
 ``conv_<k>x<k>``       ``HBLConv(k)``: ``conv(x)``, k in 1, 3, 5
 ``dilconv_3x3``        ``HBLConv(3, dilation=2)``
 ``resconv_<k>x<k>``    ``HBLConv(k, residual=True)``: ``conv(x) + x``
@@ -85,7 +85,7 @@ def hbl_op_cfg(name: str, out_channels: Optional[int] = None) -> dict:
         if out_channels is not None:
             raise ValueError('skip_connect cannot change the width (asked '
                              f'for out_channels={out_channels})')
-        return dict(type='HBLIdentity')
+        return dict(type='SkipConnect')
     if name not in _HBL_OP_TABLE:
         raise KeyError(f'unknown HBL op {name!r}; known: {HBL_OP_NAMES}')
     kind, k, d, res = _HBL_OP_TABLE[name]
@@ -95,22 +95,6 @@ def hbl_op_cfg(name: str, out_channels: Optional[int] = None) -> dict:
     if out_channels is not None:
         cfg['out_channels'] = out_channels
     return cfg
-
-
-@MODELS.register_module()
-class HBLIdentity(nn.Module):
-    """``skip_connect``: the identity.
-
-    Args:
-        channels (int): accepted for the uniform operator interface.
-    """
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.channels = channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
 
 
 @MODELS.register_module()

@@ -17,9 +17,7 @@ step with momentum and weight decay, finite-difference Hessian-vector
 product). After every upper step β (and γ, an official quirk) is clamped to
 ``>= 0``.
 """
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, \
-    Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -31,19 +29,7 @@ from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
                                        bind_loss_hyper)
 from mmfusenas.registry import MODELS, TASK_UTILS
 from ..strategies import BaseBilevelStrategy, BilevelProblem
-from .bilevel_search import BilevelSearchAlgorithm
-
-
-@contextmanager
-def _no_grad_params(params: List[Tensor]) -> Iterator[None]:
-    params = [p for p in params if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
+from .bilevel_search import BilevelSearchAlgorithm, _frozen
 
 
 @MODELS.register_module()
@@ -237,7 +223,7 @@ class LossWeightSearchAlgorithm(BaseModel):
             for name in self.searched_losses:
                 log_vars[f'beta/{name}'] = self.hyper.weight(name).item()
         with weights_ow.optim_context(self), \
-                _no_grad_params(self.arch_parameters()):
+                _frozen(self.arch_parameters()):
             loss = self.weighted_loss(train_data)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
