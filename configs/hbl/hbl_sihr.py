@@ -6,7 +6,7 @@
 # Test / enhance:
 #   python tools/test.py configs/hbl/hbl_sihr.py hbl_sihr.pth
 #   python tools/enhance.py configs/hbl/hbl_sihr.py hbl_sihr.pth \
-#       --input DIR --out DIR
+#       --input DIR --out DIR --rounding round
 # The official test never calls eval() (per-image BN statistics); reproduce it
 # with --cfg-options model.network.bn_test_stats=per_image.
 _base_ = [
