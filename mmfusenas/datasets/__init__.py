@@ -9,6 +9,7 @@ from .derain_dehaze_dataset import (RESTORATION_LAYOUTS,
                                     PairedRestorationDataset,
                                     SyntheticHazeDataset, SyntheticRainDataset,
                                     add_haze, rain_streaks)
+from .haze_dataset import HazeDataset, detect_paired_layout
 from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
@@ -23,6 +24,9 @@ from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
                                  generate_toy_acdc, generate_toy_darkface,
                                  generate_toy_exdark,
                                  generate_toy_lowlight_task)
+from .toy_restoration import (add_underwater, draw_haze, generate_toy_haze,
+                              generate_toy_underwater)
+from .underwater_dataset import UnderwaterDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
@@ -42,5 +46,7 @@ __all__ = [
     'quantize_uint8', 'synthesize_blurry', 'generate_toy_deblur',
     'generate_toy_restoration',
     'RESTORATION_LAYOUTS', 'PairedRestorationDataset', 'SyntheticHazeDataset',
-    'SyntheticRainDataset', 'add_haze', 'rain_streaks'
+    'SyntheticRainDataset', 'add_haze', 'rain_streaks', 'HazeDataset',
+    'UnderwaterDataset', 'detect_paired_layout', 'draw_haze', 'add_underwater',
+    'generate_toy_haze', 'generate_toy_underwater'
 ]

@@ -1,9 +1,9 @@
 """Architecture search: bilevel strategies and architecture regularisers."""
 from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
-                         ProxyBilevelAlgorithm)
+                         LossWeightSearchAlgorithm, ProxyBilevelAlgorithm)
 from .estimators import (LatencyRegularizer, ResourceEstimator,
                          SkipCountRegularizer)
-from .hooks import ArchLoggingHook, GenotypeExportHook
+from .hooks import ArchLoggingHook, GenotypeExportHook, LossWeightExportHook
 from .loops import BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop
 from .optimizers import BilevelOptimWrapperConstructor
 from .regularizers import operation_sensitive_reg
@@ -21,5 +21,6 @@ __all__ = [
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
     'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
     'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer',
-    'ProxyBilevelAlgorithm'
+    'ProxyBilevelAlgorithm', 'LossWeightSearchAlgorithm',
+    'LossWeightExportHook'
 ]

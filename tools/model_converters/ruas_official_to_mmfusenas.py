@@ -43,13 +43,12 @@ tensors and load with ``weights_only=True``; others fall back to a full
 unpickling, which can execute code).
 """
 import argparse
-import hashlib
 import io
 import os.path as osp
 import re
 import sys
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -62,6 +61,8 @@ from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models.cells import RUAS_EDGE_NAMES  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402
+from mmfusenas.utils.state_dict_conversion import (  # noqa: E402
+    file_sha256, strict_remap)
 from mmfusenas.version import __version__  # noqa: E402
 
 #: target config of each source layout (relative to the repository root)
@@ -96,9 +97,6 @@ _RULES = [
      lambda m: f'network.estimator.layers.{m[1]}.{m[2]}'),
 ]
 
-#: at most this many keys are listed per category in an error message
-_MAX_LISTED = 30
-
 
 def map_key(key: str) -> Optional[str]:
     """Our key of an official key, or None when no rule maps it."""
@@ -113,13 +111,6 @@ def detect_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
     """``'tpami'`` (an ``estimation.*`` key) or ``'cvpr'``."""
     return 'tpami' if any(k.startswith('estimation.')
                           for k in state_dict) else 'cvpr'
-
-
-def _listing(title: str, items: Sequence[str]) -> str:
-    shown = [f'  {item}' for item in items[:_MAX_LISTED]]
-    if len(items) > _MAX_LISTED:
-        shown.append(f'  ... and {len(items) - _MAX_LISTED} more')
-    return f'{title} ({len(items)}):\n' + '\n'.join(shown)
 
 
 def convert_state_dict(
@@ -148,43 +139,13 @@ def convert_state_dict(
             target lacks, target keys nothing provides ("missing"), or
             shape mismatches; the message lists every category found.
     """
-    mapped: Dict[str, torch.Tensor] = {}
-    origin: Dict[str, str] = {}
-    unmapped, dropped = [], []
-    for key, value in official.items():
-        if scene_only and not key.startswith('enhance_net.'):
-            dropped.append(key)
-            continue
-        ours = map_key(key)
-        if ours is None:
-            unmapped.append(key)
-            continue
-        mapped[ours] = value
-        origin[ours] = key
-    unknown = sorted(f'{origin[k]} -> {k}' for k in mapped if k not in target)
-    missing = sorted(k for k in target if k not in mapped)
-    shapes = sorted(
-        f'{origin[k]} {tuple(v.shape)} -> {k} {tuple(target[k].shape)}'
-        for k, v in mapped.items()
-        if k in target and tuple(v.shape) != tuple(target[k].shape))
-    problems = []
-    if unmapped:
-        problems.append(
-            _listing('unexpected official keys (no conversion rule)',
-                     sorted(unmapped)))
-    if unknown:
-        problems.append(
-            _listing('unexpected keys (not in the target model)', unknown))
-    if missing:
-        problems.append(
-            _listing('missing keys (target keys no official key provides)',
-                     missing))
-    if shapes:
-        problems.append(_listing('shape mismatches', shapes))
-    if problems:
-        raise ValueError(f'cannot convert {source} strictly:\n' +
-                         '\n'.join(problems))
-    return OrderedDict((k, mapped[k]) for k in target), dropped
+    dropped = [
+        k for k in official
+        if scene_only and not k.startswith('enhance_net.')
+    ]
+    kept = OrderedDict((k, v) for k, v in official.items()
+                       if k not in dropped)
+    return strict_remap(kept, target, map_key, source), dropped
 
 
 def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
@@ -211,14 +172,6 @@ def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
             f'names to tensors) but a {type(obj).__name__}; expected an '
             'official RUAS weights file')
     return OrderedDict(obj)
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -260,7 +213,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     model.load_state_dict(state_dict, strict=True)
     meta = dict(
         source=osp.basename(args.src),
-        source_sha256=_sha256(args.src),
+        source_sha256=file_sha256(args.src),
         source_layout=layout,
         config=osp.relpath(config, ROOT)
         if osp.abspath(config).startswith(ROOT) else config,

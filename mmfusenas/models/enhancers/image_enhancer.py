@@ -105,6 +105,15 @@ class ImageEnhancer(BaseModel):
             RUAS saving is ``'floor'``. Defaults to None.
         check_finite (bool): raise ``FloatingPointError`` naming the loss
             and the samples when a loss is NaN / Inf. Defaults to True.
+        loss_weights (str | dict, optional): searched loss weights, a
+            loss-weight file (written by a loss search, see
+            :class:`~mmfusenas.search.LossWeightSearchAlgorithm`) or its
+            ``weights`` mapping ``{loss_name: weight}``: each loss is
+            multiplied by its weight (on top of its own ``loss_weight``;
+            losses not listed keep 1). A file's ``logits`` of a loss with
+            searchable groups (``hyper_logit_groups()``, e.g. the VGG layer
+            mixture) fix that loss's group weights to their softmax when
+            the groups match. Defaults to None.
         init_cfg (dict, optional): weight initialisation config.
     """
 
@@ -114,6 +123,7 @@ class ImageEnhancer(BaseModel):
                  data_preprocessor: Optional[ConfigType] = None,
                  pred_quantize: Optional[str] = None,
                  check_finite: bool = True,
+                 loss_weights: Optional[Union[str, dict]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='EnhanceDataPreprocessor')
@@ -133,6 +143,35 @@ class ImageEnhancer(BaseModel):
         self.check_finite = check_finite
         self.active_losses: Optional[Tuple[str, ...]] = None
         self.loss_scales: Dict[str, float] = {}
+        self.loss_weights = self._apply_loss_weights(loss_weights)
+
+    def _apply_loss_weights(
+            self, spec: Optional[Union[str, dict]]) -> Dict[str, float]:
+        """Read searched loss weights (see ``loss_weights``)."""
+        if spec is None:
+            return {}
+        # local import: mutables is a sibling room of enhancers
+        from mmfusenas.models.mutables import load_loss_weights
+        source = spec if isinstance(spec, str) else 'loss_weights'
+        data = load_loss_weights(spec) if isinstance(spec, str) else dict(
+            weights=dict(spec), logits={})
+        names = [loss.loss_name for loss in self.losses]
+        unknown = sorted(set(data['weights']) - set(names))
+        if unknown:
+            raise ValueError(f'{source} weighs losses {unknown} that the '
+                             f'model does not have; its losses: {names}')
+        for loss in self.losses:
+            if not hasattr(loss, 'hyper_logit_groups'):
+                continue
+            groups = loss.hyper_logit_groups()
+            keys = [f'{loss.loss_name}/{g}' for g in groups]
+            if all(k in data['logits'] and len(data['logits'][k]) == n
+                   for k, n in zip(keys, groups.values())):
+                loss.layer_weights = [
+                    torch.softmax(torch.tensor(data['logits'][k]),
+                                  0).tolist() for k in keys
+                ]
+        return {k: float(v) for k, v in data['weights'].items()}
 
     @staticmethod
     def _build(cfg: ConfigType) -> nn.Module:
@@ -180,7 +219,8 @@ class ImageEnhancer(BaseModel):
             value = call_field_loss(loss_fn, fields)
             if value is None:
                 continue  # supervised term, batch without ground truth
-            value = value * self.loss_scales.get(name, 1.0)
+            value = value * (self.loss_scales.get(name, 1.0) *
+                             self.loss_weights.get(name, 1.0))
             if self.check_finite and not torch.isfinite(value).all():
                 stems = [s.get('stem') for s in samples]
                 raise FloatingPointError(

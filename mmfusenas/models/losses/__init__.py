@@ -1,5 +1,13 @@
 from .fusion_losses import MaxGradientLoss, MaxIntensityLoss, sobel_magnitude
 from .differentiable_ssim import gaussian_kernel1d, ssim, ssim_map
+from .quality_objectives import (ClassifierQualityObjective,
+                                 FullReferenceQualityObjective,
+                                 NoReferenceQualityObjective, ResNet18)
+from .restoration_losses import (HBL_VGG_GROUPS, HBL_VGG_LAYERS, ColorAngleLoss,
+                                 LaplacianLoss, LPIPSLoss, PixelL1Loss,
+                                 PixelMSELoss, SSIMDistanceLoss,
+                                 TotalVariationLoss, VGGLayerMixtureLoss,
+                                 alexnet_layers, color_angle, vgg19_layers)
 from .ruas_losses import (RUASDenoiseLoss, RUASSceneLoss, official_rgb2ycbcr,
                           official_tv, official_weighted_tv,
                           relative_total_variation)
@@ -15,5 +23,10 @@ __all__ = [
     'histogram_contrast', 'saliency_weights', 'grey_histogram', 'grey_entropy',
     'laplacian_energy', 'ssim', 'ssim_map', 'gaussian_kernel1d',
     'VGG16Features', 'RUASSceneLoss', 'RUASDenoiseLoss', 'official_rgb2ycbcr',
-    'official_tv', 'official_weighted_tv', 'relative_total_variation'
+    'official_tv', 'official_weighted_tv', 'relative_total_variation',
+    'HBL_VGG_GROUPS', 'HBL_VGG_LAYERS', 'ColorAngleLoss', 'LaplacianLoss',
+    'LPIPSLoss', 'PixelL1Loss', 'PixelMSELoss', 'SSIMDistanceLoss',
+    'TotalVariationLoss', 'VGGLayerMixtureLoss', 'alexnet_layers',
+    'color_angle', 'vgg19_layers', 'ClassifierQualityObjective',
+    'FullReferenceQualityObjective', 'NoReferenceQualityObjective', 'ResNet18'
 ]

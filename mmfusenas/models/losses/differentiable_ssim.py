@@ -11,7 +11,7 @@ images.
 import torch
 import torch.nn.functional as F
 
-SSIM_PADDINGS = ('valid', 'reflect')
+SSIM_PADDINGS = ('valid', 'reflect', 'zeros')
 
 
 def gaussian_kernel1d(window_size: int = 11,
@@ -44,9 +44,10 @@ def _gaussian_filter(x: torch.Tensor, taps: torch.Tensor,
                      padding: str) -> torch.Tensor:
     """Separable depthwise Gaussian filter of ``(N, C, H, W)``."""
     channels, size = x.shape[1], taps.numel()
-    if padding == 'reflect':
+    if padding in ('reflect', 'zeros'):
         r = size // 2
-        x = F.pad(x, (r, r, r, r), mode='reflect')
+        x = F.pad(x, (r, r, r, r),
+                  mode='reflect' if padding == 'reflect' else 'constant')
     horizontal = taps.view(1, 1, 1, size).expand(channels, 1, 1, size)
     vertical = taps.view(1, 1, size, 1).expand(channels, 1, size, 1)
     x = F.conv2d(x, horizontal, groups=channels)
@@ -81,7 +82,9 @@ def ssim_map(x: torch.Tensor,
             reference implementation and the evaluation metric;
             ``'reflect'``: the inputs are reflect-padded (OpenCV
             ``BORDER_REFLECT_101``), so the map is ``H x W`` and border
-            pixels are supervised too. Defaults to 'valid'.
+            pixels are supervised too; ``'zeros'``: zero padding (the
+            ``H x W`` map of the ``pytorch_ssim`` package, used by HBL's
+            loss). Defaults to 'valid'.
 
     Returns:
         Tensor: ``(N, C, H', W')`` SSIM map.

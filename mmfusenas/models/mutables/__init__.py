@@ -3,6 +3,8 @@ from .diff_mixed_op import (DiffMixedOp, bind_arch_params, derive_choices,
                             normalise_candidates)
 from .genotype import (Genotype, build_genotype_net, config_at,
                        fix_space_cfg)
+from .hyper_params import (LossHyperParams, bind_loss_hyper,
+                           load_loss_weights)
 from .space import MUTABLE_TYPES, expand_edge_templates
 from .position_specs import (position_specs, task_op_template,
                              task_position_spec)
@@ -12,5 +14,6 @@ __all__ = [
     'normalise_candidates', 'Genotype', 'build_genotype_net', 'config_at',
     'fix_space_cfg',
     'position_specs', 'task_op_template', 'task_position_spec',
-    'MUTABLE_TYPES', 'expand_edge_templates'
+    'MUTABLE_TYPES', 'expand_edge_templates', 'LossHyperParams',
+    'bind_loss_hyper', 'load_loss_weights'
 ]

@@ -4,6 +4,9 @@ from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .edges import EdgeSpec, build_chain, build_edge
+from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
+                      HBLConv, HBLDenseBlock, StatsBatchNorm2d,
+                      hbl_op_cfg)
 from .guided_filter import GuidedFilter, box_sum, guided_filter
 from .ruas_ops import (RUAS_OP_NAMES, RUAS_PAPER_OP_NAMES, RUAS_SEARCH_OPS,
                        RUASConv, RUASPool, ruas_op_cfg, ruas_paper_op_cfg)
@@ -25,5 +28,7 @@ __all__ = [
     'build_named_op', 'op_name_cfg', 'register_op_names', 'RUAS_OP_NAMES',
     'RUAS_PAPER_OP_NAMES', 'RUAS_SEARCH_OPS', 'RUASConv', 'RUASPool',
     'ruas_op_cfg', 'ruas_paper_op_cfg', 'RUAS_TASK_OPS',
-    'RUAS_PAPER_ONLY_OP_NAMES', 'EdgeSpec', 'build_chain', 'build_edge'
+    'RUAS_PAPER_ONLY_OP_NAMES', 'EdgeSpec', 'build_chain', 'build_edge', 'BN_TEST_STATS',
+    'HBL_CODEC_OPS', 'HBL_HNU_OPS', 'HBL_OP_NAMES', 'HBLConv', 'HBLDenseBlock',
+    'StatsBatchNorm2d', 'hbl_op_cfg'
 ]

@@ -1,6 +1,9 @@
 from .bilevel_search import BilevelSearchAlgorithm
 from .cooperative_search import CooperativeSearchAlgorithm
+from .loss_weight_search import LossWeightSearchAlgorithm
 from .proxy_bilevel import PROXY_SCHEMES, ProxyBilevelAlgorithm
 
-__all__ = ['BilevelSearchAlgorithm', 'CooperativeSearchAlgorithm',
-           'ProxyBilevelAlgorithm', 'PROXY_SCHEMES']
+__all__ = [
+    'BilevelSearchAlgorithm', 'CooperativeSearchAlgorithm',
+    'LossWeightSearchAlgorithm', 'ProxyBilevelAlgorithm', 'PROXY_SCHEMES'
+]

@@ -1,4 +1,5 @@
 from .arch_logging_hook import ArchLoggingHook
 from .genotype_export_hook import GenotypeExportHook
+from .loss_weight_export_hook import LossWeightExportHook
 
-__all__ = ['ArchLoggingHook', 'GenotypeExportHook']
+__all__ = ['ArchLoggingHook', 'GenotypeExportHook', 'LossWeightExportHook']

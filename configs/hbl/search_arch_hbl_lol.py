@@ -1,0 +1,51 @@
+# HBL stage 2 (official train_search_architecture.py): architecture search
+# with the searched loss weights. The upper level moves alpha (74 keys) on
+# the held-out split, the lower level trains the supernet on our485; both
+# levels use the same beta-weighted loss (VGG fixed at relu1_1, relu2_1,
+# relu3_1, relu4_2, SSIM without the x10). Second-order DARTS with the SGD
+# state in the unrolled step; alpha Adam lr 5e-4, betas (0.5, 0.999), wd
+# 1e-4; weights SGD lr 5e-4, momentum 0.9, clip 5. alpha is derived by argmax
+# per position (no skip exclusion).
+# Input: stage 1's loss weights (official: --initlw, which defaults to ones -
+# the official scripts do not read stage 1's result unless told to).
+# Output: work_dirs/search_arch_hbl_lol/genotypes/latest.yaml -> stage 3.
+#   python tools/train.py configs/hbl/search_arch_hbl_lol.py
+_base_ = [
+    '../_base_/models/hbl_search_space.py',
+    './_base_/hbl_losses.py',
+    './_base_/hbl_lol_data.py',
+    '../_base_/default_runtime.py',
+]
+
+loss_weights = 'work_dirs/search_loss_hbl_lol/loss_weights/latest.yaml'
+model = dict(
+    type='BilevelSearchAlgorithm',
+    architecture=dict(
+        type='ImageEnhancer',
+        data_preprocessor=dict(type='EnhanceDataPreprocessor'),
+        network={{_base_.hbl_supernet}},
+        losses={{_base_.hbl_train_losses}},
+        loss_weights=loss_weights),
+    strategy=dict(type='DartsSecondOrderStrategy', use_optimizer_state=True),
+    space_path='network')
+
+train_cfg = dict(
+    type='BilevelIterBasedTrainLoop',
+    max_iters=485 * 1000,
+    val_interval=485 * 10,
+    arch_dataloader={{_base_.hbl_arch_dataloader}})
+optim_wrapper = dict(
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='SGD', lr=5e-4, momentum=0.9, weight_decay=0.0),
+        clip_grad=dict(max_norm=5.0)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=5e-4, betas=(0.5, 0.999), weight_decay=1e-4)))
+param_scheduler = dict(weights=[], arch=[])
+custom_hooks = [
+    dict(type='GenotypeExportHook', by_epoch=False, interval=485),
+]
+default_hooks = dict(checkpoint=dict(interval=4850, by_epoch=False))

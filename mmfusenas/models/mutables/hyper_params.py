@@ -1,0 +1,228 @@
+"""Loss hyper-parameters as a search target: weights β and softmax groups γ.
+
+A loss search (HBL, IJCAI 2022) optimises hyper-parameters that are not
+architecture parameters: one non-negative weight per loss term (β) and,
+inside a loss, softmax logits over candidates (γ, e.g. which VGG layers a
+perceptual loss compares). :class:`LossHyperParams` holds both, keyed by
+loss name, so any model whose ``forward(..., mode='loss')`` returns named
+losses can have its loss weights searched; a loss module with internal
+candidates declares ``hyper_logit_groups()`` (``{group: size}``) and reads
+its weights from the container it is bound to (:func:`bind_loss_hyper`).
+
+As :class:`ArchParams`, the container is owned by the search algorithm, so
+the network's ``parameters()`` stay exactly the weights.
+
+Loss-weight files (YAML or JSON, written atomically, read by
+``ImageEnhancer(loss_weights=...)`` in the next stage of a hierarchy)::
+
+    format: mmfusenas-loss-weights/1
+    weights: {loss_l1: 1.38, ...}            # β after the last projection
+    logits: {loss_vgg/g1: [..], ...}         # γ
+    layer_weights: {loss_vgg/g1: [..], ...}  # softmax(γ), for reading
+    meta: {...}
+"""
+import json
+import os.path as osp
+from typing import Dict, Iterable, Mapping, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import yaml
+
+from mmfusenas.utils.fileio import atomic_write
+
+FORMAT = 'mmfusenas-loss-weights/1'
+
+
+def _check_key(key: str, what: str) -> None:
+    if not isinstance(key, str) or not key or '.' in key:
+        raise ValueError(f"{what} must be a non-empty string without '.', "
+                         f'got {key!r}')
+
+
+class LossHyperParams(nn.Module):
+    """Loss weights β (one scalar per loss name) and logit groups γ.
+
+    Args:
+        init_weight (float | dict): initial β (one value, or ``{name:
+            value}`` with a default of 1.0). Defaults to 1.0 (HBL:
+            ``torch.ones(8)``).
+        logit_init_std (float): γ is initialised as ``std * N(0, 1)``.
+            Defaults to 1e-3 (HBL).
+        clamp_min (float, optional): :meth:`project_` clamps β to ``>=
+            clamp_min``; None disables. Defaults to 0.0 (HBL).
+        clamp_logits (bool): :meth:`project_` clamps γ to ``>= clamp_min``
+            too, as the official HBL code does (a quirk: softmax logits
+            need no clamp). Defaults to True.
+    """
+
+    def __init__(self,
+                 init_weight=1.0,
+                 logit_init_std: float = 1e-3,
+                 clamp_min: Optional[float] = 0.0,
+                 clamp_logits: bool = True) -> None:
+        super().__init__()
+        self.init_weight = init_weight
+        self.logit_init_std = logit_init_std
+        self.clamp_min = clamp_min
+        self.clamp_logits = clamp_logits
+        self.weights = nn.ParameterDict()
+        self.logits = nn.ParameterDict()
+
+    # ------------------------------------------------------------------
+    def register_weight(self, name: str) -> None:
+        """Add β for the loss ``name`` (no-op when present)."""
+        _check_key(name, 'loss name')
+        if name in self.weights:
+            return
+        init = self.init_weight
+        if isinstance(init, Mapping):
+            init = init.get(name, 1.0)
+        self.weights[name] = nn.Parameter(torch.tensor(float(init)))
+
+    def register_logits(self, key: str, size: int) -> None:
+        """Add γ ``key`` (``<loss name>/<group>``) of ``size`` candidates."""
+        if not isinstance(key, str) or not key or '.' in key:
+            raise ValueError(f'logit key must be a non-empty string without '
+                             f"'.', got {key!r}")
+        if key in self.logits:
+            if self.logits[key].numel() != size:
+                raise ValueError(f'logit group {key!r} has '
+                                 f'{self.logits[key].numel()} entries, '
+                                 f'asked for {size}')
+            return
+        if size < 1:
+            raise ValueError(f'logit group {key!r} needs >= 1 entry')
+        self.logits[key] = nn.Parameter(self.logit_init_std *
+                                        torch.randn(size))
+
+    def weight(self, name: str) -> torch.Tensor:
+        """β of the loss ``name``."""
+        if name not in self.weights:
+            raise KeyError(f'no loss weight {name!r}; registered: '
+                           f'{list(self.weights)}')
+        return self.weights[name]
+
+    def softmax(self, key: str) -> torch.Tensor:
+        """``softmax(γ_key)``."""
+        if key not in self.logits:
+            raise KeyError(f'no logit group {key!r}; registered: '
+                           f'{list(self.logits)}')
+        return torch.softmax(self.logits[key], dim=-1)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        """Clamp β (and, with ``clamp_logits``, γ) to ``>= clamp_min``; run
+        after every step of the hyper-parameter optimizer (HBL)."""
+        if self.clamp_min is None:
+            return
+        params = list(self.weights.values())
+        if self.clamp_logits:
+            params += list(self.logits.values())
+        for p in params:
+            p.clamp_(min=self.clamp_min)
+
+    # ------------------------------------------------------------------
+    def to_dict(self, meta: Optional[dict] = None) -> dict:
+        """Plain data of the file format (see the module docstring)."""
+        with torch.no_grad():
+            return dict(
+                format=FORMAT,
+                weights={k: float(v)
+                         for k, v in self.weights.items()},
+                logits={
+                    k: [float(x) for x in v.flatten()]
+                    for k, v in self.logits.items()
+                },
+                layer_weights={
+                    k: [float(x) for x in self.softmax(k)]
+                    for k in self.logits
+                },
+                meta=dict(meta or {}))
+
+    def dump(self, path: str, meta: Optional[dict] = None) -> None:
+        """Write YAML (``.yaml`` / ``.yml``) or JSON atomically; refuses
+        non-finite values."""
+        data = self.to_dict(meta)
+        values = list(data['weights'].values()) + [
+            x for v in data['logits'].values() for x in v
+        ]
+        if not all(torch.isfinite(torch.tensor(values))):
+            raise FloatingPointError(
+                f'refusing to write non-finite loss weights to {path}: '
+                f'{data["weights"]}')
+        if path.endswith(('.yaml', '.yml')):
+            text = yaml.safe_dump(data, sort_keys=False)
+        elif path.endswith('.json'):
+            text = json.dumps(data, indent=2)
+        else:
+            raise ValueError(f'loss-weight file must end in .yaml, .yml or '
+                             f'.json, got {path}')
+        atomic_write(text, path)
+
+
+def load_loss_weights(path: str) -> dict:
+    """Read and validate a loss-weight file.
+
+    Returns:
+        dict: ``weights`` ({name: float}), ``logits`` ({key: list}),
+        ``layer_weights`` and ``meta``.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'loss-weight file not found: {path} (written by a loss search, '
+            'e.g. configs/hbl/search_loss_hbl_toy.py -> '
+            'work_dirs/<name>/loss_weights/latest.yaml)')
+    with open(path, encoding='utf-8') as f:
+        try:
+            data = json.load(f) if path.endswith('.json') else \
+                yaml.safe_load(f)
+        except (ValueError, yaml.YAMLError) as err:
+            raise ValueError(f'{path} is not valid YAML/JSON: {err}') from err
+    if not isinstance(data, dict) or data.get('format') != FORMAT:
+        raise ValueError(f'{path} is not a loss-weight file: expected a '
+                         f'mapping with format: {FORMAT}')
+    weights = data.get('weights')
+    if not isinstance(weights, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            for v in weights.values()):
+        raise ValueError(f"{path}: 'weights' must map loss names to numbers,"
+                         f' got {weights!r}')
+    bad = {k: v for k, v in weights.items() if not v == v or v < 0}
+    if bad:
+        raise ValueError(f'{path}: loss weights must be finite and >= 0, '
+                         f'got {bad}')
+    logits = data.get('logits') or {}
+    if not isinstance(logits, dict):
+        raise ValueError(f"{path}: 'logits' must be a mapping")
+    return dict(
+        weights={k: float(v)
+                 for k, v in weights.items()},
+        logits={k: [float(x) for x in v]
+                for k, v in logits.items()},
+        layer_weights=data.get('layer_weights') or {},
+        meta=data.get('meta') or {})
+
+
+def bind_loss_hyper(losses: Iterable[nn.Module],
+                    hyper: LossHyperParams,
+                    names: Optional[Sequence[str]] = None) -> list:
+    """Register β for ``names`` (default: every loss's ``loss_name``) and γ
+    for every loss declaring ``hyper_logit_groups()``; bind those losses.
+
+    Returns:
+        list[str]: the loss names given a weight.
+    """
+    losses = list(losses)
+    known = [getattr(m, 'loss_name', None) for m in losses]
+    if names is None:
+        names = [n for n in known if n is not None]
+    for name in names:
+        hyper.register_weight(name)
+    for loss in losses:
+        if hasattr(loss, 'hyper_logit_groups') and getattr(
+                loss, 'loss_name', None) in names:
+            for group, size in loss.hyper_logit_groups().items():
+                hyper.register_logits(f'{loss.loss_name}/{group}', size)
+            loss.bind_hyper(hyper)
+    return list(names)

@@ -1,0 +1,219 @@
+"""Operators of HBL (Zhu et al., "Hierarchical Bilevel Learning with
+Architecture and Loss Search for Hadamard-Based Image Restoration", IJCAI
+2022), after ``operations.py`` of the official ``zhudear/HBLALS_pytorch``
+(see ``../shared/reference/hbl_reference.md`` section 2).
+
+Every convolution is bias-free with "same" padding ``dilation * (k - 1) /
+2``; an operator maps ``C_in -> C_out`` at stride 1:
+
+=====================  ==================================================
+official op name       operator
+=====================  ==================================================
+``skip_connect``       identity (:class:`SkipConnect`; needs C_in = C_out)
+``conv_<k>x<k>``       ``HBLConv(k)``: ``conv(x)``, k in 1, 3, 5
+``dilconv_3x3``        ``HBLConv(3, dilation=2)``
+``resconv_<k>x<k>``    ``HBLConv(k, residual=True)``: ``conv(x) + x``
+``resdilconv_3x3``     ``HBLConv(3, dilation=2, residual=True)``
+``denseblocks_<k>x<k>`` ``HBLDenseBlock(k)``: ``x1 = ReLU(conv1(x))``,
+                       ``conv2(cat[x, x1])`` (no residual), k in 1, 3
+=====================  ==================================================
+
+The HNU edges choose among :data:`HBL_HNU_OPS` (official ``PRIMITIVES``),
+the encoder / decoder positions among :data:`HBL_CODEC_OPS`
+(``PRIMITIVES2``). The op names are those of the official code; since
+RUAS uses the same names for operators *with* bias, HBL names are not
+registered in the global op-name table: :func:`hbl_op_cfg` turns a name
+into a module config and the HBL modules resolve names themselves.
+
+Parameter names: the conv of ``HBLConv`` is ``<op>.conv`` (official
+``<op>.op``); ``HBLDenseBlock`` keeps ``conv1`` / ``conv2``.
+
+:class:`StatsBatchNorm2d` is the non-affine BatchNorm of the HNUs with a
+choice of statistics at test time (the official test never calls
+``eval()``, so it normalises with the statistics of each test image).
+"""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.registry import MODELS
+
+#: HNU edge candidates (official ``PRIMITIVES``), in the official order
+HBL_HNU_OPS = ('skip_connect', 'conv_1x1', 'conv_3x3', 'dilconv_3x3',
+               'resconv_1x1', 'resconv_3x3', 'resdilconv_3x3',
+               'denseblocks_1x1', 'denseblocks_3x3')
+#: encoder / decoder candidates (official ``PRIMITIVES2``)
+HBL_CODEC_OPS = ('conv_5x5', 'conv_1x1', 'conv_3x3', 'dilconv_3x3')
+
+#: name -> (class, kernel_size, dilation, residual)
+_HBL_OP_TABLE = {
+    'conv_1x1': ('HBLConv', 1, 1, False),
+    'conv_3x3': ('HBLConv', 3, 1, False),
+    'conv_5x5': ('HBLConv', 5, 1, False),
+    'dilconv_3x3': ('HBLConv', 3, 2, False),
+    'resconv_1x1': ('HBLConv', 1, 1, True),
+    'resconv_3x3': ('HBLConv', 3, 1, True),
+    'resdilconv_3x3': ('HBLConv', 3, 2, True),
+    'denseblocks_1x1': ('HBLDenseBlock', 1, 1, False),
+    'denseblocks_3x3': ('HBLDenseBlock', 3, 1, False),
+}
+#: every HBL op name
+HBL_OP_NAMES = ('skip_connect', ) + tuple(_HBL_OP_TABLE)
+
+#: test-time statistics of :class:`StatsBatchNorm2d`
+BN_TEST_STATS = ('running', 'per_image')
+
+
+def hbl_op_cfg(name: str, out_channels: Optional[int] = None) -> dict:
+    """The module config of an official HBL op name.
+
+    Built with ``MODELS.build(cfg, default_args=dict(channels=C_in))``
+    (:func:`~mmfusenas.models.ops.build_edge`).
+
+    Args:
+        name (str): one of :data:`HBL_OP_NAMES`.
+        out_channels (int, optional): output width when it differs from the
+            input width (the encoder head 3 -> 16, the decoder tail 16 -> 3).
+
+    Returns:
+        dict: e.g. ``dict(type='HBLConv', kernel_size=3, dilation=2,
+        residual=False)``.
+    """
+    if name == 'skip_connect':
+        if out_channels is not None:
+            raise ValueError('skip_connect cannot change the width (asked '
+                             f'for out_channels={out_channels})')
+        return dict(type='SkipConnect')
+    if name not in _HBL_OP_TABLE:
+        raise KeyError(f'unknown HBL op {name!r}; known: {HBL_OP_NAMES}')
+    kind, k, d, res = _HBL_OP_TABLE[name]
+    cfg = dict(type=kind, kernel_size=k)
+    if kind == 'HBLConv':
+        cfg.update(dilation=d, residual=res)
+    if out_channels is not None:
+        cfg['out_channels'] = out_channels
+    return cfg
+
+
+@MODELS.register_module()
+class HBLConv(nn.Module):
+    """Bias-free conv with "same" padding, optionally residual.
+
+    ``conv(x)`` or, with ``residual``, ``conv(x) + x``.
+
+    Args:
+        channels (int): input width C_in.
+        kernel_size (int): odd kernel size.
+        dilation (int): dilation. Defaults to 1.
+        residual (bool): add the input. Defaults to False.
+        out_channels (int, optional): output width (defaults to C_in; a
+            residual op needs C_out = C_in).
+    """
+
+    def __init__(self,
+                 channels: int,
+                 kernel_size: int,
+                 dilation: int = 1,
+                 residual: bool = False,
+                 out_channels: Optional[int] = None) -> None:
+        super().__init__()
+        out_channels = channels if out_channels is None else out_channels
+        if kernel_size % 2 != 1:
+            raise ValueError(f'HBLConv: kernel_size must be odd, got '
+                             f'{kernel_size}')
+        if residual and out_channels != channels:
+            raise ValueError('HBLConv: a residual conv needs out_channels = '
+                             f'channels, got {channels} -> {out_channels}')
+        self.residual = residual
+        self.conv = nn.Conv2d(
+            channels,
+            out_channels,
+            kernel_size,
+            padding=dilation * (kernel_size - 1) // 2,
+            dilation=dilation,
+            bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)
+        return out + x if self.residual else out
+
+
+@MODELS.register_module()
+class HBLDenseBlock(nn.Module):
+    """``conv2(cat[x, ReLU(conv1(x))])`` (official ``DenseBlock``).
+
+    Args:
+        channels (int): input width C_in.
+        kernel_size (int): odd kernel size of both convs.
+        out_channels (int, optional): output width (defaults to C_in).
+    """
+
+    def __init__(self,
+                 channels: int,
+                 kernel_size: int,
+                 out_channels: Optional[int] = None) -> None:
+        super().__init__()
+        out_channels = channels if out_channels is None else out_channels
+        pad = (kernel_size - 1) // 2
+        self.conv1 = nn.Conv2d(
+            channels, out_channels, kernel_size, padding=pad, bias=False)
+        self.conv2 = nn.Conv2d(
+            channels + out_channels,
+            out_channels,
+            kernel_size,
+            padding=pad,
+            bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.conv1(x))
+        return self.conv2(torch.cat((x, x1), 1))
+
+
+@MODELS.register_module()
+class StatsBatchNorm2d(nn.BatchNorm2d):
+    """``BatchNorm2d`` with a choice of statistics in eval mode.
+
+    In training mode it is a plain ``BatchNorm2d``. In eval mode,
+    ``test_stats='running'`` (default) uses the running statistics, as
+    usual; ``'per_image'`` normalises every image with its own per-channel
+    mean and (biased) variance over H x W — what the official HBL test does
+    at batch size 1 by never calling ``eval()`` — independently of the other
+    images of the batch, and leaves the running statistics untouched.
+
+    Args:
+        num_features (int): channels.
+        affine (bool): learnable scale / shift. Defaults to False (HBL).
+        test_stats (str): ``'running'`` or ``'per_image'``.
+        **kwargs: other ``BatchNorm2d`` arguments.
+    """
+
+    def __init__(self,
+                 num_features: int,
+                 affine: bool = False,
+                 test_stats: str = 'running',
+                 **kwargs) -> None:
+        super().__init__(num_features, affine=affine, **kwargs)
+        self.test_stats = test_stats
+
+    @property
+    def test_stats(self) -> str:
+        """``'running'`` or ``'per_image'``."""
+        return self._test_stats
+
+    @test_stats.setter
+    def test_stats(self, value: str) -> None:
+        if value not in BN_TEST_STATS:
+            raise ValueError(f'test_stats must be one of {BN_TEST_STATS}, '
+                             f'got {value!r}')
+        self._test_stats = value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training or self._test_stats == 'running':
+            return super().forward(x)
+        return F.instance_norm(
+            x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f'{super().extra_repr()}, test_stats={self._test_stats!r}'

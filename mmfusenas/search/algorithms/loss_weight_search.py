@@ -1,0 +1,250 @@
+"""Bilevel search of loss hyper-parameters (HBL's loss search, IJCAI 2022).
+
+The upper level optimises hyper-parameters that are not architecture
+parameters — the weights β of the named losses of any model and the softmax
+groups γ inside losses (:class:`~mmfusenas.models.mutables.LossHyperParams`)
+— against a quality objective on validation batches; the lower level trains
+the weights with the β-weighted loss::
+
+    min_{β,γ} Q(θ*(β, γ)) on val   s.t.   θ* = argmin_θ Σ_k β_k ℓ_k(θ; γ)
+                                                   on train
+
+The existing strategies (:mod:`mmfusenas.search.strategies`) solve it
+unchanged: they differentiate with respect to whatever tensors the problem
+calls ``arch_params``, here β and γ. The official HBL solver is
+``DartsSecondOrderStrategy(use_optimizer_state=True)`` (one unrolled SGD
+step with momentum and weight decay, finite-difference Hessian-vector
+product). After every upper step β (and γ, an official quirk) is clamped to
+``>= 0``.
+"""
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from torch import Tensor
+
+from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
+                                       LossHyperParams, bind_arch_params,
+                                       bind_loss_hyper)
+from mmfusenas.registry import MODELS, TASK_UTILS
+from ..strategies import BaseBilevelStrategy, BilevelProblem
+from .bilevel_search import BilevelSearchAlgorithm, _frozen
+
+
+@MODELS.register_module()
+class LossWeightSearchAlgorithm(BaseModel):
+    """Search the loss weights (and in-loss softmax groups) of a model.
+
+    Args:
+        architecture (dict | nn.Module): any model whose ``forward(inputs,
+            data_samples, mode='loss')`` returns a dict of named losses and
+            ``mode='tensor'`` the prediction (e.g. an
+            :class:`~mmfusenas.models.ImageEnhancer`). Its losses are read
+            from ``architecture.losses`` (modules with ``loss_name``).
+        objective (dict | nn.Module): the upper objective ``objective(pred,
+            target, low) -> scalar`` (``MODELS``), e.g.
+            ``ClassifierQualityObjective`` (official HBL),
+            ``FullReferenceQualityObjective``,
+            ``NoReferenceQualityObjective``; ``needs_target`` says whether
+            the validation batches must carry ground truth.
+        strategy (dict | BaseBilevelStrategy): the hypergradient
+            (``TASK_UTILS``). Defaults to
+            ``DartsSecondOrderStrategy(use_optimizer_state=True)``.
+        searched_losses (Sequence[str], optional): loss names weighted by β;
+            other losses of the model enter the lower loss with weight 1.
+            Defaults to None (every loss of ``architecture.losses``).
+        init_weight (float | dict): initial β. Defaults to 1.0.
+        logit_init_std (float): γ init std. Defaults to 1e-3.
+        clamp_min (float, optional): β projection. Defaults to 0.0.
+        clamp_logits (bool): also clamp γ (official). Defaults to True.
+        update_interval (int): T: β / γ step on every T-th train step.
+            Defaults to 1 (official).
+        arch_init_std (float): choice points of a supernet architecture are
+            bound to a *frozen* random α of this std (the official loss
+            search keeps α at its random init, a near-uniform mixture).
+            Defaults to 1e-3.
+        data_preprocessor (dict | nn.Module, optional): defaults to the
+            architecture's.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 architecture: Union[dict, nn.Module],
+                 objective: Union[dict, nn.Module],
+                 strategy: Union[dict, BaseBilevelStrategy] = dict(
+                     type='DartsSecondOrderStrategy',
+                     use_optimizer_state=True),
+                 searched_losses: Optional[Sequence[str]] = None,
+                 init_weight=1.0,
+                 logit_init_std: float = 1e-3,
+                 clamp_min: Optional[float] = 0.0,
+                 clamp_logits: bool = True,
+                 update_interval: int = 1,
+                 arch_init_std: float = 1e-3,
+                 data_preprocessor=None,
+                 init_cfg: Optional[dict] = None) -> None:
+        arch_model = architecture if isinstance(
+            architecture, nn.Module) else MODELS.build(architecture)
+        if data_preprocessor is None:
+            data_preprocessor = arch_model.data_preprocessor
+        elif isinstance(data_preprocessor, Mapping):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if int(update_interval) != update_interval or update_interval < 1:
+            raise ValueError('LossWeightSearchAlgorithm: update_interval '
+                             f'must be an integer >= 1, got {update_interval}')
+        self.architecture = arch_model
+        self.update_interval = int(update_interval)
+        # a supernet searched for its loss keeps a frozen random α
+        self.frozen_arch = None
+        if any(isinstance(m, DiffMixedOp) for m in arch_model.modules()):
+            self.frozen_arch = ArchParams(init_std=arch_init_std)
+            bind_arch_params(arch_model, self.frozen_arch)
+            self.frozen_arch.requires_grad_(False)
+
+        losses = list(getattr(arch_model, 'losses', []))
+        names = [getattr(m, 'loss_name', None) for m in losses]
+        if searched_losses is None:
+            searched_losses = [n for n in names if n is not None]
+        unknown = sorted(set(searched_losses) - set(names))
+        if unknown or not searched_losses:
+            raise ValueError(
+                f'LossWeightSearchAlgorithm: searched_losses {unknown or []} '
+                f'are not losses of the architecture (its losses: {names}); '
+                'the architecture must hold its loss modules in .losses')
+        self.hyper = LossHyperParams(
+            init_weight=init_weight,
+            logit_init_std=logit_init_std,
+            clamp_min=clamp_min,
+            clamp_logits=clamp_logits)
+        self.searched_losses = bind_loss_hyper(losses, self.hyper,
+                                               list(searched_losses))
+        self.objective = objective if isinstance(
+            objective, nn.Module) else MODELS.build(objective)
+        if isinstance(strategy, Mapping):
+            strategy = TASK_UTILS.build(strategy)
+        if not isinstance(strategy, BaseBilevelStrategy):
+            raise TypeError('LossWeightSearchAlgorithm: strategy must be a '
+                            'BaseBilevelStrategy (or its config), got '
+                            f'{type(strategy).__name__}')
+        self.strategy = strategy
+        self.register_buffer('train_step_count',
+                             torch.zeros((), dtype=torch.long))
+
+    # ------------------------------------------------------------------
+    # the two levels
+    # ------------------------------------------------------------------
+    def arch_parameters(self) -> List[nn.Parameter]:
+        """The upper-level tensors: β and γ (named ``arch`` for the
+        strategies and the ``BilevelOptimWrapperConstructor``)."""
+        return list(self.hyper.parameters())
+
+    def weight_parameters(self) -> List[nn.Parameter]:
+        """θ: the trainable parameters of the architecture."""
+        return [p for p in self.architecture.parameters() if p.requires_grad]
+
+    @property
+    def num_train_steps(self) -> int:
+        return int(self.train_step_count)
+
+    @property
+    def arch_step_due(self) -> bool:
+        """Whether the next train step updates β / γ (needs ``val``)."""
+        return (self.num_train_steps + 1) % self.update_interval == 0
+
+    def weighted_loss(self, data: dict) -> Tensor:
+        """The lower loss ``Σ β_k ℓ_k`` (+ unsearched losses) of a
+        preprocessed batch."""
+        losses = self.architecture(**data, mode='loss')
+        total = None
+        for name, value in losses.items():
+            if 'loss' not in name:
+                continue
+            if isinstance(value, (list, tuple)):
+                value = sum(value)
+            if name in self.searched_losses:
+                value = self.hyper.weight(name) * value
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError('LossWeightSearchAlgorithm: the architecture '
+                             'returned no loss')
+        return total
+
+    def _target(self, data: dict) -> Optional[Tensor]:
+        if not getattr(self.objective, 'needs_target', False):
+            return None
+        samples = data.get('data_samples') or []
+        gts = [s.get('gt_img') for s in samples]
+        if not gts or any(g is None for g in gts):
+            raise ValueError(
+                f'{type(self.objective).__name__} needs ground truth '
+                '(gt_img) on every validation sample')
+        return torch.stack(gts)
+
+    def quality_loss(self, data: dict) -> Tensor:
+        """The upper objective on a preprocessed batch."""
+        pred = self.architecture(data['inputs'], data.get('data_samples'),
+                                 mode='tensor')
+        return self.objective(pred, self._target(data), data['inputs'])
+
+    # ------------------------------------------------------------------
+    def train_step(self, data: dict,
+                   optim_wrapper: Mapping) -> Dict[str, Union[Tensor, float]]:
+        """A β / γ step (every T-th call), then a weight step."""
+        weights_ow, hyper_ow = BilevelSearchAlgorithm._split_optim_wrapper(
+            optim_wrapper)
+        if not isinstance(data, Mapping) or 'train' not in data:
+            raise TypeError('LossWeightSearchAlgorithm.train_step expects '
+                            'data = dict(train=batch, val=batch) from a '
+                            f'bilevel loop, got {type(data).__name__}')
+        train_data = self.data_preprocessor(data['train'], True)
+        log_vars: Dict[str, Any] = {}
+        if self.arch_step_due:
+            if data.get('val') is None:
+                raise ValueError(
+                    f'LossWeightSearchAlgorithm: train step '
+                    f'{self.num_train_steps} updates the loss weights and '
+                    "needs data['val']")
+            val_data = self.data_preprocessor(data['val'], True)
+            problem = BilevelProblem(
+                self.arch_parameters(),
+                self.weight_parameters(),
+                train_batch=train_data,
+                val_batch=val_data,
+                train_loss=self.weighted_loss,
+                val_loss=self.quality_loss,
+                weight_optimizer=weights_ow)
+            log_vars.update(self.strategy.step(problem))
+            hyper_ow.step()
+            hyper_ow.zero_grad()
+            self.hyper.project_()
+            for name in self.searched_losses:
+                log_vars[f'beta/{name}'] = self.hyper.weight(name).item()
+        with weights_ow.optim_context(self), \
+                _frozen(self.arch_parameters()):
+            loss = self.weighted_loss(train_data)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    'LossWeightSearchAlgorithm: the weighted loss is not '
+                    f'finite at train step {self.num_train_steps}: '
+                    f'{loss.item()}')
+            weights_ow.update_params(loss)
+        self.train_step_count += 1
+        log_vars['loss'] = loss.detach()
+        return log_vars
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        """Run the architecture."""
+        return self.architecture(inputs, data_samples, mode=mode)
+
+    def export_loss_weights(self, path: str,
+                            meta: Optional[dict] = None) -> None:
+        """Write β / γ as a loss-weight file (YAML / JSON)."""
+        info = dict(
+            strategy=type(self.strategy).__name__,
+            objective=type(self.objective).__name__,
+            train_steps=self.num_train_steps)
+        info.update(meta or {})
+        self.hyper.dump(path, meta=info)

@@ -1,0 +1,99 @@
+"""Official HBL weights -> MMFuseNAS: converter, goldens in both BN modes."""
+import argparse
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmfusenas.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DATA = osp.join(ROOT, 'tests', 'data', 'hbl')
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CONVERTER = _load(
+    'hbl_converter',
+    osp.join(ROOT, 'tools/model_converters/hbl_official_to_mmfusenas.py'))
+GOLDENS = _load('make_hbl_goldens', osp.join(DATA, 'make_hbl_goldens.py'))
+
+
+def _official_file(tmp_path, name):
+    geno = GOLDENS.genotype_of(name)
+    sd = GOLDENS.official_state_dict(geno)
+    golden = torch.load(
+        osp.join(DATA, f'golden_{name}.pt'), weights_only=True)
+    # the seeded weights are those the goldens were made with
+    assert GOLDENS.weights_checksum(sd) == pytest.approx(
+        golden['weights_checksum'], rel=1e-12)
+    src = str(tmp_path / f'weights_{name}.pt')
+    torch.save(sd, src)
+    return src, sd, golden
+
+
+@pytest.mark.parametrize('name', ['lol', 'sihr'])
+def test_converted_official_weights_reproduce_goldens(tmp_path, name):
+    src, sd, golden = _official_file(tmp_path, name)
+    dst = str(tmp_path / 'converted.pth')
+    # a plain tensor state dict needs no trust flag
+    meta = CONVERTER.main([src, dst, '--genotype', name])
+    assert meta['num_tensors'] == len(sd) and meta['genotype'] == name
+    ckpt = torch.load(dst, weights_only=True)
+    model = MODELS.build(
+        Config.fromfile(osp.join(ROOT, f'configs/hbl/hbl_{name}.py')).model)
+    model.load_state_dict(ckpt['state_dict'], strict=True)
+    model.eval()
+    x = golden['input']
+    with torch.no_grad():
+        running = model(x, mode='tensor')
+        model.network.set_bn_test_stats('per_image')
+        per_image = model(x, mode='tensor')
+    assert torch.allclose(running, golden['output_running_stats'],
+                          atol=1e-4, rtol=1e-4)
+    assert torch.allclose(per_image, golden['output_batch_stats'],
+                          atol=1e-4, rtol=1e-4)
+    # the two BN modes really differ
+    assert (running - per_image).abs().max() > 1e-2
+
+
+def test_conversion_round_trip_is_a_bijection(tmp_path):
+    src, sd, _ = _official_file(tmp_path, 'lol')
+    model = MODELS.build(
+        Config.fromfile(osp.join(ROOT, 'configs/hbl/hbl_lol.py')).model)
+    ours = CONVERTER.convert_state_dict(sd, model.state_dict())
+    inverse = {CONVERTER.map_key(k): k for k in sd}
+    assert len(inverse) == len(sd) == len(ours)
+    back = {inverse[k]: v for k, v in ours.items()}
+    assert back.keys() == sd.keys()
+    assert all(torch.equal(back[k], sd[k]) for k in sd)
+    # DataParallel prefixes are stripped
+    assert CONVERTER.map_key('module.e.encode.down1.weight') == \
+        'network.encoder.down1.weight'
+    assert CONVERTER.map_key('p.hnus.0.cr.2.weight') is None  # a ReLU slot
+
+
+def test_wrong_genotype_fails_naming_keys(tmp_path):
+    src, _, _ = _official_file(tmp_path, 'lol')
+    with pytest.raises(ValueError, match='cannot convert .*strictly') as err:
+        CONVERTER.main([src, str(tmp_path / 'x.pth'), '--genotype', 'mit'])
+    assert 'shape mismatches' in str(err.value) or 'missing keys' in str(
+        err.value)
+    assert not osp.exists(tmp_path / 'x.pth')
+
+
+def test_pickles_need_trust(tmp_path):
+    src = str(tmp_path / 'pickled.pt')
+    torch.save(dict(args=argparse.Namespace(a=1)), src)
+    with pytest.raises(RuntimeError, match='trust'):
+        CONVERTER.main([src, str(tmp_path / 'y.pth'), '--genotype', 'lol'])
+    with pytest.raises(TypeError, match='does not hold a state dict'):
+        CONVERTER.main(
+            [src, str(tmp_path / 'y.pth'), '--genotype', 'lol', '--trust'])
