@@ -3,6 +3,9 @@ from .diff_mixed_op import (DiffMixedOp, bind_arch_params, derive_choices,
                             normalise_candidates)
 from .genotype import (Genotype, build_genotype_net, config_at,
                        fix_space_cfg)
+from .one_shot_choice import (OneShotChoice, apply_choices, current_choices,
+                              decode_choices, encode_choices,
+                              one_shot_space, random_choices)
 from .space import MUTABLE_TYPES, expand_edge_templates
 from .position_specs import (position_specs, task_op_template,
                              task_position_spec)
@@ -12,5 +15,7 @@ __all__ = [
     'normalise_candidates', 'Genotype', 'build_genotype_net', 'config_at',
     'fix_space_cfg',
     'position_specs', 'task_op_template', 'task_position_spec',
-    'MUTABLE_TYPES', 'expand_edge_templates'
+    'MUTABLE_TYPES', 'expand_edge_templates', 'OneShotChoice',
+    'apply_choices', 'current_choices', 'decode_choices', 'encode_choices',
+    'one_shot_space', 'random_choices'
 ]
