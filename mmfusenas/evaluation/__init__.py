@@ -1,6 +1,7 @@
 """Evaluation: pure functions (``functional``) and MMEngine metrics."""
 from . import functional
-from .metrics import DepthSRMetric, FusionMetric, ImageQualityMetric
+from .metrics import (DepthSRMetric, FusionMetric, GISRMetric,
+                      ImageQualityMetric)
 
 __all__ = ['functional', 'FusionMetric', 'ImageQualityMetric',
-           'DepthSRMetric']
+           'DepthSRMetric', 'GISRMetric']

@@ -3,13 +3,20 @@ from .algorithms import BilevelSearchAlgorithm, CooperativeSearchAlgorithm
 from .estimators import (LatencyRegularizer, ResourceEstimator,
                          SkipCountRegularizer)
 from .hooks import ArchLoggingHook, GenotypeExportHook
-from .loops import BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop
+from .loops import (BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop,
+                    EvolutionSearcher, EvolutionSearchLoop,
+                    OneShotIterBasedTrainLoop)
+from .estimators import PathCostTable
+from .predictors import (BGRUPredictor, kendall_tau, ranknet_loss,
+                         spearman_rho, train_predictor)
 from .optimizers import BilevelOptimWrapperConstructor
 from .regularizers import operation_sensitive_reg
 from .strategies import (BaseBilevelStrategy, BilevelProblem,
                          CooperativeProblem, CooperativeStrategy,
                          DartsFirstOrderStrategy, DartsSecondOrderStrategy,
-                         HyperGradient, IASStrategy, SearchableModel)
+                         HyperGradient, IASStrategy, SearchableModel,
+                         BestOfMPathSampler, PredictorPathSampler,
+                         UniformPathSampler, path_loss)
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
@@ -19,5 +26,9 @@ __all__ = [
     'BilevelSearchAlgorithm',
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
     'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
-    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer'
+    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer',
+    'EvolutionSearcher', 'EvolutionSearchLoop', 'OneShotIterBasedTrainLoop',
+    'PathCostTable', 'BGRUPredictor', 'kendall_tau', 'ranknet_loss',
+    'spearman_rho', 'train_predictor', 'BestOfMPathSampler',
+    'PredictorPathSampler', 'UniformPathSampler', 'path_loss'
 ]

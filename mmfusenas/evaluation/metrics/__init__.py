@@ -1,5 +1,7 @@
 from .depth_sr_metric import DepthSRMetric
 from .fusion_metric import FusionMetric
+from .gisr_metric import GISR_METRIC_NAMES, GISRMetric
 from .image_quality_metric import ImageQualityMetric
 
-__all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric']
+__all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric', 'GISRMetric',
+           'GISR_METRIC_NAMES']

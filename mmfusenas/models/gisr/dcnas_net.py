@@ -173,7 +173,9 @@ class DCNASNet(nn.Module):
             ])
 
         self.dep_head = head(in_channels)
-        self.rgb_head = head(guide_channels)
+        # official StaticModel keeps an unused guidance head when every RGB
+        # stage is pruned; here it is dropped (no RGB is read at all)
+        self.rgb_head = head(guide_channels) if self.num_rgb_stages else None
 
         def rmag(prefix, channels):
             if sup:
