@@ -1,4 +1,4 @@
-# DCNAS x4 on toy: constrained evolution (params <= 0.15 M) with supernet weights;
+# DCNAS x4 on toy: constrained evolution (params <= 0.3 M) with supernet weights;
 # exports work_dirs/dcnas_toy_x4/search/best_genotype.yaml.
 _base_ = ['./supernet_toy_x4.py']
 load_from = 'work_dirs/dcnas_toy_x4/iter_300.pth'
@@ -16,7 +16,7 @@ train_cfg = dict(
                         num_blocks={{_base_.num_blocks}}, input_size=(64, 64)),
         cache_file='work_dirs/dcnas_toy_x4/path_costs.json',
         measure_latency=False),
-    budgets=dict(params=150000),
+    budgets=dict(params=300000),
     predictor='work_dirs/dcnas_toy_x4/predictor/predictor.pth',
     init_pool=64,
     population_size=8,

@@ -30,6 +30,7 @@ from mmfusenas.models.mutables import (Genotype, apply_choices,
 from mmfusenas.registry import LOOPS, TASK_UTILS
 from mmfusenas.utils.fileio import atomic_write
 from ..estimators.path_cost_table import PathCostTable
+from ..estimators.resource_estimator import ResourceConstraintError
 from ..strategies.path_samplers import unwrap
 
 Path = Dict[str, str]
@@ -209,6 +210,11 @@ class EvolutionSearcher:
             self._tries(self.num_mutation, self.mutate, pop)
             self._tries(self.num_crossover, self.crossover, pop)
         self.random_legal(self.population_size - len(pop), pop)
+        if not pop:
+            raise ResourceConstraintError(
+                f'evolution generation {self.iteration}: no legal path found '
+                f'(budgets {self.budgets}, {len(self.scores)} paths already '
+                'scored); relax the budget or shrink the search')
         for p in pop:
             self.scores[self.key(p)] = float(self.score_fn(p))
         self.topk = self._ranked(self.scores)[:self.top_k]
@@ -338,6 +344,11 @@ class EvolutionSearchLoop(BaseLoop):
             self.budgets, seed=self.searcher_kwargs.get('seed', 0) + 1)
         pool: List[Path] = []
         probe.random_legal(self.init_pool, pool)
+        if not pool:
+            raise ResourceConstraintError(
+                f'EvolutionSearchLoop: no legal path in '
+                f'{self.init_pool * probe.max_tries_factor} random draws '
+                f'under budgets {self.budgets}; relax the budget')
         scores = predict_scores(pred, [encode_choices(space, p) for p in pool])
         order = sorted(range(len(pool)), key=lambda i: scores[i])
         n = self.searcher_kwargs.get('population_size', 50)
@@ -368,7 +379,10 @@ class EvolutionSearchLoop(BaseLoop):
         for i, (score, path) in enumerate(top[:self.export_top]):
             costs = None
             if self.cost_table is not None:
-                costs = self.cost_table.cost(path)
+                costs = {
+                    k: v
+                    for k, v in self.cost_table.cost(path).items() if v == v
+                }
             geno = Genotype(
                 choices=path,
                 network=dict(self.fix_network, arch=path),

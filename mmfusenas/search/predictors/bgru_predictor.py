@@ -115,7 +115,7 @@ def train_predictor(predictor: nn.Module,
             opt.zero_grad()
             value.backward()
             opt.step()
-            total += float(value)
+            total += value.item()
             batches += 1
         history.append(total / max(batches, 1))
     predictor.eval()
