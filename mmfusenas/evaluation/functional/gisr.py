@@ -24,7 +24,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ._utils import ArrayLike, check_same_shape, to_gray2d
+from ._utils import ArrayLike
+from .depth import _prep as _depth_prep
 
 #: preset -> (crop_border, unit_scale, data_range of the stored values)
 GISR_PRESETS: Dict[str, dict] = dict(
@@ -50,14 +51,9 @@ def resolve_gisr_preset(preset: str, **overrides) -> dict:
 
 
 def _prep(pred, gt, crop_border):
-    p, g = to_gray2d(pred, 'pred'), to_gray2d(gt, 'gt')
-    check_same_shape(pred=p, gt=g)
-    if crop_border:
-        if min(p.shape) <= 2 * crop_border:
-            raise ValueError(f'crop_border={crop_border} leaves nothing of '
-                             f'a {p.shape} map')
-        p = p[crop_border:-crop_border, crop_border:-crop_border]
-        g = g[crop_border:-crop_border, crop_border:-crop_border]
+    # one home for the gray / shape / border-crop handling: depth._prep
+    # (no de-normalisation when the range is None)
+    p, g = _depth_prep(pred, gt, None, None, crop_border)
     return p.astype(np.float64), g.astype(np.float64)
 
 
