@@ -10,6 +10,8 @@ from .derain_dehaze_dataset import (RESTORATION_LAYOUTS,
                                     SyntheticHazeDataset, SyntheticRainDataset,
                                     add_haze, rain_streaks)
 from .haze_dataset import HazeDataset, detect_paired_layout
+from .gisr_dataset import GISRDataset
+from .toy_rgbd import generate_toy_rgbd
 from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
@@ -40,13 +42,15 @@ __all__ = [
     'EXDARK_CLASSES', 'DARKFACE_CLASSES', 'generate_toy_exdark',
     'generate_toy_darkface', 'generate_toy_acdc',
     'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES',
-    'SyntheticDeblurDataset', 'LevinDataset', 'RestorationFolderDataset', 'list_images', 'read_image',
-    'IMAGE_EXTS', 'blur', 'edgetaper', 'edgetaper_alpha', 'load_kernels',
-    'motion_blur_kernel', 'normalize_kernel', 'pad_for_kernel', 'pad_kernel',
-    'quantize_uint8', 'synthesize_blurry', 'generate_toy_deblur',
-    'generate_toy_restoration',
-    'RESTORATION_LAYOUTS', 'PairedRestorationDataset', 'SyntheticHazeDataset',
-    'SyntheticRainDataset', 'add_haze', 'rain_streaks', 'HazeDataset',
-    'UnderwaterDataset', 'detect_paired_layout', 'draw_haze', 'add_underwater',
-    'generate_toy_haze', 'generate_toy_underwater'
+    'SyntheticDeblurDataset', 'LevinDataset', 'RestorationFolderDataset',
+    'list_images', 'read_image', 'IMAGE_EXTS', 'blur', 'edgetaper',
+    'edgetaper_alpha', 'load_kernels', 'motion_blur_kernel',
+    'normalize_kernel', 'pad_for_kernel', 'pad_kernel', 'quantize_uint8',
+    'synthesize_blurry', 'generate_toy_deblur', 'generate_toy_restoration',
+    'RESTORATION_LAYOUTS', 'PairedRestorationDataset',
+    'SyntheticHazeDataset', 'SyntheticRainDataset', 'add_haze',
+    'rain_streaks', 'HazeDataset', 'UnderwaterDataset',
+    'detect_paired_layout', 'draw_haze', 'add_underwater',
+    'generate_toy_haze', 'generate_toy_underwater', 'GISRDataset',
+    'generate_toy_rgbd'
 ]

@@ -1,7 +1,7 @@
 """Evaluation: pure functions (``functional``) and MMEngine metrics."""
 from . import functional
-from .metrics import (DeblurMetric, DepthSRMetric, FusionMetric,
+from .metrics import (DeblurMetric, DepthSRMetric, FusionMetric, GISRMetric,
                       ImageQualityMetric)
 
 __all__ = ['functional', 'FusionMetric', 'ImageQualityMetric',
-           'DepthSRMetric', 'DeblurMetric']
+           'DepthSRMetric', 'DeblurMetric', 'GISRMetric']

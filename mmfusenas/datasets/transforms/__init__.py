@@ -1,6 +1,10 @@
 from .annotation_loading import LoadPairedAnnotations
 from .enhance_transforms import LoadEnhanceImages, PackEnhanceInputs
 from .formatting import PackFusionInputs
+from .gisr_transforms import (GISRAugment, GISRDegrade, GISRModCrop,
+                              GISRRandomCrop, LoadGISRSample,
+                              PackGISRInputs, read_depth, read_rgb,
+                              resize_depth)
 from .geometric import (PairedRandomCrop, PairedRandomFlip, PairedRandomRot90,
                         PairedResize)
 from .loading import LoadPairedImages
@@ -10,5 +14,7 @@ __all__ = [
     'LoadPairedImages', 'LoadPairedAnnotations', 'PairedRandomCrop',
     'PairedRandomFlip', 'PairedRandomRot90', 'PairedResize',
     'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs',
-    'LoadEnhanceImages', 'PackEnhanceInputs'
+    'LoadEnhanceImages', 'PackEnhanceInputs', 'GISRAugment', 'GISRDegrade',
+    'GISRModCrop', 'GISRRandomCrop', 'LoadGISRSample', 'PackGISRInputs',
+    'read_depth', 'read_rgb', 'resize_depth'
 ]

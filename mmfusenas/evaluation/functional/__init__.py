@@ -9,6 +9,7 @@ from .fusion import (FUSION_METRICS, FUSION_PRESETS, average_gradient, cc,
                      fusion_vif, matlab_rgb2gray, ms_ssim, mutual_information,
                      nabf, qabf, qabf_max, resolve_metrics, scd,
                      spatial_frequency, ssim, standard_deviation, vif)
+from .gisr import GISR_PRESETS, gisr_errors, resolve_gisr_preset
 from .pansharpening import ergas, q_index, sam, scc
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'fusion_psnr',
     'cv2_bgr2gray', 'matlab_rgb2gray', 'psnr', 'ssim_uint8',
     'gt_mean_correct', 'LPIPS', 'denormalize_depth', 'depth_rmse',
-    'depth_mae', 'shift_max_psnr', 'shift_max_psnr_ssim', 'sam', 'ergas', 'scc', 'q_index'
+    'depth_mae', 'shift_max_psnr', 'shift_max_psnr_ssim', 'sam', 'ergas',
+    'scc', 'q_index', 'GISR_PRESETS', 'gisr_errors', 'resolve_gisr_preset'
 ]

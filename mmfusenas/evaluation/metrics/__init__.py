@@ -1,7 +1,8 @@
 from .deblur_metric import DeblurMetric
 from .depth_sr_metric import DepthSRMetric
 from .fusion_metric import FusionMetric
+from .gisr_metric import GISR_METRIC_NAMES, GISRMetric
 from .image_quality_metric import ImageQualityMetric
 
 __all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
-           'DeblurMetric']
+           'DeblurMetric', 'GISRMetric', 'GISR_METRIC_NAMES']

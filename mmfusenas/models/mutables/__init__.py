@@ -5,6 +5,9 @@ from .genotype import (Genotype, build_genotype_net, config_at,
                        fix_space_cfg)
 from .hyper_params import (LossHyperParams, bind_loss_hyper,
                            load_loss_weights)
+from .one_shot_choice import (OneShotChoice, apply_choices, current_choices,
+                              decode_choices, encode_choices,
+                              one_shot_space, random_choices)
 from .space import MUTABLE_TYPES, expand_edge_templates
 from .position_specs import (position_specs, task_op_template,
                              task_position_spec)
@@ -15,5 +18,7 @@ __all__ = [
     'fix_space_cfg',
     'position_specs', 'task_op_template', 'task_position_spec',
     'MUTABLE_TYPES', 'expand_edge_templates', 'LossHyperParams',
-    'bind_loss_hyper', 'load_loss_weights'
+    'bind_loss_hyper', 'load_loss_weights', 'OneShotChoice',
+    'apply_choices', 'current_choices', 'decode_choices', 'encode_choices',
+    'one_shot_space', 'random_choices'
 ]

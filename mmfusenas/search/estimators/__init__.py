@@ -3,6 +3,7 @@ per-choice-point latency tables and the regularisers built on them."""
 from .cost_regularizers import (BaseCostRegularizer, LatencyRegularizer,
                                 SkipCountRegularizer)
 from .flop_counter import FlopCount, OpCost
+from .path_cost_table import COST_METRICS, PathCostTable
 from .latency_table import LatencyTable, build_latency_table
 from .resource_estimator import (LatencyStats, ResourceConstraintError,
                                  ResourceEstimator, check_resource_constraints,
@@ -18,5 +19,5 @@ __all__ = [
     'ResourceEstimator', 'check_resource_constraints', 'check_space_budget',
     'count_buffers', 'count_flops', 'count_params', 'device_name',
     'inference_mode', 'make_inputs', 'measure_latency', 'module_device',
-    'num_threads', 'split_inputs'
+    'num_threads', 'split_inputs', 'COST_METRICS', 'PathCostTable'
 ]

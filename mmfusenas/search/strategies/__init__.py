@@ -6,11 +6,16 @@ from .darts import DartsFirstOrderStrategy, DartsSecondOrderStrategy
 from .functional import (fill_zeros, finite_difference_hvp, flat_dot,
                          flat_norm, grads_wrt, replaced_values, scalar_loss)
 from .ias import IASStrategy
+from .path_samplers import (BandSampler, BestOfMPathSampler,
+                            PredictorPathSampler, UniformPathSampler,
+                            path_loss)
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
     'IASStrategy', 'CooperativeProblem', 'CooperativeStrategy',
     'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
-    'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss'
+    'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss',
+    'BandSampler', 'BestOfMPathSampler', 'PredictorPathSampler',
+    'UniformPathSampler', 'path_loss'
 ]

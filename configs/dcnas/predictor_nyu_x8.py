@@ -1,0 +1,15 @@
+# DCNAS x8 on nyu: score random paths with supernet weights and train the BGRU ranking predictor
+# (python tools/search/train_predictor.py CONFIG).
+_base_ = ['./supernet_nyu_x8.py']
+load_from = 'work_dirs/dcnas_nyu_x8/iter_7560.pth'
+predictor = dict(
+    num_paths=1024,
+    batches=201,
+    loss='ranknet',
+    epochs=100,
+    batch_size=16,
+    lr=1e-3,
+    val_fraction=0.2,
+    seed=42,
+    out_dir='work_dirs/dcnas_nyu_x8/predictor')
+work_dir = 'work_dirs/dcnas_nyu_x8/predictor'

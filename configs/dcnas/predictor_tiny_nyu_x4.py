@@ -1,0 +1,15 @@
+# DCNAS-Tiny x4 on nyu: score random paths with supernet weights and train the BGRU ranking predictor
+# (python tools/search/train_predictor.py CONFIG).
+_base_ = ['./supernet_tiny_nyu_x4.py']
+load_from = 'work_dirs/dcnas_tiny_nyu_x4/iter_7560.pth'
+predictor = dict(
+    num_paths=1024,
+    batches=201,
+    loss='ranknet',
+    epochs=100,
+    batch_size=16,
+    lr=1e-3,
+    val_fraction=0.2,
+    seed=42,
+    out_dir='work_dirs/dcnas_tiny_nyu_x4/predictor')
+work_dir = 'work_dirs/dcnas_tiny_nyu_x4/predictor'

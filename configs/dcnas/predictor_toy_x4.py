@@ -1,0 +1,15 @@
+# DCNAS x4 on toy: score random paths with supernet weights and train the BGRU ranking predictor
+# (python tools/search/train_predictor.py CONFIG).
+_base_ = ['./supernet_toy_x4.py']
+load_from = 'work_dirs/dcnas_toy_x4/iter_300.pth'
+predictor = dict(
+    num_paths=48,
+    batches=4,
+    loss='ranknet',
+    epochs=60,
+    batch_size=16,
+    lr=1e-3,
+    val_fraction=0.2,
+    seed=42,
+    out_dir='work_dirs/dcnas_toy_x4/predictor')
+work_dir = 'work_dirs/dcnas_toy_x4/predictor'

@@ -1,0 +1,7 @@
+# DCNAS x4 on nyu: retrain the best searched genotype from scratch.
+_base_ = ['./supernet_nyu_x4.py']
+model = dict(network=dict(_delete_=True, type='GenotypeNet',
+                          genotype='work_dirs/dcnas_nyu_x4/search/best_genotype.yaml'))
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=7560,
+                 val_interval=1260)
+work_dir = 'work_dirs/dcnas_nyu_x4/retrain'

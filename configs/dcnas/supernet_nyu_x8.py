@@ -1,0 +1,22 @@
+# DCNAS x8 on nyu: supernet training (uniform paths).
+_base_ = ['./_base_/supernet_nyu.py']
+
+scale = 8
+train_pipeline = [
+    dict(type='LoadGISRSample'),
+    dict(type='GISRModCrop', multiple=32),
+    dict(type='GISRRandomCrop', patch_size=224),
+    dict(type='GISRAugment'),
+    dict(type='GISRDegrade', scale=scale, norm='lr_minmax'),
+    dict(type='PackGISRInputs')
+]
+test_pipeline = [
+    dict(type='LoadGISRSample'),
+    dict(type='GISRModCrop', multiple=32),
+    dict(type='GISRDegrade', scale=scale, norm='lr_minmax'),
+    dict(type='PackGISRInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+work_dir = 'work_dirs/dcnas_nyu_x8'

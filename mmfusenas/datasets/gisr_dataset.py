@@ -1,0 +1,159 @@
+"""Guided image super-resolution (RGB-D) pairs in the layouts people use.
+
+``data_root`` holds ``RGB/`` and ``Depth/`` (optionally ``DepthLR/`` with
+real low-resolution depth). Files pair by *sample id*: the file stem with
+the layout's tag removed:
+
+==============  ==============================  ===============================
+layout          RGB file                        depth file (stored unit)
+==============  ==============================  ===============================
+Middlebury      ``Middlebury_01_output_color``  ``..._output_depth.png`` (8-bit)
+Lu              ``RGBD_01_ouput_color`` (sic)   ``RGBD_01_output_depth.png``
+NYU v2          ``1000.jpg``                    ``1000.npy`` (float, metres)
+RGB-D-D         ``<ts>_RGB.jpg``                ``<ts>_HR_gt.png`` (16-bit, mm);
+                                                ``DepthLR/<ts>_LR_fill_depth.png``
+toy             ``<id>_RGB.png``                ``<id>_HR_gt.png`` (16-bit, mm)
+==============  ==============================  ===============================
+
+Depth is kept in its stored unit (the metric presets convert:
+:data:`~mmfusenas.evaluation.functional.GISR_PRESETS`). A ``split_file``
+(one sample id per line, e.g. from
+``tools/dataset_converters/nyu_mat_to_gisr.py``) selects a subset.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.dataset import BaseDataset
+
+from mmfusenas.registry import DATASETS
+
+#: tags removed from file stems to get the sample id
+RGB_TAGS = ('_output_color', '_ouput_color', '_RGB', '_color')
+DEPTH_TAGS = ('_output_depth', '_HR_gt', '_depth')
+LR_TAGS = ('_LR_fill_depth', '_LR')
+RGB_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+DEPTH_SUFFIXES = ('.png', '.npy', '.tif', '.tiff')
+GISR_DATA_HINT = (
+    'GISR layout: <data_root>/RGB/ and <data_root>/Depth/ (see '
+    'docs/dcnas.md). For the toy RGB-D data run `python '
+    'tools/misc/make_toy_rgbd.py data/toy_rgbd`; NYU v2 comes from '
+    '`tools/dataset_converters/nyu_mat_to_gisr.py`.')
+
+
+def sample_id(stem: str, tags: Sequence[str]) -> str:
+    """Stem without the first matching layout tag at its end."""
+    for tag in tags:
+        if stem.endswith(tag):
+            return stem[:-len(tag)]
+    return stem
+
+
+def _index(folder: str, suffixes: Sequence[str], tags: Sequence[str],
+           what: str) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        if name.startswith('.') or ext.lower() not in suffixes:
+            continue
+        sid = sample_id(stem, tags)
+        if sid in out:
+            raise ValueError(f'GISRDataset: two {what} files for sample '
+                             f'{sid!r} in {folder}: {osp.basename(out[sid])}'
+                             f' and {name}')
+        out[sid] = osp.join(folder, name)
+    return out
+
+
+@DATASETS.register_module()
+class GISRDataset(BaseDataset):
+    """RGB + depth pairs (optionally real LR depth) for guided depth SR.
+
+    Each data info holds ``rgb_path``, ``depth_path``, ``lr_path`` (None
+    without ``DepthLR/``) and ``sample_id``; the pipeline (e.g.
+    ``LoadGISRSample``, ``GISRModCrop``, ``GISRDegrade``,
+    ``PackGISRInputs``) reads and degrades them.
+
+    Args:
+        data_root (str): the split folder.
+        rgb_dir (str): Defaults to 'RGB'.
+        depth_dir (str): Defaults to 'Depth'.
+        lr_dir (str, optional): real LR depth folder, used when present.
+            Defaults to 'DepthLR'.
+        split_file (str, optional): text file of sample ids (relative to
+            ``data_root`` or absolute).
+        repeat (int): repeat the list (small training sets). Defaults to 1.
+        **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments
+            (``pipeline``, ``test_mode``, ``indices``, ...).
+
+    Raises:
+        FileNotFoundError: a folder is missing (the message says what goes
+            where).
+        ValueError: an RGB image has no depth partner (or vice versa), an
+            id of the split file has no pair, or a folder is empty.
+    """
+
+    METAINFO = dict(task='guided depth super-resolution')
+
+    def __init__(self,
+                 data_root: str,
+                 rgb_dir: str = 'RGB',
+                 depth_dir: str = 'Depth',
+                 lr_dir: Optional[str] = 'DepthLR',
+                 split_file: Optional[str] = None,
+                 repeat: int = 1,
+                 **kwargs) -> None:
+        self.rgb_dir, self.depth_dir, self.lr_dir = rgb_dir, depth_dir, lr_dir
+        self.split_file = split_file
+        if repeat < 1:
+            raise ValueError(f'repeat must be >= 1, got {repeat}')
+        self.repeat = repeat
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        root = self.data_root
+        rgb_dir = osp.join(root, self.rgb_dir)
+        depth_dir = osp.join(root, self.depth_dir)
+        for folder in (rgb_dir, depth_dir):
+            if not osp.isdir(folder):
+                raise FileNotFoundError(
+                    f'GISRDataset: {folder} is not a folder. '
+                    f'{GISR_DATA_HINT}')
+        rgbs = _index(rgb_dir, RGB_SUFFIXES, RGB_TAGS, 'RGB')
+        depths = _index(depth_dir, DEPTH_SUFFIXES, DEPTH_TAGS, 'depth')
+        lrs: Dict[str, str] = {}
+        if self.lr_dir and osp.isdir(osp.join(root, self.lr_dir)):
+            lrs = _index(
+                osp.join(root, self.lr_dir), DEPTH_SUFFIXES, LR_TAGS, 'LR')
+        if not rgbs:
+            raise ValueError(f'GISRDataset: no images in {rgb_dir}. '
+                             f'{GISR_DATA_HINT}')
+        lonely = sorted(set(rgbs) ^ set(depths))
+        if lonely:
+            raise ValueError(
+                f'GISRDataset: samples without a partner in {root}: '
+                f'{lonely[:8]} (RGB ids without depth and depth ids without '
+                'RGB); file names must pair up after removing the layout '
+                f'tags {RGB_TAGS} / {DEPTH_TAGS}')
+        ids = sorted(rgbs)
+        if self.split_file is not None:
+            path = self.split_file if osp.isabs(self.split_file) else \
+                osp.join(root, self.split_file)
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'GISRDataset: split_file {path} '
+                                        'not found')
+            with open(path, encoding='utf-8') as f:
+                wanted = [ln.strip() for ln in f if ln.strip()]
+            absent = [i for i in wanted if i not in rgbs]
+            if absent:
+                raise ValueError(f'GISRDataset: ids of {path} with no pair '
+                                 f'in {root}: {absent[:8]}')
+            ids = wanted
+        infos = [
+            dict(
+                sample_id=i,
+                rgb_path=rgbs[i],
+                depth_path=depths[i],
+                lr_path=lrs.get(i)) for i in ids
+        ]
+        return infos * self.repeat

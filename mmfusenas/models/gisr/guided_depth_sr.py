@@ -1,0 +1,113 @@
+"""The model that trains and runs a guided depth SR network."""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+
+from mmfusenas.registry import MODELS
+
+LOSS_SPACES = ('native', 'normalised')
+
+
+@MODELS.register_module()
+class GuidedDepthSR(BaseModel):
+    """Guided depth SR network + masked L1 loss, MMEngine style.
+
+    ``inputs`` is ``{'lr_up': (N, 1, H, W), 'rgb': (N, 3, H, W)}`` (from
+    :class:`~mmfusenas.datasets.transforms.PackGISRInputs`, batched with
+    ``default_collate``); ``.network`` gets them exactly as the official
+    ``StaticModel`` does, ``network(lr_up, rgb)``, and returns the HR depth
+    in the normalised space. ``data_samples`` holds ``gt`` (stored unit),
+    ``gt_norm``, ``norm_min`` / ``norm_max`` and ``sample_id``.
+
+    - ``mode='loss'``: ``{'loss': mean |pred - gt| over valid pixels}``
+      (GT > 0 when ``mask_invalid``), in the stored unit after
+      de-normalisation (``loss_space='native'``, the official code) or in
+      the normalised space (``'normalised'``: unit-free, for training on
+      datasets of different units together);
+    - ``mode='predict'``: one dict per sample with ``pred_depth`` and
+      ``gt_depth`` (``(H, W)``, stored unit), ``bicubic`` (the
+      de-normalised ``lr_up``) and ``sample_id`` — what
+      :class:`~mmfusenas.evaluation.GISRMetric` reads;
+    - ``mode='tensor'``: the raw network output.
+
+    Args:
+        network (dict | nn.Module): e.g. :class:`DCNASNet`.
+        loss_space (str): ``'native'`` or ``'normalised'``. Defaults to
+            'native'.
+        mask_invalid (bool): ignore GT <= 0 pixels in the loss. Defaults
+            to True.
+        data_preprocessor (dict, optional): defaults to
+            ``BaseDataPreprocessor``.
+        init_cfg (dict, optional): weight initialisation.
+    """
+
+    def __init__(self,
+                 network: Union[dict, nn.Module],
+                 loss_space: str = 'native',
+                 mask_invalid: bool = True,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if loss_space not in LOSS_SPACES:
+            raise ValueError(f'loss_space must be one of {LOSS_SPACES}, got '
+                             f'{loss_space!r}')
+        self.network = MODELS.build(network) if isinstance(network,
+                                                           dict) else network
+        self.loss_space = loss_space
+        self.mask_invalid = mask_invalid
+
+    @staticmethod
+    def _range(samples: dict, like: torch.Tensor):
+        lo = samples['norm_min'].to(like).view(-1, 1, 1, 1)
+        hi = samples['norm_max'].to(like).view(-1, 1, 1, 1)
+        return lo, hi - lo
+
+    def denormalise(self, x: torch.Tensor, samples: dict) -> torch.Tensor:
+        """Normalised ``(N, 1, H, W)`` -> stored unit."""
+        lo, span = self._range(samples, x)
+        return x * span + lo
+
+    def loss(self, inputs: dict, data_samples: dict) -> Dict[str, torch.Tensor]:
+        """Masked L1 (see the class doc)."""
+        pred = self.network(inputs['lr_up'], inputs['rgb'])
+        gt = data_samples['gt'].to(pred)
+        if self.loss_space == 'native':
+            pred, target = self.denormalise(pred, data_samples), gt
+        else:
+            target = data_samples['gt_norm'].to(pred)
+        err = (pred - target).abs()
+        if self.mask_invalid:
+            mask = (gt > 0).to(pred)
+            loss = (err * mask).sum() / mask.sum().clamp(min=1)
+        else:
+            loss = err.mean()
+        return dict(loss=loss)
+
+    def predict(self, inputs: dict, data_samples: dict) -> List[dict]:
+        pred = self.denormalise(
+            self.network(inputs['lr_up'], inputs['rgb']), data_samples)
+        bic = self.denormalise(inputs['lr_up'], data_samples)
+        ids = data_samples.get('sample_id', [''] * pred.shape[0])
+        return [
+            dict(
+                pred_depth=pred[i, 0].detach(),
+                gt_depth=data_samples['gt'][i, 0],
+                bicubic=bic[i, 0].detach(),
+                sample_id=ids[i]) for i in range(pred.shape[0])
+        ]
+
+    def forward(self,
+                inputs: dict,
+                data_samples: Optional[dict] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.network(inputs['lr_up'], inputs['rgb'])
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got "
+                         f'{mode!r}')

@@ -1,0 +1,175 @@
+"""One-shot choice points: sample or fix one candidate per forward.
+
+A :class:`OneShotChoice` is the weight-sharing sibling of
+:class:`~mmfusenas.models.mutables.DiffMixedOp`: it has a stable ``key`` and
+candidate names, but runs exactly one candidate, the *current choice*, set
+from outside (by a path sampler, the evolution search, or
+:func:`apply_choices`). Candidates are either separate modules
+(``candidates``) or one *shared* module whose ``forward(*args, choice=name)``
+implements every candidate with shared weights (an OFA-style elastic block,
+e.g. :class:`~mmfusenas.models.ops.ElasticMBConv`).
+
+Any network made of ``OneShotChoice`` s is a one-shot search space:
+:func:`one_shot_space` lists its keys and candidates in module order (the
+order used by encodings and predictors), :func:`apply_choices` sets a path,
+and a genotype is the ``{key: name}`` dict of a path.
+"""
+import random
+from collections import OrderedDict
+from typing import Dict, Mapping, Optional, Sequence, Union
+
+import torch.nn as nn
+
+from mmfusenas.registry import MODELS
+
+
+@MODELS.register_module()
+class OneShotChoice(nn.Module):
+    """A choice point that runs one candidate.
+
+    Args:
+        key (str): stable key (the genotype key).
+        candidates (Mapping[str, nn.Module], optional): name -> module.
+        shared (nn.Module, optional): a module whose ``forward(*args,
+            choice=name)`` computes every candidate, and whose
+            ``choice_names`` lists them (unless ``choice_names`` is given).
+        choice_names (Sequence[str], optional): the candidate names of a
+            shared module (a subset of what it accepts).
+
+    Exactly one of ``candidates`` and ``shared`` is given.
+    """
+
+    def __init__(self,
+                 key: str,
+                 candidates: Optional[Mapping[str, nn.Module]] = None,
+                 shared: Optional[nn.Module] = None,
+                 choice_names: Optional[Sequence[str]] = None) -> None:
+        super().__init__()
+        if (candidates is None) == (shared is None):
+            raise ValueError(f'OneShotChoice {key!r}: give exactly one of '
+                             'candidates= and shared=')
+        self.key = key
+        if candidates is not None:
+            if not candidates:
+                raise ValueError(f'OneShotChoice {key!r}: no candidates')
+            self.candidates = nn.ModuleDict(candidates)
+            self.shared = None
+            self.choice_names = tuple(candidates)
+        else:
+            self.candidates = None
+            self.shared = shared
+            names = choice_names if choice_names is not None else getattr(
+                shared, 'choice_names', None)
+            if not names:
+                raise ValueError(
+                    f'OneShotChoice {key!r}: the shared module '
+                    f'{type(shared).__name__} has no choice_names; pass '
+                    'choice_names=')
+            self.choice_names = tuple(names)
+        self._current: Optional[str] = None
+
+    @property
+    def current(self) -> Optional[str]:
+        """The current choice (``None`` until one is set)."""
+        return self._current
+
+    def choose(self, name: str) -> None:
+        """Set the current choice.
+
+        Raises:
+            ValueError: ``name`` is not a candidate (the message lists
+                them).
+        """
+        if name not in self.choice_names:
+            raise ValueError(f'{self.key}: {name!r} is not a candidate; '
+                             f'valid: {list(self.choice_names)}')
+        self._current = name
+
+    def forward(self, *args, **kwargs):
+        if self._current is None:
+            raise RuntimeError(
+                f'OneShotChoice {self.key!r} has no current choice: set a '
+                'path first (apply_choices / a path sampler)')
+        if self.shared is not None:
+            return self.shared(*args, choice=self._current, **kwargs)
+        return self.candidates[self._current](*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return f'key={self.key!r}, current={self._current!r}'
+
+
+def one_shot_space(module: nn.Module) -> 'OrderedDict[str, tuple]':
+    """``{key: candidate names}`` of every :class:`OneShotChoice` of
+    ``module``, in module order.
+
+    Raises:
+        ValueError: two choice points share a key with different
+            candidates.
+    """
+    space: 'OrderedDict[str, tuple]' = OrderedDict()
+    for m in module.modules():
+        if isinstance(m, OneShotChoice):
+            if m.key in space and space[m.key] != m.choice_names:
+                raise ValueError(f'choice key {m.key!r} is used with '
+                                 'different candidates')
+            space[m.key] = m.choice_names
+    return space
+
+
+def apply_choices(module: nn.Module,
+                  choices: Mapping[str, str],
+                  strict: bool = True) -> None:
+    """Set the current choice of every choice point of ``module``.
+
+    Args:
+        module (nn.Module): the supernet.
+        choices (Mapping[str, str]): ``{key: name}``.
+        strict (bool): every key of ``module`` must be given and every
+            given key must exist. Defaults to True.
+
+    Raises:
+        KeyError: (strict) missing or unknown keys, listed.
+    """
+    space = one_shot_space(module)
+    if strict:
+        missing = [k for k in space if k not in choices]
+        unknown = [k for k in choices if k not in space]
+        if missing or unknown:
+            raise KeyError(f'path does not match the space: missing keys '
+                           f'{missing[:8]}, unknown keys {unknown[:8]}')
+    for m in module.modules():
+        if isinstance(m, OneShotChoice) and m.key in choices:
+            m.choose(choices[m.key])
+
+
+def current_choices(module: nn.Module) -> Dict[str, Optional[str]]:
+    """``{key: current choice}`` of ``module``'s choice points."""
+    return {
+        m.key: m.current
+        for m in module.modules() if isinstance(m, OneShotChoice)
+    }
+
+
+def random_choices(space: Mapping[str, Sequence[str]],
+                   rng: Union[random.Random, None] = None) -> Dict[str, str]:
+    """One uniformly random path (each key independently)."""
+    rng = rng or random
+    return {k: v[rng.randrange(len(v))] for k, v in space.items()}
+
+
+def encode_choices(space: Mapping[str, Sequence[str]],
+                   choices: Mapping[str, str]) -> list:
+    """Path -> list of candidate indices in ``space`` order."""
+    try:
+        return [list(v).index(choices[k]) for k, v in space.items()]
+    except (KeyError, ValueError) as err:
+        raise ValueError(f'path does not fit the space: {err}') from err
+
+
+def decode_choices(space: Mapping[str, Sequence[str]],
+                   codes: Sequence[int]) -> Dict[str, str]:
+    """List of candidate indices -> path."""
+    if len(codes) != len(space):
+        raise ValueError(f'{len(codes)} codes for a space of {len(space)} '
+                         'keys')
+    return {k: v[int(c)] for (k, v), c in zip(space.items(), codes)}

@@ -1,0 +1,231 @@
+"""Mobile inverted-residual blocks: the fixed MB block (with SE) and the
+OFA-style elastic block whose kernel size and expand ratio are chosen per
+call (weight sharing across the candidates of a one-shot supernet).
+
+Operator names follow ``mb_k{k}_r{r}``; :data:`MB_OP_NAMES` is the DCNAS
+base-op list (index 0 = ``skip``; index ``1 + 5 kidx + (r - 2)`` for
+``k in (3, 5, 7)``, ``r in 2..6``), in the official order.
+"""
+import re
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.registry import MODELS
+
+MB_KERNELS = (3, 5, 7)
+MB_RATIOS = (2, 3, 4, 5, 6)
+#: the 16 DCNAS base ops, official index order
+MB_OP_NAMES = ('skip', ) + tuple(f'mb_k{k}_r{r}' for k in MB_KERNELS
+                                  for r in MB_RATIOS)
+_MB_RE = re.compile(r'^mb_k(\d+)_r(\d+)$')
+
+
+def parse_mb_name(name: str) -> Tuple[int, int]:
+    """``'mb_k5_r3'`` -> ``(5, 3)``.
+
+    Raises:
+        ValueError: ``name`` is not an ``mb_k{k}_r{r}`` op name.
+    """
+    match = _MB_RE.match(name)
+    if match is None:
+        raise ValueError(f'{name!r} is not a mobile-block op name '
+                         f'(expected mb_k<kernel>_r<ratio>, e.g. mb_k3_r4)')
+    return int(match.group(1)), int(match.group(2))
+
+
+@MODELS.register_module()
+class ConvAct(nn.Module):
+    """``conv`` then an optional activation (``'PReLU'`` with one slope,
+    ``'ReLU'``, ``'Sigmoid'`` or ``None``).
+
+    Args:
+        in_channels (int): input channels.
+        out_channels (int): output channels.
+        kernel_size (int): odd kernel size ('same' padding).
+        act (str, optional): activation. Defaults to 'PReLU'.
+        bias (bool): conv bias. Defaults to False.
+        groups (int): conv groups. Defaults to 1.
+    """
+
+    ACTS = ('PReLU', 'ReLU', 'Sigmoid', None)
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 3,
+                 act: Optional[str] = 'PReLU',
+                 bias: bool = False,
+                 groups: int = 1) -> None:
+        super().__init__()
+        if act not in self.ACTS:
+            raise ValueError(f'act must be one of {self.ACTS}, got {act!r}')
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            padding=kernel_size // 2,
+            groups=groups,
+            bias=bias)
+        self.act = None if act is None else (
+            nn.PReLU() if act == 'PReLU' else
+            nn.ReLU() if act == 'ReLU' else nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        return x if self.act is None else self.act(x)
+
+
+class SqueezeExcite(nn.Module):
+    """SE: GAP -> 1x1 ``C -> C/reduction`` (bias) -> ReLU -> 1x1 (bias) ->
+    sigmoid -> multiply (the official ``CALayer``)."""
+
+    def __init__(self, channels: int, reduction: int = 4) -> None:
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, channels // reduction, 1)
+        self.expand = nn.Conv2d(channels // reduction, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = x.mean(dim=(2, 3), keepdim=True)
+        w = torch.sigmoid(self.expand(F.relu(self.reduce(w))))
+        return x * w
+
+
+@MODELS.register_module()
+class MBConvSE(nn.Module):
+    """Fixed mobile inverted-residual block with SE (DCNAS ``StaticModel``):
+
+    ``x + SE(project(act(dw_k(act(expand(x))))))`` with ``expand`` a 1x1
+    ``C -> rC``, ``dw_k`` a depthwise ``k x k``, ``project`` a 1x1
+    ``rC -> C`` (no activation); PReLU with one slope; no bias by default.
+    Parameters at ``C`` (no bias): ``2rC^2 + rC k^2 + 2 + C^2/2 + 5C/4``
+    (1462 for k3 r2 at C=16).
+
+    Args:
+        channels (int): input = output channels ``C``.
+        kernel_size (int): depthwise kernel size ``k``.
+        expand_ratio (int): ``r``.
+        act (str): activation. Defaults to 'PReLU'.
+        bias (bool): bias of the three convs. Defaults to False.
+        se (bool): use the SE layer. Defaults to True.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 kernel_size: int = 3,
+                 expand_ratio: int = 6,
+                 act: str = 'PReLU',
+                 bias: bool = False,
+                 se: bool = True) -> None:
+        super().__init__()
+        hidden = channels * expand_ratio
+        self.expand = ConvAct(channels, hidden, 1, act, bias)
+        self.dw = ConvAct(hidden, hidden, kernel_size, act, bias, groups=hidden)
+        self.project = ConvAct(hidden, channels, 1, None, bias)
+        self.se = SqueezeExcite(channels) if se else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.project(self.dw(self.expand(x)))
+        if self.se is not None:
+            out = self.se(out)
+        return x + out
+
+
+def build_mb_op(name: str, channels: int, **kwargs) -> nn.Module:
+    """A fixed op of :data:`MB_OP_NAMES`: ``skip`` -> ``nn.Identity``,
+    ``mb_k{k}_r{r}`` -> :class:`MBConvSE` (``kwargs`` go to it)."""
+    if name == 'skip':
+        return nn.Identity()
+    k, r = parse_mb_name(name)
+    return MBConvSE(channels, k, r, **kwargs)
+
+
+@MODELS.register_module()
+class ElasticMBConv(nn.Module):
+    """OFA-style elastic mobile block: one set of weights at the largest
+    kernel / ratio, any ``(k, r)`` chosen per call.
+
+    ``x + project_r(act(dw_k(act(expand_r(x)))))`` where ``expand_r`` /
+    ``project_r`` use the first ``rC`` hidden channels of the 1x1 weights
+    (channel slicing) and ``dw_k`` is the centre ``k x k`` of the max kernel
+    passed through the learned transforms: ``7 -> 5`` (a ``25 x 25`` matrix,
+    initialised to identity, shared over channels), then ``5 -> 3`` (``9 x
+    9``), as the official ``DynamicSeparableConv2d``. No SE, bias or norm,
+    the residual is always added (the official supernet block).
+
+    ``forward(x, choice)`` takes an op name of :data:`MB_OP_NAMES`
+    (``'skip'`` returns ``x``); ``choice_names`` lists what it accepts, so a
+    :class:`~mmfusenas.models.mutables.OneShotChoice` can share it.
+
+    Args:
+        channels (int): input = output channels ``C``.
+        kernel_sizes (Sequence[int]): candidate kernels (odd, ascending).
+            Defaults to (3, 5, 7).
+        expand_ratios (Sequence[int]): candidate ratios. Defaults to
+            (2, 3, 4, 5, 6).
+        act (str): activation. Defaults to 'PReLU'.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 kernel_sizes: Sequence[int] = MB_KERNELS,
+                 expand_ratios: Sequence[int] = MB_RATIOS,
+                 act: str = 'PReLU') -> None:
+        super().__init__()
+        self.channels = channels
+        self.kernel_sizes = tuple(sorted(kernel_sizes))
+        self.expand_ratios = tuple(expand_ratios)
+        hidden = channels * max(self.expand_ratios)
+        kmax = self.kernel_sizes[-1]
+        self.expand_weight = nn.Parameter(torch.empty(hidden, channels, 1, 1))
+        self.dw_weight = nn.Parameter(torch.empty(hidden, 1, kmax, kmax))
+        self.project_weight = nn.Parameter(
+            torch.empty(channels, hidden, 1, 1))
+        for w in (self.expand_weight, self.dw_weight, self.project_weight):
+            nn.init.kaiming_uniform_(w, a=5**0.5)
+        for big, small in zip(self.kernel_sizes[::-1][:-1],
+                              self.kernel_sizes[::-1][1:]):
+            self.register_parameter(f'transform_{big}to{small}',
+                                    nn.Parameter(torch.eye(small**2)))
+        self.act1 = nn.PReLU() if act == 'PReLU' else nn.ReLU()
+        self.act2 = nn.PReLU() if act == 'PReLU' else nn.ReLU()
+        self.choice_names = ('skip', ) + tuple(
+            f'mb_k{k}_r{r}' for k in self.kernel_sizes
+            for r in self.expand_ratios)
+
+    def kernel(self, kernel_size: int) -> torch.Tensor:
+        """The depthwise kernel of size ``kernel_size`` (all hidden
+        channels), through the chain of transforms."""
+        if kernel_size not in self.kernel_sizes:
+            raise ValueError(f'kernel size {kernel_size} not in '
+                             f'{self.kernel_sizes}')
+        filt = self.dw_weight
+        for big, small in zip(self.kernel_sizes[::-1][:-1],
+                              self.kernel_sizes[::-1][1:]):
+            if big <= kernel_size:
+                break
+            start = (big - small) // 2
+            sub = filt[:, :, start:start + small, start:start + small]
+            matrix = getattr(self, f'transform_{big}to{small}')
+            filt = F.linear(sub.reshape(-1, small * small),
+                            matrix).reshape(sub.shape)
+        return filt
+
+    def forward(self, x: torch.Tensor, choice: str) -> torch.Tensor:
+        if choice == 'skip':
+            return x
+        k, r = parse_mb_name(choice)
+        if r not in self.expand_ratios:
+            raise ValueError(f'expand ratio {r} not in {self.expand_ratios}')
+        hidden = self.channels * r
+        out = self.act1(F.conv2d(x, self.expand_weight[:hidden]))
+        out = self.act2(
+            F.conv2d(
+                out,
+                self.kernel(k)[:hidden],
+                padding=k // 2,
+                groups=hidden))
+        out = F.conv2d(out, self.project_weight[:, :hidden])
+        return x + out

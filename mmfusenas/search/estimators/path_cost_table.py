@@ -1,0 +1,173 @@
+"""Look-up-table costs of one-shot paths (params, FLOPs, latency).
+
+A *cost model* (e.g. :class:`~mmfusenas.models.gisr.DCNASCostModel`)
+lists the op-level items of a path: ``items(choices)`` -> ``[(key,
+build, input_shapes)]`` and ``cheapest_choices()``. :class:`PathCostTable`
+measures every distinct item key once — parameters, FLOPs / MACs
+(:func:`count_flops`, batch 1) and latency (median of
+:func:`measure_latency`, on this machine's device) — caches the table in a
+JSON file (reloaded while the device, torch version and the cost model's
+context are unchanged, like the latency tables of
+:func:`build_latency_table`) and sums items to cost a path in
+microseconds, so an evolution can check thousands of paths against
+budgets without building them.
+"""
+import datetime
+import json
+import os.path as osp
+from typing import Dict, Mapping, Optional, Sequence
+
+import torch
+from mmengine.logging import print_log
+
+from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.utils.fileio import atomic_write
+from .resource_estimator import (ResourceConstraintError, count_flops,
+                                 count_params, device_name, make_inputs,
+                                 measure_latency)
+
+FORMAT = 'mmfusenas-path-cost-table/1'
+COST_METRICS = ('params', 'macs', 'flops', 'latency_ms')
+
+
+@TASK_UTILS.register_module()
+class PathCostTable:
+    """Op-level LUT of a one-shot space; ``cost(choices)`` sums it.
+
+    Args:
+        cost_model (dict | object): the cost model (built from ``MODELS``
+            when a dict).
+        cache_file (str, optional): JSON cache. Defaults to None.
+        measure_latency (bool): time items (slow on first use). Defaults
+            to True; False stores ``latency_ms = nan``.
+        latency_repeats (int): timed passes per item. Defaults to 10.
+        latency_warmup (int): untimed passes. Defaults to 2.
+        device (str): device to measure on. Defaults to 'cpu'.
+        rebuild (bool): ignore a matching cache. Defaults to False.
+    """
+
+    def __init__(self,
+                 cost_model,
+                 cache_file: Optional[str] = None,
+                 measure_latency: bool = True,
+                 latency_repeats: int = 10,
+                 latency_warmup: int = 2,
+                 device: str = 'cpu',
+                 rebuild: bool = False) -> None:
+        self.cost_model = MODELS.build(cost_model) if isinstance(
+            cost_model, dict) else cost_model
+        self.cache_file = cache_file
+        self.with_latency = measure_latency
+        self.repeats, self.warmup = latency_repeats, latency_warmup
+        self.device = device
+        self.context = dict(
+            device=device_name(device),
+            torch=torch.__version__,
+            latency=dict(measured=measure_latency, repeats=latency_repeats),
+            model=self.cost_model.context)
+        self.entries: Dict[str, Dict[str, float]] = {}
+        self.origin = 'empty'
+        if cache_file and osp.isfile(cache_file) and not rebuild:
+            self._load(cache_file)
+
+    def _load(self, path: str) -> None:
+        try:
+            with open(path, encoding='utf-8') as f:
+                data = json.load(f)
+        except ValueError as err:
+            raise ValueError(f'path cost cache {path} is not valid JSON '
+                             f'({err}); delete it or pass rebuild=True') \
+                from err
+        if not isinstance(data, dict) or data.get('format') != FORMAT:
+            raise ValueError(f'{path} is not a path cost table (expected '
+                             f'format {FORMAT!r}); delete it or pass '
+                             'rebuild=True')
+        if data.get('context') != self.context:
+            diffs = [
+                k for k in self.context
+                if data.get('context', {}).get(k) != self.context[k]
+            ]
+            print_log(f'path cost table: cache {path} is stale ({diffs} '
+                      'differ); re-measuring', logger='current')
+            return
+        self.entries = data['entries']
+        self.origin = f'loaded from {path}'
+
+    def save(self) -> None:
+        """Write the cache (atomic)."""
+        if not self.cache_file:
+            return
+        data = dict(
+            format=FORMAT,
+            created=datetime.datetime.now().isoformat(timespec='seconds'),
+            context=self.context,
+            entries=self.entries)
+        atomic_write(json.dumps(data, indent=1) + '\n', self.cache_file)
+
+    def measure(self, key: str, build, shapes: Sequence) -> Dict[str, float]:
+        """Measure one item (no caching)."""
+        module = build().to(self.device).eval()
+        inputs = make_inputs(list(shapes), device=self.device)
+        fc = count_flops(module, inputs)
+        row = dict(
+            params=float(count_params(module)),
+            macs=float(fc.macs),
+            flops=float(fc.flops),
+            latency_ms=float('nan'))
+        if self.with_latency:
+            row['latency_ms'] = measure_latency(
+                module, inputs, repeats=self.repeats,
+                warmup=self.warmup).median_ms
+        return row
+
+    def cost(self, choices: Mapping[str, str]) -> Dict[str, float]:
+        """``{params, macs, flops, latency_ms}`` of a path (measuring and
+        caching unseen items)."""
+        total = dict.fromkeys(COST_METRICS, 0.0)
+        new = False
+        for key, build, shapes in self.cost_model.items(choices):
+            if key not in self.entries:
+                self.entries[key] = self.measure(key, build, shapes)
+                new = True
+            for m in COST_METRICS:
+                total[m] += self.entries[key][m]
+        if new:
+            self.save()
+        return total
+
+    def check_budgets(self, budgets: Mapping[str, float]) -> Dict[str, float]:
+        """Fail fast when even the cheapest path breaks a budget.
+
+        Args:
+            budgets (Mapping[str, float]): ``{metric: max}`` over
+                :data:`COST_METRICS`; a negative or None bound is off.
+
+        Returns:
+            dict: the cheapest path's costs.
+
+        Raises:
+            KeyError: unknown metric.
+            ResourceConstraintError: a budget below the cheapest legal
+                path, with that cost in the message.
+        """
+        unknown = [k for k in budgets if k not in COST_METRICS]
+        if unknown:
+            raise KeyError(f'budgets on unknown metrics {unknown}; valid: '
+                           f'{list(COST_METRICS)}')
+        cheapest = self.cost(self.cost_model.cheapest_choices())
+        bad = [
+            f'{k} <= {v:,.6g} (the cheapest legal path costs '
+            f'{cheapest[k]:,.6g})' for k, v in budgets.items()
+            if v is not None and v >= 0 and cheapest[k] > v
+        ]
+        if bad:
+            raise ResourceConstraintError(
+                'no path of the space meets the budget: ' + '; '.join(bad))
+        return cheapest
+
+    @staticmethod
+    def within(costs: Mapping[str, float],
+               budgets: Mapping[str, float]) -> bool:
+        """Whether ``costs`` meet every active budget."""
+        return all(v is None or v < 0 or costs[k] <= v
+                   for k, v in budgets.items())

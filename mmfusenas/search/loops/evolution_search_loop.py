@@ -1,0 +1,403 @@
+"""Constrained evolutionary search over a one-shot space.
+
+:class:`EvolutionSearcher` is the algorithm, a pure function of a score
+function (path -> float) and an optional cost function with budgets;
+:class:`EvolutionSearchLoop` runs it as an MMEngine train loop whose score
+is a validation metric of the supernet with the path's weights.
+
+Each generation (official DCNAS ``search.py``, reference §9): the top-k
+paths seen so far give ``num_mutation`` mutants (each gene resampled with
+probability ``mutate_prob``) and ``num_crossover`` children (each gene from
+one of two top-k parents), each with at most ``max_tries_factor x`` draws;
+random legal paths fill the population to ``population_size``. *Legal* =
+not scored before and within every budget. Scores are kept at full float
+precision; ``rule='less'`` ranks ascending (RMSE), ``'greater'``
+descending (PSNR). After every generation the whole state — scores,
+top-k, generation and the random generator's state — is written
+atomically, so a resumed search continues exactly where it stopped.
+"""
+import json
+import os.path as osp
+import random
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from mmengine.logging import print_log
+from mmengine.runner import BaseLoop
+
+from mmfusenas.models.mutables import (Genotype, apply_choices,
+                                       encode_choices, one_shot_space,
+                                       random_choices)
+from mmfusenas.registry import LOOPS, TASK_UTILS
+from mmfusenas.utils.fileio import atomic_write
+from ..estimators.path_cost_table import PathCostTable
+from ..estimators.resource_estimator import ResourceConstraintError
+from ..strategies.path_samplers import unwrap
+
+Path = Dict[str, str]
+STATE_FORMAT = 'mmfusenas-evolution-state/1'
+RULES = ('less', 'greater')
+
+
+def _tuplify(obj):
+    return tuple(_tuplify(v) for v in obj) if isinstance(obj, list) else obj
+
+
+class EvolutionSearcher:
+    """The evolutionary search (see the module doc).
+
+    Args:
+        space (Mapping[str, Sequence[str]]): the one-shot space.
+        score_fn (Callable[[Path], float]): path -> score.
+        cost_fn (Callable[[Path], dict], optional): path -> costs.
+        budgets (dict, optional): ``{metric: max}`` (negative / None: off).
+        population_size (int): Defaults to 50.
+        top_k (int): Defaults to 10.
+        num_mutation (int): Defaults to 25.
+        num_crossover (int): Defaults to 25.
+        mutate_prob (float): Defaults to 0.2 (paper: 0.1).
+        max_iters (int): generations. Defaults to 120 (paper: 200).
+        rule (str): ``'less'`` or ``'greater'``. Defaults to 'less'.
+        seed (int): Defaults to 0.
+        max_tries_factor (int): Defaults to 10.
+        state_file (str, optional): JSON state for exact resumption.
+        init_population (list[Path], optional): first generation (e.g. the
+            predictor's best); random legal paths fill the rest.
+    """
+
+    def __init__(self,
+                 space: Mapping[str, Sequence[str]],
+                 score_fn: Callable[[Path], float],
+                 cost_fn: Optional[Callable[[Path], Dict[str, float]]] = None,
+                 budgets: Optional[Mapping[str, float]] = None,
+                 population_size: int = 50,
+                 top_k: int = 10,
+                 num_mutation: int = 25,
+                 num_crossover: int = 25,
+                 mutate_prob: float = 0.2,
+                 max_iters: int = 120,
+                 rule: str = 'less',
+                 seed: int = 0,
+                 max_tries_factor: int = 10,
+                 state_file: Optional[str] = None,
+                 init_population: Optional[Sequence[Path]] = None) -> None:
+        if rule not in RULES:
+            raise ValueError(f'rule must be one of {RULES}, got {rule!r}')
+        if budgets and cost_fn is None:
+            raise ValueError('budgets need a cost_fn (a path cost table)')
+        self.space = {k: tuple(v) for k, v in space.items()}
+        self.score_fn, self.cost_fn = score_fn, cost_fn
+        self.budgets = dict(budgets or {})
+        self.population_size, self.top_k = population_size, top_k
+        self.num_mutation, self.num_crossover = num_mutation, num_crossover
+        self.mutate_prob, self.max_iters = mutate_prob, max_iters
+        self.rule, self.max_tries_factor = rule, max_tries_factor
+        self.state_file = state_file
+        self.rng = random.Random(seed)
+        self.init_population = list(init_population or [])
+        self.scores: Dict[str, float] = {}
+        self.costs: Dict[str, Dict[str, float]] = {}
+        self.topk: List[str] = []
+        self.iteration = 0
+        self.history: List[dict] = []
+
+    # ------------------------------------------------------------ helpers
+    def key(self, path: Path) -> str:
+        return ','.join(map(str, encode_choices(self.space, path)))
+
+    def path(self, key: str) -> Path:
+        codes = [int(c) for c in key.split(',')]
+        return {k: v[c] for (k, v), c in zip(self.space.items(), codes)}
+
+    def legal(self, path: Path) -> bool:
+        key = self.key(path)
+        if key in self.scores:
+            return False
+        if self.cost_fn is not None:
+            costs = self.costs.get(key) or self.cost_fn(path)
+            self.costs[key] = costs
+            if not PathCostTable.within(costs, self.budgets):
+                return False
+        return True
+
+    def _ranked(self, keys) -> List[str]:
+        return sorted(
+            keys,
+            key=lambda k: self.scores[k],
+            reverse=self.rule == 'greater')
+
+    def _tries(self, n: int, make: Callable[[], Path],
+               out: List[Path]) -> None:
+        seen = {self.key(p) for p in out}
+        if n <= 0:
+            return
+        for _ in range(n * self.max_tries_factor):
+            cand = make()
+            k = self.key(cand)
+            if k not in seen and self.legal(cand):
+                out.append(cand)
+                seen.add(k)
+                n -= 1
+                if n <= 0:
+                    return
+
+    def mutate(self) -> Path:
+        parent = self.path(self.rng.choice(self.topk))
+        return {
+            k: (v[self.rng.randrange(len(v))]
+                if self.rng.random() < self.mutate_prob else parent[k])
+            for k, v in self.space.items()
+        }
+
+    def crossover(self) -> Path:
+        a = self.path(self.rng.choice(self.topk))
+        b = self.path(self.rng.choice(self.topk))
+        return {k: (a[k] if self.rng.random() < 0.5 else b[k])
+                for k in self.space}
+
+    def random_legal(self, n: int, out: List[Path]) -> None:
+        self._tries(n, lambda: random_choices(self.space, self.rng), out)
+
+    # -------------------------------------------------------------- state
+    def state_dict(self) -> dict:
+        return dict(
+            format=STATE_FORMAT,
+            iteration=self.iteration,
+            scores=self.scores,
+            costs=self.costs,
+            topk=self.topk,
+            history=self.history,
+            rng=self.rng.getstate(),
+            space={k: list(v)
+                   for k, v in self.space.items()},
+            rule=self.rule,
+            budgets=self.budgets)
+
+    def save(self) -> None:
+        if self.state_file:
+            atomic_write(json.dumps(self.state_dict()), self.state_file)
+
+    def load(self, path: str) -> None:
+        """Restore a saved state (the space, rule and budgets must match).
+        """
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+        if data.get('format') != STATE_FORMAT:
+            raise ValueError(f'{path} is not an evolution state file')
+        for name, mine in (('space', {k: list(v)
+                                      for k, v in self.space.items()}),
+                           ('rule', self.rule), ('budgets', self.budgets)):
+            if data[name] != mine:
+                raise ValueError(f'{path}: saved {name} differs from this '
+                                 'search; use another work dir or delete '
+                                 'the state file')
+        self.iteration = data['iteration']
+        self.scores = {k: float(v) for k, v in data['scores'].items()}
+        self.costs = data['costs']
+        self.topk = data['topk']
+        self.history = data['history']
+        self.rng.setstate(_tuplify(data['rng']))
+
+    # ---------------------------------------------------------------- run
+    def step(self) -> None:
+        """One generation: build the population, score it, update top-k."""
+        pop: List[Path] = []
+        if self.iteration == 0:
+            for p in self.init_population:
+                if len(pop) < self.population_size and self.legal(p) and \
+                        self.key(p) not in {self.key(q) for q in pop}:
+                    pop.append(p)
+        else:
+            self._tries(self.num_mutation, self.mutate, pop)
+            self._tries(self.num_crossover, self.crossover, pop)
+        self.random_legal(self.population_size - len(pop), pop)
+        if not pop:
+            raise ResourceConstraintError(
+                f'evolution generation {self.iteration}: no legal path found '
+                f'(budgets {self.budgets}, {len(self.scores)} paths already '
+                'scored); relax the budget or shrink the search')
+        for p in pop:
+            self.scores[self.key(p)] = float(self.score_fn(p))
+        self.topk = self._ranked(self.scores)[:self.top_k]
+        best = self.topk[0] if self.topk else None
+        self.history.append(
+            dict(
+                iteration=self.iteration,
+                scored=len(pop),
+                best=None if best is None else self.scores[best]))
+        print_log(
+            f'evolution generation {self.iteration}: scored {len(pop)}, '
+            f'best {self.history[-1]["best"]!r}',
+            logger='current')
+        self.iteration += 1
+        self.save()
+
+    def run(self) -> List[Tuple[float, Path]]:
+        """Run (or resume) to ``max_iters``; returns the top-k."""
+        if self.state_file and osp.isfile(self.state_file):
+            self.load(self.state_file)
+            print_log(f'evolution: resumed at generation {self.iteration} '
+                      f'from {self.state_file}', logger='current')
+        while self.iteration < self.max_iters:
+            self.step()
+        return [(self.scores[k], self.path(k)) for k in self.topk]
+
+
+@LOOPS.register_module()
+class EvolutionSearchLoop(BaseLoop):
+    """Constrained evolution with supernet weights, as a train loop.
+
+    Scores a path by setting it on the model (every
+    :class:`~mmfusenas.models.mutables.OneShotChoice`) and running the
+    validation ``dataloader`` through ``evaluator``; ``metric`` names the
+    score (e.g. ``'gisr/RMSE'``). Load the trained supernet with
+    ``load_from``. At the end, the top ``export_top`` paths are written to
+    ``<work_dir>/<export_dir>/top{i}.yaml`` (``best_genotype.yaml`` = top
+    1) as :class:`~mmfusenas.models.mutables.Genotype` files whose network
+    is ``fix_network`` with ``arch`` = the path, ready for
+    ``GenotypeNet`` retraining.
+
+    Args:
+        runner: the runner.
+        dataloader (dict | DataLoader): validation data of the score.
+        evaluator (dict | list): its metrics.
+        metric (str): the score key. Defaults to 'gisr/RMSE'.
+        rule (str): ``'less'`` / ``'greater'``. Defaults to 'less'.
+        fix_network (dict): the fixed-network config (without ``arch``).
+        cost_table (dict, optional): :class:`PathCostTable` config.
+        budgets (dict, optional): ``{'params': 6e5, ...}``.
+        predictor (str, optional): predictor file: the first generation is
+            the predictor's best ``population_size`` of ``init_pool``
+            random legal paths (official ``--init_arch``).
+        init_pool (int): Defaults to 1000.
+        export_top (int): Defaults to 3.
+        export_dir (str): Defaults to 'search'.
+        **kwargs: :class:`EvolutionSearcher` options (population_size,
+            top_k, num_mutation, num_crossover, mutate_prob, max_iters,
+            seed, max_tries_factor).
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader,
+                 evaluator,
+                 fix_network: dict,
+                 metric: str = 'gisr/RMSE',
+                 rule: str = 'less',
+                 cost_table: Optional[dict] = None,
+                 budgets: Optional[dict] = None,
+                 predictor: Optional[str] = None,
+                 init_pool: int = 1000,
+                 export_top: int = 3,
+                 export_dir: str = 'search',
+                 **kwargs) -> None:
+        super().__init__(runner, dataloader)
+        self.evaluator = runner.build_evaluator(evaluator)
+        self.fix_network = dict(fix_network)
+        self.metric, self.rule = metric, rule
+        self.cost_table = None if cost_table is None else (
+            TASK_UTILS.build(cost_table)
+            if isinstance(cost_table, dict) else cost_table)
+        self.budgets = dict(budgets or {})
+        self.predictor_file, self.init_pool = predictor, init_pool
+        self.export_top, self.export_dir = export_top, export_dir
+        self.searcher_kwargs = kwargs
+        self._max_iters = kwargs.get('max_iters', 120)
+        self.searcher: Optional[EvolutionSearcher] = None
+
+    @property
+    def max_iters(self) -> int:
+        return self._max_iters
+
+    @property
+    def iter(self) -> int:
+        return self.searcher.iteration if self.searcher else 0
+
+    @property
+    def epoch(self) -> int:
+        return 0
+
+    @property
+    def max_epochs(self) -> int:
+        return 1
+
+    def score(self, path: Path) -> float:
+        model = unwrap(self.runner.model)
+        apply_choices(model, path)
+        model.eval()
+        for batch in self.dataloader:
+            outputs = self.runner.model.val_step(batch)
+            self.evaluator.process(data_samples=outputs, data_batch=batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if self.metric not in metrics:
+            raise KeyError(f'EvolutionSearchLoop: metric {self.metric!r} not '
+                           f'in the evaluator output {sorted(metrics)}')
+        return float(metrics[self.metric])
+
+    def _init_population(self, space) -> List[Path]:
+        if self.predictor_file is None:
+            return []
+        from ..predictors import load_predictor, predict_scores
+        pred = load_predictor(self.predictor_file)
+        probe = EvolutionSearcher(
+            space, lambda p: 0.0,
+            None if self.cost_table is None else self.cost_table.cost,
+            self.budgets, seed=self.searcher_kwargs.get('seed', 0) + 1)
+        pool: List[Path] = []
+        probe.random_legal(self.init_pool, pool)
+        if not pool:
+            raise ResourceConstraintError(
+                f'EvolutionSearchLoop: no legal path in '
+                f'{self.init_pool * probe.max_tries_factor} random draws '
+                f'under budgets {self.budgets}; relax the budget')
+        scores = predict_scores(pred, [encode_choices(space, p) for p in pool])
+        order = sorted(range(len(pool)), key=lambda i: scores[i])
+        n = self.searcher_kwargs.get('population_size', 50)
+        return [pool[i] for i in order[:n]]
+
+    def run(self) -> List[Tuple[float, Path]]:
+        runner = self.runner
+        space = one_shot_space(unwrap(runner.model))
+        if not space:
+            raise ValueError('EvolutionSearchLoop: the model has no '
+                             'OneShotChoice choice points (load a supernet)')
+        if self.cost_table is not None and self.budgets:
+            cheapest = self.cost_table.check_budgets(self.budgets)
+            print_log(f'evolution: cheapest legal path costs {cheapest}',
+                      logger='current')
+        runner.call_hook('before_train')
+        out_dir = osp.join(runner.work_dir, self.export_dir)
+        self.searcher = EvolutionSearcher(
+            space,
+            self.score,
+            None if self.cost_table is None else self.cost_table.cost,
+            self.budgets,
+            rule=self.rule,
+            state_file=osp.join(out_dir, 'evolution_state.json'),
+            init_population=self._init_population(space),
+            **self.searcher_kwargs)
+        top = self.searcher.run()
+        for i, (score, path) in enumerate(top[:self.export_top]):
+            costs = None
+            if self.cost_table is not None:
+                costs = {
+                    k: v
+                    for k, v in self.cost_table.cost(path).items() if v == v
+                }
+            geno = Genotype(
+                choices=path,
+                network=dict(self.fix_network, arch=path),
+                meta=dict(
+                    score=score,
+                    metric=self.metric,
+                    rule=self.rule,
+                    costs=costs,
+                    budgets=self.budgets,
+                    generations=self.searcher.iteration,
+                    rank=i + 1))
+            geno.dump(osp.join(out_dir, f'top{i + 1}.yaml'))
+            if i == 0:
+                geno.dump(osp.join(out_dir, 'best_genotype.yaml'))
+        print_log(f'evolution: best {self.metric} = {top[0][0]!r}; '
+                  f'genotypes in {out_dir}', logger='current')
+        runner.call_hook('after_train')
+        return top

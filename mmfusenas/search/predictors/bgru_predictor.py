@@ -1,0 +1,159 @@
+"""Bidirectional-GRU performance predictor of one-shot paths.
+
+An architecture is its gene sequence (one candidate index per choice key,
+in the space's order, :func:`~mmfusenas.models.mutables.encode_choices`).
+Genes whose candidate lists are equal share one embedding table (DCNAS:
+the 48 block genes share a 16-op table, the 4 fusion genes a 7-op table);
+the embedded sequence goes through a 2-layer bidirectional GRU (no bias,
+zero initial state), the **first layer's** final forward and backward
+states are concatenated (as the official code does with ``h_n[0]`` /
+``h_n[1]``) and an MLP ``Linear(2h, h) -> BN -> ReLU -> Linear(h, 1)``
+gives the score.
+"""
+from typing import Dict, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.fileio import atomic_write
+from .ranking_losses import PREDICTOR_LOSSES
+
+
+@MODELS.register_module()
+class BGRUPredictor(nn.Module):
+    """Score of a path (lower = better when trained on losses).
+
+    Args:
+        space (Mapping[str, Sequence[str]]): ``{key: candidate names}`` in
+            gene order (``one_shot_space(supernet)``).
+        embed_size (int): Defaults to 32.
+        hidden_size (int): Defaults to 32.
+        num_layers (int): Defaults to 2.
+    """
+
+    def __init__(self,
+                 space: Mapping[str, Sequence[str]],
+                 embed_size: int = 32,
+                 hidden_size: int = 32,
+                 num_layers: int = 2) -> None:
+        super().__init__()
+        self.space = {k: tuple(v) for k, v in space.items()}
+        groups: Dict[tuple, int] = {}
+        gene_group = []
+        for names in self.space.values():
+            gene_group.append(groups.setdefault(names, len(groups)))
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(len(names), embed_size) for names in groups)
+        self.register_buffer(
+            'gene_group', torch.tensor(gene_group), persistent=False)
+        self.gru = nn.GRU(
+            embed_size,
+            hidden_size,
+            num_layers,
+            bias=False,
+            batch_first=True,
+            bidirectional=True)
+        self.head = nn.Sequential(
+            nn.Linear(2 * hidden_size, hidden_size),
+            nn.BatchNorm1d(hidden_size), nn.ReLU(),
+            nn.Linear(hidden_size, 1))
+
+    def embed(self, codes: torch.Tensor) -> torch.Tensor:
+        """``(N, G)`` gene codes -> ``(N, G, E)``."""
+        out = None
+        for g, emb in enumerate(self.embeddings):
+            mask = (self.gene_group == g)
+            vals = emb(codes.clamp(0, emb.num_embeddings - 1))
+            out = vals * mask[None, :, None] if out is None else \
+                out + vals * mask[None, :, None]
+        return out
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        """``(N, G)`` long codes -> ``(N,)`` scores."""
+        if codes.dim() != 2 or codes.shape[1] != len(self.space):
+            raise ValueError(f'expected (N, {len(self.space)}) codes, got '
+                             f'{tuple(codes.shape)}')
+        _, h_n = self.gru(self.embed(codes.long()))
+        feat = torch.cat((h_n[0], h_n[1]), dim=1)
+        return self.head(feat).reshape(-1)
+
+
+def train_predictor(predictor: nn.Module,
+                    codes: np.ndarray,
+                    labels: np.ndarray,
+                    loss: str = 'ranknet',
+                    epochs: int = 100,
+                    batch_size: int = 16,
+                    lr: float = 1e-3,
+                    seed: Optional[int] = 0) -> list:
+    """Fit ``predictor`` on ``(codes, labels)`` with Adam (the official
+    schedule: 100 epochs, batch 16, lr 1e-3; fine-tuning: 50, 16, 1e-4).
+
+    Returns:
+        list[float]: mean loss per epoch.
+    """
+    if loss not in PREDICTOR_LOSSES:
+        raise KeyError(f'unknown predictor loss {loss!r}; valid: '
+                       f'{sorted(PREDICTOR_LOSSES)}')
+    fn = PREDICTOR_LOSSES[loss]
+    x = torch.as_tensor(np.asarray(codes), dtype=torch.long)
+    y = torch.as_tensor(np.asarray(labels), dtype=torch.float32)
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    opt = torch.optim.Adam(predictor.parameters(), lr=lr)
+    history = []
+    predictor.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        total, batches = 0.0, 0
+        for start in range(0, len(x), batch_size):
+            idx = perm[start:start + batch_size]
+            if len(idx) < 2:  # BatchNorm / pairs need 2 samples
+                continue
+            value = fn(predictor(x[idx]), y[idx])
+            opt.zero_grad()
+            value.backward()
+            opt.step()
+            total += value.item()
+            batches += 1
+        history.append(total / max(batches, 1))
+    predictor.eval()
+    return history
+
+
+@torch.no_grad()
+def predict_scores(predictor: nn.Module, codes) -> np.ndarray:
+    """Scores of ``codes`` (eval mode)."""
+    predictor.eval()
+    x = torch.as_tensor(np.asarray(codes), dtype=torch.long)
+    return predictor(x).cpu().numpy().astype(np.float64)
+
+
+def save_predictor(predictor: BGRUPredictor, path: str, **meta) -> None:
+    """Atomically save ``{'state_dict', 'meta': {'space', ...}}``."""
+    import io
+    buf = io.BytesIO()
+    torch.save(
+        dict(
+            state_dict=predictor.state_dict(),
+            meta=dict(space={k: list(v)
+                             for k, v in predictor.space.items()},
+                      **meta)), buf)
+    atomic_write(buf.getvalue(), path)
+
+
+def load_predictor(path: str, **kwargs) -> BGRUPredictor:
+    """Rebuild a :class:`BGRUPredictor` saved by :func:`save_predictor`
+    (``weights_only`` load)."""
+    import os.path as osp
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'predictor file not found: {path} (train '
+                                'one with tools/search/train_predictor.py)')
+    data = torch.load(path, map_location='cpu', weights_only=True)
+    if not isinstance(data, dict) or 'state_dict' not in data:
+        raise ValueError(f'{path} is not a predictor file (no state_dict)')
+    pred = BGRUPredictor(data['meta']['space'], **kwargs)
+    pred.load_state_dict(data['state_dict'])
+    pred.eval()
+    return pred

@@ -1,0 +1,291 @@
+"""Path samplers of one-shot supernet training (SPOS and DCNAS variants).
+
+A sampler picks the path trained in the next iteration:
+
+- :class:`UniformPathSampler` (``U``, SPOS): every gene uniformly;
+- :class:`BestOfMPathSampler` (``B``): ``m`` candidates in a FLOPs band
+  (:func:`sample_in_band`), keep the one with the lowest loss on a few
+  validation batches;
+- :class:`PredictorPathSampler` (``P``, DCNAS): ``m`` candidates in the
+  band, keep the predictor's best (``k = 1``), refresh the predictor every
+  ``refresh_interval`` iterations after ``refresh_start`` on freshly scored
+  paths.
+
+The FLOPs band (official, reference §7): draw ``α0``, set ``τ = min(F(α0),
+F_max - σ)`` with ``σ = (F_max - F_min) / 50`` over ``num_static`` random
+paths; accept random paths with ``τ < F(α) < τ + σ`` until there are ``m``
+(``α0`` included) or ``max_tries`` draws. Without a cost table the ``m``
+candidates are plain random paths.
+"""
+import random
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+
+from mmfusenas.models.mutables import (apply_choices, encode_choices,
+                                       one_shot_space, random_choices)
+from mmfusenas.registry import TASK_UTILS
+
+Path = Dict[str, str]
+
+
+def unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+@torch.no_grad()
+def path_loss(model, choices: Mapping[str, str],
+              batches: Iterable[dict]) -> float:
+    """Mean total loss of ``model`` (``mode='loss'``) with path
+    ``choices`` over ``batches`` (no gradients, train mode restored)."""
+    model = unwrap(model)
+    apply_choices(model, choices)
+    was_training = model.training
+    model.eval()
+    total, n = 0.0, 0
+    try:
+        for batch in batches:
+            data = model.data_preprocessor(batch, False)
+            losses = model(**data, mode='loss')
+            loss, _ = model.parse_losses(losses)
+            total += float(loss)
+            n += 1
+    finally:
+        model.train(was_training)
+    if n == 0:
+        raise ValueError('path_loss: no batches')
+    return total / n
+
+
+class BandSampler:
+    """Random paths within a cost band (see the module doc).
+
+    Args:
+        space (Mapping[str, Sequence[str]]): the one-shot space.
+        cost_fn (Callable, optional): path -> cost (e.g. FLOPs).
+        num_static (int): paths used to estimate the cost range.
+        divisions (int): ``σ = range / divisions``. Defaults to 50.
+        max_tries (int): Defaults to 500.
+        rng (random.Random): the random source.
+    """
+
+    def __init__(self,
+                 space: Mapping[str, Sequence[str]],
+                 cost_fn: Optional[Callable[[Path], float]] = None,
+                 num_static: int = 200,
+                 divisions: int = 50,
+                 max_tries: int = 500,
+                 rng: Optional[random.Random] = None) -> None:
+        self.space, self.cost_fn = space, cost_fn
+        self.rng = rng or random.Random()
+        self.max_tries = max_tries
+        if cost_fn is not None:
+            costs = [
+                cost_fn(random_choices(space, self.rng))
+                for _ in range(num_static)
+            ]
+            self.lo, self.hi = min(costs), max(costs)
+            self.sigma = (self.hi - self.lo) / divisions
+
+    def sample(self, m: int) -> List[Path]:
+        """``m`` (or fewer, after ``max_tries``) paths in one band."""
+        first = random_choices(self.space, self.rng)
+        if self.cost_fn is None:
+            return [first] + [
+                random_choices(self.space, self.rng) for _ in range(m - 1)
+            ]
+        tau = min(self.cost_fn(first), self.hi - self.sigma)
+        out = [first]
+        for _ in range(self.max_tries):
+            if len(out) >= m:
+                break
+            cand = random_choices(self.space, self.rng)
+            if tau < self.cost_fn(cand) < tau + self.sigma:
+                out.append(cand)
+        return out
+
+
+class _Cycle:
+
+    def __init__(self, loader) -> None:
+        self.loader, self.it = loader, None
+
+    def take(self, n: int) -> List[dict]:
+        out = []
+        while len(out) < n:
+            try:
+                out.append(next(self.it))
+            except (StopIteration, TypeError):
+                self.it = iter(self.loader)
+                out.append(next(self.it))
+        return out
+
+
+@TASK_UTILS.register_module()
+class UniformPathSampler:
+    """Uniform single path (SPOS, official ``--sampling U``).
+
+    Args:
+        seed (int, optional): seed of the sampler's own random source.
+    """
+
+    def __init__(self, seed: Optional[int] = None) -> None:
+        self.rng = random.Random(seed)
+        self.space = None
+
+    def setup(self, runner) -> None:
+        self.space = one_shot_space(unwrap(runner.model))
+        if not self.space:
+            raise ValueError('the model has no OneShotChoice choice points: '
+                             'train a supernet (e.g. DCNASNet with arch=None)')
+
+    def sample(self, runner) -> Path:
+        return random_choices(self.space, self.rng)
+
+
+@TASK_UTILS.register_module()
+class BestOfMPathSampler(UniformPathSampler):
+    """``m`` band paths, keep the lowest loss on ``val_batches`` batches
+    of the runner's validation loader (official ``--sampling B``).
+
+    Args:
+        m (int): candidates per iteration. Defaults to 20.
+        val_batches (int): Defaults to 3.
+        cost_table (dict, optional): a :class:`PathCostTable` config; its
+            ``band_metric`` cost defines the band. None: no band.
+        band_metric (str): Defaults to 'flops'.
+        num_static (int): paths for the cost range. Defaults to 200.
+        seed (int, optional): Defaults to None.
+    """
+
+    def __init__(self,
+                 m: int = 20,
+                 val_batches: int = 3,
+                 cost_table: Optional[dict] = None,
+                 band_metric: str = 'flops',
+                 num_static: int = 200,
+                 seed: Optional[int] = None) -> None:
+        super().__init__(seed)
+        self.m, self.val_batches = m, val_batches
+        self.cost_table_cfg, self.band_metric = cost_table, band_metric
+        self.num_static = num_static
+
+    def setup(self, runner) -> None:
+        super().setup(runner)
+        cost_fn = None
+        if self.cost_table_cfg is not None:
+            table = TASK_UTILS.build(self.cost_table_cfg)
+            self.cost_table = table
+            cost_fn = (lambda p: table.cost(p)[self.band_metric])
+        self.band = BandSampler(
+            self.space, cost_fn, self.num_static, rng=self.rng)
+        self._val = None
+
+    def _val_batches(self, runner) -> List[dict]:
+        if self._val is None:
+            self._val = _Cycle(runner.val_dataloader)
+        return self._val.take(self.val_batches)
+
+    def sample(self, runner) -> Path:
+        cands = self.band.sample(self.m)
+        batches = self._val_batches(runner)
+        losses = [path_loss(runner.model, c, batches) for c in cands]
+        return cands[int(np.argmin(losses))]
+
+
+@TASK_UTILS.register_module()
+class PredictorPathSampler(BestOfMPathSampler):
+    """``m`` band paths, keep the predictor's argmin (official
+    ``--sampling P``, ``k = 1``), with periodic predictor refresh.
+
+    Args:
+        predictor (str): a predictor file
+            (:func:`~mmfusenas.search.predictors.save_predictor`).
+        m (int): Defaults to 20.
+        refresh_interval (int): iterations between refreshes (0: never).
+            Defaults to 0.
+        refresh_start (int): first iteration that may refresh. Defaults
+            to 0.
+        refresh_paths (int): paths scored per refresh. Defaults to 100.
+        refresh_batches (int): training batches per scored path.
+            Defaults to 3.
+        refresh_epochs (int): fine-tuning epochs. Defaults to 50.
+        refresh_lr (float): Defaults to 1e-4.
+        loss (str): predictor loss. Defaults to 'ranknet'.
+        cost_table, band_metric, num_static, seed: as
+            :class:`BestOfMPathSampler`.
+    """
+
+    def __init__(self,
+                 predictor: str,
+                 m: int = 20,
+                 refresh_interval: int = 0,
+                 refresh_start: int = 0,
+                 refresh_paths: int = 100,
+                 refresh_batches: int = 3,
+                 refresh_epochs: int = 50,
+                 refresh_lr: float = 1e-4,
+                 loss: str = 'ranknet',
+                 cost_table: Optional[dict] = None,
+                 band_metric: str = 'flops',
+                 num_static: int = 200,
+                 seed: Optional[int] = None) -> None:
+        super().__init__(m, 0, cost_table, band_metric, num_static, seed)
+        self.predictor_file = predictor
+        self.refresh_interval, self.refresh_start = (refresh_interval,
+                                                     refresh_start)
+        self.refresh_paths, self.refresh_batches = (refresh_paths,
+                                                    refresh_batches)
+        self.refresh_epochs, self.refresh_lr = refresh_epochs, refresh_lr
+        self.loss = loss
+        self.refreshes = 0
+
+    def setup(self, runner) -> None:
+        from mmfusenas.search.predictors import load_predictor
+        super().setup(runner)
+        self.predictor = load_predictor(self.predictor_file)
+        if list(self.predictor.space) != list(self.space):
+            raise ValueError(f'predictor {self.predictor_file} was trained '
+                             'on another space (its keys differ from the '
+                             "model's)")
+        self._train = None
+
+    def refresh(self, runner) -> None:
+        """Score ``refresh_paths`` random paths on training batches and
+        fine-tune the predictor on them."""
+        from mmfusenas.search.predictors import train_predictor
+        if self._train is None:
+            self._train = _Cycle(runner.train_dataloader)
+        paths = [
+            random_choices(self.space, self.rng)
+            for _ in range(self.refresh_paths)
+        ]
+        batches = self._train.take(self.refresh_batches)
+        labels = [path_loss(runner.model, p, batches) for p in paths]
+        codes = [encode_choices(self.space, p) for p in paths]
+        train_predictor(
+            self.predictor,
+            codes,
+            labels,
+            self.loss,
+            self.refresh_epochs,
+            16,
+            self.refresh_lr,
+            seed=self.rng.randrange(2**31))
+        self.refreshes += 1
+        print_log(f'predictor refreshed on {len(paths)} paths (refresh '
+                  f'#{self.refreshes})', logger='current')
+
+    def sample(self, runner) -> Path:
+        it = runner.iter
+        if (self.refresh_interval and it >= self.refresh_start and it > 0
+                and (it - self.refresh_start) % self.refresh_interval == 0):
+            self.refresh(runner)
+        from mmfusenas.search.predictors import predict_scores
+        cands = self.band.sample(self.m)
+        scores = predict_scores(
+            self.predictor, [encode_choices(self.space, c) for c in cands])
+        return cands[int(np.argmin(scores))]

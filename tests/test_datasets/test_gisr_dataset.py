@@ -1,0 +1,170 @@
+"""GISR datasets, degradation transforms and the toy RGB-D generator."""
+import math
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from PIL import Image
+
+from mmfusenas.datasets import GISRDataset, generate_toy_rgbd
+from mmfusenas.datasets.transforms import (GISRDegrade, GISRModCrop,
+                                           LoadGISRSample, PackGISRInputs,
+                                           read_depth, resize_depth)
+
+init_default_scope('mmfusenas')
+
+PIPE = [
+    dict(type='LoadGISRSample'),
+    dict(type='GISRModCrop', multiple=32),
+    dict(type='GISRDegrade', scale=4),
+    dict(type='PackGISRInputs')
+]
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('toy_rgbd'))
+    generate_toy_rgbd(root, 3, 2, 1, seed=0, size=64)
+    return root
+
+
+def test_toy_generator_layout_and_edges(toy_root):
+    ds = GISRDataset(osp.join(toy_root, 'train'), pipeline=PIPE)
+    assert len(ds) == 3
+    info = ds.get_data_info(0)
+    assert info['sample_id'] == 'train0000' and info['lr_path'] is None
+    depth = cv2.imread(info['depth_path'], cv2.IMREAD_UNCHANGED)
+    rgb = cv2.imread(info['rgb_path'])
+    assert depth.dtype == np.uint16 and depth.min() >= 1
+    # depth edges appear in the RGB: where depth jumps by > 100 mm, the
+    # RGB changes far more than on average
+    jump = np.abs(np.diff(depth.astype(float), axis=1)) > 100
+    dr = np.abs(np.diff(rgb.astype(float), axis=1)).sum(-1)
+    assert jump.any() and dr[jump].mean() > 2 * dr[~jump].mean()
+    # RGB texture without depth edges: many RGB edges where depth is smooth
+    assert (dr[~jump] > 15).sum() > 100
+    # same seed, same files
+    again = osp.join(toy_root, 'again')
+    generate_toy_rgbd(again, 3, 0, 0, seed=0, size=64)
+    assert np.array_equal(
+        cv2.imread(osp.join(again, 'train', 'Depth', 'train0001_HR_gt.png'),
+                   cv2.IMREAD_UNCHANGED),
+        cv2.imread(osp.join(toy_root, 'train', 'Depth',
+                            'train0001_HR_gt.png'), cv2.IMREAD_UNCHANGED))
+
+
+def test_pairing_errors_and_split_file(toy_root, tmp_path):
+    root = tmp_path / 'bad'
+    (root / 'RGB').mkdir(parents=True)
+    (root / 'Depth').mkdir()
+    cv2.imwrite(str(root / 'RGB' / 'a_RGB.png'), np.zeros((32, 32, 3)))
+    cv2.imwrite(str(root / 'RGB' / 'b_RGB.png'), np.zeros((32, 32, 3)))
+    cv2.imwrite(str(root / 'Depth' / 'a_HR_gt.png'),
+                np.ones((32, 32), np.uint16))
+    with pytest.raises(ValueError, match=r"without a partner.*\['b'\]"):
+        GISRDataset(str(root))
+    with pytest.raises(FileNotFoundError, match='make_toy_rgbd'):
+        GISRDataset(str(tmp_path / 'nothing'))
+    split = osp.join(toy_root, 'train', 'sub.txt')
+    with open(split, 'w') as f:
+        f.write('train0002\ntrain0000\n')
+    ds = GISRDataset(osp.join(toy_root, 'train'), split_file='sub.txt')
+    assert [ds.get_data_info(i)['sample_id'] for i in range(2)] == [
+        'train0002', 'train0000'
+    ]
+    with open(split, 'w') as f:
+        f.write('nope\n')
+    with pytest.raises(ValueError, match='nope'):
+        GISRDataset(osp.join(toy_root, 'train'), split_file='sub.txt')
+
+
+def test_degradation_conventions():
+    rng = np.random.default_rng(0)
+    gt = rng.uniform(500, 3000, (64, 96)).astype(np.float32)
+    res = dict(gt=gt, rgb=np.full((64, 96, 3), 255, np.uint8),
+               sample_id='x')
+    out = GISRDegrade(scale=8, resize='pil').transform(dict(res))
+    # official PIL path: bicubic 'F' image to ceil(H/s)
+    lr_ref = np.asarray(
+        Image.fromarray(gt, 'F').resize((12, 8), Image.BICUBIC))
+    lo, hi = lr_ref.min(), lr_ref.max()
+    assert out['lr'].shape == (8, 12)
+    np.testing.assert_allclose(out['lr'], (lr_ref - lo) / (hi - lo),
+                               rtol=1e-6, atol=1e-6)
+    assert out['norm_min'] == pytest.approx(lo)
+    assert out['lr_up'].shape == (64, 96)
+    # leak-free default: statistics of the LR; official: of the GT
+    off = GISRDegrade(scale=8, norm='gt_minmax').transform(dict(res))
+    assert off['norm_min'] == pytest.approx(float(gt.min()))
+    assert off['gt_norm'].min() == pytest.approx(0.0)
+    fixed = GISRDegrade(
+        scale=8, norm='fixed', depth_range=(0, 10000)).transform(dict(res))
+    np.testing.assert_allclose(fixed['gt_norm'], gt / 10000, rtol=1e-6)
+    # RGB: /255 then ImageNet-normalised, channels first
+    np.testing.assert_allclose(out['rgb'][:, 0, 0],
+                               (1 - np.array([.485, .456, .406])) /
+                               np.array([.229, .224, .225]), rtol=1e-6)
+    # seeded noise is a function of (seed, sample id)
+    n1 = GISRDegrade(8, noise_std=5 / 255, noise_seed=1).transform(dict(res))
+    n2 = GISRDegrade(8, noise_std=5 / 255, noise_seed=1).transform(dict(res))
+    assert np.array_equal(n1['lr'], n2['lr'])
+    assert abs(float((n1['lr'] - out['lr']).std()) - 5 / 255) < 0.01
+    # resize variants differ and keep the size
+    for mode in ('cv2', 'torch'):
+        assert resize_depth(gt, (8, 12), mode).shape == (8, 12)
+    assert math.isclose(
+        float(resize_depth(np.full((8, 8), 3.0, np.float32), (2, 2),
+                           'torch').mean()), 3.0, rel_tol=1e-6)
+    with pytest.raises(ValueError, match='depth_range'):
+        GISRDegrade(norm='fixed')
+
+
+def test_modcrop_centre():
+    res = dict(gt=np.arange(70 * 40, dtype=np.float32).reshape(70, 40),
+               rgb=np.zeros((70, 40, 3), np.uint8))
+    out = GISRModCrop(32).transform(res)
+    assert out['gt'].shape == (64, 32)
+    assert out['gt'][0, 0] == 3 * 40 + 4
+
+
+REAL = [('Middlebury', 30, 255.0, None), ('Lu', 6, 255.0, None),
+        ('NYUDepthv2_Test', 3, 10.0, None), ('RGBDD_subset40', 40, 65535.0,
+                                             None),
+        ('RGBDD_Test_Realscene', 3, 65535.0, 'lr')]
+
+
+@pytest.mark.parametrize('name,n,vmax,lr', REAL)
+def test_real_layouts(shared_data, name, n, vmax, lr):
+    ds = GISRDataset(osp.join(shared_data, 'gisr', name), pipeline=PIPE)
+    assert len(ds) == n
+    sample = ds[0]
+    gt = sample['data_samples']['gt']
+    h, w = gt.shape[-2:]
+    assert h % 32 == 0 and w % 32 == 0
+    assert 0 < float(gt.max()) <= vmax
+    assert sample['inputs']['rgb'].shape == (3, h, w)
+    if lr:
+        info = ds.get_data_info(0)
+        assert info['lr_path'] is not None
+        real = read_depth(info['lr_path'])
+        assert real.shape == (144, 192)
+
+
+def test_nyu_is_metres(shared_data):
+    d = read_depth(
+        osp.join(shared_data, 'gisr', 'NYUDepthv2_Test', 'Depth',
+                 '1000.npy'))
+    assert d.shape == (480, 640) and 0.5 < float(d.mean()) < 6.0
+
+
+def test_pack_batches_with_default_collate(toy_root):
+    from mmengine.dataset import default_collate
+    ds = GISRDataset(osp.join(toy_root, 'val'), pipeline=PIPE)
+    batch = default_collate([ds[0], ds[1]])
+    assert batch['inputs']['lr_up'].shape == (2, 1, 64, 64)
+    assert batch['data_samples']['norm_min'].dtype == torch.float64
+    assert batch['data_samples']['sample_id'] == ['val0000', 'val0001']

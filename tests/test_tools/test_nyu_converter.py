@@ -1,0 +1,46 @@
+"""NYU v2 .mat (HDF5) -> GISR layout, on a synthetic file of that layout."""
+import importlib.util
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmfusenas.datasets import GISRDataset
+
+h5py = pytest.importorskip('h5py', reason='h5py (requirements/tests.txt)')
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        'nyu_conv', osp.join(ROOT, 'tools', 'dataset_converters',
+                             'nyu_mat_to_gisr.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_synthetic_mat_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    n, h, w = 5, 32, 48
+    rgb = rng.integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+    depth = rng.uniform(0.5, 9.0, (n, h, w)).astype(np.float32)
+    mat = str(tmp_path / 'nyu.mat')
+    with h5py.File(mat, 'w') as f:  # MATLAB v7.3 stores column-major
+        f['images'] = rgb.transpose(0, 3, 2, 1)  # (N, 3, W, H)
+        f['depths'] = depth.transpose(0, 2, 1)  # (N, W, H)
+    out = str(tmp_path / 'nyu')
+    info = _tool().main([mat, out, '--num-train', '3'])
+    assert info == dict(total=5, train=3, test=2)
+    assert open(osp.join(out, 'test.txt')).read().split() == ['3', '4']
+    got = cv2.cvtColor(cv2.imread(osp.join(out, 'RGB', '4.png')),
+                       cv2.COLOR_BGR2RGB)
+    assert np.array_equal(got, rgb[4])
+    assert np.array_equal(np.load(osp.join(out, 'Depth', '4.npy')), depth[4])
+    ds = GISRDataset(out, split_file='test.txt')
+    assert [ds.get_data_info(i)['sample_id'] for i in range(2)] == ['3', '4']
+    with h5py.File(str(tmp_path / 'bad.mat'), 'w') as f:
+        f['images'] = rgb.transpose(0, 3, 2, 1)
+    with pytest.raises(KeyError, match='depths'):
+        _tool().main([str(tmp_path / 'bad.mat'), out])
