@@ -12,9 +12,9 @@ loop and the model wrapper share:
   ranks take the same α step;
 * :func:`average_grads_` / :func:`averaged_optimizer_steps`: average the
   ``.grad`` of the parameters an optimizer steps, before its clipping;
-* :func:`check_finite`: a collective finiteness check, so a NaN on one rank
-  raises the same :class:`FloatingPointError` on every rank instead of
-  leaving the others blocked in the next collective;
+* :func:`raise_on_any_rank` / :func:`check_finite`: collective error
+  checks, so a NaN on one rank raises a :class:`FloatingPointError` on
+  every rank instead of leaving the others blocked in the next collective;
 * :func:`broadcast_object`, :func:`shared_generator`, :func:`parallel_map`:
   the same random choice on every rank (one-shot path sampling) and
   candidates scored in parallel (evolution search).
@@ -211,9 +211,23 @@ def differentiable_average(tensors: Sequence[Tensor]) -> List[Tensor]:
     """
     if not data_parallel_active():
         return list(tensors)
-    from torch.distributed.nn.functional import all_reduce
     world = get_rank_world()[1]
-    return [all_reduce(t) / world for t in tensors]
+    return [_AllReduceSum.apply(t) / world for t in tensors]
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over the ranks; the backward sums the incoming gradients (the
+    adjoint of the sum over ranks, taken on every rank)."""
+
+    @staticmethod
+    def forward(ctx, tensor: Tensor) -> Tensor:
+        out = tensor.detach().clone()
+        dist.all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        return _AllReduceSum.apply(grad)
 
 
 def average_value(value: float) -> float:
@@ -302,12 +316,43 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
                 ow.step = previous
 
 
-def check_finite(value: Any, what: str, hint: str = '') -> None:
-    """Raise :class:`FloatingPointError` on every rank if ``value`` is not
-    finite on some rank.
+def raise_on_any_rank(message: Optional[str],
+                      error: type = FloatingPointError) -> None:
+    """Raise ``error`` on every rank if some rank has a ``message``.
 
-    A collective inside :func:`data_parallel` (all ranks must call it at the
-    same point), a local check elsewhere.
+    A model or algorithm that finds a problem on its shard (a NaN loss)
+    calls this with the message, the others with ``None``, at the same
+    point: inside :func:`data_parallel` it is a collective, so all ranks
+    raise together instead of the healthy ones waiting for the failed one
+    in the next collective. A rank raises its own message, the others the
+    message of the first failing rank; both name the failing ranks.
+    Outside :func:`data_parallel` it raises the message locally.
+
+    Args:
+        message (str, optional): This rank's error message, None if fine.
+        error (type): The exception class. Defaults to FloatingPointError.
+    """
+    if not data_parallel_active():
+        if message is not None:
+            raise error(message)
+        return
+    rank, world = get_rank_world()
+    flags = torch.zeros(world, dtype=torch.int32)
+    flags[rank] = int(message is not None)
+    dist.all_reduce(flags)
+    bad = [r for r, f in enumerate(flags.tolist()) if f]
+    if not bad:
+        return
+    messages: List[Optional[str]] = [None] * world
+    dist.all_gather_object(messages, message)
+    shown = message if message is not None else messages[bad[0]]
+    raise error(f'{shown} [rank(s) {bad} of {world} failed; every rank '
+                'stops]')
+
+
+def check_finite(value: Any, what: str, hint: str = '') -> None:
+    """Raise :class:`FloatingPointError` (on every rank, see
+    :func:`raise_on_any_rank`) if ``value`` is not finite.
 
     Args:
         value (Tensor | float): The value to check (e.g. a loss).
@@ -318,23 +363,14 @@ def check_finite(value: Any, what: str, hint: str = '') -> None:
         finite = bool(torch.isfinite(value.detach()).all())
     else:
         finite = bool(torch.isfinite(torch.tensor(float(value))))
-    if not data_parallel_active():
-        if not finite:
-            shown = value
-            if isinstance(value, Tensor):
-                shown = value.item() if value.numel() == 1 else \
-                    value.detach().flatten()[:4].tolist()
-            raise FloatingPointError(f'{what} is not finite: {shown}{hint}')
-        return
-    rank, world = get_rank_world()
-    flags = torch.zeros(world, dtype=torch.int32)
-    flags[rank] = int(not finite)
-    dist.all_reduce(flags)
-    bad = [r for r, f in enumerate(flags.tolist()) if f]
-    if bad:
-        raise FloatingPointError(
-            f'{what} is not finite on rank(s) {bad} of {world} (every rank '
-            f'stops here){hint}')
+    message = None
+    if not finite:
+        shown = value
+        if isinstance(value, Tensor):
+            shown = value.item() if value.numel() == 1 else \
+                value.detach().flatten()[:4].tolist()
+        message = f'{what} is not finite: {shown}{hint}'
+    raise_on_any_rank(message)
 
 
 # ----------------------------------------------------------------------
@@ -372,7 +408,9 @@ def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
     rank, world = get_rank_world()
     if world == 1:
         return [fn(x) for x in items]
-    mine = [(i, fn(items[i])) for i in range(rank, len(items), world)]
+    # per-rank work: no collective inside (ranks score different numbers)
+    with data_parallel(False):
+        mine = [(i, fn(items[i])) for i in range(rank, len(items), world)]
     gathered: List[Any] = [None] * world
     dist.all_gather_object(gathered, mine)
     results: List[Any] = [None] * len(items)

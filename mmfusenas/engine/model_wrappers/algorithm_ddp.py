@@ -133,14 +133,15 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
 
     def _ddp_train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
         """MMEngine's DDP step with a collective finiteness check."""
-        with optim_wrapper.optim_context(self):
-            data = self.module.data_preprocessor(data, training=True)
-            losses = self._run_forward(data, mode='loss')
-        parsed_loss, log_vars = self.module.parse_losses(losses)
+        # data_parallel: the models' own loss checks become collective
         with data_parallel():
+            with optim_wrapper.optim_context(self):
+                data = self.module.data_preprocessor(data, training=True)
+                losses = self._run_forward(data, mode='loss')
+            parsed_loss, log_vars = self.module.parse_losses(losses)
             check_finite(
-                parsed_loss, f'{type(self.module).__name__}: the loss '
-                f'({ {k: float(v) for k, v in log_vars.items()} })')
+                parsed_loss, f'{type(self.module).__name__}: the loss',
+                f' ({ {k: v.item() for k, v in log_vars.items()} })')
         optim_wrapper.update_params(parsed_loss)
         return log_vars
 
