@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 def _worker(rank: int, world_size: int, port: int, out_dir: str,
-            fn: Callable, args: tuple) -> None:
+            fn: Callable, args: tuple, init: bool) -> None:
     os.environ.update(
         MASTER_ADDR='127.0.0.1',
         MASTER_PORT=str(port),
@@ -44,8 +44,9 @@ def _worker(rank: int, world_size: int, port: int, out_dir: str,
         WORLD_SIZE=str(world_size),
         OMP_NUM_THREADS='1')
     torch.set_num_threads(1)
-    dist.init_process_group(
-        'gloo', rank=rank, world_size=world_size, init_method='env://')
+    if init:
+        dist.init_process_group(
+            'gloo', rank=rank, world_size=world_size, init_method='env://')
     try:
         result = dict(ok=fn(rank, world_size, *args))
     except Exception as err:  # reported to the parent, which re-raises
@@ -56,14 +57,16 @@ def _worker(rank: int, world_size: int, port: int, out_dir: str,
     path = osp.join(out_dir, f'rank{rank}.pt')
     torch.save(result, path + '.tmp')
     os.replace(path + '.tmp', path)
-    dist.destroy_process_group()
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def launch(fn: Callable,
            world_size: int = 2,
            args: Sequence[Any] = (),
            timeout: float = 300.0,
-           start_method: str = 'fork') -> List[dict]:
+           start_method: str = 'fork',
+           init_process_group: bool = True) -> List[dict]:
     """Run ``fn(rank, world_size, *args)`` in ``world_size`` processes.
 
     Args:
@@ -78,6 +81,10 @@ def launch(fn: Callable,
             imported modules, so they start in well under a second) or
             ``'spawn'`` (a fresh interpreter per rank, as a launcher gives;
             ``fn`` must then be importable).
+        init_process_group (bool): Initialise the gloo group before calling
+            ``fn`` (default); False leaves it to ``fn`` (with the
+            ``torch.distributed.run`` environment variables set), as a
+            tool started with ``--launcher pytorch`` does.
 
     Returns:
         list[dict]: Per rank, ``dict(ok=result)`` or ``dict(error=name,
@@ -86,7 +93,8 @@ def launch(fn: Callable,
     with tempfile.TemporaryDirectory() as out_dir:
         context = mp.start_processes(
             _worker,
-            args=(world_size, free_port(), out_dir, fn, tuple(args)),
+            args=(world_size, free_port(), out_dir, fn, tuple(args),
+                  init_process_group),
             nprocs=world_size,
             join=False,
             start_method=start_method)
@@ -440,6 +448,21 @@ def build_cooperative_model(cfg=None) -> nn.Module:
         coupling_strategy=first)
     torch.manual_seed(0)
     return strip_batchnorm(MODELS.build(model_cfg))
+
+
+def run_train_tool(rank: int, world_size: int, argv: Sequence[str]) -> dict:
+    """``tools/train.py`` with ``argv`` (the process group is the tool's
+    to initialise); returns the rank and whether a group existed."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'mmfusenas_tool_train', osp.join(REPO_ROOT, 'tools', 'train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(list(argv))
+    return dict(
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        backend=dist.get_backend())
 
 
 class NaNInjectionHook(Hook):

@@ -58,9 +58,10 @@ def setup_distributed(cfg: Config) -> None:
     """Prepare a distributed run of ``cfg`` (``cfg.launcher != 'none'``).
 
     * ``model_wrapper_cfg`` defaults to
-      ``dict(type='mmfusenas.AlgorithmDistributedDataParallel')`` (the
-      runner looks the type up in MMEngine's root registry: keep the scope), which runs a search
-      algorithm's own train step (and plain models as DDP does);
+      ``dict(type='mmfusenas.AlgorithmDistributedDataParallel')``, which
+      runs a search algorithm's own train step (and plain models as DDP
+      does); the runner looks the type up in MMEngine's root registry, so
+      the scope prefix is needed;
     * without CUDA, the process group is initialised here with gloo
       (MMEngine's ``init_dist`` always calls ``torch.cuda.set_device``; the
       runner skips it when a group exists): ``env_cfg.dist_cfg.backend``

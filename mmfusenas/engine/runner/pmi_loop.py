@@ -403,8 +403,8 @@ class PMILoop(BaseLoop):
             # wrapper only synchronised the initial state
             if not isinstance(model, DistributedDataParallel):
                 raise TypeError(
-                    'PMILoop: a distributed run needs a DistributedDataParallel'
-                    " wrapper (model_wrapper_cfg=dict(type='mmfusenas."
+                    'PMILoop: a distributed run needs a '
+                    "DistributedDataParallel wrapper (model_wrapper_cfg=dict(type='mmfusenas."
                     "AlgorithmDistributedDataParallel')), got "
                     f'{type(model).__name__}')
             model = model.module
