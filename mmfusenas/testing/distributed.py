@@ -22,9 +22,9 @@ import torch.multiprocessing as mp
 import torch.nn as nn
 from mmengine.hooks import Hook
 
+from .search_spaces import tiny_search_space
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: the mixed ops of the tiny search space (no BatchNorm once stripped)
-TINY_OPS = ('DilConv_3_2', 'SPAattention_3')
 
 
 def free_port() -> int:
@@ -139,31 +139,6 @@ def strip_batchnorm(module: nn.Module) -> nn.Module:
         else:
             strip_batchnorm(child)
     return module
-
-
-def _op(key: str) -> dict:
-    return dict(type='DiffMixedOp', key=key, candidates=list(TINY_OPS))
-
-
-def tiny_search_space(channels: int = 4) -> dict:
-    """A two-cell TIM space: which cell at position 0 and the ops."""
-    return dict(
-        type='TIMFusionNet',
-        channels=channels,
-        cells=[
-            dict(
-                type='DiffMixedOp',
-                key='cell0',
-                candidates=dict(
-                    sc=dict(
-                        type='SuccessiveCell',
-                        ops=[_op('cell0/sc/op0'),
-                             _op('cell0/sc/op1')]),
-                    ms=dict(
-                        type='MultiScaleFusionCell',
-                        ops=[_op('cell0/ms/op0')]))),
-            dict(type='SuccessiveCell', ops=[_op('cell1/op0')]),
-        ])
 
 
 def tiny_fusor(fusion_net: Optional[dict] = None) -> dict:

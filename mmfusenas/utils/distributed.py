@@ -147,23 +147,32 @@ def data_parallel_active() -> bool:
     return bool(_ACTIVE) and _ACTIVE[-1] and is_distributed()
 
 
-def _flat_all_reduce_(tensors: Sequence[Tensor], average: bool) -> None:
-    """All-reduce ``tensors`` in place, one flat buffer per dtype."""
-    world = get_rank_world()[1]
+def _flat_collective_(tensors: Sequence[Tensor], collective: Callable,
+                      scale: float = 1.0) -> None:
+    """Run ``collective`` (in place) on one flat buffer per dtype and copy
+    the result, times ``scale``, back into ``tensors``."""
     by_dtype = {}
     for t in tensors:
         by_dtype.setdefault(t.dtype, []).append(t)
     for dtype in sorted(by_dtype, key=str):
         group = by_dtype[dtype]
         flat = torch.cat([t.detach().reshape(-1) for t in group])
-        dist.all_reduce(flat)
-        if average:
-            flat.div_(world)
+        collective(flat)
+        if scale != 1.0:
+            flat.mul_(scale)
         offset = 0
-        for t in group:
-            n = t.numel()
-            t.copy_(flat[offset:offset + n].view_as(t))
-            offset += n
+        with torch.no_grad():
+            for t in group:
+                n = t.numel()
+                t.copy_(flat[offset:offset + n].view_as(t))
+                offset += n
+
+
+def _flat_all_reduce_(tensors: Sequence[Tensor], average: bool) -> None:
+    """All-reduce (sum or mean) ``tensors`` in place."""
+    world = get_rank_world()[1]
+    _flat_collective_(tensors, dist.all_reduce,
+                      1.0 / world if average else 1.0)
 
 
 def _presence(grads: Sequence[Optional[Tensor]]) -> List[bool]:
@@ -425,18 +434,7 @@ def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
     statistics) to every rank, one flat buffer per dtype."""
     if not is_distributed():
         return
-    by_dtype = {}
-    for t in tensors:
-        by_dtype.setdefault(t.dtype, []).append(t)
-    for dtype in sorted(by_dtype, key=str):
-        group = by_dtype[dtype]
-        flat = torch.cat([t.detach().reshape(-1) for t in group])
-        dist.broadcast(flat, src=src)
-        offset = 0
-        with torch.no_grad():
-            for t in group:
-                t.copy_(flat[offset:offset + t.numel()].view_as(t))
-                offset += t.numel()
+    _flat_collective_(tensors, lambda flat: dist.broadcast(flat, src=src))
 
 
 def rank_seed(seed: int, iteration: int) -> int:
