@@ -18,6 +18,8 @@ import torch
 import torch.distributed as dist
 
 from mmfusenas.datasets.toy_data import generate_toy_dataset
+# imported here, before the ranks are forked, so that they inherit it
+from mmfusenas.engine import AlgorithmDistributedDataParallel
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.testing.distributed import (launch, results_or_raise,
                                            run_cooperative, run_pmi,
@@ -209,12 +211,68 @@ def _primitives(rank, world_size):
         except FloatingPointError as err:
             out['error'] = str(err)
     out['seed'] = D.rank_seed(10, 3)
+    out.update(_wrapper_checks())
+    return out
+
+
+def _wrapper_checks():
+    """AlgorithmDistributedDataParallel: mode detection, optim wrapper
+    selection, averaged steps that keep a scheduler's step wrapper."""
+    from mmengine.model import BaseModel
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+
+    from mmfusenas.utils import distributed as D
+
+    class Plain(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return dict(loss=(self.w * inputs).mean())
+
+    class Algo(Plain):
+        grad_sync_groups = ('arch', )
+
+        def train_step(self, data, optim_wrapper):
+            return {}
+
+    out = {}
+    plain = AlgorithmDistributedDataParallel(Plain())
+    algo = AlgorithmDistributedDataParallel(Algo())
+    out['modes'] = [plain.mode, algo.mode]
+    weights = OptimWrapper(torch.optim.SGD([algo.module.w], lr=1.0))
+    arch = OptimWrapper(torch.optim.SGD([algo.module.w], lr=1.0))
+    optim = OptimWrapperDict(weights=weights, arch=arch)
+    out['synced'] = [w is arch for w in algo._synced_wrappers(optim)]
+    Algo.grad_sync_groups = ('predictor', )
+    try:
+        algo._synced_wrappers(optim)
+    except KeyError as err:
+        out['unknown'] = str(err)
+    # a scheduler-style instance wrapper of step survives the context
+    counted = []
+    original = arch.step
+
+    def counting_step(*args, **kwargs):
+        counted.append(1)
+        return original(*args, **kwargs)
+
+    arch.step = counting_step
+    rank = D.get_rank_world()[0]
+    algo.module.w.grad = torch.tensor([float(rank)])
+    with D.averaged_optimizer_steps([arch]):
+        arch.step()
+    out['stepped'] = algo.module.w.detach().clone()  # 1 - mean(0, 1)
+    out['restored'] = arch.step is counting_step and len(counted) == 1
     return out
 
 
 def test_collectives_for_algorithms():
     """parallel_map / broadcast_object / shared_generator / gradient
-    averaging with parameters unused on some or all ranks."""
+    averaging with parameters unused on some or all ranks; the wrapper's
+    mode detection and optim wrapper selection."""
     ranks = results_or_raise(launch(_primitives, 2))
     for rank, out in enumerate(ranks):
         assert out['map'] == [(0, 0), (1, 1), (4, 0), (9, 1), (16, 0)]
@@ -228,6 +286,11 @@ def test_collectives_for_algorithms():
         assert out['error'] == ('x is not finite: inf [rank(s) [1] of 2 '
                                 'failed; every rank stops]')
         assert out['seed'] == 13 * 2 + rank
+        assert out['modes'] == ['ddp', 'algorithm']
+        assert out['synced'] == [True]  # only the named 'arch' wrapper
+        assert 'predictor' in out['unknown']
+        torch.testing.assert_close(out['stepped'], torch.tensor([0.5]))
+        assert out['restored']
     assert torch.equal(ranks[0]['sample'], ranks[1]['sample'])
 
 
