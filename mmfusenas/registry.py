@@ -73,7 +73,7 @@ MODELS = Registry(
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMENGINE_MODEL_WRAPPERS,
-    locations=['mmfusenas.models'])
+    locations=['mmfusenas.models', 'mmfusenas.engine'])
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer',
     parent=MMENGINE_WEIGHT_INITIALIZERS,

@@ -10,7 +10,8 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfusenas.utils.config import add_runner_args, load_runner_config
+from mmfusenas.utils.config import (add_runner_args, load_runner_config,
+                                    setup_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,7 +53,9 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> None:
-    runner = Runner.from_cfg(build_config(parse_args(argv)))
+    cfg = build_config(parse_args(argv))
+    setup_distributed(cfg)  # gloo where there is no CUDA
+    runner = Runner.from_cfg(cfg)
     runner.train()
 
 

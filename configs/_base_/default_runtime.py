@@ -31,3 +31,10 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
+
+# distributed runs (--launcher pytorch/slurm/mpi): a search algorithm runs its
+# own train step with gradients averaged over the ranks, a plain model trains
+# as under MMEngine's DDP (see docs/distributed.md); ignored in one process.
+# The scope prefix is needed: the runner looks the type up in MMEngine's root
+# registry
+model_wrapper_cfg = dict(type='mmfusenas.AlgorithmDistributedDataParallel')

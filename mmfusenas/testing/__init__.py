@@ -1,4 +1,5 @@
 """Helpers shared by the tests and the benchmarks (small model configs)."""
+from .search_spaces import TINY_OPS, tiny_search_space
 from .task_models import (BACKBONES, RETINA_TEST, RETINA_TRAIN, SIZE,
                           encoder_decoder, resnet, retina_head, retinanet,
                           seg_backbone, seg_head, ssd, ssd_train_cfg,
@@ -7,5 +8,5 @@ from .task_models import (BACKBONES, RETINA_TEST, RETINA_TRAIN, SIZE,
 __all__ = [
     'BACKBONES', 'RETINA_TEST', 'RETINA_TRAIN', 'SIZE', 'encoder_decoder',
     'resnet', 'retina_head', 'retinanet', 'seg_backbone', 'seg_head', 'ssd',
-    'ssd_train_cfg', 'toy_retinanet'
+    'ssd_train_cfg', 'toy_retinanet', 'TINY_OPS', 'tiny_search_space'
 ]

@@ -16,8 +16,10 @@ from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from mmfusenas.search import (BilevelOptimWrapperConstructor, BilevelProblem,
                               BilevelSearchAlgorithm)
 from mmfusenas.structures import FusionDataSample
+from mmfusenas.testing import TINY_OPS
+from mmfusenas.testing import tiny_search_space as tiny_space
 
-OPS = ['DilConv_3_2', 'SPAattention_3']
+OPS = list(TINY_OPS)
 
 
 @pytest.fixture(autouse=True)
@@ -28,30 +30,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def op(key):
-    return dict(type='DiffMixedOp', key=key, candidates=list(OPS))
-
-
-def tiny_space():
-    return dict(
-        type='TIMFusionNet',
-        channels=4,
-        cells=[
-            dict(
-                type='DiffMixedOp',
-                key='cell0',
-                candidates=dict(
-                    sc=dict(
-                        type='SuccessiveCell',
-                        ops=[op('cell0/sc/op0'),
-                             op('cell0/sc/op1')]),
-                    ms=dict(
-                        type='MultiScaleFusionCell',
-                        ops=[op('cell0/ms/op0')]))),
-            dict(type='SuccessiveCell', ops=[op('cell1/op0')]),
-        ])
 
 
 def fusor(fusion_net=None, check_finite=True):

@@ -33,10 +33,14 @@ from mmengine.runner.checkpoint import weights_to_cpu
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 from torch import Tensor
 from torch.func import functional_call
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import LOOPS
+from mmfusenas.utils.distributed import (average_gradients, average_value,
+                                         broadcast_buffers_, check_finite,
+                                         data_parallel, differentiable_average)
+from mmfusenas.utils.fileio import atomic_write
 
 PMI_ORDERS = ('first', 'second')
 INNER_OPTIMIZERS = ('adam', 'sgd')
@@ -169,6 +173,15 @@ def meta_gradient(model: BaseModel,
     Returns:
         tuple: the gradients (aligned with :func:`meta_parameters`), the K
         inner losses, and the query loss :math:`f(\theta^K)`.
+
+    Distributed: inside :func:`~mmfusenas.utils.distributed.data_parallel`
+    (the :class:`PMILoop` under a model wrapper) every rank holds a shard of
+    each batch; the inner gradients are averaged over the ranks (for
+    ``order='second'`` through a differentiable all-reduce, whose backward
+    all-reduces the incoming gradients) and so is the meta-gradient: the
+    result is that of one process with the whole batches. The returned
+    losses are the means over the ranks. A loss that is not finite raises
+    :class:`FloatingPointError` (on every rank).
     """
     if order not in PMI_ORDERS:
         raise ValueError(f'order must be one of {PMI_ORDERS}, got {order!r}')
@@ -187,26 +200,35 @@ def meta_gradient(model: BaseModel,
     inner_losses = []
     for step, batch in enumerate(support, start=1):
         loss, _ = task_loss(model, dict(zip(names, theta)), batch)
+        check_finite(loss, f'meta_gradient: the inner loss of step {step}')
         grads = torch.autograd.grad(
             loss, theta, create_graph=second, allow_unused=True)
-        grads = [
-            torch.zeros_like(p) if g is None else g
-            for p, g in zip(theta, grads)
-        ]
+        if second:
+            grads = differentiable_average([
+                torch.zeros_like(p) if g is None else g
+                for p, g in zip(theta, grads)
+            ])
+        else:
+            grads = [
+                torch.zeros_like(p) if g is None else g
+                for p, g in zip(theta, average_gradients(grads, theta))
+            ]
         with torch.set_grad_enabled(second):
             theta = inner_update(theta, grads, state, step, inner_optimizer,
                                  inner_lr, inner_betas, inner_eps)
         if not second:
             theta = [p.detach().requires_grad_(True) for p in theta]
-        inner_losses.append(loss.item())
+        inner_losses.append(average_value(loss.item()))
     meta_loss, _ = task_loss(model, dict(zip(names, theta)), query)
+    check_finite(meta_loss, 'meta_gradient: the query loss')
     wrt = list(omega) if second else theta
-    grads = torch.autograd.grad(meta_loss, wrt, allow_unused=True)
+    grads = average_gradients(
+        torch.autograd.grad(meta_loss, wrt, allow_unused=True), wrt)
     grads = [
         torch.zeros_like(p) if g is None else g.detach()
         for p, g in zip(omega, grads)
     ]
-    return grads, inner_losses, meta_loss.item()
+    return grads, inner_losses, average_value(meta_loss.item())
 
 
 @LOOPS.register_module()
@@ -229,9 +251,20 @@ class PMILoop(BaseLoop):
     ``loss_meta_<task>`` (:math:`f(\\theta_i)` on the query batch) and
     ``loss`` (their sum over the tasks, the meta objective).
 
-    Single process only (no DDP, no AMP, ``accumulative_counts=1``); the
-    model is kept in train mode. A resumed run skips the batches already
-    used, so a resumed run sees the same data as an uninterrupted one.
+    No AMP, ``accumulative_counts=1``; the model is kept in train mode. A
+    resumed run skips the batches already used, so a resumed run sees the
+    same data as an uninterrupted one.
+
+    **Distributed** (``--launcher pytorch``, model wrapped in
+    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`): the
+    episodes are data-parallel. Every task loader is sharded by its sampler,
+    so each support / query batch of an episode is split across the ranks;
+    the inner gradients and the meta-gradient are averaged over the ranks
+    (see :func:`meta_gradient`), so every rank takes the same outer step,
+    the one of a single process whose batches are the union of the ranks'
+    (W ranks with batch b = one process with batch W·b). The buffers are
+    broadcast from rank 0 after each outer step; rank 0 writes the
+    initialisation and the checkpoints.
 
     Args:
         runner (Runner): the runner.
@@ -364,10 +397,17 @@ class PMILoop(BaseLoop):
 
     def _check_runner(self) -> Tuple[BaseModel, OptimWrapper]:
         model = self.runner.model
-        if is_model_wrapper(model):
-            raise NotImplementedError(
-                'PMILoop runs in a single process; the model is wrapped in '
-                f'{type(model).__name__} (use --launcher none)')
+        self.distributed = is_model_wrapper(model)
+        if self.distributed:
+            # the loop drives the module itself (functional calls); the
+            # wrapper only synchronised the initial state
+            if not isinstance(model, DistributedDataParallel):
+                raise TypeError(
+                    'PMILoop: a distributed run needs a '
+                    "DistributedDataParallel wrapper (model_wrapper_cfg=dict(type='mmfusenas."
+                    "AlgorithmDistributedDataParallel')), got "
+                    f'{type(model).__name__}')
+            model = model.module
         optim_wrapper = self.runner.optim_wrapper
         if not isinstance(optim_wrapper, OptimWrapper) or isinstance(
                 optim_wrapper, AmpOptimWrapper):
@@ -398,7 +438,10 @@ class PMILoop(BaseLoop):
                     next(iterator)
         while self._iter < self._max_iters and not self.stop_training:
             model.train()
-            self.run_iter(model, optim_wrapper)
+            with data_parallel(self.distributed):
+                self.run_iter(model, optim_wrapper)
+            if self.distributed:
+                broadcast_buffers_(list(model.buffers()))
         self.save_init(model)
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')

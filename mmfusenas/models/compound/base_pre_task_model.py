@@ -9,6 +9,7 @@ from mmengine.config import ConfigDict
 from mmengine.model import BaseModel, is_model_wrapper
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.distributed import raise_on_any_rank
 from .module_checkpoint import (ModuleInit, load_module_checkpoint,
                                 parse_module_init)
 
@@ -417,16 +418,19 @@ class BasePreTaskModel(BaseModel):
         return losses
 
     def _check_finite(self, losses: LossDict, data_samples: Sequence) -> None:
+        error = None
         for name, value in losses.items():
             values = value if isinstance(value, (list, tuple)) else [value]
             if all(torch.isfinite(v).all() for v in values):
                 continue
             stems = [s.get('stem', s.get('img_path')) for s in data_samples]
             shown = [v.detach().float().mean().item() for v in values]
-            raise FloatingPointError(
-                f'{type(self).__name__}: {name} is not finite ({shown}) on '
-                f'samples {stems}; check the inputs, '
-                f'{self.pre_weight_name} and the learning rates')
+            error = (f'{type(self).__name__}: {name} is not finite ({shown}) '
+                     f'on samples {stems}; check the inputs, '
+                     f'{self.pre_weight_name} and the learning rates')
+            break
+        # collective in a data-parallel step: all ranks stop together
+        raise_on_any_rank(error)
 
     def predict(self, inputs: torch.Tensor, data_samples: List) -> List:
         """Task predictions + the pre-module's image on every sample."""

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.distributed import raise_on_any_rank
 from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
                           network_fields)
 
@@ -210,7 +211,7 @@ class ImageEnhancer(BaseModel):
             low=inputs,
             target=target,
             gt=target if target is not inputs else None)
-        losses = {}
+        losses, error = {}, None
         for loss_fn in self.losses:
             name = loss_fn.loss_name
             if self.active_losses is not None and \
@@ -221,12 +222,15 @@ class ImageEnhancer(BaseModel):
                 continue  # supervised term, batch without ground truth
             value = value * (self.loss_scales.get(name, 1.0) *
                              self.loss_weights.get(name, 1.0))
-            if self.check_finite and not torch.isfinite(value).all():
+            if self.check_finite and error is None and \
+                    not torch.isfinite(value).all():
                 stems = [s.get('stem') for s in samples]
-                raise FloatingPointError(
-                    f'{name} is {value.item()} on samples '
-                    f'{stems}; check the inputs and the learning rate')
+                error = (f'{name} is {value.item()} on samples '
+                         f'{stems}; check the inputs and the learning rate')
             losses[name] = value
+        if self.check_finite:
+            # collective in a data-parallel step: all ranks stop together
+            raise_on_any_rank(error)
         return losses
 
     def configure_losses(self,

@@ -1,5 +1,6 @@
 """The container of architecture parameters (α) of a search space."""
-from typing import Dict, Sequence, Tuple
+import json
+from typing import Dict, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -84,12 +85,23 @@ class ArchParams(nn.Module):
             raise KeyError(f'unknown architecture key {key!r}; registered: '
                            f'{list(self._choices)}')
 
-    def get_extra_state(self) -> Dict[str, Tuple[str, ...]]:
-        # saved with the α so a checkpoint says which candidate each entry
-        # of every α vector weighs
-        return {key: list(names) for key, names in self._choices.items()}
+    def get_extra_state(self) -> torch.Tensor:
+        """The candidate names of every key, as UTF-8 JSON bytes.
 
-    def set_extra_state(self, state: Dict[str, Sequence[str]]) -> None:
+        Saved with the α so a checkpoint says which candidate each entry of
+        every α vector weighs. A uint8 tensor (not a dict of strings): the
+        state dict then holds tensors only, which MMEngine's runner
+        broadcasts from rank 0 after ``init_weights`` in distributed runs.
+        """
+        names = {key: list(names) for key, names in self._choices.items()}
+        data = json.dumps(names, sort_keys=False).encode('utf-8')
+        return torch.tensor(list(data), dtype=torch.uint8)
+
+    def set_extra_state(
+            self, state: Union[torch.Tensor, Dict[str,
+                                                   Sequence[str]]]) -> None:
+        if isinstance(state, torch.Tensor):  # JSON bytes
+            state = json.loads(bytes(state.tolist()).decode('utf-8'))
         for key, names in state.items():
             if key in self._choices and self._choices[key] != tuple(names):
                 raise ValueError(

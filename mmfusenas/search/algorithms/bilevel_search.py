@@ -14,6 +14,7 @@ from mmfusenas.models.mutables import (ArchParams, DiffMixedOp, Genotype,
                                        config_at,
                                        bind_arch_params, derive_choices)
 from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.utils.distributed import check_finite
 from ..strategies import BaseBilevelStrategy, BilevelProblem
 
 ConfigType = Union[dict, nn.Module]
@@ -282,12 +283,12 @@ class BilevelSearchAlgorithm(BaseModel):
                 _frozen(self.arch_parameters()):
             losses = self.architecture(**train_data, mode='loss')
             loss, weight_log = self.parse_losses(losses)
-            if not torch.isfinite(loss):
-                parts = {k: v.item() for k, v in weight_log.items()}
-                raise FloatingPointError(
-                    f'BilevelSearchAlgorithm: the weight loss is not finite '
-                    f'at train step {self.num_train_steps}: {parts}; check '
-                    'the inputs and the learning rates')
+            # collective under data parallelism: all ranks stop together
+            check_finite(
+                loss, 'BilevelSearchAlgorithm: the weight loss',
+                f' at train step {self.num_train_steps}: '
+                f'{ {k: v.item() for k, v in weight_log.items()} }; check '
+                'the inputs and the learning rates')
             weights_ow.update_params(loss)
         self.train_step_count += 1
         weight_log.update(log_vars)

@@ -8,6 +8,7 @@ from torch import Tensor
 
 from mmfusenas.models.mutables import DiffMixedOp
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.distributed import check_finite
 from ..strategies import CooperativeProblem, CooperativeStrategy
 from .bilevel_search import BilevelSearchAlgorithm, _frozen
 
@@ -288,12 +289,11 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             losses = self._select(
                 self.architecture(**train, mode='loss'), names)
             loss = sum(losses.values())
-            if not torch.isfinite(loss):
-                parts = {k: v.item() for k, v in losses.items()}
-                raise FloatingPointError(
-                    f'CooperativeSearchAlgorithm: the {part} weight loss is '
-                    f'not finite at train step {self.num_train_steps}: '
-                    f'{parts}; check the inputs and the learning rates')
+            check_finite(
+                loss, f'CooperativeSearchAlgorithm: the {part} weight loss',
+                f' at train step {self.num_train_steps}: '
+                f'{ {k: v.item() for k, v in losses.items()} }; check the '
+                'inputs and the learning rates')
             weights_ow.zero_grad()
             grads = torch.autograd.grad(loss, params, allow_unused=True)
             for p, g in zip(params, grads):

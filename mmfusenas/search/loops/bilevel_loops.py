@@ -15,6 +15,7 @@ from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
+from mmfusenas.utils.distributed import rank_seed
 
 LoaderCfg = Union[DataLoader, dict]
 
@@ -59,11 +60,13 @@ class _BilevelLoopMixin:
         model = self.runner.model
         if isinstance(model, MMDistributedDataParallel) and \
                 type(model).train_step is MMDistributedDataParallel.train_step:
-            raise NotImplementedError(
+            raise TypeError(
                 f'{type(self).__name__}: MMDistributedDataParallel does not '
-                "call the search algorithm's train_step; distributed search "
-                'needs a model wrapper that delegates train_step to the '
-                'algorithm and all-reduces the α gradients')
+                "call the search algorithm's train_step; set "
+                "model_wrapper_cfg=dict(type='mmfusenas."
+                "AlgorithmDistributedDataParallel') (the default of "
+                'configs/_base_/default_runtime.py and tools/train.py); see '
+                'docs/distributed.md')
 
     def _build_loader(self, loader: LoaderCfg, what: str) -> DataLoader:
         if isinstance(loader, dict):
@@ -88,12 +91,11 @@ class _BilevelLoopMixin:
         return bool(getattr(model, 'arch_step_due', True))
 
     def _reseed(self, iteration: int) -> None:
-        """Seed random / numpy / torch with ``seed + iteration``."""
+        """Seed random / numpy / torch with ``seed + iteration`` (one
+        process) or ``(seed + iteration) · W + rank`` (W ranks: distinct
+        augmentations per rank, reproducible)."""
         if self.reseed_every_iter:
-            set_random_seed(
-                (self.runner.seed + iteration) % 2**31,
-                diff_rank_seed=self.runner._randomness_cfg.get(
-                    'diff_rank_seed', False))
+            set_random_seed(rank_seed(self.runner.seed, iteration))
 
     def _bilevel_iter(self, batch_idx: int, train_batch,
                       arch_batches: _Cycle) -> None:
@@ -135,11 +137,19 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
     it); the runner's ``train_dataloader`` config is then the list of weight
     loaders. ``max_iters`` is the exact sum of the epochs' lengths.
 
+    **Distributed** (W ranks, model wrapped in
+    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`): both
+    loaders are sharded by their samplers (``DefaultSampler``: one
+    permutation, rank r takes every W-th index), so step s of W ranks with
+    batch b sees the samples of step s of one process with batch W·b; the
+    per-iteration re-seeding below gives each rank its own augmentations.
+
     **Determinism / resume**: both loaders' samplers get ``set_epoch(e)``
     at the start of epoch e, and with ``reseed_every_iter`` the Python,
     NumPy and torch generators are re-seeded with ``seed + iteration``
-    before each iteration's batches are drawn, so random crops / flips are
-    a function of (seed, iteration): resuming from an epoch checkpoint
+    before each iteration's batches are drawn (``(seed + iteration) · W +
+    rank`` with W ranks), so random crops / flips are a function of (seed,
+    iteration, rank): resuming from an epoch checkpoint
     continues the search bit for bit (without re-seeding, a resumed run
     would draw other augmentations than an uninterrupted one).
 

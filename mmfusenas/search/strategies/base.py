@@ -22,6 +22,7 @@ from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Protocol,
 import torch
 from torch import Tensor
 
+from mmfusenas.utils.distributed import average_value
 from .functional import LossFn, flat_norm, grads_wrt, scalar_loss
 
 
@@ -248,9 +249,12 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
     def _loss_and_grads(self, loss_fn: LossFn, batch: Any,
                         inputs: Sequence[Tensor],
                         role: str) -> Tuple[Tensor, List[Optional[Tensor]]]:
-        """Evaluate a loss and its gradients (``None`` where unused)."""
+        """Evaluate a loss and its gradients (``None`` where unused).
+
+        In a data-parallel step both are the means over the ranks."""
         loss = scalar_loss(loss_fn, batch, f'{self.name}: {role}')
-        return loss.detach(), grads_wrt(loss, inputs)
+        grads = grads_wrt(loss, inputs)
+        return loss.new_tensor(average_value(loss.item())), grads
 
     def _require_arch_dependence(
             self, *arch_grads: Sequence[Optional[Tensor]]) -> None:

@@ -6,12 +6,21 @@ to exactly the tensors asked for, so the architecture and the weight levels
 can never mix. The strategies in this package are thin compositions of these
 functions, and a new strategy (e.g. RUAS's cooperative search) can reuse them
 directly.
+
+Distributed: inside :func:`mmfusenas.utils.distributed.data_parallel` (which
+the model wrapper ``AlgorithmDistributedDataParallel`` opens around a train
+step), :func:`grads_wrt` returns the gradients averaged over the ranks and
+:func:`scalar_loss` checks finiteness collectively, so every strategy built
+from these functions computes the hypergradient of the global batch, the
+same on every rank.
 """
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional, Sequence
 
 import torch
 from torch import Tensor
+
+from mmfusenas.utils.distributed import average_gradients, check_finite
 
 LossFn = Callable[[Any], Tensor]
 
@@ -36,8 +45,7 @@ def scalar_loss(loss_fn: LossFn, batch: Any, who: str) -> Tensor:
     if not isinstance(loss, Tensor) or loss.numel() != 1:
         shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss)
         raise TypeError(f'{who} must be a one-element tensor, got {shape}')
-    if not torch.isfinite(loss).all():
-        raise FloatingPointError(f'{who} is not finite: {loss.item()}')
+    check_finite(loss, who)
     return loss.reshape(())
 
 
@@ -46,11 +54,17 @@ def grads_wrt(loss: Tensor,
     """``∂ loss / ∂ inputs``, ``None`` for inputs the loss does not use.
 
     Unlike ``loss.backward()`` this writes no ``.grad`` and differentiates
-    only with respect to ``inputs``; the graph is freed afterwards.
+    only with respect to ``inputs``; the graph is freed afterwards. Inside
+    :func:`~mmfusenas.utils.distributed.data_parallel` the gradients are
+    averaged over the ranks (the gradient of the global batch when every
+    rank's loss is the mean over an equal share of it).
     """
+    inputs = list(inputs)
     if not loss.requires_grad:
-        return [None] * len(inputs)
-    return list(torch.autograd.grad(loss, list(inputs), allow_unused=True))
+        grads = [None] * len(inputs)
+    else:
+        grads = list(torch.autograd.grad(loss, inputs, allow_unused=True))
+    return average_gradients(grads, inputs)
 
 
 def fill_zeros(grads: Sequence[Optional[Tensor]],

@@ -1,0 +1,146 @@
+"""Data-parallel throughput of search and training on CPU processes. Usage::
+
+    python benchmarks/bench_distributed.py [--ranks 1 2] [--batch 4]
+        [--size 32] [--steps 6] [--warmup 2] [--channels 8]
+
+For every workload and rank count W, W forked processes (gloo, one intra-op
+thread each) run ``--steps`` timed train steps (after ``--warmup`` untimed
+ones) with per-rank batch ``--batch`` on random ``--size`` px IR/VIS
+pairs, through :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`:
+
+* ``ias``: the TIM search space (``channels``), IAS, an α step every step;
+* ``darts2``: the same space, DARTS 2nd order (virtual step + FD HVP);
+* ``train``: the fixed TIM fusion network of the toy training config
+  (MMEngine's DDP step).
+
+Printed per workload: seconds per step (slowest rank), samples per second
+and the per-sample speed-up of W ranks over one (ideal: W). The processes
+share the machine with whatever else runs on it; the figures are wall
+times, one run each.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+import time
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from mmfusenas.testing.distributed import (launch, results_or_raise,  # noqa
+                                           strip_batchnorm)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--ranks', type=int, nargs='+', default=[1, 2])
+    p.add_argument('--batch', type=int, default=4, help='per rank')
+    p.add_argument('--size', type=int, default=32)
+    p.add_argument('--steps', type=int, default=6)
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--channels', type=int, default=8)
+    p.add_argument(
+        '--workloads', nargs='+', default=['ias', 'darts2', 'train'])
+    return p.parse_args()
+
+
+def _model(workload: str, channels: int):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    if workload == 'train':
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py'))
+        cfg.model.fusion_net.channels = channels
+        return MODELS.build(cfg.model)
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py'))
+    cfg.model.architecture.fusion_net.channels = channels
+    cfg.model.arch_update_interval = 1
+    cfg.model.strategy = dict(
+        type='IASStrategy' if workload == 'ias' else
+        'DartsSecondOrderStrategy')
+    return MODELS.build(cfg.model)
+
+
+def _optim(model, workload):
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+    if workload == 'train':
+        return OptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
+    return OptimWrapperDict(
+        weights=OptimWrapper(
+            torch.optim.SGD(model.weight_parameters(), lr=1e-3,
+                            momentum=0.9)),
+        arch=OptimWrapper(torch.optim.Adam(model.arch_parameters(),
+                                           lr=3e-4)))
+
+
+def _bench(rank, world_size, workload, args):
+    from mmfusenas.engine import AlgorithmDistributedDataParallel
+    model = strip_batchnorm(_model(workload, args.channels))
+    optim = _optim(model, workload)
+    if world_size > 1:
+        model = AlgorithmDistributedDataParallel(model)
+    gen = torch.Generator().manual_seed(100 + rank)
+
+    def batch():
+        return dict(inputs=torch.rand(
+            args.batch, 2, args.size, args.size, generator=gen))
+
+    def step():
+        data = dict(train=batch(), val=batch()) \
+            if workload != 'train' else batch()
+        model.train_step(data, optim)
+
+    for _ in range(args.warmup):
+        step()
+    if world_size > 1:
+        torch.distributed.barrier()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    if world_size > 1:
+        torch.distributed.barrier()
+    return (time.perf_counter() - start) / args.steps
+
+
+def main() -> None:
+    args = parse_args()
+    rows, result = [], {}
+    for workload in args.workloads:
+        base = None
+        for world in args.ranks:
+            if world == 1:
+                per_step = _bench(0, 1, workload, args)
+            else:
+                per_step = max(
+                    results_or_raise(
+                        launch(_bench, world, (workload, args),
+                               timeout=1800)))
+            throughput = world * args.batch / per_step
+            if world == 1:
+                base = throughput
+            speedup = throughput / base if base else float('nan')
+            rows.append((workload, world, per_step, throughput, speedup))
+            result[f'{workload}_w{world}_s_per_step'] = round(per_step, 4)
+            result[f'{workload}_w{world}_samples_per_s'] = round(
+                throughput, 3)
+            result[f'{workload}_w{world}_speedup'] = round(speedup, 3)
+    print(f'per-rank batch {args.batch}, {args.size}x{args.size} px, '
+          f'C={args.channels}, {args.steps} timed steps, 1 thread per rank')
+    print(f'{"workload":<8} {"ranks":>5} {"s/step":>8} {"samples/s":>10} '
+          f'{"speed-up":>9}')
+    for workload, world, per_step, throughput, speedup in rows:
+        print(f'{workload:<8} {world:>5} {per_step:>8.3f} '
+              f'{throughput:>10.2f} {speedup:>9.2f}')
+    print('RESULT ' + json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()

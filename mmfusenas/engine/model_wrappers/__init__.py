@@ -1,0 +1,3 @@
+from .algorithm_ddp import AlgorithmDistributedDataParallel
+
+__all__ = ['AlgorithmDistributedDataParallel']

@@ -1,0 +1,465 @@
+"""Launch small multi-process (gloo, CPU) runs for tests and benchmarks.
+
+:func:`launch` spawns ``world_size`` processes with a fresh gloo process
+group, runs a module-level function in each and returns every rank's result
+(or the exception it raised), never hanging: a run that exceeds its time
+limit is killed and reported. The scenario functions below build tiny
+BatchNorm-free runs (bilevel search, PMI, plain training) whose results a
+test compares with a single process on the union of the ranks' batches.
+"""
+import copy
+import os
+import os.path as osp
+import socket
+import tempfile
+import time
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn as nn
+from mmengine.hooks import Hook
+
+from .search_spaces import tiny_search_space
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def free_port() -> int:
+    """A TCP port that is free now on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _worker(rank: int, world_size: int, port: int, out_dir: str,
+            fn: Callable, args: tuple, init: bool) -> None:
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+        OMP_NUM_THREADS='1')
+    torch.set_num_threads(1)
+    if init:
+        dist.init_process_group(
+            'gloo', rank=rank, world_size=world_size, init_method='env://')
+    try:
+        result = dict(ok=fn(rank, world_size, *args))
+    except Exception as err:  # reported to the parent, which re-raises
+        result = dict(
+            error=type(err).__name__,
+            message=str(err),
+            traceback=traceback.format_exc())
+    path = osp.join(out_dir, f'rank{rank}.pt')
+    torch.save(result, path + '.tmp')
+    os.replace(path + '.tmp', path)
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def launch(fn: Callable,
+           world_size: int = 2,
+           args: Sequence[Any] = (),
+           timeout: float = 300.0,
+           start_method: str = 'fork',
+           init_process_group: bool = True) -> List[dict]:
+    """Run ``fn(rank, world_size, *args)`` in ``world_size`` processes.
+
+    Args:
+        fn (Callable): A module-level (picklable) function; its return value
+            must be saveable with ``torch.save`` and loadable with
+            ``weights_only=True`` (tensors, numbers, strings, containers).
+        world_size (int): Number of processes. Defaults to 2.
+        args (Sequence): More positional arguments of ``fn``.
+        timeout (float): Seconds before the processes are killed and
+            :class:`TimeoutError` is raised. Defaults to 300.
+        start_method (str): ``'fork'`` (default: the children inherit the
+            imported modules, so they start in well under a second) or
+            ``'spawn'`` (a fresh interpreter per rank, as a launcher gives;
+            ``fn`` must then be importable).
+        init_process_group (bool): Initialise the gloo group before calling
+            ``fn`` (default); False leaves it to ``fn`` (with the
+            ``torch.distributed.run`` environment variables set), as a
+            tool started with ``--launcher pytorch`` does.
+
+    Returns:
+        list[dict]: Per rank, ``dict(ok=result)`` or ``dict(error=name,
+        message=str, traceback=str)``.
+    """
+    with tempfile.TemporaryDirectory() as out_dir:
+        context = mp.start_processes(
+            _worker,
+            args=(world_size, free_port(), out_dir, fn, tuple(args),
+                  init_process_group),
+            nprocs=world_size,
+            join=False,
+            start_method=start_method)
+        deadline = time.monotonic() + timeout
+        while not context.join(timeout=1.0):
+            if time.monotonic() > deadline:
+                for process in context.processes:
+                    if process.is_alive():
+                        process.kill()
+                done = sorted(os.listdir(out_dir))
+                raise TimeoutError(
+                    f'launch: {fn.__name__} did not finish within '
+                    f'{timeout:.0f} s (results: {done}); a rank is probably '
+                    'blocked in a collective')
+        results = []
+        for rank in range(world_size):
+            path = osp.join(out_dir, f'rank{rank}.pt')
+            if not osp.isfile(path):
+                raise RuntimeError(f'launch: rank {rank} wrote no result')
+            results.append(torch.load(path, weights_only=True))
+        return results
+
+
+def results_or_raise(results: List[dict]) -> List[Any]:
+    """The ``ok`` values; raises with the first rank's traceback if any
+    rank failed."""
+    for rank, result in enumerate(results):
+        if 'error' in result:
+            raise RuntimeError(f'rank {rank} failed: {result["traceback"]}')
+    return [r['ok'] for r in results]
+
+
+# ----------------------------------------------------------------------
+# tiny runs
+# ----------------------------------------------------------------------
+def strip_batchnorm(module: nn.Module) -> nn.Module:
+    """Replace every BatchNorm by ``nn.Identity`` (in place), so that a
+    W-rank run with batch b computes what one process with batch W·b does."""
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(module, name, nn.Identity())
+        else:
+            strip_batchnorm(child)
+    return module
+
+
+def tiny_fusor(fusion_net: Optional[dict] = None) -> dict:
+    """An ImageFusor config around ``fusion_net`` (mean-reduced losses)."""
+    return dict(
+        type='ImageFusor',
+        fusion_net=fusion_net or dict(
+            type='TIMFusionNet',
+            channels=4,
+            cells=[
+                dict(type='SuccessiveCell', ops=['DilConv_3_2']),
+            ]),
+        losses=[
+            dict(type='MaxIntensityLoss'),
+            dict(type='MaxGradientLoss', loss_weight=2.0)
+        ])
+
+
+def build_tiny_model(kind: str, strategy: str = 'IASStrategy',
+                     arch_update_interval: int = 2) -> nn.Module:
+    """``'search'``: a BilevelSearchAlgorithm on the tiny space;
+    ``'fusor'``: a fixed tiny ImageFusor. BatchNorm stripped, seeded."""
+    from mmfusenas.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    if kind == 'search':
+        model = MODELS.build(
+            dict(
+                type='BilevelSearchAlgorithm',
+                architecture=tiny_fusor(tiny_search_space()),
+                strategy=dict(type=strategy),
+                arch_update_interval=arch_update_interval))
+    elif kind == 'fusor':
+        model = MODELS.build(tiny_fusor())
+    else:
+        raise ValueError(f'unknown kind {kind!r}')
+    return strip_batchnorm(model)
+
+
+def _loader(data_root: str,
+            split: str,
+            batch_size: int,
+            sampler: str,
+            seed: int,
+            swap: bool = False,
+            size: int = 16) -> dict:
+    """A deterministic loader (no random augmentation) of 16x16 pairs."""
+    order = dict(vi='vi', ir='ir') if swap else dict(ir='ir', vi='vi')
+    return dict(
+        batch_size=batch_size,
+        num_workers=0,
+        sampler=dict(type=sampler, shuffle=True, seed=seed),
+        dataset=dict(
+            type='PairedImageDataset',
+            data_root=data_root,
+            data_prefix=order,
+            ann_file=f'splits/{split}.txt',
+            pipeline=[
+                dict(type='LoadPairedImages'),
+                dict(type='PairedResize', scale=size, interpolation='area'),
+                dict(type='PackFusionInputs')
+            ]))
+
+
+def _runner(model, work_dir: str, distributed: bool, name: str, **kwargs):
+    from mmengine.runner import Runner
+    hooks = dict(
+        checkpoint=dict(
+            type='CheckpointHook',
+            interval=1,
+            by_epoch=kwargs.pop('by_epoch', True),
+            backend_args=dict(backend='atomic_local')),
+        logger=dict(type='LoggerHook', interval=1))
+    return Runner(
+        model=model,
+        work_dir=work_dir,
+        default_hooks=hooks,
+        launcher='pytorch' if distributed else 'none',
+        cfg=dict(
+            model_wrapper_cfg=dict(
+                type='mmfusenas.AlgorithmDistributedDataParallel')),
+        env_cfg=dict(dist_cfg=dict(backend='gloo')),
+        default_scope='mmfusenas',
+        randomness=dict(seed=0),
+        experiment_name=name,
+        log_level='WARNING',
+        **kwargs)
+
+
+def _state(runner) -> Dict[str, torch.Tensor]:
+    model = runner.model
+    model = getattr(model, 'module', model)
+    return {
+        k: v.detach().clone()
+        for k, v in model.state_dict().items()
+        if isinstance(v, torch.Tensor) and v.is_floating_point()
+    }
+
+
+def run_search(rank: int, world_size: int, work_dir: str, data_root: str,
+               init: str, batch_size: int, strategy: str = 'IASStrategy',
+               loop: str = 'epoch', resume_from: Optional[str] = None,
+               nan_at: Optional[tuple] = None) -> Dict[str, Any]:
+    """A bilevel search of the tiny space (2 epochs or 4 iterations).
+
+    Args:
+        rank, world_size: From :func:`launch` (``0, 1`` in one process).
+        work_dir (str): Work dir (rank 0 writes checkpoints, genotypes).
+        data_root (str): Toy data with ``splits/{train,val}.txt``.
+        init (str): Checkpoint of the initial weights (``load_from``).
+        batch_size (int): Per-rank batch size.
+        strategy (str): Strategy type. Defaults to IAS.
+        loop (str): ``'epoch'`` (BilevelEpochBasedTrainLoop, 2 epochs,
+            DefaultSampler) or ``'iter'`` (BilevelIterBasedTrainLoop, 4
+            iterations, InfiniteSampler).
+        resume_from (str, optional): Resume from this checkpoint.
+        nan_at (tuple, optional): ``(rank, iteration)``: that rank's weights
+            become NaN before that iteration.
+
+    Returns:
+        dict: ``state`` (float state dict), ``alphas`` and ``iters``.
+    """
+    distributed = world_size > 1
+    model = build_tiny_model('search', strategy)
+    sampler = 'DefaultSampler' if loop == 'epoch' else 'InfiniteSampler'
+    train_cfg = dict(
+        type='BilevelEpochBasedTrainLoop'
+        if loop == 'epoch' else 'BilevelIterBasedTrainLoop',
+        arch_dataloader=_loader(data_root, 'val', batch_size, sampler, 7))
+    if loop == 'epoch':
+        train_cfg['max_epochs'] = 2
+    else:
+        train_cfg['max_iters'] = 4
+    hooks = [dict(type='GenotypeExportHook', by_epoch=loop == 'epoch')]
+    if nan_at is not None:
+        hooks.append(NaNInjectionHook(*nan_at))
+    runner = _runner(
+        model,
+        work_dir,
+        distributed,
+        f'search_{loop}_{strategy}_{world_size}_{bool(resume_from)}',
+        by_epoch=loop == 'epoch',
+        train_dataloader=_loader(data_root, 'train', batch_size, sampler, 5),
+        train_cfg=train_cfg,
+        optim_wrapper=dict(
+            constructor='BilevelOptimWrapperConstructor',
+            weights=dict(
+                optimizer=dict(type='SGD', lr=0.05, momentum=0.9),
+                clip_grad=dict(max_norm=1.0)),
+            arch=dict(
+                optimizer=dict(type='Adam', lr=0.01, betas=(0.5, 0.999)))),
+        custom_hooks=hooks,
+        load_from=resume_from or init,
+        resume=resume_from is not None)
+    runner.train()
+    state = _state(runner)
+    return dict(
+        state=state,
+        alphas={k: v for k, v in state.items() if k.startswith('arch_')},
+        iters=runner.iter)
+
+
+def run_pmi(rank: int, world_size: int, work_dir: str, data_root: str,
+            init: str, batch_size: int, order: str = 'first') -> dict:
+    """Two PMI outer iterations over two tasks (ivif and swapped stacks),
+    K = 2 inner Adam steps; returns the float state dict."""
+    distributed = world_size > 1
+    model = build_tiny_model('fusor')
+    runner = _runner(
+        model,
+        work_dir,
+        distributed,
+        f'pmi_{order}_{world_size}',
+        by_epoch=False,
+        train_dataloader=_loader(data_root, 'train', batch_size,
+                                 'InfiniteSampler', 5),
+        train_cfg=dict(
+            type='PMILoop',
+            tasks=[
+                dict(name='ivif'),
+                dict(
+                    name='viir',
+                    dataloader=_loader(data_root, 'val', batch_size,
+                                       'InfiniteSampler', 9, swap=True))
+            ],
+            max_iters=2,
+            inner_steps=2,
+            inner_lr=1e-2,
+            order=order),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        load_from=init)
+    runner.train()
+    return dict(state=_state(runner), iters=runner.iter)
+
+
+def run_train(rank: int, world_size: int, work_dir: str, data_root: str,
+              init: str, batch_size: int) -> dict:
+    """Plain training of the tiny fusor (3 iterations, SGD with momentum,
+    gradient clipping); returns the float state dict."""
+    distributed = world_size > 1
+    model = build_tiny_model('fusor')
+    runner = _runner(
+        model,
+        work_dir,
+        distributed,
+        f'train_{world_size}',
+        by_epoch=False,
+        train_dataloader=_loader(data_root, 'train', batch_size,
+                                 'InfiniteSampler', 5),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=3),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.05, momentum=0.9),
+            clip_grad=dict(max_norm=1.0)),
+        load_from=init)
+    runner.train()
+    mode = getattr(runner.model, 'mode', None)
+    return dict(state=_state(runner), iters=runner.iter, mode=mode)
+
+
+def run_cooperative(rank: int, world_size: int, work_dir: str,
+                    data_root: str, init: str, batch_size: int) -> dict:
+    """Two epochs of the RUAS cooperative search of
+    ``configs/ruas/search_ruas_toy.py`` with a one-stage / one-cell supernet,
+    first-order scene and task strategies (exact equivalence; the
+    finite-difference strategies are covered by :func:`run_search`) and
+    16x16 inputs; returns the float state dict."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'ruas',
+                                   'search_ruas_toy.py'))
+    model = build_cooperative_model(cfg)
+    pipeline = [
+        dict(type='LoadEnhanceImages'),
+        dict(type='PairedResize', scale=16, interpolation='area'),
+        dict(type='PackEnhanceInputs'),
+    ]
+    loaders = []
+    for split, seed in (('train', 5), ('val', 7)):
+        loader = copy.deepcopy(cfg.train_dataloader)
+        loader.batch_size = batch_size
+        loader.sampler = dict(type='DefaultSampler', shuffle=True, seed=seed)
+        loader.dataset.data_root = osp.join(data_root, split) + '/'
+        loader.dataset.pipeline = pipeline
+        loaders.append(loader.to_dict())
+    runner = _runner(
+        model,
+        work_dir,
+        world_size > 1,
+        f'cooperative_{world_size}',
+        train_dataloader=loaders[0],
+        train_cfg=dict(
+            type='BilevelEpochBasedTrainLoop',
+            max_epochs=2,
+            arch_dataloader=loaders[1]),
+        optim_wrapper=cfg.optim_wrapper.to_dict(),
+        load_from=init)
+    runner.train()
+    return dict(state=_state(runner), iters=runner.iter)
+
+
+def build_cooperative_model(cfg=None) -> nn.Module:
+    """The small cooperative RUAS search of :func:`run_cooperative`."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    if cfg is None:
+        cfg = Config.fromfile(
+            osp.join(REPO_ROOT, 'configs', 'ruas', 'search_ruas_toy.py'))
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.architecture.network.scene.num_stages = 1
+    model_cfg.architecture.network.denoiser.num_cells = 1
+    model_cfg.task_update_interval = 2
+    first = dict(type='DartsFirstOrderStrategy')
+    model_cfg.strategy = dict(
+        type='CooperativeStrategy',
+        mode='cooperative',
+        beta=1.0,
+        scene_strategy=first,
+        task_strategy=first,
+        coupling_strategy=first)
+    torch.manual_seed(0)
+    return strip_batchnorm(MODELS.build(model_cfg))
+
+
+def run_train_tool(rank: int, world_size: int, argv: Sequence[str]) -> dict:
+    """``tools/train.py`` with ``argv`` (the process group is the tool's
+    to initialise); returns the rank and whether a group existed."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'mmfusenas_tool_train', osp.join(REPO_ROOT, 'tools', 'train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(list(argv))
+    return dict(
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        backend=dist.get_backend())
+
+
+class NaNInjectionHook(Hook):
+    """Test hook: on ``rank`` before ``iteration``, fill the model's first
+    weight with NaN (so that rank's next loss is NaN)."""
+
+    def __init__(self, rank: int, iteration: int) -> None:
+        self.rank, self.iteration = rank, iteration
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        from mmfusenas.utils.distributed import get_rank_world
+        if get_rank_world()[0] == self.rank and \
+                runner.iter == self.iteration:
+            model = getattr(runner.model, 'module', runner.model)
+            with torch.no_grad():
+                next(model.architecture.parameters()).fill_(float('nan'))
+
+
+def save_init(kind: str, path: str) -> str:
+    """Write the seeded initial weights of :func:`build_tiny_model`
+    (``kind='cooperative'``: of :func:`build_cooperative_model`)."""
+    model = build_cooperative_model() if kind == 'cooperative' else \
+        build_tiny_model(kind)
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
