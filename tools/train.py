@@ -5,11 +5,11 @@ MMEngine style, as in mmdet / mmseg: ``--work-dir``, ``--resume [CKPT]``,
 ``--local-rank`` or ``--local_rank``.
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from mmfusenas.engine.runner import build_runner
+from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import add_runner_args, load_runner_config
 
 
@@ -43,16 +43,14 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise FileNotFoundError(f'--resume checkpoint not found: '
-                                    f'{args.resume}')
+        check_checkpoint_file(args.resume, '--resume checkpoint')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
 
 
 def main(argv=None) -> None:
-    runner = Runner.from_cfg(build_config(parse_args(argv)))
+    runner = build_runner(build_config(parse_args(argv)))
     runner.train()
 
 
