@@ -2,6 +2,7 @@
 checkpoints of another architecture, missing / extra keys, unusable
 checkpoint files, a second run on a locked work dir, config typos; outputs
 respect the umask."""
+import glob
 import importlib.util
 import os
 import os.path as osp
@@ -157,3 +158,24 @@ def test_bad_checkpoint_files_are_named(trained, tmp_path, case):
     with pytest.raises((OSError, ValueError),
                        match=f'checkpoint {path} {expected}'):
         test.main([CONFIG, path])
+
+
+def test_cfg_option_typos_are_caught_at_start_up(tmp_path, capsys):
+    train = load_tool('train')
+    work = str(tmp_path / 'w')
+    with pytest.raises(KeyError, match=r"top-level 'max_iters'; did you mean "
+                       r'train_cfg\.max_iters\?'):
+        train.main([CONFIG, '--work-dir', work, '--cfg-options',
+                    'max_iters=1'])
+    assert not osp.exists(work)  # refused before anything was written
+    # an unknown checkpoint-hook key fails when the hook is built, not at
+    # the first save
+    with pytest.raises(TypeError, match=r"unknown argument\(s\) "
+                       r"\['max_keep_ckpt'\]"):
+        train.main([CONFIG, '--work-dir', work, '--cfg-options',
+                    'default_hooks.checkpoint.max_keep_ckpt=1'])
+    assert not glob.glob(osp.join(work, '*.pth'))
+    out = capsys.readouterr().out
+    assert ('default_hooks.checkpoint.max_keep_ckpt: not in the config'
+            in out and 'did you mean default_hooks.checkpoint.'
+            'max_keep_ckpts' in out)
