@@ -13,8 +13,21 @@ Interface used by the search algorithms::
                                 cache_file='work_dirs/latency.json'))
     reg.prepare(supernet, arch_params, example_inputs)   # once
     loss_alpha = loss_fusion + reg(arch_params)          # every α step
+
+Hard budgets: ``budget=`` (in the units of the cost table: ms, a fraction
+with ``normalize=True``, a number of skip connections) makes the
+regulariser a constraint as well as a penalty. The search algorithm calls
+:meth:`BaseCostRegularizer.check_budget` right after :meth:`prepare`, so an
+impossible budget fails at the first architecture step
+(:func:`~mmfusenas.search.estimators.check_space_budget`), and
+:meth:`BaseCostRegularizer.fit_to_budget` when it derives a genotype: while
+the derived architecture costs more than the budget, the choice point whose
+cheaper candidate loses the least probability per unit of cost saved is
+switched to it (greedy; exact for one-level spaces, conservative for nested
+ones, whose every key is counted). The genotype's ``meta`` records
+``budget``, ``cost`` and the ``budget_swaps``.
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -23,7 +36,8 @@ from mmfusenas.models.mutables import ArchParams, DiffMixedOp
 from mmfusenas.registry import TASK_UTILS
 from ..regularizers import operation_sensitive_reg
 from .latency_table import LatencyTable, build_latency_table
-from .resource_estimator import Inputs
+from .resource_estimator import (Inputs, ResourceConstraintError,
+                                 check_space_budget)
 
 
 class BaseCostRegularizer:
@@ -34,11 +48,124 @@ class BaseCostRegularizer:
 
     Args:
         loss_weight (float): the trade-off λ. Defaults to 1.0.
+        budget (float, optional): hard upper bound on the derived
+            architecture's cost, in the units of :attr:`costs` (see the
+            module docstring). Defaults to None (a penalty only).
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
+    #: what the costs measure, for messages
+    cost_name = 'cost'
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 budget: Optional[float] = None) -> None:
         self.loss_weight = float(loss_weight)
         self.costs: Optional[Dict[str, torch.Tensor]] = None
+        if budget is not None:
+            budget = float(budget)
+            if not budget == budget or budget in (float('inf'),
+                                                  float('-inf')):
+                raise ValueError(f'{type(self).__name__}: budget must be '
+                                 f'finite, got {budget}')
+        self.budget = budget
+
+    def _require_costs(self) -> Dict[str, torch.Tensor]:
+        if self.costs is None:
+            raise RuntimeError(
+                f'{type(self).__name__} has no cost table yet: call '
+                'prepare(supernet, arch_params, example_inputs) once before '
+                'the first architecture step')
+        return self.costs
+
+    def check_budget(self, arch_params: ArchParams
+                     ) -> Optional[Tuple[float, float]]:
+        """Fail fast when no architecture meets :attr:`budget`.
+
+        Returns:
+            tuple[float, float] | None: the cheapest and the most expensive
+            cost of the space (None without a budget).
+
+        Raises:
+            ResourceConstraintError: the cheapest architecture exceeds the
+                budget.
+        """
+        if self.budget is None:
+            return None
+        costs = self._require_costs()
+        return check_space_budget(
+            costs,
+            self.budget,
+            choices={k: arch_params.choices(k)
+                     for k in costs},
+            name=f'{type(self).__name__} {self.cost_name}')
+
+    def cost_of(self, choices: Mapping[str, str],
+                arch_params: ArchParams) -> float:
+        """Additive cost of an architecture (keys without costs add 0)."""
+        costs = self._require_costs()
+        return float(
+            sum(
+                float(table[arch_params.choices(key).index(choices[key])])
+                for key, table in costs.items() if key in choices))
+
+    def fit_to_budget(self,
+                      choices: Mapping[str, str],
+                      arch_params: ArchParams,
+                      exclude: Sequence[str] = ('zero', )
+                      ) -> Tuple[Dict[str, str], dict]:
+        """The derived choices, made to meet :attr:`budget` (see the module
+        docstring).
+
+        Args:
+            choices (Mapping[str, str]): the unconstrained derivation.
+            arch_params (ArchParams): the α (their softmax ranks the swaps).
+            exclude (Sequence[str]): candidates never switched to (as in
+                derivation). Defaults to ``('zero',)``.
+
+        Returns:
+            tuple[dict, dict]: the choices and ``meta`` entries (``budget``,
+            ``cost``, ``budget_swaps``); unchanged choices and an empty
+            dict without a budget.
+
+        Raises:
+            ResourceConstraintError: no allowed switch brings the cost under
+                the budget.
+        """
+        if self.budget is None:
+            return dict(choices), {}
+        costs = self._require_costs()
+        choices = dict(choices)
+        probs = arch_params.probabilities()
+        total = self.cost_of(choices, arch_params)
+        swaps: List[str] = []
+        tol = 1e-9 * max(1.0, abs(self.budget))
+        while total > self.budget + tol:
+            best = None
+            for key, table in costs.items():
+                if key not in choices:
+                    continue
+                names = arch_params.choices(key)
+                current = names.index(choices[key])
+                for j, name in enumerate(names):
+                    saved = float(table[current] - table[j])
+                    if saved <= 0 or name in exclude:
+                        continue
+                    lost = probs[key][choices[key]] - probs[key][name]
+                    score = lost / saved
+                    if best is None or score < best[0]:
+                        best = (score, key, name, saved)
+            if best is None:
+                raise ResourceConstraintError(
+                    f'{type(self).__name__}: the derived architecture costs '
+                    f'{total:.6g} {self.cost_name} > budget {self.budget:.6g} '
+                    'and no allowed candidate switch makes it cheaper '
+                    f'(excluded candidates: {list(exclude)})')
+            _, key, name, saved = best
+            swaps.append(f'{key}: {choices[key]} -> {name}')
+            choices[key] = name
+            total -= saved
+        return choices, dict(
+            budget=self.budget, cost=total, budget_swaps=swaps)
 
     def prepare(self, supernet: nn.Module, arch_params: ArchParams,
                 example_inputs: Inputs) -> None:
@@ -61,11 +188,7 @@ class BaseCostRegularizer:
         Returns:
             Tensor: the weighted regulariser (on the device of the α).
         """
-        if self.costs is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no cost table yet: call '
-                'prepare(supernet, arch_params, example_inputs) once before '
-                'the first architecture step')
+        self._require_costs()
         missing = [k for k in self.costs if k not in arch_params.keys()]
         if missing:
             raise KeyError(f'{type(self).__name__}: the ArchParams has no α '
@@ -101,7 +224,12 @@ class LatencyRegularizer(BaseCostRegularizer):
             the current setting. Defaults to None.
         normalize (bool): divide the table by the slowest architecture's
             choice-point latency. Defaults to False.
+        budget (float, optional): hard bound on the derived architecture's
+            choice-point latency (ms, or a fraction with ``normalize``).
+            Defaults to None.
     """
+
+    cost_name = 'latency'
 
     def __init__(self,
                  loss_weight: float = 1.0,
@@ -110,8 +238,9 @@ class LatencyRegularizer(BaseCostRegularizer):
                  repeats: int = 20,
                  warmup: int = 5,
                  threads: Optional[int] = None,
-                 normalize: bool = False) -> None:
-        super().__init__(loss_weight)
+                 normalize: bool = False,
+                 budget: Optional[float] = None) -> None:
+        super().__init__(loss_weight, budget)
         self.cache_file = cache_file
         self.rebuild = rebuild
         self.repeats = repeats
@@ -177,15 +306,20 @@ class SkipCountRegularizer(BaseCostRegularizer):
             its name (in ``ArchParams.choices``) or its module's class name
             is one of these. Defaults to ``('skip', 'skip_connect',
             'SkipConnect', 'Identity')``.
+        budget (float, optional): hard bound on the number of skip
+            connections of the derived network. Defaults to None.
     """
+
+    cost_name = 'skip connections'
 
     def __init__(
         self,
         loss_weight: float = 1.0,
         skip_names: Sequence[str] = ('skip', 'skip_connect', 'SkipConnect',
-                                     'Identity')
+                                     'Identity'),
+        budget: Optional[float] = None
     ) -> None:
-        super().__init__(loss_weight)
+        super().__init__(loss_weight, budget)
         if isinstance(skip_names, str) or not len(skip_names):
             raise ValueError('skip_names must be a non-empty sequence of '
                              f'names, got {skip_names!r}')
