@@ -12,7 +12,7 @@ import difflib
 import logging
 import os
 import os.path as osp
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -48,16 +48,23 @@ def _config_paths(node: Any, prefix: str = '') -> List[str]:
     return paths
 
 
-def _has_path(node: Any, parts: List[str]) -> bool:
-    for part in parts:
+def walk_path(node: Any, parts: List[str]) -> Tuple[bool, Any, int]:
+    """Follow dotted-path ``parts`` (dict keys / list indices) into a config.
+
+    Returns:
+        tuple[bool, Any, int]: whether the whole path exists, the node
+        reached, and how many parts were walked (the failing part is
+        ``parts[walked]`` when the path does not exist).
+    """
+    for i, part in enumerate(parts):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
         elif isinstance(node, (list, tuple)) and part.isdigit() \
                 and int(part) < len(node):
             node = node[int(part)]
         else:
-            return False
-    return True
+            return False, node, i
+    return True, node, len(parts)
 
 
 def _suggest(key: str, paths: List[str]) -> List[str]:
@@ -96,7 +103,7 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
     warnings = []
     for key in options:
         parts = str(key).split('.')
-        if _has_path(cfg._cfg_dict, parts):
+        if walk_path(cfg._cfg_dict, parts)[0]:
             continue
         hints = _suggest(str(key), paths)
         hint = f'; did you mean {" or ".join(hints)}?' if hints else ''

@@ -37,6 +37,7 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Union
 
 import yaml
 
+from mmfusenas.utils.config import walk_path
 from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import MODELS
 from .space import MUTABLE_TYPES, expand_edge_templates
@@ -318,18 +319,11 @@ def config_at(cfg: Any, path: str, option: str = 'path') -> Any:
         KeyError: a key or index on the way does not exist.
         TypeError: the config there is not a dict.
     """
-    node = cfg
-    walked = []
-    for part in path.split('.') if path else []:
-        walked.append(part)
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and part.isdigit() \
-                and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(f"{option} {path!r}: the config has no "
-                           f"{'.'.join(walked)!r}")
+    parts = path.split('.') if path else []
+    found, node, walked = walk_path(cfg, parts)
+    if not found:
+        raise KeyError(f"{option} {path!r}: the config has no "
+                       f"{'.'.join(parts[:walked + 1])!r}")
     if not isinstance(node, Mapping):
         raise TypeError(f'{option} {path!r} must name a module config '
                         f'(a dict), got {type(node).__name__}')
