@@ -23,7 +23,6 @@ Ends with one line ``RESULT {json}``.
 import argparse
 import io
 import json
-import os
 import os.path as osp
 import statistics
 import sys

@@ -16,7 +16,6 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict

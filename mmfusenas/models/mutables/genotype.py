@@ -33,7 +33,7 @@ import difflib
 import json
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Set, Union
+from typing import Any, Dict, Mapping, Optional, Set, Union
 
 import yaml
 
