@@ -102,3 +102,45 @@ def test_search_config_exposes_the_hard_budget():
     reg = MODELS.build(cfg.model).regularizer
     assert type(reg).__name__ == 'LatencyRegularizer'
     assert reg.budget == 0.5 and reg.loss_weight == 0.1
+
+
+def test_nested_choice_points_count_only_under_the_chosen_cell():
+    """Two-level space: the ops of the cell not chosen are not paid."""
+    torch.manual_seed(0)
+    algo = MODELS.build(
+        dict(
+            type='BilevelSearchAlgorithm',
+            architecture=dict(
+                type='ImageFusor',
+                fusion_net=dict(
+                    type='TIMFusionNet',
+                    channels=4,
+                    cells=[
+                        dict(
+                            type='DiffMixedOp',
+                            key='cell',
+                            candidates=dict(
+                                sc=dict(type='SuccessiveCell',
+                                        ops=[op('sc_a'), op('sc_b')]),
+                                ms=dict(type='MultiScaleFusionCell',
+                                        ops=[op('ms_a')]))),
+                    ]),
+                losses=[dict(type='MaxIntensityLoss')]),
+            strategy=dict(type='DartsFirstOrderStrategy'),
+            arch_update_interval=1,
+            regularizer=dict(type='SkipCountRegularizer', budget=1)))
+    algo.train_step(dict(train=batch(0), val=batch(1)), wrappers(algo))
+    with torch.no_grad():
+        for key, prefer, boost in (('cell', 'sc', 3.0), ('sc_a', 'skip', 2.0),
+                                   ('sc_b', 'skip', 1.0),
+                                   ('ms_a', 'skip', 2.0)):
+            alpha = algo.arch_params.alphas[key]
+            alpha.zero_()
+            alpha[algo.arch_params.choices(key).index(prefer)] = boost
+    geno = algo.derive_genotype()
+    # 2 skips are paid in the chosen 'sc' cell (ms_a's skip is not): the
+    # edge preferring skip least switches; the cell choice (switching it
+    # would also cost less, but loses more probability) stays
+    assert geno.choices['cell'] == 'sc' and geno.choices['sc_a'] == 'skip'
+    assert geno.meta['budget_swaps'] == ['sc_b: skip -> DilConv_3_2']
+    assert geno.meta['cost'] == 1.0

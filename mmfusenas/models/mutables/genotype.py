@@ -120,6 +120,51 @@ def space_keys(space_cfg: Any) -> Set[str]:
     return keys
 
 
+def nested_space_keys(space_cfg: Any) -> Set[str]:
+    """The keys of the choice points that lie inside a candidate of another
+    choice point (paid only when that candidate is chosen)."""
+    nested: Set[str] = set()
+
+    def walk(node: Any, inside: bool) -> None:
+        if isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v, inside)
+        elif isinstance(node, dict):
+            mutable = node.get('type') in MUTABLE_TYPES and 'key' in node
+            if mutable and inside:
+                nested.add(node['key'])
+            for v in node.values():
+                walk(v, inside or mutable)
+
+    walk(expand_edge_templates(space_cfg), False)
+    return nested
+
+
+def reachable_keys(space_cfg: Any, choices: Mapping[str, str]) -> Set[str]:
+    """The keys of the choice points that are part of the fixed network
+    ``choices`` give (nested ones only under a chosen candidate)."""
+    from .diff_mixed_op import normalise_candidates
+    keys: Set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+        elif isinstance(node, dict):
+            if node.get('type') in MUTABLE_TYPES and 'key' in node:
+                keys.add(node['key'])
+                names, specs = normalise_candidates(node['candidates'])
+                choice = choices.get(node['key'])
+                if choice in names:
+                    walk(specs[names.index(choice)])
+                return
+            for v in node.values():
+                walk(v)
+
+    walk(expand_edge_templates(space_cfg))
+    return keys
+
+
 def first_difference(a: Any, b: Any, path: str = '') -> Optional[str]:
     """Where two plain configs first differ (``None`` if equal)."""
     where = path or '<root>'

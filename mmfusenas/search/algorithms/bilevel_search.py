@@ -11,8 +11,9 @@ from mmengine.optim import OptimWrapper
 from torch import Tensor
 
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp, Genotype,
-                                       config_at,
-                                       bind_arch_params, derive_choices)
+                                       config_at, bind_arch_params,
+                                       derive_choices, nested_space_keys,
+                                       reachable_keys)
 from mmfusenas.registry import MODELS, TASK_UTILS
 from ..strategies import BaseBilevelStrategy, BilevelProblem
 
@@ -307,7 +308,7 @@ class BilevelSearchAlgorithm(BaseModel):
                 # the first α update (regularisers with budget=)
                 check = getattr(self.regularizer, 'check_budget', None)
                 if check is not None:
-                    check(self.arch_params)
+                    check(self.arch_params, nested_space_keys(self._space_cfg))
                 self._regularizer_ready = True
             with torch.no_grad():
                 reg = self.regularization()
@@ -378,7 +379,10 @@ class BilevelSearchAlgorithm(BaseModel):
         if fit is not None and self._regularizer_ready:
             # a regulariser's hard budget (budget=) applies to the derived
             # architecture
-            choices, budget_info = fit(choices, self.arch_params)
+            choices, budget_info = fit(
+                choices,
+                self.arch_params,
+                reachable=lambda c: reachable_keys(self._space_cfg, c))
             info.update(budget_info)
         info.update(meta or {})
         return Genotype.from_space(

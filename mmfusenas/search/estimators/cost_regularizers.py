@@ -23,11 +23,15 @@ impossible budget fails at the first architecture step
 :meth:`BaseCostRegularizer.fit_to_budget` when it derives a genotype: while
 the derived architecture costs more than the budget, the choice point whose
 cheaper candidate loses the least probability per unit of cost saved is
-switched to it (greedy; exact for one-level spaces, conservative for nested
-ones, whose every key is counted). The genotype's ``meta`` records
+switched to it (greedy). Only the choice points of the derived network
+count (a nested choice point only under its chosen parent candidate; the
+latency table's entry of a cell candidate is its own latency, its nested
+choice points have rows of their own), and an impossible budget is found
+with the nested keys as optional. The genotype's ``meta`` records
 ``budget``, ``cost`` and the ``budget_swaps``.
 """
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Set, Tuple)
 
 import torch
 import torch.nn as nn
@@ -77,9 +81,17 @@ class BaseCostRegularizer:
                 'the first architecture step')
         return self.costs
 
-    def check_budget(self, arch_params: ArchParams
+    def check_budget(self,
+                     arch_params: ArchParams,
+                     optional_keys: Iterable[str] = ()
                      ) -> Optional[Tuple[float, float]]:
         """Fail fast when no architecture meets :attr:`budget`.
+
+        Args:
+            arch_params (ArchParams): names the candidates in the message.
+            optional_keys (Iterable[str]): nested choice points (paid only
+                when their parent candidate is chosen); they add nothing to
+                the lower bound, so a feasible budget is never rejected.
 
         Returns:
             tuple[float, float] | None: the cheapest and the most expensive
@@ -95,24 +107,32 @@ class BaseCostRegularizer:
         return check_space_budget(
             costs,
             self.budget,
+            optional_keys=[k for k in optional_keys if k in costs],
             choices={k: arch_params.choices(k)
                      for k in costs},
             name=f'{type(self).__name__} {self.cost_name}')
 
-    def cost_of(self, choices: Mapping[str, str],
-                arch_params: ArchParams) -> float:
-        """Additive cost of an architecture (keys without costs add 0)."""
+    def cost_of(self,
+                choices: Mapping[str, str],
+                arch_params: ArchParams,
+                keys: Optional[Set[str]] = None) -> float:
+        """Additive cost of an architecture: the chosen candidates of
+        ``keys`` (default: every key of ``choices``; keys without costs add
+        0)."""
         costs = self._require_costs()
+        keys = set(choices) if keys is None else keys
         return float(
             sum(
                 float(table[arch_params.choices(key).index(choices[key])])
-                for key, table in costs.items() if key in choices))
+                for key, table in costs.items() if key in keys))
 
-    def fit_to_budget(self,
-                      choices: Mapping[str, str],
-                      arch_params: ArchParams,
-                      exclude: Sequence[str] = ('zero', )
-                      ) -> Tuple[Dict[str, str], dict]:
+    def fit_to_budget(
+        self,
+        choices: Mapping[str, str],
+        arch_params: ArchParams,
+        exclude: Sequence[str] = ('zero', ),
+        reachable: Optional[Callable[[Mapping[str, str]], Set[str]]] = None
+    ) -> Tuple[Dict[str, str], dict]:
         """The derived choices, made to meet :attr:`budget` (see the module
         docstring).
 
@@ -121,6 +141,10 @@ class BaseCostRegularizer:
             arch_params (ArchParams): the α (their softmax ranks the swaps).
             exclude (Sequence[str]): candidates never switched to (as in
                 derivation). Defaults to ``('zero',)``.
+            reachable (callable, optional): ``choices -> keys`` of the choice
+                points in the fixed network (nested ones only under chosen
+                candidates); only those are paid and switched. Defaults to
+                every key.
 
         Returns:
             tuple[dict, dict]: the choices and ``meta`` entries (``budget``,
@@ -136,19 +160,27 @@ class BaseCostRegularizer:
         costs = self._require_costs()
         choices = dict(choices)
         probs = arch_params.probabilities()
-        total = self.cost_of(choices, arch_params)
+
+        def paid(current: Dict[str, str]) -> Set[str]:
+            return set(current) if reachable is None else set(
+                reachable(current))
+
+        total = self.cost_of(choices, arch_params, paid(choices))
         swaps: List[str] = []
         tol = 1e-9 * max(1.0, abs(self.budget))
         while total > self.budget + tol:
             best = None
-            for key, table in costs.items():
-                if key not in choices:
+            for key in sorted(paid(choices)):  # ties: by key
+                if key not in costs:
                     continue
                 names = arch_params.choices(key)
-                current = names.index(choices[key])
-                for j, name in enumerate(names):
-                    saved = float(table[current] - table[j])
-                    if saved <= 0 or name in exclude:
+                for name in names:
+                    if name == choices[key] or name in exclude:
+                        continue
+                    trial = dict(choices, **{key: name})
+                    saved = total - self.cost_of(trial, arch_params,
+                                                 paid(trial))
+                    if saved <= 0:
                         continue
                     lost = probs[key][choices[key]] - probs[key][name]
                     score = lost / saved
@@ -160,24 +192,12 @@ class BaseCostRegularizer:
                     f'{total:.6g} {self.cost_name} > budget {self.budget:.6g} '
                     'and no allowed candidate switch makes it cheaper '
                     f'(excluded candidates: {list(exclude)})')
-            _, key, name, saved = best
+            _, key, name, _ = best
             swaps.append(f'{key}: {choices[key]} -> {name}')
             choices[key] = name
-            total -= saved
+            total = self.cost_of(choices, arch_params, paid(choices))
         return choices, dict(
             budget=self.budget, cost=total, budget_swaps=swaps)
-
-    def prepare(self, supernet: nn.Module, arch_params: ArchParams,
-                example_inputs: Inputs) -> None:
-        """Build the cost table; called once before the first α step.
-
-        Args:
-            supernet (nn.Module): the network, bound to ``arch_params``.
-            arch_params (ArchParams): the architecture parameters.
-            example_inputs (Tensor | Sequence | Mapping): inputs of the
-                supernet's forward at the shape to optimise for.
-        """
-        raise NotImplementedError
 
     def __call__(self, arch_params: ArchParams) -> torch.Tensor:
         """``λ·Reg(α)``: a scalar, differentiable w.r.t. the α.
