@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -69,20 +70,23 @@ def batches(num=12):
 
 def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
                 guard=None, resume=False, load_from=None, cfg=None,
-                checkpoint_type='SafeCheckpointHook', **kwargs):
+                checkpoint_type='SafeCheckpointHook', checkpoint_cfg=None,
+                val_interval=1000, **kwargs):
     checkpoint = dict(
         type=checkpoint_type,
         interval=interval,
         by_epoch=False,
         max_keep_ckpts=keep,
-        backend_args=dict(backend='atomic_local'))
+        backend_args=dict(backend='atomic_local'),
+        **(checkpoint_cfg or {}))
     return ReliableRunner(
         model=model or TinyModel(),
         work_dir=str(work_dir),
         train_dataloader=batches(),
         optim_wrapper=dict(
             optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        train_cfg=dict(
+            by_epoch=False, max_iters=max_iters, val_interval=val_interval),
         default_hooks=dict(
             checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1),
@@ -479,3 +483,47 @@ def test_lock_released_when_training_fails(tmp_path):
         runner.train()
     with WorkDirLock(work_dir) as lock:
         assert lock.locked
+
+
+class _Improving(BaseMetric):
+    """A metric that improves at every evaluation."""
+
+    calls = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        type(self).calls += 1
+        return dict(score=float(type(self).calls))
+
+
+@pytest.mark.parametrize('hook', ['CheckpointHook', 'SafeCheckpointHook'])
+def test_kill_while_saving_a_new_best_keeps_the_previous_best(
+        tmp_path, monkeypatch, hook):
+    """MMEngine removed the previous best checkpoint before writing the
+    new one."""
+    work_dir = str(tmp_path / 'run')
+
+    def run():
+        return make_runner(
+            work_dir, max_iters=4, interval=2, keep=1,
+            checkpoint_type=hook,
+            val_dataloader=batches(2), val_evaluator=dict(type=_Improving),
+            val_cfg=dict(), val_interval=2,
+            checkpoint_cfg=dict(save_best='score', rule='greater'))
+
+    runner = run()
+    kill_during_write(monkeypatch, 'best_score_iter_4.pth')
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()
+    kept = osp.isfile(osp.join(work_dir, 'best_score_iter_2.pth'))
+    assert kept == (hook == 'SafeCheckpointHook')  # MMEngine's lost it
+    if not kept:
+        return
+    monkeypatch.undo()
+    runner = run()
+    runner.train()  # no kill: the new best replaces the old one
+    assert sorted(osp.basename(p) for p in glob.glob(
+        osp.join(work_dir, 'best_*.pth'))) == ['best_score_iter_4.pth']

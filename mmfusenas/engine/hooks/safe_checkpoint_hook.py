@@ -17,6 +17,10 @@ NaN included. :class:`SafeCheckpointHook` (selected by
 3. ``last_checkpoint`` is written atomically and durably.
 4. Only then is the oldest checkpoint beyond ``max_keep_ckpts`` removed.
 
+The same order holds for ``save_best`` checkpoints: MMEngine removed the
+previous best checkpoint before writing the new one; here it is removed
+after.
+
 A kill at any moment therefore leaves ``last_checkpoint`` naming a whole
 checkpoint. The hidden temporary files that killed atomic writes leave
 behind (``.iter_20.pth.<random>.tmp``, up to a checkpoint's size each) are
@@ -111,7 +115,7 @@ class SafeCheckpointHook(CheckpointHook):
                         'of a checkpoint write that was interrupted')
         return removed
 
-    def _check_finite_state(self, runner, step: int) -> None:
+    def _check_finite_state(self, runner, step) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         bad = nonfinite_tensors(model.state_dict(), 'state_dict')
@@ -121,12 +125,49 @@ class SafeCheckpointHook(CheckpointHook):
         if bad:
             shown = ', '.join(bad[:10]) + (f' and {len(bad) - 10} more'
                                            if len(bad) > 10 else '')
+            name = ('the best checkpoint' if step == 'best' else
+                    self.filename_tmpl.format(step))
             raise FloatingPointError(
                 f'{type(self).__name__}: refusing to save checkpoint '
-                f'{self.filename_tmpl.format(step)}: {len(bad)} tensor(s) '
+                f'{name}: {len(bad)} tensor(s) '
                 f'hold NaN/Inf ({shown}). Nothing was written; '
                 'last_checkpoint still names the last good checkpoint. '
                 'See docs/reliability.md (FiniteStepGuardHook)')
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """MMEngine's best-checkpoint logic, but the previous best file is
+        removed only after the new one is written."""
+        if not self.save_best:
+            return
+        if self.check_finite:
+            self._check_finite_state(runner, 'best')
+        single = self.best_ckpt_path
+        multi = dict(getattr(self, 'best_ckpt_path_dict', None) or {})
+        # hide the previous paths so that MMEngine does not remove them first
+        self.best_ckpt_path = None
+        if multi:
+            self.best_ckpt_path_dict = {k: None for k in multi}
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            old_new = [(single, self.best_ckpt_path)]
+            if self.best_ckpt_path is None:
+                self.best_ckpt_path = single
+            for key, old in multi.items():
+                new = self.best_ckpt_path_dict.get(key)
+                old_new.append((old, new))
+                if new is None:
+                    self.best_ckpt_path_dict[key] = old
+        if not is_main_process():
+            return
+        for old, new in old_new:
+            if old and new and old != new:
+                if self.file_backend.isfile(old):
+                    self.file_backend.remove(old)
+                elif self.file_backend.isdir(old):
+                    self.file_backend.rmtree(old)
+                runner.logger.info(
+                    f'The previous best checkpoint {old} is removed')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         if self.check_finite:
