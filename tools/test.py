@@ -3,13 +3,17 @@
 Runs the config's test loop (metrics of ``test_evaluator``); fused images are
 written by ``FusedImageSaveHook`` — to ``--out-dir`` when given, adding the
 hook if the config lacks it.
+
+The checkpoint is loaded strictly: a checkpoint of another architecture, or
+one with missing / extra keys, is refused with the keys listed
+(``--cfg-options load_strict=False`` loads the matching part on purpose).
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from mmfusenas.engine.runner import build_runner
+from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
 
@@ -24,11 +28,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint file not found: {args.checkpoint}')
+    check_checkpoint_file(args.checkpoint, 'checkpoint')
     cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
+    # evaluating must not block on (or block) a training run of the same
+    # work dir; loading stays strict unless load_strict=False is given
+    cfg.work_dir_lock = False
     if args.out_dir is not None:
         hooks = cfg.get('custom_hooks', [])
         for hook in hooks:
@@ -46,7 +51,7 @@ def main(argv=None) -> dict:
     """Test a checkpoint; returns the metrics."""
     cfg = build_config(parse_args(argv))
     setup_distributed(cfg)  # gloo where there is no CUDA
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     return runner.test()
 
 

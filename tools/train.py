@@ -5,11 +5,11 @@ MMEngine style, as in mmdet / mmseg: ``--work-dir``, ``--resume [CKPT]``,
 ``--local-rank`` or ``--local_rank``.
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from mmfusenas.engine.runner import build_runner
+from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
 
@@ -44,9 +44,7 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise FileNotFoundError(f'--resume checkpoint not found: '
-                                    f'{args.resume}')
+        check_checkpoint_file(args.resume, '--resume checkpoint')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
@@ -55,7 +53,7 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     cfg = build_config(parse_args(argv))
     setup_distributed(cfg)  # gloo where there is no CUDA
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

@@ -1,19 +1,34 @@
 # Runtime shared by every MMFuseNAS config.
 default_scope = 'mmfusenas'
 
+# ReliableRunner (docs/reliability.md): strict checkpoint loading, clear
+# checkpoint errors, auto-resume from the newest valid checkpoint, and an
+# exclusive lock on the work dir while training
+runner_type = 'ReliableRunner'
+# refuse checkpoints whose keys / shapes do not match the model; set False to
+# load a partially matching checkpoint on purpose
+load_strict = True
+# one training run per work dir (tools/test.py turns this off)
+work_dir_lock = True
+
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # atomic_local: a checkpoint file is written to a temporary name and
-    # renamed, so an interrupted save never leaves a truncated .pth
+    # renamed, so an interrupted save never leaves a truncated .pth;
+    # SafeCheckpointHook refuses non-finite state and removes old checkpoints
+    # only after the new one and last_checkpoint are durably written
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         interval=100,
         by_epoch=False,
         max_keep_ckpts=3,
         backend_args=dict(backend='atomic_local')),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # no optimizer step on NaN / Inf gradients (weights, α, loss weights);
+    # action='skip' drops such steps instead of stopping
+    finite_guard=dict(type='FiniteStepGuardHook', action='raise'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -195,7 +195,10 @@ class PairedDetDataset(PairedImageDataset):
     :attr:`ann_stats`): boxes of categories / names / classes that map to
     no label are dropped (info log); boxes with zero or negative width or
     height, or entirely outside the image, are dropped (warning listing
-    them). ``filter_cfg`` works as in mmdet and is skipped in
+    them); boxes partly outside the image are clipped to
+    ``[0, width] x [0, height]`` (warning listing them, count in
+    ``ann_stats['clipped']``), as the ExDark / DARK FACE datasets do.
+    ``filter_cfg`` works as in mmdet and is skipped in
     ``test_mode``:
 
     - ``filter_empty_gt`` (bool): drop samples without any box (ignored
@@ -676,18 +679,32 @@ class PairedDetDataset(PairedImageDataset):
                 f'PairedDetDataset: {self.ann_file!r} lists no image.')
         return list(self._coco_infos)
 
-    def _clean(self, info: dict, degenerate: List[str]) -> None:
-        """Drop empty / outside boxes; flag small ones (``bbox_min_size``)."""
+    def _clean(self,
+                info: dict,
+                degenerate: List[str],
+                clipped: Optional[List[str]] = None) -> None:
+        """Drop empty / outside boxes, clip boxes partly outside the image;
+        flag small ones (``bbox_min_size``)."""
         instances = info['instances']
         if not instances:
             return
-        boxes = np.array([inst['bbox'] for inst in instances]).reshape(-1, 4)
-        x1, y1, x2, y2 = boxes.T
+        boxes = np.array([inst['bbox'] for inst in instances],
+                         dtype=np.float64).reshape(-1, 4)
         w, h = info['width'], info['height']
+        x1, y1, x2, y2 = boxes.T
         keep = (np.minimum(x2, w) > np.maximum(x1, 0)) & (
             np.minimum(y2, h) > np.maximum(y1, 0))
         degenerate.extend(f'{info["stem"]!r}: {box} ({info["ann_path"]})'
                           for box in boxes[~keep].tolist())
+        inside = np.clip(boxes, 0, [w, h, w, h])
+        moved = keep & (inside != boxes).any(axis=1)
+        for i in np.flatnonzero(moved):
+            if clipped is not None:
+                clipped.append(f'{info["stem"]!r}: {boxes[i].tolist()} -> '
+                               f'{inside[i].tolist()} ({info["ann_path"]})')
+            instances[i]['bbox'] = inside[i].tolist()
+        boxes = inside
+        x1, y1, x2, y2 = boxes.T
         min_size = (self.filter_cfg or {}).get('bbox_min_size')
         small = np.zeros(len(boxes), bool)
         if min_size is not None and not self.test_mode:
@@ -759,6 +776,7 @@ class PairedDetDataset(PairedImageDataset):
         self.ann_stats = dict(
             unmapped={},
             degenerate=0,
+            clipped=0,
             small_ignored=0,
             missing_ann=[],
             unused_ann=[],
@@ -782,14 +800,21 @@ class PairedDetDataset(PairedImageDataset):
                              'dropping those without annotation file.')
 
         degenerate: List[str] = []
+        clipped: List[str] = []
         for info in data_list:
             if 'width' not in info or 'height' not in info:
                 w, h = image_size(info['img_path'][self.modalities[0]],
                                   'PairedDetDataset')
                 info.update(width=w, height=h)
-            self._clean(info, degenerate)
+            self._clean(info, degenerate, clipped)
         logger = MMLogger.get_current_instance()
         self.ann_stats['degenerate'] = len(degenerate)
+        self.ann_stats['clipped'] = len(clipped)
+        if clipped:
+            logger.warning(
+                f'PairedDetDataset: clipped {len(clipped)} box(es) partly '
+                'outside the image to it (x1, y1, x2, y2):\n' +
+                _listing(clipped))
         if degenerate:
             logger.warning(
                 f'PairedDetDataset: dropped {len(degenerate)} box(es) with '

@@ -47,6 +47,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmfusenas.utils.fileio import default_dir_mode
+
 GENERATOR_NAME = 'mmfusenas.datasets.toy_data'
 GENERATOR_VERSION = '1.0.0'
 
@@ -1220,6 +1222,7 @@ def generate_toy_dataset(out_dir: str,
     os.makedirs(parent, exist_ok=True)
 
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
+    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it 0700
     try:
         for d in SUBDIRS:
             os.makedirs(osp.join(tmp, d))

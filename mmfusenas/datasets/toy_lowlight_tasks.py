@@ -62,6 +62,8 @@ from typing import Callable, Dict, List, Mapping, Optional
 import numpy as np
 from PIL import Image
 
+from mmfusenas.utils.fileio import default_dir_mode
+
 from .toy_data import CLASSES as TOY_CLASSES
 from .toy_data import IGNORE_ID, render_toy_scene
 from .toy_lowlight import darken
@@ -185,6 +187,7 @@ def _generate(out_dir: str, overwrite: bool, task: str, meta: dict,
     parent = osp.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
+    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it 0700
     try:
         summary = write(tmp)
         meta = dict(

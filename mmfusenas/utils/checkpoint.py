@@ -17,8 +17,12 @@ pickled objects) cannot be loaded that way. :func:`load_legacy_checkpoint`
 loads them only when the caller passes ``trust=True``; tools expose this as
 an explicit ``--trust`` flag.
 """
+import errno
+import glob
+import os
 import os.path as osp
-from typing import Any, Callable, List, Tuple, Union
+import zipfile
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -109,3 +113,142 @@ def load_legacy_checkpoint(path: str,
                 'If you trust its source, pass trust=True (the --trust flag '
                 'of the tool you are using).') from safe_err
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+# ----------------------------------------------------------------------
+# checkpoint files: clear errors, a resumable one, finite state
+# ----------------------------------------------------------------------
+def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
+    """Check that ``path`` is a readable, whole checkpoint file.
+
+    Each failure raises with the path and what is wrong: missing, a
+    symlink loop or dangling link, a folder, zero bytes, or a file
+    ``torch.load`` cannot read (truncated, not a checkpoint). A zip-format
+    file (``torch.save``'s default) is checked by reading its central
+    directory, which a truncated file lacks, so the check costs far less
+    than loading; other files are loaded with ``weights_only=True``.
+
+    Args:
+        path (str): The file.
+        what (str): Names the file in messages (e.g. ``'--resume
+            checkpoint'``).
+
+    Returns:
+        str: ``path``.
+    """
+    if path is None or not str(path).strip():
+        raise FileNotFoundError(f'{what}: no file given (empty path)')
+    path = str(path)
+    if osp.islink(path):
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                raise FileNotFoundError(
+                    f'{what} {path} is a symlink loop ({err.strerror}); '
+                    'point it at a real checkpoint file') from None
+            raise FileNotFoundError(
+                f'{what} {path} is a dangling symlink to '
+                f'{os.readlink(path)!r}, which does not exist') from None
+    if not osp.exists(path):
+        raise FileNotFoundError(f'{what} {path} does not exist')
+    if osp.isdir(path):
+        raise IsADirectoryError(
+            f'{what} {path} is a folder, expected a .pth file')
+    size = osp.getsize(path)
+    if size == 0:
+        raise ValueError(
+            f'{what} {path} is empty (0 bytes), e.g. a save that was '
+            'interrupted before anything was written; use another checkpoint')
+    try:
+        if zipfile.is_zipfile(path):
+            # torch.save's zip format: a truncated or overwritten file has no
+            # readable central directory (it is at the end of the file);
+            # reading the directory costs far less than unpickling
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+            if not any(n.endswith('/data.pkl') or n == 'data.pkl'
+                       for n in names):
+                raise ValueError('a zip archive without data.pkl')
+        else:  # legacy (non-zip) torch format, or not a checkpoint at all
+            torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as err:  # noqa: BLE001 - reported with the path
+        raise ValueError(
+            f'{what} {path} ({size} bytes) cannot be read by torch.load: '
+            f'{type(err).__name__}: {str(err)[:300]}. It is truncated, '
+            'corrupted, not a PyTorch checkpoint, or a legacy pickle (see '
+            'docs/reliability.md)') from err
+    return path
+
+
+def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
+                                                      List[str]]:
+    """The checkpoint ``--resume`` (without a path) should resume from.
+
+    ``<work_dir>/last_checkpoint`` names it. When that file is missing,
+    empty or names a file that fails :func:`check_checkpoint_file`, the
+    newest valid ``*.pth`` of the work dir (by modification time) is used
+    instead, and the reason is returned in the notes.
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Returns:
+        tuple[str | None, list[str]]: The checkpoint (``None`` when the
+        work dir holds no valid one) and messages explaining any fallback.
+    """
+    notes: List[str] = []
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip()
+        if not named:
+            notes.append(f'{pointer} is empty')
+        else:
+            try:
+                return check_checkpoint_file(named), notes
+            except (OSError, ValueError) as err:
+                notes.append(f'{pointer} names an unusable checkpoint: {err}')
+    else:
+        notes.append(f'{pointer} does not exist')
+    candidates = sorted(
+        glob.glob(osp.join(work_dir, '*.pth')),
+        key=lambda p: (osp.getmtime(p), p),
+        reverse=True)
+    for cand in candidates:
+        try:
+            check_checkpoint_file(cand)
+        except (OSError, ValueError) as err:
+            notes.append(f'skipped {cand}: {err}')
+            continue
+        notes.append(f'falling back to the newest valid checkpoint {cand}')
+        return cand, notes
+    return None, notes
+
+
+def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
+    """Keys of the floating-point tensors in ``state`` holding NaN / Inf.
+
+    Walks nested dicts / lists (state dicts, optimizer states).
+
+    Args:
+        state: A tensor, or nested dicts / lists / tuples of them.
+        prefix (str): Prepended to the reported keys.
+
+    Returns:
+        list[str]: Dotted keys (``'state_dict.conv.weight'``) of the
+        non-finite tensors, in traversal order.
+    """
+    bad: List[str] = []
+    if isinstance(state, torch.Tensor):
+        if (state.is_floating_point() or state.is_complex()) \
+                and not bool(torch.isfinite(state).all()):
+            bad.append(prefix or '<tensor>')
+    elif isinstance(state, dict):
+        for key, value in state.items():
+            bad += nonfinite_tensors(value, f'{prefix}.{key}' if prefix
+                                     else str(key))
+    elif isinstance(state, (list, tuple)):
+        for i, value in enumerate(state):
+            bad += nonfinite_tensors(value, f'{prefix}[{i}]')
+    return bad

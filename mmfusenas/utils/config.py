@@ -1,10 +1,122 @@
-"""Config helpers shared by the command-line tools."""
+"""Config helpers shared by the command-line tools.
+
+:func:`load_runner_config` also checks ``--cfg-options`` at start-up
+(:func:`check_cfg_options`): a new top-level key that nothing reads (e.g.
+``max_iters=1`` instead of ``train_cfg.max_iters=1``) is an error with
+suggestions; a new nested key (``train_cfg.max_iter=1``) is reported as a
+warning with the closest existing keys, since many sub-configs accept
+arbitrary keyword arguments.
+"""
 import argparse
+import difflib
+import logging
 import os
 import os.path as osp
-from typing import Optional
+from typing import Any, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+#: top-level keys read by MMEngine's Runner, ReliableRunner and the config
+#: machinery; a --cfg-options key outside these and the config is unread
+RUNNER_KEYS = frozenset({
+    '_base_', 'activation_checkpointing', 'auto_scale_lr', 'compile',
+    'custom_hooks', 'custom_imports', 'data_preprocessor', 'default_hooks',
+    'default_scope', 'efficient_conv_bn_eval', 'env_cfg', 'experiment_name',
+    'find_unused_parameters', 'gpu_ids', 'launcher', 'load_from',
+    'load_strict', 'log_level', 'log_processor', 'model', 'model_wrapper_cfg',
+    'optim_wrapper', 'param_scheduler', 'randomness', 'resume', 'runner_type',
+    'strategy', 'test_cfg', 'test_dataloader', 'test_evaluator', 'train_cfg',
+    'train_dataloader', 'val_cfg', 'val_dataloader', 'val_evaluator',
+    'visualizer', 'work_dir', 'work_dir_lock'
+})
+
+
+def _config_paths(node: Any, prefix: str = '') -> List[str]:
+    """Every dotted key path of a config (list items as ``name.<i>``)."""
+    paths = []
+    if isinstance(node, Mapping):
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = enumerate(node)
+    else:
+        return paths
+    for key, value in items:
+        path = f'{prefix}.{key}' if prefix else str(key)
+        paths.append(path)
+        paths += _config_paths(value, path)
+    return paths
+
+
+def walk_path(node: Any, parts: List[str]) -> Tuple[bool, Any, int]:
+    """Follow dotted-path ``parts`` (dict keys / list indices) into a config.
+
+    Returns:
+        tuple[bool, Any, int]: whether the whole path exists, the node
+        reached, and how many parts were walked (the failing part is
+        ``parts[walked]`` when the path does not exist).
+    """
+    for i, part in enumerate(parts):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() \
+                and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, node, i
+    return True, node, len(parts)
+
+
+def _suggest(key: str, paths: List[str]) -> List[str]:
+    """Existing paths with the same last component, then paths whose last
+    component is close to it (same parent first)."""
+    parent, _, leaf = key.rpartition('.')
+    by_leaf = [p for p in paths if p.rpartition('.')[2] == leaf]
+    close = [
+        p for p in paths
+        if difflib.get_close_matches(leaf, [p.rpartition('.')[2]], cutoff=0.8)
+    ]
+    close.sort(key=lambda p: p.rpartition('.')[0] != parent)
+    out: List[str] = []
+    for p in by_leaf + close:
+        if p not in out and p != key:
+            out.append(p)
+    return out[:5]
+
+
+def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
+    """Check ``--cfg-options`` against the config *before* merging them.
+
+    Args:
+        cfg (Config): The loaded config (not yet merged).
+        options (Mapping): ``{dotted.key: value}`` as parsed by
+            :class:`~mmengine.config.DictAction`.
+
+    Returns:
+        list[str]: Warnings for new nested keys (also logged).
+
+    Raises:
+        KeyError: A new top-level key nothing reads; the message suggests
+            existing keys.
+    """
+    paths = _config_paths(cfg._cfg_dict.to_dict())
+    warnings = []
+    for key in options:
+        parts = str(key).split('.')
+        if walk_path(cfg._cfg_dict, parts)[0]:
+            continue
+        hints = _suggest(str(key), paths)
+        hint = f'; did you mean {" or ".join(hints)}?' if hints else ''
+        if len(parts) == 1 and parts[0] not in RUNNER_KEYS:
+            raise KeyError(
+                f'--cfg-options {key}: no such key in the config and nothing '
+                f'reads a top-level {key!r}{hint}')
+        if len(parts) > 1:
+            text = (f'--cfg-options {key}: not in the config (it is added; '
+                    f'check the spelling){hint}')
+            warnings.append(text)
+            print_log(text, logger='current', level=logging.WARNING)
+    return warnings
 
 #: the model wrapper of distributed runs (plain models: MMEngine's DDP step;
 #: search algorithms: their own train step with averaged gradients)
@@ -44,6 +156,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     work_dir: Optional[str] = args.work_dir
     if work_dir is not None:

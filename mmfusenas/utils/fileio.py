@@ -1,9 +1,12 @@
 """File helpers shared by models, datasets, engine, search and tools.
 
 :func:`atomic_write` writes through a temporary file in the destination's
-folder, ``fsync``-s it and ``os.replace``-s it over the destination, so a
-file at the destination is always whole: a run killed while writing leaves
-the previous version (or nothing), never a truncated file.
+folder, ``fsync``-s it, ``os.replace``-s it over the destination and
+``fsync``-s the folder, so a file at the destination is always whole and
+survives a power cut once the call returns: a run killed while writing leaves
+the previous version (or nothing), never a truncated file. The file gets the
+permissions an ordinary ``open(path, 'w')`` would give (``0o666`` minus the
+process umask), not ``tempfile``'s private ``0o600``.
 """
 import os
 import os.path as osp
@@ -12,10 +15,61 @@ from pathlib import Path
 from typing import Union
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where possible.
+
+    Linux exposes it in ``/proc/self/status``; elsewhere it is read with the
+    ``os.umask`` set-and-restore idiom.
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_file_mode() -> int:
+    """``0o666 & ~umask``: the mode ``open(path, 'w')`` creates files with."""
+    return 0o666 & ~current_umask()
+
+
+def default_dir_mode() -> int:
+    """``0o777 & ~umask``: the mode ``os.makedirs`` creates folders with."""
+    return 0o777 & ~current_umask()
+
+
+def fsync_dir(folder: Union[str, Path]) -> None:
+    """``fsync`` a folder so that renames / removals in it are durable.
+
+    A no-op where folders cannot be opened (Windows).
+    """
+    try:
+        fd = os.open(str(folder), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def atomic_write(data: Union[bytes, str],
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
     """Write ``data`` to ``filepath`` via a temporary file and a rename.
+
+    The temporary file is named ``.<basename>.<random>.tmp`` in the
+    destination's folder (a killed write leaves one behind;
+    :class:`~mmfusenas.engine.SafeCheckpointHook` removes those of
+    checkpoints on the next start). The data and then the folder are
+    ``fsync``-ed, so the new file is durable when this returns.
 
     Args:
         data (bytes | str): content; ``str`` is encoded with ``encoding``.
@@ -31,6 +85,8 @@ def atomic_write(data: Union[bytes, str],
         dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
+            if hasattr(os, 'fchmod'):
+                os.fchmod(f.fileno(), default_file_mode())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -39,3 +95,4 @@ def atomic_write(data: Union[bytes, str],
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+    fsync_dir(folder)

@@ -455,6 +455,26 @@ def test_coco_degenerate_and_crowd(tmp_path, mm_log):
         logging.WARNING)
 
 
+def test_boxes_partly_outside_are_clipped_and_logged(tmp_path, mm_log):
+    """Were kept unclipped and unlogged (ExDark / DARK FACE clip)."""
+    root = str(tmp_path)
+    make_pairs(root, ['a'])  # 10 x 8 images
+    coco_json(
+        osp.join(root, 'ann.json'), [dict(id=1, file_name='a.png')], [
+            dict(id=1, image_id=1, category_id=1, bbox=[-2, 1, 5, 3]),
+            dict(id=2, image_id=1, category_id=1, bbox=[6, 5, 6, 6]),
+            dict(id=3, image_id=1, category_id=1, bbox=[1, 1, 3, 3]),
+        ])
+    ds = PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                          ann_file='ann.json')
+    np.testing.assert_allclose(boxes_of(ds[0]),
+                               [[0, 1, 3, 4], [6, 5, 10, 8], [1, 1, 4, 4]])
+    assert ds.ann_stats['clipped'] == 2 and ds.ann_stats['degenerate'] == 0
+    text = mm_log.text(logging.WARNING)
+    assert 'clipped 2 box(es) partly outside the image' in text
+    assert "'a': [-2.0, 1.0, 3.0, 4.0] -> [0.0, 1.0, 3.0, 4.0]" in text
+
+
 def test_yolo_bad_inputs(tmp_path):
     root = str(tmp_path)
     make_pairs(root, ['a', 'b'])

@@ -115,3 +115,61 @@ def test_cli_on_shared_roadscene(shared_data, tmp_path):
     assert list(res['per_image']) == stems
     for r in res['per_image'].values():
         assert 0 < r['EN'] <= 8 and r['MI'] > 0 and r['SD'] <= 255**0.5
+
+
+def test_cli_refuses_16bit_and_transparent_rgba(tmp_path, capsys):
+    d = _synthetic(tmp_path)
+    args = [str(d['ir']), str(d['vi']), str(d['fused']), '--metrics', 'EN']
+    fused = cv2.imread(str(d['fused'] / '01.png'), cv2.IMREAD_UNCHANGED)
+    # 16-bit: was silently converted (OpenCV scales it to 8 bits)
+    cv2.imwrite(str(d['fused'] / '01.png'), fused.astype(np.uint16) * 257)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert '01.png is a uint16 image (16-bit per channel)' in err
+    # RGBA with transparent pixels: refused; fully opaque: same as RGB
+    bgr = cv2.cvtColor(fused, cv2.COLOR_GRAY2BGR)
+    alpha = np.full(fused.shape, 255, np.uint8)
+    alpha[0, 0] = 0
+    cv2.imwrite(str(d['fused'] / '01.png'), np.dstack([bgr, alpha]))
+    assert cli.main(args) == 2
+    assert 'transparent pixels' in capsys.readouterr().err
+    cv2.imwrite(str(d['fused'] / '01.png'), np.dstack([bgr, alpha * 0 + 255]))
+    rgba = cli.evaluate(*args[:3], 'cddfuse', ['EN'])
+    cv2.imwrite(str(d['fused'] / '01.png'), fused)
+    gray = cli.evaluate(*args[:3], 'cddfuse', ['EN'])
+    assert rgba == gray
+
+
+def test_cli_skips_hidden_files_and_checks_out_first(tmp_path, capsys):
+    d = _synthetic(tmp_path)
+    args = [str(d['ir']), str(d['vi']), str(d['fused']), '--metrics', 'EN']
+    # a macOS resource fork: was counted as a sample (and failed to read)
+    (d['ir'] / '._00.png').write_bytes(b'\x00\x05\x16\x07')
+    out = tmp_path / 'r.json'
+    assert cli.main(args + ['--out', str(out)]) == 0
+    assert list(json.loads(out.read_text())['per_image']) == ['00', '01']
+    assert 'skipped 1 hidden file(s) in IR folder' in capsys.readouterr().err
+    # an unwritable --out fails before the metrics are computed (it died
+    # with a traceback after computing everything)
+    calls = []
+    orig = cli.evaluate
+    cli.evaluate = lambda *a, **k: calls.append(1) or orig(*a, **k)
+    try:
+        blocker = tmp_path / 'plain_file'
+        blocker.write_text('x')
+        assert cli.main(args + ['--out', str(blocker / 'r.json')]) == 2
+        assert 'cannot create folder' in capsys.readouterr().err
+        assert cli.main(args + ['--out', str(tmp_path)]) == 2
+        assert 'is a folder' in capsys.readouterr().err
+        locked = tmp_path / 'locked'
+        locked.mkdir()
+        os.chmod(locked, 0o500)
+        try:
+            if not os.access(locked, os.W_OK):  # not root
+                assert cli.main(args + ['--out', str(locked / 'r.json')]) == 2
+                assert 'is not writable' in capsys.readouterr().err
+        finally:
+            os.chmod(locked, 0o700)
+    finally:
+        cli.evaluate = orig
+    assert calls == []

@@ -530,3 +530,23 @@ def test_get_flops_tool_reports_the_whole_model(tmp_path):
     assert (res['macs'], res['flops']) == (count.macs, count.flops)
     assert res['latency_ms'] > 0 and res['uncounted_ops'] == {}
     assert set(res['modules']) == {'stage1', 'stage2'}
+
+
+def test_get_flops_tool_refuses_non_positive_counts(capsys):
+    """``--num-sources 0`` was silently replaced by the network's default."""
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = osp.join(REPO, 'configs/tim/fusion_ivif_official.py')
+    for opt, value, msg in (('--num-sources', '0', 'must be >= 1, got 0'),
+                            ('--batch-size', '-1', 'must be >= 1, got -1'),
+                            ('--repeats', 'x', "expected an integer, got 'x'"),
+                            ('--warmup', '-1', 'must be >= 0, got -1')):
+        with pytest.raises(SystemExit) as info:
+            tool.parse_args([cfg, '--shape', '8', '8', opt, value])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert f'argument {opt}' in err and msg in err
+    assert tool.parse_args([cfg, '--shape', '8', '8', '--num-sources',
+                            '3']).num_sources == 3

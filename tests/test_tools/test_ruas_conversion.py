@@ -56,11 +56,41 @@ def build(config):
     return MODELS.build(Config.fromfile(osp.join(RUAS, config)).model)
 
 
-def test_conversion_needs_trust(official_dir, tmp_path):
+def test_conversion_of_plain_tensor_files_needs_no_trust(official_dir,
+                                                        tmp_path, capsys):
+    """The official files hold plain tensors: safe loading, no --trust."""
     dst = tmp_path / 'x.pth'
-    with pytest.raises(PermissionError, match='--trust'):
-        converter.main([osp.join(official_dir, 'lol.pt'), str(dst)])
-    assert not dst.exists()
+    converter.main(
+        [osp.join(official_dir, 'lol.pt'), str(dst), '--scene-only'])
+    assert set(torch.load(str(dst), weights_only=True)) == {
+        'state_dict', 'meta'
+    }
+    assert 'WARNING' not in capsys.readouterr().err
+
+
+class _Payload:
+    """Unpickling this touches a file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def test_pickle_needs_trust_and_unpickling_is_announced(tmp_path, capsys):
+    marker = tmp_path / 'payload_ran'
+    src, dst = tmp_path / 'evil.pt', tmp_path / 'evil.pth'
+    torch.save({'w': torch.zeros(1), 'x': _Payload(str(marker))}, str(src))
+    # before the fix, --trust was required even for safe files and a
+    # fallback to full unpickling happened silently
+    with pytest.raises(RuntimeError, match='without --trust'):
+        converter.main([str(src), str(dst)])
+    assert not marker.exists() and not dst.exists()
+    with pytest.raises(TypeError, match='does not hold a state dict'):
+        converter.main([str(src), str(dst), '--trust'])
+    assert marker.exists()  # the user asked for it ...
+    assert 'unpickling it fully because --trust' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize('name', ['lol', 'mit', 'darkface'])

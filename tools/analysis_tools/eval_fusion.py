@@ -11,6 +11,13 @@ and ``01.bmp`` in FUSED_DIR are one triple). Colour images are converted to
 gray with the preset's rule (cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the
 8-bit image, rounded; tang / vifb: MATLAB ``rgb2gray``). Conventions of each
 preset are documented in ``docs/evaluation.md``.
+
+Inputs are checked, not converted silently: images must be 8-bit (a 16-bit
+image is refused, since the metrics' constants assume 0..255); an RGBA image
+is accepted only when its alpha channel is fully opaque; hidden files
+(``.name``, e.g. macOS ``._01.png``) are skipped and listed on stderr. The
+``--out`` file is checked for writability before anything is computed and
+written atomically.
 """
 import argparse
 import json
@@ -29,6 +36,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -60,26 +68,71 @@ def index_dir(folder: str, what: str) -> Dict[str, str]:
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{what} folder not found: {folder}')
     out = {}
+    hidden = []
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
         if ext.lower() not in IMG_EXTS:
+            continue
+        if name.startswith('.'):
+            hidden.append(name)
             continue
         if stem in out:
             raise ValueError(f'{what} folder {folder} has two images with '
                              f'stem {stem!r}: {osp.basename(out[stem])}, '
                              f'{name}')
         out[stem] = osp.join(folder, name)
+    if hidden:
+        print(f'note: skipped {len(hidden)} hidden file(s) in {what} folder '
+              f'{folder}: {", ".join(hidden)}', file=sys.stderr)
     if not out:
         raise FileNotFoundError(f'{what} folder {folder} holds no images '
                                 f'({", ".join(IMG_EXTS)})')
     return out
 
 
-def read_gray(path: str, preset: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+def read_bgr8(path: str) -> np.ndarray:
+    """Read an 8-bit image as BGR, refusing what would be converted
+    silently: other bit depths and RGBA with transparent pixels."""
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise OSError(f'cannot read image {path}')
-    return FUSION_PRESETS[preset]['gray'](img)
+    if img.dtype != np.uint8:
+        raise ValueError(
+            f'{path} is a {img.dtype} image ({img.dtype.itemsize * 8}-bit '
+            'per channel); the fusion metrics are defined on 8-bit images: '
+            'convert it explicitly (e.g. scale 16-bit to 0..255) first')
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        if not (img[..., 3] == 255).all():
+            raise ValueError(
+                f'{path} has an alpha channel with transparent pixels; '
+                'flatten it onto a background explicitly first')
+        return np.ascontiguousarray(img[..., :3])
+    if img.shape[2] != 3:
+        raise ValueError(f'{path} has {img.shape[2]} channels, expected 1, '
+                         '3 or 4 (opaque RGBA)')
+    return img
+
+
+def read_gray(path: str, preset: str) -> np.ndarray:
+    return FUSION_PRESETS[preset]['gray'](read_bgr8(path))
+
+
+def check_writable(path: str) -> None:
+    """Fail before any work when ``path`` cannot be written."""
+    if osp.isdir(path):
+        raise IsADirectoryError(f'--out {path} is a folder, expected a '
+                                'JSON file name')
+    folder = osp.dirname(osp.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise OSError(f'--out {path}: cannot create folder {folder}: '
+                      f'{err.strerror}') from None
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+            osp.exists(path) and not os.access(path, os.W_OK)):
+        raise PermissionError(f'--out {path} is not writable')
 
 
 def evaluate(ir_dir: str, vi_dir: str, fused_dir: str, preset: str,
@@ -130,6 +183,8 @@ def format_table(result: dict, digits: int = 4) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        if args.out:
+            check_writable(args.out)
         result = evaluate(args.ir_dir, args.vi_dir, args.fused_dir,
                           args.preset, args.metrics)
     except (KeyError, FileNotFoundError, ValueError, OSError) as e:
@@ -138,10 +193,7 @@ def main(argv=None) -> int:
         return 2
     print(format_table(result, args.digits))
     if args.out:
-        out_dir = osp.dirname(osp.abspath(args.out))
-        os.makedirs(out_dir, exist_ok=True)
-        with open(args.out, 'w') as fh:
-            json.dump(result, fh, indent=2)
+        atomic_write(json.dumps(result, indent=2), args.out)
         print(f'results written to {args.out}')
     return 0
 

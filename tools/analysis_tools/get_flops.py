@@ -47,44 +47,61 @@ from mmfusenas.search.estimators import (  # noqa: E402
     num_threads)
 
 
+def _int_at_least(low: int):
+    """argparse type: an int >= ``low`` (``--num-sources 0`` was ignored)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'expected an integer, got {text!r}') from None
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f'must be >= {low}, got {value}')
+        return value
+
+    return parse
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Parameters, MACs / FLOPs and latency of a model')
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--shape',
-        type=int,
+        type=_int_at_least(1),
         nargs=2,
         required=True,
         metavar=('H', 'W'),
         help='input height and width')
     parser.add_argument(
         '--num-sources',
-        type=int,
+        type=_int_at_least(1),
         help='stacked sources M (default: the in_channels of the network)')
     parser.add_argument(
-        '--batch-size', type=int, default=1, help='batch size (default 1)')
+        '--batch-size', type=_int_at_least(1), default=1, help='batch size (default 1)')
     parser.add_argument(
         '--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument(
         '--repeats',
-        type=int,
+        type=_int_at_least(1),
         default=20,
         help='timed forward passes; the median is reported (default 20)')
     parser.add_argument(
         '--warmup',
-        type=int,
+        type=_int_at_least(0),
         default=5,
         help='untimed passes before timing (default 5)')
     parser.add_argument(
         '--threads',
-        type=int,
+        type=_int_at_least(1),
         help='torch.set_num_threads for the CPU timing (default: unchanged)')
     parser.add_argument(
         '--no-latency', action='store_true', help='skip the timing')
     parser.add_argument(
         '--depth',
-        type=int,
+        type=_int_at_least(0),
         default=1,
         help='depth of the per-submodule breakdown (0: none; default 1)')
     parser.add_argument('--out-json', help='also write the results here')
@@ -163,7 +180,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if padded != (height, width):
         notes.append(f'{height}x{width} padded to {padded[0]}x{padded[1]} '
                      f'(pad_size_divisor={divisor})')
-    sources = args.num_sources or num_sources(net)
+    sources = (args.num_sources
+               if args.num_sources is not None else num_sources(net))
     device = torch.device(args.device)
     net.to(device)
     x = torch.rand(args.batch_size, sources, *padded, device=device)

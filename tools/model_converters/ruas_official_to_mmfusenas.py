@@ -37,10 +37,11 @@ model lacks, a target key no official key provides, or a shape mismatch is
 an error naming the keys. The output is ``{'state_dict': ..., 'meta':
 ...}``, written atomically.
 
-The official checkpoints are third-party pickles; they are only unpickled
-with ``--trust`` (the files of the official repositories hold plain
-tensors and load with ``weights_only=True``; others fall back to a full
-unpickling, which can execute code).
+The official checkpoints are third-party files. They are first loaded with
+``weights_only=True`` (the files of the official repositories hold plain
+tensors and load this way, no flag needed). Only a file that needs full
+unpickling (which can execute code) requires ``--trust``; when ``--trust``
+makes that fallback happen, a warning on stderr says so.
 """
 import argparse
 import io
@@ -149,21 +150,32 @@ def convert_state_dict(
 
 
 def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
-    """Load an official checkpoint (needs ``trust``) as a state dict.
+    """Load an official checkpoint as a state dict.
+
+    Safe loading (``weights_only=True``) is tried first and needs no flag;
+    full unpickling happens only with ``trust`` and is announced on stderr.
 
     Raises:
-        PermissionError: ``trust`` is False.
+        RuntimeError: the file needs full unpickling and ``trust`` is False.
         FileNotFoundError: ``path`` does not exist.
         TypeError: the file does not hold a mapping of names to tensors.
     """
-    if not trust:
-        raise PermissionError(
-            f'refusing to unpickle the third-party checkpoint {path} without '
-            '--trust: official RUAS checkpoints are pickles, and unpickling '
-            'an untrusted file can execute arbitrary code. Pass --trust if '
-            'it comes from the official repository (vis-opt-group/RUAS or '
-            'KarelZhang/RUAS).')
-    obj = load_legacy_checkpoint(path, trust=True)
+    try:
+        obj = load_legacy_checkpoint(path, trust=False)
+    except RuntimeError as err:
+        if not trust:
+            raise RuntimeError(
+                f'{path} cannot be loaded safely (weights_only=True) and '
+                'refusing to unpickle this third-party file without --trust: '
+                'unpickling an untrusted file can execute arbitrary code. '
+                'Pass --trust only if it comes from the official repository '
+                '(vis-opt-group/RUAS or KarelZhang/RUAS).') from err
+        print(
+            f'WARNING: {path} does not load with weights_only=True; '
+            'unpickling it fully because --trust was given (this can '
+            'execute code stored in the file)',
+            file=sys.stderr)
+        obj = load_legacy_checkpoint(path, trust=True)
     if not isinstance(obj, Mapping) or not obj or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor)
             for k, v in obj.items()):
@@ -183,8 +195,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--trust',
         action='store_true',
-        help='state that SRC comes from a trusted source (required: the '
-        'official files are pickles)')
+        help='state that SRC comes from a trusted source: allows full '
+        'unpickling when SRC does not load with weights_only=True (announced '
+        'on stderr); not needed for plain-tensor files')
     parser.add_argument(
         '--config',
         help='target config (default: configs/ruas/ruas_a_lol.py for TPAMI '

@@ -1,12 +1,15 @@
 from .chain_staging_hook import ChainStagingHook
+from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
 from .ruas_training_hooks import (RUAS_TRAINING_STRATEGIES,
                                   RUASTrainingStrategyHook)
+from .safe_checkpoint_hook import SafeCheckpointHook
 from .task_guidance_hooks import (FreezeFusionHook, FusionLossWeightHook,
                                   FusionWarmupHook)
 
 __all__ = [
     'FusedImageSaveHook', 'FusionWarmupHook', 'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
-    'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook'
+    'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',
+    'describe_samples', 'SafeCheckpointHook'
 ]

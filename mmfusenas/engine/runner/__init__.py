@@ -1,6 +1,8 @@
 from .pmi_loop import (PMILoop, inner_update, meta_gradient, meta_parameters,
                        task_loss)
+from .reliable_runner import ReliableRunner, build_runner
 
 __all__ = [
-    'PMILoop', 'meta_gradient', 'meta_parameters', 'inner_update', 'task_loss'
+    'PMILoop', 'meta_gradient', 'meta_parameters', 'inner_update',
+    'task_loss', 'ReliableRunner', 'build_runner'
 ]

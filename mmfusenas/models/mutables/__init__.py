@@ -2,7 +2,8 @@ from .arch_params import ArchParams
 from .diff_mixed_op import (DiffMixedOp, bind_arch_params, derive_choices,
                             normalise_candidates)
 from .genotype import (Genotype, build_genotype_net, config_at,
-                       fix_space_cfg)
+                       fix_space_cfg, nested_space_keys, reachable_keys,
+                       space_keys, validate_genotype)
 from .hyper_params import (LossHyperParams, bind_loss_hyper,
                            load_loss_weights)
 from .one_shot_choice import (OneShotChoice, apply_choices, current_choices,
@@ -15,7 +16,8 @@ from .position_specs import (position_specs, task_op_template,
 __all__ = [
     'ArchParams', 'DiffMixedOp', 'bind_arch_params', 'derive_choices',
     'normalise_candidates', 'Genotype', 'build_genotype_net', 'config_at',
-    'fix_space_cfg',
+    'fix_space_cfg', 'space_keys', 'nested_space_keys', 'reachable_keys',
+    'validate_genotype',
     'position_specs', 'task_op_template', 'task_position_spec',
     'MUTABLE_TYPES', 'expand_edge_templates', 'LossHyperParams',
     'bind_loss_hyper', 'load_loss_weights', 'OneShotChoice',

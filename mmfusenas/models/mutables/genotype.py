@@ -13,18 +13,31 @@ Exported genotype files (YAML or JSON, by extension) hold::
     probabilities: {key: {name: p}}      # softmax(α) at export (optional)
     network: {type: ..., ...}            # the fixed network config
     meta: {...}                          # e.g. iteration, strategy
+    space: {type: ..., ...}              # the search space (optional)
+
+Validation (:meth:`Genotype.validate`, run by :meth:`Genotype.load` when
+the file records its ``space``, and by ``GenotypeNet`` when a ``space`` is
+given): every choice key must exist in the space (unknown keys are listed
+with the closest existing ones), every choice point reachable in the fixed
+network must have a choice, every choice must name one of its candidates,
+and the stored ``network`` must be exactly what the choices give in the
+space (an edited cell with 3 or 1 ops instead of 2, or an op name that is
+not the chosen one, is reported with its path). A file without ``space``
+(written before it was recorded) is checked for its format only.
 
 ``GenotypeNet`` (registered in MODELS) rebuilds the fixed network from such
 a file, so a retrain config only names the file.
 """
 import copy
+import difflib
 import json
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Set, Union
 
 import yaml
 
+from mmfusenas.utils.config import walk_path
 from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import MODELS
 from .space import MUTABLE_TYPES, expand_edge_templates
@@ -88,6 +101,144 @@ def _fix(space_cfg: Any, choices: Dict[str, str]) -> Any:
     return {k: _fix(v, choices) for k, v in space_cfg.items()}
 
 
+def space_keys(space_cfg: Any) -> Set[str]:
+    """Every architecture key of a search-space config (nested choice points
+    and edge templates included)."""
+    keys: Set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+        elif isinstance(node, dict):
+            if node.get('type') in MUTABLE_TYPES and 'key' in node:
+                keys.add(node['key'])
+            for v in node.values():
+                walk(v)
+
+    walk(expand_edge_templates(space_cfg))
+    return keys
+
+
+def nested_space_keys(space_cfg: Any) -> Set[str]:
+    """The keys of the choice points that lie inside a candidate of another
+    choice point (paid only when that candidate is chosen)."""
+    nested: Set[str] = set()
+
+    def walk(node: Any, inside: bool) -> None:
+        if isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v, inside)
+        elif isinstance(node, dict):
+            mutable = node.get('type') in MUTABLE_TYPES and 'key' in node
+            if mutable and inside:
+                nested.add(node['key'])
+            for v in node.values():
+                walk(v, inside or mutable)
+
+    walk(expand_edge_templates(space_cfg), False)
+    return nested
+
+
+def reachable_keys(space_cfg: Any, choices: Mapping[str, str]) -> Set[str]:
+    """The keys of the choice points that are part of the fixed network
+    ``choices`` give (nested ones only under a chosen candidate)."""
+    from .diff_mixed_op import normalise_candidates
+    keys: Set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+        elif isinstance(node, dict):
+            if node.get('type') in MUTABLE_TYPES and 'key' in node:
+                keys.add(node['key'])
+                names, specs = normalise_candidates(node['candidates'])
+                choice = choices.get(node['key'])
+                if choice in names:
+                    walk(specs[names.index(choice)])
+                return
+            for v in node.values():
+                walk(v)
+
+    walk(expand_edge_templates(space_cfg))
+    return keys
+
+
+def first_difference(a: Any, b: Any, path: str = '') -> Optional[str]:
+    """Where two plain configs first differ (``None`` if equal)."""
+    where = path or '<root>'
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k not in a:
+                return f'{where}: missing key {k!r}'
+            if k not in b:
+                return f'{where}: unexpected key {k!r}'
+            diff = first_difference(a[k], b[k], f'{path}.{k}' if path else k)
+            if diff:
+                return diff
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return (f'{where}: {len(a)} entries, the space gives {len(b)} '
+                    f'({a!r} vs {b!r})')
+        for i, (x, y) in enumerate(zip(a, b)):
+            diff = first_difference(x, y, f'{path}.{i}')
+            if diff:
+                return diff
+        return None
+    if a != b:
+        return f'{where}: {a!r}, the space gives {b!r}'
+    return None
+
+
+def validate_genotype(space_cfg: Any,
+                      choices: Mapping[str, str],
+                      network: Optional[Mapping] = None,
+                      where: str = 'genotype') -> Dict[str, Any]:
+    """Check choices (and a stored network) against a search space.
+
+    Args:
+        space_cfg: The search-space config.
+        choices (Mapping[str, str]): ``{key: candidate name}``.
+        network (Mapping, optional): A stored fixed-network config that must
+            equal the derived one.
+        where (str): Names the genotype (e.g. its file) in messages.
+
+    Returns:
+        dict: The derived fixed-network config (plain data).
+
+    Raises:
+        KeyError: Unknown keys, or a reachable choice point without choice.
+        ValueError: A choice names no candidate, or ``network`` differs.
+    """
+    known = space_keys(space_cfg)
+    unknown = sorted(set(choices) - known)
+    if unknown:
+        hints = {
+            k: difflib.get_close_matches(k, sorted(known), n=2)
+            for k in unknown
+        }
+        raise KeyError(
+            f'{where}: choices for architecture keys that are not in the '
+            f'search space: {unknown} (closest existing keys: {hints}; the '
+            f'space has {len(known)} keys)')
+    try:
+        derived = _plain(fix_space_cfg(space_cfg, dict(choices)))
+    except KeyError as err:
+        raise KeyError(f'{where}: {err.args[0]}') from None
+    except ValueError as err:
+        raise ValueError(f'{where}: {err}') from None
+    if network is not None:
+        diff = first_difference(_plain(network), derived, 'network')
+        if diff:
+            raise ValueError(
+                f'{where}: the stored network is not the one its choices '
+                f'give in the search space ({diff}); was it edited or '
+                'exported from another space?')
+    return derived
+
+
 @dataclass
 class Genotype:
     """Derived architecture: choices, the fixed network config and metadata.
@@ -98,30 +249,52 @@ class Genotype:
             (``fix_space_cfg(space, choices)``).
         probabilities (dict): ``{key: {name: softmax weight}}`` at export.
         meta (dict): free-form provenance (iteration, strategy, ...).
+        space (dict, optional): the search space the choices apply to;
+            recorded so that a loaded file can be validated.
     """
     choices: Dict[str, str]
     network: Dict[str, Any]
     probabilities: Dict[str, Dict[str, float]] = field(default_factory=dict)
     meta: Dict[str, Any] = field(default_factory=dict)
+    space: Optional[Dict[str, Any]] = None
 
     @classmethod
     def from_space(cls, space_cfg: dict, choices: Dict[str, str],
                    **kwargs) -> 'Genotype':
         """Derive the fixed network config of ``space_cfg`` under
-        ``choices``."""
-        return cls(
-            choices=dict(choices),
-            network=fix_space_cfg(space_cfg, choices),
-            **kwargs)
+        ``choices`` (validated: unknown keys are an error); the space is
+        recorded in the genotype."""
+        validate_genotype(space_cfg, choices)
+        network = fix_space_cfg(space_cfg, choices)
+        try:
+            space = _plain(space_cfg)
+        except TypeError:  # not storable as plain data: not recorded
+            space = None
+        kwargs.setdefault('space', space)
+        return cls(choices=dict(choices), network=network, **kwargs)
+
+    def validate(self, space_cfg: Optional[dict] = None,
+                 where: str = 'genotype') -> None:
+        """Check the choices and the network against ``space_cfg`` (default:
+        the recorded space; nothing to check without one).
+
+        Raises:
+            KeyError / ValueError: see :func:`validate_genotype`.
+        """
+        space_cfg = self.space if space_cfg is None else space_cfg
+        if space_cfg is not None:
+            validate_genotype(space_cfg, self.choices, self.network, where)
 
     def to_dict(self) -> Dict[str, Any]:
-        return _plain(
-            dict(
-                format=FORMAT,
-                choices=self.choices,
-                probabilities=self.probabilities,
-                network=self.network,
-                meta=self.meta))
+        data = dict(
+            format=FORMAT,
+            choices=self.choices,
+            probabilities=self.probabilities,
+            network=self.network,
+            meta=self.meta)
+        if self.space is not None:
+            data['space'] = self.space
+        return _plain(data)
 
     def dump(self, path: str) -> None:
         """Write YAML (``.yaml`` / ``.yml``) or JSON (``.json``) atomically."""
@@ -161,11 +334,18 @@ class Genotype:
                              f'names (strings); bad entries {bad}')
         if 'type' not in data['network']:
             raise ValueError(f"{path}: 'network' has no 'type'")
-        return cls(
+        space = data.get('space')
+        if space is not None and not isinstance(space, dict):
+            raise ValueError(f"{path}: 'space' must be a mapping, got "
+                             f'{type(space).__name__}')
+        geno = cls(
             choices=data['choices'],
             network=data['network'],
             probabilities=data.get('probabilities') or {},
-            meta=data.get('meta') or {})
+            meta=data.get('meta') or {},
+            space=space)
+        geno.validate(where=path)
+        return geno
 
 
 def config_at(cfg: Any, path: str, option: str = 'path') -> Any:
@@ -184,18 +364,11 @@ def config_at(cfg: Any, path: str, option: str = 'path') -> Any:
         KeyError: a key or index on the way does not exist.
         TypeError: the config there is not a dict.
     """
-    node = cfg
-    walked = []
-    for part in path.split('.') if path else []:
-        walked.append(part)
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and part.isdigit() \
-                and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(f"{option} {path!r}: the config has no "
-                           f"{'.'.join(walked)!r}")
+    parts = path.split('.') if path else []
+    found, node, walked = walk_path(cfg, parts)
+    if not found:
+        raise KeyError(f"{option} {path!r}: the config has no "
+                       f"{'.'.join(parts[:walked + 1])!r}")
     if not isinstance(node, Mapping):
         raise TypeError(f'{option} {path!r} must name a module config '
                         f'(a dict), got {type(node).__name__}')
@@ -228,13 +401,8 @@ def build_genotype_net(genotype: Union[str, Genotype],
     geno = Genotype.load(genotype) if isinstance(genotype, str) else genotype
     network = geno.network
     if space is not None:
-        derived = _plain(fix_space_cfg(space, geno.choices))
-        if derived != _plain(network):
-            raise ValueError(
-                'the genotype\'s stored network differs from the one its '
-                'choices give in the given search space: was it exported '
-                'from another space?')
-        network = derived
+        where = genotype if isinstance(genotype, str) else 'genotype'
+        network = validate_genotype(space, geno.choices, network, where)
     if part is not None:
         network = config_at(network, part, 'GenotypeNet part')
     cfg = copy.deepcopy(network)

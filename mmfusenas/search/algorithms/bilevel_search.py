@@ -11,8 +11,9 @@ from mmengine.optim import OptimWrapper
 from torch import Tensor
 
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp, Genotype,
-                                       config_at,
-                                       bind_arch_params, derive_choices)
+                                       config_at, bind_arch_params,
+                                       derive_choices, nested_space_keys,
+                                       reachable_keys)
 from mmfusenas.registry import MODELS, TASK_UTILS
 from mmfusenas.utils.distributed import check_finite
 from ..strategies import BaseBilevelStrategy, BilevelProblem
@@ -304,6 +305,11 @@ class BilevelSearchAlgorithm(BaseModel):
             if not self._regularizer_ready:
                 self.regularizer.prepare(self.space, self.arch_params,
                                          train_data['inputs'])
+                # a hard budget no architecture meets fails here, before
+                # the first α update (regularisers with budget=)
+                check = getattr(self.regularizer, 'check_budget', None)
+                if check is not None:
+                    check(self.arch_params, nested_space_keys(self._space_cfg))
                 self._regularizer_ready = True
             with torch.no_grad():
                 reg = self.regularization()
@@ -370,6 +376,15 @@ class BilevelSearchAlgorithm(BaseModel):
             strategy=type(self.strategy).__name__,
             space_path=self.space_path,
             train_steps=self.num_train_steps)
+        fit = getattr(self.regularizer, 'fit_to_budget', None)
+        if fit is not None and self._regularizer_ready:
+            # a regulariser's hard budget (budget=) applies to the derived
+            # architecture
+            choices, budget_info = fit(
+                choices,
+                self.arch_params,
+                reachable=lambda c: reachable_keys(self._space_cfg, c))
+            info.update(budget_info)
         info.update(meta or {})
         return Genotype.from_space(
             self._space_cfg,

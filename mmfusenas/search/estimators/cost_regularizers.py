@@ -13,8 +13,25 @@ Interface used by the search algorithms::
                                 cache_file='work_dirs/latency.json'))
     reg.prepare(supernet, arch_params, example_inputs)   # once
     loss_alpha = loss_fusion + reg(arch_params)          # every α step
+
+Hard budgets: ``budget=`` (in the units of the cost table: ms, a fraction
+with ``normalize=True``, a number of skip connections) makes the
+regulariser a constraint as well as a penalty. The search algorithm calls
+:meth:`BaseCostRegularizer.check_budget` right after :meth:`prepare`, so an
+impossible budget fails at the first architecture step
+(:func:`~mmfusenas.search.estimators.check_space_budget`), and
+:meth:`BaseCostRegularizer.fit_to_budget` when it derives a genotype: while
+the derived architecture costs more than the budget, the choice point whose
+cheaper candidate loses the least probability per unit of cost saved is
+switched to it (greedy). Only the choice points of the derived network
+count (a nested choice point only under its chosen parent candidate; the
+latency table's entry of a cell candidate is its own latency, its nested
+choice points have rows of their own), and an impossible budget is found
+with the nested keys as optional. The genotype's ``meta`` records
+``budget``, ``cost`` and the ``budget_swaps``.
 """
-from typing import Dict, Optional, Sequence
+from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Set, Tuple)
 
 import torch
 import torch.nn as nn
@@ -23,7 +40,8 @@ from mmfusenas.models.mutables import ArchParams, DiffMixedOp
 from mmfusenas.registry import TASK_UTILS
 from ..regularizers import operation_sensitive_reg
 from .latency_table import LatencyTable, build_latency_table
-from .resource_estimator import Inputs
+from .resource_estimator import (Inputs, ResourceConstraintError,
+                                 check_space_budget)
 
 
 class BaseCostRegularizer:
@@ -34,23 +52,152 @@ class BaseCostRegularizer:
 
     Args:
         loss_weight (float): the trade-off λ. Defaults to 1.0.
+        budget (float, optional): hard upper bound on the derived
+            architecture's cost, in the units of :attr:`costs` (see the
+            module docstring). Defaults to None (a penalty only).
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
+    #: what the costs measure, for messages
+    cost_name = 'cost'
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 budget: Optional[float] = None) -> None:
         self.loss_weight = float(loss_weight)
         self.costs: Optional[Dict[str, torch.Tensor]] = None
+        if budget is not None:
+            budget = float(budget)
+            if not budget == budget or budget in (float('inf'),
+                                                  float('-inf')):
+                raise ValueError(f'{type(self).__name__}: budget must be '
+                                 f'finite, got {budget}')
+        self.budget = budget
 
-    def prepare(self, supernet: nn.Module, arch_params: ArchParams,
-                example_inputs: Inputs) -> None:
-        """Build the cost table; called once before the first α step.
+    def _require_costs(self) -> Dict[str, torch.Tensor]:
+        if self.costs is None:
+            raise RuntimeError(
+                f'{type(self).__name__} has no cost table yet: call '
+                'prepare(supernet, arch_params, example_inputs) once before '
+                'the first architecture step')
+        return self.costs
+
+    def check_budget(self,
+                     arch_params: ArchParams,
+                     optional_keys: Iterable[str] = ()
+                     ) -> Optional[Tuple[float, float]]:
+        """Fail fast when no architecture meets :attr:`budget`.
 
         Args:
-            supernet (nn.Module): the network, bound to ``arch_params``.
-            arch_params (ArchParams): the architecture parameters.
-            example_inputs (Tensor | Sequence | Mapping): inputs of the
-                supernet's forward at the shape to optimise for.
+            arch_params (ArchParams): names the candidates in the message.
+            optional_keys (Iterable[str]): nested choice points (paid only
+                when their parent candidate is chosen); they add nothing to
+                the lower bound, so a feasible budget is never rejected.
+
+        Returns:
+            tuple[float, float] | None: the cheapest and the most expensive
+            cost of the space (None without a budget).
+
+        Raises:
+            ResourceConstraintError: the cheapest architecture exceeds the
+                budget.
         """
-        raise NotImplementedError
+        if self.budget is None:
+            return None
+        costs = self._require_costs()
+        return check_space_budget(
+            costs,
+            self.budget,
+            optional_keys=[k for k in optional_keys if k in costs],
+            choices={k: arch_params.choices(k)
+                     for k in costs},
+            name=f'{type(self).__name__} {self.cost_name}')
+
+    def cost_of(self,
+                choices: Mapping[str, str],
+                arch_params: ArchParams,
+                keys: Optional[Set[str]] = None) -> float:
+        """Additive cost of an architecture: the chosen candidates of
+        ``keys`` (default: every key of ``choices``; keys without costs add
+        0)."""
+        costs = self._require_costs()
+        keys = set(choices) if keys is None else keys
+        return float(
+            sum(
+                float(table[arch_params.choices(key).index(choices[key])])
+                for key, table in costs.items() if key in keys))
+
+    def fit_to_budget(
+        self,
+        choices: Mapping[str, str],
+        arch_params: ArchParams,
+        exclude: Sequence[str] = ('zero', ),
+        reachable: Optional[Callable[[Mapping[str, str]], Set[str]]] = None
+    ) -> Tuple[Dict[str, str], dict]:
+        """The derived choices, made to meet :attr:`budget` (see the module
+        docstring).
+
+        Args:
+            choices (Mapping[str, str]): the unconstrained derivation.
+            arch_params (ArchParams): the α (their softmax ranks the swaps).
+            exclude (Sequence[str]): candidates never switched to (as in
+                derivation). Defaults to ``('zero',)``.
+            reachable (callable, optional): ``choices -> keys`` of the choice
+                points in the fixed network (nested ones only under chosen
+                candidates); only those are paid and switched. Defaults to
+                every key.
+
+        Returns:
+            tuple[dict, dict]: the choices and ``meta`` entries (``budget``,
+            ``cost``, ``budget_swaps``); unchanged choices and an empty
+            dict without a budget.
+
+        Raises:
+            ResourceConstraintError: no allowed switch brings the cost under
+                the budget.
+        """
+        if self.budget is None:
+            return dict(choices), {}
+        costs = self._require_costs()
+        choices = dict(choices)
+        probs = arch_params.probabilities()
+
+        def paid(current: Dict[str, str]) -> Set[str]:
+            return set(current) if reachable is None else set(
+                reachable(current))
+
+        total = self.cost_of(choices, arch_params, paid(choices))
+        swaps: List[str] = []
+        tol = 1e-9 * max(1.0, abs(self.budget))
+        while total > self.budget + tol:
+            best = None
+            for key in sorted(paid(choices)):  # ties: by key
+                if key not in costs:
+                    continue
+                names = arch_params.choices(key)
+                for name in names:
+                    if name == choices[key] or name in exclude:
+                        continue
+                    trial = dict(choices, **{key: name})
+                    saved = total - self.cost_of(trial, arch_params,
+                                                 paid(trial))
+                    if saved <= 0:
+                        continue
+                    lost = probs[key][choices[key]] - probs[key][name]
+                    score = lost / saved
+                    if best is None or score < best[0]:
+                        best = (score, key, name, saved)
+            if best is None:
+                raise ResourceConstraintError(
+                    f'{type(self).__name__}: the derived architecture costs '
+                    f'{total:.6g} {self.cost_name} > budget {self.budget:.6g} '
+                    'and no allowed candidate switch makes it cheaper '
+                    f'(excluded candidates: {list(exclude)})')
+            _, key, name, _ = best
+            swaps.append(f'{key}: {choices[key]} -> {name}')
+            choices[key] = name
+            total = self.cost_of(choices, arch_params, paid(choices))
+        return choices, dict(
+            budget=self.budget, cost=total, budget_swaps=swaps)
 
     def __call__(self, arch_params: ArchParams) -> torch.Tensor:
         """``λ·Reg(α)``: a scalar, differentiable w.r.t. the α.
@@ -61,11 +208,7 @@ class BaseCostRegularizer:
         Returns:
             Tensor: the weighted regulariser (on the device of the α).
         """
-        if self.costs is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no cost table yet: call '
-                'prepare(supernet, arch_params, example_inputs) once before '
-                'the first architecture step')
+        self._require_costs()
         missing = [k for k in self.costs if k not in arch_params.keys()]
         if missing:
             raise KeyError(f'{type(self).__name__}: the ArchParams has no α '
@@ -101,7 +244,12 @@ class LatencyRegularizer(BaseCostRegularizer):
             the current setting. Defaults to None.
         normalize (bool): divide the table by the slowest architecture's
             choice-point latency. Defaults to False.
+        budget (float, optional): hard bound on the derived architecture's
+            choice-point latency (ms, or a fraction with ``normalize``).
+            Defaults to None.
     """
+
+    cost_name = 'latency'
 
     def __init__(self,
                  loss_weight: float = 1.0,
@@ -110,8 +258,9 @@ class LatencyRegularizer(BaseCostRegularizer):
                  repeats: int = 20,
                  warmup: int = 5,
                  threads: Optional[int] = None,
-                 normalize: bool = False) -> None:
-        super().__init__(loss_weight)
+                 normalize: bool = False,
+                 budget: Optional[float] = None) -> None:
+        super().__init__(loss_weight, budget)
         self.cache_file = cache_file
         self.rebuild = rebuild
         self.repeats = repeats
@@ -177,15 +326,20 @@ class SkipCountRegularizer(BaseCostRegularizer):
             its name (in ``ArchParams.choices``) or its module's class name
             is one of these. Defaults to ``('skip', 'skip_connect',
             'SkipConnect', 'Identity')``.
+        budget (float, optional): hard bound on the number of skip
+            connections of the derived network. Defaults to None.
     """
+
+    cost_name = 'skip connections'
 
     def __init__(
         self,
         loss_weight: float = 1.0,
         skip_names: Sequence[str] = ('skip', 'skip_connect', 'SkipConnect',
-                                     'Identity')
+                                     'Identity'),
+        budget: Optional[float] = None
     ) -> None:
-        super().__init__(loss_weight)
+        super().__init__(loss_weight, budget)
         if isinstance(skip_names, str) or not len(skip_names):
             raise ValueError('skip_names must be a non-empty sequence of '
                              f'names, got {skip_names!r}')

@@ -1,0 +1,167 @@
+"""The MMFuseNAS runner: MMEngine's Runner plus the reliability guarantees.
+
+:class:`ReliableRunner` (``runner_type = 'ReliableRunner'`` in
+``default_runtime.py``; the tools build it with :func:`build_runner`) adds
+to :class:`mmengine.runner.Runner`:
+
+- **strict checkpoint loading** (``load_from``, ``--resume``,
+  ``tools/test.py``): a checkpoint whose keys or shapes do not match the
+  model is refused with the mismatching keys listed, instead of leaving the
+  unmatched layers at their random initialisation. Opt out with the config
+  key ``load_strict = False`` (``--cfg-options load_strict=False``), e.g. to
+  initialise from a partially matching checkpoint on purpose.
+- **clear checkpoint errors**: a missing file, a symlink loop, a dangling
+  link, a zero-byte or truncated file is reported with its path and the
+  problem before anything is loaded
+  (:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`).
+- **auto-resume that finds the last good checkpoint**: ``--resume`` without
+  a path uses ``last_checkpoint``; if it is missing, empty or names an
+  unusable file, the newest valid ``*.pth`` of the work dir is used and the
+  reason is logged; with none, the run says it starts from scratch (instead
+  of MMEngine's "resumed from ... None").
+- **an exclusive work-dir lock** (``work_dir_lock = True``): taken before
+  the work dir is written to, released when ``train()`` returns or raises
+  and, whatever happens, when the process ends
+  (:class:`~mmfusenas.utils.workdir_lock.WorkDirLock`). Only ``train()``
+  runs need it: ``tools/test.py`` turns it off, so a checkpoint can be
+  evaluated while its training is running.
+"""
+import os
+from typing import Callable, Optional, Union
+
+from mmengine.config import Config, ConfigDict
+from mmengine.runner import Runner
+
+from mmfusenas.registry import RUNNERS
+from mmfusenas.utils.checkpoint import (check_checkpoint_file,
+                                        find_resumable_checkpoint)
+from mmfusenas.utils.workdir_lock import WorkDirLock
+
+_RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
+                  'PMI_RANK')
+
+
+def _env_rank() -> int:
+    """The global rank, read from the launcher's environment (the process
+    group does not exist yet when the lock is taken)."""
+    for key in _RANK_ENV_KEYS:
+        if os.environ.get(key, '').strip().isdigit():
+            return int(os.environ[key])
+    return 0
+
+
+@RUNNERS.register_module()
+class ReliableRunner(Runner):
+    """:class:`~mmengine.runner.Runner` with strict loading, clear
+    checkpoint errors, robust auto-resume and a work-dir lock (see the
+    module docstring).
+
+    Takes the arguments of :class:`~mmengine.runner.Runner`; the options
+    ``load_strict`` and ``work_dir_lock`` are read from ``cfg`` (top-level
+    config keys, both default to True).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        cfg = kwargs.get('cfg') or {}
+        self._load_strict = bool(cfg.get('load_strict', True))
+        self._work_dir_lock: Optional[WorkDirLock] = None
+        work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
+        if cfg.get('work_dir_lock', True) and work_dir and _env_rank() == 0:
+            self._work_dir_lock = WorkDirLock(work_dir).acquire()
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            self.release_work_dir()
+            raise
+        lock = self._work_dir_lock
+        if lock is not None and lock.stale_owner:
+            owner = lock.stale_owner
+            self.logger.warning(
+                f'work dir lock of an earlier run (pid {owner.get("pid")} on '
+                f'{owner.get("host")}, started {owner.get("started")}) was '
+                'not released: that run ended abnormally; the lock is taken '
+                'over')
+
+    # ------------------------------------------------------------------
+    # the work-dir lock
+    # ------------------------------------------------------------------
+    def release_work_dir(self) -> None:
+        """Release the work-dir lock (idempotent)."""
+        lock = getattr(self, '_work_dir_lock', None)
+        if lock is not None:
+            lock.release()
+
+    def train(self):
+        try:
+            return super().train()
+        finally:
+            self.release_work_dir()
+
+    def __del__(self) -> None:
+        self.release_work_dir()
+
+    # ------------------------------------------------------------------
+    # loading
+    # ------------------------------------------------------------------
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
+                        strict: Optional[bool] = None,
+                        revise_keys: list = [(r'^module.', '')]):
+        """Load a checkpoint into the model, strictly unless the config says
+        ``load_strict = False`` (or ``strict=False`` is passed).
+
+        Raises:
+            FileNotFoundError / ValueError: The file is missing or unusable
+                (the message names it and the problem).
+            RuntimeError: Keys or shapes do not match (strict); lists them.
+        """
+        strict = self._load_strict if strict is None else bool(strict)
+        if '://' not in str(filename):  # a local file, not a URL
+            check_checkpoint_file(filename)
+        try:
+            return super().load_checkpoint(
+                filename,
+                map_location=map_location,
+                strict=strict,
+                revise_keys=revise_keys)
+        except RuntimeError as err:
+            if 'do not match' not in str(err):
+                raise
+            raise RuntimeError(
+                f'checkpoint {filename} does not match the model of this '
+                f'config (strict loading):\n{err}\nIt was probably saved '
+                'from another architecture or config. To load the matching '
+                'part on purpose (the rest keeps its initialisation), pass '
+                '--cfg-options load_strict=False.') from None
+
+    def load_or_resume(self) -> None:
+        """Load or resume, finding a usable checkpoint for auto-resume."""
+        if self._has_loaded:
+            return None
+        if self._resume and self._load_from is None:
+            resume_from, notes = find_resumable_checkpoint(self.work_dir)
+            if resume_from is None:
+                self.logger.warning(
+                    f'--resume: no checkpoint found in {self.work_dir} ('
+                    + '; '.join(notes) + '); starting from scratch')
+            else:
+                for note in notes:
+                    self.logger.warning(f'--resume: {note}')
+                self.logger.info(f'Auto-resuming from {resume_from}')
+                self.resume(resume_from)
+                self._has_loaded = True
+            return None
+        return super().load_or_resume()
+
+
+def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
+    """Build the runner a config asks for.
+
+    ``cfg.runner_type`` (``'ReliableRunner'`` in ``default_runtime.py``)
+    names a runner of :data:`mmfusenas.registry.RUNNERS`; without it,
+    MMEngine's plain :class:`~mmengine.runner.Runner` is built.
+    """
+    if cfg.get('runner_type') is None:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)

@@ -1,0 +1,529 @@
+"""Reliability of training runs: finite-step guard, non-finite checkpoints,
+crash-safe rotation, auto-resume fallbacks, strict loading, work-dir lock.
+
+Each test first builds the situation that failed before (a NaN gradient
+from a finite loss, a kill during a save with ``max_keep_ckpts=1``, two runs
+on one work dir, ...) on a tiny model that trains in milliseconds.
+"""
+import glob
+import logging
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.structures import BaseDataElement
+from torch import nn
+from torch.utils.data import DataLoader
+
+from mmfusenas.engine import AtomicLocalBackend
+from mmfusenas.engine.hooks import FiniteStepGuardHook, SafeCheckpointHook
+from mmfusenas.engine.runner import ReliableRunner
+from mmfusenas.models.mutables import ArchParams
+from mmfusenas.utils import WorkDirLock, WorkDirLockedError
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+class TinyModel(BaseModel):
+    """``y = w·x + b`` with an L2 loss; on the forward calls listed in
+    ``nan_grad_calls`` a term with value 0 and a NaN gradient is added
+    (``sqrt(0·w)``: finite loss, ``inf · 0`` gradient)."""
+
+    def __init__(self, nan_grad_calls=()):
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+        self.nan_grad_calls = set(nan_grad_calls)
+        self.calls = 0
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        out = self.linear(inputs)
+        if mode != 'loss':
+            return out
+        self.calls += 1
+        loss = out.pow(2).mean()
+        if self.calls in self.nan_grad_calls:
+            loss = loss + torch.sqrt(self.linear.weight[0, 0] * 0)
+        return dict(loss=loss)
+
+
+def batches(num=12):
+    items = [
+        dict(
+            inputs=torch.tensor([float(i), 1.0]),
+            data_samples=BaseDataElement(metainfo=dict(stem=f'img{i:02d}')))
+        for i in range(num)
+    ]
+    return DataLoader(
+        items, batch_size=2, shuffle=False, collate_fn=lambda b: dict(
+            inputs=torch.stack([x['inputs'] for x in b]),
+            data_samples=[x['data_samples'] for x in b]))
+
+
+def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
+                guard=None, resume=False, load_from=None, cfg=None,
+                checkpoint_type='SafeCheckpointHook', checkpoint_cfg=None,
+                val_interval=1000, **kwargs):
+    checkpoint = dict(
+        type=checkpoint_type,
+        interval=interval,
+        by_epoch=False,
+        max_keep_ckpts=keep,
+        backend_args=dict(backend='atomic_local'),
+        **(checkpoint_cfg or {}))
+    return ReliableRunner(
+        model=model or TinyModel(),
+        work_dir=str(work_dir),
+        train_dataloader=batches(),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        train_cfg=dict(
+            by_epoch=False, max_iters=max_iters, val_interval=val_interval),
+        default_hooks=dict(
+            checkpoint=checkpoint,
+            logger=dict(type='LoggerHook', interval=1),
+            finite_guard=guard or dict(type='FiniteStepGuardHook')),
+        resume=resume,
+        load_from=load_from,
+        default_scope='mmfusenas',
+        experiment_name=f'exp{time.time_ns()}',
+        cfg=cfg,
+        **kwargs)
+
+
+def read_last(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def read_logs(work_dir):
+    return ''.join(
+        open(p).read()
+        for p in sorted(glob.glob(osp.join(work_dir, '*', '*.log'))))
+
+
+def all_finite(path):
+    state = torch.load(path, weights_only=True)['state_dict']
+    return all(torch.isfinite(v).all() for v in state.values())
+
+
+# ----------------------------------------------------------------------
+# 1. NaN / Inf gradients from a finite loss
+# ----------------------------------------------------------------------
+def test_nan_gradient_stops_before_the_step_and_keeps_good_checkpoint(
+        tmp_path):
+    work_dir = str(tmp_path / 'run')
+    # forward call 5 = iteration index 4 (0-based); checkpoints at 2 and 4
+    runner = make_runner(work_dir, TinyModel(nan_grad_calls={5}), keep=1)
+    with pytest.raises(FloatingPointError) as info:
+        runner.train()
+    msg = str(info.value)
+    # names the parameter, the optimizer, the iteration and the samples
+    assert 'linear.weight' in msg and "optimizer 'optimizer'" in msg
+    assert 'iteration 4' in msg and 'img08, img09' in msg
+    assert 'linear.bias' not in msg  # its gradient was finite
+    # no step was taken: the weights are finite, and so are all checkpoints
+    assert all(torch.isfinite(p).all() for p in runner.model.parameters())
+    assert read_last(work_dir) == osp.join(work_dir, 'iter_4.pth')
+    assert sorted(os.listdir(work_dir)).count('iter_4.pth') == 1
+    assert all_finite(osp.join(work_dir, 'iter_4.pth'))
+    # and the run resumes from it (no NaN this time) and finishes
+    again = make_runner(work_dir, TinyModel(), resume=True)
+    again.train()
+    assert again.iter == 6 and all_finite(osp.join(work_dir, 'iter_6.pth'))
+
+
+def test_without_the_guard_the_nan_step_is_taken(tmp_path):
+    """The failure the guard prevents: the step writes NaN weights."""
+    runner = make_runner(
+        str(tmp_path / 'run'),
+        TinyModel(nan_grad_calls={5}),
+        max_iters=5,
+        interval=100,
+        guard=dict(type='FiniteStepGuardHook', action='skip',
+                   max_consecutive_skips=1))
+    with pytest.raises(FloatingPointError, match='1 steps in a row'):
+        runner.train()
+    runner = make_runner(
+        str(tmp_path / 'run2'),
+        TinyModel(nan_grad_calls={5}),
+        max_iters=5,
+        interval=100)
+    runner._hooks = [
+        h for h in runner._hooks if not isinstance(h, FiniteStepGuardHook)
+    ]
+    # the NaN step is taken; the checkpoint hook then refuses to save it
+    with pytest.raises(FloatingPointError,
+                       match=r'refusing to save checkpoint iter_5\.pth'):
+        runner.train()
+    assert not torch.isfinite(runner.model.linear.weight).all()
+    assert not osp.exists(str(tmp_path / 'run2' / 'iter_5.pth'))
+
+
+def test_skip_action_drops_the_step_and_continues(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    ref = make_runner(str(tmp_path / 'ref'), TinyModel(), max_iters=4,
+                      interval=100)
+    ref.train()
+    runner = make_runner(
+        work_dir,
+        TinyModel(nan_grad_calls={5}),
+        guard=dict(type='FiniteStepGuardHook', action='skip'))
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        runner.train()
+    finally:
+        logger.removeHandler(handler)
+    guard = [h for h in runner.hooks
+             if isinstance(h, FiniteStepGuardHook)][0]
+    assert guard.num_skipped == 1
+    assert any('step skipped' in r.getMessage() and 'img08' in r.getMessage()
+               for r in records)
+    assert all_finite(osp.join(work_dir, 'iter_6.pth'))
+
+
+def test_skip_leaves_weights_and_momentum_untouched():
+    model = TinyModel()
+    optim = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    hook = FiniteStepGuardHook(action='skip')
+    runner = SimpleNamespace(
+        model=model, optim_wrapper=OptimWrapper(optim), iter=7,
+        logger=MMLogger.get_current_instance())
+    hook.before_train(runner)
+    # one good step creates momentum buffers
+    model(torch.ones(1, 2), mode='loss')['loss'].backward()
+    optim.step()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    momentum = [optim.state[p]['momentum_buffer'].clone()
+                for p in model.parameters()]
+    optim.zero_grad()
+    model.linear.weight.grad = torch.tensor([[float('nan'), 1.0]])
+    model.linear.bias.grad = torch.tensor([1.0])  # finite, dropped too
+    optim.step()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])
+    for p, m in zip(model.parameters(), momentum):
+        assert torch.equal(optim.state[p]['momentum_buffer'], m)
+    hook.remove()
+
+
+def test_guard_covers_the_architecture_optimizer():
+    """α (and any other optimizer of an OptimWrapperDict) is guarded."""
+
+    class Searchable(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Linear(2, 1)
+            self.arch_params = ArchParams()
+            self.arch_params.register('cell_edge0', ['conv', 'skip', 'zero'])
+
+    model = Searchable()
+    wrappers = OptimWrapperDict(
+        weights=OptimWrapper(torch.optim.SGD(model.net.parameters(), lr=1)),
+        arch=OptimWrapper(
+            torch.optim.Adam(model.arch_params.parameters(), lr=1)))
+    hook = FiniteStepGuardHook()
+    hook.before_train(SimpleNamespace(model=model, optim_wrapper=wrappers,
+                                      iter=3, logger=None))
+    hook.before_train_iter(None, 0, dict(
+        train=dict(data_samples=[BaseDataElement(metainfo=dict(stem='a'))]),
+        val=dict(data_samples=[BaseDataElement(metainfo=dict(stem='b'))])))
+    alpha = model.arch_params.alphas['cell_edge0']
+    with torch.no_grad():
+        alpha.zero_()
+    alpha.grad = torch.tensor([0.0, float('inf'), 0.0])
+    with pytest.raises(FloatingPointError) as info:
+        wrappers['arch'].step()
+    msg = str(info.value)
+    assert "arch_params.alphas.cell_edge0" in msg and "optimizer 'arch'" in msg
+    assert 'train:a, val:b' in msg
+    assert torch.equal(alpha, torch.zeros(3))
+    # finite gradients step normally
+    alpha.grad = torch.ones(3)
+    wrappers['arch'].step()
+    assert not torch.equal(alpha, torch.zeros(3))
+    hook.remove()
+
+
+def test_guard_checks_parameters_after_the_step_on_request():
+    model = TinyModel()
+    optim = torch.optim.SGD(model.parameters(), lr=1e38)
+    hook = FiniteStepGuardHook(check_params=True)
+    hook.before_train(SimpleNamespace(model=model,
+                                      optim_wrapper=OptimWrapper(optim),
+                                      iter=0, logger=None))
+    model.linear.weight.grad = torch.full((1, 2), 1e38)
+    model.linear.bias.grad = torch.zeros(1)
+    with pytest.raises(FloatingPointError,
+                       match=r'linear\.weight.*became non-finite'):
+        optim.step()
+    hook.remove()
+
+
+def test_guard_rejects_bad_options():
+    with pytest.raises(ValueError, match="'raise', 'skip'"):
+        FiniteStepGuardHook(action='ignore')
+    with pytest.raises(ValueError, match='max_consecutive_skips'):
+        FiniteStepGuardHook(max_consecutive_skips=0)
+
+
+# ----------------------------------------------------------------------
+# non-finite state is never saved
+# ----------------------------------------------------------------------
+def test_checkpoint_hook_refuses_non_finite_state(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    runner = make_runner(work_dir, max_iters=2, interval=2)
+    runner.train()
+    assert read_last(work_dir).endswith('iter_2.pth')
+    hook = [h for h in runner.hooks if isinstance(h, SafeCheckpointHook)][0]
+    with torch.no_grad():
+        runner.model.linear.bias.fill_(float('nan'))
+    with pytest.raises(FloatingPointError,
+                       match=r'iter_4\.pth.*state_dict\.linear\.bias'):
+        hook._save_checkpoint_with_step(runner, 4, dict(iter=4, epoch=0))
+    assert not osp.exists(osp.join(work_dir, 'iter_4.pth'))
+    assert read_last(work_dir).endswith('iter_2.pth')
+    assert all_finite(osp.join(work_dir, 'iter_2.pth'))
+
+
+def test_checkpoint_hook_rejects_unknown_options_when_built():
+    with pytest.raises(TypeError, match=r"\['max_keep_ckpt'\].*max_keep_"):
+        SafeCheckpointHook(interval=1, max_keep_ckpt=1)
+
+
+# ----------------------------------------------------------------------
+# 3. a kill while saving, with max_keep_ckpts=1
+# ----------------------------------------------------------------------
+class Killed(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, no cleanup."""
+
+
+def kill_during_write(monkeypatch, name):
+    """Make the atomic backend die half-way through writing ``name``,
+    leaving its temporary file behind as a real kill would."""
+    original = AtomicLocalBackend.put
+
+    def put(self, obj, filepath):
+        if osp.basename(str(filepath)) == name:
+            tmp = osp.join(osp.dirname(str(filepath)),
+                           f'.{name}.abcd1234.tmp')
+            with open(tmp, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+            raise Killed()
+        return original(self, obj, filepath)
+
+    monkeypatch.setattr(AtomicLocalBackend, 'put', put)
+
+
+def test_plain_checkpoint_hook_loses_everything_when_killed(
+        tmp_path, monkeypatch):
+    """The reported failure, with MMEngine's own CheckpointHook."""
+    work_dir = str(tmp_path / 'run')
+    kill_during_write(monkeypatch, 'iter_4.pth')
+    runner = make_runner(work_dir, checkpoint_type='CheckpointHook')
+    with pytest.raises(Killed):
+        runner.train()
+    assert glob.glob(osp.join(work_dir, 'iter_*.pth')) == []
+
+
+def test_kill_during_rotation_keeps_the_last_checkpoint(tmp_path,
+                                                        monkeypatch):
+    work_dir = str(tmp_path / 'run')
+    kill_during_write(monkeypatch, 'iter_4.pth')
+    runner = make_runner(work_dir, keep=1)
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()  # the process would have died
+    assert [osp.basename(p) for p in glob.glob(
+        osp.join(work_dir, 'iter_*.pth'))] == ['iter_2.pth']
+    assert read_last(work_dir) == osp.join(work_dir, 'iter_2.pth')
+    tmp = osp.join(work_dir, '.iter_4.pth.abcd1234.tmp')
+    assert osp.isfile(tmp)
+    monkeypatch.undo()
+    # the next start removes the leftover and resumes from iter_2
+    again = make_runner(work_dir, keep=1, resume=True)
+    again.train()
+    assert not osp.exists(tmp)
+    hook = [h for h in again.hooks if isinstance(h, SafeCheckpointHook)][0]
+    assert hook.removed_tmp == [tmp]
+    assert [osp.basename(p) for p in glob.glob(
+        osp.join(work_dir, '*.pth'))] == ['iter_6.pth']
+    assert read_last(work_dir) == osp.join(work_dir, 'iter_6.pth')
+
+
+def test_rotation_keeps_max_keep_ckpts_newest(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, max_iters=10, interval=2, keep=2).train()
+    assert sorted(osp.basename(p) for p in glob.glob(
+        osp.join(work_dir, 'iter_*.pth'))) == ['iter_10.pth', 'iter_8.pth']
+    assert glob.glob(osp.join(work_dir, '.*.tmp')) == []
+
+
+# ----------------------------------------------------------------------
+# auto-resume: last_checkpoint problems, nothing to resume
+# ----------------------------------------------------------------------
+def test_empty_last_checkpoint_falls_back_to_newest_valid(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, max_iters=6, keep=3).train()
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w'):
+        pass  # empty
+    # the newest file is damaged: the newest *valid* one is used
+    with open(osp.join(work_dir, 'iter_6.pth'), 'r+b') as f:
+        f.truncate(100)
+    runner = make_runner(work_dir, max_iters=8, keep=3, resume=True)
+    runner.train()
+    log = read_logs(work_dir)
+    assert 'last_checkpoint is empty' in log
+    assert 'skipped' in log and 'iter_6.pth' in log
+    assert f'falling back to the newest valid checkpoint ' \
+        f'{osp.join(work_dir, "iter_4.pth")}' in log
+    assert runner.iter == 8
+
+
+def test_resume_with_nothing_to_resume_says_so(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    runner = make_runner(work_dir, max_iters=2, resume=True)
+    runner.train()
+    log = read_logs(work_dir)
+    assert 'no checkpoint found' in log and 'starting from scratch' in log
+    assert 'None' not in log.split('no checkpoint found')[1].split('\n')[0]
+
+
+# ----------------------------------------------------------------------
+# 2. strict loading
+# ----------------------------------------------------------------------
+def test_load_from_and_resume_are_strict(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, max_iters=2).train()
+    good = osp.join(work_dir, 'iter_2.pth')
+    ckpt = torch.load(good, weights_only=True)
+    del ckpt['state_dict']['linear.bias']
+    ckpt['state_dict']['other.weight'] = torch.zeros(1)
+    partial = str(tmp_path / 'partial.pth')
+    torch.save(ckpt, partial)
+    for resume in (False, True):
+        runner = make_runner(str(tmp_path / f'r{resume}'), load_from=partial,
+                             resume=resume)
+        with pytest.raises(RuntimeError) as info:
+            runner.train()
+        msg = str(info.value)
+        assert partial in msg and 'load_strict=False' in msg
+        assert 'missing keys in source state_dict: linear.bias' in msg
+        assert 'unexpected key in source state_dict: other.weight' in msg
+    # the documented opt-out loads the matching part
+    runner = make_runner(str(tmp_path / 'opt'), load_from=partial,
+                         cfg=dict(load_strict=False))
+    runner.train()
+
+
+# ----------------------------------------------------------------------
+# 4. the work-dir lock
+# ----------------------------------------------------------------------
+HOLD = ('import sys, time; sys.path.insert(0, {repo!r}); '
+        'from mmfusenas.utils.workdir_lock import WorkDirLock; '
+        'lock = WorkDirLock({wd!r}).acquire(); print("locked", flush=True); '
+        'time.sleep(60)')
+
+
+def test_second_run_on_a_locked_work_dir_is_refused(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    holder = subprocess.Popen(
+        [sys.executable, '-c', HOLD.format(repo=REPO, wd=work_dir)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'locked'
+        with pytest.raises(WorkDirLockedError,
+                           match=rf'in use by another run \(pid '
+                           rf'{holder.pid} '):
+            make_runner(work_dir)
+        # nothing was written by the refused run
+        assert sorted(os.listdir(work_dir)) == ['.mmfusenas.lock']
+    finally:
+        holder.kill()  # SIGKILL: the lock file stays, the flock goes
+        holder.wait()
+    # the stale lock of the dead process is taken over, and said so
+    runner = make_runner(work_dir, max_iters=2)
+    assert runner._work_dir_lock.stale_owner['pid'] == holder.pid
+    runner.train()
+    log = read_logs(work_dir)
+    assert f'pid {holder.pid}' in log and 'ended abnormally' in log
+
+
+def test_lock_is_per_run_in_one_process_and_released_after_train(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    first = make_runner(work_dir, max_iters=2)
+    with pytest.raises(WorkDirLockedError):
+        make_runner(work_dir, max_iters=2)
+    first.train()
+    second = make_runner(work_dir, max_iters=4, resume=True)
+    second.train()  # the lock was released when first.train() returned
+    assert second.iter == 4
+    # opting out (tools/test.py does) does not take the lock
+    with WorkDirLock(work_dir):
+        make_runner(work_dir, cfg=dict(work_dir_lock=False))
+
+
+def test_lock_released_when_training_fails(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    runner = make_runner(work_dir, TinyModel(nan_grad_calls={1}))
+    with pytest.raises(FloatingPointError):
+        runner.train()
+    with WorkDirLock(work_dir) as lock:
+        assert lock.locked
+
+
+class _Improving(BaseMetric):
+    """A metric that improves at every evaluation."""
+
+    calls = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        type(self).calls += 1
+        return dict(score=float(type(self).calls))
+
+
+@pytest.mark.parametrize('hook', ['CheckpointHook', 'SafeCheckpointHook'])
+def test_kill_while_saving_a_new_best_keeps_the_previous_best(
+        tmp_path, monkeypatch, hook):
+    """MMEngine removed the previous best checkpoint before writing the
+    new one."""
+    work_dir = str(tmp_path / 'run')
+
+    def run():
+        return make_runner(
+            work_dir, max_iters=4, interval=2, keep=1,
+            checkpoint_type=hook,
+            val_dataloader=batches(2), val_evaluator=dict(type=_Improving),
+            val_cfg=dict(), val_interval=2,
+            checkpoint_cfg=dict(save_best='score', rule='greater'))
+
+    runner = run()
+    kill_during_write(monkeypatch, 'best_score_iter_4.pth')
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()
+    kept = osp.isfile(osp.join(work_dir, 'best_score_iter_2.pth'))
+    assert kept == (hook == 'SafeCheckpointHook')  # MMEngine's lost it
+    if not kept:
+        return
+    monkeypatch.undo()
+    runner = run()
+    runner.train()  # no kill: the new best replaces the old one
+    assert sorted(osp.basename(p) for p in glob.glob(
+        osp.join(work_dir, 'best_*.pth'))) == ['best_score_iter_4.pth']
