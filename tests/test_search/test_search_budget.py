@@ -19,21 +19,18 @@ def op(key):
     return dict(type='DiffMixedOp', key=key, candidates=list(OPS))
 
 
-def build(budget):
+def build(budget, cells=None):
     torch.manual_seed(0)
+    cells = cells or [
+        dict(type='SuccessiveCell', ops=[op('a'), op('b')]),
+        dict(type='SuccessiveCell', ops=[op('c')]),
+    ]
     return MODELS.build(
         dict(
             type='BilevelSearchAlgorithm',
             architecture=dict(
                 type='ImageFusor',
-                fusion_net=dict(
-                    type='TIMFusionNet',
-                    channels=4,
-                    cells=[
-                        dict(type='SuccessiveCell',
-                             ops=[op('a'), op('b')]),
-                        dict(type='SuccessiveCell', ops=[op('c')]),
-                    ]),
+                fusion_net=dict(type='TIMFusionNet', channels=4, cells=cells),
                 losses=[dict(type='MaxIntensityLoss')]),
             strategy=dict(type='DartsFirstOrderStrategy'),
             arch_update_interval=1,
@@ -106,29 +103,17 @@ def test_search_config_exposes_the_hard_budget():
 
 def test_nested_choice_points_count_only_under_the_chosen_cell():
     """Two-level space: the ops of the cell not chosen are not paid."""
-    torch.manual_seed(0)
-    algo = MODELS.build(
-        dict(
-            type='BilevelSearchAlgorithm',
-            architecture=dict(
-                type='ImageFusor',
-                fusion_net=dict(
-                    type='TIMFusionNet',
-                    channels=4,
-                    cells=[
-                        dict(
-                            type='DiffMixedOp',
-                            key='cell',
-                            candidates=dict(
-                                sc=dict(type='SuccessiveCell',
-                                        ops=[op('sc_a'), op('sc_b')]),
-                                ms=dict(type='MultiScaleFusionCell',
-                                        ops=[op('ms_a')]))),
-                    ]),
-                losses=[dict(type='MaxIntensityLoss')]),
-            strategy=dict(type='DartsFirstOrderStrategy'),
-            arch_update_interval=1,
-            regularizer=dict(type='SkipCountRegularizer', budget=1)))
+    algo = build(
+        budget=1,
+        cells=[
+            dict(
+                type='DiffMixedOp',
+                key='cell',
+                candidates=dict(
+                    sc=dict(type='SuccessiveCell',
+                            ops=[op('sc_a'), op('sc_b')]),
+                    ms=dict(type='MultiScaleFusionCell', ops=[op('ms_a')])))
+        ])
     algo.train_step(dict(train=batch(0), val=batch(1)), wrappers(algo))
     with torch.no_grad():
         for key, prefer, boost in (('cell', 'sc', 3.0), ('sc_a', 'skip', 2.0),

@@ -33,7 +33,7 @@ import difflib
 import json
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Set, Union
+from typing import Any, Dict, Mapping, Optional, Set, Tuple, Union
 
 import yaml
 
@@ -101,28 +101,10 @@ def _fix(space_cfg: Any, choices: Dict[str, str]) -> Any:
     return {k: _fix(v, choices) for k, v in space_cfg.items()}
 
 
-def space_keys(space_cfg: Any) -> Set[str]:
-    """Every architecture key of a search-space config (nested choice points
-    and edge templates included)."""
+def _keys_and_nested(space_cfg: Any) -> Tuple[Set[str], Set[str]]:
+    """All architecture keys of a space, and those nested inside a
+    candidate of another choice point."""
     keys: Set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, (list, tuple)):
-            for v in node:
-                walk(v)
-        elif isinstance(node, dict):
-            if node.get('type') in MUTABLE_TYPES and 'key' in node:
-                keys.add(node['key'])
-            for v in node.values():
-                walk(v)
-
-    walk(expand_edge_templates(space_cfg))
-    return keys
-
-
-def nested_space_keys(space_cfg: Any) -> Set[str]:
-    """The keys of the choice points that lie inside a candidate of another
-    choice point (paid only when that candidate is chosen)."""
     nested: Set[str] = set()
 
     def walk(node: Any, inside: bool) -> None:
@@ -131,13 +113,27 @@ def nested_space_keys(space_cfg: Any) -> Set[str]:
                 walk(v, inside)
         elif isinstance(node, dict):
             mutable = node.get('type') in MUTABLE_TYPES and 'key' in node
-            if mutable and inside:
-                nested.add(node['key'])
+            if mutable:
+                keys.add(node['key'])
+                if inside:
+                    nested.add(node['key'])
             for v in node.values():
                 walk(v, inside or mutable)
 
     walk(expand_edge_templates(space_cfg), False)
-    return nested
+    return keys, nested
+
+
+def space_keys(space_cfg: Any) -> Set[str]:
+    """Every architecture key of a search-space config (nested choice points
+    and edge templates included)."""
+    return _keys_and_nested(space_cfg)[0]
+
+
+def nested_space_keys(space_cfg: Any) -> Set[str]:
+    """The keys of the choice points that lie inside a candidate of another
+    choice point (paid only when that candidate is chosen)."""
+    return _keys_and_nested(space_cfg)[1]
 
 
 def reachable_keys(space_cfg: Any, choices: Mapping[str, str]) -> Set[str]:
