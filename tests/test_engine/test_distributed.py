@@ -344,6 +344,27 @@ def test_setup_distributed_leaves_single_process_runs_alone():
     assert 'model_wrapper_cfg' not in cfg and not dist.is_initialized()
 
 
+def test_setup_distributed_names_what_is_missing(monkeypatch):
+    from mmengine.config import Config
+
+    from mmfusenas.utils.config import setup_distributed
+    from mmfusenas.utils.distributed import init_cpu_distributed
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(launcher='pytorch'))
+    with pytest.raises(RuntimeError, match='torch.distributed.run'):
+        setup_distributed(cfg)
+    # the wrapper default is set before the group is initialised
+    assert cfg.model_wrapper_cfg == dict(
+        type='mmfusenas.AlgorithmDistributedDataParallel')
+    assert not dist.is_initialized()
+    with pytest.raises(ValueError, match='NCCL needs CUDA'):
+        init_cpu_distributed('pytorch', backend='nccl')
+    with pytest.raises(ValueError, match='launcher must be one of'):
+        init_cpu_distributed('none')
+
+
 def test_plain_ddp_wrapper_is_refused_by_the_bilevel_loops():
     from mmengine.model import MMDistributedDataParallel
 
