@@ -66,7 +66,7 @@ def launch(fn: Callable,
            world_size: int = 2,
            args: Sequence[Any] = (),
            timeout: float = 300.0,
-           start_method: str = 'fork',
+           start_method: Optional[str] = None,
            init_process_group: bool = True) -> List[dict]:
     """Run ``fn(rank, world_size, *args)`` in ``world_size`` processes.
 
@@ -78,10 +78,12 @@ def launch(fn: Callable,
         args (Sequence): More positional arguments of ``fn``.
         timeout (float): Seconds before the processes are killed and
             :class:`TimeoutError` is raised. Defaults to 300.
-        start_method (str): ``'fork'`` (default: the children inherit the
-            imported modules, so they start in well under a second) or
-            ``'spawn'`` (a fresh interpreter per rank, as a launcher gives;
-            ``fn`` must then be importable).
+        start_method (str, optional): ``'fork'`` (the default, or the
+            environment variable ``MMFUSENAS_DIST_START_METHOD``: the
+            children inherit the imported modules, so they start in well
+            under a second) or ``'spawn'`` (a fresh interpreter per rank, as
+            a launcher gives, ~10 s of imports; ``fn`` must then be
+            importable).
         init_process_group (bool): Initialise the gloo group before calling
             ``fn`` (default); False leaves it to ``fn`` (with the
             ``torch.distributed.run`` environment variables set), as a
@@ -91,6 +93,8 @@ def launch(fn: Callable,
         list[dict]: Per rank, ``dict(ok=result)`` or ``dict(error=name,
         message=str, traceback=str)``.
     """
+    start_method = start_method or os.environ.get(
+        'MMFUSENAS_DIST_START_METHOD', 'fork')
     with tempfile.TemporaryDirectory() as out_dir:
         context = mp.start_processes(
             _worker,
