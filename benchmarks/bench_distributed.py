@@ -13,10 +13,13 @@ pairs, through :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`:
 * ``train``: the fixed TIM fusion network of the toy training config
   (MMEngine's DDP step).
 
-Printed per workload: seconds per step (slowest rank), samples per second
-and the per-sample speed-up of W ranks over one (ideal: W). The processes
-share the machine with whatever else runs on it; the figures are wall
-times, one run each.
+Printed per workload: seconds per step (slowest rank), samples per second,
+the speed-up of W ranks over one in samples per second (ideal: W, when W
+free cores are available), the CPU seconds per sample summed over the
+ranks and the CPU efficiency (1-rank CPU s/sample over W-rank CPU
+s/sample; 1.0 = distributing adds no work: communication and duplicated
+work are what lowers it). On a shared machine the wall-time speed-up
+reflects the CPU share the processes get; the CPU efficiency does not.
 """
 import argparse
 import json
@@ -102,12 +105,13 @@ def _bench(rank, world_size, workload, args):
         step()
     if world_size > 1:
         torch.distributed.barrier()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         step()
+    cpu = time.process_time() - cpu
     if world_size > 1:
         torch.distributed.barrier()
-    return (time.perf_counter() - start) / args.steps
+    return (time.perf_counter() - start) / args.steps, cpu / args.steps
 
 
 def main() -> None:
@@ -117,28 +121,34 @@ def main() -> None:
         base = None
         for world in args.ranks:
             if world == 1:
-                per_step = _bench(0, 1, workload, args)
+                timings = [_bench(0, 1, workload, args)]
             else:
-                per_step = max(
-                    results_or_raise(
-                        launch(_bench, world, (workload, args),
-                               timeout=1800)))
-            throughput = world * args.batch / per_step
+                timings = results_or_raise(
+                    launch(_bench, world, (workload, args), timeout=1800))
+            per_step = max(t[0] for t in timings)
+            samples = world * args.batch
+            cpu_per_sample = sum(t[1] for t in timings) / samples
+            throughput = samples / per_step
             if world == 1:
-                base = throughput
-            speedup = throughput / base if base else float('nan')
-            rows.append((workload, world, per_step, throughput, speedup))
-            result[f'{workload}_w{world}_s_per_step'] = round(per_step, 4)
-            result[f'{workload}_w{world}_samples_per_s'] = round(
-                throughput, 3)
-            result[f'{workload}_w{world}_speedup'] = round(speedup, 3)
+                base, base_cpu = throughput, cpu_per_sample
+            speedup = throughput / base
+            efficiency = base_cpu / cpu_per_sample
+            rows.append((workload, world, per_step, throughput, speedup,
+                         cpu_per_sample, efficiency))
+            key = f'{workload}_w{world}'
+            result[f'{key}_s_per_step'] = round(per_step, 4)
+            result[f'{key}_samples_per_s'] = round(throughput, 3)
+            result[f'{key}_speedup'] = round(speedup, 3)
+            result[f'{key}_cpu_s_per_sample'] = round(cpu_per_sample, 4)
+            result[f'{key}_cpu_efficiency'] = round(efficiency, 3)
     print(f'per-rank batch {args.batch}, {args.size}x{args.size} px, '
           f'C={args.channels}, {args.steps} timed steps, 1 thread per rank')
     print(f'{"workload":<8} {"ranks":>5} {"s/step":>8} {"samples/s":>10} '
-          f'{"speed-up":>9}')
-    for workload, world, per_step, throughput, speedup in rows:
+          f'{"speed-up":>9} {"cpu-s/sample":>13} {"cpu eff.":>9}')
+    for workload, world, per_step, throughput, speedup, cpu, eff in rows:
         print(f'{workload:<8} {world:>5} {per_step:>8.3f} '
-              f'{throughput:>10.2f} {speedup:>9.2f}')
+              f'{throughput:>10.2f} {speedup:>9.2f} {cpu:>13.3f} '
+              f'{eff:>9.2f}')
     print('RESULT ' + json.dumps(result))
 
 

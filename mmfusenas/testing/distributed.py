@@ -4,7 +4,8 @@
 group, runs a module-level function in each and returns every rank's result
 (or the exception it raised), never hanging: a run that exceeds its time
 limit is killed and reported. The scenario functions below build tiny
-BatchNorm-free runs (bilevel search, PMI, plain training) whose results a
+BatchNorm-free runs (bilevel search, cooperative search, PMI, plain
+task-guided training) whose results a
 test compares with a single process on the union of the ranks' batches.
 """
 import copy
@@ -65,7 +66,7 @@ def launch(fn: Callable,
            world_size: int = 2,
            args: Sequence[Any] = (),
            timeout: float = 300.0,
-           start_method: str = 'fork',
+           start_method: Optional[str] = None,
            init_process_group: bool = True) -> List[dict]:
     """Run ``fn(rank, world_size, *args)`` in ``world_size`` processes.
 
@@ -77,10 +78,12 @@ def launch(fn: Callable,
         args (Sequence): More positional arguments of ``fn``.
         timeout (float): Seconds before the processes are killed and
             :class:`TimeoutError` is raised. Defaults to 300.
-        start_method (str): ``'fork'`` (default: the children inherit the
-            imported modules, so they start in well under a second) or
-            ``'spawn'`` (a fresh interpreter per rank, as a launcher gives;
-            ``fn`` must then be importable).
+        start_method (str, optional): ``'fork'`` (the default, or the
+            environment variable ``MMFUSENAS_DIST_START_METHOD``: the
+            children inherit the imported modules, so they start in well
+            under a second) or ``'spawn'`` (a fresh interpreter per rank, as
+            a launcher gives, ~10 s of imports; ``fn`` must then be
+            importable).
         init_process_group (bool): Initialise the gloo group before calling
             ``fn`` (default); False leaves it to ``fn`` (with the
             ``torch.distributed.run`` environment variables set), as a
@@ -90,6 +93,8 @@ def launch(fn: Callable,
         list[dict]: Per rank, ``dict(ok=result)`` or ``dict(error=name,
         message=str, traceback=str)``.
     """
+    start_method = start_method or os.environ.get(
+        'MMFUSENAS_DIST_START_METHOD', 'fork')
     with tempfile.TemporaryDirectory() as out_dir:
         context = mp.start_processes(
             _worker,
@@ -335,30 +340,6 @@ def run_pmi(rank: int, world_size: int, work_dir: str, data_root: str,
     return dict(state=_state(runner), iters=runner.iter)
 
 
-def run_train(rank: int, world_size: int, work_dir: str, data_root: str,
-              init: str, batch_size: int) -> dict:
-    """Plain training of the tiny fusor (3 iterations, SGD with momentum,
-    gradient clipping); returns the float state dict."""
-    distributed = world_size > 1
-    model = build_tiny_model('fusor')
-    runner = _runner(
-        model,
-        work_dir,
-        distributed,
-        f'train_{world_size}',
-        by_epoch=False,
-        train_dataloader=_loader(data_root, 'train', batch_size,
-                                 'InfiniteSampler', 5),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=3),
-        optim_wrapper=dict(
-            optimizer=dict(type='SGD', lr=0.05, momentum=0.9),
-            clip_grad=dict(max_norm=1.0)),
-        load_from=init)
-    runner.train()
-    mode = getattr(runner.model, 'mode', None)
-    return dict(state=_state(runner), iters=runner.iter, mode=mode)
-
-
 def run_cooperative(rank: int, world_size: int, work_dir: str,
                     data_root: str, init: str, batch_size: int) -> dict:
     """Two epochs of the RUAS cooperative search of
@@ -425,6 +406,63 @@ def build_cooperative_model(cfg=None) -> nn.Module:
     return strip_batchnorm(MODELS.build(model_cfg))
 
 
+def build_task_guided_model(cfg=None) -> nn.Module:
+    """``configs/tim/fcn_r18_mfnet_toy.py`` (fusion N_F + FCN-R18/4 with an
+    auxiliary head) at C = 4, BatchNorm and dropout removed, seeded."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    if cfg is None:
+        cfg = Config.fromfile(
+            osp.join(REPO_ROOT, 'configs', 'tim', 'fcn_r18_mfnet_toy.py'))
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.fusion_net.channels = 4
+    # dropout draws differ between the ranks and one process
+    model_cfg.segmentor.decode_head.dropout_ratio = 0.0
+    model_cfg.segmentor.auxiliary_head.dropout_ratio = 0.0
+    torch.manual_seed(0)
+    return strip_batchnorm(MODELS.build(model_cfg))
+
+
+def run_task_guided(rank: int, world_size: int, work_dir: str,
+                    data_root: str, init: str, batch_size: int) -> dict:
+    """Plain task-guided training (fusion + segmentation losses) of
+    :func:`build_task_guided_model`: 3 iterations on 32x32 toy pairs
+    without random flips; returns the float state dict."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'tim', 'fcn_r18_mfnet_toy.py'))
+    loader = copy.deepcopy(cfg.train_dataloader)
+    loader.batch_size = batch_size
+    loader.sampler = dict(type='InfiniteSampler', shuffle=True, seed=5)
+    loader.dataset.data_root = data_root
+    loader.dataset.pipeline = [
+        t for t in cfg.test_pipeline if t['type'] != 'PairedResize'
+    ][:-1] + [
+        dict(type='PairedResize', scale=(32, 32), interpolation='area'),
+        dict(type='PackFusionSegInputs')
+    ]
+    runner = _runner(
+        build_task_guided_model(cfg),
+        work_dir,
+        world_size > 1,
+        f'task_guided_{world_size}',
+        by_epoch=False,
+        train_dataloader=loader.to_dict(),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=3),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+            clip_grad=dict(max_norm=1.0)),
+        load_from=init)
+    runner.train()
+    return dict(
+        state=_state(runner),
+        iters=runner.iter,
+        mode=getattr(runner.model, 'mode', None))
+
+
 def run_train_tool(rank: int, world_size: int, argv: Sequence[str]) -> dict:
     """``tools/train.py`` with ``argv`` (the process group is the tool's
     to initialise); returns the rank and whether a group existed."""
@@ -458,8 +496,11 @@ class NaNInjectionHook(Hook):
 
 def save_init(kind: str, path: str) -> str:
     """Write the seeded initial weights of :func:`build_tiny_model`
-    (``kind='cooperative'``: of :func:`build_cooperative_model`)."""
-    model = build_cooperative_model() if kind == 'cooperative' else \
-        build_tiny_model(kind)
+    (``kind='cooperative'``: of :func:`build_cooperative_model`,
+    ``'task_guided'``: of :func:`build_task_guided_model`)."""
+    builders = dict(
+        cooperative=build_cooperative_model,
+        task_guided=build_task_guided_model)
+    model = builders[kind]() if kind in builders else build_tiny_model(kind)
     torch.save(dict(state_dict=model.state_dict()), path)
     return path

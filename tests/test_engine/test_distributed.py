@@ -23,7 +23,7 @@ from mmfusenas.engine import AlgorithmDistributedDataParallel
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.testing.distributed import (launch, results_or_raise,
                                            run_cooperative, run_pmi,
-                                           run_search, run_train,
+                                           run_search, run_task_guided,
                                            run_train_tool, save_init)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -157,15 +157,18 @@ def test_pmi_two_ranks_equal_one_process(toy, inits, tmp_path, order):
     assert osp.isfile(str(tmp_path / 'two' / 'pmi_init.pth'))
 
 
-def test_plain_training_two_ranks_equal_one_process(toy, inits, tmp_path):
-    """A plain model trains through DDP's reducer (wrapper mode 'ddp')."""
-    single = run_train(0, 1, str(tmp_path / 'one'), toy, inits['fusor'], 4)
+def test_task_guided_training_two_ranks_equal_one_process(toy, tmp_path):
+    """Plain task-guided training (N_F + FCN-R18/4 with auxiliary head,
+    fusion + segmentation losses, SGD + momentum + clipping) trains through
+    DDP's reducer (wrapper mode 'ddp'): 2 ranks = 1 process."""
+    init = save_init('task_guided', str(tmp_path / 'init.pth'))
+    single = run_task_guided(0, 1, str(tmp_path / 'one'), toy, init, 4)
     ranks = results_or_raise(
-        launch(run_train, 2,
-               (str(tmp_path / 'two'), toy, inits['fusor'], 2)))
+        launch(run_task_guided, 2, (str(tmp_path / 'two'), toy, init, 2)))
     assert [r['mode'] for r in ranks] == ['ddp', 'ddp']
     assert single['iters'] == 3
     assert_equivalent(single, ranks)
+    assert moved(single['state'], init, 'segmentor') > 1e-3
 
 
 def test_nan_on_one_rank_stops_every_rank(toy, inits, tmp_path):
@@ -342,6 +345,27 @@ def test_setup_distributed_leaves_single_process_runs_alone():
     cfg = Config(dict(launcher='none'))
     setup_distributed(cfg)
     assert 'model_wrapper_cfg' not in cfg and not dist.is_initialized()
+
+
+def test_setup_distributed_names_what_is_missing(monkeypatch):
+    from mmengine.config import Config
+
+    from mmfusenas.utils.config import setup_distributed
+    from mmfusenas.utils.distributed import init_cpu_distributed
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(launcher='pytorch'))
+    with pytest.raises(RuntimeError, match='torch.distributed.run'):
+        setup_distributed(cfg)
+    # the wrapper default is set before the group is initialised
+    assert cfg.model_wrapper_cfg == dict(
+        type='mmfusenas.AlgorithmDistributedDataParallel')
+    assert not dist.is_initialized()
+    with pytest.raises(ValueError, match='NCCL needs CUDA'):
+        init_cpu_distributed('pytorch', backend='nccl')
+    with pytest.raises(ValueError, match='launcher must be one of'):
+        init_cpu_distributed('none')
 
 
 def test_plain_ddp_wrapper_is_refused_by_the_bilevel_loops():
