@@ -17,8 +17,9 @@ pickled objects) cannot be loaded that way. :func:`load_legacy_checkpoint`
 loads them only when the caller passes ``trust=True``; tools expose this as
 an explicit ``--trust`` flag.
 """
+import hashlib
 import os.path as osp
-from typing import Any, Callable, List, Tuple, Union
+from typing import Any, Callable, List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -109,3 +110,21 @@ def load_legacy_checkpoint(path: str,
                 'If you trust its source, pass trust=True (the --trust flag '
                 'of the tool you are using).') from safe_err
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 hex digest of a file (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def key_listing(title: str, items: Sequence[str], limit: int = 30) -> str:
+    """``title (n):`` and at most ``limit`` indented items, for errors that
+    list state-dict keys (checkpoint converters)."""
+    shown = [f'  {item}' for item in items[:limit]]
+    if len(items) > limit:
+        shown.append(f'  ... and {len(items) - limit} more')
+    return f'{title} ({len(items)}):\n' + '\n'.join(shown)

@@ -43,7 +43,6 @@ tensors and load with ``weights_only=True``; others fall back to a full
 unpickling, which can execute code).
 """
 import argparse
-import hashlib
 import io
 import os.path as osp
 import re
@@ -61,7 +60,8 @@ if ROOT not in sys.path:
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models.cells import RUAS_EDGE_NAMES  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402
+from mmfusenas.utils.checkpoint import (file_sha256, key_listing,  # noqa: E402
+                                       load_legacy_checkpoint)
 from mmfusenas.version import __version__  # noqa: E402
 
 #: target config of each source layout (relative to the repository root)
@@ -96,10 +96,6 @@ _RULES = [
      lambda m: f'network.estimator.layers.{m[1]}.{m[2]}'),
 ]
 
-#: at most this many keys are listed per category in an error message
-_MAX_LISTED = 30
-
-
 def map_key(key: str) -> Optional[str]:
     """Our key of an official key, or None when no rule maps it."""
     for pattern, target in _RULES:
@@ -113,13 +109,6 @@ def detect_layout(state_dict: Mapping[str, torch.Tensor]) -> str:
     """``'tpami'`` (an ``estimation.*`` key) or ``'cvpr'``."""
     return 'tpami' if any(k.startswith('estimation.')
                           for k in state_dict) else 'cvpr'
-
-
-def _listing(title: str, items: Sequence[str]) -> str:
-    shown = [f'  {item}' for item in items[:_MAX_LISTED]]
-    if len(items) > _MAX_LISTED:
-        shown.append(f'  ... and {len(items) - _MAX_LISTED} more')
-    return f'{title} ({len(items)}):\n' + '\n'.join(shown)
 
 
 def convert_state_dict(
@@ -170,17 +159,17 @@ def convert_state_dict(
     problems = []
     if unmapped:
         problems.append(
-            _listing('unexpected official keys (no conversion rule)',
+            key_listing('unexpected official keys (no conversion rule)',
                      sorted(unmapped)))
     if unknown:
         problems.append(
-            _listing('unexpected keys (not in the target model)', unknown))
+            key_listing('unexpected keys (not in the target model)', unknown))
     if missing:
         problems.append(
-            _listing('missing keys (target keys no official key provides)',
+            key_listing('missing keys (target keys no official key provides)',
                      missing))
     if shapes:
-        problems.append(_listing('shape mismatches', shapes))
+        problems.append(key_listing('shape mismatches', shapes))
     if problems:
         raise ValueError(f'cannot convert {source} strictly:\n' +
                          '\n'.join(problems))
@@ -211,14 +200,6 @@ def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
             f'names to tensors) but a {type(obj).__name__}; expected an '
             'official RUAS weights file')
     return OrderedDict(obj)
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -260,7 +241,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     model.load_state_dict(state_dict, strict=True)
     meta = dict(
         source=osp.basename(args.src),
-        source_sha256=_sha256(args.src),
+        source_sha256=file_sha256(args.src),
         source_layout=layout,
         config=osp.relpath(config, ROOT)
         if osp.abspath(config).startswith(ROOT) else config,
