@@ -37,9 +37,9 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (TIM_OFFICIAL, check_dataset_files,  # noqa: E402
-                            format_skipped, fuse_tim_official,
-                            inference_fusion, init_model, load_config,
-                            result_image)
+                            config_modalities, format_skipped,
+                            fuse_tim_official, inference_fusion, init_model,
+                            load_config, result_image)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.evaluation.functional import FUSION_PRESETS  # noqa: E402
 from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
@@ -72,6 +72,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='instead of --ir/--vi: one NAME=DIR per source, e.g. '
         'mri=data/MRI pet=data/PET; names known to the config are stacked '
         'in the config\'s order, other names in the order given')
+    parser.add_argument(
+        '--data-root',
+        help='instead of --ir/--vi: fuse the config\'s test data under this '
+        'folder (its data_prefix sub-folders, e.g. DIR/ir and DIR/vi)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--metrics',
@@ -112,16 +116,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def config_modalities(cfg: Config) -> List[str]:
-    """Modality names of the config's test (or train) dataset, if any."""
-    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-        loader = cfg.get(key)
-        prefix = (loader or {}).get('dataset', {}).get('data_prefix')
-        if prefix:
-            return list(prefix)
-    return []
-
-
 def resolve_folders(args: argparse.Namespace,
                     cfg: Config) -> 'OrderedDict[str, str]':
     """Modality name -> absolute folder, in stacking order.
@@ -132,7 +126,23 @@ def resolve_folders(args: argparse.Namespace,
         FileNotFoundError: a folder does not exist.
     """
     pairs = [('ir', args.ir), ('vi', args.vi)]
-    if args.modalities:
+    data_root = getattr(args, 'data_root', None)
+    if data_root and (args.modalities or args.ir or args.vi):
+        raise ValueError('give either --data-root or the folders '
+                         '(--ir/--vi or --modalities), not both')
+    if data_root:
+        prefix = {}
+        for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+            loader = cfg.get(key)
+            prefix = (loader or {}).get('dataset', {}).get('data_prefix')
+            if prefix:
+                break
+        if not prefix:
+            raise ValueError(f'--data-root: the config has no dataset '
+                             f'data_prefix to find the modality folders in')
+        pairs = [(name, osp.join(data_root, sub))
+                 for name, sub in prefix.items()]
+    elif args.modalities:
         if args.ir or args.vi:
             raise ValueError('give either --ir/--vi or --modalities, not '
                              'both')
@@ -153,6 +163,8 @@ def resolve_folders(args: argparse.Namespace,
         if not osp.isdir(folder):
             flag = f'--{name}' if not args.modalities else \
                 f'--modalities {name}='
+            if data_root:
+                flag = f'--data-root ({name!r})'
             raise FileNotFoundError(f'{flag} folder does not exist: {folder}')
     order = config_modalities(cfg)
     if sorted(order) == sorted(names):
