@@ -166,3 +166,40 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def load_task_model_cfg(config: str) -> ConfigDict:
+    """The ``model`` of an mmdet / mmseg config, ready to be our task model.
+
+    ``config`` is a file or ``'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_
+    coco.py'`` / ``'mmseg::...'`` (resolved in the installed package's
+    ``.mim/configs``). The compound models normalise the fused / enhanced
+    image themselves, so the task model's ``data_preprocessor`` is removed;
+    ``_scope_`` is set to the package's scope (``mmdet`` / ``mmseg``) so it
+    builds from inside our configs. Set ``num_classes`` and the backbone's
+    ``init_cfg`` (``None`` or a LOCAL checkpoint: nothing is downloaded)
+    afterwards.
+
+    Returns:
+        ConfigDict: the model config.
+    """
+    scope = None
+    path = config
+    if '::' in config:
+        from mmengine.config.utils import (_get_external_cfg_base_path,
+                                           _get_package_and_cfg_path)
+        from mmengine.utils import get_installed_path
+        scope = config.partition('::')[0]
+        package, rel = _get_package_and_cfg_path(config)
+        path = _get_external_cfg_base_path(get_installed_path(package), rel)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'task model config not found: {config}')
+    cfg = Config.fromfile(path)
+    if 'model' not in cfg:
+        raise KeyError(f'{config} has no `model`')
+    model = cfg.model
+    model.pop('data_preprocessor', None)
+    scope = scope or cfg.get('default_scope')
+    if scope:
+        model['_scope_'] = scope
+    return model
