@@ -21,6 +21,35 @@ def register_config_package() -> None:
     MODULE2PACKAGE.setdefault('mmfusenas', 'mmfusenas')
 
 
+def enable_tensorboard(cfg: Config) -> None:
+    """Add MMEngine's ``TensorboardVisBackend`` to the config's visualizer.
+
+    Scalars (losses, metrics, ``arch/*`` weights) and the images of
+    ``PredictionVisualizationHook`` then also go to
+    ``<work_dir>/<timestamp>/vis_data/`` as TensorBoard event files
+    (``tensorboard --logdir work_dirs``). Idempotent.
+
+    Raises:
+        ImportError: the ``tensorboard`` package is not installed (it is an
+            optional dependency: ``pip install tensorboard``).
+    """
+    import importlib.util
+    if importlib.util.find_spec('tensorboard') is None:
+        raise ImportError(
+            'the TensorBoard switch (tensorboard = True in the config or '
+            '--tensorboard) needs the optional `tensorboard` package: '
+            '`pip install tensorboard` (or -r requirements/optional.txt)')
+    visualizer = cfg.get('visualizer')
+    if visualizer is None:
+        cfg.visualizer = visualizer = ConfigDict(
+            type='Visualizer', vis_backends=[])
+    backends = list(visualizer.get('vis_backends') or [])
+    if not any(str(b.get('type', '')).split('.')[-1] ==
+               'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer.vis_backends = backends
+
+
 def _dataset_roots(node: Any, found: Set[str]) -> None:
     """Collect the ``data_root`` of every dataset config under ``node``."""
     if isinstance(node, dict):
@@ -114,6 +143,11 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument('--work-dir', help='folder for logs and outputs')
     parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log to TensorBoard (same as tensorboard = True in the '
+        'config; needs the tensorboard package)')
+    parser.add_argument(
         '--data-root',
         help='re-root every dataset of the config (and paths built from '
         'its data_root, e.g. annotation files of metrics) at this folder')
@@ -159,6 +193,8 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         print(f'data root {data_root}: re-rooted {len(changed)} config '
               f'entries ({", ".join(changed[:6])}'
               f'{", ..." if len(changed) > 6 else ""})')
+    if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
+        enable_tensorboard(cfg)
     work_dir: Optional[str] = args.work_dir
     if work_dir is not None:
         cfg.work_dir = work_dir

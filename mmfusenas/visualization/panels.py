@@ -125,3 +125,36 @@ def sample_panels(images: Dict[str, object],
                     np.asarray(inst.labels.cpu())[keep], class_names, scores)
         panels.append(titled(bgr, title))
     return hstack(panels)
+
+
+#: prediction fields holding an image, in order of preference
+PRED_IMAGE_FIELDS = ('pred_fused_rgb', 'pred_fused', 'pred_img')
+
+
+def source_images(inputs) -> Dict[str, object]:
+    """Packed inputs of one sample -> title -> image: our dict of
+    modalities, or the BGR ``(3, H, W)`` tensor of mmdet / mmseg packers."""
+    if isinstance(inputs, dict):
+        return dict(inputs)
+    arr = inputs.detach().cpu().numpy().transpose(1, 2, 0)  # BGR already
+    return {'image': np.ascontiguousarray(arr)}
+
+
+def prediction_row(pred, class_names: Optional[Sequence[str]] = None,
+                   score_thr: float = 0.3) -> np.ndarray:
+    """The fused / enhanced image of a prediction with its boxes or masks.
+
+    Boxes rescaled to the original size by mmdet (``scale_factor``) are
+    mapped back to the image the model produced; ``pred`` is not changed.
+    """
+    field = next((f for f in PRED_IMAGE_FIELDS if f in pred), None)
+    if field is None:
+        raise KeyError(f'the prediction carries no image ({PRED_IMAGE_FIELDS})')
+    scale = pred.metainfo.get('scale_factor')
+    if 'pred_instances' in pred and scale is not None:
+        pred = pred.clone()
+        inst = pred.pred_instances
+        inst.bboxes = inst.bboxes * inst.bboxes.new_tensor(
+            [scale[0], scale[1]] * 2)
+    return sample_panels({f'pred ({field})': pred.get(field)}, pred,
+                         class_names, score_thr=score_thr)

@@ -63,3 +63,51 @@ def test_test_tool_out_dir_for_a_scene_detector(tmp_path):
     assert len(files) == 2 and all(f.endswith('.png') for f in files)
     img = cv2.imread(osp.join(out, 'fused_test', files[0]))
     assert img.shape == (300, 300, 3) or img.ndim == 3
+
+
+def test_prediction_visualization_hook_and_tensorboard_switch(
+        tmp_path, monkeypatch):
+    """tools/test.py with PredictionVisualizationHook on the toy RetinaNet;
+    the TensorBoard switch adds its backend (or says what to install)."""
+    import importlib.util as util
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    from mmfusenas.utils.config import enable_tensorboard
+    root = str(tmp_path / 'toy')
+    generate_toy_dataset(root, num=4, seed=3, size=64, val_fraction=0.5)
+    config = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
+    cfg = Config.fromfile(config)
+    cfg.model.fusion_net.channels = 4
+    torch.manual_seed(0)
+    ckpt = str(tmp_path / 'det.pth')
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, ckpt)
+    spec = util.spec_from_file_location(
+        'tool_test2', osp.join(REPO, 'tools', 'test.py'))
+    test = util.module_from_spec(spec)
+    spec.loader.exec_module(test)
+    out = str(tmp_path / 'vis')
+    user = tmp_path / 'vis_config.py'
+    user.write_text(
+        f'_base_ = {config!r}\n'
+        'model = dict(fusion_net=dict(channels=4))\n'
+        'custom_hooks = [dict(type="PredictionVisualizationHook", '
+        f'max_samples=1, out_dir={out!r})]\n')
+    torch.set_num_threads(1)
+    test.main([
+        str(user), ckpt, '--work-dir', str(tmp_path / 'work'), '--data-root',
+        root, '--cfg-options', 'test_dataloader.batch_size=2'
+    ])
+    (iter_dir, ) = os.listdir(osp.join(out, 'vis_test'))
+    (name, ) = os.listdir(osp.join(out, 'vis_test', iter_dir))
+    img = cv2.imread(osp.join(out, 'vis_test', iter_dir, name))
+    # ir | vi | prediction, 128-px panels under 14-px titles
+    assert img.shape[0] == 142 and img.shape[1] >= 3 * 128
+
+    cfg = Config.fromfile(config)
+    if util.find_spec('tensorboard') is None:
+        with pytest.raises(ImportError, match='pip install tensorboard'):
+            enable_tensorboard(cfg)
+        monkeypatch.setattr(util, 'find_spec', lambda name: object())
+    enable_tensorboard(cfg)
+    enable_tensorboard(cfg)  # idempotent
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == [
+        'LocalVisBackend', 'TensorboardVisBackend']

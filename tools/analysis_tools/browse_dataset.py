@@ -21,7 +21,6 @@ import sys
 from typing import List, Optional
 
 import cv2
-import numpy as np
 import torch
 from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
@@ -36,10 +35,8 @@ from mmfusenas.apis import init_model, load_config  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
 from mmfusenas.utils.config import reroot_data  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.visualization import sample_panels  # noqa: E402
-
-IMAGE_FIELDS = ('pred_fused_rgb', 'pred_fused', 'pred_img')
-
+from mmfusenas.visualization import (hstack, prediction_row,  # noqa: E402
+                                     sample_panels, source_images)
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Browse a paired dataset')
@@ -56,28 +53,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
-
-
-def source_images(inputs) -> dict:
-    """Packed inputs -> title -> image (our dict of modalities, or the
-    BGR tensor of mmdet / mmseg packers)."""
-    if isinstance(inputs, dict):
-        return dict(inputs)
-    arr = inputs.detach().cpu().numpy().transpose(1, 2, 0)  # BGR already
-    return {'image': np.ascontiguousarray(arr)}
-
-
-def prediction_panel(model, packed, score_thr: float):
-    """``(title, image, sample)`` of the model's prediction on a sample;
-    predicted boxes are mapped back to the pipeline's image size."""
-    (pred, ) = model.test_step(pseudo_collate([copy.deepcopy(packed)]))
-    field = next(f for f in IMAGE_FIELDS if f in pred)
-    scale = pred.metainfo.get('scale_factor')
-    if 'pred_instances' in pred and scale is not None:
-        inst = pred.pred_instances
-        factor = inst.bboxes.new_tensor([scale[0], scale[1]] * 2)
-        inst.bboxes = inst.bboxes * factor
-    return f'pred ({field})', pred.get(field), pred
 
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
@@ -104,12 +79,10 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         row = sample_panels(images, sample, classes)
         if model is not None:
             with torch.no_grad():
-                title, img, pred = prediction_panel(model, packed,
-                                                    args.score_thr)
-            pred_row = sample_panels({title: img}, pred, classes,
-                                     score_thr=args.score_thr)
-            from mmfusenas.visualization import hstack
-            row = hstack([row, pred_row])
+                (pred, ) = model.test_step(
+                    pseudo_collate([copy.deepcopy(packed)]))
+            row = hstack([row, prediction_row(pred, classes,
+                                              args.score_thr)])
         stem = sample.metainfo.get('stem') or osp.splitext(
             osp.basename(str(sample.metainfo.get('img_path'))))[0]
         path = osp.join(args.out, f'{idx:04d}_{stem}.png')
