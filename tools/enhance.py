@@ -37,7 +37,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa: E402
-                            inference_enhancer, init_model, load_config)
+                            inference_enhancer, init_model, load_config,
+                            refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
@@ -143,11 +144,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     dataset = build_dataset(cfg, args.input, args.gt)
     print(f'checking {len(dataset)} image(s) ...')
     bad = check_dataset_files(dataset)
-    if bad and not args.skip_bad:
-        raise ValueError(
-            f'{len(bad)} of {len(dataset)} image(s) cannot be read; nothing '
-            'was written (fix them, or pass --skip-bad to enhance the '
-            'rest):\n' + format_skipped(bad))
+    if not args.skip_bad:
+        refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
     skip = {b['index'] for b in bad}
     model = init_model(cfg, args.checkpoint, device=args.device)
 

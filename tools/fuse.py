@@ -39,7 +39,7 @@ if ROOT not in sys.path:
 from mmfusenas.apis import (TIM_OFFICIAL, check_dataset_files,  # noqa: E402
                             config_modalities, format_skipped,
                             fuse_tim_official, inference_fusion, init_model,
-                            load_config, result_image)
+                            load_config, refuse_unreadable, result_image)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.evaluation.functional import FUSION_PRESETS  # noqa: E402
 from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
@@ -225,11 +225,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     dataset = build_dataset(cfg, folders, check_sizes=not args.skip_bad)
     print(f'checking {len(dataset)} pair(s) ...')
     bad = check_dataset_files(dataset)
-    if bad and not args.skip_bad:
-        raise ValueError(
-            f'{len(bad)} of {len(dataset)} pair(s) cannot be read; nothing '
-            'was written (fix them, or pass --skip-bad to fuse the rest):\n'
-            + format_skipped(bad))
+    if not args.skip_bad:
+        refuse_unreadable(bad, len(dataset), 'pair(s)', 'fuse the rest')
     skip = {b['index'] for b in bad}
     model = init_model(cfg, args.checkpoint, device=args.device)
 

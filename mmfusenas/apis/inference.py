@@ -334,6 +334,26 @@ def check_dataset_files(dataset: Any,
     return bad
 
 
+def refuse_unreadable(bad: Sequence[Dict[str, str]], total: int,
+                      noun: str, rest: str) -> None:
+    """Raise the folder tools' error for unreadable samples (if any).
+
+    Args:
+        bad: :func:`check_dataset_files` results.
+        total (int): number of samples.
+        noun (str): e.g. ``'pair(s)'``.
+        rest (str): what ``--skip-bad`` does, e.g. ``'fuse the rest'``.
+
+    Raises:
+        ValueError: listing every bad sample; says nothing was written.
+    """
+    if bad:
+        raise ValueError(
+            f'{len(bad)} of {total} {noun} cannot be read; nothing was '
+            f'written (fix them, or pass --skip-bad to {rest}):\n' +
+            format_skipped(bad))
+
+
 def format_skipped(bad: Sequence[Dict[str, str]], limit: int = 20) -> str:
     """One line per bad sample (at most ``limit``), for tool summaries."""
     lines = [f'  {b["stem"]}: {b["error"]}' for b in bad[:limit]]

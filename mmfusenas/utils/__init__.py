@@ -6,6 +6,6 @@ from .setup_env import register_all_modules
 
 __all__ = [
     'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray',
-    'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint', 'atomic_write',
-    'register_all_modules'
+    'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
+    'atomic_write', 'register_all_modules'
 ]

@@ -106,8 +106,10 @@ def plot_curves(logs: Dict[str, Sequence[dict]],
     return fig
 
 
-def arch_series(records: Sequence[dict]
-                ) -> 'OrderedDict[str, Tuple[np.ndarray, List[str], np.ndarray]]':
+ArchSeries = Tuple[np.ndarray, List[str], np.ndarray]
+
+
+def arch_series(records: Sequence[dict]) -> 'OrderedDict[str, ArchSeries]':
     """softmax(α) over the search, per architecture key.
 
     Returns:

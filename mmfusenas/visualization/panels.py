@@ -149,7 +149,8 @@ def prediction_row(pred, class_names: Optional[Sequence[str]] = None,
     """
     field = next((f for f in PRED_IMAGE_FIELDS if f in pred), None)
     if field is None:
-        raise KeyError(f'the prediction carries no image ({PRED_IMAGE_FIELDS})')
+        raise KeyError(
+            f'the prediction carries no image ({PRED_IMAGE_FIELDS})')
     scale = pred.metainfo.get('scale_factor')
     if 'pred_instances' in pred and scale is not None:
         pred = pred.clone()

@@ -1,6 +1,5 @@
 """mmfusenas.apis on shared images: exact agreement with the tools."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -16,6 +15,7 @@ from mmfusenas.apis import (inference_enhancer, inference_fusion,
                             result_image)
 from mmfusenas.datasets.toy_lowlight_tasks import generate_toy_exdark
 from mmfusenas.models.enhancers import to_uint8_rgb
+from mmfusenas.testing import load_tool
 from mmfusenas.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -26,20 +26,9 @@ SCENE_CFG = osp.join(REPO, 'configs', 'ruas', 'ssd_exdark_toy.py')
 TINY = dict(model=dict(fusion_net=dict(channels=4)))
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def save_ckpt(cfg_path, path, options=None):
@@ -94,7 +83,7 @@ def test_fusion_api_equals_fuse_tool(tno, tmp_path):
     assert torch.equal(batch[0].pred_fused, sample.pred_fused)
     # the written PNG of tools/fuse.py is the API's result image
     out = str(tmp_path / 'out')
-    load_tool('fuse').main([
+    load_tool('tools/fuse.py').main([
         FUSION_CFG, ckpt, '--ir', str(tno / 'ir'), '--vi',
         str(tno / 'vi'), '--out', out, '--cfg-options',
         'model.fusion_net.channels=4'
@@ -135,7 +124,7 @@ def test_enhancer_api_equals_enhance_tool(shared_data, tmp_path):
     sample = inference_enhancer(model, str(src / 'a.png'))
     assert sample.pred_img.shape == (3, 96, 128)
     out = str(tmp_path / 'out')
-    load_tool('enhance').main(
+    load_tool('tools/enhance.py').main(
         [RUAS_CFG, ckpt, '--input', str(src), '--out', out])
     written = cv2.imread(osp.join(out, 'a.png'))[..., ::-1]
     np.testing.assert_array_equal(written, to_uint8_rgb(sample.pred_img))

@@ -1,5 +1,4 @@
 """FusedImageSaveHook writes whichever image a prediction carries."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -15,6 +14,7 @@ from mmfusenas.engine.hooks import FusedImageSaveHook
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from mmfusenas.registry import MODELS
 from mmfusenas.structures import FusionDataSample
+from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -48,10 +48,7 @@ def test_test_tool_out_dir_for_a_scene_detector(tmp_path):
     model = MODELS.build(Config.fromfile(config).model)
     ckpt = str(tmp_path / 'ssd.pth')
     torch.save({'state_dict': model.state_dict()}, ckpt)
-    spec = importlib.util.spec_from_file_location(
-        'tool_test', osp.join(REPO, 'tools', 'test.py'))
-    test = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(test)
+    test = load_tool('tools/test.py')
     out = str(tmp_path / 'enhanced')
     torch.set_num_threads(1)
     metrics = test.main([
@@ -80,10 +77,7 @@ def test_prediction_visualization_hook_and_tensorboard_switch(
     torch.manual_seed(0)
     ckpt = str(tmp_path / 'det.pth')
     torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, ckpt)
-    spec = util.spec_from_file_location(
-        'tool_test2', osp.join(REPO, 'tools', 'test.py'))
-    test = util.module_from_spec(spec)
-    spec.loader.exec_module(test)
+    test = load_tool('tools/test.py')
     out = str(tmp_path / 'vis')
     user = tmp_path / 'vis_config.py'
     user.write_text(

@@ -1,5 +1,4 @@
 """tools/fuse.py and tools/enhance.py on folders with bad files."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -9,6 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmfusenas.testing import load_tool
 from mmfusenas.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -16,12 +16,6 @@ FUSION_CFG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
 RUAS_CFG = osp.join(REPO, 'configs', 'ruas', 'ruas_s_toy.py')
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ckpt(cfg_path, path, **merge):
@@ -52,7 +46,7 @@ def pairs(tmp_path):
 
 
 def test_fuse_validates_the_folder_before_writing(pairs, tmp_path, capsys):
-    fuse = load_tool('fuse')
+    fuse = load_tool('tools/fuse.py')
     weights = ckpt(FUSION_CFG, str(tmp_path / 'f.pth'),
                    **{'model.fusion_net.channels': 4})
     out = str(tmp_path / 'out')
@@ -71,7 +65,7 @@ def test_fuse_validates_the_folder_before_writing(pairs, tmp_path, capsys):
 
 
 def test_enhance_validates_and_rejects_16_bit(tmp_path, capsys):
-    enhance = load_tool('enhance')
+    enhance = load_tool('tools/enhance.py')
     weights = ckpt(RUAS_CFG, str(tmp_path / 'r.pth'))
     src = tmp_path / 'low'
     os.makedirs(src)

@@ -9,7 +9,6 @@ loaded with ``mmfusenas.apis.init_model`` and run with
 ``mmfusenas.apis.fuse_tim_official`` on shared TNO / medical images; the
 written images must equal the reference scripts' outputs exactly.
 """
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -18,20 +17,11 @@ import pytest
 import torch
 
 from mmfusenas.apis import TIM_OFFICIAL, fuse_tim_official, init_model
+from mmfusenas.testing import REPO_ROOT as REPO
+from mmfusenas.testing import load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_module(path):
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(path))[0], osp.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-conv = load_module('tools/model_converters/tim_official_to_mmfusenas.py')
-R = load_module('tests/test_tools/tim_official_reference.py')
+conv = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
+R = load_tool('tests/test_tools/tim_official_reference.py')
 
 
 def config_of(name):

@@ -22,7 +22,8 @@ def runner_cfg(argv):
 def test_data_root_reroots_datasets_and_metric_files(tmp_path):
     cfg_path = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
     root = str(tmp_path)
-    for argv in (['--data-root', root], ['--cfg-options', f'data_root={root}']):
+    for argv in (['--data-root', root],
+                 ['--cfg-options', f'data_root={root}']):
         cfg = runner_cfg([cfg_path] + argv)
         for split in ('train', 'val', 'test'):
             assert cfg[f'{split}_dataloader'].dataset.data_root == root

@@ -1,6 +1,5 @@
 """Analysis tools: genotype drawing, log curves, α evolution, browse,
 benchmark."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,6 +12,7 @@ from mmengine.config import Config
 
 from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.models.mutables import Genotype
+from mmfusenas.testing import load_tool
 from mmfusenas.visualization import (arch_series, cell_graphs, draw_boxes,
                                      load_scalars, sample_panels, series,
                                      train_time)
@@ -20,21 +20,9 @@ from mmfusenas.visualization import (arch_series, cell_graphs, draw_boxes,
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}',
-        osp.join(REPO, 'tools', 'analysis_tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def write_scalars(path, records):
@@ -68,7 +56,7 @@ def test_scalar_series_and_arch_evolution(tmp_path):
     np.testing.assert_allclose(probs, [[0.5, 0.5], [0.2, 0.8]])
     assert train_time(records) == dict(mean=0.4, max=0.5, min=0.3,
                                        std=pytest.approx(0.1), iters=2)
-    tool = load_tool('analyze_logs')
+    tool = load_tool('tools/analysis_tools/analyze_logs.py')
     out = str(tmp_path / 'alpha.png')
     tool.main(['plot_arch', path, '--out', out])
     assert cv2.imread(out).shape[0] > 100
@@ -112,7 +100,7 @@ def test_genotype_drawing(tmp_path):
         cells=[dict(type='SuccessiveCell',
                     ops=['SPAattention_3', 'DilConv_3_2'])]))
     geno.dump(str(tmp_path / 'g.yaml'))
-    tool = load_tool('draw_genotype')
+    tool = load_tool('tools/analysis_tools/draw_genotype.py')
     out = str(tmp_path / 'g.png')
     graphs = tool.main([str(tmp_path / 'g.yaml'), '--out', out])
     assert graphs[0]['edges'][1][2] == 'SPAattention_3'
@@ -136,7 +124,7 @@ def test_panels_draw_boxes_exactly():
 def test_browse_and_benchmark(tmp_path):
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=4, seed=3, size=64, val_fraction=0.5)
-    browse = load_tool('browse_dataset')
+    browse = load_tool('tools/analysis_tools/browse_dataset.py')
     config = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
     out = str(tmp_path / 'browse')
     written = browse.main([config, '--out', out, '--data-root', root,
@@ -146,7 +134,7 @@ def test_browse_and_benchmark(tmp_path):
     img = cv2.imread(written[0])
     # three 128-px panels (ir, vi, prediction) after the toy 128x128 resize
     assert img.shape[0] == 128 + 14 and img.shape[1] >= 3 * 128
-    bench = load_tool('benchmark')
+    bench = load_tool('tools/analysis_tools/benchmark.py')
     result = bench.main([
         osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py'), '--shape',
         '32', '40', '--warmup', '1', '--repeats', '2', '--cfg-options',

@@ -60,8 +60,8 @@ if ROOT not in sys.path:
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models.cells import RUAS_EDGE_NAMES  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.checkpoint import (file_sha256, key_listing,  # noqa: E402
-                                       load_legacy_checkpoint)
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    check_key_coverage, file_sha256, load_legacy_checkpoint)
 from mmfusenas.version import __version__  # noqa: E402
 
 #: target config of each source layout (relative to the repository root)
@@ -150,29 +150,7 @@ def convert_state_dict(
             continue
         mapped[ours] = value
         origin[ours] = key
-    unknown = sorted(f'{origin[k]} -> {k}' for k in mapped if k not in target)
-    missing = sorted(k for k in target if k not in mapped)
-    shapes = sorted(
-        f'{origin[k]} {tuple(v.shape)} -> {k} {tuple(target[k].shape)}'
-        for k, v in mapped.items()
-        if k in target and tuple(v.shape) != tuple(target[k].shape))
-    problems = []
-    if unmapped:
-        problems.append(
-            key_listing('unexpected official keys (no conversion rule)',
-                     sorted(unmapped)))
-    if unknown:
-        problems.append(
-            key_listing('unexpected keys (not in the target model)', unknown))
-    if missing:
-        problems.append(
-            key_listing('missing keys (target keys no official key provides)',
-                     missing))
-    if shapes:
-        problems.append(key_listing('shape mismatches', shapes))
-    if problems:
-        raise ValueError(f'cannot convert {source} strictly:\n' +
-                         '\n'.join(problems))
+    check_key_coverage(mapped, origin, unmapped, target, source)
     return OrderedDict((k, mapped[k]) for k in target), dropped
 
 

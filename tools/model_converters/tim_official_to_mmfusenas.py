@@ -7,15 +7,15 @@
 ``MODEL`` is one of the official test scripts' models; each has a target
 config (its ``model`` must build an ``ImageFusor`` around the network):
 
-========= ==================================== ===========================
-MODEL     official files (Google Drive)        target config
-========= ==================================== ===========================
-ivif      IVIF/weights_{1,2}_1059.pt            tim/fusion_ivif_official.py
-light     IVIF/light/weights_1_1169.pt          tim/fusion_ivif_light_official.py
-ct        weights_{1,2}_1149.pt (MRI-CT)        tim/fusion_mri_ct_official.py
-pet       weights_{1,2}_1149.pt (MRI-PET)       tim/fusion_mri_pet_official.py
-spect     MRISPECT/weights_{1,2}_1149.pt        tim/fusion_mri_spect_official.py
-========= ==================================== ===========================
+========= ============================== ============================
+MODEL     official files (Google Drive)  target config (configs/tim/)
+========= ============================== ============================
+ivif      IVIF/weights_{1,2}_1059.pt     fusion_ivif_official.py
+light     IVIF/light/weights_1_1169.pt   fusion_ivif_light_official.py
+ct        weights_{1,2}_1149.pt (MRI-CT) fusion_mri_ct_official.py
+pet       weights_{1,2}_1149.pt (PET)    fusion_mri_pet_official.py
+spect     MRISPECT/weights_{1,2}_1149.pt fusion_mri_spect_official.py
+========= ============================== ============================
 
 The files are plain state dicts of ``Network_Fusion9_Meta`` (stage 1, and
 the light model) and ``Network_Fusion9_3`` / ``Network_Fusion9_2`` (stage
@@ -69,8 +69,8 @@ if ROOT not in sys.path:
 
 from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.checkpoint import (file_sha256, key_listing,  # noqa: E402
-                                        load_legacy_checkpoint)
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    check_key_coverage, file_sha256, load_legacy_checkpoint)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.version import __version__  # noqa: E402
 
@@ -205,29 +205,7 @@ def convert_state_dicts(
                 continue
             mapped[prefix + ours] = value
             origin[prefix + ours] = f'stage {stage}: {key}'
-    unknown = sorted(f'{origin[k]} -> {k}' for k in mapped if k not in target)
-    missing = sorted(k for k in target if k not in mapped)
-    shapes = sorted(
-        f'{origin[k]} {tuple(v.shape)} -> {k} {tuple(target[k].shape)}'
-        for k, v in mapped.items()
-        if k in target and tuple(v.shape) != tuple(target[k].shape))
-    problems = []
-    if unmapped:
-        problems.append(
-            key_listing('unexpected official keys (no conversion rule)',
-                        sorted(unmapped)))
-    if unknown:
-        problems.append(
-            key_listing('unexpected keys (not in the target model)', unknown))
-    if missing:
-        problems.append(
-            key_listing('missing keys (target keys no official key '
-                        'provides)', missing))
-    if shapes:
-        problems.append(key_listing('shape mismatches', shapes))
-    if problems:
-        raise ValueError(f'cannot convert {source} strictly:\n' +
-                         '\n'.join(problems))
+    check_key_coverage(mapped, origin, unmapped, target, source)
     return OrderedDict((k, mapped[k]) for k in target)
 
 

@@ -6,7 +6,8 @@ from .task_guidance_hooks import (FreezeFusionHook, FusionLossWeightHook,
                                   FusionWarmupHook)
 
 __all__ = [
-    'FusedImageSaveHook', 'PredictionVisualizationHook', 'FusionWarmupHook', 'FreezeFusionHook',
+    'FusedImageSaveHook', 'PredictionVisualizationHook', 'FusionWarmupHook',
+    'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
     'RUAS_TRAINING_STRATEGIES'
 ]
