@@ -172,3 +172,17 @@ def check_key_coverage(mapped: Mapping[str, Any], origin: Mapping[str, str],
     if problems:
         raise ValueError(f'cannot convert {source} strictly:\n' +
                          '\n'.join(problems))
+
+
+def save_converted_checkpoint(state_dict: Mapping[str, Any], meta: dict,
+                              path: str) -> None:
+    """Write ``{'state_dict': ..., 'meta': ...}`` atomically (converters).
+
+    The file loads with ``weights_only=True`` (tensors and plain data).
+    """
+    import io
+
+    from .fileio import atomic_write
+    buffer = io.BytesIO()
+    torch.save(dict(state_dict=dict(state_dict), meta=meta), buffer)
+    atomic_write(buffer.getvalue(), path)

@@ -43,7 +43,6 @@ tensors and load with ``weights_only=True``; others fall back to a full
 unpickling, which can execute code).
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -57,11 +56,11 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models.cells import RUAS_EDGE_NAMES  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
-    check_key_coverage, file_sha256, load_legacy_checkpoint)
+    check_key_coverage, file_sha256, load_legacy_checkpoint,
+    save_converted_checkpoint)
 from mmfusenas.version import __version__  # noqa: E402
 
 #: target config of each source layout (relative to the repository root)
@@ -227,9 +226,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         dropped_official_keys=dropped,
         converter='tools/model_converters/ruas_official_to_mmfusenas.py',
         mmfusenas_version=__version__)
-    buffer = io.BytesIO()
-    torch.save(dict(state_dict=state_dict, meta=meta), buffer)
-    atomic_write(buffer.getvalue(), args.dst)
+    save_converted_checkpoint(state_dict, meta, args.dst)
     print(f'converted {len(official)} official tensors ({layout} layout'
           f'{", scene module only" if args.scene_only else ""}) into '
           f'{len(state_dict)} tensors for {meta["config"]}: {args.dst}')

@@ -53,7 +53,6 @@ atomically. Run the converted model with the official test protocols
 :func:`mmfusenas.apis.fuse_tim_official`; see ``docs/tim_official.md``.
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -70,8 +69,8 @@ if ROOT not in sys.path:
 from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
-    check_key_coverage, file_sha256, load_legacy_checkpoint)
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+    check_key_coverage, file_sha256, load_legacy_checkpoint,
+    save_converted_checkpoint)
 from mmfusenas.version import __version__  # noqa: E402
 
 _OP_RULES = [
@@ -297,9 +296,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         num_tensors=len(state_dict),
         converter='tools/model_converters/tim_official_to_mmfusenas.py',
         mmfusenas_version=__version__)
-    buffer = io.BytesIO()
-    torch.save(dict(state_dict=state_dict, meta=meta), buffer)
-    atomic_write(buffer.getvalue(), args.dst)
+    save_converted_checkpoint(state_dict, meta, args.dst)
     print(f'converted {sum(len(sd) for _, _, sd in stages)} official '
           f'tensors ({args.model}) into {len(state_dict)} tensors for '
           f'{meta["config"]}: {args.dst}')
