@@ -23,9 +23,9 @@ scene + detector / segmentor      one path                    ``pred_img``
                                                               + task preds
 ================================ =========================== ==============
 
-Guided depth SR (DCNAS) and restoration (HBL / hyper-guidance) have no
-model in the package yet; :func:`inference_model` raises a ``TypeError``
-naming the model type for them.
+Other models (restoration, guided depth SR) go through
+:func:`inference_model`, which runs any model's test pipeline and
+``test_step`` when the pipeline starts with a known loader.
 """
 import copy
 import os.path as osp
@@ -36,7 +36,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
 
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
@@ -216,11 +216,13 @@ def _run(model: nn.Module, inputs: Any, batch: bool) -> Any:
     if cfg is None:
         raise AttributeError('the model has no .cfg; build it with '
                              'mmfusenas.apis.init_model')
-    pipeline = Compose(test_pipeline_cfg(cfg))
     items = list(inputs) if batch else [inputs]
-    data = [pipeline(make_data_info(cfg, item)) for item in items]
-    with torch.no_grad():
-        samples = model.test_step(pseudo_collate(data))
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmfusenas')):
+        pipeline = Compose(test_pipeline_cfg(cfg))
+        data = [pipeline(make_data_info(cfg, item)) for item in items]
+        with torch.no_grad():
+            samples = model.test_step(pseudo_collate(data))
     return samples if batch else samples[0]
 
 
@@ -281,8 +283,21 @@ def inference_enhancer(model: nn.Module, inputs: Any,
 
 def inference_model(model: nn.Module, inputs: Any,
                     batch: bool = False) -> Any:
-    """Dispatch to :func:`inference_fusion` or :func:`inference_enhancer`."""
-    if _family(model) == 'fusion':
+    """Dispatch to :func:`inference_fusion` or :func:`inference_enhancer`.
+
+    Other models (e.g. restoration or guided-SR models added later) run
+    through the same path — the config's test pipeline and
+    ``model.test_step`` — when their pipeline starts with a loader this
+    module knows (``LoadPairedImages``, ``LoadEnhanceImages``,
+    ``LoadImageFromFile``); otherwise a ``ValueError`` names the loader.
+    """
+    try:
+        family = _family(model)
+    except TypeError:
+        if not hasattr(model, 'test_step'):
+            raise
+        return _run(model, inputs, batch)
+    if family == 'fusion':
         return inference_fusion(model, inputs, batch)
     return inference_enhancer(model, inputs, batch)
 

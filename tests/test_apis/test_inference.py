@@ -149,3 +149,25 @@ def test_compound_models_return_task_predictions_and_image(tno, tmp_path):
     assert result_image(sample).ndim == 3
     info = make_data_info(scene.cfg, img)
     assert info['img_path'] == img
+
+
+def test_inference_model_runs_other_models_through_the_pipeline(tno):
+    """A model outside the known families (a stand-in for a restoration
+    model) runs through the test pipeline and test_step."""
+    from mmengine.model import BaseModel
+
+    class Mean(BaseModel):
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            for img, sample in zip(inputs['ir'], data_samples):
+                sample.set_field(img.float().mean() / 255, 'pred_mean')
+            return data_samples
+
+    model = Mean()
+    model.cfg = Config.fromfile(FUSION_CFG)
+    ir = str(tno / 'ir' / '07.png')
+    sample = inference_model(model, [ir, str(tno / 'vi' / '07.png')])
+    expected = cv2.imread(ir, 0).astype(np.float64).mean() / 255
+    assert float(sample.pred_mean) == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(TypeError, match='no inference function for Mean'):
+        inference_fusion(model, [ir, ir])
