@@ -83,3 +83,20 @@ def test_enhance_validates_and_rejects_16_bit(tmp_path, capsys):
     enhance.main(base + ['--skip-bad'])
     assert os.listdir(out) == ['a.png']
     assert 'skipped 1:' in capsys.readouterr().out
+
+
+def test_fuse_data_root_uses_the_config_folders(pairs, tmp_path):
+    """``--data-root DIR`` fuses DIR/<data_prefix> (ir/, vi/) of the config;
+    folders and --data-root together are refused."""
+    fuse = load_tool('tools/fuse.py')
+    weights = ckpt(FUSION_CFG, str(tmp_path / 'f.pth'),
+                   **{'model.fusion_net.channels': 4})
+    out = str(tmp_path / 'out')
+    base = [FUSION_CFG, weights, '--out', out, '--cfg-options',
+            'model.fusion_net.channels=4']
+    fuse.main(base + ['--data-root', str(pairs), '--skip-bad'])
+    assert sorted(os.listdir(out)) == ['a.png', 'c.png']
+    with pytest.raises(ValueError, match='not both'):
+        fuse.main(base + ['--data-root', str(pairs), '--ir', str(pairs)])
+    with pytest.raises(FileNotFoundError, match=r"--data-root \('ir'\)"):
+        fuse.main(base + ['--data-root', str(tmp_path / 'none')])
