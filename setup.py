@@ -53,6 +53,11 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests',
                                         'benchmarks', 'docs', 'projects')),
         include_package_data=True,
+        # configs ship as mmfusenas/.mim/configs (a link to configs/ in a
+        # checkout; wheels get copies), for `mmfusenas::tim/x.py` imports
+        package_data={
+            'mmfusenas': ['.mim/model-index.yml', '.mim/configs/**/*.py']
+        },
         python_requires='>=3.8',
         license='Apache License 2.0',
         install_requires=without(

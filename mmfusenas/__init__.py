@@ -4,6 +4,7 @@ import mmengine
 from mmengine.utils import digit_version
 
 from .utils.checkpoint import allow_mmengine_checkpoint_globals
+from .utils.config import register_config_package
 from .version import __version__, version_info
 
 # The stack MMFuseNAS is tested against (see README "Supported versions").
@@ -44,5 +45,7 @@ _check_package('mmseg', 'mmsegmentation', MMSEG_MIN, MMSEG_MAX)
 # torch >= 2.6 loads checkpoints with weights_only=True: allow-list exactly
 # what MMEngine writes so that `--resume` works (see utils/checkpoint.py).
 allow_mmengine_checkpoint_globals()
+# configs of other projects can name ours: _base_ = 'mmfusenas::tim/x.py'
+register_config_package()
 
 __all__ = ['__version__', 'version_info']

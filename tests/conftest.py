@@ -24,6 +24,18 @@ def shared_data() -> str:
     return SHARED_DATA
 
 
+@pytest.fixture(scope='module')
+def one_thread():
+    """One intra-op thread for a module's tests: the small convolutions of
+    the tests run faster than with threads competing on a shared CPU.
+    Use with ``pytestmark = pytest.mark.usefixtures('one_thread')``."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def pytest_addoption(parser):
     parser.addoption(
         '--run-slow', action='store_true', default=False,

@@ -12,18 +12,23 @@ prediction ``u_list[-1]`` saved as ``clip(x * 255, 0, 255)`` truncated to
 ``uint8`` (``--rounding floor``). ``--gt`` pairs every input with the
 ground truth of the same stem (a missing partner is an error);
 ``--metrics`` then prints PSNR / SSIM per image (on the saved 8-bit
-outputs) and their mean. See ``docs/ruas.md``.
+outputs) and their mean. The model is built with
+:func:`mmfusenas.apis.init_model` and every image goes through
+:func:`mmfusenas.apis.inference_enhancer`. Every file is decoded before
+anything is written: a bad file (corrupt, not 8-bit RGB, ...) stops the
+run with a list of all bad files (nothing written), or, with
+``--skip-bad``, is skipped and listed in the final summary. See
+``docs/ruas.md``.
 """
 import argparse
 import os.path as osp
 import sys
+import time
 from typing import Dict, List, Optional, Sequence
 
 import cv2
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import pseudo_collate
-from mmengine.runner.checkpoint import load_checkpoint
 from terminaltables import AsciiTable
 from tqdm import tqdm
 
@@ -31,6 +36,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa: E402
+                            inference_enhancer, init_model, load_config,
+                            refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
@@ -69,6 +77,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'round half up')
     parser.add_argument(
         '--device', default='cpu', help="torch device, e.g. 'cpu', 'cuda:0'")
+    parser.add_argument(
+        '--skip-bad',
+        action='store_true',
+        help='skip images that cannot be read (listed in the summary) '
+        'instead of stopping before anything is written')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -120,9 +133,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
             raise FileNotFoundError(f'{flag} folder does not exist: {folder}')
     if args.metrics and args.gt is None:
         raise ValueError('--metrics needs --gt (the ground-truth folder)')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     model_type = MODELS.get(cfg.model.get('type'))
     if not (isinstance(model_type, type)
             and issubclass(model_type, ImageEnhancer)):
@@ -130,20 +141,25 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                         f"got {cfg.model.get('type')!r}")
     # the float prediction is quantised here, with --rounding
     cfg.model.pred_quantize = None
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
-    model.to(torch.device(args.device)).eval()
     dataset = build_dataset(cfg, args.input, args.gt)
+    print(f'checking {len(dataset)} image(s) ...')
+    bad = check_dataset_files(dataset)
+    if not args.skip_bad:
+        refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
+    skip = {b['index'] for b in bad}
+    model = init_model(cfg, args.checkpoint, device=args.device)
 
-    results = []
+    results, written, start = [], 0, time.perf_counter()
     for idx in tqdm(range(len(dataset)), desc='enhancing', unit='img'):
-        with torch.no_grad():
-            (sample, ) = model.test_step(pseudo_collate([dataset[idx]]))
+        if idx in skip:
+            continue
+        sample = inference_enhancer(model, dataset.get_data_info(idx))
         rgb = to_uint8_rgb(sample.pred_img, args.rounding)
         ok, buf = cv2.imencode('.png', rgb[..., ::-1])
         if not ok:
             raise RuntimeError(f'PNG encoding failed for {sample.stem}')
         atomic_write(buf.tobytes(), osp.join(args.out, f'{sample.stem}.png'))
+        written += 1
         if args.metrics:
             saved = torch.from_numpy(rgb.transpose(2, 0, 1)).float() / 255
             gt = sample.gt_img.cpu()
@@ -152,7 +168,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                     stem=sample.stem,
                     PSNR=psnr(saved, gt),
                     SSIM=ssim_uint8(saved, gt)))
-    print(f'wrote {len(dataset)} enhanced image(s) to {args.out}')
+    elapsed = time.perf_counter() - start
+    print(f'wrote {written} enhanced image(s) to {args.out} in '
+          f'{elapsed:.1f} s ({elapsed / max(written, 1):.2f} s per image); '
+          f'skipped {len(bad)}' + (':\n' + format_skipped(bad) if bad else ''))
     if not args.metrics:
         return {}
     names = ('PSNR', 'SSIM')

@@ -9,28 +9,41 @@ the network's size multiple (the data preprocessor's ``pad_size_divisor``)
 and cropping back are those of training / testing: a
 :class:`~mmfusenas.datasets.PairedImageDataset` with the config's test
 pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics
-(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean. See
-``docs/fuse.md``.
+(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean.
+
+The model is built with :func:`mmfusenas.apis.init_model` and every pair
+goes through :func:`mmfusenas.apis.inference_fusion`. Before anything is
+written every file is decoded once: a corrupt file stops the run with a
+list of all bad pairs (nothing written), or, with ``--skip-bad``, those
+pairs are skipped and listed in the final summary. ``--data-root`` is not
+needed here (the folders are given); ``--tim-official PROTOCOL`` runs a
+converted official TIM model with the authors' test protocol (see
+``docs/tim_official.md``). See ``docs/fuse.md``.
 """
 import argparse
 import os.path as osp
+import sys
+import time
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import cv2
-import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import pseudo_collate
-from mmengine.runner.checkpoint import load_checkpoint
 from terminaltables import AsciiTable
 from tqdm import tqdm
 
-from mmfusenas.datasets import PairedImageDataset
-from mmfusenas.utils.fileio import atomic_write
-from mmfusenas.engine.hooks.fused_image_save_hook import tensor_to_uint8_image
-from mmfusenas.evaluation.functional import FUSION_PRESETS
-from mmfusenas.evaluation.metrics import FusionMetric
-from mmfusenas.registry import MODELS
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.apis import (TIM_OFFICIAL, check_dataset_files,  # noqa: E402
+                            config_modalities, format_skipped,
+                            fuse_tim_official, inference_fusion, init_model,
+                            load_config, refuse_unreadable, result_image)
+from mmfusenas.datasets import PairedImageDataset  # noqa: E402
+from mmfusenas.evaluation.functional import FUSION_PRESETS  # noqa: E402
+from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 DEFAULT_PIPELINE = [
     dict(type='LoadPairedImages'),
@@ -59,6 +72,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='instead of --ir/--vi: one NAME=DIR per source, e.g. '
         'mri=data/MRI pet=data/PET; names known to the config are stacked '
         'in the config\'s order, other names in the order given')
+    parser.add_argument(
+        '--data-root',
+        help='instead of --ir/--vi: fuse the config\'s test data under this '
+        'folder (its data_prefix sub-folders, e.g. DIR/ir and DIR/vi)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--metrics',
@@ -74,21 +91,29 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cpu', help="torch device, e.g. 'cpu', 'cuda:0'")
     parser.add_argument(
+        '--skip-bad',
+        action='store_true',
+        help='skip pairs whose files cannot be decoded (listed in the '
+        'summary) instead of stopping before anything is written')
+    parser.add_argument(
+        '--tim-official',
+        choices=sorted(TIM_OFFICIAL),
+        metavar='PROTOCOL',
+        help='run a converted official TIM model with the official test '
+        f'protocol ({", ".join(sorted(TIM_OFFICIAL))}): official reading, '
+        'BN batch statistics, padding and saving (docs/tim_official.md)')
+    parser.add_argument(
+        '--pad-mode',
+        default='reflect',
+        choices=('reflect', 'replicate'),
+        help='with --tim-official: padding of the inputs to a multiple of '
+        '4 (the official one is unknown)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. model.fusion_net.channels=8')
     return parser.parse_args(argv)
-
-
-def config_modalities(cfg: Config) -> List[str]:
-    """Modality names of the config's test (or train) dataset, if any."""
-    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-        loader = cfg.get(key)
-        prefix = (loader or {}).get('dataset', {}).get('data_prefix')
-        if prefix:
-            return list(prefix)
-    return []
 
 
 def resolve_folders(args: argparse.Namespace,
@@ -101,7 +126,23 @@ def resolve_folders(args: argparse.Namespace,
         FileNotFoundError: a folder does not exist.
     """
     pairs = [('ir', args.ir), ('vi', args.vi)]
-    if args.modalities:
+    data_root = getattr(args, 'data_root', None)
+    if data_root and (args.modalities or args.ir or args.vi):
+        raise ValueError('give either --data-root or the folders '
+                         '(--ir/--vi or --modalities), not both')
+    if data_root:
+        prefix = {}
+        for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+            loader = cfg.get(key)
+            prefix = (loader or {}).get('dataset', {}).get('data_prefix')
+            if prefix:
+                break
+        if not prefix:
+            raise ValueError(f'--data-root: the config has no dataset '
+                             f'data_prefix to find the modality folders in')
+        pairs = [(name, osp.join(data_root, sub))
+                 for name, sub in prefix.items()]
+    elif args.modalities:
         if args.ir or args.vi:
             raise ValueError('give either --ir/--vi or --modalities, not '
                              'both')
@@ -122,6 +163,8 @@ def resolve_folders(args: argparse.Namespace,
         if not osp.isdir(folder):
             flag = f'--{name}' if not args.modalities else \
                 f'--modalities {name}='
+            if data_root:
+                flag = f'--data-root ({name!r})'
             raise FileNotFoundError(f'{flag} folder does not exist: {folder}')
     order = config_modalities(cfg)
     if sorted(order) == sorted(names):
@@ -129,11 +172,13 @@ def resolve_folders(args: argparse.Namespace,
     return OrderedDict((name, osp.abspath(folder)) for name, folder in pairs)
 
 
-def build_dataset(cfg: Config, folders: Dict[str, str]) -> PairedImageDataset:
+def build_dataset(cfg: Config,
+                  folders: Dict[str, str],
+                  check_sizes: bool = True) -> PairedImageDataset:
     """A dataset over ``folders`` with the config's test pipeline.
 
-    Pairs are matched by stem; unpaired files and pairs of different sizes
-    raise a ValueError listing them (``check_sizes=True``).
+    Pairs are matched by stem; unpaired files raise a ValueError listing
+    them, and so do pairs of different sizes with ``check_sizes``.
     """
     loader = cfg.get('test_dataloader') or {}
     pipeline = loader.get('dataset', {}).get('pipeline', DEFAULT_PIPELINE)
@@ -142,7 +187,7 @@ def build_dataset(cfg: Config, folders: Dict[str, str]) -> PairedImageDataset:
         data_prefix=dict(folders),
         pipeline=pipeline,
         test_mode=True,
-        check_sizes=True,
+        check_sizes=check_sizes,
         serialize_data=False)
 
 
@@ -164,33 +209,51 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                                                  args.checkpoint)):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{kind} file not found: {path}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     folders = resolve_folders(args, cfg)
     metric = None
     if args.metrics is not None:
         if len(folders) != 2:
             raise ValueError(f'--metrics needs exactly two sources, got '
                              f'{list(folders)}')
+        if args.tim_official:
+            raise ValueError('--metrics and --tim-official cannot be '
+                             'combined (evaluate the written folder with '
+                             'tools/analysis_tools/eval_fusion.py)')
         metric = FusionMetric(args.preset, args.metrics or None)
-    dataset = build_dataset(cfg, folders)
+    # with --skip-bad, undecodable headers are found by the check below
+    dataset = build_dataset(cfg, folders, check_sizes=not args.skip_bad)
+    print(f'checking {len(dataset)} pair(s) ...')
+    bad = check_dataset_files(dataset)
+    if not args.skip_bad:
+        refuse_unreadable(bad, len(dataset), 'pair(s)', 'fuse the rest')
+    skip = {b['index'] for b in bad}
+    model = init_model(cfg, args.checkpoint, device=args.device)
 
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
-    model.to(torch.device(args.device)).eval()
-
+    start, written = time.perf_counter(), 0
     for idx in tqdm(range(len(dataset)), desc='fusing', unit='pair'):
-        with torch.no_grad():
-            (sample, ) = model.test_step(pseudo_collate([dataset[idx]]))
-        img = sample.get('pred_fused_rgb', sample.pred_fused)
-        ok, buf = cv2.imencode('.png', tensor_to_uint8_image(img))
+        if idx in skip:
+            continue
+        info = dataset.get_data_info(idx)
+        stem = info['stem']
+        if args.tim_official:
+            img = fuse_tim_official(
+                model, list(info['img_path'].values()), args.tim_official,
+                pad_mode=args.pad_mode)
+        else:
+            sample = inference_fusion(model, info)
+            img = result_image(sample)
+            if metric is not None:
+                metric.process(None, [sample.cpu()])
+        ok, buf = cv2.imencode('.png', img)
         if not ok:
-            raise RuntimeError(f'PNG encoding failed for {sample.stem}')
-        atomic_write(buf.tobytes(), osp.join(args.out, f'{sample.stem}.png'))
-        if metric is not None:
-            metric.process(None, [sample.cpu()])
-    print(f'wrote {len(dataset)} fused image(s) to {args.out}')
+            raise RuntimeError(f'PNG encoding failed for {stem}')
+        atomic_write(buf.tobytes(), osp.join(args.out, f'{stem}.png'))
+        written += 1
+    elapsed = time.perf_counter() - start
+    print(f'wrote {written} fused image(s) to {args.out} in {elapsed:.1f} s'
+          f' ({elapsed / max(written, 1):.2f} s per pair); skipped '
+          f'{len(bad)}' + (':\n' + format_skipped(bad) if bad else ''))
     if metric is None:
         return {}
     names = metric.metric_names

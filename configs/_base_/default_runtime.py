@@ -40,6 +40,11 @@ vis_backends = [dict(type='LocalVisBackend')]
 # no fixed `name`: the Runner then names the instance after the experiment,
 # so two runs in one process never share (and mix) their logs
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+# TensorBoard switch: True (here, in a config, or `--tensorboard` /
+# `--cfg-options tensorboard=True` on tools/train.py / test.py) adds
+# MMEngine's TensorboardVisBackend (event files next to scalars.json;
+# `tensorboard --logdir work_dirs`). Needs `pip install tensorboard`.
+tensorboard = False
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
 log_level = 'INFO'

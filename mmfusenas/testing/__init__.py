@@ -4,9 +4,11 @@ from .task_models import (BACKBONES, RETINA_TEST, RETINA_TRAIN, SIZE,
                           encoder_decoder, resnet, retina_head, retinanet,
                           seg_backbone, seg_head, ssd, ssd_train_cfg,
                           toy_retinanet)
+from .tools import REPO_ROOT, load_tool
 
 __all__ = [
     'BACKBONES', 'RETINA_TEST', 'RETINA_TRAIN', 'SIZE', 'encoder_decoder',
     'resnet', 'retina_head', 'retinanet', 'seg_backbone', 'seg_head', 'ssd',
-    'ssd_train_cfg', 'toy_retinanet', 'TINY_OPS', 'tiny_search_space'
+    'ssd_train_cfg', 'toy_retinanet', 'TINY_OPS', 'tiny_search_space',
+    'REPO_ROOT', 'load_tool'
 ]

@@ -4,11 +4,12 @@ from .checkpoint import (allow_mmengine_checkpoint_globals,
 from .colorspace import rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from .fileio import atomic_write, current_umask, fsync_dir
 from .workdir_lock import WorkDirLock, WorkDirLockedError
+from .setup_env import register_all_modules
 
 __all__ = [
     'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray',
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
-    'WorkDirLockedError'
+    'WorkDirLockedError', 'register_all_modules'
 ]

@@ -44,7 +44,6 @@ unpickling (which can execute code) requires ``--trust``; when ``--trust``
 makes that fallback happen, a warning on stderr says so.
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -58,10 +57,10 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models.cells import RUAS_EDGE_NAMES  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    load_legacy_checkpoint, save_converted_checkpoint)
 from mmfusenas.utils.state_dict_conversion import (  # noqa: E402
     file_sha256, strict_remap)
 from mmfusenas.version import __version__  # noqa: E402
@@ -234,9 +233,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         dropped_official_keys=dropped,
         converter='tools/model_converters/ruas_official_to_mmfusenas.py',
         mmfusenas_version=__version__)
-    buffer = io.BytesIO()
-    torch.save(dict(state_dict=state_dict, meta=meta), buffer)
-    atomic_write(buffer.getvalue(), args.dst)
+    save_converted_checkpoint(state_dict, meta, args.dst)
     print(f'converted {len(official)} official tensors ({layout} layout'
           f'{", scene module only" if args.scene_only else ""}) into '
           f'{len(state_dict)} tensors for {meta["config"]}: {args.dst}')

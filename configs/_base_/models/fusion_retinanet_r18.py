@@ -6,14 +6,11 @@
 # detector; loss = l_T (focal + L1) + eta * l_F. See docs/task_guided.md.
 #
 # Other backbones are a config change (`model.detector.backbone` and the
-# FPN's `in_channels`), e.g. ResNet-50:
-#   backbone=dict(type='ResNet', depth=50, ...,
-#                 init_cfg=dict(type='Pretrained',
-#                               checkpoint='checkpoints/resnet50.pth')),  # a local file
-#   neck=dict(in_channels=[256, 512, 1024, 2048])
-# MobileNetV2 (mmdet): backbone=dict(type='MobileNetV2',
-#   out_indices=(2, 4, 6), ...), neck=dict(in_channels=[32, 96, 320],
-#   start_level=0, num_outs=5).
+# FPN's `in_channels`); tested recipes: configs/tim/retinanet_r50_ivif.py
+# (ResNet-50), configs/tim/retinanet_mobilenetv2_ivif.py (MobileNetV2, with
+# `_delete_=True`, out_indices=(2, 4, 6), FPN start_level=0, num_outs=5) and
+# their toy siblings (*_ivif_toy.py: four anchor strides, so four FPN
+# outputs). See docs/task_guided.md "Other backbones".
 tim_fusion_net = dict(
     type='TIMFusionNet',
     channels=48,

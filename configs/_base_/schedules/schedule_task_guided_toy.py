@@ -10,6 +10,9 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0),
+    # the default constructor, logging one summary line per option value
+    # instead of one line per parameter
+    constructor='SummaryOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={'fusion_net': dict(lr_mult=0.5)}))
 param_scheduler = [
     dict(

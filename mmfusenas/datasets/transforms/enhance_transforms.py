@@ -67,6 +67,17 @@ class LoadEnhanceImages(BaseTransform):
                           'an empty file (0 bytes).')
         try:
             with Image.open(path) as img:
+                # Pillow decodes 16-bit-per-channel RGB PNGs as mode 'RGB'
+                # (truncated to 8 bits); the tile's raw mode tells them apart
+                raw = [str(getattr(t, 'args', t[3] if len(t) > 3 else ''))
+                       for t in img.tile]
+                if self.strict_rgb and any(';16' in r for r in raw):
+                    raise ValueError(
+                        f'LoadEnhanceImages: {path!r} ({modality!r}) has 16 '
+                        f'bits per channel (raw mode {raw[0]!r}); expected '
+                        'an 8-bit RGB image. Convert it to 8 bits, or set '
+                        'strict_rgb=False to truncate on load like the '
+                        "official RUAS code (Image.convert('RGB')).")
                 img.load()
                 if self.strict_rgb and img.mode != 'RGB':
                     raise ValueError(

@@ -1,6 +1,7 @@
 from .chain_staging_hook import ChainStagingHook
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
+from .prediction_visualization_hook import PredictionVisualizationHook
 from .ruas_training_hooks import (RUAS_TRAINING_STRATEGIES,
                                   RUASTrainingStrategyHook)
 from .safe_checkpoint_hook import SafeCheckpointHook
@@ -8,7 +9,8 @@ from .task_guidance_hooks import (FreezeFusionHook, FusionLossWeightHook,
                                   FusionWarmupHook)
 
 __all__ = [
-    'FusedImageSaveHook', 'FusionWarmupHook', 'FreezeFusionHook',
+    'FusedImageSaveHook', 'PredictionVisualizationHook', 'FusionWarmupHook',
+    'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
     'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',
     'describe_samples', 'SafeCheckpointHook'

@@ -11,13 +11,29 @@ from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import HOOKS
 
 
-def tensor_to_uint8_image(img: torch.Tensor) -> np.ndarray:
-    """(C, H, W) float in [0, 1] -> H x W (x 3, BGR) uint8, rounding half up.
+#: float -> 8-bit conventions of :func:`tensor_to_uint8_image`
+ROUNDINGS = ('round', 'floor')
 
-    Matches the usual ``uint8(floor(x * 255 + 0.5))`` of fusion code.
+#: prediction fields holding an image, in order of preference
+IMAGE_FIELDS = ('pred_fused_rgb', 'pred_fused', 'pred_img')
+
+
+def tensor_to_uint8_image(img: torch.Tensor,
+                          rounding: str = 'round') -> np.ndarray:
+    """(C, H, W) float in [0, 1] -> H x W (x 3, BGR) uint8.
+
+    ``rounding='round'`` (default) is the usual ``uint8(floor(x * 255 +
+    0.5))`` of fusion code (``torchvision.utils.save_image``); ``'floor'``
+    truncates (``np.clip(x * 255, 0, 255).astype(np.uint8)``, the official
+    RUAS and TIM medical scripts).
     """
-    arr = torch.floor(img.detach().float().clamp(0, 1) * 255 + 0.5)
-    arr = arr.to(torch.uint8).cpu().numpy()
+    if rounding not in ROUNDINGS:
+        raise ValueError(f'rounding must be one of {ROUNDINGS}, got '
+                         f'{rounding!r}')
+    scaled = img.detach().float().clamp(0, 1) * 255
+    if rounding == 'round':
+        scaled = scaled + 0.5
+    arr = torch.floor(scaled).to(torch.uint8).cpu().numpy()
     if arr.shape[0] == 1:
         return arr[0]
     if arr.shape[0] == 3:
@@ -25,9 +41,45 @@ def tensor_to_uint8_image(img: torch.Tensor) -> np.ndarray:
     raise ValueError(f'expected a 1- or 3-channel image, got {img.shape}')
 
 
+def prediction_image(sample, color: bool = True,
+                     rounding: str = 'round') -> np.ndarray:
+    """The image a prediction carries, as an OpenCV ``uint8`` array.
+
+    Fusion models (``ImageFusor``, fusion + task models) carry
+    ``pred_fused`` and, for a colour source, ``pred_fused_rgb`` (used when
+    ``color``); enhancement and scene + task models carry ``pred_img``.
+
+    Raises:
+        KeyError: the sample has none of :data:`IMAGE_FIELDS`.
+    """
+    fields = IMAGE_FIELDS if color else IMAGE_FIELDS[1:]
+    for field in fields:
+        if field in sample:
+            return tensor_to_uint8_image(sample.get(field), rounding)
+    raise KeyError(
+        f'the prediction of {sample.get("stem", sample.get("img_path"))!r} '
+        f'({type(sample).__name__}) carries no image: expected one of '
+        f'{IMAGE_FIELDS}, found {sorted(sample.keys())}')
+
+
+def sample_stem(sample) -> str:
+    """The file stem of a prediction (``stem``, else ``img_path``'s)."""
+    stem = sample.get('stem')
+    if stem is None:
+        path = sample.get('img_path')
+        if isinstance(path, dict):
+            path = next(iter(path.values()))
+        stem = osp.splitext(osp.basename(str(path)))[0]
+    return stem
+
+
 @HOOKS.register_module()
 class FusedImageSaveHook(Hook):
-    """Save ``pred_fused_rgb`` (colour sources) or ``pred_fused`` as PNG.
+    """Save the image of every prediction as PNG.
+
+    Fusion models write ``pred_fused_rgb`` (colour sources) or
+    ``pred_fused``; enhancement and scene + task models (RUAS + SSD /
+    DeepLab) write ``pred_img`` (see :func:`prediction_image`).
 
     Files go to ``{out_dir}/{subdir}/{stem}.png``. ``out_dir`` defaults to
     the run's log folder (``work_dir/<timestamp>``); every image is written
@@ -67,14 +119,12 @@ class FusedImageSaveHook(Hook):
 
     def _save(self, folder: str, outputs: Sequence) -> None:
         for sample in outputs:
-            if self.color and 'pred_fused_rgb' in sample:
-                img = sample.pred_fused_rgb
-            else:
-                img = sample.pred_fused
-            ok, buf = cv2.imencode('.png', tensor_to_uint8_image(img))
+            stem = sample_stem(sample)
+            ok, buf = cv2.imencode('.png',
+                                   prediction_image(sample, self.color))
             if not ok:
-                raise RuntimeError(f'PNG encoding failed for {sample.stem}')
-            atomic_write(buf.tobytes(), osp.join(folder, f'{sample.stem}.png'))
+                raise RuntimeError(f'PNG encoding failed for {stem}')
+            atomic_write(buf.tobytes(), osp.join(folder, f'{stem}.png'))
 
     def after_val_iter(self, runner, batch_idx: int, data_batch=None,
                        outputs: Optional[Sequence] = None) -> None:

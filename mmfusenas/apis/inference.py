@@ -1,0 +1,377 @@
+"""High-level inference APIs, as ``mmdet.apis`` / ``mmseg.apis`` have.
+
+::
+
+    from mmfusenas.apis import init_model, inference_model
+    model = init_model('configs/tim/fusion_ivif_official.py', 'tim.pth')
+    sample = inference_model(model, dict(ir='ir/01.png', vi='vi/01.png'))
+    fused = sample.pred_fused            # (1, H, W) in [0, 1]
+
+One function per task family, all built on the config's **test pipeline**
+(so colour handling, resizing, padding and cropping back are those of
+``tools/test.py``) and ``model.test_step``:
+
+================================ =========================== ==============
+model                             inputs                      prediction
+================================ =========================== ==============
+fusion (``ImageFusor``)           ``{modality: path}`` or     ``pred_fused``
+                                  paths in config order       (+ ``_rgb``)
+fusion + detector / segmentor     same                        ``pred_fused``
+                                                              + task preds
+enhancement (``ImageEnhancer``)   one path                    ``pred_img``
+scene + detector / segmentor      one path                    ``pred_img``
+                                                              + task preds
+================================ =========================== ==============
+
+Other models (restoration, guided depth SR) go through
+:func:`inference_model`, which runs any model's test pipeline and
+``test_step`` when the pipeline starts with a known loader.
+"""
+import copy
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.runner.checkpoint import load_checkpoint
+
+from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
+from mmfusenas.registry import MODELS
+
+PathOrCfg = Union[str, Config]
+#: pipeline steps that read annotations; inference drops them
+ANNOTATION_LOADERS = ('LoadPairedAnnotations', 'LoadAnnotations')
+#: first pipeline step -> kind of data info it expects
+PAIRED_LOADERS = ('LoadPairedImages', )
+ENHANCE_LOADERS = ('LoadEnhanceImages', )
+SINGLE_LOADERS = ('LoadImageFromFile', )
+
+
+def _short_type(step: dict) -> str:
+    return str(step.get('type', '')).split('.')[-1]
+
+
+def load_config(config: PathOrCfg,
+                cfg_options: Optional[dict] = None) -> Config:
+    """A :class:`Config` from a path (checked) or a Config (copied)."""
+    if isinstance(config, (str, bytes)) or hasattr(config, '__fspath__'):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file not found: {config}')
+        config = Config.fromfile(config)
+    elif not isinstance(config, Config):
+        raise TypeError(f'config must be a file path or a Config, got '
+                        f'{type(config).__name__}')
+    else:
+        config = copy.deepcopy(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    return config
+
+
+def init_model(config: PathOrCfg,
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> nn.Module:
+    """Build the config's model, load a checkpoint and set eval mode.
+
+    Like ``mmdet.apis.init_detector``: the config is kept as
+    ``model.cfg`` (the inference functions read its test pipeline).
+
+    Args:
+        config (str | Config): config file or object.
+        checkpoint (str, optional): checkpoint file (``{'state_dict': ...}``
+            as MMEngine writes, or a plain state dict), loaded with
+            ``weights_only`` semantics (MMEngine's ``load_checkpoint``).
+            None keeps the initial weights.
+        device (str): torch device, e.g. ``'cpu'``, ``'cuda:0'``.
+        cfg_options (dict, optional): overrides merged into the config.
+        strict (bool): every model key must be in the checkpoint and vice
+            versa. Defaults to True.
+
+    Returns:
+        nn.Module: the model in eval mode on ``device``.
+    """
+    cfg = load_config(config, cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmfusenas'))
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint file not found: '
+                                    f'{checkpoint}')
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=strict)
+    model.cfg = cfg
+    return model.to(torch.device(device)).eval()
+
+
+def _dataset_cfg(cfg: Config) -> dict:
+    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        loader = cfg.get(key)
+        if loader and loader.get('dataset'):
+            return loader['dataset']
+    return {}
+
+
+def config_modalities(cfg: Config) -> List[str]:
+    """Modality names of the config's test (or val / train) dataset."""
+    prefix = _dataset_cfg(cfg).get('data_prefix') or {}
+    if any(k in prefix for k in ('img_path', 'img', 'seg_map_path')):
+        return []
+    return [k for k in prefix if not str(k).startswith('_')]
+
+
+def test_pipeline_cfg(cfg: Config) -> List[dict]:
+    """The config's test pipeline without annotation loading.
+
+    Raises:
+        KeyError: the config has no dataset pipeline.
+    """
+    pipeline = _dataset_cfg(cfg).get('pipeline')
+    if not pipeline:
+        raise KeyError('the config has no test_dataloader.dataset.pipeline '
+                       '(inference reads images with it)')
+    return [
+        copy.deepcopy(step) for step in pipeline
+        if _short_type(step) not in ANNOTATION_LOADERS
+    ]
+
+
+def _loader_kind(pipeline: Sequence[dict]) -> str:
+    first = _short_type(pipeline[0])
+    if first in PAIRED_LOADERS:
+        return 'paired'
+    if first in ENHANCE_LOADERS:
+        return 'enhance'
+    if first in SINGLE_LOADERS:
+        return 'single'
+    raise ValueError(f'cannot run inference with a pipeline starting with '
+                     f"{pipeline[0].get('type')!r}; expected one of "
+                     f'{PAIRED_LOADERS + ENHANCE_LOADERS + SINGLE_LOADERS}')
+
+
+def _check_file(path: Any, what: str) -> str:
+    if not isinstance(path, str):
+        raise TypeError(f'{what} must be a file path (str), got '
+                        f'{type(path).__name__}')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    return path
+
+
+def make_data_info(cfg: Config, inputs: Any) -> dict:
+    """The data info (dataset item before the pipeline) of one input.
+
+    Args:
+        cfg (Config): the model's config.
+        inputs: for paired (fusion) pipelines a dict ``{modality: path}``
+            or a sequence of paths in the config's modality order; for
+            enhancement / scene pipelines one path. A dict that already has
+            ``img_path`` is passed on unchanged (a dataset item).
+
+    Returns:
+        dict: e.g. ``dict(img_path={'ir': ..., 'vi': ...}, stem='01',
+        modalities=('ir', 'vi'))``.
+    """
+    if isinstance(inputs, dict) and 'img_path' in inputs:
+        return copy.deepcopy(inputs)
+    kind = _loader_kind(test_pipeline_cfg(cfg))
+    if kind == 'paired':
+        names = config_modalities(cfg)
+        if isinstance(inputs, dict):
+            paths = dict(inputs)
+            if names and sorted(paths) == sorted(names):
+                paths = {n: paths[n] for n in names}
+        elif isinstance(inputs, (list, tuple)):
+            if names and len(inputs) != len(names):
+                raise ValueError(
+                    f'the config fuses {len(names)} modalities {names}, got '
+                    f'{len(inputs)} paths')
+            paths = dict(
+                zip(names or [f'src{i}' for i in range(len(inputs))],
+                    inputs))
+        else:
+            raise TypeError('fusion inputs must be a dict {modality: path} '
+                            f'or a sequence of paths, got '
+                            f'{type(inputs).__name__}')
+        for name, path in paths.items():
+            _check_file(path, f'{name!r} image')
+        first = next(iter(paths.values()))
+        return dict(
+            img_path=paths,
+            stem=osp.splitext(osp.basename(first))[0],
+            modalities=tuple(paths))
+    path = _check_file(inputs, 'image')
+    stem = osp.splitext(osp.basename(path))[0]
+    if kind == 'enhance':
+        return dict(img_path=dict(low=path), stem=stem, modalities=('low', ))
+    return dict(img_path=path, img_id=stem, stem=stem)
+
+
+def _run(model: nn.Module, inputs: Any, batch: bool) -> Any:
+    cfg = getattr(model, 'cfg', None)
+    if cfg is None:
+        raise AttributeError('the model has no .cfg; build it with '
+                             'mmfusenas.apis.init_model')
+    items = list(inputs) if batch else [inputs]
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmfusenas')):
+        pipeline = Compose(test_pipeline_cfg(cfg))
+        data = [pipeline(make_data_info(cfg, item)) for item in items]
+        with torch.no_grad():
+            samples = model.test_step(pseudo_collate(data))
+    return samples if batch else samples[0]
+
+
+def _family(model: nn.Module) -> str:
+    from mmfusenas.models.compound import (BaseFusionTaskModel,
+                                           BaseSceneTaskModel)
+    from mmfusenas.models.enhancers import ImageEnhancer
+    from mmfusenas.models.fusors import ImageFusor
+    if isinstance(model, (ImageFusor, BaseFusionTaskModel)):
+        return 'fusion'
+    if isinstance(model, (ImageEnhancer, BaseSceneTaskModel)):
+        return 'enhance'
+    raise TypeError(
+        f'no inference function for {type(model).__name__}: supported are '
+        'ImageFusor, ImageEnhancer and the compound fusion / scene task '
+        'models (guided SR and restoration models are not in the package '
+        'yet)')
+
+
+def inference_fusion(model: nn.Module, inputs: Any,
+                     batch: bool = False) -> Any:
+    """Fuse one pair (or a list of pairs with ``batch=True``).
+
+    Args:
+        model (nn.Module): a fusion model (``ImageFusor``) or a compound
+            fusion + task model, from :func:`init_model`.
+        inputs: ``{modality: path}``, paths in config order, or (``batch``)
+            a list of those.
+        batch (bool): ``inputs`` is a list of pairs. Defaults to False.
+
+    Returns:
+        data sample(s) with ``pred_fused`` (``(1, H, W)`` in ``[0, 1]``),
+        ``pred_fused_rgb`` for a colour source and, for compound models,
+        ``pred_instances`` / ``pred_sem_seg``.
+    """
+    if _family(model) != 'fusion':
+        raise TypeError(f'{type(model).__name__} is not a fusion model; '
+                        'use inference_enhancer')
+    return _run(model, inputs, batch)
+
+
+def inference_enhancer(model: nn.Module, inputs: Any,
+                       batch: bool = False) -> Any:
+    """Enhance one image (or a list with ``batch=True``).
+
+    Works for ``ImageEnhancer`` (RUAS) and the compound scene + task
+    models (``SceneDetector`` / ``SceneSegmentor``).
+
+    Returns:
+        data sample(s) with ``pred_img`` (``(3, H, W)`` RGB in ``[0, 1]``)
+        and, for compound models, ``pred_instances`` / ``pred_sem_seg``.
+    """
+    if _family(model) != 'enhance':
+        raise TypeError(f'{type(model).__name__} is not an enhancement / '
+                        'scene model; use inference_fusion')
+    return _run(model, inputs, batch)
+
+
+def inference_model(model: nn.Module, inputs: Any,
+                    batch: bool = False) -> Any:
+    """Dispatch to :func:`inference_fusion` or :func:`inference_enhancer`.
+
+    Other models (e.g. restoration or guided-SR models added later) run
+    through the same path — the config's test pipeline and
+    ``model.test_step`` — when their pipeline starts with a loader this
+    module knows (``LoadPairedImages``, ``LoadEnhanceImages``,
+    ``LoadImageFromFile``); otherwise a ``ValueError`` names the loader.
+    """
+    try:
+        family = _family(model)
+    except TypeError:
+        if not hasattr(model, 'test_step'):
+            raise
+        return _run(model, inputs, batch)
+    if family == 'fusion':
+        return inference_fusion(model, inputs, batch)
+    return inference_enhancer(model, inputs, batch)
+
+
+def result_image(sample: Any, color: bool = True,
+                 rounding: str = 'round') -> np.ndarray:
+    """The image a prediction carries as a ``uint8`` OpenCV array.
+
+    ``pred_fused_rgb`` (with ``color``) or ``pred_fused`` for fusion
+    models, ``pred_img`` for enhancement / scene models; grey ``(H, W)``
+    or BGR ``(H, W, 3)``, ready for ``cv2.imwrite``.
+    """
+    return prediction_image(sample, color=color, rounding=rounding)
+
+
+def check_dataset_files(dataset: Any,
+                        progress: bool = True) -> List[Dict[str, str]]:
+    """Decode every sample's files with the dataset's loading step.
+
+    Tools run this before writing anything, so that a corrupt or truncated
+    file (a valid header but undecodable data) is reported up front
+    instead of stopping a folder run midway.
+
+    Args:
+        dataset: a dataset whose ``pipeline.transforms[0]`` loads the
+            files of ``dataset.get_data_info(i)``.
+        progress (bool): show a progress bar. Defaults to True.
+
+    Returns:
+        list[dict]: ``dict(index=, stem=, error=)`` per bad sample (empty
+        when every sample decodes).
+    """
+    from mmengine.utils import ProgressBar
+    loader = dataset.pipeline.transforms[0]
+    bar = ProgressBar(len(dataset)) if progress and len(dataset) else None
+    bad = []
+    for idx in range(len(dataset)):
+        info = copy.deepcopy(dataset.get_data_info(idx))
+        try:
+            loader(info)
+        except (OSError, ValueError, KeyError) as err:
+            stem = info.get('stem') or str(info.get('img_path'))
+            bad.append(dict(index=idx, stem=stem,
+                            error=f'{type(err).__name__}: {err}'))
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        print()
+    return bad
+
+
+def refuse_unreadable(bad: Sequence[Dict[str, str]], total: int,
+                      noun: str, rest: str) -> None:
+    """Raise the folder tools' error for unreadable samples (if any).
+
+    Args:
+        bad: :func:`check_dataset_files` results.
+        total (int): number of samples.
+        noun (str): e.g. ``'pair(s)'``.
+        rest (str): what ``--skip-bad`` does, e.g. ``'fuse the rest'``.
+
+    Raises:
+        ValueError: listing every bad sample; says nothing was written.
+    """
+    if bad:
+        raise ValueError(
+            f'{len(bad)} of {total} {noun} cannot be read; nothing was '
+            f'written (fix them, or pass --skip-bad to {rest}):\n' +
+            format_skipped(bad))
+
+
+def format_skipped(bad: Sequence[Dict[str, str]], limit: int = 20) -> str:
+    """One line per bad sample (at most ``limit``), for tool summaries."""
+    lines = [f'  {b["stem"]}: {b["error"]}' for b in bad[:limit]]
+    if len(bad) > limit:
+        lines.append(f'  ... and {len(bad) - limit} more')
+    return '\n'.join(lines)

@@ -1,0 +1,221 @@
+"""The official TIM test protocols, quirks included, on converted weights.
+
+The authors' test scripts (LiuZhu-CV/TIMFusion: ``IVIF/testFusion.py``,
+``IVIF/testFusion_light.py``, ``MmIF/test_fusion_Medical_{ct,pet,spect}.py``;
+``../shared/reference/tim_architecture.md`` section 7) read, normalise, run
+and save differently from ``tools/test.py``. :func:`fuse_tim_official`
+reproduces each of them on a model built from the matching
+``configs/tim/*_official.py`` (weights converted with
+``tools/model_converters/tim_official_to_mmfusenas.py``), so the written
+image equals the official script's output bit for bit up to float
+rounding. Every quirk is an option (defaults = the official script):
+
+=========== ============================ ============= ========= =========
+protocol    reading (``/255.``)          BN batch       pad       saving
+                                         statistics
+=========== ============================ ============= ========= =========
+``ivif``    ir, vis: blue channel of the stage 2       to a      save_image
+            BGR decode                   (the script    multiple  (round
+                                         never calls    of 4,     half up,
+                                         model_2.eval)  crop back grey x3)
+``light``   ir, vis: ``imread(p, 0)``    none           none      save_image
+``ct``      mri: blue channel, ct: grey  none           none      truncation,
+                                                                  grey PNG
+``pet``     pet: Y of OpenCV YUV, mri:   none           none      truncation
+            grey                                                  into Y,
+                                                                  YUV -> BGR
+``spect``   spect: Y of YUV; mri:        stage 1 and 2  none      as pet
+            ``plt.imread`` / 255 again   (no eval call)
+            (mri in [0, 1/255])
+=========== ============================ ============= ========= =========
+
+The argument orders of the scripts (``model_1(vis, ir)`` for the light
+model, ``model_2(vis, ir, f)`` for IVIF, ...) are the configs'
+``input_order``; sources are given in the config's modality order
+(``(ir, vi)``, ``(mri, ct)``, ``(mri, pet)``, ``(mri, spect)``).
+The padding method of the official pre-padded TNO inputs is not public;
+``pad_mode`` chooses reflect (default) or replicate. Per-image batch
+statistics do not update the stored running statistics here (the official
+scripts do update them, which never changes their outputs).
+"""
+import contextlib
+from typing import Dict, Iterator, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+#: official model -> target config, stage count and protocol defaults
+TIM_OFFICIAL: Dict[str, dict] = dict(
+    ivif=dict(
+        config='configs/tim/fusion_ivif_official.py',
+        stages=2,
+        read=('blue', 'blue'),
+        batch_stats=('stage2', ),
+        pad_multiple=4,
+        save='save_image'),
+    light=dict(
+        config='configs/tim/fusion_ivif_light_official.py',
+        stages=1,
+        read=('gray', 'gray'),
+        batch_stats=(),
+        pad_multiple=1,
+        save='save_image'),
+    ct=dict(
+        config='configs/tim/fusion_mri_ct_official.py',
+        stages=2,
+        read=('blue', 'gray'),
+        batch_stats=(),
+        pad_multiple=1,
+        save='gray_floor'),
+    pet=dict(
+        config='configs/tim/fusion_mri_pet_official.py',
+        stages=2,
+        read=('gray', 'yuv'),
+        batch_stats=(),
+        pad_multiple=1,
+        save='yuv_floor'),
+    spect=dict(
+        config='configs/tim/fusion_mri_spect_official.py',
+        stages=2,
+        read=('plt_twice', 'yuv'),
+        batch_stats=('stage1', 'stage2'),
+        pad_multiple=1,
+        save='yuv_floor'),
+)
+READS = ('blue', 'gray', 'yuv', 'plt_twice')
+SAVES = ('save_image', 'gray_floor', 'yuv_floor')
+PAD_MODES = ('reflect', 'replicate')
+
+
+def read_official(path: str, mode: str) -> np.ndarray:
+    """One source as the official scripts read it: float32 ``(H, W)``.
+
+    ``'blue'``: ``cv2.imread(p)[:, :, 0] / 255.``; ``'gray'``:
+    ``cv2.imread(p, 0) / 255.``; ``'yuv'``: Y of ``cvtColor(BGR2YUV)`` /
+    255.; ``'plt_twice'``: ``plt.imread(p)[:, :, 0] / 255.`` (matplotlib
+    already scales 8-bit PNGs to [0, 1]; its first channel is red).
+
+    Raises:
+        OSError: OpenCV cannot decode the file.
+        ValueError: unknown ``mode``.
+    """
+    if mode not in READS:
+        raise ValueError(f'read mode must be one of {READS}, got {mode!r}')
+    flag = cv2.IMREAD_GRAYSCALE if mode == 'gray' else cv2.IMREAD_COLOR
+    img = cv2.imread(path, flag)
+    if img is None:
+        raise OSError(f'cannot decode image {path!r}')
+    if mode == 'gray':
+        arr = img / 255.
+    elif mode == 'blue':
+        arr = img[:, :, 0] / 255.
+    elif mode == 'yuv':
+        arr = cv2.cvtColor(img, cv2.COLOR_BGR2YUV)[:, :, 0] / 255.
+    else:
+        red = np.divide(img[:, :, 2], 255, dtype=np.float32)
+        arr = red / 255.
+    return arr.astype(np.float32)
+
+
+@contextlib.contextmanager
+def batch_statistics(module: nn.Module) -> Iterator[None]:
+    """Run every BatchNorm of ``module`` on per-batch statistics (as in
+    train mode) without updating its running statistics."""
+    bns = [m for m in module.modules()
+           if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.training, m.track_running_stats) for m in bns]
+    try:
+        for m in bns:
+            m.train()
+            m.track_running_stats = False
+        yield
+    finally:
+        for m, (training, track) in zip(bns, saved):
+            m.train(training)
+            m.track_running_stats = track
+
+
+def _stage_modules(fusion_net: nn.Module, names: Sequence[str]) -> list:
+    if not hasattr(fusion_net, 'stage1'):  # one-stage (light) network
+        return [fusion_net] if names else []
+    return [getattr(fusion_net, name) for name in names]
+
+
+def fuse_tim_official(model: nn.Module,
+                      paths: Sequence[str],
+                      protocol: str,
+                      read: Optional[Sequence[str]] = None,
+                      batch_stats: Optional[Sequence[str]] = None,
+                      pad_multiple: Optional[int] = None,
+                      pad_mode: str = 'reflect',
+                      save: Optional[str] = None) -> np.ndarray:
+    """Fuse one pair as the official TIM test script of ``protocol`` does.
+
+    Args:
+        model (nn.Module): an ``ImageFusor`` of the protocol's official
+            config (``model.fusion_net`` is run directly, without the data
+            preprocessor).
+        paths (Sequence[str]): the two sources in config order.
+        protocol (str): ``'ivif'``, ``'light'``, ``'ct'``, ``'pet'`` or
+            ``'spect'`` (see the module docstring).
+        read (Sequence[str], optional): reading per source (:data:`READS`).
+        batch_stats (Sequence[str], optional): stages (``'stage1'``,
+            ``'stage2'``) whose BNs use per-image batch statistics.
+        pad_multiple (int, optional): pad bottom / right to a multiple of
+            this, crop the output back.
+        pad_mode (str): ``'reflect'`` or ``'replicate'``.
+        save (str, optional): ``'save_image'`` (clamp, round half up, grey
+            replicated to BGR), ``'gray_floor'`` (clip, truncate, grey) or
+            ``'yuv_floor'`` (truncated result into the Y of the second
+            source's OpenCV YUV, back to BGR).
+
+    Returns:
+        np.ndarray: the image the official script writes (OpenCV layout).
+    """
+    if protocol not in TIM_OFFICIAL:
+        raise ValueError(f'protocol must be one of {sorted(TIM_OFFICIAL)}, '
+                         f'got {protocol!r}')
+    spec = TIM_OFFICIAL[protocol]
+    read = tuple(read or spec['read'])
+    batch_stats = tuple(spec['batch_stats'] if batch_stats is None else
+                        batch_stats)
+    pad_multiple = spec['pad_multiple'] if pad_multiple is None else \
+        pad_multiple
+    save = save or spec['save']
+    if len(paths) != 2 or len(read) != 2:
+        raise ValueError(f'TIM fuses two sources, got paths={paths} and '
+                         f'read={read}')
+    if save not in SAVES:
+        raise ValueError(f'save must be one of {SAVES}, got {save!r}')
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f'pad_mode must be one of {PAD_MODES}, got '
+                         f'{pad_mode!r}')
+    srcs = [read_official(p, m) for p, m in zip(paths, read)]
+    if srcs[0].shape != srcs[1].shape:
+        raise ValueError(f'the sources differ in size: {paths[0]} is '
+                         f'{srcs[0].shape}, {paths[1]} is {srcs[1].shape}')
+    h, w = srcs[0].shape
+    device = next(model.parameters()).device
+    inputs = torch.from_numpy(np.stack(srcs))[None].to(device)
+    pad_h, pad_w = -h % pad_multiple, -w % pad_multiple
+    if pad_h or pad_w:
+        inputs = F.pad(inputs, (0, pad_w, 0, pad_h), mode=pad_mode)
+    net = model.fusion_net
+    with contextlib.ExitStack() as stack, torch.no_grad():
+        for sub in _stage_modules(net, batch_stats):
+            stack.enter_context(batch_statistics(sub))
+        fused = net(inputs)[0, 0, :h, :w].float().cpu()
+    if save == 'save_image':
+        arr = fused.clamp(0, 1).mul(255).add(0.5).clamp(0, 255)
+        arr = arr.to(torch.uint8).numpy()
+        return np.repeat(arr[..., None], 3, axis=2)
+    res = (np.clip(fused.numpy(), 0, 1) * 255).astype(np.uint8)
+    if save == 'gray_floor':
+        return res
+    yuv = cv2.cvtColor(cv2.imread(paths[1], cv2.IMREAD_COLOR),
+                       cv2.COLOR_BGR2YUV)
+    yuv[:, :, 0] = res
+    return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)

@@ -1,0 +1,191 @@
+"""Draw searched cells / networks as DAG pictures (matplotlib, no graphviz).
+
+:func:`cell_graphs` walks a network config (a genotype's ``network``, a
+model config) and turns every cell config it finds into a small DAG with
+the operator names on the edges:
+
+* ``SuccessiveCell`` (TIM C_SC): ``x -> preprocess -> op_0 -> op_1 -> out``;
+* ``MultiScaleFusionCell`` (TIM C_MS): the op chain at scales 1, 1/2, 1/4,
+  merged by SKFF, plus the residual from the pre-processed input;
+* ``DecompositionCell`` (TIM C_DC): guided-filter low / high frequency
+  chains merged by a 1x1 conv;
+* ``RUASDistillationCell`` (RUAS IEM / NRM): the seven edges
+  ``d1 = e0(x), r1 = e1(x) + x, d2 = e2(r1), r2 = e3(r1) + r1, d3 = e4(r2),
+  r3 = e5(r2) + r2, r4 = e6(r3)`` and the 1x1 fusion of ``d1, d2, d3, r4``;
+* any other config with an ``ops`` list: a chain.
+
+TIM's two levels (cells inside stage 1 / stage 2 branches) and RUAS stages
+(the ``cell`` of the illumination / denoise nets) come out as one panel per
+cell, titled with its place in the config.
+"""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+Graph = Dict[str, Any]  # title, nodes {name: (x, y)}, edges [(a, b, label)]
+
+
+def op_label(spec: Any) -> str:
+    """Short name of an edge spec (op name, or a module config's type)."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, dict):
+        name = str(spec.get('type', '?')).split('.')[-1]
+        if name == 'DiffMixedOp':
+            return f"mixed[{spec.get('key', '?')}]"
+        return name
+    return str(spec)
+
+
+def _chain(title: str, ops: Sequence[Any], pre: Optional[str] = None
+           ) -> Graph:
+    names = ['x'] + ([pre] if pre else []) + [f'n{i + 1}' for i in
+                                               range(len(ops))]
+    names[-1] = 'out'
+    nodes = {n: (float(i), 0.0) for i, n in enumerate(names)}
+    labels = (['ReLU-1x1-BN'] if pre else []) + [op_label(o) for o in ops]
+    edges = [(names[i], names[i + 1], labels[i]) for i in range(len(labels))]
+    return dict(title=title, nodes=nodes, edges=edges)
+
+
+def _multi_scale(title: str, ops: Sequence[Any]) -> Graph:
+    nodes = {'x': (0.0, 0.0), 'p': (1.0, 0.0)}
+    edges = [('x', 'p', 'ReLU-1x1-BN')]
+    for row, (scale, down) in enumerate(((1, None), (2, '↓2'), (4, '↓4'))):
+        y = -float(row)
+        prev = 'p'
+        if down:
+            nodes[f's{scale}'] = (2.0, y)
+            edges.append(('p', f's{scale}', down))
+            prev = f's{scale}'
+        for i, op in enumerate(ops):
+            node = f'{scale}_{i}'
+            nodes[node] = (3.0 + i, y)
+            edges.append((prev, node, op_label(op)))
+            prev = node
+        edges.append((prev, 'skff', f'↑{scale}' if scale > 1 else ''))
+    nodes['skff'] = (3.0 + len(ops), -1.0)
+    nodes['out'] = (4.0 + len(ops), -1.0)
+    edges += [('skff', 'out', 'SKFF'), ('p', 'out', '+ residual')]
+    return dict(title=title, nodes=nodes, edges=edges)
+
+
+def _decomposition(title: str, ops: Sequence[Any]) -> Graph:
+    nodes = {'x': (0.0, -0.5), 'LF': (1.0, 0.0), 'HF': (1.0, -1.0)}
+    edges = [('x', 'LF', 'guided filter'), ('x', 'HF', 'x - LF')]
+    for row, band in enumerate(('LF', 'HF')):
+        prev = band
+        for i, op in enumerate(ops):
+            node = f'{band}{i}'
+            nodes[node] = (2.0 + i, -float(row))
+            edges.append((prev, node, op_label(op) if i else
+                          f'1x1, {op_label(op)}'))
+            prev = node
+        edges.append((prev, 'out', ''))
+    nodes['out'] = (2.0 + len(ops), -0.5)
+    return dict(title=title, nodes=nodes, edges=edges)
+
+
+def _ruas(title: str, ops: Sequence[Any]) -> Graph:
+    if len(ops) != 7:
+        return _chain(title, ops)
+    nodes = {
+        'x': (0.0, 0.0), 'r1': (1.0, 0.0), 'r2': (2.0, 0.0),
+        'r3': (3.0, 0.0), 'r4': (4.0, 0.0), 'd1': (1.0, -1.0),
+        'd2': (2.0, -1.0), 'd3': (3.0, -1.0), 'out': (5.0, -1.0)
+    }
+    lab = [op_label(o) for o in ops]
+    edges = [('x', 'd1', lab[0]), ('x', 'r1', lab[1] + ' +id'),
+             ('r1', 'd2', lab[2]), ('r1', 'r2', lab[3] + ' +id'),
+             ('r2', 'd3', lab[4]), ('r2', 'r3', lab[5] + ' +id'),
+             ('r3', 'r4', lab[6])]
+    edges += [(n, 'out', '1x1' if n == 'r4' else '')
+              for n in ('d1', 'd2', 'd3', 'r4')]
+    return dict(title=title, nodes=nodes, edges=edges)
+
+
+_BUILDERS = dict(
+    SuccessiveCell=lambda t, ops: _chain(t, ops, pre='pre'),
+    MultiScaleFusionCell=_multi_scale,
+    DecompositionCell=_decomposition,
+    RUASDistillationCell=_ruas)
+
+
+def cell_graphs(cfg: Any, path: str = '') -> List[Graph]:
+    """Every cell config under ``cfg`` as a graph (depth-first order)."""
+    graphs: List[Graph] = []
+    if isinstance(cfg, dict):
+        ops = cfg.get('ops')
+        kind = str(cfg.get('type', '')).split('.')[-1]
+        if isinstance(ops, (list, tuple)) and ops:
+            title = f'{path or "network"}: {kind or "cell"}'
+            graphs.append(_BUILDERS.get(kind, _chain)(title, list(ops)))
+            return graphs
+        for key, value in cfg.items():
+            graphs += cell_graphs(value, f'{path}.{key}' if path else key)
+    elif isinstance(cfg, (list, tuple)):
+        for i, value in enumerate(cfg):
+            graphs += cell_graphs(value, f'{path}[{i}]')
+    return graphs
+
+
+def draw_graphs(graphs: Sequence[Graph], out: Optional[str] = None,
+                title: Optional[str] = None):
+    """Draw graphs one panel each (nodes as circles, labelled arrows).
+
+    Returns:
+        matplotlib.figure.Figure
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    if not graphs:
+        raise ValueError('nothing to draw: no cell config (a dict with an '
+                         '`ops` list) was found')
+    sizes: List[Tuple[float, float]] = []
+    for g in graphs:
+        xs = [p[0] for p in g['nodes'].values()]
+        ys = [p[1] for p in g['nodes'].values()]
+        sizes.append((max(xs) - min(xs) + 1, max(ys) - min(ys) + 1))
+    width = max(w for w, _ in sizes) * 1.9 + 1
+    fig, axes = plt.subplots(
+        len(graphs), 1, figsize=(width, sum(h * 1.3 + 0.5 for _, h in sizes)),
+        squeeze=False,
+        gridspec_kw=dict(height_ratios=[h + 0.4 for _, h in sizes]))
+    for ax, g in zip(axes[:, 0], graphs):
+        nodes = g['nodes']
+        for a, b, label in g['edges']:
+            (x0, y0), (x1, y1) = nodes[a], nodes[b]
+            ax.annotate('', xy=(x1, y1), xytext=(x0, y0),
+                        arrowprops=dict(arrowstyle='->', color='0.35',
+                                        shrinkA=11, shrinkB=11))
+            if label:
+                ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.09, label,
+                        ha='center', va='bottom', fontsize=7,
+                        color='tab:blue')
+        for name, (x, y) in nodes.items():
+            ax.scatter([x], [y], s=420, c='white', edgecolors='0.2',
+                       zorder=3)
+            ax.text(x, y, name, ha='center', va='center', fontsize=7,
+                    zorder=4)
+        xs = [p[0] for p in nodes.values()]
+        ys = [p[1] for p in nodes.values()]
+        ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
+        ax.set_ylim(min(ys) - 0.5, max(ys) + 0.5)
+        ax.set_title(g['title'], fontsize=8, loc='left')
+        ax.axis('off')
+    if title:
+        fig.suptitle(title)
+    if out:
+        fig.savefig(out, dpi=110)
+    return fig
+
+
+def draw_genotype(genotype: Any, out: Optional[str] = None,
+                  title: Optional[str] = None):
+    """Draw a :class:`~mmfusenas.models.mutables.Genotype`, a genotype file
+    or a network / model config; returns ``(figure, graphs)``."""
+    from mmfusenas.models.mutables import Genotype
+    if isinstance(genotype, str):
+        genotype = Genotype.load(genotype)
+    cfg = genotype.network if isinstance(genotype, Genotype) else genotype
+    graphs = cell_graphs(cfg)
+    return draw_graphs(graphs, out, title), graphs

@@ -1,0 +1,144 @@
+"""Analysis tools: genotype drawing, log curves, α evolution, browse,
+benchmark."""
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.models.mutables import Genotype
+from mmfusenas.testing import load_tool
+from mmfusenas.visualization import (arch_series, cell_graphs, draw_boxes,
+                                     load_scalars, sample_panels, series,
+                                     train_time)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+
+
+pytestmark = pytest.mark.usefixtures('one_thread')
+
+
+def write_scalars(path, records):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        for r in records:
+            f.write(json.dumps(r) + '\n')
+    return path
+
+
+RECORDS = [
+    {'loss': 1.0, 'time': 0.5, 'step': 1},
+    {'arch/c0/a': 0.5, 'arch/c0/b': 0.5, 'arch/c1/op/x': 1.0, 'step': 1},
+    {'loss': 0.5, 'time': 0.3, 'step': 2},
+    {'arch/c0/a': 0.2, 'arch/c0/b': 0.8, 'arch/c1/op/x': 1.0, 'step': 2},
+    {'fusion/EN': 6.5, 'step': 2},
+]
+
+
+def test_scalar_series_and_arch_evolution(tmp_path):
+    path = write_scalars(str(tmp_path / 'run' / '2024' / 'vis_data' /
+                             'scalars.json'), RECORDS)
+    records = load_scalars(str(tmp_path / 'run'))  # folder -> newest file
+    assert records == RECORDS
+    x, y = series(records, 'loss')
+    assert x.tolist() == [1, 2] and y.tolist() == [1.0, 0.5]
+    arch = arch_series(records)
+    assert list(arch) == ['c0', 'c1/op']
+    steps, names, probs = arch['c0']
+    assert steps.tolist() == [1, 2] and names == ['a', 'b']
+    np.testing.assert_allclose(probs, [[0.5, 0.5], [0.2, 0.8]])
+    assert train_time(records) == dict(mean=0.4, max=0.5, min=0.3,
+                                       std=pytest.approx(0.1), iters=2)
+    tool = load_tool('tools/analysis_tools/analyze_logs.py')
+    out = str(tmp_path / 'alpha.png')
+    tool.main(['plot_arch', path, '--out', out])
+    assert cv2.imread(out).shape[0] > 100
+    out = str(tmp_path / 'curves.svg')
+    tool.main(['plot_curve', path, path, '--keys', 'loss', 'fusion/EN',
+               '--legend', 'a', 'b', '--out', out])
+    assert open(out).read().count('<svg') == 1
+    with pytest.raises(KeyError, match="no run logged 'nope'"):
+        tool.main(['plot_curve', path, '--keys', 'nope'])
+    with pytest.raises(ValueError, match='ArchLoggingHook'):
+        tool.main(['plot_arch', write_scalars(str(tmp_path / 's.json'),
+                                              RECORDS[:1])])
+    bad = str(tmp_path / 'bad.json')
+    with open(bad, 'w') as f:
+        f.write('{"a": 1}\nnot json\n')
+    with pytest.raises(ValueError, match='bad.json:2'):
+        load_scalars(bad)
+
+
+def test_genotype_drawing(tmp_path):
+    graphs = cell_graphs(dict(
+        type='TIMFusionNet',
+        cells=[dict(type='MultiScaleFusionCell', ops=['A_1', 'B_2']),
+               dict(type='SuccessiveCell', ops=['C', dict(type='D')])]))
+    assert [g['title'] for g in graphs] == [
+        'cells[0]: MultiScaleFusionCell', 'cells[1]: SuccessiveCell']
+    assert [e[2] for e in graphs[1]['edges']] == ['ReLU-1x1-BN', 'C', 'D']
+    # 3 scales x 2 ops + preprocess + 2 downsamplings + 3 merges + SKFF +
+    # residual
+    assert len(graphs[0]['edges']) == 14
+    ruas = cell_graphs(Config.fromfile(
+        osp.join(REPO, 'configs', 'ruas', 'ruas_a_lol.py')).model.to_dict())
+    assert [g['title'] for g in ruas] == [
+        'network.scene.cell: RUASDistillationCell',
+        'network.denoiser.cell: RUASDistillationCell']
+    assert ruas[0]['edges'][0] == ('x', 'd1', 'skip_connect')
+    assert ruas[0]['edges'][1] == ('x', 'r1', 'resconv_1x1 +id')
+    # the tool on a genotype file and on a config
+    geno = Genotype(choices={'k': 'SPAattention_3'}, network=dict(
+        type='TIMFusionNet',
+        cells=[dict(type='SuccessiveCell',
+                    ops=['SPAattention_3', 'DilConv_3_2'])]))
+    geno.dump(str(tmp_path / 'g.yaml'))
+    tool = load_tool('tools/analysis_tools/draw_genotype.py')
+    out = str(tmp_path / 'g.png')
+    graphs = tool.main([str(tmp_path / 'g.yaml'), '--out', out])
+    assert graphs[0]['edges'][1][2] == 'SPAattention_3'
+    assert cv2.imread(out) is not None
+    graphs = tool.main([osp.join(REPO, 'configs', 'tim',
+                                 'fusion_ivif_official.py'), '--out', out])
+    assert len(graphs) == 6
+
+
+def test_panels_draw_boxes_exactly():
+    img = np.zeros((20, 30, 3), np.uint8)
+    out = draw_boxes(img, np.array([[2, 3, 10, 12]]), [1], ['a', 'b'])
+    assert (out[3, 2:11] == [0, 200, 0]).all()  # top edge, class 1 colour
+    assert (out[12, 2:11] == [0, 200, 0]).all()
+    assert (out[10:12, 3:10] == 0).all()  # inside (below the label) untouched
+    row = sample_panels({'ir': torch.zeros(1, 20, 30, dtype=torch.uint8),
+                         'vi': torch.zeros(3, 20, 30, dtype=torch.uint8)})
+    assert row.shape == (34, 64, 3)  # 14-px titles, a 4-px gap
+
+
+def test_browse_and_benchmark(tmp_path):
+    root = str(tmp_path / 'toy')
+    generate_toy_dataset(root, num=4, seed=3, size=64, val_fraction=0.5)
+    browse = load_tool('tools/analysis_tools/browse_dataset.py')
+    config = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
+    out = str(tmp_path / 'browse')
+    written = browse.main([config, '--out', out, '--data-root', root,
+                           '--num', '2', '--init', '--cfg-options',
+                           'model.fusion_net.channels=4'])
+    assert len(written) == 2
+    img = cv2.imread(written[0])
+    # three 128-px panels (ir, vi, prediction) after the toy 128x128 resize
+    assert img.shape[0] == 128 + 14 and img.shape[1] >= 3 * 128
+    bench = load_tool('tools/analysis_tools/benchmark.py')
+    result = bench.main([
+        osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py'), '--shape',
+        '32', '40', '--warmup', '1', '--repeats', '2', '--cfg-options',
+        'model.fusion_net.channels=4'
+    ])
+    assert result['fps'] == pytest.approx(1000 / result['median_ms'])
+    assert result['min_ms'] <= result['median_ms'] <= result['max_ms']

@@ -1,0 +1,131 @@
+"""FPS / latency of any config's model, end to end, as mmdet's benchmark.
+
+``python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT] --shape H W
+[--batch-size 1] [--warmup 5] [--repeats 20] [--device cpu] [--threads N]
+[--cfg-options ...]``
+
+Random images of ``H x W`` (one file per modality the config reads: IR /
+VIS for fusion, one RGB image for enhancement and scene + task models) go
+through the config's test pipeline (:mod:`mmfusenas.apis`); what is timed
+is ``model.test_step`` on the packed batch — data preprocessing (padding,
+normalisation), the network and, for compound models, the detector /
+segmentor and its post-processing — ``--warmup`` untimed passes, then
+``--repeats`` timed ones (:func:`~mmfusenas.search.estimators.
+measure_latency`: median, min, max; CUDA synchronised). Without a checkpoint
+the initial weights are used (speed does not depend on them, except
+data-dependent post-processing such as NMS). Prints a table and returns the
+numbers; ``tools/analysis_tools/get_flops.py`` gives params / FLOPs and the
+network-only latency.
+"""
+import argparse
+import os.path as osp
+import sys
+import tempfile
+from typing import Dict, List, Optional
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import DictAction
+from mmengine.dataset import Compose, pseudo_collate
+from terminaltables import AsciiTable
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.apis import (config_modalities, init_model,  # noqa: E402
+                            make_data_info, test_pipeline_cfg)
+from mmfusenas.apis.inference import _loader_kind  # noqa: E402
+from mmfusenas.search.estimators import (device_name,  # noqa: E402
+                                         measure_latency)
+
+
+class TestStep(nn.Module):
+    """``forward(inputs, data_samples) = model.test_step(batch)``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs, data_samples):
+        return self.model.test_step(
+            dict(inputs=inputs, data_samples=data_samples))
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='FPS / latency of a config\'s model (test_step)')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint (optional)')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, required=True, metavar=('H', 'W'),
+        help='size of the input images (before the test pipeline)')
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--warmup', type=int, default=5,
+                        help='untimed passes first')
+    parser.add_argument('--repeats', type=int, default=20,
+                        help='timed passes')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int,
+                        help='torch intra-op threads (CPU)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random images')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def synthetic_inputs(cfg, shape, folder: str, seed: int = 0):
+    """Random image file(s) of ``shape`` in the layout the config reads."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    kind = _loader_kind(test_pipeline_cfg(cfg))
+    if kind == 'paired':
+        names = config_modalities(cfg) or ['ir', 'vi']
+        paths = {}
+        for name in names:
+            paths[name] = osp.join(folder, f'{name}.png')
+            cv2.imwrite(paths[name], rng.integers(0, 256, (h, w, 3),
+                                                  dtype=np.uint8))
+        return paths
+    path = osp.join(folder, 'img.png')
+    cv2.imwrite(path, rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    return path
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
+    """Benchmark; returns ``dict(fps=, median_ms=, min_ms=, max_ms=)``."""
+    args = parse_args(argv)
+    if args.batch_size < 1:
+        raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}')
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options)
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = synthetic_inputs(model.cfg, args.shape, tmp, args.seed)
+        pipeline = Compose(test_pipeline_cfg(model.cfg))
+        batch = pseudo_collate([
+            pipeline(make_data_info(model.cfg, inputs))
+            for _ in range(args.batch_size)
+        ])
+    stats = measure_latency(
+        TestStep(model), batch, repeats=args.repeats, warmup=args.warmup,
+        device=args.device, threads=args.threads)
+    result = dict(
+        fps=1000.0 * args.batch_size / stats.median_ms,
+        median_ms=stats.median_ms, min_ms=stats.min_ms, max_ms=stats.max_ms)
+    rows = [['config', 'input (H x W)', 'batch', 'device', 'threads',
+             'median ms', 'min ms', 'max ms', 'images / s'],
+            [osp.basename(args.config), f'{args.shape[0]} x {args.shape[1]}',
+             args.batch_size, device_name(args.device),
+             torch.get_num_threads() if args.threads is None else
+             args.threads, f'{stats.median_ms:.1f}', f'{stats.min_ms:.1f}',
+             f'{stats.max_ms:.1f}', f'{result["fps"]:.2f}']]
+    print(AsciiTable(rows).table)
+    print(f'({args.warmup} warm-up + {args.repeats} timed passes of '
+          'model.test_step: preprocessing, network, task post-processing)')
+    return result
+
+
+if __name__ == '__main__':
+    main()
