@@ -40,7 +40,7 @@ import json
 import os.path as osp
 import sys
 import time
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 import torch

@@ -1,6 +1,7 @@
-# Toy sibling of hqs_proxy_naive_levin.py: toy scenes and motion kernels, 64x64 crops,
-# batch 2, 20 iterations, evaluated on the toy Levin-layout set (8 images);
-# width-16 proxies / denoisers; about a minute on 2 CPU cores.
+# Toy sibling of hqs_proxy_naive_levin.py: toy scenes and motion
+# kernels, 64x64 crops, batch 2, 20 iterations, evaluated on the toy
+# Levin-layout set (8 images); width-16 proxies / denoisers; about a
+# minute on 2 CPU cores.
 #   python tools/misc/make_toy_deblur.py data/toy_deblur
 #   python tools/train.py configs/hyper_guidance/hqs_proxy_naive_toy.py
 _base_ = ['./hqs_proxy_naive_levin.py']

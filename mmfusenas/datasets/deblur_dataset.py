@@ -168,8 +168,8 @@ class SyntheticDeblurDataset(Dataset):
                 (pad_kernel(k, self.kernel_pad)
                  if self.kernel_pad else k).astype(np.float32)),
             noise_sigma=sigma,
-            stem=f'{osp.splitext(osp.basename(self.files[idx % len(self.files)]))[0]}'
-            f'_k{ki}')
+            stem=osp.splitext(osp.basename(self.files[idx % len(
+                self.files)]))[0] + f'_k{ki}')
         return dict(inputs=_chw(y), data_samples=sample)
 
 
@@ -220,7 +220,8 @@ class LevinDataset(Dataset):
             paths = [p for p in paths if osp.basename(p) in names]
             missing = names - {osp.basename(p) for p in paths}
             if missing:
-                raise FileNotFoundError(f'{sorted(missing)} not in {data_root}')
+                raise FileNotFoundError(
+                    f'{sorted(missing)} not in {data_root}')
         if not paths:
             raise FileNotFoundError(f'no .mat file in {data_root}')
         self.paths = paths

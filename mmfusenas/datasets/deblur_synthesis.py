@@ -18,7 +18,6 @@ trajectories rasterised on a grid, as Levin / Chakrabarti / Boracchi–Foi
 generate them), so nothing has to be downloaded.
 """
 import glob
-import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 

@@ -16,13 +16,11 @@ has neither).
 Items are ``dict(inputs=(C, H, W), data_samples=BaseDataElement(gt_img,
 guidance_gt, stem))`` for :class:`~mmfusenas.models.HQSRestorer`.
 """
-import glob
 import os.path as osp
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Sequence, Tuple
 
 import cv2
 import numpy as np
-import torch
 from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 

@@ -177,3 +177,20 @@ def test_derain_dehaze_toy_train_and_restore_folder(task, toy_rest,
     assert np.isfinite(means['PSNR']) and 0 < means['SSIM'] <= 1
     (out, ) = glob.glob(str(tmp_path / 'out' / '*.png'))
     assert cv2.imread(out).shape == (64, 64, 3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('task', ['derain', 'dehaze'])
+def test_derain_dehaze_toy_configs_run_as_published(task, toy_rest,
+                                                    tmp_path):
+    root = osp.join(toy_rest, task)
+    data = ([f'train_dataloader.dataset.img_dirs={root}/train']
+            if task == 'derain' else
+            [f'train_dataloader.dataset.rgb_dir={root}/train/RGB',
+             f'train_dataloader.dataset.depth_dir={root}/train/Depth'])
+    load_tool('train').main([
+        osp.join(CFG_DIR, f'hqs_proxy_{task}_toy.py'), '--work-dir',
+        str(tmp_path), '--cfg-options',
+        f'val_dataloader.dataset.data_root={root}/test',
+        f'test_dataloader.dataset.data_root={root}/test'] + data)
+    assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))

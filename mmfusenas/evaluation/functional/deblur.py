@@ -12,20 +12,11 @@ from typing import Tuple
 
 import numpy as np
 
-from ._utils import ArrayLike, check_same_shape, to_numpy
+from ._utils import ArrayLike, check_same_shape
+from .enhancement import _chw
 from .fusion import ssim as _ssim
 
 __all__ = ['shift_max_psnr_ssim', 'shift_max_psnr']
-
-
-def _chw(x: ArrayLike, name: str) -> np.ndarray:
-    x = np.asarray(to_numpy(x, name), np.float64)
-    if x.ndim == 2:
-        x = x[None]
-    if x.ndim != 3:
-        raise ValueError(f'{name} must be (C, H, W) or (H, W); got '
-                         f'{tuple(x.shape)}')
-    return x
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -61,7 +52,8 @@ def shift_max_psnr_ssim(pred: ArrayLike,
         tuple: ``(psnr, ssim, (dy, dx))`` (``ssim`` NaN without
         ``with_ssim``).
     """
-    p, g = _chw(pred, 'pred'), _chw(gt, 'gt')
+    p = np.asarray(_chw(pred, 'pred'), np.float64)
+    g = np.asarray(_chw(gt, 'gt'), np.float64)
     check_same_shape(pred=p, gt=g)
     b = int(border)
     s = b if max_shift is None else int(max_shift)

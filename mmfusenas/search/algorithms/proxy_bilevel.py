@@ -39,7 +39,6 @@ hypergradient      upper ω, strategy's ∇ of ``f``  supervised proxies, ``g``
 """
 from typing import Any, Dict, List, Mapping, Optional
 
-import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
 from torch import Tensor
