@@ -27,7 +27,8 @@ custom_hooks = [
             dict(begin=500, train=['fusion'], task=False),
             dict(begin=1000, train='all'),  # = the schedule's warmup_iters
         ]),
-    dict(type='FusedImageSaveHook'),
+    # the fused images and, in vi_enh/, the enhanced VIS images
+    dict(type='FusedImageSaveHook', extra_fields=['pred_vi_enh']),
 ]
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=2000))

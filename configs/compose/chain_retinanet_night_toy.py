@@ -112,5 +112,6 @@ custom_hooks = [
             dict(begin=25, train=['fusion'], task=False),
             dict(begin=50, train='all'),  # = the schedule's warmup_iters
         ]),
-    dict(type='FusedImageSaveHook'),
+    # the fused images and, in vi_enh/, the enhanced VIS images
+    dict(type='FusedImageSaveHook', extra_fields=['pred_vi_enh']),
 ]

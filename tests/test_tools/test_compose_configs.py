@@ -80,6 +80,10 @@ def test_night_toy_chain_trains_in_stages_validates_and_tests(tmp_path):
     assert 'fusion/SSIM' in val
     fused = glob.glob(osp.join(work, '*', 'fused_val', 'iter_3', '*.png'))
     assert len(fused) == 2
+    enhanced = glob.glob(
+        osp.join(work, '*', 'fused_val', 'iter_3', 'vi_enh', '*.png'))
+    assert sorted(map(osp.basename, enhanced)) == sorted(
+        map(osp.basename, fused))
     state = torch.load(osp.join(work, 'iter_3.pth'))['state_dict']
     assert any(k.startswith('chain_net.modules_.scene.') for k in state)
 

@@ -95,6 +95,11 @@ class FusedImageSaveHook(Hook):
         save_test (bool): save during testing. Defaults to True.
         color (bool): save the colour result when one exists; otherwise the
             fused luminance / grey image. Defaults to True.
+        extra_fields (Sequence[str]): more image fields of the predictions
+            to write, each into its own sub-folder named after the field
+            without ``pred_`` (e.g. ``['pred_vi_enh']`` of a chain of
+            pre-modules -> ``fused_val/iter_200/vi_enh/<stem>.png``); a
+            prediction without the field is an error. Defaults to ().
     """
 
     priority = 'NORMAL'
@@ -105,13 +110,17 @@ class FusedImageSaveHook(Hook):
                  test_subdir: str = 'fused_test',
                  save_val: bool = True,
                  save_test: bool = True,
-                 color: bool = True) -> None:
+                 color: bool = True,
+                 extra_fields: Sequence[str] = ()) -> None:
         self.out_dir = out_dir
         self.val_subdir = val_subdir
         self.test_subdir = test_subdir
         self.save_val = save_val
         self.save_test = save_test
         self.color = color
+        if isinstance(extra_fields, str):
+            extra_fields = [extra_fields]
+        self.extra_fields = tuple(extra_fields)
 
     def _folder(self, runner, subdir: str) -> str:
         root = self.out_dir if self.out_dir is not None else runner.log_dir
@@ -125,6 +134,19 @@ class FusedImageSaveHook(Hook):
             if not ok:
                 raise RuntimeError(f'PNG encoding failed for {stem}')
             atomic_write(buf.tobytes(), osp.join(folder, f'{stem}.png'))
+            for field in self.extra_fields:
+                if field not in sample:
+                    raise KeyError(
+                        f'FusedImageSaveHook: the prediction of {stem!r} has '
+                        f'no {field!r} (extra_fields); it has '
+                        f'{sorted(sample.keys())}')
+                ok, buf = cv2.imencode(
+                    '.png', tensor_to_uint8_image(sample.get(field)))
+                if not ok:
+                    raise RuntimeError(f'PNG encoding failed for {stem}')
+                name = field[5:] if field.startswith('pred_') else field
+                atomic_write(buf.tobytes(),
+                             osp.join(folder, name, f'{stem}.png'))
 
     def after_val_iter(self, runner, batch_idx: int, data_batch=None,
                        outputs: Optional[Sequence] = None) -> None:
