@@ -24,7 +24,8 @@ configs/dcnas/supernet_toy_x4.py``).
    (``--population`` x ``--generations``, top-k 3, 3 mutations, 3
    crossovers, p=0.2) and a random search scoring the same number of legal
    random paths, with the same score (validation L1 with supernet
-   weights, lower is better); best and mean of top-3, per seed.
+   weights, lower is better); best and mean of top-3, per seed. Both
+   count functionally identical paths once (``DCNASNet.canonical_path``).
 3. **Cost** of each seed's best path: LUT params / FLOPs and the measured
    params, FLOPs and CPU latency of the built fixed network at 64x64.
 
@@ -132,11 +133,12 @@ def main(argv=None):
         evo = EvolutionSearcher(
             space, score, table.cost, budgets,
             population_size=args.population, top_k=3, num_mutation=3,
-            num_crossover=3, max_iters=args.generations, seed=seed)
+            num_crossover=3, max_iters=args.generations, seed=seed,
+            canonical_fn=DCNASNet.canonical_path)
         top = evo.run()
         n = len(evo.scores)
         r = EvolutionSearcher(space, score, table.cost, budgets, seed=seed +
-                              100)
+                              100, canonical_fn=DCNASNet.canonical_path)
         legal = []
         r.random_legal(n, legal)
         rscores = sorted(score(x) for x in legal)
