@@ -114,7 +114,7 @@ def main(argv=None):
     print(f'\nPredictor ranking on {args.heldout} held-out paths '
           f'(trained on {ntr}; {args.seeds} seeds; scoring took '
           f'{t_score:.0f} s)')
-    print(f'| loss | Kendall τ | Spearman ρ |\n|---|---|---|')
+    print('| loss | Kendall τ | Spearman ρ |\n|---|---|---|')
     for loss, r in pred_rows.items():
         print(f'| {loss} | {r["kendall_tau"]:.3f} ± {r["kendall_std"]:.3f} | '
               f'{r["spearman_rho"]:.3f} ± {r["spearman_std"]:.3f} |')

@@ -1,6 +1,5 @@
 """GISR datasets, degradation transforms and the toy RGB-D generator."""
 import math
-import os
 import os.path as osp
 
 import cv2
@@ -12,7 +11,6 @@ from PIL import Image
 
 from mmfusenas.datasets import GISRDataset, generate_toy_rgbd
 from mmfusenas.datasets.transforms import (GISRDegrade, GISRModCrop,
-                                           LoadGISRSample, PackGISRInputs,
                                            read_depth, resize_depth)
 
 init_default_scope('mmfusenas')

@@ -1,7 +1,6 @@
 """One-shot search rooms: predictor losses, BGRU predictor, LUT path costs,
 band sampling and the constrained evolution (exact resumption)."""
 import math
-import os.path as osp
 import random
 
 import numpy as np

@@ -39,9 +39,8 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.models.mutables import OneShotChoice, apply_choices
-from mmfusenas.models.ops import (FUSION_OP_NAMES, MB_OP_NAMES, ConvAct,
-                                  ElasticMBConv, build_fusion_op,
-                                  build_mb_op)
+from mmfusenas.models.ops import (FUSION_OP_NAMES, ConvAct, ElasticMBConv,
+                                  build_fusion_op, build_mb_op)
 from mmfusenas.registry import MODELS
 from .dcnas_space import (arch_to_choices, canonical_choices, dcnas_keys,
                           infer_depth, num_pruned_rgb_stages)
