@@ -24,7 +24,8 @@ configs/dcnas/supernet_toy_x4.py``).
    (``--population`` x ``--generations``, top-k 3, 3 mutations, 3
    crossovers, p=0.2) and a random search scoring the same number of legal
    random paths, with the same score (validation L1 with supernet
-   weights, lower is better); best and mean of top-3, per seed.
+   weights, lower is better); best and mean of top-3, per seed. Both
+   count functionally identical paths once (``DCNASNet.canonical_path``).
 3. **Cost** of each seed's best path: LUT params / FLOPs and the measured
    params, FLOPs and CPU latency of the built fixed network at 64x64.
 
@@ -113,7 +114,7 @@ def main(argv=None):
     print(f'\nPredictor ranking on {args.heldout} held-out paths '
           f'(trained on {ntr}; {args.seeds} seeds; scoring took '
           f'{t_score:.0f} s)')
-    print(f'| loss | Kendall τ | Spearman ρ |\n|---|---|---|')
+    print('| loss | Kendall τ | Spearman ρ |\n|---|---|---|')
     for loss, r in pred_rows.items():
         print(f'| {loss} | {r["kendall_tau"]:.3f} ± {r["kendall_std"]:.3f} | '
               f'{r["spearman_rho"]:.3f} ± {r["spearman_std"]:.3f} |')
@@ -132,11 +133,12 @@ def main(argv=None):
         evo = EvolutionSearcher(
             space, score, table.cost, budgets,
             population_size=args.population, top_k=3, num_mutation=3,
-            num_crossover=3, max_iters=args.generations, seed=seed)
+            num_crossover=3, max_iters=args.generations, seed=seed,
+            canonical_fn=DCNASNet.canonical_path)
         top = evo.run()
         n = len(evo.scores)
         r = EvolutionSearcher(space, score, table.cost, budgets, seed=seed +
-                              100)
+                              100, canonical_fn=DCNASNet.canonical_path)
         legal = []
         r.random_legal(n, legal)
         rscores = sorted(score(x) for x in legal)

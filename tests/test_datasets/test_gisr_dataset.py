@@ -1,6 +1,5 @@
 """GISR datasets, degradation transforms and the toy RGB-D generator."""
 import math
-import os
 import os.path as osp
 
 import cv2
@@ -12,7 +11,6 @@ from PIL import Image
 
 from mmfusenas.datasets import GISRDataset, generate_toy_rgbd
 from mmfusenas.datasets.transforms import (GISRDegrade, GISRModCrop,
-                                           LoadGISRSample, PackGISRInputs,
                                            read_depth, resize_depth)
 
 init_default_scope('mmfusenas')
@@ -168,3 +166,22 @@ def test_pack_batches_with_default_collate(toy_root):
     assert batch['inputs']['lr_up'].shape == (2, 1, 64, 64)
     assert batch['data_samples']['norm_min'].dtype == torch.float64
     assert batch['data_samples']['sample_id'] == ['val0000', 'val0001']
+
+
+def test_crop_and_augment_keep_rgb_and_depth_aligned():
+    from mmfusenas.datasets.transforms import GISRAugment, GISRRandomCrop
+    h, w = 40, 50
+    gt = np.arange(h * w, dtype=np.float32).reshape(h, w)
+    rgb = np.stack([gt, gt + 1, gt + 2], -1)  # rgb[..., 0] == gt everywhere
+    np.random.seed(0)
+    for _ in range(20):
+        res = GISRRandomCrop(16).transform(dict(gt=gt, rgb=rgb))
+        res = GISRAugment().transform(res)
+        assert res['gt'].shape == (16, 16)
+        assert np.array_equal(res['rgb'][..., 0], res['gt'])
+    # transpose only: gt becomes gt.T
+    out = GISRAugment(hflip=0, vflip=0, transpose=1).transform(
+        dict(gt=gt, rgb=rgb))
+    assert np.array_equal(out['gt'], gt.T)
+    with pytest.raises(ValueError, match='patch_size'):
+        GISRRandomCrop(64).transform(dict(gt=gt, rgb=rgb))

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmfusenas.models.gisr import DCNASNet, GuidedDepthSR
-from mmfusenas.models.mutables import current_choices, random_choices
+from mmfusenas.models.mutables import random_choices
 from mmfusenas.registry import MODELS
 from mmfusenas.search.strategies import BestOfMPathSampler, path_loss
 

@@ -1,7 +1,6 @@
 """One-shot search rooms: predictor losses, BGRU predictor, LUT path costs,
 band sampling and the constrained evolution (exact resumption)."""
 import math
-import os.path as osp
 import random
 
 import numpy as np
@@ -186,3 +185,32 @@ def test_evolution_impossible_budget():
                             population_size=4, max_iters=1)
     with pytest.raises(ResourceConstraintError, match='no legal path'):
         evo.run()
+
+
+def test_canonical_paths_are_scored_once():
+    from mmfusenas.models.gisr import canonical_choices
+    space = dcnas_space(4, 1)
+    rng = random.Random(0)
+    path = random_choices(space, rng)
+    path.update({'fusion.0': 'skip_rgb', 'fusion.1': 'skip',
+                 'fusion.2': 'cat', 'rgb_encoder.3.0': 'mb_k7_r6',
+                 'rgb_encoder.2.0': 'mb_k3_r2'})
+    canon = canonical_choices(path)
+    # the two deepest RGB stages are pruned: their blocks become skip
+    assert canon['rgb_encoder.3.0'] == 'skip'
+    assert canon['rgb_encoder.2.0'] == 'skip'
+    assert canon['rgb_encoder.1.0'] == path['rgb_encoder.1.0']
+    # both forms build the same network with the same outputs
+    torch.manual_seed(0)
+    a = DCNASNet(path, num_features=4)
+    torch.manual_seed(0)
+    b = DCNASNet(canon, num_features=4)
+    x = (torch.rand(1, 1, 16, 16), torch.rand(1, 3, 16, 16))
+    assert torch.equal(a(*x), b(*x))
+    calls = []
+    evo = EvolutionSearcher(space, lambda p: calls.append(1) or 0.0,
+                            population_size=4, max_iters=1,
+                            canonical_fn=canonical_choices,
+                            init_population=[path, canon])
+    evo.run()
+    assert len(calls) == 4 and len(evo.scores) == 4

@@ -4,8 +4,6 @@ refresh) -> constrained evolution -> retrain from scratch -> test."""
 import importlib.util
 import os.path as osp
 
-import pytest
-import torch
 import yaml
 from mmengine.config import Config
 

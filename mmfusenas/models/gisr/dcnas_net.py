@@ -39,12 +39,11 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.models.mutables import OneShotChoice, apply_choices
-from mmfusenas.models.ops import (FUSION_OP_NAMES, MB_OP_NAMES, ConvAct,
-                                  ElasticMBConv, build_fusion_op,
-                                  build_mb_op)
+from mmfusenas.models.ops import (FUSION_OP_NAMES, ConvAct, ElasticMBConv,
+                                  build_fusion_op, build_mb_op)
 from mmfusenas.registry import MODELS
-from .dcnas_space import (arch_to_choices, dcnas_keys, infer_depth,
-                          num_pruned_rgb_stages)
+from .dcnas_space import (arch_to_choices, canonical_choices, dcnas_keys,
+                          infer_depth, num_pruned_rgb_stages)
 
 Arch = Union[Mapping[str, Any], None]
 
@@ -229,6 +228,13 @@ class DCNASNet(nn.Module):
                     1 else in_channels, 3, 'PReLU', bias)
             for j in range(tail_convs)
         ])
+
+    @staticmethod
+    def canonical_path(choices: Mapping[str, str]) -> Dict[str, str]:
+        """Functionally identical paths -> one representative (see
+        :func:`~mmfusenas.models.gisr.dcnas_space.canonical_choices`);
+        the evolution search deduplicates paths with it."""
+        return canonical_choices(normalise_arch(choices))
 
     def set_path(self, choices: Mapping[str, str]) -> None:
         """(supernet) Run ``choices`` from now on (genotype or arch dict)."""

@@ -127,6 +127,22 @@ def num_pruned_rgb_stages(fusion_ops: Sequence[str]) -> int:
     return n
 
 
+def canonical_choices(choices: Mapping[str, str]) -> Dict[str, str]:
+    """One representative of the paths that compute the same function:
+    the blocks of RGB stages that no fusion op reads (the stages a fixed
+    network prunes) are set to ``skip``. Two paths with equal canonical
+    forms give identical outputs and costs, so a search need not score
+    both."""
+    out = dict(choices)
+    depth = infer_depth(out)
+    fusion = [out[f'fusion.{i}'] for i in range(depth['num_stages'])]
+    kept = depth['num_stages'] - num_pruned_rgb_stages(fusion)
+    for s in range(kept, depth['num_stages']):
+        for b in range(depth['num_blocks']):
+            out[f'rgb_encoder.{s}.{b}'] = 'skip'
+    return out
+
+
 #: the official ``get_fix_architecture`` example (B=2, S=4): 544,981
 #: parameters at C=16 and 144,415 at C=8 as a ``StaticModel``
 EXAMPLE_ARCH = dict(

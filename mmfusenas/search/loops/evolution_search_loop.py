@@ -62,6 +62,10 @@ class EvolutionSearcher:
         state_file (str, optional): JSON state for exact resumption.
         init_population (list[Path], optional): first generation (e.g. the
             predictor's best); random legal paths fill the rest.
+        canonical_fn (Callable[[Path], Path], optional): maps paths that
+            compute the same function to one representative (e.g.
+            :meth:`DCNASNet.canonical_path`: blocks of RGB stages no fusion
+            reads); such paths count as visited once and are scored once.
     """
 
     def __init__(self,
@@ -79,7 +83,9 @@ class EvolutionSearcher:
                  seed: int = 0,
                  max_tries_factor: int = 10,
                  state_file: Optional[str] = None,
-                 init_population: Optional[Sequence[Path]] = None) -> None:
+                 init_population: Optional[Sequence[Path]] = None,
+                 canonical_fn: Optional[Callable[[Path], Path]] = None
+                 ) -> None:
         if rule not in RULES:
             raise ValueError(f'rule must be one of {RULES}, got {rule!r}')
         if budgets and cost_fn is None:
@@ -94,6 +100,7 @@ class EvolutionSearcher:
         self.state_file = state_file
         self.rng = random.Random(seed)
         self.init_population = list(init_population or [])
+        self.canonical_fn = canonical_fn
         self.scores: Dict[str, float] = {}
         self.costs: Dict[str, Dict[str, float]] = {}
         self.topk: List[str] = []
@@ -102,6 +109,8 @@ class EvolutionSearcher:
 
     # ------------------------------------------------------------ helpers
     def key(self, path: Path) -> str:
+        if self.canonical_fn is not None:
+            path = self.canonical_fn(path)
         return ','.join(map(str, encode_choices(self.space, path)))
 
     def path(self, key: str) -> Path:
@@ -271,6 +280,9 @@ class EvolutionSearchLoop(BaseLoop):
         init_pool (int): Defaults to 1000.
         export_top (int): Defaults to 3.
         export_dir (str): Defaults to 'search'.
+        deduplicate (bool): when a module of the model defines
+            ``canonical_path(choices)``, functionally identical paths are
+            scored once. Defaults to True.
         **kwargs: :class:`EvolutionSearcher` options (population_size,
             top_k, num_mutation, num_crossover, mutate_prob, max_iters,
             seed, max_tries_factor).
@@ -289,8 +301,10 @@ class EvolutionSearchLoop(BaseLoop):
                  init_pool: int = 1000,
                  export_top: int = 3,
                  export_dir: str = 'search',
+                 deduplicate: bool = True,
                  **kwargs) -> None:
         super().__init__(runner, dataloader)
+        self.deduplicate = deduplicate
         self.evaluator = runner.build_evaluator(evaluator)
         self.fix_network = dict(fix_network)
         self.metric, self.rule = metric, rule
@@ -366,6 +380,11 @@ class EvolutionSearchLoop(BaseLoop):
                       logger='current')
         runner.call_hook('before_train')
         out_dir = osp.join(runner.work_dir, self.export_dir)
+        canonical = None
+        if self.deduplicate:
+            canonical = next((m.canonical_path
+                              for m in unwrap(runner.model).modules()
+                              if hasattr(m, 'canonical_path')), None)
         self.searcher = EvolutionSearcher(
             space,
             self.score,
@@ -374,6 +393,7 @@ class EvolutionSearchLoop(BaseLoop):
             rule=self.rule,
             state_file=osp.join(out_dir, 'evolution_state.json'),
             init_population=self._init_population(space),
+            canonical_fn=canonical,
             **self.searcher_kwargs)
         top = self.searcher.run()
         for i, (score, path) in enumerate(top[:self.export_top]):
