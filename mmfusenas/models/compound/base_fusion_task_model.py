@@ -7,6 +7,7 @@ from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
 from .base_pre_task_model import BasePreTaskModel
 from .module_checkpoint import FUSION_AUTO_PREFIXES
+from .pre_module_chain import run_fusion_net
 
 FUSED_COLORS = ('rgb', 'gray')
 #: Prefix of the fusion losses' log keys.
@@ -118,14 +119,8 @@ class BaseFusionTaskModel(BasePreTaskModel):
         return self.run_pre(inputs)
 
     def _run_pre(self, inputs: torch.Tensor) -> torch.Tensor:
-        fused = self.fusion_net(inputs)
-        if fused.dim() != 4 or fused.shape[1] != 1 or \
-                fused.shape[-2:] != inputs.shape[-2:]:
-            raise ValueError(
-                f'{type(self).__name__}: fusion_net must map (N, M, H, W) '
-                f'to (N, 1, H, W), got {tuple(inputs.shape)} -> '
-                f'{tuple(fused.shape)}')
-        return fused
+        return run_fusion_net(self.fusion_net, inputs,
+                              f'{type(self).__name__}.fusion_net')
 
     def _task_image(self, fused: torch.Tensor,
                     data_samples: Sequence) -> torch.Tensor:

@@ -54,6 +54,19 @@ _STAGE_KEYS = ('name', 'kind', 'module', 'inputs', 'output', 'losses',
                'loss_weight', 'init', 'freeze')
 
 
+def run_fusion_net(net: nn.Module, sources: torch.Tensor,
+                   owner: str) -> torch.Tensor:
+    """``net(sources)``, checked to map ``(N, M, H, W)`` to ``(N, 1, H, W)``
+    (the fusion-network contract); ``owner`` names the caller in errors."""
+    fused = net(sources)
+    if fused.dim() != 4 or fused.shape[1] != 1 or \
+            fused.shape[-2:] != sources.shape[-2:]:
+        raise ValueError(
+            f'{owner}: a fusion network must map (N, M, H, W) to (N, 1, H, '
+            f'W), got {tuple(sources.shape)} -> {tuple(fused.shape)}')
+    return fused
+
+
 def split_selector(ref: str) -> tuple:
     """``'vi_enh:y'`` -> ``('vi_enh', 'y')``; ``'ir'`` -> ``('ir', None)``."""
     name, _, view = ref.partition(':')
@@ -274,13 +287,7 @@ class PreModuleChain(nn.Module):
                     torch.is_grad_enabled()
                     and (not self._frozen[name] or x.requires_grad)):
                 if spec['kind'] == 'fusion':
-                    out = module(x)
-                    if out.dim() != 4 or out.shape[1] != 1 or \
-                            out.shape[-2:] != x.shape[-2:]:
-                        raise ValueError(
-                            f"stage '{name}': a fusion module maps (N, M, "
-                            f'H, W) to (N, 1, H, W), got {tuple(x.shape)} '
-                            f'-> {tuple(out.shape)}')
+                    out = run_fusion_net(module, x, f"stage '{name}'")
                     record = dict(inputs=x)
                 else:
                     if x.shape[1] != 3:
