@@ -179,26 +179,40 @@ def _dataset_roots(node: Any, found: Set[str]) -> None:
             _dataset_roots(value, found)
 
 
+def _new_root(root: str, base: Optional[str], new: str) -> Optional[str]:
+    """The re-rooted dataset root; None to keep it (with a ``base``, only
+    roots under it move, keeping their sub-folder: ``base + 'train/'`` ->
+    ``new/train/``; without one, every root becomes ``new``)."""
+    if not base:
+        return new
+    if root == base or root.rstrip('/') == base.rstrip('/'):
+        return new
+    if root.startswith(base):
+        return osp.join(new, root[len(base):].lstrip('/'))
+    return None
+
+
 def _reroot(node: Any, old: List[str], new: str, path: str,
-            changed: List[str]) -> Any:
+            changed: List[str], base: Optional[str] = None) -> Any:
     if isinstance(node, dict):
         for key in list(node.keys()):
             sub = f'{path}.{key}' if path else str(key)
             if key == 'data_root' and isinstance(node[key], str):
-                if node[key] != new:
-                    node[key] = new
+                moved = _new_root(node[key], base, new)
+                if moved is not None and node[key] != moved:
+                    node[key] = moved
                     changed.append(sub)
                 continue
-            node[key] = _reroot(node[key], old, new, sub, changed)
+            node[key] = _reroot(node[key], old, new, sub, changed, base)
         return node
     if isinstance(node, list):
         return [
-            _reroot(v, old, new, f'{path}[{i}]', changed)
+            _reroot(v, old, new, f'{path}[{i}]', changed, base)
             for i, v in enumerate(node)
         ]
     if isinstance(node, tuple):
         return tuple(
-            _reroot(v, old, new, f'{path}[{i}]', changed)
+            _reroot(v, old, new, f'{path}[{i}]', changed, base)
             for i, v in enumerate(node))
     if isinstance(node, str):
         for root in old:
@@ -216,10 +230,14 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
     and into paths built from it (e.g. a COCO metric's
     ``ann_file=data_root + 'annotations/...'``) when the file is parsed, so
     ``--cfg-options data_root=X`` changes nothing that is used. This
-    function sets ``data_root`` of every (nested) dataset config — train /
+    function moves ``data_root`` of every (nested) dataset config — train /
     val / test loaders, a search's ``train_cfg.arch_dataloader``, wrapped
-    datasets — and rewrites every other string that starts with one of
-    the old dataset roots (evaluator annotation files, ...).
+    datasets — and rewrites every other string that starts with the old
+    root (evaluator annotation files, ...). When the config defines a
+    ``data_root`` variable, dataset roots built from it keep their
+    sub-folder (``data_root + 'train/'`` -> ``<new>/train/``) and roots
+    elsewhere (set explicitly, e.g. by ``--cfg-options``) are left alone;
+    without the variable every dataset root becomes ``data_root``.
 
     Args:
         cfg (Config): the config, changed in place.
@@ -234,8 +252,16 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{data_root}')
+    # the config's own data_root variable: dataset roots built from it
+    # (data_root + 'train/') keep their sub-folder; roots set to somewhere
+    # else (e.g. by --cfg-options) stay where they are
+    base = cfg.get('data_root')
+    base = base if isinstance(base, str) and base else None
     found: Set[str] = set()
-    _dataset_roots(cfg._cfg_dict, found)
+    if base is None:
+        _dataset_roots(cfg._cfg_dict, found)
+    else:
+        found.add(base)
     # longest first, so 'data/toy_det/' wins over 'data/toy'
     old = sorted(found, key=len, reverse=True)
     changed: List[str] = []
@@ -243,7 +269,7 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
         if key == 'data_root':
             continue
         value = cfg[key]
-        new = _reroot(value, old, data_root, key, changed)
+        new = _reroot(value, old, data_root, key, changed, base)
         if not isinstance(value, (dict, ConfigDict)):
             cfg[key] = new
     if 'data_root' in cfg:

@@ -73,3 +73,26 @@ def test_external_projects_can_inherit_our_configs(tmp_path, monkeypatch):
     assert cfg.model.type == 'FusionDetector'
     assert cfg.model.fusion_net.channels == 4
     assert cfg.model.detector.backbone.base_channels == 16
+
+
+def test_reroot_keeps_sub_folders_of_the_config_data_root(tmp_path):
+    from mmengine.config import Config
+
+    from mmfusenas.utils.config import reroot_data
+    cfg = Config(dict(
+        data_root='data/toy_lowlight/',
+        train_dataloader=dict(dataset=dict(
+            data_root='data/toy_lowlight/train/')),
+        train_cfg=dict(arch_dataloader=dict(dataset=dict(
+            data_root='data/toy_lowlight/val/'))),
+        val_dataloader=dict(dataset=dict(data_root='/elsewhere/')),
+        val_evaluator=dict(ann_file='data/toy_lowlight/ann.json')))
+    new = str(tmp_path)
+    changed = reroot_data(cfg, new)
+    assert cfg.train_dataloader.dataset.data_root == f'{new}/train/'
+    assert cfg.train_cfg.arch_dataloader.dataset.data_root == f'{new}/val/'
+    # set explicitly somewhere else: left alone
+    assert cfg.val_dataloader.dataset.data_root == '/elsewhere/'
+    assert cfg.val_evaluator.ann_file == f'{new}/ann.json'
+    assert cfg.data_root == new
+    assert 'val_dataloader.dataset.data_root' not in changed
