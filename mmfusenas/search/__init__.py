@@ -9,12 +9,14 @@ from .regularizers import operation_sensitive_reg
 from .strategies import (BaseBilevelStrategy, BilevelProblem,
                          CooperativeProblem, CooperativeStrategy,
                          DartsFirstOrderStrategy, DartsSecondOrderStrategy,
-                         HyperGradient, IASStrategy, SearchableModel)
+                         HyperGradient, IASStrategy, ImplicitStrategy,
+                         SearchableModel)
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
-    'IASStrategy', 'CooperativeProblem', 'CooperativeStrategy',
+    'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
+    'CooperativeStrategy',
     'CooperativeSearchAlgorithm', 'operation_sensitive_reg',
     'BilevelSearchAlgorithm',
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',

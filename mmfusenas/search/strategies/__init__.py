@@ -6,11 +6,13 @@ from .darts import DartsFirstOrderStrategy, DartsSecondOrderStrategy
 from .functional import (fill_zeros, finite_difference_hvp, flat_dot,
                          flat_norm, grads_wrt, replaced_values, scalar_loss)
 from .ias import IASStrategy
+from .implicit import ImplicitStrategy
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
-    'IASStrategy', 'CooperativeProblem', 'CooperativeStrategy',
+    'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
+    'CooperativeStrategy',
     'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
     'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss'
 ]
