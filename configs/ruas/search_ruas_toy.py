@@ -4,6 +4,8 @@
 # its 3 stages, keys scene/edge<e>); task module: the denoiser (keys
 # denoise/edge<e>). Both α updates are one-step finite-difference DARTS
 # (the official architects), the scene one plus β·∇α_s L_val^t.
+# Data: the toy train/ pairs split in two (train/splits/search_weights.txt
+# for the weights, search_arch.txt for α); val/ is the evaluation split.
 #   python tools/misc/make_toy_lowlight.py data/toy_lowlight
 #   python tools/train.py configs/ruas/search_ruas_toy.py
 #   -> work_dirs/search_ruas_toy/genotypes/latest.yaml (scene + denoiser)
@@ -24,6 +26,7 @@ train_dataloader = dict(
     dataset=dict(
         data_root=data_root + 'train/',
         data_prefix=dict(low='low'),
+        ann_file='splits/search_weights.txt',
         img_suffixes=['.png'],
         pipeline=search_pipeline))
 train_cfg = dict(
@@ -33,8 +36,9 @@ train_cfg = dict(
         num_workers=0,
         persistent_workers=False,
         dataset=dict(
-            data_root=data_root + 'val/',
+            data_root=data_root + 'train/',
             data_prefix=dict(low='low'),
+            ann_file='splits/search_arch.txt',
             img_suffixes=['.png'],
             pipeline=search_pipeline)))
 model = dict(task_update_interval=1)

@@ -52,9 +52,13 @@ model = dict(
     space_path='',
     task_update_interval=1)
 
+# weights on one half of the toy train images, alpha on the other; the
+# val split (retrain_ssd_exdark_toy.py's evaluation) stays unseen
+train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
 arch_dataloader = dict(
     _base_.train_dataloader,
-    dataset=dict(_base_.train_dataloader.dataset, ann_file='splits/val.txt'))
+    dataset=dict(
+        _base_.train_dataloader.dataset, ann_file='splits/search_arch.txt'))
 train_cfg = dict(
     _delete_=True,
     type='BilevelIterBasedTrainLoop',

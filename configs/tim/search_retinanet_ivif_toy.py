@@ -7,7 +7,9 @@
 #   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
 #                 model.arch_update_interval=1
 # N_F and the detector's weights are trained jointly on l_T + eta * l_F
-# (train split); alpha on the same loss on the val split. Toy size: 2 nodes
+# (splits/search_weights: half of the train images); alpha on the same loss
+# on the other half (search_arch); the val split, on which
+# retrain_retinanet_ivif_toy.py evaluates, is never seen. Toy size: 2 nodes
 # per cell (the paper: 4), 32 channels, 100 iterations (~minutes on 2
 # cores).
 #   python tools/train.py configs/tim/search_retinanet_ivif_toy.py
@@ -47,9 +49,11 @@ arch_dataloader = dict(
         type=_base_.dataset_type,
         data_root=_base_.data_root,
         data_prefix=_base_.modalities,
-        ann_file='annotations/instances_val.json',
+        ann_file='annotations/instances_search_arch.json',
         metainfo=dict(classes=_base_.classes),
         pipeline=_base_.train_pipeline))
+train_dataloader = dict(
+    dataset=dict(ann_file='annotations/instances_search_weights.json'))
 train_cfg = dict(
     _delete_=True,
     type='BilevelIterBasedTrainLoop',

@@ -1,11 +1,11 @@
 """Architecture search: bilevel strategies and architecture regularisers."""
 from .algorithms import BilevelSearchAlgorithm, CooperativeSearchAlgorithm
-from .estimators import (LatencyRegularizer, ResourceEstimator,
-                         SkipCountRegularizer)
-from .hooks import ArchLoggingHook, GenotypeExportHook
+from .estimators import (FlopsRegularizer, LatencyRegularizer,
+                         ResourceEstimator, SkipCountRegularizer)
+from .hooks import ArchLoggingHook, ArchScheduleHook, GenotypeExportHook
 from .loops import BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop
 from .optimizers import BilevelOptimWrapperConstructor
-from .regularizers import operation_sensitive_reg
+from .regularizers import nested_expected_cost, operation_sensitive_reg
 from .strategies import (BaseBilevelStrategy, BilevelProblem,
                          CooperativeProblem, CooperativeStrategy,
                          DartsFirstOrderStrategy, DartsSecondOrderStrategy,
@@ -20,6 +20,8 @@ __all__ = [
     'CooperativeSearchAlgorithm', 'operation_sensitive_reg',
     'BilevelSearchAlgorithm',
     'BilevelOptimWrapperConstructor', 'BilevelEpochBasedTrainLoop',
-    'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'GenotypeExportHook',
-    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer'
+    'BilevelIterBasedTrainLoop', 'ArchLoggingHook', 'ArchScheduleHook',
+    'GenotypeExportHook',
+    'LatencyRegularizer', 'ResourceEstimator', 'SkipCountRegularizer',
+    'FlopsRegularizer', 'nested_expected_cost'
 ]

@@ -1,7 +1,7 @@
 """Resource estimators: parameters, FLOPs and latency of whole models,
 per-choice-point latency tables and the regularisers built on them."""
-from .cost_regularizers import (BaseCostRegularizer, LatencyRegularizer,
-                                SkipCountRegularizer)
+from .cost_regularizers import (BaseCostRegularizer, FlopsRegularizer,
+                                LatencyRegularizer, SkipCountRegularizer)
 from .flop_counter import FlopCount, OpCost
 from .latency_table import LatencyTable, build_latency_table
 from .resource_estimator import (LatencyStats, ResourceConstraintError,
@@ -12,7 +12,8 @@ from .resource_estimator import (LatencyStats, ResourceConstraintError,
                                  module_device, num_threads, split_inputs)
 
 __all__ = [
-    'BaseCostRegularizer', 'LatencyRegularizer', 'SkipCountRegularizer',
+    'BaseCostRegularizer', 'FlopsRegularizer', 'LatencyRegularizer',
+    'SkipCountRegularizer',
     'FlopCount', 'OpCost', 'LatencyTable', 'build_latency_table',
     'LatencyStats', 'ResourceConstraintError',
     'ResourceEstimator', 'check_resource_constraints', 'check_space_budget',

@@ -19,26 +19,42 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.mutables import ArchParams, DiffMixedOp
+from mmfusenas.models.mutables import ArchParams, DiffMixedOp, choice_parents
 from mmfusenas.registry import TASK_UTILS
-from ..regularizers import operation_sensitive_reg
+from ..regularizers import nested_expected_cost, operation_sensitive_reg
 from .latency_table import LatencyTable, build_latency_table
 from .resource_estimator import Inputs
 
 
 class BaseCostRegularizer:
-    """``loss_weight · Σ_key Σ_o softmax(α_key)_o · cost_key(o)``.
+    """``loss_weight · Σ_key P_key · Σ_o softmax(α_key)_o · cost_key(o)``.
 
     Subclasses fill :attr:`costs` (``{key: (num_candidates,) tensor}`` in
-    ``ArchParams.choices(key)`` order) in :meth:`prepare`.
+    ``ArchParams.choices(key)`` order) in :meth:`prepare` and call
+    :meth:`_read_nesting` there. ``P_key`` is the probability that every
+    choice above ``key`` picks the candidate that holds it (1 for an
+    outermost choice point; see
+    :func:`~mmfusenas.search.regularizers.nested_expected_cost`): in a
+    two-level space the cell-level α then sees the expected cost of the
+    operators inside each cell. ``nested=False`` gives the flat sum of
+    TIM Sec. 3.2 (every nested operator counted whatever its cell's
+    probability).
 
     Args:
         loss_weight (float): the trade-off λ. Defaults to 1.0.
+        nested (bool): weight nested choice points by their path
+            probability. Defaults to True.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
+    def __init__(self, loss_weight: float = 1.0, nested: bool = True) -> None:
         self.loss_weight = float(loss_weight)
+        self.nested = bool(nested)
         self.costs: Optional[Dict[str, torch.Tensor]] = None
+        self.parents: Dict[str, Optional[tuple]] = {}
+
+    def _read_nesting(self, supernet: nn.Module) -> None:
+        """Record which choice encloses which (for ``nested=True``)."""
+        self.parents = choice_parents(supernet) if self.nested else {}
 
     def prepare(self, supernet: nn.Module, arch_params: ArchParams,
                 example_inputs: Inputs) -> None:
@@ -71,8 +87,14 @@ class BaseCostRegularizer:
             raise KeyError(f'{type(self).__name__}: the ArchParams has no α '
                            f'for {missing}; is it the container prepare() '
                            'was given?')
+        costs = {
+            k: v.to(arch_params.alphas[k])
+            for k, v in self.costs.items()
+        }
+        if any(p is not None for p in self.parents.values()):
+            return self.loss_weight * nested_expected_cost(
+                arch_params.alphas, costs, self.parents)
         alphas = {k: arch_params.alphas[k] for k in self.costs}
-        costs = {k: v.to(alphas[k]) for k, v in self.costs.items()}
         return self.loss_weight * operation_sensitive_reg(alphas, costs)
 
 
@@ -101,6 +123,11 @@ class LatencyRegularizer(BaseCostRegularizer):
             the current setting. Defaults to None.
         normalize (bool): divide the table by the slowest architecture's
             choice-point latency. Defaults to False.
+        nested (bool): weight nested choice points by the probability of
+            the choices above them (:class:`BaseCostRegularizer`).
+            Defaults to True.
+        metric (str): ``'latency'`` (default) or ``'flops'`` (MFLOPs per
+            candidate, deterministic; see :class:`FlopsRegularizer`).
     """
 
     def __init__(self,
@@ -110,8 +137,11 @@ class LatencyRegularizer(BaseCostRegularizer):
                  repeats: int = 20,
                  warmup: int = 5,
                  threads: Optional[int] = None,
-                 normalize: bool = False) -> None:
-        super().__init__(loss_weight)
+                 normalize: bool = False,
+                 nested: bool = True,
+                 metric: str = 'latency') -> None:
+        super().__init__(loss_weight, nested)
+        self.metric = metric
         self.cache_file = cache_file
         self.rebuild = rebuild
         self.repeats = repeats
@@ -136,7 +166,9 @@ class LatencyRegularizer(BaseCostRegularizer):
             rebuild=self.rebuild,
             repeats=self.repeats,
             warmup=self.warmup,
-            threads=self.threads)
+            threads=self.threads,
+            metric=self.metric)
+        self._read_nesting(supernet)
         missing = [k for k in arch_params.keys() if k not in table]
         if missing:
             raise ValueError(
@@ -151,6 +183,38 @@ class LatencyRegularizer(BaseCostRegularizer):
                                  'measured latency is 0')
         self.table = table
         self.costs = {k: v / scale for k, v in table.items()}
+
+
+@TASK_UTILS.register_module()
+class FlopsRegularizer(LatencyRegularizer):
+    """``λ ·`` expected FLOPs of the derived network's choice points.
+
+    :class:`LatencyRegularizer` with ``metric='flops'``: each candidate's
+    cost is the number of FLOPs (in millions) of one inference pass at its
+    recorded input shape, summed over the places of its key (nested choice
+    points excluded from their cell's own cost). Deterministic and
+    device-independent, so a search with it is reproducible bit for bit
+    and the table needs no cache.
+
+    Args:
+        loss_weight (float): λ. Defaults to 1.0.
+        normalize (bool): divide by the most expensive architecture's
+            choice-point FLOPs (Reg ≤ 1). Defaults to True.
+        nested (bool): see :class:`BaseCostRegularizer`. Defaults to True.
+        cache_file (str, optional): JSON cache. Defaults to None.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 normalize: bool = True,
+                 nested: bool = True,
+                 cache_file: Optional[str] = None) -> None:
+        super().__init__(
+            loss_weight,
+            cache_file=cache_file,
+            normalize=normalize,
+            nested=nested,
+            metric='flops')
 
 
 @TASK_UTILS.register_module()
@@ -177,15 +241,17 @@ class SkipCountRegularizer(BaseCostRegularizer):
             its name (in ``ArchParams.choices``) or its module's class name
             is one of these. Defaults to ``('skip', 'skip_connect',
             'SkipConnect', 'Identity')``.
+        nested (bool): weight nested choice points by the probability of
+            the choices above them. Defaults to True.
     """
 
     def __init__(
         self,
         loss_weight: float = 1.0,
         skip_names: Sequence[str] = ('skip', 'skip_connect', 'SkipConnect',
-                                     'Identity')
-    ) -> None:
-        super().__init__(loss_weight)
+                                     'Identity'),
+        nested: bool = True) -> None:
+        super().__init__(loss_weight, nested)
         if isinstance(skip_names, str) or not len(skip_names):
             raise ValueError('skip_names must be a non-empty sequence of '
                              f'names, got {skip_names!r}')
@@ -216,6 +282,7 @@ class SkipCountRegularizer(BaseCostRegularizer):
                                    dtype=torch.float64)
             costs[module.key] = costs.get(module.key, 0) + is_skip
         costs = {k: v for k, v in costs.items() if v.any()}
+        self._read_nesting(supernet)
         if not costs:
             raise ValueError(
                 'SkipCountRegularizer: no candidate of any choice point is a '
