@@ -119,3 +119,42 @@ def test_space_inputs_restore_buffers_and_bind_keywords():
     assert torch.equal(got, inputs)
     assert all(
         torch.equal(a, b) for a, b in zip(before, algo.architecture.buffers()))
+
+
+def test_record_submodule_inputs_binds_keywords_and_direct_forward_calls():
+    """Keyword inputs are bound to parameter names; a parent that calls
+    ``part.forward`` directly (as mmseg's ``loss`` does) is caught too."""
+    import torch.nn as nn
+
+    from mmfusenas.search.algorithms.bilevel_search import \
+        record_submodule_inputs
+
+    class Part(nn.Module):
+
+        def forward(self, x, fused, scale=1.0):
+            return x * scale + fused
+
+    class Model(nn.Module):
+
+        def __init__(self, direct):
+            super().__init__()
+            self.part = Part()
+            self.bn = nn.BatchNorm1d(2)
+            self.direct = direct
+
+        def forward(self, inputs, data_samples=None, mode='loss'):
+            self.bn(inputs.flatten(2).mean(-1))
+            call = self.part.forward if self.direct else self.part
+            return call(inputs, fused=inputs + 1, scale=2.0).sum()
+
+    x = torch.rand(3, 2, 4, 4)
+    for direct in (False, True):
+        model = Model(direct).train()
+        got = record_submodule_inputs(model, model.part,
+                                      dict(inputs=x, data_samples=None))
+        assert set(got) == {'x', 'fused', 'scale'} and got['scale'] == 2.0
+        assert torch.equal(got['x'], x) and torch.equal(got['fused'], x + 1)
+        assert int(model.bn.num_batches_tracked) == 0  # buffers restored
+        assert 'forward' not in vars(model.part)  # unpatched
+    with pytest.raises(RuntimeError, match='did not run'):
+        record_submodule_inputs(model, nn.Linear(1, 1), dict(inputs=x))
