@@ -222,8 +222,9 @@ def run_search(spec: dict, strategy: str, seed: int, workdir: str,
     _merge(cfg, spec['search_opts'](quick))
     if strategy in STRATEGIES and not spec.get('strategies_fixed'):
         cfg.model.strategy = copy.deepcopy(STRATEGIES[strategy])
-        if strategy in ('darts1', 'darts2', 'implicit'):
-            cfg.model.arch_update_interval = 1
+        # DARTS: an α step after every weight step; the implicit strategy
+        # assumes θ ≈ θ*(α), so it keeps T = 5 inner weight steps
+        cfg.model.arch_update_interval = 5 if strategy == 'implicit' else 1
     if extra:
         _merge(cfg, extra)
     _quiet(cfg, workdir, seed, f'search_{osp.basename(workdir)}')
@@ -345,9 +346,17 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     for strategy in strategies:
         for seed in range(args.search_seeds):
             work = osp.join(tmp, 'work', name, f'search_{strategy}_{seed}')
-            genotype = run_search(spec, strategy, seed, work, quick)
+            reused = args.reuse and osp.join(args.reuse, name,
+                                             f'search_{strategy}_{seed}',
+                                             'genotype.yaml')
             path = osp.join(work, 'genotype.yaml')
-            genotype.dump(path)
+            if reused and osp.isfile(reused):
+                os.makedirs(work, exist_ok=True)
+                Genotype.load(reused).dump(path)
+                print(f'  [{name}] reused {reused}', flush=True)
+            else:
+                genotype = run_search(spec, strategy, seed, work, quick)
+                genotype.dump(path)
             rows.append((f'{strategy} s{seed}', strategy, path))
             print(f'  [{name}] searched {strategy} seed {seed}: '
                   f'{time.time() - t0:.0f} s', flush=True)
@@ -459,6 +468,11 @@ def main():
     parser.add_argument('--wl-strategy', default='darts1',
                         choices=sorted(STRATEGIES))
     parser.add_argument('--out', default=None, help='also write the JSON')
+    parser.add_argument(
+        '--reuse', default=None,
+        help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
+        'of an earlier run (with the same settings) to use instead of '
+        'searching again')
     args = parser.parse_args()
     if args.num_random is None:
         args.num_random = 8 if args.quick else 12
