@@ -11,6 +11,9 @@
 #   -> work_dirs/search_ssd300_exdark/genotypes/latest.yaml
 #   python tools/train.py configs/ruas/retrain_ssd300_exdark.py
 # Toy version (minutes on 2 CPU cores): search_ssd_exdark_toy.py.
+# Strategy: the cooperative DARTS of RUAS (unchanged). The search-vs-random
+# control of this space (benchmarks/bench_search_vs_random.py --spaces
+# ruas_det) is in docs/search.md §10.
 _base_ = ['./ssd300_exdark.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})

@@ -18,11 +18,11 @@
 # max-intensity + max-gradient stand-ins of the TIM model configs. The
 # latency-aware variant TIM_w/L (λ·Reg(α), Reg the expected latency of the
 # derived network) is search_fusion_ivif_wl.py.
-# Strategy: IAS (TIM Eq. 4) as in the paper. Caveat (docs/search.md,
-# benchmarks/bench_search_vs_random.py): TIM's search optimises the same
+# Strategy: IAS (TIM Eq. 4) as in the paper, the only strategy whose toy
+# genotypes beat the median random genotype of this space in both search
+# seeds (docs/search.md §10). Caveat: TIM's search optimises the same
 # fusion loss at both levels, which makes Eq. 4 nearly the difference of
-# two mini-batch gradients; the toy control shows which strategy beats
-# random genotypes in this space.
+# two mini-batch gradients (docs/search_strategies.md).
 _base_ = [
     '../_base_/models/tim_search_space.py',
     '../_base_/schedules/schedule_search_100e.py',

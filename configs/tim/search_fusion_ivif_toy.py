@@ -8,6 +8,11 @@
 #   -> work_dirs/search_fusion_ivif_toy/genotypes/latest.yaml
 #   python tools/train.py configs/tim/retrain_fusion_ivif_toy.py
 #
+# Strategy: IAS (TIM Eq. 4). Evidence (benchmarks/bench_search_vs_random.py
+# --quick, docs/search.md §10): its genotypes ranked above the median of 8
+# random genotypes of this space in both search seeds (75 / 100 %), DARTS
+# first order (100 / 38 %) and the exact implicit strategy (75 / 25 %) did
+# not; thin evidence (8 samples, 1 retrain seed).
 # Data halves: the toy training pairs are split in two
 # (`splits/search_weights.txt` update the weights θ, `splits/search_arch.txt`
 # update α); `splits/val.txt` stays held out for the evaluation of the

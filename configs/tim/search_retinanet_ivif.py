@@ -15,6 +15,10 @@
 # channels; retrain_retinanet_ivif.py rebuilds the derived neck at 256.
 #   python tools/train.py configs/tim/search_retinanet_ivif.py
 #   python tools/train.py configs/tim/retrain_retinanet_ivif.py
+# Strategy: IAS (unchanged). The search-vs-random control of this space
+# (benchmarks/bench_search_vs_random.py --spaces tim_neck) has only been
+# smoke-run (docs/search.md §10): that a strategy beats random genotypes
+# here is not established.
 _base_ = './retrain_retinanet_ivif.py'
 
 task_ops = [

@@ -15,6 +15,10 @@
 #   python tools/train.py configs/tim/search_retinanet_ivif_toy.py
 #   -> work_dirs/search_retinanet_ivif_toy/genotypes/latest.yaml
 #   python tools/train.py configs/tim/retrain_retinanet_ivif_toy.py
+# Strategy: IAS (unchanged). The search-vs-random control of this space
+# (benchmarks/bench_search_vs_random.py --spaces tim_neck) has only been
+# smoke-run (docs/search.md §10): that a strategy beats random genotypes
+# here is not established.
 _base_ = './retrain_retinanet_ivif_toy.py'
 
 task_ops = [
