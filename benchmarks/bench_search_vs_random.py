@@ -508,7 +508,7 @@ def main():
         search_seeds=args.search_seeds,
         num_random=args.num_random,
         retrain_seeds=args.retrain_seeds,
-        strategies=args.strategies,
+        strategies=args.strategies,  # the RUAS spaces: their cooperative one
         score='held-out loss (val split), lower is better')
     if args.out:
         with open(args.out, 'w') as f:
