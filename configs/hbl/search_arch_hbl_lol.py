@@ -49,3 +49,5 @@ custom_hooks = [
     dict(type='GenotypeExportHook', by_epoch=False, interval=485),
 ]
 default_hooks = dict(checkpoint=dict(interval=4850, by_epoch=False))
+# the weights' half of the training split (see the data base config)
+train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

@@ -39,3 +39,5 @@ param_scheduler = dict(weights=[], arch=[])
 custom_hooks = [dict(type='GenotypeExportHook', by_epoch=False, interval=4)]
 default_hooks = dict(
     logger=dict(interval=2), checkpoint=dict(interval=8, by_epoch=False))
+# the weights' half of the training split (see the data base config)
+train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

@@ -40,12 +40,17 @@ model = dict(
     space_path='',
     task_update_interval=1)
 
+# weights on one half of the toy night train images, alpha on the other
+# (splits/search_*.txt); val (the retrain config's evaluation) stays unseen
+train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
 train_cfg = dict(
     _delete_=True,
     type='BilevelIterBasedTrainLoop',
     arch_dataloader=dict(
         _base_.train_dataloader,
-        dataset=dict(_base_.train_dataloader.dataset, split='val')),
+        dataset=dict(
+            _base_.train_dataloader.dataset,
+            ann_file='splits/search_arch.txt')),
     max_iters=60,
     val_interval=60)
 val_dataloader = None

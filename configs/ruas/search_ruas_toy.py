@@ -4,10 +4,16 @@
 # its 3 stages, keys scene/edge<e>); task module: the denoiser (keys
 # denoise/edge<e>). Both α updates are one-step finite-difference DARTS
 # (the official architects), the scene one plus β·∇α_s L_val^t.
+# Data: the toy train/ pairs split in two (train/splits/search_weights.txt
+# for the weights, search_arch.txt for α); val/ is the evaluation split.
 #   python tools/misc/make_toy_lowlight.py data/toy_lowlight
 #   python tools/train.py configs/ruas/search_ruas_toy.py
 #   -> work_dirs/search_ruas_toy/genotypes/latest.yaml (scene + denoiser)
 #   python tools/train.py configs/ruas/retrain_ruas_toy.py
+# Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
+# genotypes rank above the median of 8 random genotypes of this space in both
+# search seeds (87.5 / 62.5 %; benchmarks/bench_search_vs_random.py --quick
+# --spaces ruas_scene, docs/search.md §10).
 _base_ = ['./search_ruas_lol.py']
 
 data_root = 'data/toy_lowlight/'
@@ -24,6 +30,7 @@ train_dataloader = dict(
     dataset=dict(
         data_root=data_root + 'train/',
         data_prefix=dict(low='low'),
+        ann_file='splits/search_weights.txt',
         img_suffixes=['.png'],
         pipeline=search_pipeline))
 train_cfg = dict(
@@ -33,8 +40,9 @@ train_cfg = dict(
         num_workers=0,
         persistent_workers=False,
         dataset=dict(
-            data_root=data_root + 'val/',
+            data_root=data_root + 'train/',
             data_prefix=dict(low='low'),
+            ann_file='splits/search_arch.txt',
             img_suffixes=['.png'],
             pipeline=search_pipeline)))
 model = dict(task_update_interval=1)

@@ -10,6 +10,10 @@
 #   python tools/train.py configs/ruas/search_ssd_exdark_toy.py
 #   -> work_dirs/search_ssd_exdark_toy/genotypes/latest.yaml
 #   python tools/train.py configs/ruas/retrain_ssd_exdark_toy.py
+# Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
+# genotypes beat all 8 random genotypes of this space in both search seeds
+# (benchmarks/bench_search_vs_random.py --quick --spaces ruas_det,
+# docs/search.md §10).
 _base_ = ['./ssd_exdark_toy.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
@@ -52,9 +56,13 @@ model = dict(
     space_path='',
     task_update_interval=1)
 
+# weights on one half of the toy train images, alpha on the other; the
+# val split (retrain_ssd_exdark_toy.py's evaluation) stays unseen
+train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
 arch_dataloader = dict(
     _base_.train_dataloader,
-    dataset=dict(_base_.train_dataloader.dataset, ann_file='splits/val.txt'))
+    dataset=dict(
+        _base_.train_dataloader.dataset, ann_file='splits/search_arch.txt'))
 train_cfg = dict(
     _delete_=True,
     type='BilevelIterBasedTrainLoop',

@@ -11,6 +11,10 @@
 # 20 % (splits/search_arch.txt); docs/task_guided.md shows how to write them.
 #   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs.py
 #   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs.py
+# Strategy: IAS (unchanged). The toy search-vs-random control of this space
+# (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder,
+# docs/search.md §10) ranks its genotypes 75 / 25 % among 8 random ones:
+# that a strategy beats random decoders here is NOT established yet.
 _base_ = './retrain_deeplabv3plus_r18_msrs.py'
 
 task_ops = [

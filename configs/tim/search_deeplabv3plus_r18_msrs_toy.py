@@ -7,11 +7,16 @@
 # DARTS first order with
 #   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
 #                 model.arch_update_interval=1
-# Weights on l_T + eta * l_F of splits/train.txt, alpha on splits/val.txt;
+# Weights on l_T + eta * l_F of splits/search_weights.txt, alpha on
+# splits/search_arch.txt (the two halves of train; val stays held out);
 # 100 iterations.
 #   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs_toy.py
 #   -> work_dirs/search_deeplabv3plus_r18_msrs_toy/genotypes/latest.yaml
 #   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs_toy.py
+# Strategy: IAS (unchanged). The toy search-vs-random control of this space
+# (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder,
+# docs/search.md §10) ranks its genotypes 75 / 25 % among 8 random ones:
+# that a strategy beats random decoders here is NOT established yet.
 _base_ = './retrain_deeplabv3plus_r18_msrs_toy.py'
 
 task_ops = [
@@ -53,9 +58,10 @@ arch_dataloader = dict(
         data_root=_base_.data_root,
         data_prefix=_base_.modalities,
         seg_map_dir='masks',
-        ann_file='splits/val.txt',
+        ann_file='splits/search_arch.txt',
         metainfo=dict(classes=_base_.classes),
         pipeline=_base_.train_pipeline))
+train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
 train_cfg = dict(
     _delete_=True,
     type='BilevelIterBasedTrainLoop',

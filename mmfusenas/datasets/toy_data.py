@@ -16,6 +16,10 @@ tested without downloading anything::
         annotations/instances_train.json   COCO detection annotations
         annotations/instances_val.json
         splits/train.txt, splits/val.txt   stems, one per line
+        splits/search_weights.txt, splits/search_arch.txt
+                                     the train stems split in two for a
+                                     search (θ / α); val stays held out
+        annotations/instances_search_{weights,arch}.json
         meta.json                    seed, num, size, classes, options, version
 
 The physics is deliberately simple but *complementary*: warm objects (people,
@@ -48,9 +52,10 @@ import cv2
 import numpy as np
 
 from mmfusenas.utils.fileio import default_dir_mode
+from .search_splits import SEARCH_SPLITS, search_halves
 
 GENERATOR_NAME = 'mmfusenas.datasets.toy_data'
-GENERATOR_VERSION = '1.0.0'
+GENERATOR_VERSION = '1.1.0'  # 1.1: search_weights / search_arch splits
 
 #: Class names in id order; COCO ``category_id`` and mask value = index + 1.
 CLASSES: Tuple[str, ...] = ('person', 'car', 'bicycle', 'cone')
@@ -1266,7 +1271,20 @@ def generate_toy_dataset(out_dir: str,
                 counts[obj['name']] += 1
             num_night += scene.info['illumination'] == 'night'
             num_dropped += scene.info['num_dropped']
-        for split in ('train', 'val'):
+        if len(stems['train']) >= 2:
+            halves = search_halves(stems['train'])
+            for name, half in zip(SEARCH_SPLITS, halves):
+                keep = set(half)
+                stems[name] = half
+                images[name] = [
+                    im for im in images['train']
+                    if im['file_name'][:-4] in keep
+                ]
+                ids = {im['id'] for im in images[name]}
+                anns[name] = [
+                    a for a in anns['train'] if a['image_id'] in ids
+                ]
+        for split in stems:
             with open(
                     osp.join(tmp, 'annotations', f'instances_{split}.json'),
                     'w') as f:

@@ -15,6 +15,9 @@ Output (LOL layout, ``LowLightDataset`` detects ``{low,high}/``)::
 
     out_dir/train/{low,high}/NNNNN.png
     out_dir/val/{low,high}/NNNNN.png
+    out_dir/train/splits/search_{weights,arch}.txt   the train stems split
+                                  in two for a search (θ / α), see
+                                  :mod:`mmfusenas.datasets.search_splits`
 """
 import os
 import os.path as osp
@@ -23,6 +26,7 @@ from typing import Dict, Tuple
 import numpy as np
 from PIL import Image
 
+from .search_splits import SEARCH_SPLITS, search_halves
 from .toy_data import render_toy_scene
 
 #: the splits written by :func:`generate_toy_lowlight`
@@ -105,4 +109,11 @@ def generate_toy_lowlight(out_dir: str,
             Image.fromarray(high).save(osp.join(out_dir, split, 'high', name))
             Image.fromarray(low).save(osp.join(out_dir, split, 'low', name))
             index += 1
+    if num_train >= 2:  # the two search halves of train/
+        stems = [f'{i:05d}' for i in range(num_train)]
+        os.makedirs(osp.join(out_dir, 'train', 'splits'), exist_ok=True)
+        for name, half in zip(SEARCH_SPLITS, search_halves(stems)):
+            with open(osp.join(out_dir, 'train', 'splits', f'{name}.txt'),
+                      'w') as f:
+                f.write(''.join(s + '\n' for s in half))
     return dict(num_train=num_train, num_val=num_val, size=size, seed=seed)

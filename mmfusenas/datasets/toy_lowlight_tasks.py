@@ -66,10 +66,11 @@ from mmfusenas.utils.fileio import default_dir_mode
 
 from .toy_data import CLASSES as TOY_CLASSES
 from .toy_data import IGNORE_ID, render_toy_scene
+from .search_splits import SEARCH_SPLITS, search_halves
 from .toy_lowlight import darken
 
 GENERATOR_NAME = 'mmfusenas.datasets.toy_lowlight_tasks'
-GENERATOR_VERSION = '1.0.0'
+GENERATOR_VERSION = '1.1.0'  # 1.1: search_weights / search_arch splits
 META_FILE = 'meta.json'
 TASKS = ('exdark', 'darkface', 'acdc', 'cityscapes')
 SEG_LAYOUTS = ('acdc', 'cityscapes')
@@ -228,6 +229,18 @@ def _generate(out_dir: str, overwrite: bool, task: str, meta: dict,
         version=GENERATOR_VERSION)
 
 
+def _has_halves(lists: Dict[str, List[str]]) -> bool:
+    """Whether :func:`_add_search_halves` added the search halves."""
+    return all(name in lists for name in SEARCH_SPLITS)
+
+
+def _add_search_halves(lists: Dict[str, List[str]]) -> None:
+    """Add the ``search_weights`` / ``search_arch`` halves of the train
+    entries (when there are at least two)."""
+    if len(lists['train']) >= 2:
+        lists.update(zip(SEARCH_SPLITS, search_halves(lists['train'])))
+
+
 def _splits(num_train: int, num_val: int) -> List[str]:
     return ['train'] * num_train + ['val'] * num_val
 
@@ -335,6 +348,7 @@ def generate_toy_exdark(out_dir: str,
             for obj in scene.objects:
                 counts[TOY_TO_EXDARK[obj['name']]] += 1
             lists[split].append(name)
+        _add_search_halves(lists)
         for split, names in lists.items():
             _write_text(
                 osp.join(tmp, 'splits', f'{split}.txt'),
@@ -411,6 +425,7 @@ def generate_toy_darkface(out_dir: str,
                 osp.join(tmp, 'label', stem + '.txt'), '\n'.join(lines) + '\n')
             num += len(scene.objects)
             lists[split].append(stem)
+        _add_search_halves(lists)
         for split, stems in lists.items():
             _write_text(
                 osp.join(tmp, 'splits', f'{split}.txt'),
@@ -539,6 +554,9 @@ def generate_toy_acdc(out_dir: str,
 
     def write(tmp: str) -> dict:
         counts = np.zeros(256, np.int64)
+        train_rel: List[str] = []
+        img_suffix = ('_rgb_anon.png'
+                      if layout == 'acdc' else '_leftImg8bit.png')
         for i, split in enumerate(_splits(num_train, num_val)):
             scene, low = _render(seed, i, size, weights, min_objects,
                                  max_objects, dk)
@@ -549,6 +567,16 @@ def generate_toy_acdc(out_dir: str,
             if write_normal:
                 _save_png(osp.join(tmp, paths['normal']), scene.vis)
             counts += np.bincount(label.ravel(), minlength=256)
+            if split == 'train':  # mmseg split entry: <seq>/<name>
+                seq_dir, fname = paths['img'].split('/')[-2:]
+                train_rel.append(f'{seq_dir}/{fname[:-len(img_suffix)]}')
+        stems = train_rel
+        lists = dict(train=stems)
+        _add_search_halves(lists)
+        for name in SEARCH_SPLITS if _has_halves(lists) else ():
+            _write_text(
+                osp.join(tmp, 'splits', f'{name}.txt'),
+                ''.join(n + '\n' for n in lists[name]))
         num_pixels = {
             (CITYSCAPES_CLASSES[v] if v < 255 else 'ignore'): int(counts[v])
             for v in sorted(set(TOY_TO_CITYSCAPES.values())) if counts[v]

@@ -4,11 +4,13 @@ They are added to the upper (search) loss, e.g. TIM's
 ``ℓ_α = ℓ_F + λ·Reg(α)`` (Sec. 3.2), so every strategy differentiates them
 like any other part of F.
 """
-from typing import Mapping, Sequence, Union
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 from torch import Tensor
+
+from mmfusenas.models.mutables import path_probability
 
 Alphas = Union[Tensor, Sequence[Tensor], Mapping[str, Tensor],
                nn.ParameterDict]
@@ -99,3 +101,54 @@ def operation_sensitive_reg(alphas: Alphas, costs: Costs) -> Tensor:
     return sum(
         _expected_cost(a, c, name)
         for a, c, name in zip(alpha_list, cost_list, names))
+
+
+def nested_expected_cost(alphas: Mapping[str, Tensor],
+                         costs: Mapping[str, Tensor],
+                         parents: Mapping[str, Optional[Tuple[str, int]]]
+                         ) -> Tensor:
+    """Expected cost of a nested (two-level) space.
+
+    .. math::
+
+        \\mathrm{Reg}(\\alpha) = \\sum_k P_k(\\alpha) \\sum_o
+            \\mathrm{softmax}(\\alpha_k)_o \\, c_{k,o},
+        \\qquad P_k = \\prod_{(K, i) \\text{ above } k}
+            \\mathrm{softmax}(\\alpha_K)_i,
+
+    i.e. each choice point's expected cost weighted by the probability that
+    every choice above it picks the candidate holding it (1 for an
+    outermost choice point). Without nesting it is
+    :func:`operation_sensitive_reg`. With it, the cell-level α sees the cost
+    of the operators inside each cell: the gradient with respect to a
+    cell's α includes the expected cost of its nested operators, which a
+    flat sum (every nested operator counted whatever the cell's
+    probability) cannot give.
+
+    Args:
+        alphas (Mapping[str, Tensor]): α of every key that appears in
+            ``costs`` or as an enclosing key (a ``ParameterDict`` works).
+        costs (Mapping[str, Tensor]): ``(num_candidates,)`` cost of every
+            regularised key; a candidate that is itself a cell costs only
+            its own part (its nested choice points have their own rows).
+        parents (Mapping): ``{key: None | (parent_key, index)}``, see
+            :func:`~mmfusenas.models.mutables.choice_parents`.
+
+    Returns:
+        Tensor: the scalar expected cost, differentiable w.r.t. α.
+    """
+    if not costs:
+        raise ValueError('nested_expected_cost: no cost table given')
+    probs = {k: alphas[k].softmax(dim=-1) for k in alphas}
+    total = None
+    for key, cost in costs.items():
+        if key not in probs:
+            raise KeyError(f'nested_expected_cost: no α for {key!r}')
+        if key in parents and parents[key] is not None and \
+                parents[key][0] not in probs:
+            raise KeyError(f'nested_expected_cost: no α for {parents[key][0]!r}'
+                           f', which encloses {key!r}')
+        term = _expected_cost(alphas[key], cost, repr(key)) * \
+            path_probability(key, parents, probs)
+        total = term if total is None else total + term
+    return total

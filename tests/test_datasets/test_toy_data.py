@@ -91,8 +91,13 @@ def test_layout_and_splits(toy):
         assert sorted(os.listdir(osp.join(
             root, sub))) == [s + '.png' for s in stems]
     assert sorted(os.listdir(osp.join(root, 'annotations'))) == [
+        'instances_search_arch.json', 'instances_search_weights.json',
         'instances_train.json', 'instances_val.json'
     ]
+    # the two search halves of train (θ / α), val held out
+    with open(osp.join(root, 'splits', 'search_arch.txt')) as f:
+        search_arch = f.read().splitlines()
+    assert len(search_arch) == 15
     with open(osp.join(root, 'splits', 'train.txt')) as f:
         train = f.read().splitlines()
     with open(osp.join(root, 'splits', 'val.txt')) as f:
@@ -352,7 +357,9 @@ def test_same_seed_byte_identical(tmp_path):
     a = generate_toy_dataset(str(tmp_path / 'a'), num=5, seed=11, size=96)
     b = generate_toy_dataset(str(tmp_path / 'b'), num=5, seed=11, size=96)
     fa, fb = _files(tmp_path / 'a'), _files(tmp_path / 'b')
-    assert len(fa) == 4 * 5 + 2 + 2 + 1
+    # 4 images x 5, 4 COCO files, 4 split files (train, val and the two
+    # search halves of train), meta.json
+    assert len(fa) == 4 * 5 + 4 + 4 + 1
     assert fa == fb
     a.pop('seconds'), b.pop('seconds'), a.pop('out_dir'), b.pop('out_dir')
     assert a == b

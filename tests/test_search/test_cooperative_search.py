@@ -235,7 +235,7 @@ def test_toy_search_end_to_end(tmp_path):
         '--work-dir',
         str(work), '--cfg-options', f'data_root={data}/',
         f'train_dataloader.dataset.data_root={data}/train/',
-        f'train_cfg.arch_dataloader.dataset.data_root={data}/val/'
+        f'train_cfg.arch_dataloader.dataset.data_root={data}/train/'
     ],
                    cwd=ROOT,
                    env=env,

@@ -82,6 +82,13 @@ def search_args(toy_root, work_dir, *extra):
                 f'{loaders}.{i}.batch_size=2',
                 f'{loaders}.{i}.dataset.pipeline.1.crop_size=[16,16]'
             ]
+    # the loop mechanics on the 6 train / 2 val pairs of the tiny toy set
+    # (the config's search halves of train would give 3 / 3)
+    for i in (0, 1):
+        opts += [
+            f'train_dataloader.{i}.dataset.ann_file=splits/train.txt',
+            f'train_cfg.arch_dataloader.{i}.dataset.ann_file=splits/val.txt'
+        ]
     return [SEARCH, '--work-dir', work_dir, *extra, '--cfg-options', *opts]
 
 

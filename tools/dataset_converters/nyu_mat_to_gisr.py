@@ -12,6 +12,8 @@ column-major ``480 x 640 x 3 x 1449`` seen transposed) and ``depths``
     data/nyu_v2/Depth/<i>.npy    (480 x 640 float32, metres)
     data/nyu_v2/train.txt        ids 0 .. num_train-1   (standard: 1000)
     data/nyu_v2/test.txt         ids num_train .. N-1   (standard: 449)
+    data/nyu_v2/search_val.txt   the last tenth of the training ids: what an
+                                 architecture search scores candidates on
 
 the standard guided-SR split (DKN / FDSR / DCNAS: the first 1000 images
 train, the last 449 test). Needs ``h5py`` (``pip install h5py``).
@@ -94,6 +96,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
     test = [str(i) for i in range(min(args.num_train, n), n)]
     atomic_write('\n'.join(train) + '\n', osp.join(args.out_dir, 'train.txt'))
     atomic_write('\n'.join(test) + '\n', osp.join(args.out_dir, 'test.txt'))
+    # a held-out tenth of the training ids scores the candidates of an
+    # architecture search (the evolution), never the test ids
+    num_search_val = len(train) // 10
+    if num_search_val:
+        atomic_write('\n'.join(train[-num_search_val:]) + '\n',
+                     osp.join(args.out_dir, 'search_val.txt'))
     print(f'wrote {n} pairs ({len(train)} train / {len(test)} test) to '
           f'{args.out_dir}')
     return dict(total=n, train=len(train), test=len(test))

@@ -43,5 +43,11 @@ val_dataloader = dict(
         pipeline=test_pipeline,
         test_mode=True))
 test_dataloader = val_dataloader
+# what an architecture search scores candidates on: a held-out tenth of the
+# training ids (search_val.txt of tools/dataset_converters/nyu_mat_to_gisr.py),
+# never the test ids (the official code scores on the test set)
+search_val_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], split_file='search_val.txt'))
 val_evaluator = dict(type='GISRMetric', preset='nyu', with_bicubic=True)
 test_evaluator = val_evaluator

@@ -30,6 +30,15 @@ hbl_arch_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='LowLightDataset',
-        data_root=lol_root + 'eval15/',
+        data_root=lol_root + 'our485/',
+        ann_file='splits/search_arch.txt',
         data_prefix=dict(low='low', gt='high'),
         pipeline=hbl_train_pipeline))
+# The search stages split our485 in two: our485/splits/search_weights.txt
+# for the weights, search_arch.txt for the upper level (hbl_arch_dataloader);
+# eval15 is the evaluation split and is never read by a search (the
+# official code reads eval15 at the upper level). Make the files with
+#   cd data/LOL/our485 && mkdir -p splits && ls low | sed 's/\.[^.]*$//' \
+#     | awk 'NR % 2 {print > "splits/search_weights.txt"; next}
+#            {print > "splits/search_arch.txt"}'
+hbl_search_weights_dataset = dict(ann_file='splits/search_weights.txt')

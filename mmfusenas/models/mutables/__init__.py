@@ -1,4 +1,5 @@
 from .arch_params import ArchParams
+from .choice_tree import choice_parents, path_probability
 from .diff_mixed_op import (DiffMixedOp, bind_arch_params, derive_choices,
                             normalise_candidates)
 from .genotype import (Genotype, build_genotype_net, config_at,
@@ -22,5 +23,6 @@ __all__ = [
     'MUTABLE_TYPES', 'expand_edge_templates', 'LossHyperParams',
     'bind_loss_hyper', 'load_loss_weights', 'OneShotChoice',
     'apply_choices', 'current_choices', 'decode_choices', 'encode_choices',
-    'one_shot_space', 'random_choices'
+    'one_shot_space', 'random_choices', 'choice_parents',
+    'path_probability'
 ]

@@ -1,5 +1,6 @@
 """Differentiable bilevel architecture search as an MMEngine model."""
 import copy
+import inspect
 from contextlib import contextmanager
 from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional,
                     Tuple, Union)
@@ -20,6 +21,74 @@ from ..strategies import BaseBilevelStrategy, BilevelProblem
 
 ConfigType = Union[dict, nn.Module]
 Regularizer = Any  # ``prepare(supernet, arch_params, inputs)`` + ``__call__``
+
+
+def _detached(obj: Any) -> Any:
+    """``obj`` with every tensor detached (nested tuples / lists / dicts)."""
+    if isinstance(obj, Tensor):
+        return obj.detach()
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_detached(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _detached(v) for k, v in obj.items()}
+    return obj
+
+
+def record_submodule_inputs(model: nn.Module, submodule: nn.Module,
+                            data: dict) -> Any:
+    """The inputs ``submodule`` receives in ``model``'s loss forward.
+
+    ``submodule.forward`` is wrapped (which also catches heads that call
+    ``self.forward`` directly, as mmseg's ``loss`` does) during one forward
+    ``model(**data, mode='loss')`` without gradients; every buffer of
+    ``model`` (BatchNorm running statistics) is restored afterwards. The
+    first call is recorded.
+
+    Args:
+        model (nn.Module): a model whose ``forward(inputs, data_samples,
+            mode)`` runs ``submodule``.
+        submodule (nn.Module): a submodule of ``model``.
+        data (dict): a preprocessed batch (``inputs``, ``data_samples``).
+
+    Returns:
+        Tensor | tuple | dict: one tensor (a single tensor input), a tuple
+        of positional inputs (a neck's one input is itself a tuple of
+        feature maps: ``(feats, )``), or a dict of keyword inputs
+        (positional ones bound to their parameter names), as
+        :func:`~mmfusenas.search.estimators.split_inputs` reads them.
+
+    Raises:
+        RuntimeError: ``submodule`` did not run in the forward.
+    """
+    captured = []
+    forward = submodule.forward
+
+    def recording_forward(*args, **kwargs):
+        if not captured:
+            captured.append((_detached(args), _detached(kwargs)))
+        return forward(*args, **kwargs)
+
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    submodule.forward = recording_forward
+    try:
+        with torch.no_grad():
+            model(**data, mode='loss')
+    finally:
+        del submodule.forward
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+    if not captured:
+        raise RuntimeError(
+            f'{type(submodule).__name__} did not run in the loss forward of '
+            f'{type(model).__name__}, so its inputs cannot be recorded')
+    args, kwargs = captured[0]
+    if not kwargs:
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0]
+        return tuple(args)
+    bound = inspect.signature(forward).bind_partial(*args, **kwargs)
+    return dict(bound.arguments)
 
 
 def _num_mutables(module: nn.Module) -> int:
@@ -99,8 +168,10 @@ class BilevelSearchAlgorithm(BaseModel):
             (``TASK_UTILS`` config or object) with
             ``prepare(supernet, arch_params, example_inputs) -> None``,
             called once before the first α step with the searchable
-            sub-network, the :class:`ArchParams` and the preprocessed inputs
-            of that step's train batch, and ``__call__(arch_params) ->
+            sub-network, the :class:`ArchParams` and the inputs that the
+            sub-network receives on that step's train batch
+            (:meth:`space_inputs`: e.g. the backbone features for a neck),
+            and ``__call__(arch_params) ->
             Tensor``, a scalar already weighted by its trade-off λ, added to
             the upper loss only (TIM's ``ℓ_α = ℓ_F + λ·Reg(α)``). It is not
             part of the model's state dict. Defaults to None.
@@ -188,6 +259,9 @@ class BilevelSearchAlgorithm(BaseModel):
         # kept outside the module tree: its tables are not model state
         object.__setattr__(self, 'regularizer', regularizer)
         self._regularizer_ready = False
+        # keys whose α the α steps update (None: all); set by a staged
+        # schedule (ArchScheduleHook), not model state
+        self.active_arch_keys: Optional[Tuple[str, ...]] = None
 
     # ------------------------------------------------------------------
     # the two levels
@@ -215,7 +289,38 @@ class BilevelSearchAlgorithm(BaseModel):
         """Whether the next :meth:`train_step` updates α (and so needs
         ``data['val']``). The bilevel loops draw an architecture batch only
         then."""
+        if self.active_arch_keys is not None and not self.active_arch_keys:
+            return False  # a warm-up stage: weights only
         return (self.num_train_steps + 1) % self.arch_update_interval == 0
+
+    def set_active_arch_keys(self,
+                             keys: Optional[Iterable[str]] = None) -> None:
+        """Restrict the α steps to the α of ``keys`` (a staged search).
+
+        The others keep their values and their optimizer state (their
+        ``.grad`` is None, so the α optimizer skips them, also its weight
+        decay and momentum). An empty list turns the α steps off (a
+        weights-only warm-up; the loops then draw no α batches).
+
+        Args:
+            keys (Iterable[str], optional): architecture keys; None (the
+                default) activates every key.
+        """
+        if keys is None:
+            self.active_arch_keys = None
+            return
+        keys = tuple(keys)
+        unknown = [k for k in keys if k not in self.arch_params.keys()]
+        if unknown:
+            raise KeyError(f'BilevelSearchAlgorithm: no α for {unknown}; '
+                           f'the keys are {list(self.arch_params.keys())}')
+        self.active_arch_keys = keys
+
+    def active_arch_parameters(self) -> List[nn.Parameter]:
+        """The α updated by the α steps (all unless a stage restricts)."""
+        if self.active_arch_keys is None:
+            return self.arch_parameters()
+        return [self.arch_params.alphas[k] for k in self.active_arch_keys]
 
     # ------------------------------------------------------------------
     # training
@@ -239,6 +344,40 @@ class BilevelSearchAlgorithm(BaseModel):
                 f'{type(self.regularizer).__name__} must return a scalar '
                 f'tensor, got {value!r}')
         return value.reshape(())
+
+    def space_inputs(self, data: dict) -> Any:
+        """The inputs the searchable part receives on a preprocessed batch.
+
+        A cost regulariser measures the space at *its* input shapes: the
+        neck gets the backbone's feature maps, a decode head the neck's,
+        TIM's stage 2 ``(inputs, fused)``. They are recorded by wrapping
+        ``space.forward`` (which also catches heads that call
+        ``self.forward`` directly) during one forward of the architecture
+        (no gradients; BatchNorm running statistics and every other buffer
+        are restored afterwards, so the search is unchanged by it). With
+        ``space_path=''`` the space is the whole architecture and its input
+        is ``data['inputs']``.
+
+        Args:
+            data (dict): a preprocessed batch (``inputs``, ``data_samples``).
+
+        Returns:
+            Tensor | tuple | dict: one tensor (a single positional input),
+            a tuple of positional inputs, or a dict of keyword inputs
+            (positional ones bound to their parameter names), as
+            :func:`~mmfusenas.search.estimators.split_inputs` reads them.
+
+        Raises:
+            RuntimeError: the space did not run in the forward.
+        """
+        if self.space is self.architecture:
+            return data['inputs']
+        try:
+            return record_submodule_inputs(self.architecture, self.space,
+                                           data)
+        except RuntimeError as err:
+            raise RuntimeError(f'BilevelSearchAlgorithm: the space '
+                               f'{self.space_path!r}: {err}') from None
 
     def upper_loss(self, data: dict) -> Tensor:
         """F: :meth:`total_loss` plus :meth:`regularization`."""
@@ -304,7 +443,7 @@ class BilevelSearchAlgorithm(BaseModel):
         if self.regularizer is not None:
             if not self._regularizer_ready:
                 self.regularizer.prepare(self.space, self.arch_params,
-                                         train_data['inputs'])
+                                         self.space_inputs(train_data))
                 # a hard budget no architecture meets fails here, before
                 # the first α update (regularisers with budget=)
                 check = getattr(self.regularizer, 'check_budget', None)
@@ -317,8 +456,10 @@ class BilevelSearchAlgorithm(BaseModel):
                 raise FloatingPointError(
                     f'{type(self.regularizer).__name__} is {reg.item()}')
             log_vars['arch_reg'] = reg.item()
+        for p in self.arch_parameters():
+            p.grad = None
         problem = BilevelProblem(
-            self.arch_parameters(),
+            self.active_arch_parameters(),
             self.weight_parameters(),
             train_batch=train_data,
             val_batch=val_data,

@@ -1,7 +1,7 @@
 """Resource estimators: parameters, FLOPs and latency of whole models,
 per-choice-point latency tables and the regularisers built on them."""
-from .cost_regularizers import (BaseCostRegularizer, LatencyRegularizer,
-                                SkipCountRegularizer)
+from .cost_regularizers import (BaseCostRegularizer, FlopsRegularizer,
+                                LatencyRegularizer, SkipCountRegularizer)
 from .flop_counter import FlopCount, OpCost
 from .path_cost_table import COST_METRICS, PathCostTable
 from .latency_table import LatencyTable, build_latency_table
@@ -13,7 +13,8 @@ from .resource_estimator import (LatencyStats, ResourceConstraintError,
                                  module_device, num_threads, split_inputs)
 
 __all__ = [
-    'BaseCostRegularizer', 'LatencyRegularizer', 'SkipCountRegularizer',
+    'BaseCostRegularizer', 'FlopsRegularizer', 'LatencyRegularizer',
+    'SkipCountRegularizer',
     'FlopCount', 'OpCost', 'LatencyTable', 'build_latency_table',
     'LatencyStats', 'ResourceConstraintError',
     'ResourceEstimator', 'check_resource_constraints', 'check_space_budget',

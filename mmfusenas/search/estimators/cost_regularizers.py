@@ -36,25 +36,35 @@ from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.mutables import ArchParams, DiffMixedOp
+from mmfusenas.models.mutables import ArchParams, DiffMixedOp, choice_parents
 from mmfusenas.registry import TASK_UTILS
-from ..regularizers import operation_sensitive_reg
+from ..regularizers import nested_expected_cost, operation_sensitive_reg
 from .latency_table import LatencyTable, build_latency_table
 from .resource_estimator import (Inputs, ResourceConstraintError,
                                  check_space_budget)
 
 
 class BaseCostRegularizer:
-    """``loss_weight · Σ_key Σ_o softmax(α_key)_o · cost_key(o)``.
+    """``loss_weight · Σ_key P_key · Σ_o softmax(α_key)_o · cost_key(o)``.
 
     Subclasses fill :attr:`costs` (``{key: (num_candidates,) tensor}`` in
-    ``ArchParams.choices(key)`` order) in :meth:`prepare`.
+    ``ArchParams.choices(key)`` order) in :meth:`prepare` and call
+    :meth:`_read_nesting` there. ``P_key`` is the probability that every
+    choice above ``key`` picks the candidate that holds it (1 for an
+    outermost choice point; see
+    :func:`~mmfusenas.search.regularizers.nested_expected_cost`): in a
+    two-level space the cell-level α then sees the expected cost of the
+    operators inside each cell. ``nested=False`` gives the flat sum of
+    TIM Sec. 3.2 (every nested operator counted whatever its cell's
+    probability).
 
     Args:
         loss_weight (float): the trade-off λ. Defaults to 1.0.
         budget (float, optional): hard upper bound on the derived
             architecture's cost, in the units of :attr:`costs` (see the
             module docstring). Defaults to None (a penalty only).
+        nested (bool): weight nested choice points by their path
+            probability. Defaults to True.
     """
 
     #: what the costs measure, for messages
@@ -62,8 +72,10 @@ class BaseCostRegularizer:
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 budget: Optional[float] = None) -> None:
+                 budget: Optional[float] = None,
+                 nested: bool = True) -> None:
         self.loss_weight = float(loss_weight)
+        self.nested = bool(nested)
         self.costs: Optional[Dict[str, torch.Tensor]] = None
         if budget is not None:
             budget = float(budget)
@@ -72,6 +84,11 @@ class BaseCostRegularizer:
                 raise ValueError(f'{type(self).__name__}: budget must be '
                                  f'finite, got {budget}')
         self.budget = budget
+        self.parents: Dict[str, Optional[tuple]] = {}
+
+    def _read_nesting(self, supernet: nn.Module) -> None:
+        """Record which choice encloses which (for ``nested=True``)."""
+        self.parents = choice_parents(supernet) if self.nested else {}
 
     def _require_costs(self) -> Dict[str, torch.Tensor]:
         if self.costs is None:
@@ -214,8 +231,14 @@ class BaseCostRegularizer:
             raise KeyError(f'{type(self).__name__}: the ArchParams has no α '
                            f'for {missing}; is it the container prepare() '
                            'was given?')
+        costs = {
+            k: v.to(arch_params.alphas[k])
+            for k, v in self.costs.items()
+        }
+        if any(p is not None for p in self.parents.values()):
+            return self.loss_weight * nested_expected_cost(
+                arch_params.alphas, costs, self.parents)
         alphas = {k: arch_params.alphas[k] for k in self.costs}
-        costs = {k: v.to(alphas[k]) for k, v in self.costs.items()}
         return self.loss_weight * operation_sensitive_reg(alphas, costs)
 
 
@@ -247,6 +270,11 @@ class LatencyRegularizer(BaseCostRegularizer):
         budget (float, optional): hard bound on the derived architecture's
             choice-point latency (ms, or a fraction with ``normalize``).
             Defaults to None.
+        nested (bool): weight nested choice points by the probability of
+            the choices above them (:class:`BaseCostRegularizer`).
+            Defaults to True.
+        metric (str): ``'latency'`` (default) or ``'flops'`` (MFLOPs per
+            candidate, deterministic; see :class:`FlopsRegularizer`).
     """
 
     cost_name = 'latency'
@@ -259,8 +287,11 @@ class LatencyRegularizer(BaseCostRegularizer):
                  warmup: int = 5,
                  threads: Optional[int] = None,
                  normalize: bool = False,
-                 budget: Optional[float] = None) -> None:
-        super().__init__(loss_weight, budget)
+                 budget: Optional[float] = None,
+                 nested: bool = True,
+                 metric: str = 'latency') -> None:
+        super().__init__(loss_weight, budget, nested)
+        self.metric = metric
         self.cache_file = cache_file
         self.rebuild = rebuild
         self.repeats = repeats
@@ -285,7 +316,9 @@ class LatencyRegularizer(BaseCostRegularizer):
             rebuild=self.rebuild,
             repeats=self.repeats,
             warmup=self.warmup,
-            threads=self.threads)
+            threads=self.threads,
+            metric=self.metric)
+        self._read_nesting(supernet)
         missing = [k for k in arch_params.keys() if k not in table]
         if missing:
             raise ValueError(
@@ -300,6 +333,42 @@ class LatencyRegularizer(BaseCostRegularizer):
                                  'measured latency is 0')
         self.table = table
         self.costs = {k: v / scale for k, v in table.items()}
+
+
+@TASK_UTILS.register_module()
+class FlopsRegularizer(LatencyRegularizer):
+    """``λ ·`` expected FLOPs of the derived network's choice points.
+
+    :class:`LatencyRegularizer` with ``metric='flops'``: each candidate's
+    cost is the number of FLOPs (in millions) of one inference pass at its
+    recorded input shape, summed over the places of its key (nested choice
+    points excluded from their cell's own cost). Deterministic and
+    device-independent, so a search with it is reproducible bit for bit
+    and the table needs no cache.
+
+    Args:
+        loss_weight (float): λ. Defaults to 1.0.
+        normalize (bool): divide by the most expensive architecture's
+            choice-point FLOPs (Reg ≤ 1). Defaults to True.
+        nested (bool): see :class:`BaseCostRegularizer`. Defaults to True.
+        cache_file (str, optional): JSON cache. Defaults to None.
+        budget (float, optional): hard bound on the derived architecture's
+            (normalised) choice-point FLOPs. Defaults to None.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 normalize: bool = True,
+                 nested: bool = True,
+                 cache_file: Optional[str] = None,
+                 budget: Optional[float] = None) -> None:
+        super().__init__(
+            loss_weight,
+            cache_file=cache_file,
+            normalize=normalize,
+            budget=budget,
+            nested=nested,
+            metric='flops')
 
 
 @TASK_UTILS.register_module()
@@ -328,6 +397,8 @@ class SkipCountRegularizer(BaseCostRegularizer):
             'SkipConnect', 'Identity')``.
         budget (float, optional): hard bound on the number of skip
             connections of the derived network. Defaults to None.
+        nested (bool): weight nested choice points by the probability of
+            the choices above them. Defaults to True.
     """
 
     cost_name = 'skip connections'
@@ -337,9 +408,9 @@ class SkipCountRegularizer(BaseCostRegularizer):
         loss_weight: float = 1.0,
         skip_names: Sequence[str] = ('skip', 'skip_connect', 'SkipConnect',
                                      'Identity'),
-        budget: Optional[float] = None
-    ) -> None:
-        super().__init__(loss_weight, budget)
+        budget: Optional[float] = None,
+        nested: bool = True) -> None:
+        super().__init__(loss_weight, budget, nested)
         if isinstance(skip_names, str) or not len(skip_names):
             raise ValueError('skip_names must be a non-empty sequence of '
                              f'names, got {skip_names!r}')
@@ -370,6 +441,7 @@ class SkipCountRegularizer(BaseCostRegularizer):
                                    dtype=torch.float64)
             costs[module.key] = costs.get(module.key, 0) + is_skip
         costs = {k: v for k, v in costs.items() if v.any()}
+        self._read_nesting(supernet)
         if not costs:
             raise ValueError(
                 'SkipCountRegularizer: no candidate of any choice point is a '

@@ -32,15 +32,18 @@ from mmengine.logging import print_log
 from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.models.mutables import ArchParams, DiffMixedOp
 from .resource_estimator import (Inputs, _to_device, check_space_budget,
-                                 device_name, inference_mode, input_shapes,
-                                 measure_latency, module_device, num_threads,
+                                 count_flops, device_name, inference_mode,
+                                 input_shapes)
+from .resource_estimator import (measure_latency, module_device, num_threads,
                                  split_inputs)
 
 FORMAT = 'mmfusenas-latency-table/1'
 #: context fields a cache must match; the first four are short enough to be
 #: printed when they differ
 CONTEXT_FIELDS = ('device', 'torch', 'dtype', 'inputs', 'choices', 'places',
-                  'signature')
+                  'signature', 'metric')
+#: what a table can hold: median latency (ms) or FLOPs (millions)
+METRICS = ('latency', 'flops')
 
 
 class LatencyTable(dict):
@@ -230,12 +233,27 @@ def _shape_key(args: tuple) -> Tuple:
 
 
 # --------------------------------------------------------------- measuring
-def _measure(supernet: nn.Module, calls: List[_Call], example_inputs: Inputs,
+@dataclass
+class _Cost:
+    """A deterministic measurement in the shape of ``LatencyStats``."""
+    median_ms: float
+
+
+def _measure(supernet: nn.Module,
+             calls: List[_Call],
+             example_inputs: Inputs,
              repeats: int,
-             warmup: int) -> Tuple[Dict[int, List[float]], float]:
-    """Per-call candidate latencies and the fixed-part latency (ms)."""
+             warmup: int,
+             metric: str = 'latency') -> Tuple[Dict[int, List[float]], float]:
+    """Per-call candidate costs and the fixed-part cost (ms or MFLOPs)."""
     # explicit: a parameter-free candidate (skip) has no device of its own
     device = module_device(supernet)
+
+    def cost_of(module, inputs, repeats, warmup, device):
+        if metric == 'flops':
+            return _Cost(count_flops(module, inputs).flops / 1e6)
+        return measure_latency(
+            module, inputs, repeats=repeats, warmup=warmup, device=device)
     timed: Dict[Tuple[str, Tuple], float] = {}
     per_call: Dict[int, List[float]] = {}
     for index, call in enumerate(calls):
@@ -250,7 +268,7 @@ def _measure(supernet: nn.Module, calls: List[_Call], example_inputs: Inputs,
                 # same latency: time it once
                 signature = (repr(candidate), _shape_key(call.args))
                 if signature not in timed:
-                    timed[signature] = measure_latency(
+                    timed[signature] = cost_of(
                         candidate,
                         call.args,
                         repeats=repeats,
@@ -263,7 +281,7 @@ def _measure(supernet: nn.Module, calls: List[_Call], example_inputs: Inputs,
         # the supernet is itself a choice point: nothing is fixed
         return per_call, 0.0
     with _replaced(supernet, _replays(calls, outermost, '')):
-        fixed = measure_latency(
+        fixed = cost_of(
             supernet,
             example_inputs,
             repeats=repeats,
@@ -272,8 +290,11 @@ def _measure(supernet: nn.Module, calls: List[_Call], example_inputs: Inputs,
     return per_call, fixed
 
 
-def _context(calls: List[_Call], arch_params: ArchParams,
-             example_inputs: Inputs, device: torch.device) -> dict:
+def _context(calls: List[_Call],
+             arch_params: ArchParams,
+             example_inputs: Inputs,
+             device: torch.device,
+             metric: str = 'latency') -> dict:
     keys = [
         k for k in arch_params.keys() if any(c.module.key == k for c in calls)
     ]
@@ -295,7 +316,8 @@ def _context(calls: List[_Call], arch_params: ArchParams,
         choices={k: list(arch_params.choices(k))
                  for k in keys},
         places=places,
-        signature=digest.hexdigest())
+        signature=digest.hexdigest(),
+        metric=metric)
 
 
 def _stale_fields(cached: dict, now: dict) -> List[str]:
@@ -343,7 +365,8 @@ def build_latency_table(supernet: nn.Module,
                         rebuild: bool = False,
                         repeats: int = 20,
                         warmup: int = 5,
-                        threads: Optional[int] = None) -> LatencyTable:
+                        threads: Optional[int] = None,
+                        metric: str = 'latency') -> LatencyTable:
     """Latency (ms) of every candidate of every choice point of a supernet.
 
     1. One forward of ``supernet`` on ``example_inputs`` (eval mode, no
@@ -379,16 +402,25 @@ def build_latency_table(supernet: nn.Module,
         threads (int, optional): ``torch.set_num_threads`` while measuring
             (part of the CPU device name); None keeps the current setting.
             Defaults to None.
+        metric (str): ``'latency'`` (median ms, default) or ``'flops'``
+            (millions of FLOPs of one inference pass of each candidate at
+            its recorded input, :func:`count_flops`: deterministic and
+            device-independent; ``fixed_ms`` then holds the fixed part's
+            MFLOPs).
 
     Returns:
         LatencyTable: ``{key: float64 tensor (num_candidates,)}`` in
         ``arch_params`` order, with ``fixed_ms``, ``nested_keys``,
         ``choices``, ``context`` and ``origin``.
     """
+    if metric not in METRICS:
+        raise ValueError(f'build_latency_table: metric must be one of '
+                         f'{METRICS}, got {metric!r}')
     device = module_device(supernet)
     with num_threads(threads):
         calls = _record_calls(supernet, arch_params, example_inputs)
-        context = _context(calls, arch_params, example_inputs, device)
+        context = _context(calls, arch_params, example_inputs, device,
+                           metric)
         keys = list(context['choices'])
         nested = [
             k for k in keys
@@ -423,7 +455,7 @@ def build_latency_table(supernet: nn.Module,
             f'{len(keys)} choice points on {context["device"]}',
             logger='current')
         per_call, fixed_ms = _measure(supernet, calls, example_inputs, repeats,
-                                      warmup)
+                                      warmup, metric)
     per_place: Dict[str, List[List[float]]] = {k: [] for k in keys}
     for index, call in enumerate(calls):
         per_place[call.module.key].append(per_call[index])
@@ -439,7 +471,7 @@ def build_latency_table(supernet: nn.Module,
             created=datetime.datetime.now().isoformat(timespec='seconds'),
             context=context,
             settings=dict(repeats=repeats, warmup=warmup),
-            unit='ms',
+            unit='ms' if metric == 'latency' else 'MFLOPs',
             fixed_ms=fixed_ms,
             nested_keys=nested,
             latency_ms={

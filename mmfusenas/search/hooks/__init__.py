@@ -1,5 +1,9 @@
 from .arch_logging_hook import ArchLoggingHook
+from .arch_schedule_hook import ArchScheduleHook
 from .genotype_export_hook import GenotypeExportHook
 from .loss_weight_export_hook import LossWeightExportHook
 
-__all__ = ['ArchLoggingHook', 'GenotypeExportHook', 'LossWeightExportHook']
+__all__ = [
+    'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
+    'LossWeightExportHook'
+]

@@ -9,11 +9,13 @@ from .ias import IASStrategy
 from .path_samplers import (BandSampler, BestOfMPathSampler,
                             PredictorPathSampler, UniformPathSampler,
                             path_loss)
+from .implicit import ImplicitStrategy
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
-    'IASStrategy', 'CooperativeProblem', 'CooperativeStrategy',
+    'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
+    'CooperativeStrategy',
     'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
     'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss',
     'BandSampler', 'BestOfMPathSampler', 'PredictorPathSampler',

@@ -1,0 +1,520 @@
+"""Do the searches beat random architectures? The NAS control experiment.
+
+Usage::
+
+    python benchmarks/bench_search_vs_random.py --quick
+    python benchmarks/bench_search_vs_random.py [--spaces tim_fusion ...]
+        [--strategies ias_paper darts1 implicit] [--search-seeds 2]
+        [--num-random 8] [--retrain-seeds 2] [--out results.json]
+    python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
+
+For every search space of :data:`SPACES` (a search config, the config that
+retrains a genotype, and the held-out split), on generated toy data:
+
+1. run the search config with each strategy and each search seed and
+   derive its genotype;
+2. sample ``--num-random`` genotypes uniformly from the same space (every
+   choice point independently uniform, ``zero`` excluded);
+3. retrain every genotype with the *same* budget, data order and seeds
+   (``--retrain-seeds``), on the training split (whose two halves the
+   search used for θ and α);
+4. score it on the ``val`` split, which neither the search nor the
+   retraining saw: the mean of the retrained model's loss (the loss the
+   search optimises; lower is better) over the whole split, in eval mode.
+
+Per space it prints each genotype's score (mean ± std over retrain seeds),
+the searched genotypes' rank percentile among the random ones (100 = better
+than every random genotype, 50 = the median), and the searched part's
+parameters and FLOPs. The last line is ``RESULT {json}``: per space,
+``{strategy: {searched_rank_pct: [per search seed], scores: [...]},
+random_scores, n_random, ...}``.
+
+Everything runs in one process, in a temporary folder holding
+``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
+threads (set 1 on a shared machine). Spaces are a table: a new space is one
+more entry (search config, retrain config, the config keys of the genotype
+path, the searched part's path in the retrained model, toy data, budget).
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import random
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.runner import Runner
+from terminaltables import AsciiTable
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfusenas.models.mutables import (Genotype,  # noqa: E402
+                                       build_genotype_net)
+from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.search.algorithms.bilevel_search import \
+    record_submodule_inputs  # noqa: E402
+from mmfusenas.search.estimators import count_flops  # noqa: E402
+
+STRATEGIES = {
+    'ias_paper': dict(type='IASStrategy', variant='paper'),
+    'ias_official': dict(type='IASStrategy', variant='official'),
+    'darts1': dict(type='DartsFirstOrderStrategy'),
+    'darts2': dict(type='DartsSecondOrderStrategy'),
+    'implicit': dict(
+        type='ImplicitStrategy', solver='cg', max_iters=5, damping=1.0),
+}
+
+
+def _toy_ivif(root: str, quick: bool) -> None:
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    generate_toy_dataset(
+        osp.join(root, 'toy'), num=48 if quick else 96, seed=0, size=64,
+        val_fraction=0.25)
+
+
+def _toy_lowlight(root: str, quick: bool) -> None:
+    from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
+    generate_toy_lowlight(
+        osp.join(root, 'toy_lowlight'), num_train=16 if quick else 32,
+        num_val=8 if quick else 16, seed=0, size=64)
+
+
+def _toy_exdark(root: str, quick: bool) -> None:
+    from mmfusenas.datasets import generate_toy_exdark
+    generate_toy_exdark(
+        osp.join(root, 'toy_exdark'), num_train=24 if quick else 48,
+        num_val=8 if quick else 16, seed=0, size=64)
+
+
+DATA = dict(ivif=_toy_ivif, lowlight=_toy_lowlight, exdark=_toy_exdark)
+
+#: the search spaces: configs, genotype keys, searched part, budgets
+SPACES: Dict[str, dict] = {
+    'tim_fusion': dict(
+        title='TIM fusion N_F (two-level: cell per position, op per edge)',
+        search='configs/tim/search_fusion_ivif_toy.py',
+        retrain='configs/tim/retrain_fusion_ivif_toy.py',
+        genotype_keys=['model.fusion_net.genotype'],
+        part='fusion_net',
+        data='ivif',
+        default='ias_paper',
+        search_opts=lambda quick: {
+            'train_cfg.max_epochs': 4 if quick else 8,
+            'model.arch_update_interval': 1,
+        },
+        retrain_opts=lambda quick: {
+            'train_cfg.max_iters': 60 if quick else 150,
+            'train_dataloader.batch_size': 4,
+            'train_dataloader.dataset.pipeline.1.crop_size': (32, 32),
+            'param_scheduler.0.milestones': [10**6],
+        }),
+    'tim_neck': dict(
+        title='TIM detection neck (SearchableDistillationNeck, RetinaNet)',
+        search='configs/tim/search_retinanet_ivif_toy.py',
+        retrain='configs/tim/retrain_retinanet_ivif_toy.py',
+        genotype_keys=['model.detector.neck.genotype'],
+        part='detector.neck',
+        data='ivif',
+        default='ias_paper',
+        search_opts=lambda quick: {
+            'train_cfg.max_iters': 30 if quick else 100,
+            'model.arch_update_interval': 1,
+            'train_dataloader.batch_size': 4,
+            'train_cfg.arch_dataloader.batch_size': 4,
+        },
+        retrain_opts=lambda quick: {
+            'train_cfg.max_iters': 30 if quick else 100,
+            'train_dataloader.batch_size': 4,
+        },
+        score_pipeline='train'),
+    'tim_decoder': dict(
+        title='TIM segmentation decoder (DeepLabv3+ R18)',
+        search='configs/tim/search_deeplabv3plus_r18_msrs_toy.py',
+        retrain='configs/tim/retrain_deeplabv3plus_r18_msrs_toy.py',
+        genotype_keys=['model.segmentor.decode_head.genotype'],
+        part='segmentor.decode_head',
+        data='ivif',
+        default='ias_paper',
+        search_opts=lambda quick: {
+            'train_cfg.max_iters': 30 if quick else 100,
+            'model.arch_update_interval': 1,
+            'train_dataloader.batch_size': 4,
+            'train_cfg.arch_dataloader.batch_size': 4,
+        },
+        retrain_opts=lambda quick: {
+            'train_cfg.max_iters': 30 if quick else 100,
+            'train_dataloader.batch_size': 4,
+        },
+        score_pipeline='train'),
+    'ruas_scene': dict(
+        title='RUAS scene + denoiser (enhancement, unsupervised)',
+        search='configs/ruas/search_ruas_toy.py',
+        retrain='configs/ruas/retrain_ruas_toy.py',
+        genotype_keys=['model.network.genotype'],
+        part='network',
+        data='lowlight',
+        default='cooperative',
+        search_opts=lambda quick: {'train_cfg.max_epochs': 2 if quick else 4},
+        retrain_opts=lambda quick: {
+            'train_cfg.max_iters': 20 if quick else 60},
+        strategies_fixed=True),
+    'ruas_det': dict(
+        title='RUAS detection task cells (SSD, ExDark layout)',
+        search='configs/ruas/search_ssd_exdark_toy.py',
+        retrain='configs/ruas/retrain_ssd_exdark_toy.py',
+        genotype_keys=[
+            'model.scene_net.genotype', 'model.detector.neck.genotype',
+            'model.detector.bbox_head.genotype'
+        ],
+        part='detector.neck',
+        data='exdark',
+        default='cooperative',
+        search_opts=lambda quick: {'train_cfg.max_iters': 20 if quick else 60},
+        retrain_opts=lambda quick: {
+            'train_cfg.max_iters': 20 if quick else 60},
+        score_pipeline='train',
+        strategies_fixed=True),
+}
+
+
+# ------------------------------------------------------------------ helpers
+def _quiet(cfg: Config, work_dir: str, seed: int, name: str) -> None:
+    cfg.work_dir = work_dir
+    cfg.experiment_name = name
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.log_level = 'WARNING'
+    cfg.default_hooks = dict(
+        cfg.get('default_hooks', {}),
+        logger=dict(type='LoggerHook', interval=10**6),
+        checkpoint=dict(type='CheckpointHook', interval=10**9),
+    )
+    cfg.visualizer = dict(type='Visualizer', vis_backends=[])
+    cfg.custom_hooks = [
+        h for h in cfg.get('custom_hooks', [])
+        if h['type'] in ('ArchScheduleHook', 'RUASTrainingStrategyHook')
+    ]
+    for key in ('val_dataloader', 'val_evaluator', 'val_cfg'):
+        cfg[key] = None
+    cfg.env_cfg = dict(cfg.get('env_cfg', {}), cudnn_benchmark=False)
+
+
+def _merge(cfg: Config, opts: Dict[str, Any]) -> None:
+    cfg.merge_from_dict(opts, allow_list_keys=True)
+
+
+def _build_runner(cfg: Config) -> Runner:
+    runner = Runner.from_cfg(cfg)
+    return runner
+
+
+def run_search(spec: dict, strategy: str, seed: int, workdir: str,
+               quick: bool, extra: Dict[str, Any] = None) -> Genotype:
+    """Run the space's search config; return the derived genotype."""
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    _merge(cfg, spec['search_opts'](quick))
+    if strategy in STRATEGIES and not spec.get('strategies_fixed'):
+        cfg.model.strategy = copy.deepcopy(STRATEGIES[strategy])
+        # DARTS: an α step after every weight step; the implicit strategy
+        # assumes θ ≈ θ*(α), so it keeps T = 5 inner weight steps
+        cfg.model.arch_update_interval = 5 if strategy == 'implicit' else 1
+    if extra:
+        _merge(cfg, extra)
+    _quiet(cfg, workdir, seed, f'search_{osp.basename(workdir)}')
+    runner = _build_runner(cfg)
+    runner.train()
+    model = runner.model
+    genotype = model.derive_genotype(meta=dict(seed=seed, bench=strategy))
+    return genotype
+
+
+def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
+    """``n`` genotypes drawn uniformly from the search config's space."""
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    algo = MODELS.build(cfg.model)
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        choices = {}
+        for key in algo.arch_params.keys():
+            names = [c for c in algo.arch_params.choices(key) if c != 'zero']
+            choices[key] = rng.choice(names or list(
+                algo.arch_params.choices(key)))
+        out.append(
+            Genotype.from_space(
+                algo._space_cfg,
+                choices,
+                meta=dict(random_sample=i, seed=seed,
+                          space_path=algo.space_path)))
+    return out
+
+
+def _score_loader(cfg: Config, spec: dict):
+    loader = copy.deepcopy(cfg.get('test_dataloader') or cfg.val_dataloader)
+    if spec.get('score_pipeline') == 'train':
+        # the test pipelines of the detection / segmentation toys load no
+        # ground truth; score with the training pipeline (its random flips
+        # are seeded) on the held-out split
+        loader.dataset.pipeline = copy.deepcopy(
+            cfg.train_dataloader.dataset.pipeline)
+        loader.dataset.pop('test_mode', None)
+        if 'filter_cfg' in loader.dataset:
+            loader.dataset.filter_cfg = None
+    loader.sampler = dict(type='DefaultSampler', shuffle=False)
+    loader.num_workers = 0
+    loader.persistent_workers = False
+    return Runner.build_dataloader(loader, seed=0)
+
+
+@torch.no_grad()
+def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
+    """Mean total loss of the retrained model on the held-out split."""
+    model = runner.model
+    model.eval()
+    torch.manual_seed(0)
+    random.seed(0)
+    total, count = 0.0, 0
+    for batch in _score_loader(cfg, spec):
+        data = model.data_preprocessor(batch, True)
+        losses = model(**data, mode='loss')
+        loss, _ = model.parse_losses(losses)
+        n = len(batch['inputs']) if isinstance(batch['inputs'],
+                                                list) else 1
+        total += float(loss) * n
+        count += n
+    return total / max(count, 1)
+
+
+def part_cost(runner: Runner, cfg: Config, spec: dict) -> Dict[str, float]:
+    """Parameters and FLOPs of the searched part of a retrained model."""
+    model = runner.model
+    part = model.get_submodule(spec['part'])
+    params = sum(p.numel() for p in part.parameters())
+    batch = next(iter(_score_loader(cfg, spec)))
+    data = model.data_preprocessor(batch, True)
+    one = {k: (v[:1] if isinstance(v, (torch.Tensor, list)) else v)
+           for k, v in data.items()}
+    model.eval()
+    inputs = record_submodule_inputs(model, part, one)
+    flops = count_flops(part, inputs).flops
+    return dict(params=params, mflops=flops / 1e6)
+
+
+def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
+            quick: bool) -> Dict[str, float]:
+    cfg = Config.fromfile(osp.join(ROOT, spec['retrain']))
+    _merge(cfg, {k: genotype_path for k in spec['genotype_keys']})
+    _merge(cfg, spec['retrain_opts'](quick))
+    score_cfg = copy.deepcopy(cfg)
+    _quiet(cfg, workdir, seed, f'retrain_{osp.basename(workdir)}')
+    runner = _build_runner(cfg)
+    runner.train()
+    out = dict(score=held_out_loss(runner, score_cfg, spec))
+    out.update(part_cost(runner, score_cfg, spec))
+    return out
+
+
+def rank_pct(score: float, randoms: List[float]) -> float:
+    """Percent of random genotypes with a worse (higher) held-out loss; ties
+    count half."""
+    if not randoms:
+        return float('nan')
+    better = sum(r > score for r in randoms) + 0.5 * sum(
+        r == score for r in randoms)
+    return 100.0 * better / len(randoms)
+
+
+def _mean_std(xs: List[float]) -> str:
+    if len(xs) == 1:
+        return f'{xs[0]:.4f}'
+    return f'{statistics.mean(xs):.4f} ± {statistics.stdev(xs):.4f}'
+
+
+def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
+    quick = args.quick
+    strategies = ['cooperative'] if spec.get('strategies_fixed') else \
+        args.strategies
+    t0 = time.time()
+    rows = []  # (label, kind, genotype path)
+    for strategy in strategies:
+        for seed in range(args.search_seeds):
+            work = osp.join(tmp, 'work', name, f'search_{strategy}_{seed}')
+            reused = args.reuse and osp.join(args.reuse, name,
+                                             f'search_{strategy}_{seed}',
+                                             'genotype.yaml')
+            path = osp.join(work, 'genotype.yaml')
+            if reused and osp.isfile(reused):
+                os.makedirs(work, exist_ok=True)
+                Genotype.load(reused).dump(path)
+                print(f'  [{name}] reused {reused}', flush=True)
+            else:
+                genotype = run_search(spec, strategy, seed, work, quick)
+                genotype.dump(path)
+            rows.append((f'{strategy} s{seed}', strategy, path))
+            print(f'  [{name}] searched {strategy} seed {seed}: '
+                  f'{time.time() - t0:.0f} s', flush=True)
+    for i, genotype in enumerate(
+            random_genotypes(spec, args.num_random, seed=1000)):
+        path = osp.join(tmp, 'work', name, f'random_{i}.yaml')
+        genotype.dump(path)
+        rows.append((f'random {i}', 'random', path))
+    results = []
+    for label, kind, path in rows:
+        scores, cost = [], {}
+        for seed in range(args.retrain_seeds):
+            work = osp.join(tmp, 'work', name,
+                            f'retrain_{label.replace(" ", "_")}_{seed}')
+            res = retrain(spec, path, seed, work, quick)
+            scores.append(res['score'])
+            cost = dict(params=res['params'], mflops=res['mflops'])
+        results.append(
+            dict(label=label, kind=kind, scores=scores,
+                 mean=statistics.mean(scores), **cost))
+        print(f'  [{name}] retrained {label}: {_mean_std(scores)} '
+              f'({time.time() - t0:.0f} s)', flush=True)
+    randoms = [r['mean'] for r in results if r['kind'] == 'random']
+    median = statistics.median(randoms) if randoms else float('nan')
+    table = [['genotype', 'held-out loss', 'rank %', 'params', 'MFLOPs']]
+    for r in sorted(results, key=lambda r: r['mean']):
+        pct = '' if r['kind'] == 'random' else \
+            f'{rank_pct(r["mean"], randoms):.0f}'
+        table.append([
+            r['label'], _mean_std(r['scores']), pct, f'{r["params"]:,}',
+            f'{r["mflops"]:.2f}'
+        ])
+    print(f'\n{name}: {spec["title"]}; held-out = toy val split; '
+          f'{args.retrain_seeds} retrain seed(s); random median '
+          f'{median:.4f}; {time.time() - t0:.0f} s')
+    print(AsciiTable(table).table)
+    out = dict(
+        n_random=len(randoms),
+        random_scores=randoms,
+        random_median=median,
+        default_strategy=spec['default'],
+        seconds=round(time.time() - t0, 1))
+    for strategy in strategies:
+        mine = [r for r in results if r['kind'] == strategy]
+        out[strategy] = dict(
+            searched_rank_pct=[rank_pct(r['mean'], randoms) for r in mine],
+            scores=[r['mean'] for r in mine],
+            mflops=[r['mflops'] for r in mine],
+            params=[r['params'] for r in mine])
+    return out
+
+
+def genotype_cost(genotype: Genotype, size: int = 64) -> Dict[str, float]:
+    """Parameters and FLOPs of a fusion genotype's network (2 x size²)."""
+    net = build_genotype_net(genotype)
+    params = sum(p.numel() for p in net.parameters())
+    flops = count_flops(net, torch.rand(1, 2, size, size)).flops
+    return dict(params=params, mflops=flops / 1e6)
+
+
+def bench_wl(args, tmp: str) -> dict:
+    """TIM_w/L: FLOPs of the genotypes derived with λ = 0 and λ > 0."""
+    spec = dict(SPACES['tim_fusion'])
+    spec['search'] = 'configs/tim/search_fusion_ivif_wl_toy.py'
+    rows, out = [['λ', 'seed', 'genotype MFLOPs', 'params', 'cells']], {}
+    for lam in args.lambdas:
+        out[str(lam)] = []
+        for seed in range(args.search_seeds):
+            work = osp.join(tmp, 'work', 'wl', f'lam{lam}_s{seed}')
+            genotype = run_search(
+                spec, args.wl_strategy, seed, work, args.quick,
+                extra={'model.regularizer.loss_weight': lam} if lam else
+                {'model.regularizer': None})
+            res = genotype_cost(genotype)
+            cells = [
+                genotype.choices[k] for k in sorted(genotype.choices)
+                if '/' not in k
+            ]
+            out[str(lam)].append(
+                dict(mflops=res['mflops'], params=res['params'],
+                     cells=cells))
+            rows.append([
+                str(lam), str(seed), f'{res["mflops"]:.2f}',
+                f'{res["params"]:,}', ' '.join(cells)
+            ])
+            print(f'  [wl] λ={lam} seed {seed}: {res["mflops"]:.2f} MFLOPs',
+                  flush=True)
+    print('\nTIM_w/L on the toy fusion space (FlopsRegularizer, nested); '
+          'cost of the derived N_F at 1 x 2 x 64 x 64:')
+    print(AsciiTable(rows).table)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='short searches / retrains, fewer samples')
+    parser.add_argument('--spaces', nargs='+', default=None,
+                        choices=sorted(SPACES))
+    parser.add_argument('--strategies', nargs='+', default=None,
+                        choices=sorted(STRATEGIES))
+    parser.add_argument('--search-seeds', type=int, default=2)
+    parser.add_argument('--num-random', type=int, default=None)
+    parser.add_argument('--retrain-seeds', type=int, default=None)
+    parser.add_argument('--wl', action='store_true',
+                        help='only the TIM_w/L cost comparison')
+    parser.add_argument('--lambdas', type=float, nargs='+',
+                        default=[0.0, 1.0])
+    parser.add_argument('--wl-strategy', default='darts1',
+                        choices=sorted(STRATEGIES))
+    parser.add_argument('--out', default=None, help='also write the JSON')
+    parser.add_argument(
+        '--reuse', default=None,
+        help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
+        'of an earlier run (with the same settings) to use instead of '
+        'searching again')
+    args = parser.parse_args()
+    if args.num_random is None:
+        args.num_random = 8 if args.quick else 12
+    if args.retrain_seeds is None:
+        args.retrain_seeds = 1 if args.quick else 2
+    if args.strategies is None:
+        args.strategies = ['ias_paper', 'darts1'] if args.quick else \
+            ['ias_paper', 'darts1', 'implicit']
+    spaces = args.spaces or (['tim_fusion'] if args.quick else list(SPACES))
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
+    MMLogger.get_instance('mmengine', log_level='WARNING')
+    cwd = os.getcwd()
+    result: Dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix='bench_svr_') as tmp:
+        os.makedirs(osp.join(tmp, 'data'))
+        os.chdir(tmp)
+        try:
+            needed = {'ivif'} if args.wl else {
+                SPACES[s]['data'] for s in spaces
+            }
+            for d in sorted(needed):
+                DATA[d](osp.join(tmp, 'data'), args.quick)
+            if args.wl:
+                result['tim_fusion_wl'] = bench_wl(args, tmp)
+            else:
+                for name in spaces:
+                    print(f'== {name}', flush=True)
+                    result[name] = bench_space(name, SPACES[name], args, tmp)
+        finally:
+            os.chdir(cwd)
+    result['settings'] = dict(
+        quick=args.quick,
+        search_seeds=args.search_seeds,
+        num_random=args.num_random,
+        retrain_seeds=args.retrain_seeds,
+        strategies=args.strategies,  # the RUAS spaces: their cooperative one
+        score='held-out loss (val split), lower is better')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=1)
+    print('RESULT ' + json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,142 @@
+"""Staged α schedules: which architecture keys are searched when."""
+import fnmatch
+from typing import List, Optional, Sequence, Tuple
+
+from mmengine.hooks import Hook
+
+from mmfusenas.models.mutables import choice_parents
+from mmfusenas.registry import HOOKS
+from ._utils import search_algorithm
+
+
+def _depths(parents) -> dict:
+    """Nesting depth of every key (0: outermost choice point)."""
+    out = {}
+    for key in parents:
+        depth, parent = 0, parents[key]
+        while parent is not None:
+            depth += 1
+            parent = parents.get(parent[0])
+        out[key] = depth
+    return out
+
+
+@HOOKS.register_module()
+class ArchScheduleHook(Hook):
+    """Update only some α groups in some epochs (TIM's staged search).
+
+    TIM (Sec. 4.1) searches the cell-level α of N_F for the first 20 epochs
+    and then the operation-level α for 80. Each stage names its epoch (or
+    iteration) range and the keys it updates; before each training epoch
+    (iteration) the hook tells the search algorithm
+    (:meth:`~mmfusenas.search.BilevelSearchAlgorithm.set_active_arch_keys`)
+    which keys the α steps may change. The other α keep their values and
+    their optimizer state. A stage with no keys (``keys=[]``) is a
+    weights-only warm-up; outside every stage α is not updated either.
+
+    Example (TIM, 100 epochs)::
+
+        dict(type='ArchScheduleHook', stages=[
+            dict(begin=0, end=20, levels=[0]),     # cell0, cell1
+            dict(begin=20, end=100, levels=[1]),   # cell*/<cell>/op*
+        ])
+
+    Args:
+        stages (Sequence[dict]): each ``dict(begin, end, keys=None,
+            levels=None)``: the half-open range ``[begin, end)`` of 0-based
+            epochs (``by_epoch``) or iterations (``end=None``: to the end),
+            and the keys it updates: ``keys``, fnmatch patterns of
+            architecture keys (``'cell?'``, ``'cell*/*'``), and / or
+            ``levels``, nesting depths (0: outermost choice points, 1: the
+            choice points inside their candidates, ...). Neither: every
+            key. Ranges must not overlap.
+        by_epoch (bool): Count epochs or iterations. Defaults to True.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self, stages: Sequence[dict], by_epoch: bool = True) -> None:
+        if not stages:
+            raise ValueError('ArchScheduleHook: give at least one stage')
+        parsed = []
+        for i, stage in enumerate(stages):
+            unknown = set(stage) - {'begin', 'end', 'keys', 'levels'}
+            if unknown or 'begin' not in stage:
+                raise ValueError(
+                    f'ArchScheduleHook: stage {i} must be dict(begin, end, '
+                    f'keys=None, levels=None), got {dict(stage)}')
+            begin, end = int(stage['begin']), stage.get('end')
+            end = None if end is None else int(end)
+            if begin < 0 or (end is not None and end <= begin):
+                raise ValueError(f'ArchScheduleHook: stage {i} has an empty '
+                                 f'or negative range [{begin}, {end})')
+            keys = stage.get('keys')
+            levels = stage.get('levels')
+            parsed.append((begin, end, None if keys is None else list(keys),
+                           None if levels is None else list(levels)))
+        parsed.sort(key=lambda s: s[0])
+        for (b0, e0, *_), (b1, *_) in zip(parsed, parsed[1:]):
+            if e0 is None or e0 > b1:
+                raise ValueError(f'ArchScheduleHook: the stages starting at '
+                                 f'{b0} and {b1} overlap')
+        self.stages = parsed
+        self.by_epoch = by_epoch
+        self._depth: Optional[dict] = None
+
+    def stage_at(self, step: int) -> Optional[int]:
+        """Index of the stage holding epoch / iteration ``step`` (or None)."""
+        for i, (begin, end, _, _) in enumerate(self.stages):
+            if begin <= step and (end is None or step < end):
+                return i
+        return None
+
+    def keys_of(self, stage: Optional[int], all_keys: Sequence[str],
+                depth: dict) -> Tuple[str, ...]:
+        """The keys stage ``stage`` updates (none outside every stage)."""
+        if stage is None:
+            return ()
+        _, _, patterns, levels = self.stages[stage]
+        if patterns is None and levels is None:
+            return tuple(all_keys)
+        chosen: List[str] = []
+        for key in all_keys:
+            by_key = patterns is not None and any(
+                fnmatch.fnmatchcase(key, p) for p in patterns)
+            by_level = levels is not None and depth.get(key) in levels
+            if by_key or by_level:
+                chosen.append(key)
+        return tuple(chosen)
+
+    def _apply(self, runner, step: int) -> None:
+        algo = search_algorithm(runner, 'ArchScheduleHook')
+        if not hasattr(algo, 'set_active_arch_keys'):
+            raise TypeError('ArchScheduleHook needs a search algorithm with '
+                            'set_active_arch_keys() (BilevelSearchAlgorithm)'
+                            f', got {type(algo).__name__}')
+        if self._depth is None:
+            self._depth = _depths(choice_parents(algo.space))
+            for i, (_, _, patterns, levels) in enumerate(self.stages):
+                keys = self.keys_of(i, algo.arch_params.keys(), self._depth)
+                if not keys and (patterns or levels):
+                    raise ValueError(
+                        f'ArchScheduleHook: stage {i} (keys={patterns}, '
+                        f'levels={levels}) matches no architecture key of '
+                        f'{list(algo.arch_params.keys())}')
+        stage = self.stage_at(step)
+        keys = self.keys_of(stage, algo.arch_params.keys(), self._depth)
+        if algo.active_arch_keys != keys:
+            algo.set_active_arch_keys(keys)
+            runner.logger.info(
+                f'ArchScheduleHook: {"epoch" if self.by_epoch else "iter"} '
+                f'{step}: stage {stage}, α steps update {len(keys)} keys'
+                + (f' ({", ".join(keys[:4])}{", ..." if len(keys) > 4 else ""})'
+                   if keys else ' (none)'))
+
+    def before_train_epoch(self, runner) -> None:
+        if self.by_epoch:
+            self._apply(runner, runner.epoch)
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        if not self.by_epoch:
+            self._apply(runner, runner.iter)
