@@ -81,9 +81,9 @@ def retinanet(backbone='r18', neck=None):
             start_level=0,
             add_extra_convs='on_input',
             num_outs=4)
-        strides = (4, 8, 16, 32)
-    else:
-        strides = (8, 16, 32, 64)
+    # FPN and the distillation neck (start_level=0, num_outs=4) both emit
+    # the strides of the 4 backbone levels
+    strides = (4, 8, 16, 32)
     return dict(
         type='RetinaNet',
         backbone=bb,
