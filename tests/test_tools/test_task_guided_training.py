@@ -221,6 +221,62 @@ def test_other_toy_configs_train_and_validate(toy_root, tmp_path, name, task,
     assert metric in val
 
 
+@pytest.mark.parametrize('search,task,opts', [
+    # as a new user would: mmdet's default frozen_stages=1 with the backbone
+    # searched too (frozen parameters left out of the weight level), and the
+    # documented switch to DARTS first order
+    ('search_retinanet_ivif_toy', 'det', [
+        'model.architecture.detector.backbone.frozen_stages=1',
+        'model.frozen_modules=[]',
+        'model.strategy.type=DartsFirstOrderStrategy',
+        'model.arch_update_interval=1'
+    ]),
+    # a top-level data_preprocessor (what mmseg / mmdet base configs define
+    # and the runner hands to the outer model) no longer replaces the
+    # FusionSegmentor's own (KeyError: 0 inside mmseg before)
+    ('search_deeplabv3plus_r18_msrs_toy', 'seg', [
+        'data_preprocessor.type=mmseg.SegDataPreProcessor',
+        'data_preprocessor.size=[64,64]', 'model.arch_update_interval=2'
+    ]),
+])
+def test_search_configs_run_with_user_options(toy_root, tmp_path, search,
+                                              task, opts):
+    train = load_tool('train')
+    work = str(tmp_path / 'search')
+    train.main([
+        config(search), '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=2', 'train_cfg.arch_dataloader.batch_size=2',
+        f'train_cfg.arch_dataloader.dataset.data_root={toy_root}',
+        'train_cfg.arch_dataloader.dataset.pipeline.2.scale='
+        f'[{SIZE},{SIZE}]', 'default_hooks.logger.interval=1'
+    ] + data_options(toy_root, task)[:3] + opts)
+    records = train_records(work)
+    assert 'hypergrad_norm' in records[2]
+    meta = Genotype.load(osp.join(work, 'genotypes', 'latest.yaml')).meta
+    if task == 'det':
+        assert 'hypergrad_norm' in records[1]  # alpha on every step
+        assert meta['strategy'] == 'DartsFirstOrderStrategy'
+    else:
+        assert meta['strategy'] == 'IASStrategy'
+
+
+def test_task_search_configs_fix_the_backbone():
+    # TIM / RUAS fix the pre-trained backbone during the high-level search
+    for name, path in [('search_retinanet_ivif_toy', 'detector.backbone'),
+                       ('search_retinanet_ivif', 'detector.backbone'),
+                       ('search_deeplabv3plus_r18_msrs', 'segmentor.backbone')
+                       ]:
+        cfg = Config.fromfile(config(name))
+        assert cfg.model.frozen_modules == [path], name
+        algo = MODELS.build(cfg.model)
+        algo.train()
+        backbone = algo.architecture.get_submodule(path)
+        assert not backbone.training
+        assert not any(p.requires_grad for p in backbone.parameters())
+        ids = {id(p) for p in algo.weight_parameters()}
+        assert not any(id(p) in ids for p in backbone.parameters())
+
+
 CONFIGS = [
     'retinanet_ivif', 'retinanet_ivif_toy', 'retinanet_ivif_direct',
     'retinanet_ivif_direct_toy', 'ssd_ivif', 'ssd_ivif_toy',
