@@ -120,8 +120,9 @@ def ssd_cfg(neck, channels=16):
 
 def build_detector(cfg):
     from mmdet.registry import MODELS as DET_MODELS
+    from mmengine.config import ConfigDict
     with DefaultScope.overwrite_default_scope('mmdet'):
-        return DET_MODELS.build(cfg)
+        return DET_MODELS.build(ConfigDict(cfg))
 
 
 def det_batch(det, size=64):
@@ -417,3 +418,67 @@ def test_neck_config_errors():
         neck(features()[1:])
     with pytest.raises(ValueError, match='level 1 has 13 channels'):
         neck(features((8, 13, 16, 20)))
+
+
+def masked_det_batch(det, size=64):
+    data = det_batch(det, size)
+    from mmdet.structures.mask import BitmapMasks
+    masks = torch.zeros(1, size, size, dtype=torch.bool)
+    masks[0, 8:40, 8:40] = True
+    data['data_samples'][0].gt_instances.masks = BitmapMasks(
+        masks.numpy(), size, size)
+    return data
+
+
+@pytest.mark.parametrize('kind', ['faster_rcnn', 'fcos', 'mask_rcnn'])
+@pytest.mark.parametrize('searchable', [True, False])
+def test_neck_in_other_mmdet_detectors_trains_a_step(kind, searchable):
+    from mmfusenas.testing import task_models
+    torch.manual_seed(0)
+    edge = dict(type='DiffMixedOp', key='neck',
+                candidates=['conv_3', 'skip']) if searchable else 'conv_3'
+    neck = dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=[8, 16, 32, 64],
+        out_channels=16,
+        num_outs=4,
+        num_nodes=1,
+        strides=[4, 8, 16, 32],
+        edge_cfg=edge)
+    cfg = getattr(task_models, kind)(neck=neck)
+    cfg['data_preprocessor'] = dict(
+        type='DetDataPreprocessor',
+        mean=[0., 0., 0.],
+        std=[255., 255., 255.],
+        pad_size_divisor=32)
+    det = build_detector(cfg)
+    if searchable:
+        arch = ArchParams()
+        keys = bind_arch_params(det.neck, arch)
+        assert len(keys) == 6
+    data = masked_det_batch(det)
+    data['data_samples'][0].set_metainfo(dict(scale_factor=(1.0, 1.0)))
+    det.train()
+    losses = det(**data, mode='loss')
+    expected = {
+        'faster_rcnn': {'loss_rpn_cls', 'loss_cls', 'loss_bbox'},
+        'fcos': {'loss_cls', 'loss_bbox', 'loss_centerness'},
+        'mask_rcnn': {'loss_rpn_cls', 'loss_cls', 'loss_mask'},
+    }[kind]
+    assert expected <= set(losses)
+    total_loss(losses).backward()
+    # the top-down cells and every lateral get a gradient (each output sees
+    # every backbone level; a coarse bottom-up cell may get none when no
+    # anchor / RoI of its level is sampled)
+    assert all(cell.reduce.weight.grad.abs().sum() > 0
+               for cell in det.neck.cells[:3])
+    assert all(lat.conv.weight.grad.abs().sum() > 0
+               for lat in det.neck.lateral_convs)
+    if searchable:
+        assert all(arch.alphas[k].grad.abs().sum() > 0 for k in keys)
+    det.eval()
+    with torch.no_grad():
+        (pred, ) = det.predict(data['inputs'], data['data_samples'])
+    assert len(pred.pred_instances) > 0
+    if kind == 'mask_rcnn':
+        assert pred.pred_instances.masks.shape[-2:] == (64, 64)
