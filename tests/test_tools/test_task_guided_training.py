@@ -277,11 +277,26 @@ def test_task_search_configs_fix_the_backbone():
         assert not any(id(p) in ids for p in backbone.parameters())
 
 
+def test_mask_rcnn_toy_config_trains_and_reports_segm_map(toy_root, tmp_path):
+    train = load_tool('train')
+    work = str(tmp_path / 'work')
+    opts = data_options(toy_root) + run_options(2, 2, 2) + [
+        'custom_hooks.0.warmup=0', 'model.detector.test_cfg.rcnn.score_thr=0.0'
+    ]
+    train.main([config('mask_rcnn_ivif_toy'), '--work-dir', work,
+                '--cfg-options'] + opts)
+    records = train_records(work)
+    assert {'loss_mask', 'loss_rpn_cls', 'loss_cls'} <= set(records[2])
+    (val, ) = [r for r in scalars(work) if 'fusion/EN' in r]
+    assert 0 <= val['coco/segm_mAP'] <= 1 and 'coco/bbox_mAP' in val
+
+
 CONFIGS = [
     'retinanet_ivif', 'retinanet_ivif_toy', 'retinanet_ivif_direct',
     'retinanet_ivif_direct_toy', 'ssd_ivif', 'ssd_ivif_toy',
     'deeplabv3plus_r18_msrs', 'deeplabv3plus_r18_msrs_toy', 'fcn_r18_mfnet',
-    'fcn_r18_mfnet_toy', 'search_retinanet_ivif', 'search_retinanet_ivif_toy',
+    'fcn_r18_mfnet_toy', 'mask_rcnn_ivif_toy', 'search_retinanet_ivif',
+    'search_retinanet_ivif_toy',
     'search_deeplabv3plus_r18_msrs', 'search_deeplabv3plus_r18_msrs_toy'
 ]
 
