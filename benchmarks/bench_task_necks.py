@@ -107,28 +107,27 @@ def parse_args() -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------- models
+def fixed_neck(ops, width: int, num_nodes: int) -> dict:
+    """The distillation neck over C2-C5 (strides 4-32, as the toy FPN) with
+    ``ops`` (one list of edge specs per cell) or, given a single spec, that
+    spec as ``edge_cfg`` on every edge."""
+    edges = dict(edge_cfg=ops) if isinstance(ops, (str, dict)) else dict(
+        ops=ops)
+    return dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=IN_CHANNELS,
+        out_channels=width,
+        num_outs=4,
+        num_nodes=num_nodes,
+        strides=STRIDES,
+        **edges)
+
+
 def neck_space(width: int, num_nodes: int) -> dict:
     """The supernet neck: every edge a DiffMixedOp over TIM's task ops."""
-    return dict(
-        type='mmfusenas.SearchableDistillationNeck',
-        in_channels=IN_CHANNELS,
-        out_channels=width,
-        num_outs=4,
-        num_nodes=num_nodes,
-        strides=STRIDES,
-        edge_cfg=dict(
-            type='DiffMixedOp', key='neck', candidates=list(TASK_OP_NAMES)))
-
-
-def fixed_neck(ops: List[List[str]], width: int, num_nodes: int) -> dict:
-    return dict(
-        type='mmfusenas.SearchableDistillationNeck',
-        in_channels=IN_CHANNELS,
-        out_channels=width,
-        num_outs=4,
-        num_nodes=num_nodes,
-        strides=STRIDES,
-        ops=ops)
+    return fixed_neck(
+        dict(type='DiffMixedOp', key='neck', candidates=list(TASK_OP_NAMES)),
+        width, num_nodes)
 
 
 def detector(neck: dict = None) -> dict:

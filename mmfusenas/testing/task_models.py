@@ -293,6 +293,20 @@ def fpn(channels=(8, 16, 32, 64), out_channels=16, num_outs=4):
 STRIDES = [4, 8, 16, 32]
 
 
+def distillation_neck(edge_cfg='conv_3', out_channels=16, num_nodes=1):
+    """The searchable distillation neck over the 4 levels of :func:`resnet`
+    (strides 4-32, 6 cells); ``edge_cfg`` an op name or a ``DiffMixedOp``
+    template."""
+    return dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=[8, 16, 32, 64],
+        out_channels=out_channels,
+        num_outs=4,
+        num_nodes=num_nodes,
+        strides=list(STRIDES),
+        edge_cfg=edge_cfg)
+
+
 def _rpn_head(channels=16):
     return dict(
         type='RPNHead',

@@ -13,7 +13,7 @@ from pycocotools import mask as mask_utils
 from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.datasets.transforms.annotation_loading import decode_coco_mask
 from mmfusenas.registry import DATASETS, METRICS, MODELS, TRANSFORMS
-from mmfusenas.testing.task_models import mask_rcnn
+from mmfusenas.testing.task_models import distillation_neck, mask_rcnn
 
 SIZE = 64
 CLASSES = ('person', 'car', 'bicycle', 'cone')
@@ -126,14 +126,7 @@ def test_with_mask_needs_segmentations(toy, tmp_path):
 
 def test_mask_rcnn_behind_the_fusion_network_trains_and_reports_segm(toy):
     torch.manual_seed(0)
-    neck = dict(
-        type='mmfusenas.SearchableDistillationNeck',
-        in_channels=[8, 16, 32, 64],
-        out_channels=16,
-        num_outs=4,
-        num_nodes=1,
-        strides=[4, 8, 16, 32],
-        ops=[['conv_3']] * 6)
+    neck = distillation_neck('conv_3')
     model = MODELS.build(
         dict(
             type='FusionDetector',

@@ -437,15 +437,7 @@ def test_neck_in_other_mmdet_detectors_trains_a_step(kind, searchable):
     torch.manual_seed(0)
     edge = dict(type='DiffMixedOp', key='neck',
                 candidates=['conv_3', 'skip']) if searchable else 'conv_3'
-    neck = dict(
-        type='mmfusenas.SearchableDistillationNeck',
-        in_channels=[8, 16, 32, 64],
-        out_channels=16,
-        num_outs=4,
-        num_nodes=1,
-        strides=[4, 8, 16, 32],
-        edge_cfg=edge)
-    cfg = getattr(task_models, kind)(neck=neck)
+    cfg = getattr(task_models, kind)(neck=task_models.distillation_neck(edge))
     cfg['data_preprocessor'] = dict(
         type='DetDataPreprocessor',
         mean=[0., 0., 0.],

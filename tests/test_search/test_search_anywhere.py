@@ -9,7 +9,8 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 
 from mmfusenas.search import BilevelSearchAlgorithm
-from mmfusenas.testing.task_models import (encoder_decoder, retinanet,
+from mmfusenas.testing.task_models import (distillation_neck,
+                                           encoder_decoder, retinanet,
                                            seg_backbone)
 
 OPS = ['conv_1', 'conv_3', 'skip']
@@ -24,14 +25,8 @@ def one_thread():
 
 
 def neck_space():
-    return dict(
-        type='mmfusenas.SearchableDistillationNeck',
-        in_channels=[8, 16, 32, 64],
-        out_channels=16,
-        num_outs=4,
-        num_nodes=1,
-        strides=[4, 8, 16, 32],
-        edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=OPS))
+    return distillation_neck(
+        dict(type='DiffMixedOp', key='neck', candidates=OPS))
 
 
 def detector(frozen_stages=-1):
