@@ -233,7 +233,8 @@ def test_other_toy_configs_train_and_validate(toy_root, tmp_path, name, task,
     ]),
     # a top-level data_preprocessor (what mmseg / mmdet base configs define
     # and the runner hands to the outer model) no longer replaces the
-    # FusionSegmentor's own (KeyError: 0 inside mmseg before)
+    # FusionSegmentor's own (before: mmseg's SegDataPreProcessor got the
+    # paired inputs and failed, KeyError: 0 / AttributeError)
     ('search_deeplabv3plus_r18_msrs_toy', 'seg', [
         'data_preprocessor.type=mmseg.SegDataPreProcessor',
         'data_preprocessor.size=[64,64]', 'model.arch_update_interval=2'
