@@ -340,3 +340,40 @@ def test_real_configs_say_where_the_data_goes():
                         ('fcn_r18_mfnet', 'data/MFNet/')]:
         cfg = Config.fromfile(config(name))
         assert cfg.train_dataloader.dataset.data_root.startswith(where)
+
+
+@pytest.mark.slow
+def test_real_neck_search_config_runs_on_shared_llvip_samples(
+        shared_data, tmp_path):
+    # search_retinanet_ivif.py as configured (mmdet's frozen_stages=1,
+    # backbone in frozen_modules, IAS) on the LLVIP pairs in the M3FD
+    # layout, at 128 px: what failed with "weight_params[...] must be a
+    # leaf tensor" before frozen parameters left the weight level
+    import os
+    src = osp.join(shared_data, 'detection', 'llvip6')
+    root = tmp_path / 'llvip'
+    root.mkdir()
+    for d in ('ir', 'vi', 'Annotations'):
+        os.symlink(osp.join(src, d), root / d)
+    stems = sorted(osp.splitext(f)[0] for f in os.listdir(osp.join(src, 'ir')))
+    (root / 'splits').mkdir()
+    (root / 'splits' / 'train.txt').write_text('\n'.join(stems[:4]) + '\n')
+    (root / 'splits' / 'val.txt').write_text('\n'.join(stems[4:]) + '\n')
+    train = load_tool('train')
+    work = str(tmp_path / 'search')
+    opts = ['train_cfg.max_iters=2', 'model.arch_update_interval=2',
+            'model.architecture.detector.backbone.frozen_stages=1',
+            'default_hooks.logger.interval=1']
+    for loader in ('train_dataloader', 'train_cfg.arch_dataloader'):
+        opts += [
+            f'{loader}.batch_size=1', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False',
+            f'{loader}.dataset.data_root={root}',
+            f'{loader}.dataset.metainfo.classes=[person]',
+            f'{loader}.dataset.pipeline.2.scale=[128,128]'
+        ]
+    train.main([config('search_retinanet_ivif'), '--work-dir', work,
+                '--cfg-options'] + opts)
+    records = train_records(work)
+    assert 'hypergrad_norm' in records[2]
+    assert Genotype.load(osp.join(work, 'genotypes', 'latest.yaml')).choices
