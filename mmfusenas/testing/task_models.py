@@ -473,19 +473,7 @@ def fcos(neck=None, num_classes=4, channels=16):
             loss_bbox=dict(type='IoULoss', loss_weight=1.0),
             loss_centerness=dict(
                 type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
-        train_cfg=dict(
-            assigner=dict(
-                type='MaxIoUAssigner',
-                pos_iou_thr=0.5,
-                neg_iou_thr=0.4,
-                min_pos_iou=0,
-                ignore_iof_thr=-1),
-            allowed_border=-1,
-            pos_weight=-1,
-            debug=False),
-        test_cfg=dict(
-            nms_pre=100,
-            min_bbox_size=0,
-            score_thr=0.0,
-            nms=dict(type='nms', iou_threshold=0.5),
-            max_per_img=10))
+        # FCOS assigns by location; these are RetinaNet's (unused) and its
+        # test settings
+        train_cfg=dict(RETINA_TRAIN),
+        test_cfg=dict(RETINA_TEST))
