@@ -21,6 +21,6 @@ model = dict(
         neck=dict(
             _delete_=True,
             type='mmfusenas.GenotypeNet',
-            genotype='configs/tim/genotypes/retinanet_ivif_toy_neck.yaml',
+            genotype='{{ fileDirname }}/genotypes/retinanet_ivif_toy_neck.yaml',
             out_channels=neck_channels),
         bbox_head=dict(in_channels=neck_channels)))
