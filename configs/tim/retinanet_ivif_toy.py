@@ -1,18 +1,10 @@
 # The model of retinanet_ivif.py (TIM's stage-1 N_F + an MMDetection
-# RetinaNet R18, trained on l_T + eta * l_F) at toy size, on the embedded
-# procedural IR/VIS data: N_F at 8 channels, ResNet-18 at 1/4 width without
-# pretrained weights (nothing is downloaded), 128x128 inputs. The neck is the
-# distillation neck searched by the project's own search (TIM Sec. 4.3.1:
-# top-down + bottom-up C_FD cells over C2-C5, strides 4-32 for the small toy
-# objects; width 24, fewer FLOPs than the FPN it replaces; equal-budget
-# comparison in docs/task_guided.md Sec. 8). Its genotype file was made by
-#   python benchmarks/bench_task_necks.py --iters 100 --batch 8 --random 1 \
-#       --seeds 0 1 --search-iters 30 --search-batch 4 \
-#       --variants fpn searched random0 \
-#       --genotype-out configs/tim/genotypes/retinanet_ivif_toy_neck.yaml
-# mmdet's FPN instead: configs/tim/retinanet_ivif_fpn_toy.py.
-# 300 iterations (50 of fusion warm-up), validation (COCO bbox mAP + fusion
-# metrics) and a checkpoint every 100; a few minutes on 2 CPU cores.
+# RetinaNet R18 with FPN, trained on l_T + eta * l_F) at toy size, on the
+# embedded procedural IR/VIS data: N_F at 8 channels, ResNet-18 at 1/4 width
+# without pretrained weights (nothing is downloaded), FPN strides 4-32 for
+# the small toy objects, 128x128 inputs. 300 iterations (50 of fusion
+# warm-up), validation (COCO bbox mAP + fusion metrics) and a checkpoint
+# every 100; a few minutes on 2 CPU cores.
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/retinanet_ivif_toy.py
 #   python tools/train.py configs/tim/retinanet_ivif_toy.py --resume
@@ -27,7 +19,6 @@ _base_ = [
 ]
 
 bc = 16  # ResNet-18 at 1/4 width: levels of 16, 32, 64, 128 channels
-neck_channels = 24
 model = dict(
     fusion_net=dict(channels=8),
     detector=dict(
@@ -35,13 +26,13 @@ model = dict(
             base_channels=bc, frozen_stages=-1, norm_eval=False,
             init_cfg=None),
         neck=dict(
-            _delete_=True,
-            type='mmfusenas.GenotypeNet',
-            genotype='{{ fileDirname }}/genotypes/retinanet_ivif_toy_neck.yaml',
-            out_channels=neck_channels),
+            in_channels=[bc, bc * 2, bc * 4, bc * 8],
+            out_channels=64,
+            start_level=0,
+            num_outs=4),
         bbox_head=dict(
             num_classes=4,
-            in_channels=neck_channels,
+            in_channels=64,
             stacked_convs=2,
             feat_channels=64,
             anchor_generator=dict(
