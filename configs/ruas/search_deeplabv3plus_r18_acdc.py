@@ -39,6 +39,9 @@ model = dict(
     scene_losses=['scene.*'],
     task_losses=['decode.loss_*', 'aux.loss_*'],
     space_path='',
+    # RUAS fixes the pre-trained backbone during the search; search it
+    # too with --cfg-options model.frozen_modules=[]
+    frozen_modules=['segmentor.backbone'],
     task_update_interval=1)
 
 # paper Sec. 7.2: 400 night images for search and training, batch 1; the

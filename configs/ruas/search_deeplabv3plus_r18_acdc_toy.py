@@ -38,6 +38,9 @@ model = dict(
     scene_losses=['scene.*'],
     task_losses=['decode.loss_*', 'aux.loss_*'],
     space_path='',
+    # RUAS fixes the pre-trained backbone during the search; search it
+    # too with --cfg-options model.frozen_modules=[]
+    frozen_modules=['segmentor.backbone'],
     task_update_interval=1)
 
 # weights on one half of the toy night train images, alpha on the other

@@ -54,6 +54,9 @@ model = dict(
     # one genotype of the whole model; each part is rebuilt with
     # GenotypeNet(part=...) in the retrain config
     space_path='',
+    # RUAS fixes the pre-trained backbone during the search; search it
+    # too with --cfg-options model.frozen_modules=[]
+    frozen_modules=['detector.backbone'],
     task_update_interval=1)
 
 # weights on one half of the toy train images, alpha on the other; the

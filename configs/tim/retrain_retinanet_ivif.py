@@ -9,7 +9,8 @@ _base_ = './retinanet_ivif.py'
 
 model = dict(
     detector=dict(
-        # outputs: 3 fused levels (strides 8, 16, 32) + 2 extras (64, 128)
+        # outputs: 3 fused levels (strides 8, 16, 32) + 2 extras (64, 128),
+        # as the FPN it replaces
         neck=dict(
             _delete_=True,
             type='mmfusenas.GenotypeNet',

@@ -11,13 +11,11 @@ _base_ = './retinanet_ivif_toy.py'
 neck_channels = 32
 model = dict(
     detector=dict(
-        # outputs: 3 fused levels (strides 8, 16, 32) + 1 extra (64)
+        # outputs: the 4 fused backbone levels (strides 4-32), as the FPN
         neck=dict(
             _delete_=True,
             type='mmfusenas.GenotypeNet',
             genotype='work_dirs/search_retinanet_ivif_toy/genotypes/'
-            'latest.yaml'),
-        bbox_head=dict(
-            in_channels=neck_channels,
-            feat_channels=neck_channels,
-            anchor_generator=dict(strides=[8, 16, 32, 64]))))
+            'latest.yaml',
+            out_channels=neck_channels),
+        bbox_head=dict(in_channels=neck_channels)))

@@ -42,7 +42,10 @@ model = dict(
         _base_.model,
         segmentor=dict(_base_.model.segmentor, decode_head=decoder_space)),
     space_path='segmentor.decode_head',
-    strategy=dict(type='IASStrategy', variant='paper'),
+    strategy=dict(type='IASStrategy'),  # variant='paper' (default)
+    # TIM fixes the pre-trained backbone during the task-module search;
+    # search it too with --cfg-options model.frozen_modules=[]
+    frozen_modules=['segmentor.backbone'],
     arch_update_interval=20)
 
 train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))

@@ -43,7 +43,7 @@ model = dict(
             dict(type='MaxGradientLoss', loss_weight=2.0),
         ]),
     space_path='fusion_net',
-    strategy=dict(type='IASStrategy', variant='paper'),
+    strategy=dict(type='IASStrategy'),  # variant='paper' (default)
     arch_update_interval=5,
     regularizer=None)
 

@@ -1,8 +1,9 @@
 # Task-guided search of RetinaNet's neck (TIM Sec. 4.3.1) on M3FD with N_F
 # plugged in: the FusionDetector of retinanet_ivif.py whose FPN is replaced
-# by the searchable distillation neck -- three 4-node feature distillation
-# cells fusing ResNet-18 C2-C5 bottom-up, every edge choosing among TIM's 11
-# task operators (30 architecture keys neck/cell<c>/edge<e>). Strategy:
+# by the searchable distillation neck -- 4-node feature distillation cells
+# fusing ResNet-18 C3-C5 top-down then bottom-up (4 cells), every edge
+# choosing among TIM's 11 task operators (40 architecture keys
+# neck/cell<c>/edge<e>). The backbone is held fixed (frozen_modules). Strategy:
 # TIM's implicit architecture search (IAS, T = 20 weight steps per alpha
 # step); DARTS first order with
 #   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
@@ -29,7 +30,11 @@ neck_space = dict(
     type='mmfusenas.SearchableDistillationNeck',
     in_channels=[64, 128, 256, 512],
     out_channels=64,
+    # C3-C5 fused top-down then bottom-up (2 + 2 cells; FPN's start_level=1)
+    # + 2 extra levels: strides 8-128, checked against the head's anchors
+    start_level=1,
     num_outs=5,
+    strides=[8, 16, 32, 64, 128],
     num_nodes=4,
     edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
 
@@ -46,7 +51,10 @@ model = dict(
                 in_channels=64,
                 feat_channels=64))),
     space_path='detector.neck',
-    strategy=dict(type='IASStrategy', variant='paper'),
+    strategy=dict(type='IASStrategy'),  # variant='paper' (default)
+    # TIM fixes the pre-trained backbone during the task-module search;
+    # search it too with --cfg-options model.frozen_modules=[]
+    frozen_modules=['detector.backbone'],
     arch_update_interval=20)
 
 arch_dataloader = dict(

@@ -1,7 +1,8 @@
 # Task-guided search of RetinaNet's neck (TIM Sec. 4.3.1) on the toy data,
 # with N_F plugged in: the FusionDetector of retrain_retinanet_ivif_toy.py
-# whose neck is the searchable distillation neck (3 cells fusing ResNet-18
-# C2-C5 bottom-up; every edge chooses among TIM's 11 task operators),
+# whose neck is the searchable distillation neck (6 cells fusing ResNet-18
+# C2-C5 top-down then bottom-up, outputs at strides 4-32 like the toy FPN;
+# every edge chooses among TIM's 11 task operators; backbone held fixed),
 # searched with TIM's implicit architecture search (IAS, T = 5 weight steps
 # per alpha step) -- or DARTS first order:
 #   --cfg-options model.strategy.type=DartsFirstOrderStrategy \
@@ -31,8 +32,9 @@ neck_space = dict(
     in_channels=[bc, bc * 2, bc * 4, bc * 8],
     out_channels=32,
     num_outs=4,
+    strides=[4, 8, 16, 32],  # the toy RetinaHead's anchor strides
     num_nodes=2,
-    # keys neck/cell<c>/edge<e>: 3 cells x 3 edges
+    # keys neck/cell<c>/edge<e>: 6 cells x 3 edges
     edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
 
 model = dict(
@@ -41,7 +43,10 @@ model = dict(
     architecture=dict(
         _base_.model, detector=dict(_base_.model.detector, neck=neck_space)),
     space_path='detector.neck',
-    strategy=dict(type='IASStrategy', variant='paper'),
+    strategy=dict(type='IASStrategy'),  # variant='paper' (default)
+    # TIM fixes the pre-trained backbone during the task-module search;
+    # search it too with --cfg-options model.frozen_modules=[]
+    frozen_modules=['detector.backbone'],
     arch_update_interval=5)
 
 arch_dataloader = dict(

@@ -547,11 +547,15 @@ class PairedDetDataset(PairedImageDataset):
                 continue
             flag = bool(ann.get('iscrowd', 0)) or bool(ann.get(
                 'ignore', 0)) or cat in ignore_cats
-            by_id[ann['image_id']]['instances'].append(
-                dict(
-                    bbox=[x, y, x + w, y + h],
-                    bbox_label=cat2label[cat],
-                    ignore_flag=int(flag)))
+            instance = dict(
+                bbox=[x, y, x + w, y + h],
+                bbox_label=cat2label[cat],
+                ignore_flag=int(flag))
+            if ann.get('segmentation') is not None:
+                # polygons or RLE, decoded by LoadPairedAnnotations(
+                # with_mask=True), as mmdet's CocoDataset keeps them
+                instance['mask'] = ann['segmentation']
+            by_id[ann['image_id']]['instances'].append(instance)
         self.ann_stats['unmapped'] = dict(unmapped)
         return by_stem
 

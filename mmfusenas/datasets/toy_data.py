@@ -14,6 +14,7 @@ tested without downloading anything::
         instance_masks/NNNNN.png     uint8 instance ids (0 none, k = the
                                      annotation whose ``instance_id`` is k)
         annotations/instances_train.json   COCO detection annotations
+                                     (boxes + instance masks as RLE)
         annotations/instances_val.json
         splits/train.txt, splits/val.txt   stems, one per line
         splits/search_weights.txt, splits/search_arch.txt
@@ -55,7 +56,8 @@ from mmfusenas.utils.fileio import default_dir_mode
 from .search_splits import SEARCH_SPLITS, search_halves
 
 GENERATOR_NAME = 'mmfusenas.datasets.toy_data'
-GENERATOR_VERSION = '1.1.0'  # 1.1: search_weights / search_arch splits
+# 1.1: search_weights / search_arch splits and instance masks as COCO RLE
+GENERATOR_VERSION = '1.1.0'
 
 #: Class names in id order; COCO ``category_id`` and mask value = index + 1.
 CLASSES: Tuple[str, ...] = ('person', 'car', 'bicycle', 'cone')
@@ -1120,6 +1122,15 @@ def val_indices(num: int, val_fraction: float) -> List[int]:
     ]
 
 
+def _rle(mask: np.ndarray) -> dict:
+    """COCO compressed RLE (``counts`` a str) of a boolean ``(H, W)`` mask
+    (the instance's visible pixels, as its ``area`` and box)."""
+    from pycocotools import mask as mask_utils
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return dict(size=[int(v) for v in rle['size']],
+                counts=rle['counts'].decode('ascii'))
+
+
 def _coco(split_images: List[dict], split_anns: List[dict], seed: int,
           split: str) -> dict:
     return dict(
@@ -1266,6 +1277,8 @@ def generate_toy_dataset(out_dir: str,
                         bbox=[float(v) for v in obj['bbox']],
                         area=float(obj['area']),
                         iscrowd=0,
+                        segmentation=_rle(
+                            scene.instances == obj['instance_id']),
                         instance_id=obj['instance_id'],
                         visible_fraction=obj['visible_fraction']))
                 counts[obj['name']] += 1

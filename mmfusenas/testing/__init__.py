@@ -1,14 +1,16 @@
 """Helpers shared by the tests and the benchmarks (small model configs)."""
 from .search_spaces import TINY_OPS, tiny_search_space
 from .task_models import (BACKBONES, RETINA_TEST, RETINA_TRAIN, SIZE,
-                          encoder_decoder, resnet, retina_head, retinanet,
-                          seg_backbone, seg_head, ssd, ssd_train_cfg,
-                          toy_retinanet)
+                          distillation_neck, encoder_decoder, faster_rcnn,
+                          fcos, fpn, mask_rcnn, resnet, retina_head,
+                          retinanet, seg_backbone, seg_head, ssd,
+                          ssd_train_cfg, toy_retinanet)
 from .tools import REPO_ROOT, load_tool
 
 __all__ = [
-    'BACKBONES', 'RETINA_TEST', 'RETINA_TRAIN', 'SIZE', 'encoder_decoder',
-    'resnet', 'retina_head', 'retinanet', 'seg_backbone', 'seg_head', 'ssd',
+    'BACKBONES', 'RETINA_TEST', 'RETINA_TRAIN', 'SIZE', 'distillation_neck',
+    'encoder_decoder', 'faster_rcnn', 'fcos', 'fpn', 'mask_rcnn', 'resnet',
+    'retina_head', 'retinanet', 'seg_backbone', 'seg_head', 'ssd',
     'ssd_train_cfg', 'toy_retinanet', 'TINY_OPS', 'tiny_search_space',
     'REPO_ROOT', 'load_tool'
 ]

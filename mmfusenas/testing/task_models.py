@@ -81,9 +81,9 @@ def retinanet(backbone='r18', neck=None):
             start_level=0,
             add_extra_convs='on_input',
             num_outs=4)
-        strides = (4, 8, 16, 32)
-    else:
-        strides = (8, 16, 32, 64)
+    # FPN and the distillation neck (start_level=0, num_outs=4) both emit
+    # the strides of the 4 backbone levels
+    strides = (4, 8, 16, 32)
     return dict(
         type='RetinaNet',
         backbone=bb,
@@ -277,3 +277,203 @@ def toy_retinanet(num_classes: int) -> dict:
             score_thr=0.05,
             nms=dict(type='nms', iou_threshold=0.5),
             max_per_img=100))
+
+
+def fpn(channels=(8, 16, 32, 64), out_channels=16, num_outs=4):
+    """mmdet's FPN over every backbone level (strides 4 .. 4 * 2^(n-1))."""
+    return dict(
+        type='FPN',
+        in_channels=list(channels),
+        out_channels=out_channels,
+        start_level=0,
+        add_extra_convs='on_input',
+        num_outs=num_outs)
+
+
+STRIDES = [4, 8, 16, 32]
+
+
+def distillation_neck(edge_cfg='conv_3', out_channels=16, num_nodes=1):
+    """The searchable distillation neck over the 4 levels of :func:`resnet`
+    (strides 4-32, 6 cells); ``edge_cfg`` an op name or a ``DiffMixedOp``
+    template."""
+    return dict(
+        type='mmfusenas.SearchableDistillationNeck',
+        in_channels=[8, 16, 32, 64],
+        out_channels=out_channels,
+        num_outs=4,
+        num_nodes=num_nodes,
+        strides=list(STRIDES),
+        edge_cfg=edge_cfg)
+
+
+def _rpn_head(channels=16):
+    return dict(
+        type='RPNHead',
+        in_channels=channels,
+        feat_channels=channels,
+        anchor_generator=dict(
+            type='AnchorGenerator',
+            scales=[4],
+            ratios=[0.5, 1.0, 2.0],
+            strides=STRIDES),
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder',
+            target_means=[.0] * 4,
+            target_stds=[1.0] * 4),
+        loss_cls=dict(
+            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
+        loss_bbox=dict(type='L1Loss', loss_weight=1.0))
+
+
+def _two_stage_train_cfg(mask_size=None):
+    rcnn = dict(
+        assigner=dict(
+            type='MaxIoUAssigner',
+            pos_iou_thr=0.5,
+            neg_iou_thr=0.5,
+            min_pos_iou=0.5,
+            match_low_quality=True,
+            ignore_iof_thr=-1),
+        sampler=dict(
+            type='RandomSampler',
+            num=64,
+            pos_fraction=0.25,
+            neg_pos_ub=-1,
+            add_gt_as_proposals=True),
+        pos_weight=-1,
+        debug=False)
+    if mask_size:
+        rcnn['mask_size'] = mask_size
+    return dict(
+        rpn=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.7,
+                neg_iou_thr=0.3,
+                min_pos_iou=0.3,
+                match_low_quality=True,
+                ignore_iof_thr=-1),
+            sampler=dict(
+                type='RandomSampler',
+                num=64,
+                pos_fraction=0.5,
+                neg_pos_ub=-1,
+                add_gt_as_proposals=False),
+            allowed_border=-1,
+            pos_weight=-1,
+            debug=False),
+        rpn_proposal=dict(
+            nms_pre=200,
+            max_per_img=100,
+            nms=dict(type='nms', iou_threshold=0.7),
+            min_bbox_size=0),
+        rcnn=rcnn)
+
+
+def _two_stage_test_cfg(mask=False):
+    rcnn = dict(
+        score_thr=0.0,
+        nms=dict(type='nms', iou_threshold=0.5),
+        max_per_img=10)
+    if mask:
+        rcnn['mask_thr_binary'] = 0.5
+    return dict(
+        rpn=dict(
+            nms_pre=200,
+            max_per_img=50,
+            nms=dict(type='nms', iou_threshold=0.7),
+            min_bbox_size=0),
+        rcnn=rcnn)
+
+
+def _bbox_roi(channels=16, num_classes=4):
+    return dict(
+        bbox_roi_extractor=dict(
+            type='SingleRoIExtractor',
+            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
+            out_channels=channels,
+            featmap_strides=STRIDES),
+        bbox_head=dict(
+            type='Shared2FCBBoxHead',
+            in_channels=channels,
+            fc_out_channels=32,
+            roi_feat_size=7,
+            num_classes=num_classes,
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                target_means=[0.] * 4,
+                target_stds=[0.1, 0.1, 0.2, 0.2]),
+            reg_class_agnostic=False,
+            loss_cls=dict(
+                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+            loss_bbox=dict(type='L1Loss', loss_weight=1.0)))
+
+
+def faster_rcnn(neck=None, num_classes=4, channels=16):
+    """A tiny mmdet Faster R-CNN (ResNet-18 at 8 base channels); ``neck``
+    must emit 4 levels at strides 4-32 with ``channels`` channels (default:
+    :func:`fpn`)."""
+    return dict(
+        type='FasterRCNN',
+        backbone=resnet(18),
+        neck=neck or fpn(out_channels=channels),
+        rpn_head=_rpn_head(channels),
+        roi_head=dict(
+            type='StandardRoIHead', **_bbox_roi(channels, num_classes)),
+        train_cfg=_two_stage_train_cfg(),
+        test_cfg=_two_stage_test_cfg())
+
+
+def mask_rcnn(neck=None, num_classes=4, channels=16):
+    """A tiny mmdet Mask R-CNN (Faster R-CNN + FCN mask head, 14x14 RoIs,
+    28x28 mask targets)."""
+    cfg = faster_rcnn(neck, num_classes, channels)
+    cfg['type'] = 'MaskRCNN'
+    cfg['roi_head'].update(
+        mask_roi_extractor=dict(
+            type='SingleRoIExtractor',
+            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
+            out_channels=channels,
+            featmap_strides=STRIDES),
+        mask_head=dict(
+            type='FCNMaskHead',
+            num_convs=2,
+            in_channels=channels,
+            conv_out_channels=channels,
+            num_classes=num_classes,
+            loss_mask=dict(
+                type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)))
+    cfg['train_cfg'] = _two_stage_train_cfg(mask_size=28)
+    cfg['test_cfg'] = _two_stage_test_cfg(mask=True)
+    return cfg
+
+
+def fcos(neck=None, num_classes=4, channels=16):
+    """A tiny mmdet FCOS; ``neck`` emits 4 levels at strides 4-32."""
+    return dict(
+        type='FCOS',
+        backbone=resnet(18),
+        neck=neck or fpn(out_channels=channels),
+        bbox_head=dict(
+            type='FCOSHead',
+            num_classes=num_classes,
+            in_channels=channels,
+            stacked_convs=1,
+            feat_channels=channels,
+            strides=STRIDES,
+            regress_ranges=((-1, 16), (16, 32), (32, 64), (64, 1e8)),
+            norm_cfg=None,
+            loss_cls=dict(
+                type='FocalLoss',
+                use_sigmoid=True,
+                gamma=2.0,
+                alpha=0.25,
+                loss_weight=1.0),
+            loss_bbox=dict(type='IoULoss', loss_weight=1.0),
+            loss_centerness=dict(
+                type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
+        # FCOS assigns by location; these are RetinaNet's (unused) and its
+        # test settings
+        train_cfg=dict(RETINA_TRAIN),
+        test_cfg=dict(RETINA_TEST))

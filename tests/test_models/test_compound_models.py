@@ -539,7 +539,7 @@ def test_neck_search_with_fusion_plugged_in_then_retrain(
     assert any(not torch.equal(before[k], v)
                for k, v in algo.arch_params.alphas.items())
     geno = algo.derive_genotype()
-    assert len(geno.choices) == 9  # 3 cells x 3 edges
+    assert len(geno.choices) == 18  # 6 cells (3 top-down, 3 bottom-up) x 3
     path = str(tmp_path / 'neck.yaml')
     geno.dump(path)
     retrain = fusion_detector(
@@ -618,7 +618,7 @@ def test_all_task_ops_supernet_neck_builds_in_a_fusion_detector():
             dict(type='DiffMixedOp', key='n',
                  candidates=list(TASK_OP_NAMES)))))
     assert sum(
-        type(m).__name__ == 'DiffMixedOp' for m in model.modules()) == 9
+        type(m).__name__ == 'DiffMixedOp' for m in model.modules()) == 18
 
 
 def test_image_fusor_and_compound_share_fusion_keys():

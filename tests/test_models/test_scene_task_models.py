@@ -1,7 +1,9 @@
 """SceneDetector / SceneSegmentor: the RUAS scene module behind real mmdet /
 mmseg models (RUAS TPAMI 2022 Sec. 5)."""
+import copy
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmdet.structures import DetDataSample
@@ -315,3 +317,36 @@ def test_hierarchical_strategy_pretrains_the_scene_then_the_task():
     assert set(losses) == {'loss_cls', 'loss_bbox'}
     hook.after_train(runner)
     assert not model.scene_frozen and model.pre_loss_weight == 0.5
+
+
+def test_mask_rcnn_behind_the_scene_module_trains_and_predicts_masks():
+    # instance masks (gt_instances.masks, as PackFusionDetInputs /
+    # mmdet's PackDetInputs pack them) reach a mask head behind RUAS
+    from mmdet.structures.mask import BitmapMasks
+
+    from mmfusenas.testing.task_models import mask_rcnn
+    torch.manual_seed(0)
+    model = initialised(
+        MODELS.build(
+            dict(
+                type='SceneDetector',
+                detector=mask_rcnn(),
+                scene_net=ruas_s(),
+                scene_losses=[SCENE_LOSS])))
+    data = det_data(sizes=((SIZE, SIZE), (SIZE, SIZE)))
+    for s in data['data_samples']:
+        masks = np.zeros((2, SIZE, SIZE), bool)
+        masks[0, 6:40, 4:30] = True
+        masks[1, 8:24, 10:36] = True
+        s.gt_instances.masks = BitmapMasks(masks, SIZE, SIZE)
+    model.train()
+    losses = model(**preprocess(model, copy.deepcopy(data)), mode='loss')
+    assert {'loss_mask', 'loss_rpn_cls', 'scene.loss_scene'} <= set(losses)
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    assert model.detector.roi_head.mask_head.conv_logits.weight.grad.abs(
+    ).sum() > 0
+    model.eval()
+    with torch.no_grad():
+        preds = model.val_step(copy.deepcopy(data))
+    assert preds[0].pred_instances.masks.shape[-2:] == (SIZE, SIZE)

@@ -218,3 +218,22 @@ def test_head_builds_its_mmseg_losses_whatever_the_current_scope():
                                           edge_cfg='skip',
                                           num_classes=3)
     assert isinstance(head.loss_decode, CrossEntropyLoss)
+
+
+def test_logits_see_every_encoder_level():
+    # the audit of issue 11: unlike the earlier bottom-up neck, the decoder
+    # is coarse-to-fine (up-sampling), so its 1/8 output depends on every
+    # level it selects
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmfusenas'):
+        head = SearchableDistillationHead(
+            in_channels=[8, 16, 32],
+            channels=8,
+            num_classes=3,
+            num_nodes=2,
+            edge_cfg='conv_3',
+            norm_cfg=dict(type='BN'))
+    feats = [f.requires_grad_(True) for f in level_feats()]
+    logits = head(feats)
+    grads = torch.autograd.grad(logits.square().sum(), feats)
+    assert all(g.abs().sum() > 0 for g in grads)

@@ -55,7 +55,7 @@ def retinanet_cfg(neck, channels=16):
                 octave_base_scale=4,
                 scales_per_octave=3,
                 ratios=[0.5, 1.0, 2.0],
-                strides=[8, 16, 32, 64, 128]),
+                strides=[4, 8, 16, 32, 64]),
             bbox_coder=dict(
                 type='DeltaXYWHBBoxCoder',
                 target_means=[0., 0., 0., 0.],
@@ -120,8 +120,9 @@ def ssd_cfg(neck, channels=16):
 
 def build_detector(cfg):
     from mmdet.registry import MODELS as DET_MODELS
+    from mmengine.config import ConfigDict
     with DefaultScope.overwrite_default_scope('mmdet'):
-        return DET_MODELS.build(cfg)
+        return DET_MODELS.build(ConfigDict(cfg))
 
 
 def det_batch(det, size=64):
@@ -156,9 +157,9 @@ def features(channels=(8, 12, 16, 20), size=32, batch=1):
 @pytest.mark.parametrize(
     'extra,expected',
     [
-        # three extra 3x3 convs (with bias); 'on_input': the first on x_3
-        ('on_input', (9 * 20 * 8 + 8) + 2 * (9 * 8 * 8 + 8)),
-        ('on_output', 3 * (9 * 8 * 8 + 8)),
+        # two extra 3x3 convs (with bias); 'on_input': the first on x_3
+        ('on_input', (9 * 20 * 8 + 8) + (9 * 8 * 8 + 8)),
+        ('on_output', 2 * (9 * 8 * 8 + 8)),
         (False, 0),
     ])
 def test_levels_channels_and_extra_levels(extra, expected):
@@ -168,30 +169,133 @@ def test_levels_channels_and_extra_levels(extra, expected):
                                       edge_cfg='conv_1',
                                       add_extra_convs=extra)
     outs = neck(features())
-    # fused levels at the strides of x_1 .. x_3, then halving extras
-    assert [o.shape[-1] for o in outs] == [16, 8, 4, 2, 1, 1]
+    # every backbone level gets an output (FPN's start_level=0), then
+    # halving extras
+    assert [o.shape[-1] for o in outs] == [32, 16, 8, 4, 2, 1]
+    assert neck.out_strides == [4, 8, 16, 32, 64, 128]
     assert all(o.shape[:2] == (1, 8) for o in outs)
     assert sum(p.numel() for p in neck.extra_convs.parameters()) == expected
-    assert len(neck.cells) == 3 and all(
+    # 3 top-down + 3 bottom-up cells
+    assert len(neck.cells) == 6 and all(
         len(cell.edges) == 10 for cell in neck.cells)
 
 
-def test_bottom_up_progressive_dependencies():
+@pytest.mark.parametrize('start_level,sizes,strides', [
+    (0, [32, 16, 8, 4], [4, 8, 16, 32]),
+    (1, [16, 8, 4, 2], [8, 16, 32, 64]),
+])
+def test_start_level_and_head_stride_check(start_level, sizes, strides):
+    neck = SearchableDistillationNeck([8, 12, 16, 20],
+                                      8,
+                                      num_outs=4,
+                                      start_level=start_level,
+                                      num_nodes=1,
+                                      edge_cfg='conv_1',
+                                      strides=strides)
+    assert neck.out_strides == strides
+    assert len(neck.cells) == 2 * (3 - start_level)
+    assert [o.shape[-1] for o in neck(features())] == sizes
+    # the toy RetinaNet's anchors start at stride 4: a neck starting at
+    # level 1 (stride 8) must not silently feed them
+    with pytest.raises(ValueError, match=r'head expects strides \[4, 8, 16, '
+                       r'32\] but the neck outputs levels at strides '
+                       r'\[8, 16, 32, 64\]'):
+        SearchableDistillationNeck([8, 12, 16, 20],
+                                   8,
+                                   num_outs=4,
+                                   start_level=1,
+                                   edge_cfg='conv_1',
+                                   strides=[4, 8, 16, 32])
+    # custom backbone strides (e.g. a stride-8 first level)
+    neck = SearchableDistillationNeck([8, 12, 16, 20],
+                                      8,
+                                      num_outs=5,
+                                      edge_cfg='conv_1',
+                                      in_strides=[8, 16, 32, 64])
+    assert neck.out_strides == [8, 16, 32, 64, 128]
+
+
+def grad_reach(neck, feats):
+    """reach[o][i]: output o has a non-zero gradient w.r.t. input i."""
+    feats = [f.clone().requires_grad_(True) for f in feats]
+    outs = neck(feats)
+    reach = []
+    for out in outs:
+        grads = torch.autograd.grad(
+            out.square().sum(), feats, retain_graph=True, allow_unused=True)
+        reach.append(
+            [g is not None and bool(g.abs().sum() > 0) for g in grads])
+    return reach
+
+
+def test_every_output_sees_every_backbone_level():
+    torch.manual_seed(0)
+    neck = SearchableDistillationNeck([8, 12, 16, 20],
+                                      8,
+                                      num_outs=5,
+                                      num_nodes=2,
+                                      edge_cfg='conv_3')
+    reach = grad_reach(neck, features())
+    # 4 fused levels + 1 extra ('on_input': conv on x_3 only)
+    assert reach[:4] == [[True] * 4] * 4
+    assert reach[4] == [False, False, False, True]
+    # the earlier bottom-up reading: the finest output (stride 8) sees only
+    # x_0 and x_1, x_0 gets no output of its own
+    legacy = SearchableDistillationNeck([8, 12, 16, 20],
+                                        8,
+                                        num_outs=3,
+                                        num_nodes=2,
+                                        edge_cfg='conv_3',
+                                        fusion='bottom_up')
+    assert legacy.out_strides == [8, 16, 32]
+    assert grad_reach(legacy, features()) == [
+        [True, True, False, False],
+        [True, True, True, False],
+        [True, True, True, True],
+    ]
+
+
+def test_top_down_bottom_up_fusion_by_hand():
+    torch.manual_seed(0)
+    neck = SearchableDistillationNeck([8, 12, 16],
+                                      8,
+                                      num_outs=3,
+                                      num_nodes=1,
+                                      edge_cfg='conv_3').eval()
+    feats = features((8, 12, 16))
+    with torch.no_grad():
+        outs = neck(feats)
+        l0, l1, l2 = (conv(x)
+                      for conv, x in zip(neck.lateral_convs, feats))
+
+        def fuse(k, a, b):
+            p = neck.fuse_convs[k](torch.cat((a, b), 1))
+            return p + neck.cells[k](p)
+
+        def resize(x, ref):
+            return torch.nn.functional.interpolate(
+                x, size=ref.shape[-2:], mode='bilinear', align_corners=False)
+
+        t1 = fuse(0, l1, resize(l2, l1))
+        t0 = fuse(1, l0, resize(t1, l0))
+        b1 = fuse(2, t1, resize(t0, t1))
+        b2 = fuse(3, l2, resize(b1, l2))
+    for got, want in zip(outs, (t0, b1, b2)):
+        torch.testing.assert_close(got, want)
+
+
+def test_bottom_up_reading_kept_as_an_option():
     torch.manual_seed(0)
     neck = SearchableDistillationNeck([8, 12, 16, 20],
                                       8,
                                       num_outs=3,
-                                      edge_cfg='conv_3').eval()
+                                      edge_cfg='conv_3',
+                                      fusion='bottom_up',
+                                      residual=False).eval()
+    assert len(neck.cells) == 3
     feats = features()
     with torch.no_grad():
         base = neck(feats)
-        # the coarsest level only reaches the last fusion
-        coarse = neck(feats[:3] + [torch.randn_like(feats[3])])
-        # the seed level reaches every fusion
-        seed = neck([torch.randn_like(feats[0])] + feats[1:])
-    assert torch.equal(base[0], coarse[0]) and torch.equal(base[1], coarse[1])
-    assert not torch.equal(base[2], coarse[2])
-    assert all(not torch.equal(b, s) for b, s in zip(base, seed))
     # one fusion by hand: f_1 = cell_0(fuse_0(cat(resize(l_0), l_1)))
     with torch.no_grad():
         l0 = neck.lateral_convs[0](feats[0])
@@ -211,7 +315,7 @@ def test_supernet_neck_in_retinanet_trains_and_reaches_every_alpha():
     arch = ArchParams()
     keys = bind_arch_params(det.neck, arch)
     assert keys == [
-        f'neck/cell{c}/edge{e}' for c in range(3) for e in range(10)
+        f'neck/cell{c}/edge{e}' for c in range(6) for e in range(10)
     ]
     data = det_batch(det)
     losses = det(**data, mode='loss')
@@ -219,12 +323,18 @@ def test_supernet_neck_in_retinanet_trains_and_reaches_every_alpha():
     total_loss(losses).backward()
     assert all(arch.alphas[k].grad.abs().sum() > 0 for k in keys)
     feats = det.extract_feat(data['inputs'])
-    assert [f.shape[-1] for f in feats] == [8, 4, 2, 1, 1]
+    assert [f.shape[-1] for f in feats] == [16, 8, 4, 2, 1]
 
 
 def test_neck_in_ssd_trains_a_step():
     torch.manual_seed(0)
-    det = build_detector(ssd_cfg(neck_cfg('dil_conv_3_2', num_nodes=2)))
+    det = build_detector(
+        ssd_cfg(
+            neck_cfg(
+                'dil_conv_3_2',
+                num_nodes=2,
+                start_level=1,
+                strides=[8, 16, 32, 64, 128])))
     data = det_batch(det)
     losses = det(**data, mode='loss')
     assert set(losses) == {'loss_cls', 'loss_bbox'}
@@ -279,8 +389,17 @@ def test_one_candidate_space_rebuilds_the_fixed_neck(tmp_path):
 def test_neck_config_errors():
     with pytest.raises(ValueError, match='in_channels must list >= 2'):
         SearchableDistillationNeck([64], 8, num_outs=1, edge_cfg='skip')
-    with pytest.raises(ValueError, match=r'num_outs \(1\) must be >= the 3'):
-        SearchableDistillationNeck(R18_CHANNELS, 8, 1, edge_cfg='skip')
+    with pytest.raises(ValueError, match=r'num_outs \(3\) must be >= the 4'):
+        SearchableDistillationNeck(R18_CHANNELS, 8, 3, edge_cfg='skip')
+    with pytest.raises(ValueError, match='must select >= 2 of the 4'):
+        SearchableDistillationNeck(
+            R18_CHANNELS, 8, 5, start_level=3, edge_cfg='skip')
+    with pytest.raises(ValueError, match='fusion must be one of'):
+        SearchableDistillationNeck(
+            R18_CHANNELS, 8, 5, edge_cfg='skip', fusion='top_down')
+    with pytest.raises(ValueError, match='one stride per backbone level'):
+        SearchableDistillationNeck(
+            R18_CHANNELS, 8, 5, edge_cfg='skip', in_strides=[4, 8])
     with pytest.raises(ValueError, match='add_extra_convs must be False'):
         SearchableDistillationNeck(
             R18_CHANNELS, 8, 5, edge_cfg='skip', add_extra_convs=True)
@@ -290,12 +409,68 @@ def test_neck_config_errors():
     with pytest.raises(ValueError, match='num_nodes must be an int >= 1'):
         SearchableDistillationNeck(
             R18_CHANNELS, 8, 5, num_nodes=0, edge_cfg='skip')
-    with pytest.raises(ValueError, match='each of the 3 cells'):
+    with pytest.raises(ValueError, match='each of the 6 cells'):
         SearchableDistillationNeck(R18_CHANNELS, 8, 5, ops=[['skip'] * 10])
     with pytest.raises(ValueError, match='exactly one of `ops`'):
         SearchableDistillationNeck(R18_CHANNELS, 8, 5)
-    neck = SearchableDistillationNeck([8, 12, 16, 20], 8, 3, edge_cfg='skip')
+    neck = SearchableDistillationNeck([8, 12, 16, 20], 8, 4, edge_cfg='skip')
     with pytest.raises(ValueError, match='expects 4 backbone levels'):
         neck(features()[1:])
     with pytest.raises(ValueError, match='level 1 has 13 channels'):
         neck(features((8, 13, 16, 20)))
+
+
+def masked_det_batch(det, size=64):
+    data = det_batch(det, size)
+    from mmdet.structures.mask import BitmapMasks
+    masks = torch.zeros(1, size, size, dtype=torch.bool)
+    masks[0, 8:40, 8:40] = True
+    data['data_samples'][0].gt_instances.masks = BitmapMasks(
+        masks.numpy(), size, size)
+    return data
+
+
+@pytest.mark.parametrize('kind', ['faster_rcnn', 'fcos', 'mask_rcnn'])
+@pytest.mark.parametrize('searchable', [True, False])
+def test_neck_in_other_mmdet_detectors_trains_a_step(kind, searchable):
+    from mmfusenas.testing import task_models
+    torch.manual_seed(0)
+    edge = dict(type='DiffMixedOp', key='neck',
+                candidates=['conv_3', 'skip']) if searchable else 'conv_3'
+    cfg = getattr(task_models, kind)(neck=task_models.distillation_neck(edge))
+    cfg['data_preprocessor'] = dict(
+        type='DetDataPreprocessor',
+        mean=[0., 0., 0.],
+        std=[255., 255., 255.],
+        pad_size_divisor=32)
+    det = build_detector(cfg)
+    if searchable:
+        arch = ArchParams()
+        keys = bind_arch_params(det.neck, arch)
+        assert len(keys) == 6
+    data = masked_det_batch(det)
+    data['data_samples'][0].set_metainfo(dict(scale_factor=(1.0, 1.0)))
+    det.train()
+    losses = det(**data, mode='loss')
+    expected = {
+        'faster_rcnn': {'loss_rpn_cls', 'loss_cls', 'loss_bbox'},
+        'fcos': {'loss_cls', 'loss_bbox', 'loss_centerness'},
+        'mask_rcnn': {'loss_rpn_cls', 'loss_cls', 'loss_mask'},
+    }[kind]
+    assert expected <= set(losses)
+    total_loss(losses).backward()
+    # the top-down cells and every lateral get a gradient (each output sees
+    # every backbone level; a coarse bottom-up cell may get none when no
+    # anchor / RoI of its level is sampled)
+    assert all(cell.reduce.weight.grad.abs().sum() > 0
+               for cell in det.neck.cells[:3])
+    assert all(lat.conv.weight.grad.abs().sum() > 0
+               for lat in det.neck.lateral_convs)
+    if searchable:
+        assert all(arch.alphas[k].grad.abs().sum() > 0 for k in keys)
+    det.eval()
+    with torch.no_grad():
+        (pred, ) = det.predict(data['inputs'], data['data_samples'])
+    assert len(pred.pred_instances) > 0
+    if kind == 'mask_rcnn':
+        assert pred.pred_instances.masks.shape[-2:] == (64, 64)

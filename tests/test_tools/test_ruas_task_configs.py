@@ -90,8 +90,10 @@ def test_ssd_exdark_toy_trains_evaluates_and_tests(toy, tmp_path):
     train, test = load_tool('train'), load_tool('test')
     work = str(tmp_path / 'work')
     opts = data_options(toy['exdark']) + run_options(2)
+    # end to end (ℓ_t + λ ℓ_s); the default is hierarchical (below)
     train.main([config('ssd_exdark_toy'), '--work-dir', work,
-                '--cfg-options'] + opts)
+                '--cfg-options'] + opts +
+               ['custom_hooks.0.strategy=end_to_end'])
     records = train_records(work)
     assert {'loss_cls', 'loss_bbox', 'scene.loss_scene'} <= set(records[1])
     assert records[1]['scene.lambda'] == pytest.approx(0.1)
@@ -101,15 +103,24 @@ def test_ssd_exdark_toy_trains_evaluates_and_tests(toy, tmp_path):
     assert osp.isfile(ckpt)
     metrics = test.main(
         [config('ssd_exdark_toy'), ckpt, '--work-dir', work,
-         '--cfg-options'] + opts)
+         '--cfg-options'] + opts + ['custom_hooks.0.strategy=end_to_end'])
     assert metrics['pascal_voc/mAP'] == pytest.approx(val['pascal_voc/mAP'])
 
 
 def test_ssd_darkface_toy_hierarchical_strategy(toy, tmp_path):
+    # the default of the RUAS task configs (Table 6's best)
+    cfg = Config.fromfile(config('ssd_darkface_toy'))
+    (hook, ) = cfg.custom_hooks
+    assert (hook.strategy, hook.scene_iters, hook.freeze_scene) == \
+        ('hierarchical', 50, False)
+    for name in ('ssd300_exdark', 'ssd300_darkface', 'deeplabv3plus_r18_acdc',
+                 'deeplabv3plus_r18_acdc_toy'):
+        (hook, ) = Config.fromfile(config(name)).custom_hooks
+        assert hook.strategy == 'hierarchical', name
     train = load_tool('train')
     work = str(tmp_path / 'work')
     opts = data_options(toy['darkface']) + run_options(2) + [
-        'custom_hooks.0.strategy=hierarchical', 'custom_hooks.0.scene_iters=1'
+        'custom_hooks.0.scene_iters=1'
     ]
     train.main([config('ssd_darkface_toy'), '--work-dir', work,
                 '--cfg-options'] + opts)
@@ -129,7 +140,7 @@ def test_deeplab_acdc_toy_trains_and_evaluates(toy, tmp_path):
     work = str(tmp_path / 'work')
     train.main([config('deeplabv3plus_r18_acdc_toy'), '--work-dir', work,
                 '--cfg-options'] + data_options(toy['acdc']) +
-               run_options(2))
+               run_options(2) + ['custom_hooks.0.strategy=end_to_end'])
     records = train_records(work)
     assert {'decode.loss_ce', 'aux.loss_ce',
             'scene.loss_scene'} <= set(records[2])

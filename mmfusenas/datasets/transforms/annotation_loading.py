@@ -45,6 +45,15 @@ class LoadPairedAnnotations(BaseTransform):
     - gt_seg_map (np.ndarray): ``uint8 (H, W)`` labels in
       ``[0, num_classes)`` or ``ignore_index`` (with ``with_seg``); its key
       is appended to ``seg_fields``.
+    - gt_masks (np.ndarray): ``uint8 (H, W, N)`` instance masks, channel
+      ``i`` = instance ``i`` (1 inside, 0 outside), decoded from each
+      instance's ``mask`` (COCO ``segmentation``: polygons, uncompressed or
+      compressed RLE) at the annotation's ``height`` x ``width`` (with
+      ``with_mask``). Its key is appended to ``seg_fields``, so the paired
+      geometric transforms move it like a label map (nearest-neighbour
+      resize; a crop drops the channels of the boxes it drops, padding
+      writes 255, which the packer reads as outside); the packer makes
+      mmdet ``BitmapMasks``.
 
     The label map is read with PIL, so palette PNGs give their indices (as
     mmseg's default ``imdecode_backend='pillow'``) and 1-bit PNGs give 0/1.
@@ -65,18 +74,23 @@ class LoadPairedAnnotations(BaseTransform):
             Defaults to True.
         with_label (bool): Load ``gt_bboxes_labels``. Defaults to True.
         with_seg (bool): Load ``gt_seg_map``. Defaults to False.
+        with_mask (bool): Load ``gt_masks`` (instance masks; Mask R-CNN and
+            other mmdet detectors with a mask head). Defaults to False.
     """
 
     def __init__(self,
                  with_bbox: bool = True,
                  with_label: bool = True,
-                 with_seg: bool = False) -> None:
-        if not (with_bbox or with_label or with_seg):
-            raise ValueError('LoadPairedAnnotations: with_bbox, with_label '
-                             'and with_seg are all False; nothing to load.')
+                 with_seg: bool = False,
+                 with_mask: bool = False) -> None:
+        if not (with_bbox or with_label or with_seg or with_mask):
+            raise ValueError('LoadPairedAnnotations: with_bbox, with_label, '
+                             'with_seg and with_mask are all False; nothing '
+                             'to load.')
         self.with_bbox = with_bbox
         self.with_label = with_label
         self.with_seg = with_seg
+        self.with_mask = with_mask
 
     @staticmethod
     def _check_size(results: dict, shape: tuple, what: str) -> None:
@@ -108,6 +122,34 @@ class LoadPairedAnnotations(BaseTransform):
         if self.with_label:
             results['gt_bboxes_labels'] = np.array(
                 [inst['bbox_label'] for inst in instances], dtype=np.int64)
+        if self.with_mask:
+            self._load_masks(results, instances)
+
+    def _load_masks(self, results: dict, instances: list) -> None:
+        if 'height' in results and 'width' in results:
+            h, w = results['height'], results['width']
+        elif results.get('ori_shape') is not None:
+            h, w = results['ori_shape'][:2]
+        else:
+            raise KeyError(
+                'LoadPairedAnnotations: with_mask needs the image size '
+                '("height" / "width" from the dataset, or "ori_shape" from '
+                f'LoadPairedImages) for sample {results.get("stem")!r}.')
+        masks = np.zeros((h, w, len(instances)), np.uint8)
+        for i, inst in enumerate(instances):
+            if inst.get('mask') is None:
+                raise KeyError(
+                    f'LoadPairedAnnotations: instance {i} of sample '
+                    f'{results.get("stem")!r} ({results.get("ann_path")!r}) '
+                    'has no mask; with_mask needs COCO annotations with a '
+                    '"segmentation" (polygons or RLE) for every instance.')
+            masks[..., i] = decode_coco_mask(
+                inst['mask'], h, w,
+                f'instance {i} of {results.get("ann_path")!r}')
+        results['gt_masks'] = masks
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_masks' not in seg_fields:
+            seg_fields.append('gt_masks')
 
     @staticmethod
     def _read_seg(path: str) -> np.ndarray:
@@ -181,10 +223,53 @@ class LoadPairedAnnotations(BaseTransform):
         """
         if self.with_bbox or self.with_label:
             self._load_instances(results)
+        elif self.with_mask:
+            self._load_masks(results, results.get('instances') or [])
         if self.with_seg:
             self._load_seg(results)
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(with_bbox={self.with_bbox}, '
-                f'with_label={self.with_label}, with_seg={self.with_seg})')
+                f'with_label={self.with_label}, with_seg={self.with_seg}, '
+                f'with_mask={self.with_mask})')
+
+
+def decode_coco_mask(segm, height: int, width: int,
+                     where: str = 'mask') -> np.ndarray:
+    """A COCO ``segmentation`` as a ``uint8 (height, width)`` 0/1 mask.
+
+    Args:
+        segm (list | dict): polygons ``[[x0, y0, x1, y1, ...], ...]``, an
+            uncompressed RLE ``{'size': [h, w], 'counts': [int, ...]}`` or
+            a compressed one (``counts`` a string / bytes).
+        height (int): image height.
+        width (int): image width.
+        where (str): what the mask belongs to, for messages.
+
+    Returns:
+        np.ndarray: the mask.
+    """
+    from pycocotools import mask as mask_utils
+    if isinstance(segm, list):
+        polys = [p for p in segm if len(p) >= 6]
+        if not polys or any(len(p) % 2 for p in polys):
+            raise ValueError(
+                f'LoadPairedAnnotations: {where} has polygons {segm!r:.80}; '
+                'expected lists of >= 3 (x, y) points.')
+        rle = mask_utils.merge(mask_utils.frPyObjects(polys, height, width))
+    elif isinstance(segm, dict) and 'counts' in segm and 'size' in segm:
+        if list(segm['size']) != [height, width]:
+            raise ValueError(
+                f'LoadPairedAnnotations: {where} has an RLE of size '
+                f'{segm["size"]}, the image is {[height, width]} (h, w).')
+        rle = segm
+        if isinstance(segm['counts'], list):  # uncompressed
+            rle = mask_utils.frPyObjects(segm, height, width)
+        elif isinstance(segm['counts'], str):
+            rle = dict(segm, counts=segm['counts'].encode())
+    else:
+        raise ValueError(
+            f'LoadPairedAnnotations: {where} has segmentation {segm!r:.80}; '
+            'expected COCO polygons or RLE.')
+    return mask_utils.decode(rle).astype(np.uint8)

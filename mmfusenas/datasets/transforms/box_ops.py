@@ -11,7 +11,8 @@ continuous pixel frame of mmdet: pixel ``(row r, column c)`` covers
 pixel block, and stays so through every transform here.
 
 The per-instance arrays ``gt_bboxes_labels`` and ``gt_ignore_flags`` (see
-:class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`) are filtered
+:class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`) and the
+channels of the instance masks ``gt_masks`` ``(H, W, N)`` are filtered
 together with the boxes when a crop drops some.
 """
 from typing import Optional, Tuple
@@ -70,6 +71,14 @@ def crop_boxes(results: dict, crop_bbox: Tuple[int, int, int, int],
                     f'entries but gt_bboxes has {len(boxes)} for sample '
                     f'{results.get("stem")!r}; expected one per box.')
             results[key] = results[key][keep]
+    masks = results.get('gt_masks')
+    if masks is not None:  # (H, W, N): one channel per box
+        if masks.ndim != 3 or masks.shape[2] != len(boxes):
+            raise ValueError(
+                f'{transform}: results["gt_masks"] has shape {masks.shape} '
+                f'but gt_bboxes has {len(boxes)} boxes for sample '
+                f'{results.get("stem")!r}; expected (H, W, N).')
+        results['gt_masks'] = np.ascontiguousarray(masks[..., keep])
     results['gt_bboxes'] = np.ascontiguousarray(clipped[keep],
                                                 dtype=np.float32)
     results['num_dropped_boxes'] = int(

@@ -400,6 +400,15 @@ class PairedResize(BaseTransform):
     def resize(arr: np.ndarray, size: Tuple[int, int],
                interpolation: int) -> np.ndarray:
         """Resize an ``(H, W[, C])`` array to ``size = (w, h)``."""
+        if arr.ndim == 3 and (arr.shape[2] == 0 or arr.shape[2] > 512):
+            # OpenCV takes 1-512 channels (instance masks: one per object)
+            return np.concatenate(
+                [np.zeros((size[1], size[0], 0), arr.dtype)] + [
+                    PairedResize.resize(arr[..., i:i + 512], size,
+                                        interpolation)
+                    for i in range(0, arr.shape[2], 512)
+                ],
+                axis=2)
         out = cv2.resize(
             np.ascontiguousarray(arr), size, interpolation=interpolation)
         if arr.ndim == 3 and out.ndim == 2:  # OpenCV drops a size-1 channel

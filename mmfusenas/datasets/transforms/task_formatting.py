@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
+from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
@@ -41,6 +42,9 @@ class PackFusionDetInputs(PackFusionInputs):
         (N, )``) of the boxes whose ignore flag is 0;
       - ``ignored_instances``: the same for the boxes flagged ignore (what
         mmdet's ``VOCMetric`` reads as ``bboxes_ignore``);
+      - with ``gt_masks`` in ``results`` (``LoadPairedAnnotations(
+        with_mask=True)``), both also get ``masks``: mmdet
+        :class:`~mmdet.structures.mask.BitmapMasks` at the packed size;
       - metainfo: the ``meta_keys`` present in ``results``, plus
         ``scale_factor = (1.0, 1.0)`` when no resize set it (mmdet's heads
         divide predictions by it when rescaling to ``ori_shape``).
@@ -122,6 +126,18 @@ class PackFusionDetInputs(PackFusionInputs):
             labels = np.asarray(labels, dtype=np.int64)
             gt.labels = torch.from_numpy(labels[~ignore])
             ignored.labels = torch.from_numpy(labels[ignore])
+        masks = results.get('gt_masks')
+        if masks is not None:
+            if masks.ndim != 3 or masks.shape[2] != num:
+                raise ValueError(
+                    f'PackFusionDetInputs: gt_masks of sample '
+                    f'{results.get("stem")!r} has shape {masks.shape}; '
+                    f'expected (H, W, {num}), one channel per box.')
+            # 1 = inside; 0 outside, 255 = padding of a crop
+            inside = np.ascontiguousarray(masks.transpose(2, 0, 1) == 1)
+            h, w = inside.shape[1:]
+            gt.masks = BitmapMasks(inside[~ignore], h, w)
+            ignored.masks = BitmapMasks(inside[ignore], h, w)
         sample.gt_instances = gt
         sample.ignored_instances = ignored
         return dict(inputs=packed['inputs'], data_samples=sample)

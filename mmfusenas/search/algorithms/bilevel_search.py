@@ -1,14 +1,17 @@
 """Differentiable bilevel architecture search as an MMEngine model."""
 import copy
 import inspect
+import logging
 from contextlib import contextmanager
 from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional,
-                    Tuple, Union)
+                    Sequence, Tuple, Union)
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
+from mmengine.logging import print_log
+from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmengine.optim import OptimWrapper
+from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp, Genotype,
@@ -177,8 +180,22 @@ class BilevelSearchAlgorithm(BaseModel):
             part of the model's state dict. Defaults to None.
         arch_init_std (float): α is initialised as ``arch_init_std ·
             N(0, 1)`` (DARTS). Defaults to 1e-3.
+        frozen_modules (Sequence[str]): dotted paths of architecture
+            sub-modules held fixed during the search (TIM and RUAS fix the
+            pre-trained backbone during the high-level search, e.g.
+            ``['detector.backbone']``): their parameters get
+            ``requires_grad=False`` and are left out of the weight
+            optimizer and of the bilevel problem, and they stay in eval
+            mode (BN statistics frozen). They must hold no choice points.
+            Defaults to ().
         data_preprocessor (dict | nn.Module, optional): Defaults to the
-            architecture's own data preprocessor.
+            architecture's own data preprocessor. A config given here while
+            the architecture has a preprocessor of its own is ignored (with
+            a warning): MMEngine's runner passes a config's top-level
+            ``data_preprocessor`` (which mmdet / mmseg base configs define)
+            to the outer model, where it would replace the architecture's
+            (e.g. a ``SegDataPreProcessor`` fed paired fusion inputs fails
+            with ``KeyError: 0`` inside mmseg).
         init_cfg (dict, optional): Weight initialisation config.
 
     Raises:
@@ -193,6 +210,7 @@ class BilevelSearchAlgorithm(BaseModel):
                  arch_update_interval: int = 1,
                  regularizer: Optional[Union[dict, Regularizer]] = None,
                  arch_init_std: float = 1e-3,
+                 frozen_modules: Sequence[str] = (),
                  data_preprocessor: Optional[ConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if not isinstance(architecture, Mapping):
@@ -208,8 +226,22 @@ class BilevelSearchAlgorithm(BaseModel):
         space_cfg = copy.deepcopy(
             config_at(architecture, space_path, 'space_path'))
         arch_model = MODELS.build(architecture)
+        own = arch_model.data_preprocessor
+        if isinstance(data_preprocessor, Mapping) and \
+                type(own) is not BaseDataPreprocessor:
+            print_log(
+                f'BilevelSearchAlgorithm: ignoring data_preprocessor='
+                f'{dict(data_preprocessor)} (e.g. the top-level '
+                'data_preprocessor of an mmdet / mmseg base config, which '
+                'the runner passes on): the architecture preprocesses its '
+                f'inputs with its own {type(own).__name__}. Set '
+                '`data_preprocessor = None` at the top level to silence '
+                'this.',
+                logger='current',
+                level=logging.WARNING)
+            data_preprocessor = None
         if data_preprocessor is None:
-            data_preprocessor = arch_model.data_preprocessor
+            data_preprocessor = own
         elif isinstance(data_preprocessor, Mapping):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
@@ -235,6 +267,23 @@ class BilevelSearchAlgorithm(BaseModel):
                 f'outside space_path {space_path!r}, so the derived genotype '
                 'could not fix them; point space_path at the sub-network '
                 "holding all of them ('' for the whole architecture)")
+        self.frozen_modules = list(frozen_modules)
+        for path in self.frozen_modules:
+            if not isinstance(path, str) or not path:
+                raise ValueError(
+                    'BilevelSearchAlgorithm: frozen_modules must list dotted '
+                    f'sub-module paths of the architecture, got {path!r}')
+            try:
+                frozen = self.architecture.get_submodule(path)
+            except AttributeError:
+                raise ValueError(
+                    f'BilevelSearchAlgorithm: frozen_modules entry {path!r} '
+                    'is not a sub-module of the architecture') from None
+            if _num_mutables(frozen):
+                raise ValueError(
+                    f'BilevelSearchAlgorithm: frozen_modules entry {path!r} '
+                    'holds choice points; only fixed parts can be frozen')
+            frozen.requires_grad_(False)
         self.arch_params = ArchParams(init_std=arch_init_std)
         bind_arch_params(space, self.arch_params)
         # the step counter is state: a resumed search keeps its α schedule
@@ -242,14 +291,18 @@ class BilevelSearchAlgorithm(BaseModel):
                              torch.zeros((), dtype=torch.long))
 
         if isinstance(strategy, Mapping):
-            strategy = TASK_UTILS.build(strategy)
+            # our registry whatever the runner's default scope (e.g. 'mmseg'
+            # from an mmseg base config)
+            with DefaultScope.overwrite_default_scope('mmfusenas'):
+                strategy = TASK_UTILS.build(strategy)
         if not isinstance(strategy, BaseBilevelStrategy):
             raise TypeError('BilevelSearchAlgorithm: strategy must be a '
                             'BaseBilevelStrategy (or its config), got '
                             f'{type(strategy).__name__}')
         self.strategy = strategy
         if isinstance(regularizer, Mapping):
-            regularizer = TASK_UTILS.build(regularizer)
+            with DefaultScope.overwrite_default_scope('mmfusenas'):
+                regularizer = TASK_UTILS.build(regularizer)
         usable = callable(regularizer) and hasattr(regularizer, 'prepare')
         if regularizer is not None and not usable:
             raise TypeError(
@@ -276,8 +329,34 @@ class BilevelSearchAlgorithm(BaseModel):
         return list(self.arch_params.parameters())
 
     def weight_parameters(self) -> List[nn.Parameter]:
-        """θ: the parameters of the architecture."""
-        return list(self.architecture.parameters())
+        """θ: the parameters of the architecture (the weight optimizer's,
+        except those of :attr:`frozen_modules`)."""
+        frozen = {
+            id(p)
+            for path in self.frozen_modules
+            for p in self.architecture.get_submodule(path).parameters()
+        }
+        return [
+            p for p in self.architecture.parameters() if id(p) not in frozen
+        ]
+
+    def trainable_weight_parameters(self) -> List[nn.Parameter]:
+        """The weight level of the bilevel problem: θ that currently
+        requires grad.
+
+        Frozen parameters (``requires_grad=False``: :attr:`frozen_modules`,
+        a backbone's ``frozen_stages`` -- mmdet's default 1 --, BN with
+        ``requires_grad=False``, a frozen N_F) are constants of both levels
+        and are left out, so strategies never see a non-leaf / no-grad θ.
+        """
+        return [p for p in self.weight_parameters() if p.requires_grad]
+
+    def train(self, mode: bool = True) -> 'BilevelSearchAlgorithm':
+        """Set the mode; :attr:`frozen_modules` always stay in eval."""
+        super().train(mode)
+        for path in self.frozen_modules:
+            self.architecture.get_submodule(path).eval()
+        return self
 
     @property
     def num_train_steps(self) -> int:
@@ -460,7 +539,7 @@ class BilevelSearchAlgorithm(BaseModel):
             p.grad = None
         problem = BilevelProblem(
             self.active_arch_parameters(),
-            self.weight_parameters(),
+            self.trainable_weight_parameters(),
             train_batch=train_data,
             val_batch=val_data,
             train_loss=self.total_loss,

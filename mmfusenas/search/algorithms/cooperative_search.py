@@ -164,14 +164,18 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         return [self.arch_params.alphas[k] for k in self.task_keys]
 
     def scene_weight_parameters(self) -> List[Tensor]:
-        """ω_s."""
-        return list(
-            self.architecture.get_submodule(self.scene_path).parameters())
+        """ω_s (those that require grad: frozen parts are constants)."""
+        return [
+            p for p in self.architecture.get_submodule(
+                self.scene_path).parameters() if p.requires_grad
+        ]
 
     def task_weight_parameters(self) -> List[Tensor]:
-        """ω_t."""
-        return list(
-            self.architecture.get_submodule(self.task_path).parameters())
+        """ω_t (those that require grad: e.g. not a frozen backbone)."""
+        return [
+            p for p in self.architecture.get_submodule(
+                self.task_path).parameters() if p.requires_grad
+        ]
 
     # losses ---------------------------------------------------------------
     @staticmethod
@@ -282,7 +286,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             'scene': (self.scene_losses, self.scene_weight_parameters),
             'task': (self.task_losses, self.task_weight_parameters),
             'joint': (self.scene_losses + self.task_losses,
-                      self.weight_parameters),
+                      self.trainable_weight_parameters),
         }[part]
         params = params()
         with weights_ow.optim_context(self), _frozen(self.arch_parameters()):
