@@ -22,7 +22,7 @@ import glob
 import os
 import os.path as osp
 import zipfile
-from typing import (Any, Callable, List, Mapping, Optional, Sequence, Tuple,
+from typing import (Any, Callable, List, Mapping, Optional, Tuple,
                     Union)
 
 import numpy as np
@@ -253,59 +253,6 @@ def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
         for i, value in enumerate(state):
             bad += nonfinite_tensors(value, f'{prefix}[{i}]')
     return bad
-def key_listing(title: str, items: Sequence[str], limit: int = 30) -> str:
-    """``title (n):`` and at most ``limit`` indented items, for errors that
-    list state-dict keys (checkpoint converters)."""
-    shown = [f'  {item}' for item in items[:limit]]
-    if len(items) > limit:
-        shown.append(f'  ... and {len(items) - limit} more')
-    return f'{title} ({len(items)}):\n' + '\n'.join(shown)
-
-
-def check_key_coverage(mapped: Mapping[str, Any], origin: Mapping[str, str],
-                       unmapped: Sequence[str], target: Mapping[str, Any],
-                       source: str, kind: str = 'official') -> None:
-    """Strict coverage check of a checkpoint conversion.
-
-    Args:
-        mapped: our key -> tensor, from the conversion rules.
-        origin: our key -> the source key it came from (for messages).
-        unmapped: source keys no rule maps.
-        target: the target model's state dict (keys and shapes).
-        source (str): name of the source, for the message.
-        kind (str): what the source keys are called in the message.
-            Defaults to 'official'.
-
-    Raises:
-        ValueError: any unmapped source key, mapped key the target lacks,
-            target key nothing provides, or shape mismatch; every category
-            found is listed (:func:`key_listing`).
-    """
-    unknown = sorted(f'{origin[k]} -> {k}' for k in mapped if k not in target)
-    missing = sorted(k for k in target if k not in mapped)
-    shapes = sorted(
-        f'{origin[k]} {tuple(v.shape)} -> {k} {tuple(target[k].shape)}'
-        for k, v in mapped.items()
-        if k in target and tuple(v.shape) != tuple(target[k].shape))
-    problems = []
-    if unmapped:
-        problems.append(
-            key_listing(f'unexpected {kind} keys (no conversion rule)',
-                        sorted(unmapped)))
-    if unknown:
-        problems.append(
-            key_listing('unexpected keys (not in the target model)', unknown))
-    if missing:
-        problems.append(
-            key_listing(f'missing keys (target keys no {kind} key provides)',
-                        missing))
-    if shapes:
-        problems.append(key_listing('shape mismatches', shapes))
-    if problems:
-        raise ValueError(f'cannot convert {source} strictly:\n' +
-                         '\n'.join(problems))
-
-
 def save_converted_checkpoint(state_dict: Mapping[str, Any], meta: dict,
                               path: str) -> None:
     """Write ``{'state_dict': ..., 'meta': ...}`` atomically (converters).

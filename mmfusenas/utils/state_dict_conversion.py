@@ -2,26 +2,15 @@
 
 A converter maps every key of an official state dict to a key of the target
 model with a rule function; :func:`strict_remap` checks the coverage both
-ways and every shape, and reports all problems at once.
+ways and every shape, and reports all problems at once
+(:func:`check_key_coverage`, also used by converters that build the mapping
+themselves, e.g. from several official files).
 """
 import hashlib
 from collections import OrderedDict
-from typing import Callable, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 import torch
-
-#: at most this many keys are listed per category in an error message
-MAX_LISTED = 30
-
-
-def listing(title: str, items: Sequence[str]) -> str:
-    """``title (n):`` and the items, one per line, elided after
-    :data:`MAX_LISTED`."""
-    shown = [f'  {item}' for item in items[:MAX_LISTED]]
-    if len(items) > MAX_LISTED:
-        shown.append(f'  ... and {len(items) - MAX_LISTED} more')
-    return f'{title} ({len(items)}):\n' + '\n'.join(shown)
-
 
 def file_sha256(path: str) -> str:
     """Hex SHA-256 of a file."""
@@ -64,6 +53,38 @@ def strict_remap(official: Mapping[str, torch.Tensor],
             continue
         mapped[ours] = value
         origin[ours] = key
+    check_key_coverage(mapped, origin, unmapped, target, source)
+    return OrderedDict((k, mapped[k]) for k in target)
+
+
+def key_listing(title: str, items: Sequence[str], limit: int = 30) -> str:
+    """``title (n):`` and at most ``limit`` indented items, for errors that
+    list state-dict keys (checkpoint converters)."""
+    shown = [f'  {item}' for item in items[:limit]]
+    if len(items) > limit:
+        shown.append(f'  ... and {len(items) - limit} more')
+    return f'{title} ({len(items)}):\n' + '\n'.join(shown)
+
+
+def check_key_coverage(mapped: Mapping[str, Any], origin: Mapping[str, str],
+                       unmapped: Sequence[str], target: Mapping[str, Any],
+                       source: str, kind: str = 'official') -> None:
+    """Strict coverage check of a checkpoint conversion.
+
+    Args:
+        mapped: our key -> tensor, from the conversion rules.
+        origin: our key -> the source key it came from (for messages).
+        unmapped: source keys no rule maps.
+        target: the target model's state dict (keys and shapes).
+        source (str): name of the source, for the message.
+        kind (str): what the source keys are called in the message.
+            Defaults to 'official'.
+
+    Raises:
+        ValueError: any unmapped source key, mapped key the target lacks,
+            target key nothing provides, or shape mismatch; every category
+            found is listed (:func:`key_listing`).
+    """
     unknown = sorted(f'{origin[k]} -> {k}' for k in mapped if k not in target)
     missing = sorted(k for k in target if k not in mapped)
     shapes = sorted(
@@ -73,18 +94,17 @@ def strict_remap(official: Mapping[str, torch.Tensor],
     problems = []
     if unmapped:
         problems.append(
-            listing('unexpected official keys (no conversion rule)',
-                    sorted(unmapped)))
+            key_listing(f'unexpected {kind} keys (no conversion rule)',
+                        sorted(unmapped)))
     if unknown:
         problems.append(
-            listing('unexpected keys (not in the target model)', unknown))
+            key_listing('unexpected keys (not in the target model)', unknown))
     if missing:
         problems.append(
-            listing('missing keys (target keys no official key provides)',
-                    missing))
+            key_listing(f'missing keys (target keys no {kind} key provides)',
+                        missing))
     if shapes:
-        problems.append(listing('shape mismatches', shapes))
+        problems.append(key_listing('shape mismatches', shapes))
     if problems:
         raise ValueError(f'cannot convert {source} strictly:\n' +
                          '\n'.join(problems))
-    return OrderedDict((k, mapped[k]) for k in target)

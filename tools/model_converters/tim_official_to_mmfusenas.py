@@ -69,8 +69,9 @@ if ROOT not in sys.path:
 from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
-    check_key_coverage, load_legacy_checkpoint, save_converted_checkpoint)
-from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
+    load_legacy_checkpoint, save_converted_checkpoint)
+from mmfusenas.utils.state_dict_conversion import (  # noqa: E402
+    check_key_coverage, file_sha256)
 from mmfusenas.version import __version__  # noqa: E402
 
 _OP_RULES = [

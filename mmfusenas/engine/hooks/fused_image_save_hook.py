@@ -126,27 +126,29 @@ class FusedImageSaveHook(Hook):
         root = self.out_dir if self.out_dir is not None else runner.log_dir
         return osp.join(root, subdir)
 
+    @staticmethod
+    def _write_png(image: np.ndarray, path: str, stem: str) -> None:
+        ok, buf = cv2.imencode('.png', image)
+        if not ok:
+            raise RuntimeError(f'PNG encoding failed for {stem}')
+        atomic_write(buf.tobytes(), path)
+
     def _save(self, folder: str, outputs: Sequence) -> None:
         for sample in outputs:
             stem = sample_stem(sample)
-            ok, buf = cv2.imencode('.png',
-                                   prediction_image(sample, self.color))
-            if not ok:
-                raise RuntimeError(f'PNG encoding failed for {stem}')
-            atomic_write(buf.tobytes(), osp.join(folder, f'{stem}.png'))
+            self._write_png(
+                prediction_image(sample, self.color),
+                osp.join(folder, f'{stem}.png'), stem)
             for field in self.extra_fields:
                 if field not in sample:
                     raise KeyError(
                         f'FusedImageSaveHook: the prediction of {stem!r} has '
                         f'no {field!r} (extra_fields); it has '
                         f'{sorted(sample.keys())}')
-                ok, buf = cv2.imencode(
-                    '.png', tensor_to_uint8_image(sample.get(field)))
-                if not ok:
-                    raise RuntimeError(f'PNG encoding failed for {stem}')
                 name = field[5:] if field.startswith('pred_') else field
-                atomic_write(buf.tobytes(),
-                             osp.join(folder, name, f'{stem}.png'))
+                self._write_png(
+                    tensor_to_uint8_image(sample.get(field)),
+                    osp.join(folder, name, f'{stem}.png'), stem)
 
     def after_val_iter(self, runner, batch_idx: int, data_batch=None,
                        outputs: Optional[Sequence] = None) -> None:
