@@ -308,9 +308,12 @@ def run_search(rank: int, world_size: int, work_dir: str, data_root: str,
 
 
 def run_pmi(rank: int, world_size: int, work_dir: str, data_root: str,
-            init: str, batch_size: int, order: str = 'first') -> dict:
+            init: str, batch_size: int, order: str = 'first',
+            parallel: str = 'episodes') -> dict:
     """Two PMI outer iterations over two tasks (ivif and swapped stacks),
-    K = 2 inner Adam steps; returns the float state dict."""
+    K = 2 inner Adam steps, the ranks splitting the episodes' batches or
+    (``parallel='tasks'``) the tasks; returns the float state dict and the
+    logged losses of the last step."""
     distributed = world_size > 1
     model = build_tiny_model('fusor')
     runner = _runner(
@@ -333,11 +336,20 @@ def run_pmi(rank: int, world_size: int, work_dir: str, data_root: str,
             max_iters=2,
             inner_steps=2,
             inner_lr=1e-2,
-            order=order),
+            order=order,
+            parallel=parallel),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         load_from=init)
     runner.train()
-    return dict(state=_state(runner), iters=runner.iter)
+    logged = {
+        k: float(runner.message_hub.get_scalar(f'train/{k}').current())
+        for k in ('loss', 'loss_meta_ivif', 'loss_meta_viir')
+    }
+    return dict(
+        state=_state(runner),
+        iters=runner.iter,
+        logged=logged,
+        my_tasks=list(runner.train_loop.my_tasks))
 
 
 def run_cooperative(rank: int, world_size: int, work_dir: str,
@@ -497,10 +509,281 @@ class NaNInjectionHook(Hook):
 def save_init(kind: str, path: str) -> str:
     """Write the seeded initial weights of :func:`build_tiny_model`
     (``kind='cooperative'``: of :func:`build_cooperative_model`,
-    ``'task_guided'``: of :func:`build_task_guided_model`)."""
+    ``'task_guided'``: of :func:`build_task_guided_model`, ``'one_shot'``:
+    of :func:`build_one_shot_model`)."""
     builders = dict(
         cooperative=build_cooperative_model,
-        task_guided=build_task_guided_model)
+        task_guided=build_task_guided_model,
+        one_shot=build_one_shot_model)
     model = builders[kind]() if kind in builders else build_tiny_model(kind)
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
+
+
+# ----------------------------------------------------------------------
+# one-shot supernet, evolution, loss-weight / proxy algorithms
+# ----------------------------------------------------------------------
+def build_one_shot_model() -> nn.Module:
+    """A tiny DCNAS supernet (C = 4, B = 1) in ``GuidedDepthSR``, seeded,
+    plain L1 (no invalid-pixel mask: its per-rank normaliser would differ
+    from the union batch's)."""
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='GuidedDepthSR',
+            network=dict(type='DCNASNet', num_features=4, num_blocks=1),
+            loss_space='normalised',
+            mask_invalid=False))
+
+
+def _gisr_loader(data_root: str, split: str, batch_size: int, sampler: dict):
+    return dict(
+        batch_size=batch_size,
+        num_workers=0,
+        sampler=sampler,
+        collate_fn=dict(type='default_collate'),
+        dataset=dict(
+            type='GISRDataset',
+            data_root=osp.join(data_root, split),
+            pipeline=[
+                dict(type='LoadGISRSample'),
+                dict(type='GISRModCrop', multiple=32),
+                dict(type='GISRDegrade', scale=4, norm='lr_minmax'),
+                dict(type='PackGISRInputs')
+            ],
+            test_mode=split != 'train'))
+
+
+class PathRecorderHook(Hook):
+    """Test hook: the one-shot path of every training iteration."""
+
+    def __init__(self) -> None:
+        self.paths: List[Dict[str, str]] = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        from mmfusenas.models.mutables import OneShotChoice
+        model = getattr(runner.model, 'module', runner.model)
+        self.paths.append({
+            m.key: m.current
+            for m in model.modules() if isinstance(m, OneShotChoice)
+        })
+
+
+def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
+                 init: str, batch_size: int) -> dict:
+    """Three supernet iterations of :func:`build_one_shot_model` with the
+    best-of-m sampler (m = 2 band-free candidates, scored on one validation
+    batch per rank) seeded with the *rank*: the ranks must follow rank 0's
+    random state. Returns the float state dict, the paths trained and the
+    wrapper's mode."""
+    recorder = PathRecorderHook()
+    runner = _runner(
+        build_one_shot_model(),
+        work_dir,
+        world_size > 1,
+        f'one_shot_{world_size}',
+        by_epoch=False,
+        train_dataloader=_gisr_loader(
+            data_root, 'train', batch_size,
+            dict(type='InfiniteSampler', shuffle=True, seed=5)),
+        val_dataloader=_gisr_loader(data_root, 'val', batch_size,
+                                    dict(type='DefaultSampler',
+                                         shuffle=False)),
+        val_cfg=dict(type='ValLoop'),
+        val_evaluator=dict(type='GISRMetric', preset='rgbdd'),
+        train_cfg=dict(
+            type='OneShotIterBasedTrainLoop',
+            max_iters=3,
+            val_interval=100,
+            sampler=dict(
+                type='BestOfMPathSampler', m=2, val_batches=1, seed=rank)),
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
+        custom_hooks=[recorder],
+        load_from=init)
+    runner.train()
+    return dict(
+        state=_state(runner),
+        paths=recorder.paths,
+        iters=runner.iter,
+        mode=getattr(runner.model, 'mode', None))
+
+
+def run_evolution(rank: int, world_size: int, work_dir: str, data_root: str,
+                  supernet: str, generations: int) -> dict:
+    """The constrained-evolution loop on the supernet checkpoint
+    ``supernet`` (population 4, top-k 2, 2 mutations, 2 crossovers, no
+    budget) for ``generations`` generations (a later call with the same
+    ``work_dir`` resumes from its state file). Returns the state file, the
+    number of paths this rank scored and the exported file names."""
+    import json
+    val = _gisr_loader(data_root, 'val', 1,
+                       dict(type='DefaultSampler', shuffle=False))
+    runner = _runner(
+        build_one_shot_model(),
+        work_dir,
+        world_size > 1,
+        f'evolution_{world_size}_{generations}',
+        by_epoch=False,
+        train_dataloader=val,  # unused (as in the search configs)
+        train_cfg=dict(
+            type='EvolutionSearchLoop',
+            dataloader=val,
+            evaluator=dict(type='GISRMetric', preset='rgbdd'),
+            metric='gisr/RMSE',
+            fix_network=dict(type='DCNASNet', num_features=4),
+            population_size=4,
+            top_k=2,
+            num_mutation=2,
+            num_crossover=2,
+            max_iters=generations,
+            seed=0),
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
+        load_from=supernet)
+    loop = runner.train_loop
+    scored = []
+    score = loop.score
+
+    def counting(path):
+        scored.append(dict(path))
+        return score(path)
+
+    loop.score = counting
+    runner.train()
+    out = osp.join(work_dir, 'search')
+    with open(osp.join(out, 'evolution_state.json'), encoding='utf-8') as f:
+        state = json.load(f)
+    return dict(
+        state=dict(
+            scores=state['scores'],
+            topk=state['topk'],
+            iteration=state['iteration'],
+            rng=repr(state['rng'])),
+        scored=len(scored),
+        files=sorted(os.listdir(out)))
+
+
+def _hyper_batch(kind: str, seed: int, n: int) -> dict:
+    """A global batch of ``n`` samples for :func:`run_hyper_algorithms`."""
+    from mmengine.structures import BaseDataElement
+    g = torch.Generator().manual_seed(seed)
+    if kind == 'hbl':
+        low = (torch.rand(n, 3, 12, 12, generator=g) * 80).to(torch.uint8)
+        gt = (low.float() * 2.5).clamp(0, 255).to(torch.uint8)
+        return dict(
+            inputs=list(low),
+            data_samples=[BaseDataElement(gt_img=gt[i]) for i in range(n)])
+    samples, inputs = [], []
+    for i in range(n):
+        k = torch.rand(5, 5, generator=g)
+        samples.append(
+            BaseDataElement(
+                gt_img=torch.rand(1, 12, 12, generator=g),
+                kernel=k / k.sum(),
+                noise_sigma=0.01 + 0.01 * i))
+        inputs.append(torch.rand(1, 12, 12, generator=g))
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_hyper_algorithm(kind: str) -> nn.Module:
+    """``'hbl'``: a :class:`LossWeightSearchAlgorithm` (four pixel losses,
+    -PSNR objective, DARTS 2nd order with the optimizer's momentum, the
+    official solver); ``'proxy_alternating'`` / ``'proxy_hypergradient'``:
+    a :class:`ProxyBilevelAlgorithm` on a two-stage HQS restorer. Seeded."""
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    if kind == 'hbl':
+        return MODELS.build(
+            dict(
+                type='LossWeightSearchAlgorithm',
+                architecture=dict(
+                    type='ImageEnhancer',
+                    network=dict(type='HBLConv', channels=3, kernel_size=3),
+                    losses=[
+                        dict(type='PixelL1Loss'),
+                        dict(type='PixelMSELoss'),
+                        dict(type='TotalVariationLoss'),
+                        dict(
+                            type='SSIMDistanceLoss',
+                            loss_weight=10,
+                            padding='reflect')
+                    ]),
+                objective=dict(
+                    type='FullReferenceQualityObjective', metric='psnr'),
+                strategy=dict(
+                    type='DartsSecondOrderStrategy',
+                    use_optimizer_state=True)))
+    scheme = kind.split('_', 1)[1]
+    return MODELS.build(
+        dict(
+            type='ProxyBilevelAlgorithm',
+            scheme=scheme,
+            strategy=dict(type='DartsSecondOrderStrategy')
+            if scheme == 'hypergradient' else None,
+            architecture=dict(
+                type='HQSRestorer',
+                network=dict(
+                    type='UnrolledHQSNet',
+                    num_stages=2,
+                    proxy=dict(type='NoiseLevelProxy', width=4),
+                    denoiser=dict(
+                        type='DilatedDenoiser', width=4,
+                        dilations=(1, 2, 1))),
+                guidance_weight=100.0,
+                guidance_stages='all')))
+
+
+def run_hyper_algorithms(rank: int, world_size: int,
+                         kinds: Sequence[str] = ('hbl', 'proxy_alternating',
+                                                 'proxy_hypergradient'),
+                         steps: int = 3,
+                         global_batch: int = 4) -> dict:
+    """``steps`` train steps of each algorithm of ``kinds``
+    (:func:`build_hyper_algorithm`) through
+    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel` (in a
+    distributed run), rank r taking its contiguous share of every global
+    batch of ``global_batch`` samples. Returns ``{kind: float state}``."""
+    from mmfusenas.engine import AlgorithmDistributedDataParallel
+    from mmfusenas.search import BilevelOptimWrapperConstructor
+    per_rank = global_batch // world_size
+    lo, hi = rank * per_rank, (rank + 1) * per_rank
+    out = {}
+    for kind in kinds:
+        algo = build_hyper_algorithm(kind)
+        if kind == 'hbl':
+            optim = dict(
+                weights=dict(
+                    optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+                    clip_grad=dict(max_norm=5.0)),
+                arch=dict(
+                    optimizer=dict(
+                        type='Adam', lr=0.05, betas=(0.5, 0.999),
+                        weight_decay=1e-4)))
+        else:
+            adam = dict(type='Adam', lr=1e-2)
+            optim = dict(weights=dict(optimizer=adam),
+                         arch=dict(optimizer=adam))
+        ow = BilevelOptimWrapperConstructor(optim)(algo)
+        model = AlgorithmDistributedDataParallel(algo) \
+            if world_size > 1 else algo
+        for step in range(steps):
+            train = _hyper_batch(kind, 10 + step, global_batch)
+            val = _hyper_batch(kind, 100 + step, global_batch)
+            data = {
+                name: {k: v[lo:hi]
+                       for k, v in batch.items()}
+                for name, batch in (('train', train), ('val', val))
+            }
+            model.train_step(data, ow)
+        out[kind] = {
+            k: v.detach().clone()
+            for k, v in algo.state_dict().items()
+            if isinstance(v, torch.Tensor) and v.is_floating_point()
+        }
+    return out

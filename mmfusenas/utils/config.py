@@ -359,7 +359,8 @@ def setup_distributed(cfg: Config) -> None:
       (MMEngine's ``init_dist`` always calls ``torch.cuda.set_device``; the
       runner skips it when a group exists): ``env_cfg.dist_cfg.backend``
       ``'nccl'`` (the GPU default) becomes ``'gloo'``, ``timeout`` (seconds)
-      is honoured.
+      is honoured; ``sync_bn`` (torch's / mmcv's ``SyncBatchNorm``, CUDA
+      only) raises a :class:`ValueError` naming the option.
 
     Nothing happens for ``launcher='none'``.
     """
@@ -372,7 +373,15 @@ def setup_distributed(cfg: Config) -> None:
     import torch.distributed as dist
 
     from .distributed import init_cpu_distributed
-    if torch.cuda.is_available() or dist.is_initialized():
+    if torch.cuda.is_available():
+        return
+    if cfg.get('sync_bn', None) is not None:
+        raise ValueError(
+            f"sync_bn={cfg.sync_bn!r}: SyncBatchNorm needs CUDA and this "
+            'machine has none; remove `sync_bn` from the config (or '
+            "--cfg-options sync_bn=None) for per-rank BatchNorm statistics "
+            '(see docs/distributed.md, BatchNorm)')
+    if dist.is_initialized():
         return
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
     backend = dist_cfg.get('backend', 'gloo')

@@ -17,7 +17,11 @@ loop and the model wrapper share:
   every rank instead of leaving the others blocked in the next collective;
 * :func:`broadcast_object`, :func:`shared_generator`, :func:`parallel_map`:
   the same random choice on every rank (one-shot path sampling) and
-  candidates scored in parallel (evolution search).
+  candidates scored in parallel (evolution search);
+* :func:`unshard_sampler_`: a loader whose rank reads the whole dataset
+  (a rank that scores its own candidates, a rank that owns a PMI task);
+* :func:`sum_grads_`: the sum over the ranks of per-rank partial sums
+  (PMI tasks split across ranks).
 
 Outside a distributed run (no process group, or world size 1) every helper
 is the identity / the local computation, so library code calls them
@@ -411,19 +415,48 @@ def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
 
     Rank r computes items r, r + W, r + 2W, ...; the results (picklable)
     are gathered so that every rank returns the full list in the order of
-    ``items``. Evolution searches score their candidates this way.
+    ``items``. Evolution searches score their candidates this way. ``fn``
+    must not run collectives (the ranks call it different numbers of
+    times). An exception on one rank is raised on every rank, naming the
+    failing ranks (the failing rank raises its exception's type, chained to
+    the original; the others the same type for the common errors, else
+    :class:`RuntimeError`) instead of leaving them blocked in the gather.
     """
     items = list(items)
     rank, world = get_rank_world()
     if world == 1:
         return [fn(x) for x in items]
+    mine, failure, error = [], None, None
     # per-rank work: no collective inside (ranks score different numbers)
     with data_parallel(False):
-        mine = [(i, fn(items[i])) for i in range(rank, len(items), world)]
+        try:
+            for i in range(rank, len(items), world):
+                mine.append((i, fn(items[i])))
+        except Exception as err:  # re-raised below, on every rank
+            error = err
+            failure = (type(err).__name__, str(err))
     gathered: List[Any] = [None] * world
-    dist.all_gather_object(gathered, mine)
+    dist.all_gather_object(gathered, (mine, failure))
+    bad = [r for r, (_, f) in enumerate(gathered) if f is not None]
+    if bad:
+        name, message = failure or gathered[bad[0]][1]
+        text = (f'parallel_map: {name}: {message} [rank(s) {bad} of '
+                f'{world} failed; every rank stops]')
+        if error is not None:
+            try:
+                annotated = type(error)(text)
+            except Exception:  # an exception class with other arguments
+                raise error
+            raise annotated from error
+        cls = {
+            'FloatingPointError': FloatingPointError,
+            'ValueError': ValueError,
+            'KeyError': KeyError,
+            'TypeError': TypeError
+        }.get(name, RuntimeError)
+        raise cls(text)
     results: List[Any] = [None] * len(items)
-    for part in gathered:
+    for part, _ in gathered:
         for i, value in part:
             results[i] = value
     return results
@@ -442,3 +475,48 @@ def rank_seed(seed: int, iteration: int) -> int:
     iteration, reproducible, and ``seed + iteration`` with one rank."""
     rank, world = get_rank_world()
     return ((int(seed) + int(iteration)) * world + rank) % 2**31
+
+
+def unshard_sampler_(loader) -> Any:
+    """Make ``loader``'s MMEngine sampler yield the whole dataset on this
+    rank (in place; returns ``loader``).
+
+    :class:`~mmengine.dataset.DefaultSampler` and
+    :class:`~mmengine.dataset.InfiniteSampler` read the rank and world size
+    when they are built and keep every W-th index. A rank that works alone
+    on something (its share of an evolution population, the PMI tasks it
+    owns) needs the full stream, the one a single process sees: the
+    sampler is reset to rank 0 of 1 (same seed, same order). Other samplers
+    are left alone only if they do not shard (no ``rank`` /
+    ``world_size``); a sharding sampler of another type raises.
+
+    Args:
+        loader (DataLoader): A built data loader.
+
+    Returns:
+        DataLoader: ``loader``.
+    """
+    from mmengine.dataset import DefaultSampler, InfiniteSampler
+    sampler = getattr(loader, 'sampler', None)
+    if isinstance(sampler, DefaultSampler):
+        sampler.rank, sampler.world_size = 0, 1
+        sampler.num_samples = len(sampler.dataset)
+        sampler.total_size = len(sampler.dataset)
+    elif isinstance(sampler, InfiniteSampler):
+        sampler.rank, sampler.world_size = 0, 1
+        sampler.indices = sampler._indices_of_rank()
+    elif getattr(sampler, 'world_size', 1) != 1:
+        raise TypeError(
+            f'unshard_sampler_: {type(sampler).__name__} shards the data '
+            'across ranks and is not DefaultSampler / InfiniteSampler; use '
+            'one of those for this loader')
+    return loader
+
+
+def sum_grads_(tensors: Sequence[Tensor]) -> None:
+    """Sum ``tensors`` over the ranks, in place (one flat all-reduce per
+    dtype); the identity without a process group of size > 1."""
+    if not is_distributed() or not tensors:
+        return
+    with torch.no_grad():
+        _flat_all_reduce_(list(tensors), average=False)

@@ -22,9 +22,11 @@ from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.engine import AlgorithmDistributedDataParallel
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.testing.distributed import (launch, results_or_raise,
-                                           run_cooperative, run_pmi,
-                                           run_search, run_task_guided,
-                                           run_train_tool, save_init)
+                                           run_cooperative, run_evolution,
+                                           run_hyper_algorithms, run_one_shot,
+                                           run_pmi, run_search,
+                                           run_task_guided, run_train_tool,
+                                           save_init)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # float32 summation order differs between 2 x b and 1 x 2b
@@ -157,6 +159,25 @@ def test_pmi_two_ranks_equal_one_process(toy, inits, tmp_path, order):
     assert osp.isfile(str(tmp_path / 'two' / 'pmi_init.pth'))
 
 
+def test_pmi_tasks_split_across_ranks_equal_one_process(toy, inits,
+                                                     tmp_path):
+    """PMI with parallel='tasks': rank r computes the meta-gradients of
+    task r on the task's whole batches, the sums are all-reduced and the
+    losses gathered: 2 ranks x batch 2 = 1 process x batch 2 (bit for bit
+    here: one task per rank, a sum of two)."""
+    args = (inits['fusor'], 2, 'second', 'tasks')
+    single = run_pmi(0, 1, str(tmp_path / 'one'), toy, *args)
+    ranks = results_or_raise(
+        launch(run_pmi, 2, (str(tmp_path / 'two'), toy, *args)))
+    assert single['my_tasks'] == [0, 1]
+    assert [r['my_tasks'] for r in ranks] == [[0], [1]]
+    assert_equivalent(single, ranks)
+    assert moved(single['state'], inits['fusor'], 'fusion_net') > 1e-3
+    for rank in ranks:  # every rank logs both tasks' losses
+        for key, value in single['logged'].items():
+            assert rank['logged'][key] == pytest.approx(value, rel=1e-6)
+
+
 def test_task_guided_training_two_ranks_equal_one_process(toy, tmp_path):
     """Plain task-guided training (N_F + FCN-R18/4 with auxiliary head,
     fusion + segmentation losses, SGD + momentum + clipping) trains through
@@ -185,9 +206,35 @@ def test_nan_on_one_rank_stops_every_rank(toy, inits, tmp_path):
         assert 'rank(s) [1] of 2 failed' in result['message']
 
 
+def _failing_square(x):
+    if x == 3:
+        raise FloatingPointError('candidate 3 scored nan')
+    return x * x
+
+
 def _primitives(rank, world_size):
+    from mmengine.dataset import DefaultSampler, InfiniteSampler
+
     from mmfusenas.utils import distributed as D
     out = {}
+    try:  # item 3 fails on rank 1: both ranks raise, none waits
+        D.parallel_map(_failing_square, list(range(5)))
+    except FloatingPointError as err:
+        out['map_error'] = str(err)
+    # a rank that reads the whole dataset (its own candidates / tasks)
+    data = list(range(5))
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=2, sampler=DefaultSampler(data, shuffle=True,
+                                                   seed=3))
+    out['sharded'] = [b.tolist() for b in loader]
+    out['unsharded'] = [b.tolist() for b in D.unshard_sampler_(loader)]
+    infinite = torch.utils.data.DataLoader(
+        data, batch_size=3, sampler=InfiniteSampler(data, seed=3))
+    it = iter(D.unshard_sampler_(infinite))
+    out['infinite'] = [next(it).tolist() for _ in range(2)]
+    total = [torch.full((2, ), float(rank + 1)), torch.ones(1)]
+    D.sum_grads_(total)
+    out['sum'] = total
     out['map'] = D.parallel_map(lambda x: (x * x, D.get_rank_world()[0]),
                                 list(range(5)))
     out['broadcast'] = D.broadcast_object(dict(rank=rank), src=1)
@@ -294,6 +341,20 @@ def test_collectives_for_algorithms():
         assert 'predictor' in out['unknown']
         torch.testing.assert_close(out['stepped'], torch.tensor([0.5]))
         assert out['restored']
+        assert 'rank(s) [1] of 2 failed' in out['map_error']
+        assert 'candidate 3 scored nan' in out['map_error']
+        # one process: the same sampler yields the permutation in batches
+        perm = torch.randperm(5, generator=torch.Generator().manual_seed(
+            3)).tolist()
+        assert out['unsharded'] == [perm[0:2], perm[2:4], perm[4:]]
+        assert sum(out['sharded'], []) == perm[rank::2] + (
+            [perm[0]] if rank == 1 else [])  # round_up pads rank 1
+        g = torch.Generator().manual_seed(3)
+        first, second = (torch.randperm(5, generator=g).tolist()
+                         for _ in range(2))
+        assert out['infinite'] == [first[0:3], first[3:5] + second[0:1]]
+        torch.testing.assert_close(out['sum'][0], torch.full((2, ), 3.))
+        torch.testing.assert_close(out['sum'][1], torch.full((1, ), 2.))
     assert torch.equal(ranks[0]['sample'], ranks[1]['sample'])
 
 
@@ -403,3 +464,118 @@ def test_torch_distributed_run_command(toy, tmp_path):
                    timeout=900)
     genotype = Genotype.load(osp.join(work, 'genotypes', 'latest.yaml'))
     assert genotype.meta['train_steps'] == 4
+
+
+@pytest.fixture(scope='module')
+def rgbd(tmp_path_factory):
+    """4 / 2 / 2 toy RGB-D pairs at 32 px and the seeded tiny supernet."""
+    from mmfusenas.datasets import generate_toy_rgbd
+    folder = tmp_path_factory.mktemp('rgbd')
+    data = str(folder / 'data')
+    generate_toy_rgbd(data, 4, 2, 2, seed=0, size=32)
+    return data, save_init('one_shot', str(folder / 'init.pth'))
+
+
+def test_one_shot_supernet_two_ranks_equal_one_process(rgbd, tmp_path):
+    """DCNAS one-shot supernet (C = 4, B = 1), best-of-2 sampler seeded with
+    the *rank*: both ranks train rank 0's paths (the same as one process,
+    the candidates' losses averaged over the ranks' validation shards)
+    through the wrapper's algorithm mode (parameters off the path keep no
+    gradient) and end with the weights of 1 process x batch 2."""
+    data, init = rgbd
+    single = run_one_shot(0, 1, str(tmp_path / 'one'), data, init, 2)
+    ranks = results_or_raise(
+        launch(run_one_shot, 2, (str(tmp_path / 'two'), data, init, 1)))
+    assert [r['mode'] for r in ranks] == ['algorithm', 'algorithm']
+    assert single['iters'] == ranks[0]['iters'] == 3
+    assert ranks[0]['paths'] == ranks[1]['paths'] == single['paths']
+    assert len({str(p) for p in single['paths']}) == 3
+    assert_equivalent(single, ranks)
+    assert moved(single['state'], init, 'network') > 1e-3
+
+
+def test_evolution_scores_in_parallel_and_resumes(rgbd, tmp_path):
+    """Constrained evolution on the supernet: each of 2 ranks scores half
+    of every population on the whole validation set, the scores are
+    gathered (the same scores, top-k and random state as one process); a
+    distributed resume from generation 1 continues exactly; rank 0 writes
+    the files."""
+    data, supernet = rgbd
+    ref = run_evolution(0, 1, str(tmp_path / 'one'), data, supernet, 2)
+    evo = str(tmp_path / 'two')
+    first = results_or_raise(
+        launch(run_evolution, 2, (evo, data, supernet, 1)))
+    assert [r['scored'] for r in first] == [2, 2]  # population 4
+    resumed = results_or_raise(
+        launch(run_evolution, 2, (evo, data, supernet, 2)))
+    assert ref['state']['iteration'] == 2 and ref['scored'] == 8
+    assert [r['scored'] for r in resumed] == [2, 2]  # generation 2 only
+    for result in resumed:
+        state = result['state']
+        assert state['topk'] == ref['state']['topk']
+        assert state['rng'] == ref['state']['rng']
+        assert state['scores'].keys() == ref['state']['scores'].keys()
+        for key, value in ref['state']['scores'].items():
+            assert state['scores'][key] == pytest.approx(value, rel=1e-6)
+    assert resumed[0]['files'] == [
+        'best_genotype.yaml', 'evolution_state.json', 'top1.yaml',
+        'top2.yaml'
+    ]  # written by rank 0 only (no temporary files)
+
+
+def test_loss_weight_and_proxy_bilevel_two_ranks_equal_one_process():
+    """HBL's LossWeightSearchAlgorithm (β / γ by DARTS 2nd order with the
+    momentum of the weight optimizer, β projection) and the hyper-guidance
+    ProxyBilevelAlgorithm (alternating and hypergradient schemes) through
+    the wrapper: 2 ranks x 2 samples = 1 process x 4 samples after 3
+    steps (hypergradients averaged inside the strategies, every optim
+    wrapper's step averaged)."""
+    single = run_hyper_algorithms(0, 1)
+    ranks = results_or_raise(launch(run_hyper_algorithms, 2))
+    start = {
+        kind: run_hyper_algorithms(0, 1, (kind, ), steps=0)[kind]
+        for kind in single
+    }
+    for kind, state in single.items():
+        assert_equivalent(
+            dict(state=state),
+            [dict(state=r[kind]) for r in ranks],
+            atol=5e-5)
+        moves = {k: (v - start[kind][k]).abs().max().item()
+                 for k, v in state.items()}
+        assert max(moves.values()) > 1e-3, kind
+    # the loss weights themselves moved (the upper level is exercised)
+    assert max(v for k, v in (
+        (k, (single['hbl'][k] - start['hbl'][k]).abs().max().item())
+        for k in single['hbl'] if k.startswith('hyper'))) > 1e-3
+
+
+def test_sync_bn_is_refused_on_cpu_naming_the_option(monkeypatch):
+    """``sync_bn`` converts BatchNorm to SyncBatchNorm (MMEngine) before
+    the wrapper is built; on CPU the wrapper and ``setup_distributed``
+    refuse it with an error naming the option."""
+    from mmengine.config import Config
+    from mmengine.model import BaseModel, convert_sync_batchnorm
+
+    from mmfusenas.utils.config import setup_distributed
+
+    class Net(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return self.body(inputs)
+
+    net = convert_sync_batchnorm(Net(), 'torch')
+    assert isinstance(net.body[1], torch.nn.SyncBatchNorm)
+    with pytest.raises(RuntimeError, match=r"SyncBatchNorm layers \('body.1'"
+                       r'\).*Remove `sync_bn`'):
+        AlgorithmDistributedDataParallel(net)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = Config(dict(launcher='pytorch', sync_bn='torch'))
+    with pytest.raises(ValueError, match="sync_bn='torch'.*needs CUDA"):
+        setup_distributed(cfg)
+    assert not dist.is_initialized()

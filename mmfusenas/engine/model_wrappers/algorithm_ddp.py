@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseModel, MMDistributedDataParallel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from mmfusenas.models.mutables import one_shot_space
 from mmfusenas.registry import MODEL_WRAPPERS
 from mmfusenas.utils.distributed import (averaged_optimizer_steps,
                                          broadcast_buffers_, check_finite,
@@ -56,10 +57,21 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     (bucketed, overlapped with the backward), plus a collective check that
     the loss is finite.
 
+    A one-shot supernet (a module with
+    :class:`~mmfusenas.models.mutables.OneShotChoice` choice points) trains
+    one sampled path per step: most of its parameters get no gradient in a
+    step, which DDP's reducer refuses (or must search for with
+    ``find_unused_parameters=True`` at every step). ``'auto'`` therefore
+    runs its (``BaseModel``) ``train_step`` in the algorithm mode: the
+    gradients are averaged at the optimizer step, the parameters off the
+    path keep ``grad=None`` on every rank (the one-shot loop samples the
+    same path on every rank), exactly as in one process.
+
     Parameters and buffers start from rank 0's values (DDP's constructor
     broadcasts them). BatchNorm: per-rank statistics unless the config
-    asks for ``sync_bn='torch'`` (MMEngine converts the model; torch's
-    SyncBatchNorm needs CUDA).
+    asks for ``sync_bn='torch'`` (MMEngine converts the model before
+    wrapping it). torch's ``SyncBatchNorm`` runs on CUDA only: a module on
+    the CPU that holds one is refused here with an error naming the option.
 
     Args:
         module (nn.Module): The model (an MMEngine ``BaseModel``).
@@ -86,11 +98,12 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
                              f'be one of {MODES}, got {mode!r}')
         if mode == 'auto':
             own = type(module).train_step is not BaseModel.train_step
-            mode = 'algorithm' if own else 'ddp'
+            mode = 'algorithm' if own or one_shot_space(module) else 'ddp'
         on_cpu = all(p.device.type == 'cpu'
                      for p in module.parameters())
         if on_cpu:
             device_ids = None
+            check_no_sync_batchnorm(module)
         super().__init__(module=module, device_ids=device_ids, **kwargs)
         self.mode = mode
         self.sync_buffers = sync_buffers
@@ -148,3 +161,27 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     def broadcast_module_buffers(self) -> None:
         """Give every rank rank 0's buffers."""
         broadcast_buffers_(list(self.module.buffers()))
+
+
+def check_no_sync_batchnorm(module: torch.nn.Module) -> None:
+    """Raise if ``module`` (on the CPU) holds a ``SyncBatchNorm``.
+
+    torch's (and mmcv's) ``SyncBatchNorm`` all-reduces its statistics with CUDA kernels
+    and fails in the first training forward on CPU tensors; the layer comes
+    from the config's ``sync_bn`` (MMEngine converts the model before
+    wrapping it), so the error names that option.
+    """
+    names = [
+        name for name, m in module.named_modules()
+        # torch's and mmcv's (mmcv.ops.SyncBatchNorm, sync_bn='mmcv')
+        if type(m).__name__ == 'SyncBatchNorm'
+    ]
+    if names:
+        shown = ', '.join(repr(n) for n in names[:3])
+        more = f' and {len(names) - 3} more' if len(names) > 3 else ''
+        raise RuntimeError(
+            f'AlgorithmDistributedDataParallel: the model holds '
+            f'SyncBatchNorm layers ({shown}{more}) but runs on the CPU; '
+            "torch's SyncBatchNorm needs CUDA. Remove `sync_bn` from the "
+            'config (per-rank BatchNorm statistics, rank 0\'s running '
+            'statistics broadcast) or run on GPUs')

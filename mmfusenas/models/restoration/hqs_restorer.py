@@ -15,6 +15,7 @@ from mmengine.model import BaseDataPreprocessor, BaseModel
 from torch import Tensor
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.distributed import raise_on_any_rank
 from .hqs_unrolled_net import HQSOutputs
 
 __all__ = ['RestorationDataPreprocessor', 'HQSRestorer', 'LOSS_TERMS',
@@ -302,12 +303,15 @@ class HQSRestorer(BaseModel):
             raise ValueError(f'HQSRestorer: no loss term to compute (terms '
                              f'{terms}, rec_weight {self.rec_weight}, '
                              f'guidance_weight {self.guidance_weight})')
+        # collective under a model wrapper: a NaN on one rank stops all
         for name, value in losses.items():
+            message = None
             if not torch.isfinite(value):
                 stems = [s.get('stem') for s in (data_samples or [])]
-                raise FloatingPointError(
-                    f'HQSRestorer: {name} is {value.item()} on samples '
-                    f'{stems}; check the inputs and the learning rate')
+                message = (f'HQSRestorer: {name} is {value.item()} on '
+                           f'samples {stems}; check the inputs and the '
+                           'learning rate')
+            raise_on_any_rank(message)
         return losses
 
     def predict(self,

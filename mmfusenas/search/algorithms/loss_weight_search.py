@@ -28,6 +28,7 @@ from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
                                        LossHyperParams, bind_arch_params,
                                        bind_loss_hyper)
 from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.utils.distributed import check_finite
 from ..strategies import BaseBilevelStrategy, BilevelProblem
 from .bilevel_search import BilevelSearchAlgorithm, _frozen
 
@@ -225,11 +226,10 @@ class LossWeightSearchAlgorithm(BaseModel):
         with weights_ow.optim_context(self), \
                 _frozen(self.arch_parameters()):
             loss = self.weighted_loss(train_data)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    'LossWeightSearchAlgorithm: the weighted loss is not '
-                    f'finite at train step {self.num_train_steps}: '
-                    f'{loss.item()}')
+            # collective under the model wrapper: every rank stops
+            check_finite(
+                loss, 'LossWeightSearchAlgorithm: the weighted loss at '
+                f'train step {self.num_train_steps}')
             weights_ow.update_params(loss)
         self.train_step_count += 1
         log_vars['loss'] = loss.detach()

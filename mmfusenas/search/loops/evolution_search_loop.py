@@ -15,12 +15,20 @@ precision; ``rule='less'`` ranks ascending (RMSE), ``'greater'``
 descending (PSNR). After every generation the whole state — scores,
 top-k, generation and the random generator's state — is written
 atomically, so a resumed search continues exactly where it stopped.
+
+Distributed (``--launcher``): every rank runs the same searcher (same seed,
+same state file); the population of a generation is scored in parallel
+(:func:`~mmfusenas.utils.distributed.parallel_map`: rank r scores paths r,
+r + W, ... on the *whole* validation set, the scores are gathered), so all
+ranks hold the same scores and take the same next generation; rank 0 writes
+the state file and the genotypes.
 """
 import json
 import os.path as osp
 import random
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import torch.distributed
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
@@ -28,6 +36,9 @@ from mmfusenas.models.mutables import (Genotype, apply_choices,
                                        encode_choices, one_shot_space,
                                        random_choices)
 from mmfusenas.registry import LOOPS, TASK_UTILS
+from mmfusenas.utils.distributed import (broadcast_object, get_rank_world,
+                                         is_distributed, parallel_map,
+                                         unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write
 from ..estimators.path_cost_table import PathCostTable
 from ..estimators.resource_estimator import ResourceConstraintError
@@ -182,7 +193,8 @@ class EvolutionSearcher:
             budgets=self.budgets)
 
     def save(self) -> None:
-        if self.state_file:
+        """Write the state (rank 0 of a distributed run only)."""
+        if self.state_file and get_rank_world()[0] == 0:
             atomic_write(json.dumps(self.state_dict()), self.state_file)
 
     def load(self, path: str) -> None:
@@ -224,8 +236,9 @@ class EvolutionSearcher:
                 f'evolution generation {self.iteration}: no legal path found '
                 f'(budgets {self.budgets}, {len(self.scores)} paths already '
                 'scored); relax the budget or shrink the search')
-        for p in pop:
-            self.scores[self.key(p)] = float(self.score_fn(p))
+        # distributed: split across the ranks, gathered in order
+        for p, value in zip(pop, parallel_map(self.score_fn, pop)):
+            self.scores[self.key(p)] = float(value)
         self.topk = self._ranked(self.scores)[:self.top_k]
         best = self.topk[0] if self.topk else None
         self.history.append(
@@ -335,17 +348,45 @@ class EvolutionSearchLoop(BaseLoop):
         return 1
 
     def score(self, path: Path) -> float:
+        """The metric of ``path`` on the whole validation set (also on one
+        rank of a distributed run: no collective inside)."""
         model = unwrap(self.runner.model)
         apply_choices(model, path)
         model.eval()
         for batch in self.dataloader:
             outputs = self.runner.model.val_step(batch)
             self.evaluator.process(data_samples=outputs, data_batch=batch)
-        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        metrics = self._evaluate(len(self.dataloader.dataset))
         if self.metric not in metrics:
             raise KeyError(f'EvolutionSearchLoop: metric {self.metric!r} not '
                            f'in the evaluator output {sorted(metrics)}')
         return float(metrics[self.metric])
+
+    def _cost_fn(self) -> Optional[Callable[[Path], Dict[str, float]]]:
+        """The path cost function; rank 0's costs on every rank when the
+        table measures latencies (they differ between processes, and the
+        ranks must agree on which paths are legal)."""
+        table = self.cost_table
+        if table is None:
+            return None
+        if is_distributed() and getattr(table, 'with_latency', False):
+            return lambda path: broadcast_object(table.cost(path))
+        return table.cost
+
+    def _evaluate(self, size: int) -> dict:
+        """``evaluator.evaluate(size)``; in a distributed run the rank
+        processed the whole set alone, so the metrics are computed locally
+        (``Evaluator.evaluate`` would gather the ranks' results)."""
+        if not is_distributed():
+            return self.evaluator.evaluate(size)
+        metrics: dict = {}
+        for metric in self.evaluator.metrics:
+            values = metric.compute_metrics(metric.results[:size])
+            metric.results.clear()
+            if metric.prefix:
+                values = {f'{metric.prefix}/{k}': v for k, v in values.items()}
+            metrics.update(values)
+        return metrics
 
     def _init_population(self, space) -> List[Path]:
         if self.predictor_file is None:
@@ -354,7 +395,7 @@ class EvolutionSearchLoop(BaseLoop):
         pred = load_predictor(self.predictor_file)
         probe = EvolutionSearcher(
             space, lambda p: 0.0,
-            None if self.cost_table is None else self.cost_table.cost,
+            self._cost_fn(),
             self.budgets, seed=self.searcher_kwargs.get('seed', 0) + 1)
         pool: List[Path] = []
         probe.random_legal(self.init_pool, pool)
@@ -379,6 +420,9 @@ class EvolutionSearchLoop(BaseLoop):
             print_log(f'evolution: cheapest legal path costs {cheapest}',
                       logger='current')
         runner.call_hook('before_train')
+        if is_distributed():
+            # each rank scores its candidates on the whole set
+            unshard_sampler_(self.dataloader)
         out_dir = osp.join(runner.work_dir, self.export_dir)
         canonical = None
         if self.deduplicate:
@@ -388,7 +432,7 @@ class EvolutionSearchLoop(BaseLoop):
         self.searcher = EvolutionSearcher(
             space,
             self.score,
-            None if self.cost_table is None else self.cost_table.cost,
+            self._cost_fn(),
             self.budgets,
             rule=self.rule,
             state_file=osp.join(out_dir, 'evolution_state.json'),
@@ -396,7 +440,10 @@ class EvolutionSearchLoop(BaseLoop):
             canonical_fn=canonical,
             **self.searcher_kwargs)
         top = self.searcher.run()
+        main = get_rank_world()[0] == 0
         for i, (score, path) in enumerate(top[:self.export_top]):
+            if not main:
+                break
             costs = None
             if self.cost_table is not None:
                 costs = {
@@ -417,6 +464,9 @@ class EvolutionSearchLoop(BaseLoop):
             geno.dump(osp.join(out_dir, f'top{i + 1}.yaml'))
             if i == 0:
                 geno.dump(osp.join(out_dir, 'best_genotype.yaml'))
+        if is_distributed():
+            # the other ranks return once rank 0's files are complete
+            torch.distributed.barrier()
         print_log(f'evolution: best {self.metric} = {top[0][0]!r}; '
                   f'genotypes in {out_dir}', logger='current')
         runner.call_hook('after_train')

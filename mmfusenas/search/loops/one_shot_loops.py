@@ -1,10 +1,12 @@
 """Supernet training loop: one sampled path per iteration."""
 from typing import Union
 
+from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 
 from mmfusenas.models.mutables import apply_choices
 from mmfusenas.registry import LOOPS, TASK_UTILS
+from mmfusenas.utils.distributed import broadcast_object, data_parallel
 from ..strategies.path_samplers import unwrap
 
 
@@ -18,6 +20,15 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
 
     Validation runs with the path of the last iteration unless
     ``val_choices`` is a genotype dict (e.g. a fixed reference path).
+
+    Distributed (model wrapped in
+    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`, which
+    averages the gradients of the path at the optimizer step): the sampler
+    runs inside :func:`~mmfusenas.utils.distributed.data_parallel` (its
+    candidate losses are means over the ranks) from rank 0's random state,
+    and rank 0's path is broadcast, so every rank trains the same path;
+    each rank reads its shard of the batch (W ranks with batch b = one
+    process with batch W·b).
     """
 
     def __init__(self,
@@ -38,8 +49,14 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
         if not self._ready:
             self.sampler.setup(self.runner)
             self._ready = True
-        apply_choices(unwrap(self.runner.model),
-                      self.sampler.sample(self.runner))
+        distributed = is_model_wrapper(self.runner.model)
+        with data_parallel(distributed):
+            choices = self.sampler.sample(self.runner)
+        if distributed:
+            # a user sampler that is not rank-synchronised still trains
+            # one path everywhere
+            choices = broadcast_object(choices)
+        apply_choices(unwrap(self.runner.model), choices)
         super().run_iter(data_batch)
         if self.val_choices is not None:
             apply_choices(unwrap(self.runner.model), self.val_choices)

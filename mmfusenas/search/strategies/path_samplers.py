@@ -16,6 +16,15 @@ F_max - σ)`` with ``σ = (F_max - F_min) / 50`` over ``num_static`` random
 paths; accept random paths with ``τ < F(α) < τ + σ`` until there are ``m``
 (``α0`` included) or ``max_tries`` draws. Without a cost table the ``m``
 candidates are plain random paths.
+
+Distributed (:class:`~mmfusenas.search.loops.OneShotIterBasedTrainLoop`
+under a model wrapper): every rank must train the *same* path. The samplers
+start from rank 0's random state (:meth:`UniformPathSampler.setup`), the
+loop samples inside :func:`~mmfusenas.utils.distributed.data_parallel`, where
+:func:`path_loss` is the mean over the ranks (each rank's share of the
+validation / training batches), so the losses, the argmin and the
+predictor's refresh labels are the same on every rank; the refreshed
+predictor is broadcast from rank 0.
 """
 import random
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -28,6 +37,8 @@ from mmengine.model import is_model_wrapper
 from mmfusenas.models.mutables import (apply_choices, encode_choices,
                                        one_shot_space, random_choices)
 from mmfusenas.registry import TASK_UTILS
+from mmfusenas.utils.distributed import (average_value, broadcast_buffers_,
+                                         broadcast_object)
 
 Path = Dict[str, str]
 
@@ -40,7 +51,10 @@ def unwrap(model):
 def path_loss(model, choices: Mapping[str, str],
               batches: Iterable[dict]) -> float:
     """Mean total loss of ``model`` (``mode='loss'``) with path
-    ``choices`` over ``batches`` (no gradients, train mode restored)."""
+    ``choices`` over ``batches`` (no gradients, train mode restored).
+
+    Inside :func:`~mmfusenas.utils.distributed.data_parallel` the mean over
+    the ranks (equal numbers of equal batches: the loss of the union)."""
     model = unwrap(model)
     apply_choices(model, choices)
     was_training = model.training
@@ -57,7 +71,7 @@ def path_loss(model, choices: Mapping[str, str],
         model.train(was_training)
     if n == 0:
         raise ValueError('path_loss: no batches')
-    return total / n
+    return average_value(total / n)
 
 
 class BandSampler:
@@ -137,10 +151,13 @@ class UniformPathSampler:
         self.space = None
 
     def setup(self, runner) -> None:
+        """Read the space; start from rank 0's random state (the same
+        paths on every rank, also with ``seed=None``)."""
         self.space = one_shot_space(unwrap(runner.model))
         if not self.space:
             raise ValueError('the model has no OneShotChoice choice points: '
                              'train a supernet (e.g. DCNASNet with arch=None)')
+        self.rng.setstate(broadcast_object(self.rng.getstate()))
 
     def sample(self, runner) -> Path:
         return random_choices(self.space, self.rng)
@@ -275,6 +292,10 @@ class PredictorPathSampler(BestOfMPathSampler):
             16,
             self.refresh_lr,
             seed=self.rng.randrange(2**31))
+        # the ranks trained on the same labels; keep them bit-identical
+        broadcast_buffers_([
+            *self.predictor.parameters(), *self.predictor.buffers()
+        ])
         self.refreshes += 1
         print_log(f'predictor refreshed on {len(paths)} paths (refresh '
                   f'#{self.refreshes})', logger='current')
