@@ -11,7 +11,15 @@ pairs, through :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`:
 * ``ias``: the TIM search space (``channels``), IAS, an α step every step;
 * ``darts2``: the same space, DARTS 2nd order (virtual step + FD HVP);
 * ``train``: the fixed TIM fusion network of the toy training config
-  (MMEngine's DDP step).
+  (MMEngine's DDP step);
+* ``oneshot``: DCNAS supernet training (``GuidedDepthSR`` + ``DCNASNet``,
+  ``channels`` features, 2 blocks) on toy RGB-D pairs, one uniformly
+  sampled path per step, the same on every rank (the wrapper's algorithm
+  mode: gradients of the path averaged at the optimizer step);
+* ``evolution``: one generation of W x ``--batch`` random paths of the
+  same supernet, each scored on ``--val`` validation pairs (RMSE), the
+  paths split across the ranks by ``parallel_map`` (a "sample" is a scored
+  path here).
 
 Printed per workload: seconds per step (slowest rank), samples per second,
 the speed-up of W ranks over one in samples per second (ideal: W, when W
@@ -44,6 +52,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--steps', type=int, default=6)
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--channels', type=int, default=8)
+    p.add_argument(
+        '--val', type=int, default=4, help='evolution: pairs per score')
     p.add_argument(
         '--workloads', nargs='+', default=['ias', 'darts2', 'train'])
     return p.parse_args()
@@ -84,8 +94,117 @@ def _optim(model, workload):
                                            lr=3e-4)))
 
 
+def _supernet(args):
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='GuidedDepthSR',
+            network=dict(
+                type='DCNASNet', num_features=args.channels, num_blocks=2),
+            loss_space='normalised',
+            mask_invalid=False))
+
+
+def _rgbd_batches(args, split, rank):
+    """An endless stream of collated toy RGB-D batches of this rank."""
+    from mmengine.dataset import default_collate
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import DATASETS
+    init_default_scope('mmfusenas')
+    dataset = DATASETS.build(
+        dict(
+            type='GISRDataset',
+            data_root=osp.join(args.rgbd, split),
+            test_mode=split != 'train',
+            pipeline=[
+                dict(type='LoadGISRSample'),
+                dict(type='GISRModCrop', multiple=32),
+                dict(type='GISRDegrade', scale=4, norm='lr_minmax'),
+                dict(type='PackGISRInputs')
+            ]))
+    samples = [dataset[i] for i in range(len(dataset))]
+    gen = torch.Generator().manual_seed(100 + rank)
+    size = args.batch if split == 'train' else 1
+    while True:
+        idx = torch.randint(len(samples), (size, ), generator=gen).tolist()
+        yield default_collate([samples[i] for i in idx])
+
+
+def _bench_one_shot(rank, world_size, workload, args):
+    import random
+
+    from mmengine.optim import OptimWrapper
+
+    from mmfusenas.engine import AlgorithmDistributedDataParallel
+    from mmfusenas.models.mutables import (apply_choices, one_shot_space,
+                                           random_choices)
+    from mmfusenas.utils.distributed import parallel_map
+    model = _supernet(args)
+    space = one_shot_space(model)
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    wrapped = AlgorithmDistributedDataParallel(model) \
+        if world_size > 1 else model
+    counter = [0]
+    if workload == 'oneshot':
+        batches = _rgbd_batches(args, 'train', rank)
+
+        def step():
+            # the same path on every rank (a shared counter)
+            rng = random.Random(counter[0])
+            counter[0] += 1
+            apply_choices(model, random_choices(space, rng))
+            wrapped.train_step(next(batches), optim)
+    else:
+        val_stream = _rgbd_batches(args, 'val', 0)
+        val = [next(val_stream) for _ in range(args.val)]
+
+        @torch.no_grad()
+        def score(path):
+            apply_choices(model, path)
+            model.eval()
+            errors = []
+            for batch in val:
+                for out in model.val_step(batch):
+                    errors.append(
+                        (out['pred_depth'] - out['gt_depth']).square().mean())
+            return torch.stack(errors).mean().sqrt().item()
+
+        def step():
+            rng = random.Random(counter[0])
+            counter[0] += 1
+            paths = [
+                random_choices(space, rng)
+                for _ in range(world_size * args.batch)
+            ]
+            parallel_map(score, paths)
+
+    return _time(step, world_size, args)
+
+
+def _time(step, world_size, args):
+    """(wall seconds per step of this rank, its CPU seconds per step)."""
+    for _ in range(args.warmup):
+        step()
+    if world_size > 1:
+        torch.distributed.barrier()
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(args.steps):
+        step()
+    cpu = time.process_time() - cpu
+    if world_size > 1:
+        torch.distributed.barrier()
+    return (time.perf_counter() - start) / args.steps, cpu / args.steps
+
+
 def _bench(rank, world_size, workload, args):
     from mmfusenas.engine import AlgorithmDistributedDataParallel
+    if workload in ('oneshot', 'evolution'):
+        return _bench_one_shot(rank, world_size, workload, args)
     model = strip_batchnorm(_model(workload, args.channels))
     optim = _optim(model, workload)
     if world_size > 1:
@@ -101,22 +220,22 @@ def _bench(rank, world_size, workload, args):
             if workload != 'train' else batch()
         model.train_step(data, optim)
 
-    for _ in range(args.warmup):
-        step()
-    if world_size > 1:
-        torch.distributed.barrier()
-    start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(args.steps):
-        step()
-    cpu = time.process_time() - cpu
-    if world_size > 1:
-        torch.distributed.barrier()
-    return (time.perf_counter() - start) / args.steps, cpu / args.steps
+    return _time(step, world_size, args)
 
 
 def main() -> None:
     args = parse_args()
     rows, result = [], {}
+    tmp = None
+    if {'oneshot', 'evolution'} & set(args.workloads):
+        import tempfile
+
+        from mmfusenas.datasets import generate_toy_rgbd
+        tmp = tempfile.TemporaryDirectory()
+        args.rgbd = osp.join(tmp.name, 'rgbd')
+        generate_toy_rgbd(
+            args.rgbd, 8, max(args.val, 2), 1, seed=0,
+            size=max(32, args.size // 32 * 32))
     for workload in args.workloads:
         base = None
         for world in args.ranks:
@@ -149,7 +268,11 @@ def main() -> None:
         print(f'{workload:<8} {world:>5} {per_step:>8.3f} '
               f'{throughput:>10.2f} {speedup:>9.2f} {cpu:>13.3f} '
               f'{eff:>9.2f}')
+    print('(oneshot / evolution: "samples" are training pairs / scored '
+          'paths)')
     print('RESULT ' + json.dumps(result))
+    if tmp is not None:
+        tmp.cleanup()
 
 
 if __name__ == '__main__':

@@ -574,12 +574,28 @@ class PathRecorderHook(Hook):
 
 
 def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
-                 init: str, batch_size: int) -> dict:
+                 init: str, batch_size: int,
+                 predictor: Optional[str] = None) -> dict:
     """Three supernet iterations of :func:`build_one_shot_model` with the
     best-of-m sampler (m = 2 band-free candidates, scored on one validation
     batch per rank) seeded with the *rank*: the ranks must follow rank 0's
-    random state. Returns the float state dict, the paths trained and the
-    wrapper's mode."""
+    random state. With a ``predictor`` file: the predictor sampler instead,
+    refreshed before iterations 1 and 2 on 3 paths scored on one training
+    batch. Returns the float state dict, the paths trained, the wrapper's
+    mode and (predictor) the refreshed predictor's parameters."""
+    sampler = dict(type='BestOfMPathSampler', m=2, val_batches=1, seed=rank)
+    if predictor is not None:
+        sampler = dict(
+            type='PredictorPathSampler',
+            predictor=predictor,
+            m=2,
+            refresh_interval=1,
+            refresh_start=1,
+            refresh_paths=3,
+            refresh_batches=1,
+            refresh_epochs=2,
+            refresh_lr=1e-2,
+            seed=rank)
     recorder = PathRecorderHook()
     runner = _runner(
         build_one_shot_model(),
@@ -599,17 +615,24 @@ def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
             type='OneShotIterBasedTrainLoop',
             max_iters=3,
             val_interval=100,
-            sampler=dict(
-                type='BestOfMPathSampler', m=2, val_batches=1, seed=rank)),
+            sampler=sampler),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
         custom_hooks=[recorder],
         load_from=init)
     runner.train()
-    return dict(
+    out = dict(
         state=_state(runner),
         paths=recorder.paths,
         iters=runner.iter,
         mode=getattr(runner.model, 'mode', None))
+    if predictor is not None:
+        sampler = runner.train_loop.sampler
+        out['refreshes'] = sampler.refreshes
+        out['predictor'] = {
+            k: v.detach().clone()
+            for k, v in sampler.predictor.state_dict().items()
+        }
+    return out
 
 
 def run_evolution(rank: int, world_size: int, work_dir: str, data_root: str,

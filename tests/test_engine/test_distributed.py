@@ -494,6 +494,41 @@ def test_one_shot_supernet_two_ranks_equal_one_process(rgbd, tmp_path):
     assert moved(single['state'], init, 'network') > 1e-3
 
 
+@pytest.mark.slow
+def test_predictor_sampler_two_ranks_equal_one_process(rgbd, tmp_path):
+    """DCNAS predictor-guided supernet training with two predictor
+    refreshes: the refresh labels are path losses averaged over the ranks'
+    training shards, every rank fine-tunes the same predictor (broadcast
+    from rank 0): the paths, weights and the predictor equal one process's
+    with the union batches."""
+    from mmfusenas.models.mutables import one_shot_space
+    from mmfusenas.search.predictors import BGRUPredictor, save_predictor
+    from mmfusenas.testing.distributed import build_one_shot_model
+    data, init = rgbd
+    torch.manual_seed(0)
+    pred = str(tmp_path / 'predictor.pth')
+    save_predictor(BGRUPredictor(one_shot_space(build_one_shot_model())),
+                   pred)
+    single = run_one_shot(0, 1, str(tmp_path / 'one'), data, init, 2, pred)
+    ranks = results_or_raise(
+        launch(run_one_shot, 2, (str(tmp_path / 'two'), data, init, 1,
+                                 pred)))
+    assert single['refreshes'] == ranks[0]['refreshes'] == 2
+    assert ranks[0]['paths'] == ranks[1]['paths'] == single['paths']
+    assert_equivalent(single, ranks)
+    # the labels (means over the ranks) differ from one process's by float
+    # rounding; the bias in front of the head's BatchNorm has a zero true
+    # gradient, so Adam turns that rounding into lr-sized steps: compare
+    # the rest (the ranks stay bit-identical everywhere)
+    keep = [k for k in single['predictor'] if k != 'head.0.bias']
+    assert_equivalent(
+        dict(state={k: single['predictor'][k] for k in keep}),
+        [dict(state={k: r['predictor'][k] for k in keep}) for r in ranks],
+        atol=1e-5)
+    assert torch.equal(ranks[0]['predictor']['head.0.bias'],
+                       ranks[1]['predictor']['head.0.bias'])
+
+
 def test_evolution_scores_in_parallel_and_resumes(rgbd, tmp_path):
     """Constrained evolution on the supernet: each of 2 ranks scores half
     of every population on the whole validation set, the scores are
