@@ -369,11 +369,13 @@ def run_cooperative(rank: int, world_size: int, work_dir: str,
         dict(type='PackEnhanceInputs'),
     ]
     loaders = []
-    for split, seed in (('train', 5), ('val', 7)):
-        loader = copy.deepcopy(cfg.train_dataloader)
+    # the config's split hygiene: the weights and α halves of train/
+    for loader, seed in ((cfg.train_dataloader, 5),
+                         (cfg.train_cfg.arch_dataloader, 7)):
+        loader = copy.deepcopy(loader)
         loader.batch_size = batch_size
         loader.sampler = dict(type='DefaultSampler', shuffle=True, seed=seed)
-        loader.dataset.data_root = osp.join(data_root, split) + '/'
+        loader.dataset.data_root = osp.join(data_root, 'train') + '/'
         loader.dataset.pipeline = pipeline
         loaders.append(loader.to_dict())
     runner = _runner(

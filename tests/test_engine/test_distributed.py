@@ -133,7 +133,8 @@ def test_cooperative_search_two_ranks_equal_one_process(tmp_path):
     every 2nd step, some α without gradient in a step)."""
     from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
     data = str(tmp_path / 'lowlight')
-    generate_toy_lowlight(data, num_train=8, num_val=8, seed=0)
+    # 16 train pairs: 8 for the weights, 8 for α (splits/search_*.txt)
+    generate_toy_lowlight(data, num_train=16, num_val=2, seed=0)
     init = save_init('cooperative', str(tmp_path / 'init.pth'))
     single = run_cooperative(0, 1, str(tmp_path / 'one'), data, init, 4)
     ranks = results_or_raise(
