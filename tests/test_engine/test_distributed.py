@@ -615,3 +615,55 @@ def test_sync_bn_is_refused_on_cpu_naming_the_option(monkeypatch):
     with pytest.raises(ValueError, match="sync_bn='torch'.*needs CUDA"):
         setup_distributed(cfg)
     assert not dist.is_initialized()
+
+
+@pytest.mark.slow
+def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
+    """``tools/train.py --launcher pytorch`` with 2 CPU processes on the
+    published DCNAS toy configs (shrunk): supernet training, then the
+    constrained evolution on its checkpoint; rank 0 exports the genotype
+    within the parameter budget."""
+    from mmengine.config import Config
+    data, _ = rgbd
+    work = str(tmp_path / 'work')
+    cfgs = osp.join(REPO, 'configs', 'dcnas')
+
+    def shrink(name, path):
+        cfg = Config.fromfile(osp.join(cfgs, name))
+        for split, key in (('train', 'train_dataloader'),
+                           ('val', 'val_dataloader'),
+                           ('test', 'test_dataloader')):
+            cfg[key].dataset.data_root = osp.join(data, split)
+        cfg.train_dataloader.batch_size = 1
+        cfg.model.network.update(num_features=4, num_blocks=1)
+        cfg.work_dir = work
+        cfg.env_cfg.dist_cfg = dict(backend='gloo')
+        cfg.dump(path)
+        return cfg
+
+    cfg = shrink('supernet_toy_x4.py', str(tmp_path / 'supernet.py'))
+    cfg.train_cfg.update(max_iters=2, val_interval=2)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.dump(str(tmp_path / 'supernet.py'))
+    results_or_raise(
+        launch(run_train_tool, 2,
+               ([str(tmp_path / 'supernet.py'), '--launcher', 'pytorch'], ),
+               init_process_group=False))
+    cfg = shrink('search_toy_x4.py', str(tmp_path / 'search.py'))
+    cfg.load_from = osp.join(work, 'iter_2.pth')
+    tc = cfg.train_cfg
+    tc.dataloader.dataset.data_root = osp.join(data, 'val')
+    tc.fix_network.num_features = 4
+    tc.cost_table.cost_model.update(
+        num_features=4, num_blocks=1, input_size=(32, 32))
+    tc.cost_table.cache_file = osp.join(work, 'costs.json')
+    tc.update(predictor=None, budgets=dict(params=60000), population_size=4,
+              top_k=2, num_mutation=2, num_crossover=2, max_iters=2)
+    cfg.dump(str(tmp_path / 'search.py'))
+    results_or_raise(
+        launch(run_train_tool, 2,
+               ([str(tmp_path / 'search.py'), '--launcher', 'pytorch'], ),
+               init_process_group=False))
+    geno = Genotype.load(osp.join(work, 'search', 'best_genotype.yaml'))
+    assert geno.meta['costs']['params'] <= 60000
+    assert geno.meta['generations'] == 2
