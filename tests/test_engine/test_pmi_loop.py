@@ -206,13 +206,18 @@ def test_pmi_loop_outer_step_logs_and_init_checkpoint(tmp_path):
     ([dict(name='a'), dict(name='a', dataloader=None)], 'unique'),
     ([dict(name='a-b')], 'Python identifier'),
     ([dict(name='a', loader=None)], "unknown keys \\['loader'\\]"),
+    ((dict(name='a'), 'ranks'), "parallel must be one of"),
 ])
 def test_pmi_loop_rejects_bad_tasks(tmp_path, tasks, match):
+    parallel = 'episodes'
+    if isinstance(tasks, tuple):  # (task, parallel)
+        tasks, parallel = [tasks[0]], tasks[1]
     runner = Runner(
         model=ScalarModel(),
         work_dir=str(tmp_path),
         train_dataloader=loader(SUPPORT),
-        train_cfg=dict(type='PMILoop', tasks=tasks, max_iters=1),
+        train_cfg=dict(
+            type='PMILoop', tasks=tasks, max_iters=1, parallel=parallel),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.5)),
         default_scope='mmfusenas',
         experiment_name=tmp_path.name)

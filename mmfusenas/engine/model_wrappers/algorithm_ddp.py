@@ -166,8 +166,8 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
 def check_no_sync_batchnorm(module: torch.nn.Module) -> None:
     """Raise if ``module`` (on the CPU) holds a ``SyncBatchNorm``.
 
-    torch's (and mmcv's) ``SyncBatchNorm`` all-reduces its statistics with CUDA kernels
-    and fails in the first training forward on CPU tensors; the layer comes
+    torch's (and mmcv's) ``SyncBatchNorm`` all-reduces its statistics with
+    CUDA kernels and fails in the first training forward on CPU tensors; the layer comes
     from the config's ``sync_bn`` (MMEngine converts the model before
     wrapping it), so the error names that option.
     """

@@ -357,10 +357,10 @@ class PMILoop(BaseLoop):
             for loader in self.task_loaders:
                 unshard_sampler_(loader)
             if len(self.task_loaders) < world:
+                idle = world - len(self.task_loaders)
                 print_log(
                     f"PMILoop: parallel='tasks' with {len(self.task_loaders)}"
-                    f' tasks on {world} ranks: {world - len(self.task_loaders)}'
-                    ' rank(s) idle',
+                    f' tasks on {world} ranks: {idle} rank(s) idle',
                     logger='current',
                     level=logging.WARNING)
         # the runner's bookkeeping (checkpoint meta, sampler seeding) reads
