@@ -477,15 +477,18 @@ def run_task_guided(rank: int, world_size: int, work_dir: str,
         mode=getattr(runner.model, 'mode', None))
 
 
-def run_train_tool(rank: int, world_size: int, argv: Sequence[str]) -> dict:
-    """``tools/train.py`` with ``argv`` (the process group is the tool's
-    to initialise); returns the rank and whether a group existed."""
+def run_train_tool(rank: int, world_size: int, argv: Sequence[str],
+                   tool: str = 'train.py') -> dict:
+    """``tools/<tool>`` (default ``tools/train.py``) with ``argv`` (the
+    process group is the tool's to initialise); returns the rank, the
+    world size and the backend."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'mmfusenas_tool_train', osp.join(REPO_ROOT, 'tools', 'train.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    tool.main(list(argv))
+        'mmfusenas_tool_' + osp.basename(tool)[:-3],
+        osp.join(REPO_ROOT, 'tools', tool))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(list(argv))
     return dict(
         rank=dist.get_rank(),
         world_size=dist.get_world_size(),

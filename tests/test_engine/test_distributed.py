@@ -619,10 +619,12 @@ def test_sync_bn_is_refused_on_cpu_naming_the_option(monkeypatch):
 
 @pytest.mark.slow
 def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
-    """``tools/train.py --launcher pytorch`` with 2 CPU processes on the
-    published DCNAS toy configs (shrunk): supernet training, then the
-    constrained evolution on its checkpoint; rank 0 exports the genotype
-    within the parameter budget."""
+    """``--launcher pytorch`` with 2 CPU processes on the published DCNAS
+    toy configs (shrunk): supernet training (``tools/train.py``), the
+    predictor (``tools/search/train_predictor.py``: the paths scored in
+    parallel, the same scores as one process), then the constrained
+    evolution on the supernet, its first generation from the predictor;
+    rank 0 exports the genotype within the parameter budget."""
     from mmengine.config import Config
     data, _ = rgbd
     work = str(tmp_path / 'work')
@@ -649,6 +651,38 @@ def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
         launch(run_train_tool, 2,
                ([str(tmp_path / 'supernet.py'), '--launcher', 'pytorch'], ),
                init_process_group=False))
+    import json
+    pred_dir = {}
+    for world in (1, 2):
+        cfg = shrink('predictor_toy_x4.py', str(tmp_path / 'predictor.py'))
+        cfg.load_from = osp.join(work, 'iter_2.pth')
+        pred_dir[world] = str(tmp_path / f'predictor{world}')
+        cfg.predictor.update(
+            num_paths=6, batches=2, epochs=2, out_dir=pred_dir[world])
+        cfg.dump(str(tmp_path / 'predictor.py'))
+        argv = [str(tmp_path / 'predictor.py'), '--launcher',
+                'pytorch' if world > 1 else 'none']
+        if world == 1:
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(
+                'train_predictor_tool',
+                osp.join(REPO, 'tools', 'search', 'train_predictor.py'))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            module.main(argv)
+        else:
+            results_or_raise(
+                launch(run_train_tool, 2,
+                       (argv, osp.join('search', 'train_predictor.py')),
+                       init_process_group=False))
+    scores = [
+        json.load(open(osp.join(pred_dir[w], 'path_scores.json')))['scores']
+        for w in (1, 2)
+    ]
+    assert scores[0].keys() == scores[1].keys() and len(scores[0]) == 6
+    for key, value in scores[0].items():
+        assert scores[1][key]['loss'] == pytest.approx(value['loss'],
+                                                       rel=1e-6)
     cfg = shrink('search_toy_x4.py', str(tmp_path / 'search.py'))
     cfg.load_from = osp.join(work, 'iter_2.pth')
     tc = cfg.train_cfg
@@ -657,8 +691,9 @@ def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
     tc.cost_table.cost_model.update(
         num_features=4, num_blocks=1, input_size=(32, 32))
     tc.cost_table.cache_file = osp.join(work, 'costs.json')
-    tc.update(predictor=None, budgets=dict(params=60000), population_size=4,
-              top_k=2, num_mutation=2, num_crossover=2, max_iters=2)
+    tc.update(predictor=osp.join(pred_dir[2], 'predictor.pth'), init_pool=8,
+              budgets=dict(params=60000), population_size=4, top_k=2,
+              num_mutation=2, num_crossover=2, max_iters=2)
     cfg.dump(str(tmp_path / 'search.py'))
     results_or_raise(
         launch(run_train_tool, 2,

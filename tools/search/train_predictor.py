@@ -18,6 +18,13 @@ The config is a supernet config (model + ``val_dataloader``) with
    the held-out paths (Kendall τ, Spearman ρ of predicted vs measured
    scores); it is saved to ``out_dir/predictor.pth``.
 
+Distributed: ``python -m torch.distributed.run --nproc_per_node=N
+tools/search/train_predictor.py CONFIG --launcher pytorch`` splits the paths
+across the ranks (each scores its share on the same validation batches,
+read unsharded; the scores are gathered every ``16 x N`` paths); rank 0
+writes the score file and the predictor (every rank trains the same one).
+Without CUDA the process group is gloo (as in ``tools/train.py``).
+
 Prints ``RESULT {json}`` last.
 """
 import argparse
@@ -43,6 +50,9 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          train_predictor)
 from mmfusenas.search.strategies.path_samplers import (path_loss,  # noqa
                                                        unwrap)
+from mmfusenas.utils.config import setup_distributed  # noqa: E402
+from mmfusenas.utils.distributed import (get_rank_world,  # noqa: E402
+                                         parallel_map, unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
@@ -56,6 +66,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--checkpoint', help='supernet checkpoint (overrides '
                    'the config\'s load_from)')
     p.add_argument('--work-dir', help='runner work dir')
+    p.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (paths scored in parallel across the ranks)')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return p.parse_args(argv)
 
 
@@ -67,18 +83,30 @@ def score_paths(runner, space, opts, scores_file) -> dict:
     if osp.isfile(scores_file):
         with open(scores_file, encoding='utf-8') as f:
             done = json.load(f)['scores']
+    rank, world = get_rank_world()
+    loader = runner.val_dataloader
+    if world > 1:
+        unshard_sampler_(loader)  # every rank scores on the same batches
     batches = []
-    for batch in runner.val_dataloader:
+    for batch in loader:
         batches.append(batch)
         if len(batches) >= opts['batches']:
             break
     model = unwrap(runner.model)
-    for i, p in enumerate(paths):
+    todo = {}
+    for p in paths:
         key = ','.join(map(str, encode_choices(space, p)))
-        if key in done:
-            continue
-        done[key] = dict(choices=p, loss=path_loss(model, p, batches))
-        if (i + 1) % 16 == 0 or i + 1 == len(paths):
+        if key not in done:
+            todo.setdefault(key, p)
+    todo = list(todo.items())
+    chunk = 16 * world  # the score file is rewritten after every chunk
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        losses = parallel_map(lambda item: path_loss(model, item[1], batches),
+                              part)
+        for (key, p), loss in zip(part, losses):
+            done[key] = dict(choices=p, loss=loss)
+        if rank == 0:
             atomic_write(
                 json.dumps(dict(space={k: list(v)
                                        for k, v in space.items()},
@@ -102,6 +130,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
             'or pass --checkpoint')
     if args.work_dir:
         cfg.work_dir = args.work_dir
+    cfg.launcher = args.launcher
+    setup_distributed(cfg)  # gloo where there is no CUDA
     out_dir = opts['out_dir'] or osp.join(cfg.work_dir, 'predictor')
     cfg.train_cfg = None
     cfg.train_dataloader = None
@@ -135,7 +165,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         spearman_rho=spearman_rho(est, labels[val_idx]),
         final_train_loss=history[-1] if history else None,
         scoring_s=round(t_score, 1))
-    save_predictor(pred, osp.join(out_dir, 'predictor.pth'), **result)
+    if get_rank_world()[0] == 0:
+        save_predictor(pred, osp.join(out_dir, 'predictor.pth'), **result)
     print(f'predictor: held-out Kendall tau {result["kendall_tau"]:.4f}, '
           f'Spearman rho {result["spearman_rho"]:.4f} on {len(val_idx)} '
           f'paths; saved {osp.join(out_dir, "predictor.pth")}')
