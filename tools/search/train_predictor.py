@@ -1,6 +1,7 @@
 """Score random one-shot paths with supernet weights and train a predictor.
 
-``python tools/search/train_predictor.py CONFIG [--checkpoint CKPT]``
+``python tools/search/train_predictor.py CONFIG [--checkpoint CKPT]
+[--work-dir DIR] [--cfg-options ...] [--data-root DIR] [--launcher ...]``
 
 The config is a supernet config (model + ``val_dataloader``) with
 ``load_from`` (the trained supernet, or ``--checkpoint``) and::
@@ -39,7 +40,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 import numpy as np  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmfusenas.models.mutables import (encode_choices,  # noqa: E402
@@ -50,7 +50,8 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          train_predictor)
 from mmfusenas.search.strategies.path_samplers import (path_loss,  # noqa
                                                        unwrap)
-from mmfusenas.utils.config import setup_distributed  # noqa: E402
+from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
+                                    load_runner_config, setup_distributed)
 from mmfusenas.utils.distributed import (get_rank_world,  # noqa: E402
                                          parallel_map, unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
@@ -65,13 +66,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('config')
     p.add_argument('--checkpoint', help='supernet checkpoint (overrides '
                    'the config\'s load_from)')
-    p.add_argument('--work-dir', help='runner work dir')
-    p.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher (paths scored in parallel across the ranks)')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    # --work-dir, --cfg-options, --data-root, --launcher (paths scored in
+    # parallel across the ranks), local rank
+    add_runner_args(p)
     return p.parse_args(argv)
 
 
@@ -116,7 +113,7 @@ def score_paths(runner, space, opts, scores_file) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
+    cfg = load_runner_config(args)
     if 'predictor' not in cfg:
         raise KeyError(f'{args.config} has no `predictor` settings (see '
                        'this tool\'s doc)')
@@ -128,9 +125,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
             f'supernet checkpoint {cfg.get("load_from")!r} not found: train '
             'the supernet first (tools/train.py with the supernet config) '
             'or pass --checkpoint')
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    cfg.launcher = args.launcher
     setup_distributed(cfg)  # gloo where there is no CUDA
     out_dir = opts['out_dir'] or osp.join(cfg.work_dir, 'predictor')
     cfg.train_cfg = None
