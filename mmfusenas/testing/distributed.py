@@ -5,8 +5,10 @@ group, runs a module-level function in each and returns every rank's result
 (or the exception it raised), never hanging: a run that exceeds its time
 limit is killed and reported. The scenario functions below build tiny
 BatchNorm-free runs (bilevel search, cooperative search, PMI, plain
-task-guided training) whose results a
-test compares with a single process on the union of the ranks' batches.
+task-guided training, the DCNAS one-shot supernet and evolution, HBL's
+loss-weight search, the hyper-guidance proxy bilevel training) whose
+results a test compares with a single process on the union of the ranks'
+batches.
 """
 import copy
 import os
