@@ -16,39 +16,12 @@
 #   python tools/train.py configs/compose/search_chain_retinanet_llvip.py
 #   python tools/train.py configs/compose/retrain_chain_retinanet_llvip.py
 # Search crops: 320 x 256 (half the training scale) to fit the supernets.
-_base_ = './chain_retinanet_llvip.py'
+_base_ = [
+    './chain_retinanet_llvip.py', '../_base_/models/chain_search_space.py'
+]
 
-tim_search_ops = [
-    'Denseblocks_3_1', 'Residualblocks_3_1', 'Residualblocks_5_1',
-    'DilConv_3_2', 'SepConv_3_1', 'ECAattention_3', 'SPAattention_3'
-]
-fusion_space = dict(
-    type='TIMFusionNet',
-    channels=16,
-    in_channels=2,
-    cells=[
-        dict(
-            type='MultiScaleFusionCell',
-            ops=[
-                dict(
-                    type='DiffMixedOp',
-                    key=f'fusion/cell0/op{i}',
-                    candidates=tim_search_ops) for i in range(2)
-            ]),
-        dict(
-            type='SuccessiveCell',
-            ops=[
-                dict(
-                    type='DiffMixedOp',
-                    key=f'fusion/cell1/op{i}',
-                    candidates=tim_search_ops) for i in range(2)
-            ]),
-    ])
+fusion_space = dict(_base_.chain_fusion_space, channels=16)
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
-task_ops = [
-    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
-    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
-]
 neck_channels = 64
 neck_space = dict(
     type='mmfusenas.SearchableDistillationNeck',
@@ -58,7 +31,7 @@ neck_space = dict(
     num_outs=5,
     strides=[8, 16, 32, 64, 128],
     num_nodes=2,
-    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+    edge_cfg=_base_.chain_neck_edge)
 
 _chain = _base_.model.chain_net
 model = dict(
@@ -79,21 +52,8 @@ model = dict(
                 _base_.model.detector.bbox_head,
                 in_channels=neck_channels,
                 feat_channels=neck_channels))),
-    strategy=dict(
-        type='CooperativeStrategy',
-        mode='cooperative',
-        beta=1.0,
-        coupling_reach='downstream',
-        scene_strategy=dict(type='DartsFirstOrderStrategy'),
-        task_strategy=dict(type='DartsFirstOrderStrategy'),
-        coupling_strategy=dict(type='DartsFirstOrderStrategy')),
-    parts=[
-        dict(name='scene', path='chain_net.modules_.scene',
-             losses=['scene.*']),
-        dict(name='fusion', path='chain_net.modules_.fusion',
-             losses=['fusion.*']),
-        dict(name='task', path='detector', losses=['loss_cls', 'loss_bbox']),
-    ],
+    strategy=_base_.chain_search_strategy,
+    parts=_base_.chain_search_parts,
     space_path='',
     frozen_modules=['detector.backbone'])
 

@@ -23,39 +23,13 @@
 # --cfg-options model.frozen_modules="['detector.backbone']" as TIM and RUAS
 # do. Evidence: benchmarks/bench_search_vs_random.py --spaces chain
 # (docs/compose.md).
-_base_ = ['./chain_retinanet_night_toy.py']
+_base_ = [
+    './chain_retinanet_night_toy.py',
+    '../_base_/models/chain_search_space.py'
+]
 
-tim_search_ops = [
-    'Denseblocks_3_1', 'Residualblocks_3_1', 'Residualblocks_5_1',
-    'DilConv_3_2', 'SepConv_3_1', 'ECAattention_3', 'SPAattention_3'
-]
-fusion_space = dict(
-    type='TIMFusionNet',
-    channels=8,
-    in_channels=2,
-    cells=[
-        dict(
-            type='MultiScaleFusionCell',
-            ops=[
-                dict(
-                    type='DiffMixedOp',
-                    key=f'fusion/cell0/op{i}',
-                    candidates=tim_search_ops) for i in range(2)
-            ]),
-        dict(
-            type='SuccessiveCell',
-            ops=[
-                dict(
-                    type='DiffMixedOp',
-                    key=f'fusion/cell1/op{i}',
-                    candidates=tim_search_ops) for i in range(2)
-            ]),
-    ])
+fusion_space = _base_.chain_fusion_space
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
-task_ops = [
-    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
-    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
-]
 bc = 16
 neck_channels = 32
 neck_space = dict(
@@ -65,7 +39,7 @@ neck_space = dict(
     num_outs=4,
     strides=[4, 8, 16, 32],  # the toy RetinaHead's anchor strides
     num_nodes=2,
-    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+    edge_cfg=_base_.chain_neck_edge)
 
 _chain = _base_.model.chain_net
 model = dict(
@@ -85,21 +59,8 @@ model = dict(
             bbox_head=dict(
                 _base_.model.detector.bbox_head,
                 in_channels=neck_channels))),
-    strategy=dict(
-        type='CooperativeStrategy',
-        mode='cooperative',  # 'independent' / 'global' (RUAS Table 4)
-        beta=1.0,
-        coupling_reach='downstream',
-        scene_strategy=dict(type='DartsFirstOrderStrategy'),
-        task_strategy=dict(type='DartsFirstOrderStrategy'),
-        coupling_strategy=dict(type='DartsFirstOrderStrategy')),
-    parts=[
-        dict(name='scene', path='chain_net.modules_.scene',
-             losses=['scene.*']),
-        dict(name='fusion', path='chain_net.modules_.fusion',
-             losses=['fusion.*']),
-        dict(name='task', path='detector', losses=['loss_cls', 'loss_bbox']),
-    ],
+    strategy=_base_.chain_search_strategy,
+    parts=_base_.chain_search_parts,
     # one genotype of the whole model; the retrain config rebuilds each
     # part in its place with GenotypeNet(part=...)
     space_path='',
