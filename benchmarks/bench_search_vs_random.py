@@ -94,7 +94,18 @@ def _toy_exdark(root: str, quick: bool) -> None:
         num_val=8 if quick else 16, seed=0, size=64)
 
 
-DATA = dict(ivif=_toy_ivif, lowlight=_toy_lowlight, exdark=_toy_exdark)
+def _toy_night(root: str, quick: bool) -> None:
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    generate_toy_dataset(
+        osp.join(root, 'toy_night'), num=48 if quick else 96, seed=0,
+        size=64, val_fraction=0.25, night_fraction=1.0, night_darkness=4.0)
+
+
+DATA = dict(
+    ivif=_toy_ivif, lowlight=_toy_lowlight, exdark=_toy_exdark,
+    night=_toy_night)
+#: the chain configs resize to 128 px; the benchmark's toy pairs are 64 px
+_CHAIN_64 = {'dataset.pipeline.2.scale': (64, 64)}
 
 #: the search spaces: configs, genotype keys, searched part, budgets
 SPACES: Dict[str, dict] = {
@@ -180,6 +191,30 @@ SPACES: Dict[str, dict] = {
         search_opts=lambda quick: {'train_cfg.max_iters': 20 if quick else 60},
         retrain_opts=lambda quick: {
             'train_cfg.max_iters': 20 if quick else 60},
+        score_pipeline='train',
+        strategies_fixed=True),
+    'chain': dict(
+        title='chain: RUAS scene -> TIM N_F -> RetinaNet distillation neck '
+        '(night-time toy)',
+        search='configs/compose/search_chain_retinanet_night_toy.py',
+        retrain='configs/compose/retrain_chain_retinanet_night_toy.py',
+        genotype_keys=[
+            'model.chain_net.stages.0.module.genotype',
+            'model.chain_net.stages.1.module.genotype',
+            'model.detector.neck.genotype'
+        ],
+        part='chain_net',
+        data='night',
+        default='cooperative',
+        search_opts=lambda quick: dict(
+            {'train_cfg.max_iters': 20 if quick else 60},
+            **{f'train_dataloader.{k}': v for k, v in _CHAIN_64.items()},
+            **{f'train_cfg.arch_dataloader.{k}': v
+               for k, v in _CHAIN_64.items()}),
+        retrain_opts=lambda quick: dict(
+            {'train_cfg.max_iters': 30 if quick else 100,
+             'train_dataloader.batch_size': 4},
+            **{f'train_dataloader.{k}': v for k, v in _CHAIN_64.items()}),
         score_pipeline='train',
         strategies_fixed=True),
 }

@@ -115,7 +115,7 @@ def test_beta_coupled_scene_gradient_is_the_composition():
     assert p['a_s'].grad is not None and p['a_t'].grad is not None
     assert p['w_s'].grad is None and p['w_t'].grad is None
     assert {'scene/hypergrad_norm', 'task/hypergrad_norm',
-            'coupling/upper_loss'} <= set(log)
+            'scene/coupling/upper_loss'} <= set(log)
 
 
 def test_independent_is_beta_zero_and_global_is_one_problem():
@@ -126,7 +126,7 @@ def test_independent_is_beta_zero_and_global_is_one_problem():
     torch.testing.assert_close(
         indep.scene_hypergradient(problem).grads,
         zero.scene_hypergradient(problem).grads)
-    assert 'coupling/upper_loss' not in indep.scene_hypergradient(
+    assert 'scene/coupling/upper_loss' not in indep.scene_hypergradient(
         problem).log_vars
     glob = CooperativeStrategy('global', scene_strategy=darts)
     joint = BilevelProblem(

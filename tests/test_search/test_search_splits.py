@@ -47,6 +47,10 @@ EVALUATED_BY = {
     'hbl/search_arch_hbl_toy.py': ['hbl/train_hbl_toy.py'],
     'hbl/search_loss_hbl_lol.py': ['hbl/train_hbl_lol.py'],
     'hbl/search_arch_hbl_lol.py': ['hbl/train_hbl_lol.py'],
+    'compose/search_chain_retinanet_night_toy.py':
+    ['compose/retrain_chain_retinanet_night_toy.py'],
+    'compose/search_chain_retinanet_llvip.py':
+    ['compose/retrain_chain_retinanet_llvip.py'],
 }
 
 # one-shot (evolution) searches: the loader that scores candidates plays

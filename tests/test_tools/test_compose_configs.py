@@ -124,3 +124,98 @@ def test_llvip_chain_config_runs_on_the_shared_night_pairs(
     assert sorted(osp.basename(p)[:-4] for p in fused) == [
         '010005', '190001', '190002', '190003', '190004', '190005'
     ]
+
+
+def test_night_toy_chain_search_then_retrain_from_its_genotype(tmp_path):
+    """Cooperative search of scene cell, N_F ops and RetinaNet neck → one
+    genotype → every part rebuilt in its place → trains and validates."""
+    from mmfusenas.models.mutables import Genotype, build_genotype_net
+    root = str(tmp_path / 'toy_night')
+    generate_toy_dataset(root, num=8, seed=3, size=SIZE, val_fraction=0.25,
+                         night_fraction=1.0, night_darkness=4.0)
+    work = str(tmp_path / 'search')
+    load_tool('train').main([
+        osp.join(COMPOSE, 'search_chain_retinanet_night_toy.py'),
+        '--work-dir', work, '--data-root', root, '--cfg-options',
+        'train_dataloader.batch_size=2',
+        'train_cfg.arch_dataloader.batch_size=2',
+        f'train_dataloader.dataset.pipeline.2.scale=[{SIZE},{SIZE}]',
+        f'train_cfg.arch_dataloader.dataset.pipeline.2.scale=[{SIZE},{SIZE}]',
+        'train_cfg.max_iters=2', 'default_hooks.logger.interval=1',
+        'log_processor.window_size=1', 'custom_hooks.1.interval=2',
+        'default_hooks.checkpoint.interval=2'
+    ])
+    logs = [r for r in scalars(work) if 'loss' in r]
+    # every part took an α step with its coupling to the later parts
+    for part in ('scene', 'fusion'):
+        assert f'{part}/coupled_upper_loss' in logs[-1]
+    assert 'task/upper_loss' in logs[-1]
+    latest = osp.join(work, 'genotypes', 'latest.yaml')
+    geno = Genotype.load(latest)
+    keys = geno.meta['part_keys']
+    assert set(keys) == {'scene', 'fusion', 'task'}
+    assert set(geno.choices) == {k for ks in keys.values() for k in ks}
+    # α moved off its (near-uniform) initialisation
+    probs = geno.probabilities['fusion/cell0/op0']
+    assert max(probs.values()) - min(probs.values()) > 1e-4
+
+    retrain = str(tmp_path / 'retrain')
+    opts = [
+        'train_dataloader.batch_size=2',
+        f'train_dataloader.dataset.pipeline.2.scale=[{SIZE},{SIZE}]',
+        f'val_dataloader.dataset.pipeline.1.scale=[{SIZE},{SIZE}]',
+        'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
+        'default_hooks.checkpoint.interval=1',
+        'model.detector.test_cfg.score_thr=0.0',
+        f'model.chain_net.stages.0.module.genotype={latest}',
+        f'model.chain_net.stages.1.module.genotype={latest}',
+        f'model.detector.neck.genotype={latest}'
+    ]
+    load_tool('train').main([
+        osp.join(COMPOSE, 'retrain_chain_retinanet_night_toy.py'),
+        '--work-dir', retrain, '--data-root', root, '--cfg-options'
+    ] + opts)
+    (val, ) = [r for r in scalars(retrain) if 'coco/bbox_mAP' in r]
+    assert 'fusion/SSIM' in val
+    # round trip: the retrained parts are the genotype's fixed networks
+    state = torch.load(osp.join(retrain, 'iter_1.pth'))['state_dict']
+    for prefix, part in (('chain_net.modules_.fusion.',
+                          'chain_net.stages.1.module'),
+                         ('detector.neck.', 'detector.neck')):
+        net = build_genotype_net(latest, part=part)
+        assert sorted(k[len(prefix):] for k in state
+                      if k.startswith(prefix)) == sorted(net.state_dict())
+
+
+@pytest.mark.slow
+def test_llvip_chain_search_runs_on_the_shared_night_pairs(
+        shared_data, tmp_path):
+    import os
+    from mmfusenas.datasets.search_splits import search_halves
+    src = osp.join(shared_data, 'detection', 'llvip6')
+    root = tmp_path / 'llvip'
+    root.mkdir()
+    for sub in ('ir', 'vi', 'Annotations'):
+        os.symlink(osp.join(src, sub), root / sub)
+    stems = sorted(
+        osp.splitext(f)[0] for f in os.listdir(osp.join(src, 'Annotations')))
+    (root / 'splits').mkdir()
+    for name, half in zip(('search_weights', 'search_arch'),
+                          search_halves(stems)):
+        (root / 'splits' / f'{name}.txt').write_text('\n'.join(half) + '\n')
+    work = str(tmp_path / 'search')
+    opts = ['train_cfg.max_iters=1', 'custom_hooks.1.interval=1']
+    for loader in ('train_dataloader', 'train_cfg.arch_dataloader'):
+        opts += [
+            f'{loader}.dataset.data_root={root}',
+            f'{loader}.dataset.pipeline.2.scale=[160,128]',
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
+            f'{loader}.batch_size=1'
+        ]
+    load_tool('train').main([
+        osp.join(COMPOSE, 'search_chain_retinanet_llvip.py'), '--work-dir',
+        work, '--cfg-options'
+    ] + opts)
+    from mmfusenas.models.mutables import Genotype
+    geno = Genotype.load(osp.join(work, 'genotypes', 'latest.yaml'))
+    assert set(geno.meta['part_keys']) == {'scene', 'fusion', 'task'}

@@ -1,6 +1,7 @@
 from .base import (BaseBilevelStrategy, BilevelProblem, HyperGradient,
                    SearchableModel)
-from .cooperative import (COOPERATIVE_MODES, CooperativeProblem,
+from .cooperative import (COOPERATIVE_MODES, COUPLING_REACHES,
+                          CooperativePart, CooperativeProblem,
                           CooperativeStrategy)
 from .darts import DartsFirstOrderStrategy, DartsSecondOrderStrategy
 from .functional import (fill_zeros, finite_difference_hvp, flat_dot,
@@ -15,7 +16,7 @@ __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
     'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
-    'CooperativeStrategy',
+    'CooperativePart', 'CooperativeStrategy', 'COUPLING_REACHES',
     'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
     'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss',
     'BandSampler', 'BestOfMPathSampler', 'PredictorPathSampler',

@@ -21,21 +21,53 @@ coupling term goes through the unrolled ω_s' and the finite-difference
 HVP); here the coupling is the paper's first-order ``β ∇_{α_s} L_val^t`` at
 the current weights.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, List, Mapping, NamedTuple,
+                    Optional, Sequence, Tuple, Union)
 
 import torch
 from torch import Tensor
 
 from mmfusenas.registry import TASK_UTILS
 from .base import BaseBilevelStrategy, BilevelProblem, HyperGradient
+from .darts import DartsFirstOrderStrategy
 from .functional import LossFn, flat_norm
 
 #: modes of :class:`CooperativeStrategy` (paper Table 4)
 COOPERATIVE_MODES = ('cooperative', 'independent', 'global')
+#: which later parts' validation losses couple to a part's α
+COUPLING_REACHES = ('downstream', 'next')
+
+
+class CooperativePart(NamedTuple):
+    """One searched part of a cooperative search.
+
+    Attributes:
+        name (str): the part's name (the prefix of its logs).
+        arch_params (Sequence[Tensor]): its α.
+        weight_params (Sequence[Tensor]): its ω.
+        loss_fn (Callable): ``L(batch) -> Tensor``, used as its training and
+            validation loss; it may depend on the α and ω of every part
+            before it (through their outputs).
+    """
+    name: str
+    arch_params: Sequence[Tensor]
+    weight_params: Sequence[Tensor]
+    loss_fn: LossFn
 
 
 class CooperativeProblem:
-    """The two coupled bilevel problems of a cooperative search step.
+    """The coupled bilevel problems of a cooperative search step.
+
+    RUAS searches two parts, a scene module and a task module; a chain of
+    pre-modules (e.g. scene → fusion → detector) has more. The parts are in
+    data-flow order: a part's loss may depend on every part before it, never
+    on one after it. The two-part form keeps RUAS's names::
+
+        CooperativeProblem(scene_arch, scene_weights, task_arch,
+                           task_weights, train_batch=, val_batch=,
+                           scene_loss=, task_loss=)
+
+    and :meth:`from_parts` builds any number of parts.
 
     Args:
         scene_arch (Sequence[Tensor]): α_s.
@@ -50,8 +82,7 @@ class CooperativeProblem:
             it depends on α_s and ω_s through the scene output.
         weight_optimizer (optional): the weight optimizer (read only).
 
-    The four parameter lists must be pairwise disjoint (checked by the
-    sub-problems and here).
+    The parameter lists of all parts must be pairwise disjoint (checked).
     """
 
     def __init__(self,
@@ -65,65 +96,175 @@ class CooperativeProblem:
                  scene_loss: LossFn,
                  task_loss: LossFn,
                  weight_optimizer: Optional[Any] = None) -> None:
-        self.scene = BilevelProblem(
-            scene_arch,
-            scene_weights,
-            train_batch=train_batch,
-            val_batch=val_batch,
-            loss_fn=scene_loss,
-            weight_optimizer=weight_optimizer)
-        self.task = BilevelProblem(
-            task_arch,
-            task_weights,
-            train_batch=train_batch,
-            val_batch=val_batch,
-            loss_fn=task_loss,
-            weight_optimizer=weight_optimizer)
-        ids = [{id(p) for p in ps} for ps in (
-            self.scene.arch_params, self.scene.weight_params,
-            self.task.arch_params, self.task.weight_params)]
+        self._setup([
+            CooperativePart('scene', scene_arch, scene_weights, scene_loss),
+            CooperativePart('task', task_arch, task_weights, task_loss)
+        ], train_batch, val_batch, weight_optimizer)
+
+    @classmethod
+    def from_parts(cls,
+                   parts: Sequence[CooperativePart],
+                   *,
+                   train_batch: Any,
+                   val_batch: Any,
+                   weight_optimizer: Optional[Any] = None,
+                   losses_fn: Optional[Callable[[Any], Sequence[Tensor]]] = None
+                   ) -> 'CooperativeProblem':
+        """A problem of ``len(parts) >= 2`` parts in data-flow order.
+
+        ``losses_fn(batch)``, when given, returns every part's loss (part
+        order) from one forward pass; sums of several parts' losses (the
+        coupling terms, the joint problem) then cost one forward instead of
+        one per part. It must agree with the parts' ``loss_fn``.
+        """
+        problem = cls.__new__(cls)
+        problem._setup(parts, train_batch, val_batch, weight_optimizer,
+                       losses_fn)
+        return problem
+
+    def _setup(self,
+               parts: Sequence[CooperativePart],
+               train_batch: Any,
+               val_batch: Any,
+               weight_optimizer: Optional[Any],
+               losses_fn: Optional[Callable[[Any],
+                                            Sequence[Tensor]]] = None) -> None:
+        self.losses_fn = losses_fn
+        parts = [CooperativePart(*p) for p in parts]
+        if len(parts) < 2:
+            raise ValueError('CooperativeProblem needs at least two parts, '
+                             f'got {len(parts)}')
+        names = [p.name for p in parts]
+        if len(set(names)) != len(names):
+            raise ValueError(f'CooperativeProblem: part names must be unique, '
+                             f'got {names}')
+        self.names = tuple(names)
+        self.loss_fns = tuple(p.loss_fn for p in parts)
+        self.parts = [
+            BilevelProblem(
+                p.arch_params,
+                p.weight_params,
+                train_batch=train_batch,
+                val_batch=val_batch,
+                loss_fn=p.loss_fn,
+                weight_optimizer=weight_optimizer) for p in parts
+        ]
+        ids = [{id(p) for p in ps} for part in self.parts
+               for ps in (part.arch_params, part.weight_params)]
         if sum(map(len, ids)) != len(set().union(*ids)):
-            raise ValueError('CooperativeProblem: the scene and task '
-                             'parameter lists (α_s, ω_s, α_t, ω_t) must be '
+            raise ValueError('CooperativeProblem: the parameter lists of the '
+                             f'parts {names} (α and ω of each) must be '
                              'pairwise disjoint')
-        self.scene_loss = scene_loss
-        self.task_loss = task_loss
         self.train_batch = train_batch
         self.val_batch = val_batch
         self.weight_optimizer = weight_optimizer
 
+    # the two-part names --------------------------------------------------
+    @property
+    def scene(self) -> BilevelProblem:
+        """The first part's problem (RUAS: the scene module)."""
+        return self.parts[0]
+
+    @property
+    def task(self) -> BilevelProblem:
+        """The last part's problem (the task module)."""
+        return self.parts[-1]
+
+    @property
+    def scene_loss(self) -> LossFn:
+        """The first part's loss."""
+        return self.loss_fns[0]
+
+    @property
+    def task_loss(self) -> LossFn:
+        """The last part's loss."""
+        return self.loss_fns[-1]
+
+    # ------------------------------------------------------------------
+    def index(self, part: Union[int, str]) -> int:
+        """The position of ``part`` (an index or a name)."""
+        if isinstance(part, str):
+            if part not in self.names:
+                raise KeyError(f'no part {part!r}; parts are {self.names}')
+            return self.names.index(part)
+        if not -len(self.parts) <= part < len(self.parts):
+            raise IndexError(f'part {part} out of range for {len(self.parts)}'
+                             ' parts')
+        return part % len(self.parts)
+
     @property
     def arch_params(self) -> List[Tensor]:
-        """``α_s + α_t`` (the order of every full gradient list)."""
-        return self.scene.arch_params + self.task.arch_params
+        """Every part's α, in part order (the order of full gradients)."""
+        return [p for part in self.parts for p in part.arch_params]
 
     @property
     def weight_params(self) -> List[Tensor]:
-        """``ω_s + ω_t``."""
-        return self.scene.weight_params + self.task.weight_params
+        """Every part's ω, in part order."""
+        return [p for part in self.parts for p in part.weight_params]
 
-    def coupling(self) -> BilevelProblem:
-        """α_s against L_val^t at the current ω_t (the β term)."""
+    def downstream(self, part: Union[int, str],
+                   reach: str = 'downstream') -> List[int]:
+        """The parts whose validation losses couple to ``part``'s α:
+        every later part (``'downstream'``) or only the next one
+        (``'next'``)."""
+        i = self.index(part)
+        if reach not in COUPLING_REACHES:
+            raise ValueError(f'reach must be one of {COUPLING_REACHES}, got '
+                             f'{reach!r}')
+        later = list(range(i + 1, len(self.parts)))
+        return later[:1] if reach == 'next' else later
+
+    def coupling(self,
+                 part: Union[int, str] = 0,
+                 reach: str = 'downstream') -> Optional[BilevelProblem]:
+        """``part``'s α against the summed validation losses of the parts
+        after it (:meth:`downstream`) at their current ω (the β term);
+        None for the last part. Two parts: α_s against L_val^t."""
+        later = self.downstream(part, reach)
+        if not later:
+            return None
         return BilevelProblem(
-            self.scene.arch_params,
-            self.task.weight_params,
+            self.parts[self.index(part)].arch_params,
+            [p for j in later for p in self.parts[j].weight_params],
             train_batch=self.train_batch,
             val_batch=self.val_batch,
-            loss_fn=self.task_loss)
+            loss_fn=self.weighted_loss({j: 1.0 for j in later}))
+
+    def weighted_loss(self, weights: Mapping[int, float]) -> LossFn:
+        """``batch -> Σ_j w_j L^j(batch)`` over the parts in ``weights``
+        (one forward pass when the problem has a ``losses_fn``)."""
+        weights = {self.index(j): float(w) for j, w in weights.items()}
+        if self.losses_fn is not None and len(weights) > 1:
+            losses_fn = self.losses_fn
+
+            def loss(batch: Any) -> Tensor:
+                values = losses_fn(batch)
+                return sum(w * values[j] for j, w in weights.items())
+        else:
+            fns = self.loss_fns
+
+            def loss(batch: Any) -> Tensor:
+                return sum(w * fns[j](batch) for j, w in weights.items())
+
+        return loss
 
     def joint(self) -> BilevelProblem:
-        """One problem over all α and ω with the loss ``L^s + L^t``."""
-
-        def loss(batch: Any) -> Tensor:
-            return self.scene_loss(batch) + self.task_loss(batch)
-
+        """One problem over all α and ω with the summed loss of all parts."""
         return BilevelProblem(
             self.arch_params,
             self.weight_params,
             train_batch=self.train_batch,
             val_batch=self.val_batch,
-            loss_fn=loss,
+            loss_fn=self.weighted_loss(
+                {j: 1.0
+                 for j in range(len(self.parts))}),
             weight_optimizer=self.weight_optimizer)
+
+
+def _first_order(strategy: BaseBilevelStrategy) -> bool:
+    """Whether ``strategy`` is exactly first-order DARTS (a plain
+    gradient of the upper loss at the current weights)."""
+    return type(strategy) is DartsFirstOrderStrategy
 
 
 def _build(cfg: Union[dict, BaseBilevelStrategy],
@@ -140,34 +281,54 @@ def _build(cfg: Union[dict, BaseBilevelStrategy],
 class CooperativeStrategy(BaseBilevelStrategy):
     """Compose bilevel strategies into RUAS's cooperative search.
 
-    Works on a :class:`CooperativeProblem`. The search algorithm alternates
-    (Alg. 1): :meth:`scene_hypergradient` → step α_s → scene weight step →
-    :meth:`task_hypergradient` (at the updated α_s) → step α_t → task weight
-    step. :meth:`hypergradient` / :meth:`step` return / write both at once
-    (``α_s + α_t`` order), which is what ``'global'`` uses.
+    Works on a :class:`CooperativeProblem` of two or more parts in data-flow
+    order. The search algorithm alternates (Alg. 1), part by part:
+    :meth:`part_hypergradient` → step that part's α → that part's weight
+    step → the next part (at the updated α before it). For two parts these
+    are RUAS's :meth:`scene_hypergradient` and :meth:`task_hypergradient`.
+    :meth:`hypergradient` / :meth:`step` return / write every part's at once
+    (part order), which is what ``'global'`` uses.
+
+    Part i's hypergradient (Eq. 7 generalised to a chain)::
+
+        G_i = hypergradient of (L_val^i, L_tr^i) w.r.t. α_i
+              + β · ∇_{α_i} Σ_{j ∈ D(i)} L_val^j        (i not last)
+
+    with ``D(i)`` every later part (``coupling_reach='downstream'``, the
+    default) or only the next (``'next'``). With two parts both give RUAS's
+    ``G_s = ... + β ∇_{α_s} L_val^t`` and ``G_t``.
 
     Args:
         mode (str): ``'cooperative'`` (paper), ``'independent'`` (the
             Table 4 baseline without coupling: β is ignored, the coupling
             term is not computed) or ``'global'`` (Table 4's "naive joint
             search": ``scene_strategy`` on one problem over all α and ω with
-            the loss ``L^s + L^t``). Defaults to 'cooperative'.
+            the summed loss). Defaults to 'cooperative'.
         beta (float): β ≥ 0 of Eq. 7. Defaults to 1.0 (the official code's
             implicit weight of the denoise loss in the scene's upper loss).
-        scene_strategy (dict | BaseBilevelStrategy): hypergradient of the
-            scene problem (and of the joint problem in ``'global'``).
-            Defaults to ``DartsSecondOrderStrategy`` (one-step finite
-            difference, paper and official code).
+        scene_strategy (dict | BaseBilevelStrategy): hypergradient of every
+            part but the last (RUAS: the scene problem), and of the joint
+            problem in ``'global'``. Defaults to
+            ``DartsSecondOrderStrategy`` (one-step finite difference, paper
+            and official code).
         task_strategy (dict | BaseBilevelStrategy): hypergradient of the
-            task problem. Defaults to ``DartsSecondOrderStrategy``.
-        coupling_strategy (dict | BaseBilevelStrategy): gradient of L_val^t
-            w.r.t. α_s. Defaults to ``DartsFirstOrderStrategy`` (the plain
-            gradient at the current weights, Alg. 1 step 5).
+            last part (the task problem). Defaults to
+            ``DartsSecondOrderStrategy``.
+        coupling_strategy (dict | BaseBilevelStrategy): gradient of the
+            later parts' validation losses w.r.t. a part's α. Defaults to
+            ``DartsFirstOrderStrategy`` (the plain gradient at the current
+            weights, Alg. 1 step 5).
+        part_strategies (dict, optional): ``{part name: strategy}``
+            overriding ``scene_strategy`` / ``task_strategy`` for the named
+            parts (e.g. a chain's ``fusion`` part with IAS). Defaults to
+            None.
+        coupling_reach (str): ``'downstream'`` or ``'next'`` (see above).
+            Defaults to 'downstream'.
 
-    Logs the component strategies' logs under ``scene/``, ``task/``,
-    ``coupling/`` (``global/`` in ``'global'``), ``scene/hypergrad_norm``
-    and ``task/hypergrad_norm`` (of G_s and G_t) and ``hypergrad_norm``
-    (of everything returned at once).
+    Logs each part's strategy logs under ``<part>/``, its coupling term's
+    under ``<part>/coupling/`` (``global/`` in ``'global'``),
+    ``<part>/hypergrad_norm`` (of G_i) and ``hypergrad_norm`` (of
+    everything returned at once).
     """
 
     def __init__(
@@ -179,19 +340,30 @@ class CooperativeStrategy(BaseBilevelStrategy):
         task_strategy: Union[dict, BaseBilevelStrategy] = dict(
             type='DartsSecondOrderStrategy'),
         coupling_strategy: Union[dict, BaseBilevelStrategy] = dict(
-            type='DartsFirstOrderStrategy')
+            type='DartsFirstOrderStrategy'),
+        part_strategies: Optional[Mapping[str, Union[
+            dict, BaseBilevelStrategy]]] = None,
+        coupling_reach: str = 'downstream',
     ) -> None:
         if mode not in COOPERATIVE_MODES:
             raise ValueError(f'{self.name}: mode must be one of '
                              f'{COOPERATIVE_MODES}, got {mode!r}')
         if beta < 0:
             raise ValueError(f'{self.name}: beta must be >= 0, got {beta}')
+        if coupling_reach not in COUPLING_REACHES:
+            raise ValueError(f'{self.name}: coupling_reach must be one of '
+                             f'{COUPLING_REACHES}, got {coupling_reach!r}')
         self.mode = mode
         self.beta = float(beta)
+        self.coupling_reach = coupling_reach
         self.scene_strategy = _build(scene_strategy, 'scene_strategy')
         self.task_strategy = _build(task_strategy, 'task_strategy')
         self.coupling_strategy = _build(coupling_strategy,
                                         'coupling_strategy')
+        self.part_strategies = {
+            str(name): _build(cfg, f'part_strategies[{name!r}]')
+            for name, cfg in (part_strategies or {}).items()
+        }
 
     @property
     def coupled(self) -> bool:
@@ -204,35 +376,76 @@ class CooperativeStrategy(BaseBilevelStrategy):
             raise TypeError('CooperativeStrategy needs a CooperativeProblem '
                             f'(scene + task), got {type(problem).__name__}')
 
-    def scene_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
-        """``G_s`` (aligned with ``problem.scene.arch_params``)."""
+    def strategy_of(self, problem: CooperativeProblem,
+                    part: Union[int, str]) -> BaseBilevelStrategy:
+        """The strategy of ``part``'s own hypergradient."""
+        i = problem.index(part)
+        name = problem.names[i]
+        unknown = sorted(set(self.part_strategies) - set(problem.names))
+        if unknown:
+            raise KeyError(f'{self.name}: part_strategies names {unknown}, '
+                           f'which are not parts of {problem.names}')
+        if name in self.part_strategies:
+            return self.part_strategies[name]
+        return (self.task_strategy
+                if i == len(problem.parts) - 1 else self.scene_strategy)
+
+    def part_hypergradient(self, problem: CooperativeProblem,
+                           part: Union[int, str]) -> HyperGradient:
+        """``G_i`` of one part (aligned with its ``arch_params``)."""
         self._check(problem)
         if self.mode == 'global':
             raise ValueError(f"{self.name}: mode='global' has one joint "
                              'problem; use hypergradient()')
-        scene = self.scene_strategy.hypergradient(problem.scene)
-        log = {f'scene/{k}': v for k, v in scene.log_vars.items()}
-        grads = scene.grads
-        if self.coupled:
-            coupling = self.coupling_strategy.hypergradient(problem.coupling())
-            grads = [
-                g + self.beta * c for g, c in zip(grads, coupling.grads)
-            ]
-            log.update(
-                {f'coupling/{k}': v
-                 for k, v in coupling.log_vars.items()})
-        return self._finish(grads, log, 'scene')
+        i = problem.index(part)
+        name = problem.names[i]
+        strategy = self.strategy_of(problem, i)
+        coupling = (problem.coupling(i, self.coupling_reach)
+                    if self.coupled else None)
+        if coupling is not None and _first_order(strategy) and \
+                _first_order(self.coupling_strategy):
+            # both terms are plain gradients at the current weights: one
+            # gradient of L_i + β Σ L_j (one forward pass with a losses_fn)
+            weights = {i: 1.0}
+            weights.update({
+                j: self.beta
+                for j in problem.downstream(i, self.coupling_reach)
+            })
+            fused = BilevelProblem(
+                problem.parts[i].arch_params,
+                list(problem.parts[i].weight_params) +
+                list(coupling.weight_params),
+                train_batch=problem.train_batch,
+                val_batch=problem.val_batch,
+                loss_fn=problem.weighted_loss(weights))
+            both = strategy.hypergradient(fused)
+            log = {
+                f'{name}/coupled_{k}': v
+                for k, v in both.log_vars.items()
+            }
+            return self._finish(both.grads, log, name)
+        own = strategy.hypergradient(problem.parts[i])
+        log = {f'{name}/{k}': v for k, v in own.log_vars.items()}
+        grads = own.grads
+        if coupling is not None:
+            term = self.coupling_strategy.hypergradient(coupling)
+            grads = [g + self.beta * c for g, c in zip(grads, term.grads)]
+            log.update({
+                f'{name}/coupling/{k}': v
+                for k, v in term.log_vars.items()
+            })
+        return self._finish(grads, log, name)
+
+    def scene_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
+        """``G_s``: the first part's (aligned with
+        ``problem.scene.arch_params``)."""
+        return self.part_hypergradient(problem, 0)
 
     def task_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
-        """``G_t`` (aligned with ``problem.task.arch_params``)."""
+        """``G_t``: the last part's (aligned with
+        ``problem.task.arch_params``)."""
         self._check(problem)
-        if self.mode == 'global':
-            raise ValueError(f"{self.name}: mode='global' has one joint "
-                             'problem; use hypergradient()')
-        task = self.task_strategy.hypergradient(problem.task)
-        return self._finish(task.grads,
-                            {f'task/{k}': v
-                             for k, v in task.log_vars.items()}, 'task')
+        return self.part_hypergradient(problem, len(problem.parts) - 1)
 
     def _finish(self, grads: List[Tensor], log: Dict[str, float],
                 role: str) -> HyperGradient:
@@ -254,7 +467,10 @@ class CooperativeStrategy(BaseBilevelStrategy):
                 f'global/{k}': v
                 for k, v in joint.log_vars.items()
             }
-        scene = self.scene_hypergradient(problem)
-        task = self.task_hypergradient(problem)
-        return scene.grads + task.grads, dict(scene.log_vars,
-                                              **task.log_vars)
+        grads: List[Tensor] = []
+        log: Dict[str, float] = {}
+        for i in range(len(problem.parts)):
+            part = self.part_hypergradient(problem, i)
+            grads += part.grads
+            log.update(part.log_vars)
+        return grads, log
