@@ -108,6 +108,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
             pipeline(make_data_info(model.cfg, inputs))
             for _ in range(args.batch_size)
         ])
+    print(f'timing {args.warmup} warm-up + {args.repeats} passes of '
+          f'{osp.basename(args.config)} at {args.shape[0]} x '
+          f'{args.shape[1]} ...', flush=True)
     stats = measure_latency(
         TestStep(model), batch, repeats=args.repeats, warmup=args.warmup,
         device=args.device, threads=args.threads)

@@ -224,8 +224,12 @@ class EvolutionSearcher:
                 f'evolution generation {self.iteration}: no legal path found '
                 f'(budgets {self.budgets}, {len(self.scores)} paths already '
                 'scored); relax the budget or shrink the search')
-        for p in pop:
+        every = max(1, len(pop) // 5)  # progress: about 5 lines/generation
+        for j, p in enumerate(pop):
             self.scores[self.key(p)] = float(self.score_fn(p))
+            if (j + 1) % every == 0 or j + 1 == len(pop):
+                print_log(f'evolution generation {self.iteration}: scored '
+                          f'{j + 1}/{len(pop)} candidates', logger='current')
         self.topk = self._ranked(self.scores)[:self.top_k]
         best = self.topk[0] if self.topk else None
         self.history.append(
