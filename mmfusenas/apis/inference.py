@@ -216,19 +216,76 @@ def make_data_info(cfg: Config, inputs: Any) -> dict:
     return dict(img_path=path, img_id=stem, stem=stem)
 
 
-def _run(model: nn.Module, inputs: Any, batch: bool) -> Any:
+def _scope(model: nn.Module):
+    cfg = getattr(model, 'cfg', None) or {}
+    return DefaultScope.overwrite_default_scope(
+        cfg.get('default_scope', 'mmfusenas'))
+
+
+def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
+                gt: Optional[str] = None,
+                kernel: Union[None, str, np.ndarray, Sequence] = None,
+                color: bool = False,
+                noise_sigma: Optional[float] = None,
+                pad: bool = True) -> Any:
+    """The collated batch ``model.test_step`` takes for these inputs.
+
+    What every inference function runs (and what
+    ``tools/analysis_tools/benchmark.py`` times ``test_step`` on): the
+    config's test pipeline (``make_data_info`` items; guided SR items with
+    the test loader's ``collate_fn``), or for hyper-guidance restorers the
+    item of :func:`~mmfusenas.datasets.restoration_sample` (``kernel``,
+    ``color``, ``noise_sigma``, ``pad`` as in :func:`inference_restorer`).
+    ``gt`` is the ground truth of a real LR depth (:func:`inference_gisr`).
+    """
+    family = model_family(model)
+    items = list(inputs) if batch else [inputs]
+    if family == 'restoration':
+        from mmfusenas.datasets.restoration_folder_dataset import \
+            restoration_sample
+        if batch and isinstance(kernel, (list, tuple)):
+            if len(kernel) != len(items):
+                raise ValueError(f'{len(items)} images but {len(kernel)} '
+                                 'kernels')
+            kernels = list(kernel)
+        else:
+            kernels = [kernel] * len(items)
+        data = []
+        for img, k in zip(items, kernels):
+            _check_file(img, 'image')
+            if isinstance(k, str):
+                _check_file(k, 'kernel')
+            data.append(
+                restoration_sample(img, k, None, color, noise_sigma, pad))
+        return pseudo_collate(data)
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
         raise AttributeError('the model has no .cfg; build it with '
                              'mmfusenas.apis.init_model')
-    items = list(inputs) if batch else [inputs]
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'mmfusenas')):
+    with _scope(model):
         pipeline = Compose(test_pipeline_cfg(cfg))
-        data = [pipeline(make_data_info(cfg, item)) for item in items]
-        with torch.no_grad():
-            samples = model.test_step(pseudo_collate(data))
-    return samples if batch else samples[0]
+        if family == 'gisr':
+            return _collate(cfg)(
+                [pipeline(_gisr_info(item, gt)) for item in items])
+        return pseudo_collate(
+            [pipeline(make_data_info(cfg, item)) for item in items])
+
+
+def _run(model: nn.Module, inputs: Any, batch: bool, **kwargs) -> Any:
+    data = build_batch(model, inputs, batch, **kwargs)
+    with _scope(model), torch.no_grad():
+        out = model.test_step(data)
+    return out if batch else out[0]
+
+
+def model_family(model: nn.Module) -> Optional[str]:
+    """The task family the inference functions see in ``model``:
+    ``'fusion'``, ``'enhance'``, ``'chain'``, ``'gisr'``,
+    ``'restoration'``, or None (another model)."""
+    try:
+        return _family(model)
+    except TypeError:
+        return None
 
 
 def _family(model: nn.Module) -> str:
@@ -382,15 +439,7 @@ def inference_gisr(model: nn.Module, inputs: Any, gt: Optional[str] = None,
     if _family(model) != 'gisr':
         raise TypeError(f'{type(model).__name__} is not a guided depth SR '
                         'model (GuidedDepthSR)')
-    cfg = model.cfg
-    items = list(inputs) if batch else [inputs]
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'mmfusenas')):
-        pipeline = Compose(test_pipeline_cfg(cfg))
-        data = [pipeline(_gisr_info(item, gt)) for item in items]
-        with torch.no_grad():
-            preds = model.test_step(_collate(cfg)(data))
-    return preds if batch else preds[0]
+    return _run(model, inputs, batch, gt=gt)
 
 
 def _collate(cfg: Config):
@@ -440,8 +489,6 @@ def inference_restorer(model: nn.Module, image: Any,
         data sample(s) with ``pred_img`` (``(C, H, W)`` in ``[0, 1]``; BGR
         ``uint8`` via :func:`result_image`).
     """
-    from mmfusenas.datasets.restoration_folder_dataset import \
-        restoration_sample
     family = _family(model)
     if family == 'enhance':
         if kernel is not None:
@@ -452,40 +499,24 @@ def inference_restorer(model: nn.Module, image: Any,
         raise TypeError(f'{type(model).__name__} is not a restoration '
                         'model (HQSRestorer, ProxyBilevelAlgorithm, '
                         'ImageEnhancer)')
-    images = list(image) if batch else [image]
-    if batch and isinstance(kernel, (list, tuple)):
-        if len(kernel) != len(images):
-            raise ValueError(f'{len(images)} images but {len(kernel)} '
-                             'kernels')
-        kernels = list(kernel)
-    else:
-        kernels = [kernel] * len(images)
-    data = []
-    for img, k in zip(images, kernels):
-        _check_file(img, 'image')
-        if isinstance(k, str):
-            _check_file(k, 'kernel')
-        data.append(
-            restoration_sample(img, k, None, color, noise_sigma, pad))
-    with torch.no_grad():
-        samples = model.test_step(pseudo_collate(data))
-    return samples if batch else samples[0]
+    return _run(model, image, batch, kernel=kernel, color=color,
+                noise_sigma=noise_sigma, pad=pad)
 
 
 def inference_model(model: nn.Module, inputs: Any,
                     batch: bool = False, **kwargs) -> Any:
     """Run any supported model on its inputs (dispatch on the model type).
 
-    ============================== =============================================
-    model                          ``inputs`` / function
-    ============================== =============================================
-    fusion (+ task)                :func:`inference_fusion`
-    enhancement / scene (+ task)   :func:`inference_enhancer`
-    chain of pre-modules + task    :func:`inference_chain`
-    ``GuidedDepthSR``              ``(depth, rgb)``: :func:`inference_gisr`
-    restoration                    ``image`` or ``(image, kernel)``:
-                                   :func:`inference_restorer`
-    ============================== =============================================
+    ============================ ==========================================
+    model                        ``inputs`` / function
+    ============================ ==========================================
+    fusion (+ task)              :func:`inference_fusion`
+    enhancement / scene (+ task) :func:`inference_enhancer`
+    chain of pre-modules + task  :func:`inference_chain`
+    ``GuidedDepthSR``            ``(depth, rgb)``: :func:`inference_gisr`
+    restoration                  ``image`` or ``(image, kernel)``:
+                                 :func:`inference_restorer`
+    ============================ ==========================================
 
     Other models with a ``test_step`` run through the config's test
     pipeline when it starts with a known loader (``LoadPairedImages``,

@@ -174,3 +174,26 @@ def test_genotype_drawing_dcnas_and_hbl(tmp_path):
         ('t1', 'a1', 'conv_5x5'), ('h', 'a1', '+id')]
     assert len(decoder['edges']) == 2 + 4 * 3 + 1
     assert decoder['edges'][-1] == ('a4', 'y', 'conv_1x1')
+
+
+def test_benchmark_guided_sr_and_restoration(tmp_path, capsys):
+    """benchmark.py builds its batch as the inference APIs do, so guided
+    depth SR and hyper-guidance restorers are timed too."""
+    from mmfusenas.models.gisr.dcnas_space import dcnas_space
+    space = dcnas_space(4, 2)
+    arch = {k: v[i % len(v)] for i, (k, v) in enumerate(space.items())}
+    cfg_file = str(tmp_path / 'dcnas_fixed.py')
+    base = osp.join(REPO, 'configs', 'dcnas', 'supernet_toy_x4.py')
+    with open(cfg_file, 'w') as f:
+        f.write(f'_base_ = [{base!r}]\n'
+                f'model = dict(network=dict(arch={arch!r}))\n')
+    tool = load_tool('tools/analysis_tools/benchmark.py')
+    hqs = osp.join(REPO, 'configs', 'hyper_guidance',
+                   'hqs_proxy_bilevel_toy.py')
+    for cfg, shape in ((cfg_file, ('64', '64')), (hqs, ('48', '40'))):
+        result = tool.main([cfg, '--shape', *shape, '--warmup', '1',
+                            '--repeats', '2', '--batch-size', '2'])
+        assert result['fps'] > 0
+        assert result['min_ms'] <= result['median_ms'] <= result['max_ms']
+        out = capsys.readouterr().out
+        assert f'{shape[0]} x {shape[1]}' in out
