@@ -95,10 +95,21 @@ def test_gisr_api_equals_test_tool(gisr_setup, tmp_path):
     metric = GISRMetric(preset='rgbdd', with_bicubic=True)
     metric.process({}, preds)
     expected = metric.compute_metrics(metric.results)
+    out = tmp_path / 'out'
     got = load_tool('tools/test.py').main([
-        cfg_file, ckpt, '--work-dir', str(tmp_path / 'work'),
-        '--cfg-options', f'test_dataloader.dataset.data_root={test_dir}'
+        cfg_file, ckpt, '--work-dir', str(tmp_path / 'work'), '--out-dir',
+        str(out), '--cfg-options',
+        f'test_dataloader.dataset.data_root={test_dir}'
     ])
+    # ... and writes the API's depth maps exactly (float32 .npy, stored
+    # unit) with an 8-bit view
+    for pred in preds:
+        written = out / 'fused_test' / pred['sample_id']
+        np.testing.assert_array_equal(np.load(f'{written}.npy'),
+                                      pred['pred_depth'].numpy())
+        view = cv2.imread(f'{written}.png', cv2.IMREAD_UNCHANGED)
+        assert view.shape == (352, 384) and view.min() == 0 and \
+            view.max() == 255
     assert set(expected) <= {k.split('/')[-1] for k in got}
     for key, value in got.items():
         assert value == pytest.approx(expected[key.split('/')[-1]],
