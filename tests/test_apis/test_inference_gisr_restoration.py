@@ -16,8 +16,7 @@ from mmfusenas.apis import (inference_chain, inference_enhancer,
                             inference_restorer, init_model, result_image)
 from mmfusenas.evaluation import GISRMetric
 from mmfusenas.models.gisr.dcnas_space import dcnas_space
-from mmfusenas.registry import MODELS
-from mmfusenas.testing import load_tool
+from mmfusenas.testing import load_tool, save_seeded_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GISR_CFG = osp.join(REPO, 'configs', 'dcnas', 'supernet_toy_x4.py')
@@ -36,15 +35,6 @@ def fixed_arch():
     return {k: v[i % len(v)] for i, (k, v) in enumerate(space.items())}
 
 
-def save_ckpt(cfg, path):
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    if hasattr(model, 'init_weights'):
-        model.init_weights()
-    torch.save({'state_dict': model.state_dict()}, path)
-    return path
-
-
 @pytest.fixture(scope='module')
 def gisr_setup(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp('gisr')
@@ -60,7 +50,7 @@ def gisr_setup(shared_data, tmp_path_factory):
         f.write(f'_base_ = [{GISR_CFG!r}]\n'
                 f'model = dict(network=dict(arch={fixed_arch()!r}))\n')
     cfg = Config.fromfile(cfg_file)
-    ckpt = save_ckpt(cfg, str(root / 'gisr.pth'))
+    ckpt = save_seeded_checkpoint(cfg, str(root / 'gisr.pth'))
     return root, cfg, ckpt, cfg_file
 
 
@@ -173,7 +163,7 @@ def levin(shared_data, tmp_path_factory):
 
 def test_restorer_api_equals_deblur_tool(levin, tmp_path):
     cfg = Config.fromfile(HQS_CFG)
-    ckpt = save_ckpt(cfg, str(tmp_path / 'hqs.pth'))
+    ckpt = save_seeded_checkpoint(cfg, str(tmp_path / 'hqs.pth'))
     model = init_model(cfg, ckpt)
     out = str(tmp_path / 'out')
     load_tool('tools/deblur.py').main([

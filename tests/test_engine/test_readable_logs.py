@@ -2,7 +2,6 @@
 2-iteration run of the README demo config (toy RetinaNet)."""
 import glob
 import importlib.util
-import logging
 import os.path as osp
 import re
 
@@ -14,23 +13,13 @@ from mmengine.model import BaseModule
 from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.engine.runner import (init_label, init_summary_lines,
                                      summarised_init_dump)
-from mmfusenas.testing import load_tool
+from mmfusenas.testing import LogCapture, load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CFG = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
 HAS_TB = importlib.util.find_spec('tensorboard') is not None
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-class Capture(logging.Handler):
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
 
 
 class Net(BaseModule):
@@ -55,7 +44,7 @@ def test_init_labels():
 
 def test_summary_replaces_the_per_parameter_dump(tmp_path):
     logger = MMLogger.get_instance('init_summary_test', log_level='INFO')
-    cap = Capture()
+    cap = LogCapture()
     logger.addHandler(cap)
     net = Net()
     side = str(tmp_path / 'init_weights.txt')

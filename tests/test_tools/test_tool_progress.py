@@ -2,21 +2,18 @@
 the folder tools (fuse / enhance / eval_fusion / deblur), the benchmark and
 the evolution search's candidate evaluation."""
 import io
-import logging
 import os
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
 from mmengine.logging import MMLogger
 from scipy.io import loadmat
 
-from mmfusenas.registry import MODELS
 from mmfusenas.search.loops.evolution_search_loop import EvolutionSearcher
-from mmfusenas.testing import load_tool
+from mmfusenas.testing import (LogCapture, load_tool,
+                               save_seeded_checkpoint)
 from mmfusenas.utils import track
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -47,16 +44,6 @@ def test_track_yields_everything_and_prints_a_bar():
         assert out.getvalue() == ''
 
 
-def save_ckpt(cfg_path, path, options=None):
-    cfg = Config.fromfile(cfg_path)
-    if options:
-        cfg.merge_from_dict(options)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    torch.save({'state_dict': model.state_dict()}, path)
-    return path
-
-
 def test_folder_tools_print_progress(shared_data, tmp_path, capsys):
     # two small TNO crops
     for folder in ('ir', 'vi'):
@@ -65,7 +52,7 @@ def test_folder_tools_print_progress(shared_data, tmp_path, capsys):
             img = cv2.imread(osp.join(shared_data, 'fusion', 'TNO', folder,
                                       f'{stem}.png'), 0)
             cv2.imwrite(str(tmp_path / folder / f'{stem}.png'), img[:64, :64])
-    ckpt = save_ckpt(FUSION_CFG, str(tmp_path / 'f.pth'),
+    ckpt = save_seeded_checkpoint(FUSION_CFG, str(tmp_path / 'f.pth'),
                      {'model.fusion_net.channels': 4})
     load_tool('tools/fuse.py').main([
         FUSION_CFG, ckpt, '--ir', str(tmp_path / 'ir'), '--vi',
@@ -86,7 +73,7 @@ def test_folder_tools_print_progress(shared_data, tmp_path, capsys):
     low = cv2.imread(osp.join(shared_data, 'lowlight', 'lol', 'test',
                               '00001.png'))
     cv2.imwrite(str(tmp_path / 'low' / 'a.png'), low[:48, :64])
-    ckpt = save_ckpt(RUAS_CFG, str(tmp_path / 'r.pth'))
+    ckpt = save_seeded_checkpoint(RUAS_CFG, str(tmp_path / 'r.pth'))
     load_tool('tools/enhance.py').main([
         RUAS_CFG, ckpt, '--input', str(tmp_path / 'low'), '--out',
         str(tmp_path / 'enh')
@@ -102,7 +89,7 @@ def test_folder_tools_print_progress(shared_data, tmp_path, capsys):
     cv2.imwrite(str(tmp_path / 'blur' / 'a.png'),
                 np.round(mat['y'][:64, :64] * 255).astype(np.uint8))
     np.save(str(tmp_path / 'kern' / 'a.npy'), mat['f'])
-    ckpt = save_ckpt(HQS_CFG, str(tmp_path / 'h.pth'))
+    ckpt = save_seeded_checkpoint(HQS_CFG, str(tmp_path / 'h.pth'))
     load_tool('tools/deblur.py').main([
         HQS_CFG, ckpt, '--input', str(tmp_path / 'blur'), '--kernels',
         str(tmp_path / 'kern'), '--out', str(tmp_path / 'sharp')
@@ -122,19 +109,9 @@ def test_benchmark_announces_its_passes(capsys):
         in out
 
 
-class Capture(logging.Handler):
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def test_evolution_logs_candidate_progress():
     logger = MMLogger.get_instance('evolution_progress', log_level='INFO')
-    cap = Capture()
+    cap = LogCapture()
     logger.addHandler(cap)
     space = {f'k{i}': ('a', 'b', 'c') for i in range(4)}
     searcher = EvolutionSearcher(
