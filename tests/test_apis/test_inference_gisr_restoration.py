@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from scipy.io import loadmat
 
-from mmfusenas.apis import (inference_chain, inference_enhancer,
+from mmfusenas.apis import (build_batch, inference_chain, inference_enhancer,
                             inference_gisr, inference_model,
                             inference_restorer, init_model, result_image)
 from mmfusenas.evaluation import GISRMetric
@@ -230,3 +230,12 @@ def test_chain_api_returns_every_stage_image(shared_data):
     assert torch.equal(same.pred_instances.bboxes,
                        sample.pred_instances.bboxes)
     assert result_image(sample).shape == (128, 128, 3)
+    # the chain run directly on the preprocessed batch gives the same
+    # stage images (128 x 128: no padding to crop)
+    data = model.data_preprocessor(build_batch(model, paths), False)
+    with torch.no_grad():
+        run = model.chain_net(data['inputs'])
+    assert torch.equal(sample.pred_vi_enh,
+                       run['images']['vi_enh'][0].clamp(0, 1))
+    assert torch.equal(sample.pred_fused,
+                       run['images']['fused'][0].clamp(0, 1))
