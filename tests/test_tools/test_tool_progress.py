@@ -125,3 +125,10 @@ def test_evolution_logs_candidate_progress():
         f'evolution generation 0: scored {n}/10 candidates'
         for n in (2, 4, 6, 8, 10)
     ]
+
+
+def test_toy_data_tool_prints_progress(tmp_path, capsys):
+    load_tool('tools/misc/make_toy_data.py').main(
+        [str(tmp_path / 'toy'), '--num', '3', '--size', '64'])
+    out = capsys.readouterr().out
+    assert 'writing 3 toy IR/VIS pair(s):' in out and '3/3' in out
