@@ -207,6 +207,21 @@ class EvolutionSearcher:
         self.rng.setstate(_tuplify(data['rng']))
 
     # ---------------------------------------------------------------- run
+    def _logging_score_fn(self, total: int) -> Callable[[Path], float]:
+        """``score_fn`` that logs ``scored n/total candidates`` about five
+        times per generation (progress of long candidate evaluation)."""
+        every, count = max(1, total // 5), [0]
+
+        def score(path: Path) -> float:
+            value = self.score_fn(path)
+            count[0] += 1
+            if count[0] % every == 0 or count[0] == total:
+                print_log(f'evolution generation {self.iteration}: scored '
+                          f'{count[0]}/{total} candidates', logger='current')
+            return value
+
+        return score
+
     def step(self) -> None:
         """One generation: build the population, score it, update top-k."""
         pop: List[Path] = []
@@ -224,12 +239,9 @@ class EvolutionSearcher:
                 f'evolution generation {self.iteration}: no legal path found '
                 f'(budgets {self.budgets}, {len(self.scores)} paths already '
                 'scored); relax the budget or shrink the search')
-        every = max(1, len(pop) // 5)  # progress: about 5 lines/generation
-        for j, p in enumerate(pop):
-            self.scores[self.key(p)] = float(self.score_fn(p))
-            if (j + 1) % every == 0 or j + 1 == len(pop):
-                print_log(f'evolution generation {self.iteration}: scored '
-                          f'{j + 1}/{len(pop)} candidates', logger='current')
+        score = self._logging_score_fn(len(pop))
+        for p in pop:
+            self.scores[self.key(p)] = float(score(p))
         self.topk = self._ranked(self.scores)[:self.top_k]
         best = self.topk[0] if self.topk else None
         self.history.append(
