@@ -44,7 +44,6 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import (path_loss,  # noqa
                                                        unwrap)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.progress import track  # noqa: E402
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
                 batch_size=16, lr=1e-3, val_fraction=0.2, seed=42,
@@ -74,9 +73,7 @@ def score_paths(runner, space, opts, scores_file) -> dict:
         if len(batches) >= opts['batches']:
             break
     model = unwrap(runner.model)
-    for i, p in track(list(enumerate(paths)),
-                      f'scoring {len(paths)} random path(s) '
-                      f'({len(done)} scored earlier)'):
+    for i, p in enumerate(paths):
         key = ','.join(map(str, encode_choices(space, p)))
         if key in done:
             continue

@@ -91,7 +91,8 @@ class EvolutionSearcher:
         if budgets and cost_fn is None:
             raise ValueError('budgets need a cost_fn (a path cost table)')
         self.space = {k: tuple(v) for k, v in space.items()}
-        self.score_fn, self.cost_fn = score_fn, cost_fn
+        self.score_fn = self._with_progress(score_fn)
+        self.cost_fn = cost_fn
         self.budgets = dict(budgets or {})
         self.population_size, self.top_k = population_size, top_k
         self.num_mutation, self.num_crossover = num_mutation, num_crossover
@@ -108,6 +109,25 @@ class EvolutionSearcher:
         self.history: List[dict] = []
 
     # ------------------------------------------------------------ helpers
+    def _with_progress(self, score_fn: Callable[[Path], float]
+                       ) -> Callable[[Path], float]:
+        """``score_fn`` logging ``evolution generation g: scored n
+        candidates`` every ``population_size // 5`` candidates of a
+        generation (the progress of long candidate evaluation)."""
+        count = dict(generation=None, n=0)
+
+        def score(path: Path) -> float:
+            value = score_fn(path)
+            if count['generation'] != self.iteration:
+                count.update(generation=self.iteration, n=0)
+            count['n'] += 1
+            if count['n'] % max(1, self.population_size // 5) == 0:
+                print_log(f'evolution generation {self.iteration}: scored '
+                          f'{count["n"]} candidates', logger='current')
+            return value
+
+        return score
+
     def key(self, path: Path) -> str:
         if self.canonical_fn is not None:
             path = self.canonical_fn(path)
@@ -207,21 +227,6 @@ class EvolutionSearcher:
         self.rng.setstate(_tuplify(data['rng']))
 
     # ---------------------------------------------------------------- run
-    def _logging_score_fn(self, total: int) -> Callable[[Path], float]:
-        """``score_fn`` that logs ``scored n/total candidates`` about five
-        times per generation (progress of long candidate evaluation)."""
-        every, count = max(1, total // 5), [0]
-
-        def score(path: Path) -> float:
-            value = self.score_fn(path)
-            count[0] += 1
-            if count[0] % every == 0 or count[0] == total:
-                print_log(f'evolution generation {self.iteration}: scored '
-                          f'{count[0]}/{total} candidates', logger='current')
-            return value
-
-        return score
-
     def step(self) -> None:
         """One generation: build the population, score it, update top-k."""
         pop: List[Path] = []
@@ -239,9 +244,8 @@ class EvolutionSearcher:
                 f'evolution generation {self.iteration}: no legal path found '
                 f'(budgets {self.budgets}, {len(self.scores)} paths already '
                 'scored); relax the budget or shrink the search')
-        score = self._logging_score_fn(len(pop))
         for p in pop:
-            self.scores[self.key(p)] = float(score(p))
+            self.scores[self.key(p)] = float(self.score_fn(p))
         self.topk = self._ranked(self.scores)[:self.top_k]
         best = self.topk[0] if self.topk else None
         self.history.append(
