@@ -34,10 +34,12 @@ from terminaltables import AsciiTable
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmfusenas.apis import result_image  # noqa: E402
 from mmfusenas.datasets import RestorationFolderDataset  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import track  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -67,15 +69,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def to_uint8_image(pred: torch.Tensor) -> np.ndarray:
-    """``(C, H, W)`` in ``[0, 1]`` → ``(H, W)`` / ``(H, W, 3)`` BGR uint8."""
-    img = np.clip(np.round(pred.cpu().numpy() * 255), 0, 255).astype(
-        np.uint8)
-    if img.shape[0] == 1:
-        return img[0]
-    return np.ascontiguousarray(img.transpose(1, 2, 0)[..., ::-1])
-
-
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     """Deblur the folder; return the mean metrics (empty without
     ``--gt``)."""
@@ -94,10 +87,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                                        args.color, args.noise_sigma,
                                        not args.no_pad)
     results: List[dict] = []
-    for idx in range(len(dataset)):
+    for idx in track(range(len(dataset)),
+                     f'restoring {len(dataset)} image(s)'):
         with torch.no_grad():
             (sample, ) = model.test_step(pseudo_collate([dataset[idx]]))
-        img = to_uint8_image(sample.pred_img)
+        img = result_image(sample)  # rounded 8-bit, BGR for colour
         ok, buf = cv2.imencode('.png', img)
         if not ok:
             raise RuntimeError(f'PNG encoding failed for {sample.stem}')

@@ -30,7 +30,6 @@ import cv2
 import torch
 from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
-from tqdm import tqdm
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
@@ -41,6 +40,7 @@ from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa: E402
                             refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import track  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
 from mmfusenas.models.enhancers import (
     ROUNDINGS,
@@ -150,7 +150,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     model = init_model(cfg, args.checkpoint, device=args.device)
 
     results, written, start = [], 0, time.perf_counter()
-    for idx in tqdm(range(len(dataset)), desc='enhancing', unit='img'):
+    for idx in track(range(len(dataset)),
+                     f'enhancing {len(dataset)} image(s)'):
         if idx in skip:
             continue
         sample = inference_enhancer(model, dataset.get_data_info(idx))

@@ -30,7 +30,6 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
-from tqdm import tqdm
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
@@ -44,6 +43,7 @@ from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.evaluation.functional import FUSION_PRESETS  # noqa: E402
 from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import track  # noqa: E402
 
 DEFAULT_PIPELINE = [
     dict(type='LoadPairedImages'),
@@ -231,7 +231,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     model = init_model(cfg, args.checkpoint, device=args.device)
 
     start, written = time.perf_counter(), 0
-    for idx in tqdm(range(len(dataset)), desc='fusing', unit='pair'):
+    for idx in track(range(len(dataset)), f'fusing {len(dataset)} pair(s)'):
         if idx in skip:
             continue
         info = dataset.get_data_info(idx)

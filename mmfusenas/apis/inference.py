@@ -21,11 +21,16 @@ fusion + detector / segmentor     same                        ``pred_fused``
 enhancement (``ImageEnhancer``)   one path                    ``pred_img``
 scene + detector / segmentor      one path                    ``pred_img``
                                                               + task preds
+chain of pre-modules + task       paths in config order       ``pred_<stage>``
+                                                              + task preds
+guided depth SR (``GuidedDepthSR``) ``(depth, rgb)``          ``pred_depth``
+restoration (``HQSRestorer``,     image [+ kernel]            ``pred_img``
+``ProxyBilevelAlgorithm``)
 ================================ =========================== ==============
 
-Other models (restoration, guided depth SR) go through
-:func:`inference_model`, which runs any model's test pipeline and
-``test_step`` when the pipeline starts with a known loader.
+:func:`inference_model` dispatches on the model type; any other model
+runs through its test pipeline and ``test_step`` when the pipeline starts
+with a known loader.
 """
 import copy
 import os.path as osp
@@ -211,35 +216,105 @@ def make_data_info(cfg: Config, inputs: Any) -> dict:
     return dict(img_path=path, img_id=stem, stem=stem)
 
 
-def _run(model: nn.Module, inputs: Any, batch: bool) -> Any:
+def _scope(model: nn.Module):
+    cfg = getattr(model, 'cfg', None) or {}
+    return DefaultScope.overwrite_default_scope(
+        cfg.get('default_scope', 'mmfusenas'))
+
+
+def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
+                gt: Optional[str] = None,
+                kernel: Union[None, str, np.ndarray, Sequence] = None,
+                color: bool = False,
+                noise_sigma: Optional[float] = None,
+                pad: bool = True) -> Any:
+    """The collated batch ``model.test_step`` takes for these inputs.
+
+    What every inference function runs (and what
+    ``tools/analysis_tools/benchmark.py`` times ``test_step`` on): the
+    config's test pipeline (``make_data_info`` items; guided SR items with
+    the test loader's ``collate_fn``), or for hyper-guidance restorers the
+    item of :func:`~mmfusenas.datasets.restoration_sample` (``kernel``,
+    ``color``, ``noise_sigma``, ``pad`` as in :func:`inference_restorer`).
+    ``gt`` is the ground truth of a real LR depth (:func:`inference_gisr`).
+    """
+    family = model_family(model)
+    items = list(inputs) if batch else [inputs]
+    if family == 'restoration':
+        from mmfusenas.datasets.restoration_folder_dataset import \
+            restoration_sample
+        if batch and isinstance(kernel, (list, tuple)):
+            if len(kernel) != len(items):
+                raise ValueError(f'{len(items)} images but {len(kernel)} '
+                                 'kernels')
+            kernels = list(kernel)
+        else:
+            kernels = [kernel] * len(items)
+        data = []
+        for img, k in zip(items, kernels):
+            _check_file(img, 'image')
+            if isinstance(k, str):
+                _check_file(k, 'kernel')
+            data.append(
+                restoration_sample(img, k, None, color, noise_sigma, pad))
+        return pseudo_collate(data)
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
         raise AttributeError('the model has no .cfg; build it with '
                              'mmfusenas.apis.init_model')
-    items = list(inputs) if batch else [inputs]
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'mmfusenas')):
+    with _scope(model):
         pipeline = Compose(test_pipeline_cfg(cfg))
-        data = [pipeline(make_data_info(cfg, item)) for item in items]
-        with torch.no_grad():
-            samples = model.test_step(pseudo_collate(data))
-    return samples if batch else samples[0]
+        if family == 'gisr':
+            return _collate(cfg)(
+                [pipeline(_gisr_info(item, gt)) for item in items])
+        return pseudo_collate(
+            [pipeline(make_data_info(cfg, item)) for item in items])
+
+
+def _run(model: nn.Module, inputs: Any, batch: bool, **kwargs) -> Any:
+    data = build_batch(model, inputs, batch, **kwargs)
+    with _scope(model), torch.no_grad():
+        out = model.test_step(data)
+    return out if batch else out[0]
+
+
+def model_family(model: nn.Module) -> Optional[str]:
+    """The task family the inference functions see in ``model``:
+    ``'fusion'``, ``'enhance'``, ``'chain'``, ``'gisr'``,
+    ``'restoration'``, or None (another model)."""
+    try:
+        return _family(model)
+    except TypeError:
+        return None
 
 
 def _family(model: nn.Module) -> str:
-    from mmfusenas.models.compound import (BaseFusionTaskModel,
+    """``'fusion'``, ``'enhance'``, ``'chain'``, ``'gisr'`` or
+    ``'restoration'``."""
+    from mmfusenas.models.compound import (BaseChainTaskModel,
+                                           BaseFusionTaskModel,
                                            BaseSceneTaskModel)
     from mmfusenas.models.enhancers import ImageEnhancer
     from mmfusenas.models.fusors import ImageFusor
+    from mmfusenas.models.gisr import GuidedDepthSR
+    from mmfusenas.models.restoration import HQSRestorer
     if isinstance(model, (ImageFusor, BaseFusionTaskModel)):
         return 'fusion'
     if isinstance(model, (ImageEnhancer, BaseSceneTaskModel)):
         return 'enhance'
+    if isinstance(model, BaseChainTaskModel):
+        return 'chain'
+    if isinstance(model, GuidedDepthSR):
+        return 'gisr'
+    # ProxyBilevelAlgorithm (search/, above this room) wraps the restorer
+    if isinstance(model, HQSRestorer) or isinstance(
+            getattr(model, 'architecture', None), HQSRestorer):
+        return 'restoration'
     raise TypeError(
         f'no inference function for {type(model).__name__}: supported are '
-        'ImageFusor, ImageEnhancer and the compound fusion / scene task '
-        'models (guided SR and restoration models are not in the package '
-        'yet)')
+        'ImageFusor, ImageEnhancer (RUAS, HBL), the compound fusion / scene '
+        '/ chain task models, GuidedDepthSR (DCNAS) and HQSRestorer / '
+        'ProxyBilevelAlgorithm (hyper-guidance)')
 
 
 def inference_fusion(model: nn.Module, inputs: Any,
@@ -281,15 +356,179 @@ def inference_enhancer(model: nn.Module, inputs: Any,
     return _run(model, inputs, batch)
 
 
-def inference_model(model: nn.Module, inputs: Any,
+def inference_chain(model: nn.Module, inputs: Any,
                     batch: bool = False) -> Any:
-    """Dispatch to :func:`inference_fusion` or :func:`inference_enhancer`.
+    """Run a chain of pre-modules + task model on one set of sources.
 
-    Other models (e.g. restoration or guided-SR models added later) run
-    through the same path — the config's test pipeline and
-    ``model.test_step`` — when their pipeline starts with a loader this
-    module knows (``LoadPairedImages``, ``LoadEnhanceImages``,
-    ``LoadImageFromFile``); otherwise a ``ValueError`` names the loader.
+    Args:
+        model (nn.Module): a ``ChainDetector`` / ``ChainSegmentor``.
+        inputs: ``{source: path}`` or paths in the config's source order
+            (as :func:`inference_fusion`); a list of those with ``batch``.
+
+    Returns:
+        data sample(s) with every stage's image as ``pred_<output>``
+        (``(C, H, W)`` in ``[0, 1]``, e.g. ``pred_vi_enh``), ``pred_fused``
+        (+ ``pred_fused_rgb``) for a 1-channel task input and the task
+        predictions (``pred_instances`` / ``pred_sem_seg``).
+    """
+    if _family(model) != 'chain':
+        raise TypeError(f'{type(model).__name__} is not a chain task model')
+    return _run(model, inputs, batch)
+
+
+def _gisr_info(inputs: Any, gt: Optional[str]) -> dict:
+    from mmfusenas.datasets.gisr_dataset import RGB_TAGS, sample_id
+    from mmfusenas.datasets.transforms.gisr_transforms import (read_depth,
+                                                               read_rgb)
+    if isinstance(inputs, dict):
+        unknown = set(inputs) - {'depth', 'rgb'}
+        if unknown or 'rgb' not in inputs or 'depth' not in inputs:
+            raise KeyError('guided SR inputs must be (depth, rgb) or '
+                           f"dict(depth=, rgb=), got keys {sorted(inputs)}")
+        depth, rgb = inputs['depth'], inputs['rgb']
+    elif isinstance(inputs, (list, tuple)) and len(inputs) == 2:
+        depth, rgb = inputs
+    else:
+        raise TypeError('guided SR inputs must be a (depth, rgb) pair of '
+                        f'paths, got {type(inputs).__name__}')
+    _check_file(depth, 'depth map')
+    _check_file(rgb, 'RGB guide')
+    d_shape = read_depth(depth).shape
+    r_shape = read_rgb(rgb).shape[:2]
+    sid = sample_id(osp.splitext(osp.basename(rgb))[0], RGB_TAGS)
+    if d_shape == r_shape:  # HR depth: the pipeline degrades it
+        if gt is not None:
+            raise ValueError(f'{depth} has the RGB size {r_shape}: it is '
+                             'the ground truth already (gt= is for real LR '
+                             'depth)')
+        return dict(sample_id=sid, rgb_path=rgb, depth_path=depth,
+                    lr_path=None)
+    if d_shape[0] > r_shape[0] or d_shape[1] > r_shape[1]:
+        raise ValueError(f'depth map {depth} {d_shape} is larger than its '
+                         f'RGB guide {rgb} {r_shape}')
+    if gt is not None:
+        _check_file(gt, 'ground-truth depth')
+    return dict(sample_id=sid, rgb_path=rgb, depth_path=gt, lr_path=depth)
+
+
+def inference_gisr(model: nn.Module, inputs: Any, gt: Optional[str] = None,
+                   batch: bool = False) -> Any:
+    """Guided depth super-resolution of one depth map with its RGB guide.
+
+    The depth is read in its stored unit (8/16-bit PNG, ``.npy``, TIFF):
+
+    - **same size as the RGB** (a benchmark's HR depth): the config's test
+      pipeline mod-crops and degrades it (bicubic ×scale, normalisation)
+      as ``tools/test.py`` does; the result also has ``gt_depth``;
+    - **smaller** (real sensor LR depth, e.g. RGB-D-D ``DepthLR``): it is
+      normalised by its own min / max and bicubic-upsampled to the
+      (mod-cropped) RGB size; ``gt`` optionally names the HR ground truth.
+
+    Args:
+        model (nn.Module): a ``GuidedDepthSR`` from :func:`init_model`.
+        inputs: ``(depth_path, rgb_path)`` or ``dict(depth=, rgb=)``; a
+            list of those with ``batch`` (same sizes).
+        gt (str, optional): HR ground truth of a real LR depth.
+        batch (bool): ``inputs`` is a list. Defaults to False.
+
+    Returns:
+        dict(s) with ``pred_depth`` (``(H, W)`` float, stored unit),
+        ``bicubic`` (the upsampled input, same unit), ``sample_id`` and,
+        with ground truth, ``gt_depth``.
+    """
+    if _family(model) != 'gisr':
+        raise TypeError(f'{type(model).__name__} is not a guided depth SR '
+                        'model (GuidedDepthSR)')
+    return _run(model, inputs, batch, gt=gt)
+
+
+def _collate(cfg: Config):
+    """The test loader's ``collate_fn`` (pseudo_collate by default)."""
+    from mmengine.registry import FUNCTIONS
+    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        loader = cfg.get(key)
+        if loader and loader.get('dataset'):
+            fn = loader.get('collate_fn')
+            if fn is None:
+                return pseudo_collate
+            fn = dict(fn)
+            return FUNCTIONS.get(fn.pop('type'))
+    return pseudo_collate
+
+
+def inference_restorer(model: nn.Module, image: Any,
+                       kernel: Union[None, str, np.ndarray] = None,
+                       color: bool = False,
+                       noise_sigma: Optional[float] = None,
+                       pad: bool = True,
+                       batch: bool = False) -> Any:
+    """Restore one image: non-blind deblurring with its kernel, deraining,
+    dehazing (hyper-guidance ``HQSRestorer`` / ``ProxyBilevelAlgorithm``),
+    or HBL / RUAS enhancement (``ImageEnhancer``, no kernel).
+
+    The HQS path is that of ``tools/deblur.py`` (the same
+    :func:`~mmfusenas.datasets.restoration_sample`): with a kernel the
+    image is edge-padded by ``⌊k/2⌋`` and edge-tapered, and the padding is
+    cropped off the prediction.
+
+    Args:
+        model (nn.Module): from :func:`init_model`.
+        image (str): the degraded image (or a list with ``batch``).
+        kernel (str | np.ndarray, optional): blur kernel file (``.png`` /
+            ``.dlm`` / ``.txt`` / ``.npy`` / ``.mat``) or 2-D array; with
+            ``batch`` one kernel for all or a list.
+        color (bool): RGB (a grayscale deblurring network restores each
+            channel). Defaults to False (``tools/deblur.py --color``).
+        noise_sigma (float, optional): noise level in ``[0, 1]`` units
+            (manual-guidance models need it).
+        pad (bool): edge padding + edgetaper with a kernel. Defaults to
+            True (``--no-pad`` turns it off).
+        batch (bool): ``image`` is a list. Defaults to False.
+
+    Returns:
+        data sample(s) with ``pred_img`` (``(C, H, W)`` in ``[0, 1]``; BGR
+        ``uint8`` via :func:`result_image`).
+    """
+    family = _family(model)
+    if family == 'enhance':
+        if kernel is not None:
+            raise ValueError(f'{type(model).__name__} takes no blur kernel '
+                             '(it is an enhancement / HBL model)')
+        return inference_enhancer(model, image, batch)
+    if family != 'restoration':
+        raise TypeError(f'{type(model).__name__} is not a restoration '
+                        'model (HQSRestorer, ProxyBilevelAlgorithm, '
+                        'ImageEnhancer)')
+    return _run(model, image, batch, kernel=kernel, color=color,
+                noise_sigma=noise_sigma, pad=pad)
+
+
+def inference_model(model: nn.Module, inputs: Any,
+                    batch: bool = False, **kwargs) -> Any:
+    """Run any supported model on its inputs (dispatch on the model type).
+
+    ============================ ==========================================
+    model                        ``inputs`` / function
+    ============================ ==========================================
+    fusion (+ task)              :func:`inference_fusion`
+    enhancement / scene (+ task) :func:`inference_enhancer`
+    chain of pre-modules + task  :func:`inference_chain`
+    ``GuidedDepthSR``            ``(depth, rgb)``: :func:`inference_gisr`
+    restoration                  ``image`` or ``(image, kernel)``:
+                                 :func:`inference_restorer`
+    ============================ ==========================================
+
+    Other models with a ``test_step`` run through the config's test
+    pipeline when it starts with a known loader (``LoadPairedImages``,
+    ``LoadEnhanceImages``, ``LoadImageFromFile``); otherwise a
+    ``ValueError`` names the loader.
+
+    Args:
+        model (nn.Module): from :func:`init_model`.
+        inputs: as the family's function takes them.
+        batch (bool): a list of inputs. Defaults to False.
+        **kwargs: passed to the family's function (e.g. ``gt=`` for guided
+            SR, ``color=`` / ``noise_sigma=`` for restoration).
     """
     try:
         family = _family(model)
@@ -299,6 +538,25 @@ def inference_model(model: nn.Module, inputs: Any,
         return _run(model, inputs, batch)
     if family == 'fusion':
         return inference_fusion(model, inputs, batch)
+    if family == 'chain':
+        return inference_chain(model, inputs, batch)
+    if family == 'gisr':
+        return inference_gisr(model, inputs, batch=batch, **kwargs)
+    if family == 'restoration':
+        pairs = [
+            tuple(item) if isinstance(item, (list, tuple)) else
+            (item, kwargs.get('kernel'))
+            for item in (list(inputs) if batch else [inputs])
+        ]
+        kwargs.pop('kernel', None)
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError('restoration inputs are an image path or an '
+                             '(image, kernel) pair')
+        images, kernels = [p[0] for p in pairs], [p[1] for p in pairs]
+        if batch:
+            return inference_restorer(model, images, kernels, batch=True,
+                                      **kwargs)
+        return inference_restorer(model, images[0], kernels[0], **kwargs)
     return inference_enhancer(model, inputs, batch)
 
 

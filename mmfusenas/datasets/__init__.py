@@ -20,7 +20,8 @@ from .paired_det_dataset import PairedDetDataset
 from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
-from .restoration_folder_dataset import RestorationFolderDataset
+from .restoration_folder_dataset import (RestorationFolderDataset,
+                                         restoration_sample)
 from .toy_deblur import generate_toy_deblur, generate_toy_restoration
 from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
                                  generate_toy_acdc, generate_toy_darkface,
@@ -43,6 +44,7 @@ __all__ = [
     'generate_toy_darkface', 'generate_toy_acdc',
     'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES',
     'SyntheticDeblurDataset', 'LevinDataset', 'RestorationFolderDataset',
+    'restoration_sample',
     'list_images', 'read_image', 'IMAGE_EXTS', 'blur', 'edgetaper',
     'edgetaper_alpha', 'load_kernels', 'motion_blur_kernel',
     'normalize_kernel', 'pad_for_kernel', 'pad_kernel', 'quantize_uint8',

@@ -1,7 +1,7 @@
 """A folder of degraded images to restore (deblur given kernels, derain,
 dehaze), with optional ground truth — the dataset of ``tools/deblur.py``."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -10,10 +10,11 @@ from torch.utils.data import Dataset
 
 from mmfusenas.registry import DATASETS
 from .deblur_dataset import _chw, list_images, read_image
-from .deblur_synthesis import KERNEL_EXTS, _read_kernel_file, edgetaper
+from .deblur_synthesis import (KERNEL_EXTS, _read_kernel_file, edgetaper,
+                               normalize_kernel)
 from .derain_dehaze_dataset import _rain100_gt, _sots_gt
 
-__all__ = ['RestorationFolderDataset']
+__all__ = ['RestorationFolderDataset', 'restoration_sample']
 
 
 def _find_kernel(kernels: str, stem: str) -> str:
@@ -94,26 +95,59 @@ class RestorationFolderDataset(Dataset):
         return len(self.files)
 
     def __getitem__(self, idx: int) -> dict:
-        y = read_image(self.files[idx], self.color)
-        sample = BaseDataElement(stem=_stem(self.files[idx]))
-        if self.kernel_files is not None:
-            ks = _read_kernel_file(self.kernel_files[idx])
+        return restoration_sample(
+            self.files[idx],
+            self.kernel_files[idx] if self.kernel_files is not None else None,
+            self.gt_files[idx] if self.gt_files is not None else None,
+            self.color, self.noise_sigma, self.pad)
+
+
+def restoration_sample(img_path: str,
+                       kernel: Union[None, str, np.ndarray] = None,
+                       gt_path: Optional[str] = None,
+                       color: bool = False,
+                       noise_sigma: Optional[float] = None,
+                       pad: bool = True) -> dict:
+    """One item of :class:`RestorationFolderDataset` (also what
+    :func:`mmfusenas.apis.inference_restorer` feeds the model).
+
+    Args:
+        img_path (str): the degraded image.
+        kernel (str | np.ndarray, optional): its blur kernel, a file
+            (``.png`` / ``.dlm`` / ``.txt`` / ``.npy`` / ``.mat``) or a 2-D
+            array (clipped at 0 and normalised to sum 1 as the files are);
+            None: no kernel.
+        gt_path (str, optional): the clean image.
+        color (bool): read RGB instead of gray. Defaults to False.
+        noise_sigma (float, optional): noise level to attach.
+        pad (bool): with a kernel: edge padding by ``⌊k/2⌋`` + edgetaper,
+            cropped off the prediction (``crop_pad``). Defaults to True.
+
+    Returns:
+        dict: ``inputs`` (``(C, H, W)`` float) and ``data_samples``.
+    """
+    y = read_image(img_path, color)
+    sample = BaseDataElement(stem=_stem(img_path))
+    if kernel is not None:
+        if isinstance(kernel, np.ndarray):
+            k = normalize_kernel(kernel, 'kernel array')
+        else:
+            ks = _read_kernel_file(kernel)
             if len(ks) != 1:
-                raise ValueError(f'{self.kernel_files[idx]} holds {len(ks)} '
-                                 'kernels; expected one')
+                raise ValueError(f'{kernel} holds {len(ks)} kernels; '
+                                 'expected one')
             k = ks[0]
-            crop_pad = (0, 0, 0, 0)
-            if self.pad:
-                p = (k.shape[0] // 2, k.shape[1] // 2)
-                pads = ((p[0], p[0]), (p[1], p[1])) + ((0, 0), ) * (
-                    y.ndim - 2)
-                y = edgetaper(np.pad(y, pads, mode='edge'), k)
-                crop_pad = (p[0], p[0], p[1], p[1])
-            sample.kernel = torch.from_numpy(k.astype(np.float32))
-            sample.kernel_size = tuple(k.shape)
-            sample.crop_pad = crop_pad
-        if self.noise_sigma is not None:
-            sample.noise_sigma = float(self.noise_sigma)
-        if self.gt_files is not None:
-            sample.gt_img = _chw(read_image(self.gt_files[idx], self.color))
-        return dict(inputs=_chw(y), data_samples=sample)
+        crop_pad = (0, 0, 0, 0)
+        if pad:
+            p = (k.shape[0] // 2, k.shape[1] // 2)
+            pads = ((p[0], p[0]), (p[1], p[1])) + ((0, 0), ) * (y.ndim - 2)
+            y = edgetaper(np.pad(y, pads, mode='edge'), k)
+            crop_pad = (p[0], p[0], p[1], p[1])
+        sample.kernel = torch.from_numpy(k.astype(np.float32))
+        sample.kernel_size = tuple(k.shape)
+        sample.crop_pad = crop_pad
+    if noise_sigma is not None:
+        sample.noise_sigma = float(noise_sigma)
+    if gt_path is not None:
+        sample.gt_img = _chw(read_image(gt_path, color))
+    return dict(inputs=_chw(y), data_samples=sample)

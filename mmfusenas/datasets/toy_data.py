@@ -53,6 +53,7 @@ import cv2
 import numpy as np
 
 from mmfusenas.utils.fileio import default_dir_mode
+from mmfusenas.utils.progress import track
 from .search_splits import SEARCH_SPLITS, search_halves
 
 GENERATOR_NAME = 'mmfusenas.datasets.toy_data'
@@ -1190,7 +1191,8 @@ def generate_toy_dataset(out_dir: str,
                          occluder_prob: float = 0.35,
                          min_visible_area: int = 12,
                          night_darkness: float = 1.0,
-                         overwrite: bool = False) -> dict:
+                         overwrite: bool = False,
+                         progress: bool = False) -> dict:
     """Write a procedural IR/VIS data set with COCO boxes and masks.
 
     Files are first written to a hidden sibling temporary directory, which
@@ -1213,6 +1215,8 @@ def generate_toy_dataset(out_dir: str,
             options, see :func:`render_toy_scene`.
         overwrite (bool): Replace a non-empty directory that is not a toy
             data set. Defaults to False.
+        progress (bool): show a progress bar (the CLI does). Defaults to
+            False.
 
     Returns:
         dict: summary with ``out_dir``, ``num``, ``seed``, ``size``,
@@ -1248,7 +1252,8 @@ def generate_toy_dataset(out_dir: str,
         stems = {'train': [], 'val': []}
         counts = {c: 0 for c in CLASSES}
         num_night = num_dropped = 0
-        for i in range(num):
+        for i in track(range(num), f'writing {num} toy IR/VIS pair(s)',
+                       enabled=progress):
             scene = _SceneRenderer(_image_rng(seed, i), size, opts).render()
             stem = f'{i:05d}'
             fname = stem + '.png'

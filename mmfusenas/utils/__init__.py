@@ -3,6 +3,7 @@ from .checkpoint import (allow_mmengine_checkpoint_globals,
                          load_legacy_checkpoint, nonfinite_tensors)
 from .colorspace import rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from .fileio import atomic_write, current_umask, fsync_dir
+from .progress import track
 from .workdir_lock import WorkDirLock, WorkDirLockedError
 from .setup_env import register_all_modules
 
@@ -11,5 +12,5 @@ __all__ = [
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
-    'WorkDirLockedError', 'register_all_modules'
+    'WorkDirLockedError', 'register_all_modules', 'track'
 ]

@@ -12,6 +12,12 @@ the operator names on the edges:
 * ``RUASDistillationCell`` (RUAS IEM / NRM): the seven edges
   ``d1 = e0(x), r1 = e1(x) + x, d2 = e2(r1), r2 = e3(r1) + r1, d3 = e4(r2),
   r3 = e5(r2) + r2, r4 = e6(r3)`` and the 1x1 fusion of ``d1, d2, d3, r4``;
+* ``HBLEncoder`` / ``HBLDecoder`` (HBL): the nine positions with their
+  residual pairs (``a = h + op2(ReLU(op1(h)))``) and the 2x2 down / up
+  samplings; ``HadamardUnit`` as a chain;
+* ``DCNASNet`` with a fixed ``arch`` (a DCNAS genotype, names or official
+  integer codes): the RGB and depth encoders (one row each, every block's
+  op), the fusion op of every stage and the decoder blocks;
 * any other config with an ``ops`` list: a chain.
 
 TIM's two levels (cells inside stage 1 / stage 2 branches) and RUAS stages
@@ -102,11 +108,91 @@ def _ruas(title: str, ops: Sequence[Any]) -> Graph:
     return dict(title=title, nodes=nodes, edges=edges)
 
 
+def _hbl_codec(title: str, ops: Sequence[Any], decoder: bool) -> Graph:
+    """HBL encoder (x -op0-> h, two residual pairs, down, two pairs, down)
+    or decoder (up, two pairs, up, two pairs, -op8-> y)."""
+    labels = [op_label(o) for o in ops]
+    nodes: Dict[str, Tuple[float, float]] = {}
+    edges: List[Tuple[str, str, str]] = []
+    x = 0.0
+
+    def node(name: str, y: float = 0.0) -> str:
+        nodes[name] = (x, y)
+        return name
+
+    prev = node('x' if not decoder else 'h')
+    pairs = [(1, 2), (3, 4), (5, 6), (7, 8)] if not decoder else \
+        [(0, 1), (2, 3), (4, 5), (6, 7)]
+    if not decoder:
+        x += 1
+        edges.append((prev, node('h'), labels[0]))
+        prev = 'h'
+    for j, (i0, i1) in enumerate(pairs):
+        if j in (0, 2) and decoder:  # ConvT 2x2 / s2 (+ skip of encoder)
+            x += 1
+            up = node(f'u{j // 2 + 1}')
+            edges.append((prev, up, 'ConvT2x2 +e'))
+            prev = up
+        x += 1
+        mid = node(f't{j + 1}', 0.6)
+        x += 1
+        out = node(f'a{j + 1}')
+        edges += [(prev, mid, f'{labels[i0]}+ReLU'), (mid, out, labels[i1]),
+                  (prev, out, '+id')]
+        prev = out
+        if j in (1, 3) and not decoder:  # Conv 2x2 / s2
+            x += 1
+            down = node(f'e{j // 2 + 1}')
+            edges.append((prev, down, 'Conv2x2/s2'))
+            prev = down
+    if decoder:
+        x += 1
+        edges.append((prev, node('y'), labels[8]))
+    return dict(title=title, nodes=nodes, edges=edges)
+
+
+def _dcnas(title: str, arch: Any) -> List[Graph]:
+    """DCNAS genotype: encoders + fusion panel, decoder panel."""
+    from mmfusenas.models.gisr.dcnas_net import normalise_arch
+    choices = normalise_arch(dict(arch))
+    stages = 1 + max(int(k.split('.')[1]) for k in choices
+                     if k.startswith('rgb_encoder.'))
+    blocks = 1 + max(int(k.split('.')[2]) for k in choices
+                     if k.startswith('rgb_encoder.'))
+    nodes: Dict[str, Tuple[float, float]] = {'rgb': (0.0, 1.0),
+                                             'depth': (0.0, -1.0)}
+    edges: List[Tuple[str, str, str]] = []
+    prev = dict(r='rgb', d='depth')
+    x = 0
+    for s in range(stages):
+        for b in range(blocks):
+            x += 1
+            for row, prefix, y in (('r', 'rgb_encoder', 1.0),
+                                   ('d', 'dep_encoder', -1.0)):
+                name = f'{row}{s}{b}'
+                nodes[name] = (float(x), y)
+                edges.append((prev[row], name, choices[f'{prefix}.{s}.{b}']))
+                prev[row] = name
+        fused = f'F{s}'
+        nodes[fused] = (float(x) + 0.5, 0.0)
+        edges += [(prev['r'], fused, ''),
+                  (prev['d'], fused, choices[f'fusion.{s}'])]
+    enc = dict(title=f'{title}: encoders (RGB top, depth bottom) and the '
+               'fusion op of every stage (F)', nodes=nodes, edges=edges)
+    dec_ops = [choices[f'decoder.{s}.{b}'] for s in range(stages)
+               for b in range(blocks)]
+    dec = _chain(f'{title}: decoder blocks (stage-major; the fused '
+                 'features F enter each stage)', dec_ops)
+    return [enc, dec]
+
+
 _BUILDERS = dict(
     SuccessiveCell=lambda t, ops: _chain(t, ops, pre='pre'),
     MultiScaleFusionCell=_multi_scale,
     DecompositionCell=_decomposition,
-    RUASDistillationCell=_ruas)
+    RUASDistillationCell=_ruas,
+    HBLEncoder=lambda t, ops: _hbl_codec(t, ops, decoder=False),
+    HBLDecoder=lambda t, ops: _hbl_codec(t, ops, decoder=True))
 
 
 def cell_graphs(cfg: Any, path: str = '') -> List[Graph]:
@@ -115,6 +201,8 @@ def cell_graphs(cfg: Any, path: str = '') -> List[Graph]:
     if isinstance(cfg, dict):
         ops = cfg.get('ops')
         kind = str(cfg.get('type', '')).split('.')[-1]
+        if kind == 'DCNASNet' and cfg.get('arch'):
+            return _dcnas(path or 'network', cfg['arch'])
         if isinstance(ops, (list, tuple)) and ops:
             title = f'{path or "network"}: {kind or "cell"}'
             graphs.append(_BUILDERS.get(kind, _chain)(title, list(ops)))

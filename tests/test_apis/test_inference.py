@@ -15,8 +15,7 @@ from mmfusenas.apis import (inference_enhancer, inference_fusion,
                             result_image)
 from mmfusenas.datasets.toy_lowlight_tasks import generate_toy_exdark
 from mmfusenas.models.enhancers import to_uint8_rgb
-from mmfusenas.testing import load_tool
-from mmfusenas.registry import MODELS
+from mmfusenas.testing import load_tool, save_seeded_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_CFG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
@@ -29,18 +28,6 @@ TINY = dict(model=dict(fusion_net=dict(channels=4)))
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def save_ckpt(cfg_path, path, options=None):
-    cfg = Config.fromfile(cfg_path)
-    if options:
-        cfg.merge_from_dict(options)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    if hasattr(model, 'init_weights'):
-        model.init_weights()
-    torch.save({'state_dict': model.state_dict()}, path)
-    return path
 
 
 @pytest.fixture(scope='module')
@@ -57,7 +44,7 @@ def tno(shared_data, tmp_path_factory):
 
 
 def test_fusion_api_equals_fuse_tool(tno, tmp_path):
-    ckpt = save_ckpt(FUSION_CFG, str(tmp_path / 'f.pth'),
+    ckpt = save_seeded_checkpoint(FUSION_CFG, str(tmp_path / 'f.pth'),
                      {'model.fusion_net.channels': 4})
     model = init_model(FUSION_CFG, ckpt, cfg_options=TINY)
     assert not model.training and model.cfg.model.fusion_net.channels == 4
@@ -112,7 +99,7 @@ def test_fusion_api_errors(tmp_path):
 
 
 def test_enhancer_api_equals_enhance_tool(shared_data, tmp_path):
-    ckpt = save_ckpt(RUAS_CFG, str(tmp_path / 'r.pth'))
+    ckpt = save_seeded_checkpoint(RUAS_CFG, str(tmp_path / 'r.pth'))
     src = tmp_path / 'low'
     os.makedirs(src)
     img = cv2.imread(osp.join(shared_data, 'lowlight', 'lol', 'test',

@@ -1,5 +1,4 @@
 """SummaryOptimWrapperConstructor: default parameter groups, short log."""
-import logging
 
 import torch.nn as nn
 from mmengine.logging import MMLogger
@@ -7,6 +6,7 @@ from mmengine.optim import DefaultOptimWrapperConstructor
 
 from mmfusenas.engine.optimizers import (SummaryOptimWrapperConstructor,
                                          summarise_options)
+from mmfusenas.testing import LogCapture
 
 
 class Net(nn.Module):
@@ -17,19 +17,9 @@ class Net(nn.Module):
         self.detector = nn.Sequential(nn.Conv2d(4, 4, 1), nn.Linear(4, 2))
 
 
-class Capture(logging.Handler):
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def test_same_groups_and_one_summary(tmp_path):
     logger = MMLogger.get_instance('summary_test', log_level='INFO')
-    cap = Capture()
+    cap = LogCapture()
     logger.addHandler(cap)
     cfg = dict(
         type='OptimWrapper',

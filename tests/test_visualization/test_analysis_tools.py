@@ -142,3 +142,58 @@ def test_browse_and_benchmark(tmp_path):
     ])
     assert result['fps'] == pytest.approx(1000 / result['median_ms'])
     assert result['min_ms'] <= result['median_ms'] <= result['max_ms']
+
+
+def test_genotype_drawing_dcnas_and_hbl(tmp_path):
+    from mmfusenas.models.gisr.dcnas_space import dcnas_space
+    space = dcnas_space(4, 2)
+    arch = {k: v[i % len(v)] for i, (k, v) in enumerate(space.items())}
+    geno = Genotype(choices=arch, network=dict(type='DCNASNet', arch=arch))
+    geno.dump(str(tmp_path / 'dcnas.yaml'))
+    out = str(tmp_path / 'dcnas.png')
+    graphs = load_tool('tools/analysis_tools/draw_genotype.py').main(
+        [str(tmp_path / 'dcnas.yaml'), '--out', out])
+    assert cv2.imread(out) is not None
+    enc, dec = graphs
+    # 2 rows x 4 stages x 2 blocks + 2 fusion inputs per stage
+    assert len(enc['edges']) == 16 + 8
+    assert ('rgb', 'r00', arch['rgb_encoder.0.0']) in enc['edges']
+    assert ('d31', 'F3', arch['fusion.3']) in enc['edges']
+    assert [e[2] for e in dec['edges']] == [
+        arch[f'decoder.{s}.{b}'] for s in range(4) for b in range(2)]
+    # HBL: encoder / decoder with their residual pairs, units as chains
+    hbl = cell_graphs(Config.fromfile(
+        osp.join(REPO, 'configs', 'hbl', 'hbl_lol.py')).model.to_dict())
+    assert [g['title'].split(': ')[1] for g in hbl] == \
+        ['HBLEncoder'] + ['HadamardUnit'] * 7 + ['HBLDecoder']
+    encoder, decoder = hbl[0], hbl[-1]
+    # head + 4 pairs (2 ops + identity each) + 2 down-samplings
+    assert len(encoder['edges']) == 1 + 4 * 3 + 2
+    assert encoder['edges'][:4] == [
+        ('x', 'h', 'dilconv_3x3'), ('h', 't1', 'dilconv_3x3+ReLU'),
+        ('t1', 'a1', 'conv_5x5'), ('h', 'a1', '+id')]
+    assert len(decoder['edges']) == 2 + 4 * 3 + 1
+    assert decoder['edges'][-1] == ('a4', 'y', 'conv_1x1')
+
+
+def test_benchmark_guided_sr_and_restoration(tmp_path, capsys):
+    """benchmark.py builds its batch as the inference APIs do, so guided
+    depth SR and hyper-guidance restorers are timed too."""
+    from mmfusenas.models.gisr.dcnas_space import dcnas_space
+    space = dcnas_space(4, 2)
+    arch = {k: v[i % len(v)] for i, (k, v) in enumerate(space.items())}
+    cfg_file = str(tmp_path / 'dcnas_fixed.py')
+    base = osp.join(REPO, 'configs', 'dcnas', 'supernet_toy_x4.py')
+    with open(cfg_file, 'w') as f:
+        f.write(f'_base_ = [{base!r}]\n'
+                f'model = dict(network=dict(arch={arch!r}))\n')
+    tool = load_tool('tools/analysis_tools/benchmark.py')
+    hqs = osp.join(REPO, 'configs', 'hyper_guidance',
+                   'hqs_proxy_bilevel_toy.py')
+    for cfg, shape in ((cfg_file, ('64', '64')), (hqs, ('48', '40'))):
+        result = tool.main([cfg, '--shape', *shape, '--warmup', '1',
+                            '--repeats', '2', '--batch-size', '2'])
+        assert result['fps'] > 0
+        assert result['min_ms'] <= result['median_ms'] <= result['max_ms']
+        out = capsys.readouterr().out
+        assert f'{shape[0]} x {shape[1]}' in out

@@ -5,8 +5,10 @@
 [--cfg-options ...]``
 
 Random images of ``H x W`` (one file per modality the config reads: IR /
-VIS for fusion, one RGB image for enhancement and scene + task models) go
-through the config's test pipeline (:mod:`mmfusenas.apis`); what is timed
+VIS for fusion, one RGB image for enhancement and scene + task models, a
+16-bit HR depth + RGB for guided depth SR, a blurred image + 15 x 15 kernel
+for hyper-guidance restorers) become a batch exactly as the inference APIs
+build it (:func:`mmfusenas.apis.build_batch`: the test pipeline); what is timed
 is ``model.test_step`` on the packed batch — data preprocessing (padding,
 normalisation), the network and, for compound models, the detector /
 segmentor and its post-processing — ``--warmup`` untimed passes, then
@@ -28,15 +30,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import DictAction
-from mmengine.dataset import Compose, pseudo_collate
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (config_modalities, init_model,  # noqa: E402
-                            make_data_info, test_pipeline_cfg)
+from mmfusenas.apis import (build_batch, config_modalities,  # noqa: E402
+                            init_model, model_family, test_pipeline_cfg)
 from mmfusenas.apis.inference import _loader_kind  # noqa: E402
 from mmfusenas.search.estimators import (device_name,  # noqa: E402
                                          measure_latency)
@@ -76,23 +77,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def synthetic_inputs(cfg, shape, folder: str, seed: int = 0):
-    """Random image file(s) of ``shape`` in the layout the config reads."""
+def synthetic_inputs(model: nn.Module, shape, folder: str, seed: int = 0):
+    """Random input file(s) of ``shape`` in the layout the model reads and
+    the keyword arguments of :func:`~mmfusenas.apis.build_batch`."""
     rng = np.random.default_rng(seed)
     h, w = shape
-    kind = _loader_kind(test_pipeline_cfg(cfg))
-    if kind == 'paired':
-        names = config_modalities(cfg) or ['ir', 'vi']
-        paths = {}
-        for name in names:
-            paths[name] = osp.join(folder, f'{name}.png')
-            cv2.imwrite(paths[name], rng.integers(0, 256, (h, w, 3),
-                                                  dtype=np.uint8))
-        return paths
-    path = osp.join(folder, 'img.png')
-    cv2.imwrite(path, rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-    return path
 
+    def image(name: str) -> str:
+        path = osp.join(folder, f'{name}.png')
+        cv2.imwrite(path, rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+        return path
+
+    family = model_family(model)
+    if family == 'gisr':  # an HR depth (16-bit) and its RGB guide
+        depth = osp.join(folder, 'depth.png')
+        cv2.imwrite(depth, rng.integers(500, 5000, (h, w), dtype=np.uint16))
+        return (depth, image('rgb')), {}
+    if family == 'restoration':  # a blurred image and a 15 x 15 kernel
+        kernel = rng.random((15, 15))
+        return image('img'), dict(kernel=kernel / kernel.sum())
+    kind = _loader_kind(test_pipeline_cfg(model.cfg))
+    if kind == 'paired':
+        names = config_modalities(model.cfg) or ['ir', 'vi']
+        return {name: image(name) for name in names}, {}
+    return image('img'), {}
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     """Benchmark; returns ``dict(fps=, median_ms=, min_ms=, max_ms=)``."""
@@ -102,12 +110,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     model = init_model(args.config, args.checkpoint, device=args.device,
                        cfg_options=args.cfg_options)
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = synthetic_inputs(model.cfg, args.shape, tmp, args.seed)
-        pipeline = Compose(test_pipeline_cfg(model.cfg))
-        batch = pseudo_collate([
-            pipeline(make_data_info(model.cfg, inputs))
-            for _ in range(args.batch_size)
-        ])
+        inputs, kwargs = synthetic_inputs(model, args.shape, tmp, args.seed)
+        batch = build_batch(model, [inputs] * args.batch_size, batch=True,
+                            **kwargs)
+    print(f'timing {args.warmup} warm-up + {args.repeats} passes of '
+          f'{osp.basename(args.config)} at {args.shape[0]} x '
+          f'{args.shape[1]} ...', flush=True)
     stats = measure_latency(
         TestStep(model), batch, repeats=args.repeats, warmup=args.warmup,
         device=args.device, threads=args.threads)

@@ -29,7 +29,6 @@ from typing import Dict, List
 import cv2
 import numpy as np
 from terminaltables import AsciiTable
-from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
@@ -37,6 +36,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import track  # noqa: E402
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -153,7 +153,8 @@ def evaluate(ir_dir: str, vi_dir: str, fused_dir: str, preset: str,
         raise FileNotFoundError(f'no fused image in {fused_dir} for stem(s) '
                                 f'{missing_f}')
     per_image = {}
-    for stem in tqdm(list(ir), desc=f'eval ({preset})', unit='img'):
+    for stem in track(list(ir), f'evaluating {len(ir)} fused image(s) '
+                      f'({preset})'):
         a, b, f = (read_gray(p[stem], preset) for p in (ir, vi, fu))
         shapes = {'IR': a.shape, 'VI': b.shape, 'fused': f.shape}
         if len(set(shapes.values())) > 1:

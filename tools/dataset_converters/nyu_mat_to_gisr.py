@@ -31,6 +31,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import track  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -72,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             n = min(n, args.limit)
         os.makedirs(osp.join(args.out_dir, 'RGB'), exist_ok=True)
         os.makedirs(osp.join(args.out_dir, 'Depth'), exist_ok=True)
-        for i in range(n):
+        for i in track(range(n), f'converting {n} NYU v2 pair(s)'):
             rgb = np.ascontiguousarray(np.asarray(images[i]).transpose(2, 1, 0))
             depth = np.ascontiguousarray(
                 np.asarray(depths[i], np.float32).T)

@@ -138,7 +138,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
             occluder_prob=args.occluder_prob,
             min_visible_area=args.min_visible_area,
             night_darkness=args.night_darkness,
-            overwrite=args.overwrite)
+            overwrite=args.overwrite,
+            progress=True)
     except (ValueError, FileExistsError) as err:
         sys.exit(f'make_toy_data.py: error: {err}')
     inst = ', '.join(f'{k} {v}' for k, v in summary['num_instances'].items())

@@ -96,22 +96,34 @@ class LoadGISRSample(BaseTransform):
     """Read ``rgb`` (uint8 RGB), ``gt`` (float depth, stored unit) and,
     when the sample has ``lr_path``, ``lr_real`` (real LR depth).
 
+    Inference on real low-resolution depth has no ground truth: with
+    ``depth_path`` None (and an ``lr_path``) no ``gt`` is read and the
+    later steps work from the RGB size.
+
     Raises:
-        ValueError: RGB and depth sizes differ.
+        ValueError: RGB and depth sizes differ, or a sample has neither a
+            depth nor an LR depth file.
     """
 
     def transform(self, results: dict) -> dict:
         rgb = read_rgb(results['rgb_path'])
+        results['rgb'] = rgb
+        if results.get('lr_path'):
+            results['lr_real'] = read_depth(results['lr_path'])
+        if results.get('depth_path') is None:
+            if 'lr_real' not in results:
+                raise ValueError(
+                    f'{results.get("sample_id")}: a GISR sample needs a '
+                    'depth_path (HR depth, degraded by the pipeline) or an '
+                    'lr_path (real LR depth); got neither')
+            return results
         gt = read_depth(results['depth_path'])
         if rgb.shape[:2] != gt.shape:
             raise ValueError(
                 f'{results["sample_id"]}: RGB {rgb.shape[:2]} and depth '
                 f'{gt.shape} sizes differ ({results["rgb_path"]}, '
                 f'{results["depth_path"]})')
-        results['rgb'] = rgb
         results['gt'] = gt
-        if results.get('lr_path'):
-            results['lr_real'] = read_depth(results['lr_path'])
         return results
 
 
@@ -124,14 +136,15 @@ class GISRModCrop(BaseTransform):
         self.multiple = multiple
 
     def transform(self, results: dict) -> dict:
-        h, w = results['gt'].shape
+        h, w = results['rgb'].shape[:2]
         m = self.multiple
         nh, nw = h - h % m, w - w % m
         if nh == 0 or nw == 0:
             raise ValueError(f'{results.get("sample_id")}: {h}x{w} is '
                              f'smaller than the mod-crop multiple {m}')
         top, left = (h - nh) // 2, (w - nw) // 2
-        results['gt'] = results['gt'][top:top + nh, left:left + nw]
+        if results.get('gt') is not None:
+            results['gt'] = results['gt'][top:top + nh, left:left + nw]
         results['rgb'] = results['rgb'][top:top + nh, left:left + nw]
         return results
 
@@ -242,8 +255,18 @@ class GISRDegrade(BaseTransform):
         return np.random.default_rng(int.from_bytes(digest[:8], 'little'))
 
     def transform(self, results: dict) -> dict:
-        gt = results['gt'].astype(np.float32)
-        h, w = gt.shape
+        gt = results.get('gt')
+        if gt is None:  # inference on real LR depth: no ground truth
+            if results.get('lr_real') is None or not self.use_real_lr:
+                raise ValueError(
+                    f'{results.get("sample_id")}: GISRDegrade needs the HR '
+                    'depth (gt) or, with use_real_lr, a real LR depth')
+            if self.norm == 'gt_minmax':
+                raise ValueError("norm='gt_minmax' needs the ground truth; "
+                                 'a real-LR sample has none')
+        else:
+            gt = gt.astype(np.float32)
+        h, w = results['rgb'].shape[:2]
         if self.use_real_lr and results.get('lr_real') is not None:
             lr = results['lr_real'].astype(np.float32)
         else:
@@ -263,7 +286,8 @@ class GISRDegrade(BaseTransform):
                                      lr_n.shape).astype(np.float32)
         results['lr'] = lr_n.astype(np.float32)
         results['lr_up'] = resize_depth(lr_n, (h, w), self.resize)
-        results['gt_norm'] = (gt - lo) / span
+        if gt is not None:
+            results['gt_norm'] = (gt - lo) / span
         results['norm_min'], results['norm_max'] = lo, lo + span
         rgb = results['rgb'].astype(np.float32) / 255.0
         results['rgb'] = ((rgb - self.rgb_mean) / self.rgb_std).transpose(
@@ -275,19 +299,22 @@ class GISRDegrade(BaseTransform):
 class PackGISRInputs(BaseTransform):
     """``{'inputs': {'lr_up': (1, H, W), 'rgb': (3, H, W)},
     'data_samples': {'gt', 'gt_norm' (1, H, W), 'norm_min', 'norm_max',
-    'sample_id'}}`` (tensors; batch with ``default_collate``)."""
+    'sample_id'}}`` (tensors; batch with ``default_collate``). A real-LR
+    sample without ground truth has no ``gt`` / ``gt_norm``."""
 
     def transform(self, results: dict) -> dict:
 
         def t(x):
             return torch.from_numpy(np.array(x, dtype=np.float32))
 
+        samples = dict(
+            norm_min=torch.tensor(results['norm_min'], dtype=torch.float64),
+            norm_max=torch.tensor(results['norm_max'], dtype=torch.float64),
+            sample_id=str(results.get('sample_id', '')))
+        if results.get('gt') is not None:
+            samples['gt'] = t(results['gt'])[None]
+            samples['gt_norm'] = t(results['gt_norm'])[None]
         return dict(
             inputs=dict(
                 lr_up=t(results['lr_up'])[None], rgb=t(results['rgb'])),
-            data_samples=dict(
-                gt=t(results['gt'])[None],
-                gt_norm=t(results['gt_norm'])[None],
-                norm_min=torch.tensor(results['norm_min'], dtype=torch.float64),
-                norm_max=torch.tensor(results['norm_max'], dtype=torch.float64),
-                sample_id=str(results.get('sample_id', ''))))
+            data_samples=samples)

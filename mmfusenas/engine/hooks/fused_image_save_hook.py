@@ -1,4 +1,5 @@
 """Write the fused images of validation / test iterations to disk."""
+import io
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -63,8 +64,9 @@ def prediction_image(sample, color: bool = True,
 
 
 def sample_stem(sample) -> str:
-    """The file stem of a prediction (``stem``, else ``img_path``'s)."""
-    stem = sample.get('stem')
+    """The file stem of a prediction (``stem``, a guided-SR ``sample_id``,
+    else ``img_path``'s)."""
+    stem = sample.get('stem') or sample.get('sample_id')
     if stem is None:
         path = sample.get('img_path')
         if isinstance(path, dict):
@@ -79,7 +81,10 @@ class FusedImageSaveHook(Hook):
 
     Fusion models write ``pred_fused_rgb`` (colour sources) or
     ``pred_fused``; enhancement and scene + task models (RUAS + SSD /
-    DeepLab) write ``pred_img`` (see :func:`prediction_image`).
+    DeepLab) write ``pred_img`` (see :func:`prediction_image`). Guided
+    depth SR predictions (``pred_depth``, a depth map in its stored unit)
+    are written as ``{stem}.npy`` (float32, exact) and ``{stem}.png`` (8-bit,
+    min-max stretched for viewing).
 
     Files go to ``{out_dir}/{subdir}/{stem}.png``. ``out_dir`` defaults to
     the run's log folder (``work_dir/<timestamp>``); every image is written
@@ -133,9 +138,28 @@ class FusedImageSaveHook(Hook):
             raise RuntimeError(f'PNG encoding failed for {stem}')
         atomic_write(buf.tobytes(), path)
 
+    def _save_depth(self, folder: str, sample, stem: str) -> None:
+        depth = sample.get('pred_depth')
+        depth = np.asarray(
+            depth.detach().cpu().numpy() if hasattr(depth, 'detach') else
+            depth, np.float32)
+        if not np.isfinite(depth).all():
+            raise ValueError(f'FusedImageSaveHook: the depth prediction of '
+                             f'{stem!r} is not finite')
+        buf = io.BytesIO()
+        np.save(buf, depth)
+        atomic_write(buf.getvalue(), osp.join(folder, f'{stem}.npy'))
+        lo, hi = float(depth.min()), float(depth.max())
+        view = np.round((depth - lo) / max(hi - lo, 1e-12) * 255)
+        self._write_png(view.astype(np.uint8),
+                        osp.join(folder, f'{stem}.png'), stem)
+
     def _save(self, folder: str, outputs: Sequence) -> None:
         for sample in outputs:
             stem = sample_stem(sample)
+            if 'pred_depth' in sample:
+                self._save_depth(folder, sample, stem)
+                continue
             self._write_png(
                 prediction_image(sample, self.color),
                 osp.join(folder, f'{stem}.png'), stem)

@@ -1,8 +1,10 @@
+from .init_summary import init_label, init_summary_lines, summarised_init_dump
 from .pmi_loop import (PMILoop, inner_update, meta_gradient, meta_parameters,
                        task_loss)
 from .reliable_runner import ReliableRunner, build_runner
 
 __all__ = [
     'PMILoop', 'meta_gradient', 'meta_parameters', 'inner_update',
-    'task_loss', 'ReliableRunner', 'build_runner'
+    'task_loss', 'ReliableRunner', 'build_runner', 'init_label',
+    'init_summary_lines', 'summarised_init_dump'
 ]

@@ -25,17 +25,23 @@ to :class:`mmengine.runner.Runner`:
   (:class:`~mmfusenas.utils.workdir_lock.WorkDirLock`). Only ``train()``
   runs need it: ``tools/test.py`` turns it off, so a checkpoint can be
   evaluated while its training is running.
+- **a readable log**: MMEngine's per-parameter initialisation dump
+  (hundreds of lines before the first iteration) becomes one summary line
+  per top-level module; the full listing goes to ``init_weights.txt`` in the
+  log dir (:mod:`~mmfusenas.engine.runner.init_summary`).
 """
 import os
 from typing import Callable, Optional, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
 from mmfusenas.utils.checkpoint import (check_checkpoint_file,
                                         find_resumable_checkpoint)
 from mmfusenas.utils.workdir_lock import WorkDirLock
+from .init_summary import side_file_for, summarised_init_dump
 
 _RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
                   'PMI_RANK')
@@ -99,6 +105,14 @@ class ReliableRunner(Runner):
 
     def __del__(self) -> None:
         self.release_work_dir()
+
+    def _init_model_weights(self) -> None:
+        """MMEngine's weight initialisation with a summarised log."""
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        with summarised_init_dump(model, self.logger,
+                                  side_file_for(self.log_dir)):
+            super()._init_model_weights()
 
     # ------------------------------------------------------------------
     # loading

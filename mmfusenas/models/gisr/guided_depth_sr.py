@@ -27,9 +27,9 @@ class GuidedDepthSR(BaseModel):
       the normalised space (``'normalised'``: unit-free, for training on
       datasets of different units together);
     - ``mode='predict'``: one dict per sample with ``pred_depth`` and
-      ``gt_depth`` (``(H, W)``, stored unit), ``bicubic`` (the
-      de-normalised ``lr_up``) and ``sample_id`` — what
-      :class:`~mmfusenas.evaluation.GISRMetric` reads;
+      ``gt_depth`` (``(H, W)``, stored unit; absent for real LR input
+      without ground truth), ``bicubic`` (the de-normalised ``lr_up``) and
+      ``sample_id`` — what :class:`~mmfusenas.evaluation.GISRMetric` reads;
     - ``mode='tensor'``: the raw network output.
 
     Args:
@@ -91,13 +91,15 @@ class GuidedDepthSR(BaseModel):
             self.network(inputs['lr_up'], inputs['rgb']), data_samples)
         bic = self.denormalise(inputs['lr_up'], data_samples)
         ids = data_samples.get('sample_id', [''] * pred.shape[0])
-        return [
-            dict(
-                pred_depth=pred[i, 0].detach(),
-                gt_depth=data_samples['gt'][i, 0],
-                bicubic=bic[i, 0].detach(),
-                sample_id=ids[i]) for i in range(pred.shape[0])
-        ]
+        gts = data_samples.get('gt')  # None on real LR without ground truth
+        out = []
+        for i in range(pred.shape[0]):
+            item = dict(pred_depth=pred[i, 0].detach(),
+                        bicubic=bic[i, 0].detach(), sample_id=ids[i])
+            if gts is not None:
+                item['gt_depth'] = gts[i, 0]
+            out.append(item)
+        return out
 
     def forward(self,
                 inputs: dict,

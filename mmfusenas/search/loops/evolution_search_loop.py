@@ -102,7 +102,8 @@ class EvolutionSearcher:
         if budgets and cost_fn is None:
             raise ValueError('budgets need a cost_fn (a path cost table)')
         self.space = {k: tuple(v) for k, v in space.items()}
-        self.score_fn, self.cost_fn = score_fn, cost_fn
+        self.score_fn = self._with_progress(score_fn)
+        self.cost_fn = cost_fn
         self.budgets = dict(budgets or {})
         self.population_size, self.top_k = population_size, top_k
         self.num_mutation, self.num_crossover = num_mutation, num_crossover
@@ -119,6 +120,25 @@ class EvolutionSearcher:
         self.history: List[dict] = []
 
     # ------------------------------------------------------------ helpers
+    def _with_progress(self, score_fn: Callable[[Path], float]
+                       ) -> Callable[[Path], float]:
+        """``score_fn`` logging ``evolution generation g: scored n
+        candidates`` every ``population_size // 5`` candidates of a
+        generation (the progress of long candidate evaluation)."""
+        count = dict(generation=None, n=0)
+
+        def score(path: Path) -> float:
+            value = score_fn(path)
+            if count['generation'] != self.iteration:
+                count.update(generation=self.iteration, n=0)
+            count['n'] += 1
+            if count['n'] % max(1, self.population_size // 5) == 0:
+                print_log(f'evolution generation {self.iteration}: scored '
+                          f'{count["n"]} candidates', logger='current')
+            return value
+
+        return score
+
     def key(self, path: Path) -> str:
         if self.canonical_fn is not None:
             path = self.canonical_fn(path)

@@ -1,0 +1,47 @@
+"""Small helpers shared by tests: seeded stand-in checkpoints and a log
+message collector."""
+import logging
+from typing import List, Optional, Union
+
+import torch
+from mmengine.config import Config
+
+
+def save_seeded_checkpoint(config: Union[str, Config], path: str,
+                           options: Optional[dict] = None,
+                           seed: int = 0) -> str:
+    """Build the config's model with ``torch.manual_seed(seed)`` (and its
+    ``init_weights``) and save ``{'state_dict': ...}`` to ``path``: a
+    stand-in checkpoint for tool / API tests.
+
+    Args:
+        config (str | Config): config file or object (copied).
+        path (str): where to save.
+        options (dict, optional): overrides merged into the config.
+        seed (int): Defaults to 0.
+
+    Returns:
+        str: ``path``.
+    """
+    from mmfusenas.registry import MODELS
+    cfg = Config.fromfile(config) if isinstance(config, str) else \
+        Config(config.to_dict())
+    if options:
+        cfg.merge_from_dict(options)
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    if hasattr(model, 'init_weights'):
+        model.init_weights()
+    torch.save({'state_dict': model.state_dict()}, path)
+    return path
+
+
+class LogCapture(logging.Handler):
+    """A logging handler keeping every message (``.messages``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

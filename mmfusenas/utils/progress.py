@@ -1,0 +1,49 @@
+"""Progress display for the command-line tools' long loops.
+
+One helper, :func:`track`, on MMEngine's
+:class:`~mmengine.utils.ProgressBar` (no extra dependency): a title line,
+then ``[>>>>>   ] 3/10, 2.0 task/s, elapsed: 1s, ETA: 3s`` updated in place,
+and a newline at the end.
+"""
+import sys
+from typing import Iterable, Iterator, Optional, TextIO, TypeVar
+
+from mmengine.utils import ProgressBar
+
+T = TypeVar('T')
+
+
+def track(items: Iterable[T],
+          desc: str,
+          total: Optional[int] = None,
+          enabled: bool = True,
+          file: Optional[TextIO] = None) -> Iterator[T]:
+    """Iterate over ``items`` showing a progress bar.
+
+    Args:
+        items: what to iterate over.
+        desc (str): the title printed before the bar (e.g. ``'fusing 25
+            pair(s)'``).
+        total (int, optional): number of items (``len(items)`` when
+            omitted and available).
+        enabled (bool): False iterates silently. Defaults to True.
+        file: output stream. Defaults to ``sys.stdout`` (at call time, so
+            captured output sees it).
+
+    Yields:
+        the items of ``items``.
+    """
+    if total is None and hasattr(items, '__len__'):
+        total = len(items)  # type: ignore[arg-type]
+    if not enabled or not total:
+        yield from items
+        return
+    out = file or sys.stdout
+    print(f'{desc}:', file=out, flush=True)
+    bar = ProgressBar(total, file=out)
+    try:
+        for item in items:
+            yield item
+            bar.update()
+    finally:
+        print(file=out, flush=True)
