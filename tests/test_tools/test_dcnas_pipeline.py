@@ -43,7 +43,7 @@ def _write(cfg, path):
     return path
 
 
-def test_toy_pipeline_end_to_end(tmp_path):
+def test_toy_pipeline_end_to_end(tmp_path, capsys):
     data = str(tmp_path / 'toy')
     generate_toy_rgbd(data, 4, 2, 2, seed=0, size=32)
     work = str(tmp_path / 'work')
@@ -66,6 +66,7 @@ def test_toy_pipeline_end_to_end(tmp_path):
     res = _tool('search', 'train_predictor.py').main(
         [_write(cfg, str(tmp_path / 'predictor.py'))])
     assert res['paths'] == 10 and res['heldout'] == 2
+    assert 'scoring 10 path(s) in chunks of 16' in capsys.readouterr().out
     pred_file = osp.join(work, 'predictor', 'predictor.pth')
     # 3. predictor-guided supernet training with a refresh at iteration 2
     cfg = _shrink(Config.fromfile(osp.join(CFG, 'supernet_p_toy_x4.py')),

@@ -55,6 +55,7 @@ from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
 from mmfusenas.utils.distributed import (get_rank_world,  # noqa: E402
                                          parallel_map, unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import track  # noqa: E402
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
                 batch_size=16, lr=1e-3, val_fraction=0.2, seed=42,
@@ -97,7 +98,11 @@ def score_paths(runner, space, opts, scores_file) -> dict:
             todo.setdefault(key, p)
     todo = list(todo.items())
     chunk = 16 * world  # the score file is rewritten after every chunk
-    for start in range(0, len(todo), chunk):
+    starts = range(0, len(todo), chunk)
+    for start in track(
+            starts,
+            f'scoring {len(todo)} path(s) in chunks of {chunk}',
+            enabled=rank == 0):
         part = todo[start:start + chunk]
         losses = parallel_map(lambda item: path_loss(model, item[1], batches),
                               part)
