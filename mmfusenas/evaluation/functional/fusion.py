@@ -956,6 +956,13 @@ def resolve_metrics(
 #: longest first, while the calling thread computes the others (FMI's
 #: compiled kernels release the GIL, and so do most numpy / OpenCV calls).
 _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
+#: Relative CPU cost of the other metrics (ms of one core for a 768x576
+#: pair, measured with ``benchmarks/bench_fusion_metrics.py``). Without FMI
+#: in the request, :func:`compute_fusion_metrics` splits them between the
+#: two threads by these costs (longest first, each to the less loaded
+#: thread), so that e.g. cddfuse's default suite runs VIF beside the rest.
+_COST = dict(EN=1, SD=1, SF=1, AG=4, MI=7, VIF=80, Qabf=50, Nabf=65, SCD=5,
+             SSIM=28, MS_SSIM=52, CC=4, PSNR=1)
 _SUITE_POOL = [None, None]      # executor, pid
 _SUITE_LOCK = threading.Lock()
 
@@ -990,9 +997,11 @@ def compute_fusion_metrics(a: ArrayLike,
         preset: ``'cddfuse'``, ``'tang'`` or ``'vifb'``.
         metrics: metric names (see :data:`FUSION_METRICS`), ``'all'``, or
             ``None`` for the preset's default list.
-        parallel: run the FMI variants on a background thread while the
-            other metrics are computed (same values). ``None``: when the
-            process may use more than one CPU.
+        parallel: run part of the metrics on a background thread while
+            the calling thread computes the others (same values): the FMI
+            variants when requested, otherwise a cost-balanced share
+            (VIF for cddfuse's default suite). ``None``: when the process
+            may use more than one CPU.
 
     Returns:
         dict: ``{metric: value}`` in the order requested.
@@ -1002,7 +1011,7 @@ def compute_fusion_metrics(a: ArrayLike,
     fns = FUSION_PRESETS[preset]['fns']
     if parallel is None:
         parallel = _n_cpus() > 1
-    bg = [m for m in _BACKGROUND if m in names] if parallel else []
+    bg = _background_share(names) if parallel else []
     if not bg or len(bg) == len(names):
         return {m: float(fns[m](a, b, f)) for m in names}
     job = _suite_pool().submit(
@@ -1010,3 +1019,19 @@ def compute_fusion_metrics(a: ArrayLike,
     res = {m: float(fns[m](a, b, f)) for m in names if m not in bg}
     res.update(job.result())
     return {m: res[m] for m in names}
+
+
+def _background_share(names: Sequence[str]) -> list:
+    """Metrics of ``names`` for the background thread: the FMI variants if
+    any are requested, else a cost-balanced half (see :data:`_COST`)."""
+    bg = [m for m in _BACKGROUND if m in names]
+    if bg:
+        return bg
+    loads = [0, 0]      # background, calling thread
+    bg = []
+    for m in sorted(names, key=lambda m: -_COST.get(m, 1)):
+        lane = 0 if loads[0] < loads[1] else 1
+        loads[lane] += _COST.get(m, 1)
+        if lane == 0:
+            bg.append(m)
+    return bg
