@@ -26,7 +26,7 @@ from typing import Callable, Dict, Optional, Sequence
 import torch
 import torch.nn.functional as F
 
-from .fusion import (_QABF_CONST, _MS_WEIGHTS, FUSION_PRESETS,
+from .fusion import (_MS_WEIGHTS, _QABF_CONST, FUSION_PRESETS, bind_preset,
                      compute_fusion_metrics, qabf_max, resolve_metrics)
 
 __all__ = ['compute_fusion_metrics_torch', 'TORCH_FUSION_FNS']
@@ -415,59 +415,13 @@ def fusion_ms_ssim(a, b, f) -> Tensor:
 
 
 # ------------------------------------------------------------ presets
-def _nr(fn, **kw):
-    return lambda a, b, f: fn(f, **kw)
-
-
-_STANDARD = {
-    'VIF': fusion_vif,
-    'Nabf': lambda a, b, f: nabf(a, b, f),
-    'SCD': scd,
-    'MS_SSIM': fusion_ms_ssim,
-    'CC': cc,
-}
-
 #: ``{preset: {metric: fn(a, b, f) -> (N,) tensor}}``, the torch twins of
-#: ``FUSION_PRESETS[preset]['fns']`` (FMI variants excluded).
+#: ``FUSION_PRESETS[preset]['fns']``, bound from the same table
+#: (:data:`~.fusion.PRESET_BINDINGS`); the FMI variants have no twin.
 TORCH_FUSION_FNS: Dict[str, Dict[str, Callable]] = {
-    'cddfuse': {
-        **_STANDARD,
-        'EN': _nr(entropy),
-        'SD': _nr(standard_deviation),
-        'SF': _nr(spatial_frequency, divisor='mean'),
-        'AG': _nr(average_gradient, divisor='mn'),
-        'MI': lambda a, b, f: fusion_mi(a, b, f, base=math.e),
-        'Qabf': lambda a, b, f: qabf(a, b, f),
-        'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'skimage', 2.0),
-        'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='max_f'),
-    },
-    'tang': {
-        **_STANDARD,
-        'EN': _nr(entropy),
-        'SD': _nr(standard_deviation, mode='matlab_uint8'),
-        'SF': lambda a, b, f: spatial_frequency(f) / 255.0,
-        'AG': _nr(average_gradient, divisor='m1n1'),
-        'MI': lambda a, b, f: fusion_mi(a, b, f, base=2.0),
-        'Qabf': lambda a, b, f: qabf(a, b, f, scale=1 / 255.0),
-        'Nabf': lambda a, b, f: nabf(a, b, f, scale=1 / 255.0),
-        'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'gaussian', 255.0),
-        'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='tang'),
-    },
-    'vifb': {
-        **_STANDARD,
-        'EN': _nr(entropy),
-        'SD': _nr(standard_deviation),
-        'SF': _nr(spatial_frequency, divisor='mn'),
-        'AG': _nr(average_gradient, divisor='m1n1'),
-        'MI': lambda a, b, f: fusion_mi(a, b, f, base=math.e,
-                                        quantize='minmax'),
-        'Qabf': lambda a, b, f: qabf(a, b, f),
-        'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'gaussian', 255.0),
-        'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='255',
-                                            mse_mode='vifb'),
-    },
+    p: bind_preset(globals(), p)
+    for p in FUSION_PRESETS
 }
-assert set(TORCH_FUSION_FNS) == set(FUSION_PRESETS)
 
 
 def compute_fusion_metrics_torch(
