@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_training_overhead.py
         [--configs configs/tim/retinanet_ivif_toy.py
                    configs/tim/deeplabv3plus_r18_msrs_toy.py]
-        [--rounds 12] [--warmup 2] [--threads 2] [--data-dir DIR]
+        [--rounds 12] [--warmup 2] [--threads 1] [--data-dir DIR]
         [--batch N]
 
 Per config, the model of the config is built twice from the same seed: the
@@ -76,7 +76,9 @@ def parse_args():
     p.add_argument('--configs', nargs='+', default=CONFIGS)
     p.add_argument('--rounds', type=int, default=12)
     p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1,
+                   help='intra-op threads (1: on a shared machine two '
+                   'threads wait for each other and distort the parts)')
     p.add_argument('--batch', type=int, default=None,
                    help='batch size (default: the config\'s)')
     p.add_argument('--data-dir', default=None,
@@ -237,6 +239,7 @@ def run_config(path, args, data_root):
 
 def main():
     args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     torch.set_num_threads(args.threads)
     # the weight-init and optimizer summaries of the builds are not needed
     MMLogger.get_instance('mmengine', log_level='WARNING')
