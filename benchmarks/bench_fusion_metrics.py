@@ -32,9 +32,21 @@ pair that their multi-MB temporaries otherwise cost;
 ``--malloc-tuning`` instead fixes the thresholds with ``mallopt`` (mmap
 threshold 64 MiB, trim threshold 256 MiB; the same as running with
 ``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456``).
+
+``--reference`` (preset cddfuse) also times the widely used Python
+``Evaluator`` (MMIF-CDDFuse and forks; re-implemented in
+``benchmarks/reference_fusion_evaluator.py``) side by side in this process:
+per pair, every metric of the reference once and ours right after
+(median of ``--repeat``), then our default and FULL suites; the reference
+suite time is the sum of its metric calls (how the Evaluator is used). The
+FMI port loops over windows in Python, so it is timed on ``--fmi-rows``
+window rows and scaled to the image (per-window cost is constant). Values
+of both are compared. Goal: >= 50x for the default and the FULL suite.
+Ends with ``RESULT {json}``.
 """
 import argparse
 import importlib
+import json
 import os
 import os.path as osp
 import resource
@@ -90,7 +102,16 @@ def main():
     parser.add_argument('--malloc-tuning', action='store_true',
                         help='raise glibc\'s mmap / trim thresholds first '
                         '(see above)')
+    parser.add_argument('--reference', action='store_true',
+                        help='time the Python Evaluator side by side '
+                        '(cddfuse preset)')
+    parser.add_argument('--fmi-rows', type=int, default=2,
+                        help='window rows of the reference FMI loop timed '
+                        'per pair (scaled to the image)')
     args = parser.parse_args()
+    if args.reference and args.preset != 'cddfuse':
+        sys.exit('--reference compares with the cddfuse conventions; use '
+                 '--preset cddfuse')
     if args.malloc_tuning:
         import ctypes
         libc = ctypes.CDLL(None)
@@ -184,12 +205,97 @@ def main():
     print(AsciiTable(rows).table)
     print('* not in the preset\'s default suite')
     print(AsciiTable(suites).table)
+    result = dict(preset=args.preset, pairs=len(pairs),
+                  full_ms=round(verdict[0] * 1e3, 1))
+    if args.reference:
+        result.update(_reference(pairs, fns, default, full, args))
     wall, cpu, ok = verdict
     n_cpu = fusion_mod._n_cpus()
     print(f'FULL suite ({len(full)} metrics): {wall * 1e3:.0f} ms wall per '
           f'pair -> {ok} (goal {GOAL_S * 1e3:.0f} ms); {cpu * 1e3:.0f} ms '
           f'CPU = {cpu / n_cpu * 1e3:.0f} ms on {n_cpu} idle CPUs if the '
           f'work spread perfectly')
+    print('RESULT ' + json.dumps(result))
+
+
+def _reference(pairs, fns, default, full, args):
+    """Side-by-side timing against the re-implemented Python Evaluator."""
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+    import reference_fusion_evaluator as ref
+    ref_t = {m: [] for m in full}
+    our_t = {m: [] for m in full}
+    diff = {m: 0.0 for m in full}
+    ref_c = {m: [] for m in full}     # CPU seconds (process time)
+    suite_ratio = {'default': [], 'FULL': []}
+    suite_cpu_ratio = {'default': [], 'FULL': []}
+    suite_ms = {'default': [], 'FULL': []}
+    ref_suite = {'default': [], 'FULL': []}
+    for a, b, f in pairs:
+        for m in full:          # A then B for each metric (interleaved)
+            if m in ref.FMI_FEATURES:
+                c0 = time.process_time()
+                v, sec, frac = ref.fmi_reference(
+                    a, b, f, ref.FMI_FEATURES[m], rows=args.fmi_rows)
+                ref_t[m].append(sec / frac)
+                ref_c[m].append((time.process_time() - c0) / frac)
+                diff[m] = None  # band only: values not comparable
+            else:
+                c0, t0 = time.process_time(), time.perf_counter()
+                v = float(ref.FUNCS[m](a, b, f))
+                ref_t[m].append(time.perf_counter() - t0)
+                ref_c[m].append(time.process_time() - c0)
+            ours = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                o = float(fns[m](a, b, f))
+                ours.append(time.perf_counter() - t0)
+            our_t[m].append(float(np.median(ours)))
+            if diff[m] is not None:
+                diff[m] = max(diff[m], abs(v - o))
+        for label, names in (('default', default), ('FULL', full)):
+            ts, cs = [], []
+            for _ in range(args.repeat):
+                c0, t0 = time.process_time(), time.perf_counter()
+                compute_fusion_metrics(a, b, f, args.preset, names)
+                ts.append(time.perf_counter() - t0)
+                cs.append(time.process_time() - c0)
+            t = float(np.median(ts))
+            r = sum(ref_t[m][-1] for m in names)
+            suite_ms[label].append(t)
+            ref_suite[label].append(r)
+            suite_ratio[label].append(r / t)
+            suite_cpu_ratio[label].append(
+                sum(ref_c[m][-1] for m in names) / float(np.median(cs)))
+    rows = [['metric', 'reference ms', 'ours ms', 'speed-up (wall)',
+             'max |diff|']]
+    for m in full:
+        r, o = np.median(ref_t[m]), np.median(our_t[m])
+        d = 'n/a (band)' if diff[m] is None else f'{diff[m]:.1e}'
+        tag = ' (extrapolated)' if m in ref.FMI_FEATURES else ''
+        rows.append([m, f'{r * 1e3:.1f}{tag}', f'{o * 1e3:.1f}',
+                     f'{r / o:.1f}x', d])
+    out = {}
+    for label in ('default', 'FULL'):
+        ratio = float(np.median(suite_ratio[label]))
+        cratio = float(np.median(suite_cpu_ratio[label]))
+        ok = 'PASS' if ratio >= 50 else 'FAIL'
+        rows.append([f'suite {label}',
+                     f'{np.median(ref_suite[label]) * 1e3:.0f}',
+                     f'{np.median(suite_ms[label]) * 1e3:.1f}',
+                     f'{ratio:.1f}x (CPU {cratio:.1f}x)',
+                     f'{ok} (goal 50x)'])
+        out[f'{label}_speedup'] = round(ratio, 1)
+        out[f'{label}_cpu_speedup'] = round(cratio, 1)
+        out[f'{label}_ours_ms'] = round(
+            float(np.median(suite_ms[label])) * 1e3, 1)
+        out[f'{label}_reference_ms'] = round(
+            float(np.median(ref_suite[label])) * 1e3, 1)
+    print(f'Side by side with the Python Evaluator (re-implemented), '
+          f'{len(pairs)} pairs; suite ratios are medians over pairs of '
+          f'per-pair ratios; reference FMI on {args.fmi_rows} window rows, '
+          f'scaled')
+    print(AsciiTable(rows).table)
+    return out
 
 
 if __name__ == '__main__':

@@ -16,13 +16,26 @@ weight step. Reported:
 * ``arch steps/s`` and its ratio to DARTS second order;
 * ``search it/s``: iterations of the whole search, each one weight step
   plus an α step every T iterations (T = 1 for DARTS, ``--interval`` for
-  IAS, TIM's T = 20), and its ratio to DARTS second order.
+  IAS, TIM's T = 20), and its ratio to DARTS second order;
+* ``arch / weight step``: the cost of one α step in weight steps, and
+  ``per iteration``: the search's cost per iteration in weight steps,
+  ``1 + (arch / weight) / T`` (what the search adds to plain training).
+
+Strategies: DARTS 1st / 2nd order, IAS (TIM Eq. 4, ``variant='paper'``,
+and the released code's ``'official'``), the implicit (IFT, conjugate
+gradient, 20 iterations, damping 1.0) hypergradient, and RUAS's cooperative
+strategy (two one-step DARTS problems plus the β coupling gradient). The
+cooperative strategy needs a scene and a task module: on this single
+supernet its α and ω are split by cell (cell 0 = "scene", the rest =
+"task", both with the same loss), which gives its cost structure on the
+same network, not RUAS's own modules. Ends with ``RESULT {json}``.
 
 All strategies run in the same process on the same supernet, timed
 round-robin (one step of each per round), so that machine load affects them
 alike; the load average is printed too.
 """
 import argparse
+import json
 import os
 import os.path as osp
 import statistics
@@ -39,11 +52,20 @@ sys.path.insert(0, ROOT)
 from mmfusenas.registry import MODELS, TASK_UTILS  # noqa: E402
 from mmfusenas.search import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.search import BilevelProblem  # noqa: E402
+from mmfusenas.search.strategies.cooperative import \
+    CooperativeProblem  # noqa: E402
 
 SPACE = osp.join(ROOT, 'configs', '_base_', 'models', 'tim_search_space.py')
-STRATEGIES = [('DARTS 2nd order', 'DartsSecondOrderStrategy', 1),
-              ('DARTS 1st order', 'DartsFirstOrderStrategy', 1),
-              ('IAS (TIM)', 'IASStrategy', None)]
+STRATEGIES = [
+    ('DARTS 2nd order', dict(type='DartsSecondOrderStrategy'), 1),
+    ('DARTS 1st order', dict(type='DartsFirstOrderStrategy'), 1),
+    ('IAS (TIM, paper)', dict(type='IASStrategy'), None),
+    ('IAS (TIM, official)', dict(type='IASStrategy', variant='official'),
+     None),
+    ('implicit (IFT, CG)',
+     dict(type='ImplicitStrategy', max_iters=20, damping=1.0), None),
+    ('cooperative (RUAS)', dict(type='CooperativeStrategy'), 1),
+]
 
 
 def build(channels: int, device: str):
@@ -117,15 +139,36 @@ def main() -> None:
     val = algo.data_preprocessor(
         dict(inputs=torch.rand(shape, generator=gen)), True)
 
+    named_w = dict(algo.named_parameters())
+    ids_w = {id(p) for p in algo.weight_parameters()}
+    scene_w = [p for n, p in named_w.items()
+               if id(p) in ids_w and '.cells.0.' in n]
+    task_w = [p for p in algo.weight_parameters()
+              if all(p is not q for q in scene_w)]
+    arch = algo.arch_parameters()
+    named_a = dict(algo.arch_params.named_parameters())
+    scene_a = [p for n, p in named_a.items() if '.cell0' in n] \
+        or arch[:len(arch) // 2]
+    task_a = [p for p in arch if all(p is not q for q in scene_a)]
+
     def arch_step(strategy):
-        problem = BilevelProblem(
-            algo.arch_parameters(),
-            algo.weight_parameters(),
-            train_batch=train,
-            val_batch=val,
-            train_loss=algo.total_loss,
-            val_loss=algo.upper_loss,
-            weight_optimizer=optim_wrapper['weights'])
+        if type(strategy).__name__ == 'CooperativeStrategy':
+            problem = CooperativeProblem(
+                scene_a, scene_w, task_a, task_w,
+                train_batch=train,
+                val_batch=val,
+                scene_loss=algo.total_loss,
+                task_loss=algo.total_loss,
+                weight_optimizer=optim_wrapper['weights'])
+        else:
+            problem = BilevelProblem(
+                algo.arch_parameters(),
+                algo.weight_parameters(),
+                train_batch=train,
+                val_batch=val,
+                train_loss=algo.total_loss,
+                val_loss=algo.upper_loss,
+                weight_optimizer=optim_wrapper['weights'])
         strategy.step(problem)
         optim_wrapper['arch'].step()
         optim_wrapper['arch'].zero_grad()
@@ -133,7 +176,7 @@ def main() -> None:
     def weight_step():
         optim_wrapper['weights'].update_params(algo.total_loss(train))
 
-    strategies = [TASK_UTILS.build(dict(type=t)) for _, t, _ in STRATEGIES]
+    strategies = [TASK_UTILS.build(cfg) for _, cfg, _ in STRATEGIES]
     weight_s, *arch_s = interleaved_medians(
         [weight_step] + [lambda st=st: arch_step(st) for st in strategies],
         args.warmup, args.repeat, args.device)
@@ -144,16 +187,23 @@ def main() -> None:
             (name, interval, seconds, 1.0 / (weight_s + seconds / interval)))
     ref_arch, ref_it = rows[0][2], rows[0][3]
     table = [[
-        'strategy', 'T', 'arch step (s)', 'arch steps/s', 'vs DARTS-2nd',
-        'search it/s', 'vs DARTS-2nd'
+        'strategy', 'T', 'arch step (s)', 'arch / weight step',
+        'per iteration', 'arch steps/s', 'vs DARTS-2nd', 'search it/s',
+        'vs DARTS-2nd'
     ]]
+    result = dict(weight_step_s=round(weight_s, 4), strategies={})
     for name, interval, seconds, it_s in rows:
         table.append([
             name,
-            str(interval), f'{seconds:.3f}', f'{1 / seconds:.2f}',
+            str(interval), f'{seconds:.3f}', f'{seconds / weight_s:.2f}',
+            f'{1 + seconds / weight_s / interval:.2f}', f'{1 / seconds:.2f}',
             f'{ref_arch / seconds:.2f}x', f'{it_s:.2f}',
             f'{it_s / ref_it:.2f}x'
         ])
+        result['strategies'][name] = dict(
+            T=interval, arch_step_s=round(seconds, 4),
+            arch_over_weight=round(seconds / weight_s, 2),
+            per_iteration=round(1 + seconds / weight_s / interval, 3))
     params = sum(p.numel() for p in algo.weight_parameters())
     print(f'supernet: TIM N_F space, C={args.channels}, {params:,} weights, '
           f'{len(algo.arch_parameters())} α vectors; batch {args.batch} x '
@@ -162,6 +212,7 @@ def main() -> None:
           f'{weight_s:.3f} s; load average '
           f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}')
     print(AsciiTable(table).table)
+    print('RESULT ' + json.dumps(result))
 
 
 if __name__ == '__main__':

@@ -284,3 +284,29 @@ def test_bad_inputs_are_named():
         FF.compute_fusion_metrics(x, x, x[:-1])
     with pytest.raises(ValueError, match='single-channel'):
         FF.entropy(np.zeros((3, 4, 4)))
+
+
+def test_suite_threads_split_by_cost():
+    # without FMI, the non-FMI metrics are split between the two threads
+    # by cost (longest first, to the less loaded thread); with FMI only the
+    # FMI variants go to the background thread
+    default = FF.resolve_metrics('cddfuse')
+    bg = FF._background_share(default)
+    main = [m for m in default if m not in bg]
+    assert 'VIF' in main and 'VIF' not in bg
+    assert {'Qabf', 'SSIM'} <= set(bg)
+    load = [sum(FF._COST[m] for m in part) for part in (bg, main)]
+    assert abs(load[0] - load[1]) <= max(FF._COST.values())
+    assert FF._background_share(('EN', 'FMI_dct', 'VIF', 'FMI_pixel')) == \
+        ['FMI_dct', 'FMI_pixel']
+    assert set(FF._COST) | set(FF._BACKGROUND) == set(FF.FUSION_METRICS)
+    # same values either way, every preset's default suite
+    a, b = _rng_img(64, 72, 1), _rng_img(64, 72, 2)
+    f = np.round((a + b) / 2)
+    for preset in FF.FUSION_PRESETS:
+        names = [m for m in FF.resolve_metrics(preset) if m != 'MS_SSIM']
+        par = FF.compute_fusion_metrics(a, b, f, preset, names,
+                                        parallel=True)
+        seq = FF.compute_fusion_metrics(a, b, f, preset, names,
+                                        parallel=False)
+        assert list(par) == names and par == seq, preset

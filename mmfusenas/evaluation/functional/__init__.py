@@ -9,12 +9,14 @@ from .fusion import (FUSION_METRICS, FUSION_PRESETS, average_gradient, cc,
                      fusion_vif, matlab_rgb2gray, ms_ssim, mutual_information,
                      nabf, qabf, qabf_max, resolve_metrics, scd,
                      spatial_frequency, ssim, standard_deviation, vif)
+from .fusion_torch import TORCH_FUSION_FNS, compute_fusion_metrics_torch
 from .gisr import GISR_PRESETS, gisr_errors, resolve_gisr_preset
 from .pansharpening import ergas, q_index, sam, scc
 
 __all__ = [
     'FUSION_METRICS', 'FUSION_PRESETS', 'compute_fusion_metrics',
-    'resolve_metrics', 'entropy', 'standard_deviation', 'spatial_frequency',
+    'resolve_metrics', 'compute_fusion_metrics_torch', 'TORCH_FUSION_FNS',
+    'entropy', 'standard_deviation', 'spatial_frequency',
     'average_gradient', 'mutual_information', 'fusion_mi', 'fmi', 'vif',
     'fusion_vif', 'qabf', 'qabf_max', 'nabf', 'scd', 'cc', 'ssim',
     'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'fusion_psnr',

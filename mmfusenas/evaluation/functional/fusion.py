@@ -23,7 +23,8 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import cv2
 import numpy as np
@@ -863,73 +864,112 @@ def matlab_rgb2gray(img: np.ndarray) -> np.ndarray:
 Fn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
 
-def _nr(fn, **kw) -> Fn:
-    """Wrap a no-reference metric of ``f`` only."""
-    return lambda a, b, f: fn(f, **kw)
+class Binding(NamedTuple):
+    """How a preset computes one metric: ``fn(f, **kwargs)`` (no-reference,
+    ``nr``) or ``fn(a, b, f, **kwargs)``, divided by ``div`` when set.
+    ``fn`` is a function *name*, looked up in the namespace of an
+    implementation (this module, or the torch twins in
+    :mod:`.fusion_torch`), so that both paths share one table."""
+    fn: str
+    kwargs: Dict[str, Any]
+    nr: bool = False
+    div: Optional[float] = None
 
 
-_STANDARD: Dict[str, Fn] = {
-    'FMI_pixel': lambda a, b, f: fmi(a, b, f, 'none'),
-    'FMI_gradient': lambda a, b, f: fmi(a, b, f, 'gradient'),
-    'FMI_dct': lambda a, b, f: fmi(a, b, f, 'dct'),
-    'FMI_wavelet': lambda a, b, f: fmi(a, b, f, 'wavelet'),
-    'VIF': fusion_vif,
-    'Nabf': lambda a, b, f: nabf(a, b, f),
-    'SCD': scd,
-    'MS_SSIM': fusion_ms_ssim,
-    'CC': cc,
+def _b(fn: str, nr: bool = False, div: Optional[float] = None,
+       **kwargs) -> Binding:
+    return Binding(fn, kwargs, nr, div)
+
+
+_STANDARD: Dict[str, Binding] = {
+    'FMI_pixel': _b('fmi', feature='none'),
+    'FMI_gradient': _b('fmi', feature='gradient'),
+    'FMI_dct': _b('fmi', feature='dct'),
+    'FMI_wavelet': _b('fmi', feature='wavelet'),
+    'VIF': _b('fusion_vif'),
+    'Nabf': _b('nabf'),
+    'SCD': _b('scd'),
+    'MS_SSIM': _b('fusion_ms_ssim'),
+    'CC': _b('cc'),
 }
+
+#: ``{preset: {metric: Binding}}``: the conventions of each preset.
+PRESET_BINDINGS: Dict[str, Dict[str, Binding]] = {
+    'cddfuse': {
+        **_STANDARD,
+        'EN': _b('entropy', nr=True),
+        'SD': _b('standard_deviation', nr=True),
+        'SF': _b('spatial_frequency', nr=True, divisor='mean'),
+        'AG': _b('average_gradient', nr=True, divisor='mn'),
+        'MI': _b('fusion_mi', base=math.e),
+        'Qabf': _b('qabf'),
+        'SSIM': _b('fusion_ssim', mode='skimage', data_range=2.0),
+        'PSNR': _b('fusion_psnr', peak='max_f'),
+    },
+    'tang': {
+        **_STANDARD,
+        'EN': _b('entropy', nr=True),
+        'SD': _b('standard_deviation', nr=True, mode='matlab_uint8'),
+        'SF': _b('spatial_frequency', nr=True, div=255.0),
+        'AG': _b('average_gradient', nr=True, divisor='m1n1'),
+        'MI': _b('fusion_mi', base=2.0),
+        # analysis_fmi's default feature is 'edge'
+        'FMI_pixel': _b('fmi', feature='edge'),
+        'Qabf': _b('qabf', scale=1 / 255.0),
+        'Nabf': _b('nabf', scale=1 / 255.0),
+        'SSIM': _b('fusion_ssim', mode='gaussian', data_range=255.0),
+        'PSNR': _b('fusion_psnr', peak='tang'),
+    },
+    'vifb': {
+        **_STANDARD,
+        'EN': _b('entropy', nr=True),
+        'SD': _b('standard_deviation', nr=True),
+        'SF': _b('spatial_frequency', nr=True, divisor='mn'),
+        'AG': _b('average_gradient', nr=True, divisor='m1n1'),
+        'MI': _b('fusion_mi', base=math.e, quantize='minmax'),
+        'Qabf': _b('qabf'),
+        'SSIM': _b('fusion_ssim', mode='gaussian', data_range=255.0),
+        'PSNR': _b('fusion_psnr', peak='255', mse_mode='vifb'),
+    },
+}
+
+
+def _bound(fn: Callable, binding: Binding) -> Fn:
+    kw, div = binding.kwargs, binding.div
+    if binding.nr:
+        call = (lambda a, b, f: fn(f, **kw))
+    else:
+        call = (lambda a, b, f: fn(a, b, f, **kw))
+    if div is None:
+        return call
+    return lambda a, b, f: call(a, b, f) / div
+
+
+def bind_preset(namespace: Dict[str, Any], preset: str) -> Dict[str, Fn]:
+    """``{metric: fn(a, b, f)}`` of a preset, with the functions of
+    ``namespace`` (a module's ``globals()``); metrics whose function the
+    namespace lacks are left out."""
+    return {
+        m: _bound(namespace[bd.fn], bd)
+        for m, bd in PRESET_BINDINGS[preset].items() if bd.fn in namespace
+    }
+
 
 FUSION_PRESETS: Dict[str, Dict] = {
     'cddfuse': dict(
         gray=cv2_bgr2gray,
         default=('EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM',
                  'CC', 'PSNR'),
-        fns={
-            **_STANDARD,
-            'EN': _nr(entropy),
-            'SD': _nr(standard_deviation),
-            'SF': _nr(spatial_frequency, divisor='mean'),
-            'AG': _nr(average_gradient, divisor='mn'),
-            'MI': lambda a, b, f: fusion_mi(a, b, f, base=math.e),
-            'Qabf': lambda a, b, f: qabf(a, b, f),
-            'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'skimage', 2.0),
-            'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='max_f'),
-        }),
+        fns=bind_preset(globals(), 'cddfuse')),
     'tang': dict(
         gray=matlab_rgb2gray,
         default=('EN', 'SD', 'SF', 'AG', 'MI', 'VIF', 'Qabf', 'Nabf', 'SCD',
                  'SSIM', 'MS_SSIM', 'CC', 'PSNR'),
-        fns={
-            **_STANDARD,
-            'EN': _nr(entropy),
-            'SD': _nr(standard_deviation, mode='matlab_uint8'),
-            'SF': lambda a, b, f: spatial_frequency(f) / 255.0,
-            'AG': _nr(average_gradient, divisor='m1n1'),
-            'MI': lambda a, b, f: fusion_mi(a, b, f, base=2.0),
-            # analysis_fmi's default feature is 'edge'
-            'FMI_pixel': lambda a, b, f: fmi(a, b, f, 'edge'),
-            'Qabf': lambda a, b, f: qabf(a, b, f, scale=1 / 255.0),
-            'Nabf': lambda a, b, f: nabf(a, b, f, scale=1 / 255.0),
-            'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'gaussian', 255.0),
-            'PSNR': lambda a, b, f: fusion_psnr(a, b, f, peak='tang'),
-        }),
+        fns=bind_preset(globals(), 'tang')),
     'vifb': dict(
         gray=matlab_rgb2gray,
         default=('EN', 'SD', 'SF', 'AG', 'MI', 'Qabf', 'SSIM', 'PSNR'),
-        fns={
-            **_STANDARD,
-            'EN': _nr(entropy),
-            'SD': _nr(standard_deviation),
-            'SF': _nr(spatial_frequency, divisor='mn'),
-            'AG': _nr(average_gradient, divisor='m1n1'),
-            'MI': lambda a, b, f: fusion_mi(
-                a, b, f, base=math.e, quantize='minmax'),
-            'Qabf': lambda a, b, f: qabf(a, b, f),
-            'SSIM': lambda a, b, f: fusion_ssim(a, b, f, 'gaussian', 255.0),
-            'PSNR': lambda a, b, f: fusion_psnr(
-                a, b, f, peak='255', mse_mode='vifb'),
-        }),
+        fns=bind_preset(globals(), 'vifb')),
 }
 
 
@@ -956,6 +996,13 @@ def resolve_metrics(
 #: longest first, while the calling thread computes the others (FMI's
 #: compiled kernels release the GIL, and so do most numpy / OpenCV calls).
 _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
+#: Relative CPU cost of the other metrics (ms of one core for a 768x576
+#: pair, measured with ``benchmarks/bench_fusion_metrics.py``). Without FMI
+#: in the request, :func:`compute_fusion_metrics` splits them between the
+#: two threads by these costs (longest first, each to the less loaded
+#: thread), so that e.g. cddfuse's default suite runs VIF beside the rest.
+_COST = dict(EN=1, SD=1, SF=1, AG=4, MI=7, VIF=80, Qabf=50, Nabf=65, SCD=5,
+             SSIM=28, MS_SSIM=52, CC=4, PSNR=1)
 _SUITE_POOL = [None, None]      # executor, pid
 _SUITE_LOCK = threading.Lock()
 
@@ -990,9 +1037,11 @@ def compute_fusion_metrics(a: ArrayLike,
         preset: ``'cddfuse'``, ``'tang'`` or ``'vifb'``.
         metrics: metric names (see :data:`FUSION_METRICS`), ``'all'``, or
             ``None`` for the preset's default list.
-        parallel: run the FMI variants on a background thread while the
-            other metrics are computed (same values). ``None``: when the
-            process may use more than one CPU.
+        parallel: run part of the metrics on a background thread while
+            the calling thread computes the others (same values): the FMI
+            variants when requested, otherwise a cost-balanced share
+            (VIF for cddfuse's default suite). ``None``: when the process
+            may use more than one CPU.
 
     Returns:
         dict: ``{metric: value}`` in the order requested.
@@ -1002,7 +1051,7 @@ def compute_fusion_metrics(a: ArrayLike,
     fns = FUSION_PRESETS[preset]['fns']
     if parallel is None:
         parallel = _n_cpus() > 1
-    bg = [m for m in _BACKGROUND if m in names] if parallel else []
+    bg = _background_share(names) if parallel else []
     if not bg or len(bg) == len(names):
         return {m: float(fns[m](a, b, f)) for m in names}
     job = _suite_pool().submit(
@@ -1010,3 +1059,19 @@ def compute_fusion_metrics(a: ArrayLike,
     res = {m: float(fns[m](a, b, f)) for m in names if m not in bg}
     res.update(job.result())
     return {m: res[m] for m in names}
+
+
+def _background_share(names: Sequence[str]) -> list:
+    """Metrics of ``names`` for the background thread: the FMI variants if
+    any are requested, else a cost-balanced half (see :data:`_COST`)."""
+    bg = [m for m in _BACKGROUND if m in names]
+    if bg:
+        return bg
+    loads = [0, 0]      # background, calling thread
+    bg = []
+    for m in sorted(names, key=lambda m: -_COST.get(m, 1)):
+        lane = 0 if loads[0] < loads[1] else 1
+        loads[lane] += _COST.get(m, 1)
+        if lane == 0:
+            bg.append(m)
+    return bg
