@@ -239,14 +239,19 @@ class IntensityLoss(_FusionLoss):
             (``1/M`` each: the mean of the sources).
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_int'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
                  target: str = 'weighted',
                  source_weights: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_int') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_int',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         if target not in INTENSITY_TARGETS:
             raise ValueError(f'IntensityLoss: target must be one of '
                              f'{INTENSITY_TARGETS}, got {target!r}')
@@ -286,6 +291,10 @@ class SSIMLoss(_FusionLoss):
             'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_ssim'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
@@ -294,8 +303,9 @@ class SSIMLoss(_FusionLoss):
                  sigma: float = 1.5,
                  padding: str = 'valid',
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_ssim') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_ssim',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         self.source_weights = _check_source_weights(source_weights, 'SSIMLoss')
         self.ssim_cfg = dict(
             window_size=window_size, sigma=sigma, padding=padding)
@@ -340,6 +350,10 @@ class SaliencyWeightedLoss(_FusionLoss):
             Defaults to 'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_sal'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
@@ -351,8 +365,9 @@ class SaliencyWeightedLoss(_FusionLoss):
                  sigma: float = 1.5,
                  padding: str = 'valid',
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_sal') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_sal',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         if normalize not in SALIENCY_NORMALIZATIONS:
             raise ValueError(f'SaliencyWeightedLoss: normalize must be one '
                              f'of {SALIENCY_NORMALIZATIONS}, got '
@@ -423,6 +438,10 @@ class InfoPreservationLoss(_FusionLoss):
             Defaults to 'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_info'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
@@ -434,8 +453,9 @@ class InfoPreservationLoss(_FusionLoss):
                  sigma: float = 1.5,
                  padding: str = 'valid',
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_info') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_info',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         if measure not in INFO_MEASURES:
             raise ValueError(f'InfoPreservationLoss: measure must be one of '
                              f'{INFO_MEASURES}, got {measure!r}')
