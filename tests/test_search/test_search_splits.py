@@ -43,6 +43,16 @@ EVALUATED_BY = {
     'ruas/search_deeplabv3plus_r18_acdc_toy.py':
     ['ruas/retrain_deeplabv3plus_r18_acdc_toy.py'],
     'tim/search_fusion_ivif_budget_toy.py': ['tim/retrain_fusion_ivif_toy.py'],
+    # TIM stage 2 (N_T) searches -> the joint two-stage trainings
+    'tim/search_enhance_ivif.py': [
+        'tim/train_two_stage_ivif_tno.py',
+        'tim/train_two_stage_ivif_roadscene.py',
+        'tim/train_two_stage_ivif_m3fd.py'
+    ],
+    'tim/search_enhance_ivif_toy.py': ['tim/train_two_stage_ivif_toy.py'],
+    'tim/search_enhance_mri_ct.py': ['tim/train_two_stage_mri_ct.py'],
+    'tim/search_enhance_mri_pet.py': ['tim/train_two_stage_mri_pet.py'],
+    'tim/search_enhance_mri_spect.py': ['tim/train_two_stage_mri_spect.py'],
     'hbl/search_loss_hbl_toy.py': ['hbl/train_hbl_toy.py'],
     'hbl/search_arch_hbl_toy.py': ['hbl/train_hbl_toy.py'],
     'hbl/search_loss_hbl_lol.py': ['hbl/train_hbl_lol.py'],

@@ -30,3 +30,43 @@ tim_saliency_loss = dict(
     type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0)
 tim_fusion_losses = [tim_info_loss, tim_saliency_loss]
 tim_fusion_losses_toy = [tim_info_loss_toy, tim_saliency_loss]
+
+# N_T's branch losses (Sec. 4.2): "as for the parallel outputs of N_T, l_int
+# and l_ssim are utilized to constrain the similarity of different
+# modalities to realize the target extraction and detail enhancement
+# respectively". Each loss names the output it reads (TIMTwoStageFusionNet
+# branch_names, configs/_base_/models/tim_two_stage_search.py):
+#   l_int(target branch, the thermal / functional source): MSE to IR (IVIF)
+#         or to CT / PET / SPECT (medical);
+#   l_ssim(detail branch, the texture source): 1 - SSIM to VIS (IVIF) or to
+#         MRI (medical).
+# Our reading: the paper does not say which source each branch is compared
+# with; we pair each branch with the source it extracts (docs/tim.md).
+# Sources are stacked (ir, vi) for IVIF and (mri, other) for medical.
+ivif_branch_losses = [
+    dict(
+        type='IntensityLoss',
+        output='target',
+        source_weights=(1.0, 0.0),
+        loss_name='loss_int_target'),
+    dict(
+        type='SSIMLoss',
+        output='detail',
+        source_weights=(0.0, 1.0),
+        loss_name='loss_ssim_detail'),
+]
+medical_branch_losses = [
+    dict(
+        type='IntensityLoss',
+        output='target',
+        source_weights=(0.0, 1.0),
+        loss_name='loss_int_target'),
+    dict(
+        type='SSIMLoss',
+        output='detail',
+        source_weights=(1.0, 0.0),
+        loss_name='loss_ssim_detail'),
+]
+# l_F on the stage-1 image (joint training of N_F and N_T)
+tim_stage1_info_loss = dict(tim_info_loss, output='stage1')
+tim_stage1_info_loss_toy = dict(tim_info_loss_toy, output='stage1')

@@ -10,8 +10,8 @@ from mmfusenas.models.fusion.fusion_outputs import (FusionOutputs,
                                                     main_image,
                                                     run_fusion_outputs)
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
+from mmfusenas.utils.module_checkpoint import FUSION_AUTO_PREFIXES
 from .base_pre_task_model import BasePreTaskModel
-from .module_checkpoint import FUSION_AUTO_PREFIXES
 
 FUSED_COLORS = ('rgb', 'gray')
 #: Prefix of the fusion losses' log keys.

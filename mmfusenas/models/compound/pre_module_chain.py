@@ -46,8 +46,10 @@ from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
                                                     run_fusion_outputs)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr
-from .module_checkpoint import (FUSION_AUTO_PREFIXES, SCENE_AUTO_PREFIXES,
-                                load_module_checkpoint, parse_module_init)
+from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
+                                              SCENE_AUTO_PREFIXES,
+                                              load_module_checkpoint,
+                                              parse_module_init)
 
 STAGE_KINDS = ('fusion', 'scene')
 #: the log-key symbol of each kind's loss weight (TIM's η, RUAS's λ)

@@ -5,6 +5,10 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
+                                              ModuleInit,
+                                              load_module_checkpoint,
+                                              parse_module_init)
 
 
 @MODELS.register_module()
@@ -55,6 +59,16 @@ class TIMTwoStageFusionNet(nn.Module):
         branch_names (Sequence[str], optional): the names of stage 2's
             first and second branch outputs. Defaults to None
             (``('first', 'second')``).
+        stage1_init (str | dict, optional): initialise stage 1 from a
+            checkpoint in :meth:`init_weights` (the runner calls it when
+            training starts, before ``load_from`` / ``--resume``, which
+            override it): a path, or ``dict(checkpoint=path, prefix=None)``.
+            The prefix is auto-detected among ``'fusion_net.'`` (a stage-1
+            training run such as ``fusion_ivif_tno.py``, or PMI's
+            ``pmi_init.pth``), ``'architecture.fusion_net.'`` and ``''``;
+            the keys must match stage 1 exactly. This is how N_T is searched
+            and trained on top of a trained N_F (TIM Sec. 4.2). Defaults to
+            None.
     """
 
     #: the output ``forward(inputs)`` returns
@@ -63,8 +77,10 @@ class TIMTwoStageFusionNet(nn.Module):
     def __init__(self,
                  stage1: Union[dict, nn.Module],
                  stage2: Union[dict, nn.Module],
-                 branch_names: Optional[Sequence[str]] = None) -> None:
+                 branch_names: Optional[Sequence[str]] = None,
+                 stage1_init: Optional[ModuleInit] = None) -> None:
         super().__init__()
+        self.stage1_init = parse_module_init(stage1_init, 'stage1_init')
         self.stage1 = stage1 if isinstance(stage1, nn.Module) else \
             MODELS.build(stage1)
         self.stage2 = stage2 if isinstance(stage2, nn.Module) else \
@@ -79,6 +95,13 @@ class TIMTwoStageFusionNet(nn.Module):
                 'TIMTwoStageFusionNet: branch_names must be two different '
                 f'non-empty names other than {reserved}, got {branch_names!r}')
         self.branch_names: Tuple[str, str] = names
+
+    def init_weights(self) -> None:
+        """Load :attr:`stage1_init` into stage 1 (if given)."""
+        if self.stage1_init is not None:
+            load_module_checkpoint(self.stage1, self.stage1_init['checkpoint'],
+                                   self.stage1_init['prefix'],
+                                   FUSION_AUTO_PREFIXES, 'stage1_init')
 
     @property
     def output_names(self) -> Tuple[str, ...]:
