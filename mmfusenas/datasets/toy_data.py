@@ -1100,8 +1100,6 @@ def render_toy_scene(seed: int = 0,
         raise ValueError(f'seed must be an int >= 0, got {seed!r}')
     if not _is_int(index) or index < 0:
         raise ValueError(f'index must be an int >= 0, got {index!r}')
-    if layout not in LAYOUTS:
-        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
     opts = _check_options(size, night_fraction, min_objects, max_objects,
                           class_weights, clutter, noise, occluder_prob,
                           min_visible_area, night_darkness)
