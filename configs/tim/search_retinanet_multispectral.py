@@ -13,21 +13,12 @@
 # unseen.
 #   python tools/train.py configs/tim/search_retinanet_multispectral.py
 #   python tools/train.py configs/tim/retrain_retinanet_multispectral.py
-_base_ = './retrain_retinanet_multispectral.py'
-
-task_ops = [
-    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
-    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
+_base_ = [
+    './retrain_retinanet_multispectral.py',
+    '../_base_/models/tim_neck_search_space.py'
 ]
-neck_space = dict(
-    type='mmfusenas.SearchableDistillationNeck',
-    in_channels=[64, 128, 256, 512],
-    out_channels=64,
-    start_level=1,
-    num_outs=5,
-    strides=[8, 16, 32, 64, 128],
-    num_nodes=4,
-    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+
+neck_space = _base_.tim_neck_space
 
 model = dict(
     _delete_=True,
