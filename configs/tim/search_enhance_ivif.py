@@ -21,7 +21,8 @@
 #   python tools/train.py configs/tim/search_enhance_ivif.py  # N_T search
 #   -> work_dirs/search_enhance_ivif/genotypes/latest.yaml
 #   python tools/train.py configs/tim/train_two_stage_ivif_tno.py
-# Without a trained N_F: --cfg-options model.architecture.fusion_net.stage1_init=None
+# Without a trained N_F:
+#   --cfg-options model.architecture.fusion_net.stage1_init=None
 # (stage 1 then stays at its random initialisation: only for smoke runs).
 _base_ = [
     '../_base_/models/tim_two_stage_search.py',

@@ -3,9 +3,9 @@
 # with the medical N_T (branches merged by concatenation, source order kept:
 # first branch = MRI = detail enhancement, second = SPECT = target extraction)
 # and the medical branch losses (l_int to SPECT, l_ssim to MRI).
-# Data: data/MRI_SPECT/{MRI,SPECT}/<stem>.png; the search uses the two halves of
-# the training split (splits/search_weights.txt, splits/search_arch.txt, both
-# within splits/train.txt); train_two_stage_mri_spect.py trains on
+# Data: data/MRI_SPECT/{MRI,SPECT}/<stem>.png; the search uses the two halves
+# of the training split (splits/search_weights.txt, splits/search_arch.txt,
+# both within splits/train.txt); train_two_stage_mri_spect.py trains on
 # splits/train.txt and evaluates on splits/val.txt, which alpha never sees.
 #   python tools/train.py configs/tim/fusion_mri_spect.py
 #   python tools/train.py configs/tim/search_enhance_mri_spect.py

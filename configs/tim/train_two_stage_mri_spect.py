@@ -1,8 +1,8 @@
 # TIM two-stage model (N_F + searched N_T) trained jointly on MRI-SPECT
 # (Sec. 4.2, Table 2): train_two_stage_mri_ct.py with N_F from
-# fusion_mri_spect.py, N_T derived by search_enhance_mri_spect.py and the MRI-SPECT
-# pairs (data/MRI_SPECT/{MRI,SPECT}, sources stacked (mri, spect); splits/train.txt
-# for training, splits/val.txt for evaluation).
+# fusion_mri_spect.py, N_T derived by search_enhance_mri_spect.py and the
+# MRI-SPECT pairs (data/MRI_SPECT/{MRI,SPECT}, sources stacked (mri, spect);
+# splits/train.txt for training, splits/val.txt for evaluation).
 #   python tools/train.py configs/tim/fusion_mri_spect.py
 #   python tools/train.py configs/tim/search_enhance_mri_spect.py
 #   python tools/train.py configs/tim/train_two_stage_mri_spect.py
@@ -12,7 +12,8 @@ model = dict(
     fusion_net=dict(
         stage1_init='work_dirs/fusion_mri_spect/iter_10000.pth',
         stage2=dict(
-            genotype='work_dirs/search_enhance_mri_spect/genotypes/latest.yaml')))
+            genotype='work_dirs/search_enhance_mri_spect/genotypes/'
+            'latest.yaml')))
 data_root = 'data/MRI_SPECT/'
 modalities = dict(mri='MRI', spect='SPECT')
 train_dataloader = dict(

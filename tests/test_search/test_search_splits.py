@@ -240,7 +240,10 @@ def test_toy_generators_write_disjoint_search_halves(tmp_path):
     ids = {}
     for split in ('train', 'test', 'search_weights', 'search_arch'):
         with open(osp.join(ms, 'annotations', f'{split}.json')) as f:
-            ids[split] = {im['file_name'][:-4] for im in json.load(f)['images']}
+            ids[split] = {
+                im['file_name'][:-4]
+                for im in json.load(f)['images']
+            }
     assert ids['search_weights'] == set(w) and ids['search_arch'] == set(a)
     assert ids['test'] == set(val)
     assert not ids['search_arch'] & ids['test']

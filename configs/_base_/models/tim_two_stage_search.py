@@ -6,8 +6,9 @@
 #     pmi_fusion.py (a test keeps them equal), so a trained N_F loads through
 #     TIMTwoStageFusionNet(stage1_init=...). To stack N_T on the N_F found by
 #     your own search instead, use
-#       stage1=dict(type='GenotypeNet',
-#                   genotype='work_dirs/search_fusion_ivif/genotypes/latest.yaml')
+#       stage1=dict(
+#           type='GenotypeNet',
+#           genotype='work_dirs/search_fusion_ivif/genotypes/latest.yaml')
 #   stage 2, N_T: the parallel enhancement network searched here -- two
 #     branches (target extraction, detail enhancement) of two successive
 #     cells each; the two cells of a branch share one genotype (the official

@@ -43,7 +43,8 @@ class BaseFusionTaskModel(BasePreTaskModel):
     Every fusion loss ``ℓ_F,k`` (with its own ``loss_weight`` and
     ``loss_name``) reads the fused image, or the output of ``fusion_net`` it
     names with ``output`` (TIM's branch losses on the two parallel outputs
-    of N_T, :mod:`mmfusenas.models.fusion.fusion_outputs`); it is logged, already multiplied by η, as
+    of N_T, :mod:`mmfusenas.models.fusion.fusion_outputs`); it is logged,
+    already multiplied by η, as
     ``fusion.<loss_name>``; η itself as ``fusion.eta`` (not summed). The
     task model's losses keep their names (``loss_cls``, ``loss_bbox``,
     ``decode.loss_ce``, ...). MMEngine sums every key containing ``'loss'``.

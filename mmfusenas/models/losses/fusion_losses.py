@@ -5,7 +5,8 @@ Every loss takes ``fused`` ``(N, 1, H, W)`` and ``sources`` ``(N, M, H, W)``
 ``loss_weight``. ``loss_name`` is the key under which the model logs it;
 ``output`` names the output of the fusion network the loss reads
 (``'fused'``, the final image, by default; a branch such as TIM's
-``'target'`` / ``'detail'``, see :mod:`mmfusenas.models.fusion.fusion_outputs`).
+``'target'`` / ``'detail'``, see
+:mod:`mmfusenas.models.fusion.fusion_outputs`).
 """
 import torch
 import torch.nn as nn
