@@ -348,3 +348,48 @@ def test_image_fusor_predict_uses_main_output():
     (out, ) = model(x, [sample], mode='predict')
     torch.testing.assert_close(out.pred_fused,
                                net.expected(x)['final'][0].clamp(0, 1))
+
+
+def test_real_config_losses_with_a_stand_in_vgg(tmp_path):
+    """The loss list of train_two_stage_ivif_tno.py (l_F with VGG16 feature
+    weights on the stage-1 image, the branch losses, l_T) on a tiny
+    two-stage net, with a small stand-in VGG16 state dict in place of
+    torchvision's vgg16-397923af.pth."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmfusenas.models.losses import VGG16Features
+    from mmfusenas.models.losses.vgg16_features import VGG16_PLAN
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(
+        osp.join(repo, 'configs', 'tim', 'train_two_stage_ivif_tno.py'))
+    torch.manual_seed(0)
+    state, in_ch, i = {}, 3, 0
+    for item in VGG16_PLAN:  # random weights in torchvision's key layout
+        if item == 'M':
+            i += 1
+            continue
+        state[f'features.{i}.weight'] = torch.randn(item, in_ch, 3, 3) * 0.05
+        state[f'features.{i}.bias'] = torch.zeros(item)
+        in_ch, i = item, i + 2
+    path = str(tmp_path / 'vgg16-397923af.pth')
+    torch.save(state, path)
+    losses = [dict(loss) for loss in cfg.model.losses]
+    assert losses[0]['measure'] == 'vgg' and losses[0]['output'] == 'stage1'
+    losses[0]['feature_weights'] = path
+    net = two_stage()
+    model = ImageFusor(net, losses=losses)
+    model.eval()
+    x = sources(n=2, h=32, w=32)
+    values = model.loss(x)
+    assert set(values) == {
+        'loss_info', 'loss_int_target', 'loss_ssim_detail', 'loss_sal'
+    }
+    with torch.no_grad():
+        out = net(x, return_all=True)
+    ref = MODELS.build(losses[0])
+    torch.testing.assert_close(values['loss_info'], ref(out['stage1'], x))
+    assert isinstance(model.losses[0].extractor, VGG16Features)
+    # the VGG weights never enter the model's state dict
+    assert not any('features' in k for k in model.state_dict())
