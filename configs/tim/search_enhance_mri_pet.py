@@ -10,14 +10,13 @@
 #   python tools/train.py configs/tim/fusion_mri_pet.py
 #   python tools/train.py configs/tim/search_enhance_mri_pet.py
 #   python tools/train.py configs/tim/train_two_stage_mri_pet.py
-_base_ = './search_enhance_ivif.py'
+# Network and losses: search_enhance_mri_ct.py.
+_base_ = './search_enhance_mri_ct.py'
 
 model = dict(
     architecture=dict(
         fusion_net=dict(
-            stage1_init='work_dirs/fusion_mri_pet/iter_10000.pth',
-            stage2=_base_.tim_nt_space_medical),
-        losses=_base_.medical_branch_losses + [_base_.tim_saliency_loss]))
+            stage1_init='work_dirs/fusion_mri_pet/iter_10000.pth')))
 
 data_root = 'data/MRI_PET/'
 modalities = dict(mri='MRI', pet='PET')
