@@ -16,6 +16,8 @@ _base_ = [
 bc = 16  # ResNetV1c-18 at 1/4 width: levels of 16, 32, 64, 128 channels
 model = dict(
     fusion_net=dict(channels=8),
+    # weight-free l_F (gradient measure) instead of the VGG16 features
+    fusion_losses=_base_.tim_fusion_losses_toy,
     segmentor=dict(
         backbone=dict(stem_channels=bc, base_channels=bc, init_cfg=None),
         decode_head=dict(

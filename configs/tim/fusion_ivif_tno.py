@@ -20,6 +20,7 @@
 # / SSIM loss of Sec. 4.2. mu (ssim_weight) is not given in the paper: 1.
 # Schedule: Adam, lr 1e-4 (Sec. 4.2), 10k iterations of 8 patches.
 _base_ = [
+    '../_base_/models/tim_fusion_losses.py',
     '../_base_/datasets/ivif_fusion.py',
     '../_base_/default_runtime.py',
 ]
@@ -38,10 +39,7 @@ model = dict(
             dict(
                 type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
         ]),
-    losses=[
-        dict(type='InfoPreservationLoss', loss_weight=1.0),
-        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
-    ])
+    losses=_base_.tim_fusion_losses)
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
 param_scheduler = [

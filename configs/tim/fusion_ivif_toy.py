@@ -8,6 +8,9 @@
 # Network and losses: configs/tim/fusion_ivif_tno.py; a short schedule.
 _base_ = './fusion_ivif_tno.py'
 
+# weight-free l_F (gradient measure) instead of the VGG16 features
+model = dict(losses=_base_.tim_fusion_losses_toy)
+
 data_root = 'data/toy/'
 train_dataloader = dict(
     batch_size=4,

@@ -11,6 +11,7 @@
 # official stage-1 N_F, genotype fusion_M, shared by all fusion tasks so that
 # one PMI initialisation loads everywhere; keep the two definitions equal).
 _base_ = [
+    '../_base_/models/tim_fusion_losses.py',
     '../_base_/datasets/medical_fusion.py',
     '../_base_/default_runtime.py',
 ]
@@ -29,10 +30,7 @@ model = dict(
             dict(
                 type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
         ]),
-    losses=[
-        dict(type='InfoPreservationLoss', loss_weight=1.0),
-        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
-    ])
+    losses=_base_.tim_fusion_losses)
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
 param_scheduler = [

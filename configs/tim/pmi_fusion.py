@@ -29,7 +29,10 @@
 # (first-order MAML), order='second' differentiates through them.
 # Both l_F (inner) and f (outer) are the information-preservation loss, the
 # U2Fusion-style measure the paper cites for both.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/tim_fusion_losses.py',
+    '../_base_/default_runtime.py'
+]
 
 model = dict(
     type='ImageFusor',
@@ -46,7 +49,7 @@ model = dict(
             dict(
                 type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
         ]),
-    losses=[dict(type='InfoPreservationLoss', loss_weight=1.0)])
+    losses=[_base_.tim_info_loss])
 
 train_pipeline = [
     dict(type='LoadPairedImages'),

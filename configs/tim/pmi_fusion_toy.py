@@ -14,6 +14,9 @@
 # is configs/tim/pmi_fusion.py.
 _base_ = './pmi_fusion.py'
 
+# weight-free l_F (gradient measure) instead of the VGG16 features
+model = dict(losses=[_base_.tim_info_loss_toy])
+
 # train_dataloader (task ivif): the toy train split of pmi_fusion.py
 train_cfg = dict(
     _delete_=True,

@@ -21,6 +21,8 @@ _base_ = [
 bc = 16  # ResNet-18 at 1/4 width: levels of 16, 32, 64, 128 channels
 model = dict(
     fusion_net=dict(channels=8),
+    # weight-free l_F (gradient measure) instead of the VGG16 features
+    fusion_losses=_base_.tim_fusion_losses_toy,
     detector=dict(
         backbone=dict(
             base_channels=bc, frozen_stages=-1, norm_eval=False,

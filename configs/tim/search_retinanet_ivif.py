@@ -20,23 +20,12 @@
 # (benchmarks/bench_search_vs_random.py --quick --spaces tim_neck,
 # docs/search.md §10) ranks its genotypes 0 / 25 % among 8 random ones
 # (DARTS first order: 50 %): NOT established; re-run on the redesigned neck.
-_base_ = './retrain_retinanet_ivif.py'
-
-task_ops = [
-    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
-    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
+_base_ = [
+    './retrain_retinanet_ivif.py',
+    '../_base_/models/tim_neck_search_space.py'
 ]
-neck_space = dict(
-    type='mmfusenas.SearchableDistillationNeck',
-    in_channels=[64, 128, 256, 512],
-    out_channels=64,
-    # C3-C5 fused top-down then bottom-up (2 + 2 cells; FPN's start_level=1)
-    # + 2 extra levels: strides 8-128, checked against the head's anchors
-    start_level=1,
-    num_outs=5,
-    strides=[8, 16, 32, 64, 128],
-    num_nodes=4,
-    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+
+neck_space = _base_.tim_neck_space
 
 model = dict(
     _delete_=True,

@@ -20,22 +20,13 @@
 # (benchmarks/bench_search_vs_random.py --quick --spaces tim_neck,
 # docs/search.md §10) ranks its genotypes 0 / 25 % among 8 random ones
 # (DARTS first order: 50 %): NOT established; re-run on the redesigned neck.
-_base_ = './retrain_retinanet_ivif_toy.py'
-
-task_ops = [
-    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
-    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
+_base_ = [
+    './retrain_retinanet_ivif_toy.py',
+    '../_base_/models/tim_neck_search_space.py'
 ]
-bc = 16
-neck_space = dict(
-    type='mmfusenas.SearchableDistillationNeck',
-    in_channels=[bc, bc * 2, bc * 4, bc * 8],
-    out_channels=32,
-    num_outs=4,
-    strides=[4, 8, 16, 32],  # the toy RetinaHead's anchor strides
-    num_nodes=2,
-    # keys neck/cell<c>/edge<e>: 6 cells x 3 edges
-    edge_cfg=dict(type='DiffMixedOp', key='neck', candidates=task_ops))
+
+# keys neck/cell<c>/edge<e>: 6 cells x 3 edges
+neck_space = _base_.tim_neck_space_toy
 
 model = dict(
     _delete_=True,

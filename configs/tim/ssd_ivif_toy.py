@@ -16,6 +16,8 @@ bc = 16  # ResNet-18 at 1/4 width: C3-C5 with 32, 64, 128 channels
 levels = (bc * 2, bc * 4, bc * 8, 64, 64)
 model = dict(
     fusion_net=dict(channels=8),
+    # weight-free l_F (gradient measure) instead of the VGG16 features
+    fusion_losses=_base_.tim_fusion_losses_toy,
     detector=dict(
         backbone=dict(
             base_channels=bc, frozen_stages=-1, norm_eval=False,

@@ -88,6 +88,20 @@ DEFAULT_CLASS_WEIGHTS: Dict[str, float] = {
 SUBDIRS = ('ir', 'vi', 'masks', 'instance_masks', 'annotations', 'splits')
 META_FILE = 'meta.json'
 
+#: On-disk layouts: ``'toy'`` (the default, above) and ``'multispectral'``,
+#: the MultiSpectral detection layout of TIM Sec. 4.3.1 (Takumi et al.):
+#: ``ir/``, ``vi/``, ``annotations/{train,test,search_weights,search_arch}
+#: .json`` (COCO) with the five MultiSpectral classes, ``splits/`` and
+#: ``meta.json``; no masks.
+LAYOUTS = ('toy', 'multispectral')
+#: The MultiSpectral classes (TIM Table 4) in ``category_id`` order.
+MULTISPECTRAL_CLASSES: Tuple[str, ...] = ('color_cone', 'car_stop', 'car',
+                                          'person', 'bike')
+#: toy class -> MultiSpectral class; 'car_stop' has no toy counterpart (it
+#: gets no instance).
+TOY_TO_MULTISPECTRAL: Dict[str, str] = dict(
+    cone='color_cone', car='car', person='person', bicycle='bike')
+
 _NUM_MAX = 100000  # 5-digit stems
 _SIZE_MIN, _SIZE_MAX = 64, 2048
 _MAX_OBJECTS = 50
@@ -1152,6 +1166,33 @@ def _coco(split_images: List[dict], split_anns: List[dict], seed: int,
         ])
 
 
+def _multispectral_coco(split_images: List[dict], split_anns: List[dict],
+                        seed: int, split: str) -> dict:
+    """The toy COCO json in the MultiSpectral classes (ids 1-5 in
+    :data:`MULTISPECTRAL_CLASSES` order, via :data:`TOY_TO_MULTISPECTRAL`);
+    masks are dropped."""
+    ids = {c: i + 1 for i, c in enumerate(MULTISPECTRAL_CLASSES)}
+    remap = {CATEGORY_IDS[t]: ids[m] for t, m in TOY_TO_MULTISPECTRAL.items()}
+    anns = []
+    for ann in split_anns:
+        ann = {k: v for k, v in ann.items() if k != 'segmentation'}
+        ann['category_id'] = remap[ann['category_id']]
+        anns.append(ann)
+    return dict(
+        info=dict(
+            description='MMFuseNAS procedural IR/VIS toy data in the '
+            f'MultiSpectral layout ({split})',
+            version=GENERATOR_VERSION,
+            seed=seed),
+        licenses=[],
+        images=split_images,
+        annotations=anns,
+        categories=[
+            dict(id=ids[c], name=c, supercategory='object')
+            for c in MULTISPECTRAL_CLASSES
+        ])
+
+
 def _write_png(path: str, img: np.ndarray) -> None:
     if not cv2.imwrite(path, img):
         raise OSError(f'could not write {path}')
@@ -1192,7 +1233,8 @@ def generate_toy_dataset(out_dir: str,
                          min_visible_area: int = 12,
                          night_darkness: float = 1.0,
                          overwrite: bool = False,
-                         progress: bool = False) -> dict:
+                         progress: bool = False,
+                         layout: str = 'toy') -> dict:
     """Write a procedural IR/VIS data set with COCO boxes and masks.
 
     Files are first written to a hidden sibling temporary directory, which
@@ -1217,6 +1259,10 @@ def generate_toy_dataset(out_dir: str,
             data set. Defaults to False.
         progress (bool): show a progress bar (the CLI does). Defaults to
             False.
+        layout (str): ``'toy'`` or ``'multispectral'`` (see
+            :data:`LAYOUTS`: the val split is called ``test``, the classes
+            are renamed by :data:`TOY_TO_MULTISPECTRAL`, no masks are
+            written). Defaults to 'toy'.
 
     Returns:
         dict: summary with ``out_dir``, ``num``, ``seed``, ``size``,
@@ -1232,6 +1278,8 @@ def generate_toy_dataset(out_dir: str,
     if not _is_num(val_fraction) or not 0.0 <= val_fraction < 1.0:
         raise ValueError(f'val_fraction must be in [0, 1), got '
                          f'{val_fraction!r}')
+    if layout not in LAYOUTS:
+        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
     opts = _check_options(size, night_fraction, min_objects, max_objects,
                           class_weights, clutter, noise, occluder_prob,
                           min_visible_area, night_darkness)
@@ -1303,12 +1351,23 @@ def generate_toy_dataset(out_dir: str,
                     a for a in anns['train'] if a['image_id'] in ids
                 ]
         for split in stems:
-            with open(
-                    osp.join(tmp, 'annotations', f'instances_{split}.json'),
-                    'w') as f:
-                json.dump(_coco(images[split], anns[split], seed, split), f)
-            with open(osp.join(tmp, 'splits', f'{split}.txt'), 'w') as f:
+            if layout == 'multispectral':
+                name = 'test' if split == 'val' else split
+                coco = _multispectral_coco(images[split], anns[split], seed,
+                                           name)
+                ann_path = osp.join(tmp, 'annotations', f'{name}.json')
+            else:
+                name = split
+                coco = _coco(images[split], anns[split], seed, split)
+                ann_path = osp.join(tmp, 'annotations',
+                                    f'instances_{split}.json')
+            with open(ann_path, 'w') as f:
+                json.dump(coco, f)
+            with open(osp.join(tmp, 'splits', f'{name}.txt'), 'w') as f:
                 f.write(''.join(s + '\n' for s in stems[split]))
+        if layout == 'multispectral':
+            for d in ('masks', 'instance_masks'):
+                shutil.rmtree(osp.join(tmp, d))
         meta = dict(
             generator=GENERATOR_NAME,
             version=GENERATOR_VERSION,
@@ -1316,6 +1375,7 @@ def generate_toy_dataset(out_dir: str,
             num=num,
             size=size,
             val_fraction=float(val_fraction),
+            layout=layout,
             classes=[
                 dict(id=CATEGORY_IDS[c], name=c, warm=c in WARM_CLASSES)
                 for c in CLASSES

@@ -564,3 +564,60 @@ def test_night_darkness_darkens_only_night_vis_and_keeps_the_default():
     np.testing.assert_array_equal(day.vis, day_dark.vis)
     with pytest.raises(ValueError, match='night_darkness'):
         render_toy_scene(seed=5, size=64, night_darkness=0.5)
+
+
+def test_multispectral_layout(toy, tmp_path):
+    """``layout='multispectral'``: the same scenes in the MultiSpectral
+    detection layout (TIM Table 4): five classes, val split named test, no
+    masks; loads as the MultiSpectral dataset config reads it."""
+    from mmfusenas.datasets import PairedDetDataset
+    from mmfusenas.datasets.toy_data import (MULTISPECTRAL_CLASSES,
+                                             TOY_TO_MULTISPECTRAL)
+    root, _ = toy
+    out = str(tmp_path / 'ms')
+    summary = generate_toy_dataset(
+        out, num=NUM, seed=SEED, size=SIZE, layout='multispectral')
+    assert sorted(os.listdir(out)) == [
+        'annotations', 'ir', 'meta.json', 'splits', 'vi'
+    ]
+    assert sorted(os.listdir(osp.join(out, 'annotations'))) == [
+        'search_arch.json', 'search_weights.json', 'test.json', 'train.json'
+    ]
+    assert sorted(os.listdir(osp.join(out, 'splits'))) == [
+        'search_arch.txt', 'search_weights.txt', 'test.txt', 'train.txt'
+    ]
+    with open(osp.join(out, 'meta.json')) as f:
+        assert json.load(f)['layout'] == 'multispectral'
+    assert is_toy_dataset(out)
+    # identical images, the boxes of the toy layout with remapped classes
+    stem = '00000'
+    for sub in ('ir', 'vi'):
+        assert np.array_equal(_read(out, sub, stem), _read(root, sub, stem))
+    for split, name in (('train', 'train'), ('val', 'test')):
+        toy_coco = _coco(root, split)
+        with open(osp.join(out, 'annotations', f'{name}.json')) as f:
+            ms = json.load(f)
+        assert [c['name'] for c in ms['categories']] == list(
+            MULTISPECTRAL_CLASSES)
+        assert [c['id'] for c in ms['categories']] == [1, 2, 3, 4, 5]
+        assert ms['images'] == toy_coco['images']
+        assert len(ms['annotations']) == len(toy_coco['annotations'])
+        for a, b in zip(ms['annotations'], toy_coco['annotations']):
+            toy_name = CLASSES[b['category_id'] - 1]
+            want = MULTISPECTRAL_CLASSES.index(
+                TOY_TO_MULTISPECTRAL[toy_name]) + 1
+            assert a['category_id'] == want
+            assert a['bbox'] == b['bbox'] and 'segmentation' not in a
+    assert summary['num_val'] == len(ms['images'])
+    ds = PairedDetDataset(
+        data_root=out,
+        data_prefix=dict(ir='ir', vi='vi'),
+        ann_file='annotations/test.json',
+        metainfo=dict(classes=MULTISPECTRAL_CLASSES),
+        test_mode=True,
+        pipeline=[])
+    labels = {i['bbox_label'] for d in ds for i in d['instances']}
+    # car_stop (label 1) never occurs in the toy scenes
+    assert labels <= {0, 2, 3, 4} and labels
+    with pytest.raises(ValueError, match='layout must be one of'):
+        generate_toy_dataset(str(tmp_path / 'bad'), num=2, layout='voc')

@@ -231,9 +231,18 @@ def test_info_preservation_options_are_checked(tmp_path):
         InfoPreservationLoss(measure='vgg')
     with pytest.raises(ValueError, match="only used by measure='vgg'"):
         InfoPreservationLoss(feature_weights='vgg16.pth')
-    with pytest.raises(FileNotFoundError, match='nothing is downloaded'):
-        InfoPreservationLoss(
-            measure='vgg', feature_weights=str(tmp_path / 'none.pth'))
+    # the weights file is read on first use (inference builds need none);
+    # the error names the file and torchvision's file name and URL
+    missing = InfoPreservationLoss(
+        measure='vgg', feature_weights=str(tmp_path / 'none.pth'))
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'none\.pth.*vgg16-397923af\.pth \(https://download\.'
+            r'pytorch\.org/models/vgg16-397923af\.pth.*nothing is '
+            'downloaded'):
+        missing(torch.rand(1, 1, 8, 8), torch.rand(1, 2, 8, 8))
+    with pytest.raises(ValueError, match='uses no feature extractor'):
+        InfoPreservationLoss().extractor
     with pytest.raises(ValueError, match='measure must be one of'):
         InfoPreservationLoss(measure='sobel')
 
@@ -261,8 +270,9 @@ def test_vgg_measure_from_a_local_torchvision_state_dict(tmp_path):
     # the extractor is not part of the model: no parameters, no state
     assert list(loss_fn.parameters()) == []
     assert loss_fn.state_dict() == {}
-    extractor = loss_fn._extractor[0]
+    extractor = loss_fn.extractor
     assert isinstance(extractor, VGG16Features)
+    assert loss_fn.extractor is extractor  # loaded once
     assert torch.equal(extractor.features[28].weight, ref[28].weight)
     sources = torch.rand(2, 2, 32, 32)
     w = loss_fn.weights(sources)
@@ -281,11 +291,11 @@ def test_vgg_measure_from_a_local_torchvision_state_dict(tmp_path):
 
     torch.save({'features.0.weight': ref[0].weight}, path)
     with pytest.raises(KeyError, match='lack 25 tensor'):
-        InfoPreservationLoss(measure='vgg', feature_weights=path)
+        InfoPreservationLoss(measure='vgg', feature_weights=path).extractor
     state['features.0.weight'] = torch.zeros(64, 1, 3, 3)
     torch.save({'state_dict': state}, path)
     with pytest.raises(ValueError, match=r'features.0.weight has shape'):
-        InfoPreservationLoss(measure='vgg', feature_weights=path)
+        InfoPreservationLoss(measure='vgg', feature_weights=path).extractor
 
 
 # -------------------------------------------------------------- common

@@ -43,6 +43,21 @@ EVALUATED_BY = {
     'ruas/search_deeplabv3plus_r18_acdc_toy.py':
     ['ruas/retrain_deeplabv3plus_r18_acdc_toy.py'],
     'tim/search_fusion_ivif_budget_toy.py': ['tim/retrain_fusion_ivif_toy.py'],
+    # TIM stage 2 (N_T) searches -> the joint two-stage trainings
+    'tim/search_enhance_ivif.py': [
+        'tim/train_two_stage_ivif_tno.py',
+        'tim/train_two_stage_ivif_roadscene.py',
+        'tim/train_two_stage_ivif_m3fd.py'
+    ],
+    'tim/search_enhance_ivif_toy.py': ['tim/train_two_stage_ivif_toy.py'],
+    'tim/search_enhance_mri_ct.py': ['tim/train_two_stage_mri_ct.py'],
+    'tim/search_enhance_mri_pet.py': ['tim/train_two_stage_mri_pet.py'],
+    'tim/search_enhance_mri_spect.py': ['tim/train_two_stage_mri_spect.py'],
+    # MultiSpectral detection (TIM Table 4)
+    'tim/search_retinanet_multispectral.py':
+    ['tim/retrain_retinanet_multispectral.py'],
+    'tim/search_retinanet_multispectral_toy.py':
+    ['tim/retrain_retinanet_multispectral_toy.py'],
     'hbl/search_loss_hbl_toy.py': ['hbl/train_hbl_toy.py'],
     'hbl/search_arch_hbl_toy.py': ['hbl/train_hbl_toy.py'],
     'hbl/search_loss_hbl_lol.py': ['hbl/train_hbl_lol.py'],
@@ -219,6 +234,23 @@ def test_toy_generators_write_disjoint_search_halves(tmp_path):
     ids = {im['id'] for im in coco['images']}
     assert coco['annotations'] and all(
         ann['image_id'] in ids for ann in coco['annotations'])
+
+    # the MultiSpectral layout: the same halves, COCO files per split, the
+    # val split named test
+    ms = str(tmp_path / 'multispectral')
+    generate_toy_dataset(
+        ms, num=8, seed=0, size=64, val_fraction=0.25,
+        layout='multispectral')
+    ids = {}
+    for split in ('train', 'test', 'search_weights', 'search_arch'):
+        with open(osp.join(ms, 'annotations', f'{split}.json')) as f:
+            ids[split] = {
+                im['file_name'][:-4]
+                for im in json.load(f)['images']
+            }
+    assert ids['search_weights'] == set(w) and ids['search_arch'] == set(a)
+    assert ids['test'] == set(val)
+    assert not ids['search_arch'] & ids['test']
 
     low = str(tmp_path / 'low')
     generate_toy_lowlight(low, num_train=5, num_val=2, size=64)

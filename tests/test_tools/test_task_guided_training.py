@@ -363,7 +363,10 @@ def test_real_neck_search_config_runs_on_shared_llvip_samples(
     work = str(tmp_path / 'search')
     opts = ['train_cfg.max_iters=2', 'model.arch_update_interval=2',
             'model.architecture.detector.backbone.frozen_stages=1',
-            'default_hooks.logger.interval=1']
+            'default_hooks.logger.interval=1',
+            # weight-free l_F: no local VGG16 file on the test machine
+            'model.architecture.fusion_losses.0.measure=gradient',
+            'model.architecture.fusion_losses.0.feature_weights=None']
     for loader in ('train_dataloader', 'train_cfg.arch_dataloader'):
         opts += [
             f'{loader}.batch_size=1', f'{loader}.num_workers=0',

@@ -112,6 +112,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='instances with fewer visible pixels are not '
         'annotated and marked 255 in the masks (default: 12)')
     p.add_argument(
+        '--layout',
+        choices=('toy', 'multispectral'),
+        default='toy',
+        help="on-disk layout: 'toy' (COCO instances_*.json + masks) or "
+        "'multispectral' (the MultiSpectral detection layout: "
+        'annotations/{train,test,search_weights,search_arch}.json with its '
+        "five classes, see docs/toy_data.md; default: 'toy')")
+    p.add_argument(
         '--overwrite',
         action='store_true',
         help='replace OUT_DIR even if it is a non-empty directory '
@@ -138,6 +146,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             occluder_prob=args.occluder_prob,
             min_visible_area=args.min_visible_area,
             night_darkness=args.night_darkness,
+            layout=args.layout,
             overwrite=args.overwrite,
             progress=True)
     except (ValueError, FileExistsError) as err:

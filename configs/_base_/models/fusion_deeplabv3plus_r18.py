@@ -12,6 +12,8 @@
 # (depth=50, decode in_channels=2048, c1_in_channels=256, aux
 # in_channels=1024) or mmseg's MobileNetV2 (out_indices=(1, 2, 4, 6),
 # channels 24, 32, 96, 320).
+_base_ = ['./tim_fusion_losses.py']
+
 tim_fusion_net = dict(
     type='TIMFusionNet',
     channels=48,
@@ -29,10 +31,7 @@ model = dict(
     type='FusionSegmentor',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=8),
     fusion_net=tim_fusion_net,
-    fusion_losses=[
-        dict(type='InfoPreservationLoss', loss_weight=1.0),
-        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
-    ],
+    fusion_losses=_base_.tim_fusion_losses,
     fusion_loss_weight=0.5,
     fused_color='rgb',
     mean=[123.675, 116.28, 103.53],

@@ -3,6 +3,8 @@
 # decoder + FCN auxiliary head), as mmseg's fcn_r18-d8 configs. Loss =
 # l_T (cross-entropy, decode + 0.4 aux) + eta * l_F. See
 # docs/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
+_base_ = ['./tim_fusion_losses.py']
+
 tim_fusion_net = dict(
     type='TIMFusionNet',
     channels=48,
@@ -20,10 +22,7 @@ model = dict(
     type='FusionSegmentor',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=8),
     fusion_net=tim_fusion_net,
-    fusion_losses=[
-        dict(type='InfoPreservationLoss', loss_weight=1.0),
-        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
-    ],
+    fusion_losses=_base_.tim_fusion_losses,
     fusion_loss_weight=0.5,
     fused_color='rgb',
     mean=[123.675, 116.28, 103.53],

@@ -11,6 +11,8 @@
 # `_delete_=True`, out_indices=(2, 4, 6), FPN start_level=0, num_outs=5) and
 # their toy siblings (*_ivif_toy.py: four anchor strides, so four FPN
 # outputs). See docs/task_guided.md "Other backbones".
+_base_ = ['./tim_fusion_losses.py']
+
 tim_fusion_net = dict(
     type='TIMFusionNet',
     channels=48,
@@ -29,10 +31,7 @@ model = dict(
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=32),
     fusion_net=tim_fusion_net,
     # l_F of TIM (Sec. 4.2), as in configs/tim/fusion_ivif_tno.py
-    fusion_losses=[
-        dict(type='InfoPreservationLoss', loss_weight=1.0),
-        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
-    ],
+    fusion_losses=_base_.tim_fusion_losses,
     fusion_loss_weight=0.5,  # eta
     fused_color='rgb',
     mean=[123.675, 116.28, 103.53],

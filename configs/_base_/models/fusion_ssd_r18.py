@@ -4,6 +4,8 @@
 # at 300x300). The head is mmfusenas.CompatSSDHead, mmdet's SSDHead whose
 # predict works in mmdet 3.3.0 (docs/task_modules.md). See
 # docs/task_guided.md.
+_base_ = ['./tim_fusion_losses.py']
+
 tim_fusion_net = dict(
     type='TIMFusionNet',
     channels=48,
@@ -20,10 +22,7 @@ model = dict(
     type='FusionDetector',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
     fusion_net=tim_fusion_net,
-    fusion_losses=[
-        dict(type='InfoPreservationLoss', loss_weight=1.0),
-        dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0),
-    ],
+    fusion_losses=_base_.tim_fusion_losses,
     fusion_loss_weight=0.5,
     fused_color='rgb',
     mean=[123.675, 116.28, 103.53],

@@ -1,5 +1,7 @@
 """Pre-module (fusion / scene network, or a chain of them) + real task model, trained together
 (TIM, RUAS)."""
+from mmfusenas.utils.module_checkpoint import (load_fusion_checkpoint,
+                                              load_module_checkpoint)
 from .base_fusion_task_model import (FUSED_COLORS, FUSION_PREFIX,
                                      BaseFusionTaskModel)
 from .base_chain_task_model import BaseChainTaskModel
@@ -11,7 +13,6 @@ from .chain_segmentor import ChainSegmentor
 from .compat_ssd_head import CompatSSDHead
 from .fusion_detector import FusionDetector
 from .fusion_segmentor import FusionSegmentor
-from .module_checkpoint import load_fusion_checkpoint, load_module_checkpoint
 from .pre_module_chain import PreModuleChain
 from .scene_detector import SceneDetector
 from .scene_segmentor import SceneSegmentor

@@ -1,13 +1,17 @@
 """Fusion network + downstream task model trained together (TIM Sec. 3.1)."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
 import torch
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
+from mmfusenas.models.fusion.fusion_outputs import (FusionOutputs,
+                                                    check_loss_outputs,
+                                                    fusion_loss_values,
+                                                    main_image,
+                                                    run_fusion_outputs)
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
+from mmfusenas.utils.module_checkpoint import FUSION_AUTO_PREFIXES
 from .base_pre_task_model import BasePreTaskModel
-from .module_checkpoint import FUSION_AUTO_PREFIXES
-from .pre_module_chain import run_fusion_net
 
 FUSED_COLORS = ('rgb', 'gray')
 #: Prefix of the fusion losses' log keys.
@@ -37,7 +41,10 @@ class BaseFusionTaskModel(BasePreTaskModel):
         loss = ℓ_T(task(fused)) + η · Σ_k ℓ_F,k(fused, sources)
 
     Every fusion loss ``ℓ_F,k`` (with its own ``loss_weight`` and
-    ``loss_name``) is logged, already multiplied by η, as
+    ``loss_name``) reads the fused image, or the output of ``fusion_net`` it
+    names with ``output`` (TIM's branch losses on the two parallel outputs
+    of N_T, :mod:`mmfusenas.models.fusion.fusion_outputs`); it is logged,
+    already multiplied by η, as
     ``fusion.<loss_name>``; η itself as ``fusion.eta`` (not summed). The
     task model's losses keep their names (``loss_cls``, ``loss_bbox``,
     ``decode.loss_ce``, ...). MMEngine sums every key containing ``'loss'``.
@@ -110,27 +117,39 @@ class BaseFusionTaskModel(BasePreTaskModel):
                              f'one of {FUSED_COLORS}, got {fused_color!r}')
         self.fused_color = fused_color
         super().__init__(*args, **kwargs)
+        #: whether some fusion loss reads a branch output (``return_all``)
+        self._needs_all = check_loss_outputs(self.fusion_net,
+                                             self.fusion_losses,
+                                             type(self).__name__)
 
     # ------------------------------------------------------------------
     # fused image -> task input
     # ------------------------------------------------------------------
     def fuse(self, inputs: torch.Tensor) -> torch.Tensor:
         """N_F on a batch (no gradient while N_F is frozen)."""
-        return self.run_pre(inputs)
+        return main_image(self.run_pre(inputs))
 
-    def _run_pre(self, inputs: torch.Tensor) -> torch.Tensor:
-        return run_fusion_net(self.fusion_net, inputs,
-                              f'{type(self).__name__}.fusion_net')
+    def _run_pre(
+            self,
+            inputs: torch.Tensor) -> Union[torch.Tensor, FusionOutputs]:
+        """The fused batch, or (when a fusion loss reads a branch output)
+        the dict of named outputs with the fused batch under ``'fused'``."""
+        outputs = run_fusion_outputs(self.fusion_net, inputs,
+                                     self._needs_all,
+                                     f'{type(self).__name__}.fusion_net')
+        return outputs if self._needs_all else outputs['fused']
 
     def _task_image(self, fused: torch.Tensor,
                     data_samples: Sequence) -> torch.Tensor:
         """The fused batch as an ``(N, 3, H, W)`` RGB picture in [0, 1].
 
         Args:
-            fused (Tensor): ``(N, 1, H, W)`` fused luminance (padded batch).
+            fused (Tensor | dict): ``(N, 1, H, W)`` fused luminance (padded
+                batch), or the named outputs of :meth:`_run_pre`.
             data_samples (Sequence): the batch's samples (``chroma`` of a
                 colour source, ``(2, h, w)``, when there is one).
         """
+        fused = main_image(fused)
         rgb = fused.clamp(0, 1).expand(-1, 3, -1, -1)
         if self.fused_color == 'rgb':
             has_chroma = [('chroma' in s) for s in data_samples]
@@ -146,15 +165,14 @@ class BaseFusionTaskModel(BasePreTaskModel):
                 rgb = torch.where(keep, colour.clamp(0, 1), rgb)
         return rgb
 
-    def _pre_losses(self, fused: torch.Tensor,
+    def _pre_losses(self, fused: Union[torch.Tensor, FusionOutputs],
                     inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return {
-            loss_fn.loss_name: loss_fn(fused, inputs)
-            for loss_fn in self.fusion_losses
-        }
+        outputs = fused if isinstance(fused, dict) else dict(fused=fused)
+        return fusion_loss_values(self.fusion_losses, outputs, inputs)
 
-    def _attach_pre(self, samples: List, fused: torch.Tensor) -> None:
-        fused = fused.clamp(0, 1)
+    def _attach_pre(self, samples: List,
+                    fused: Union[torch.Tensor, FusionOutputs]) -> None:
+        fused = main_image(fused).clamp(0, 1)
         for i, sample in enumerate(samples):
             pred = crop_to_shape(fused[i], sample.get('img_shape'))
             sample.pred_fused = pred

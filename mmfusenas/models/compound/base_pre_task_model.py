@@ -10,8 +10,9 @@ from mmengine.model import BaseModel, is_model_wrapper
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
-from .module_checkpoint import (ModuleInit, load_module_checkpoint,
-                                parse_module_init)
+from mmfusenas.utils.module_checkpoint import (ModuleInit,
+                                              load_module_checkpoint,
+                                              parse_module_init)
 
 ConfigType = Union[dict, nn.Module]
 LossDict = Dict[str, Union[torch.Tensor, List[torch.Tensor]]]

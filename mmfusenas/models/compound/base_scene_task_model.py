@@ -8,8 +8,8 @@ from mmfusenas.models.enhancers.loss_fields import (LOSS_FIELDS, Fields,
                                                     call_field_loss,
                                                     check_loss_fields,
                                                     network_fields)
+from mmfusenas.utils.module_checkpoint import SCENE_AUTO_PREFIXES
 from .base_pre_task_model import BasePreTaskModel
-from .module_checkpoint import SCENE_AUTO_PREFIXES
 
 #: Prefix of the scene losses' log keys.
 SCENE_PREFIX = 'scene.'

@@ -17,8 +17,11 @@ image (a 1-channel image is its own Y). A stage's *kind* says how its module
 is called and how its losses read it:
 
 * ``'fusion'``: ``module(cat(inputs))`` -> ``(N, 1, H, W)``; each loss is
-  called as ``loss(output, cat(inputs))`` (the fusion losses of
-  ``mmfusenas.models.losses``), as in :class:`BaseFusionTaskModel`;
+  called as ``loss(outputs[loss.output], cat(inputs))`` (the fusion losses
+  of ``mmfusenas.models.losses``; ``output`` is ``'fused'``, the stage's
+  output, unless the loss names a branch of the network, see
+  :mod:`mmfusenas.models.fusion.fusion_outputs`), as in
+  :class:`BaseFusionTaskModel`;
 * ``'scene'``: an enhancement network on one RGB image; its output is the
   prediction ``pred`` and its losses read named fields (``pred``, ``low``,
   ``illumination``, ...), as in :class:`BaseSceneTaskModel`.
@@ -38,10 +41,15 @@ from mmfusenas.models.enhancers.loss_fields import (LOSS_FIELDS,
                                                     call_field_loss,
                                                     check_loss_fields,
                                                     network_fields)
+from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
+                                                    fusion_loss_values,
+                                                    run_fusion_outputs)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr
-from .module_checkpoint import (FUSION_AUTO_PREFIXES, SCENE_AUTO_PREFIXES,
-                                load_module_checkpoint, parse_module_init)
+from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
+                                              SCENE_AUTO_PREFIXES,
+                                              load_module_checkpoint,
+                                              parse_module_init)
 
 STAGE_KINDS = ('fusion', 'scene')
 #: the log-key symbol of each kind's loss weight (TIM's η, RUAS's λ)
@@ -52,19 +60,6 @@ INIT_PREFIXES = dict(fusion=FUSION_AUTO_PREFIXES, scene=SCENE_AUTO_PREFIXES)
 SCENE_STAGE_FIELDS = tuple(f for f in LOSS_FIELDS if f != 'gt')
 _STAGE_KEYS = ('name', 'kind', 'module', 'inputs', 'output', 'losses',
                'loss_weight', 'init', 'freeze')
-
-
-def run_fusion_net(net: nn.Module, sources: torch.Tensor,
-                   owner: str) -> torch.Tensor:
-    """``net(sources)``, checked to map ``(N, M, H, W)`` to ``(N, 1, H, W)``
-    (the fusion-network contract); ``owner`` names the caller in errors."""
-    fused = net(sources)
-    if fused.dim() != 4 or fused.shape[1] != 1 or \
-            fused.shape[-2:] != sources.shape[-2:]:
-        raise ValueError(
-            f'{owner}: a fusion network must map (N, M, H, W) to (N, 1, H, '
-            f'W), got {tuple(sources.shape)} -> {tuple(fused.shape)}')
-    return fused
 
 
 def split_selector(ref: str) -> tuple:
@@ -144,7 +139,9 @@ class PreModuleChain(nn.Module):
                                  f'be unique, got {names}')
             spec['needs_all'] = (
                 check_loss_fields(losses, SCENE_STAGE_FIELDS)
-                if spec['kind'] == 'scene' else False)
+                if spec['kind'] == 'scene' else check_loss_outputs(
+                    self.modules_[spec['name']], losses,
+                    f"stage '{spec['name']}'"))
             self.stage_losses[spec['name']] = losses
             self.specs.append(spec)
         self.names = tuple(s['name'] for s in self.specs)
@@ -266,8 +263,9 @@ class PreModuleChain(nn.Module):
 
         Returns:
             dict: ``images`` (every name, sources included) and ``stages``
-            (per stage: ``inputs``, the tensor it got, and for scene stages
-            ``fields``, the named fields its losses read).
+            (per stage: ``inputs``, the tensor it got, for fusion stages
+            ``outputs``, the named images its losses read, and for scene
+            stages ``fields``, the named fields its losses read).
         """
         if isinstance(images, torch.Tensor):
             images = self.split_sources(images)
@@ -287,8 +285,11 @@ class PreModuleChain(nn.Module):
                     torch.is_grad_enabled()
                     and (not self._frozen[name] or x.requires_grad)):
                 if spec['kind'] == 'fusion':
-                    out = run_fusion_net(module, x, f"stage '{name}'")
-                    record = dict(inputs=x)
+                    outputs = run_fusion_outputs(module, x,
+                                                 spec['needs_all'],
+                                                 f"stage '{name}'")
+                    out = outputs['fused']
+                    record = dict(inputs=x, outputs=outputs)
                 else:
                     if x.shape[1] != 3:
                         raise ValueError(
@@ -320,12 +321,17 @@ class PreModuleChain(nn.Module):
                 continue
             record = run['stages'][name]
             out = run['images'][spec['output']]
-            for loss_fn in stage_losses:
-                if spec['kind'] == 'fusion':
-                    value = loss_fn(out, record['inputs'])
-                else:
-                    value = call_field_loss(loss_fn, record['fields'])
-                losses[f'{name}.{loss_fn.loss_name}'] = weight * value
+            if spec['kind'] == 'fusion':
+                values = fusion_loss_values(stage_losses, record['outputs'],
+                                            record['inputs'])
+            else:
+                values = {
+                    loss_fn.loss_name: call_field_loss(loss_fn,
+                                                       record['fields'])
+                    for loss_fn in stage_losses
+                }
+            for loss_name, value in values.items():
+                losses[f'{name}.{loss_name}'] = weight * value
             losses[f"{name}.{WEIGHT_KEYS[spec['kind']]}"] = \
                 out.new_tensor(weight)
         return losses

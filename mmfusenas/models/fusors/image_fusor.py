@@ -6,6 +6,9 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
+from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
+                                                    loss_output,
+                                                    run_fusion_outputs)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
 from mmfusenas.utils.distributed import raise_on_any_rank
@@ -31,6 +34,10 @@ class ImageFusor(BaseModel):
             ``(N, M, H, W)`` to ``(N, 1, H, W)`` in ``[0, 1]``.
         losses (Sequence[dict | nn.Module]): fusion losses (see
             ``mmfusenas.models.losses``), each with a unique ``loss_name``.
+            A loss reads the fused image, or the output of ``fusion_net``
+            it names with ``output`` (e.g. the branches of
+            ``TIMTwoStageFusionNet``; see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`).
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor``.
         check_finite (bool): raise ``FloatingPointError`` naming the loss and
@@ -56,6 +63,9 @@ class ImageFusor(BaseModel):
         names = [loss.loss_name for loss in self.losses]
         if len(set(names)) != len(names):
             raise ValueError(f'loss names must be unique, got {names}')
+        #: whether some loss reads a branch output (``return_all=True``)
+        self._needs_all = check_loss_outputs(self.fusion_net, self.losses,
+                                             'ImageFusor')
         self.check_finite = check_finite
 
     @staticmethod
@@ -80,10 +90,11 @@ class ImageFusor(BaseModel):
         """Weighted fusion losses on a batch."""
         if not len(self.losses):
             raise ValueError('ImageFusor has no losses to train with')
-        fused = self.fusion_net(inputs)
+        outputs = run_fusion_outputs(self.fusion_net, inputs,
+                                     self._needs_all, 'ImageFusor.fusion_net')
         losses, error = {}, None
         for loss_fn in self.losses:
-            value = loss_fn(fused, inputs)
+            value = loss_fn(outputs[loss_output(loss_fn)], inputs)
             if self.check_finite and error is None and \
                     not torch.isfinite(value).all():
                 stems = [s.get('stem') for s in data_samples or []]

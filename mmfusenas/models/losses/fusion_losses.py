@@ -2,7 +2,11 @@
 
 Every loss takes ``fused`` ``(N, 1, H, W)`` and ``sources`` ``(N, M, H, W)``
 (values in ``[0, 1]``) and returns a scalar already multiplied by
-``loss_weight``. ``loss_name`` is the key under which the model logs it.
+``loss_weight``. ``loss_name`` is the key under which the model logs it;
+``output`` names the output of the fusion network the loss reads
+(``'fused'``, the final image, by default; a branch such as TIM's
+``'target'`` / ``'detail'``, see
+:mod:`mmfusenas.models.fusion.fusion_outputs`).
 """
 import torch
 import torch.nn as nn
@@ -30,11 +34,28 @@ def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
 
 
 class _FusionLoss(nn.Module):
+    """Base of the fusion losses.
 
-    def __init__(self, loss_weight: float = 1.0, loss_name: str = '') -> None:
+    Args:
+        loss_weight (float): multiplier of the loss. Defaults to 1.0.
+        loss_name (str): log key. Defaults to ''.
+        output (str): the output of the fusion network this loss reads:
+            ``'fused'`` (the final image) or a name the network declares in
+            ``output_names`` (e.g. ``'stage1'``, ``'target'``, ``'detail'``
+            of ``TIMTwoStageFusionNet``). Defaults to 'fused'.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 loss_name: str = '',
+                 output: str = 'fused') -> None:
         super().__init__()
+        if not isinstance(output, str) or not output:
+            raise ValueError(f'{type(self).__name__}: output must be a '
+                             f'non-empty output name, got {output!r}')
         self.loss_weight = loss_weight
         self._loss_name = loss_name
+        self.output = output
 
     @property
     def loss_name(self) -> str:
@@ -61,8 +82,9 @@ class MaxIntensityLoss(_FusionLoss):
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_int') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_int',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
 
     def forward(self, fused: torch.Tensor,
                 sources: torch.Tensor) -> torch.Tensor:
@@ -81,8 +103,9 @@ class MaxGradientLoss(_FusionLoss):
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_grad') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_grad',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
 
     def forward(self, fused: torch.Tensor,
                 sources: torch.Tensor) -> torch.Tensor:

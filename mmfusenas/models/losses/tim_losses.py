@@ -239,14 +239,19 @@ class IntensityLoss(_FusionLoss):
             (``1/M`` each: the mean of the sources).
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_int'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
                  target: str = 'weighted',
                  source_weights: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_int') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_int',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         if target not in INTENSITY_TARGETS:
             raise ValueError(f'IntensityLoss: target must be one of '
                              f'{INTENSITY_TARGETS}, got {target!r}')
@@ -286,6 +291,10 @@ class SSIMLoss(_FusionLoss):
             'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_ssim'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
@@ -294,8 +303,9 @@ class SSIMLoss(_FusionLoss):
                  sigma: float = 1.5,
                  padding: str = 'valid',
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_ssim') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_ssim',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         self.source_weights = _check_source_weights(source_weights, 'SSIMLoss')
         self.ssim_cfg = dict(
             window_size=window_size, sigma=sigma, padding=padding)
@@ -340,6 +350,10 @@ class SaliencyWeightedLoss(_FusionLoss):
             Defaults to 'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_sal'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
@@ -351,8 +365,9 @@ class SaliencyWeightedLoss(_FusionLoss):
                  sigma: float = 1.5,
                  padding: str = 'valid',
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_sal') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_sal',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         if normalize not in SALIENCY_NORMALIZATIONS:
             raise ValueError(f'SaliencyWeightedLoss: normalize must be one '
                              f'of {SALIENCY_NORMALIZATIONS}, got '
@@ -403,11 +418,16 @@ class InfoPreservationLoss(_FusionLoss):
     * ``'entropy'``: Shannon entropy of the 256-bin histogram,
       :func:`grey_entropy`;
     * ``'vgg'`` (U2Fusion's feature measure): the sum over relu1_2 ...
-      relu5_3 of VGG16 of :func:`laplacian_energy` of the features. Needs
-      ``feature_weights``, a LOCAL torchvision VGG16 state dict; nothing is
-      downloaded. The extractor is frozen and deliberately not a sub-module:
-      its weights never reach the fusion model's optimiser, state dict or
-      checkpoints (it follows the device of the inputs).
+      relu5_3 of VGG16 of :func:`laplacian_energy` of the features (the
+      paper's ℓ_F, Sec. 4.2, and the default of the TIM configs on real
+      data). Needs ``feature_weights``, a LOCAL torchvision VGG16 state dict
+      (torchvision's ``vgg16-397923af.pth``); nothing is downloaded. The
+      file is read when the weights are first needed (the first training
+      loss), so a model built for inference does not need it; a missing
+      file raises ``FileNotFoundError`` naming it and torchvision's file
+      name and URL. The extractor is frozen and deliberately not a
+      sub-module: its weights never reach the fusion model's optimiser,
+      state dict or checkpoints (it follows the device of the inputs).
 
     Args:
         measure (str): ``'gradient'``, ``'entropy'`` or ``'vgg'``. Defaults
@@ -423,6 +443,10 @@ class InfoPreservationLoss(_FusionLoss):
             Defaults to 'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_info'.
+        output (str): the fusion-network output the loss reads
+            (``'fused'`` or a declared branch name, see
+            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
+            'fused'.
     """
 
     def __init__(self,
@@ -434,8 +458,9 @@ class InfoPreservationLoss(_FusionLoss):
                  sigma: float = 1.5,
                  padding: str = 'valid',
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_info') -> None:
-        super().__init__(loss_weight, loss_name)
+                 loss_name: str = 'loss_info',
+                 output: str = 'fused') -> None:
+        super().__init__(loss_weight, loss_name, output)
         if measure not in INFO_MEASURES:
             raise ValueError(f'InfoPreservationLoss: measure must be one of '
                              f'{INFO_MEASURES}, got {measure!r}')
@@ -454,9 +479,21 @@ class InfoPreservationLoss(_FusionLoss):
         self.ssim_weight = ssim_weight
         self.ssim_cfg = dict(
             window_size=window_size, sigma=sigma, padding=padding)
-        # a tuple keeps the frozen extractor out of the module tree
-        self._extractor = ((VGG16Features(feature_weights), )
-                           if measure == 'vgg' else ())
+        # a tuple keeps the frozen extractor out of the module tree; it is
+        # built (and the weights file read) on first use, see `extractor`
+        self._extractor = ()
+
+    @property
+    def extractor(self) -> VGG16Features:
+        """The frozen VGG16 of ``measure='vgg'``, loaded on first use from
+        ``feature_weights`` (``FileNotFoundError`` naming the file and
+        torchvision's file name / URL when it is missing)."""
+        if self.measure != 'vgg':
+            raise ValueError(f'InfoPreservationLoss: measure '
+                                 f'{self.measure!r} uses no feature extractor')
+        if not self._extractor:
+            self._extractor = (VGG16Features(self.feature_weights), )
+        return self._extractor[0]
 
     @torch.no_grad()
     def information(self, sources: torch.Tensor) -> torch.Tensor:
@@ -467,7 +504,7 @@ class InfoPreservationLoss(_FusionLoss):
         flat = sources.reshape(n * m, 1, *sources.shape[-2:])
         if self.measure == 'gradient':
             return laplacian_energy(flat).view(n, m)
-        extractor = self._extractor[0]
+        extractor = self.extractor
         extractor.to(device=flat.device)
         feats = extractor(flat.float())
         energy = sum(laplacian_energy(f) for f in feats)

@@ -19,6 +19,12 @@ VGG16_PLAN = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512,
 #: ``features`` indices of relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (the
 #: five feature maps U2Fusion measures).
 VGG16_OUT_INDICES = (3, 8, 15, 22, 29)
+#: the file torchvision's ``vgg16(weights='IMAGENET1K_V1')`` downloads, its
+#: URL, and where torch keeps it once downloaded (nothing here downloads it)
+VGG16_TORCHVISION_FILE = 'vgg16-397923af.pth'
+VGG16_TORCHVISION_URL = ('https://download.pytorch.org/models/'
+                         f'{VGG16_TORCHVISION_FILE}')
+VGG16_TORCH_HUB_DIR = '~/.cache/torch/hub/checkpoints'
 #: ImageNet statistics expected by torchvision's VGG weights (RGB).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -80,8 +86,12 @@ class VGG16Features(nn.Module):
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'VGG16 weights file not found: {path!r}. Give a local '
-                'torchvision VGG16 state dict (features.<i>.weight/bias); '
-                'nothing is downloaded.')
+                'torchvision VGG16 state dict (features.<i>.weight/bias): '
+                f"torchvision's ImageNet file is {VGG16_TORCHVISION_FILE} "
+                f'({VGG16_TORCHVISION_URL}; once torchvision has fetched it, '
+                f'it is in {VGG16_TORCH_HUB_DIR}/). Copy it to that path or '
+                'set the feature_weights of the loss in the config; nothing '
+                'is downloaded.')
         state = torch.load(path, map_location='cpu', weights_only=True)
         if isinstance(state, dict) and 'state_dict' in state:
             state = state['state_dict']

@@ -1,4 +1,5 @@
-"""Load one sub-network of a checkpoint (a compound model's pre-module)."""
+"""Load one sub-network of a checkpoint (a compound model's pre-module, the
+first stage of a two-stage fusion network, ...)."""
 import os.path as osp
 from typing import Dict, Optional, Sequence, Union
 

@@ -1,0 +1,32 @@
+# The toy sibling of retinanet_multispectral.py: the toy detector of
+# retinanet_ivif_toy.py (C = 8 N_F, quarter-width ResNet-18, weight-free l_F,
+# 300 iterations of lr 2e-3 with cosine decay) on procedural pairs written in
+# the MultiSpectral layout with its five classes (no car_stop instances: the
+# toy scenes have none); a few minutes on 2 CPU cores.
+#   python tools/misc/make_toy_data.py data/toy_multispectral \
+#       --layout multispectral --num 300 --seed 0
+#   python tools/train.py configs/tim/retinanet_multispectral_toy.py
+_base_ = './retinanet_ivif_toy.py'
+
+data_root = 'data/toy_multispectral/'
+classes = ('color_cone', 'car_stop', 'car', 'person', 'bike')
+model = dict(detector=dict(bbox_head=dict(num_classes=5)))
+train_dataloader = dict(
+    dataset=dict(
+        data_root=data_root,
+        ann_file='annotations/train.json',
+        metainfo=dict(classes=classes)))
+val_dataloader = dict(
+    dataset=dict(
+        data_root=data_root,
+        ann_file='annotations/test.json',
+        metainfo=dict(classes=classes)))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='mmdet.CocoMetric', metric='bbox', classwise=True),
+    dict(
+        type='FusionMetric',
+        preset='cddfuse',
+        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF']),
+]
+test_evaluator = val_evaluator

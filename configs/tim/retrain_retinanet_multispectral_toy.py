@@ -1,0 +1,17 @@
+# The toy sibling of retrain_retinanet_multispectral.py: retinanet_
+# multispectral_toy.py with the neck found by
+# search_retinanet_multispectral_toy.py.
+#   python tools/train.py configs/tim/search_retinanet_multispectral_toy.py
+#   python tools/train.py configs/tim/retrain_retinanet_multispectral_toy.py
+_base_ = './retinanet_multispectral_toy.py'
+
+neck_channels = 32
+model = dict(
+    detector=dict(
+        neck=dict(
+            _delete_=True,
+            type='mmfusenas.GenotypeNet',
+            genotype='work_dirs/search_retinanet_multispectral_toy/genotypes/'
+            'latest.yaml',
+            out_channels=neck_channels),
+        bbox_head=dict(in_channels=neck_channels)))

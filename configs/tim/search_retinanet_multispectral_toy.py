@@ -1,0 +1,82 @@
+# The toy sibling of search_retinanet_multispectral.py: the toy neck space of
+# search_retinanet_ivif_toy.py on the MultiSpectral-layout toy data, with the
+# paper's staging in miniature: batch size 1, 1 fusion-only epoch then 2
+# search epochs (alpha Adam 3e-3, 10x the paper's, so that it moves), IAS
+# with T = 5; weights on annotations/search_weights.json, alpha on
+# annotations/search_arch.json (the halves of train.json; test.json stays
+# unseen). A few minutes on 2 CPU cores with --num 300 (about 110 pairs per
+# half and epoch).
+#   python tools/misc/make_toy_data.py data/toy_multispectral \
+#       --layout multispectral --num 300 --seed 0
+#   python tools/train.py configs/tim/search_retinanet_multispectral_toy.py
+#   python tools/train.py configs/tim/retrain_retinanet_multispectral_toy.py
+_base_ = [
+    './retrain_retinanet_multispectral_toy.py',
+    '../_base_/models/tim_neck_search_space.py'
+]
+
+neck_space = _base_.tim_neck_space_toy
+
+model = dict(
+    _delete_=True,
+    type='BilevelSearchAlgorithm',
+    architecture=dict(
+        _base_.model, detector=dict(_base_.model.detector, neck=neck_space)),
+    space_path='detector.neck',
+    strategy=dict(type='IASStrategy'),
+    frozen_modules=['detector.backbone'],
+    arch_update_interval=5)
+
+fusion_epochs = 1
+search_epochs = 2
+train_dataloader = dict(
+    batch_size=1,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(ann_file='annotations/search_weights.json'))
+arch_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=_base_.dataset_type,
+        data_root=_base_.data_root,
+        data_prefix=_base_.modalities,
+        ann_file='annotations/search_arch.json',
+        metainfo=dict(classes=_base_.classes),
+        pipeline=_base_.train_pipeline))
+train_cfg = dict(
+    _delete_=True,
+    type='BilevelEpochBasedTrainLoop',
+    arch_dataloader=arch_dataloader,
+    max_epochs=fusion_epochs + search_epochs)
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='BilevelOptimWrapperConstructor',
+    weights=dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+        clip_grad=dict(max_norm=10.0)),
+    arch=dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='Adam', lr=3e-3, betas=(0.5, 0.999), weight_decay=1e-3)))
+param_scheduler = dict(
+    _delete_=True,
+    weights=[dict(type='CosineAnnealingLR', by_epoch=True, eta_min=1e-5)],
+    arch=[])
+
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=1, by_epoch=True))
+custom_hooks = [
+    dict(type='FusionWarmupHook', warmup=fusion_epochs, by_epoch=True),
+    dict(
+        type='ArchScheduleHook',
+        stages=[dict(begin=fusion_epochs, end=None)]),
+    dict(type='ArchLoggingHook', interval=1),
+    dict(type='GenotypeExportHook', interval=1),
+]

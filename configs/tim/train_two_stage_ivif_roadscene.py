@@ -1,0 +1,12 @@
+# TIM two-stage model trained jointly on RoadScene (Table 1); as
+# train_two_stage_ivif_tno.py, with N_F from fusion_ivif_roadscene.py.
+#   python tools/train.py configs/tim/train_two_stage_ivif_roadscene.py
+_base_ = './train_two_stage_ivif_tno.py'
+
+model = dict(
+    fusion_net=dict(
+        stage1_init='work_dirs/fusion_ivif_roadscene/iter_10000.pth'))
+data_root = 'data/RoadScene/'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader

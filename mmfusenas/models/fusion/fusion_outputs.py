@@ -1,0 +1,144 @@
+"""Named outputs of a fusion network, and the losses that read them.
+
+A fusion network maps the ``(N, M, H, W)`` source stack to the fused image
+``(N, 1, H, W)``: its **main output**, always called ``'fused'``. A network
+with intermediate images (TIM's two-stage model: the stage-1 image and the
+two parallel branches of N_T, Sec. 4.2) declares them:
+
+* ``output_names`` (tuple of str): the names ``forward(inputs,
+  return_all=True)`` returns, in a dict;
+* ``main_output`` (str): which of them is the main output.
+
+Every fusion loss (``mmfusenas.models.losses``) has an ``output`` attribute
+(``'fused'`` by default) naming the image it reads; it is called as
+``loss(outputs[loss.output], sources)``. So TIM's branch losses are plain
+configs::
+
+    dict(type='IntensityLoss', output='target', source_weights=(1., 0.)),
+    dict(type='SSIMLoss', output='detail', source_weights=(0., 1.)),
+
+The network runs with ``return_all=True`` only when some loss reads an
+output other than ``'fused'``. Used by :class:`~mmfusenas.models.ImageFusor`,
+the fusion + task models (:class:`~mmfusenas.models.FusionDetector`, ...)
+and the fusion stages of :class:`~mmfusenas.models.PreModuleChain`.
+"""
+from typing import Dict, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+#: the name of a fusion network's main output (what ``net(inputs)`` returns)
+MAIN_OUTPUT = 'fused'
+
+FusionOutputs = Dict[str, torch.Tensor]
+
+
+def loss_output(loss: nn.Module) -> str:
+    """The output a fusion loss reads (``'fused'`` when it names none)."""
+    return getattr(loss, 'output', MAIN_OUTPUT)
+
+
+def check_loss_outputs(net: nn.Module, losses: Sequence[nn.Module],
+                       owner: str) -> bool:
+    """Check that ``net`` provides every output the ``losses`` read.
+
+    Args:
+        net (nn.Module): the fusion network.
+        losses (Sequence[nn.Module]): fusion losses (``loss_name``, optional
+            ``output``).
+        owner (str): the caller, for error messages.
+
+    Returns:
+        bool: whether some loss reads an output other than ``'fused'`` (so
+        the network must run with ``return_all=True``).
+
+    Raises:
+        ValueError: a loss reads an output the network does not declare.
+    """
+    wanted = {loss.loss_name: loss_output(loss) for loss in losses}
+    branch = {k: v for k, v in wanted.items() if v != MAIN_OUTPUT}
+    if not branch:
+        return False
+    names = tuple(getattr(net, 'output_names', ()))
+    bad = {k: v for k, v in branch.items() if v not in names}
+    if bad:
+        raise ValueError(
+            f'{owner}: the losses {sorted(bad)} read the outputs '
+            f'{sorted(set(bad.values()))}, but {type(net).__name__} only has '
+            f"{(MAIN_OUTPUT, ) + names} (a network with named outputs "
+            'declares output_names and returns them with return_all=True, '
+            'e.g. TIMTwoStageFusionNet)')
+    return True
+
+
+def _check_image(image: torch.Tensor, sources: torch.Tensor, owner: str,
+                 name: str) -> None:
+    if not isinstance(image, torch.Tensor) or image.dim() != 4 or \
+            image.shape[1] != 1 or image.shape[0] != sources.shape[0] or \
+            image.shape[-2:] != sources.shape[-2:]:
+        got = tuple(image.shape) if isinstance(image, torch.Tensor) else \
+            type(image).__name__
+        raise ValueError(
+            f'{owner}: a fusion network must map (N, M, H, W) to (N, 1, H, '
+            f'W), got {tuple(sources.shape)} -> {got} (output {name!r})')
+
+
+def run_fusion_net(net: nn.Module, sources: torch.Tensor,
+                   owner: str) -> torch.Tensor:
+    """``net(sources)``, checked to map ``(N, M, H, W)`` to ``(N, 1, H, W)``
+    (the fusion-network contract); ``owner`` names the caller in errors."""
+    fused = net(sources)
+    _check_image(fused, sources, owner, MAIN_OUTPUT)
+    return fused
+
+
+def run_fusion_outputs(net: nn.Module, sources: torch.Tensor,
+                       return_all: bool, owner: str) -> FusionOutputs:
+    """Run a fusion network and name its outputs.
+
+    Args:
+        net (nn.Module): the fusion network.
+        sources (Tensor): ``(N, M, H, W)`` source stack.
+        return_all (bool): also return the declared ``output_names`` (from
+            ``net(sources, return_all=True)``); see
+            :func:`check_loss_outputs`.
+        owner (str): the caller, for error messages.
+
+    Returns:
+        dict[str, Tensor]: ``{'fused': main output}``, with ``return_all``
+        plus every declared output; each ``(N, 1, H, W)``.
+    """
+    if not return_all:
+        return {MAIN_OUTPUT: run_fusion_net(net, sources, owner)}
+    out = net(sources, return_all=True)
+    names = tuple(getattr(net, 'output_names', ()))
+    if not isinstance(out, dict) or set(out) != set(names):
+        got = sorted(out) if isinstance(out, dict) else type(out).__name__
+        raise ValueError(f'{owner}: {type(net).__name__}(return_all=True) '
+                         f'must return a dict with keys {names}, got {got}')
+    outputs = dict(out)
+    outputs[MAIN_OUTPUT] = out[net.main_output]
+    for name, image in outputs.items():
+        _check_image(image, sources, owner, name)
+    return outputs
+
+
+def fusion_loss_values(losses: Sequence[nn.Module], outputs: FusionOutputs,
+                       sources: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """``{loss_name: loss(outputs[loss.output], sources)}`` (unweighted by
+    a model-level weight such as TIM's η)."""
+    return {
+        loss.loss_name: loss(outputs[loss_output(loss)], sources)
+        for loss in losses
+    }
+
+
+def main_image(out) -> torch.Tensor:
+    """The main output of :func:`run_fusion_outputs`'s dict, or ``out``
+    itself when it is already the fused tensor."""
+    return out[MAIN_OUTPUT] if isinstance(out, dict) else out
+
+
+__all__: Tuple[str, ...] = ('MAIN_OUTPUT', 'check_loss_outputs',
+                            'fusion_loss_values', 'loss_output', 'main_image',
+                            'run_fusion_net', 'run_fusion_outputs')
