@@ -83,6 +83,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='skip images that cannot be read (listed in the summary) '
         'instead of stopping before anything is written')
     parser.add_argument(
+        '--optimize',
+        default=None,
+        metavar='NAMES',
+        help='inference optimisations, comma-separated: fold_bn '
+        '(BatchNorm folded into the convs), channels_last, compile '
+        "(torch.compile), 'all' or 'none' (default: eager); see "
+        'docs/performance.md')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -147,7 +155,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     if not args.skip_bad:
         refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
     skip = {b['index'] for b in bad}
-    model = init_model(cfg, args.checkpoint, device=args.device)
+    model = init_model(
+        cfg, args.checkpoint, device=args.device, optimize=args.optimize)
 
     results, written, start = [], 0, time.perf_counter()
     for idx in tqdm(range(len(dataset)), desc='enhancing', unit='img'):

@@ -1,4 +1,8 @@
-"""Inference APIs (``init_model`` and one function per task family)."""
+"""Inference APIs (``init_model`` and one function per task family) and
+deployment helpers (optimised inference, export)."""
+from .deploy import (OPTIMIZATIONS, ExportedRunner, compare_outputs,
+                     core_network, export_network, optimize_for_inference,
+                     parse_optimize)
 from .inference import (check_dataset_files, config_modalities,
                         format_skipped, inference_enhancer,
                         inference_fusion, inference_model, init_model,
@@ -13,5 +17,7 @@ __all__ = [
     'init_model', 'inference_fusion', 'inference_enhancer',
     'inference_model', 'result_image', 'load_config', 'make_data_info',
     'test_pipeline_cfg', 'config_modalities', 'TIM_OFFICIAL',
-    'fuse_tim_official', 'read_official', 'batch_statistics'
+    'fuse_tim_official', 'read_official', 'batch_statistics',
+    'OPTIMIZATIONS', 'parse_optimize', 'optimize_for_inference',
+    'core_network', 'export_network', 'ExportedRunner', 'compare_outputs'
 ]
