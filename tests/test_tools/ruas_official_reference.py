@@ -26,6 +26,12 @@ NRM = Genotype(
             ('resconv_1x1', 3), ('resconv_3x3', 4), ('conv_3x3', 5),
             ('resconv_3x3', 6)],
     normal_concat=None)
+#: CVPR 2021 NRM genotype (KarelZhang/RUAS genotypes.py)
+NRM_CVPR = Genotype(
+    normal=[('resconv_1x1', 0), ('resconv_1x1', 1), ('resdilconv_3x3', 2),
+            ('skip_connect', 3), ('resconv_1x1', 4), ('resconv_1x1', 5),
+            ('skip_connect', 6)],
+    normal_concat=None)
 
 
 class Identity(nn.Module):
@@ -95,10 +101,11 @@ def max_operation(x):
 class IEMModule(nn.Module):
     """Official ``IEM`` (one illumination stage)."""
 
-    def __init__(self, channel, genotype):
+    def __init__(self, channel, genotype, t_min=0.0001):
         super().__init__()
         self.cell = SearchBlock(channel, genotype)
         self.activate = nn.Sigmoid()
+        self.t_min = t_min  # TPAMI 0.0001, CVPR 0.001
 
     def forward(self, input_y, input_u, k):
         if k == 0:
@@ -106,18 +113,18 @@ class IEMModule(nn.Module):
         else:
             t_hat = max_operation(input_u) - 0.5 * (input_u - input_y)
         t = self.activate(self.cell(t_hat))
-        t = torch.clamp(t, 0.0001, 1.0)
+        t = torch.clamp(t, self.t_min, 1.0)
         u = torch.clamp(input_y / t, 0.0, 1.0)
         return u, t
 
 
 class EnhanceNetwork(nn.Module):
 
-    def __init__(self, iteration=3, channel=3, genotype=IEM):
+    def __init__(self, iteration=3, channel=3, genotype=IEM, t_min=0.0001):
         super().__init__()
         self.iem_nums = iteration
         self.iems = nn.ModuleList(
-            IEMModule(channel, genotype) for _ in range(iteration))
+            IEMModule(channel, genotype, t_min) for _ in range(iteration))
 
     def forward(self, x):
         t_list, u_list = [], []
@@ -178,6 +185,22 @@ class Network(nn.Module):
             u_d, _ = self.denoise_net(u_list[-1])
             u_list.append(u_d)
         return u_list, t_list, noise_label
+
+
+class CVPRNetwork(nn.Module):
+    """Official CVPR 2021 ``Network`` (the RUAS variant): t >= 0.001, the
+    denoiser always runs; LOL prediction ``u_list[-1]``."""
+
+    def __init__(self):
+        super().__init__()
+        self.enhance_net = EnhanceNetwork(3, 3, IEM, t_min=0.001)
+        self.denoise_net = DenoiseNetwork(3, 6, NRM_CVPR)
+
+    def forward(self, x):
+        u_list, t_list = self.enhance_net(x)
+        u_d, _ = self.denoise_net(u_list[-1])
+        u_list.append(u_d)
+        return u_list, t_list
 
 
 class RUASsOfficial(nn.Module):
