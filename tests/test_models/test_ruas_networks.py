@@ -21,6 +21,7 @@ from mmfusenas.models.scene import (RUASDenoiseNet, RUASIlluminationNet,
                                     RUASIlluminationStage, RUASNet,
                                     RUASNoiseEstimator, local_max)
 from mmfusenas.registry import MODELS
+from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CFGS = osp.join(REPO, 'configs', '_base_', 'models')
@@ -152,6 +153,26 @@ def test_local_max_hand_computed():
     torch.testing.assert_close(
         local_max(neg),
         torch.tensor([[-1., 0.], [0., 0.]]).view(1, 1, 2, 2))
+
+
+def test_local_max_gradient_splits_ties_like_the_official_code():
+    """Element-wise maxima (official ``torch.max(x1, x2)``) split the
+    gradient of a tie evenly; hand-computed on a 1 x 2 zero image, then
+    equal to the official ``max_operation`` on an image full of ties."""
+    tie = torch.zeros(1, 1, 1, 2, requires_grad=True)
+    # rows r = [max(a, 0), max(b, 0), 0] (ties: 1/2 each); out = [max(r0,
+    # r1), max(r1, r2)] (ties): dr = [1/2, 1, 1/2] -> da = 1/4, db = 1/2
+    local_max(tie).sum().backward()
+    torch.testing.assert_close(tie.grad, torch.tensor([[[[0.25, 0.5]]]]))
+    official = load_tool('tests/test_tools/ruas_official_reference.py')
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.randint(0, 3, (2, 3, 9, 11), generator=gen) / 2.)
+    ours, theirs = x.clone().requires_grad_(), x.clone().requires_grad_()
+    weight = torch.rand(2, 3, 9, 11, generator=gen)
+    (local_max(ours) * weight).sum().backward()
+    (official.max_operation(theirs) * weight).sum().backward()
+    torch.testing.assert_close(local_max(x), official.max_operation(x))
+    torch.testing.assert_close(ours.grad, theirs.grad, rtol=0, atol=1e-6)
 
 
 class Shift(nn.Module):
