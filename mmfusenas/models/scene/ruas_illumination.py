@@ -156,8 +156,18 @@ class RUASIlluminationStage(nn.Module):
             t_hat = local_max(u_prev) - self.gamma * (u_prev - y)
         else:
             t_hat = u_prev
-        t = torch.sigmoid(self.cell(t_hat)).clamp(self.t_min, 1.0)
-        u = (y / t).clamp(0.0, 1.0)
+        if torch.is_grad_enabled():
+            t = torch.sigmoid(self.cell(t_hat)).clamp(self.t_min, 1.0)
+            u = (y / t).clamp(0.0, 1.0)
+        else:  # same values, in place (no autograd to keep inputs for)
+            t = self.cell(t_hat)
+            if t is t_hat:  # an identity cell: never write into u_prev
+                t = t.clone()
+            t = torch.sigmoid_(t).clamp_(self.t_min, 1.0)
+            # not in place: clamp_ would keep the division's strides, which
+            # for a permuted (channels-last) input differ from the official
+            # out-of-place result and change the next stage's conv kernels
+            u = (y / t).clamp(0.0, 1.0)
         return u, t
 
     def extra_repr(self) -> str:
