@@ -45,7 +45,8 @@ peak activation memory (largest total size of the tensors a forward pass
 allocates and holds at once — weights and the input excluded — counted by
 a dispatch mode; ``torch.cuda.max_memory_allocated`` on CUDA), and the
 largest ``|output - eager|`` of every mode, and of the official network.
-``--quick`` halves the sizes and times batch 1 and 2 only.
+``--quick`` = ``--scale 0.25`` (a quarter of the paper's height and
+width) and batches 1 and 2.
 
 Targets (issue 20): eager <= 1.0x official, best optimised mode <= 0.5x on
 CPU, every mode within 1e-5 of eager. Ends with ``RESULT {json}``.
@@ -276,8 +277,10 @@ def ort_runner(net: nn.Module, x: torch.Tensor, threads: int,
 
 
 def make_modes(net: nn.Module, modes: List[str], x: torch.Tensor,
-               threads: int, tmp: str) -> Dict[str, Callable]:
-    """Mode name -> callable, each on its own copy of the network."""
+               threads: int, tmp: str,
+               cache: Dict[str, Callable]) -> Dict[str, Callable]:
+    """Mode name -> callable, each on its own copy of the network; the
+    ONNX export (dynamic N, H, W) is made once per network (``cache``)."""
     out = {}
     for mode in modes:
         if mode == 'eager':
@@ -286,9 +289,11 @@ def make_modes(net: nn.Module, modes: List[str], x: torch.Tensor,
         if mode == 'onnxruntime':
             if x.is_cuda:
                 continue
-            folded = optimize_for_inference(
-                copy.deepcopy(net), 'fold_bn', verbose=False)
-            out[mode] = ort_runner(folded, x, threads, tmp)
+            if mode not in cache:
+                folded = optimize_for_inference(
+                    copy.deepcopy(net), 'fold_bn', verbose=False)
+                cache[mode] = ort_runner(folded, x, threads, tmp)
+            out[mode] = cache[mode]
             continue
         if mode == 'compile':
             folded = optimize_for_inference(
@@ -327,8 +332,7 @@ def max_diff(fn: Callable, ref: torch.Tensor, x: torch.Tensor) -> float:
 
 def run_entry(name: str, args, tmp: str) -> dict:
     family, variant, size = NETWORKS[name]
-    if args.quick:
-        size = (size[0] // 2 // 4 * 4, size[1] // 2 // 4 * 4)
+    size = tuple(max(4, int(s * args.scale) // 4 * 4) for s in size)
     device = torch.device(args.device)
     if family == 'tim':
         net, official, official_modules = build_tim(variant, tmp)
@@ -343,11 +347,12 @@ def run_entry(name: str, args, tmp: str) -> dict:
     res['macs_b1'] = count_flops(net, x1).macs
     res['official_params'] = sum(
         p.numel() for m in official_modules for p in m.parameters())
+    cache: Dict[str, Callable] = {}
     for batch in args.batches:
         x = example_input(family, size, batch).to(device)
         print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
         fns = {'official': official}
-        fns.update(make_modes(net, args.modes, x, args.threads, tmp))
+        fns.update(make_modes(net, args.modes, x, args.threads, tmp, cache))
         with torch.no_grad():
             ref = net(x)
         row = dict(
@@ -371,7 +376,15 @@ def run_entry(name: str, args, tmp: str) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--quick', action='store_true')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='--scale 0.25 and batches 1 2 (unless given)')
+    parser.add_argument(
+        '--scale',
+        type=float,
+        default=None,
+        help='input sizes = paper sizes x scale (multiples of 4)')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=7)
     parser.add_argument('--warmup', type=int, default=2)
@@ -386,6 +399,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if args.batches is None:
         args.batches = [1, 2] if args.quick else [1, 8]
+    if args.scale is None:
+        args.scale = 0.25 if args.quick else 1.0
     if 'eager' not in args.modes:
         args.modes = ['eager'] + args.modes
     torch.set_num_threads(args.threads)
@@ -445,6 +460,7 @@ def main(argv=None) -> dict:
         device=where,
         threads=args.threads,
         quick=args.quick,
+        scale=args.scale,
         repeats=args.repeats,
         torch=torch.__version__,
         results=results,
