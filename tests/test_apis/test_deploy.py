@@ -121,19 +121,28 @@ def lol(shared_data, stem, crop=(200, 304)):
     return torch.from_numpy(arr.astype(np.float32) / 255)[None]
 
 
-def test_export_ruas_a_keeps_the_noise_gate(ruas_a, shared_data, tmp_path):
+@pytest.mark.parametrize('fmt', [
+    'torch_export',
+    pytest.param('onnx', marks=pytest.mark.slow),  # ~30-80 s export
+])
+def test_export_ruas_a_keeps_the_noise_gate(fmt, ruas_a, shared_data,
+                                            tmp_path):
     """The data-dependent gate is exported as a graph branch: on a noisy
     LOL image the denoiser runs, on a clean one it is skipped, both equal
-    to eager (ONNX Runtime)."""
-    pytest.importorskip('onnxruntime', reason='ONNX Runtime not installed')
-    pytest.importorskip('onnxscript', reason='onnxscript not installed')
+    to eager (ONNX Runtime / torch.export)."""
+    if fmt == 'onnx':
+        pytest.importorskip('onnxruntime',
+                            reason='ONNX Runtime not installed')
+        pytest.importorskip('onnxscript', reason='onnxscript not installed')
     net = ruas_a.network
     noisy, clean = lol(shared_data, '00271'), lol(shared_data, '00001',
                                                   (152, 240))
     with torch.no_grad():
         gates = [len(net(x, return_all=True).u_list) for x in (noisy, clean)]
     assert gates == [4, 3]  # denoised / not denoised in eager mode
-    path = export_network(net, noisy, str(tmp_path / 'ruas_a.onnx'))
+    suffix = dict(onnx='onnx', torch_export='pt2')[fmt]
+    path = export_network(
+        net, noisy, str(tmp_path / f'ruas_a.{suffix}'), fmt=fmt)
     result = compare_outputs(net, ExportedRunner(path), [noisy, clean])
     assert result['max_abs_diff'] < 1e-5
 
@@ -153,17 +162,15 @@ def test_enhance_api_optimized_equals_eager(ruas_a, shared_data, tmp_path):
 
 
 def test_export_tool(shared_data, tmp_path):
-    """tools/deployment/export.py: ONNX export of the light TIM model,
-    checked on a real TNO pair, fails loudly above --atol."""
-    pytest.importorskip('onnxruntime', reason='ONNX Runtime not installed')
-    pytest.importorskip('onnxscript', reason='onnxscript not installed')
+    """tools/deployment/export.py: torch.export of the folded light TIM
+    model, checked on a real TNO pair (ONNX: the tests above)."""
     tool = load_tool('tools/deployment/export.py')
     ir = osp.join(shared_data, 'fusion', 'TNO', 'ir', '01.png')
     vi = osp.join(shared_data, 'fusion', 'TNO', 'vi', '01.png')
-    out = str(tmp_path / 'light.onnx')
+    out = str(tmp_path / 'light.pt2')
     result = tool.main([
-        LIGHT, 'none', '--out', out, '--shape', '60', '90',
-        '--optimize', 'fold_bn', '--check-images', ir, vi
+        LIGHT, 'none', '--out', out, '--format', 'torch_export', '--shape',
+        '60', '90', '--optimize', 'fold_bn', '--check-images', ir, vi
     ])
     assert osp.isfile(out)
     assert result['num_inputs'] == 3 and result['max_abs_diff'] < 1e-5
