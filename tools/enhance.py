@@ -36,7 +36,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa: E402
+from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
+                            check_dataset_files, format_skipped,
                             inference_enhancer, init_model, load_config,
                             refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
@@ -82,14 +83,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='skip images that cannot be read (listed in the summary) '
         'instead of stopping before anything is written')
-    parser.add_argument(
-        '--optimize',
-        default=None,
-        metavar='NAMES',
-        help='inference optimisations, comma-separated: fold_bn '
-        '(BatchNorm folded into the convs), channels_last, compile '
-        "(torch.compile), 'all' or 'none' (default: eager); see "
-        'docs/performance.md')
+    add_optimize_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',

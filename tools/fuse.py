@@ -36,7 +36,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (TIM_OFFICIAL, check_dataset_files,  # noqa: E402
+from mmfusenas.apis import (TIM_OFFICIAL,  # noqa: E402
+                            add_optimize_argument, check_dataset_files,
                             config_modalities, format_skipped,
                             fuse_tim_official, inference_fusion, init_model,
                             load_config, parse_optimize, refuse_unreadable,
@@ -109,14 +110,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         choices=('reflect', 'replicate'),
         help='with --tim-official: padding of the inputs to a multiple of '
         '4 (the official one is unknown)')
-    parser.add_argument(
-        '--optimize',
-        default=None,
-        metavar='NAMES',
-        help='inference optimisations, comma-separated: fold_bn '
-        '(BatchNorm folded into the convs), channels_last, compile '
-        "(torch.compile), 'all' or 'none' (default: eager); see "
-        'docs/performance.md')
+    add_optimize_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',

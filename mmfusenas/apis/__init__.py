@@ -1,6 +1,7 @@
 """Inference APIs (``init_model`` and one function per task family) and
 deployment helpers (optimised inference, export)."""
-from .deploy import (OPTIMIZATIONS, ExportedRunner, compare_outputs,
+from .deploy import (OPTIMIZATIONS, ExportedRunner, add_optimize_argument,
+                     compare_outputs,
                      core_network, export_network, optimize_for_inference,
                      parse_optimize)
 from .inference import (check_dataset_files, config_modalities,
@@ -19,5 +20,6 @@ __all__ = [
     'test_pipeline_cfg', 'config_modalities', 'TIM_OFFICIAL',
     'fuse_tim_official', 'read_official', 'batch_statistics',
     'OPTIMIZATIONS', 'parse_optimize', 'optimize_for_inference',
-    'core_network', 'export_network', 'ExportedRunner', 'compare_outputs'
+    'core_network', 'export_network', 'ExportedRunner', 'compare_outputs',
+    'add_optimize_argument'
 ]

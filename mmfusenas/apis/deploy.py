@@ -71,6 +71,22 @@ def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
     return tuple(n for n in OPTIMIZATIONS if n in names)
 
 
+def add_optimize_argument(parser) -> None:
+    """The ``--optimize NAMES`` option of the inference tools.
+
+    Args:
+        parser (argparse.ArgumentParser): the tool's parser.
+    """
+    parser.add_argument(
+        '--optimize',
+        default=None,
+        metavar='NAMES',
+        help='inference optimisations, comma-separated: fold_bn '
+        '(BatchNorm folded into the convs), channels_last, compile '
+        "(torch.compile), 'all' or 'none' (default: eager); see "
+        'docs/performance.md')
+
+
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
     """The image network of a model: ``(attribute, module)``.
 
