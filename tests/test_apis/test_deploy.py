@@ -181,3 +181,20 @@ def test_export_tool(shared_data, tmp_path):
             LIGHT, 'none', '--out', out, '--shape', '60', '90',
             '--check-images', ir
         ])
+
+
+@pytest.mark.slow  # inductor compiles C++ for minutes on a loaded CPU
+def test_compile_switch_equals_eager(shared_data):
+    """optimize='all' (fold_bn, channels_last, torch.compile of fusion_net)
+    on a TNO crop: within 1e-5 of eager."""
+    model = perturbed_light_model()
+    x = tno_pairs(shared_data, [(64, 96)])[0]
+    with torch.no_grad():
+        ref = model.fusion_net(x)
+    optimize_for_inference(model, 'all', verbose=False)
+    assert model.inference_optimizations == ('fold_bn', 'channels_last',
+                                             'compile')
+    assert type(model.fusion_net).__name__ == 'OptimizedModule'
+    with torch.no_grad():
+        out = model.fusion_net(x)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-5)
