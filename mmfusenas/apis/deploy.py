@@ -144,8 +144,11 @@ def optimize_for_inference(model: nn.Module,
 # export
 # ---------------------------------------------------------------------------
 def _dynamic_shapes(example: torch.Tensor) -> dict:
+    if example.dim() != 4:
+        raise ValueError(f'export expects an (N, C, H, W) example, got shape '
+                         f'{tuple(example.shape)}')
     dim = torch.export.Dim.DYNAMIC
-    return {'x': {0: dim, 2: dim, 3: dim}} if example.dim() == 4 else {}
+    return {'x': {0: dim, 2: dim, 3: dim}}
 
 
 class _Single(nn.Module):
@@ -259,8 +262,8 @@ class ExportedRunner:
             return self.program(x)
 
 
-def compare_outputs(reference: nn.Module, runner, inputs: Sequence[
-        torch.Tensor]) -> Dict[str, float]:
+def compare_outputs(reference: nn.Module, runner,
+                    inputs: Sequence[torch.Tensor]) -> Dict[str, float]:
     """Largest absolute difference between eager and ``runner`` outputs.
 
     Args:
