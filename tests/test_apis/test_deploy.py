@@ -39,6 +39,20 @@ def test_optimize_needs_eval_mode():
         optimize_for_inference(nn.Conv2d(1, 1, 1), 'fold_bn')
 
 
+def test_export_errors(tmp_path):
+    net = nn.Conv2d(1, 1, 1)
+    with pytest.raises(ValueError, match=r"fmt must be one of \['onnx', "
+                       r"'torch_export'\], got 'tflite'"):
+        export_network(net, torch.rand(1, 1, 4, 4), str(tmp_path / 'a'),
+                       fmt='tflite')
+    with pytest.raises(ValueError, match=r'\(N, C, H, W\) example'):
+        export_network(net, torch.rand(1, 4, 4), str(tmp_path / 'a.pt2'),
+                       fmt='torch_export')
+    assert not list(tmp_path.iterdir())  # nothing half-written
+    with pytest.raises(FileNotFoundError, match='exported model not found'):
+        ExportedRunner(str(tmp_path / 'none.onnx'))
+
+
 def tno_pairs(shared_data, sizes):
     """(1, 2, H, W) (ir, vi) TNO crops of the given sizes, in [0, 1]."""
     out = []
