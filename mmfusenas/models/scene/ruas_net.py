@@ -59,6 +59,13 @@ class RUASNet(nn.Module):
             u_list.append(denoiser(u_K)[0])
         prediction = u_list[-1]
 
+    Under ``torch.compile`` / ``torch.export`` / ONNX export the
+    ``'batch'`` gate is a ``torch.cond`` graph branch (the exported model
+    still skips the denoiser on clean images; ``u_list`` then always has a
+    last entry, ``u_K`` itself when skipped) and the ``'sample'`` gate
+    always runs the denoiser and selects per image; the prediction is the
+    same. See ``docs/performance.md``.
+
     Paper vs code: the paper skips the removal when ``||theta||_1 <=
     epsilon``; the code denoises when the mean ``|theta| >= 0.035``
     (equality denoises), which is what is done here.
