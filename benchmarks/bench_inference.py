@@ -74,7 +74,7 @@ from torch.utils._pytree import tree_leaves
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (core_network, export_network,  # noqa: E402
+from mmfusenas.apis import (export_network,  # noqa: E402
                             init_model, optimize_for_inference)
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402

@@ -23,7 +23,7 @@ against eager on real images.
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
 import torch
