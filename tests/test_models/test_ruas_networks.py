@@ -448,3 +448,25 @@ def test_to_uint8_truncates_like_the_official_saving():
     x = torch.tensor([0.0, 0.5, 0.99999, 1.2, -0.1, 254.6 / 255])
     assert to_uint8(x).tolist() == [0, 127, 254, 255, 0, 254]
     assert to_uint8(x, 'round').tolist() == [0, 128, 255, 255, 0, 255]
+
+
+def test_inference_in_place_paths_never_write_into_inputs():
+    """Without autograd the cell and the stage run their activations in
+    place; identity edges / cells must not overwrite their inputs, and the
+    values equal the autograd path."""
+    cell = RUASDistillationCell(3, ops=['skip_connect'] * 7).eval()
+    x = torch.randn(1, 3, 5, 6)
+    keep = x.clone()
+    ref = cell(x)
+    with torch.no_grad():
+        out = cell(x)
+    assert torch.equal(x, keep) and torch.equal(out, ref)
+    stage = RUASIlluminationStage(
+        dict(type='SkipConnect'), update='previous').eval()
+    y, u_prev = torch.rand(1, 3, 5, 6), torch.rand(1, 3, 5, 6)
+    keep = u_prev.clone()
+    ref = stage(y, u_prev)
+    with torch.no_grad():
+        out = stage(y, u_prev)
+    assert torch.equal(u_prev, keep)
+    assert all(torch.equal(a, b) for a, b in zip(out, ref))

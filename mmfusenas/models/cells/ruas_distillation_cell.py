@@ -101,13 +101,15 @@ class RUASDistillationCell(nn.Module):
         e = self.edges
         # in place where it is exact: always on the fresh sums (autograd
         # keeps the result of an in-place leaky ReLU), on an edge's output
-        # only without autograd and when the edge is not the identity;
-        # saves one allocation (and its page faults on CPU) per activation
+        # only without autograd and when it does not share memory with the
+        # edge's input (identity or view); saves one allocation (and its
+        # page faults on CPU) per activation
         free = not torch.is_grad_enabled()
 
         def act(out: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
-            return F.leaky_relu(
-                out, slope, inplace=free and out is not src)
+            own = free and (out.untyped_storage().data_ptr() !=
+                            src.untyped_storage().data_ptr())
+            return F.leaky_relu(out, slope, inplace=own)
 
         distilled = []
         refined = x
