@@ -103,8 +103,10 @@ class RUASDistillationCell(nn.Module):
         # keeps the result of an in-place leaky ReLU), on an edge's output
         # only without autograd and when it does not share memory with the
         # edge's input (identity or view); saves one allocation (and its
-        # page faults on CPU) per activation
-        free = not torch.is_grad_enabled()
+        # page faults on CPU) per activation; not while tracing (compile /
+        # export: fake tensors have no storage, the compiler plans memory)
+        free = not (torch.is_grad_enabled()
+                    or torch.compiler.is_compiling())
 
         def act(out: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
             own = free and (out.untyped_storage().data_ptr() !=

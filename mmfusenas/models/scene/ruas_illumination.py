@@ -156,7 +156,7 @@ class RUASIlluminationStage(nn.Module):
             t_hat = local_max(u_prev) - self.gamma * (u_prev - y)
         else:
             t_hat = u_prev
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or torch.compiler.is_compiling():
             t = torch.sigmoid(self.cell(t_hat)).clamp(self.t_min, 1.0)
             u = (y / t).clamp(0.0, 1.0)
         else:  # same values, in place (no autograd to keep inputs for)
