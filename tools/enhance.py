@@ -35,7 +35,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa: E402
+from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
+                            check_dataset_files, format_skipped,
                             inference_enhancer, init_model, load_config,
                             refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
@@ -82,6 +83,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='skip images that cannot be read (listed in the summary) '
         'instead of stopping before anything is written')
+    add_optimize_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -147,7 +149,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     if not args.skip_bad:
         refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
     skip = {b['index'] for b in bad}
-    model = init_model(cfg, args.checkpoint, device=args.device)
+    model = init_model(
+        cfg, args.checkpoint, device=args.device, optimize=args.optimize)
 
     results, written, start = [], 0, time.perf_counter()
     for idx in track(range(len(dataset)),

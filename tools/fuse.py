@@ -35,10 +35,12 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (TIM_OFFICIAL, check_dataset_files,  # noqa: E402
+from mmfusenas.apis import (TIM_OFFICIAL,  # noqa: E402
+                            add_optimize_argument, check_dataset_files,
                             config_modalities, format_skipped,
                             fuse_tim_official, inference_fusion, init_model,
-                            load_config, refuse_unreadable, result_image)
+                            load_config, parse_optimize, refuse_unreadable,
+                            result_image)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.evaluation.functional import FUSION_PRESETS  # noqa: E402
 from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
@@ -108,6 +110,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         choices=('reflect', 'replicate'),
         help='with --tim-official: padding of the inputs to a multiple of '
         '4 (the official one is unknown)')
+    add_optimize_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -221,6 +224,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                              'combined (evaluate the written folder with '
                              'tools/analysis_tools/eval_fusion.py)')
         metric = FusionMetric(args.preset, args.metrics or None)
+    if (args.tim_official and 'fold_bn' in parse_optimize(args.optimize)
+            and TIM_OFFICIAL[args.tim_official]['batch_stats']):
+        raise ValueError(
+            f'--optimize fold_bn cannot be combined with --tim-official '
+            f'{args.tim_official}: that protocol runs BatchNorm on batch '
+            f'statistics, which folding removes')
     # with --skip-bad, undecodable headers are found by the check below
     dataset = build_dataset(cfg, folders, check_sizes=not args.skip_bad)
     print(f'checking {len(dataset)} pair(s) ...')
@@ -228,7 +237,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     if not args.skip_bad:
         refuse_unreadable(bad, len(dataset), 'pair(s)', 'fuse the rest')
     skip = {b['index'] for b in bad}
-    model = init_model(cfg, args.checkpoint, device=args.device)
+    model = init_model(
+        cfg, args.checkpoint, device=args.device, optimize=args.optimize)
 
     start, written = time.perf_counter(), 0
     for idx in track(range(len(dataset)), f'fusing {len(dataset)} pair(s)'):

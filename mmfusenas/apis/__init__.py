@@ -1,11 +1,14 @@
-"""Inference APIs (``init_model`` and one function per task family)."""
+"""Inference APIs (``init_model`` and one function per task family) and
+deployment helpers (optimised inference, export)."""
+from .deploy import (OPTIMIZATIONS, ExportedRunner, add_optimize_argument,
+                     compare_outputs, core_network, export_network,
+                     optimize_for_inference, parse_optimize)
 from .inference import (build_batch, check_dataset_files,
                         config_modalities, format_skipped, inference_chain,
                         inference_enhancer, inference_fusion, inference_gisr,
                         inference_model, inference_restorer, init_model,
                         load_config, make_data_info, model_family,
-                        refuse_unreadable,
-                        result_image, test_pipeline_cfg)
+                        refuse_unreadable, result_image, test_pipeline_cfg)
 from .tim_official import (TIM_OFFICIAL, batch_statistics, fuse_tim_official,
                            read_official)
 
@@ -16,5 +19,8 @@ __all__ = [
     'inference_chain', 'inference_gisr', 'inference_restorer',
     'inference_model', 'result_image', 'load_config', 'make_data_info',
     'test_pipeline_cfg', 'config_modalities', 'TIM_OFFICIAL',
-    'fuse_tim_official', 'read_official', 'batch_statistics'
+    'fuse_tim_official', 'read_official', 'batch_statistics',
+    'OPTIMIZATIONS', 'parse_optimize', 'optimize_for_inference',
+    'core_network', 'export_network', 'ExportedRunner', 'compare_outputs',
+    'add_optimize_argument'
 ]

@@ -45,6 +45,7 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
 
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
+from .deploy import Optimize, optimize_for_inference
 from mmfusenas.registry import MODELS
 
 PathOrCfg = Union[str, Config]
@@ -81,7 +82,8 @@ def init_model(config: PathOrCfg,
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
                cfg_options: Optional[dict] = None,
-               strict: bool = True) -> nn.Module:
+               strict: bool = True,
+               optimize: Optimize = None) -> nn.Module:
     """Build the config's model, load a checkpoint and set eval mode.
 
     Like ``mmdet.apis.init_detector``: the config is kept as
@@ -97,6 +99,10 @@ def init_model(config: PathOrCfg,
         cfg_options (dict, optional): overrides merged into the config.
         strict (bool): every model key must be in the checkpoint and vice
             versa. Defaults to True.
+        optimize (str | Sequence[str], optional): inference optimisations
+            (``'fold_bn'``, ``'channels_last'``, ``'compile'``, ``'all'``),
+            see :func:`mmfusenas.apis.deploy.optimize_for_inference`.
+            Defaults to None (eager).
 
     Returns:
         nn.Module: the model in eval mode on ``device``.
@@ -110,7 +116,8 @@ def init_model(config: PathOrCfg,
                                     f'{checkpoint}')
         load_checkpoint(model, checkpoint, map_location='cpu', strict=strict)
     model.cfg = cfg
-    return model.to(torch.device(device)).eval()
+    model = model.to(torch.device(device)).eval()
+    return optimize_for_inference(model, optimize)
 
 
 def _dataset_cfg(cfg: Config) -> dict:

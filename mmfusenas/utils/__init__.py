@@ -1,3 +1,4 @@
+from .batchnorm_folding import FoldReport, fold_batchnorm, fold_conv_bn_
 from .checkpoint import (allow_mmengine_checkpoint_globals,
                          check_checkpoint_file, find_resumable_checkpoint,
                          load_legacy_checkpoint, nonfinite_tensors)
@@ -12,5 +13,6 @@ __all__ = [
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
-    'WorkDirLockedError', 'register_all_modules', 'track'
+    'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',
+    'fold_conv_bn_', 'FoldReport'
 ]

@@ -21,6 +21,7 @@ from mmfusenas.models.scene import (RUASDenoiseNet, RUASIlluminationNet,
                                     RUASIlluminationStage, RUASNet,
                                     RUASNoiseEstimator, local_max)
 from mmfusenas.registry import MODELS
+from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CFGS = osp.join(REPO, 'configs', '_base_', 'models')
@@ -152,6 +153,26 @@ def test_local_max_hand_computed():
     torch.testing.assert_close(
         local_max(neg),
         torch.tensor([[-1., 0.], [0., 0.]]).view(1, 1, 2, 2))
+
+
+def test_local_max_gradient_splits_ties_like_the_official_code():
+    """Element-wise maxima (official ``torch.max(x1, x2)``) split the
+    gradient of a tie evenly; hand-computed on a 1 x 2 zero image, then
+    equal to the official ``max_operation`` on an image full of ties."""
+    tie = torch.zeros(1, 1, 1, 2, requires_grad=True)
+    # rows r = [max(a, 0), max(b, 0), 0] (ties: 1/2 each); out = [max(r0,
+    # r1), max(r1, r2)] (ties): dr = [1/2, 1, 1/2] -> da = 1/4, db = 1/2
+    local_max(tie).sum().backward()
+    torch.testing.assert_close(tie.grad, torch.tensor([[[[0.25, 0.5]]]]))
+    official = load_tool('tests/test_tools/ruas_official_reference.py')
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.randint(0, 3, (2, 3, 9, 11), generator=gen) / 2.)
+    ours, theirs = x.clone().requires_grad_(), x.clone().requires_grad_()
+    weight = torch.rand(2, 3, 9, 11, generator=gen)
+    (local_max(ours) * weight).sum().backward()
+    (official.max_operation(theirs) * weight).sum().backward()
+    torch.testing.assert_close(local_max(x), official.max_operation(x))
+    torch.testing.assert_close(ours.grad, theirs.grad, rtol=0, atol=1e-6)
 
 
 class Shift(nn.Module):
@@ -427,3 +448,25 @@ def test_to_uint8_truncates_like_the_official_saving():
     x = torch.tensor([0.0, 0.5, 0.99999, 1.2, -0.1, 254.6 / 255])
     assert to_uint8(x).tolist() == [0, 127, 254, 255, 0, 254]
     assert to_uint8(x, 'round').tolist() == [0, 128, 255, 255, 0, 255]
+
+
+def test_inference_in_place_paths_never_write_into_inputs():
+    """Without autograd the cell and the stage run their activations in
+    place; identity edges / cells must not overwrite their inputs, and the
+    values equal the autograd path."""
+    cell = RUASDistillationCell(3, ops=['skip_connect'] * 7).eval()
+    x = torch.randn(1, 3, 5, 6)
+    keep = x.clone()
+    ref = cell(x)
+    with torch.no_grad():
+        out = cell(x)
+    assert torch.equal(x, keep) and torch.equal(out, ref)
+    stage = RUASIlluminationStage(
+        dict(type='SkipConnect'), update='previous').eval()
+    y, u_prev = torch.rand(1, 3, 5, 6), torch.rand(1, 3, 5, 6)
+    keep = u_prev.clone()
+    ref = stage(y, u_prev)
+    with torch.no_grad():
+        out = stage(y, u_prev)
+    assert torch.equal(u_prev, keep)
+    assert all(torch.equal(a, b) for a, b in zip(out, ref))

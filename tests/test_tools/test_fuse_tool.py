@@ -223,3 +223,29 @@ def test_errors_name_the_problem(tmp_path, checkpoint):
             str(ir), '--vi',
             str(vi)
         ])
+
+
+def test_optimize_switch_keeps_the_fused_images(shared_data, tmp_path,
+                                                checkpoint):
+    """--optimize fold_bn,channels_last: within one grey level of eager on
+    real TNO pairs (float rounding only); BN folding refuses the official
+    protocols that run BatchNorm on batch statistics."""
+    ir_dir, vi_dir = copy_pairs(
+        osp.join(shared_data, 'fusion', 'TNO'), TNO_STEMS[:1], str(tmp_path))
+    outs = {}
+    for opt in ('none', 'fold_bn,channels_last'):
+        out = str(tmp_path / opt.replace(',', '_'))
+        fuse.main([
+            CONFIG, checkpoint, '--ir', ir_dir, '--vi', vi_dir, '--out', out,
+            '--optimize', opt
+        ] + TINY)
+        outs[opt] = cv2.imread(
+            osp.join(out, f'{TNO_STEMS[0]}.png'), cv2.IMREAD_UNCHANGED)
+    diff = np.abs(outs['none'].astype(int) - outs['fold_bn,channels_last'])
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    with pytest.raises(ValueError, match='batch statistics'):
+        fuse.main([
+            CONFIG, checkpoint, '--ir', ir_dir, '--vi', vi_dir, '--out',
+            str(tmp_path / 'x'), '--tim-official', 'ivif', '--optimize',
+            'fold_bn'
+        ] + TINY)

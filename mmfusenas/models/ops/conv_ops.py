@@ -72,6 +72,9 @@ class ReflectPadConv2d(nn.Module):
         kernel_size (int): odd kernel size (the official networks use 3
             and 1).
     """
+    #: the output is this conv's output (BatchNorm folding, see
+    #: :func:`mmfusenas.utils.fold_batchnorm`)
+    bn_fold_conv = 'conv'
 
     def __init__(self, in_channels: int, out_channels: int,
                  kernel_size: int) -> None:

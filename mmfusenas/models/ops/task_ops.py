@@ -57,6 +57,10 @@ class TaskConv(nn.Module):
         residual (bool): add the input to the output. Defaults to False.
     """
 
+    #: forward applies ``bn`` to ``conv``'s output only (BatchNorm folding,
+    #: see :func:`mmfusenas.utils.fold_batchnorm`)
+    conv_bn_pairs = (('conv', 'bn'), )
+
     def __init__(self,
                  channels: int,
                  kernel_size: int = 3,

@@ -106,7 +106,9 @@ class RUASNoiseEstimator(nn.Module):
         layers = []
         for i in range(num_layers):
             if i:
-                layers.append(nn.ReLU())
+                # in place: exact, autograd-safe after a conv, and one
+                # (N, C, H, W) allocation less per layer
+                layers.append(nn.ReLU(inplace=True))
             layers.append(nn.Conv2d(widths[i], widths[i + 1], 3, padding=1))
         self.layers = nn.Sequential(*layers)
 

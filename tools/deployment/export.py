@@ -1,0 +1,177 @@
+"""Export a model's image network to ONNX or ``torch.export`` and check it.
+
+``python tools/deployment/export.py CONFIG CHECKPOINT --out FILE
+[--format onnx|torch_export] [--shape H W] [--optimize fold_bn]
+[--check-images PATH ...] [--static] [--opset 18]``
+
+The simplest mmdeploy path: the model is built with
+:func:`mmfusenas.apis.init_model` (``--optimize`` applies ``fold_bn`` /
+``channels_last`` before export; ``compile`` is not exportable), its core
+network (``fusion_net`` of a fusion model, ``network`` of an enhancer: one
+``(N, C, H, W)`` tensor in, one out) is exported with dynamic batch, height
+and width (``--static`` fixes them to the example), written atomically, then
+run (ONNX through ONNX Runtime, ``.pt2`` through ``torch.export.load``) and
+compared with eager PyTorch on the example, on a second size and on
+``--check-images``: real images (enhancers: one RGB image per path; fusion:
+consecutive groups of one grey image per modality, in the config's order),
+cropped to the preprocessor's size multiple. The run fails when the largest
+difference exceeds ``--atol`` (1e-5). Pre- and post-processing (reading,
+colour conversion, padding, cropping back, saving) are not in the exported
+file; see ``docs/performance.md``.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.apis import (ExportedRunner, compare_outputs,  # noqa: E402
+                            config_modalities, core_network, export_network,
+                            init_model, parse_optimize)
+from mmfusenas.apis.deploy import EXPORT_FORMATS  # noqa: E402
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Export the image network of an MMFuseNAS model to '
+        'ONNX or torch.export and check it against eager PyTorch')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument(
+        'checkpoint', help="checkpoint file ('none': initial weights)")
+    parser.add_argument('--out', required=True, help='output file')
+    parser.add_argument(
+        '--format',
+        default='onnx',
+        choices=sorted(EXPORT_FORMATS),
+        help='onnx (.onnx, run by ONNX Runtime) or torch_export (.pt2)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=(256, 256),
+        metavar=('H', 'W'),
+        help='example input size (rounded up to the size multiple)')
+    parser.add_argument(
+        '--channels',
+        type=int,
+        help='input channels (default: number of modalities for fusion '
+        'models, 3 for enhancers)')
+    parser.add_argument(
+        '--optimize',
+        default=None,
+        help='fold_bn and / or channels_last before export '
+        '(comma-separated)')
+    parser.add_argument(
+        '--check-images',
+        nargs='+',
+        default=[],
+        metavar='PATH',
+        help='real images to compare exported vs eager outputs on')
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=1e-5,
+        help='largest allowed |exported - eager| (default 1e-5)')
+    parser.add_argument(
+        '--static',
+        action='store_true',
+        help='fixed input size (default: dynamic batch, H and W)')
+    parser.add_argument('--opset', type=int, default=18)
+    return parser.parse_args(argv)
+
+
+def _round_up(size: Sequence[int], div: int) -> List[int]:
+    return [-(-s // div) * div for s in size]
+
+
+def read_check_inputs(paths: Sequence[str], channels: int,
+                      div: int) -> List[torch.Tensor]:
+    """``(1, C, H, W)`` float inputs in ``[0, 1]`` from real images.
+
+    ``channels == 3``: one RGB image per path; otherwise groups of
+    ``channels`` grey images (one per modality). Cropped to a multiple of
+    ``div``.
+    """
+    group = 1 if channels == 3 else channels
+    if len(paths) % group:
+        raise ValueError(f'--check-images: {len(paths)} path(s) cannot be '
+                         f'grouped into inputs of {group} image(s)')
+    inputs = []
+    for i in range(0, len(paths), group):
+        planes = []
+        for path in paths[i:i + group]:
+            flag = cv2.IMREAD_COLOR if group == 1 else cv2.IMREAD_GRAYSCALE
+            img = cv2.imread(path, flag)
+            if img is None:
+                raise FileNotFoundError(f'--check-images: cannot read {path}')
+            if group == 1:
+                planes.extend(np.moveaxis(img[..., ::-1], 2, 0))
+            else:
+                planes.append(img)
+        h, w = planes[0].shape
+        if any(p.shape != (h, w) for p in planes):
+            raise ValueError(f'--check-images: the images of one input '
+                             f'differ in size: {paths[i:i + group]}')
+        h, w = h // div * div, w // div * div
+        arr = np.stack([p[:h, :w] for p in planes]).astype(np.float32) / 255
+        inputs.append(torch.from_numpy(arr)[None])
+    return inputs
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Export and check; return the export summary."""
+    args = parse_args(argv)
+    names = parse_optimize(args.optimize)
+    if 'compile' in names:
+        raise ValueError('--optimize compile cannot be exported (export '
+                         'the eager or folded network)')
+    ckpt = None if args.checkpoint == 'none' else args.checkpoint
+    model = init_model(args.config, ckpt, optimize=names)
+    attr, net = core_network(model)
+    if not attr:
+        raise TypeError(f'{type(model).__name__} has no image network '
+                        f'(fusion_net / network) to export')
+    channels = args.channels
+    if channels is None:
+        channels = len(config_modalities(model.cfg)) if attr == \
+            'fusion_net' else 3
+        channels = channels or 2
+    div = getattr(model.data_preprocessor, 'pad_size_divisor', 1) or 1
+    h, w = _round_up(args.shape, div)
+    real = read_check_inputs(args.check_images, channels, div)
+    torch.manual_seed(0)
+    example = torch.rand(1, channels, h, w)
+    print(f'exporting {type(net).__name__} ({attr}) to {args.out} '
+          f'({args.format}, example {tuple(example.shape)}, '
+          f"{'static' if args.static else 'dynamic N, H, W'})")
+    export_network(
+        net,
+        example,
+        args.out,
+        fmt=args.format,
+        dynamic=not args.static,
+        opset=args.opset)
+    checks = [example]
+    if not args.static:
+        checks.append(torch.rand(2, channels, h + 2 * div, w + div))
+    checks += [] if args.static else real
+    result = compare_outputs(net, ExportedRunner(args.out), checks)
+    result.update(out=args.out, format=args.format)
+    print(f'exported vs eager on {result["num_inputs"]} input(s): max abs '
+          f'diff {result["max_abs_diff"]:.3g} (atol {args.atol:g})')
+    if result['max_abs_diff'] > args.atol:
+        raise RuntimeError(
+            f'{args.out}: exported outputs differ from eager by '
+            f'{result["max_abs_diff"]:.3g} > --atol {args.atol:g}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
