@@ -193,3 +193,12 @@ def test_flow_errors_hand_case():
     assert errs['EPE'] == pytest.approx((0.4 + 3.0) / 4)
     assert errs['ACC1'] == 0.75 and errs['ACC_half'] == 0.75
     assert errs['EPE_none'] == errs['EPE']
+
+
+def test_non_finite_loss_names_the_loss_and_samples():
+    model = ImageRegistrator(
+        registration_net=ConstantFlow(dx=float('nan')),
+        losses=[NGFLoss(), FlowSmoothnessLoss()])
+    with pytest.raises(FloatingPointError,
+                       match="loss_smooth is nan on samples \\['s0'\\]"):
+        model(torch.rand(1, 2, 6, 6), samples(1, 6, 6), mode='loss')

@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
-from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.distributed import check_finite_losses
 
 ConfigType = Union[dict, nn.Module]
 
@@ -81,18 +81,13 @@ class ImageFusor(BaseModel):
         if not len(self.losses):
             raise ValueError('ImageFusor has no losses to train with')
         fused = self.fusion_net(inputs)
-        losses, error = {}, None
-        for loss_fn in self.losses:
-            value = loss_fn(fused, inputs)
-            if self.check_finite and error is None and \
-                    not torch.isfinite(value).all():
-                stems = [s.get('stem') for s in data_samples or []]
-                error = (f'{loss_fn.loss_name} is {value.item()} on samples '
-                         f'{stems}; check the inputs and the learning rate')
-            losses[loss_fn.loss_name] = value
+        losses = {
+            loss_fn.loss_name: loss_fn(fused, inputs)
+            for loss_fn in self.losses
+        }
         if self.check_finite:
             # collective in a data-parallel step: all ranks stop together
-            raise_on_any_rank(error)
+            check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self, inputs: torch.Tensor,

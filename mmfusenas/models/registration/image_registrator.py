@@ -9,7 +9,7 @@ from mmengine.model import BaseModel
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.distributed import check_finite_losses
 from .fields import (call_registration_loss, check_registration_losses,
                      register_pair)
 
@@ -152,17 +152,13 @@ class ImageRegistrator(BaseModel):
         if not len(self.losses):
             raise ValueError('ImageRegistrator has no losses to train with')
         fields = self.run(inputs, data_samples)
-        losses, error = {}, None
-        for loss_fn in self.losses:
-            value = call_registration_loss(loss_fn, fields)
-            if self.check_finite and error is None and \
-                    not torch.isfinite(value).all():
-                stems = [s.get('stem') for s in data_samples or []]
-                error = (f'{loss_fn.loss_name} is {value.item()} on samples '
-                         f'{stems}; check the inputs and the learning rate')
-            losses[loss_fn.loss_name] = value
+        losses = {
+            loss_fn.loss_name: call_registration_loss(loss_fn, fields)
+            for loss_fn in self.losses
+        }
         if self.check_finite:
-            raise_on_any_rank(error)
+            # collective in a data-parallel step: all ranks stop together
+            check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self, inputs: torch.Tensor,
