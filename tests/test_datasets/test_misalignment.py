@@ -6,7 +6,6 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from mmcv.transforms import Compose
 
 from mmfusenas.datasets import PairedImageDataset
 from mmfusenas.datasets.transforms import (PackFusionDetInputs,

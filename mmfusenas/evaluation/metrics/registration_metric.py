@@ -1,7 +1,6 @@
 """MMEngine metric of deformable registration against a known field."""
 from typing import Any, Dict, List, Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 

@@ -30,6 +30,7 @@ __all__ = [
     'LPIPSLoss', 'PixelL1Loss', 'PixelMSELoss', 'SSIMDistanceLoss',
     'TotalVariationLoss', 'VGGLayerMixtureLoss', 'alexnet_layers',
     'color_angle', 'vgg19_layers', 'ClassifierQualityObjective',
-    'FullReferenceQualityObjective', 'NoReferenceQualityObjective', 'ResNet18', 'FlowEPELoss',
-    'FlowSmoothnessLoss', 'LocalNCCLoss', 'NGFLoss', 'flow_gradients'
+    'FullReferenceQualityObjective', 'NoReferenceQualityObjective',
+    'ResNet18', 'FlowEPELoss', 'FlowSmoothnessLoss', 'LocalNCCLoss',
+    'NGFLoss', 'flow_gradients'
 ]

@@ -76,7 +76,9 @@ class DeformableRegNet(nn.Module):
         self.in_channels = in_channels
         self.integration_steps = integration_steps
         self.max_displacement = max_displacement
-        widths = [channels * 2**min(level, 2) for level in range(num_levels + 1)]
+        widths = [
+            channels * 2**min(level, 2) for level in range(num_levels + 1)
+        ]
         self.stem = _conv(in_channels, widths[0])
         self.down = nn.ModuleList(
             _conv(widths[i], widths[i + 1], stride=2)

@@ -27,7 +27,7 @@ PADDING_MODES = ('zeros', 'border', 'reflection')
 
 
 def check_flow(flow: torch.Tensor, like: torch.Tensor, owner: str) -> None:
-    """Raise unless ``flow`` is ``(N, 2, H, W)`` matching ``like``'s N, H, W."""
+    """Raise unless ``flow`` is ``(N, 2, H, W)`` with ``like``'s N, H, W."""
     if flow.dim() != 4 or flow.shape[1] != 2 or \
             flow.shape[0] != like.shape[0] or \
             flow.shape[-2:] != like.shape[-2:]:
