@@ -54,8 +54,11 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 import torch
+from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.datasets.transforms import (invert_flow,  # noqa: E402
                                            random_affine_elastic_field,
@@ -67,19 +70,19 @@ from mmfusenas.models.registration import (optimise_field,  # noqa: E402
                                            register_pair, warp_image)
 from mmfusenas.registry import MODELS  # noqa: E402
 
-SHARED = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'shared',
-    'data', 'fusion')
+from bench_task_guidance import FUSION_LOSSES, fusion_net_cfg  # noqa: E402
+
+SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')
 METRICS = ['MI', 'FMI_gradient', 'VIF', 'Qabf', 'SSIM']
 CONDITIONS = ('aligned', 'misaligned', 'registered', 'refined', 'oracle')
-#: the field options of configs/_base_/datasets/ivif_misaligned.py
-FIELD = dict(
-    max_rotation=3.0,
-    max_scale=0.03,
-    max_shear=0.02,
-    max_translation=0.02,
-    elastic_magnitude=0.015,
-    elastic_sigma=0.1)
+#: the field options of the configs (ivif_misaligned.py's `misalignment`)
+FIELD = {
+    k: v
+    for k, v in Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'datasets',
+                 'ivif_misaligned.py')).misalignment.items()
+    if k not in ('type', 'key')
+}
 BORDER = 8
 
 
@@ -200,25 +203,8 @@ def train_registration(pairs, args) -> DeformableRegNet:
 def train_fusion(pairs, args) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + 1)
-    net = MODELS.build(
-        dict(
-            type='TIMFusionNet',
-            channels=args.fusion_channels,
-            in_channels=2,
-            cells=[
-                dict(
-                    type='MultiScaleFusionCell',
-                    ops=['Residualblocks_3_1', 'DilConv_3_2']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Denseblocks_3_1', 'DilConv_3_2'])
-            ]))
-    losses = [
-        MODELS.build(dict(type='InfoPreservationLoss', loss_weight=1.0)),
-        MODELS.build(
-            dict(type='SaliencyWeightedLoss', ssim_weight=1.0,
-                 loss_weight=1.0)),
-    ]
+    net = MODELS.build(fusion_net_cfg(args.fusion_channels))
+    losses = [MODELS.build(cfg) for cfg in FUSION_LOSSES]
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for it in range(args.fusion_iters):
         ir, vi, _ = crops(pairs, rng, args.batch, args.crop, warp=False)
