@@ -11,6 +11,7 @@ from .losses import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
 from .mutables import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .registration import *  # noqa: F401,F403
 from .restoration import *  # noqa: F401,F403
 from .scene import *  # noqa: F401,F403
 from .restoration import *  # noqa: F401,F403

@@ -22,4 +22,9 @@ class FusionDataSample(BaseDataElement):
     - ``pred_fused``: ``(1, H, W)`` fused luminance (or grey image).
     - ``pred_fused_rgb``: ``(3, H, W)`` fused colour image, present when a
       colour source exists.
+    - ``gt_flow``: ``(2, H, W)`` the displacement field (pixels, x / y) that
+      registers a synthetically misaligned modality back
+      (:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`);
+      ``pred_flow`` / ``pred_warped``: a registration model's field and
+      registered image (:class:`~mmfusenas.models.ImageRegistrator`).
     """

@@ -2,14 +2,15 @@ from .batchnorm_folding import FoldReport, fold_batchnorm, fold_conv_bn_
 from .checkpoint import (allow_mmengine_checkpoint_globals,
                          check_checkpoint_file, find_resumable_checkpoint,
                          load_legacy_checkpoint, nonfinite_tensors)
-from .colorspace import rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
+from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
+                         ycbcr_to_rgb)
 from .fileio import atomic_write, current_umask, fsync_dir
 from .progress import track
 from .workdir_lock import WorkDirLock, WorkDirLockedError
 from .setup_env import register_all_modules
 
 __all__ = [
-    'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray',
+    'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray', 'luminance',
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',

@@ -66,3 +66,12 @@ def rgb_to_gray(rgb: torch.Tensor, dim: int = -3) -> torch.Tensor:
     _check(rgb, dim, 'rgb_to_gray')
     r, g, b = rgb.unbind(dim)
     return (KR * r + KG * g + KB * b).unsqueeze(dim)
+
+
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """Y (BT.601) of an ``(N, 3, H, W)`` RGB batch; a 1-channel batch is
+    returned unchanged (a grey image is its own Y)."""
+    if x.dim() != 4 or x.shape[1] not in (1, 3):
+        raise ValueError('luminance: expected an (N, 1, H, W) or (N, 3, H, '
+                         f'W) batch, got {tuple(x.shape)}')
+    return x if x.shape[1] == 1 else rgb_to_gray(x)

@@ -31,8 +31,8 @@ import datetime
 import os
 import subprocess
 from contextlib import contextmanager
-from typing import (Any, Callable, Iterable, Iterator, List, Optional,
-                    Sequence, Tuple)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List,
+                    Optional, Sequence, Tuple)
 
 import torch
 import torch.distributed as dist
@@ -520,3 +520,18 @@ def sum_grads_(tensors: Sequence[Tensor]) -> None:
         return
     with torch.no_grad():
         _flat_all_reduce_(list(tensors), average=False)
+
+
+def check_finite_losses(losses: Dict[str, torch.Tensor],
+                        data_samples: Optional[Sequence] = None) -> None:
+    """:func:`raise_on_any_rank` with ``FloatingPointError`` naming the first
+    non-finite loss of ``losses`` and the stems of ``data_samples``
+    (collective inside :func:`data_parallel`: call it on every rank)."""
+    error = None
+    for name, value in losses.items():
+        if not torch.isfinite(value).all():
+            stems = [s.get('stem') for s in data_samples or []]
+            error = (f'{name} is {value.item()} on samples {stems}; check '
+                     'the inputs and the learning rate')
+            break
+    raise_on_any_rank(error)

@@ -20,6 +20,12 @@ FUSION_AUTO_PREFIXES = ('fusion_net.', 'architecture.fusion_net.', '')
 SCENE_AUTO_PREFIXES = ('scene_net.', 'architecture.scene_net.', 'network.',
                        'architecture.network.', '')
 
+#: The same for a registration network: an ImageRegistrator checkpoint
+#: (``registration_net.``), its search (``architecture.registration_net.``),
+#: a bare state dict.
+REGISTRATION_AUTO_PREFIXES = ('registration_net.',
+                              'architecture.registration_net.', '')
+
 ModuleInit = Union[str, Dict[str, Optional[str]]]
 
 _MAX_LISTED = 10

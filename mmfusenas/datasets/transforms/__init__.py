@@ -8,6 +8,8 @@ from .gisr_transforms import (GISRAugment, GISRDegrade, GISRModCrop,
 from .geometric import (PairedRandomCrop, PairedRandomFlip, PairedRandomRot90,
                         PairedResize)
 from .loading import LoadPairedImages
+from .misalignment import (RandomElasticAffineWarp, invert_flow,
+                           random_affine_elastic_field, remap_array)
 from .task_formatting import PackFusionDetInputs, PackFusionSegInputs
 
 __all__ = [
@@ -16,5 +18,6 @@ __all__ = [
     'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs',
     'LoadEnhanceImages', 'PackEnhanceInputs', 'GISRAugment', 'GISRDegrade',
     'GISRModCrop', 'GISRRandomCrop', 'LoadGISRSample', 'PackGISRInputs',
-    'read_depth', 'read_rgb', 'resize_depth'
+    'read_depth', 'read_rgb', 'resize_depth', 'RandomElasticAffineWarp',
+    'invert_flow', 'random_affine_elastic_field', 'remap_array'
 ]

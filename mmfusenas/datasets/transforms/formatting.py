@@ -12,7 +12,18 @@ from mmfusenas.structures import FusionDataSample
 #: the detection / segmentation packers).
 FUSION_META_KEYS = ('sample_idx', 'stem', 'img_path', 'ori_shape',
                     'img_shape', 'modalities', 'color_modality', 'flip',
-                    'flip_direction', 'rot90_k', 'crop_bbox', 'scale_factor')
+                    'flip_direction', 'rot90_k', 'crop_bbox', 'scale_factor',
+                    'warped_modality')
+
+
+def pack_gt_flow(results: dict, sample) -> None:
+    """Set ``sample.gt_flow`` ``float32 (2, H, W)`` from the ``(H, W, 2)``
+    field of :class:`~mmfusenas.datasets.transforms.
+    RandomElasticAffineWarp`, when the sample has one."""
+    flow = results.get('gt_flow')
+    if flow is not None:
+        sample.gt_flow = torch.from_numpy(
+            np.ascontiguousarray(flow.transpose(2, 0, 1), np.float32))
 
 
 @TRANSFORMS.register_module()
@@ -23,7 +34,9 @@ class PackFusionInputs(BaseTransform):
     tensor ``(C, H, W)`` (values unchanged: scaling to ``[0, 1]`` and the
     YCbCr split happen in the data preprocessor). ``seg_fields`` maps are
     not packed; :class:`PackFusionDetInputs` / :class:`PackFusionSegInputs`
-    pack the detection / segmentation annotations.
+    pack the detection / segmentation annotations. A synthetic
+    misalignment's ``gt_flow`` (:class:`RandomElasticAffineWarp`) becomes
+    the data sample's ``gt_flow`` ``(2, H, W)``.
 
     Required keys: ``modalities`` and one array per modality.
 
@@ -73,8 +86,9 @@ class PackFusionInputs(BaseTransform):
             inputs[mod] = torch.from_numpy(
                 np.ascontiguousarray(img.transpose(2, 0, 1)))
         metainfo = {k: results[k] for k in self.meta_keys if k in results}
-        return dict(
-            inputs=inputs, data_samples=FusionDataSample(metainfo=metainfo))
+        sample = FusionDataSample(metainfo=metainfo)
+        pack_gt_flow(results, sample)
+        return dict(inputs=inputs, data_samples=sample)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

@@ -60,6 +60,11 @@ def aligned_keys(results: dict,
     if not modalities:
         raise KeyError(f'{transform}: results["modalities"] is missing; '
                        'run LoadPairedImages first.')
+    if 'gt_flow' in results:
+        raise ValueError(
+            f'{transform}: {_describe(results)} already has a synthetic '
+            'misalignment (gt_flow), which this transform would not move; '
+            'put RandomElasticAffineWarp after the geometric transforms.')
     seg_keys = [k for k in results.get('seg_fields', [])
                 if k not in modalities]
     for key in list(modalities) + seg_keys:

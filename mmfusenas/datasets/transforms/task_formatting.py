@@ -17,7 +17,8 @@ from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
 from mmfusenas.registry import TRANSFORMS
-from .formatting import FUSION_META_KEYS, PackFusionInputs
+from .formatting import (FUSION_META_KEYS, PackFusionInputs,
+                         pack_gt_flow)
 
 #: Default metainfo keys of :class:`PackFusionDetInputs`.
 DET_META_KEYS = FUSION_META_KEYS + ('img_id', 'ann_path', 'num_dropped_boxes',
@@ -102,6 +103,7 @@ class PackFusionDetInputs(PackFusionInputs):
         metainfo = packed['data_samples'].metainfo
         metainfo.setdefault('scale_factor', (1.0, 1.0))
         sample = DetDataSample(metainfo=metainfo)
+        pack_gt_flow(results, sample)
 
         boxes = results.get('gt_bboxes')
         labels = results.get('gt_bboxes_labels')
@@ -186,6 +188,7 @@ class PackFusionSegInputs(PackFusionInputs):
         """
         packed = super().transform(results)
         sample = SegDataSample(metainfo=packed['data_samples'].metainfo)
+        pack_gt_flow(results, sample)
         seg = results.get('gt_seg_map')
         if seg is not None:
             if not isinstance(seg, np.ndarray) or seg.ndim != 2:

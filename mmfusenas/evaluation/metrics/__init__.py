@@ -3,6 +3,9 @@ from .depth_sr_metric import DepthSRMetric
 from .fusion_metric import FusionMetric
 from .gisr_metric import GISR_METRIC_NAMES, GISRMetric
 from .image_quality_metric import ImageQualityMetric
+from .registration_metric import (REGISTRATION_METRIC_NAMES,
+                                  RegistrationMetric, flow_errors)
 
 __all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
-           'DeblurMetric', 'GISRMetric', 'GISR_METRIC_NAMES']
+           'DeblurMetric', 'GISRMetric', 'GISR_METRIC_NAMES',
+           'RegistrationMetric', 'REGISTRATION_METRIC_NAMES', 'flow_errors']

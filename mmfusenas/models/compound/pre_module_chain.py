@@ -25,6 +25,16 @@ is called and how its losses read it:
 * ``'scene'``: an enhancement network on one RGB image; its output is the
   prediction ``pred`` and its losses read named fields (``pred``, ``low``,
   ``illumination``, ...), as in :class:`BaseSceneTaskModel`.
+* ``'registration'``: reads two images, ``inputs=[fixed, moving]``;
+  ``module(fixed, moving)`` is a displacement field ``(N, 2, H, W)``
+  (:class:`~mmfusenas.models.DeformableRegNet`) that the spatial
+  transformer applies to ``moving`` (all its channels); the output is the
+  registered moving image. Its losses read the named fields of
+  :mod:`mmfusenas.models.registration.fields` (``warped``, ``fixed``,
+  ``moving``, ``flow``; not ``gt_flow``: the chain sees no ground truth),
+  as in :class:`~mmfusenas.models.ImageRegistrator`. TIM's joint
+  registration and fusion (Sec. 5.1.2) is
+  ``(vi:y, ir) -> registration -> ir_reg``, ``(ir_reg, vi:y) -> fusion``.
 
 Stages can be frozen one by one (no gradients, eval mode) and their losses
 switched on or off (:meth:`set_stage_frozen`, ``active_losses``), which is
@@ -44,20 +54,32 @@ from mmfusenas.models.enhancers.loss_fields import (LOSS_FIELDS,
 from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
                                                     fusion_loss_values,
                                                     run_fusion_outputs)
+from mmfusenas.models.registration import (REGISTRATION_FIELDS,
+                                           call_registration_loss,
+                                           check_registration_losses,
+                                           register_pair)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import rgb_to_ycbcr
+from mmfusenas.utils.colorspace import luminance
 from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
+                                              REGISTRATION_AUTO_PREFIXES,
                                               SCENE_AUTO_PREFIXES,
                                               load_module_checkpoint,
                                               parse_module_init)
 
-STAGE_KINDS = ('fusion', 'scene')
-#: the log-key symbol of each kind's loss weight (TIM's η, RUAS's λ)
-WEIGHT_KEYS = dict(fusion='eta', scene='lambda')
+STAGE_KINDS = ('fusion', 'scene', 'registration')
+#: the log-key symbol of each kind's loss weight (TIM's η, RUAS's λ, ρ of
+#: the registration constraint)
+WEIGHT_KEYS = dict(fusion='eta', scene='lambda', registration='rho')
 #: prefixes tried for a stage's ``init`` checkpoint, by kind
-INIT_PREFIXES = dict(fusion=FUSION_AUTO_PREFIXES, scene=SCENE_AUTO_PREFIXES)
+INIT_PREFIXES = dict(
+    fusion=FUSION_AUTO_PREFIXES,
+    scene=SCENE_AUTO_PREFIXES,
+    registration=REGISTRATION_AUTO_PREFIXES)
 #: fields a scene stage's loss may read (no ground-truth image)
 SCENE_STAGE_FIELDS = tuple(f for f in LOSS_FIELDS if f != 'gt')
+#: fields a registration stage's loss may read (no ground-truth field)
+REGISTRATION_STAGE_FIELDS = tuple(f for f in REGISTRATION_FIELDS
+                                  if f != 'gt_flow')
 _STAGE_KEYS = ('name', 'kind', 'module', 'inputs', 'output', 'losses',
                'loss_weight', 'init', 'freeze')
 
@@ -69,11 +91,6 @@ def split_selector(ref: str) -> tuple:
         raise ValueError(f"unknown view {view!r} in {ref!r}; use 'name' or "
                          "'name:y' (the luminance)")
     return name, (view or None)
-
-
-def luminance(x: torch.Tensor) -> torch.Tensor:
-    """Y of an ``(N, 3, H, W)`` RGB batch; a 1-channel batch unchanged."""
-    return x if x.shape[1] == 1 else rgb_to_ycbcr(x)[:, :1]
 
 
 @MODELS.register_module()
@@ -88,11 +105,12 @@ class PreModuleChain(nn.Module):
 
             - ``name`` (str): unique; the log prefix of its losses
               (``<name>.<loss_name>``, weight ``<name>.eta`` / ``.lambda``).
-            - ``kind`` (str): ``'fusion'`` or ``'scene'`` (see the module
-              docstring).
+            - ``kind`` (str): ``'fusion'``, ``'scene'`` or
+              ``'registration'`` (see the module docstring).
             - ``module`` (dict | nn.Module): the network.
             - ``inputs`` (Sequence[str]): names it reads (``name`` or
-              ``name:y``); a scene stage reads exactly one RGB image.
+              ``name:y``); a scene stage reads exactly one RGB image, a
+              registration stage two, ``[fixed, moving]``.
             - ``output`` (str): the new name it writes.
             - ``losses`` (Sequence[dict | nn.Module]): its losses (unique
               ``loss_name`` within the stage). Defaults to ().
@@ -102,7 +120,8 @@ class PreModuleChain(nn.Module):
               prefixes of the kind's single-stage models are tried: a
               ``FusionDetector`` / ``ImageFusor`` / PMI checkpoint for a
               fusion stage, a ``SceneDetector`` / ``ImageEnhancer`` /
-              converted official RUAS checkpoint for a scene stage).
+              converted official RUAS checkpoint for a scene stage, an
+              ``ImageRegistrator`` checkpoint for a registration stage).
             - ``freeze`` (bool): start frozen. Defaults to False.
         sources (dict): the images available before the first stage, in
             batch order, with their channel counts: the batch
@@ -141,7 +160,11 @@ class PreModuleChain(nn.Module):
                 check_loss_fields(losses, SCENE_STAGE_FIELDS)
                 if spec['kind'] == 'scene' else check_loss_outputs(
                     self.modules_[spec['name']], losses,
-                    f"stage '{spec['name']}'"))
+                    f"stage '{spec['name']}'")
+                if spec['kind'] == 'fusion' else False)
+            if spec['kind'] == 'registration':
+                check_registration_losses(losses, REGISTRATION_STAGE_FIELDS,
+                                          f"stage '{spec['name']}'")
             self.stage_losses[spec['name']] = losses
             self.specs.append(spec)
         self.names = tuple(s['name'] for s in self.specs)
@@ -183,6 +206,10 @@ class PreModuleChain(nn.Module):
         if spec['kind'] == 'scene' and len(spec['inputs']) != 1:
             raise ValueError(f'{where}: a scene stage reads one RGB image, '
                              f"got inputs {spec['inputs']}")
+        if spec['kind'] == 'registration' and len(spec['inputs']) != 2:
+            raise ValueError(f'{where}: a registration stage reads two '
+                             'images, inputs=[fixed, moving]; got '
+                             f"{spec['inputs']}")
         if spec['output'] in known:
             raise ValueError(f"{where}: output {spec['output']!r} already "
                              'exists; give each image its own name')
@@ -264,8 +291,9 @@ class PreModuleChain(nn.Module):
         Returns:
             dict: ``images`` (every name, sources included) and ``stages``
             (per stage: ``inputs``, the tensor it got, for fusion stages
-            ``outputs``, the named images its losses read, and for scene
-            stages ``fields``, the named fields its losses read).
+            ``outputs``, the named images its losses read, and for scene and
+            registration stages ``fields``, the named fields its losses
+            read; a registration stage's ``flow`` is among them).
         """
         if isinstance(images, torch.Tensor):
             images = self.split_sources(images)
@@ -277,7 +305,8 @@ class PreModuleChain(nn.Module):
         stages: Dict[str, Dict[str, Any]] = {}
         for spec in self.specs:
             name, module = spec['name'], self.modules_[spec['name']]
-            x = torch.cat([self._read(images, r) for r in spec['inputs']], 1)
+            reads = [self._read(images, r) for r in spec['inputs']]
+            x = torch.cat(reads, 1)
             # a frozen stage computes no gradient of its own weights, but
             # still passes the gradient of later losses on to the stages
             # before it (when its input carries one)
@@ -290,6 +319,10 @@ class PreModuleChain(nn.Module):
                                                  f"stage '{name}'")
                     out = outputs['fused']
                     record = dict(inputs=x, outputs=outputs)
+                elif spec['kind'] == 'registration':
+                    fields = register_pair(module, *reads)
+                    out = fields.pop('moving_warped')
+                    record = dict(inputs=x, fields=fields)
                 else:
                     if x.shape[1] != 3:
                         raise ValueError(
@@ -324,6 +357,12 @@ class PreModuleChain(nn.Module):
             if spec['kind'] == 'fusion':
                 values = fusion_loss_values(stage_losses, record['outputs'],
                                             record['inputs'])
+            elif spec['kind'] == 'registration':
+                values = {
+                    loss_fn.loss_name: call_registration_loss(
+                        loss_fn, record['fields'])
+                    for loss_fn in stage_losses
+                }
             else:
                 values = {
                     loss_fn.loss_name: call_field_loss(loss_fn,

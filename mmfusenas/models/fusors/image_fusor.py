@@ -11,7 +11,7 @@ from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
                                                     run_fusion_outputs)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import ycbcr_to_rgb
-from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.distributed import check_finite_losses
 
 ConfigType = Union[dict, nn.Module]
 
@@ -92,18 +92,13 @@ class ImageFusor(BaseModel):
             raise ValueError('ImageFusor has no losses to train with')
         outputs = run_fusion_outputs(self.fusion_net, inputs,
                                      self._needs_all, 'ImageFusor.fusion_net')
-        losses, error = {}, None
-        for loss_fn in self.losses:
-            value = loss_fn(outputs[loss_output(loss_fn)], inputs)
-            if self.check_finite and error is None and \
-                    not torch.isfinite(value).all():
-                stems = [s.get('stem') for s in data_samples or []]
-                error = (f'{loss_fn.loss_name} is {value.item()} on samples '
-                         f'{stems}; check the inputs and the learning rate')
-            losses[loss_fn.loss_name] = value
+        losses = {
+            loss_fn.loss_name: loss_fn(outputs[loss_output(loss_fn)], inputs)
+            for loss_fn in self.losses
+        }
         if self.check_finite:
             # collective in a data-parallel step: all ranks stop together
-            raise_on_any_rank(error)
+            check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self, inputs: torch.Tensor,

@@ -8,6 +8,8 @@ from .restoration_losses import (HBL_VGG_GROUPS, HBL_VGG_LAYERS, ColorAngleLoss,
                                  PixelMSELoss, SSIMDistanceLoss,
                                  TotalVariationLoss, VGGLayerMixtureLoss,
                                  alexnet_layers, color_angle, vgg19_layers)
+from .registration_losses import (FlowEPELoss, FlowSmoothnessLoss,
+                                  LocalNCCLoss, NGFLoss, flow_gradients)
 from .ruas_losses import (RUASDenoiseLoss, RUASSceneLoss, official_rgb2ycbcr,
                           official_tv, official_weighted_tv,
                           relative_total_variation)
@@ -28,5 +30,7 @@ __all__ = [
     'LPIPSLoss', 'PixelL1Loss', 'PixelMSELoss', 'SSIMDistanceLoss',
     'TotalVariationLoss', 'VGGLayerMixtureLoss', 'alexnet_layers',
     'color_angle', 'vgg19_layers', 'ClassifierQualityObjective',
-    'FullReferenceQualityObjective', 'NoReferenceQualityObjective', 'ResNet18'
+    'FullReferenceQualityObjective', 'NoReferenceQualityObjective',
+    'ResNet18', 'FlowEPELoss', 'FlowSmoothnessLoss', 'LocalNCCLoss',
+    'NGFLoss', 'flow_gradients'
 ]

@@ -1,0 +1,307 @@
+"""Joint registration and fusion on warped real pairs (TIM Table 3).
+
+TIM (Sec. 5.1.2) corrupts the infrared image of real IVIF pairs with random
+affine + elastic deformation fields, puts a registration module ``N_R`` in
+front of the fusion network and reports fusion metrics (MI, FMI, VIF,
+Q^AB/F) of the result. This benchmark does the same on the shared TNO and
+RoadScene pairs (``../shared/data/fusion``):
+
+1. every pair is reduced to its luminance, resized so that its shorter side
+   is ``--size`` and centre-cropped to ``size x 4/3 size``; the last
+   ``--test-tno`` TNO and ``--test-roadscene`` RoadScene pairs are held out,
+   the others train;
+2. ``N_R`` (:class:`~mmfusenas.models.DeformableRegNet`) is trained for
+   ``--reg-iters`` iterations on random ``--crop`` crops of the training
+   pairs, each IR crop warped by a new random field
+   (:func:`~mmfusenas.datasets.transforms.random_affine_elastic_field`,
+   the options of ``configs/_base_/datasets/ivif_misaligned.py``), with the
+   losses of ``--reg-losses`` (``ngf``: NGF + smoothness, unsupervised, the
+   configs' default; ``epe``: supervised by the known field; ``both``);
+3. ``N_F`` (TIM's stage-1 fusion network at ``--fusion-channels``) is
+   trained for ``--fusion-iters`` iterations on aligned crops with the
+   fusion losses of the configs;
+4. every held-out IR image is warped by one fixed field (seed 0, as the
+   misaligned validation pipelines) and fused five ways: **aligned** (the
+   original pair: the reference), **misaligned** (no registration),
+   **registered** (IR warped back by ``N_R``'s field), **refined** (``N_R``'s
+   field refined on the pair by instance optimisation,
+   :func:`~mmfusenas.models.registration.optimise_field`: NGF with
+   ``--refine-eps`` + smoothness, ``--refine-iters`` Adam steps at each of
+   3 levels) and **oracle** (IR warped back by the ground-truth field: what
+   perfect registration gives after resampling).
+
+Reported per dataset and condition: the fusion metrics of Table 3 (MI,
+FMI_gradient, VIF, Qabf; plus SSIM) computed with
+:func:`~mmfusenas.evaluation.functional.compute_fusion_metrics` (preset
+``cddfuse``) **against the aligned sources** (the fused image should carry
+the scene as it is), and the registration error (mean end-point error in
+pixels over the image without an 8-pixel border; ``EPE_none`` is the
+misalignment itself).
+
+Example::
+
+    python benchmarks/bench_registration.py            # defaults
+    python benchmarks/bench_registration.py --quick    # a smoke run
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+import time
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from mmfusenas.datasets.transforms import (invert_flow,  # noqa: E402
+                                           random_affine_elastic_field,
+                                           remap_array)
+from mmfusenas.evaluation.functional import compute_fusion_metrics  # noqa
+from mmfusenas.models import (DeformableRegNet, FlowEPELoss,  # noqa: E402
+                              FlowSmoothnessLoss, NGFLoss)
+from mmfusenas.models.registration import (optimise_field,  # noqa: E402
+                                           register_pair, warp_image)
+from mmfusenas.registry import MODELS  # noqa: E402
+
+from bench_task_guidance import FUSION_LOSSES, fusion_net_cfg  # noqa: E402
+
+SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')
+METRICS = ['MI', 'FMI_gradient', 'VIF', 'Qabf', 'SSIM']
+CONDITIONS = ('aligned', 'misaligned', 'registered', 'refined', 'oracle')
+#: the field options of the configs (ivif_misaligned.py's `misalignment`)
+FIELD = {
+    k: v
+    for k, v in Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'datasets',
+                 'ivif_misaligned.py')).misalignment.items()
+    if k not in ('type', 'key')
+}
+BORDER = 8
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--data', default=SHARED, help='folder with TNO/ and '
+                   'RoadScene/ ({ir,vi} sub-folders)')
+    p.add_argument('--size', type=int, default=192)
+    p.add_argument('--crop', type=int, default=96)
+    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--test-tno', type=int, default=8)
+    p.add_argument('--test-roadscene', type=int, default=15)
+    p.add_argument('--reg-iters', type=int, default=600)
+    p.add_argument('--reg-lr', type=float, default=1e-3)
+    p.add_argument('--reg-losses', choices=('ngf', 'epe', 'both'),
+                   default='ngf')
+    p.add_argument('--reg-channels', type=int, default=16)
+    p.add_argument('--fusion-iters', type=int, default=300)
+    p.add_argument('--fusion-channels', type=int, default=16)
+    p.add_argument('--refine-iters', type=int, default=60,
+                   help='instance-optimisation steps per level (0: skip)')
+    p.add_argument('--refine-eps', type=float, default=0.1,
+                   help='NGF edge scale of the instance optimisation')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--quick', action='store_true',
+                   help='40 + 20 iterations, 10 refinement steps, 3 + 3 test '
+                   'pairs')
+    args = p.parse_args(argv)
+    if args.quick:
+        args.reg_iters, args.fusion_iters, args.refine_iters = 40, 20, 10
+        args.test_tno, args.test_roadscene = 3, 3
+    return args
+
+
+def load_pairs(folder: str, size: int) -> List[Tuple[str, np.ndarray,
+                                                    np.ndarray]]:
+    """``(stem, ir, vi)`` luminance pairs in ``[0, 1]``, ``size x 4/3
+    size``."""
+    out = []
+    width = size * 4 // 3
+    for ir_path in sorted(glob.glob(osp.join(folder, 'ir', '*'))):
+        stem = osp.splitext(osp.basename(ir_path))[0]
+        (vi_path, ) = glob.glob(osp.join(folder, 'vi', stem + '.*'))
+        imgs = []
+        for path in (ir_path, vi_path):
+            img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                raise OSError(f'cannot read {path}')
+            h, w = img.shape
+            scale = max(size / h, width / w)
+            img = cv2.resize(img, (max(width, round(w * scale)),
+                                   max(size, round(h * scale))),
+                             interpolation=cv2.INTER_AREA)
+            y0 = (img.shape[0] - size) // 2
+            x0 = (img.shape[1] - width) // 2
+            imgs.append(img[y0:y0 + size, x0:x0 + width].astype(np.float32) /
+                        255.0)
+        out.append((stem, imgs[0], imgs[1]))
+    if not out:
+        raise FileNotFoundError(f'no pairs under {folder}/ir')
+    return out
+
+
+def to_t(arr: np.ndarray) -> torch.Tensor:
+    """``(H, W)`` -> ``(1, 1, H, W)``; ``(H, W, 2)`` -> ``(1, 2, H, W)``."""
+    t = torch.from_numpy(np.ascontiguousarray(arr))
+    return t[None, None] if t.dim() == 2 else t.permute(2, 0, 1)[None]
+
+
+def crops(pairs, rng, batch, crop, warp):
+    """A batch of random aligned crops; with ``warp`` the IR crops are
+    warped by new random fields (and the inverse fields returned)."""
+    irs, vis, gts = [], [], []
+    for i in rng.integers(0, len(pairs), batch):
+        _, ir, vi = pairs[i]
+        y = rng.integers(0, ir.shape[0] - crop + 1)
+        x = rng.integers(0, ir.shape[1] - crop + 1)
+        ir_c, vi_c = ir[y:y + crop, x:x + crop], vi[y:y + crop, x:x + crop]
+        if warp:
+            field = random_affine_elastic_field(crop, crop, rng, **FIELD)
+            ir_c = remap_array(ir_c, field)
+            gts.append(to_t(invert_flow(field)))
+        irs.append(to_t(ir_c))
+        vis.append(to_t(vi_c))
+    gt = torch.cat(gts) if gts else None
+    return torch.cat(irs), torch.cat(vis), gt
+
+
+def train_registration(pairs, args) -> DeformableRegNet:
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    net = DeformableRegNet(channels=args.reg_channels, num_levels=3)
+    losses = []
+    if args.reg_losses in ('ngf', 'both'):
+        losses += [NGFLoss(eps=0.01), FlowSmoothnessLoss(loss_weight=1.0)]
+    if args.reg_losses in ('epe', 'both'):
+        losses += [FlowEPELoss()]
+    opt = torch.optim.Adam(net.parameters(), lr=args.reg_lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+        opt, max(args.reg_iters, 1), eta_min=args.reg_lr * 0.01)
+    for it in range(args.reg_iters):
+        ir, vi, gt = crops(pairs, rng, args.batch, args.crop, warp=True)
+        fields = register_pair(net, vi, ir)
+        fields['gt_flow'] = gt
+        loss = sum(fn(*(fields[k] for k in fn.inputs)) for fn in losses)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if it % 100 == 0 or it == args.reg_iters - 1:
+            with torch.no_grad():
+                epe = (fields['flow'] - gt).pow(2).sum(1).sqrt().mean()
+            print(f'  N_R iter {it}: loss {loss.item():.4f}, train EPE '
+                  f'{epe.item():.3f} px', flush=True)
+    return net.eval()
+
+
+def train_fusion(pairs, args) -> torch.nn.Module:
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed + 1)
+    net = MODELS.build(fusion_net_cfg(args.fusion_channels))
+    losses = [MODELS.build(cfg) for cfg in FUSION_LOSSES]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for it in range(args.fusion_iters):
+        ir, vi, _ = crops(pairs, rng, args.batch, args.crop, warp=False)
+        src = torch.cat([ir, vi], 1)
+        fused = net(src)
+        loss = sum(fn(fused, src) for fn in losses)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if it % 100 == 0 or it == args.fusion_iters - 1:
+            print(f'  N_F iter {it}: loss {loss.item():.4f}', flush=True)
+    return net.eval()
+
+
+def fuse(net, ir: torch.Tensor, vi: torch.Tensor) -> np.ndarray:
+    # the multi-scale cell needs sides divisible by 4
+    h, w = ir.shape[-2:]
+    ph, pw = -h % 4, -w % 4
+    src = torch.nn.functional.pad(torch.cat([ir, vi], 1), (0, pw, 0, ph),
+                                  mode='replicate')
+    return net(src)[..., :h, :w].clamp(0, 1)[0, 0].numpy()
+
+
+@torch.no_grad()
+def evaluate(pairs, reg_net, fusion_net, args) -> Dict:
+    seed = args.seed
+    rows = {c: [] for c in CONDITIONS}
+    epes, epes_refined, epes_none = [], [], []
+    refine_losses = [NGFLoss(eps=args.refine_eps), FlowSmoothnessLoss()]
+    b = (slice(BORDER, -BORDER), slice(BORDER, -BORDER))
+    for stem, ir, vi in pairs:
+        rng = np.random.default_rng([seed, sum(map(ord, stem))])
+        field = random_affine_elastic_field(*ir.shape, rng, **FIELD)
+        moving = remap_array(ir, field)
+        gt = to_t(invert_flow(field))
+        flow = reg_net(to_t(vi), to_t(moving))
+        registered = warp_image(to_t(moving), flow)
+        refined_flow = optimise_field(
+            to_t(vi), to_t(moving), refine_losses, flow,
+            iters=args.refine_iters)
+        refined = warp_image(to_t(moving), refined_flow)
+        oracle = warp_image(to_t(moving), gt)
+        epes.append((flow - gt).pow(2).sum(1).sqrt()[0][b].mean().item())
+        epes_refined.append(
+            (refined_flow - gt).pow(2).sum(1).sqrt()[0][b].mean().item())
+        epes_none.append(gt.pow(2).sum(1).sqrt()[0][b].mean().item())
+        irs = dict(aligned=to_t(ir), misaligned=to_t(moving),
+                   registered=registered, refined=refined, oracle=oracle)
+        for cond, ir_c in irs.items():
+            fused = fuse(fusion_net, ir_c, to_t(vi))
+            rows[cond].append(
+                compute_fusion_metrics(ir * 255, vi * 255, fused * 255,
+                                       preset='cddfuse', metrics=METRICS))
+    means = {
+        c: {m: float(np.mean([r[m] for r in rows[c]])) for m in METRICS}
+        for c in CONDITIONS
+    }
+    return dict(metrics=means, EPE=float(np.mean(epes)),
+                EPE_refined=float(np.mean(epes_refined)),
+                EPE_none=float(np.mean(epes_none)), n=len(pairs))
+
+
+def main(argv=None) -> Dict:
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    start = time.time()
+    tno = load_pairs(osp.join(args.data, 'TNO'), args.size)
+    road = load_pairs(osp.join(args.data, 'RoadScene'), args.size)
+    test = dict(
+        TNO=tno[-args.test_tno:], RoadScene=road[-args.test_roadscene:])
+    train = tno[:-args.test_tno] + road[:-args.test_roadscene]
+    print(f'{len(train)} training pairs, test: TNO {len(test["TNO"])}, '
+          f'RoadScene {len(test["RoadScene"])}; {args.size} x '
+          f'{args.size * 4 // 3} px')
+    reg_net = train_registration(train, args)
+    fusion_net = train_fusion(train, args)
+    results = {name: evaluate(pairs, reg_net, fusion_net, args)
+               for name, pairs in test.items()}
+    for name, res in results.items():
+        print(f'\n{name} ({res["n"]} held-out pairs, IR warped by a known '
+              f'field; metrics against the aligned sources)')
+        print(f'registration EPE: {res["EPE_none"]:.3f} px without -> '
+              f'{res["EPE"]:.3f} px with N_R -> {res["EPE_refined"]:.3f} px '
+              'with N_R + instance optimisation')
+        print('| condition | ' + ' | '.join(METRICS) + ' |')
+        print('|---' * (len(METRICS) + 1) + '|')
+        for cond in CONDITIONS:
+            vals = ' | '.join(f'{res["metrics"][cond][m]:.4f}'
+                              for m in METRICS)
+            print(f'| {cond} | {vals} |')
+    summary = dict(
+        args={k: v for k, v in vars(args).items() if k != 'data'},
+        results=results,
+        seconds=round(time.time() - start, 1))
+    print('RESULT ' + json.dumps(summary))
+    return summary
+
+
+if __name__ == '__main__':
+    main()

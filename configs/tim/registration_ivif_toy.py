@@ -1,0 +1,26 @@
+# N_R (registration_ivif_tno.py) on the embedded procedural toy pairs
+# (its train / val split files), 128x128 crops, 300 iterations of Adam
+# 1e-3; a few minutes on 2 CPU cores.
+#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
+#   python tools/train.py configs/tim/registration_ivif_toy.py
+_base_ = './registration_ivif_tno.py'
+
+data_root = 'data/toy/'
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, ann_file='splits/train.txt'))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, ann_file='splits/val.txt'))
+test_dataloader = val_dataloader
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', by_epoch=False, T_max=300, eta_min=1e-5)
+]
+train_cfg = dict(max_iters=300, val_interval=100)
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=100))

@@ -1,0 +1,217 @@
+"""Synthetic misalignment of one modality by a known random warp.
+
+TIM (Sec. 5.1.2) trains and evaluates joint registration and fusion on pairs
+whose infrared image is corrupted "utilizing random deformation fields by
+affine and elastic transformations". :class:`RandomElasticAffineWarp` does
+that to one modality of a loaded sample and stores the ground-truth field
+that registers it back, in the convention of
+:mod:`mmfusenas.models.registration.spatial_transformer` (pixels, ``(x,
+y)``, backward warping).
+"""
+import zlib
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmfusenas.registry import TRANSFORMS
+
+
+def _pixel_grid(height: int, width: int) -> Tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    return xs, ys
+
+
+def remap_array(arr: np.ndarray, flow: np.ndarray,
+                interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """``out(p) = arr(p + flow(p))`` for an ``(H, W[, C])`` array and an
+    ``(H, W, 2)`` pixel field (x, y); the border is replicated."""
+    h, w = flow.shape[:2]
+    xs, ys = _pixel_grid(h, w)
+    out = cv2.remap(arr, xs + flow[..., 0], ys + flow[..., 1],
+                    interpolation, borderMode=cv2.BORDER_REPLICATE)
+    if arr.ndim == 3 and out.ndim == 2:
+        out = out[..., None]
+    return out
+
+
+def invert_flow(flow: np.ndarray, iterations: int = 30) -> np.ndarray:
+    """The field ``g`` with ``warp(warp(x, flow), g) ≈ x``.
+
+    Backward warping by ``flow`` then by ``g`` samples ``x`` at ``p + g(p) +
+    flow(p + g(p))``, so ``g(p) = -flow(p + g(p))``, solved by fixed-point
+    iteration from ``g = -flow`` (a contraction while the field's Jacobian
+    has norm < 1, true for the smooth warps drawn here).
+    """
+    flow = flow.astype(np.float32)
+    inv = -flow
+    for _ in range(iterations):
+        inv = -remap_array(flow, inv)
+    return inv
+
+
+def random_affine_elastic_field(height: int,
+                                width: int,
+                                rng: np.random.Generator,
+                                max_rotation: float = 3.0,
+                                max_scale: float = 0.03,
+                                max_shear: float = 0.02,
+                                max_translation: float = 0.02,
+                                elastic_magnitude: float = 0.015,
+                                elastic_sigma: float = 0.1) -> np.ndarray:
+    """A random ``(H, W, 2)`` displacement field: affine + elastic.
+
+    Affine about the image centre ``c``: ``p -> c + A (p - c) + t`` with
+    ``A = R(θ) [[s, k], [0, s]]``, ``θ ~ U(±max_rotation)`` degrees, ``s ~
+    1 + U(±max_scale)``, ``k ~ U(±max_shear)``, ``t ~ U(±max_translation ·
+    (W, H))``. Elastic (Simard et al. 2003): white noise smoothed by a
+    Gaussian of ``elastic_sigma · min(H, W)``, rescaled so that its largest
+    displacement is ``U(0.5, 1) · elastic_magnitude · min(H, W)`` pixels.
+    """
+    xs, ys = _pixel_grid(height, width)
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    theta = np.deg2rad(rng.uniform(-max_rotation, max_rotation))
+    scale = 1.0 + rng.uniform(-max_scale, max_scale)
+    shear = rng.uniform(-max_shear, max_shear)
+    rot = np.array([[np.cos(theta), -np.sin(theta)],
+                    [np.sin(theta), np.cos(theta)]])
+    mat = rot @ np.array([[scale, shear], [0.0, scale]])
+    tx = rng.uniform(-max_translation, max_translation) * width
+    ty = rng.uniform(-max_translation, max_translation) * height
+    dx, dy = xs - cx, ys - cy
+    u = mat[0, 0] * dx + mat[0, 1] * dy + cx + tx - xs
+    v = mat[1, 0] * dx + mat[1, 1] * dy + cy + ty - ys
+    field = np.stack([u, v], -1).astype(np.float32)
+    if elastic_magnitude > 0:
+        side = min(height, width)
+        # smooth noise drawn at 1/4 resolution and resized (the same field
+        # up to interpolation, 16x cheaper)
+        sh, sw = max(height // 4, 2), max(width // 4, 2)
+        sigma = max(elastic_sigma * side / 4.0, 0.5)
+        noise = rng.standard_normal((sh, sw, 2)).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), sigma,
+                                 borderType=cv2.BORDER_REFLECT)
+        noise = cv2.resize(noise, (width, height),
+                           interpolation=cv2.INTER_CUBIC)
+        peak = float(np.abs(noise).max())
+        if peak > 0:
+            amplitude = rng.uniform(0.5, 1.0) * elastic_magnitude * side
+            field += noise * (amplitude / peak)
+    return field
+
+
+@TRANSFORMS.register_module()
+class RandomElasticAffineWarp(BaseTransform):
+    """Warp one modality by a random affine + elastic field (synthetic
+    misalignment) and store the field that registers it back.
+
+    The modality ``key`` becomes ``warped(p) = aligned(p + u(p))`` (bilinear,
+    border replicated) for a random field ``u``
+    (:func:`random_affine_elastic_field`; sizes are fractions of the image,
+    so the same config fits 128 px toy pairs and 768 px TNO pairs). The
+    other modalities, the boxes and the masks are untouched: they stay in
+    the frame of the fixed image(s).
+
+    Place it after the geometric transforms (crop, resize, flip, rotation):
+    the stored field is in the final frame, and a geometric transform after
+    it would have to transform the field too (they refuse a sample that
+    already has ``gt_flow``).
+
+    Added keys:
+
+    - ``gt_flow`` (np.ndarray): ``float32 (H, W, 2)``, the registration
+      target ``g = u^{-1}``: ``aligned(p) ≈ warped(p + g(p))`` (inverted by
+      fixed-point iteration, :func:`invert_flow`); packed as the data
+      sample's ``gt_flow`` ``(2, H, W)``.
+    - ``warped_modality`` (str): ``key``.
+
+    Randomness: numpy's global generator (seeded by MMEngine's
+    ``randomness.seed``), so training sees new warps every epoch; with
+    ``seed`` every sample gets a fixed warp drawn from ``(seed, crc32(stem))``
+    (or its ``sample_idx`` without a stem): a fixed misaligned test set.
+
+    Args:
+        key (str): the modality to warp. Defaults to 'ir' (TIM corrupts the
+            infrared image).
+        prob (float): probability of warping a sample (otherwise ``gt_flow``
+            is zero). Defaults to 1.0.
+        max_rotation (float): degrees. Defaults to 3.0.
+        max_scale (float): relative. Defaults to 0.03.
+        max_shear (float): Defaults to 0.02.
+        max_translation (float): fraction of the width / height. Defaults
+            to 0.02.
+        elastic_magnitude (float): peak elastic displacement as a fraction
+            of the shorter side (0 disables it). Defaults to 0.015.
+        elastic_sigma (float): smoothness of the elastic field, fraction of
+            the shorter side. Defaults to 0.1.
+        seed (int, optional): fixed per-sample warps (see above). Defaults
+            to None.
+        inverse_iterations (int): fixed-point iterations of the inversion.
+            Defaults to 30.
+    """
+
+    def __init__(self,
+                 key: str = 'ir',
+                 prob: float = 1.0,
+                 max_rotation: float = 3.0,
+                 max_scale: float = 0.03,
+                 max_shear: float = 0.02,
+                 max_translation: float = 0.02,
+                 elastic_magnitude: float = 0.015,
+                 elastic_sigma: float = 0.1,
+                 seed: Optional[int] = None,
+                 inverse_iterations: int = 30) -> None:
+        values = dict(
+            max_rotation=max_rotation,
+            max_scale=max_scale,
+            max_shear=max_shear,
+            max_translation=max_translation,
+            elastic_magnitude=elastic_magnitude)
+        bad = {k: v for k, v in values.items() if not v >= 0}
+        if bad or not 0 <= prob <= 1 or not elastic_sigma > 0:
+            raise ValueError(
+                'RandomElasticAffineWarp: magnitudes must be >= 0, prob in '
+                f'[0, 1] and elastic_sigma > 0; got {bad or values}, '
+                f'prob={prob}, elastic_sigma={elastic_sigma}')
+        self.key = key
+        self.prob = float(prob)
+        self.field_cfg = dict(values, elastic_sigma=elastic_sigma)
+        self.seed = seed
+        self.inverse_iterations = int(inverse_iterations)
+
+    def _rng(self, results: dict) -> np.random.Generator:
+        if self.seed is None:
+            return np.random.default_rng(np.random.randint(0, 2**31 - 1))
+        stem = results.get('stem')
+        tag = zlib.crc32(str(stem).encode()) if stem is not None else int(
+            results.get('sample_idx', 0))
+        return np.random.default_rng([int(self.seed), tag])
+
+    def transform(self, results: dict) -> dict:
+        """Warp ``results[key]`` and add ``gt_flow``."""
+        if self.key not in results.get('modalities', ()):
+            raise KeyError(
+                f'RandomElasticAffineWarp: modality {self.key!r} is not '
+                f"loaded (modalities {results.get('modalities')}); set key "
+                'to one of them')
+        if 'gt_flow' in results:
+            raise ValueError('RandomElasticAffineWarp: the sample is already '
+                             'misaligned (it has gt_flow); use one warp')
+        img = results[self.key]
+        h, w = img.shape[:2]
+        rng = self._rng(results)
+        if rng.uniform() >= self.prob:
+            results['gt_flow'] = np.zeros((h, w, 2), np.float32)
+        else:
+            field = random_affine_elastic_field(h, w, rng, **self.field_cfg)
+            results[self.key] = np.ascontiguousarray(
+                remap_array(img, field).astype(img.dtype))
+            results['gt_flow'] = invert_flow(field, self.inverse_iterations)
+        results['warped_modality'] = self.key
+        return results
+
+    def __repr__(self) -> str:
+        cfg = ', '.join(f'{k}={v}' for k, v in self.field_cfg.items())
+        return (f'{self.__class__.__name__}(key={self.key!r}, '
+                f'prob={self.prob}, {cfg}, seed={self.seed})')

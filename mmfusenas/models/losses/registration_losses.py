@@ -1,0 +1,207 @@
+"""Losses of deformable registration (fields in the convention of
+:mod:`mmfusenas.models.registration.spatial_transformer`).
+
+Every loss declares ``inputs``, the named fields of a registration forward
+pass it reads (``fixed``, ``moving``, ``warped``: ``(N, 1, H, W)``
+luminance in ``[0, 1]``; ``flow``, ``gt_flow``: ``(N, 2, H, W)`` pixels), is
+called with them in that order, and returns a scalar already multiplied by
+``loss_weight``; ``loss_name`` is its log key. They are used by
+:class:`~mmfusenas.models.ImageRegistrator` and by the ``'registration'``
+stages of :class:`~mmfusenas.models.PreModuleChain`.
+
+Similarity across modalities. Infrared and visible images of one scene do
+not share intensities (a hot object is bright in IR and may be dark in VIS),
+so an intensity loss (MSE, global NCC) between them is the wrong target.
+What they share is *where the edges are*: :class:`NGFLoss`, the normalised
+gradient field distance of Haber & Modersitzki (2006), compares the
+orientation of the gradients regardless of their sign and magnitude and is
+the default of the configs. :class:`LocalNCCLoss` (VoxelMorph's windowed
+squared NCC) is insensitive to local affine intensity changes and works for
+mono-modal pairs or as a second term. MRRN (Wang et al., IJCAI 2022) instead
+translates IR to a pseudo-VIS image and uses a mono-modal loss; with the
+pair of a chain stage reading ``(vi:y, ir)``, NGF plays that role without a
+translation network. :class:`FlowEPELoss` supervises the field with the
+ground truth of synthetic misalignment.
+"""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+from mmfusenas.registry import MODELS
+from .restoration_losses import _NamedLoss
+
+SMOOTHNESS_PENALTIES = ('l2', 'l1')
+
+
+def _check_images(a: torch.Tensor, b: torch.Tensor, owner: str) -> None:
+    if a.dim() != 4 or a.shape != b.shape:
+        raise ValueError(f'{owner}: expected two (N, C, H, W) images of one '
+                         f'shape, got {tuple(a.shape)} and {tuple(b.shape)}')
+
+
+def flow_gradients(flow: torch.Tensor):
+    """Forward differences of a field: ``(dx (N, 2, H, W-1), dy (N, 2, H-1,
+    W))``."""
+    return (flow[..., :, 1:] - flow[..., :, :-1],
+            flow[..., 1:, :] - flow[..., :-1, :])
+
+
+@MODELS.register_module()
+class FlowSmoothnessLoss(_NamedLoss):
+    """Diffusion regulariser of a displacement field.
+
+    ``l2``: ``w · (mean(∂x u)^2 + mean(∂y u)^2) / 2`` with forward
+    differences over both components (VoxelMorph's ``Grad('l2')``);
+    ``l1``: the same with absolute values (total variation of the field).
+
+    Args:
+        penalty (str): ``'l2'`` or ``'l1'``. Defaults to 'l2'.
+        loss_weight (float): Defaults to 1.0.
+        loss_name (str, optional): Defaults to 'loss_smooth'.
+    """
+    default_name = 'loss_smooth'
+    inputs = ('flow', )
+
+    def __init__(self, penalty: str = 'l2', **kwargs) -> None:
+        super().__init__(**kwargs)
+        if penalty not in SMOOTHNESS_PENALTIES:
+            raise ValueError(f'FlowSmoothnessLoss: penalty must be one of '
+                             f'{SMOOTHNESS_PENALTIES}, got {penalty!r}')
+        self.penalty = penalty
+
+    def forward(self, flow: torch.Tensor) -> torch.Tensor:
+        if flow.dim() != 4 or flow.shape[1] != 2:
+            raise ValueError('FlowSmoothnessLoss: flow must be (N, 2, H, W), '
+                             f'got {tuple(flow.shape)}')
+        dx, dy = flow_gradients(flow)
+        if self.penalty == 'l2':
+            value = (dx.pow(2).mean() + dy.pow(2).mean()) / 2
+        else:
+            value = (dx.abs().mean() + dy.abs().mean()) / 2
+        return self.loss_weight * value
+
+
+def _image_gradients(x: torch.Tensor):
+    """Central differences (replicate border): ``(gx, gy)`` of ``x``."""
+    padded = F.pad(x, (1, 1, 1, 1), mode='replicate')
+    gx = (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) / 2
+    gy = (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]) / 2
+    return gx, gy
+
+
+@MODELS.register_module()
+class NGFLoss(_NamedLoss):
+    """Normalised gradient field distance (Haber & Modersitzki 2006), a
+    cross-modality similarity.
+
+    With central-difference gradients ``∇a``, ``∇b`` and an edge scale
+    ``ε``::
+
+        NGF = 1 - mean_p (∇a·∇b)^2 / ((|∇a|^2 + ε^2)(|∇b|^2 + ε^2))
+
+    which is 0 where the gradients are parallel or antiparallel (contrast
+    inversions between IR and VIS do not matter), and near 1 where they are
+    orthogonal or one image is flat (``|∇| << ε``). Multi-channel inputs are
+    compared channel by channel.
+
+    Args:
+        eps (float): edge scale ``ε`` in intensity per pixel (images in
+            ``[0, 1]``); gradients well below it count as noise. Defaults to
+            0.01.
+        loss_weight (float): Defaults to 1.0.
+        loss_name (str, optional): Defaults to 'loss_ngf'.
+    """
+    default_name = 'loss_ngf'
+    inputs = ('warped', 'fixed')
+
+    def __init__(self, eps: float = 0.01, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not eps > 0:
+            raise ValueError(f'NGFLoss: eps must be > 0, got {eps}')
+        self.eps = float(eps)
+
+    def forward(self, warped: torch.Tensor,
+                fixed: torch.Tensor) -> torch.Tensor:
+        _check_images(warped, fixed, 'NGFLoss')
+        ax, ay = _image_gradients(warped)
+        bx, by = _image_gradients(fixed)
+        eps2 = self.eps**2
+        dot = ax * bx + ay * by
+        norm = (ax.pow(2) + ay.pow(2) + eps2) * (bx.pow(2) + by.pow(2) + eps2)
+        return self.loss_weight * (1 - dot.pow(2) / norm).mean()
+
+
+@MODELS.register_module()
+class LocalNCCLoss(_NamedLoss):
+    """``w · (1 - mean_p cc(p))`` with ``cc`` VoxelMorph's windowed squared
+    normalised cross-correlation::
+
+        cc = cov_W(a, b)^2 / (var_W(a) · var_W(b) + eps)
+
+    over ``window x window`` boxes (zero padding, sums as in VoxelMorph).
+
+    Args:
+        window (int): odd box size. Defaults to 9.
+        eps (float): Defaults to 1e-5.
+        loss_weight (float): Defaults to 1.0.
+        loss_name (str, optional): Defaults to 'loss_ncc'.
+    """
+    default_name = 'loss_ncc'
+    inputs = ('warped', 'fixed')
+
+    def __init__(self, window: int = 9, eps: float = 1e-5, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if window < 1 or window % 2 == 0:
+            raise ValueError(f'LocalNCCLoss: window must be an odd number '
+                             f'>= 1, got {window}')
+        self.window = int(window)
+        self.eps = float(eps)
+
+    def forward(self, warped: torch.Tensor,
+                fixed: torch.Tensor) -> torch.Tensor:
+        _check_images(warped, fixed, 'LocalNCCLoss')
+        channels = warped.shape[1]
+        box = warped.new_ones(channels, 1, self.window, self.window)
+        pad = self.window // 2
+
+        def wsum(x):
+            return F.conv2d(x, box, padding=pad, groups=channels)
+
+        a, b = warped, fixed
+        size = float(self.window**2)
+        sa, sb = wsum(a), wsum(b)
+        cross = wsum(a * b) - sa * sb / size
+        var_a = wsum(a * a) - sa * sa / size
+        var_b = wsum(b * b) - sb * sb / size
+        cc = cross.pow(2) / (var_a * var_b + self.eps)
+        return self.loss_weight * (1 - cc.mean())
+
+
+@MODELS.register_module()
+class FlowEPELoss(_NamedLoss):
+    """Supervised end-point error ``w · mean_p sqrt(|u - u*|^2 + eps)`` to the
+    ground-truth field ``u*`` of a synthetic misalignment (``gt_flow``).
+
+    Args:
+        eps (float): keeps the gradient finite at zero error. Defaults to
+            1e-6.
+        loss_weight (float): Defaults to 1.0.
+        loss_name (str, optional): Defaults to 'loss_epe'.
+    """
+    default_name = 'loss_epe'
+    inputs = ('flow', 'gt_flow')
+
+    def __init__(self, eps: float = 1e-6, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.eps = float(eps)
+
+    def forward(self, flow: torch.Tensor,
+                gt_flow: Optional[torch.Tensor]) -> torch.Tensor:
+        if flow.shape != gt_flow.shape or flow.dim() != 4 or \
+                flow.shape[1] != 2:
+            raise ValueError('FlowEPELoss: flow and gt_flow must be (N, 2, '
+                             f'H, W) of one shape, got {tuple(flow.shape)} '
+                             f'and {tuple(gt_flow.shape)}')
+        epe = ((flow - gt_flow).pow(2).sum(1) + self.eps).sqrt()
+        return self.loss_weight * epe.mean()

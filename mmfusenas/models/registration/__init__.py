@@ -1,0 +1,21 @@
+"""Deformable registration of multi-modality pairs: displacement fields, the
+spatial transformer, registration networks and the model that trains them
+(the ``N_R`` in front of TIM's fusion network, Sec. 5.1.2)."""
+from .deformable_reg_net import DeformableRegNet
+from .fields import (REGISTRATION_FIELDS, call_registration_loss,
+                     check_registration_losses, register_pair)
+from .image_registrator import ImageRegistrator
+from .instance_optimisation import (OPTIMISATION_FIELDS,
+                                    InstanceOptimisedRegNet, optimise_field)
+from .spatial_transformer import (SpatialTransformer, check_flow,
+                                  compose_flows, endpoint_error, flow_to_grid,
+                                  integrate_velocity, pixel_grid, warp_image)
+
+__all__ = [
+    'DeformableRegNet', 'ImageRegistrator', 'SpatialTransformer',
+    'InstanceOptimisedRegNet', 'optimise_field', 'OPTIMISATION_FIELDS',
+    'REGISTRATION_FIELDS', 'call_registration_loss',
+    'check_registration_losses', 'register_pair', 'check_flow',
+    'compose_flows', 'endpoint_error', 'flow_to_grid', 'integrate_velocity',
+    'pixel_grid', 'warp_image'
+]

@@ -1,0 +1,82 @@
+"""The named fields of one registration forward pass, read by the
+registration losses (see :mod:`mmfusenas.models.losses.registration_losses`).
+
+Shared by :class:`~mmfusenas.models.ImageRegistrator` (registration trained
+on its own) and the ``'registration'`` stages of
+:class:`~mmfusenas.models.PreModuleChain`, so a loss is configured the same
+way in both.
+"""
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.utils.colorspace import luminance
+from .spatial_transformer import check_flow, warp_image
+
+#: fields a registration loss may read through its ``inputs``
+REGISTRATION_FIELDS = ('fixed', 'moving', 'warped', 'flow', 'gt_flow')
+
+Fields = Dict[str, Optional[torch.Tensor]]
+
+
+def check_registration_losses(losses: Sequence[nn.Module],
+                              allowed: Sequence[str] = REGISTRATION_FIELDS,
+                              owner: str = 'registration') -> None:
+    """Raise unless every loss declares ``inputs`` within ``allowed``."""
+    for loss in losses:
+        keys = getattr(loss, 'inputs', None)
+        if keys is None:
+            raise ValueError(
+                f'{owner}: {type(loss).__name__} ({loss.loss_name}) declares '
+                'no `inputs`; a registration loss names the fields it reads '
+                f'among {tuple(REGISTRATION_FIELDS)}')
+        bad = sorted(set(keys) - set(allowed))
+        if bad:
+            raise ValueError(f'{owner}: {loss.loss_name} reads {bad}, which '
+                             f'this model does not provide (it provides '
+                             f'{tuple(allowed)})')
+
+
+def register_pair(net: nn.Module,
+                  fixed: torch.Tensor,
+                  moving: torch.Tensor,
+                  padding_mode: str = 'border') -> Fields:
+    """Run ``net(fixed, moving) -> flow`` and warp ``moving`` with it.
+
+    Args:
+        net (nn.Module): a registration network (e.g.
+            :class:`DeformableRegNet`).
+        fixed (Tensor): ``(N, Cf, H, W)``, ``Cf`` 1 or 3.
+        moving (Tensor): ``(N, Cm, H, W)``, ``Cm`` 1 or 3; warped with all
+            its channels.
+        padding_mode (str): of the spatial transformer. Defaults to
+            'border'.
+
+    Returns:
+        dict: ``flow``, ``moving_warped`` (all channels of ``moving``) and
+        the loss fields ``fixed``, ``moving``, ``warped`` (luminance).
+    """
+    flow = net(fixed, moving)
+    check_flow(flow, moving, type(net).__name__)
+    warped = warp_image(moving, flow, padding_mode=padding_mode)
+    return dict(
+        flow=flow,
+        moving_warped=warped,
+        fixed=luminance(fixed),
+        moving=luminance(moving),
+        warped=luminance(warped))
+
+
+def call_registration_loss(loss_fn: nn.Module,
+                           fields: Fields) -> torch.Tensor:
+    """``loss_fn(*fields[k] for k in loss_fn.inputs)``, with a clear error
+    when a field is missing (e.g. ``gt_flow`` on a pair without a known
+    misalignment)."""
+    missing = [k for k in loss_fn.inputs if fields.get(k) is None]
+    if missing:
+        raise ValueError(
+            f'{loss_fn.loss_name} reads {missing}, which this batch does not '
+            'have (gt_flow comes from RandomElasticAffineWarp in the '
+            'pipeline)')
+    return loss_fn(*(fields[k] for k in loss_fn.inputs))

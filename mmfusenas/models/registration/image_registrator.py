@@ -1,0 +1,173 @@
+"""The model that trains and runs a registration network on paired images
+(e.g. on synthetically misaligned IR/VIS pairs)."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from mmfusenas.models.data_preprocessors import crop_to_shape
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.distributed import check_finite_losses
+from .fields import (call_registration_loss, check_registration_losses,
+                     register_pair)
+
+ConfigType = Union[dict, nn.Module]
+
+
+@MODELS.register_module()
+class ImageRegistrator(BaseModel):
+    """Registration network + registration losses, MMEngine style.
+
+    The batch of :class:`~mmfusenas.models.FusionDataPreprocessor` stacks
+    the modalities' luminance in the samples' ``modalities`` order; the
+    network reads the ``fixed`` and ``moving`` modalities by name and
+    predicts the field that warps ``moving`` onto ``fixed``
+    (:mod:`.spatial_transformer` convention). Samples of a pipeline with
+    :class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp` carry
+    the ground truth ``gt_flow`` ``(2, H, W)``, which supervised losses
+    (``FlowEPELoss``) and :class:`~mmfusenas.evaluation.RegistrationMetric`
+    read.
+
+    ``forward(inputs, data_samples, mode)``:
+
+    - ``'loss'``: the weighted losses (``loss_name`` keys);
+    - ``'predict'``: the samples with ``pred_flow`` ``(2, H, W)`` and
+      ``pred_warped`` ``(1, H, W)`` (the registered moving luminance), both
+      cropped to ``img_shape``;
+    - ``'tensor'``: the raw field ``(N, 2, H, W)``.
+
+    Args:
+        registration_net (dict | nn.Module): ``net(fixed, moving) -> flow``.
+        losses (Sequence[dict | nn.Module]): registration losses
+            (``mmfusenas.models.losses.registration_losses``), unique
+            ``loss_name``.
+        fixed (str): modality registered to. Defaults to 'vi'.
+        moving (str): modality warped. Defaults to 'ir' (TIM Sec. 5.1.2
+            corrupts and registers the infrared image).
+        padding_mode (str): of the spatial transformer. Defaults to
+            'border'.
+        data_preprocessor (dict | nn.Module, optional): defaults to
+            ``FusionDataPreprocessor``.
+        check_finite (bool): raise on a NaN / Inf loss, naming it and the
+            samples. Defaults to True.
+        init_cfg (dict, optional): weight initialisation config.
+    """
+
+    def __init__(self,
+                 registration_net: ConfigType,
+                 losses: Sequence[ConfigType] = (),
+                 fixed: str = 'vi',
+                 moving: str = 'ir',
+                 padding_mode: str = 'border',
+                 data_preprocessor: Optional[ConfigType] = None,
+                 check_finite: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='FusionDataPreprocessor')
+        super().__init__(
+            data_preprocessor=self._build(data_preprocessor),
+            init_cfg=init_cfg)
+        if fixed == moving:
+            raise ValueError('ImageRegistrator: fixed and moving must be two '
+                             f'different modalities, got {fixed!r} twice')
+        self.registration_net = self._build(registration_net)
+        self.losses = nn.ModuleList(self._build(loss) for loss in losses)
+        names = [loss.loss_name for loss in self.losses]
+        if len(set(names)) != len(names):
+            raise ValueError(f'loss names must be unique, got {names}')
+        check_registration_losses(self.losses, owner='ImageRegistrator')
+        self.fixed = fixed
+        self.moving = moving
+        self.padding_mode = padding_mode
+        self.check_finite = check_finite
+
+    @staticmethod
+    def _build(cfg: ConfigType) -> nn.Module:
+        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+    # ------------------------------------------------------------------
+    def _pair(self, inputs: torch.Tensor,
+              data_samples: Optional[List]) -> Tuple[torch.Tensor,
+                                                     torch.Tensor]:
+        if not data_samples or 'modalities' not in data_samples[0]:
+            raise ValueError('ImageRegistrator needs data samples with '
+                             "'modalities' metainfo (use PackFusionInputs)")
+        modalities = list(data_samples[0].modalities)
+        for name in (self.fixed, self.moving):
+            if name not in modalities:
+                raise KeyError(f'ImageRegistrator: modality {name!r} is not '
+                               f'in the batch (modalities {modalities})')
+        if inputs.shape[1] != len(modalities):
+            raise ValueError(
+                f'ImageRegistrator: the batch has {inputs.shape[1]} channels '
+                f'for modalities {modalities}; expected one luminance '
+                'channel per modality (FusionDataPreprocessor without '
+                'keep_rgb)')
+        f, m = modalities.index(self.fixed), modalities.index(self.moving)
+        return inputs[:, f:f + 1], inputs[:, m:m + 1]
+
+    @staticmethod
+    def _gt_flow(data_samples: List,
+                 shape: torch.Size) -> Optional[torch.Tensor]:
+        """The samples' ``gt_flow`` padded (zeros) to the batch and stacked;
+        None unless every sample has one."""
+        if not all('gt_flow' in s for s in data_samples):
+            return None
+        flows = []
+        for sample in data_samples:
+            flow = torch.as_tensor(sample.gt_flow).float()
+            h, w = flow.shape[-2:]
+            flows.append(F.pad(flow, (0, shape[-1] - w, 0, shape[-2] - h)))
+        return torch.stack(flows)
+
+    def run(self, inputs: torch.Tensor, data_samples: List) -> Dict:
+        """The fields of one forward pass (see :func:`register_pair`), plus
+        ``gt_flow`` when the samples carry it."""
+        fixed, moving = self._pair(inputs, data_samples)
+        fields = register_pair(self.registration_net, fixed, moving,
+                               self.padding_mode)
+        gt_flow = self._gt_flow(data_samples, inputs.shape)
+        fields['gt_flow'] = None if gt_flow is None else gt_flow.to(inputs)
+        return fields
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            fixed, moving = self._pair(inputs, data_samples)
+            return self.registration_net(fixed, moving)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
+                         f"got '{mode}'")
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        """Weighted registration losses on a batch."""
+        if not len(self.losses):
+            raise ValueError('ImageRegistrator has no losses to train with')
+        fields = self.run(inputs, data_samples)
+        losses = {
+            loss_fn.loss_name: call_registration_loss(loss_fn, fields)
+            for loss_fn in self.losses
+        }
+        if self.check_finite:
+            # collective in a data-parallel step: all ranks stop together
+            check_finite_losses(losses, data_samples)
+        return losses
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List] = None) -> List:
+        """Register a batch and attach ``pred_flow`` / ``pred_warped``."""
+        fields = self.run(inputs, data_samples)
+        for i, sample in enumerate(data_samples):
+            shape = sample.get('img_shape')
+            sample.pred_flow = crop_to_shape(fields['flow'][i], shape)
+            sample.pred_warped = crop_to_shape(
+                fields['warped'][i].clamp(0, 1), shape)
+        return data_samples

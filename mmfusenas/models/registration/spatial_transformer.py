@@ -1,0 +1,148 @@
+"""Dense displacement fields and the spatial transformer that applies them.
+
+Convention (used by every registration component of MMFuseNAS): a
+displacement field ``flow`` is an ``(N, 2, H, W)`` tensor in **pixels**,
+channel 0 the x (column) and channel 1 the y (row) displacement. Warping is
+backward: the warped image at pixel ``p`` samples the moving image at
+``p + flow(p)``::
+
+    warped(p) = moving(p + flow(p))
+
+(bilinear interpolation, ``grid_sample(align_corners=True)``, so pixel
+centres ``0 .. W - 1`` map exactly to ``-1 .. 1``). A registration network
+predicts the field that brings the moving image onto the fixed one,
+``warped ≈ fixed``. The synthetic misalignment transform
+(:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`) stores the
+ground-truth field in the same convention.
+"""
+from typing import Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.registry import MODELS
+
+PADDING_MODES = ('zeros', 'border', 'reflection')
+
+
+def check_flow(flow: torch.Tensor, like: torch.Tensor, owner: str) -> None:
+    """Raise unless ``flow`` is ``(N, 2, H, W)`` with ``like``'s N, H, W."""
+    if flow.dim() != 4 or flow.shape[1] != 2 or \
+            flow.shape[0] != like.shape[0] or \
+            flow.shape[-2:] != like.shape[-2:]:
+        raise ValueError(
+            f'{owner}: a displacement field must be (N, 2, H, W) matching the '
+            f'image {tuple(like.shape)}, got {tuple(flow.shape)}')
+
+
+def pixel_grid(height: int, width: int, like: torch.Tensor) -> torch.Tensor:
+    """``(1, 2, H, W)`` pixel coordinates (x, y) of every pixel centre."""
+    ys = torch.arange(height, dtype=like.dtype, device=like.device)
+    xs = torch.arange(width, dtype=like.dtype, device=like.device)
+    yy, xx = torch.meshgrid(ys, xs, indexing='ij')
+    return torch.stack([xx, yy])[None]
+
+
+def flow_to_grid(flow: torch.Tensor) -> torch.Tensor:
+    """A pixel displacement field -> ``grid_sample``'s ``(N, H, W, 2)`` grid
+    (``align_corners=True`` normalisation)."""
+    height, width = flow.shape[-2:]
+    coords = pixel_grid(height, width, flow) + flow
+    scale = flow.new_tensor([2.0 / max(width - 1, 1),
+                             2.0 / max(height - 1, 1)]).view(1, 2, 1, 1)
+    return (coords * scale - 1.0).permute(0, 2, 3, 1)
+
+
+def warp_image(image: torch.Tensor,
+               flow: torch.Tensor,
+               mode: str = 'bilinear',
+               padding_mode: str = 'border') -> torch.Tensor:
+    """``warped(p) = image(p + flow(p))`` (see the module docstring).
+
+    Args:
+        image (Tensor): ``(N, C, H, W)``.
+        flow (Tensor): ``(N, 2, H, W)`` displacement in pixels (x, y).
+        mode (str): ``'bilinear'`` or ``'nearest'``. Defaults to 'bilinear'.
+        padding_mode (str): value outside the image: ``'border'`` (the
+            nearest edge pixel), ``'zeros'`` or ``'reflection'``. Defaults
+            to 'border'.
+
+    Returns:
+        Tensor: ``(N, C, H, W)``, differentiable in ``image`` and ``flow``.
+    """
+    check_flow(flow, image, 'warp_image')
+    return F.grid_sample(
+        image,
+        flow_to_grid(flow).to(image.dtype),
+        mode=mode,
+        padding_mode=padding_mode,
+        align_corners=True)
+
+
+def compose_flows(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """The field of warping by ``first`` then by ``second``.
+
+    ``warp(warp(x, first), second) ≈ warp(x, compose_flows(first, second))``
+    with ``compose(p) = second(p) + first(p + second(p))``.
+    """
+    return second + warp_image(first, second)
+
+
+def integrate_velocity(velocity: torch.Tensor, steps: int) -> torch.Tensor:
+    """Scaling and squaring (VoxelMorph, Dalca et al. 2018): the
+    displacement ``exp(v)`` of a stationary velocity field ``v``.
+
+    ``φ_0 = v / 2^steps``, then ``steps`` times ``φ <- φ + φ∘(id + φ)``;
+    ``steps = 0`` returns ``v`` (a plain displacement field).
+    """
+    if steps < 0:
+        raise ValueError(f'integration steps must be >= 0, got {steps}')
+    flow = velocity / (2**steps)
+    for _ in range(steps):
+        flow = flow + warp_image(flow, flow)
+    return flow
+
+
+@MODELS.register_module()
+class SpatialTransformer(nn.Module):
+    """The spatial transformer (Jaderberg et al. 2015) as a module:
+    ``forward(image, flow) = warp_image(image, flow)``.
+
+    Args:
+        mode (str): interpolation, ``'bilinear'`` or ``'nearest'``.
+            Defaults to 'bilinear'.
+        padding_mode (str): one of ``('zeros', 'border', 'reflection')``.
+            Defaults to 'border'.
+    """
+
+    def __init__(self,
+                 mode: str = 'bilinear',
+                 padding_mode: str = 'border') -> None:
+        super().__init__()
+        if mode not in ('bilinear', 'nearest'):
+            raise ValueError(f"SpatialTransformer: mode must be 'bilinear' "
+                             f"or 'nearest', got {mode!r}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f'SpatialTransformer: padding_mode must be one '
+                             f'of {PADDING_MODES}, got {padding_mode!r}')
+        self.mode = mode
+        self.padding_mode = padding_mode
+
+    def forward(self, image: torch.Tensor,
+                flow: torch.Tensor) -> torch.Tensor:
+        return warp_image(image, flow, self.mode, self.padding_mode)
+
+    def extra_repr(self) -> str:
+        return f'mode={self.mode!r}, padding_mode={self.padding_mode!r}'
+
+
+def endpoint_error(flow: torch.Tensor,
+                   target: torch.Tensor,
+                   eps: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-pixel end-point error ``sqrt(|flow - target|^2 + eps)``
+    ``(N, H, W)`` and its per-image mean ``(N,)`` (``eps > 0`` keeps the
+    gradient finite where the error is 0)."""
+    check_flow(flow, target, 'endpoint_error')
+    epe = ((flow - target).pow(2).sum(1) + eps).sqrt()
+    return epe, epe.flatten(1).mean(1)
