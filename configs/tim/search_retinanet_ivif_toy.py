@@ -43,11 +43,13 @@ model = dict(
     architecture=dict(
         _base_.model, detector=dict(_base_.model.detector, neck=neck_space)),
     space_path='detector.neck',
-    strategy=dict(type='IASStrategy'),  # variant='paper' (default)
-    # TIM fixes the pre-trained backbone during the task-module search;
-    # search it too with --cfg-options model.frozen_modules=[]
-    frozen_modules=['detector.backbone'],
-    arch_update_interval=5)
+    strategy=dict(type='DartsFirstOrderStrategy'),
+    # TIM fixes the *pre-trained* backbone during the task-module search
+    # (the real-data config: frozen_modules=['detector.backbone']); the
+    # toy backbone has no pre-trained weights, and a frozen random backbone
+    # gives the searched part no task signal, so it is trained here
+    frozen_modules=[],
+    arch_update_interval=1)
 
 arch_dataloader = dict(
     batch_size=8,
@@ -84,7 +86,7 @@ optim_wrapper = dict(
     arch=dict(
         type='OptimWrapper',
         optimizer=dict(
-            type='Adam', lr=3e-3, betas=(0.5, 0.999), weight_decay=1e-3)))
+            type='Adam', lr=3e-2, betas=(0.5, 0.999), weight_decay=1e-3)))
 param_scheduler = dict(
     _delete_=True,
     weights=[
@@ -97,9 +99,19 @@ param_scheduler = dict(
     arch=[])
 
 default_hooks = dict(checkpoint=dict(interval=50))
-# softmax(alpha) to the log and the derived genotype to
-# <work_dir>/genotypes/{iter_<N>,latest}.yaml
+# a weights-only warm-up of the supernet (no alpha step, no alpha batch)
+# for the first 20 iterations, then alpha on every iteration
+warmup_iters = 20
 custom_hooks = [
+    dict(
+        type='ArchScheduleHook',
+        by_epoch=False,
+        stages=[
+            dict(begin=0, end=warmup_iters, keys=[]),
+            dict(begin=warmup_iters)
+        ]),
+    # softmax(alpha) to the log and the derived genotype to
+    # <work_dir>/genotypes/{iter_<N>,latest}.yaml
     dict(type='ArchLoggingHook', interval=10, by_epoch=False),
     dict(type='GenotypeExportHook', interval=50, by_epoch=False),
 ]
