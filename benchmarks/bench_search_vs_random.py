@@ -361,7 +361,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     t0 = time.time()
     rows = []  # (label, kind, genotype path)
     for strategy in strategies:
-        for seed in range(args.search_seeds):
+        for seed in range(args.first_search_seed,
+                          args.first_search_seed + args.search_seeds):
             work = osp.join(tmp, 'work', name, f'search_{strategy}_{seed}')
             reused = args.reuse and osp.join(args.reuse, name,
                                              f'search_{strategy}_{seed}',
@@ -388,7 +389,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     results = []
     for label, kind, path in rows:
         scores, cost = [], {}
-        for seed in range(args.retrain_seeds):
+        for seed in range(args.first_retrain_seed,
+                          args.first_retrain_seed + args.retrain_seeds):
             work = osp.join(tmp, 'work', name,
                             f'retrain_{label.replace(" ", "_")}_{seed}')
             res = retrain(spec, path, seed, work, quick)
@@ -499,6 +501,13 @@ def main():
         '--num-random draws (to spread one space over processes; combine '
         'the scores by hand)')
     parser.add_argument(
+        '--first-search-seed', type=int, default=0,
+        help='search seeds FIRST..FIRST+--search-seeds-1')
+    parser.add_argument(
+        '--first-retrain-seed', type=int, default=0,
+        help='retrain seeds FIRST..FIRST+--retrain-seeds-1 (to add a seed '
+        'to an earlier run in another process)')
+    parser.add_argument(
         '--reuse', default=None,
         help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
         'of an earlier run (with the same settings) to use instead of '
@@ -537,8 +546,10 @@ def main():
     result['settings'] = dict(
         quick=args.quick,
         search_seeds=args.search_seeds,
+        first_search_seed=args.first_search_seed,
         num_random=args.num_random,
         retrain_seeds=args.retrain_seeds,
+        first_retrain_seed=args.first_retrain_seed,
         strategies=args.strategies,  # the RUAS spaces: their cooperative one
         score='held-out loss (val split), lower is better')
     if args.out:
