@@ -377,6 +377,11 @@ def test_real_neck_search_config_runs_on_shared_llvip_samples(
     (root / 'splits').mkdir()
     (root / 'splits' / 'train.txt').write_text('\n'.join(stems[:4]) + '\n')
     (root / 'splits' / 'val.txt').write_text('\n'.join(stems[4:]) + '\n')
+    # the search's two halves of train (split hygiene: never val)
+    (root / 'splits' / 'search_weights.txt').write_text(
+        '\n'.join(stems[:4:2]) + '\n')
+    (root / 'splits' / 'search_arch.txt').write_text(
+        '\n'.join(stems[1:4:2]) + '\n')
     train = load_tool('train')
     work = str(tmp_path / 'search')
     opts = ['train_cfg.max_iters=2', 'model.arch_update_interval=2',
