@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_search_vs_random.py [--spaces tim_fusion ...]
         [--strategies ias_paper darts1 implicit] [--search-seeds 2]
         [--num-random 8] [--retrain-seeds 2] [--out results.json]
+        [--toy-num N] [--random-subset FIRST END] [--first-search-seed S]
+        [--first-retrain-seed S] [--reuse DIR]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
 
 For every search space of :data:`SPACES` (a search config, the config that
