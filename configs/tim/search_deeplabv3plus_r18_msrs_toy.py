@@ -18,7 +18,8 @@
 # 100 / 100 % among 8 random decoders (2 search seeds; held-out loss
 # 1.079 / 1.082 vs random median 1.102, mean of 2 retrain seeds), while
 # TIM's IAS with alpha lr 3e-3 and a frozen random backbone ranked
-# 75 / 25 % (alpha hardly moved: softmax within 1 % of uniform).
+# 75 / 25 % in the earlier 30 / 30-iteration, 128 px control (alpha hardly
+# moved: softmax within 1 % of uniform).
 # TIM's IAS instead: --cfg-options model.strategy.type=IASStrategy \
 #                   model.arch_update_interval=5
 _base_ = './retrain_deeplabv3plus_r18_msrs_toy.py'
