@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_search_vs_random.py [--spaces tim_fusion ...]
         [--strategies ias_paper darts1 implicit] [--search-seeds 2]
         [--num-random 8] [--retrain-seeds 2] [--out results.json]
+        [--toy-num N] [--random-subset FIRST END] [--first-search-seed S]
+        [--first-retrain-seed S] [--reuse DIR]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
 
 For every search space of :data:`SPACES` (a search config, the config that
@@ -73,21 +75,21 @@ STRATEGIES = {
 }
 
 
-def _toy_ivif(root: str, quick: bool) -> None:
+def _toy_ivif(root: str, quick: bool, num: int = None) -> None:
     from mmfusenas.datasets.toy_data import generate_toy_dataset
     generate_toy_dataset(
-        osp.join(root, 'toy'), num=48 if quick else 96, seed=0, size=64,
-        val_fraction=0.25)
+        osp.join(root, 'toy'), num=num or (48 if quick else 96), seed=0,
+        size=64, val_fraction=0.25)
 
 
-def _toy_lowlight(root: str, quick: bool) -> None:
+def _toy_lowlight(root: str, quick: bool, num: int = None) -> None:
     from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
     generate_toy_lowlight(
         osp.join(root, 'toy_lowlight'), num_train=16 if quick else 32,
         num_val=8 if quick else 16, seed=0, size=64)
 
 
-def _toy_exdark(root: str, quick: bool) -> None:
+def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
     from mmfusenas.datasets import generate_toy_exdark
     generate_toy_exdark(
         osp.join(root, 'toy_exdark'), num_train=24 if quick else 48,
@@ -134,15 +136,15 @@ SPACES: Dict[str, dict] = {
         genotype_keys=['model.detector.neck.genotype'],
         part='detector.neck',
         data='ivif',
-        default='ias_paper',
+        default='darts1',
+        img_scale=(64, 64),  # the toy pairs' own size (no 2x up-sampling)
         search_opts=lambda quick: {
-            'train_cfg.max_iters': 30 if quick else 100,
-            'model.arch_update_interval': 1,
+            'train_cfg.max_iters': 60 if quick else 120,
             'train_dataloader.batch_size': 4,
             'train_cfg.arch_dataloader.batch_size': 4,
         },
         retrain_opts=lambda quick: {
-            'train_cfg.max_iters': 30 if quick else 100,
+            'train_cfg.max_iters': 60 if quick else 120,
             'train_dataloader.batch_size': 4,
         },
         score_pipeline='train'),
@@ -153,15 +155,15 @@ SPACES: Dict[str, dict] = {
         genotype_keys=['model.segmentor.decode_head.genotype'],
         part='segmentor.decode_head',
         data='ivif',
-        default='ias_paper',
+        default='darts1',
+        img_scale=(64, 64),  # the toy pairs' own size (no 2x up-sampling)
         search_opts=lambda quick: {
-            'train_cfg.max_iters': 30 if quick else 100,
-            'model.arch_update_interval': 1,
+            'train_cfg.max_iters': 60 if quick else 120,
             'train_dataloader.batch_size': 4,
             'train_cfg.arch_dataloader.batch_size': 4,
         },
         retrain_opts=lambda quick: {
-            'train_cfg.max_iters': 30 if quick else 100,
+            'train_cfg.max_iters': 60 if quick else 120,
             'train_dataloader.batch_size': 4,
         },
         score_pipeline='train'),
@@ -245,6 +247,19 @@ def _merge(cfg: Config, opts: Dict[str, Any]) -> None:
     cfg.merge_from_dict(opts, allow_list_keys=True)
 
 
+def _set_img_scale(cfg: Any, scale) -> None:
+    """Set ``scale`` on every ``PairedResize`` of the config (all loaders,
+    search and retrain alike)."""
+    if isinstance(cfg, dict):
+        if cfg.get('type') == 'PairedResize':
+            cfg['scale'] = tuple(scale)
+        for v in cfg.values():
+            _set_img_scale(v, scale)
+    elif isinstance(cfg, (list, tuple)):
+        for v in cfg:
+            _set_img_scale(v, scale)
+
+
 def _build_runner(cfg: Config) -> Runner:
     runner = Runner.from_cfg(cfg)
     return runner
@@ -262,6 +277,8 @@ def run_search(spec: dict, strategy: str, seed: int, workdir: str,
         cfg.model.arch_update_interval = 5 if strategy == 'implicit' else 1
     if extra:
         _merge(cfg, extra)
+    if spec.get('img_scale'):
+        _set_img_scale(cfg._cfg_dict, spec['img_scale'])
     _quiet(cfg, workdir, seed, f'search_{osp.basename(workdir)}')
     runner = _build_runner(cfg)
     runner.train()
@@ -347,6 +364,8 @@ def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
     cfg = Config.fromfile(osp.join(ROOT, spec['retrain']))
     _merge(cfg, {k: genotype_path for k in spec['genotype_keys']})
     _merge(cfg, spec['retrain_opts'](quick))
+    if spec.get('img_scale'):
+        _set_img_scale(cfg._cfg_dict, spec['img_scale'])
     score_cfg = copy.deepcopy(cfg)
     _quiet(cfg, workdir, seed, f'retrain_{osp.basename(workdir)}')
     runner = _build_runner(cfg)
@@ -379,7 +398,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     t0 = time.time()
     rows = []  # (label, kind, genotype path)
     for strategy in strategies:
-        for seed in range(args.search_seeds):
+        for seed in range(args.first_search_seed,
+                          args.first_search_seed + args.search_seeds):
             work = osp.join(tmp, 'work', name, f'search_{strategy}_{seed}')
             reused = args.reuse and osp.join(args.reuse, name,
                                              f'search_{strategy}_{seed}',
@@ -395,15 +415,19 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
             rows.append((f'{strategy} s{seed}', strategy, path))
             print(f'  [{name}] searched {strategy} seed {seed}: '
                   f'{time.time() - t0:.0f} s', flush=True)
+    first, last = args.random_subset or (0, args.num_random)
     for i, genotype in enumerate(
             random_genotypes(spec, args.num_random, seed=1000)):
+        if not first <= i < last:
+            continue
         path = osp.join(tmp, 'work', name, f'random_{i}.yaml')
         genotype.dump(path)
         rows.append((f'random {i}', 'random', path))
     results = []
     for label, kind, path in rows:
         scores, cost = [], {}
-        for seed in range(args.retrain_seeds):
+        for seed in range(args.first_retrain_seed,
+                          args.first_retrain_seed + args.retrain_seeds):
             work = osp.join(tmp, 'work', name,
                             f'retrain_{label.replace(" ", "_")}_{seed}')
             res = retrain(spec, path, seed, work, quick)
@@ -504,6 +528,23 @@ def main():
                         choices=sorted(STRATEGIES))
     parser.add_argument('--out', default=None, help='also write the JSON')
     parser.add_argument(
+        '--toy-num', type=int, default=None,
+        help='IR/VIS toy pairs generated (a quarter is the held-out val '
+        'split); default 48 with --quick, else 96')
+    parser.add_argument(
+        '--random-subset', type=int, nargs=2, default=None,
+        metavar=('FIRST', 'END'),
+        help='retrain only the random genotypes FIRST..END-1 of the same '
+        '--num-random draws (to spread one space over processes; combine '
+        'the scores by hand)')
+    parser.add_argument(
+        '--first-search-seed', type=int, default=0,
+        help='search seeds FIRST..FIRST+--search-seeds-1')
+    parser.add_argument(
+        '--first-retrain-seed', type=int, default=0,
+        help='retrain seeds FIRST..FIRST+--retrain-seeds-1 (to add a seed '
+        'to an earlier run in another process)')
+    parser.add_argument(
         '--reuse', default=None,
         help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
         'of an earlier run (with the same settings) to use instead of '
@@ -529,7 +570,8 @@ def main():
                 SPACES[s]['data'] for s in spaces
             }
             for d in sorted(needed):
-                DATA[d](osp.join(tmp, 'data'), args.quick)
+                DATA[d](osp.join(tmp, 'data'), args.quick,
+                        args.toy_num if d == 'ivif' else None)
             if args.wl:
                 result['tim_fusion_wl'] = bench_wl(args, tmp)
             else:
@@ -541,8 +583,10 @@ def main():
     result['settings'] = dict(
         quick=args.quick,
         search_seeds=args.search_seeds,
+        first_search_seed=args.first_search_seed,
         num_random=args.num_random,
         retrain_seeds=args.retrain_seeds,
+        first_retrain_seed=args.first_retrain_seed,
         strategies=args.strategies,  # the RUAS spaces: their cooperative one
         score='held-out loss (val split), lower is better')
     if args.out:

@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
@@ -365,3 +366,37 @@ def test_loop_and_hook_errors_are_clear():
         GenotypeExportHook().export(not_a_search, None, 0, 0)
     with pytest.raises(ValueError, match='file_format'):
         GenotypeExportHook(file_format='txt')
+
+
+class SwitchOnHook(Hook):
+    """Switches the α steps on from iteration ``start`` in
+    ``before_train_iter``, as an iteration-based ``ArchScheduleHook`` ending
+    a weights-only warm-up does."""
+
+    def __init__(self, start):
+        self.start = start
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        runner.model.due = set(range(self.start, 10**6)) \
+            if runner.iter >= self.start else set()
+
+
+def test_iter_loop_draws_the_arch_batch_a_hook_switched_on(
+        toy_root, tmp_path):
+    # the loop asks arch_step_due before the hooks run; a hook that turns
+    # the α steps on for this very iteration must still get its α batch
+    model = RecordingModel(due=set())
+    run = runner(
+        model,
+        tmp_path,
+        loader(toy_root, 'train', ('ir', 'vi'), 2, infinite=True),
+        dict(
+            type='BilevelIterBasedTrainLoop',
+            max_iters=5,
+            arch_dataloader=loader(
+                toy_root, 'val', ('ir', 'vi'), 1, infinite=True)),
+        custom_hooks=[SwitchOnHook(start=2)])
+    run.train()
+    assert [c[0] for c in model.calls if c[2] is not None] == [2, 3, 4]
+    assert [c[0] for c in model.calls if c[2] is None] == [0, 1]
+    assert run.message_hub.get_info('bilevel_arch_batches') == 3

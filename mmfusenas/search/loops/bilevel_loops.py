@@ -101,13 +101,21 @@ class _BilevelLoopMixin:
                       arch_batches: _Cycle) -> None:
         """Draw the architecture batch if needed and run one train step."""
         data_batch = dict(train=train_batch)
-        if self._arch_step_due():
+
+        def draw_arch_batch() -> None:
             data_batch['val'] = next(arch_batches)
             hub = self.runner.message_hub
             hub.update_info(ARCH_BATCHES_KEY,
                             hub.get_info(ARCH_BATCHES_KEY, 0) + 1)
+
+        if self._arch_step_due():
+            draw_arch_batch()
         self.runner.call_hook(
             'before_train_iter', batch_idx=batch_idx, data_batch=data_batch)
+        # a hook may have switched the α steps on for this iteration (an
+        # iteration-based ArchScheduleHook ending a weights-only warm-up)
+        if 'val' not in data_batch and self._arch_step_due():
+            draw_arch_batch()
         outputs = self.runner.model.train_step(
             data_batch, optim_wrapper=self.runner.optim_wrapper)
         self.runner.call_hook(
