@@ -23,15 +23,8 @@ _base_ = [
 fusion_space = dict(_base_.chain_fusion_space, channels=16)
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
 neck_channels = 64
-neck_space = dict(
-    type='mmfusenas.SearchableDistillationNeck',
-    in_channels=[64, 128, 256, 512],
-    out_channels=neck_channels,
-    start_level=1,
-    num_outs=5,
-    strides=[8, 16, 32, 64, 128],
-    num_nodes=2,
-    edge_cfg=_base_.chain_neck_edge)
+# C3-C5 + 2 extra levels, strides 8-128 as the R18 RetinaNet's anchors
+neck_space = dict(_base_.tim_neck_space, num_nodes=2)
 
 _chain = _base_.model.chain_net
 model = dict(

@@ -30,16 +30,9 @@ _base_ = [
 
 fusion_space = _base_.chain_fusion_space
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
-bc = 16
 neck_channels = 32
-neck_space = dict(
-    type='mmfusenas.SearchableDistillationNeck',
-    in_channels=[bc, bc * 2, bc * 4, bc * 8],
-    out_channels=neck_channels,
-    num_outs=4,
-    strides=[4, 8, 16, 32],  # the toy RetinaHead's anchor strides
-    num_nodes=2,
-    edge_cfg=_base_.chain_neck_edge)
+# the toy neck space (outputs at strides 4-32 as the toy RetinaHead's anchors)
+neck_space = _base_.tim_neck_space_toy
 
 _chain = _base_.model.chain_net
 model = dict(

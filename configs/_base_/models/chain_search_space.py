@@ -2,8 +2,9 @@
 # the RUAS scene cell (keys scene/edge<e>, shared by the 3 stages), the ops
 # of N_F's two cells (fusion/cell<c>/op<o>, TIM's 7 fusion operators), and
 # the edges of RetinaNet's distillation neck (neck/cell<c>/edge<e>, TIM's 11
-# task operators; the neck's channels / levels are set per config), plus
+# task operators: tim_neck_search_space.py's tim_neck_space(_toy)), plus
 # the three parts of the cooperative search over them (data-flow order).
+_base_ = ['./tim_neck_search_space.py']
 # The scene space itself is ruas_search_space.py's ruas_scene_space, which
 # the chain model configs already import (through ruas_scene.py):
 #   scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
@@ -27,11 +28,6 @@ chain_fusion_space = dict(
             ]) for c, cell in enumerate(
                 ['MultiScaleFusionCell', 'SuccessiveCell'])
     ])
-chain_task_ops = [
-    'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
-    'dil_conv_7_2', 'res_conv_3', 'res_conv_5', 'res_conv_7', 'skip'
-]
-chain_neck_edge = dict(type='DiffMixedOp', key='neck', candidates=chain_task_ops)
 chain_search_parts = [
     dict(name='scene', path='chain_net.modules_.scene', losses=['scene.*']),
     dict(name='fusion', path='chain_net.modules_.fusion',
