@@ -7,14 +7,22 @@ Usage::
     python benchmarks/bench_dcnas_search.py \
         [--config configs/dcnas/supernet_toy_x4.py] \
         [--checkpoint work_dirs/dcnas_toy_x4/iter_300.pth] \
+        [--score-root data/toy_rgbd/search_val] [--images 32] \
         [--paths 120] [--heldout 40] [--seeds 3] [--budget 3e5] \
-        [--population 8] [--generations 5]
+        [--population 8] [--generations 5] \
+        [--retrain-iters 300] [--num-random 3] [--skip-predictor]
 
 Needs a trained toy supernet (``python tools/train.py
-configs/dcnas/supernet_toy_x4.py``).
+configs/dcnas/supernet_toy_x4.py``) and the toy data with its
+``search_val`` split (``python tools/misc/make_toy_rgbd.py data/toy_rgbd``).
 
-1. **Predictor**: ``--paths`` uniform random paths are scored by their L1
-   loss on the toy validation set with supernet weights. A BGRU predictor
+The **score** of a path everywhere is its mean L1 loss (normalised, masked)
+with supernet weights on the first ``--images`` images of
+``--score-root`` (default: the toy ``search_val`` split, 32 images; the
+4-image ``val`` split gave labels too noisy to rank paths, see
+``benchmarks/bench_dcnas_score_noise.py`` and docs/dcnas.md).
+
+1. **Predictor**: ``--paths`` uniform random paths are scored. A BGRU predictor
    is trained on the same ``paths - heldout`` paths with each loss
    (official schedule: 100 epochs, batch 16, Adam 1e-3) for ``--seeds``
    seeds and evaluated on the ``--heldout`` paths: Kendall τ and Spearman ρ
@@ -28,6 +36,15 @@ configs/dcnas/supernet_toy_x4.py``).
    count functionally identical paths once (``DCNASNet.canonical_path``).
 3. **Cost** of each seed's best path: LUT params / FLOPs and the measured
    params, FLOPs and CPU latency of the built fixed network at 64x64.
+4. **Retrained** (``--retrain-iters > 0``): the search-vs-random control on
+   data the search never saw. Per seed, the evolution's best and the random
+   search's best, plus ``--num-random`` random legal paths (uniform, no
+   score), are built as fixed networks and trained from scratch with the
+   same schedule, data and seed (``bench_dcnas_retrain.py``: toy train +
+   the shared RGB-D-D pairs, Adam 1e-3, batch 8, 64² patches), then
+   evaluated on the toy ``test`` split (cm) and the shared Middlebury and
+   Lu test sets (8-bit levels). Reported: RMSE per model and the rank of
+   each evolution genotype among all retrained non-evolution genotypes.
 
 Ends with ``RESULT {json}``.
 """
@@ -39,6 +56,7 @@ import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -58,12 +76,24 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 
+from bench_dcnas_retrain import retrain_and_evaluate  # noqa: E402
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--config', default='configs/dcnas/supernet_toy_x4.py')
     p.add_argument('--checkpoint',
                    default='work_dirs/dcnas_toy_x4/iter_300.pth')
+    p.add_argument('--score-root', default='data/toy_rgbd/search_val',
+                   help='images a path is scored on (never the test data)')
+    p.add_argument('--images', type=int, default=32,
+                   help='score = mean loss over this many images')
+    p.add_argument('--skip-predictor', action='store_true')
+    p.add_argument('--retrain-iters', type=int, default=0,
+                   help='> 0: retrain the winners from scratch (part 4)')
+    p.add_argument('--num-random', type=int, default=3,
+                   help='unsearched random legal paths retrained (part 4)')
+    p.add_argument('--toy', default='data/toy_rgbd')
     p.add_argument('--paths', type=int, default=120)
     p.add_argument('--heldout', type=int, default=40)
     p.add_argument('--seeds', type=int, default=3)
@@ -75,20 +105,47 @@ def main(argv=None):
         raise FileNotFoundError(
             f'{args.checkpoint} not found: train the toy supernet first '
             '(python tools/train.py configs/dcnas/supernet_toy_x4.py)')
+    if not osp.isdir(args.score_root):
+        raise FileNotFoundError(
+            f'--score-root {args.score_root} not found: python '
+            'tools/misc/make_toy_rgbd.py data/toy_rgbd (writes search_val/)')
     torch.manual_seed(0)
     cfg = Config.fromfile(args.config)
     cfg.work_dir = 'work_dirs/bench_dcnas_search'
     for k in ('train_cfg', 'train_dataloader', 'optim_wrapper',
               'param_scheduler'):
         cfg[k] = None
+    cfg.val_dataloader.dataset.data_root = args.score_root
+    # one batched forward per path: the toy images have one size and no
+    # invalid pixels, so the batch's masked L1 is the mean of the images'
+    cfg.val_dataloader.batch_size = args.images
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(args.checkpoint)
     model = unwrap(runner.model)
     space = one_shot_space(model)
-    batches = list(runner.val_dataloader)
+    batches = [next(iter(runner.val_dataloader))]
+    num_images = len(batches[0]['data_samples']['gt'])
+    if num_images < args.images:
+        raise ValueError(f'--score-root {args.score_root} has {num_images} '
+                         f'images, fewer than --images {args.images}')
     score = (lambda path: path_loss(model, path, batches))
+    pred_rows = {}
+    if not args.skip_predictor:
+        pred_rows = bench_predictor(args, space, score)
+    search_rows, cheapest, genotypes = bench_search(args, cfg, space, score)
+    retrain_rows = None
+    if args.retrain_iters > 0:
+        retrain_rows = bench_retrain(args, cfg, space, genotypes)
+    result = dict(predictor=pred_rows, search=search_rows,
+                  budget=args.budget, paths=args.paths,
+                  checkpoint=args.checkpoint, score_root=args.score_root,
+                  images=num_images, retrain=retrain_rows)
+    print('RESULT ' + json.dumps(result))
+    return result
 
-    # 1. predictor ranking
+
+def bench_predictor(args, space, score):
+    """Part 1: Kendall τ / Spearman ρ of each predictor loss."""
     t0 = time.time()
     rng = random.Random(0)
     paths = [random_choices(space, rng) for _ in range(args.paths)]
@@ -118,8 +175,11 @@ def main(argv=None):
     for loss, r in pred_rows.items():
         print(f'| {loss} | {r["kendall_tau"]:.3f} ± {r["kendall_std"]:.3f} | '
               f'{r["spearman_rho"]:.3f} ± {r["spearman_std"]:.3f} |')
+    return pred_rows
 
-    # 2. evolution vs random under a params budget
+
+def bench_search(args, cfg, space, score):
+    """Parts 2 and 3: evolution vs random search, cost of the winners."""
     net_cfg = cfg.model.network
     table = PathCostTable(
         dict(type='DCNASCostModel', num_features=net_cfg.num_features,
@@ -128,7 +188,7 @@ def main(argv=None):
         measure_latency=False)
     budgets = dict(params=args.budget)
     cheapest = table.check_budgets(budgets)
-    search_rows = []
+    search_rows, genotypes = [], []
     for seed in range(args.seeds):
         evo = EvolutionSearcher(
             space, score, table.cost, budgets,
@@ -141,7 +201,10 @@ def main(argv=None):
                               100, canonical_fn=DCNASNet.canonical_path)
         legal = []
         r.random_legal(n, legal)
-        rscores = sorted(score(x) for x in legal)
+        rscored = sorted(((score(x), i) for i, x in enumerate(legal)))
+        rscores = [s for s, _ in rscored]
+        genotypes.append(dict(seed=seed, evolution=top[0][1],
+                              random_search=legal[rscored[0][1]]))
         best_path = top[0][1]
         net = DCNASNet(best_path, num_features=net_cfg.num_features).eval()
         x = (torch.rand(1, 1, 64, 64), torch.rand(1, 3, 64, 64))
@@ -167,10 +230,74 @@ def main(argv=None):
               f'{r["random_top3"]:.5f} | {r["lut_params"]:,.0f} / '
               f'{r["params"]:,} | {r["lut_flops"] / 1e6:.1f}M / '
               f'{r["flops"] / 1e6:.1f}M | {r["latency_ms"]:.2f} |')
-    result = dict(predictor=pred_rows, search=search_rows,
-                  budget=args.budget, paths=args.paths)
-    print('RESULT ' + json.dumps(result))
-    return result
+    wins = sum(r['evo_best'] < r['random_best'] for r in search_rows)
+    print(f'evolution best < random best in {wins} / {len(search_rows)} '
+          'seeds')
+    return search_rows, cheapest, genotypes
+
+
+def bench_retrain(args, cfg, space, genotypes):
+    """Part 4: retrain winners and random legal paths, test on unseen data.
+    """
+    net_cfg = cfg.model.network
+    table = PathCostTable(
+        dict(type='DCNASCostModel', num_features=net_cfg.num_features,
+             num_blocks=net_cfg.num_blocks, input_size=(64, 64)),
+        cache_file='work_dirs/bench_dcnas_search/costs.json',
+        measure_latency=False)
+    drawer = EvolutionSearcher(space, lambda x: 0.0, table.cost,
+                               dict(params=args.budget), seed=1000,
+                               canonical_fn=DCNASNet.canonical_path)
+    randoms = []
+    drawer.random_legal(args.num_random, randoms)
+    models = []
+    for g in genotypes:
+        models.append((f'evolution s{g["seed"]}', 'evolution',
+                       g['evolution']))
+        models.append((f'random search s{g["seed"]}', 'random_search',
+                       g['random_search']))
+    models += [(f'random legal {i}', 'random', x)
+               for i, x in enumerate(randoms)]
+    rows = []
+    for name, kind, path in models:
+        net = DCNASNet(path, num_features=net_cfg.num_features)
+        res = retrain_and_evaluate(net, args.toy, args.retrain_iters,
+                                   seed=0)
+        rows.append(dict(name=name, kind=kind, path=path,
+                         params=count_params(net), **res))
+        print(f'retrained {name}: ' + ', '.join(
+            f'{k} {res[k]["RMSE"]:.4f}' for k in ('toy', 'Middlebury', 'Lu')))
+    sets = ('toy', 'Middlebury', 'Lu')
+    others = [r for r in rows if r['kind'] != 'evolution']
+    print(f'\nRetrained from scratch ({args.retrain_iters} iterations, toy + '
+          'RGB-D-D), RMSE on data the search never saw (lower is better); '
+          'rank = how many non-evolution genotypes the evolution genotype '
+          'beats on the mean of the three relative RMSEs')
+
+    def rel(r):
+        # each set's RMSE relative to the mean over all retrained models
+        return float(np.mean([
+            r[k]['RMSE'] / np.mean([q[k]['RMSE'] for q in rows])
+            for k in sets]))
+
+    print('| genotype | params | toy (cm) | Middlebury | Lu | relative | '
+          'beats |\n|---|---|---|---|---|---|---|')
+    for r in rows:
+        r['relative'] = rel(r)
+        beaten = sum(rel(o) > r['relative'] for o in others if o is not r)
+        r['beats'] = beaten
+        print(f'| {r["name"]} | {r["params"]:,} | {r["toy"]["RMSE"]:.3f} | '
+              f'{r["Middlebury"]["RMSE"]:.3f} | {r["Lu"]["RMSE"]:.3f} | '
+              f'{r["relative"]:.4f} | {beaten} / '
+              f'{len(others) - (r["kind"] != "evolution")} |')
+    evo = [r for r in rows if r['kind'] == 'evolution']
+    rs = {r['name'].split()[-1]: r for r in rows
+          if r['kind'] == 'random_search'}
+    pair = sum(r['relative'] < rs[r['name'].split()[-1]]['relative']
+               for r in evo)
+    print(f'retrained evolution genotype beats the same seed\'s retrained '
+          f'random-search genotype in {pair} / {len(evo)} seeds')
+    return rows
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """Score random one-shot paths with supernet weights and train a predictor.
 
-``python tools/search/train_predictor.py CONFIG [--checkpoint CKPT]``
+``python tools/search/train_predictor.py CONFIG [--checkpoint CKPT]
+[--work-dir DIR] [--data-root DIR] [--cfg-options predictor.num_paths=8 ...]``
 
 The config is a supernet config (model + ``val_dataloader``) with
 ``load_from`` (the trained supernet, or ``--checkpoint``) and::
@@ -32,7 +33,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 import numpy as np  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmfusenas.models.mutables import (encode_choices,  # noqa: E402
@@ -43,6 +43,8 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          train_predictor)
 from mmfusenas.search.strategies.path_samplers import (path_loss,  # noqa
                                                        unwrap)
+from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
+                                    load_runner_config)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
@@ -55,7 +57,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('config')
     p.add_argument('--checkpoint', help='supernet checkpoint (overrides '
                    'the config\'s load_from)')
-    p.add_argument('--work-dir', help='runner work dir')
+    # --work-dir, --data-root, --cfg-options as tools/train.py
+    add_runner_args(p)
     return p.parse_args(argv)
 
 
@@ -88,7 +91,7 @@ def score_paths(runner, space, opts, scores_file) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
+    cfg = load_runner_config(args)
     if 'predictor' not in cfg:
         raise KeyError(f'{args.config} has no `predictor` settings (see '
                        'this tool\'s doc)')
@@ -100,8 +103,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
             f'supernet checkpoint {cfg.get("load_from")!r} not found: train '
             'the supernet first (tools/train.py with the supernet config) '
             'or pass --checkpoint')
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
     out_dir = opts['out_dir'] or osp.join(cfg.work_dir, 'predictor')
     cfg.train_cfg = None
     cfg.train_dataloader = None
