@@ -150,6 +150,8 @@ def main(argv=None):
     p.add_argument('--patch', type=int, default=64)
     p.add_argument('--scale', type=int, default=4)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--no-baseline', action='store_true',
+                   help='train only the genotype (no hand-designed network)')
     args = p.parse_args(argv)
     init_default_scope('mmfusenas')
     geno = Genotype.load(args.genotype)
@@ -158,9 +160,11 @@ def main(argv=None):
     n_s = count_params(searched)
     arch, n_b, r = baseline_arch(n_s, c)
     rows = {}
-    for name, net in (('searched', searched),
-                      (f'hand-designed (all mb_k3_r{r} + cat)',
-                       DCNASNet(arch, num_features=c))):
+    models = [('searched', searched)]
+    if not args.no_baseline:
+        models.append((f'hand-designed (all mb_k3_r{r} + cat)',
+                       DCNASNet(arch, num_features=c)))
+    for name, net in models:
         rows[name] = dict(params=count_params(net), **retrain_and_evaluate(
             net, args.toy, args.iters, args.batch, args.patch, args.scale,
             args.lr, seed=0))

@@ -33,24 +33,23 @@ supernets (another training seed, another training length). Ends with
 import argparse
 import json
 import os.path as osp
-import random
 import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.models.mutables import apply_choices  # noqa: E402
 from mmfusenas.models.mutables import one_shot_space  # noqa: E402
-from mmfusenas.search.estimators import PathCostTable  # noqa: E402
 from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import kendall_tau  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
+
+from bench_dcnas_search import scoring_runner, toy_cost_table  # noqa: E402
 
 
 @torch.no_grad()
@@ -111,26 +110,17 @@ def main(argv=None):
             f'{args.data_root} not found: python tools/misc/make_toy_rgbd.py '
             'data/toy_rgbd --num-search-val 64')
     torch.manual_seed(0)
-    cfg = Config.fromfile(args.config)
-    cfg.work_dir = 'work_dirs/bench_dcnas_score_noise'
-    for k in ('train_cfg', 'train_dataloader', 'optim_wrapper',
-              'param_scheduler'):
-        cfg[k] = None
-    cfg.val_dataloader.dataset.data_root = args.data_root
-    cfg.val_dataloader.batch_size = 16  # equal-size toy images
-    runner = Runner.from_cfg(cfg)
+    # batches of 16 equal-size toy images
+    cfg, runner = scoring_runner(args.config,
+                                 'work_dirs/bench_dcnas_score_noise',
+                                 args.data_root, 16)
     model = unwrap(runner.model)
     if model.loss_space != 'normalised':
         raise ValueError('this benchmark scores the toy configs\' '
                          'normalised L1 (loss_space=\'normalised\')')
     space = one_shot_space(model)
     batches = list(runner.val_dataloader)[:(args.images + 15) // 16]
-    net_cfg = cfg.model.network
-    table = PathCostTable(
-        dict(type='DCNASCostModel', num_features=net_cfg.num_features,
-             num_blocks=net_cfg.num_blocks, input_size=(64, 64)),
-        cache_file='work_dirs/bench_dcnas_search/costs.json',
-        measure_latency=False)
+    table = toy_cost_table(cfg.model.network)
     drawer = EvolutionSearcher(space, lambda x: 0.0, table.cost,
                                dict(params=args.budget), seed=args.seed,
                                canonical_fn=DCNASNet.canonical_path)

@@ -64,8 +64,9 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
-from mmfusenas.models.mutables import (encode_choices,  # noqa: E402
-                                       one_shot_space, random_choices)
+from mmfusenas.models.mutables import (Genotype,  # noqa: E402
+                                       encode_choices, one_shot_space,
+                                       random_choices)
 from mmfusenas.search.estimators import (PathCostTable,  # noqa: E402
                                          count_flops, count_params,
                                          measure_latency)
@@ -79,6 +80,29 @@ from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 from bench_dcnas_retrain import retrain_and_evaluate  # noqa: E402
 
 
+def scoring_runner(config, work_dir, data_root, batch_size):
+    """A runner of the supernet ``config`` (no training parts) whose
+    ``val_dataloader`` reads ``data_root`` in batches of ``batch_size``.
+    """
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    for k in ('train_cfg', 'train_dataloader', 'optim_wrapper',
+              'param_scheduler'):
+        cfg[k] = None
+    cfg.val_dataloader.dataset.data_root = data_root
+    cfg.val_dataloader.batch_size = batch_size
+    return cfg, Runner.from_cfg(cfg)
+
+
+def toy_cost_table(net_cfg):
+    """The LUT of the toy supernet's space at 64 x 64 (params, FLOPs)."""
+    return PathCostTable(
+        dict(type='DCNASCostModel', num_features=net_cfg.num_features,
+             num_blocks=net_cfg.num_blocks, input_size=(64, 64)),
+        cache_file='work_dirs/bench_dcnas_search/costs.json',
+        measure_latency=False)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--config', default='configs/dcnas/supernet_toy_x4.py')
@@ -89,6 +113,10 @@ def main(argv=None):
     p.add_argument('--images', type=int, default=32,
                    help='score = mean loss over this many images')
     p.add_argument('--skip-predictor', action='store_true')
+    p.add_argument('--skip-search', action='store_true')
+    p.add_argument('--out-dir', default='work_dirs/bench_dcnas_search',
+                   help='each seed\'s evolution / random-search winner is '
+                   'written here as a genotype (seed{s}_{kind}.yaml)')
     p.add_argument('--retrain-iters', type=int, default=0,
                    help='> 0: retrain the winners from scratch (part 4)')
     p.add_argument('--num-random', type=int, default=3,
@@ -110,16 +138,10 @@ def main(argv=None):
             f'--score-root {args.score_root} not found: python '
             'tools/misc/make_toy_rgbd.py data/toy_rgbd (writes search_val/)')
     torch.manual_seed(0)
-    cfg = Config.fromfile(args.config)
-    cfg.work_dir = 'work_dirs/bench_dcnas_search'
-    for k in ('train_cfg', 'train_dataloader', 'optim_wrapper',
-              'param_scheduler'):
-        cfg[k] = None
-    cfg.val_dataloader.dataset.data_root = args.score_root
     # one batched forward per path: the toy images have one size and no
     # invalid pixels, so the batch's masked L1 is the mean of the images'
-    cfg.val_dataloader.batch_size = args.images
-    runner = Runner.from_cfg(cfg)
+    cfg, runner = scoring_runner(args.config, 'work_dirs/bench_dcnas_search',
+                                 args.score_root, args.images)
     runner.load_checkpoint(args.checkpoint)
     model = unwrap(runner.model)
     space = one_shot_space(model)
@@ -132,7 +154,9 @@ def main(argv=None):
     pred_rows = {}
     if not args.skip_predictor:
         pred_rows = bench_predictor(args, space, score)
-    search_rows, cheapest, genotypes = bench_search(args, cfg, space, score)
+    search_rows, genotypes = [], []
+    if not args.skip_search:
+        search_rows, genotypes = bench_search(args, cfg, space, score)
     retrain_rows = None
     if args.retrain_iters > 0:
         retrain_rows = bench_retrain(args, cfg, space, genotypes)
@@ -181,11 +205,7 @@ def bench_predictor(args, space, score):
 def bench_search(args, cfg, space, score):
     """Parts 2 and 3: evolution vs random search, cost of the winners."""
     net_cfg = cfg.model.network
-    table = PathCostTable(
-        dict(type='DCNASCostModel', num_features=net_cfg.num_features,
-             num_blocks=net_cfg.num_blocks, input_size=(64, 64)),
-        cache_file='work_dirs/bench_dcnas_search/costs.json',
-        measure_latency=False)
+    table = toy_cost_table(net_cfg)
     budgets = dict(params=args.budget)
     cheapest = table.check_budgets(budgets)
     search_rows, genotypes = [], []
@@ -218,8 +238,9 @@ def bench_search(args, cfg, space, score):
             latency_ms=measure_latency(net, x, repeats=10,
                                        warmup=2).median_ms))
     print(f'\nEvolution vs random search (params <= {args.budget:,.0f}; '
-          f'cheapest legal path {cheapest["params"]:,.0f}; score = toy '
-          'validation L1 with supernet weights, lower is better)')
+          f'cheapest legal path {cheapest["params"]:,.0f}; score = mean '
+          f'L1 with supernet weights on {args.images} images of '
+          f'{args.score_root}, lower is better)')
     print('| seed | paths scored | evolution best | evolution top-3 | '
           'random best | random top-3 | params LUT / built | FLOPs LUT / '
           'built (64²) | CPU latency (64², ms) |')
@@ -233,18 +254,21 @@ def bench_search(args, cfg, space, score):
     wins = sum(r['evo_best'] < r['random_best'] for r in search_rows)
     print(f'evolution best < random best in {wins} / {len(search_rows)} '
           'seeds')
-    return search_rows, cheapest, genotypes
+    for g in genotypes:
+        for kind in ('evolution', 'random_search'):
+            Genotype(choices=g[kind], network=dict(
+                type='DCNASNet', num_features=net_cfg.num_features,
+                arch=g[kind]), meta=dict(seed=g['seed'], kind=kind,
+                                         budgets=budgets)).dump(
+                osp.join(args.out_dir, f'seed{g["seed"]}_{kind}.yaml'))
+    return search_rows, genotypes
 
 
 def bench_retrain(args, cfg, space, genotypes):
     """Part 4: retrain winners and random legal paths, test on unseen data.
     """
     net_cfg = cfg.model.network
-    table = PathCostTable(
-        dict(type='DCNASCostModel', num_features=net_cfg.num_features,
-             num_blocks=net_cfg.num_blocks, input_size=(64, 64)),
-        cache_file='work_dirs/bench_dcnas_search/costs.json',
-        measure_latency=False)
+    table = toy_cost_table(net_cfg)
     drawer = EvolutionSearcher(space, lambda x: 0.0, table.cost,
                                dict(params=args.budget), seed=1000,
                                canonical_fn=DCNASNet.canonical_path)

@@ -93,7 +93,8 @@ def _opts(d):
 
 @pytest.mark.slow
 def test_nyu_x4_family_runs_on_nyu_layout(nyu_root, tmp_path):
-    """supernet -> predictor -> search -> retrain -> test, x4, C=16 B=4."""
+    """supernet -> predictor -> (predictor-guided supernet, Tiny x8) ->
+    search -> retrain -> test, x4, C=16 B=4."""
     work = str(tmp_path / 'work')
     train = _tool('train.py')
     loaders = _small_loaders()
@@ -118,6 +119,27 @@ def test_nyu_x4_family_runs_on_nyu_layout(nyu_root, tmp_path):
         'predictor.epochs': 2, 'predictor.out_dir': pred_dir
     })))
     assert res['paths'] == 4 and res['heldout'] == 2
+    # 2b. predictor-guided supernet (Tiny x8: C=8, its own LUT at 480 x 480)
+    # with a predictor refresh after iteration 1
+    pwork = str(tmp_path / 'work_p')
+    train.main([
+        osp.join(CFG, 'supernet_p_tiny_nyu_x8.py'), '--data-root', nyu_root,
+        '--work-dir', pwork, '--cfg-options'
+    ] + _opts(dict(loaders, **{
+        'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+        'default_hooks.checkpoint.interval': 2,
+        'train_dataloader.batch_size': 2,
+        'train_cfg.sampler.predictor': osp.join(pred_dir, 'predictor.pth'),
+        'train_cfg.sampler.m': 2, 'train_cfg.sampler.num_static': 4,
+        'train_cfg.sampler.refresh_interval': 1,
+        'train_cfg.sampler.refresh_start': 1,
+        'train_cfg.sampler.refresh_paths': 2,
+        'train_cfg.sampler.refresh_batches': 1,
+        'train_cfg.sampler.refresh_epochs': 1,
+        'train_cfg.sampler.cost_table.cache_file': osp.join(
+            pwork, 'costs.json')
+    })))
+    assert osp.isfile(osp.join(pwork, 'iter_2.pth'))
     # 3. evolution under the full model's 2 M budget, LUT at 480 x 480
     train.main([
         osp.join(CFG, 'search_nyu_x4.py'), '--data-root', nyu_root,
