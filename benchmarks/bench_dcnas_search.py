@@ -10,7 +10,8 @@ Usage::
         [--score-root data/toy_rgbd/search_val] [--images 32] \
         [--paths 120] [--heldout 40] [--seeds 3] [--budget 3e5] \
         [--population 8] [--generations 5] \
-        [--retrain-iters 300] [--num-random 3] [--skip-predictor]
+        [--skip-predictor] [--skip-search] \
+        [--out-dir work_dirs/bench_dcnas_search]
 
 Needs a trained toy supernet (``python tools/train.py
 configs/dcnas/supernet_toy_x4.py``) and the toy data with its
@@ -36,15 +37,10 @@ with supernet weights on the first ``--images`` images of
    count functionally identical paths once (``DCNASNet.canonical_path``).
 3. **Cost** of each seed's best path: LUT params / FLOPs and the measured
    params, FLOPs and CPU latency of the built fixed network at 64x64.
-4. **Retrained** (``--retrain-iters > 0``): the search-vs-random control on
-   data the search never saw. Per seed, the evolution's best and the random
-   search's best, plus ``--num-random`` random legal paths (uniform, no
-   score), are built as fixed networks and trained from scratch with the
-   same schedule, data and seed (``bench_dcnas_retrain.py``: toy train +
-   the shared RGB-D-D pairs, Adam 1e-3, batch 8, 64² patches), then
-   evaluated on the toy ``test`` split (cm) and the shared Middlebury and
-   Lu test sets (8-bit levels). Reported: RMSE per model and the rank of
-   each evolution genotype among all retrained non-evolution genotypes.
+4. **Winners** of each seed (evolution and random search) are written to
+   ``--out-dir`` as genotypes ``seed{s}_{evolution,random_search}.yaml``:
+   retrain each from scratch and test it on data the search never saw
+   with ``bench_dcnas_retrain.py --genotype FILE --no-baseline``.
 
 Ends with ``RESULT {json}``.
 """
@@ -56,7 +52,6 @@ import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -76,8 +71,6 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          spearman_rho, train_predictor)
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
-
-from bench_dcnas_retrain import retrain_and_evaluate  # noqa: E402
 
 
 def scoring_runner(config, work_dir, data_root, batch_size):
@@ -117,11 +110,6 @@ def main(argv=None):
     p.add_argument('--out-dir', default='work_dirs/bench_dcnas_search',
                    help='each seed\'s evolution / random-search winner is '
                    'written here as a genotype (seed{s}_{kind}.yaml)')
-    p.add_argument('--retrain-iters', type=int, default=0,
-                   help='> 0: retrain the winners from scratch (part 4)')
-    p.add_argument('--num-random', type=int, default=3,
-                   help='unsearched random legal paths retrained (part 4)')
-    p.add_argument('--toy', default='data/toy_rgbd')
     p.add_argument('--paths', type=int, default=120)
     p.add_argument('--heldout', type=int, default=40)
     p.add_argument('--seeds', type=int, default=3)
@@ -157,13 +145,10 @@ def main(argv=None):
     search_rows, genotypes = [], []
     if not args.skip_search:
         search_rows, genotypes = bench_search(args, cfg, space, score)
-    retrain_rows = None
-    if args.retrain_iters > 0:
-        retrain_rows = bench_retrain(args, cfg, space, genotypes)
     result = dict(predictor=pred_rows, search=search_rows,
                   budget=args.budget, paths=args.paths,
                   checkpoint=args.checkpoint, score_root=args.score_root,
-                  images=num_images, retrain=retrain_rows)
+                  images=num_images)
     print('RESULT ' + json.dumps(result))
     return result
 
@@ -262,66 +247,6 @@ def bench_search(args, cfg, space, score):
                                          budgets=budgets)).dump(
                 osp.join(args.out_dir, f'seed{g["seed"]}_{kind}.yaml'))
     return search_rows, genotypes
-
-
-def bench_retrain(args, cfg, space, genotypes):
-    """Part 4: retrain winners and random legal paths, test on unseen data.
-    """
-    net_cfg = cfg.model.network
-    table = toy_cost_table(net_cfg)
-    drawer = EvolutionSearcher(space, lambda x: 0.0, table.cost,
-                               dict(params=args.budget), seed=1000,
-                               canonical_fn=DCNASNet.canonical_path)
-    randoms = []
-    drawer.random_legal(args.num_random, randoms)
-    models = []
-    for g in genotypes:
-        models.append((f'evolution s{g["seed"]}', 'evolution',
-                       g['evolution']))
-        models.append((f'random search s{g["seed"]}', 'random_search',
-                       g['random_search']))
-    models += [(f'random legal {i}', 'random', x)
-               for i, x in enumerate(randoms)]
-    rows = []
-    for name, kind, path in models:
-        net = DCNASNet(path, num_features=net_cfg.num_features)
-        res = retrain_and_evaluate(net, args.toy, args.retrain_iters,
-                                   seed=0)
-        rows.append(dict(name=name, kind=kind, path=path,
-                         params=count_params(net), **res))
-        print(f'retrained {name}: ' + ', '.join(
-            f'{k} {res[k]["RMSE"]:.4f}' for k in ('toy', 'Middlebury', 'Lu')))
-    sets = ('toy', 'Middlebury', 'Lu')
-    others = [r for r in rows if r['kind'] != 'evolution']
-    print(f'\nRetrained from scratch ({args.retrain_iters} iterations, toy + '
-          'RGB-D-D), RMSE on data the search never saw (lower is better); '
-          'rank = how many non-evolution genotypes the evolution genotype '
-          'beats on the mean of the three relative RMSEs')
-
-    def rel(r):
-        # each set's RMSE relative to the mean over all retrained models
-        return float(np.mean([
-            r[k]['RMSE'] / np.mean([q[k]['RMSE'] for q in rows])
-            for k in sets]))
-
-    print('| genotype | params | toy (cm) | Middlebury | Lu | relative | '
-          'beats |\n|---|---|---|---|---|---|---|')
-    for r in rows:
-        r['relative'] = rel(r)
-        beaten = sum(rel(o) > r['relative'] for o in others if o is not r)
-        r['beats'] = beaten
-        print(f'| {r["name"]} | {r["params"]:,} | {r["toy"]["RMSE"]:.3f} | '
-              f'{r["Middlebury"]["RMSE"]:.3f} | {r["Lu"]["RMSE"]:.3f} | '
-              f'{r["relative"]:.4f} | {beaten} / '
-              f'{len(others) - (r["kind"] != "evolution")} |')
-    evo = [r for r in rows if r['kind'] == 'evolution']
-    rs = {r['name'].split()[-1]: r for r in rows
-          if r['kind'] == 'random_search'}
-    pair = sum(r['relative'] < rs[r['name'].split()[-1]]['relative']
-               for r in evo)
-    print(f'retrained evolution genotype beats the same seed\'s retrained '
-          f'random-search genotype in {pair} / {len(evo)} seeds')
-    return rows
 
 
 if __name__ == '__main__':
