@@ -7,7 +7,6 @@ layout; the slow one runs the x4 family (supernet -> predictor -> search
 -> retrain -> test) for 1-2 iterations with the configs' own networks
 (C=16, B=4), costs and schedules."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -21,18 +20,10 @@ from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.registry import DATASETS
 from mmfusenas.search.estimators import count_params
 from mmfusenas.utils.config import reroot_data
+from test_dcnas_pipeline import CFG, _tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CFG = osp.join(ROOT, 'configs', 'dcnas')
+
 NYU_CONFIGS = sorted(glob.glob(osp.join(CFG, '*nyu*.py')))
-
-
-def _tool(*parts):
-    path = osp.join(ROOT, 'tools', *parts)
-    spec = importlib.util.spec_from_file_location(parts[-1][:-3], path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope='module')
