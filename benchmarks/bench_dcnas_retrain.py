@@ -105,6 +105,41 @@ def evaluate(model, dataset, preset):
     return metric.compute_metrics(metric.results)
 
 
+def datasets(toy, scale=4, patch=64):
+    """Training set (toy train + RGB-D-D) and the held-out test sets."""
+    tr, te = pipelines(scale, patch)
+    train_set = ConcatDataset([
+        GISRDataset(osp.join(toy, 'train'), pipeline=tr),
+        GISRDataset(osp.join(SHARED, 'RGBDD_subset40'), pipeline=tr)
+    ])
+    tests = dict(
+        toy=(GISRDataset(osp.join(toy, 'test'), pipeline=te), 'rgbdd'),
+        Middlebury=(GISRDataset(osp.join(SHARED, 'Middlebury'),
+                                pipeline=te), 'middlebury'),
+        Lu=(GISRDataset(osp.join(SHARED, 'Lu'), pipeline=te), 'lu'))
+    return train_set, tests
+
+
+def retrain_and_evaluate(net, toy='data/toy_rgbd', iters=500, batch=8,
+                         patch=64, scale=4, lr=1e-3, seed=0):
+    """Train ``net`` from scratch (this benchmark's schedule) and evaluate
+    it on the toy test split, Middlebury and Lu.
+
+    Returns:
+        dict: ``{'train_s', 'toy', 'Middlebury', 'Lu'}`` (metric dicts).
+    """
+    train_set, tests = datasets(toy, scale, patch)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    model = GuidedDepthSR(net, loss_space='normalised')
+    loader = DataLoader(train_set, batch, shuffle=True,
+                        collate_fn=default_collate, drop_last=True)
+    secs = train(model, loader, iters, lr)
+    return dict(train_s=round(secs),
+                **{k: evaluate(model, ds, pre)
+                   for k, (ds, pre) in tests.items()})
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--genotype',
@@ -115,36 +150,24 @@ def main(argv=None):
     p.add_argument('--patch', type=int, default=64)
     p.add_argument('--scale', type=int, default=4)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--no-baseline', action='store_true',
+                   help='train only the genotype (no hand-designed network)')
     args = p.parse_args(argv)
     init_default_scope('mmfusenas')
     geno = Genotype.load(args.genotype)
     c = geno.network.get('num_features', 16)
-    tr, te = pipelines(args.scale, args.patch)
-    train_set = ConcatDataset([
-        GISRDataset(osp.join(args.toy, 'train'), pipeline=tr),
-        GISRDataset(osp.join(SHARED, 'RGBDD_subset40'), pipeline=tr)
-    ])
-    tests = dict(
-        toy=(GISRDataset(osp.join(args.toy, 'test'), pipeline=te), 'rgbdd'),
-        Middlebury=(GISRDataset(osp.join(SHARED, 'Middlebury'),
-                                pipeline=te), 'middlebury'),
-        Lu=(GISRDataset(osp.join(SHARED, 'Lu'), pipeline=te), 'lu'))
     searched = DCNASNet(geno.choices, num_features=c)
     n_s = count_params(searched)
     arch, n_b, r = baseline_arch(n_s, c)
     rows = {}
-    for name, net in (('searched', searched),
-                      (f'hand-designed (all mb_k3_r{r} + cat)',
-                       DCNASNet(arch, num_features=c))):
-        torch.manual_seed(0)
-        np.random.seed(0)
-        model = GuidedDepthSR(net, loss_space='normalised')
-        loader = DataLoader(train_set, args.batch, shuffle=True,
-                            collate_fn=default_collate, drop_last=True)
-        secs = train(model, loader, args.iters, args.lr)
-        rows[name] = dict(params=count_params(net), train_s=round(secs),
-                          **{k: evaluate(model, ds, pre)
-                             for k, (ds, pre) in tests.items()})
+    models = [('searched', searched)]
+    if not args.no_baseline:
+        models.append((f'hand-designed (all mb_k3_r{r} + cat)',
+                       DCNASNet(arch, num_features=c)))
+    for name, net in models:
+        rows[name] = dict(params=count_params(net), **retrain_and_evaluate(
+            net, args.toy, args.iters, args.batch, args.patch, args.scale,
+            args.lr, seed=0))
     print(f'\nx{args.scale} guided depth SR, trained {args.iters} iterations '
           f'(batch {args.batch}, {args.patch}² patches) on toy + RGB-D-D')
     print('| model | params | toy RMSE (cm) | Middlebury RMSE (levels) | '

@@ -1,6 +1,9 @@
 # DCNAS x8 on nyu: score random paths with supernet weights and train the BGRU ranking predictor
 # (python tools/search/train_predictor.py CONFIG).
 _base_ = ['./supernet_nyu_x8.py']
+# path labels come from search_val.txt (a held-out tenth of the training
+# ids), never from the test ids (the official code scores on its test set)
+val_dataloader = {{_base_.search_val_dataloader}}
 load_from = 'work_dirs/dcnas_nyu_x8/iter_7560.pth'
 predictor = dict(
     num_paths=1024,

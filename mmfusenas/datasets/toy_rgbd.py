@@ -7,8 +7,10 @@ differently, so **depth edges appear in the RGB**, and adds what guided SR
 must learn to ignore: stripes across the whole image and printed colour
 patches, **RGB texture with no depth edge**. Files follow the RGB-D-D
 naming (``RGB/<id>_RGB.png``, ``Depth/<id>_HR_gt.png``) in
-``{train,val,test}/`` split folders, so :class:`GISRDataset` reads them
-like real data.
+``{train,val,test,search_val}/`` split folders, so :class:`GISRDataset`
+reads them like real data. ``search_val`` is what a one-shot search scores
+its candidates on (held out from training, validation and test); it is
+written after the other splits, so its size never changes their files.
 """
 import os
 import os.path as osp
@@ -59,15 +61,21 @@ def generate_toy_rgbd(out_dir: str,
                       num_val: int = 4,
                       num_test: int = 4,
                       seed: int = 0,
-                      size: int = 64) -> Dict[str, int]:
+                      size: int = 64,
+                      num_search_val: int = 0) -> Dict[str, int]:
     """Write the toy RGB-D splits under ``out_dir``.
 
     Args:
-        out_dir (str): output folder (``train/``, ``val/``, ``test/``).
+        out_dir (str): output folder (``train/``, ``val/``, ``test/`` and,
+            with ``num_search_val > 0``, ``search_val/``).
         num_train / num_val / num_test (int): pairs per split.
         seed (int): seed; the same seed writes the same files.
         size (int): image side, a multiple of 32 (the mod-crop). Defaults
             to 64.
+        num_search_val (int): pairs of the ``search_val`` split (scores of
+            one-shot search candidates). Drawn after the other splits from
+            the same stream, so train / val / test are the same files
+            whatever its size. Defaults to 0 (no such split).
 
     Returns:
         dict: ``{split: number of pairs}``.
@@ -75,7 +83,12 @@ def generate_toy_rgbd(out_dir: str,
     if size % 32 or size < 32:
         raise ValueError(f'size must be a positive multiple of 32, got {size}')
     rng = np.random.default_rng(seed)
+    if min(num_train, num_val, num_test, num_search_val) < 0:
+        raise ValueError('split sizes must be >= 0, got '
+                         f'{(num_train, num_val, num_test, num_search_val)}')
     counts = dict(train=num_train, val=num_val, test=num_test)
+    if num_search_val:
+        counts['search_val'] = num_search_val
     for split, n in counts.items():
         for sub in ('RGB', 'Depth'):
             os.makedirs(osp.join(out_dir, split, sub), exist_ok=True)

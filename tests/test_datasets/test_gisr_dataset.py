@@ -55,6 +55,33 @@ def test_toy_generator_layout_and_edges(toy_root):
                             'train0001_HR_gt.png'), cv2.IMREAD_UNCHANGED))
 
 
+def test_toy_search_val_split_leaves_other_splits_unchanged(toy_root,
+                                                           tmp_path):
+    root = str(tmp_path / 'with_sv')
+    counts = generate_toy_rgbd(root, 3, 2, 1, seed=0, size=64,
+                               num_search_val=3)
+    assert counts == dict(train=3, val=2, test=1, search_val=3)
+    for split, sid in (('train', 'train0002'), ('val', 'val0001'),
+                       ('test', 'test0000')):
+        for sub, suffix in (('Depth', '_HR_gt.png'), ('RGB', '_RGB.png')):
+            a = cv2.imread(osp.join(root, split, sub, sid + suffix),
+                           cv2.IMREAD_UNCHANGED)
+            b = cv2.imread(osp.join(toy_root, split, sub, sid + suffix),
+                           cv2.IMREAD_UNCHANGED)
+            assert np.array_equal(a, b), (split, sub)
+    ds = GISRDataset(osp.join(root, 'search_val'), pipeline=PIPE)
+    assert [ds.get_data_info(i)['sample_id'] for i in range(3)] == [
+        'search_val0000', 'search_val0001', 'search_val0002']
+    # new scenes, not copies of the test scene
+    sv = cv2.imread(osp.join(root, 'search_val', 'Depth',
+                             'search_val0000_HR_gt.png'), cv2.IMREAD_UNCHANGED)
+    assert not np.array_equal(sv, cv2.imread(osp.join(
+        root, 'test', 'Depth', 'test0000_HR_gt.png'), cv2.IMREAD_UNCHANGED))
+    assert not osp.isdir(osp.join(toy_root, 'search_val'))
+    with pytest.raises(ValueError, match='>= 0'):
+        generate_toy_rgbd(str(tmp_path / 'neg'), 1, 1, 1, num_search_val=-1)
+
+
 def test_pairing_errors_and_split_file(toy_root, tmp_path):
     root = tmp_path / 'bad'
     (root / 'RGB').mkdir(parents=True)

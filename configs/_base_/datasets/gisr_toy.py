@@ -48,6 +48,12 @@ test_dataloader = dict(
         data_root=data_root + '/test',
         pipeline=test_pipeline,
         test_mode=True))
+# what a one-shot search scores candidates on (tools/misc/make_toy_rgbd.py
+# writes 32 search_val pairs, held out from train / val / test)
+search_val_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'],
+                 data_root=data_root + '/search_val'))
 # stored depth is mm: the RGB-D-D preset reports cm
 val_evaluator = dict(type='GISRMetric', preset='rgbdd', with_bicubic=True)
 test_evaluator = val_evaluator
