@@ -209,7 +209,7 @@ SPACES: Dict[str, dict] = {
         data='night',
         default='cooperative',
         search_opts=lambda quick: dict(
-            {'train_cfg.max_iters': 20 if quick else 60},
+            {'train_cfg.max_iters': 60 if quick else 120},
             **{f'train_dataloader.{k}': v for k, v in _CHAIN_64.items()},
             **{f'train_cfg.arch_dataloader.{k}': v
                for k, v in _CHAIN_64.items()}),
