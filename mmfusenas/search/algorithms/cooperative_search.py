@@ -10,8 +10,8 @@ from torch import Tensor
 from mmfusenas.models.mutables import DiffMixedOp
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import check_finite
-from ..strategies import (CooperativePart, CooperativeProblem,
-                          CooperativeStrategy)
+from ..strategies.cooperative import (CooperativePart, CooperativeProblem,
+                                      CooperativeStrategy, part_index)
 from .bilevel_search import BilevelSearchAlgorithm, _frozen
 
 
@@ -269,12 +269,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         return self._part_weights(self.parts[self._index(part)])
 
     def _index(self, part: Union[int, str]) -> int:
-        if isinstance(part, str):
-            if part not in self.part_names:
-                raise KeyError(f'no part {part!r}; parts are '
-                               f'{self.part_names}')
-            return self.part_names.index(part)
-        return part
+        return part_index(self.part_names, part)
 
     def scene_arch_parameters(self) -> List[Tensor]:
         """α_s (the first part's)."""

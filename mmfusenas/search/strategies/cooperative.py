@@ -183,14 +183,7 @@ class CooperativeProblem:
     # ------------------------------------------------------------------
     def index(self, part: Union[int, str]) -> int:
         """The position of ``part`` (an index or a name)."""
-        if isinstance(part, str):
-            if part not in self.names:
-                raise KeyError(f'no part {part!r}; parts are {self.names}')
-            return self.names.index(part)
-        if not -len(self.parts) <= part < len(self.parts):
-            raise IndexError(f'part {part} out of range for {len(self.parts)}'
-                             ' parts')
-        return part % len(self.parts)
+        return part_index(self.names, part)
 
     @property
     def arch_params(self) -> List[Tensor]:
@@ -259,6 +252,18 @@ class CooperativeProblem:
                 {j: 1.0
                  for j in range(len(self.parts))}),
             weight_optimizer=self.weight_optimizer)
+
+
+def part_index(names: Sequence[str], part: Union[int, str]) -> int:
+    """The position of ``part`` (an index, negative from the end, or a
+    name) among the parts called ``names``."""
+    if isinstance(part, str):
+        if part not in names:
+            raise KeyError(f'no part {part!r}; parts are {tuple(names)}')
+        return list(names).index(part)
+    if not -len(names) <= part < len(names):
+        raise IndexError(f'part {part} out of range for {len(names)} parts')
+    return part % len(names)
 
 
 def _first_order(strategy: BaseBilevelStrategy) -> bool:
