@@ -1305,26 +1305,41 @@ class _NumbaKernels:
         return band, cols
 
 
-def _compile_kernels():
-    try:
-        import numba
+_BITCAST = []
+
+
+def bitcast_intrinsics():
+    """numba intrinsics ``(f2i, i2f)``: reinterpret a float64 as an int64
+    and back (for branch-free ``log2`` / ``exp`` that vectorise; also used
+    by :mod:`.fusion_kernels`). Raises ImportError without numba."""
+    if not _BITCAST:
         from llvmlite import ir
         from numba import types
         from numba.extending import intrinsic
+
+        @intrinsic
+        def f2i(typingctx, x):
+            def codegen(context, builder, sig, args):
+                return builder.bitcast(args[0], ir.IntType(64))
+            return types.int64(types.float64), codegen
+
+        @intrinsic
+        def i2f(typingctx, x):
+            def codegen(context, builder, sig, args):
+                return builder.bitcast(args[0], ir.DoubleType())
+            return types.float64(types.int64), codegen
+
+        _BITCAST.append((f2i, i2f))
+    return _BITCAST[0]
+
+
+def _compile_kernels():
+    try:
+        import numba
+        from numba import types
+        f2i, i2f = bitcast_intrinsics()
     except Exception:   # not installed, or not for this numpy
         return None
-
-    @intrinsic
-    def f2i(typingctx, x):
-        def codegen(context, builder, sig, args):
-            return builder.bitcast(args[0], ir.IntType(64))
-        return types.int64(types.float64), codegen
-
-    @intrinsic
-    def i2f(typingctx, x):
-        def codegen(context, builder, sig, args):
-            return builder.bitcast(args[0], ir.DoubleType())
-        return types.float64(types.int64), codegen
 
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy')
     g = globals()

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from ._utils import ArrayLike, check_same_shape, to_gray2d
+from . import fusion_kernels
 from .fmi import fmi
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
     'scd', 'ssim', 'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'cc',
     'fusion_psnr', 'fmi', 'FUSION_METRICS', 'FUSION_PRESETS',
     'compute_fusion_metrics', 'matlab_rgb2gray', 'cv2_bgr2gray', 'qabf_max',
-    'resolve_metrics'
+    'resolve_metrics', 'FusionPairCache'
 ]
 
 #: Canonical metric keys, in display order.
@@ -109,9 +110,99 @@ def _prep(*arrays: ArrayLike, names: Sequence[str]) -> Tuple[np.ndarray, ...]:
 
 
 # --------------------------------------------------------------------------
+# per-pair cache of shared intermediates
+# --------------------------------------------------------------------------
+class FusionPairCache:
+    """Intermediates that several metrics of one ``(a, b, f)`` pair share.
+
+    :func:`compute_fusion_metrics` makes one per pair and passes it as
+    ``cache=`` to the metrics that accept it (EN, SD, MI, CC, SCD), so that
+    each intermediate is computed once per pair instead of once per metric:
+
+    * ``levels(x)``: ``clip(round(x), 0, 255)`` as integers (EN, MI);
+    * ``hist(x)``: their 256-bin histogram (EN);
+    * ``centred(x)``: ``x - mean(x)`` and ``sumsq(x)``: the sum of its
+      squares (SD, CC, SCD).
+
+    Entries are computed with exactly the expressions the metrics use on
+    their own, so values with and without a cache are identical (tested).
+    ``x`` is looked up by identity among ``a``, ``b``, ``f``; any other
+    array is computed without caching, so a cache of another pair can never
+    leak into a result. Thread-safe (the suite runs metrics on two threads):
+    each entry is computed once, under its own lock.
+
+    Args:
+        a, b, f: the pair's 2-D float64 images (as :func:`_prep` returns
+            them).
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, f: np.ndarray):
+        self._images = (('a', a), ('b', b), ('f', f))
+        self._memo: Dict[tuple, Any] = {}
+        self._locks: Dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _name(self, x: np.ndarray) -> Optional[str]:
+        for name, img in self._images:
+            if x is img:
+                return name
+        return None
+
+    def _get(self, key: str, x: np.ndarray, make: Callable[[], Any]) -> Any:
+        name = self._name(x)
+        if name is None:
+            return make()
+        k = (key, name)
+        with self._lock:
+            lock = self._locks.setdefault(k, threading.Lock())
+        with lock:
+            if k not in self._memo:
+                self._memo[k] = make()
+            return self._memo[k]
+
+    def levels(self, x: np.ndarray) -> np.ndarray:
+        """``clip(round(x), 0, 255)`` as int64 (do not modify)."""
+        return self._get('levels', x, lambda: _levels(x))
+
+    def hist(self, x: np.ndarray) -> np.ndarray:
+        """256-bin histogram (counts) of :meth:`levels`."""
+        return self._get(
+            'hist', x,
+            lambda: np.bincount(self.levels(x).ravel(), minlength=256))
+
+    def centred(self, x: np.ndarray) -> np.ndarray:
+        """``x - x.mean()`` (do not modify)."""
+        return self._get('centred', x, lambda: x - x.mean())
+
+    def sumsq(self, x: np.ndarray) -> float:
+        """``(c * c).sum()`` of ``c = centred(x)``."""
+        return self._get('sumsq', x,
+                         lambda: _sumsq(self.centred(x)))
+
+
+def _levels(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x), 0, 255).astype(np.int64)
+
+
+def _sumsq(c: np.ndarray) -> float:
+    return float((c * c).sum())
+
+
+def _cached(cache: Optional[FusionPairCache], method: str,
+            x: np.ndarray, make: Callable[[np.ndarray], Any]) -> Any:
+    """``cache.<method>(x)``, or ``make(x)`` without a cache or when ``x``
+    is not one of the cache's images."""
+    if cache is None or cache._name(x) is None:
+        return make(x)
+    return getattr(cache, method)(x)
+
+
+# --------------------------------------------------------------------------
 # no-reference statistics of the fused image
 # --------------------------------------------------------------------------
-def entropy(img: ArrayLike, base: float = 2.0) -> float:
+def entropy(img: ArrayLike,
+            base: float = 2.0,
+            cache: Optional[FusionPairCache] = None) -> float:
     r"""Shannon entropy (EN) of the 256-bin gray-level histogram.
 
     .. math:: EN = -\sum_{l=0}^{255} p_l \log_2 p_l
@@ -122,15 +213,21 @@ def entropy(img: ArrayLike, base: float = 2.0) -> float:
     Args:
         img: gray image on ``[0, 255]``.
         base: logarithm base. Defaults to 2.
+        cache: shared intermediates of the pair (see
+            :class:`FusionPairCache`).
     """
     x = to_gray2d(img, 'img')
-    q = np.clip(np.round(x), 0, 255).astype(np.int64).ravel()
-    p = np.bincount(q, minlength=256) / q.size
+    counts = _cached(
+        cache, 'hist', x,
+        lambda x: np.bincount(_levels(x).ravel(), minlength=256))
+    p = counts / x.size
     p = p[p > 0]
     return float(-(p * np.log(p)).sum() / math.log(base))
 
 
-def standard_deviation(img: ArrayLike, mode: str = 'population') -> float:
+def standard_deviation(img: ArrayLike,
+                       mode: str = 'population',
+                       cache: Optional[FusionPairCache] = None) -> float:
     r"""Standard deviation (SD) of the fused image.
 
     ``mode='population'`` (cddfuse, vifb):
@@ -146,10 +243,15 @@ def standard_deviation(img: ArrayLike, mode: str = 'population') -> float:
     Args:
         img: gray image on ``[0, 255]``.
         mode: ``'population'`` or ``'matlab_uint8'``.
+        cache: shared intermediates of the pair (see
+            :class:`FusionPairCache`).
     """
     x = to_gray2d(img, 'img')
     if mode == 'population':
-        return float(np.sqrt(np.mean((x - x.mean())**2)))
+        # mean((x - mean)^2) = sum of squares / MN (numpy's mean is that sum
+        # divided by the count)
+        ss = _cached(cache, 'sumsq', x, lambda x: _sumsq(x - x.mean()))
+        return float(np.sqrt(ss / x.size))
     if mode == 'matlab_uint8':
         d = _matlab_round(x - x.mean())
         d = np.clip(d, 0, 255)
@@ -202,8 +304,24 @@ def average_gradient(img: ArrayLike, divisor: str = 'mn') -> float:
     x = to_gray2d(img, 'img')
     if min(x.shape) < 2:
         raise ValueError(f'AG needs an image of at least 2x2, got {x.shape}')
-    gy, gx = np.gradient(x)
-    s = np.sqrt((gx * gx + gy * gy) / 2.0).sum()
+    # np.gradient(x) (same arithmetic: (x[j+1] - x[j-1]) / 2 inside,
+    # x[1] - x[0] / x[-1] - x[-2] at the borders), without its generic
+    # overhead, and sqrt((gx^2 + gy^2) / 2) in place
+    gx = np.empty_like(x)
+    np.subtract(x[:, 2:], x[:, :-2], out=gx[:, 1:-1])
+    gx[:, 1:-1] /= 2.0
+    np.subtract(x[:, 1], x[:, 0], out=gx[:, 0])
+    np.subtract(x[:, -1], x[:, -2], out=gx[:, -1])
+    gy = np.empty_like(x)
+    np.subtract(x[2:], x[:-2], out=gy[1:-1])
+    gy[1:-1] /= 2.0
+    np.subtract(x[1], x[0], out=gy[0])
+    np.subtract(x[-1], x[-2], out=gy[-1])
+    gx *= gx
+    gy *= gy
+    gx += gy
+    gx /= 2.0
+    s = np.sqrt(gx, out=gx).sum()
     h, w = x.shape
     if divisor == 'mn':
         return float(s / (h * w))
@@ -215,9 +333,10 @@ def average_gradient(img: ArrayLike, divisor: str = 'mn') -> float:
 # --------------------------------------------------------------------------
 # information-theoretic
 # --------------------------------------------------------------------------
-def _mi_levels(x: np.ndarray, quantize: str) -> np.ndarray:
+def _mi_levels(x: np.ndarray, quantize: str,
+               cache: Optional[FusionPairCache] = None) -> np.ndarray:
     if quantize == 'round':
-        return np.clip(np.round(x), 0, 255).astype(np.int64)
+        return _cached(cache, 'levels', x, _levels)
     if quantize == 'minmax':  # VIFB: min-max to [0,1], int16(x*255)
         lo, hi = x.min(), x.max()
         y = (x - lo) / (hi - lo) if hi != lo else np.zeros_like(x)
@@ -229,7 +348,8 @@ def _mi_levels(x: np.ndarray, quantize: str) -> np.ndarray:
 def mutual_information(x: ArrayLike,
                        y: ArrayLike,
                        base: float = math.e,
-                       quantize: str = 'round') -> float:
+                       quantize: str = 'round',
+                       cache: Optional[FusionPairCache] = None) -> float:
     r"""Mutual information of two images from a 256x256 joint histogram.
 
     .. math:: MI(X,Y) = \sum_{u,v} p(u,v)\log\frac{p(u,v)}{p(u)p(v)}
@@ -240,9 +360,11 @@ def mutual_information(x: ArrayLike,
 
     Args:
         base: ``math.e`` for nats (cddfuse, vifb), 2 for bits (tang).
+        cache: shared intermediates of the pair (see
+            :class:`FusionPairCache`).
     """
     x, y = _prep(x, y, names=('x', 'y'))
-    qx, qy = _mi_levels(x, quantize), _mi_levels(y, quantize)
+    qx, qy = _mi_levels(x, quantize, cache), _mi_levels(y, quantize, cache)
     joint = np.bincount((qx * 256 + qy).ravel(), minlength=65536)
     joint = joint.reshape(256, 256) / qx.size
     px, py = joint.sum(1), joint.sum(0)
@@ -256,10 +378,15 @@ def fusion_mi(a: ArrayLike,
               b: ArrayLike,
               f: ArrayLike,
               base: float = math.e,
-              quantize: str = 'round') -> float:
-    r"""Fusion MI: :math:`MI = MI(A, F) + MI(B, F)`."""
-    return (mutual_information(a, f, base, quantize) +
-            mutual_information(b, f, base, quantize))
+              quantize: str = 'round',
+              cache: Optional[FusionPairCache] = None) -> float:
+    r"""Fusion MI: :math:`MI = MI(A, F) + MI(B, F)` (F's levels are
+    computed once)."""
+    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    if cache is None and quantize == 'round':
+        cache = FusionPairCache(a, b, f)
+    return (mutual_information(a, f, base, quantize, cache) +
+            mutual_information(b, f, base, quantize, cache))
 
 
 # --------------------------------------------------------------------------
@@ -286,44 +413,68 @@ def _vif_scales(x: np.ndarray) -> list:
     return out
 
 
-def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float) -> float:
+def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float,
+              use_numba: Optional[bool] = None) -> float:
     """VIF from :func:`_vif_scales` of the reference and the distorted
-    image (the latter is not modified)."""
-    eps = 1e-10
+    image (neither is modified).
+
+    Sums natural logarithms: VIF is a ratio of two sums of logarithms of
+    one base, so the base cancels (the reference's ``log10`` is ~4x slower
+    than ``log`` in glibc); the per-pixel chain runs in one compiled pass
+    when numba is available (:mod:`.fusion_kernels`; same per-pixel values,
+    same sums)."""
+    kern = fusion_kernels.kernels(use_numba)
     num = den = 0.0
     for (k, ref, mu1, s1), (_, dist, mu2, s2) in zip(ref_scales,
                                                      dist_scales):
         s12 = _sep_valid(ref * dist, k)
-        s12 -= mu1 * mu2
-        g = s1 + eps
-        np.divide(s12, g, out=g)
-        sv = g * s12
-        np.subtract(s2, sv, out=sv)
-        m = s1 < eps
-        np.copyto(g, 0.0, where=m)
-        np.copyto(sv, s2, where=m)
-        np.copyto(s1, 0.0, where=m)
-        np.less(s2, eps, out=m)
-        np.copyto(g, 0.0, where=m)
-        np.copyto(sv, 0.0, where=m)
-        np.less(g, 0, out=m)
-        np.copyto(sv, s2, where=m)
-        np.copyto(g, 0.0, where=m)
-        np.less_equal(sv, eps, out=m)
-        np.copyto(sv, eps, where=m)
-        # log10(1 + g * g * s1 / (sv + sigma_nsq)), log10(1 + s1 / sigma_nsq)
-        g *= g
-        g *= s1
-        sv += sigma_nsq
-        g /= sv
-        g += 1
-        num += np.log10(g, out=g).sum()
-        t = s1 / sigma_nsq
-        t += 1
-        den += np.log10(t, out=t).sum()
+        if kern is not None:
+            n, d = fusion_kernels.map_sums(kern.vif, s12, mu1, mu2, s1, s2,
+                                           extra=(sigma_nsq, ), n_out=2)
+        else:
+            n, d = _vif_chain(s12, mu1, mu2, s1.copy(), s2, sigma_nsq)
+        num += n
+        den += d
     with np.errstate(invalid='ignore', divide='ignore'):
-        v = num / den
+        v = np.float64(num) / den     # 0 / 0 -> NaN (flat reference)
     return 1.0 if np.isnan(v) else float(v)
+
+
+def _vif_chain(s12: np.ndarray, mu1: np.ndarray, mu2: np.ndarray,
+               s1: np.ndarray, s2: np.ndarray,
+               sigma_nsq: float) -> Tuple[float, float]:
+    """numpy path of one VIF scale: sums of ``log(1 + g^2 s1 / (sv +
+    sigma_nsq))`` and ``log(1 + s1 / sigma_nsq)`` (``s12``, the filtered
+    product, and ``s1`` are overwritten)."""
+    eps = 1e-10
+    s12 -= mu1 * mu2
+    g = s1 + eps
+    np.divide(s12, g, out=g)
+    sv = g * s12
+    np.subtract(s2, sv, out=sv)
+    m = s1 < eps
+    np.copyto(g, 0.0, where=m)
+    np.copyto(sv, s2, where=m)
+    np.copyto(s1, 0.0, where=m)
+    np.less(s2, eps, out=m)
+    np.copyto(g, 0.0, where=m)
+    np.copyto(sv, 0.0, where=m)
+    np.less(g, 0, out=m)
+    np.copyto(sv, s2, where=m)
+    np.copyto(g, 0.0, where=m)
+    np.less_equal(sv, eps, out=m)
+    np.copyto(sv, eps, where=m)
+    # log(1 + g * g * s1 / (sv + sigma_nsq)), log(1 + s1 / sigma_nsq)
+    g *= g
+    g *= s1
+    sv += sigma_nsq
+    g /= sv
+    g += 1
+    num = np.log(g, out=g).sum()
+    t = s1 / sigma_nsq
+    t += 1
+    den = np.log(t, out=t).sum()
+    return float(num), float(den)
 
 
 def vif(ref: ArrayLike, dist: ArrayLike, sigma_nsq: float = 2.0) -> float:
@@ -457,6 +608,25 @@ def qabf(a: ArrayLike,
             ``A == B == F`` gives exactly 1 (with ``equal_rule='one'``).
     """
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+    if equal_rule not in ('reference', 'one'):
+        raise ValueError(f"Qabf equal_rule must be 'reference' or 'one', "
+                         f'got {equal_rule!r}')
+    kern = fusion_kernels.kernels()
+    if kern is not None:
+        # one compiled pass over the six Sobel responses (same per-pixel
+        # values as the chain below, see fusion_kernels)
+        sobel = [
+            _filter(x, k, cv2.BORDER_CONSTANT) for x in (a, b, f)
+            for k in (_SOBEL_X, _SOBEL_Y)
+        ]
+        num, den = fusion_kernels.map_sums(
+            kern.qabf, *sobel,
+            extra=(float(scale), equal_rule == 'reference',
+                   qabf_max() if normalize else 1.0),
+            n_out=2)
+        if den == 0:
+            raise ValueError('Qabf is undefined: both sources have no edges')
+        return float(num / den)
     # Sobel on the (integer) 8-bit values, then scale: the g_A == g_F tests
     # are exact instead of depending on round-off of the scaled image
     ga, aa = _qabf_edges(a)
@@ -580,28 +750,45 @@ def nabf(a: ArrayLike,
 # --------------------------------------------------------------------------
 # correlation-based
 # --------------------------------------------------------------------------
-def _corr(x: np.ndarray, y: np.ndarray) -> float:
-    xm, ym = x - x.mean(), y - y.mean()
-    den = np.sqrt((xm * xm).sum() * (ym * ym).sum())
+def _corr(x: np.ndarray,
+          y: np.ndarray,
+          cache: Optional[FusionPairCache] = None) -> float:
+    xm = _cached(cache, 'centred', x, lambda x: x - x.mean())
+    ym = _cached(cache, 'centred', y, lambda y: y - y.mean())
+    sx = _cached(cache, 'sumsq', x, lambda x: _sumsq(xm))
+    sy = _cached(cache, 'sumsq', y, lambda y: _sumsq(ym))
+    den = np.sqrt(sx * sy)
     if den == 0:
         return float('nan')
     return float((xm * ym).sum() / den)
 
 
-def cc(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+def cc(a: ArrayLike,
+       b: ArrayLike,
+       f: ArrayLike,
+       cache: Optional[FusionPairCache] = None) -> float:
     r"""Correlation coefficient :math:`CC = (r(A,F) + r(B,F))/2`, Pearson
-    :math:`r` over all pixels (scale invariant)."""
+    :math:`r` over all pixels (scale invariant). ``cache``: see
+    :class:`FusionPairCache` (F's centred image is computed once)."""
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    return (_corr(a, f) + _corr(b, f)) / 2
+    if cache is None:
+        cache = FusionPairCache(a, b, f)
+    return (_corr(a, f, cache) + _corr(b, f, cache)) / 2
 
 
-def scd(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+def scd(a: ArrayLike,
+        b: ArrayLike,
+        f: ArrayLike,
+        cache: Optional[FusionPairCache] = None) -> float:
     r"""Sum of the correlations of differences (Aslantas & Bendes 2015).
 
     .. math:: SCD = r(F - B, A) + r(F - A, B)
+
+    ``cache``: see :class:`FusionPairCache` (shares the centred sources
+    with CC).
     """
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    return _corr(f - b, a) + _corr(f - a, b)
+    return _corr(f - b, a, cache) + _corr(f - a, b, cache)
 
 
 def fusion_psnr(a: ArrayLike,
@@ -719,6 +906,12 @@ def _ssim_from(x, y, x_moments, y_moments, filt, cov_norm,
     """Mean SSIM map from the moments of both images (not modified)."""
     (mx, vx), (my, vy) = x_moments, y_moments
     c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    kern = fusion_kernels.kernels()
+    if kern is not None:
+        # one compiled pass (same per-pixel values as the chain below)
+        out = np.empty(mx.shape)
+        kern.ssim(mx, my, vx, vy, filt(x * y), float(cov_norm), c1, c2, out)
+        return float(out.mean())
     vxy = filt(x * y)
     vxy -= mx * my
     vxy *= cov_norm
@@ -935,14 +1128,17 @@ PRESET_BINDINGS: Dict[str, Dict[str, Binding]] = {
 
 
 def _bound(fn: Callable, binding: Binding) -> Fn:
+    """``fn`` bound to a preset's keyword arguments: ``call(a, b, f,
+    **extra)`` (``extra``: e.g. ``cache=``, for the functions in
+    :data:`_CACHE_AWARE`)."""
     kw, div = binding.kwargs, binding.div
     if binding.nr:
-        call = (lambda a, b, f: fn(f, **kw))
+        call = (lambda a, b, f, **extra: fn(f, **kw, **extra))
     else:
-        call = (lambda a, b, f: fn(a, b, f, **kw))
+        call = (lambda a, b, f, **extra: fn(a, b, f, **kw, **extra))
     if div is None:
         return call
-    return lambda a, b, f: call(a, b, f) / div
+    return lambda a, b, f, **extra: call(a, b, f, **extra) / div
 
 
 def bind_preset(namespace: Dict[str, Any], preset: str) -> Dict[str, Fn]:
@@ -954,6 +1150,11 @@ def bind_preset(namespace: Dict[str, Any], preset: str) -> Dict[str, Fn]:
         for m, bd in PRESET_BINDINGS[preset].items() if bd.fn in namespace
     }
 
+
+#: Functions (of the numpy path) that take ``cache=``
+#: (:class:`FusionPairCache`).
+_CACHE_AWARE = frozenset(
+    ('entropy', 'standard_deviation', 'fusion_mi', 'cc', 'scd'))
 
 FUSION_PRESETS: Dict[str, Dict] = {
     'cddfuse': dict(
@@ -1001,8 +1202,8 @@ _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
 #: in the request, :func:`compute_fusion_metrics` splits them between the
 #: two threads by these costs (longest first, each to the less loaded
 #: thread), so that e.g. cddfuse's default suite runs VIF beside the rest.
-_COST = dict(EN=1, SD=1, SF=1, AG=4, MI=7, VIF=80, Qabf=50, Nabf=65, SCD=5,
-             SSIM=28, MS_SSIM=52, CC=4, PSNR=1)
+_COST = dict(EN=1, SD=1, SF=1, AG=3, MI=7, VIF=60, Qabf=16, Nabf=65, SCD=5,
+             SSIM=18, MS_SSIM=52, CC=4, PSNR=1)
 _SUITE_POOL = [None, None]      # executor, pid
 _SUITE_LOCK = threading.Lock()
 
@@ -1027,8 +1228,8 @@ def compute_fusion_metrics(a: ArrayLike,
                            f: ArrayLike,
                            preset: str = 'cddfuse',
                            metrics: Optional[Sequence[str]] = None,
-                           parallel: Optional[bool] = None
-                           ) -> Dict[str, float]:
+                           parallel: Optional[bool] = None,
+                           use_cache: bool = True) -> Dict[str, float]:
     """Evaluate fusion metrics with a preset's conventions.
 
     Args:
@@ -1042,6 +1243,9 @@ def compute_fusion_metrics(a: ArrayLike,
             variants when requested, otherwise a cost-balanced share
             (VIF for cddfuse's default suite). ``None``: when the process
             may use more than one CPU.
+        use_cache: share intermediates between the metrics of the pair
+            (:class:`FusionPairCache`; same values, tested). ``False``
+            computes every metric on its own.
 
     Returns:
         dict: ``{metric: value}`` in the order requested.
@@ -1049,14 +1253,21 @@ def compute_fusion_metrics(a: ArrayLike,
     names = resolve_metrics(preset, metrics)
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
     fns = FUSION_PRESETS[preset]['fns']
+    bindings = PRESET_BINDINGS[preset]
+    cache = FusionPairCache(a, b, f) if use_cache else None
+
+    def run(m):
+        if cache is not None and bindings[m].fn in _CACHE_AWARE:
+            return float(fns[m](a, b, f, cache=cache))
+        return float(fns[m](a, b, f))
+
     if parallel is None:
         parallel = _n_cpus() > 1
     bg = _background_share(names) if parallel else []
     if not bg or len(bg) == len(names):
-        return {m: float(fns[m](a, b, f)) for m in names}
-    job = _suite_pool().submit(
-        lambda: {m: float(fns[m](a, b, f)) for m in bg})
-    res = {m: float(fns[m](a, b, f)) for m in names if m not in bg}
+        return {m: run(m) for m in names}
+    job = _suite_pool().submit(lambda: {m: run(m) for m in bg})
+    res = {m: run(m) for m in names if m not in bg}
     res.update(job.result())
     return {m: res[m] for m in names}
 

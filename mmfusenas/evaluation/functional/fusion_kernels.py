@@ -1,0 +1,237 @@
+"""Compiled per-pixel kernels of the fusion metrics (optional, numba).
+
+The numpy implementations of VIF, Qabf, Nabf and SSIM in :mod:`.fusion`
+evaluate their per-pixel formulas as chains of 15-40 whole-image numpy
+operations. Each operation streams one or two multi-MB float64 arrays
+through memory, so for a 768x576 pair the chains cost more than the
+filters that feed them. The kernels here evaluate the same formulas in one
+pass per image row, with every intermediate in registers, and return one
+partial sum per row (the caller sums the rows with numpy's pairwise
+summation).
+
+Arithmetic: the operands and the operation order of the numpy chains
+(written next to each kernel), ``fastmath`` off (no FMA contraction, no
+reassociation), ``error_model='numpy'`` (x/0 gives inf / nan as in numpy),
+and the same libm ``exp`` / ``log`` / ``atan`` / ``sqrt`` that numpy calls
+for float64 on CPUs without AVX-512. So every per-pixel value equals the
+numpy path's bit for bit; only the summation order differs (per row, then
+pairwise over rows, instead of numpy's pairwise blocks), i.e. the metric
+values agree to ~1e-15 relative (``tests/test_evaluation/
+test_fusion_kernels.py`` checks 1e-12 on real pairs).
+
+VIF sums natural logarithms instead of ``log10``: VIF is a ratio of two
+sums of logarithms of the same base, so the base cancels, and glibc's
+``log`` is about 4x faster than its ``log10`` (the numpy path does the
+same).
+
+The kernels compile on first use (a few seconds) with ``cache=True``, so
+later processes load them from numba's cache. Without numba, or with
+``MMFUSENAS_NO_NUMBA=1`` (the switch of the FMI kernels, :mod:`.fmi`),
+:func:`kernels` returns None and the metrics use their numpy chains.
+"""
+import math
+import threading
+import warnings
+from typing import Optional
+
+import numpy as np
+
+from .fmi import _env_flag, bitcast_intrinsics
+
+__all__ = ['USE_NUMBA', 'kernels', 'map_sums']
+
+#: Use the compiled kernels when numba is importable; ``False`` (or
+#: ``MMFUSENAS_NO_NUMBA=1`` at import) forces the numpy chains.
+USE_NUMBA = not _env_flag('MMFUSENAS_NO_NUMBA')
+_KERNELS = []       # [namespace] once compiled, [None] if unusable
+_LOCK = threading.Lock()
+_f2i = _i2f = None     # the bit-cast intrinsics, set by :class:`_Kernels`
+
+
+
+# --------------------------------------------------------------------------
+# kernels (plain Python here; compiled by :func:`kernels`)
+# --------------------------------------------------------------------------
+def _sel(m, a, b):
+    return a if m else b
+
+
+def _vexp(x):
+    """``exp(x)`` for the Qabf arguments, branch-free so that the loop
+    vectorises (FreeBSD ``e_exp.c``, < 1 ulp). Arguments are clamped to
+    ``[-708, 709]``: below, libm's result (< 3.4e-308) vanishes next to the
+    1 it is added to in Qabf; above 709.78 the result is inf, as libm's."""
+    xc = min(max(x, -708.0), 709.0)
+    t = xc * 1.44269504088896338700e+00 + 6755399441055744.0
+    k = t - 6755399441055744.0          # round(x / ln 2), exactly
+    hi = xc - k * 6.93147180369123816490e-01
+    lo = k * 1.90821492927058770002e-10
+    r = hi - lo
+    z = r * r
+    c = r - z * (1.66666666666666019037e-01 + z * (
+        -2.77777777770155933842e-03 + z * (6.61375632143793436117e-05 + z * (
+            -1.65339022054652515390e-06 + z * 4.13813679705723846039e-08))))
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    # 2^k from the low bits of t (k in [-1022, 1023])
+    two_k = _i2f(((_f2i(t) - 0x4338000000000000) + 1023) << 52)
+    return _sel(x > 709.782712893384, math.inf, y * two_k)
+
+
+def _vatan(x):
+    """``atan(x)``, branch-free (Cephes ``atan.c``, ~1 ulp); ``atan(+-inf)
+    = +-pi/2``, NaN stays NaN."""
+    ax = abs(x)
+    big = ax > 2.41421356237309504880       # tan(3 pi / 8)
+    mid = ax > 0.66
+    # -1 / ax, (ax - 1) / (ax + 1) or ax / 1, with one division
+    xr = _sel(big, -1.0, _sel(mid, ax - 1.0, ax)) / _sel(
+        big, ax, _sel(mid, ax + 1.0, 1.0))
+    y0 = _sel(big, 1.5707963267948966, _sel(mid, 0.7853981633974483, 0.0))
+    more = _sel(big, 6.123233995736765886130e-17,
+                _sel(mid, 3.061616997868382943065e-17, 0.0))
+    z = xr * xr
+    p = (((-8.750608600031904122785e-01 * z - 1.615753718733365076637e+01) *
+          z - 7.500855792314704667340e+01) * z -
+         1.228866684490136173410e+02) * z - 6.485021904942025371773e+01
+    q = ((((z + 2.485846490142306297962e+01) * z +
+           1.650270098316988542046e+02) * z + 4.328810604912902668951e+02) *
+         z + 4.853903996359136964868e+02) * z + 1.945506571482613964425e+02
+    z = z * p / q
+    z = xr * z + xr
+    y = y0 + (z + more)
+    return _sel(x < 0, -y, y)
+
+
+def _vif_map(s12f, mu1, mu2, s1, s2, sigma_nsq, num, den):
+    """One VIF scale, per pixel: ``num`` = ``log(1 + g^2 s1 / (sv +
+    sigma_nsq))``, ``den`` = ``log(1 + s1 / sigma_nsq)``, the chain of
+    ``fusion._vif_from`` (same operands and order)."""
+    eps = 1e-10
+    h, w = s12f.shape
+    for i in range(h):
+        for j in range(w):
+            v1 = s1[i, j]
+            v2 = s2[i, j]
+            s12 = s12f[i, j] - mu1[i, j] * mu2[i, j]
+            g = s12 / (v1 + eps)
+            sv = v2 - g * s12
+            if v1 < eps:
+                g = 0.0
+                sv = v2
+                v1 = 0.0
+            if v2 < eps:
+                g = 0.0
+                sv = 0.0
+            if g < 0:
+                sv = v2
+                g = 0.0
+            if sv <= eps:
+                sv = eps
+            num[i, j] = math.log(g * g * v1 / (sv + sigma_nsq) + 1)
+            den[i, j] = math.log(v1 / sigma_nsq + 1)
+
+
+def _edge(sx, sy):
+    """Qabf edge strength and orientation of one pixel:
+    ``sqrt(sx^2 + sy^2)``, ``pi/2 if sx == 0 else atan(sy / sx)``."""
+    g = math.sqrt(sx * sx + sy * sy)
+    return g, _sel(sx == 0, 1.5707963267948966, _vatan(sy / sx))
+
+
+def _qabf_q(gx, ax, gf, af, ref_rule):
+    """Q^{XF} of one pixel (the chain of ``fusion._qabf_q``)."""
+    # gf / gx if gx > gf else gx / gf, with one division
+    r = min(gx, gf) / max(gx, gf)
+    r = _sel(gx == gf, _sel(ref_rule, gf, 1.0), r)
+    aaf = 1 - abs(ax - af) / 1.5707963267948966
+    qg = 0.9994 / (_vexp((r - 0.5) * -15.0) + 1)
+    qa = 0.9879 / (_vexp((aaf - 0.8) * -22.0) + 1)
+    return qg * qa
+
+
+def _qabf_map(sxa, sya, sxb, syb, sxf, syf, scale, ref_rule, norm, num,
+              den):
+    """Per pixel: ``num`` = ``Q^{AF} g_A + Q^{BF} g_B``, ``den`` = ``g_A +
+    g_B`` from the Sobel responses (the Q's divided by ``norm``, the edge
+    strengths multiplied by ``scale``, when not 1)."""
+    h, w = sxa.shape
+    for i in range(h):
+        for j in range(w):
+            ga, aa = _edge(sxa[i, j], sya[i, j])
+            gb, ab = _edge(sxb[i, j], syb[i, j])
+            gf, af = _edge(sxf[i, j], syf[i, j])
+            # (x * 1 and x / 1 are exact: no test for scale / norm == 1)
+            ga = ga * scale
+            gb = gb * scale
+            gf = gf * scale
+            qaf = _qabf_q(ga, aa, gf, af, ref_rule) / norm
+            qbf = _qabf_q(gb, ab, gf, af, ref_rule) / norm
+            num[i, j] = qaf * ga + qbf * gb
+            den[i, j] = ga + gb
+
+
+def _ssim_map(mx, my, vx, vy, sxy, cov_norm, c1, c2, out):
+    """Per pixel the SSIM map
+    ``((2 mx my + c1)(2 vxy + c2)) / ((mx^2 + my^2 + c1)(vx + vy + c2))``
+    with ``vxy = (sxy - mx my) cov_norm`` (the chain of
+    ``fusion._ssim_from``)."""
+    h, w = mx.shape
+    for i in range(h):
+        for j in range(w):
+            a = mx[i, j]
+            b = my[i, j]
+            vxy = (sxy[i, j] - a * b) * cov_norm
+            s = (2 * a * b + c1) * (vxy * 2 + c2)
+            d = (a * a + b * b + c1) * ((vx[i, j] + vy[i, j]) + c2)
+            out[i, j] = s / d
+
+
+# --------------------------------------------------------------------------
+# compilation
+# --------------------------------------------------------------------------
+class _Kernels:
+    """The compiled kernels (attributes ``vif``, ``qabf``, ``ssim``)."""
+
+    def __init__(self, numba):
+        opts = dict(cache=True, nogil=True, fastmath=False,
+                    error_model='numpy')
+        g = globals()
+        # the kernels find the helpers as module globals (compiled with
+        # forceinline so that no call is left in the loops)
+        g['_f2i'], g['_i2f'] = bitcast_intrinsics()
+        for name in ('_sel', '_vexp', '_vatan', '_edge', '_qabf_q'):
+            g[name] = numba.njit(forceinline=True, **opts)(g[name])
+        self.vif = numba.njit(**opts)(_vif_map)
+        self.qabf = numba.njit(**opts)(_qabf_map)
+        self.ssim = numba.njit(**opts)(_ssim_map)
+
+
+def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
+    """The compiled kernels, or None (numba missing, disabled with
+    :data:`USE_NUMBA` / ``use_numba=False``, or compilation failed)."""
+    if use_numba is None:
+        use_numba = USE_NUMBA
+    if not use_numba:
+        return None
+    if not _KERNELS:
+        with _LOCK:
+            if not _KERNELS:
+                try:
+                    import numba
+                    _KERNELS.append(_Kernels(numba))
+                except Exception as e:  # not installed / unusable build
+                    if not isinstance(e, ImportError):
+                        warnings.warn(f'fusion metrics: setting up the numba '
+                                      f'kernels failed ({e!r}); using the '
+                                      f'numpy path')
+                    _KERNELS.append(None)
+    return _KERNELS[0]
+
+
+def map_sums(kernel, *arrays, extra=(), n_out: int = 1) -> tuple:
+    """Run a map kernel on same-shape 2-D float64 arrays; returns the
+    numpy sums (pairwise, as the numpy path) of its ``n_out`` output
+    maps."""
+    outs = [np.empty(arrays[0].shape) for _ in range(n_out)]
+    kernel(*arrays, *extra, *outs)
+    return tuple(float(o.sum()) for o in outs)
