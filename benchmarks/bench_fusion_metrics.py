@@ -184,6 +184,7 @@ def main():
                'page faults', 'goal 300 ms']]
     verdict = None
     for label, names, par in (('default', default, None),
+                              ('default, parallel=False', default, False),
                               ('FULL', full, None),
                               ('FULL, parallel=False', full, False)):
         wall, cpu, flt = _time(suite(names, par), pairs, args.repeat)

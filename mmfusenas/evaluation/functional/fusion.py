@@ -392,9 +392,21 @@ def fusion_mi(a: ArrayLike,
 # --------------------------------------------------------------------------
 # VIF
 # --------------------------------------------------------------------------
+def _sep_full(x: np.ndarray, k1d: np.ndarray) -> np.ndarray:
+    """:func:`_sep_valid` before the crop: the full (C-contiguous) output,
+    whose ``[r:-r, r:-r]`` (``r = len(k1d) // 2``) is the 'valid' part."""
+    return cv2.sepFilter2D(x, cv2.CV_64F, k1d, k1d,
+                           borderType=cv2.BORDER_REFLECT_101)
+
+
+def _valid(y: np.ndarray, r: int) -> np.ndarray:
+    return y[r:y.shape[0] - r, r:y.shape[1] - r]
+
+
 def _vif_scales(x: np.ndarray) -> list:
-    """Per VIF scale: ``(kernel, image, local mean, local variance >= 0)``
-    of one image (shared by both sources for the fused image)."""
+    """Per VIF scale: ``(kernel, image, G(image), G(image^2))`` of one
+    image, the filter outputs in full (see :func:`_sep_full`; shared by both
+    sources for the fused image)."""
     out = []
     for scale in range(1, 5):
         n = 2**(4 - scale + 1) + 1
@@ -405,12 +417,18 @@ def _vif_scales(x: np.ndarray) -> list:
             raise ValueError(f'VIF needs images of at least 41x41 pixels '
                              f'(4 scales); scale {scale} has shape '
                              f'{x.shape}')
-        mu = _sep_valid(x, k)
-        var = _sep_valid(x * x, k)
-        var -= mu * mu
-        np.maximum(var, 0, out=var)
-        out.append((k, x, mu, var))
+        out.append((k, x, _sep_full(x, k), _sep_full(x * x, k)))
     return out
+
+
+def _vif_moments(mu_full: np.ndarray, q_full: np.ndarray,
+                 r: int) -> Tuple[np.ndarray, np.ndarray]:
+    """'valid' local mean and variance (clamped at 0) from
+    :func:`_vif_scales`' filter outputs (numpy path)."""
+    mu = _valid(mu_full, r)
+    var = _valid(q_full, r) - mu * mu
+    np.maximum(var, 0, out=var)
+    return mu, var
 
 
 def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float,
@@ -418,21 +436,27 @@ def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float,
     """VIF from :func:`_vif_scales` of the reference and the distorted
     image (neither is modified).
 
-    Sums natural logarithms: VIF is a ratio of two sums of logarithms of
-    one base, so the base cancels (the reference's ``log10`` is ~4x slower
-    than ``log`` in glibc); the per-pixel chain runs in one compiled pass
-    when numba is available (:mod:`.fusion_kernels`; same per-pixel values,
-    same sums)."""
+    Sums logarithms of any one base: VIF is a ratio of two sums of
+    logarithms of one base, so the base cancels (the reference's ``log10``
+    is ~4x slower than ``log`` in glibc). With numba the per-pixel chain,
+    the local variances included, runs in one compiled, vectorised pass
+    (:mod:`.fusion_kernels`, log2); the numpy path uses ``log``. The two
+    agree to ~1e-16 relative."""
     kern = fusion_kernels.kernels(use_numba)
     num = den = 0.0
-    for (k, ref, mu1, s1), (_, dist, mu2, s2) in zip(ref_scales,
+    for (k, ref, mu1, q1), (_, dist, mu2, q2) in zip(ref_scales,
                                                      dist_scales):
-        s12 = _sep_valid(ref * dist, k)
+        r = len(k) // 2
+        s12 = _sep_full(ref * dist, k)
         if kern is not None:
-            n, d = fusion_kernels.map_sums(kern.vif, s12, mu1, mu2, s1, s2,
-                                           extra=(sigma_nsq, ), n_out=2)
+            n, d = fusion_kernels.map_sums(
+                kern.vif, s12, mu1, q1, mu2, q2,
+                extra=(r, sigma_nsq), n_out=2,
+                shape=(s12.shape[0] - 2 * r, s12.shape[1] - 2 * r))
         else:
-            n, d = _vif_chain(s12, mu1, mu2, s1.copy(), s2, sigma_nsq)
+            m1, s1 = _vif_moments(mu1, q1, r)
+            m2, s2 = _vif_moments(mu2, q2, r)
+            n, d = _vif_chain(_valid(s12, r), m1, m2, s1, s2, sigma_nsq)
         num += n
         den += d
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -859,61 +883,63 @@ def ssim(x: ArrayLike,
         data_range: :math:`L`.
     """
     x, y = _prep(x, y, names=('x', 'y'))
-    filt, cov_norm = _ssim_window(mode, x.shape)
-    return _ssim_from(x, y, _ssim_moments(x, filt, cov_norm),
-                      _ssim_moments(y, filt, cov_norm), filt, cov_norm,
-                      data_range)
+    full, r, cov_norm = _ssim_window(mode, x.shape)
+    return _ssim_from(x, y, _ssim_raw(x, full), _ssim_raw(y, full), full, r,
+                      cov_norm, data_range)
 
 
-def _ssim_window(mode: str, shape) -> Tuple[Callable, float]:
-    """Local-mean filter ('valid' part) and covariance factor of a mode."""
+def _ssim_window(mode: str, shape) -> Tuple[Callable, int, float]:
+    """``(full, r, cov_norm)`` of a mode: the local-mean filter's full
+    (C-contiguous) output, whose ``[r:-r, r:-r]`` is the 'valid' part that
+    SSIM averages, and the covariance factor."""
     if mode == 'gaussian':
         k = _gauss1d(11, 1.5)
 
-        def filt(z):
-            return _sep_valid(z, k)
+        def full(z):
+            return _sep_full(z, k)
 
         if min(shape) < 11:
             raise ValueError(f'SSIM needs images of at least 11x11, got '
                              f'{shape}')
-        return filt, 1.0
+        return full, 5, 1.0
     if mode == 'skimage':
         if min(shape) < 7:
             raise ValueError(f'SSIM needs images of at least 7x7, got '
                              f'{shape}')
 
-        def filt(z):
-            r = cv2.blur(z, (7, 7), borderType=cv2.BORDER_REFLECT)
-            return r[3:-3, 3:-3]
+        def full(z):
+            return cv2.blur(z, (7, 7), borderType=cv2.BORDER_REFLECT)
 
-        return filt, 49.0 / 48.0
+        return full, 3, 49.0 / 48.0
     raise ValueError(f"SSIM mode must be 'gaussian' or 'skimage', "
                      f'got {mode!r}')
 
 
-def _ssim_moments(z: np.ndarray, filt: Callable,
-                  cov_norm: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Local mean and ``cov_norm *`` local variance of one image."""
-    m = filt(z)
-    v = filt(z * z)
-    v -= m * m
-    v *= cov_norm
-    return m, v
+def _ssim_raw(z: np.ndarray,
+              full: Callable) -> Tuple[np.ndarray, np.ndarray]:
+    """Full filter outputs ``(G(z), G(z^2))`` of one image."""
+    return full(z), full(z * z)
 
 
-def _ssim_from(x, y, x_moments, y_moments, filt, cov_norm,
-               data_range) -> float:
-    """Mean SSIM map from the moments of both images (not modified)."""
-    (mx, vx), (my, vy) = x_moments, y_moments
+def _ssim_from(x, y, x_raw, y_raw, full, r, cov_norm, data_range) -> float:
+    """Mean SSIM map from :func:`_ssim_raw` of both images (not
+    modified)."""
+    (gx, qx), (gy, qy) = x_raw, y_raw
     c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+    sxy = full(x * y)
     kern = fusion_kernels.kernels()
     if kern is not None:
         # one compiled pass (same per-pixel values as the chain below)
-        out = np.empty(mx.shape)
-        kern.ssim(mx, my, vx, vy, filt(x * y), float(cov_norm), c1, c2, out)
+        out = np.empty((sxy.shape[0] - 2 * r, sxy.shape[1] - 2 * r))
+        kern.ssim(gx, gy, qx, qy, sxy, r, float(cov_norm), c1, c2, out)
         return float(out.mean())
-    vxy = filt(x * y)
-    vxy -= mx * my
+    # local means, cov_norm * variances and covariance ('valid' part)
+    mx, my = _valid(gx, r), _valid(gy, r)
+    vx = _valid(qx, r) - mx * mx
+    vx *= cov_norm
+    vy = _valid(qy, r) - my * my
+    vy *= cov_norm
+    vxy = _valid(sxy, r) - mx * my
     vxy *= cov_norm
     # ((2 mx my + c1) (2 vxy + c2)) / ((mx^2 + my^2 + c1) (vx + vy + c2)),
     # in place, same operation order
@@ -942,11 +968,11 @@ def fusion_ssim(a: ArrayLike,
     r"""Fusion SSIM: :math:`SSIM(A,F) + SSIM(B,F)` (see :func:`ssim`; the
     fused image's local moments are computed once)."""
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    filt, cov_norm = _ssim_window(mode, f.shape)
-    fm = _ssim_moments(f, filt, cov_norm)
+    full, r, cov_norm = _ssim_window(mode, f.shape)
+    fr = _ssim_raw(f, full)
     return sum(
-        _ssim_from(x, f, _ssim_moments(x, filt, cov_norm), fm, filt,
-                   cov_norm, data_range) for x in (a, b))
+        _ssim_from(x, f, _ssim_raw(x, full), fr, full, r, cov_norm,
+                   data_range) for x in (a, b))
 
 
 _MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])

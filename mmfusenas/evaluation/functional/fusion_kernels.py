@@ -37,6 +37,7 @@ from typing import Optional
 import numpy as np
 
 from .fmi import _env_flag, bitcast_intrinsics
+from .fmi import _nb_log2 as _fmi_log2
 
 __all__ = ['USE_NUMBA', 'kernels', 'map_sums']
 
@@ -45,7 +46,7 @@ __all__ = ['USE_NUMBA', 'kernels', 'map_sums']
 USE_NUMBA = not _env_flag('MMFUSENAS_NO_NUMBA')
 _KERNELS = []       # [namespace] once compiled, [None] if unusable
 _LOCK = threading.Lock()
-_f2i = _i2f = None     # the bit-cast intrinsics, set by :class:`_Kernels`
+_f2i = _i2f = _log2 = None   # set by :class:`_Kernels`
 
 
 
@@ -102,33 +103,38 @@ def _vatan(x):
     return _sel(x < 0, -y, y)
 
 
-def _vif_map(s12f, mu1, mu2, s1, s2, sigma_nsq, num, den):
-    """One VIF scale, per pixel: ``num`` = ``log(1 + g^2 s1 / (sv +
-    sigma_nsq))``, ``den`` = ``log(1 + s1 / sigma_nsq)``, the chain of
-    ``fusion._vif_from`` (same operands and order)."""
+def _vif_map(s12f, mu1f, q1f, mu2f, q2f, r, sigma_nsq, num, den):
+    """One VIF scale, per pixel of the 'valid' region (offset ``r`` in the
+    full filter outputs ``G(ref dist)``, ``G(ref)``, ``G(ref^2)``,
+    ``G(dist)``, ``G(dist^2)``): ``num`` = ``log2(1 + g^2 s1 / (sv +
+    sigma_nsq))``, ``den`` = ``log2(1 + s1 / sigma_nsq)``, with the local
+    variances ``s = max(G(x^2) - G(x)^2, 0)``; the chain of
+    ``fusion._vif_moments`` and ``fusion._vif_chain`` (same operands and
+    order; branch-free so that it vectorises)."""
     eps = 1e-10
-    h, w = s12f.shape
+    h, w = num.shape
     for i in range(h):
         for j in range(w):
-            v1 = s1[i, j]
-            v2 = s2[i, j]
-            s12 = s12f[i, j] - mu1[i, j] * mu2[i, j]
+            m1 = mu1f[i + r, j + r]
+            m2 = mu2f[i + r, j + r]
+            v1 = max(q1f[i + r, j + r] - m1 * m1, 0.0)
+            v2 = max(q2f[i + r, j + r] - m2 * m2, 0.0)
+            s12 = s12f[i + r, j + r] - m1 * m2
             g = s12 / (v1 + eps)
             sv = v2 - g * s12
-            if v1 < eps:
-                g = 0.0
-                sv = v2
-                v1 = 0.0
-            if v2 < eps:
-                g = 0.0
-                sv = 0.0
-            if g < 0:
-                sv = v2
-                g = 0.0
-            if sv <= eps:
-                sv = eps
-            num[i, j] = math.log(g * g * v1 / (sv + sigma_nsq) + 1)
-            den[i, j] = math.log(v1 / sigma_nsq + 1)
+            low1 = v1 < eps
+            g = _sel(low1, 0.0, g)
+            sv = _sel(low1, v2, sv)
+            v1 = _sel(low1, 0.0, v1)
+            low2 = v2 < eps
+            g = _sel(low2, 0.0, g)
+            sv = _sel(low2, 0.0, sv)
+            neg = g < 0
+            sv = _sel(neg, v2, sv)
+            g = _sel(neg, 0.0, g)
+            sv = _sel(sv <= eps, eps, sv)
+            num[i, j] = _log2(g * g * v1 / (sv + sigma_nsq) + 1)
+            den[i, j] = _log2(v1 / sigma_nsq + 1)
 
 
 def _edge(sx, sy):
@@ -170,19 +176,22 @@ def _qabf_map(sxa, sya, sxb, syb, sxf, syf, scale, ref_rule, norm, num,
             den[i, j] = ga + gb
 
 
-def _ssim_map(mx, my, vx, vy, sxy, cov_norm, c1, c2, out):
-    """Per pixel the SSIM map
-    ``((2 mx my + c1)(2 vxy + c2)) / ((mx^2 + my^2 + c1)(vx + vy + c2))``
-    with ``vxy = (sxy - mx my) cov_norm`` (the chain of
-    ``fusion._ssim_from``)."""
-    h, w = mx.shape
+def _ssim_map(gx, gy, qx, qy, sxy, r, cov_norm, c1, c2, out):
+    """Per pixel of the 'valid' region (offset ``r`` in the full filter
+    outputs ``G(x)``, ``G(y)``, ``G(x^2)``, ``G(y^2)``, ``G(xy)``) the SSIM
+    map ``((2 mx my + c1)(2 vxy + c2)) / ((mx^2 + my^2 + c1)(vx + vy +
+    c2))`` with ``vx = (G(x^2) - mx^2) cov_norm``, ``vxy = (G(xy) - mx my)
+    cov_norm`` (the chain of ``fusion._ssim_from``)."""
+    h, w = out.shape
     for i in range(h):
         for j in range(w):
-            a = mx[i, j]
-            b = my[i, j]
-            vxy = (sxy[i, j] - a * b) * cov_norm
+            a = gx[i + r, j + r]
+            b = gy[i + r, j + r]
+            vx = (qx[i + r, j + r] - a * a) * cov_norm
+            vy = (qy[i + r, j + r] - b * b) * cov_norm
+            vxy = (sxy[i + r, j + r] - a * b) * cov_norm
             s = (2 * a * b + c1) * (vxy * 2 + c2)
-            d = (a * a + b * b + c1) * ((vx[i, j] + vy[i, j]) + c2)
+            d = (a * a + b * b + c1) * ((vx + vy) + c2)
             out[i, j] = s / d
 
 
@@ -199,6 +208,12 @@ class _Kernels:
         # the kernels find the helpers as module globals (compiled with
         # forceinline so that no call is left in the loops)
         g['_f2i'], g['_i2f'] = bitcast_intrinsics()
+        # log2 is the FMI kernels' branch-free one (FreeBSD e_log2.c, < 1
+        # ulp; arguments here are >= 1); it finds the intrinsics as
+        # globals of its own module
+        _fmi_log2.__globals__.setdefault('_f2i', g['_f2i'])
+        _fmi_log2.__globals__.setdefault('_i2f', g['_i2f'])
+        g['_log2'] = numba.njit(forceinline=True, **opts)(_fmi_log2)
         for name in ('_sel', '_vexp', '_vatan', '_edge', '_qabf_q'):
             g[name] = numba.njit(forceinline=True, **opts)(g[name])
         self.vif = numba.njit(**opts)(_vif_map)
@@ -228,10 +243,12 @@ def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
     return _KERNELS[0]
 
 
-def map_sums(kernel, *arrays, extra=(), n_out: int = 1) -> tuple:
-    """Run a map kernel on same-shape 2-D float64 arrays; returns the
-    numpy sums (pairwise, as the numpy path) of its ``n_out`` output
-    maps."""
-    outs = [np.empty(arrays[0].shape) for _ in range(n_out)]
+def map_sums(kernel, *arrays, extra=(), n_out: int = 1,
+             shape=None) -> tuple:
+    """Run a map kernel on 2-D float64 arrays; returns the numpy sums
+    (pairwise, as the numpy path) of its ``n_out`` output maps (of
+    ``shape``, default: the first array's)."""
+    shape = arrays[0].shape if shape is None else shape
+    outs = [np.empty(shape) for _ in range(n_out)]
     kernel(*arrays, *extra, *outs)
     return tuple(float(o.sum()) for o in outs)
