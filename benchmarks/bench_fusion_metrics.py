@@ -11,9 +11,11 @@ and the four FMI variants included), each called on its own; then the
 end-to-end time per pair of ``compute_fusion_metrics`` (what the CLI and
 ``FusionMetric`` call) for the preset's default suite and for the FULL
 suite (all 17 keys), each with PASS / FAIL against the goal of 0.3 s for a
-768x576 pair on 2 CPU cores; the FULL suite is also timed with
+768x576 pair on 2 CPU cores; both suites are also timed with
 ``parallel=False`` (one metric after the other on one thread, FMI's own
-threads aside). Wall-clock medians decide PASS / FAIL; process CPU time
+threads aside). ``MMFUSENAS_NO_NUMBA=1`` also times the numpy chains of
+VIF / Qabf / SSIM instead of their compiled kernels
+(``mmfusenas/evaluation/functional/fusion_kernels.py``). Wall-clock medians decide PASS / FAIL; process CPU time
 (all threads), minor page faults and the load average are printed too,
 because the machine may be shared: with other jobs running, wall time can
 approach the CPU time, so the last line also gives CPU time / CPUs, the
