@@ -29,8 +29,8 @@ from typing import (Any, Callable, Dict, NamedTuple, Optional, Sequence,
 import cv2
 import numpy as np
 
-from ._utils import ArrayLike, check_same_shape, to_gray2d
 from . import fusion_kernels
+from ._utils import ArrayLike, check_same_shape, to_gray2d
 from .fmi import fmi
 
 __all__ = [
@@ -166,9 +166,7 @@ class FusionPairCache:
 
     def hist(self, x: np.ndarray) -> np.ndarray:
         """256-bin histogram (counts) of :meth:`levels`."""
-        return self._get(
-            'hist', x,
-            lambda: np.bincount(self.levels(x).ravel(), minlength=256))
+        return self._get('hist', x, lambda: _hist(self.levels(x)))
 
     def centred(self, x: np.ndarray) -> np.ndarray:
         """``x - x.mean()`` (do not modify)."""
@@ -182,6 +180,10 @@ class FusionPairCache:
 
 def _levels(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x), 0, 255).astype(np.int64)
+
+
+def _hist(levels: np.ndarray) -> np.ndarray:
+    return np.bincount(levels.ravel(), minlength=256)
 
 
 def _sumsq(c: np.ndarray) -> float:
@@ -217,9 +219,7 @@ def entropy(img: ArrayLike,
             :class:`FusionPairCache`).
     """
     x = to_gray2d(img, 'img')
-    counts = _cached(
-        cache, 'hist', x,
-        lambda x: np.bincount(_levels(x).ravel(), minlength=256))
+    counts = _cached(cache, 'hist', x, lambda x: _hist(_levels(x)))
     p = counts / x.size
     p = p[p > 0]
     return float(-(p * np.log(p)).sum() / math.log(base))
