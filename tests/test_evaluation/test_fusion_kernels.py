@@ -96,8 +96,9 @@ def test_kernels_equal_numpy_chains_on_tno(shared_data, monkeypatch, stem):
             assert fast[m] == pytest.approx(slow[m], rel=1e-12,
                                             abs=1e-15), (preset, m)
         # bit-identical per-pixel values and sums, except VIF's log2
-        # (compiled, < 1 ulp) vs log (numpy)
+        # (compiled, < 1 ulp) vs log (numpy) and Nabf's g sqrt(g) vs g^1.5
         assert fast['SSIM'] == slow['SSIM'] and fast['Qabf'] == slow['Qabf']
+        assert fast['Nabf'] == pytest.approx(slow['Nabf'], rel=1e-14)
         assert fast['VIF'] == pytest.approx(slow['VIF'], rel=1e-14)
 
 
@@ -113,6 +114,10 @@ def test_kernels_equal_numpy_chains_edge_cases(monkeypatch):
             fast, slow = _both_paths(monkeypatch,
                                      lambda: FF.qabf(x, y, f, **kw))
             assert fast == pytest.approx(slow, rel=1e-13), kw
+        for scale in (1.0, 1 / 255):
+            fast, slow = _both_paths(monkeypatch,
+                                     lambda: FF.nabf(x, y, f, scale))
+            assert fast == pytest.approx(slow, rel=1e-13), scale
         fast, slow = _both_paths(monkeypatch, lambda: FF.fusion_vif(x, y, f))
         assert fast == pytest.approx(slow, rel=1e-14)
         for mode, rng in (('skimage', 2.0), ('gaussian', 255.0)):
@@ -149,9 +154,10 @@ def test_values_equal_the_previous_implementation(shared_data):
             a, b, f = _tno(shared_data, stem, preset)
             res = FF.compute_fusion_metrics(a, b, f, preset, NON_FMI)
             for m in NON_FMI:
-                # VIF sums ln instead of log10 now (the base cancels in the
-                # ratio): ~4e-16 relative; everything else is bit-identical
-                tol = 1e-14 if m == 'VIF' else 0.0
+                # VIF sums ln / log2 instead of log10 now (the base cancels
+                # in the ratio) and Nabf's compiled weights are g sqrt(g):
+                # ~4e-16 relative; everything else is bit-identical
+                tol = 1e-14 if m in ('VIF', 'Nabf') else 0.0
                 assert res[m] == pytest.approx(ref[m], rel=tol,
                                                abs=0.0), (stem, preset, m)
 

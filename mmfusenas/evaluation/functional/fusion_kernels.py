@@ -176,6 +176,47 @@ def _qabf_map(sxa, sya, sxb, syb, sxf, syf, scale, ref_rule, norm, num,
             den[i, j] = ga + gb
 
 
+def _nabf_edge(gv, gh):
+    """Nabf edge strength and orientation of one pixel: ``sqrt(gv^2 +
+    gh^2)``, ``0 if gv == gh == 0 else atan(gv / gh)``."""
+    g = math.sqrt(gv * gv + gh * gh)
+    return g, _sel((gv == 0) & (gh == 0), 0.0, _vatan(gv / gh))
+
+
+def _nabf_q(gx, ax, gf, af):
+    """Kumar's Q^{XF} of one pixel (the chain of ``fusion.nabf``'s q)."""
+    r = min(gx, gf) / max(gx, gf)
+    r = _sel((gx == 0) | (gf == 0), 0.0, r)
+    ang = abs(abs(ax - af) - 1.5707963267948966) * 2 / 3.141592653589793
+    qg = 0.9999 / (_vexp((r - 0.5) * -19.0) + 1)
+    qa = 0.9995 / (_vexp((ang - 0.5) * -22.0) + 1)
+    return math.sqrt(qg * qa)
+
+
+def _nabf_weight(g):
+    """``g^1.5 if g >= 2 else 0.001`` (as ``g sqrt(g)``, < 1 ulp from
+    ``pow``)."""
+    return _sel(g >= 2, g * math.sqrt(g), 0.001)
+
+
+def _nabf_map(gva, gha, gvb, ghb, gvf, ghf, num, den):
+    """Per pixel: ``num`` = ``n [(1 - Q^{AF}) w_A + (1 - Q^{BF}) w_B]``
+    with ``n = [g_F > g_A and g_F > g_B]``, ``den`` = ``w_A + w_B``, from
+    the Sobel/8 responses (``fusion.nabf``)."""
+    h, w = gva.shape
+    for i in range(h):
+        for j in range(w):
+            ga, aa = _nabf_edge(gva[i, j], gha[i, j])
+            gb, ab = _nabf_edge(gvb[i, j], ghb[i, j])
+            gf, af = _nabf_edge(gvf[i, j], ghf[i, j])
+            wa = _nabf_weight(ga)
+            wb = _nabf_weight(gb)
+            t = (1 - _nabf_q(ga, aa, gf, af)) * wa + (
+                1 - _nabf_q(gb, ab, gf, af)) * wb
+            num[i, j] = _sel((gf > ga) & (gf > gb), t, 0.0)
+            den[i, j] = wa + wb
+
+
 def _ssim_map(gx, gy, qx, qy, sxy, r, cov_norm, c1, c2, out):
     """Per pixel of the 'valid' region (offset ``r`` in the full filter
     outputs ``G(x)``, ``G(y)``, ``G(x^2)``, ``G(y^2)``, ``G(xy)``) the SSIM
@@ -199,7 +240,8 @@ def _ssim_map(gx, gy, qx, qy, sxy, r, cov_norm, c1, c2, out):
 # compilation
 # --------------------------------------------------------------------------
 class _Kernels:
-    """The compiled kernels (attributes ``vif``, ``qabf``, ``ssim``)."""
+    """The compiled kernels (attributes ``vif``, ``qabf``, ``nabf``,
+    ``ssim``)."""
 
     def __init__(self, numba):
         opts = dict(cache=True, nogil=True, fastmath=False,
@@ -214,11 +256,13 @@ class _Kernels:
         _fmi_log2.__globals__.setdefault('_f2i', g['_f2i'])
         _fmi_log2.__globals__.setdefault('_i2f', g['_i2f'])
         g['_log2'] = numba.njit(forceinline=True, **opts)(_fmi_log2)
-        for name in ('_sel', '_vexp', '_vatan', '_edge', '_qabf_q'):
+        for name in ('_sel', '_vexp', '_vatan', '_edge', '_qabf_q',
+                     '_nabf_edge', '_nabf_q', '_nabf_weight'):
             g[name] = numba.njit(forceinline=True, **opts)(g[name])
         self.vif = numba.njit(**opts)(_vif_map)
         self.qabf = numba.njit(**opts)(_qabf_map)
         self.ssim = numba.njit(**opts)(_ssim_map)
+        self.nabf = numba.njit(**opts)(_nabf_map)
 
 
 def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
