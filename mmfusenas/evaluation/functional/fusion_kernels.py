@@ -1,9 +1,10 @@
 """Compiled per-pixel kernels of the fusion metrics (optional, numba).
 
-The numpy implementations of VIF, Qabf and SSIM in :mod:`.fusion` evaluate
-their per-pixel formulas as chains of 15-40 whole-image numpy operations.
+The numpy implementations of VIF, Qabf, Nabf and SSIM in :mod:`.fusion`
+evaluate their per-pixel formulas as chains of 15-40 whole-image numpy
+operations.
 Each operation streams one or two multi-MB float64 arrays through memory,
-and Qabf's ``atan`` / ``exp`` are scalar libm calls, so for a 768x576 pair
+and Qabf's / Nabf's ``atan`` / ``exp`` are scalar libm calls, so for a 768x576 pair
 the chains cost more than the filters that feed them. The kernels here
 evaluate the same formulas in one pass, with every intermediate in
 registers, and write the per-pixel map(s); the caller sums them with
@@ -16,8 +17,9 @@ Arithmetic: the operands and the operation order of the numpy chains
 (written next to each kernel), ``fastmath`` off (no FMA contraction, no
 reassociation), ``error_model='numpy'`` (x/0 gives inf / nan as in numpy).
 Transcendentals are branch-free ports that vectorise: ``exp`` (FreeBSD
-``e_exp.c``) and ``atan`` (Cephes) for Qabf, within 1 ulp of libm (tested)
-and in practice giving bit-identical Qabf on TNO; ``log2`` (the FMI
+``e_exp.c``) and ``atan`` (Cephes) for Qabf and Nabf, within 1 ulp of libm
+(tested) and in practice giving bit-identical Qabf on TNO (Nabf's weights
+``g^1.5`` are ``g sqrt(g)``, < 1 ulp from ``pow``: ~2e-16 relative); ``log2`` (the FMI
 kernels' FreeBSD ``e_log2.c``) for VIF, whose ratio of two sums of logs
 does not depend on the base (the numpy path uses ``log``; the two agree to
 ~2e-16). SSIM's kernel has no transcendental and is bit-identical.
