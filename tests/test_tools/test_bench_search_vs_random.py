@@ -41,7 +41,11 @@ def test_img_scale_reaches_every_loader_of_search_and_retrain(bench, space):
     for key in ('search', 'retrain'):
         cfg = Config.fromfile(osp.join(REPO, spec[key]))
         before = _scales(cfg)
-        assert before and set(before) == {(128, 128)}, key
+        # the toy neck search's own loaders already run at 64 px (its
+        # proxy setting); its unused test loader and the retrain configs
+        # at the detectors' 128 px
+        assert before and set(before) <= {(128, 128), (64, 64)}, key
+        assert (128, 128) in before, key
         bench._set_img_scale(cfg._cfg_dict, spec['img_scale'])
         after = _scales(cfg)
         # the weights loader, the alpha loader (search) and the evaluation
@@ -145,3 +149,44 @@ def test_neck_space_anchors_give_coarse_levels_positives(bench, tmp_path):
     search.merge_from_dict(spec['search_opts'](True))
     assert search.model.architecture.detector.bbox_head.anchor_generator \
         == cfg.model.detector.bbox_head.anchor_generator
+
+
+def test_toy_neck_search_runs_at_its_proxy_setting():
+    # search_retinanet_ivif_toy.py: weights and alpha loaders at 64 px with
+    # anchors of 0.4 x stride (the benchmark's measured setting); its retrain
+    # config keeps the detector's 128 px and 2 x stride anchors
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'tim', 'search_retinanet_ivif_toy.py'))
+    for loader in (cfg.train_dataloader, cfg.train_cfg.arch_dataloader):
+        resize = [t for t in loader.dataset.pipeline
+                  if t['type'] == 'PairedResize']
+        assert [tuple(t['scale']) for t in resize] == [(64, 64)]
+    anchors = cfg.model.architecture.detector.bbox_head.anchor_generator
+    assert anchors.octave_base_scale == 0.4
+    assert anchors.strides == [4, 8, 16, 32]
+    retrain = Config.fromfile(
+        osp.join(REPO, 'configs', 'tim', 'retrain_retinanet_ivif_toy.py'))
+    assert retrain.model.detector.bbox_head.anchor_generator \
+        .octave_base_scale == 2
+    assert dict(anchors, octave_base_scale=2) == \
+        retrain.model.detector.bbox_head.anchor_generator
+
+
+def test_neck_score_pipeline_is_deterministic(bench, monkeypatch):
+    # tim_neck scores with the training pipeline (the test pipeline loads no
+    # boxes) without its random flips; other spaces keep them (seeded)
+    monkeypatch.setattr(bench.Runner, 'build_dataloader',
+                        staticmethod(lambda loader, seed=0: loader))
+    for space, flips in [('tim_neck', False), ('tim_decoder', True)]:
+        spec = bench.SPACES[space]
+        cfg = Config.fromfile(osp.join(REPO, spec['retrain']))
+        loader = bench._score_loader(cfg, spec)
+        types = [t['type'] for t in loader.dataset.pipeline]
+        train = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+        assert 'PairedRandomFlip' in train
+        assert ('PairedRandomFlip' in types) == flips, space
+        assert [t for t in train if t != 'PairedRandomFlip'] == \
+            [t for t in types if t != 'PairedRandomFlip']
+        # the held-out split, never the training one
+        assert 'val' in loader.dataset.ann_file, space
+        assert loader.sampler == dict(type='DefaultSampler', shuffle=False)
