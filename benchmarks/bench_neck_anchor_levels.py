@@ -33,7 +33,6 @@ The last line is ``RESULT {json}`` with ``positives`` (``{res: {scale:
 warmed_up: {...}}}``). One thread is enough (``OMP_NUM_THREADS=1``).
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -49,14 +48,9 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
 
-
-def _bench_svr():
-    path = osp.join(ROOT, 'benchmarks', 'bench_search_vs_random.py')
-    spec = importlib.util.spec_from_file_location('bench_svr', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import bench_search_vs_random as bench  # noqa: E402
 
 
 def cell_alpha_grads(model, loader, batches: int = 4) -> Dict[str, float]:
@@ -117,7 +111,6 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     MMLogger.get_instance('mmengine', log_level='WARNING')
-    bench = _bench_svr()
     result: dict = dict(positives={}, alpha_grad={})
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix='bench_anchor_') as tmp:
