@@ -7,7 +7,7 @@ Usage::
         [--strategies ias_paper darts1 implicit] [--search-seeds 2]
         [--num-random 8] [--retrain-seeds 2] [--out results.json]
         [--toy-num N] [--random-subset FIRST END] [--first-search-seed S]
-        [--first-retrain-seed S] [--reuse DIR]
+        [--first-retrain-seed S] [--reuse DIR] [--work-dir DIR]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
 
 For every search space of :data:`SPACES` (a search config, the config that
@@ -31,13 +31,17 @@ parameters and FLOPs. The last line is ``RESULT {json}``: per space,
 ``{strategy: {searched_rank_pct: [per search seed], scores: [...]},
 random_scores, n_random, ...}``.
 
-Everything runs in one process, in a temporary folder holding
-``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
+Everything runs in one process, in a temporary folder (``--work-dir DIR``:
+that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
 threads (set 1 on a shared machine). Spaces are a table: a new space is one
 more entry (search config, retrain config, the config keys of the genotype
 path, the searched part's path in the retrained model, toy data, budget).
+A detection space with ``anchor_check`` also prints (and returns as
+``positives_per_level``) the positive anchors per pyramid level of its
+retrain config on the toy training split.
 """
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -47,8 +51,9 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
@@ -109,6 +114,18 @@ DATA = dict(
 #: the chain configs resize to 128 px; the benchmark's toy pairs are 64 px
 _CHAIN_64 = {'dataset.pipeline.2.scale': (64, 64)}
 
+#: RetinaNet anchors matched to the 64 px toy objects (4-18 px): base size
+#: 0.4 x stride, so that every neck output level (strides 4-32) gets
+#: positives (the toy configs' 2 x stride, meant for 128 px, give the
+#: stride-16/32 outputs none at 64 px and their cells no task gradient;
+#: docs/search.md Sec. 10, "TIM detection neck")
+_NECK_ANCHORS_64 = {'bbox_head.anchor_generator.octave_base_scale': 0.4}
+
+
+def _prefixed(prefix: str, opts: Dict[str, Any]) -> Dict[str, Any]:
+    return {prefix + k: v for k, v in opts.items()}
+
+
 #: the search spaces: configs, genotype keys, searched part, budgets
 SPACES: Dict[str, dict] = {
     'tim_fusion': dict(
@@ -138,16 +155,18 @@ SPACES: Dict[str, dict] = {
         data='ivif',
         default='darts1',
         img_scale=(64, 64),  # the toy pairs' own size (no 2x up-sampling)
-        search_opts=lambda quick: {
-            'train_cfg.max_iters': 60 if quick else 120,
-            'train_dataloader.batch_size': 4,
-            'train_cfg.arch_dataloader.batch_size': 4,
-        },
-        retrain_opts=lambda quick: {
-            'train_cfg.max_iters': 60 if quick else 120,
-            'train_dataloader.batch_size': 4,
-        },
-        score_pipeline='train'),
+        search_opts=lambda quick: dict(
+            {'train_cfg.max_iters': 60 if quick else 120,
+             'train_dataloader.batch_size': 4,
+             'train_cfg.arch_dataloader.batch_size': 4},
+            **_prefixed('model.architecture.detector.', _NECK_ANCHORS_64)),
+        retrain_opts=lambda quick: dict(
+            {'train_cfg.max_iters': 60 if quick else 120,
+             'train_dataloader.batch_size': 4},
+            **_prefixed('model.detector.', _NECK_ANCHORS_64)),
+        anchor_check=True,  # print / return the positives per level
+        score_pipeline='train',
+        score_flips=False),  # the training pipeline without its flips
     'tim_decoder': dict(
         title='TIM segmentation decoder (DeepLabv3+ R18)',
         search='configs/tim/search_deeplabv3plus_r18_msrs_toy.py',
@@ -316,6 +335,13 @@ def _score_loader(cfg: Config, spec: dict):
         # are seeded) on the held-out split
         loader.dataset.pipeline = copy.deepcopy(
             cfg.train_dataloader.dataset.pipeline)
+        if not spec.get('score_flips', True):
+            # a deterministic score: one flip draw moves a retrained
+            # neck's held-out loss by up to 0.16 (docs/search.md)
+            loader.dataset.pipeline = [
+                t for t in loader.dataset.pipeline
+                if not str(t.get('type', '')).endswith('RandomFlip')
+            ]
         loader.dataset.pop('test_mode', None)
         if 'filter_cfg' in loader.dataset:
             loader.dataset.filter_cfg = None
@@ -330,8 +356,11 @@ def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
     """Mean total loss of the retrained model on the held-out split."""
     model = runner.model
     model.eval()
+    # the training pipeline's random flips draw from numpy: seeded here so
+    # that every genotype is scored on the same flipped held-out images
     torch.manual_seed(0)
     random.seed(0)
+    np.random.seed(0)
     total, count = 0.0, 0
     for batch in _score_loader(cfg, spec):
         data = model.data_preprocessor(batch, True)
@@ -373,6 +402,64 @@ def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
     out = dict(score=held_out_loss(runner, score_cfg, spec))
     out.update(part_cost(runner, score_cfg, spec))
     return out
+
+
+def anchor_positives(detector: dict, ann_file: str,
+                     img_scale) -> List[int]:
+    """Positive anchors per pyramid level of a detector config's RetinaNet
+    head on the boxes of a COCO file, every image resized to ``img_scale``.
+
+    The head's anchor generator and the detector's ``train_cfg.assigner``
+    (a max-IoU assigner) label the anchors of each image as in training
+    (no flips); a level whose count is 0 gives its neck output, and the
+    cells that only it depends on, no classification / regression target.
+
+    Args:
+        detector (dict): a detector config with ``bbox_head.anchor_generator``
+            and ``train_cfg.assigner``.
+        ann_file (str): COCO json with ``images`` (``width``, ``height``) and
+            ``annotations`` (``bbox`` as ``x, y, w, h``).
+        img_scale (tuple): ``(w, h)`` the images are resized to.
+
+    Returns:
+        list[int]: positives per level, finest first.
+    """
+    from mmdet.registry import TASK_UTILS
+    from mmengine.structures import InstanceData
+    try:
+        gen = TASK_UTILS.build(detector['bbox_head']['anchor_generator'])
+        assigner = TASK_UTILS.build(detector['train_cfg']['assigner'])
+    except KeyError as err:
+        raise KeyError(f'anchor_positives: the detector config has no '
+                       f'{err}; it needs bbox_head.anchor_generator and '
+                       f'train_cfg.assigner') from None
+    w, h = img_scale
+    sizes = [(-(-h // sh), -(-w // sw)) for sw, sh in gen.strides]
+    anchors = gen.grid_priors(sizes, device='cpu')
+    level = torch.cat([
+        torch.full((len(a), ), i, dtype=torch.long)
+        for i, a in enumerate(anchors)
+    ])
+    priors = torch.cat(anchors)
+    with open(ann_file) as f:
+        ann = json.load(f)
+    images = {im['id']: im for im in ann['images']}
+    boxes: Dict[int, list] = {}
+    for a in ann['annotations']:
+        boxes.setdefault(a['image_id'], []).append(a['bbox'])
+    counts = torch.zeros(len(anchors), dtype=torch.long)
+    for image_id, xywh in boxes.items():
+        im = images[image_id]
+        b = torch.tensor(xywh, dtype=torch.float32)
+        b[:, 2:] += b[:, :2]
+        b *= torch.tensor([w / im['width'], h / im['height']] * 2)
+        result = assigner.assign(
+            InstanceData(priors=priors),
+            InstanceData(
+                bboxes=b, labels=torch.zeros(len(b), dtype=torch.long)))
+        counts += torch.bincount(
+            level[result.gt_inds > 0], minlength=len(anchors))
+    return counts.tolist()
 
 
 def rank_pct(score: float, randoms: List[float]) -> float:
@@ -423,6 +510,16 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
         path = osp.join(tmp, 'work', name, f'random_{i}.yaml')
         genotype.dump(path)
         rows.append((f'random {i}', 'random', path))
+    positives = None
+    if spec.get('anchor_check'):
+        cfg = Config.fromfile(osp.join(ROOT, spec['retrain']))
+        _merge(cfg, spec['retrain_opts'](quick))
+        positives = anchor_positives(
+            cfg.model.detector,
+            osp.join(tmp, 'data', 'toy', 'annotations',
+                     'instances_train.json'), spec['img_scale'])
+        print(f'  [{name}] positive anchors per level (train split, '
+              f'{spec["img_scale"][0]} px): {positives}', flush=True)
     results = []
     for label, kind, path in rows:
         scores, cost = [], {}
@@ -458,6 +555,11 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
         random_median=median,
         default_strategy=spec['default'],
         seconds=round(time.time() - t0, 1))
+    # per genotype, the score of every retrain seed (the seeds are shared,
+    # so genotypes can also be ranked seed by seed)
+    out['retrain_scores'] = {r['label']: r['scores'] for r in results}
+    if positives is not None:
+        out['positives_per_level'] = positives
     for strategy in strategies:
         mine = [r for r in results if r['kind'] == strategy]
         out[strategy] = dict(
@@ -509,6 +611,17 @@ def bench_wl(args, tmp: str) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def _work_dir(path: str = None) -> Iterator[str]:
+    """``path`` (created, kept) or a temporary folder (removed)."""
+    if path:
+        os.makedirs(path, exist_ok=True)
+        yield osp.abspath(path)
+    else:
+        with tempfile.TemporaryDirectory(prefix='bench_svr_') as tmp:
+            yield tmp
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--quick', action='store_true',
@@ -549,6 +662,11 @@ def main():
         help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
         'of an earlier run (with the same settings) to use instead of '
         'searching again')
+    parser.add_argument(
+        '--work-dir', default=None,
+        help='run in this folder (kept: the toy data, the searched and '
+        'random genotypes under work/<space>/, for --reuse DIR/work) '
+        'instead of a temporary one')
     args = parser.parse_args()
     if args.num_random is None:
         args.num_random = 8 if args.quick else 12
@@ -562,8 +680,8 @@ def main():
     MMLogger.get_instance('mmengine', log_level='WARNING')
     cwd = os.getcwd()
     result: Dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix='bench_svr_') as tmp:
-        os.makedirs(osp.join(tmp, 'data'))
+    with _work_dir(args.work_dir) as tmp:
+        os.makedirs(osp.join(tmp, 'data'), exist_ok=True)
         os.chdir(tmp)
         try:
             needed = {'ivif'} if args.wl else {

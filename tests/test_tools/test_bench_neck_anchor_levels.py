@@ -1,0 +1,62 @@
+"""Per-cell alpha gradients of benchmarks/bench_neck_anchor_levels.py."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def bench():
+    path = osp.join(REPO, 'benchmarks', 'bench_neck_anchor_levels.py')
+    spec = importlib.util.spec_from_file_location('bench_anchor', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _ArchParams:
+
+    def __init__(self, alphas):
+        self.alphas = alphas
+
+    def keys(self):
+        return tuple(self.alphas)
+
+
+class _Supernet(torch.nn.Module):
+    """F = sum_k <c_k * x, alpha_k>: dF/dalpha_k = c_k * x, by hand."""
+
+    def __init__(self, coef):
+        super().__init__()
+        self.alphas = {
+            k: torch.nn.Parameter(torch.zeros(3))
+            for k in coef
+        }
+        self.arch_params = _ArchParams(self.alphas)
+        self.coef = coef
+
+    def data_preprocessor(self, batch, training):
+        assert training
+        return batch
+
+    def total_loss(self, data):
+        x = data['x']
+        return sum((self.coef[k] * x * a).sum()
+                   for k, a in self.alphas.items())
+
+
+def test_cell_alpha_grads_by_hand(bench):
+    coef = {
+        'neck/cell0/edge0': torch.tensor([3.0, 0.0, 4.0]),  # |g| = 5 x
+        'neck/cell0/edge1': torch.tensor([0.0, 1.0, 0.0]),  # 1 x
+        'neck/cell1/edge0': torch.tensor([0.0, 0.0, 0.0]),  # 0
+    }
+    model = _Supernet(coef)
+    # two batches with x = 1 and x = 2: mean |g| = 1.5 x the coefficients
+    loader = [dict(x=torch.tensor(1.0)), dict(x=torch.tensor(2.0))]
+    grads = bench.cell_alpha_grads(model, loader, batches=2)
+    assert grads == pytest.approx({'cell0': 1.5 * (5 + 1), 'cell1': 0.0})
+    assert model.training
