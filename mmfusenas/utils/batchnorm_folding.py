@@ -18,8 +18,11 @@ it, never from the registration order of attributes:
   nowhere else.
 
 A BatchNorm is folded only when it is a plain ``nn.BatchNorm{1,2,3}d``
-(exact type; subclasses may change the eval-mode statistics), in eval mode,
-with running statistics; the folded BN becomes ``nn.Identity``. Everything
+(exact type; subclasses may change the eval-mode statistics) or a subclass
+that declares ``folds_as_batchnorm`` True (it then computes what a plain
+eval-mode BatchNorm computes, e.g. HBL's ``StatsBatchNorm2d`` with
+``test_stats='running'``), in eval mode, with running statistics; the
+folded BN becomes ``nn.Identity``. Everything
 else is left as is and **listed** in the returned report, with the reason.
 """
 from dataclasses import dataclass, field
@@ -66,9 +69,11 @@ def _conv_of(module: nn.Module) -> Optional[nn.Module]:
 
 
 def _why_not(bn: nn.Module) -> Optional[str]:
-    if type(bn) not in _BNS:
+    if type(bn) not in _BNS and not getattr(bn, 'folds_as_batchnorm',
+                                            False):
         return (f'{type(bn).__name__} is not a plain BatchNorm (its eval '
-                'statistics may differ)')
+                'statistics may differ) and does not declare '
+                'folds_as_batchnorm')
     if bn.training:
         return 'in training mode (batch statistics); call .eval() first'
     if bn.running_mean is None or bn.running_var is None:
