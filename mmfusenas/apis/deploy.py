@@ -23,7 +23,7 @@ against eager on real images.
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -165,6 +165,58 @@ class _Single(nn.Module):
                             f'{type(self.net).__name__} returned '
                             f'{type(out).__name__}')
         return out
+
+
+class PackedInputs(nn.Module):
+    """A network of several same-size image inputs as a one-tensor network.
+
+    ``forward(x)`` splits the channels of one ``(N, sum(channels), H, W)``
+    tensor into the network's inputs, in order: positional arguments, or
+    keyword arguments where ``names`` gives a name. This is how
+    :func:`export_network`, ``bench_inference.py`` and ONNX Runtime run
+    e.g. DCNAS (``net(lr_up, rgb)``: ``channels=(1, 3)``) or unrolled HQS
+    with its blur kernel centred in an H x W plane (``net(y,
+    kernel=k)``: ``channels=(1, 1)``, ``names=(None, 'kernel')``; the OTF
+    of a centred zero-padded kernel is the kernel's own).
+
+    Args:
+        net (nn.Module): the network.
+        channels (Sequence[int]): channels of every input, in order.
+        names (Sequence[str | None], optional): keyword of every input
+            (None: positional). Defaults to all positional.
+    """
+
+    def __init__(self,
+                 net: nn.Module,
+                 channels: Sequence[int],
+                 names: Optional[Sequence[Optional[str]]] = None) -> None:
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        if not channels or min(channels) < 1:
+            raise ValueError(f'PackedInputs: channels must be positive, got '
+                             f'{channels}')
+        names = tuple(names) if names is not None else (None, ) * len(
+            channels)
+        if len(names) != len(channels):
+            raise ValueError(f'PackedInputs: {len(names)} names for '
+                             f'{len(channels)} inputs')
+        self.net = net
+        self.channels = channels
+        self.names = names
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != sum(self.channels):
+            raise ValueError(f'PackedInputs: expected (N, '
+                             f'{sum(self.channels)}, H, W) = inputs of '
+                             f'{self.channels} channels, got '
+                             f'{tuple(x.shape)}')
+        args, kwargs = [], {}
+        for part, name in zip(torch.split(x, self.channels, 1), self.names):
+            if name is None:
+                args.append(part)
+            else:
+                kwargs[name] = part
+        return self.net(*args, **kwargs)
 
 
 def export_network(net: nn.Module,
