@@ -1,6 +1,7 @@
 """Inference APIs (``init_model`` and one function per task family) and
 deployment helpers (optimised inference, export)."""
-from .deploy import (OPTIMIZATIONS, ExportedRunner, PackedInputs,
+from .deploy import (ALL_OPTIMIZATIONS, OPTIMIZATIONS, ExportedRunner,
+                     OnnxRuntimeNetwork, PackedInputs,
                      add_optimize_argument, compare_outputs, core_network,
                      export_network, optimize_for_inference, parse_optimize)
 from .inference import (build_batch, check_dataset_files,
@@ -22,5 +23,6 @@ __all__ = [
     'fuse_tim_official', 'read_official', 'batch_statistics',
     'OPTIMIZATIONS', 'parse_optimize', 'optimize_for_inference',
     'core_network', 'export_network', 'ExportedRunner', 'compare_outputs',
-    'add_optimize_argument', 'PackedInputs'
+    'add_optimize_argument', 'PackedInputs', 'OnnxRuntimeNetwork',
+    'ALL_OPTIMIZATIONS'
 ]

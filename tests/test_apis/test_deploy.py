@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmfusenas.apis import (ExportedRunner, PackedInputs, compare_outputs,
+from mmfusenas.apis import (ExportedRunner, OnnxRuntimeNetwork,
+                            PackedInputs, compare_outputs,
                             core_network, export_network, inference_enhancer,
                             init_model, optimize_for_inference,
                             parse_optimize)
@@ -31,6 +32,10 @@ def test_parse_optimize():
     assert parse_optimize('compile,fold_bn') == ('fold_bn', 'compile')
     assert parse_optimize(['channels_last']) == ('channels_last', )
     assert parse_optimize('all') == ('fold_bn', 'channels_last', 'compile')
+    assert parse_optimize('onnxruntime,fold_bn') == ('fold_bn',
+                                                     'onnxruntime')
+    with pytest.raises(ValueError, match='exclude each other'):
+        parse_optimize('compile,onnxruntime')
     with pytest.raises(ValueError, match=r"unknown inference optimisation"
                        r"\(s\) \['fuse'\]"):
         parse_optimize('fuse')
@@ -413,3 +418,41 @@ def test_hqs_equals_official_rebuild_on_levin(shared_data):
         torch.testing.assert_close(packed(torch.cat([y, plane], 1)), out,
                                    rtol=0, atol=1e-5)
     assert out.abs().mean() > 0.1  # a real image, not zeros
+
+
+class _TinyFusor(nn.Module):
+    """A model with a ``fusion_net`` (conv + BN + PReLU + conv)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fusion_net = nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.PReLU(),
+            nn.Conv2d(4, 1, 3, padding=1))
+
+
+def test_onnxruntime_switch_equals_eager(shared_data):
+    """optimize='fold_bn,onnxruntime': the core network is exported at its
+    first call (dynamic sizes) and run by ONNX Runtime; on TNO pairs of
+    two sizes and a batch of two it equals eager within 1e-5, with the
+    session on torch's thread count."""
+    _needs_onnx()
+    torch.manual_seed(0)
+    model = _TinyFusor()
+    with torch.no_grad():
+        bn = model.fusion_net[1]
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2)
+    model.eval()
+    eager = copy.deepcopy(model.fusion_net)
+    optimize_for_inference(model, 'fold_bn,onnxruntime', verbose=False)
+    assert model.inference_optimizations == ('fold_bn', 'onnxruntime')
+    assert isinstance(model.fusion_net, OnnxRuntimeNetwork)
+    assert model.fusion_net.session is None  # exported at the first call
+    inputs = tno_pairs(shared_data, [(60, 88), (44, 120)])
+    inputs.append(torch.cat([inputs[1], inputs[1].flip(-1)]))
+    result = compare_outputs(eager, model.fusion_net, inputs)
+    assert result['max_abs_diff'] < 1e-5
+    opts = model.fusion_net.session.get_session_options()
+    assert opts.intra_op_num_threads == torch.get_num_threads() == 1
+    with pytest.raises(TypeError, match='one \\(N, C, H, W\\) tensor'):
+        model.fusion_net(inputs[0][0])
