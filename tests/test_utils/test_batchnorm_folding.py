@@ -60,17 +60,23 @@ def test_fold_adds_bias_and_keeps_outputs():
         torch.testing.assert_close(net(x), ref, rtol=0, atol=1e-6)
 
 
+@torch.no_grad()
+def random_statistics_(net):
+    """Non-trivial running statistics of every BN; eval mode."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    net.eval()
+
+
 def test_declared_structures_are_folded():
     """``bn_fold_conv`` wrappers in a Sequential and ``conv_bn_pairs``."""
     torch.manual_seed(1)
     net = nn.Sequential(
         ReflectPadConv2d(2, 4, 3), nn.BatchNorm2d(4), nn.PReLU(),
         TaskConv(4, 3, residual=True))
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-1, 1)
-            m.running_var.uniform_(0.5, 2)
-    net.eval()
+    random_statistics_(net)
     x = torch.randn(1, 2, 8, 8)
     with torch.no_grad():
         ref = net(x)
@@ -111,12 +117,7 @@ def test_batchnorm_subclass_declaring_plain_eval_statistics_folds():
         HBLConv(3, 3), StatsBatchNorm2d(3), nn.ReLU(),
         HBLConv(3, 3, residual=True), StatsBatchNorm2d(3), nn.ReLU(),
         HBLDenseBlock(3, 3), StatsBatchNorm2d(3))
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, StatsBatchNorm2d):
-                m.running_mean.uniform_(-1, 1)
-                m.running_var.uniform_(0.5, 2)
-    net.eval()
+    random_statistics_(net)
     x = torch.randn(2, 3, 9, 7)
     with torch.no_grad():
         ref = net(x)
