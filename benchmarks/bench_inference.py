@@ -27,14 +27,31 @@ TIM MRI-CT / PET /     fusion_mri_*_       256 x 256    seeded
 SPECT two-stage        official.py
 RUAS_s / RUAS / RUAS_A ruas_{s,,a}_lol.py  400 x 600    LOL ``00271`` (its
                                                         noise gate opens)
+DCNAS x4               DCNASNet, C = 16,   480 x 640    NYU v2 test 1000
+                       example genotype                 ``[lr_up, rgb]``
+HBL LOL                hbl/hbl_lol.py      400 x 600    LOL ``00271``
+HQS hyper-guidance     hqs_proxy_bilevel_  252 x 252    Levin im05_flit01
+                       levin.py                         ``[y, kernel]``
 =====================  ==================  ===========  ===================
+
+Official rebuilds of the later networks: DCNAS ``StaticModel``
+(``tests/data/dcnas/make_goldens.py``, seeded weights converted by the
+official converter), HBL ``official_forward`` (``tests/data/hbl/
+make_hbl_goldens.py``, seeded official-layout weights converted), HQS
+:func:`mmfusenas.testing.hqs_reference.official_hqs_forward` (same seeded
+weights). Multi-input networks run as one packed tensor
+(:class:`mmfusenas.apis.PackedInputs`; HQS's kernel centred in an H x W
+plane).
 
 Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 ``fold_bn`` (BatchNorm folded into the convs); ``channels_last``;
 ``fold_bn+channels_last``; ``onnxruntime`` (folded network exported to ONNX
 with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
-before timing). The official network runs eager. Every timed pass of every
+before timing). Measured alternatives, not run by default
+(:data:`EXTRA_MODES`): ONNX Runtime session variants (:data:`ORT_MODES`)
+and ``jit_freeze``. A mode that cannot be built for a network is reported
+as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
 official, eager, fold_bn, ...), so load changes on a shared machine hit all
 of them alike; latency = median of ``--repeats`` passes after ``--warmup``
