@@ -310,6 +310,9 @@ def _crop_or_resize(x: torch.Tensor, h: int, w: int,
 
 def _centred_plane(k: torch.Tensor, h: int, w: int) -> torch.Tensor:
     """``(kh, kw)`` kernel zero-padded to ``(h, w)``, centre on centre."""
+    if k.shape[0] > h or k.shape[1] > w:
+        raise ValueError(f'the {k.shape[0]} x {k.shape[1]} blur kernel does '
+                         f'not fit a {h} x {w} input: use a larger --scale')
     plane = torch.zeros(h, w)
     top, left = h // 2 - k.shape[0] // 2, w // 2 - k.shape[1] // 2
     plane[top:top + k.shape[0], left:left + k.shape[1]] = k

@@ -456,3 +456,26 @@ def test_onnxruntime_switch_equals_eager(shared_data):
     assert opts.intra_op_num_threads == torch.get_num_threads() == 1
     with pytest.raises(TypeError, match='one \\(N, C, H, W\\) tensor'):
         model.fusion_net(inputs[0][0])
+
+
+def test_bench_inference_later_networks(shared_data, capsys):
+    """benchmarks/bench_inference.py on DCNAS, HBL and HQS at tiny sizes:
+    the official rebuilds equal the toolbox networks, the mode is within
+    1e-5 of eager, parameter counts agree, and the run ends with RESULT."""
+    bench = load_tool('benchmarks/bench_inference.py')
+    out = bench.main([
+        '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
+        '0', '--models', 'DCNAS x4', 'HBL LOL', 'HQS hyper-guidance',
+        '--modes', 'eager', 'fold_bn+channels_last'
+    ])
+    sizes = {k: v['size'] for k, v in out['results'].items()}
+    # DCNAS: multiples of 8, the others of 4
+    assert sizes == {'DCNAS x4': [48, 64], 'HBL LOL': [40, 60],
+                     'HQS hyper-guidance': [24, 24]}
+    for name, res in out['results'].items():
+        assert res['params'] == res['official_params'], name
+        row = res['batches'][1]
+        assert row['diff']['official'] < 1e-5, name
+        assert row['diff']['fold_bn+channels_last'] < 1e-5, name
+    assert out['results']['DCNAS x4']['params'] == 544981
+    assert capsys.readouterr().out.splitlines()[-1].startswith('RESULT {')
