@@ -27,14 +27,31 @@ TIM MRI-CT / PET /     fusion_mri_*_       256 x 256    seeded
 SPECT two-stage        official.py
 RUAS_s / RUAS / RUAS_A ruas_{s,,a}_lol.py  400 x 600    LOL ``00271`` (its
                                                         noise gate opens)
+DCNAS x4               DCNASNet, C = 16,   480 x 640    NYU v2 test 1000
+                       example genotype                 ``[lr_up, rgb]``
+HBL LOL                hbl/hbl_lol.py      400 x 600    LOL ``00271``
+HQS hyper-guidance     hqs_proxy_bilevel_  252 x 252    Levin im05_flit01
+                       levin.py                         ``[y, kernel]``
 =====================  ==================  ===========  ===================
+
+Official rebuilds of the later networks: DCNAS ``StaticModel``
+(``tests/data/dcnas/make_goldens.py``, seeded weights converted by the
+official converter), HBL ``official_forward`` (``tests/data/hbl/
+make_hbl_goldens.py``, seeded official-layout weights converted), HQS
+:func:`mmfusenas.testing.hqs_reference.official_hqs_forward` (same seeded
+weights). Multi-input networks run as one packed tensor
+(:class:`mmfusenas.apis.PackedInputs`; HQS's kernel centred in an H x W
+plane).
 
 Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 ``fold_bn`` (BatchNorm folded into the convs); ``channels_last``;
 ``fold_bn+channels_last``; ``onnxruntime`` (folded network exported to ONNX
 with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
-before timing). The official network runs eager. Every timed pass of every
+before timing). Measured alternatives, not run by default
+(:data:`EXTRA_MODES`): ONNX Runtime session variants (:data:`ORT_MODES`)
+and ``jit_freeze``. A mode that cannot be built for a network is reported
+as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
 official, eager, fold_bn, ...), so load changes on a shared machine hit all
 of them alike; latency = median of ``--repeats`` passes after ``--warmup``
@@ -74,19 +91,26 @@ from torch.utils._pytree import tree_leaves
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (export_network,  # noqa: E402
+from mmfusenas.apis import (PackedInputs, export_network,  # noqa: E402
                             init_model, optimize_for_inference)
+from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, device_name)
 from mmfusenas.testing import load_tool  # noqa: E402
+from mmfusenas.testing.hqs_reference import \
+    official_hqs_forward  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
 LOL_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test', '00271.png')
-ALL_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
-             'onnxruntime', 'compile')
-DEFAULT_MODES = ALL_MODES
+DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
+                 'onnxruntime', 'compile')
+#: measured alternatives (issue 20's 0.5x attempt), not run by default
+EXTRA_MODES = ('jit_freeze', 'ort_basic', 'ort_extended',
+               'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
+               'ort_channels_last')
+ALL_MODES = DEFAULT_MODES + EXTRA_MODES
 
 #: name -> (family, official protocol / variant, paper size (H, W))
 NETWORKS: Dict[str, Tuple[str, str, Tuple[int, int]]] = {
@@ -98,7 +122,16 @@ NETWORKS: Dict[str, Tuple[str, str, Tuple[int, int]]] = {
     'RUAS_s': ('ruas', 'RUAS_s', (400, 600)),
     'RUAS': ('ruas', 'RUAS', (400, 600)),
     'RUAS_A': ('ruas', 'RUAS_A', (400, 600)),
+    'DCNAS x4': ('dcnas', 'example', (480, 640)),
+    'HBL LOL': ('hbl', 'lol', (400, 600)),
+    'HQS hyper-guidance': ('hqs', 'proxy', (252, 252)),
 }
+#: size multiple of every family (DCNAS: 3 x 2 downsampling)
+SIZE_MULTIPLE = dict(dcnas=8)
+NYU = osp.join(SHARED, 'data', 'gisr', 'NYUDepthv2_Test')
+LEVIN = osp.join(SHARED, 'data', 'deblur', 'levin09', 'im05_flit01.mat')
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 RUAS_CONFIGS = dict(
     RUAS_s='ruas_s_lol.py', RUAS='ruas_lol.py', RUAS_A='ruas_a_lol.py')
 
@@ -169,10 +202,154 @@ def build_ruas(variant: str) -> Tuple[nn.Module, Callable, List]:
     return model.network.eval(), (lambda x: official(x)[0][-1]), [official]
 
 
+def build_dcnas(tmp: str) -> Tuple[nn.Module, Callable, List]:
+    """DCNAS fixed network (the reference's example genotype, C = 16)
+    and the official ``StaticModel`` rebuild (``tests/data/dcnas/
+    make_goldens.py``), seeded weights converted by the official
+    converter; one packed ``(N, 1 + 3, H, W)`` input ``[lr_up, rgb]``."""
+    gold = load_tool('tests/data/dcnas/make_goldens.py')
+    conv = load_tool('tools/model_converters/dcnas_official_to_mmfusenas.py')
+    torch.manual_seed(0)
+    static = gold.StaticModel(gold.EXAMPLE, 16)
+    with torch.no_grad():  # non-trivial PReLU slopes too
+        for p in static.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    src, arch = osp.join(tmp, 'dcnas_official.pth'), osp.join(
+        tmp, 'dcnas_arch.json')
+    torch.save(static.state_dict(), src)
+    with open(arch, 'w') as f:
+        json.dump(gold.EXAMPLE, f)
+    dst = osp.join(tmp, 'dcnas.pth')
+    conv.main([src, dst, '--arch', arch])
+    net = DCNASNet(gold.EXAMPLE, num_features=16)
+    net.load_state_dict({
+        k[len('network.'):]: v
+        for k, v in torch.load(dst, weights_only=True)['state_dict'].items()
+    })
+    static.eval()
+    return PackedInputs(net, (1, 3)).eval(), (
+        lambda x: static(x[:, :1], x[:, 1:])), [static]
+
+
+def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
+    """HBL LOL network (``configs/hbl/hbl_lol.py``, running BN statistics)
+    and the official forward pass (``tests/data/hbl/make_hbl_goldens.py``)
+    on the same seeded official-layout weights."""
+    gold = load_tool('tests/data/hbl/make_hbl_goldens.py')
+    conv = load_tool('tools/model_converters/hbl_official_to_mmfusenas.py')
+    geno = gold.genotype_of('lol')
+    sd = gold.official_state_dict(geno)
+    src, dst = osp.join(tmp, 'hbl_official.pt'), osp.join(tmp, 'hbl.pth')
+    torch.save(sd, src)
+    conv.main([src, dst, '--genotype', 'lol'])
+    model = MODELS.build(
+        Config.fromfile(osp.join(ROOT, 'configs', 'hbl',
+                                 'hbl_lol.py')).model)
+    model.load_state_dict(
+        torch.load(dst, weights_only=True)['state_dict'], strict=True)
+
+    class Official(nn.Module):  # holds the weights (peak-memory exclusion)
+
+        def __init__(self):
+            super().__init__()
+            for i, v in enumerate(sd.values()):
+                self.register_buffer(f'w{i}', v)
+
+        def forward(self, x):
+            return gold.official_forward(sd, geno, x, 'running')
+
+    official = Official()
+    official.num_params = sum(
+        v.numel() for k, v in sd.items() if k.endswith('weight'))
+    return model.network.eval(), official, [official]
+
+
+def build_hqs(tmp: str) -> Tuple[nn.Module, Callable, List]:
+    """Unrolled HQS with the proxy (``configs/hyper_guidance/
+    hqs_proxy_bilevel_levin.py``: 5 stages, 1,676,810 parameters) and the
+    official network rebuilt functionally (:mod:`mmfusenas.testing.
+    hqs_reference`) on the same seeded weights; one packed ``(N, 2, H, W)``
+    input ``[y, kernel centred in an H x W plane]``."""
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'hyper_guidance',
+                 'hqs_proxy_bilevel_levin.py'))
+    torch.manual_seed(0)
+    net = MODELS.build(cfg.model.architecture).network.eval()
+    with torch.no_grad():  # non-zero biases
+        for p in net.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    sd = dict(net.state_dict())
+    official = HQSReference(sd)
+    official.num_params = sum(
+        v.numel() for k, v in sd.items() if k.endswith(('weight', 'bias')))
+    return PackedInputs(net, (1, 1), (None, 'kernel')).eval(), official, [
+        official
+    ]
+
+
+class HQSReference(nn.Module):
+    """:func:`official_hqs_forward` on a packed ``[y, kernel plane]``."""
+
+    def __init__(self, sd: Dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self.sd = sd
+        for i, v in enumerate(sd.values()):
+            self.register_buffer(f'w{i}', v)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return official_hqs_forward(self.sd, x[:, :1], x[:, 1])
+
+
+def _crop_or_resize(x: torch.Tensor, h: int, w: int,
+                    mode: str = 'nearest') -> torch.Tensor:
+    x = x[..., :h, :w]
+    if x.shape[-2:] != (h, w):
+        x = nn.functional.interpolate(x, size=(h, w), mode=mode)
+    return x
+
+
+def _centred_plane(k: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``(kh, kw)`` kernel zero-padded to ``(h, w)``, centre on centre."""
+    if k.shape[0] > h or k.shape[1] > w:
+        raise ValueError(f'the {k.shape[0]} x {k.shape[1]} blur kernel does '
+                         f'not fit a {h} x {w} input: use a larger --scale')
+    plane = torch.zeros(h, w)
+    top, left = h // 2 - k.shape[0] // 2, w // 2 - k.shape[1] // 2
+    plane[top:top + k.shape[0], left:left + k.shape[1]] = k
+    return plane
+
+
 def example_input(family: str, size: Tuple[int, int],
                   batch: int) -> torch.Tensor:
     h, w = size
-    if family == 'ruas':
+    if family == 'dcnas' and osp.isdir(NYU):
+        # NYU v2 test 1000: depth / max, x4 bicubic down and up (lr_up);
+        # RGB / 255, ImageNet-normalised
+        d = torch.from_numpy(np.load(osp.join(NYU, 'Depth', '1000.npy')))
+        d = _crop_or_resize(d[None, None].float() / d.max(), h, w)
+        lr = nn.functional.interpolate(d, scale_factor=0.25, mode='bicubic')
+        lr_up = nn.functional.interpolate(lr, size=(h, w), mode='bicubic')
+        rgb = torch.from_numpy(np.array(
+            Image.open(osp.join(NYU, 'RGB', '1000.jpg')).convert('RGB')))
+        rgb = _crop_or_resize(rgb.permute(2, 0, 1)[None].float() / 255, h, w)
+        rgb = (rgb - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / \
+            torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        x = torch.cat([lr_up, rgb], 1)
+    elif family == 'dcnas':
+        x = torch.rand(1, 4, h, w, generator=torch.Generator().manual_seed(0))
+    elif family == 'hqs':
+        if osp.isfile(LEVIN):
+            import scipy.io as sio
+            mat = sio.loadmat(LEVIN)
+            y = _crop_or_resize(
+                torch.from_numpy(mat['y']).float()[None, None], h, w)
+            k = torch.from_numpy(mat['f']).float()
+        else:
+            y = torch.rand(1, 1, h, w,
+                           generator=torch.Generator().manual_seed(0))
+            k = torch.full((15, 15), 1 / 225)
+        x = torch.cat([y, _centred_plane(k, h, w)[None, None]], 1)
+    elif family in ('ruas', 'hbl'):
         if osp.isfile(LOL_IMAGE):
             arr = np.array(Image.open(LOL_IMAGE).convert('RGB'))
             x = torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
@@ -259,13 +436,50 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def ort_runner(net: nn.Module, x: torch.Tensor, threads: int,
-               tmp: str) -> Callable:
+#: ONNX Runtime variants: mode -> (export with channels_last, session
+#: options). ``onnxruntime`` is ORT's default (graph optimisation level
+#: ORT_ENABLE_ALL, NCHWc layout transforms included; memory pattern and
+#: arena on; sequential execution; spinning intra-op threads).
+ORT_MODES = {
+    'onnxruntime': (False, {}),
+    'ort_basic': (False, dict(level='ORT_ENABLE_BASIC')),
+    'ort_extended': (False, dict(level='ORT_ENABLE_EXTENDED')),
+    'ort_no_mem_pattern': (False, dict(mem_pattern=False, arena=False)),
+    'ort_no_spinning': (False, dict(spinning=False)),
+    'ort_parallel': (False, dict(parallel=True)),
+    'ort_channels_last': (True, {}),
+}
+
+
+def ort_runner(net: nn.Module,
+               x: torch.Tensor,
+               threads: int,
+               path: str,
+               level: str = 'ORT_ENABLE_ALL',
+               mem_pattern: bool = True,
+               arena: bool = True,
+               spinning: bool = True,
+               parallel: bool = False) -> Callable:
+    """An ONNX Runtime CPU session on ``net`` exported to ``path`` (made
+    when absent: dynamic N, H, W; a fixed size when the dynamic export
+    fails, e.g. a data-dependent size)."""
     import onnxruntime as ort
-    path = export_network(net, x[:1], osp.join(tmp, 'net.onnx'))
+    if not osp.isfile(path):
+        try:
+            export_network(net, x[:1], path)
+        except Exception:  # noqa: BLE001 - retried with fixed sizes
+            export_network(net, x, path, dynamic=False)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel,
+                                            level)
+    opts.enable_mem_pattern = mem_pattern
+    opts.enable_cpu_mem_arena = arena
+    opts.execution_mode = (ort.ExecutionMode.ORT_PARALLEL if parallel else
+                           ort.ExecutionMode.ORT_SEQUENTIAL)
+    if not spinning:
+        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
     session = ort.InferenceSession(
         path, opts, providers=['CPUExecutionProvider'])
 
@@ -276,35 +490,76 @@ def ort_runner(net: nn.Module, x: torch.Tensor, threads: int,
     return run
 
 
+def jit_frozen(net: nn.Module, x: torch.Tensor) -> Callable:
+    """``torch.jit.trace`` + ``torch.jit.freeze`` +
+    ``torch.jit.optimize_for_inference`` (oneDNN conv + activation fusion)
+    of the folded network, for ``x``'s size. Refused (RuntimeError) when
+    tracing meets data-dependent control flow (RUAS_A's noise gate)."""
+    import warnings
+    folded = optimize_for_inference(copy.deepcopy(net), 'fold_bn',
+                                    verbose=False)
+    with warnings.catch_warnings(record=True) as caught, torch.no_grad():
+        warnings.simplefilter('always')
+        traced = torch.jit.trace(folded, x, check_trace=False)
+    bad = [w for w in caught
+           if issubclass(w.category, torch.jit.TracerWarning)
+           and 'Python boolean' in str(w.message)]
+    if bad:
+        raise RuntimeError(f'data-dependent control flow: {bad[0].message}')
+    return torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+
+
+def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
+                tmp: str, cache: dict) -> Callable:
+    if mode in ORT_MODES:
+        if x.is_cuda:
+            raise RuntimeError('ONNX Runtime modes run on CPU only')
+        if mode not in cache:
+            channels_last, opts = ORT_MODES[mode]
+            names = 'fold_bn,channels_last' if channels_last else 'fold_bn'
+            folded = optimize_for_inference(
+                copy.deepcopy(net), names, verbose=False)
+            if '_dir' not in cache:  # one folder per network
+                cache['_dir'] = tempfile.mkdtemp(dir=tmp)
+            path = osp.join(cache['_dir'],
+                            f'net{"_cl" if channels_last else ""}.onnx')
+            cache[mode] = ort_runner(folded, x, threads, path, **opts)
+        return cache[mode]
+    if mode == 'jit_freeze':
+        return jit_frozen(net, x)
+    if mode == 'compile':
+        folded = optimize_for_inference(
+            copy.deepcopy(net), 'fold_bn', verbose=False)
+        compiled = torch.compile(folded, dynamic=False)
+        with torch.no_grad():
+            compiled(x)  # compile now, not in the timed loop
+        return compiled
+    return optimize_for_inference(
+        copy.deepcopy(net), mode.replace('+', ','), verbose=False)
+
+
 def make_modes(net: nn.Module, modes: List[str], x: torch.Tensor,
-               threads: int, tmp: str,
-               cache: Dict[str, Callable]) -> Dict[str, Callable]:
+               threads: int, tmp: str, cache: dict,
+               skipped: Dict[str, str]) -> Dict[str, Callable]:
     """Mode name -> callable, each on its own copy of the network; the
-    ONNX export (dynamic N, H, W) is made once per network (``cache``)."""
+    ONNX export (dynamic N, H, W) is made once per network (``cache``). A
+    mode that cannot be built for the network (e.g. ONNX export of complex
+    FFT arithmetic) is left out and its reason put in ``skipped``."""
     out = {}
     for mode in modes:
         if mode == 'eager':
             out[mode] = net
             continue
-        if mode == 'onnxruntime':
-            if x.is_cuda:
-                continue
-            if mode not in cache:
-                folded = optimize_for_inference(
-                    copy.deepcopy(net), 'fold_bn', verbose=False)
-                cache[mode] = ort_runner(folded, x, threads, tmp)
-            out[mode] = cache[mode]
-            continue
-        if mode == 'compile':
-            folded = optimize_for_inference(
-                copy.deepcopy(net), 'fold_bn', verbose=False)
-            compiled = torch.compile(folded, dynamic=False)
-            with torch.no_grad():
-                compiled(x)  # compile now, not in the timed loop
-            out[mode] = compiled
-            continue
-        out[mode] = optimize_for_inference(
-            copy.deepcopy(net), mode.replace('+', ','), verbose=False)
+        try:
+            out[mode] = _build_mode(mode, net, x, threads, tmp, cache)
+        except Exception as err:  # noqa: BLE001 - reported, not hidden
+            inner = err
+            while inner.__cause__ is not None:  # the root cause's message
+                inner = inner.__cause__
+            reason = f'{type(inner).__name__}: ' + (
+                str(inner).strip().splitlines() or [''])[0]
+            skipped[mode] = reason[:200]
+            print(f'  mode {mode} not run: {skipped[mode]}', flush=True)
     return out
 
 
@@ -332,27 +587,34 @@ def max_diff(fn: Callable, ref: torch.Tensor, x: torch.Tensor) -> float:
 
 def run_entry(name: str, args, tmp: str) -> dict:
     family, variant, size = NETWORKS[name]
-    size = tuple(max(4, int(s * args.scale) // 4 * 4) for s in size)
+    mult = SIZE_MULTIPLE.get(family, 4)
+    size = tuple(max(mult, int(s * args.scale) // mult * mult) for s in size)
     device = torch.device(args.device)
     if family == 'tim':
         net, official, official_modules = build_tim(variant, tmp)
-    else:
+    elif family == 'ruas':
         net, official, official_modules = build_ruas(variant)
+    else:
+        net, official, official_modules = dict(
+            dcnas=build_dcnas, hbl=build_hbl, hqs=build_hqs)[family](tmp)
     net = net.to(device)
     for m in official_modules:
         m.to(device)
-    res = dict(size=list(size), batches={})
+    res = dict(size=list(size), batches={}, skipped={})
     x1 = example_input(family, size, 1).to(device)
     res['params'] = count_params(net)
     res['macs_b1'] = count_flops(net, x1).macs
     res['official_params'] = sum(
-        p.numel() for m in official_modules for p in m.parameters())
-    cache: Dict[str, Callable] = {}
+        getattr(m, 'num_params', None)
+        or sum(p.numel() for p in m.parameters()) for m in official_modules)
+    cache: dict = {}
     for batch in args.batches:
         x = example_input(family, size, batch).to(device)
         print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
         fns = {'official': official}
-        fns.update(make_modes(net, args.modes, x, args.threads, tmp, cache))
+        fns.update(
+            make_modes(net, args.modes, x, args.threads, tmp, cache,
+                       res['skipped']))
         with torch.no_grad():
             ref = net(x)
         row = dict(

@@ -1,8 +1,9 @@
 """Inference APIs (``init_model`` and one function per task family) and
 deployment helpers (optimised inference, export)."""
-from .deploy import (OPTIMIZATIONS, ExportedRunner, add_optimize_argument,
-                     compare_outputs, core_network, export_network,
-                     optimize_for_inference, parse_optimize)
+from .deploy import (ALL_OPTIMIZATIONS, OPTIMIZATIONS, ExportedRunner,
+                     OnnxRuntimeNetwork, PackedInputs,
+                     add_optimize_argument, compare_outputs, core_network,
+                     export_network, optimize_for_inference, parse_optimize)
 from .inference import (build_batch, check_dataset_files,
                         config_modalities, format_skipped, inference_chain,
                         inference_enhancer, inference_fusion, inference_gisr,
@@ -22,5 +23,6 @@ __all__ = [
     'fuse_tim_official', 'read_official', 'batch_statistics',
     'OPTIMIZATIONS', 'parse_optimize', 'optimize_for_inference',
     'core_network', 'export_network', 'ExportedRunner', 'compare_outputs',
-    'add_optimize_argument'
+    'add_optimize_argument', 'PackedInputs', 'OnnxRuntimeNetwork',
+    'ALL_OPTIMIZATIONS'
 ]

@@ -12,6 +12,11 @@ Three inference switches, each optional and combinable (``optimize=`` of
   ``network`` of an enhancer) wrapped by ``torch.compile`` (inductor; on CPU
   it needs a C++ compiler; the first call of every new input size
   compiles, several seconds to minutes).
+* ``onnxruntime``: the core network exported to ONNX at its first call
+  (dynamic batch, height and width; after ``fold_bn`` when given) and run
+  by ONNX Runtime on CPU with ``torch.get_num_threads()`` intra-op threads
+  (:class:`OnnxRuntimeNetwork`): the fastest exact mode measured on CPU
+  (``docs/performance.md``). Not combinable with ``compile``.
 
 Export (``tools/deployment/export.py``): the core network (tensor in,
 tensor out: pre-processing such as colour conversion, padding to the size
@@ -23,7 +28,7 @@ against eager on real images.
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -32,7 +37,9 @@ import torch.nn as nn
 from mmfusenas.utils import fold_batchnorm
 
 #: inference optimisations, in the order they are applied
-OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
+OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile', 'onnxruntime')
+#: what ``'all'`` expands to (``onnxruntime`` replaces ``compile``)
+ALL_OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
 #: attribute of the core image network, by model family
 CORE_NETWORK_ATTRS = ('fusion_net', 'network')
 #: export formats -> file suffix
@@ -46,14 +53,15 @@ def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
 
     Args:
         optimize (None | str | Sequence[str]): None / ``''`` / ``'none'``
-            for eager; ``'all'``; a name of :data:`OPTIMIZATIONS`, a
-            comma-separated list of them or a sequence.
+            for eager; ``'all'`` (:data:`ALL_OPTIMIZATIONS`); a name of
+            :data:`OPTIMIZATIONS`, a comma-separated list of them or a
+            sequence.
 
     Returns:
         tuple[str]: the names, in :data:`OPTIMIZATIONS` order.
 
     Raises:
-        ValueError: an unknown name.
+        ValueError: an unknown name, or ``compile`` with ``onnxruntime``.
     """
     if optimize is None:
         return ()
@@ -63,11 +71,14 @@ def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
     if names <= {'none'}:
         return ()
     if 'all' in names:
-        names = (names - {'all'}) | set(OPTIMIZATIONS)
+        names = (names - {'all'}) | set(ALL_OPTIMIZATIONS)
     unknown = sorted(names - set(OPTIMIZATIONS))
     if unknown:
         raise ValueError(f'unknown inference optimisation(s) {unknown}; '
                          f"choose from {OPTIMIZATIONS}, 'all' or 'none'")
+    if {'compile', 'onnxruntime'} <= names:
+        raise ValueError('compile and onnxruntime exclude each other (both '
+                         'replace the core network)')
     return tuple(n for n in OPTIMIZATIONS if n in names)
 
 
@@ -83,8 +94,9 @@ def add_optimize_argument(parser) -> None:
         metavar='NAMES',
         help='inference optimisations, comma-separated: fold_bn '
         '(BatchNorm folded into the convs), channels_last, compile '
-        "(torch.compile), 'all' or 'none' (default: eager); see "
-        'docs/performance.md')
+        '(torch.compile), onnxruntime (the network exported to ONNX and run '
+        "by ONNX Runtime), 'all' (= fold_bn,channels_last,compile) or "
+        "'none' (default: eager); see docs/performance.md")
 
 
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
@@ -130,14 +142,65 @@ def optimize_for_inference(model: nn.Module,
             print(report)
     if 'channels_last' in names:
         model.to(memory_format=torch.channels_last)
-    if 'compile' in names:
+    if 'compile' in names or 'onnxruntime' in names:
         attr, net = core_network(model)
-        compiled = torch.compile(net, dynamic=True)
+        if 'compile' in names:
+            wrapped = torch.compile(net, dynamic=True)
+        else:
+            wrapped = OnnxRuntimeNetwork(net)
         if not attr:
-            return compiled
-        setattr(model, attr, compiled)
+            return wrapped
+        setattr(model, attr, wrapped)
     model.inference_optimizations = names
     return model
+
+
+class OnnxRuntimeNetwork(nn.Module):
+    """An image network run by ONNX Runtime (CPU), exported at first call.
+
+    The first call exports ``net`` (:func:`export_network`, dynamic batch,
+    height and width) to a temporary file and opens an ONNX Runtime
+    session with ORT's default graph optimisations (``ORT_ENABLE_ALL``,
+    NCHWc layout transforms included) and ``torch.get_num_threads()``
+    intra-op threads (read at that call); every call then runs the session
+    and returns a float tensor on the input's device. The eager network
+    stays available as ``.net``.
+
+    Args:
+        net (nn.Module): eval-mode network, one ``(N, C, H, W)`` tensor in
+            and one out (:class:`PackedInputs` for several inputs).
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        self.session = None
+
+    def _open(self, x: torch.Tensor) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as err:  # pragma: no cover - optional dep
+            raise ImportError(
+                "optimize='onnxruntime' needs onnxruntime and onnxscript "
+                '(pip install onnxruntime onnxscript; see '
+                'requirements/tests.txt)') from err
+        with tempfile.TemporaryDirectory() as tmp:
+            path = export_network(self.net, x.detach().cpu(),
+                                  osp.join(tmp, 'net.onnx'))
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = torch.get_num_threads()
+            opts.inter_op_num_threads = 1
+            self.session = ort.InferenceSession(
+                path, opts, providers=['CPUExecutionProvider'])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() != 4:
+            raise TypeError('OnnxRuntimeNetwork takes one (N, C, H, W) '
+                            'tensor (wrap several inputs in PackedInputs)')
+        if self.session is None:
+            self._open(x)
+        out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
+        return torch.from_numpy(np.asarray(out)).to(x.device)
 
 
 # ---------------------------------------------------------------------------
@@ -165,6 +228,58 @@ class _Single(nn.Module):
                             f'{type(self.net).__name__} returned '
                             f'{type(out).__name__}')
         return out
+
+
+class PackedInputs(nn.Module):
+    """A network of several same-size image inputs as a one-tensor network.
+
+    ``forward(x)`` splits the channels of one ``(N, sum(channels), H, W)``
+    tensor into the network's inputs, in order: positional arguments, or
+    keyword arguments where ``names`` gives a name. This is how
+    :func:`export_network`, ``bench_inference.py`` and ONNX Runtime run
+    e.g. DCNAS (``net(lr_up, rgb)``: ``channels=(1, 3)``) or unrolled HQS
+    with its blur kernel centred in an H x W plane (``net(y,
+    kernel=k)``: ``channels=(1, 1)``, ``names=(None, 'kernel')``; the OTF
+    of a centred zero-padded kernel is the kernel's own).
+
+    Args:
+        net (nn.Module): the network.
+        channels (Sequence[int]): channels of every input, in order.
+        names (Sequence[str | None], optional): keyword of every input
+            (None: positional). Defaults to all positional.
+    """
+
+    def __init__(self,
+                 net: nn.Module,
+                 channels: Sequence[int],
+                 names: Optional[Sequence[Optional[str]]] = None) -> None:
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        if not channels or min(channels) < 1:
+            raise ValueError(f'PackedInputs: channels must be positive, got '
+                             f'{channels}')
+        names = tuple(names) if names is not None else (None, ) * len(
+            channels)
+        if len(names) != len(channels):
+            raise ValueError(f'PackedInputs: {len(names)} names for '
+                             f'{len(channels)} inputs')
+        self.net = net
+        self.channels = channels
+        self.names = names
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != sum(self.channels):
+            raise ValueError(f'PackedInputs: expected (N, '
+                             f'{sum(self.channels)}, H, W) = inputs of '
+                             f'{self.channels} channels, got '
+                             f'{tuple(x.shape)}')
+        args, kwargs = [], {}
+        for part, name in zip(torch.split(x, self.channels, 1), self.names):
+            if name is None:
+                args.append(part)
+            else:
+                kwargs[name] = part
+        return self.net(*args, **kwargs)
 
 
 def export_network(net: nn.Module,

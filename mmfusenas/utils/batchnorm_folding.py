@@ -14,12 +14,17 @@ it, never from the registration order of attributes:
   output, e.g. a padding + conv wrapper) **immediately** followed by a
   BatchNorm;
 * a module that declares ``conv_bn_pairs = (('conv', 'bn'), ...)``: its
-  forward applies ``bn`` directly to ``conv``'s output and uses that output
+  forward applies ``bn`` directly to ``conv``'s output (two
+  ``nn.ModuleList`` attributes: ``bn[k]`` to ``conv[k]``'s output, for every
+  ``k``) and uses that output
   nowhere else.
 
 A BatchNorm is folded only when it is a plain ``nn.BatchNorm{1,2,3}d``
-(exact type; subclasses may change the eval-mode statistics), in eval mode,
-with running statistics; the folded BN becomes ``nn.Identity``. Everything
+(exact type; subclasses may change the eval-mode statistics) or a subclass
+that declares ``folds_as_batchnorm`` True (it then computes what a plain
+eval-mode BatchNorm computes, e.g. HBL's ``StatsBatchNorm2d`` with
+``test_stats='running'``), in eval mode, with running statistics; the
+folded BN becomes ``nn.Identity``. Everything
 else is left as is and **listed** in the returned report, with the reason.
 """
 from dataclasses import dataclass, field
@@ -66,9 +71,11 @@ def _conv_of(module: nn.Module) -> Optional[nn.Module]:
 
 
 def _why_not(bn: nn.Module) -> Optional[str]:
-    if type(bn) not in _BNS:
+    if type(bn) not in _BNS and not getattr(bn, 'folds_as_batchnorm',
+                                            False):
         return (f'{type(bn).__name__} is not a plain BatchNorm (its eval '
-                'statistics may differ)')
+                'statistics may differ) and does not declare '
+                'folds_as_batchnorm')
     if bn.training:
         return 'in training mode (batch statistics); call .eval() first'
     if bn.running_mean is None or bn.running_var is None:
@@ -125,11 +132,18 @@ def _pairs(model: nn.Module) -> List[Tuple[str, nn.Module, str, nn.Module,
                     found.append((prefix + n1, conv, prefix + n2, m2, module,
                                   n2))
         for conv_attr, bn_attr in getattr(module, 'conv_bn_pairs', ()):
-            conv = _conv_of(getattr(module, conv_attr))
-            bn = getattr(module, bn_attr)
-            if conv is not None and isinstance(bn, _BNS):
-                found.append((prefix + conv_attr, conv, prefix + bn_attr, bn,
-                              module, bn_attr))
+            convs, bns = getattr(module, conv_attr), getattr(module, bn_attr)
+            if isinstance(convs, nn.ModuleList) and isinstance(
+                    bns, nn.ModuleList):
+                items = [(f'{conv_attr}.{k}', c, f'{bn_attr}.{k}', b, bns,
+                          str(k)) for k, (c, b) in enumerate(zip(convs, bns))]
+            else:
+                items = [(conv_attr, convs, bn_attr, bns, module, bn_attr)]
+            for c_name, c_mod, b_name, bn, parent, attr in items:
+                conv = _conv_of(c_mod)
+                if conv is not None and isinstance(bn, _BNS):
+                    found.append((prefix + c_name, conv, prefix + b_name, bn,
+                                  parent, attr))
     return found
 
 

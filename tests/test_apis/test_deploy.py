@@ -1,5 +1,6 @@
 """Optimised inference switches and export (ONNX Runtime, torch.export) vs
 eager on shared real images, dynamic sizes included."""
+import copy
 import os.path as osp
 
 import cv2
@@ -8,9 +9,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmfusenas.apis import (ExportedRunner, compare_outputs, core_network,
-                            export_network, inference_enhancer, init_model,
-                            optimize_for_inference, parse_optimize)
+from mmfusenas.apis import (ExportedRunner, OnnxRuntimeNetwork,
+                            PackedInputs, compare_outputs,
+                            core_network, export_network, inference_enhancer,
+                            init_model, optimize_for_inference,
+                            parse_optimize)
 from mmfusenas.testing import REPO_ROOT, load_tool
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -29,6 +32,10 @@ def test_parse_optimize():
     assert parse_optimize('compile,fold_bn') == ('fold_bn', 'compile')
     assert parse_optimize(['channels_last']) == ('channels_last', )
     assert parse_optimize('all') == ('fold_bn', 'channels_last', 'compile')
+    assert parse_optimize('onnxruntime,fold_bn') == ('fold_bn',
+                                                     'onnxruntime')
+    with pytest.raises(ValueError, match='exclude each other'):
+        parse_optimize('compile,onnxruntime')
     with pytest.raises(ValueError, match=r"unknown inference optimisation"
                        r"\(s\) \['fuse'\]"):
         parse_optimize('fuse')
@@ -212,3 +219,263 @@ def test_compile_switch_equals_eager(shared_data):
     with torch.no_grad():
         out = model.fusion_net(x)
     torch.testing.assert_close(out, ref, rtol=0, atol=1e-5)
+
+
+def _needs_onnx():
+    pytest.importorskip('onnxruntime', reason='ONNX Runtime not installed '
+                        '(requirements/tests.txt)')
+    pytest.importorskip('onnxscript', reason='the ONNX exporter needs '
+                        'onnxscript (requirements/tests.txt)')
+
+
+def test_packed_inputs_split_channels_in_order():
+    """One (N, sum(C), H, W) tensor -> the inputs, positional or named."""
+
+    class Net(nn.Module):
+
+        def forward(self, a, b, kernel=None):
+            return a * 100 + b.sum(1, keepdim=True) * 10 + kernel
+
+    x = torch.arange(5.).view(1, 5, 1, 1).expand(2, 5, 2, 3)
+    packed = PackedInputs(Net(), (1, 3, 1), (None, None, 'kernel'))
+    # a = 0, b = 1 + 2 + 3, kernel = 4
+    assert torch.equal(packed(x), torch.full((2, 1, 2, 3), 64.))
+    with pytest.raises(ValueError, match=r'expected \(N, 5, H, W\) = '
+                       r'inputs of \(1, 3, 1\) channels, got \(2, 4, 2, 3\)'):
+        packed(x[:, :4])
+    with pytest.raises(ValueError, match='2 names for 3 inputs'):
+        PackedInputs(Net(), (1, 3, 1), (None, 'kernel'))
+    with pytest.raises(ValueError, match='channels must be positive'):
+        PackedInputs(Net(), (1, 0))
+
+
+def nyu_pair(shared_data, h, w):
+    """NYU v2 test 1000 crop: ``[lr_up, rgb]`` as one (1, 4, H, W)
+    tensor (depth / max, x4 bicubic down and up; RGB ImageNet-normalised)."""
+    root = osp.join(shared_data, 'gisr', 'NYUDepthv2_Test')
+    d = np.load(osp.join(root, 'Depth', '1000.npy'))[:h, :w]
+    d = torch.from_numpy(d / d.max()).float()[None, None]
+    lr = nn.functional.interpolate(d, scale_factor=0.25, mode='bicubic')
+    lr_up = nn.functional.interpolate(lr, size=(h, w), mode='bicubic')
+    rgb = cv2.imread(osp.join(root, 'RGB', '1000.jpg'))[:h, :w, ::-1]
+    rgb = torch.from_numpy(rgb.astype(np.float32) / 255).permute(2, 0, 1)
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    return torch.cat([lr_up, ((rgb - mean) / std)[None]], 1)
+
+
+@pytest.fixture(scope='module')
+def dcnas_packed(tmp_path_factory):
+    """DCNAS fixed network (official StaticModel golden weights 'mixed',
+    every fusion op, converted) packed as one tensor, and the official
+    rebuild (tests/data/dcnas/make_goldens.py)."""
+    from mmfusenas.models.gisr import DCNASNet
+    gold = load_tool('tests/data/dcnas/make_goldens.py')
+    g = torch.load(osp.join(REPO_ROOT, 'tests', 'data', 'dcnas',
+                            'static_goldens.pt'), weights_only=True)['mixed']
+    official = gold.StaticModel(g['arch'], g['num_features'])
+    official.load_state_dict(g['state_dict'])
+    conv = load_tool('tools/model_converters/dcnas_official_to_mmfusenas.py')
+    net = DCNASNet(g['arch'], num_features=g['num_features'])
+    net.load_state_dict({
+        k[len('network.'):]: v
+        for k, v in _convert_dcnas(conv, g,
+                                   tmp_path_factory.mktemp('dcnas')).items()
+    })
+    return PackedInputs(net.eval(), (1, 3)).eval(), official.eval()
+
+
+def test_dcnas_packed_equals_official_on_nyu(dcnas_packed, shared_data):
+    """The packed DCNAS network (what bench_inference.py times and
+    export_network exports) equals the official rebuild on a real NYU
+    pair, with and without channels_last."""
+    packed, official = dcnas_packed
+    x = nyu_pair(shared_data, 64, 96)
+    with torch.no_grad():
+        ref = official(x[:, :1], x[:, 1:])
+        torch.testing.assert_close(packed(x), ref, rtol=0, atol=1e-5)
+        fast = optimize_for_inference(copy.deepcopy(packed),
+                                      'fold_bn,channels_last', verbose=False)
+        torch.testing.assert_close(fast(x), ref, rtol=0, atol=1e-5)
+
+
+@pytest.mark.slow  # ~20-80 s: the ONNX export
+def test_dcnas_onnx_dynamic_sizes_on_nyu(dcnas_packed, shared_data,
+                                         tmp_path):
+    """Exported to ONNX once at 32 x 48, the packed DCNAS network runs NYU
+    crops of other sizes (multiples of 8) and a batch of two in ONNX
+    Runtime within 1e-5 of eager."""
+    _needs_onnx()
+    packed, _ = dcnas_packed
+    path = export_network(packed, torch.rand(1, 4, 32, 48),
+                          str(tmp_path / 'dcnas.onnx'))
+    x, y = nyu_pair(shared_data, 64, 96), nyu_pair(shared_data, 48, 80)
+    inputs = [x, y, torch.cat([y, y.flip(-1)])]
+    result = compare_outputs(packed, ExportedRunner(path), inputs)
+    assert result['num_inputs'] == 3
+    assert result['max_abs_diff'] < 1e-5
+
+
+def _convert_dcnas(conv, g, tmp_path):
+    """The official DCNAS converter on a golden state dict."""
+    import json
+    src, arch = tmp_path / 'official.pth', tmp_path / 'arch.json'
+    torch.save(g['state_dict'], src)
+    arch.write_text(json.dumps(g['arch']))
+    dst = str(tmp_path / 'dcnas.pth')
+    conv.main([str(src), dst, '--arch', str(arch)])
+    return torch.load(dst, weights_only=True)['state_dict']
+
+
+@pytest.fixture(scope='module')
+def hbl_lol(tmp_path_factory):
+    """HBL LOL network from seeded official-layout weights (converted) and
+    the official forward pass (tests/data/hbl/make_hbl_goldens.py)."""
+    from mmengine.config import Config
+    from mmfusenas.registry import MODELS
+    gold = load_tool('tests/data/hbl/make_hbl_goldens.py')
+    conv = load_tool('tools/model_converters/hbl_official_to_mmfusenas.py')
+    geno = gold.genotype_of('lol')
+    sd = gold.official_state_dict(geno)
+    tmp = tmp_path_factory.mktemp('hbl')
+    torch.save(sd, tmp / 'official.pt')
+    conv.main([str(tmp / 'official.pt'), str(tmp / 'hbl.pth'),
+               '--genotype', 'lol'])
+    model = MODELS.build(Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'hbl', 'hbl_lol.py')).model)
+    model.load_state_dict(
+        torch.load(tmp / 'hbl.pth', weights_only=True)['state_dict'])
+    return model.network.eval(), (
+        lambda x: gold.official_forward(sd, geno, x, 'running'))
+
+
+def test_hbl_fold_bn_on_lol(hbl_lol, shared_data):
+    """fold_bn folds the BN behind every plain conv / dense op of the HNUs
+    (running statistics); on a real LOL crop (not a multiple of 4: the
+    network pads) the folded network equals eager and the official pass."""
+    net, official = hbl_lol
+    x = lol(shared_data, '00271', (90, 134))
+    with torch.no_grad():
+        ref = net(x)
+        torch.testing.assert_close(ref, official(x), rtol=0, atol=1e-5)
+        folded = optimize_for_inference(copy.deepcopy(net), 'fold_bn',
+                                        verbose=False)
+        bns = [m for m in folded.modules()
+               if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        # LOL genotype: 27 of the 56 HNU BNs follow a conv / dense op
+        assert len(bns) == 56 - 27
+        torch.testing.assert_close(folded(x), ref, rtol=0, atol=1e-5)
+
+
+@pytest.mark.slow  # ~40 s: the ONNX export of the 7-unit network
+def test_hbl_onnx_dynamic_sizes_on_lol(hbl_lol, shared_data, tmp_path):
+    """The folded HBL network exported once at 40 x 56 runs LOL crops of
+    other sizes and a batch of two in ONNX Runtime within 1e-5 of eager.
+    Sizes must be multiples of 4 (the exporter specialises the network's
+    reflect padding to the example's size residue; the caller pads, as for
+    TIM)."""
+    _needs_onnx()
+    net, _ = hbl_lol
+    folded = optimize_for_inference(copy.deepcopy(net), 'fold_bn',
+                                    verbose=False)
+    path = export_network(folded, torch.rand(1, 3, 40, 56),
+                          str(tmp_path / 'hbl.onnx'))
+    x, y = lol(shared_data, '00271', (88, 132)), lol(shared_data, '00001',
+                                                   (64, 96))
+    result = compare_outputs(net, ExportedRunner(path),
+                             [x, y, torch.cat([y, y.flip(-1)])])
+    assert result['max_abs_diff'] < 1e-5
+
+
+def test_hqs_equals_official_rebuild_on_levin(shared_data):
+    """Unrolled HQS (the official 5-stage configuration) equals the
+    functional rebuild of the official network (mmfusenas.testing.
+    hqs_reference) on a real Levin observation and kernel; packed with the
+    kernel centred in an H x W plane (what bench_inference.py times) it
+    gives the same output as with the kernel itself."""
+    import scipy.io as sio
+    from mmengine.config import Config
+    from mmfusenas.registry import MODELS
+    from mmfusenas.testing.hqs_reference import official_hqs_forward
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'hyper_guidance',
+                                   'hqs_proxy_bilevel_levin.py'))
+    torch.manual_seed(0)
+    net = MODELS.build(cfg.model.architecture).network.eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    mat = sio.loadmat(osp.join(shared_data, 'deblur', 'levin09',
+                               'im05_flit01.mat'))
+    y = torch.from_numpy(mat['y'][:48, :60]).float()[None, None]
+    k = torch.from_numpy(mat['f']).float()[None]
+    plane = torch.zeros(1, 1, 48, 60)
+    top, left = 24 - k.shape[1] // 2, 30 - k.shape[2] // 2
+    plane[..., top:top + k.shape[1], left:left + k.shape[2]] = k
+    with torch.no_grad():
+        out = net(y, kernel=k)
+        assert torch.equal(out, official_hqs_forward(net.state_dict(), y, k))
+        packed = PackedInputs(net, (1, 1), (None, 'kernel'))
+        torch.testing.assert_close(packed(torch.cat([y, plane], 1)), out,
+                                   rtol=0, atol=1e-5)
+    assert out.abs().mean() > 0.1  # a real image, not zeros
+
+
+class _TinyFusor(nn.Module):
+    """A model with a ``fusion_net`` (conv + BN + PReLU + conv)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fusion_net = nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.PReLU(),
+            nn.Conv2d(4, 1, 3, padding=1))
+
+
+def test_onnxruntime_switch_equals_eager(shared_data):
+    """optimize='fold_bn,onnxruntime': the core network is exported at its
+    first call (dynamic sizes) and run by ONNX Runtime; on TNO pairs of
+    two sizes and a batch of two it equals eager within 1e-5, with the
+    session on torch's thread count."""
+    _needs_onnx()
+    torch.manual_seed(0)
+    model = _TinyFusor()
+    with torch.no_grad():
+        bn = model.fusion_net[1]
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2)
+    model.eval()
+    eager = copy.deepcopy(model.fusion_net)
+    optimize_for_inference(model, 'fold_bn,onnxruntime', verbose=False)
+    assert model.inference_optimizations == ('fold_bn', 'onnxruntime')
+    assert isinstance(model.fusion_net, OnnxRuntimeNetwork)
+    assert model.fusion_net.session is None  # exported at the first call
+    inputs = tno_pairs(shared_data, [(60, 88), (44, 120)])
+    inputs.append(torch.cat([inputs[1], inputs[1].flip(-1)]))
+    result = compare_outputs(eager, model.fusion_net, inputs)
+    assert result['max_abs_diff'] < 1e-5
+    opts = model.fusion_net.session.get_session_options()
+    assert opts.intra_op_num_threads == torch.get_num_threads() == 1
+    with pytest.raises(TypeError, match='one \\(N, C, H, W\\) tensor'):
+        model.fusion_net(inputs[0][0])
+
+
+def test_bench_inference_later_networks(shared_data, capsys):
+    """benchmarks/bench_inference.py on DCNAS, HBL and HQS at tiny sizes:
+    the official rebuilds equal the toolbox networks, the mode is within
+    1e-5 of eager, parameter counts agree, and the run ends with RESULT."""
+    bench = load_tool('benchmarks/bench_inference.py')
+    out = bench.main([
+        '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
+        '0', '--models', 'DCNAS x4', 'HBL LOL', 'HQS hyper-guidance',
+        '--modes', 'eager', 'fold_bn+channels_last'
+    ])
+    sizes = {k: v['size'] for k, v in out['results'].items()}
+    # DCNAS: multiples of 8, the others of 4
+    assert sizes == {'DCNAS x4': [48, 64], 'HBL LOL': [40, 60],
+                     'HQS hyper-guidance': [24, 24]}
+    for name, res in out['results'].items():
+        assert res['params'] == res['official_params'], name
+        row = res['batches'][1]
+        assert row['diff']['official'] < 1e-5, name
+        assert row['diff']['fold_bn+channels_last'] < 1e-5, name
+    assert out['results']['DCNAS x4']['params'] == 544981
+    assert capsys.readouterr().out.splitlines()[-1].startswith('RESULT {')

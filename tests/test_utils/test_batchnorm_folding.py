@@ -60,17 +60,23 @@ def test_fold_adds_bias_and_keeps_outputs():
         torch.testing.assert_close(net(x), ref, rtol=0, atol=1e-6)
 
 
+@torch.no_grad()
+def random_statistics_(net):
+    """Non-trivial running statistics of every BN; eval mode."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    net.eval()
+
+
 def test_declared_structures_are_folded():
     """``bn_fold_conv`` wrappers in a Sequential and ``conv_bn_pairs``."""
     torch.manual_seed(1)
     net = nn.Sequential(
         ReflectPadConv2d(2, 4, 3), nn.BatchNorm2d(4), nn.PReLU(),
         TaskConv(4, 3, residual=True))
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-1, 1)
-            m.running_var.uniform_(0.5, 2)
-    net.eval()
+    random_statistics_(net)
     x = torch.randn(1, 2, 8, 8)
     with torch.no_grad():
         ref = net(x)
@@ -85,7 +91,8 @@ def test_unfoldable_batchnorms_are_listed_not_folded():
     net = nn.Sequential(
         nn.Conv2d(3, 3, 1), nn.BatchNorm2d(3),  # train mode: batch stats
         nn.ReLU(), nn.BatchNorm2d(3),  # no conv before it
-        nn.Conv2d(3, 3, 1), StatsBatchNorm2d(3),  # subclass
+        nn.Conv2d(3, 3, 1),
+        StatsBatchNorm2d(3, test_stats='per_image'),  # other eval stats
         nn.Conv2d(3, 3, 1), nn.BatchNorm2d(3, track_running_stats=False))
     net[3].eval()
     net[5].eval()
@@ -96,8 +103,34 @@ def test_unfoldable_batchnorms_are_listed_not_folded():
     assert 'training mode' in report.skipped[0]
     assert 'no conv directly before it' in report.skipped[1]
     assert 'StatsBatchNorm2d is not a plain BatchNorm' in report.skipped[2]
+    assert 'does not declare folds_as_batchnorm' in report.skipped[2]
     assert 'no running statistics' in report.skipped[3]
     assert 'not folded (4)' in str(report)
+
+
+def test_batchnorm_subclass_declaring_plain_eval_statistics_folds():
+    """HBL's StatsBatchNorm2d folds with running statistics (and behind
+    its non-residual conv / dense ops), not with per-image statistics."""
+    from mmfusenas.models.ops.hbl_ops import HBLConv, HBLDenseBlock
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        HBLConv(3, 3), StatsBatchNorm2d(3), nn.ReLU(),
+        HBLConv(3, 3, residual=True), StatsBatchNorm2d(3), nn.ReLU(),
+        HBLDenseBlock(3, 3), StatsBatchNorm2d(3))
+    random_statistics_(net)
+    x = torch.randn(2, 3, 9, 7)
+    with torch.no_grad():
+        ref = net(x)
+    net[7].test_stats = 'per_image'
+    assert not net[7].folds_as_batchnorm and net[1].folds_as_batchnorm
+    net[7].test_stats = 'running'
+    report = fold_batchnorm(net)
+    # the residual conv's output is conv(x) + x: its BN stays
+    assert report.folded == ['0 <- 1', '6 <- 7']
+    assert report.skipped == ['4: no conv directly before it']
+    assert isinstance(net[1], nn.Identity) and isinstance(net[7], nn.Identity)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), ref, rtol=0, atol=1e-5)
 
 
 def test_channel_mismatch_is_an_error():

@@ -94,6 +94,10 @@ class HadamardUnit(nn.Module):
             ``'per_image'`` (see :class:`StatsBatchNorm2d`).
     """
 
+    #: ``r_norms[k]`` is applied to ``r_ops[k]``'s output only (and so for
+    #: ``i``): BatchNorm folding, see :func:`mmfusenas.utils.fold_batchnorm`
+    conv_bn_pairs = (('r_ops', 'r_norms'), ('i_ops', 'i_norms'))
+
     def __init__(self,
                  channels: int,
                  ops: Sequence[EdgeSpec],

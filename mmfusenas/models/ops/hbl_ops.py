@@ -135,6 +135,13 @@ class HBLConv(nn.Module):
             dilation=dilation,
             bias=False)
 
+    @property
+    def bn_fold_conv(self) -> Optional[str]:
+        """``'conv'`` when the output is the conv's output (a BatchNorm
+        after it can be folded into it, :func:`mmfusenas.utils.
+        fold_batchnorm`); None for a residual conv."""
+        return None if self.residual else 'conv'
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv(x)
         return out + x if self.residual else out
@@ -143,6 +150,9 @@ class HBLConv(nn.Module):
 @MODELS.register_module()
 class HBLDenseBlock(nn.Module):
     """``conv2(cat[x, ReLU(conv1(x))])`` (official ``DenseBlock``).
+
+    Its output is ``conv2``'s output: a BatchNorm after it folds into
+    ``conv2`` (``bn_fold_conv``).
 
     Args:
         channels (int): input width C_in.
@@ -157,6 +167,7 @@ class HBLDenseBlock(nn.Module):
         super().__init__()
         out_channels = channels if out_channels is None else out_channels
         pad = (kernel_size - 1) // 2
+        self.bn_fold_conv = 'conv2'
         self.conv1 = nn.Conv2d(
             channels, out_channels, kernel_size, padding=pad, bias=False)
         self.conv2 = nn.Conv2d(
@@ -214,6 +225,13 @@ class StatsBatchNorm2d(nn.BatchNorm2d):
             return super().forward(x)
         return F.instance_norm(
             x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    @property
+    def folds_as_batchnorm(self) -> bool:
+        """True when eval mode uses the running statistics, i.e. it is a
+        plain eval-mode ``BatchNorm2d`` that
+        :func:`mmfusenas.utils.fold_batchnorm` may fold."""
+        return not self.training and self._test_stats == 'running'
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, test_stats={self._test_stats!r}'
