@@ -6,14 +6,8 @@ _base_ = './registration_ivif_tno.py'
 data_root = 'data/RoadScene/'
 # a typical RoadScene image (about 330 x 490)
 reference_size = (330, 490)
-train_pipeline = [
-    dict(type='LoadPairedImages'),
-    dict(type='PairedRandomCrop', crop_size=(128, 128)),
-    dict(
-        type='PairedRandomFlip',
-        prob=0.5,
-        direction=['horizontal', 'vertical']),
-    dict(type='PairedRandomRot90', prob=0.5),
+# the pipeline of registration_ivif_tno.py with this reference size
+train_pipeline = _base_.train_pipeline[:-2] + [
     dict(_base_.misalignment, reference_size=reference_size),
     dict(type='PackFusionInputs'),
 ]

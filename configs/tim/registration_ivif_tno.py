@@ -23,14 +23,8 @@ _base_ = [
 
 # the typical TNO image (576 x 768); RoadScene overrides it
 reference_size = (576, 768)
-train_pipeline = [
-    dict(type='LoadPairedImages'),
-    dict(type='PairedRandomCrop', crop_size=(128, 128)),
-    dict(
-        type='PairedRandomFlip',
-        prob=0.5,
-        direction=['horizontal', 'vertical']),
-    dict(type='PairedRandomRot90', prob=0.5),
+# the pipeline of ivif_misaligned.py, the warp with the reference size
+train_pipeline = _base_.train_pipeline[:-2] + [
     dict(_base_.misalignment, reference_size=reference_size),
     dict(type='PackFusionInputs'),
 ]

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from mmfusenas.models.losses.registration_losses import image_gradients
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .spatial_transformer import warp_image
+from .spatial_transformer import check_pair, warp_image
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -243,13 +243,7 @@ class PyramidCorrRegNet(nn.Module):
 
     def forward(self, fixed: torch.Tensor,
                 moving: torch.Tensor) -> torch.Tensor:
-        if fixed.dim() != 4 or moving.dim() != 4 or \
-                fixed.shape[0] != moving.shape[0] or \
-                fixed.shape[-2:] != moving.shape[-2:]:
-            raise ValueError(
-                'PyramidCorrRegNet: fixed and moving must be (N, C, H, W) of '
-                f'the same N, H, W, got {tuple(fixed.shape)} and '
-                f'{tuple(moving.shape)}')
+        check_pair(fixed, moving, 'PyramidCorrRegNet')
         n = fixed.shape[0]
         images = torch.cat([luminance(fixed), luminance(moving)])
         # one encoder pass over both images (shared weights)
