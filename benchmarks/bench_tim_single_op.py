@@ -210,6 +210,10 @@ def evaluate(net, pairs) -> Dict[str, float]:
     return {m: float(np.mean([r[m] for r in rows])) for m in METRICS}
 
 
+def n_params(net: torch.nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
 @torch.no_grad()
 def cpu_time(net, size: int, repeats: int = 5) -> float:
     x = torch.rand(1, 2, size, size)
@@ -242,17 +246,15 @@ def main(argv=None) -> Dict:
         net, last = train(net_cfg(cells, args.channels), train_pairs, args)
         res = evaluate(net, test_pairs)
         res.update(
-            params_M=sum(p.numel() for p in net.parameters()) / 1e6,
-            params_full_M=sum(
-                p.numel() for p in MODELS.build(net_cfg(cells, 48)).parameters()) /
-            1e6,
+            params_M=n_params(net) / 1e6,
+            params_full_M=n_params(MODELS.build(net_cfg(cells, 48))) / 1e6,
             time_s=cpu_time(net, args.time_size),
             final_loss=last,
             train_s=round(time.time() - t0, 1))
         results[label] = res
         print(f'  {label}: ' + ', '.join(
             f'{k} {v:.4f}' for k, v in res.items()), flush=True)
-    print(f'\n| network | ' + ' | '.join(METRICS) +
+    print('\n| network | ' + ' | '.join(METRICS) +
           f' | params (M, C={args.channels}) | params (M, C=48) | '
           f'CPU s ({args.time_size} px) | final l_T | paper MI / VIF / Qabf |')
     print('|---' * (len(METRICS) + 6) + '|')

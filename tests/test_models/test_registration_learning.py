@@ -9,8 +9,8 @@ import torch.nn.functional as F
 
 from mmfusenas.datasets.transforms import (invert_flow,
                                            random_affine_elastic_field)
-from mmfusenas.models import (DeformableRegNet, FlowEPELoss,
-                              FlowSmoothnessLoss, NGFLoss, PyramidCorrRegNet)
+from mmfusenas.models import (FlowEPELoss, FlowSmoothnessLoss, NGFLoss,
+                              PyramidCorrRegNet)
 from mmfusenas.models.registration import (local_correlation, register_pair,
                                            resize_flow, warp_image)
 from mmfusenas.registry import MODELS

@@ -60,7 +60,8 @@ def random_affine_elastic_field(height: int,
                                 max_translation: float = 0.02,
                                 elastic_magnitude: float = 0.015,
                                 elastic_sigma: float = 0.1,
-                                reference_size: Optional[Tuple[int, int]] = None
+                                reference_size: Optional[Tuple[int,
+                                                               int]] = None
                                 ) -> np.ndarray:
     """A random ``(H, W, 2)`` displacement field: affine + elastic.
 

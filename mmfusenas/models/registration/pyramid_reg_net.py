@@ -14,8 +14,10 @@ features at each level, a small decoder that reads the cost volume and
 predicts a residual flow, coarse to fine -- and, for registration, PDD-Net
 (Heinrich, MICCAI 2019) and LapIRN (Mok & Chung, MICCAI 2020). Reading a
 displacement off a cost volume is nearly linear (where the correlation
-peaks), so the decoder learns it in tens of iterations; the pyramid gives a
-capture range of ``radius · 2^num_levels`` pixels with a small window.
+peaks), so the decoder learns it in tens of iterations on synthetic and
+on mono-modal real pairs (measured; real IR/VIS pairs are harder, see
+``docs/tim.md``); the pyramid gives a capture range of ``radius ·
+2^num_levels`` pixels with a small window.
 
 Cross-modality: the encoder is shared (siamese), reads each image
 standardised per sample (zero mean, unit variance: IR and VIS differ in
