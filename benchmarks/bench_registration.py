@@ -66,8 +66,8 @@ from mmfusenas.datasets.transforms import (invert_flow,  # noqa: E402
 from mmfusenas.evaluation.functional import compute_fusion_metrics  # noqa
 from mmfusenas.models import (DeformableRegNet, FlowEPELoss,  # noqa: E402
                               FlowSmoothnessLoss, NGFLoss)
-from mmfusenas.models.registration import (optimise_field,  # noqa: E402
-                                           register_pair, warp_image)
+from mmfusenas.models.registration import (  # noqa: E402
+    PyramidCorrRegNet, optimise_field, register_pair, warp_image)
 from mmfusenas.registry import MODELS  # noqa: E402
 
 from bench_task_guidance import FUSION_LOSSES, fusion_net_cfg  # noqa: E402
@@ -96,10 +96,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--test-tno', type=int, default=8)
     p.add_argument('--test-roadscene', type=int, default=15)
     p.add_argument('--reg-iters', type=int, default=600)
-    p.add_argument('--reg-lr', type=float, default=1e-3)
+    p.add_argument('--reg-net', choices=('pyramid', 'unet'),
+                   default='pyramid', help='PyramidCorrRegNet or the '
+                   'VoxelMorph-style DeformableRegNet')
+    p.add_argument('--reg-lr', type=float, default=3e-3)
     p.add_argument('--reg-losses', choices=('ngf', 'epe', 'both'),
                    default='ngf')
+    p.add_argument('--reg-eps', type=float, default=0.1,
+                   help='NGF edge scale of the N_R training')
+    p.add_argument('--reg-smooth', type=float, default=1.0,
+                   help='weight of the smoothness loss')
     p.add_argument('--reg-channels', type=int, default=16)
+    p.add_argument('--bank', type=int, default=4,
+                   help='misaligned copies of every training pair')
+    p.add_argument('--no-warp-full', dest='warp_full', action='store_false',
+                   help='warp every crop on its own (the earlier protocol: '
+                   'crops see about half the displacement of the held-out '
+                   'full images)')
     p.add_argument('--fusion-iters', type=int, default=300)
     p.add_argument('--fusion-channels', type=int, default=16)
     p.add_argument('--refine-iters', type=int, default=60,
@@ -171,20 +184,59 @@ def crops(pairs, rng, batch, crop, warp):
     return torch.cat(irs), torch.cat(vis), gt
 
 
-def train_registration(pairs, args) -> DeformableRegNet:
+def warped_bank(pairs, rng, copies: int) -> List[Tuple[np.ndarray, ...]]:
+    """``copies`` misaligned versions of every pair: ``(ir_warped, vi,
+    gt_flow)`` with the IR image warped **as a whole** by a random field
+    (the options of the configs), so that a crop of it sees the
+    displacements of the full image -- the lever arm of the rotation and
+    scaling included -- as the held-out images do."""
+    bank = []
+    for _ in range(copies):
+        for _, ir, vi in pairs:
+            field = random_affine_elastic_field(*ir.shape, rng, **FIELD)
+            bank.append((remap_array(ir, field), vi, invert_flow(field)))
+    return bank
+
+
+def bank_crops(bank, rng, batch, crop):
+    """A batch of random crops of the misaligned bank (IR, VIS, field)."""
+    irs, vis, gts = [], [], []
+    for i in rng.integers(0, len(bank), batch):
+        ir, vi, gt = bank[i]
+        y = rng.integers(0, ir.shape[0] - crop + 1)
+        x = rng.integers(0, ir.shape[1] - crop + 1)
+        irs.append(to_t(ir[y:y + crop, x:x + crop]))
+        vis.append(to_t(vi[y:y + crop, x:x + crop]))
+        gts.append(to_t(gt[y:y + crop, x:x + crop]))
+    return torch.cat(irs), torch.cat(vis), torch.cat(gts)
+
+
+def build_reg_net(args) -> torch.nn.Module:
+    if args.reg_net == 'pyramid':
+        return PyramidCorrRegNet(channels=args.reg_channels, num_levels=3,
+                                 radius=3)
+    return DeformableRegNet(channels=args.reg_channels, num_levels=3)
+
+
+def train_registration(pairs, args) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = DeformableRegNet(channels=args.reg_channels, num_levels=3)
+    net = build_reg_net(args)
     losses = []
     if args.reg_losses in ('ngf', 'both'):
-        losses += [NGFLoss(eps=0.01), FlowSmoothnessLoss(loss_weight=1.0)]
+        losses += [NGFLoss(eps=args.reg_eps),
+                   FlowSmoothnessLoss(loss_weight=args.reg_smooth)]
     if args.reg_losses in ('epe', 'both'):
         losses += [FlowEPELoss()]
     opt = torch.optim.Adam(net.parameters(), lr=args.reg_lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, max(args.reg_iters, 1), eta_min=args.reg_lr * 0.01)
+    bank = warped_bank(pairs, rng, args.bank) if args.warp_full else None
     for it in range(args.reg_iters):
-        ir, vi, gt = crops(pairs, rng, args.batch, args.crop, warp=True)
+        if bank is not None:
+            ir, vi, gt = bank_crops(bank, rng, args.batch, args.crop)
+        else:  # the earlier protocol: warp each crop on its own
+            ir, vi, gt = crops(pairs, rng, args.batch, args.crop, warp=True)
         fields = register_pair(net, vi, ir)
         fields['gt_flow'] = gt
         loss = sum(fn(*(fields[k] for k in fn.inputs)) for fn in losses)
@@ -195,8 +247,9 @@ def train_registration(pairs, args) -> DeformableRegNet:
         if it % 100 == 0 or it == args.reg_iters - 1:
             with torch.no_grad():
                 epe = (fields['flow'] - gt).pow(2).sum(1).sqrt().mean()
+                none = gt.pow(2).sum(1).sqrt().mean()
             print(f'  N_R iter {it}: loss {loss.item():.4f}, train EPE '
-                  f'{epe.item():.3f} px', flush=True)
+                  f'{none.item():.3f} -> {epe.item():.3f} px', flush=True)
     return net.eval()
 
 

@@ -66,6 +66,45 @@ def test_field_magnitudes_follow_the_options():
     assert 2.5 - 1e-4 <= peak <= 5.0 + 1e-4
 
 
+def test_reference_size_scales_a_crop_like_the_whole_image():
+    """With reference_size the fractions are of the reference: a 20 px crop
+    gets translations up to 10 % of a 200 px image (20 px, not 2 px), and a
+    rotation about a random centre inside the reference is a rotation about
+    the crop centre plus the translation of its lever arm."""
+    rng = np.random.default_rng(0)
+    shifts = []
+    for _ in range(50):
+        field = random_affine_elastic_field(
+            20, 20, rng, max_rotation=0, max_scale=0, max_shear=0,
+            max_translation=0.1, elastic_magnitude=0,
+            reference_size=(200, 200))
+        assert np.ptp(field[..., 0]) < 1e-4
+        shifts.append(np.abs(field[0, 0]).max())
+    assert max(shifts) <= 20 + 1e-4 and max(shifts) > 10
+    # rotation only: the field is affine with the rotation's linear part
+    # (its x-derivative is cos - 1 / sin), whatever the centre
+    rot = []
+    for _ in range(50):
+        field = random_affine_elastic_field(
+            20, 20, rng, max_rotation=3, max_scale=0, max_shear=0,
+            max_translation=0, elastic_magnitude=0,
+            reference_size=(200, 200))
+        du = field[:, 1:] - field[:, :-1]
+        theta = np.arctan2(du[..., 1].mean(), 1 + du[..., 0].mean())
+        assert np.ptp(du[..., 0]) < 1e-4 and np.ptp(du[..., 1]) < 1e-4
+        assert abs(np.rad2deg(theta)) <= 3 + 1e-3
+        rot.append(np.abs(field).mean())
+    # the lever arm: displacements far above what a 3 degree rotation
+    # about the 20 px crop's own centre gives (< 0.75 px)
+    assert max(rot) > 2.0
+    with pytest.raises(ValueError, match='reference_size'):
+        RandomElasticAffineWarp(reference_size=(0, 10))
+    out = RandomElasticAffineWarp(seed=0, reference_size=(64, 64))(sample())
+    assert out['gt_flow'].shape == (40, 48, 2)
+    assert 'reference_size=(64, 64)' in repr(RandomElasticAffineWarp(
+        reference_size=(64, 64)))
+
+
 def test_prob_zero_leaves_the_pair_aligned():
     out = RandomElasticAffineWarp(prob=0.0, seed=0)(sample())
     np.testing.assert_array_equal(out['ir'], sample()['ir'])

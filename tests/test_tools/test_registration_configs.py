@@ -51,6 +51,9 @@ def test_registration_toy_config_trains_and_validates(toy_root, tmp_path):
         f'val_dataloader.dataset.data_root={toy_root}',
         f'test_dataloader.dataset.data_root={toy_root}',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        # a tiny step: N_R stays near the identity it starts as (at the
+        # config's lr 3e-3 two Adam steps already move it by pixels)
+        'optim_wrapper.optimizer.lr=1e-6',
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1', 'log_processor.window_size=1',
     ]
@@ -58,7 +61,7 @@ def test_registration_toy_config_trains_and_validates(toy_root, tmp_path):
                             opts)
     records = scalars(work)
     train = [r for r in records if 'loss' in r]
-    assert {'loss_ngf', 'loss_smooth'} <= set(train[-1])
+    assert {'loss_ngf', 'loss_smooth', 'loss_epe'} <= set(train[-1])
     (val, ) = [r for r in records if 'registration/EPE' in r]
     # N_R starts as the identity: after 2 steps its error is still close to
     # the misalignment itself, and both are a few pixels at 64 px
@@ -89,7 +92,8 @@ def test_real_registration_configs_build_on_shared_pairs(name, shared_data):
                  data_samples=[sample['data_samples']])
     data = model.data_preprocessor(batch, False)
     losses = model(**data, mode='loss')
-    assert set(losses) == {'loss_ngf', 'loss_smooth'}
+    assert set(losses) == {'loss_ngf', 'loss_smooth', 'loss_epe'}
+    assert type(model.registration_net).__name__ == 'PyramidCorrRegNet'
     assert all(torch.isfinite(v) for v in losses.values())
 
 

@@ -59,7 +59,10 @@ def random_affine_elastic_field(height: int,
                                 max_shear: float = 0.02,
                                 max_translation: float = 0.02,
                                 elastic_magnitude: float = 0.015,
-                                elastic_sigma: float = 0.1) -> np.ndarray:
+                                elastic_sigma: float = 0.1,
+                                reference_size: Optional[Tuple[int,
+                                                               int]] = None
+                                ) -> np.ndarray:
     """A random ``(H, W, 2)`` displacement field: affine + elastic.
 
     Affine about the image centre ``c``: ``p -> c + A (p - c) + t`` with
@@ -68,23 +71,42 @@ def random_affine_elastic_field(height: int,
     (W, H))``. Elastic (Simard et al. 2003): white noise smoothed by a
     Gaussian of ``elastic_sigma · min(H, W)``, rescaled so that its largest
     displacement is ``U(0.5, 1) · elastic_magnitude · min(H, W)`` pixels.
+
+    ``reference_size = (H_ref, W_ref)``: the sizes are fractions of the
+    reference instead (translation of ``W_ref`` / ``H_ref``, elastic
+    magnitude and smoothness of ``min(H_ref, W_ref)``) and the affine map
+    is centred at a random point up to ``(W_ref - W) / 2``, ``(H_ref - H) /
+    2`` from the image centre: the ``H x W`` image is treated as a random
+    window of an ``H_ref x W_ref`` image warped as a whole, so a training
+    crop sees the displacements (rotation lever arm included) of the full
+    images it is validated on. The elastic part is drawn on the window
+    itself and rescaled to the peak, an approximation of a window of the
+    full field. Default None: the image's own size.
     """
     xs, ys = _pixel_grid(height, width)
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    ref_h, ref_w = height, width
+    if reference_size is not None:
+        ref_h, ref_w = (int(v) for v in reference_size)
+        if ref_h < 1 or ref_w < 1:
+            raise ValueError('random_affine_elastic_field: reference_size '
+                             f'must be positive, got {reference_size}')
+        cx += rng.uniform(-1, 1) * max(ref_w - width, 0) / 2.0
+        cy += rng.uniform(-1, 1) * max(ref_h - height, 0) / 2.0
     theta = np.deg2rad(rng.uniform(-max_rotation, max_rotation))
     scale = 1.0 + rng.uniform(-max_scale, max_scale)
     shear = rng.uniform(-max_shear, max_shear)
     rot = np.array([[np.cos(theta), -np.sin(theta)],
                     [np.sin(theta), np.cos(theta)]])
     mat = rot @ np.array([[scale, shear], [0.0, scale]])
-    tx = rng.uniform(-max_translation, max_translation) * width
-    ty = rng.uniform(-max_translation, max_translation) * height
+    tx = rng.uniform(-max_translation, max_translation) * ref_w
+    ty = rng.uniform(-max_translation, max_translation) * ref_h
     dx, dy = xs - cx, ys - cy
     u = mat[0, 0] * dx + mat[0, 1] * dy + cx + tx - xs
     v = mat[1, 0] * dx + mat[1, 1] * dy + cy + ty - ys
     field = np.stack([u, v], -1).astype(np.float32)
     if elastic_magnitude > 0:
-        side = min(height, width)
+        side = min(ref_h, ref_w)
         # smooth noise drawn at 1/4 resolution and resized (the same field
         # up to interpolation, 16x cheaper)
         sh, sw = max(height // 4, 2), max(width // 4, 2)
@@ -147,6 +169,11 @@ class RandomElasticAffineWarp(BaseTransform):
             the shorter side. Defaults to 0.1.
         seed (int, optional): fixed per-sample warps (see above). Defaults
             to None.
+        reference_size (tuple[int, int], optional): ``(H, W)`` the sizes are
+            fractions of (see :func:`random_affine_elastic_field`): set it
+            to the validation images' size when training on crops, so the
+            crops see the displacements of whole images. Defaults to None
+            (each image's own size).
         inverse_iterations (int): fixed-point iterations of the inversion.
             Defaults to 30.
     """
@@ -161,6 +188,7 @@ class RandomElasticAffineWarp(BaseTransform):
                  elastic_magnitude: float = 0.015,
                  elastic_sigma: float = 0.1,
                  seed: Optional[int] = None,
+                 reference_size: Optional[Tuple[int, int]] = None,
                  inverse_iterations: int = 30) -> None:
         values = dict(
             max_rotation=max_rotation,
@@ -176,7 +204,15 @@ class RandomElasticAffineWarp(BaseTransform):
                 f'prob={prob}, elastic_sigma={elastic_sigma}')
         self.key = key
         self.prob = float(prob)
-        self.field_cfg = dict(values, elastic_sigma=elastic_sigma)
+        if reference_size is not None and (
+                len(reference_size) != 2 or min(reference_size) < 1):
+            raise ValueError('RandomElasticAffineWarp: reference_size must be '
+                             f'(H, W) > 0, got {reference_size}')
+        self.field_cfg = dict(
+            values,
+            elastic_sigma=elastic_sigma,
+            reference_size=None
+            if reference_size is None else tuple(reference_size))
         self.seed = seed
         self.inverse_iterations = int(inverse_iterations)
 

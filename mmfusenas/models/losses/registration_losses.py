@@ -82,7 +82,7 @@ class FlowSmoothnessLoss(_NamedLoss):
         return self.loss_weight * value
 
 
-def _image_gradients(x: torch.Tensor):
+def image_gradients(x: torch.Tensor):
     """Central differences (replicate border): ``(gx, gy)`` of ``x``."""
     padded = F.pad(x, (1, 1, 1, 1), mode='replicate')
     gx = (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) / 2
@@ -124,8 +124,8 @@ class NGFLoss(_NamedLoss):
     def forward(self, warped: torch.Tensor,
                 fixed: torch.Tensor) -> torch.Tensor:
         _check_images(warped, fixed, 'NGFLoss')
-        ax, ay = _image_gradients(warped)
-        bx, by = _image_gradients(fixed)
+        ax, ay = image_gradients(warped)
+        bx, by = image_gradients(fixed)
         eps2 = self.eps**2
         dot = ax * bx + ay * by
         norm = (ax.pow(2) + ay.pow(2) + eps2) * (bx.pow(2) + by.pow(2) + eps2)

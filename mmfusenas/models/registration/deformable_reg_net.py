@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .spatial_transformer import integrate_velocity
+from .spatial_transformer import check_pair, integrate_velocity
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -93,13 +93,7 @@ class DeformableRegNet(nn.Module):
 
     def forward(self, fixed: torch.Tensor,
                 moving: torch.Tensor) -> torch.Tensor:
-        if fixed.dim() != 4 or moving.dim() != 4 or \
-                fixed.shape[0] != moving.shape[0] or \
-                fixed.shape[-2:] != moving.shape[-2:]:
-            raise ValueError(
-                'DeformableRegNet: fixed and moving must be (N, C, H, W) of '
-                f'the same N, H, W, got {tuple(fixed.shape)} and '
-                f'{tuple(moving.shape)}')
+        check_pair(fixed, moving, 'DeformableRegNet')
         x = torch.cat([luminance(fixed), luminance(moving)], 1)
         if x.shape[1] != self.in_channels:
             raise ValueError(f'DeformableRegNet: expected {self.in_channels} '

@@ -36,6 +36,18 @@ def check_flow(flow: torch.Tensor, like: torch.Tensor, owner: str) -> None:
             f'image {tuple(like.shape)}, got {tuple(flow.shape)}')
 
 
+def check_pair(fixed: torch.Tensor, moving: torch.Tensor,
+               owner: str) -> None:
+    """Raise unless ``fixed`` and ``moving`` are ``(N, C, H, W)`` of one N,
+    H, W (channels may differ)."""
+    if fixed.dim() != 4 or moving.dim() != 4 or \
+            fixed.shape[0] != moving.shape[0] or \
+            fixed.shape[-2:] != moving.shape[-2:]:
+        raise ValueError(
+            f'{owner}: fixed and moving must be (N, C, H, W) of the same N, '
+            f'H, W, got {tuple(fixed.shape)} and {tuple(moving.shape)}')
+
+
 def pixel_grid(height: int, width: int, like: torch.Tensor) -> torch.Tensor:
     """``(1, 2, H, W)`` pixel coordinates (x, y) of every pixel centre."""
     ys = torch.arange(height, dtype=like.dtype, device=like.device)

@@ -1,0 +1,181 @@
+"""The correlation pyramid registration network (PyramidCorrRegNet): its
+parts on hand cases, and that training it reduces the registration error on
+held-out synthetic cross-modality pairs within a few steps (the U-Net did
+not)."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmfusenas.datasets.transforms import (invert_flow,
+                                           random_affine_elastic_field)
+from mmfusenas.models import (FlowEPELoss, FlowSmoothnessLoss, NGFLoss,
+                              PyramidCorrRegNet)
+from mmfusenas.models.registration import (local_correlation, register_pair,
+                                           resize_flow, warp_image)
+from mmfusenas.registry import MODELS
+
+pytestmark = pytest.mark.usefixtures('one_thread')
+
+
+def test_local_correlation_hand_case():
+    """moving(p) = fixed(p - (1, 0)): the offset d = (+1, 0) reproduces
+    <fixed, fixed> away from the border, and offset index k = (dy + r)(2r
+    + 1) + (dx + r)."""
+    torch.manual_seed(0)
+    fixed = torch.randn(1, 3, 6, 7)
+    moving = torch.zeros_like(fixed)
+    moving[..., 1:] = fixed[..., :-1]
+    cost = local_correlation(fixed, moving, radius=1)
+    assert cost.shape == (1, 9, 6, 7)
+    k = (0 + 1) * 3 + (1 + 1)
+    torch.testing.assert_close(cost[0, k, :, :-1],
+                               fixed.pow(2).sum(1)[0, :, :-1])
+    # zero padding outside the image
+    assert torch.all(cost[0, k, :, -1] == 0)
+    # the centre offset is the plain dot product
+    torch.testing.assert_close(cost[0, 4], (fixed * moving).sum(1)[0])
+    with pytest.raises(ValueError, match='radius'):
+        local_correlation(fixed, moving, radius=-1)
+
+
+def test_ngf_cost_is_contrast_free_and_peaks_at_the_shift():
+    """The NGF cost of a texture against its contrast-inverted copy shifted
+    by (dx, dy) = (1, -1) peaks at that offset, where it is ~1."""
+    from mmfusenas.models.registration.pyramid_reg_net import ngf_cost
+    gen = torch.Generator().manual_seed(0)
+    fixed = texture(1, 32, gen)
+    moving = torch.zeros_like(fixed)
+    # moving(p) = 1 - fixed(p - (1, -1)), so fixed(p) ~ moving(p + (1, -1))
+    moving[..., :-1, 1:] = 1 - fixed[..., 1:, :-1]
+    cost = ngf_cost(fixed, moving, radius=2, eps=1e-3)
+    inner = cost[0, :, 4:-4, 4:-4].mean((1, 2))
+    k = (-1 + 2) * 5 + (1 + 2)
+    assert int(inner.argmax()) == k
+    assert inner[k] > 0.99 and inner.sum() - inner[k] < 24 * 0.9
+    assert cost.shape == (1, 25, 32, 32)
+
+
+def test_resize_flow_rescales_displacements():
+    flow = torch.tensor([3.0, -2.0]).view(1, 2, 1, 1).expand(1, 2, 8, 10)
+    out = resize_flow(flow, (16, 30))
+    assert out.shape == (1, 2, 16, 30)
+    torch.testing.assert_close(out[0, 0], torch.full((16, 30), 9.0))
+    torch.testing.assert_close(out[0, 1], torch.full((16, 30), -4.0))
+    assert resize_flow(flow, (8, 10)) is flow
+
+
+def test_starts_as_identity_on_odd_sizes_and_builds_from_registry():
+    net = MODELS.build(
+        dict(type='PyramidCorrRegNet', channels=4, num_levels=3, radius=2))
+    fixed, moving = torch.rand(2, 3, 37, 50), torch.rand(2, 1, 37, 50)
+    flow = net(fixed, moving)
+    assert flow.shape == (2, 2, 37, 50)
+    assert torch.equal(flow, torch.zeros_like(flow))
+    fields = register_pair(net, fixed, moving)
+    torch.testing.assert_close(fields['moving_warped'], moving)
+    with pytest.raises(ValueError, match='same N, H, W'):
+        net(fixed, moving[..., :36, :])
+    with pytest.raises(ValueError, match='max_displacement'):
+        PyramidCorrRegNet(max_displacement=-1.0)
+
+
+def texture(n, size, gen):
+    """``(n, 1, size, size)`` smooth random textures in [0, 1]."""
+    img = torch.rand(n, 1, size // 4, size // 4, generator=gen)
+    img = F.interpolate(img, size=(size, size), mode='bicubic',
+                        align_corners=False)
+    img = img - img.amin((2, 3), keepdim=True)
+    return img / img.amax((2, 3), keepdim=True)
+
+
+def synthetic_batch(n, size, seed):
+    """Cross-modality-like pairs: the moving image is the contrast-inverted
+    fixed texture warped by a random affine + elastic field (up to ~3 px);
+    returns (fixed, moving, gt_flow)."""
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    fixed = texture(n, size, gen)
+    fields, gts = [], []
+    for _ in range(n):
+        field = random_affine_elastic_field(
+            size, size, rng, max_rotation=3, max_translation=0.05,
+            elastic_magnitude=0.03, elastic_sigma=0.15)
+        fields.append(torch.from_numpy(field).permute(2, 0, 1))
+        gts.append(torch.from_numpy(invert_flow(field)).permute(2, 0, 1))
+    moving = warp_image(1 - fixed, torch.stack(fields))
+    return fixed, moving, torch.stack(gts)
+
+
+def inner_epe(flow, gt, border=6):
+    return (flow - gt).pow(2).sum(1).sqrt()[..., border:-border,
+                                            border:-border].mean().item()
+
+
+def train_steps(net, losses, steps, lr=3e-3, size=48):
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    history = []
+    for step in range(steps):
+        fixed, moving, gt = synthetic_batch(4, size, seed=100 + step)
+        fields = register_pair(net, fixed, moving)
+        fields['gt_flow'] = gt
+        loss = sum(fn(*(fields[k] for k in fn.inputs)) for fn in losses)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    return history
+
+
+def test_training_steps_reduce_the_held_out_error():
+    """60 supervised Adam steps on fresh synthetic pairs: the error on 4
+    held-out pairs drops to well below the misalignment (measured: 2.92 ->
+    ~1.2 px), and the training loss falls."""
+    torch.manual_seed(0)
+    net = PyramidCorrRegNet(channels=8, num_levels=2, radius=2,
+                            decoder_channels=16)
+    fixed, moving, gt = synthetic_batch(4, 48, seed=0)
+    before = inner_epe(torch.zeros_like(gt), gt)
+    history = train_steps(net, [FlowEPELoss()], steps=60)
+    with torch.no_grad():
+        after = inner_epe(net(fixed, moving), gt)
+    assert before > 2.0
+    assert after < 0.6 * before, (before, after)
+    assert np.mean(history[-10:]) < 0.7 * np.mean(history[:5]), history
+
+
+def test_unsupervised_training_reduces_the_held_out_error():
+    """NGF + smoothness only (the configs' unsupervised losses) on
+    contrast-inverted pairs also moves the held-out error down."""
+    torch.manual_seed(0)
+    net = PyramidCorrRegNet(channels=8, num_levels=2, radius=2,
+                            decoder_channels=16)
+    fixed, moving, gt = synthetic_batch(4, 48, seed=0)
+    before = inner_epe(torch.zeros_like(gt), gt)
+    train_steps(net, [NGFLoss(eps=0.05), FlowSmoothnessLoss()], steps=60)
+    with torch.no_grad():
+        after = inner_epe(net(fixed, moving), gt)
+    assert after < 0.75 * before, (before, after)
+
+
+def test_pyramid_net_optimised_on_one_pair_undoes_the_warp():
+    """As the U-Net test of test_registration.py: optimised on one
+    contrast-inverted pair (NGF + smoothness), the known field is recovered
+    to sub-pixel accuracy."""
+    torch.manual_seed(0)
+    fixed, moving, gt = synthetic_batch(1, 64, seed=3)
+    before = inner_epe(torch.zeros_like(gt), gt)
+    net = PyramidCorrRegNet(channels=8, num_levels=3, radius=2,
+                            decoder_channels=16)
+    ngf, smooth = NGFLoss(eps=0.05), FlowSmoothnessLoss()
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    for _ in range(120):
+        fields = register_pair(net, fixed, moving)
+        loss = ngf(fields['warped'], fields['fixed']) + smooth(fields['flow'])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        after = inner_epe(net(fixed, moving), gt)
+    assert before > 1.5 and after < 0.5, (before, after)
