@@ -20,8 +20,13 @@ order, flips, optimiser and ``--iters`` detector iterations:
     (ℓ_T + λ·ℓ_s + η·ℓ_F).
 
 Staging uses the models' own switches (``set_stage_frozen``,
-``chain_net.active_losses``, ``task_enabled``), which
-``ChainStagingHook`` drives in configs. Reported: COCO bbox mAP / AP50 on
+``chain_net.active_losses``, ``task_enabled``, ``set_bn_recalibration``),
+which ``ChainStagingHook`` drives in configs. A stage frozen after its
+warm-up re-estimates its BatchNorm statistics with its final weights in the
+first ``--bn-recal`` iterations of the next phase (without it, N_F's
+running variance still holds ~0.9^warmup of its initial 1 and the frozen
+N_F outputs a near-constant image: the collapse of the first tables in
+``docs/compose.md``). Reported: COCO bbox mAP / AP50 on
 the held-out split (pycocotools, boxes at the generator's 256 px), and the
 fusion metrics (EN, SD, SF, AG, SSIM, Qabf against the raw IR / VIS Y) of
 the fused image where there is one.
@@ -70,6 +75,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--pre-lr', type=float, default=1e-3)
     p.add_argument('--fusion-channels', type=int, default=8)
+    p.add_argument('--bn-recal', type=int, default=20,
+                   help='iterations in which a stage frozen after its '
+                   'warm-up re-estimates its BN statistics (0: keep the '
+                   'warm-up running statistics, the collapse of the '
+                   'earlier tables)')
     p.add_argument('--variants', nargs='+', default=list(VARIANTS),
                    choices=VARIANTS)
     p.add_argument('--threads', type=int, default=1)
@@ -187,6 +197,17 @@ def batches(seed: int, n: int, args):
                (torch.rand(args.batch, generator=g) < 0.5).tolist())
 
 
+def recalibrate(chain, names, i: int, args) -> None:
+    """Stages ``names`` (frozen after training) re-estimate their BN
+    statistics in the first ``--bn-recal`` iterations (``i``) of a phase,
+    as ``ChainStagingHook(recalibrate_bn=...)`` does in configs."""
+    for name in names:
+        if i == 0 and args.bn_recal:
+            chain.set_bn_recalibration(name, True)
+        elif i == args.bn_recal:
+            chain.set_bn_recalibration(name, False)
+
+
 def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     """``--warmup`` iterations of one stage alone on its own loss."""
     chain = model.chain_net
@@ -196,13 +217,17 @@ def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     model.task_enabled = False
     opt = torch.optim.Adam(chain.stage(stage).parameters(), lr=args.pre_lr)
     it = batches(seed + 1000 + len(stage), train['x'].shape[0], args)
-    for _ in range(args.warmup):
+    # the stages warmed up before this one are frozen now
+    before = chain.names[:chain.names.index(stage)]
+    for i in range(args.warmup):
+        recalibrate(chain, before, i, args)
         idx, flip = next(it)
         x, samples = make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
         opt.zero_grad()
         loss.backward()
         opt.step()
+    recalibrate(chain, before, args.bn_recal, args)
 
 
 def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
@@ -230,7 +255,9 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         opt, max_lr=[g['lr'] for g in groups], total_steps=args.iters,
         pct_start=0.1)
     it = batches(seed, train['x'].shape[0], args)
-    for _ in range(args.iters):
+    frozen = [] if joint else list(chain.names)
+    for i in range(args.iters):
+        recalibrate(chain, frozen, i, args)
         idx, flip = next(it)
         x, samples = make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
@@ -239,6 +266,7 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
         sched.step()
+    recalibrate(chain, frozen, args.bn_recal, args)
     train_s = time.perf_counter() - t0
 
     model.eval()
@@ -334,7 +362,7 @@ def main(argv=None) -> None:
     print('RESULT ' + json.dumps(dict(
         benchmark='compose', seeds=args.seeds, iters=args.iters,
         warmup=args.warmup, res=args.res, darkness=args.darkness,
-        variants=summary)))
+        bn_recal=args.bn_recal, variants=summary)))
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ Usage::
         [--strategies ias_paper darts1 implicit] [--search-seeds 2]
         [--num-random 8] [--retrain-seeds 2] [--out results.json]
         [--toy-num N] [--random-subset FIRST END] [--first-search-seed S]
-        [--first-retrain-seed S] [--reuse DIR]
+        [--first-retrain-seed S] [--reuse DIR] [--work-dir DIR]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
 
 For every search space of :data:`SPACES` (a search config, the config that
@@ -96,10 +96,10 @@ def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
         num_val=8 if quick else 16, seed=0, size=64)
 
 
-def _toy_night(root: str, quick: bool) -> None:
+def _toy_night(root: str, quick: bool, num: int = None) -> None:
     from mmfusenas.datasets.toy_data import generate_toy_dataset
     generate_toy_dataset(
-        osp.join(root, 'toy_night'), num=48 if quick else 96, seed=0,
+        osp.join(root, 'toy_night'), num=num or (48 if quick else 96), seed=0,
         size=64, val_fraction=0.25, night_fraction=1.0, night_darkness=4.0)
 
 
@@ -549,6 +549,10 @@ def main():
         help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
         'of an earlier run (with the same settings) to use instead of '
         'searching again')
+    parser.add_argument(
+        '--work-dir', default=None,
+        help='keep data, work dirs and genotypes in this folder (a later '
+        'run can --reuse it) instead of a temporary one')
     args = parser.parse_args()
     if args.num_random is None:
         args.num_random = 8 if args.quick else 12
@@ -563,7 +567,9 @@ def main():
     cwd = os.getcwd()
     result: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix='bench_svr_') as tmp:
-        os.makedirs(osp.join(tmp, 'data'))
+        if args.work_dir:
+            tmp = osp.abspath(args.work_dir)
+        os.makedirs(osp.join(tmp, 'data'), exist_ok=True)
         os.chdir(tmp)
         try:
             needed = {'ivif'} if args.wl else {
