@@ -85,6 +85,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--quick', action='store_true',
                    help='1 seed, 60 detector iterations, 20 warm-up')
+    p.add_argument('--bn-diagnosis', action='store_true',
+                   help='only warm up the chain (scene, then N_F on the '
+                   'enhanced VIS) per seed and print the std of the fused '
+                   'image in training mode, in eval mode with the warm-up '
+                   'BN statistics and after re-estimating them')
     p.add_argument('--data-dir', default=None)
     p.add_argument('--json-out', default=None)
     args = p.parse_args(argv)
@@ -230,6 +235,45 @@ def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     recalibrate(chain, before, args.bn_recal, args)
 
 
+@torch.no_grad()
+def fused_std(model, data: dict, args) -> float:
+    """Mean per-image std of the fused image on the first 32 images."""
+    idx = list(range(min(32, data['x'].shape[0])))
+    x, _ = make_samples(data, idx, [False] * len(idx), args.res, False)
+    fused = model.chain_net(x)['images']['fused']
+    return float(fused.flatten(1).std(1).mean())
+
+
+def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
+    """Why the fixed chain collapsed: N_F after its warm-up in training
+    mode, in eval mode (warm-up BN statistics) and after ``--bn-recal``
+    recalibration batches (frozen weights)."""
+    torch.manual_seed(seed)
+    model = build_model('chain_fixed', args)
+    model.train()
+    chain = model.chain_net
+    for name in chain.names:
+        warm_up(model, name, train, seed, args)
+    bn = list(chain.stage_bn_layers('fusion').values())
+    out = dict(running_var=float(torch.cat([b.running_var for b in bn]
+                                            ).mean()))
+    chain.set_stage_frozen('fusion', False)
+    out['train_mode'] = fused_std(model, val, args)
+    chain.set_stage_frozen('fusion', True)
+    out['eval_warmup_stats'] = fused_std(model, val, args)
+    chain.set_bn_recalibration('fusion', True)
+    it = batches(seed, train['x'].shape[0], args)
+    with torch.no_grad():
+        for _ in range(max(args.bn_recal, 1)):
+            idx, flip = next(it)
+            model.chain_net(make_samples(train, idx, flip, args.res)[0])
+    chain.set_bn_recalibration('fusion', False)
+    out['eval_recalibrated'] = fused_std(model, val, args)
+    out['running_var_recalibrated'] = float(
+        torch.cat([b.running_var for b in bn]).mean())
+    return out
+
+
 def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
                    gt_json: str) -> dict:
     from mmfusenas.evaluation.metrics import FusionMetric
@@ -346,6 +390,18 @@ def main(argv=None) -> None:
         train = load_split(root, 'train', args.res)
         val = load_split(root, 'val', args.res)
         gt_json = osp.join(root, 'annotations', 'instances_val.json')
+        if args.bn_diagnosis:
+            diag = {}
+            for seed in args.seeds:
+                diag[seed] = bn_diagnosis(seed, train, val, args)
+                print(f'seed {seed}: ' + ', '.join(
+                    f'{k} {v:.4g}' for k, v in diag[seed].items()),
+                    flush=True)
+            print('RESULT ' + json.dumps(dict(
+                benchmark='compose_bn_diagnosis', seeds=args.seeds,
+                warmup=args.warmup, darkness=args.darkness,
+                bn_recal=args.bn_recal, fused_std=diag)))
+            return
         rows = []
         for seed in args.seeds:
             for v in args.variants:
