@@ -87,9 +87,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='1 seed, 60 detector iterations, 20 warm-up')
     p.add_argument('--bn-diagnosis', action='store_true',
                    help='only warm up the chain (scene, then N_F on the '
-                   'enhanced VIS) per seed and print the std of the fused '
-                   'image in training mode, in eval mode with the warm-up '
-                   'BN statistics and after re-estimating them')
+                   'enhanced VIS) per seed and print the std and fusion '
+                   'metrics of the held-out fused images in training mode, '
+                   'in eval mode with the warm-up BN statistics and after '
+                   're-estimating them')
     p.add_argument('--data-dir', default=None)
     p.add_argument('--json-out', default=None)
     args = p.parse_args(argv)
@@ -236,18 +237,33 @@ def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
 
 
 @torch.no_grad()
-def fused_std(model, data: dict, args) -> float:
-    """Mean per-image std of the fused image on the first 32 images."""
-    idx = list(range(min(32, data['x'].shape[0])))
-    x, _ = make_samples(data, idx, [False] * len(idx), args.res, False)
-    fused = model.chain_net(x)['images']['fused']
-    return float(fused.flatten(1).std(1).mean())
+def fused_quality(model, data: dict, args) -> dict:
+    """Per-image std of the fused image (mean) and the fusion metrics
+    (against the raw IR / VIS Y) of the chain's output on ``data``."""
+    from mmfusenas.evaluation.metrics import FusionMetric
+    metric = FusionMetric(metrics=['EN', 'SD', 'SSIM', 'Qabf'])
+    stds, n = [], data['x'].shape[0]
+    for s in range(0, n, 32):
+        idx = list(range(s, min(s + 32, n)))
+        x, samples = make_samples(data, idx, [False] * len(idx), args.res,
+                                  False)
+        fused = model.chain_net(x)['images']['fused']
+        stds += fused.flatten(1).std(1).tolist()
+        for sample, f in zip(samples, fused):
+            sample.pred_fused = f
+        metric.process(None, [p.to_dict() for p in samples])
+    out = metric.compute_metrics(metric.results)
+    out['std'] = float(np.mean(stds))
+    return out
 
 
 def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
-    """Why the fixed chain collapsed: N_F after its warm-up in training
-    mode, in eval mode (warm-up BN statistics) and after ``--bn-recal``
-    recalibration batches (frozen weights)."""
+    """Why the fixed chain (e) collapsed: its fused image on the held-out
+    split after the warm-ups (scene, then N_F on the enhanced VIS), with N_F
+    in training mode (batch statistics), frozen in eval mode with the
+    warm-up BN statistics (the earlier (e)), and frozen after ``--bn-recal``
+    recalibration batches (the fixed (e); the detector does not change
+    the fused image of (e), whose stages are frozen)."""
     torch.manual_seed(seed)
     model = build_model('chain_fixed', args)
     model.train()
@@ -258,9 +274,9 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     out = dict(running_var=float(torch.cat([b.running_var for b in bn]
                                             ).mean()))
     chain.set_stage_frozen('fusion', False)
-    out['train_mode'] = fused_std(model, val, args)
+    out['train_mode'] = fused_quality(model, val, args)
     chain.set_stage_frozen('fusion', True)
-    out['eval_warmup_stats'] = fused_std(model, val, args)
+    out['eval_warmup_stats'] = fused_quality(model, val, args)
     chain.set_bn_recalibration('fusion', True)
     it = batches(seed, train['x'].shape[0], args)
     with torch.no_grad():
@@ -268,9 +284,9 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
             idx, flip = next(it)
             model.chain_net(make_samples(train, idx, flip, args.res)[0])
     chain.set_bn_recalibration('fusion', False)
-    out['eval_recalibrated'] = fused_std(model, val, args)
     out['running_var_recalibrated'] = float(
         torch.cat([b.running_var for b in bn]).mean())
+    out['eval_recalibrated'] = fused_quality(model, val, args)
     return out
 
 
@@ -394,13 +410,14 @@ def main(argv=None) -> None:
             diag = {}
             for seed in args.seeds:
                 diag[seed] = bn_diagnosis(seed, train, val, args)
-                print(f'seed {seed}: ' + ', '.join(
-                    f'{k} {v:.4g}' for k, v in diag[seed].items()),
-                    flush=True)
+                print(f'seed {seed}: ' + '; '.join(
+                    f'{k} ' + (', '.join(f'{m} {x:.4g}' for m, x in v.items())
+                               if isinstance(v, dict) else f'{v:.4g}')
+                    for k, v in diag[seed].items()), flush=True)
             print('RESULT ' + json.dumps(dict(
                 benchmark='compose_bn_diagnosis', seeds=args.seeds,
                 warmup=args.warmup, darkness=args.darkness,
-                bn_recal=args.bn_recal, fused_std=diag)))
+                bn_recal=args.bn_recal, fused=diag)))
             return
         rows = []
         for seed in args.seeds:
