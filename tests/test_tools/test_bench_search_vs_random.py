@@ -74,3 +74,15 @@ def test_random_draws_do_not_depend_on_the_subset(bench):
     assert [g.choices for g in first] == [g.choices for g in again]
     assert len({tuple(sorted(g.choices.items())) for g in first}) == 4
     assert all('zero' not in g.choices.values() for g in first)
+
+
+def test_every_toy_set_takes_the_pair_count_that_main_passes(bench, tmp_path):
+    # main() calls DATA[d](root, quick, toy_num or None) for every data set;
+    # the night-time set of the chain space once took two arguments only
+    import json
+    bench.DATA['night'](str(tmp_path), True, 8)
+    with open(tmp_path / 'toy_night' / 'meta.json') as f:
+        meta = json.load(f)
+    assert meta['num_train'] + meta['num_val'] == 8
+    for name, make in bench.DATA.items():
+        assert make.__code__.co_argcount == 3, name
