@@ -91,6 +91,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    'metrics of the held-out fused images in training mode, '
                    'in eval mode with the warm-up BN statistics and after '
                    're-estimating them')
+    p.add_argument('--diag-variant', default='chain_fixed',
+                   choices=['chain_fixed', 'fusion'],
+                   help="--bn-diagnosis of the chain (N_F on the enhanced "
+                   "VIS) or of variant (c)'s N_F on the raw VIS")
     p.add_argument('--data-dir', default=None)
     p.add_argument('--json-out', default=None)
     args = p.parse_args(argv)
@@ -265,7 +269,7 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     recalibration batches (the fixed (e); the detector does not change
     the fused image of (e), whose stages are frozen)."""
     torch.manual_seed(seed)
-    model = build_model('chain_fixed', args)
+    model = build_model(args.diag_variant, args)
     model.train()
     chain = model.chain_net
     for name in chain.names:
@@ -416,6 +420,7 @@ def main(argv=None) -> None:
                     for k, v in diag[seed].items()), flush=True)
             print('RESULT ' + json.dumps(dict(
                 benchmark='compose_bn_diagnosis', seeds=args.seeds,
+                variant=args.diag_variant,
                 warmup=args.warmup, darkness=args.darkness,
                 bn_recal=args.bn_recal, fused=diag)))
             return
