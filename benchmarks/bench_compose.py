@@ -20,8 +20,13 @@ order, flips, optimiser and ``--iters`` detector iterations:
     (ℓ_T + λ·ℓ_s + η·ℓ_F).
 
 Staging uses the models' own switches (``set_stage_frozen``,
-``chain_net.active_losses``, ``task_enabled``), which
-``ChainStagingHook`` drives in configs. Reported: COCO bbox mAP / AP50 on
+``chain_net.active_losses``, ``task_enabled``, ``set_bn_recalibration``),
+which ``ChainStagingHook`` drives in configs. A stage frozen after its
+warm-up re-estimates its BatchNorm statistics with its final weights in the
+first ``--bn-recal`` iterations of the next phase (without it, N_F's
+running variance still holds ~0.9^warmup of its initial 1 and the frozen
+N_F outputs a near-constant image: the collapse of the first tables in
+``docs/compose.md``). Reported: COCO bbox mAP / AP50 on
 the held-out split (pycocotools, boxes at the generator's 256 px), and the
 fusion metrics (EN, SD, SF, AG, SSIM, Qabf against the raw IR / VIS Y) of
 the fused image where there is one.
@@ -70,11 +75,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--pre-lr', type=float, default=1e-3)
     p.add_argument('--fusion-channels', type=int, default=8)
+    p.add_argument('--bn-recal', type=int, default=20,
+                   help='iterations in which a stage frozen after its '
+                   'warm-up re-estimates its BN statistics (0: keep the '
+                   'warm-up running statistics, the collapse of the '
+                   'earlier tables)')
     p.add_argument('--variants', nargs='+', default=list(VARIANTS),
                    choices=VARIANTS)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--quick', action='store_true',
                    help='1 seed, 60 detector iterations, 20 warm-up')
+    p.add_argument('--bn-diagnosis', action='store_true',
+                   help='only warm up the chain (scene, then N_F on the '
+                   'enhanced VIS) per seed and print the std and fusion '
+                   'metrics of the held-out fused images in training mode, '
+                   'in eval mode with the warm-up BN statistics and after '
+                   're-estimating them')
+    p.add_argument('--diag-variant', default='chain_fixed',
+                   choices=['chain_fixed', 'fusion'],
+                   help="--bn-diagnosis of the chain (N_F on the enhanced "
+                   "VIS) or of variant (c)'s N_F on the raw VIS")
     p.add_argument('--data-dir', default=None)
     p.add_argument('--json-out', default=None)
     args = p.parse_args(argv)
@@ -187,6 +207,17 @@ def batches(seed: int, n: int, args):
                (torch.rand(args.batch, generator=g) < 0.5).tolist())
 
 
+def recalibrate(chain, names, i: int, args) -> None:
+    """Stages ``names`` (frozen after training) re-estimate their BN
+    statistics in the first ``--bn-recal`` iterations (``i``) of a phase,
+    as ``ChainStagingHook(recalibrate_bn=...)`` does in configs."""
+    for name in names:
+        if i == 0 and args.bn_recal:
+            chain.set_bn_recalibration(name, True)
+        elif i == args.bn_recal:
+            chain.set_bn_recalibration(name, False)
+
+
 def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     """``--warmup`` iterations of one stage alone on its own loss."""
     chain = model.chain_net
@@ -196,13 +227,71 @@ def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     model.task_enabled = False
     opt = torch.optim.Adam(chain.stage(stage).parameters(), lr=args.pre_lr)
     it = batches(seed + 1000 + len(stage), train['x'].shape[0], args)
-    for _ in range(args.warmup):
+    # the stages warmed up before this one are frozen now
+    before = chain.names[:chain.names.index(stage)]
+    for i in range(args.warmup):
+        recalibrate(chain, before, i, args)
         idx, flip = next(it)
         x, samples = make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
         opt.zero_grad()
         loss.backward()
         opt.step()
+    recalibrate(chain, before, args.bn_recal, args)
+
+
+@torch.no_grad()
+def fused_quality(model, data: dict, args) -> dict:
+    """Per-image std of the fused image (mean) and the fusion metrics
+    (against the raw IR / VIS Y) of the chain's output on ``data``."""
+    from mmfusenas.evaluation.metrics import FusionMetric
+    metric = FusionMetric(metrics=['EN', 'SD', 'SSIM', 'Qabf'])
+    stds, n = [], data['x'].shape[0]
+    for s in range(0, n, 32):
+        idx = list(range(s, min(s + 32, n)))
+        x, samples = make_samples(data, idx, [False] * len(idx), args.res,
+                                  False)
+        fused = model.chain_net(x)['images']['fused']
+        stds += fused.flatten(1).std(1).tolist()
+        for sample, f in zip(samples, fused):
+            sample.pred_fused = f
+        metric.process(None, [p.to_dict() for p in samples])
+    out = metric.compute_metrics(metric.results)
+    out['std'] = float(np.mean(stds))
+    return out
+
+
+def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
+    """Why the fixed chain (e) collapsed: its fused image on the held-out
+    split after the warm-ups (scene, then N_F on the enhanced VIS), with N_F
+    in training mode (batch statistics), frozen in eval mode with the
+    warm-up BN statistics (the earlier (e)), and frozen after ``--bn-recal``
+    recalibration batches (the fixed (e); the detector does not change
+    the fused image of (e), whose stages are frozen)."""
+    torch.manual_seed(seed)
+    model = build_model(args.diag_variant, args)
+    model.train()
+    chain = model.chain_net
+    for name in chain.names:
+        warm_up(model, name, train, seed, args)
+    bn = list(chain.stage_bn_layers('fusion').values())
+    out = dict(running_var=float(torch.cat([b.running_var for b in bn]
+                                            ).mean()))
+    chain.set_stage_frozen('fusion', False)
+    out['train_mode'] = fused_quality(model, val, args)
+    chain.set_stage_frozen('fusion', True)
+    out['eval_warmup_stats'] = fused_quality(model, val, args)
+    chain.set_bn_recalibration('fusion', True)
+    it = batches(seed, train['x'].shape[0], args)
+    with torch.no_grad():
+        for _ in range(max(args.bn_recal, 1)):
+            idx, flip = next(it)
+            model.chain_net(make_samples(train, idx, flip, args.res)[0])
+    chain.set_bn_recalibration('fusion', False)
+    out['running_var_recalibrated'] = float(
+        torch.cat([b.running_var for b in bn]).mean())
+    out['eval_recalibrated'] = fused_quality(model, val, args)
+    return out
 
 
 def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
@@ -230,7 +319,9 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         opt, max_lr=[g['lr'] for g in groups], total_steps=args.iters,
         pct_start=0.1)
     it = batches(seed, train['x'].shape[0], args)
-    for _ in range(args.iters):
+    frozen = [] if joint else list(chain.names)
+    for i in range(args.iters):
+        recalibrate(chain, frozen, i, args)
         idx, flip = next(it)
         x, samples = make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
@@ -239,6 +330,7 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
         sched.step()
+    recalibrate(chain, frozen, args.bn_recal, args)
     train_s = time.perf_counter() - t0
 
     model.eval()
@@ -318,6 +410,20 @@ def main(argv=None) -> None:
         train = load_split(root, 'train', args.res)
         val = load_split(root, 'val', args.res)
         gt_json = osp.join(root, 'annotations', 'instances_val.json')
+        if args.bn_diagnosis:
+            diag = {}
+            for seed in args.seeds:
+                diag[seed] = bn_diagnosis(seed, train, val, args)
+                print(f'seed {seed}: ' + '; '.join(
+                    f'{k} ' + (', '.join(f'{m} {x:.4g}' for m, x in v.items())
+                               if isinstance(v, dict) else f'{v:.4g}')
+                    for k, v in diag[seed].items()), flush=True)
+            print('RESULT ' + json.dumps(dict(
+                benchmark='compose_bn_diagnosis', seeds=args.seeds,
+                variant=args.diag_variant,
+                warmup=args.warmup, darkness=args.darkness,
+                bn_recal=args.bn_recal, fused=diag)))
+            return
         rows = []
         for seed in args.seeds:
             for v in args.variants:
@@ -334,7 +440,7 @@ def main(argv=None) -> None:
     print('RESULT ' + json.dumps(dict(
         benchmark='compose', seeds=args.seeds, iters=args.iters,
         warmup=args.warmup, res=args.res, darkness=args.darkness,
-        variants=summary)))
+        bn_recal=args.bn_recal, variants=summary)))
 
 
 if __name__ == '__main__':

@@ -101,10 +101,10 @@ def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
         num_val=8 if quick else 16, seed=0, size=64)
 
 
-def _toy_night(root: str, quick: bool) -> None:
+def _toy_night(root: str, quick: bool, num: int = None) -> None:
     from mmfusenas.datasets.toy_data import generate_toy_dataset
     generate_toy_dataset(
-        osp.join(root, 'toy_night'), num=48 if quick else 96, seed=0,
+        osp.join(root, 'toy_night'), num=num or (48 if quick else 96), seed=0,
         size=64, val_fraction=0.25, night_fraction=1.0, night_darkness=4.0)
 
 

@@ -26,7 +26,12 @@ custom_hooks = [
             dict(begin=0, train=['scene'], task=False),
             dict(begin=500, train=['fusion'], task=False),
             dict(begin=1000, train='all'),  # = the schedule's warmup_iters
-        ]),
+        ],
+        # a stage frozen after its warm-up re-estimates its BN statistics
+        # with its final weights over the first 50 iterations of the next
+        # phase (stale warm-up statistics made the frozen N_F output a
+        # near-constant image, docs/compose.md)
+        recalibrate_bn=50),
     # the fused images and, in vi_enh/, the enhanced VIS images
     dict(type='FusedImageSaveHook', extra_fields=['pred_vi_enh']),
 ]

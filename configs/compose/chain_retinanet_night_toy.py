@@ -111,7 +111,12 @@ custom_hooks = [
             dict(begin=0, train=['scene'], task=False),
             dict(begin=25, train=['fusion'], task=False),
             dict(begin=50, train='all'),  # = the schedule's warmup_iters
-        ]),
+        ],
+        # a stage frozen after its warm-up re-estimates its BN statistics
+        # with its final weights over the first 10 iterations of the next
+        # phase (stale warm-up statistics made the frozen N_F output a
+        # near-constant image, docs/compose.md)
+        recalibrate_bn=10),
     # the fused images and, in vi_enh/, the enhanced VIS images
     dict(type='FusedImageSaveHook', extra_fields=['pred_vi_enh']),
 ]

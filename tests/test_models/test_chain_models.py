@@ -13,7 +13,7 @@ from mmfusenas.engine.hooks import ChainStagingHook
 from mmfusenas.models import FusionDataPreprocessor, PreModuleChain
 from mmfusenas.registry import MODELS
 from mmfusenas.testing.task_models import SIZE, retinanet
-from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -310,3 +310,120 @@ def test_a_chain_without_stages_routes_a_source_to_the_task_model():
     image = gray._task_image(run, data['data_samples'])
     torch.testing.assert_close(image, data['inputs'][:, :1].expand(-1, 3, -1,
                                                                    -1))
+
+
+class NormedWeighted(nn.Module):
+    """A 'fusion network' with BatchNorm: ``BN(Σ_m w_m x_m)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mix = Weighted((0.5, 0.5))
+        self.bn = nn.BatchNorm2d(1, affine=False)
+
+    def forward(self, x):
+        return self.bn(self.mix(x))
+
+
+def bn_chain():
+    return PreModuleChain(stages=[
+        dict(name='fusion', kind='fusion', module=NormedWeighted(),
+             inputs=['ir', 'vi:y'], output='fused',
+             losses=[MeanLoss('loss_f')]),
+    ])
+
+
+def test_bn_recalibration_of_a_frozen_stage_gives_the_batches_statistics():
+    torch.manual_seed(0)
+    net = bn_chain()
+    bn = net.stage('fusion').bn
+    batches = [torch.rand(3, 4, 5, 5) * 0.01 + i for i in range(3)]
+    net.set_stage_frozen('fusion', True)
+    net.train()
+    # frozen: eval mode, the initial statistics (mean 0, var 1) are used
+    net(batches[0])
+    assert bn.num_batches_tracked.item() == 0 and not bn.training
+    net.set_bn_recalibration('fusion', True)
+    assert net.bn_recalibrating('fusion') and bn.training
+    assert bn.momentum is None and bn.running_var.item() == 1.0
+    mixed = []
+    with torch.no_grad():
+        for x in batches:
+            net(x)
+            mixed.append(0.5 * x[:, :1] + 0.5 * luminance(x[:, 1:]))
+    # the cumulative average of the batch means / unbiased variances
+    torch.testing.assert_close(
+        bn.running_mean, torch.stack([m.mean() for m in mixed]).mean()[None])
+    torch.testing.assert_close(
+        bn.running_var, torch.stack([m.var() for m in mixed]).mean()[None])
+    assert bn.num_batches_tracked.item() == 3
+    # the weights stayed frozen; eval mode leaves the statistics alone
+    assert not any(p.requires_grad for p in net.stage('fusion').parameters())
+    net.eval()
+    assert not bn.training
+    net(batches[0])
+    assert bn.num_batches_tracked.item() == 3
+    net.train()
+    assert bn.training  # still recalibrating
+    net.set_bn_recalibration('fusion', False)
+    assert bn.momentum == 0.1 and not bn.training
+    assert not net.bn_recalibrating('fusion')
+    # one batch: the eval output is the training-mode output (up to the
+    # unbiased variance of the running statistics, BN's eps = 1e-5)
+    net.set_bn_recalibration('fusion', True)
+    with torch.no_grad():
+        train_out = net(batches[1])['images']['fused']
+    net.set_bn_recalibration('fusion', False)
+    with torch.no_grad():
+        eval_out = net(batches[1])['images']['fused']
+    m = mixed[1]
+    ratio = (m.var(unbiased=False) + 1e-5) / (m.var() + 1e-5)
+    torch.testing.assert_close(eval_out, train_out * ratio.sqrt())
+
+
+def test_staging_hook_recalibrates_the_bn_of_stages_it_freezes():
+    model = MODELS.build(dict(
+        type='ChainDetector',
+        chain_net=dict(type='PreModuleChain', stages=[
+            dict(name='scene', kind='scene', module=Gain(), inputs=['vi'],
+                 output='vi_enh',
+                 losses=[MeanLoss('loss_s', inputs=('pred', ))]),
+            dict(name='fusion', kind='fusion', module=NormedWeighted(),
+                 inputs=['ir', 'vi_enh:y'], output='fused',
+                 losses=[MeanLoss('loss_f')]),
+        ]),
+        task_input='fused', color_from='vi_enh', detector=retinanet()))
+    net = model.chain_net
+    hook = ChainStagingHook(phases=[
+        dict(begin=0, train=['fusion'], task=False),
+        dict(begin=4, train=['scene'], task=False),
+        dict(begin=6, train='all'),
+    ], recalibrate_bn=2)
+    assert hook.recalibrated_stages(3, net.names) == set()
+    assert hook.recalibrated_stages(4, net.names) == {'fusion'}
+    assert hook.recalibrated_stages(5, net.names) == {'fusion'}
+    assert hook.recalibrated_stages(6, net.names) == set()
+    bn = net.stage('fusion').bn
+    runner = SimpleNamespace(model=model, iter=0, epoch=0)
+    net.train()
+    torch.manual_seed(0)
+    x = torch.rand(2, 4, 5, 5)
+    for it in range(7):
+        runner.iter = it
+        hook.before_train_iter(runner, 0)
+        recal = 4 <= it < 6
+        assert net.bn_recalibrating('fusion') is recal
+        assert bn.training is (it < 4 or it >= 6 or recal)
+        assert bn.momentum == (None if recal else 0.1)
+        with torch.no_grad():
+            net(x)
+        if it == 4:  # reset at the phase's begin, then one batch
+            assert bn.num_batches_tracked.item() == 1
+    # a resumed run in the window continues the average (no second reset)
+    net.set_bn_recalibration('fusion', False)
+    runner.iter = 5
+    tracked = bn.num_batches_tracked.item()
+    hook.before_train_iter(runner, 0)
+    assert bn.num_batches_tracked.item() == tracked
+    with pytest.raises(ValueError, match='recalibrate_bn'):
+        ChainStagingHook(phases=[dict(begin=0, train='all')],
+                         recalibrate_bn=-1)

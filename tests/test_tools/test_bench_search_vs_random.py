@@ -190,3 +190,15 @@ def test_neck_score_pipeline_is_deterministic(bench, monkeypatch):
         # the held-out split, never the training one
         assert 'val' in loader.dataset.ann_file, space
         assert loader.sampler == dict(type='DefaultSampler', shuffle=False)
+
+
+def test_every_toy_set_takes_the_pair_count_that_main_passes(bench, tmp_path):
+    # main() calls DATA[d](root, quick, toy_num or None) for every data set;
+    # the night-time set of the chain space once took two arguments only
+    import json
+    bench.DATA['night'](str(tmp_path), True, 8)
+    with open(tmp_path / 'toy_night' / 'meta.json') as f:
+        meta = json.load(f)
+    assert meta['num_train'] + meta['num_val'] == 8
+    for name, make in bench.DATA.items():
+        assert make.__code__.co_argcount == 3, name

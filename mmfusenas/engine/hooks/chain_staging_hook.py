@@ -33,6 +33,17 @@ class ChainStagingHook(_StageHook):
               to True.
         by_epoch (bool): ``begin`` counts epochs instead of iterations.
             Defaults to False.
+        recalibrate_bn (int): for this many iterations (epochs) from the
+            begin of a phase, the stages that the phase freezes and the
+            previous phase trained re-estimate their BatchNorm statistics
+            with their final weights (reset at the phase's begin, then the
+            cumulative average of the batches that pass, BN layers in
+            training mode, weights frozen; see
+            :meth:`~mmfusenas.models.PreModuleChain.set_bn_recalibration`).
+            Without it a stage frozen after a short warm-up keeps the
+            running statistics of its first iterations (``running_var``
+            still ~``0.9^warmup`` of its initial 1) and, in eval mode, can
+            output a near-constant image. 0 disables it. Defaults to 0.
 
     Example (scene warm-up, fusion warm-up, then joint)::
 
@@ -42,9 +53,14 @@ class ChainStagingHook(_StageHook):
             dict(begin=100, train='all')])
     """
 
-    def __init__(self, phases: Sequence[dict], by_epoch: bool = False) -> None:
+    def __init__(self,
+                 phases: Sequence[dict],
+                 by_epoch: bool = False,
+                 recalibrate_bn: int = 0) -> None:
         super().__init__(by_epoch)
         owner = type(self).__name__
+        _check_count(owner, 'recalibrate_bn', recalibrate_bn)
+        self.recalibrate_bn = recalibrate_bn
         if not phases:
             raise ValueError(f'{owner}: phases must not be empty')
         self.phases: List[dict] = []
@@ -83,6 +99,20 @@ class ChainStagingHook(_StageHook):
         """The phase in force at ``progress``."""
         return [p for p in self.phases if p['begin'] <= progress][-1]
 
+    def recalibrated_stages(self, progress: int,
+                            stages: Sequence[str]) -> set:
+        """Stages re-estimating their BN statistics at ``progress``: frozen
+        by the phase in force, trained by the one before, and within
+        ``recalibrate_bn`` of the phase's begin."""
+        phase = self.phase_at(progress)
+        i = self.phases.index(phase)
+        if i == 0 or progress >= phase['begin'] + self.recalibrate_bn:
+            return set()
+        where = f"the phase from {phase['begin']}"
+        before = self._names(self.phases[i - 1]['train'], stages,
+                             f"the phase from {self.phases[i - 1]['begin']}")
+        return before - self._names(phase['train'], stages, where)
+
     def apply(self, runner, progress: int) -> None:
         model = _compound_model(runner)
         chain = model.pre_net
@@ -94,8 +124,17 @@ class ChainStagingHook(_StageHook):
         where = f"the phase from {phase['begin']}"
         train = self._names(phase['train'], chain.names, where)
         losses = self._names(phase['losses'], chain.names, where)
+        recal = self.recalibrated_stages(progress, chain.names)
         for name in chain.names:
             chain.set_stage_frozen(name, name not in train)
+            if name in recal:
+                # reset once, at the phase's begin; a resumed run continues
+                # the average held in the checkpoint
+                chain.set_bn_recalibration(
+                    name, True, reset=progress == phase['begin']
+                    and not chain.bn_recalibrating(name))
+            elif chain.bn_recalibrating(name):
+                chain.set_bn_recalibration(name, False)
         chain.active_losses = losses
         model.task_enabled = phase['task']
 

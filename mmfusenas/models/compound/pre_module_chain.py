@@ -40,12 +40,25 @@ Stages can be frozen one by one (no gradients, eval mode) and their losses
 switched on or off (:meth:`set_stage_frozen`, ``active_losses``), which is
 how stage-wise warm-up works (:class:`~mmfusenas.engine.hooks.
 ChainStagingHook`).
+
+A stage frozen right after a short training phase (a warm-up) has stale
+BatchNorm statistics: ``running_var`` starts at 1 and moves by a factor 0.9
+per iteration, so after 30 iterations it still holds ``0.9^30 ≈ 0.04`` of
+its initial value, while TIM's N_F on [0, 1] toy images has batch variances
+of ~1e-4 before its BN layers. In eval mode such a stage divides its
+residual branches by ~20x too much and outputs a near-constant image (the
+"collapsed" fixed chain of ``docs/compose.md``). :meth:`set_bn_recalibration`
+re-estimates a frozen stage's BN statistics with its final weights: its
+statistics are reset and, while recalibrating, its BN layers run in
+training mode with a cumulative average (``momentum=None``) over the
+batches that pass; the weights stay frozen.
 """
 import copy
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfusenas.models.enhancers.loss_fields import (LOSS_FIELDS,
                                                     call_field_loss,
@@ -171,6 +184,8 @@ class PreModuleChain(nn.Module):
         #: stages whose losses are computed (all by default)
         self.active_losses = set(self.names)
         self._frozen = {s['name']: False for s in self.specs}
+        #: per recalibrating stage, the BN momenta to restore
+        self._bn_recal: Dict[str, Dict[str, Optional[float]]] = {}
         for spec in self.specs:
             self.set_stage_frozen(spec['name'], spec['freeze'])
 
@@ -244,12 +259,71 @@ class PreModuleChain(nn.Module):
         for param in module.parameters():
             param.requires_grad_(not frozen)
         module.train(self.training and not frozen)
+        self._bn_modes(name)
+
+    def stage_bn_layers(self, name: str) -> Dict[str, _BatchNorm]:
+        """The BatchNorm layers of stage ``name`` by module path."""
+        return {
+            path: m
+            for path, m in self.stage(name).named_modules()
+            if isinstance(m, _BatchNorm) and m.track_running_stats
+        }
+
+    def bn_recalibrating(self, name: str) -> bool:
+        """Whether stage ``name`` is re-estimating its BN statistics."""
+        self.stage(name)
+        return name in self._bn_recal
+
+    def set_bn_recalibration(self,
+                             name: str,
+                             active: bool,
+                             reset: bool = True) -> None:
+        """Start or stop re-estimating the BN statistics of a stage.
+
+        While active, the stage's BN layers (only those) run in training
+        mode even when the stage is frozen, and their running statistics
+        are the cumulative average (``momentum=None``) of the batches that
+        pass in training mode; its weights keep their ``requires_grad``.
+        Stopping restores the momenta and the stage's mode.
+
+        Args:
+            name (str): the stage.
+            active (bool): start (True) or stop (False).
+            reset (bool): on start, reset the running statistics first
+                (False continues an average, e.g. after a resume: the
+                statistics and ``num_batches_tracked`` are in the
+                checkpoint). Defaults to True.
+        """
+        layers = self.stage_bn_layers(name)
+        if active:
+            if name not in self._bn_recal:
+                self._bn_recal[name] = {
+                    path: m.momentum
+                    for path, m in layers.items()
+                }
+            for m in layers.values():
+                if reset:
+                    m.reset_running_stats()
+                m.momentum = None
+        elif name in self._bn_recal:
+            momenta = self._bn_recal.pop(name)
+            for path, m in layers.items():
+                m.momentum = momenta[path]
+            self.stage(name).train(self.training and not self._frozen[name])
+        self._bn_modes(name)
+
+    def _bn_modes(self, name: str) -> None:
+        """BN layers of a recalibrating stage follow the chain's mode."""
+        if name in getattr(self, '_bn_recal', {}):
+            for m in self.stage_bn_layers(name).values():
+                m.train(self.training)
 
     def train(self, mode: bool = True) -> 'PreModuleChain':
         super().train(mode)
         for name, frozen in self._frozen.items():
             if frozen:
                 self.modules_[name].eval()
+            self._bn_modes(name)
         return self
 
     def init_stages(self) -> None:
