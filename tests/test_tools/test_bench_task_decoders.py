@@ -124,3 +124,31 @@ def test_pipeline_same_seed_same_result(bench, tmp_path):
         assert s1[k]['per_seed'] == s2[k]['per_seed']
         assert 0.0 <= s1[k]['mIoU'] <= 1.0
     assert osp.isfile(tmp_path / 'r.json')
+
+
+def test_seg_loss_equals_mmseg_loss_with_unit_weights(bench):
+    """Unit class weights and no ignored pixels: the benchmark's loss is
+    mmseg's decode + 0.4 aux cross-entropy; a foreground weight w scales a
+    foreground-only image's loss by nothing (weighted mean) but changes a
+    mixed one's."""
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+    cfg = bench.segmentor(bench.mmseg_head('fcn', 8), dilated=True)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        torch.manual_seed(0)
+        model = MODELS.build(cfg)
+    model.eval()  # no dropout, fixed BN: the two passes see one network
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 32, 32)
+    y = torch.randint(0, 5, (2, 32, 32))
+    ours = bench.seg_loss(model, x, y, torch.ones(5))
+    losses = model.loss(x, bench.seg_samples(y, 2, 32))
+    ref = losses['decode.loss_ce'] + losses['aux.loss_ce']
+    assert torch.allclose(ours, ref, atol=1e-6)
+    fg = torch.ones_like(y)
+    w = torch.tensor([1.0, 10.0, 10.0, 10.0, 10.0])
+    assert torch.allclose(
+        bench.seg_loss(model, x, fg, w), bench.seg_loss(
+            model, x, fg, torch.ones(5)), atol=1e-6)
+    assert not torch.allclose(
+        bench.seg_loss(model, x, y, w), ours, atol=1e-4)

@@ -1,0 +1,30 @@
+# Documented alternative to deeplabv3plus_r18_msrs_toy.py: the same
+# FusionSegmentor (TIM's stage-1 N_F + an MMSegmentation EncoderDecoder on a
+# ResNetV1c-18 at 1/4 width) with the distillation decoder found by the
+# project's own decoder search (TIM Sec. 4.3.2) in place of DeepLabV3+'s
+# ASPP decoder: the encoder runs without dilation (C3-C5 at 1/8, 1/16,
+# 1/32), the decoder is two 2-node feature distillation cells with residual
+# up-sampling, logits at 1/8; the FCN auxiliary head on the 1/16 level is
+# the toy config's. The genotype file was produced by
+#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
+#   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs_toy.py
+#   cp work_dirs/search_deeplabv3plus_r18_msrs_toy/genotypes/latest.yaml \
+#      configs/tim/genotypes/deeplabv3plus_r18_msrs_toy_decoder.yaml
+# (DARTS first order, 100 iterations, seed 0) and is rebuilt at
+# `decoder_channels`, the largest width whose segmentor has no more FLOPs
+# and parameters than the DeepLabV3+ of the toy config
+# (benchmarks/bench_task_decoders.py, docs/task_guided.md Sec. 8).
+#   python tools/train.py configs/tim/deeplabv3plus_r18_msrs_searched_decoder_toy.py
+_base_ = './deeplabv3plus_r18_msrs_toy.py'
+
+decoder_channels = 8
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=32),
+    segmentor=dict(
+        backbone=dict(dilations=(1, 1, 1, 1), strides=(1, 2, 2, 2)),
+        decode_head=dict(
+            _delete_=True,
+            type='mmfusenas.GenotypeNet',
+            genotype='{{ fileDirname }}/genotypes/'
+            'deeplabv3plus_r18_msrs_toy_decoder.yaml',
+            channels=decoder_channels)))
