@@ -64,8 +64,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_toy_complementarity import load_split, make_input  # noqa
-from task_bench_common import (cost, largest_width, random_ops,  # noqa
-                               run_jobs, summarise)
+from task_bench_common import (common_parser, cost, largest_width,  # noqa
+                               random_ops, run_jobs, summarise)
 
 from mmfusenas.datasets.toy_data import generate_toy_dataset  # noqa
 
@@ -78,47 +78,24 @@ MATCH = dict(flops=('gflops', ), params_flops=('gflops', 'params_m'))
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--num', type=int, default=300,
-                   help='pairs generated (val = num // 4)')
-    p.add_argument('--data-seed', type=int, default=0)
-    p.add_argument('--res', type=int, default=128)
-    p.add_argument('--iters', type=int, default=200,
-                   help='training iterations of every segmentor')
-    p.add_argument('--batch', type=int, default=8)
-    p.add_argument('--lr', type=float, default=2e-3)
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p = common_parser(
+        __doc__, 'segmentor', 'decoder', num=300, batch=8, random=4,
+        widths=[64, 48, 40, 32, 24, 20, 16, 12, 8],
+        variants='deeplabv3plus aspp fcn searched random<k>')
     p.add_argument('--fg-weight', type=float, default=1.0,
                    help='cross-entropy weight of the 4 object classes '
                    '(background: 1) in training, for every decoder alike; '
                    '1 = the configs\' plain loss')
     p.add_argument('--channels', type=int, default=2 * BC,
                    help='width of the mmseg heads (the toy config: 32)')
-    p.add_argument('--random', type=int, default=4,
-                   help='random genotypes of the decoder space')
-    p.add_argument('--random-seed', type=int, default=0)
-    p.add_argument('--num-nodes', type=int, default=2,
-                   help='nodes per distillation cell')
-    p.add_argument('--widths', type=int, nargs='+',
-                   default=[64, 48, 40, 32, 24, 20, 16, 12, 8],
-                   help='decoder widths tried, the largest within the '
-                   'DeepLabV3+ budget (--match)')
     p.add_argument('--match', default='params_flops', choices=sorted(MATCH),
                    help='budget of the distillation decoders: DeepLabV3+ '
                    "FLOPs ('flops') or its FLOPs and params")
     p.add_argument('--genotype', default=None,
                    help='genotype file of the searched decoder (required '
                    'for the variant searched)')
-    p.add_argument('--variants', nargs='+', default=None,
-                   help='subset of deeplabv3plus aspp fcn searched '
-                   'random<k>')
-    p.add_argument('--jobs', type=int, default=2)
-    p.add_argument('--threads', type=int, default=1)
     p.add_argument('--log-interval', type=int, default=25,
                    help='print the loss every N iterations (0: never)')
-    p.add_argument('--data-dir', default=None,
-                   help='toy set to use (generated here when missing)')
-    p.add_argument('--json-out', default=None)
     return p.parse_args(argv)
 
 

@@ -52,8 +52,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_toy_complementarity import (load_split, make_input,  # noqa
                                        samples, train_and_eval)
-from task_bench_common import (cost, largest_width, random_ops,  # noqa
-                               run_jobs, summarise)
+from task_bench_common import (common_parser, cost, largest_width,  # noqa
+                               random_ops, run_jobs, summarise)
 
 from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa
@@ -65,24 +65,10 @@ STRIDES = [4, 8, 16, 32]
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--num', type=int, default=400,
-                   help='pairs generated (val = num // 4)')
-    p.add_argument('--data-seed', type=int, default=0)
-    p.add_argument('--res', type=int, default=128)
-    p.add_argument('--iters', type=int, default=200,
-                   help='training iterations of every detector')
-    p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--lr', type=float, default=2e-3)
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--random', type=int, default=8,
-                   help='random genotypes of the neck space')
-    p.add_argument('--random-seed', type=int, default=0)
-    p.add_argument('--num-nodes', type=int, default=2,
-                   help='nodes per distillation cell')
-    p.add_argument('--widths', type=int, nargs='+',
-                   default=[64, 56, 48, 40, 32, 24, 16],
-                   help='neck widths tried, the largest within FPN FLOPs')
+    p = common_parser(
+        __doc__, 'detector', 'neck', num=400, batch=16, random=8,
+        widths=[64, 56, 48, 40, 32, 24, 16],
+        variants='fpn pafpn searched random<k>')
     p.add_argument('--search-iters', type=int, default=150)
     p.add_argument('--search-width', type=int, default=16,
                    help='supernet width (the derived neck is rebuilt at the '
@@ -97,12 +83,6 @@ def parse_args() -> argparse.Namespace:
                    help='use this genotype file instead of searching')
     p.add_argument('--genotype-out', default=None,
                    help='write the searched genotype here')
-    p.add_argument('--variants', nargs='+', default=None,
-                   help='subset of fpn pafpn searched random<k>')
-    p.add_argument('--jobs', type=int, default=2)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--data-dir', default=None)
-    p.add_argument('--json-out', default=None)
     return p.parse_args()
 
 

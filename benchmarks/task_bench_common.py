@@ -8,6 +8,7 @@ the largest width within a FLOP budget, random genotypes of a cell space,
 the process pool that runs one (variant, seed) job per process, and the
 summary table.
 """
+import argparse
 import copy
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +18,41 @@ import numpy as np
 import torch
 
 from mmfusenas.models.ops import TASK_OP_NAMES
+
+
+def common_parser(doc: str, model: str, space: str, num: int, batch: int,
+                  random: int, widths: Sequence[int],
+                  variants: str) -> argparse.ArgumentParser:
+    """The options every task-module benchmark shares: toy data, training
+    schedule, seeds, random genotypes, widths, variants, processes and
+    output. ``model`` / ``space`` / ``variants`` name the trained model,
+    the searched space and the variant names in the help texts."""
+    p = argparse.ArgumentParser(description=doc.split('\n')[0])
+    p.add_argument('--num', type=int, default=num,
+                   help='pairs generated (val = num // 4)')
+    p.add_argument('--data-seed', type=int, default=0)
+    p.add_argument('--res', type=int, default=128)
+    p.add_argument('--iters', type=int, default=200,
+                   help=f'training iterations of every {model}')
+    p.add_argument('--batch', type=int, default=batch)
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--random', type=int, default=random,
+                   help=f'random genotypes of the {space} space')
+    p.add_argument('--random-seed', type=int, default=0)
+    p.add_argument('--num-nodes', type=int, default=2,
+                   help='nodes per distillation cell')
+    p.add_argument('--widths', type=int, nargs='+', default=list(widths),
+                   help=f'{space} widths tried, the largest within the '
+                   'baseline\'s budget')
+    p.add_argument('--variants', nargs='+', default=None,
+                   help=f'subset of {variants}')
+    p.add_argument('--jobs', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--data-dir', default=None,
+                   help='toy set to use (generated there when missing)')
+    p.add_argument('--json-out', default=None)
+    return p
 
 
 def cost(cfg: dict, res: int, latency: bool = False,

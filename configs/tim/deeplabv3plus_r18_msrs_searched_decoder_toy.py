@@ -1,4 +1,6 @@
-# Documented alternative to deeplabv3plus_r18_msrs_toy.py: the same
+# Documented alternative to deeplabv3plus_r18_msrs_toy.py: its retrain
+# sibling (retrain_deeplabv3plus_r18_msrs_toy.py) with a committed genotype,
+# i.e. the same
 # FusionSegmentor (TIM's stage-1 N_F + an MMSegmentation EncoderDecoder on a
 # ResNetV1c-18 at 1/4 width) with the distillation decoder found by the
 # project's own decoder search (TIM Sec. 4.3.2) in place of DeepLabV3+'s
@@ -15,16 +17,12 @@
 # and parameters than the DeepLabV3+ of the toy config
 # (benchmarks/bench_task_decoders.py, docs/task_guided.md Sec. 8).
 #   python tools/train.py configs/tim/deeplabv3plus_r18_msrs_searched_decoder_toy.py
-_base_ = './deeplabv3plus_r18_msrs_toy.py'
+_base_ = './retrain_deeplabv3plus_r18_msrs_toy.py'
 
 decoder_channels = 8
 model = dict(
-    data_preprocessor=dict(pad_size_divisor=32),
     segmentor=dict(
-        backbone=dict(dilations=(1, 1, 1, 1), strides=(1, 2, 2, 2)),
         decode_head=dict(
-            _delete_=True,
-            type='mmfusenas.GenotypeNet',
             genotype='{{ fileDirname }}/genotypes/'
             'deeplabv3plus_r18_msrs_toy_decoder.yaml',
             channels=decoder_channels)))
