@@ -64,8 +64,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_toy_complementarity import load_split, make_input  # noqa
-from task_bench_common import (common_parser, cost, largest_width,  # noqa
-                               random_ops, run_jobs, summarise)
+from task_bench_common import (common_parser, cost,  # noqa
+                               cost_and_train, largest_width, random_ops,
+                               summarise)
 
 from mmfusenas.datasets.toy_data import generate_toy_dataset  # noqa
 
@@ -288,15 +289,23 @@ def seg_loss(model, x: torch.Tensor, y: torch.Tensor,
 
 def train_and_eval(cfg: dict, seed: int, train: dict, val: dict, args,
                    tag: str = '') -> dict:
+    """Train the segmentor ``cfg`` and return its mIoU on ``val`` (see
+    :func:`_train_and_eval`), in the mmseg scope without changing the
+    caller's default scope."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return _train_and_eval(cfg, seed, train, val, args, tag)
+
+
+def _train_and_eval(cfg: dict, seed: int, train: dict, val: dict, args,
+                    tag: str = '') -> dict:
     """Train the segmentor ``cfg`` (AdamW, one-cycle, clip 10, flips, the
     cross-entropy of :func:`seg_loss`) and return its mIoU on ``val``."""
     from mmengine.config import ConfigDict
     from mmengine.logging import MMLogger
-    from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
     import mmfusenas.models  # noqa: F401
-    init_default_scope('mmseg')
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -419,12 +428,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         generate_toy_dataset(
             root, num=args.num, seed=args.data_seed, val_fraction=0.25)
     archs, widths, genotypes, budget = build_variants(args)
-    costs = {name: cost(cfg, args.res, latency=True, scope='mmseg')
-             for name, cfg in archs.items()}
-    jobs = [(name, cfg, seed, root, args) for seed in args.seeds
-            for name, cfg in archs.items()]
-    print(f'{len(jobs)} training runs on {args.jobs} processes', flush=True)
-    rows = run_jobs(run_one, jobs, args.jobs)
+    costs, rows = cost_and_train(archs, run_one, root, args, scope='mmseg')
     tmp.cleanup()
 
     print(f'\nEncoderDecoder ResNetV1c-18/4 from scratch on [IR, Y, '

@@ -52,8 +52,9 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_toy_complementarity import (load_split, make_input,  # noqa
                                        samples, train_and_eval)
-from task_bench_common import (common_parser, cost, largest_width,  # noqa
-                               random_ops, run_jobs, summarise)
+from task_bench_common import (common_parser, cost,  # noqa
+                               cost_and_train, largest_width, random_ops,
+                               summarise)
 
 from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa
@@ -259,12 +260,7 @@ def main() -> None:
     if wanted is not None:
         archs = {k: v for k, v in archs.items() if k in wanted}
 
-    costs = {name: cost(cfg, args.res, latency=True)
-             for name, cfg in archs.items()}
-    jobs = [(name, cfg, seed, root, args) for seed in args.seeds
-            for name, cfg in archs.items()]
-    print(f'{len(jobs)} training runs on {args.jobs} processes', flush=True)
-    rows = run_jobs(run_one, jobs, args.jobs)
+    costs, rows = cost_and_train(archs, run_one, root, args)
     tmp.cleanup()
 
     print(f'\nRetinaNet R18/4 from scratch on [IR, Y, max(IR, Y)], '

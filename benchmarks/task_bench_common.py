@@ -64,22 +64,23 @@ def cost(cfg: dict, res: int, latency: bool = False,
     auxiliary head, which inference does not run)."""
     from importlib import import_module
 
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
 
     import mmfusenas.models  # noqa: F401  (registers mmfusenas.* types)
     from mmfusenas.search.estimators import (count_flops, count_params,
                                              measure_latency)
-    init_default_scope(scope)
     torch.manual_seed(0)
-    model = import_module(f'{scope}.registry').MODELS.build(
-        copy.deepcopy(cfg))
-    x = torch.randn(1, 3, res, res)
-    out = dict(
-        params_m=count_params(model) / 1e6,
-        gflops=count_flops(model, x).flops / 1e9)
-    if latency:
-        lat = measure_latency(model, x, repeats=10, warmup=3, threads=1)
-        out['latency_ms'] = lat.median_ms
+    # in the model's scope, without changing the caller's default scope
+    with DefaultScope.overwrite_default_scope(scope):
+        model = import_module(f'{scope}.registry').MODELS.build(
+            copy.deepcopy(cfg))
+        x = torch.randn(1, 3, res, res)
+        out = dict(
+            params_m=count_params(model) / 1e6,
+            gflops=count_flops(model, x).flops / 1e9)
+        if latency:
+            lat = measure_latency(model, x, repeats=10, warmup=3, threads=1)
+            out['latency_ms'] = lat.median_ms
     return out
 
 
@@ -120,6 +121,19 @@ def run_jobs(fn: Callable, jobs: List[tuple], processes: int) -> list:
     ctx = multiprocessing.get_context('spawn')
     with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
         return list(pool.map(fn, jobs))
+
+
+def cost_and_train(archs: Dict[str, dict], run_fn: Callable, root: str,
+                   args, scope: str = 'mmdet') -> tuple:
+    """The cost (with latency) of every variant of ``archs`` and one
+    ``run_fn((name, cfg, seed, root, args))`` per variant and seed of
+    ``args.seeds`` on ``args.jobs`` processes; returns ``(costs, rows)``."""
+    costs = {name: cost(cfg, args.res, latency=True, scope=scope)
+             for name, cfg in archs.items()}
+    jobs = [(name, cfg, seed, root, args) for seed in args.seeds
+            for name, cfg in archs.items()]
+    print(f'{len(jobs)} training runs on {args.jobs} processes', flush=True)
+    return costs, run_jobs(run_fn, jobs, args.jobs)
 
 
 def summarise(rows: List[dict], names: Sequence[str], metric: str,
