@@ -37,13 +37,11 @@ import argparse
 import copy
 import json
 import logging
-import multiprocessing
 import os
 import os.path as osp
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List
 
 import numpy as np
@@ -54,6 +52,9 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_toy_complementarity import (load_split, make_input,  # noqa
                                        samples, train_and_eval)
+from task_bench_common import (common_parser, cost,  # noqa
+                               cost_and_train, largest_width, random_ops,
+                               summarise)
 
 from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa
@@ -65,24 +66,10 @@ STRIDES = [4, 8, 16, 32]
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--num', type=int, default=400,
-                   help='pairs generated (val = num // 4)')
-    p.add_argument('--data-seed', type=int, default=0)
-    p.add_argument('--res', type=int, default=128)
-    p.add_argument('--iters', type=int, default=200,
-                   help='training iterations of every detector')
-    p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--lr', type=float, default=2e-3)
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--random', type=int, default=8,
-                   help='random genotypes of the neck space')
-    p.add_argument('--random-seed', type=int, default=0)
-    p.add_argument('--num-nodes', type=int, default=2,
-                   help='nodes per distillation cell')
-    p.add_argument('--widths', type=int, nargs='+',
-                   default=[64, 56, 48, 40, 32, 24, 16],
-                   help='neck widths tried, the largest within FPN FLOPs')
+    p = common_parser(
+        __doc__, 'detector', 'neck', num=400, batch=16, random=8,
+        widths=[64, 56, 48, 40, 32, 24, 16],
+        variants='fpn pafpn searched random<k>')
     p.add_argument('--search-iters', type=int, default=150)
     p.add_argument('--search-width', type=int, default=16,
                    help='supernet width (the derived neck is rebuilt at the '
@@ -97,12 +84,6 @@ def parse_args() -> argparse.Namespace:
                    help='use this genotype file instead of searching')
     p.add_argument('--genotype-out', default=None,
                    help='write the searched genotype here')
-    p.add_argument('--variants', nargs='+', default=None,
-                   help='subset of fpn pafpn searched random<k>')
-    p.add_argument('--jobs', type=int, default=2)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--data-dir', default=None)
-    p.add_argument('--json-out', default=None)
     return p.parse_args()
 
 
@@ -140,42 +121,11 @@ def detector(neck: dict = None) -> dict:
     return cfg
 
 
-def random_ops(rng: np.random.Generator, num_cells: int,
-               num_nodes: int) -> List[List[str]]:
-    n_edges = num_nodes * (num_nodes + 1) // 2
-    ops = list(TASK_OP_NAMES)
-    return [[ops[rng.integers(len(ops))] for _ in range(n_edges)]
-            for _ in range(num_cells)]
-
-
-def cost(cfg: dict, res: int, latency: bool = False) -> Dict[str, float]:
-    """Params (M), GFLOPs and (optionally) 1-thread latency (ms)."""
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-
-    from mmfusenas.search.estimators import (count_flops, count_params,
-                                             measure_latency)
-    init_default_scope('mmdet')
-    torch.manual_seed(0)
-    model = MODELS.build(copy.deepcopy(cfg))
-    x = torch.randn(1, 3, res, res)
-    out = dict(
-        params_m=count_params(model) / 1e6,
-        gflops=count_flops(model, x).flops / 1e9)
-    if latency:
-        lat = measure_latency(model, x, repeats=10, warmup=3, threads=1)
-        out['latency_ms'] = lat.median_ms
-    return out
-
-
 def match_width(ops: List[List[str]], args, budget: float) -> int:
     """Largest width of ``--widths`` whose detector FLOPs <= budget."""
-    for w in sorted(args.widths, reverse=True):
-        flops = cost(detector(fixed_neck(ops, w, args.num_nodes)),
-                     args.res)['gflops']
-        if flops <= budget + 1e-9:
-            return w
-    raise ValueError(f'no width of {args.widths} fits FPN FLOPs {budget}')
+    return largest_width(
+        lambda w: detector(fixed_neck(ops, w, args.num_nodes)), args.widths,
+        dict(gflops=budget), args.res)
 
 
 # ---------------------------------------------------------------- search
@@ -310,14 +260,7 @@ def main() -> None:
     if wanted is not None:
         archs = {k: v for k, v in archs.items() if k in wanted}
 
-    costs = {name: cost(cfg, args.res, latency=True)
-             for name, cfg in archs.items()}
-    jobs = [(name, cfg, seed, root, args) for seed in args.seeds
-            for name, cfg in archs.items()]
-    print(f'{len(jobs)} training runs on {args.jobs} processes', flush=True)
-    ctx = multiprocessing.get_context('spawn')
-    with ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
-        rows = list(pool.map(run_one, jobs))
+    costs, rows = cost_and_train(archs, run_one, root, args)
     tmp.cleanup()
 
     print(f'\nRetinaNet R18/4 from scratch on [IR, Y, max(IR, Y)], '
@@ -325,32 +268,9 @@ def main() -> None:
           f'{args.seeds}; distillation necks: {args.num_nodes} nodes/cell, '
           f'{num_cells} cells, width = largest of {args.widths} within FPN '
           f'FLOPs ({budget:.3f} G)')
-    head = (f"{'neck':<10} | {'width':>5} | {'params M':>8} | {'GFLOPs':>6} "
-            f"| {'lat ms':>6} | " +
-            ' | '.join(f'{"s" + str(s):>6}' for s in args.seeds) +
-            f" | {'mAP':>6} | {'std':>6} | {'AP50':>6}")
-    print(head)
-    print('-' * len(head))
-    summary = {}
-    for name in archs:
-        rs = [r for r in rows if r['name'] == name]
-        maps = [r['mAP'] for r in rs]
-        summary[name] = dict(
-            width=widths.get(name, 64),
-            mAP=float(np.mean(maps)),
-            std=float(np.std(maps)),
-            AP50=float(np.mean([r['AP50'] for r in rs])),
-            per_seed=maps,
-            **costs[name])
-        s = summary[name]
-        print(f"{name:<10} | {s['width']:>5} | {s['params_m']:8.3f} | "
-              f"{s['gflops']:6.3f} | {s['latency_ms']:6.1f} | " +
-              ' | '.join(f'{m:6.4f}' for m in maps) +
-              f" | {s['mAP']:6.4f} | {s['std']:6.4f} | {s['AP50']:6.4f}")
-    rand = [v['mAP'] for k, v in summary.items() if k.startswith('random')]
-    if rand:
-        print(f'random genotypes: mean mAP {np.mean(rand):.4f}, best '
-              f'{np.max(rand):.4f}, worst {np.min(rand):.4f}')
+    summary = summarise(rows, list(archs), 'mAP', ['AP50'], costs,
+                        {k: widths.get(k, 64) for k in archs}, args.seeds,
+                        'neck')
     if 'searched' in genotypes:
         print('searched genotype (cells: 3 top-down, 3 bottom-up):')
         for c, ops in enumerate(genotypes['searched']):

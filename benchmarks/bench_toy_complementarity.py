@@ -67,13 +67,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def load_split(root: str, split: str, res: int) -> dict:
-    """IR, luma and boxes of one split, resized to ``res``."""
+    """IR, luma and boxes of one split, resized to ``res``, with the COCO
+    image ids and file names."""
     with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
         coco = json.load(f)
     by_img = {im['id']: [] for im in coco['images']}
     for a in coco['annotations']:
         by_img[a['image_id']].append(a)
-    irs, ys, boxes, labels, ids = [], [], [], [], []
+    irs, ys, boxes, labels, ids, files = [], [], [], [], [], []
     for im in coco['images']:
         s = res / im['width']
         ir = cv2.imread(
@@ -91,6 +92,7 @@ def load_split(root: str, split: str, res: int) -> dict:
             torch.tensor([a['category_id'] - 1 for a in by_img[im['id']]],
                          dtype=torch.long))
         ids.append(im['id'])
+        files.append(im['file_name'])
     ir = torch.from_numpy(np.stack(irs)).float() / 255
     y = torch.from_numpy(np.stack(ys)).float() / 255
     return dict(
@@ -99,6 +101,7 @@ def load_split(root: str, split: str, res: int) -> dict:
         boxes=boxes,
         labels=labels,
         ids=ids,
+        files=files,
         scale=res / coco['images'][0]['width'])
 
 
