@@ -69,17 +69,10 @@ from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import kendall_tau, spearman_rho  # noqa
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
+# the rank percentile of the other search-vs-random controls (ties half)
+from bench_search_vs_random import rank_pct  # noqa: E402,F401
+
 TESTS = ('toy', 'Middlebury', 'Lu')
-
-
-def rank_pct(score, randoms):
-    """Percent of the random genotypes with a worse (higher) RMSE; ties
-    count half (as ``bench_search_vs_random.rank_pct``)."""
-    if not randoms:
-        return float('nan')
-    better = sum(r > score for r in randoms) + 0.5 * sum(
-        r == score for r in randoms)
-    return 100.0 * better / len(randoms)
 
 
 def toy_space(num_features=8, num_blocks=2):
