@@ -380,12 +380,14 @@ def report(args, files, runs):
             f'{rows[n]["rank_pct"][k]:.0f} % ('
             + ' / '.join(f'{v:.0f}' for v in rows[n]['rank_pct_per_seed'][k])
             + ')' for k in TESTS) + ' |')
-    print('above the median random in every search seed: ' + ', '.join(
+    print(f'above the median random in every search seed ({len(srch)} '
+          'searched genotypes finished): ' + ', '.join(
         f'{k} {"yes" if criterion[k] else "NO"}' for k in TESTS))
-    print('\nCapacity / proxy diagnosis')
-    print('| test set | ρ(params, RMSE) randoms | RMSE per +100k params | '
-          'size-corrected rank % of searched | τ(supernet score, RMSE) all'
-          ' / randoms |\n|---|---|---|---|---|')
+    if diag:
+        print('\nCapacity / proxy diagnosis (needs >= 3 random genotypes)')
+        print('| test set | ρ(params, RMSE) randoms | RMSE per +100k params | '
+              'size-corrected rank % of searched | τ(supernet score, RMSE) '
+              'all / randoms |\n|---|---|---|---|---|')
     for k in diag:
         d = diag[k]
         tau = (f'{d["tau_supernet_rmse"]:.3f} / '
@@ -396,7 +398,8 @@ def report(args, files, runs):
                   f'{d["residual_rank_pct"][n]:.0f}' for n in srch) +
               f' | {tau} |')
     result = dict(iters=args.iters, train_seeds=seeds, budget=args.budget,
-                  n_random=len(rand), bicubic=bic, genotypes=rows,
+                  n_random=len(rand), n_searched=len(srch), bicubic=bic,
+                  genotypes=rows,
                   criterion_above_median_every_seed=criterion,
                   diagnosis=diag)
     print('RESULT ' + json.dumps(result))
