@@ -11,6 +11,7 @@ Usage::
         [--paths 120] [--heldout 40] [--seeds 3] [--budget 3e5] \
         [--population 8] [--generations 5] \
         [--skip-predictor] [--skip-search] \
+        [--search-seeds S ...] [--no-random-search] \
         [--out-dir work_dirs/bench_dcnas_search]
 
 Needs a trained toy supernet (``python tools/train.py
@@ -113,6 +114,12 @@ def main(argv=None):
     p.add_argument('--paths', type=int, default=120)
     p.add_argument('--heldout', type=int, default=40)
     p.add_argument('--seeds', type=int, default=3)
+    p.add_argument('--search-seeds', type=int, nargs='+', default=None,
+                   help='run the search for these seeds only (default: '
+                   'range(--seeds)); lets seeds run as separate processes')
+    p.add_argument('--no-random-search', action='store_true',
+                   help='only the evolution (its winners for '
+                   'bench_dcnas_control.py); no random-search baseline')
     p.add_argument('--budget', type=float, default=3e5)
     p.add_argument('--population', type=int, default=8)
     p.add_argument('--generations', type=int, default=5)
@@ -194,7 +201,9 @@ def bench_search(args, cfg, space, score):
     budgets = dict(params=args.budget)
     cheapest = table.check_budgets(budgets)
     search_rows, genotypes = [], []
-    for seed in range(args.seeds):
+    seeds = (args.search_seeds if args.search_seeds is not None else
+             range(args.seeds))
+    for seed in seeds:
         evo = EvolutionSearcher(
             space, score, table.cost, budgets,
             population_size=args.population, top_k=3, num_mutation=3,
@@ -202,14 +211,19 @@ def bench_search(args, cfg, space, score):
             canonical_fn=DCNASNet.canonical_path)
         top = evo.run()
         n = len(evo.scores)
-        r = EvolutionSearcher(space, score, table.cost, budgets, seed=seed +
-                              100, canonical_fn=DCNASNet.canonical_path)
-        legal = []
-        r.random_legal(n, legal)
-        rscored = sorted(((score(x), i) for i, x in enumerate(legal)))
-        rscores = [s for s, _ in rscored]
-        genotypes.append(dict(seed=seed, evolution=top[0][1],
-                              random_search=legal[rscored[0][1]]))
+        if args.no_random_search:
+            rscores = [float('nan')] * 3
+            genotypes.append(dict(seed=seed, evolution=top[0][1]))
+        else:
+            r = EvolutionSearcher(space, score, table.cost, budgets,
+                                  seed=seed + 100,
+                                  canonical_fn=DCNASNet.canonical_path)
+            legal = []
+            r.random_legal(n, legal)
+            rscored = sorted(((score(x), i) for i, x in enumerate(legal)))
+            rscores = [s for s, _ in rscored]
+            genotypes.append(dict(seed=seed, evolution=top[0][1],
+                                  random_search=legal[rscored[0][1]]))
         best_path = top[0][1]
         net = DCNASNet(best_path, num_features=net_cfg.num_features).eval()
         x = (torch.rand(1, 1, 64, 64), torch.rand(1, 3, 64, 64))
@@ -236,11 +250,14 @@ def bench_search(args, cfg, space, score):
               f'{r["random_top3"]:.5f} | {r["lut_params"]:,.0f} / '
               f'{r["params"]:,} | {r["lut_flops"] / 1e6:.1f}M / '
               f'{r["flops"] / 1e6:.1f}M | {r["latency_ms"]:.2f} |')
-    wins = sum(r['evo_best'] < r['random_best'] for r in search_rows)
-    print(f'evolution best < random best in {wins} / {len(search_rows)} '
-          'seeds')
+    if not args.no_random_search:
+        wins = sum(r['evo_best'] < r['random_best'] for r in search_rows)
+        print(f'evolution best < random best in {wins} / '
+              f'{len(search_rows)} seeds')
     for g in genotypes:
         for kind in ('evolution', 'random_search'):
+            if kind not in g:
+                continue
             Genotype(choices=g[kind], network=dict(
                 type='DCNASNet', num_features=net_cfg.num_features,
                 arch=g[kind]), meta=dict(seed=g['seed'], kind=kind,

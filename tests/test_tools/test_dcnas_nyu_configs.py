@@ -70,11 +70,11 @@ def test_nyu_configs_resolve_on_the_layout(path, nyu_root):
         assert cfg.predictor.out_dir.startswith('work_dirs/dcnas_')
 
 
-def _small_loaders(prefix=''):
+def _small_loaders():
     opts = {}
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts[f'{prefix}{key}.num_workers'] = 0
-        opts[f'{prefix}{key}.persistent_workers'] = False
+        opts[f'{key}.num_workers'] = 0
+        opts[f'{key}.persistent_workers'] = False
     return opts
 
 
@@ -135,7 +135,10 @@ def test_nyu_x4_family_runs_on_nyu_layout(nyu_root, tmp_path):
     train.main([
         osp.join(CFG, 'search_nyu_x4.py'), '--data-root', nyu_root,
         '--work-dir', work, '--cfg-options'
-    ] + _opts(dict(loaders, **_small_loaders('train_cfg.'), **{
+    ] + _opts(dict(loaders, **{
+        # the search loop's own scoring loader (search_val)
+        'train_cfg.dataloader.num_workers': 0,
+        'train_cfg.dataloader.persistent_workers': False,
         'load_from': ckpt,
         'train_cfg.predictor': osp.join(pred_dir, 'predictor.pth'),
         'train_cfg.cost_table.cache_file': osp.join(work, 'costs.json'),
