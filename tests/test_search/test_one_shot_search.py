@@ -214,3 +214,19 @@ def test_canonical_paths_are_scored_once():
                             init_population=[path, canon])
     evo.run()
     assert len(calls) == 4 and len(evo.scores) == 4
+
+
+def test_evolution_loop_names_an_unknown_train_cfg_key():
+    # a misplaced key (here the supernet loop's ``dataloader`` nesting as
+    # ``train_dataloader``) used to reach EvolutionSearcher as a bare
+    # "unexpected keyword argument"; the loop names it and what it takes
+    import inspect
+
+    from mmfusenas.search.loops import EvolutionSearchLoop
+    from mmfusenas.search.loops.evolution_search_loop import SEARCHER_OPTIONS
+    searcher_args = set(inspect.signature(EvolutionSearcher).parameters)
+    assert set(SEARCHER_OPTIONS) <= searcher_args
+    with pytest.raises(TypeError, match=r"\['train_dataloader'\].*"
+                       r"population_size"):
+        EvolutionSearchLoop(None, None, None, dict(), population_size=4,
+                            train_dataloader=dict(batch_size=1))

@@ -53,6 +53,13 @@ def _tuplify(obj):
     return tuple(_tuplify(v) for v in obj) if isinstance(obj, list) else obj
 
 
+#: The options of :class:`EvolutionSearcher` that
+#: :class:`EvolutionSearchLoop` passes on from ``train_cfg``.
+SEARCHER_OPTIONS = ('population_size', 'top_k', 'num_mutation',
+                    'num_crossover', 'mutate_prob', 'max_iters', 'seed',
+                    'max_tries_factor')
+
+
 class EvolutionSearcher:
     """The evolutionary search (see the module doc).
 
@@ -336,6 +343,14 @@ class EvolutionSearchLoop(BaseLoop):
                  export_dir: str = 'search',
                  deduplicate: bool = True,
                  **kwargs) -> None:
+        unknown = sorted(set(kwargs) - set(SEARCHER_OPTIONS))
+        if unknown:
+            raise TypeError(
+                f'EvolutionSearchLoop: unknown train_cfg key(s) {unknown}; '
+                f'the loop takes dataloader, evaluator, fix_network, metric, '
+                f'rule, cost_table, budgets, predictor, init_pool, '
+                f'export_top, export_dir, deduplicate and the searcher '
+                f'options {list(SEARCHER_OPTIONS)}')
         super().__init__(runner, dataloader)
         self.deduplicate = deduplicate
         self.evaluator = runner.build_evaluator(evaluator)
