@@ -78,15 +78,14 @@ def main(argv=None):
     rows = {}
     for loss in ('ranknet', 'l1', 'l2'):
         for scaling in ('raw', 'zscore'):
-            ytr = y[:ntr]
-            if scaling == 'zscore':
-                ytr = (ytr - ytr.mean()) / ytr.std()
+            norm = 'standardize' if scaling == 'zscore' else None
             taus, rhos = [], []
             for seed in range(args.seeds):
                 torch.manual_seed(seed)
                 pred = BGRUPredictor(space)
-                train_predictor(pred, codes[:ntr], ytr, loss, args.epochs, 16,
-                                1e-3, seed)
+                train_predictor(pred, codes[:ntr], y[:ntr], loss,
+                                args.epochs, 16, 1e-3, seed,
+                                label_norm=norm)
                 est = predict_scores(pred, codes[ntr:])
                 taus.append(kendall_tau(est, z[ntr:]))
                 rhos.append(spearman_rho(est, z[ntr:]))

@@ -8,7 +8,8 @@ Usage::
         [--config configs/dcnas/supernet_toy_x4.py] \
         [--checkpoint work_dirs/dcnas_toy_x4/iter_300.pth] \
         [--score-root data/toy_rgbd/search_val] [--images 32] \
-        [--paths 120] [--heldout 40] [--seeds 3] [--budget 3e5] \
+        [--paths 120] [--heldout 40] [--seeds 3] \
+        [--label-norms none standardize] [--budget 3e5] \
         [--population 8] [--generations 5] \
         [--skip-predictor] [--skip-search] \
         [--search-seeds S ...] [--no-random-search] \
@@ -27,7 +28,9 @@ with supernet weights on the first ``--images`` images of
 1. **Predictor**: ``--paths`` uniform random paths are scored. A BGRU predictor
    is trained on the same ``paths - heldout`` paths with each loss
    (official schedule: 100 epochs, batch 16, Adam 1e-3) for ``--seeds``
-   seeds and evaluated on the ``--heldout`` paths: Kendall τ and Spearman ρ
+   seeds (per ``--label-norms``: raw labels, the official form, and / or
+   standardised ones) and evaluated on the ``--heldout`` paths: Kendall τ
+   and Spearman ρ
    between predicted and measured scores (the paper's claim: ranking loss
    ranks better).
 2. **Search**: under ``params <= --budget`` (LUT), the evolution
@@ -46,6 +49,7 @@ with supernet weights on the first ``--images`` images of
 Ends with ``RESULT {json}``.
 """
 import argparse
+import itertools
 import json
 import os.path as osp
 import random
@@ -114,6 +118,11 @@ def main(argv=None):
     p.add_argument('--paths', type=int, default=120)
     p.add_argument('--heldout', type=int, default=40)
     p.add_argument('--seeds', type=int, default=3)
+    p.add_argument('--label-norms', nargs='+', default=['none'],
+                   choices=['none', 'standardize'],
+                   help='predictor label normalisations to compare (the '
+                   'label_norm of train_predictor; none: raw labels, the '
+                   'official form)')
     p.add_argument('--search-seeds', type=int, nargs='+', default=None,
                    help='run the search for these seeds only (default: '
                    'range(--seeds)); lets seeds run as separate processes')
@@ -170,17 +179,20 @@ def bench_predictor(args, space, score):
     t_score = time.time() - t0
     ntr = args.paths - args.heldout
     pred_rows = {}
-    for loss in ('ranknet', 'l1', 'l2'):
+    for loss, norm in itertools.product(('ranknet', 'l1', 'l2'),
+                                        args.label_norms):
         taus, rhos = [], []
         for seed in range(args.seeds):
             torch.manual_seed(seed)
             pred = BGRUPredictor(space)
             train_predictor(pred, codes[:ntr], labels[:ntr], loss, 100, 16,
-                            1e-3, seed)
+                            1e-3, seed,
+                            label_norm=None if norm == 'none' else norm)
             est = predict_scores(pred, codes[ntr:])
             taus.append(kendall_tau(est, labels[ntr:]))
             rhos.append(spearman_rho(est, labels[ntr:]))
-        pred_rows[loss] = dict(
+        key = loss if norm == 'none' else f'{loss}/{norm}'
+        pred_rows[key] = dict(
             kendall_tau=float(np.mean(taus)), kendall_std=float(np.std(taus)),
             spearman_rho=float(np.mean(rhos)),
             spearman_std=float(np.std(rhos)))

@@ -230,3 +230,47 @@ def test_evolution_loop_names_an_unknown_train_cfg_key():
                        r"population_size"):
         EvolutionSearchLoop(None, None, None, dict(), population_size=4,
                             train_dataloader=dict(batch_size=1))
+
+
+def test_predictor_label_standardisation():
+    from mmfusenas.search.predictors import normalize_labels
+    # hand-computed: mean 2, population std sqrt(2/3)
+    z = normalize_labels([1.0, 2.0, 3.0], 'standardize')
+    assert np.allclose(z, np.array([-1.0, 0.0, 1.0]) / math.sqrt(2 / 3))
+    assert normalize_labels([5.0, 5.0], 'standardize').tolist() == [0, 0]
+    assert normalize_labels([0.3, 0.1], None).tolist() == [0.3, 0.1]
+    with pytest.raises(ValueError, match='label_norm'):
+        normalize_labels([1.0, 2.0], 'minmax')
+    with pytest.raises(ValueError, match='finite'):
+        normalize_labels([1.0, float('nan')], None)
+    # labels at the supernet's scale (0.0513 +- 0.0006): the RankNet targets
+    # are ~0.5 for every pair; standardised, the same order trains the same
+    # predictor whatever the labels' offset and scale
+    space = dcnas_space(4, 1)
+    rng = random.Random(0)
+    codes = np.array([
+        encode_choices(space, random_choices(space, rng)) for _ in range(48)
+    ])
+    y = codes[:, :12].sum(1) / 50.0
+    outs = []
+    for a, b in ((1.0, 0.0), (1e-3, 0.05)):
+        torch.manual_seed(0)
+        pred = BGRUPredictor(space)
+        train_predictor(pred, codes, a * y + b, 'ranknet', epochs=2,
+                        batch_size=16, seed=0, label_norm='standardize')
+        outs.append(predict_scores(pred, codes))
+    assert np.allclose(outs[0], outs[1], atol=1e-5)
+    torch.manual_seed(0)
+    pred = BGRUPredictor(space)
+    train_predictor(pred, codes, 1e-3 * y + 0.05, 'ranknet', epochs=2,
+                    batch_size=16, seed=0)
+    assert not np.allclose(predict_scores(pred, codes), outs[0], atol=1e-5)
+
+
+def test_predictor_sampler_checks_label_norm():
+    from mmfusenas.search.strategies import PredictorPathSampler
+    sampler = PredictorPathSampler('p.pth', label_norm='standardize')
+    assert sampler.label_norm == 'standardize'
+    assert PredictorPathSampler('p.pth').label_norm is None
+    with pytest.raises(ValueError, match='label_norm'):
+        PredictorPathSampler('p.pth', label_norm='zscore')

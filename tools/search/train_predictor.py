@@ -8,14 +8,17 @@ The config is a supernet config (model + ``val_dataloader``) with
 
     predictor = dict(num_paths=1024, batches=201, loss='ranknet',
                      epochs=100, batch_size=16, lr=1e-3, val_fraction=0.2,
-                     seed=42, out_dir='work_dirs/.../predictor')
+                     seed=42, label_norm=None,
+                     out_dir='work_dirs/.../predictor')
 
 1. ``num_paths`` uniform random paths are scored by their mean loss on the
    first ``batches`` validation batches (official ``--generate_train_pair``;
    lower is better). Scores go to ``out_dir/path_scores.json`` as they are
    made; a rerun reuses them (resumable).
 2. A :class:`~mmfusenas.search.predictors.BGRUPredictor` is trained on a
-   ``1 - val_fraction`` split (seeded) with the chosen loss and evaluated on
+   ``1 - val_fraction`` split (seeded) with the chosen loss (on the raw
+   labels, or standardised ones with ``label_norm='standardize'``, see
+   :func:`~mmfusenas.search.predictors.train_predictor`) and evaluated on
    the held-out paths (Kendall τ, Spearman ρ of predicted vs measured
    scores); it is saved to ``out_dir/predictor.pth``.
 
@@ -59,7 +62,7 @@ from mmfusenas.utils.progress import track  # noqa: E402
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
                 batch_size=16, lr=1e-3, val_fraction=0.2, seed=42,
-                out_dir=None)
+                label_norm=None, out_dir=None)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -153,7 +156,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     pred = BGRUPredictor(space)
     history = train_predictor(pred, codes[train_idx], labels[train_idx],
                               opts['loss'], opts['epochs'],
-                              opts['batch_size'], opts['lr'], opts['seed'])
+                              opts['batch_size'], opts['lr'], opts['seed'],
+                              label_norm=opts['label_norm'])
     est = predict_scores(pred, codes[val_idx])
     result = dict(
         paths=len(keys),

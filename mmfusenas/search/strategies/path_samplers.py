@@ -232,6 +232,10 @@ class PredictorPathSampler(BestOfMPathSampler):
         refresh_epochs (int): fine-tuning epochs. Defaults to 50.
         refresh_lr (float): Defaults to 1e-4.
         loss (str): predictor loss. Defaults to 'ranknet'.
+        label_norm (str, optional): ``None`` (raw labels, official) or
+            ``'standardize'`` for the refresh labels (see
+            :func:`~mmfusenas.search.predictors.train_predictor`).
+            Defaults to None.
         cost_table, band_metric, num_static, seed: as
             :class:`BestOfMPathSampler`.
     """
@@ -249,8 +253,14 @@ class PredictorPathSampler(BestOfMPathSampler):
                  cost_table: Optional[dict] = None,
                  band_metric: str = 'flops',
                  num_static: int = 200,
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None,
+                 label_norm: Optional[str] = None) -> None:
         super().__init__(m, 0, cost_table, band_metric, num_static, seed)
+        from mmfusenas.search.predictors import LABEL_NORMS
+        if label_norm not in LABEL_NORMS:
+            raise ValueError(f'PredictorPathSampler: label_norm must be one '
+                             f'of {LABEL_NORMS}, got {label_norm!r}')
+        self.label_norm = label_norm
         self.predictor_file = predictor
         self.refresh_interval, self.refresh_start = (refresh_interval,
                                                      refresh_start)
@@ -291,7 +301,8 @@ class PredictorPathSampler(BestOfMPathSampler):
             self.refresh_epochs,
             16,
             self.refresh_lr,
-            seed=self.rng.randrange(2**31))
+            seed=self.rng.randrange(2**31),
+            label_norm=self.label_norm)
         # the ranks trained on the same labels; keep them bit-identical
         broadcast_buffers_([
             *self.predictor.parameters(), *self.predictor.buffers()
