@@ -425,14 +425,21 @@ def anchor_positives(detector: dict, ann_file: str,
         list[int]: positives per level, finest first.
     """
     from mmdet.registry import TASK_UTILS
+    from mmdet.utils import register_all_modules
+    from mmengine.registry import DefaultScope
     from mmengine.structures import InstanceData
     try:
-        gen = TASK_UTILS.build(detector['bbox_head']['anchor_generator'])
-        assigner = TASK_UTILS.build(detector['train_cfg']['assigner'])
+        gen_cfg = detector['bbox_head']['anchor_generator']
+        assigner_cfg = detector['train_cfg']['assigner']
     except KeyError as err:
         raise KeyError(f'anchor_positives: the detector config has no '
                        f'{err}; it needs bbox_head.anchor_generator and '
                        f'train_cfg.assigner') from None
+    # mmdet's types, whatever default scope an earlier build left behind
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        gen = TASK_UTILS.build(gen_cfg)
+        assigner = TASK_UTILS.build(assigner_cfg)
     w, h = img_scale
     sizes = [(-(-h // sh), -(-w // sw)) for sw, sh in gen.strides]
     anchors = gen.grid_priors(sizes, device='cpu')
