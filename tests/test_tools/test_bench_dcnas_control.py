@@ -1,7 +1,6 @@
 """Protocol of benchmarks/bench_dcnas_control.py: deterministic legal
 random draws, rank percentiles and the criterion on hand-made results."""
 import argparse
-import importlib.util
 import os.path as osp
 import sys
 
@@ -10,18 +9,16 @@ import pytest
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.search.estimators import count_params
+from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
 def bench():
+    # the benchmark imports bench_search_vs_random from its folder
     sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    path = osp.join(REPO, 'benchmarks', 'bench_dcnas_control.py')
-    spec = importlib.util.spec_from_file_location('bench_dcnas_ctl', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmarks/bench_dcnas_control.py')
 
 
 def test_rank_pct_hand_values(bench):

@@ -1,20 +1,13 @@
 """Per-cell alpha gradients of benchmarks/bench_neck_anchor_levels.py."""
-import importlib.util
-import os.path as osp
-
 import pytest
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmfusenas.testing import load_tool
 
 
 @pytest.fixture(scope='module')
 def bench():
-    path = osp.join(REPO, 'benchmarks', 'bench_neck_anchor_levels.py')
-    spec = importlib.util.spec_from_file_location('bench_anchor', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmarks/bench_neck_anchor_levels.py')
 
 
 class _ArchParams:
