@@ -83,13 +83,20 @@ class BGRUPredictor(nn.Module):
 LABEL_NORMS = (None, 'standardize')
 
 
+def check_label_norm(label_norm: Optional[str], owner: str = '') -> None:
+    """Raise ``ValueError`` unless ``label_norm`` is one of
+    :data:`LABEL_NORMS` (``owner`` prefixes the message)."""
+    if label_norm not in LABEL_NORMS:
+        prefix = f'{owner}: ' if owner else ''
+        raise ValueError(f'{prefix}label_norm must be one of {LABEL_NORMS}, '
+                         f'got {label_norm!r}')
+
+
 def normalize_labels(labels, label_norm: Optional[str] = None) -> np.ndarray:
     """``labels`` as float64, standardised (``(y - mean) / std``, population
     std) for ``label_norm='standardize'``; constant labels stay 0 after
     centring (there is nothing to rank)."""
-    if label_norm not in LABEL_NORMS:
-        raise ValueError(f'label_norm must be one of {LABEL_NORMS}, got '
-                         f'{label_norm!r}')
+    check_label_norm(label_norm)
     y = np.asarray(labels, dtype=np.float64)
     if not np.all(np.isfinite(y)):
         raise ValueError('predictor labels must be finite, got '

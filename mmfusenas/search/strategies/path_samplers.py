@@ -256,10 +256,8 @@ class PredictorPathSampler(BestOfMPathSampler):
                  seed: Optional[int] = None,
                  label_norm: Optional[str] = None) -> None:
         super().__init__(m, 0, cost_table, band_metric, num_static, seed)
-        from mmfusenas.search.predictors import LABEL_NORMS
-        if label_norm not in LABEL_NORMS:
-            raise ValueError(f'PredictorPathSampler: label_norm must be one '
-                             f'of {LABEL_NORMS}, got {label_norm!r}')
+        from mmfusenas.search.predictors import check_label_norm
+        check_label_norm(label_norm, 'PredictorPathSampler')
         self.label_norm = label_norm
         self.predictor_file = predictor
         self.refresh_interval, self.refresh_start = (refresh_interval,
