@@ -66,7 +66,5 @@ hbl_train_losses_toy = [
     dict(type='TotalVariationLoss'),
     dict(type='LaplacianLoss'),
 ]
-# the official final loss weights (train.py, every dataset)
-hbl_official_loss_weights = dict(
-    loss_l1=1.38, loss_l2=1.28, loss_color=0.82, loss_ssim=1.23,
-    loss_vgg=0.49, loss_lpips=0.74, loss_tv=0.0, loss_lap=0.0)
+# the official final loss weights (train.py, every dataset) are in
+# configs/hbl/train_hbl_official_lol.py
