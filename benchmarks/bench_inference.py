@@ -231,6 +231,22 @@ def build_dcnas(tmp: str) -> Tuple[nn.Module, Callable, List]:
         lambda x: static(x[:, :1], x[:, 1:])), [static]
 
 
+class _WeightBuffers(nn.Module):
+    """A functional official forward's state dict held as buffers, so that
+    ``.to(device)`` moves it (``--device cuda``) and the peak-memory count
+    excludes it; :meth:`weights` gives the state dict back (same keys, the
+    buffers' current device and dtype)."""
+
+    def __init__(self, sd: Dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self._keys = list(sd)
+        for i, v in enumerate(sd.values()):
+            self.register_buffer(f'w{i}', v)
+
+    def weights(self) -> Dict[str, torch.Tensor]:
+        return {k: getattr(self, f'w{i}') for i, k in enumerate(self._keys)}
+
+
 def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
     """HBL LOL network (``configs/hbl/hbl_lol.py``, running BN statistics)
     and the official forward pass (``tests/data/hbl/make_hbl_goldens.py``)
@@ -248,17 +264,12 @@ def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
     model.load_state_dict(
         torch.load(dst, weights_only=True)['state_dict'], strict=True)
 
-    class Official(nn.Module):  # holds the weights (peak-memory exclusion)
-
-        def __init__(self):
-            super().__init__()
-            for i, v in enumerate(sd.values()):
-                self.register_buffer(f'w{i}', v)
+    class Official(_WeightBuffers):
 
         def forward(self, x):
-            return gold.official_forward(sd, geno, x, 'running')
+            return gold.official_forward(self.weights(), geno, x, 'running')
 
-    official = Official()
+    official = Official(sd)
     official.num_params = sum(
         v.numel() for k, v in sd.items() if k.endswith('weight'))
     return model.network.eval(), official, [official]
@@ -287,17 +298,11 @@ def build_hqs(tmp: str) -> Tuple[nn.Module, Callable, List]:
     ]
 
 
-class HQSReference(nn.Module):
+class HQSReference(_WeightBuffers):
     """:func:`official_hqs_forward` on a packed ``[y, kernel plane]``."""
 
-    def __init__(self, sd: Dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.sd = sd
-        for i, v in enumerate(sd.values()):
-            self.register_buffer(f'w{i}', v)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return official_hqs_forward(self.sd, x[:, :1], x[:, 1])
+        return official_hqs_forward(self.weights(), x[:, :1], x[:, 1])
 
 
 def _crop_or_resize(x: torch.Tensor, h: int, w: int,
@@ -512,8 +517,9 @@ def jit_frozen(net: nn.Module, x: torch.Tensor) -> Callable:
 def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                 tmp: str, cache: dict) -> Callable:
     if mode in ORT_MODES:
-        if x.is_cuda:
-            raise RuntimeError('ONNX Runtime modes run on CPU only')
+        if x.device.type != 'cpu':
+            raise RuntimeError(f'ONNX Runtime modes run on CPU only (the '
+                               f'input is on {x.device.type})')
         if mode not in cache:
             channels_last, opts = ORT_MODES[mode]
             names = 'fold_bn,channels_last' if channels_last else 'fold_bn'
@@ -657,8 +663,25 @@ def main(argv=None) -> dict:
     parser.add_argument(
         '--modes', nargs='+', default=list(DEFAULT_MODES),
         choices=ALL_MODES)
-    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--device', default='cpu',
+        help='cpu or cuda[:i] (CUDA: synchronised timing, peak memory from '
+        'torch.cuda.max_memory_allocated, ONNX Runtime modes skipped)')
+    parser.add_argument(
+        '--tf32', action='store_true',
+        help='CUDA: allow TF32 convolutions / matmuls (off by default, so '
+        'that modes compare with eager within 1e-5)')
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            parser.error(f'--device {args.device}: torch sees no CUDA '
+                         f'device (torch {torch.__version__})')
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.benchmark = False
+    elif device.type != 'cpu':
+        parser.error(f'--device must be cpu or cuda, got {args.device!r}')
     if args.batches is None:
         args.batches = [1, 2] if args.quick else [1, 8]
     if args.scale is None:
