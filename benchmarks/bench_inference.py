@@ -6,7 +6,8 @@ Usage::
     python benchmarks/bench_inference.py [--quick] [--threads 1]
         [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
         [--modes eager fold_bn channels_last fold_bn+channels_last
-                 onnxruntime compile] [--device cpu|cuda]
+                 onnxruntime compile] [--device cpu|cuda] [--tf32]
+        [--profile K]
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
@@ -637,8 +638,35 @@ def run_entry(name: str, args, tmp: str) -> dict:
                 row['peak_mb'][k] = peak_memory_mb(f, x, mods)
         off = row['latency_ms']['official']
         row['ratio'] = {k: v / off for k, v in row['latency_ms'].items()}
+        if args.profile:
+            row['profile'] = {
+                k: top_ops(fns[k], x, args.profile)
+                for k in ('official', 'eager')
+            }
+            for k, ops in row['profile'].items():
+                print(f'  {name} N={batch} {k}: top operators by self '
+                      f'time (% of the pass): ' + ', '.join(
+                          f'{op} {pct:.1f}%' for op, pct in ops))
         res['batches'][batch] = row
     return res
+
+
+def top_ops(fn: Callable, x: torch.Tensor, k: int) -> List[Tuple[str, float]]:
+    """The ``k`` operators with the largest self time (CPU, or CUDA
+    kernels on a CUDA input) in one pass of ``fn``, as (name, % of the
+    pass's total self time), from ``torch.profiler``."""
+    from torch.profiler import ProfilerActivity, profile
+    acts = [ProfilerActivity.CPU]
+    if x.is_cuda:
+        acts.append(ProfilerActivity.CUDA)
+    with torch.no_grad(), profile(activities=acts) as prof:
+        fn(x)
+        _sync(x.device)
+    attr = 'self_device_time_total' if x.is_cuda else 'self_cpu_time_total'
+    events = [(e.key, getattr(e, attr, 0.0)) for e in prof.key_averages()]
+    total = sum(t for _, t in events) or 1.0
+    events.sort(key=lambda e: -e[1])
+    return [(name, round(100.0 * t / total, 1)) for name, t in events[:k]]
 
 
 def main(argv=None) -> dict:
@@ -671,6 +699,10 @@ def main(argv=None) -> dict:
         '--tf32', action='store_true',
         help='CUDA: allow TF32 convolutions / matmuls (off by default, so '
         'that modes compare with eager within 1e-5)')
+    parser.add_argument(
+        '--profile', type=int, default=0, metavar='K',
+        help='also print the K operators with the largest self time in one '
+        'pass of the official and the eager network (torch.profiler)')
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if device.type == 'cuda':

@@ -546,3 +546,24 @@ def test_bench_inference_on_cuda(shared_data):
             assert row['diff']['official'] < 1e-5, (name, batch)
             assert row['diff']['fold_bn+channels_last'] < 1e-5, (name, batch)
             assert row['peak_mb']['eager'] > 0, (name, batch)
+
+
+def test_bench_inference_profile_option(capsys):
+    """``--profile K``: the K operators with the largest self time of one
+    official and one eager pass, as (name, % of the pass) in decreasing
+    order, printed and in the JSON."""
+    bench = load_tool('benchmarks/bench_inference.py')
+    out = bench.main([
+        '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
+        '0', '--models', 'RUAS_s', '--modes', 'eager', '--profile', '3'
+    ])
+    prof = out['results']['RUAS_s']['batches'][1]['profile']
+    assert set(prof) == {'official', 'eager'}
+    for ops in prof.values():
+        assert len(ops) == 3
+        pcts = [p for _, p in ops]
+        assert pcts == sorted(pcts, reverse=True)
+        assert 0 < sum(pcts) <= 100.0 + 1e-6
+        assert all(name.startswith('aten::') for name, _ in ops)
+    assert 'RUAS_s N=1 eager: top operators by self time' in \
+        capsys.readouterr().out
