@@ -545,20 +545,31 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
         copy.deepcopy(net), mode.replace('+', ','), verbose=False)
 
 
-def make_modes(net: nn.Module, modes: List[str], x: torch.Tensor,
-               threads: int, tmp: str, cache: dict,
-               skipped: Dict[str, str]) -> Dict[str, Callable]:
+def make_modes(net: nn.Module,
+               modes: List[str],
+               x: torch.Tensor,
+               threads: int,
+               tmp: str,
+               cache: dict,
+               skipped: Dict[str, str],
+               build_s: Optional[Dict[str, float]] = None
+               ) -> Dict[str, Callable]:
     """Mode name -> callable, each on its own copy of the network; the
     ONNX export (dynamic N, H, W) is made once per network (``cache``). A
     mode that cannot be built for the network (e.g. ONNX export of complex
-    FFT arithmetic) is left out and its reason put in ``skipped``."""
+    FFT arithmetic) is left out and its reason put in ``skipped``; the
+    seconds each mode took to build (fold, export, ``torch.compile``'s
+    first call) go to ``build_s``."""
     out = {}
+    build_s = {} if build_s is None else build_s
     for mode in modes:
         if mode == 'eager':
             out[mode] = net
             continue
+        start = time.perf_counter()
         try:
             out[mode] = _build_mode(mode, net, x, threads, tmp, cache)
+            build_s[mode] = time.perf_counter() - start
         except Exception as err:  # noqa: BLE001 - reported, not hidden
             inner = err
             while inner.__cause__ is not None:  # the root cause's message
@@ -619,9 +630,10 @@ def run_entry(name: str, args, tmp: str) -> dict:
         x = example_input(family, size, batch).to(device)
         print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
         fns = {'official': official}
+        build_s: Dict[str, float] = {}
         fns.update(
             make_modes(net, args.modes, x, args.threads, tmp, cache,
-                       res['skipped']))
+                       res['skipped'], build_s))
         with torch.no_grad():
             ref = net(x)
         row = dict(
@@ -629,7 +641,8 @@ def run_entry(name: str, args, tmp: str) -> dict:
                   for k, f in fns.items() if k != 'eager'},
             latency_ms=interleaved_latency(fns, x, args.repeats,
                                            args.warmup),
-            peak_mb={})
+            peak_mb={},
+            build_s=build_s)
         for k, f in fns.items():
             if k in ('official', 'eager', 'fold_bn', 'channels_last',
                      'fold_bn+channels_last'):
@@ -744,6 +757,12 @@ def main(argv=None) -> dict:
                      if k in row['peak_mb'] else '-')
                 ])
     print(AsciiTable(rows).table)
+    for name, res in results.items():
+        for batch, row in res['batches'].items():
+            slow = {k: v for k, v in row['build_s'].items() if v >= 1.0}
+            if slow:
+                print(f'build time {name} N={batch}: ' + ', '.join(
+                    f'{k} {v:.1f} s' for k, v in slow.items()))
     cost = [['network', 'params', 'official params', 'MACs (G, N=1)']]
     for name, res in results.items():
         cost.append([

@@ -551,13 +551,18 @@ def test_bench_inference_on_cuda(shared_data):
 def test_bench_inference_profile_option(capsys):
     """``--profile K``: the K operators with the largest self time of one
     official and one eager pass, as (name, % of the pass) in decreasing
-    order, printed and in the JSON."""
+    order, printed and in the JSON; every built mode's build time."""
     bench = load_tool('benchmarks/bench_inference.py')
     out = bench.main([
         '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
-        '0', '--models', 'RUAS_s', '--modes', 'eager', '--profile', '3'
+        '0', '--models', 'RUAS_s', '--modes', 'eager', 'channels_last',
+        '--profile', '3'
     ])
-    prof = out['results']['RUAS_s']['batches'][1]['profile']
+    row = out['results']['RUAS_s']['batches'][1]
+    # build seconds of every mode but eager (not built)
+    assert set(row['build_s']) == {'channels_last'}
+    assert 0 <= row['build_s']['channels_last'] < 60
+    prof = row['profile']
     assert set(prof) == {'official', 'eager'}
     for ops in prof.values():
         assert len(ops) == 3
