@@ -326,6 +326,11 @@ def main(argv=None):
         if row['genotype'] != f:
             raise ValueError(f'{out} is the run of {row["genotype"]}, not '
                              f'{f}: remove the stale --out-dir')
+        if 'params' in row and row['params'] != count_params(net_of(f)):
+            raise ValueError(f'{out} trained a network of {row["params"]:,} '
+                             f'params, {f} now builds another: the genotype '
+                             'file changed since (e.g. a new search wrote '
+                             'it); restore it or use another --out-dir')
         runs[(n, s)] = row
     runs = {k: v for k, v in runs.items() if k[0] in files}
     if not args.searched:

@@ -219,3 +219,20 @@ def test_report_names_each_training_seeds_device(bench, tmp_path):
     assert res['devices'] == {'0': ['cpu'], '1': ['cpu'],
                               '2': ['cpu', 'cuda:0']}
     assert res['genotypes']['searched0']['toy'] == pytest.approx(2.0)
+
+
+def test_report_refuses_a_run_of_a_changed_genotype_file(
+        bench, tmp_path, monkeypatch):
+    import json
+    monkeypatch.chdir(tmp_path)  # the LUT cache goes to work_dirs/
+    searched = _geno(tmp_path, 'searched', 'mb_k3_r2')
+    out = tmp_path / 'ctl'
+    (out / 'runs').mkdir(parents=True)
+    row = dict(genotype=searched, seed=0, iters=300, params=12345, toy=1.0,
+               Middlebury=1.0, Lu=1.0, bicubic_toy=2.0,
+               bicubic_Middlebury=2.0, bicubic_Lu=2.0)
+    (out / 'runs' / 'searched0_t0_i300.json').write_text(json.dumps(row))
+    with pytest.raises(ValueError, match='genotype file changed'):
+        bench.main(['--searched', searched, '--random', '3',
+                    '--train-seeds', '0', '--report-only', '--out-dir',
+                    str(out)])
