@@ -7,6 +7,7 @@ Usage::
         --searched work_dirs/bench_dcnas_search/seed{0,1,2}_evolution.yaml \
         [--random 8] [--budget 3e5] [--random-seed 1000] \
         [--iters 300] [--train-seeds 0 1] [--jobs 2] [--nice 10] \
+        [--device cpu] [--toy data/toy_rgbd] [--shared-data ../shared/data/gisr] \
         [--supernet work_dirs/sn_s0/iter_600.pth --images 32] \
         [--out-dir work_dirs/bench_dcnas_control]
 
@@ -23,8 +24,14 @@ Usage::
    ``--train-seeds``: the seed fixes the initial weights and the data
    order, which is the same for every genotype. Each run is a separate
    process (at most ``--jobs`` at a time, ``nice -n --nice``) writing
-   ``runs/<name>_t<seed>.json``; finished runs are reused, so an
-   interrupted benchmark resumes.
+   ``runs/<name>_t<seed>_i<iters>.json``; finished runs are reused, so an
+   interrupted benchmark resumes. ``--device cuda`` trains every run on
+   the GPU (several processes share it; the models are small), ``cpu`` is
+   the default and the original code path. The initial weights and the
+   data order are drawn on the CPU whatever the device, so a training seed
+   means the same start on both; only the arithmetic differs. Each run's
+   JSON records its device and torch version, and the report names the
+   devices of every training seed.
 3. Evaluation on data neither the search nor the retraining saw: RMSE on
    the toy ``test`` split (``rgbdd`` preset, cm) and on the complete shared
    Middlebury / Lu test sets (8-bit levels).
@@ -43,6 +50,12 @@ Usage::
 
 ``--report-only`` launches nothing and reports the finished runs (a
 genotype whose runs are not all finished is left out and named).
+
+Paths: genotype files and ``--out-dir`` are read as given (run from the
+repository root, as the run JSONs name the genotypes by those relative
+paths); the default ``--toy`` and ``--shared-data`` resolve from the
+repository root (``data/toy_rgbd``, ``../shared/data/gisr``). Missing data
+fails before anything is launched.
 
 Ends with ``RESULT {json}``.
 """
@@ -71,6 +84,7 @@ from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 # the rank percentile of the other search-vs-random controls (ties half)
 from bench_search_vs_random import rank_pct  # noqa: E402,F401
+from bench_dcnas_retrain import SHARED, check_data, resolve_device  # noqa
 
 TESTS = ('toy', 'Middlebury', 'Lu')
 
@@ -127,9 +141,12 @@ def _run_one(args):
     torch.manual_seed(args.seed)
     net = net_of(args.run_one)
     res = retrain_and_evaluate(net, args.toy, args.iters, args.batch,
-                               args.patch, 4, args.lr, seed=args.seed)
+                               args.patch, 4, args.lr, seed=args.seed,
+                               device=args.device, shared=args.shared_data)
     row = dict(genotype=args.run_one, seed=args.seed, iters=args.iters,
-               params=count_params(net), train_s=res['train_s'])
+               params=count_params(net), train_s=res['train_s'],
+               device=str(resolve_device(args.device)),
+               torch=torch.__version__)
     for k in TESTS:
         row[k] = res[k]['RMSE']
         row[f'bicubic_{k}'] = res[k]['bicubic_RMSE']
@@ -149,6 +166,16 @@ def _alive(pid_file):
         return pid
     except (OSError, ValueError):
         return None
+
+
+def worker_cmd(geno, seed, out, args):
+    """The command line of one retraining (``--run-one`` worker)."""
+    return ['nice', '-n', str(args.nice), sys.executable,
+            osp.abspath(__file__), '--run-one', geno, '--seed', str(seed),
+            '--out', out, '--iters', str(args.iters), '--batch',
+            str(args.batch), '--patch', str(args.patch), '--lr',
+            str(args.lr), '--toy', args.toy, '--device', args.device,
+            '--shared-data', args.shared_data]
 
 
 def launch_all(jobs, args):
@@ -174,11 +201,7 @@ def launch_all(jobs, args):
         while todo and len(running) < args.jobs:
             name, geno, seed, out = todo.pop(0)
             log = open(out[:-5] + '.log', 'w')
-            cmd = ['nice', '-n', str(args.nice), sys.executable,
-                   osp.abspath(__file__), '--run-one', geno, '--seed',
-                   str(seed), '--out', out, '--iters', str(args.iters),
-                   '--batch', str(args.batch), '--patch', str(args.patch),
-                   '--lr', str(args.lr), '--toy', args.toy]
+            cmd = worker_cmd(geno, seed, out, args)
             running.append((name, seed, subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, env=env), out,
                 time.time()))
@@ -232,7 +255,15 @@ def main(argv=None):
     p.add_argument('--batch', type=int, default=8)
     p.add_argument('--patch', type=int, default=64)
     p.add_argument('--lr', type=float, default=1e-3)
-    p.add_argument('--toy', default='data/toy_rgbd')
+    p.add_argument('--toy', default=osp.join(ROOT, 'data', 'toy_rgbd'),
+                   help='toy RGB-D folder (default: data/toy_rgbd of the '
+                   'repository)')
+    p.add_argument('--shared-data', default=SHARED,
+                   help='folder with RGBDD_subset40/, Middlebury/, Lu/ '
+                   '(default: ../shared/data/gisr beside the repository)')
+    p.add_argument('--device', default='cpu',
+                   help='cpu (default) or cuda[:N]: where every retraining '
+                   'runs (--jobs processes share one GPU)')
     p.add_argument('--supernet', default=None,
                    help='toy supernet checkpoint: also score every genotype '
                    'with supernet weights (ranking-quality diagnosis)')
@@ -249,6 +280,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.run_one:
         return run_one(args)
+    if not args.report_only:  # fail before launching anything
+        resolve_device(args.device)
+        check_data(args.toy, args.shared_data)
     for f in args.searched:
         if not osp.isfile(f):
             raise FileNotFoundError(
@@ -292,6 +326,11 @@ def main(argv=None):
         if row['genotype'] != f:
             raise ValueError(f'{out} is the run of {row["genotype"]}, not '
                              f'{f}: remove the stale --out-dir')
+        if 'params' in row and row['params'] != count_params(net_of(f)):
+            raise ValueError(f'{out} trained a network of {row["params"]:,} '
+                             f'params, {f} now builds another: the genotype '
+                             'file changed since (e.g. a new search wrote '
+                             'it); restore it or use another --out-dir')
         runs[(n, s)] = row
     runs = {k: v for k, v in runs.items() if k[0] in files}
     if not args.searched:
@@ -317,6 +356,9 @@ def report(args, files, runs):
                for k in TESTS},
             per_seed={k: [runs[(n, s)][k] for s in seeds] for k in TESTS})
     bic = {k: runs[(names[0], seeds[0])][f'bicubic_{k}'] for k in TESTS}
+    # runs written before --device existed trained on the CPU
+    devices = {s: sorted({runs[(n, s)].get('device', 'cpu') for n in names})
+               for s in seeds}
     sn = None
     if args.supernet:
         sn = supernet_scores(files, args.supernet, args.images,
@@ -359,6 +401,8 @@ def report(args, files, runs):
           f'(toy + RGB-D-D, batch {args.batch}, {args.patch}² patches); '
           'RMSE: toy test (cm), Middlebury / Lu (8-bit levels), mean over '
           'training seeds')
+    print('devices per training seed: ' + ', '.join(
+        f'{s}: {"/".join(d)}' for s, d in devices.items()))
     head = '| genotype | params | FLOPs (64²) |'
     head += ' supernet score |' if sn is not None else ''
     print(head + ' toy | Middlebury | Lu |')
@@ -398,6 +442,7 @@ def report(args, files, runs):
                   f'{d["residual_rank_pct"][n]:.0f}' for n in srch) +
               f' | {tau} |')
     result = dict(iters=args.iters, train_seeds=seeds, budget=args.budget,
+                  devices={str(s): d for s, d in devices.items()},
                   n_random=len(rand), n_searched=len(srch), bicubic=bic,
                   genotypes=rows,
                   criterion_above_median_every_seed=criterion,

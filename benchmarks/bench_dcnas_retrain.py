@@ -5,7 +5,8 @@ Usage::
 
     python benchmarks/bench_dcnas_retrain.py \
         [--genotype work_dirs/dcnas_toy_x4/search/best_genotype.yaml] \
-        [--iters 500] [--batch 8] [--patch 64] [--scale 4]
+        [--iters 500] [--batch 8] [--patch 64] [--scale 4] \
+        [--device cpu] [--shared-data ../shared/data/gisr]
 
 Both networks are trained from scratch with the same schedule (Adam 1e-3,
 x0.5 at 80 %, masked L1 in the normalised space, leak-free LR min/max
@@ -16,7 +17,13 @@ transpose), then evaluated with each benchmark's RMSE convention: toy test
 The hand-designed baseline is a DCNAS fixed network with every block
 ``mb_k3_r{r}`` and ``cat`` fusion at every stage, ``r`` chosen so that its
 parameter count is closest to the searched model's. Bicubic is the
-de-normalised ``lr_up``. Ends with ``RESULT {json}``.
+de-normalised ``lr_up``. ``--device cuda`` trains and evaluates on the GPU
+(the data pipeline stays on the CPU; the initial weights and the data
+order are drawn on the CPU, so they equal the ``cpu`` run's of the same
+seed, only the arithmetic differs); ``cpu`` (the default) is the
+original code path. ``--shared-data`` is the folder holding
+``RGBDD_subset40/``, ``Middlebury/`` and ``Lu/`` (default: the repository's
+``../shared/data/gisr``). Ends with ``RESULT {json}``.
 """
 import argparse
 import json
@@ -39,8 +46,42 @@ from mmfusenas.models.gisr import (DCNASNet, GuidedDepthSR,  # noqa: E402
 from mmfusenas.models.mutables import Genotype  # noqa: E402
 from mmfusenas.search.estimators import count_params  # noqa: E402
 
-SHARED = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '..',
-                  'shared', 'data', 'gisr')
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: default folder of the shared GISR test / training sets, resolved from the
+#: repository root (not the working directory)
+SHARED = osp.normpath(osp.join(ROOT, '..', 'shared', 'data', 'gisr'))
+SHARED_SETS = ('RGBDD_subset40', 'Middlebury', 'Lu')
+
+
+def resolve_device(device):
+    """``torch.device`` of ``device`` (``'cpu'`` / ``'cuda'`` /
+    ``'cuda:N'``); a CUDA device without CUDA is an error naming the
+    option."""
+    dev = torch.device(device)
+    if dev.type not in ('cpu', 'cuda'):
+        raise ValueError(f'--device must be cpu or cuda[:N], got {device!r}')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError(f'--device {device}: CUDA is not available in '
+                           f'this torch ({torch.__version__}); use --device '
+                           'cpu')
+    return dev
+
+
+def check_data(toy, shared=SHARED):
+    """Fail fast (before any training) when a data folder is missing."""
+    for split in ('train', 'test'):
+        d = osp.join(toy, split)
+        if not osp.isdir(d):
+            raise FileNotFoundError(
+                f'toy data {d} not found: python tools/misc/make_toy_rgbd.py '
+                f'{toy} --num-search-val 64 (or pass --toy)')
+    for name in SHARED_SETS:
+        d = osp.join(shared, name)
+        if not osp.isdir(d):
+            raise FileNotFoundError(
+                f'shared GISR data {d} not found: --shared-data must be the '
+                f'folder holding {", ".join(SHARED_SETS)} (default '
+                f'{SHARED}, i.e. ../shared/data/gisr beside the repository)')
 
 
 def pipelines(scale, patch):
@@ -73,6 +114,7 @@ def baseline_arch(target_params, num_features):
 
 
 def train(model, loader, iters, lr):
+    """Adam ``lr``, x0.5 at 80 %; batches go to the model's device."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, [int(0.8 * iters)],
                                                  0.5)
@@ -85,12 +127,15 @@ def train(model, loader, iters, lr):
         except StopIteration:
             it = iter(loader)
             batch = next(it)
+        batch = model.data_preprocessor.cast_data(batch)
         loss = model(batch['inputs'], batch['data_samples'],
                      mode='loss')['loss']
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
+    if next(model.parameters()).is_cuda:
+        torch.cuda.synchronize()
     return time.time() - t0
 
 
@@ -99,39 +144,50 @@ def evaluate(model, dataset, preset):
     model.eval()
     metric = GISRMetric(preset=preset, with_bicubic=True)
     for i in range(len(dataset)):
-        batch = default_collate([dataset[i]])
+        batch = model.data_preprocessor.cast_data(
+            default_collate([dataset[i]]))
         metric.process(batch, model(batch['inputs'], batch['data_samples'],
                                     mode='predict'))
     return metric.compute_metrics(metric.results)
 
 
-def datasets(toy, scale=4, patch=64):
+def datasets(toy, scale=4, patch=64, shared=SHARED):
     """Training set (toy train + RGB-D-D) and the held-out test sets."""
+    check_data(toy, shared)
     tr, te = pipelines(scale, patch)
     train_set = ConcatDataset([
         GISRDataset(osp.join(toy, 'train'), pipeline=tr),
-        GISRDataset(osp.join(SHARED, 'RGBDD_subset40'), pipeline=tr)
+        GISRDataset(osp.join(shared, 'RGBDD_subset40'), pipeline=tr)
     ])
     tests = dict(
         toy=(GISRDataset(osp.join(toy, 'test'), pipeline=te), 'rgbdd'),
-        Middlebury=(GISRDataset(osp.join(SHARED, 'Middlebury'),
+        Middlebury=(GISRDataset(osp.join(shared, 'Middlebury'),
                                 pipeline=te), 'middlebury'),
-        Lu=(GISRDataset(osp.join(SHARED, 'Lu'), pipeline=te), 'lu'))
+        Lu=(GISRDataset(osp.join(shared, 'Lu'), pipeline=te), 'lu'))
     return train_set, tests
 
 
 def retrain_and_evaluate(net, toy='data/toy_rgbd', iters=500, batch=8,
-                         patch=64, scale=4, lr=1e-3, seed=0):
+                         patch=64, scale=4, lr=1e-3, seed=0, device='cpu',
+                         shared=SHARED):
     """Train ``net`` from scratch (this benchmark's schedule) and evaluate
     it on the toy test split, Middlebury and Lu.
+
+    Args:
+        device (str | torch.device): where the network trains and runs
+            (``'cpu'``, ``'cuda'``, ``'cuda:N'``). The initial weights (of
+            ``net`` as given) and the data order / crops (CPU generators)
+            do not depend on it.
+        shared (str): folder with ``RGBDD_subset40``, ``Middlebury``, ``Lu``.
 
     Returns:
         dict: ``{'train_s', 'toy', 'Middlebury', 'Lu'}`` (metric dicts).
     """
-    train_set, tests = datasets(toy, scale, patch)
+    dev = resolve_device(device)
+    train_set, tests = datasets(toy, scale, patch, shared)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    model = GuidedDepthSR(net, loss_space='normalised')
+    model = GuidedDepthSR(net, loss_space='normalised').to(dev)
     loader = DataLoader(train_set, batch, shuffle=True,
                         collate_fn=default_collate, drop_last=True)
     secs = train(model, loader, iters, lr)
@@ -150,10 +206,17 @@ def main(argv=None):
     p.add_argument('--patch', type=int, default=64)
     p.add_argument('--scale', type=int, default=4)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--device', default='cpu',
+                   help='cpu (default) or cuda[:N]: where the networks train')
+    p.add_argument('--shared-data', default=SHARED,
+                   help='folder with RGBDD_subset40/, Middlebury/, Lu/ '
+                   '(default: ../shared/data/gisr beside the repository)')
     p.add_argument('--no-baseline', action='store_true',
                    help='train only the genotype (no hand-designed network)')
     args = p.parse_args(argv)
     init_default_scope('mmfusenas')
+    resolve_device(args.device)
+    check_data(args.toy, args.shared_data)
     geno = Genotype.load(args.genotype)
     c = geno.network.get('num_features', 16)
     searched = DCNASNet(geno.choices, num_features=c)
@@ -167,7 +230,7 @@ def main(argv=None):
     for name, net in models:
         rows[name] = dict(params=count_params(net), **retrain_and_evaluate(
             net, args.toy, args.iters, args.batch, args.patch, args.scale,
-            args.lr, seed=0))
+            args.lr, seed=0, device=args.device, shared=args.shared_data))
     print(f'\nx{args.scale} guided depth SR, trained {args.iters} iterations '
           f'(batch {args.batch}, {args.patch}² patches) on toy + RGB-D-D')
     print('| model | params | toy RMSE (cm) | Middlebury RMSE (levels) | '

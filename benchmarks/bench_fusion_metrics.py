@@ -44,6 +44,17 @@ suite time is the sum of its metric calls (how the Evaluator is used). The
 FMI port loops over windows in Python, so it is timed on ``--fmi-rows``
 window rows and scaled to the image (per-window cost is constant). Values
 of both are compared. Goal: >= 50x for the default and the FULL suite.
+
+``--torch`` also times the batched torch path
+(:func:`~mmfusenas.evaluation.functional.fusion_torch.compute_fusion_metrics_torch`)
+on ``--device`` (``cpu`` or ``cuda``; CUDA-synchronised timing) for a batch
+of ``--batch`` pairs (the TNO pairs repeated): every non-FMI metric on its
+own and the default / non-FMI suites, in ms per pair, next to the numpy
+path's per-pair suite times, and the largest relative difference of every
+value from the numpy path (goal <= 1e-6). ``--torch-only`` skips the numpy
+per-metric and suite tables (and FMI's compile / warm-up), for a short run
+on a GPU machine.
+
 Ends with ``RESULT {json}``.
 """
 import argparse
@@ -110,7 +121,19 @@ def main():
     parser.add_argument('--fmi-rows', type=int, default=2,
                         help='window rows of the reference FMI loop timed '
                         'per pair (scaled to the image)')
+    parser.add_argument('--torch', action='store_true',
+                        help='also time the batched torch path')
+    parser.add_argument('--torch-only', action='store_true',
+                        help='only the torch path (implies --torch)')
+    parser.add_argument('--device', default='cpu',
+                        help='device of the torch path (cpu, cuda, cuda:1)')
+    parser.add_argument('--batch', type=int, default=8,
+                        help='pairs per torch batch (the pairs repeated)')
     args = parser.parse_args()
+    if args.torch_only:
+        args.torch = True
+        if args.reference:
+            sys.exit('--torch-only and --reference exclude each other')
     if args.reference and args.preset != 'cddfuse':
         sys.exit('--reference compares with the cddfuse conventions; use '
                  '--preset cddfuse')
@@ -150,6 +173,11 @@ def main():
     full = tuple(FUSION_METRICS)
     fns = preset['fns']
     load0 = os.getloadavg()[0]
+    if args.torch_only:
+        result = dict(preset=args.preset, pairs=len(pairs))
+        result.update(_torch_path(pairs, default, args))
+        print('RESULT ' + json.dumps(result))
+        return
 
     # warm-up (not timed below): numba compile / cache load, lazy tables,
     # the suite's background thread
@@ -212,6 +240,8 @@ def main():
                   full_ms=round(verdict[0] * 1e3, 1))
     if args.reference:
         result.update(_reference(pairs, fns, default, full, args))
+    if args.torch:
+        result.update(_torch_path(pairs, default, args))
     wall, cpu, ok = verdict
     n_cpu = fusion_mod._n_cpus()
     print(f'FULL suite ({len(full)} metrics): {wall * 1e3:.0f} ms wall per '
@@ -219,6 +249,100 @@ def main():
           f'CPU = {cpu / n_cpu * 1e3:.0f} ms on {n_cpu} idle CPUs if the '
           f'work spread perfectly')
     print('RESULT ' + json.dumps(result))
+
+
+def _torch_path(pairs, default, args):
+    """The batched torch path on ``args.device`` against the numpy path:
+    ms per pair (median of ``args.repeat`` batch calls after one warm-up,
+    CUDA-synchronised) per metric and per suite, and the largest relative
+    difference of the values."""
+    import torch
+
+    from mmfusenas.evaluation.functional.fusion_torch import (
+        TORCH_FUSION_FNS, compute_fusion_metrics_torch)
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        sys.exit('--device cuda: torch sees no CUDA device')
+    n = args.batch
+    reps = [pairs[i % len(pairs)] for i in range(n)]
+    a, b, f = (torch.from_numpy(np.stack(x)).to(device)
+               for x in zip(*reps))
+    tfns = TORCH_FUSION_FNS[args.preset]
+    non_fmi = tuple(m for m in FUSION_METRICS if m in tfns)
+
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+
+    def timed(fn):
+        fn()            # warm-up (CUDA context, kernels, allocator)
+        ts = []
+        for _ in range(args.repeat):
+            sync()
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            ts.append(time.perf_counter() - t0)
+        return float(np.median(ts)) / n * 1e3     # ms per pair
+
+    with torch.no_grad():
+        # values of the whole non-FMI set against the numpy path
+        got = compute_fusion_metrics_torch(a, b, f, args.preset, non_fmi)
+        ref = [compute_fusion_metrics(*p, args.preset, non_fmi)
+               for p in pairs]
+        rel = {}
+        for m in non_fmi:
+            v = got[m].cpu().numpy()
+            rel[m] = max(
+                abs(v[i] - ref[i % len(pairs)][m]) /
+                max(1.0, abs(ref[i % len(pairs)][m])) for i in range(n))
+        per_metric = {m: timed(lambda m=m: tfns[m](a, b, f))
+                      for m in non_fmi}
+        suites = {}
+        for label, names in (('default', default), ('non-FMI', non_fmi)):
+            if any(m not in tfns for m in names):
+                continue        # a default suite with FMI: numpy for those
+            t_torch = timed(lambda names=names: compute_fusion_metrics_torch(
+                a, b, f, args.preset, names))
+            t_np = []
+            for p in pairs:
+                for _ in range(args.repeat):
+                    t0 = time.perf_counter()
+                    compute_fusion_metrics(*p, args.preset, names)
+                    t_np.append(time.perf_counter() - t0)
+            suites[label] = (t_torch, float(np.median(t_np)) * 1e3)
+    if device.type == 'cuda':
+        where = f'{torch.cuda.get_device_name(device)}'
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        where = f'cpu, {torch.get_num_threads()} thread(s)'
+        peak = None
+    rows = [['metric', 'torch ms / pair', 'max rel. diff vs numpy']]
+    for m in non_fmi:
+        tag = '' if m in default else ' *'
+        rows.append([m + tag, f'{per_metric[m]:.2f}', f'{rel[m]:.1e}'])
+    for label, (tt, tn) in suites.items():
+        rows.append([f'suite {label} (numpy {tn:.1f} ms / pair)',
+                     f'{tt:.2f}', f'{tn / tt:.1f}x vs numpy'])
+    print(f'Batched torch path on {where}: batch {n} ({len(pairs)} TNO '
+          f'pairs repeated), float64, median of {args.repeat} calls; '
+          f'numpy suites per pair in this process'
+          + (f'; peak CUDA memory {peak:.0f} MiB' if peak else ''))
+    print(AsciiTable(rows).table)
+    worst = max(rel.values())
+    print(f'torch vs numpy: max relative difference {worst:.1e} '
+          f'[{"ok" if worst <= 1e-6 else "FAIL"}] (goal <= 1e-6)')
+    out = dict(torch_device=where, torch_batch=n,
+               torch_max_rel_diff=float(worst),
+               torch_ms_per_pair={m: round(v, 3)
+                                  for m, v in per_metric.items()})
+    for label, (tt, tn) in suites.items():
+        key = label.replace('-', '_')
+        out[f'torch_{key}_ms_per_pair'] = round(tt, 3)
+        out[f'numpy_{key}_ms_per_pair'] = round(tn, 2)
+    if peak is not None:
+        out['torch_peak_mib'] = round(peak, 1)
+    return out
 
 
 def _reference(pairs, fns, default, full, args):

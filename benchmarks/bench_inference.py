@@ -6,7 +6,8 @@ Usage::
     python benchmarks/bench_inference.py [--quick] [--threads 1]
         [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
         [--modes eager fold_bn channels_last fold_bn+channels_last
-                 onnxruntime compile] [--device cpu|cuda]
+                 onnxruntime compile] [--device cpu|cuda] [--tf32]
+        [--profile K]
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
@@ -231,6 +232,22 @@ def build_dcnas(tmp: str) -> Tuple[nn.Module, Callable, List]:
         lambda x: static(x[:, :1], x[:, 1:])), [static]
 
 
+class _WeightBuffers(nn.Module):
+    """A functional official forward's state dict held as buffers, so that
+    ``.to(device)`` moves it (``--device cuda``) and the peak-memory count
+    excludes it; :meth:`weights` gives the state dict back (same keys, the
+    buffers' current device and dtype)."""
+
+    def __init__(self, sd: Dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self._keys = list(sd)
+        for i, v in enumerate(sd.values()):
+            self.register_buffer(f'w{i}', v)
+
+    def weights(self) -> Dict[str, torch.Tensor]:
+        return {k: getattr(self, f'w{i}') for i, k in enumerate(self._keys)}
+
+
 def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
     """HBL LOL network (``configs/hbl/hbl_lol.py``, running BN statistics)
     and the official forward pass (``tests/data/hbl/make_hbl_goldens.py``)
@@ -248,17 +265,12 @@ def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
     model.load_state_dict(
         torch.load(dst, weights_only=True)['state_dict'], strict=True)
 
-    class Official(nn.Module):  # holds the weights (peak-memory exclusion)
-
-        def __init__(self):
-            super().__init__()
-            for i, v in enumerate(sd.values()):
-                self.register_buffer(f'w{i}', v)
+    class Official(_WeightBuffers):
 
         def forward(self, x):
-            return gold.official_forward(sd, geno, x, 'running')
+            return gold.official_forward(self.weights(), geno, x, 'running')
 
-    official = Official()
+    official = Official(sd)
     official.num_params = sum(
         v.numel() for k, v in sd.items() if k.endswith('weight'))
     return model.network.eval(), official, [official]
@@ -287,17 +299,11 @@ def build_hqs(tmp: str) -> Tuple[nn.Module, Callable, List]:
     ]
 
 
-class HQSReference(nn.Module):
+class HQSReference(_WeightBuffers):
     """:func:`official_hqs_forward` on a packed ``[y, kernel plane]``."""
 
-    def __init__(self, sd: Dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.sd = sd
-        for i, v in enumerate(sd.values()):
-            self.register_buffer(f'w{i}', v)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return official_hqs_forward(self.sd, x[:, :1], x[:, 1])
+        return official_hqs_forward(self.weights(), x[:, :1], x[:, 1])
 
 
 def _crop_or_resize(x: torch.Tensor, h: int, w: int,
@@ -512,8 +518,9 @@ def jit_frozen(net: nn.Module, x: torch.Tensor) -> Callable:
 def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                 tmp: str, cache: dict) -> Callable:
     if mode in ORT_MODES:
-        if x.is_cuda:
-            raise RuntimeError('ONNX Runtime modes run on CPU only')
+        if x.device.type != 'cpu':
+            raise RuntimeError(f'ONNX Runtime modes run on CPU only (the '
+                               f'input is on {x.device.type})')
         if mode not in cache:
             channels_last, opts = ORT_MODES[mode]
             names = 'fold_bn,channels_last' if channels_last else 'fold_bn'
@@ -538,20 +545,31 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
         copy.deepcopy(net), mode.replace('+', ','), verbose=False)
 
 
-def make_modes(net: nn.Module, modes: List[str], x: torch.Tensor,
-               threads: int, tmp: str, cache: dict,
-               skipped: Dict[str, str]) -> Dict[str, Callable]:
+def make_modes(net: nn.Module,
+               modes: List[str],
+               x: torch.Tensor,
+               threads: int,
+               tmp: str,
+               cache: dict,
+               skipped: Dict[str, str],
+               build_s: Optional[Dict[str, float]] = None
+               ) -> Dict[str, Callable]:
     """Mode name -> callable, each on its own copy of the network; the
     ONNX export (dynamic N, H, W) is made once per network (``cache``). A
     mode that cannot be built for the network (e.g. ONNX export of complex
-    FFT arithmetic) is left out and its reason put in ``skipped``."""
+    FFT arithmetic) is left out and its reason put in ``skipped``; the
+    seconds each mode took to build (fold, export, ``torch.compile``'s
+    first call) go to ``build_s``."""
     out = {}
+    build_s = {} if build_s is None else build_s
     for mode in modes:
         if mode == 'eager':
             out[mode] = net
             continue
+        start = time.perf_counter()
         try:
             out[mode] = _build_mode(mode, net, x, threads, tmp, cache)
+            build_s[mode] = time.perf_counter() - start
         except Exception as err:  # noqa: BLE001 - reported, not hidden
             inner = err
             while inner.__cause__ is not None:  # the root cause's message
@@ -612,9 +630,10 @@ def run_entry(name: str, args, tmp: str) -> dict:
         x = example_input(family, size, batch).to(device)
         print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
         fns = {'official': official}
+        build_s: Dict[str, float] = {}
         fns.update(
             make_modes(net, args.modes, x, args.threads, tmp, cache,
-                       res['skipped']))
+                       res['skipped'], build_s))
         with torch.no_grad():
             ref = net(x)
         row = dict(
@@ -622,7 +641,8 @@ def run_entry(name: str, args, tmp: str) -> dict:
                   for k, f in fns.items() if k != 'eager'},
             latency_ms=interleaved_latency(fns, x, args.repeats,
                                            args.warmup),
-            peak_mb={})
+            peak_mb={},
+            build_s=build_s)
         for k, f in fns.items():
             if k in ('official', 'eager', 'fold_bn', 'channels_last',
                      'fold_bn+channels_last'):
@@ -631,8 +651,35 @@ def run_entry(name: str, args, tmp: str) -> dict:
                 row['peak_mb'][k] = peak_memory_mb(f, x, mods)
         off = row['latency_ms']['official']
         row['ratio'] = {k: v / off for k, v in row['latency_ms'].items()}
+        if args.profile:
+            row['profile'] = {
+                k: top_ops(fns[k], x, args.profile)
+                for k in ('official', 'eager')
+            }
+            for k, ops in row['profile'].items():
+                print(f'  {name} N={batch} {k}: top operators by self '
+                      f'time (% of the pass): ' + ', '.join(
+                          f'{op} {pct:.1f}%' for op, pct in ops))
         res['batches'][batch] = row
     return res
+
+
+def top_ops(fn: Callable, x: torch.Tensor, k: int) -> List[Tuple[str, float]]:
+    """The ``k`` operators with the largest self time (CPU, or CUDA
+    kernels on a CUDA input) in one pass of ``fn``, as (name, % of the
+    pass's total self time), from ``torch.profiler``."""
+    from torch.profiler import ProfilerActivity, profile
+    acts = [ProfilerActivity.CPU]
+    if x.is_cuda:
+        acts.append(ProfilerActivity.CUDA)
+    with torch.no_grad(), profile(activities=acts) as prof:
+        fn(x)
+        _sync(x.device)
+    attr = 'self_device_time_total' if x.is_cuda else 'self_cpu_time_total'
+    events = [(e.key, getattr(e, attr, 0.0)) for e in prof.key_averages()]
+    total = sum(t for _, t in events) or 1.0
+    events.sort(key=lambda e: -e[1])
+    return [(name, round(100.0 * t / total, 1)) for name, t in events[:k]]
 
 
 def main(argv=None) -> dict:
@@ -657,8 +704,29 @@ def main(argv=None) -> dict:
     parser.add_argument(
         '--modes', nargs='+', default=list(DEFAULT_MODES),
         choices=ALL_MODES)
-    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--device', default='cpu',
+        help='cpu or cuda[:i] (CUDA: synchronised timing, peak memory from '
+        'torch.cuda.max_memory_allocated, ONNX Runtime modes skipped)')
+    parser.add_argument(
+        '--tf32', action='store_true',
+        help='CUDA: allow TF32 convolutions / matmuls (off by default, so '
+        'that modes compare with eager within 1e-5)')
+    parser.add_argument(
+        '--profile', type=int, default=0, metavar='K',
+        help='also print the K operators with the largest self time in one '
+        'pass of the official and the eager network (torch.profiler)')
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            parser.error(f'--device {args.device}: torch sees no CUDA '
+                         f'device (torch {torch.__version__})')
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.benchmark = False
+    elif device.type != 'cpu':
+        parser.error(f'--device must be cpu or cuda, got {args.device!r}')
     if args.batches is None:
         args.batches = [1, 2] if args.quick else [1, 8]
     if args.scale is None:
@@ -689,6 +757,12 @@ def main(argv=None) -> dict:
                      if k in row['peak_mb'] else '-')
                 ])
     print(AsciiTable(rows).table)
+    for name, res in results.items():
+        for batch, row in res['batches'].items():
+            slow = {k: v for k, v in row['build_s'].items() if v >= 1.0}
+            if slow:
+                print(f'build time {name} N={batch}: ' + ', '.join(
+                    f'{k} {v:.1f} s' for k, v in slow.items()))
     cost = [['network', 'params', 'official params', 'MACs (G, N=1)']]
     for name, res in results.items():
         cost.append([

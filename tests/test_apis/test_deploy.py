@@ -479,3 +479,96 @@ def test_bench_inference_later_networks(shared_data, capsys):
         assert row['diff']['fold_bn+channels_last'] < 1e-5, name
     assert out['results']['DCNAS x4']['params'] == 544981
     assert capsys.readouterr().out.splitlines()[-1].startswith('RESULT {')
+
+
+def test_bench_inference_device_handling(shared_data, tmp_path, capsys):
+    """The CPU side of ``bench_inference.py --device cuda``: the
+    functional official rebuilds (HQS, HBL) follow ``.to()`` (their weights
+    are buffers; checked with a dtype move), ONNX Runtime modes are refused
+    with a reason for a non-CPU input, and ``--device cuda`` without CUDA
+    is a clear error."""
+    bench = load_tool('benchmarks/bench_inference.py')
+    _, official, mods = bench.build_hqs(str(tmp_path))
+    x = bench.example_input('hqs', (24, 24), 1)
+    with torch.no_grad():
+        y32 = official(x)
+        official.double()
+        y64 = official(x.double())
+    assert y64.dtype == torch.float64
+    assert (y64.float() - y32).abs().max().item() < 1e-5
+    assert all(v.dtype == torch.float64
+               for v in official.weights().values())
+    # a forward on the moved module's buffers, not on a captured copy
+    assert all(v is getattr(official, f'w{i}')
+               for i, v in enumerate(official.weights().values()))
+    net, official, _ = bench.build_hbl(str(tmp_path))
+    x = bench.example_input('hbl', (40, 60), 1)
+    with torch.no_grad():
+        ref = net(x)
+        assert (official.double()(x.double()).float() -
+                ref).abs().max().item() < 1e-5
+    skipped = {}
+    meta = torch.empty(1, 3, 40, 60, device='meta')
+    modes = bench.make_modes(net, ['onnxruntime', 'ort_basic'], meta, 1,
+                             str(tmp_path), {}, skipped)
+    assert modes == {}
+    assert set(skipped) == {'onnxruntime', 'ort_basic'}
+    assert 'CPU only (the input is on meta)' in skipped['onnxruntime']
+    assert 'not run: RuntimeError: ONNX Runtime modes run on CPU only' in \
+        capsys.readouterr().out
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            bench.main(['--device', 'cuda', '--models', 'RUAS_s'])
+        assert 'torch sees no CUDA device' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(['--device', 'mps', '--models', 'RUAS_s'])
+    assert 'must be cpu or cuda' in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_bench_inference_on_cuda(shared_data):
+    """``bench_inference.py --device cuda`` at tiny sizes: every official
+    rebuild equals the toolbox network on the GPU, the PyTorch modes stay
+    within 1e-5 of eager (TF32 off), ONNX Runtime is skipped with its
+    reason, peak memory comes from the CUDA allocator."""
+    bench = load_tool('benchmarks/bench_inference.py')
+    out = bench.main([
+        '--device', 'cuda', '--scale', '0.1', '--batches', '1', '2',
+        '--repeats', '1', '--warmup', '1', '--models', 'TIM IVIF light',
+        'RUAS_A', 'DCNAS x4', 'HBL LOL', 'HQS hyper-guidance', '--modes',
+        'eager', 'fold_bn+channels_last', 'onnxruntime'
+    ])
+    assert 'cuda' in out['device'].lower() or 'nvidia' in \
+        out['device'].lower() or 'h100' in out['device'].lower()
+    for name, res in out['results'].items():
+        assert 'CPU only' in res['skipped']['onnxruntime'], name
+        for batch, row in res['batches'].items():
+            assert row['diff']['official'] < 1e-5, (name, batch)
+            assert row['diff']['fold_bn+channels_last'] < 1e-5, (name, batch)
+            assert row['peak_mb']['eager'] > 0, (name, batch)
+
+
+def test_bench_inference_profile_option(capsys):
+    """``--profile K``: the K operators with the largest self time of one
+    official and one eager pass, as (name, % of the pass) in decreasing
+    order, printed and in the JSON; every built mode's build time."""
+    bench = load_tool('benchmarks/bench_inference.py')
+    out = bench.main([
+        '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
+        '0', '--models', 'RUAS_s', '--modes', 'eager', 'channels_last',
+        '--profile', '3'
+    ])
+    row = out['results']['RUAS_s']['batches'][1]
+    # build seconds of every mode but eager (not built)
+    assert set(row['build_s']) == {'channels_last'}
+    assert 0 <= row['build_s']['channels_last'] < 60
+    prof = row['profile']
+    assert set(prof) == {'official', 'eager'}
+    for ops in prof.values():
+        assert len(ops) == 3
+        pcts = [p for _, p in ops]
+        assert pcts == sorted(pcts, reverse=True)
+        assert 0 < sum(pcts) <= 100.0 + 1e-6
+        assert all(name.startswith('aten::') for name, _ in ops)
+    assert 'RUAS_s N=1 eager: top operators by self time' in \
+        capsys.readouterr().out

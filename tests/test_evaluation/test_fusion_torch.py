@@ -129,3 +129,41 @@ def test_fusion_metric_torch_backend_matches_numpy(shared_data):
 def test_fusion_metric_backend_validated():
     with pytest.raises(ValueError, match="'numpy' or 'torch'"):
         FusionMetric(backend='cupy')
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason='needs a CUDA device')
+
+
+@needs_cuda
+@pytest.mark.parametrize('preset', sorted(FUSION_PRESETS))
+def test_torch_on_cuda_matches_numpy_on_real_pairs(shared_data, preset):
+    # the same real pairs as on CPU, evaluated on the GPU: every non-FMI
+    # metric within 1e-6 (relative) of the numpy path, results on the GPU
+    pairs = _pairs(shared_data, preset)
+    a, b, f = (torch.from_numpy(np.stack(x)).cuda() for x in zip(*pairs))
+    got = FT.compute_fusion_metrics_torch(a, b, f, preset, 'all')
+    assert list(got) == list(FUSION_METRICS)
+    for i, (ai, bi, fi) in enumerate(pairs):
+        ref = compute_fusion_metrics(ai, bi, fi, preset, 'all')
+        for m in FUSION_METRICS:
+            assert got[m].device.type == 'cuda', m
+            assert abs(got[m][i].item() - ref[m]) <= 1e-6 * max(
+                1.0, abs(ref[m])), (preset, m, i)
+
+
+@needs_cuda
+def test_fusion_metric_torch_backend_on_cuda(shared_data):
+    # FusionMetric(device='cuda') with CPU samples: moved to the GPU,
+    # the per-image rows and the averages equal the numpy backend
+    pairs = _pairs(shared_data, 'cddfuse', n_tno=1, n_road=1)
+    samples = [_sample(*p, f's{i}') for i, p in enumerate(pairs)]
+    res = {}
+    for backend, device in (('numpy', None), ('torch', 'cuda')):
+        m = FusionMetric(preset='cddfuse', backend=backend, device=device)
+        m.process(None, [s.to_dict() for s in samples])
+        res[backend] = (m.results, m.compute_metrics(m.results))
+    for rn, rt in zip(res['numpy'][0], res['torch'][0]):
+        assert rt['stem'] == rn['stem']
+        for k in res['numpy'][1]:
+            assert rt[k] == pytest.approx(rn[k], rel=1e-6, abs=1e-9), k

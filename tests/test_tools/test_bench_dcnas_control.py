@@ -91,3 +91,148 @@ def test_report_ranks_and_criterion(bench, tmp_path):
     assert g['random3']['params'] == count_params(
         DCNASNet(Genotype.load(files['random3']).choices, num_features=8))
     assert res['bicubic'] == dict(toy=9.0, Middlebury=9.0, Lu=9.0)
+
+
+# ---------------------------------------------------------------- --device
+# Golden of the code before --device existed (commit 70b9a0c, CPU): the
+# network below retrained 4 iterations on a small toy folder standing in
+# for the shared data. ``--device cpu`` must reproduce it exactly.
+GOLDEN_CPU = dict(toy=28.053735745474143, Middlebury=280.5373574547414,
+                  Lu=239.60076606668332, bicubic_Lu=238.93356315170956)
+
+
+@pytest.fixture(scope='module')
+def small_data(tmp_path_factory):
+    """Toy data + a stand-in of ``../shared/data/gisr`` (toy splits linked
+    as RGBDD_subset40 / Middlebury / Lu)."""
+    import os
+    from mmfusenas.datasets.toy_rgbd import generate_toy_rgbd
+    root = tmp_path_factory.mktemp('dcnas_small')
+    toy, shared = root / 'toy', root / 'shared'
+    generate_toy_rgbd(str(toy), 4, 2, 2, seed=3, size=64)
+    shared.mkdir()
+    for name, split in (('RGBDD_subset40', 'train'), ('Middlebury', 'test'),
+                        ('Lu', 'val')):
+        os.symlink(toy / split, shared / name)
+    return str(toy), str(shared)
+
+
+def _golden_net():
+    import torch
+    from mmfusenas.models.gisr import dcnas_keys
+    arch = {k: ('cat' if k.startswith('fusion') else 'mb_k3_r2')
+            for k in dcnas_keys(4, 2)}
+    torch.manual_seed(5)
+    return DCNASNet(arch, num_features=8)
+
+
+@pytest.mark.parametrize('device', ['cpu', 'torch.device'])
+def test_device_cpu_equals_the_code_before_device(bench, small_data, device):
+    import torch
+    from mmengine.registry import init_default_scope
+    import bench_dcnas_retrain
+    init_default_scope('mmfusenas')
+    toy, shared = small_data
+    dev = torch.device('cpu') if device == 'torch.device' else 'cpu'
+    res = bench_dcnas_retrain.retrain_and_evaluate(
+        _golden_net(), toy, iters=4, batch=2, patch=32, seed=1, device=dev,
+        shared=shared)
+    for k in ('toy', 'Middlebury', 'Lu'):
+        assert res[k]['RMSE'] == pytest.approx(GOLDEN_CPU[k], rel=1e-6)
+    assert res['Lu']['bicubic_RMSE'] == pytest.approx(
+        GOLDEN_CPU['bicubic_Lu'], rel=1e-9)
+
+
+def test_worker_writes_device_and_runs_on_cpu(bench, small_data, tmp_path):
+    import json
+    import torch
+    toy, shared = small_data
+    geno = _geno(tmp_path, 'g', 'mb_k3_r2')
+    out = str(tmp_path / 'run.json')
+    bench.main(['--run-one', geno, '--seed', '1', '--out', out, '--iters',
+                '2', '--batch', '2', '--patch', '32', '--toy', toy,
+                '--shared-data', shared, '--device', 'cpu'])
+    row = json.load(open(out))
+    assert row['device'] == 'cpu' and row['torch'] == torch.__version__
+    assert row['iters'] == 2 and row['seed'] == 1
+    assert all(0 < row[k] < 1e4 for k in ('toy', 'Middlebury', 'Lu'))
+    assert not osp.exists(out[:-5] + '.pid')
+
+
+def test_launcher_passes_device_and_data_to_every_worker(bench):
+    args = argparse.Namespace(nice=10, iters=300, batch=8, patch=64,
+                              lr=1e-3, toy='/abs/toy', device='cuda',
+                              shared_data='/abs/gisr')
+    cmd = bench.worker_cmd('work_dirs/x/random3.yaml', 2,
+                           'work_dirs/x/runs/random3_t2_i300.json', args)
+    assert cmd[:3] == ['nice', '-n', '10']
+    opts = dict(zip(cmd[5::2], cmd[6::2]))
+    assert cmd[5] == '--run-one' and opts['--run-one'].endswith('3.yaml')
+    assert opts['--device'] == 'cuda' and opts['--seed'] == '2'
+    assert opts['--shared-data'] == '/abs/gisr'
+    assert opts['--toy'] == '/abs/toy' and opts['--iters'] == '300'
+
+
+def test_default_data_paths_resolve_from_the_repository(bench):
+    import bench_dcnas_retrain
+    assert bench_dcnas_retrain.SHARED == osp.normpath(
+        osp.join(REPO, '..', 'shared', 'data', 'gisr'))
+    assert bench.ROOT == REPO
+
+
+def test_bad_device_or_missing_data_fails_before_launching(
+        bench, small_data, tmp_path):
+    import torch
+    import bench_dcnas_retrain
+    toy, shared = small_data
+    out = tmp_path / 'ctl'
+    with pytest.raises(ValueError, match='--device must be cpu or cuda'):
+        bench.main(['--device', 'mps', '--out-dir', str(out), '--toy', toy,
+                    '--shared-data', shared])
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match='--device cuda: CUDA is not'):
+            bench.main(['--device', 'cuda', '--out-dir', str(out), '--toy',
+                        toy, '--shared-data', shared])
+    with pytest.raises(FileNotFoundError, match='--shared-data must be'):
+        bench.main(['--out-dir', str(out), '--toy', toy, '--shared-data',
+                    str(tmp_path / 'nowhere')])
+    with pytest.raises(FileNotFoundError, match='make_toy_rgbd'):
+        bench_dcnas_retrain.check_data(str(tmp_path / 'notoy'), shared)
+    assert not out.exists()  # nothing launched, nothing written
+
+
+def test_report_names_each_training_seeds_device(bench, tmp_path):
+    files = {'searched0': _geno(tmp_path, 's0', 'mb_k3_r2')}
+    for i, op in enumerate(['mb_k3_r4', 'mb_k5_r2', 'mb_k5_r3']):
+        files[f'random{i}'] = _geno(tmp_path, f'r{i}', op)
+    runs = {}
+    for n in files:
+        for s in (0, 1, 2):
+            row = dict(toy=1.0 + s, Middlebury=2.0, Lu=3.0, bicubic_toy=9.0,
+                       bicubic_Middlebury=9.0, bicubic_Lu=9.0)
+            if s == 2:  # seeds 0 / 1: runs written before --device existed
+                row['device'] = 'cuda:0' if n != 'random2' else 'cpu'
+            runs[(n, s)] = row
+    args = argparse.Namespace(train_seeds=[0, 1, 2], supernet=None, iters=1,
+                              batch=8, patch=64, budget=3e5)
+    res = bench.report(args, files, runs)
+    assert res['devices'] == {'0': ['cpu'], '1': ['cpu'],
+                              '2': ['cpu', 'cuda:0']}
+    assert res['genotypes']['searched0']['toy'] == pytest.approx(2.0)
+
+
+def test_report_refuses_a_run_of_a_changed_genotype_file(
+        bench, tmp_path, monkeypatch):
+    import json
+    monkeypatch.chdir(tmp_path)  # the LUT cache goes to work_dirs/
+    searched = _geno(tmp_path, 'searched', 'mb_k3_r2')
+    out = tmp_path / 'ctl'
+    (out / 'runs').mkdir(parents=True)
+    row = dict(genotype=searched, seed=0, iters=300, params=12345, toy=1.0,
+               Middlebury=1.0, Lu=1.0, bicubic_toy=2.0,
+               bicubic_Middlebury=2.0, bicubic_Lu=2.0)
+    (out / 'runs' / 'searched0_t0_i300.json').write_text(json.dumps(row))
+    with pytest.raises(ValueError, match='genotype file changed'):
+        bench.main(['--searched', searched, '--random', '3',
+                    '--train-seeds', '0', '--report-only', '--out-dir',
+                    str(out)])
