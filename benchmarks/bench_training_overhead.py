@@ -8,7 +8,7 @@ Usage::
         [--configs configs/tim/retinanet_ivif_toy.py
                    configs/tim/deeplabv3plus_r18_msrs_toy.py]
         [--rounds 12] [--warmup 2] [--threads 1] [--data-dir DIR]
-        [--batch N]
+        [--batch N] [--device cpu|cuda]
 
 Per config, the model of the config is built twice from the same seed: the
 compound model (``FusionDetector`` / ``FusionSegmentor``) and, for the
@@ -88,6 +88,9 @@ def parse_args():
     p.add_argument('--channels-last', action='store_true',
                    help='both models (and their inputs) in channels-last '
                    'memory format')
+    p.add_argument('--device', default='cpu',
+                   help="'cpu' or 'cuda' (CUDA: both models on the GPU, the "
+                   'clock read after a synchronisation at every part)')
     return p.parse_args()
 
 
@@ -96,13 +99,24 @@ def _loss_sum(model, losses):
     return loss
 
 
+#: the device of the run (``--device``); CUDA work is synchronised before
+#: every clock reading so that each part gets its own kernels' time
+DEVICE = torch.device('cpu')
+
+
+def _now():
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize(DEVICE)
+    return time.perf_counter()
+
+
 class Timer:
     def __init__(self):
         self.parts = {}
-        self.t = time.perf_counter()
+        self.t = _now()
 
     def lap(self, name):
-        now = time.perf_counter()
+        now = _now()
         self.parts[name] = self.parts.get(name, 0.0) + now - self.t
         self.t = now
 
@@ -182,6 +196,8 @@ def run_config(path, args, data_root):
     torch.manual_seed(0)
     alone = MODELS.build(cfg.model)
     alone.init_weights()
+    model.to(DEVICE)
+    alone.to(DEVICE)
     task = alone.task_model
     if args.channels_last:
         for mod in (model, alone):
@@ -222,9 +238,9 @@ def run_config(path, args, data_root):
             elif who == 'a':
                 res['alone'] = task_step(model, task, optim_t, batch)
             else:
-                t0 = time.perf_counter()
+                t0 = _now()
                 alone.train_step(batch, optim_s)
-                res['train_step'] = {'total': time.perf_counter() - t0}
+                res['train_step'] = {'total': _now() - t0}
         if r >= args.warmup:
             rows['data'].append({'data': data_s})
             for k in ('compound', 'alone', 'train_step'):
@@ -238,7 +254,11 @@ def run_config(path, args, data_root):
 
 
 def main():
+    global DEVICE
     args = parse_args()
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda: torch sees no CUDA device')
     sys.stdout.reconfigure(line_buffering=True)
     torch.set_num_threads(args.threads)
     # the weight-init and optimizer summaries of the builds are not needed
@@ -270,7 +290,8 @@ def main():
             fusion_only = (c['preprocess'] + c['fusion fwd'] +
                            c['fusion bwd'])
             ok = 'PASS' if frac <= TARGET else 'FAIL'
-            print(f'{name}: batch {bs}, {args.rounds} rounds (median), '
+            print(f'{name}: {args.device}, batch {bs}, {args.rounds} rounds '
+                  '(median), '
                   f'{torch.get_num_threads()} threads, '
                   f'{"channels-last" if args.channels_last else "NCHW"}, load '
                   f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}')
@@ -284,6 +305,7 @@ def main():
                   f'model {macs["task"]:.2f} (ratio '
                   f'{macs["fusion"] / macs["task"]:.2f})')
             results[name] = dict(
+                device=args.device,
                 batch=bs,
                 compound_ms=round(c['total'] * 1e3, 1),
                 task_alone_ms=round(task_alone * 1e3, 1),
