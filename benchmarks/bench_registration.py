@@ -84,6 +84,8 @@ FIELD = {
     if k not in ('type', 'key')
 }
 BORDER = 8
+#: where the networks run (``--device``)
+DEVICE = torch.device('cpu')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -137,6 +139,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--refine-eps', type=float, default=0.1,
                    help='NGF edge scale of the instance optimisation')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='cpu',
+                   help="where the networks run ('cuda' on a GPU machine)")
     p.add_argument('--quick', action='store_true',
                    help='40 + 20 iterations, 10 refinement steps, 3 + 3 test '
                    'pairs')
@@ -178,7 +182,7 @@ def load_pairs(folder: str, size: int) -> List[Tuple[str, np.ndarray,
 
 def to_t(arr: np.ndarray) -> torch.Tensor:
     """``(H, W)`` -> ``(1, 1, H, W)``; ``(H, W, 2)`` -> ``(1, 2, H, W)``."""
-    t = torch.from_numpy(np.ascontiguousarray(arr))
+    t = torch.from_numpy(np.ascontiguousarray(arr)).to(DEVICE)
     return t[None, None] if t.dim() == 2 else t.permute(2, 0, 1)[None]
 
 
@@ -258,7 +262,7 @@ def heldout_epe(net, pairs, seed: int) -> float:
 def train_registration(pairs, args, heldout=None) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = build_reg_net(args)
+    net = build_reg_net(args).to(DEVICE)
     losses = []
     if args.reg_losses in ('ngf', 'both'):
         losses += [NGFLoss(eps=args.reg_eps),
@@ -299,7 +303,7 @@ def train_registration(pairs, args, heldout=None) -> torch.nn.Module:
 def train_fusion(pairs, args) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + 1)
-    net = MODELS.build(fusion_net_cfg(args.fusion_channels))
+    net = MODELS.build(fusion_net_cfg(args.fusion_channels)).to(DEVICE)
     losses = [MODELS.build(cfg) for cfg in FUSION_LOSSES]
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for it in range(args.fusion_iters):
@@ -321,7 +325,7 @@ def fuse(net, ir: torch.Tensor, vi: torch.Tensor) -> np.ndarray:
     ph, pw = -h % 4, -w % 4
     src = torch.nn.functional.pad(torch.cat([ir, vi], 1), (0, pw, 0, ph),
                                   mode='replicate')
-    return net(src)[..., :h, :w].clamp(0, 1)[0, 0].numpy()
+    return net(src)[..., :h, :w].clamp(0, 1)[0, 0].cpu().numpy()
 
 
 @torch.no_grad()
@@ -365,6 +369,8 @@ def evaluate(pairs, reg_net, fusion_net, args) -> Dict:
 
 def main(argv=None) -> Dict:
     args = parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
     torch.set_num_threads(1)
     start = time.time()
     tno = load_pairs(osp.join(args.data, 'TNO'), args.size)
