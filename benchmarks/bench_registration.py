@@ -84,6 +84,8 @@ FIELD = {
     if k not in ('type', 'key')
 }
 BORDER = 8
+#: where the networks run (``--device``)
+DEVICE = torch.device('cpu')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -107,6 +109,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--reg-smooth', type=float, default=1.0,
                    help='weight of the smoothness loss')
     p.add_argument('--reg-channels', type=int, default=16)
+    p.add_argument('--reg-inputs', choices=('intensity', 'orientation',
+                                            'both'), default='intensity',
+                   help="PyramidCorrRegNet's encoder input: standardised "
+                   'luminance + gradient magnitude, the contrast-free '
+                   'doubled-angle orientation image, or both')
+    p.add_argument('--reg-separate', action='store_true',
+                   help='modality-specific encoders (pseudo-siamese) '
+                   'instead of one shared encoder')
+    p.add_argument('--reg-ngf-cost', type=float, default=0.1,
+                   help='edge scale of the NGF cost volume the decoders '
+                   'read (<= 0: off)')
+    p.add_argument('--curve', action='store_true',
+                   help='log the held-out EPE at every N_R log line')
+    p.add_argument('--log-interval', type=int, default=100)
+    p.add_argument('--epe-only', action='store_true',
+                   help='measure the held-out registration error only (no '
+                   'N_F, no fusion metrics)')
     p.add_argument('--bank', type=int, default=4,
                    help='misaligned copies of every training pair')
     p.add_argument('--no-warp-full', dest='warp_full', action='store_false',
@@ -120,6 +139,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--refine-eps', type=float, default=0.1,
                    help='NGF edge scale of the instance optimisation')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='cpu',
+                   help="where the networks run ('cuda' on a GPU machine)")
     p.add_argument('--quick', action='store_true',
                    help='40 + 20 iterations, 10 refinement steps, 3 + 3 test '
                    'pairs')
@@ -161,7 +182,7 @@ def load_pairs(folder: str, size: int) -> List[Tuple[str, np.ndarray,
 
 def to_t(arr: np.ndarray) -> torch.Tensor:
     """``(H, W)`` -> ``(1, 1, H, W)``; ``(H, W, 2)`` -> ``(1, 2, H, W)``."""
-    t = torch.from_numpy(np.ascontiguousarray(arr))
+    t = torch.from_numpy(np.ascontiguousarray(arr)).to(DEVICE)
     return t[None, None] if t.dim() == 2 else t.permute(2, 0, 1)[None]
 
 
@@ -213,15 +234,35 @@ def bank_crops(bank, rng, batch, crop):
 
 def build_reg_net(args) -> torch.nn.Module:
     if args.reg_net == 'pyramid':
-        return PyramidCorrRegNet(channels=args.reg_channels, num_levels=3,
-                                 radius=3)
+        return PyramidCorrRegNet(
+            channels=args.reg_channels, num_levels=3, radius=3,
+            inputs=args.reg_inputs, shared_encoder=not args.reg_separate,
+            ngf_eps=args.reg_ngf_cost if args.reg_ngf_cost > 0 else None)
     return DeformableRegNet(channels=args.reg_channels, num_levels=3)
 
 
-def train_registration(pairs, args) -> torch.nn.Module:
+@torch.no_grad()
+def heldout_epe(net, pairs, seed: int) -> float:
+    """Mean EPE (px, without the border) of ``net`` on held-out pairs
+    warped by the fixed fields of :func:`evaluate`."""
+    was_training = net.training
+    net.eval()
+    b = (slice(BORDER, -BORDER), slice(BORDER, -BORDER))
+    epes = []
+    for stem, ir, vi in pairs:
+        rng = np.random.default_rng([seed, sum(map(ord, stem))])
+        field = random_affine_elastic_field(*ir.shape, rng, **FIELD)
+        gt = to_t(invert_flow(field))
+        flow = net(to_t(vi), to_t(remap_array(ir, field)))
+        epes.append((flow - gt).pow(2).sum(1).sqrt()[0][b].mean().item())
+    net.train(was_training)
+    return float(np.mean(epes))
+
+
+def train_registration(pairs, args, heldout=None) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = build_reg_net(args)
+    net = build_reg_net(args).to(DEVICE)
     losses = []
     if args.reg_losses in ('ngf', 'both'):
         losses += [NGFLoss(eps=args.reg_eps),
@@ -244,19 +285,25 @@ def train_registration(pairs, args) -> torch.nn.Module:
         loss.backward()
         opt.step()
         sched.step()
-        if it % 100 == 0 or it == args.reg_iters - 1:
+        if it % args.log_interval == 0 or it == args.reg_iters - 1:
             with torch.no_grad():
                 epe = (fields['flow'] - gt).pow(2).sum(1).sqrt().mean()
                 none = gt.pow(2).sum(1).sqrt().mean()
+            msg = ''
+            if heldout:
+                msg = ', held-out EPE ' + ', '.join(
+                    f'{k} {heldout_epe(net, v, args.seed):.3f}'
+                    for k, v in heldout.items())
             print(f'  N_R iter {it}: loss {loss.item():.4f}, train EPE '
-                  f'{none.item():.3f} -> {epe.item():.3f} px', flush=True)
+                  f'{none.item():.3f} -> {epe.item():.3f} px{msg}',
+                  flush=True)
     return net.eval()
 
 
 def train_fusion(pairs, args) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + 1)
-    net = MODELS.build(fusion_net_cfg(args.fusion_channels))
+    net = MODELS.build(fusion_net_cfg(args.fusion_channels)).to(DEVICE)
     losses = [MODELS.build(cfg) for cfg in FUSION_LOSSES]
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for it in range(args.fusion_iters):
@@ -278,7 +325,7 @@ def fuse(net, ir: torch.Tensor, vi: torch.Tensor) -> np.ndarray:
     ph, pw = -h % 4, -w % 4
     src = torch.nn.functional.pad(torch.cat([ir, vi], 1), (0, pw, 0, ph),
                                   mode='replicate')
-    return net(src)[..., :h, :w].clamp(0, 1)[0, 0].numpy()
+    return net(src)[..., :h, :w].clamp(0, 1)[0, 0].cpu().numpy()
 
 
 @torch.no_grad()
@@ -297,7 +344,7 @@ def evaluate(pairs, reg_net, fusion_net, args) -> Dict:
         registered = warp_image(to_t(moving), flow)
         refined_flow = optimise_field(
             to_t(vi), to_t(moving), refine_losses, flow,
-            iters=args.refine_iters)
+            iters=args.refine_iters) if args.refine_iters > 0 else flow
         refined = warp_image(to_t(moving), refined_flow)
         oracle = warp_image(to_t(moving), gt)
         epes.append((flow - gt).pow(2).sum(1).sqrt()[0][b].mean().item())
@@ -306,7 +353,7 @@ def evaluate(pairs, reg_net, fusion_net, args) -> Dict:
         epes_none.append(gt.pow(2).sum(1).sqrt()[0][b].mean().item())
         irs = dict(aligned=to_t(ir), misaligned=to_t(moving),
                    registered=registered, refined=refined, oracle=oracle)
-        for cond, ir_c in irs.items():
+        for cond, ir_c in irs.items() if fusion_net is not None else ():
             fused = fuse(fusion_net, ir_c, to_t(vi))
             rows[cond].append(
                 compute_fusion_metrics(ir * 255, vi * 255, fused * 255,
@@ -314,7 +361,7 @@ def evaluate(pairs, reg_net, fusion_net, args) -> Dict:
     means = {
         c: {m: float(np.mean([r[m] for r in rows[c]])) for m in METRICS}
         for c in CONDITIONS
-    }
+    } if fusion_net is not None else {}
     return dict(metrics=means, EPE=float(np.mean(epes)),
                 EPE_refined=float(np.mean(epes_refined)),
                 EPE_none=float(np.mean(epes_none)), n=len(pairs))
@@ -322,6 +369,8 @@ def evaluate(pairs, reg_net, fusion_net, args) -> Dict:
 
 def main(argv=None) -> Dict:
     args = parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
     torch.set_num_threads(1)
     start = time.time()
     tno = load_pairs(osp.join(args.data, 'TNO'), args.size)
@@ -332,8 +381,9 @@ def main(argv=None) -> Dict:
     print(f'{len(train)} training pairs, test: TNO {len(test["TNO"])}, '
           f'RoadScene {len(test["RoadScene"])}; {args.size} x '
           f'{args.size * 4 // 3} px')
-    reg_net = train_registration(train, args)
-    fusion_net = train_fusion(train, args)
+    reg_net = train_registration(train, args,
+                                 test if args.curve else None)
+    fusion_net = None if args.epe_only else train_fusion(train, args)
     results = {name: evaluate(pairs, reg_net, fusion_net, args)
                for name, pairs in test.items()}
     for name, res in results.items():
@@ -342,6 +392,8 @@ def main(argv=None) -> Dict:
         print(f'registration EPE: {res["EPE_none"]:.3f} px without -> '
               f'{res["EPE"]:.3f} px with N_R -> {res["EPE_refined"]:.3f} px '
               'with N_R + instance optimisation')
+        if not res['metrics']:
+            continue
         print('| condition | ' + ' | '.join(METRICS) + ' |')
         print('|---' * (len(METRICS) + 1) + '|')
         for cond in CONDITIONS:

@@ -5,7 +5,10 @@
 # image moves. Validation: end-point error of the field.
 # Network: PyramidCorrRegNet of registration_net.py (coarse-to-fine cost
 # volumes, learned + NGF correlation; the U-Net did not learn on IR/VIS
-# pairs, docs/tim.md, Table 3 section). Losses: NGF (edge
+# pairs, docs/tim.md, Table 3 section) reading the contrast-free
+# orientation image of each source (inputs='orientation': on real IR/VIS
+# pairs the former luminance + gradient-magnitude input did not learn, the
+# orientation input did, docs/tim.md). Losses: NGF (edge
 # scale 0.1 on 8-bit real pairs) + smoothness + the end-point error to the
 # known synthetic field (drop FlowEPELoss for unsupervised training).
 # Training crops are warped with the sizes of a whole TNO image
@@ -33,7 +36,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     type='ImageRegistrator',
     data_preprocessor=dict(type='FusionDataPreprocessor'),
-    registration_net={{_base_.registration_net}},
+    registration_net=dict(_base_.registration_net, inputs='orientation'),
     losses=[
         dict(type='NGFLoss', eps=0.1, loss_weight=1.0),
         dict(type='FlowSmoothnessLoss', penalty='l2', loss_weight=1.0),

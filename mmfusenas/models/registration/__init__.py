@@ -8,7 +8,7 @@ from .image_registrator import ImageRegistrator
 from .instance_optimisation import (OPTIMISATION_FIELDS,
                                     InstanceOptimisedRegNet, optimise_field)
 from .pyramid_reg_net import (PyramidCorrRegNet, local_correlation,
-                              resize_flow)
+                              orientation_features, resize_flow)
 from .spatial_transformer import (SpatialTransformer, check_flow,
                                   compose_flows, endpoint_error, flow_to_grid,
                                   integrate_velocity, pixel_grid, warp_image)
@@ -16,6 +16,7 @@ from .spatial_transformer import (SpatialTransformer, check_flow,
 __all__ = [
     'DeformableRegNet', 'PyramidCorrRegNet', 'ImageRegistrator',
     'SpatialTransformer', 'local_correlation', 'resize_flow',
+    'orientation_features',
     'InstanceOptimisedRegNet', 'optimise_field', 'OPTIMISATION_FIELDS',
     'REGISTRATION_FIELDS', 'call_registration_loss',
     'check_registration_losses', 'register_pair', 'check_flow',

@@ -66,6 +66,39 @@ def gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
     return (gx.pow(2) + gy.pow(2) + 1e-12).sqrt()
 
 
+def orientation_features(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Contrast-free structure image: the doubled-angle orientation of the
+    gradient and its normalised strength.
+
+    With ``g = ∇x`` (central differences) and ``m = |g|^2``::
+
+        out = [(g_x^2 - g_y^2) / (m + eps^2),
+               2 g_x g_y / (m + eps^2),
+               m / (m + eps^2)]
+
+    The first two channels are ``w (cos 2θ, sin 2θ)`` with ``w = m / (m +
+    eps^2)`` in ``[0, 1)``: invariant to the sign of the gradient (an edge
+    whose contrast is inverted in the other modality gives the same
+    vector) and to its magnitude above ``eps``. The dot product of two such
+    vectors is ``w_a w_b cos 2Δθ`` -- the normalised-gradient-field (NGF)
+    similarity up to an affine map (``cos^2 Δθ = (1 + cos 2Δθ) / 2``), so
+    a correlation of these images is an NGF cost volume and a network that
+    reads them starts from a representation shared by IR and VIS.
+
+    Args:
+        x (Tensor): ``(N, 1, H, W)`` image.
+        eps (float): edge scale (in the units of ``x``'s gradients).
+
+    Returns:
+        Tensor: ``(N, 3, H, W)``.
+    """
+    gx, gy = image_gradients(x)
+    m = gx.pow(2) + gy.pow(2)
+    den = m + eps**2
+    return torch.cat([(gx.pow(2) - gy.pow(2)) / den, 2 * gx * gy / den,
+                      m / den], 1)
+
+
 def local_correlation(fixed: torch.Tensor, moving: torch.Tensor,
                       radius: int) -> torch.Tensor:
     """Cost volume: ``out[:, k](p) = <fixed(p), moving(p + d_k)>`` for
@@ -184,7 +217,24 @@ class PyramidCorrRegNet(nn.Module):
             with 4 it passes). Defaults to 4.0.
         max_displacement (float, optional): bound in pixels,
             ``max · tanh(flow / max)``. Defaults to None (unbounded).
+        inputs (str): what the encoder reads of each image's luminance
+            ``y`` (standardised per sample first). ``'intensity'``:
+            ``[standardise(y), standardise(|∇y|)]`` (2 channels; the
+            intensity channel is modality-specific). ``'orientation'``:
+            :func:`orientation_features` of ``y`` at edge scale
+            ``input_eps`` (3 channels, contrast-sign and magnitude free,
+            shared by IR and VIS: what learned on real IR/VIS pairs, see
+            docs/tim.md). ``'both'``: the five channels. Defaults to
+            ``'intensity'``.
+        input_eps (float): edge scale of ``'orientation'`` (on the
+            standardised luminance). Defaults to 0.1.
+        shared_encoder (bool): one (siamese) encoder for both images; False
+            gives the fixed and the moving image their own encoder (pseudo
+            siamese: each modality may learn its own mapping to a common
+            feature space). Defaults to True.
     """
+
+    input_types = ('intensity', 'orientation', 'both')
 
     def __init__(self,
                  channels: int = 16,
@@ -193,8 +243,20 @@ class PyramidCorrRegNet(nn.Module):
                  decoder_channels: int = 32,
                  ngf_eps: Optional[float] = 0.1,
                  flow_scale: float = 4.0,
-                 max_displacement: Optional[float] = None) -> None:
+                 max_displacement: Optional[float] = None,
+                 inputs: str = 'intensity',
+                 input_eps: float = 0.1,
+                 shared_encoder: bool = True) -> None:
         super().__init__()
+        if inputs not in self.input_types:
+            raise ValueError(f'PyramidCorrRegNet: inputs must be one of '
+                             f'{self.input_types}, got {inputs!r}')
+        if not input_eps > 0:
+            raise ValueError('PyramidCorrRegNet: input_eps must be > 0, got '
+                             f'{input_eps}')
+        self.inputs = inputs
+        self.input_eps = float(input_eps)
+        self.shared_encoder = bool(shared_encoder)
         if channels < 1 or num_levels < 1 or radius < 0 or \
                 decoder_channels < 1:
             raise ValueError(
@@ -215,12 +277,19 @@ class PyramidCorrRegNet(nn.Module):
                              f'{flow_scale}')
         self.flow_scale = float(flow_scale)
         self.max_displacement = max_displacement
-        widths = [2] + [channels * 2**min(l, 2) for l in range(num_levels)]
-        self.encoder = nn.ModuleList(
-            nn.Sequential(
-                _conv(widths[l], widths[l + 1], stride=2),
-                _conv(widths[l + 1], widths[l + 1]))
-            for l in range(num_levels))
+        in_ch = dict(intensity=2, orientation=3, both=5)[inputs]
+        widths = [in_ch] + [channels * 2**min(l, 2) for l in range(num_levels)]
+
+        def encoder() -> nn.ModuleList:
+            return nn.ModuleList(
+                nn.Sequential(
+                    _conv(widths[l], widths[l + 1], stride=2),
+                    _conv(widths[l + 1], widths[l + 1]))
+                for l in range(num_levels))
+
+        self.encoder = encoder()
+        # the moving image's own encoder (pseudo-siamese)
+        self.moving_encoder = None if shared_encoder else encoder()
         corr = (2 * radius + 1)**2 * (1 if ngf_eps is None else 2)
         self.decoders = nn.ModuleList()
         for l in range(num_levels):
@@ -232,13 +301,28 @@ class PyramidCorrRegNet(nn.Module):
                     _conv(corr + widths[l + 1] + 2, decoder_channels),
                     _conv(decoder_channels, decoder_channels), head))
 
-    def features(self, image: torch.Tensor) -> List[torch.Tensor]:
+    def encoder_inputs(self, image: torch.Tensor) -> torch.Tensor:
+        """The representation of one image the encoder reads
+        (``inputs``)."""
+        y = standardise(luminance(image))
+        parts = []
+        if self.inputs in ('intensity', 'both'):
+            parts += [y, standardise(gradient_magnitude(y))]
+        if self.inputs in ('orientation', 'both'):
+            parts.append(orientation_features(y, self.input_eps))
+        return torch.cat(parts, 1)
+
+    def features(self,
+                 image: torch.Tensor,
+                 moving: bool = False) -> List[torch.Tensor]:
         """Encoder features at strides ``2 .. 2^num_levels`` of one
-        image's luminance."""
-        y = luminance(image)
-        x = torch.cat([standardise(y), standardise(gradient_magnitude(y))], 1)
+        image's luminance (``moving``: through the moving image's encoder
+        when it has its own)."""
+        x = self.encoder_inputs(image)
+        encoder = self.moving_encoder if moving and \
+            self.moving_encoder is not None else self.encoder
         feats = []
-        for level in self.encoder:
+        for level in encoder:
             x = level(x)
             feats.append(x)
         return feats
@@ -248,8 +332,15 @@ class PyramidCorrRegNet(nn.Module):
         check_pair(fixed, moving, 'PyramidCorrRegNet')
         n = fixed.shape[0]
         images = torch.cat([luminance(fixed), luminance(moving)])
-        # one encoder pass over both images (shared weights)
-        feats = self.features(images)
+        if self.moving_encoder is None:
+            # one encoder pass over both images (shared weights)
+            feats = self.features(images)
+        else:
+            feats = [
+                torch.cat(pair) for pair in zip(
+                    self.features(images[:n]),
+                    self.features(images[n:], moving=True))
+            ]
         images = standardise(images)
         flow = None
         for level in reversed(range(self.num_levels)):

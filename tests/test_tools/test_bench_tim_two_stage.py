@@ -1,0 +1,114 @@
+"""Protocol of benchmarks/bench_tim_two_stage.py: the generated configs of
+the two-stage chain build, hold the held-out pairs out of every training
+step, chain the steps' outputs (N_F checkpoint -> search -> genotype) and
+give the official N_T the official architecture."""
+import os
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmfusenas.registry import MODELS
+from mmfusenas.testing import load_tool
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_tool('benchmarks/bench_tim_two_stage.py')
+
+
+def make_pairs(root, folder, prefix, n):
+    for sub in prefix.values():
+        os.makedirs(osp.join(root, folder, sub))
+        for i in range(n):
+            open(osp.join(root, folder, sub, f'p{i:02d}.png'), 'w').close()
+
+
+@pytest.mark.parametrize('task', ['ivif', 'mri_ct'])
+def test_generated_configs(bench, tmp_path, task):
+    data = str(tmp_path / 'data')
+    spec = bench.TASKS[task]
+    make_pairs(data, spec['folder'], spec['prefix'], 11)
+    work = str(tmp_path / 'work')
+    bench.main([
+        '--task', task, '--data', data, '--work-dir', work, '--channels',
+        '8', '--val', '3', '--nf-iters', '7', '--joint-iters', '9',
+        '--batch', '2', '--crop', '32', '--search-epochs', '2',
+        '--arch-interval', '3', '--dry-run'
+    ])
+    read = lambda name: open(osp.join(work, 'splits', name + '.txt')).read(
+    ).split()  # noqa: E731
+    train, val = read('train'), read('val')
+    assert val == ['p08', 'p09', 'p10'] and train == [f'p{i:02d}'
+                                                      for i in range(8)]
+    assert read('search_weights') + read('search_arch') == train
+    cfgs = {
+        n: Config.fromfile(osp.join(work, 'configs', n + '.py'))
+        for n in ('nf', 'search', 'joint_searched', 'joint_official')
+    }
+    root = osp.join(data, spec['folder']) + '/'
+    # N_F: stage 1 checkpoint + validation after nf_iters, N_F alone at
+    # nf_iters + joint_iters
+    nf = cfgs['nf']
+    assert nf.train_cfg.max_iters == 16 and nf.train_cfg.val_interval == 7
+    assert nf.default_hooks.checkpoint.interval == 7
+    assert nf.model.fusion_net.channels == 8
+    assert nf.optim_wrapper.optimizer.lr == 1e-3
+    assert nf.train_dataloader.dataset.ann_file.endswith('train.txt')
+    assert nf.val_dataloader.dataset.ann_file.endswith('val.txt')
+    assert nf.train_dataloader.dataset.data_root == root
+    info = [l for l in nf.model.losses if l.type == 'InfoPreservationLoss']
+    assert info and all(l.measure == 'gradient' for l in info)
+    # search: on top of the frozen N_F checkpoint, on the two train halves
+    s = cfgs['search']
+    arch = s.model.architecture.fusion_net
+    assert arch.stage1_init == osp.join(work, 'nf', 'iter_7.pth')
+    assert arch.stage2.channels == 8 and s.model.arch_update_interval == 3
+    assert s.train_dataloader.dataset.ann_file.endswith('search_weights.txt')
+    assert s.train_cfg.arch_dataloader.dataset.ann_file.endswith(
+        'search_arch.txt')
+    # joint: 8 training pairs / batch 2 = 4 iterations an epoch -> 2 epochs
+    j = cfgs['joint_searched']
+    assert j.train_cfg.max_epochs == 2 and j.train_cfg.val_interval == 2
+    assert j.model.fusion_net.stage2 == dict(
+        type='GenotypeNet',
+        genotype=osp.join(work, 'search', 'genotypes', 'latest.yaml'))
+    assert j.model.fusion_net.stage1_init == osp.join(work, 'nf',
+                                                      'iter_7.pth')
+    o = cfgs['joint_official'].model.fusion_net
+    official = Config.fromfile(
+        osp.join(bench.CFG, spec['official'])).model.fusion_net.stage2
+    assert o.stage2.first_cells == official.first_cells
+    assert o.stage2.second_cells == official.second_cells
+    # (ConfigDict.merge is a method: index the key)
+    assert o.stage2['merge'] == official['merge']
+    assert o.stage2['input_order'] == official['input_order']
+    assert o.stage2.channels == 8
+    # the official two-stage network of the joint config builds and runs
+    net = MODELS.build(dict(o, stage1_init=None))
+    out = net(torch.rand(1, 2, 16, 16), return_all=True)
+    assert set(out) == {'stage1', 'detail', 'target', 'final'}
+
+
+def test_val_results_reads_every_validation(bench, tmp_path):
+    run = tmp_path / 'run' / '20260101_000000' / 'vis_data'
+    run.mkdir(parents=True)
+    (run / 'scalars.json').write_text(
+        '{"lr": 0.001, "loss": 1.0, "iter": 5, "step": 5}\n'
+        '{"fusion/EN": 6.5, "fusion/MI": 2.0, "data_time": 0.1, "time": '
+        '1.0, "step": 5}\n'
+        '{"lr": 0.0005, "loss": 0.5, "iter": 10, "step": 10}\n'
+        '{"fusion/EN": 6.9, "fusion/MI": 2.5, "step": 10}\n')
+    assert bench.val_results(str(tmp_path / 'run')) == [
+        dict(EN=6.5, MI=2.0), dict(EN=6.9, MI=2.5)
+    ]
+    with pytest.raises(FileNotFoundError, match='scalars.json'):
+        bench.val_results(str(tmp_path))
+
+
+def test_too_few_pairs_is_an_error_naming_the_folder(bench, tmp_path):
+    make_pairs(str(tmp_path), 'TNO', dict(ir='ir', vi='vi'), 3)
+    with pytest.raises(FileNotFoundError, match='TNO'):
+        bench.main(['--data', str(tmp_path), '--work-dir',
+                    str(tmp_path / 'w'), '--val', '3', '--dry-run'])
