@@ -48,6 +48,9 @@ neck_space = _base_.tim_neck_space_toy
 # and their cells no alpha gradient); the retrain config keeps the
 # detector's own 128 px and anchors.
 search_scale = (64, 64)
+# at most this many parameter-free / 1x1 edges (skip, conv_1) in the
+# derived neck (the regulariser's budget below)
+cheap_op_cap = 2
 search_anchors = dict(
     _base_.model.detector.bbox_head.anchor_generator, octave_base_scale=0.4)
 search_pipeline = [
@@ -76,7 +79,21 @@ model = dict(
     # toy backbone has no pre-trained weights, and a frozen random backbone
     # gives the searched part no task signal, so it is trained here
     frozen_modules=[],
-    arch_update_interval=1)
+    arch_update_interval=1,
+    # P-DARTS-style cap at derivation (no penalty: loss_weight=0): the
+    # derived neck keeps at most `cheap_op_cap` parameter-free / 1x1 edges
+    # (skip, conv_1) of its 18; above it, the cheap edges whose best other
+    # operator loses the least softmax(alpha) switch to it (greedy,
+    # SkipCountRegularizer.fit_to_budget; meta.budget_swaps lists them).
+    # Uncapped, DARTS derived 5 and 10 such edges (uniform: 3.3) and
+    # ranked 12.5 / 0 % against 8 random necks; the same alpha capped at 2
+    # ranked 12.5 / 87.5 % (docs/search.md Sec. 10). No cap:
+    # --cfg-options model.regularizer=None
+    regularizer=dict(
+        type='SkipCountRegularizer',
+        loss_weight=0.0,
+        skip_names=('skip', 'conv_1'),
+        budget=cheap_op_cap))
 
 arch_dataloader = dict(
     batch_size=8,
