@@ -8,6 +8,8 @@ Usage::
         [--num-random 8] [--retrain-seeds 2] [--out results.json]
         [--toy-num N] [--random-subset FIRST END] [--first-search-seed S]
         [--first-retrain-seed S] [--reuse DIR] [--work-dir DIR]
+        [--jobs N] [--search-cfg-options K=V ...]
+        [--retrain-cfg-options K=V ...] [--argmax-too]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
 
 For every search space of :data:`SPACES` (a search config, the config that
@@ -31,9 +33,12 @@ parameters and FLOPs. The last line is ``RESULT {json}``: per space,
 ``{strategy: {searched_rank_pct: [per search seed], scores: [...]},
 random_scores, n_random, ...}``.
 
-Everything runs in one process, in a temporary folder (``--work-dir DIR``:
+The independent units of a control (each search seed; each genotype and
+retrain seed) run in ``--jobs`` worker processes (one torch thread each;
+the same scores as ``--jobs 1``, which runs them in this process).
+Everything runs in a temporary folder (``--work-dir DIR``:
 that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
-threads (set 1 on a shared machine). Spaces are a table: a new space is one
+threads in this process (set 1 on a shared machine). Spaces are a table: a new space is one
 more entry (search config, retrain config, the config keys of the genotype
 path, the searched part's path in the retrained model, toy data, budget).
 A detection space with ``anchor_check`` also prints (and returns as
