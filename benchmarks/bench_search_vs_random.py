@@ -8,6 +8,8 @@ Usage::
         [--num-random 8] [--retrain-seeds 2] [--out results.json]
         [--toy-num N] [--random-subset FIRST END] [--first-search-seed S]
         [--first-retrain-seed S] [--reuse DIR] [--work-dir DIR]
+        [--jobs N] [--search-cfg-options K=V ...]
+        [--retrain-cfg-options K=V ...] [--argmax-too]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
 
 For every search space of :data:`SPACES` (a search config, the config that
@@ -31,9 +33,12 @@ parameters and FLOPs. The last line is ``RESULT {json}``: per space,
 ``{strategy: {searched_rank_pct: [per search seed], scores: [...]},
 random_scores, n_random, ...}``.
 
-Everything runs in one process, in a temporary folder (``--work-dir DIR``:
+The independent units of a control (each search seed; each genotype and
+retrain seed) run in ``--jobs`` worker processes (one torch thread each;
+the same scores as ``--jobs 1``, which runs them in this process).
+Everything runs in a temporary folder (``--work-dir DIR``:
 that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
-threads (set 1 on a shared machine). Spaces are a table: a new space is one
+threads in this process (set 1 on a shared machine). Spaces are a table: a new space is one
 more entry (search config, retrain config, the config keys of the genotype
 path, the searched part's path in the retrained model, toy data, budget).
 A detection space with ``anchor_check`` also prints (and returns as
@@ -48,6 +53,7 @@ import os
 import os.path as osp
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +61,7 @@ from typing import Any, Dict, Iterator, List
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
@@ -164,6 +170,10 @@ SPACES: Dict[str, dict] = {
             {'train_cfg.max_iters': 60 if quick else 120,
              'train_dataloader.batch_size': 4},
             **_prefixed('model.detector.', _NECK_ANCHORS_64)),
+        # the retraining's learning rate anneals to ~0 at its last
+        # iteration (annealed_schedule): the seed noise of the held-out
+        # score (docs/search.md)
+        anneal_retrain=True,
         anchor_check=True,  # print / return the positives per level
         score_pipeline='train',
         score_flips=False),  # the training pipeline without its flips
@@ -306,6 +316,38 @@ def run_search(spec: dict, strategy: str, seed: int, workdir: str,
     return genotype
 
 
+def argmax_genotype(genotype: Genotype) -> Genotype:
+    """The plain DARTS derivation of a searched genotype: per choice point
+    the candidate of largest stored ``softmax(α)`` (``probabilities``),
+    never ``'zero'`` unless it is the only one, whatever budget the search
+    config's regulariser applied (``--argmax-too``: the capped and the plain
+    genotype of the same α side by side).
+
+    Raises:
+        ValueError: the genotype records no ``space`` or no probabilities
+            for one of its choice points.
+    """
+    missing = [k for k in genotype.choices
+               if k not in (genotype.probabilities or {})]
+    if genotype.space is None or missing:
+        raise ValueError(
+            'argmax_genotype: the genotype needs its space and the '
+            f'probabilities of every choice point (missing: {missing}, '
+            f'space recorded: {genotype.space is not None})')
+    choices = {}
+    for key in genotype.choices:
+        probs = genotype.probabilities[key]
+        names = [n for n in probs if n != 'zero'] or list(probs)
+        choices[key] = max(names, key=lambda n: probs[n])
+    meta = {k: v for k, v in (genotype.meta or {}).items()
+            if k not in ('budget', 'cost', 'budget_swaps')}
+    meta['derivation'] = 'argmax (no budget)'
+    return Genotype.from_space(
+        genotype.space, choices,
+        probabilities={k: genotype.probabilities[k] for k in choices},
+        meta=meta)
+
+
 def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
     """``n`` genotypes drawn uniformly from the search config's space."""
     cfg = Config.fromfile(osp.join(ROOT, spec['search']))
@@ -388,11 +430,38 @@ def part_cost(runner: Runner, cfg: Config, spec: dict) -> Dict[str, float]:
     return dict(params=params, mflops=flops / 1e6)
 
 
+def annealed_schedule(max_iters: int, eta_min: float = 1e-5) -> List[dict]:
+    """A learning-rate schedule that fits the retraining budget: linear
+    warm-up from 0.1x over ``min(20, max_iters // 5)`` iterations, then
+    cosine annealing to ``eta_min`` at ``max_iters``.
+
+    The toy detection configs' schedule is built for 300 iterations (a
+    50-iteration fusion warm-up, then a ramp and a cosine to 300): cut at
+    the benchmark's 120 iterations it ends at ~90 % of the peak rate, so the
+    retrained weights (and the held-out score) are a noisy last iterate
+    (docs/search.md, "TIM detection neck": retrain noise).
+    """
+    warm = max(1, min(20, max_iters // 5))
+    return [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+             end=warm),
+        dict(type='CosineAnnealingLR', by_epoch=False, begin=warm,
+             end=max_iters, T_max=max_iters - warm, eta_min=eta_min),
+    ]
+
+
 def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
-            quick: bool) -> Dict[str, float]:
+            quick: bool, extra: Dict[str, Any] = None) -> Dict[str, float]:
+    """Retrain the genotype at ``genotype_path`` with the space's retrain
+    config (``extra``: config options merged last); return its held-out
+    ``score`` and the searched part's ``params`` / ``mflops``."""
     cfg = Config.fromfile(osp.join(ROOT, spec['retrain']))
     _merge(cfg, {k: genotype_path for k in spec['genotype_keys']})
     _merge(cfg, spec['retrain_opts'](quick))
+    if extra:
+        _merge(cfg, extra)
+    if spec.get('anneal_retrain'):
+        cfg.param_scheduler = annealed_schedule(cfg.train_cfg.max_iters)
     if spec.get('img_scale'):
         _set_img_scale(cfg._cfg_dict, spec['img_scale'])
     score_cfg = copy.deepcopy(cfg)
@@ -485,12 +554,30 @@ def _mean_std(xs: List[float]) -> str:
     return f'{statistics.mean(xs):.4f} ± {statistics.stdev(xs):.4f}'
 
 
-def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
-    quick = args.quick
+def _unit_label(label: str) -> str:
+    return label.replace(' ', '_')
+
+
+def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
+    """The independent units of one space's control.
+
+    Returns ``(rows, units)``: ``rows`` = ``[(label, kind, genotype
+    path)]`` in table order; ``units`` = one dict per search (strategy,
+    search seed; reused genotypes need none) and per retraining (genotype,
+    retrain seed), each with its own work dir under
+    ``<tmp>/work/<space>/`` (``search_<strategy>_<seed>``,
+    ``retrain_<label>_<seed>``: distinct for distinct units, so units can
+    run side by side), ``deps`` (the search a retraining waits for) and
+    ``result`` (the JSON file a unit run in a worker process writes).
+    """
     strategies = ['cooperative'] if spec.get('strategies_fixed') else \
         args.strategies
-    t0 = time.time()
-    rows = []  # (label, kind, genotype path)
+    base = dict(space=name, quick=args.quick, root=tmp)
+    # the options as a worker process reads them back (JSON: tuples become
+    # lists), so that every --jobs gives the same configs
+    search_extra = json.loads(json.dumps(args.search_cfg_options or {}))
+    retrain_extra = json.loads(json.dumps(args.retrain_cfg_options or {}))
+    rows, units = [], []
     for strategy in strategies:
         for seed in range(args.first_search_seed,
                           args.first_search_seed + args.search_seeds):
@@ -499,16 +586,29 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
                                              f'search_{strategy}_{seed}',
                                              'genotype.yaml')
             path = osp.join(work, 'genotype.yaml')
+            label = f'{strategy} s{seed}'
+            plain = osp.join(work, 'genotype_argmax.yaml') \
+                if getattr(args, 'argmax_too', False) else None
+            deps = []
             if reused and osp.isfile(reused):
                 os.makedirs(work, exist_ok=True)
-                Genotype.load(reused).dump(path)
+                genotype = Genotype.load(reused)
+                genotype.dump(path)
+                if plain:
+                    argmax_genotype(genotype).dump(plain)
                 print(f'  [{name}] reused {reused}', flush=True)
             else:
-                genotype = run_search(spec, strategy, seed, work, quick)
-                genotype.dump(path)
-            rows.append((f'{strategy} s{seed}', strategy, path))
-            print(f'  [{name}] searched {strategy} seed {seed}: '
-                  f'{time.time() - t0:.0f} s', flush=True)
+                uid = f'{name}/search_{strategy}_{seed}'
+                units.append(dict(
+                    base, id=uid, kind='search', strategy=strategy,
+                    seed=seed, work=work, genotype=path,
+                    argmax_genotype=plain, extra=search_extra, deps=[],
+                    result=osp.join(work, 'unit_result.json')))
+                deps = [uid]
+            rows.append((label, strategy, path, deps))
+            if plain:
+                rows.append((f'{strategy}-argmax s{seed}',
+                             f'{strategy}-argmax', plain, deps))
     first, last = args.random_subset or (0, args.num_random)
     for i, genotype in enumerate(
             random_genotypes(spec, args.num_random, seed=1000)):
@@ -516,25 +616,166 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
             continue
         path = osp.join(tmp, 'work', name, f'random_{i}.yaml')
         genotype.dump(path)
-        rows.append((f'random {i}', 'random', path))
+        rows.append((f'random {i}', 'random', path, []))
+    for label, kind, path, deps in rows:
+        for seed in range(args.first_retrain_seed,
+                          args.first_retrain_seed + args.retrain_seeds):
+            work = osp.join(tmp, 'work', name,
+                            f'retrain_{_unit_label(label)}_{seed}')
+            units.append(dict(
+                base, id=f'{name}/retrain_{_unit_label(label)}_{seed}',
+                kind='retrain', label=label, seed=seed, work=work,
+                genotype=path, extra=retrain_extra,
+                deps=list(deps), result=osp.join(work, 'unit_result.json')))
+    return [r[:3] for r in rows], units
+
+
+def run_unit(unit: dict) -> dict:
+    """Run one unit of :func:`plan_units` in this process.
+
+    A search writes its derived genotype to ``unit['genotype']`` and
+    returns ``{'genotype': path}``; a retraining returns
+    :func:`retrain`'s ``score`` / ``params`` / ``mflops``.
+    """
+    spec = SPACES[unit['space']]
+    if unit['kind'] == 'search':
+        genotype = run_search(spec, unit['strategy'], unit['seed'],
+                              unit['work'], unit['quick'],
+                              extra=unit.get('extra') or None)
+        genotype.dump(unit['genotype'])
+        if unit.get('argmax_genotype'):
+            argmax_genotype(genotype).dump(unit['argmax_genotype'])
+        return dict(genotype=unit['genotype'])
+    if unit['kind'] == 'retrain':
+        return retrain(spec, unit['genotype'], unit['seed'], unit['work'],
+                       unit['quick'], extra=unit.get('extra') or None)
+    raise ValueError(f"unit {unit.get('id')!r}: kind must be 'search' or "
+                     f"'retrain', got {unit['kind']!r}")
+
+
+def _unit_main(path: str) -> None:
+    """``--unit FILE``: run the unit described by the JSON ``FILE`` (one
+    torch thread, in the unit's root folder) and write its result JSON
+    atomically to ``unit['result']``."""
+    from mmfusenas.utils.fileio import atomic_write
+    with open(path) as f:
+        unit = json.load(f)
+    torch.set_num_threads(1)
+    MMLogger.get_instance('mmengine', log_level='WARNING')
+    os.chdir(unit['root'])
+    out = run_unit(unit)
+    atomic_write(json.dumps(out), unit['result'])
+
+
+def _start_unit(unit: dict) -> tuple:
+    os.makedirs(unit['work'], exist_ok=True)
+    spec_file = osp.join(unit['work'], 'unit.json')
+    with open(spec_file, 'w') as f:
+        json.dump(unit, f, indent=1)
+    if osp.exists(unit['result']):
+        os.remove(unit['result'])
+    log = open(osp.join(unit['work'], 'unit.log'), 'w')
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    proc = subprocess.Popen(
+        [sys.executable, osp.abspath(__file__), '--unit', spec_file],
+        cwd=unit['root'], stdout=log, stderr=subprocess.STDOUT, env=env)
+    log.close()
+    return proc, time.time()
+
+
+def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
+    """Run ``units`` (:func:`plan_units`); return ``{unit id: result}``.
+
+    ``jobs <= 1``: one after another in this process, in list order (the
+    searches come before the retrainings that wait for them). Otherwise at
+    most ``jobs`` worker processes at a time, each this script with
+    ``--unit`` and one torch thread (``OMP_NUM_THREADS=1``), its output in
+    ``<work>/unit.log``; a unit starts once the units in its ``deps`` are
+    done, the first ready one in list order first (searches, then the
+    retrainings of searched genotypes as their search ends, then the
+    random ones). Every unit seeds itself, so the results equal
+    ``jobs=1``'s (with one thread there too).
+
+    Raises:
+        RuntimeError: a worker failed (its exit code and the end of its
+            log); the other workers are stopped.
+    """
+    results: Dict[str, dict] = {}
+    if jobs <= 1:
+        for unit in units:
+            results[unit['id']] = run_unit(unit)
+            print(f"  [{unit['id']}] done", flush=True)
+        return results
+    pending = list(units)
+    running: Dict[str, tuple] = {}
+    t_all = time.time()
+    try:
+        while pending or running:
+            for unit in list(pending):
+                if len(running) >= jobs:
+                    break
+                if all(d in results for d in unit['deps']):
+                    pending.remove(unit)
+                    running[unit['id']] = (unit, *_start_unit(unit))
+            if not running:
+                missing = sorted({d for u in pending for d in u['deps']
+                                  if d not in results})
+                raise RuntimeError(f'units wait for unknown units {missing}')
+            time.sleep(0.5)
+            for uid, (unit, proc, t0) in list(running.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                del running[uid]
+                log = osp.join(unit['work'], 'unit.log')
+                if code or not osp.isfile(unit['result']):
+                    with open(log) as f:
+                        tail = f.read()[-3000:]
+                    raise RuntimeError(
+                        f'unit {uid} failed (exit {code}); log {log}:\n'
+                        f'{tail}')
+                with open(unit['result']) as f:
+                    results[uid] = json.load(f)
+                print(f'  [{uid}] done in {time.time() - t0:.0f} s '
+                      f'({time.time() - t_all:.0f} s, {len(results)}/'
+                      f'{len(units)} units)', flush=True)
+    finally:
+        for unit, proc, _ in running.values():
+            proc.terminate()
+        for unit, proc, _ in running.values():
+            proc.wait()
+    return results
+
+
+def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
+    quick = args.quick
+    strategies = ['cooperative'] if spec.get('strategies_fixed') else \
+        args.strategies
+    t0 = time.time()
+    rows, units = plan_units(name, spec, args, tmp)
+    n_search = sum(u['kind'] == 'search' for u in units)
+    print(f'  [{name}] {len(units)} units ({n_search} searches, '
+          f'{len(units) - n_search} retrainings) on {args.jobs} '
+          f'process(es)', flush=True)
     positives = None
     if spec.get('anchor_check'):
         cfg = Config.fromfile(osp.join(ROOT, spec['retrain']))
         _merge(cfg, spec['retrain_opts'](quick))
+        if args.retrain_cfg_options:
+            _merge(cfg, args.retrain_cfg_options)
         positives = anchor_positives(
             cfg.model.detector,
             osp.join(tmp, 'data', 'toy', 'annotations',
                      'instances_train.json'), spec['img_scale'])
         print(f'  [{name}] positive anchors per level (train split, '
               f'{spec["img_scale"][0]} px): {positives}', flush=True)
+    done = run_units(units, args.jobs)
     results = []
     for label, kind, path in rows:
         scores, cost = [], {}
         for seed in range(args.first_retrain_seed,
                           args.first_retrain_seed + args.retrain_seeds):
-            work = osp.join(tmp, 'work', name,
-                            f'retrain_{label.replace(" ", "_")}_{seed}')
-            res = retrain(spec, path, seed, work, quick)
+            res = done[f'{name}/retrain_{_unit_label(label)}_{seed}']
             scores.append(res['score'])
             cost = dict(params=res['params'], mflops=res['mflops'])
         results.append(
@@ -567,7 +808,10 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     out['retrain_scores'] = {r['label']: r['scores'] for r in results}
     if positives is not None:
         out['positives_per_level'] = positives
-    for strategy in strategies:
+    kinds = list(strategies)
+    if getattr(args, 'argmax_too', False):
+        kinds += [f'{s}-argmax' for s in strategies]
+    for strategy in kinds:
         mine = [r for r in results if r['kind'] == strategy]
         out[strategy] = dict(
             searched_rank_pct=[rank_pct(r['mean'], randoms) for r in mine],
@@ -674,7 +918,32 @@ def main():
         help='run in this folder (kept: the toy data, the searched and '
         'random genotypes under work/<space>/, for --reuse DIR/work) '
         'instead of a temporary one')
+    parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='run the independent units (each search seed; each genotype '
+        'and retrain seed) in this many worker processes, one torch thread '
+        'each (1: all in this process, the default); same results')
+    parser.add_argument(
+        '--search-cfg-options', nargs='+', action=DictAction, default=None,
+        help='config options merged into every search config after the '
+        "space's own (e.g. custom_hooks.0.stages.0.end=60)")
+    parser.add_argument(
+        '--retrain-cfg-options', nargs='+', action=DictAction, default=None,
+        help='config options merged into every retrain config after the '
+        "space's own (e.g. train_cfg.max_iters=200)")
+    parser.add_argument(
+        '--argmax-too', action='store_true',
+        help="also retrain each search's plain argmax genotype (no "
+        "regulariser budget; rows '<strategy>-argmax s<seed>') beside the "
+        "config's derivation: a capped and an uncapped derivation of the "
+        'same alpha')
+    parser.add_argument('--unit', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.unit:  # a worker process of --jobs
+        _unit_main(args.unit)
+        return
+    if args.jobs < 1:
+        parser.error(f'--jobs must be >= 1, got {args.jobs}')
     if args.num_random is None:
         args.num_random = 8 if args.quick else 12
     if args.retrain_seeds is None:
@@ -713,6 +982,10 @@ def main():
         retrain_seeds=args.retrain_seeds,
         first_retrain_seed=args.first_retrain_seed,
         strategies=args.strategies,  # the RUAS spaces: their cooperative one
+        jobs=args.jobs,
+        argmax_too=args.argmax_too,
+        search_cfg_options=args.search_cfg_options,
+        retrain_cfg_options=args.retrain_cfg_options,
         score='held-out loss (val split), lower is better')
     if args.out:
         with open(args.out, 'w') as f:

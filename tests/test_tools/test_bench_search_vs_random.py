@@ -202,3 +202,213 @@ def test_every_toy_set_takes_the_pair_count_that_main_passes(bench, tmp_path):
     assert meta['num_train'] + meta['num_val'] == 8
     for name, make in bench.DATA.items():
         assert make.__code__.co_argcount == 3, name
+
+
+def _args(bench, **kw):
+    import argparse
+    base = dict(
+        quick=True, strategies=['darts1', 'ias_paper'], search_seeds=2,
+        first_search_seed=0, num_random=3, random_subset=None,
+        retrain_seeds=2, first_retrain_seed=0, reuse=None,
+        search_cfg_options={'train_cfg.max_iters': 7},
+        retrain_cfg_options={'train_dataloader.dataset.pipeline.2.scale':
+                             (64, 64)})
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def test_units_of_a_control_have_their_own_work_dirs(bench, tmp_path):
+    # --jobs runs the units side by side: every search (strategy, seed) and
+    # every retraining (genotype, retrain seed) is one unit with a work dir
+    # of its own; a searched genotype's retrainings wait for its search,
+    # the random ones for nothing
+    spec = bench.SPACES['tim_neck']
+    rows, units = bench.plan_units('tim_neck', spec, _args(bench),
+                                   str(tmp_path))
+    searches = [u for u in units if u['kind'] == 'search']
+    retrains = [u for u in units if u['kind'] == 'retrain']
+    assert len(searches) == 2 * 2  # 2 strategies x 2 search seeds
+    assert len(retrains) == (4 + 3) * 2  # (searched + random) x 2 seeds
+    assert len({u['work'] for u in units}) == len(units)
+    assert len({u['id'] for u in units}) == len(units)
+    assert len({u['result'] for u in units}) == len(units)
+    assert [r[0] for r in rows] == [
+        'darts1 s0', 'darts1 s1', 'ias_paper s0', 'ias_paper s1',
+        'random 0', 'random 1', 'random 2'
+    ]
+    by_id = {u['id']: u for u in units}
+    for u in retrains:
+        if u['label'].startswith('random'):
+            assert u['deps'] == []
+        else:
+            strategy, seed = u['label'].split(' s')
+            dep, = u['deps']
+            assert by_id[dep]['genotype'] == u['genotype']
+            assert (by_id[dep]['strategy'], by_id[dep]['seed']) == \
+                (strategy, int(seed))
+    # the options as a worker reads them back from its JSON
+    assert searches[0]['extra'] == {'train_cfg.max_iters': 7}
+    assert retrains[0]['extra'] == {
+        'train_dataloader.dataset.pipeline.2.scale': [64, 64]}
+    # a reused search is no unit; its retrainings wait for nothing
+    reuse = tmp_path / 'reuse' / 'tim_neck' / 'search_darts1_0'
+    reuse.mkdir(parents=True)
+    import shutil
+    shutil.copy(rows[4][2], reuse / 'genotype.yaml')
+    _, units = bench.plan_units(
+        'tim_neck', spec, _args(bench, reuse=str(tmp_path / 'reuse')),
+        str(tmp_path))
+    assert 'tim_neck/search_darts1_0' not in {u['id'] for u in units}
+    assert [u['deps'] for u in units
+            if u['kind'] == 'retrain' and u['label'] == 'darts1 s0'] == \
+        [[], []]
+
+
+def test_run_units_reports_a_failed_worker(bench, tmp_path, monkeypatch):
+    # a worker that exits non-zero stops the run with its exit code and the
+    # end of its log; the in-process path raises the unit's own error
+    import subprocess
+    import sys
+    import time
+
+    def start(unit):
+        import os
+        os.makedirs(unit['work'], exist_ok=True)
+        log = open(osp.join(unit['work'], 'unit.log'), 'w')
+        proc = subprocess.Popen(
+            [sys.executable, '-c',
+             'import sys; print("boom: kind must be search"); sys.exit(3)'],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return proc, time.time()
+
+    unit = dict(id='x/retrain_bad_0', kind='nonsense', space='tim_neck',
+                quick=True, root=str(tmp_path), work=str(tmp_path / 'w'),
+                deps=[], result=str(tmp_path / 'w' / 'unit_result.json'))
+    with pytest.raises(ValueError, match="kind must be 'search'"):
+        bench.run_units([unit], jobs=1)
+    monkeypatch.setattr(bench, '_start_unit', start)
+    with pytest.raises(RuntimeError, match=r'unit x/retrain_bad_0 failed '
+                       r'\(exit 3\)(.|\n)*boom: kind must be'):
+        bench.run_units([unit], jobs=2)
+    # a unit waiting for a unit that is not in the list
+    waiting = dict(unit, id='x/retrain_y_0', deps=['x/search_nowhere'])
+    with pytest.raises(RuntimeError, match='unknown units'):
+        bench.run_units([waiting], jobs=2)
+
+
+@pytest.mark.slow
+def test_jobs_give_the_same_scores_as_one_process(tmp_path):
+    # one search seed and one random neck, each retrained once, a few
+    # iterations: --jobs 2 (worker processes) and --jobs 1 (in process)
+    import json
+    import os
+    import subprocess
+    import sys
+    results = {}
+    for jobs in (1, 2):
+        out = tmp_path / f'jobs{jobs}.json'
+        cmd = [
+            sys.executable,
+            osp.join(REPO, 'benchmarks', 'bench_search_vs_random.py'),
+            '--quick', '--spaces', 'tim_neck', '--strategies', 'darts1',
+            '--search-seeds', '1', '--num-random', '1', '--retrain-seeds',
+            '1', '--toy-num', '8', '--jobs', str(jobs), '--out', str(out),
+            '--search-cfg-options', 'train_cfg.max_iters=3',
+            'custom_hooks.0.stages.0.end=1',
+            'custom_hooks.0.stages.1.begin=1', '--retrain-cfg-options',
+            'train_cfg.max_iters=2'
+        ]
+        env = dict(os.environ, OMP_NUM_THREADS='1',
+                   PYTHONPATH=os.pathsep.join(
+                       [REPO, os.environ.get('PYTHONPATH', '')]))
+        subprocess.run(cmd, check=True, env=env, cwd=str(tmp_path),
+                       stdout=subprocess.DEVNULL)
+        results[jobs] = json.loads(out.read_text())['tim_neck']
+    one, two = results[1], results[2]
+    assert one['retrain_scores'] == two['retrain_scores']
+    assert set(one['retrain_scores']) == {'darts1 s0', 'random 0'}
+    assert one['darts1'] == two['darts1']
+
+
+def test_toy_neck_search_caps_cheap_edges_at_derivation(bench):
+    # search_retinanet_ivif_toy.py derives at most 2 parameter-free / 1x1
+    # edges (skip, conv_1): a hand-made alpha with 4 such winners keeps
+    # the 2 whose runner-up loses most and switches the other 2
+    import math
+
+    import torch
+
+    import mmfusenas.search  # noqa: F401
+    from mmfusenas.models.mutables import (ArchParams, bind_arch_params,
+                                           derive_choices)
+    from mmfusenas.registry import MODELS, TASK_UTILS
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'tim', 'search_retinanet_ivif_toy.py'))
+    assert cfg.model.regularizer == dict(
+        type='SkipCountRegularizer', loss_weight=0.0,
+        skip_names=('skip', 'conv_1'), budget=2)
+    # the searched part and its alpha, as BilevelSearchAlgorithm builds them
+    neck = MODELS.build(cfg.model.architecture.detector.neck)
+    arch_params = ArchParams()
+    bind_arch_params(neck, arch_params)
+    reg = TASK_UTILS.build(cfg.model.regularizer)
+    keys = arch_params.keys()
+    assert len(keys) == 18
+    # key: (cheap winner, its alpha, runner-up, its alpha); other ops 0
+    hand = {
+        'neck/cell0/edge0': ('skip', 3.0, 'res_conv_3', 2.0),
+        'neck/cell1/edge1': ('conv_1', 3.0, 'conv_3', 1.0),
+        'neck/cell2/edge2': ('skip', 2.0, 'dil_conv_3_2', 1.9),
+        'neck/cell3/edge0': ('conv_1', 3.0, 'res_conv_5', 2.5),
+    }
+    with torch.no_grad():
+        for key in keys:
+            names = arch_params.choices(key)
+            alpha = torch.zeros(len(names))
+            if key in hand:
+                win, a, second, b = hand[key]
+                alpha[names.index(win)] = a
+                alpha[names.index(second)] = b
+            else:
+                alpha[names.index('res_conv_3')] = 1.0
+            arch_params.alphas[key].copy_(alpha)
+    # probability lost by switching to the runner-up (11 candidates):
+    # (e^a - e^b) / (e^a + e^b + 9)
+    lost = {k: (math.exp(a) - math.exp(b)) / (math.exp(a) + math.exp(b) + 9)
+            for k, (_, a, _, b) in hand.items()}
+    assert sorted(lost, key=lost.get)[:2] == [
+        'neck/cell2/edge2', 'neck/cell3/edge0']
+    uncapped = derive_choices(neck)
+    assert sum(v in ('skip', 'conv_1') for v in uncapped.values()) == 4
+    # the search prepares the regulariser at its first alpha step and
+    # derives through fit_to_budget (BilevelSearchAlgorithm.derive_genotype)
+    reg.prepare(neck, arch_params, None)
+    capped, meta = reg.fit_to_budget(uncapped, arch_params)
+    expected = {k: 'res_conv_3' for k in keys}
+    expected.update({
+        'neck/cell0/edge0': 'skip',
+        'neck/cell1/edge1': 'conv_1',
+        'neck/cell2/edge2': 'dil_conv_3_2',
+        'neck/cell3/edge0': 'res_conv_5',
+    })
+    assert capped == expected
+    assert meta['budget_swaps'] == [
+        'neck/cell2/edge2: skip -> dil_conv_3_2',
+        'neck/cell3/edge0: conv_1 -> res_conv_5'
+    ]
+    assert meta['cost'] == 2.0
+    # --argmax-too: the plain derivation of the same alpha, from the
+    # probabilities the capped genotype stores
+    from mmfusenas.models.mutables import Genotype
+    space = cfg.model.architecture.detector.neck.to_dict()
+    genotype = Genotype.from_space(
+        space, capped, probabilities=arch_params.probabilities(),
+        meta=dict(meta, strategy='DartsFirstOrderStrategy'))
+    plain = bench.argmax_genotype(genotype)
+    assert plain.choices == uncapped
+    assert plain.meta == dict(strategy='DartsFirstOrderStrategy',
+                              derivation='argmax (no budget)')
+    assert plain.network == Genotype.from_space(space, uncapped).network
+    with pytest.raises(ValueError, match='probabilities of every choice'):
+        bench.argmax_genotype(Genotype.from_space(space, capped))
