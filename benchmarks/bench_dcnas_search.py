@@ -590,7 +590,8 @@ def print_search(args, cheapest, rows, pool_info):
             line = (f'p = {p_mut:g}: evolution best < random best in '
                     f'{wins} / {len(rs)} seeds')
             if pool_info:
-                line += (f'; mean P(win) {np.mean([r["p_win"] for r in rs]):.2f}'
+                pw = np.mean([r['p_win'] for r in rs])
+                line += (f'; mean P(win) {pw:.2f}'
                          f', mean pool percentile (evo / random) '
                          f'{np.mean([r["evo_pct"] for r in rs]):.1f} / '
                          f'{np.mean([r["random_pct"] for r in rs]):.1f}')

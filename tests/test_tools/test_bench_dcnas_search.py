@@ -72,8 +72,8 @@ def test_cache_file_names_what_the_scores_depend_on(bench, tmp_path):
 
 def test_slice_batch(bench):
     batch = dict(inputs=dict(lr_up=torch.arange(6.).view(6, 1)),
-                 data_samples=dict(gt=torch.arange(6), sample_id=list('abcdef'),
-                                   scale=4))
+                 data_samples=dict(gt=torch.arange(6),
+                                   sample_id=list('abcdef'), scale=4))
     out = bench.slice_batch(batch, 2, 4)
     assert out['inputs']['lr_up'].flatten().tolist() == [2., 3.]
     assert out['data_samples']['sample_id'] == ['c', 'd']
