@@ -7,7 +7,8 @@ Usage::
         --searched work_dirs/bench_dcnas_search/seed{0,1,2}_evolution.yaml \
         [--random 8] [--budget 3e5] [--random-seed 1000] \
         [--iters 300] [--train-seeds 0 1] [--jobs 2] [--nice 10] \
-        [--device cpu] [--toy data/toy_rgbd] [--shared-data ../shared/data/gisr] \
+        [--device cpu] [--toy data/toy_rgbd] \
+        [--shared-data ../shared/data/gisr] \
         [--supernet work_dirs/sn_s0/iter_600.pth --images 32] \
         [--out-dir work_dirs/bench_dcnas_control]
 

@@ -45,6 +45,11 @@ with supernet weights on the first ``--images`` images of
    (``DCNASNet.canonical_path``). Diagnostics per run: the paths scored by
    origin (mutation / crossover / random fill) with their mean score, the
    proposals rejected as already scored (duplicates) or over budget.
+   ``--init-predictor N``: the predictor-guided variant at the same
+   budget (N scored random paths train a RankNet BGRU, standardised
+   labels; they count as the evolution's scored paths; its first
+   generation is the predictor's best ``--population`` of ``--init-pool``
+   random legal paths, official ``--init_arch``).
    ``--pool N`` scores N further random legal paths (their own seed) as
    the reference distribution of the legal space: each winner's
    percentile in it and **P(win)** = the probability that the winner
@@ -291,6 +296,12 @@ def main(argv=None):
     p.add_argument('--mutate-probs', type=float, nargs='+', default=[0.2],
                    help='per-gene mutation probabilities: one evolution '
                    'variant each (same seeds, same random-search baseline)')
+    p.add_argument('--init-predictor', type=int, default=0,
+                   help='predictor-guided first generation: score this many '
+                   'random legal paths (counted in the evolution\'s budget), '
+                   'train a RankNet BGRU on them, start from its best '
+                   '--population of --init-pool random legal paths')
+    p.add_argument('--init-pool', type=int, default=1000)
     p.add_argument('--pool', type=int, default=0,
                    help='score this many further random legal paths as the '
                    'reference distribution (percentiles, P(win))')
@@ -435,6 +446,9 @@ def bench_search(args, cfg, space, score, held_score=None):
             mutate_prob=p_mut, max_iters=args.generations, seed=seed,
             canonical_fn=canon)
         stats = instrument(evo)
+        if args.init_predictor:
+            predictor_init(args, space, score, table.cost, budgets, seed,
+                           evo)
         top = evo.run()
         n = len(evo.scores)
         by = dict(mutation=[], crossover=[], random=[])
@@ -494,6 +508,35 @@ def bench_search(args, cfg, space, score, held_score=None):
     return search_rows, genotypes, pool_info
 
 
+def predictor_init(args, space, score, cost_fn, budgets, seed, evo):
+    """Predictor-guided first generation at the same scored-path budget:
+    ``--init-predictor`` random legal paths are scored (they count as
+    scored paths of the evolution: ``evo.scores`` holds them, so they are
+    in its top-k and in the random search's equal budget), a BGRU RankNet
+    predictor is trained on them (standardised labels, official schedule),
+    and the evolution's first generation is the predictor's best
+    ``--population`` of ``--init-pool`` further legal random paths
+    (official ``--init_arch``)."""
+    canon = DCNASNet.canonical_path
+    draw = EvolutionSearcher(space, score, cost_fn, budgets, seed=seed + 200,
+                             canonical_fn=canon, max_tries_factor=100)
+    train = []
+    draw.random_legal(args.init_predictor, train)
+    labels = np.array([score(p) for p in train])
+    torch.manual_seed(seed)
+    pred = BGRUPredictor(space)
+    train_predictor(pred, np.array([encode_choices(space, p) for p in train]),
+                    labels, 'ranknet', 100, 16, 1e-3, seed,
+                    label_norm='standardize')
+    for p, y in zip(train, labels):
+        evo.scores[evo.key(p)] = float(y)
+    cands = []
+    draw.scores = dict(evo.scores)  # exclude the training paths
+    draw.random_legal(args.init_pool, cands)
+    est = predict_scores(pred, [encode_choices(space, p) for p in cands])
+    evo.init_population = [cands[i] for i in np.argsort(est)[:args.population]]
+
+
 def print_search(args, cheapest, rows, pool_info):
     """The tables of part 2 / 3."""
     print(f'\nEvolution vs random search (params <= {args.budget:,.0f}; '
@@ -502,7 +545,10 @@ def print_search(args, cheapest, rows, pool_info):
           f'{args.score_root}, lower is better; population '
           f'{args.population} x {args.generations} generations, top-k '
           f'{args.top_k}, {args.num_mutation} mutations + '
-          f'{args.num_crossover} crossovers)')
+          f'{args.num_crossover} crossovers' +
+          (f'; predictor-guided first generation from '
+           f'{args.init_predictor} scored paths' if args.init_predictor
+           else '') + ')')
     if pool_info:
         q = pool_info['quantiles']
         print(f'reference: {pool_info["n"]} random legal paths, mean '
@@ -544,7 +590,8 @@ def print_search(args, cheapest, rows, pool_info):
             line = (f'p = {p_mut:g}: evolution best < random best in '
                     f'{wins} / {len(rs)} seeds')
             if pool_info:
-                line += (f'; mean P(win) {np.mean([r["p_win"] for r in rs]):.2f}'
+                pw = np.mean([r['p_win'] for r in rs])
+                line += (f'; mean P(win) {pw:.2f}'
                          f', mean pool percentile (evo / random) '
                          f'{np.mean([r["evo_pct"] for r in rs]):.1f} / '
                          f'{np.mean([r["random_pct"] for r in rs]):.1f}')

@@ -72,8 +72,8 @@ def test_cache_file_names_what_the_scores_depend_on(bench, tmp_path):
 
 def test_slice_batch(bench):
     batch = dict(inputs=dict(lr_up=torch.arange(6.).view(6, 1)),
-                 data_samples=dict(gt=torch.arange(6), sample_id=list('abcdef'),
-                                   scale=4))
+                 data_samples=dict(gt=torch.arange(6),
+                                   sample_id=list('abcdef'), scale=4))
     out = bench.slice_batch(batch, 2, 4)
     assert out['inputs']['lr_up'].flatten().tolist() == [2., 3.]
     assert out['data_samples']['sample_id'] == ['c', 'd']
@@ -128,3 +128,37 @@ def test_random_state_untouched_by_bookkeeping(bench):
     a, _, _ = _toy_search(7)
     b, _, _ = _toy_search(7, True, bench)
     assert a.rng.getstate() == b.rng.getstate()
+
+
+def test_predictor_init_counts_its_paths_and_starts_from_good_ones(bench):
+    import argparse
+    space = {f'g{i}': ('a', 'b', 'c', 'd') for i in range(6)}
+    weight = {'a': 0, 'b': 1, 'c': 2, 'd': 3}
+
+    def score(p):  # separable, learnable: lower weights are better
+        return float(sum(weight[v] * (i + 1) for i, v in
+                         enumerate(p.values())))
+
+    def cost(p):
+        return dict(params=float(sum(weight[v] for v in p.values())))
+
+    budgets = dict(params=14)
+    args = argparse.Namespace(init_predictor=24, init_pool=200, population=6)
+    evo = EvolutionSearcher(space, score, cost, budgets, population_size=6,
+                            top_k=2, max_iters=1, seed=0)
+    bench.predictor_init(args, space, score, cost, budgets, 0, evo)
+    trained = set(evo.scores)
+    assert len(trained) == 24  # scored, hence counted in the budget
+    init = evo.init_population
+    assert len(init) == 6
+    assert not {evo.key(p) for p in init} & trained
+    assert all(cost(p)['params'] <= 14 for p in init)
+    # the predictor's picks beat random legal draws of the same pool size
+    rand = EvolutionSearcher(space, score, cost, budgets, seed=5)
+    draws = []
+    rand.random_legal(200, draws)
+    assert np.mean([score(p) for p in init]) < np.percentile(
+        [score(p) for p in draws], 25)
+    top = evo.run()  # generation 0 = the 6 picks; top-k over all 30
+    assert len(evo.scores) == 30
+    assert top[0][0] == min(evo.scores.values())
