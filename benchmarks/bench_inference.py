@@ -656,12 +656,52 @@ def run_entry(name: str, args, tmp: str) -> dict:
                 k: top_ops(fns[k], x, args.profile)
                 for k in ('official', 'eager')
             }
+            onnx_file = osp.join(cache.get('_dir', ''), 'net.onnx')
+            if 'onnxruntime' in fns and osp.isfile(onnx_file):
+                row['profile']['onnxruntime'] = ort_top_ops(
+                    onnx_file, x, args.threads, args.profile)
             for k, ops in row['profile'].items():
                 print(f'  {name} N={batch} {k}: top operators by self '
                       f'time (% of the pass): ' + ', '.join(
                           f'{op} {pct:.1f}%' for op, pct in ops))
         res['batches'][batch] = row
     return res
+
+
+def ort_top_ops(path: str, x: torch.Tensor, threads: int,
+                k: int) -> List[Tuple[str, float]]:
+    """The ``k`` ONNX operator types with the largest total time in one
+    run of the ONNX file at ``path`` (a session like ``onnxruntime``'s,
+    with ONNX Runtime's profiler on; the warm-up run is not counted), as
+    (op type, % of the run's node time). Layout reorders that ORT inserts
+    show as ``ReorderInput`` / ``ReorderOutput``."""
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        path, opts, providers=['CPUExecutionProvider'])
+    feed = {'x': x.cpu().numpy()}
+    session.run(None, feed)             # warm-up, not profiled
+    opts.enable_profiling = True
+    opts.profile_file_prefix = osp.join(osp.dirname(path), 'ort_profile')
+    session = ort.InferenceSession(
+        path, opts, providers=['CPUExecutionProvider'])
+    session.run(None, feed)
+    session.run(None, feed)
+    with open(session.end_profiling()) as f:
+        events = json.load(f)
+    runs = [e for e in events if e.get('name') == 'model_run']
+    t0 = runs[-1]['ts'] if runs else 0      # the second (warm) run only
+    per_op: Dict[str, float] = {}
+    for e in events:
+        if e.get('cat') == 'Node' and e['name'].endswith('_kernel_time') \
+                and e['ts'] >= t0:
+            op = e.get('args', {}).get('op_name', e['name'])
+            per_op[op] = per_op.get(op, 0.0) + e['dur']
+    total = sum(per_op.values()) or 1.0
+    ops = sorted(per_op.items(), key=lambda o: -o[1])[:k]
+    return [(op, round(100.0 * t / total, 1)) for op, t in ops]
 
 
 def top_ops(fn: Callable, x: torch.Tensor, k: int) -> List[Tuple[str, float]]:
