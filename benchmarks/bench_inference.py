@@ -110,7 +110,7 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
 #: measured alternatives (issue 20's 0.5x attempt), not run by default
 EXTRA_MODES = ('jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
-               'ort_channels_last')
+               'ort_channels_last', 'ort_prelu')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
 
 #: name -> (family, official protocol / variant, paper size (H, W))
@@ -454,6 +454,10 @@ ORT_MODES = {
     'ort_no_spinning': (False, dict(spinning=False)),
     'ort_parallel': (False, dict(parallel=True)),
     'ort_channels_last': (True, {}),
+    # the ONNX graph with the network's PReLUs kept as PRelu (the default
+    # export writes single-slope PReLUs as LeakyRelu, which ORT fuses into
+    # the convolution before it)
+    'ort_prelu': (False, dict(prelu_as_leaky=False)),
 }
 
 
@@ -465,16 +469,18 @@ def ort_runner(net: nn.Module,
                mem_pattern: bool = True,
                arena: bool = True,
                spinning: bool = True,
-               parallel: bool = False) -> Callable:
+               parallel: bool = False,
+               prelu_as_leaky: bool = True) -> Callable:
     """An ONNX Runtime CPU session on ``net`` exported to ``path`` (made
     when absent: dynamic N, H, W; a fixed size when the dynamic export
     fails, e.g. a data-dependent size)."""
     import onnxruntime as ort
     if not osp.isfile(path):
         try:
-            export_network(net, x[:1], path)
+            export_network(net, x[:1], path, prelu_as_leaky=prelu_as_leaky)
         except Exception:  # noqa: BLE001 - retried with fixed sizes
-            export_network(net, x, path, dynamic=False)
+            export_network(net, x, path, dynamic=False,
+                           prelu_as_leaky=prelu_as_leaky)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -528,8 +534,9 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                 copy.deepcopy(net), names, verbose=False)
             if '_dir' not in cache:  # one folder per network
                 cache['_dir'] = tempfile.mkdtemp(dir=tmp)
-            path = osp.join(cache['_dir'],
-                            f'net{"_cl" if channels_last else ""}.onnx')
+            tag = ('_cl' if channels_last else '') + (
+                '_prelu' if not opts.get('prelu_as_leaky', True) else '')
+            path = osp.join(cache['_dir'], f'net{tag}.onnx')
             cache[mode] = ort_runner(folded, x, threads, path, **opts)
         return cache[mode]
     if mode == 'jit_freeze':
