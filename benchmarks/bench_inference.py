@@ -785,6 +785,11 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             results[name] = run_entry(name, args, tmp)
+            # one line per network as soon as it is done (long runs)
+            for batch, row in results[name]['batches'].items():
+                print(f'{name} N={batch} done: ' + ', '.join(
+                    f'{k} {v:.0f} ms ({row["ratio"][k]:.2f}x)'
+                    for k, v in row['latency_ms'].items()), flush=True)
     where = device_name(torch.device(args.device))
     print(f'\nlatency: median of {args.repeats} interleaved passes after '
           f'{args.warmup} warm-up rounds, {args.threads} thread(s), on '

@@ -581,5 +581,7 @@ def test_bench_inference_profile_option(with_ort, capsys):
             assert 'Conv' in [name for name, _ in ops]
         else:
             assert all(name.startswith('aten::') for name, _ in ops)
-    assert 'RUAS_s N=1 eager: top operators by self time' in \
-        capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'RUAS_s N=1 eager: top operators by self time' in printed
+    # one line per network as soon as it is done
+    assert 'RUAS_s N=1 done: official ' in printed
