@@ -3,7 +3,6 @@ replaced, the official TIM network on a TNO pair, and the ONNX graph it
 exports (LeakyRelu, fused by ONNX Runtime)."""
 import os.path as osp
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -56,16 +55,6 @@ def test_values_bit_identical():
             q(x).detach().numpy(), np.where(xn >= 0, xn, s * xn))
 
 
-def _tno_pair(shared_data, size=(124, 168)):
-    h, w = size
-    imgs = [
-        cv2.imread(osp.join(shared_data, 'fusion', 'TNO', m, '01.png'),
-                   cv2.IMREAD_GRAYSCALE)[100:100 + h, 200:200 + w]
-        for m in ('ir', 'vi')
-    ]
-    return torch.from_numpy(np.stack(imgs)[None].astype(np.float32) / 255)
-
-
 def test_official_tim_network_on_tno_unchanged(shared_data):
     """All 28 PReLUs of the official two-stage TIM network become
     LeakyReLUs; its output on a TNO pair is bit-identical."""
@@ -75,7 +64,9 @@ def test_official_tim_network_on_tno_unchanged(shared_data):
     torch.manual_seed(0)
     net = ref_impl.perturb_(MODELS.build(cfg.model).fusion_net, 0).eval()
     n = sum(type(m) is nn.PReLU for m in net.modules())
-    x = _tno_pair(shared_data)
+    # the TNO crop of the BN-folding test (one loader of it)
+    x = load_tool('tests/test_utils/test_batchnorm_folding.py')._tno_pair(
+        shared_data)
     with torch.no_grad():
         ref = net(x)
         assert len(prelu_to_leaky_relu(net)) == n > 0
