@@ -110,7 +110,7 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
 #: measured alternatives (issue 20's 0.5x attempt), not run by default
 EXTRA_MODES = ('jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
-               'ort_channels_last')
+               'ort_channels_last', 'ort_prelu')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
 
 #: name -> (family, official protocol / variant, paper size (H, W))
@@ -454,6 +454,10 @@ ORT_MODES = {
     'ort_no_spinning': (False, dict(spinning=False)),
     'ort_parallel': (False, dict(parallel=True)),
     'ort_channels_last': (True, {}),
+    # the ONNX graph with the network's PReLUs kept as PRelu (the default
+    # export writes single-slope PReLUs as LeakyRelu, which ORT fuses into
+    # the convolution before it)
+    'ort_prelu': (False, dict(prelu_as_leaky=False)),
 }
 
 
@@ -465,16 +469,18 @@ def ort_runner(net: nn.Module,
                mem_pattern: bool = True,
                arena: bool = True,
                spinning: bool = True,
-               parallel: bool = False) -> Callable:
+               parallel: bool = False,
+               prelu_as_leaky: bool = True) -> Callable:
     """An ONNX Runtime CPU session on ``net`` exported to ``path`` (made
     when absent: dynamic N, H, W; a fixed size when the dynamic export
     fails, e.g. a data-dependent size)."""
     import onnxruntime as ort
     if not osp.isfile(path):
         try:
-            export_network(net, x[:1], path)
+            export_network(net, x[:1], path, prelu_as_leaky=prelu_as_leaky)
         except Exception:  # noqa: BLE001 - retried with fixed sizes
-            export_network(net, x, path, dynamic=False)
+            export_network(net, x, path, dynamic=False,
+                           prelu_as_leaky=prelu_as_leaky)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -528,8 +534,9 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                 copy.deepcopy(net), names, verbose=False)
             if '_dir' not in cache:  # one folder per network
                 cache['_dir'] = tempfile.mkdtemp(dir=tmp)
-            path = osp.join(cache['_dir'],
-                            f'net{"_cl" if channels_last else ""}.onnx')
+            tag = ('_cl' if channels_last else '') + (
+                '_prelu' if not opts.get('prelu_as_leaky', True) else '')
+            path = osp.join(cache['_dir'], f'net{tag}.onnx')
             cache[mode] = ort_runner(folded, x, threads, path, **opts)
         return cache[mode]
     if mode == 'jit_freeze':
@@ -656,12 +663,52 @@ def run_entry(name: str, args, tmp: str) -> dict:
                 k: top_ops(fns[k], x, args.profile)
                 for k in ('official', 'eager')
             }
+            onnx_file = osp.join(cache.get('_dir', ''), 'net.onnx')
+            if 'onnxruntime' in fns and osp.isfile(onnx_file):
+                row['profile']['onnxruntime'] = ort_top_ops(
+                    onnx_file, x, args.threads, args.profile)
             for k, ops in row['profile'].items():
                 print(f'  {name} N={batch} {k}: top operators by self '
                       f'time (% of the pass): ' + ', '.join(
                           f'{op} {pct:.1f}%' for op, pct in ops))
         res['batches'][batch] = row
     return res
+
+
+def ort_top_ops(path: str, x: torch.Tensor, threads: int,
+                k: int) -> List[Tuple[str, float]]:
+    """The ``k`` ONNX operator types with the largest total time in one
+    run of the ONNX file at ``path`` (a session like ``onnxruntime``'s,
+    with ONNX Runtime's profiler on; the warm-up run is not counted), as
+    (op type, % of the run's node time). Layout reorders that ORT inserts
+    show as ``ReorderInput`` / ``ReorderOutput``."""
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        path, opts, providers=['CPUExecutionProvider'])
+    feed = {'x': x.cpu().numpy()}
+    session.run(None, feed)             # warm-up, not profiled
+    opts.enable_profiling = True
+    opts.profile_file_prefix = osp.join(osp.dirname(path), 'ort_profile')
+    session = ort.InferenceSession(
+        path, opts, providers=['CPUExecutionProvider'])
+    session.run(None, feed)
+    session.run(None, feed)
+    with open(session.end_profiling()) as f:
+        events = json.load(f)
+    runs = [e for e in events if e.get('name') == 'model_run']
+    t0 = runs[-1]['ts'] if runs else 0      # the second (warm) run only
+    per_op: Dict[str, float] = {}
+    for e in events:
+        if e.get('cat') == 'Node' and e['name'].endswith('_kernel_time') \
+                and e['ts'] >= t0:
+            op = e.get('args', {}).get('op_name', e['name'])
+            per_op[op] = per_op.get(op, 0.0) + e['dur']
+    total = sum(per_op.values()) or 1.0
+    ops = sorted(per_op.items(), key=lambda o: -o[1])[:k]
+    return [(op, round(100.0 * t / total, 1)) for op, t in ops]
 
 
 def top_ops(fn: Callable, x: torch.Tensor, k: int) -> List[Tuple[str, float]]:
@@ -738,6 +785,11 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             results[name] = run_entry(name, args, tmp)
+            # one line per network as soon as it is done (long runs)
+            for batch, row in results[name]['batches'].items():
+                print(f'{name} N={batch} done: ' + ', '.join(
+                    f'{k} {v:.0f} ms ({row["ratio"][k]:.2f}x)'
+                    for k, v in row['latency_ms'].items()), flush=True)
     where = device_name(torch.device(args.device))
     print(f'\nlatency: median of {args.repeats} interleaved passes after '
           f'{args.warmup} warm-up rounds, {args.threads} thread(s), on '

@@ -25,6 +25,7 @@ pipeline) to ONNX (``torch.onnx.export``, dynamo exporter) or to a
 ``torch.export`` program (``.pt2``), with dynamic height and width, checked
 against eager on real images.
 """
+import copy
 import os
 import os.path as osp
 import tempfile
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils import fold_batchnorm
+from mmfusenas.utils import fold_batchnorm, prelu_to_leaky_relu
 
 #: inference optimisations, in the order they are applied
 OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile', 'onnxruntime')
@@ -287,7 +288,8 @@ def export_network(net: nn.Module,
                    out_file: str,
                    fmt: str = 'onnx',
                    dynamic: bool = True,
-                   opset: int = 18) -> str:
+                   opset: int = 18,
+                   prelu_as_leaky: bool = True) -> str:
     """Export an image network (one tensor in, one out), atomically.
 
     Args:
@@ -297,6 +299,12 @@ def export_network(net: nn.Module,
         fmt (str): ``'onnx'`` or ``'torch_export'``. Defaults to 'onnx'.
         dynamic (bool): batch, height and width dynamic. Defaults to True.
         opset (int): ONNX opset. Defaults to 18.
+        prelu_as_leaky (bool): ONNX only: export a copy of ``net`` whose
+            single-slope PReLUs are LeakyReLUs of the same slope
+            (:func:`mmfusenas.utils.prelu_to_leaky_relu`; the same function,
+            but ONNX Runtime fuses ``Conv`` + ``LeakyRelu`` into one kernel
+            and not ``Conv`` + ``PRelu``). ``net`` itself is not changed.
+            Defaults to True.
 
     Returns:
         str: ``out_file``.
@@ -307,6 +315,11 @@ def export_network(net: nn.Module,
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f'fmt must be one of {sorted(EXPORT_FORMATS)}, '
                          f'got {fmt!r}')
+    if fmt == 'onnx' and prelu_as_leaky and any(
+            type(m) is nn.PReLU and m.num_parameters == 1
+            for m in net.modules()):
+        net = copy.deepcopy(net)
+        prelu_to_leaky_relu(net)
     wrapped = _Single(net).eval()
     shapes = _dynamic_shapes(example) if dynamic else None
     if dynamic and example.shape[0] == 1:

@@ -1,3 +1,4 @@
+from .activation_rewrite import prelu_to_leaky_relu
 from .batchnorm_folding import FoldReport, fold_batchnorm, fold_conv_bn_
 from .checkpoint import (allow_mmengine_checkpoint_globals,
                          check_checkpoint_file, find_resumable_checkpoint,
@@ -15,5 +16,5 @@ __all__ = [
     'atomic_write', 'current_umask', 'fsync_dir', 'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
     'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',
-    'fold_conv_bn_', 'FoldReport'
+    'fold_conv_bn_', 'FoldReport', 'prelu_to_leaky_relu'
 ]

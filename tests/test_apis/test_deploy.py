@@ -548,27 +548,40 @@ def test_bench_inference_on_cuda(shared_data):
             assert row['peak_mb']['eager'] > 0, (name, batch)
 
 
-def test_bench_inference_profile_option(capsys):
+@pytest.mark.parametrize('with_ort', [
+    False, pytest.param(True, marks=pytest.mark.slow)])
+def test_bench_inference_profile_option(with_ort, capsys):
     """``--profile K``: the K operators with the largest self time of one
-    official and one eager pass, as (name, % of the pass) in decreasing
-    order, printed and in the JSON; every built mode's build time."""
+    official and one eager pass (and the K ONNX op types of one ONNX
+    Runtime run; slow: the ONNX export), as (name, % of the pass) in
+    decreasing order, printed and in the JSON; every built mode's build
+    time."""
     bench = load_tool('benchmarks/bench_inference.py')
+    modes = ['eager', 'channels_last']
+    if with_ort:
+        pytest.importorskip('onnxruntime')
+        pytest.importorskip('onnxscript')
+        modes.append('onnxruntime')
     out = bench.main([
         '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
-        '0', '--models', 'RUAS_s', '--modes', 'eager', 'channels_last',
-        '--profile', '3'
+        '0', '--models', 'RUAS_s', '--modes', *modes, '--profile', '3'
     ])
     row = out['results']['RUAS_s']['batches'][1]
     # build seconds of every mode but eager (not built)
-    assert set(row['build_s']) == {'channels_last'}
+    assert set(row['build_s']) == set(modes[1:])
     assert 0 <= row['build_s']['channels_last'] < 60
     prof = row['profile']
-    assert set(prof) == {'official', 'eager'}
-    for ops in prof.values():
+    assert set(prof) == {'official', *modes} - {'channels_last'}
+    for mode, ops in prof.items():
         assert len(ops) == 3
         pcts = [p for _, p in ops]
         assert pcts == sorted(pcts, reverse=True)
         assert 0 < sum(pcts) <= 100.0 + 1e-6
-        assert all(name.startswith('aten::') for name, _ in ops)
-    assert 'RUAS_s N=1 eager: top operators by self time' in \
-        capsys.readouterr().out
+        if mode == 'onnxruntime':   # ONNX op types; RUAS_s is convolutions
+            assert 'Conv' in [name for name, _ in ops]
+        else:
+            assert all(name.startswith('aten::') for name, _ in ops)
+    printed = capsys.readouterr().out
+    assert 'RUAS_s N=1 eager: top operators by self time' in printed
+    # one line per network as soon as it is done
+    assert 'RUAS_s N=1 done: official ' in printed

@@ -167,3 +167,30 @@ def test_fusion_metric_torch_backend_on_cuda(shared_data):
         assert rt['stem'] == rn['stem']
         for k in res['numpy'][1]:
             assert rt[k] == pytest.approx(rn[k], rel=1e-6, abs=1e-9), k
+
+
+def test_bench_fusion_metrics_torch_path(shared_data, capsys):
+    """``bench_fusion_metrics.py --torch`` on CPU (real crops, batch 3 of
+    2 pairs): per-metric and suite times per pair for every non-FMI metric,
+    the numpy suite times beside them, and the largest difference from the
+    numpy path (<= 1e-6) in the table and the RESULT fields."""
+    import argparse
+
+    from mmfusenas.testing import load_tool
+    bench = load_tool('benchmarks/bench_fusion_metrics.py')
+    pairs = _pairs(shared_data, 'cddfuse', n_tno=1, n_road=1,
+                   crop=(192, 224))
+    args = argparse.Namespace(preset='cddfuse', device='cpu', batch=3,
+                              repeat=1)
+    from mmfusenas.evaluation.functional.fusion import resolve_metrics
+    out = bench._torch_path(pairs, resolve_metrics('cddfuse'), args)
+    assert out['torch_batch'] == 3 and out['torch_device'].startswith('cpu')
+    assert list(out['torch_ms_per_pair']) == NON_FMI
+    assert all(v > 0 for v in out['torch_ms_per_pair'].values())
+    assert 0 <= out['torch_max_rel_diff'] <= 1e-6
+    for key in ('torch_default_ms_per_pair', 'numpy_default_ms_per_pair',
+                'torch_non_FMI_ms_per_pair', 'numpy_non_FMI_ms_per_pair'):
+        assert out[key] > 0, key
+    printed = capsys.readouterr().out
+    assert 'torch vs numpy: max relative difference' in printed
+    assert '[ok]' in printed

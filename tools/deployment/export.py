@@ -84,6 +84,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='fixed input size (default: dynamic batch, H and W)')
     parser.add_argument('--opset', type=int, default=18)
+    parser.add_argument(
+        '--keep-prelu',
+        action='store_true',
+        help='ONNX: keep single-slope PReLUs as PRelu (default: written as '
+        'LeakyRelu of the same slope, the same function, which ONNX Runtime '
+        'fuses into the convolution before it)')
     return parser.parse_args(argv)
 
 
@@ -158,7 +164,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         args.out,
         fmt=args.format,
         dynamic=not args.static,
-        opset=args.opset)
+        opset=args.opset,
+        prelu_as_leaky=not args.keep_prelu)
     checks = [example]
     if not args.static:
         checks.append(torch.rand(2, channels, h + 2 * div, w + div))

@@ -1,0 +1,47 @@
+"""Exact activation rewrites for deployment.
+
+:func:`prelu_to_leaky_relu` replaces every ``nn.PReLU`` with one learned
+slope by ``nn.LeakyReLU`` with that slope. The two compute the same
+function (``x`` where ``x >= 0``, ``slope * x`` elsewhere, one float32
+multiplication: bit-identical in PyTorch), but exporters and runtimes treat
+them differently: ONNX Runtime's CPU graph optimiser fuses ``Conv`` +
+``LeakyRelu`` (the slope is a constant attribute) into one convolution
+kernel with the activation applied in registers, and leaves ``Conv`` +
+``PRelu`` (the slope is a tensor input) as two kernels with a full feature
+map written and read between them. :func:`mmfusenas.apis.export_network`
+applies it (to a copy) before an ONNX export; measured in
+``docs/performance.md``.
+"""
+from typing import List
+
+import torch.nn as nn
+
+__all__ = ['prelu_to_leaky_relu']
+
+
+def prelu_to_leaky_relu(model: nn.Module) -> List[str]:
+    """Replace single-slope ``nn.PReLU`` modules by ``nn.LeakyReLU``, in
+    place.
+
+    Only modules whose type is exactly ``nn.PReLU`` with
+    ``num_parameters == 1`` are replaced (a per-channel PReLU has no
+    LeakyReLU equivalent; a subclass may compute something else). The slope
+    is read once: later changes of the PReLU weight do not reach the
+    LeakyReLU, so use this on a network whose weights are final (inference
+    or export).
+
+    Args:
+        model (nn.Module): the network.
+
+    Returns:
+        list[str]: the qualified names of the replaced modules.
+    """
+    replaced = []
+    for parent_name, parent in list(model.named_modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.PReLU and child.num_parameters == 1:
+                slope = float(child.weight.detach().reshape(()).item())
+                setattr(parent, name, nn.LeakyReLU(slope))
+                replaced.append(f'{parent_name}.{name}' if parent_name
+                                else name)
+    return replaced
