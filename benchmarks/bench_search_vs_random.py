@@ -683,6 +683,10 @@ def _start_unit(unit: dict) -> tuple:
     return proc, time.time()
 
 
+def _score_note(result: dict) -> str:
+    return f": held-out {result['score']:.4f}" if 'score' in result else ''
+
+
 def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
     """Run ``units`` (:func:`plan_units`); return ``{unit id: result}``.
 
@@ -704,7 +708,8 @@ def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
     if jobs <= 1:
         for unit in units:
             results[unit['id']] = run_unit(unit)
-            print(f"  [{unit['id']}] done", flush=True)
+            print(f"  [{unit['id']}] done{_score_note(results[unit['id']])}",
+                  flush=True)
         return results
     pending = list(units)
     running: Dict[str, tuple] = {}
@@ -738,7 +743,8 @@ def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
                     results[uid] = json.load(f)
                 print(f'  [{uid}] done in {time.time() - t0:.0f} s '
                       f'({time.time() - t_all:.0f} s, {len(results)}/'
-                      f'{len(units)} units)', flush=True)
+                      f'{len(units)} units){_score_note(results[uid])}',
+                      flush=True)
     finally:
         for unit, proc, _ in running.values():
             proc.terminate()

@@ -314,6 +314,7 @@ def test_jobs_give_the_same_scores_as_one_process(tmp_path):
             '--quick', '--spaces', 'tim_neck', '--strategies', 'darts1',
             '--search-seeds', '1', '--num-random', '1', '--retrain-seeds',
             '1', '--toy-num', '8', '--jobs', str(jobs), '--out', str(out),
+            '--argmax-too',
             '--search-cfg-options', 'train_cfg.max_iters=3',
             'custom_hooks.0.stages.0.end=1',
             'custom_hooks.0.stages.1.begin=1', '--retrain-cfg-options',
@@ -327,8 +328,10 @@ def test_jobs_give_the_same_scores_as_one_process(tmp_path):
         results[jobs] = json.loads(out.read_text())['tim_neck']
     one, two = results[1], results[2]
     assert one['retrain_scores'] == two['retrain_scores']
-    assert set(one['retrain_scores']) == {'darts1 s0', 'random 0'}
+    assert set(one['retrain_scores']) == {
+        'darts1 s0', 'darts1-argmax s0', 'random 0'}
     assert one['darts1'] == two['darts1']
+    assert one['darts1-argmax'] == two['darts1-argmax']
 
 
 def test_toy_neck_search_caps_cheap_edges_at_derivation(bench):
