@@ -462,8 +462,11 @@ def main(argv=None) -> None:
                 r = train_and_eval(v, seed, train, val, args, gt_json)
                 r.update(variant=v, seed=seed)
                 rows.append(r)
+                fus = ''.join(f" {k} {r['fusion'][k]:.3f}"
+                              for k in ('SSIM', 'Qabf') if k in r['fusion'])
                 print(f"seed {seed} {v:12s}: mAP {r['mAP']:.4f} AP50 "
-                      f"{r['AP50']:.4f} ({r['train_s']:.0f} s)", flush=True)
+                      f"{r['AP50']:.4f}{fus} ({r['train_s']:.0f} s)",
+                      flush=True)
     summary = report(rows, args, meta)
     print(f'total {time.perf_counter() - t0:.0f} s')
     if args.json_out:
