@@ -76,13 +76,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--pre-lr', type=float, default=1e-3,
                    help='Adam lr of the pre-modules in the joint phase and '
                    'of the warm-ups that --warmup-lr does not name')
-    p.add_argument('--warmup-lr', nargs='*', default=['fusion=3e-3'],
+    p.add_argument('--warmup-lr', nargs='*',
+                   default=['scene=3e-3', 'fusion=3e-3'],
                    metavar='STAGE=LR',
-                   help="warm-up lr of a stage ('fusion' = N_F, 'scene'); "
-                   "default fusion=3e-3: 30 iterations at 1e-3 left N_F "
-                   "with a negative SSIM on the enhanced VIS in 2 of 3 "
-                   "seeds, and joint training did not repair it "
-                   "(docs/compose.md); give none for --pre-lr everywhere")
+                   help="warm-up lr of a stage ('scene', 'fusion' = N_F); "
+                   "default 3e-3 for both: with both warm-ups at 1e-3 "
+                   "N_F ended with a negative SSIM on the enhanced VIS in "
+                   "2 of 3 seeds and joint training did not repair it; "
+                   "N_F alone at 3e-3 did not fix seed 2, both at 3e-3 "
+                   "fixed seeds 0 and 2 (docs/compose.md); give none "
+                   "for --pre-lr everywhere")
     p.add_argument('--fusion-channels', type=int, default=8)
     p.add_argument('--bn-recal', type=int, default=20,
                    help='iterations in which a stage frozen after its '
