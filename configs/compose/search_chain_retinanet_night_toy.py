@@ -22,7 +22,13 @@
 # bench_search_vs_random.py --spaces chain, docs/compose.md): with this
 # setting both search seeds' genotypes score better than the median of 8
 # random genotypes on the held-out split (rank 75 / 50 %, one retrain seed);
-# with 20 iterations at lr 3e-3 alpha barely moved (75 / 25 %). The toy
+# with 20 iterations at lr 3e-3 alpha barely moved (75 / 25 %). The TIM
+# decoder's recipe (alpha lr 3e-2 after a 20-iteration weights-only warm-up,
+# same 60 iterations) was checked and not taken: alpha moves further (top
+# softmax per key 0.18 / 0.20 / 0.13 for scene / N_F / neck vs 0.17 / 0.17 /
+# 0.11 here; uniform 0.14 / 0.14 / 0.09), but the derived neck collapses to
+# cheap ops (4 skip + 5 conv_1 of 18 edges vs 0 + 1 here; search seed 0),
+# the failure of the TIM neck control (docs/search.md). The toy
 # backbone has no pre-trained weights, so it is searched with the rest
 # (frozen_modules=[]); with a pre-trained backbone set
 # --cfg-options model.frozen_modules="['detector.backbone']" as TIM and RUAS

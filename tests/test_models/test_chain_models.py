@@ -427,3 +427,62 @@ def test_staging_hook_recalibrates_the_bn_of_stages_it_freezes():
     with pytest.raises(ValueError, match='recalibrate_bn'):
         ChainStagingHook(phases=[dict(begin=0, train='all')],
                          recalibrate_bn=-1)
+
+
+def test_staging_hook_lr_mult_scales_a_phase_and_restores_before_schedulers():
+    from mmengine.optim.scheduler import LinearLR
+
+    from mmfusenas.engine.hooks.chain_staging_hook import BASE_LR_KEY
+    model = chain_detector()
+    net = model.chain_net
+    groups = [
+        dict(params=list(net.stage('scene').parameters()), lr=1e-3),
+        dict(params=list(net.stage('fusion').parameters()), lr=1e-3),
+        dict(params=list(model.detector.parameters()), lr=2e-3),
+    ]
+    opt = torch.optim.AdamW(groups)
+    # the task schedule starts with the joint phase (as the toy configs);
+    # factor 0.1 at iteration 5, 1 from 6 on
+    sched = LinearLR(opt, start_factor=0.1, begin=5, end=7, by_epoch=False)
+    hook = ChainStagingHook(phases=[
+        dict(begin=0, train=['scene'], task=False),
+        dict(begin=3, train=['fusion'], task=False, lr_mult=3),
+        dict(begin=5, train='all'),
+    ])
+    runner = SimpleNamespace(model=model, iter=0, epoch=0,
+                             optim_wrapper=SimpleNamespace(optimizer=opt))
+    seen = {}
+    for it in range(7):
+        runner.iter = it
+        hook.before_train_iter(runner, it)
+        seen[it] = [g['lr'] for g in opt.param_groups]
+        hook.after_train_iter(runner, it)  # HIGH: before the scheduler
+        sched.step()
+    # scene warm-up: the optimizer's lr; N_F warm-up: 3x on N_F's group
+    # only; joint phase: the scheduler's factor on the base lr
+    assert seen[0] == pytest.approx([1e-3, 1e-3, 2e-3])
+    assert seen[3] == pytest.approx([1e-3, 3e-3, 2e-3])
+    assert seen[4] == pytest.approx([1e-3, 3e-3, 2e-3])
+    assert seen[5] == pytest.approx([1e-4, 1e-4, 2e-4])
+    assert seen[6] == pytest.approx([1e-3, 1e-3, 2e-3])  # end factor 1
+    assert all(BASE_LR_KEY not in g for g in opt.param_groups)
+    # a run resumed inside the phase: the base lr travels with the
+    # optimizer state and the factor is not applied twice
+    runner.iter = 4
+    hook.before_train_iter(runner, 4)
+    state = copy.deepcopy(opt.state_dict())
+    opt2 = torch.optim.AdamW(copy.deepcopy(groups))
+    opt2.load_state_dict(state)
+    runner.optim_wrapper = SimpleNamespace(optimizer=opt2)
+    hook.before_train_iter(runner, 4)
+    assert [g['lr'] for g in opt2.param_groups] == pytest.approx(
+        [1e-3, 3e-3, 2e-3])
+    # a scaled group may not hold task parameters that train
+    mixed = torch.optim.AdamW([dict(params=list(model.parameters()),
+                                    lr=1e-3)])
+    runner.optim_wrapper = SimpleNamespace(optimizer=mixed)
+    bad = ChainStagingHook(phases=[dict(begin=0, train='all', lr_mult=2.0)])
+    with pytest.raises(ValueError, match='task model parameters'):
+        bad.before_train_iter(runner, 0)
+    with pytest.raises(ValueError, match='lr_mult'):
+        ChainStagingHook(phases=[dict(begin=0, train='all', lr_mult=0)])

@@ -1,0 +1,65 @@
+"""benchmarks/bench_compose.py: the per-stage warm-up learning rates."""
+import pytest
+import torch
+
+from mmfusenas.testing import load_tool
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_tool('benchmarks/bench_compose.py')
+
+
+def test_warmup_lr_defaults_to_3e_3_for_both_stages_and_pre_lr_otherwise(
+        bench):
+    args = bench.parse_args([])
+    assert args.warmup_lrs == {'scene': 3e-3, 'fusion': 3e-3}
+    assert bench.warmup_lr('fusion', args) == 3e-3
+    assert bench.warmup_lr('registration', args) == args.pre_lr == 1e-3
+    # no value: --pre-lr for every warm-up (the earlier tables' setting)
+    old = bench.parse_args(['--warmup-lr', '--pre-lr', '2e-3'])
+    assert old.warmup_lrs == {} and bench.warmup_lr('fusion', old) == 2e-3
+    one = bench.parse_args(['--warmup-lr', 'fusion=5e-4'])
+    assert bench.warmup_lr('fusion', one) == 5e-4
+    assert bench.warmup_lr('scene', one) == 1e-3
+
+
+@pytest.mark.parametrize('item', ['fusion', 'fusion=', '=1e-3', 'fusion=x',
+                                  'fusion=-1e-3'])
+def test_a_bad_warmup_lr_names_the_item(bench, item):
+    with pytest.raises(ValueError, match='STAGE=LR'):
+        bench.parse_args(['--warmup-lr', item])
+
+
+def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
+    """The optimizer of each stage's warm-up gets that stage's lr."""
+    seen = []
+
+    class Record(torch.optim.Adam):
+
+        def __init__(self, params, lr):
+            seen.append(lr)
+            super().__init__(params, lr=lr)
+
+    monkeypatch.setattr(bench.torch.optim, 'Adam', Record)
+    args = bench.parse_args(['--warmup', '0', '--warmup-lr', 'scene=2e-3',
+                             '--pre-lr', '7e-4'])
+
+    class Chain:
+        names = ['scene', 'fusion']
+
+        def set_stage_frozen(self, name, frozen):
+            pass
+
+        def stage(self, name):
+            return torch.nn.Linear(1, 1)
+
+        def set_bn_recalibration(self, name, active):
+            pass
+
+    model = type('M', (), {})()
+    model.chain_net = Chain()
+    train = dict(x=torch.zeros(4, 4, 8, 8))
+    for name in ('scene', 'fusion'):
+        bench.warm_up(model, name, train, 0, args)
+    assert seen == [2e-3, 7e-4]
