@@ -18,8 +18,7 @@ _base_ = [
 
 model = dict(detector=dict(bbox_head=dict(num_classes=1)))
 optim_wrapper = dict(
-    paramwise_cfg=dict(
-        _delete_=True, custom_keys={'chain_net': dict(lr_mult=0.5)}))
+    paramwise_cfg=dict(custom_keys={'chain_net': dict(lr_mult=0.5)}))
 custom_hooks = [
     dict(
         type='ChainStagingHook',
