@@ -63,21 +63,15 @@ TASKS = {
          nf='fusion_ivif_tno.py', search='search_enhance_ivif.py',
          joint='train_two_stage_ivif_tno.py',
          official='fusion_ivif_official.py'),
-    'mri_ct':
-    dict(folder='MRI_CT', prefix=dict(mri='MRI', ct='CT'),
-         nf='fusion_mri_ct.py', search='search_enhance_mri_ct.py',
-         joint='train_two_stage_mri_ct.py',
-         official='fusion_mri_ct_official.py'),
-    'mri_pet':
-    dict(folder='MRI_PET', prefix=dict(mri='MRI', pet='PET'),
-         nf='fusion_mri_pet.py', search='search_enhance_mri_pet.py',
-         joint='train_two_stage_mri_pet.py',
-         official='fusion_mri_pet_official.py'),
-    'mri_spect':
-    dict(folder='MRI_SPECT', prefix=dict(mri='MRI', spect='SPECT'),
-         nf='fusion_mri_spect.py', search='search_enhance_mri_spect.py',
-         joint='train_two_stage_mri_spect.py',
-         official='fusion_mri_spect_official.py'),
+    # the medical pairs: MRI + CT / PET / SPECT, configs named alike
+    **{
+        f'mri_{m}': dict(
+            folder=f'MRI_{m.upper()}', prefix=dict(mri='MRI', **{m: m.upper()}),
+            nf=f'fusion_mri_{m}.py', search=f'search_enhance_mri_{m}.py',
+            joint=f'train_two_stage_mri_{m}.py',
+            official=f'fusion_mri_{m}_official.py')
+        for m in ('ct', 'pet', 'spect')
+    },
 }
 ROWS = ('N_F (stage 1 of the chain)', 'N_F alone (same steps)',
         'two-stage, searched N_T', 'two-stage, official N_T')
