@@ -36,6 +36,7 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.utils import fold_batchnorm, prelu_to_leaky_relu
+from mmfusenas.utils.activation_rewrite import is_single_slope_prelu
 
 #: inference optimisations, in the order they are applied
 OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile', 'onnxruntime')
@@ -316,8 +317,7 @@ def export_network(net: nn.Module,
         raise ValueError(f'fmt must be one of {sorted(EXPORT_FORMATS)}, '
                          f'got {fmt!r}')
     if fmt == 'onnx' and prelu_as_leaky and any(
-            type(m) is nn.PReLU and m.num_parameters == 1
-            for m in net.modules()):
+            map(is_single_slope_prelu, net.modules())):
         net = copy.deepcopy(net)
         prelu_to_leaky_relu(net)
     wrapped = _Single(net).eval()

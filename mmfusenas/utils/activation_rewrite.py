@@ -16,7 +16,13 @@ from typing import List
 
 import torch.nn as nn
 
-__all__ = ['prelu_to_leaky_relu']
+__all__ = ['is_single_slope_prelu', 'prelu_to_leaky_relu']
+
+
+def is_single_slope_prelu(module: nn.Module) -> bool:
+    """Whether ``module`` is exactly an ``nn.PReLU`` with one slope (what
+    :func:`prelu_to_leaky_relu` replaces)."""
+    return type(module) is nn.PReLU and module.num_parameters == 1
 
 
 def prelu_to_leaky_relu(model: nn.Module) -> List[str]:
@@ -39,7 +45,7 @@ def prelu_to_leaky_relu(model: nn.Module) -> List[str]:
     replaced = []
     for parent_name, parent in list(model.named_modules()):
         for name, child in list(parent.named_children()):
-            if type(child) is nn.PReLU and child.num_parameters == 1:
+            if is_single_slope_prelu(child):
                 slope = float(child.weight.detach().reshape(()).item())
                 setattr(parent, name, nn.LeakyReLU(slope))
                 replaced.append(f'{parent_name}.{name}' if parent_name

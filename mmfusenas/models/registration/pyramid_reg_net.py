@@ -234,7 +234,9 @@ class PyramidCorrRegNet(nn.Module):
             feature space). Defaults to True.
     """
 
-    input_types = ('intensity', 'orientation', 'both')
+    #: encoder input channels of each ``inputs`` choice
+    input_channels = dict(intensity=2, orientation=3, both=5)
+    input_types = tuple(input_channels)
 
     def __init__(self,
                  channels: int = 16,
@@ -277,8 +279,9 @@ class PyramidCorrRegNet(nn.Module):
                              f'{flow_scale}')
         self.flow_scale = float(flow_scale)
         self.max_displacement = max_displacement
-        in_ch = dict(intensity=2, orientation=3, both=5)[inputs]
-        widths = [in_ch] + [channels * 2**min(l, 2) for l in range(num_levels)]
+        widths = [self.input_channels[inputs]] + [
+            channels * 2**min(l, 2) for l in range(num_levels)
+        ]
 
         def encoder() -> nn.ModuleList:
             return nn.ModuleList(
