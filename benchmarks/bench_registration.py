@@ -46,6 +46,7 @@ Example::
 import argparse
 import glob
 import json
+import math
 import os.path as osp
 import sys
 import time
@@ -102,6 +103,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                    default='pyramid', help='PyramidCorrRegNet or the '
                    'VoxelMorph-style DeformableRegNet')
     p.add_argument('--reg-lr', type=float, default=3e-3)
+    p.add_argument('--reg-warmup', type=int, default=0,
+                   help='iterations of linear lr warm-up (from 1 %% of '
+                   '--reg-lr) before the cosine decay (0: none)')
+    p.add_argument('--reg-clip', type=float, default=0.0,
+                   help='clip the global gradient norm of N_R to this value '
+                   '(0: no clipping; the configs: optim_wrapper.clip_grad)')
+    p.add_argument('--reg-val', type=int, default=0,
+                   help='carve N pairs (evenly spaced) out of the training '
+                   'pairs, warp each by a fixed field, measure their EPE at '
+                   'every --log-interval and keep the N_R state with the '
+                   'lowest one (checkpoint selection; the held-out pairs '
+                   'stay untouched until the end). 0: keep the last state')
     p.add_argument('--reg-losses', choices=('ngf', 'epe', 'both'),
                    default='ngf')
     p.add_argument('--reg-eps', type=float, default=0.1,
@@ -120,9 +133,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--reg-ngf-cost', type=float, default=0.1,
                    help='edge scale of the NGF cost volume the decoders '
                    'read (<= 0: off)')
+    p.add_argument('--reg-flow-bound', type=float, default=0.0,
+                   help="PyramidCorrRegNet's flow_bound (px; bounds the field "
+                   'at every level and normalises the decoders\' flow input; '
+                   '0: unbounded, the earlier network)')
     p.add_argument('--curve', action='store_true',
                    help='log the held-out EPE at every N_R log line')
     p.add_argument('--log-interval', type=int, default=100)
+    p.add_argument('--diagnose', action='store_true',
+                   help='log the gradient norm (before clipping), the lr and '
+                   'the flow magnitude (mean / max |flow|, px) at every '
+                   '--log-interval, and the number of skipped steps')
     p.add_argument('--epe-only', action='store_true',
                    help='measure the held-out registration error only (no '
                    'N_F, no fusion metrics)')
@@ -237,20 +258,24 @@ def build_reg_net(args) -> torch.nn.Module:
         return PyramidCorrRegNet(
             channels=args.reg_channels, num_levels=3, radius=3,
             inputs=args.reg_inputs, shared_encoder=not args.reg_separate,
-            ngf_eps=args.reg_ngf_cost if args.reg_ngf_cost > 0 else None)
+            ngf_eps=args.reg_ngf_cost if args.reg_ngf_cost > 0 else None,
+            flow_bound=args.reg_flow_bound or None)
     return DeformableRegNet(channels=args.reg_channels, num_levels=3)
 
 
 @torch.no_grad()
-def heldout_epe(net, pairs, seed: int) -> float:
+def heldout_epe(net, pairs, seed: int, stream: int = None) -> float:
     """Mean EPE (px, without the border) of ``net`` on held-out pairs
-    warped by the fixed fields of :func:`evaluate`."""
+    warped by the fixed fields of :func:`evaluate` (``stream`` None); a
+    ``stream`` gives other fixed fields (the validation split's)."""
     was_training = net.training
     net.eval()
     b = (slice(BORDER, -BORDER), slice(BORDER, -BORDER))
     epes = []
     for stem, ir, vi in pairs:
-        rng = np.random.default_rng([seed, sum(map(ord, stem))])
+        key = [seed, sum(map(ord, stem))] if stream is None else \
+            [seed, stream, sum(map(ord, stem))]
+        rng = np.random.default_rng(key)
         field = random_affine_elastic_field(*ir.shape, rng, **FIELD)
         gt = to_t(invert_flow(field))
         flow = net(to_t(vi), to_t(remap_array(ir, field)))
@@ -259,7 +284,104 @@ def heldout_epe(net, pairs, seed: int) -> float:
     return float(np.mean(epes))
 
 
-def train_registration(pairs, args, heldout=None) -> torch.nn.Module:
+#: the random stream of the validation split's fixed fields (the held-out
+#: pairs use the seed alone)
+VAL_STREAM = 7919
+
+
+def carve_val(pairs: list, n: int) -> Tuple[list, list]:
+    """``(train, val)``: ``n`` pairs at evenly spaced positions of
+    ``pairs`` (so a TNO + RoadScene list gives both) become the validation
+    split, the others stay for training."""
+    if n <= 0:
+        return list(pairs), []
+    if n >= len(pairs):
+        raise ValueError(f'--reg-val {n}: needs fewer than the {len(pairs)} '
+                         'training pairs')
+    idx = set(np.linspace(0, len(pairs) - 1, n).round().astype(int).tolist())
+    if len(idx) != n:
+        raise ValueError(f'--reg-val {n}: cannot pick {n} distinct pairs of '
+                         f'{len(pairs)}')
+    return ([p for i, p in enumerate(pairs) if i not in idx],
+            [p for i, p in enumerate(pairs) if i in idx])
+
+
+def lr_factor(it: int, iters: int, warmup: int = 0,
+              floor: float = 0.01) -> float:
+    """Multiplier of the peak lr at step ``it`` of ``iters``: linear warm-up
+    from ``floor`` over ``warmup`` steps, then cosine from 1 to ``floor``
+    over the rest (``warmup=0``: ``CosineAnnealingLR(T_max=iters,
+    eta_min=floor * lr)``)."""
+    if it < warmup:
+        return floor + (1 - floor) * it / warmup
+    t = min((it - warmup) / max(iters - warmup, 1), 1.0)
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+class BestState:
+    """The state of a module with the lowest score seen so far (a copy on
+    the CPU): checkpoint selection on a validation split."""
+
+    def __init__(self) -> None:
+        self.score, self.iter, self.state = math.inf, None, None
+
+    def update(self, net: torch.nn.Module, score: float, it: int) -> bool:
+        """Keep ``net``'s state if ``score`` is finite and lower than every
+        earlier one; True when kept."""
+        if not (math.isfinite(score) and score < self.score):
+            return False
+        self.score, self.iter = float(score), it
+        self.state = {k: v.detach().cpu().clone()
+                      for k, v in net.state_dict().items()}
+        return True
+
+    def restore(self, net: torch.nn.Module) -> None:
+        """Load the kept state into ``net``."""
+        if self.state is None:
+            raise RuntimeError('BestState.restore: no finite score was seen')
+        net.load_state_dict(self.state)
+
+
+def registration_step(net, opt, losses, ir, vi, gt,
+                      clip: float = 0.0) -> Dict[str, float]:
+    """One N_R weight step on a batch; returns the loss, the gradient norm
+    (before clipping), the flow magnitude, the training-batch EPE and
+    whether the step was skipped (a non-finite loss or gradient: the
+    weights are left as they were)."""
+    fields = register_pair(net, vi, ir)
+    fields['gt_flow'] = gt
+    loss = sum(fn(*(fields[k] for k in fn.inputs)) for fn in losses)
+    with torch.no_grad():  # before the step (a field may view a weight)
+        flow = fields['flow'].detach()
+        mag = flow.pow(2).sum(1).sqrt()
+        stats = dict(flow_mean=mag.mean().item(), flow_max=mag.max().item(),
+                     epe=(flow - gt).pow(2).sum(1).sqrt().mean().item(),
+                     epe_none=gt.pow(2).sum(1).sqrt().mean().item())
+    opt.zero_grad()
+    skipped = not torch.isfinite(loss)
+    grad_norm = math.nan
+    if not skipped:
+        loss.backward()
+        params = [p for p in net.parameters() if p.grad is not None]
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(
+            params, clip if clip > 0 else math.inf))
+        skipped = not math.isfinite(grad_norm)
+        if skipped:
+            opt.zero_grad()
+        else:
+            opt.step()
+    return dict(loss=loss.item(), grad_norm=grad_norm, skipped=skipped,
+                **stats)
+
+
+def train_registration(pairs, args, heldout=None, val=None,
+                       compare=None) -> Tuple[torch.nn.Module, Dict]:
+    """Train N_R; with ``val`` pairs, return the state with the lowest
+    validation EPE (measured at every log line). Returns the network (eval
+    mode) and a record: the log lines, the selected iteration, the skipped
+    steps and, with ``val`` and ``compare`` (a dict of held-out pair
+    lists), the held-out EPE of the last state (``EPE_last``; reported, not
+    used for the selection)."""
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     net = build_reg_net(args).to(DEVICE)
@@ -270,34 +392,51 @@ def train_registration(pairs, args, heldout=None) -> torch.nn.Module:
     if args.reg_losses in ('epe', 'both'):
         losses += [FlowEPELoss()]
     opt = torch.optim.Adam(net.parameters(), lr=args.reg_lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-        opt, max(args.reg_iters, 1), eta_min=args.reg_lr * 0.01)
+    iters = max(args.reg_iters, 1)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda it: lr_factor(it, iters, args.reg_warmup))
     bank = warped_bank(pairs, rng, args.bank) if args.warp_full else None
+    best = BestState() if val else None
+    log, skipped = [], 0
     for it in range(args.reg_iters):
         if bank is not None:
             ir, vi, gt = bank_crops(bank, rng, args.batch, args.crop)
         else:  # the earlier protocol: warp each crop on its own
             ir, vi, gt = crops(pairs, rng, args.batch, args.crop, warp=True)
-        fields = register_pair(net, vi, ir)
-        fields['gt_flow'] = gt
-        loss = sum(fn(*(fields[k] for k in fn.inputs)) for fn in losses)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        lr = opt.param_groups[0]['lr']
+        step = registration_step(net, opt, losses, ir, vi, gt, args.reg_clip)
+        skipped += step['skipped']
         sched.step()
         if it % args.log_interval == 0 or it == args.reg_iters - 1:
-            with torch.no_grad():
-                epe = (fields['flow'] - gt).pow(2).sum(1).sqrt().mean()
-                none = gt.pow(2).sum(1).sqrt().mean()
+            rec = dict(iter=it, lr=lr, **step)
             msg = ''
+            if args.diagnose:
+                msg += (f', lr {lr:.2e}, grad norm {step["grad_norm"]:.3g}, '
+                        f'|flow| mean {step["flow_mean"]:.2f} max '
+                        f'{step["flow_max"]:.1f} px, skipped {skipped}')
+            if val:
+                rec['val_epe'] = heldout_epe(net, val, args.seed, VAL_STREAM)
+                kept = best.update(net, rec['val_epe'], it)
+                msg += f', val EPE {rec["val_epe"]:.3f}' + (' *' * kept)
             if heldout:
-                msg = ', held-out EPE ' + ', '.join(
-                    f'{k} {heldout_epe(net, v, args.seed):.3f}'
-                    for k, v in heldout.items())
-            print(f'  N_R iter {it}: loss {loss.item():.4f}, train EPE '
-                  f'{none.item():.3f} -> {epe.item():.3f} px{msg}',
+                rec['heldout'] = {k: heldout_epe(net, v, args.seed)
+                                  for k, v in heldout.items()}
+                msg += ', held-out EPE ' + ', '.join(
+                    f'{k} {v:.3f}' for k, v in rec['heldout'].items())
+            print(f'  N_R iter {it}: loss {step["loss"]:.4f}, train EPE '
+                  f'{step["epe_none"]:.3f} -> {step["epe"]:.3f} px{msg}',
                   flush=True)
-    return net.eval()
+            log.append(rec)
+    info = dict(log=log, skipped=skipped, selected_iter=None)
+    if best is not None and best.state is not None:
+        if compare:  # the last state, for comparison (not for selection)
+            info['EPE_last'] = {k: heldout_epe(net, v, args.seed)
+                                for k, v in compare.items()}
+        best.restore(net)
+        info.update(selected_iter=best.iter, val_epe=best.score)
+        print(f'  N_R: kept the state of iteration {best.iter} (val EPE '
+              f'{best.score:.3f} px)', flush=True)
+    return net.eval(), info
 
 
 def train_fusion(pairs, args) -> torch.nn.Module:
@@ -377,12 +516,13 @@ def main(argv=None) -> Dict:
     road = load_pairs(osp.join(args.data, 'RoadScene'), args.size)
     test = dict(
         TNO=tno[-args.test_tno:], RoadScene=road[-args.test_roadscene:])
-    train = tno[:-args.test_tno] + road[:-args.test_roadscene]
-    print(f'{len(train)} training pairs, test: TNO {len(test["TNO"])}, '
-          f'RoadScene {len(test["RoadScene"])}; {args.size} x '
-          f'{args.size * 4 // 3} px')
-    reg_net = train_registration(train, args,
-                                 test if args.curve else None)
+    train, val = carve_val(tno[:-args.test_tno] + road[:-args.test_roadscene],
+                           args.reg_val)
+    print(f'{len(train)} training pairs, {len(val)} validation pairs, test: '
+          f'TNO {len(test["TNO"])}, RoadScene {len(test["RoadScene"])}; '
+          f'{args.size} x {args.size * 4 // 3} px')
+    reg_net, reg_info = train_registration(
+        train, args, test if args.curve else None, val, test)
     fusion_net = None if args.epe_only else train_fusion(train, args)
     results = {name: evaluate(pairs, reg_net, fusion_net, args)
                for name, pairs in test.items()}
@@ -403,6 +543,9 @@ def main(argv=None) -> Dict:
     summary = dict(
         args={k: v for k, v in vars(args).items() if k != 'data'},
         results=results,
+        registration=dict(
+            reg_info, log=[{k: float(f'{v:.4g}') if isinstance(v, float) else v
+                            for k, v in r.items()} for r in reg_info['log']]),
         seconds=round(time.time() - start, 1))
     print('RESULT ' + json.dumps(summary))
     return summary

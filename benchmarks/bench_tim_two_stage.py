@@ -5,10 +5,13 @@ Runs the real configs of ``configs/tim/`` through ``tools/train.py`` (one
 process per step, as a user would), at a budget this machine can afford,
 and scores every result with ``FusionMetric`` on held-out pairs:
 
-1. **N_F** (``fusion_<task>.py``): ``--nf-iters + --joint-iters``
-   iterations; checkpoint and validation after ``--nf-iters`` (the stage-1
-   network of the chain) and at the end (**N_F alone**, the same number of
-   training steps as N_F + joint training);
+1. **N_F** (``fusion_<task>.py``): ``--nf-iters`` iterations of a cosine
+   schedule over ``--nf-iters + --joint-iters``; checkpoint and
+   validation at the end (the stage-1 network of the chain);
+1'. **N_F alone**: the same run resumed from that checkpoint (weights,
+   Adam state, schedule) for ``--joint-iters`` more iterations, validated
+   at the end: N_F trained for as many steps as N_F + joint training,
+   without retraining the first ``--nf-iters`` steps;
 2. **N_T search** (``search_enhance_<task>.py``): IAS over stage 2 on top of
    the frozen N_F of step 1, ``--search-epochs`` epochs over the two halves
    of the training split, an alpha step every ``--arch-interval`` weight
@@ -27,8 +30,15 @@ the generated configs under ``<work-dir>/configs``): network width
 (no VGG16 file on our machines), ``--lr`` (Adam) for N_F and the joint
 training, batch ``--batch`` of ``--crop`` patches, the held-out split
 (the last ``--val`` pairs of the folder), no worker processes and no image
-saving. Each generated config is a complete config (``Config.dump``), so a
-step can be re-run alone with ``python tools/train.py <it> --work-dir ...``.
+saving (``--workers`` loader processes per step, 0 by default). Each
+generated config is a complete config (``Config.dump``), so a step can be
+re-run alone with ``python tools/train.py <it> --work-dir ...``.
+
+Steps that do not depend on each other run side by side with ``--jobs``:
+after N_F, *N_F alone*, the N_T search and the joint training of the
+official N_T need only the N_F checkpoint; the joint training of the
+searched N_T waits for the search. With ``--jobs 3`` the wall time is
+about N_F + search + joint training instead of the sum of all five steps.
 
 Data: ``--data`` holds the folders of the configs (``TNO/{ir,vi}``,
 ``MRI_CT/{MRI,CT}``, ...); by default the shared samples
@@ -73,6 +83,9 @@ TASKS = {
         for m in ('ct', 'pet', 'spect')
     },
 }
+#: the steps each step waits for (the others need only N_F's checkpoint)
+DEPS = dict(search=['nf'], nf_alone=['nf'], joint_official=['nf'],
+            joint_searched=['search'])
 ROWS = ('N_F (stage 1 of the chain)', 'N_F alone (same steps)',
         'two-stage, searched N_T', 'two-stage, official N_T')
 
@@ -97,6 +110,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='Adam lr of N_F and the joint training (1e-4 in the '
                    'paper, for 100 epochs of the full data sets)')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--jobs', type=int, default=1,
+                   help='steps run side by side when their inputs are ready '
+                   '(1: one after the other)')
+    p.add_argument('--workers', type=int, default=0,
+                   help='data loader worker processes of every step (0: load '
+                   'in the training process)')
     p.add_argument('--dry-run', action='store_true',
                    help='write the configs and print the commands only')
     return p.parse_args(argv)
@@ -132,9 +151,10 @@ def _dataset(ds: dict, root: str, prefix: dict, ann: str) -> None:
     ds['ann_file'] = ann
 
 
-def _loader(loader: dict, root, prefix, ann, batch=None, crop=None) -> None:
-    loader['num_workers'] = 0
-    loader['persistent_workers'] = False
+def _loader(loader: dict, root, prefix, ann, batch=None, crop=None,
+            workers: int = 0) -> None:
+    loader['num_workers'] = workers
+    loader['persistent_workers'] = workers > 0
     if batch is not None:
         loader['batch_size'] = batch
     _dataset(loader['dataset'], root, prefix, ann)
@@ -153,7 +173,7 @@ def _gradient_info_loss(losses: List[dict]) -> None:
 
 def _common(cfg: Config, args, root, prefix, splits) -> None:
     _loader(cfg.train_dataloader, root, prefix, splits['train'], args.batch,
-            args.crop)
+            args.crop, args.workers)
     _loader(cfg.val_dataloader, root, prefix, splits['val'])
     cfg.test_dataloader = cfg.val_dataloader
     cfg.custom_hooks = []
@@ -173,10 +193,25 @@ def nf_config(args, root, prefix, splits) -> Config:
         dict(type='CosineAnnealingLR', by_epoch=False, T_max=total,
              eta_min=args.lr * 0.01)
     ]
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total,
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=args.nf_iters,
                          val_interval=args.nf_iters)
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=args.nf_iters, by_epoch=False)
+    return cfg
+
+
+def nf_alone_config(nf: Config, args, stage1: str) -> Config:
+    """N_F alone: ``nf``'s run resumed from its last checkpoint
+    (``stage1``: weights, optimizer, schedule, iteration) and continued to
+    ``--nf-iters + --joint-iters``, validated at the end."""
+    cfg = copy.deepcopy(nf)
+    total = args.nf_iters + args.joint_iters
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total,
+                         val_interval=total)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=total, by_epoch=False)
+    cfg.resume = True
+    cfg.load_from = stage1
     return cfg
 
 
@@ -189,9 +224,9 @@ def search_config(args, root, prefix, splits, stage1: str) -> Config:
     net.stage1_init = stage1
     cfg.model.arch_update_interval = args.arch_interval
     _loader(cfg.train_dataloader, root, prefix, splits['search_weights'],
-            args.batch, args.crop)
+            args.batch, args.crop, args.workers)
     _loader(cfg.train_cfg.arch_dataloader, root, prefix,
-            splits['search_arch'], args.batch, args.crop)
+            splits['search_arch'], args.batch, args.crop, args.workers)
     cfg.train_cfg.max_epochs = args.search_epochs
     for s in cfg.param_scheduler['weights']:
         s['T_max'] = args.search_epochs
@@ -234,26 +269,71 @@ def official_stage2(args) -> dict:
     return stage2
 
 
-def train(cfg: Config, work: str, name: str, dry: bool) -> str:
-    """Dump ``cfg`` and run ``tools/train.py`` on it; returns the step's
-    work dir."""
+def prepare(cfg: Config, work: str, name: str) -> Dict:
+    """Dump ``cfg`` under ``<work>/configs``; returns the step: its name,
+    ``tools/train.py`` command, work dir and log file."""
     os.makedirs(osp.join(work, 'configs'), exist_ok=True)
     path = osp.join(work, 'configs', name + '.py')
     cfg.dump(path)
     step_dir = osp.join(work, name)
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), path,
            '--work-dir', step_dir]
-    print('$ ' + ' '.join(cmd), flush=True)
-    if not dry:
-        start = time.time()
-        with open(osp.join(work, name + '.log'), 'w') as log:
-            ret = subprocess.run(cmd, cwd=REPO, stdout=log,
-                                 stderr=subprocess.STDOUT)
-        if ret.returncode:
-            raise RuntimeError(f'step {name} failed (exit {ret.returncode}), '
-                               f'see {osp.join(work, name + ".log")}')
-        print(f'  {name}: {time.time() - start:.0f} s', flush=True)
-    return step_dir
+    return dict(name=name, cmd=cmd, dir=step_dir,
+                log=osp.join(work, name + '.log'))
+
+
+def run_steps(steps: List[Dict], deps: Dict[str, List[str]], jobs: int = 1,
+              dry: bool = False, poll: float = 1.0) -> Dict[str, float]:
+    """Run the steps' commands, each once its ``deps`` have finished, at
+    most ``jobs`` at a time, in the order of ``steps`` among those ready.
+
+    Returns the wall seconds of every step. A failing step stops the run:
+    the steps still running are terminated and a RuntimeError names the
+    step and its log.
+    """
+    if jobs < 1:
+        raise ValueError(f'--jobs must be >= 1, got {jobs}')
+    names = [s['name'] for s in steps]
+    for name, ds in deps.items():
+        unknown = [d for d in ds if d not in names]
+        if name not in names or unknown:
+            raise ValueError(f'run_steps: unknown steps in {name}: {ds}')
+    for step in steps:
+        print('$ ' + ' '.join(step['cmd']), flush=True)
+    if dry:
+        return {}
+    pending, running, done, seconds = list(steps), {}, set(), {}
+    while pending or running:
+        for step in list(pending):
+            if len(running) >= jobs:
+                break
+            if all(d in done for d in deps.get(step['name'], ())):
+                pending.remove(step)
+                log = open(step['log'], 'w')
+                proc = subprocess.Popen(step['cmd'], cwd=REPO, stdout=log,
+                                        stderr=subprocess.STDOUT)
+                running[step['name']] = (proc, log, time.time(), step)
+        if not running:
+            raise RuntimeError('run_steps: steps wait for each other: ' +
+                               ', '.join(s['name'] for s in pending))
+        time.sleep(poll)
+        for name, (proc, log, start, step) in list(running.items()):
+            ret = proc.poll()
+            if ret is None:
+                continue
+            log.close()
+            del running[name]
+            if ret:
+                for other, log2, _, _ in running.values():
+                    other.terminate()
+                    other.wait()
+                    log2.close()
+                raise RuntimeError(f'step {name} failed (exit {ret}), see '
+                                   f'{step["log"]}')
+            seconds[name] = round(time.time() - start, 1)
+            done.add(name)
+            print(f'  {name}: {seconds[name]:.0f} s', flush=True)
+    return seconds
 
 
 def val_results(step_dir: str) -> List[Dict[str, float]]:
@@ -287,25 +367,33 @@ def main(argv=None) -> Dict:
     splits = write_splits(args, work)
     prefix = task['prefix']
 
-    nf_dir = train(nf_config(args, root, prefix, splits), work, 'nf',
-                   args.dry_run)
-    stage1 = osp.join(nf_dir, f'iter_{args.nf_iters}.pth')
-    search_dir = train(search_config(args, root, prefix, splits, stage1),
-                       work, 'search', args.dry_run)
-    genotype = osp.join(search_dir, 'genotypes', 'latest.yaml')
-    joint_dir = train(
-        joint_config(args, root, prefix, splits, stage1,
-                     dict(type='GenotypeNet', genotype=genotype)), work,
-        'joint_searched', args.dry_run)
-    official_dir = train(
-        joint_config(args, root, prefix, splits, stage1,
-                     official_stage2(args)), work, 'joint_official',
-        args.dry_run)
+    nf = nf_config(args, root, prefix, splits)
+    nf_step = prepare(nf, work, 'nf')
+    stage1 = osp.join(nf_step['dir'], f'iter_{args.nf_iters}.pth')
+    search = prepare(search_config(args, root, prefix, splits, stage1),
+                     work, 'search')
+    genotype = osp.join(search['dir'], 'genotypes', 'latest.yaml')
+    steps = [
+        nf_step,
+        search,
+        prepare(nf_alone_config(nf, args, stage1), work, 'nf_alone'),
+        prepare(
+            joint_config(args, root, prefix, splits, stage1,
+                         official_stage2(args)), work, 'joint_official'),
+        prepare(
+            joint_config(args, root, prefix, splits, stage1,
+                         dict(type='GenotypeNet', genotype=genotype)), work,
+            'joint_searched'),
+    ]
+    seconds = run_steps(steps, DEPS, args.jobs, args.dry_run)
     if args.dry_run:
         return {}
-    nf = val_results(nf_dir)
+    nf_dir, nf_alone_dir, joint_dir, official_dir = (
+        osp.join(work, n)
+        for n in ('nf', 'nf_alone', 'joint_searched', 'joint_official'))
     results = dict(
-        zip(ROWS, [nf[0], nf[-1],
+        zip(ROWS, [val_results(nf_dir)[-1],
+                   val_results(nf_alone_dir)[-1],
                    val_results(joint_dir)[-1],
                    val_results(official_dir)[-1]]))
     results['searched N_T genotype'] = open(genotype).read()
@@ -321,6 +409,7 @@ def main(argv=None) -> Dict:
         args={k: v for k, v in vars(args).items() if k != 'data'},
         results={k: v for k, v in results.items()
                  if k != 'searched N_T genotype'},
+        step_seconds=seconds,
         seconds=round(time.time() - start, 1))
     print('RESULT ' + json.dumps(summary))
     return summary

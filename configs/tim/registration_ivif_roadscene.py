@@ -1,5 +1,6 @@
 # N_R (registration_ivif_tno.py) trained on RoadScene pairs (IR 1-channel,
-# VIS colour: registered through its luminance).
+# VIS colour: registered through its luminance); split files under
+# data/RoadScene/splits/ as for TNO (train / val / test).
 #   python tools/train.py configs/tim/registration_ivif_roadscene.py
 _base_ = './registration_ivif_tno.py'
 
@@ -14,4 +15,4 @@ train_pipeline = _base_.train_pipeline[:-2] + [
 train_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
+test_dataloader = dict(dataset=dict(data_root=data_root))

@@ -15,6 +15,20 @@
 # (reference_size), so they see the displacements of the validation
 # images; without it a 128-px crop sees about a sixth of them.
 #   python tools/train.py configs/tim/registration_ivif_tno.py
+# Stability and selection (docs/tim.md, "Stable training and honest
+# selection"): on a GPU the 5000-iteration runs at a constant-peak lr 1e-3
+# learned real IR/VIS alignment and then blew up; the config clips the
+# global gradient norm (optim_wrapper.clip_grad), warms the lr up over 500
+# iterations, and keeps the checkpoint with the lowest validation EPE
+# (save_best) on a validation split carved from the training pairs, never
+# on the test split. Split files (one stem per line, under data/TNO/):
+#   splits/train.txt  the training pairs
+#   splits/val.txt    a few training pairs set aside (checkpoint selection)
+#   splits/test.txt   the held-out pairs (tools/test.py, at the end only)
+# e.g. from data/TNO: ls ir | sed 's/\.[^.]*$//' | sort > /tmp/stems; mkdir
+# -p splits; head -n -8 /tmp/stems > /tmp/trainval; tail -n 8 /tmp/stems >
+# splits/test.txt; awk 'NR % 6 == 0' /tmp/trainval > splits/val.txt; awk
+# 'NR % 6 != 0' /tmp/trainval > splits/train.txt
 # The trained N_R initialises the registration stage of the joint chain
 # (configs/compose/chain_registration_fusion_retinanet_toy.py, stage
 # `init`). See docs/registration.md.
@@ -31,7 +45,24 @@ train_pipeline = _base_.train_pipeline[:-2] + [
     dict(_base_.misalignment, reference_size=reference_size),
     dict(type='PackFusionInputs'),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    dataset=dict(ann_file='splits/train.txt', pipeline=train_pipeline))
+# validation (checkpoint selection): training pairs set aside, one fixed
+# warp each; the test split is another split file
+val_dataloader = dict(dataset=dict(ann_file='splits/val.txt'))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='PairedImageDataset',
+        data_root='data/TNO/',
+        data_prefix=dict(ir='ir', vi='vi'),
+        ann_file='splits/test.txt',
+        test_mode=True,
+        pipeline=_base_.test_pipeline))
 
 model = dict(
     type='ImageRegistrator',
@@ -45,11 +76,24 @@ model = dict(
     fixed='vi',
     moving='ir')
 
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+# clip_grad: the global norm of N_R's gradient (EPE + NGF + smoothness) is
+# 2-8 in normal steps (measured, docs/tim.md); 10 cuts only the spikes
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-3),
+    clip_grad=dict(max_norm=10.0, norm_type=2))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=False, T_max=10000, eta_min=1e-5)
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=500),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=500, end=10000,
+         T_max=9500, eta_min=1e-5),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=10000, val_interval=1000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=10000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=1000))
+# keep the checkpoint of the lowest validation EPE (best_registration_EPE_
+# iter_<n>.pth) besides the periodic ones
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(
+        interval=1000, save_best='registration/EPE', rule='less'))

@@ -1,7 +1,9 @@
 # N_R (registration_ivif_tno.py) on the embedded procedural toy pairs
 # (its train / val split files), 128x128 crops warped with the sizes of the
 # whole 256 px toy image (the validation images), 300 iterations of Adam
-# 3e-3; a few minutes on 2 CPU cores.
+# 3e-3; a few minutes on 2 CPU cores. The toy set has train / val splits
+# only: validation (and save_best) reads val, which is also its test split
+# (a runnability config; the real configs keep the two apart).
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/registration_ivif_toy.py
 _base_ = './registration_ivif_tno.py'
@@ -29,8 +31,12 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=3e-3))
+# a 20-iteration warm-up, then cosine (the TNO schedule, shortened)
 param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=False, T_max=300, eta_min=3e-5)
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=20),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=20, end=300,
+         T_max=280, eta_min=3e-5),
 ]
 train_cfg = dict(max_iters=300, val_interval=100)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=100))

@@ -257,3 +257,45 @@ def test_orientation_inputs_learn_contrast_inverted_pairs():
     with torch.no_grad():
         after = inner_epe(net(fixed, moving), gt)
     assert after < 0.6 * before, (before, after)
+
+
+def test_flow_bound_hand_case_and_normalised_decoder_input():
+    """With ``flow_bound`` every level's field is ``B tanh(flow / B)`` (B in
+    that level's pixels) and the decoders read ``flow / B``: exact on a
+    network whose decoders output a constant (zero weights, bias b)."""
+    bound, b, scale = 6.0, 5.0, 4.0
+    net = PyramidCorrRegNet(channels=4, num_levels=2, radius=1,
+                            flow_scale=scale, flow_bound=bound)
+    for dec in net.decoders:
+        torch.nn.init.zeros_(dec[-1].weight)
+        torch.nn.init.constant_(dec[-1].bias, b)
+    x = torch.rand(1, 1, 32, 32)
+    flow = net(x, torch.rand(1, 1, 32, 32))
+    # stride 4: B = 1.5 level px; stride 2: the field x2, + scale/2 b, B = 3
+    f4 = 1.5 * np.tanh(scale / 4 * b / 1.5)
+    f2 = 3.0 * np.tanh((2 * f4 + scale / 2 * b) / 3.0)
+    assert torch.allclose(flow, torch.full_like(flow, 2 * f2), atol=1e-5)
+    assert flow.abs().max() <= bound
+    # the decoders' flow input is normalised: record what the stride-2
+    # decoder reads in its last two input channels
+    seen = {}
+
+    def record(module, inputs):
+        seen['flow'] = inputs[0][:, -2:].detach()
+
+    net.decoders[0].register_forward_pre_hook(record)
+    net(x, torch.rand(1, 1, 32, 32))
+    assert torch.allclose(seen['flow'],
+                          torch.full_like(seen['flow'], 2 * f4 / 3.0),
+                          atol=1e-5)
+    # unbounded (the default): the fields add up in pixels
+    free = PyramidCorrRegNet(channels=4, num_levels=2, radius=1,
+                             flow_scale=scale)
+    for dec in free.decoders:
+        torch.nn.init.zeros_(dec[-1].weight)
+        torch.nn.init.constant_(dec[-1].bias, b)
+    out = free(x, torch.rand(1, 1, 32, 32))
+    assert torch.allclose(out, torch.full_like(out, 2 * (
+        2 * scale / 4 * b + scale / 2 * b)), atol=1e-4)
+    with pytest.raises(ValueError, match='flow_bound'):
+        PyramidCorrRegNet(flow_bound=0.0)

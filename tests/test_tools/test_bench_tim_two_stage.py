@@ -4,6 +4,7 @@ step, chain the steps' outputs (N_F checkpoint -> search -> genotype) and
 give the official N_T the official architecture."""
 import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -45,14 +46,27 @@ def test_generated_configs(bench, tmp_path, task):
     assert read('search_weights') + read('search_arch') == train
     cfgs = {
         n: Config.fromfile(osp.join(work, 'configs', n + '.py'))
-        for n in ('nf', 'search', 'joint_searched', 'joint_official')
+        for n in ('nf', 'nf_alone', 'search', 'joint_searched',
+                  'joint_official')
     }
     root = osp.join(data, spec['folder']) + '/'
-    # N_F: stage 1 checkpoint + validation after nf_iters, N_F alone at
-    # nf_iters + joint_iters
+    # N_F: nf_iters of a cosine schedule over nf_iters + joint_iters,
+    # checkpoint + validation at its end (stage 1 of the chain)
     nf = cfgs['nf']
-    assert nf.train_cfg.max_iters == 16 and nf.train_cfg.val_interval == 7
+    assert nf.train_cfg.max_iters == 7 and nf.train_cfg.val_interval == 7
     assert nf.default_hooks.checkpoint.interval == 7
+    assert nf.param_scheduler[0].T_max == 16
+    # N_F alone: that run resumed from its checkpoint and continued to
+    # nf_iters + joint_iters (weights, optimizer, schedule), validated once
+    # at the end; otherwise the same config
+    alone = cfgs['nf_alone']
+    assert alone.resume is True
+    assert alone.load_from == osp.join(work, 'nf', 'iter_7.pth')
+    assert alone.train_cfg.max_iters == 16
+    assert alone.train_cfg.val_interval == 16
+    assert alone.param_scheduler == nf.param_scheduler
+    assert alone.model == nf.model and alone.optim_wrapper == nf.optim_wrapper
+    assert alone.train_dataloader == nf.train_dataloader
     assert nf.model.fusion_net.channels == 8
     assert nf.optim_wrapper.optimizer.lr == 1e-3
     assert nf.train_dataloader.dataset.ann_file.endswith('train.txt')
@@ -112,3 +126,69 @@ def test_too_few_pairs_is_an_error_naming_the_folder(bench, tmp_path):
     with pytest.raises(FileNotFoundError, match='TNO'):
         bench.main(['--data', str(tmp_path), '--work-dir',
                     str(tmp_path / 'w'), '--val', '3', '--dry-run'])
+
+
+def test_workers_option_sets_every_training_loader(bench, tmp_path):
+    data = str(tmp_path / 'data')
+    make_pairs(data, 'TNO', dict(ir='ir', vi='vi'), 8)
+    work = str(tmp_path / 'work')
+    bench.main(['--data', data, '--work-dir', work, '--val', '2',
+                '--workers', '3', '--dry-run'])
+    for name in ('nf', 'nf_alone', 'joint_official', 'joint_searched'):
+        cfg = Config.fromfile(osp.join(work, 'configs', name + '.py'))
+        assert cfg.train_dataloader.num_workers == 3
+        assert cfg.train_dataloader.persistent_workers is True
+    s = Config.fromfile(osp.join(work, 'configs', 'search.py'))
+    assert s.train_dataloader.num_workers == 3
+    assert s.train_cfg.arch_dataloader.num_workers == 3
+
+
+def step(tmp_path, name, code):
+    """A step whose command appends '<name> start' / '<name> end' to a
+    shared journal around ``code``."""
+    journal = str(tmp_path / 'journal.txt')
+    script = (f'open({journal!r}, "a").write("{name} start\\n"); {code}; '
+              f'open({journal!r}, "a").write("{name} end\\n")')
+    return dict(name=name, cmd=[sys.executable, '-c', script],
+                log=str(tmp_path / f'{name}.log'))
+
+
+def journal(tmp_path):
+    return (tmp_path / 'journal.txt').read_text().split('\n')[:-1]
+
+
+def test_run_steps_waits_for_dependencies_and_runs_side_by_side(
+        bench, tmp_path):
+    steps = [step(tmp_path, 'a', 'import time; time.sleep(0.3)'),
+             step(tmp_path, 'b', 'import time; time.sleep(1.0)'),
+             step(tmp_path, 'c', 'pass'),
+             step(tmp_path, 'd', 'pass')]
+    deps = dict(b=['a'], c=['a'], d=['b'])
+    seconds = bench.run_steps(steps, deps, jobs=2, poll=0.05)
+    assert set(seconds) == {'a', 'b', 'c', 'd'}
+    events = journal(tmp_path)
+    pos = {e: i for i, e in enumerate(events)}
+    # b and c start after a ended and run side by side (c ends while b
+    # sleeps); d waits for b
+    assert pos['a end'] < pos['b start'] and pos['a end'] < pos['c start']
+    assert pos['c end'] < pos['b end'] < pos['d start']
+
+
+def test_run_steps_one_job_runs_in_order(bench, tmp_path):
+    steps = [step(tmp_path, n, 'pass') for n in 'abc']
+    bench.run_steps(steps, dict(c=['a']), jobs=1, poll=0.01)
+    assert journal(tmp_path) == ['a start', 'a end', 'b start', 'b end',
+                                 'c start', 'c end']
+
+
+def test_run_steps_a_failing_step_stops_the_run(bench, tmp_path):
+    steps = [step(tmp_path, 'a', 'import time; time.sleep(30)'),
+             step(tmp_path, 'b', 'raise SystemExit(3)'),
+             step(tmp_path, 'c', 'pass')]
+    with pytest.raises(RuntimeError, match='step b failed .exit 3.*b.log'):
+        bench.run_steps(steps, dict(c=['b']), jobs=2, poll=0.05)
+    # the running step was terminated, the dependent one never started
+    assert journal(tmp_path) == ['a start', 'b start'] or \
+        journal(tmp_path) == ['b start', 'a start']
+    with pytest.raises(ValueError, match='--jobs'):
+        bench.run_steps(steps, {}, jobs=0)

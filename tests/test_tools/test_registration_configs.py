@@ -4,6 +4,7 @@ registration + fusion + RetinaNet chain trains in stages from its config."""
 import glob
 import importlib.util
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -68,24 +69,47 @@ def test_registration_toy_config_trains_and_validates(toy_root, tmp_path):
     assert 0.3 < val['registration/EPE_none'] < 5
     assert abs(val['registration/EPE'] - val['registration/EPE_none']) < 0.5
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
+    # the gradient is clipped (the optimizer wrapper logs its norm) and the
+    # checkpoint of the best validation EPE is kept
+    assert 'grad_norm' in train[-1]
+    assert glob.glob(osp.join(work, 'best_registration_EPE_iter_2.pth'))
 
 
 @pytest.mark.parametrize('name', ['tno', 'roadscene'])
-def test_real_registration_configs_build_on_shared_pairs(name, shared_data):
+def test_real_registration_configs_build_on_shared_pairs(
+        name, shared_data, tmp_path):
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'tim', f'registration_ivif_{name}.py'))
     init_default_scope('mmfusenas')
     folder = dict(tno='TNO', roadscene='RoadScene')[name]
-    for split in ('train', 'val'):
+    root = osp.join(shared_data, 'fusion', folder)
+    stems = sorted(osp.splitext(f)[0] for f in os.listdir(osp.join(root,
+                                                                  'ir')))
+    # three disjoint split files: train, val (selection), test (held out)
+    parts = dict(train=stems[:-6], val=stems[-6:-3], test=stems[-3:])
+    for split in ('train', 'val', 'test'):
         ds_cfg = cfg[f'{split}_dataloader'].dataset
-        ds_cfg.data_root = osp.join(shared_data, 'fusion', folder)
+        assert ds_cfg.ann_file == f'splits/{split}.txt'
+        ann = tmp_path / f'{split}.txt'
+        ann.write_text('\n'.join(parts[split]) + '\n')
+        ds_cfg.data_root = root
+        ds_cfg.ann_file = str(ann)
         dataset = DATASETS.build(ds_cfg)
+        assert len(dataset) == len(parts[split])
         sample = dataset[0]
         flow = sample['data_samples'].gt_flow
         h, w = sample['inputs']['ir'].shape[-2:]
         assert flow.shape == (2, h, w) and flow.abs().max() > 0.5
         if split == 'train':
             assert (h, w) == (128, 128)
+    # stability and selection: clipped gradients, warm-up then cosine, the
+    # checkpoint of the lowest validation EPE kept
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=10.0, norm_type=2)
+    warm, cos = cfg.param_scheduler
+    assert warm.type == 'LinearLR' and warm.end == cos.begin == 500
+    assert cos.type == 'CosineAnnealingLR' and cos.end == 10000
+    assert cfg.default_hooks.checkpoint.save_best == 'registration/EPE'
+    assert cfg.default_hooks.checkpoint.rule == 'less'
     model = MODELS.build(cfg.model)
     batch = dict(inputs=dict(ir=[sample['inputs']['ir']],
                              vi=[sample['inputs']['vi']]),

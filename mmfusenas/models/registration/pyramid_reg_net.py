@@ -232,6 +232,22 @@ class PyramidCorrRegNet(nn.Module):
             gives the fixed and the moving image their own encoder (pseudo
             siamese: each modality may learn its own mapping to a common
             feature space). Defaults to True.
+        flow_bound (float, optional): bound of the field at every level, in
+            full-resolution pixels: after each residual the level's field
+            is ``B tanh(flow / B)`` (``B = flow_bound`` in that level's
+            pixels), and the decoders read the field divided by ``B``
+            (in ``(-1, 1)``) instead of in pixels. Why: the decoders read
+            the current field as an input, so a field that grows feeds a
+            larger input to the next step -- a loop in which Adam's
+            unit-size weight steps change the output in proportion to the
+            field; past the pyramid's reach the warped features leave the
+            image, the cost volume goes blank and nothing pulls the field
+            back (measured: at a high lr the field ran to hundreds of
+            pixels in a few steps, and gradient clipping did not stop it,
+            docs/tim.md). A bound of about the capture range
+            (``radius · 2^num_levels``) keeps the field and the decoders'
+            inputs in range. None: unbounded, the field in pixels (the
+            earlier behaviour). Defaults to None.
     """
 
     #: encoder input channels of each ``inputs`` choice
@@ -248,8 +264,13 @@ class PyramidCorrRegNet(nn.Module):
                  max_displacement: Optional[float] = None,
                  inputs: str = 'intensity',
                  input_eps: float = 0.1,
-                 shared_encoder: bool = True) -> None:
+                 shared_encoder: bool = True,
+                 flow_bound: Optional[float] = None) -> None:
         super().__init__()
+        if flow_bound is not None and not flow_bound > 0:
+            raise ValueError('PyramidCorrRegNet: flow_bound must be > 0 or '
+                             f'None, got {flow_bound}')
+        self.flow_bound = flow_bound
         if inputs not in self.input_types:
             raise ValueError(f'PyramidCorrRegNet: inputs must be one of '
                              f'{self.input_types}, got {inputs!r}')
@@ -370,8 +391,15 @@ class PyramidCorrRegNet(nn.Module):
             # moves the field equally at every level (in level pixels, a
             # coarse step would be amplified 2^level times on up-sampling)
             stride = fixed.shape[-1] / size[-1]
-            flow = flow + self.decoders[level](torch.cat(
-                [cost, f_fix, flow], 1)) * (self.flow_scale / stride)
+            if self.flow_bound is None:
+                flow = flow + self.decoders[level](torch.cat(
+                    [cost, f_fix, flow], 1)) * (self.flow_scale / stride)
+            else:
+                bound = self.flow_bound / stride
+                flow = flow + self.decoders[level](torch.cat(
+                    [cost, f_fix, flow / bound], 1)) * (self.flow_scale /
+                                                         stride)
+                flow = bound * torch.tanh(flow / bound)
         flow = resize_flow(flow, fixed.shape[-2:])
         if self.max_displacement is not None:
             bound = self.max_displacement
