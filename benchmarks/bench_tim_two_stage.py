@@ -56,6 +56,7 @@ import json
 import math
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 import time
@@ -303,6 +304,19 @@ def run_steps(steps: List[Dict], deps: Dict[str, List[str]], jobs: int = 1,
     if dry:
         return {}
     pending, running, done, seconds = list(steps), {}, set(), {}
+    try:
+        _schedule(pending, running, done, seconds, deps, jobs, poll)
+    finally:  # an error, Ctrl-C or SIGTERM (timeout): stop what still runs
+        for proc, log, _, _ in running.values():
+            proc.terminate()
+            proc.wait()
+            log.close()
+    return seconds
+
+
+def _schedule(pending, running, done, seconds, deps, jobs, poll) -> None:
+    """The loop of :func:`run_steps` (fills ``running``, ``done`` and
+    ``seconds`` as it goes, so the caller can stop what still runs)."""
     while pending or running:
         for step in list(pending):
             if len(running) >= jobs:
@@ -324,16 +338,11 @@ def run_steps(steps: List[Dict], deps: Dict[str, List[str]], jobs: int = 1,
             log.close()
             del running[name]
             if ret:
-                for other, log2, _, _ in running.values():
-                    other.terminate()
-                    other.wait()
-                    log2.close()
                 raise RuntimeError(f'step {name} failed (exit {ret}), see '
                                    f'{step["log"]}')
             seconds[name] = round(time.time() - start, 1)
             done.add(name)
             print(f'  {name}: {seconds[name]:.0f} s', flush=True)
-    return seconds
 
 
 def val_results(step_dir: str) -> List[Dict[str, float]]:
@@ -358,6 +367,8 @@ def val_results(step_dir: str) -> List[Dict[str, float]]:
 
 def main(argv=None) -> Dict:
     args = parse_args(argv)
+    # a SIGTERM (e.g. `timeout`) stops the running steps too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     start = time.time()
     task = TASKS[args.task]
     work = osp.abspath(args.work_dir or osp.join(
