@@ -166,8 +166,13 @@ SPACES: Dict[str, dict] = {
              'train_dataloader.batch_size': 4,
              'train_cfg.arch_dataloader.batch_size': 4},
             **_prefixed('model.architecture.detector.', _NECK_ANCHORS_64)),
+        # 300 retraining iterations by default: at 120 the random necks'
+        # held-out losses differ by no more than the retrain noise (estimated
+        # true between-neck s.d. 0 on two machines), at 300 by ~0.1, as much
+        # as the noise of one retrain seed (signal_vs_noise; docs/search.md
+        # Sec. 10, "signal vs noise"); --quick keeps 60 (a smoke run)
         retrain_opts=lambda quick: dict(
-            {'train_cfg.max_iters': 60 if quick else 120,
+            {'train_cfg.max_iters': 60 if quick else 300,
              'train_dataloader.batch_size': 4},
             **_prefixed('model.detector.', _NECK_ANCHORS_64)),
         # the retraining's learning rate anneals to ~0 at its last
@@ -394,8 +399,11 @@ def _score_loader(cfg: Config, spec: dict):
 
 
 @torch.no_grad()
-def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
-    """Mean total loss of the retrained model on the held-out split."""
+def held_out_losses(runner: Runner, cfg: Config,
+                    spec: dict) -> Dict[str, float]:
+    """Per logged loss key (``parse_losses``' log variables: ``loss`` the
+    total, and each term, e.g. ``loss_cls``, ``fusion.loss_int``), its mean
+    over the held-out split, in eval mode."""
     model = runner.model
     model.eval()
     # the training pipeline's random flips draw from numpy: seeded here so
@@ -403,16 +411,45 @@ def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
     torch.manual_seed(0)
     random.seed(0)
     np.random.seed(0)
-    total, count = 0.0, 0
+    totals: Dict[str, float] = {}
+    count = 0
     for batch in _score_loader(cfg, spec):
         data = model.data_preprocessor(batch, True)
         losses = model(**data, mode='loss')
-        loss, _ = model.parse_losses(losses)
+        _, log_vars = model.parse_losses(losses)
         n = len(batch['inputs']) if isinstance(batch['inputs'],
                                                 list) else 1
-        total += float(loss) * n
+        for key, value in log_vars.items():
+            totals[key] = totals.get(key, 0.0) + float(value) * n
         count += n
-    return total / max(count, 1)
+    return {k: v / max(count, 1) for k, v in totals.items()}
+
+
+def score_of(parts: Dict[str, float], keys=None) -> float:
+    """The held-out score from :func:`held_out_losses`' ``parts``: the total
+    ``loss`` (``keys=None``), or the sum of the named terms (a space's
+    ``score_keys``, e.g. only the task head's ``('loss_cls',
+    'loss_bbox')``).
+
+    Raises:
+        KeyError: a named term is not among the logged ones (which are
+            listed).
+    """
+    if keys is None:
+        return parts['loss']
+    missing = [k for k in keys if k not in parts]
+    if missing:
+        raise KeyError(f'score_keys {missing} are not among the held-out '
+                       f'loss terms {sorted(parts)}')
+    return float(sum(parts[k] for k in keys))
+
+
+def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
+    """The retrained model's held-out score (lower is better): its mean
+    loss on the held-out split, the space's ``score_keys`` terms only
+    where it names them (:func:`score_of`)."""
+    return score_of(held_out_losses(runner, cfg, spec),
+                    spec.get('score_keys'))
 
 
 def part_cost(runner: Runner, cfg: Config, spec: dict) -> Dict[str, float]:
@@ -468,7 +505,9 @@ def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
     _quiet(cfg, workdir, seed, f'retrain_{osp.basename(workdir)}')
     runner = _build_runner(cfg)
     runner.train()
-    out = dict(score=held_out_loss(runner, score_cfg, spec))
+    parts = held_out_losses(runner, score_cfg, spec)
+    out = dict(score=score_of(parts, spec.get('score_keys')),
+               score_parts=parts)
     out.update(part_cost(runner, score_cfg, spec))
     return out
 
@@ -778,14 +817,15 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     done = run_units(units, args.jobs)
     results = []
     for label, kind, path in rows:
-        scores, cost = [], {}
+        scores, parts, cost = [], [], {}
         for seed in range(args.first_retrain_seed,
                           args.first_retrain_seed + args.retrain_seeds):
             res = done[f'{name}/retrain_{_unit_label(label)}_{seed}']
             scores.append(res['score'])
+            parts.append(res.get('score_parts'))
             cost = dict(params=res['params'], mflops=res['mflops'])
         results.append(
-            dict(label=label, kind=kind, scores=scores,
+            dict(label=label, kind=kind, scores=scores, parts=parts,
                  mean=statistics.mean(scores), **cost))
         print(f'  [{name}] retrained {label}: {_mean_std(scores)} '
               f'({time.time() - t0:.0f} s)', flush=True)
@@ -817,6 +857,31 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     kinds = list(strategies)
     if getattr(args, 'argmax_too', False):
         kinds += [f'{s}-argmax' for s in strategies]
+    # every held-out loss term of every retraining, and whether the
+    # control can rank genotypes at all (signal_vs_noise)
+    terms = _loss_terms(results)
+    if terms:
+        out['retrain_score_parts'] = {
+            r['label']: [{k: p[k] for k in terms} for p in r['parts']]
+            for r in results}
+    out['signal_vs_noise'] = signal_vs_noise(out['retrain_scores'])
+    sig = out['signal_vs_noise']
+    if sig:
+        print(f'  [{name}] signal vs noise of the score over '
+              f'{sig["genotypes"]} genotypes x {sig["seeds"]} retrain seeds: '
+              f'within-genotype s.d. {sig["within_sd"]:.4f}, between '
+              f'(estimated true) s.d. {sig["between_sd"]:.4f}, reliability '
+              f'of the seed mean {sig["reliability"]:.2f}', flush=True)
+    random_rows = [r for r in results if r['kind'] == 'random']
+    for r in random_rows:
+        r['choices'] = Genotype.load(
+            next(p for lb, _, p in rows if lb == r['label'])).choices
+    out['score_predictors'] = score_predictors(random_rows)
+    if out['score_predictors']:
+        print(f'  [{name}] Spearman rho of the random genotypes\' score '
+              f'with: ' + ', '.join(
+                  f'{k} {v:+.2f}'
+                  for k, v in out['score_predictors'].items()), flush=True)
     for strategy in kinds:
         mine = [r for r in results if r['kind'] == strategy]
         out[strategy] = dict(
@@ -824,7 +889,113 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
             scores=[r['mean'] for r in mine],
             mflops=[r['mflops'] for r in mine],
             params=[r['params'] for r in mine])
+        if terms:
+            # the same ranks by each held-out loss term alone (mean over
+            # retrain seeds), e.g. the task's classification loss
+            out[strategy]['rank_pct_by_term'] = {
+                t: [rank_pct(_term_mean(r, t),
+                             [_term_mean(q, t) for q in results
+                              if q['kind'] == 'random']) for r in mine]
+                for t in terms}
     return out
+
+
+def _ranks(xs: List[float]) -> List[float]:
+    """Ranks from 1, ties the mean of their ranks."""
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    ranks = [0.0] * len(xs)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(xs: List[float], ys: List[float]) -> float:
+    """Spearman's rank correlation (ties: mean ranks); NaN where one side
+    is constant."""
+    rx, ry = _ranks(xs), _ranks(ys)
+    mx, my = statistics.mean(rx), statistics.mean(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx)**2 for a in rx)
+    syy = sum((b - my)**2 for b in ry)
+    return sxy / (sxx * syy)**0.5 if sxx and syy else float('nan')
+
+
+def score_predictors(rows: List[dict]) -> Dict[str, float]:
+    """Does a cheap genotype property predict the retrained score? Over the
+    rows (random genotypes: ``mean`` score, ``params``, ``mflops``,
+    ``choices``), Spearman's rho of the score with the parameters, the
+    FLOPs and the count of every candidate operator (``n_<op>``; positive:
+    more of it, a higher (worse) loss). Constant properties are left out;
+    fewer than 4 rows: empty."""
+    if len(rows) < 4:
+        return {}
+    scores = [r['mean'] for r in rows]
+    feats = {'params': [r['params'] for r in rows],
+             'mflops': [r['mflops'] for r in rows]}
+    ops = sorted({v for r in rows for v in r.get('choices', {}).values()})
+    for op in ops:
+        feats[f'n_{op}'] = [
+            sum(v == op for v in r['choices'].values()) for r in rows]
+    out = {}
+    for key, xs in feats.items():
+        rho = spearman(xs, scores)
+        if rho == rho:  # not NaN
+            out[key] = round(rho, 3)
+    return out
+
+
+def _loss_terms(results: List[dict]) -> List[str]:
+    """The loss terms every retraining logged (``loss`` first)."""
+    parts = [p for r in results for p in r.get('parts', [])]
+    if not parts or any(p is None for p in parts):
+        return []
+    common = set.intersection(*(set(p) for p in parts))
+    return sorted((k for k in common if 'loss' in k),
+                  key=lambda k: (k != 'loss', k))
+
+
+def _term_mean(result: dict, term: str) -> float:
+    return statistics.mean(p[term] for p in result['parts'])
+
+
+def signal_vs_noise(retrain_scores: Dict[str, List[float]]) -> dict:
+    """Can a control rank these genotypes? One-way random-effects variance
+    components of the held-out score over genotypes (rows) x retrain seeds.
+
+    Args:
+        retrain_scores: ``{genotype: [score per retrain seed]}``; only
+            genotypes with >= 2 seeds count, with the smallest common
+            number of seeds.
+
+    Returns:
+        dict: ``within_sd`` (pooled s.d. between the retrain seeds of one
+        genotype), ``means_sd`` (s.d. of the genotypes' seed means),
+        ``between_sd`` (the estimated s.d. of the genotypes' true scores,
+        ``sqrt(max(0, means_var - within_var / n))``), ``reliability`` (the
+        share of the seed means' variance that is true between-genotype
+        variance: ~0 means the ranks are noise, 1 noise-free), ``icc`` (the
+        same for one seed), ``genotypes``, ``seeds``; empty when fewer than
+        3 genotypes have >= 2 seeds.
+    """
+    rows = [v for v in retrain_scores.values() if len(v) >= 2]
+    if len(rows) < 3:
+        return {}
+    n = min(len(v) for v in rows)
+    rows = [v[:n] for v in rows]
+    within = statistics.mean(statistics.variance(v) for v in rows)
+    means_var = statistics.variance([statistics.mean(v) for v in rows])
+    true = max(0.0, means_var - within / n)
+    return dict(
+        genotypes=len(rows), seeds=n, within_sd=within**0.5,
+        means_sd=means_var**0.5, between_sd=true**0.5,
+        reliability=true / means_var if means_var > 0 else 0.0,
+        icc=true / (true + within) if true + within > 0 else 0.0)
 
 
 def genotype_cost(genotype: Genotype, size: int = 64) -> Dict[str, float]:

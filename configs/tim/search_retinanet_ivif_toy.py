@@ -35,8 +35,11 @@
 # edges of 18 instead of 5). The proxy
 # setting (64 px, anchors 0.4 x stride) gives every pyramid level
 # positives (benchmarks/bench_neck_anchor_levels.py).
+# The control (300 retraining iterations by default: at 120 the random
+# necks' held-out losses do not differ beyond the retrain noise; docs/
+# search.md Sec. 10, "TIM detection neck: signal vs noise, measured"):
 #   benchmarks/bench_search_vs_random.py --spaces tim_neck --strategies \
-#       darts1 --retrain-seeds 3 --argmax-too --jobs 16
+#       darts1 --retrain-seeds 3 --argmax-too --jobs 14
 # (the capped and the plain argmax genotype of the same alpha side by side)
 # TIM's IAS instead: --cfg-options model.strategy.type=IASStrategy \
 #                   model.arch_update_interval=5

@@ -415,3 +415,106 @@ def test_toy_neck_search_caps_cheap_edges_at_derivation(bench):
     assert plain.network == Genotype.from_space(space, uncapped).network
     with pytest.raises(ValueError, match='probabilities of every choice'):
         bench.argmax_genotype(Genotype.from_space(space, capped))
+
+
+def test_held_out_losses_are_per_term_sample_weighted_means(bench,
+                                                            monkeypatch):
+    # two held-out batches of 2 and 1 images: every logged term is the
+    # image-weighted mean over the split; the score is the total ``loss``
+    # or, with a space's ``score_keys``, the sum of the named terms
+    import torch
+    from mmengine.model import BaseModel
+
+    class Fixed(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.losses = iter([
+                dict(loss_cls=torch.tensor(1.0), loss_bbox=torch.tensor(4.0),
+                     eta=torch.tensor(0.5)),
+                dict(loss_cls=torch.tensor(4.0), loss_bbox=torch.tensor(1.0),
+                     eta=torch.tensor(0.5)),
+            ])
+
+        def forward(self, inputs, data_samples=None, mode='loss'):
+            return next(self.losses)
+
+    batches = [dict(inputs=[torch.zeros(1)] * 2),
+               dict(inputs=[torch.zeros(1)])]
+    monkeypatch.setattr(bench, '_score_loader', lambda cfg, spec: batches)
+    runner = type('R', (), {'model': Fixed()})()
+    parts = bench.held_out_losses(runner, None, {})
+    # loss_cls (2 * 1 + 1 * 4) / 3 = 2, loss_bbox (2 * 4 + 1) / 3 = 3
+    assert parts == pytest.approx(dict(loss=5.0, loss_cls=2.0, loss_bbox=3.0,
+                                       eta=0.5))
+    assert bench.score_of(parts) == pytest.approx(5.0)
+    assert bench.score_of(parts, ('loss_cls', )) == pytest.approx(2.0)
+    assert bench.score_of(parts, ['loss_cls', 'loss_bbox']) == \
+        pytest.approx(5.0)
+    with pytest.raises(KeyError, match=r"\['loss_iou'\].*loss_bbox"):
+        bench.score_of(parts, ('loss_iou', ))
+
+
+def test_signal_vs_noise_by_hand(bench):
+    # seeds differ by 2 in every genotype (within variance 2); the means
+    # 2, 3, 7 have variance 7, of which 2 / 2 is seed noise: true 6
+    sig = bench.signal_vs_noise({'a': [1.0, 3.0], 'b': [2.0, 4.0],
+                                 'c': [6.0, 8.0], 'one seed': [0.0]})
+    assert sig['genotypes'] == 3 and sig['seeds'] == 2
+    assert sig['within_sd'] == pytest.approx(2**0.5)
+    assert sig['means_sd'] == pytest.approx(7**0.5)
+    assert sig['between_sd'] == pytest.approx(6**0.5)
+    assert sig['reliability'] == pytest.approx(6 / 7)
+    assert sig['icc'] == pytest.approx(6 / 8)
+    # pure noise: every genotype's seeds average to the same value
+    noise = bench.signal_vs_noise({'a': [1.0, 2.0], 'b': [2.0, 1.0],
+                                   'c': [0.5, 2.5]})
+    assert noise['between_sd'] == 0.0 and noise['reliability'] == 0.0
+    # the smallest common number of seeds; too few genotypes: nothing
+    assert bench.signal_vs_noise({'a': [1.0, 3.0, 9.0], 'b': [2.0, 4.0],
+                                  'c': [6.0, 8.0]}) == sig
+    assert bench.signal_vs_noise({'a': [1.0, 2.0], 'b': [3.0, 4.0]}) == {}
+
+
+def test_rank_by_term_and_parts_in_the_result(bench):
+    results = [
+        dict(label='s', kind='darts1', parts=[
+            dict(loss=3.0, loss_cls=1.0, eta=0.5),
+            dict(loss=5.0, loss_cls=1.0, eta=0.5)]),
+        dict(label='r0', kind='random', parts=[
+            dict(loss=2.0, loss_cls=2.0, eta=0.5),
+            dict(loss=2.0, loss_cls=3.0, eta=0.5)]),
+    ]
+    # the loss terms every retraining logged, the total first, no weights
+    assert bench._loss_terms(results) == ['loss', 'loss_cls']
+    assert bench._term_mean(results[0], 'loss') == 4.0
+    assert bench._loss_terms([dict(parts=[None])]) == []
+
+
+def test_spearman_and_score_predictors_by_hand(bench):
+    from scipy import stats
+    xs, ys = [1.0, 2.0, 2.0, 5.0, 3.0], [0.5, 0.1, 0.4, 0.9, 0.3]
+    assert bench._ranks(xs) == [1.0, 2.5, 2.5, 5.0, 4.0]
+    assert bench.spearman(xs, ys) == pytest.approx(
+        stats.spearmanr(xs, ys)[0])
+    assert bench.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    rows = [
+        dict(mean=1.0, params=10, mflops=1.0,
+             choices={'a': 'skip', 'b': 'conv_3'}),
+        dict(mean=2.0, params=20, mflops=1.0,
+             choices={'a': 'skip', 'b': 'skip'}),
+        dict(mean=3.0, params=30, mflops=1.0,
+             choices={'a': 'conv_3', 'b': 'conv_3'}),
+        dict(mean=4.0, params=5, mflops=1.0,
+             choices={'a': 'conv_5', 'b': 'conv_3'}),
+    ]
+    pred = bench.score_predictors(rows)
+    # FLOPs are constant: left out; n_skip = 1, 2, 0, 0
+    assert 'mflops' not in pred
+    assert pred['params'] == pytest.approx(round(
+        stats.spearmanr([10, 20, 30, 5], [1, 2, 3, 4])[0], 3))
+    assert pred['n_skip'] == pytest.approx(round(
+        stats.spearmanr([1, 2, 0, 0], [1, 2, 3, 4])[0], 3))
+    assert pred['n_conv_5'] == pytest.approx(round(
+        stats.spearmanr([0, 0, 0, 1], [1, 2, 3, 4])[0], 3))
+    assert bench.score_predictors(rows[:3]) == {}
