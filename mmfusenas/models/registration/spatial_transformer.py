@@ -15,7 +15,7 @@ predicts the field that brings the moving image onto the fixed one,
 (:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`) stores the
 ground-truth field in the same convention.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -46,6 +46,26 @@ def check_pair(fixed: torch.Tensor, moving: torch.Tensor,
         raise ValueError(
             f'{owner}: fixed and moving must be (N, C, H, W) of the same N, '
             f'H, W, got {tuple(fixed.shape)} and {tuple(moving.shape)}')
+
+
+def check_max_displacement(bound: Optional[float],
+                           owner: str) -> Optional[float]:
+    """``bound`` (pixels) of a network's ``max_displacement`` option, checked:
+    None (unbounded) or a number > 0; raises a ``ValueError`` naming
+    ``owner`` otherwise."""
+    if bound is not None and not bound > 0:
+        raise ValueError(f'{owner}: max_displacement must be > 0 or None, '
+                         f'got {bound}')
+    return bound
+
+
+def bound_flow(flow: torch.Tensor, bound: Optional[float]) -> torch.Tensor:
+    """``bound · tanh(flow / bound)``: every displacement component softly
+    limited to ``(-bound, bound)`` pixels (about the identity for small
+    ones, slope 1 at 0); ``flow`` itself when ``bound`` is None."""
+    if bound is None:
+        return flow
+    return bound * torch.tanh(flow / bound)
 
 
 def pixel_grid(height: int, width: int, like: torch.Tensor) -> torch.Tensor:
