@@ -187,12 +187,11 @@ def launch_all(jobs, args):
     print(f'{len(jobs) - len(todo)} runs reused, '
           f'{len(adopted)} still running from an earlier launch, '
           f'{len(todo) - len(adopted)} to do', flush=True)
-    # the adopted workers first: they hold their process slots from the start
+    # the adopted workers hold their process slots from the start
     units = [ProcessUnit(out, out[:-5] + '.log', out,
                          name=f'retraining {name} (seed {seed})',
                          data=(name, geno, seed, out))
-             for name, geno, seed, out in sorted(
-                 todo, key=lambda j: j[3] not in adopted)]
+             for name, geno, seed, out in todo]
     run_process_units(
         units, args.jobs, lambda u: worker_cmd(*u.data[1:], args), env=env,
         running=adopted, poll_s=2, stop_others=False,
