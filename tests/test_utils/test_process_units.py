@@ -63,15 +63,15 @@ def _command(path, by_id):
 
 def _recording_start(path, units, log):
     """A start hook running the command factory's process and recording,
-    per start, the unit, the results already written and whether an
-    earlier started process still runs."""
+    per start, the unit, the results already written and how many of the
+    processes started before still run."""
     by_id = {u.id: u for u in units}
     command, procs = _command(path, by_id), []
 
     def start(unit):
         log.append((unit.id,
                     sorted(u.id for u in units if osp.isfile(u.result)),
-                    any(p.poll() is None for p in procs)))
+                    sum(p.poll() is None for p in procs)))
         with open(unit.log, 'w') as f:
             procs.append(subprocess.Popen(command(unit), stdout=f,
                                           stderr=subprocess.STDOUT))
@@ -96,7 +96,8 @@ def test_dependency_order_and_results_equal_sequential(tmp_path, worker):
     # a and c side by side; b once a ended; d once b and c ended
     assert [e[0] for e in log] == ['a', 'c', 'b', 'd']
     assert log[0][1] == [] and log[1][1] == []
-    assert log[1][2]  # a still ran when c started: two jobs at a time
+    assert log[1][2] == 1  # a still ran when c started: two jobs at a time
+    assert all(e[2] <= 1 for e in log)
     assert 'a' in log[2][1]
     assert {'b', 'c'} <= set(log[3][1])
     assert [p[1:] for p in progress] == [(i, 4, False) for i in (1, 2, 3, 4)]
@@ -129,8 +130,11 @@ def test_job_limit_and_command_factory(tmp_path, worker):
         log = []
         start, _ = _recording_start(path, units, log)
         run_process_units(units, jobs, start=start, poll_s=0.02)
-        overlap = [e[2] for e in log]
-        assert overlap == ([False] * 3 if jobs == 1 else [False, True, True])
+        alive = [e[2] for e in log]  # processes running at each start
+        if jobs == 1:
+            assert alive == [0, 0, 0]
+        else:  # x and y side by side, z once a slot is free
+            assert alive[:2] == [0, 1] and alive[2] <= 1
     # the default start: command factory, cwd, env, output in unit.log
     units = _units(tmp_path / 'cmd', [('p', [], 0.0), ('q', ['p'], 0.0)])
     res = run_process_units(units, 2, _command(path, {u.id: u
