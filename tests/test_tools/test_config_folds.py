@@ -2,14 +2,15 @@
 
 The base configs below once repeated each other: the mmseg segmentor of
 ``fusion_deeplabv3plus_r18.py`` / ``fusion_fcn_r18.py`` /
-``scene_deeplabv3plus_r18.py`` (now ``seg_r18_d8.py``), TIM's stage-1 N_F of
-the fusion + task models (now ``tim_fusion_net.py``) and the loaders and
+``scene_deeplabv3plus_r18.py`` (now ``seg_r18_d8.py``), TIM's official
+stage-1 N_F of the fusion configs, PMI and the fusion + task models (now
+``tim_fusion_net.py``) and the loaders and
 metrics of ``m3fd_det.py`` / ``llvip_det.py`` / ``multispectral_det.py`` (now
 ``paired_det.py``), and the optimisers of TIM's task-module searches
 (``tim_task_search_optim.py``, in ``search_retinanet_multispectral.py`` and
 ``search_deeplabv3plus_r18_msrs.py``). ``tests/data/config_folds_before.json``
 holds each file's ``Config.fromfile`` dict as it was *before* the fold
-(JSON: tuples read back as lists; the one variable a fold added, ``NEW``,
+(JSON: tuples read back as lists; the variables a fold added, ``NEW``,
 left out); the configs that inherit them merge into the same dicts. A later deliberate change of one of these bases updates that file:
 ``python tests/test_tools/test_config_folds.py --regenerate`` (review the
 diff). The invariants below say what the folds share.
@@ -25,8 +26,17 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GOLDEN = osp.join(REPO, 'tests', 'data', 'config_folds_before.json')
 MODELS = 'configs/_base_/models/'
 DATASETS = 'configs/_base_/datasets/'
-#: the variables the folds added to the configs' dicts (nothing else)
-NEW = ('tim_task_search_optim_wrapper', )
+#: per config, the variables the folds added to its dict (nothing else)
+NEW = {
+    'configs/tim/search_retinanet_multispectral.py':
+    ('tim_task_search_optim_wrapper', ),
+    'configs/tim/search_deeplabv3plus_r18_msrs.py':
+    ('tim_task_search_optim_wrapper', ),
+    'configs/tim/fusion_ivif_tno.py': ('tim_fusion_net', ),
+    'configs/tim/fusion_mri_ct.py': ('tim_fusion_net', ),
+    'configs/tim/pmi_fusion.py': ('tim_fusion_net', ),
+    'configs/_base_/models/tim_ivif.py': ('tim_fusion_net', ),
+}
 
 
 def _dict(path: str) -> dict:
@@ -40,7 +50,8 @@ with open(GOLDEN) as f:
 
 @pytest.mark.parametrize('path', sorted(BEFORE))
 def test_folded_config_equals_the_unfolded_one(path):
-    after = {k: v for k, v in _dict(path).items() if k not in NEW}
+    new = NEW.get(path, ())
+    after = {k: v for k, v in _dict(path).items() if k not in new}
     assert after == BEFORE[path]
 
 
@@ -95,13 +106,26 @@ def test_one_segmentor_behind_fusion_and_scene():
         if k not in ('type', 'dilations', 'num_classes')}
 
 
-def test_one_stage1_fusion_net_in_front_of_every_task_model():
+def test_one_stage1_fusion_net_for_every_fusion_task_and_task_model():
     net = _dict(MODELS + 'tim_fusion_net.py')['tim_fusion_net']
-    assert net['type'] == 'TIMFusionNet' and net['channels'] == 48
-    for name in ('fusion_retinanet_r18', 'fusion_ssd_r18',
-                 'fusion_deeplabv3plus_r18', 'fusion_fcn_r18'):
-        cfg = _dict(f'{MODELS}{name}.py')
+    assert net == dict(
+        type='TIMFusionNet', channels=48, in_channels=2, cells=[
+            dict(type='MultiScaleFusionCell',
+                 ops=['Residualblocks_3_1', 'DilConv_3_2']),
+            dict(type='SuccessiveCell',
+                 ops=['Denseblocks_3_1', 'DilConv_3_2'])])
+    for path in [f'{MODELS}{name}.py' for name in (
+            'fusion_retinanet_r18', 'fusion_ssd_r18',
+            'fusion_deeplabv3plus_r18', 'fusion_fcn_r18')] + [
+                f'configs/tim/{name}.py' for name in (
+                    'fusion_ivif_tno', 'fusion_ivif_roadscene',
+                    'fusion_mri_ct', 'fusion_mri_pet', 'fusion_mri_spect',
+                    'pmi_fusion', 'pmi_fusion_toy')]:
+        cfg = _dict(path)
         assert cfg['model']['fusion_net'] == cfg['tim_fusion_net'] == net
+    # one PMI initialisation loads into the official two-stage model too
+    stage1 = _dict(MODELS + 'tim_ivif.py')['model']['fusion_net']['stage1']
+    assert stage1 == dict(net, input_order=[0, 1])
 
 
 @pytest.mark.parametrize('name, root, voc, val_file, classwise', [
@@ -144,8 +168,8 @@ def test_paired_det_sets_share_loaders_and_metrics(name, root, voc, val_file,
 def _regenerate() -> None:  # pragma: no cover - a maintenance command
     """Rewrite the golden from the current files (after a deliberate
     change of one of these bases)."""
-    out = {path: {k: v for k, v in _dict(path).items() if k not in NEW}
-           for path in sorted(BEFORE)}
+    out = {path: {k: v for k, v in _dict(path).items()
+                  if k not in NEW.get(path, ())} for path in sorted(BEFORE)}
     with open(GOLDEN, 'w') as f:
         f.write(json.dumps(out, sort_keys=True, separators=(',', ':')) +
                 '\n')
