@@ -1,5 +1,5 @@
 """One ``max_displacement`` for every registration network: the check
-(:func:`check_max_displacement`) and the soft bound (:func:`bound_flow`)."""
+(:func:`check_flow_bound`, for any bound option) and the soft bound (:func:`bound_flow`)."""
 import math
 
 import pytest
@@ -7,7 +7,7 @@ import torch
 
 from mmfusenas.models.registration import (DeformableRegNet,
                                            PyramidCorrRegNet, bound_flow,
-                                           check_max_displacement)
+                                           check_flow_bound)
 
 
 def test_bound_flow_hand_values_and_gradient():
@@ -27,12 +27,14 @@ def test_bound_flow_hand_values_and_gradient():
 
 
 @pytest.mark.parametrize('bad', [0, -1.0, float('nan')])
-def test_check_max_displacement_names_the_owner(bad):
+def test_check_flow_bound_names_the_owner(bad):
     with pytest.raises(ValueError, match=r'^MyNet: max_displacement must be '
                        r'> 0 or None, got'):
-        check_max_displacement(bad, 'MyNet')
-    assert check_max_displacement(None, 'MyNet') is None
-    assert check_max_displacement(3.5, 'MyNet') == 3.5
+        check_flow_bound(bad, 'MyNet')
+    assert check_flow_bound(None, 'MyNet') is None
+    assert check_flow_bound(3.5, 'MyNet') == 3.5
+    with pytest.raises(ValueError, match=r'^MyNet: flow_bound must be > 0'):
+        check_flow_bound(bad, 'MyNet', 'flow_bound')  # any option's name
 
 
 @pytest.mark.parametrize('cls, kw', [

@@ -10,7 +10,7 @@ from .instance_optimisation import (OPTIMISATION_FIELDS,
 from .pyramid_reg_net import (PyramidCorrRegNet, local_correlation,
                               orientation_features, resize_flow)
 from .spatial_transformer import (SpatialTransformer, bound_flow,
-                                  check_flow, check_max_displacement,
+                                  check_flow, check_flow_bound,
                                   compose_flows, endpoint_error, flow_to_grid,
                                   integrate_velocity, pixel_grid, warp_image)
 
@@ -22,5 +22,5 @@ __all__ = [
     'REGISTRATION_FIELDS', 'call_registration_loss',
     'check_registration_losses', 'register_pair', 'check_flow',
     'compose_flows', 'endpoint_error', 'flow_to_grid', 'integrate_velocity',
-    'pixel_grid', 'warp_image', 'bound_flow', 'check_max_displacement'
+    'pixel_grid', 'warp_image', 'bound_flow', 'check_flow_bound'
 ]

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .spatial_transformer import (bound_flow, check_max_displacement,
+from .spatial_transformer import (bound_flow, check_flow_bound,
                                   check_pair, integrate_velocity)
 
 
@@ -73,7 +73,7 @@ class DeformableRegNet(nn.Module):
                              f'>= 0, got {integration_steps}')
         self.in_channels = in_channels
         self.integration_steps = integration_steps
-        self.max_displacement = check_max_displacement(
+        self.max_displacement = check_flow_bound(
             max_displacement, 'DeformableRegNet')
         widths = [
             channels * 2**min(level, 2) for level in range(num_levels + 1)

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from mmfusenas.models.losses.registration_losses import image_gradients
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .spatial_transformer import (bound_flow, check_max_displacement,
+from .spatial_transformer import (bound_flow, check_flow_bound,
                                   check_pair, warp_image)
 
 
@@ -276,7 +276,7 @@ class PyramidCorrRegNet(nn.Module):
             raise ValueError('PyramidCorrRegNet: flow_scale must be > 0, got '
                              f'{flow_scale}')
         self.flow_scale = float(flow_scale)
-        self.max_displacement = check_max_displacement(
+        self.max_displacement = check_flow_bound(
             max_displacement, 'PyramidCorrRegNet')
         widths = [self.input_channels[inputs]] + [
             channels * 2**min(l, 2) for l in range(num_levels)

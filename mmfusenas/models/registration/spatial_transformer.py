@@ -48,14 +48,15 @@ def check_pair(fixed: torch.Tensor, moving: torch.Tensor,
             f'H, W, got {tuple(fixed.shape)} and {tuple(moving.shape)}')
 
 
-def check_max_displacement(bound: Optional[float],
-                           owner: str) -> Optional[float]:
-    """``bound`` (pixels) of a network's ``max_displacement`` option, checked:
-    None (unbounded) or a number > 0; raises a ``ValueError`` naming
-    ``owner`` otherwise."""
+def check_flow_bound(bound: Optional[float],
+                     owner: str,
+                     name: str = 'max_displacement') -> Optional[float]:
+    """A bound on a displacement field (pixels; a network's
+    ``max_displacement`` or any other option ``name``), checked: None
+    (unbounded) or a number > 0; raises a ``ValueError`` naming ``owner``
+    and ``name`` otherwise. Returns ``bound``."""
     if bound is not None and not bound > 0:
-        raise ValueError(f'{owner}: max_displacement must be > 0 or None, '
-                         f'got {bound}')
+        raise ValueError(f'{owner}: {name} must be > 0 or None, got {bound}')
     return bound
 
 
