@@ -65,9 +65,7 @@ import json
 import os
 import os.path as osp
 import random
-import subprocess
 import sys
-import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -82,6 +80,9 @@ from mmfusenas.search.estimators import count_flops, count_params  # noqa
 from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import kendall_tau, spearman_rho  # noqa
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.process_units import (AdoptedProcess,  # noqa: E402
+                                           ProcessUnit, pid_alive,
+                                           run_process_units)
 
 # the rank percentile of the other search-vs-random controls (ties half)
 from bench_search_vs_random import rank_pct  # noqa: E402,F401
@@ -158,17 +159,6 @@ def _run_one(args):
     print(json.dumps(row))
 
 
-def _alive(pid_file):
-    """The pid of a worker still running ``pid_file``'s job, else None."""
-    try:
-        with open(pid_file) as f:
-            pid = int(f.read())
-        os.kill(pid, 0)
-        return pid
-    except (OSError, ValueError):
-        return None
-
-
 def worker_cmd(geno, seed, out, args):
     """The command line of one retraining (``--run-one`` worker)."""
     return ['nice', '-n', str(args.nice), sys.executable,
@@ -183,47 +173,31 @@ def launch_all(jobs, args):
     """Run ``jobs`` = [(name, genotype_file, seed, out_json)] as separate
     processes, at most ``args.jobs`` at a time; skip finished ones and
     wait for (and count as running) the ones a live worker of an earlier
-    launch still runs (``<out>.pid``)."""
+    launch still runs (``<out>.pid``). A failed retraining stops the launch
+    with its exit code and the end of its log (``<out>.log``); the other
+    workers go on (a later launch adopts them)."""
     todo = [j for j in jobs if not osp.isfile(j[3])]
-    running = []
-    for job in list(todo):
-        pid = _alive(job[3][:-5] + '.pid')
-        if pid is not None:
-            todo.remove(job)
-            running.append((job[0], job[2], pid, job[3], time.time()))
+    adopted = {out: AdoptedProcess(out[:-5] + '.pid', out)
+               for _, _, _, out in todo
+               if pid_alive(out[:-5] + '.pid') is not None}
     env = dict(os.environ, OMP_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join(
                    [ROOT] + [p for p in os.environ.get(
                        'PYTHONPATH', '').split(os.pathsep) if p]))
-    print(f'{len(jobs) - len(todo) - len(running)} runs reused, '
-          f'{len(running)} still running from an earlier launch, '
-          f'{len(todo)} to do', flush=True)
-    while todo or running:
-        while todo and len(running) < args.jobs:
-            name, geno, seed, out = todo.pop(0)
-            log = open(out[:-5] + '.log', 'w')
-            cmd = worker_cmd(geno, seed, out, args)
-            running.append((name, seed, subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=env), out,
-                time.time()))
-            log.close()
-        time.sleep(2)
-        for item in list(running):
-            name, seed, proc, out, t0 = item
-            if isinstance(proc, int):  # a worker of an earlier launch
-                if _alive(out[:-5] + '.pid') is not None:
-                    continue
-                code = 0 if osp.isfile(out) else 1
-            else:
-                code = proc.poll()
-                if code is None:
-                    continue
-            running.remove(item)
-            if code or not osp.isfile(out):
-                raise RuntimeError(f'retraining {name} (seed {seed}) failed '
-                                   f'(exit {code}); see {out[:-5]}.log')
-            print(f'done {name} seed {seed} in {time.time() - t0:.0f} s',
-                  flush=True)
+    print(f'{len(jobs) - len(todo)} runs reused, '
+          f'{len(adopted)} still running from an earlier launch, '
+          f'{len(todo) - len(adopted)} to do', flush=True)
+    # the adopted workers hold their process slots from the start
+    units = [ProcessUnit(out, out[:-5] + '.log', out,
+                         name=f'retraining {name} (seed {seed})',
+                         data=(name, geno, seed, out))
+             for name, geno, seed, out in todo]
+    run_process_units(
+        units, args.jobs, lambda u: worker_cmd(*u.data[1:], args), env=env,
+        running=adopted, poll_s=2, stop_others=False,
+        on_done=lambda u, _, took: print(
+            f'done {u.data[0]} seed {u.data[2]} in {took.seconds:.0f} s',
+            flush=True))
 
 
 def supernet_scores(files, checkpoint, images, score_root):

@@ -53,7 +53,6 @@ import os
 import os.path as osp
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,6 +74,8 @@ from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.algorithms.bilevel_search import \
     record_submodule_inputs  # noqa: E402
 from mmfusenas.search.estimators import count_flops  # noqa: E402
+from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
+                                           launch_logged, run_process_units)
 
 STRATEGIES = {
     'ias_paper': dict(type='IASStrategy', variant='paper'),
@@ -711,14 +712,10 @@ def _start_unit(unit: dict) -> tuple:
     spec_file = osp.join(unit['work'], 'unit.json')
     with open(spec_file, 'w') as f:
         json.dump(unit, f, indent=1)
-    if osp.exists(unit['result']):
-        os.remove(unit['result'])
-    log = open(osp.join(unit['work'], 'unit.log'), 'w')
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    proc = subprocess.Popen(
+    proc = launch_logged(
         [sys.executable, osp.abspath(__file__), '--unit', spec_file],
-        cwd=unit['root'], stdout=log, stderr=subprocess.STDOUT, env=env)
-    log.close()
+        osp.join(unit['work'], 'unit.log'), cwd=unit['root'], env=env)
     return proc, time.time()
 
 
@@ -743,53 +740,17 @@ def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
         RuntimeError: a worker failed (its exit code and the end of its
             log); the other workers are stopped.
     """
-    results: Dict[str, dict] = {}
-    if jobs <= 1:
-        for unit in units:
-            results[unit['id']] = run_unit(unit)
-            print(f"  [{unit['id']}] done{_score_note(results[unit['id']])}",
-                  flush=True)
-        return results
-    pending = list(units)
-    running: Dict[str, tuple] = {}
-    t_all = time.time()
-    try:
-        while pending or running:
-            for unit in list(pending):
-                if len(running) >= jobs:
-                    break
-                if all(d in results for d in unit['deps']):
-                    pending.remove(unit)
-                    running[unit['id']] = (unit, *_start_unit(unit))
-            if not running:
-                missing = sorted({d for u in pending for d in u['deps']
-                                  if d not in results})
-                raise RuntimeError(f'units wait for unknown units {missing}')
-            time.sleep(0.5)
-            for uid, (unit, proc, t0) in list(running.items()):
-                code = proc.poll()
-                if code is None:
-                    continue
-                del running[uid]
-                log = osp.join(unit['work'], 'unit.log')
-                if code or not osp.isfile(unit['result']):
-                    with open(log) as f:
-                        tail = f.read()[-3000:]
-                    raise RuntimeError(
-                        f'unit {uid} failed (exit {code}); log {log}:\n'
-                        f'{tail}')
-                with open(unit['result']) as f:
-                    results[uid] = json.load(f)
-                print(f'  [{uid}] done in {time.time() - t0:.0f} s '
-                      f'({time.time() - t_all:.0f} s, {len(results)}/'
-                      f'{len(units)} units){_score_note(results[uid])}',
-                      flush=True)
-    finally:
-        for unit, proc, _ in running.values():
-            proc.terminate()
-        for unit, proc, _ in running.values():
-            proc.wait()
-    return results
+    def done(unit, result, took):
+        note, uid = _score_note(result), unit.id
+        print(f'  [{uid}] done{note}' if took.inline else
+              f'  [{uid}] done in {took.seconds:.0f} s ({took.elapsed:.0f} '
+              f's, {took.done}/{took.total} units){note}', flush=True)
+
+    return run_process_units(
+        [ProcessUnit(u['id'], osp.join(u['work'], 'unit.log'), u['result'],
+                     u['deps'], data=u) for u in units], jobs,
+        start=lambda u: _start_unit(u.data)[0],
+        inline=lambda u: run_unit(u.data), on_done=done)
 
 
 def bench_space(name: str, spec: dict, args, tmp: str) -> dict:

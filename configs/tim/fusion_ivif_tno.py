@@ -12,7 +12,8 @@
 # cell [Residualblocks_3_1, DilConv_3_2] + successive cell
 # [Denseblocks_3_1, DilConv_3_2], C = 48, 994,917 parameters), shared by
 # IVIF and medical fusion, so one PMI initialisation loads into every
-# fusion_ivif_* / fusion_mri_* config. Sources are stacked (ir, vi). The
+# fusion_ivif_* / fusion_mri_* config (one definition for all:
+# ../_base_/models/tim_fusion_net.py). Sources are stacked (ir, vi). The
 # multi-scale cell needs H, W multiples of 4 (pad_size_divisor=4;
 # predictions are cropped back).
 # Losses (docs/fusion_losses.md): l_F, the information-preservation loss
@@ -21,6 +22,7 @@
 # Schedule: Adam, lr 1e-4 (Sec. 4.2), 10k iterations of 8 patches.
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
+    '../_base_/models/tim_fusion_net.py',
     '../_base_/datasets/ivif_fusion.py',
     '../_base_/default_runtime.py',
 ]
@@ -28,17 +30,7 @@ _base_ = [
 model = dict(
     type='ImageFusor',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
-    fusion_net=dict(
-        type='TIMFusionNet',
-        channels=48,
-        in_channels=2,
-        cells=[
-            dict(
-                type='MultiScaleFusionCell',
-                ops=['Residualblocks_3_1', 'DilConv_3_2']),
-            dict(
-                type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-        ]),
+    fusion_net=_base_.tim_fusion_net,
     losses=_base_.tim_fusion_losses)
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))

@@ -9,9 +9,11 @@
 #
 # Network, losses and schedule as configs/tim/fusion_ivif_tno.py (the
 # official stage-1 N_F, genotype fusion_M, shared by all fusion tasks so that
-# one PMI initialisation loads everywhere; keep the two definitions equal).
+# one PMI initialisation loads everywhere: one definition,
+# ../_base_/models/tim_fusion_net.py).
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
+    '../_base_/models/tim_fusion_net.py',
     '../_base_/datasets/medical_fusion.py',
     '../_base_/default_runtime.py',
 ]
@@ -19,17 +21,7 @@ _base_ = [
 model = dict(
     type='ImageFusor',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
-    fusion_net=dict(
-        type='TIMFusionNet',
-        channels=48,
-        in_channels=2,
-        cells=[
-            dict(
-                type='MultiScaleFusionCell',
-                ops=['Residualblocks_3_1', 'DilConv_3_2']),
-            dict(
-                type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-        ]),
+    fusion_net=_base_.tim_fusion_net,
     losses=_base_.tim_fusion_losses)
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))

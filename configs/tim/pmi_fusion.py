@@ -31,24 +31,16 @@
 # U2Fusion-style measure the paper cites for both.
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
+    '../_base_/models/tim_fusion_net.py',
     '../_base_/default_runtime.py'
 ]
 
 model = dict(
     type='ImageFusor',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
-    # the network of configs/tim/fusion_ivif_tno.py / fusion_mri_ct.py
-    fusion_net=dict(
-        type='TIMFusionNet',
-        channels=48,
-        in_channels=2,
-        cells=[
-            dict(
-                type='MultiScaleFusionCell',
-                ops=['Residualblocks_3_1', 'DilConv_3_2']),
-            dict(
-                type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-        ]),
+    # the network of configs/tim/fusion_ivif_tno.py / fusion_mri_ct.py (one
+    # definition: ../_base_/models/tim_fusion_net.py)
+    fusion_net=_base_.tim_fusion_net,
     losses=[_base_.tim_info_loss])
 
 train_pipeline = [

@@ -16,7 +16,10 @@
 # random decoders (2 search and 2 retrain seeds); IAS with T = 5 and alpha
 # lr 3e-3 ranked 75 / 25 %. Here alpha takes 9000 steps at lr 3e-4 (IAS
 # with T = 20: 500, too few for Adam to move alpha past its noise).
-_base_ = './retrain_deeplabv3plus_r18_msrs.py'
+_base_ = [
+    './retrain_deeplabv3plus_r18_msrs.py',
+    '../_base_/schedules/tim_task_search_optim.py'
+]
 
 task_ops = [
     'conv_1', 'conv_3', 'conv_5', 'conv_7', 'dil_conv_3_2', 'dil_conv_5_2',
@@ -74,17 +77,7 @@ val_dataloader = None
 val_evaluator = None
 val_cfg = None
 
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='BilevelOptimWrapperConstructor',
-    weights=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
-        clip_grad=dict(max_norm=35, norm_type=2)),
-    arch=dict(
-        type='OptimWrapper',
-        optimizer=dict(
-            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+optim_wrapper = dict(_base_.tim_task_search_optim_wrapper, _delete_=True)
 param_scheduler = dict(
     _delete_=True,
     weights=[

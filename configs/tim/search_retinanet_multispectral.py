@@ -6,8 +6,8 @@
 # fusion module alone "for well initialization":
 #   epochs 0-39    FusionWarmupHook: l_F only (task loss off), alpha fixed
 #   epochs 40-159  ArchScheduleHook: alpha updated (IAS, T = 20), l_T + eta*l_F
-# Weights: AdamW 1e-4 (not given in the paper; as search_retinanet_ivif.py),
-# backbone fixed. Split hygiene: weights on annotations/search_weights.json,
+# Weights: AdamW 1e-4 (not given in the paper; as search_retinanet_ivif.py:
+# ../_base_/schedules/tim_task_search_optim.py), backbone fixed. Split hygiene: weights on annotations/search_weights.json,
 # alpha on annotations/search_arch.json (the two halves of train.json);
 # test.json, on which retrain_retinanet_multispectral.py evaluates, stays
 # unseen.
@@ -15,7 +15,8 @@
 #   python tools/train.py configs/tim/retrain_retinanet_multispectral.py
 _base_ = [
     './retrain_retinanet_multispectral.py',
-    '../_base_/models/tim_neck_search_space.py'
+    '../_base_/models/tim_neck_search_space.py',
+    '../_base_/schedules/tim_task_search_optim.py'
 ]
 
 neck_space = _base_.tim_neck_space
@@ -67,17 +68,7 @@ val_dataloader = None
 val_evaluator = None
 val_cfg = None
 
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='BilevelOptimWrapperConstructor',
-    weights=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
-        clip_grad=dict(max_norm=35, norm_type=2)),
-    arch=dict(
-        type='OptimWrapper',
-        optimizer=dict(
-            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+optim_wrapper = dict(_base_.tim_task_search_optim_wrapper, _delete_=True)
 param_scheduler = dict(
     _delete_=True,
     weights=[dict(type='CosineAnnealingLR', by_epoch=True, eta_min=1e-6)],

@@ -9,9 +9,11 @@
 # vi='Vis') and ann_dir='Annotation' (see docs/datasets.md).
 # No data? `python tools/misc/make_toy_data.py data/toy` and run the
 # `_toy` sibling of the config.
-dataset_type = 'PairedDetDataset'
+# Loaders and metrics (COCO-style bbox mAP + the fusion metrics):
+# ./paired_det.py.
+_base_ = ['./paired_det.py']
+
 data_root = 'data/M3FD/'
-modalities = dict(ir='ir', vi='vi')  # stacked (ir, vi) for N_F
 classes = ('People', 'Car', 'Bus', 'Motorcycle', 'Lamp', 'Truck')
 img_scale = (1024, 768)  # (w, h), the M3FD frame size
 
@@ -29,46 +31,19 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
         ann_format='voc',
         data_root=data_root,
-        data_prefix=modalities,
         ann_dir='Annotations',
         ann_file='splits/train.txt',
         metainfo=dict(classes=classes),
-        filter_cfg=dict(filter_empty_gt=True),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
         ann_format='voc',
         data_root=data_root,
-        data_prefix=modalities,
         ann_dir='Annotations',
         ann_file='splits/val.txt',
         metainfo=dict(classes=classes),
-        test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-# COCO-style bbox mAP from the boxes the packer puts into the metainfo
-# (`instances`; VOC `difficult` boxes count as crowd / ignore), plus the
-# fusion metrics of the fused images.
-val_evaluator = [
-    dict(type='mmdet.CocoMetric', metric='bbox'),
-    dict(
-        type='FusionMetric',
-        preset='cddfuse',
-        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF']),
-]
-test_evaluator = val_evaluator

@@ -15,9 +15,11 @@
 # No data? `python tools/misc/make_toy_data.py data/toy_multispectral
 # --layout multispectral` writes a procedural set in this layout (no car_stop
 # instances), used by the *_multispectral_toy.py configs.
-dataset_type = 'PairedDetDataset'
+# Loaders and metrics: ./paired_det.py (here COCO json boxes and per-class
+# AP).
+_base_ = ['./paired_det.py']
+
 data_root = 'data/MultiSpectral/'
-modalities = dict(ir='ir', vi='vi')  # stacked (ir, vi) for N_F
 classes = ('color_cone', 'car_stop', 'car', 'person', 'bike')
 img_scale = (256, 256)  # (w, h): the paper's "low resolution (256x256)"
 
@@ -35,41 +37,23 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
         data_root=data_root,
-        data_prefix=modalities,
         ann_file='annotations/train.json',
         metainfo=dict(classes=classes),
-        filter_cfg=dict(filter_empty_gt=True),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
         data_root=data_root,
-        data_prefix=modalities,
         ann_file='annotations/test.json',
         metainfo=dict(classes=classes),
-        test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# COCO bbox mAP (per class: classwise=True, as Table 4 reports per-class AP)
-# + the fusion metrics of the fused images
+# per class (classwise=True), as Table 4 reports per-class AP; the fusion
+# metrics as the base
 val_evaluator = [
     dict(type='mmdet.CocoMetric', metric='bbox', classwise=True),
-    dict(
-        type='FusionMetric',
-        preset='cddfuse',
-        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF']),
+    _base_.val_evaluator[1],
 ]
 test_evaluator = val_evaluator

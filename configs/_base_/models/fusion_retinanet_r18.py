@@ -11,25 +11,14 @@
 # `_delete_=True`, out_indices=(2, 4, 6), FPN start_level=0, num_outs=5) and
 # their toy siblings (*_ivif_toy.py: four anchor strides, so four FPN
 # outputs). See docs/task_guided.md "Other backbones".
-_base_ = ['./tim_fusion_losses.py']
-
-tim_fusion_net = dict(
-    type='TIMFusionNet',
-    channels=48,
-    in_channels=2,
-    cells=[
-        dict(
-            type='MultiScaleFusionCell',
-            ops=['Residualblocks_3_1', 'DilConv_3_2']),
-        dict(type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-    ])
+_base_ = ['./tim_fusion_losses.py', './tim_fusion_net.py']
 
 model = dict(
     type='FusionDetector',
     # pads H, W to a multiple of 32 (the detector's largest stride; also a
     # multiple of the 4 the multi-scale fusion cell needs)
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=32),
-    fusion_net=tim_fusion_net,
+    fusion_net=_base_.tim_fusion_net,
     # l_F of TIM (Sec. 4.2), as in configs/tim/fusion_ivif_tno.py
     fusion_losses=_base_.tim_fusion_losses,
     fusion_loss_weight=0.5,  # eta

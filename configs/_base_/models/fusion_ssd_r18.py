@@ -4,24 +4,14 @@
 # at 300x300). The head is mmfusenas.CompatSSDHead, mmdet's SSDHead whose
 # predict works in mmdet 3.3.0 (docs/task_modules.md). See
 # docs/task_guided.md.
-_base_ = ['./tim_fusion_losses.py']
+_base_ = ['./tim_fusion_losses.py', './tim_fusion_net.py']
 
-tim_fusion_net = dict(
-    type='TIMFusionNet',
-    channels=48,
-    in_channels=2,
-    cells=[
-        dict(
-            type='MultiScaleFusionCell',
-            ops=['Residualblocks_3_1', 'DilConv_3_2']),
-        dict(type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-    ])
 input_size = 300
 
 model = dict(
     type='FusionDetector',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
-    fusion_net=tim_fusion_net,
+    fusion_net=_base_.tim_fusion_net,
     fusion_losses=_base_.tim_fusion_losses,
     fusion_loss_weight=0.5,
     fused_color='rgb',

@@ -1,14 +1,14 @@
 # RUAS low-light segmentation (TPAMI 2022 Sec. 5 / 7.2): the RUAS scene
-# module in front of a real mmseg DeepLabV3+ (ResNetV1c-18, output stride 8)
-# whose feature conversion -- the ASPP branches between the encoder and the
-# decoder -- is the searched task cell (SearchableASPPHead). Fixed here to
+# module in front of a real mmseg DeepLabV3+ (ResNetV1c-18, output stride 8;
+# ./seg_r18_d8.py) whose feature conversion -- the ASPP branches between the
+# encoder and the decoder -- is the searched task cell (SearchableASPPHead,
+# in place of the base's DepthwiseSeparableASPPHead). Fixed here to
 # DeepLabV3+'s own choice expressed in Table 1's ops (1x1 + 3x3 at dilations
 # 6 / 12 / 18, the 3-k-DC ops); the search configs put a DiffMixedOp
 # template in its place.
-_base_ = ['./ruas_scene.py']
+_base_ = ['./ruas_scene.py', './seg_r18_d8.py']
 
-norm_cfg = dict(type='BN', requires_grad=True)
-num_classes = 19  # Cityscapes train ids
+num_classes = 19  # Cityscapes train ids (as the base)
 model = dict(
     type='SceneSegmentor',
     # mmseg SegDataPreProcessor: BGR uint8 -> RGB in [0, 1], padded to 32
@@ -30,24 +30,8 @@ model = dict(
     scene_init=None,
     freeze_scene=False,
     segmentor=dict(
-        _scope_='mmseg',
-        type='EncoderDecoder',
-        backbone=dict(
-            type='ResNetV1c',
-            depth=18,
-            num_stages=4,
-            out_indices=(0, 1, 2, 3),
-            dilations=(1, 1, 2, 4),
-            strides=(1, 2, 1, 1),
-            norm_cfg=norm_cfg,
-            norm_eval=False,
-            style='pytorch',
-            contract_dilation=True,
-            # nothing is downloaded: set a LOCAL checkpoint here, e.g.
-            # init_cfg=dict(type='Pretrained',
-            # checkpoint='checkpoints/resnet18_v1c.pth'); None = from scratch
-            init_cfg=None),
         decode_head=dict(
+            _delete_=True,
             type='mmfusenas.SearchableASPPHead',
             in_channels=512,
             in_index=3,
@@ -58,24 +42,8 @@ model = dict(
             c1_channels=12,
             dropout_ratio=0.1,
             num_classes=num_classes,
-            norm_cfg=norm_cfg,
+            norm_cfg=_base_.norm_cfg,
             align_corners=False,
             loss_decode=dict(
                 type='CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=1.0)),
-        auxiliary_head=dict(
-            type='FCNHead',
-            in_channels=256,
-            in_index=2,
-            channels=64,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.1,
-            num_classes=num_classes,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=0.4)),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole')))
+                loss_weight=1.0))))

@@ -15,26 +15,15 @@
 # public; the unsupervised max-intensity + max-gradient losses stand in.
 # Official inference quirk not reproduced: the script leaves model_2 in train
 # mode (its BNs use per-image batch statistics).
+_base_ = ['./tim_fusion_net.py']
+
 model = dict(
     type='ImageFusor',
     data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=4),
     fusion_net=dict(
         type='TIMTwoStageFusionNet',
-        stage1=dict(
-            type='TIMFusionNet',
-            channels=48,
-            in_channels=2,
-            input_order=(0, 1),
-            cells=[
-                # Cell_Fusion <- fusion_M.chain_fusion
-                dict(
-                    type='MultiScaleFusionCell',
-                    ops=['Residualblocks_3_1', 'DilConv_3_2']),
-                # Cell_Chain2 <- fusion_M.normal
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Denseblocks_3_1', 'DilConv_3_2']),
-            ]),
+        # Cell_Fusion <- fusion_M.chain_fusion, Cell_Chain2 <- fusion_M.normal
+        stage1=dict(_base_.tim_fusion_net, input_order=(0, 1)),
         stage2=dict(
             type='TIMEnhanceNet',
             channels=48,

@@ -9,7 +9,8 @@ from .instance_optimisation import (OPTIMISATION_FIELDS,
                                     InstanceOptimisedRegNet, optimise_field)
 from .pyramid_reg_net import (PyramidCorrRegNet, local_correlation,
                               orientation_features, resize_flow)
-from .spatial_transformer import (SpatialTransformer, check_flow,
+from .spatial_transformer import (SpatialTransformer, bound_flow,
+                                  check_flow, check_flow_bound,
                                   compose_flows, endpoint_error, flow_to_grid,
                                   integrate_velocity, pixel_grid, warp_image)
 
@@ -21,5 +22,5 @@ __all__ = [
     'REGISTRATION_FIELDS', 'call_registration_loss',
     'check_registration_losses', 'register_pair', 'check_flow',
     'compose_flows', 'endpoint_error', 'flow_to_grid', 'integrate_velocity',
-    'pixel_grid', 'warp_image'
+    'pixel_grid', 'warp_image', 'bound_flow', 'check_flow_bound'
 ]

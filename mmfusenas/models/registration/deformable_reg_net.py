@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .spatial_transformer import check_pair, integrate_velocity
+from .spatial_transformer import (bound_flow, check_flow_bound,
+                                  check_pair, integrate_velocity)
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -70,12 +71,10 @@ class DeformableRegNet(nn.Module):
         if integration_steps < 0:
             raise ValueError('DeformableRegNet: integration_steps must be '
                              f'>= 0, got {integration_steps}')
-        if max_displacement is not None and not max_displacement > 0:
-            raise ValueError('DeformableRegNet: max_displacement must be > 0 '
-                             f'or None, got {max_displacement}')
         self.in_channels = in_channels
         self.integration_steps = integration_steps
-        self.max_displacement = max_displacement
+        self.max_displacement = check_flow_bound(
+            max_displacement, 'DeformableRegNet')
         widths = [
             channels * 2**min(level, 2) for level in range(num_levels + 1)
         ]
@@ -110,7 +109,4 @@ class DeformableRegNet(nn.Module):
         flow = self.flow_head(self.refine(y))
         if self.integration_steps:
             flow = integrate_velocity(flow, self.integration_steps)
-        if self.max_displacement is not None:
-            bound = self.max_displacement
-            flow = bound * torch.tanh(flow / bound)
-        return flow
+        return bound_flow(flow, self.max_displacement)

@@ -42,7 +42,8 @@ import torch.nn.functional as F
 from mmfusenas.models.losses.registration_losses import image_gradients
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .spatial_transformer import check_pair, warp_image
+from .spatial_transformer import (bound_flow, check_flow_bound,
+                                  check_pair, warp_image)
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -286,9 +287,6 @@ class PyramidCorrRegNet(nn.Module):
                 'PyramidCorrRegNet: channels >= 1, num_levels >= 1, radius '
                 f'>= 0 and decoder_channels >= 1, got {channels}, '
                 f'{num_levels}, {radius}, {decoder_channels}')
-        if max_displacement is not None and not max_displacement > 0:
-            raise ValueError('PyramidCorrRegNet: max_displacement must be > '
-                             f'0 or None, got {max_displacement}')
         if ngf_eps is not None and not ngf_eps > 0:
             raise ValueError('PyramidCorrRegNet: ngf_eps must be > 0 or '
                              f'None, got {ngf_eps}')
@@ -299,7 +297,8 @@ class PyramidCorrRegNet(nn.Module):
             raise ValueError('PyramidCorrRegNet: flow_scale must be > 0, got '
                              f'{flow_scale}')
         self.flow_scale = float(flow_scale)
-        self.max_displacement = max_displacement
+        self.max_displacement = check_flow_bound(
+            max_displacement, 'PyramidCorrRegNet')
         widths = [self.input_channels[inputs]] + [
             channels * 2**min(l, 2) for l in range(num_levels)
         ]
@@ -401,7 +400,4 @@ class PyramidCorrRegNet(nn.Module):
                                                          stride)
                 flow = bound * torch.tanh(flow / bound)
         flow = resize_flow(flow, fixed.shape[-2:])
-        if self.max_displacement is not None:
-            bound = self.max_displacement
-            flow = bound * torch.tanh(flow / bound)
-        return flow
+        return bound_flow(flow, self.max_displacement)

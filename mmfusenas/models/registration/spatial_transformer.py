@@ -15,7 +15,7 @@ predicts the field that brings the moving image onto the fixed one,
 (:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`) stores the
 ground-truth field in the same convention.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -46,6 +46,27 @@ def check_pair(fixed: torch.Tensor, moving: torch.Tensor,
         raise ValueError(
             f'{owner}: fixed and moving must be (N, C, H, W) of the same N, '
             f'H, W, got {tuple(fixed.shape)} and {tuple(moving.shape)}')
+
+
+def check_flow_bound(bound: Optional[float],
+                     owner: str,
+                     name: str = 'max_displacement') -> Optional[float]:
+    """A bound on a displacement field (pixels; a network's
+    ``max_displacement`` or any other option ``name``), checked: None
+    (unbounded) or a number > 0; raises a ``ValueError`` naming ``owner``
+    and ``name`` otherwise. Returns ``bound``."""
+    if bound is not None and not bound > 0:
+        raise ValueError(f'{owner}: {name} must be > 0 or None, got {bound}')
+    return bound
+
+
+def bound_flow(flow: torch.Tensor, bound: Optional[float]) -> torch.Tensor:
+    """``bound · tanh(flow / bound)``: every displacement component softly
+    limited to ``(-bound, bound)`` pixels (about the identity for small
+    ones, slope 1 at 0); ``flow`` itself when ``bound`` is None."""
+    if bound is None:
+        return flow
+    return bound * torch.tanh(flow / bound)
 
 
 def pixel_grid(height: int, width: int, like: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,303 @@
+"""Run independent units of work over worker processes, with dependencies.
+
+A benchmark control (``benchmarks/bench_search_vs_random.py``: each search
+seed, each genotype and retrain seed; ``benchmarks/bench_dcnas_control.py``:
+each genotype and training seed) or a sweep of a tool is a set of *units*:
+each one a process that writes its result as a JSON file. This module is
+the one scheduler of such units:
+
+- :class:`ProcessUnit` names a unit: its id, the ids it waits for
+  (``deps``), its log and its result file;
+- :func:`run_process_units` runs them with at most ``jobs`` processes at a
+  time. A unit starts once every unit of its ``deps`` finished, the first
+  ready unit in list order first; the command of a unit comes from a
+  per-unit factory (``command(unit) -> argv``, output to ``unit.log``) or
+  a ``start(unit)`` hook; ``jobs <= 1`` with ``inline`` runs the units one
+  after another in this process instead, in the same order. A unit that
+  exits non-zero (or without its result file) stops the run with its exit
+  code and the end of its log;
+- :class:`AdoptedProcess` stands for a worker of an *earlier* launch that
+  is still running (known by its pid file), so an interrupted launcher can
+  be started again and wait for it instead of running it twice.
+
+Standard library only: tools and benchmarks alike may use it.
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence)
+
+
+@dataclass
+class ProcessUnit:
+    """One unit of work: a process writing a JSON result.
+
+    Args:
+        id (str): unique among the units of one run; ``deps`` name units by
+            it.
+        log (str): file the unit's stdout and stderr go to (created,
+            truncated; its folder is created).
+        result (str): the JSON file the unit writes when it succeeds (write
+            it atomically, e.g. with :func:`mmfusenas.utils.atomic_write`:
+            its existence means success). A stale one is removed before the
+            unit starts.
+        deps (Sequence[str]): ids of the units that must finish first.
+            Defaults to none.
+        name (str, optional): how messages name the unit. Defaults to
+            ``'unit <id>'``.
+        data (Any): the caller's own description of the unit (what the
+            command factory reads). Defaults to None.
+    """
+    id: str
+    log: str
+    result: str
+    deps: Sequence[str] = ()
+    name: Optional[str] = None
+    data: Any = field(default=None, repr=False)
+
+    @property
+    def title(self) -> str:
+        """The unit as messages name it."""
+        return self.name or f'unit {self.id}'
+
+
+@dataclass
+class UnitProgress:
+    """What :func:`run_process_units` tells ``on_done`` of a finished unit.
+
+    Args:
+        seconds (float): wall time of the unit (from its start, or from its
+            adoption for an :class:`AdoptedProcess`).
+        elapsed (float): wall time since the run began.
+        done (int): units finished so far, this one included.
+        total (int): units of the run.
+        inline (bool): whether the unit ran in this process.
+    """
+    seconds: float
+    elapsed: float
+    done: int
+    total: int
+    inline: bool
+
+
+def launch_logged(argv: Sequence[str],
+                  log: str,
+                  cwd: Optional[str] = None,
+                  env: Optional[Mapping[str, str]] = None
+                  ) -> subprocess.Popen:
+    """Start ``argv`` with its stdout and stderr written to ``log``.
+
+    The log's folder is created and the log truncated; the parent's handle
+    is closed at once (the child keeps its own).
+    """
+    folder = osp.dirname(osp.abspath(log))
+    os.makedirs(folder, exist_ok=True)
+    with open(log, 'w') as f:
+        return subprocess.Popen(
+            list(argv), cwd=cwd, env=None if env is None else dict(env),
+            stdout=f, stderr=subprocess.STDOUT)
+
+
+def pid_alive(pid_file: str) -> Optional[int]:
+    """The pid written in ``pid_file`` if that process is alive, else None
+    (no file, no integer in it, or no such process)."""
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+class AdoptedProcess:
+    """A worker of an earlier launch, still running, known by its pid file.
+
+    The worker writes its pid to ``pid_file`` and removes it when it ends
+    (however it ends, its result is then written or not). :meth:`poll`
+    answers like :meth:`subprocess.Popen.poll`: None while the pid is alive,
+    then 0 if ``result`` exists, else 1. It is not this process's child:
+    :meth:`terminate` leaves it alone.
+    """
+
+    def __init__(self, pid_file: str, result: str) -> None:
+        self.pid_file = pid_file
+        self.result = result
+
+    def poll(self) -> Optional[int]:
+        if pid_alive(self.pid_file) is not None:
+            return None
+        return 0 if osp.isfile(self.result) else 1
+
+    def terminate(self) -> None:
+        """Not ours to stop: a no-op."""
+
+    def wait(self) -> None:
+        """Not ours to wait for: a no-op."""
+
+
+def _check_units(units: Sequence[ProcessUnit],
+                 known: Sequence[str]) -> None:
+    """Unique ids, deps among the units, no circle; raises otherwise."""
+    ids = [u.id for u in units]
+    dup = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if dup:
+        raise ValueError(f'unit ids must be unique; repeated: {dup}')
+    names = set(ids) | set(known)
+    missing = sorted({d for u in units for d in u.deps if d not in names})
+    if missing:
+        raise RuntimeError(f'units wait for unknown units {missing}')
+    done, left = set(known), list(units)
+    while left:
+        ready = [u for u in left if all(d in done for d in u.deps)]
+        if not ready:
+            raise RuntimeError('units wait for each other in a circle: '
+                               f'{sorted(u.id for u in left)}')
+        done.update(u.id for u in ready)
+        left = [u for u in left if u.id not in done]
+
+
+def _tail(path: str, chars: int) -> str:
+    try:
+        with open(path, errors='replace') as f:
+            return f.read()[-chars:]
+    except OSError as e:
+        return f'(no log: {e})'
+
+
+def run_process_units(
+        units: Sequence[ProcessUnit],
+        jobs: int,
+        command: Optional[Callable[[ProcessUnit], Sequence[str]]] = None,
+        *,
+        start: Optional[Callable[[ProcessUnit], Any]] = None,
+        inline: Optional[Callable[[ProcessUnit], Any]] = None,
+        cwd: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+        running: Optional[Mapping[str, Any]] = None,
+        on_done: Optional[Callable[[ProcessUnit, Any, UnitProgress],
+                                   None]] = None,
+        poll_s: float = 0.5,
+        tail_chars: int = 3000,
+        stop_others: bool = True) -> Dict[str, Any]:
+    """Run ``units``; return ``{unit id: result}``.
+
+    ``jobs <= 1`` and ``inline`` given: ``inline(unit)`` (its return value
+    is the result) one unit after another in this process. Otherwise each
+    unit is a process, at most ``jobs`` at a time, started by
+    ``start(unit)`` (anything with ``poll`` / ``terminate`` / ``wait``, e.g.
+    a :class:`subprocess.Popen`) or else by :func:`launch_logged` of
+    ``command(unit)`` in ``cwd`` with ``env`` and its output to
+    ``unit.log``; its result is the JSON of ``unit.result``. Either way a
+    unit starts once the units of its ``deps`` finished, the first ready
+    one in list order first, so a list in dependency order runs in list
+    order with ``jobs=1``; a unit that seeds itself gives the same result
+    in either mode.
+
+    Args:
+        units: the units. Ids unique; every dep a unit of the list (or of
+            ``running``); no circle — checked before anything starts.
+        jobs: processes at a time (``running`` ones count).
+        command: per-unit command factory ``unit -> argv``.
+        start: per-unit start hook, instead of ``command``.
+        inline: ``unit -> result`` in this process, used when ``jobs <= 1``.
+        cwd: working folder of the ``command`` processes.
+        env: environment of the ``command`` processes (default: this
+            process's).
+        running: ``{unit id: handle}`` of units of ``units`` already running
+            (e.g. :class:`AdoptedProcess`): not started again, awaited.
+        on_done: called as ``on_done(unit, result, progress)`` when a unit
+            finished (:class:`UnitProgress`).
+        poll_s: seconds between polls of the running processes.
+        tail_chars: characters of a failed unit's log in the error.
+        stop_others: on an error (a failed unit, an interrupt) terminate the
+            processes still running; False leaves them running (workers a
+            later launch can adopt).
+
+    Raises:
+        ValueError: repeated unit ids; neither ``command`` nor ``start``
+            for a process run.
+        RuntimeError: a dep that is no unit, units waiting in a circle, or a
+            unit that failed: ``'<title> failed (exit <code>); log <log>:'``
+            and the end of its log. An ``inline`` unit's own exception
+            propagates as it is.
+    """
+    running = dict(running or {})
+    units = list(units)
+    by_id = {u.id: u for u in units}
+    unknown = sorted(set(running) - set(by_id))
+    if unknown:
+        raise ValueError(f'running units {unknown} are not in the units')
+    _check_units(units, ())
+    results: Dict[str, Any] = {}
+    t_all = time.time()
+
+    def finished(unit: ProcessUnit, result: Any, t0: float,
+                 is_inline: bool) -> None:
+        results[unit.id] = result
+        if on_done is not None:
+            now = time.time()
+            on_done(unit, result, UnitProgress(
+                now - t0, now - t_all, len(results), len(units), is_inline))
+
+    pending = [u for u in units if u.id not in running]
+    if jobs <= 1 and inline is not None and not running:
+        while pending:
+            unit = next(u for u in pending
+                        if all(d in results for d in u.deps))
+            pending.remove(unit)
+            t0 = time.time()
+            finished(unit, inline(unit), t0, True)
+        return results
+    if command is None and start is None:
+        raise ValueError('run_process_units: give a command factory or a '
+                         'start hook to run units as processes')
+
+    def launch(unit: ProcessUnit) -> Any:
+        if osp.exists(unit.result):  # a stale result is no success
+            os.remove(unit.result)
+        if start is not None:
+            return start(unit)
+        return launch_logged(command(unit), unit.log, cwd=cwd, env=env)
+
+    now = time.time()
+    active = {uid: (by_id[uid], handle, now)
+              for uid, handle in running.items()}
+    try:
+        while pending or active:
+            for unit in list(pending):
+                if len(active) >= max(jobs, 1):
+                    break
+                if all(d in results for d in unit.deps):
+                    pending.remove(unit)
+                    active[unit.id] = (unit, launch(unit), time.time())
+            time.sleep(poll_s)
+            for uid, (unit, proc, t0) in list(active.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                del active[uid]
+                if code or not osp.isfile(unit.result):
+                    raise RuntimeError(
+                        f'{unit.title} failed (exit {code}); log '
+                        f'{unit.log}:\n{_tail(unit.log, tail_chars)}')
+                with open(unit.result) as f:
+                    result = json.load(f)
+                finished(unit, result, t0, False)
+    finally:
+        if stop_others:
+            for _, proc, _ in active.values():
+                proc.terminate()
+            for _, proc, _ in active.values():
+                proc.wait()
+    return results
+
+
+__all__: List[str] = [
+    'ProcessUnit', 'UnitProgress', 'run_process_units', 'launch_logged',
+    'pid_alive', 'AdoptedProcess'
+]
