@@ -19,57 +19,26 @@
 #   checkpoint of the same N_F. See docs/compose.md.
 _base_ = [
     '../tim/retinanet_ivif_toy.py',
-    '../_base_/models/ruas_scene.py',
+    '../_base_/models/chain_scene_fusion.py',
 ]
 
 data_root = 'data/toy_night/'
-chain_fusion_net = dict(
-    type='TIMFusionNet',
-    channels=8,
-    in_channels=2,
-    cells=[
-        dict(
-            type='MultiScaleFusionCell',
-            ops=['Residualblocks_3_1', 'DilConv_3_2']),
-        dict(type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-    ])
+# the chain of chain_scene_fusion.py with two overrides: N_F at 8 channels
+# (TIM's fusion_M genotype, as the toy FusionDetector's) and the toy
+# RetinaNet of retinanet_ivif_toy.py (R18/4 + FPN, strides 4-32)
+_chain = _base_.chain_model.chain_net
 model = dict(
+    _base_.chain_model,
     _delete_=True,
-    type='ChainDetector',
-    data_preprocessor=dict(
-        type='FusionDataPreprocessor', pad_size_divisor=32, keep_rgb=['vi']),
     chain_net=dict(
-        type='PreModuleChain',
-        sources=dict(ir=1, vi=3),  # batch order of data_prefix
+        _chain,
         stages=[
+            _chain.stages[0],
             dict(
-                name='scene',
-                kind='scene',
-                module={{_base_.ruas_scene_net}},
-                inputs=['vi'],
-                output='vi_enh',
-                losses={{_base_.ruas_scene_losses}},
-                loss_weight=0.1),  # RUAS's lambda
-            dict(
-                name='fusion',
-                kind='fusion',
-                module=chain_fusion_net,
-                inputs=['ir', 'vi_enh:y'],
-                output='fused',
-                losses=[
-                    dict(type='InfoPreservationLoss', loss_weight=1.0),
-                    dict(
-                        type='SaliencyWeightedLoss',
-                        ssim_weight=1.0,
-                        loss_weight=1.0),
-                ],
-                loss_weight=0.5),  # TIM's eta
+                _chain.stages[1],
+                module=dict(_base_.tim_fusion_net, channels=8)),
         ]),
-    task_input='fused',
-    color_from='vi_enh',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    detector={{_base_.model.detector}})
+    detector=_base_.model.detector)
 
 # IR as one channel, VIS as RGB (the scene module enhances colour images)
 color_type = dict(ir='gray', vi='color')
