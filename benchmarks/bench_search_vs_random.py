@@ -374,6 +374,47 @@ def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
     return out
 
 
+def derived_random_genotypes(spec: dict, n: int,
+                             seed: int) -> List[Genotype]:
+    """``n`` genotypes that the search config's *derivation* gives for an
+    uninformative α: every α entry drawn i.i.d. from N(0, 1) (seeded), then
+    derived exactly as a search derives (``derive_genotype``: the argmax,
+    and a structural regulariser budget such as the toy neck search's cap
+    on skip / conv_1 edges). Against the searched genotypes they tell
+    whether the learned α adds anything beyond the derivation rule
+    (``--random-derived N``).
+
+    Raises:
+        ValueError: the config's regulariser needs example inputs to
+            prepare (a FLOPs / latency budget): only structural budgets
+            (``SkipCountRegularizer``) can be applied without data.
+    """
+    if n <= 0:
+        return []
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    algo = MODELS.build(cfg.model)
+    if algo.regularizer is not None:
+        try:
+            algo.regularizer.prepare(algo.space, algo.arch_params, None)
+        except Exception as err:
+            raise ValueError(
+                f'--random-derived: the regulariser of {spec["search"]} '
+                f'({type(algo.regularizer).__name__}) cannot prepare '
+                f'without example inputs ({err}); only a structural budget '
+                '(SkipCountRegularizer) can be applied to random alpha')
+        algo._regularizer_ready = True
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(n):
+        with torch.no_grad():
+            for key in algo.arch_params.keys():
+                alpha = algo.arch_params.alphas[key]
+                alpha.copy_(torch.randn(alpha.shape, generator=gen))
+        out.append(algo.derive_genotype(
+            meta=dict(random_derived=i, seed=seed)))
+    return out
+
+
 def _score_loader(cfg: Config, spec: dict):
     loader = copy.deepcopy(cfg.get('test_dataloader') or cfg.val_dataloader)
     if spec.get('score_pipeline') == 'train':
@@ -648,6 +689,12 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
             if plain:
                 rows.append((f'{strategy}-argmax s{seed}',
                              f'{strategy}-argmax', plain, deps))
+    # --random-derived: random alpha through the search's derivation
+    for i, genotype in enumerate(derived_random_genotypes(
+            spec, getattr(args, 'random_derived', 0) or 0, seed=2000)):
+        path = osp.join(tmp, 'work', name, f'random-derived_{i}.yaml')
+        genotype.dump(path)
+        rows.append((f'random-derived {i}', 'random-derived', path, []))
     first, last = args.random_subset or (0, args.num_random)
     for i, genotype in enumerate(
             random_genotypes(spec, args.num_random, seed=1000)):
@@ -857,6 +904,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     kinds = list(strategies)
     if getattr(args, 'argmax_too', False):
         kinds += [f'{s}-argmax' for s in strategies]
+    if getattr(args, 'random_derived', 0):
+        kinds.append('random-derived')
     # every held-out loss term of every retraining, and whether the
     # control can rank genotypes at all (signal_vs_noise)
     terms = _loss_terms(results)
@@ -1114,6 +1163,13 @@ def main():
         "regulariser budget; rows '<strategy>-argmax s<seed>') beside the "
         "config's derivation: a capped and an uncapped derivation of the "
         'same alpha')
+    parser.add_argument(
+        '--random-derived', type=int, default=0, metavar='N',
+        help='also retrain N genotypes that the search config derives from '
+        'a random alpha (i.i.d. N(0, 1); argmax plus its regulariser '
+        "budget, e.g. the neck's skip/conv_1 cap; rows 'random-derived i', "
+        'ranked against the uniform random ones like a strategy): does the '
+        'learned alpha add anything beyond the derivation rule?')
     parser.add_argument('--unit', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.unit:  # a worker process of --jobs
@@ -1161,6 +1217,7 @@ def main():
         strategies=args.strategies,  # the RUAS spaces: their cooperative one
         jobs=args.jobs,
         argmax_too=args.argmax_too,
+        random_derived=args.random_derived,
         search_cfg_options=args.search_cfg_options,
         retrain_cfg_options=args.retrain_cfg_options,
         score='held-out loss (val split), lower is better')

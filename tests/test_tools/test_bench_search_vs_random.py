@@ -518,3 +518,27 @@ def test_spearman_and_score_predictors_by_hand(bench):
     assert pred['n_conv_5'] == pytest.approx(round(
         stats.spearmanr([0, 0, 0, 1], [1, 2, 3, 4])[0], 3))
     assert bench.score_predictors(rows[:3]) == {}
+
+
+def test_random_alpha_through_the_search_derivation(bench):
+    # --random-derived: random alpha, derived as the toy neck search derives
+    # (argmax + its cap of 2 skip / conv_1 edges): seeded, distinct, capped,
+    # and exactly the capped argmax of the probabilities they store
+    spec = bench.SPACES['tim_neck']
+    assert bench.derived_random_genotypes(spec, 0, seed=2000) == []
+    first = bench.derived_random_genotypes(spec, 3, seed=2000)
+    again = bench.derived_random_genotypes(spec, 3, seed=2000)
+    assert [g.choices for g in first] == [g.choices for g in again]
+    assert len({tuple(sorted(g.choices.items())) for g in first}) == 3
+    for g in first:
+        assert len(g.choices) == 18
+        cheap = [k for k, v in g.choices.items() if v in ('skip', 'conv_1')]
+        assert len(cheap) <= 2
+        plain = bench.argmax_genotype(g)
+        n_plain = sum(v in ('skip', 'conv_1') for v in plain.choices.values())
+        # an edge differs from the plain argmax only where the cap swapped
+        swapped = {s.split(':')[0] for s in g.meta.get('budget_swaps', [])}
+        assert {k for k in g.choices
+                if g.choices[k] != plain.choices[k]} == swapped
+        assert len(swapped) == max(0, n_plain - 2)
+        assert g.meta['random_derived'] in (0, 1, 2)
