@@ -918,7 +918,7 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     if sig:
         print(f'  [{name}] signal vs noise of the score over '
               f'{sig["genotypes"]} genotypes x {sig["seeds"]} retrain seeds: '
-              f'within-genotype s.d. {sig["within_sd"]:.4f}, between '
+              f'genotype x seed s.d. {sig["interaction_sd"]:.4f}, between '
               f'(estimated true) s.d. {sig["between_sd"]:.4f}, reliability '
               f'of the seed mean {sig["reliability"]:.2f}', flush=True)
     random_rows = [r for r in results if r['kind'] == 'random']
@@ -1014,8 +1014,10 @@ def _term_mean(result: dict, term: str) -> float:
 
 
 def signal_vs_noise(retrain_scores: Dict[str, List[float]]) -> dict:
-    """Can a control rank these genotypes? One-way random-effects variance
-    components of the held-out score over genotypes (rows) x retrain seeds.
+    """Can a control rank these genotypes? Variance components of the
+    held-out score over genotypes (rows) x retrain seeds (columns; the seeds
+    are shared by every genotype, so a seed that is bad for all of them
+    shifts every mean alike and does not blur the ranking).
 
     Args:
         retrain_scores: ``{genotype: [score per retrain seed]}``; only
@@ -1024,27 +1026,33 @@ def signal_vs_noise(retrain_scores: Dict[str, List[float]]) -> dict:
 
     Returns:
         dict: ``within_sd`` (pooled s.d. between the retrain seeds of one
-        genotype), ``means_sd`` (s.d. of the genotypes' seed means),
+        genotype, one-way), ``interaction_sd`` (the s.d. left after the
+        genotype and the seed main effects, two-way: the noise that does
+        blur the ranking), ``seed_sd`` (s.d. of the seeds' means over all
+        genotypes), ``means_sd`` (s.d. of the genotypes' seed means),
         ``between_sd`` (the estimated s.d. of the genotypes' true scores,
-        ``sqrt(max(0, means_var - within_var / n))``), ``reliability`` (the
-        share of the seed means' variance that is true between-genotype
-        variance: ~0 means the ranks are noise, 1 noise-free), ``icc`` (the
-        same for one seed), ``genotypes``, ``seeds``; empty when fewer than
-        3 genotypes have >= 2 seeds.
+        ``sqrt(max(0, means_var - interaction_var / n))``), ``reliability``
+        (the share of the seed means' variance that is true
+        between-genotype variance: ~0, the ranks are noise; 1, noise-free),
+        ``genotypes``, ``seeds``; empty when fewer than 3 genotypes have
+        >= 2 seeds.
     """
     rows = [v for v in retrain_scores.values() if len(v) >= 2]
     if len(rows) < 3:
         return {}
     n = min(len(v) for v in rows)
-    rows = [v[:n] for v in rows]
-    within = statistics.mean(statistics.variance(v) for v in rows)
-    means_var = statistics.variance([statistics.mean(v) for v in rows])
-    true = max(0.0, means_var - within / n)
+    x = np.asarray([v[:n] for v in rows], dtype=np.float64)
+    g = len(x)
+    within = float(x.var(axis=1, ddof=1).mean())
+    resid = x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + x.mean()
+    inter = float((resid**2).sum() / ((g - 1) * (n - 1)))
+    means_var = float(x.mean(1).var(ddof=1))
+    true = max(0.0, means_var - inter / n)
     return dict(
-        genotypes=len(rows), seeds=n, within_sd=within**0.5,
+        genotypes=g, seeds=n, within_sd=within**0.5,
+        interaction_sd=inter**0.5, seed_sd=float(x.mean(0).std(ddof=1)),
         means_sd=means_var**0.5, between_sd=true**0.5,
-        reliability=true / means_var if means_var > 0 else 0.0,
-        icc=true / (true + within) if true + within > 0 else 0.0)
+        reliability=true / means_var if means_var > 0 else 0.0)
 
 
 def genotype_cost(genotype: Genotype, size: int = 64) -> Dict[str, float]:
