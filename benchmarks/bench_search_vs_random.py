@@ -392,6 +392,47 @@ def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
     return out
 
 
+def derived_random_genotypes(spec: dict, n: int,
+                             seed: int) -> List[Genotype]:
+    """``n`` genotypes that the search config's *derivation* gives for an
+    uninformative α: every α entry drawn i.i.d. from N(0, 1) (seeded), then
+    derived exactly as a search derives (``derive_genotype``: the argmax,
+    and a structural regulariser budget such as the toy neck search's cap
+    on skip / conv_1 edges). Against the searched genotypes they tell
+    whether the learned α adds anything beyond the derivation rule
+    (``--random-derived N``).
+
+    Raises:
+        ValueError: the config's regulariser needs example inputs to
+            prepare (a FLOPs / latency budget): only structural budgets
+            (``SkipCountRegularizer``) can be applied without data.
+    """
+    if n <= 0:
+        return []
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    algo = MODELS.build(cfg.model)
+    if algo.regularizer is not None:
+        try:
+            algo.regularizer.prepare(algo.space, algo.arch_params, None)
+        except Exception as err:
+            raise ValueError(
+                f'--random-derived: the regulariser of {spec["search"]} '
+                f'({type(algo.regularizer).__name__}) cannot prepare '
+                f'without example inputs ({err}); only a structural budget '
+                '(SkipCountRegularizer) can be applied to random alpha')
+        algo._regularizer_ready = True
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(n):
+        with torch.no_grad():
+            for key in algo.arch_params.keys():
+                alpha = algo.arch_params.alphas[key]
+                alpha.copy_(torch.randn(alpha.shape, generator=gen))
+        out.append(algo.derive_genotype(
+            meta=dict(random_derived=i, seed=seed)))
+    return out
+
+
 def _score_loader(cfg: Config, spec: dict):
     loader = copy.deepcopy(cfg.get('test_dataloader') or cfg.val_dataloader)
     if spec.get('score_pipeline') == 'train':
@@ -666,6 +707,12 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
             if plain:
                 rows.append((f'{strategy}-argmax s{seed}',
                              f'{strategy}-argmax', plain, deps))
+    # --random-derived: random alpha through the search's derivation
+    for i, genotype in enumerate(derived_random_genotypes(
+            spec, getattr(args, 'random_derived', 0) or 0, seed=2000)):
+        path = osp.join(tmp, 'work', name, f'random-derived_{i}.yaml')
+        genotype.dump(path)
+        rows.append((f'random-derived {i}', 'random-derived', path, []))
     first, last = args.random_subset or (0, args.num_random)
     for i, genotype in enumerate(
             random_genotypes(spec, args.num_random, seed=1000)):
@@ -835,6 +882,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     kinds = list(strategies)
     if getattr(args, 'argmax_too', False):
         kinds += [f'{s}-argmax' for s in strategies]
+    if getattr(args, 'random_derived', 0):
+        kinds.append('random-derived')
     # every held-out loss term of every retraining, and whether the
     # control can rank genotypes at all (signal_vs_noise)
     terms = _loss_terms(results)
@@ -847,7 +896,7 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     if sig:
         print(f'  [{name}] signal vs noise of the score over '
               f'{sig["genotypes"]} genotypes x {sig["seeds"]} retrain seeds: '
-              f'within-genotype s.d. {sig["within_sd"]:.4f}, between '
+              f'genotype x seed s.d. {sig["interaction_sd"]:.4f}, between '
               f'(estimated true) s.d. {sig["between_sd"]:.4f}, reliability '
               f'of the seed mean {sig["reliability"]:.2f}', flush=True)
     random_rows = [r for r in results if r['kind'] == 'random']
@@ -943,8 +992,10 @@ def _term_mean(result: dict, term: str) -> float:
 
 
 def signal_vs_noise(retrain_scores: Dict[str, List[float]]) -> dict:
-    """Can a control rank these genotypes? One-way random-effects variance
-    components of the held-out score over genotypes (rows) x retrain seeds.
+    """Can a control rank these genotypes? Variance components of the
+    held-out score over genotypes (rows) x retrain seeds (columns; the seeds
+    are shared by every genotype, so a seed that is bad for all of them
+    shifts every mean alike and does not blur the ranking).
 
     Args:
         retrain_scores: ``{genotype: [score per retrain seed]}``; only
@@ -953,27 +1004,33 @@ def signal_vs_noise(retrain_scores: Dict[str, List[float]]) -> dict:
 
     Returns:
         dict: ``within_sd`` (pooled s.d. between the retrain seeds of one
-        genotype), ``means_sd`` (s.d. of the genotypes' seed means),
+        genotype, one-way), ``interaction_sd`` (the s.d. left after the
+        genotype and the seed main effects, two-way: the noise that does
+        blur the ranking), ``seed_sd`` (s.d. of the seeds' means over all
+        genotypes), ``means_sd`` (s.d. of the genotypes' seed means),
         ``between_sd`` (the estimated s.d. of the genotypes' true scores,
-        ``sqrt(max(0, means_var - within_var / n))``), ``reliability`` (the
-        share of the seed means' variance that is true between-genotype
-        variance: ~0 means the ranks are noise, 1 noise-free), ``icc`` (the
-        same for one seed), ``genotypes``, ``seeds``; empty when fewer than
-        3 genotypes have >= 2 seeds.
+        ``sqrt(max(0, means_var - interaction_var / n))``), ``reliability``
+        (the share of the seed means' variance that is true
+        between-genotype variance: ~0, the ranks are noise; 1, noise-free),
+        ``genotypes``, ``seeds``; empty when fewer than 3 genotypes have
+        >= 2 seeds.
     """
     rows = [v for v in retrain_scores.values() if len(v) >= 2]
     if len(rows) < 3:
         return {}
     n = min(len(v) for v in rows)
-    rows = [v[:n] for v in rows]
-    within = statistics.mean(statistics.variance(v) for v in rows)
-    means_var = statistics.variance([statistics.mean(v) for v in rows])
-    true = max(0.0, means_var - within / n)
+    x = np.asarray([v[:n] for v in rows], dtype=np.float64)
+    g = len(x)
+    within = float(x.var(axis=1, ddof=1).mean())
+    resid = x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + x.mean()
+    inter = float((resid**2).sum() / ((g - 1) * (n - 1)))
+    means_var = float(x.mean(1).var(ddof=1))
+    true = max(0.0, means_var - inter / n)
     return dict(
-        genotypes=len(rows), seeds=n, within_sd=within**0.5,
+        genotypes=g, seeds=n, within_sd=within**0.5,
+        interaction_sd=inter**0.5, seed_sd=float(x.mean(0).std(ddof=1)),
         means_sd=means_var**0.5, between_sd=true**0.5,
-        reliability=true / means_var if means_var > 0 else 0.0,
-        icc=true / (true + within) if true + within > 0 else 0.0)
+        reliability=true / means_var if means_var > 0 else 0.0)
 
 
 def genotype_cost(genotype: Genotype, size: int = 64) -> Dict[str, float]:
@@ -1092,6 +1149,13 @@ def main():
         "regulariser budget; rows '<strategy>-argmax s<seed>') beside the "
         "config's derivation: a capped and an uncapped derivation of the "
         'same alpha')
+    parser.add_argument(
+        '--random-derived', type=int, default=0, metavar='N',
+        help='also retrain N genotypes that the search config derives from '
+        'a random alpha (i.i.d. N(0, 1); argmax plus its regulariser '
+        "budget, e.g. the neck's skip/conv_1 cap; rows 'random-derived i', "
+        'ranked against the uniform random ones like a strategy): does the '
+        'learned alpha add anything beyond the derivation rule?')
     parser.add_argument('--unit', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.unit:  # a worker process of --jobs
@@ -1139,6 +1203,7 @@ def main():
         strategies=args.strategies,  # the RUAS spaces: their cooperative one
         jobs=args.jobs,
         argmax_too=args.argmax_too,
+        random_derived=args.random_derived,
         search_cfg_options=args.search_cfg_options,
         retrain_cfg_options=args.retrain_cfg_options,
         score='held-out loss (val split), lower is better')

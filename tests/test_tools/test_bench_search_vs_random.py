@@ -456,23 +456,37 @@ def test_held_out_losses_are_per_term_sample_weighted_means(bench,
 
 
 def test_signal_vs_noise_by_hand(bench):
-    # seeds differ by 2 in every genotype (within variance 2); the means
-    # 2, 3, 7 have variance 7, of which 2 / 2 is seed noise: true 6
+    # seed 1 is 2 worse than seed 0 for every genotype: a shared offset
+    # (one-way within variance 2, but no genotype x seed interaction), so
+    # the means 2, 3, 7 (variance 7) are all true between-genotype spread
     sig = bench.signal_vs_noise({'a': [1.0, 3.0], 'b': [2.0, 4.0],
                                  'c': [6.0, 8.0], 'one seed': [0.0]})
     assert sig['genotypes'] == 3 and sig['seeds'] == 2
     assert sig['within_sd'] == pytest.approx(2**0.5)
+    assert sig['interaction_sd'] == pytest.approx(0.0, abs=1e-12)
+    assert sig['seed_sd'] == pytest.approx(2**0.5)  # seed means 3, 5
     assert sig['means_sd'] == pytest.approx(7**0.5)
-    assert sig['between_sd'] == pytest.approx(6**0.5)
-    assert sig['reliability'] == pytest.approx(6 / 7)
-    assert sig['icc'] == pytest.approx(6 / 8)
+    assert sig['between_sd'] == pytest.approx(7**0.5)
+    assert sig['reliability'] == pytest.approx(1.0)
+    # with a genotype x seed interaction
+    x = {'a': [0.0, 2.0], 'b': [1.0, 1.0], 'c': [2.0, 3.0]}
+    # grand 1.5, genotype means 1, 1, 2.5, seed means 1, 2:
+    # residuals a: 0-1-1+1.5=-0.5, 2-1-2+1.5=0.5; b: 0.5, -0.5;
+    # c: 0, 0 -> interaction var (4 * 0.25) / (2 * 1) = 0.5
+    sig = bench.signal_vs_noise(x)
+    assert sig['interaction_sd'] == pytest.approx(0.5**0.5)
+    means_var = 0.75  # var(1, 1, 2.5), ddof 1
+    assert sig['means_sd'] == pytest.approx(means_var**0.5)
+    assert sig['between_sd'] == pytest.approx((means_var - 0.5 / 2)**0.5)
+    assert sig['reliability'] == pytest.approx((means_var - 0.25) /
+                                               means_var)
     # pure noise: every genotype's seeds average to the same value
     noise = bench.signal_vs_noise({'a': [1.0, 2.0], 'b': [2.0, 1.0],
                                    'c': [0.5, 2.5]})
     assert noise['between_sd'] == 0.0 and noise['reliability'] == 0.0
     # the smallest common number of seeds; too few genotypes: nothing
-    assert bench.signal_vs_noise({'a': [1.0, 3.0, 9.0], 'b': [2.0, 4.0],
-                                  'c': [6.0, 8.0]}) == sig
+    assert bench.signal_vs_noise({'a': [0.0, 2.0, 9.0], 'b': [1.0, 1.0],
+                                  'c': [2.0, 3.0]}) == sig
     assert bench.signal_vs_noise({'a': [1.0, 2.0], 'b': [3.0, 4.0]}) == {}
 
 
@@ -518,3 +532,27 @@ def test_spearman_and_score_predictors_by_hand(bench):
     assert pred['n_conv_5'] == pytest.approx(round(
         stats.spearmanr([0, 0, 0, 1], [1, 2, 3, 4])[0], 3))
     assert bench.score_predictors(rows[:3]) == {}
+
+
+def test_random_alpha_through_the_search_derivation(bench):
+    # --random-derived: random alpha, derived as the toy neck search derives
+    # (argmax + its cap of 2 skip / conv_1 edges): seeded, distinct, capped,
+    # and exactly the capped argmax of the probabilities they store
+    spec = bench.SPACES['tim_neck']
+    assert bench.derived_random_genotypes(spec, 0, seed=2000) == []
+    first = bench.derived_random_genotypes(spec, 3, seed=2000)
+    again = bench.derived_random_genotypes(spec, 3, seed=2000)
+    assert [g.choices for g in first] == [g.choices for g in again]
+    assert len({tuple(sorted(g.choices.items())) for g in first}) == 3
+    for g in first:
+        assert len(g.choices) == 18
+        cheap = [k for k, v in g.choices.items() if v in ('skip', 'conv_1')]
+        assert len(cheap) <= 2
+        plain = bench.argmax_genotype(g)
+        n_plain = sum(v in ('skip', 'conv_1') for v in plain.choices.values())
+        # an edge differs from the plain argmax only where the cap swapped
+        swapped = {s.split(':')[0] for s in g.meta.get('budget_swaps', [])}
+        assert {k for k in g.choices
+                if g.choices[k] != plain.choices[k]} == swapped
+        assert len(swapped) == max(0, n_plain - 2)
+        assert g.meta['random_derived'] in (0, 1, 2)
