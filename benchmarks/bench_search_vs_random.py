@@ -190,6 +190,10 @@ SPACES: Dict[str, dict] = {
         # score (docs/search.md)
         anneal_retrain=True,
         anchor_check=True,  # print / return the positives per level
+        # also ranked by the detector's own held-out loss (rank_pct_by_term
+        # 'task'): the fusion terms are N_F's, not the neck's, and blow up
+        # on some retrain seeds (docs/search.md Sec. 10)
+        score_groups={'task': ('loss_cls', 'loss_bbox')},
         score_pipeline='train',
         score_flips=False),  # the training pipeline without its flips
     'tim_decoder': dict(
@@ -888,6 +892,7 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     # control can rank genotypes at all (signal_vs_noise)
     terms = _loss_terms(results)
     if terms:
+        terms += add_score_groups(results, spec.get('score_groups', {}))
         out['retrain_score_parts'] = {
             r['label']: [{k: p[k] for k in terms} for p in r['parts']]
             for r in results}
@@ -985,6 +990,28 @@ def _loss_terms(results: List[dict]) -> List[str]:
     common = set.intersection(*(set(p) for p in parts))
     return sorted((k for k in common if 'loss' in k),
                   key=lambda k: (k != 'loss', k))
+
+
+def add_score_groups(results: List[dict],
+                     groups: Dict[str, tuple]) -> List[str]:
+    """Add to every retraining's held-out ``parts`` the named sums of terms
+    of a space's ``score_groups`` (e.g. ``{'task': ('loss_cls',
+    'loss_bbox')}``: the detector's own loss, without N_F's fusion terms),
+    reported beside the single terms; return their names.
+
+    Raises:
+        KeyError: a group names a term some retraining did not log.
+    """
+    for r in results:
+        for p in r['parts']:
+            for group, keys in groups.items():
+                missing = [k for k in keys if k not in p]
+                if missing:
+                    raise KeyError(
+                        f'score_groups[{group!r}]: {missing} are not among '
+                        f"the held-out loss terms {sorted(p)} of {r['label']}")
+                p[group] = float(sum(p[k] for k in keys))
+    return list(groups)
 
 
 def _term_mean(result: dict, term: str) -> float:

@@ -30,7 +30,14 @@
 # is the best measured default, not an established one: with the
 # benchmark's retraining annealed to its 120 iterations the same capped
 # necks rank 12.5 / 50 % and no neck's held-out loss differs from another's
-# by more than the retrain noise (all ten within 0.19). A longer
+# by more than the retrain noise (all ten within 0.19); at 300 retraining
+# iterations with 3 retrain seeds (16 cores) 25 / 25 %, and measured over
+# all five neck controls the random necks' held-out losses do not differ
+# beyond the retrain noise (docs/search.md Sec. 10, "signal vs noise"):
+# the toy control cannot decide for any strategy (two more search seeds:
+# 100 / 25 %). Weak sign that alpha matters: by the detector's own held-out
+# loss (loss_cls + loss_bbox) all four search seeds rank above the random
+# median, random alpha through the same cap below it. A longer
 # weights-only warm-up (60 iterations) made the collapse worse (12 cheap
 # edges of 18 instead of 5). The proxy
 # setting (64 px, anchors 0.4 x stride) gives every pyramid level

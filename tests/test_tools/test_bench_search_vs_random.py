@@ -556,3 +556,20 @@ def test_random_alpha_through_the_search_derivation(bench):
                 if g.choices[k] != plain.choices[k]} == swapped
         assert len(swapped) == max(0, n_plain - 2)
         assert g.meta['random_derived'] in (0, 1, 2)
+
+
+def test_score_groups_sum_terms_and_rank_like_a_term(bench):
+    results = [
+        dict(label='s', parts=[dict(loss=9.0, loss_cls=1.0, loss_bbox=2.0)]),
+        dict(label='r', parts=[dict(loss=5.0, loss_cls=2.0, loss_bbox=2.5)]),
+    ]
+    groups = bench.SPACES['tim_neck']['score_groups']
+    assert groups == {'task': ('loss_cls', 'loss_bbox')}
+    assert bench.add_score_groups(results, groups) == ['task']
+    assert results[0]['parts'][0]['task'] == 3.0
+    assert results[1]['parts'][0]['task'] == 4.5
+    # by the total the first loses, by the task loss it wins
+    assert bench.rank_pct(bench._term_mean(results[0], 'task'),
+                          [bench._term_mean(results[1], 'task')]) == 100.0
+    with pytest.raises(KeyError, match=r"score_groups\['x'\].*loss_iou"):
+        bench.add_score_groups(results, {'x': ('loss_iou', )})
