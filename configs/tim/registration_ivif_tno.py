@@ -50,19 +50,7 @@ train_dataloader = dict(
 # validation (checkpoint selection): training pairs set aside, one fixed
 # warp each; the test split is another split file
 val_dataloader = dict(dataset=dict(ann_file='splits/val.txt'))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='PairedImageDataset',
-        data_root='data/TNO/',
-        data_prefix=dict(ir='ir', vi='vi'),
-        ann_file='splits/test.txt',
-        test_mode=True,
-        pipeline=_base_.test_pipeline))
+test_dataloader = dict(dataset=dict(ann_file='splits/test.txt'))
 
 model = dict(
     type='ImageRegistrator',
