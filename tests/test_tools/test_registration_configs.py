@@ -105,6 +105,7 @@ def test_real_registration_configs_build_on_shared_pairs(
     # stability and selection: clipped gradients, warm-up then cosine, the
     # checkpoint of the lowest validation EPE kept
     assert cfg.optim_wrapper.clip_grad == dict(max_norm=10.0, norm_type=2)
+    assert cfg.model.registration_net.flow_bound == 64.0
     warm, cos = cfg.param_scheduler
     assert warm.type == 'LinearLR' and warm.end == cos.begin == 500
     assert cos.type == 'CosineAnnealingLR' and cos.end == 10000
