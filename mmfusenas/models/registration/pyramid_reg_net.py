@@ -268,10 +268,8 @@ class PyramidCorrRegNet(nn.Module):
                  shared_encoder: bool = True,
                  flow_bound: Optional[float] = None) -> None:
         super().__init__()
-        if flow_bound is not None and not flow_bound > 0:
-            raise ValueError('PyramidCorrRegNet: flow_bound must be > 0 or '
-                             f'None, got {flow_bound}')
-        self.flow_bound = flow_bound
+        self.flow_bound = check_flow_bound(flow_bound, 'PyramidCorrRegNet',
+                                           'flow_bound')
         if inputs not in self.input_types:
             raise ValueError(f'PyramidCorrRegNet: inputs must be one of '
                              f'{self.input_types}, got {inputs!r}')
@@ -398,6 +396,6 @@ class PyramidCorrRegNet(nn.Module):
                 flow = flow + self.decoders[level](torch.cat(
                     [cost, f_fix, flow / bound], 1)) * (self.flow_scale /
                                                          stride)
-                flow = bound * torch.tanh(flow / bound)
+                flow = bound_flow(flow, bound)
         flow = resize_flow(flow, fixed.shape[-2:])
         return bound_flow(flow, self.max_displacement)
