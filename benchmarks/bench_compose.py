@@ -473,8 +473,9 @@ def main(argv=None) -> None:
     summary = report(rows, args, meta)
     print(f'total {time.perf_counter() - t0:.0f} s')
     if args.json_out:
-        with open(args.json_out, 'w') as f:
-            json.dump(dict(rows=rows, args=vars(args)), f, indent=2)
+        from mmfusenas.utils.fileio import atomic_write
+        atomic_write(json.dumps(dict(rows=rows, args=vars(args)), indent=2),
+                     args.json_out)
     print('RESULT ' + json.dumps(dict(
         benchmark='compose', seeds=args.seeds, iters=args.iters,
         warmup=args.warmup, res=args.res, darkness=args.darkness,

@@ -109,9 +109,9 @@ def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
 
 
 def _toy_night(root: str, quick: bool, num: int = None) -> None:
-    # 96 pairs with --quick too (72 train / 24 held out): the chain's
-    # held-out score on 12 pairs was as noisy as its retraining
-    # (docs/compose.md, "the two modes of the chain retraining")
+    # 96 pairs with --quick too (72 train / 24 held out; before 48 with 12
+    # held out): part of the chain's retraining protocol (docs/compose.md,
+    # "the two modes of the chain retraining")
     from mmfusenas.datasets.toy_data import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy_night'), num=num or CHAIN_TOY_PAIRS, seed=0,

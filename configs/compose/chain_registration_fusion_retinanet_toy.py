@@ -21,26 +21,18 @@
 _base_ = [
     '../tim/retinanet_ivif_toy.py',
     '../_base_/models/registration_net.py',
+    '../_base_/models/chain_scene_fusion.py',
 ]
 
-chain_fusion_net = dict(
-    type='TIMFusionNet',
-    channels=8,
-    in_channels=2,
-    cells=[
-        dict(
-            type='MultiScaleFusionCell',
-            ops=['Residualblocks_3_1', 'DilConv_3_2']),
-        dict(type='SuccessiveCell', ops=['Denseblocks_3_1', 'DilConv_3_2']),
-    ])
+# the chain of chain_scene_fusion.py with N_R in place of the scene module:
+# its fusion stage (l_F, eta) reads the registered IR; N_F at 8 channels
+# and the toy RetinaNet as in chain_retinanet_night_toy.py
+_chain = _base_.chain_model.chain_net
 model = dict(
+    _base_.chain_model,
     _delete_=True,
-    type='ChainDetector',
-    data_preprocessor=dict(
-        type='FusionDataPreprocessor', pad_size_divisor=32, keep_rgb=['vi']),
     chain_net=dict(
-        type='PreModuleChain',
-        sources=dict(ir=1, vi=3),  # batch order of data_prefix
+        _chain,
         stages=[
             dict(
                 name='registration',
@@ -52,25 +44,12 @@ model = dict(
                 loss_weight=1.0,  # rho
                 init=None),
             dict(
-                name='fusion',
-                kind='fusion',
-                module=chain_fusion_net,
-                inputs=['ir_reg', 'vi:y'],
-                output='fused',
-                losses=[
-                    dict(type='InfoPreservationLoss', loss_weight=1.0),
-                    dict(
-                        type='SaliencyWeightedLoss',
-                        ssim_weight=1.0,
-                        loss_weight=1.0),
-                ],
-                loss_weight=0.5),  # TIM's eta
+                _chain.stages[1],
+                module=dict(_base_.tim_fusion_net, channels=8),
+                inputs=['ir_reg', 'vi:y']),
         ]),
-    task_input='fused',
     color_from='vi',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    detector={{_base_.model.detector}})
+    detector=_base_.model.detector)
 
 color_type = dict(ir='gray', vi='color')
 img_scale = (128, 128)

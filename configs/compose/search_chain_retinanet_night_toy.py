@@ -19,10 +19,13 @@
 #   python tools/train.py configs/compose/retrain_chain_retinanet_night_toy.py
 # Strategy: cooperative (beta = 1, first-order DARTS in every part), alpha
 # Adam lr 1e-2 over 60 iterations. Evidence (benchmarks/
-# bench_search_vs_random.py --spaces chain, docs/compose.md): with this
-# setting both search seeds' genotypes score better than the median of 8
-# random genotypes on the held-out split (rank 75 / 50 %, one retrain seed);
-# with 20 iterations at lr 3e-3 alpha barely moved (75 / 25 %). The TIM
+# bench_search_vs_random.py --spaces chain, docs/compose.md): NOT
+# established. The control with 3 retrain seeds of 150 annealed iterations
+# (16 cores) ranks the two search seeds' genotypes 0 / 100 % among 8 random
+# genotypes: seed 0's N_F alpha stayed within 5 % of uniform after 60
+# steps. (Earlier, noisier controls: 75 / 50 % with one retrain seed,
+# 25 / 37.5 % with two 30-iteration retrainings; 20 iterations at lr 3e-3:
+# 75 / 25 %.) Kept as the default until a longer search is measured. The TIM
 # decoder's recipe (alpha lr 3e-2 after a 20-iteration weights-only warm-up,
 # same 60 iterations) was checked and not taken: alpha moves further (top
 # softmax per key 0.18 / 0.20 / 0.13 for scene / N_F / neck vs 0.17 / 0.17 /

@@ -63,3 +63,27 @@ def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
     for name in ('scene', 'fusion'):
         bench.warm_up(model, name, train, 0, args)
     assert seen == [2e-3, 7e-4]
+
+
+def test_one_variant_per_process_writes_its_json_atomically(
+        bench, tmp_path, capsys):
+    """The box runs one ``--seeds S --variants V`` per process with
+    ``--json-out``: a tiny run writes one row (the variant, the seed, an mAP
+    in [0, 1]), no temporary file is left, and RESULT holds the variant."""
+    import json
+    torch.set_num_threads(1)
+    out = tmp_path / 'out' / 's0_vis.json'
+    out.parent.mkdir()
+    bench.main([
+        '--seeds', '0', '--variants', 'vis', '--num', '8', '--iters', '1',
+        '--warmup', '1', '--res', '32', '--batch', '2', '--json-out',
+        str(out)
+    ])
+    data = json.loads(out.read_text())
+    assert [(r['variant'], r['seed']) for r in data['rows']] == [('vis', 0)]
+    assert 0.0 <= data['rows'][0]['mAP'] <= 1.0
+    assert data['args']['iters'] == 1
+    assert sorted(p.name for p in out.parent.iterdir()) == ['s0_vis.json']
+    result = [line for line in capsys.readouterr().out.splitlines()
+              if line.startswith('RESULT ')]
+    assert list(json.loads(result[0][7:])['variants']) == ['vis']

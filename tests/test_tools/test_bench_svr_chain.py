@@ -1,7 +1,6 @@
 """The chain space of benchmarks/bench_search_vs_random.py: its retraining
 protocol (a schedule annealed to the budget, the budget, a flip-free
 held-out score, the toy set) and one real retraining through it."""
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -12,16 +11,13 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmfusenas.testing import load_tool
+from mmfusenas.testing.tools import REPO_ROOT as REPO
 
 
 @pytest.fixture(scope='module')
 def bench():
-    path = osp.join(REPO, 'benchmarks', 'bench_search_vs_random.py')
-    spec = importlib.util.spec_from_file_location('bench_svr_chain', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmarks/bench_search_vs_random.py')
 
 
 class _Captured(Exception):

@@ -1,6 +1,7 @@
 """The night-time chain is defined once (configs/_base_/models/
-chain_scene_fusion.py) and every compose config that uses it builds exactly
-the model it built before the fold (goldens: the model config dicts, the
+chain_scene_fusion.py) and every compose config that uses it (the
+registration chain takes its fusion stage) builds exactly the model it built
+before the fold (goldens: the model config dicts, the
 parameter counts and the state-dict shapes of the configs as they were,
 tests/data/compose/chain_configs_before_fold.json)."""
 import hashlib
@@ -79,3 +80,10 @@ def test_the_chain_is_defined_once():
         for got, want in zip(cfg.model.chain_net.stages, stages):
             assert {k: v for k, v in got.items() if k != 'module'} == \
                 {k: v for k, v in want.items() if k != 'module'}
+    # N_R in front of the same fusion stage, which reads the registered IR
+    reg, _ = _model_dict('chain_registration_fusion_retinanet_toy.py')
+    fusion = reg.model.chain_net.stages[1]
+    assert fusion.inputs == ['ir_reg', 'vi:y']
+    assert {k: v for k, v in fusion.items() if k not in ('module', 'inputs')} \
+        == {k: v for k, v in stages[1].items()
+            if k not in ('module', 'inputs')}
