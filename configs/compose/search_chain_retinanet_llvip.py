@@ -17,7 +17,8 @@
 #   python tools/train.py configs/compose/retrain_chain_retinanet_llvip.py
 # Search crops: 320 x 256 (half the training scale) to fit the supernets.
 _base_ = [
-    './chain_retinanet_llvip.py', '../_base_/models/chain_search_space.py'
+    './chain_retinanet_llvip.py', '../_base_/models/chain_search_space.py',
+    '../_base_/schedules/tim_task_search_optim.py'
 ]
 
 fusion_space = dict(_base_.chain_fusion_space, channels=16)
@@ -82,17 +83,7 @@ test_dataloader = None
 test_evaluator = None
 test_cfg = None
 
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='BilevelOptimWrapperConstructor',
-    weights=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
-        clip_grad=dict(max_norm=35, norm_type=2)),
-    arch=dict(
-        type='OptimWrapper',
-        optimizer=dict(
-            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+optim_wrapper = dict(_base_.tim_task_search_optim_wrapper, _delete_=True)
 param_scheduler = dict(_delete_=True, weights=[], arch=[])
 custom_hooks = [
     dict(type='ArchLoggingHook', interval=100, by_epoch=False),

@@ -22,7 +22,8 @@
 # (DARTS first order: 50 %): NOT established; re-run on the redesigned neck.
 _base_ = [
     './retrain_retinanet_ivif.py',
-    '../_base_/models/tim_neck_search_space.py'
+    '../_base_/models/tim_neck_search_space.py',
+    '../_base_/schedules/tim_task_search_optim.py'
 ]
 
 neck_space = _base_.tim_neck_space
@@ -73,17 +74,7 @@ val_dataloader = None
 val_evaluator = None
 val_cfg = None
 
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='BilevelOptimWrapperConstructor',
-    weights=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
-        clip_grad=dict(max_norm=35, norm_type=2)),
-    arch=dict(
-        type='OptimWrapper',
-        optimizer=dict(
-            type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
+optim_wrapper = dict(_base_.tim_task_search_optim_wrapper, _delete_=True)
 param_scheduler = dict(
     _delete_=True,
     weights=[

@@ -6,9 +6,8 @@
 # config inherits its retrain config, which has an optim_wrapper of its own;
 # it adds this file to its bases and sets
 #   optim_wrapper = dict(_base_.tim_task_search_optim_wrapper, _delete_=True)
-# Used by configs/tim/search_retinanet_multispectral.py and
-# search_deeplabv3plus_r18_msrs.py (search_retinanet_ivif.py and
-# compose/search_chain_retinanet_llvip.py write the same values out).
+# Used by configs/tim/search_retinanet_{ivif,multispectral}.py,
+# search_deeplabv3plus_r18_msrs.py and compose/search_chain_retinanet_llvip.py.
 tim_task_search_optim_wrapper = dict(
     constructor='BilevelOptimWrapperConstructor',
     weights=dict(
