@@ -57,7 +57,6 @@ import math
 import os
 import os.path as osp
 import signal
-import subprocess
 import sys
 import time
 from typing import Dict, List
@@ -65,6 +64,10 @@ from typing import Dict, List
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
+                                           UnitProgress, run_process_units)
+
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')
 CFG = osp.join(REPO, 'configs', 'tim')
 
@@ -286,11 +289,13 @@ def prepare(cfg: Config, work: str, name: str) -> Dict:
 def run_steps(steps: List[Dict], deps: Dict[str, List[str]], jobs: int = 1,
               dry: bool = False, poll: float = 1.0) -> Dict[str, float]:
     """Run the steps' commands, each once its ``deps`` have finished, at
-    most ``jobs`` at a time, in the order of ``steps`` among those ready.
+    most ``jobs`` at a time, in the order of ``steps`` among those ready
+    (:func:`mmfusenas.utils.run_process_units`; a step succeeds by its exit
+    code).
 
     Returns the wall seconds of every step. A failing step stops the run:
     the steps still running are terminated and a RuntimeError names the
-    step and its log.
+    step, its log and the end of it.
     """
     if jobs < 1:
         raise ValueError(f'--jobs must be >= 1, got {jobs}')
@@ -303,46 +308,19 @@ def run_steps(steps: List[Dict], deps: Dict[str, List[str]], jobs: int = 1,
         print('$ ' + ' '.join(step['cmd']), flush=True)
     if dry:
         return {}
-    pending, running, done, seconds = list(steps), {}, set(), {}
-    try:
-        _schedule(pending, running, done, seconds, deps, jobs, poll)
-    finally:  # an error, Ctrl-C or SIGTERM (timeout): stop what still runs
-        for proc, log, _, _ in running.values():
-            proc.terminate()
-            proc.wait()
-            log.close()
+    seconds: Dict[str, float] = {}
+
+    def done(unit: ProcessUnit, _, progress: UnitProgress) -> None:
+        seconds[unit.id] = round(progress.seconds, 1)
+        print(f'  {unit.id}: {progress.seconds:.0f} s', flush=True)
+
+    units = [
+        ProcessUnit(s['name'], s['log'], deps=deps.get(s['name'], ()),
+                    name=f'step {s["name"]}', data=s['cmd']) for s in steps
+    ]
+    run_process_units(units, jobs, lambda unit: unit.data, cwd=REPO,
+                      on_done=done, poll_s=poll)
     return seconds
-
-
-def _schedule(pending, running, done, seconds, deps, jobs, poll) -> None:
-    """The loop of :func:`run_steps` (fills ``running``, ``done`` and
-    ``seconds`` as it goes, so the caller can stop what still runs)."""
-    while pending or running:
-        for step in list(pending):
-            if len(running) >= jobs:
-                break
-            if all(d in done for d in deps.get(step['name'], ())):
-                pending.remove(step)
-                log = open(step['log'], 'w')
-                proc = subprocess.Popen(step['cmd'], cwd=REPO, stdout=log,
-                                        stderr=subprocess.STDOUT)
-                running[step['name']] = (proc, log, time.time(), step)
-        if not running:
-            raise RuntimeError('run_steps: steps wait for each other: ' +
-                               ', '.join(s['name'] for s in pending))
-        time.sleep(poll)
-        for name, (proc, log, start, step) in list(running.items()):
-            ret = proc.poll()
-            if ret is None:
-                continue
-            log.close()
-            del running[name]
-            if ret:
-                raise RuntimeError(f'step {name} failed (exit {ret}), see '
-                                   f'{step["log"]}')
-            seconds[name] = round(time.time() - start, 1)
-            done.add(name)
-            print(f'  {name}: {seconds[name]:.0f} s', flush=True)
 
 
 def val_results(step_dir: str) -> List[Dict[str, float]]:

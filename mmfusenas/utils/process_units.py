@@ -3,7 +3,9 @@
 A benchmark control (``benchmarks/bench_search_vs_random.py``: each search
 seed, each genotype and retrain seed; ``benchmarks/bench_dcnas_control.py``:
 each genotype and training seed) or a sweep of a tool is a set of *units*:
-each one a process that writes its result as a JSON file. This module is
+each one a process that writes its result as a JSON file (or one whose
+exit code alone says whether it succeeded: ``bench_tim_two_stage.py``'s
+``tools/train.py`` steps). This module is
 the one scheduler of such units:
 
 - :class:`ProcessUnit` names a unit: its id, the ids it waits for
@@ -14,7 +16,8 @@ the one scheduler of such units:
   per-unit factory (``command(unit) -> argv``, output to ``unit.log``) or
   a ``start(unit)`` hook; ``jobs <= 1`` with ``inline`` runs the units one
   after another in this process instead, in the same order. A unit that
-  exits non-zero (or without its result file) stops the run with its exit
+  exits non-zero (or without its result file, where it has one) stops the
+  run with its exit
   code and the end of its log;
 - :class:`AdoptedProcess` stands for a worker of an *earlier* launch that
   is still running (known by its pid file), so an interrupted launcher can
@@ -41,10 +44,12 @@ class ProcessUnit:
             it.
         log (str): file the unit's stdout and stderr go to (created,
             truncated; its folder is created).
-        result (str): the JSON file the unit writes when it succeeds (write
-            it atomically, e.g. with :func:`mmfusenas.utils.atomic_write`:
-            its existence means success). A stale one is removed before the
-            unit starts.
+        result (str, optional): the JSON file the unit writes when it
+            succeeds (write it atomically, e.g. with
+            :func:`mmfusenas.utils.atomic_write`: its existence means
+            success). A stale one is removed before the unit starts. None:
+            the exit code alone says success, and the unit's result is None.
+            Defaults to None.
         deps (Sequence[str]): ids of the units that must finish first.
             Defaults to none.
         name (str, optional): how messages name the unit. Defaults to
@@ -54,7 +59,7 @@ class ProcessUnit:
     """
     id: str
     log: str
-    result: str
+    result: Optional[str] = None
     deps: Sequence[str] = ()
     name: Optional[str] = None
     data: Any = field(default=None, repr=False)
@@ -192,7 +197,8 @@ def run_process_units(
     ``start(unit)`` (anything with ``poll`` / ``terminate`` / ``wait``, e.g.
     a :class:`subprocess.Popen`) or else by :func:`launch_logged` of
     ``command(unit)`` in ``cwd`` with ``env`` and its output to
-    ``unit.log``; its result is the JSON of ``unit.result``. Either way a
+    ``unit.log``; its result is the JSON of ``unit.result`` (None for a
+    unit without a result file). Either way a
     unit starts once the units of its ``deps`` finished, the first ready
     one in list order first, so a list in dependency order runs in list
     order with ``jobs=1``; a unit that seeds itself gives the same result
@@ -258,7 +264,7 @@ def run_process_units(
                          'start hook to run units as processes')
 
     def launch(unit: ProcessUnit) -> Any:
-        if osp.exists(unit.result):  # a stale result is no success
+        if unit.result and osp.exists(unit.result):  # stale: no success
             os.remove(unit.result)
         if start is not None:
             return start(unit)
@@ -281,12 +287,14 @@ def run_process_units(
                 if code is None:
                     continue
                 del active[uid]
-                if code or not osp.isfile(unit.result):
+                if code or (unit.result and not osp.isfile(unit.result)):
                     raise RuntimeError(
                         f'{unit.title} failed (exit {code}); log '
                         f'{unit.log}:\n{_tail(unit.log, tail_chars)}')
-                with open(unit.result) as f:
-                    result = json.load(f)
+                result = None
+                if unit.result:
+                    with open(unit.result) as f:
+                        result = json.load(f)
                 finished(unit, result, t0, False)
     finally:
         if stop_others:

@@ -275,3 +275,23 @@ def test_an_adopted_worker_holds_its_slot_until_it_ends(tmp_path, worker):
     # an adopted worker that ended without its result failed
     os.remove(old.result)
     assert AdoptedProcess(pid_file, old.result).poll() == 1
+
+
+def test_units_without_result_file_succeed_by_exit_code(tmp_path):
+    """``result=None``: exit 0 is success (result None) in dependency
+    order; a non-zero exit stops the run naming the unit and its log."""
+    order = tmp_path / 'order.txt'
+
+    def cmd(u):
+        return [sys.executable, '-c',
+                f'open({str(order)!r}, "a").write({u.id!r}); '
+                f'raise SystemExit({u.data})']
+
+    units = [ProcessUnit('a', str(tmp_path / 'a.log'), data=0),
+             ProcessUnit('b', str(tmp_path / 'b.log'), deps=['a'], data=0)]
+    assert run_process_units(units, 2, cmd, poll_s=0.02) == dict(a=None,
+                                                                 b=None)
+    assert order.read_text() == 'ab'
+    bad = [ProcessUnit('c', str(tmp_path / 'c.log'), name='step c', data=4)]
+    with pytest.raises(RuntimeError, match=r'step c failed \(exit 4\); log'):
+        run_process_units(bad, 1, cmd, poll_s=0.02)
