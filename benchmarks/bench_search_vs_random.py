@@ -74,6 +74,7 @@ from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.algorithms.bilevel_search import \
     record_submodule_inputs  # noqa: E402
 from mmfusenas.search.estimators import count_flops  # noqa: E402
+from mmfusenas.search.predictors import spearman_rho  # noqa: E402
 from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
                                            launch_logged, run_process_units)
 
@@ -932,32 +933,6 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     return out
 
 
-def _ranks(xs: List[float]) -> List[float]:
-    """Ranks from 1, ties the mean of their ranks."""
-    order = sorted(range(len(xs)), key=lambda i: xs[i])
-    ranks = [0.0] * len(xs)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def spearman(xs: List[float], ys: List[float]) -> float:
-    """Spearman's rank correlation (ties: mean ranks); NaN where one side
-    is constant."""
-    rx, ry = _ranks(xs), _ranks(ys)
-    mx, my = statistics.mean(rx), statistics.mean(ry)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    sxx = sum((a - mx)**2 for a in rx)
-    syy = sum((b - my)**2 for b in ry)
-    return sxy / (sxx * syy)**0.5 if sxx and syy else float('nan')
-
-
 def score_predictors(rows: List[dict]) -> Dict[str, float]:
     """Does a cheap genotype property predict the retrained score? Over the
     rows (random genotypes: ``mean`` score, ``params``, ``mflops``,
@@ -976,7 +951,7 @@ def score_predictors(rows: List[dict]) -> Dict[str, float]:
             sum(v == op for v in r['choices'].values()) for r in rows]
     out = {}
     for key, xs in feats.items():
-        rho = spearman(xs, scores)
+        rho = spearman_rho(xs, scores)
         if rho == rho:  # not NaN
             out[key] = round(rho, 3)
     return out
