@@ -175,6 +175,10 @@ def test_head_errors():
 def test_neck_with_3x3_op_is_mmdet_ssd_neck_at_ssd300_sizes():
     torch.manual_seed(0)
     ref = mmdet_build(dict(type='SSDNeck', **SSD300_NECK))
+    # mmdet's L2Norm weight is an uninitialised tensor until init_weights
+    # (its init_cfg sets it to the scale, 20): without it the copied weight
+    # is whatever memory held, at times NaN
+    ref.init_weights()
     neck = mmdet_build(neck_cfg(op_cfg='3-C'))
     assert isinstance(neck, SearchableSSDNeck)
     state = {}
