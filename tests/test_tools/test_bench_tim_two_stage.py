@@ -173,8 +173,13 @@ def test_run_steps_one_job_runs_in_order(bench, tmp_path):
 
 
 def test_run_steps_a_failing_step_stops_the_run(bench, tmp_path):
+    # b fails only once a has started (else, on a loaded machine, a could
+    # be terminated before its interpreter wrote its first line)
+    j = str(tmp_path / 'journal.txt')
+    wait_for_a = ('import time; all(time.sleep(0.01) or True for _ in '
+                  f'iter(lambda: "a start" in open({j!r}).read(), True)); ')
     steps = [step(tmp_path, 'a', 'import time; time.sleep(30)'),
-             step(tmp_path, 'b', 'raise SystemExit(3)'),
+             step(tmp_path, 'b', wait_for_a + 'raise SystemExit(3)'),
              step(tmp_path, 'c', 'pass')]
     with pytest.raises(RuntimeError, match='step b failed .exit 3.*b.log'):
         bench.run_steps(steps, dict(c=['b']), jobs=2, poll=0.05)
