@@ -1,0 +1,513 @@
+"""Compare whole configs over seeds: each (variant, seed) a full training run.
+
+Usage::
+
+    python benchmarks/bench_config_seeds.py \\
+        --variants fpn=configs/tim/retinanet_ivif_toy.py \\
+                   searched=configs/tim/retinanet_ivif_searched_neck_toy.py \\
+        --seeds 0 1 2 --metrics coco/bbox_mAP coco/bbox_mAP_50 \\
+        [--cfg-options K=V ...] \\
+        [--variant-cfg-options searched:model.detector.neck.genotype=G.yaml]
+        [--data-root DIR] [--count-params PATH ...] [--jobs 2]
+        [--threads 1] [--work-dir DIR] [--out result.json]
+
+Every variant is a config (``label=path``); every (variant, seed) is one
+*unit*: the config trained exactly as ``tools/train.py`` trains it
+(:func:`~mmfusenas.utils.config.load_runner_config` with the common
+``--cfg-options``, then the variant's own, and ``--data-root``;
+:func:`~mmfusenas.engine.runner.build_runner`; ``runner.train()``) -- the
+config's own model (e.g. N_F trained jointly with the detector), schedule,
+hooks and validation -- with two changes: ``randomness.seed`` is the unit's
+seed (``deterministic=False``; the config's other randomness keys are kept)
+and ``work_dir`` is ``<work-dir>/<label>/seed_<S>``. A hook records the
+metrics of every validation; the unit's result (``result.json`` in its work
+dir, written atomically) holds the metrics of the *last* validation, every
+validation's metrics with its iteration and epoch, the parameters of the
+whole model and of each ``--count-params`` path (default
+``detector.neck``, where the model has one) and the wall seconds.
+
+The units run in ``--jobs`` worker processes (this script with a hidden
+``--unit FILE``, ``--threads`` torch threads each; the output of a unit in
+its ``unit.log``) scheduled by :func:`mmfusenas.utils.run_process_units`;
+``--jobs 1`` runs them one after another in this process. A unit that
+fails stops the benchmark with the end of its log; a requested metric that
+the last validation did not report is an error naming the keys it did
+report.
+
+The table has one row per variant: the parameters, each metric per seed,
+its mean +- population std over the seeds, and the difference of the
+variant's mean to the first variant's, +- the population std of the
+per-seed differences (the variants share the seeds: the same seed gives
+the same data order and, up to where the models differ, the same
+initialisation). The last line is ``RESULT {json}``::
+
+    {<variant>: {<metric>: {"per_seed": [...], "mean": m, "std": s,
+                            "diff": {"per_seed": [...], "mean": d,
+                                     "std": sd}},   # not for the first
+                 "params": {"model": n, "detector.neck": n},
+                 "config": path, "cfg_options": {...},
+                 "unit_seconds": [...]},
+     "seeds": [...], "metrics": [...], "seconds": t}
+
+``--out FILE`` writes the same JSON. Relative paths (configs, the data of
+the configs, genotype files in options) are read from the folder the
+benchmark is started in; the workers run there too.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import sys
+import time
+from collections import OrderedDict
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import DictAction
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from terminaltables import AsciiTable
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmfusenas.engine.runner import build_runner  # noqa: E402
+from mmfusenas.utils.config import load_runner_config  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
+                                           launch_logged, run_process_units)
+
+#: the parameter count reported by default (where the model has it)
+DEFAULT_COUNT_PATHS = ('detector.neck', )
+#: top-level keys of the result beside the variants (no label may take one)
+RESERVED = ('seeds', 'metrics', 'seconds')
+_LABEL = re.compile(r'^[A-Za-z0-9_.+-]+$')
+
+
+# ------------------------------------------------------------------ parsing
+def parse_variants(items: Sequence[str]) -> 'OrderedDict[str, str]':
+    """``['label=path', ...]`` -> ``{label: absolute config path}`` (order
+    kept: the first variant is the reference of the differences).
+
+    Raises:
+        ValueError: an item without ``=``, an empty or unusable label (it
+            names a folder: letters, digits, ``_ . + -``), a repeated label,
+            no variants.
+        FileNotFoundError: a config file that does not exist.
+    """
+    if not items:
+        raise ValueError('--variants: give at least one label=config.py')
+    out: 'OrderedDict[str, str]' = OrderedDict()
+    for item in items:
+        label, sep, path = item.partition('=')
+        if not sep or not label or not path:
+            raise ValueError(f'--variants {item!r}: expected label=path '
+                             '(e.g. fpn=configs/tim/retinanet_ivif_toy.py)')
+        if not _LABEL.match(label):
+            raise ValueError(f'--variants {item!r}: the label {label!r} names '
+                             'a folder: use letters, digits, _ . + - only')
+        if label in RESERVED:
+            raise ValueError(f'--variants {item!r}: {label!r} is a key of '
+                             f'the result JSON; choose another label')
+        if label in out:
+            raise ValueError(f'--variants: the label {label!r} is given '
+                             'twice; labels must be unique')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'--variants {item!r}: config file not '
+                                    f'found: {osp.abspath(path)}')
+        out[label] = osp.abspath(path)
+    return out
+
+
+def parse_variant_cfg_options(items: Optional[Sequence[str]],
+                              labels: Sequence[str]
+                              ) -> Dict[str, Dict[str, Any]]:
+    """``['label:key=value', ...]`` -> ``{label: {key: value}}`` (values
+    parsed as ``--cfg-options`` parses them: numbers, booleans, lists,
+    tuples).
+
+    Raises:
+        ValueError: an item not of the form ``label:key=value``, or a label
+            that is no variant.
+    """
+    out: Dict[str, Dict[str, Any]] = {}
+    for item in items or ():
+        label, sep, kv = item.partition(':')
+        key, eq, value = kv.partition('=')
+        if not sep or not eq or not label or not key:
+            raise ValueError(
+                f'--variant-cfg-options {item!r}: expected label:key=value '
+                '(e.g. searched:model.detector.neck.out_channels=32)')
+        if label not in labels:
+            raise ValueError(f'--variant-cfg-options {item!r}: {label!r} is '
+                             f'no variant; the variants are {list(labels)}')
+        out.setdefault(label, {})[key] = DictAction._parse_iterable(value)
+    return out
+
+
+def _json_round_trip(opts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The options as a worker reads them back from its unit file (tuples
+    become lists), so that every ``--jobs`` builds the same configs."""
+    return json.loads(json.dumps(dict(opts)))
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--variants', nargs='+', default=None,
+                   metavar='LABEL=CONFIG',
+                   help='the configs compared; the first is the reference '
+                   'of the differences')
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2],
+                   help='randomness.seed of the runs (default 0 1 2)')
+    p.add_argument('--metrics', nargs='+', default=None,
+                   help='validation metrics compared, as the evaluator names '
+                   'them (e.g. coco/bbox_mAP); the last validation of a run '
+                   'counts')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   default=None, help='options merged into every variant '
+                   '(as tools/train.py --cfg-options)')
+    p.add_argument('--variant-cfg-options', nargs='+', default=None,
+                   metavar='LABEL:KEY=VALUE',
+                   help="options of one variant, merged after the common "
+                   "ones (e.g. searched:model.detector.neck.genotype=G.yaml)")
+    p.add_argument('--data-root', default=None,
+                   help='re-root every dataset of every config here (as '
+                   'tools/train.py --data-root)')
+    p.add_argument('--count-params', nargs='+', default=None, metavar='PATH',
+                   help='also count the parameters of these sub-modules of '
+                   'the model (dotted paths; an error where one is missing); '
+                   f'default {" ".join(DEFAULT_COUNT_PATHS)} where the model '
+                   'has it')
+    p.add_argument('--jobs', type=int, default=1,
+                   help='worker processes at a time (1: every run in this '
+                   'process, one after another)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch threads of each run (OMP_NUM_THREADS of the '
+                   'workers); default 1')
+    p.add_argument('--work-dir', default='work_dirs/bench_config_seeds',
+                   help='runs go to <work-dir>/<label>/seed_<S> (kept)')
+    p.add_argument('--out', default=None, help='also write the JSON here')
+    p.add_argument('--unit', default=None, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
+    """Validate the options; return the variants (:func:`parse_variants`).
+
+    Raises:
+        ValueError / FileNotFoundError: naming the option at fault.
+    """
+    variants = parse_variants(args.variants or ())
+    args.variant_opts = parse_variant_cfg_options(args.variant_cfg_options,
+                                                  list(variants))
+    if not args.metrics:
+        raise ValueError('--metrics: name at least one validation metric '
+                         '(e.g. coco/bbox_mAP)')
+    if len(set(args.metrics)) != len(args.metrics):
+        raise ValueError(f'--metrics: repeated names in {args.metrics}')
+    if not args.seeds or len(set(args.seeds)) != len(args.seeds):
+        raise ValueError(f'--seeds: give distinct seeds, got {args.seeds}')
+    if args.jobs < 1:
+        raise ValueError(f'--jobs must be >= 1, got {args.jobs}')
+    if args.threads < 1:
+        raise ValueError(f'--threads must be >= 1, got {args.threads}')
+    if args.data_root is not None and not osp.isdir(args.data_root):
+        raise FileNotFoundError(f'--data-root folder does not exist: '
+                                f'{osp.abspath(args.data_root)}')
+    return variants
+
+
+# ------------------------------------------------------------------ a unit
+class ValMetricsRecorder(Hook):
+    """Record the metrics of every validation of a run.
+
+    ``records`` is a list of ``dict(iter=..., epoch=..., metrics={...})``
+    (the runner's iteration and epoch when the validation ended; the
+    metrics as numbers where they are numbers).
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self) -> None:
+        self.records: List[dict] = []
+
+    def after_val_epoch(self, runner, metrics: Optional[Dict] = None) -> None:
+        self.records.append(
+            dict(iter=int(runner.iter), epoch=int(runner.epoch),
+                 metrics={str(k): _plain(v)
+                          for k, v in (metrics or {}).items()}))
+
+
+def _plain(value: Any) -> Any:
+    """A metric value as JSON can hold it (numbers as float)."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.item())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def pick_metrics(metrics: Mapping[str, Any], names: Sequence[str],
+                 where: str) -> Dict[str, float]:
+    """``{name: metrics[name]}`` for every requested name.
+
+    Raises:
+        KeyError: a name the validation did not report, with the keys it
+            did report.
+    """
+    missing = [n for n in names if n not in metrics]
+    if missing:
+        raise KeyError(f'{where}: the metric(s) {missing} were not reported '
+                       f'by the last validation; it reported '
+                       f'{sorted(metrics)}')
+    return {n: metrics[n] for n in names}
+
+
+def count_params(model: torch.nn.Module, paths: Optional[Sequence[str]]
+                 ) -> Dict[str, Optional[int]]:
+    """Parameters of the whole model (``'model'``) and of each sub-module
+    path. ``paths=None``: :data:`DEFAULT_COUNT_PATHS`, each None where the
+    model has no such sub-module.
+
+    Raises:
+        AttributeError: a path given explicitly that the model lacks.
+    """
+    if is_model_wrapper(model):
+        model = model.module
+    out: Dict[str, Optional[int]] = {
+        'model': sum(p.numel() for p in model.parameters())}
+    for path in (DEFAULT_COUNT_PATHS if paths is None else paths):
+        try:
+            sub = model.get_submodule(path)
+        except AttributeError:
+            if paths is None:
+                out[path] = None
+                continue
+            raise AttributeError(
+                f'--count-params {path}: the model ({type(model).__name__}) '
+                f'has no such sub-module; its children are '
+                f'{[n for n, _ in model.named_children()]}') from None
+        out[path] = sum(p.numel() for p in sub.parameters())
+    return out
+
+
+def run_unit(unit: dict) -> dict:
+    """Train one (variant, seed) as ``tools/train.py`` would; return its
+    result (see the module docstring)."""
+    args = argparse.Namespace(
+        config=unit['config'], cfg_options=unit['cfg_options'] or None,
+        data_root=unit['data_root'], work_dir=unit['work_dir'],
+        launcher='none', local_rank=0, tensorboard=False)
+    cfg = load_runner_config(args)
+    cfg.randomness = dict(cfg.get('randomness') or {}, seed=unit['seed'],
+                          deterministic=False)
+    # one name per unit: the logger / visualizer instances of two runs in
+    # one process never mix
+    cfg.experiment_name = (f"{unit['label']}_seed{unit['seed']}_"
+                           f"{time.strftime('%Y%m%d_%H%M%S')}")
+    torch.set_num_threads(unit['threads'])
+    t0 = time.time()
+    runner = build_runner(cfg)
+    recorder = ValMetricsRecorder()
+    runner.register_hook(recorder)
+    runner.train()
+    seconds = time.time() - t0
+    where = f"variant {unit['label']} seed {unit['seed']} ({unit['config']})"
+    if not recorder.records:
+        raise RuntimeError(
+            f'{where}: no validation ran; the config needs a val_dataloader, '
+            'val_evaluator and a val_interval that the schedule reaches '
+            '(e.g. --cfg-options train_cfg.val_interval=<max_iters>)')
+    last = recorder.records[-1]
+    pick_metrics(last['metrics'], unit['metrics'], where)
+    return dict(
+        label=unit['label'], seed=unit['seed'], config=unit['config'],
+        cfg_options=unit['cfg_options'], metrics=last['metrics'],
+        iter=last['iter'], epoch=last['epoch'],
+        validations=recorder.records,
+        params=count_params(runner.model, unit['count_params']),
+        seconds=seconds)
+
+
+def run_and_save(unit: dict) -> dict:
+    """:func:`run_unit`, its result also written atomically to
+    ``unit['result']`` (by a worker and in this process alike)."""
+    out = run_unit(unit)
+    atomic_write(json.dumps(out, indent=1), unit['result'])
+    return out
+
+
+def _unit_main(path: str) -> None:
+    """``--unit FILE``: run the unit of the JSON ``FILE``."""
+    with open(path) as f:
+        unit = json.load(f)
+    run_and_save(unit)
+
+
+def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
+               work_dir: str) -> List[dict]:
+    """One unit per (variant, seed), variants outer, seeds inner."""
+    common = _json_round_trip(args.cfg_options or {})
+    data_root = None if args.data_root is None else osp.abspath(
+        args.data_root)
+    units = []
+    for label, config in variants.items():
+        opts = dict(common, **_json_round_trip(
+            args.variant_opts.get(label, {})))
+        for seed in args.seeds:
+            work = osp.join(work_dir, label, f'seed_{seed}')
+            units.append(dict(
+                id=f'{label}_seed{seed}', label=label, seed=seed,
+                config=config, cfg_options=opts, data_root=data_root,
+                work_dir=work, result=osp.join(work, 'result.json'),
+                log=osp.join(work, 'unit.log'), metrics=list(args.metrics),
+                count_params=args.count_params, threads=args.threads))
+    return units
+
+
+def _start_unit(unit: dict):
+    os.makedirs(unit['work_dir'], exist_ok=True)
+    spec = osp.join(unit['work_dir'], 'unit.json')
+    atomic_write(json.dumps(unit, indent=1), spec)
+    threads = str(unit['threads'])
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    return launch_logged(
+        [sys.executable, osp.abspath(__file__), '--unit', spec], unit['log'],
+        cwd=os.getcwd(), env=env)
+
+
+def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
+    """Run the units (``jobs`` worker processes, or in this process for
+    ``jobs == 1``); return ``{unit id: result}``.
+
+    Raises:
+        RuntimeError: a worker failed (its exit code and the end of its
+            log); an inline unit's own exception propagates.
+    """
+    def done(unit, result, took):
+        note = ', '.join(f'{m} {result["metrics"][m]:.4f}'
+                         for m in unit.data['metrics'])
+        print(f'  [{unit.id}] done in {took.seconds:.0f} s ({took.done}/'
+              f'{took.total} units, {took.elapsed:.0f} s): {note}',
+              flush=True)
+
+    return run_process_units(
+        [ProcessUnit(u['id'], u['log'], u['result'], data=u,
+                     name=f"variant {u['label']} seed {u['seed']}")
+         for u in units], jobs,
+        start=lambda u: _start_unit(u.data),
+        inline=lambda u: run_and_save(u.data), on_done=done)
+
+
+# --------------------------------------------------------------- the table
+def aggregate(results: Mapping[str, Mapping[int, dict]],
+              labels: Sequence[str], seeds: Sequence[int],
+              metrics: Sequence[str]) -> Dict[str, dict]:
+    """Per variant and metric: the per-seed values, mean, population std
+    and (not for the first variant) the per-seed differences to the first
+    variant with their mean and population std.
+
+    Args:
+        results: ``{label: {seed: unit result}}`` (a unit result has
+            ``metrics``, ``params``, ``config``, ``cfg_options``,
+            ``seconds``).
+
+    Raises:
+        KeyError: a requested metric missing from a unit's result.
+    """
+    out: Dict[str, dict] = {}
+    ref = labels[0]
+    for label in labels:
+        runs = [results[label][s] for s in seeds]
+        row: Dict[str, Any] = {}
+        for m in metrics:
+            vals = [float(pick_metrics(r['metrics'], [m],
+                                       f'variant {label} seed {s}')[m])
+                    for r, s in zip(runs, seeds)]
+            row[m] = dict(per_seed=vals, mean=float(np.mean(vals)),
+                          std=float(np.std(vals)))
+            if label != ref:
+                base = out[ref][m]['per_seed']
+                diff = [v - b for v, b in zip(vals, base)]
+                row[m]['diff'] = dict(per_seed=diff,
+                                      mean=float(np.mean(diff)),
+                                      std=float(np.std(diff)))
+        row.update(params=runs[0]['params'], config=runs[0]['config'],
+                   cfg_options=runs[0]['cfg_options'],
+                   unit_seconds=[r['seconds'] for r in runs])
+        out[label] = row
+    return out
+
+
+def _params_text(params: Mapping[str, Optional[int]]) -> str:
+    return ', '.join(f'{k} {"-" if v is None else f"{v / 1e6:.3f}M"}'
+                     for k, v in params.items())
+
+
+def format_table(summary: Mapping[str, dict], labels: Sequence[str],
+                 seeds: Sequence[int], metrics: Sequence[str]) -> str:
+    """The table of :func:`aggregate`: one row per variant."""
+    head = ['variant', 'params']
+    for m in metrics:
+        head += [f'{m} s{s}' for s in seeds]
+        head += [f'{m} mean ± std', f'{m} Δ vs {labels[0]}']
+    rows = [head]
+    for label in labels:
+        row = summary[label]
+        cells = [label, _params_text(row['params'])]
+        for m in metrics:
+            r = row[m]
+            cells += [f'{v:.4f}' for v in r['per_seed']]
+            cells.append(f"{r['mean']:.4f} ± {r['std']:.4f}")
+            d = r.get('diff')
+            cells.append('-' if d is None else
+                         f"{d['mean']:+.4f} ± {d['std']:.4f}")
+        rows.append(cells)
+    return AsciiTable(rows).table
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    if args.unit:  # a worker process
+        _unit_main(args.unit)
+        return {}
+    variants = check_args(args)
+    torch.set_num_threads(args.threads)
+    work_dir = osp.abspath(args.work_dir)
+    units = plan_units(variants, args, work_dir)
+    print(f'{len(units)} runs ({len(variants)} variants x {len(args.seeds)} '
+          f'seeds) on {args.jobs} process(es), work dir {work_dir}',
+          flush=True)
+    t0 = time.time()
+    done = run_units(units, args.jobs)
+    results: Dict[str, Dict[int, dict]] = {}
+    for u in units:
+        results.setdefault(u['label'], {})[u['seed']] = done[u['id']]
+    labels = list(variants)
+    summary = aggregate(results, labels, args.seeds, args.metrics)
+    print(f'\nwhole configs over seeds {args.seeds} (last validation; '
+          'mean ± population std; Δ: mean of the per-seed differences to '
+          f'{labels[0]} ± their population std)')
+    print(format_table(summary, labels, args.seeds, args.metrics))
+    out: Dict[str, Any] = dict(summary)
+    out.update(seeds=list(args.seeds), metrics=list(args.metrics),
+               seconds=time.time() - t0)
+    text = json.dumps(out)
+    if args.out:
+        atomic_write(json.dumps(out, indent=1), args.out)
+    print('RESULT ' + text)
+    return out
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,283 @@
+"""benchmarks/bench_config_seeds.py: whole configs compared over seeds
+(option checks, the aggregation by hand, the validation recorder, one real
+run of two toy detector configs)."""
+import glob
+import json
+import os.path as osp
+import types
+
+import pytest
+import torch
+
+from mmfusenas.testing import load_tool
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+FPN = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
+SEARCHED = osp.join(REPO, 'configs', 'tim',
+                    'retinanet_ivif_searched_neck_toy.py')
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_tool('benchmarks/bench_config_seeds.py')
+
+
+def args_of(bench, *argv):
+    args = bench.parse_args(list(argv))
+    return args, bench.check_args(args)
+
+
+# ------------------------------------------------------------------ parsing
+def test_variants_keep_their_order_and_become_absolute(bench):
+    args, variants = args_of(
+        bench, '--variants', f'searched={SEARCHED}', f'fpn={FPN}',
+        '--metrics', 'coco/bbox_mAP', '--seeds', '2', '0',
+        '--variant-cfg-options', 'fpn:model.detector.neck.out_channels=32',
+        'fpn:train_cfg.max_iters=5', 'searched:a.b=[1,2]')
+    assert list(variants) == ['searched', 'fpn']
+    assert variants['fpn'] == FPN and variants['searched'] == SEARCHED
+    assert args.seeds == [2, 0]
+    # values parsed as --cfg-options parses them
+    assert args.variant_opts == {
+        'fpn': {'model.detector.neck.out_channels': 32,
+                'train_cfg.max_iters': 5},
+        'searched': {'a.b': [1, 2]}}
+
+
+@pytest.mark.parametrize('argv, error, match', [
+    (['--variants', FPN], ValueError, 'expected label=path'),
+    (['--variants', f'={FPN}'], ValueError, 'expected label=path'),
+    (['--variants', 'a/b=' + FPN], ValueError, "label 'a/b' names a folder"),
+    (['--variants', f'seeds={FPN}'], ValueError, 'key of the result'),
+    (['--variants', f'x={FPN}', f'x={SEARCHED}'], ValueError,
+     "'x' is given twice"),
+    (['--variants', 'x=configs/none/missing.py'], FileNotFoundError,
+     'missing.py'),
+    (['--metrics', 'm'], ValueError, 'at least one label=config'),
+    (['--variants', f'x={FPN}', '--variant-cfg-options', 'y:a=1'],
+     ValueError, "'y' is no variant; the variants are \\['x'\\]"),
+    (['--variants', f'x={FPN}', '--variant-cfg-options', 'x=1'],
+     ValueError, 'expected label:key=value'),
+    (['--variants', f'x={FPN}', '--variant-cfg-options', 'x:a'],
+     ValueError, 'expected label:key=value'),
+])
+def test_bad_options_are_errors_naming_the_option(bench, argv, error, match):
+    if '--metrics' not in argv:
+        argv = argv + ['--metrics', 'coco/bbox_mAP']
+    with pytest.raises(error, match=match):
+        args_of(bench, *argv)
+
+
+@pytest.mark.parametrize('extra, match', [
+    ([], '--metrics: name at least one'),
+    (['--metrics', 'a', 'a'], 'repeated'),
+    (['--metrics', 'a', '--seeds', '1', '1'], 'distinct seeds'),
+    (['--metrics', 'a', '--jobs', '0'], '--jobs must be >= 1'),
+    (['--metrics', 'a', '--threads', '0'], '--threads must be >= 1'),
+])
+def test_bad_numbers_and_metrics(bench, extra, match):
+    with pytest.raises(ValueError, match=match):
+        args_of(bench, '--variants', f'x={FPN}', *extra)
+    with pytest.raises(FileNotFoundError, match='--data-root'):
+        args_of(bench, '--variants', f'x={FPN}', '--metrics', 'a',
+                '--data-root', '/no/such/folder')
+
+
+def test_plan_merges_common_then_variant_options(bench, tmp_path):
+    args, variants = args_of(
+        bench, '--variants', f'fpn={FPN}', f'searched={SEARCHED}',
+        '--metrics', 'm', '--seeds', '0', '3', '--cfg-options',
+        'train_cfg.max_iters=7', 'a=(1,2)', '--variant-cfg-options',
+        'searched:train_cfg.max_iters=9', '--threads', '2')
+    units = bench.plan_units(variants, args, str(tmp_path))
+    assert [u['id'] for u in units] == [
+        'fpn_seed0', 'fpn_seed3', 'searched_seed0', 'searched_seed3']
+    # the variant's own option wins; tuples as a worker reads them (lists)
+    assert units[0]['cfg_options'] == {'train_cfg.max_iters': 7,
+                                       'a': [1, 2]}
+    assert units[2]['cfg_options'] == {'train_cfg.max_iters': 9,
+                                       'a': [1, 2]}
+    assert units[3]['work_dir'] == str(tmp_path / 'searched' / 'seed_3')
+    assert units[3]['result'] == str(tmp_path / 'searched' / 'seed_3' /
+                                     'result.json')
+    assert units[1]['seed'] == 3 and units[1]['threads'] == 2
+    assert units[1]['config'] == FPN and units[1]['metrics'] == ['m']
+
+
+# -------------------------------------------------------------- aggregation
+def unit_result(metrics, params=None, seconds=1.0):
+    return dict(metrics=metrics, params=params or {'model': 10},
+                config='c.py', cfg_options={}, seconds=seconds)
+
+
+def test_aggregate_by_hand(bench):
+    results = {
+        'a': {0: unit_result({'m': 0.1, 'n': 1.0}),
+              1: unit_result({'m': 0.3, 'n': 2.0}),
+              2: unit_result({'m': 0.2, 'n': 3.0})},
+        'b': {0: unit_result({'m': 0.4, 'n': 1.0}, {'model': 12}, 2.0),
+              1: unit_result({'m': 0.4, 'n': 5.0}, {'model': 12}, 3.0),
+              2: unit_result({'m': 0.1, 'n': 3.0}, {'model': 12}, 4.0)},
+    }
+    s = bench.aggregate(results, ['a', 'b'], [0, 1, 2], ['m', 'n'])
+    assert s['a']['m']['per_seed'] == [0.1, 0.3, 0.2]
+    assert s['a']['m']['mean'] == pytest.approx(0.2)
+    # population std: sqrt(((-0.1)^2 + 0.1^2 + 0) / 3)
+    assert s['a']['m']['std'] == pytest.approx((0.02 / 3)**0.5)
+    assert 'diff' not in s['a']['m']
+    # b - a per seed: +0.3, +0.1, -0.1 -> mean 0.1, pop. std sqrt(0.08/3)
+    d = s['b']['m']['diff']
+    assert d['per_seed'] == pytest.approx([0.3, 0.1, -0.1])
+    assert d['mean'] == pytest.approx(0.1)
+    assert d['std'] == pytest.approx((0.08 / 3)**0.5)
+    assert s['b']['m']['mean'] - s['a']['m']['mean'] == pytest.approx(0.1)
+    # n: a = 1, 2, 3 (mean 2, std sqrt(2/3)); b - a = 0, 3, 0
+    assert s['a']['n']['std'] == pytest.approx((2 / 3)**0.5)
+    assert s['b']['n']['diff']['mean'] == pytest.approx(1.0)
+    assert s['b']['n']['diff']['std'] == pytest.approx(2**0.5)
+    assert s['b']['params'] == {'model': 12}
+    assert s['b']['unit_seconds'] == [2.0, 3.0, 4.0]
+    # the seeds' order is the table's order
+    s2 = bench.aggregate(results, ['a', 'b'], [2, 0], ['m'])
+    assert s2['a']['m']['per_seed'] == [0.2, 0.1]
+    table = bench.format_table(s, ['a', 'b'], [0, 1, 2], ['m', 'n'])
+    rows = [r for r in table.split('\n') if r.startswith('| ')]
+    cells = [[c.strip() for c in r.strip('|').split('|')] for r in rows]
+    assert cells[0][:2] == ['variant', 'params']
+    assert cells[0][2:7] == ['m s0', 'm s1', 'm s2', 'm mean ± std',
+                             'm Δ vs a']
+    assert cells[1][2:7] == ['0.1000', '0.3000', '0.2000',
+                             '0.2000 ± 0.0816', '-']
+    assert cells[2][0] == 'b' and cells[2][1] == 'model 0.000M'
+    assert cells[2][6] == '+0.1000 ± 0.1633'
+    assert cells[2][11] == '+1.0000 ± 1.4142'
+
+
+def test_a_missing_metric_names_the_keys_present(bench):
+    results = {'a': {0: unit_result({'fusion/EN': 6.0, 'coco/x': 0.1})}}
+    with pytest.raises(KeyError, match=r"\['coco/bbox_mAP'\].*variant a "
+                       r"seed 0|variant a seed 0.*\['coco/bbox_mAP'\]"):
+        bench.aggregate(results, ['a'], [0], ['coco/bbox_mAP'])
+    with pytest.raises(KeyError, match=r"reported \['coco/x', 'fusion/EN'\]"):
+        bench.pick_metrics({'fusion/EN': 6.0, 'coco/x': 0.1},
+                           ['fusion/EN', 'coco/bbox_mAP'], 'here')
+
+
+# ----------------------------------------------------------------- the hook
+def test_recorder_keeps_every_validation_with_its_iteration(bench):
+    hook = bench.ValMetricsRecorder()
+    runner = types.SimpleNamespace(iter=100, epoch=0)
+    hook.after_val_epoch(runner, {'coco/bbox_mAP': torch.tensor(0.25),
+                                  'fusion/EN': 6.5})
+    runner.iter, runner.epoch = 200, 1
+    hook.after_val_epoch(runner, {'coco/bbox_mAP': 0.5, 'note': 'x'})
+    hook.after_val_epoch(runner, None)  # a validation without metrics
+    assert hook.records == [
+        dict(iter=100, epoch=0,
+             metrics={'coco/bbox_mAP': 0.25, 'fusion/EN': 6.5}),
+        dict(iter=200, epoch=1, metrics={'coco/bbox_mAP': 0.5, 'note': 'x'}),
+        dict(iter=200, epoch=1, metrics={}),
+    ]
+    assert type(hook.records[0]['metrics']['coco/bbox_mAP']) is float
+    json.dumps(hook.records)  # what the unit writes
+
+
+def test_count_params_of_the_model_and_its_parts(bench):
+    model = torch.nn.Module()
+    model.detector = torch.nn.Module()
+    model.detector.neck = torch.nn.Linear(3, 2)  # 8 parameters
+    model.head = torch.nn.Linear(2, 1)  # 3
+    assert bench.count_params(model, None) == {'model': 11,
+                                               'detector.neck': 8}
+    assert bench.count_params(model, ['head']) == {'model': 11, 'head': 3}
+    # the default path is reported absent; a path asked for is an error
+    assert bench.count_params(model.head, None) == {
+        'model': 3, 'detector.neck': None}
+    with pytest.raises(AttributeError, match=r"--count-params detector.x.*"
+                       r"\['detector', 'head'\]"):
+        bench.count_params(model, ['detector.x'])
+
+
+# --------------------------------------------------------- one real run
+def test_two_toy_detector_configs_end_to_end(bench, tmp_path, monkeypatch):
+    """fpn vs searched neck (FusionDetector: N_F + RetinaNet R18), one seed,
+    2 iterations with a validation at the end, in this process."""
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    generate_toy_dataset(str(tmp_path / 'toy'), num=8, seed=0, size=64,
+                         val_fraction=0.25)
+    monkeypatch.chdir(tmp_path)
+    work, out = tmp_path / 'work', tmp_path / 'result.json'
+    result = bench.main([
+        '--variants', f'fpn={FPN}', f'searched={SEARCHED}', '--seeds', '0',
+        '--metrics', 'fusion/EN', 'fusion/SSIM', '--data-root',
+        str(tmp_path / 'toy'), '--work-dir', str(work), '--out', str(out),
+        '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
+        '--variant-cfg-options', 'searched:model.detector.neck.'
+        'out_channels=16', 'searched:model.detector.bbox_head.in_channels=16'
+    ])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    assert result['seeds'] == [0]
+    assert result['metrics'] == ['fusion/EN', 'fusion/SSIM']
+    assert result['searched']['cfg_options'][
+        'model.detector.neck.out_channels'] == 16
+    assert result['fpn']['config'] == FPN
+    for label in ('fpn', 'searched'):
+        # the unit's own result file: every validation with its iteration
+        unit = json.loads(
+            (work / label / 'seed_0' / 'result.json').read_text())
+        assert unit['seed'] == 0 and unit['iter'] == 2
+        assert [v['iter'] for v in unit['validations']] == [2]
+        assert unit['metrics']['fusion/EN'] == result[label]['fusion/EN'][
+            'per_seed'][0]
+        scalars = glob.glob(str(work / label / 'seed_0' / '*' / 'vis_data' /
+                                'scalars.json'))
+        assert len(scalars) == 1, scalars
+        logged = [json.loads(line) for line in open(scalars[0])]
+        logged = [r for r in logged if 'fusion/EN' in r]
+        assert len(logged) == 1  # one validation, at iteration 2
+        for m in ('fusion/EN', 'fusion/SSIM'):
+            r = result[label][m]
+            # the recorded metric is the run's own logged value
+            assert r['per_seed'] == [logged[0][m]]
+            assert r['mean'] == logged[0][m] and r['std'] == 0.0
+        assert result[label]['params']['model'] > \
+            result[label]['params']['detector.neck'] > 0
+    # the neck at 16 channels is a different detector ...
+    assert result['searched']['params'] != result['fpn']['params']
+    # ... but after 2 iterations of the 50-iteration fusion warm-up
+    # (FusionWarmupHook: N_F alone trains) seed 0 gave both the same N_F,
+    # hence the same fused images
+    for m in ('fusion/EN', 'fusion/SSIM'):
+        assert result['searched'][m]['diff'] == dict(
+            per_seed=[0.0], mean=0.0, std=0.0)
+
+
+@pytest.mark.slow
+def test_workers_give_the_inline_results_and_failures_stop_the_run(
+        bench, tmp_path, monkeypatch):
+    """--jobs 2 (worker processes) == --jobs 1 (this process), per seed;
+    a failing worker stops the benchmark with the end of its log."""
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    generate_toy_dataset(str(tmp_path / 'toy'), num=8, seed=0, size=64,
+                         val_fraction=0.25)
+    monkeypatch.chdir(tmp_path)
+
+    def run(work, metric='fusion/EN', jobs=1):
+        return bench.main([
+            '--variants', f'fpn={FPN}', '--seeds', '0', '1', '--metrics',
+            metric, '--data-root', str(tmp_path / 'toy'), '--cfg-options',
+            'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+            'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
+            '--work-dir', str(tmp_path / work), '--jobs', str(jobs)])
+
+    one, two = run('w1'), run('w2', jobs=2)
+    assert two['fpn']['fusion/EN'] == one['fpn']['fusion/EN']
+    assert one['fpn']['fusion/EN']['std'] > 0  # the seeds differ
+    unit = json.loads((tmp_path / 'w2' / 'fpn' / 'seed_1' /
+                       'result.json').read_text())
+    assert unit['seed'] == 1 and unit['iter'] == 2
+    assert (tmp_path / 'w2' / 'fpn' / 'seed_1' / 'unit.log').exists()
+    with pytest.raises(RuntimeError, match=r"variant fpn seed [01] failed "
+                       r"(.|\n)*'coco/nothing'(.|\n)*fusion/EN"):
+        run('w3', metric='coco/nothing', jobs=2)
