@@ -257,8 +257,11 @@ SPACES: Dict[str, dict] = {
         part='chain_net',
         data='night',
         default='cooperative',
+        # the search config's own budget (120 iterations, alpha batch 8)
+        # with --quick too: at 60 x 4 N_F's alpha stayed near uniform and
+        # the control ranked 0 / 100 %, at 120 x 8 100 / 100 %
+        # (docs/compose.md)
         search_opts=lambda quick: dict(
-            {'train_cfg.max_iters': 60 if quick else 120},
             **{f'train_dataloader.{k}': v for k, v in _CHAIN_64.items()},
             **{f'train_cfg.arch_dataloader.{k}': v
                for k, v in _CHAIN_64.items()}),

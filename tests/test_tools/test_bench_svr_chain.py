@@ -55,6 +55,28 @@ def test_chain_retrains_on_a_schedule_annealed_to_its_budget(
         assert node == 'g.yaml', key
 
 
+@pytest.mark.parametrize('quick', [True, False])
+def test_chain_searches_with_the_established_budget(bench, monkeypatch,
+                                                    quick):
+    """The control's search is the config's own recipe, --quick too: 120
+    iterations, alpha batches of 8 (weights 4): at 60 x 4 N_F's alpha
+    stayed near uniform and the searched genotypes ranked 0 / 100 %, at
+    120 x 8 100 / 100 % (docs/compose.md)."""
+    def capture(cfg):
+        raise _Captured(cfg)
+
+    monkeypatch.setattr(bench, '_build_runner', capture)
+    with pytest.raises(_Captured) as info:
+        bench.run_search(bench.SPACES['chain'], 'cooperative', 0, 'w', quick)
+    cfg = info.value.args[0]
+    own = Config.fromfile(osp.join(REPO, bench.SPACES['chain']['search']))
+    assert cfg.train_cfg.max_iters == own.train_cfg.max_iters == 120
+    assert cfg.train_cfg.arch_dataloader.batch_size == 8
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.optim_wrapper.arch.optimizer.lr == 1e-2
+    assert cfg.randomness.seed == 0
+
+
 def test_annealed_schedule_by_hand(bench):
     # 0.1x -> 1x over the 20 warm-up iterations (mmengine's LinearLR reaches
     # its end factor at its last iteration, 19), then a cosine to 1e-5 at
