@@ -400,6 +400,38 @@ def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
     return out
 
 
+def constant_genotypes(spec: dict, ops: List[str]) -> List[Genotype]:
+    """One genotype per operator in ``ops`` that chooses it at *every*
+    choice point of the search config's space (``--constant-ops``): the
+    check that a control's proxy can see the space's operators at all. If a
+    neck with ``skip`` on every edge retrains as well as the random necks,
+    no search of the operators can beat random there (docs/search.md,
+    "a proxy that cannot see the neck").
+
+    Raises:
+        ValueError: an operator is not a candidate of every choice point
+            (the keys that lack it are named).
+    """
+    if not ops:
+        return []
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    algo = MODELS.build(cfg.model)
+    keys = list(algo.arch_params.keys())
+    out = []
+    for op in ops:
+        lacking = [k for k in keys if op not in algo.arch_params.choices(k)]
+        if lacking:
+            raise ValueError(
+                f'--constant-ops: {op!r} is not a candidate of '
+                f'{len(lacking)} of the {len(keys)} choice points of '
+                f'{spec["search"]} (e.g. {lacking[:3]}); candidates there: '
+                f'{list(algo.arch_params.choices(lacking[0]))}')
+        out.append(Genotype.from_space(
+            algo._space_cfg, {k: op for k in keys},
+            meta=dict(constant_op=op, space_path=algo.space_path)))
+    return out
+
+
 def derived_random_genotypes(spec: dict, n: int,
                              seed: int) -> List[Genotype]:
     """``n`` genotypes that the search config's *derivation* gives for an
@@ -721,6 +753,13 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
         path = osp.join(tmp, 'work', name, f'random-derived_{i}.yaml')
         genotype.dump(path)
         rows.append((f'random-derived {i}', 'random-derived', path, []))
+    # --constant-ops: one operator on every choice point (proxy check)
+    for genotype in constant_genotypes(
+            spec, getattr(args, 'constant_ops', None) or []):
+        op = genotype.meta['constant_op']
+        path = osp.join(tmp, 'work', name, f'constant_{op}.yaml')
+        genotype.dump(path)
+        rows.append((f'constant {op}', 'constant', path, []))
     first, last = args.random_subset or (0, args.num_random)
     for i, genotype in enumerate(
             random_genotypes(spec, args.num_random, seed=1000)):
@@ -892,6 +931,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
         kinds += [f'{s}-argmax' for s in strategies]
     if getattr(args, 'random_derived', 0):
         kinds.append('random-derived')
+    if getattr(args, 'constant_ops', None):
+        kinds.append('constant')
     # every held-out loss term of every retraining, and whether the
     # control can rank genotypes at all (signal_vs_noise)
     terms = _loss_terms(results)
@@ -1161,6 +1202,12 @@ def main():
         "budget, e.g. the neck's skip/conv_1 cap; rows 'random-derived i', "
         'ranked against the uniform random ones like a strategy): does the '
         'learned alpha add anything beyond the derivation rule?')
+    parser.add_argument(
+        '--constant-ops', nargs='+', default=None, metavar='OP',
+        help="also retrain, per OP, the genotype with OP at every choice "
+        "point (rows 'constant <OP>', ranked like a strategy; e.g. skip "
+        'and the largest op): can the proxy see the operators at all? A '
+        'neck of all skip that scores like the random ones says no')
     parser.add_argument('--unit', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.unit:  # a worker process of --jobs
@@ -1209,6 +1256,7 @@ def main():
         jobs=args.jobs,
         argmax_too=args.argmax_too,
         random_derived=args.random_derived,
+        constant_ops=args.constant_ops,
         search_cfg_options=args.search_cfg_options,
         retrain_cfg_options=args.retrain_cfg_options,
         score='held-out loss (val split), lower is better')

@@ -578,3 +578,40 @@ def test_score_groups_sum_terms_and_rank_like_a_term(bench):
                           [bench._term_mean(results[1], 'task')]) == 100.0
     with pytest.raises(KeyError, match=r"score_groups\['x'\].*loss_iou"):
         bench.add_score_groups(results, {'x': ('loss_iou', )})
+
+
+def test_constant_genotypes_put_one_op_on_every_choice_point(bench):
+    # --constant-ops: the proxy check (can the control see the operators?)
+    spec = bench.SPACES['tim_neck']
+    assert bench.constant_genotypes(spec, []) == []
+    skip, big = bench.constant_genotypes(spec, ['skip', 'res_conv_7'])
+    assert len(skip.choices) == 18
+    assert set(skip.choices.values()) == {'skip'}
+    assert set(big.choices.values()) == {'res_conv_7'}
+    assert (skip.meta['constant_op'], big.meta['constant_op']) == \
+        ('skip', 'res_conv_7')
+    # a valid genotype of the space: it round-trips through a file
+    assert bench.Genotype.from_space(skip.space, skip.choices).network == \
+        skip.network
+    with pytest.raises(ValueError, match=r"'sep_conv_3' is not a candidate "
+                       r'of 18 of the 18 choice points'):
+        bench.constant_genotypes(spec, ['sep_conv_3'])
+
+
+def test_constant_ops_are_retrained_and_ranked_like_a_strategy(
+        bench, tmp_path):
+    args = bench.argparse.Namespace(
+        strategies=['darts1'], quick=True, search_seeds=0,
+        first_search_seed=0, reuse=None, argmax_too=False, random_derived=0,
+        constant_ops=['skip'], random_subset=None, num_random=1,
+        retrain_seeds=2, first_retrain_seed=0, search_cfg_options=None,
+        retrain_cfg_options=None)
+    rows, units = bench.plan_units('tim_neck', bench.SPACES['tim_neck'],
+                                   args, str(tmp_path))
+    assert [(label, kind) for label, kind, _ in rows] == [
+        ('constant skip', 'constant'), ('random 0', 'random')]
+    path = rows[0][2]
+    assert set(bench.Genotype.load(path).choices.values()) == {'skip'}
+    assert sorted(u['id'] for u in units) == [
+        'tim_neck/retrain_constant_skip_0', 'tim_neck/retrain_constant_skip_1',
+        'tim_neck/retrain_random_0_0', 'tim_neck/retrain_random_0_1']
