@@ -331,6 +331,58 @@ def test_searched_neck_alternative_costs_no_more_than_the_fpn():
         flops['retinanet_ivif_toy']
 
 
+def test_searched_neck_genotype_is_of_the_search_space_and_round_trips(
+        tmp_path):
+    """The committed neck genotype (search seed 4 of the toy neck search)
+    is a genotype of search_retinanet_ivif_toy.py's space, its width 24 is
+    the largest within the FPN's FLOPs, and dump -> load -> rebuild gives a
+    neck with identical outputs."""
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmengine.registry import DefaultScope
+
+    from mmfusenas.models.mutables import (expand_edge_templates,
+                                           validate_genotype)
+    from mmfusenas.search.estimators import count_flops
+    path = osp.join(REPO, 'configs', 'tim', 'genotypes',
+                    'retinanet_ivif_toy_neck_darts1_s4.yaml')
+    geno = Genotype.load(path)
+    space = Config.fromfile(config('search_retinanet_ivif_toy')).neck_space
+    derived = validate_genotype(
+        expand_edge_templates(space.to_dict()), geno.choices, geno.network,
+        path)
+    assert derived == geno.network and len(geno.choices) == 18
+    assert geno.meta['seed'] == 4 and geno.meta['budget'] == 2.0
+    # the derivation cap: at most 2 parameter-free / 1x1 edges
+    assert sum(v in ('skip', 'conv_1') for v in geno.choices.values()) <= 2
+
+    def detector(name, width=None):
+        cfg = Config.fromfile(config(name)).model.detector
+        if width:
+            cfg.neck.out_channels = cfg.bbox_head.in_channels = width
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            return DET_MODELS.build(cfg)
+
+    x = torch.randn(1, 3, 128, 128)
+    fpn = count_flops(detector('retinanet_ivif_toy'), x).flops
+    name = 'retinanet_ivif_searched_neck_toy'
+    assert count_flops(detector(name, 32), x).flops > fpn
+    torch.manual_seed(0)
+    det = detector(name)
+    copy_path = str(tmp_path / 'g.yaml')
+    geno.dump(copy_path)
+    cfg = Config.fromfile(config(name)).model.detector
+    cfg.neck.genotype = copy_path
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        again = DET_MODELS.build(cfg)
+    again.load_state_dict(det.state_dict())
+    det.eval()
+    again.eval()
+    with torch.no_grad():
+        feats = det.backbone(x)
+        for a, b in zip(det.neck(feats), again.neck(feats)):
+            assert torch.equal(a, b)
+
+
 CONFIGS = [
     'retinanet_ivif', 'retinanet_ivif_toy', 'retinanet_ivif_direct',
     'retinanet_ivif_direct_toy', 'ssd_ivif', 'ssd_ivif_toy',
