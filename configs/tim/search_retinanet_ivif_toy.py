@@ -37,9 +37,10 @@
 # the toy control cannot decide for any strategy (two more search seeds:
 # 100 / 25 %). The task loss (loss_cls + loss_bbox), declared as the score
 # for two fresh search seeds (4, 5), gave 62.5 / 0 %, and a neck with
-# `skip` on every edge scores at the random median: this toy proxy cannot
-# see the neck's operators at all (docs/search.md Sec. 10, "a proxy that
-# cannot see the neck"). A longer
+# `skip` on every edge scores at the random median: this 64 px proxy
+# cannot see the neck's operators at all (docs/search.md Sec. 10, "a proxy
+# that cannot see the neck"); the headline pipeline (128 px, mAP) can: all
+# skip is the worst neck there on every seed (docs/task_guided.md). A longer
 # weights-only warm-up (60 iterations) made the collapse worse (12 cheap
 # edges of 18 instead of 5). The proxy
 # setting (64 px, anchors 0.4 x stride) gives every pyramid level
