@@ -65,7 +65,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from terminaltables import AsciiTable
@@ -76,6 +76,9 @@ sys.path.insert(0, ROOT)
 from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from task_bench_common import cost, largest_width  # noqa: E402
+
 from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
                                            launch_logged, run_process_units)
 
@@ -191,6 +194,28 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--work-dir', default='work_dirs/bench_config_seeds',
                    help='runs go to <work-dir>/<label>/seed_<S> (kept)')
     p.add_argument('--out', default=None, help='also write the JSON here')
+    p.add_argument('--fit-width', nargs='+', default=None, metavar='LABEL',
+                   help='rebuild these variants at the largest of '
+                   '--fit-widths whose --fit-part costs no more than the '
+                   "--fit-ref variant's (e.g. searched necks within the "
+                   "FPN's FLOPs); the width goes to every --fit-keys")
+    p.add_argument('--fit-ref', default=None, metavar='LABEL',
+                   help='the variant whose cost caps the fitted widths '
+                   '(default: the first variant)')
+    p.add_argument('--fit-widths', nargs='+', type=int,
+                   default=[64, 56, 48, 40, 32, 24, 16])
+    p.add_argument('--fit-keys', nargs='+',
+                   default=['model.detector.neck.out_channels',
+                            'model.detector.bbox_head.in_channels'],
+                   help='config keys that take the width')
+    p.add_argument('--fit-part', default='model.detector',
+                   help='the sub-config costed (built in --fit-scope)')
+    p.add_argument('--fit-scope', default='mmdet')
+    p.add_argument('--fit-res', type=int, default=128,
+                   help='side of the square image the cost is taken on')
+    p.add_argument('--fit-cap', nargs='+', default=['gflops'],
+                   choices=['gflops', 'params_m'],
+                   help="the caps: GFLOPs (default) and / or parameters")
     p.add_argument('--unit', default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -215,6 +240,17 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
         raise ValueError(f'--jobs must be >= 1, got {args.jobs}')
     if args.threads < 1:
         raise ValueError(f'--threads must be >= 1, got {args.threads}')
+    labels = list(variants)
+    for label in (args.fit_width or []) + [args.fit_ref or labels[0]]:
+        if label not in labels:
+            raise ValueError(f'--fit-width / --fit-ref: {label!r} is no '
+                             f'variant; the variants are {labels}')
+    if args.fit_width and (args.fit_ref or labels[0]) in args.fit_width:
+        raise ValueError('--fit-ref: the reference variant cannot be fitted '
+                         'to its own cost')
+    if args.fit_width and (not args.fit_widths or min(args.fit_widths) < 1):
+        raise ValueError(f'--fit-widths: positive widths, got '
+                         f'{args.fit_widths}')
     if args.data_root is not None and not osp.isdir(args.data_root):
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{osp.abspath(args.data_root)}')
@@ -354,6 +390,59 @@ def _unit_main(path: str) -> None:
     run_and_save(unit)
 
 
+def _config_at(cfg: Config, path: str) -> dict:
+    node = cfg
+    for key in path.split('.'):
+        if key not in node:
+            raise KeyError(f'--fit-part {path}: the config has no {key!r} '
+                           f'there (keys: {sorted(node)})')
+        node = node[key]
+    return node.to_dict() if hasattr(node, 'to_dict') else dict(node)
+
+
+def fit_widths(variants: Mapping[str, str],
+               args: argparse.Namespace) -> Dict[str, int]:
+    """``--fit-width``: per fitted variant, the largest of ``--fit-widths``
+    whose ``--fit-part`` (common and variant options merged, every
+    ``--fit-keys`` set to the width) costs no more than the reference
+    variant's (``--fit-cap``: GFLOPs and / or parameters of one
+    ``--fit-res`` px image; ``task_bench_common.largest_width``). The
+    width is added to the variant's options (every ``--fit-keys``).
+
+    Raises:
+        ValueError: no width fits (the widths and the budget named).
+    """
+    if not args.fit_width:
+        return {}
+    labels = list(variants)
+    ref = args.fit_ref or labels[0]
+
+    def config(label: str, width: Optional[int] = None) -> Config:
+        cfg = Config.fromfile(variants[label])
+        cfg.merge_from_dict(dict(args.cfg_options or {}))
+        cfg.merge_from_dict(dict(args.variant_opts.get(label, {})))
+        if width is not None:
+            cfg.merge_from_dict({k: width for k in args.fit_keys})
+        return cfg
+
+    ref_cost = cost(_config_at(config(ref), args.fit_part), args.fit_res,
+                    scope=args.fit_scope)
+    budget = {k: ref_cost[k] for k in args.fit_cap}
+    out = {}
+    for label in args.fit_width or []:
+        width = largest_width(
+            lambda w, label=label: _config_at(config(label, w),
+                                              args.fit_part),
+            args.fit_widths, budget, args.fit_res, scope=args.fit_scope)
+        args.variant_opts.setdefault(label, {}).update(
+            {k: width for k in args.fit_keys})
+        out[label] = width
+        print(f'  [{label}] width {width}: the largest of '
+              f'{sorted(args.fit_widths, reverse=True)} within {ref}\'s '
+              f'{budget} at {args.fit_res} px', flush=True)
+    return out
+
+
 def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
                work_dir: str) -> List[dict]:
     """One unit per (variant, seed), variants outer, seeds inner."""
@@ -484,6 +573,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     variants = check_args(args)
     torch.set_num_threads(args.threads)
     work_dir = osp.abspath(args.work_dir)
+    fitted = fit_widths(variants, args)
     units = plan_units(variants, args, work_dir)
     print(f'{len(units)} runs ({len(variants)} variants x {len(args.seeds)} '
           f'seeds) on {args.jobs} process(es), work dir {work_dir}',
@@ -500,6 +590,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           f'{labels[0]} ± their population std)')
     print(format_table(summary, labels, args.seeds, args.metrics))
     out: Dict[str, Any] = dict(summary)
+    for label, width in fitted.items():
+        out[label]['fitted_width'] = width
     out.update(seeds=list(args.seeds), metrics=list(args.metrics),
                seconds=time.time() - t0)
     text = json.dumps(out)

@@ -281,3 +281,46 @@ def test_workers_give_the_inline_results_and_failures_stop_the_run(
     with pytest.raises(RuntimeError, match=r"variant fpn seed [01] failed "
                        r"(.|\n)*'coco/nothing'(.|\n)*fusion/EN"):
         run('w3', metric='coco/nothing', jobs=2)
+
+
+# ------------------------------------------------------------ --fit-width
+def test_fit_width_takes_the_largest_width_within_the_reference_cost(bench):
+    """The searched toy neck (its committed genotype) within the FPN's
+    FLOPs at 128 px: width 24 (0.562 vs 0.671 GFLOPs; 32 would cost 0.681,
+    test_task_guided_training); with the parameter cap too: 16 (at 24 the
+    detector has 256 parameters more than the FPN's 1,040,832)."""
+    argv = ['--variants', f'fpn={FPN}', f'searched={SEARCHED}',
+            '--metrics', 'coco/bbox_mAP', '--fit-width', 'searched',
+            '--fit-widths', '32', '24', '16']
+    args, variants = args_of(bench, *argv)
+    assert bench.fit_widths(variants, args) == {'searched': 24}
+    assert args.variant_opts['searched'] == {
+        'model.detector.neck.out_channels': 24,
+        'model.detector.bbox_head.in_channels': 24}
+    args, variants = args_of(bench, *argv, '--fit-cap', 'gflops', 'params_m')
+    assert bench.fit_widths(variants, args) == {'searched': 16}
+    # nothing to fit: no config is built
+    args, variants = args_of(bench, '--variants', f'fpn={FPN}',
+                             '--metrics', 'm')
+    assert bench.fit_widths(variants, args) == {}
+
+
+@pytest.mark.parametrize('extra, match', [
+    (['--fit-width', 'other'], "'other' is no variant"),
+    (['--fit-width', 'fpn'], 'cannot be fitted to its own cost'),
+    (['--fit-width', 'searched', '--fit-ref', 'searched'],
+     'cannot be fitted to its own cost'),
+    (['--fit-width', 'searched', '--fit-widths', '0'], 'positive widths'),
+])
+def test_fit_width_errors_name_the_option(bench, extra, match):
+    with pytest.raises(ValueError, match=match):
+        args_of(bench, '--variants', f'fpn={FPN}', f'searched={SEARCHED}',
+                '--metrics', 'm', *extra)
+
+
+def test_fit_width_fails_when_no_width_fits(bench):
+    args, variants = args_of(
+        bench, '--variants', f'fpn={FPN}', f'searched={SEARCHED}',
+        '--metrics', 'm', '--fit-width', 'searched', '--fit-widths', '64')
+    with pytest.raises(ValueError, match=r'no width of \[64\] fits'):
+        bench.fit_widths(variants, args)
