@@ -54,6 +54,7 @@ the configs, genotype files in options) are read from the folder the
 benchmark is started in; the workers run there too.
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -74,6 +75,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmfusenas.engine.runner import build_runner  # noqa: E402
+from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -391,13 +393,8 @@ def _unit_main(path: str) -> None:
 
 
 def _config_at(cfg: Config, path: str) -> dict:
-    node = cfg
-    for key in path.split('.'):
-        if key not in node:
-            raise KeyError(f'--fit-part {path}: the config has no {key!r} '
-                           f'there (keys: {sorted(node)})')
-        node = node[key]
-    return node.to_dict() if hasattr(node, 'to_dict') else dict(node)
+    """The plain sub-config at ``--fit-part`` (``config_at``'s errors)."""
+    return copy.deepcopy(dict(config_at(cfg.to_dict(), path, '--fit-part')))
 
 
 def fit_widths(variants: Mapping[str, str],

@@ -324,3 +324,12 @@ def test_fit_width_fails_when_no_width_fits(bench):
         '--metrics', 'm', '--fit-width', 'searched', '--fit-widths', '64')
     with pytest.raises(ValueError, match=r'no width of \[64\] fits'):
         bench.fit_widths(variants, args)
+
+
+def test_fit_part_that_does_not_exist_is_named(bench):
+    args, variants = args_of(
+        bench, '--variants', f'fpn={FPN}', f'searched={SEARCHED}',
+        '--metrics', 'm', '--fit-width', 'searched', '--fit-part',
+        'model.segmentor')
+    with pytest.raises(KeyError, match="--fit-part 'model.segmentor'"):
+        bench.fit_widths(variants, args)
