@@ -78,11 +78,11 @@ from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.process_units import (  # noqa: E402
+    ProcessUnit, launch_unit_worker, run_process_units)
+
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from task_bench_common import cost, largest_width  # noqa: E402
-
-from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
-                                           launch_logged, run_process_units)
 
 #: the parameter count reported by default (where the model has it)
 DEFAULT_COUNT_PATHS = ('detector.neck', )
@@ -462,14 +462,8 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
 
 
 def _start_unit(unit: dict):
-    os.makedirs(unit['work_dir'], exist_ok=True)
-    spec = osp.join(unit['work_dir'], 'unit.json')
-    atomic_write(json.dumps(unit, indent=1), spec)
-    threads = str(unit['threads'])
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    return launch_logged(
-        [sys.executable, osp.abspath(__file__), '--unit', spec], unit['log'],
-        cwd=os.getcwd(), env=env)
+    return launch_unit_worker(__file__, unit, unit['work_dir'], unit['log'],
+                              cwd=os.getcwd(), threads=unit['threads'])
 
 
 def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:

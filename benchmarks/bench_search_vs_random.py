@@ -75,8 +75,8 @@ from mmfusenas.search.algorithms.bilevel_search import \
     record_submodule_inputs  # noqa: E402
 from mmfusenas.search.estimators import count_flops  # noqa: E402
 from mmfusenas.search.predictors import spearman_rho  # noqa: E402
-from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
-                                           launch_logged, run_process_units)
+from mmfusenas.utils.process_units import (  # noqa: E402
+    ProcessUnit, launch_unit_worker, run_process_units)
 
 STRATEGIES = {
     'ias_paper': dict(type='IASStrategy', variant='paper'),
@@ -818,16 +818,10 @@ def _unit_main(path: str) -> None:
     atomic_write(json.dumps(out), unit['result'])
 
 
-def _start_unit(unit: dict) -> tuple:
-    os.makedirs(unit['work'], exist_ok=True)
-    spec_file = osp.join(unit['work'], 'unit.json')
-    with open(spec_file, 'w') as f:
-        json.dump(unit, f, indent=1)
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    proc = launch_logged(
-        [sys.executable, osp.abspath(__file__), '--unit', spec_file],
-        osp.join(unit['work'], 'unit.log'), cwd=unit['root'], env=env)
-    return proc, time.time()
+def _start_unit(unit: dict):
+    return launch_unit_worker(__file__, unit, unit['work'],
+                              osp.join(unit['work'], 'unit.log'),
+                              cwd=unit['root'])
 
 
 def _score_note(result: dict) -> str:
@@ -860,7 +854,7 @@ def run_units(units: List[dict], jobs: int) -> Dict[str, dict]:
     return run_process_units(
         [ProcessUnit(u['id'], osp.join(u['work'], 'unit.log'), u['result'],
                      u['deps'], data=u) for u in units], jobs,
-        start=lambda u: _start_unit(u.data)[0],
+        start=lambda u: _start_unit(u.data),
         inline=lambda u: run_unit(u.data), on_done=done)
 
 

@@ -7,7 +7,8 @@ from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
 from .fileio import atomic_write, current_umask, fsync_dir
 from .process_units import (AdoptedProcess, ProcessUnit, UnitProgress,
-                            launch_logged, pid_alive, run_process_units)
+                            launch_logged, launch_unit_worker, pid_alive,
+                            run_process_units)
 from .progress import track
 from .workdir_lock import WorkDirLock, WorkDirLockedError
 from .setup_env import register_all_modules
@@ -19,6 +20,6 @@ __all__ = [
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
     'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',
     'fold_conv_bn_', 'FoldReport', 'prelu_to_leaky_relu', 'ProcessUnit',
-    'UnitProgress', 'run_process_units', 'launch_logged', 'pid_alive',
-    'AdoptedProcess'
+    'UnitProgress', 'run_process_units', 'launch_logged', 'launch_unit_worker',
+    'pid_alive', 'AdoptedProcess'
 ]

@@ -29,10 +29,13 @@ import json
 import os
 import os.path as osp
 import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence)
+
+from .fileio import atomic_write
 
 
 @dataclass
@@ -105,6 +108,28 @@ def launch_logged(argv: Sequence[str],
         return subprocess.Popen(
             list(argv), cwd=cwd, env=None if env is None else dict(env),
             stdout=f, stderr=subprocess.STDOUT)
+
+
+def launch_unit_worker(script: str,
+                       unit: Mapping[str, Any],
+                       work_dir: str,
+                       log: str,
+                       cwd: Optional[str] = None,
+                       threads: int = 1) -> subprocess.Popen:
+    """Start ``script`` as the worker of one unit: its JSON spec ``unit`` is
+    written (atomically) to ``<work_dir>/unit.json`` and ``python script
+    --unit <that file>`` runs in ``cwd`` with ``threads`` OpenMP / MKL
+    threads, its output to ``log`` (:func:`launch_logged`). The script reads
+    the spec back and writes the unit's result (the benchmarks'
+    ``--unit`` mode).
+    """
+    os.makedirs(work_dir, exist_ok=True)
+    spec = osp.join(work_dir, 'unit.json')
+    atomic_write(json.dumps(dict(unit), indent=1), spec)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    return launch_logged([sys.executable, osp.abspath(script), '--unit', spec],
+                         log, cwd=cwd, env=env)
 
 
 def pid_alive(pid_file: str) -> Optional[int]:
@@ -307,5 +332,5 @@ def run_process_units(
 
 __all__: List[str] = [
     'ProcessUnit', 'UnitProgress', 'run_process_units', 'launch_logged',
-    'pid_alive', 'AdoptedProcess'
+    'launch_unit_worker', 'pid_alive', 'AdoptedProcess'
 ]

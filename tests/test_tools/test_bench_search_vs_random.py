@@ -270,7 +270,6 @@ def test_run_units_reports_a_failed_worker(bench, tmp_path, monkeypatch):
     # end of its log; the in-process path raises the unit's own error
     import subprocess
     import sys
-    import time
 
     def start(unit):
         import os
@@ -281,7 +280,7 @@ def test_run_units_reports_a_failed_worker(bench, tmp_path, monkeypatch):
              'import sys; print("boom: kind must be search"); sys.exit(3)'],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        return proc, time.time()
+        return proc
 
     unit = dict(id='x/retrain_bad_0', kind='nonsense', space='tim_neck',
                 quick=True, root=str(tmp_path), work=str(tmp_path / 'w'),

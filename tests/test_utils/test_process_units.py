@@ -11,7 +11,8 @@ import time
 import pytest
 
 from mmfusenas.utils.process_units import (AdoptedProcess, ProcessUnit,
-                                           pid_alive, run_process_units)
+                                           launch_unit_worker, pid_alive,
+                                           run_process_units)
 
 # a unit: a seeded value plus the values of the units it waits for (read
 # from their result files: a unit started too early fails), written
@@ -295,3 +296,30 @@ def test_units_without_result_file_succeed_by_exit_code(tmp_path):
     bad = [ProcessUnit('c', str(tmp_path / 'c.log'), name='step c', data=4)]
     with pytest.raises(RuntimeError, match=r'step c failed \(exit 4\); log'):
         run_process_units(bad, 1, cmd, poll_s=0.02)
+
+
+def test_launch_unit_worker_hands_the_spec_and_threads_to_the_script(
+        tmp_path):
+    """The unit's JSON goes to <work>/unit.json, the script runs with
+    ``--unit <that file>`` in ``cwd`` with the thread count, output to the
+    log."""
+    script = tmp_path / 'worker.py'
+    script.write_text(
+        'import json, os, sys\n'
+        'assert sys.argv[1] == "--unit"\n'
+        'unit = json.load(open(sys.argv[2]))\n'
+        'print("cwd", os.getcwd(), "threads", os.environ["OMP_NUM_THREADS"],'
+        ' os.environ["MKL_NUM_THREADS"], "x", unit["x"])\n'
+        'json.dump(dict(unit, spec=sys.argv[2]), '
+        'open(unit["result"], "w"))\n')
+    work = tmp_path / 'w' / 'u'
+    unit = dict(x=[1, 2], result=str(tmp_path / 'out.json'))
+    log = str(tmp_path / 'logs' / 'u.log')
+    proc = launch_unit_worker(str(script), unit, str(work), log,
+                              cwd=str(tmp_path), threads=3)
+    assert proc.wait() == 0
+    spec = str(work / 'unit.json')
+    assert json.loads(open(spec).read()) == unit
+    assert json.load(open(unit['result'])) == dict(unit, spec=spec)
+    assert open(log).read().split() == [
+        'cwd', str(tmp_path), 'threads', '3', '3', 'x', '[1,', '2]']
