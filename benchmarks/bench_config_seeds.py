@@ -392,6 +392,14 @@ def _unit_main(path: str) -> None:
     run_and_save(unit)
 
 
+def variant_options(args: argparse.Namespace, label: str) -> Dict[str, Any]:
+    """The config options of a variant: the common ``--cfg-options``, then
+    the variant's own (``--variant-cfg-options``, and a fitted width), as
+    a worker reads them back (:func:`_json_round_trip`)."""
+    return dict(_json_round_trip(args.cfg_options or {}),
+                **_json_round_trip(args.variant_opts.get(label, {})))
+
+
 def _config_at(cfg: Config, path: str) -> dict:
     """The plain sub-config at ``--fit-part`` (``config_at``'s errors)."""
     return copy.deepcopy(dict(config_at(cfg.to_dict(), path, '--fit-part')))
@@ -411,25 +419,26 @@ def fit_widths(variants: Mapping[str, str],
     """
     if not args.fit_width:
         return {}
-    labels = list(variants)
-    ref = args.fit_ref or labels[0]
+    ref = args.fit_ref or list(variants)[0]
 
-    def config(label: str, width: Optional[int] = None) -> Config:
+    def config(label: str) -> Config:
         cfg = Config.fromfile(variants[label])
-        cfg.merge_from_dict(dict(args.cfg_options or {}))
-        cfg.merge_from_dict(dict(args.variant_opts.get(label, {})))
-        if width is not None:
-            cfg.merge_from_dict({k: width for k in args.fit_keys})
+        cfg.merge_from_dict(variant_options(args, label))
         return cfg
+
+    def at_width(cfg: Config, width: int) -> dict:
+        cfg = copy.deepcopy(cfg)
+        cfg.merge_from_dict({k: width for k in args.fit_keys})
+        return _config_at(cfg, args.fit_part)
 
     ref_cost = cost(_config_at(config(ref), args.fit_part), args.fit_res,
                     scope=args.fit_scope)
     budget = {k: ref_cost[k] for k in args.fit_cap}
     out = {}
-    for label in args.fit_width or []:
+    for label in args.fit_width:
+        base = config(label)  # read once, copied per tried width
         width = largest_width(
-            lambda w, label=label: _config_at(config(label, w),
-                                              args.fit_part),
+            lambda w, base=base: at_width(base, w),
             args.fit_widths, budget, args.fit_res, scope=args.fit_scope)
         args.variant_opts.setdefault(label, {}).update(
             {k: width for k in args.fit_keys})
@@ -443,13 +452,11 @@ def fit_widths(variants: Mapping[str, str],
 def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
                work_dir: str) -> List[dict]:
     """One unit per (variant, seed), variants outer, seeds inner."""
-    common = _json_round_trip(args.cfg_options or {})
     data_root = None if args.data_root is None else osp.abspath(
         args.data_root)
     units = []
     for label, config in variants.items():
-        opts = dict(common, **_json_round_trip(
-            args.variant_opts.get(label, {})))
+        opts = variant_options(args, label)
         for seed in args.seeds:
             work = osp.join(work_dir, label, f'seed_{seed}')
             units.append(dict(
