@@ -379,10 +379,17 @@ def argmax_genotype(genotype: Genotype) -> Genotype:
         meta=meta)
 
 
+def search_algorithm(spec: dict):
+    """The space's search algorithm as its search config builds it (the
+    supernet with its alpha), for drawing or deriving genotypes of the
+    space without searching."""
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    return MODELS.build(cfg.model)
+
+
 def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
     """``n`` genotypes drawn uniformly from the search config's space."""
-    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
-    algo = MODELS.build(cfg.model)
+    algo = search_algorithm(spec)
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -414,8 +421,7 @@ def constant_genotypes(spec: dict, ops: List[str]) -> List[Genotype]:
     """
     if not ops:
         return []
-    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
-    algo = MODELS.build(cfg.model)
+    algo = search_algorithm(spec)
     keys = list(algo.arch_params.keys())
     out = []
     for op in ops:
@@ -449,8 +455,7 @@ def derived_random_genotypes(spec: dict, n: int,
     """
     if n <= 0:
         return []
-    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
-    algo = MODELS.build(cfg.model)
+    algo = search_algorithm(spec)
     if algo.regularizer is not None:
         try:
             algo.regularizer.prepare(algo.space, algo.arch_params, None)
