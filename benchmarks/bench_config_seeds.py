@@ -9,7 +9,7 @@ Usage::
         [--cfg-options K=V ...] \\
         [--variant-cfg-options searched:model.detector.neck.genotype=G.yaml]
         [--data-root DIR] [--count-params PATH ...] [--jobs 2]
-        [--threads 1] [--work-dir DIR] [--out result.json]
+        [--threads 1] [--work-dir DIR] [--out result.json] [--reuse]
 
 Every variant is a config (``label=path``); every (variant, seed) is one
 *unit*: the config trained exactly as ``tools/train.py`` trains it
@@ -48,6 +48,12 @@ initialisation). The last line is ``RESULT {json}``::
                  "config": path, "cfg_options": {...},
                  "unit_seconds": [...]},
      "seeds": [...], "metrics": [...], "seconds": t}
+
+``--reuse`` takes the result of a unit whose ``result.json`` is already in
+its work dir instead of training it again (an interrupted comparison goes
+on; variants are added beside finished ones, e.g. run folders copied in
+under their labels), provided the result records the same config file,
+options and seed as the unit; a result that records others is an error.
 
 ``--out FILE`` writes the same JSON. Relative paths (configs, the data of
 the configs, genotype files in options) are read from the folder the
@@ -196,6 +202,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--work-dir', default='work_dirs/bench_config_seeds',
                    help='runs go to <work-dir>/<label>/seed_<S> (kept)')
     p.add_argument('--out', default=None, help='also write the JSON here')
+    p.add_argument('--reuse', action='store_true',
+                   help='read the result.json of a unit already in its work '
+                   'dir instead of training it (it must record the same '
+                   'config, options and seed)')
     p.add_argument('--fit-width', nargs='+', default=None, metavar='LABEL',
                    help='rebuild these variants at the largest of '
                    '--fit-widths whose --fit-part costs no more than the '
@@ -468,6 +478,32 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
     return units
 
 
+def reusable_result(unit: dict) -> Optional[dict]:
+    """``--reuse``: the earlier result of ``unit`` (its ``result.json``),
+    or None where there is none.
+
+    Raises:
+        ValueError: the result records another config file, other options
+            or another seed than the unit (both named).
+    """
+    path = unit['result']
+    if not osp.exists(path):
+        return None
+    with open(path) as f:
+        result = json.load(f)
+    mine = dict(config=osp.abspath(unit['config']),
+                cfg_options=unit['cfg_options'] or {}, seed=unit['seed'])
+    theirs = dict(config=osp.abspath(result.get('config') or ''),
+                  cfg_options=result.get('cfg_options') or {},
+                  seed=result.get('seed'))
+    if mine != theirs:
+        raise ValueError(
+            f"--reuse: {path} records {theirs}, but variant "
+            f"{unit['label']} seed {unit['seed']} is {mine}; remove that "
+            'folder or choose another --work-dir')
+    return result
+
+
 def _start_unit(unit: dict):
     return launch_unit_worker(__file__, unit, unit['work_dir'], unit['log'],
                               cwd=os.getcwd(), threads=unit['threads'])
@@ -577,7 +613,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           f'seeds) on {args.jobs} process(es), work dir {work_dir}',
           flush=True)
     t0 = time.time()
-    done = run_units(units, args.jobs)
+    done: Dict[str, dict] = {}
+    for u in units if args.reuse else ():
+        result = reusable_result(u)
+        if result is not None:
+            done[u['id']] = result
+            print(f"  [{u['id']}] reused {u['result']}", flush=True)
+    done.update(run_units([u for u in units if u['id'] not in done],
+                          args.jobs))
     results: Dict[str, Dict[int, dict]] = {}
     for u in units:
         results.setdefault(u['label'], {})[u['seed']] = done[u['id']]

@@ -333,3 +333,54 @@ def test_fit_part_that_does_not_exist_is_named(bench):
         'model.segmentor')
     with pytest.raises(KeyError, match="--fit-part 'model.segmentor'"):
         bench.fit_widths(variants, args)
+
+
+# ------------------------------------------------------------------ --reuse
+def test_reuse_reads_matching_results_and_trains_the_rest(
+        bench, tmp_path, monkeypatch):
+    """--reuse: a unit whose result.json records its config, options and
+    seed is read, not trained; the others are trained; the table mixes
+    both. Without --reuse every unit is trained; a result that records
+    other options is an error naming the file and both records."""
+    work = tmp_path / 'w'
+    argv = ['--variants', f'fpn={FPN}', f'searched={SEARCHED}', '--seeds',
+            '0', '1', '--metrics', 'm', '--variant-cfg-options',
+            'searched:model.detector.neck.out_channels=32', '--work-dir',
+            str(work)]
+    trained = []
+
+    def fake_run_units(units, jobs):
+        trained.append([u['id'] for u in units])
+        return {u['id']: dict(unit_result({'m': 0.5}),
+                              config=u['config'], seed=u['seed'],
+                              cfg_options=u['cfg_options']) for u in units}
+
+    monkeypatch.setattr(bench, 'run_units', fake_run_units)
+
+    def put(label, seed, m, **record):
+        folder = work / label / f'seed_{seed}'
+        folder.mkdir(parents=True)
+        (folder / 'result.json').write_text(json.dumps(dict(
+            unit_result({'m': m}), seed=seed, **record)))
+
+    put('fpn', 1, 0.25, config=FPN, cfg_options={})
+    put('searched', 0, 0.125, config=SEARCHED,
+        cfg_options={'model.detector.neck.out_channels': 32})
+    out = bench.main(argv + ['--reuse'])
+    assert trained == [['fpn_seed0', 'searched_seed1']]
+    assert out['fpn']['m']['per_seed'] == [0.5, 0.25]
+    assert out['searched']['m']['per_seed'] == [0.125, 0.5]
+    assert out['searched']['m']['diff']['per_seed'] == [-0.375, 0.25]
+
+    trained.clear()
+    bench.main(argv)  # no --reuse: everything trains
+    assert trained == [['fpn_seed0', 'fpn_seed1', 'searched_seed0',
+                        'searched_seed1']]
+
+    stale = argv[:]
+    stale[stale.index('searched:model.detector.neck.out_channels=32')] = \
+        'searched:model.detector.neck.out_channels=24'
+    with pytest.raises(ValueError, match=r"--reuse: .*searched.seed_0.result"
+                       r"\.json records .*out_channels': 32.*variant "
+                       r"searched seed 0 is .*out_channels': 24"):
+        bench.main(stale + ['--reuse'])
