@@ -10,6 +10,7 @@ Usage::
         [--variant-cfg-options searched:model.detector.neck.genotype=G.yaml]
         [--data-root DIR] [--count-params PATH ...] [--jobs 2]
         [--threads 1] [--work-dir DIR] [--out result.json] [--reuse]
+        [--rank-among r0 r1 ... [--lower-better]]
 
 Every variant is a config (``label=path``); every (variant, seed) is one
 *unit*: the config trained exactly as ``tools/train.py`` trains it
@@ -47,7 +48,20 @@ initialisation). The last line is ``RESULT {json}``::
                  "params": {"model": n, "detector.neck": n},
                  "config": path, "cfg_options": {...},
                  "unit_seconds": [...]},
+     "signal_vs_noise": {<metric>: {"between_sd": b, "reliability": r,
+                                    ...}},
+     "ranks": {<metric>: {"group": [...], "group_median": m,
+                          "rank_pct": {<variant>: pct}}},  # --rank-among
      "seeds": [...], "metrics": [...], "seconds": t}
+
+A search-vs-random control at the scale of a whole config: with
+``--rank-among LABEL ...`` (e.g. random genotypes of a space), ``ranks``
+gives per metric the group's median mean and every other variant's rank
+percentile among the group's means (the percent of the group it beats,
+ties half; higher metrics are better, lower with ``--lower-better``).
+``signal_vs_noise`` (per metric, at least 3 variants) are the variance
+components of the variants x seeds table: do the variants differ beyond
+the seed noise at all (``control_stats.signal_vs_noise``)?
 
 ``--reuse`` takes the result of a unit whose ``result.json`` is already in
 its work dir instead of training it again (an interrupted comparison goes
@@ -88,12 +102,13 @@ from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from control_stats import rank_pct, signal_vs_noise  # noqa: E402
 from task_bench_common import cost, largest_width  # noqa: E402
 
 #: the parameter count reported by default (where the model has it)
 DEFAULT_COUNT_PATHS = ('detector.neck', )
 #: top-level keys of the result beside the variants (no label may take one)
-RESERVED = ('seeds', 'metrics', 'seconds')
+RESERVED = ('seeds', 'metrics', 'seconds', 'signal_vs_noise', 'ranks')
 _LABEL = re.compile(r'^[A-Za-z0-9_.+-]+$')
 
 
@@ -202,6 +217,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--work-dir', default='work_dirs/bench_config_seeds',
                    help='runs go to <work-dir>/<label>/seed_<S> (kept)')
     p.add_argument('--out', default=None, help='also write the JSON here')
+    p.add_argument('--rank-among', nargs='+', default=None, metavar='LABEL',
+                   help='rank every other variant among these (e.g. random '
+                   "genotypes): the group's median and each variant's "
+                   'percentile, per metric')
+    p.add_argument('--lower-better', action='store_true',
+                   help='--rank-among: a lower metric is better (losses)')
     p.add_argument('--reuse', action='store_true',
                    help='read the result.json of a unit already in its work '
                    'dir instead of training it (it must record the same '
@@ -257,6 +278,14 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
         if label not in labels:
             raise ValueError(f'--fit-width / --fit-ref: {label!r} is no '
                              f'variant; the variants are {labels}')
+    for label in args.rank_among or []:
+        if label not in labels:
+            raise ValueError(f'--rank-among: {label!r} is no variant; the '
+                             f'variants are {labels}')
+    if args.rank_among and (len(set(args.rank_among)) < 2
+                            or set(args.rank_among) >= set(labels)):
+        raise ValueError('--rank-among: give at least 2 distinct variants '
+                         'and leave at least one variant to rank')
     if args.fit_width and (args.fit_ref or labels[0]) in args.fit_width:
         raise ValueError('--fit-ref: the reference variant cannot be fitted '
                          'to its own cost')
@@ -572,6 +601,25 @@ def aggregate(results: Mapping[str, Mapping[int, dict]],
     return out
 
 
+def rank_variants(summary: Mapping[str, dict], group: Sequence[str],
+                  metrics: Sequence[str], lower_better: bool = False
+                  ) -> Dict[str, dict]:
+    """``--rank-among``: per metric, the group's median of the variants'
+    means and every other variant's rank percentile among the group's
+    means (:func:`control_stats.rank_pct`, ties half)."""
+    sign = 1.0 if lower_better else -1.0  # rank_pct: lower is better
+    out = {}
+    for m in metrics:
+        means = [summary[g][m]['mean'] for g in group]
+        out[m] = dict(
+            group=list(group), group_median=float(np.median(means)),
+            rank_pct={label: rank_pct(sign * row[m]['mean'],
+                                      [sign * v for v in means])
+                      for label, row in summary.items()
+                      if label not in group})
+    return out
+
+
 def _params_text(params: Mapping[str, Optional[int]]) -> str:
     return ', '.join(f'{k} {"-" if v is None else f"{v / 1e6:.3f}M"}'
                      for k, v in params.items())
@@ -633,6 +681,22 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     out: Dict[str, Any] = dict(summary)
     for label, width in fitted.items():
         out[label]['fitted_width'] = width
+    out['signal_vs_noise'] = {
+        m: signal_vs_noise({label: summary[label][m]['per_seed']
+                            for label in labels}) for m in args.metrics}
+    for m, sig in out['signal_vs_noise'].items():
+        if sig:
+            print(f'{m}: between-variant s.d. {sig["between_sd"]:.4f} '
+                  f'(estimated, true), seed x variant noise '
+                  f'{sig["interaction_sd"]:.4f}, reliability of the seed '
+                  f'mean {sig["reliability"]:.2f}')
+    if args.rank_among:
+        out['ranks'] = rank_variants(summary, args.rank_among, args.metrics,
+                                     args.lower_better)
+        for m, r in out['ranks'].items():
+            print(f'{m}: median of {", ".join(r["group"])}: '
+                  f'{r["group_median"]:.4f}; rank % among them: ' + ', '.join(
+                      f'{k} {v:.1f}' for k, v in r['rank_pct'].items()))
     out.update(seeds=list(args.seeds), metrics=list(args.metrics),
                seconds=time.time() - t0)
     text = json.dumps(out)

@@ -64,7 +64,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import random
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -85,7 +84,7 @@ from mmfusenas.utils.process_units import (AdoptedProcess,  # noqa: E402
                                            run_process_units)
 
 # the rank percentile of the other search-vs-random controls (ties half)
-from bench_search_vs_random import rank_pct  # noqa: E402,F401
+from control_stats import rank_pct  # noqa: E402,F401
 from bench_dcnas_retrain import SHARED, check_data, resolve_device  # noqa
 
 TESTS = ('toy', 'Middlebury', 'Lu')

@@ -78,6 +78,9 @@ from mmfusenas.search.predictors import spearman_rho  # noqa: E402
 from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from control_stats import rank_pct, signal_vs_noise  # noqa: E402,F401
+
 STRATEGIES = {
     'ias_paper': dict(type='IASStrategy', variant='paper'),
     'ias_official': dict(type='IASStrategy', variant='official'),
@@ -681,16 +684,6 @@ def anchor_positives(detector: dict, ann_file: str,
     return counts.tolist()
 
 
-def rank_pct(score: float, randoms: List[float]) -> float:
-    """Percent of random genotypes with a worse (higher) held-out loss; ties
-    count half."""
-    if not randoms:
-        return float('nan')
-    better = sum(r > score for r in randoms) + 0.5 * sum(
-        r == score for r in randoms)
-    return 100.0 * better / len(randoms)
-
-
 def _mean_std(xs: List[float]) -> str:
     if len(xs) == 1:
         return f'{xs[0]:.4f}'
@@ -1034,48 +1027,6 @@ def add_score_groups(results: List[dict],
 
 def _term_mean(result: dict, term: str) -> float:
     return statistics.mean(p[term] for p in result['parts'])
-
-
-def signal_vs_noise(retrain_scores: Dict[str, List[float]]) -> dict:
-    """Can a control rank these genotypes? Variance components of the
-    held-out score over genotypes (rows) x retrain seeds (columns; the seeds
-    are shared by every genotype, so a seed that is bad for all of them
-    shifts every mean alike and does not blur the ranking).
-
-    Args:
-        retrain_scores: ``{genotype: [score per retrain seed]}``; only
-            genotypes with >= 2 seeds count, with the smallest common
-            number of seeds.
-
-    Returns:
-        dict: ``within_sd`` (pooled s.d. between the retrain seeds of one
-        genotype, one-way), ``interaction_sd`` (the s.d. left after the
-        genotype and the seed main effects, two-way: the noise that does
-        blur the ranking), ``seed_sd`` (s.d. of the seeds' means over all
-        genotypes), ``means_sd`` (s.d. of the genotypes' seed means),
-        ``between_sd`` (the estimated s.d. of the genotypes' true scores,
-        ``sqrt(max(0, means_var - interaction_var / n))``), ``reliability``
-        (the share of the seed means' variance that is true
-        between-genotype variance: ~0, the ranks are noise; 1, noise-free),
-        ``genotypes``, ``seeds``; empty when fewer than 3 genotypes have
-        >= 2 seeds.
-    """
-    rows = [v for v in retrain_scores.values() if len(v) >= 2]
-    if len(rows) < 3:
-        return {}
-    n = min(len(v) for v in rows)
-    x = np.asarray([v[:n] for v in rows], dtype=np.float64)
-    g = len(x)
-    within = float(x.var(axis=1, ddof=1).mean())
-    resid = x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + x.mean()
-    inter = float((resid**2).sum() / ((g - 1) * (n - 1)))
-    means_var = float(x.mean(1).var(ddof=1))
-    true = max(0.0, means_var - inter / n)
-    return dict(
-        genotypes=g, seeds=n, within_sd=within**0.5,
-        interaction_sd=inter**0.5, seed_sd=float(x.mean(0).std(ddof=1)),
-        means_sd=means_var**0.5, between_sd=true**0.5,
-        reliability=true / means_var if means_var > 0 else 0.0)
 
 
 def genotype_cost(genotype: Genotype, size: int = 64) -> Dict[str, float]:

@@ -384,3 +384,61 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
                        r"\.json records .*out_channels': 32.*variant "
                        r"searched seed 0 is .*out_channels': 24"):
         bench.main(stale + ['--reuse'])
+
+
+# ------------------------------------------------------------- --rank-among
+def test_rank_variants_by_hand(bench):
+    """Rank percentiles among a group's means, by hand: higher is better by
+    default, lower with lower_better; ties count half."""
+    summary = {k: {'m': {'mean': v}} for k, v in
+               dict(s0=0.30, s1=0.15, r0=0.10, r1=0.20, r2=0.30,
+                    r3=0.40).items()}
+    group = ['r0', 'r1', 'r2', 'r3']
+    r = bench.rank_variants(summary, group, ['m'])['m']
+    assert r['group'] == group and r['group_median'] == pytest.approx(0.25)
+    # s0 beats r0, r1 and ties r2: 2.5 of 4
+    assert r['rank_pct'] == {'s0': 62.5, 's1': 25.0}
+    low = bench.rank_variants(summary, group, ['m'], lower_better=True)
+    assert low['m']['rank_pct'] == {'s0': 37.5, 's1': 75.0}
+
+
+def test_rank_among_and_signal_vs_noise_in_the_result(
+        bench, tmp_path, monkeypatch):
+    """main: ``ranks`` of the searched variant among the group and the
+    variance components of the variants x seeds table (by hand: variants
+    that differ only by a constant per variant have no seed x variant
+    noise and reliability 1)."""
+    values = {'fpn': [0.1, 0.3], 's': [0.5, 0.7], 'r0': [0.2, 0.4],
+              'r1': [0.4, 0.6]}
+
+    def fake_run_units(units, jobs):
+        return {u['id']: dict(unit_result(
+            {'m': values[u['label']][u['seed']]}), seed=u['seed'])
+            for u in units}
+
+    monkeypatch.setattr(bench, 'run_units', fake_run_units)
+    out = bench.main(['--variants'] + [f'{k}={FPN}' for k in values] + [
+        '--seeds', '0', '1', '--metrics', 'm', '--rank-among', 'r0', 'r1',
+        '--work-dir', str(tmp_path)])
+    ranks = out['ranks']['m']
+    assert ranks['group_median'] == pytest.approx(0.4)
+    assert ranks['rank_pct'] == {'fpn': 0.0, 's': 100.0}
+    sig = out['signal_vs_noise']['m']
+    assert sig['genotypes'] == 4 and sig['seeds'] == 2
+    assert sig['interaction_sd'] == pytest.approx(0.0, abs=1e-12)
+    assert sig['reliability'] == pytest.approx(1.0)
+    # means 0.2, 0.6, 0.3, 0.5: sample s.d.
+    assert sig['between_sd'] == pytest.approx(
+        float(torch.tensor([0.2, 0.6, 0.3, 0.5]).double().std()))
+
+
+@pytest.mark.parametrize('rank, match', [
+    (['r0', 'nope'], r"--rank-among: 'nope' is no variant"),
+    (['r0'], 'at least 2 distinct'),
+    (['r0', 'r0'], 'at least 2 distinct'),
+    (['fpn', 'r0', 'r1'], 'leave at least one'),
+])
+def test_rank_among_errors(bench, rank, match):
+    with pytest.raises(ValueError, match=match):
+        args_of(bench, '--variants', f'fpn={FPN}', f'r0={FPN}', f'r1={FPN}',
+                '--metrics', 'm', '--rank-among', *rank)
