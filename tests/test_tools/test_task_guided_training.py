@@ -275,6 +275,37 @@ def test_search_configs_run_with_user_options(toy_root, tmp_path, search,
     assert meta['strategy'] == (strategy or ['DartsFirstOrderStrategy'])[0]
 
 
+def test_headline_scale_neck_search_differs_from_the_proxy_only_in_scale():
+    """search_retinanet_ivif_headline_toy.py: the proxy neck search at the
+    headline detector's 128 px with its own anchors and twice the steps;
+    everything else (space, strategy, cap, splits) as the proxy's."""
+    proxy = Config.fromfile(config('search_retinanet_ivif_toy'))
+    head = Config.fromfile(config('search_retinanet_ivif_headline_toy'))
+    detector = Config.fromfile(config('retinanet_ivif_toy')).model.detector
+    for cfg, size in ((proxy, 64), (head, 128)):
+        for loader in (cfg.train_dataloader, cfg.train_cfg.arch_dataloader):
+            (resize, ) = [t for t in loader.dataset.pipeline
+                          if t['type'] == 'PairedResize']
+            assert tuple(resize['scale']) == (size, size)
+    anchors = head.model.architecture.detector.bbox_head.anchor_generator
+    assert anchors == detector.bbox_head.anchor_generator
+    assert proxy.model.architecture.detector.bbox_head.anchor_generator[
+        'octave_base_scale'] == 0.4
+    assert head.train_cfg.max_iters == 200
+    assert head.param_scheduler.weights[0]['T_max'] == 200
+    assert head.custom_hooks[0]['stages'] == [
+        dict(begin=0, end=40, keys=[]), dict(begin=40)]
+    for key in ('strategy', 'regularizer', 'space_path', 'frozen_modules'):
+        assert head.model[key] == proxy.model[key], key
+    assert head.model.architecture.detector.neck == \
+        proxy.model.architecture.detector.neck
+    assert head.optim_wrapper == proxy.optim_wrapper
+    assert (head.train_cfg.arch_dataloader.dataset.ann_file,
+            head.train_dataloader.dataset.ann_file) == (
+                proxy.train_cfg.arch_dataloader.dataset.ann_file,
+                proxy.train_dataloader.dataset.ann_file)
+
+
 def test_task_search_configs_fix_the_backbone():
     # TIM / RUAS fix the pre-trained backbone during the high-level search;
     # the toy backbones have no pre-trained weights and are trained (a
