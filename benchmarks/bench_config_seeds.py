@@ -66,8 +66,10 @@ the seed noise at all (``control_stats.signal_vs_noise``)?
 ``--reuse`` takes the result of a unit whose ``result.json`` is already in
 its work dir instead of training it again (an interrupted comparison goes
 on; variants are added beside finished ones, e.g. run folders copied in
-under their labels), provided the result records the same config file,
-options and seed as the unit; a result that records others is an error.
+under their labels), provided the result records the same config file
+(the same path from ``configs/`` on: another checkout of the project
+counts), options and seed as the unit; a result that records others is an
+error.
 
 ``--out FILE`` writes the same JSON. Relative paths (configs, the data of
 the configs, genotype files in options) are read from the folder the
@@ -507,6 +509,16 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
     return units
 
 
+def _config_key(path: str) -> str:
+    """A config file as ``--reuse`` compares it: its path from the last
+    ``configs/`` folder on (the same config of another checkout of the
+    project, e.g. a worktree, counts as the same), else its absolute
+    path."""
+    path = osp.abspath(path)
+    head, sep, tail = path.rpartition(osp.sep + 'configs' + osp.sep)
+    return 'configs' + osp.sep + tail if sep else path
+
+
 def reusable_result(unit: dict) -> Optional[dict]:
     """``--reuse``: the earlier result of ``unit`` (its ``result.json``),
     or None where there is none.
@@ -520,9 +532,9 @@ def reusable_result(unit: dict) -> Optional[dict]:
         return None
     with open(path) as f:
         result = json.load(f)
-    mine = dict(config=osp.abspath(unit['config']),
+    mine = dict(config=_config_key(unit['config']),
                 cfg_options=unit['cfg_options'] or {}, seed=unit['seed'])
-    theirs = dict(config=osp.abspath(result.get('config') or ''),
+    theirs = dict(config=_config_key(result.get('config') or ''),
                   cfg_options=result.get('cfg_options') or {},
                   seed=result.get('seed'))
     if mine != theirs:

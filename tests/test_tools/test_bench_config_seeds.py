@@ -340,8 +340,10 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
         bench, tmp_path, monkeypatch):
     """--reuse: a unit whose result.json records its config, options and
     seed is read, not trained; the others are trained; the table mixes
-    both. Without --reuse every unit is trained; a result that records
-    other options is an error naming the file and both records."""
+    both (a config of another checkout, the same path from configs/ on,
+    is the same config). Without --reuse every unit is trained; a result
+    that records other options is an error naming the file and both
+    records."""
     work = tmp_path / 'w'
     argv = ['--variants', f'fpn={FPN}', f'searched={SEARCHED}', '--seeds',
             '0', '1', '--metrics', 'm', '--variant-cfg-options',
@@ -363,7 +365,9 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
         (folder / 'result.json').write_text(json.dumps(dict(
             unit_result({'m': m}), seed=seed, **record)))
 
-    put('fpn', 1, 0.25, config=FPN, cfg_options={})
+    # recorded by another checkout of the project: the same config file
+    put('fpn', 1, 0.25, config='/elsewhere/checkout/configs/tim/'
+        'retinanet_ivif_toy.py', cfg_options={})
     put('searched', 0, 0.125, config=SEARCHED,
         cfg_options={'model.detector.neck.out_channels': 32})
     out = bench.main(argv + ['--reuse'])
