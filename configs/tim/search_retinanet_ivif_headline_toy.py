@@ -6,14 +6,9 @@
 # all-skip neck is the worst on every seed (docs/search.md Sec. 10).
 _base_ = './search_retinanet_ivif_toy.py'
 
-search_scale = (128, 128)
-search_pipeline = [
-    dict(type='LoadPairedImages'),
-    dict(type='LoadPairedAnnotations'),
-    dict(type='PairedResize', scale=search_scale),
-    dict(type='PairedRandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackFusionDetInputs'),
-]
+# the headline detector's own training pipeline (toy_det.py: 128 px, flips)
+search_scale = _base_.img_scale
+search_pipeline = _base_.train_pipeline
 model = dict(
     architecture=dict(
         detector=dict(
