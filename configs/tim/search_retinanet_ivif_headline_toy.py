@@ -4,6 +4,14 @@
 # proxy. Why: at 64 px a neck with `skip` on every edge scores at the random
 # median, so alpha has nothing to find there; at 128 px (mAP, N_F joint) the
 # all-skip neck is the worst on every seed (docs/search.md Sec. 10).
+#   python tools/train.py configs/tim/search_retinanet_ivif_headline_toy.py \
+#       --cfg-options randomness.seed=0
+# Measured (docs/search.md Sec. 10, "the control at the headline scale"):
+# NOT better -- its necks rank 12.5 / 37.5 % among 8 random necks by the
+# headline's mAP (search seeds 0, 1), where the 64 px proxy search's rank
+# 50 / 50 %: at 128 px with anchors of 2 x stride the stride-16 / 32
+# levels get no positive anchor on the toy objects, so alpha of the last
+# cells does not move. Kept as the measured alternative, not the default.
 _base_ = './search_retinanet_ivif_toy.py'
 
 # the headline detector's own training pipeline (toy_det.py: 128 px, flips)
