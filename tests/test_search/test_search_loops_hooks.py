@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -269,6 +270,10 @@ def loader(toy_root, split, order, batch_size, infinite=False):
 
 
 def runner(model, work_dir, train_dataloader, train_cfg, **kwargs):
+    # a name per runner: two runners built in the same second would share
+    # the timestamp-named MessageHub and its runtime info (e.g. the α batch
+    # count) without it
+    kwargs.setdefault('experiment_name', f'test_{uuid.uuid4().hex}')
     return Runner(
         model=model,
         work_dir=str(work_dir),
