@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -270,10 +269,6 @@ def loader(toy_root, split, order, batch_size, infinite=False):
 
 
 def runner(model, work_dir, train_dataloader, train_cfg, **kwargs):
-    # a name per runner: two runners built in the same second would share
-    # the timestamp-named MessageHub and its runtime info (e.g. the α batch
-    # count) without it
-    kwargs.setdefault('experiment_name', f'test_{uuid.uuid4().hex}')
     return Runner(
         model=model,
         work_dir=str(work_dir),
@@ -404,4 +399,21 @@ def test_iter_loop_draws_the_arch_batch_a_hook_switched_on(
     run.train()
     assert [c[0] for c in model.calls if c[2] is not None] == [2, 3, 4]
     assert [c[0] for c in model.calls if c[2] is None] == [0, 1]
+    assert run.message_hub.get_info('bilevel_arch_batches') == 3
+
+
+def test_iter_loop_counts_arch_batches_from_zero_in_a_shared_hub(
+        toy_root, tmp_path):
+    # a fresh run whose MessageHub already holds a count (mmengine names a
+    # hub after the second its runner was built, so two runners of one
+    # process built in the same second share it) counts its own 3 alpha
+    # batches, not 7 + 3, so its checkpoints resume at the right alpha batch
+    run = runner(
+        RecordingModel(due={2, 3, 4}), tmp_path,
+        loader(toy_root, 'train', ('ir', 'vi'), 2, infinite=True),
+        dict(type='BilevelIterBasedTrainLoop', max_iters=5,
+             arch_dataloader=loader(
+                 toy_root, 'val', ('ir', 'vi'), 1, infinite=True)))
+    run.message_hub.update_info('bilevel_arch_batches', 7)
+    run.train()
     assert run.message_hub.get_info('bilevel_arch_batches') == 3

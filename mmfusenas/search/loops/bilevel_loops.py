@@ -294,6 +294,11 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
                 next(self.dataloader_iterator)
             for _ in range(drawn):
                 next(arch_batches)
+        else:
+            # a fresh run counts from 0, also where the runner shares its
+            # message hub with an earlier run of this process (mmengine
+            # names a hub after the second the runner was built)
+            self.runner.message_hub.update_info(ARCH_BATCHES_KEY, 0)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()
             self._reseed(self._iter)
