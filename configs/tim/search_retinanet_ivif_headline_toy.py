@@ -15,7 +15,6 @@
 _base_ = './search_retinanet_ivif_toy.py'
 
 # the headline detector's own training pipeline (toy_det.py: 128 px, flips)
-search_scale = _base_.img_scale
 search_pipeline = _base_.train_pipeline
 model = dict(
     architecture=dict(
