@@ -54,9 +54,14 @@ if __name__ == '__main__':
                                         'benchmarks', 'docs', 'projects')),
         include_package_data=True,
         # configs ship as mmfusenas/.mim/configs (a link to configs/ in a
-        # checkout; wheels get copies), for `mmfusenas::tim/x.py` imports
+        # checkout; wheels get copies), for `mmfusenas::tim/x.py` imports;
+        # the genotype files the configs rebuild their searched parts from
+        # (configs/*/genotypes/*.yaml) ship with them
         package_data={
-            'mmfusenas': ['.mim/model-index.yml', '.mim/configs/**/*.py']
+            'mmfusenas': [
+                '.mim/model-index.yml', '.mim/configs/**/*.py',
+                '.mim/configs/**/*.yaml'
+            ]
         },
         python_requires='>=3.8',
         license='Apache License 2.0',

@@ -3,8 +3,8 @@
 Usage::
 
     python benchmarks/bench_config_seeds.py \\
-        --variants fpn=configs/tim/retinanet_ivif_toy.py \\
-                   searched=configs/tim/retinanet_ivif_searched_neck_toy.py \\
+        --variants fpn=configs/tim/retinanet_ivif_fpn_toy.py \\
+                   searched=configs/tim/retinanet_ivif_toy.py \\
         --seeds 0 1 2 --metrics coco/bbox_mAP coco/bbox_mAP_50 \\
         [--cfg-options K=V ...] \\
         [--variant-cfg-options searched:model.detector.neck.genotype=G.yaml]
@@ -132,7 +132,7 @@ def parse_variants(items: Sequence[str]) -> 'OrderedDict[str, str]':
         label, sep, path = item.partition('=')
         if not sep or not label or not path:
             raise ValueError(f'--variants {item!r}: expected label=path '
-                             '(e.g. fpn=configs/tim/retinanet_ivif_toy.py)')
+                             '(e.g. fpn=configs/tim/retinanet_ivif_fpn_toy.py)')
         if not _LABEL.match(label):
             raise ValueError(f'--variants {item!r}: the label {label!r} names '
                              'a folder: use letters, digits, _ . + - only')

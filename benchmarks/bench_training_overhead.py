@@ -5,7 +5,7 @@ task model alone on the same batch.
 Usage::
 
     python benchmarks/bench_training_overhead.py
-        [--configs configs/tim/retinanet_ivif_toy.py
+        [--configs configs/tim/retinanet_ivif_fpn_toy.py
                    configs/tim/deeplabv3plus_r18_msrs_toy.py]
         [--rounds 12] [--warmup 2] [--threads 1] [--data-dir DIR]
         [--batch N] [--device cpu|cuda]
@@ -66,7 +66,7 @@ from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import \
     count_flops_of_call  # noqa: E402
 
-CONFIGS = ['configs/tim/retinanet_ivif_toy.py',
+CONFIGS = ['configs/tim/retinanet_ivif_fpn_toy.py',
            'configs/tim/deeplabv3plus_r18_msrs_toy.py']
 TARGET = 0.30
 

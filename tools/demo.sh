@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: make the procedural IR/VIS toy data
 # (deterministic, seed 0) and train TIM's fusion network together with a real
-# MMDetection RetinaNet (task-guided fusion), validating detection mAP and
-# fusion metrics together.
+# MMDetection RetinaNet whose neck the project's own search found
+# (task-guided fusion; configs/tim/retinanet_ivif_toy.py), validating
+# detection mAP and fusion metrics together.
 # Outputs: work_dirs/retinanet_ivif_toy/{iter_*.pth, <timestamp>/{*.log,
 # vis_data, fused_val/iter_*/*.png}}.
 set -euo pipefail

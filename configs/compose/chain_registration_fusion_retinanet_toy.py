@@ -19,7 +19,7 @@
 # sources; benchmarks/bench_registration.py scores against the aligned ones.
 # See docs/registration.md.
 _base_ = [
-    '../tim/retinanet_ivif_toy.py',
+    '../tim/retinanet_ivif_fpn_toy.py',
     '../_base_/models/registration_net.py',
     '../_base_/models/chain_scene_fusion.py',
 ]

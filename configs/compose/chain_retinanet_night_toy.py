@@ -18,7 +18,7 @@
 #   model.chain_net.stages[1].init = a FusionDetector / ImageFusor / PMI
 #   checkpoint of the same N_F. See docs/compose.md.
 _base_ = [
-    '../tim/retinanet_ivif_toy.py',
+    '../tim/retinanet_ivif_fpn_toy.py',
     '../_base_/models/chain_scene_fusion.py',
 ]
 

@@ -9,7 +9,7 @@
 #   python tools/train.py configs/tim/mask_rcnn_ivif_toy.py
 # The searched distillation neck instead of the FPN (same strides):
 #   model.detector.neck = dict(type='mmfusenas.GenotypeNet', genotype=PATH)
-_base_ = './retinanet_ivif_toy.py'
+_base_ = './retinanet_ivif_fpn_toy.py'
 
 bc = 16
 strides = [4, 8, 16, 32]

@@ -8,7 +8,7 @@
 # With an N_F trained elsewhere (e.g. configs/tim/fusion_ivif_m3fd.py):
 #   --cfg-options model.fusion_init=PATH model.freeze_fusion=True \
 #       custom_hooks.0.warmup=0 custom_hooks.1.begin=0 (and a 19k schedule)
-_base_ = './retinanet_ivif.py'
+_base_ = './retinanet_ivif_fpn.py'
 
 fusion_iters = 20000  # N_F alone; = warm-up + joint iterations there
 task_iters = 19000  # the RetinaNet's iterations there

@@ -6,7 +6,7 @@
 # (550 iterations in all). Compare coco/bbox_mAP of the two runs; the
 # controlled comparison over seeds is benchmarks/bench_task_guidance.py.
 #   python tools/train.py configs/tim/retinanet_ivif_direct_toy.py
-_base_ = './retinanet_ivif_toy.py'
+_base_ = './retinanet_ivif_fpn_toy.py'
 
 fusion_iters = 300  # N_F alone; = warm-up + joint iterations of the toy run
 task_iters = 250  # the RetinaNet's iterations, as in retinanet_ivif_toy.py

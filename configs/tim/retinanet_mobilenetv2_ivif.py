@@ -4,7 +4,7 @@
 # FPN from its first input (start_level=0); with the two extra levels the
 # FPN gives num_outs=5 maps at strides 8-128, the five anchor strides of the
 # RetinaNet head. Tested: tests/test_tools/test_backbone_recipes.py.
-_base_ = './retinanet_ivif.py'
+_base_ = './retinanet_ivif_fpn.py'
 
 model = dict(
     detector=dict(

@@ -5,7 +5,7 @@
 # inherited). `_delete_` drops the ResNet keys.
 # Tested: tests/test_tools/test_backbone_recipes.py.
 #   python tools/train.py configs/tim/retinanet_mobilenetv2_ivif_toy.py
-_base_ = './retinanet_ivif_toy.py'
+_base_ = './retinanet_ivif_fpn_toy.py'
 
 model = dict(
     detector=dict(

@@ -6,7 +6,7 @@
 #   python tools/misc/make_toy_data.py data/toy_multispectral \
 #       --layout multispectral --num 300 --seed 0
 #   python tools/train.py configs/tim/retinanet_multispectral_toy.py
-_base_ = './retinanet_ivif_toy.py'
+_base_ = './retinanet_ivif_fpn_toy.py'
 
 data_root = 'data/toy_multispectral/'
 classes = ('color_cone', 'car_stop', 'car', 'person', 'bike')

@@ -4,7 +4,7 @@
 # From scratch (nothing downloaded); for ImageNet weights set a LOCAL file:
 #   backbone=dict(init_cfg=dict(type='Pretrained',
 #                               checkpoint='checkpoints/resnet50.pth'))
-_base_ = './retinanet_ivif.py'
+_base_ = './retinanet_ivif_fpn.py'
 
 model = dict(
     detector=dict(

@@ -3,7 +3,7 @@
 # stages then end at 64, 128, 256, 512 channels, which the FPN must be told).
 # Tested: tests/test_tools/test_backbone_recipes.py.
 #   python tools/train.py configs/tim/retinanet_r50_ivif_toy.py
-_base_ = './retinanet_ivif_toy.py'
+_base_ = './retinanet_ivif_fpn_toy.py'
 
 bc = 16
 model = dict(

@@ -5,7 +5,7 @@
 # override the stored network config).
 #   python tools/train.py configs/tim/search_retinanet_ivif.py
 #   python tools/train.py configs/tim/retrain_retinanet_ivif.py
-_base_ = './retinanet_ivif.py'
+_base_ = './retinanet_ivif_fpn.py'
 
 model = dict(
     detector=dict(

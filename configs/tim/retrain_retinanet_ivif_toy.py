@@ -6,7 +6,7 @@
 #   python tools/train.py configs/tim/search_retinanet_ivif_toy.py
 #   python tools/train.py configs/tim/retrain_retinanet_ivif_toy.py
 # Another genotype: --cfg-options model.detector.neck.genotype=PATH.
-_base_ = './retinanet_ivif_toy.py'
+_base_ = './retinanet_ivif_fpn_toy.py'
 
 neck_channels = 32
 model = dict(

@@ -217,7 +217,7 @@ def encoder_decoder(decode_head, backbone=None, aux_channels=32):
 
 def toy_retinanet(num_classes: int) -> dict:
     """RetinaNet with ResNet-18 at 1/4 width, FPN strides 4-32, no pretrain
-    (the detector of ``configs/tim/retinanet_ivif_toy.py``), as the toy
+    (the detector of ``configs/tim/retinanet_ivif_fpn_toy.py``), as the toy
     benchmarks train it."""
     bc = 16
     return dict(

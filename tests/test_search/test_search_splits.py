@@ -23,12 +23,15 @@ EVALUATED_BY = {
         'tim/fusion_ivif_m3fd.py'
     ],
     'tim/search_fusion_ivif_toy.py': ['tim/retrain_fusion_ivif_toy.py'],
-    'tim/search_retinanet_ivif.py': ['tim/retrain_retinanet_ivif.py'],
-    'tim/search_retinanet_ivif_toy.py': ['tim/retrain_retinanet_ivif_toy.py'],
-    'tim/search_retinanet_ivif_headline_toy.py': [
-        'tim/retrain_retinanet_ivif_toy.py',
-        'tim/retinanet_ivif_searched_neck_toy.py'
-    ],
+    # the headlines hold a searched neck: they evaluate a search's genotype
+    'tim/search_retinanet_ivif.py':
+    ['tim/retrain_retinanet_ivif.py', 'tim/retinanet_ivif.py'],
+    'tim/search_retinanet_ivif_toy.py':
+    ['tim/retrain_retinanet_ivif_toy.py', 'tim/retinanet_ivif_toy.py'],
+    'tim/search_retinanet_ivif_headline_toy.py':
+    ['tim/retrain_retinanet_ivif_toy.py', 'tim/retinanet_ivif_toy.py'],
+    'tim/search_retinanet_ivif_real_space_toy.py':
+    ['tim/retrain_retinanet_ivif_toy.py', 'tim/retinanet_ivif_toy.py'],
     'tim/search_deeplabv3plus_r18_msrs.py':
     ['tim/retrain_deeplabv3plus_r18_msrs.py'],
     'tim/search_deeplabv3plus_r18_msrs_toy.py':

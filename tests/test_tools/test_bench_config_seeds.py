@@ -12,9 +12,9 @@ import torch
 from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FPN = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
+FPN = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_fpn_toy.py')
 SEARCHED = osp.join(REPO, 'configs', 'tim',
-                    'retinanet_ivif_searched_neck_toy.py')
+                    'retinanet_ivif_toy.py')
 
 
 @pytest.fixture(scope='module')
@@ -367,7 +367,7 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
 
     # recorded by another checkout of the project: the same config file
     put('fpn', 1, 0.25, config='/elsewhere/checkout/configs/tim/'
-        'retinanet_ivif_toy.py', cfg_options={})
+        'retinanet_ivif_fpn_toy.py', cfg_options={})
     put('searched', 0, 0.125, config=SEARCHED,
         cfg_options={'model.detector.neck.out_channels': 32})
     out = bench.main(argv + ['--reuse'])

@@ -341,14 +341,14 @@ def test_mask_rcnn_toy_config_trains_and_reports_segm_map(toy_root, tmp_path):
     assert 0 <= val['coco/segm_mAP'] <= 1 and 'coco/bbox_mAP' in val
 
 
-def test_searched_neck_alternative_costs_no_more_than_the_fpn():
+def test_headline_searched_neck_costs_no_more_than_the_fpn_alternative():
     from mmdet.registry import MODELS as DET_MODELS
     from mmengine.registry import DefaultScope
 
     from mmfusenas.search.estimators import count_flops
     x = torch.randn(1, 3, 128, 128)
     flops = {}
-    for name in ('retinanet_ivif_toy', 'retinanet_ivif_searched_neck_toy'):
+    for name in ('retinanet_ivif_fpn_toy', 'retinanet_ivif_toy'):
         cfg = Config.fromfile(config(name))
         with DefaultScope.overwrite_default_scope('mmdet'):
             det = DET_MODELS.build(cfg.model.detector)
@@ -358,8 +358,29 @@ def test_searched_neck_alternative_costs_no_more_than_the_fpn():
         assert [o.shape[-1] for o in outs] == [32, 16, 8, 4], name
     assert type(det.neck).__name__ == 'SearchableDistillationNeck'
     assert det.neck.out_channels == 24 and len(det.neck.cells) == 6
-    assert flops['retinanet_ivif_searched_neck_toy'] <= \
-        flops['retinanet_ivif_toy']
+    assert flops['retinanet_ivif_toy'] <= flops['retinanet_ivif_fpn_toy']
+
+
+def test_headline_differs_from_the_fpn_alternative_only_in_the_neck():
+    """The toy headline is the FPN config with the searched neck (width 24)
+    in place of the FPN: every other key (N_F, backbone, head, data,
+    schedule, hooks) is the FPN alternative's, so the two are compared at
+    equal budget (docs/task_guided.md Sec. 8)."""
+    head = Config.fromfile(config('retinanet_ivif_toy')).to_dict()
+    fpn = Config.fromfile(config('retinanet_ivif_fpn_toy')).to_dict()
+    neck = head['model']['detector'].pop('neck')
+    fpn_neck = fpn['model']['detector'].pop('neck')
+    assert fpn_neck['type'] == 'FPN' and fpn_neck['out_channels'] == 64
+    assert neck['type'] == 'mmfusenas.GenotypeNet'
+    assert neck['out_channels'] == 24
+    assert neck['genotype'] == osp.join(
+        REPO, 'configs', 'tim', 'genotypes',
+        'retinanet_ivif_toy_neck_darts1_s4.yaml')
+    assert head['model']['detector']['bbox_head'].pop('in_channels') == 24
+    assert fpn['model']['detector']['bbox_head'].pop('in_channels') == 64
+    for cfg in (head, fpn):
+        cfg.pop('neck_channels', None)
+    assert head == fpn
 
 
 def test_searched_neck_genotype_is_of_the_search_space_and_round_trips(
@@ -394,8 +415,8 @@ def test_searched_neck_genotype_is_of_the_search_space_and_round_trips(
             return DET_MODELS.build(cfg)
 
     x = torch.randn(1, 3, 128, 128)
-    fpn = count_flops(detector('retinanet_ivif_toy'), x).flops
-    name = 'retinanet_ivif_searched_neck_toy'
+    fpn = count_flops(detector('retinanet_ivif_fpn_toy'), x).flops
+    name = 'retinanet_ivif_toy'
     assert count_flops(detector(name, 32), x).flops > fpn
     torch.manual_seed(0)
     det = detector(name)
@@ -414,12 +435,64 @@ def test_searched_neck_genotype_is_of_the_search_space_and_round_trips(
             assert torch.equal(a, b)
 
 
+def test_real_headline_neck_is_a_genotype_of_the_real_search_space():
+    """retinanet_ivif.py (M3FD) holds a genotype of search_retinanet_ivif.py's
+    space (40 edges, at most 4 skip / conv_1 after the cap), rebuilt at width
+    64: only the neck and the head's input width differ from the FPN
+    alternative, the outputs have the head's strides 8-128, and the detector
+    costs no more FLOPs than the FPN one."""
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmengine.registry import DefaultScope
+
+    from mmfusenas.models.mutables import (expand_edge_templates,
+                                           validate_genotype)
+    from mmfusenas.search.estimators import count_flops
+    path = osp.join(REPO, 'configs', 'tim', 'genotypes',
+                    'retinanet_ivif_neck_toydata_s0.yaml')
+    geno = Genotype.load(path)
+    space = Config.fromfile(config('search_retinanet_ivif')).neck_space
+    assert space == Config.fromfile(
+        config('search_retinanet_ivif_real_space_toy')
+    ).model.architecture.detector.neck
+    derived = validate_genotype(
+        expand_edge_templates(space.to_dict()), geno.choices, geno.network,
+        path)
+    assert derived == geno.network and len(geno.choices) == 40
+    assert geno.meta['budget'] == 4.0
+    assert sum(v in ('skip', 'conv_1') for v in geno.choices.values()) <= 4
+
+    head = Config.fromfile(config('retinanet_ivif')).to_dict()
+    fpn = Config.fromfile(config('retinanet_ivif_fpn')).to_dict()
+    neck = head['model']['detector'].pop('neck')
+    assert fpn['model']['detector'].pop('neck')['type'] == 'FPN'
+    assert neck == dict(type='mmfusenas.GenotypeNet', genotype=path,
+                        out_channels=64)
+    assert head['model']['detector']['bbox_head'].pop('in_channels') == 64
+    assert fpn['model']['detector']['bbox_head'].pop('in_channels') == 256
+    head.pop('neck_channels')
+    assert head == fpn
+
+    def detector(name):
+        cfg = Config.fromfile(config(name)).model.detector
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            return DET_MODELS.build(cfg)
+
+    x = torch.randn(1, 3, 256, 320)
+    searched, plain = detector('retinanet_ivif'), detector('retinanet_ivif_fpn')
+    outs = searched.extract_feat(x)
+    assert [tuple(o.shape[-2:]) for o in outs] == [
+        tuple(o.shape[-2:]) for o in plain.extract_feat(x)]
+    assert [256 // o.shape[-2] for o in outs] == [8, 16, 32, 64, 128]
+    assert count_flops(searched, x).flops <= count_flops(plain, x).flops
+
+
 CONFIGS = [
     'retinanet_ivif', 'retinanet_ivif_toy', 'retinanet_ivif_direct',
     'retinanet_ivif_direct_toy', 'ssd_ivif', 'ssd_ivif_toy',
     'deeplabv3plus_r18_msrs', 'deeplabv3plus_r18_msrs_toy', 'fcn_r18_mfnet',
     'fcn_r18_mfnet_toy', 'mask_rcnn_ivif_toy',
-    'retinanet_ivif_searched_neck_toy', 'search_retinanet_ivif',
+    'retinanet_ivif_fpn_toy', 'retinanet_ivif_fpn', 'search_retinanet_ivif',
+    'search_retinanet_ivif_real_space_toy',
     'search_retinanet_ivif_toy',
     'search_deeplabv3plus_r18_msrs', 'search_deeplabv3plus_r18_msrs_toy'
 ]

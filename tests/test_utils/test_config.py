@@ -73,6 +73,12 @@ def test_external_projects_can_inherit_our_configs(tmp_path, monkeypatch):
     assert cfg.model.type == 'FusionDetector'
     assert cfg.model.fusion_net.channels == 4
     assert cfg.model.detector.backbone.base_channels == 16
+    # the headline's searched neck is rebuilt from a genotype file next to
+    # the packaged config (setup.py ships configs/**/*.yaml with them)
+    assert cfg.model.detector.neck.genotype == osp.join(
+        here, '.mim', 'configs', 'tim', 'genotypes',
+        'retinanet_ivif_toy_neck_darts1_s4.yaml')
+    assert osp.isfile(cfg.model.detector.neck.genotype)
 
 
 def test_reroot_keeps_sub_folders_of_the_config_data_root(tmp_path):

@@ -5,7 +5,7 @@
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   PYTHONPATH=projects/custom_fusion_net python tools/train.py \
 #       projects/custom_fusion_net/configs/gated_fusion_retinanet_toy.py
-_base_ = ['../../../configs/tim/retinanet_ivif_toy.py']
+_base_ = ['../../../configs/tim/retinanet_ivif_fpn_toy.py']
 
 # import the package before the model is built: it registers GatedFusionNet
 custom_imports = dict(imports=['custom_fusion_net'], allow_failed_imports=False)
