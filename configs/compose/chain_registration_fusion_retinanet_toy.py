@@ -1,5 +1,5 @@
 # Joint registration, fusion and detection by config (TIM Sec. 5.1.2 /
-# Table 3, N_R in front of N_F, with the detector of retinanet_ivif_toy.py):
+# Table 3, N_R in front of N_F, with the detector of retinanet_ivif_fpn_toy.py):
 #   (vi:y, ir)      --N_R (PyramidCorrRegNet)--> ir_reg  (IR onto VIS)
 #   (ir_reg, vi:y)  --N_F (TIM fusion net)-->   fused
 #   fused + the chroma of vi --> RetinaNet (R18/4 + FPN)

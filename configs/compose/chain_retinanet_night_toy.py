@@ -2,7 +2,7 @@
 # night-time IR/VIS pairs whose VIS is dark and noisy. RUAS's scene module
 # enhances the VIS image (vi -> vi_enh), TIM's N_F fuses IR with the
 # enhanced VIS luminance ((ir, vi_enh:y) -> fused), and an MMDetection
-# RetinaNet (R18/4 + FPN, as configs/tim/retinanet_ivif_toy.py) detects on
+# RetinaNet (R18/4 + FPN, as configs/tim/retinanet_ivif_fpn_toy.py) detects on
 # the fused image coloured with the enhanced VIS chroma. Loss:
 #   l_T + 0.1 * l_scene(vi_enh) + 0.5 * l_F(fused)
 # Stages (ChainStagingHook): the scene module alone on its own loss for 25
@@ -25,7 +25,7 @@ _base_ = [
 data_root = 'data/toy_night/'
 # the chain of chain_scene_fusion.py with two overrides: N_F at 8 channels
 # (TIM's fusion_M genotype, as the toy FusionDetector's) and the toy
-# RetinaNet of retinanet_ivif_toy.py (R18/4 + FPN, strides 4-32)
+# RetinaNet of retinanet_ivif_fpn_toy.py (R18/4 + FPN, strides 4-32)
 _chain = _base_.chain_model.chain_net
 model = dict(
     _base_.chain_model,

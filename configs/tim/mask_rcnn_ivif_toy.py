@@ -1,5 +1,5 @@
 # Instance segmentation behind TIM's fusion network on the toy data: the
-# FusionDetector of retinanet_ivif_toy.py (N_F at 8 channels, l_T + eta * l_F)
+# FusionDetector of retinanet_ivif_fpn_toy.py (N_F at 8 channels, l_T + eta * l_F)
 # with an MMDetection Mask R-CNN (ResNet-18 at 1/4 width, FPN strides 4-32,
 # no pretrained weights) in place of RetinaNet. The toy annotations carry
 # every instance's mask as COCO RLE (generator v1.1.0; regenerate older toy

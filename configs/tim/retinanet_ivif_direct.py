@@ -1,6 +1,6 @@
-# "Direct fusion" baseline of retinanet_ivif.py (TIM Table 10): the same
+# "Direct fusion" baseline of retinanet_ivif_fpn.py (TIM Table 10): the same
 # model and data, but N_F is trained ALONE on l_F for 20k iterations -- as
-# many updates as N_F gets in retinanet_ivif.py (1000 warm-up + 19k joint)
+# many updates as N_F gets in retinanet_ivif_fpn.py (1000 warm-up + 19k joint)
 # -- and then FROZEN while the RetinaNet learns on its fused output for 19k
 # iterations with the same (shifted) schedule as there: 39k iterations in
 # all.

@@ -6,7 +6,7 @@
 # C2-C5, strides 4-32 like the FPN it replaces). N_F at 8 channels, the
 # backbone at 1/4 width without pretrained weights (nothing is downloaded),
 # 128x128 inputs, 300 iterations (50 of fusion warm-up), validation (COCO
-# bbox mAP + fusion metrics) and a checkpoint every 100; a few minutes on 2
+# bbox mAP + fusion metrics) and a checkpoint every 100; 3-15 minutes on 2
 # CPU cores.
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/retinanet_ivif_toy.py

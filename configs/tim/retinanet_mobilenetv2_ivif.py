@@ -1,4 +1,4 @@
-# Backbone recipe: retinanet_ivif.py with an mmdet MobileNetV2. `_delete_`
+# Backbone recipe: retinanet_ivif_fpn.py with an mmdet MobileNetV2. `_delete_`
 # drops the ResNet keys (depth, num_stages, style, ...) MobileNetV2 does not
 # take. Stages 2, 4, 6 (strides 8, 16, 32; 32, 96, 320 channels) feed the
 # FPN from its first input (start_level=0); with the two extra levels the

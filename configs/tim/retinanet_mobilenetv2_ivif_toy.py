@@ -1,4 +1,4 @@
-# Backbone recipe on the toy sibling: retinanet_ivif_toy.py with an mmdet
+# Backbone recipe on the toy sibling: retinanet_ivif_fpn_toy.py with an mmdet
 # MobileNetV2. The toy head has FOUR anchor strides (4, 8, 16, 32), so the
 # FPN needs four outputs from four backbone stages: out_indices (1, 2, 4, 6)
 # are strides 4, 8, 16, 32 with 24, 32, 96, 320 channels, num_outs=4 (as

@@ -1,5 +1,5 @@
 # The toy sibling of retinanet_multispectral.py: the toy detector of
-# retinanet_ivif_toy.py (C = 8 N_F, quarter-width ResNet-18, weight-free l_F,
+# retinanet_ivif_fpn_toy.py (C = 8 N_F, quarter-width ResNet-18, weight-free l_F,
 # 300 iterations of lr 2e-3 with cosine decay) on procedural pairs written in
 # the MultiSpectral layout with its five classes (no car_stop instances: the
 # toy scenes have none); a few minutes on 2 CPU cores.

@@ -1,4 +1,4 @@
-# Backbone recipe on the toy sibling: retinanet_ivif_toy.py with a ResNet-50
+# Backbone recipe on the toy sibling: retinanet_ivif_fpn_toy.py with a ResNet-50
 # at the toy's 1/4 width (base_channels=16 is inherited: the Bottleneck
 # stages then end at 64, 128, 256, 512 channels, which the FPN must be told).
 # Tested: tests/test_tools/test_backbone_recipes.py.

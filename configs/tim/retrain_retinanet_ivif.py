@@ -1,4 +1,4 @@
-# Retrain retinanet_ivif.py with the distillation neck found by
+# Retrain retinanet_ivif_fpn.py with the distillation neck found by
 # configs/tim/search_retinanet_ivif.py (TIM Sec. 4.3.1) in place of the
 # FPN. The search ran the supernet at 64 channels; the fixed neck is
 # rebuilt from the genotype file at 256 (keys given next to `genotype`

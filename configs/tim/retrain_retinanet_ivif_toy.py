@@ -1,7 +1,7 @@
-# Retrain retinanet_ivif_toy.py with the distillation neck found by
+# Retrain retinanet_ivif_fpn_toy.py with the distillation neck found by
 # configs/tim/search_retinanet_ivif_toy.py (TIM Sec. 4.3.1) in place of the
 # FPN: the neck is rebuilt from the exported genotype file; N_F, data and
-# schedule are those of retinanet_ivif_toy.py (task-guided training from
+# schedule are those of retinanet_ivif_fpn_toy.py (task-guided training from
 # scratch).
 #   python tools/train.py configs/tim/search_retinanet_ivif_toy.py
 #   python tools/train.py configs/tim/retrain_retinanet_ivif_toy.py

@@ -2,7 +2,7 @@
 # ResNet-18 backbone and SSDNeck) at toy size on the embedded IR/VIS data:
 # N_F at 8 channels, ResNet-18 at 1/4 width without pretrained weights,
 # 128x128 inputs (levels 16, 8, 4, 2, 1 = strides 8-128; anchor sizes for
-# the small toy objects). Same schedule as retinanet_ivif_toy.py.
+# the small toy objects). Same schedule as retinanet_ivif_fpn_toy.py.
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/ssd_ivif_toy.py
 _base_ = [

@@ -1,5 +1,5 @@
 # The headline task-guided job of MMFuseNAS (TIM's l_T + eta * l_F with a
-# real MMDetection RetinaNet on the embedded toy data) with the fusion
+# real MMDetection RetinaNet on the embedded toy data; its FPN variant) with the fusion
 # network replaced by this project's GatedFusionNet. Run from the
 # repository root:
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
