@@ -26,7 +26,9 @@ def make_pairs(root, folder, prefix, n):
             open(osp.join(root, folder, sub, f'p{i:02d}.png'), 'w').close()
 
 
-@pytest.mark.parametrize('task', ['ivif', 'mri_ct'])
+# mri_ct is slow-marked (CI time); ivif keeps the fast representative
+@pytest.mark.parametrize(
+    'task', ['ivif', pytest.param('mri_ct', marks=pytest.mark.slow)])
 def test_generated_configs(bench, tmp_path, task):
     data = str(tmp_path / 'data')
     spec = bench.TASKS[task]

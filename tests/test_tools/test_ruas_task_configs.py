@@ -148,7 +148,10 @@ def test_deeplab_acdc_toy_trains_and_evaluates(toy, tmp_path):
     assert 0 <= val['mIoU'] <= 100
 
 
-@pytest.mark.parametrize('task', ['det', 'seg'])
+# the segmentation variant is slow-marked (CI time): the detection one keeps
+# the cooperative task search's full pipeline in the fast set
+@pytest.mark.parametrize(
+    'task', ['det', pytest.param('seg', marks=pytest.mark.slow)])
 def test_cooperative_search_exports_a_genotype_that_retrains(
         toy, tmp_path, task):
     train = load_tool('train')
