@@ -30,8 +30,12 @@ EVALUATED_BY = {
     ['tim/retrain_retinanet_ivif_toy.py', 'tim/retinanet_ivif_toy.py'],
     'tim/search_retinanet_ivif_headline_toy.py':
     ['tim/retrain_retinanet_ivif_toy.py', 'tim/retinanet_ivif_toy.py'],
-    'tim/search_retinanet_ivif_real_space_toy.py':
-    ['tim/retrain_retinanet_ivif_toy.py', 'tim/retinanet_ivif_toy.py'],
+    # its genotype is the neck of retinanet_ivif.py (M3FD); it searched on
+    # the toy data, whose val split the toy configs evaluate on
+    'tim/search_retinanet_ivif_real_space_toy.py': [
+        'tim/retinanet_ivif.py', 'tim/retrain_retinanet_ivif_toy.py',
+        'tim/retinanet_ivif_toy.py'
+    ],
     'tim/search_deeplabv3plus_r18_msrs.py':
     ['tim/retrain_deeplabv3plus_r18_msrs.py'],
     'tim/search_deeplabv3plus_r18_msrs_toy.py':

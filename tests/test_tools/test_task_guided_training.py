@@ -344,17 +344,63 @@ def test_mask_rcnn_toy_config_trains_and_reports_segm_map(toy_root, tmp_path):
     assert 0 <= val['coco/segm_mAP'] <= 1 and 'coco/bbox_mAP' in val
 
 
-def test_headline_searched_neck_costs_no_more_than_the_fpn_alternative():
+GENOTYPES = osp.join(REPO, 'configs', 'tim', 'genotypes')
+
+
+def build_detector(name: str, width: int = None, genotype: str = None):
+    """The mmdet detector of config ``name`` (its neck and the head's input
+    rebuilt at ``width``, its neck's genotype file replaced, if given)."""
     from mmdet.registry import MODELS as DET_MODELS
     from mmengine.registry import DefaultScope
+    cfg = Config.fromfile(config(name)).model.detector
+    if width:
+        cfg.neck.out_channels = cfg.bbox_head.in_channels = width
+    if genotype:
+        cfg.neck.genotype = genotype
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return DET_MODELS.build(cfg)
 
+
+def split_neck(headline: str, alternative: str):
+    """Assert that config ``headline`` is config ``alternative`` but for the
+    detector's neck, the head's input width and the headline's
+    ``neck_channels``; return (neck, alternative's neck, head input width,
+    alternative's head input width)."""
+    head = Config.fromfile(config(headline)).to_dict()
+    alt = Config.fromfile(config(alternative)).to_dict()
+    out = (head['model']['detector'].pop('neck'),
+           alt['model']['detector'].pop('neck'),
+           head['model']['detector']['bbox_head'].pop('in_channels'),
+           alt['model']['detector']['bbox_head'].pop('in_channels'))
+    assert head.pop('neck_channels') == out[2]
+    assert head == alt
+    return out
+
+
+def space_genotype(path: str, search: str, num_keys: int, cap: int):
+    """The genotype file ``path``, checked to be a genotype of the neck space
+    of search config ``search`` with ``num_keys`` keys and at most ``cap``
+    parameter-free / 1x1 edges (the derivation cap)."""
+    from mmfusenas.models.mutables import (expand_edge_templates,
+                                           validate_genotype)
+    geno = Genotype.load(path)
+    space = Config.fromfile(config(search)).neck_space
+    derived = validate_genotype(
+        expand_edge_templates(space.to_dict()), geno.choices, geno.network,
+        path)
+    assert derived == geno.network and len(geno.choices) == num_keys
+    assert geno.meta['budget'] == float(cap)
+    assert sum(v in ('skip', 'conv_1')
+               for v in geno.choices.values()) <= cap
+    return geno
+
+
+def test_headline_searched_neck_costs_no_more_than_the_fpn_alternative():
     from mmfusenas.search.estimators import count_flops
     x = torch.randn(1, 3, 128, 128)
     flops = {}
     for name in ('retinanet_ivif_fpn_toy', 'retinanet_ivif_toy'):
-        cfg = Config.fromfile(config(name))
-        with DefaultScope.overwrite_default_scope('mmdet'):
-            det = DET_MODELS.build(cfg.model.detector)
+        det = build_detector(name)
         flops[name] = count_flops(det, x).flops
         outs = det.extract_feat(x)
         # both necks emit strides 4-32 for the head's anchors
@@ -369,21 +415,14 @@ def test_headline_differs_from_the_fpn_alternative_only_in_the_neck():
     in place of the FPN: every other key (N_F, backbone, head, data,
     schedule, hooks) is the FPN alternative's, so the two are compared at
     equal budget (docs/task_guided.md Sec. 8)."""
-    head = Config.fromfile(config('retinanet_ivif_toy')).to_dict()
-    fpn = Config.fromfile(config('retinanet_ivif_fpn_toy')).to_dict()
-    neck = head['model']['detector'].pop('neck')
-    fpn_neck = fpn['model']['detector'].pop('neck')
+    neck, fpn_neck, head_in, fpn_in = split_neck('retinanet_ivif_toy',
+                                                 'retinanet_ivif_fpn_toy')
     assert fpn_neck['type'] == 'FPN' and fpn_neck['out_channels'] == 64
     assert neck['type'] == 'mmfusenas.GenotypeNet'
     assert neck['out_channels'] == 24
     assert neck['genotype'] == osp.join(
-        REPO, 'configs', 'tim', 'genotypes',
-        'retinanet_ivif_toy_neck_darts1_s4.yaml')
-    assert head['model']['detector']['bbox_head'].pop('in_channels') == 24
-    assert fpn['model']['detector']['bbox_head'].pop('in_channels') == 64
-    for cfg in (head, fpn):
-        cfg.pop('neck_channels', None)
-    assert head == fpn
+        GENOTYPES, 'retinanet_ivif_toy_neck_darts1_s4.yaml')
+    assert (head_in, fpn_in) == (24, 64)
 
 
 def test_searched_neck_genotype_is_of_the_search_space_and_round_trips(
@@ -392,43 +431,21 @@ def test_searched_neck_genotype_is_of_the_search_space_and_round_trips(
     is a genotype of search_retinanet_ivif_toy.py's space, its width 24 is
     the largest within the FPN's FLOPs, and dump -> load -> rebuild gives a
     neck with identical outputs."""
-    from mmdet.registry import MODELS as DET_MODELS
-    from mmengine.registry import DefaultScope
-
-    from mmfusenas.models.mutables import (expand_edge_templates,
-                                           validate_genotype)
     from mmfusenas.search.estimators import count_flops
-    path = osp.join(REPO, 'configs', 'tim', 'genotypes',
-                    'retinanet_ivif_toy_neck_darts1_s4.yaml')
-    geno = Genotype.load(path)
-    space = Config.fromfile(config('search_retinanet_ivif_toy')).neck_space
-    derived = validate_genotype(
-        expand_edge_templates(space.to_dict()), geno.choices, geno.network,
-        path)
-    assert derived == geno.network and len(geno.choices) == 18
-    assert geno.meta['seed'] == 4 and geno.meta['budget'] == 2.0
-    # the derivation cap: at most 2 parameter-free / 1x1 edges
-    assert sum(v in ('skip', 'conv_1') for v in geno.choices.values()) <= 2
-
-    def detector(name, width=None):
-        cfg = Config.fromfile(config(name)).model.detector
-        if width:
-            cfg.neck.out_channels = cfg.bbox_head.in_channels = width
-        with DefaultScope.overwrite_default_scope('mmdet'):
-            return DET_MODELS.build(cfg)
+    geno = space_genotype(
+        osp.join(GENOTYPES, 'retinanet_ivif_toy_neck_darts1_s4.yaml'),
+        'search_retinanet_ivif_toy', num_keys=18, cap=2)
+    assert geno.meta['seed'] == 4
 
     x = torch.randn(1, 3, 128, 128)
-    fpn = count_flops(detector('retinanet_ivif_fpn_toy'), x).flops
+    fpn = count_flops(build_detector('retinanet_ivif_fpn_toy'), x).flops
     name = 'retinanet_ivif_toy'
-    assert count_flops(detector(name, 32), x).flops > fpn
+    assert count_flops(build_detector(name, 32), x).flops > fpn
     torch.manual_seed(0)
-    det = detector(name)
+    det = build_detector(name)
     copy_path = str(tmp_path / 'g.yaml')
     geno.dump(copy_path)
-    cfg = Config.fromfile(config(name)).model.detector
-    cfg.neck.genotype = copy_path
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        again = DET_MODELS.build(cfg)
+    again = build_detector(name, genotype=copy_path)
     again.load_state_dict(det.state_dict())
     det.eval()
     again.eval()
@@ -444,44 +461,24 @@ def test_real_headline_neck_is_a_genotype_of_the_real_search_space():
     64: only the neck and the head's input width differ from the FPN
     alternative, the outputs have the head's strides 8-128, and the detector
     costs no more FLOPs than the FPN one."""
-    from mmdet.registry import MODELS as DET_MODELS
-    from mmengine.registry import DefaultScope
-
-    from mmfusenas.models.mutables import (expand_edge_templates,
-                                           validate_genotype)
     from mmfusenas.search.estimators import count_flops
-    path = osp.join(REPO, 'configs', 'tim', 'genotypes',
-                    'retinanet_ivif_neck_toydata_s0.yaml')
-    geno = Genotype.load(path)
-    space = Config.fromfile(config('search_retinanet_ivif')).neck_space
-    assert space == Config.fromfile(
-        config('search_retinanet_ivif_real_space_toy')
-    ).model.architecture.detector.neck
-    derived = validate_genotype(
-        expand_edge_templates(space.to_dict()), geno.choices, geno.network,
-        path)
-    assert derived == geno.network and len(geno.choices) == 40
-    assert geno.meta['budget'] == 4.0
-    assert sum(v in ('skip', 'conv_1') for v in geno.choices.values()) <= 4
+    path = osp.join(GENOTYPES, 'retinanet_ivif_neck_toydata_s0.yaml')
+    space_genotype(path, 'search_retinanet_ivif', num_keys=40, cap=4)
+    # the config that searched it searches the same space
+    assert Config.fromfile(config('search_retinanet_ivif')).neck_space == \
+        Config.fromfile(config('search_retinanet_ivif_real_space_toy')
+                        ).model.architecture.detector.neck
 
-    head = Config.fromfile(config('retinanet_ivif')).to_dict()
-    fpn = Config.fromfile(config('retinanet_ivif_fpn')).to_dict()
-    neck = head['model']['detector'].pop('neck')
-    assert fpn['model']['detector'].pop('neck')['type'] == 'FPN'
+    neck, fpn_neck, head_in, fpn_in = split_neck('retinanet_ivif',
+                                                 'retinanet_ivif_fpn')
+    assert fpn_neck['type'] == 'FPN'
     assert neck == dict(type='mmfusenas.GenotypeNet', genotype=path,
                         out_channels=64)
-    assert head['model']['detector']['bbox_head'].pop('in_channels') == 64
-    assert fpn['model']['detector']['bbox_head'].pop('in_channels') == 256
-    head.pop('neck_channels')
-    assert head == fpn
-
-    def detector(name):
-        cfg = Config.fromfile(config(name)).model.detector
-        with DefaultScope.overwrite_default_scope('mmdet'):
-            return DET_MODELS.build(cfg)
+    assert (head_in, fpn_in) == (64, 256)
 
     x = torch.randn(1, 3, 256, 320)
-    searched, plain = detector('retinanet_ivif'), detector('retinanet_ivif_fpn')
+    searched = build_detector('retinanet_ivif')
+    plain = build_detector('retinanet_ivif_fpn')
     outs = searched.extract_feat(x)
     assert [tuple(o.shape[-2:]) for o in outs] == [
         tuple(o.shape[-2:]) for o in plain.extract_feat(x)]
