@@ -7,7 +7,8 @@
 # Loaded by mmdet's own transforms (mmdet SSD300 pipeline without the
 # photometric distortion, which would change the low-light statistics the
 # scene module learns from; Expand fills with black). mAP at IoU 0.5 with
-# mmdet's VOCMetric.
+# mmdet's VOCMetric, computed in-process (mmfusenas.VOCMetric: mmdet's forks
+# a process pool that can hang a training process with threads).
 dataset_type = 'ExDarkDataset'
 data_root = 'data/ExDark/'
 img_scale = (300, 300)  # (w, h), SSD300
@@ -57,5 +58,5 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='mmdet.VOCMetric', metric='mAP', eval_mode='area')
+val_evaluator = dict(type='mmfusenas.VOCMetric', metric='mAP', eval_mode='area')
 test_evaluator = val_evaluator

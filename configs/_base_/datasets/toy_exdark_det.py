@@ -44,5 +44,5 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='mmdet.VOCMetric', metric='mAP', eval_mode='area')
+val_evaluator = dict(type='mmfusenas.VOCMetric', metric='mAP', eval_mode='area')
 test_evaluator = val_evaluator

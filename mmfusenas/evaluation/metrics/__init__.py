@@ -5,7 +5,9 @@ from .gisr_metric import GISR_METRIC_NAMES, GISRMetric
 from .image_quality_metric import ImageQualityMetric
 from .registration_metric import (REGISTRATION_METRIC_NAMES,
                                   RegistrationMetric, flow_errors)
+from .voc_metric import VOCMetric
 
 __all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
            'DeblurMetric', 'GISRMetric', 'GISR_METRIC_NAMES',
-           'RegistrationMetric', 'REGISTRATION_METRIC_NAMES', 'flow_errors']
+           'RegistrationMetric', 'REGISTRATION_METRIC_NAMES', 'flow_errors',
+           'VOCMetric']
