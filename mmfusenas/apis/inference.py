@@ -568,8 +568,11 @@ def inference_model(model: nn.Module, inputs: Any,
 
 
 def result_image(sample: Any, color: bool = True,
-                 rounding: str = 'round') -> np.ndarray:
+                 rounding: Optional[str] = None) -> np.ndarray:
     """The image a prediction carries as a ``uint8`` OpenCV array.
+
+    ``rounding`` None: the prediction's own convention (``rounding``
+    metainfo of a fusor's ``postprocess``), else ``'round'``.
 
     ``pred_fused_rgb`` (with ``color``) or ``pred_fused`` for fusion
     models, ``pred_img`` for enhancement / scene models; grey ``(H, W)``

@@ -43,8 +43,12 @@ def tensor_to_uint8_image(img: torch.Tensor,
 
 
 def prediction_image(sample, color: bool = True,
-                     rounding: str = 'round') -> np.ndarray:
+                     rounding: Optional[str] = None) -> np.ndarray:
     """The image a prediction carries, as an OpenCV ``uint8`` array.
+
+    ``rounding`` None takes the prediction's own convention (its
+    ``rounding`` metainfo, set by ``ImageFusor(postprocess=dict(
+    rounding=...))``), else ``'round'``.
 
     Fusion models (``ImageFusor``, fusion + task models) carry
     ``pred_fused`` and, for a colour source, ``pred_fused_rgb`` (used when
@@ -53,6 +57,8 @@ def prediction_image(sample, color: bool = True,
     Raises:
         KeyError: the sample has none of :data:`IMAGE_FIELDS`.
     """
+    if rounding is None:
+        rounding = sample.get('rounding', None) or 'round'
     fields = IMAGE_FIELDS if color else IMAGE_FIELDS[1:]
     for field in fields:
         if field in sample:

@@ -10,11 +10,16 @@ from .tim_fusion_net import (TIMFusionNet, build_tim_head,  # noqa: E402
 from .tim_genotypes import (TIM_CELL_TYPES, TIM_GENOTYPES,  # noqa: E402
                             TIM_OFFICIAL_MODELS, TIMGenotype)
 from .tim_two_stage_net import TIMTwoStageFusionNet  # noqa: E402
+from .baselines import (IFCNN, LaplacianPyramidFusion,  # noqa: E402
+                        MaxAbsRuleFusion, MeanRuleFusion, SeAFusionNet,
+                        TarDALGenerator, convert_fusion_baseline)
 
 __all__ += [
     'TIMEnhanceNet', 'TIMFusionNet', 'TIMTwoStageFusionNet', 'TIMGenotype',
     'TIM_CELL_TYPES', 'TIM_GENOTYPES', 'TIM_OFFICIAL_MODELS',
     'build_tim_head', 'build_tim_stem', 'tim_cell_cfgs', 'MAIN_OUTPUT',
     'check_loss_outputs', 'fusion_loss_values', 'loss_output', 'main_image',
-    'run_fusion_net', 'run_fusion_outputs'
+    'run_fusion_net', 'run_fusion_outputs', 'SeAFusionNet',
+    'TarDALGenerator', 'IFCNN', 'MeanRuleFusion', 'MaxAbsRuleFusion',
+    'LaplacianPyramidFusion', 'convert_fusion_baseline'
 ]

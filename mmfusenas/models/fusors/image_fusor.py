@@ -43,6 +43,44 @@ class ImageFusor(BaseModel):
         check_finite (bool): raise ``FloatingPointError`` naming the loss and
             the samples when a loss is NaN / Inf instead of training on.
             Defaults to True.
+        preprocess (dict, optional): how the ``(N, M, H, W)`` sources in
+            ``[0, 1]`` are turned into the network's input (the input
+            representation of a published network; see
+            ``docs/fusion_baselines.md``). Keys, all optional:
+
+            - ``quantize`` (``'round'``): round the sources to 8 bit first
+              (the rounded luminance OpenCV's ``BGR2GRAY`` gives a script
+              that reads a colour image as grey; a no-op on 8-bit grey).
+            - ``repeat`` (int): repeat every source this many times along
+              the channel axis (e.g. 3: grey as RGB); ``(N, M * repeat, H,
+              W)``.
+            - ``mean`` / ``std`` (Sequence[float], ``repeat`` values):
+              normalise each repeated channel, ``(x - mean) / std``.
+        postprocess (dict, optional): how the network's output becomes the
+            fused image (the output conventions of a published network).
+            Keys, all optional:
+
+            - ``mean`` / ``std`` (Sequence[float], one per output channel):
+              de-normalise the output, ``x * std + mean``; then clamp to
+              ``[0, 1]``.
+            - ``gray_weights`` (Sequence[float], one per output channel):
+              reduce a multi-channel output to grey by this weighted sum
+              (e.g. ``(0.114, 0.587, 0.299)``: OpenCV ``BGR2GRAY`` of an
+              output a script treats as BGR).
+            - ``luma_quantize`` (``'round'`` | ``'floor'``): quantise the
+              fused luminance to 8 bit before the colour re-composition
+              (scripts that save / recombine an 8-bit grey image).
+            - ``chroma_quantize`` (``'round'``): quantise the colour
+              source's chroma to 8 bit (8-bit colour conversions).
+            - ``color`` (bool): re-attach the colour source's chroma
+              (``pred_fused_rgb``). Defaults to True.
+            - ``normalize`` (``'minmax'``): stretch every written image
+              (the RGB image as a whole, and the grey one) to ``[0, 1]``
+              by its own minimum and maximum.
+            - ``rounding`` (``'round'`` | ``'floor'``): float -> 8-bit
+              convention of the written image (stored in the prediction's
+              metainfo, honoured by ``tools/fuse.py`` and
+              ``FusedImageSaveHook``). Defaults to 'round'.
         init_cfg (dict, optional): weight initialisation config.
     """
 
@@ -51,6 +89,8 @@ class ImageFusor(BaseModel):
                  losses: Sequence[ConfigType] = (),
                  data_preprocessor: Optional[ConfigType] = None,
                  check_finite: bool = True,
+                 preprocess: Optional[dict] = None,
+                 postprocess: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='FusionDataPreprocessor')
@@ -67,6 +107,10 @@ class ImageFusor(BaseModel):
         self._needs_all = check_loss_outputs(self.fusion_net, self.losses,
                                              'ImageFusor')
         self.check_finite = check_finite
+        self.preprocess = check_io_options(preprocess, PREPROCESS_KEYS,
+                                           'preprocess')
+        self.postprocess = check_io_options(postprocess, POSTPROCESS_KEYS,
+                                            'postprocess')
 
     @staticmethod
     def _build(cfg: ConfigType) -> nn.Module:
@@ -81,7 +125,7 @@ class ImageFusor(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            return self.fusion_net(inputs)
+            return self._fuse(inputs)
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
                          f"got '{mode}'")
 
@@ -90,7 +134,8 @@ class ImageFusor(BaseModel):
         """Weighted fusion losses on a batch."""
         if not len(self.losses):
             raise ValueError('ImageFusor has no losses to train with')
-        outputs = run_fusion_outputs(self.fusion_net, inputs,
+        outputs = run_fusion_outputs(self.fusion_net,
+                                     prepare_inputs(inputs, self.preprocess),
                                      self._needs_all, 'ImageFusor.fusion_net')
         losses = {
             loss_fn.loss_name: loss_fn(outputs[loss_output(loss_fn)], inputs)
@@ -104,13 +149,123 @@ class ImageFusor(BaseModel):
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[List] = None) -> List:
         """Fuse a batch and attach the results to its data samples."""
-        fused = self.fusion_net(inputs).clamp(0, 1)
         if data_samples is None:
             raise ValueError('predict mode needs data_samples')
+        post = self.postprocess
+        fused = quantize(self._fuse(inputs).clamp(0, 1),
+                         post.get('luma_quantize'))
         for i, sample in enumerate(data_samples):
             pred = crop_to_shape(fused[i], sample.get('img_shape'))
-            sample.pred_fused = pred
-            if 'chroma' in sample:
-                rgb = ycbcr_to_rgb(torch.cat([pred, sample.chroma], dim=0))
-                sample.pred_fused_rgb = rgb.clamp(0, 1)
+            sample.pred_fused = normalize_image(pred, post.get('normalize'))
+            if 'chroma' in sample and post.get('color', True):
+                chroma = quantize(sample.chroma, post.get('chroma_quantize'))
+                rgb = ycbcr_to_rgb(torch.cat([pred, chroma], dim=0))
+                sample.pred_fused_rgb = normalize_image(
+                    rgb.clamp(0, 1), post.get('normalize'))
+            if 'rounding' in post:
+                sample.set_metainfo(dict(rounding=post['rounding']))
         return data_samples
+
+    def _fuse(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The network on the prepared inputs, output post-processed to one
+        channel (before clamping / quantisation)."""
+        out = self.fusion_net(prepare_inputs(inputs, self.preprocess))
+        return reduce_output(out, self.postprocess)
+
+
+#: accepted keys of ``ImageFusor(preprocess=...)`` / ``postprocess``
+PREPROCESS_KEYS = ('quantize', 'repeat', 'mean', 'std')
+POSTPROCESS_KEYS = ('mean', 'std', 'gray_weights', 'luma_quantize',
+                    'chroma_quantize', 'color', 'normalize', 'rounding')
+_QUANTIZE = (None, 'round', 'floor')
+
+
+def check_io_options(options: Optional[dict], keys: Sequence[str],
+                     name: str) -> dict:
+    """Validate ``preprocess`` / ``postprocess`` of :class:`ImageFusor`."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(keys))
+    if unknown:
+        raise KeyError(f'ImageFusor: unknown {name} option(s) {unknown}; '
+                       f'expected some of {list(keys)}')
+    for key in ('quantize', 'luma_quantize', 'chroma_quantize'):
+        if options.get(key) not in _QUANTIZE:
+            raise ValueError(f'ImageFusor: {name}.{key} must be one of '
+                             f'{_QUANTIZE}, got {options[key]!r}')
+    if options.get('normalize') not in (None, 'minmax'):
+        raise ValueError(f"ImageFusor: {name}.normalize must be None or "
+                         f"'minmax', got {options['normalize']!r}")
+    if options.get('rounding', 'round') not in ('round', 'floor'):
+        raise ValueError(f"ImageFusor: {name}.rounding must be 'round' or "
+                         f"'floor', got {options['rounding']!r}")
+    if ('mean' in options) != ('std' in options):
+        raise ValueError(f'ImageFusor: {name} needs both mean and std, got '
+                         f'{sorted(options)}')
+    if name == 'preprocess' and 'mean' in options:
+        repeat = options.get('repeat', 1)
+        for key in ('mean', 'std'):
+            if len(options[key]) != repeat:
+                raise ValueError(
+                    f'ImageFusor: preprocess.{key} needs one value per '
+                    f'repeated channel (repeat={repeat}), got '
+                    f'{options[key]!r}')
+    return options
+
+
+def quantize(x: torch.Tensor, mode: Optional[str]) -> torch.Tensor:
+    """``x`` in ``[0, 1]`` on the 8-bit grid (``'round'`` / ``'floor'``),
+    or unchanged for None."""
+    if mode is None:
+        return x
+    scaled = x * 255
+    scaled = torch.floor(scaled + 0.5) if mode == 'round' else \
+        torch.floor(scaled)
+    return scaled / 255
+
+
+def normalize_image(x: torch.Tensor, mode: Optional[str]) -> torch.Tensor:
+    """Min-max stretch of a whole image to ``[0, 1]`` (``'minmax'``; a
+    constant image is left as is), or unchanged for None."""
+    if mode is None:
+        return x
+    low, high = x.min(), x.max()
+    if high <= low:
+        return x
+    return (x - low) / (high - low)
+
+
+def _per_channel(values: Sequence[float], ref: torch.Tensor,
+                 reps: int = 1) -> torch.Tensor:
+    vec = torch.as_tensor(list(values), dtype=ref.dtype, device=ref.device)
+    return vec.repeat(reps).view(1, -1, 1, 1)
+
+
+def prepare_inputs(inputs: torch.Tensor, options: dict) -> torch.Tensor:
+    """Apply ``ImageFusor(preprocess=...)`` to ``(N, M, H, W)`` sources."""
+    if not options:
+        return inputs
+    x = quantize(inputs, options.get('quantize'))
+    repeat = options.get('repeat', 1)
+    if repeat > 1:
+        x = x.repeat_interleave(repeat, dim=1)
+    if 'mean' in options:
+        sources = x.shape[1] // repeat
+        x = (x - _per_channel(options['mean'], x, sources)) / \
+            _per_channel(options['std'], x, sources)
+    return x
+
+
+def reduce_output(out: torch.Tensor, options: dict) -> torch.Tensor:
+    """Apply the output part of ``ImageFusor(postprocess=...)``:
+    de-normalise and clamp, then reduce to one channel."""
+    if 'mean' in options:
+        out = (out * _per_channel(options['std'], out) +
+               _per_channel(options['mean'], out)).clamp(0, 1)
+    weights = options.get('gray_weights')
+    if weights is not None:
+        if len(weights) != out.shape[1]:
+            raise ValueError(
+                f'ImageFusor: postprocess.gray_weights has {len(weights)} '
+                f'values for a {out.shape[1]}-channel network output')
+        out = (out * _per_channel(weights, out)).sum(dim=1, keepdim=True)
+    return out

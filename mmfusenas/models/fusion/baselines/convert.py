@@ -1,0 +1,141 @@
+"""Official weight files of the baseline networks -> MMFuseNAS checkpoints.
+
+:func:`convert_fusion_baseline` is what
+``tools/model_converters/fusion_baselines_to_mmfusenas.py`` writes: the
+official state dict, loaded safely (``weights_only=True``; a file that
+needs full unpickling only with ``trust=True``), renamed onto the
+``fusion_net.*`` keys of an :class:`~mmfusenas.models.ImageFusor` around
+the network, checked strictly (every key, every shape) and loaded strictly
+into the network before it is returned.
+"""
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, Mapping, Optional
+
+import torch
+import torch.nn as nn
+
+from mmfusenas.utils.checkpoint import (check_checkpoint_file,
+                                        load_legacy_checkpoint)
+from mmfusenas.utils.state_dict_conversion import file_sha256, strict_remap
+from .ifcnn import IFCNN
+from .seafusion import SeAFusionNet
+from .tardal import TarDALGenerator
+
+#: converter name -> (network factory, key that identifies its files,
+#: description of the official file)
+BASELINE_NETWORKS: Dict[str, dict] = OrderedDict(
+    seafusion=dict(
+        build=SeAFusionNet,
+        signature='vis_rgbd1.dense.conv1.conv.weight',
+        official='SeAFusion FusionNet state dict (Linfeng-Tang/SeAFusion, '
+        '72 tensors)'),
+    tardal=dict(
+        build=TarDALGenerator,
+        signature='dense.0.0.weight',
+        official='TarDAL Generator(dim=32, depth=3) state dict '
+        '(JinyuanLiu-CV/TarDAL tardal.pt / tardal+.pt / tardal++.pt, 46 '
+        'tensors)'),
+    ifcnn_max=dict(
+        build=lambda: IFCNN(fuse_rule='max'),
+        signature='conv2.bn.running_var',
+        official='IFCNN state dict (uzeful/IFCNN IFCNN-MAX.pth, 13 '
+        'tensors)'),
+)
+
+#: prefix of the network's keys in an ImageFusor checkpoint
+PREFIX = 'fusion_net.'
+
+
+def identify_baseline(state_dict: Mapping[str, torch.Tensor]
+                      ) -> Optional[str]:
+    """The converter name whose signature key ``state_dict`` has, else
+    None."""
+    for name, spec in BASELINE_NETWORKS.items():
+        if spec['signature'] in state_dict:
+            return name
+    return None
+
+
+def _load_official(src: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
+    if not trust:
+        # missing, empty, truncated or not a torch file: a clear error
+        # naming the file (a legacy pickle also fails here without trust)
+        check_checkpoint_file(src, 'official weight file')
+    elif not osp.isfile(src):
+        raise FileNotFoundError(f'official weight file {src} does not exist')
+    obj = load_legacy_checkpoint(src, trust=trust, map_location='cpu')
+    if isinstance(obj, Mapping) and 'state_dict' in obj and isinstance(
+            obj['state_dict'], Mapping):
+        obj = obj['state_dict']
+    if not isinstance(obj, Mapping) or not obj or not all(
+            isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ValueError(
+            f'official weight file {src} holds a {type(obj).__name__}, not a '
+            'state dict of tensors')
+    return OrderedDict(obj)
+
+
+def convert_fusion_baseline(name: str, src: str, trust: bool = False,
+                            network: Optional[nn.Module] = None) -> dict:
+    """Convert one official weight file.
+
+    Args:
+        name (str): ``'seafusion'``, ``'tardal'`` (any of its three files)
+            or ``'ifcnn_max'``.
+        src (str): the official file.
+        trust (bool): allow full unpickling when safe loading fails (only
+            for files from a trusted source). Defaults to False.
+        network (nn.Module, optional): the target network (e.g. built from
+            a config); defaults to the released architecture.
+
+    Returns:
+        dict: ``dict(state_dict=..., meta=...)`` with ``fusion_net.*`` keys,
+        what :func:`mmfusenas.utils.checkpoint.save_converted_checkpoint`
+        writes.
+
+    Raises:
+        KeyError: unknown ``name``.
+        FileNotFoundError / ValueError / RuntimeError: the file is missing,
+            unreadable, a legacy pickle without ``trust``, or the weights of
+            another network (the message names the file, the expected
+            network and, when recognised, the one found).
+    """
+    if name not in BASELINE_NETWORKS:
+        raise KeyError(f'unknown baseline {name!r}; expected one of '
+                       f'{list(BASELINE_NETWORKS)}')
+    spec = BASELINE_NETWORKS[name]
+    official = _load_official(src, trust)
+    found = identify_baseline(official)
+    if found != name:
+        what = 'no known baseline network'
+        if found:
+            what = (f'the weights of {found!r} '
+                    f'({BASELINE_NETWORKS[found]["official"]})')
+        raise ValueError(
+            f'{src} is not a {name!r} weight file: expected a '
+            f'{spec["official"]}, found {what} ({len(official)} tensors, '
+            f'first key {next(iter(official))!r})')
+    net = network if network is not None else spec['build']()
+    target = net.state_dict()
+    # pre-0.4.1 BatchNorm entries lack num_batches_tracked (IFCNN): the
+    # counter does not enter the forward pass; load_state_dict fills 0
+    filled = [k for k in target if k.endswith('num_batches_tracked')
+              and k not in official
+              and k.replace('num_batches_tracked', 'running_mean')
+              in official]
+    for key in filled:
+        official[key] = torch.zeros_like(target[key])
+    state = strict_remap(official, target, lambda k: k, source=src)
+    net.load_state_dict(state, strict=True)
+    state_dict = OrderedDict(
+        (PREFIX + k, v.detach().to('cpu', copy=True))
+        for k, v in state.items())
+    meta = dict(
+        baseline=name,
+        source=osp.basename(src),
+        source_sha256=file_sha256(src),
+        num_tensors=len(state_dict),
+        filled_keys=filled,
+        converter='tools/model_converters/fusion_baselines_to_mmfusenas.py')
+    return dict(state_dict=state_dict, meta=meta)

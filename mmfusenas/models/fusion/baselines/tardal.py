@@ -1,0 +1,94 @@
+"""TarDAL generator (Liu et al., CVPR 2022), inference part.
+
+Written from the paper and the layer names / shapes of the released
+weights (``JinyuanLiu-CV/TarDAL``, ``Generator(dim=32, depth=3)``): the
+stacked infrared + visible grey images go through a 3x3 conv-BN-ReLU
+stem, three densely connected conv-BN-ReLU layers (each sees all earlier
+features), and a decoder of four 3x3 convs (128 -> 64 -> 32 -> 1; BN on
+the middle two; ReLU, and tanh at the end).
+
+``bn_mode`` selects how BatchNorm normalises: ``'eval'`` uses the stored
+running statistics (``tardal_plus.pt``, ``tardal_plusplus.pt``, which have
+41k tracked batches); ``'train'`` normalises with the statistics of the
+batch itself, as the original TarDAL script runs ``tardal.pt`` (no
+``--eval``; its running statistics were never updated and are far from
+the data). ``'train'`` never updates the running statistics, and the
+output of a sample depends on the other samples of its batch, as in the
+authors' run (batch size 1 there).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.registry import MODELS
+
+BN_MODES = ('eval', 'train')
+
+
+class _BatchNorm(nn.BatchNorm2d):
+    """BatchNorm2d whose statistics source is fixed by ``mode``, not by
+    ``Module.training``."""
+
+    def __init__(self, channels: int, mode: str = 'eval') -> None:
+        super().__init__(channels)
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == 'train':
+            return F.batch_norm(x, None, None, self.weight, self.bias, True,
+                                0.0, self.eps)
+        return F.batch_norm(x, self.running_mean, self.running_var,
+                            self.weight, self.bias, False, 0.0, self.eps)
+
+
+def _block(in_channels: int, out_channels: int, bn_mode: str,
+           act: nn.Module, with_bn: bool = True) -> nn.Sequential:
+    layers = [nn.Conv2d(in_channels, out_channels, 3, padding=1)]
+    if with_bn:
+        layers.append(_BatchNorm(out_channels, bn_mode))
+    layers.append(act)
+    return nn.Sequential(*layers)
+
+
+@MODELS.register_module()
+class TarDALGenerator(nn.Module):
+    """TarDAL's fusion generator.
+
+    Input ``(N, 2, H, W)``: infrared and visible grey (or Y) in ``[0, 1]``,
+    in that order. Output ``(N, 1, H, W)`` in ``[-1, 1]`` (tanh; the fusor
+    clamps to ``[0, 1]`` as the authors' script does). Any H, W works.
+
+    Args:
+        dim (int): width. Defaults to 32.
+        depth (int): dense layers. Defaults to 3.
+        bn_mode (str): ``'eval'`` (running statistics) or ``'train'``
+            (batch statistics, ``tardal.pt`` as its authors run it).
+            Defaults to 'eval'.
+    """
+
+    def __init__(self, dim: int = 32, depth: int = 3,
+                 bn_mode: str = 'eval') -> None:
+        super().__init__()
+        if bn_mode not in BN_MODES:
+            raise ValueError(f'TarDALGenerator: bn_mode must be one of '
+                             f'{BN_MODES}, got {bn_mode!r}')
+        self.bn_mode = bn_mode
+        self.encoder = _block(2, dim, bn_mode, nn.ReLU())
+        self.dense = nn.ModuleList(
+            _block(dim * (i + 1), dim, bn_mode, nn.ReLU())
+            for i in range(depth))
+        width = dim * (depth + 1)
+        self.fuse = nn.Sequential(
+            _block(width, dim * 4, bn_mode, nn.ReLU(), with_bn=False),
+            _block(dim * 4, dim * 2, bn_mode, nn.ReLU()),
+            _block(dim * 2, dim, bn_mode, nn.ReLU()),
+            _block(dim, 1, bn_mode, nn.Tanh(), with_bn=False))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.dim() != 4 or inputs.shape[1] != 2:
+            raise ValueError('TarDALGenerator expects (N, 2, H, W) inputs '
+                             f'(ir, vi), got {tuple(inputs.shape)}')
+        x = self.encoder(inputs)
+        for layer in self.dense:
+            x = torch.cat([x, layer(x)], dim=1)
+        return self.fuse(x)
