@@ -3,7 +3,7 @@
 # (docs/fusion_baselines.md): both sources read as 8-bit grey, repeated to 3
 # channels and ImageNet-normalised; the 3-channel output is de-normalised,
 # clamped, reduced to grey as OpenCV BGR2GRAY does, truncated to 8 bit and
-# recombined with the visible image's 8-bit chroma.
+# recombined with the visible image's chroma by Pillow (8-bit YCbCr merge).
 # python tools/model_converters/fusion_baselines_to_mmfusenas.py ifcnn_max \
 #     ../shared/checkpoints/fusion_baselines/ifcnn_max.pth \
 #     work_dirs/baselines/ifcnn_max.pth
@@ -26,5 +26,4 @@ model = dict(
         std=imagenet_std,
         gray_weights=(0.114, 0.587, 0.299),
         luma_quantize='floor',
-        chroma_quantize='round',
-        rounding='round'))
+        color_convert='pillow'))

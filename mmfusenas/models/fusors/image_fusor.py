@@ -10,7 +10,7 @@ from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
                                                     loss_output,
                                                     run_fusion_outputs)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import ycbcr_to_rgb
+from mmfusenas.utils.colorspace import recolor_pillow, ycbcr_to_rgb
 from mmfusenas.utils.distributed import check_finite_losses
 
 ConfigType = Union[dict, nn.Module]
@@ -74,6 +74,12 @@ class ImageFusor(BaseModel):
               source's chroma to 8 bit (8-bit colour conversions).
             - ``color`` (bool): re-attach the colour source's chroma
               (``pred_fused_rgb``). Defaults to True.
+            - ``color_convert`` (``'bt601'`` | ``'pillow'``): how the
+              chroma is re-attached: the float BT.601 transform of
+              :mod:`mmfusenas.utils.colorspace` (default), or Pillow's
+              8-bit ``YCbCr`` merge of the 8-bit fused luminance (rounded
+              unless ``luma_quantize`` says otherwise) with the colour
+              source's Pillow chroma (scripts that recolour with Pillow).
             - ``normalize`` (``'minmax'``): stretch every written image
               (the RGB image as a whole, and the grey one) to ``[0, 1]``
               by its own minimum and maximum.
@@ -158,13 +164,31 @@ class ImageFusor(BaseModel):
             pred = crop_to_shape(fused[i], sample.get('img_shape'))
             sample.pred_fused = normalize_image(pred, post.get('normalize'))
             if 'chroma' in sample and post.get('color', True):
-                chroma = quantize(sample.chroma, post.get('chroma_quantize'))
-                rgb = ycbcr_to_rgb(torch.cat([pred, chroma], dim=0))
+                if post.get('color_convert', 'bt601') == 'pillow':
+                    rgb = self._recolor_pillow(pred, sample)
+                else:
+                    chroma = quantize(sample.chroma,
+                                      post.get('chroma_quantize'))
+                    rgb = ycbcr_to_rgb(torch.cat([pred, chroma], dim=0))
                 sample.pred_fused_rgb = normalize_image(
                     rgb.clamp(0, 1), post.get('normalize'))
             if 'rounding' in post:
                 sample.set_metainfo(dict(rounding=post['rounding']))
         return data_samples
+
+    @staticmethod
+    def _recolor_pillow(pred: torch.Tensor, sample) -> torch.Tensor:
+        """``postprocess.color_convert='pillow'``: the colour source's
+        8-bit RGB (recovered exactly from its Y and chroma) recoloured by
+        :func:`~mmfusenas.utils.colorspace.recolor_pillow`."""
+        index = list(sample.modalities).index(sample.color_modality)
+        src_y = sample.sources[index:index + 1].to(pred)
+        rgb8 = ycbcr_to_rgb(torch.cat([src_y, sample.chroma.to(pred)]))
+        rgb8 = torch.floor(rgb8.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+        luma8 = torch.floor(pred[0] * 255 + 0.5).to(torch.uint8)
+        out = recolor_pillow(luma8.cpu().numpy(),
+                             rgb8.permute(1, 2, 0).cpu().numpy())
+        return torch.from_numpy(out.copy()).permute(2, 0, 1).to(pred) / 255
 
     def _fuse(self, inputs: torch.Tensor) -> torch.Tensor:
         """The network on the prepared inputs, output post-processed to one
@@ -176,7 +200,8 @@ class ImageFusor(BaseModel):
 #: accepted keys of ``ImageFusor(preprocess=...)`` / ``postprocess``
 PREPROCESS_KEYS = ('quantize', 'repeat', 'mean', 'std')
 POSTPROCESS_KEYS = ('mean', 'std', 'gray_weights', 'luma_quantize',
-                    'chroma_quantize', 'color', 'normalize', 'rounding')
+                    'chroma_quantize', 'color', 'color_convert', 'normalize',
+                    'rounding')
 _QUANTIZE = (None, 'round', 'floor')
 
 
@@ -192,6 +217,9 @@ def check_io_options(options: Optional[dict], keys: Sequence[str],
         if options.get(key) not in _QUANTIZE:
             raise ValueError(f'ImageFusor: {name}.{key} must be one of '
                              f'{_QUANTIZE}, got {options[key]!r}')
+    if options.get('color_convert', 'bt601') not in ('bt601', 'pillow'):
+        raise ValueError(f"ImageFusor: {name}.color_convert must be 'bt601' "
+                         f"or 'pillow', got {options['color_convert']!r}")
     if options.get('normalize') not in (None, 'minmax'):
         raise ValueError(f"ImageFusor: {name}.normalize must be None or "
                          f"'minmax', got {options['normalize']!r}")

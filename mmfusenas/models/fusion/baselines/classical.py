@@ -67,8 +67,9 @@ class LaplacianPyramidFusion(nn.Module):
 
     Level ``k`` of the Gaussian pyramid is the blurred level ``k - 1``
     taken at every other pixel (``ceil(H / 2)`` rows); a Laplacian level is
-    ``G_k - expand(G_{k+1})``, where ``expand`` inserts zeros at the odd
-    pixels, blurs with 4x the kernel and crops to the finer size. The
+    ``G_k - expand(G_{k+1})``, where ``expand`` replicate-pads the coarse
+    level by one pixel, inserts zeros at the odd pixels, blurs with 4x the
+    kernel and crops to the finer size (a constant stays that constant). The
     number of levels is capped so that the coarsest level keeps at least
     2 pixels per side.
 
@@ -92,10 +93,15 @@ class LaplacianPyramidFusion(nn.Module):
         return F.conv2d(x, self.kernel.to(x) * gain).reshape(n, c, h, w)
 
     def _expand(self, x: torch.Tensor, shape) -> torch.Tensor:
+        # replicate-pad the coarse level by 1, insert zeros, blur with 4x
+        # the kernel and crop: a constant expands to the same constant
         n, c, h, w = x.shape
-        up = x.new_zeros(n, c, 2 * h, 2 * w)
-        up[..., ::2, ::2] = x
-        return self._blur(up, 4.0)[..., :shape[0], :shape[1]]
+        x = F.pad(x, (1, 1, 1, 1), mode='replicate')
+        up = x.new_zeros(n * c, 1, 2 * (h + 2), 2 * (w + 2))
+        up[..., ::2, ::2] = x.reshape(n * c, 1, h + 2, w + 2)
+        up = F.conv2d(up, self.kernel.to(up) * 4.0, padding=2)
+        up = up.reshape(n, c, *up.shape[-2:])
+        return up[..., 2:2 + shape[0], 2:2 + shape[1]]
 
     def pyramid(self, x: torch.Tensor) -> List[torch.Tensor]:
         """The Laplacian pyramid of ``x`` (finest first, base last)."""
