@@ -217,14 +217,14 @@ def test_official_files_load_strictly_into_the_modules(weights):
 # -------------------------------------------------------------- real pairs
 #: config -> (official file, reference function)
 CASES = {
-    'seafusion_ivif.py': ('seafusion.pth',
-                          lambda sd, ir, vi: REF.seafusion_reference(sd, ir, vi)),
-    'tardal_ivif.py': ('tardal_plusplus.pt', lambda sd, ir, vi:
-                       REF.tardal_reference(sd, ir, vi, False)[..., ::-1]),
-    'tardal_ivif_bntrain.py': ('tardal.pt', lambda sd, ir, vi:
-                               REF.tardal_reference(sd, ir, vi, True)[..., ::-1]),
-    'ifcnn_max_ivif.py': ('ifcnn_max.pth',
-                          lambda sd, ir, vi: REF.ifcnn_reference(sd, ir, vi)),
+    'seafusion_ivif.py': ('seafusion.pth', lambda sd, ir, vi: REF.
+                          seafusion_reference(sd, ir, vi)),
+    'tardal_ivif.py': ('tardal_plusplus.pt', lambda sd, ir, vi: REF.
+                       tardal_reference(sd, ir, vi, False)[..., ::-1]),
+    'tardal_ivif_bntrain.py': ('tardal.pt', lambda sd, ir, vi: REF.
+                               tardal_reference(sd, ir, vi, True)[..., ::-1]),
+    'ifcnn_max_ivif.py': ('ifcnn_max.pth', lambda sd, ir, vi: REF.
+                          ifcnn_reference(sd, ir, vi)),
 }
 #: a grey TNO pair stored as 3-channel PNG, a colour RoadScene pair (JPG)
 PAIRS = [('TNO', '19.png'), ('RoadScene', 'FLIR_00211.jpg')]

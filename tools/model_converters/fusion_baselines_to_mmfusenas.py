@@ -3,15 +3,13 @@
 ``python tools/model_converters/fusion_baselines_to_mmfusenas.py
 {seafusion,tardal,ifcnn_max} SRC DST [--trust]``
 
-=============  ===============================================  ==============
-name           official file                                    config
-=============  ===============================================  ==============
-``seafusion``  SeAFusion ``FusionNet`` (``SeAFusion.pth``)      ``configs/baselines/seafusion_ivif.py``
-``tardal``     TarDAL ``Generator`` (``tardal.pt``,             ``configs/baselines/tardal_ivif.py``
-               ``tardal+.pt``, ``tardal++.pt``)                 (``tardal.pt``:
-                                                                ``tardal_ivif_bntrain.py``)
-``ifcnn_max``  IFCNN-MAX (``IFCNN-MAX.pth``)                    ``configs/baselines/ifcnn_max_ivif.py``
-=============  ===============================================  ==============
+- ``seafusion``: SeAFusion ``FusionNet`` (``SeAFusion.pth``) ->
+  ``configs/baselines/seafusion_ivif.py``;
+- ``tardal``: TarDAL ``Generator`` (``tardal.pt``, ``tardal+.pt``,
+  ``tardal++.pt``) -> ``configs/baselines/tardal_ivif.py``
+  (``tardal.pt``: ``tardal_ivif_bntrain.py``);
+- ``ifcnn_max``: IFCNN-MAX (``IFCNN-MAX.pth``) ->
+  ``configs/baselines/ifcnn_max_ivif.py``.
 
 The official keys map one to one onto the network's keys under
 ``fusion_net.`` (the modules keep the official layer names); the key set

@@ -27,7 +27,9 @@ class ImageFusor(BaseModel):
     - ``mode='predict'``: the data samples with ``pred_fused`` (fused
       luminance cropped back to ``img_shape``) and, when a colour source
       exists, ``pred_fused_rgb`` (fused Y + that source's chroma -> RGB);
-    - ``mode='tensor'``: the raw fused batch ``(N, 1, H, W)``.
+    - ``mode='tensor'``: the raw fused batch ``(N, 1, H, W)`` (the network
+      on the ``preprocess``-ed inputs, its output de-normalised / reduced
+      to grey by ``postprocess``; not clamped or quantised).
 
     Args:
         fusion_net (dict | nn.Module): the fusion network; maps

@@ -4,8 +4,8 @@ See ``docs/fusion_baselines.md``: SeAFusion, TarDAL, IFCNN (converted
 official weights, authors' pre- / post-processing as fusor options) and
 the mean / choose-max / Laplacian-pyramid rules.
 """
-from .classical import (LaplacianPyramidFusion, MaxAbsRuleFusion, MeanRuleFusion,
-                        choose_max_abs)
+from .classical import (LaplacianPyramidFusion, MaxAbsRuleFusion,
+                        MeanRuleFusion, choose_max_abs)
 from .convert import (BASELINE_NETWORKS, convert_fusion_baseline,
                       identify_baseline)
 from .ifcnn import IFCNN

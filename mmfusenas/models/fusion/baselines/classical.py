@@ -4,9 +4,9 @@ All take ``(N, M, H, W)`` sources in ``[0, 1]`` and return ``(N, 1, H, W)``;
 everything is vectorised torch.
 
 - :class:`MeanRuleFusion`: the pixelwise mean.
-- :class:`MaxAbsRuleFusion` (choose-max): per pixel, the source value of largest
-  magnitude ``|x - center|``; with ``center=0`` and intensities ``>= 0``
-  this is the pixelwise maximum.
+- :class:`MaxAbsRuleFusion` (choose-max): per pixel, the source value of
+  largest magnitude ``|x - center|``; with ``center=0`` and intensities
+  ``>= 0`` this is the pixelwise maximum.
 - :class:`LaplacianPyramidFusion` (Burt & Adelson, 1983): Laplacian pyramids
   of the sources (5-tap binomial kernel ``[1, 4, 6, 4, 1] / 16``, replicate
   borders); detail levels take the coefficient of largest magnitude, the
