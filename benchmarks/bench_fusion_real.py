@@ -486,6 +486,15 @@ def _cell(img: np.ndarray, height: int, width: int) -> np.ndarray:
     return cell
 
 
+def _absent_cell(height: int, width: int) -> np.ndarray:
+    """A grey cell marked 'absent' (a method that could not run)."""
+    cell = np.full((height, width, 3), 128, np.uint8)
+    cv2.putText(cell, 'absent', (width // 2 - 30, height // 2),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return cell
+
+
 def make_figure(rows: List[Tuple[str, List[np.ndarray]]],
                 columns: List[str], height: int = 192,
                 width: int = 256) -> np.ndarray:
@@ -499,8 +508,8 @@ def make_figure(rows: List[Tuple[str, List[np.ndarray]]],
     out = [header]
     for label, images in rows:
         cells = [
-            _cell(img, height, width) if img is not None else np.full(
-                (height, width, 3), 128, np.uint8) for img in images
+            _cell(img, height, width) if img is not None else _absent_cell(
+                height, width) for img in images
         ]
         row = np.concatenate(cells, axis=1)
         cv2.putText(row, label[:30], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
