@@ -75,9 +75,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (check_dataset_files, inference_fusion,  # noqa
-                            init_model, load_config, refuse_unreadable,
-                            result_image, test_pipeline_cfg)
+from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa
+                            inference_fusion, init_model, result_image,
+                            test_pipeline_cfg)
 from mmfusenas.datasets import PairedImageDataset, detect_layout  # noqa
 from mmfusenas.evaluation.functional import (  # noqa: E402
     FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
@@ -298,13 +298,9 @@ def check_inputs(folders: 'OrderedDict[str, OrderedDict[str, str]]',
         dataset = build_pairs(mods, pipeline, max_pairs)
         bad = check_dataset_files(dataset, progress=False)
         if bad:
-            try:
-                refuse_unreadable(bad, len(dataset), f'pair(s) of {name}',
-                                  'fuse the rest')
-            except ValueError as err:
-                raise ValueError(
-                    str(err).replace(' (fix them, or pass --skip-bad to '
-                                     'fuse the rest)', '')) from None
+            raise ValueError(
+                f'{len(bad)} of {len(dataset)} pair(s) of {name} cannot be '
+                'read; nothing was written:\n' + format_skipped(bad))
         for idx in range(len(dataset)):
             for path in dataset.get_data_info(idx)['img_path'].values():
                 EVAL_FUSION.read_bgr8(path)  # 8-bit, opaque: as scored
@@ -397,13 +393,11 @@ def to_eval_gray(img: np.ndarray) -> np.ndarray:
     return FUSION_PRESETS[PRESET]['gray'](img)
 
 
-def run_method(method: Method, folders: Dict[str, str],
+def run_method(model: torch.nn.Module, folders: Dict[str, str],
                max_pairs: Optional[int], metrics: Sequence[str]
                ) -> Tuple[dict, List[np.ndarray]]:
-    """Fuse and score one dataset; returns (mean metrics + pairs, fused
-    images in stem order)."""
-    model = init_model(method.config, method.checkpoint,
-                       cfg_options=method.cfg_options or None)
+    """Fuse and score one dataset with a model of :func:`init_model`;
+    returns (mean metrics + pairs, fused images in stem order)."""
     dataset = build_pairs(folders, test_pipeline_cfg(model.cfg), max_pairs)
     per_pair, images = [], []
     for idx in range(len(dataset)):
@@ -565,7 +559,7 @@ def run(args: argparse.Namespace) -> dict:
                                 args.repeats)
             for d, mods in folders.items():
                 print(f'{method.name} on {d} ...', flush=True)
-                row, images = run_method(method, mods, args.max_pairs,
+                row, images = run_method(model, mods, args.max_pairs,
                                          metrics)
                 row.update(cost)
                 result[d][method.name] = row

@@ -135,7 +135,8 @@ def test_two_pairs_per_set(bench, toy_ckpt, capsys, shared_data):
                             ]).all()
 
 
-@pytest.mark.parametrize('case', ['sizes', 'corrupt', 'checkpoint'])
+@pytest.mark.parametrize('case',
+                         ['sizes', 'corrupt', 'truncated', 'checkpoint'])
 def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
                                                      tmp_path, capsys, case):
     pairs = _pairs(tmp_path / 'bad')
@@ -145,6 +146,9 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
                                                             np.uint8))
     if case == 'corrupt':
         (pairs / 'vi' / 'p1.png').write_bytes(b'\x89PNG\r\n\x1a\n broken')
+    if case == 'truncated':  # a valid header, undecodable data
+        data = (pairs / 'vi' / 'p1.png').read_bytes()
+        (pairs / 'vi' / 'p1.png').write_bytes(data[:len(data) // 2])
     if case == 'checkpoint':
         ckpt = str(tmp_path / 'missing.pth')
     out = tmp_path / 'o' / 'table.json'
@@ -158,6 +162,7 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
     expected = {
         'sizes': osp.join('vi', 'p1.png'),
         'corrupt': osp.join('vi', 'p1.png'),
+        'truncated': 'cannot decode ' + repr(str(pairs / 'vi' / 'p1.png')),
         'checkpoint': 'checkpoint file not found: ' + ckpt,
     }[case]
     assert expected in err
