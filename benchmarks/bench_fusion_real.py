@@ -462,8 +462,8 @@ def _cell(img: np.ndarray, height: int, width: int) -> np.ndarray:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     h, w = img.shape[:2]
     scale = min(height / h, width / w)
-    small = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
-                       interpolation=cv2.INTER_AREA)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     cell = np.zeros((height, width, 3), np.uint8)
     y0, x0 = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
     cell[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small

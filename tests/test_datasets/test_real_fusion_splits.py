@@ -9,6 +9,7 @@ import pytest
 from mmfusenas.datasets.real_fusion_splits import (
     NEAR_DUP_THRESHOLD, REAL_FUSION_SOURCES, SPLIT_FILES, FusionSet,
     make_fusion_splits, pixel_sha256, split_file_texts)
+from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPLIT_DIR = osp.join(REPO, 'configs', '_base_', 'datasets', 'splits')
@@ -74,17 +75,17 @@ def test_synthetic_duplicates_caught(synthetic):
 
 
 def test_synthetic_deterministic(synthetic):
-    first = split_file_texts('synthetic',
-                             make_fusion_splits('synthetic', str(synthetic)),
-                             NEAR_DUP_THRESHOLD)
+    splits = make_fusion_splits('synthetic', str(synthetic))
+    first = split_file_texts('synthetic', splits, NEAR_DUP_THRESHOLD)
     second = split_file_texts(
         'synthetic', make_fusion_splits('synthetic', str(synthetic)),
         NEAR_DUP_THRESHOLD)
     assert first == second
+    near = splits['excluded'][1].distance
     assert first['excluded'].splitlines()[2:] == [
-        't0 test/a ir 0.0000 exact',
-        f't1 test/b ir {make_fusion_splits("synthetic", str(synthetic))["excluded"][1].distance:.4f} near'  # noqa: E501
+        't0 test/a ir 0.0000 exact', f't1 test/b ir {near:.4f} near'
     ]
+    assert first['train'].splitlines()[2:] == ['t2', 't3', 't4', 't5']
 
 
 def test_grey_stored_as_colour_hashes_as_grey():
@@ -153,3 +154,45 @@ def test_split_files_equal_regeneration(source, shared_data):
         with open(osp.join(SPLIT_DIR, source, f'{name}.txt'),
                   encoding='utf-8') as f:
             assert f.read() == texts[name], (source, name)
+
+
+@pytest.mark.parametrize('source', sorted(REAL_FUSION_SOURCES))
+def test_dataset_config_reads_the_split_lists(source, shared_data):
+    """configs/_base_/datasets/<source>_fusion.py: train / search halves
+    from the training set's lists, val / test = the test set."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import DATASETS
+    init_default_scope('mmfusenas')
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'datasets',
+                 f'{source}_fusion.py'))
+    assert '_delete_' not in repr(cfg._cfg_dict.to_dict())
+    train_set, test_sets = REAL_FUSION_SOURCES[source]
+    for key, name in (('train', 'train'), ('search_weights',
+                                           'search_weights'),
+                      ('search_arch', 'search_arch')):
+        ds_cfg = cfg.train_dataloader.dataset if key == 'train' else \
+            cfg[f'{key}_dataset']
+        dataset = DATASETS.build(ds_cfg)
+        stems = [dataset.get_data_info(i)['stem']
+                 for i in range(len(dataset))]
+        assert stems == sorted(
+            _read_list(osp.join(SPLIT_DIR, source, f'{name}.txt')))
+        assert dataset.data_root.rstrip('/').endswith(train_set.root)
+        assert list(ds_cfg.data_prefix) == list(train_set.prefix)
+    test = DATASETS.build(cfg.test_dataloader.dataset)
+    assert test.data_root.rstrip('/').endswith(test_sets[0].root)
+    assert len(test) == len(
+        _read_list(osp.join(SPLIT_DIR, source, 'test.txt')))
+
+
+def test_tool_writes_the_committed_lists(tmp_path, shared_data):
+    tool = load_tool('tools/dataset_converters/make_fusion_splits.py')
+    tool.main(['--data-root', osp.join(shared_data, 'fusion'), '--out',
+               str(tmp_path), '--sources', 'harvard_ct'])
+    for name in SPLIT_FILES:
+        with open(osp.join(SPLIT_DIR, 'harvard_ct', f'{name}.txt')) as f:
+            assert (tmp_path / 'harvard_ct' / f'{name}.txt').read_text() \
+                == f.read(), name
