@@ -15,8 +15,10 @@ Datasets: ``TNO``, ``RoadScene`` (the 50 RoadScene test pairs), ``MRI_CT``,
 ``../shared/data/fusion``), or the folders given by ``--pairs``.
 
 Methods (:data:`BUILTIN_METHODS`): the classical rules (``mean``, ``max``,
-``laplacian``) and the published baselines (``SeAFusion``, ``TarDAL``,
-``IFCNN-MAX``, official weights from ``--weights-root``, converted in
+``laplacian``) and the published baselines (``SeAFusion``, ``TarDAL``
+(``tardal.pt``, BatchNorm on batch statistics as its authors run it),
+``TarDAL+``, ``TarDAL++`` (running statistics), ``IFCNN-MAX``; official
+weights from ``--weights-root``, converted in
 process into a temporary folder by
 ``mmfusenas.models.fusion.baselines.convert_fusion_baseline``), plus any
 ``--checkpoint NAME=CONFIG:CKPT``. A built-in method whose config, converter
@@ -38,7 +40,9 @@ rank per metric (1 = best, ties share the best rank) and its mean rank.
 
 Cost: parameters and FLOPs (:func:`mmfusenas.search.estimators.count_flops`,
 FLOPs = 2 x MACs + other operators) of the fusion network on one
-``--cost-size`` input (default 480 x 640, two sources), and CPU latency,
+``--cost-size`` pair (default 480 x 640; a random grey IR and colour VIS
+pair through the inference path, the network's input captured), and CPU
+latency,
 the median of ``--repeats`` forward passes with ``--threads`` threads.
 
 Outputs: the table (stdout), ``--out`` (JSON), ``--figure`` (PNG grid: one
@@ -68,7 +72,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-from mmengine.model import BaseModel
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -144,6 +147,10 @@ BUILTIN_METHODS: Tuple[Method, ...] = (
     Method('TarDAL', 'configs/baselines/tardal_ivif.py',
            converter='tardal', weights='tardal.pt',
            cfg_options={'model.fusion_net.bn_mode': 'train'}),
+    Method('TarDAL+', 'configs/baselines/tardal_ivif.py',
+           converter='tardal', weights='tardal_plus.pt'),
+    Method('TarDAL++', 'configs/baselines/tardal_ivif.py',
+           converter='tardal', weights='tardal_plusplus.pt'),
     Method('IFCNN-MAX', 'configs/baselines/ifcnn_max_ivif.py',
            converter='ifcnn_max', weights='ifcnn_max.pth'),
 )
@@ -355,30 +362,60 @@ def resolve_methods(args: argparse.Namespace, workdir: str) -> List[Method]:
             method.absent = ('converter mmfusenas.models.fusion.baselines.'
                              f'convert_fusion_baseline not available ({err})')
             continue
-        ckpt = osp.join(workdir, f'{method.converter}.pth')
+        ckpt = osp.join(workdir, f'{osp.splitext(method.weights)[0]}.pth')
         torch.save(convert_fusion_baseline(method.converter, weights), ckpt)
         method.checkpoint = ckpt
     return methods
 
 
-def fusion_network(model: torch.nn.Module) -> Tuple[torch.nn.Module, int]:
-    """The network that fuses (an ImageFusor's ``fusion_net``) and the
-    size divisor its inputs are padded to."""
+def fusion_network(model: torch.nn.Module) -> torch.nn.Module:
+    """The network that fuses: an ImageFusor's ``fusion_net`` (else the
+    model itself)."""
     fusors = [m for m in model.modules() if isinstance(m, ImageFusor)]
-    if not fusors:
-        return model, 1
-    divisor = getattr(fusors[0].data_preprocessor, 'pad_size_divisor', 1)
-    return fusors[0].fusion_net, divisor or 1
+    return fusors[0].fusion_net if fusors else model
+
+
+def fusion_net_input(model: torch.nn.Module, size: Sequence[int],
+                     workdir: str) -> Tuple[torch.nn.Module, object]:
+    """The fusion network and the input it receives for one ``size`` pair.
+
+    A random grey IR / colour VIS pair of ``size`` goes through the same
+    path as the test pairs (test pipeline, data preprocessor, the fusor's
+    preprocessing); the network's input is captured by a forward pre-hook,
+    so its channel layout (e.g. IFCNN's three-channel sources) and padding
+    are the ones inference uses.
+    """
+    net = fusion_network(model)
+    folder = osp.join(workdir, 'cost_pair')
+    rng = np.random.default_rng(0)
+    height, width = size
+    for mod, shape in (('ir', (height, width)), ('vi', (height, width, 3))):
+        os.makedirs(osp.join(folder, mod), exist_ok=True)
+        cv2.imwrite(osp.join(folder, mod, 'x.png'),
+                    rng.integers(0, 256, shape, dtype=np.uint8))
+    seen = []
+    handle = net.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append((args, kwargs)),
+        with_kwargs=True)
+    try:
+        dataset = build_pairs(
+            {m: osp.join(folder, m) for m in ('ir', 'vi')},
+            test_pipeline_cfg(model.cfg), None)
+        inference_fusion(model, dataset.get_data_info(0))
+    finally:
+        handle.remove()
+    if not seen:
+        raise RuntimeError(f'{type(net).__name__} was not called by the '
+                           'model\'s inference; cannot measure its cost')
+    args, kwargs = seen[0]
+    return net, (dict(kwargs) if kwargs else tuple(args))
 
 
 def measure_cost(model: torch.nn.Module, size: Sequence[int], threads: int,
-                 repeats: int) -> dict:
-    """Parameters, FLOPs and median CPU latency at ``size`` (2 sources)."""
-    net, divisor = fusion_network(model)
-    padded = [-(-s // divisor) * divisor for s in size]
-    x = torch.rand(1, 2, *padded)
-    inputs = dict(inputs=x, mode='tensor') if isinstance(net,
-                                                         BaseModel) else x
+                 repeats: int, workdir: str) -> dict:
+    """Parameters, FLOPs and median CPU latency of the fusion network on
+    the input of one ``size`` pair (:func:`fusion_net_input`)."""
+    net, inputs = fusion_net_input(model, size, workdir)
     count = count_flops(net, inputs)
     stats = measure_latency(
         net, inputs, repeats=repeats, warmup=2, threads=threads)
@@ -556,7 +593,7 @@ def run(args: argparse.Namespace) -> dict:
             model = init_model(method.config, method.checkpoint,
                                cfg_options=method.cfg_options or None)
             cost = measure_cost(model, args.cost_size, args.threads,
-                                args.repeats)
+                                args.repeats, tmp)
             for d, mods in folders.items():
                 print(f'{method.name} on {d} ...', flush=True)
                 row, images = run_method(model, mods, args.max_pairs,

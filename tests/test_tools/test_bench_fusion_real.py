@@ -85,7 +85,7 @@ def test_pairs_dir_outputs_and_absent_methods(bench, toy_ckpt, tmp_path,
     assert record['command'].startswith(
         'python benchmarks/bench_fusion_real.py --pairs ')
     assert set(record['machine']) >= {'cpu_model', 'cores', 'threads'}
-    assert len(record['commit']) >= 40
+    assert record['commit'] == bench.git_commit()  # 'unknown' outside git
     grid = cv2.imread(str(tmp_path / 'o' / 'table_grid.png'))
     assert grid.shape == (28 + 192, 4 * 256, 3)  # IR, VIS, toy, SeAFusion
     with open(out) as f:
@@ -168,3 +168,25 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
     assert expected in err
     assert not out.exists() and not (tmp_path / 'o' / 'rec.json').exists()
     assert not (tmp_path / 'o' / 'table_grid.png').exists()
+
+
+def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data):
+    """The classical rules and the official baselines run (converted in
+    process) and are ranked together."""
+    for path in ('configs/baselines/classical_max_ivif.py',
+                 'configs/baselines/seafusion_ivif.py'):
+        if not osp.isfile(osp.join(bench.ROOT, path)):
+            pytest.skip(f'{path} is not in this checkout')
+    weights = osp.join(osp.dirname(shared_data), 'checkpoints',
+                       'fusion_baselines')
+    result = bench.run(bench.parse_args([
+        '--data-root', osp.join(shared_data, 'fusion'), '--datasets', 'TNO',
+        '--max-pairs', '2', '--methods', 'max', 'SeAFusion', '--weights-root',
+        weights, '--cost-size', '32', '32', '--repeats', '1'
+    ]))['TNO']
+    assert result['max']['params'] == 0
+    assert result['SeAFusion']['params'] == 166883  # the official count
+    for metric in bench.resolve_metrics('cddfuse', None):
+        assert sorted([result['max']['rank'][metric],
+                       result['SeAFusion']['rank'][metric]]) in ([1, 2],
+                                                                 [1, 1])
