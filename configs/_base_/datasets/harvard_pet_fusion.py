@@ -1,0 +1,39 @@
+# Harvard atlas MRI-PET, real data: train on the pairs of Harvard/PET-MRI
+# that are not (within the near-duplicate threshold of) a test image, test
+# on MRI_PET. The split lists are splits/harvard_pet/*.txt next to this file,
+# written by `python tools/dataset_converters/make_fusion_splits.py`
+# (docs/datasets.md, "Real fusion splits"). Search configs use
+# `search_weights_dataset` / `search_arch_dataset` (the two halves of
+# train).
+_base_ = ['./medical_fusion.py']
+
+fusion_root = '../shared/data/fusion/'
+train_root = fusion_root + 'Harvard/PET-MRI/'
+test_root = fusion_root + 'MRI_PET/'
+split_dir = '{{ fileDirname }}/splits/harvard_pet/'
+modalities = dict(mri='MRI', pet='PET')
+
+train_dataloader = dict(
+    dataset=dict(
+        data_root=train_root,
+        data_prefix=dict(_delete_=True, **modalities),
+        ann_file=split_dir + 'train.txt'))
+val_dataloader = dict(
+    dataset=dict(
+        data_root=test_root,
+        data_prefix=dict(_delete_=True, **modalities),
+        ann_file=split_dir + 'test.txt'))
+test_dataloader = val_dataloader
+
+search_weights_dataset = dict(
+    type='PairedImageDataset',
+    data_root=train_root,
+    data_prefix=modalities,
+    ann_file=split_dir + 'search_weights.txt',
+    pipeline={{ _base_.train_pipeline }})
+search_arch_dataset = dict(
+    type='PairedImageDataset',
+    data_root=train_root,
+    data_prefix=modalities,
+    ann_file=split_dir + 'search_arch.txt',
+    pipeline={{ _base_.train_pipeline }})

@@ -1,0 +1,192 @@
+"""benchmarks/bench_fusion_real.py: the real-pair fusion table."""
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmfusenas.apis import init_model
+from mmfusenas.testing import load_tool
+
+TOY = 'configs/baselines/fusion_toy.py'
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_tool('benchmarks/bench_fusion_real.py')
+
+
+@pytest.fixture(scope='module')
+def toy_ckpt(tmp_path_factory):
+    torch.manual_seed(0)
+    model = init_model(TOY)
+    path = tmp_path_factory.mktemp('ckpt') / 'toy.pth'
+    torch.save({'state_dict': model.state_dict()}, str(path))
+    return str(path)
+
+
+def _pairs(root, sizes=((48, 56), (48, 56))):
+    """root/{ir,vi}/p<i>.png smooth random pairs of the given (h, w)."""
+    rng = np.random.default_rng(1)
+    for i, (h, w) in enumerate(sizes):
+        for mod in ('ir', 'vi'):
+            img = cv2.resize(rng.uniform(0, 255, (6, 6)), (w, h)).astype(
+                np.uint8)
+            path = root / mod / f'p{i}.png'
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), img)
+    return root
+
+
+def test_ranks_hand_case(bench):
+    table = {
+        'a': {'EN': 2.0, 'Nabf': 0.3},
+        'b': {'EN': 3.0, 'Nabf': 0.1},
+        'c': {'EN': 2.0, 'Nabf': 0.2},
+        'd': {'absent': 'config x.py not found'},
+    }
+    bench.add_ranks(table, ['EN', 'Nabf'])
+    assert table['a']['rank'] == {'EN': 2, 'Nabf': 3}  # tie shares rank 2
+    assert table['b']['rank'] == {'EN': 1, 'Nabf': 1}  # Nabf: lower wins
+    assert table['c']['rank'] == {'EN': 2, 'Nabf': 2}
+    assert table['a']['mean_rank'] == 2.5 and table['b']['mean_rank'] == 1
+    assert table['d'] == {'absent': 'config x.py not found'}
+
+
+def test_pairs_dir_outputs_and_absent_methods(bench, toy_ckpt, tmp_path,
+                                              capsys):
+    pairs = _pairs(tmp_path / 'mine')
+    out, rec = tmp_path / 'o' / 'table.json', tmp_path / 'o' / 'rec.json'
+    argv = [
+        '--pairs', str(pairs), '--methods', 'toy', 'SeAFusion',
+        '--checkpoint', f'toy={TOY}:{toy_ckpt}', '--cost-size', '32', '32',
+        '--repeats', '1', '--out', str(out), '--results-json', str(rec),
+        '--weights-root', str(tmp_path / 'no_weights')
+    ]
+    assert bench.main(argv) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith('RESULT ')
+    result = json.loads(last[len('RESULT '):])
+    assert list(result) == ['mine']
+    row = result['mine']['toy']
+    assert row['pairs'] == 2
+    assert set(bench.resolve_metrics('cddfuse', None)) <= set(row)
+    assert len(row['rank']) == 11 and row['mean_rank'] == 1
+    assert row['params'] == 37409 and row['flops'] > 0
+    # absent, with the reason, never dropped: config (this branch) or weight
+    reason = result['mine']['SeAFusion']['absent']
+    assert 'seafusion_ivif.py not found' in reason or \
+        'seafusion.pth not found' in reason
+    with open(rec) as f:
+        record = json.load(f)
+    assert record['result'] == result
+    assert record['command'].startswith(
+        'python benchmarks/bench_fusion_real.py --pairs ')
+    assert set(record['machine']) >= {'cpu_model', 'cores', 'threads'}
+    assert record['commit'] == bench.git_commit()  # 'unknown' outside git
+    grid = cv2.imread(str(tmp_path / 'o' / 'table_grid.png'))
+    assert grid.shape == (28 + 192, 4 * 256, 3)  # IR, VIS, toy, SeAFusion
+    with open(out) as f:
+        assert json.load(f)['result'] == result
+
+
+def test_same_numbers_as_fuse_and_eval_fusion(bench, toy_ckpt, tmp_path,
+                                              capsys, shared_data):
+    """Two TNO pairs: the table's row equals tools/fuse.py + eval_fusion.py
+    on the written PNGs."""
+    src = osp.join(shared_data, 'fusion', 'TNO')
+    pairs = tmp_path / 'tno2'
+    for mod in ('ir', 'vi'):
+        (pairs / mod).mkdir(parents=True)
+        for name in ('01.png', '02.png'):
+            (pairs / mod / name).write_bytes(
+                open(osp.join(src, mod, name), 'rb').read())
+    result = bench.run(bench.parse_args([
+        '--pairs', str(pairs), '--methods', 'toy', '--checkpoint',
+        f'toy={TOY}:{toy_ckpt}', '--cost-size', '32', '32', '--repeats', '1'
+    ]))
+    load_tool('tools/fuse.py').main([
+        TOY, toy_ckpt, '--ir', str(pairs / 'ir'), '--vi',
+        str(pairs / 'vi'), '--out', str(tmp_path / 'fused')
+    ])
+    ref = load_tool('tools/analysis_tools/eval_fusion.py').evaluate(
+        str(pairs / 'ir'), str(pairs / 'vi'), str(tmp_path / 'fused'),
+        'cddfuse')['mean']
+    row = result['tno2']['toy']
+    assert len(ref) == 11
+    for metric, value in ref.items():
+        assert row[metric] == pytest.approx(value, rel=1e-9, abs=1e-12), \
+            metric
+
+
+def test_two_pairs_per_set(bench, toy_ckpt, capsys, shared_data):
+    result = bench.run(bench.parse_args([
+        '--data-root', osp.join(shared_data, 'fusion'), '--max-pairs', '2',
+        '--methods', 'toy', '--checkpoint', f'toy={TOY}:{toy_ckpt}',
+        '--cost-size', '32', '32', '--repeats', '1'
+    ]))
+    assert list(result) == ['TNO', 'RoadScene', 'MRI_CT', 'MRI_PET',
+                            'MRI_SPECT']
+    for dataset, table in result.items():
+        assert table['toy']['pairs'] == 2, dataset
+        assert np.isfinite([table['toy'][m] for m in table['toy']['rank']
+                            ]).all()
+
+
+@pytest.mark.parametrize('case',
+                         ['sizes', 'corrupt', 'truncated', 'checkpoint'])
+def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
+                                                     tmp_path, capsys, case):
+    pairs = _pairs(tmp_path / 'bad')
+    ckpt = toy_ckpt
+    if case == 'sizes':
+        cv2.imwrite(str(pairs / 'vi' / 'p1.png'), np.zeros((48, 60),
+                                                            np.uint8))
+    if case == 'corrupt':
+        (pairs / 'vi' / 'p1.png').write_bytes(b'\x89PNG\r\n\x1a\n broken')
+    if case == 'truncated':  # a valid header, undecodable data
+        data = (pairs / 'vi' / 'p1.png').read_bytes()
+        (pairs / 'vi' / 'p1.png').write_bytes(data[:len(data) // 2])
+    if case == 'checkpoint':
+        ckpt = str(tmp_path / 'missing.pth')
+    out = tmp_path / 'o' / 'table.json'
+    code = bench.main([
+        '--pairs', str(pairs), '--methods', 'toy', '--checkpoint',
+        f'toy={TOY}:{ckpt}', '--out', str(out), '--results-json',
+        str(tmp_path / 'o' / 'rec.json')
+    ])
+    err = capsys.readouterr().err
+    assert code == 2
+    expected = {
+        'sizes': osp.join('vi', 'p1.png'),
+        'corrupt': osp.join('vi', 'p1.png'),
+        'truncated': 'cannot decode ' + repr(str(pairs / 'vi' / 'p1.png')),
+        'checkpoint': 'checkpoint file not found: ' + ckpt,
+    }[case]
+    assert expected in err
+    assert not out.exists() and not (tmp_path / 'o' / 'rec.json').exists()
+    assert not (tmp_path / 'o' / 'table_grid.png').exists()
+
+
+def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data):
+    """The classical rules and the official baselines run (converted in
+    process) and are ranked together."""
+    for path in ('configs/baselines/classical_max_ivif.py',
+                 'configs/baselines/seafusion_ivif.py'):
+        if not osp.isfile(osp.join(bench.ROOT, path)):
+            pytest.skip(f'{path} is not in this checkout')
+    weights = osp.join(osp.dirname(shared_data), 'checkpoints',
+                       'fusion_baselines')
+    result = bench.run(bench.parse_args([
+        '--data-root', osp.join(shared_data, 'fusion'), '--datasets', 'TNO',
+        '--max-pairs', '2', '--methods', 'max', 'SeAFusion', '--weights-root',
+        weights, '--cost-size', '32', '32', '--repeats', '1'
+    ]))['TNO']
+    assert result['max']['params'] == 0
+    assert result['SeAFusion']['params'] == 166883  # the official count
+    for metric in bench.resolve_metrics('cddfuse', None):
+        assert sorted([result['max']['rank'][metric],
+                       result['SeAFusion']['rank'][metric]]) in ([1, 2],
+                                                                 [1, 1])

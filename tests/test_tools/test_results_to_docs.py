@@ -1,0 +1,92 @@
+"""tools/misc/results_to_docs.py: docs tables rendered from results JSON."""
+import json
+
+import pytest
+
+from mmfusenas.testing import load_tool
+
+RECORD = {
+    'command': 'python benchmarks/bench_fusion_real.py --max-pairs 2',
+    'commit': 'abc123',
+    'machine': {'cpu_model': 'CPU X', 'cores': 2, 'threads': 1},
+    'metrics': ['EN', 'SSIM'],
+    'result': {
+        'TNO': {
+            'a': {'EN': 6.5, 'SSIM': 0.25, 'rank': {'EN': 1, 'SSIM': 2},
+                  'mean_rank': 1.5, 'params': 1234, 'flops': 2.5e9,
+                  'latency_ms': 12.34, 'pairs': 2},
+            'b': {'absent': 'config b.py not found'},
+        }
+    },
+}
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool('tools/misc/results_to_docs.py')
+
+
+def test_docs_tables_equal_their_json(tool):
+    """Fails when a table in docs/ was edited by hand or its JSON changed
+    without `python tools/misc/results_to_docs.py`."""
+    assert tool.update(check=True) == []
+
+
+def test_render_hand_case(tool):
+    assert tool.render(RECORD).split('\n') == [
+        'Measured with `python benchmarks/bench_fusion_real.py '
+        '--max-pairs 2` at commit `abc123` on CPU X (2 cores, 1 torch '
+        'thread(s)); value (rank per metric, 1 = best).',
+        '',
+        '**TNO** (2 pairs)',
+        '',
+        '| method | EN | SSIM | mean rank | params | GFLOPs | CPU ms |',
+        '|---|---|---|---|---|---|---|',
+        '| a | 6.5000 (1) | 0.2500 (2) | 1.5000 | 1,234 | 2.500 | 12.3 |',
+        '| b | absent: config b.py not found |  |  |  |  |  |',
+    ]
+
+
+def _repo(tmp_path, doc, record=None):
+    (tmp_path / 'docs' / 'results').mkdir(parents=True)
+    (tmp_path / 'docs' / 'page.md').write_text(doc)
+    if record is not None:
+        (tmp_path / 'docs' / 'results' / 'demo.json').write_text(
+            json.dumps(record))
+    return tmp_path
+
+
+def test_update_rewrites_between_markers_only(tool, tmp_path):
+    doc = ('# Page\n\nbefore\n<!-- results:demo -->\nstale table\n'
+           '<!-- /results -->\nafter\n')
+    root = _repo(tmp_path, doc, RECORD)
+    assert tool.update(str(root), check=True) == ['docs/page.md']
+    assert (root / 'docs' / 'page.md').read_text() == doc  # check: no write
+    assert tool.update(str(root)) == ['docs/page.md']
+    assert (root / 'docs' / 'page.md').read_text() == (
+        '# Page\n\nbefore\n<!-- results:demo -->\n\n' + tool.render(RECORD) +
+        '\n\n<!-- /results -->\nafter\n')
+    assert tool.update(str(root), check=True) == []
+
+
+def test_missing_json_renders_not_measured(tool, tmp_path):
+    root = _repo(tmp_path, '<!-- results:demo -->\n<!-- /results -->\n')
+    tool.update(str(root))
+    assert 'Not measured yet: `docs/results/demo.json` does not exist' in \
+        (root / 'docs' / 'page.md').read_text()
+
+
+def test_unclosed_block_names_file_and_line(tool, tmp_path):
+    root = _repo(tmp_path, 'x\n<!-- results:demo -->\ntable\n', RECORD)
+    with pytest.raises(ValueError,
+                       match=r'docs/page.md:2: results block .demo. has no '
+                       r'closing <!-- /results -->'):
+        tool.update(str(root))
+
+
+def test_record_without_commit_is_named(tool, tmp_path):
+    bad = {k: v for k, v in RECORD.items() if k != 'commit'}
+    root = _repo(tmp_path, 'x\n', bad)
+    with pytest.raises(ValueError, match=r"demo.json: missing key\(s\) "
+                       r"\['commit'\]"):
+        tool.update(str(root))

@@ -1,0 +1,209 @@
+"""Render the measured results (``docs/results/*.json``) into the docs.
+
+Example::
+
+    python tools/misc/results_to_docs.py           # rewrite the tables
+    python tools/misc/results_to_docs.py --check   # exit 1 if they drifted
+
+A results file ``docs/results/<name>.json`` is a record written by a
+benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
+
+    {"command": "...", "commit": "<sha>", "machine": {"cpu_model": ...,
+     "cores": n, "threads": n}, "metrics": [...],
+     "result": {dataset: {method: {metric: value, ..., "rank": {...},
+                                  "mean_rank": r, "params": n, "flops": n,
+                                  "latency_ms": t, "pairs": n}
+                                 | {"absent": reason}}}}
+
+Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
+``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the
+markers is replaced by the rendering of ``docs/results/<name>.json`` (a
+header with the command, commit and machine, then one table per dataset
+with each metric's value and rank). A block whose JSON does not exist yet
+renders as a "not measured yet" line. A block naming no marker end, or
+nested blocks, is an error naming the file and line. Files are rewritten
+atomically and only when their text changes.
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import re
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+
+BEGIN = re.compile(r'^<!-- results:([A-Za-z0-9_.-]+) -->\s*$')
+END = '<!-- /results -->'
+
+#: cost columns: key -> (header, format)
+COST = (('params', 'params', lambda v: f'{v:,}'),
+        ('flops', 'GFLOPs', lambda v: f'{v / 1e9:.3f}'),
+        ('latency_ms', 'CPU ms', lambda v: f'{v:.1f}'))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f'{value:.4f}'
+    return str(value)
+
+
+def render(record: dict) -> str:
+    """Markdown of one results record (see the module doc)."""
+    machine = record.get('machine', {})
+    lines = [
+        f'Measured with `{record["command"]}` at commit '
+        f'`{record["commit"]}` on {machine.get("cpu_model", "?")} '
+        f'({machine.get("cores", "?")} cores, '
+        f'{machine.get("threads", "?")} torch thread(s)); '
+        'value (rank per metric, 1 = best).', ''
+    ]
+    for dataset, table in record['result'].items():
+        rows = [r for r in table.values() if 'absent' not in r]
+        metrics = list(record.get('metrics') or (
+            rows[0]['rank'] if rows else []))
+        pairs = sorted({r['pairs'] for r in rows if 'pairs' in r})
+        cost = [c for c in COST if any(c[0] in r for r in rows)]
+        lines.append(f'**{dataset}** ({"/".join(map(str, pairs)) or "?"} '
+                     'pairs)')
+        lines.append('')
+        header = ['method'] + metrics + ['mean rank'] + [c[1] for c in cost]
+        lines.append('| ' + ' | '.join(header) + ' |')
+        lines.append('|' + '---|' * len(header))
+        for name, r in table.items():
+            if 'absent' in r:
+                cells = [f'absent: {r["absent"]}'] + [''] * (len(header) - 2)
+            else:
+                ranks = r.get('rank', {})
+                cells = [
+                    _fmt(r[m]) + (f' ({ranks[m]})' if m in ranks else '')
+                    for m in metrics
+                ] + [_fmt(r.get('mean_rank', ''))] + [
+                    c[2](r[c[0]]) if c[0] in r else '' for c in cost
+                ]
+            lines.append('| ' + ' | '.join([name] + cells) + ' |')
+        lines.append('')
+    return '\n'.join(lines).rstrip('\n')
+
+
+def not_measured(name: str) -> str:
+    return (f'_Not measured yet: `docs/results/{name}.json` does not exist '
+            '(see the commands above)._')
+
+
+def load_records(results_dir: str) -> Dict[str, dict]:
+    """name -> record of every ``results_dir/*.json``.
+
+    Raises:
+        ValueError: a file is not valid JSON or lacks ``command``,
+            ``commit``, ``machine`` or ``result`` (named).
+    """
+    records = {}
+    for path in sorted(glob.glob(osp.join(results_dir, '*.json'))):
+        try:
+            with open(path, encoding='utf-8') as f:
+                record = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{path}: not valid JSON ({err})') from None
+        missing = [k for k in ('command', 'commit', 'machine', 'result')
+                   if k not in record]
+        if missing:
+            raise ValueError(f'{path}: missing key(s) {missing}; expected '
+                             'a record written by a benchmark\'s '
+                             '--results-json')
+        records[osp.splitext(osp.basename(path))[0]] = record
+    return records
+
+
+def rewrite(text: str, records: Dict[str, dict], path: str) -> str:
+    """``text`` with every results block re-rendered.
+
+    Raises:
+        ValueError: a block is not closed, or a block opens inside another
+            (the message names ``path`` and the line).
+    """
+    out: List[str] = []
+    lines = text.split('\n')
+    i = 0
+    while i < len(lines):
+        match = BEGIN.match(lines[i])
+        out.append(lines[i])
+        if not match:
+            if lines[i].strip() == END:
+                raise ValueError(f'{path}:{i + 1}: {END} without an opening '
+                                 '<!-- results:NAME --> marker')
+            i += 1
+            continue
+        name, start = match.group(1), i
+        i += 1
+        while i < len(lines) and lines[i].strip() != END:
+            if BEGIN.match(lines[i]):
+                raise ValueError(f'{path}:{i + 1}: results block opened '
+                                 f'inside the block of line {start + 1}')
+            i += 1
+        if i == len(lines):
+            raise ValueError(f'{path}:{start + 1}: results block {name!r} '
+                             f'has no closing {END}')
+        body = render(records[name]) if name in records else \
+            not_measured(name)
+        out.extend(['', body, '', lines[i]])
+        i += 1
+    return '\n'.join(out)
+
+
+def doc_files(root: str) -> List[str]:
+    return sorted(glob.glob(osp.join(root, 'docs', '**', '*.md'),
+                            recursive=True)) + [osp.join(root, 'README.md')]
+
+
+def update(root: str = ROOT, check: bool = False) -> List[str]:
+    """Re-render every results block under ``root``; returns the files
+    that changed (with ``check``, that would change; nothing written)."""
+    records = load_records(osp.join(root, 'docs', 'results'))
+    new_texts: List[Tuple[str, str]] = []
+    for path in doc_files(root):
+        if not osp.isfile(path):
+            continue
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        new = rewrite(text, records, osp.relpath(path, root))
+        if new != text:
+            new_texts.append((path, new))
+    if not check:
+        for path, new in new_texts:
+            atomic_write(new, path)
+    return [osp.relpath(p, root) for p, _ in new_texts]
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Render docs/results/*.json into the docs tables')
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='only report (exit 1) when a docs table differs from its JSON')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        changed = update(check=args.check)
+    except ValueError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    verb = 'out of date' if args.check else 'rewritten'
+    for path in changed:
+        print(f'{path}: {verb}')
+    if not changed:
+        print('docs tables match docs/results/*.json')
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
