@@ -68,8 +68,11 @@ def batches(num=12):
             data_samples=[x['data_samples'] for x in b]))
 
 
+DEFAULT_GUARD = dict(type='FiniteStepGuardHook')
+
+
 def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
-                guard=None, resume=False, load_from=None, cfg=None,
+                guard=DEFAULT_GUARD, resume=False, load_from=None, cfg=None,
                 checkpoint_type='SafeCheckpointHook', checkpoint_cfg=None,
                 val_interval=1000, **kwargs):
     checkpoint = dict(
@@ -90,7 +93,7 @@ def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
         default_hooks=dict(
             checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1),
-            finite_guard=guard or dict(type='FiniteStepGuardHook')),
+            finite_guard=guard),
         resume=resume,
         load_from=load_from,
         default_scope='mmfusenas',
@@ -166,6 +169,34 @@ def test_without_the_guard_the_nan_step_is_taken(tmp_path):
         runner.train()
     assert not torch.isfinite(runner.model.linear.weight).all()
     assert not osp.exists(str(tmp_path / 'run2' / 'iter_5.pth'))
+
+
+def test_finite_guard_none_turns_the_guard_off(tmp_path):
+    """``default_hooks.finite_guard=None`` (``--cfg-options``) disables the
+    guard: MMEngine accepted None only for its own default hooks and ended
+    in a bare ``AssertionError``."""
+    from mmengine.config import Config, DictAction
+    cfg = Config(dict(default_hooks=dict(finite_guard=dict(
+        type='FiniteStepGuardHook'))))
+    # what tools/train.py's --cfg-options parser makes of the option
+    cfg.merge_from_dict(
+        {'default_hooks.finite_guard': DictAction._parse_iterable('None')})
+    assert cfg.default_hooks.finite_guard is None
+    runner = make_runner(
+        str(tmp_path / 'run'),
+        TinyModel(nan_grad_calls={3}),
+        max_iters=3,
+        interval=100,
+        checkpoint_cfg=dict(save_last=False),
+        guard=cfg.default_hooks.finite_guard)
+    assert not any(isinstance(h, FiniteStepGuardHook) for h in runner._hooks)
+    # MMEngine's own defaults are still registered
+    assert any(type(h).__name__ == 'IterTimerHook' for h in runner._hooks)
+    runner.train()  # the NaN step of iteration 2 is taken: nothing guards it
+    assert runner.iter == 3
+    assert not torch.isfinite(runner.model.linear.weight).all()
+    with open(osp.join(REPO, 'docs', 'reliability.md')) as f:
+        assert 'default_hooks.finite_guard=None' in f.read()
 
 
 def test_skip_action_drops_the_step_and_continues(tmp_path):

@@ -25,15 +25,20 @@ to :class:`mmengine.runner.Runner`:
   (:class:`~mmfusenas.utils.workdir_lock.WorkDirLock`). Only ``train()``
   runs need it: ``tools/test.py`` turns it off, so a checkpoint can be
   evaluated while its training is running.
+- **default hooks switched off with None**: ``default_hooks.<name>=None``
+  removes any default hook, ours included (``finite_guard=None`` turns the
+  :class:`~mmfusenas.engine.hooks.FiniteStepGuardHook` off); MMEngine
+  accepts None only for its own default hooks and asserted on the others.
 - **a readable log**: MMEngine's per-parameter initialisation dump
   (hundreds of lines before the first iteration) becomes one summary line
   per top-level module; the full listing goes to ``init_weights.txt`` in the
   log dir (:mod:`~mmfusenas.engine.runner.init_summary`).
 """
 import os
-from typing import Callable, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -43,6 +48,9 @@ from mmfusenas.utils.checkpoint import (check_checkpoint_file,
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .init_summary import side_file_for, summarised_init_dump
 
+# the default hooks MMEngine itself removes when set to None
+_MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
+                           'param_scheduler', 'checkpoint')
 _RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
                   'PMI_RANK')
 
@@ -105,6 +113,23 @@ class ReliableRunner(Runner):
 
     def __del__(self) -> None:
         self.release_work_dir()
+
+    def register_default_hooks(
+            self, hooks: Optional[Dict[str, Union[Hook, dict]]] = None
+    ) -> None:
+        """MMEngine's default hooks, where ``None`` removes any of them.
+
+        ``default_hooks.finite_guard=None`` (or any other key of ours set to
+        None) drops that hook; MMEngine's own keys (``timer``,
+        ``checkpoint``, ...) set to None are removed by MMEngine as before.
+        """
+        if hooks is not None:
+            hooks = {
+                name: hook
+                for name, hook in hooks.items()
+                if hook is not None or name in _MMENGINE_DEFAULT_HOOKS
+            }
+        super().register_default_hooks(hooks)
 
     def _init_model_weights(self) -> None:
         """MMEngine's weight initialisation with a summarised log."""
