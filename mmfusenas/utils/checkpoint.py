@@ -238,11 +238,14 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
     """Check that ``path`` is a readable, whole checkpoint file.
 
     Each failure raises with the path and what is wrong: missing, a
-    symlink loop or dangling link, a folder, zero bytes, or a file
-    ``torch.load`` cannot read (truncated, not a checkpoint). A zip-format
-    file (``torch.save``'s default) is checked by reading its central
-    directory, which a truncated file lacks, so the check costs far less
-    than loading; other files are loaded with ``weights_only=True``.
+    symlink loop or dangling link, a folder, zero bytes, a file
+    ``torch.load`` cannot read (truncated, not a checkpoint), or a
+    zip-format file (``torch.save``'s default) with an entry whose CRC-32
+    does not match (bytes overwritten in the middle: ``torch.load`` would
+    load them silently). A zip file is checked by reading its central
+    directory, which a truncated file lacks, and its entries' checksums
+    (:func:`checkpoint_damage`), which costs a read of the file but no
+    unpickling; other files are loaded with ``weights_only=True``.
 
     Args:
         path (str): The file.
@@ -289,11 +292,20 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
         else:  # legacy (non-zip) torch format, or not a checkpoint at all
             torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:  # noqa: BLE001 - reported with the path
-        raise ValueError(
+        raise CorruptCheckpointError(
             f'{what} {path} ({size} bytes) cannot be read by torch.load: '
             f'{type(err).__name__}: {str(err)[:300]}. It is truncated, '
             'corrupted, not a PyTorch checkpoint, or a legacy pickle (see '
             'docs/reliability.md)') from err
+    # bytes overwritten inside the tensor data leave the archive readable
+    # and torch.load silent (it loads garbage, e.g. NaN): every entry is
+    # checked against the CRC-32 torch.save stored for it
+    problem = checkpoint_damage(path)
+    if problem is not None:
+        raise CorruptCheckpointError(
+            f'{what} {path} ({size} bytes) is corrupt: {problem}. Loading it '
+            'would give wrong weights / optimizer state; use another '
+            'checkpoint (docs/reliability.md)')
     return path
 
 

@@ -13,7 +13,12 @@ to :class:`mmengine.runner.Runner`:
 - **clear checkpoint errors**: a missing file, a symlink loop, a dangling
   link, a zero-byte or truncated file is reported with its path and the
   problem before anything is loaded
-  (:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`).
+  (:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`), and so is a
+  zip checkpoint whose bytes were overwritten (an entry fails the CRC-32
+  ``torch.save`` stored for it; ``torch.load`` would load the garbage).
+- **verified resume**: after ``--resume`` has loaded the model, optimizer
+  and schedulers, their state is checked for NaN / Inf before the first
+  step; a non-finite tensor raises naming the checkpoint and the tensors.
 - **auto-resume that finds the last good checkpoint**: ``--resume`` without
   a path uses ``last_checkpoint``; if it is missing, empty or names an
   unusable file, the newest valid ``*.pth`` of the work dir is used and the
@@ -44,7 +49,8 @@ from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
 from mmfusenas.utils.checkpoint import (check_checkpoint_file,
-                                        find_resumable_checkpoint)
+                                        find_resumable_checkpoint,
+                                        nonfinite_tensors)
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .init_summary import side_file_for, summarised_init_dump
 
@@ -173,6 +179,41 @@ class ReliableRunner(Runner):
                 'from another architecture or config. To load the matching '
                 'part on purpose (the rest keeps its initialisation), pass '
                 '--cfg-options load_strict=False.') from None
+
+    def resume(self,
+               filename: str,
+               resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location: Union[str, Callable] = 'default') -> None:
+        """MMEngine's resume, then a finiteness check of what was loaded.
+
+        The file itself is checked by :meth:`load_checkpoint` (truncation,
+        CRC-32 of a zip checkpoint's entries).
+
+        Raises:
+            FloatingPointError: The loaded model or optimizer state holds
+                NaN / Inf; names the checkpoint and the tensors. Raised
+                before the first training step.
+        """
+        super().resume(
+            filename,
+            resume_optimizer=resume_optimizer,
+            resume_param_scheduler=resume_param_scheduler,
+            map_location=map_location)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        bad = nonfinite_tensors(model.state_dict(), 'state_dict')
+        if resume_optimizer and getattr(self, 'optim_wrapper', None):
+            bad += nonfinite_tensors(self.optim_wrapper.state_dict(),
+                                     'optimizer')
+        if bad:
+            shown = ', '.join(bad[:10]) + (f' and {len(bad) - 10} more'
+                                           if len(bad) > 10 else '')
+            raise FloatingPointError(
+                f'--resume checkpoint {filename}: {len(bad)} loaded '
+                f'tensor(s) hold NaN/Inf ({shown}); stopping before the '
+                'first step. Resume from an earlier checkpoint of the work '
+                'dir (docs/reliability.md)')
 
     def load_or_resume(self) -> None:
         """Load or resume, finding a usable checkpoint for auto-resume."""
