@@ -236,7 +236,8 @@ class FiniteStepGuardHook(Hook):
         before = bool(source)
         if not before:  # finite on every rank until the averaging
             source = [r for r in range(world) if flags[r, 0]]
-        names = bad or reports[source[0]][0]
+        # the parameter names of a rank whose gradients are non-finite now
+        names = bad or next(names for names, _ in reports if names)
         parts = []
         for r in source:
             samples = ', '.join(reports[r][1]) if reports[r][1] else 'unknown'
