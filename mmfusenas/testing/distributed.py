@@ -513,6 +513,91 @@ class NaNInjectionHook(Hook):
                 next(model.architecture.parameters()).fill_(float('nan'))
 
 
+def _nan_gradient_model(nan_stem: str) -> nn.Module:
+    """``y = w·x + b`` with an L2 loss; a batch holding the sample named
+    ``nan_stem`` adds ``sqrt(0·w)``: the loss stays finite, the gradient of
+    ``w`` is NaN."""
+    from mmengine.model import BaseModel
+
+    class _Model(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.linear = nn.Linear(2, 1)
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            out = self.linear(inputs)
+            if mode != 'loss':
+                return out
+            loss = out.pow(2).mean()
+            if any(s.metainfo.get('stem') == nan_stem
+                   for s in data_samples or []):
+                loss = loss + torch.sqrt(self.linear.weight[0, 0] * 0)
+            return dict(loss=loss)
+
+    return _Model()
+
+
+def _stem_batch(items: Sequence[dict]) -> dict:
+    return dict(
+        inputs=torch.stack([x['inputs'] for x in items]),
+        data_samples=[x['data_samples'] for x in items])
+
+
+def run_nan_gradient(rank: int, world_size: int, work_dir: str,
+                     nan_stem: str, mode: str = 'ddp') -> Dict[str, Any]:
+    """Train :func:`_nan_gradient_model` with the finite-step guard on 8
+    samples ``img00`` .. ``img07`` (``DefaultSampler`` without shuffling:
+    rank r of 2 reads ``img0{r}, img0{r+2}`` at iteration 0, ``img0{r+4},
+    img0{r+6}`` at iteration 1), batch size 2 per rank, 2 iterations.
+
+    Args:
+        rank, world_size: From :func:`launch`.
+        work_dir (str): The work dir.
+        nan_stem (str): The sample whose batch gets a NaN gradient.
+        mode (str): ``mode`` of ``AlgorithmDistributedDataParallel``.
+
+    Returns:
+        dict: ``iters`` (when no error was raised).
+    """
+    from mmengine.dataset import DefaultSampler
+    from mmengine.runner import Runner
+    from mmengine.structures import BaseDataElement
+    items = [
+        dict(
+            inputs=torch.tensor([float(i), 1.0]),
+            data_samples=BaseDataElement(metainfo=dict(stem=f'img{i:02d}')))
+        for i in range(8)
+    ]
+    loader = torch.utils.data.DataLoader(
+        items,
+        batch_size=2,
+        sampler=DefaultSampler(items, shuffle=False),
+        collate_fn=_stem_batch)
+    runner = Runner(
+        model=_nan_gradient_model(nan_stem),
+        work_dir=work_dir,
+        train_dataloader=loader,
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(by_epoch=False, max_iters=2),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=100,
+                            save_last=False),
+            finite_guard=dict(type='FiniteStepGuardHook')),
+        launcher='pytorch' if world_size > 1 else 'none',
+        cfg=dict(
+            model_wrapper_cfg=dict(
+                type='mmfusenas.AlgorithmDistributedDataParallel',
+                mode=mode)),
+        env_cfg=dict(dist_cfg=dict(backend='gloo')),
+        default_scope='mmfusenas',
+        experiment_name=f'nan_gradient_{mode}_{world_size}',
+        log_level='WARNING')
+    runner.train()
+    return dict(iters=runner.iter)
+
+
 def save_init(kind: str, path: str) -> str:
     """Write the seeded initial weights of :func:`build_tiny_model`
     (``kind='cooperative'``: of :func:`build_cooperative_model`,

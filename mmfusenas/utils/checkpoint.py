@@ -21,6 +21,7 @@ import errno
 import glob
 import os
 import os.path as osp
+import warnings
 import zipfile
 from typing import (Any, Callable, List, Mapping, Optional, Tuple,
                     Union)
@@ -86,34 +87,148 @@ def allow_mmengine_checkpoint_globals() -> None:
     _REGISTERED = True
 
 
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file is truncated or damaged (not a format question:
+    ``trust=True`` cannot load it either)."""
+
+
+class TrustedUnpicklingWarning(UserWarning):
+    """A file is being fully unpickled because the caller passed
+    ``trust=True`` (a tool's ``--trust``)."""
+
+
+# torch.save's formats: a zip archive, or (before torch 1.6, and with
+# ``_use_new_zipfile_serialization=False``) a pickle stream that starts with
+# the pickled magic number 0x1950a86a20f9469cfc6c (protocol 2)
+_ZIP_MAGIC = b'PK\x03\x04'
+_LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
+# what torch / pickle say when a legacy stream ends early
+_TRUNCATION_HINTS = ('unexpected eof', 'ran out of input', 'truncated',
+                     'corrupt', 'invalid magic number', 'invalid load key')
+
+
+def checkpoint_damage(path: str,
+                      load_error: Optional[BaseException] = None
+                      ) -> Optional[str]:
+    """Why ``path`` is a damaged torch file, or None when it looks whole.
+
+    A zip-format file (``torch.save``'s default) is damaged when its
+    archive cannot be read (truncated: the central directory at its end is
+    missing) or when an entry fails the CRC-32 that ``torch.save`` stores
+    for it: bytes overwritten in the middle of the tensor data break
+    neither the archive nor ``torch.load``, only that check. A legacy
+    (non-zip) torch file has no checksum; it is called damaged when
+    ``load_error`` (the error of loading it) says the stream ended early. A
+    file with neither format's magic bytes is not a torch file.
+
+    Args:
+        path (str): The file.
+        load_error (BaseException, optional): The error ``torch.load``
+            raised on it, if any.
+
+    Returns:
+        str | None: What is wrong, for an error message.
+    """
+    with open(path, 'rb') as f:
+        head = f.read(len(_LEGACY_MAGIC))
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()  # reads every entry, checks CRC-32
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError,
+                RuntimeError) as err:
+            return ('a zip archive (torch.save format) that is truncated or '
+                    f'damaged: {type(err).__name__}: {err}')
+        if bad is not None:
+            return (f'entry {bad} of its zip archive fails its CRC-32 check: '
+                    'bytes of the file were overwritten or lost')
+        return None
+    if head == _LEGACY_MAGIC:
+        text = f'{type(load_error).__name__}: {load_error}' \
+            if load_error is not None else ''
+        if isinstance(load_error, EOFError) or any(
+                hint in text.lower() for hint in _TRUNCATION_HINTS):
+            return ('a legacy (non-zip) torch file that is truncated or '
+                    f'damaged: {text[:300]}')
+        return None
+    return (f'not a PyTorch file: it starts with {head[:8]!r}, neither a zip '
+            'archive (torch.save) nor a legacy torch pickle')
+
+
+def _raise_if_damaged(path: str, err: BaseException) -> None:
+    problem = checkpoint_damage(path, err)
+    if problem is not None:
+        raise CorruptCheckpointError(
+            f'{path} ({osp.getsize(path)} bytes) is corrupt or truncated: '
+            f'{problem}. Use an intact copy (download or save it again); '
+            'no loading option can read it') from err
+
+
 def load_legacy_checkpoint(path: str,
                            trust: bool = False,
-                           map_location: Union[str, torch.device] = 'cpu'
-                           ) -> Any:
-    """Load a checkpoint that needs full pickle (``weights_only=False``).
+                           map_location: Union[str, torch.device] = 'cpu',
+                           source: Optional[str] = None) -> Any:
+    """Load a checkpoint that may need full pickle (``weights_only=False``).
+
+    ``weights_only=True`` is tried first; a zip-format file it loads is
+    also checked against its CRC-32s. When it fails, a damaged file
+    (see :func:`checkpoint_damage`) raises :class:`CorruptCheckpointError`
+    whatever ``trust`` says; a whole legacy pickle is refused without
+    ``trust``; with ``trust`` it is fully unpickled after a
+    :class:`TrustedUnpicklingWarning` that says so, on every call (the
+    warning filter is set to ``'always'`` for it). All converters of
+    ``tools/model_converters`` load official files through this function.
 
     Args:
         path (str): checkpoint file.
-        trust (bool): must be True: unpickling can execute arbitrary code,
-            so the caller states that the file comes from a trusted source.
+        trust (bool): the caller states that the file comes from a trusted
+            source: unpickling can execute arbitrary code.
         map_location: passed to :func:`torch.load`.
+        source (str, optional): where trusted files come from (e.g. the
+            official repository), named in the messages.
 
     Returns:
-        The unpickled object.
+        The loaded object.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        CorruptCheckpointError: the file is truncated or damaged.
+        RuntimeError: the file needs full unpickling and ``trust`` is False.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    from_where = f' ({source})' if source else ''
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as safe_err:  # noqa: BLE001 - reported below
+        _raise_if_damaged(path, safe_err)
         if not trust:
             raise RuntimeError(
                 f'{path} cannot be loaded with weights_only=True '
                 f'({type(safe_err).__name__}: {str(safe_err)[:200]}...). It '
                 'is a legacy pickle; loading it can execute arbitrary code. '
-                'If you trust its source, pass trust=True (the --trust flag '
-                'of the tool you are using).') from safe_err
-    return torch.load(path, map_location=map_location, weights_only=False)
+                f'If you trust its source{from_where}, pass trust=True (the '
+                '--trust flag of the tool you are using).') from safe_err
+    else:
+        # overwritten tensor bytes load without an error: check the CRC-32s
+        _raise_if_damaged(path, None)
+        return obj
+    with warnings.catch_warnings():
+        warnings.simplefilter('always', TrustedUnpicklingWarning)
+        warnings.warn(
+            f'{path} does not load with weights_only=True; unpickling it '
+            'fully (torch.load(weights_only=False)) because trust=True / '
+            '--trust was given. This can execute code stored in the file, '
+            'with your permissions: use --trust only for files from a source '
+            f'you trust{from_where}.',
+            TrustedUnpicklingWarning,
+            stacklevel=2)
+    try:
+        return torch.load(
+            path, map_location=map_location, weights_only=False)
+    except Exception as err:  # noqa: BLE001 - a truncated legacy pickle
+        _raise_if_damaged(path, err)
+        raise
 
 
 # ----------------------------------------------------------------------
@@ -123,11 +238,14 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
     """Check that ``path`` is a readable, whole checkpoint file.
 
     Each failure raises with the path and what is wrong: missing, a
-    symlink loop or dangling link, a folder, zero bytes, or a file
-    ``torch.load`` cannot read (truncated, not a checkpoint). A zip-format
-    file (``torch.save``'s default) is checked by reading its central
-    directory, which a truncated file lacks, so the check costs far less
-    than loading; other files are loaded with ``weights_only=True``.
+    symlink loop or dangling link, a folder, zero bytes, a file
+    ``torch.load`` cannot read (truncated, not a checkpoint), or a
+    zip-format file (``torch.save``'s default) with an entry whose CRC-32
+    does not match (bytes overwritten in the middle: ``torch.load`` would
+    load them silently). A zip file is checked by reading its central
+    directory, which a truncated file lacks, and its entries' checksums
+    (:func:`checkpoint_damage`), which costs a read of the file but no
+    unpickling; other files are loaded with ``weights_only=True``.
 
     Args:
         path (str): The file.
@@ -174,11 +292,20 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
         else:  # legacy (non-zip) torch format, or not a checkpoint at all
             torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:  # noqa: BLE001 - reported with the path
-        raise ValueError(
+        raise CorruptCheckpointError(
             f'{what} {path} ({size} bytes) cannot be read by torch.load: '
             f'{type(err).__name__}: {str(err)[:300]}. It is truncated, '
             'corrupted, not a PyTorch checkpoint, or a legacy pickle (see '
             'docs/reliability.md)') from err
+    # bytes overwritten inside the tensor data leave the archive readable
+    # and torch.load silent (it loads garbage, e.g. NaN): every entry is
+    # checked against the CRC-32 torch.save stored for it
+    problem = checkpoint_damage(path)
+    if problem is not None:
+        raise CorruptCheckpointError(
+            f'{what} {path} ({size} bytes) is corrupt: {problem}. Loading it '
+            'would give wrong weights / optimizer state; use another '
+            'checkpoint (docs/reliability.md)')
     return path
 
 

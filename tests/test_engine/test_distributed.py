@@ -23,7 +23,8 @@ from mmfusenas.engine import AlgorithmDistributedDataParallel
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.testing.distributed import (launch, results_or_raise,
                                            run_cooperative, run_evolution,
-                                           run_hyper_algorithms, run_one_shot,
+                                           run_hyper_algorithms,
+                                           run_nan_gradient, run_one_shot,
                                            run_pmi, run_search,
                                            run_task_guided, run_train_tool,
                                            save_init)
@@ -205,6 +206,25 @@ def test_nan_on_one_rank_stops_every_rank(toy, inits, tmp_path):
         assert result.get('error') == 'FloatingPointError', result
         assert 'is nan on samples' in result['message']
         assert 'rank(s) [1] of 2 failed' in result['message']
+
+
+@pytest.mark.parametrize('mode', ['ddp', 'algorithm'])
+def test_nan_gradient_report_names_the_rank_and_its_samples(tmp_path, mode):
+    """Rank 1's batch (img05, img07) gives a NaN gradient from a finite
+    loss at iteration 1; averaged, it reaches both ranks. Every rank's
+    report names rank 1 and its samples, not its own (rank 0 read img04,
+    img06 and named them)."""
+    results = launch(
+        run_nan_gradient, 2, (str(tmp_path / 'run'), 'img05', mode),
+        timeout=120)
+    for rank, result in enumerate(results):
+        assert result.get('error') == 'FloatingPointError', result
+        msg = result['message']
+        assert ("(linear.weight) for optimizer 'optimizer' at iteration 1 "
+                '(0-based; rank 1 of 2, its batch samples: img05, img07 '
+                '(non-finite there before the gradients were averaged over '
+                'the ranks))') in msg, (rank, msg)
+        assert 'img04' not in msg and 'img06' not in msg
 
 
 def _failing_square(x):

@@ -68,8 +68,11 @@ def batches(num=12):
             data_samples=[x['data_samples'] for x in b]))
 
 
+DEFAULT_GUARD = dict(type='FiniteStepGuardHook')
+
+
 def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
-                guard=None, resume=False, load_from=None, cfg=None,
+                guard=DEFAULT_GUARD, resume=False, load_from=None, cfg=None,
                 checkpoint_type='SafeCheckpointHook', checkpoint_cfg=None,
                 val_interval=1000, **kwargs):
     checkpoint = dict(
@@ -90,7 +93,7 @@ def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
         default_hooks=dict(
             checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1),
-            finite_guard=guard or dict(type='FiniteStepGuardHook')),
+            finite_guard=guard),
         resume=resume,
         load_from=load_from,
         default_scope='mmfusenas',
@@ -166,6 +169,34 @@ def test_without_the_guard_the_nan_step_is_taken(tmp_path):
         runner.train()
     assert not torch.isfinite(runner.model.linear.weight).all()
     assert not osp.exists(str(tmp_path / 'run2' / 'iter_5.pth'))
+
+
+def test_finite_guard_none_turns_the_guard_off(tmp_path):
+    """``default_hooks.finite_guard=None`` (``--cfg-options``) disables the
+    guard: MMEngine accepted None only for its own default hooks and ended
+    in a bare ``AssertionError``."""
+    from mmengine.config import Config, DictAction
+    cfg = Config(dict(default_hooks=dict(finite_guard=dict(
+        type='FiniteStepGuardHook'))))
+    # what tools/train.py's --cfg-options parser makes of the option
+    cfg.merge_from_dict(
+        {'default_hooks.finite_guard': DictAction._parse_iterable('None')})
+    assert cfg.default_hooks.finite_guard is None
+    runner = make_runner(
+        str(tmp_path / 'run'),
+        TinyModel(nan_grad_calls={3}),
+        max_iters=3,
+        interval=100,
+        checkpoint_cfg=dict(save_last=False),
+        guard=cfg.default_hooks.finite_guard)
+    assert not any(isinstance(h, FiniteStepGuardHook) for h in runner._hooks)
+    # MMEngine's own defaults are still registered
+    assert any(type(h).__name__ == 'IterTimerHook' for h in runner._hooks)
+    runner.train()  # the NaN step of iteration 2 is taken: nothing guards it
+    assert runner.iter == 3
+    assert not torch.isfinite(runner.model.linear.weight).all()
+    with open(osp.join(REPO, 'docs', 'reliability.md')) as f:
+        assert 'default_hooks.finite_guard=None' in f.read()
 
 
 def test_skip_action_drops_the_step_and_continues(tmp_path):
@@ -391,6 +422,75 @@ def test_empty_last_checkpoint_falls_back_to_newest_valid(tmp_path):
     assert f'falling back to the newest valid checkpoint ' \
         f'{osp.join(work_dir, "iter_4.pth")}' in log
     assert runner.iter == 8
+
+
+def _overwrite_tensor_data(path, fill=b'\xff'):
+    """Overwrite the bytes of every tensor of a zip checkpoint (0xFF
+    float32 is NaN): the archive and torch.load stay happy."""
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        entries = [i for i in archive.infolist()
+                   if '/data/' in i.filename and i.file_size > 0]
+    with open(path, 'r+b') as f:
+        for info in entries:
+            f.seek(info.header_offset + 26)
+            name_len, extra_len = (int.from_bytes(f.read(2), 'little')
+                                   for _ in range(2))
+            f.seek(info.header_offset + 30 + name_len + extra_len)
+            f.write(fill * info.file_size)
+    return len(entries)
+
+
+def test_resume_refuses_overwritten_checkpoint_before_first_step(tmp_path):
+    """A block of 0xFF in the middle of a checkpoint (in its tensor data)
+    passed the file check; --resume loaded NaN weights and momentum and
+    the run stopped only later. The CRC-32 check names the file first."""
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, max_iters=4, interval=2, keep=2).train()
+    path = osp.join(work_dir, 'iter_4.pth')
+    assert _overwrite_tensor_data(path) >= 3  # weight, bias, momentum
+    state = torch.load(path, weights_only=True)  # torch does not notice
+    assert not torch.isfinite(state['state_dict']['linear.weight']).any()
+    model = TinyModel()
+    runner = make_runner(work_dir, model, max_iters=6, resume=True,
+                         load_from=path)
+    with pytest.raises(ValueError) as info:
+        runner.train()
+    msg = str(info.value)
+    assert msg.startswith(f'checkpoint {path} (')
+    assert 'is corrupt' in msg and 'fails its CRC-32 check' in msg
+    assert model.calls == 0  # no step was taken
+    # auto-resume skips it and falls back to the previous checkpoint
+    runner = make_runner(work_dir, TinyModel(), max_iters=6, keep=2,
+                         resume=True)
+    runner.train()
+    log = read_logs(work_dir)
+    assert f'skipped {path}' in log and 'CRC-32' in log
+    assert 'falling back to the newest valid checkpoint ' \
+        f'{osp.join(work_dir, "iter_2.pth")}' in log
+    assert runner.iter == 6
+
+
+def test_resume_refuses_non_finite_state_before_first_step(tmp_path):
+    """A whole (CRC-valid) checkpoint with NaN optimizer state, e.g. saved
+    by another tool: refused after loading, before the first step."""
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, max_iters=2, interval=2).train()
+    path = osp.join(work_dir, 'iter_2.pth')
+    ckpt = torch.load(path, weights_only=True)
+    ckpt['optimizer']['state'][0]['momentum_buffer'][0, 1] = float('nan')
+    torch.save(ckpt, path)
+    model = TinyModel()
+    runner = make_runner(work_dir, model, max_iters=4, resume=True,
+                         load_from=path)
+    with pytest.raises(FloatingPointError) as info:
+        runner.train()
+    assert str(info.value) == (
+        f'--resume checkpoint {path}: 1 loaded tensor(s) hold NaN/Inf '
+        '(optimizer.state.0.momentum_buffer); stopping before the first '
+        'step. Resume from an earlier checkpoint of the work dir '
+        '(docs/reliability.md)')
+    assert model.calls == 0
 
 
 def test_resume_with_nothing_to_resume_says_so(tmp_path):

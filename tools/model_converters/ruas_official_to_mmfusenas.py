@@ -148,33 +148,34 @@ def convert_state_dict(
     return strict_remap(kept, target, map_key, source), dropped
 
 
+_SOURCE = ('the official repository (vis-opt-group/RUAS or '
+           'KarelZhang/RUAS)')
+
+
 def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
     """Load an official checkpoint as a state dict.
 
     Safe loading (``weights_only=True``) is tried first and needs no flag;
-    full unpickling happens only with ``trust`` and is announced on stderr.
+    full unpickling happens only with ``trust`` and is announced (a
+    :class:`~mmfusenas.utils.checkpoint.TrustedUnpicklingWarning`, every
+    time).
 
     Raises:
         RuntimeError: the file needs full unpickling and ``trust`` is False.
+        CorruptCheckpointError: the file is truncated or damaged.
         FileNotFoundError: ``path`` does not exist.
         TypeError: the file does not hold a mapping of names to tensors.
     """
     try:
-        obj = load_legacy_checkpoint(path, trust=False)
+        obj = load_legacy_checkpoint(path, trust=trust, source=_SOURCE)
     except RuntimeError as err:
-        if not trust:
-            raise RuntimeError(
-                f'{path} cannot be loaded safely (weights_only=True) and '
-                'refusing to unpickle this third-party file without --trust: '
-                'unpickling an untrusted file can execute arbitrary code. '
-                'Pass --trust only if it comes from the official repository '
-                '(vis-opt-group/RUAS or KarelZhang/RUAS).') from err
-        print(
-            f'WARNING: {path} does not load with weights_only=True; '
-            'unpickling it fully because --trust was given (this can '
-            'execute code stored in the file)',
-            file=sys.stderr)
-        obj = load_legacy_checkpoint(path, trust=True)
+        if trust:
+            raise
+        raise RuntimeError(
+            f'{path} cannot be loaded safely (weights_only=True) and '
+            'refusing to unpickle this third-party file without --trust: '
+            'unpickling an untrusted file can execute arbitrary code. '
+            f'Pass --trust only if it comes from {_SOURCE}.') from err
     if not isinstance(obj, Mapping) or not obj or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor)
             for k, v in obj.items()):

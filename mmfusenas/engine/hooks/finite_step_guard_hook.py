@@ -23,19 +23,33 @@ is not finite:
   weight decay included), logs the same information as a warning and goes
   on; after ``max_consecutive_skips`` skipped steps in a row it raises.
 
+In a distributed run the gradients are averaged over the ranks before the
+step, so a non-finite value from one rank's batch reaches every rank and a
+rank's own samples say nothing about the cause. The hook therefore also
+notes, per rank, whether a gradient was already non-finite *before* the
+averaging (a tensor hook on every parameter), and at each step the ranks
+agree in one small all-reduce whether any of them saw a non-finite
+gradient; if so they exchange their sample names, and every rank raises
+(or skips) with the same message naming the rank(s) whose batch produced
+the value and that rank's samples (``rank 1 of 2, its batch samples:
+...``). Every rank acts alike, so none waits in a collective for another.
+
 Optionally (``check_params=True``) the parameters are checked after each
 step too (a finite gradient times a huge learning rate can overflow); a
 non-finite parameter then raises. Selected in ``default_runtime.py`` as
 ``default_hooks.finite_guard``.
 """
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
+import torch.distributed as dist
+from mmengine.dist.utils import get_comm_device
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmfusenas.registry import HOOKS
+from mmfusenas.utils.distributed import get_rank_world
 
 ACTIONS = ('raise', 'skip')
 
@@ -107,6 +121,8 @@ class FiniteStepGuardHook(Hook):
         self._names: Dict[int, str] = {}
         self._samples: List[str] = []
         self._runner = None
+        # distributed runs: non-finite gradient seen before the averaging
+        self._local_bad: Optional[torch.Tensor] = None
 
     # ------------------------------------------------------------------
     # registration
@@ -130,6 +146,12 @@ class FiniteStepGuardHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         self._names = {id(p): n for n, p in model.named_parameters()}
+        if get_rank_world()[1] > 1:
+            # the tensor hooks see this rank's gradient before DDP's reducer
+            # or the algorithm wrapper average it
+            for p in model.parameters():
+                if p.requires_grad:
+                    self._handles.append(p.register_hook(self._note_local))
         for name, optimizer in self._optimizers(runner.optim_wrapper).items():
             self._handles.append(
                 optimizer.register_step_pre_hook(self._make_pre_hook(name)))
@@ -152,6 +174,13 @@ class FiniteStepGuardHook(Hook):
                           batch_idx: int,
                           data_batch: Optional[Any] = None) -> None:
         self._samples = describe_samples(data_batch)
+        self._local_bad = None
+
+    def _note_local(self, grad: torch.Tensor) -> None:
+        """Tensor hook: remember a non-finite local gradient (no sync)."""
+        bad = ~torch.isfinite(grad).all()
+        self._local_bad = bad if self._local_bad is None else (
+            self._local_bad | bad.to(self._local_bad.device))
 
     # ------------------------------------------------------------------
     # the checks
@@ -178,11 +207,46 @@ class FiniteStepGuardHook(Hook):
             for k in torch.nonzero(~finite).flatten().tolist()
         ]
 
-    def _where(self, name: str) -> str:
+    def _where(self, name: str, origin: str = '') -> str:
         it = self._runner.iter if self._runner is not None else '?'
+        if origin:
+            return f'optimizer {name!r} at iteration {it} (0-based; {origin})'
         samples = ', '.join(self._samples) if self._samples else 'unknown'
         return (f'optimizer {name!r} at iteration {it} (0-based; batch '
                 f'samples: {samples})')
+
+    def _agree(self, bad: List[str]) -> Tuple[List[str], str]:
+        """Distributed runs: whether any rank has non-finite gradients, the
+        parameter names and which rank's batch produced them (collective:
+        every rank calls it at every step)."""
+        rank, world = get_rank_world()
+        flags = torch.zeros(world, 2, dtype=torch.int32)
+        flags[rank, 0] = int(bool(bad))
+        if self._local_bad is not None:
+            flags[rank, 1] = int(bool(self._local_bad))
+        device = get_comm_device()
+        flags = flags.to(device)
+        dist.all_reduce(flags)
+        flags = flags.cpu()
+        if not bool(flags[:, 0].any()):
+            return [], ''
+        reports: List[Any] = [None] * world
+        dist.all_gather_object(reports, (bad, self._samples))
+        source = [r for r in range(world) if flags[r, 1]]
+        before = bool(source)
+        if not before:  # finite on every rank until the averaging
+            source = [r for r in range(world) if flags[r, 0]]
+        # the parameter names of a rank whose gradients are non-finite now
+        names = bad or next(names for names, _ in reports if names)
+        parts = []
+        for r in source:
+            samples = ', '.join(reports[r][1]) if reports[r][1] else 'unknown'
+            parts.append(f'rank {r} of {world}, its batch samples: {samples}')
+        origin = '; '.join(parts) + (
+            ' (non-finite there before the gradients were averaged over the '
+            'ranks)' if before else
+            ' (finite on every rank before the averaging)')
+        return names, origin
 
     def _names_text(self, names: Sequence[str]) -> str:
         shown = ', '.join(names[:self.max_names])
@@ -193,12 +257,15 @@ class FiniteStepGuardHook(Hook):
 
         def pre_hook(optimizer, args, kwargs):
             bad = self.nonfinite_grads(optimizer)
+            origin = ''
+            if get_rank_world()[1] > 1:
+                bad, origin = self._agree(bad)
             if not bad:
                 self.consecutive_skips = 0
                 return None
             text = (f'FiniteStepGuardHook: non-finite gradient of '
                     f'{len(bad)} parameter(s) ({self._names_text(bad)}) '
-                    f'for {self._where(name)}')
+                    f'for {self._where(name, origin)}')
             if self.action == 'raise':
                 raise FloatingPointError(
                     text + '; the step was not taken, so the weights and the '

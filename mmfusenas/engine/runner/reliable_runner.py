@@ -13,7 +13,12 @@ to :class:`mmengine.runner.Runner`:
 - **clear checkpoint errors**: a missing file, a symlink loop, a dangling
   link, a zero-byte or truncated file is reported with its path and the
   problem before anything is loaded
-  (:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`).
+  (:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`), and so is a
+  zip checkpoint whose bytes were overwritten (an entry fails the CRC-32
+  ``torch.save`` stored for it; ``torch.load`` would load the garbage).
+- **verified resume**: after ``--resume`` has loaded the model, optimizer
+  and schedulers, their state is checked for NaN / Inf before the first
+  step; a non-finite tensor raises naming the checkpoint and the tensors.
 - **auto-resume that finds the last good checkpoint**: ``--resume`` without
   a path uses ``last_checkpoint``; if it is missing, empty or names an
   unusable file, the newest valid ``*.pth`` of the work dir is used and the
@@ -25,24 +30,33 @@ to :class:`mmengine.runner.Runner`:
   (:class:`~mmfusenas.utils.workdir_lock.WorkDirLock`). Only ``train()``
   runs need it: ``tools/test.py`` turns it off, so a checkpoint can be
   evaluated while its training is running.
+- **default hooks switched off with None**: ``default_hooks.<name>=None``
+  removes any default hook, ours included (``finite_guard=None`` turns the
+  :class:`~mmfusenas.engine.hooks.FiniteStepGuardHook` off); MMEngine
+  accepts None only for its own default hooks and asserted on the others.
 - **a readable log**: MMEngine's per-parameter initialisation dump
   (hundreds of lines before the first iteration) becomes one summary line
   per top-level module; the full listing goes to ``init_weights.txt`` in the
   log dir (:mod:`~mmfusenas.engine.runner.init_summary`).
 """
 import os
-from typing import Callable, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
 from mmfusenas.utils.checkpoint import (check_checkpoint_file,
-                                        find_resumable_checkpoint)
+                                        find_resumable_checkpoint,
+                                        nonfinite_tensors)
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .init_summary import side_file_for, summarised_init_dump
 
+# the default hooks MMEngine itself removes when set to None
+_MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
+                           'param_scheduler', 'checkpoint')
 _RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
                   'PMI_RANK')
 
@@ -106,6 +120,23 @@ class ReliableRunner(Runner):
     def __del__(self) -> None:
         self.release_work_dir()
 
+    def register_default_hooks(
+            self, hooks: Optional[Dict[str, Union[Hook, dict]]] = None
+    ) -> None:
+        """MMEngine's default hooks, where ``None`` removes any of them.
+
+        ``default_hooks.finite_guard=None`` (or any other key of ours set to
+        None) drops that hook; MMEngine's own keys (``timer``,
+        ``checkpoint``, ...) set to None are removed by MMEngine as before.
+        """
+        if hooks is not None:
+            hooks = {
+                name: hook
+                for name, hook in hooks.items()
+                if hook is not None or name in _MMENGINE_DEFAULT_HOOKS
+            }
+        super().register_default_hooks(hooks)
+
     def _init_model_weights(self) -> None:
         """MMEngine's weight initialisation with a summarised log."""
         model = self.model.module if is_model_wrapper(
@@ -148,6 +179,41 @@ class ReliableRunner(Runner):
                 'from another architecture or config. To load the matching '
                 'part on purpose (the rest keeps its initialisation), pass '
                 '--cfg-options load_strict=False.') from None
+
+    def resume(self,
+               filename: str,
+               resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location: Union[str, Callable] = 'default') -> None:
+        """MMEngine's resume, then a finiteness check of what was loaded.
+
+        The file itself is checked by :meth:`load_checkpoint` (truncation,
+        CRC-32 of a zip checkpoint's entries).
+
+        Raises:
+            FloatingPointError: The loaded model or optimizer state holds
+                NaN / Inf; names the checkpoint and the tensors. Raised
+                before the first training step.
+        """
+        super().resume(
+            filename,
+            resume_optimizer=resume_optimizer,
+            resume_param_scheduler=resume_param_scheduler,
+            map_location=map_location)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        bad = nonfinite_tensors(model.state_dict(), 'state_dict')
+        if resume_optimizer and getattr(self, 'optim_wrapper', None):
+            bad += nonfinite_tensors(self.optim_wrapper.state_dict(),
+                                     'optimizer')
+        if bad:
+            shown = ', '.join(bad[:10]) + (f' and {len(bad) - 10} more'
+                                           if len(bad) > 10 else '')
+            raise FloatingPointError(
+                f'--resume checkpoint {filename}: {len(bad)} loaded '
+                f'tensor(s) hold NaN/Inf ({shown}); stopping before the '
+                'first step. Resume from an earlier checkpoint of the work '
+                'dir (docs/reliability.md)')
 
     def load_or_resume(self) -> None:
         """Load or resume, finding a usable checkpoint for auto-resume."""
