@@ -173,3 +173,23 @@ def test_cli_skips_hidden_files_and_checks_out_first(tmp_path, capsys):
     finally:
         cli.evaluate = orig
     assert calls == []
+
+
+def test_cli_warns_on_constant_fused_image(tmp_path, capsys):
+    """An all-black fused image (untrained weights) gives CC nan and
+    PSNR -inf; the CLI names the stem instead of reporting them silently."""
+    d = _synthetic(tmp_path, n=3)
+    cv2.imwrite(str(d['fused'] / '01.png'), np.zeros((72, 80), np.uint8))
+    out = tmp_path / 'r.json'
+    rc = cli.main([str(d['ir']), str(d['vi']), str(d['fused']), '--metrics',
+                   'EN', 'CC', 'PSNR', '--out', str(out)])
+    assert rc == 0
+    err = capsys.readouterr().err
+    expect = ('warning: the fused image is constant for 1 of 3 pair(s): '
+              '01 (all 0) (untrained / randomly initialised weights?); '
+              'non-finite metrics for 1 pair(s): 01 (CC nan, PSNR -inf).')
+    assert expect in err
+    assert '00' not in err and '02' not in err
+    assert json.loads(out.read_text())['warning'] == expect[len(
+        'warning: '):] + (' Means over these pairs do not measure fusion '
+                          'quality.')

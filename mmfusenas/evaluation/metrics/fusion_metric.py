@@ -1,12 +1,15 @@
 """MMEngine metric for image fusion."""
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from mmfusenas.registry import METRICS
 from ..functional._utils import quantize_uint8, to_gray2d
-from ..functional.fusion import compute_fusion_metrics, resolve_metrics
+from ..functional.fusion import (compute_fusion_metrics,
+                                 degenerate_pairs_message, resolve_metrics)
 from ..functional.fusion_torch import compute_fusion_metrics_torch
 from ._base import get_field, summarise
 
@@ -24,6 +27,11 @@ class FusionMetric(BaseMetric):
       grey level of each source, ``M = 2``: source A is ``sources[0]``,
       source B ``sources[1]``;
     - metainfo ``stem`` (optional, used to label per-image results).
+
+    ``compute_metrics`` logs a warning naming the samples (stem, else
+    index) whose quantised fused image is constant (e.g. all black from
+    untrained weights) or whose metrics are not finite (``CC nan``,
+    ``PSNR -inf``).
 
     Before the preset's formulas are applied, every image is quantised to
     8 bits exactly as it would be saved, ``clip(round(255 x), 0, 255)``, so
@@ -77,10 +85,13 @@ class FusionMetric(BaseMetric):
                     f"'sources' must be (2, H, W) (sources A, B), got shape "
                     f'{tuple(sources.shape)}')
             a, b = (quantize_uint8(sources[j]) for j in range(2))
-            res = compute_fusion_metrics(a, b, quantize_uint8(fused),
-                                         self.preset, self.metric_names)
+            f = quantize_uint8(fused)
+            res = compute_fusion_metrics(a, b, f, self.preset,
+                                         self.metric_names)
             res['stem'] = get_field(sample, 'stem', required=False) or str(
                 len(self.results) + i)
+            if f.min() == f.max():
+                res['fused_constant'] = float(f.flat[0])
             self.results.append(res)
 
     def _process_torch(self, data_samples: Sequence[Any]) -> None:
@@ -119,11 +130,25 @@ class FusionMetric(BaseMetric):
             vals = compute_fusion_metrics_torch(*q, self.preset,
                                                 self.metric_names)
             vals = {m: v.cpu().tolist() for m, v in vals.items()}
+            lo, hi = (q[2].amin((1, 2)).cpu().tolist(),
+                      q[2].amax((1, 2)).cpu().tolist())
             for j, (i, stem, _, _) in enumerate(items):
                 rows[i] = {m: vals[m][j] for m in self.metric_names}
                 rows[i]['stem'] = stem
+                if lo[j] == hi[j]:
+                    rows[i]['fused_constant'] = lo[j]
         self.results.extend(rows[i] for i in sorted(rows))
 
     def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
-        return summarise(results, self.metric_names,
-                         f'fusion metrics (preset {self.preset})')
+        means = summarise(results, self.metric_names,
+                          f'fusion metrics (preset {self.preset})')
+        msg = degenerate_pairs_message(
+            {r['stem']: {m: r[m]
+                         for m in self.metric_names}
+             for r in results},
+            {r['stem']: r['fused_constant']
+             for r in results if 'fused_constant' in r})
+        if msg:
+            print_log(f'FusionMetric: {msg}', logger='current',
+                      level=logging.WARNING)
+        return means
