@@ -110,6 +110,31 @@ def test_genotype_drawing(tmp_path):
     assert len(graphs) == 6
 
 
+def test_draw_genotype_refuses_an_unknown_op(tmp_path):
+    """draw_genotype.py drew a genotype whose op exists nowhere."""
+    geno = Genotype(choices={'k': 'SPAatention_3'}, network=dict(
+        type='TIMFusionNet',
+        cells=[dict(type='SuccessiveCell',
+                    ops=['SPAatention_3', 'SPAatention_3'])]))
+    src = str(tmp_path / 'g.yaml')
+    geno.dump(src)
+    out = tmp_path / 'g.png'
+    tool = load_tool('tools/analysis_tools/draw_genotype.py')
+    with pytest.raises(ValueError,
+                       match=r"g\.yaml: unknown operator\(s\) "
+                       r"'SPAatention_3' \(did you mean 'SPAattention_3'"
+                       r".*\) at network\.cells\.0\.ops\.0, "
+                       r'network\.cells\.0\.ops\.1'):
+        tool.main([src, '--out', str(out)])
+    assert not out.exists()
+    cfg = tmp_path / 'net.py'
+    cfg.write_text(f'model = {geno.network!r}\n')
+    with pytest.raises(ValueError, match=r"net\.py: unknown operator\(s\) "
+                       r"'SPAatention_3'"):
+        tool.main([str(cfg), '--out', str(out)])
+    assert not out.exists()
+
+
 def test_panels_draw_boxes_exactly():
     img = np.zeros((20, 30, 3), np.uint8)
     out = draw_boxes(img, np.array([[2, 3, 10, 12]]), [1], ['a', 'b'])
