@@ -68,10 +68,12 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert 'no fused image' in err and "['01']" in err
-    cv2.imwrite(str(d['fused'] / '01.jpg'), np.zeros((10, 10), np.uint8))
+    cv2.imwrite(str(d['fused'] / '01.jpg'), np.zeros((10, 12), np.uint8))
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert "size mismatch for stem '01'" in err and '01.jpg 10x10' in err
+    # HxW, the convention of every size in messages (it printed WxH)
+    assert "size mismatch for stem '01' (HxW)" in err and '01.jpg 10x12' in err
+    assert 'IR 01.png 72x80' in err
 
 
 def _link_subset(src, dst, stems):

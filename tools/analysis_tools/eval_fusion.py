@@ -161,9 +161,11 @@ def evaluate(ir_dir: str, vi_dir: str, fused_dir: str, preset: str,
         a, b, f = (read_gray(p[stem], preset) for p in (ir, vi, fu))
         shapes = {'IR': a.shape, 'VI': b.shape, 'fused': f.shape}
         if len(set(shapes.values())) > 1:
-            raise ValueError(f'size mismatch for stem {stem!r}: ' + ', '.join(
-                f'{k} {osp.basename(p[stem])} {s[1]}x{s[0]}'
-                for (k, s), p in zip(shapes.items(), (ir, vi, fu))))
+            raise ValueError(f'size mismatch for stem {stem!r} (HxW): ' +
+                             ', '.join(f'{k} {osp.basename(p[stem])} '
+                                       f'{s[0]}x{s[1]}'
+                                       for (k, s), p in zip(
+                                           shapes.items(), (ir, vi, fu))))
         per_image[stem] = compute_fusion_metrics(a, b, f, preset, names)
         if f.min() == f.max():
             constant[stem] = float(f.flat[0])
