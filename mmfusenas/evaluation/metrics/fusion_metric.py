@@ -34,9 +34,11 @@ class FusionMetric(BaseMetric):
     ``PSNR -inf``).
 
     Before the preset's formulas are applied, every image is quantised to
-    8 bits exactly as it would be saved, ``clip(round(255 x), 0, 255)``, so
-    that the loop reports the numbers the offline CLI
-    (``tools/analysis_tools/eval_fusion.py``) gives on the saved PNGs. The
+    8 bits exactly as it is saved, ``floor(255 clip(x, 0, 1) + 0.5)`` in
+    float32 (``functional._utils.quantize_uint8``), so that the loop
+    reports the numbers the offline CLI
+    (``tools/analysis_tools/eval_fusion.py``) gives on the saved grey PNGs
+    (a colour PNG's grey is not the fused Y, see ``docs/evaluation.md``). The
     formulas of each metric and preset are in
     :mod:`mmfusenas.evaluation.functional.fusion` and ``docs/evaluation.md``.
 
@@ -125,8 +127,9 @@ class FusionMetric(BaseMetric):
             fus = torch.stack([f for _, _, _, f in items])
             if device is not None:
                 src, fus = src.to(device), fus.to(device)
-            q = [(x.to(torch.float64) * 255.0).round().clamp(0, 255)
-                 for x in (src[:, 0], src[:, 1], fus)]
+            # quantize_uint8's arithmetic (as the images are saved)
+            q = [torch.floor(x.float().clamp(0, 1) * 255 + 0.5).to(
+                torch.float64) for x in (src[:, 0], src[:, 1], fus)]
             vals = compute_fusion_metrics_torch(*q, self.preset,
                                                 self.metric_names)
             vals = {m: v.cpu().tolist() for m, v in vals.items()}
