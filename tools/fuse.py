@@ -9,7 +9,9 @@ the network's size multiple (the data preprocessor's ``pad_size_divisor``)
 and cropping back are those of training / testing: a
 :class:`~mmfusenas.datasets.PairedImageDataset` with the config's test
 pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics
-(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean.
+(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean, and a
+warning on stderr naming the pairs whose fused image is constant or whose
+metrics are not finite.
 
 The model is built with :func:`mmfusenas.apis.init_model` and every pair
 goes through :func:`mmfusenas.apis.inference_fusion`. Before anything is
@@ -288,6 +290,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         for n in names
     }
     print(format_table(metric.results, names, means))
+    warning = metric.degenerate_message(metric.results)
+    if warning:
+        print(f'warning: {warning}', file=sys.stderr)
     return means
 
 

@@ -142,15 +142,22 @@ class FusionMetric(BaseMetric):
                     rows[i]['fused_constant'] = lo[j]
         self.results.extend(rows[i] for i in sorted(rows))
 
-    def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
-        means = summarise(results, self.metric_names,
-                          f'fusion metrics (preset {self.preset})')
-        msg = degenerate_pairs_message(
+    def degenerate_message(self, results: List[Dict]) -> Optional[str]:
+        """The warning naming the samples of ``results`` whose fused image
+        is constant or whose metrics are not finite (``None`` if none); see
+        :func:`~mmfusenas.evaluation.functional.fusion.
+        degenerate_pairs_message`."""
+        return degenerate_pairs_message(
             {r['stem']: {m: r[m]
                          for m in self.metric_names}
              for r in results},
             {r['stem']: r['fused_constant']
              for r in results if 'fused_constant' in r})
+
+    def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
+        means = summarise(results, self.metric_names,
+                          f'fusion metrics (preset {self.preset})')
+        msg = self.degenerate_message(results)
         if msg:
             print_log(f'FusionMetric: {msg}', logger='current',
                       level=logging.WARNING)
