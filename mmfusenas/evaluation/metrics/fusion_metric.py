@@ -145,8 +145,7 @@ class FusionMetric(BaseMetric):
     def degenerate_message(self, results: List[Dict]) -> Optional[str]:
         """The warning naming the samples of ``results`` whose fused image
         is constant or whose metrics are not finite (``None`` if none); see
-        :func:`~mmfusenas.evaluation.functional.fusion.
-        degenerate_pairs_message`."""
+        ``functional.fusion.degenerate_pairs_message``."""
         return degenerate_pairs_message(
             {r['stem']: {m: r[m]
                          for m in self.metric_names}
