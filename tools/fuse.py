@@ -9,13 +9,17 @@ the network's size multiple (the data preprocessor's ``pad_size_divisor``)
 and cropping back are those of training / testing: a
 :class:`~mmfusenas.datasets.PairedImageDataset` with the config's test
 pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics
-(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean.
+(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean, and a
+warning on stderr naming the pairs whose fused image is constant or whose
+metrics are not finite.
 
 The model is built with :func:`mmfusenas.apis.init_model` and every pair
 goes through :func:`mmfusenas.apis.inference_fusion`. Before anything is
 written every file is decoded once: a corrupt file stops the run with a
 list of all bad pairs (nothing written), or, with ``--skip-bad``, those
-pairs are skipped and listed in the final summary. ``--data-root`` is not
+pairs are skipped and listed in the final summary. ``CHECKPOINT`` ``none``
+runs the config's initial (random) weights for a quick look at the pipeline,
+with a warning on stderr. ``--data-root`` is not
 needed here (the folders are given); ``--tim-official PROTOCOL`` runs a
 converted official TIM model with the authors' test protocol (see
 ``docs/tim_official.md``). See ``docs/fuse.md``.
@@ -47,6 +51,13 @@ from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
+#: printed (stderr) when CHECKPOINT is ``none``
+UNTRAINED_WARNING = (
+    '*' * 72 + '\nWARNING: checkpoint "none": the model runs its initial, '
+    'untrained (random)\nweights. The fused images only show that the '
+    'pipeline runs; they say\nnothing about the method (they may be '
+    'constant, e.g. all black).\n' + '*' * 72)
+
 DEFAULT_PIPELINE = [
     dict(type='LoadPairedImages'),
     dict(type='PackFusionInputs'),
@@ -58,7 +69,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Fuse folders of registered image pairs (paired by '
         'file stem) with a trained MMFuseNAS model')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help="checkpoint file, or 'none' to run the config's initial "
+        '(random) weights: a quick look at the pipeline, with a warning; '
+        'the images say nothing about the method')
     parser.add_argument(
         '--ir',
         help='folder of infrared images (modality '
@@ -208,9 +223,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     """Fuse the folders; return the mean metrics (empty without
     ``--metrics``)."""
     args = parse_args(argv)
-    for kind, path in (('config', args.config), ('checkpoint',
-                                                 args.checkpoint)):
-        if not osp.isfile(path):
+    checkpoint = None if args.checkpoint.lower() == 'none' else \
+        args.checkpoint
+    for kind, path in (('config', args.config), ('checkpoint', checkpoint)):
+        if path is not None and not osp.isfile(path):
             raise FileNotFoundError(f'{kind} file not found: {path}')
     cfg = load_config(args.config, args.cfg_options)
     folders = resolve_folders(args, cfg)
@@ -238,7 +254,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         refuse_unreadable(bad, len(dataset), 'pair(s)', 'fuse the rest')
     skip = {b['index'] for b in bad}
     model = init_model(
-        cfg, args.checkpoint, device=args.device, optimize=args.optimize)
+        cfg, checkpoint, device=args.device, optimize=args.optimize)
+    if checkpoint is None:
+        print(UNTRAINED_WARNING, file=sys.stderr, flush=True)
 
     start, written = time.perf_counter(), 0
     for idx in track(range(len(dataset)), f'fusing {len(dataset)} pair(s)'):
@@ -272,6 +290,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         for n in names
     }
     print(format_table(metric.results, names, means))
+    warning = metric.degenerate_message(metric.results)
+    if warning:
+        print(f'warning: {warning}', file=sys.stderr)
     return means
 
 

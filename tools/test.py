@@ -1,8 +1,12 @@
 """Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT``.
 
-Runs the config's test loop (metrics of ``test_evaluator``); fused images are
-written by ``FusedImageSaveHook`` — to ``--out-dir`` when given, adding the
-hook if the config lacks it.
+Runs the config's test loop (metrics of ``test_evaluator``) with a progress
+bar over its batches (``ProgressBarHook``, added when the config lacks it;
+the ``LoggerHook`` logs a test iteration only every ``interval``). Fused
+images are written by ``FusedImageSaveHook``: with ``--out-dir D`` directly
+into ``D`` (``D/<stem>.png``; the hook is added if the config lacks it),
+otherwise to the config's hook folder (``<log_dir>/fused_test/`` by
+default).
 
 The checkpoint is loaded strictly: a checkpoint of another architecture, or
 one with missing / extra keys, is refused with the keys listed
@@ -22,7 +26,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a MMFuseNAS model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out-dir', help='write the fused images here')
+    parser.add_argument(
+        '--out-dir',
+        help='write the fused images into this folder (DIR/<stem>.png)')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -34,16 +40,18 @@ def build_config(args: argparse.Namespace) -> Config:
     # evaluating must not block on (or block) a training run of the same
     # work dir; loading stays strict unless load_strict=False is given
     cfg.work_dir_lock = False
+    hooks = cfg.get('custom_hooks', [])
+    types = [str(hook['type']).split('.')[-1] for hook in hooks]
+    if 'ProgressBarHook' not in types:
+        hooks.append(dict(type='ProgressBarHook'))
     if args.out_dir is not None:
-        hooks = cfg.get('custom_hooks', [])
-        for hook in hooks:
-            if hook['type'].split('.')[-1] == 'FusedImageSaveHook':
-                hook['out_dir'] = args.out_dir
-                break
+        if 'FusedImageSaveHook' in types:
+            hook = hooks[types.index('FusedImageSaveHook')]
         else:
-            hooks.append(
-                dict(type='FusedImageSaveHook', out_dir=args.out_dir))
-        cfg.custom_hooks = hooks
+            hook = dict(type='FusedImageSaveHook')
+            hooks.append(hook)
+        hook.update(out_dir=args.out_dir, test_subdir='')
+    cfg.custom_hooks = hooks
     return cfg
 
 

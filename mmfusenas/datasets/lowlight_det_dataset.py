@@ -160,7 +160,7 @@ class _FolderDetDataset(BaseDetDataset):
             cx1, cx2 = min(max(x1, 0.), width), min(max(x2, 0.), width)
             cy1, cy2 = min(max(y1, 0.), height), min(max(y2, 0.), height)
             if cx2 <= cx1 or cy2 <= cy1:
-                problem = (f'lies outside the {width}x{height} image')
+                problem = (f'lies outside the {height}x{width} (HxW) image')
         if problem is not None:
             msg = (f'{type(self).__name__}: {where}: box '
                    f'[x1, y1, x2, y2] = {[float(v) for v in box]} {problem}.')

@@ -347,7 +347,7 @@ class PairedImageDataset(BaseDataset):
                     bad_files.append(f'{path} ({err.__class__.__name__})')
             if len(sizes) == len(info['img_path']) and \
                     len(set(sizes.values())) > 1:
-                desc = ', '.join(f'{mod}={w}x{h} ({info["img_path"][mod]})'
+                desc = ', '.join(f'{mod}={h}x{w} ({info["img_path"][mod]})'
                                  for mod, (w, h) in sizes.items())
                 mismatches.append(f'{info["stem"]!r}: {desc}')
         if bad_files:
@@ -358,7 +358,7 @@ class PairedImageDataset(BaseDataset):
         if mismatches:
             raise ValueError(
                 f'PairedImageDataset: {len(mismatches)} sample(s) have '
-                'modalities of different sizes (width x height); expected '
+                'modalities of different sizes (HxW); expected '
                 'registered pairs of identical size:\n' +
                 _listing(mismatches))
 

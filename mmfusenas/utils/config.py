@@ -333,9 +333,11 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(options)
     if data_root is not None:
         changed = reroot_data(cfg, data_root)
-        print(f'data root {data_root}: re-rooted {len(changed)} config '
-              f'entries ({", ".join(changed[:6])}'
-              f'{", ..." if len(changed) > 6 else ""})')
+        from .distributed import launcher_rank  # once per run, not per rank
+        if launcher_rank(args.launcher) == 0:
+            print(f'data root {data_root}: re-rooted {len(changed)} config '
+                  f'entries ({", ".join(changed[:6])}'
+                  f'{", ..." if len(changed) > 6 else ""})')
     if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
         enable_tensorboard(cfg)
     work_dir: Optional[str] = args.work_dir

@@ -51,6 +51,22 @@ def get_rank_world() -> Tuple[int, int]:
     return 0, 1
 
 
+def launcher_rank(launcher: str = 'none') -> int:
+    """This process's rank, also before the process group is initialised.
+
+    The rank of the group when one exists; otherwise the one the launcher
+    put in the environment (``'pytorch'``: ``RANK``, ``'slurm'``:
+    ``SLURM_PROCID``, ``'mpi'``: ``OMPI_COMM_WORLD_RANK``); ``0`` for
+    ``'none'`` or when the variable is absent. For messages that only rank
+    0 should print while the config is prepared.
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    var = dict(pytorch='RANK', slurm='SLURM_PROCID',
+               mpi='OMPI_COMM_WORLD_RANK').get(launcher)
+    return int(os.environ.get(var, 0)) if var else 0
+
+
 def is_distributed() -> bool:
     """Whether a process group with more than one rank exists."""
     return get_rank_world()[1] > 1

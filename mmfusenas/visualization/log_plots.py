@@ -196,12 +196,30 @@ def plot_arch_evolution(records: Sequence[dict],
     return fig
 
 
+def is_train_record(record: dict) -> bool:
+    """Whether a ``scalars.json`` record was logged after a training
+    iteration.
+
+    MMEngine's ``LoggerHook`` also writes one record after each validation
+    (and test) epoch: the evaluator's metrics (keys ``prefix/name``, e.g.
+    ``fusion/EN``) with the mean ``time`` of a *validation* iteration and
+    no ``iter``. Such a record is not a training step. A record with
+    ``iter`` (which MMEngine writes for training iterations only), or
+    without any ``prefix/name`` key, is one.
+    """
+    return 'iter' in record or not any('/' in str(k) for k in record)
+
+
 def train_time(records: Sequence[dict]) -> Dict[str, float]:
     """Mean / slowest / fastest ``time`` (s per iteration) of training
-    records, as mmdet's ``cal_train_time``."""
-    times = np.asarray([r['time'] for r in records if 'time' in r], float)
+    records, as mmdet's ``cal_train_time``; the records of validation /
+    test epochs are left out (see :func:`is_train_record`)."""
+    times = np.asarray([
+        r['time'] for r in records if 'time' in r and is_train_record(r)
+    ], float)
     if not len(times):
-        raise ValueError('no "time" entries in the log')
+        raise ValueError('no "time" entries of training iterations in the '
+                         'log')
     return dict(mean=float(times.mean()), max=float(times.max()),
                 min=float(times.min()), std=float(times.std()),
                 iters=int(len(times)))

@@ -94,7 +94,7 @@ def test_gisr_api_equals_test_tool(gisr_setup, tmp_path):
     # ... and writes the API's depth maps exactly (float32 .npy, stored
     # unit) with an 8-bit view
     for pred in preds:
-        written = out / 'fused_test' / pred['sample_id']
+        written = out / pred['sample_id']
         np.testing.assert_array_equal(np.load(f'{written}.npy'),
                                       pred['pred_depth'].numpy())
         view = cv2.imread(f'{written}.png', cv2.IMREAD_UNCHANGED)

@@ -248,7 +248,7 @@ def test_exdark_annotation_names(tmp_path):
     ({'a.png.xml': voc([('Car', (9, 1, 9, 5), 0)])}, None, {}, ValueError,
      r'object #0: box .* is degenerate'),
     ({'a.png.xml': voc([('Car', (50, 1, 60, 5), 0)])}, None, {},
-     ValueError, 'lies outside the 40x30 image'),
+     ValueError, r'lies outside the 30x40 \(HxW\) image'),
     ({'a.png.xml': voc([])}, None, dict(unknown_class='maybe'), ValueError,
      'unknown_class must be one of'),
     ({'a.png.xml': voc([])}, None, dict(data_prefix=dict(imgs='x')),
@@ -370,7 +370,7 @@ def test_darkface_parsing(tmp_path):
     ('1\n1 2 10\n', {}, ValueError, r'line 2: expected 4 numbers'),
     ('', {}, ValueError, r'1.txt.* is empty'),
     ('1\n5 5 5 9\n', {}, ValueError, r'line 2: box .* is degenerate'),
-    ('1\n50 5 60 9\n', {}, ValueError, 'lies outside the 40x30 image'),
+    ('1\n50 5 60 9\n', {}, ValueError, r'lies outside the 30x40 \(HxW\) image'),
     (None, {}, ValueError, r'have no annotation file \(<name>.txt\)'),
 ])
 def test_darkface_errors(tmp_path, label, kwargs, exc, match):

@@ -456,8 +456,10 @@ def test_size_mismatch_at_build_with_check_sizes(tmp_path):
     with pytest.raises(ValueError) as err:
         PairedImageDataset(data_root=str(tmp_path), check_sizes=True)
     msg = str(err.value)
-    assert '1 sample(s) have modalities of different sizes' in msg
-    assert (f"'b': ir=10x8 ({tmp_path / 'ir' / 'b.png'}), vi=10x9 "
+    assert '1 sample(s) have modalities of different sizes (HxW)' in msg
+    # HxW, as LoadPairedImages reports the same pair at load time (below);
+    # this check said WxH (10x8)
+    assert (f"'b': ir=8x10 ({tmp_path / 'ir' / 'b.png'}), vi=9x10 "
             f"({tmp_path / 'vi' / 'b.png'})") in msg
 
 

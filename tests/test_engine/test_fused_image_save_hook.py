@@ -56,9 +56,9 @@ def test_test_tool_out_dir_for_a_scene_detector(tmp_path):
         str(tmp_path / 'work'), '--out-dir', out, '--data-root', root
     ])
     assert 'pascal_voc/mAP' in metrics
-    files = sorted(os.listdir(osp.join(out, 'fused_test')))
+    files = sorted(os.listdir(out))     # --out-dir D: D/<stem>.png
     assert len(files) == 2 and all(f.endswith('.png') for f in files)
-    img = cv2.imread(osp.join(out, 'fused_test', files[0]))
+    img = cv2.imread(osp.join(out, files[0]))
     assert img.shape == (300, 300, 3) or img.ndim == 3
 
 

@@ -68,10 +68,12 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert 'no fused image' in err and "['01']" in err
-    cv2.imwrite(str(d['fused'] / '01.jpg'), np.zeros((10, 10), np.uint8))
+    cv2.imwrite(str(d['fused'] / '01.jpg'), np.zeros((10, 12), np.uint8))
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert "size mismatch for stem '01'" in err and '01.jpg 10x10' in err
+    # HxW, the convention of every size in messages (it printed WxH)
+    assert "size mismatch for stem '01' (HxW)" in err and '01.jpg 10x12' in err
+    assert 'IR 01.png 72x80' in err
 
 
 def _link_subset(src, dst, stems):
@@ -173,3 +175,93 @@ def test_cli_skips_hidden_files_and_checks_out_first(tmp_path, capsys):
     finally:
         cli.evaluate = orig
     assert calls == []
+
+
+def test_cli_warns_on_constant_fused_image(tmp_path, capsys):
+    """An all-black fused image (untrained weights) gives CC nan and
+    PSNR -inf; the CLI names the stem instead of reporting them silently."""
+    d = _synthetic(tmp_path, n=3)
+    cv2.imwrite(str(d['fused'] / '01.png'), np.zeros((72, 80), np.uint8))
+    out = tmp_path / 'r.json'
+    rc = cli.main([str(d['ir']), str(d['vi']), str(d['fused']), '--metrics',
+                   'EN', 'CC', 'PSNR', '--out', str(out)])
+    assert rc == 0
+    err = capsys.readouterr().err
+    expect = ('warning: the fused image is constant for 1 of 3 pair(s): '
+              '01 (all 0) (untrained / randomly initialised weights?); '
+              'non-finite metrics for 1 pair(s): 01 (CC nan, PSNR -inf).')
+    assert expect in err
+    assert '00' not in err and '02' not in err
+    assert json.loads(out.read_text())['warning'] == expect[len(
+        'warning: '):] + (' Means over these pairs do not measure fusion '
+                          'quality.')
+
+
+def test_cli_equals_the_loop_metric_on_the_same_representation(tmp_path):
+    """Why eval_fusion.py on test.py's saved colour PNGs differs slightly
+    from test.py's numbers (EN 4.2848 vs 4.2806), and that both agree on
+    the same input: FusionMetric evaluates the fused luminance Y (8-bit
+    quantised); the colour PNG stores Y + the visible image's chroma, whose
+    R, G, B share Y's fractional part and round together, so its grey is
+    Y rounded at another point (one level off on about half the pixels).
+    A colour source differs only at exact half-level ties (cv2's float32
+    grey and the loop's float32 Y round them differently)."""
+    import torch
+
+    from mmfusenas.engine.hooks.fused_image_save_hook import \
+        tensor_to_uint8_image
+    from mmfusenas.evaluation import FusionMetric
+    from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+    rng = np.random.default_rng(1)
+    size = (64, 72)
+    ir = cv2.GaussianBlur(rng.uniform(0, 255, size), (5, 5), 1).astype(
+        np.uint8)
+    vi_bgr = cv2.GaussianBlur(rng.uniform(0, 255, size + (3, )), (5, 5),
+                              1).astype(np.uint8)
+    rgb = torch.from_numpy(vi_bgr[..., ::-1].transpose(2, 0, 1).copy())
+    ycc = rgb_to_ycbcr(rgb.float() / 255)
+    y = (ycc[0] + torch.from_numpy(ir).float() / 255) / 2   # fused Y
+    names = ['EN', 'SD', 'MI', 'Qabf']
+    metric = FusionMetric('cddfuse', names)
+    metric.process(None, [dict(sources=torch.stack([
+        torch.from_numpy(ir).float() / 255, ycc[0]]), pred_fused=y[None],
+        stem='a')])
+    loop = metric.compute_metrics(metric.results)
+
+    dirs = {k: tmp_path / k for k in ('ir', 'vi', 'vi_y', 'grey', 'colour')}
+    for folder in dirs.values():
+        folder.mkdir()
+    cv2.imwrite(str(dirs['ir'] / 'a.png'), ir)
+    cv2.imwrite(str(dirs['vi'] / 'a.png'), vi_bgr)
+    cv2.imwrite(str(dirs['vi_y'] / 'a.png'), tensor_to_uint8_image(ycc[:1]))
+    # FusedImageSaveHook: color=False writes Y, color=True Y + VI chroma
+    grey = tensor_to_uint8_image(y[None])
+    colour = tensor_to_uint8_image(
+        ycbcr_to_rgb(torch.cat([y[None], ycc[1:]])).clamp(0, 1))
+    cv2.imwrite(str(dirs['grey'] / 'a.png'), grey)
+    cv2.imwrite(str(dirs['colour'] / 'a.png'), colour)
+    # same representation (8-bit Y of the visible source and of the fused
+    # image, as FusedImageSaveHook writes them): identical numbers; the
+    # loop rounded the tie pixels of the source's Y to even (np.round in
+    # float64) where the saved PNG rounds them up
+    same = cli.evaluate(str(dirs['ir']), str(dirs['vi_y']),
+                        str(dirs['grey']), 'cddfuse', names)['mean']
+    assert same == pytest.approx(loop, rel=1e-12, abs=1e-12)
+    # colour source: the fused-only metrics are identical, the others move
+    # by the few tie pixels of its grey
+    tie = cli.evaluate(str(dirs['ir']), str(dirs['vi']), str(dirs['grey']),
+                       'cddfuse', names)['mean']
+    assert (tie['EN'], tie['SD']) == (loop['EN'], loop['SD'])
+    assert tie == pytest.approx(loop, abs=1e-3)
+    vi_y = rgb_to_ycbcr(rgb.double() / 255)[0].numpy() * 255
+    ties = cv2_bgr2gray(vi_bgr) != np.round(vi_y)
+    assert 0 < ties.sum() and np.abs(vi_y[ties] % 1 - 0.5).max() < 1e-9
+    re_grey = cv2_bgr2gray(colour)
+    diff = re_grey - grey
+    assert np.abs(diff).max() == 1 and 0.3 < (diff != 0).mean() < 0.7
+    other = cli.evaluate(str(dirs['ir']), str(dirs['vi']),
+                         str(dirs['colour']), 'cddfuse', names)['mean']
+    assert other['EN'] == pytest.approx(
+        compute_fusion_metrics(ir, cv2_bgr2gray(vi_bgr), re_grey,
+                               'cddfuse', ['EN'])['EN'], abs=1e-12)
+    assert other['EN'] != pytest.approx(loop['EN'], abs=1e-4)

@@ -1,3 +1,4 @@
+import logging
 import math
 import os.path as osp
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from mmengine.logging import MMLogger
 
 from mmfusenas.evaluation import (DepthSRMetric, FusionMetric,
                                   ImageQualityMetric)
@@ -59,6 +61,40 @@ def test_fusion_metric_golden_tno(shared_data):
     golden = dict(EN=6.2484, MI=1.4550, Qabf=0.3311, SSIM=1.0232)
     for k, v in golden.items():
         assert round(res[k], 4) == pytest.approx(v, abs=1e-9)
+
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+def test_fusion_metric_warns_on_constant_fused(backend):
+    """All-black output (untrained weights): EN 0, CC nan, PSNR -inf used to
+    be reported without a word; the warning names the pair."""
+    rng = np.random.default_rng(0)
+    a = np.round(cv2.GaussianBlur(rng.uniform(0, 255, (48, 48)), (5, 5), 1))
+    b = np.round(cv2.GaussianBlur(rng.uniform(0, 255, (48, 48)), (5, 5), 1))
+    m = FusionMetric(preset='cddfuse', metrics=['EN', 'CC', 'PSNR'],
+                     backend=backend, device='cpu')
+    m.process(None, [
+        _fusion_sample(a, b, np.round((a + b) / 2), 'good').to_dict(),
+        _fusion_sample(a, b, np.zeros_like(a), 'black').to_dict()
+    ])
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        res = m.compute_metrics(m.results)
+    finally:
+        logger.removeHandler(handler)
+    assert m.results[1]['EN'] == 0.0 and math.copysign(
+        1, m.results[1]['EN']) == 1     # 0.0, not -0.0
+    assert math.isnan(res['CC'])
+    warnings = [r.getMessage() for r in records
+                if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    msg = warnings[0]
+    assert 'fused image is constant for 1 of 2 pair(s): black (all 0)' in msg
+    assert 'non-finite metrics for 1 pair(s): black (CC nan, PSNR -inf)' in msg
+    assert 'good' not in msg
 
 
 def test_fusion_metric_bad_input():

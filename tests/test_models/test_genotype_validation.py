@@ -132,3 +132,30 @@ def test_an_explicit_space_is_checked_too(tim_space, tmp_path):
     Genotype.load(path)  # no space recorded: format checks only
     with pytest.raises(ValueError, match='1 entries, the space gives 2'):
         MODELS.build(dict(type='GenotypeNet', genotype=path, space=tim_space))
+
+
+def test_unknown_op_on_every_edge_names_file_path_and_suggestion(
+        tim_space, tmp_path):
+    """A misspelt op replaced everywhere (choices, network and the recorded
+    space alike) passed validation and failed only while the network was
+    built, naming neither the file nor the key."""
+    path = export(tim_space, tmp_path)
+    with open(path) as f:
+        text = f.read()
+    with open(path, 'w') as f:
+        f.write(text.replace('DilConv_3_2', 'DilConvv_3_2'))
+    with pytest.raises(ValueError) as info:
+        Genotype.load(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: unknown operator(s) 'DilConvv_3_2' "
+                          "(did you mean 'DilConv_3_2'")
+    assert "space key 'cell0/sc/op0' candidate 'DilConvv_3_2'" in msg
+    assert 'network.cells.0.ops.0' in msg
+    # a file without a recorded space: its network's ops are checked
+    edit(path, lambda d: d.pop('space'))
+    with pytest.raises(ValueError,
+                       match=r"g\.yaml: unknown operator\(s\) 'DilConvv_3_2' "
+                       r"\(did you mean 'DilConv_3_2'.*\) at "
+                       r'network\.cells\.0\.ops\.0, network\.cells\.0\.ops'
+                       r'\.1, network\.cells\.1\.ops\.0'):
+        MODELS.build(dict(type='GenotypeNet', genotype=path))

@@ -249,3 +249,53 @@ def test_optimize_switch_keeps_the_fused_images(shared_data, tmp_path,
             str(tmp_path / 'x'), '--tim-official', 'ivif', '--optimize',
             'fold_bn'
         ] + TINY)
+
+
+def test_checkpoint_none_runs_the_initial_weights_with_a_warning(
+        tmp_path, capsys):
+    """``fuse.py CONFIG none`` was refused ('checkpoint file not found:
+    none'); it runs the config's initial weights, loudly."""
+    ir, vi = tmp_path / 'ir', tmp_path / 'vi'
+    ir.mkdir()
+    vi.mkdir()
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(ir / 'a.png'), rng.integers(0, 256, (20, 24), np.uint8))
+    cv2.imwrite(str(vi / 'a.png'), rng.integers(0, 256, (20, 24), np.uint8))
+    out = tmp_path / 'out'
+    torch.manual_seed(0)
+    assert fuse.main([CONFIG, 'none', '--out', str(out), '--ir', str(ir),
+                      '--vi', str(vi)] + TINY) == {}
+    err = capsys.readouterr().err
+    assert 'WARNING: checkpoint "none": the model runs its initial, ' \
+        'untrained (random)\nweights.' in err
+    got = cv2.imread(str(out / 'a.png'), cv2.IMREAD_UNCHANGED)
+    # the weights of the config's model built after the same seed
+    expected = reference(tiny_model(), str(ir / 'a.png'), str(vi / 'a.png'))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_metrics_warn_about_a_constant_fused_image(tmp_path, capsys):
+    """An all-constant output (zero weights here, untrained weights in
+    practice) gave CC nan without a word; the pair is named."""
+    ir, vi = tmp_path / 'ir', tmp_path / 'vi'
+    ir.mkdir()
+    vi.mkdir()
+    rng = np.random.default_rng(0)
+    for stem in ('a', 'b'):
+        cv2.imwrite(str(ir / f'{stem}.png'),
+                    rng.integers(0, 256, (20, 24), np.uint8))
+        cv2.imwrite(str(vi / f'{stem}.png'),
+                    rng.integers(0, 256, (20, 24), np.uint8))
+    model = tiny_model()
+    ckpt = str(tmp_path / 'zero.pth')
+    torch.save({'state_dict': {k: torch.zeros_like(v)
+                               for k, v in model.state_dict().items()}},
+               ckpt)
+    means = fuse.main([CONFIG, ckpt, '--out', str(tmp_path / 'out'), '--ir',
+                       str(ir), '--vi', str(vi), '--metrics', 'EN', 'CC'] +
+                      TINY)
+    assert means['EN'] == 0.0
+    err = capsys.readouterr().err
+    assert 'warning: the fused image is constant for 2 of 2 pair(s): a (all '\
+        in err and ', b (all ' in err
+    assert 'non-finite metrics for 2 pair(s): a (CC nan), b (CC nan)' in err

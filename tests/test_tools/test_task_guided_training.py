@@ -140,8 +140,7 @@ def test_retinanet_toy_trains_validates_resumes_bit_exactly_and_tests(
     ] + opts)
     metrics = Runner.from_cfg(test.build_config(args)).test()
     assert 'coco/bbox_mAP' in metrics and 'fusion/Qabf' in metrics
-    assert len(glob.glob(str(tmp_path / 'fused' / 'fused_test' /
-                             '*.png'))) == len(stems)
+    assert len(glob.glob(str(tmp_path / 'fused' / '*.png'))) == len(stems)
 
 
 def test_direct_fusion_baseline_freezes_the_warmed_up_fusion(

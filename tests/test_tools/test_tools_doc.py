@@ -44,3 +44,29 @@ def test_every_argument_is_documented(path):
     for line in section.splitlines():
         if line.startswith('| `'):
             assert not line.rstrip().endswith('|  |'), line
+
+
+def test_no_default_is_an_absolute_path():
+    """A default computed from the checkout's location (``--data-config``
+    of the DCNAS converter) put a developer's absolute path into the
+    generated table; defaults are relative or described in the help."""
+    import argparse
+
+    from mmfusenas.testing import tool_parser
+    bad = []
+    for path in tool_paths():
+        parsers = [tool_parser(path)]
+        for parser in parsers:
+            for action in parser._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    parsers.extend(action.choices.values())
+                elif isinstance(action.default, str) and osp.isabs(
+                        action.default):
+                    bad.append(f'{path} {action.option_strings}: '
+                               f'{action.default}')
+    assert not bad
+    for path, section in sections().items():
+        for line in section.splitlines():
+            cells = line.split(' | ')
+            if line.startswith('| `') and len(cells) > 1:
+                assert not cells[1].startswith('`/'), f'{path}: {line}'

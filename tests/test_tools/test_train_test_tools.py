@@ -82,11 +82,15 @@ def test_train_validate_checkpoint_and_bit_exact_resume(toy_root, tmp_path):
     assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
 
 
-def test_test_tool_writes_fused_images(toy_root, tmp_path):
+def test_test_tool_writes_fused_images(toy_root, tmp_path, capsys):
+    """``--out-dir D`` writes ``D/<stem>.png`` (it wrote ``D/fused_test/``
+    while its help said 'write the fused images here'), and the test loop
+    shows a progress bar (it printed nothing until the metrics)."""
     train, test = load_tool('train'), load_tool('test')
     work = str(tmp_path / 'w')
     train.main([CONFIG, '--work-dir', work] + overrides(toy_root, 3))
     out = str(tmp_path / 'fused')
+    capsys.readouterr()
     test.main([
         CONFIG,
         osp.join(work, 'iter_3.pth'), '--work-dir', work, '--out-dir', out
@@ -94,8 +98,13 @@ def test_test_tool_writes_fused_images(toy_root, tmp_path):
     with open(osp.join(toy_root, 'splits', 'val.txt')) as f:
         val_stems = sorted(line.strip() for line in f if line.strip())
     written = sorted(osp.basename(p)[:-4]
-                     for p in glob.glob(osp.join(out, 'fused_test', '*.png')))
+                     for p in glob.glob(osp.join(out, '*.png')))
     assert written == val_stems
+    assert not osp.exists(osp.join(out, 'fused_test'))
+    stdout = capsys.readouterr().out
+    n = -(-len(val_stems) // 4)  # batches of fusion_toy.py's test loader
+    assert f'testing {n} batch(es):' in stdout
+    assert f'] {n}/{n}, ' in stdout
 
 
 def test_missing_files_are_reported(tmp_path):

@@ -102,3 +102,23 @@ def test_reroot_keeps_sub_folders_of_the_config_data_root(tmp_path):
     assert cfg.val_evaluator.ann_file == f'{new}/ann.json'
     assert cfg.data_root == new
     assert 'val_dataloader.dataset.data_root' not in changed
+
+
+@pytest.mark.parametrize('launcher,var', [('pytorch', 'RANK'),
+                                          ('slurm', 'SLURM_PROCID'),
+                                          ('mpi', 'OMPI_COMM_WORLD_RANK')])
+def test_data_root_line_is_printed_by_rank_0_only(tmp_path, capsys,
+                                                  monkeypatch, launcher,
+                                                  var):
+    """Each process of a distributed run printed the re-rooting line (the
+    config is prepared before the process group exists)."""
+    cfg_path = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
+    argv = [cfg_path, '--data-root', str(tmp_path), '--launcher', launcher]
+    monkeypatch.setenv(var, '1')
+    cfg = runner_cfg(argv)
+    assert cfg.train_dataloader.dataset.data_root == str(tmp_path)
+    assert capsys.readouterr().out == ''
+    monkeypatch.setenv(var, '0')
+    runner_cfg(argv)
+    assert capsys.readouterr().out.startswith(
+        f'data root {tmp_path}: re-rooted ')

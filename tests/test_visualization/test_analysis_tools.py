@@ -76,6 +76,29 @@ def test_scalar_series_and_arch_evolution(tmp_path):
         load_scalars(bad)
 
 
+def test_train_time_leaves_out_validation_records(tmp_path, capsys):
+    """MMEngine's record after a validation epoch (metrics + the mean time
+    of a validation iteration, no ``iter``) was counted as a training step:
+    mean 1.29 s for steps of 0.74-0.79 s."""
+    records = [
+        dict(lr=0.01, data_time=0.01, loss=1.0, time=0.74, iter=1, step=1),
+        dict(lr=0.01, data_time=0.01, loss=0.9, time=0.79, iter=2, step=2),
+        {'fusion/EN': 6.1, 'fusion/CC': 0.5, 'data_time': 0.3, 'time': 3.5,
+         'step': 2},
+        dict(lr=0.01, data_time=0.01, loss=0.8, time=0.75, iter=3, step=3),
+    ]
+    assert train_time(records) == dict(
+        mean=pytest.approx(0.76), max=0.79, min=0.74,
+        std=pytest.approx(np.std([0.74, 0.79, 0.75])), iters=3)
+    path = write_scalars(str(tmp_path / 'scalars.json'), records)
+    tool = load_tool('tools/analysis_tools/analyze_logs.py')
+    res = tool.main(['cal_train_time', path])
+    assert res[path]['iters'] == 3 and res[path]['max'] == 0.79
+    assert '| 0.7600 ' in capsys.readouterr().out
+    with pytest.raises(ValueError, match='training iterations'):
+        train_time(records[2:3])
+
+
 def test_genotype_drawing(tmp_path):
     graphs = cell_graphs(dict(
         type='TIMFusionNet',
@@ -108,6 +131,31 @@ def test_genotype_drawing(tmp_path):
     graphs = tool.main([osp.join(REPO, 'configs', 'tim',
                                  'fusion_ivif_official.py'), '--out', out])
     assert len(graphs) == 6
+
+
+def test_draw_genotype_refuses_an_unknown_op(tmp_path):
+    """draw_genotype.py drew a genotype whose op exists nowhere."""
+    geno = Genotype(choices={'k': 'SPAatention_3'}, network=dict(
+        type='TIMFusionNet',
+        cells=[dict(type='SuccessiveCell',
+                    ops=['SPAatention_3', 'SPAatention_3'])]))
+    src = str(tmp_path / 'g.yaml')
+    geno.dump(src)
+    out = tmp_path / 'g.png'
+    tool = load_tool('tools/analysis_tools/draw_genotype.py')
+    with pytest.raises(ValueError,
+                       match=r"g\.yaml: unknown operator\(s\) "
+                       r"'SPAatention_3' \(did you mean 'SPAattention_3'"
+                       r".*\) at network\.cells\.0\.ops\.0, "
+                       r'network\.cells\.0\.ops\.1'):
+        tool.main([src, '--out', str(out)])
+    assert not out.exists()
+    cfg = tmp_path / 'net.py'
+    cfg.write_text(f'model = {geno.network!r}\n')
+    with pytest.raises(ValueError, match=r"net\.py: unknown operator\(s\) "
+                       r"'SPAatention_3'"):
+        tool.main([str(cfg), '--out', str(out)])
+    assert not out.exists()
 
 
 def test_panels_draw_boxes_exactly():

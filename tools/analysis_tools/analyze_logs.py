@@ -14,7 +14,8 @@ backend or a work / log folder holding one (the newest is used).
 draws one heat-map strip per architecture choice point (candidates x
 iterations, colour = softmax(α)) from the ``arch/<key>/<candidate>``
 scalars of ``ArchLoggingHook``; ``cal_train_time`` prints the mean /
-slowest / fastest seconds per training iteration.
+slowest / fastest seconds per training iteration (validation-epoch records
+left out, see :func:`mmfusenas.visualization.log_plots.is_train_record`).
 """
 import argparse
 import os.path as osp

@@ -11,6 +11,14 @@ two levels (stage-1 cells, stage-2 branch cells), RUAS stages and any cell
 config with an ``ops`` list are drawn, one panel per cell
 (:mod:`mmfusenas.visualization.genotype_drawing`). PNG, SVG or PDF by the
 extension of ``--out``.
+
+What is drawn is validated first: a genotype file as
+:meth:`~mmfusenas.models.mutables.Genotype.load` does (against its
+recorded search space, and every operator name against the registered
+operators), a config's operator names with
+:func:`~mmfusenas.models.mutables.genotype.check_op_names`; an invalid
+source is an error naming the file, the key / edge path and the unknown
+operator, and nothing is written.
 """
 import argparse
 import os.path as osp
@@ -51,7 +59,11 @@ def load_source(src: str, config: Optional[str]):
         return Genotype.load(src)
     if ext == '.py':
         from mmengine.config import Config
-        return Config.fromfile(src).model.to_dict()
+
+        from mmfusenas.models.mutables.genotype import check_op_names
+        model = Config.fromfile(src).model.to_dict()
+        check_op_names(model, model, where=src)
+        return model
     raise ValueError(f'{src}: expected a genotype (.yaml / .json), a config '
                      '(.py), or a checkpoint with --config')
 

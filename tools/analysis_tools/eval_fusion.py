@@ -17,7 +17,9 @@ image is refused, since the metrics' constants assume 0..255); an RGBA image
 is accepted only when its alpha channel is fully opaque; hidden files
 (``.name``, e.g. macOS ``._01.png``) are skipped and listed on stderr. The
 ``--out`` file is checked for writability before anything is computed and
-written atomically.
+written atomically. A warning on stderr names the stems whose fused image is
+constant (e.g. all black from untrained weights) or whose metrics are not
+finite (``CC nan``, ``PSNR -inf``); the JSON lists them under ``warning``.
 """
 import argparse
 import json
@@ -34,7 +36,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
-    FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
+    FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics,
+    degenerate_pairs_message, resolve_metrics)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -152,21 +155,29 @@ def evaluate(ir_dir: str, vi_dir: str, fused_dir: str, preset: str,
     if missing_f:
         raise FileNotFoundError(f'no fused image in {fused_dir} for stem(s) '
                                 f'{missing_f}')
-    per_image = {}
+    per_image, constant = {}, {}
     for stem in track(list(ir), f'evaluating {len(ir)} fused image(s) '
                       f'({preset})'):
         a, b, f = (read_gray(p[stem], preset) for p in (ir, vi, fu))
         shapes = {'IR': a.shape, 'VI': b.shape, 'fused': f.shape}
         if len(set(shapes.values())) > 1:
-            raise ValueError(f'size mismatch for stem {stem!r}: ' + ', '.join(
-                f'{k} {osp.basename(p[stem])} {s[1]}x{s[0]}'
-                for (k, s), p in zip(shapes.items(), (ir, vi, fu))))
+            raise ValueError(f'size mismatch for stem {stem!r} (HxW): ' +
+                             ', '.join(f'{k} {osp.basename(p[stem])} '
+                                       f'{s[0]}x{s[1]}'
+                                       for (k, s), p in zip(
+                                           shapes.items(), (ir, vi, fu))))
         per_image[stem] = compute_fusion_metrics(a, b, f, preset, names)
+        if f.min() == f.max():
+            constant[stem] = float(f.flat[0])
     mean = {
         m: float(np.mean([r[m] for r in per_image.values()]))
         for m in names
     }
-    return {'preset': preset, 'per_image': per_image, 'mean': mean}
+    result = {'preset': preset, 'per_image': per_image, 'mean': mean}
+    warning = degenerate_pairs_message(per_image, constant)
+    if warning:
+        result['warning'] = warning
+    return result
 
 
 def format_table(result: dict, digits: int = 4) -> str:
@@ -193,6 +204,8 @@ def main(argv=None) -> int:
         print(f'error: {msg}', file=sys.stderr)
         return 2
     print(format_table(result, args.digits))
+    if 'warning' in result:
+        print(f'warning: {result["warning"]}', file=sys.stderr)
     if args.out:
         atomic_write(json.dumps(result, indent=2), args.out)
         print(f'results written to {args.out}')

@@ -56,6 +56,8 @@ import torch
 import yaml
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: ``--data-config`` default, relative to the repository root
+DEFAULT_DATA_CONFIG = 'configs/_base_/datasets/gisr_nyu.py'
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
@@ -226,9 +228,8 @@ def parse_args(argv=None):
     p.add_argument('--num-features', type=int,
                    help='C (default: read from the weights)')
     p.add_argument('--data-config',
-                   default=osp.join(ROOT, 'configs', '_base_', 'datasets',
-                                    'gisr_nyu.py'),
-                   help='dataset _base_ of the written config')
+                   help='dataset _base_ of the written config (default: '
+                   f'the repository\'s {DEFAULT_DATA_CONFIG})')
     p.add_argument('--trust', action='store_true',
                    help='allow full unpickling of a non-tensor file')
     return p.parse_args(argv)
@@ -257,7 +258,8 @@ def main(argv=None) -> dict:
         CONFIG_TEMPLATE.format(
             cfg=cfg_path,
             dst=osp.abspath(args.dst),
-            data=osp.abspath(args.data_config),
+            data=osp.abspath(args.data_config or osp.join(
+                ROOT, DEFAULT_DATA_CONFIG)),
             runtime=osp.join(ROOT, 'configs', '_base_',
                              'default_runtime.py'),
             c=net.num_features,

@@ -93,8 +93,8 @@ class LoadEnhanceImages(BaseTransform):
                           f'({modality!r}): {err}') from err
         if arr.shape[0] == 0 or arr.shape[1] == 0:
             raise ValueError(f'LoadEnhanceImages: {path!r} ({modality!r}) '
-                             f'has zero size {arr.shape[1]}x{arr.shape[0]} '
-                             '(W x H).')
+                             f'has zero size {arr.shape[0]}x{arr.shape[1]} '
+                             '(HxW).')
         return np.ascontiguousarray(arr)
 
     def transform(self, results: dict) -> dict:
@@ -123,10 +123,10 @@ class LoadEnhanceImages(BaseTransform):
                 raise ValueError(
                     'LoadEnhanceImages: the images of a sample differ in '
                     f'size: {img_path[first]!r} ({first}) is '
-                    f'{results[first].shape[1]}x{results[first].shape[0]} '
+                    f'{results[first].shape[0]}x{results[first].shape[1]} '
                     f'but {img_path[mod]!r} ({mod}) is '
-                    f'{results[mod].shape[1]}x{results[mod].shape[0]} '
-                    '(W x H); expected aligned pairs.')
+                    f'{results[mod].shape[0]}x{results[mod].shape[1]} '
+                    '(HxW); expected aligned pairs.')
         shape = results[first].shape[:2]
         results['modalities'] = modalities
         results['img_shape'] = shape

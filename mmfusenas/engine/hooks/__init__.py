@@ -2,6 +2,7 @@ from .chain_staging_hook import ChainStagingHook
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
 from .prediction_visualization_hook import PredictionVisualizationHook
+from .progress_bar_hook import ProgressBarHook
 from .ruas_training_hooks import (RUAS_TRAINING_STRATEGIES,
                                   RUASTrainingStrategyHook)
 from .safe_checkpoint_hook import SafeCheckpointHook
@@ -13,5 +14,5 @@ __all__ = [
     'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
     'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',
-    'describe_samples', 'SafeCheckpointHook'
+    'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook'
 ]

@@ -45,9 +45,20 @@ def check_same_shape(**arrays: np.ndarray) -> None:
 
 
 def quantize_uint8(x: ArrayLike) -> np.ndarray:
-    """Map a ``[0, 1]`` image to the 8-bit grid as it would be saved.
+    """Map a ``[0, 1]`` image to the 8-bit grid exactly as it is saved.
 
-    ``round(x * 255)`` clipped to ``[0, 255]``, returned as float64.
+    ``floor(clip(x, 0, 1) * 255 + 0.5)`` in float32: the arithmetic of
+    ``FusedImageSaveHook`` / ``tools/fuse.py`` (``tensor_to_uint8_image``
+    of :mod:`mmfusenas.engine.hooks.fused_image_save_hook`, rounding
+    ``'round'``), so that values exactly half-way between two
+    levels round as in the saved PNG (up; ``np.round`` in float64 rounded
+    them to even or, after float32 noise, the other way). Returned as
+    float64.
     """
-    x = to_numpy(x)
-    return np.clip(np.round(x * 255.0), 0, 255)
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise TypeError('quantize_uint8: expected a numpy array or a torch '
+                        f'Tensor, got {type(x).__name__}')
+    q = torch.floor(x.detach().float().clamp(0, 1) * 255 + 0.5)
+    return q.cpu().numpy().astype(np.float64)

@@ -39,7 +39,7 @@ __all__ = [
     'scd', 'ssim', 'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'cc',
     'fusion_psnr', 'fmi', 'FUSION_METRICS', 'FUSION_PRESETS',
     'compute_fusion_metrics', 'matlab_rgb2gray', 'cv2_bgr2gray', 'qabf_max',
-    'resolve_metrics', 'FusionPairCache'
+    'resolve_metrics', 'FusionPairCache', 'degenerate_pairs_message'
 ]
 
 #: Canonical metric keys, in display order.
@@ -222,7 +222,8 @@ def entropy(img: ArrayLike,
     counts = _cached(cache, 'hist', x, lambda x: _hist(_levels(x)))
     p = counts / x.size
     p = p[p > 0]
-    return float(-(p * np.log(p)).sum() / math.log(base))
+    # ``0.0 - x``: a constant image gives 0.0, not -0.0
+    return float(0.0 - (p * np.log(p)).sum() / math.log(base))
 
 
 def standard_deviation(img: ArrayLike,
@@ -1324,3 +1325,50 @@ def _background_share(names: Sequence[str]) -> list:
         if lane == 0:
             bg.append(m)
     return bg
+
+
+def degenerate_pairs_message(per_image: Dict[str, Dict[str, float]],
+                             constant: Dict[str, float],
+                             max_listed: int = 10) -> Optional[str]:
+    """A warning naming the pairs whose fused image is constant or whose
+    metrics are not finite; ``None`` when there are none.
+
+    A constant fused image (e.g. all black from an untrained / randomly
+    initialised network) gives ``EN 0``, ``SD 0``, ``CC nan`` and, with some
+    presets, ``PSNR -inf``; their means are not a measure of fusion quality.
+
+    Args:
+        per_image: ``{name: {metric: value}}``; ``name`` is the file stem or
+            sample index reported to the user.
+        constant: ``{name: gray level}`` of the pairs whose fused image
+            (8-bit, as evaluated) holds one value only.
+        max_listed: names listed per category before ``... and N more``.
+
+    Returns:
+        str | None: the message.
+    """
+
+    def listed(items: list) -> str:
+        more = len(items) - max_listed
+        return ', '.join(items[:max_listed]) + (f', ... and {more} more'
+                                                if more > 0 else '')
+
+    parts = []
+    if constant:
+        parts.append(
+            f'the fused image is constant for {len(constant)} of '
+            f'{len(per_image)} pair(s): ' + listed(
+                [f'{k} (all {v:g})' for k, v in constant.items()]) +
+            ' (untrained / randomly initialised weights?)')
+    bad = {
+        k: [f'{m} {v}' for m, v in r.items() if not math.isfinite(v)]
+        for k, r in per_image.items()
+    }
+    bad = {k: v for k, v in bad.items() if v}
+    if bad:
+        parts.append(f'non-finite metrics for {len(bad)} pair(s): ' + listed(
+            [f'{k} ({", ".join(v)})' for k, v in bad.items()]))
+    if not parts:
+        return None
+    return '; '.join(parts) + '. Means over these pairs do not measure ' \
+        'fusion quality.'

@@ -118,7 +118,7 @@ def entropy(f: Tensor, base: float = 2.0) -> Tensor:
     p = torch.bincount(q.flatten(), minlength=256 * n).view(n, 256)
     p = p.to(torch.float64) / q.shape[1]
     t = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, 1.0)), 0.0)
-    return -t.sum(1) / math.log(base)
+    return 0.0 - t.sum(1) / math.log(base)    # 0.0, not -0.0, if constant
 
 
 def standard_deviation(f: Tensor, mode: str = 'population') -> Tensor:

@@ -1,12 +1,15 @@
 """MMEngine metric for image fusion."""
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from mmfusenas.registry import METRICS
 from ..functional._utils import quantize_uint8, to_gray2d
-from ..functional.fusion import compute_fusion_metrics, resolve_metrics
+from ..functional.fusion import (compute_fusion_metrics,
+                                 degenerate_pairs_message, resolve_metrics)
 from ..functional.fusion_torch import compute_fusion_metrics_torch
 from ._base import get_field, summarise
 
@@ -25,10 +28,17 @@ class FusionMetric(BaseMetric):
       source B ``sources[1]``;
     - metainfo ``stem`` (optional, used to label per-image results).
 
+    ``compute_metrics`` logs a warning naming the samples (stem, else
+    index) whose quantised fused image is constant (e.g. all black from
+    untrained weights) or whose metrics are not finite (``CC nan``,
+    ``PSNR -inf``).
+
     Before the preset's formulas are applied, every image is quantised to
-    8 bits exactly as it would be saved, ``clip(round(255 x), 0, 255)``, so
-    that the loop reports the numbers the offline CLI
-    (``tools/analysis_tools/eval_fusion.py``) gives on the saved PNGs. The
+    8 bits exactly as it is saved, ``floor(255 clip(x, 0, 1) + 0.5)`` in
+    float32 (``functional._utils.quantize_uint8``), so that the loop
+    reports the numbers the offline CLI
+    (``tools/analysis_tools/eval_fusion.py``) gives on the saved grey PNGs
+    (a colour PNG's grey is not the fused Y, see ``docs/evaluation.md``). The
     formulas of each metric and preset are in
     :mod:`mmfusenas.evaluation.functional.fusion` and ``docs/evaluation.md``.
 
@@ -77,10 +87,13 @@ class FusionMetric(BaseMetric):
                     f"'sources' must be (2, H, W) (sources A, B), got shape "
                     f'{tuple(sources.shape)}')
             a, b = (quantize_uint8(sources[j]) for j in range(2))
-            res = compute_fusion_metrics(a, b, quantize_uint8(fused),
-                                         self.preset, self.metric_names)
+            f = quantize_uint8(fused)
+            res = compute_fusion_metrics(a, b, f, self.preset,
+                                         self.metric_names)
             res['stem'] = get_field(sample, 'stem', required=False) or str(
                 len(self.results) + i)
+            if f.min() == f.max():
+                res['fused_constant'] = float(f.flat[0])
             self.results.append(res)
 
     def _process_torch(self, data_samples: Sequence[Any]) -> None:
@@ -114,16 +127,37 @@ class FusionMetric(BaseMetric):
             fus = torch.stack([f for _, _, _, f in items])
             if device is not None:
                 src, fus = src.to(device), fus.to(device)
-            q = [(x.to(torch.float64) * 255.0).round().clamp(0, 255)
-                 for x in (src[:, 0], src[:, 1], fus)]
+            # quantize_uint8's arithmetic (as the images are saved)
+            q = [torch.floor(x.float().clamp(0, 1) * 255 + 0.5).to(
+                torch.float64) for x in (src[:, 0], src[:, 1], fus)]
             vals = compute_fusion_metrics_torch(*q, self.preset,
                                                 self.metric_names)
             vals = {m: v.cpu().tolist() for m, v in vals.items()}
+            lo, hi = (q[2].amin((1, 2)).cpu().tolist(),
+                      q[2].amax((1, 2)).cpu().tolist())
             for j, (i, stem, _, _) in enumerate(items):
                 rows[i] = {m: vals[m][j] for m in self.metric_names}
                 rows[i]['stem'] = stem
+                if lo[j] == hi[j]:
+                    rows[i]['fused_constant'] = lo[j]
         self.results.extend(rows[i] for i in sorted(rows))
 
+    def degenerate_message(self, results: List[Dict]) -> Optional[str]:
+        """The warning naming the samples of ``results`` whose fused image
+        is constant or whose metrics are not finite (``None`` if none); see
+        ``functional.fusion.degenerate_pairs_message``."""
+        return degenerate_pairs_message(
+            {r['stem']: {m: r[m]
+                         for m in self.metric_names}
+             for r in results},
+            {r['stem']: r['fused_constant']
+             for r in results if 'fused_constant' in r})
+
     def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
-        return summarise(results, self.metric_names,
-                         f'fusion metrics (preset {self.preset})')
+        means = summarise(results, self.metric_names,
+                          f'fusion metrics (preset {self.preset})')
+        msg = self.degenerate_message(results)
+        if msg:
+            print_log(f'FusionMetric: {msg}', logger='current',
+                      level=logging.WARNING)
+        return means

@@ -235,6 +235,81 @@ def validate_genotype(space_cfg: Any,
     return derived
 
 
+def check_op_names(space_cfg: Any = None,
+                   network: Any = None,
+                   where: str = 'genotype') -> None:
+    """Check the operator names of a search space and / or a network.
+
+    Op-name strings are looked for where edges are built from them: the
+    candidates of every choice point of ``space_cfg`` (edge templates
+    expanded) and the string entries of every ``ops`` list of ``network``.
+    Each must be a known operator
+    (:func:`~mmfusenas.models.ops.known_op_names`).
+
+    Args:
+        space_cfg: a search-space config, or None.
+        network: a fixed-network config, or None.
+        where (str): names the genotype (e.g. its file) in the message.
+
+    Raises:
+        ValueError: names ``where``, each unknown operator with the closest
+            known names and the keys / paths where it is used.
+    """
+    from mmfusenas.models.ops import known_op_names
+    from .diff_mixed_op import normalise_candidates
+    known = set(known_op_names())
+    found: Dict[str, list] = {}
+
+    def check(name: Any, at: str) -> None:
+        if isinstance(name, str) and name not in known:
+            found.setdefault(name, []).append(at)
+
+    def walk_space(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for v in node:
+                walk_space(v)
+        elif isinstance(node, dict):
+            if node.get('type') in MUTABLE_TYPES and 'key' in node:
+                names, specs = normalise_candidates(node['candidates'])
+                for name, spec in zip(names, specs):
+                    check(spec, f'space key {node["key"]!r} candidate '
+                          f'{name!r}')
+                walk_space(specs)
+                return
+            for v in node.values():
+                walk_space(v)
+
+    def walk_network(node: Any, path: str) -> None:
+        if isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                walk_network(v, f'{path}.{i}')
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if k == 'ops' and isinstance(v, (list, tuple)):
+                    for i, op in enumerate(v):
+                        check(op, f'{path}.ops.{i}')
+                walk_network(v, f'{path}.{k}')
+
+    if space_cfg is not None:
+        walk_space(expand_edge_templates(space_cfg))
+    if network is not None:
+        walk_network(network, 'network')
+    if not found:
+        return
+    lines = []
+    for name, paths in found.items():
+        close = difflib.get_close_matches(name, sorted(known), n=3)
+        hint = (f' (did you mean {" or ".join(map(repr, close))}?)'
+                if close else '')
+        net = [p for p in paths if p.startswith('network')]
+        space = [p for p in paths if not p.startswith('network')]
+        shown = ', '.join(net[:3] + space[:3]) + (
+            f' ... ({len(paths)} places)' if len(paths) > 6 else '')
+        lines.append(f'{name!r}{hint} at {shown}')
+    raise ValueError(f'{where}: unknown operator(s) ' + '; '.join(lines) +
+                     f'. Known operators: {", ".join(sorted(known))}')
+
+
 @dataclass
 class Genotype:
     """Derived architecture: choices, the fixed network config and metadata.
@@ -341,6 +416,7 @@ class Genotype:
             meta=data.get('meta') or {},
             space=space)
         geno.validate(where=path)
+        check_op_names(space, geno.network, where=path)
         return geno
 
 

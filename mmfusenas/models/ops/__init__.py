@@ -3,7 +3,7 @@ from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
-from .edges import EdgeSpec, build_chain, build_edge
+from .edges import EdgeSpec, build_chain, build_edge, known_op_names
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
                       hbl_op_cfg)
@@ -25,6 +25,7 @@ from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
+    'known_op_names',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',
     'DilConv', 'ReflectPadConv2d', 'ReLUConvBN', 'SepConv', 'SkipConnect',

@@ -18,14 +18,25 @@ multi-scale fusion cell builds every spec at ``C``, ``2C`` and ``4C``)
 builds it once per width, from the same spec, so the spec must not set
 ``channels`` itself.
 """
-from typing import Sequence, Union
+from typing import Sequence, Tuple, Union
 
 import torch.nn as nn
 
-from .tim_op_names import build_named_op
+from .hbl_ops import HBL_OP_NAMES
+from .tim_op_names import _OP_NAME_FAMILIES, build_named_op
 from mmfusenas.registry import MODELS
 
 EdgeSpec = Union[str, dict]
+
+
+def known_op_names() -> Tuple[str, ...]:
+    """Every op-name string an edge spec may hold, sorted: the names of all
+    registered op-name families (:func:`build_named_op`) and HBL's official
+    names (resolved by its cells before :func:`build_edge`)."""
+    names = set(HBL_OP_NAMES)
+    for family_names, _ in _OP_NAME_FAMILIES.values():
+        names.update(family_names)
+    return tuple(sorted(names))
 
 
 def build_edge(spec: EdgeSpec, channels: int) -> nn.Module:

@@ -1,0 +1,37 @@
+"""ProgressBarHook: a bar over the test loop, drawn by the main process."""
+import io
+from types import SimpleNamespace
+
+import pytest
+
+from mmfusenas.engine.hooks import ProgressBarHook
+from mmfusenas.engine.hooks import progress_bar_hook
+
+
+def run_loop(hook, n):
+    runner = SimpleNamespace(test_dataloader=list(range(n)))
+    hook.before_test_epoch(runner)
+    for i in range(n):
+        hook.after_test_iter(runner, i)
+    hook.after_test_epoch(runner, metrics={})
+
+
+def test_bar_counts_the_test_batches(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr('sys.stdout', out)
+    run_loop(ProgressBarHook(), 3)
+    text = out.getvalue()
+    assert text.startswith('testing 3 batch(es):\n')
+    assert '] 3/3, ' in text
+    assert text.endswith('\n') and text.count('\n') == 2  # title, bar
+    assert '4/3' not in text   # ended once, not again after the epoch
+
+
+@pytest.mark.parametrize('main,expected', [(False, ''), (True, 'x 2')])
+def test_only_the_main_process_draws(monkeypatch, main, expected):
+    out = io.StringIO()
+    monkeypatch.setattr('sys.stdout', out)
+    monkeypatch.setattr(progress_bar_hook, 'is_main_process', lambda: main)
+    run_loop(ProgressBarHook(desc='x'), 2)
+    assert out.getvalue().startswith(expected)
+    assert bool(out.getvalue()) == main
