@@ -18,7 +18,8 @@ tolerance once:
   at most ``max_mean_abs_diff`` (0.02 level, i.e. at most 2 % of the values
   off by one). A one-pixel shift, a channel swap, a missing ``×255`` or a
   floor-instead-of-round convention all break one of the three bounds by
-  orders of magnitude (tests/test_testing/test_numerics.py).
+  orders of magnitude (tests/test_tools/test_tim_conversion.py
+  ``test_golden_comparison_rejects_real_errors``).
 * :func:`reduction_atol` — the absolute tolerance of a float32 result made
   by ``n`` rounding steps (additions of a reduction, chained updates) on
   values of magnitude ``scale``: ``eps · n · scale`` (the worst case of
