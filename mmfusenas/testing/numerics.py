@@ -11,7 +11,7 @@ tolerance once:
   pipeline: a value whose float lies within the cross-CPU error ``δ`` of a
   rounding boundary moves to its neighbour grey level. With the fractional
   parts spread evenly that happens to a fraction ``≈ 2δ`` of the values
-  (``δ ~ 1e-4``–``1e-3`` grey levels for the networks of the tests), and
+  (measured 0–0.4 % of the values for the TIM goldens), and
   never by more than one level unless the rounding feeds a second rounding.
   So: every value within ``±atol`` (1) grey level except at most
   ``max_outlier_fraction`` (0.1 %) of them, and the mean absolute difference
