@@ -17,7 +17,7 @@ tolerance once:
   ``max_outlier_fraction`` (0.1 %) of them, and the mean absolute difference
   at most ``max_mean_abs_diff`` (0.02 level, i.e. at most 2 % of the values
   off by one). A one-pixel shift, a channel swap, a missing ``×255`` or a
-  floor-instead-of-round convention all break one of the three bounds by
+  floor-instead-of-round convention all break one of the two bounds by
   orders of magnitude (tests/test_tools/test_tim_conversion.py
   ``test_golden_comparison_rejects_real_errors``).
 * :func:`reduction_atol` — the absolute tolerance of a float32 result made
