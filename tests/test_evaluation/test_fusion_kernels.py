@@ -153,9 +153,9 @@ def test_values_equal_the_previous_implementation(shared_data):
     float64 eps x pixels relative: the metrics are float64 sums over the
     image whose blocking (NumPy's SIMD loops and transcendental functions,
     OpenCV's filters) depends on the CPU. An F rounded down instead of to
-    nearest moves every metric by orders of magnitude more (> 1e4 x the tolerance; PSNR, which averages
-    the squared distance to A and B, the same for either neighbour of
-    (A + B) / 2, by a one-pixel shift of F)."""
+    nearest moves every metric by > 1e4 x the tolerance (PSNR, which
+    averages the squared distance to A and B, the same for either neighbour
+    of (A + B) / 2: a one-pixel shift of F does)."""
     with open(GOLDENS) as fh:
         goldens = json.load(fh)['values']
     for stem, presets in goldens.items():

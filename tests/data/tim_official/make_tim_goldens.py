@@ -1,4 +1,4 @@
-"""Make the TIM official-protocol goldens (``<protocol>.png`` + ``goldens.json``).
+"""Make the TIM official-protocol goldens (``<name>.png``, ``goldens.json``).
 
 Each golden is the image the official TIM test script of a protocol writes
 (``tests/test_tools/tim_official_reference.py``: ``run_official_script``)
