@@ -30,6 +30,7 @@ def goldens():
     return torch.load(GOLDENS, weights_only=True)
 
 
+@pytest.mark.golden
 @pytest.mark.parametrize('name', ['example', 'mixed'])
 def test_converted_weights_reproduce_official_outputs(goldens, name,
                                                       tmp_path):

@@ -454,6 +454,21 @@ def perturb_(model, seed):
     return model
 
 
+
+def seeded_official(name, seed=0):
+    """``(model_1, model_2)`` of ``name`` with the weights of the tests and
+    goldens: ``torch.manual_seed(seed)`` initialisation, :func:`perturb_`
+    with seeds ``seed + 7`` / ``seed + 8`` and the stage-2 final bias set to
+    0.5 (keeps the fused image in mid-range)."""
+    torch.manual_seed(seed)
+    m1, m2 = build_official(name)
+    perturb_(m1, seed + 7)
+    if m2 is not None:
+        perturb_(m2, seed + 8)
+        with torch.no_grad():
+            m2.stem_out4[2].conv2d.bias.fill_(0.5)
+    return m1, m2
+
 # ---------------------------------------------------------------------------
 # the official test scripts (reference section 7), CPU, batch 1
 # ---------------------------------------------------------------------------
