@@ -179,47 +179,78 @@ def _dataset_roots(node: Any, found: Set[str]) -> None:
             _dataset_roots(value, found)
 
 
-def _new_root(root: str, base: Optional[str], new: str) -> Optional[str]:
-    """The re-rooted dataset root; None to keep it (with a ``base``, only
-    roots under it move, keeping their sub-folder: ``base + 'train/'`` ->
-    ``new/train/``; without one, every root becomes ``new``)."""
-    if not base:
-        return new
-    if root == base or root.rstrip('/') == base.rstrip('/'):
-        return new
-    if root.startswith(base):
-        return osp.join(new, root[len(base):].lstrip('/'))
+def _under(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or inside it (folder boundaries, so
+    ``data/toy_det/`` is not under ``data/toy``)."""
+    root = root.rstrip('/')
+    return path.rstrip('/') == root or path.startswith(root + '/')
+
+
+def _moved(path: str, roots: List[str], new: str) -> Optional[str]:
+    """``path`` with the first (longest) old root of ``roots`` it lies
+    under replaced by ``new``, keeping the sub-folder and a trailing
+    ``/``; None when it lies under none."""
+    for root in roots:
+        if _under(path, root):
+            rest = path[len(root.rstrip('/')):].lstrip('/')
+            return osp.join(new, rest) if rest else new
     return None
 
 
 def _reroot(node: Any, old: List[str], new: str, path: str,
-            changed: List[str], base: Optional[str] = None) -> Any:
+            changed: List[str]) -> Any:
     if isinstance(node, dict):
         for key in list(node.keys()):
             sub = f'{path}.{key}' if path else str(key)
-            if key == 'data_root' and isinstance(node[key], str):
-                moved = _new_root(node[key], base, new)
-                if moved is not None and node[key] != moved:
-                    node[key] = moved
-                    changed.append(sub)
-                continue
-            node[key] = _reroot(node[key], old, new, sub, changed, base)
+            node[key] = _reroot(node[key], old, new, sub, changed)
         return node
     if isinstance(node, list):
         return [
-            _reroot(v, old, new, f'{path}[{i}]', changed, base)
+            _reroot(v, old, new, f'{path}[{i}]', changed)
             for i, v in enumerate(node)
         ]
     if isinstance(node, tuple):
         return tuple(
-            _reroot(v, old, new, f'{path}[{i}]', changed, base)
+            _reroot(v, old, new, f'{path}[{i}]', changed)
             for i, v in enumerate(node))
-    if isinstance(node, str):
-        for root in old:
-            if node.startswith(root) and node != root:
-                changed.append(path)
-                return osp.join(new, node[len(root):].lstrip('/'))
+    if isinstance(node, str) and node:
+        moved = _moved(node, old, new)
+        if moved is not None and moved != node:
+            changed.append(path)
+            return moved
     return node
+
+
+def _old_roots(cfg: Config) -> List[str]:
+    """The roots ``--data-root`` replaces, longest first.
+
+    The config's ``data_root`` variable (whatever file set it: a child's
+    own value replaces its base's, but the datasets may still hold the
+    base's) and, for the dataset roots outside it, their common folder.
+
+    Raises:
+        ValueError: dataset roots outside the ``data_root`` variable that
+            share no folder (two data sets: one ``--data-root`` cannot say
+            where each goes).
+    """
+    found: Set[str] = set()
+    _dataset_roots(cfg._cfg_dict, found)
+    base = cfg.get('data_root')
+    old = [base] if isinstance(base, str) and base else []
+    outside = sorted(r for r in found if not any(_under(r, b) for b in old))
+    if outside:
+        try:
+            common = osp.commonpath([r.rstrip('/') or '/' for r in outside])
+        except ValueError:  # absolute and relative paths mixed
+            common = ''
+        if common in ('', '/', '.'):
+            raise ValueError(
+                f'--data-root: {cfg.filename or "the config"} reads data '
+                f'from unrelated folders {outside}; one --data-root cannot '
+                'replace them all. Set each dataset root with --cfg-options '
+                '(e.g. train_dataloader.dataset.data_root=...)')
+        old.append(common)
+    return sorted(old, key=len, reverse=True)
 
 
 def reroot_data(cfg: Config, data_root: str) -> List[str]:
@@ -229,49 +260,49 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
     config file: it is copied into every dataset (``dataset.data_root``)
     and into paths built from it (e.g. a COCO metric's
     ``ann_file=data_root + 'annotations/...'``) when the file is parsed, so
-    ``--cfg-options data_root=X`` changes nothing that is used. This
-    function moves ``data_root`` of every (nested) dataset config — train /
-    val / test loaders, a search's ``train_cfg.arch_dataloader``, wrapped
-    datasets — and rewrites every other string that starts with the old
-    root (evaluator annotation files, ...). When the config defines a
-    ``data_root`` variable, dataset roots built from it keep their
-    sub-folder (``data_root + 'train/'`` -> ``<new>/train/``) and roots
-    elsewhere (set explicitly, e.g. by ``--cfg-options``) are left alone;
-    without the variable every dataset root becomes ``data_root``.
+    ``--cfg-options data_root=X`` changes nothing that is used, and a child
+    config's own ``data_root = '...'`` does not reach the datasets its
+    ``_base_`` built. This function replaces the old root(s) — the
+    config's ``data_root`` variable and the common folder of the dataset
+    roots outside it (a base's ``data_root``) — in the ``data_root`` of
+    every (nested) dataset config (train / val / test loaders, a search's
+    ``train_cfg.arch_dataloader``, wrapped datasets) and in every other
+    string under them (evaluator annotation files, absolute ``img_path``
+    prefixes, ...). Sub-folders are kept: ``<old>/train/`` ->
+    ``<new>/train/``. Paths given with ``--cfg-options`` are merged after
+    re-rooting (:func:`load_runner_config`), so they win.
 
     Args:
         cfg (Config): the config, changed in place.
         data_root (str): the new root folder.
 
     Returns:
-        list[str]: the dotted keys that changed.
+        list[str]: the dotted keys that changed (never empty).
 
     Raises:
         FileNotFoundError: ``data_root`` is not a folder.
+        ValueError: nothing in the config lies under a data root (the
+            option would change nothing), or the datasets read unrelated
+            folders.
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{data_root}')
-    # the config's own data_root variable: dataset roots built from it
-    # (data_root + 'train/') keep their sub-folder; roots set to somewhere
-    # else (e.g. by --cfg-options) stay where they are
-    base = cfg.get('data_root')
-    base = base if isinstance(base, str) and base else None
-    found: Set[str] = set()
-    if base is None:
-        _dataset_roots(cfg._cfg_dict, found)
-    else:
-        found.add(base)
-    # longest first, so 'data/toy_det/' wins over 'data/toy'
-    old = sorted(found, key=len, reverse=True)
+    old = _old_roots(cfg)
     changed: List[str] = []
     for key in list(cfg.keys()):
         if key == 'data_root':
             continue
         value = cfg[key]
-        new = _reroot(value, old, data_root, key, changed, base)
+        new = _reroot(value, old, data_root, key, changed)
         if not isinstance(value, (dict, ConfigDict)):
             cfg[key] = new
+    if not changed:
+        raise ValueError(
+            f'--data-root {data_root}: nothing in '
+            f'{cfg.filename or "the config"} lies under a data root '
+            f'({old or "no dataset has a data_root"}), so the option would '
+            'change nothing; set the dataset paths with --cfg-options')
     if 'data_root' in cfg:
         cfg.data_root = data_root
     return changed
@@ -330,12 +361,15 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         data_root = given
     if options:
         check_cfg_options(cfg, options)
-        cfg.merge_from_dict(options)
     if data_root is not None:
+        # before the options are merged: a path given with --cfg-options
+        # is the user's explicit choice and wins
         changed = reroot_data(cfg, data_root)
         print(f'data root {data_root}: re-rooted {len(changed)} config '
               f'entries ({", ".join(changed[:6])}'
               f'{", ..." if len(changed) > 6 else ""})')
+    if options:
+        cfg.merge_from_dict(options)
     if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
         enable_tensorboard(cfg)
     work_dir: Optional[str] = args.work_dir

@@ -91,14 +91,66 @@ def test_reroot_keeps_sub_folders_of_the_config_data_root(tmp_path):
             data_root='data/toy_lowlight/train/')),
         train_cfg=dict(arch_dataloader=dict(dataset=dict(
             data_root='data/toy_lowlight/val/'))),
-        val_dataloader=dict(dataset=dict(data_root='/elsewhere/')),
+        val_dataloader=dict(dataset=dict(data_root='data/other/')),
         val_evaluator=dict(ann_file='data/toy_lowlight/ann.json')))
     new = str(tmp_path)
     changed = reroot_data(cfg, new)
     assert cfg.train_dataloader.dataset.data_root == f'{new}/train/'
     assert cfg.train_cfg.arch_dataloader.dataset.data_root == f'{new}/val/'
-    # set explicitly somewhere else: left alone
-    assert cfg.val_dataloader.dataset.data_root == '/elsewhere/'
+    # a root outside the data_root variable (a base's) moves as well
+    assert cfg.val_dataloader.dataset.data_root == new
     assert cfg.val_evaluator.ann_file == f'{new}/ann.json'
     assert cfg.data_root == new
-    assert 'val_dataloader.dataset.data_root' not in changed
+    assert 'val_dataloader.dataset.data_root' in changed
+
+
+def test_data_root_of_a_child_config_is_replaced_and_read(tmp_path,
+                                                          monkeypatch):
+    """A child with its own ``data_root`` (not the base's, which its
+    datasets still hold): ``--data-root`` re-roots the datasets, and the
+    dataset built from the config lists the NEW root's images only."""
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    from mmfusenas.registry import DATASETS
+    from mmfusenas.utils import register_all_modules
+    register_all_modules()
+    # the folder holds data/toy (the base's root), as in the report
+    monkeypatch.chdir(tmp_path)
+    generate_toy_dataset('data/toy', num=4, seed=0, size=64)
+    new = str(tmp_path / 'mydata')
+    generate_toy_dataset(new, num=6, seed=1, size=64, val_fraction=0.5)
+    child = tmp_path / 'child.py'
+    child.write_text("_base_ = 'mmfusenas::tim/fusion_ivif_toy.py'\n"
+                     "data_root = '/some/where/else/'\n")
+    cfg = runner_cfg([str(child), '--data-root', new])
+    for split in ('train', 'val', 'test'):
+        assert cfg[f'{split}_dataloader'].dataset.data_root == new
+    for split, num in (('train', 3), ('val', 3)):
+        dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
+        paths = []
+        for i in range(len(dataset)):
+            for k, v in dataset.get_data_info(i).items():
+                if k.endswith('_path'):
+                    paths += list(v.values()) if isinstance(v, dict) else [v]
+        assert len(dataset) == num and len(paths) == 2 * num
+        assert all(p.startswith(new + '/') for p in paths), paths
+    # an explicit --cfg-options root wins over --data-root
+    cfg = runner_cfg([
+        str(child), '--data-root', new, '--cfg-options',
+        'val_dataloader.dataset.data_root=data/toy'
+    ])
+    assert cfg.val_dataloader.dataset.data_root == 'data/toy'
+    assert cfg.train_dataloader.dataset.data_root == new
+
+
+def test_data_root_that_changes_nothing_is_an_error(tmp_path):
+    cfg = Config(dict(train_dataloader=dict(dataset=dict(
+        type='X', ann_file='/abs/list.txt'))))
+    with pytest.raises(ValueError,
+                       match=r'nothing in the config lies under a data root'):
+        reroot_data(cfg, str(tmp_path))
+    cfg = Config(dict(
+        train_dataloader=dict(dataset=dict(data_root='/a/x/')),
+        val_dataloader=dict(dataset=dict(data_root='data/y/'))))
+    with pytest.raises(ValueError, match=r'the config reads data from '
+                       r'unrelated folders.*--cfg-options'):
+        reroot_data(cfg, str(tmp_path))
