@@ -118,6 +118,152 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
             print_log(text, logger='current', level=logging.WARNING)
     return warnings
 
+#: sections checked by :func:`check_config_keys`: the registry they are
+#: built from and the keys the builder consumes besides the class's own
+#: ``__init__`` arguments
+_SECTIONS = {
+    'train_cfg': ('LOOPS', {'type', 'by_epoch', '_scope_'}),
+    'val_cfg': ('LOOPS', {'type', '_scope_'}),
+    'test_cfg': ('LOOPS', {'type', '_scope_'}),
+    'default_hooks': ('HOOKS', {'type', 'priority', '_scope_'}),
+    'custom_hooks': ('HOOKS', {'type', 'priority', '_scope_'}),
+    'param_scheduler': ('PARAM_SCHEDULERS',
+                        {'type', 'convert_to_iter_based', '_scope_'}),
+    'optim_wrapper': ('OPTIM_WRAPPERS', {
+        'type', 'optimizer', 'constructor', 'paramwise_cfg', '_scope_'
+    }),
+}
+#: loops built without a ``type`` (MMEngine's defaults)
+_DEFAULT_LOOPS = {
+    'train_cfg': lambda c: 'EpochBasedTrainLoop'
+    if c.get('by_epoch', False) else 'IterBasedTrainLoop',
+    'val_cfg': lambda c: 'ValLoop',
+    'test_cfg': lambda c: 'TestLoop',
+}
+
+
+def _typo_distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit
+    (``trian_cfg`` is 1 from ``train_cfg``; a config's own variables such as
+    ``arch_dataloader`` are 3 or more from every runner key)."""
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1,
+                         prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _init_keywords(cls: type) -> Optional[Set[str]]:
+    """The keyword arguments ``cls(...)`` accepts; None when it takes
+    ``**kwargs`` (nothing can be said)."""
+    import inspect
+    try:
+        params = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    names = set()
+    for param in params:
+        if param.kind is param.VAR_KEYWORD:
+            return None
+        names.add(param.name)
+    names.discard('self')
+    return names
+
+
+def _section_errors(where: str, path: str, node: Any, registry: Any,
+                    extra: Set[str], default_type: Optional[str]) -> List[str]:
+    if not isinstance(node, Mapping):
+        return []
+    type_ = node.get('type', default_type)
+    if isinstance(type_, type):
+        cls = type_
+    elif isinstance(type_, str):
+        try:
+            cls = registry.get(type_)
+        except Exception:  # noqa: BLE001 - an unknown type is built later
+            cls = None
+    else:
+        cls = None
+    if cls is None:
+        return []
+    accepted = _init_keywords(cls)
+    if accepted is None:
+        return []
+    accepted |= extra
+    errors = []
+    for key in node:
+        if key in accepted:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(accepted), n=1,
+                                          cutoff=0.6)
+        hint = f'; did you mean {path}.{close[0]}?' if close else ''
+        errors.append(f'{where}: {path}.{key} is not an argument of '
+                      f'{cls.__name__} (it takes '
+                      f'{", ".join(sorted(accepted - {"_scope_"}))}){hint}')
+    return errors
+
+
+def check_config_keys(cfg: Config) -> None:
+    """Refuse misspelt keys of a config file before anything is built.
+
+    MMEngine ignores an unknown top-level key (``trian_cfg`` trains with
+    the default loop) and reports an unknown key of a section only when
+    the section is built, as a bare ``TypeError`` naming neither the file
+    nor the key. This checks, with the config's file in every message:
+
+    * top-level keys that are not read by the runner but are close to a key
+      it reads (``trian_cfg`` → ``train_cfg``; other unknown top-level keys
+      are the config's own variables, e.g. ``train_pipeline``, and stay
+      allowed);
+    * the keys of ``train_cfg`` / ``val_cfg`` / ``test_cfg``, every
+      ``default_hooks`` / ``custom_hooks`` entry, every ``param_scheduler``
+      and ``optim_wrapper`` against the ``__init__`` arguments of the class
+      their ``type`` names (classes taking ``**kwargs`` are not checked).
+
+    Args:
+        cfg (Config): the loaded config (after ``--cfg-options``).
+
+    Raises:
+        KeyError: one line per misspelt key: file, key path and the closest
+            accepted key.
+    """
+    from mmfusenas import registry as registries
+    where = f'config {cfg.filename}' if cfg.filename else 'config'
+    errors = []
+    for key in cfg.keys():
+        if key in RUNNER_KEYS or key.startswith('_'):
+            continue
+        close = [k for k in sorted(RUNNER_KEYS) if _typo_distance(key, k) <= 2]
+        if close:
+            errors.append(f'{where}: top-level key {key!r} is read by '
+                          f'nothing; did you mean {close[0]!r}?')
+    for section, (reg_name, extra) in _SECTIONS.items():
+        node = cfg.get(section)
+        if node is None:
+            continue
+        registry = getattr(registries, reg_name)
+        default = _DEFAULT_LOOPS.get(section)
+        if section == 'default_hooks' and isinstance(node, Mapping):
+            items = [(f'{section}.{k}', v) for k, v in node.items()]
+        elif isinstance(node, (list, tuple)):
+            items = [(f'{section}[{i}]', v) for i, v in enumerate(node)]
+        else:
+            items = [(section, node)]
+        for path, item in items:
+            errors += _section_errors(
+                where, path, item, registry, extra,
+                default(item) if default and isinstance(item, Mapping)
+                else None)
+    if errors:
+        raise KeyError('\n'.join(errors))
+
+
 #: the model wrapper of distributed runs (plain models: MMEngine's DDP step;
 #: search algorithms: their own train step with averaged gradients)
 DEFAULT_MODEL_WRAPPER = 'mmfusenas.AlgorithmDistributedDataParallel'
@@ -370,6 +516,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
               f'{", ..." if len(changed) > 6 else ""})')
     if options:
         cfg.merge_from_dict(options)
+    check_config_keys(cfg)
     if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
         enable_tensorboard(cfg)
     work_dir: Optional[str] = args.work_dir
