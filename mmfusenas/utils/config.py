@@ -233,7 +233,10 @@ def check_config_keys(cfg: Config) -> None:
         KeyError: one line per misspelt key: file, key path and the closest
             accepted key.
     """
-    from mmfusenas import registry as registries
+    from mmfusenas.registry import (HOOKS, LOOPS, OPTIM_WRAPPERS,
+                                    PARAM_SCHEDULERS)
+    registries = dict(HOOKS=HOOKS, LOOPS=LOOPS, OPTIM_WRAPPERS=OPTIM_WRAPPERS,
+                      PARAM_SCHEDULERS=PARAM_SCHEDULERS)
     where = f'config {cfg.filename}' if cfg.filename else 'config'
     errors = []
     for key in cfg.keys():
@@ -247,7 +250,7 @@ def check_config_keys(cfg: Config) -> None:
         node = cfg.get(section)
         if node is None:
             continue
-        registry = getattr(registries, reg_name)
+        registry = registries[reg_name]
         default = _DEFAULT_LOOPS.get(section)
         if section == 'default_hooks' and isinstance(node, Mapping):
             items = [(f'{section}.{k}', v) for k, v in node.items()]
@@ -262,6 +265,81 @@ def check_config_keys(cfg: Config) -> None:
                 else None)
     if errors:
         raise KeyError('\n'.join(errors))
+
+
+#: where files a config may name come from, by the key naming them
+_FILE_HINTS = {
+    'feature_weights': (
+        "torchvision's ImageNet VGG16 state dict, "
+        'https://download.pytorch.org/models/vgg16-397923af.pth (kept by '
+        'torchvision in ~/.cache/torch/hub/checkpoints/)',
+        '{parent}.measure=gradient {path}=None (the weight-free gradient '
+        'measure of U2Fusion)'),
+    'checkpoint': ('the pretrained weights this init_cfg names',
+                   '{parent}=None (random initialisation)'),
+    'pretrained': ('the pretrained weights this model names',
+                   '{path}=None (random initialisation)'),
+    'load_from': ('a checkpoint of an earlier run',
+                  'load_from=None'),
+}
+
+
+def _named_files(node: Any, path: str, out: List[Tuple[str, str]]) -> None:
+    """Collect ``(dotted key, file)`` for the keys of :data:`_FILE_HINTS`
+    holding a local path (URLs and ``scheme://`` names are left out)."""
+    if isinstance(node, Mapping):
+        is_pretrained = node.get('type') == 'Pretrained'
+        for key, value in node.items():
+            sub = f'{path}.{key}' if path else str(key)
+            wanted = key in ('feature_weights', 'pretrained', 'load_from') \
+                or (key == 'checkpoint' and is_pretrained)
+            if wanted and isinstance(value, str) and value \
+                    and '://' not in value:
+                out.append((sub, value))
+            else:
+                _named_files(value, sub, out)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _named_files(value, f'{path}.{i}', out)
+
+
+def check_run_files(cfg: Config) -> None:
+    """Fail before the runner is built when a file the training run reads
+    is missing.
+
+    Weight files are otherwise opened late: a perceptual loss's VGG16 file
+    on the first training step, ``init_cfg`` checkpoints when the weights
+    are initialised, after datasets and hooks are built and hundreds of log
+    lines are printed. This checks every local path named by a
+    ``feature_weights`` / ``pretrained`` / ``load_from`` key or by the
+    ``checkpoint`` of a ``Pretrained`` ``init_cfg`` anywhere in the config.
+
+    Args:
+        cfg (Config): the config as the run will use it.
+
+    Raises:
+        FileNotFoundError: one paragraph per missing file: the key, the
+            file, where to get it and the option that does without it.
+    """
+    found: List[Tuple[str, str]] = []
+    # what the runner reads; other top-level keys are the file's variables
+    _named_files({k: v for k, v in cfg._cfg_dict.to_dict().items()
+                  if k in RUNNER_KEYS}, '', found)
+    where = f'config {cfg.filename}' if cfg.filename else 'config'
+    errors = []
+    for path, file in found:
+        if osp.isfile(file):
+            continue
+        key = path.rpartition('.')[2]
+        parent = path.rpartition('.')[0]
+        source, avoid = _FILE_HINTS[key]
+        errors.append(
+            f'{where}: {path} = {file!r} is not a file (from {os.getcwd()}).'
+            f' It is {source}. Put it there, point {path} at it, or run '
+            f'without it: --cfg-options '
+            f'{avoid.format(path=path, parent=parent)}')
+    if errors:
+        raise FileNotFoundError('\n'.join(errors))
 
 
 #: the model wrapper of distributed runs (plain models: MMEngine's DDP step;

@@ -200,3 +200,37 @@ def test_every_shipped_config_passes_the_key_check():
     assert len(files) > 100
     for path in files:
         check_config_keys(Config.fromfile(path))
+
+
+def test_missing_weight_file_fails_before_the_runner_is_built(
+        tmp_path, monkeypatch):
+    """A weight file the run reads (here the paper's VGG16 l_F) is checked
+    by tools/train.py before anything is built: the message names the key,
+    the file, where to get it and the option that does without it."""
+    from mmfusenas.testing.tools import load_tool
+    train = load_tool('tools/train.py')
+    built = []
+    class FakeRunner:
+
+        def train(self):
+            built.append(1)
+
+    monkeypatch.setattr(train, 'build_runner', lambda cfg: FakeRunner())
+    monkeypatch.chdir(tmp_path)
+    cfg_path = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_tno.py')
+    with pytest.raises(FileNotFoundError) as info:
+        train.main([
+            cfg_path, '--cfg-options', 'model.losses.0.measure=vgg',
+            'model.losses.0.feature_weights=checkpoints/vgg16-397923af.pth'
+        ])
+    text = str(info.value)
+    assert "model.losses.0.feature_weights = 'checkpoints/" \
+        "vgg16-397923af.pth' is not a file" in text
+    assert 'https://download.pytorch.org/models/vgg16-397923af.pth' in text
+    assert '--cfg-options model.losses.0.measure=gradient ' \
+        'model.losses.0.feature_weights=None' in text
+    assert built == []
+    # the shipped default trains without the file: the check passes and
+    # the runner is built
+    train.main([cfg_path])
+    assert built == [1]
