@@ -10,7 +10,8 @@ from mmengine.config import Config
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
-from mmfusenas.utils.config import (add_runner_args, load_runner_config,
+from mmfusenas.utils.config import (add_runner_args, check_run_files,
+                                    load_runner_config,
                                     setup_distributed)
 
 
@@ -47,6 +48,8 @@ def build_config(args: argparse.Namespace) -> Config:
         check_checkpoint_file(args.resume, '--resume checkpoint')
         cfg.resume = True
         cfg.load_from = args.resume
+    # every weight file the run reads, before anything is built
+    check_run_files(cfg)
     return cfg
 
 

@@ -1,7 +1,7 @@
 # TIM task-guided fusion + detection on MultiSpectral (Sec. 4.3.1, Table 4):
 # the stage-1 N_F feeding a RetinaNet (ResNet-18, FPN), trained jointly on
-# l_T + eta * l_F (l_F with VGG16 feature weights, configs/_base_/models/
-# tim_fusion_losses.py). This is the FPN baseline of the searched detector;
+# l_T + eta * l_F (l_F weight-free by default; the paper's VGG16 feature
+# measure is an option, configs/_base_/models/tim_fusion_losses.py). This is the FPN baseline of the searched detector;
 # the searched neck is search_retinanet_multispectral.py ->
 # retrain_retinanet_multispectral.py.
 # Data: configs/_base_/datasets/multispectral_det.py (data/MultiSpectral/).

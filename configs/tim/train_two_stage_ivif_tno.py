@@ -4,8 +4,9 @@
 #            (fusion_ivif_tno.py);
 #   stage 2: the N_T derived by search_enhance_ivif.py (GenotypeNet), from
 #            scratch.
-# Losses: l_F (VGG16 feature weights, configs/_base_/models/
-# tim_fusion_losses.py) on the stage-1 image, l_int on the target branch (IR),
+# Losses: l_F (weight-free gradient measure by default; the paper's VGG16
+# feature measure is an option, configs/_base_/models/tim_fusion_losses.py)
+# on the stage-1 image, l_int on the target branch (IR),
 # l_ssim on the detail branch (VIS), l_T (saliency-weighted) on the final
 # image. Schedule (Sec. 4.2): Adam, lr 1e-4, 100 epochs (cosine to 1e-6).
 # Short runs (hundreds of steps, e.g. on the shared samples): the stage-2
@@ -18,9 +19,9 @@
 #   python tools/train.py configs/tim/search_enhance_ivif.py
 #   python tools/train.py configs/tim/train_two_stage_ivif_tno.py
 # The official searched N_T instead of ours: stage2 = the TIMEnhanceNet of
-# configs/_base_/models/tim_ivif.py. Weight-free l_F (no VGG16 file):
-#   --cfg-options model.losses.0.measure=gradient \
-#       model.losses.0.feature_weights=None
+# configs/_base_/models/tim_ivif.py. The paper's l_F (local VGG16 file):
+#   --cfg-options model.losses.0.measure=vgg \
+#       model.losses.0.feature_weights=checkpoints/vgg16-397923af.pth
 _base_ = [
     './fusion_ivif_tno.py',
     '../_base_/models/tim_two_stage_search.py',

@@ -118,6 +118,230 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
             print_log(text, logger='current', level=logging.WARNING)
     return warnings
 
+#: sections checked by :func:`check_config_keys`: the registry they are
+#: built from and the keys the builder consumes besides the class's own
+#: ``__init__`` arguments
+_SECTIONS = {
+    'train_cfg': ('LOOPS', {'type', 'by_epoch', '_scope_'}),
+    'val_cfg': ('LOOPS', {'type', '_scope_'}),
+    'test_cfg': ('LOOPS', {'type', '_scope_'}),
+    'default_hooks': ('HOOKS', {'type', 'priority', '_scope_'}),
+    'custom_hooks': ('HOOKS', {'type', 'priority', '_scope_'}),
+    'param_scheduler': ('PARAM_SCHEDULERS',
+                        {'type', 'convert_to_iter_based', '_scope_'}),
+    'optim_wrapper': ('OPTIM_WRAPPERS', {
+        'type', 'optimizer', 'constructor', 'paramwise_cfg', '_scope_'
+    }),
+}
+#: loops built without a ``type`` (MMEngine's defaults)
+_DEFAULT_LOOPS = {
+    'train_cfg': lambda c: 'EpochBasedTrainLoop'
+    if c.get('by_epoch', False) else 'IterBasedTrainLoop',
+    'val_cfg': lambda c: 'ValLoop',
+    'test_cfg': lambda c: 'TestLoop',
+}
+
+
+def _typo_distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit
+    (``trian_cfg`` is 1 from ``train_cfg``; a config's own variables such as
+    ``arch_dataloader`` are 3 or more from every runner key)."""
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1,
+                         prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _init_keywords(cls: type) -> Optional[Set[str]]:
+    """The keyword arguments ``cls(...)`` accepts; None when it takes
+    ``**kwargs`` (nothing can be said)."""
+    import inspect
+    try:
+        params = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    names = set()
+    for param in params:
+        if param.kind is param.VAR_KEYWORD:
+            return None
+        names.add(param.name)
+    names.discard('self')
+    return names
+
+
+def _section_errors(where: str, path: str, node: Any, registry: Any,
+                    extra: Set[str], default_type: Optional[str]) -> List[str]:
+    if not isinstance(node, Mapping):
+        return []
+    type_ = node.get('type', default_type)
+    if isinstance(type_, type):
+        cls = type_
+    elif isinstance(type_, str):
+        try:
+            cls = registry.get(type_)
+        except Exception:  # noqa: BLE001 - an unknown type is built later
+            cls = None
+    else:
+        cls = None
+    if cls is None:
+        return []
+    accepted = _init_keywords(cls)
+    if accepted is None:
+        return []
+    accepted |= extra
+    errors = []
+    for key in node:
+        if key in accepted:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(accepted), n=1,
+                                          cutoff=0.6)
+        hint = f'; did you mean {path}.{close[0]}?' if close else ''
+        errors.append(f'{where}: {path}.{key} is not an argument of '
+                      f'{cls.__name__} (it takes '
+                      f'{", ".join(sorted(accepted - {"_scope_"}))}){hint}')
+    return errors
+
+
+def check_config_keys(cfg: Config) -> None:
+    """Refuse misspelt keys of a config file before anything is built.
+
+    MMEngine ignores an unknown top-level key (``trian_cfg`` trains with
+    the default loop) and reports an unknown key of a section only when
+    the section is built, as a bare ``TypeError`` naming neither the file
+    nor the key. This checks, with the config's file in every message:
+
+    * top-level keys that are not read by the runner but are close to a key
+      it reads (``trian_cfg`` → ``train_cfg``; other unknown top-level keys
+      are the config's own variables, e.g. ``train_pipeline``, and stay
+      allowed);
+    * the keys of ``train_cfg`` / ``val_cfg`` / ``test_cfg``, every
+      ``default_hooks`` / ``custom_hooks`` entry, every ``param_scheduler``
+      and ``optim_wrapper`` against the ``__init__`` arguments of the class
+      their ``type`` names (classes taking ``**kwargs`` are not checked).
+
+    Args:
+        cfg (Config): the loaded config (after ``--cfg-options``).
+
+    Raises:
+        KeyError: one line per misspelt key: file, key path and the closest
+            accepted key.
+    """
+    from mmfusenas.registry import (HOOKS, LOOPS, OPTIM_WRAPPERS,
+                                    PARAM_SCHEDULERS)
+    registries = dict(HOOKS=HOOKS, LOOPS=LOOPS, OPTIM_WRAPPERS=OPTIM_WRAPPERS,
+                      PARAM_SCHEDULERS=PARAM_SCHEDULERS)
+    where = f'config {cfg.filename}' if cfg.filename else 'config'
+    errors = []
+    for key in cfg.keys():
+        if key in RUNNER_KEYS or key.startswith('_'):
+            continue
+        close = [k for k in sorted(RUNNER_KEYS) if _typo_distance(key, k) <= 2]
+        if close:
+            errors.append(f'{where}: top-level key {key!r} is read by '
+                          f'nothing; did you mean {close[0]!r}?')
+    for section, (reg_name, extra) in _SECTIONS.items():
+        node = cfg.get(section)
+        if node is None:
+            continue
+        registry = registries[reg_name]
+        default = _DEFAULT_LOOPS.get(section)
+        if section == 'default_hooks' and isinstance(node, Mapping):
+            items = [(f'{section}.{k}', v) for k, v in node.items()]
+        elif isinstance(node, (list, tuple)):
+            items = [(f'{section}[{i}]', v) for i, v in enumerate(node)]
+        else:
+            items = [(section, node)]
+        for path, item in items:
+            errors += _section_errors(
+                where, path, item, registry, extra,
+                default(item) if default and isinstance(item, Mapping)
+                else None)
+    if errors:
+        raise KeyError('\n'.join(errors))
+
+
+#: where files a config may name come from, by the key naming them
+_FILE_HINTS = {
+    'feature_weights': (
+        "torchvision's ImageNet VGG16 state dict, "
+        'https://download.pytorch.org/models/vgg16-397923af.pth (kept by '
+        'torchvision in ~/.cache/torch/hub/checkpoints/)',
+        '{parent}.measure=gradient {path}=None (the weight-free gradient '
+        'measure of U2Fusion)'),
+    'checkpoint': ('the pretrained weights this init_cfg names',
+                   '{parent}=None (random initialisation)'),
+    'pretrained': ('the pretrained weights this model names',
+                   '{path}=None (random initialisation)'),
+    'load_from': ('a checkpoint of an earlier run',
+                  'load_from=None'),
+}
+
+
+def _named_files(node: Any, path: str, out: List[Tuple[str, str]]) -> None:
+    """Collect ``(dotted key, file)`` for the keys of :data:`_FILE_HINTS`
+    holding a local path (URLs and ``scheme://`` names are left out)."""
+    if isinstance(node, Mapping):
+        is_pretrained = node.get('type') == 'Pretrained'
+        for key, value in node.items():
+            sub = f'{path}.{key}' if path else str(key)
+            wanted = key in ('feature_weights', 'pretrained', 'load_from') \
+                or (key == 'checkpoint' and is_pretrained)
+            if wanted and isinstance(value, str) and value \
+                    and '://' not in value:
+                out.append((sub, value))
+            else:
+                _named_files(value, sub, out)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _named_files(value, f'{path}.{i}', out)
+
+
+def check_run_files(cfg: Config) -> None:
+    """Fail before the runner is built when a file the training run reads
+    is missing.
+
+    Weight files are otherwise opened late: a perceptual loss's VGG16 file
+    on the first training step, ``init_cfg`` checkpoints when the weights
+    are initialised, after datasets and hooks are built and hundreds of log
+    lines are printed. This checks every local path named by a
+    ``feature_weights`` / ``pretrained`` / ``load_from`` key or by the
+    ``checkpoint`` of a ``Pretrained`` ``init_cfg`` anywhere in the config.
+
+    Args:
+        cfg (Config): the config as the run will use it.
+
+    Raises:
+        FileNotFoundError: one paragraph per missing file: the key, the
+            file, where to get it and the option that does without it.
+    """
+    found: List[Tuple[str, str]] = []
+    # what the runner reads; other top-level keys are the file's variables
+    _named_files({k: v for k, v in cfg._cfg_dict.to_dict().items()
+                  if k in RUNNER_KEYS}, '', found)
+    where = f'config {cfg.filename}' if cfg.filename else 'config'
+    errors = []
+    for path, file in found:
+        if osp.isfile(file):
+            continue
+        key = path.rpartition('.')[2]
+        parent = path.rpartition('.')[0]
+        source, avoid = _FILE_HINTS[key]
+        errors.append(
+            f'{where}: {path} = {file!r} is not a file (from {os.getcwd()}).'
+            f' It is {source}. Put it there, point {path} at it, or run '
+            f'without it: --cfg-options '
+            f'{avoid.format(path=path, parent=parent)}')
+    if errors:
+        raise FileNotFoundError('\n'.join(errors))
+
+
 #: the model wrapper of distributed runs (plain models: MMEngine's DDP step;
 #: search algorithms: their own train step with averaged gradients)
 DEFAULT_MODEL_WRAPPER = 'mmfusenas.AlgorithmDistributedDataParallel'
@@ -179,47 +403,78 @@ def _dataset_roots(node: Any, found: Set[str]) -> None:
             _dataset_roots(value, found)
 
 
-def _new_root(root: str, base: Optional[str], new: str) -> Optional[str]:
-    """The re-rooted dataset root; None to keep it (with a ``base``, only
-    roots under it move, keeping their sub-folder: ``base + 'train/'`` ->
-    ``new/train/``; without one, every root becomes ``new``)."""
-    if not base:
-        return new
-    if root == base or root.rstrip('/') == base.rstrip('/'):
-        return new
-    if root.startswith(base):
-        return osp.join(new, root[len(base):].lstrip('/'))
+def _under(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or inside it (folder boundaries, so
+    ``data/toy_det/`` is not under ``data/toy``)."""
+    root = root.rstrip('/')
+    return path.rstrip('/') == root or path.startswith(root + '/')
+
+
+def _moved(path: str, roots: List[str], new: str) -> Optional[str]:
+    """``path`` with the first (longest) old root of ``roots`` it lies
+    under replaced by ``new``, keeping the sub-folder and a trailing
+    ``/``; None when it lies under none."""
+    for root in roots:
+        if _under(path, root):
+            rest = path[len(root.rstrip('/')):].lstrip('/')
+            return osp.join(new, rest) if rest else new
     return None
 
 
 def _reroot(node: Any, old: List[str], new: str, path: str,
-            changed: List[str], base: Optional[str] = None) -> Any:
+            changed: List[str]) -> Any:
     if isinstance(node, dict):
         for key in list(node.keys()):
             sub = f'{path}.{key}' if path else str(key)
-            if key == 'data_root' and isinstance(node[key], str):
-                moved = _new_root(node[key], base, new)
-                if moved is not None and node[key] != moved:
-                    node[key] = moved
-                    changed.append(sub)
-                continue
-            node[key] = _reroot(node[key], old, new, sub, changed, base)
+            node[key] = _reroot(node[key], old, new, sub, changed)
         return node
     if isinstance(node, list):
         return [
-            _reroot(v, old, new, f'{path}[{i}]', changed, base)
+            _reroot(v, old, new, f'{path}[{i}]', changed)
             for i, v in enumerate(node)
         ]
     if isinstance(node, tuple):
         return tuple(
-            _reroot(v, old, new, f'{path}[{i}]', changed, base)
+            _reroot(v, old, new, f'{path}[{i}]', changed)
             for i, v in enumerate(node))
-    if isinstance(node, str):
-        for root in old:
-            if node.startswith(root) and node != root:
-                changed.append(path)
-                return osp.join(new, node[len(root):].lstrip('/'))
+    if isinstance(node, str) and node:
+        moved = _moved(node, old, new)
+        if moved is not None and moved != node:
+            changed.append(path)
+            return moved
     return node
+
+
+def _old_roots(cfg: Config) -> List[str]:
+    """The roots ``--data-root`` replaces, longest first.
+
+    The config's ``data_root`` variable (whatever file set it: a child's
+    own value replaces its base's, but the datasets may still hold the
+    base's) and, for the dataset roots outside it, their common folder.
+
+    Raises:
+        ValueError: dataset roots outside the ``data_root`` variable that
+            share no folder (two data sets: one ``--data-root`` cannot say
+            where each goes).
+    """
+    found: Set[str] = set()
+    _dataset_roots(cfg._cfg_dict, found)
+    base = cfg.get('data_root')
+    old = [base] if isinstance(base, str) and base else []
+    outside = sorted(r for r in found if not any(_under(r, b) for b in old))
+    if outside:
+        try:
+            common = osp.commonpath([r.rstrip('/') or '/' for r in outside])
+        except ValueError:  # absolute and relative paths mixed
+            common = ''
+        if common in ('', '/', '.'):
+            raise ValueError(
+                f'--data-root: {cfg.filename or "the config"} reads data '
+                f'from unrelated folders {outside}; one --data-root cannot '
+                'replace them all. Set each dataset root with --cfg-options '
+                '(e.g. train_dataloader.dataset.data_root=...)')
+        old.append(common)
+    return sorted(old, key=len, reverse=True)
 
 
 def reroot_data(cfg: Config, data_root: str) -> List[str]:
@@ -229,49 +484,49 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
     config file: it is copied into every dataset (``dataset.data_root``)
     and into paths built from it (e.g. a COCO metric's
     ``ann_file=data_root + 'annotations/...'``) when the file is parsed, so
-    ``--cfg-options data_root=X`` changes nothing that is used. This
-    function moves ``data_root`` of every (nested) dataset config — train /
-    val / test loaders, a search's ``train_cfg.arch_dataloader``, wrapped
-    datasets — and rewrites every other string that starts with the old
-    root (evaluator annotation files, ...). When the config defines a
-    ``data_root`` variable, dataset roots built from it keep their
-    sub-folder (``data_root + 'train/'`` -> ``<new>/train/``) and roots
-    elsewhere (set explicitly, e.g. by ``--cfg-options``) are left alone;
-    without the variable every dataset root becomes ``data_root``.
+    ``--cfg-options data_root=X`` changes nothing that is used, and a child
+    config's own ``data_root = '...'`` does not reach the datasets its
+    ``_base_`` built. This function replaces the old root(s) — the
+    config's ``data_root`` variable and the common folder of the dataset
+    roots outside it (a base's ``data_root``) — in the ``data_root`` of
+    every (nested) dataset config (train / val / test loaders, a search's
+    ``train_cfg.arch_dataloader``, wrapped datasets) and in every other
+    string under them (evaluator annotation files, absolute ``img_path``
+    prefixes, ...). Sub-folders are kept: ``<old>/train/`` ->
+    ``<new>/train/``. Paths given with ``--cfg-options`` are merged after
+    re-rooting (:func:`load_runner_config`), so they win.
 
     Args:
         cfg (Config): the config, changed in place.
         data_root (str): the new root folder.
 
     Returns:
-        list[str]: the dotted keys that changed.
+        list[str]: the dotted keys that changed (never empty).
 
     Raises:
         FileNotFoundError: ``data_root`` is not a folder.
+        ValueError: nothing in the config lies under a data root (the
+            option would change nothing), or the datasets read unrelated
+            folders.
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{data_root}')
-    # the config's own data_root variable: dataset roots built from it
-    # (data_root + 'train/') keep their sub-folder; roots set to somewhere
-    # else (e.g. by --cfg-options) stay where they are
-    base = cfg.get('data_root')
-    base = base if isinstance(base, str) and base else None
-    found: Set[str] = set()
-    if base is None:
-        _dataset_roots(cfg._cfg_dict, found)
-    else:
-        found.add(base)
-    # longest first, so 'data/toy_det/' wins over 'data/toy'
-    old = sorted(found, key=len, reverse=True)
+    old = _old_roots(cfg)
     changed: List[str] = []
     for key in list(cfg.keys()):
         if key == 'data_root':
             continue
         value = cfg[key]
-        new = _reroot(value, old, data_root, key, changed, base)
+        new = _reroot(value, old, data_root, key, changed)
         if not isinstance(value, (dict, ConfigDict)):
             cfg[key] = new
+    if not changed:
+        raise ValueError(
+            f'--data-root {data_root}: nothing in '
+            f'{cfg.filename or "the config"} lies under a data root '
+            f'({old or "no dataset has a data_root"}), so the option would '
+            'change nothing; set the dataset paths with --cfg-options')
     if 'data_root' in cfg:
         cfg.data_root = data_root
     return changed
@@ -330,14 +585,18 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         data_root = given
     if options:
         check_cfg_options(cfg, options)
-        cfg.merge_from_dict(options)
     if data_root is not None:
+        # before the options are merged: a path given with --cfg-options
+        # is the user's explicit choice and wins
         changed = reroot_data(cfg, data_root)
         from .distributed import launcher_rank  # once per run, not per rank
         if launcher_rank(args.launcher) == 0:
             print(f'data root {data_root}: re-rooted {len(changed)} config '
                   f'entries ({", ".join(changed[:6])}'
                   f'{", ..." if len(changed) > 6 else ""})')
+    if options:
+        cfg.merge_from_dict(options)
+    check_config_keys(cfg)
     if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
         enable_tensorboard(cfg)
     work_dir: Optional[str] = args.work_dir

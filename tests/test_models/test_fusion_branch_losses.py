@@ -376,8 +376,9 @@ def test_real_config_losses_with_a_stand_in_vgg(tmp_path):
     path = str(tmp_path / 'vgg16-397923af.pth')
     torch.save(state, path)
     losses = [dict(loss) for loss in cfg.model.losses]
-    assert losses[0]['measure'] == 'vgg' and losses[0]['output'] == 'stage1'
-    losses[0]['feature_weights'] = path
+    assert losses[0]['output'] == 'stage1'
+    # the paper's VGG16 measure (the configs default to the weight-free one)
+    losses[0].update(measure='vgg', feature_weights=path)
     net = two_stage()
     model = ImageFusor(net, losses=losses)
     model.eval()

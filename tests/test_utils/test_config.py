@@ -91,17 +91,149 @@ def test_reroot_keeps_sub_folders_of_the_config_data_root(tmp_path):
             data_root='data/toy_lowlight/train/')),
         train_cfg=dict(arch_dataloader=dict(dataset=dict(
             data_root='data/toy_lowlight/val/'))),
-        val_dataloader=dict(dataset=dict(data_root='/elsewhere/')),
+        val_dataloader=dict(dataset=dict(data_root='data/other/')),
         val_evaluator=dict(ann_file='data/toy_lowlight/ann.json')))
     new = str(tmp_path)
     changed = reroot_data(cfg, new)
     assert cfg.train_dataloader.dataset.data_root == f'{new}/train/'
     assert cfg.train_cfg.arch_dataloader.dataset.data_root == f'{new}/val/'
-    # set explicitly somewhere else: left alone
-    assert cfg.val_dataloader.dataset.data_root == '/elsewhere/'
+    # a root outside the data_root variable (a base's) moves as well
+    assert cfg.val_dataloader.dataset.data_root == new
     assert cfg.val_evaluator.ann_file == f'{new}/ann.json'
     assert cfg.data_root == new
-    assert 'val_dataloader.dataset.data_root' not in changed
+    assert 'val_dataloader.dataset.data_root' in changed
+
+
+def test_data_root_of_a_child_config_is_replaced_and_read(tmp_path,
+                                                          monkeypatch):
+    """A child with its own ``data_root`` (not the base's, which its
+    datasets still hold): ``--data-root`` re-roots the datasets, and the
+    dataset built from the config lists the NEW root's images only."""
+    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    from mmfusenas.registry import DATASETS
+    from mmfusenas.utils import register_all_modules
+    register_all_modules()
+    # the folder holds data/toy (the base's root), as in the report
+    monkeypatch.chdir(tmp_path)
+    generate_toy_dataset('data/toy', num=4, seed=0, size=64)
+    new = str(tmp_path / 'mydata')
+    generate_toy_dataset(new, num=6, seed=1, size=64, val_fraction=0.5)
+    child = tmp_path / 'child.py'
+    child.write_text("_base_ = 'mmfusenas::tim/fusion_ivif_toy.py'\n"
+                     "data_root = '/some/where/else/'\n")
+    cfg = runner_cfg([str(child), '--data-root', new])
+    for split in ('train', 'val', 'test'):
+        assert cfg[f'{split}_dataloader'].dataset.data_root == new
+    for split, num in (('train', 3), ('val', 3)):
+        dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
+        paths = []
+        for i in range(len(dataset)):
+            for k, v in dataset.get_data_info(i).items():
+                if k.endswith('_path'):
+                    paths += list(v.values()) if isinstance(v, dict) else [v]
+        assert len(dataset) == num and len(paths) == 2 * num
+        assert all(p.startswith(new + '/') for p in paths), paths
+    # an explicit --cfg-options root wins over --data-root
+    cfg = runner_cfg([
+        str(child), '--data-root', new, '--cfg-options',
+        'val_dataloader.dataset.data_root=data/toy'
+    ])
+    assert cfg.val_dataloader.dataset.data_root == 'data/toy'
+    assert cfg.train_dataloader.dataset.data_root == new
+
+
+def test_data_root_that_changes_nothing_is_an_error(tmp_path):
+    cfg = Config(dict(train_dataloader=dict(dataset=dict(
+        type='X', ann_file='/abs/list.txt'))))
+    with pytest.raises(ValueError,
+                       match=r'nothing in the config lies under a data root'):
+        reroot_data(cfg, str(tmp_path))
+    cfg = Config(dict(
+        train_dataloader=dict(dataset=dict(data_root='/a/x/')),
+        val_dataloader=dict(dataset=dict(data_root='data/y/'))))
+    with pytest.raises(ValueError, match=r'the config reads data from '
+                       r'unrelated folders.*--cfg-options'):
+        reroot_data(cfg, str(tmp_path))
+
+
+@pytest.mark.parametrize('body, expected', [
+    ("trian_cfg = dict(max_iters=3)\n",
+     r"top-level key 'trian_cfg' is read by nothing; did you mean "
+     r"'train_cfg'\?"),
+    ("train_cfg = dict(max_iter=3)\n",
+     r'train_cfg\.max_iter is not an argument of IterBasedTrainLoop .*'
+     r'did you mean train_cfg\.max_iters\?'),
+    ("default_hooks = dict(logger=dict(intervall=5))\n",
+     r'default_hooks\.logger\.intervall is not an argument of .*'
+     r'did you mean default_hooks\.logger\.interval\?'),
+    ("optim_wrapper = dict(clip_grads=dict(max_norm=1.0))\n",
+     r'optim_wrapper\.clip_grads is not an argument of OptimWrapper .*'
+     r'did you mean optim_wrapper\.clip_grad\?'),
+])
+def test_config_file_typos_are_named_with_file_key_and_suggestion(
+        tmp_path, body, expected):
+    """MMEngine ignores a misspelt top-level key and reports a misspelt
+    section key only when the section is built (a bare TypeError); both
+    are refused when the config is loaded, naming the file."""
+    child = tmp_path / 'typo.py'
+    child.write_text("_base_ = 'mmfusenas::tim/fusion_ivif_toy.py'\n" + body)
+    with pytest.raises(KeyError) as info:
+        runner_cfg([str(child)])
+    text = str(info.value)
+    assert f'config {child}' in text
+    import re
+    assert re.search(expected, text), text
+
+
+def test_every_shipped_config_passes_the_key_check():
+    """No false alarm: the configs' own variables (``arch_dataloader``,
+    ``search_val_dataloader``, ``train_pipeline``, ...) are not typos."""
+    import glob
+
+    from mmfusenas.utils import register_all_modules
+    from mmfusenas.utils.config import check_config_keys
+    register_all_modules()
+    files = [
+        f for f in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                             recursive=True) if '_base_' not in f
+    ]
+    assert len(files) > 100
+    for path in files:
+        check_config_keys(Config.fromfile(path))
+
+
+def test_missing_weight_file_fails_before_the_runner_is_built(
+        tmp_path, monkeypatch):
+    """A weight file the run reads (here the paper's VGG16 l_F) is checked
+    by tools/train.py before anything is built: the message names the key,
+    the file, where to get it and the option that does without it."""
+    from mmfusenas.testing.tools import load_tool
+    train = load_tool('tools/train.py')
+    built = []
+    class FakeRunner:
+
+        def train(self):
+            built.append(1)
+
+    monkeypatch.setattr(train, 'build_runner', lambda cfg: FakeRunner())
+    monkeypatch.chdir(tmp_path)
+    cfg_path = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_tno.py')
+    with pytest.raises(FileNotFoundError) as info:
+        train.main([
+            cfg_path, '--cfg-options', 'model.losses.0.measure=vgg',
+            'model.losses.0.feature_weights=checkpoints/vgg16-397923af.pth'
+        ])
+    text = str(info.value)
+    assert "model.losses.0.feature_weights = 'checkpoints/" \
+        "vgg16-397923af.pth' is not a file" in text
+    assert 'https://download.pytorch.org/models/vgg16-397923af.pth' in text
+    assert '--cfg-options model.losses.0.measure=gradient ' \
+        'model.losses.0.feature_weights=None' in text
+    assert built == []
+    # the shipped default trains without the file: the check passes and
+    # the runner is built
+    train.main([cfg_path])
+    assert built == [1]
 
 
 @pytest.mark.parametrize('launcher,var', [('pytorch', 'RANK'),

@@ -1,25 +1,25 @@
 # TIM's fusion losses (Sec. 4.2, docs/fusion_losses.md), one home for every
 # TIM config:
-#   l_F  information preservation with U2Fusion's feature-level weights:
-#        the Laplacian energy of VGG16 relu1_2 ... relu5_3 of each source
-#        (measure='vgg'). The VGG16 weights are read from a LOCAL file, the
-#        torchvision ImageNet state dict vgg16-397923af.pth
-#        (https://download.pytorch.org/models/vgg16-397923af.pth, kept by
-#        torchvision in ~/.cache/torch/hub/checkpoints/); nothing is
-#        downloaded. Put it at `vgg16_weights` or point the option there:
-#          --cfg-options vgg16_weights=/path/vgg16-397923af.pth does NOT
-#          reach the dicts below (they are already built); set the loss's
-#          feature_weights, e.g. model.losses.0.feature_weights=... for an
-#          ImageFusor or model.fusion_losses.0.feature_weights=... for a
-#          fusion + task model.
-#        The file is read on the first training step (inference needs none).
+#   l_F  information preservation with U2Fusion's adaptive source weights.
+#        Default here: U2Fusion's weight-free gradient measure (the Laplacian
+#        energy of each source image, measure='gradient'), so every config
+#        trains on a fresh, offline machine.
+#        The paper uses U2Fusion's feature measure: the Laplacian energy of
+#        VGG16 relu1_2 ... relu5_3 of each source (measure='vgg'), which
+#        needs the torchvision ImageNet state dict vgg16-397923af.pth
+#        (https://download.pytorch.org/models/vgg16-397923af.pth) as a LOCAL
+#        file; nothing is downloaded. Train with it by
+#          --cfg-options model.losses.0.measure=vgg
+#              model.losses.0.feature_weights=checkpoints/vgg16-397923af.pth
+#        (model.fusion_losses.0... for a fusion + task model), or use
+#        `tim_fusion_losses_vgg` below in a config. tools/train.py checks
+#        that the file exists before anything is built.
 #   l_T  saliency-weighted intensity + SSIM (histogram contrast), mu = 1
 #        (not given in the paper).
-# Weight-free fallback (toy configs, tests, machines without the VGG file):
-# the image-gradient measure of U2Fusion (measure='gradient'), used by the
-# *_toy.py siblings through `tim_fusion_losses_toy`.
 vgg16_weights = 'checkpoints/vgg16-397923af.pth'
 tim_info_loss = dict(
+    type='InfoPreservationLoss', measure='gradient', loss_weight=1.0)
+tim_info_loss_vgg = dict(
     type='InfoPreservationLoss',
     measure='vgg',
     feature_weights=vgg16_weights,
@@ -30,6 +30,8 @@ tim_saliency_loss = dict(
     type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0)
 tim_fusion_losses = [tim_info_loss, tim_saliency_loss]
 tim_fusion_losses_toy = [tim_info_loss_toy, tim_saliency_loss]
+# the paper's l_F (needs the local VGG16 file, see above)
+tim_fusion_losses_vgg = [tim_info_loss_vgg, tim_saliency_loss]
 
 # N_T's branch losses (Sec. 4.2): "as for the parallel outputs of N_T, l_int
 # and l_ssim are utilized to constrain the similarity of different
@@ -70,3 +72,4 @@ medical_branch_losses = [
 # l_F on the stage-1 image (joint training of N_F and N_T)
 tim_stage1_info_loss = dict(tim_info_loss, output='stage1')
 tim_stage1_info_loss_toy = dict(tim_info_loss_toy, output='stage1')
+tim_stage1_info_loss_vgg = dict(tim_info_loss_vgg, output='stage1')
