@@ -52,6 +52,7 @@ from mmfusenas.utils.checkpoint import (check_checkpoint_file,
                                         find_resumable_checkpoint,
                                         nonfinite_tensors)
 from mmfusenas.utils.workdir_lock import WorkDirLock
+from .console_brief import install_console_brief, run_summary
 from .init_summary import side_file_for, summarised_init_dump
 
 # the default hooks MMEngine itself removes when set to None
@@ -111,11 +112,39 @@ class ReliableRunner(Runner):
         if lock is not None:
             lock.release()
 
+    def build_logger(self, *args, **kwargs):
+        """MMEngine's logger with a short first screen: the environment,
+        config and hook-order records go to the log file only
+        (:mod:`.console_brief`)."""
+        logger = super().build_logger(*args, **kwargs)
+        install_console_brief(logger)
+        return logger
+
     def train(self):
         try:
+            # the train loop is the first thing Runner.train builds; built
+            # here, its data set can be named before anything else runs
+            self._train_loop = self.build_train_loop(self._train_loop)
+            self._log_run_summary()
             return super().train()
         finally:
             self.release_work_dir()
+
+    def _log_run_summary(self) -> None:
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        loop = self._train_loop
+        datasets = []
+        loader = getattr(loop, 'dataloader', None)
+        if loader is not None:
+            datasets.append(('train', loader.dataset))
+        if 'max_iters' in self.cfg.get('train_cfg', {}):
+            length = f'{loop.max_iters} iterations'
+        else:
+            length = f'{getattr(loop, "max_epochs", "?")} epochs'
+        self.logger.info(
+            run_summary(self.cfg.filename or '(config dict)', model,
+                        datasets, length, self.work_dir))
 
     def __del__(self) -> None:
         self.release_work_dir()
