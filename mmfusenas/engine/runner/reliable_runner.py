@@ -138,10 +138,14 @@ class ReliableRunner(Runner):
         loader = getattr(loop, 'dataloader', None)
         if loader is not None:
             datasets.append(('train', loader.dataset))
-        if 'max_iters' in self.cfg.get('train_cfg', {}):
-            length = f'{loop.max_iters} iterations'
+        train_cfg = self.cfg.get('train_cfg') or {}
+        if 'max_iters' in train_cfg:
+            iters = getattr(loop, 'max_iters', train_cfg['max_iters'])
+            length = f'{iters} iterations'
         else:
-            length = f'{getattr(loop, "max_epochs", "?")} epochs'
+            epochs = getattr(loop, 'max_epochs',
+                             train_cfg.get('max_epochs', '?'))
+            length = f'{epochs} epochs'
         self.logger.info(
             run_summary(self.cfg.filename or '(config dict)', model,
                         datasets, length, self.work_dir))
