@@ -73,10 +73,10 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from mmfusenas.engine.runner import EvolutionSearcher  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.models.mutables import Genotype, one_shot_space  # noqa: E402
 from mmfusenas.search.estimators import count_flops, count_params  # noqa
-from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import kendall_tau, spearman_rho  # noqa
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.process_units import (AdoptedProcess,  # noqa: E402

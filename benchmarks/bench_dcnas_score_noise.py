@@ -42,10 +42,10 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from mmfusenas.engine.runner import EvolutionSearcher  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.models.mutables import apply_choices  # noqa: E402
 from mmfusenas.models.mutables import one_shot_space  # noqa: E402
-from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import kendall_tau  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 

@@ -86,6 +86,7 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmfusenas.engine.runner import EvolutionSearcher  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.models.mutables import (Genotype,  # noqa: E402
                                        encode_choices, one_shot_space,
@@ -93,7 +94,6 @@ from mmfusenas.models.mutables import (Genotype,  # noqa: E402
 from mmfusenas.search.estimators import (PathCostTable,  # noqa: E402
                                          count_flops, count_params,
                                          measure_latency)
-from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          kendall_tau, predict_scores,
                                          spearman_rho, train_predictor)

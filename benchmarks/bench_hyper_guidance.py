@@ -54,9 +54,9 @@ sys.path.insert(0, ROOT)
 
 from mmfusenas.datasets import (LevinDataset,  # noqa: E402
                                 SyntheticDeblurDataset)
+from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search import BilevelOptimWrapperConstructor  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
 IMG_DIRS = ['lowlight/LOL/eval15/high', 'lowlight/mit/gt',

@@ -49,8 +49,8 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.registry import MODELS, TASK_UTILS  # noqa: E402
-from mmfusenas.search import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.search import BilevelProblem  # noqa: E402
 from mmfusenas.search.strategies.cooperative import \
     CooperativeProblem  # noqa: E402

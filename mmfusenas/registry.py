@@ -45,13 +45,9 @@ RUNNER_CONSTRUCTORS = Registry(
     parent=MMENGINE_RUNNER_CONSTRUCTORS,
     locations=['mmfusenas.engine'])
 LOOPS = Registry(
-    'loop',
-    parent=MMENGINE_LOOPS,
-    locations=['mmfusenas.engine', 'mmfusenas.search'])
+    'loop', parent=MMENGINE_LOOPS, locations=['mmfusenas.engine'])
 HOOKS = Registry(
-    'hook',
-    parent=MMENGINE_HOOKS,
-    locations=['mmfusenas.engine.hooks', 'mmfusenas.search'])
+    'hook', parent=MMENGINE_HOOKS, locations=['mmfusenas.engine.hooks'])
 
 # data
 DATASETS = Registry(
@@ -91,7 +87,7 @@ OPTIM_WRAPPERS = Registry(
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['mmfusenas.engine', 'mmfusenas.search'])
+    locations=['mmfusenas.engine'])
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler',
     parent=MMENGINE_PARAM_SCHEDULERS,

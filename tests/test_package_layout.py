@@ -2,11 +2,16 @@
 
 Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
 ``structures`` → ``models`` / ``datasets`` / ``evaluation`` /
-``visualization`` → ``engine`` → ``search`` → ``apis`` / ``testing`` (test
+``visualization`` → ``search`` → ``engine`` → ``apis`` / ``testing`` (test
 helpers) → the package root. A module may import from its own layer or
 below, never above; and the sub-rooms (``mmfusenas.models.cells``,
 ``mmfusenas.models.mutables``, ...) form no import circle. Read from the
 source with ``ast`` (no import side effects).
+
+``engine`` sits above ``search`` as MMRazor's ``engine`` sits above its
+``models`` (algorithms, mutables): the runner, loops, hooks and
+optimizer-wrapper constructors drive the search algorithms, strategies and
+estimators, never the other way round.
 
 One deliberate exception: ``mmfusenas.utils.setup_env.register_all_modules``
 imports every room inside the function (MMEngine's convention: a registry
@@ -21,8 +26,8 @@ PACKAGE = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'mmfusenas')
 LAYERS = {
     'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
-    'datasets': 2, 'evaluation': 2, 'visualization': 2, 'engine': 3,
-    'search': 4, 'apis': 5, 'testing': 5, '': 6
+    'datasets': 2, 'evaluation': 2, 'visualization': 2, 'search': 3,
+    'engine': 4, 'apis': 5, 'testing': 5, '': 6
 }
 #: modules allowed to import upwards, with the reason in the docstring
 EXEMPT = ('mmfusenas.utils.setup_env', )

@@ -1,15 +1,15 @@
-"""Architecture search: bilevel strategies and architecture regularisers,
-one-shot supernet / evolution search, loss-weight search."""
+"""Architecture search: the search algorithms (bilevel, cooperative,
+proxy, loss-weight), bilevel strategies and path samplers, architecture
+regularisers and cost estimators, ranking predictors.
+
+The loops, hooks and the bilevel optimizer-wrapper constructor that drive a
+search are engine components and live in :mod:`mmfusenas.engine` (as in
+MMRazor), one layer above this room.
+"""
 from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
                          LossWeightSearchAlgorithm, ProxyBilevelAlgorithm)
 from .estimators import (FlopsRegularizer, LatencyRegularizer, PathCostTable,
                          ResourceEstimator, SkipCountRegularizer)
-from .hooks import (ArchLoggingHook, ArchScheduleHook, GenotypeExportHook,
-                    LossWeightExportHook)
-from .loops import (BilevelEpochBasedTrainLoop, BilevelIterBasedTrainLoop,
-                    EvolutionSearcher, EvolutionSearchLoop,
-                    OneShotIterBasedTrainLoop)
-from .optimizers import BilevelOptimWrapperConstructor
 from .predictors import (BGRUPredictor, kendall_tau, ranknet_loss,
                          spearman_rho, train_predictor)
 from .regularizers import nested_expected_cost, operation_sensitive_reg
@@ -26,13 +26,10 @@ __all__ = [
     'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
     'CooperativeStrategy', 'CooperativeSearchAlgorithm',
     'operation_sensitive_reg', 'nested_expected_cost',
-    'BilevelSearchAlgorithm', 'BilevelOptimWrapperConstructor',
-    'BilevelEpochBasedTrainLoop', 'BilevelIterBasedTrainLoop',
-    'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
+    'BilevelSearchAlgorithm',
     'LatencyRegularizer', 'FlopsRegularizer', 'ResourceEstimator',
     'SkipCountRegularizer', 'ProxyBilevelAlgorithm',
-    'LossWeightSearchAlgorithm', 'LossWeightExportHook', 'EvolutionSearcher',
-    'EvolutionSearchLoop', 'OneShotIterBasedTrainLoop', 'PathCostTable',
+    'LossWeightSearchAlgorithm', 'PathCostTable',
     'BGRUPredictor', 'kendall_tau', 'ranknet_loss', 'spearman_rho',
     'train_predictor', 'BestOfMPathSampler', 'PredictorPathSampler',
     'UniformPathSampler', 'path_loss'

@@ -865,7 +865,7 @@ def run_hyper_algorithms(rank: int, world_size: int,
     distributed run), rank r taking its contiguous share of every global
     batch of ``global_batch`` samples. Returns ``{kind: float state}``."""
     from mmfusenas.engine import AlgorithmDistributedDataParallel
-    from mmfusenas.search import BilevelOptimWrapperConstructor
+    from mmfusenas.engine import BilevelOptimWrapperConstructor
     per_rank = global_batch // world_size
     lo, hi = rank * per_rank, (rank + 1) * per_rank
     out = {}

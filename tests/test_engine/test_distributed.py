@@ -504,7 +504,7 @@ def test_setup_distributed_names_what_is_missing(monkeypatch):
 def test_plain_ddp_wrapper_is_refused_by_the_bilevel_loops():
     from mmengine.model import MMDistributedDataParallel
 
-    from mmfusenas.search.loops.bilevel_loops import _BilevelLoopMixin
+    from mmfusenas.engine.runner.bilevel_loops import _BilevelLoopMixin
 
     class Loop(_BilevelLoopMixin):
         runner = type('R', (), {})()

@@ -11,7 +11,8 @@ from mmfusenas.models.losses import (ClassifierQualityObjective,
                                      FullReferenceQualityObjective,
                                      NoReferenceQualityObjective, ResNet18)
 from mmfusenas.models.mutables import load_loss_weights
-from mmfusenas.search import LossWeightExportHook, LossWeightSearchAlgorithm
+from mmfusenas.engine import LossWeightExportHook
+from mmfusenas.search import LossWeightSearchAlgorithm
 
 
 def test_classifier_objective_loads_a_local_state_dict(tmp_path):

@@ -13,8 +13,8 @@ from mmengine.optim import OptimWrapperDict
 
 from mmfusenas.models.mutables import fix_space_cfg
 from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
-from mmfusenas.search import (BilevelOptimWrapperConstructor, BilevelProblem,
-                              BilevelSearchAlgorithm)
+from mmfusenas.engine import BilevelOptimWrapperConstructor
+from mmfusenas.search import BilevelProblem, BilevelSearchAlgorithm
 from mmfusenas.structures import FusionDataSample
 from mmfusenas.testing import TINY_OPS
 from mmfusenas.testing import tiny_search_space as tiny_space

@@ -7,8 +7,8 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from mmfusenas.models import ImageEnhancer
-from mmfusenas.search import (BilevelOptimWrapperConstructor, BilevelProblem,
-                              LossWeightSearchAlgorithm)
+from mmfusenas.engine import BilevelOptimWrapperConstructor
+from mmfusenas.search import BilevelProblem, LossWeightSearchAlgorithm
 from mmfusenas.registry import MODELS
 
 LOSSES = [

@@ -7,8 +7,8 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from mmfusenas.models import HQSRestorer
-from mmfusenas.search import (BilevelOptimWrapperConstructor, BilevelProblem,
-                              ProxyBilevelAlgorithm)
+from mmfusenas.engine import BilevelOptimWrapperConstructor
+from mmfusenas.search import BilevelProblem, ProxyBilevelAlgorithm
 from mmfusenas.registry import TASK_UTILS
 
 

@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 
 from mmfusenas.registry import MODELS
-from mmfusenas.search import BilevelOptimWrapperConstructor
+from mmfusenas.engine import BilevelOptimWrapperConstructor
 from mmfusenas.search.estimators import ResourceConstraintError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

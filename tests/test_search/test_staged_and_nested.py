@@ -9,8 +9,8 @@ import torch.nn as nn
 from mmfusenas.models.mutables import (ArchParams, bind_arch_params,
                                        choice_parents, path_probability)
 from mmfusenas.registry import HOOKS, MODELS, TASK_UTILS
-from mmfusenas.search import (ArchScheduleHook, nested_expected_cost,
-                              operation_sensitive_reg)
+from mmfusenas.engine import ArchScheduleHook
+from mmfusenas.search import nested_expected_cost, operation_sensitive_reg
 from test_bilevel_search import (batch, build_algorithm,
                                                    optim_wrappers, tiny_space)
 

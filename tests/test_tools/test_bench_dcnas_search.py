@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.search.loops import EvolutionSearcher
+from mmfusenas.engine.runner import EvolutionSearcher
 from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -1,6 +1,10 @@
+from .arch_logging_hook import ArchLoggingHook
+from .arch_schedule_hook import ArchScheduleHook
 from .chain_staging_hook import ChainStagingHook
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
+from .genotype_export_hook import GenotypeExportHook
+from .loss_weight_export_hook import LossWeightExportHook
 from .prediction_visualization_hook import PredictionVisualizationHook
 from .progress_bar_hook import ProgressBarHook
 from .ruas_training_hooks import (RUAS_TRAINING_STRATEGIES,
@@ -14,5 +18,7 @@ __all__ = [
     'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
     'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',
-    'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook'
+    'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook',
+    'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
+    'LossWeightExportHook'
 ]

@@ -1,4 +1,8 @@
+from .bilevel_loops import (BilevelEpochBasedTrainLoop,
+                            BilevelIterBasedTrainLoop)
+from .evolution_search_loop import EvolutionSearcher, EvolutionSearchLoop
 from .init_summary import init_label, init_summary_lines, summarised_init_dump
+from .one_shot_loops import OneShotIterBasedTrainLoop
 from .pmi_loop import (PMILoop, inner_update, meta_gradient, meta_parameters,
                        task_loss)
 from .reliable_runner import ReliableRunner, build_runner
@@ -6,5 +10,7 @@ from .reliable_runner import ReliableRunner, build_runner
 __all__ = [
     'PMILoop', 'meta_gradient', 'meta_parameters', 'inner_update',
     'task_loss', 'ReliableRunner', 'build_runner', 'init_label',
-    'init_summary_lines', 'summarised_init_dump'
+    'init_summary_lines', 'summarised_init_dump',
+    'BilevelEpochBasedTrainLoop', 'BilevelIterBasedTrainLoop',
+    'EvolutionSearcher', 'EvolutionSearchLoop', 'OneShotIterBasedTrainLoop'
 ]

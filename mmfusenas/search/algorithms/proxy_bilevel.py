@@ -27,7 +27,7 @@ when a supervised proxy sits after a denoiser, i.e. ``guidance_stages``
 includes a stage > 0: the stage-1 input ``x̃₁`` depends on no weight).
 Then the lower variables take one step on ``g``.
 
-Optimizers (:class:`~mmfusenas.search.BilevelOptimWrapperConstructor`, keys
+Optimizers (:class:`~mmfusenas.engine.BilevelOptimWrapperConstructor`, keys
 ``weights`` / ``arch``):
 
 =================  =============================  ==========================

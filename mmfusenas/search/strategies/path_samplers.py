@@ -17,7 +17,7 @@ paths; accept random paths with ``τ < F(α) < τ + σ`` until there are ``m``
 (``α0`` included) or ``max_tries`` draws. Without a cost table the ``m``
 candidates are plain random paths.
 
-Distributed (:class:`~mmfusenas.search.loops.OneShotIterBasedTrainLoop`
+Distributed (:class:`~mmfusenas.engine.runner.OneShotIterBasedTrainLoop`
 under a model wrapper): every rank must train the *same* path. The samplers
 start from rank 0's random state (:meth:`UniformPathSampler.setup`), the
 loop samples inside :func:`~mmfusenas.utils.distributed.data_parallel`, where

@@ -6,8 +6,8 @@ from mmengine.runner import IterBasedTrainLoop
 
 from mmfusenas.models.mutables import apply_choices
 from mmfusenas.registry import LOOPS, TASK_UTILS
+from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import broadcast_object, data_parallel
-from ..strategies.path_samplers import unwrap
 
 
 @LOOPS.register_module()

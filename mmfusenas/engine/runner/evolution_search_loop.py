@@ -36,13 +36,14 @@ from mmfusenas.models.mutables import (Genotype, apply_choices,
                                        encode_choices, one_shot_space,
                                        random_choices)
 from mmfusenas.registry import LOOPS, TASK_UTILS
+from mmfusenas.search.estimators.path_cost_table import PathCostTable
+from mmfusenas.search.estimators.resource_estimator import \
+    ResourceConstraintError
+from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import (broadcast_object, get_rank_world,
                                          is_distributed, parallel_map,
                                          unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write
-from ..estimators.path_cost_table import PathCostTable
-from ..estimators.resource_estimator import ResourceConstraintError
-from ..strategies.path_samplers import unwrap
 
 Path = Dict[str, str]
 STATE_FORMAT = 'mmfusenas-evolution-state/1'
@@ -426,7 +427,7 @@ class EvolutionSearchLoop(BaseLoop):
     def _init_population(self, space) -> List[Path]:
         if self.predictor_file is None:
             return []
-        from ..predictors import load_predictor, predict_scores
+        from mmfusenas.search.predictors import load_predictor, predict_scores
         pred = load_predictor(self.predictor_file)
         probe = EvolutionSearcher(
             space, lambda p: 0.0,

@@ -28,11 +28,11 @@ from torch.utils.data import DataLoader
 
 from mmfusenas.datasets import PairedImageDataset
 from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.engine import (ArchLoggingHook, BilevelEpochBasedTrainLoop,
+                              GenotypeExportHook)
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.models.ops import build_tim_op
 from mmfusenas.registry import MODELS
-from mmfusenas.search import (ArchLoggingHook, BilevelEpochBasedTrainLoop,
-                              GenotypeExportHook)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')
