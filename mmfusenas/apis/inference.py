@@ -302,7 +302,7 @@ def _family(model: nn.Module) -> str:
                                            BaseFusionTaskModel,
                                            BaseSceneTaskModel)
     from mmfusenas.models.enhancers import ImageEnhancer
-    from mmfusenas.models.fusors import ImageFusor
+    from mmfusenas.models.fusion import ImageFusor
     from mmfusenas.models.gisr import GuidedDepthSR
     from mmfusenas.models.restoration import HQSRestorer
     if isinstance(model, (ImageFusor, BaseFusionTaskModel)):

@@ -5,7 +5,6 @@ from .decode_heads import *  # noqa: F401,F403
 from .dense_heads import *  # noqa: F401,F403
 from .enhancers import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
-from .fusors import *  # noqa: F401,F403
 from .gisr import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403

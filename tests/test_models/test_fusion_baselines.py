@@ -16,13 +16,13 @@ import pytest
 import torch
 
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
+from mmfusenas.models.fusion import ImageFusor
 from mmfusenas.models.fusion.baselines import (IFCNN, LaplacianPyramidFusion,
                                                MaxAbsRuleFusion,
                                                MeanRuleFusion, SeAFusionNet,
                                                TarDALGenerator,
                                                convert_fusion_baseline)
-from mmfusenas.models.fusors import ImageFusor
-from mmfusenas.models.fusors.image_fusor import (normalize_image,
+from mmfusenas.models.fusion.image_fusor import (normalize_image,
                                                  prepare_inputs, quantize,
                                                  reduce_output)
 from mmfusenas.structures import FusionDataSample

@@ -1,3 +1,8 @@
+"""Image fusion: the fusion networks (TIM, the published baselines, a
+simple reference network), the output contract they share
+(``fusion_outputs``) and :class:`ImageFusor`, the model that trains and runs
+any of them on paired images (data preprocessing, losses, quantised
+predictions)."""
 from .simple_fusion_net import SimpleFusionNet
 
 __all__ = ['SimpleFusionNet']
@@ -13,6 +18,7 @@ from .tim_two_stage_net import TIMTwoStageFusionNet  # noqa: E402
 from .baselines import (IFCNN, LaplacianPyramidFusion,  # noqa: E402
                         MaxAbsRuleFusion, MeanRuleFusion, SeAFusionNet,
                         TarDALGenerator, convert_fusion_baseline)
+from .image_fusor import ImageFusor  # noqa: E402
 
 __all__ += [
     'TIMEnhanceNet', 'TIMFusionNet', 'TIMTwoStageFusionNet', 'TIMGenotype',
@@ -21,5 +27,5 @@ __all__ += [
     'check_loss_outputs', 'fusion_loss_values', 'loss_output', 'main_image',
     'run_fusion_net', 'run_fusion_outputs', 'SeAFusionNet',
     'TarDALGenerator', 'IFCNN', 'MeanRuleFusion', 'MaxAbsRuleFusion',
-    'LaplacianPyramidFusion', 'convert_fusion_baseline'
+    'LaplacianPyramidFusion', 'convert_fusion_baseline', 'ImageFusor'
 ]

@@ -1,3 +1,0 @@
-from .image_fusor import ImageFusor
-
-__all__ = ['ImageFusor']
