@@ -8,11 +8,12 @@ MMRazor), one layer above this room.
 """
 from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
                          LossWeightSearchAlgorithm, ProxyBilevelAlgorithm)
-from .estimators import (FlopsRegularizer, LatencyRegularizer, PathCostTable,
-                         ResourceEstimator, SkipCountRegularizer)
+from .estimators import PathCostTable, ResourceEstimator
 from .predictors import (BGRUPredictor, kendall_tau, ranknet_loss,
                          spearman_rho, train_predictor)
-from .regularizers import nested_expected_cost, operation_sensitive_reg
+from .regularizers import (FlopsRegularizer, LatencyRegularizer,
+                           SkipCountRegularizer, nested_expected_cost,
+                           operation_sensitive_reg)
 from .strategies import (BaseBilevelStrategy, BestOfMPathSampler,
                          BilevelProblem, CooperativeProblem,
                          CooperativeStrategy, DartsFirstOrderStrategy,

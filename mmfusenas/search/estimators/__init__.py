@@ -1,7 +1,6 @@
 """Resource estimators: parameters, FLOPs and latency of whole models,
-per-choice-point latency tables and the regularisers built on them."""
-from .cost_regularizers import (BaseCostRegularizer, FlopsRegularizer,
-                                LatencyRegularizer, SkipCountRegularizer)
+per-choice-point latency tables and path-cost tables (the regularisers
+built on them are in :mod:`mmfusenas.search.regularizers`)."""
 from .flop_counter import FlopCount, OpCost
 from .path_cost_table import COST_METRICS, PathCostTable
 from .latency_table import LatencyTable, build_latency_table
@@ -13,8 +12,6 @@ from .resource_estimator import (LatencyStats, ResourceConstraintError,
                                  module_device, num_threads, split_inputs)
 
 __all__ = [
-    'BaseCostRegularizer', 'FlopsRegularizer', 'LatencyRegularizer',
-    'SkipCountRegularizer',
     'FlopCount', 'OpCost', 'LatencyTable', 'build_latency_table',
     'LatencyStats', 'ResourceConstraintError',
     'ResourceEstimator', 'check_resource_constraints', 'check_space_budget',

@@ -38,10 +38,10 @@ import torch.nn as nn
 
 from mmfusenas.models.mutables import ArchParams, DiffMixedOp, choice_parents
 from mmfusenas.registry import TASK_UTILS
-from ..regularizers import nested_expected_cost, operation_sensitive_reg
-from .latency_table import LatencyTable, build_latency_table
-from .resource_estimator import (Inputs, ResourceConstraintError,
-                                 check_space_budget)
+from ..estimators.latency_table import LatencyTable, build_latency_table
+from ..estimators.resource_estimator import (Inputs, ResourceConstraintError,
+                                             check_space_budget)
+from .functional import nested_expected_cost, operation_sensitive_reg
 
 
 class BaseCostRegularizer:
