@@ -53,8 +53,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_task_guidance import FUSION_LOSSES, coco_eval, fusion_net_cfg  # noqa
-from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.testing.task_models import toy_retinanet  # noqa
+from mmfusenas.toy_data.ivif import CLASSES, generate_toy_dataset  # noqa
 
 VARIANTS = ('vis', 'ir', 'fusion', 'scene', 'chain_fixed', 'chain_joint')
 FUSION_METRICS = ['EN', 'SD', 'SF', 'AG', 'SSIM', 'Qabf']

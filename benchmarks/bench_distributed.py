@@ -230,7 +230,7 @@ def main() -> None:
     if {'oneshot', 'evolution'} & set(args.workloads):
         import tempfile
 
-        from mmfusenas.datasets import generate_toy_rgbd
+        from mmfusenas.toy_data import generate_toy_rgbd
         tmp = tempfile.TemporaryDirectory()
         args.rgbd = osp.join(tmp.name, 'rgbd')
         generate_toy_rgbd(

@@ -53,14 +53,14 @@ from PIL import Image
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from mmfusenas.datasets import (generate_toy_haze,  # noqa: E402
-                                generate_toy_underwater)
-from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight  # noqa
 from mmfusenas.evaluation.functional.enhancement import (  # noqa: E402
     psnr, ssim_uint8)
 from mmfusenas.models.mutables import fix_space_cfg  # noqa: E402
 from mmfusenas.registry import (MODELS,  # noqa: E402
                                 OPTIM_WRAPPER_CONSTRUCTORS)
+from mmfusenas.toy_data import (generate_toy_haze,  # noqa: E402
+                                generate_toy_underwater)
+from mmfusenas.toy_data.lowlight import generate_toy_lowlight  # noqa
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'lowlight')
 TASKS = ('toy_lowlight', 'toy_haze', 'toy_underwater', 'lol', 'mit')

@@ -29,7 +29,7 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from mmfusenas.datasets.toy_lowlight_tasks import generate_toy_exdark  # noqa
+from mmfusenas.toy_data.lowlight_tasks import generate_toy_exdark  # noqa
 
 
 def parse_args() -> argparse.Namespace:

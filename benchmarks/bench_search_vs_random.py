@@ -92,21 +92,21 @@ STRATEGIES = {
 
 
 def _toy_ivif(root: str, quick: bool, num: int = None) -> None:
-    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    from mmfusenas.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy'), num=num or (48 if quick else 96), seed=0,
         size=64, val_fraction=0.25)
 
 
 def _toy_lowlight(root: str, quick: bool, num: int = None) -> None:
-    from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
+    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
     generate_toy_lowlight(
         osp.join(root, 'toy_lowlight'), num_train=16 if quick else 32,
         num_val=8 if quick else 16, seed=0, size=64)
 
 
 def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
-    from mmfusenas.datasets import generate_toy_exdark
+    from mmfusenas.toy_data import generate_toy_exdark
     generate_toy_exdark(
         osp.join(root, 'toy_exdark'), num_train=24 if quick else 48,
         num_val=8 if quick else 16, seed=0, size=64)
@@ -116,7 +116,7 @@ def _toy_night(root: str, quick: bool, num: int = None) -> None:
     # 96 pairs with --quick too (72 train / 24 held out; before 48 with 12
     # held out): part of the chain's retraining protocol (docs/compose.md,
     # "the two modes of the chain retraining")
-    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    from mmfusenas.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy_night'), num=num or CHAIN_TOY_PAIRS, seed=0,
         size=64, val_fraction=0.25, night_fraction=1.0, night_darkness=4.0)

@@ -68,7 +68,7 @@ from task_bench_common import (common_parser, cost,  # noqa
                                cost_and_train, largest_width, random_ops,
                                summarise)
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset  # noqa
+from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa
 
 BC = 16  # the toy ResNetV1c-18's base width: levels of 16, 32, 64, 128
 NUM_CLASSES = 5  # background, person, car, bicycle, cone

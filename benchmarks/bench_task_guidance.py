@@ -56,8 +56,8 @@ import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.testing.task_models import toy_retinanet  # noqa
+from mmfusenas.toy_data.ivif import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa
 
 VARIANTS = ('vis', 'ir', 'direct', 'guided')

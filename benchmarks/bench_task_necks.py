@@ -56,9 +56,9 @@ from task_bench_common import (common_parser, cost,  # noqa
                                cost_and_train, largest_width, random_ops,
                                summarise)
 
-from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa
 from mmfusenas.testing.task_models import toy_retinanet  # noqa
+from mmfusenas.toy_data.ivif import CLASSES, generate_toy_dataset  # noqa
 
 BC = 16  # the toy ResNet-18's base width: levels of 16, 32, 64, 128
 IN_CHANNELS = [BC, BC * 2, BC * 4, BC * 8]

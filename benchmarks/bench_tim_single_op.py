@@ -20,7 +20,7 @@ evaluated on held-out pairs with
 CPU time for one ``--time-size`` pair.
 
 Data (``--data``): ``toy`` -- procedural pairs written by
-:func:`~mmfusenas.datasets.toy_data.generate_toy_dataset` (``--toy-num``
+:func:`~mmfusenas.toy_data.ivif.generate_toy_dataset` (``--toy-num``
 pairs at 128 px, its ``train`` / ``val`` split) into a temporary folder;
 ``tno`` -- the shared TNO samples (``../shared/data/fusion/TNO``, the last
 ``--test-pairs`` held out), luminance resized to a shorter side of 192.
@@ -131,7 +131,7 @@ def _read_pair(ir_path: str, vi_path: str,
 
 def load_toy(num: int, folder: str) -> Tuple[List, List]:
     """Generate ``num`` toy pairs at 128 px; (train, val) pair lists."""
-    from mmfusenas.datasets.toy_data import generate_toy_dataset
+    from mmfusenas.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(folder, num=num, seed=0, size=128)
     splits = {}
     for split in ('train', 'val'):

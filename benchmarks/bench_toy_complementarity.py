@@ -34,8 +34,8 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
 from mmfusenas.testing.task_models import toy_retinanet  # noqa
+from mmfusenas.toy_data.ivif import CLASSES, generate_toy_dataset  # noqa
 
 MEAN, STD = 0.45, 0.25
 

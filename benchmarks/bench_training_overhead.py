@@ -61,10 +61,10 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import mmfusenas  # noqa: E402,F401
-from mmfusenas.datasets.toy_data import generate_toy_dataset  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import \
     count_flops_of_call  # noqa: E402
+from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 
 CONFIGS = ['configs/tim/retinanet_ivif_fpn_toy.py',
            'configs/tim/deeplabv3plus_r18_msrs_toy.py']

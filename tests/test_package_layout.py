@@ -2,16 +2,19 @@
 
 Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
 ``structures`` → ``models`` / ``datasets`` / ``evaluation`` /
-``visualization`` → ``search`` → ``engine`` → ``apis`` / ``testing`` (test
-helpers) → the package root. A module may import from its own layer or
-below, never above; and the sub-rooms (``mmfusenas.models.cells``,
-``mmfusenas.models.mutables``, ...) form no import circle. Read from the
-source with ``ast`` (no import side effects).
+``visualization`` → ``search`` / ``toy_data`` → ``engine`` → ``apis`` /
+``testing`` (test helpers) → the package root. A module may import from its
+own layer or below, never above; and the sub-rooms
+(``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...) form no
+import circle. Read from the source with ``ast`` (no import side
+effects).
 
 ``engine`` sits above ``search`` as MMRazor's ``engine`` sits above its
 ``models`` (algorithms, mutables): the runner, loops, hooks and
 optimizer-wrapper constructors drive the search algorithms, strategies and
-estimators, never the other way round.
+estimators, never the other way round. ``toy_data`` (the generators of
+the toy data sets) writes what ``datasets`` reads and uses its degradation
+models, so it sits above it.
 
 One deliberate exception: ``mmfusenas.utils.setup_env.register_all_modules``
 imports every room inside the function (MMEngine's convention: a registry
@@ -27,7 +30,7 @@ PACKAGE = osp.join(
 LAYERS = {
     'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
     'datasets': 2, 'evaluation': 2, 'visualization': 2, 'search': 3,
-    'engine': 4, 'apis': 5, 'testing': 5, '': 6
+    'toy_data': 3, 'engine': 4, 'apis': 5, 'testing': 5, '': 6
 }
 #: modules allowed to import upwards, with the reason in the docstring
 EXEMPT = ('mmfusenas.utils.setup_env', )

@@ -1,3 +1,7 @@
+"""Data sets (paired fusion images with detection / segmentation
+annotations, low-light, restoration, guided depth SR), their transforms and
+the degradation models of the synthetic ones. The generators of the toy
+data sets are in :mod:`mmfusenas.toy_data`."""
 from .deblur_dataset import (IMAGE_EXTS, LevinDataset,
                              SyntheticDeblurDataset, list_images,
                              read_image)
@@ -11,7 +15,6 @@ from .derain_dehaze_dataset import (RESTORATION_LAYOUTS,
                                     add_haze, rain_streaks)
 from .haze_dataset import HazeDataset, detect_paired_layout
 from .gisr_dataset import GISRDataset
-from .toy_rgbd import generate_toy_rgbd
 from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
@@ -22,13 +25,6 @@ from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
 from .restoration_folder_dataset import (RestorationFolderDataset,
                                          restoration_sample)
-from .toy_deblur import generate_toy_deblur, generate_toy_restoration
-from .toy_lowlight_tasks import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
-                                 generate_toy_acdc, generate_toy_darkface,
-                                 generate_toy_exdark,
-                                 generate_toy_lowlight_task)
-from .toy_restoration import (add_underwater, draw_haze, generate_toy_haze,
-                              generate_toy_underwater)
 from .underwater_dataset import UnderwaterDataset
 from .transforms import *  # noqa: F401,F403
 
@@ -40,19 +36,15 @@ __all__ = [
     'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs',
     'LowLightDataset', 'detect_lowlight_layout', 'LoadEnhanceImages',
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
-    'EXDARK_CLASSES', 'DARKFACE_CLASSES', 'generate_toy_exdark',
-    'generate_toy_darkface', 'generate_toy_acdc',
-    'generate_toy_lowlight_task', 'TOY_TO_EXDARK', 'TOY_TO_CITYSCAPES',
+    'EXDARK_CLASSES', 'DARKFACE_CLASSES',
     'SyntheticDeblurDataset', 'LevinDataset', 'RestorationFolderDataset',
     'restoration_sample',
     'list_images', 'read_image', 'IMAGE_EXTS', 'blur', 'edgetaper',
     'edgetaper_alpha', 'load_kernels', 'motion_blur_kernel',
     'normalize_kernel', 'pad_for_kernel', 'pad_kernel', 'quantize_uint8',
-    'synthesize_blurry', 'generate_toy_deblur', 'generate_toy_restoration',
+    'synthesize_blurry',
     'RESTORATION_LAYOUTS', 'PairedRestorationDataset',
     'SyntheticHazeDataset', 'SyntheticRainDataset', 'add_haze',
     'rain_streaks', 'HazeDataset', 'UnderwaterDataset',
-    'detect_paired_layout', 'draw_haze', 'add_underwater',
-    'generate_toy_haze', 'generate_toy_underwater', 'GISRDataset',
-    'generate_toy_rgbd'
+    'detect_paired_layout', 'GISRDataset'
 ]

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.datasets import (PairedRestorationDataset,
-                                SyntheticHazeDataset, SyntheticRainDataset,
-                                add_haze, generate_toy_restoration,
-                                rain_streaks)
+from mmfusenas.datasets import (PairedRestorationDataset, SyntheticHazeDataset,
+                                SyntheticRainDataset, add_haze, rain_streaks)
+from mmfusenas.toy_data import generate_toy_restoration
 
 
 @pytest.fixture(scope='module')

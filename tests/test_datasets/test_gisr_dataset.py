@@ -9,9 +9,10 @@ import torch
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from mmfusenas.datasets import GISRDataset, generate_toy_rgbd
+from mmfusenas.datasets import GISRDataset
 from mmfusenas.datasets.transforms import (GISRDegrade, GISRModCrop,
                                            read_depth, resize_depth)
+from mmfusenas.toy_data import generate_toy_rgbd
 
 init_default_scope('mmfusenas')
 

@@ -11,13 +11,14 @@ import pytest
 from mmengine.registry import DefaultScope
 from PIL import Image
 
-from mmfusenas.datasets import (EXDARK_CLASSES, TOY_TO_CITYSCAPES,
-                                TOY_TO_EXDARK, ACDCDataset, DarkFaceDataset,
-                                ExDarkDataset, generate_toy_acdc,
-                                generate_toy_darkface, generate_toy_exdark)
-from mmfusenas.datasets.toy_data import render_toy_scene
-from mmfusenas.datasets.toy_lowlight_tasks import toy_to_cityscapes
+from mmfusenas.datasets import (EXDARK_CLASSES, ACDCDataset, DarkFaceDataset,
+                                ExDarkDataset)
 from mmfusenas.registry import DATASETS
+from mmfusenas.toy_data import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
+                                generate_toy_acdc, generate_toy_darkface,
+                                generate_toy_exdark)
+from mmfusenas.toy_data.ivif import render_toy_scene
+from mmfusenas.toy_data.lowlight_tasks import toy_to_cityscapes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 96
@@ -546,7 +547,7 @@ def test_generators_deterministic_and_dark(toy, tmp_path):
         a, b = tree(toy[task]), tree(again['out_dir'])
         assert a.keys() == b.keys() and a == b, task
         meta = json.loads(a['meta.json'])
-        assert meta['generator'] == 'mmfusenas.datasets.toy_lowlight_tasks'
+        assert meta['generator'] == 'mmfusenas.toy_data.lowlight_tasks'
         assert meta['task'] == task and meta['seed'] == 3
     other = generate_toy_exdark(
         str(tmp_path / 'other'), num_train=1, num_val=0, size=SIZE, seed=4)

@@ -14,8 +14,8 @@ import pytest
 from mmengine.logging import MMLogger
 
 from mmfusenas.datasets import PairedDetDataset
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.registry import DATASETS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
 MSRS_CLASSES = ('person', 'bicycle', 'car')

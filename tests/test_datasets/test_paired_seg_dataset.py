@@ -12,10 +12,10 @@ from mmseg.structures import SegDataSample
 from mmfusenas.datasets import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                 PairedSegDataset)
 from mmfusenas.datasets.paired_seg_dataset import voc_palette
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.datasets.transforms import (LoadPairedAnnotations,
                                            LoadPairedImages,
                                            PackFusionSegInputs)
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 LOAD = [
     dict(type='LoadPairedImages'),

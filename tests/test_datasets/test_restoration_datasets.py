@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmfusenas.datasets import (HazeDataset, UnderwaterDataset, draw_haze,
-                                add_underwater, generate_toy_haze,
+from mmfusenas.datasets import HazeDataset, UnderwaterDataset
+from mmfusenas.toy_data import (add_underwater, draw_haze, generate_toy_haze,
                                 generate_toy_underwater)
-from mmfusenas.datasets.toy_restoration import load_rgbd
+from mmfusenas.toy_data.restoration import load_rgbd
 
 
 def _img(path, value=0, size=(6, 5)):

@@ -17,7 +17,6 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 # imported here, before the ranks are forked, so that they inherit it
 from mmfusenas.engine import AlgorithmDistributedDataParallel
 from mmfusenas.models.mutables import Genotype
@@ -29,6 +28,7 @@ from mmfusenas.testing.distributed import (launch, results_or_raise,
                                            run_task_guided, run_train_tool,
                                            save_init)
 from mmfusenas.testing.numerics import reduction_atol
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # float32 summation order differs between 2 x b and 1 x 2b
@@ -182,7 +182,7 @@ def test_darts_second_order_iter_loop_two_ranks_and_resume(
 def test_cooperative_search_two_ranks_equal_one_process(tmp_path):
     """RUAS cooperative search (scene + denoiser, β coupling, task steps
     every 2nd step, some α without gradient in a step)."""
-    from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
+    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
     data = str(tmp_path / 'lowlight')
     # 16 train pairs: 8 for the weights, 8 for α (splits/search_*.txt)
     generate_toy_lowlight(data, num_train=16, num_val=2, seed=0)
@@ -542,7 +542,7 @@ def test_torch_distributed_run_command(toy, tmp_path):
 @pytest.fixture(scope='module')
 def rgbd(tmp_path_factory):
     """4 / 2 / 2 toy RGB-D pairs at 32 px and the seeded tiny supernet."""
-    from mmfusenas.datasets import generate_toy_rgbd
+    from mmfusenas.toy_data import generate_toy_rgbd
     folder = tmp_path_factory.mktemp('rgbd')
     data = str(folder / 'data')
     generate_toy_rgbd(data, 4, 2, 2, seed=0, size=32)

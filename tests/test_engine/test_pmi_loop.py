@@ -12,10 +12,10 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.engine.runner import (PMILoop, inner_update, meta_gradient,
                                      meta_parameters)
 from mmfusenas.registry import MODELS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion_toy.py')

@@ -10,10 +10,10 @@ import torch.nn as nn
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.engine.runner import (init_label, init_summary_lines,
                                      summarised_init_dump)
 from mmfusenas.testing import LogCapture, load_tool
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CFG = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')

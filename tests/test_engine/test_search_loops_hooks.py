@@ -27,12 +27,12 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmfusenas.datasets import PairedImageDataset
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.engine import (ArchLoggingHook, BilevelEpochBasedTrainLoop,
                               GenotypeExportHook)
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.models.ops import build_tim_op
 from mmfusenas.registry import MODELS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')

@@ -7,11 +7,11 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
 
+from mmfusenas.engine import LossWeightExportHook
 from mmfusenas.models.losses import (ClassifierQualityObjective,
                                      FullReferenceQualityObjective,
                                      NoReferenceQualityObjective, ResNet18)
 from mmfusenas.models.mutables import load_loss_weights
-from mmfusenas.engine import LossWeightExportHook
 from mmfusenas.search import LossWeightSearchAlgorithm
 
 

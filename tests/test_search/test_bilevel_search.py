@@ -11,9 +11,9 @@ import torch
 import torch.nn as nn
 from mmengine.optim import OptimWrapperDict
 
+from mmfusenas.engine import BilevelOptimWrapperConstructor
 from mmfusenas.models.mutables import fix_space_cfg
 from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
-from mmfusenas.engine import BilevelOptimWrapperConstructor
 from mmfusenas.search import BilevelProblem, BilevelSearchAlgorithm
 from mmfusenas.structures import FusionDataSample
 from mmfusenas.testing import TINY_OPS

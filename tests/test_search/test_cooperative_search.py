@@ -225,7 +225,7 @@ def test_global_mode_one_joint_step():
 
 
 def test_toy_search_end_to_end(tmp_path):
-    from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
+    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
     data = tmp_path / 'data'
     generate_toy_lowlight(str(data), num_train=4, num_val=2, seed=0)
     work = tmp_path / 'search'

@@ -6,10 +6,10 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from mmfusenas.models import ImageEnhancer
 from mmfusenas.engine import BilevelOptimWrapperConstructor
-from mmfusenas.search import BilevelProblem, LossWeightSearchAlgorithm
+from mmfusenas.models import ImageEnhancer
 from mmfusenas.registry import MODELS
+from mmfusenas.search import BilevelProblem, LossWeightSearchAlgorithm
 
 LOSSES = [
     dict(type='PixelL1Loss'),

@@ -6,10 +6,10 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from mmfusenas.models import HQSRestorer
 from mmfusenas.engine import BilevelOptimWrapperConstructor
-from mmfusenas.search import BilevelProblem, ProxyBilevelAlgorithm
+from mmfusenas.models import HQSRestorer
 from mmfusenas.registry import TASK_UTILS
+from mmfusenas.search import BilevelProblem, ProxyBilevelAlgorithm
 
 
 def _restorer_cfg(**kw):

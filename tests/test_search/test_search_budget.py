@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmfusenas.registry import MODELS
 from mmfusenas.engine import BilevelOptimWrapperConstructor
+from mmfusenas.registry import MODELS
 from mmfusenas.search.estimators import ResourceConstraintError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -225,9 +225,9 @@ def _lines(path):
 
 
 def test_toy_generators_write_disjoint_search_halves(tmp_path):
-    from mmfusenas.datasets import generate_toy_acdc, generate_toy_exdark
-    from mmfusenas.datasets.toy_data import generate_toy_dataset
-    from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
+    from mmfusenas.toy_data import generate_toy_acdc, generate_toy_exdark
+    from mmfusenas.toy_data.ivif import generate_toy_dataset
+    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
 
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=8, seed=0, size=64, val_fraction=0.25)

@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn as nn
 
+from mmfusenas.engine import ArchScheduleHook
 from mmfusenas.models.mutables import (ArchParams, bind_arch_params,
                                        choice_parents, path_probability)
 from mmfusenas.registry import HOOKS, MODELS, TASK_UTILS
-from mmfusenas.engine import ArchScheduleHook
 from mmfusenas.search import nested_expected_cost, operation_sensitive_reg
 from test_bilevel_search import (batch, build_algorithm,
                                                    optim_wrappers, tiny_space)

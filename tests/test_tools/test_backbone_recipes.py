@@ -15,8 +15,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.registry import DATASETS, MODELS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 from mmfusenas.utils.config import load_task_model_cfg, reroot_data
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

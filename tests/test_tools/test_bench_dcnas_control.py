@@ -106,7 +106,7 @@ def small_data(tmp_path_factory):
     """Toy data + a stand-in of ``../shared/data/gisr`` (toy splits linked
     as RGBDD_subset40 / Middlebury / Lu)."""
     import os
-    from mmfusenas.datasets.toy_rgbd import generate_toy_rgbd
+    from mmfusenas.toy_data.rgbd import generate_toy_rgbd
     root = tmp_path_factory.mktemp('dcnas_small')
     toy, shared = root / 'toy', root / 'shared'
     generate_toy_rgbd(str(toy), 4, 2, 2, seed=3, size=64)

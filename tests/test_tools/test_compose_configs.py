@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COMPOSE = osp.join(REPO, 'configs', 'compose')

@@ -7,9 +7,9 @@ import os.path as osp
 import yaml
 from mmengine.config import Config
 
-from mmfusenas.datasets import generate_toy_rgbd
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.search.estimators import count_params
+from mmfusenas.toy_data import generate_toy_rgbd
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'dcnas')

@@ -14,9 +14,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
-from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight
 from mmfusenas.models.mutables import Genotype, load_loss_weights
 from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmfusenas.toy_data.lowlight import generate_toy_lowlight
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

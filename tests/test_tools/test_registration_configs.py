@@ -12,8 +12,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.registry import DATASETS, MODELS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 64

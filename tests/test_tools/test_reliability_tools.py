@@ -13,9 +13,9 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import HOOKS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 from mmfusenas.utils import WorkDirLock, WorkDirLockedError
 from mmfusenas.utils.config import check_cfg_options
 

@@ -14,9 +14,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')

@@ -109,8 +109,8 @@ def test_data_root_of_a_child_config_is_replaced_and_read(tmp_path,
     """A child with its own ``data_root`` (not the base's, which its
     datasets still hold): ``--data-root`` re-roots the datasets, and the
     dataset built from the config lists the NEW root's images only."""
-    from mmfusenas.datasets.toy_data import generate_toy_dataset
     from mmfusenas.registry import DATASETS
+    from mmfusenas.toy_data.ivif import generate_toy_dataset
     from mmfusenas.utils import register_all_modules
     register_all_modules()
     # the folder holds data/toy (the base's root), as in the report

@@ -10,9 +10,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmfusenas.datasets.toy_data import generate_toy_dataset
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.testing import load_tool
+from mmfusenas.toy_data.ivif import generate_toy_dataset
 from mmfusenas.visualization import (arch_series, cell_graphs, draw_boxes,
                                      load_scalars, sample_panels, series,
                                      train_time)

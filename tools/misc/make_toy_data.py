@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_data import (
+from mmfusenas.toy_data.ivif import (
     CLASSES,  # noqa: E402
     generate_toy_dataset)
 

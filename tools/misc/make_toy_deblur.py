@@ -6,7 +6,7 @@ Example::
     # toy deraining / dehazing data (Rain100 and SOTS test layouts)
     python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
 
-See :mod:`mmfusenas.datasets.toy_deblur` for the layouts.
+See :mod:`mmfusenas.toy_data.deblur` for the layouts.
 """
 import argparse
 import os.path as osp
@@ -16,7 +16,7 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_deblur import (  # noqa
+from mmfusenas.toy_data.deblur import (  # noqa
     generate_toy_deblur, generate_toy_restoration)
 
 

@@ -5,7 +5,7 @@ Example::
     python tools/misc/make_toy_lowlight.py data/toy_lowlight --num-train 16 \
         --num-val 4 --size 64 --seed 0
 
-See :mod:`mmfusenas.datasets.toy_lowlight` for the darkening model.
+See :mod:`mmfusenas.toy_data.lowlight` for the darkening model.
 """
 import argparse
 import os.path as osp
@@ -15,7 +15,7 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_lowlight import generate_toy_lowlight  # noqa
+from mmfusenas.toy_data.lowlight import generate_toy_lowlight  # noqa
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -6,8 +6,8 @@ Example::
     python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark \
         --task exdark --num-train 16 --num-val 4 --size 128 --seed 0
 
-See :mod:`mmfusenas.datasets.toy_lowlight_tasks` for the layouts and the
-class mappings, :mod:`mmfusenas.datasets.toy_lowlight` for the darkening.
+See :mod:`mmfusenas.toy_data.lowlight_tasks` for the layouts and the
+class mappings, :mod:`mmfusenas.toy_data.lowlight` for the darkening.
 """
 import argparse
 import os.path as osp
@@ -17,7 +17,7 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_lowlight_tasks import (  # noqa: E402
+from mmfusenas.toy_data.lowlight_tasks import (  # noqa: E402
     TASKS, generate_toy_lowlight_task)
 
 

@@ -7,7 +7,7 @@ Examples::
         --num-train 16 --num-val 4 --size 64 --source auto
 
 Layouts: ``{train,val}/{hazy,clear}`` and ``{train,val}/{raw,reference}``.
-See :mod:`mmfusenas.datasets.toy_restoration` for the physical models.
+See :mod:`mmfusenas.toy_data.restoration` for the physical models.
 """
 import argparse
 import os.path as osp
@@ -17,7 +17,7 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_restoration import (  # noqa: E402
+from mmfusenas.toy_data.restoration import (  # noqa: E402
     SOURCES, generate_toy_haze, generate_toy_underwater)
 
 

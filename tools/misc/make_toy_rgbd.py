@@ -5,7 +5,7 @@ Example::
     python tools/misc/make_toy_rgbd.py data/toy_rgbd --num-train 24 \
         --num-val 4 --num-test 4 --num-search-val 32 --size 64 --seed 0
 
-See :mod:`mmfusenas.datasets.toy_rgbd` for the scene model.
+See :mod:`mmfusenas.toy_data.rgbd` for the scene model.
 """
 import argparse
 import os.path as osp
@@ -15,7 +15,7 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmfusenas.datasets.toy_rgbd import generate_toy_rgbd  # noqa
+from mmfusenas.toy_data.rgbd import generate_toy_rgbd  # noqa
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

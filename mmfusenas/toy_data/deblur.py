@@ -18,8 +18,8 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .deblur_synthesis import blur, motion_blur_kernel
-from .toy_data import render_toy_scene
+from mmfusenas.datasets.deblur_synthesis import blur, motion_blur_kernel
+from .ivif import render_toy_scene
 
 __all__ = ['generate_toy_deblur', 'generate_toy_restoration']
 
@@ -107,7 +107,8 @@ def generate_toy_restoration(out_dir: str,
     rises linearly from the bottom row to 1 at the scene's horizon and stays
     1 above it), written as 8-bit disparity ``255·(1 − d)``.
     """
-    from .derain_dehaze_dataset import add_haze, rain_streaks
+    from mmfusenas.datasets.derain_dehaze_dataset import (add_haze,
+                                                          rain_streaks)
     if num_train < 1 or num_test < 1:
         raise ValueError('num_train and num_test must be >= 1')
     dirs = ['derain/train', 'derain/test/rain', 'derain/test/norain',

@@ -39,8 +39,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
-from .derain_dehaze_dataset import add_haze
-from .toy_data import render_toy_scene
+from mmfusenas.datasets.derain_dehaze_dataset import add_haze
+from .ivif import render_toy_scene
 
 #: default real RGB-D folder (relative to the repository root)
 DEFAULT_RGBD_ROOT = '../shared/data/gisr/RGBDD_subset40'

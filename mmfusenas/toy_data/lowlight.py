@@ -1,7 +1,7 @@
 """Darkened toy scenes in the LOL layout, for fast low-light tests.
 
 Each normal-light image is the daylight VIS image of the procedural toy
-scene (:func:`~mmfusenas.datasets.toy_data.render_toy_scene` with
+scene (:func:`~mmfusenas.toy_data.ivif.render_toy_scene` with
 ``night_fraction=0``); its low-light partner follows a simple exposure and
 sensor model, per image with a generator seeded by ``(seed, index)``::
 
@@ -26,8 +26,8 @@ from typing import Dict, Tuple
 import numpy as np
 from PIL import Image
 
-from .search_splits import SEARCH_SPLITS, search_halves
-from .toy_data import render_toy_scene
+from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
+from .ivif import render_toy_scene
 
 #: the splits written by :func:`generate_toy_lowlight`
 SPLITS = ('train', 'val')

@@ -17,11 +17,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mmfusenas.datasets import toy_data
-from mmfusenas.datasets.toy_data import (CATEGORY_IDS, CLASSES, GENERATOR_NAME,
-                                         GENERATOR_VERSION,
-                                         generate_toy_dataset, is_toy_dataset,
-                                         render_toy_scene, val_indices)
+from mmfusenas.toy_data import ivif as toy_data
+from mmfusenas.toy_data.ivif import (CATEGORY_IDS, CLASSES, GENERATOR_NAME,
+                                     GENERATOR_VERSION,
+                                     generate_toy_dataset, is_toy_dataset,
+                                     render_toy_scene, val_indices)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLI = osp.join(REPO_ROOT, 'tools', 'misc', 'make_toy_data.py')
@@ -221,6 +221,19 @@ def test_meta(toy):
     assert sum(meta['num_instances'].values()) == n_ann
     assert meta['num_instances'] == summary['num_instances']
     assert is_toy_dataset(root)
+
+
+def test_is_toy_dataset_reads_the_recorded_generator(tmp_path):
+    # the generator's current and former module paths count, nothing else
+    for name, expected in [(GENERATOR_NAME, True),
+                           ('mmfusenas.datasets.toy_data', True),
+                           ('mmfusenas.toy_data.lowlight_tasks', False),
+                           (None, False)]:
+        folder = tmp_path / str(name)
+        folder.mkdir()
+        (folder / 'meta.json').write_text(json.dumps(dict(generator=name)))
+        assert is_toy_dataset(str(folder)) is expected, name
+    assert not is_toy_dataset(str(tmp_path / 'missing'))
 
 
 # ------------------------------------------------------------- labels
@@ -546,7 +559,7 @@ def test_cli_subprocess(tmp_path):
 
 
 def test_night_darkness_darkens_only_night_vis_and_keeps_the_default():
-    from mmfusenas.datasets.toy_data import render_toy_scene
+    from mmfusenas.toy_data.ivif import render_toy_scene
     base = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0)
     same = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0,
                             night_darkness=1.0)
@@ -571,8 +584,8 @@ def test_multispectral_layout(toy, tmp_path):
     detection layout (TIM Table 4): five classes, val split named test, no
     masks; loads as the MultiSpectral dataset config reads it."""
     from mmfusenas.datasets import PairedDetDataset
-    from mmfusenas.datasets.toy_data import (MULTISPECTRAL_CLASSES,
-                                             TOY_TO_MULTISPECTRAL)
+    from mmfusenas.toy_data.ivif import (MULTISPECTRAL_CLASSES,
+                                         TOY_TO_MULTISPECTRAL)
     root, _ = toy
     out = str(tmp_path / 'ms')
     summary = generate_toy_dataset(

@@ -36,7 +36,7 @@ Every image is rendered from its own ``np.random.Generator`` seeded from
 same seed always yields byte-identical files. See ``docs/toy_data.md``.
 
 Example:
-    >>> from mmfusenas.datasets.toy_data import generate_toy_dataset
+    >>> from mmfusenas.toy_data.ivif import generate_toy_dataset
     >>> summary = generate_toy_dataset('data/toy', num=300, seed=0)
 """
 import json
@@ -52,11 +52,16 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
 from mmfusenas.utils.fileio import default_dir_mode
 from mmfusenas.utils.progress import track
-from .search_splits import SEARCH_SPLITS, search_halves
 
-GENERATOR_NAME = 'mmfusenas.datasets.toy_data'
+#: The ``generator`` recorded in ``meta.json``: this module's path.
+GENERATOR_NAME = 'mmfusenas.toy_data.ivif'
+#: Other ``generator`` values recognised as this generator's output: the
+#: module's former path, so data sets written under it are still replaced
+#: without ``overwrite``.
+FORMER_GENERATOR_NAMES: Tuple[str, ...] = ('mmfusenas.datasets.toy_data', )
 # 1.1: search_weights / search_arch splits and instance masks as COCO RLE
 GENERATOR_VERSION = '1.1.0'
 
@@ -1118,7 +1123,8 @@ def is_toy_dataset(path: str) -> bool:
         return False
     try:
         with open(meta) as f:
-            return json.load(f).get('generator') == GENERATOR_NAME
+            return json.load(f).get('generator') in (
+                GENERATOR_NAME, *FORMER_GENERATOR_NAMES)
     except (OSError, ValueError, AttributeError):
         return False
 

@@ -1,8 +1,8 @@
 """Darkened toy scenes with boxes / label maps in the real low-light layouts.
 
 Every image ``i`` is the daylight VIS image of toy scene ``i``
-(:func:`~mmfusenas.datasets.toy_data.render_toy_scene` with
-``night_fraction=0``), darkened by :func:`~mmfusenas.datasets.toy_lowlight.
+(:func:`~mmfusenas.toy_data.ivif.render_toy_scene` with
+``night_fraction=0``), darkened by :func:`~mmfusenas.toy_data.lowlight.
 darken` with the generator ``np.random.default_rng([seed, i])``; the first
 ``num_train`` images form the train split, the next ``num_val`` the val
 split. The ground truth is the toy scene's, written in the layout of the
@@ -62,14 +62,19 @@ from typing import Callable, Dict, List, Mapping, Optional
 import numpy as np
 from PIL import Image
 
+from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
 from mmfusenas.utils.fileio import default_dir_mode
 
-from .toy_data import CLASSES as TOY_CLASSES
-from .toy_data import IGNORE_ID, render_toy_scene
-from .search_splits import SEARCH_SPLITS, search_halves
-from .toy_lowlight import darken
+from .ivif import CLASSES as TOY_CLASSES
+from .ivif import IGNORE_ID, render_toy_scene
+from .lowlight import darken
 
-GENERATOR_NAME = 'mmfusenas.datasets.toy_lowlight_tasks'
+#: The ``generator`` recorded in ``meta.json``: this module's path.
+GENERATOR_NAME = 'mmfusenas.toy_data.lowlight_tasks'
+#: Other ``generator`` values recognised as this module's output: its
+#: former path, so data sets written under it are still replaced without
+#: ``overwrite``.
+FORMER_GENERATOR_NAMES = ('mmfusenas.datasets.toy_lowlight_tasks', )
 GENERATOR_VERSION = '1.1.0'  # 1.1: search_weights / search_arch splits
 META_FILE = 'meta.json'
 TASKS = ('exdark', 'darkface', 'acdc', 'cityscapes')
@@ -125,7 +130,8 @@ def is_toy_task_dataset(path: str) -> bool:
         return False
     try:
         with open(meta) as f:
-            return json.load(f).get('generator') == GENERATOR_NAME
+            return json.load(f).get('generator') in (
+                GENERATOR_NAME, *FORMER_GENERATOR_NAMES)
     except (OSError, ValueError, AttributeError):
         return False
 
@@ -297,7 +303,7 @@ def generate_toy_exdark(out_dir: str,
         write_normal (bool): Also write the normal-light images to
             ``normal/``. Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~mmfusenas.datasets.toy_lowlight.darken` (``gain_range``,
+            :func:`~mmfusenas.toy_data.lowlight.darken` (``gain_range``,
             ``gamma``, ``shot_noise``, ``read_noise``). Defaults to None.
         overwrite (bool): Replace a non-empty folder that is not a data set
             of this module. Defaults to False.
@@ -383,7 +389,7 @@ def generate_toy_darkface(out_dir: str,
         max_objects (int): Most people drawn per image. Defaults to 8.
         write_normal (bool): Also write ``normal/``. Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~mmfusenas.datasets.toy_lowlight.darken`.
+            :func:`~mmfusenas.toy_data.lowlight.darken`.
         overwrite (bool): See :func:`generate_toy_exdark`.
 
     Returns:
@@ -519,7 +525,7 @@ def generate_toy_acdc(out_dir: str,
         write_normal (bool): Also write the aligned normal-light images
             (``*_ref`` / ``leftImg8bit_normal``). Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~mmfusenas.datasets.toy_lowlight.darken`.
+            :func:`~mmfusenas.toy_data.lowlight.darken`.
         overwrite (bool): See :func:`generate_toy_exdark`.
 
     Returns:
