@@ -232,8 +232,11 @@ class FusionInferencer(BaseInferencer):
         """Data info of one sample (paths or arrays)."""
         if isinstance(pair, dict):
             names = list(pair)
-            if self.modalities and sorted(names) == sorted(self.modalities):
-                names = list(self.modalities)
+            if self.modalities and sorted(names) != sorted(self.modalities):
+                raise ValueError(
+                    f'the config fuses {len(self.modalities)} modalities '
+                    f'{self.modalities}, got the keys {names}')
+            names = list(self.modalities) or names
             items = [pair[n] for n in names]
         else:
             items = list(pair)
