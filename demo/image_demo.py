@@ -12,9 +12,15 @@ compound fusion + detector / segmentor models, ``DIR/fused/`` and
 """
 import argparse
 import os.path as osp
+import sys
 from typing import Optional, Sequence
 
-from demo_common import add_model_arguments, build_inferencer
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
+                            inferencer_from_args)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -22,7 +28,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Fuse an image pair or two folders of pairs')
     parser.add_argument('ir', help='infrared image, or folder of images')
     parser.add_argument('vi', help='visible image, or folder of images')
-    add_model_arguments(parser)
+    add_inferencer_arguments(parser)
     parser.add_argument(
         '--out-dir', default='outputs', help='output folder')
     parser.add_argument(
@@ -54,7 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     for path in (args.ir, args.vi):
         if not osp.exists(path):
             raise FileNotFoundError(f'not found: {path}')
-    inferencer = build_inferencer(args)
+    inferencer = inferencer_from_args(args)
     names = inferencer.modalities or ['ir', 'vi']
     inputs = dict(zip(names, (args.ir, args.vi))) if dirs[0] else \
         (args.ir, args.vi)

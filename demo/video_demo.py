@@ -13,28 +13,24 @@ stage and ends with one line ``RESULT {"frames": N, "fps": F, ...}``.
 """
 import argparse
 import json
+import os.path as osp
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-from demo_common import add_model_arguments, build_inferencer
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-from mmfusenas.apis.video import PairedFrames, fuse_video
-
-
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'640x480'`` -> ``(640, 480)``."""
-    w, sep, h = text.lower().partition('x')
-    if not sep or not w.isdigit() or not h.isdigit() or not int(w) or \
-            not int(h):
-        raise argparse.ArgumentTypeError(
-            f'expected WIDTHxHEIGHT, e.g. 640x480, got {text!r}')
-    return int(w), int(h)
+from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
+                            inferencer_from_args)
+from mmfusenas.apis.video import (PairedFrames, format_stages,  # noqa: E402
+                                  fuse_video, parse_size)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Fuse a two-stream IR + VIS video into an MP4')
-    add_model_arguments(parser)
+    add_inferencer_arguments(parser)
     parser.add_argument('--ir', help='infrared video')
     parser.add_argument('--vi', help='visible video')
     parser.add_argument(
@@ -77,14 +73,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def format_stages(result: dict) -> str:
-    """The per-stage split as one line."""
-    ms = result['ms_per_frame']
-    total = sum(ms.values()) or 1.0
-    return 'ms per frame: ' + ', '.join(
-        f'{k} {v:.1f} ({100 * v / total:.0f} %)' for k, v in ms.items())
-
-
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the demo; returns the RESULT dict."""
     args = parse_args(argv)
@@ -98,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         fps_tolerance=args.fps_tolerance,
         stop_at_shortest=args.stop_at_shortest)
     try:
-        inferencer = build_inferencer(args, show_progress=False)
+        inferencer = inferencer_from_args(args, show_progress=False)
         result = fuse_video(
             inferencer, frames, args.out, batch_size=args.batch_size,
             pred_score_thr=args.pred_score_thr, panels=args.panels,

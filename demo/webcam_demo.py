@@ -10,13 +10,18 @@ one and exits with code 3 (``EXIT_NO_CAMERA``) without loading the model.
 """
 import argparse
 import json
+import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from demo_common import add_model_arguments, build_inferencer
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-from mmfusenas.apis.video import PairedFrames, fuse_video
-from video_demo import format_stages, parse_size
+from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
+                            inferencer_from_args)
+from mmfusenas.apis.video import (PairedFrames, format_stages,  # noqa: E402
+                                  fuse_video, parse_size)
 
 #: exit code when a capture device cannot be opened
 EXIT_NO_CAMERA = 3
@@ -25,7 +30,7 @@ EXIT_NO_CAMERA = 3
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Fuse two live cameras (IR + VIS)')
-    add_model_arguments(parser)
+    add_inferencer_arguments(parser)
     parser.add_argument(
         '--ir-camera', type=int, default=0, help='infrared device id')
     parser.add_argument(
@@ -57,7 +62,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               '--ir-camera / --vi-camera)', file=sys.stderr)
         return EXIT_NO_CAMERA
     try:
-        inferencer = build_inferencer(args, show_progress=False)
+        inferencer = inferencer_from_args(args, show_progress=False)
         result = fuse_video(
             inferencer, frames, args.out, batch_size=args.batch_size,
             pred_score_thr=args.pred_score_thr,

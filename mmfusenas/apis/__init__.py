@@ -11,8 +11,9 @@ from .inference import (build_batch, check_dataset_files,
                         inference_model, inference_restorer, init_model,
                         load_config, make_data_info, model_family,
                         refuse_unreadable, result_image, test_pipeline_cfg)
-from .inferencer import (NAME_PREFIX, FusionInferencer, configs_dir,
-                         resolve_model_name)
+from .inferencer import (NAME_PREFIX, FusionInferencer,
+                         add_inferencer_arguments, configs_dir,
+                         inferencer_from_args, resolve_model_name)
 from .tim_official import (TIM_OFFICIAL, batch_statistics, fuse_tim_official,
                            read_official)
 
@@ -28,5 +29,6 @@ __all__ = [
     'core_network', 'export_network', 'ExportedRunner', 'compare_outputs',
     'add_optimize_argument', 'PackedInputs', 'OnnxRuntimeNetwork',
     'ALL_OPTIMIZATIONS', 'FusionInferencer', 'resolve_model_name',
-    'configs_dir', 'NAME_PREFIX'
+    'configs_dir', 'NAME_PREFIX', 'add_inferencer_arguments',
+    'inferencer_from_args'
 ]

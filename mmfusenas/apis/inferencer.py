@@ -556,6 +556,49 @@ class FusionInferencer(BaseInferencer):
         return dict(predictions=predictions, visualization=visualization)
 
 
+def add_inferencer_arguments(parser) -> None:
+    """The model options of the demos: ``model``, ``--weights``,
+    ``--device``, ``--pred-score-thr``, ``--optimize``, ``--cfg-options``.
+
+    Args:
+        parser (argparse.ArgumentParser): the demo's parser.
+    """
+    from mmengine.config import DictAction
+
+    from .deploy import add_optimize_argument
+    parser.add_argument(
+        'model',
+        help='config file, or a config name of the package, e.g. '
+        'mmfusenas::tim/fusion_ivif_light_official.py')
+    parser.add_argument(
+        '--weights',
+        help='checkpoint; without it the model runs its initial (random) '
+        'weights, with a warning')
+    parser.add_argument(
+        '--device', help="torch device (default: 'cuda' when available)")
+    parser.add_argument(
+        '--pred-score-thr',
+        type=float,
+        default=0.3,
+        help='boxes scoring below are not drawn')
+    add_optimize_argument(parser)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.fusion_net.channels=8')
+
+
+def inferencer_from_args(args, show_progress: bool = True
+                         ) -> FusionInferencer:
+    """The :class:`FusionInferencer` of :func:`add_inferencer_arguments`'
+    options."""
+    return FusionInferencer(
+        args.model, weights=args.weights, device=args.device,
+        optimize=args.optimize, cfg_options=args.cfg_options,
+        show_progress=show_progress)
+
+
 def _write_png(img: np.ndarray, path: str) -> None:
     ok, buf = cv2.imencode('.png', img)
     if not ok:
@@ -564,4 +607,4 @@ def _write_png(img: np.ndarray, path: str) -> None:
 
 
 __all__ = ['FusionInferencer', 'resolve_model_name', 'configs_dir',
-           'NAME_PREFIX']
+           'NAME_PREFIX', 'add_inferencer_arguments', 'inferencer_from_args']

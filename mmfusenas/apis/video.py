@@ -37,6 +37,25 @@ Source = Union[str, int]
 STAGES = ('read', 'pipeline', 'fuse', 'task', 'draw', 'write')
 
 
+def parse_size(text: str) -> Tuple[int, int]:
+    """``'640x480'`` -> ``(640, 480)`` (the demos' ``--resize-to``)."""
+    import argparse
+    w, sep, h = text.lower().partition('x')
+    if not sep or not w.isdigit() or not h.isdigit() or not int(w) or \
+            not int(h):
+        raise argparse.ArgumentTypeError(
+            f'expected WIDTHxHEIGHT, e.g. 640x480, got {text!r}')
+    return int(w), int(h)
+
+
+def format_stages(result: dict) -> str:
+    """The per-stage split of a :func:`fuse_video` result as one line."""
+    ms = result['ms_per_frame']
+    total = sum(ms.values()) or 1.0
+    return 'ms per frame: ' + ', '.join(
+        f'{k} {v:.1f} ({100 * v / total:.0f} %)' for k, v in ms.items())
+
+
 def open_capture(source: Source, name: str) -> cv2.VideoCapture:
     """An opened ``cv2.VideoCapture`` of a file or a device id.
 

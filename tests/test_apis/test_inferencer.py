@@ -14,7 +14,9 @@ import torch
 from mmfusenas.apis import (FusionInferencer, inference_fusion,
                             resolve_model_name, result_image)
 from mmfusenas.datasets.toy_data import generate_toy_dataset
-from mmfusenas.testing import REPO_ROOT, load_tool, save_seeded_checkpoint
+from mmfusenas.testing import (REPO_ROOT, load_tool,
+                               save_detecting_checkpoint,
+                               save_seeded_checkpoint)
 
 FUSION_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'fusion_ivif_toy.py')
 DET_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'retinanet_ivif_toy.py')
@@ -158,10 +160,7 @@ def toy(tmp_path_factory):
     root = tmp_path_factory.mktemp('toy')
     data = str(root / 'toy')
     generate_toy_dataset(data, num=4, seed=3, size=64, val_fraction=0.5)
-    ckpt = save_seeded_checkpoint(DET_CFG, str(root / 'det.pth'))
-    state = torch.load(ckpt)
-    state['state_dict']['detector.bbox_head.retina_cls.bias'].zero_()
-    torch.save(state, ckpt)
+    ckpt = save_detecting_checkpoint(DET_CFG, str(root / 'det.pth'))
     return data, ckpt
 
 
