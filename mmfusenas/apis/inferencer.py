@@ -70,8 +70,7 @@ def configs_dir() -> str:
     """The ``configs/`` folder shipped with the package: next to the
     installed ``mmfusenas`` package (a source / develop install), or
     ``mmfusenas/.mim/configs`` (a ``mim`` style wheel)."""
-    import mmfusenas
-    pkg = osp.dirname(osp.abspath(mmfusenas.__file__))
+    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))  # mmfusenas/
     for cand in (osp.join(pkg, '.mim', 'configs'),
                  osp.join(osp.dirname(pkg), 'configs')):
         if osp.isdir(cand):
@@ -368,7 +367,7 @@ class FusionInferencer(BaseInferencer):
             inputs: a pair, a dict ``{modality: path | array | DIR}``, or a
                 list of those (see the module doc).
             batch_size (int): pairs per ``test_step``. Defaults to 1.
-            return_vis (bool): return the visualisations (BGR arrays).
+            return_vis (bool): return the ``vis/`` images as arrays.
             show (bool): show each visualisation in an OpenCV window.
             wait_time (int): ``cv2.waitKey`` milliseconds with ``show``.
             no_save_vis (bool): write no images to ``out_dir``.
@@ -384,8 +383,8 @@ class FusionInferencer(BaseInferencer):
 
         Returns:
             dict: ``predictions`` (one dict or data sample per input) and
-            ``visualization`` (BGR arrays with ``return_vis``, else
-            empty).
+            ``visualization`` (the ``vis/`` images with ``return_vis``,
+            else empty).
         """
         infos = self._inputs_to_list(inputs)
         if batch_size < 1:

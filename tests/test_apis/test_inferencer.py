@@ -223,3 +223,18 @@ def test_compound_predictions_equal_test_tool(toy, tmp_path):
         res['visualization'][0],
         inf.overlay(inf(inputs[:1], return_datasamples=True)[
             'predictions'][0], draw_pred=False))
+
+
+def test_optimize_modes_match_eager(pairs, fusion):
+    ckpt, inf = fusion
+    fast = FusionInferencer(FUSION_CFG, ckpt, device='cpu',
+                            optimize='fold_bn,channels_last',
+                            cfg_options={'model.fusion_net.channels': 4},
+                            show_progress=False)
+    pair = (str(pairs / 'ir' / 'road.png'), str(pairs / 'vi' / 'road.png'))
+    a = inf(pair, return_datasamples=True)['predictions'][0]
+    b = fast(pair, return_datasamples=True)['predictions'][0]
+    torch.testing.assert_close(b.pred_fused, a.pred_fused, rtol=0,
+                               atol=1e-5)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in fast.model.modules())
