@@ -110,10 +110,12 @@ class PairedFrames:
                  fps_tolerance: float = 0.01,
                  stop_at_shortest: bool = False,
                  live: bool = False) -> None:
-        if (side_by_side is None) == (ir is None and vi is None) or (
-                side_by_side is None and (ir is None or vi is None)):
-            raise ValueError('give both ir and vi streams, or one '
-                             'side_by_side video')
+        if side_by_side is not None and (ir is not None or vi is not None):
+            raise ValueError('give the ir and vi streams or one '
+                             'side_by_side video, not both')
+        if side_by_side is None and (ir is None or vi is None):
+            raise ValueError('give both the ir and the vi stream (or one '
+                             'side_by_side video)')
         if left not in ('ir', 'vi'):
             raise ValueError(f"left must be 'ir' or 'vi', got {left!r}")
         self.names = ('ir', 'vi')
@@ -321,8 +323,9 @@ def fuse_video(inferencer,
     start = time.perf_counter()
     try:
         num_batches = None if total is None else -(-total // batch_size)
-        for _ in track(itertools.count(), f'fusing {total or "?"} frame pair(s)',
-                       total=num_batches, enabled=progress):
+        desc = f'fusing {total or "?"} frame pair(s)'
+        for _ in track(itertools.count(), desc, total=num_batches,
+                       enabled=progress):
             pairs = []
             with timer('read'):
                 while len(pairs) < batch_size and (total is None
