@@ -207,3 +207,21 @@ def test_image_demo_on_folders(clips, tmp_path, capsys):
     with pytest.raises(ValueError, match='two files or two folders'):
         load_tool('demo/image_demo.py').main([
             osp.join(toy, 'ir'), osp.join(toy, 'vi', '00000.png'), DET_CFG])
+
+
+def test_paired_frames_arguments(clips, video_demo):
+    with pytest.raises(ValueError, match='give both the ir and the vi'):
+        PairedFrames(ir=clips['ir'])
+    with pytest.raises(ValueError, match='not both'):
+        PairedFrames(ir=clips['ir'], vi=clips['vi'],
+                     side_by_side=clips['sbs'])
+    with pytest.raises(ValueError, match="left must be 'ir' or 'vi'"):
+        PairedFrames(side_by_side=clips['sbs'], left='x')
+    with pytest.raises(ValueError, match='--ir/--vi or --side-by-side'):
+        video_demo.main([FUSION_CFG, '--ir', clips['ir'], '--side-by-side',
+                         clips['sbs']])
+    with pytest.raises(SystemExit):
+        video_demo.parse_args([FUSION_CFG, '--resize-to', '64by48'])
+    frames = PairedFrames(ir=clips['ir'], vi=clips['vi'])
+    assert (frames.fps, frames.size, frames.num_frames) == (5.0, (64, 48), 6)
+    frames.release()
