@@ -1,5 +1,6 @@
 """Inference APIs (``init_model`` and one function per task family) and
-deployment helpers (optimised inference, export)."""
+deployment helpers (optimised inference, export), and
+``FusionInferencer`` (MMEngine's ``BaseInferencer``)."""
 from .deploy import (ALL_OPTIMIZATIONS, OPTIMIZATIONS, ExportedRunner,
                      OnnxRuntimeNetwork, PackedInputs,
                      add_optimize_argument, compare_outputs, core_network,
@@ -10,6 +11,9 @@ from .inference import (build_batch, check_dataset_files,
                         inference_model, inference_restorer, init_model,
                         load_config, make_data_info, model_family,
                         refuse_unreadable, result_image, test_pipeline_cfg)
+from .inferencer import (NAME_PREFIX, FusionInferencer,
+                         add_inferencer_arguments, configs_dir,
+                         inferencer_from_args, resolve_model_name)
 from .tim_official import (TIM_OFFICIAL, batch_statistics, fuse_tim_official,
                            read_official)
 
@@ -24,5 +28,7 @@ __all__ = [
     'OPTIMIZATIONS', 'parse_optimize', 'optimize_for_inference',
     'core_network', 'export_network', 'ExportedRunner', 'compare_outputs',
     'add_optimize_argument', 'PackedInputs', 'OnnxRuntimeNetwork',
-    'ALL_OPTIMIZATIONS'
+    'ALL_OPTIMIZATIONS', 'FusionInferencer', 'resolve_model_name',
+    'configs_dir', 'NAME_PREFIX', 'add_inferencer_arguments',
+    'inferencer_from_args'
 ]

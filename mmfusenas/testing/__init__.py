@@ -1,5 +1,6 @@
 """Helpers shared by the tests and the benchmarks (small model configs)."""
-from .helpers import LogCapture, save_seeded_checkpoint
+from .helpers import (LogCapture, save_detecting_checkpoint,
+                      save_seeded_checkpoint)
 from .search_spaces import TINY_OPS, tiny_search_space
 from .task_models import (BACKBONES, RETINA_TEST, RETINA_TRAIN, SIZE,
                           distillation_neck, encoder_decoder, faster_rcnn,
@@ -15,5 +16,6 @@ __all__ = [
     'retina_head', 'retinanet', 'seg_backbone', 'seg_head', 'ssd',
     'ssd_train_cfg', 'toy_retinanet', 'TINY_OPS', 'tiny_search_space',
     'REPO_ROOT', 'load_tool', 'LogCapture', 'save_seeded_checkpoint',
+    'save_detecting_checkpoint',
     'tool_options', 'tool_parser', 'tool_paths'
 ]
