@@ -13,7 +13,7 @@ import torch
 
 from mmfusenas.apis import (FusionInferencer, inference_fusion,
                             resolve_model_name, result_image)
-from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.toy_data import generate_toy_dataset
 from mmfusenas.testing import (REPO_ROOT, load_tool,
                                save_detecting_checkpoint,
                                save_seeded_checkpoint)

@@ -11,7 +11,7 @@ import pytest
 
 from mmfusenas.apis import FusionInferencer, result_image
 from mmfusenas.apis.video import STAGES, PairedFrames, write_pan_clip
-from mmfusenas.datasets.toy_data import generate_toy_dataset
+from mmfusenas.toy_data import generate_toy_dataset
 from mmfusenas.testing import (REPO_ROOT, load_tool,
                                save_detecting_checkpoint,
                                save_seeded_checkpoint)
