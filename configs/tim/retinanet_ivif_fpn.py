@@ -7,7 +7,7 @@
 # fused images are written next to the logs. The other M3FD detector
 # configs (direct fusion, R50, MobileNetV2, the neck retrain) build on this.
 #
-# Data (docs/task_guided.md): M3FD under data/M3FD/ -- ir/, vi/,
+# Data (docs/user_guides/task_guided.md): M3FD under data/M3FD/ -- ir/, vi/,
 # Annotations/<stem>.xml (VOC) and splits/{train,val}.txt.
 #   python tools/train.py configs/tim/retinanet_ivif_fpn.py
 #   python tools/train.py configs/tim/retinanet_ivif_fpn.py --resume

@@ -19,10 +19,10 @@
 # command that reproduces it is in the genotype file's header. Rebuilt at
 # width 24, the largest whose detector FLOPs do not exceed the FPN's (0.562
 # vs 0.671 GFLOPs at 128 px; parameters equal, 1.041 M).
-# Measured (docs/task_guided.md Sec. 8; tools/train.py, 3 seeds,
+# Measured (docs/methods/tim_task_necks.md; tools/train.py, 3 seeds,
 # benchmarks/bench_config_seeds.py): 0.174 +- 0.028 mAP against the FPN's
 # 0.170 +- 0.051 and a median of 0.173 for 8 random necks of the space; the
-# search's necks rank 50 / 50 % among the random ones (docs/search.md
+# search's necks rank 50 / 50 % among the random ones (docs/user_guides/search.md
 # Sec. 10): the declared rule (match the FPN, beat the random median) holds,
 # by margins far inside the seed noise.
 # FPN alternative (the headline until session 10):
