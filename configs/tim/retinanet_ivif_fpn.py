@@ -1,5 +1,5 @@
-# FPN alternative of the real-data headline retinanet_ivif.py (the headline
-# until session 10, which now holds the searched neck instead): task-guided
+# FPN alternative of the real-data headline retinanet_ivif.py (which holds
+# the searched neck instead): task-guided
 # infrared-visible fusion with a real MMDetection RetinaNet (TIM Sec. 3.1 /
 # 4.3, Alg. 1 line 15): TIM's stage-1 fusion network N_F feeds a RetinaNet
 # (ResNet-18, mmdet's FPN P3-P7) and both are trained on l_T + eta * l_F;

@@ -41,7 +41,7 @@
 # cannot see the neck's operators at all (docs/methods/tim_neck_search.md, "a proxy
 # that cannot see the neck"); the headline pipeline (128 px, mAP) can: all
 # skip is the worst neck there on every seed (docs/user_guides/task_guided.md). Scored
-# by that headline pipeline (mAP, 3 seeds, 8 random necks; session 9) this
+# by that headline pipeline (mAP, 3 seeds, 8 random necks) this
 # recipe's necks (search seeds 4, 5) rank 50 / 50 %: above the random
 # median by 0.001 / 0.006 mAP, far inside the seed noise (reliability of a
 # 3-seed mean 0.19); the same search at 128 px
