@@ -49,7 +49,7 @@ def script_options(path: str, depth: int = 1) -> Set[str]:
     """Option strings of a script: for the tools of ``tools/`` those of the
     parser their ``parse_args`` builds; for other scripts those of every
     ``add_argument`` call in ``path`` and in the project modules it imports
-    (``depth`` levels)."""
+    (``depth`` levels), and ``--mode`` where it imports ``run_mode``."""
     full = path if osp.isabs(path) else osp.join(REPO_ROOT, path)
     rel = osp.relpath(full, REPO_ROOT)
     if osp.commonpath([full, REPO_ROOT]) == REPO_ROOT and \
@@ -73,6 +73,8 @@ def script_options(path: str, depth: int = 1) -> Set[str]:
                 and not node.level:
             imported.append(node.module)
             imported += [f'{node.module}.{a.name}' for a in node.names]
+            if any(a.name == 'run_mode' for a in node.names):
+                options.add('--mode')  # mmfusenas.utils.cli_modes.run_mode
     if depth:
         for name in imported:
             if name.split('.')[0] not in ('mmfusenas', ) and '.' in name:

@@ -25,6 +25,11 @@ PATTERNS = (
         r'|\bhelpers?\'s? runs?\b|\bhelper (?:measured|ran)\b'
         r'|\bby (?:a|another|the) helper\b(?!\s+(?:function|module|method|'
         r'class|script)\b)', re.I)),
+    ('project issue', re.compile(
+        r'(?<!mmdet )(?<!mmcv )(?<!torch )(?<!mmengine )\bissues? \d+\b'
+        r'|\bthe issue(?:\'s)?\b(?= (?:asks|targets?|criterion))'
+        r'|\bthe issue\'s\b'
+        r'|\bthe (?:\w+ )?engineer\b', re.I)),
     ('first person', re.compile(
         r'\bI (?:ran|measured|tried|checked|found)\b'
         r'|\b[Ww]e (?:ran|tried)\b|\b[Ee]arlier we\b')),
@@ -56,7 +61,9 @@ def story_words(text: str) -> list:
     'helper measured 3 s', 'as the helpers\' runs showed', 'I ran it twice',
     'we ran the control', 'We tried a larger lr', 'Earlier we used 64 px',
     'on the box', 'the 16-core box', 'this box', "the box's CPU commands",
-    'a lent H100 box', 'got box time', 'a 16-core / H100 box'])
+    'a lent H100 box', 'got box time', 'a 16-core / H100 box',
+    'issue 20 measured', 'the issue asks for', "the issue's targets",
+    'the tooling engineer', 'as the neck engineer measured'])
 def test_story_words_are_found(text):
     assert story_words(text), text
 
@@ -68,7 +75,8 @@ def test_story_words_are_found(text):
     'the lead of the searched neck over FPN', 'we measured 0.174 mAP',
     'what we measured', 'the boxes of the crop', 'a box of integer corners',
     'pack the modalities and the boxes', 'a 16-core machine',
-    'the gt box is scaled', 'i ran = 3', 'sessions of training'])
+    'the gt box is scaled', 'i ran = 3', 'sessions of training',
+    'see mmdet issue 1234', 'an issue with the data', 'engineering'])
 def test_plain_words_pass(text):
     assert not story_words(text), story_words(text)
 
