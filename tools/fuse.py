@@ -118,7 +118,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         metavar='PROTOCOL',
         help='run a converted official TIM model with the official test '
         f'protocol ({", ".join(sorted(TIM_OFFICIAL))}): official reading, '
-        'BN batch statistics, padding and saving (docs/user_guides/official_weights.md)')
+        'BN batch statistics, padding and saving '
+        '(docs/user_guides/official_weights.md)')
     parser.add_argument(
         '--pad-mode',
         default='reflect',

@@ -1,5 +1,5 @@
 """Every ``docs/<page>.md`` that the code, configs, tools, benchmarks,
-tests and projects name is a page of the manual (pages move: a stale path in
+tests, projects and the docs' own text name is a page of the manual (pages move: a stale path in
 an error message or a config header sends users nowhere)."""
 import glob
 import os.path as osp
@@ -8,7 +8,8 @@ import re
 from mmfusenas.testing import REPO_ROOT
 
 REFERENCE = re.compile(r'(?<![\w/.])docs/((?:[\w-]+/)*[\w-]+\.md)')
-FOLDERS = ('mmfusenas', 'configs', 'tools', 'benchmarks', 'tests', 'projects')
+FOLDERS = ('mmfusenas', 'configs', 'tools', 'benchmarks', 'tests', 'projects',
+           'docs')
 SUFFIXES = ('.py', '.md', '.yaml', '.yml', '.sh', '.txt', '.json')
 #: paths that tests create in temporary folders, not pages of the manual
 NOT_PAGES = ('docs/page.md', )

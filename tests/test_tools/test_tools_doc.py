@@ -1,5 +1,6 @@
-"""docs/user_guides/tools.md documents every tool of tools/ and every argument of each
-(read from the tools' own parsers)."""
+"""The tools reference (docs/user_guides/tools.md and its second half,
+tools_data_models.md) documents every tool of tools/ and every argument of
+each (read from the tools' own parsers)."""
 import os.path as osp
 import re
 

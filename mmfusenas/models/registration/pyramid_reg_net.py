@@ -5,7 +5,8 @@ Why not only the U-Net (:class:`DeformableRegNet`): a VoxelMorph-style U-Net
 reads the two images stacked as channels and must learn, from scratch, to
 compare them across positions before it can say where anything moved. On
 IR/VIS pairs it did not get there in hundreds of iterations, even with the
-ground-truth field as supervision (``docs/methods/tim.md``, Table 3 section: the
+ground-truth field as supervision (``docs/methods/tim.md``, Table 3 section:
+the
 supervised training-batch EPE stayed at the misalignment itself). The
 optical-flow and registration literature's answer is an explicit matching
 stage: PWC-Net (Sun et al., CVPR 2018) -- a feature pyramid, a *local
