@@ -70,3 +70,51 @@ def test_every_docs_reference_names_a_page():
             stale += [f'{rel}:{n}: {p} (now {new_home(p)})'
                       for n, p in stale_references(text)]
     assert not stale, '\n'.join(stale)
+
+
+#: a repository path in the docs' prose: ``mmfusenas/...``, ``configs/...``,
+#: ``tools/...``, ... (not followed by a placeholder such as ``{a,b}`` or
+#: ``*``; ``module.attr`` names the module's file)
+REPO_PATH = re.compile(
+    r'(?<![\w/.-])((?:mmfusenas|tools|configs|benchmarks|tests|projects|demo)'
+    r'/[\w/.-]*\w/?)(?![\w{*<$\[(/])')
+
+
+def missing_paths(text: str, root: str = REPO_ROOT) -> list:
+    """``(line number, path)`` of every repository path in the prose of
+    ``text`` (outside fenced blocks) that does not exist under ``root``."""
+    from .doc_text import prose
+    missing = []
+    for number, line in prose(text):
+        for match in REPO_PATH.finditer(line):
+            path = match.group(1)
+            if osp.exists(osp.join(root, path)):
+                continue
+            module, _, _ = path.rpartition('.')
+            if module and osp.isfile(osp.join(root, module + '.py')):
+                continue
+            missing.append((number, path))
+    return missing
+
+
+def test_missing_paths_are_found(tmp_path):
+    (tmp_path / 'mmfusenas' / 'utils').mkdir(parents=True)
+    (tmp_path / 'mmfusenas' / 'utils' / 'fileio.py').write_text('')
+    text = ('`mmfusenas/utils/fileio.py`, `mmfusenas/utils/fileio.atomic_write`'
+            ', `mmfusenas/utils/`, `configs/tim/fusion_{a,b}.py`, '
+            'mmfusenas/gone/\n'
+            '```\nmmfusenas/gone.py in a code block\n```\n'
+            'see mmfusenas/models/fusors/image_fusor.py.\n')
+    assert missing_paths(text, str(tmp_path)) == [
+        (1, 'mmfusenas/gone/'), (5, 'mmfusenas/models/fusors/image_fusor.py')]
+
+
+def test_every_path_the_docs_name_exists():
+    """A module, config or script the docs name in their prose exists (the
+    commands of the shell blocks: ``test_commands.py``)."""
+    from .doc_text import pages, read
+    missing = []
+    for page in pages():
+        missing += [f'{page}:{n}: {p}'
+                    for n, p in missing_paths(read(page))]
+    assert not missing, '\n'.join(missing)
