@@ -69,6 +69,10 @@ def test_every_docs_reference_names_a_page():
             rel = osp.relpath(path, REPO_ROOT)
             stale += [f'{rel}:{n}: {p} (now {new_home(p)})'
                       for n, p in stale_references(text)]
+    for name in ('README.md', 'pytest.ini', 'setup.py'):
+        with open(osp.join(REPO_ROOT, name), encoding='utf-8') as f:
+            stale += [f'{name}:{n}: {p} (now {new_home(p)})'
+                      for n, p in stale_references(f.read())]
     assert not stale, '\n'.join(stale)
 
 
