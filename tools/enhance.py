@@ -18,7 +18,7 @@ outputs) and their mean. The model is built with
 anything is written: a bad file (corrupt, not 8-bit RGB, ...) stops the
 run with a list of all bad files (nothing written), or, with
 ``--skip-bad``, is skipped and listed in the final summary. See
-``docs/ruas.md``.
+``docs/methods/ruas.md``.
 """
 import argparse
 import os.path as osp

@@ -22,7 +22,7 @@ runs the config's initial (random) weights for a quick look at the pipeline,
 with a warning on stderr. ``--data-root`` is not
 needed here (the folders are given); ``--tim-official PROTOCOL`` runs a
 converted official TIM model with the authors' test protocol (see
-``docs/tim_official.md``). See ``docs/user_guides/inference.md``.
+``docs/user_guides/official_weights.md``). See ``docs/user_guides/inference.md``.
 """
 import argparse
 import os.path as osp
@@ -104,7 +104,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--preset',
         default='cddfuse',
         choices=sorted(FUSION_PRESETS),
-        help='metric conventions (see docs/evaluation.md)')
+        help='metric conventions (see docs/user_guides/evaluation.md)')
     parser.add_argument(
         '--device', default='cpu', help="torch device, e.g. 'cpu', 'cuda:0'")
     parser.add_argument(
@@ -118,7 +118,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         metavar='PROTOCOL',
         help='run a converted official TIM model with the official test '
         f'protocol ({", ".join(sorted(TIM_OFFICIAL))}): official reading, '
-        'BN batch statistics, padding and saving (docs/tim_official.md)')
+        'BN batch statistics, padding and saving '
+        '(docs/user_guides/official_weights.md)')
     parser.add_argument(
         '--pad-mode',
         default='reflect',

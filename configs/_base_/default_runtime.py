@@ -1,7 +1,7 @@
 # Runtime shared by every MMFuseNAS config.
 default_scope = 'mmfusenas'
 
-# ReliableRunner (docs/reliability.md): strict checkpoint loading, clear
+# ReliableRunner (docs/user_guides/reliability.md): strict checkpoint loading, clear
 # checkpoint errors, auto-resume from the newest valid checkpoint, and an
 # exclusive lock on the work dir while training
 runner_type = 'ReliableRunner'
@@ -54,7 +54,7 @@ randomness = dict(seed=0)
 
 # distributed runs (--launcher pytorch/slurm/mpi): a search algorithm runs its
 # own train step with gradients averaged over the ranks, a plain model trains
-# as under MMEngine's DDP (see docs/distributed.md); ignored in one process.
+# as under MMEngine's DDP (see docs/user_guides/distributed.md); ignored in one process.
 # The scope prefix is needed: the runner looks the type up in MMEngine's root
 # registry
 model_wrapper_cfg = dict(type='mmfusenas.AlgorithmDistributedDataParallel')

@@ -1,6 +1,6 @@
 # IFCNN-MAX (Zhang et al., Information Fusion 2020) with its official
 # weights, run with the conventions of VIF-Benchmark's IFCNN script
-# (docs/fusion_baselines.md): both sources read as 8-bit grey, repeated to 3
+# (docs/methods/fusion_baselines.md): both sources read as 8-bit grey, repeated to 3
 # channels and ImageNet-normalised; the 3-channel output is de-normalised,
 # clamped, reduced to grey as OpenCV BGR2GRAY does, truncated to 8 bit and
 # recombined with the visible image's chroma by Pillow (8-bit YCbCr merge).

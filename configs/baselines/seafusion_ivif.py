@@ -1,5 +1,5 @@
 # SeAFusion (Tang et al., Information Fusion 2022) with its official weights,
-# run with the conventions of its test script (docs/fusion_baselines.md):
+# run with the conventions of its test script (docs/methods/fusion_baselines.md):
 # visible Y of YCrCb (float) + infrared grey in [0, 1]; the fused Y gets the
 # visible chroma back; the RGB image is min-max stretched (the script's
 # save_img_single always normalises) and truncated to 8 bit.

@@ -1,6 +1,6 @@
 # TarDAL (Liu et al., CVPR 2022) generator with its official weights, run
 # with the conventions of VIF-Benchmark's TarDAL script in float32
-# (docs/fusion_baselines.md): infrared grey and visible grey (OpenCV
+# (docs/methods/fusion_baselines.md): infrared grey and visible grey (OpenCV
 # BGR2GRAY, 8-bit) in [0, 1]; the output is clipped to [0, 1], truncated to
 # 8 bit and recombined with the visible image's 8-bit chroma.
 # The three weight files share this architecture:

@@ -16,7 +16,7 @@
 #   model.chain_net.stages[0].init = 'checkpoints/ruas_lol_converted.pth'
 #   (tools/model_converters/ruas_official_to_mmfusenas.py --scene-only) and
 #   model.chain_net.stages[1].init = a FusionDetector / ImageFusor / PMI
-#   checkpoint of the same N_F. See docs/compose.md.
+#   checkpoint of the same N_F. See docs/methods/compose.md.
 _base_ = [
     '../tim/retinanet_ivif_fpn_toy.py',
     '../_base_/models/chain_scene_fusion.py',
@@ -81,7 +81,7 @@ custom_hooks = [
             # both warm-ups at 3x the chain's lr: at 1x N_F ended with a
             # negative SSIM on the enhanced VIS in 2 of 3 toy seeds and
             # joint training did not repair it; 3x on N_F alone did not fix
-            # seed 2, 3x on both fixed seeds 0 and 2 (docs/compose.md)
+            # seed 2, 3x on both fixed seeds 0 and 2 (docs/methods/compose.md)
             dict(begin=0, train=['scene'], task=False, lr_mult=3.0),
             dict(begin=25, train=['fusion'], task=False, lr_mult=3.0),
             dict(begin=50, train='all'),  # = the schedule's warmup_iters
@@ -89,7 +89,7 @@ custom_hooks = [
         # a stage frozen after its warm-up re-estimates its BN statistics
         # with its final weights over the first 10 iterations of the next
         # phase (stale warm-up statistics made the frozen N_F output a
-        # near-constant image, docs/compose.md)
+        # near-constant image, docs/methods/compose.md)
         recalibrate_bn=10),
     # the fused images and, in vi_enh/, the enhanced VIS images
     dict(type='FusedImageSaveHook', extra_fields=['pred_vi_enh']),

@@ -3,7 +3,7 @@
 # (scene/edge<e>), TIM's N_F cells' ops (fusion/cell<c>/op<o>) and
 # RetinaNet's distillation neck (neck/cell<c>/edge<e>, C3-C5 + 2 extra
 # levels, strides 8-128 as the R18 RetinaNet's anchors), searched together
-# by the cooperative strategy over three parts (docs/compose.md). The R18
+# by the cooperative strategy over three parts (docs/methods/compose.md). The R18
 # backbone is held fixed (frozen_modules) as TIM and RUAS do with a
 # pre-trained backbone: set a LOCAL ImageNet checkpoint in
 # model.architecture.detector.backbone.init_cfg (see
@@ -11,7 +11,7 @@
 # --cfg-options model.frozen_modules=[].
 # Data: data/LLVIP/ (configs/_base_/datasets/llvip_det.py) plus the two
 # halves of splits/train.txt, splits/search_weights.txt (weights) and
-# splits/search_arch.txt (alpha) -- docs/search.md, "Search splits", shows
+# splits/search_arch.txt (alpha) -- docs/user_guides/search.md, "Search splits", shows
 # how to make them; splits/test.txt (the evaluation) is never seen.
 #   python tools/train.py configs/compose/search_chain_retinanet_llvip.py
 #   python tools/train.py configs/compose/retrain_chain_retinanet_llvip.py

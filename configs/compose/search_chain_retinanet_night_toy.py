@@ -4,7 +4,7 @@
 # distillation neck, neck/cell<c>/edge<e>) of chain_retinanet_night_toy.py,
 # searched together on night-time toy pairs by RUAS's cooperative strategy
 # generalised to three parts (CooperativeSearchAlgorithm(parts=...),
-# docs/compose.md). Part by part, in data-flow order, each iteration:
+# docs/methods/compose.md). Part by part, in data-flow order, each iteration:
 #   alpha_i step: its own first-order DARTS gradient on its own loss
 #     + beta * the gradient of the later parts' validation losses
 #     (scene <- fusion + detection, fusion <- detection);
@@ -20,7 +20,7 @@
 # Strategy: cooperative (beta = 1, first-order DARTS in every part), alpha
 # Adam lr 1e-2 over 120 iterations with alpha batches of 8 (weights: 4).
 # Evidence (benchmarks/bench_search_vs_random.py --quick --spaces chain,
-# docs/compose.md, "The control at 120 search iterations"): ESTABLISHED.
+# docs/methods/compose.md, "The control at 120 search iterations"): ESTABLISHED.
 # Both search seeds' genotypes rank 100 % among 8 random genotypes (held-
 # out loss 5.02 / 4.74, random median 5.17; 3 retrain seeds of 150
 # annealed iterations; reliability of the seed means 0.69). Why these two
@@ -33,7 +33,7 @@
 # decoder's recipe (alpha lr 3e-2 after a 20-iteration weights-only warm-up,
 # 60 iterations) was checked and not taken: alpha moves further, but the
 # derived neck collapses to cheap ops (4 skip + 5 conv_1 of 18 edges;
-# search seed 0), the failure of the TIM neck control (docs/search.md). The
+# search seed 0), the failure of the TIM neck control (docs/user_guides/search.md). The
 # toy backbone has no pre-trained weights, so it is searched with the rest
 # (frozen_modules=[]); with a pre-trained backbone set
 # --cfg-options model.frozen_modules="['detector.backbone']" as TIM and RUAS

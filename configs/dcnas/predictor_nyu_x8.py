@@ -11,7 +11,7 @@ predictor = dict(
     loss='ranknet',
     # standardised labels (the official code trains on the raw supernet
     # losses, where RankNet's target is ~1/2 for every pair: Kendall tau
-    # -0.06 vs 0.86 standardised on the toy space, docs/dcnas.md)
+    # -0.06 vs 0.86 standardised on the toy space, docs/methods/dcnas.md)
     label_norm='standardize',
     epochs=100,
     batch_size=16,

@@ -2,7 +2,7 @@
 # (python tools/search/train_predictor.py CONFIG).
 _base_ = ['./supernet_toy_x4.py']
 # path labels: mean loss on the 32 images of the toy search_val split (the
-# 4-image val split gave labels too noisy to rank paths: docs/dcnas.md)
+# 4-image val split gave labels too noisy to rank paths: docs/methods/dcnas.md)
 val_dataloader = {{_base_.search_val_dataloader}}
 load_from = 'work_dirs/dcnas_toy_x4/iter_300.pth'
 predictor = dict(
@@ -11,7 +11,7 @@ predictor = dict(
     loss='ranknet',
     # standardised labels (the official code trains on the raw supernet
     # losses, where RankNet's target is ~1/2 for every pair: Kendall tau
-    # -0.06 vs 0.86 standardised on the toy space, docs/dcnas.md)
+    # -0.06 vs 0.86 standardised on the toy space, docs/methods/dcnas.md)
     label_norm='standardize',
     epochs=60,
     batch_size=16,

@@ -8,5 +8,5 @@ train_cfg = dict(sampler=dict(_delete_=True, type='PredictorPathSampler',
         num_features={{_base_.num_features}}, num_blocks={{_base_.num_blocks}}, input_size=(480, 480)),
         cache_file='work_dirs/dcnas_nyu_x8/path_costs.json', measure_latency=False),
     band_metric='flops', seed=60,
-    label_norm='standardize'))  # refresh labels standardised (official: raw; docs/dcnas.md)
+    label_norm='standardize'))  # refresh labels standardised (official: raw; docs/methods/dcnas.md)
 work_dir = 'work_dirs/dcnas_nyu_x8_p'

@@ -22,7 +22,7 @@
 # Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
 # genotypes rank above the median of 8 random genotypes of this space in both
 # search seeds (87.5 / 62.5 %; benchmarks/bench_search_vs_random.py --quick
-# --spaces ruas_scene, docs/search.md §10).
+# --spaces ruas_scene, docs/user_guides/search_controls.md).
 _base_ = [
     '../_base_/models/ruas_search_space.py',
     '../_base_/default_runtime.py',

@@ -14,7 +14,7 @@
 # Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
 # genotypes beat all 8 random genotypes of this space in both search seeds
 # (benchmarks/bench_search_vs_random.py --quick --spaces ruas_det,
-# docs/search.md §10).
+# docs/user_guides/search_controls.md).
 _base_ = ['./ssd300_exdark.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})

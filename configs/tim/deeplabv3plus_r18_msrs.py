@@ -3,7 +3,7 @@
 # trained on l_T + eta * l_F; validation reports mIoU and the fusion
 # metrics, and the fused images are written next to the logs.
 #
-# Data (docs/task_guided.md): MSRS under data/MSRS/{train,test}/ with
+# Data (docs/user_guides/task_guided.md): MSRS under data/MSRS/{train,test}/ with
 # Infrared/, Visible/, Segmentation_labels/ (9 classes).
 #   python tools/train.py configs/tim/deeplabv3plus_r18_msrs.py
 # No data? Run the toy sibling: configs/tim/deeplabv3plus_r18_msrs_toy.py.

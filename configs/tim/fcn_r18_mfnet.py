@@ -3,7 +3,7 @@
 # segmentor and both are trained on l_T + eta * l_F; validation reports
 # mIoU and the fusion metrics.
 #
-# Data (docs/task_guided.md): MFNet under data/MFNet/ -- images/ (4-channel
+# Data (docs/user_guides/task_guided.md): MFNet under data/MFNet/ -- images/ (4-channel
 # RGB-T PNGs), labels/, train.txt, val.txt, test.txt (9 classes).
 #   python tools/train.py configs/tim/fcn_r18_mfnet.py
 # No data? Run the toy sibling: configs/tim/fcn_r18_mfnet_toy.py.

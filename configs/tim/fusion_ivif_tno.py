@@ -3,7 +3,7 @@
 # ivif_fusion.py; every pair is used for training and validation unless
 # split files are given).
 #   python tools/train.py configs/tim/fusion_ivif_tno.py
-# Start from the pretext meta-initialisation (docs/pmi.md):
+# Start from the pretext meta-initialisation (docs/methods/pmi.md):
 #   python tools/train.py configs/tim/pmi_fusion.py
 #   python tools/train.py configs/tim/fusion_ivif_tno.py \
 #       --cfg-options load_from=work_dirs/pmi_fusion/pmi_init.pth
@@ -16,7 +16,7 @@
 # ../_base_/models/tim_fusion_net.py). Sources are stacked (ir, vi). The
 # multi-scale cell needs H, W multiples of 4 (pad_size_divisor=4;
 # predictions are cropped back).
-# Losses (docs/fusion_losses.md): l_F, the information-preservation loss
+# Losses (docs/user_guides/fusion_losses.md): l_F, the information-preservation loss
 # (adaptive per-image source weights) + l_T, the saliency-weighted intensity
 # / SSIM loss of Sec. 4.2. mu (ssim_weight) is not given in the paper: 1.
 # Schedule: Adam, lr 1e-4 (Sec. 4.2), 10k iterations of 8 patches.

@@ -3,7 +3,7 @@
 # configs/_base_/datasets/medical_fusion.py; every pair is used for training
 # and validation unless split files are given).
 #   python tools/train.py configs/tim/fusion_mri_ct.py
-# Start from the pretext meta-initialisation (docs/pmi.md):
+# Start from the pretext meta-initialisation (docs/methods/pmi.md):
 #   python tools/train.py configs/tim/fusion_mri_ct.py \
 #       --cfg-options load_from=work_dirs/pmi_fusion/pmi_init.pth
 #

@@ -1,7 +1,7 @@
 # Pretext meta-initialisation (PMI, TIM Alg. 1 lines 6-13) of the fusion
 # network N_F over four fusion tasks; writes work_dirs/pmi_fusion/
 # pmi_init.pth, the initialisation theta_F^0 that the training configs load
-# with `load_from` (see docs/pmi.md):
+# with `load_from` (see docs/methods/pmi.md):
 #   python tools/train.py configs/tim/pmi_fusion.py
 #   python tools/train.py configs/tim/fusion_mri_pet.py \
 #       --cfg-options load_from=work_dirs/pmi_fusion/pmi_init.pth

@@ -1,4 +1,4 @@
-# Pretext meta-initialisation (docs/pmi.md) on generated data only: two tasks
+# Pretext meta-initialisation (docs/methods/pmi.md) on generated data only: two tasks
 # built from the embedded IR/VIS toy data (train split), so it runs anywhere:
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/pmi_fusion_toy.py

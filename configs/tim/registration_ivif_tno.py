@@ -5,17 +5,17 @@
 # image moves. Validation: end-point error of the field.
 # Network: PyramidCorrRegNet of registration_net.py (coarse-to-fine cost
 # volumes, learned + NGF correlation; the U-Net did not learn on IR/VIS
-# pairs, docs/tim.md, Table 3 section) reading the contrast-free
+# pairs, docs/methods/registration.md) reading the contrast-free
 # orientation image of each source (inputs='orientation': on real IR/VIS
 # pairs the former luminance + gradient-magnitude input did not learn, the
-# orientation input did, docs/tim.md). Losses: NGF (edge
+# orientation input did, docs/methods/tim.md). Losses: NGF (edge
 # scale 0.1 on 8-bit real pairs) + smoothness + the end-point error to the
 # known synthetic field (drop FlowEPELoss for unsupervised training).
 # Training crops are warped with the sizes of a whole TNO image
 # (reference_size), so they see the displacements of the validation
 # images; without it a 128-px crop sees about a sixth of them.
 #   python tools/train.py configs/tim/registration_ivif_tno.py
-# Stability and selection (docs/tim.md, "Stable training and honest
+# Stability and selection (docs/methods/tim.md, "Stable training and honest
 # selection"): on a GPU the 5000-iteration runs at lr 1e-3 learned real
 # IR/VIS alignment and then blew up (the field ran away); the config bounds
 # the field (flow_bound), clips the global gradient norm
@@ -31,7 +31,7 @@
 # 'NR % 6 != 0' /tmp/trainval > splits/train.txt
 # The trained N_R initialises the registration stage of the joint chain
 # (configs/compose/chain_registration_fusion_retinanet_toy.py, stage
-# `init`). See docs/registration.md.
+# `init`). See docs/methods/registration.md.
 _base_ = [
     '../_base_/datasets/ivif_misaligned.py',
     '../_base_/models/registration_net.py',
@@ -58,7 +58,7 @@ model = dict(
     # flow_bound: every level's field bounded to 64 px (TNO's training warps
     # reach ~45 px at 576 x 768) and the decoders read it normalised: the
     # unbounded network's field ran away (a growing field fed back as a
-    # decoder input), which clipping did not stop (docs/tim.md)
+    # decoder input), which clipping did not stop (docs/methods/tim.md)
     registration_net=dict(
         _base_.registration_net, inputs='orientation', flow_bound=64.0),
     losses=[
@@ -70,7 +70,7 @@ model = dict(
     moving='ir')
 
 # clip_grad: the global norm of N_R's gradient (EPE + NGF + smoothness) is
-# 2-8 in normal steps (measured, docs/tim.md); 10 cuts only the spikes
+# 2-8 in normal steps (measured, docs/methods/tim.md); 10 cuts only the spikes
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3),

@@ -6,7 +6,7 @@
 # on l_T + eta * l_F; one validation reports COCO bbox mAP and the fusion
 # metrics, and the fused images are written next to the logs.
 #
-# Data (docs/task_guided.md): M3FD under data/M3FD/ -- ir/, vi/,
+# Data (docs/user_guides/task_guided.md): M3FD under data/M3FD/ -- ir/, vi/,
 # Annotations/<stem>.xml (VOC) and splits/{train,val}.txt.
 #   python tools/train.py configs/tim/retinanet_ivif.py
 #   python tools/train.py configs/tim/retinanet_ivif.py --resume
@@ -24,7 +24,7 @@
 # re-derive it with search_retinanet_ivif.py (set
 # model.detector.neck.genotype to its latest.yaml) and compare with the FPN
 # alternative configs/tim/retinanet_ivif_fpn.py over seeds
-# (benchmarks/bench_config_seeds.py; docs/task_guided.md Sec. 8).
+# (benchmarks/bench_config_seeds.py; docs/methods/tim_task_necks.md).
 # Stages, the N_F initialisation and the direct-fusion baseline: see
 # retinanet_ivif_fpn.py.
 _base_ = './retinanet_ivif_fpn.py'

@@ -1,5 +1,5 @@
-# FPN alternative of the real-data headline retinanet_ivif.py (the headline
-# until session 10, which now holds the searched neck instead): task-guided
+# FPN alternative of the real-data headline retinanet_ivif.py (which holds
+# the searched neck instead): task-guided
 # infrared-visible fusion with a real MMDetection RetinaNet (TIM Sec. 3.1 /
 # 4.3, Alg. 1 line 15): TIM's stage-1 fusion network N_F feeds a RetinaNet
 # (ResNet-18, mmdet's FPN P3-P7) and both are trained on l_T + eta * l_F;
@@ -7,7 +7,7 @@
 # fused images are written next to the logs. The other M3FD detector
 # configs (direct fusion, R50, MobileNetV2, the neck retrain) build on this.
 #
-# Data (docs/task_guided.md): M3FD under data/M3FD/ -- ir/, vi/,
+# Data (docs/user_guides/task_guided.md): M3FD under data/M3FD/ -- ir/, vi/,
 # Annotations/<stem>.xml (VOC) and splits/{train,val}.txt.
 #   python tools/train.py configs/tim/retinanet_ivif_fpn.py
 #   python tools/train.py configs/tim/retinanet_ivif_fpn.py --resume

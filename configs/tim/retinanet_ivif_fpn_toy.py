@@ -5,8 +5,8 @@
 # is downloaded), FPN strides 4-32 for the small toy objects, 128x128
 # inputs. 300 iterations (50 of fusion warm-up), validation (COCO bbox mAP +
 # fusion metrics) and a checkpoint every 100; a few minutes on 2 CPU cores.
-# It was the headline until session 10; the headline now puts the searched
-# neck in place of the FPN (docs/task_guided.md Sec. 8: 0.174 +- 0.028 vs
+# The headline retinanet_ivif_toy.py puts the searched neck in place of the
+# FPN (docs/methods/tim_task_necks.md: 0.174 +- 0.028 vs
 # this config's 0.170 +- 0.051 mAP over 3 seeds, 16 % fewer FLOPs). The
 # toy configs that swap the neck, backbone, head or put modules in front
 # (direct fusion, R50, MobileNetV2, Mask R-CNN, SSD, the chains, the neck

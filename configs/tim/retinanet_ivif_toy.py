@@ -15,17 +15,17 @@
 #       work_dirs/retinanet_ivif_toy/iter_300.pth
 # The neck: genotypes/retinanet_ivif_toy_neck_darts1_s4.yaml, derived by
 # search_retinanet_ivif_toy.py (DARTS first order + the skip / conv_1 cap,
-# the 64 px proxy), search seed 4 of the session-8 neck control; the
+# the 64 px proxy), search seed 4 of the neck control; the
 # command that reproduces it is in the genotype file's header. Rebuilt at
 # width 24, the largest whose detector FLOPs do not exceed the FPN's (0.562
 # vs 0.671 GFLOPs at 128 px; parameters equal, 1.041 M).
-# Measured (docs/task_guided.md Sec. 8; tools/train.py, 3 seeds,
+# Measured (docs/methods/tim_task_necks.md; tools/train.py, 3 seeds,
 # benchmarks/bench_config_seeds.py): 0.174 +- 0.028 mAP against the FPN's
 # 0.170 +- 0.051 and a median of 0.173 for 8 random necks of the space; the
-# search's necks rank 50 / 50 % among the random ones (docs/search.md
+# search's necks rank 50 / 50 % among the random ones (docs/user_guides/search.md
 # Sec. 10): the declared rule (match the FPN, beat the random median) holds,
 # by margins far inside the seed noise.
-# FPN alternative (the headline until session 10):
+# FPN alternative:
 # configs/tim/retinanet_ivif_fpn_toy.py. Direct-fusion baseline:
 # configs/tim/retinanet_ivif_direct_toy.py (FPN).
 _base_ = './retinanet_ivif_fpn_toy.py'

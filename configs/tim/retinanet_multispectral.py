@@ -38,7 +38,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 # N_F from a fusion-only start is trained jointly from the first step; to
-# start from a trained N_F give model.fusion_init (docs/task_guided.md)
+# start from a trained N_F give model.fusion_init (docs/user_guides/task_guided.md)
 custom_hooks = [dict(type='FusedImageSaveHook')]
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=10000))

@@ -7,12 +7,12 @@
 # weights-only warm-up of the supernet; the ImageNet backbone held fixed.
 # Weights on l_T + eta * l_F of the first 80 % of MSRS train (a split file
 # splits/search_weights.txt under data/MSRS/train/), alpha on the remaining
-# 20 % (splits/search_arch.txt); docs/task_guided.md shows how to write them.
+# 20 % (splits/search_arch.txt); docs/user_guides/task_guided.md shows how to write them.
 #   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs.py
 #   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs.py
 # Why DARTS first order: the toy search-vs-random control of this space
 # (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder,
-# docs/search.md Sec. 10) ranks its genotypes 100 / 100 % among 8
+# docs/user_guides/search_controls.md) ranks its genotypes 100 / 100 % among 8
 # random decoders (2 search and 2 retrain seeds); IAS with T = 5 and alpha
 # lr 3e-3 ranked 75 / 25 %. Here alpha takes 9000 steps at lr 3e-4 (IAS
 # with T = 20: 500, too few for Adam to move alpha past its noise).

@@ -14,7 +14,7 @@
 # Strategy: DARTS first order, alpha Adam lr 3e-2, supernet warm-up, toy
 # backbone trained -- because the search-vs-random control says so
 # (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder
-# --strategies darts1, docs/search.md Sec. 10): its genotypes rank
+# --strategies darts1, docs/user_guides/search_controls.md): its genotypes rank
 # 100 / 100 % among 8 random decoders (2 search seeds; held-out loss
 # 1.079 / 1.082 vs random median 1.102, mean of 2 retrain seeds), while
 # TIM's IAS with alpha lr 3e-3 and a frozen random backbone ranked

@@ -5,7 +5,7 @@
 #             (stage1_init) and held fixed (frozen_modules);
 #   stage 2 = N_T's search space, configs/_base_/models/tim_two_stage_search.py
 #             (two branches x two successive cells, 7 operators per edge).
-# Losses (each names the output it reads, docs/fusion_losses.md):
+# Losses (each names the output it reads, docs/user_guides/fusion_losses.md):
 #   l_int on the target-extraction branch (IR), l_ssim on the
 #   detail-enhancement branch (VIS), l_T (saliency-weighted) on the final
 #   image. The same loss drives the weights (search_weights half) and alpha
@@ -14,7 +14,7 @@
 # 3e-4; IAS with T = 20 weight steps per alpha step.
 # Data: the hybrid TNO + RoadScene set of the paper in one folder,
 #   data/ivif/{ir,vi}/<stem>.<ext>, split in two halves
-#   splits/search_weights.txt / splits/search_arch.txt (docs/search.md);
+#   splits/search_weights.txt / splits/search_arch.txt (docs/user_guides/search.md);
 #   the TNO / RoadScene / M3FD configs that train the derived model
 #   (train_two_stage_ivif_*.py) read their own folders.
 #   python tools/train.py configs/tim/fusion_ivif_tno.py      # N_F

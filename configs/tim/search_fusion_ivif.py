@@ -7,7 +7,7 @@
 # 1e-3 with cosine annealing, 100 epochs; IVIF and MIF data alternating
 # per epoch, each split in half between the weights and α.
 #
-# Data (one stem per line in the split files, see docs/search.md):
+# Data (one stem per line in the split files, see docs/user_guides/search.md):
 #   data/ivif/{ir,vi}/...      splits/search_weights.txt, search_arch.txt
 #   data/MRI_CT/{MRI,CT}/...   splits/search_weights.txt, search_arch.txt
 #   python tools/train.py configs/tim/search_fusion_ivif.py
@@ -20,9 +20,9 @@
 # derived network) is search_fusion_ivif_wl.py.
 # Strategy: IAS (TIM Eq. 4) as in the paper, the only strategy whose toy
 # genotypes beat the median random genotype of this space in both search
-# seeds (docs/search.md §10). Caveat: TIM's search optimises the same
+# seeds (docs/user_guides/search_controls.md). Caveat: TIM's search optimises the same
 # fusion loss at both levels, which makes Eq. 4 nearly the difference of
-# two mini-batch gradients (docs/search_strategies.md).
+# two mini-batch gradients (docs/user_guides/search_strategies.md).
 _base_ = [
     '../_base_/models/tim_search_space.py',
     '../_base_/schedules/schedule_search_100e.py',

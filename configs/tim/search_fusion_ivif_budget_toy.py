@@ -9,7 +9,7 @@
 #                  per ms are switched; genotype meta: budget, cost,
 #                  budget_swaps).
 # The latency table is measured once on this machine and cached in the work
-# dir. See docs/search.md and docs/reliability.md.
+# dir. See docs/user_guides/search.md and docs/user_guides/reliability.md.
 #   python tools/train.py configs/tim/search_fusion_ivif_budget_toy.py
 #   python tools/train.py configs/tim/search_fusion_ivif_budget_toy.py \
 #       --cfg-options model.regularizer.budget=0.5

@@ -9,7 +9,7 @@
 #   python tools/train.py configs/tim/retrain_fusion_ivif_toy.py
 #
 # Strategy: IAS (TIM Eq. 4). Evidence (benchmarks/bench_search_vs_random.py
-# --quick, docs/search.md §10): its genotypes ranked above the median of 8
+# --quick, docs/user_guides/search_controls.md): its genotypes ranked above the median of 8
 # random genotypes of this space in both search seeds (75 / 100 %), DARTS
 # first order (100 / 38 %) and the exact implicit strategy (75 / 25 %) did
 # not; thin evidence (8 samples, 1 retrain seed).

@@ -7,7 +7,7 @@
 # (search_fusion_ivif_wl.py) uses measured latency. lambda by config:
 #   --cfg-options model.regularizer.loss_weight=0.5
 # benchmarks/bench_search_vs_random.py --wl compares the FLOPs of the
-# genotypes derived with lambda = 0 and lambda > 0 (docs/search.md).
+# genotypes derived with lambda = 0 and lambda > 0 (docs/user_guides/search.md).
 #   python tools/train.py configs/tim/search_fusion_ivif_wl_toy.py
 _base_ = ['./search_fusion_ivif_toy.py']
 

@@ -11,7 +11,7 @@
 # Weights (N_F, backbone, neck, head) on l_T + eta * l_F of
 # splits/search_weights.txt, alpha on the same loss over
 # splits/search_arch.txt: the two halves of splits/train.txt (make them as in
-# docs/search.md); splits/val.txt, on which retrain_retinanet_ivif.py
+# docs/user_guides/search.md); splits/val.txt, on which retrain_retinanet_ivif.py
 # evaluates, stays unseen by the search. The supernet runs at 64
 # channels; retrain_retinanet_ivif.py rebuilds the derived neck at 256.
 #   python tools/train.py configs/tim/search_retinanet_ivif.py
@@ -23,7 +23,7 @@
 # retinanet_ivif.py's neck.genotype at
 # work_dirs/search_retinanet_ivif/genotypes/latest.yaml.
 # Strategy: TIM's IAS. On the toy neck space IAS's genotypes ranked 0 / 25 %
-# among 8 random ones (docs/search.md Sec. 10); the recipe whose necks pass
+# among 8 random ones (docs/user_guides/search_controls.md); the recipe whose necks pass
 # the toy control (weakly: 50 / 50 % by the headline's mAP) is DARTS first
 # order + the cheap-op cap of search_retinanet_ivif_toy.py, the one the
 # headline's genotype came from (search_retinanet_ivif_real_space_toy.py

@@ -3,10 +3,10 @@
 # 128 px with the detector's own anchors (2 x stride), instead of the 64 px
 # proxy. Why: at 64 px a neck with `skip` on every edge scores at the random
 # median, so alpha has nothing to find there; at 128 px (mAP, N_F joint) the
-# all-skip neck is the worst on every seed (docs/search.md Sec. 10).
+# all-skip neck is the worst on every seed (docs/user_guides/search_controls.md).
 #   python tools/train.py configs/tim/search_retinanet_ivif_headline_toy.py \
 #       --cfg-options randomness.seed=0
-# Measured (docs/search.md Sec. 10, "the control at the headline scale"):
+# Measured (docs/methods/tim_neck_search.md, "the control at the headline scale"):
 # NOT better -- its necks rank 12.5 / 37.5 % among 8 random necks by the
 # headline's mAP (search seeds 0, 1), where the 64 px proxy search's rank
 # 50 / 50 %: at 128 px with anchors of 2 x stride the stride-16 / 32

@@ -13,8 +13,8 @@
 #   -> work_dirs/search_retinanet_ivif_real_space_toy/genotypes/latest.yaml
 # On M3FD run search_retinanet_ivif.py instead (same space, its own data)
 # and point retinanet_ivif.py's genotype at its result. Evidence: the toy
-# space's control (docs/search.md Sec. 10) and the headline comparison
-# (docs/task_guided.md Sec. 8) were measured on the toy neck; nothing has
+# space's control (docs/user_guides/search_controls.md) and the headline comparison
+# (docs/methods/tim_task_necks.md) were measured on the toy neck; nothing has
 # measured this space's genotype against the FPN or random necks.
 _base_ = './search_retinanet_ivif_toy.py'  # holds tim_neck_space too
 

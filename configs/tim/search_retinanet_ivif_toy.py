@@ -18,7 +18,7 @@
 # search_deeplabv3plus_r18_msrs_toy.py), and a P-DARTS-style cap at
 # derivation: at most 2 of the 18 edges may be parameter-free / 1x1
 # (skip, conv_1; SkipCountRegularizer with loss_weight=0 and budget=2).
-# Why the cap (docs/search.md Sec. 10, "TIM detection neck: the cheap-op
+# Why the cap (docs/methods/tim_neck_search.md, "TIM detection neck: the cheap-op
 # collapse, a derivation cap and the retrain noise"): uncapped, this
 # search derived the cheapest necks of its control (5 and 10 skip / conv_1
 # edges, uniform sampling: 3.3; 27-30 MFLOPs against 31-69 for 8 random
@@ -33,15 +33,15 @@
 # by more than the retrain noise (all ten within 0.19); at 300 retraining
 # iterations with 3 retrain seeds (16 cores) 25 / 25 %, and measured over
 # all five neck controls the random necks' held-out losses do not differ
-# beyond the retrain noise (docs/search.md Sec. 10, "signal vs noise"):
+# beyond the retrain noise (docs/methods/tim_neck_search.md, "signal vs noise"):
 # the toy control cannot decide for any strategy (two more search seeds:
 # 100 / 25 %). The task loss (loss_cls + loss_bbox), declared as the score
 # for two fresh search seeds (4, 5), gave 62.5 / 0 %, and a neck with
 # `skip` on every edge scores at the random median: this 64 px proxy
-# cannot see the neck's operators at all (docs/search.md Sec. 10, "a proxy
+# cannot see the neck's operators at all (docs/methods/tim_neck_search.md, "a proxy
 # that cannot see the neck"); the headline pipeline (128 px, mAP) can: all
-# skip is the worst neck there on every seed (docs/task_guided.md). Scored
-# by that headline pipeline (mAP, 3 seeds, 8 random necks; session 9) this
+# skip is the worst neck there on every seed (docs/user_guides/task_guided.md). Scored
+# by that headline pipeline (mAP, 3 seeds, 8 random necks) this
 # recipe's necks (search seeds 4, 5) rank 50 / 50 %: above the random
 # median by 0.001 / 0.006 mAP, far inside the seed noise (reliability of a
 # 3-seed mean 0.19); the same search at 128 px
@@ -112,7 +112,7 @@ model = dict(
     # SkipCountRegularizer.fit_to_budget; meta.budget_swaps lists them).
     # Uncapped, DARTS derived 5 and 10 such edges (uniform: 3.3) and
     # ranked 12.5 / 0 % against 8 random necks; the same alpha capped at 2
-    # ranked 12.5 / 87.5 % (docs/search.md Sec. 10). No cap:
+    # ranked 12.5 / 87.5 % (docs/user_guides/search_controls.md). No cap:
     # --cfg-options model.regularizer=None
     regularizer=dict(
         type='SkipCountRegularizer',

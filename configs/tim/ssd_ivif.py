@@ -4,7 +4,7 @@
 # validation reports COCO bbox mAP and the fusion metrics.
 #
 # Data: M3FD under data/M3FD/ (see retinanet_ivif.py and
-# docs/task_guided.md), resized to 300x300 as SSD300 does.
+# docs/user_guides/task_guided.md), resized to 300x300 as SSD300 does.
 #   python tools/train.py configs/tim/ssd_ivif.py
 # No data? Run the toy sibling: configs/tim/ssd_ivif_toy.py.
 _base_ = [

@@ -2,7 +2,7 @@
 
 Three inference switches, each optional and combinable (``optimize=`` of
 :func:`mmfusenas.apis.init_model`, ``--optimize`` of ``tools/fuse.py`` and
-``tools/enhance.py``; see ``docs/performance.md``):
+``tools/enhance.py``; see ``docs/user_guides/deployment.md``):
 
 * ``fold_bn``: every eval-mode BatchNorm folded into the convolution before
   it (:func:`mmfusenas.utils.fold_batchnorm`); exact up to float rounding.
@@ -16,7 +16,7 @@ Three inference switches, each optional and combinable (``optimize=`` of
   (dynamic batch, height and width; after ``fold_bn`` when given) and run
   by ONNX Runtime on CPU with ``torch.get_num_threads()`` intra-op threads
   (:class:`OnnxRuntimeNetwork`): the fastest exact mode measured on CPU
-  (``docs/performance.md``). Not combinable with ``compile``.
+  (``docs/user_guides/deployment.md``). Not combinable with ``compile``.
 
 Export (``tools/deployment/export.py``): the core network (tensor in,
 tensor out: pre-processing such as colour conversion, padding to the size
@@ -98,7 +98,7 @@ def add_optimize_argument(parser) -> None:
         '(BatchNorm folded into the convs), channels_last, compile '
         '(torch.compile), onnxruntime (the network exported to ONNX and run '
         "by ONNX Runtime), 'all' (= fold_bn,channels_last,compile) or "
-        "'none' (default: eager); see docs/performance.md")
+        "'none' (default: eager); see docs/user_guides/deployment.md")
 
 
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:

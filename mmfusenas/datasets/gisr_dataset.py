@@ -36,7 +36,7 @@ RGB_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 DEPTH_SUFFIXES = ('.png', '.npy', '.tif', '.tiff')
 GISR_DATA_HINT = (
     'GISR layout: <data_root>/RGB/ and <data_root>/Depth/ (see '
-    'docs/dcnas.md). For the toy RGB-D data run `python '
+    'docs/methods/dcnas.md). For the toy RGB-D data run `python '
     'tools/misc/make_toy_rgbd.py data/toy_rgbd`; NYU v2 comes from '
     '`tools/dataset_converters/nyu_mat_to_gisr.py`.')
 

@@ -22,7 +22,8 @@ Boxes are float pixel coordinates in mmdet's continuous frame, clipped to
 
 Indexing checks every image header (PIL, no decoding) and every annotation
 when the dataset is built, and errors name the file and what was expected.
-See ``docs/datasets.md`` ("Low-light detection and segmentation datasets").
+See ``docs/user_guides/restoration_datasets.md`` ("Low-light detection and
+segmentation datasets").
 """
 import os
 import os.path as osp

@@ -12,7 +12,8 @@
 
 The plain Cityscapes layout (``leftImg8bit/<split>/<city>/..._leftImg8bit
 .png``, ``gtFine/<split>/<city>/..._gtFine_labelTrainIds.png``) is served by
-mmseg's ``CityscapesDataset`` directly. See ``docs/datasets.md``.
+mmseg's ``CityscapesDataset`` directly. See
+``docs/user_guides/restoration_datasets.md``.
 """
 import os.path as osp
 from typing import List, Optional

@@ -12,7 +12,7 @@ the boxes of its stem, in MMDetection's data-info convention::
 Boxes are float pixel coordinates ``(x1, y1, x2, y2)`` in mmdet's continuous
 frame (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``). They are turned
 into arrays by :class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`.
-See ``docs/datasets.md``.
+See ``docs/user_guides/det_seg_datasets.md``.
 """
 import json
 import os

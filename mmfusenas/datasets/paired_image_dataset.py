@@ -14,7 +14,7 @@ split file), checks that every stem has exactly one file per modality and
 yields ``dict(img_path={modality: path}, stem=..., modalities=(...))``
 entries; the images are read by
 :class:`~mmfusenas.datasets.transforms.LoadPairedImages`. See
-``docs/datasets.md``.
+``docs/user_guides/datasets.md``.
 """
 import os
 import os.path as osp
@@ -54,8 +54,8 @@ RESERVED_KEYS = frozenset({
 _MAX_LISTED = 20
 
 #: Appended to "data not found" errors: where data goes, how to get toy data.
-DATA_HINT = ('See docs/datasets.md for the folder layouts (real data goes '
-             'under data/<name>/). For the embedded toy data run '
+DATA_HINT = ('See docs/user_guides/datasets.md for the folder layouts (real '
+             'data goes under data/<name>/). For the embedded toy data run '
              '`python tools/misc/make_toy_data.py data/toy`.')
 
 

@@ -11,7 +11,7 @@ every stem, in MMSegmentation's data-info convention::
 
 The map is read by
 :class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations` with
-``with_seg=True``. See ``docs/datasets.md``.
+``with_seg=True``. See ``docs/user_guides/det_seg_datasets.md``.
 """
 import os.path as osp
 from typing import Dict, List, Optional, Sequence

@@ -22,7 +22,8 @@ that is within :data:`NEAR_DUP_THRESHOLD` of any test image:
 The remaining training stems are split into the two search halves with
 :func:`~mmfusenas.datasets.search_splits.search_halves`. Everything is
 sorted, so the split is deterministic. The measured distance distribution
-and the choice of the threshold are documented in ``docs/datasets.md``.
+and the choice of the threshold are documented in
+``docs/user_guides/datasets.md``.
 """
 import hashlib
 import os
@@ -40,7 +41,8 @@ from .search_splits import search_halves
 THUMB_SIZE = 32
 
 #: A training pair is excluded when ``1 - r`` to some test image is at most
-#: this (``r``: thumbnail correlation). See docs/datasets.md for the
+#: this (``r``: thumbnail correlation). See docs/user_guides/datasets.md for
+#: the
 #: measured distances it is chosen from.
 NEAR_DUP_THRESHOLD = 0.06
 

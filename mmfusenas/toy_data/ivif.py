@@ -33,7 +33,8 @@ modality alone, nor a naive average of both, carries all the information.
 
 Every image is rendered from its own ``np.random.Generator`` seeded from
 ``(seed, index)``, so image ``i`` is identical whatever ``num`` is, and the
-same seed always yields byte-identical files. See ``docs/toy_data.md``.
+same seed always yields byte-identical files. See
+``docs/user_guides/toy_data.md``.
 
 Example:
     >>> from mmfusenas.toy_data.ivif import generate_toy_dataset

@@ -48,7 +48,7 @@ xmax = x + w + 1, ymax = y + h + 1`` so that mmdet's VOC convention
 Each writer is deterministic (same arguments -> byte-identical files; no
 time stamps or absolute paths in ``meta.json``) and writes into a hidden
 temporary sibling of ``out_dir`` that replaces ``out_dir`` only when
-complete. See ``docs/datasets.md``.
+complete. See ``docs/user_guides/restoration_datasets.md``.
 """
 import json
 import os

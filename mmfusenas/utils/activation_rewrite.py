@@ -10,7 +10,7 @@ kernel with the activation applied in registers, and leaves ``Conv`` +
 ``PRelu`` (the slope is a tensor input) as two kernels with a full feature
 map written and read between them. :func:`mmfusenas.apis.export_network`
 applies it (to a copy) before an ONNX export; measured in
-``docs/performance.md``.
+``docs/user_guides/deployment.md``.
 """
 from typing import List
 

@@ -296,7 +296,7 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
             f'{what} {path} ({size} bytes) cannot be read by torch.load: '
             f'{type(err).__name__}: {str(err)[:300]}. It is truncated, '
             'corrupted, not a PyTorch checkpoint, or a legacy pickle (see '
-            'docs/reliability.md)') from err
+            'docs/user_guides/reliability.md)') from err
     # bytes overwritten inside the tensor data leave the archive readable
     # and torch.load silent (it loads garbage, e.g. NaN): every entry is
     # checked against the CRC-32 torch.save stored for it
@@ -305,7 +305,7 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
         raise CorruptCheckpointError(
             f'{what} {path} ({size} bytes) is corrupt: {problem}. Loading it '
             'would give wrong weights / optimizer state; use another '
-            'checkpoint (docs/reliability.md)')
+            'checkpoint (docs/user_guides/reliability.md)')
     return path
 
 

@@ -641,7 +641,7 @@ def setup_distributed(cfg: Config) -> None:
             f"sync_bn={cfg.sync_bn!r}: SyncBatchNorm needs CUDA and this "
             'machine has none; remove `sync_bn` from the config (or '
             "--cfg-options sync_bn=None) for per-rank BatchNorm statistics "
-            '(see docs/distributed.md, BatchNorm)')
+            '(see docs/user_guides/distributed.md, BatchNorm)')
     if dist.is_initialized():
         return
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))

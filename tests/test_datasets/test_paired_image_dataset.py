@@ -434,7 +434,7 @@ def test_empty_or_missing_folder(tmp_path):
             data_root=str(tmp_path), data_prefix=dict(ir='ir', vi='VIS'))
     assert f"{str(tmp_path / 'VIS')!r}) does not exist" in str(err.value)
     # and says where data goes and how to make the toy data
-    assert 'docs/datasets.md' in str(err.value)
+    assert 'docs/user_guides/datasets.md' in str(err.value)
     assert 'tools/misc/make_toy_data.py data/toy' in str(err.value)
 
 

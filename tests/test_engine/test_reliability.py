@@ -195,7 +195,7 @@ def test_finite_guard_none_turns_the_guard_off(tmp_path):
     runner.train()  # the NaN step of iteration 2 is taken: nothing guards it
     assert runner.iter == 3
     assert not torch.isfinite(runner.model.linear.weight).all()
-    with open(osp.join(REPO, 'docs', 'reliability.md')) as f:
+    with open(osp.join(REPO, 'docs', 'user_guides', 'reliability.md')) as f:
         assert 'default_hooks.finite_guard=None' in f.read()
 
 
@@ -489,7 +489,7 @@ def test_resume_refuses_non_finite_state_before_first_step(tmp_path):
         f'--resume checkpoint {path}: 1 loaded tensor(s) hold NaN/Inf '
         '(optimizer.state.0.momentum_buffer); stopping before the first '
         'step. Resume from an earlier checkpoint of the work dir '
-        '(docs/reliability.md)')
+        '(docs/user_guides/reliability.md)')
     assert model.calls == 0
 
 

@@ -5,7 +5,7 @@ from the official state dict (plain ``torch.nn.functional`` ops on its
 tensors, no MMFuseNAS module) and the script's own reading, colour and
 saving conventions (PIL / OpenCV as the script uses them), in float32 on
 the CPU. What the scripts do that is left out here is noted per function
-(and in docs/fusion_baselines.md).
+(and in docs/methods/fusion_baselines.md).
 """
 from typing import Mapping
 

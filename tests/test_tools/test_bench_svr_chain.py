@@ -61,7 +61,7 @@ def test_chain_searches_with_the_established_budget(bench, monkeypatch,
     """The control's search is the config's own recipe, --quick too: 120
     iterations, alpha batches of 8 (weights 4): at 60 x 4 N_F's alpha
     stayed near uniform and the searched genotypes ranked 0 / 100 %, at
-    120 x 8 100 / 100 % (docs/compose.md)."""
+    120 x 8 100 / 100 % (docs/methods/compose.md)."""
     def capture(cfg):
         raise _Captured(cfg)
 

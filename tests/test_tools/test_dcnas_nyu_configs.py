@@ -28,7 +28,7 @@ NYU_CONFIGS = sorted(glob.glob(osp.join(CFG, '*nyu*.py')))
 
 @pytest.fixture(scope='module')
 def nyu_root(shared_data, tmp_path_factory):
-    """The NYU layout of docs/dcnas.md (RGB/<i>.jpg, Depth/<i>.npy in
+    """The NYU layout of docs/methods/dcnas.md (RGB/<i>.jpg, Depth/<i>.npy in
     metres, train / search_val / test id files) from the 3 shared pairs:
     1000, 1001 train (1001 also search_val), 1002 test."""
     src = osp.join(shared_data, 'gisr', 'NYUDepthv2_Test')

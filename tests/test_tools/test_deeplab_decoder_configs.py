@@ -59,7 +59,7 @@ def test_searched_decoder_costs_no_more_flops_than_deeplabv3plus():
     base_flops, base_params = cost['deeplabv3plus_r18_msrs_toy']
     assert flops <= base_flops
     # the price of the FLOPs-matched width 48: 2.72 M vs 0.79 M parameters
-    # (docs/task_guided.md Sec. 8); one width step more exceeds the FLOPs
+    # (docs/methods/tim_task_necks.md); one width step more exceeds the FLOPs
     assert 3 * base_params < params < 4 * base_params
     wider = config(SEARCHED).model.segmentor
     wider.decode_head.channels = 64

@@ -413,7 +413,7 @@ def test_headline_differs_from_the_fpn_alternative_only_in_the_neck():
     """The toy headline is the FPN config with the searched neck (width 24)
     in place of the FPN: every other key (N_F, backbone, head, data,
     schedule, hooks) is the FPN alternative's, so the two are compared at
-    equal budget (docs/task_guided.md Sec. 8)."""
+    equal budget (docs/methods/tim_task_necks.md)."""
     neck, fpn_neck, head_in, fpn_in = split_neck('retinanet_ivif_toy',
                                                  'retinanet_ivif_fpn_toy')
     assert fpn_neck['type'] == 'FPN' and fpn_neck['out_channels'] == 64

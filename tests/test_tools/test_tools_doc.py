@@ -1,5 +1,6 @@
-"""docs/tools.md documents every tool of tools/ and every argument of each
-(read from the tools' own parsers)."""
+"""The tools reference (docs/user_guides/tools.md and its second half,
+tools_data_models.md) documents every tool of tools/ and every argument of
+each (read from the tools' own parsers)."""
 import os.path as osp
 import re
 
@@ -7,13 +8,19 @@ import pytest
 
 from mmfusenas.testing import REPO_ROOT, tool_options, tool_paths
 
-DOC = osp.join(REPO_ROOT, 'docs', 'tools.md')
+DOCS = [osp.join(REPO_ROOT, 'docs', 'user_guides', name)
+        for name in ('tools.md', 'tools_data_models.md')]
 
 
 def sections():
-    text = open(DOC, encoding='utf-8').read()
-    parts = re.split(r'^## `([^`]+)`\s*$', text, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    found = {}
+    for doc in DOCS:
+        text = open(doc, encoding='utf-8').read()
+        parts = re.split(r'^## `([^`]+)`\s*$', text, flags=re.M)
+        for name, body in zip(parts[1::2], parts[2::2]):
+            assert name not in found, f'{name} is documented twice'
+            found[name] = body
+    return found
 
 
 def test_every_tool_has_a_section():

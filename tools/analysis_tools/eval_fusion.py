@@ -10,7 +10,7 @@ Pairs are matched by file stem (``01.png`` in IR_DIR, ``01.jpg`` in VI_DIR
 and ``01.bmp`` in FUSED_DIR are one triple). Colour images are converted to
 gray with the preset's rule (cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the
 8-bit image, rounded; tang / vifb: MATLAB ``rgb2gray``). Conventions of each
-preset are documented in ``docs/evaluation.md``.
+preset are documented in ``docs/user_guides/evaluation.md``.
 
 Inputs are checked, not converted silently: images must be 8-bit (a 16-bit
 image is refused, since the metrics' constants assume 0..255); an RGBA image

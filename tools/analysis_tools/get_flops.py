@@ -6,7 +6,7 @@ Example::
         configs/tim/fusion_ivif_official.py --shape 448 620 \\
         --out-json work_dirs/ivif_cost.json
 
-What is measured (see ``docs/estimators.md``):
+What is measured (see ``docs/user_guides/estimators.md``):
 
 * an :class:`~mmfusenas.models.ImageFusor` (also one inside a search
   algorithm): its ``fusion_net`` on ``(batch, M, H, W)`` stacked sources,

@@ -14,7 +14,8 @@ stem, its nearest test image, the modality, the distance ``1 - r`` and
 whether the pixels are identical) and prints a histogram of every training
 pair's distance to its nearest test image, so the threshold can be checked
 against the measured distribution. The rule and the threshold are those of
-:mod:`mmfusenas.datasets.real_fusion_splits` (see ``docs/datasets.md``).
+:mod:`mmfusenas.datasets.real_fusion_splits` (see
+``docs/user_guides/datasets.md``).
 Every source is computed before anything is written; each file is written
 atomically. The data root is only read.
 """

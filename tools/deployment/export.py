@@ -17,7 +17,7 @@ consecutive groups of one grey image per modality, in the config's order),
 cropped to the preprocessor's size multiple. The run fails when the largest
 difference exceeds ``--atol`` (1e-5). Pre- and post-processing (reading,
 colour conversion, padding, cropping back, saving) are not in the exported
-file; see ``docs/performance.md``.
+file; see ``docs/user_guides/deployment.md``.
 """
 import argparse
 import os.path as osp

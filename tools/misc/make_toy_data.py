@@ -7,7 +7,7 @@ Example::
 writes ``data/toy/{ir,vi,masks,instance_masks}/NNNNN.png``,
 ``data/toy/annotations/instances_{train,val}.json`` (COCO),
 ``data/toy/splits/{train,val}.txt`` and ``data/toy/meta.json``; see
-``docs/toy_data.md``.
+``docs/user_guides/toy_data.md``.
 """
 import argparse
 import os.path as osp
@@ -118,7 +118,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help="on-disk layout: 'toy' (COCO instances_*.json + masks) or "
         "'multispectral' (the MultiSpectral detection layout: "
         'annotations/{train,test,search_weights,search_arch}.json with its '
-        "five classes, see docs/toy_data.md; default: 'toy')")
+        "five classes, see docs/user_guides/toy_data.md; default: 'toy')")
     p.add_argument(
         '--overwrite',
         action='store_true',

@@ -23,7 +23,7 @@ file that needs full unpickling requires ``--trust``.
 ``python tools/model_converters/fusion_baselines_to_mmfusenas.py --empty
 DST`` writes the (empty) checkpoint the weight-free classical rules
 (``configs/baselines/classical_*_ivif.py``) run with.
-See ``docs/fusion_baselines.md``.
+See ``docs/methods/fusion_baselines.md``.
 """
 import argparse
 import os.path as osp

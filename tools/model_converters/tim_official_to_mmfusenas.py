@@ -50,7 +50,8 @@ loads into the target model with ``strict=True``. The output is
 ``{'state_dict': ..., 'meta': ...}`` (sources, SHA-256, config), written
 atomically. Run the converted model with the official test protocols
 (quirks included) via ``tools/fuse.py --tim-official MODEL`` or
-:func:`mmfusenas.apis.fuse_tim_official`; see ``docs/tim_official.md``.
+:func:`mmfusenas.apis.fuse_tim_official`; see
+``docs/user_guides/official_weights.md``.
 """
 import argparse
 import os.path as osp

@@ -2,7 +2,7 @@
 # that are not (within the near-duplicate threshold of) a test image, test
 # on MRI_SPECT. The split lists are splits/harvard_spect/*.txt next to this
 # file, written by `python tools/dataset_converters/make_fusion_splits.py`
-# (docs/datasets.md, "Real fusion splits"). Search configs use
+# (docs/user_guides/datasets.md, "Real fusion splits"). Search configs use
 # `search_weights_dataset` / `search_arch_dataset` (the two halves of
 # train).
 _base_ = ['./medical_fusion.py']

@@ -6,7 +6,7 @@
 # Files pair by stem. The public IVIF sets ship no train / test split: every
 # pair is used for training and for validation. To hold pairs out, write
 # split files (one stem per line) and set `ann_file` of the dataloaders,
-# e.g. ann_file='splits/train.txt' / 'splits/val.txt' (see docs/datasets.md).
+# e.g. ann_file='splits/train.txt' / 'splits/val.txt' (see docs/user_guides/datasets.md).
 # Configs based on this file override `data_root` of every dataloader.
 dataset_type = 'PairedImageDataset'
 data_root = 'data/TNO/'

@@ -5,7 +5,7 @@
 #   data/LLVIP/Annotations/<stem>.xml   VOC boxes (person)
 #   data/LLVIP/splits/{train,test}.txt  stems (the release's train / test)
 # The release's folders work with data_prefix=dict(ir='infrared/train',
-# vi='visible/train') (see docs/datasets.md). ../shared/data/detection/llvip6
+# vi='visible/train') (see docs/user_guides/datasets.md). ../shared/data/detection/llvip6
 # holds 6 real pairs in this layout (no split files: set ann_file='').
 # The VIS image is loaded as RGB (keep_rgb in the model's preprocessor) so
 # that a chain can enhance it before the fusion. Loaders and metrics (COCO

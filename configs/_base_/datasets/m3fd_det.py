@@ -3,10 +3,10 @@
 #   data/M3FD/vi/<stem>.png            visible, colour (the release's `Vis/`)
 #   data/M3FD/Annotations/<stem>.xml   VOC boxes (the release's `Annotation/`)
 #   data/M3FD/splits/{train,val}.txt   stems, one per line (M3FD ships no
-#                                      split; docs/task_guided.md shows how
+#                                      split; docs/user_guides/task_guided.md shows how
 #                                      to write one)
 # The release's own folder names also work: set data_prefix=dict(ir='Ir',
-# vi='Vis') and ann_dir='Annotation' (see docs/datasets.md).
+# vi='Vis') and ann_dir='Annotation' (see docs/user_guides/datasets.md).
 # No data? `python tools/misc/make_toy_data.py data/toy` and run the
 # `_toy` sibling of the config.
 # Loaders and metrics (COCO-style bbox mAP + the fusion metrics):

@@ -5,7 +5,7 @@
 # luminance (Y of YCbCr; the chroma is re-attached to the prediction).
 # Sources are stacked as (mri, <other>). There is no official split: every
 # pair is used for training and validation; set `ann_file` of the
-# dataloaders to a split file to hold pairs out (see docs/datasets.md).
+# dataloaders to a split file to hold pairs out (see docs/user_guides/datasets.md).
 # Configs based on this file override `data_root` and `data_prefix`
 # (with `_delete_=True`) of every dataloader; this file describes MRI-CT.
 dataset_type = 'PairedImageDataset'

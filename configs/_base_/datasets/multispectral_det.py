@@ -1,7 +1,7 @@
 # MultiSpectral object detection (Takumi et al., ACM MM Thematic Workshops
 # 2017) as TIM uses it (Sec. 4.3.1, Table 4): the far-infrared and RGB
 # frames, re-partitioned by TIM into 2550 training and 250 test pairs, five
-# classes (color cone, car stop, car, person, bike). Layout (docs/datasets.md,
+# classes (color cone, car stop, car, person, bike). Layout (docs/user_guides/datasets.md,
 # boxes converted to COCO):
 #   data/MultiSpectral/ir/<stem>.png                FIR frame
 #   data/MultiSpectral/vi/<stem>.png                RGB frame (same stem)
@@ -9,7 +9,7 @@
 #   data/MultiSpectral/annotations/test.json        250 pairs
 #   data/MultiSpectral/annotations/search_weights.json, search_arch.json
 #                                  the two halves of train.json (the search
-#                                  configs; docs/search.md)
+#                                  configs; docs/user_guides/search.md)
 # TIM's 2550/250 partition itself is not published; write the json files
 # from your copy of the release (category names as in `classes` below).
 # No data? `python tools/misc/make_toy_data.py data/toy_multispectral

@@ -2,7 +2,7 @@
 # (within the near-duplicate threshold of) a test image, test on the 50
 # RoadScene test pairs; TNO is checked for leaks too. The split lists are
 # splits/roadscene221/*.txt next to this file, written by
-# `python tools/dataset_converters/make_fusion_splits.py` (docs/datasets.md,
+# `python tools/dataset_converters/make_fusion_splits.py` (docs/user_guides/datasets.md,
 # "Real fusion splits"). Search configs use `search_weights_dataset` /
 # `search_arch_dataset` (the two halves of train).
 _base_ = ['./ivif_fusion.py']

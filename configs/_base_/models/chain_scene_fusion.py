@@ -1,5 +1,5 @@
 # The night-time chain of pre-modules, defined once for every compose config
-# (docs/compose.md):
+# (docs/methods/compose.md):
 #   vi --RUAS scene module (ruas_scene.py)--> vi_enh
 #   (ir, vi_enh:y) --TIM N_F--> fused
 #   fused + the chroma of vi_enh --> the task model
@@ -16,7 +16,7 @@
 #       chain_net=dict(_chain, stages=[
 #           _chain.stages[0], dict(_chain.stages[1], module=<N_F>)]),
 #       detector=<detector>)
-# Stage options (init=, freeze=, ...): docs/compose.md. Official weights as
+# Stage options (init=, freeze=, ...): docs/methods/compose.md. Official weights as
 # stage initialisations: stages[0].init = the official RUAS weights
 # converted with tools/model_converters/ruas_official_to_mmfusenas.py
 # --scene-only, or a SceneDetector / ImageEnhancer checkpoint;

@@ -5,7 +5,7 @@
 #   vi --RUAS scene module--> vi_enh
 #   (ir, vi_enh:y) --TIM N_F (tim_fusion_net)--> fused
 #   fused + the chroma of vi_enh --> RetinaNet
-# loss = l_T + 0.1 * l_scene(vi_enh) + 0.5 * l_F(fused). See docs/compose.md.
+# loss = l_T + 0.1 * l_scene(vi_enh) + 0.5 * l_F(fused). See docs/methods/compose.md.
 _base_ = ['./fusion_retinanet_r18.py', './chain_scene_fusion.py']
 
 _chain = _base_.chain_model.chain_net

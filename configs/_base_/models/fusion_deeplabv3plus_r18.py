@@ -4,7 +4,7 @@
 # as mmseg's deeplabv3plus_r18-d8 configs. The fused Y gets the VIS chroma
 # back and is normalised with the ImageNet mean / std ([0, 255] units);
 # loss = l_T (cross-entropy, decode + 0.4 aux) + eta * l_F. See
-# docs/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
+# docs/user_guides/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
 #
 # DeepLabV3 instead of V3+: decode_head=dict(_delete_=True,
 # type='ASPPHead', in_channels=512, in_index=3, channels=128,

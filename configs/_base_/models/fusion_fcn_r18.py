@@ -3,7 +3,7 @@
 # decoder + FCN auxiliary head), as mmseg's fcn_r18-d8 configs: the model of
 # ./fusion_deeplabv3plus_r18.py with the FCN decoder in place of the ASPP
 # one. Loss = l_T (cross-entropy, decode + 0.4 aux) + eta * l_F. See
-# docs/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
+# docs/user_guides/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
 _base_ = ['./fusion_deeplabv3plus_r18.py']
 
 model = dict(

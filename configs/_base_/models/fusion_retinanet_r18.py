@@ -3,14 +3,14 @@
 # checkpoints load with `fusion_init`) feeding a real MMDetection RetinaNet
 # (ResNet-18, FPN P3-P7). The fused Y gets the VIS chroma back and is
 # normalised with the ImageNet mean / std ([0, 255] units) before the
-# detector; loss = l_T (focal + L1) + eta * l_F. See docs/task_guided.md.
+# detector; loss = l_T (focal + L1) + eta * l_F. See docs/user_guides/task_guided.md.
 #
 # Other backbones are a config change (`model.detector.backbone` and the
 # FPN's `in_channels`); tested recipes: configs/tim/retinanet_r50_ivif.py
 # (ResNet-50), configs/tim/retinanet_mobilenetv2_ivif.py (MobileNetV2, with
 # `_delete_=True`, out_indices=(2, 4, 6), FPN start_level=0, num_outs=5) and
 # their toy siblings (*_ivif_toy.py: four anchor strides, so four FPN
-# outputs). See docs/task_guided.md "Other backbones".
+# outputs). See docs/user_guides/task_guided.md "Other backbones".
 _base_ = ['./tim_fusion_losses.py', './tim_fusion_net.py']
 
 model = dict(

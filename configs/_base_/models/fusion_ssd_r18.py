@@ -2,8 +2,8 @@
 # with a ResNet-18 backbone (C3-C5 at strides 8, 16, 32) and mmdet's
 # SSDNeck (L2-normalised first level + 3 extra levels: 38, 19, 10, 5, 3, 1
 # at 300x300). The head is mmfusenas.CompatSSDHead, mmdet's SSDHead whose
-# predict works in mmdet 3.3.0 (docs/task_modules.md). See
-# docs/task_guided.md.
+# predict works in mmdet 3.3.0 (docs/user_guides/task_modules.md). See
+# docs/user_guides/task_guided.md.
 _base_ = ['./tim_fusion_losses.py', './tim_fusion_net.py']
 
 input_size = 300

@@ -7,7 +7,7 @@
 # coincide, whatever their contrast) + a diffusion regulariser of the field.
 # The VoxelMorph-style U-Net (type='DeformableRegNet', channels=16,
 # num_levels=3) remains available; it did not learn on IR/VIS pairs in our
-# budgets (docs/tim.md, Table 3 section). See docs/registration.md.
+# budgets (docs/methods/registration.md). See docs/methods/registration.md.
 registration_net = dict(
     type='PyramidCorrRegNet', channels=16, num_levels=3, radius=3)
 registration_losses = [

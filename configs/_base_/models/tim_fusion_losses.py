@@ -1,4 +1,4 @@
-# TIM's fusion losses (Sec. 4.2, docs/fusion_losses.md), one home for every
+# TIM's fusion losses (Sec. 4.2, docs/user_guides/fusion_losses.md), one home for every
 # TIM config:
 #   l_F  information preservation with U2Fusion's adaptive source weights.
 #        Default here: U2Fusion's weight-free gradient measure (the Laplacian
@@ -43,7 +43,7 @@ tim_fusion_losses_vgg = [tim_info_loss_vgg, tim_saliency_loss]
 #   l_ssim(detail branch, the texture source): 1 - SSIM to VIS (IVIF) or to
 #         MRI (medical).
 # Our reading: the paper does not say which source each branch is compared
-# with; we pair each branch with the source it extracts (docs/tim.md).
+# with; we pair each branch with the source it extracts (docs/methods/tim.md).
 # Sources are stacked (ir, vi) for IVIF and (mri, other) for medical.
 ivif_branch_losses = [
     dict(

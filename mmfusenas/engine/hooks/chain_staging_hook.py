@@ -39,7 +39,7 @@ class ChainStagingHook(_StageHook):
               parameters by this factor for the phase (e.g. a faster N_F
               warm-up: 30 iterations at 1e-3 left TIM's N_F with a
               negative SSIM on the enhanced VIS in 2 of 3 seeds, 3e-3 did
-              not; docs/compose.md). The groups' lr is set to
+              not; docs/methods/compose.md). The groups' lr is set to
               ``base · lr_mult`` before every iteration of the phase and
               restored to ``base`` after its last iteration, before the
               parameter schedulers step, so use it in phases where no

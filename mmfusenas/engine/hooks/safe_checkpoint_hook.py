@@ -132,7 +132,7 @@ class SafeCheckpointHook(CheckpointHook):
                 f'{name}: {len(bad)} tensor(s) '
                 f'hold NaN/Inf ({shown}). Nothing was written; '
                 'last_checkpoint still names the last good checkpoint. '
-                'See docs/reliability.md (FiniteStepGuardHook)')
+                'See docs/user_guides/reliability.md (FiniteStepGuardHook)')
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """MMEngine's best-checkpoint logic, but the previous best file is

@@ -66,7 +66,7 @@ class _BilevelLoopMixin:
                 "model_wrapper_cfg=dict(type='mmfusenas."
                 "AlgorithmDistributedDataParallel') (the default of "
                 'configs/_base_/default_runtime.py and tools/train.py); see '
-                'docs/distributed.md')
+                'docs/user_guides/distributed.md')
 
     def _build_loader(self, loader: LoaderCfg, what: str) -> DataLoader:
         if isinstance(loader, dict):

@@ -12,7 +12,8 @@ on a fresh batch of the same task. The outer step (line 11) is
 with :math:`\\beta = 10^{-4}` in the paper. ``order='second'``
 differentiates through the K inner steps (MAML); ``order='first'`` drops
 the Jacobian :math:`\\partial\\theta_i/\\partial\\omega` and uses
-:math:`\\nabla_\\theta f(\\theta_i)` (first-order MAML). See ``docs/pmi.md``.
+:math:`\\nabla_\\theta f(\\theta_i)` (first-order MAML). See
+``docs/methods/pmi.md``.
 
 The pure functions (:func:`meta_parameters`, :func:`inner_update`,
 :func:`meta_gradient`) work on any MMEngine ``BaseModel`` with a ``'loss'``

@@ -246,7 +246,7 @@ class ReliableRunner(Runner):
                 f'--resume checkpoint {filename}: {len(bad)} loaded '
                 f'tensor(s) hold NaN/Inf ({shown}); stopping before the '
                 'first step. Resume from an earlier checkpoint of the work '
-                'dir (docs/reliability.md)')
+                'dir (docs/user_guides/reliability.md)')
 
     def load_or_resume(self) -> None:
         """Load or resume, finding a usable checkpoint for auto-resume."""

@@ -16,7 +16,8 @@ Rather than choosing one silently, each convention is a parameter and
   ``analysis_Reference.m``).
 * ``vifb``: the MATLAB metrics of the VIFB benchmark (xingchenzhang/VIFB).
 
-See ``docs/evaluation.md`` for the table of formulas and differences.
+See ``docs/user_guides/evaluation.md`` for the table of formulas and
+differences.
 Use :func:`compute_fusion_metrics` to evaluate a preset.
 """
 import math

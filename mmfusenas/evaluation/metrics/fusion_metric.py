@@ -38,9 +38,11 @@ class FusionMetric(BaseMetric):
     float32 (``functional._utils.quantize_uint8``), so that the loop
     reports the numbers the offline CLI
     (``tools/analysis_tools/eval_fusion.py``) gives on the saved grey PNGs
-    (a colour PNG's grey is not the fused Y, see ``docs/evaluation.md``). The
+    (a colour PNG's grey is not the fused Y, see
+    ``docs/user_guides/evaluation.md``). The
     formulas of each metric and preset are in
-    :mod:`mmfusenas.evaluation.functional.fusion` and ``docs/evaluation.md``.
+    :mod:`mmfusenas.evaluation.functional.fusion` and
+    ``docs/user_guides/evaluation.md``.
 
     Args:
         preset (str): ``'cddfuse'``, ``'tang'`` or ``'vifb'``.

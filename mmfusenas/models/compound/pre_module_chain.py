@@ -47,7 +47,8 @@ per iteration, so after 30 iterations it still holds ``0.9^30 ≈ 0.04`` of
 its initial value, while TIM's N_F on [0, 1] toy images has batch variances
 of ~1e-4 before its BN layers. In eval mode such a stage divides its
 residual branches by ~20x too much and outputs a near-constant image (the
-"collapsed" fixed chain of ``docs/compose.md``). :meth:`set_bn_recalibration`
+"collapsed" fixed chain of ``docs/methods/compose.md``).
+:meth:`set_bn_recalibration`
 re-estimates a frozen stage's BN statistics with its final weights: its
 statistics are reset and, while recalibrating, its BN layers run in
 training mode with a cumulative average (``momentum=None``) over the

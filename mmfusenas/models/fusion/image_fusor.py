@@ -48,7 +48,7 @@ class ImageFusor(BaseModel):
         preprocess (dict, optional): how the ``(N, M, H, W)`` sources in
             ``[0, 1]`` are turned into the network's input (the input
             representation of a published network; see
-            ``docs/fusion_baselines.md``). Keys, all optional:
+            ``docs/methods/fusion_baselines.md``). Keys, all optional:
 
             - ``quantize`` (``'round'``): round the sources to 8 bit first
               (the rounded luminance OpenCV's ``BGR2GRAY`` gives a script

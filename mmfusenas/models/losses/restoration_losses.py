@@ -31,7 +31,7 @@ LaplacianLoss         ``Σ (L * pred)^2 / (N C H W)`` with the depthwise 3x3
                       (``loss_lap``)
 ====================  ======================================================
 
-Where the official code differs (documented in ``docs/hbl.md``):
+Where the official code differs (documented in ``docs/methods/hbl.md``):
 
 * colour: the official ``reshape(image, [3, -1])`` is right only at batch
   size 1 (it mixes pixels of different images otherwise); here the angle is

@@ -3,7 +3,7 @@
 Liu et al., *Learning with Nested Scene Modeling and Cooperative
 Architecture Search for Low-Light Vision* (TPAMI 2022), Sec. 3, and the
 CVPR 2021 code (``KarelZhang/RUAS``, ``loss.py``); the formulas of the code
-are those of ``docs/ruas.md`` ("Losses").
+are those of ``docs/methods/ruas.md`` ("Losses").
 
 The losses read intermediate outputs of :class:`~mmfusenas.models.scene.
 RUASNet`: each declares the fields it reads in ``inputs`` (see

@@ -13,7 +13,7 @@ All losses follow the convention of :mod:`.fusion_losses`: ``forward(fused
   information-preservation weights per image and source.
 
 Formulas, options and the differences from the paper are in
-``docs/fusion_losses.md``.
+``docs/user_guides/fusion_losses.md``.
 """
 from typing import Optional, Sequence
 

@@ -98,7 +98,7 @@ class SearchableDistillationNeck(BaseModule):
     ``i = 1 .. L-1`` and ``outs = (f_1, ..., f_{L-1}, extras)``: ``L - 1``
     cells, the first used level only seeds the cascade (no output at its
     stride) and an output never sees the coarser levels. Kept for
-    comparison; it trains far worse (docs/task_guided.md).
+    comparison; it trains far worse (docs/user_guides/task_guided.md).
 
     Extra levels (``num_outs`` minus the fused levels) follow FPN's
     ``add_extra_convs``: ``'on_input'``: a 3x3 stride-2 conv on ``x_e``,

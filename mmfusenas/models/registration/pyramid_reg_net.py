@@ -5,7 +5,8 @@ Why not only the U-Net (:class:`DeformableRegNet`): a VoxelMorph-style U-Net
 reads the two images stacked as channels and must learn, from scratch, to
 compare them across positions before it can say where anything moved. On
 IR/VIS pairs it did not get there in hundreds of iterations, even with the
-ground-truth field as supervision (``docs/tim.md``, Table 3 section: the
+ground-truth field as supervision (``docs/methods/tim.md``, Table 3 section:
+the
 supervised training-batch EPE stayed at the misalignment itself). The
 optical-flow and registration literature's answer is an explicit matching
 stage: PWC-Net (Sun et al., CVPR 2018) -- a feature pyramid, a *local
@@ -16,7 +17,7 @@ predicts a residual flow, coarse to fine -- and, for registration, PDD-Net
 displacement off a cost volume is nearly linear (where the correlation
 peaks), so the decoder learns it in tens of iterations on synthetic and
 on mono-modal real pairs (measured; real IR/VIS pairs are harder, see
-``docs/tim.md``); the pyramid gives a capture range of ``radius ·
+``docs/methods/tim.md``); the pyramid gives a capture range of ``radius ·
 2^num_levels`` pixels with a small window.
 
 Cross-modality: the encoder is shared (siamese), reads each image
@@ -225,7 +226,7 @@ class PyramidCorrRegNet(nn.Module):
             :func:`orientation_features` of ``y`` at edge scale
             ``input_eps`` (3 channels, contrast-sign and magnitude free,
             shared by IR and VIS: what learned on real IR/VIS pairs, see
-            docs/tim.md). ``'both'``: the five channels. Defaults to
+            docs/methods/tim.md). ``'both'``: the five channels. Defaults to
             ``'intensity'``.
         input_eps (float): edge scale of ``'orientation'`` (on the
             standardised luminance). Defaults to 0.1.
@@ -245,7 +246,7 @@ class PyramidCorrRegNet(nn.Module):
             image, the cost volume goes blank and nothing pulls the field
             back (measured: at a high lr the field ran to hundreds of
             pixels in a few steps, and gradient clipping did not stop it,
-            docs/tim.md). A bound of about the capture range
+            docs/methods/tim.md). A bound of about the capture range
             (``radius · 2^num_levels``) keeps the field and the decoders'
             inputs in range. None: unbounded, the field in pixels (the
             earlier behaviour). Defaults to None.

@@ -64,7 +64,7 @@ class RUASNet(nn.Module):
     still skips the denoiser on clean images; ``u_list`` then always has a
     last entry, ``u_K`` itself when skipped) and the ``'sample'`` gate
     always runs the denoiser and selects per image; the prediction is the
-    same. See ``docs/performance.md``.
+    same. See ``docs/user_guides/deployment.md``.
 
     Paper vs code: the paper skips the removal when ``||theta||_1 <=
     epsilon``; the code denoises when the mean ``|theta| >= 0.035``

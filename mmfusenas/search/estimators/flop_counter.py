@@ -11,7 +11,7 @@ with ``torch.jit.trace``, which fails on forwards that inspect shapes in
 Python (the TIM multi-scale cell's SKFF compares branch shapes in a set and
 raises under tracing).
 
-Conventions (see ``docs/estimators.md`` for the full table):
+Conventions (see ``docs/user_guides/estimators.md`` for the full table):
 
 * ``macs``: multiply-accumulates of convolutions (also depthwise, grouped,
   dilated, transposed), matrix products (``linear``, ``mm``, ``bmm``, ...)

@@ -128,9 +128,9 @@ def train_predictor(predictor: nn.Module,
             has to learn for ranking, is unchanged; the scale is not. With
             raw supernet losses (e.g. L1 0.0513 ± 0.0006 on the toy DCNAS
             space) the RankNet target ``(1 + clamp(y_i - y_j)) / 2`` is
-            ≈ 0.5 for every pair, i.e. nearly no signal (measured in
-            ``benchmarks/bench_dcnas_predictor_labels.py``). Predictions
-            are then in standardised units.
+            ≈ 0.5 for every pair, i.e. nearly no signal
+            (``docs/methods/dcnas_benchmarks.md``). Predictions are then in
+            standardised units.
 
     Returns:
         list[float]: mean loss per epoch.

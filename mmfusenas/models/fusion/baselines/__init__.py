@@ -1,6 +1,6 @@
 """Published infrared-visible fusion networks and hand-crafted rules.
 
-See ``docs/fusion_baselines.md``: SeAFusion, TarDAL, IFCNN (converted
+See ``docs/methods/fusion_baselines.md``: SeAFusion, TarDAL, IFCNN (converted
 official weights, authors' pre- / post-processing as fusor options) and
 the mean / choose-max / Laplacian-pyramid rules.
 """
