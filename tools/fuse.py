@@ -22,7 +22,8 @@ runs the config's initial (random) weights for a quick look at the pipeline,
 with a warning on stderr. ``--data-root`` is not
 needed here (the folders are given); ``--tim-official PROTOCOL`` runs a
 converted official TIM model with the authors' test protocol (see
-``docs/user_guides/official_weights.md``). See ``docs/user_guides/inference.md``.
+``docs/user_guides/official_weights.md``). See
+``docs/user_guides/inference.md``.
 """
 import argparse
 import os.path as osp
