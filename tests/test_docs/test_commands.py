@@ -9,6 +9,7 @@ and paths under ``work_dirs/`` or ``data/`` are not checked."""
 import ast
 import functools
 import itertools
+import os
 import os.path as osp
 import re
 from typing import List, Set
@@ -45,11 +46,13 @@ def _module_file(name: str, folder: str) -> List[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def script_options(path: str, depth: int = 1) -> Set[str]:
+def script_options(path: str, depth: int = 2) -> Set[str]:
     """Option strings of a script: for the tools of ``tools/`` those of the
     parser their ``parse_args`` builds; for other scripts those of every
     ``add_argument`` call in ``path`` and in the project modules it imports
-    (``depth`` levels), and ``--mode`` where it imports ``run_mode``."""
+    (``depth`` levels, relative imports
+    resolved, so a package's ``__init__`` leads to the module defining a
+    name), and ``--mode`` where it imports ``run_mode``."""
     full = path if osp.isabs(path) else osp.join(REPO_ROOT, path)
     rel = osp.relpath(full, REPO_ROOT)
     if osp.commonpath([full, REPO_ROOT]) == REPO_ROOT and \
@@ -69,10 +72,16 @@ def script_options(path: str, depth: int = 1) -> Set[str]:
                     options.add(arg.value)
         elif isinstance(node, ast.Import):
             imported += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module \
-                and not node.level:
-            imported.append(node.module)
-            imported += [f'{node.module}.{a.name}' for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module
+                                                   or node.level):
+            module = node.module or ''
+            if node.level:  # relative: resolved from the file's package
+                package = osp.relpath(osp.dirname(full), REPO_ROOT).split(
+                    os.sep)
+                package = package[:len(package) - node.level + 1]
+                module = '.'.join(package + ([module] if module else []))
+            imported.append(module)
+            imported += [f'{module}.{a.name}' for a in node.names]
             if any(a.name == 'run_mode' for a in node.names):
                 options.add('--mode')  # mmfusenas.utils.cli_modes.run_mode
     if depth:
