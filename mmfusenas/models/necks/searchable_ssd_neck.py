@@ -110,8 +110,8 @@ class SearchableSSDNeck(BaseModule):
     """mmdet's ``SSDNeck`` whose extra layers' 3x3 convs are searched.
 
     RUAS (TPAMI 2022, Sec. 5) searches the detector's neck and head; its
-    official detection code searches each SSD extra conv (section 10 of
-    ``shared/reference/ruas_architecture.md``). As in mmdet's ``SSDNeck``,
+    official detection code searches each SSD extra conv
+    (``model_detection/`` of github.com/vis-opt-group/RUAS). As in mmdet's ``SSDNeck``,
     the input levels pass through (the first L2-normalised, learnable scale
     ``l2_norm_scale``) and extra level ``i`` is computed from the previous
     level by a fixed 1x1 ConvModule (``C_prev -> C_i / 2``) and a second
