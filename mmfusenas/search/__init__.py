@@ -1,7 +1,8 @@
 """Architecture search: bilevel strategies and architecture regularisers,
 one-shot supernet / evolution search, loss-weight search."""
-from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
-                         LossWeightSearchAlgorithm, ProxyBilevelAlgorithm)
+from .algorithms import (BaseSearchAlgorithm, BilevelSearchAlgorithm,
+                         CooperativeSearchAlgorithm, LossWeightSearchAlgorithm,
+                         ProxyBilevelAlgorithm)
 from .estimators import (FlopsRegularizer, LatencyRegularizer, PathCostTable,
                          ResourceEstimator, SkipCountRegularizer)
 from .hooks import (ArchLoggingHook, ArchScheduleHook, GenotypeExportHook,
@@ -21,7 +22,8 @@ from .strategies import (BaseBilevelStrategy, BestOfMPathSampler,
                          SearchableModel, UniformPathSampler, path_loss)
 
 __all__ = [
-    'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
+    'BaseSearchAlgorithm', 'BaseBilevelStrategy', 'BilevelProblem',
+    'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
     'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
     'CooperativeStrategy', 'CooperativeSearchAlgorithm',
