@@ -69,14 +69,11 @@ if __name__ == '__main__':
                                         'benchmarks', 'docs', 'projects')),
         include_package_data=True,
         # configs ship as mmfusenas/.mim/configs (a link to configs/ in a
-        # checkout; wheels get copies), for `mmfusenas::tim/x.py` imports;
-        # the genotype files the configs rebuild their searched parts from
-        # (configs/*/genotypes/*.yaml) ship with them
+        # checkout; wheels get copies), for `_base_ = 'mmfusenas::tim/x.py'`
+        # imports; the genotype files the configs rebuild their searched
+        # parts from (configs/*/genotypes/*.yaml) ship with them
         package_data={
-            'mmfusenas': [
-                '.mim/model-index.yml', '.mim/configs/**/*.py',
-                '.mim/configs/**/*.yaml'
-            ]
+            'mmfusenas': ['.mim/configs/**/*.py', '.mim/configs/**/*.yaml']
         },
         python_requires=python_requires(),
         classifiers=[
@@ -91,6 +88,7 @@ if __name__ == '__main__':
             'Topic :: Scientific/Engineering :: Image Processing',
         ],
         license='Apache License 2.0',
+        license_files=['LICENSE'],
         install_requires=without(
             parse_requirements('requirements/runtime.txt'), 'mmcv'),
         extras_require={

@@ -1,7 +1,7 @@
 """A pre-module (fusion or scene network) feeding a real task model."""
 import copy
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -14,16 +14,15 @@ from mmfusenas.utils.distributed import raise_on_any_rank
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
                                               load_module_checkpoint,
                                               parse_module_init)
+from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
 
-ConfigType = Union[dict, nn.Module]
-LossDict = Dict[str, Union[torch.Tensor, List[torch.Tensor]]]
 
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
-def build_module(cfg: ConfigType) -> nn.Module:
+def build_module(cfg: ModuleConfigType) -> nn.Module:
     """Build a module config in the mmfusenas registry (modules pass)."""
     return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
 
@@ -124,16 +123,16 @@ class BasePreTaskModel(BaseModel):
     default_data_preprocessor: dict = {}
 
     def __init__(self,
-                 pre_net: Optional[ConfigType] = None,
-                 task_model: Optional[ConfigType] = None,
-                 pre_losses: Sequence[ConfigType] = (),
+                 pre_net: Optional[ModuleConfigType] = None,
+                 task_model: Optional[ModuleConfigType] = None,
+                 pre_losses: Sequence[ModuleConfigType] = (),
                  pre_loss_weight: float = 1.0,
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
                  pre_init: Optional[ModuleInit] = None,
                  freeze_pre: bool = False,
                  check_finite: bool = True,
-                 data_preprocessor: Optional[ConfigType] = None,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None,
                  **named: Any) -> None:
         given = self._from_config_names(
@@ -219,7 +218,7 @@ class BasePreTaskModel(BaseModel):
                 raise TypeError(f'{owner} needs {names[generic]!r}')
         return given
 
-    def _build_task_model(self, cfg: ConfigType) -> nn.Module:
+    def _build_task_model(self, cfg: ModuleConfigType) -> nn.Module:
         if isinstance(cfg, nn.Module):
             return cfg
         if not isinstance(cfg, dict):

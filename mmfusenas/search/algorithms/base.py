@@ -8,7 +8,8 @@ level (architecture parameters, loss weights, hyper-guidance) and its own
 ``train_step``. :class:`BaseSearchAlgorithm` gives every algorithm the same
 
 - architecture building (a config through ``MODELS``, or a built module);
-- data-preprocessor policy (:meth:`BaseSearchAlgorithm.resolve_data_preprocessor`);
+- data-preprocessor policy
+  (:meth:`BaseSearchAlgorithm.resolve_data_preprocessor`);
 - frozen sub-modules (``frozen_modules``: no gradients, out of the weight
   optimizer, always in eval mode);
 - strategy building and two-optimizer check.
@@ -16,7 +17,7 @@ level (architecture parameters, loss weights, hyper-guidance) and its own
 import logging
 from contextlib import contextmanager
 from typing import (Any, Iterable, Iterator, List, Mapping, Optional,
-                    Sequence, Set, Tuple, Union)
+                    Sequence, Set, Tuple)
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -27,10 +28,8 @@ from torch import Tensor
 
 from mmfusenas.models.mutables import DiffMixedOp
 from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.utils.typing_utils import ModuleConfigType, OptModuleConfigType
 from ..strategies import BaseBilevelStrategy
-
-ConfigType = Union[dict, nn.Module]
-OptConfigType = Optional[ConfigType]
 
 
 def num_choice_points(module: nn.Module) -> int:
@@ -95,8 +94,8 @@ class BaseSearchAlgorithm(BaseModel):
     architecture_must_be_config: bool = False
 
     def __init__(self,
-                 architecture: ConfigType,
-                 data_preprocessor: OptConfigType = None,
+                 architecture: ModuleConfigType,
+                 data_preprocessor: OptModuleConfigType = None,
                  frozen_modules: Sequence[str] = (),
                  init_cfg: Optional[dict] = None) -> None:
         name = type(self).__name__
@@ -125,7 +124,7 @@ class BaseSearchAlgorithm(BaseModel):
     # ------------------------------------------------------------------
     @classmethod
     def resolve_data_preprocessor(
-            cls, data_preprocessor: OptConfigType,
+            cls, data_preprocessor: OptModuleConfigType,
             architecture: nn.Module) -> Optional[nn.Module]:
         """The algorithm's data preprocessor (the policy of the class
         docstring).

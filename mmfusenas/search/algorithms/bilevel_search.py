@@ -10,14 +10,15 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from torch import Tensor
 
-from mmfusenas.models.mutables import (ArchParams, Genotype, config_at, bind_arch_params,
+from mmfusenas.models.mutables import (ArchParams, Genotype,
+                                       bind_arch_params, config_at,
                                        derive_choices, nested_space_keys,
                                        reachable_keys)
 from mmfusenas.registry import MODELS, TASK_UTILS
 from mmfusenas.utils.distributed import check_finite
+from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..strategies import BaseBilevelStrategy, BilevelProblem
-from .base import (BaseSearchAlgorithm, ConfigType, frozen_parameters,
-                   num_choice_points)
+from .base import BaseSearchAlgorithm, frozen_parameters, num_choice_points
 
 # kept importable under its former name
 _frozen = frozen_parameters
@@ -191,7 +192,7 @@ class BilevelSearchAlgorithm(BaseSearchAlgorithm):
                  regularizer: Optional[Union[dict, Regularizer]] = None,
                  arch_init_std: float = 1e-3,
                  frozen_modules: Sequence[str] = (),
-                 data_preprocessor: Optional[ConfigType] = None,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if int(arch_update_interval) != arch_update_interval or \
                 arch_update_interval < 1:

@@ -421,7 +421,8 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             what = self.parts[i]['name']
             names = self.parts[i]['losses']
             params = self.part_weight_parameters(i)
-        with weights_ow.optim_context(self), frozen_parameters(self.arch_parameters()):
+        with weights_ow.optim_context(self), \
+                frozen_parameters(self.arch_parameters()):
             losses = self._select(
                 self.architecture(**train, mode='loss'), names)
             loss = sum(losses.values())

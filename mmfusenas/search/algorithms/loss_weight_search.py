@@ -28,8 +28,9 @@ from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
                                        bind_loss_hyper)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import check_finite
+from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..strategies import BaseBilevelStrategy, BilevelProblem
-from .base import BaseSearchAlgorithm, ConfigType, frozen_parameters
+from .base import BaseSearchAlgorithm, frozen_parameters
 
 
 @MODELS.register_module()
@@ -75,7 +76,7 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
     """
 
     def __init__(self,
-                 architecture: ConfigType,
+                 architecture: ModuleConfigType,
                  objective: Union[dict, nn.Module],
                  strategy: Union[dict, BaseBilevelStrategy] = dict(
                      type='DartsSecondOrderStrategy',
@@ -88,7 +89,7 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
                  update_interval: int = 1,
                  arch_init_std: float = 1e-3,
                  frozen_modules: Sequence[str] = (),
-                 data_preprocessor: Optional[ConfigType] = None,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if int(update_interval) != update_interval or update_interval < 1:
             raise ValueError('LossWeightSearchAlgorithm: update_interval '
