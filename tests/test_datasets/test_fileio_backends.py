@@ -1,0 +1,155 @@
+"""Datasets and image loading go through mmengine.fileio (``backend_args``):
+a paired dataset on a storage backend that is not the local disk."""
+import os.path as osp
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.fileio import BaseStorageBackend, register_backend
+
+from mmfusenas.datasets import PairedImageDataset
+from mmfusenas.datasets.paired_image_dataset import detect_layout
+from mmfusenas.datasets.transforms import LoadPairedImages
+
+BACKEND = 'mmfusenas_test_memory'
+ROOT = '/no/such/disk/folder/pairs'  # exists only in the memory backend
+
+
+class MemoryBackend(BaseStorageBackend):
+    """Files held in a dict (no disk), recording every call."""
+
+    files: Dict[str, bytes] = {}
+    calls: List[Tuple[str, str]] = []
+
+    def __init__(self, **kwargs) -> None:
+        pass
+
+    def _record(self, name: str, path) -> str:
+        path = str(path).rstrip('/')
+        self.calls.append((name, path))
+        return path
+
+    def get(self, filepath) -> bytes:
+        path = self._record('get', filepath)
+        if path not in self.files:
+            raise FileNotFoundError(path)
+        return self.files[path]
+
+    def get_text(self, filepath, encoding: str = 'utf-8') -> str:
+        return self.get(filepath).decode(encoding)
+
+    def exists(self, filepath) -> bool:
+        return self.isfile(filepath) or self.isdir(filepath)
+
+    def isdir(self, filepath) -> bool:
+        path = self._record('isdir', filepath) + '/'
+        return any(key.startswith(path) for key in self.files)
+
+    def isfile(self, filepath) -> bool:
+        return self._record('isfile', filepath) in self.files
+
+    def join_path(self, filepath, *filepaths) -> str:
+        return '/'.join([str(filepath).rstrip('/')] +
+                        [str(p).strip('/') for p in filepaths])
+
+    def list_dir_or_file(self,
+                         dir_path,
+                         list_dir: bool = True,
+                         list_file: bool = True,
+                         suffix: Optional[Union[str, Tuple[str]]] = None,
+                         recursive: bool = False) -> Iterator[str]:
+        root = self._record('list', dir_path) + '/'
+        entries = set()
+        for key in self.files:
+            if key.startswith(root):
+                head, sep, _ = key[len(root):].partition('/')
+                if sep and list_dir:
+                    entries.add(head)
+                elif not sep and list_file:
+                    entries.add(head)
+        yield from sorted(entries)
+
+
+register_backend(BACKEND, MemoryBackend, force=True)
+BACKEND_ARGS = dict(backend=BACKEND)
+
+
+def png(arr: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode('.png', arr)
+    assert ok
+    return buf.tobytes()
+
+
+@pytest.fixture
+def memory_pairs():
+    rng = np.random.default_rng(0)
+    images = {}
+    MemoryBackend.files.clear()
+    MemoryBackend.calls.clear()
+    for stem in ('a', 'b', 'c'):
+        ir = rng.integers(0, 256, (6, 8), dtype=np.uint8)
+        vi = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+        images[stem] = (ir, vi)
+        MemoryBackend.files[f'{ROOT}/ir/{stem}.png'] = png(ir)
+        MemoryBackend.files[f'{ROOT}/vi/{stem}.png'] = png(vi)
+    # ignored: a hidden file, a file of another type, a sub-folder's file
+    MemoryBackend.files[f'{ROOT}/ir/._a.png'] = b'junk'
+    MemoryBackend.files[f'{ROOT}/ir/notes.txt'] = b'junk'
+    MemoryBackend.files[f'{ROOT}/vi/extra/a.png'] = b'junk'
+    MemoryBackend.files[f'{ROOT}/split.txt'] = b'# val\nc\na\n'
+    yield images
+    MemoryBackend.files.clear()
+    MemoryBackend.calls.clear()
+
+
+def test_paired_dataset_lists_reads_and_loads_through_the_backend(
+        memory_pairs):
+    assert not osp.exists(ROOT)
+    dataset = PairedImageDataset(
+        data_root=ROOT,
+        data_prefix=dict(ir='ir', vi='vi'),
+        ann_file='split.txt',
+        check_sizes=True,
+        backend_args=BACKEND_ARGS,
+        pipeline=[dict(type='LoadPairedImages', backend_args=BACKEND_ARGS)])
+    assert [dataset.get_data_info(i)['stem'] for i in range(2)] == ['a', 'c']
+    assert dataset.get_data_info(0)['img_path'] == dict(
+        ir=f'{ROOT}/ir/a.png', vi=f'{ROOT}/vi/a.png')
+    sample = dataset[1]
+    ir, vi = memory_pairs['c']
+    assert np.array_equal(sample['ir'][..., 0], ir)
+    assert np.array_equal(sample['vi'], vi[..., ::-1])  # BGR file -> RGB
+    called = {name for name, _ in MemoryBackend.calls}
+    assert {'list', 'isdir', 'isfile', 'get'} <= called
+    assert ('get', f'{ROOT}/split.txt') in MemoryBackend.calls
+    assert ('get', f'{ROOT}/vi/c.png') in MemoryBackend.calls
+
+
+def test_layout_detection_through_the_backend(memory_pairs):
+    assert dict(detect_layout(ROOT, BACKEND_ARGS)) == dict(ir='ir', vi='vi')
+    assert ('list', ROOT) in MemoryBackend.calls
+    with pytest.raises(FileNotFoundError, match='is not a folder'):
+        detect_layout(ROOT + '_missing', BACKEND_ARGS)
+
+
+def test_load_errors_name_the_file_on_any_backend(memory_pairs):
+    load = LoadPairedImages(backend_args=BACKEND_ARGS)
+    with pytest.raises(FileNotFoundError, match=r"'/no/such/disk/folder/"
+                       r"pairs/ir/z.png' \(modality 'ir'\) does not exist"):
+        load(dict(img_path=dict(ir=f'{ROOT}/ir/z.png')))
+    with pytest.raises(OSError, match='cannot decode'):
+        load(dict(img_path=dict(ir=f'{ROOT}/ir/notes.txt')))
+    assert 'backend_args=' in repr(load)
+
+
+def test_default_backend_is_inferred_from_the_path(tmp_path):
+    """``backend_args=None`` (the default) reads plain paths from disk."""
+    arr = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    for mod in ('ir', 'vi'):
+        (tmp_path / mod).mkdir()
+        assert cv2.imwrite(str(tmp_path / mod / 'x.png'), arr)
+    dataset = PairedImageDataset(
+        data_root=str(tmp_path), pipeline=[dict(type='LoadPairedImages')])
+    assert dataset.backend_args is None
+    assert np.array_equal(dataset[0]['vi'][..., 0], arr)
