@@ -153,3 +153,41 @@ def test_default_backend_is_inferred_from_the_path(tmp_path):
         data_root=str(tmp_path), pipeline=[dict(type='LoadPairedImages')])
     assert dataset.backend_args is None
     assert np.array_equal(dataset[0]['vi'][..., 0], arr)
+
+
+def test_yolo_detection_annotations_through_the_backend(memory_pairs):
+    from mmfusenas.datasets import PairedDetDataset
+    MemoryBackend.files[f'{ROOT}/labels/classes.txt'] = b'person\ncar\n'
+    MemoryBackend.files[f'{ROOT}/labels/a.txt'] = b'1 0.5 0.5 0.25 0.5\n'
+    MemoryBackend.files[f'{ROOT}/labels/c.txt'] = b''
+    MemoryBackend.files[f'{ROOT}/labels/b.txt'] = b'0 0.5 0.5 1 1\n'
+    dataset = PairedDetDataset(
+        ann_format='yolo',
+        data_root=ROOT,
+        data_prefix=dict(ir='ir', vi='vi'),
+        ann_dir='labels',
+        backend_args=BACKEND_ARGS)
+    assert dataset.metainfo['classes'] == ('person', 'car')
+    info = dataset.get_data_info(0)
+    assert (info['stem'], info['width'], info['height']) == ('a', 8, 6)
+    (inst, ) = info['instances']
+    # cx 4, cy 3, w 2, h 3 in pixels of the 8 x 6 image
+    assert inst['bbox'] == [3.0, 1.5, 5.0, 4.5] and inst['bbox_label'] == 1
+    assert ('list', f'{ROOT}/labels') in MemoryBackend.calls
+    assert ('get', f'{ROOT}/labels/a.txt') in MemoryBackend.calls
+
+
+def test_label_maps_through_the_backend(memory_pairs):
+    from mmfusenas.datasets.transforms import LoadPairedAnnotations
+    seg = np.zeros((6, 8), np.uint8)
+    seg[2:4, 3:6] = 1
+    MemoryBackend.files[f'{ROOT}/seg/a.png'] = png(seg)
+    load = LoadPairedAnnotations(
+        with_bbox=False, with_label=False, with_seg=True,
+        backend_args=BACKEND_ARGS)
+    out = load(dict(seg_map_path=f'{ROOT}/seg/a.png', img_shape=(6, 8),
+                    stem='a', reduce_zero_label=False, label_map=None,
+                    num_classes=2, ignore_index=255))
+    assert np.array_equal(out['gt_seg_map'], seg)
+    with pytest.raises(FileNotFoundError, match='label map .* does not'):
+        load(dict(seg_map_path=f'{ROOT}/seg/z.png', img_shape=(6, 8)))
