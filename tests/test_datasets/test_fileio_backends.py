@@ -191,3 +191,23 @@ def test_label_maps_through_the_backend(memory_pairs):
     assert np.array_equal(out['gt_seg_map'], seg)
     with pytest.raises(FileNotFoundError, match='label map .* does not'):
         load(dict(seg_map_path=f'{ROOT}/seg/z.png', img_shape=(6, 8)))
+
+
+def test_lowlight_layout_and_images_through_the_backend(memory_pairs):
+    from mmfusenas.datasets import HazeDataset, LowLightDataset
+    rng = np.random.default_rng(1)
+    low = rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    MemoryBackend.files[f'{ROOT}/lol/low/x.png'] = png(low)
+    MemoryBackend.files[f'{ROOT}/lol/high/x.png'] = png(low // 2)
+    MemoryBackend.files[f'{ROOT}/haze/hazy/y_1.png'] = png(low)
+    MemoryBackend.files[f'{ROOT}/haze/clear/y.png'] = png(low)
+    pipeline = [dict(type='LoadEnhanceImages', backend_args=BACKEND_ARGS)]
+    dataset = LowLightDataset(data_root=f'{ROOT}/lol', pipeline=pipeline,
+                              backend_args=BACKEND_ARGS)
+    assert dataset.modalities == ('low', 'gt')  # {low,high} detected
+    sample = dataset[0]
+    assert np.array_equal(sample['low'], low[..., ::-1])  # BGR file -> RGB
+    assert np.array_equal(sample['gt'], (low // 2)[..., ::-1])
+    haze = HazeDataset(data_root=f'{ROOT}/haze', backend_args=BACKEND_ARGS)
+    assert haze.get_data_info(0)['img_path'] == dict(
+        low=f'{ROOT}/haze/hazy/y_1.png', gt=f'{ROOT}/haze/clear/y.png')
