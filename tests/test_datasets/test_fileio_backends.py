@@ -211,3 +211,17 @@ def test_lowlight_layout_and_images_through_the_backend(memory_pairs):
     haze = HazeDataset(data_root=f'{ROOT}/haze', backend_args=BACKEND_ARGS)
     assert haze.get_data_info(0)['img_path'] == dict(
         low=f'{ROOT}/haze/hazy/y_1.png', gt=f'{ROOT}/haze/clear/y.png')
+
+
+def test_darkface_folder_dataset_through_the_backend(memory_pairs):
+    from mmfusenas.datasets import DarkFaceDataset
+    img = np.zeros((6, 8, 3), np.uint8)
+    MemoryBackend.files[f'{ROOT}/dark/image/1.png'] = png(img)
+    MemoryBackend.files[f'{ROOT}/dark/label/1.txt'] = b'1\n1 1 5 4\n'
+    dataset = DarkFaceDataset(data_root=f'{ROOT}/dark',
+                              backend_args=BACKEND_ARGS)
+    info = dataset.get_data_info(0)
+    assert (info['img_path'], info['width'], info['height']) == (
+        f'{ROOT}/dark/image/1.png', 8, 6)
+    assert [i['bbox'] for i in info['instances']] == [[1.0, 1.0, 5.0, 4.0]]
+    assert ('get', f'{ROOT}/dark/label/1.txt') in MemoryBackend.calls
