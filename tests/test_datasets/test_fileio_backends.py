@@ -225,3 +225,23 @@ def test_darkface_folder_dataset_through_the_backend(memory_pairs):
         f'{ROOT}/dark/image/1.png', 8, 6)
     assert [i['bbox'] for i in info['instances']] == [[1.0, 1.0, 5.0, 4.0]]
     assert ('get', f'{ROOT}/dark/label/1.txt') in MemoryBackend.calls
+
+
+def test_gisr_dataset_and_loading_through_the_backend(memory_pairs):
+    import io
+
+    from mmfusenas.datasets import GISRDataset
+    from mmfusenas.datasets.transforms import LoadGISRSample
+    rgb = np.full((4, 4, 3), 7, np.uint8)
+    depth = np.arange(16, dtype=np.float32).reshape(4, 4)
+    buf = io.BytesIO()
+    np.save(buf, depth)
+    MemoryBackend.files[f'{ROOT}/nyu/RGB/1.png'] = png(rgb)
+    MemoryBackend.files[f'{ROOT}/nyu/Depth/1.npy'] = buf.getvalue()
+    dataset = GISRDataset(
+        data_root=f'{ROOT}/nyu', backend_args=BACKEND_ARGS,
+        pipeline=[LoadGISRSample(backend_args=BACKEND_ARGS)])
+    sample = dataset[0]
+    assert sample['sample_id'] == '1'
+    assert np.array_equal(sample['gt'], depth)
+    assert np.array_equal(sample['rgb'], rgb)
