@@ -245,3 +245,26 @@ def test_gisr_dataset_and_loading_through_the_backend(memory_pairs):
     assert sample['sample_id'] == '1'
     assert np.array_equal(sample['gt'], depth)
     assert np.array_equal(sample['rgb'], rgb)
+
+
+def test_deblur_images_and_levin_mats_through_the_backend(memory_pairs):
+    import io
+
+    from scipy.io import savemat
+
+    from mmfusenas.datasets import LevinDataset, list_images, read_image
+    assert list_images(f'{ROOT}/ir', BACKEND_ARGS) == [
+        f'{ROOT}/ir/a.png', f'{ROOT}/ir/b.png', f'{ROOT}/ir/c.png']
+    ir, _ = memory_pairs['b']
+    assert np.array_equal(
+        read_image(f'{ROOT}/ir/b.png', backend_args=BACKEND_ARGS),
+        ir / 255.0)
+    x = np.random.default_rng(2).random((12, 12))
+    f = np.ones((3, 3)) / 9
+    buf = io.BytesIO()
+    savemat(buf, dict(x=x, y=x, f=f))
+    MemoryBackend.files[f'{ROOT}/levin/im01_flit01.mat'] = buf.getvalue()
+    levin = LevinDataset(f'{ROOT}/levin', backend_args=BACKEND_ARGS)
+    assert levin.paths == [f'{ROOT}/levin/im01_flit01.mat']
+    sample = levin[0]
+    assert sample['data_samples'].gt_img.shape[-2:] == (12, 12)
