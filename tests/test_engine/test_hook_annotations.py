@@ -46,12 +46,12 @@ def test_checker_finds_a_planted_missing_annotation():
         def before_train(self, runner) -> None:
             pass
 
-        def helper(self, x: int):
+        def scale(self, x: int):
             return x
 
     Planted.__module__ = __name__
     assert unannotated(Planted, package=__name__) == [
-        'Planted.before_train(runner)', 'Planted.helper -> ?']
+        'Planted.before_train(runner)', 'Planted.scale -> ?']
 
 
 def test_every_hook_method_is_annotated():

@@ -266,9 +266,9 @@ def test_two_optimizers_are_required_and_named(kind):
     assert pair == (1, 2)
 
 
-def test_bilevel_search_state_is_unchanged_by_the_base():
+def test_state_dicts_hold_the_architecture_and_the_search_state():
     """The state dict holds exactly the architecture, α and the step
-    counter (checkpoints of earlier searches still load)."""
+    counter (the keys a search checkpoint has)."""
     algo = build('bilevel')
     keys = set(algo.state_dict())
     arch = {'architecture.' + k for k in algo.architecture.state_dict()}

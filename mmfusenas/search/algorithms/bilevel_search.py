@@ -20,9 +20,6 @@ from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..strategies import BaseBilevelStrategy, BilevelProblem
 from .base import BaseSearchAlgorithm, frozen_parameters, num_choice_points
 
-# kept importable under its former name
-_frozen = frozen_parameters
-
 Regularizer = Any  # ``prepare(supernet, arch_params, inputs)`` + ``__call__``
 
 
