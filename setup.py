@@ -12,11 +12,26 @@ from setuptools import find_packages, setup
 HERE = osp.dirname(osp.abspath(__file__))
 
 
-def get_version() -> str:
+def read_version_file() -> dict:
+    """The names ``mmfusenas/version.py`` defines (without importing the
+    package, whose dependencies may not be installed yet)."""
     scope: dict = {}
     with open(osp.join(HERE, 'mmfusenas', 'version.py')) as f:
         exec(compile(f.read(), 'version.py', 'exec'), scope)
-    return scope['__version__']
+    return scope
+
+
+def get_version() -> str:
+    return read_version_file()['__version__']
+
+
+def python_requires() -> str:
+    """``'>=3.10'``: the floor ``mmfusenas.version.PYTHON_MIN``."""
+    return '>=' + '.'.join(map(str, read_version_file()['PYTHON_MIN']))
+
+
+# the Python releases the classifiers name: the floor up to the tested 3.11
+PYTHON_CLASSIFIERS = ['3.10', '3.11']
 
 
 def parse_requirements(fname: str) -> list:
@@ -54,17 +69,26 @@ if __name__ == '__main__':
                                         'benchmarks', 'docs', 'projects')),
         include_package_data=True,
         # configs ship as mmfusenas/.mim/configs (a link to configs/ in a
-        # checkout; wheels get copies), for `mmfusenas::tim/x.py` imports;
-        # the genotype files the configs rebuild their searched parts from
-        # (configs/*/genotypes/*.yaml) ship with them
+        # checkout; wheels get copies), for `_base_ = 'mmfusenas::tim/x.py'`
+        # imports; the genotype files the configs rebuild their searched
+        # parts from (configs/*/genotypes/*.yaml) ship with them
         package_data={
-            'mmfusenas': [
-                '.mim/model-index.yml', '.mim/configs/**/*.py',
-                '.mim/configs/**/*.yaml'
-            ]
+            'mmfusenas': ['.mim/configs/**/*.py', '.mim/configs/**/*.yaml']
         },
-        python_requires='>=3.8',
+        python_requires=python_requires(),
+        classifiers=[
+            'Development Status :: 3 - Alpha',
+            'License :: OSI Approved :: Apache Software License',
+            'Operating System :: OS Independent',
+            'Programming Language :: Python :: 3',
+            'Programming Language :: Python :: 3 :: Only',
+        ] + [f'Programming Language :: Python :: {v}'
+             for v in PYTHON_CLASSIFIERS] + [
+            'Topic :: Scientific/Engineering :: Artificial Intelligence',
+            'Topic :: Scientific/Engineering :: Image Processing',
+        ],
         license='Apache License 2.0',
+        license_files=['LICENSE'],
         install_requires=without(
             parse_requirements('requirements/runtime.txt'), 'mmcv'),
         extras_require={

@@ -11,10 +11,11 @@ Usage::
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
-from** ``../shared/reference/*.md`` (``tests/test_tools/
-tim_official_reference.py``, ``tests/test_tools/ruas_official_reference.py``;
-the official module tree and key layout, so the same weights load into
-both): seeded weights converted with the official converters for TIM and
+after their code** (github.com/LiuZhu-CV/TIMFusion,
+github.com/vis-opt-group/RUAS, github.com/KarelZhang/RUAS in
+``tests/test_tools/tim_official_reference.py`` and
+``tests/test_tools/ruas_official_reference.py``; the official module tree
+and key layout, so the same weights load into both): seeded weights converted with the official converters for TIM and
 the RUAS CVPR network, the official TPAMI ``lol.pt`` for RUAS_s / RUAS_A
 (``../shared/checkpoints/ruas_official``; seeded weights when absent).
 
@@ -204,7 +205,7 @@ def build_ruas(variant: str) -> Tuple[nn.Module, Callable, List]:
 
 
 def build_dcnas(tmp: str) -> Tuple[nn.Module, Callable, List]:
-    """DCNAS fixed network (the reference's example genotype, C = 16)
+    """DCNAS fixed network (an example genotype of the official code, C = 16)
     and the official ``StaticModel`` rebuild (``tests/data/dcnas/
     make_goldens.py``), seeded weights converted by the official
     converter; one packed ``(N, 1 + 3, H, W)`` input ``[lr_up, rgb]``."""

@@ -1,11 +1,21 @@
 """MMFuseNAS: task-guided, architecture-searched multi-modality imaging."""
-import mmcv
-import mmengine
-from mmengine.utils import digit_version
+import sys
 
-from .utils.checkpoint import allow_mmengine_checkpoint_globals
-from .utils.config import register_config_package
-from .version import __version__, version_info
+from .version import PYTHON_MIN, __version__, version_info
+
+if sys.version_info[:2] < PYTHON_MIN:
+    raise ImportError(
+        f'MMFuseNAS {__version__} needs Python>='
+        f'{".".join(map(str, PYTHON_MIN))}, but Python '
+        f'{sys.version.split()[0]} is running (see README "Supported '
+        f'versions").')
+
+import mmcv  # noqa: E402
+import mmengine  # noqa: E402
+from mmengine.utils import digit_version  # noqa: E402
+
+from .utils.checkpoint import allow_mmengine_checkpoint_globals  # noqa: E402
+from .utils.config import register_config_package  # noqa: E402
 
 # The stack MMFuseNAS is tested against (see README "Supported versions").
 MMCV_MIN, MMCV_MAX = '2.1.0', '2.2.0'  # mmdet 3.3.0 itself needs mmcv < 2.2

@@ -1,8 +1,10 @@
 """The official TIM test protocols, quirks included, on converted weights.
 
-The authors' test scripts (LiuZhu-CV/TIMFusion: ``IVIF/testFusion.py``,
-``IVIF/testFusion_light.py``, ``MmIF/test_fusion_Medical_{ct,pet,spect}.py``;
-``../shared/reference/tim_architecture.md`` section 7) read, normalise, run
+The authors' test scripts (github.com/LiuZhu-CV/TIMFusion, the code of Liu
+et al., "A Task-guided, Implicitly-searched and Meta-initialized Deep Model
+for Image Fusion", TPAMI 2024: ``IVIF/testFusion.py``,
+``IVIF/testFusion_light.py``, ``MmIF/test_fusion_Medical_{ct,pet,spect}.py``)
+read, normalise, run
 and save differently from ``tools/test.py``. :func:`fuse_tim_official`
 reproduces each of them on a model built from the matching
 ``configs/tim/*_official.py`` (weights converted with

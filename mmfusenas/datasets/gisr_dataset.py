@@ -20,10 +20,10 @@ Depth is kept in its stored unit (the metric presets convert:
 (one sample id per line, e.g. from
 ``tools/dataset_converters/nyu_mat_to_gisr.py``) selects a subset.
 """
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+from mmengine import fileio
 from mmengine.dataset import BaseDataset
 
 from mmfusenas.registry import DATASETS
@@ -49,10 +49,15 @@ def sample_id(stem: str, tags: Sequence[str]) -> str:
     return stem
 
 
-def _index(folder: str, suffixes: Sequence[str], tags: Sequence[str],
-           what: str) -> Dict[str, str]:
+def _index(folder: str,
+           suffixes: Sequence[str],
+           tags: Sequence[str],
+           what: str,
+           backend_args: Optional[dict] = None) -> Dict[str, str]:
     out: Dict[str, str] = {}
-    for name in sorted(os.listdir(folder)):
+    for name in sorted(
+            fileio.list_dir_or_file(
+                folder, list_dir=False, backend_args=backend_args)):
         stem, ext = osp.splitext(name)
         if name.startswith('.') or ext.lower() not in suffixes:
             continue
@@ -61,7 +66,7 @@ def _index(folder: str, suffixes: Sequence[str], tags: Sequence[str],
             raise ValueError(f'GISRDataset: two {what} files for sample '
                              f'{sid!r} in {folder}: {osp.basename(out[sid])}'
                              f' and {name}')
-        out[sid] = osp.join(folder, name)
+        out[sid] = fileio.join_path(folder, name, backend_args=backend_args)
     return out
 
 
@@ -83,6 +88,9 @@ class GISRDataset(BaseDataset):
         split_file (str, optional): text file of sample ids (relative to
             ``data_root`` or absolute).
         repeat (int): repeat the list (small training sets). Defaults to 1.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage); give the same to
+            ``LoadGISRSample``. Defaults to None (inferred from the path).
         **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments
             (``pipeline``, ``test_mode``, ``indices``, ...).
 
@@ -102,7 +110,9 @@ class GISRDataset(BaseDataset):
                  lr_dir: Optional[str] = 'DepthLR',
                  split_file: Optional[str] = None,
                  repeat: int = 1,
+                 backend_args: Optional[dict] = None,
                  **kwargs) -> None:
+        self.backend_args = backend_args
         self.rgb_dir, self.depth_dir, self.lr_dir = rgb_dir, depth_dir, lr_dir
         self.split_file = split_file
         if repeat < 1:
@@ -114,17 +124,20 @@ class GISRDataset(BaseDataset):
         root = self.data_root
         rgb_dir = osp.join(root, self.rgb_dir)
         depth_dir = osp.join(root, self.depth_dir)
+        args = self.backend_args
         for folder in (rgb_dir, depth_dir):
-            if not osp.isdir(folder):
+            if not fileio.isdir(folder, backend_args=args):
                 raise FileNotFoundError(
                     f'GISRDataset: {folder} is not a folder. '
                     f'{GISR_DATA_HINT}')
-        rgbs = _index(rgb_dir, RGB_SUFFIXES, RGB_TAGS, 'RGB')
-        depths = _index(depth_dir, DEPTH_SUFFIXES, DEPTH_TAGS, 'depth')
+        rgbs = _index(rgb_dir, RGB_SUFFIXES, RGB_TAGS, 'RGB', args)
+        depths = _index(depth_dir, DEPTH_SUFFIXES, DEPTH_TAGS, 'depth', args)
         lrs: Dict[str, str] = {}
-        if self.lr_dir and osp.isdir(osp.join(root, self.lr_dir)):
+        if self.lr_dir and fileio.isdir(
+                osp.join(root, self.lr_dir), backend_args=args):
             lrs = _index(
-                osp.join(root, self.lr_dir), DEPTH_SUFFIXES, LR_TAGS, 'LR')
+                osp.join(root, self.lr_dir), DEPTH_SUFFIXES, LR_TAGS, 'LR',
+                args)
         if not rgbs:
             raise ValueError(f'GISRDataset: no images in {rgb_dir}. '
                              f'{GISR_DATA_HINT}')
@@ -139,11 +152,11 @@ class GISRDataset(BaseDataset):
         if self.split_file is not None:
             path = self.split_file if osp.isabs(self.split_file) else \
                 osp.join(root, self.split_file)
-            if not osp.isfile(path):
+            if not fileio.isfile(path, backend_args=args):
                 raise FileNotFoundError(f'GISRDataset: split_file {path} '
                                         'not found')
-            with open(path, encoding='utf-8') as f:
-                wanted = [ln.strip() for ln in f if ln.strip()]
+            text = fileio.get_text(path, backend_args=args)
+            wanted = [ln.strip() for ln in text.splitlines() if ln.strip()]
             absent = [i for i in wanted if i not in rgbs]
             if absent:
                 raise ValueError(f'GISRDataset: ids of {path} with no pair '

@@ -14,11 +14,10 @@ so :class:`~mmfusenas.datasets.transforms.LoadEnhanceImages`,
 :class:`~mmfusenas.models.ImageEnhancer` and
 :class:`~mmfusenas.evaluation.ImageQualityMetric` work unchanged.
 """
-import os
-import os.path as osp
 from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple
 
+from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
@@ -28,7 +27,9 @@ from .paired_image_dataset import DATA_HINT, _listing
 
 def detect_paired_layout(data_root: str, name: str,
                          layouts: Sequence[Tuple[str, Sequence[str]]],
-                         with_gt: Optional[bool]) -> 'OrderedDict[str, str]':
+                         with_gt: Optional[bool],
+                         backend_args: Optional[dict] = None
+                         ) -> 'OrderedDict[str, str]':
     """Find ``(input folder, GT folder)`` of a paired restoration layout.
 
     Args:
@@ -38,17 +39,20 @@ def detect_paired_layout(data_root: str, name: str,
             GT folder candidates)`` in order of preference.
         with_gt (bool, optional): True requires GT, False ignores it, None
             uses it when present.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments. Defaults to None (inferred from the path).
 
     Returns:
         OrderedDict: ``{'low': input}`` or ``{'low': input, 'gt': gt}``
         (``''`` = ``data_root``).
     """
     root = data_root or '.'
-    if not osp.isdir(root):
+    if not fileio.isdir(root, backend_args=backend_args):
         raise FileNotFoundError(f'{name}: data_root {root!r} is not a '
                                 f'folder. {DATA_HINT}')
     subdirs = sorted(
-        d for d in os.listdir(root) if osp.isdir(osp.join(root, d)))
+        fileio.list_dir_or_file(
+            root, list_file=False, backend_args=backend_args))
     for low, gts in layouts:
         if low not in subdirs:
             continue
@@ -81,9 +85,9 @@ class PairedLayoutDataset(LowLightDataset):
                  with_gt: Optional[bool] = None,
                  **kwargs) -> None:
         if not data_prefix:
-            data_prefix = detect_paired_layout(data_root,
-                                               type(self).__name__,
-                                               self.LAYOUTS, with_gt)
+            data_prefix = detect_paired_layout(
+                data_root, type(self).__name__, self.LAYOUTS, with_gt,
+                kwargs.get('backend_args'))
         super().__init__(
             data_root=data_root, data_prefix=data_prefix, **kwargs)
 

@@ -14,10 +14,11 @@ folder; a low-light image without its GT partner is an error naming it,
 or, with ``on_unpaired='skip'``, dropped with a warning); images are read by
 :class:`~mmfusenas.datasets.transforms.LoadEnhanceImages`.
 """
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Callable, Optional, Sequence, Union
+
+from mmengine import fileio
 
 from mmfusenas.registry import DATASETS
 from .paired_image_dataset import DATA_HINT, IMG_SUFFIXES, PairedImageDataset
@@ -27,16 +28,20 @@ from .paired_image_dataset import DATA_HINT, IMG_SUFFIXES, PairedImageDataset
 PAIRED_LAYOUTS = (('low', 'high'), ('test', 'gt'))
 
 
-def _has_images(folder: str, suffixes: Sequence[str]) -> bool:
+def _has_images(folder: str,
+                suffixes: Sequence[str],
+                backend_args: Optional[dict] = None) -> bool:
     return any(
         not name.startswith('.') and osp.splitext(name)[1].lower() in suffixes
-        and osp.isfile(osp.join(folder, name)) for name in os.listdir(folder))
+        for name in fileio.list_dir_or_file(
+            folder, list_dir=False, backend_args=backend_args))
 
 
 def detect_lowlight_layout(
         data_root: str,
         with_gt: Optional[bool] = None,
-        img_suffixes: Sequence[str] = IMG_SUFFIXES) -> 'OrderedDict[str, str]':
+        img_suffixes: Sequence[str] = IMG_SUFFIXES,
+        backend_args: Optional[dict] = None) -> 'OrderedDict[str, str]':
     """Find the low-light layout of ``data_root``.
 
     Tried in order: ``{low,high}`` (LOL), ``{test,gt}`` (RUAS / MIT), a lone
@@ -49,6 +54,8 @@ def detect_lowlight_layout(
             only the low-light folder of any layout, None takes what is
             there. Defaults to None.
         img_suffixes (Sequence[str]): lower-case image suffixes.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments. Defaults to None (inferred from the path).
 
     Returns:
         OrderedDict[str, str]: ``{'low': sub-folder}`` or ``{'low': ...,
@@ -60,12 +67,13 @@ def detect_lowlight_layout(
             ``with_gt=True``; the message lists the sub-folders.
     """
     root = data_root or '.'
-    if not osp.isdir(root):
+    if not fileio.isdir(root, backend_args=backend_args):
         raise FileNotFoundError(
             f'LowLightDataset: data_root {root!r} is not a folder. '
             f'{DATA_HINT}')
     subdirs = sorted(
-        d for d in os.listdir(root) if osp.isdir(osp.join(root, d)))
+        fileio.list_dir_or_file(
+            root, list_file=False, backend_args=backend_args))
     for low, gt in PAIRED_LAYOUTS:
         if low in subdirs and gt in subdirs:
             return OrderedDict(low=low) if with_gt is False else OrderedDict(
@@ -79,7 +87,7 @@ def detect_lowlight_layout(
     for low, _ in PAIRED_LAYOUTS:
         if low in subdirs:
             return OrderedDict(low=low)
-    if _has_images(root, img_suffixes):
+    if _has_images(root, img_suffixes, backend_args):
         return OrderedDict(low='')
     raise ValueError(
         f'LowLightDataset: no low-light layout under data_root {root!r} '
@@ -136,6 +144,9 @@ class LowLightDataset(PairedImageDataset):
         indices (int | Sequence[int], optional): use only these samples.
             Defaults to None.
         max_refetch (int): re-fetch attempts. Defaults to 1000.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage); see :class:`PairedImageDataset`.
+            Defaults to None.
     """
 
     def __init__(self,
@@ -152,12 +163,14 @@ class LowLightDataset(PairedImageDataset):
                  lazy_init: bool = False,
                  serialize_data: bool = True,
                  indices: Optional[Union[int, Sequence[int]]] = None,
-                 max_refetch: int = 1000) -> None:
+                 max_refetch: int = 1000,
+                 backend_args: Optional[dict] = None) -> None:
         if isinstance(img_suffixes, str):
             img_suffixes = (img_suffixes, )
         if not data_prefix:
             data_prefix = detect_lowlight_layout(
-                data_root, with_gt, [s.lower() for s in img_suffixes])
+                data_root, with_gt, [s.lower() for s in img_suffixes],
+                backend_args)
         data_prefix = OrderedDict(data_prefix)
         if 'low' not in data_prefix or set(data_prefix) - {'low', 'gt'}:
             raise ValueError(
@@ -177,7 +190,8 @@ class LowLightDataset(PairedImageDataset):
             lazy_init=lazy_init,
             serialize_data=serialize_data,
             indices=indices,
-            max_refetch=max_refetch)
+            max_refetch=max_refetch,
+            backend_args=backend_args)
 
     @property
     def with_gt(self) -> bool:

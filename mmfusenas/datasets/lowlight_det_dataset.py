@@ -25,13 +25,13 @@ when the dataset is built, and errors name the file and what was expected.
 See ``docs/user_guides/restoration_datasets.md`` ("Low-light detection and
 segmentation datasets").
 """
-import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
+from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
@@ -183,15 +183,15 @@ class _FolderDetDataset(BaseDetDataset):
     def _list_images(self, img_dir: str) -> Tuple[List[str], Dict[str, str]]:
         """Sorted image file names of ``img_dir`` and stem -> name."""
         owner = type(self).__name__
-        if not osp.isdir(img_dir):
+        if not fileio.isdir(img_dir, backend_args=self.backend_args):
             raise FileNotFoundError(
                 f'{owner}: image folder {img_dir!r} does not exist (from '
                 f'data_root + data_prefix["img"]).')
         names = sorted(
-            name for name in os.listdir(img_dir)
+            name for name in fileio.list_dir_or_file(
+                img_dir, list_dir=False, backend_args=self.backend_args)
             if not name.startswith('.')
-            and osp.splitext(name)[1].lower() in self.img_suffixes
-            and osp.isfile(osp.join(img_dir, name)))
+            and osp.splitext(name)[1].lower() in self.img_suffixes)
         stems: Dict[str, str] = {}
         dups = []
         for name in names:
@@ -209,34 +209,35 @@ class _FolderDetDataset(BaseDetDataset):
                     stems: Dict[str, str]) -> List[str]:
         """Image names listed in the split file ``ann_file``."""
         owner = type(self).__name__
-        if not osp.isfile(self.ann_file):
+        if not fileio.isfile(self.ann_file, backend_args=self.backend_args):
             raise FileNotFoundError(
                 f'{owner}: split file ann_file={self.ann_file!r} does not '
                 'exist; expected one image file name or stem per line.')
         known = set(names)
         out, missing, seen = [], [], {}
-        with open(self.ann_file) as f:
-            for lineno, line in enumerate(f, 1):
-                entry = line.strip()
-                if not entry or entry.startswith('#'):
-                    continue
-                if entry in known:
-                    name = entry
-                elif osp.splitext(entry)[1].lower() in self.img_suffixes \
-                        and osp.isfile(osp.join(img_dir, entry)):
-                    name = entry  # a path below the image folder
-                elif entry in stems:
-                    name = stems[entry]
-                else:
-                    missing.append(f'line {lineno}: {entry!r}')
-                    continue
-                if name in seen:
-                    raise ValueError(
-                        f'{owner}: split file {self.ann_file!r} line '
-                        f'{lineno} lists {entry!r} again (first on line '
-                        f'{seen[name]}).')
-                seen[name] = lineno
-                out.append(name)
+        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        for lineno, line in enumerate(text.splitlines(), 1):
+            entry = line.strip()
+            if not entry or entry.startswith('#'):
+                continue
+            if entry in known:
+                name = entry
+            elif osp.splitext(entry)[1].lower() in self.img_suffixes \
+                    and fileio.isfile(self._join(img_dir, entry),
+                                      backend_args=self.backend_args):
+                name = entry  # a path below the image folder
+            elif entry in stems:
+                name = stems[entry]
+            else:
+                missing.append(f'line {lineno}: {entry!r}')
+                continue
+            if name in seen:
+                raise ValueError(
+                    f'{owner}: split file {self.ann_file!r} line '
+                    f'{lineno} lists {entry!r} again (first on line '
+                    f'{seen[name]}).')
+            seen[name] = lineno
+            out.append(name)
         if missing:
             raise ValueError(
                 f'{owner}: {len(missing)} entr(y/ies) of split file '
@@ -247,14 +248,18 @@ class _FolderDetDataset(BaseDetDataset):
 
     def _find_ann(self, ann_dir: str, rel_img: str) -> Optional[str]:
         found = [
-            c for c in self._ann_candidates(rel_img)
-            if osp.isfile(osp.join(ann_dir, c))
+            c for c in self._ann_candidates(rel_img) if fileio.isfile(
+                self._join(ann_dir, c), backend_args=self.backend_args)
         ]
         if len(found) > 1:
             raise ValueError(
                 f'{type(self).__name__}: image {rel_img!r} has several '
                 f'annotation files in {ann_dir!r}: {found}; keep one.')
-        return osp.join(ann_dir, found[0]) if found else None
+        return self._join(ann_dir, found[0]) if found else None
+
+    def _join(self, folder: str, name: str) -> str:
+        """``folder/name`` in the file backend's convention."""
+        return fileio.join_path(folder, name, backend_args=self.backend_args)
 
     def load_data_list(self) -> List[dict]:
         """Index the images and parse every annotation file.
@@ -270,7 +275,7 @@ class _FolderDetDataset(BaseDetDataset):
         names, stems = self._list_images(img_dir)
         if self.ann_file:
             names = self._read_split(img_dir, names, stems)
-        with_ann = osp.isdir(ann_dir)
+        with_ann = fileio.isdir(ann_dir, backend_args=self.backend_args)
         if not with_ann:
             if not self.test_mode:
                 raise FileNotFoundError(
@@ -289,8 +294,8 @@ class _FolderDetDataset(BaseDetDataset):
         data_list, missing, used = [], [], set()
         num_inst = num_ignored = 0
         for name in names:
-            img_path = osp.join(img_dir, name)
-            width, height = image_size(img_path, owner)
+            img_path = self._join(img_dir, name)
+            width, height = image_size(img_path, owner, self.backend_args)
             self._cur_size = (width, height)
             ann_path = self._find_ann(ann_dir, name) if with_ann else None
             if ann_path is None:
@@ -323,9 +328,10 @@ class _FolderDetDataset(BaseDetDataset):
                         'annotation file used without boxes.')
         if with_ann and not self.ann_file:
             orphans = sorted(
-                n for n in os.listdir(ann_dir)
+                n for n in fileio.list_dir_or_file(
+                    ann_dir, list_dir=False, backend_args=self.backend_args)
                 if not n.startswith('.') and n.endswith(self.ANN_SUFFIX)
-                and osp.abspath(osp.join(ann_dir, n)) not in used)
+                and osp.abspath(self._join(ann_dir, n)) not in used)
             if orphans and self.on_orphan_ann == 'error':
                 raise ValueError(
                     f'{owner}: {len(orphans)} annotation file(s) in '
@@ -505,7 +511,8 @@ class ExDarkDataset(_FolderDetDataset):
                         height: int) -> List[dict]:
         owner = 'ExDarkDataset'
         try:
-            root = ET.parse(ann_path).getroot()
+            root = ET.fromstring(
+                fileio.get(ann_path, backend_args=self.backend_args))
         except (ET.ParseError, OSError) as err:
             raise ValueError(f'{owner}: cannot parse VOC annotation '
                              f'{ann_path!r} ({err}).') from err
@@ -632,8 +639,8 @@ class DarkFaceDataset(_FolderDetDataset):
                         height: int) -> List[dict]:
         owner = 'DarkFaceDataset'
         try:
-            with open(ann_path) as f:
-                lines = f.read().splitlines()
+            lines = fileio.get_text(
+                ann_path, backend_args=self.backend_args).splitlines()
         except (OSError, UnicodeDecodeError) as err:
             raise ValueError(f'{owner}: cannot read label file {ann_path!r} '
                              f'({err}).') from err

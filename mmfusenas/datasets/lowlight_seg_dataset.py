@@ -15,9 +15,9 @@ The plain Cityscapes layout (``leftImg8bit/<split>/<city>/..._leftImg8bit
 mmseg's ``CityscapesDataset`` directly. See
 ``docs/user_guides/restoration_datasets.md``.
 """
-import os.path as osp
 from typing import List, Optional
 
+from mmengine import fileio
 from mmengine.logging import MMLogger
 from mmseg.datasets import CityscapesDataset
 
@@ -105,13 +105,14 @@ class ACDCDataset(CityscapesDataset):
         """
         img_dir = self.data_prefix.get('img_path', None)
         seg_dir = self.data_prefix.get('seg_map_path', None)
-        if not img_dir or not osp.isdir(img_dir):
+        args = self.backend_args
+        if not img_dir or not fileio.isdir(img_dir, backend_args=args):
             raise FileNotFoundError(
                 f'ACDCDataset: image folder {img_dir!r} does not exist '
                 f'(data_root + rgb_anon/{self.condition}/{self.split} by '
                 'default); expected <seq>/<name>' + self.img_suffix +
                 ' files below it.')
-        no_gt = not seg_dir or not osp.isdir(seg_dir)
+        no_gt = not seg_dir or not fileio.isdir(seg_dir, backend_args=args)
         if no_gt and not self.test_mode:
             raise FileNotFoundError(
                 f'ACDCDataset: label folder {seg_dir!r} does not exist '
@@ -131,7 +132,7 @@ class ACDCDataset(CityscapesDataset):
                 (f' listed by {self.ann_file!r}.' if self.ann_file else '.'))
         no_img = [
             info['img_path'] for info in data_list
-            if not osp.isfile(info['img_path'])
+            if not fileio.isfile(info['img_path'], backend_args=args)
         ]
         if no_img:
             raise FileNotFoundError(
@@ -144,7 +145,7 @@ class ACDCDataset(CityscapesDataset):
             return data_list
         missing = [
             info['seg_map_path'] for info in data_list
-            if not osp.isfile(info['seg_map_path'])
+            if not fileio.isfile(info['seg_map_path'], backend_args=args)
         ]
         if missing:
             raise FileNotFoundError(

@@ -14,14 +14,15 @@ frame (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``). They are turned
 into arrays by :class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`.
 See ``docs/user_guides/det_seg_datasets.md``.
 """
+import io
 import json
-import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from collections import Counter, OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine import fileio
 from mmengine.logging import MMLogger
 from PIL import Image, UnidentifiedImageError
 
@@ -61,12 +62,16 @@ def check_modality_names(owner: str, modalities: Sequence[str]) -> None:
             f'{sorted(ANN_RESERVED_KEYS)}; rename them in data_prefix.')
 
 
-def image_size(path: str, owner: str) -> Tuple[int, int]:
+def image_size(path: str,
+               owner: str,
+               backend_args: Optional[dict] = None) -> Tuple[int, int]:
     """``(width, height)`` from an image header (PIL, no decoding).
 
     Args:
         path (str): Image file.
         owner (str): Class name for the message.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments; None reads a local file's header only.
 
     Returns:
         tuple[int, int]: ``(width, height)``.
@@ -75,7 +80,11 @@ def image_size(path: str, owner: str) -> Tuple[int, int]:
         ValueError: the file cannot be identified as an image.
     """
     try:
-        with Image.open(path) as img:
+        if backend_args is None and osp.isfile(path):
+            source = path
+        else:
+            source = io.BytesIO(fileio.get(path, backend_args=backend_args))
+        with Image.open(source) as img:
             return img.size
     except (UnidentifiedImageError, OSError) as err:
         raise ValueError(
@@ -86,9 +95,9 @@ def image_size(path: str, owner: str) -> Tuple[int, int]:
 
 def match_ann_files(owner: str, data_list: List[dict], folder: str,
                     suffix: str, on_missing: str, strict: bool,
-                    exclude: Sequence[str] = ()) -> Tuple[Dict[str, str],
-                                                          List[str],
-                                                          List[str]]:
+                    exclude: Sequence[str] = (),
+                    backend_args: Optional[dict] = None
+                    ) -> Tuple[Dict[str, str], List[str], List[str]]:
     """Match one annotation file per sample stem in ``folder``.
 
     Args:
@@ -103,6 +112,8 @@ def match_ann_files(owner: str, data_list: List[dict], folder: str,
             them.
         exclude (Sequence[str]): Files of ``folder`` that are not
             annotations (e.g. ``classes.txt``).
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments of ``folder``. Defaults to None (inferred).
 
     Returns:
         tuple: (stem -> file, stems without a file, stems of unused files).
@@ -111,17 +122,18 @@ def match_ann_files(owner: str, data_list: List[dict], folder: str,
         FileNotFoundError: ``folder`` does not exist.
         ValueError: as described for ``on_missing`` and ``strict``.
     """
-    if not osp.isdir(folder):
+    if not fileio.isdir(folder, backend_args=backend_args):
         raise FileNotFoundError(
             f'{owner}: annotation folder {folder!r} does not exist; expected '
             f'one <stem>{suffix} file per sample.')
     excluded = {osp.abspath(p) for p in exclude}
     files = {}
-    for name in os.listdir(folder):
+    for name in fileio.list_dir_or_file(
+            folder, list_dir=False, backend_args=backend_args):
         stem, ext = osp.splitext(name)
-        path = osp.join(folder, name)
+        path = fileio.join_path(folder, name, backend_args=backend_args)
         if (name.startswith('.') or ext.lower() != suffix
-                or osp.abspath(path) in excluded or osp.isdir(path)):
+                or osp.abspath(path) in excluded):
             continue
         files[stem] = path
     stems = {info['stem'] for info in data_list}
@@ -392,32 +404,33 @@ class PairedDetDataset(PairedImageDataset):
             root = self.data_root or ''
             found = [
                 p for p in (osp.join(self.ann_dir, 'classes.txt'),
-                            osp.join(root, 'classes.txt')) if osp.isfile(p)
+                            osp.join(root, 'classes.txt'))
+                if fileio.isfile(p, backend_args=self.backend_args)
             ]
             if not found:
                 return None, ''
             path = found[0]
         else:
             path = osp.join(self.data_root or '', self.classes_file)
-            if not osp.isfile(path):
+            if not fileio.isfile(path, backend_args=self.backend_args):
                 raise FileNotFoundError(
                     f'PairedDetDataset: classes_file {path!r} not found; '
                     "expected one class name (or 'index name') per line.")
         names: List[str] = []
-        with open(path, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                tokens = line.split(maxsplit=1)
-                if len(tokens) == 2 and tokens[0].isdigit():
-                    if int(tokens[0]) != len(names):
-                        raise ValueError(
-                            f'PairedDetDataset: {path}:{lineno}: class index '
-                            f'{tokens[0]} out of order; expected '
-                            f'{len(names)} (indices 0, 1, ... in order).')
-                    line = tokens[1].strip()
-                names.append(line)
+        text = fileio.get_text(path, backend_args=self.backend_args)
+        for lineno, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line:
+                continue
+            tokens = line.split(maxsplit=1)
+            if len(tokens) == 2 and tokens[0].isdigit():
+                if int(tokens[0]) != len(names):
+                    raise ValueError(
+                        f'PairedDetDataset: {path}:{lineno}: class index '
+                        f'{tokens[0]} out of order; expected '
+                        f'{len(names)} (indices 0, 1, ... in order).')
+                line = tokens[1].strip()
+            names.append(line)
         if not names:
             raise ValueError(
                 f'PairedDetDataset: classes_file {path!r} lists no class.')
@@ -451,16 +464,16 @@ class PairedDetDataset(PairedImageDataset):
     def _load_coco(self) -> 'OrderedDict[str, dict]':
         """Parse the json into stem -> data-info (json image order)."""
         path = self.ann_file
-        if not osp.isfile(path):
+        if not fileio.isfile(path, backend_args=self.backend_args):
             raise FileNotFoundError(
                 f'PairedDetDataset: COCO annotation file {path!r} not found.')
-        with open(path, encoding='utf-8') as f:
-            try:
-                data = json.load(f)
-            except json.JSONDecodeError as err:
-                raise ValueError(
-                    f'PairedDetDataset: {path!r} is not valid JSON (line '
-                    f'{err.lineno}, column {err.colno}: {err.msg}).') from err
+        try:
+            data = json.loads(
+                fileio.get_text(path, backend_args=self.backend_args))
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f'PairedDetDataset: {path!r} is not valid JSON (line '
+                f'{err.lineno}, column {err.colno}: {err.msg}).') from err
         if not isinstance(data, dict) or not all(
                 isinstance(data.get(k), list)
                 for k in ('images', 'annotations', 'categories')):
@@ -563,7 +576,8 @@ class PairedDetDataset(PairedImageDataset):
                    unmapped: Counter) -> dict:
         """Parse one VOC xml into a partial data-info."""
         try:
-            root = ET.parse(path).getroot()
+            root = ET.fromstring(
+                fileio.get(path, backend_args=self.backend_args))
         except ET.ParseError as err:
             line, col = err.position
             raise ValueError(
@@ -612,36 +626,36 @@ class PairedDetDataset(PairedImageDataset):
                     unmapped: Counter) -> dict:
         """Parse one YOLO txt into a partial data-info."""
         rows = []
-        with open(path, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                fields = line.split()
-                if not fields:
-                    continue
-                where = f'{path}:{lineno}'
-                if len(fields) != 5:
-                    raise ValueError(
-                        f'PairedDetDataset: {where}: expected 5 fields '
-                        f'"class cx cy w h", got {len(fields)}: '
-                        f'{line.strip()!r}.')
-                try:
-                    values = [float(v) for v in fields]
-                except ValueError as err:
-                    raise ValueError(
-                        f'PairedDetDataset: {where}: non-numeric field in '
-                        f'{line.strip()!r}.') from err
-                cls = values[0]
-                if not cls.is_integer() or int(cls) not in file2label:
-                    raise ValueError(
-                        f'PairedDetDataset: {where}: class index '
-                        f'{fields[0]} out of range [0, {len(file2label)}) '
-                        f'of the classes of {source}.')
-                if not all(0 <= v <= 1 for v in values[1:]):
-                    raise ValueError(
-                        f'PairedDetDataset: {where}: coordinates '
-                        f'{fields[1:]} are not normalised to [0, 1]; '
-                        'expected YOLO "class cx cy w h" relative to the '
-                        'image size.')
-                rows.append(values)
+        text = fileio.get_text(path, backend_args=self.backend_args)
+        for lineno, line in enumerate(text.splitlines(), 1):
+            fields = line.split()
+            if not fields:
+                continue
+            where = f'{path}:{lineno}'
+            if len(fields) != 5:
+                raise ValueError(
+                    f'PairedDetDataset: {where}: expected 5 fields '
+                    f'"class cx cy w h", got {len(fields)}: '
+                    f'{line.strip()!r}.')
+            try:
+                values = [float(v) for v in fields]
+            except ValueError as err:
+                raise ValueError(
+                    f'PairedDetDataset: {where}: non-numeric field in '
+                    f'{line.strip()!r}.') from err
+            cls = values[0]
+            if not cls.is_integer() or int(cls) not in file2label:
+                raise ValueError(
+                    f'PairedDetDataset: {where}: class index '
+                    f'{fields[0]} out of range [0, {len(file2label)}) '
+                    f'of the classes of {source}.')
+            if not all(0 <= v <= 1 for v in values[1:]):
+                raise ValueError(
+                    f'PairedDetDataset: {where}: coordinates '
+                    f'{fields[1:]} are not normalised to [0, 1]; '
+                    'expected YOLO "class cx cy w h" relative to the '
+                    'image size.')
+            rows.append(values)
         arr = np.array(rows, dtype=np.float64).reshape(-1, 5)
         half_w, half_h = arr[:, 3] / 2, arr[:, 4] / 2
         boxes = np.stack([(arr[:, 1] - half_w) * width,
@@ -736,7 +750,7 @@ class PairedDetDataset(PairedImageDataset):
         files, missing, extra = match_ann_files(
             'PairedDetDataset', data_list, self.ann_dir,
             ANN_SUFFIXES[self.ann_format], self.on_missing_ann, strict,
-            exclude)
+            exclude, backend_args=self.backend_args)
         self.ann_stats.update(missing_ann=missing, unused_ann=extra)
         if missing:
             fate = ('kept without boxes'
@@ -763,7 +777,7 @@ class PairedDetDataset(PairedImageDataset):
                 info.update(self._parse_voc(path, name2label, unmapped))
             else:
                 w, h = image_size(info['img_path'][self.modalities[0]],
-                                  'PairedDetDataset')
+                                  'PairedDetDataset', self.backend_args)
                 info.update(width=w, height=h)
                 info.update(
                     self._parse_yolo(path, w, h, file2label, source,
@@ -808,7 +822,7 @@ class PairedDetDataset(PairedImageDataset):
         for info in data_list:
             if 'width' not in info or 'height' not in info:
                 w, h = image_size(info['img_path'][self.modalities[0]],
-                                  'PairedDetDataset')
+                                  'PairedDetDataset', self.backend_args)
                 info.update(width=w, height=h)
             self._clean(info, degenerate, clipped)
         logger = MMLogger.get_current_instance()

@@ -16,12 +16,13 @@ entries; the images are read by
 :class:`~mmfusenas.datasets.transforms.LoadPairedImages`. See
 ``docs/user_guides/datasets.md``.
 """
-import os
+import io
 import os.path as osp
 from collections import OrderedDict
 from contextlib import nullcontext
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from mmengine import fileio
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
@@ -67,12 +68,17 @@ def _listing(items: Sequence[str]) -> str:
     return '\n'.join(lines)
 
 
-def detect_layout(data_root: str) -> 'OrderedDict[str, str]':
+def detect_layout(data_root: str,
+                  backend_args: Optional[dict] = None
+                  ) -> 'OrderedDict[str, str]':
     """Find which known paired layout ``data_root`` holds.
 
     Args:
         data_root (str): Folder expected to contain one sub-folder per
             modality.
+        backend_args (dict, optional): file backend arguments of
+            :mod:`mmengine.fileio` (e.g. object storage). Defaults to None
+            (the backend is inferred from the path).
 
     Returns:
         OrderedDict[str, str]: modality name -> sub-folder name, in modality
@@ -84,13 +90,14 @@ def detect_layout(data_root: str) -> 'OrderedDict[str, str]':
             present; the message lists the sub-folders found.
     """
     root = data_root or '.'
-    if not osp.isdir(root):
+    if not fileio.isdir(root, backend_args=backend_args):
         raise FileNotFoundError(
             f'PairedImageDataset: data_root {root!r} is not a folder; '
             'expected a folder holding one sub-folder per modality. '
             f'{DATA_HINT}')
-    subdirs = sorted(d for d in os.listdir(root)
-                     if osp.isdir(osp.join(root, d)))
+    subdirs = sorted(
+        fileio.list_dir_or_file(
+            root, list_file=False, backend_args=backend_args))
     matches = [
         layout for layout in KNOWN_LAYOUTS
         if all(folder in subdirs for _, folder in layout)
@@ -191,6 +198,13 @@ class PairedImageDataset(BaseDataset):
         filter_cfg (dict, optional): Unused by this class; kept for the
             :class:`~mmengine.dataset.BaseDataset` interface. Defaults to
             None.
+        backend_args (dict, optional): file backend arguments of
+            :mod:`mmengine.fileio`, for folders on object storage (e.g.
+            ``dict(backend='petrel')``): the folders are listed and the
+            split file read through it (give the same to
+            :class:`~mmfusenas.datasets.transforms.LoadPairedImages`).
+            Defaults to None (the backend is inferred from the path: local
+            disk for plain paths).
     """
 
     METAINFO: dict = dict(modalities=())
@@ -209,7 +223,9 @@ class PairedImageDataset(BaseDataset):
                  serialize_data: bool = True,
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  max_refetch: int = 1000,
-                 filter_cfg: Optional[dict] = None) -> None:
+                 filter_cfg: Optional[dict] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
         if on_unpaired not in ('error', 'skip'):
             raise ValueError(
                 "PairedImageDataset: on_unpaired must be 'error' or 'skip', "
@@ -232,7 +248,7 @@ class PairedImageDataset(BaseDataset):
         self.check_sizes = check_sizes
 
         if not data_prefix:
-            data_prefix = detect_layout(data_root)
+            data_prefix = detect_layout(data_root, backend_args)
         data_prefix = OrderedDict(data_prefix)
         for name in data_prefix:
             if (not isinstance(name, str) or not name.isidentifier()
@@ -277,19 +293,21 @@ class PairedImageDataset(BaseDataset):
     def _scan_folder(self, modality: str) -> Dict[str, str]:
         """Map stem -> file path for the images of one modality folder."""
         folder = self.data_prefix[modality]
-        if not osp.isdir(folder):
+        if not fileio.isdir(folder, backend_args=self.backend_args):
             raise FileNotFoundError(
                 f'PairedImageDataset: the folder of modality {modality!r} '
                 f'({folder!r}) does not exist; expected a folder of images '
                 f'with suffixes {self.img_suffixes}. {DATA_HINT}')
         files: Dict[str, List[str]] = {}
-        for name in os.listdir(folder):
+        for name in fileio.list_dir_or_file(
+                folder, list_dir=False, backend_args=self.backend_args):
             if name.startswith('.'):
                 continue
             stem, suffix = osp.splitext(name)
-            path = osp.join(folder, name)
-            if suffix.lower() not in self.img_suffixes or osp.isdir(path):
+            if suffix.lower() not in self.img_suffixes:
                 continue
+            path = fileio.join_path(
+                folder, name, backend_args=self.backend_args)
             files.setdefault(stem, []).append(path)
         if not files:
             raise ValueError(
@@ -309,12 +327,12 @@ class PairedImageDataset(BaseDataset):
 
     def _read_split(self) -> List[str]:
         """Stems listed in ``self.ann_file`` (in file order)."""
-        if not osp.isfile(self.ann_file):
+        if not fileio.isfile(self.ann_file, backend_args=self.backend_args):
             raise FileNotFoundError(
                 f'PairedImageDataset: split file {self.ann_file!r} not '
                 'found; expected a text file with one stem per line.')
-        with open(self.ann_file, encoding='utf-8') as f:
-            lines = [line.strip() for line in f]
+        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        lines = [line.strip() for line in text.splitlines()]
         stems = [ln for ln in lines if ln and not ln.startswith('#')]
         seen, repeated = set(), []
         for stem in stems:
@@ -336,12 +354,18 @@ class PairedImageDataset(BaseDataset):
         """Compare header sizes (PIL, no decoding) within every sample."""
         from PIL import Image, UnidentifiedImageError
 
+        def open_image(path: str) -> Image.Image:
+            if self.backend_args is None and osp.isfile(path):
+                return Image.open(path)  # local disk: the header only
+            return Image.open(
+                io.BytesIO(fileio.get(path, backend_args=self.backend_args)))
+
         bad_files, mismatches = [], []
         for info in data_list:
             sizes = {}
             for mod, path in info['img_path'].items():
                 try:
-                    with Image.open(path) as img:
+                    with open_image(path) as img:
                         sizes[mod] = img.size  # (w, h)
                 except (UnidentifiedImageError, OSError) as err:
                     bad_files.append(f'{path} ({err.__class__.__name__})')

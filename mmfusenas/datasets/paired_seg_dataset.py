@@ -191,7 +191,7 @@ class PairedSegDataset(PairedImageDataset):
         strict = not self.ann_file and self.on_orphan_ann == 'error'
         files, missing, extra = match_ann_files(
             'PairedSegDataset', data_list, folder, self.seg_map_suffix,
-            self.on_missing_ann, strict)
+            self.on_missing_ann, strict, backend_args=self.backend_args)
         logger = MMLogger.get_current_instance()
         if missing:
             logger.warning(

@@ -6,8 +6,9 @@ The loops, hooks and the bilevel optimizer-wrapper constructor that drive a
 search are engine components and live in :mod:`mmfusenas.engine` (as in
 MMRazor), one layer above this room.
 """
-from .algorithms import (BilevelSearchAlgorithm, CooperativeSearchAlgorithm,
-                         LossWeightSearchAlgorithm, ProxyBilevelAlgorithm)
+from .algorithms import (BaseSearchAlgorithm, BilevelSearchAlgorithm,
+                         CooperativeSearchAlgorithm, LossWeightSearchAlgorithm,
+                         ProxyBilevelAlgorithm)
 from .estimators import PathCostTable, ResourceEstimator
 from .predictors import (BGRUPredictor, kendall_tau, ranknet_loss,
                          spearman_rho, train_predictor)
@@ -22,7 +23,8 @@ from .strategies import (BaseBilevelStrategy, BestOfMPathSampler,
                          SearchableModel, UniformPathSampler, path_loss)
 
 __all__ = [
-    'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
+    'BaseSearchAlgorithm', 'BaseBilevelStrategy', 'BilevelProblem',
+    'HyperGradient',
     'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
     'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
     'CooperativeStrategy', 'CooperativeSearchAlgorithm',

@@ -1,12 +1,13 @@
 """The official hyper-guidance network (TVC 2023), rebuilt functionally.
 
-The authors' code (``moriyaya/Proxy-based-Bilevel-Hyper-Trainging``) is
+The authors' code (github.com/moriyaya/Proxy-based-Bilevel-Hyper-Trainging,
+of Gao et al., "Learning Adaptive Hyper-guidance via Proxy-based Bilevel
+Optimization for Image Enhancement", The Visual Computer 39(4), 2023) is
 Keras / TensorFlow 1 and ships no weights, so the latency benchmark
 (``benchmarks/bench_inference.py``) and the deployment tests compare the
 toolbox's :class:`~mmfusenas.models.restoration.UnrolledHQSNet` with this
-PyTorch rewrite of ``meta_stack_divide(5, rho)`` as written up in
-``../shared/reference/hyper_guidance_reference.md`` section 2, run with
-``torch.nn.functional`` on the same state dict (no MMFuseNAS module is
+PyTorch rewrite of its ``meta_model.py`` ``meta_stack_divide(5, rho)``, run
+with ``torch.nn.functional`` on the same state dict (no MMFuseNAS module is
 used): per stage
 
 1. deconvolution ``x~ = Re F^-1[(conj(K) F(y) + rho F(x)) / (|K|^2 + rho)]``

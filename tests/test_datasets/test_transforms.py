@@ -165,14 +165,16 @@ def test_load_bad_files(tmp_path, monkeypatch):
         LoadPairedImages()(copy.deepcopy(results))
 
     # OpenCV returns 2-channel arrays for some TIFFs; emulate one
-    real_imread = cv2.imread
+    real_decode = loading_module.mmcv.imfrombytes
+    with open(missing, 'rb') as f:
+        missing_bytes = f.read()
 
-    def fake_imread(path, flags):
-        if path == missing:
+    def fake_decode(content, *args, **kwargs):
+        if content == missing_bytes:
             return np.zeros((4, 4, 2), np.uint8)
-        return real_imread(path, flags)
+        return real_decode(content, *args, **kwargs)
 
-    monkeypatch.setattr(loading_module.cv2, 'imread', fake_imread)
+    monkeypatch.setattr(loading_module.mmcv, 'imfrombytes', fake_decode)
     with pytest.raises(ValueError) as err:
         LoadPairedImages()(copy.deepcopy(results))
     assert f"{missing!r} (modality 'vi') has 2 channels" in str(err.value)

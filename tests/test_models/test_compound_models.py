@@ -363,7 +363,8 @@ def test_config_errors():
 
 def test_config_names_and_aliases_of_each_kind():
     """One class per pre-module kind and per task kind: the config names
-    and the method-named aliases come from ``pre_name`` / the mixin."""
+    and the method-named aliases are those of the pre-module class / the
+    mixin."""
     assert FusionSegmentor.config_names() == dict(
         pre_net='fusion_net', task_model='segmentor',
         pre_losses='fusion_losses', pre_loss_weight='fusion_loss_weight',

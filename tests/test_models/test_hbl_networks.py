@@ -22,7 +22,7 @@ GENOTYPES = Config.fromfile(
 SPACE = Config.fromfile(
     osp.join(ROOT, 'configs/_base_/models/hbl_search_space.py'))
 
-# reference section 4 (rebuilt from the official code with torch)
+# the official github.com/zhudear/HBLALS_pytorch networks, built with torch
 OFFICIAL_COUNTS = dict(
     lol=(73136, 369664, 85040, 527840),
     mit=(82992, 316416, 54704, 454112),

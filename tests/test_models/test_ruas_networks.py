@@ -39,7 +39,8 @@ def network(variant):
 
 
 # ---------------------------------------------------------------- operators
-# reference section 1: C^2 k^2 + C for every conv form, 0 otherwise
+# the official operators (github.com/vis-opt-group/RUAS
+# model_enhance/operations.py): C^2 k^2 + C for every conv form, 0 otherwise
 @pytest.mark.parametrize('name', RUAS_OP_NAMES)
 def test_op_parameter_counts(name):
     op = build_named_op(name, 6)

@@ -20,7 +20,8 @@ CONFIG_DIR = osp.join(
     'tim')
 MEDICAL = ('mri_ct', 'mri_pet', 'mri_spect')
 
-# reference section 8: params, buffer elements, state-dict entries
+# the official networks (github.com/LiuZhu-CV/TIMFusion, built with torch):
+# params, buffer elements, state-dict entries
 STAGE1 = (994917, 5097, 131)
 LIGHT = (127358, 388, 49)
 STAGE2 = dict(

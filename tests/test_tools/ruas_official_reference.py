@@ -1,8 +1,14 @@
 """Test/benchmark-only re-implementation of the official RUAS TPAMI network.
 
-Written from ``../shared/reference/ruas_architecture.md`` (sections 1-7)
-with the **official module and attribute names** (``enhance_net.iems.k.cell
-.c1_r.op.weight``, ``denoise_net.nrms.k...``, ``estimation.estimation.i``),
+Written after ``model_enhance/{model,operations,genotypes}.py`` of the
+authors' github.com/vis-opt-group/RUAS (Liu et al., "Learning with Nested
+Scene Modeling and Cooperative Architecture Search for Low-Light Vision",
+TPAMI 2022; inference code and weights only) and, for the CVPR network,
+github.com/KarelZhang/RUAS (Liu et al., "Retinex-inspired Unrolling with
+Cooperative Prior Architecture Search for Low-light Image Enhancement",
+CVPR 2021), with the **official module and attribute names**
+(``enhance_net.iems.k.cell.c1_r.op.weight``, ``denoise_net.nrms.k...``,
+``estimation.estimation.i``),
 so that the authors' ``weights/{lol,mit,darkface}.pt`` load into it strictly,
 and with the official forward as coded (``max_operation`` by pad + row /
 column maxima, ``noise_label.item()`` gate, ``ones_like`` initial ``u``).

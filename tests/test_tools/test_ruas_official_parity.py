@@ -1,8 +1,8 @@
-"""The toolbox RUAS networks equal the authors' networks (rebuilt from
-``../shared/reference/ruas_architecture.md`` in
-``tests/test_tools/ruas_official_reference.py``) on real LOL images: the
-official TPAMI ``lol.pt`` for RUAS_A (noise gate open and closed) and
-seeded CVPR weights for RUAS."""
+"""The toolbox RUAS networks equal the authors' networks
+(github.com/vis-opt-group/RUAS, TPAMI 2022; github.com/KarelZhang/RUAS,
+CVPR 2021; rebuilt in ``tests/test_tools/ruas_official_reference.py``) on
+real LOL images: the official TPAMI ``lol.pt`` for RUAS_A (noise gate open
+and closed) and seeded CVPR weights for RUAS."""
 import os.path as osp
 
 import numpy as np

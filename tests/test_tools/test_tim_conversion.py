@@ -1,8 +1,8 @@
 """TIM official-weights converter and official test protocols vs goldens.
 
 The goldens are made here from ``tim_official_reference`` (a test-only
-re-implementation of the official networks and test scripts from
-``../shared/reference/tim_architecture.md`` with the official key layout):
+re-implementation of the official networks and test scripts of
+github.com/LiuZhu-CV/TIMFusion with the official key layout):
 seeded and perturbed weights are saved as official ``weights_*.pt`` files,
 converted with ``tools/model_converters/tim_official_to_mmfusenas.py``,
 loaded with ``mmfusenas.apis.init_model`` and run with

@@ -1,14 +1,17 @@
 """Test-only re-implementation of the official TIM networks and test scripts.
 
-Written from ``../shared/reference/tim_architecture.md`` (sections 1-7, 9)
-with the **official module and attribute names**, so that ``state_dict()``
-has the key layout of the authors' ``weights_{1,2}_*.pt`` files
-(``stem.0.conv2d.weight``, ``cells.0._ops.0._op.op.0.conv.weight``, ...).
+Written after ``genotypes.py``, ``model/{operations,model_searched,
+antialias}.py`` and the test scripts of the authors' github.com/LiuZhu-CV/
+TIMFusion (Liu et al., "A Task-guided, Implicitly-searched and Meta-initialized
+Deep Model for Image Fusion", TPAMI 2024; the searched networks and test
+scripts, no training code) with the **official module and attribute names**, so
+that ``state_dict()`` has the key layout of the authors' ``weights_{1,2}_*.pt``
+files (``stem.0.conv2d.weight``, ``cells.0._ops.0._op.op.0.conv.weight``, ...).
 It imports nothing from ``mmfusenas``: the converter
 (``tools/model_converters/tim_official_to_mmfusenas.py``) and the official
-protocol (``mmfusenas.apis.tim_official``) are tested against it. Not part
-of the package (the official weights are not downloadable here; seeded
-weights through both code paths are the goldens).
+protocol (``mmfusenas.apis.tim_official``) are tested against it. Not part of
+the package (the official weights are not downloadable here; seeded weights
+through both code paths are the goldens).
 """
 from collections import namedtuple
 
@@ -470,7 +473,8 @@ def seeded_official(name, seed=0):
     return m1, m2
 
 # ---------------------------------------------------------------------------
-# the official test scripts (reference section 7), CPU, batch 1
+# the official test scripts (IVIF/testFusion*.py,
+# MmIF/test_fusion_Medical_*.py), CPU, batch 1
 # ---------------------------------------------------------------------------
 def _t(arr):
     return torch.from_numpy(np.ascontiguousarray(arr, np.float32))[None,

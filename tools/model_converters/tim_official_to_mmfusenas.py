@@ -22,8 +22,8 @@ the light model) and ``Network_Fusion9_3`` / ``Network_Fusion9_2`` (stage
 2); they load with ``weights_only=True``. Anything else (a pickled module)
 needs ``--trust``. A ``module.`` prefix (``nn.DataParallel``) is removed.
 
-Key rules (official -> ours; ``<op>`` as in
-``../shared/reference/tim_architecture.md`` section 2.4)::
+Key rules (official -> ours; ``<op>`` as in ``model/operations.py`` of
+github.com/LiuZhu-CV/TIMFusion)::
 
     stem.<i>.conv2d.*           -> stem.<i>.conv.*        (stage 1)
     stem_out.<i>.*              -> head.<i>.*

@@ -28,8 +28,9 @@ ruas_search_ops = [
 ]
 
 # The searched SSD task cell of the official RUAS detection network
-# (model_detection/, TPAMI; see ../shared/reference/ruas_architecture.md
-# section 10), in Table 1's op names. Official positions: 2 extra layers
+# (``model_detection/`` of github.com/vis-opt-group/RUAS, the code of Liu et
+# al., "Learning with Nested Scene Modeling and Cooperative Architecture
+# Search for Low-Light Vision", TPAMI 2022, Sec. 5), in Table 1's op names. Official positions: 2 extra layers
 # ([0] conv_7x7 1024->256, [1] conv_7x7 256->512 stride 2, [2] conv_7x7
 # 512->128, [3] conv_3x3 128->256 stride 2), 6 loc and 6 conf head convs.
 # mmdet's SSD300 neck has 4 extra layers whose 1x1 reductions are fixed: its

@@ -1,8 +1,10 @@
 """Loading of the detection / segmentation ground truth of paired samples."""
-import os.path as osp
+import io
+from typing import Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine import fileio
 from PIL import Image, UnidentifiedImageError
 
 from mmfusenas.registry import TRANSFORMS
@@ -76,13 +78,17 @@ class LoadPairedAnnotations(BaseTransform):
         with_seg (bool): Load ``gt_seg_map``. Defaults to False.
         with_mask (bool): Load ``gt_masks`` (instance masks; Mask R-CNN and
             other mmdet detectors with a mask head). Defaults to False.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments for the label maps (object storage). Defaults to None
+            (the backend is inferred from the path).
     """
 
     def __init__(self,
                  with_bbox: bool = True,
                  with_label: bool = True,
                  with_seg: bool = False,
-                 with_mask: bool = False) -> None:
+                 with_mask: bool = False,
+                 backend_args: Optional[dict] = None) -> None:
         if not (with_bbox or with_label or with_seg or with_mask):
             raise ValueError('LoadPairedAnnotations: with_bbox, with_label, '
                              'with_seg and with_mask are all False; nothing '
@@ -91,6 +97,7 @@ class LoadPairedAnnotations(BaseTransform):
         self.with_label = with_label
         self.with_seg = with_seg
         self.with_mask = with_mask
+        self.backend_args = backend_args
 
     @staticmethod
     def _check_size(results: dict, shape: tuple, what: str) -> None:
@@ -151,14 +158,16 @@ class LoadPairedAnnotations(BaseTransform):
         if 'gt_masks' not in seg_fields:
             seg_fields.append('gt_masks')
 
-    @staticmethod
-    def _read_seg(path: str) -> np.ndarray:
+    def _read_seg(self, path: str) -> np.ndarray:
         """Read a label file as ``uint8 (H, W)`` raw values."""
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'LoadPairedAnnotations: label map {path!r} does not exist.')
         try:
-            with Image.open(path) as img:
+            content = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f'LoadPairedAnnotations: label map {path!r} does not '
+                'exist.') from None
+        try:
+            with Image.open(io.BytesIO(content)) as img:
                 seg = np.asarray(img)
         except (UnidentifiedImageError, OSError) as err:
             raise ValueError(
@@ -232,7 +241,8 @@ class LoadPairedAnnotations(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(with_bbox={self.with_bbox}, '
                 f'with_label={self.with_label}, with_seg={self.with_seg}, '
-                f'with_mask={self.with_mask})')
+                f'with_mask={self.with_mask}, '
+                f'backend_args={self.backend_args!r})')
 
 
 def decode_coco_mask(segm, height: int, width: int,

@@ -1,10 +1,12 @@
 """Loading and packing of low-light images (and their ground truth)."""
+import io
 import os.path as osp
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
+from mmengine import fileio
 from mmengine.structures import BaseDataElement
 from PIL import Image
 
@@ -53,20 +55,29 @@ class LoadEnhanceImages(BaseTransform):
     Args:
         strict_rgb (bool): reject files that are not 8-bit RGB instead of
             converting them. Defaults to True.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage). Defaults to None (the backend is
+            inferred from the path).
     """
 
-    def __init__(self, strict_rgb: bool = True) -> None:
+    def __init__(self,
+                 strict_rgb: bool = True,
+                 backend_args: Optional[dict] = None) -> None:
         self.strict_rgb = strict_rgb
+        self.backend_args = backend_args
 
     def _read(self, path: str, modality: str) -> np.ndarray:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'LoadEnhanceImages: image file {path!r} '
-                                    f'({modality!r}) does not exist.')
-        if osp.getsize(path) == 0:
+        try:
+            content = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f'LoadEnhanceImages: image file {path!r} '
+                f'({modality!r}) does not exist.') from None
+        if len(content) == 0:
             raise OSError(f'LoadEnhanceImages: {path!r} ({modality!r}) is '
                           'an empty file (0 bytes).')
         try:
-            with Image.open(path) as img:
+            with Image.open(io.BytesIO(content)) as img:
                 # Pillow decodes 16-bit-per-channel RGB PNGs as mode 'RGB'
                 # (truncated to 8 bits); the tile's raw mode tells them apart
                 raw = [str(getattr(t, 'args', t[3] if len(t) > 3 else ''))
@@ -136,7 +147,8 @@ class LoadEnhanceImages(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(strict_rgb={self.strict_rgb})'
+        return (f'{self.__class__.__name__}(strict_rgb={self.strict_rgb}, '
+                f'backend_args={self.backend_args!r})')
 
 
 @TRANSFORMS.register_module()

@@ -19,6 +19,7 @@ selectable and named:
   upsampled.
 """
 import hashlib
+import io
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -26,7 +27,9 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+import mmcv
 from mmcv.transforms import BaseTransform
+from mmengine import fileio
 from PIL import Image
 
 from mmfusenas.registry import TRANSFORMS
@@ -37,17 +40,23 @@ RESIZE_MODES = ('pil', 'cv2', 'torch')
 NORM_MODES = ('lr_minmax', 'gt_minmax', 'fixed')
 
 
-def read_depth(path: str) -> np.ndarray:
+def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Depth map ``(H, W)`` float32 in its stored unit (``.npy`` as is;
     8/16-bit PNG / TIFF grey levels).
+
+    Args:
+        path (str): the file.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments. Defaults to None (inferred from the path).
 
     Raises:
         ValueError: unreadable, or not a single-channel map.
     """
+    content = fileio.get(path, backend_args=backend_args)
     if path.endswith('.npy'):
-        arr = np.load(path, allow_pickle=False)
+        arr = np.load(io.BytesIO(content), allow_pickle=False)
     else:
-        arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        arr = mmcv.imfrombytes(content, flag='unchanged', backend='cv2')
         if arr is None:
             raise ValueError(f'cannot read depth map {path}')
     arr = np.asarray(arr)
@@ -63,9 +72,12 @@ def read_depth(path: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def read_rgb(path: str) -> np.ndarray:
-    """``(H, W, 3)`` uint8 RGB."""
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+def read_rgb(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """``(H, W, 3)`` uint8 RGB (``backend_args``: see :func:`read_depth`).
+    """
+    img = mmcv.imfrombytes(
+        fileio.get(path, backend_args=backend_args), flag='color',
+        backend='cv2')
     if img is None:
         raise ValueError(f'cannot read RGB image {path}')
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
@@ -100,16 +112,25 @@ class LoadGISRSample(BaseTransform):
     ``depth_path`` None (and an ``lr_path``) no ``gt`` is read and the
     later steps work from the RGB size.
 
+    Args:
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage). Defaults to None (the backend is
+            inferred from the path).
+
     Raises:
         ValueError: RGB and depth sizes differ, or a sample has neither a
             depth nor an LR depth file.
     """
 
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+
     def transform(self, results: dict) -> dict:
-        rgb = read_rgb(results['rgb_path'])
+        rgb = read_rgb(results['rgb_path'], self.backend_args)
         results['rgb'] = rgb
         if results.get('lr_path'):
-            results['lr_real'] = read_depth(results['lr_path'])
+            results['lr_real'] = read_depth(results['lr_path'],
+                                            self.backend_args)
         if results.get('depth_path') is None:
             if 'lr_real' not in results:
                 raise ValueError(
@@ -117,7 +138,7 @@ class LoadGISRSample(BaseTransform):
                     'depth_path (HR depth, degraded by the pipeline) or an '
                     'lr_path (real LR depth); got neither')
             return results
-        gt = read_depth(results['depth_path'])
+        gt = read_depth(results['depth_path'], self.backend_args)
         if rgb.shape[:2] != gt.shape:
             raise ValueError(
                 f'{results["sample_id"]}: RGB {rgb.shape[:2]} and depth '

@@ -3,8 +3,10 @@ import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
+import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine import fileio
 
 from mmfusenas.registry import TRANSFORMS
 
@@ -15,8 +17,11 @@ COLOR_TYPES = ('auto', 'gray', 'color')
 class LoadPairedImages(BaseTransform):
     """Read every modality of a sample as an 8-bit gray or RGB array.
 
-    Files are read with ``cv2.imread(path, cv2.IMREAD_UNCHANGED)`` and the
-    colour of each modality is decided by ``color_type``:
+    Files are read through :mod:`mmengine.fileio` (``backend_args``: local
+    disk or object storage) and decoded as OpenCV's ``cv2.imread(path,
+    cv2.IMREAD_UNCHANGED)`` does (``mmcv.imfrombytes(bytes,
+    flag='unchanged')``); the colour of each modality is decided by
+    ``color_type``:
 
     - ``'auto'``: a 1-channel image stays gray; a 3-channel image whose three
       channels are equal (up to ``gray_tolerance`` grey levels) is gray
@@ -76,11 +81,16 @@ class LoadPairedImages(BaseTransform):
             colour (the KAIST infrared frames differ by up to 2 levels
             between channels), while real colour photographs differ by tens
             of levels (at least 36 on every shared sample). Defaults to 2.
+        backend_args (dict, optional): file backend arguments of
+            :mod:`mmengine.fileio` (e.g. ``dict(backend='petrel')``; as
+            mmdet's ``LoadImageFromFile``). Defaults to None (the backend is
+            inferred from the path: local disk for plain paths).
     """
 
     def __init__(self,
                  color_type: Union[str, Dict[str, str]] = 'auto',
-                 gray_tolerance: int = 2) -> None:
+                 gray_tolerance: int = 2,
+                 backend_args: Optional[dict] = None) -> None:
         values = (color_type.values()
                   if isinstance(color_type, dict) else [color_type])
         for value in values:
@@ -96,6 +106,7 @@ class LoadPairedImages(BaseTransform):
         self.color_type = (
             dict(color_type) if isinstance(color_type, dict) else color_type)
         self.gray_tolerance = gray_tolerance
+        self.backend_args = backend_args
 
     def _mode_of(self, modality: str) -> str:
         if isinstance(self.color_type, dict):
@@ -112,15 +123,17 @@ class LoadPairedImages(BaseTransform):
                 and cv2.absdiff(g, r).max() <= tol
                 and cv2.absdiff(b, r).max() <= tol)
 
-    @staticmethod
-    def _imread(path: str, modality: str) -> np.ndarray:
+    def _imread(self, path: str, modality: str) -> np.ndarray:
         """Decode one 8-bit file as OpenCV stores it (BGR order)."""
-        img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        try:
+            content = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f'LoadPairedImages: image file {path!r} (modality '
+                f'{modality!r}) does not exist.') from None
+        img = mmcv.imfrombytes(content, flag='unchanged', backend='cv2') \
+            if content else None
         if img is None:
-            if not osp.isfile(path):
-                raise FileNotFoundError(
-                    f'LoadPairedImages: image file {path!r} (modality '
-                    f'{modality!r}) does not exist.')
             raise OSError(
                 f'LoadPairedImages: OpenCV cannot decode {path!r} (modality '
                 f'{modality!r}); expected a readable 8-bit image file.')
@@ -242,4 +255,5 @@ class LoadPairedImages(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(color_type={self.color_type!r}, '
-                f'gray_tolerance={self.gray_tolerance})')
+                f'gray_tolerance={self.gray_tolerance}, '
+                f'backend_args={self.backend_args!r})')

@@ -1,7 +1,9 @@
 """Log the architecture distribution softmax(α) during a search."""
-from typing import Dict
+from typing import Dict, Optional
 
 from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from ._utils import search_algorithm
@@ -46,20 +48,20 @@ class ArchLoggingHook(Hook):
         self.by_epoch = by_epoch
         self.log_table = log_table
 
-    def after_train_epoch(self, runner) -> None:
+    def after_train_epoch(self, runner: Runner) -> None:
         if self.by_epoch and self.every_n_epochs(runner, self.interval):
             self.log_arch(runner)
 
     def after_train_iter(self,
-                         runner,
+                         runner: Runner,
                          batch_idx: int,
-                         data_batch=None,
-                         outputs=None) -> None:
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
         if not self.by_epoch and self.every_n_train_iters(
                 runner, self.interval):
             self.log_arch(runner)
 
-    def log_arch(self, runner) -> Dict[str, float]:
+    def log_arch(self, runner: Runner) -> Dict[str, float]:
         """Log the current distribution now; returns the scalars."""
         model = search_algorithm(runner, type(self).__name__)
         probabilities = model.arch_params.probabilities()

@@ -3,6 +3,8 @@ import fnmatch
 from typing import List, Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
 
 from mmfusenas.models.mutables import choice_parents
 from mmfusenas.registry import HOOKS
@@ -107,7 +109,7 @@ class ArchScheduleHook(Hook):
                 chosen.append(key)
         return tuple(chosen)
 
-    def _apply(self, runner, step: int) -> None:
+    def _apply(self, runner: Runner, step: int) -> None:
         algo = search_algorithm(runner, 'ArchScheduleHook')
         if not hasattr(algo, 'set_active_arch_keys'):
             raise TypeError('ArchScheduleHook needs a search algorithm with '
@@ -132,11 +134,11 @@ class ArchScheduleHook(Hook):
                 + (f' ({", ".join(keys[:4])}{", ..." if len(keys) > 4 else ""})'
                    if keys else ' (none)'))
 
-    def before_train_epoch(self, runner) -> None:
+    def before_train_epoch(self, runner: Runner) -> None:
         if self.by_epoch:
             self._apply(runner, runner.epoch)
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch=None) -> None:
+    def before_train_iter(self, runner: Runner, batch_idx: int,
+                          data_batch: DATA_BATCH = None) -> None:
         if not self.by_epoch:
             self._apply(runner, runner.iter)

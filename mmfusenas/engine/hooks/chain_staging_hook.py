@@ -7,7 +7,11 @@ whether the task model runs: e.g. the scene module alone on its own losses,
 then the fusion network alone (scene frozen), then everything jointly under
 the detector's loss.
 """
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
+
+import torch.nn as nn
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from .task_guidance_hooks import _check_count, _compound_model, _StageHook
@@ -137,7 +141,7 @@ class ChainStagingHook(_StageHook):
                              f"the phase from {self.phases[i - 1]['begin']}")
         return before - self._names(phase['train'], stages, where)
 
-    def apply(self, runner, progress: int) -> None:
+    def apply(self, runner: Runner, progress: int) -> None:
         model = _compound_model(runner)
         chain = model.pre_net
         if not hasattr(chain, 'set_stage_frozen'):
@@ -166,8 +170,11 @@ class ChainStagingHook(_StageHook):
         else:
             self._restore_lr(runner)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs=None) -> None:
+    def after_train_iter(self,
+                         runner: Runner,
+                         batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
         # back to the base lr before the schedulers (LOW priority) step at
         # the end of a phase with lr_mult, so they start from the base
         if self.by_epoch:
@@ -175,13 +182,13 @@ class ChainStagingHook(_StageHook):
         if self.phase_at(runner.iter + 1)['lr_mult'] is None:
             self._restore_lr(runner)
 
-    def after_train_epoch(self, runner) -> None:
+    def after_train_epoch(self, runner: Runner) -> None:
         if self.by_epoch and self.phase_at(runner.epoch + 1)['lr_mult'] \
                 is None:
             self._restore_lr(runner)
 
     @staticmethod
-    def _param_groups(runner) -> List[dict]:
+    def _param_groups(runner: Runner) -> List[dict]:
         wrapper = getattr(runner, 'optim_wrapper', None)
         if wrapper is None:
             raise RuntimeError('ChainStagingHook: a phase with lr_mult needs '
@@ -190,8 +197,8 @@ class ChainStagingHook(_StageHook):
             [wrapper]
         return [g for w in wrappers for g in w.optimizer.param_groups]
 
-    def _scale_lr(self, runner, model, chain, phase: dict,
-                  train: set) -> None:
+    def _scale_lr(self, runner: Runner, model: nn.Module, chain: nn.Module,
+                  phase: dict, train: set) -> None:
         staged = {id(p) for n in train for p in chain.stage(n).parameters()}
         # parameters that may not share a scaled group: the other stages
         # that train (none here by construction) and, when the task model
@@ -212,11 +219,10 @@ class ChainStagingHook(_StageHook):
             group.setdefault(BASE_LR_KEY, group['lr'])
             group['lr'] = group[BASE_LR_KEY] * phase['lr_mult']
 
-    def _restore_lr(self, runner) -> None:
+    def _restore_lr(self, runner: Runner) -> None:
         wrapper = getattr(runner, 'optim_wrapper', None)
         if wrapper is None:
             return
         for group in self._param_groups(runner):
             if BASE_LR_KEY in group:
                 group['lr'] = group.pop(BASE_LR_KEY)
-

@@ -39,7 +39,7 @@ step too (a finite gradient times a huge learning rate can overflow); a
 non-finite parameter then raises. Selected in ``default_runtime.py`` as
 ``default_hooks.finite_guard``.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -47,6 +47,7 @@ from mmengine.dist.utils import get_comm_device
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.distributed import get_rank_world
@@ -140,7 +141,7 @@ class FiniteStepGuardHook(Hook):
             return {'optimizer': optim_wrapper}
         return {}
 
-    def before_train(self, runner) -> None:
+    def before_train(self, runner: Runner) -> None:
         self.remove()
         self._runner = runner
         model = runner.model.module if is_model_wrapper(
@@ -160,7 +161,7 @@ class FiniteStepGuardHook(Hook):
                     optimizer.register_step_post_hook(
                         self._make_post_hook(name)))
 
-    def after_train(self, runner) -> None:
+    def after_train(self, runner: Runner) -> None:
         self.remove()
 
     def remove(self) -> None:
@@ -170,7 +171,7 @@ class FiniteStepGuardHook(Hook):
         self._handles = []
 
     def before_train_iter(self,
-                          runner,
+                          runner: Runner,
                           batch_idx: int,
                           data_batch: Optional[Any] = None) -> None:
         self._samples = describe_samples(data_batch)
@@ -253,7 +254,7 @@ class FiniteStepGuardHook(Hook):
         more = len(names) - self.max_names
         return shown + (f' and {more} more' if more > 0 else '')
 
-    def _make_pre_hook(self, name: str):
+    def _make_pre_hook(self, name: str) -> Callable:
 
         def pre_hook(optimizer, args, kwargs):
             bad = self.nonfinite_grads(optimizer)
@@ -288,7 +289,7 @@ class FiniteStepGuardHook(Hook):
 
         return pre_hook
 
-    def _make_post_hook(self, name: str):
+    def _make_post_hook(self, name: str) -> Callable:
 
         def post_hook(optimizer, args, kwargs):
             bad = [

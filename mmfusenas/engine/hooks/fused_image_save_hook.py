@@ -7,6 +7,9 @@ import cv2
 import numpy as np
 import torch
 from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
+from mmengine.structures import BaseDataElement
 
 from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import HOOKS
@@ -133,7 +136,7 @@ class FusedImageSaveHook(Hook):
             extra_fields = [extra_fields]
         self.extra_fields = tuple(extra_fields)
 
-    def _folder(self, runner, subdir: str) -> str:
+    def _folder(self, runner: Runner, subdir: str) -> str:
         root = self.out_dir if self.out_dir is not None else runner.log_dir
         return osp.join(root, subdir)
 
@@ -144,7 +147,8 @@ class FusedImageSaveHook(Hook):
             raise RuntimeError(f'PNG encoding failed for {stem}')
         atomic_write(buf.tobytes(), path)
 
-    def _save_depth(self, folder: str, sample, stem: str) -> None:
+    def _save_depth(self, folder: str, sample: BaseDataElement,
+                    stem: str) -> None:
         depth = sample.get('pred_depth')
         depth = np.asarray(
             depth.detach().cpu().numpy() if hasattr(depth, 'detach') else
@@ -180,7 +184,10 @@ class FusedImageSaveHook(Hook):
                     tensor_to_uint8_image(sample.get(field)),
                     osp.join(folder, name, f'{stem}.png'), stem)
 
-    def after_val_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_val_iter(self,
+                       runner: Runner,
+                       batch_idx: int,
+                       data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
         if self.save_val and outputs:
             self._save(
@@ -188,7 +195,10 @@ class FusedImageSaveHook(Hook):
                              osp.join(self.val_subdir, f'iter_{runner.iter}')),
                 outputs)
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_test_iter(self,
+                        runner: Runner,
+                        batch_idx: int,
+                        data_batch: DATA_BATCH = None,
                         outputs: Optional[Sequence] = None) -> None:
         if self.save_test and outputs:
             self._save(self._folder(runner, self.test_subdir), outputs)

@@ -4,6 +4,8 @@ from typing import Optional
 
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from ._utils import search_algorithm
@@ -54,30 +56,30 @@ class GenotypeExportHook(Hook):
         self.out_dir = out_dir
         self.file_format = file_format
 
-    def after_train_epoch(self, runner) -> None:
+    def after_train_epoch(self, runner: Runner) -> None:
         if self.by_epoch and self.every_n_epochs(runner, self.interval):
             self.export(runner, f'epoch_{runner.epoch + 1}', runner.epoch + 1,
                         runner.iter)
 
     def after_train_iter(self,
-                         runner,
+                         runner: Runner,
                          batch_idx: int,
-                         data_batch=None,
-                         outputs=None) -> None:
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
         if not self.by_epoch and self.every_n_train_iters(
                 runner, self.interval):
             self.export(runner, f'iter_{runner.iter + 1}', runner.epoch,
                         runner.iter + 1)
 
-    def after_train(self, runner) -> None:
+    def after_train(self, runner: Runner) -> None:
         self.export(runner, None, runner.epoch, runner.iter)
 
-    def folder(self, runner) -> str:
+    def folder(self, runner: Runner) -> str:
         """Where the genotype files go."""
         return self.out_dir or osp.join(runner.work_dir, 'genotypes')
 
     @master_only
-    def export(self, runner, name: Optional[str], epoch: int,
+    def export(self, runner: Runner, name: Optional[str], epoch: int,
                iteration: int) -> None:
         """Write ``<name>.<ext>`` (unless ``name`` is None) and
         ``latest.<ext>``."""

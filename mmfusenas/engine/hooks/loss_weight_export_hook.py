@@ -4,6 +4,7 @@ from typing import Optional
 
 from mmengine.dist import master_only
 from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from .genotype_export_hook import GenotypeExportHook
@@ -27,11 +28,11 @@ class LossWeightExportHook(GenotypeExportHook):
         file_format (str): ``'yaml'`` or ``'json'``.
     """
 
-    def folder(self, runner) -> str:
+    def folder(self, runner: Runner) -> str:
         return self.out_dir or osp.join(runner.work_dir, 'loss_weights')
 
     @master_only
-    def export(self, runner, name: Optional[str], epoch: int,
+    def export(self, runner: Runner, name: Optional[str], epoch: int,
                iteration: int) -> None:
         model = runner.model
         if is_model_wrapper(model):

@@ -6,6 +6,8 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.fileio import atomic_write
@@ -58,13 +60,13 @@ class PredictionVisualizationHook(Hook):
         self.add_to_visualizer = add_to_visualizer
         self._count = 0
 
-    def before_val_epoch(self, runner) -> None:
+    def before_val_epoch(self, runner: Runner) -> None:
         self._count = 0
 
-    def before_test_epoch(self, runner) -> None:
+    def before_test_epoch(self, runner: Runner) -> None:
         self._count = 0
 
-    def _draw(self, runner, subdir: str, data_batch,
+    def _draw(self, runner: Runner, subdir: str, data_batch: DATA_BATCH,
               outputs: Optional[Sequence]) -> None:
         from mmfusenas.visualization import (hstack, prediction_row,
                                              sample_panels, source_images)
@@ -105,10 +107,16 @@ class PredictionVisualizationHook(Hook):
                     np.ascontiguousarray(row[..., ::-1]), step=runner.iter)
             self._count += 1
 
-    def after_val_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_val_iter(self,
+                       runner: Runner,
+                       batch_idx: int,
+                       data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
         self._draw(runner, self.val_subdir, data_batch, outputs)
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_test_iter(self,
+                        runner: Runner,
+                        batch_idx: int,
+                        data_batch: DATA_BATCH = None,
                         outputs: Optional[Sequence] = None) -> None:
         self._draw(runner, self.test_subdir, data_batch, outputs)

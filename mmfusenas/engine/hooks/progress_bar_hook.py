@@ -1,8 +1,9 @@
 """A progress bar over the test loop (``tools/test.py``)."""
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.progress import end_progress, start_progress
@@ -30,14 +31,14 @@ class ProgressBarHook(Hook):
         self.desc = desc
         self._bar = None
 
-    def before_test_epoch(self, runner) -> None:
+    def before_test_epoch(self, runner: Runner) -> None:
         total = len(runner.test_dataloader)
         if is_main_process() and total:
             self._bar = start_progress(f'{self.desc} {total} batch(es)',
                                        total)
 
     def after_test_iter(self,
-                        runner,
+                        runner: Runner,
                         batch_idx: int,
                         data_batch: Any = None,
                         outputs: Optional[Sequence] = None) -> None:
@@ -46,7 +47,9 @@ class ProgressBarHook(Hook):
             if self._bar.completed >= self._bar.task_num:
                 self._end()     # before the metrics' summary is logged
 
-    def after_test_epoch(self, runner, metrics=None) -> None:
+    def after_test_epoch(self,
+                         runner: Runner,
+                         metrics: Optional[Dict[str, float]] = None) -> None:
         self._end()
 
     def _end(self) -> None:

@@ -1,8 +1,11 @@
 """RUAS training strategies (TPAMI 2022 Sec. 3, Eq. 5, Table 6) as a hook."""
 from typing import Optional, Sequence
 
+import torch.nn as nn
 from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
 from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 
@@ -92,17 +95,17 @@ class RUASTrainingStrategyHook(Hook):
         self._weight0 = 1.0
 
     @staticmethod
-    def _model(runner):
+    def _model(runner: Runner) -> nn.Module:
         model = runner.model
         return model.module if is_model_wrapper(model) else model
 
     @staticmethod
-    def _is_compound(model) -> bool:
+    def _is_compound(model: nn.Module) -> bool:
         # local import: mmfusenas.models imports mmfusenas.engine
         from mmfusenas.models.compound import BasePreTaskModel
         return isinstance(model, BasePreTaskModel)
 
-    def before_train(self, runner) -> None:
+    def before_train(self, runner: Runner) -> None:
         model = self._model(runner)
         if self._is_compound(model):
             self._phase = None
@@ -123,8 +126,8 @@ class RUASTrainingStrategyHook(Hook):
                  for n in self.scene_losses})
             self._set_phase(model, 'end_to_end')
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch=None) -> None:
+    def before_train_iter(self, runner: Runner, batch_idx: int,
+                          data_batch: DATA_BATCH = None) -> None:
         if self.strategy != 'hierarchical':
             return
         model = self._model(runner)
@@ -143,7 +146,7 @@ class RUASTrainingStrategyHook(Hook):
                 f'RUASTrainingStrategyHook: {phase} stage from iteration '
                 f'{runner.iter} (losses {list(losses)})')
 
-    def after_train(self, runner) -> None:
+    def after_train(self, runner: Runner) -> None:
         model = self._model(runner)
         if self._is_compound(model):
             model.task_enabled = True
@@ -155,7 +158,7 @@ class RUASTrainingStrategyHook(Hook):
         self._set_phase(model, 'end_to_end')
         self._phase = None
 
-    def _set_phase(self, model, phase: str) -> None:
+    def _set_phase(self, model: nn.Module, phase: str) -> None:
         scene = model.get_submodule(self.scene_module)
         task = model.get_submodule(self.task_module)
         scene_on = phase in ('end_to_end', 'scene') or not self.freeze_scene
@@ -166,7 +169,7 @@ class RUASTrainingStrategyHook(Hook):
             p.requires_grad_(task_on)
         self._phase = phase
 
-    def _set_compound_phase(self, model, phase: str) -> None:
+    def _set_compound_phase(self, model: nn.Module, phase: str) -> None:
         """Stage a scene + task model (see the class docstring)."""
         model.task_enabled = phase != 'scene'
         model.pre_loss_weight = {

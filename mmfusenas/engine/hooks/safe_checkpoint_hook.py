@@ -36,7 +36,7 @@ import inspect
 import os
 import os.path as osp
 import re
-from typing import List
+from typing import Any, Dict, List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -67,10 +67,10 @@ class SafeCheckpointHook(CheckpointHook):
     """
 
     def __init__(self,
-                 *args,
+                 *args: Any,
                  check_finite: bool = True,
                  clean_tmp: bool = True,
-                 **kwargs) -> None:
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         accepted = _save_checkpoint_kwargs()
         unknown = sorted(set(self.args) - accepted)
@@ -89,12 +89,12 @@ class SafeCheckpointHook(CheckpointHook):
         self.removed_tmp: List[str] = []
 
     # ------------------------------------------------------------------
-    def before_train(self, runner) -> None:
+    def before_train(self, runner: Runner) -> None:
         super().before_train(runner)
         if self.clean_tmp and is_main_process():
             self.removed_tmp = self._remove_stale_tmp(runner)
 
-    def _remove_stale_tmp(self, runner) -> List[str]:
+    def _remove_stale_tmp(self, runner: Runner) -> List[str]:
         """Remove the temporary files of killed atomic checkpoint writes."""
         suffix = re.escape(self.filename_tmpl.split('{}')[-1])
         pattern = re.compile(rf'^\..+{suffix}\.[^.]+\.tmp$')
@@ -115,7 +115,7 @@ class SafeCheckpointHook(CheckpointHook):
                         'of a checkpoint write that was interrupted')
         return removed
 
-    def _check_finite_state(self, runner, step) -> None:
+    def _check_finite_state(self, runner: Runner, step: int) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         bad = nonfinite_tensors(model.state_dict(), 'state_dict')
@@ -134,7 +134,8 @@ class SafeCheckpointHook(CheckpointHook):
                 'last_checkpoint still names the last good checkpoint. '
                 'See docs/user_guides/reliability.md (FiniteStepGuardHook)')
 
-    def _save_best_checkpoint(self, runner, metrics) -> None:
+    def _save_best_checkpoint(self, runner: Runner,
+                              metrics: Optional[Dict[str, float]]) -> None:
         """MMEngine's best-checkpoint logic, but the previous best file is
         removed only after the new one is written."""
         if not self.save_best:
@@ -169,7 +170,8 @@ class SafeCheckpointHook(CheckpointHook):
                 runner.logger.info(
                     f'The previous best checkpoint {old} is removed')
 
-    def _save_checkpoint_with_step(self, runner, step, meta):
+    def _save_checkpoint_with_step(self, runner: Runner, step: int,
+                                   meta: dict) -> None:
         if self.check_finite:
             self._check_finite_state(runner, step)
         # decide the rotation first (so the saved keep_ckpt_ids are those

@@ -27,6 +27,7 @@ import bisect
 from typing import Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
+from mmengine.runner import Runner
 
 from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.registry import HOOKS
@@ -61,17 +62,17 @@ class _StageHook(Hook):
     def __init__(self, by_epoch: bool) -> None:
         self.by_epoch = by_epoch
 
-    def apply(self, runner, progress: int) -> None:
+    def apply(self, runner: Runner, progress: int) -> None:
         raise NotImplementedError
 
-    def _apply(self, runner) -> None:
+    def _apply(self, runner: Runner) -> None:
         self.apply(runner, _progress(runner, self.by_epoch))
 
-    def before_train(self, runner) -> None:
+    def before_train(self, runner: Runner) -> None:
         self._apply(runner)
 
     def before_train_iter(self,
-                          runner,
+                          runner: Runner,
                           batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
         self._apply(runner)
@@ -103,7 +104,7 @@ class FusionWarmupHook(_StageHook):
         _check_count('FusionWarmupHook', 'warmup', warmup)
         self.warmup = warmup
 
-    def apply(self, runner, progress: int) -> None:
+    def apply(self, runner: Runner, progress: int) -> None:
         _compound_model(runner).task_enabled = \
             progress >= self.warmup
 
@@ -149,7 +150,7 @@ class FreezeFusionHook(_StageHook):
         return progress >= self.begin and (self.end is None
                                            or progress < self.end)
 
-    def apply(self, runner, progress: int) -> None:
+    def apply(self, runner: Runner, progress: int) -> None:
         model = _compound_model(runner)
         frozen = self.frozen_at(progress)
         if model.pre_frozen != frozen:
@@ -214,5 +215,5 @@ class FusionLossWeightHook(_StageHook):
         v0, v1 = self.values[idx], self.values[idx + 1]
         return v0 + (v1 - v0) * (progress - t0) / (t1 - t0)
 
-    def apply(self, runner, progress: int) -> None:
+    def apply(self, runner: Runner, progress: int) -> None:
         _compound_model(runner).pre_loss_weight = self.eta_at(progress)

@@ -1,5 +1,8 @@
-"""The Hadamard neural unit (HNU) of HBL (IJCAI 2022, official
-``SearchBlock``; ``../shared/reference/hbl_reference.md`` section 3)."""
+"""The Hadamard neural unit (HNU) of HBL (Zhu et al., "Hierarchical
+Bilevel Learning with Architecture and Loss Search for Hadamard-Based Image
+Restoration", IJCAI 2022, Sec. 3.1; ``SearchBlock`` of the official
+github.com/zhudear/HBLALS_pytorch): a reflectance and an illumination branch
+of searched operators, output ``R / max(sigmoid(I), 0.01)``."""
 from typing import Sequence, Union
 
 import torch

@@ -64,6 +64,13 @@ class BaseChainTaskModel(BasePreTaskModel):
 
     pre_name = 'chain'
     pre_weight_key = 'weight'
+    pre_attr = 'chain_net'
+    pre_losses_attr = 'chain_losses'
+    pre_prefix = 'chain.'
+    pre_weight_arg = 'chain_loss_weight'
+    pre_weight_name = 'chain_loss_weight (weight)'
+    pre_init_name = 'chain_init'
+    pre_freeze_arg = 'freeze_chain'
     pre_auto_prefixes = ('chain_net.', 'architecture.chain_net.', '')
     default_data_preprocessor = dict(
         type='FusionDataPreprocessor', pad_size_divisor=32, keep_rgb=['vi'])
@@ -93,6 +100,30 @@ class BaseChainTaskModel(BasePreTaskModel):
                                f'({sorted(produced)})')
         self.task_input = task_input
         self.color_from = color_from
+
+    # ------------------------------------------------------------------
+    # the generic accessors under chain names
+    # ------------------------------------------------------------------
+    @property
+    def chain_loss_weight(self) -> float:
+        """w, the weight of the chain losses in the joint loss
+        (:attr:`pre_loss_weight`)."""
+        return self.pre_loss_weight
+
+    @chain_loss_weight.setter
+    def chain_loss_weight(self, value: float) -> None:
+        self.pre_loss_weight = value
+
+    @property
+    def chain_frozen(self) -> bool:
+        """Whether the whole pre-module chain is frozen
+        (:attr:`pre_frozen`)."""
+        return self.pre_frozen
+
+    def set_chain_frozen(self, frozen: bool) -> None:
+        """Freeze (or unfreeze) the whole pre-module chain; see
+        :meth:`set_pre_frozen`."""
+        self.set_pre_frozen(frozen)
 
     # ------------------------------------------------------------------
     def set_stage_frozen(self, name: str, frozen: bool) -> None:

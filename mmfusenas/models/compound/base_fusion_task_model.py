@@ -107,6 +107,13 @@ class BaseFusionTaskModel(BasePreTaskModel):
 
     pre_name = 'fusion'
     pre_weight_key = 'eta'
+    pre_attr = 'fusion_net'
+    pre_losses_attr = 'fusion_losses'
+    pre_prefix = 'fusion.'
+    pre_weight_arg = 'fusion_loss_weight'
+    pre_weight_name = 'fusion_loss_weight (eta)'
+    pre_init_name = 'fusion_init'
+    pre_freeze_arg = 'freeze_fusion'
     pre_auto_prefixes = FUSION_AUTO_PREFIXES
     default_data_preprocessor = dict(
         type='FusionDataPreprocessor', pad_size_divisor=32)
@@ -121,6 +128,29 @@ class BaseFusionTaskModel(BasePreTaskModel):
         self._needs_all = check_loss_outputs(self.fusion_net,
                                              self.fusion_losses,
                                              type(self).__name__)
+
+    # ------------------------------------------------------------------
+    # the generic accessors under fusion names
+    # ------------------------------------------------------------------
+    @property
+    def fusion_loss_weight(self) -> float:
+        """η, the weight of the fusion losses in the joint loss
+        (:attr:`pre_loss_weight`)."""
+        return self.pre_loss_weight
+
+    @fusion_loss_weight.setter
+    def fusion_loss_weight(self, value: float) -> None:
+        self.pre_loss_weight = value
+
+    @property
+    def fusion_frozen(self) -> bool:
+        """Whether the fusion network N_F is frozen (:attr:`pre_frozen`)."""
+        return self.pre_frozen
+
+    def set_fusion_frozen(self, frozen: bool) -> None:
+        """Freeze (or unfreeze) the fusion network N_F; see
+        :meth:`set_pre_frozen`."""
+        self.set_pre_frozen(frozen)
 
     # ------------------------------------------------------------------
     # fused image -> task input

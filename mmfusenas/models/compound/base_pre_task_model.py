@@ -1,6 +1,7 @@
 """A pre-module (fusion or scene network) feeding a real task model."""
 import copy
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from abc import abstractmethod
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -13,16 +14,15 @@ from mmfusenas.utils.distributed import raise_on_any_rank
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
                                               load_module_checkpoint,
                                               parse_module_init)
+from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
 
-ConfigType = Union[dict, nn.Module]
-LossDict = Dict[str, Union[torch.Tensor, List[torch.Tensor]]]
 
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
-def build_module(cfg: ConfigType) -> nn.Module:
+def build_module(cfg: ModuleConfigType) -> nn.Module:
     """Build a module config in the mmfusenas registry (modules pass)."""
     return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
 
@@ -56,14 +56,17 @@ class BasePreTaskModel(BaseModel):
     Each subclass takes its options under its own config names
     (:meth:`config_names`: ``fusion_net`` / ``detector`` /
     ``fusion_loss_weight`` ... for :class:`FusionDetector`); the generic
-    names below work too. A new pre-module kind is one subclass (class
-    attributes + the four pre-module methods), a new task kind one mixin
-    (``task_mixins``).
+    names below work too. A new pre-module kind is one subclass (the class
+    attributes below, spelled out, and the four pre-module methods; its
+    accessors under its own names, e.g. ``fusion_loss_weight`` /
+    ``set_fusion_frozen``, are one-line definitions), a new task kind one
+    mixin (``task_mixins``).
 
-    Subclasses set the class attributes below and implement
-    :meth:`_run_pre`, :meth:`_task_image`, :meth:`_pre_losses` and
+    Subclasses set the class attributes below and implement the abstract
+    methods :meth:`_run_pre`, :meth:`_task_image`, :meth:`_pre_losses` and
     :meth:`_attach_pre` (the pre-module's side) and :meth:`_task_loss` /
-    :meth:`_task_predict` (the task's side, see ``task_mixins``).
+    :meth:`_task_predict` (the task's side, see ``task_mixins``); a class
+    missing one cannot be instantiated (``TypeError`` naming it).
 
     Args:
         pre_net (dict | nn.Module): the pre-module.
@@ -87,10 +90,11 @@ class BasePreTaskModel(BaseModel):
         init_cfg (dict, optional): weight initialisation config.
     """
 
-    #: name of the pre-module kind (``'fusion'``, ``'scene'``): a subclass
-    #: that sets it gets every name below derived from it
-    #: (:meth:`__init_subclass__`) and the aliases ``<name>_loss_weight``,
-    #: ``<name>_frozen`` and ``set_<name>_frozen()``
+    #: name of the pre-module kind (``'fusion'``, ``'scene'``); the names
+    #: below follow it by convention (``<name>_net``, ``<name>_losses``,
+    #: ``<name>.``, ``<name>_loss_weight``, ``<name>_init``,
+    #: ``freeze_<name>``; tests/test_models/test_compound_findable.py
+    #: checks every subclass)
     pre_name = ''
     #: attribute (and config key) of the pre-module: ``<name>_net``
     pre_attr = ''
@@ -119,16 +123,16 @@ class BasePreTaskModel(BaseModel):
     default_data_preprocessor: dict = {}
 
     def __init__(self,
-                 pre_net: Optional[ConfigType] = None,
-                 task_model: Optional[ConfigType] = None,
-                 pre_losses: Sequence[ConfigType] = (),
+                 pre_net: Optional[ModuleConfigType] = None,
+                 task_model: Optional[ModuleConfigType] = None,
+                 pre_losses: Sequence[ModuleConfigType] = (),
                  pre_loss_weight: float = 1.0,
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
                  pre_init: Optional[ModuleInit] = None,
                  freeze_pre: bool = False,
                  check_finite: bool = True,
-                 data_preprocessor: Optional[ConfigType] = None,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None,
                  **named: Any) -> None:
         given = self._from_config_names(
@@ -177,39 +181,6 @@ class BasePreTaskModel(BaseModel):
     # ------------------------------------------------------------------
     # construction and state
     # ------------------------------------------------------------------
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Derive the names of a pre-module kind from its ``pre_name``."""
-        super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get('pre_name')
-        if not name:
-            return
-        cls.pre_attr = f'{name}_net'
-        cls.pre_losses_attr = f'{name}_losses'
-        cls.pre_prefix = f'{name}.'
-        cls.pre_weight_arg = f'{name}_loss_weight'
-        cls.pre_weight_name = f'{name}_loss_weight ({cls.pre_weight_key})'
-        cls.pre_init_name = f'{name}_init'
-        cls.pre_freeze_arg = f'freeze_{name}'
-        setattr(
-            cls, f'{name}_loss_weight',
-            renamed_property(
-                'pre_loss_weight',
-                f'{cls.pre_weight_key}, the weight of the {name} losses in '
-                'the joint loss (``pre_loss_weight``).'))
-        setattr(
-            cls, f'{name}_frozen',
-            renamed_property('pre_frozen',
-                             f'Whether the {name} module is frozen '
-                             '(``pre_frozen``).'))
-
-        def set_frozen(self, frozen: bool) -> None:
-            self.set_pre_frozen(frozen)
-
-        set_frozen.__name__ = f'set_{name}_frozen'
-        set_frozen.__doc__ = (f'Freeze (or unfreeze) the {name} module; see '
-                              ':meth:`set_pre_frozen`.')
-        setattr(cls, set_frozen.__name__, set_frozen)
-
     @classmethod
     def config_names(cls) -> Dict[str, str]:
         """Generic argument name -> this class's config name."""
@@ -247,7 +218,7 @@ class BasePreTaskModel(BaseModel):
                 raise TypeError(f'{owner} needs {names[generic]!r}')
         return given
 
-    def _build_task_model(self, cfg: ConfigType) -> nn.Module:
+    def _build_task_model(self, cfg: ModuleConfigType) -> nn.Module:
         if isinstance(cfg, nn.Module):
             return cfg
         if not isinstance(cfg, dict):
@@ -447,20 +418,24 @@ class BasePreTaskModel(BaseModel):
     # ------------------------------------------------------------------
     # the pre-module's side
     # ------------------------------------------------------------------
+    @abstractmethod
     def _run_pre(self, inputs: torch.Tensor) -> Any:
         """The pre-module's output (anything the methods below read)."""
         raise NotImplementedError
 
+    @abstractmethod
     def _task_image(self, pre_out: Any,
                     data_samples: Sequence) -> torch.Tensor:
         """``(N, 3, H, W)`` picture in ``[0, 1]`` for the task model."""
         raise NotImplementedError
 
+    @abstractmethod
     def _pre_losses(self, pre_out: Any,
                     inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """``{loss_name: ℓ_pre,k}`` (unweighted by ``w``)."""
         raise NotImplementedError
 
+    @abstractmethod
     def _attach_pre(self, samples: List, pre_out: Any) -> None:
         """Put the pre-module's image(s) on the predicted samples."""
         raise NotImplementedError
@@ -468,22 +443,17 @@ class BasePreTaskModel(BaseModel):
     # ------------------------------------------------------------------
     # the task's side
     # ------------------------------------------------------------------
+    @abstractmethod
     def _task_loss(self, task_inputs: torch.Tensor,
                    data_samples: List) -> LossDict:
+        """The task model's loss dict on the normalised task input."""
         raise NotImplementedError
 
+    @abstractmethod
     def _task_predict(self, task_inputs: torch.Tensor,
                       data_samples: List) -> List:
+        """The task model's predicted data samples."""
         raise NotImplementedError
-
-
-def renamed_property(generic: str, doc: str) -> property:
-    """A property that reads / writes the generic attribute ``generic``
-    under a method's own name (``fusion_loss_weight`` -> ``pre_loss_weight``).
-    """
-    return property(lambda self: getattr(self, generic),
-                    lambda self, value: setattr(self, generic, value),
-                    doc=doc)
 
 
 def get_pre_task_model(model: nn.Module) -> BasePreTaskModel:

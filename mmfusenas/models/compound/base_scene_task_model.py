@@ -86,6 +86,13 @@ class BaseSceneTaskModel(BasePreTaskModel):
 
     pre_name = 'scene'
     pre_weight_key = 'lambda'
+    pre_attr = 'scene_net'
+    pre_losses_attr = 'scene_losses'
+    pre_prefix = 'scene.'
+    pre_weight_arg = 'scene_loss_weight'
+    pre_weight_name = 'scene_loss_weight (lambda)'
+    pre_init_name = 'scene_init'
+    pre_freeze_arg = 'freeze_scene'
     pre_auto_prefixes = SCENE_AUTO_PREFIXES
 
     def __init__(self, *args, **kwargs) -> None:
@@ -96,6 +103,29 @@ class BaseSceneTaskModel(BasePreTaskModel):
     def enhance(self, inputs: torch.Tensor) -> torch.Tensor:
         """The enhanced batch ``u`` in ``[0, 1]``."""
         return self.run_pre(inputs)['pred'].clamp(0, 1)
+
+    # ------------------------------------------------------------------
+    # the generic accessors under scene names
+    # ------------------------------------------------------------------
+    @property
+    def scene_loss_weight(self) -> float:
+        """λ, the weight of the scene losses in the joint loss
+        (:attr:`pre_loss_weight`)."""
+        return self.pre_loss_weight
+
+    @scene_loss_weight.setter
+    def scene_loss_weight(self, value: float) -> None:
+        self.pre_loss_weight = value
+
+    @property
+    def scene_frozen(self) -> bool:
+        """Whether the scene module is frozen (:attr:`pre_frozen`)."""
+        return self.pre_frozen
+
+    def set_scene_frozen(self, frozen: bool) -> None:
+        """Freeze (or unfreeze) the scene module; see
+        :meth:`set_pre_frozen`."""
+        self.set_pre_frozen(frozen)
 
     # ------------------------------------------------------------------
     # the pre-module's side

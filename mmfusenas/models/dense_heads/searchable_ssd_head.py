@@ -70,7 +70,7 @@ class SearchableSSDHead(CompatSSDHead):
     RUAS (TPAMI 2022, Sec. 5) searches "the neck and head except for the
     backbone" of the detector; its official detection code searches one
     operator for each of the 6 ``loc`` and 6 ``conf`` prediction convs
-    (section 10 of ``shared/reference/ruas_architecture.md``). Here level
+    (``model_detection/`` of github.com/vis-opt-group/RUAS). Here level
     ``i``'s ``cls_convs[i]`` (``C_i -> A_i (num_classes + 1)``) and
     ``reg_convs[i]`` (``C_i -> 4 A_i``) end in an operator built from an
     edge spec (an op name such as ``'3-C'``, an operator config, or a

@@ -9,10 +9,10 @@ from mmengine.model import BaseModel
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.typing_utils import ModuleConfigType
 from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
                           network_fields)
 
-ConfigType = Union[dict, nn.Module]
 
 #: rounding modes of :func:`to_uint8`
 ROUNDINGS = ('floor', 'round')
@@ -119,9 +119,9 @@ class ImageEnhancer(BaseModel):
     """
 
     def __init__(self,
-                 network: ConfigType,
-                 losses: Sequence[ConfigType] = (),
-                 data_preprocessor: Optional[ConfigType] = None,
+                 network: ModuleConfigType,
+                 losses: Sequence[ModuleConfigType] = (),
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  pred_quantize: Optional[str] = None,
                  check_finite: bool = True,
                  loss_weights: Optional[Union[str, dict]] = None,
@@ -175,7 +175,7 @@ class ImageEnhancer(BaseModel):
         return {k: float(v) for k, v in data['weights'].items()}
 
     @staticmethod
-    def _build(cfg: ConfigType) -> nn.Module:
+    def _build(cfg: ModuleConfigType) -> nn.Module:
         return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
 
     def forward(self,

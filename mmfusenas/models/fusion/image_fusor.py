@@ -1,5 +1,5 @@
 """The model that trains and runs a fusion network on paired images."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -12,8 +12,7 @@ from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import recolor_pillow, ycbcr_to_rgb
 from mmfusenas.utils.distributed import check_finite_losses
-
-ConfigType = Union[dict, nn.Module]
+from mmfusenas.utils.typing_utils import ModuleConfigType
 
 
 @MODELS.register_module()
@@ -93,9 +92,9 @@ class ImageFusor(BaseModel):
     """
 
     def __init__(self,
-                 fusion_net: ConfigType,
-                 losses: Sequence[ConfigType] = (),
-                 data_preprocessor: Optional[ConfigType] = None,
+                 fusion_net: ModuleConfigType,
+                 losses: Sequence[ModuleConfigType] = (),
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  check_finite: bool = True,
                  preprocess: Optional[dict] = None,
                  postprocess: Optional[dict] = None,
@@ -121,7 +120,7 @@ class ImageFusor(BaseModel):
                                             'postprocess')
 
     @staticmethod
-    def _build(cfg: ConfigType) -> nn.Module:
+    def _build(cfg: ModuleConfigType) -> nn.Module:
         return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
 
     def forward(self,

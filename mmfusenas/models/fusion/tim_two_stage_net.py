@@ -23,7 +23,8 @@ class TIMTwoStageFusionNet(nn.Module):
 
     Source order. Each stage takes its own ``input_order`` (a permutation
     of the stacked sources, whose order is the dataset's ``data_prefix``
-    order). The official scripts call (reference sections 5.4 / 7):
+    order). The official test scripts of github.com/LiuZhu-CV/TIMFusion
+    (``IVIF/testFusion*.py``, ``MmIF/test_fusion_Medical_*.py``) call:
 
     ========== ======================= ============================
     script     stage 1                 stage 2

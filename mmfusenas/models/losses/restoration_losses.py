@@ -3,7 +3,7 @@
 Zhu et al., "Hierarchical Bilevel Learning with Architecture and Loss
 Search for Hadamard-Based Image Restoration", IJCAI 2022; conventions of
 the official ``zhudear/HBLALS_pytorch`` (``losses/losses.py``,
-``losses/vgg.py``, ``model_search_loss.py``; reference notes section 6).
+``losses/vgg.py``, ``model_search_loss.py``).
 All take ``(pred, target)`` ``(N, 3, H, W)`` in ``[0, 1]`` and return a
 scalar already multiplied by ``loss_weight``:
 

@@ -110,19 +110,18 @@ class SearchableSSDNeck(BaseModule):
     """mmdet's ``SSDNeck`` whose extra layers' 3x3 convs are searched.
 
     RUAS (TPAMI 2022, Sec. 5) searches the detector's neck and head; its
-    official detection code searches each SSD extra conv (section 10 of
-    ``shared/reference/ruas_architecture.md``). As in mmdet's ``SSDNeck``,
-    the input levels pass through (the first L2-normalised, learnable scale
+    official detection code searches each SSD extra conv (``model_detection/``
+    of github.com/vis-opt-group/RUAS). As in mmdet's ``SSDNeck``, the input
+    levels pass through (the first L2-normalised, learnable scale
     ``l2_norm_scale``) and extra level ``i`` is computed from the previous
-    level by a fixed 1x1 ConvModule (``C_prev -> C_i / 2``) and a second
-    layer ``C_i / 2 -> C_i``, here the searched operator followed by
-    ``norm_cfg`` (none by default) and ``act_cfg`` (ReLU): see
-    :class:`SearchedExtraLayer`. Output sizes are mmdet's for every
-    candidate: ``level_paddings[i] == 1`` runs the op at stride
-    ``level_strides[i]`` (``ceil(H / s)``), ``0`` reproduces mmdet's valid
-    3x3 conv (``floor((H - 3) / s) + 1``; SSD300: 38, 19, 10, 5, 3, 1).
-    With ``'3-C'`` everywhere the neck computes exactly mmdet's
-    ``SSDNeck`` (same weights). mmdet's ``last_kernel_size`` /
+    level by a fixed 1x1 ConvModule (``C_prev -> C_i / 2``) and a second layer
+    ``C_i / 2 -> C_i``, here the searched operator followed by ``norm_cfg``
+    (none by default) and ``act_cfg`` (ReLU): see :class:`SearchedExtraLayer`.
+    Output sizes are mmdet's for every candidate: ``level_paddings[i] == 1``
+    runs the op at stride ``level_strides[i]`` (``ceil(H / s)``), ``0``
+    reproduces mmdet's valid 3x3 conv (``floor((H - 3) / s) + 1``; SSD300: 38,
+    19, 10, 5, 3, 1). With ``'3-C'`` everywhere the neck computes exactly
+    mmdet's ``SSDNeck`` (same weights). mmdet's ``last_kernel_size`` /
     ``use_depthwise`` (the fixed second conv) do not apply.
 
     Positions and keys: a ``DiffMixedOp`` template with key ``k`` gives

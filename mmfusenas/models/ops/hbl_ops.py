@@ -1,7 +1,7 @@
 """Operators of HBL (Zhu et al., "Hierarchical Bilevel Learning with
 Architecture and Loss Search for Hadamard-Based Image Restoration", IJCAI
-2022), after ``operations.py`` of the official ``zhudear/HBLALS_pytorch``
-(see ``../shared/reference/hbl_reference.md`` section 2).
+2022), after ``operations.py`` of the official
+github.com/zhudear/HBLALS_pytorch.
 
 Every convolution is bias-free with "same" padding ``dilation * (k - 1) /
 2``; an operator maps ``C_in -> C_out`` at stride 1:

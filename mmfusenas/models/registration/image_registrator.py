@@ -1,6 +1,6 @@
 """The model that trains and runs a registration network on paired images
 (e.g. on synthetically misaligned IR/VIS pairs)."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -10,10 +10,9 @@ from mmengine.model import BaseModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import check_finite_losses
+from mmfusenas.utils.typing_utils import ModuleConfigType
 from .fields import (call_registration_loss, check_registration_losses,
                      register_pair)
-
-ConfigType = Union[dict, nn.Module]
 
 
 @MODELS.register_module()
@@ -56,12 +55,12 @@ class ImageRegistrator(BaseModel):
     """
 
     def __init__(self,
-                 registration_net: ConfigType,
-                 losses: Sequence[ConfigType] = (),
+                 registration_net: ModuleConfigType,
+                 losses: Sequence[ModuleConfigType] = (),
                  fixed: str = 'vi',
                  moving: str = 'ir',
                  padding_mode: str = 'border',
-                 data_preprocessor: Optional[ConfigType] = None,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -84,7 +83,7 @@ class ImageRegistrator(BaseModel):
         self.check_finite = check_finite
 
     @staticmethod
-    def _build(cfg: ConfigType) -> nn.Module:
+    def _build(cfg: ModuleConfigType) -> nn.Module:
         return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
 
     # ------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """The HBL restoration network: encoder, chained Hadamard units, decoder.
 
 After ``model.py`` / ``model_search_architecture.py`` of the official
-``zhudear/HBLALS_pytorch`` (``../shared/reference/hbl_reference.md``
-section 4). One class builds the fixed network (op names at every position)
-and the supernet (``DiffMixedOp`` configs at every position): see
+github.com/zhudear/HBLALS_pytorch (Zhu et al., "Hierarchical Bilevel
+Learning with Architecture and Loss Search for Hadamard-Based Image
+Restoration", IJCAI 2022, Sec. 3): an encoder of searched convs, a chain of
+Hadamard neural units and a decoder. One class builds the fixed network
+(op names at every position) and the supernet (``DiffMixedOp`` configs at
+every position): see
 ``configs/_base_/models/hbl_search_space.py`` and ``hbl_genotypes.py``.
 """
 from typing import List, Optional, Sequence, Tuple, Union

@@ -1,28 +1,25 @@
 """Differentiable bilevel architecture search as an MMEngine model."""
 import copy
 import inspect
-import logging
-from contextlib import contextmanager
-from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional,
-                    Sequence, Tuple, Union)
+from typing import (Any, Dict, Iterable, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
-from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from torch import Tensor
 
-from mmfusenas.models.mutables import (ArchParams, DiffMixedOp, Genotype,
-                                       config_at, bind_arch_params,
+from mmfusenas.models.mutables import (ArchParams, Genotype,
+                                       bind_arch_params, config_at,
                                        derive_choices, nested_space_keys,
                                        reachable_keys)
 from mmfusenas.registry import MODELS, TASK_UTILS
 from mmfusenas.utils.distributed import check_finite
+from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..strategies import BaseBilevelStrategy, BilevelProblem
+from .base import BaseSearchAlgorithm, frozen_parameters, num_choice_points
 
-ConfigType = Union[dict, nn.Module]
 Regularizer = Any  # ``prepare(supernet, arch_params, inputs)`` + ``__call__``
 
 
@@ -94,25 +91,8 @@ def record_submodule_inputs(model: nn.Module, submodule: nn.Module,
     return dict(bound.arguments)
 
 
-def _num_mutables(module: nn.Module) -> int:
-    return sum(isinstance(m, DiffMixedOp) for m in module.modules())
-
-
-@contextmanager
-def _frozen(params: Iterable[Tensor]) -> Iterator[None]:
-    """Temporarily set ``requires_grad=False`` on ``params``."""
-    params = [p for p in params if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
 @MODELS.register_module()
-class BilevelSearchAlgorithm(BaseModel):
+class BilevelSearchAlgorithm(BaseSearchAlgorithm):
     """Search the choice points of an architecture with a bilevel strategy.
 
     The algorithm owns the supernet (``architecture``, any model whose
@@ -189,19 +169,17 @@ class BilevelSearchAlgorithm(BaseModel):
             mode (BN statistics frozen). They must hold no choice points.
             Defaults to ().
         data_preprocessor (dict | nn.Module, optional): Defaults to the
-            architecture's own data preprocessor. A config given here while
-            the architecture has a preprocessor of its own is ignored (with
-            a warning): MMEngine's runner passes a config's top-level
-            ``data_preprocessor`` (which mmdet / mmseg base configs define)
-            to the outer model, where it would replace the architecture's
-            (e.g. a ``SegDataPreProcessor`` fed paired fusion inputs fails
-            with ``KeyError: 0`` inside mmseg).
+            architecture's own data preprocessor; the policy of
+            :class:`~mmfusenas.search.algorithms.base.BaseSearchAlgorithm`
+            (a config is ignored while the architecture has its own).
         init_cfg (dict, optional): Weight initialisation config.
 
     Raises:
         ValueError: The searchable sub-network has no choice points, there
             are choice points outside it, or ``arch_update_interval < 1``.
     """
+
+    architecture_must_be_config = True
 
     def __init__(self,
                  architecture: dict,
@@ -211,48 +189,27 @@ class BilevelSearchAlgorithm(BaseModel):
                  regularizer: Optional[Union[dict, Regularizer]] = None,
                  arch_init_std: float = 1e-3,
                  frozen_modules: Sequence[str] = (),
-                 data_preprocessor: Optional[ConfigType] = None,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if not isinstance(architecture, Mapping):
-            raise TypeError(
-                'BilevelSearchAlgorithm: architecture must be a model config '
-                '(dict), so that the derived network can be written as a '
-                f'config; got {type(architecture).__name__}')
         if int(arch_update_interval) != arch_update_interval or \
                 arch_update_interval < 1:
             raise ValueError('BilevelSearchAlgorithm: arch_update_interval '
                              f'must be an integer >= 1, got '
                              f'{arch_update_interval}')
         space_cfg = copy.deepcopy(
-            config_at(architecture, space_path, 'space_path'))
-        arch_model = MODELS.build(architecture)
-        own = arch_model.data_preprocessor
-        if isinstance(data_preprocessor, Mapping) and \
-                type(own) is not BaseDataPreprocessor:
-            print_log(
-                f'BilevelSearchAlgorithm: ignoring data_preprocessor='
-                f'{dict(data_preprocessor)} (e.g. the top-level '
-                'data_preprocessor of an mmdet / mmseg base config, which '
-                'the runner passes on): the architecture preprocesses its '
-                f'inputs with its own {type(own).__name__}. Set '
-                '`data_preprocessor = None` at the top level to silence '
-                'this.',
-                logger='current',
-                level=logging.WARNING)
-            data_preprocessor = None
-        if data_preprocessor is None:
-            data_preprocessor = own
-        elif isinstance(data_preprocessor, Mapping):
-            data_preprocessor = MODELS.build(data_preprocessor)
+            config_at(architecture, space_path, 'space_path')) if isinstance(
+                architecture, Mapping) else None
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.architecture = arch_model
+            architecture,
+            data_preprocessor=data_preprocessor,
+            frozen_modules=frozen_modules,
+            init_cfg=init_cfg)
         self.space_path = space_path
         self._space_cfg = space_cfg
         self.arch_update_interval = int(arch_update_interval)
 
         space = self.space
-        num_in_space = _num_mutables(space)
+        num_in_space = num_choice_points(space)
         if num_in_space == 0:
             raise ValueError(
                 f'BilevelSearchAlgorithm: {type(space).__name__} at '
@@ -260,46 +217,20 @@ class BilevelSearchAlgorithm(BaseModel):
                 '(DiffMixedOp); there is nothing to search. Define the '
                 "candidates with dict(type='DiffMixedOp', key=..., "
                 'candidates=[...]) in its config.')
-        outside = _num_mutables(self.architecture) - num_in_space
+        outside = num_choice_points(self.architecture) - num_in_space
         if outside:
             raise ValueError(
                 f'BilevelSearchAlgorithm: {outside} choice point(s) lie '
                 f'outside space_path {space_path!r}, so the derived genotype '
                 'could not fix them; point space_path at the sub-network '
                 "holding all of them ('' for the whole architecture)")
-        self.frozen_modules = list(frozen_modules)
-        for path in self.frozen_modules:
-            if not isinstance(path, str) or not path:
-                raise ValueError(
-                    'BilevelSearchAlgorithm: frozen_modules must list dotted '
-                    f'sub-module paths of the architecture, got {path!r}')
-            try:
-                frozen = self.architecture.get_submodule(path)
-            except AttributeError:
-                raise ValueError(
-                    f'BilevelSearchAlgorithm: frozen_modules entry {path!r} '
-                    'is not a sub-module of the architecture') from None
-            if _num_mutables(frozen):
-                raise ValueError(
-                    f'BilevelSearchAlgorithm: frozen_modules entry {path!r} '
-                    'holds choice points; only fixed parts can be frozen')
-            frozen.requires_grad_(False)
         self.arch_params = ArchParams(init_std=arch_init_std)
         bind_arch_params(space, self.arch_params)
         # the step counter is state: a resumed search keeps its α schedule
         self.register_buffer('train_step_count',
                              torch.zeros((), dtype=torch.long))
 
-        if isinstance(strategy, Mapping):
-            # our registry whatever the runner's default scope (e.g. 'mmseg'
-            # from an mmseg base config)
-            with DefaultScope.overwrite_default_scope('mmfusenas'):
-                strategy = TASK_UTILS.build(strategy)
-        if not isinstance(strategy, BaseBilevelStrategy):
-            raise TypeError('BilevelSearchAlgorithm: strategy must be a '
-                            'BaseBilevelStrategy (or its config), got '
-                            f'{type(strategy).__name__}')
-        self.strategy = strategy
+        self.strategy = self.build_strategy(strategy)
         if isinstance(regularizer, Mapping):
             with DefaultScope.overwrite_default_scope('mmfusenas'):
                 regularizer = TASK_UTILS.build(regularizer)
@@ -331,14 +262,7 @@ class BilevelSearchAlgorithm(BaseModel):
     def weight_parameters(self) -> List[nn.Parameter]:
         """θ: the parameters of the architecture (the weight optimizer's,
         except those of :attr:`frozen_modules`)."""
-        frozen = {
-            id(p)
-            for path in self.frozen_modules
-            for p in self.architecture.get_submodule(path).parameters()
-        }
-        return [
-            p for p in self.architecture.parameters() if id(p) not in frozen
-        ]
+        return self.unfrozen_parameters()
 
     def trainable_weight_parameters(self) -> List[nn.Parameter]:
         """The weight level of the bilevel problem: θ that currently
@@ -350,13 +274,6 @@ class BilevelSearchAlgorithm(BaseModel):
         and are left out, so strategies never see a non-leaf / no-grad θ.
         """
         return [p for p in self.weight_parameters() if p.requires_grad]
-
-    def train(self, mode: bool = True) -> 'BilevelSearchAlgorithm':
-        """Set the mode; :attr:`frozen_modules` always stay in eval."""
-        super().train(mode)
-        for path in self.frozen_modules:
-            self.architecture.get_submodule(path).eval()
-        return self
 
     @property
     def num_train_steps(self) -> int:
@@ -499,7 +416,7 @@ class BilevelSearchAlgorithm(BaseModel):
                 self._arch_step(train_data, val_data, weights_ow, arch_ow))
 
         with weights_ow.optim_context(self), \
-                _frozen(self.arch_parameters()):
+                frozen_parameters(self.arch_parameters()):
             losses = self.architecture(**train_data, mode='loss')
             loss, weight_log = self.parse_losses(losses)
             # collective under data parallelism: all ranks stop together
@@ -550,31 +467,9 @@ class BilevelSearchAlgorithm(BaseModel):
         arch_ow.zero_grad()
         return log_vars
 
-    @staticmethod
-    def _split_optim_wrapper(
-            optim_wrapper: Mapping) -> Tuple[OptimWrapper, OptimWrapper]:
-        keys = list(optim_wrapper.keys()) if hasattr(optim_wrapper,
-                                                     'keys') else []
-        if 'weights' not in keys or 'arch' not in keys:
-            raise TypeError(
-                'BilevelSearchAlgorithm needs an OptimWrapperDict with the '
-                "keys 'weights' and 'arch', got "
-                f'{type(optim_wrapper).__name__} with keys {keys}; use '
-                'optim_wrapper=dict(constructor='
-                "'BilevelOptimWrapperConstructor', weights=dict(...), "
-                'arch=dict(...))')
-        return optim_wrapper['weights'], optim_wrapper['arch']
-
     # ------------------------------------------------------------------
     # inference and export
     # ------------------------------------------------------------------
-    def forward(self,
-                inputs: Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor') -> Any:
-        """Run the architecture (the supernet with the current α)."""
-        return self.architecture(inputs, data_samples, mode=mode)
-
     def derive_genotype(self, meta: Optional[dict] = None) -> Genotype:
         """The current derived architecture.
 

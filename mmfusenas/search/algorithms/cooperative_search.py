@@ -12,7 +12,8 @@ from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import check_finite
 from ..strategies.cooperative import (CooperativePart, CooperativeProblem,
                                       CooperativeStrategy, part_index)
-from .bilevel_search import BilevelSearchAlgorithm, _frozen
+from .base import frozen_parameters
+from .bilevel_search import BilevelSearchAlgorithm
 
 
 @MODELS.register_module()
@@ -420,7 +421,8 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             what = self.parts[i]['name']
             names = self.parts[i]['losses']
             params = self.part_weight_parameters(i)
-        with weights_ow.optim_context(self), _frozen(self.arch_parameters()):
+        with weights_ow.optim_context(self), \
+                frozen_parameters(self.arch_parameters()):
             losses = self._select(
                 self.architecture(**train, mode='loss'), names)
             loss = sum(losses.values())

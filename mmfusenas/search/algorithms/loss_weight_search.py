@@ -21,20 +21,20 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
 from torch import Tensor
 
 from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
                                        LossHyperParams, bind_arch_params,
                                        bind_loss_hyper)
-from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import check_finite
+from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..strategies import BaseBilevelStrategy, BilevelProblem
-from .bilevel_search import BilevelSearchAlgorithm, _frozen
+from .base import BaseSearchAlgorithm, frozen_parameters
 
 
 @MODELS.register_module()
-class LossWeightSearchAlgorithm(BaseModel):
+class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
     """Search the loss weights (and in-loss softmax groups) of a model.
 
     Args:
@@ -65,13 +65,18 @@ class LossWeightSearchAlgorithm(BaseModel):
             bound to a *frozen* random α of this std (the official loss
             search keeps α at its random init, a near-uniform mixture).
             Defaults to 1e-3.
+        frozen_modules (Sequence[str]): dotted paths of architecture
+            sub-modules held fixed (no gradients, eval mode); see
+            :class:`~mmfusenas.search.algorithms.base.BaseSearchAlgorithm`.
+            Defaults to ().
         data_preprocessor (dict | nn.Module, optional): defaults to the
-            architecture's.
+            architecture's (the policy of :class:`~mmfusenas.search.
+            algorithms.base.BaseSearchAlgorithm`).
         init_cfg (dict, optional): initialisation config.
     """
 
     def __init__(self,
-                 architecture: Union[dict, nn.Module],
+                 architecture: ModuleConfigType,
                  objective: Union[dict, nn.Module],
                  strategy: Union[dict, BaseBilevelStrategy] = dict(
                      type='DartsSecondOrderStrategy',
@@ -83,20 +88,18 @@ class LossWeightSearchAlgorithm(BaseModel):
                  clamp_logits: bool = True,
                  update_interval: int = 1,
                  arch_init_std: float = 1e-3,
-                 data_preprocessor=None,
+                 frozen_modules: Sequence[str] = (),
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        arch_model = architecture if isinstance(
-            architecture, nn.Module) else MODELS.build(architecture)
-        if data_preprocessor is None:
-            data_preprocessor = arch_model.data_preprocessor
-        elif isinstance(data_preprocessor, Mapping):
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if int(update_interval) != update_interval or update_interval < 1:
             raise ValueError('LossWeightSearchAlgorithm: update_interval '
                              f'must be an integer >= 1, got {update_interval}')
-        self.architecture = arch_model
+        super().__init__(
+            architecture,
+            data_preprocessor=data_preprocessor,
+            frozen_modules=frozen_modules,
+            init_cfg=init_cfg)
+        arch_model = self.architecture
         self.update_interval = int(update_interval)
         # a supernet searched for its loss keeps a frozen random α
         self.frozen_arch = None
@@ -124,13 +127,7 @@ class LossWeightSearchAlgorithm(BaseModel):
                                                list(searched_losses))
         self.objective = objective if isinstance(
             objective, nn.Module) else MODELS.build(objective)
-        if isinstance(strategy, Mapping):
-            strategy = TASK_UTILS.build(strategy)
-        if not isinstance(strategy, BaseBilevelStrategy):
-            raise TypeError('LossWeightSearchAlgorithm: strategy must be a '
-                            'BaseBilevelStrategy (or its config), got '
-                            f'{type(strategy).__name__}')
-        self.strategy = strategy
+        self.strategy = self.build_strategy(strategy)
         self.register_buffer('train_step_count',
                              torch.zeros((), dtype=torch.long))
 
@@ -194,8 +191,7 @@ class LossWeightSearchAlgorithm(BaseModel):
     def train_step(self, data: dict,
                    optim_wrapper: Mapping) -> Dict[str, Union[Tensor, float]]:
         """A β / γ step (every T-th call), then a weight step."""
-        weights_ow, hyper_ow = BilevelSearchAlgorithm._split_optim_wrapper(
-            optim_wrapper)
+        weights_ow, hyper_ow = self._split_optim_wrapper(optim_wrapper)
         if not isinstance(data, Mapping) or 'train' not in data:
             raise TypeError('LossWeightSearchAlgorithm.train_step expects '
                             'data = dict(train=batch, val=batch) from a '
@@ -224,7 +220,7 @@ class LossWeightSearchAlgorithm(BaseModel):
             for name in self.searched_losses:
                 log_vars[f'beta/{name}'] = self.hyper.weight(name).item()
         with weights_ow.optim_context(self), \
-                _frozen(self.arch_parameters()):
+                frozen_parameters(self.arch_parameters()):
             loss = self.weighted_loss(train_data)
             # collective under the model wrapper: every rank stops
             check_finite(
@@ -234,10 +230,6 @@ class LossWeightSearchAlgorithm(BaseModel):
         self.train_step_count += 1
         log_vars['loss'] = loss.detach()
         return log_vars
-
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        """Run the architecture."""
-        return self.architecture(inputs, data_samples, mode=mode)
 
     def export_loss_weights(self, path: str,
                             meta: Optional[dict] = None) -> None:

@@ -40,12 +40,11 @@ hypergradient      upper ω, strategy's ∇ of ``f``  supervised proxies, ``g``
 from typing import Any, Dict, List, Mapping, Optional
 
 import torch.nn as nn
-from mmengine.model import BaseModel
 from torch import Tensor
 
-from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.registry import MODELS
 from ..strategies import BaseBilevelStrategy, BilevelProblem
-from .bilevel_search import _frozen
+from .base import BaseSearchAlgorithm, frozen_parameters
 
 __all__ = ['ProxyBilevelAlgorithm', 'PROXY_SCHEMES']
 
@@ -54,7 +53,7 @@ PROXY_SCHEMES = ('alternating', 'hypergradient')
 
 
 @MODELS.register_module()
-class ProxyBilevelAlgorithm(BaseModel):
+class ProxyBilevelAlgorithm(BaseSearchAlgorithm):
     """Train an :class:`~mmfusenas.models.HQSRestorer` by proxy-based
     bilevel optimisation (see the module docstring).
 
@@ -74,7 +73,8 @@ class ProxyBilevelAlgorithm(BaseModel):
             ``dict(type='DartsSecondOrderStrategy')``; required by
             ``'hypergradient'``.
         data_preprocessor (dict | nn.Module, optional): defaults to the
-            architecture's.
+            architecture's (the policy of :class:`~mmfusenas.search.
+            algorithms.base.BaseSearchAlgorithm`).
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -84,15 +84,11 @@ class ProxyBilevelAlgorithm(BaseModel):
                  strategy: Optional[dict | BaseBilevelStrategy] = None,
                  data_preprocessor: Optional[dict | nn.Module] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        arch = architecture if isinstance(architecture, nn.Module) else \
-            MODELS.build(architecture)
-        if data_preprocessor is None:
-            data_preprocessor = arch.data_preprocessor
-        elif isinstance(data_preprocessor, Mapping):
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
-        self.architecture = arch
+        super().__init__(
+            architecture,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        arch = self.architecture
         if scheme not in PROXY_SCHEMES:
             raise ValueError(f'ProxyBilevelAlgorithm: scheme must be one of '
                              f'{PROXY_SCHEMES}, got {scheme!r}')
@@ -117,12 +113,7 @@ class ProxyBilevelAlgorithm(BaseModel):
                 raise ValueError("ProxyBilevelAlgorithm: scheme "
                                  "'hypergradient' needs a strategy, e.g. "
                                  "dict(type='DartsSecondOrderStrategy')")
-            if isinstance(strategy, Mapping):
-                strategy = TASK_UTILS.build(strategy)
-            if not isinstance(strategy, BaseBilevelStrategy):
-                raise TypeError('ProxyBilevelAlgorithm: strategy must be a '
-                                'BaseBilevelStrategy (or its config), got '
-                                f'{type(strategy).__name__}')
+            strategy = self.build_strategy(strategy)
         elif strategy is not None:
             raise ValueError("ProxyBilevelAlgorithm: scheme 'alternating' "
                              'takes no strategy (it has no hypergradient)')
@@ -162,15 +153,7 @@ class ProxyBilevelAlgorithm(BaseModel):
     # ------------------------------------------------------------------
     def train_step(self, data: Any,
                    optim_wrapper: Mapping) -> Dict[str, Tensor | float]:
-        keys = list(optim_wrapper.keys()) if hasattr(optim_wrapper,
-                                                     'keys') else []
-        if 'weights' not in keys or 'arch' not in keys:
-            raise TypeError(
-                'ProxyBilevelAlgorithm needs an OptimWrapperDict with the '
-                "keys 'weights' and 'arch' (optim_wrapper=dict(constructor="
-                "'BilevelOptimWrapperConstructor', weights=..., arch=...)), "
-                f'got {type(optim_wrapper).__name__} with keys {keys}')
-        weights_ow, arch_ow = optim_wrapper['weights'], optim_wrapper['arch']
+        weights_ow, arch_ow = self._split_optim_wrapper(optim_wrapper)
         if isinstance(data, Mapping) and 'train' in data:
             train_batch, val_batch = data['train'], data.get('val')
         else:
@@ -206,16 +189,8 @@ class ProxyBilevelAlgorithm(BaseModel):
         arch_ow.step()
         arch_ow.zero_grad()
         with weights_ow.optim_context(self), \
-                _frozen(self.upper_parameters()):
+                frozen_parameters(self.upper_parameters()):
             guide = self.guidance_loss(train)
             weights_ow.update_params(guide)
         log_vars['loss_guide'] = guide.detach()
         return log_vars
-
-    def forward(self,
-                inputs: Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor',
-                **kwargs) -> Any:
-        """Run the restorer."""
-        return self.architecture(inputs, data_samples, mode=mode, **kwargs)

@@ -1,8 +1,10 @@
 """Make the DCNAS ``StaticModel`` goldens (``static_goldens.pt``).
 
 The official weights are not published, so the goldens come from a
-re-implementation of the official ``StaticModel`` written from the reference
-description (``../shared/reference/dcnas_reference.md``, §2-§5) with the
+re-implementation of the official ``StaticModel`` written after the
+authors' code (github.com/zhwzhong/DCNAS, in its history at commit
+1728e03; Zhong et al., "Dual-Level Cross-Modality Neural Architecture Search
+for Guided Image Super-Resolution", TPAMI 2025) with the
 official module tree, hence the official state-dict key names
 (``FeatureInitialization.depth_head.0.layers.weight``, ...): seeded weights,
 saved inputs and outputs. ``tests/test_tools/test_dcnas_converter.py``

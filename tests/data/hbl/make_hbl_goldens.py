@@ -1,8 +1,10 @@
 """Make the HBL converter goldens (``golden_<genotype>.pt`` here).
 
 A functional re-implementation of the official final network
-(``zhudear/HBLALS_pytorch`` ``model.py``, as written up in
-``../shared/reference/hbl_reference.md`` sections 2-4) that reads an
+(``operations.py``, ``genotypes.py`` and ``model.py`` of
+github.com/zhudear/HBLALS_pytorch, the code of Zhu et al., "Hierarchical
+Bilevel Learning with Architecture and Loss Search for Hadamard-Based Image
+Restoration", IJCAI 2022) that reads an
 *official-layout* state dict (``e.encode.*``, ``p.hnus.*``, ``d.decode.*``)
 directly with ``torch.nn.functional`` — no MMFuseNAS module is used, so the
 goldens test the converter and the MMFuseNAS network independently.
