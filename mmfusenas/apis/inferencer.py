@@ -129,7 +129,7 @@ class _PairLoader(LoadPairedImages):
                     f'{modality!r} array has pixel type {img.dtype}; only '
                     'uint8 images are supported')
             return img
-        return LoadPairedImages._imread(path, modality)
+        return super()._imread(path, modality)
 
 
 def _is_image(item: Any) -> bool:
