@@ -180,7 +180,7 @@ def test_values_equal_the_previous_implementation(shared_data):
 def test_default_suite_agrees_with_reference_evaluator(shared_data):
     sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
     try:
-        import reference_fusion_evaluator as ref
+        import mmfusenas.testing.reference_fusion_evaluator as ref
     finally:
         sys.path.pop(0)
     # a 288x384 crop: the reference VIF alone takes ~3 s on a full pair

@@ -1,4 +1,4 @@
-"""benchmarks/bench_compose.py: the per-stage warm-up learning rates."""
+"""benchmarks/bench_task_guidance.py --mode compose: the per-stage warm-up learning rates."""
 import pytest
 import torch
 
@@ -7,7 +7,7 @@ from mmfusenas.testing import load_tool
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_compose.py')
+    return load_tool('benchmarks/bench_task_guidance.py --mode compose')
 
 
 def test_warmup_lr_defaults_to_3e_3_for_both_stages_and_pre_lr_otherwise(

@@ -1,4 +1,4 @@
-"""benchmarks/bench_task_decoders.py and its shared helpers
+"""benchmarks/bench_task_necks.py --mode decoders and its shared helpers
 (benchmarks/task_bench_common.py)."""
 import importlib.util
 import math

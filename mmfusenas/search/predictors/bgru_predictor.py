@@ -129,7 +129,7 @@ def train_predictor(predictor: nn.Module,
             raw supernet losses (e.g. L1 0.0513 ± 0.0006 on the toy DCNAS
             space) the RankNet target ``(1 + clamp(y_i - y_j)) / 2`` is
             ≈ 0.5 for every pair, i.e. nearly no signal (measured in
-            ``benchmarks/bench_dcnas_predictor_labels.py``). Predictions
+            docs/dcnas.md). Predictions
             are then in standardised units.
 
     Returns:
