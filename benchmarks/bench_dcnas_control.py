@@ -70,50 +70,45 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   designed (its text: ``DOC_RETRAIN``);
 """
 import argparse
+import hashlib
+import itertools
 import json
 import os
 import os.path as osp
+import random
 import sys
+import time
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import ConcatDataset, default_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from torch.utils.data import DataLoader
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from mmfusenas.models.gisr import DCNASNet  # noqa: E402
-from mmfusenas.models.mutables import Genotype, one_shot_space  # noqa: E402
-from mmfusenas.search.estimators import count_flops, count_params  # noqa
-from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
-from mmfusenas.search.predictors import kendall_tau, spearman_rho  # noqa
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.process_units import (AdoptedProcess,  # noqa: E402
-                                           ProcessUnit, pid_alive,
-                                           run_process_units)
-
-# the rank percentile of the other search-vs-random controls (ties half)
-from mmfusenas.evaluation.control_stats import rank_pct  # noqa: E402,F401
-import hashlib  # noqa: E402
-import itertools  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmfusenas.models.mutables import Genotype, encode_choices, one_shot_space, random_choices  # noqa: E402
-from mmfusenas.search.estimators import PathCostTable, count_flops, count_params, measure_latency  # noqa: E402
-from mmfusenas.search.predictors import BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor  # noqa: E402
-from mmfusenas.search.strategies import path_loss  # noqa: E402
-from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
-from mmengine.dataset import ConcatDataset, default_collate  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
 from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.evaluation import GISRMetric  # noqa: E402
-from mmfusenas.models.gisr import DCNASNet, GuidedDepthSR, dcnas_keys  # noqa: E402
-from mmfusenas.models.mutables import Genotype  # noqa: E402
-from mmfusenas.search.estimators import count_params  # noqa: E402
+from mmfusenas.evaluation.control_stats import rank_pct  # noqa: E402
+from mmfusenas.models.gisr import (  # noqa: E402
+    DCNASNet, GuidedDepthSR, dcnas_keys)
+from mmfusenas.models.mutables import (  # noqa: E402
+    Genotype, encode_choices, one_shot_space, random_choices)
+from mmfusenas.search.estimators import (  # noqa: E402
+    PathCostTable, count_flops, count_params, measure_latency)
+from mmfusenas.search.loops import EvolutionSearcher  # noqa: E402
+from mmfusenas.search.predictors import (  # noqa: E402
+    BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
+from mmfusenas.search.strategies import path_loss  # noqa: E402
+from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.process_units import (  # noqa: E402
+    AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
 
 TESTS = ('toy', 'Middlebury', 'Lu')
 

@@ -80,6 +80,9 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 """
 import argparse
 import copy
+import functools
+import glob
+import importlib.util
 import json
 import os.path as osp
 import statistics
@@ -101,23 +104,16 @@ from torch.utils._pytree import tree_leaves
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (PackedInputs, export_network,  # noqa: E402
-                            init_model, optimize_for_inference)
-from mmfusenas.models.gisr import DCNASNet  # noqa: E402
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.estimators import (count_flops,  # noqa: E402
-                                         count_params, device_name)
-from mmfusenas.testing import load_tool  # noqa: E402
-from mmfusenas.testing.hqs_reference import \
-    official_hqs_forward  # noqa: E402
-from typing import Dict, Optional, Tuple  # noqa: E402
-from mmfusenas.search.estimators import count_flops, count_params, device_name, measure_latency, num_threads  # noqa: E402
-import functools  # noqa: E402
-import glob  # noqa: E402
-import importlib.util  # noqa: E402
-from typing import Dict, List, Optional, Tuple  # noqa: E402
+from mmfusenas.apis import (  # noqa: E402
+    PackedInputs, export_network, init_model, optimize_for_inference)
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
 from mmfusenas.models.enhancers import to_uint8  # noqa: E402
+from mmfusenas.models.gisr import DCNASNet  # noqa: E402
+from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.search.estimators import (  # noqa: E402
+    count_flops, count_params, device_name, measure_latency, num_threads)
+from mmfusenas.testing import load_tool  # noqa: E402
+from mmfusenas.testing.hqs_reference import official_hqs_forward  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
@@ -999,6 +995,10 @@ def main_tim_cost() -> None:
           'GPU latency in the regulariser); ours are CPU times.')
     for note in notes:
         print(f'note: {note}')
+    print('RESULT ' + json.dumps(
+        dict(shape=list(args.shape), device=where,
+             rows=[dict(zip(header, r)) for r in rows], notes=notes),
+        default=str))
 
 
 DOC_RUAS = """Cost and quality of the RUAS enhancement variants at the paper's LOL size.
@@ -1147,6 +1147,13 @@ def quality_rows(device: torch.device) -> List[list]:
     return rows
 
 
+RUAS_COST_HEADER = [
+    'variant', 'params', 'params (M)', 'MACs (G)', 'FLOPs (G)',
+    'latency (ms)', 'paper params (M)', 'paper "FLOPs" (G)', 'paper time (s)'
+]
+RUAS_QUALITY_HEADER = ['images', 'model', 'PSNR (dB)', 'SSIM']
+
+
 def main_ruas() -> None:
     parser = argparse.ArgumentParser(
         description=DOC_RUAS, formatter_class=argparse.RawTextHelpFormatter)
@@ -1168,19 +1175,19 @@ def main_ruas() -> None:
           f'runs after {args.warmup} warm-up on {where}, torch '
           f'{torch.__version__}')
     print(
-        AsciiTable([[
-            'variant', 'params', 'params (M)', 'MACs (G)', 'FLOPs (G)',
-            'latency (ms)', 'paper params (M)', 'paper "FLOPs" (G)',
-            'paper time (s)'
-        ]] + costs).table)
+        AsciiTable([RUAS_COST_HEADER] + costs).table)
     print("The paper's \"FLOPs\" are multiply-accumulates (compare MACs); "
           'its times are on an unstated device (ours: CPU).')
     if quality:
         print('\nofficial TPAMI weights, outputs truncated to 8 bits as '
               'saved by the official code')
         print(
-            AsciiTable([['images', 'model', 'PSNR (dB)', 'SSIM']] +
-                       quality).table)
+            AsciiTable([RUAS_QUALITY_HEADER] + quality).table)
+    print('RESULT ' + json.dumps(
+        dict(device=where,
+             cost=[dict(zip(RUAS_COST_HEADER, r)) for r in costs],
+             quality=[dict(zip(RUAS_QUALITY_HEADER, r)) for r in quality]),
+        default=str))
 
 
 MODES = {'latency': main_latency, 'tim_cost': main_tim_cost, 'ruas': main_ruas}

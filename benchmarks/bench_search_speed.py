@@ -57,12 +57,12 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmfusenas.registry import MODELS, TASK_UTILS  # noqa: E402
-from mmfusenas.search import BilevelOptimWrapperConstructor  # noqa: E402
-from mmfusenas.search import BilevelProblem  # noqa: E402
-from mmfusenas.search.strategies.cooperative import \
-    CooperativeProblem  # noqa: E402
-from mmfusenas.registry import TASK_UTILS  # noqa: E402
-from mmfusenas.testing.bilevel_problems import QuadraticProblem, RidgeProblem1D, cosine  # noqa: E402
+from mmfusenas.search import (  # noqa: E402
+    BilevelOptimWrapperConstructor, BilevelProblem)
+from mmfusenas.search.strategies.cooperative import (  # noqa: E402
+    CooperativeProblem)
+from mmfusenas.testing.bilevel_problems import (  # noqa: E402
+    QuadraticProblem, RidgeProblem1D, cosine)
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 
 SPACE = osp.join(ROOT, 'configs', '_base_', 'models', 'tim_search_space.py')

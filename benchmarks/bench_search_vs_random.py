@@ -74,23 +74,20 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from mmfusenas.models.mutables import (Genotype,  # noqa: E402
-                                       build_genotype_net)
+from mmfusenas.evaluation.control_stats import (  # noqa: E402
+    rank_pct, signal_vs_noise)
+from mmfusenas.models.mutables import (  # noqa: E402
+    Genotype, build_genotype_net)
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.algorithms.bilevel_search import \
-    record_submodule_inputs  # noqa: E402
+from mmfusenas.search.algorithms.bilevel_search import (  # noqa: E402
+    record_submodule_inputs)
 from mmfusenas.search.estimators import count_flops  # noqa: E402
 from mmfusenas.search.predictors import spearman_rho  # noqa: E402
+from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from mmfusenas.evaluation.control_stats import (  # noqa: E402,F401
-    rank_pct, signal_vs_noise)
-from typing import Dict  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 
 STRATEGIES = {
     'ias_paper': dict(type='IASStrategy', variant='paper'),

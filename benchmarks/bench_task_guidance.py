@@ -48,12 +48,10 @@ import copy
 import io
 import json
 import logging
-import multiprocessing
 import os.path as osp
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Tuple
 
 import cv2
@@ -63,11 +61,12 @@ import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
-from mmfusenas.testing.task_models import toy_retinanet  # noqa
-from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa
-from typing import Dict, List  # noqa: E402
+from mmfusenas.datasets.toy_data import (  # noqa: E402
+    CLASSES, generate_toy_dataset)
+from mmfusenas.testing.task_models import toy_retinanet  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa: E402
+from mmfusenas.utils.process_units import map_in_processes  # noqa: E402
 
 VARIANTS = ('vis', 'ir', 'direct', 'guided')
 NAMES = {
@@ -402,14 +401,9 @@ def main_guidance() -> None:
                   f"({summary['num_train']} train / {summary['num_val']} val,"
                   f" {summary['num_night']} night) in {summary['seconds']} s")
         jobs = min(args.jobs, len(args.seeds))
-        if jobs > 1:
-            ctx = multiprocessing.get_context('spawn')
-            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-                per_seed = list(
-                    pool.map(run_seed, args.seeds, [root] * len(args.seeds),
-                             [args] * len(args.seeds)))
-        else:
-            per_seed = [run_seed(seed, root, args) for seed in args.seeds]
+        per_seed = map_in_processes(
+            run_seed, [(seed, root, args) for seed in args.seeds], jobs,
+            osp.join(tmp, 'units'))
         rows = [r for seed_rows in per_seed for r in seed_rows]
         with open(osp.join(root, 'meta.json')) as f:
             meta = json.load(f)
@@ -418,6 +412,7 @@ def main_guidance() -> None:
     if args.json_out:
         with open(args.json_out, 'w') as f:
             json.dump(dict(rows=rows, args=vars(args)), f, indent=2)
+    print('RESULT ' + json.dumps(dict(rows=rows), default=str))
 
 
 def report(rows: list, args, num_train: int, num_val: int) -> None:

@@ -51,25 +51,22 @@ import os.path as osp
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Sequence
 
+import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-
-from mmfusenas.datasets.toy_data import CLASSES, generate_toy_dataset  # noqa
-from mmfusenas.models.ops import TASK_OP_NAMES  # noqa
-from mmfusenas.testing.task_models import toy_retinanet  # noqa
-from typing import Dict, List, Optional  # noqa: E402
-import cv2  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from mmfusenas.datasets.toy_data import generate_toy_dataset  # noqa: E402
-from mmfusenas.utils.process_units import map_in_processes  # noqa: E402
-from typing import Callable, Dict, List, Sequence  # noqa: E402
+from mmfusenas.datasets.toy_data import (  # noqa: E402
+    CLASSES, generate_toy_dataset)
+from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
+from mmfusenas.testing.task_models import toy_retinanet  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.process_units import map_in_processes  # noqa: E402
 
 BC = 16  # the toy ResNet-18's base width: levels of 16, 32, 64, 128
 IN_CHANNELS = [BC, BC * 2, BC * 4, BC * 8]

@@ -65,23 +65,24 @@ import os
 import os.path as osp
 import signal
 import sys
+import tempfile
 import time
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
+import cv2
+import numpy as np
+import torch
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
-from mmfusenas.utils.process_units import (ProcessUnit,  # noqa: E402
-                                           UnitProgress, run_process_units)
-import tempfile  # noqa: E402
-from typing import Dict, List, Tuple  # noqa: E402
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmfusenas.evaluation.functional import compute_fusion_metrics  # noqa: E402
+
+from mmfusenas.evaluation.functional import (  # noqa: E402
+    compute_fusion_metrics)
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.process_units import (  # noqa: E402
+    ProcessUnit, UnitProgress, run_process_units)
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')
 CFG = osp.join(REPO, 'configs', 'tim')

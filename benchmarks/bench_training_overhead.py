@@ -50,6 +50,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   processes. Usage:: (its text: ``DOC_DISTRIBUTED``);
 """
 import argparse
+import io
 import json
 import os
 import os.path as osp
@@ -71,15 +72,16 @@ sys.path.insert(0, ROOT)
 
 import mmfusenas  # noqa: E402,F401
 from mmfusenas.datasets.toy_data import generate_toy_dataset  # noqa: E402
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.estimators.flop_counter import \
-    count_flops_of_call  # noqa: E402
-import io  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
-from mmfusenas.utils.checkpoint import check_checkpoint_file, nonfinite_tensors  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.testing.distributed import launch, results_or_raise, strip_batchnorm  # noqa: E402
+from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
+    count_flops_of_call)
+from mmfusenas.testing.distributed import (  # noqa: E402
+    launch, results_or_raise, strip_batchnorm)
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    check_checkpoint_file, nonfinite_tensors)
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 CONFIGS = ['configs/tim/retinanet_ivif_fpn_toy.py',
            'configs/tim/deeplabv3plus_r18_msrs_toy.py']
