@@ -1086,19 +1086,6 @@ def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
     return model.network.eval()
 
 
-def cost(net: torch.nn.Module, x: torch.Tensor, repeats: int,
-         warmup: int) -> Dict[str, float]:
-    count = count_flops(net, x)
-    if count.uncounted:
-        print(f'warning: operators without a counting rule: '
-              f'{count.uncounted}')
-    stats = measure_latency(net, x, repeats=repeats, warmup=warmup)
-    return dict(
-        params=count_params(net),
-        macs=count.macs,
-        flops=count.flops,
-        latency_ms=stats.median_ms)
-
 
 def cost_rows(device: torch.device, repeats: int, warmup: int) -> List[list]:
     noisy = read_rgb(osp.join(LOWLIGHT, 'lol', 'test', f'{NOISY}.png'))
@@ -1114,7 +1101,7 @@ def cost_rows(device: torch.device, repeats: int, warmup: int) -> List[list]:
     rows = []
     for name, net, x, variant in runs:
         print(f'measuring {name} ...', flush=True)
-        res = cost(net.to(device), x.to(device), repeats, warmup)
+        res = measure(net.to(device), x.to(device), repeats, warmup)
         _, p_params, p_flops, p_time = VARIANTS[variant]
         rows.append([
             name, f'{res["params"]:,}', f'{res["params"] / 1e6:.3f}',

@@ -145,14 +145,23 @@ class SelectSource(nn.Module):
         return x[:, self.index:self.index + 1]
 
 
-def load_split(root: str, split: str, res: int) -> dict:
-    """Sources (IR, VIS Y), VIS chroma and boxes of a split at ``res``."""
+def load_toy_split(root: str, split: str, res: int) -> dict:
+    """One split of a generated toy IR/VIS set (COCO boxes) at ``res`` px.
+
+    Returns:
+        dict: ``ir`` (N, 1, res, res) and ``vis`` (N, 3, res, res, RGB) in
+        [0, 1]; ``gray`` (N, res, res), the VIS luma of OpenCV's
+        ``COLOR_BGR2GRAY`` (8-bit, then resized) in [0, 1]; per image
+        ``boxes`` (x1, y1, x2, y2 at ``res``), ``labels`` (0-based),
+        ``ids`` and ``files``; ``size`` (the images' own width) and
+        ``scale`` (``res / size``).
+    """
     with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
         coco = json.load(f)
     by_img = {im['id']: [] for im in coco['images']}
     for a in coco['annotations']:
         by_img[a['image_id']].append(a)
-    irs, vis, boxes, labels, ids = [], [], [], [], []
+    irs, vis, grays, boxes, labels, ids, files = [], [], [], [], [], [], []
     for im in coco['images']:
         s = res / im['width']
         ir = cv2.imread(
@@ -163,6 +172,9 @@ def load_split(root: str, split: str, res: int) -> dict:
         vis.append(
             cv2.resize(cv2.cvtColor(vi, cv2.COLOR_BGR2RGB), (res, res),
                        interpolation=cv2.INTER_AREA))
+        grays.append(
+            cv2.resize(cv2.cvtColor(vi, cv2.COLOR_BGR2GRAY), (res, res),
+                       interpolation=cv2.INTER_AREA))
         b = np.array([a['bbox'] for a in by_img[im['id']]],
                      np.float32).reshape(-1, 4) * s
         b[:, 2:] += b[:, :2]
@@ -171,45 +183,82 @@ def load_split(root: str, split: str, res: int) -> dict:
             torch.tensor([a['category_id'] - 1 for a in by_img[im['id']]],
                          dtype=torch.long))
         ids.append(im['id'])
-    ir = torch.from_numpy(np.stack(irs)).float()[:, None] / 255
-    ycbcr = rgb_to_ycbcr(
-        torch.from_numpy(np.stack(vis)).permute(0, 3, 1, 2).float() / 255)
+        files.append(im['file_name'])
+    size = coco['images'][0]['width']
     return dict(
-        sources=torch.cat([ir, ycbcr[:, :1]], 1),  # (N, 2, H, W): ir, Y
-        chroma=ycbcr[:, 1:],
+        ir=torch.from_numpy(np.stack(irs)).float()[:, None] / 255,
+        vis=torch.from_numpy(np.stack(vis)).permute(0, 3, 1, 2).float() / 255,
+        gray=torch.from_numpy(np.stack(grays)).float() / 255,
         boxes=boxes,
         labels=labels,
         ids=ids,
-        size=coco['images'][0]['width'])
+        files=files,
+        size=size,
+        scale=res / size)
+
+
+def load_split(root: str, split: str, res: int) -> dict:
+    """Sources (IR, VIS Y), VIS chroma and boxes of a split at ``res``."""
+    data = load_toy_split(root, split, res)
+    ycbcr = rgb_to_ycbcr(data['vis'])
+    return dict(
+        sources=torch.cat([data['ir'], ycbcr[:, :1]], 1),  # (N, 2, H, W)
+        chroma=ycbcr[:, 1:],
+        boxes=data['boxes'],
+        labels=data['labels'],
+        ids=data['ids'],
+        size=data['size'])
+
+
+def flipped_batch(images: torch.Tensor, boxes: List[torch.Tensor], idx,
+                  flip, res: int) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    """``images[idx]`` (a copy), image ``j`` mirrored horizontally where
+    ``flip[j]``, and the boxes of those images (x1, y1, x2, y2 at ``res``
+    px, copies) mirrored alike."""
+    idx = [int(i) for i in idx]
+    x = images[idx].clone()
+    out = []
+    for j, i in enumerate(idx):
+        b = boxes[i].clone()
+        if flip[j]:
+            x[j] = x[j].flip(-1)
+            b[:, [0, 2]] = res - b[:, [2, 0]]
+        out.append(b)
+    return x, out
+
+
+def det_sample(data: dict, i: int, res: int, boxes: torch.Tensor,
+               with_gt: bool = True):
+    """The DetDataSample of image ``i`` of a split (``load_toy_split``
+    layout: ``size``, ``ids``, ``labels``) resized to ``res``."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    scale = res / data['size']
+    s = DetDataSample(
+        metainfo=dict(
+            img_shape=(res, res),
+            pad_shape=(res, res),
+            batch_input_shape=(res, res),
+            ori_shape=(data['size'], data['size']),
+            scale_factor=(scale, scale),
+            stem=str(data['ids'][i])))
+    if with_gt:
+        s.gt_instances = InstanceData(bboxes=boxes, labels=data['labels'][i])
+    return s
 
 
 def make_samples(data: dict, idx: List[int], flip: List[bool], res: int,
                  with_gt: bool = True):
     """Batch ``(N, 2, H, W)`` and DetDataSamples (chroma attached)."""
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    x = data['sources'][idx].clone()
-    chroma = data['chroma'][idx].clone()
-    scale = res / data['size']
+    both, boxes = flipped_batch(
+        torch.cat([data['sources'], data['chroma']], 1), data['boxes'], idx,
+        flip, res)
+    x, chroma = both[:, :2].contiguous(), both[:, 2:]
     samples = []
     for j, i in enumerate(idx):
-        b = data['boxes'][i].clone()
-        if flip[j]:
-            x[j] = x[j].flip(-1)
-            chroma[j] = chroma[j].flip(-1)
-            b[:, [0, 2]] = res - b[:, [2, 0]]
-        s = DetDataSample(
-            metainfo=dict(
-                img_shape=(res, res),
-                pad_shape=(res, res),
-                batch_input_shape=(res, res),
-                ori_shape=(data['size'], data['size']),
-                scale_factor=(scale, scale),
-                stem=str(data['ids'][i])))
+        s = det_sample(data, i, res, boxes[j], with_gt)
         s.chroma = chroma[j]
         s.sources = x[j]
-        if with_gt:
-            s.gt_instances = InstanceData(bboxes=b, labels=data['labels'][i])
         samples.append(s)
     return x, samples
 
@@ -584,59 +633,21 @@ def warmup_lr(stage: str, args) -> float:
 
 def compose_load_split(root: str, split: str, res: int) -> dict:
     """IR (1 channel), RGB VIS and boxes of a split at ``res``."""
-    with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
-        coco = json.load(f)
-    by_img = {im['id']: [] for im in coco['images']}
-    for a in coco['annotations']:
-        by_img[a['image_id']].append(a)
-    irs, vis, boxes, labels, ids = [], [], [], [], []
-    for im in coco['images']:
-        s = res / im['width']
-        ir = cv2.imread(osp.join(root, 'ir', im['file_name']),
-                        cv2.IMREAD_UNCHANGED)
-        vi = cv2.imread(osp.join(root, 'vi', im['file_name']),
-                        cv2.IMREAD_COLOR)
-        irs.append(cv2.resize(ir, (res, res), interpolation=cv2.INTER_AREA))
-        vis.append(cv2.resize(cv2.cvtColor(vi, cv2.COLOR_BGR2RGB),
-                              (res, res), interpolation=cv2.INTER_AREA))
-        b = np.array([a['bbox'] for a in by_img[im['id']]],
-                     np.float32).reshape(-1, 4) * s
-        b[:, 2:] += b[:, :2]
-        boxes.append(torch.from_numpy(b))
-        labels.append(torch.tensor(
-            [a['category_id'] - 1 for a in by_img[im['id']]],
-            dtype=torch.long))
-        ids.append(im['id'])
-    ir = torch.from_numpy(np.stack(irs)).float()[:, None] / 255
-    vi = torch.from_numpy(np.stack(vis)).permute(0, 3, 1, 2).float() / 255
-    return dict(x=torch.cat([ir, vi], 1), boxes=boxes, labels=labels,
-                ids=ids, size=coco['images'][0]['width'])
+    data = load_toy_split(root, split, res)
+    return dict(x=torch.cat([data['ir'], data['vis']], 1),
+                boxes=data['boxes'], labels=data['labels'], ids=data['ids'],
+                size=data['size'])
 
 
-def compose_make_samples(data: dict, idx: List[int], flip: List[bool], res: int,
-                 with_gt: bool = True):
+def compose_make_samples(data: dict, idx: List[int], flip: List[bool],
+                         res: int, with_gt: bool = True):
     """Batch ``(N, 1 + 3, H, W)`` and DetDataSamples (raw IR / VIS Y as
     ``sources`` for the fusion metrics)."""
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-
-    from mmfusenas.utils.colorspace import rgb_to_ycbcr
-    x = data['x'][idx].clone()
-    scale = res / data['size']
+    x, boxes = flipped_batch(data['x'], data['boxes'], idx, flip, res)
     samples = []
     for j, i in enumerate(idx):
-        b = data['boxes'][i].clone()
-        if flip[j]:
-            x[j] = x[j].flip(-1)
-            b[:, [0, 2]] = res - b[:, [2, 0]]
-        s = DetDataSample(metainfo=dict(
-            img_shape=(res, res), pad_shape=(res, res),
-            batch_input_shape=(res, res),
-            ori_shape=(data['size'], data['size']),
-            scale_factor=(scale, scale), stem=str(data['ids'][i])))
+        s = det_sample(data, i, res, boxes[j], with_gt)
         s.sources = torch.cat([x[j, :1], rgb_to_ycbcr(x[j, 1:])[:1]], 0)
-        if with_gt:
-            s.gt_instances = InstanceData(bboxes=b, labels=data['labels'][i])
         samples.append(s)
     return x, samples
 

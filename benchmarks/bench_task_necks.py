@@ -41,9 +41,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   IR/VIS data. (its text: ``DOC_DECODERS``);
 """
 import argparse
-import contextlib
 import copy
-import io
 import json
 import logging
 import os
@@ -61,6 +59,8 @@ import torch.nn.functional as F
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
+from bench_task_guidance import (  # noqa: E402
+    coco_eval, flipped_batch, load_toy_split)
 from mmfusenas.datasets.toy_data import (  # noqa: E402
     CLASSES, generate_toy_dataset)
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
@@ -76,41 +76,11 @@ MEAN, STD = 0.45, 0.25  # input normalisation of the early-fused toy input
 
 def load_split(root: str, split: str, res: int) -> dict:
     """IR, luma and boxes of one split, resized to ``res``, with the COCO
-    image ids and file names."""
-    with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
-        coco = json.load(f)
-    by_img = {im['id']: [] for im in coco['images']}
-    for a in coco['annotations']:
-        by_img[a['image_id']].append(a)
-    irs, ys, boxes, labels, ids, files = [], [], [], [], [], []
-    for im in coco['images']:
-        s = res / im['width']
-        ir = cv2.imread(
-            osp.join(root, 'ir', im['file_name']), cv2.IMREAD_UNCHANGED)
-        vi = cv2.imread(
-            osp.join(root, 'vi', im['file_name']), cv2.IMREAD_COLOR)
-        y = cv2.cvtColor(vi, cv2.COLOR_BGR2GRAY)
-        irs.append(cv2.resize(ir, (res, res), interpolation=cv2.INTER_AREA))
-        ys.append(cv2.resize(y, (res, res), interpolation=cv2.INTER_AREA))
-        b = np.array([a['bbox'] for a in by_img[im['id']]],
-                     np.float32).reshape(-1, 4) * s
-        b[:, 2:] += b[:, :2]
-        boxes.append(torch.from_numpy(b))
-        labels.append(
-            torch.tensor([a['category_id'] - 1 for a in by_img[im['id']]],
-                         dtype=torch.long))
-        ids.append(im['id'])
-        files.append(im['file_name'])
-    ir = torch.from_numpy(np.stack(irs)).float() / 255
-    y = torch.from_numpy(np.stack(ys)).float() / 255
-    return dict(
-        ir=ir,
-        y=y,
-        boxes=boxes,
-        labels=labels,
-        ids=ids,
-        files=files,
-        scale=res / coco['images'][0]['width'])
+    image ids and file names (:func:`bench_task_guidance.load_toy_split`)."""
+    data = load_toy_split(root, split, res)
+    return dict(ir=data['ir'][:, 0], y=data['gray'], boxes=data['boxes'],
+                labels=data['labels'], ids=data['ids'], files=data['files'],
+                scale=data['scale'])
 
 
 def make_input(kind: str, ir: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -157,8 +127,6 @@ def det_train_and_eval(kind: str,
     from mmengine.config import ConfigDict
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
     init_default_scope('mmdet')
     MMLogger.get_current_instance().setLevel(logging.WARNING)  # init logs
     torch.manual_seed(seed)
@@ -179,15 +147,8 @@ def det_train_and_eval(kind: str,
     for it in range(args.iters):
         idx = torch.randint(0, n, (args.batch, ), generator=g)
         flip = torch.rand(args.batch, generator=g) < 0.5
-        x = x_train[idx].clone()
-        boxes, labels = [], []
-        for j, i in enumerate(idx.tolist()):
-            b = train['boxes'][i].clone()
-            if flip[j]:
-                x[j] = x[j].flip(-1)
-                b[:, [0, 2]] = res - b[:, [2, 0]]
-            boxes.append(b)
-            labels.append(train['labels'][i])
+        x, boxes = flipped_batch(x_train, train['boxes'], idx, flip, res)
+        labels = [train['labels'][i] for i in idx.tolist()]
         losses = model.loss(x, det_samples(boxes, labels, res))
         loss, _ = model.parse_losses(losses)
         opt.zero_grad()
@@ -223,25 +184,7 @@ def det_train_and_eval(kind: str,
                                 float(bb[3] - bb[1])
                             ],
                             score=float(sc)))
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(gt_json)
-        if not dets:
-            return dict(mAP=0.0, AP50=0.0, per_class={}, train_s=train_s)
-        dt = gt.loadRes(dets)
-        ev = COCOeval(gt, dt, 'bbox')
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-        per_class = {}
-        for ci, cat in enumerate(ev.params.catIds):
-            pr = ev.eval['precision'][0, :, ci, 0, -1]  # IoU .5, all areas
-            pr = pr[pr > -1]
-            per_class[CLASSES[cat - 1]] = float(pr.mean()) if pr.size else 0.
-    return dict(
-        mAP=float(ev.stats[0]),
-        AP50=float(ev.stats[1]),
-        per_class=per_class,
-        train_s=train_s)
+    return dict(coco_eval(gt_json, dets), train_s=train_s)
 
 def parse_args() -> argparse.Namespace:
     p = common_parser(
@@ -346,15 +289,8 @@ def search(train: dict, args) -> dict:
         idx = pool[torch.randint(0, len(pool), (args.search_batch, ),
                                  generator=g)]
         flip = torch.rand(args.search_batch, generator=g) < 0.5
-        x = x_all[idx].clone()
-        boxes, labels = [], []
-        for j, i in enumerate(idx.tolist()):
-            b = train['boxes'][i].clone()
-            if flip[j]:
-                x[j] = x[j].flip(-1)
-                b[:, [0, 2]] = args.res - b[:, [2, 0]]
-            boxes.append(b)
-            labels.append(train['labels'][i])
+        x, boxes = flipped_batch(x_all, train['boxes'], idx, flip, args.res)
+        labels = [train['labels'][i] for i in idx.tolist()]
         return dict(inputs=x, data_samples=det_samples(boxes, labels, args.res))
 
     algo.train()
@@ -376,16 +312,27 @@ def search(train: dict, args) -> dict:
 
 # ---------------------------------------------------------------- runs
 def run_one(job: tuple) -> dict:
-    name, cfg, seed, root, args = job
+    """Train and evaluate one (variant, seed) of ``job = (name, cfg, seed,
+    root, args, scope)``: a detector (``scope='mmdet'``, COCO mAP) or a
+    segmentor (``'mmseg'``, mIoU)."""
+    name, cfg, seed, root, args, scope = job
     torch.set_num_threads(args.threads)
-    train = load_split(root, 'train', args.res)
-    val = load_split(root, 'val', args.res)
-    gt_json = osp.join(root, 'annotations', 'instances_val.json')
-    r = det_train_and_eval('stack', seed, train, val, args, gt_json,
-                       model_cfg=copy.deepcopy(cfg))
+    if scope == 'mmseg':
+        train = load_seg_split(root, 'train', args.res)
+        val = load_seg_split(root, 'val', args.res)
+        r = train_and_eval(cfg, seed, train, val, args, tag=f'{name} s{seed}')
+        shown = (f"{name:14s} seed {seed}: mIoU {r['mIoU']:.4f} aAcc "
+                 f"{r['aAcc']:.4f} val CE {r['val_ce']:.4f}")
+    else:
+        train = load_split(root, 'train', args.res)
+        val = load_split(root, 'val', args.res)
+        gt_json = osp.join(root, 'annotations', 'instances_val.json')
+        r = det_train_and_eval('stack', seed, train, val, args, gt_json,
+                               model_cfg=copy.deepcopy(cfg))
+        shown = (f"{name:10s} seed {seed}: mAP {r['mAP']:.4f} AP50 "
+                 f"{r['AP50']:.4f}")
     r.update(name=name, seed=seed)
-    print(f"  {name:10s} seed {seed}: mAP {r['mAP']:.4f} AP50 "
-          f"{r['AP50']:.4f} ({r['train_s']:.0f} s)", flush=True)
+    print(f"  {shown} ({r['train_s']:.0f} s)", flush=True)
     return r
 
 
@@ -438,7 +385,7 @@ def main_necks() -> None:
     if wanted is not None:
         archs = {k: v for k, v in archs.items() if k in wanted}
 
-    costs, rows = cost_and_train(archs, run_one, root, args)
+    costs, rows = cost_and_train(archs, root, args)
     tmp.cleanup()
 
     print(f'\nRetinaNet R18/4 from scratch on [IR, Y, max(IR, Y)], '
@@ -805,18 +752,6 @@ def _train_and_eval(cfg: dict, seed: int, train: dict, val: dict, args,
     return out
 
 
-def decoders_run_one(job: tuple) -> dict:
-    name, cfg, seed, root, args = job
-    torch.set_num_threads(args.threads)
-    train = load_seg_split(root, 'train', args.res)
-    val = load_seg_split(root, 'val', args.res)
-    r = train_and_eval(cfg, seed, train, val, args, tag=f'{name} s{seed}')
-    r.update(name=name, seed=seed)
-    print(f"  {name:14s} seed {seed}: mIoU {r['mIoU']:.4f} aAcc "
-          f"{r['aAcc']:.4f} val CE {r['val_ce']:.4f} ({r['train_s']:.0f} s)",
-          flush=True)
-    return r
-
 
 def build_variants(args) -> tuple:
     """The segmentor configs by variant name, the distillation decoders'
@@ -869,7 +804,7 @@ def main_decoders(argv: Optional[List[str]] = None) -> dict:
         generate_toy_dataset(
             root, num=args.num, seed=args.data_seed, val_fraction=0.25)
     archs, widths, genotypes, budget = build_variants(args)
-    costs, rows = cost_and_train(archs, decoders_run_one, root, args, scope='mmseg')
+    costs, rows = cost_and_train(archs, root, args, scope='mmseg')
     tmp.cleanup()
 
     print(f'\nEncoderDecoder ResNetV1c-18/4 from scratch on [IR, Y, '
@@ -993,17 +928,17 @@ def random_ops(rng: np.random.Generator, num_cells: int,
             for _ in range(num_cells)]
 
 
-def cost_and_train(archs: Dict[str, dict], run_fn: Callable, root: str,
-                   args, scope: str = 'mmdet') -> tuple:
+def cost_and_train(archs: Dict[str, dict], root: str, args,
+                   scope: str = 'mmdet') -> tuple:
     """The cost (with latency) of every variant of ``archs`` and one
-    ``run_fn((name, cfg, seed, root, args))`` per variant and seed of
-    ``args.seeds`` on ``args.jobs`` processes; returns ``(costs, rows)``."""
+    :func:`run_one` per variant and seed of ``args.seeds`` on ``args.jobs``
+    processes; returns ``(costs, rows)``."""
     costs = {name: cost(cfg, args.res, latency=True, scope=scope)
              for name, cfg in archs.items()}
-    jobs = [(name, cfg, seed, root, args) for seed in args.seeds
+    jobs = [(name, cfg, seed, root, args, scope) for seed in args.seeds
             for name, cfg in archs.items()]
     print(f'{len(jobs)} training runs on {args.jobs} processes', flush=True)
-    rows = map_in_processes(run_fn, [(job, ) for job in jobs], args.jobs,
+    rows = map_in_processes(run_one, [(job, ) for job in jobs], args.jobs,
                             osp.join(root, 'units'))
     return costs, rows
 
