@@ -247,6 +247,13 @@ def det_sample(data: dict, i: int, res: int, boxes: torch.Tensor,
     return s
 
 
+def optimizer_step(model: nn.Module, opt, sched,
+                   loss: torch.Tensor) -> None:
+    """One step of the task benchmarks' training loops: backward, gradient
+    norm clipped to 10, the optimiser's and the scheduler's step."""
+    optimizer_step(model, opt, sched, loss)
+
+
 def make_samples(data: dict, idx: List[int], flip: List[bool], res: int,
                  with_gt: bool = True):
     """Batch ``(N, 2, H, W)`` and DetDataSamples (chroma attached)."""
@@ -346,40 +353,58 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         flip = (torch.rand(args.batch, generator=g) < 0.5).tolist()
         x, samples = make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        sched.step()
+        optimizer_step(model, opt, sched, loss)
     train_s = time.perf_counter() - t0
 
     model.eval()
     metric = FusionMetric(metrics=FUSION_METRICS)
-    dets = []
-    nval = val['sources'].shape[0]
-    with torch.no_grad():
-        for s in range(0, nval, 32):
-            idx = list(range(s, min(s + 32, nval)))
-            x, samples = make_samples(val, idx, [False] * len(idx), args.res,
-                                      False)
-            preds = model.predict(x, samples)
-            if variant in ('direct', 'guided'):
-                metric.process(None, [p.to_dict() for p in preds])
-            for img_id, p in zip(val['ids'][s:s + 32], preds):
-                pi = p.pred_instances
-                for bb, sc, lab in zip(pi.bboxes.tolist(), pi.scores.tolist(),
-                                       pi.labels.tolist()):
-                    dets.append(
-                        dict(
-                            image_id=img_id,
-                            category_id=int(lab) + 1,
-                            bbox=[bb[0], bb[1], bb[2] - bb[0], bb[3] - bb[1]],
-                            score=sc))
+
+    def fused(preds):
+        if variant in ('direct', 'guided'):
+            metric.process(None, [p.to_dict() for p in preds])
+
+    dets = predict_val(model, val, make_samples, val['sources'].shape[0],
+                       args.res, fused)
     fusion = {}
     if metric.results:
         fusion = metric.compute_metrics(metric.results)
     return dict(
         coco_eval(gt_json, dets), fusion=fusion, train_s=train_s)
+
+
+def coco_dets(ids: List[int], preds: list, scale: float = 1.0) -> list:
+    """COCO detections (``bbox`` as x, y, w, h divided by ``scale``,
+    1-based ``category_id``) of the predictions of images ``ids``."""
+    dets = []
+    for img_id, p in zip(ids, preds):
+        pi = p.pred_instances
+        boxes = (pi.bboxes / scale).tolist() if scale != 1.0 else (
+            pi.bboxes.tolist())
+        for bb, sc, lab in zip(boxes, pi.scores.tolist(), pi.labels.tolist()):
+            dets.append(
+                dict(
+                    image_id=img_id,
+                    category_id=int(lab) + 1,
+                    bbox=[bb[0], bb[1], bb[2] - bb[0], bb[3] - bb[1]],
+                    score=sc))
+    return dets
+
+
+def predict_val(model: nn.Module, val: dict, make, num: int, res: int,
+                on_batch=None) -> list:
+    """COCO detections of ``model`` on the ``num`` images of ``val`` in
+    batches of 32 without flips (``make(val, idx, flips, res, with_gt)``
+    builds a batch); ``on_batch(preds)`` sees every batch's predictions."""
+    dets = []
+    with torch.no_grad():
+        for s in range(0, num, 32):
+            idx = list(range(s, min(s + 32, num)))
+            x, samples = make(val, idx, [False] * len(idx), res, False)
+            preds = model.predict(x, samples)
+            if on_batch is not None:
+                on_batch(preds)
+            dets += coco_dets(val['ids'][s:s + 32], preds)
+    return dets
 
 
 def coco_eval(gt_json: str, dets: list) -> dict:
@@ -816,36 +841,22 @@ def compose_train_and_eval(variant: str, seed: int, train: dict, val: dict, args
         idx, flip = next(it)
         x, samples = compose_make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        sched.step()
+        optimizer_step(model, opt, sched, loss)
     recalibrate(chain, frozen, args.bn_recal, args)
     train_s = time.perf_counter() - t0
 
     model.eval()
     metric = FusionMetric(metrics=FUSION_METRICS)
-    dets, brightness = [], []
-    nval = val['x'].shape[0]
-    with torch.no_grad():
-        for s in range(0, nval, 32):
-            idx = list(range(s, min(s + 32, nval)))
-            x, samples = compose_make_samples(val, idx, [False] * len(idx), args.res,
-                                      False)
-            preds = model.predict(x, samples)
-            if 'pred_fused' in preds[0]:
-                metric.process(None, [p.to_dict() for p in preds])
-            if 'pred_vi_enh' in preds[0]:
-                brightness += [p.pred_vi_enh.mean().item() for p in preds]
-            for img_id, p in zip(val['ids'][s:s + 32], preds):
-                pi = p.pred_instances
-                for bb, sc, lab in zip(pi.bboxes.tolist(), pi.scores.tolist(),
-                                       pi.labels.tolist()):
-                    dets.append(dict(
-                        image_id=img_id, category_id=int(lab) + 1,
-                        bbox=[bb[0], bb[1], bb[2] - bb[0], bb[3] - bb[1]],
-                        score=sc))
+    brightness = []
+
+    def fused_and_bright(preds):
+        if 'pred_fused' in preds[0]:
+            metric.process(None, [p.to_dict() for p in preds])
+        if 'pred_vi_enh' in preds[0]:
+            brightness.extend(p.pred_vi_enh.mean().item() for p in preds)
+
+    dets = predict_val(model, val, compose_make_samples, val['x'].shape[0],
+                       args.res, fused_and_bright)
     fusion = metric.compute_metrics(metric.results) if metric.results else {}
     return dict(coco_eval(gt_json, dets), fusion=fusion, train_s=train_s,
                 vis_brightness=float(val['x'][:, 1:].mean()),

@@ -60,7 +60,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_task_guidance import (  # noqa: E402
-    coco_eval, flipped_batch, load_toy_split)
+    coco_dets, coco_eval, flipped_batch, load_toy_split, optimizer_step)
 from mmfusenas.datasets.toy_data import (  # noqa: E402
     CLASSES, generate_toy_dataset)
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
@@ -94,6 +94,19 @@ def make_input(kind: str, ir: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise ValueError(kind)
     return (x - MEAN) / STD
 
+
+
+def toy_data(args) -> tuple:
+    """``(tmp, root)``: the toy IR/VIS set of ``--data-dir``, generated
+    there (``--num`` pairs, ``--data-seed``, a quarter for validation) when
+    it has no ``meta.json``; without ``--data-dir`` in a temporary folder
+    ``tmp`` (``tmp.cleanup()`` removes it)."""
+    tmp = tempfile.TemporaryDirectory()
+    root = args.data_dir or osp.join(tmp.name, 'toy')
+    if not osp.isfile(osp.join(root, 'meta.json')):
+        generate_toy_dataset(
+            root, num=args.num, seed=args.data_seed, val_fraction=0.25)
+    return tmp, root
 
 
 def det_samples(boxes, labels, res: int, with_gt: bool = True):
@@ -151,11 +164,7 @@ def det_train_and_eval(kind: str,
         labels = [train['labels'][i] for i in idx.tolist()]
         losses = model.loss(x, det_samples(boxes, labels, res))
         loss, _ = model.parse_losses(losses)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        sched.step()
+        optimizer_step(model, opt, sched, loss)
     train_s = time.perf_counter() - t0
 
     model.eval()
@@ -168,23 +177,9 @@ def det_train_and_eval(kind: str,
                 xb,
                 det_samples([None] * len(xb), [None] * len(xb), res, False),
                 rescale=False)
-            for img_id, p in zip(val['ids'][s:s + 32], preds):
-                pi = p.pred_instances
-                b = pi.bboxes.numpy() / val['scale']
-                for bb, sc, lab in zip(b, pi.scores.numpy(),
-                                       pi.labels.numpy()):
-                    dets.append(
-                        dict(
-                            image_id=img_id,
-                            category_id=int(lab) + 1,
-                            bbox=[
-                                float(bb[0]),
-                                float(bb[1]),
-                                float(bb[2] - bb[0]),
-                                float(bb[3] - bb[1])
-                            ],
-                            score=float(sc)))
+            dets += coco_dets(val['ids'][s:s + 32], preds, val['scale'])
     return dict(coco_eval(gt_json, dets), train_s=train_s)
+
 
 def parse_args() -> argparse.Namespace:
     p = common_parser(
@@ -340,11 +335,7 @@ def main_necks() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
-    tmp = tempfile.TemporaryDirectory()
-    root = args.data_dir or osp.join(tmp.name, 'toy')
-    if not osp.isfile(osp.join(root, 'meta.json')):
-        generate_toy_dataset(
-            root, num=args.num, seed=args.data_seed, val_fraction=0.25)
+    tmp, root = toy_data(args)
     train = load_split(root, 'train', args.res)
 
     fpn = detector()
@@ -718,11 +709,7 @@ def _train_and_eval(cfg: dict, seed: int, train: dict, val: dict, args,
         loss = seg_loss(model, x, y, class_weight)
         if not torch.isfinite(loss):
             raise FloatingPointError(f'non-finite training loss {loss}')
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        sched.step()
+        optimizer_step(model, opt, sched, loss)
         if args.log_interval and (it + 1) % args.log_interval == 0:
             print(f'    [{tag}] iter {it + 1}/{args.iters}: loss '
                   f'{loss.item():.3f} ({time.perf_counter() - t0:.0f} s)',
@@ -798,11 +785,7 @@ def main_decoders(argv: Optional[List[str]] = None) -> dict:
     args = decoders_parse_args(argv)
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
-    tmp = tempfile.TemporaryDirectory()
-    root = args.data_dir or osp.join(tmp.name, 'toy')
-    if not osp.isfile(osp.join(root, 'meta.json')):
-        generate_toy_dataset(
-            root, num=args.num, seed=args.data_seed, val_fraction=0.25)
+    tmp, root = toy_data(args)
     archs, widths, genotypes, budget = build_variants(args)
     costs, rows = cost_and_train(archs, root, args, scope='mmseg')
     tmp.cleanup()
