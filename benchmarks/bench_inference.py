@@ -11,8 +11,10 @@ Usage::
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
-from** ``../shared/reference/*.md`` (``tests/test_tools/
-tim_official_reference.py``, ``tests/test_tools/ruas_official_reference.py``;
+from their public code** (TIM, Liu et al., TPAMI 2023,
+github.com/LiuZhu-CV/TIM; RUAS, Liu et al., CVPR 2021 / TPAMI,
+github.com/KarelZhang/RUAS: ``tests/test_tools/tim_official_reference.py``,
+``tests/test_tools/ruas_official_reference.py``;
 the official module tree and key layout, so the same weights load into
 both): seeded weights converted with the official converters for TIM and
 the RUAS CVPR network, the official TPAMI ``lol.pt`` for RUAS_s / RUAS_A

@@ -251,7 +251,11 @@ def optimizer_step(model: nn.Module, opt, sched,
                    loss: torch.Tensor) -> None:
     """One step of the task benchmarks' training loops: backward, gradient
     norm clipped to 10, the optimiser's and the scheduler's step."""
-    optimizer_step(model, opt, sched, loss)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+    opt.step()
+    sched.step()
 
 
 def make_samples(data: dict, idx: List[int], flip: List[bool], res: int,

@@ -2,7 +2,7 @@
 against the official architectures and N_F alone (Sec. 4.2, Tables 1-2).
 
 Runs the real configs of ``configs/tim/`` through ``tools/train.py`` (one
-process per step, as a user would), at a budget this machine can afford,
+process per step, as a user would), at a CPU budget of minutes,
 and scores every result with ``FusionMetric`` on held-out pairs:
 
 1. **N_F** (``fusion_<task>.py``): ``--nf-iters`` iterations of a cosine
@@ -21,13 +21,12 @@ and scores every result with ``FusionMetric`` on held-out pairs:
    (rounded to whole epochs);
 4. **joint, official N_T**: the same with the official stage-2 network of
    ``fusion_<task>_official.py`` (the architecture of the authors' model,
-   trained here with the same budget: no official weights are on our
-   machines).
+   trained from scratch with the same budget, no official weights).
 
 Every step uses the configs as they are, with these changes (written into
 the generated configs under ``<work-dir>/configs``): network width
 ``--channels`` (48 in the paper), the weight-free gradient measure of ℓ_F
-(no VGG16 file on our machines), ``--lr`` (Adam) for N_F and the joint
+(no VGG16 weight file needed), ``--lr`` (Adam) for N_F and the joint
 training, batch ``--batch`` of ``--crop`` patches, the held-out split
 (the last ``--val`` pairs of the folder), no worker processes and no image
 saving (``--workers`` loader processes per step, 0 by default). Each
