@@ -68,7 +68,7 @@ largest ``|output - eager|`` of every mode, and of the official network.
 ``--quick`` = ``--scale 0.25`` (a quarter of the paper's height and
 width) and batches 1 and 2.
 
-Targets (issue 20): eager <= 1.0x official, best optimised mode <= 0.5x on
+Targets: eager <= 1.0x official, best optimised mode <= 0.5x on
 CPU, every mode within 1e-5 of eager. Ends with ``RESULT {json}``.
 
 
@@ -123,7 +123,7 @@ RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
 LOL_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test', '00271.png')
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
-#: measured alternatives (issue 20's 0.5x attempt), not run by default
+#: measured alternatives (toward the 0.5x target), not run by default
 EXTRA_MODES = ('jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
                'ort_channels_last', 'ort_prelu')
