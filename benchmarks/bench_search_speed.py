@@ -57,8 +57,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmfusenas.registry import MODELS, TASK_UTILS  # noqa: E402
-from mmfusenas.search import (  # noqa: E402
-    BilevelOptimWrapperConstructor, BilevelProblem)
+from mmfusenas.search import BilevelOptimWrapperConstructor  # noqa: E402
+from mmfusenas.search import BilevelProblem  # noqa: E402
 from mmfusenas.search.strategies.cooperative import (  # noqa: E402
     CooperativeProblem)
 from mmfusenas.testing.bilevel_problems import (  # noqa: E402
