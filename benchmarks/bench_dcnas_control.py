@@ -281,8 +281,8 @@ def main_control(argv=None):
         if not osp.isfile(f):
             raise FileNotFoundError(
                 f'--searched {f} not found: run benchmarks/'
-                'bench_dcnas_control.py --mode search --skip-predictor first (it writes '
-                'seed{s}_evolution.yaml)')
+                'bench_dcnas_control.py --mode search --skip-predictor '
+                'first (it writes seed{s}_evolution.yaml)')
         c = Genotype.load(f).network.get('num_features', 16)
         if c != 8:
             raise ValueError(f'--searched {f} has num_features={c}; the '
@@ -1255,7 +1255,11 @@ def main_retrain(argv=None):
     return result
 
 
-MODES = {'control': main_control, 'search': main_search, 'retrain': main_retrain}
+MODES = {
+    'control': main_control,
+    'search': main_search,
+    'retrain': main_retrain
+}
 
 
 def main(argv=None):

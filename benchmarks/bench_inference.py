@@ -1179,7 +1179,11 @@ def main_ruas() -> None:
         default=str))
 
 
-MODES = {'latency': main_latency, 'tim_cost': main_tim_cost, 'ruas': main_ruas}
+MODES = {
+    'latency': main_latency,
+    'tim_cost': main_tim_cost,
+    'ruas': main_ruas
+}
 
 
 def main(argv=None):

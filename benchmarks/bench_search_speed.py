@@ -286,7 +286,8 @@ def run_one(problem, strategy, alpha0, lr_w, outer, inner):
 
 
 def main_hypergradients():
-    parser = argparse.ArgumentParser(description=DOC_HYPERGRADIENTS.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=DOC_HYPERGRADIENTS.split('\n')[0])
     parser.add_argument('--outer', type=int, default=300)
     parser.add_argument('--inner', type=int, default=10)
     args = parser.parse_args()

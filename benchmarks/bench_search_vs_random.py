@@ -1307,7 +1307,8 @@ def alpha_grads(bench, scale: float, warmup: int, work: str) -> dict:
 
 
 def main_anchor_levels():
-    parser = argparse.ArgumentParser(description=DOC_ANCHOR_LEVELS.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=DOC_ANCHOR_LEVELS.split('\n')[0])
     parser.add_argument('--res', type=int, nargs='+', default=[64, 128])
     parser.add_argument('--octave-base-scales', type=float, nargs='+',
                         default=[2, 1, 0.5, 0.4])

@@ -580,7 +580,8 @@ Example::
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 
-COMPOSE_VARIANTS = ('vis', 'ir', 'fusion', 'scene', 'chain_fixed', 'chain_joint')
+COMPOSE_VARIANTS = ('vis', 'ir', 'fusion', 'scene', 'chain_fixed',
+                    'chain_joint')
 
 
 def compose_parse_args(argv=None) -> argparse.Namespace:
@@ -769,8 +770,8 @@ def fused_quality(model, data: dict, args) -> dict:
     stds, n = [], data['x'].shape[0]
     for s in range(0, n, 32):
         idx = list(range(s, min(s + 32, n)))
-        x, samples = compose_make_samples(data, idx, [False] * len(idx), args.res,
-                                  False)
+        x, samples = compose_make_samples(data, idx, [False] * len(idx),
+                                          args.res, False)
         fused = model.chain_net(x)['images']['fused']
         stds += fused.flatten(1).std(1).tolist()
         for sample, f in zip(samples, fused):
@@ -806,7 +807,8 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     with torch.no_grad():
         for _ in range(max(args.bn_recal, 1)):
             idx, flip = next(it)
-            model.chain_net(compose_make_samples(train, idx, flip, args.res)[0])
+            model.chain_net(
+                compose_make_samples(train, idx, flip, args.res)[0])
     chain.set_bn_recalibration('fusion', False)
     out['running_var_recalibrated'] = float(
         torch.cat([b.running_var for b in bn]).mean())
@@ -814,8 +816,8 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     return out
 
 
-def compose_train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
-                   gt_json: str) -> dict:
+def compose_train_and_eval(variant: str, seed: int, train: dict, val: dict,
+                           args, gt_json: str) -> dict:
     from mmfusenas.evaluation.metrics import FusionMetric
     torch.manual_seed(seed)
     model = compose_build_model(variant, args)

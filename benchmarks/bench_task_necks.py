@@ -128,12 +128,12 @@ def det_samples(boxes, labels, res: int, with_gt: bool = True):
 
 
 def det_train_and_eval(kind: str,
-                   seed: int,
-                   train: dict,
-                   val: dict,
-                   args,
-                   gt_json: str,
-                   model_cfg: dict = None) -> dict:
+                       seed: int,
+                       train: dict,
+                       val: dict,
+                       args,
+                       gt_json: str,
+                       model_cfg: dict = None) -> dict:
     """Train the toy RetinaNet (or ``model_cfg``, an mmdet detector config)
     on input ``kind`` and return its COCO bbox mAP / AP50 on ``val``."""
     from mmdet.registry import MODELS
@@ -286,7 +286,8 @@ def search(train: dict, args) -> dict:
         flip = torch.rand(args.search_batch, generator=g) < 0.5
         x, boxes = flipped_batch(x_all, train['boxes'], idx, flip, args.res)
         labels = [train['labels'][i] for i in idx.tolist()]
-        return dict(inputs=x, data_samples=det_samples(boxes, labels, args.res))
+        return dict(
+            inputs=x, data_samples=det_samples(boxes, labels, args.res))
 
     algo.train()
     t0 = time.perf_counter()
@@ -457,7 +458,8 @@ BASELINES = ('deeplabv3plus', 'aspp', 'fcn')
 MATCH = dict(flops=('gflops', ), params_flops=('gflops', 'params_m'))
 
 
-def decoders_parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def decoders_parse_args(
+        argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = common_parser(
         DOC_DECODERS, 'segmentor', 'decoder', num=300, batch=8, random=4,
         widths=[64, 48, 40, 32, 24, 20, 16, 12, 8],

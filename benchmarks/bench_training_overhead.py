@@ -427,7 +427,8 @@ def bench(name, config, sub, repeat, folder):
 
 
 def main_reliability(argv=None):
-    parser = argparse.ArgumentParser(description=DOC_RELIABILITY.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=DOC_RELIABILITY.split('\n')[0])
     parser.add_argument('--repeat', type=int, default=20)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -723,7 +724,11 @@ def main_distributed() -> None:
         tmp.cleanup()
 
 
-MODES = {'overhead': main_overhead, 'reliability': main_reliability, 'distributed': main_distributed}
+MODES = {
+    'overhead': main_overhead,
+    'reliability': main_reliability,
+    'distributed': main_distributed
+}
 
 
 def main(argv=None):
