@@ -61,7 +61,7 @@ percentile among the group's means (the percent of the group it beats,
 ties half; higher metrics are better, lower with ``--lower-better``).
 ``signal_vs_noise`` (per metric, at least 3 variants) are the variance
 components of the variants x seeds table: do the variants differ beyond
-the seed noise at all (``control_stats.signal_vs_noise``)?
+the seed noise at all (``mmfusenas.evaluation.control_stats.signal_vs_noise``)?
 
 ``--reuse`` takes the result of a unit whose ``result.json`` is already in
 its work dir instead of training it again (an interrupted comparison goes
@@ -104,8 +104,10 @@ from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from control_stats import rank_pct, signal_vs_noise  # noqa: E402
-from task_bench_common import cost, largest_width  # noqa: E402
+from bench_task_necks import cost, largest_width  # noqa: E402
+
+from mmfusenas.evaluation.control_stats import (  # noqa: E402
+    rank_pct, signal_vs_noise)
 
 #: the parameter count reported by default (where the model has it)
 DEFAULT_COUNT_PATHS = ('detector.neck', )
@@ -452,7 +454,7 @@ def fit_widths(variants: Mapping[str, str],
     whose ``--fit-part`` (common and variant options merged, every
     ``--fit-keys`` set to the width) costs no more than the reference
     variant's (``--fit-cap``: GFLOPs and / or parameters of one
-    ``--fit-res`` px image; ``task_bench_common.largest_width``). The
+    ``--fit-res`` px image; ``bench_task_necks.largest_width``). The
     width is added to the variant's options (every ``--fit-keys``).
 
     Raises:
@@ -618,7 +620,7 @@ def rank_variants(summary: Mapping[str, dict], group: Sequence[str],
                   ) -> Dict[str, dict]:
     """``--rank-among``: per metric, the group's median of the variants'
     means and every other variant's rank percentile among the group's
-    means (:func:`control_stats.rank_pct`, ties half)."""
+    means (:func:`~mmfusenas.evaluation.control_stats.rank_pct`, ties half)."""
     sign = 1.0 if lower_better else -1.0  # rank_pct: lower is better
     out = {}
     for m in metrics:

@@ -37,7 +37,7 @@ threshold 64 MiB, trim threshold 256 MiB; the same as running with
 
 ``--reference`` (preset cddfuse) also times the widely used Python
 ``Evaluator`` (MMIF-CDDFuse and forks; re-implemented in
-``benchmarks/reference_fusion_evaluator.py``) side by side in this process:
+:mod:`mmfusenas.testing.reference_fusion_evaluator`) side by side in this process:
 per pair, every metric of the reference once and ours right after
 (median of ``--repeat``), then our default and FULL suites; the reference
 suite time is the sum of its metric calls (how the Evaluator is used). The
@@ -348,7 +348,7 @@ def _torch_path(pairs, default, args):
 def _reference(pairs, fns, default, full, args):
     """Side-by-side timing against the re-implemented Python Evaluator."""
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    import reference_fusion_evaluator as ref
+    import mmfusenas.testing.reference_fusion_evaluator as ref
     ref_t = {m: [] for m in full}
     our_t = {m: [] for m in full}
     diff = {m: 0.0 for m in full}

@@ -33,7 +33,7 @@ pipeline, :func:`mmfusenas.apis.inference_fusion`,
 :func:`mmfusenas.apis.result_image`) and is scored like
 ``tools/analysis_tools/eval_fusion.py`` scores the written PNGs: the same
 reading of the sources (its ``read_gray``), the ``cddfuse`` convention
-(OpenCV ``COLOR_BGR2GRAY`` on 8-bit images, ``docs/evaluation.md``) and its
+(OpenCV ``COLOR_BGR2GRAY`` on 8-bit images, ``docs/user_guides/evaluation.md``) and its
 11 default metrics ``EN SD SF AG MI SCD VIF Qabf SSIM CC PSNR`` (all higher
 is better; ``Nabf``, if requested, lower). Per dataset each method gets its
 rank per metric (1 = best, ties share the best rank) and its mean rank.

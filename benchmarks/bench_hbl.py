@@ -199,6 +199,17 @@ def _optim(model, ow_cfg: dict):
     return constructor(model)
 
 
+def _search(algo, ow_cfg: dict, data, steps: int, rng_seed: list) -> None:
+    """``steps`` bilevel steps of ``algo`` (optimizer of ``ow_cfg``), each
+    on a random train and a random val batch drawn with ``rng_seed``."""
+    ow = _optim(algo, ow_cfg)
+    rng = np.random.default_rng(rng_seed)
+    for _ in range(steps):
+        algo.train_step(
+            dict(train=_batch(data['train'], rng),
+                 val=_batch(data['val'], rng)), ow)
+
+
 def loss_search(data, steps: int, seed: int) -> Dict[str, float]:
     torch.manual_seed(seed)
     c = configs()
@@ -209,12 +220,7 @@ def loss_search(data, steps: int, seed: int) -> Dict[str, float]:
             objective=dict(type='FullReferenceQualityObjective'),
             strategy=dict(
                 type='DartsSecondOrderStrategy', use_optimizer_state=True)))
-    ow = _optim(algo, c['search_ow'])
-    rng = np.random.default_rng([seed, 1])
-    for _ in range(steps):
-        algo.train_step(
-            dict(train=_batch(data['train'], rng),
-                 val=_batch(data['val'], rng)), ow)
+    _search(algo, c['search_ow'], data, steps, [seed, 1])
     return {k: v.item() for k, v in algo.hyper.weights.items()}
 
 
@@ -228,12 +234,7 @@ def arch_search(data, steps: int, seed: int, weights) -> dict:
             strategy=dict(
                 type='DartsSecondOrderStrategy', use_optimizer_state=True),
             space_path='network'))
-    ow = _optim(algo, c['arch_ow'])
-    rng = np.random.default_rng([seed, 2])
-    for _ in range(steps):
-        algo.train_step(
-            dict(train=_batch(data['train'], rng),
-                 val=_batch(data['val'], rng)), ow)
+    _search(algo, c['arch_ow'], data, steps, [seed, 2])
     return algo.derive_genotype().choices
 
 

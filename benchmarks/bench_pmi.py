@@ -24,6 +24,7 @@ width (``--channels``) so that it runs on a shared CPU.
     python benchmarks/bench_pmi.py --outer-iters 200 --finetune-steps 400
 """
 import argparse
+import json
 import math
 import os
 import os.path as osp
@@ -348,6 +349,11 @@ def main() -> None:
     if any(math.isnan(c[s]['VIF']) for c in curves.values() for s in steps):
         print('note: NaN VIF values (constant fused images) are reported as '
               'is')
+    print('RESULT ' + json.dumps(
+        dict(steps=steps,
+             curves={name: {str(s): curve[s] for s in steps}
+                     for name, curve in curves.items()}),
+        default=float))
 
 
 if __name__ == '__main__':

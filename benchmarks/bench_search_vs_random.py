@@ -44,6 +44,13 @@ path, the searched part's path in the retrained model, toy data, budget).
 A detection space with ``anchor_check`` also prints (and returns as
 ``positives_per_level``) the positive anchors per pyramid level of its
 retrain config on the toy training split.
+
+
+Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
+
+* ``control`` (default): this text;
+* ``anchor_levels``: Which pyramid levels of the toy neck search carry a task
+  signal? (its text: ``DOC_ANCHOR_LEVELS``);
 """
 import argparse
 import contextlib
@@ -67,19 +74,20 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from mmfusenas.models.mutables import (Genotype,  # noqa: E402
-                                       build_genotype_net)
+from mmfusenas.evaluation.control_stats import (  # noqa: E402
+    rank_pct, signal_vs_noise)
+from mmfusenas.models.mutables import (  # noqa: E402
+    Genotype, build_genotype_net)
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.algorithms.bilevel_search import \
-    record_submodule_inputs  # noqa: E402
+from mmfusenas.search.algorithms.bilevel_search import (  # noqa: E402
+    record_submodule_inputs)
 from mmfusenas.search.estimators import count_flops  # noqa: E402
 from mmfusenas.search.predictors import spearman_rho  # noqa: E402
+from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from control_stats import rank_pct, signal_vs_noise  # noqa: E402,F401
 
 STRATEGIES = {
     'ias_paper': dict(type='IASStrategy', variant='paper'),
@@ -114,7 +122,7 @@ def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
 
 def _toy_night(root: str, quick: bool, num: int = None) -> None:
     # 96 pairs with --quick too (72 train / 24 held out; before 48 with 12
-    # held out): part of the chain's retraining protocol (docs/compose.md,
+    # held out): part of the chain's retraining protocol (docs/methods/compose.md,
     # "the two modes of the chain retraining")
     from mmfusenas.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
@@ -130,7 +138,7 @@ _CHAIN_64 = {'dataset.pipeline.2.scale': (64, 64)}
 #: the chain space's retraining budget (iterations, --quick / default) and
 #: toy pairs: a retraining cut at 30 iterations of the chain config's
 #: schedule ran at its peak rate throughout and ended in one of two modes
-#: whatever the genotype (docs/compose.md)
+#: whatever the genotype (docs/methods/compose.md)
 CHAIN_RETRAIN_ITERS = (150, 300)
 CHAIN_TOY_PAIRS = 96
 
@@ -138,7 +146,7 @@ CHAIN_TOY_PAIRS = 96
 #: 0.4 x stride, so that every neck output level (strides 4-32) gets
 #: positives (the toy configs' 2 x stride, meant for 128 px, give the
 #: stride-16/32 outputs none at 64 px and their cells no task gradient;
-#: docs/search.md Sec. 10, "TIM detection neck")
+#: docs/user_guides/search.md Sec. 10, "TIM detection neck")
 _NECK_ANCHORS_64 = {'bbox_head.anchor_generator.octave_base_scale': 0.4}
 
 
@@ -183,7 +191,7 @@ SPACES: Dict[str, dict] = {
         # 300 retraining iterations by default: at 120 the random necks'
         # held-out losses differ by no more than the retrain noise (estimated
         # true between-neck s.d. 0 on two machines), at 300 by ~0.1, as much
-        # as the noise of one retrain seed (signal_vs_noise; docs/search.md
+        # as the noise of one retrain seed (signal_vs_noise; docs/user_guides/search.md
         # Sec. 10, "signal vs noise"); --quick keeps 60 (a smoke run)
         retrain_opts=lambda quick: dict(
             {'train_cfg.max_iters': 60 if quick else 300,
@@ -191,12 +199,12 @@ SPACES: Dict[str, dict] = {
             **_prefixed('model.detector.', _NECK_ANCHORS_64)),
         # the retraining's learning rate anneals to ~0 at its last
         # iteration (annealed_schedule): the seed noise of the held-out
-        # score (docs/search.md)
+        # score (docs/user_guides/search.md)
         anneal_retrain=True,
         anchor_check=True,  # print / return the positives per level
         # also ranked by the detector's own held-out loss (rank_pct_by_term
         # 'task'): the fusion terms are N_F's, not the neck's, and blow up
-        # on some retrain seeds (docs/search.md Sec. 10)
+        # on some retrain seeds (docs/user_guides/search.md Sec. 10)
         score_groups={'task': ('loss_cls', 'loss_bbox')},
         score_pipeline='train',
         score_flips=False),  # the training pipeline without its flips
@@ -263,7 +271,7 @@ SPACES: Dict[str, dict] = {
         # the search config's own budget (120 iterations, alpha batch 8)
         # with --quick too: at 60 x 4 N_F's alpha stayed near uniform and
         # the control ranked 0 / 100 %, at 120 x 8 100 / 100 %
-        # (docs/compose.md)
+        # (docs/methods/compose.md)
         search_opts=lambda quick: dict(
             **{f'train_dataloader.{k}': v for k, v in _CHAIN_64.items()},
             **{f'train_cfg.arch_dataloader.{k}': v
@@ -277,7 +285,7 @@ SPACES: Dict[str, dict] = {
         # the budget: the config's own schedule starts after its 50
         # warm-up iterations, so a shorter retraining never left its peak
         # rate, and N_F's BatchNorm statistics after 30 iterations still
-        # held 0.9^30 of their initial values (docs/compose.md)
+        # held 0.9^30 of their initial values (docs/methods/compose.md)
         anneal_retrain=True,
         score_pipeline='train',
         score_flips=False,  # a deterministic held-out score
@@ -415,7 +423,7 @@ def constant_genotypes(spec: dict, ops: List[str]) -> List[Genotype]:
     choice point of the search config's space (``--constant-ops``): the
     check that a control's proxy can see the space's operators at all. If a
     neck with ``skip`` on every edge retrains as well as the random necks,
-    no search of the operators can beat random there (docs/search.md,
+    no search of the operators can beat random there (docs/user_guides/search.md,
     "a proxy that cannot see the neck").
 
     Raises:
@@ -491,7 +499,7 @@ def _score_loader(cfg: Config, spec: dict):
             cfg.train_dataloader.dataset.pipeline)
         if not spec.get('score_flips', True):
             # a deterministic score: one flip draw moves a retrained
-            # neck's held-out loss by up to 0.16 (docs/search.md)
+            # neck's held-out loss by up to 0.16 (docs/user_guides/search.md)
             loader.dataset.pipeline = [
                 t for t in loader.dataset.pipeline
                 if not str(t.get('type', '')).endswith('RandomFlip')
@@ -583,7 +591,7 @@ def annealed_schedule(max_iters: int, eta_min: float = 1e-5) -> List[dict]:
     50-iteration fusion warm-up, then a ramp and a cosine to 300): cut at
     the benchmark's 120 iterations it ends at ~90 % of the peak rate, so the
     retrained weights (and the held-out score) are a noisy last iterate
-    (docs/search.md, "TIM detection neck": retrain noise).
+    (docs/user_guides/search.md, "TIM detection neck": retrain noise).
     """
     warm = max(1, min(20, max_iters // 5))
     return [
@@ -1081,7 +1089,7 @@ def _work_dir(path: str = None) -> Iterator[str]:
             yield tmp
 
 
-def main():
+def main_control():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--quick', action='store_true',
                         help='short searches / retrains, fewer samples')
@@ -1214,6 +1222,162 @@ def main():
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=1)
     print('RESULT ' + json.dumps(result))
+
+
+DOC_ANCHOR_LEVELS = """Which pyramid levels of the toy neck search carry a task signal?
+
+Usage::
+
+    python benchmarks/bench_search_vs_random.py --mode anchor_levels
+    python benchmarks/bench_search_vs_random.py --mode anchor_levels --res 64 128 \\
+        --octave-base-scales 2 1 0.5 0.4 --grad-scales 2 0.4 --warmup 20
+
+The diagnosis behind the ``tim_neck`` space of
+``bench_search_vs_random.py`` (docs/user_guides/search.md Sec. 10, "TIM detection
+neck"). On generated toy IR/VIS pairs (64 px, as that benchmark makes them):
+
+1. **positive anchors per level**: for every image size of ``--res`` and
+   every RetinaNet ``octave_base_scale`` of ``--octave-base-scales`` (anchor
+   base size = scale x stride; the toy detectors use 2), the anchors of the
+   head of ``configs/tim/retrain_retinanet_ivif_toy.py`` (strides 4-32,
+   2 scales, 3 ratios) labelled by its max-IoU assigner on the training
+   split's boxes (``anchor_positives`` of ``bench_search_vs_random.py``). A
+   level without positives gives its neck output no classification or
+   regression target.
+2. **α gradient per cell**: for each scale of ``--grad-scales`` (at 64 px),
+   the search config ``configs/tim/search_retinanet_ivif_toy.py`` (as the
+   benchmark runs it: DARTS first order, batch 4) is built, trained for the
+   ``--warmup`` weights-only iterations of its schedule, and
+   ``|dF/dα|`` (the L2 norm of the upper loss' gradient w.r.t. each edge's
+   α, summed over the cell's edges, mean over 4 α-split batches) is
+   printed per cell, before and after the warm-up. Cells 0-2 are the
+   top-down cells (strides 16, 8, 4), 3-5 the bottom-up ones (strides 8,
+   16, 32).
+
+The last line is ``RESULT {json}`` with ``positives`` (``{res: {scale:
+[per level]}}``) and ``alpha_grad`` (``{scale: {untrained: {cell: g},
+warmed_up: {...}}}``). One thread is enough (``OMP_NUM_THREADS=1``).
+"""
+
+
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+
+
+
+def cell_alpha_grads(model, loader, batches: int = 4) -> Dict[str, float]:
+    """``|dF/dα|`` per cell: the L2 norms of each edge's α gradient of the
+    upper loss, summed over the cell's edges, averaged over ``batches``."""
+    model.train()
+    keys = list(model.arch_params.keys())
+    alphas = [model.arch_params.alphas[k] for k in keys]
+    out: Dict[str, float] = {}
+    it = iter(loader)
+    for _ in range(batches):
+        data = model.data_preprocessor(next(it), True)
+        grads = torch.autograd.grad(
+            model.total_loss(data), alphas, allow_unused=True)
+        for key, g in zip(keys, grads):
+            cell = key.split('/')[1]
+            norm = 0.0 if g is None else float(g.norm())
+            out[cell] = out.get(cell, 0.0) + norm / batches
+    return out
+
+
+def alpha_grads(bench, scale: float, warmup: int, work: str) -> dict:
+    spec = SPACES['tim_neck']
+    cfg = Config.fromfile(osp.join(ROOT, spec['search']))
+    _merge(cfg, spec['search_opts'](True))
+    _merge(
+        cfg, {
+            'train_cfg.max_iters': warmup,
+            'model.architecture.detector.bbox_head.anchor_generator.'
+            'octave_base_scale': scale,
+        })
+    cfg.model.strategy = dict(type='DartsFirstOrderStrategy')
+    cfg.model.arch_update_interval = 1
+    _set_img_scale(cfg._cfg_dict, spec['img_scale'])
+    _quiet(cfg, work, 0, f'grad_{scale}')
+    runner = Runner.from_cfg(cfg)
+    loader = Runner.build_dataloader(
+        cfg.train_cfg.arch_dataloader, seed=0)
+    before = cell_alpha_grads(runner.model, loader)
+    runner.train()  # only the weights-only warm-up iterations
+    after = cell_alpha_grads(runner.model, loader)
+    return dict(untrained=before, warmed_up=after)
+
+
+def main_anchor_levels():
+    parser = argparse.ArgumentParser(
+        description=DOC_ANCHOR_LEVELS.split('\n')[0])
+    parser.add_argument('--res', type=int, nargs='+', default=[64, 128])
+    parser.add_argument('--octave-base-scales', type=float, nargs='+',
+                        default=[2, 1, 0.5, 0.4])
+    parser.add_argument('--grad-scales', type=float, nargs='*',
+                        default=[2, 0.4],
+                        help='anchor scales whose alpha gradients are '
+                        'measured at 64 px (none: skip)')
+    parser.add_argument('--warmup', type=int, default=20,
+                        help='weights-only iterations before the second '
+                        'gradient measurement (the config: 20)')
+    parser.add_argument('--toy-num', type=int, default=48)
+    args = parser.parse_args()
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
+    MMLogger.get_instance('mmengine', log_level='WARNING')
+    result: dict = dict(positives={}, alpha_grad={})
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix='bench_anchor_') as tmp:
+        os.makedirs(osp.join(tmp, 'data'))
+        os.chdir(tmp)
+        try:
+            _toy_ivif(osp.join(tmp, 'data'), True, args.toy_num)
+            ann = osp.join(tmp, 'data', 'toy', 'annotations',
+                           'instances_train.json')
+            det = Config.fromfile(
+                osp.join(ROOT, SPACES['tim_neck']['retrain'])
+            ).model.detector
+            strides = det.bbox_head.anchor_generator.strides
+            rows = [['px', 'octave_base_scale'] +
+                    [f'stride {s}' for s in strides]]
+            for res in args.res:
+                result['positives'][res] = {}
+                for scale in args.octave_base_scales:
+                    d = Config(dict(det=det.to_dict()))
+                    d.merge_from_dict({
+                        'det.bbox_head.anchor_generator.octave_base_scale':
+                        scale
+                    })
+                    pos = anchor_positives(d.det, ann, (res, res))
+                    result['positives'][res][scale] = pos
+                    rows.append([str(res), f'{scale:g}'] +
+                                [str(n) for n in pos])
+            print('positive anchors per level (toy train split):')
+            print(AsciiTable(rows).table, flush=True)
+            grows = [['octave_base_scale', 'when'] +
+                     [f'cell{c}' for c in range(6)]]
+            for scale in args.grad_scales:
+                g = alpha_grads(bench, scale, args.warmup,
+                                osp.join(tmp, f'grad_{scale}'))
+                result['alpha_grad'][scale] = g
+                for when, cells in g.items():
+                    grows.append([f'{scale:g}', when] + [
+                        f'{cells.get(f"cell{c}", 0.0):.3g}'
+                        for c in range(6)
+                    ])
+            if args.grad_scales:
+                print(f'|dF/d alpha| per cell at 64 px (untrained; after '
+                      f'{args.warmup} weights-only iterations):')
+                print(AsciiTable(grows).table)
+        finally:
+            os.chdir(cwd)
+    print('RESULT ' + json.dumps(result))
+
+
+MODES = {'control': main_control, 'anchor_levels': main_anchor_levels}
+
+
+def main(argv=None):
+    """Run the mode ``--mode`` names (default ``control``)."""
+    return run_mode(MODES, argv)
 
 
 if __name__ == '__main__':

@@ -39,8 +39,18 @@ the same rounds, to check that the parts add up. Reported: medians over
 rounds; the fusion overhead = compound step - task-alone step (both
 without data loading), as a fraction of the task-alone step (target
 <= 30 % on the toy RetinaNet config). Ends with ``RESULT {json}``.
+
+
+Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
+
+* ``overhead`` (default): this text;
+* ``reliability``: Cost of the reliability guarantees (docs/user_guides/reliability.md).
+  (its text: ``DOC_RELIABILITY``);
+* ``distributed``: Data-parallel throughput of search and training on CPU
+  processes. Usage:: (its text: ``DOC_DISTRIBUTED``);
 """
 import argparse
+import io
 import json
 import os
 import os.path as osp
@@ -61,10 +71,17 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import mmfusenas  # noqa: E402,F401
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.estimators.flop_counter import \
-    count_flops_of_call  # noqa: E402
 from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
+from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
+from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
+    count_flops_of_call)
+from mmfusenas.testing.distributed import (  # noqa: E402
+    launch, results_or_raise, strip_batchnorm)
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    check_checkpoint_file, nonfinite_tensors)
+from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 CONFIGS = ['configs/tim/retinanet_ivif_fpn_toy.py',
            'configs/tim/deeplabv3plus_r18_msrs_toy.py']
@@ -253,7 +270,7 @@ def run_config(path, args, data_root):
     return cfg, med, loader_cfg['batch_size'], macs
 
 
-def main():
+def main_overhead():
     global DEVICE
     args = parse_args()
     DEVICE = torch.device(args.device)
@@ -315,6 +332,408 @@ def main():
                 data_ms=round(med['data']['data'] * 1e3, 1),
                 gmacs={k: round(v, 3) for k, v in macs.items()})
     print('RESULT ' + json.dumps(results))
+
+
+DOC_RELIABILITY = """Cost of the reliability guarantees (docs/user_guides/reliability.md).
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_training_overhead.py --mode reliability [--repeat 20]
+
+For two models — the TIM fusion network of ``configs/tim/fusion_ivif_toy.py``
+and the TIM search supernet of ``configs/tim/search_fusion_ivif_toy.py``
+(both at their toy width) — reports, as medians over ``--repeat`` runs:
+
+- one training step (forward, backward, optimizer step) on a 2x2x64x64
+  batch, and the gradient check :class:`FiniteStepGuardHook` adds before
+  every optimizer step (absolute and relative to the step);
+- the non-finite check of the model + optimizer state that
+  :class:`SafeCheckpointHook` adds before every save;
+- writing the checkpoint with ``torch.save`` to a file versus through
+  ``atomic_write`` (temporary file, fsync, rename, fsync of the folder);
+- ``check_checkpoint_file`` (the validation every ``--resume`` / ``test.py``
+  path gets) versus a full ``torch.load``.
+
+Ends with one line ``RESULT {json}``.
+"""
+
+
+MODELS_TO_TIME = {
+    'TIM fusion net (toy)': ('configs/tim/fusion_ivif_toy.py', None),
+    'TIM search supernet (toy)': ('configs/tim/search_fusion_ivif_toy.py',
+                                  'architecture'),
+}
+
+
+def median_ms(fn, repeat):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def bench(name, config, sub, repeat, folder):
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(osp.join(ROOT, config)).model)
+    net = getattr(model, sub) if sub else model
+    net.train()
+    optim = torch.optim.Adam(net.parameters(), lr=1e-4)
+    x = torch.rand(2, 2, 64, 64)
+    data = net.data_preprocessor(dict(inputs=x), True)
+
+    def step():
+        optim.zero_grad()
+        losses = net(**data, mode='loss')
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        optim.step()
+
+    step_ms = median_ms(step, repeat)
+    hook = FiniteStepGuardHook()
+    guard_ms = median_ms(lambda: hook.nonfinite_grads(optim), repeat)
+    state = dict(state_dict=net.state_dict(), optimizer=optim.state_dict())
+    finite_ms = median_ms(lambda: nonfinite_tensors(state), repeat)
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    blob = buf.getvalue()
+    plain_path = osp.join(folder, 'plain.pth')
+    atomic_path = osp.join(folder, 'atomic.pth')
+
+    def plain_save():
+        with open(plain_path, 'wb') as f:
+            f.write(blob)
+
+    plain_ms = median_ms(plain_save, repeat)
+    atomic_ms = median_ms(lambda: atomic_write(blob, atomic_path), repeat)
+    check_ms = median_ms(lambda: check_checkpoint_file(atomic_path), repeat)
+    load_ms = median_ms(
+        lambda: torch.load(atomic_path, map_location='cpu',
+                           weights_only=True), repeat)
+    return dict(
+        model=name,
+        params=sum(p.numel() for p in net.parameters()),
+        param_tensors=len(list(net.parameters())),
+        ckpt_mb=len(blob) / 2**20,
+        step_ms=step_ms,
+        guard_ms=guard_ms,
+        guard_pct=100 * guard_ms / step_ms,
+        finite_check_ms=finite_ms,
+        write_plain_ms=plain_ms,
+        write_atomic_ms=atomic_ms,
+        check_file_ms=check_ms,
+        full_load_ms=load_ms)
+
+
+def main_reliability(argv=None):
+    parser = argparse.ArgumentParser(
+        description=DOC_RELIABILITY.split('\n')[0])
+    parser.add_argument('--repeat', type=int, default=20)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, (config, sub) in MODELS_TO_TIME.items():
+            rows.append(bench(name, config, sub, args.repeat, folder))
+    table = [[
+        'model', 'params', 'tensors', 'ckpt MB', 'step ms', 'grad check ms',
+        'grad check %', 'state check ms', 'write ms', 'atomic write ms',
+        'check file ms', 'full load ms'
+    ]]
+    for r in rows:
+        table.append([
+            r['model'], r['params'], r['param_tensors'],
+            f"{r['ckpt_mb']:.2f}", f"{r['step_ms']:.1f}",
+            f"{r['guard_ms']:.3f}", f"{r['guard_pct']:.2f}",
+            f"{r['finite_check_ms']:.2f}", f"{r['write_plain_ms']:.2f}",
+            f"{r['write_atomic_ms']:.2f}", f"{r['check_file_ms']:.2f}",
+            f"{r['full_load_ms']:.2f}"
+        ])
+    print(AsciiTable(table, title=f'median of {args.repeat} runs, '
+                     f'{torch.get_num_threads()} thread').table)
+    print('RESULT ' + json.dumps(dict(repeat=args.repeat, rows=rows)))
+
+
+DOC_DISTRIBUTED = """Data-parallel throughput of search and training on CPU processes. Usage::
+
+    python benchmarks/bench_training_overhead.py --mode distributed [--ranks 1 2] [--batch 4]
+        [--size 32] [--steps 6] [--warmup 2] [--channels 8]
+
+For every workload and rank count W, W forked processes (gloo, one intra-op
+thread each) run ``--steps`` timed train steps (after ``--warmup`` untimed
+ones) with per-rank batch ``--batch`` on random ``--size`` px IR/VIS
+pairs, through :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`:
+
+* ``ias``: the TIM search space (``channels``), IAS, an α step every step;
+* ``darts2``: the same space, DARTS 2nd order (virtual step + FD HVP);
+* ``train``: the fixed TIM fusion network of the toy training config
+  (MMEngine's DDP step);
+* ``oneshot``: DCNAS supernet training (``GuidedDepthSR`` + ``DCNASNet``,
+  ``channels`` features, 2 blocks) on toy RGB-D pairs, one uniformly
+  sampled path per step, the same on every rank (the wrapper's algorithm
+  mode: gradients of the path averaged at the optimizer step);
+* ``evolution``: one generation of W x ``--batch`` random paths of the
+  same supernet, each scored on ``--val`` validation pairs (RMSE), the
+  paths split across the ranks by ``parallel_map`` (a "sample" is a scored
+  path here).
+
+Printed per workload: seconds per step (slowest rank), samples per second,
+the speed-up of W ranks over one in samples per second (ideal: W, when W
+free cores are available), the CPU seconds per sample summed over the
+ranks and the CPU efficiency (1-rank CPU s/sample over W-rank CPU
+s/sample; 1.0 = distributing adds no work: communication and duplicated
+work are what lowers it). On a shared machine the wall-time speed-up
+reflects the CPU share the processes get; the CPU efficiency does not.
+"""
+
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+
+
+def distributed_parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=DOC_DISTRIBUTED.splitlines()[0])
+    p.add_argument('--ranks', type=int, nargs='+', default=[1, 2])
+    p.add_argument('--batch', type=int, default=4, help='per rank')
+    p.add_argument('--size', type=int, default=32)
+    p.add_argument('--steps', type=int, default=6)
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--channels', type=int, default=8)
+    p.add_argument(
+        '--val', type=int, default=4, help='evolution: pairs per score')
+    p.add_argument(
+        '--workloads', nargs='+', default=['ias', 'darts2', 'train'])
+    return p.parse_args()
+
+
+def _model(workload: str, channels: int):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    if workload == 'train':
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py'))
+        cfg.model.fusion_net.channels = channels
+        return MODELS.build(cfg.model)
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py'))
+    cfg.model.architecture.fusion_net.channels = channels
+    cfg.model.arch_update_interval = 1
+    cfg.model.strategy = dict(
+        type='IASStrategy' if workload == 'ias' else
+        'DartsSecondOrderStrategy')
+    return MODELS.build(cfg.model)
+
+
+def _optim(model, workload):
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+    if workload == 'train':
+        return OptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
+    return OptimWrapperDict(
+        weights=OptimWrapper(
+            torch.optim.SGD(model.weight_parameters(), lr=1e-3,
+                            momentum=0.9)),
+        arch=OptimWrapper(torch.optim.Adam(model.arch_parameters(),
+                                           lr=3e-4)))
+
+
+def _supernet(args):
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import MODELS
+    init_default_scope('mmfusenas')
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='GuidedDepthSR',
+            network=dict(
+                type='DCNASNet', num_features=args.channels, num_blocks=2),
+            loss_space='normalised',
+            mask_invalid=False))
+
+
+def _rgbd_batches(args, split, rank):
+    """An endless stream of collated toy RGB-D batches of this rank."""
+    from mmengine.dataset import default_collate
+    from mmengine.registry import init_default_scope
+
+    from mmfusenas.registry import DATASETS
+    init_default_scope('mmfusenas')
+    dataset = DATASETS.build(
+        dict(
+            type='GISRDataset',
+            data_root=osp.join(args.rgbd, split),
+            test_mode=split != 'train',
+            pipeline=[
+                dict(type='LoadGISRSample'),
+                dict(type='GISRModCrop', multiple=32),
+                dict(type='GISRDegrade', scale=4, norm='lr_minmax'),
+                dict(type='PackGISRInputs')
+            ]))
+    samples = [dataset[i] for i in range(len(dataset))]
+    gen = torch.Generator().manual_seed(100 + rank)
+    size = args.batch if split == 'train' else 1
+    while True:
+        idx = torch.randint(len(samples), (size, ), generator=gen).tolist()
+        yield default_collate([samples[i] for i in idx])
+
+
+def _bench_one_shot(rank, world_size, workload, args):
+    import random
+
+    from mmengine.optim import OptimWrapper
+
+    from mmfusenas.engine import AlgorithmDistributedDataParallel
+    from mmfusenas.models.mutables import (apply_choices, one_shot_space,
+                                           random_choices)
+    from mmfusenas.utils.distributed import parallel_map
+    model = _supernet(args)
+    space = one_shot_space(model)
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    wrapped = AlgorithmDistributedDataParallel(model) \
+        if world_size > 1 else model
+    counter = [0]
+    if workload == 'oneshot':
+        batches = _rgbd_batches(args, 'train', rank)
+
+        def step():
+            # the same path on every rank (a shared counter)
+            rng = random.Random(counter[0])
+            counter[0] += 1
+            apply_choices(model, random_choices(space, rng))
+            wrapped.train_step(next(batches), optim)
+    else:
+        val_stream = _rgbd_batches(args, 'val', 0)
+        val = [next(val_stream) for _ in range(args.val)]
+
+        @torch.no_grad()
+        def score(path):
+            apply_choices(model, path)
+            model.eval()
+            errors = []
+            for batch in val:
+                for out in model.val_step(batch):
+                    errors.append(
+                        (out['pred_depth'] - out['gt_depth']).square().mean())
+            return torch.stack(errors).mean().sqrt().item()
+
+        def step():
+            rng = random.Random(counter[0])
+            counter[0] += 1
+            paths = [
+                random_choices(space, rng)
+                for _ in range(world_size * args.batch)
+            ]
+            parallel_map(score, paths)
+
+    return _time(step, world_size, args)
+
+
+def _time(step, world_size, args):
+    """(wall seconds per step of this rank, its CPU seconds per step)."""
+    for _ in range(args.warmup):
+        step()
+    if world_size > 1:
+        torch.distributed.barrier()
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(args.steps):
+        step()
+    cpu = time.process_time() - cpu
+    if world_size > 1:
+        torch.distributed.barrier()
+    return (time.perf_counter() - start) / args.steps, cpu / args.steps
+
+
+def _bench(rank, world_size, workload, args):
+    from mmfusenas.engine import AlgorithmDistributedDataParallel
+    if workload in ('oneshot', 'evolution'):
+        return _bench_one_shot(rank, world_size, workload, args)
+    model = strip_batchnorm(_model(workload, args.channels))
+    optim = _optim(model, workload)
+    if world_size > 1:
+        model = AlgorithmDistributedDataParallel(model)
+    gen = torch.Generator().manual_seed(100 + rank)
+
+    def batch():
+        return dict(inputs=torch.rand(
+            args.batch, 2, args.size, args.size, generator=gen))
+
+    def step():
+        data = dict(train=batch(), val=batch()) \
+            if workload != 'train' else batch()
+        model.train_step(data, optim)
+
+    return _time(step, world_size, args)
+
+
+def main_distributed() -> None:
+    args = distributed_parse_args()
+    rows, result = [], {}
+    tmp = None
+    if {'oneshot', 'evolution'} & set(args.workloads):
+        import tempfile
+
+        from mmfusenas.toy_data import generate_toy_rgbd
+        tmp = tempfile.TemporaryDirectory()
+        args.rgbd = osp.join(tmp.name, 'rgbd')
+        generate_toy_rgbd(
+            args.rgbd, 8, max(args.val, 2), 1, seed=0,
+            size=max(32, args.size // 32 * 32))
+    for workload in args.workloads:
+        base = None
+        for world in args.ranks:
+            if world == 1:
+                timings = [_bench(0, 1, workload, args)]
+            else:
+                timings = results_or_raise(
+                    launch(_bench, world, (workload, args), timeout=1800))
+            per_step = max(t[0] for t in timings)
+            samples = world * args.batch
+            cpu_per_sample = sum(t[1] for t in timings) / samples
+            throughput = samples / per_step
+            if world == 1:
+                base, base_cpu = throughput, cpu_per_sample
+            speedup = throughput / base
+            efficiency = base_cpu / cpu_per_sample
+            rows.append((workload, world, per_step, throughput, speedup,
+                         cpu_per_sample, efficiency))
+            key = f'{workload}_w{world}'
+            result[f'{key}_s_per_step'] = round(per_step, 4)
+            result[f'{key}_samples_per_s'] = round(throughput, 3)
+            result[f'{key}_speedup'] = round(speedup, 3)
+            result[f'{key}_cpu_s_per_sample'] = round(cpu_per_sample, 4)
+            result[f'{key}_cpu_efficiency'] = round(efficiency, 3)
+    print(f'per-rank batch {args.batch}, {args.size}x{args.size} px, '
+          f'C={args.channels}, {args.steps} timed steps, 1 thread per rank')
+    print(f'{"workload":<8} {"ranks":>5} {"s/step":>8} {"samples/s":>10} '
+          f'{"speed-up":>9} {"cpu-s/sample":>13} {"cpu eff.":>9}')
+    for workload, world, per_step, throughput, speedup, cpu, eff in rows:
+        print(f'{workload:<8} {world:>5} {per_step:>8.3f} '
+              f'{throughput:>10.2f} {speedup:>9.2f} {cpu:>13.3f} '
+              f'{eff:>9.2f}')
+    print('(oneshot / evolution: "samples" are training pairs / scored '
+          'paths)')
+    print('RESULT ' + json.dumps(result))
+    if tmp is not None:
+        tmp.cleanup()
+
+
+MODES = {
+    'overhead': main_overhead,
+    'reliability': main_reliability,
+    'distributed': main_distributed
+}
+
+
+def main(argv=None):
+    """Run the mode ``--mode`` names (default ``overhead``)."""
+    return run_mode(MODES, argv)
 
 
 if __name__ == '__main__':

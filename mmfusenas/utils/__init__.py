@@ -7,8 +7,10 @@ from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
 from .fileio import atomic_write, current_umask, fsync_dir
 from .process_units import (AdoptedProcess, ProcessUnit, UnitProgress,
-                            launch_logged, launch_unit_worker, pid_alive,
+                            launch_logged, launch_unit_worker,
+                            map_in_processes, pid_alive,
                             run_process_units)
+from .cli_modes import run_mode, split_mode
 from .progress import track
 from .workdir_lock import WorkDirLock, WorkDirLockedError
 from .setup_env import register_all_modules
@@ -21,5 +23,6 @@ __all__ = [
     'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',
     'fold_conv_bn_', 'FoldReport', 'prelu_to_leaky_relu', 'ProcessUnit',
     'UnitProgress', 'run_process_units', 'launch_logged', 'launch_unit_worker',
-    'pid_alive', 'AdoptedProcess'
+    'pid_alive', 'AdoptedProcess', 'map_in_processes', 'run_mode',
+    'split_mode'
 ]

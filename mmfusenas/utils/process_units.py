@@ -330,7 +330,74 @@ def run_process_units(
     return results
 
 
+def call_unit(spec_file: str) -> None:
+    """Worker side of :func:`map_in_processes`: load the function named in
+    the pickled spec (a module file and a function name), call it with the
+    spec's arguments and write its return value as the unit's JSON result
+    (atomically)."""
+    import importlib.util
+    import pickle
+    with open(spec_file, 'rb') as f:
+        spec = pickle.load(f)
+    folder = osp.dirname(spec['file'])
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_spec = importlib.util.spec_from_file_location(
+        '_process_unit_module', spec['file'])
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    value = getattr(module, spec['function'])(*spec['args'])
+    atomic_write(json.dumps(value), spec['result'])
+
+
+def map_in_processes(fn: Callable[..., Any],
+                     arg_tuples: Sequence[Sequence[Any]],
+                     jobs: int,
+                     work_dir: str,
+                     threads: int = 1) -> List[Any]:
+    """``[fn(*args) for args in arg_tuples]``, each call a unit of
+    :func:`run_process_units` when ``jobs > 1`` (at most ``jobs`` processes,
+    ``threads`` OpenMP / MKL threads each), else in this process.
+
+    ``fn`` must be a module-level function of a file (a script's own
+    functions included: the worker loads the file under another module name,
+    so its ``if __name__ == '__main__'`` block does not run); its arguments
+    are pickled and its return value must be JSON-serialisable (a process
+    call returns it as JSON: tuples come back as lists). Unit ``i`` logs to
+    ``<work_dir>/unit<i>/unit.log``.
+
+    Raises:
+        RuntimeError: a unit failed (its exit code and the end of its log).
+    """
+    import pickle
+    arg_tuples = [tuple(a) for a in arg_tuples]
+    if jobs <= 1 or len(arg_tuples) <= 1:
+        return [fn(*a) for a in arg_tuples]
+    file = osp.abspath(sys.modules[fn.__module__].__file__)
+    units = []
+    for i, args in enumerate(arg_tuples):
+        folder = osp.join(work_dir, f'unit{i}')
+        os.makedirs(folder, exist_ok=True)
+        result = osp.join(folder, 'result.json')
+        spec = osp.join(folder, 'spec.pkl')
+        with open(spec, 'wb') as f:
+            pickle.dump(dict(file=file, function=fn.__name__, args=args,
+                             result=result), f)
+        units.append(ProcessUnit(str(i), osp.join(folder, 'unit.log'),
+                                 result, name=f'{fn.__name__} #{i}',
+                                 data=spec))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    code = ('import sys; from mmfusenas.utils.process_units import '
+            'call_unit; call_unit(sys.argv[1])')
+    results = run_process_units(
+        units, jobs, lambda unit: [sys.executable, '-c', code, unit.data],
+        env=env)
+    return [results[u.id] for u in units]
+
+
 __all__: List[str] = [
     'ProcessUnit', 'UnitProgress', 'run_process_units', 'launch_logged',
-    'launch_unit_worker', 'pid_alive', 'AdoptedProcess'
+    'launch_unit_worker', 'pid_alive', 'AdoptedProcess', 'map_in_processes',
+    'call_unit'
 ]

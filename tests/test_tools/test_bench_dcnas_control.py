@@ -130,11 +130,10 @@ def _golden_net():
 def test_device_cpu_equals_the_code_before_device(bench, small_data, device):
     import torch
     from mmengine.registry import init_default_scope
-    import bench_dcnas_retrain
     init_default_scope('mmfusenas')
     toy, shared = small_data
     dev = torch.device('cpu') if device == 'torch.device' else 'cpu'
-    res = bench_dcnas_retrain.retrain_and_evaluate(
+    res = bench.retrain_and_evaluate(
         _golden_net(), toy, iters=4, batch=2, patch=32, seed=1, device=dev,
         shared=shared)
     for k in ('toy', 'Middlebury', 'Lu'):
@@ -174,8 +173,7 @@ def test_launcher_passes_device_and_data_to_every_worker(bench):
 
 
 def test_default_data_paths_resolve_from_the_repository(bench):
-    import bench_dcnas_retrain
-    assert bench_dcnas_retrain.SHARED == osp.normpath(
+    assert bench.SHARED == osp.normpath(
         osp.join(REPO, '..', 'shared', 'data', 'gisr'))
     assert bench.ROOT == REPO
 
@@ -183,7 +181,6 @@ def test_default_data_paths_resolve_from_the_repository(bench):
 def test_bad_device_or_missing_data_fails_before_launching(
         bench, small_data, tmp_path):
     import torch
-    import bench_dcnas_retrain
     toy, shared = small_data
     out = tmp_path / 'ctl'
     with pytest.raises(ValueError, match='--device must be cpu or cuda'):
@@ -197,7 +194,7 @@ def test_bad_device_or_missing_data_fails_before_launching(
         bench.main(['--out-dir', str(out), '--toy', toy, '--shared-data',
                     str(tmp_path / 'nowhere')])
     with pytest.raises(FileNotFoundError, match='make_toy_rgbd'):
-        bench_dcnas_retrain.check_data(str(tmp_path / 'notoy'), shared)
+        bench.check_data(str(tmp_path / 'notoy'), shared)
     assert not out.exists()  # nothing launched, nothing written
 
 

@@ -323,3 +323,45 @@ def test_launch_unit_worker_hands_the_spec_and_threads_to_the_script(
     assert json.load(open(unit['result'])) == dict(unit, spec=spec)
     assert open(log).read().split() == [
         'cwd', str(tmp_path), 'threads', '3', '3', 'x', '[1,', '2]']
+
+
+def _load_module(path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f'_units_{osp.basename(path)[:-3]}', path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_map_in_processes_equals_the_inline_map(tmp_path):
+    from mmfusenas.utils import map_in_processes
+    script = tmp_path / 'work_fn.py'
+    script.write_text(
+        'import os\n'
+        'def scaled(x, k):\n'
+        '    return dict(value=x * k, pid=os.getpid())\n'
+        "if __name__ == '__main__':\n"
+        "    raise SystemExit('the worker must not run the main block')\n")
+    module = _load_module(str(script))
+    jobs = [(1, 2), (3, 4), (5, 6)]
+    inline = map_in_processes(module.scaled, jobs, 1, str(tmp_path / 'a'))
+    spread = map_in_processes(module.scaled, jobs, 2, str(tmp_path / 'b'))
+    assert [r['value'] for r in inline] == [2, 12, 30]
+    assert [r['value'] for r in spread] == [2, 12, 30]  # in job order
+    assert {r['pid'] for r in inline} == {os.getpid()}
+    assert os.getpid() not in {r['pid'] for r in spread}
+    assert sorted(os.listdir(tmp_path / 'b')) == ['unit0', 'unit1', 'unit2']
+    assert not (tmp_path / 'a').exists()  # nothing written when inline
+
+
+def test_map_in_processes_reports_a_failed_unit(tmp_path):
+    from mmfusenas.utils import map_in_processes
+    script = tmp_path / 'fail_fn.py'
+    script.write_text('def boom(x):\n'
+                      "    raise ValueError(f'bad input {x}')\n")
+    module = _load_module(str(script))
+    with pytest.raises(RuntimeError, match=r'boom #[01] failed \(exit 1\)'
+                       r'[\s\S]*bad input'):
+        map_in_processes(module.boom, [(7, ), (8, )], 2, str(tmp_path / 'u'))

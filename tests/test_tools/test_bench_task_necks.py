@@ -1,5 +1,5 @@
-"""benchmarks/bench_task_decoders.py and its shared helpers
-(benchmarks/task_bench_common.py)."""
+"""benchmarks/bench_task_necks.py --mode decoders and its shared helpers
+(common helpers of the same file)."""
 import importlib.util
 import math
 import os.path as osp
@@ -23,12 +23,12 @@ def _load(name):
 
 @pytest.fixture(scope='module')
 def bench():
-    return _load('bench_task_decoders')
+    return _load('bench_task_necks')
 
 
 @pytest.fixture(scope='module')
 def common():
-    return _load('task_bench_common')
+    return _load('bench_task_necks')
 
 
 def test_miou_hand_computed(bench):
@@ -56,10 +56,6 @@ def test_random_ops_shape_and_determinism(common):
     assert a == b
     assert len(a) == 2 and all(len(c) == 3 for c in a)
     assert all(op in TASK_OP_NAMES for c in a for op in c)
-
-
-def test_run_jobs_inline_keeps_order(common):
-    assert common.run_jobs(abs, [-3, 2, -1], 1) == [3, 2, 1]
 
 
 def test_width_within_params_and_flops_of_deeplabv3plus(bench, common):
@@ -100,7 +96,7 @@ def test_genotype_ops_rejects_other_spaces(bench, tmp_path):
 
 
 def test_searched_variant_needs_genotype(bench):
-    args = bench.parse_args(['--variants', 'searched', '--res', '64'])
+    args = bench.decoders_parse_args(['--variants', 'searched', '--res', '64'])
     with pytest.raises(ValueError, match='--genotype'):
         bench.build_variants(args)
 
@@ -116,8 +112,8 @@ def test_pipeline_same_seed_same_result(bench, tmp_path):
         '--seeds', '0', '--random', '1', '--variants', 'fcn', 'random0',
         '--jobs', '1', '--json-out', str(tmp_path / 'r.json')
     ]
-    r1 = bench.main(argv)
-    r2 = bench.main(argv)
+    r1 = bench.main_decoders(argv)
+    r2 = bench.main_decoders(argv)
     s1, s2 = r1['summary'], r2['summary']
     assert set(s1) == {'fcn', 'random0'}
     for k in s1:

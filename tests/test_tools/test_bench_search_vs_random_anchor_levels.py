@@ -1,4 +1,5 @@
-"""Per-cell alpha gradients of benchmarks/bench_neck_anchor_levels.py."""
+"""Per-cell alpha gradients of benchmarks/bench_search_vs_random.py
+``--mode anchor_levels``."""
 import pytest
 import torch
 
@@ -7,7 +8,7 @@ from mmfusenas.testing import load_tool
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_neck_anchor_levels.py')
+    return load_tool('benchmarks/bench_search_vs_random.py')
 
 
 class _ArchParams:

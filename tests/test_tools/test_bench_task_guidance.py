@@ -1,4 +1,5 @@
-"""benchmarks/bench_compose.py: the per-stage warm-up learning rates."""
+"""benchmarks/bench_task_guidance.py --mode compose: the per-stage warm-up
+learning rates."""
 import pytest
 import torch
 
@@ -7,19 +8,19 @@ from mmfusenas.testing import load_tool
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_compose.py')
+    return load_tool('benchmarks/bench_task_guidance.py')
 
 
 def test_warmup_lr_defaults_to_3e_3_for_both_stages_and_pre_lr_otherwise(
         bench):
-    args = bench.parse_args([])
+    args = bench.compose_parse_args([])
     assert args.warmup_lrs == {'scene': 3e-3, 'fusion': 3e-3}
     assert bench.warmup_lr('fusion', args) == 3e-3
     assert bench.warmup_lr('registration', args) == args.pre_lr == 1e-3
     # no value: --pre-lr for every warm-up (the earlier tables' setting)
-    old = bench.parse_args(['--warmup-lr', '--pre-lr', '2e-3'])
+    old = bench.compose_parse_args(['--warmup-lr', '--pre-lr', '2e-3'])
     assert old.warmup_lrs == {} and bench.warmup_lr('fusion', old) == 2e-3
-    one = bench.parse_args(['--warmup-lr', 'fusion=5e-4'])
+    one = bench.compose_parse_args(['--warmup-lr', 'fusion=5e-4'])
     assert bench.warmup_lr('fusion', one) == 5e-4
     assert bench.warmup_lr('scene', one) == 1e-3
 
@@ -28,7 +29,7 @@ def test_warmup_lr_defaults_to_3e_3_for_both_stages_and_pre_lr_otherwise(
                                   'fusion=-1e-3'])
 def test_a_bad_warmup_lr_names_the_item(bench, item):
     with pytest.raises(ValueError, match='STAGE=LR'):
-        bench.parse_args(['--warmup-lr', item])
+        bench.compose_parse_args(['--warmup-lr', item])
 
 
 def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
@@ -42,7 +43,7 @@ def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
             super().__init__(params, lr=lr)
 
     monkeypatch.setattr(bench.torch.optim, 'Adam', Record)
-    args = bench.parse_args(['--warmup', '0', '--warmup-lr', 'scene=2e-3',
+    args = bench.compose_parse_args(['--warmup', '0', '--warmup-lr', 'scene=2e-3',
                              '--pre-lr', '7e-4'])
 
     class Chain:
@@ -67,7 +68,7 @@ def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
 
 def test_one_variant_per_process_writes_its_json_atomically(
         bench, tmp_path, capsys):
-    """The box runs one ``--seeds S --variants V`` per process with
+    """A launcher runs one ``--seeds S --variants V`` per process with
     ``--json-out``: a tiny run writes one row (the variant, the seed, an mAP
     in [0, 1]), no temporary file is left, and RESULT holds the variant."""
     import json
@@ -75,7 +76,7 @@ def test_one_variant_per_process_writes_its_json_atomically(
     out = tmp_path / 'out' / 's0_vis.json'
     out.parent.mkdir()
     bench.main([
-        '--seeds', '0', '--variants', 'vis', '--num', '8', '--iters', '1',
+        '--mode', 'compose', '--seeds', '0', '--variants', 'vis', '--num', '8', '--iters', '1',
         '--warmup', '1', '--res', '32', '--batch', '2', '--json-out',
         str(out)
     ])

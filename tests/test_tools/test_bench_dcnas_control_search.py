@@ -1,5 +1,5 @@
-"""Helpers of benchmarks/bench_dcnas_search.py: the score cache, P(win)
-against a reference pool, batch slicing and the evolution's proposal
+"""Helpers of benchmarks/bench_dcnas_control.py --mode search: the score
+cache, P(win) against a reference pool, batch slicing and the evolution's proposal
 bookkeeping (hand-computed values, no supernet)."""
 import json
 import os.path as osp
@@ -18,7 +18,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 @pytest.fixture(scope='module')
 def bench():
     sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    return load_tool('benchmarks/bench_dcnas_search.py')
+    return load_tool('benchmarks/bench_dcnas_control.py')
 
 
 def test_p_win_and_percentile_hand_values(bench):

@@ -1,5 +1,6 @@
 """Re-implementation of the widely used Python fusion ``Evaluator`` (timing
-reference for ``bench_fusion_metrics.py --reference``; benchmark only).
+reference for ``benchmarks/bench_fusion_metrics.py --reference`` and for the
+fusion-kernel tests; not used by the toolbox's own metrics).
 
 The public MMIF evaluators (``utils/Evaluator.py`` of
 Zhaozixiang1228/MMIF-CDDFuse and its many forks) compute each metric with
