@@ -36,6 +36,22 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (``-n``, set in ``pytest.ini``) each worker process
+    gets one thread: as many workers as cores run at once, and threads of
+    one worker competing with the other workers' would only slow both. Also
+    for the subprocesses a test starts (``OMP_NUM_THREADS``) and the
+    compiled FMI kernels (``MMFUSENAS_FMI_THREADS``); a value set in the
+    environment is kept."""
+    if not os.environ.get('PYTEST_XDIST_WORKER'):
+        return
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
+                'MMFUSENAS_FMI_THREADS'):
+        os.environ.setdefault(var, '1')
+    import torch
+    torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+
+
 def pytest_addoption(parser):
     parser.addoption(
         '--run-slow', action='store_true', default=False,

@@ -94,6 +94,7 @@ def test_night_toy_chain_trains_in_stages_validates_and_tests(tmp_path):
     assert 'coco/bbox_mAP' in metrics and 'fusion/Qabf' in metrics
 
 
+@pytest.mark.slow  # the chain's stages: test_night_toy_chain_trains_in_stages
 def test_llvip_chain_config_runs_on_the_shared_night_pairs(
         shared_data, tmp_path):
     root = osp.join(shared_data, 'detection', 'llvip6')
