@@ -71,9 +71,14 @@ if __name__ == '__main__':
         # configs ship as mmfusenas/.mim/configs (a link to configs/ in a
         # checkout; wheels get copies), for `_base_ = 'mmfusenas::tim/x.py'`
         # imports; the genotype files the configs rebuild their searched
-        # parts from (configs/*/genotypes/*.yaml) ship with them
+        # parts from (configs/*/genotypes/*.yaml) ship with them, and so do
+        # the mim model index and its metafiles (MMEngine reads the index
+        # to resolve 'mmfusenas::' names)
         package_data={
-            'mmfusenas': ['.mim/configs/**/*.py', '.mim/configs/**/*.yaml']
+            'mmfusenas': [
+                '.mim/configs/**/*.py', '.mim/configs/**/*.yaml',
+                '.mim/configs/**/*.yml', '.mim/model-index.yml'
+            ]
         },
         python_requires=python_requires(),
         classifiers=[
