@@ -129,7 +129,7 @@ class SyntheticDeblurDataset(Dataset):
                  backend_args: Optional[dict] = None) -> None:
         self.backend_args = backend_args
         self.files = list_images(img_dirs, backend_args)
-        self.kernels = load_kernels(kernels, seed)
+        self.kernels = load_kernels(kernels, seed, backend_args)
         big = [k.shape for k in self.kernels if max(k.shape) > crop_size]
         if big:
             raise ValueError(f'kernels {big} are larger than crop_size '

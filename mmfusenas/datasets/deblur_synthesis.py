@@ -15,14 +15,18 @@ The official hyper-guidance loader (``dataloader.DataLoader``), in numpy:
 Kernels come from a folder (``.png`` / ``.dlm`` / ``.txt`` / ``.npy``), a
 ``.mat`` file, or :func:`motion_blur_kernel` (random-walk camera-shake
 trajectories rasterised on a grid, as Levin / Chakrabarti / Boracchi–Foi
-generate them), so nothing has to be downloaded.
+generate them), so nothing has to be downloaded. Files are listed and read
+through :mod:`mmengine.fileio` (``backend_args``: local disk, object
+storage).
 """
-import glob
+import io
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
+import mmcv
 import numpy as np
+from mmengine import fileio
 from scipy.signal import fftconvolve
 
 __all__ = [
@@ -108,9 +112,13 @@ def motion_blur_kernel(size: int = 19,
     return normalize_kernel(k)
 
 
-def _mat_kernels(path: str) -> List[np.ndarray]:
+def _mat_kernels(path: str, content: bytes) -> List[np.ndarray]:
     from scipy.io import loadmat
-    data = {k: v for k, v in loadmat(path).items() if not k.startswith('__')}
+    data = {
+        k: v
+        for k, v in loadmat(io.BytesIO(content)).items()
+        if not k.startswith('__')
+    }
     for key in ('f', 'kernel', 'k', 'psf'):
         if key in data and np.asarray(data[key]).ndim == 2 and \
                 data[key].dtype != object:
@@ -134,30 +142,49 @@ def _mat_kernels(path: str) -> List[np.ndarray]:
                      "stack 'kernels'; it has " + str(sorted(data)))
 
 
-def _read_kernel_file(path: str) -> List[np.ndarray]:
+def _read_kernel_file(path: str,
+                      backend_args: Optional[dict] = None
+                      ) -> List[np.ndarray]:
+    """The kernel(s) of one file (``.mat`` may hold several), read through
+    :mod:`mmengine.fileio` with ``backend_args``."""
     ext = osp.splitext(path)[1].lower()
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'kernel file {path} does not exist') from None
     if ext == '.mat':
-        return _mat_kernels(path)
+        return _mat_kernels(path, content)
     if ext in ('.dlm', '.txt'):
-        return [normalize_kernel(np.loadtxt(path), path)]
+        return [normalize_kernel(np.loadtxt(io.BytesIO(content)), path)]
     if ext == '.npy':
-        return [normalize_kernel(np.load(path, allow_pickle=False), path)]
-    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
+        return [
+            normalize_kernel(
+                np.load(io.BytesIO(content), allow_pickle=False), path)
+        ]
+    img = mmcv.imfrombytes(
+        content,
+        flag=cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH,
+        backend='cv2') if content else None
     if img is None:
         raise ValueError(f'{path}: cannot be read as a kernel image')
     return [normalize_kernel(img.astype(np.float64), path)]
 
 
 def load_kernels(source: str | Sequence[str] | dict,
-                 seed: int = 0) -> List[np.ndarray]:
+                 seed: int = 0,
+                 backend_args: Optional[dict] = None) -> List[np.ndarray]:
     """Blur kernels from files or generated.
 
     Args:
         source: a folder (every file with an extension of
-            :data:`KERNEL_EXTS`, sorted), a file (``.mat`` may hold several),
-            a list of those, or ``dict(type='motion', num=20, size=19,
-            **kwargs)`` for :func:`motion_blur_kernel` kernels (seeded).
+            :data:`KERNEL_EXTS`, sorted; hidden files skipped), a file
+            (``.mat`` may hold several), a list of those, or
+            ``dict(type='motion', num=20, size=19, **kwargs)`` for
+            :func:`motion_blur_kernel` kernels (seeded).
         seed (int): seed of generated kernels. Defaults to 0.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage). Defaults to None (inferred from the
+            path).
 
     Returns:
         list[np.ndarray]: normalised float64 kernels.
@@ -177,21 +204,26 @@ def load_kernels(source: str | Sequence[str] | dict,
             for i in range(num)
         ]
     if not isinstance(source, str):
-        return [k for s in source for k in load_kernels(s, seed)]
-    if osp.isdir(source):
+        return [
+            k for s in source for k in load_kernels(s, seed, backend_args)
+        ]
+    if fileio.isdir(source, backend_args=backend_args):
         files = sorted(
-            f for f in glob.glob(osp.join(source, '*'))
-            if osp.splitext(f)[1].lower() in KERNEL_EXTS)
+            fileio.join_path(source, name, backend_args=backend_args)
+            for name in fileio.list_dir_or_file(
+                source, list_dir=False, backend_args=backend_args)
+            if not name.startswith('.')
+            and osp.splitext(name)[1].lower() in KERNEL_EXTS)
         if not files:
             raise FileNotFoundError(f'kernel folder {source} holds no kernel '
                                     f'file ({", ".join(KERNEL_EXTS)})')
-        return [k for f in files for k in _read_kernel_file(f)]
-    if not osp.isfile(source):
+        return [k for f in files for k in _read_kernel_file(f, backend_args)]
+    if not fileio.isfile(source, backend_args=backend_args):
         raise FileNotFoundError(
             f'kernel source {source} does not exist; give a folder of kernel '
             "files, a .mat file, or dict(type='motion', num=..., size=...) "
             'to generate motion-blur kernels')
-    return _read_kernel_file(source)
+    return _read_kernel_file(source, backend_args)
 
 
 def pad_kernel(k: np.ndarray, size: int = 37) -> np.ndarray:

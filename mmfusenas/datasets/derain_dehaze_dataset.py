@@ -14,13 +14,17 @@ has neither).
   ``clear/`` or ``gt/``, ``0001_0.8_0.2.jpg`` ↔ ``0001.png``).
 
 Items are ``dict(inputs=(C, H, W), data_samples=BaseDataElement(gt_img,
-guidance_gt, stem))`` for :class:`~mmfusenas.models.HQSRestorer`.
+guidance_gt, stem))`` for :class:`~mmfusenas.models.HQSRestorer`. Folders
+are listed and files read through :mod:`mmengine.fileio` (``backend_args``:
+local disk, object storage).
 """
 import os.path as osp
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
+import mmcv
 import numpy as np
+from mmengine import fileio
 from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
@@ -129,6 +133,9 @@ class SyntheticRainDataset(_CropSynthesis):
         fixed (bool): the same draw for an index every time. Defaults to
             False.
         seed (int): base seed. Defaults to 0.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage) for listing and reading the files.
+            Defaults to None (inferred from the path).
     """
 
     def __init__(self,
@@ -141,9 +148,11 @@ class SyntheticRainDataset(_CropSynthesis):
                  color: bool = True,
                  length: int = 100,
                  fixed: bool = False,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 backend_args: Optional[dict] = None) -> None:
         super().__init__(crop_size, length, fixed, seed)
-        self.files = list_images(img_dirs)
+        self.backend_args = backend_args
+        self.files = list_images(img_dirs, backend_args)
         self.ranges = dict(density=density_range, length=length_range,
                            angle=angle_range, strength=strength_range)
         self.color = color
@@ -154,7 +163,8 @@ class SyntheticRainDataset(_CropSynthesis):
         rng = self._rng(idx)
         path = self.files[idx % len(self.files)]
         if path not in self._cache:
-            self._cache[path] = read_image(path, self.color)
+            self._cache[path] = read_image(path, self.color,
+                                           self.backend_args)
         img = self._cache[path]
         rows, cols = self._crop_box(rng, img.shape, path)
         x = img[rows, cols]
@@ -190,6 +200,9 @@ class SyntheticHazeDataset(_CropSynthesis):
         length (int): Defaults to 100.
         fixed (bool): Defaults to False.
         seed (int): Defaults to 0.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage) for listing and reading the files.
+            Defaults to None (inferred from the path).
     """
 
     def __init__(self,
@@ -203,11 +216,13 @@ class SyntheticHazeDataset(_CropSynthesis):
                  disparity: bool = True,
                  length: int = 100,
                  fixed: bool = False,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 backend_args: Optional[dict] = None) -> None:
         super().__init__(crop_size, length, fixed, seed)
-        rgbs = list_images(rgb_dir)
+        self.backend_args = backend_args
+        rgbs = list_images(rgb_dir, backend_args)
         depths = {osp.splitext(osp.basename(f))[0]: f
-                  for f in list_images(depth_dir)}
+                  for f in list_images(depth_dir, backend_args)}
         self.pairs = []
         for f in rgbs:
             stem = osp.splitext(osp.basename(f))[0]
@@ -228,8 +243,8 @@ class SyntheticHazeDataset(_CropSynthesis):
     def _load(self, idx: int) -> Tuple[np.ndarray, np.ndarray, str]:
         rgb, dpath, name = self.pairs[idx % len(self.pairs)]
         if rgb not in self._cache:
-            x = read_image(rgb, True)
-            d = cv2.imread(dpath, cv2.IMREAD_UNCHANGED)
+            x = read_image(rgb, True, self.backend_args)
+            d = _read_depth(dpath, self.backend_args)
             if d is None:
                 raise ValueError(f'{dpath}: cannot be read as a depth map')
             d = d.astype(np.float64)
@@ -254,6 +269,18 @@ class SyntheticHazeDataset(_CropSynthesis):
         sample = BaseDataElement(gt_img=_chw(x), guidance_gt=_chw(guide),
                                  stem=name, beta=beta, airlight=a)
         return dict(inputs=_chw(y), data_samples=sample)
+
+
+def _read_depth(path: str,
+                backend_args: Optional[dict] = None) -> Optional[np.ndarray]:
+    """A depth map decoded as stored (``IMREAD_UNCHANGED``); None when the
+    file is missing or cannot be decoded."""
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        return None
+    return mmcv.imfrombytes(
+        content, flag='unchanged', backend='cv2') if content else None
 
 
 def _rain100_gt(stem: str) -> Sequence[str]:
@@ -284,10 +311,16 @@ class PairedRestorationDataset(Dataset):
         layout (str): ``'rain100'`` or ``'sots'`` (see
             :data:`RESTORATION_LAYOUTS`).
         color (bool): RGB. Defaults to True.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage) for listing and reading the files.
+            Defaults to None (inferred from the path).
     """
 
-    def __init__(self, data_root: str, layout: str = 'rain100',
-                 color: bool = True) -> None:
+    def __init__(self,
+                 data_root: str,
+                 layout: str = 'rain100',
+                 color: bool = True,
+                 backend_args: Optional[dict] = None) -> None:
         if layout not in RESTORATION_LAYOUTS:
             raise ValueError(f'unknown layout {layout!r}; known: '
                              f'{sorted(RESTORATION_LAYOUTS)}')
@@ -295,17 +328,19 @@ class PairedRestorationDataset(Dataset):
 
         def first_dir(names):
             for n in names:
-                if osp.isdir(osp.join(data_root, n)):
-                    return osp.join(data_root, n)
+                folder = fileio.join_path(
+                    data_root, n, backend_args=backend_args)
+                if fileio.isdir(folder, backend_args=backend_args):
+                    return folder
             raise FileNotFoundError(
                 f'{data_root} ({layout} layout) needs one of the folders '
                 f'{list(names)}')
 
         in_dir, gt_dir = first_dir(ins), first_dir(gts)
         gt_files = {osp.splitext(osp.basename(f))[0]: f
-                    for f in list_images(gt_dir)}
+                    for f in list_images(gt_dir, backend_args)}
         self.pairs = []
-        for f in list_images(in_dir):
+        for f in list_images(in_dir, backend_args):
             stem = osp.splitext(osp.basename(f))[0]
             match = [gt_files[s] for s in gt_stems(stem) if s in gt_files]
             if not match:
@@ -313,6 +348,7 @@ class PairedRestorationDataset(Dataset):
                                         f'(tried {list(gt_stems(stem))})')
             self.pairs.append((f, match[0], stem))
         self.color = color
+        self.backend_args = backend_args
         self.metainfo = dict(task='restoration', layout=layout)
 
     def __len__(self) -> int:
@@ -320,7 +356,8 @@ class PairedRestorationDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict:
         f, g, stem = self.pairs[idx]
-        y, x = read_image(f, self.color), read_image(g, self.color)
+        y = read_image(f, self.color, self.backend_args)
+        x = read_image(g, self.color, self.backend_args)
         if y.shape != x.shape:
             raise ValueError(f'{f} {y.shape} and {g} {x.shape} differ in '
                              'size')

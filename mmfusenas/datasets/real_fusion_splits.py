@@ -23,16 +23,19 @@ The remaining training stems are split into the two search halves with
 :func:`~mmfusenas.datasets.search_splits.search_halves`. Everything is
 sorted, so the split is deterministic. The measured distance distribution
 and the choice of the threshold are documented in
-``docs/user_guides/datasets.md``.
+``docs/user_guides/datasets.md``. The data root is listed and the images are
+read through :mod:`mmengine.fileio` (``backend_args``: local disk, object
+storage).
 """
 import hashlib
-import os
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
+import mmcv
 import numpy as np
+from mmengine import fileio
 
 from .paired_image_dataset import IMG_SUFFIXES
 from .search_splits import search_halves
@@ -104,13 +107,20 @@ class IndexedSet:
     thumbs: Dict[str, np.ndarray]
 
 
-def read_image(path: str) -> np.ndarray:
-    """Decode an image as stored (``IMREAD_UNCHANGED``).
+def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Decode an image as stored (``IMREAD_UNCHANGED``), read through
+    :mod:`mmengine.fileio` with ``backend_args`` (None: inferred from the
+    path).
 
     Raises:
         OSError: the file cannot be decoded; the message names it.
     """
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        content = b''
+    img = mmcv.imfrombytes(
+        content, flag='unchanged', backend='cv2') if content else None
     if img is None:
         raise OSError(f'cannot decode image {path} (missing, corrupt or not '
                       'an image)')
@@ -165,17 +175,21 @@ def thumbnail(img: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
     return small / std if std > 0 else small
 
 
-def list_stems(folder: str) -> Dict[str, str]:
-    """Stem -> file of the images directly inside ``folder``.
+def list_stems(folder: str,
+               backend_args: Optional[dict] = None) -> Dict[str, str]:
+    """Stem -> file of the images directly inside ``folder`` (listed through
+    :mod:`mmengine.fileio` with ``backend_args``).
 
     Raises:
         FileNotFoundError: ``folder`` is missing or holds no image.
         ValueError: two images share a stem.
     """
-    if not osp.isdir(folder):
+    if not fileio.isdir(folder, backend_args=backend_args):
         raise FileNotFoundError(f'fusion split: folder {folder} not found')
     out: Dict[str, str] = {}
-    for name in sorted(os.listdir(folder)):
+    for name in sorted(
+            fileio.list_dir_or_file(
+                folder, list_dir=False, backend_args=backend_args)):
         stem, ext = osp.splitext(name)
         if name.startswith('.') or ext.lower() not in IMG_SUFFIXES:
             continue
@@ -183,15 +197,18 @@ def list_stems(folder: str) -> Dict[str, str]:
             raise ValueError(f'fusion split: {folder} holds two images with '
                              f'stem {stem!r}: {osp.basename(out[stem])}, '
                              f'{name}')
-        out[stem] = osp.join(folder, name)
+        out[stem] = fileio.join_path(folder, name, backend_args=backend_args)
     if not out:
         raise FileNotFoundError(f'fusion split: {folder} holds no image '
                                 f'({", ".join(IMG_SUFFIXES)})')
     return out
 
 
-def index_set(fset: FusionSet, data_root: str) -> IndexedSet:
-    """Hash and thumbnail every image of ``fset`` under ``data_root``.
+def index_set(fset: FusionSet,
+              data_root: str,
+              backend_args: Optional[dict] = None) -> IndexedSet:
+    """Hash and thumbnail every image of ``fset`` under ``data_root``
+    (listed and read through :mod:`mmengine.fileio` with ``backend_args``).
 
     Raises:
         ValueError: a stem has no file in some modality (the message names
@@ -199,19 +216,23 @@ def index_set(fset: FusionSet, data_root: str) -> IndexedSet:
         OSError: an image cannot be decoded (named).
     """
     files = {
-        mod: list_stems(osp.join(data_root, fset.root, sub))
-        for mod, sub in fset.prefix.items()
+        mod: list_stems(
+            fileio.join_path(
+                data_root, fset.root, sub, backend_args=backend_args),
+            backend_args) for mod, sub in fset.prefix.items()
     }
     stems = sorted(set().union(*files.values()))
     for mod, found in files.items():
         missing = [s for s in stems if s not in found]
         if missing:
-            folder = osp.join(data_root, fset.root, fset.prefix[mod])
+            folder = fileio.join_path(
+                data_root, fset.root, fset.prefix[mod],
+                backend_args=backend_args)
             raise ValueError(f'fusion split: {folder} has no image for '
                              f'stem(s) {missing[:20]} of set {fset.name}')
     hashes, thumbs = {}, {}
     for mod, found in files.items():
-        images = [read_image(found[s]) for s in stems]
+        images = [read_image(found[s], backend_args) for s in stems]
         hashes[mod] = [pixel_sha256(img) for img in images]
         thumbs[mod] = np.stack([thumbnail(img) for img in images])
     return IndexedSet(fset.name, stems, hashes, thumbs)
@@ -274,7 +295,8 @@ def nearest_test_images(train: IndexedSet,
 
 def make_fusion_splits(source: str,
                        data_root: str,
-                       threshold: float = NEAR_DUP_THRESHOLD) -> dict:
+                       threshold: float = NEAR_DUP_THRESHOLD,
+                       backend_args: Optional[dict] = None) -> dict:
     """The leak-free split of one source of :data:`REAL_FUSION_SOURCES`.
 
     Args:
@@ -282,6 +304,9 @@ def make_fusion_splits(source: str,
         data_root (str): the fusion data root (``../shared/data/fusion``).
         threshold (float): near-duplicate distance (``1 - r``); pairs at
             this distance or closer to a test image are excluded.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage) for listing and reading
+            ``data_root``. Defaults to None (inferred from the path).
 
     Returns:
         dict: ``train`` / ``search_weights`` / ``search_arch`` / ``test``
@@ -295,8 +320,8 @@ def make_fusion_splits(source: str,
     if not 0 <= threshold < 1:
         raise ValueError(f'threshold must be in [0, 1), got {threshold}')
     train_set, test_sets = REAL_FUSION_SOURCES[source]
-    train = index_set(train_set, data_root)
-    tests = [index_set(t, data_root) for t in test_sets]
+    train = index_set(train_set, data_root, backend_args)
+    tests = [index_set(t, data_root, backend_args) for t in test_sets]
     matches = nearest_test_images(train, tests)
     excluded = [m for m in matches if m.exact or m.distance <= threshold]
     dropped = {m.stem for m in excluded}

@@ -5,6 +5,7 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
+from mmengine import fileio
 from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
@@ -17,12 +18,14 @@ from .derain_dehaze_dataset import _rain100_gt, _sots_gt
 __all__ = ['RestorationFolderDataset', 'restoration_sample']
 
 
-def _find_kernel(kernels: str, stem: str) -> str:
-    if osp.isfile(kernels):
+def _find_kernel(kernels: str,
+                 stem: str,
+                 backend_args: Optional[dict] = None) -> str:
+    if fileio.isfile(kernels, backend_args=backend_args):
         return kernels
     for ext in KERNEL_EXTS:
-        path = osp.join(kernels, stem + ext)
-        if osp.isfile(path):
+        path = fileio.join_path(kernels, stem + ext, backend_args=backend_args)
+        if fileio.isfile(path, backend_args=backend_args):
             return path
     raise FileNotFoundError(
         f'no kernel for {stem!r} in {kernels}: expected {stem}.<ext> with '
@@ -57,6 +60,9 @@ class RestorationFolderDataset(Dataset):
         noise_sigma (float, optional): noise level to attach (needed by a
             manual-guidance model).
         pad (bool): with kernels: edge padding + edgetaper. Defaults to True.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments (object storage) for listing and reading images and
+            kernels. Defaults to None (inferred from the path).
     """
 
     def __init__(self,
@@ -65,18 +71,22 @@ class RestorationFolderDataset(Dataset):
                  gt_dir: Optional[str] = None,
                  color: bool = False,
                  noise_sigma: Optional[float] = None,
-                 pad: bool = True) -> None:
-        self.files = list_images(img_dir)
+                 pad: bool = True,
+                 backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+        self.files = list_images(img_dir, backend_args)
         self.kernel_files = None
         if kernels is not None:
-            if not osp.exists(kernels):
+            if not fileio.exists(kernels, backend_args=backend_args):
                 raise FileNotFoundError(f'kernel folder / file {kernels} '
                                         'does not exist')
-            self.kernel_files = [_find_kernel(kernels, _stem(f))
-                                 for f in self.files]
+            self.kernel_files = [
+                _find_kernel(kernels, _stem(f), backend_args)
+                for f in self.files
+            ]
         self.gt_files = None
         if gt_dir is not None:
-            gts = {_stem(f): f for f in list_images(gt_dir)}
+            gts = {_stem(f): f for f in list_images(gt_dir, backend_args)}
             self.gt_files = []
             for f in self.files:
                 cands = [_stem(f), *_rain100_gt(_stem(f)), *_sots_gt(_stem(f))]
@@ -99,7 +109,7 @@ class RestorationFolderDataset(Dataset):
             self.files[idx],
             self.kernel_files[idx] if self.kernel_files is not None else None,
             self.gt_files[idx] if self.gt_files is not None else None,
-            self.color, self.noise_sigma, self.pad)
+            self.color, self.noise_sigma, self.pad, self.backend_args)
 
 
 def restoration_sample(img_path: str,
@@ -107,7 +117,8 @@ def restoration_sample(img_path: str,
                        gt_path: Optional[str] = None,
                        color: bool = False,
                        noise_sigma: Optional[float] = None,
-                       pad: bool = True) -> dict:
+                       pad: bool = True,
+                       backend_args: Optional[dict] = None) -> dict:
     """One item of :class:`RestorationFolderDataset` (also what
     :func:`mmfusenas.apis.inference_restorer` feeds the model).
 
@@ -122,17 +133,20 @@ def restoration_sample(img_path: str,
         noise_sigma (float, optional): noise level to attach.
         pad (bool): with a kernel: edge padding by ``⌊k/2⌋`` + edgetaper,
             cropped off the prediction (``crop_pad``). Defaults to True.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments for reading the files. Defaults to None (inferred from
+            the path).
 
     Returns:
         dict: ``inputs`` (``(C, H, W)`` float) and ``data_samples``.
     """
-    y = read_image(img_path, color)
+    y = read_image(img_path, color, backend_args)
     sample = BaseDataElement(stem=_stem(img_path))
     if kernel is not None:
         if isinstance(kernel, np.ndarray):
             k = normalize_kernel(kernel, 'kernel array')
         else:
-            ks = _read_kernel_file(kernel)
+            ks = _read_kernel_file(kernel, backend_args)
             if len(ks) != 1:
                 raise ValueError(f'{kernel} holds {len(ks)} kernels; '
                                  'expected one')
@@ -149,5 +163,5 @@ def restoration_sample(img_path: str,
     if noise_sigma is not None:
         sample.noise_sigma = float(noise_sigma)
     if gt_path is not None:
-        sample.gt_img = _chw(read_image(gt_path, color))
+        sample.gt_img = _chw(read_image(gt_path, color, backend_args))
     return dict(inputs=_chw(y), data_samples=sample)

@@ -1,5 +1,7 @@
 """Datasets and image loading go through mmengine.fileio (``backend_args``):
-a paired dataset on a storage backend that is not the local disk."""
+datasets on a storage backend that is not the local disk (an in-memory
+backend), equal to the same files read from disk."""
+import os
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
@@ -268,3 +270,236 @@ def test_deblur_images_and_levin_mats_through_the_backend(memory_pairs):
     assert levin.paths == [f'{ROOT}/levin/im01_flit01.mat']
     sample = levin[0]
     assert sample['data_samples'].gt_img.shape[-2:] == (12, 12)
+
+
+@pytest.fixture
+def memory():
+    MemoryBackend.files.clear()
+    MemoryBackend.calls.clear()
+    yield MemoryBackend
+    MemoryBackend.files.clear()
+    MemoryBackend.calls.clear()
+
+
+def mirror(local_root, root: str = ROOT) -> None:
+    """Copy every file under ``local_root`` into the memory backend under
+    ``root`` (same relative paths)."""
+    local_root = str(local_root)
+    for folder, _, names in os.walk(local_root):
+        for name in names:
+            path = osp.join(folder, name)
+            rel = osp.relpath(path, local_root).replace(os.sep, '/')
+            with open(path, 'rb') as f:
+                MemoryBackend.files[f'{root}/{rel}'] = f.read()
+
+
+def remote(path: str, local_root) -> str:
+    """The memory-backend path of a file under ``local_root``."""
+    return ROOT + path[len(str(local_root)):]
+
+
+def assert_items_equal(a, b) -> None:
+    """Two dataset items hold equal tensors / values (paths aside)."""
+    assert np.array_equal(a['inputs'].numpy(), b['inputs'].numpy())
+    sa, sb = a['data_samples'], b['data_samples']
+    assert set(sa.keys()) == set(sb.keys())
+    for key in sa.keys():
+        va, vb = sa.get(key), sb.get(key)
+        if hasattr(va, 'numpy'):
+            assert np.array_equal(va.numpy(), vb.numpy()), key
+        else:
+            assert va == vb, key
+
+
+def _write_kernels(folder) -> None:
+    from scipy.io import savemat
+    folder.mkdir(parents=True)
+    np.save(folder / 'a.npy', np.ones((3, 3)))
+    np.savetxt(folder / 'b.dlm', 2 * np.eye(5))
+    k16 = np.zeros((7, 7), np.uint16)
+    k16[2:5, 3] = 1000
+    k16[3, 2:5] = 3000
+    assert cv2.imwrite(str(folder / 'c.png'), k16)  # 16-bit kernel image
+    stack = np.random.default_rng(3).random((5, 5, 2))
+    savemat(str(folder / 'd.mat'), dict(kernels=stack))
+    (folder / '._a.npy').write_bytes(b'junk')  # hidden: skipped
+    (folder / 'notes.md').write_bytes(b'junk')  # not a kernel: skipped
+
+
+def test_kernel_sources_through_the_backend(tmp_path, memory):
+    from mmfusenas.datasets import load_kernels
+    _write_kernels(tmp_path / 'kernels')
+    mirror(tmp_path)
+    assert not osp.exists(ROOT)
+    on_disk = load_kernels(str(tmp_path / 'kernels'))
+    remote_ks = load_kernels(f'{ROOT}/kernels', backend_args=BACKEND_ARGS)
+    assert [k.shape for k in on_disk] == [(3, 3), (5, 5), (7, 7), (5, 5),
+                                          (5, 5)]
+    assert len(remote_ks) == len(on_disk)
+    assert all(np.array_equal(x, y) for x, y in zip(on_disk, remote_ks))
+    np.testing.assert_allclose(remote_ks[1], np.eye(5) / 5)
+    assert ('list', f'{ROOT}/kernels') in memory.calls
+    assert ('get', f'{ROOT}/kernels/d.mat') in memory.calls
+    assert ('get', f'{ROOT}/kernels/._a.npy') not in memory.calls
+    single = load_kernels([f'{ROOT}/kernels/c.png'], backend_args=BACKEND_ARGS)
+    assert np.array_equal(single[0], on_disk[2])
+    with pytest.raises(FileNotFoundError, match='kernels/z.npy does not'):
+        load_kernels(f'{ROOT}/kernels/z.npy', backend_args=BACKEND_ARGS)
+
+
+def test_synthetic_deblur_kernels_through_the_backend(tmp_path, memory):
+    from mmfusenas.datasets import SyntheticDeblurDataset
+    rng = np.random.default_rng(4)
+    (tmp_path / 'img').mkdir()
+    assert cv2.imwrite(str(tmp_path / 'img' / 'x.png'),
+                       rng.integers(0, 256, (24, 24), dtype=np.uint8))
+    _write_kernels(tmp_path / 'kernels')
+    mirror(tmp_path)
+    kwargs = dict(crop_size=16, kernel_pad=9, length=3, fixed=True)
+    disk = SyntheticDeblurDataset(str(tmp_path / 'img'),
+                                  str(tmp_path / 'kernels'), **kwargs)
+    mem = SyntheticDeblurDataset(f'{ROOT}/img', f'{ROOT}/kernels',
+                                 backend_args=BACKEND_ARGS, **kwargs)
+    assert all(np.array_equal(x, y) for x, y in zip(disk.kernels,
+                                                    mem.kernels))
+    for i in range(3):
+        assert_items_equal(disk[i], mem[i])
+
+
+def test_restoration_folder_through_the_backend(tmp_path, memory):
+    from mmfusenas.datasets import RestorationFolderDataset
+    from mmfusenas.datasets.restoration_folder_dataset import \
+        restoration_sample
+    rng = np.random.default_rng(5)
+    for d in ('blurry', 'gt', 'kernels'):
+        (tmp_path / d).mkdir()
+    for i in (1, 2):
+        img = rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)
+        assert cv2.imwrite(str(tmp_path / 'blurry' / f'rain-00{i}.png'), img)
+        assert cv2.imwrite(str(tmp_path / 'gt' / f'norain-00{i}.png'),
+                           img // 2)
+    np.save(tmp_path / 'kernels' / 'rain-001.npy', np.ones((3, 3)))
+    np.savetxt(tmp_path / 'kernels' / 'rain-002.txt', np.eye(3))
+    mirror(tmp_path)
+    kwargs = dict(color=True, noise_sigma=0.01)
+    disk = RestorationFolderDataset(
+        str(tmp_path / 'blurry'), str(tmp_path / 'kernels'),
+        str(tmp_path / 'gt'), **kwargs)
+    mem = RestorationFolderDataset(
+        f'{ROOT}/blurry', f'{ROOT}/kernels', f'{ROOT}/gt',
+        backend_args=BACKEND_ARGS, **kwargs)
+    assert mem.files == [remote(f, tmp_path) for f in disk.files]
+    assert mem.kernel_files == [f'{ROOT}/kernels/rain-001.npy',
+                                f'{ROOT}/kernels/rain-002.txt']
+    assert mem.gt_files == [remote(f, tmp_path) for f in disk.gt_files]
+    for i in range(2):
+        assert_items_equal(disk[i], mem[i])
+    assert mem[0]['data_samples'].crop_pad == (1, 1, 1, 1)
+    one = restoration_sample(f'{ROOT}/blurry/rain-002.png',
+                             f'{ROOT}/kernels/rain-001.npy',
+                             backend_args=BACKEND_ARGS)
+    assert_items_equal(
+        one,
+        restoration_sample(str(tmp_path / 'blurry' / 'rain-002.png'),
+                           str(tmp_path / 'kernels' / 'rain-001.npy')))
+    with pytest.raises(FileNotFoundError, match='kernel folder / file'):
+        RestorationFolderDataset(f'{ROOT}/blurry', f'{ROOT}/nokernels',
+                                 backend_args=BACKEND_ARGS)
+    with pytest.raises(FileNotFoundError, match="no kernel for 'rain-001'"):
+        RestorationFolderDataset(f'{ROOT}/blurry', f'{ROOT}/gt',
+                                 backend_args=BACKEND_ARGS)
+
+
+def test_derain_dehaze_datasets_through_the_backend(tmp_path, memory):
+    from mmfusenas.datasets import (PairedRestorationDataset,
+                                    SyntheticHazeDataset,
+                                    SyntheticRainDataset)
+    rng = np.random.default_rng(6)
+    for d in ('rgb', 'depth', 'sots/hazy', 'sots/clear'):
+        (tmp_path / d).mkdir(parents=True)
+    for name in ('p', 'q'):
+        rgb = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+        depth = rng.integers(1, 60000, (20, 24), dtype=np.uint16)
+        assert cv2.imwrite(str(tmp_path / 'rgb' / f'{name}_c.png'), rgb)
+        assert cv2.imwrite(str(tmp_path / 'depth' / f'{name}_d.png'), depth)
+        assert cv2.imwrite(str(tmp_path / 'sots/hazy' / f'{name}_0.8.png'),
+                           rgb)
+        assert cv2.imwrite(str(tmp_path / 'sots/clear' / f'{name}.png'),
+                           rgb // 3)
+    mirror(tmp_path)
+    rain = dict(crop_size=16, length=2, fixed=True)
+    disk = SyntheticRainDataset(str(tmp_path / 'rgb'), **rain)
+    mem = SyntheticRainDataset(f'{ROOT}/rgb', backend_args=BACKEND_ARGS,
+                               **rain)
+    haze = dict(rgb_suffix='_c', depth_suffix='_d', crop_size=16, length=2,
+                fixed=True)
+    disk_h = SyntheticHazeDataset(str(tmp_path / 'rgb'),
+                                  str(tmp_path / 'depth'), **haze)
+    mem_h = SyntheticHazeDataset(f'{ROOT}/rgb', f'{ROOT}/depth',
+                                 backend_args=BACKEND_ARGS, **haze)
+    assert [p[1] for p in mem_h.pairs] == [f'{ROOT}/depth/p_d.png',
+                                           f'{ROOT}/depth/q_d.png']
+    disk_p = PairedRestorationDataset(str(tmp_path / 'sots'), 'sots')
+    mem_p = PairedRestorationDataset(f'{ROOT}/sots', 'sots',
+                                     backend_args=BACKEND_ARGS)
+    assert mem_p.pairs == [(remote(f, tmp_path), remote(g, tmp_path), s)
+                           for f, g, s in disk_p.pairs]
+    for a, b in ((disk, mem), (disk_h, mem_h), (disk_p, mem_p)):
+        for i in range(2):
+            assert_items_equal(a[i], b[i])
+    assert ('get', f'{ROOT}/depth/q_d.png') in memory.calls
+    assert ('isdir', f'{ROOT}/sots/hazy') in memory.calls
+    memory.files[f'{ROOT}/depth/p_d.png'] = b'not an image'
+    broken = SyntheticHazeDataset(f'{ROOT}/rgb', f'{ROOT}/depth',
+                                  backend_args=BACKEND_ARGS, **haze)
+    with pytest.raises(ValueError, match='p_d.png: cannot be read as a '
+                       'depth map'):
+        broken[0]
+    with pytest.raises(FileNotFoundError, match=r"needs one of the folders "
+                       r"\['hazy'\]"):
+        PairedRestorationDataset(f'{ROOT}/rgb', 'sots',
+                                 backend_args=BACKEND_ARGS)
+
+
+def test_real_fusion_splits_through_the_backend(tmp_path, memory,
+                                                monkeypatch):
+    from mmfusenas.datasets.real_fusion_splits import (REAL_FUSION_SOURCES,
+                                                       FusionSet,
+                                                       make_fusion_splits,
+                                                       read_image)
+    rng = np.random.default_rng(7)
+    small = {s: rng.uniform(0, 255, (6, 6)) for s in 'abcdef'}
+    scenes = {
+        s: cv2.resize(v, (40, 40)).clip(0, 255).astype(np.uint8)
+        for s, v in small.items()
+    }
+    sets = dict(train=dict(t0=scenes['a'], t1=scenes['c'], t2=scenes['d'],
+                           t3=scenes['e']),
+                test=dict(a=scenes['a'], b=scenes['b'], f=scenes['f']))
+    for name, pairs in sets.items():
+        for stem, img in pairs.items():
+            for mod, arr in (('ir', img), ('vi', 255 - img)):
+                path = tmp_path / 'fusion' / name / mod / f'{stem}.png'
+                path.parent.mkdir(parents=True, exist_ok=True)
+                assert cv2.imwrite(str(path), arr)
+    (tmp_path / 'fusion' / 'train' / 'ir' / '.hidden.png').write_bytes(b'x')
+    mirror(tmp_path)
+    prefix = {'ir': 'ir', 'vi': 'vi'}
+    monkeypatch.setitem(
+        REAL_FUSION_SOURCES, 'synthetic',
+        (FusionSet('train', 'train', prefix),
+         (FusionSet('test', 'test', prefix), )))
+    disk = make_fusion_splits('synthetic', str(tmp_path / 'fusion'))
+    mem = make_fusion_splits('synthetic', f'{ROOT}/fusion',
+                             backend_args=BACKEND_ARGS)
+    assert mem == disk
+    assert [m.stem for m in mem['excluded']] == ['t0']
+    assert mem['excluded'][0].exact and mem['excluded'][0].test == 'test/a'
+    assert mem['test'] == ['a', 'b', 'f']
+    assert ('list', f'{ROOT}/fusion/test/vi') in memory.calls
+    assert ('get', f'{ROOT}/fusion/train/vi/t3.png') in memory.calls
+    assert np.array_equal(
+        read_image(f'{ROOT}/fusion/test/ir/b.png', BACKEND_ARGS),
+        scenes['b'])
+    with pytest.raises(OSError, match=r'cannot decode image .*ir/z\.png'):
+        read_image(f'{ROOT}/fusion/test/ir/z.png', BACKEND_ARGS)
