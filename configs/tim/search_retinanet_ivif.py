@@ -22,9 +22,9 @@
 # on the development machine; on M3FD, re-derive it here and point
 # retinanet_ivif.py's neck.genotype at
 # work_dirs/search_retinanet_ivif/genotypes/latest.yaml.
-# Strategy: TIM's IAS. On the toy neck space IAS's genotypes ranked 0 / 25 %
-# among 8 random ones (docs/user_guides/search_controls.md); the recipe whose necks pass
-# the toy control (weakly: 50 / 50 % by the headline's mAP) is DARTS first
+# Strategy: TIM's IAS. The recipe whose necks pass the toy neck control
+# against 8 random necks (weakly: 50 / 50 % by the headline's mAP;
+# docs/methods/tim_neck_search.md) is DARTS first
 # order + the cheap-op cap of search_retinanet_ivif_toy.py, the one the
 # headline's genotype came from (search_retinanet_ivif_real_space_toy.py
 # shows its keys: strategy, arch_update_interval=1, regularizer).

@@ -110,9 +110,9 @@ model = dict(
     # (skip, conv_1) of its 18; above it, the cheap edges whose best other
     # operator loses the least softmax(alpha) switch to it (greedy,
     # SkipCountRegularizer.fit_to_budget; meta.budget_swaps lists them).
-    # Uncapped, DARTS derived 5 and 10 such edges (uniform: 3.3) and
-    # ranked 12.5 / 0 % against 8 random necks; the same alpha capped at 2
-    # ranked 12.5 / 87.5 % (docs/user_guides/search_controls.md). No cap:
+    # Uncapped, DARTS derived 5 and 10 such edges (uniform: 3.3); the
+    # control against 8 random necks with and without the cap is in
+    # docs/methods/tim_neck_search.md. No cap:
     # --cfg-options model.regularizer=None
     regularizer=dict(
         type='SkipCountRegularizer',
