@@ -60,9 +60,7 @@ import argparse
 import json
 import os
 import os.path as osp
-import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 from collections import OrderedDict
@@ -87,10 +85,9 @@ from mmfusenas.evaluation.functional import (  # noqa: E402
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
-from mmfusenas.search.estimators.resource_estimator import \
-    _cpu_model  # noqa: E402
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.results_record import write_results_record  # noqa
 
 #: eval_fusion.py: its source reading and --out checks are reused as is
 EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
@@ -549,27 +546,6 @@ def make_figure(rows: List[Tuple[str, List[np.ndarray]]],
     return np.concatenate(out, axis=0)
 
 
-def git_commit() -> str:
-    """HEAD of the repository (``-dirty`` with uncommitted changes)."""
-    try:
-        head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT,
-                              capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain',
-                                '--untracked-files=no'], cwd=ROOT,
-                               capture_output=True, text=True,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
-    return head + ('-dirty' if dirty else '')
-
-
-def machine(threads: int) -> dict:
-    """CPU model, logical cores and the torch threads used."""
-    return dict(cpu_model=_cpu_model(), cores=os.cpu_count(),
-                threads=threads, system=platform.system())
-
-
 def run(args: argparse.Namespace) -> dict:
     """Compute the table; write the outputs; return the RESULT dict."""
     metrics = list(resolve_metrics(PRESET, None))
@@ -634,13 +610,12 @@ def run(args: argparse.Namespace) -> dict:
         atomic_write(json.dumps(doc, indent=2), args.out)
         print(f'results written to {args.out}')
     if args.results_json:
-        record = dict(
-            command='python benchmarks/bench_fusion_real.py ' +
+        write_results_record(
+            args.results_json,
+            'python benchmarks/bench_fusion_real.py ' +
             ' '.join(shlex.quote(a) for a in args.argv),
-            commit=git_commit(), machine=machine(args.threads),
-            preset=PRESET, metrics=metrics, cost_size=list(args.cost_size),
-            result=result)
-        atomic_write(json.dumps(record, indent=2) + '\n', args.results_json)
+            ROOT, result, threads=args.threads, preset=PRESET,
+            metrics=metrics, cost_size=list(args.cost_size))
         print(f'results record written to {args.results_json}')
     print('RESULT ' + json.dumps(result))
     return result

@@ -13,7 +13,9 @@ stage and ends with one line ``RESULT {"frames": N, "fps": F, ...}``.
 """
 import argparse
 import json
+import os
 import os.path as osp
+import shlex
 import sys
 from typing import Optional, Sequence
 
@@ -25,6 +27,8 @@ from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
                             inferencer_from_args)
 from mmfusenas.apis.video import (PairedFrames, format_stages,  # noqa: E402
                                   fuse_video, parse_size)
+from mmfusenas.utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -70,12 +74,31 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='write IR | VIS | fused panels instead of the fused frames')
     parser.add_argument(
         '--show', action='store_true', help='show the frames (q stops)')
+    parser.add_argument(
+        '--results-json',
+        metavar='FILE',
+        help='also write the measurement as a results record (command, '
+        'commit, machine, load average, RESULT) for the docs, e.g. '
+        'docs/results/video_demo_<model>.json (tools/misc/results_to_docs.py '
+        'renders it)')
     return parser.parse_args(argv)
+
+
+def results_row(result: dict) -> dict:
+    """One row of the results record: fps and ms per frame per stage."""
+    row = {'fps': result['fps']}
+    row.update({f'{stage}_ms': ms
+                for stage, ms in result['ms_per_frame'].items()})
+    row.update(frames=result['frames'], batch_size=result['batch_size'])
+    return row
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the demo; returns the RESULT dict."""
     args = parse_args(argv)
+    load_before = os.getloadavg()[0]
+    if args.results_json:
+        check_record_path(args.results_json)
     if args.side_by_side and (args.ir or args.vi):
         raise ValueError('give --ir/--vi or --side-by-side, not both')
     if not args.side_by_side and not (args.ir and args.vi):
@@ -97,6 +120,23 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     print(format_stages(result))
     if args.out:
         print(f'wrote {result["frames"]} frame(s) to {args.out}')
+    if args.results_json:
+        width, height = result['size']
+        table = (f'{width}x{height} two-stream video at '
+                 f'{result["input_fps"]:g} fps')
+        row = results_row(result)
+        write_results_record(
+            args.results_json,
+            'python demo/video_demo.py ' + ' '.join(
+                shlex.quote(a) for a in (sys.argv[1:] if argv is None
+                                         else argv)),
+            ROOT, {table: {osp.basename(args.model): row}},
+            metrics=[k for k in row if k not in ('frames', 'batch_size')],
+            count='frames',
+            note=f'Load average {load_before:.2f} before, '
+            f'{os.getloadavg()[0]:.2f} after; fps over the whole loop, '
+            'the other columns ms per frame.')
+        print(f'results record written to {args.results_json}')
     print('RESULT ' + json.dumps(result), flush=True)
     return result
 

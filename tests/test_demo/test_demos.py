@@ -98,6 +98,34 @@ def test_video_demo_writes_the_fused_stream(clips, video_demo, tmp_path,
         assert diff.mean() < 4, diff.mean()
 
 
+def test_video_demo_results_record(clips, video_demo, tmp_path):
+    """--results-json writes a record with the command, the machine and one
+    row (fps and ms per stage of the RESULT) that results_to_docs renders;
+    a record path in a missing folder is refused before any work."""
+    rec = tmp_path / 'video_demo_x.json'
+    argv = [FUSION_CFG, '--weights', clips['fusion_ckpt'], '--ir',
+            clips['ir'], '--vi', clips['vi'], '--batch-size', '2',
+            '--results-json', str(rec)] + TINY
+    res = video_demo.main(argv)
+    record = json.loads(rec.read_text())
+    assert record['command'].startswith('python demo/video_demo.py ')
+    assert record['command'].endswith(' '.join(TINY))
+    assert set(record['machine']) >= {'cpu_model', 'cores', 'threads'}
+    assert record['count'] == 'frames' and 'Load average' in record['note']
+    (table, rows), = record['result'].items()
+    assert table == '64x48 two-stream video at 5 fps'
+    row = rows[osp.basename(FUSION_CFG)]
+    assert row['fps'] == res['fps'] and row['frames'] == 6
+    assert [row[f'{s}_ms'] for s in STAGES] == [
+        res['ms_per_frame'][s] for s in STAGES]
+    assert record['metrics'] == ['fps'] + [f'{s}_ms' for s in STAGES]
+    rendered = load_tool('tools/misc/results_to_docs.py').render(record)
+    assert '**64x48 two-stream video at 5 fps** (6 frames)' in rendered
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        video_demo.main(argv[:-1 - len(TINY)] + [
+            str(tmp_path / 'missing' / 'r.json')] + TINY)
+
+
 def test_side_by_side_panels_and_limits(clips, video_demo, tmp_path):
     out = str(tmp_path / 'panels.mp4')
     res = video_demo.main([

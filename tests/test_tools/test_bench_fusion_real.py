@@ -9,6 +9,7 @@ import torch
 
 from mmfusenas.apis import init_model
 from mmfusenas.testing import load_tool
+from mmfusenas.utils.results_record import git_commit
 
 TOY = 'configs/baselines/fusion_toy.py'
 
@@ -85,7 +86,8 @@ def test_pairs_dir_outputs_and_absent_methods(bench, toy_ckpt, tmp_path,
     assert record['command'].startswith(
         'python benchmarks/bench_fusion_real.py --pairs ')
     assert set(record['machine']) >= {'cpu_model', 'cores', 'threads'}
-    assert record['commit'] == bench.git_commit()  # 'unknown' outside git
+    # 'unknown' outside git
+    assert record['commit'] == git_commit(bench.ROOT)
     grid = cv2.imread(str(tmp_path / 'o' / 'table_grid.png'))
     assert grid.shape == (28 + 192, 4 * 256, 3)  # IR, VIS, toy, SeAFusion
     with open(out) as f:

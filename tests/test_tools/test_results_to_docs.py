@@ -47,6 +47,29 @@ def test_render_hand_case(tool):
     ]
 
 
+def test_render_unranked_record_with_count_and_note(tool):
+    """A record without ranks (a throughput measurement) has no rank
+    wording or column; ``count`` names the sample count and ``note``
+    follows the header."""
+    record = dict(
+        command='python demo/video_demo.py m.py --ir a --vi b',
+        commit='abc123', count='frames', note='Load average 1.0.',
+        machine=dict(cpu_model='CPU X', cores=2, threads=1),
+        metrics=['fps', 'fuse'],
+        result={'clip': {'m': {'fps': 2.5, 'fuse': 12.0, 'frames': 100}}})
+    assert tool.render(record).split('\n') == [
+        'Measured with `python demo/video_demo.py m.py --ir a --vi b` at '
+        'commit `abc123` on CPU X (2 cores, 1 torch thread(s)). '
+        'Load average 1.0.',
+        '',
+        '**clip** (100 frames)',
+        '',
+        '| method | fps | fuse |',
+        '|---|---|---|',
+        '| m | 2.5000 | 12.0000 |',
+    ]
+
+
 def _repo(tmp_path, doc, record=None):
     (tmp_path / 'docs' / 'results').mkdir(parents=True)
     (tmp_path / 'docs' / 'page.md').write_text(doc)

@@ -15,6 +15,11 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
                                   "latency_ms": t, "pairs": n}
                                  | {"absent": reason}}}}
 
+``metrics`` names the columns in order (default: the first row's ranked
+metrics) and ``count`` the key of a row's sample count shown beside the
+table's name (default ``pairs``; e.g. ``frames``); ``note`` (optional)
+is printed after the header (e.g. the machine's load).
+
 Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
 ``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the
 markers is replaced by the rendering of ``docs/results/<name>.json`` (a
@@ -60,19 +65,25 @@ def render(record: dict) -> str:
         f'Measured with `{record["command"]}` at commit '
         f'`{record["commit"]}` on {machine.get("cpu_model", "?")} '
         f'({machine.get("cores", "?")} cores, '
-        f'{machine.get("threads", "?")} torch thread(s)); '
-        'value (rank per metric, 1 = best).', ''
+        f'{machine.get("threads", "?")} torch thread(s))' + (
+            '; value (rank per metric, 1 = best).' if any(
+                'rank' in row for table in record['result'].values()
+                for row in table.values()) else '.') +
+        (f' {record["note"]}' if record.get('note') else ''), ''
     ]
     for dataset, table in record['result'].items():
         rows = [r for r in table.values() if 'absent' not in r]
         metrics = list(record.get('metrics') or (
             rows[0]['rank'] if rows else []))
-        pairs = sorted({r['pairs'] for r in rows if 'pairs' in r})
+        count = record.get('count', 'pairs')
+        pairs = sorted({r[count] for r in rows if count in r})
         cost = [c for c in COST if any(c[0] in r for r in rows)]
         lines.append(f'**{dataset}** ({"/".join(map(str, pairs)) or "?"} '
-                     'pairs)')
+                     f'{count})')
         lines.append('')
-        header = ['method'] + metrics + ['mean rank'] + [c[1] for c in cost]
+        ranked = any('mean_rank' in r for r in rows)
+        header = ['method'] + metrics + (['mean rank'] if ranked else []) + [
+            c[1] for c in cost]
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
         for name, r in table.items():
@@ -83,7 +94,7 @@ def render(record: dict) -> str:
                 cells = [
                     _fmt(r[m]) + (f' ({ranks[m]})' if m in ranks else '')
                     for m in metrics
-                ] + [_fmt(r.get('mean_rank', ''))] + [
+                ] + ([_fmt(r.get('mean_rank', ''))] if ranked else []) + [
                     c[2](r[c[0]]) if c[0] in r else '' for c in cost
                 ]
             lines.append('| ' + ' | '.join([name] + cells) + ' |')

@@ -10,7 +10,6 @@ keyword inputs.
 """
 import contextlib
 import math
-import platform
 import time
 from dataclasses import dataclass
 from typing import (Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence,
@@ -20,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.registry import TASK_UTILS
+from mmfusenas.utils.results_record import cpu_model
 from .flop_counter import FlopCount, count_flops_of_call
 
 Inputs = Union[torch.Tensor, Sequence[Any], Mapping[str, Any]]
@@ -145,17 +145,6 @@ def synchronize(device: Device) -> None:
         torch.mps.synchronize()
 
 
-def _cpu_model() -> str:
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as f:
-            for line in f:
-                if line.lower().startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or 'unknown CPU'
-
-
 def device_name(device: Device = 'cpu') -> str:
     """A human-readable name of the hardware a measurement ran on.
 
@@ -176,7 +165,7 @@ def device_name(device: Device = 'cpu') -> str:
     if device.type == 'cpu':
         threads = torch.get_num_threads()
         plural = 's' if threads > 1 else ''
-        return f'{_cpu_model()} ({threads} thread{plural})'
+        return f'{cpu_model()} ({threads} thread{plural})'
     return device.type
 
 

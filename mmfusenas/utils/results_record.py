@@ -1,0 +1,88 @@
+"""Results records: what ``docs/results/<name>.json`` holds.
+
+A benchmark or demo that measures something the docs quote writes one record
+(``--results-json FILE``): the command that reproduces it, the commit, the
+machine and the result. ``tools/misc/results_to_docs.py`` renders every
+record into the docs, so the numbers there are the measured ones.
+"""
+import json
+import os
+import os.path as osp
+import platform
+import subprocess
+from typing import Any, Optional
+
+from .fileio import atomic_write
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else :mod:`platform`)."""
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            for line in f:
+                if line.lower().startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or 'unknown CPU'
+
+
+def git_commit(root: str) -> str:
+    """HEAD of the repository at ``root`` (``-dirty`` with uncommitted
+    changes to tracked files; ``'unknown'`` outside a checkout)."""
+    try:
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root,
+                              capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain',
+                                '--untracked-files=no'], cwd=root,
+                               capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+    return head + ('-dirty' if dirty else '')
+
+
+def machine(threads: Optional[int] = None) -> dict:
+    """CPU model, logical cores, the torch threads used and the system."""
+    if threads is None:
+        import torch
+        threads = torch.get_num_threads()
+    return dict(cpu_model=cpu_model(), cores=os.cpu_count(),
+                threads=threads, system=platform.system())
+
+
+def check_record_path(path: str) -> None:
+    """Fail before a measurement when its record could not be written."""
+    if osp.isdir(path):
+        raise IsADirectoryError(
+            f'results record {path} is a folder; expected a JSON file name')
+    folder = osp.dirname(osp.abspath(path))
+    if not osp.isdir(folder):
+        raise FileNotFoundError(
+            f'results record {path}: folder {folder} does not exist')
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f'results record {path}: {folder} is not '
+                              'writable')
+
+
+def write_results_record(path: str, command: str, root: str, result: dict,
+                         threads: Optional[int] = None,
+                         **extra: Any) -> dict:
+    """Write a results record to ``path`` atomically and return it.
+
+    Args:
+        path (str): the JSON file (``docs/results/<name>.json``).
+        command (str): the command line that reproduces the result.
+        root (str): the repository whose commit is recorded.
+        result (dict): ``{table: {row: {column: value, ...}, ...}, ...}``
+            (the RESULT of the benchmark).
+        threads (int, optional): torch threads of the run (default: the
+            current number).
+        **extra: further keys (e.g. ``metrics`` — the columns in order —
+            or ``count`` — the key of a row's sample count).
+    """
+    record = dict(command=command, commit=git_commit(root),
+                  machine=machine(threads), **extra, result=result)
+    atomic_write(json.dumps(record, indent=2) + '\n', path)
+    return record
