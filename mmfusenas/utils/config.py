@@ -242,7 +242,12 @@ def check_config_keys(cfg: Config) -> None:
     for key in cfg.keys():
         if key in RUNNER_KEYS or key.startswith('_'):
             continue
-        close = [k for k in sorted(RUNNER_KEYS) if _typo_distance(key, k) <= 2]
+        # the edit distance is at least the length difference: only keys
+        # of a near length are compared in full
+        close = [
+            k for k in sorted(RUNNER_KEYS)
+            if abs(len(key) - len(k)) <= 2 and _typo_distance(key, k) <= 2
+        ]
         if close:
             errors.append(f'{where}: top-level key {key!r} is read by '
                           f'nothing; did you mean {close[0]!r}?')

@@ -1,8 +1,5 @@
 """RUAS cooperative search: strategy composition, isolation, end to end."""
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -225,40 +222,33 @@ def test_global_mode_one_joint_step():
 
 
 def test_toy_search_end_to_end(tmp_path):
+    """tools/train.py (in this process) searches the toy RUAS cell for its
+    2 epochs, exports the genotype, and retrains the fixed network."""
+    from mmfusenas.testing.tools import load_tool
     from mmfusenas.toy_data.lowlight import generate_toy_lowlight
     data = tmp_path / 'data'
     generate_toy_lowlight(str(data), num_train=4, num_val=2, seed=0)
     work = tmp_path / 'search'
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    subprocess.run([
-        sys.executable, 'tools/train.py', 'configs/ruas/search_ruas_toy.py',
-        '--work-dir',
+    train = load_tool('tools/train.py')
+    train.main([
+        osp.join(ROOT, 'configs/ruas/search_ruas_toy.py'), '--work-dir',
         str(work), '--cfg-options', f'data_root={data}/',
         f'train_dataloader.dataset.data_root={data}/train/',
         f'train_cfg.arch_dataloader.dataset.data_root={data}/train/'
-    ],
-                   cwd=ROOT,
-                   env=env,
-                   check=True,
-                   capture_output=True)
+    ])
     latest = work / 'genotypes' / 'latest.yaml'
     geno = Genotype.load(str(latest))
     assert len(geno.choices) == 14 and geno.meta['epoch'] == 2
     net = build_genotype_net(str(latest))
     assert not any('DiffMixedOp' in type(m).__name__ for m in net.modules())
     retrain = tmp_path / 'retrain'
-    subprocess.run([
-        sys.executable, 'tools/train.py', 'configs/ruas/retrain_ruas_toy.py',
-        '--work-dir',
+    train.main([
+        osp.join(ROOT, 'configs/ruas/retrain_ruas_toy.py'), '--work-dir',
         str(retrain), '--cfg-options', f'model.network.genotype={latest}',
         f'train_dataloader.dataset.data_root={data}/train/',
         f'val_dataloader.dataset.data_root={data}/val/',
         f'test_dataloader.dataset.data_root={data}/val/',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'custom_hooks.0.scene_iters=1'
-    ],
-                   cwd=ROOT,
-                   env=env,
-                   check=True,
-                   capture_output=True)
+    ])
     assert (retrain / 'iter_2.pth').exists()

@@ -1,10 +1,12 @@
-"""Every shipped config parses and names a registered model.
+"""Every shipped config parses, names a registered model and passes the key
+check; each is parsed once for both checks.
 
 A config that cannot be read fails only when a user runs it; this test runs
 them all. (It found ``configs/hbl/train_hbl_official_lol.py``, whose dict
 ``loss_weights`` could not inherit the base's string — it needed
 ``_delete_``.)
 """
+import functools
 import glob
 import os.path as osp
 
@@ -14,6 +16,8 @@ from mmengine.config import Config
 import mmfusenas  # noqa: F401  (registers the modules)
 from mmfusenas.registry import MODELS
 from mmfusenas.testing.tools import REPO_ROOT
+from mmfusenas.utils import register_all_modules
+from mmfusenas.utils.config import check_config_keys
 
 CONFIGS = sorted(
     osp.relpath(f, REPO_ROOT)
@@ -27,14 +31,28 @@ def test_configs_are_found():
     assert 'configs/hbl/train_hbl_official_lol.py' in CONFIGS
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(path: str) -> Config:
+    """The parsed config (read-only here: the checks only look)."""
+    return Config.fromfile(osp.join(REPO_ROOT, path))
+
+
 @pytest.mark.parametrize('path', CONFIGS)
 def test_config_parses_and_names_a_registered_model(path):
-    cfg = Config.fromfile(osp.join(REPO_ROOT, path))
+    cfg = _parsed(path)
     assert 'model' in cfg, f'{path}: no top-level model'
     assert MODELS.get(cfg.model['type']) is not None, (
         f'{path}: model type {cfg.model["type"]!r} is not registered')
     assert '_delete_' not in repr(cfg._cfg_dict.to_dict()), (
         f'{path}: a _delete_ key survived the merge')
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_passes_the_key_check(path):
+    """No false alarm: the configs' own variables (``arch_dataloader``,
+    ``search_val_dataloader``, ``train_pipeline``, ...) are not typos."""
+    register_all_modules()
+    check_config_keys(_parsed(path))
 
 
 def test_hbl_official_recipe_replaces_the_searched_inputs():

@@ -214,8 +214,13 @@ def test_search_exports_a_genotype_that_retrains(toy_root, tmp_path, search,
     assert ('coco/bbox_mAP' if task == 'det' else 'mIoU') in val
 
 
+# the SSD case is slow-marked (CI time): TIM fusion + a detector trains,
+# validates and tests in test_retinanet_toy_trains_validates_resumes_...,
+# SSD's head trains under test_ruas_task_configs, and the config builds in
+# test_every_task_guided_config_builds
 @pytest.mark.parametrize('name,task,metric', [
-    ('ssd_ivif_toy', 'det', 'coco/bbox_mAP'),
+    pytest.param('ssd_ivif_toy', 'det', 'coco/bbox_mAP',
+                 marks=pytest.mark.slow),
     ('fcn_r18_mfnet_toy', 'seg', 'mIoU'),
 ])
 def test_other_toy_configs_train_and_validate(toy_root, tmp_path, name, task,
