@@ -18,6 +18,7 @@ from mmfusenas.search import (BaseSearchAlgorithm, BilevelSearchAlgorithm,
                               ProxyBilevelAlgorithm)
 from mmfusenas.search.algorithms import base as base_module
 from mmfusenas.testing import tiny_search_space
+from test_proxy_bilevel import _restorer_cfg
 
 
 def fusor(**kw):
@@ -39,18 +40,7 @@ def enhancer(**kw):
     return cfg
 
 
-def restorer(**kw):
-    cfg = dict(
-        type='HQSRestorer',
-        network=dict(
-            type='UnrolledHQSNet',
-            num_stages=2,
-            proxy=dict(type='NoiseLevelProxy', width=4),
-            denoiser=dict(type='DilatedDenoiser', width=4,
-                          dilations=(1, 2, 1))),
-        guidance_weight=100.0)
-    cfg.update(kw)
-    return cfg
+restorer = _restorer_cfg  # a small HQS restorer config
 
 
 def build(kind, architecture=None, **kw):
