@@ -22,15 +22,15 @@
 # search), the gradient measure of l_F (no VGG16 file needed), Adam lr 1e-3
 # cosine to 1e-5 (at lr 1e-4 the stage-2 head stays below the image range
 # for hundreds of steps, docs/methods/tim.md), `max_iters` steps of batch 8
-# (measured ~5.5 s per step with one thread while another training shares
-# the cores).
+# 64x64 crops (measured 2.6-3.1 s per step with one thread while another
+# training shares the two cores).
 _base_ = [
     '../_base_/models/tim_ivif.py',
     '../_base_/models/tim_fusion_losses.py',
     '../_base_/datasets/roadscene221_fusion.py',
     '../_base_/default_runtime.py',
 ]
-max_iters = 400
+max_iters = 360
 
 model = dict(
     fusion_net=dict(branch_names=('detail', 'target')),
