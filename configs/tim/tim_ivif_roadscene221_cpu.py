@@ -22,8 +22,8 @@
 # search), the gradient measure of l_F (no VGG16 file needed), Adam lr 1e-3
 # cosine to 1e-5 (at lr 1e-4 the stage-2 head stays below the image range
 # for hundreds of steps, docs/methods/tim.md), `max_iters` steps of batch 8
-# 64x64 crops (measured 2.6-3.1 s per step with one thread while another
-# training shares the two cores).
+# 64x64 crops: 1,651 s wall (2.6-6.5 s per step with one thread, another
+# training and other jobs sharing the two cores; docs/model_zoo.md).
 _base_ = [
     '../_base_/models/tim_ivif.py',
     '../_base_/models/tim_fusion_losses.py',

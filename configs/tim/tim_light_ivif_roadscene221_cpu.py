@@ -18,8 +18,8 @@
 # U2Fusion's VGG16 feature measure.
 # Here: the official genotype trained from scratch (no search, no PMI), the
 # gradient measure of l_F, Adam lr 1e-3 cosine to 1e-5, `max_iters` steps of
-# batch 8 64x64 crops (measured 0.55-0.57 s per step with one thread while
-# another training shares the two cores).
+# batch 8 64x64 crops: 1,522 s wall (0.55-1.2 s per step with one thread,
+# another training and other jobs sharing the two cores; docs/model_zoo.md).
 _base_ = [
     '../_base_/models/tim_ivif_light.py',
     '../_base_/models/tim_fusion_losses.py',
