@@ -55,8 +55,21 @@ zoomed inset of the centre per cell), ``--results-json`` (the
 runs (unpaired stems, pairs of different sizes, undecodable files: an error
 naming the files); outputs are written atomically after everything is
 computed, so a failed run writes nothing.
+
+``--merge RECORD`` adds a model to a committed table without measuring the
+other methods again: the rows of ``RECORD`` (an earlier ``--results-json``
+record of the same preset, metrics and pair counts) for the methods this
+run does not measure are copied before this run's rows, every row is
+ranked again over the union, and the record names the merged record, its
+command and commit (``merged``)::
+
+    python benchmarks/bench_fusion_real.py --datasets TNO RoadScene \\
+        --methods TIM --checkpoint TIM=CONFIG:CKPT \\
+        --merge docs/results/fusion_real.json \\
+        --results-json docs/results/fusion_real_tim_cpu.json
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -235,6 +248,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--results-json',
         help='write the docs/results record (command, commit, machine, '
         'RESULT) here, e.g. docs/results/fusion_real.json')
+    parser.add_argument(
+        '--merge',
+        metavar='RECORD',
+        help='take the rows of the methods this run does not measure from '
+        'an earlier --results-json record (e.g. docs/results/'
+        'fusion_real.json) and rank over the union; the record must use '
+        'the same preset, metrics and pair counts')
     args = parser.parse_args(argv)
     for key in ('max_pairs', 'threads', 'repeats', 'figure_rows'):
         value = getattr(args, key)
@@ -448,6 +468,62 @@ def run_method(model: torch.nn.Module, folders: Dict[str, str],
     return mean, images
 
 
+def read_record(path: str, metrics: Sequence[str]) -> dict:
+    """The ``--results-json`` record at ``path`` (for ``--merge``).
+
+    Raises:
+        ValueError: ``path`` is not valid JSON, not a record, or uses
+            another preset or metrics than this run (all named).
+    """
+    with open(path, encoding='utf-8') as f:
+        try:
+            record = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'--merge {path}: not valid JSON ({err})') \
+                from None
+    missing = [k for k in ('command', 'commit', 'result', 'metrics',
+                           'preset') if k not in record]
+    if missing:
+        raise ValueError(f'--merge {path}: missing key(s) {missing}; '
+                         'expected a record written by --results-json')
+    if record['preset'] != PRESET or list(record['metrics']) != list(
+            metrics):
+        raise ValueError(
+            f'--merge {path}: preset {record["preset"]!r} / metrics '
+            f'{record["metrics"]} differ from this run\'s {PRESET!r} / '
+            f'{list(metrics)}')
+    return record
+
+
+def merge_rows(result: Dict[str, dict], record: dict, path: str) -> dict:
+    """Put the rows of ``record`` (:func:`read_record`) for the methods
+    ``result`` lacks before this run's rows, per dataset of ``result``
+    (their ranks are recomputed by :func:`add_ranks`); returns
+    ``{'record', 'command', 'commit'}`` of the record.
+
+    Raises:
+        ValueError: a row of the record has another pair count than this
+            run's rows of the same dataset (named).
+    """
+    for dataset, table in result.items():
+        pairs = {r['pairs'] for r in table.values() if 'pairs' in r}
+        merged = OrderedDict()
+        for name, row in record['result'].get(dataset, {}).items():
+            if name in table:
+                continue
+            if 'pairs' in row and pairs and row['pairs'] not in pairs:
+                raise ValueError(
+                    f'--merge {path}: {dataset}/{name} was measured on '
+                    f'{row["pairs"]} pairs, this run on {sorted(pairs)}')
+            merged[name] = {k: v for k, v in copy.deepcopy(row).items()
+                            if k not in ('rank', 'mean_rank')}
+        merged.update(table)
+        table.clear()
+        table.update(merged)
+    return dict(record=path, command=record['command'],
+                commit=record['commit'])
+
+
 def add_ranks(table: Dict[str, dict], metrics: Sequence[str]) -> None:
     """Rank per metric among the present methods (1 = best, ties share the
     best rank) and the mean rank, in place."""
@@ -552,6 +628,7 @@ def run(args: argparse.Namespace) -> dict:
     for path in (args.out, args.figure, args.results_json):
         if path:
             EVAL_FUSION.check_writable(path)
+    merge_record = read_record(args.merge, metrics) if args.merge else None
     folders = dataset_folders(args)
     check_inputs(folders, args.max_pairs)
     torch.set_num_threads(args.threads)
@@ -577,6 +654,8 @@ def run(args: argparse.Namespace) -> dict:
                 row.update(cost)
                 result[d][method.name] = row
                 figure_rows[d].append(images[:args.figure_rows])
+    merged = merge_rows(result, merge_record, args.merge) \
+        if args.merge else None
     for table in result.values():
         add_ranks(table, metrics)
     print(format_table(result, metrics))
@@ -606,6 +685,8 @@ def run(args: argparse.Namespace) -> dict:
                lower_better=sorted(LOWER_BETTER),
                cost_size=list(args.cost_size), threads=args.threads,
                max_pairs=args.max_pairs, result=result)
+    if merged:
+        doc['merged'] = merged
     if args.out:
         atomic_write(json.dumps(doc, indent=2), args.out)
         print(f'results written to {args.out}')
@@ -615,7 +696,8 @@ def run(args: argparse.Namespace) -> dict:
             'python benchmarks/bench_fusion_real.py ' +
             ' '.join(shlex.quote(a) for a in args.argv),
             ROOT, result, threads=args.threads, preset=PRESET,
-            metrics=metrics, cost_size=list(args.cost_size))
+            metrics=metrics, cost_size=list(args.cost_size),
+            **({'merged': merged} if merged else {}))
         print(f'results record written to {args.results_json}')
     print('RESULT ' + json.dumps(result))
     return result

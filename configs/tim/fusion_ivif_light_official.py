@@ -5,30 +5,10 @@
 # The script calls model_1(vis, ir): with sources stacked as (ir, vi) the
 # network swaps them (input_order=(1, 0)). The output has no activation
 # (predictions are clamped to [0, 1]).
+# Network: ../_base_/models/tim_ivif_light.py.
 _base_ = [
+    '../_base_/models/tim_ivif_light.py',
     '../_base_/datasets/toy_fusion.py',
     '../_base_/schedules/schedule_300i.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    type='ImageFusor',
-    data_preprocessor=dict(type='FusionDataPreprocessor', pad_size_divisor=1),
-    fusion_net=dict(
-        type='TIMFusionNet',
-        channels=48,
-        in_channels=2,
-        input_order=(1, 0),
-        # Cell_Chain2 x 2 <- fusion_light.normal (separate weights)
-        cells=[
-            dict(
-                type='SuccessiveCell',
-                ops=['Residualblocks_3_1', 'ECAattention_3']),
-            dict(
-                type='SuccessiveCell',
-                ops=['Residualblocks_3_1', 'ECAattention_3']),
-        ]),
-    losses=[
-        dict(type='MaxIntensityLoss', loss_weight=1.0),
-        dict(type='MaxGradientLoss', loss_weight=2.0),
-    ])

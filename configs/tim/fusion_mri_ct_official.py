@@ -9,36 +9,11 @@
 # no official split, so every pair is used (add split files to hold some
 # out).
 _base_ = [
-    '../_base_/models/tim_ivif.py',
+    '../_base_/models/tim_mri_ct.py',
     '../_base_/datasets/toy_fusion.py',
     '../_base_/schedules/schedule_300i.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    fusion_net=dict(
-        stage1=dict(input_order=(0, 1)),
-        stage2=dict(
-            merge='concat',
-            input_order=(0, 1),
-            # fusion_ct (official g1, cells3)
-            first_cells=[
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_5_1', 'SPAattention_3']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_5_1', 'SPAattention_3']),
-            ],
-            # fusion_mri (official g0, cells2)
-            second_cells=[
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_5_1', 'Residualblocks_5_1']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_5_1', 'Residualblocks_5_1']),
-            ])))
 
 data_root = 'data/MRI_CT/'
 modalities = dict(mri='MRI', ct='CT')

@@ -12,36 +12,11 @@
 # Data: Harvard MRI-PET pairs under data/MRI_PET/{MRI,PET} (256x256); no
 # official split, every pair is used.
 _base_ = [
-    '../_base_/models/tim_ivif.py',
+    '../_base_/models/tim_mri_pet.py',
     '../_base_/datasets/toy_fusion.py',
     '../_base_/schedules/schedule_300i.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    fusion_net=dict(
-        stage1=dict(input_order=(1, 0)),
-        stage2=dict(
-            merge='concat',
-            input_order=(1, 0),
-            # fusion_pet (official g1, cells3)
-            first_cells=[
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_3_1', 'Residualblocks_5_1']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_3_1', 'Residualblocks_5_1']),
-            ],
-            # fusion_mri_pet (official g0, cells2)
-            second_cells=[
-                dict(
-                    type='SuccessiveCell',
-                    ops=['SepConv_3_1', 'Residualblocks_5_1']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['SepConv_3_1', 'Residualblocks_5_1']),
-            ])))
 
 data_root = 'data/MRI_PET/'
 modalities = dict(mri='MRI', pet='PET')

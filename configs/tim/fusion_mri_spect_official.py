@@ -13,36 +13,11 @@
 # Data: Harvard MRI-SPECT pairs under data/MRI_SPECT/{MRI,SPECT} (256x256);
 # no official split, every pair is used.
 _base_ = [
-    '../_base_/models/tim_ivif.py',
+    '../_base_/models/tim_mri_spect.py',
     '../_base_/datasets/toy_fusion.py',
     '../_base_/schedules/schedule_300i.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    fusion_net=dict(
-        stage1=dict(input_order=(0, 1)),
-        stage2=dict(
-            merge='concat',
-            input_order=(0, 1),
-            # fusion_spect (official g1, cells3)
-            first_cells=[
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_3_1', 'SPAattention_3']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_3_1', 'SPAattention_3']),
-            ],
-            # fusion_mri_spect (official g0, cells2)
-            second_cells=[
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_5_1', 'Denseblocks_3_1']),
-                dict(
-                    type='SuccessiveCell',
-                    ops=['Residualblocks_5_1', 'Denseblocks_3_1']),
-            ])))
 
 data_root = 'data/MRI_SPECT/'
 modalities = dict(mri='MRI', spect='SPECT')

@@ -192,3 +192,71 @@ def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data):
         assert sorted([result['max']['rank'][metric],
                        result['SeAFusion']['rank'][metric]]) in ([1, 2],
                                                                  [1, 1])
+
+
+def test_merge_rows_hand_case(bench):
+    """--merge: the record's rows of the methods not run come first, lose
+    their old ranks, and all rows are ranked together."""
+    record = {
+        'preset': 'cddfuse', 'metrics': ['EN'], 'command': 'python x',
+        'commit': 'abc',
+        'result': {
+            'TNO': {'old': {'EN': 5.0, 'rank': {'EN': 1}, 'mean_rank': 1,
+                            'pairs': 2},
+                    'mine': {'EN': 1.0, 'pairs': 2},
+                    'gone': {'absent': 'weights missing'}},
+            'Other': {'x': {'EN': 9.0, 'pairs': 4}},
+        }
+    }
+    result = {'TNO': {'mine': {'EN': 6.0, 'pairs': 2}}}
+    merged = bench.merge_rows(result, record, 'rec.json')
+    assert merged == {'record': 'rec.json', 'command': 'python x',
+                      'commit': 'abc'}
+    assert list(result) == ['TNO']  # datasets of this run only
+    assert list(result['TNO']) == ['old', 'gone', 'mine']
+    assert result['TNO']['mine'] == {'EN': 6.0, 'pairs': 2}  # this run's
+    assert result['TNO']['old'] == {'EN': 5.0, 'pairs': 2}
+    bench.add_ranks(result['TNO'], ['EN'])
+    assert result['TNO']['mine']['rank'] == {'EN': 1}
+    assert result['TNO']['old']['rank'] == {'EN': 2}
+    assert record['result']['TNO']['old']['rank'] == {'EN': 1}  # untouched
+    with pytest.raises(ValueError, match=r'rec\.json: TNO/old was measured '
+                       r'on 2 pairs, this run on \[3\]'):
+        bench.merge_rows({'TNO': {'new': {'EN': 1.0, 'pairs': 3}}}, record,
+                         'rec.json')
+
+
+def test_merge_end_to_end_and_bad_record(bench, toy_ckpt, tmp_path, capsys):
+    pairs = _pairs(tmp_path / 'mine')
+    rec, rec2 = tmp_path / 'rec.json', tmp_path / 'rec2.json'
+    common = ['--pairs', str(pairs), '--cost-size', '32', '32', '--repeats',
+              '1', '--weights-root', str(tmp_path / 'no_weights')]
+    assert bench.main(common + [
+        '--methods', 'toy', '--checkpoint', f'toy={TOY}:{toy_ckpt}',
+        '--results-json', str(rec)]) == 0
+    first = json.loads(rec.read_text())['result']['mine']['toy']
+    assert bench.main(common + [
+        '--methods', 'toy2', '--checkpoint', f'toy2={TOY}:{toy_ckpt}',
+        '--merge', str(rec), '--results-json', str(rec2)]) == 0
+    record = json.loads(rec2.read_text())
+    table = record['result']['mine']
+    assert list(table) == ['toy', 'toy2']
+    # the same weights: equal values, shared ranks over both rows
+    for m in bench.resolve_metrics('cddfuse', None):
+        assert table['toy2'][m] == pytest.approx(first[m], abs=1e-12)
+    assert table['toy']['rank'] == table['toy2']['rank']
+    assert set(table['toy']['rank'].values()) == {1}
+    assert record['merged']['record'] == str(rec)
+    assert record['merged']['commit'] == git_commit(bench.ROOT)
+    # a record of other metrics: an error naming it, before any method runs
+    bad = json.loads(rec.read_text())
+    bad['metrics'] = ['EN']
+    rec.write_text(json.dumps(bad))
+    capsys.readouterr()
+    out = tmp_path / 'o.json'
+    assert bench.main(common + [
+        '--methods', 'toy2', '--checkpoint', f'toy2={TOY}:{toy_ckpt}',
+        '--merge', str(rec), '--out', str(out)]) == 2
+    captured = capsys.readouterr()
+    assert f'--merge {rec}: preset' in captured.err
+    assert 'toy2 on' not in captured.out and not out.exists()

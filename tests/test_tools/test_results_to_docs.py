@@ -113,3 +113,16 @@ def test_record_without_commit_is_named(tool, tmp_path):
     with pytest.raises(ValueError, match=r"demo.json: missing key\(s\) "
                        r"\['commit'\]"):
         tool.update(str(root))
+
+
+def test_render_names_the_merged_record(tool):
+    record = dict(RECORD, merged={'record': 'docs/results/old.json',
+                                  'command': 'python old', 'commit': 'def'})
+    lines = tool.render(record).split('\n')
+    assert lines[:4] == [
+        tool.render(RECORD).split('\n')[0], '',
+        'The rows of the methods this command did not run are those of '
+        '`python old` at commit `def` (`--merge docs/results/old.json`); '
+        'the ranks are over all rows.', ''
+    ]
+    assert lines[4:] == tool.render(RECORD).split('\n')[2:]

@@ -10,6 +10,8 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
 
     {"command": "...", "commit": "<sha>", "machine": {"cpu_model": ...,
      "cores": n, "threads": n}, "metrics": [...],
+     "merged": {"record": path, "command": "...", "commit": "<sha>"}
+               (optional: rows taken from an earlier record),
      "result": {dataset: {method: {metric: value, ..., "rank": {...},
                                   "mean_rank": r, "params": n, "flops": n,
                                   "latency_ms": t, "pairs": n}
@@ -71,6 +73,14 @@ def render(record: dict) -> str:
                 for row in table.values()) else '.') +
         (f' {record["note"]}' if record.get('note') else ''), ''
     ]
+    merged = record.get('merged')
+    if merged:
+        lines[-1:-1] = [
+            '', f'The rows of the methods this command did not run are '
+            f'those of `{merged["command"]}` at commit '
+            f'`{merged["commit"]}` (`--merge {merged["record"]}`); the '
+            'ranks are over all rows.'
+        ]
     for dataset, table in record['result'].items():
         rows = [r for r in table.values() if 'absent' not in r]
         metrics = list(record.get('metrics') or (
