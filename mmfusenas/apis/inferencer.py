@@ -43,7 +43,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import cv2
 import numpy as np
+import mmcv
 import torch
+from mmengine import fileio
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
@@ -447,8 +449,10 @@ class FusionInferencer(BaseInferencer):
         for name in info['modalities']:
             src = info['img_path'][name]
             img = info['img_arrays'].get(src)
-            if img is None:
-                img = cv2.imread(src, cv2.IMREAD_COLOR)
+            if img is None:  # the file, through the pipeline's backend
+                img = mmcv.imfrombytes(
+                    fileio.get(src, backend_args=self.pipeline.transforms[0]
+                               .backend_args), flag='color', backend='cv2')
             img = to_bgr(img)
             if img.shape[:2] != vis.shape[:2]:
                 img = cv2.resize(img, vis.shape[1::-1],

@@ -84,6 +84,12 @@ def test_inferencer_equals_fuse_tool_on_real_pairs(pairs, fusion, tmp_path):
         np.testing.assert_array_equal(
             panel[14:, -77:], cv2.cvtColor(tool, cv2.COLOR_GRAY2BGR)
             if tool.ndim == 2 else tool)
+        # the source cells: the files as decoded in colour
+        for i, folder in enumerate(('ir', 'vi')):
+            np.testing.assert_array_equal(
+                panel[14:, i * 81:i * 81 + 77],
+                cv2.imread(str(pairs / folder / f'{stem}.png'),
+                           cv2.IMREAD_COLOR))
     assert res['predictions'][2]['fused'].ndim == 3  # colour VIS -> RGB
     assert res['predictions'][0]['fused'].shape == (61, 77)
     # fusion models write no preds/ and no fused/ (vis/ is the fused image)
