@@ -5,6 +5,7 @@ from .init_summary import init_label, init_summary_lines, summarised_init_dump
 from .one_shot_loops import OneShotIterBasedTrainLoop
 from .pmi_loop import (PMILoop, inner_update, meta_gradient, meta_parameters,
                        task_loss)
+from .cached_config import CachedTextConfig, with_cached_text
 from .reliable_runner import ReliableRunner, build_runner
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     'task_loss', 'ReliableRunner', 'build_runner', 'init_label',
     'init_summary_lines', 'summarised_init_dump',
     'BilevelEpochBasedTrainLoop', 'BilevelIterBasedTrainLoop',
-    'EvolutionSearcher', 'EvolutionSearchLoop', 'OneShotIterBasedTrainLoop'
+    'EvolutionSearcher', 'EvolutionSearchLoop', 'OneShotIterBasedTrainLoop',
+    'CachedTextConfig', 'with_cached_text'
 ]

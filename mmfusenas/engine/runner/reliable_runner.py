@@ -38,6 +38,10 @@ to :class:`mmengine.runner.Runner`:
   (hundreds of lines before the first iteration) becomes one summary line
   per top-level module; the full listing goes to ``init_weights.txt`` in the
   log dir (:mod:`~mmfusenas.engine.runner.init_summary`).
+- **the config formatted once**: the config text MMEngine logs, dumps and
+  stores in every checkpoint is formatted by yapf once per content instead
+  of at each of these (:mod:`~mmfusenas.engine.runner.cached_config`); the
+  text is MMEngine's.
 """
 import os
 from typing import Callable, Dict, Optional, Union
@@ -52,6 +56,7 @@ from mmfusenas.utils.checkpoint import (check_checkpoint_file,
                                         find_resumable_checkpoint,
                                         nonfinite_tensors)
 from mmfusenas.utils.workdir_lock import WorkDirLock
+from .cached_config import with_cached_text
 from .console_brief import install_console_brief, run_summary
 from .init_summary import side_file_for, summarised_init_dump
 
@@ -83,6 +88,9 @@ class ReliableRunner(Runner):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        # the config text is formatted once, not at every log / dump /
+        # checkpoint (:mod:`.cached_config`)
+        kwargs['cfg'] = with_cached_text(kwargs.get('cfg'))
         cfg = kwargs.get('cfg') or {}
         self._load_strict = bool(cfg.get('load_strict', True))
         self._work_dir_lock: Optional[WorkDirLock] = None
