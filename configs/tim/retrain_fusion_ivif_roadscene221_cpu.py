@@ -25,9 +25,10 @@
 # N_F at C = 48 trained with Adam 1e-4 for 100 epochs of 64x64 patches on a
 # GPU.
 # Here: C = 16 (the search's width), batch 4 64x64 crops, Adam 1e-3 cosine
-# to 1e-5 over 300 iterations: ~0.3 s per step with one torch thread
-# (measured on 2 shared cores), ~2 min per retraining with the held-out
-# score.
+# to 1e-5 over 300 iterations. Budget with one torch thread (measured on 2
+# cores shared with other jobs): 0.3-0.5 s per step, ~2 min of training;
+# the control's held-out score (the loss on the 50 whole RoadScene test
+# images) adds ~1.5 min: ~3.5 min per retrained genotype.
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
     '../_base_/datasets/roadscene221_fusion.py',

@@ -13,8 +13,8 @@
 # successive / multi-scale / decomposition cells, every edge among the 7 TIM
 # operators; default strategy IAS (TIM Eq. 4, variant 'paper').
 # Data: the RoadScene221 training split's halves
-# (../_base_/datasets/roadscene221_fusion.py): `search_weights` (88 pairs)
-# updates the weights θ, `search_arch` (87 pairs) updates α. The RoadScene-50
+# (../_base_/datasets/roadscene221_fusion.py): `search_weights` (86 pairs)
+# updates the weights θ, `search_arch` (85 pairs) updates α. The RoadScene-50
 # test pairs are never read (no validation).
 # One task: the paper alternates IVIF and medical (MRI/CT) data per epoch
 # (search_fusion_ivif.py); this real-data config searches IVIF only.
@@ -26,12 +26,13 @@
 # 64x64 patches, 100 epochs (20 cell-level + 80 operation-level), T = 20
 # inner weight steps per α step, weights SGD 1e-3 cosine, α Adam 3e-4, on a
 # GPU.
-# Here: C = 16, 64x64 crops, batch 4, 6 epochs of the 88-pair weight half
-# (22 iterations each: 132 weight steps, 27 α steps with T = 5), staged as
+# Here: C = 16, 64x64 crops, batch 4, 6 epochs of the 86-pair weight half
+# (22 iterations each: 132 weight steps, 26 α steps with T = 5), staged as
 # the paper scaled to 6 epochs (cell-level α in epochs 0-1, operation-level
 # α in epochs 2-5), α Adam 3e-3 (10x the paper's, as the toy search, so that
-# α moves in 27 steps). Budget: ~3.5 s per weight step and ~9 s per α step
-# with one torch thread (measured on 2 shared cores), ~9 min per search.
+# α moves in 26 steps). Budget: 3-4.5 s per weight step and 9-12.5 s per
+# α step with one torch thread (one 22-iteration epoch: 103 s, measured on 2
+# cores shared with other jobs), ~10 min per search.
 _base_ = [
     '../_base_/models/tim_search_space.py',
     '../_base_/models/tim_fusion_losses.py',
@@ -97,7 +98,7 @@ test_dataloader = None
 test_evaluator = None
 test_cfg = None
 
-# α: Adam at 10x the paper's learning rate (27 α steps)
+# α: Adam at 10x the paper's learning rate (26 α steps)
 optim_wrapper = dict(arch=dict(optimizer=dict(lr=3e-3)))
 
 default_hooks = dict(
