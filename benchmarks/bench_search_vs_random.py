@@ -1149,7 +1149,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
         match, new_rows = plan_size_match(name, spec, args, tmp, rows,
                                           strategies)
         rows = rows + [r[:3] for r in new_rows]
-        units = [dict(u, deps=[d for d in u['deps'] if d not in done])
+        ran = {u['id'] for u in searches}
+        units = [dict(u, deps=[d for d in u['deps'] if d not in ran])
                  for u in units if u['kind'] != 'search']
         units += retrain_units(name, new_rows, args, tmp)
         done.update(run_units(units, args.jobs))
