@@ -10,10 +10,22 @@ Usage::
         [--first-retrain-seed S] [--reuse DIR] [--work-dir DIR]
         [--jobs N] [--search-cfg-options K=V ...]
         [--retrain-cfg-options K=V ...] [--argmax-too]
+        [--match-size {params,flops} [--size-tolerance 0.15]
+         [--min-matched 8] [--max-draws 1000]] [--results-json FILE]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
+    # real pairs: TIM's fusion search on RoadScene221, scored on RoadScene-50
+    OMP_NUM_THREADS=1 python benchmarks/bench_search_vs_random.py \
+        --spaces tim_fusion_roadscene221 --strategies ias_paper \
+        --search-seeds 2 --num-random 12 --retrain-seeds 1 --jobs 2 \
+        --match-size params --size-tolerance 0.15 --min-matched 8 \
+        --work-dir work_dirs/svr_roadscene221 \
+        --results-json docs/results/search_vs_random_roadscene221.json
 
 For every search space of :data:`SPACES` (a search config, the config that
-retrains a genotype, and the held-out split), on generated toy data:
+retrains a genotype, and the held-out split), on generated toy data (or,
+for a space with ``real_data``, on the real pairs its configs read from
+that folder beside the repository root: ``tim_fusion_roadscene221``, run
+only when named in ``--spaces``; a clear error when the folder is absent):
 
 1. run the search config with each strategy and each search seed and
    derive its genotype;
@@ -31,7 +43,26 @@ the searched genotypes' rank percentile among the random ones (100 = better
 than every random genotype, 50 = the median), and the searched part's
 parameters and FLOPs. The last line is ``RESULT {json}``: per space,
 ``{strategy: {searched_rank_pct: [per search seed], scores: [...]},
-random_scores, n_random, ...}``.
+random_scores, n_random, spearman_score_params, ...}``
+(``spearman_score_params``: Spearman's rho of the uniform random
+genotypes' held-out loss with their parameters; a strong correlation
+means that "above the random median" may only mean "larger").
+
+**Size-matched control** (``--match-size params|flops``): after the
+searches, the random stream (the same seeded one, so the first
+``--num-random`` draws are unchanged) is drawn on until every searched
+genotype has ``--min-matched`` random genotypes whose searched part lies
+within ``±--size-tolerance`` of its own size (parameters, or FLOPs on the
+first held-out sample, as the table reports them); those extra draws are
+retrained too (rows ``random i (size-matched draw)``; draws that match no
+searched genotype still short of matches are only sized). Each searched
+genotype is then ranked twice: among the ``--num-random`` uniform draws
+(``searched_rank_pct``) and among the random genotypes of its size
+(``matched_rank_pct``, ``n_matched``, ``matched_median``; the draws in
+``size_match``). ``--max-draws`` bounds the drawing (an error naming the
+genotypes still short of matches). ``--results-json FILE`` writes the
+ranks as a results record (``tools/misc/results_to_docs.py`` renders it
+into the docs, e.g. ``docs/user_guides/search_controls.md``).
 
 The independent units of a control (each search seed; each genotype and
 retrain seed) run in ``--jobs`` worker processes (one torch thread each;
