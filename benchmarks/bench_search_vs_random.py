@@ -71,7 +71,9 @@ Everything runs in a temporary folder (``--work-dir DIR``:
 that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
 threads in this process (set 1 on a shared machine). Spaces are a table: a new space is one
 more entry (search config, retrain config, the config keys of the genotype
-path, the searched part's path in the retrained model, toy data, budget).
+path, the searched part's path in the retrained model, toy data (``data``)
+or a real data folder (``real_data``, with ``held_out`` naming its
+held-out split), budget).
 A detection space with ``anchor_check`` also prints (and returns as
 ``positives_per_level``) the positive anchors per pyramid level of its
 retrain config on the toy training split.
@@ -186,7 +188,10 @@ def _prefixed(prefix: str, opts: Dict[str, Any]) -> Dict[str, Any]:
     return {prefix + k: v for k, v in opts.items()}
 
 
-#: the search spaces: configs, genotype keys, searched part, budgets
+#: the search spaces: configs, genotype keys, searched part, budgets; the
+#: data: ``data`` (a toy generator of :data:`DATA`) or ``real_data`` (a
+#: folder relative to the repository root that the configs' data roots
+#: name; :func:`resolve_real_data`), ``held_out`` (what the score reads)
 SPACES: Dict[str, dict] = {
     'tim_fusion': dict(
         title='TIM fusion N_F (two-level: cell per position, op per edge)',

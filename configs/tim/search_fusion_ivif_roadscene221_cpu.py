@@ -18,7 +18,8 @@
 # test pairs are never read (no validation).
 # One task: the paper alternates IVIF and medical (MRI/CT) data per epoch
 # (search_fusion_ivif.py); this real-data config searches IVIF only.
-# Losses: TIM's fusion losses (Sec. 4.2; ../_base_/models/tim_fusion_losses.py):
+# Losses: TIM's fusion losses (Sec. 4.2;
+# ../_base_/models/tim_fusion_losses.py):
 # l_F with U2Fusion's weight-free gradient measure + l_T (saliency-weighted
 # intensity + SSIM), at both levels, as retrain_fusion_ivif_roadscene221_cpu.py
 # trains the derived genotype.
