@@ -10,10 +10,22 @@ Usage::
         [--first-retrain-seed S] [--reuse DIR] [--work-dir DIR]
         [--jobs N] [--search-cfg-options K=V ...]
         [--retrain-cfg-options K=V ...] [--argmax-too]
+        [--match-size {params,flops} [--size-tolerance 0.15]
+         [--min-matched 8] [--max-draws 1000]] [--results-json FILE]
     python benchmarks/bench_search_vs_random.py --wl   # TIM_w/L cost check
+    # real pairs: TIM's fusion search on RoadScene221, scored on RoadScene-50
+    OMP_NUM_THREADS=1 python benchmarks/bench_search_vs_random.py \
+        --spaces tim_fusion_roadscene221 --strategies ias_paper \
+        --search-seeds 2 --num-random 12 --retrain-seeds 1 --jobs 2 \
+        --match-size params --size-tolerance 0.15 --min-matched 8 \
+        --work-dir work_dirs/svr_roadscene221 \
+        --results-json docs/results/search_vs_random_roadscene221.json
 
 For every search space of :data:`SPACES` (a search config, the config that
-retrains a genotype, and the held-out split), on generated toy data:
+retrains a genotype, and the held-out split), on generated toy data (or,
+for a space with ``real_data``, on the real pairs its configs read from
+that folder beside the repository root: ``tim_fusion_roadscene221``, run
+only when named in ``--spaces``; a clear error when the folder is absent):
 
 1. run the search config with each strategy and each search seed and
    derive its genotype;
@@ -31,7 +43,26 @@ the searched genotypes' rank percentile among the random ones (100 = better
 than every random genotype, 50 = the median), and the searched part's
 parameters and FLOPs. The last line is ``RESULT {json}``: per space,
 ``{strategy: {searched_rank_pct: [per search seed], scores: [...]},
-random_scores, n_random, ...}``.
+random_scores, n_random, spearman_score_params, ...}``
+(``spearman_score_params``: Spearman's rho of the uniform random
+genotypes' held-out loss with their parameters; a strong correlation
+means that "above the random median" may only mean "larger").
+
+**Size-matched control** (``--match-size params|flops``): after the
+searches, the random stream (the same seeded one, so the first
+``--num-random`` draws are unchanged) is drawn on until every searched
+genotype has ``--min-matched`` random genotypes whose searched part lies
+within ``±--size-tolerance`` of its own size (parameters, or FLOPs on the
+first held-out sample, as the table reports them); those extra draws are
+retrained too (rows ``random i (size-matched draw)``; draws that match no
+searched genotype still short of matches are only sized). Each searched
+genotype is then ranked twice: among the ``--num-random`` uniform draws
+(``searched_rank_pct``) and among the random genotypes of its size
+(``matched_rank_pct``, ``n_matched``, ``matched_median``; the draws in
+``size_match``). ``--max-draws`` bounds the drawing (an error naming the
+genotypes still short of matches). ``--results-json FILE`` writes the
+ranks as a results record (``tools/misc/results_to_docs.py`` renders it
+into the docs, e.g. ``docs/user_guides/search_controls.md``).
 
 The independent units of a control (each search seed; each genotype and
 retrain seed) run in ``--jobs`` worker processes (one torch thread each;
@@ -40,7 +71,9 @@ Everything runs in a temporary folder (``--work-dir DIR``:
 that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
 threads in this process (set 1 on a shared machine). Spaces are a table: a new space is one
 more entry (search config, retrain config, the config keys of the genotype
-path, the searched part's path in the retrained model, toy data, budget).
+path, the searched part's path in the retrained model, toy data (``data``)
+or a real data folder (``real_data``, with ``held_out`` naming its
+held-out split), budget).
 A detection space with ``anchor_check`` also prints (and returns as
 ``positives_per_level``) the positive anchors per pyramid level of its
 retrain config on the toy training split.
@@ -55,6 +88,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 import argparse
 import contextlib
 import copy
+import itertools
 import json
 import os
 import os.path as osp
@@ -154,7 +188,10 @@ def _prefixed(prefix: str, opts: Dict[str, Any]) -> Dict[str, Any]:
     return {prefix + k: v for k, v in opts.items()}
 
 
-#: the search spaces: configs, genotype keys, searched part, budgets
+#: the search spaces: configs, genotype keys, searched part, budgets; the
+#: data: ``data`` (a toy generator of :data:`DATA`) or ``real_data`` (a
+#: folder relative to the repository root that the configs' data roots
+#: name; :func:`resolve_real_data`), ``held_out`` (what the score reads)
 SPACES: Dict[str, dict] = {
     'tim_fusion': dict(
         title='TIM fusion N_F (two-level: cell per position, op per edge)',
@@ -290,7 +327,74 @@ SPACES: Dict[str, dict] = {
         score_pipeline='train',
         score_flips=False,  # a deterministic held-out score
         strategies_fixed=True),
+    'tim_fusion_roadscene221': dict(
+        title='TIM fusion N_F on real IR/VIS pairs (RoadScene221 search '
+        'halves; IVIF only)',
+        search='configs/tim/search_fusion_ivif_roadscene221_cpu.py',
+        retrain='configs/tim/retrain_fusion_ivif_roadscene221_cpu.py',
+        genotype_keys=['model.fusion_net.genotype'],
+        part='fusion_net',
+        # real pairs instead of a toy generator: the configs' data roots
+        # under ../shared/data/fusion (relative to the repository root)
+        real_data='../shared/data/fusion',
+        held_out='RoadScene-50 test pairs (whole images)',
+        default='ias_paper',
+        # the configs' own budgets (their headers): 6 search epochs of 22
+        # weight steps, 300 retraining steps; --quick a smoke run
+        search_opts=lambda quick: {'train_cfg.max_epochs': 2} if quick
+        else {},
+        retrain_opts=lambda quick: {'train_cfg.max_iters': 100} if quick
+        else {}),
 }
+
+
+def real_data_root(spec: dict, name: str = '?') -> str:
+    """The absolute folder of a space's real data (``real_data``, relative
+    to the repository root), or ``''`` for a space on a toy generator.
+
+    Raises:
+        FileNotFoundError: the folder does not exist (named, with the
+            configs that read it).
+    """
+    rel = spec.get('real_data')
+    if not rel:
+        return ''
+    path = osp.normpath(osp.join(ROOT, rel))
+    if not osp.isdir(path):
+        raise FileNotFoundError(
+            f'space {name!r} reads real data from {path} ({rel} beside the '
+            f'repository root, as {spec["search"]} and {spec["retrain"]} '
+            'name it), which does not exist; put the data folder there '
+            '(docs/user_guides/datasets.md) or choose a toy space')
+    return path
+
+
+def resolve_real_data(cfg: Any, spec: dict) -> None:
+    """Rewrite, in place, every ``data_root`` of a config that starts with
+    the space's ``real_data`` folder (as the configs write it, relative to
+    the repository root) into the absolute path: the units run in their
+    own work folder, not in the repository root. A space without
+    ``real_data`` is left as it is."""
+    rel = spec.get('real_data')
+    if not rel:
+        return
+    prefix = rel.rstrip('/')
+    absolute = osp.normpath(osp.join(ROOT, prefix))
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'data_root' and isinstance(value, str) and (
+                        value.rstrip('/') == prefix
+                        or value.startswith(prefix + '/')):
+                    node[key] = absolute + value[len(prefix):]
+                else:
+                    walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(cfg._cfg_dict if isinstance(cfg, Config) else cfg)
 
 
 # ------------------------------------------------------------------ helpers
@@ -350,6 +454,7 @@ def run_search(spec: dict, strategy: str, seed: int, workdir: str,
         _merge(cfg, extra)
     if spec.get('img_scale'):
         _set_img_scale(cfg._cfg_dict, spec['img_scale'])
+    resolve_real_data(cfg, spec)
     _quiet(cfg, workdir, seed, f'search_{osp.basename(workdir)}')
     runner = _build_runner(cfg)
     runner.train()
@@ -399,23 +504,29 @@ def search_algorithm(spec: dict):
 
 
 def random_genotypes(spec: dict, n: int, seed: int) -> List[Genotype]:
-    """``n`` genotypes drawn uniformly from the search config's space."""
+    """``n`` genotypes drawn uniformly from the search config's space: the
+    first ``n`` of :func:`iter_random_genotypes`' stream."""
+    return list(itertools.islice(iter_random_genotypes(spec, seed), n))
+
+
+def iter_random_genotypes(spec: dict, seed: int) -> Iterator[Genotype]:
+    """The endless stream of genotypes drawn uniformly from the search
+    config's space (every choice point independently uniform, ``zero``
+    excluded), seeded by ``seed``: draw ``i`` is the same however many are
+    taken (the size-matched draws continue the ``--num-random`` ones)."""
     algo = search_algorithm(spec)
     rng = random.Random(seed)
-    out = []
-    for i in range(n):
+    for i in itertools.count():
         choices = {}
         for key in algo.arch_params.keys():
             names = [c for c in algo.arch_params.choices(key) if c != 'zero']
             choices[key] = rng.choice(names or list(
                 algo.arch_params.choices(key)))
-        out.append(
-            Genotype.from_space(
-                algo._space_cfg,
-                choices,
-                meta=dict(random_sample=i, seed=seed,
-                          space_path=algo.space_path)))
-    return out
+        yield Genotype.from_space(
+            algo._space_cfg,
+            choices,
+            meta=dict(random_sample=i, seed=seed,
+                      space_path=algo.space_path))
 
 
 def constant_genotypes(spec: dict, ops: List[str]) -> List[Genotype]:
@@ -569,9 +680,19 @@ def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
 
 def part_cost(runner: Runner, cfg: Config, spec: dict) -> Dict[str, float]:
     """Parameters and FLOPs of the searched part of a retrained model."""
-    model = runner.model
+    return model_part_cost(runner.model, cfg, spec)
+
+
+def model_part_cost(model: torch.nn.Module, cfg: Config, spec: dict,
+                    flops: bool = True) -> Dict[str, float]:
+    """Parameters and FLOPs of the searched part (``spec['part']``) of a
+    model built from the retrain config ``cfg``; the FLOPs of one forward
+    pass of the first sample of the held-out split (as it is scored).
+    ``flops=False``: the parameters only (no forward pass)."""
     part = model.get_submodule(spec['part'])
     params = sum(p.numel() for p in part.parameters())
+    if not flops:
+        return dict(params=params)
     batch = next(iter(_score_loader(cfg, spec)))
     data = model.data_preprocessor(batch, True)
     one = {k: (v[:1] if isinstance(v, (torch.Tensor, list)) else v)
@@ -602,11 +723,11 @@ def annealed_schedule(max_iters: int, eta_min: float = 1e-5) -> List[dict]:
     ]
 
 
-def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
-            quick: bool, extra: Dict[str, Any] = None) -> Dict[str, float]:
-    """Retrain the genotype at ``genotype_path`` with the space's retrain
-    config (``extra``: config options merged last); return its held-out
-    ``score`` and the searched part's ``params`` / ``mflops``."""
+def retrain_config(spec: dict, genotype_path: str, quick: bool,
+                   extra: Dict[str, Any] = None) -> Config:
+    """The space's retrain config for the genotype at ``genotype_path``:
+    the space's options, then ``extra``, its schedule annealed where the
+    space says so, real data roots absolute."""
     cfg = Config.fromfile(osp.join(ROOT, spec['retrain']))
     _merge(cfg, {k: genotype_path for k in spec['genotype_keys']})
     _merge(cfg, spec['retrain_opts'](quick))
@@ -616,13 +737,107 @@ def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
         cfg.param_scheduler = annealed_schedule(cfg.train_cfg.max_iters)
     if spec.get('img_scale'):
         _set_img_scale(cfg._cfg_dict, spec['img_scale'])
+    resolve_real_data(cfg, spec)
+    return cfg
+
+
+def genotype_size(spec: dict, genotype_path: str, quick: bool,
+                  extra: Dict[str, Any] = None,
+                  flops: bool = True) -> Dict[str, float]:
+    """Parameters (and FLOPs) of the searched part of the genotype's model
+    as :func:`retrain` builds it, before any training: the same numbers
+    as the retrained model's :func:`part_cost` (the size matching of the
+    random draws, ``--match-size``)."""
+    from mmengine.registry import init_default_scope
+    cfg = retrain_config(spec, genotype_path, quick, extra)
+    init_default_scope(cfg.get('default_scope', 'mmfusenas'))
+    model = MODELS.build(cfg.model)
+    return model_part_cost(model, cfg, spec, flops=flops)
+
+
+def within_size(size: float, ref: float, tolerance: float) -> bool:
+    """``size`` within ``±tolerance`` (a fraction) of ``ref``."""
+    return abs(size - ref) <= tolerance * abs(ref)
+
+
+def size_matched_draws(searched: Dict[str, float], size_of, num_random: int,
+                       tolerance: float, min_matched: int,
+                       max_draws: int) -> tuple:
+    """Which random draws to retrain so that every searched genotype has at
+    least ``min_matched`` random genotypes of its size.
+
+    Draw ``i`` (``size_of(i)``: its size, asked once per draw, in order)
+    is retrained when ``i < num_random`` (the uniform control, always), or
+    when it lies within ``±tolerance`` of a searched genotype that still
+    has fewer than ``min_matched`` matches when it is drawn. Drawing stops
+    at the first draw ``>= num_random`` before which every searched
+    genotype has its matches; a retrained draw counts as a match of every
+    searched genotype whose size it is within. The rule reads sizes only,
+    never scores, so the matched set is not selected by the outcome.
+
+    Args:
+        searched (dict): label -> size of each searched genotype.
+        size_of (callable): draw index -> its size.
+        num_random (int): the uniform draws (all retrained).
+        tolerance (float): relative tolerance (0.15: ±15 %).
+        min_matched (int): matches needed per searched genotype.
+        max_draws (int): the most draws (the uniform ones included).
+
+    Returns:
+        tuple: ``(retrain, matched, sizes)``: the retrained draw indices
+        (ascending), ``{label: [matched draw indices]}`` and the size of
+        every draw made.
+
+    Raises:
+        RuntimeError: ``max_draws`` draws were made and some searched
+            genotype still has fewer than ``min_matched`` matches (named,
+            with its size and its matches).
+    """
+    matched: Dict[str, List[int]] = {k: [] for k in searched}
+    retrain_ids: List[int] = []
+    sizes: List[float] = []
+    i = 0
+    while i < num_random or any(
+            len(v) < min_matched for v in matched.values()):
+        if i >= max_draws:
+            short = {k: (searched[k], len(v)) for k, v in matched.items()
+                     if len(v) < min_matched}
+            raise RuntimeError(
+                f'--max-draws {max_draws} exhausted: '
+                + '; '.join(f'{k} (size {sz:,.6g}) has {n} of the '
+                            f'{min_matched} random genotypes within '
+                            f'±{tolerance:.0%}'
+                            for k, (sz, n) in short.items())
+                + '; raise --max-draws or --size-tolerance, or lower '
+                '--min-matched')
+        size = size_of(i)
+        sizes.append(size)
+        near = [k for k, ref in searched.items()
+                if within_size(size, ref, tolerance)]
+        if i < num_random or any(len(matched[k]) < min_matched
+                                 for k in near):
+            retrain_ids.append(i)
+            for k in near:
+                matched[k].append(i)
+        i += 1
+    return retrain_ids, matched, sizes
+
+
+def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
+            quick: bool, extra: Dict[str, Any] = None) -> Dict[str, float]:
+    """Retrain the genotype at ``genotype_path`` with the space's retrain
+    config (``extra``: config options merged last); return its held-out
+    ``score`` (and ``held_out_n``, the held-out samples it averages) and
+    the searched part's ``params`` / ``mflops``."""
+    cfg = retrain_config(spec, genotype_path, quick, extra)
     score_cfg = copy.deepcopy(cfg)
     _quiet(cfg, workdir, seed, f'retrain_{osp.basename(workdir)}')
     runner = _build_runner(cfg)
     runner.train()
     parts = held_out_losses(runner, score_cfg, spec)
     out = dict(score=score_of(parts, spec.get('score_keys')),
-               score_parts=parts)
+               score_parts=parts,
+               held_out_n=len(_score_loader(score_cfg, spec).dataset))
     out.update(part_cost(runner, score_cfg, spec))
     return out
 
@@ -774,6 +989,16 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
         path = osp.join(tmp, 'work', name, f'random_{i}.yaml')
         genotype.dump(path)
         rows.append((f'random {i}', 'random', path, []))
+    units += retrain_units(name, rows, args, tmp)
+    return [r[:3] for r in rows], units
+
+
+def retrain_units(name: str, rows: List[tuple], args, tmp: str) -> List[dict]:
+    """One retraining unit per row ``(label, kind, genotype path, deps)``
+    and retrain seed (:func:`plan_units`)."""
+    base = dict(space=name, quick=args.quick, root=tmp)
+    retrain_extra = json.loads(json.dumps(args.retrain_cfg_options or {}))
+    units = []
     for label, kind, path, deps in rows:
         for seed in range(args.first_retrain_seed,
                           args.first_retrain_seed + args.retrain_seeds):
@@ -784,7 +1009,72 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
                 kind='retrain', label=label, seed=seed, work=work,
                 genotype=path, extra=retrain_extra,
                 deps=list(deps), result=osp.join(work, 'unit_result.json')))
-    return [r[:3] for r in rows], units
+    return units
+
+
+def plan_size_match(name: str, spec: dict, args, tmp: str,
+                    rows: List[tuple], kinds: List[str]) -> tuple:
+    """The random draws beyond ``--num-random`` that the size-matched
+    control retrains (``--match-size``), once the searches are done.
+
+    The searched genotypes (rows of a kind in ``kinds``) and the draws of
+    the seeded stream (:func:`iter_random_genotypes`, the one that gives
+    the ``--num-random`` uniform draws) are sized by
+    :func:`genotype_size` (``--match-size``: ``params`` or ``flops`` of
+    the searched part); :func:`size_matched_draws` decides which to
+    retrain.
+
+    Returns:
+        tuple: ``(match, new_rows)``: ``match`` (metric, tolerance,
+        min_matched, draws, the searched sizes, the matched labels per
+        searched genotype, the extra draws) and the rows ``(label,
+        'random-matched', path, [])`` of the extra draws to retrain.
+    """
+    metric = args.match_size
+    retrain_extra = json.loads(json.dumps(args.retrain_cfg_options or {}))
+
+    def size(path):
+        cost = genotype_size(spec, path, args.quick, retrain_extra,
+                             flops=metric == 'flops')
+        return float(cost['mflops'] * 1e6 if metric == 'flops'
+                     else cost['params'])
+
+    searched = {label: size(path) for label, kind, path in rows
+                if kind in kinds}
+    stream = iter_random_genotypes(spec, seed=1000)
+    drawn: List[Genotype] = []
+
+    def size_of(i):
+        drawn.append(next(stream))
+        path = osp.join(tmp, 'work', name, f'random_{i}.yaml')
+        if i >= args.num_random:
+            drawn[-1].dump(path)
+        return size(path)
+
+    ids, matched, sizes = size_matched_draws(
+        searched, size_of, args.num_random, args.size_tolerance,
+        args.min_matched, args.max_draws)
+    extra = [i for i in ids if i >= args.num_random]
+    for i in range(args.num_random, len(drawn)):
+        if i not in extra:  # drawn, sized, not retrained
+            os.remove(osp.join(tmp, 'work', name, f'random_{i}.yaml'))
+    new_rows = [(f'random {i}', 'random-matched',
+                 osp.join(tmp, 'work', name, f'random_{i}.yaml'), [])
+                for i in extra]
+    match = dict(
+        metric=metric, tolerance=args.size_tolerance,
+        min_matched=args.min_matched, max_draws=args.max_draws,
+        draws=len(sizes), extra_retrained=extra,
+        searched_size=searched,
+        matched={k: [f'random {i}' for i in v] for k, v in matched.items()},
+        draw_sizes=sizes)
+    print(f'  [{name}] size matching ({metric} within '
+          f'±{args.size_tolerance:.0%}): {len(sizes)} draws, '
+          f'{len(extra)} retrained beyond the {args.num_random} uniform '
+          'ones; matches per searched genotype: ' + ', '.join(
+              f'{k} ({searched[k]:,.6g}) {len(v)}'
+              for k, v in matched.items()), flush=True)
+    return match, new_rows
 
 
 def run_unit(unit: dict) -> dict:
@@ -886,7 +1176,22 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
                      'instances_train.json'), spec['img_scale'])
         print(f'  [{name}] positive anchors per level (train split, '
               f'{spec["img_scale"][0]} px): {positives}', flush=True)
-    done = run_units(units, args.jobs)
+    match = None
+    if getattr(args, 'match_size', None):
+        # the searches first: the extra random draws are matched to the
+        # sizes of the genotypes they derive
+        searches = [u for u in units if u['kind'] == 'search']
+        done = run_units(searches, args.jobs) if searches else {}
+        match, new_rows = plan_size_match(name, spec, args, tmp, rows,
+                                          strategies)
+        rows = rows + [r[:3] for r in new_rows]
+        ran = {u['id'] for u in searches}
+        units = [dict(u, deps=[d for d in u['deps'] if d not in ran])
+                 for u in units if u['kind'] != 'search']
+        units += retrain_units(name, new_rows, args, tmp)
+        done.update(run_units(units, args.jobs))
+    else:
+        done = run_units(units, args.jobs)
     results = []
     for label, kind, path in rows:
         scores, parts, cost = [], [], {}
@@ -896,6 +1201,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
             scores.append(res['score'])
             parts.append(res.get('score_parts'))
             cost = dict(params=res['params'], mflops=res['mflops'])
+            if 'held_out_n' in res:
+                cost['held_out_n'] = res['held_out_n']
         results.append(
             dict(label=label, kind=kind, scores=scores, parts=parts,
                  mean=statistics.mean(scores), **cost))
@@ -903,24 +1210,58 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
               f'({time.time() - t0:.0f} s)', flush=True)
     randoms = [r['mean'] for r in results if r['kind'] == 'random']
     median = statistics.median(randoms) if randoms else float('nan')
-    table = [['genotype', 'held-out loss', 'rank %', 'params', 'MFLOPs']]
+    by_label = {r['label']: r for r in results}
+    matched_scores = {} if match is None else {
+        label: [by_label[m]['mean'] for m in labels]
+        for label, labels in match['matched'].items()}
+    rho_params = spearman_rho([r['params'] for r in results
+                               if r['kind'] == 'random'], randoms) \
+        if len(randoms) >= 2 else float('nan')
+    header = ['genotype', 'held-out loss', 'rank %', 'params', 'MFLOPs']
+    if match is not None:
+        header[3:3] = ['rank % matched', 'n matched']
+    table = [header]
     for r in sorted(results, key=lambda r: r['mean']):
-        pct = '' if r['kind'] == 'random' else \
-            f'{rank_pct(r["mean"], randoms):.0f}'
-        table.append([
-            r['label'], _mean_std(r['scores']), pct, f'{r["params"]:,}',
-            f'{r["mflops"]:.2f}'
-        ])
-    print(f'\n{name}: {spec["title"]}; held-out = toy val split; '
+        random_row = r['kind'] in ('random', 'random-matched')
+        row = [r['label'] + (' (size-matched draw)'
+                             if r['kind'] == 'random-matched' else ''),
+               _mean_std(r['scores']),
+               '' if random_row else f'{rank_pct(r["mean"], randoms):.0f}',
+               f'{r["params"]:,}', f'{r["mflops"]:.2f}']
+        if match is not None:
+            mine = matched_scores.get(r['label'])
+            row[3:3] = ['', ''] if mine is None else [
+                f'{rank_pct(r["mean"], mine):.0f}' if mine else '-',
+                str(len(mine))]
+        table.append(row)
+    print(f'\n{name}: {spec["title"]}; held-out = '
+          f'{spec.get("held_out", "toy val split")}; '
           f'{args.retrain_seeds} retrain seed(s); random median '
-          f'{median:.4f}; {time.time() - t0:.0f} s')
+          f'{median:.4f} ({len(randoms)} uniform draws); Spearman rho of '
+          f'their held-out loss with their parameters {rho_params:+.2f}; '
+          f'{time.time() - t0:.0f} s')
+    if match is not None:
+        print(f'rank % matched: among the random genotypes whose '
+              f'{match["metric"]} lie within ±{match["tolerance"]:.0%} of '
+              f'the searched one ({match["draws"]} draws)')
     print(AsciiTable(table).table)
     out = dict(
         n_random=len(randoms),
         random_scores=randoms,
         random_median=median,
+        spearman_score_params=rho_params,
+        held_out=spec.get('held_out', 'toy val split'),
+        held_out_n=max((r.get('held_out_n', 0) for r in results),
+                       default=0),
         default_strategy=spec['default'],
         seconds=round(time.time() - t0, 1))
+    if match is not None:
+        out['size_match'] = dict(
+            match, matched_scores=matched_scores,
+            extra_scores={r['label']: r['mean'] for r in results
+                          if r['kind'] == 'random-matched'},
+            extra_params={r['label']: r['params'] for r in results
+                          if r['kind'] == 'random-matched'})
     # per genotype, the score of every retrain seed (the seeds are shared,
     # so genotypes can also be ranked seed by seed)
     out['retrain_scores'] = {r['label']: r['scores'] for r in results}
@@ -966,6 +1307,15 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
             scores=[r['mean'] for r in mine],
             mflops=[r['mflops'] for r in mine],
             params=[r['params'] for r in mine])
+        if match is not None and strategy in strategies:
+            # the same genotypes ranked among the random ones of their size
+            same = [matched_scores[r['label']] for r in mine]
+            out[strategy].update(
+                matched_rank_pct=[rank_pct(r['mean'], m) if m else None
+                                  for r, m in zip(mine, same)],
+                n_matched=[len(m) for m in same],
+                matched_median=[statistics.median(m) if m else None
+                                for m in same])
         if terms:
             # the same ranks by each held-out loss term alone (mean over
             # retrain seeds), e.g. the task's classification loss
@@ -1166,6 +1516,32 @@ def main_control():
         "point (rows 'constant <OP>', ranked like a strategy; e.g. skip "
         'and the largest op): can the proxy see the operators at all? A '
         'neck of all skip that scores like the random ones says no')
+    parser.add_argument(
+        '--match-size', choices=['params', 'flops'], default=None,
+        help='also rank each searched genotype among random genotypes of '
+        'its size (this measure of the searched part within '
+        '--size-tolerance): after the searches, keep drawing from the same '
+        'seeded stream as the --num-random draws until every searched '
+        'genotype has --min-matched of them, and retrain the extra matched '
+        "draws (rows 'random i (size-matched draw)'); flops: one forward "
+        'pass per draw on the first held-out sample')
+    parser.add_argument('--size-tolerance', type=float, default=0.15,
+                        help='relative size tolerance of --match-size '
+                        '(0.15: within ±15 %%)')
+    parser.add_argument('--min-matched', type=int, default=8,
+                        help='size-matched random genotypes needed per '
+                        'searched genotype (--match-size)')
+    parser.add_argument('--max-draws', type=int, default=1000,
+                        help='the most random draws of --match-size (the '
+                        '--num-random ones included); an error if some '
+                        'searched genotype has fewer than --min-matched '
+                        'matches by then')
+    parser.add_argument(
+        '--results-json', default=None, metavar='FILE',
+        help='also write a results record (command, commit, machine, the '
+        'searched genotypes\' ranks per space and the whole RESULT as '
+        '"control") for tools/misc/results_to_docs.py, e.g. '
+        'docs/results/search_vs_random_roadscene221.json')
     parser.add_argument('--unit', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.unit:  # a worker process of --jobs
@@ -1173,6 +1549,16 @@ def main_control():
         return
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    if args.match_size:
+        if args.random_subset:
+            parser.error('--match-size retrains all --num-random draws; it '
+                         'cannot be combined with --random-subset')
+        if not 0 < args.size_tolerance < 1:
+            parser.error('--size-tolerance must lie in (0, 1), got '
+                         f'{args.size_tolerance}')
+        if args.min_matched < 1:
+            parser.error(f'--min-matched must be >= 1, got '
+                         f'{args.min_matched}')
     if args.num_random is None:
         args.num_random = 8 if args.quick else 12
     if args.retrain_seeds is None:
@@ -1180,7 +1566,17 @@ def main_control():
     if args.strategies is None:
         args.strategies = ['ias_paper', 'darts1'] if args.quick else \
             ['ias_paper', 'darts1', 'implicit']
-    spaces = args.spaces or (['tim_fusion'] if args.quick else list(SPACES))
+    # the real-data spaces run when named (they need their data folder)
+    spaces = args.spaces or (['tim_fusion'] if args.quick else [
+        s for s in SPACES if not SPACES[s].get('real_data')])
+    if args.match_size and args.max_draws < args.num_random:
+        parser.error(f'--max-draws ({args.max_draws}) must be at least '
+                     f'--num-random ({args.num_random})')
+    for s in spaces:  # a missing data folder fails before anything runs
+        real_data_root(SPACES[s], s)
+    if args.results_json:
+        from mmfusenas.utils.results_record import check_record_path
+        check_record_path(args.results_json)
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     MMLogger.get_instance('mmengine', log_level='WARNING')
     cwd = os.getcwd()
@@ -1190,7 +1586,7 @@ def main_control():
         os.chdir(tmp)
         try:
             needed = {'ivif'} if args.wl else {
-                SPACES[s]['data'] for s in spaces
+                SPACES[s]['data'] for s in spaces if SPACES[s].get('data')
             }
             for d in sorted(needed):
                 DATA[d](osp.join(tmp, 'data'), args.quick,
@@ -1217,11 +1613,91 @@ def main_control():
         constant_ops=args.constant_ops,
         search_cfg_options=args.search_cfg_options,
         retrain_cfg_options=args.retrain_cfg_options,
-        score='held-out loss (val split), lower is better')
+        match_size=args.match_size,
+        size_tolerance=args.size_tolerance,
+        min_matched=args.min_matched,
+        max_draws=args.max_draws,
+        score='held-out loss (the space\'s held-out split), lower is '
+        'better')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=1)
+    if args.results_json and not args.wl:
+        write_control_record(args.results_json, result, spaces, sys.argv)
     print('RESULT ' + json.dumps(result))
+
+
+#: the columns of a control's results record (tools/misc/results_to_docs.py)
+RECORD_METRICS = ['held-out loss', 'rank % (all random)',
+                  'rank % (size-matched)', 'size-matched n']
+
+
+def control_record_tables(result: Dict[str, Any],
+                          spaces: List[str]) -> Dict[str, dict]:
+    """The docs tables of a control's RESULT: per space, one row per
+    searched genotype (its held-out loss, its rank percentile among all
+    uniform random genotypes and among the size-matched ones, how many
+    those are, the searched part's parameters and FLOPs, the held-out
+    pairs) and one row of the uniform random genotypes' median."""
+    tables = {}
+    first = result.get('settings', {}).get('first_search_seed', 0)
+    for name in spaces:
+        res = result[name]
+        rows: Dict[str, dict] = {}
+        for strategy, value in res.items():
+            if not isinstance(value, dict) or 'searched_rank_pct' not in \
+                    value:
+                continue
+            for k, score in enumerate(value['scores']):
+                seed = first + k
+                row = {'held-out loss': score,
+                       'rank % (all random)': value['searched_rank_pct'][k]}
+                if 'matched_rank_pct' in value:
+                    row['rank % (size-matched)'] = \
+                        value['matched_rank_pct'][k]
+                    row['size-matched n'] = value['n_matched'][k]
+                row.update(params=value['params'][k],
+                           flops=value['mflops'][k] * 1e6)
+                rows[f'{strategy} s{seed}'] = row
+        rows[f'random median ({res["n_random"]} uniform draws)'] = {
+            'held-out loss': res['random_median']}
+        if res.get('held_out_n'):
+            for row in rows.values():
+                row['pairs'] = res['held_out_n']
+        tables[f'{name}: {res.get("held_out", "held-out split")}'] = rows
+    return tables
+
+
+def write_control_record(path: str, result: Dict[str, Any],
+                         spaces: List[str], argv: List[str]) -> dict:
+    """Write the control's results record (``--results-json``): the docs
+    tables of :func:`control_record_tables`, a note per space (the
+    uniform draws' Spearman rho with their parameters; the size matching)
+    and the whole RESULT as ``control``."""
+    from mmfusenas.utils.results_record import write_results_record
+    notes = []
+    for name in spaces:
+        res = result[name]
+        note = (f'{name}: Spearman rho of the {res["n_random"]} uniform '
+                'random genotypes\' held-out loss with their parameters '
+                f'{res["spearman_score_params"]:+.2f}')
+        match = res.get('size_match')
+        if match:
+            note += (f'; size-matched: {match["metric"]} within '
+                     f'±{match["tolerance"]:.0%} of the searched part, '
+                     f'{match["draws"]} draws, '
+                     f'{len(match["extra_retrained"])} retrained beyond the '
+                     'uniform ones')
+        notes.append(note + '.')
+    notes.append('Held-out loss: lower is better; rank %: percent of the '
+                 'random genotypes with a higher loss (100 = better than '
+                 'all, 50 = the median).')
+    command = 'python ' + ' '.join(
+        [osp.relpath(osp.abspath(argv[0]), ROOT)] + argv[1:])
+    return write_results_record(
+        path, command, ROOT, control_record_tables(result, spaces),
+        threads=int(os.environ.get('OMP_NUM_THREADS', '1')),
+        metrics=RECORD_METRICS, note=' '.join(notes), control=result)
 
 
 DOC_ANCHOR_LEVELS = """Which pyramid levels of the toy neck search carry a task signal?

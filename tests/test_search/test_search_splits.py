@@ -23,6 +23,10 @@ EVALUATED_BY = {
         'tim/fusion_ivif_m3fd.py'
     ],
     'tim/search_fusion_ivif_toy.py': ['tim/retrain_fusion_ivif_toy.py'],
+    # real pairs: the RoadScene221 halves; the retraining scores on
+    # RoadScene-50 (the search-vs-random control on real data)
+    'tim/search_fusion_ivif_roadscene221_cpu.py':
+    ['tim/retrain_fusion_ivif_roadscene221_cpu.py'],
     # the headlines hold a searched neck: they evaluate a search's genotype
     'tim/search_retinanet_ivif.py':
     ['tim/retrain_retinanet_ivif.py', 'tim/retinanet_ivif.py'],

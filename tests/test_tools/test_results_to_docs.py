@@ -126,3 +126,26 @@ def test_render_names_the_merged_record(tool):
         'the ranks are over all rows.', ''
     ]
     assert lines[4:] == tool.render(RECORD).split('\n')[2:]
+
+
+def test_render_leaves_a_metric_a_row_lacks_empty(tool):
+    """A summary row (e.g. the random genotypes' median of a search
+    control) has only some of the columns: the others are empty cells."""
+    record = dict(
+        command='python benchmarks/bench_search_vs_random.py', commit='abc',
+        machine=dict(cpu_model='CPU X', cores=2, threads=1),
+        metrics=['held-out loss', 'rank % (all random)'],
+        result={'space: held-out': {
+            'ias_paper s0': {'held-out loss': 0.5,
+                             'rank % (all random)': 75.0, 'params': 10,
+                             'pairs': 50},
+            'random median (12 uniform draws)': {'held-out loss': 0.6,
+                                                 'pairs': 50}}})
+    assert tool.render(record).split('\n')[2:] == [
+        '**space: held-out** (50 pairs)',
+        '',
+        '| method | held-out loss | rank % (all random) | params |',
+        '|---|---|---|---|',
+        '| ias_paper s0 | 0.5000 | 75.0000 | 10 |',
+        '| random median (12 uniform draws) | 0.6000 |  |  |',
+    ]

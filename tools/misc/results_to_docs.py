@@ -101,8 +101,10 @@ def render(record: dict) -> str:
                 cells = [f'absent: {r["absent"]}'] + [''] * (len(header) - 2)
             else:
                 ranks = r.get('rank', {})
+                # a metric a row does not have: an empty cell
                 cells = [
-                    _fmt(r[m]) + (f' ({ranks[m]})' if m in ranks else '')
+                    (_fmt(r[m]) if m in r else '') +
+                    (f' ({ranks[m]})' if m in ranks else '')
                     for m in metrics
                 ] + ([_fmt(r.get('mean_rank', ''))] if ranked else []) + [
                     c[2](r[c[0]]) if c[0] in r else '' for c in cost
