@@ -270,6 +270,7 @@ TINY_RETRAIN = [
 ]
 
 
+@pytest.mark.slow
 def test_real_space_end_to_end_with_minimal_budgets(bench, shared_data,
                                                     tmp_path):
     """One search (4 pairs a half, one epoch), two uniform random genotypes
