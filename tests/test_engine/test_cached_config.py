@@ -82,7 +82,10 @@ def test_reliable_runner_formats_its_config_once(tmp_path, format_calls):
                             train_cfg=dict(by_epoch=False, max_iters=1),
                             optim_wrapper=dict(
                                 optimizer=dict(type='SGD', lr=0.1)),
-                            default_hooks=dict(checkpoint=None))
+                            default_hooks=dict(checkpoint=None),
+                            # MMEngine's default would leave 'mmengine' as
+                            # the current scope for the tests after this one
+                            default_scope='mmfusenas')
     assert type(runner.cfg) is CachedTextConfig
     # logged and dumped into the work dir by the runner's constructor:
     # one formatting
