@@ -43,7 +43,14 @@ def pytest_configure(config):
     one worker competing with the other workers' would only slow both. Also
     for the subprocesses a test starts (``OMP_NUM_THREADS``) and the
     compiled FMI kernels (``MMFUSENAS_FMI_THREADS``); a value set in the
-    environment is kept."""
+    environment is kept.
+
+    Every run's config text (logged, dumped, stored in checkpoints) is
+    MMEngine's unformatted one (``MMFUSENAS_CONFIG_TEXT=plain``,
+    :mod:`mmfusenas.engine.runner.cached_config`): yapf's formatting costs
+    seconds per run of the larger configs. ``tests/test_engine/
+    test_cached_config.py`` tests the formatted text."""
+    os.environ.setdefault('MMFUSENAS_CONFIG_TEXT', 'plain')
     if not os.environ.get('PYTEST_XDIST_WORKER'):
         return
     for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
@@ -59,7 +66,17 @@ def pytest_collection_finish(session):
     permanent generation. MMEngine calls ``gc.collect()`` in every
     ``BaseDataset`` (``serialize_data``) and runner build; each such call
     otherwise walks those millions of module-level objects (~0.4 s a
-    call), while only the objects the tests make can become garbage."""
+    call), while only the objects the tests make can become garbage.
+    The modules that register into mmdet's, mmseg's and MMFuseNAS's
+    registries are imported first (the tests' first build in those scopes
+    would import them), so that they are frozen too."""
+    from mmdet.utils import register_all_modules as mmdet_modules
+    from mmseg.utils import register_all_modules as mmseg_modules
+
+    from mmfusenas.utils import register_all_modules
+    mmdet_modules(init_default_scope=False)
+    mmseg_modules(init_default_scope=False)
+    register_all_modules(init_default_scope=False)
     gc.collect()
     gc.freeze()
 
@@ -71,7 +88,42 @@ def pytest_addoption(parser):
         'as MMFUSENAS_RUN_SLOW=1')
 
 
+#: The test files that take longest (seconds of a 2-worker run), run first:
+#: pytest-xdist (``--dist loadfile``) hands out files in collection order,
+#: so a long file collected last would keep one worker busy while the
+#: other has nothing left; started first, the many short files fill the
+#: gaps at the end. The order only changes when a file runs, not what it
+#: runs (each file stays in one worker).
+LONG_FILES = (
+    'test_tools/test_task_guided_training.py',
+    'test_tools/test_compose_configs.py',
+    'test_apis/test_deploy.py',
+    'test_engine/test_distributed.py',
+    'test_models/test_fusion_baselines.py',
+    'test_evaluation/test_fmi_fast.py',
+    'test_search/test_implicit_strategy.py',
+    'test_engine/test_search_loops_hooks.py',
+    'test_tools/test_tim_conversion.py',
+    'test_tools/test_ruas_task_configs.py',
+    'test_search/test_cooperative_search.py',
+    'test_tools/test_dcnas_pipeline.py',
+    'test_tools/test_bench_tim_two_stage.py',
+)
+
+
+def _long_files_first(items):
+    rank = {name: i for i, name in enumerate(LONG_FILES)}
+    tests_dir = osp.dirname(osp.abspath(__file__))
+
+    def key(item):
+        rel = osp.relpath(str(item.path), tests_dir).replace(os.sep, '/')
+        return rank.get(rel, len(LONG_FILES))
+
+    items.sort(key=key)  # stable: the rest keep their collection order
+
+
 def pytest_collection_modifyitems(config, items):
+    _long_files_first(items)
     if config.getoption('--run-slow') or os.environ.get(
             'MMFUSENAS_RUN_SLOW') == '1':
         return

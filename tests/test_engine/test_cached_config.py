@@ -19,6 +19,8 @@ def _cfg(width=8):
 
 @pytest.fixture
 def format_calls(monkeypatch):
+    # the suite's plain text (tests/conftest.py) off: formatted as for users
+    monkeypatch.delenv('MMFUSENAS_CONFIG_TEXT', raising=False)
     calls = []
     real = mmengine_config.FormatCode
 
@@ -99,3 +101,22 @@ def test_reliable_runner_formats_its_config_once(tmp_path, format_calls):
     expected = cfg.pretty_text  # MMEngine's formatting of the same config
     assert meta['cfg'] == expected
     assert dumped.read_text() == expected
+
+
+def test_plain_text_is_mmengines_unformatted_text(format_calls, monkeypatch,
+                                                   tmp_path):
+    monkeypatch.setenv('MMFUSENAS_CONFIG_TEXT', 'plain')
+    cfg = _cfg(width=31)
+    cached = with_cached_text(cfg)
+    text = cached.pretty_text
+    assert format_calls == []
+    plain = Config(cfg.to_dict(), format_python_code=False).pretty_text
+    assert text == plain
+    # the same config when read back, and the config itself still formats
+    path = tmp_path / 'plain.py'
+    path.write_text(text)
+    assert Config.fromfile(str(path)).to_dict() == cfg.to_dict()
+    assert cached._format_python_code
+    monkeypatch.delenv('MMFUSENAS_CONFIG_TEXT')
+    assert cached.pretty_text == cfg.pretty_text != text
+    assert len(format_calls) == 2

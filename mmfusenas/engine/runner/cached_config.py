@@ -14,7 +14,15 @@ cache stores what :attr:`Config.pretty_text` returned); a config whose
 content changed (another key, another value, another type) is formatted
 again, because the cache is keyed by the ``repr`` of its content.
 :class:`~mmfusenas.engine.runner.ReliableRunner` uses it for its config.
+
+With the environment variable ``MMFUSENAS_CONFIG_TEXT=plain`` the text is
+MMEngine's unformatted one (``Config(..., format_python_code=False)``: the
+same Python, one key per line, without yapf's line breaking), which saves
+the formatting altogether (the test suite sets it; its own tests of this
+module format).
 """
+import copy
+import os
 from collections import OrderedDict
 from typing import Union
 
@@ -35,10 +43,14 @@ class CachedTextConfig(Config):
     @property
     def pretty_text(self) -> str:
         """MMEngine's formatted config text, formatted once per content."""
-        key = repr((self._format_python_code, self.to_dict()))
+        cfg = self
+        if os.environ.get('MMFUSENAS_CONFIG_TEXT', '') == 'plain':
+            cfg = copy.copy(self)
+            super(Config, cfg).__setattr__('_format_python_code', False)
+        key = repr((cfg._format_python_code, cfg.to_dict()))
         text = _TEXTS.get(key)
         if text is None:
-            text = Config.pretty_text.fget(self)
+            text = Config.pretty_text.fget(cfg)
             _TEXTS[key] = text
             while len(_TEXTS) > _MAX_TEXTS:
                 _TEXTS.popitem(last=False)
