@@ -191,7 +191,10 @@ def _prefixed(prefix: str, opts: Dict[str, Any]) -> Dict[str, Any]:
 #: the search spaces: configs, genotype keys, searched part, budgets; the
 #: data: ``data`` (a toy generator of :data:`DATA`) or ``real_data`` (a
 #: folder relative to the repository root that the configs' data roots
-#: name; :func:`resolve_real_data`), ``held_out`` (what the score reads)
+#: name; :func:`resolve_real_data`), ``held_out`` (what the score reads);
+#: ``config_arch_interval``: keep the search config's ``arch_update_interval``
+#: (its T weight steps per α step) for every strategy instead of an α step
+#: after every weight step
 SPACES: Dict[str, dict] = {
     'tim_fusion': dict(
         title='TIM fusion N_F (two-level: cell per position, op per edge)',
@@ -339,6 +342,9 @@ SPACES: Dict[str, dict] = {
         real_data='../shared/data/fusion',
         held_out='RoadScene-50 test pairs (whole images)',
         default='ias_paper',
+        # the config's T = 5 weight steps per α step (TIM's IAS), as its
+        # budget was sized
+        config_arch_interval=True,
         # the configs' own budgets (their headers): 6 search epochs of 22
         # weight steps, 300 retraining steps; --quick a smoke run
         search_opts=lambda quick: {'train_cfg.max_epochs': 2} if quick
@@ -440,20 +446,30 @@ def _build_runner(cfg: Config) -> Runner:
     return runner
 
 
-def run_search(spec: dict, strategy: str, seed: int, workdir: str,
-               quick: bool, extra: Dict[str, Any] = None) -> Genotype:
-    """Run the space's search config; return the derived genotype."""
+def search_config(spec: dict, strategy: str, quick: bool,
+                  extra: Dict[str, Any] = None) -> Config:
+    """The space's search config with the strategy, budget and options of
+    a control's search unit (data roots and work dir still unset)."""
     cfg = Config.fromfile(osp.join(ROOT, spec['search']))
     _merge(cfg, spec['search_opts'](quick))
     if strategy in STRATEGIES and not spec.get('strategies_fixed'):
         cfg.model.strategy = copy.deepcopy(STRATEGIES[strategy])
         # DARTS: an α step after every weight step; the implicit strategy
         # assumes θ ≈ θ*(α), so it keeps T = 5 inner weight steps
-        cfg.model.arch_update_interval = 5 if strategy == 'implicit' else 1
+        if not spec.get('config_arch_interval'):
+            cfg.model.arch_update_interval = \
+                5 if strategy == 'implicit' else 1
     if extra:
         _merge(cfg, extra)
     if spec.get('img_scale'):
         _set_img_scale(cfg._cfg_dict, spec['img_scale'])
+    return cfg
+
+
+def run_search(spec: dict, strategy: str, seed: int, workdir: str,
+               quick: bool, extra: Dict[str, Any] = None) -> Genotype:
+    """Run the space's search config; return the derived genotype."""
+    cfg = search_config(spec, strategy, quick, extra)
     resolve_real_data(cfg, spec)
     _quiet(cfg, workdir, seed, f'search_{osp.basename(workdir)}')
     runner = _build_runner(cfg)

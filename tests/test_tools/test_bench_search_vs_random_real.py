@@ -322,3 +322,19 @@ def test_real_space_end_to_end_with_minimal_budgets(bench, shared_data,
     assert rec['control'][REAL] == res
     assert rec['command'].startswith(
         'python benchmarks/bench_search_vs_random.py --spaces ' + REAL)
+
+
+def test_real_space_keeps_the_configs_weight_steps_per_arch_step(bench):
+    """The real space searches with its config's T = 5 weight steps per α
+    step (the budget its header states); the toy spaces take an α step
+    after every weight step, except the implicit strategy (T = 5)."""
+    spec = bench.SPACES[REAL]
+    for strategy in ('ias_paper', 'darts1'):
+        cfg = bench.search_config(spec, strategy, quick=False)
+        assert cfg.model.arch_update_interval == 5
+        assert cfg.model.strategy == bench.STRATEGIES[strategy]
+    toy = bench.SPACES['tim_fusion']
+    assert bench.search_config(toy, 'ias_paper',
+                               quick=True).model.arch_update_interval == 1
+    assert bench.search_config(toy, 'implicit',
+                               quick=True).model.arch_update_interval == 5
