@@ -30,6 +30,8 @@ TIM MRI-CT / PET /     fusion_mri_*_       256 x 256    seeded
 SPECT two-stage        official.py
 RUAS_s / RUAS / RUAS_A ruas_{s,,a}_lol.py  400 x 600    LOL ``00271`` (its
                                                         noise gate opens)
+RUAS_A clean           ruas_a_lol.py       400 x 600    LOL ``00001`` (gate
+                                                        closed at N = 1)
 DCNAS x4               DCNASNet, C = 16,   480 x 640    NYU v2 test 1000
                        example genotype                 ``[lr_up, rgb]``
 HBL LOL                hbl/hbl_lol.py      400 x 600    LOL ``00271``
@@ -121,6 +123,12 @@ from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
 LOL_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test', '00271.png')
+#: RUAS_A's noise gate stays closed on LOL 00001 at batch 1 (denoiser
+#: skipped); the entry ``RUAS_A clean`` runs on it
+LOL_CLEAN_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test',
+                           '00001.png')
+#: entry -> its input image, where not the family's default
+ENTRY_IMAGES = {'RUAS_A clean': LOL_CLEAN_IMAGE}
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
@@ -139,6 +147,7 @@ NETWORKS: Dict[str, Tuple[str, str, Tuple[int, int]]] = {
     'RUAS_s': ('ruas', 'RUAS_s', (400, 600)),
     'RUAS': ('ruas', 'RUAS', (400, 600)),
     'RUAS_A': ('ruas', 'RUAS_A', (400, 600)),
+    'RUAS_A clean': ('ruas', 'RUAS_A', (400, 600)),
     'DCNAS x4': ('dcnas', 'example', (480, 640)),
     'HBL LOL': ('hbl', 'lol', (400, 600)),
     'HQS hyper-guidance': ('hqs', 'proxy', (252, 252)),
@@ -341,9 +350,10 @@ def _centred_plane(k: torch.Tensor, h: int, w: int) -> torch.Tensor:
     return plane
 
 
-def example_input(family: str, size: Tuple[int, int],
-                  batch: int) -> torch.Tensor:
+def example_input(family: str, size: Tuple[int, int], batch: int,
+                  image: Optional[str] = None) -> torch.Tensor:
     h, w = size
+    image = image or LOL_IMAGE
     if family == 'dcnas' and osp.isdir(NYU):
         # NYU v2 test 1000: depth / max, x4 bicubic down and up (lr_up);
         # RGB / 255, ImageNet-normalised
@@ -372,8 +382,8 @@ def example_input(family: str, size: Tuple[int, int],
             k = torch.full((15, 15), 1 / 225)
         x = torch.cat([y, _centred_plane(k, h, w)[None, None]], 1)
     elif family in ('ruas', 'hbl'):
-        if osp.isfile(LOL_IMAGE):
-            arr = np.array(Image.open(LOL_IMAGE).convert('RGB'))
+        if osp.isfile(image):
+            arr = np.array(Image.open(image).convert('RGB'))
             x = torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
             x = x[..., :h, :w]
             if x.shape[-2:] != (h, w):
@@ -642,7 +652,8 @@ def run_entry(name: str, args, tmp: str) -> dict:
     for m in official_modules:
         m.to(device)
     res = dict(size=list(size), batches={}, skipped={})
-    x1 = example_input(family, size, 1).to(device)
+    image = ENTRY_IMAGES.get(name)
+    x1 = example_input(family, size, 1, image).to(device)
     res['params'] = count_params(net)
     res['macs_b1'] = count_flops(net, x1).macs
     res['official_params'] = sum(
@@ -650,8 +661,9 @@ def run_entry(name: str, args, tmp: str) -> dict:
         or sum(p.numel() for p in m.parameters()) for m in official_modules)
     cache: dict = {}
     for batch in args.batches:
-        x = example_input(family, size, batch).to(device)
+        x = example_input(family, size, batch, image).to(device)
         print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
+        gated = getattr(net, 'estimator', None) is not None
         fns = {'official': official}
         build_s: Dict[str, float] = {}
         fns.update(
@@ -659,6 +671,12 @@ def run_entry(name: str, args, tmp: str) -> dict:
                        res['skipped'], build_s))
         with torch.no_grad():
             ref = net(x)
+            if gated:  # RUAS_A: did the noise gate open on this input?
+                denoised = len(net(x, return_all=True).u_list) > len(
+                    net.scene.stages)
+                state = ('open (denoiser runs)' if denoised else
+                         'closed (denoiser skipped)')
+                print(f'  {name} N={batch}: noise gate {state}', flush=True)
         row = dict(
             diff={k: max_diff(f, ref, x)
                   for k, f in fns.items() if k != 'eager'},
@@ -666,6 +684,8 @@ def run_entry(name: str, args, tmp: str) -> dict:
                                            args.warmup),
             peak_mb={},
             build_s=build_s)
+        if gated:
+            row['denoiser_ran'] = denoised
         for k, f in fns.items():
             if k in ('official', 'eager', 'fold_bn', 'channels_last',
                      'fold_bn+channels_last'):
