@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
+import mmfusenas.models.ops.ruas_kernels as RK
 from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
 from mmfusenas.models.scene import local_max
 from mmfusenas.registry import MODELS
@@ -63,8 +64,11 @@ def test_kernels_propagate_nan_like_torch():
         F.leaky_relu(u + u, 0.05).isnan())
 
 
-def test_fused_path_only_at_inference_on_plain_tensors():
+def test_fused_path_only_at_inference_on_plain_tensors(monkeypatch):
     x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():   # small maps: the torch chain (call overhead)
+        assert x[0, 0].numel() < RK.FUSED_MIN_PIXELS and not fused_ok(x)
+    monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
     assert not fused_ok(x)                           # autograd on
     with torch.no_grad():
         assert fused_ok(x) == (kern is not None)
@@ -77,9 +81,11 @@ def test_fused_path_only_at_inference_on_plain_tensors():
 @needs_kernels
 @pytest.mark.parametrize('variant', ['ruas_s', 'ruas', 'ruas_a'])
 @pytest.mark.parametrize('batch', [1, 2])
-def test_networks_equal_with_and_without_the_kernels(variant, batch):
+def test_networks_equal_with_and_without_the_kernels(variant, batch,
+                                                    monkeypatch):
     """No grad (fused kernels, blocked conv chains) == the autograd path
     (torch chains), bit for bit, every returned tensor."""
+    monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
     cfg = Config.fromfile(f'{MODEL_CFGS}/{variant}.py')
     torch.manual_seed(0)
     net = MODELS.build(cfg.model['network']).eval()

@@ -9,7 +9,8 @@ from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import MODELS
 from mmfusenas.models.ops import EdgeSpec, RUASConv, SkipConnect, build_edge
-from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
+from mmfusenas.models.ops.ruas_kernels import (fused_ok, ruas_kernels,
+                                                same_plain)
 from .feature_distillation_cell import check_one_of, edge_specs_from_template
 
 #: number of searched edges of a :class:`RUASDistillationCell`
@@ -144,9 +145,9 @@ class RUASDistillationCell(nn.Module):
         """``out = leaky_relu(((t0 + t1) + t2))`` in one pass."""
         slope = self.negative_slope
         kern = ruas_kernels()
-        if len(terms) == 2 and fused_ok(*terms):
+        if len(terms) == 2 and same_plain(terms):
             return kern.leaky_add(terms[0], terms[1], slope, out)
-        if len(terms) == 3 and fused_ok(*terms):
+        if len(terms) == 3 and same_plain(terms):
             return kern.leaky_add3(terms[0], terms[1], terms[2], slope, out)
         total = terms[0]
         for t in terms[1:]:

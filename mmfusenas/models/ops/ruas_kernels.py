@@ -28,10 +28,15 @@ import torch
 
 from .blocked_conv_chain import blocked_layout_ok
 
-__all__ = ['fused_ok', 'ruas_kernels']
+__all__ = ['FUSED_MIN_PIXELS', 'fused_ok', 'ruas_kernels', 'same_plain']
 
 _KERNELS: list = []     # [namespace] once compiled, [None] if unusable
 _LOCK = threading.Lock()
+
+#: smallest map (H x W) on which the fused kernels are used: below it the
+#: few microseconds of each compiled call outweigh the passes they save
+#: (RUAS_s, 1 thread: break-even between 148 x 220 and 200 x 300)
+FUSED_MIN_PIXELS = 40000
 
 
 # --------------------------------------------------------------------------
@@ -217,14 +222,25 @@ def fused_ok(*tensors: torch.Tensor) -> bool:
     """Whether the fused kernels may replace the torch chain on these
     tensors: inference context (as :func:`blocked_layout_ok`: autograd off,
     not compiling / tracing, no dispatch or function mode), every tensor a
-    contiguous 4-D float32 CPU tensor of one shape, the kernels available.
+    contiguous 4-D float32 CPU tensor of one shape with at least
+    :data:`FUSED_MIN_PIXELS` pixels per map, the kernels available.
     """
     if not tensors or not blocked_layout_ok(tensors[0]):
         return False
     shape = tensors[0].shape
-    for t in tensors[1:]:
+    if shape[-2] * shape[-1] < FUSED_MIN_PIXELS:
+        return False
+    return same_plain(tensors) and ruas_kernels() is not None
+
+
+def same_plain(tensors) -> bool:
+    """Every tensor contiguous float32 on the CPU, of the first one's
+    shape (the operand check of a kernel call inside a forward pass whose
+    context :func:`fused_ok` has already accepted)."""
+    shape = tensors[0].shape
+    for t in tensors:
         if t.shape != shape or t.dtype != torch.float32 \
                 or t.device.type != 'cpu' or t.layout != torch.strided \
                 or not t.is_contiguous():
             return False
-    return ruas_kernels() is not None
+    return True

@@ -11,7 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
+from mmfusenas.models.ops.ruas_kernels import (fused_ok, ruas_kernels,
+                                                same_plain)
 from mmfusenas.registry import MODELS
 
 #: illumination updates of :class:`RUASIlluminationStage`
@@ -195,7 +196,7 @@ class RUASIlluminationStage(nn.Module):
                 y.untyped_storage().data_ptr()):
             t = t.clone()  # identity / view cell: never write into an input
         t = torch.sigmoid_(t)
-        if fused_ok(t, y):
+        if same_plain((t, y)):
             return kern.illumination(t, y, self.t_min), t
         t = t.clamp_(self.t_min, 1.0)
         return (y / t).clamp(0.0, 1.0), t
