@@ -7,7 +7,7 @@ Usage::
         [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
         [--modes eager fold_bn channels_last fold_bn+channels_last
                  onnxruntime compile] [--device cpu|cuda] [--tf32]
-        [--profile K]
+        [--clock wall|cpu] [--profile K]
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
@@ -61,6 +61,9 @@ mode and of the official network is **interleaved** in one loop (repeat r:
 official, eager, fold_bn, ...), so load changes on a shared machine hit all
 of them alike; latency = median of ``--repeats`` passes after ``--warmup``
 rounds, ``torch.set_num_threads(--threads)``, eval mode, no grad.
+``--clock cpu`` (CPU, one thread, no ONNX Runtime mode) times each pass by
+the calling thread's CPU time instead of the wall clock: the same work
+without the time the thread waits for a core when the machine is shared.
 
 Also measured: parameters and MACs (``mmfusenas.search.estimators``),
 peak activation memory (largest total size of the tensors a forward pass
@@ -614,19 +617,28 @@ def make_modes(net: nn.Module,
     return out
 
 
+#: ``--clock``: the timer of every pass. ``cpu`` is the calling thread's CPU
+#: time (``time.thread_time``): with one intra-op thread every operator, and
+#: every compiled kernel, runs on that thread, so it is the pass's work
+#: without the time the thread waits for a core on a shared machine
+CLOCKS = dict(wall=time.perf_counter, cpu=time.thread_time)
+
+
 def interleaved_latency(fns: Dict[str, Callable], x: torch.Tensor,
-                        repeats: int, warmup: int) -> Dict[str, float]:
+                        repeats: int, warmup: int,
+                        clock: str = 'wall') -> Dict[str, float]:
     """Median ms per callable; every round runs each callable once."""
+    timer = CLOCKS[clock]
     times: Dict[str, List[float]] = {k: [] for k in fns}
     with torch.no_grad():
         for r in range(warmup + repeats):
             for name, fn in fns.items():
                 _sync(x.device)
-                start = time.perf_counter()
+                start = timer()
                 fn(x)
                 _sync(x.device)
                 if r >= warmup:
-                    times[name].append((time.perf_counter() - start) * 1e3)
+                    times[name].append((timer() - start) * 1e3)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -681,7 +693,7 @@ def run_entry(name: str, args, tmp: str) -> dict:
             diff={k: max_diff(f, ref, x)
                   for k, f in fns.items() if k != 'eager'},
             latency_ms=interleaved_latency(fns, x, args.repeats,
-                                           args.warmup),
+                                           args.warmup, args.clock),
             peak_mb={},
             build_s=build_s)
         if gated:
@@ -796,6 +808,11 @@ def main_latency(argv=None) -> dict:
         help='CUDA: allow TF32 convolutions / matmuls (off by default, so '
         'that modes compare with eager within 1e-5)')
     parser.add_argument(
+        '--clock', default='wall', choices=list(CLOCKS),
+        help='wall: wall-clock time of each pass; cpu: the CPU time of the '
+        'calling thread (CPU, --threads 1 only): the work of the pass '
+        'without the waits for a core on a shared machine')
+    parser.add_argument(
         '--profile', type=int, default=0, metavar='K',
         help='also print the K operators with the largest self time in one '
         'pass of the official and the eager network (torch.profiler)')
@@ -810,6 +827,11 @@ def main_latency(argv=None) -> dict:
         torch.backends.cudnn.benchmark = False
     elif device.type != 'cpu':
         parser.error(f'--device must be cpu or cuda, got {args.device!r}')
+    if args.clock == 'cpu' and (device.type != 'cpu' or args.threads != 1
+                                or set(args.modes) & set(ORT_MODES)):
+        parser.error('--clock cpu times the calling thread: it needs '
+                     '--device cpu, --threads 1 and no ONNX Runtime mode '
+                     '(whose session runs on threads of its own)')
     if args.batches is None:
         args.batches = [1, 2] if args.quick else [1, 8]
     if args.scale is None:
@@ -827,7 +849,8 @@ def main_latency(argv=None) -> dict:
                     f'{k} {v:.0f} ms ({row["ratio"][k]:.2f}x)'
                     for k, v in row['latency_ms'].items()), flush=True)
     where = device_name(torch.device(args.device))
-    print(f'\nlatency: median of {args.repeats} interleaved passes after '
+    print(f'\nlatency ({args.clock} clock): median of {args.repeats} '
+          f'interleaved passes after '
           f'{args.warmup} warm-up rounds, {args.threads} thread(s), on '
           f'{where}, torch {torch.__version__}')
     rows = [[
@@ -885,6 +908,7 @@ def main_latency(argv=None) -> dict:
     out = dict(
         device=where,
         threads=args.threads,
+        clock=args.clock,
         quick=args.quick,
         scale=args.scale,
         repeats=args.repeats,
