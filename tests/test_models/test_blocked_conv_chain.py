@@ -49,6 +49,20 @@ def test_chain_equals_sequential_bit_for_bit(shape, out_act):
 
 
 @needs_onednn
+def test_strided_input_like_an_fft_real_part():
+    # the HQS proxy reads the real part of the data step's inverse FFT:
+    # strided, not channels-last; made contiguous as ATen's conv does
+    net = _chain(in_ch=1, width=16)
+    z = torch.fft.ifft2(torch.fft.fft2(torch.rand(1, 1, 90, 120)))
+    x = z.real
+    assert not x.is_contiguous()
+    with torch.no_grad():
+        assert 'aten::to_mkldnn' in _calls(
+            lambda t: run_conv_chain(net, t), x)
+        assert torch.equal(run_conv_chain(net, x), net(x))
+
+
+@needs_onednn
 def test_blocked_path_is_taken_only_where_exact():
     net = _chain()
     big = torch.rand(1, 3, 96, 120)       # 34560 input elements > 20480

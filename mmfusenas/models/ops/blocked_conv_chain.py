@@ -16,8 +16,11 @@ element-wise, so the output is bit-identical to ``layers(x)`` (tested in
 ``tests/test_models/test_blocked_conv_chain.py``). The blocked path is taken
 only where that holds: inference (autograd off), not while compiling,
 exporting or tracing, no Python dispatch / function mode active (the
-FLOP counter and memory probes see the NCHW calls), a contiguous float32
-CPU input, oneDNN enabled, and for every convolution that PyTorch itself
+FLOP counter and memory probes see the NCHW calls), a float32 CPU input
+that is NCHW-contiguous (or strided in another non-channels-last way, e.g.
+the real part of an FFT result: made contiguous first, as ATen's oneDNN
+convolution does), oneDNN enabled, and for every convolution that PyTorch
+itself
 would send to oneDNN for that input (``use_mkldnn`` of ATen's
 ``Convolution.cpp``: not 1 x 1, and batch > 1 or more than 20480 input
 elements); a convolution that would run on PyTorch's native kernel runs on
@@ -101,6 +104,13 @@ def run_conv_chain(layers: Iterable[nn.Module],
         ``nn.Sequential(*layers)(x)`` bit for bit.
     """
     layers = list(layers)
+    if x.layout == torch.strided and x.dim() == 4 and \
+            not x.is_contiguous() and \
+            not x.is_contiguous(memory_format=torch.channels_last) and \
+            blocked_layout_ok(x.contiguous()):
+        # e.g. the real part of an FFT result: ATen's oneDNN convolution
+        # makes such an input contiguous (NCHW) first, so does the chain
+        x = x.contiguous()
     if not blocked_layout_ok(x):
         for layer in layers:
             x = layer(x)
