@@ -1261,7 +1261,7 @@ _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
 #: pair, measured with ``benchmarks/bench_fusion_metrics.py``). Without FMI
 #: in the request, :func:`compute_fusion_metrics` splits them between the
 #: two threads by these costs (longest first, each to the less loaded
-#: thread), so that e.g. cddfuse's default suite runs VIF beside the rest.
+#: thread); VIF counts as two halves, one per thread (:func:`_split_vif_suite`).
 _COST = dict(EN=1, SD=1, SF=1, AG=3, MI=7, VIF=60, Qabf=16, Nabf=20, SCD=5,
              SSIM=18, MS_SSIM=52, CC=4, PSNR=1)
 _SUITE_POOL = [None, None]      # executor, pid
@@ -1300,9 +1300,10 @@ def compute_fusion_metrics(a: ArrayLike,
             ``None`` for the preset's default list.
         parallel: run part of the metrics on a background thread while
             the calling thread computes the others (same values): the FMI
-            variants when requested, otherwise a cost-balanced share
-            (VIF for cddfuse's default suite). ``None``: when the process
-            may use more than one CPU.
+            variants when requested, otherwise a cost-balanced share, with
+            VIF split into its terms ``VIF(A, F)`` (background) and
+            ``VIF(B, F)`` (calling thread). ``None``: when the process may
+            use more than one CPU.
         use_cache: share intermediates between the metrics of the pair
             (:class:`FusionPairCache`; same values, tested). ``False``
             computes every metric on its own.
