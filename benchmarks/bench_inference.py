@@ -7,7 +7,7 @@ Usage::
         [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
         [--modes eager fold_bn channels_last fold_bn+channels_last
                  onnxruntime compile] [--device cpu|cuda] [--tf32]
-        [--profile K]
+        [--clock wall|cpu] [--profile K]
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
@@ -30,6 +30,8 @@ TIM MRI-CT / PET /     fusion_mri_*_       256 x 256    seeded
 SPECT two-stage        official.py
 RUAS_s / RUAS / RUAS_A ruas_{s,,a}_lol.py  400 x 600    LOL ``00271`` (its
                                                         noise gate opens)
+RUAS_A clean           ruas_a_lol.py       400 x 600    LOL ``00001`` (gate
+                                                        closed at N = 1)
 DCNAS x4               DCNASNet, C = 16,   480 x 640    NYU v2 test 1000
                        example genotype                 ``[lr_up, rgb]``
 HBL LOL                hbl/hbl_lol.py      400 x 600    LOL ``00271``
@@ -59,6 +61,9 @@ mode and of the official network is **interleaved** in one loop (repeat r:
 official, eager, fold_bn, ...), so load changes on a shared machine hit all
 of them alike; latency = median of ``--repeats`` passes after ``--warmup``
 rounds, ``torch.set_num_threads(--threads)``, eval mode, no grad.
+``--clock cpu`` (CPU, one thread, no ONNX Runtime mode) times each pass by
+the calling thread's CPU time instead of the wall clock: the same work
+without the time the thread waits for a core when the machine is shared.
 
 Also measured: parameters and MACs (``mmfusenas.search.estimators``),
 peak activation memory (largest total size of the tensors a forward pass
@@ -121,6 +126,12 @@ from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
 LOL_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test', '00271.png')
+#: RUAS_A's noise gate stays closed on LOL 00001 at batch 1 (denoiser
+#: skipped); the entry ``RUAS_A clean`` runs on it
+LOL_CLEAN_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test',
+                           '00001.png')
+#: entry -> its input image, where not the family's default
+ENTRY_IMAGES = {'RUAS_A clean': LOL_CLEAN_IMAGE}
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
@@ -139,6 +150,7 @@ NETWORKS: Dict[str, Tuple[str, str, Tuple[int, int]]] = {
     'RUAS_s': ('ruas', 'RUAS_s', (400, 600)),
     'RUAS': ('ruas', 'RUAS', (400, 600)),
     'RUAS_A': ('ruas', 'RUAS_A', (400, 600)),
+    'RUAS_A clean': ('ruas', 'RUAS_A', (400, 600)),
     'DCNAS x4': ('dcnas', 'example', (480, 640)),
     'HBL LOL': ('hbl', 'lol', (400, 600)),
     'HQS hyper-guidance': ('hqs', 'proxy', (252, 252)),
@@ -341,9 +353,10 @@ def _centred_plane(k: torch.Tensor, h: int, w: int) -> torch.Tensor:
     return plane
 
 
-def example_input(family: str, size: Tuple[int, int],
-                  batch: int) -> torch.Tensor:
+def example_input(family: str, size: Tuple[int, int], batch: int,
+                  image: Optional[str] = None) -> torch.Tensor:
     h, w = size
+    image = image or LOL_IMAGE
     if family == 'dcnas' and osp.isdir(NYU):
         # NYU v2 test 1000: depth / max, x4 bicubic down and up (lr_up);
         # RGB / 255, ImageNet-normalised
@@ -372,8 +385,8 @@ def example_input(family: str, size: Tuple[int, int],
             k = torch.full((15, 15), 1 / 225)
         x = torch.cat([y, _centred_plane(k, h, w)[None, None]], 1)
     elif family in ('ruas', 'hbl'):
-        if osp.isfile(LOL_IMAGE):
-            arr = np.array(Image.open(LOL_IMAGE).convert('RGB'))
+        if osp.isfile(image):
+            arr = np.array(Image.open(image).convert('RGB'))
             x = torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
             x = x[..., :h, :w]
             if x.shape[-2:] != (h, w):
@@ -604,19 +617,28 @@ def make_modes(net: nn.Module,
     return out
 
 
+#: ``--clock``: the timer of every pass. ``cpu`` is the calling thread's CPU
+#: time (``time.thread_time``): with one intra-op thread every operator, and
+#: every compiled kernel, runs on that thread, so it is the pass's work
+#: without the time the thread waits for a core on a shared machine
+CLOCKS = dict(wall=time.perf_counter, cpu=time.thread_time)
+
+
 def interleaved_latency(fns: Dict[str, Callable], x: torch.Tensor,
-                        repeats: int, warmup: int) -> Dict[str, float]:
+                        repeats: int, warmup: int,
+                        clock: str = 'wall') -> Dict[str, float]:
     """Median ms per callable; every round runs each callable once."""
+    timer = CLOCKS[clock]
     times: Dict[str, List[float]] = {k: [] for k in fns}
     with torch.no_grad():
         for r in range(warmup + repeats):
             for name, fn in fns.items():
                 _sync(x.device)
-                start = time.perf_counter()
+                start = timer()
                 fn(x)
                 _sync(x.device)
                 if r >= warmup:
-                    times[name].append((time.perf_counter() - start) * 1e3)
+                    times[name].append((timer() - start) * 1e3)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -642,7 +664,8 @@ def run_entry(name: str, args, tmp: str) -> dict:
     for m in official_modules:
         m.to(device)
     res = dict(size=list(size), batches={}, skipped={})
-    x1 = example_input(family, size, 1).to(device)
+    image = ENTRY_IMAGES.get(name)
+    x1 = example_input(family, size, 1, image).to(device)
     res['params'] = count_params(net)
     res['macs_b1'] = count_flops(net, x1).macs
     res['official_params'] = sum(
@@ -650,8 +673,9 @@ def run_entry(name: str, args, tmp: str) -> dict:
         or sum(p.numel() for p in m.parameters()) for m in official_modules)
     cache: dict = {}
     for batch in args.batches:
-        x = example_input(family, size, batch).to(device)
+        x = example_input(family, size, batch, image).to(device)
         print(f'{name}: batch {batch}, {tuple(x.shape)} ...', flush=True)
+        gated = getattr(net, 'estimator', None) is not None
         fns = {'official': official}
         build_s: Dict[str, float] = {}
         fns.update(
@@ -659,13 +683,21 @@ def run_entry(name: str, args, tmp: str) -> dict:
                        res['skipped'], build_s))
         with torch.no_grad():
             ref = net(x)
+            if gated:  # RUAS_A: did the noise gate open on this input?
+                denoised = len(net(x, return_all=True).u_list) > len(
+                    net.scene.stages)
+                state = ('open (denoiser runs)' if denoised else
+                         'closed (denoiser skipped)')
+                print(f'  {name} N={batch}: noise gate {state}', flush=True)
         row = dict(
             diff={k: max_diff(f, ref, x)
                   for k, f in fns.items() if k != 'eager'},
             latency_ms=interleaved_latency(fns, x, args.repeats,
-                                           args.warmup),
+                                           args.warmup, args.clock),
             peak_mb={},
             build_s=build_s)
+        if gated:
+            row['denoiser_ran'] = denoised
         for k, f in fns.items():
             if k in ('official', 'eager', 'fold_bn', 'channels_last',
                      'fold_bn+channels_last'):
@@ -776,6 +808,11 @@ def main_latency(argv=None) -> dict:
         help='CUDA: allow TF32 convolutions / matmuls (off by default, so '
         'that modes compare with eager within 1e-5)')
     parser.add_argument(
+        '--clock', default='wall', choices=list(CLOCKS),
+        help='wall: wall-clock time of each pass; cpu: the CPU time of the '
+        'calling thread (CPU, --threads 1 only): the work of the pass '
+        'without the waits for a core on a shared machine')
+    parser.add_argument(
         '--profile', type=int, default=0, metavar='K',
         help='also print the K operators with the largest self time in one '
         'pass of the official and the eager network (torch.profiler)')
@@ -790,6 +827,11 @@ def main_latency(argv=None) -> dict:
         torch.backends.cudnn.benchmark = False
     elif device.type != 'cpu':
         parser.error(f'--device must be cpu or cuda, got {args.device!r}')
+    if args.clock == 'cpu' and (device.type != 'cpu' or args.threads != 1
+                                or set(args.modes) & set(ORT_MODES)):
+        parser.error('--clock cpu times the calling thread: it needs '
+                     '--device cpu, --threads 1 and no ONNX Runtime mode '
+                     '(whose session runs on threads of its own)')
     if args.batches is None:
         args.batches = [1, 2] if args.quick else [1, 8]
     if args.scale is None:
@@ -807,7 +849,8 @@ def main_latency(argv=None) -> dict:
                     f'{k} {v:.0f} ms ({row["ratio"][k]:.2f}x)'
                     for k, v in row['latency_ms'].items()), flush=True)
     where = device_name(torch.device(args.device))
-    print(f'\nlatency: median of {args.repeats} interleaved passes after '
+    print(f'\nlatency ({args.clock} clock): median of {args.repeats} '
+          f'interleaved passes after '
           f'{args.warmup} warm-up rounds, {args.threads} thread(s), on '
           f'{where}, torch {torch.__version__}')
     rows = [[
@@ -865,6 +908,7 @@ def main_latency(argv=None) -> dict:
     out = dict(
         device=where,
         threads=args.threads,
+        clock=args.clock,
         quick=args.quick,
         scale=args.scale,
         repeats=args.repeats,

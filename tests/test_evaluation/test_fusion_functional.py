@@ -310,3 +310,34 @@ def test_suite_threads_split_by_cost():
         seq = FF.compute_fusion_metrics(a, b, f, preset, names,
                                         parallel=False)
         assert list(par) == names and par == seq, preset
+
+
+def test_suite_splits_vif_into_its_two_terms(monkeypatch):
+    # with VIF and no FMI, VIF(A, F) runs on the background thread first,
+    # VIF(B, F) on the calling thread, f's pyramid computed once; the
+    # value is fusion_vif's
+    import threading
+    calls, pyramids = [], []
+    term, scales = FF._fusion_vif_term, FF._vif_scales
+
+    def spy_term(x, f, cache):
+        calls.append((threading.current_thread() is threading.main_thread(),
+                      x is a))
+        return term(x, f, cache)
+
+    def spy_scales(x):
+        pyramids.append(x is f)
+        return scales(x)
+
+    a, b = _rng_img(64, 72, 3), _rng_img(64, 72, 4)
+    f = np.round((a + b) / 2)
+    names = FF.resolve_metrics('cddfuse')
+    seq = FF.compute_fusion_metrics(a, b, f, 'cddfuse', names,
+                                    parallel=False)
+    monkeypatch.setattr(FF, '_fusion_vif_term', spy_term)
+    monkeypatch.setattr(FF, '_vif_scales', spy_scales)
+    par = FF.compute_fusion_metrics(a, b, f, 'cddfuse', names,
+                                    parallel=True)
+    assert sorted(calls) == [(False, True), (True, False)]
+    assert pyramids.count(True) == 1 and len(pyramids) == 3
+    assert par == seq and par['VIF'] == FF.fusion_vif(a, b, f)

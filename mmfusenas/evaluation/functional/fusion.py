@@ -24,8 +24,8 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import (Any, Callable, Dict, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Dict, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
 import cv2
 import numpy as np
@@ -177,6 +177,11 @@ class FusionPairCache:
         """``(c * c).sum()`` of ``c = centred(x)``."""
         return self._get('sumsq', x,
                          lambda: _sumsq(self.centred(x)))
+
+    def vif_scales(self, x: np.ndarray) -> list:
+        """VIF's pyramid and local moments of ``x`` (:func:`_vif_scales`;
+        do not modify)."""
+        return self._get('vif_scales', x, lambda: _vif_scales(x))
 
 
 def _levels(x: np.ndarray) -> np.ndarray:
@@ -524,13 +529,23 @@ def vif(ref: ArrayLike, dist: ArrayLike, sigma_nsq: float = 2.0) -> float:
     return _vif_from(_vif_scales(ref), _vif_scales(dist), sigma_nsq)
 
 
-def fusion_vif(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
+def fusion_vif(a: ArrayLike,
+               b: ArrayLike,
+               f: ArrayLike,
+               cache: Optional[FusionPairCache] = None) -> float:
     r"""Fusion VIF: :math:`VIF = VIF(A, F) + VIF(B, F)` (see :func:`vif`;
-    the fused image's pyramid and local statistics are computed once)."""
+    the fused image's pyramid and local statistics are computed once, and
+    taken from ``cache`` when given)."""
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    fs = _vif_scales(f)
-    return _vif_from(_vif_scales(a), fs, 2.0) + _vif_from(
-        _vif_scales(b), fs, 2.0)
+    return _fusion_vif_term(a, f, cache) + _fusion_vif_term(b, f, cache)
+
+
+def _fusion_vif_term(x: np.ndarray, f: np.ndarray,
+                     cache: Optional[FusionPairCache]) -> float:
+    """:math:`VIF(X, F)`, one of :func:`fusion_vif`'s two terms (``f``'s
+    pyramid from ``cache`` when given)."""
+    fs = _vif_scales(f) if cache is None else cache.vif_scales(f)
+    return _vif_from(_vif_scales(x), fs, 2.0)
 
 
 # --------------------------------------------------------------------------
@@ -1114,6 +1129,10 @@ def _b(fn: str, nr: bool = False, div: Optional[float] = None,
     return Binding(fn, kwargs, nr, div)
 
 
+#: VIF as every preset binds it (:func:`compute_fusion_metrics` splits it
+#: into its two terms over the suite's two threads)
+_VIF_BINDING = _b('fusion_vif')
+
 _STANDARD: Dict[str, Binding] = {
     'FMI_pixel': _b('fmi', feature='none'),
     'FMI_gradient': _b('fmi', feature='gradient'),
@@ -1194,7 +1213,8 @@ def bind_preset(namespace: Dict[str, Any], preset: str) -> Dict[str, Fn]:
 #: Functions (of the numpy path) that take ``cache=``
 #: (:class:`FusionPairCache`).
 _CACHE_AWARE = frozenset(
-    ('entropy', 'standard_deviation', 'fusion_mi', 'cc', 'scd'))
+    ('entropy', 'standard_deviation', 'fusion_mi', 'cc', 'scd',
+     'fusion_vif'))
 
 FUSION_PRESETS: Dict[str, Dict] = {
     'cddfuse': dict(
@@ -1241,7 +1261,7 @@ _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
 #: pair, measured with ``benchmarks/bench_fusion_metrics.py``). Without FMI
 #: in the request, :func:`compute_fusion_metrics` splits them between the
 #: two threads by these costs (longest first, each to the less loaded
-#: thread), so that e.g. cddfuse's default suite runs VIF beside the rest.
+#: thread); VIF counts as two halves, one per thread (:func:`_split_vif_suite`).
 _COST = dict(EN=1, SD=1, SF=1, AG=3, MI=7, VIF=60, Qabf=16, Nabf=20, SCD=5,
              SSIM=18, MS_SSIM=52, CC=4, PSNR=1)
 _SUITE_POOL = [None, None]      # executor, pid
@@ -1280,9 +1300,10 @@ def compute_fusion_metrics(a: ArrayLike,
             ``None`` for the preset's default list.
         parallel: run part of the metrics on a background thread while
             the calling thread computes the others (same values): the FMI
-            variants when requested, otherwise a cost-balanced share
-            (VIF for cddfuse's default suite). ``None``: when the process
-            may use more than one CPU.
+            variants when requested, otherwise a cost-balanced share, with
+            VIF split into its terms ``VIF(A, F)`` (background) and
+            ``VIF(B, F)`` (calling thread). ``None``: when the process may
+            use more than one CPU.
         use_cache: share intermediates between the metrics of the pair
             (:class:`FusionPairCache`; same values, tested). ``False``
             computes every metric on its own.
@@ -1303,6 +1324,10 @@ def compute_fusion_metrics(a: ArrayLike,
 
     if parallel is None:
         parallel = _n_cpus() > 1
+    if parallel and cache is not None and 'VIF' in names and \
+            bindings['VIF'] == _VIF_BINDING and \
+            not any(m in _BACKGROUND for m in names):
+        return _split_vif_suite(names, run, a, b, f, cache)
     bg = _background_share(names) if parallel else []
     if not bg or len(bg) == len(names):
         return {m: run(m) for m in names}
@@ -1312,13 +1337,42 @@ def compute_fusion_metrics(a: ArrayLike,
     return {m: res[m] for m in names}
 
 
-def _background_share(names: Sequence[str]) -> list:
+def _split_vif_suite(names: Sequence[str], run: Callable, a: np.ndarray,
+                     b: np.ndarray, f: np.ndarray,
+                     cache: FusionPairCache) -> Dict[str, float]:
+    """:func:`compute_fusion_metrics` on two threads with VIF, the costliest
+    metric, split into its two terms: the background thread computes
+    :math:`VIF(A, F)` first (``f``'s pyramid with it, into ``cache``), then
+    a cost-balanced share of the other metrics; the calling thread the
+    other metrics, then :math:`VIF(B, F)` (by then ``f``'s pyramid is
+    there). ``VIF = VIF(A, F) + VIF(B, F)`` as :func:`fusion_vif` adds them:
+    the same value."""
+    half = _COST['VIF'] / 2
+    others = [m for m in names if m != 'VIF']
+    bg = _background_share(others, loads=[half, half])
+
+    def background():
+        out = {'VIF:a': _fusion_vif_term(a, f, cache)}
+        out.update({m: run(m) for m in bg})
+        return out
+
+    job = _suite_pool().submit(background)
+    res = {m: run(m) for m in others if m not in bg}
+    vif_b = _fusion_vif_term(b, f, cache)
+    res.update(job.result())
+    res['VIF'] = float(res.pop('VIF:a') + vif_b)
+    return {m: res[m] for m in names}
+
+
+def _background_share(names: Sequence[str],
+                      loads: Optional[List[float]] = None) -> list:
     """Metrics of ``names`` for the background thread: the FMI variants if
-    any are requested, else a cost-balanced half (see :data:`_COST`)."""
+    any are requested, else a cost-balanced half (see :data:`_COST`;
+    ``loads``: the two threads' loads to start from)."""
     bg = [m for m in _BACKGROUND if m in names]
     if bg:
         return bg
-    loads = [0, 0]      # background, calling thread
+    loads = [0, 0] if loads is None else list(loads)  # background, calling
     bg = []
     for m in sorted(names, key=lambda m: -_COST.get(m, 1)):
         lane = 0 if loads[0] < loads[1] else 1

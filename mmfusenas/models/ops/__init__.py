@@ -1,5 +1,6 @@
 from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
                         SpatialAttentionBlock, SpatialMask)
+from .blocked_conv_chain import blocked_layout_ok, run_conv_chain
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
@@ -25,7 +26,7 @@ from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
-    'known_op_names',
+    'known_op_names', 'blocked_layout_ok', 'run_conv_chain',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',
     'DilConv', 'ReflectPadConv2d', 'ReLUConvBN', 'SepConv', 'SkipConnect',

@@ -8,6 +8,7 @@ from typing import Tuple
 import torch
 import torch.nn as nn
 
+from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
 from mmfusenas.registry import MODELS
 from .ruas_illumination import CellCfgs, build_cells, stage_cell_cfgs
 
@@ -125,7 +126,9 @@ class RUASNoiseEstimator(nn.Module):
         Returns:
             Tensor: ``()`` or ``(N,)``.
         """
-        est = self.layers(x)
+        # inference: the hidden maps stay in oneDNN's blocked layout (same
+        # values, two reorders less per layer; see run_conv_chain)
+        est = run_conv_chain(self.layers, x)
         # the official torch.norm(e, 1) is this vector norm (same reduction)
         if per_sample:
             return torch.linalg.vector_norm(

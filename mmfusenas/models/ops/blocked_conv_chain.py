@@ -1,0 +1,135 @@
+"""Conv / ReLU chains run in oneDNN's blocked layout, with the same values.
+
+On CPU, PyTorch runs a float32 3 x 3 convolution of an NCHW tensor through
+oneDNN: the input is reordered into the blocked layout the convolution
+kernel reads (e.g. ``nChw16c``, channels in blocks of 16), the kernel
+writes a blocked output, and the output is reordered back to NCHW. In a
+chain ``conv -> ReLU -> conv -> ...`` each intermediate map is thus
+reordered out and straight back in: at 64 channels that is two full passes
+over the map per layer, about a third of the chain's time at batch 1.
+
+:func:`run_conv_chain` runs such a ``nn.Sequential`` on oneDNN (``mkldnn``)
+tensors instead, so that every intermediate map stays blocked and only the
+chain's output is reordered back. Each convolution is the **same oneDNN
+primitive on the same blocked data** as in the NCHW call, and ReLU is
+element-wise, so the output is bit-identical to ``layers(x)`` (tested in
+``tests/test_models/test_blocked_conv_chain.py``). The blocked path is taken
+only where that holds: inference (autograd off), not while compiling,
+exporting or tracing, no Python dispatch / function mode active (the
+FLOP counter and memory probes see the NCHW calls), a float32 CPU input
+that is NCHW-contiguous (or strided in another non-channels-last way, e.g.
+the real part of an FFT result: made contiguous first, as ATen's oneDNN
+convolution does), oneDNN enabled, and for every convolution that PyTorch
+itself
+would send to oneDNN for that input (``use_mkldnn`` of ATen's
+``Convolution.cpp``: not 1 x 1, and batch > 1 or more than 20480 input
+elements); a convolution that would run on PyTorch's native kernel runs on
+it (NCHW), and everything after the last convolution runs on NCHW tensors.
+"""
+from typing import Iterable
+
+import torch
+import torch.nn as nn
+from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+__all__ = ['blocked_layout_ok', 'run_conv_chain']
+
+#: ATen runs a batch-1 convolution of at most this many input elements on
+#: its native kernel instead of oneDNN (``use_mkldnn``)
+_NATIVE_MAX_NUMEL = 20480
+
+
+def blocked_layout_ok(x: torch.Tensor) -> bool:
+    """Whether a chain may run blocked on ``x`` (context and input only).
+
+    Args:
+        x (Tensor): the chain's input.
+
+    Returns:
+        bool: autograd off, not compiling / tracing, no dispatch or
+        function mode, oneDNN available and enabled, ``x`` a contiguous
+        4-D float32 CPU (strided) tensor.
+    """
+    return (not torch.is_grad_enabled()
+            and not torch.compiler.is_compiling()
+            and not torch.jit.is_tracing()
+            and not torch.jit.is_scripting()
+            and _get_current_dispatch_mode() is None
+            and not torch._C._is_torch_function_mode_enabled()
+            and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled
+            and x.layout == torch.strided and x.device.type == 'cpu'
+            and x.dtype == torch.float32 and x.dim() == 4
+            and x.is_contiguous())
+
+
+def _runs_on_onednn(conv: nn.Module, n: int, h: int, w: int) -> bool:
+    """Whether ATen runs ``conv`` on oneDNN for an NCHW ``(n, C, h, w)``
+    float32 input, and the blocked call is the same call: a plain zero-
+    padded ``nn.Conv2d`` with explicit padding that keeps ``h x w``,
+    stride 1, contiguous float32 weights."""
+    if type(conv) is not nn.Conv2d or conv.padding_mode != 'zeros' \
+            or isinstance(conv.padding, str) or conv.stride != (1, 1) \
+            or conv.groups != 1:
+        return False
+    kh, kw = conv.kernel_size
+    dh, dw = conv.dilation
+    if (kh, kw) == (1, 1) or conv.padding != (dh * (kh - 1) // 2,
+                                               dw * (kw - 1) // 2) \
+            or kh % 2 == 0 or kw % 2 == 0:
+        return False
+    wt = conv.weight
+    if wt.dtype != torch.float32 or wt.device.type != 'cpu' \
+            or not wt.is_contiguous() or wt.layout != torch.strided:
+        return False
+    if conv.bias is not None and conv.bias.dtype != torch.float32:
+        return False
+    return (n > 1 or (kh > 3 and kw > 3)
+            or n * conv.in_channels * h * w > _NATIVE_MAX_NUMEL)
+
+
+def run_conv_chain(layers: Iterable[nn.Module],
+                   x: torch.Tensor) -> torch.Tensor:
+    """``layers(x)`` for a chain of ``nn.Conv2d`` and activation layers,
+    intermediate maps kept in oneDNN's blocked layout where exact.
+
+    Args:
+        layers (Iterable[nn.Module]): e.g. an ``nn.Sequential`` of
+            ``Conv2d`` / ``ReLU`` / other activation modules, applied in
+            order.
+        x (Tensor): ``(N, C, H, W)`` input.
+
+    Returns:
+        Tensor: the chain's output, an NCHW tensor equal to
+        ``nn.Sequential(*layers)(x)`` bit for bit.
+    """
+    layers = list(layers)
+    if x.layout == torch.strided and x.dim() == 4 and \
+            not x.is_contiguous() and \
+            not x.is_contiguous(memory_format=torch.channels_last) and \
+            blocked_layout_ok(x.contiguous()):
+        # e.g. the real part of an FFT result: ATen's oneDNN convolution
+        # makes such an input contiguous (NCHW) first, so does the chain
+        x = x.contiguous()
+    if not blocked_layout_ok(x):
+        for layer in layers:
+            x = layer(x)
+        return x
+    n, _, h, w = x.shape
+    convs = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
+    last = convs[-1] if convs else -1
+    out = x
+    for i, layer in enumerate(layers):
+        if isinstance(layer, nn.Conv2d) and _runs_on_onednn(layer, n, h, w):
+            if not out.is_mkldnn:
+                out = out.to_mkldnn()
+            out = torch.mkldnn_convolution(out, layer.weight, layer.bias,
+                                           layer.padding, layer.stride,
+                                           layer.dilation, layer.groups)
+        elif out.is_mkldnn and i < last and type(layer) is nn.ReLU:
+            out = torch.relu_(out)  # a fresh map of this chain
+        else:
+            if out.is_mkldnn:
+                out = out.to_dense()
+            out = layer(out)
+    return out.to_dense() if out.is_mkldnn else out

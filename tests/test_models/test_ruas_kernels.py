@@ -1,0 +1,112 @@
+"""The fused RUAS inference kernels equal the torch chains bit for bit, and
+the networks give the same outputs with and without them."""
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+
+import mmfusenas.models.ops.ruas_kernels as RK
+from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
+from mmfusenas.models.scene import local_max
+from mmfusenas.registry import MODELS
+
+
+MODEL_CFGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    '_base_', 'models')
+kern = ruas_kernels()
+needs_kernels = pytest.mark.skipif(kern is None, reason='numba unavailable')
+
+SHAPES = [(1, 3, 37, 53), (2, 6, 5, 1), (1, 3, 1, 1), (2, 3, 1, 7)]
+
+
+def _inputs(shape, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g)
+    x.view(-1)[::5] = 0.0              # ties with the zero padding
+    x.view(-1)[1::7] = x.view(-1)[2::7][:x.view(-1)[1::7].numel()]
+    return x
+
+
+@needs_kernels
+@pytest.mark.parametrize('shape', SHAPES)
+def test_kernels_equal_torch_chains(shape):
+    u, y, c = _inputs(shape, 0), _inputs(shape, 1).abs(), _inputs(shape, 2)
+    assert torch.equal(kern.local_max(u), local_max(u))
+    assert torch.equal(kern.rectify(u, y, 0.5), local_max(u) - 0.5 * (u - y))
+    out = torch.empty_like(u)
+    assert torch.equal(kern.leaky_add(u, c, 0.05, out),
+                       F.leaky_relu(u + c, 0.05))
+    assert torch.equal(kern.leaky_add3(u, c, u, 0.05, out),
+                       F.leaky_relu((u + c) + u, 0.05))
+    # into a channel slice of a wider buffer (not contiguous for N > 1)
+    wide = torch.full((shape[0], 2 * shape[1]) + shape[2:], 7.0)
+    kern.leaky_add(u, c, 0.05, wide[:, shape[1]:])
+    assert torch.equal(wide[:, shape[1]:], F.leaky_relu(u + c, 0.05))
+    assert (wide[:, :shape[1]] == 7).all()
+    t = torch.sigmoid(c) * 1.2 - 0.1      # below t_min and above 1 too
+    t_ref = t.clamp(1e-4, 1.0)
+    u_ref = (y / t_ref).clamp(0.0, 1.0)
+    u_out = kern.illumination(t, y, 1e-4)
+    assert torch.equal(t, t_ref) and torch.equal(u_out, u_ref)
+
+
+@needs_kernels
+def test_kernels_propagate_nan_like_torch():
+    u = torch.rand(1, 1, 4, 4)
+    u[0, 0, 1, 2] = float('nan')
+    assert torch.equal(kern.local_max(u).isnan(), local_max(u).isnan())
+    out = torch.empty_like(u)
+    assert torch.equal(
+        kern.leaky_add(u, u, 0.05, out).isnan(),
+        F.leaky_relu(u + u, 0.05).isnan())
+
+
+def test_fused_path_only_at_inference_on_plain_tensors(monkeypatch):
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():   # small maps: the torch chain (call overhead)
+        assert x[0, 0].numel() < RK.FUSED_MIN_PIXELS and not fused_ok(x)
+    monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
+    assert not fused_ok(x)                           # autograd on
+    with torch.no_grad():
+        assert fused_ok(x) == (kern is not None)
+        assert not fused_ok(x.to(memory_format=torch.channels_last))
+        assert not fused_ok(x[:, :, ::2])
+        assert not fused_ok(x.double())
+        assert not fused_ok(x, torch.rand(1, 3, 8, 9))
+
+
+@needs_kernels
+@pytest.mark.parametrize('variant', ['ruas_s', 'ruas', 'ruas_a'])
+@pytest.mark.parametrize('batch', [1, 2])
+def test_networks_equal_with_and_without_the_kernels(variant, batch,
+                                                    monkeypatch):
+    """No grad (fused kernels, blocked conv chains) == the autograd path
+    (torch chains), bit for bit, every returned tensor."""
+    monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
+    cfg = Config.fromfile(f'{MODEL_CFGS}/{variant}.py')
+    torch.manual_seed(0)
+    net = MODELS.build(cfg.model['network']).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    x = torch.rand(batch, 3, 45, 61) * 0.3
+    used = []
+    for name in ('rectify', 'leaky_add3', 'illumination'):
+        fn = getattr(kern, name)
+        monkeypatch.setattr(kern, name,
+                            lambda *a, _fn=fn, _n=name: used.append(_n)
+                            or _fn(*a))
+    with torch.no_grad():
+        fast = net(x, return_all=True)
+    # the fused passes ran (3 stages; the denoiser's cells too)
+    assert used.count('rectify') == 2 and used.count('illumination') == 3
+    assert used.count('leaky_add3') >= 3
+    slow = net(x, return_all=True)
+    assert len(fast.u_list) == len(slow.u_list)
+    for a, b in zip(fast.u_list + fast.t_list, slow.u_list + slow.t_list):
+        assert torch.equal(a, b.detach())
+    if slow.noise_level is not None:
+        assert torch.equal(fast.noise_level, slow.noise_level.detach())
