@@ -92,6 +92,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.datasets import GISRDataset  # noqa: E402
+from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation import GISRMetric  # noqa: E402
 from mmfusenas.evaluation.control_stats import rank_pct  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
@@ -537,7 +538,7 @@ def scoring_runner(config, work_dir, data_root, batch_size):
         cfg[k] = None
     cfg.val_dataloader.dataset.data_root = data_root
     cfg.val_dataloader.batch_size = batch_size
-    return cfg, Runner.from_cfg(cfg)
+    return cfg, Runner.from_cfg(with_cached_text(cfg))
 
 
 def toy_cost_table(net_cfg):

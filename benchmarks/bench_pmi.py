@@ -39,6 +39,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.evaluation.metrics import FusionMetric
 from mmfusenas.registry import MODELS
 
@@ -168,7 +169,7 @@ def run_pmi(args, work_dir: str, init_state: dict, pipeline) -> tuple:
     # start from the same weights as the other variants
     cfg.load_from = osp.join(work_dir, 'scratch.pth')
     torch.save(dict(state_dict=init_state), cfg.load_from)
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     start = time.time()
     runner.train()
     seconds = time.time() - start

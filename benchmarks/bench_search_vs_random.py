@@ -110,6 +110,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
+from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation.control_stats import (  # noqa: E402
     rank_pct, signal_vs_noise)
 from mmfusenas.models.mutables import (  # noqa: E402
@@ -442,7 +443,7 @@ def _set_img_scale(cfg: Any, scale) -> None:
 
 
 def _build_runner(cfg: Config) -> Runner:
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     return runner
 
 
@@ -1789,7 +1790,7 @@ def alpha_grads(bench, scale: float, warmup: int, work: str) -> dict:
     cfg.model.arch_update_interval = 1
     _set_img_scale(cfg._cfg_dict, spec['img_scale'])
     _quiet(cfg, work, 0, f'grad_{scale}')
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     loader = Runner.build_dataloader(
         cfg.train_cfg.arch_dataloader, seed=0)
     before = cell_alpha_grads(runner.model, loader)

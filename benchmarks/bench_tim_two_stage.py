@@ -76,6 +76,7 @@ from mmengine.config import Config
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation.functional import (  # noqa: E402
     compute_fusion_metrics)
 from mmfusenas.registry import MODELS  # noqa: E402
@@ -293,7 +294,8 @@ def prepare(cfg: Config, work: str, name: str) -> Dict:
     ``tools/train.py`` command, work dir and log file."""
     os.makedirs(osp.join(work, 'configs'), exist_ok=True)
     path = osp.join(work, 'configs', name + '.py')
-    cfg.dump(path)
+    # formatted once (unformatted under MMFUSENAS_CONFIG_TEXT=plain)
+    with_cached_text(cfg).dump(path)
     step_dir = osp.join(work, name)
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), path,
            '--work-dir', step_dir]

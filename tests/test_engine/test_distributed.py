@@ -19,6 +19,7 @@ import torch.distributed as dist
 
 # imported here, before the ranks are forked, so that they inherit it
 from mmfusenas.engine import AlgorithmDistributedDataParallel
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.testing.distributed import (launch, results_or_raise,
                                            run_cooperative, run_evolution,
@@ -721,13 +722,13 @@ def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
         cfg.model.network.update(num_features=4, num_blocks=1)
         cfg.work_dir = work
         cfg.env_cfg.dist_cfg = dict(backend='gloo')
-        cfg.dump(path)
+        with_cached_text(cfg).dump(path)
         return cfg
 
     cfg = shrink('supernet_toy_x4.py', str(tmp_path / 'supernet.py'))
     cfg.train_cfg.update(max_iters=2, val_interval=2)
     cfg.default_hooks.checkpoint.interval = 2
-    cfg.dump(str(tmp_path / 'supernet.py'))
+    with_cached_text(cfg).dump(str(tmp_path / 'supernet.py'))
     results_or_raise(
         launch(run_train_tool, 2,
                ([str(tmp_path / 'supernet.py'), '--launcher', 'pytorch'], ),
@@ -740,7 +741,7 @@ def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
         pred_dir[world] = str(tmp_path / f'predictor{world}')
         cfg.predictor.update(
             num_paths=6, batches=2, epochs=2, out_dir=pred_dir[world])
-        cfg.dump(str(tmp_path / 'predictor.py'))
+        with_cached_text(cfg).dump(str(tmp_path / 'predictor.py'))
         argv = [str(tmp_path / 'predictor.py'), '--launcher',
                 'pytorch' if world > 1 else 'none']
         if world == 1:
@@ -775,7 +776,7 @@ def test_dcnas_toy_configs_under_the_train_tool(rgbd, tmp_path):
     tc.update(predictor=osp.join(pred_dir[2], 'predictor.pth'), init_pool=8,
               budgets=dict(params=60000), population_size=4, top_k=2,
               num_mutation=2, num_crossover=2, max_iters=2)
-    cfg.dump(str(tmp_path / 'search.py'))
+    with_cached_text(cfg).dump(str(tmp_path / 'search.py'))
     results_or_raise(
         launch(run_train_tool, 2,
                ([str(tmp_path / 'search.py'), '--launcher', 'pytorch'], ),

@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmfusenas.engine.runner import (PMILoop, inner_update, meta_gradient,
-                                     meta_parameters)
+                                     meta_parameters, with_cached_text)
 from mmfusenas.registry import MODELS
 from mmfusenas.toy_data.ivif import generate_toy_dataset
 
@@ -292,7 +292,7 @@ def test_pmi_config_trains_resumes_and_initialises_training(
         'val_dataloader.dataset.data_root': toy_root,
         'test_dataloader.dataset.data_root': toy_root,
     })
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     runner.load_or_resume()
     state = runner.model.state_dict()
     assert set(state) == set(ckpt['state_dict'])

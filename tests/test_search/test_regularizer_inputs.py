@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -60,7 +61,7 @@ def test_flops_regulariser_on_a_neck_and_a_decode_head(
     cfg.train_cfg.arch_dataloader.batch_size = 2
     cfg.model.arch_update_interval = 1
     cfg.default_hooks.logger.interval = 1
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     algo = runner.model
     assert algo.space_path == space
     reg = Recorder(

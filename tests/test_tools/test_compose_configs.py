@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -90,7 +91,7 @@ def test_night_toy_chain_trains_in_stages_validates_and_tests(tmp_path):
     test = load_tool('test')
     args = test.parse_args([config, osp.join(work, 'iter_3.pth'),
                             '--work-dir', work, '--cfg-options'] + opts)
-    metrics = Runner.from_cfg(test.build_config(args)).test()
+    metrics = Runner.from_cfg(with_cached_text(test.build_config(args))).test()
     assert 'coco/bbox_mAP' in metrics and 'fusion/Qabf' in metrics
 
 

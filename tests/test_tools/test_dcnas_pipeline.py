@@ -7,6 +7,7 @@ import os.path as osp
 import yaml
 from mmengine.config import Config
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.search.estimators import count_params
 from mmfusenas.toy_data import generate_toy_rgbd
@@ -39,7 +40,8 @@ def _shrink(cfg, data, work):
 
 
 def _write(cfg, path):
-    cfg.dump(path)
+    # MMEngine's text, unformatted in the suite (tests/conftest.py)
+    with_cached_text(cfg).dump(path)
     return path
 
 

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.cells import RUAS_EDGE_NAMES
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import TrustedUnpicklingWarning
@@ -275,7 +276,7 @@ def test_runner_test_loop_reports_psnr_ssim(official_dir, shared_data,
     loader.num_workers, loader.persistent_workers = 0, False
     loader.dataset.data_root = osp.join(shared_data, 'lowlight', 'lol')
     loader.dataset.data_prefix = dict(low='test', gt='gt')
-    metrics = Runner.from_cfg(cfg).test()
+    metrics = Runner.from_cfg(with_cached_text(cfg)).test()
     assert set(metrics) == {'enh/PSNR', 'enh/SSIM'}
     # RUAS_s of lol.pt on the 5 LOL samples (bench_inference.py --mode ruas: 14.589 / 0.4291)
     assert metrics['enh/PSNR'] == pytest.approx(14.589, abs=1e-3)

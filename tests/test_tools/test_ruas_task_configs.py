@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.registry import DATASETS, MODELS
 from mmfusenas.toy_data.lowlight_tasks import (generate_toy_acdc,
@@ -297,7 +298,7 @@ def test_enhancement_toy_siblings_evaluate(tmp_path, variant):
     cfg = Config.fromfile(config(f'{variant}_toy'))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.test_dataloader.dataset.data_root = root + '/val/'
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     metrics = runner.test()
     assert {'enh/PSNR', 'enh/SSIM'} <= set(metrics)
     assert 0 < metrics['enh/SSIM'] <= 1 and metrics['enh/PSNR'] > 0

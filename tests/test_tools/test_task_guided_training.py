@@ -14,6 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
 from mmfusenas.toy_data.ivif import generate_toy_dataset
@@ -138,7 +139,7 @@ def test_retinanet_toy_trains_validates_resumes_bit_exactly_and_tests(
         osp.join(full, 'iter_4.pth'), '--work-dir', full, '--out-dir',
         str(tmp_path / 'fused'), '--cfg-options'
     ] + opts)
-    metrics = Runner.from_cfg(test.build_config(args)).test()
+    metrics = Runner.from_cfg(with_cached_text(test.build_config(args))).test()
     assert 'coco/bbox_mAP' in metrics and 'fusion/Qabf' in metrics
     assert len(glob.glob(str(tmp_path / 'fused' / '*.png'))) == len(stems)
 

@@ -45,6 +45,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 import numpy as np  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.models.mutables import (encode_choices,  # noqa: E402
                                        one_shot_space, random_choices)
 from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
@@ -139,7 +140,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     cfg.train_dataloader = None
     cfg.optim_wrapper = None
     cfg.param_scheduler = None
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(with_cached_text(cfg))
     runner.load_checkpoint(cfg.load_from)
     space = one_shot_space(unwrap(runner.model))
     t0 = time.time()

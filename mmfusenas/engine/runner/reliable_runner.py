@@ -284,5 +284,5 @@ def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
     MMEngine's plain :class:`~mmengine.runner.Runner` is built.
     """
     if cfg.get('runner_type') is None:
-        return Runner.from_cfg(cfg)
+        return Runner.from_cfg(with_cached_text(cfg))
     return RUNNERS.build(cfg)
