@@ -17,6 +17,7 @@ window and on image scores, through every branch of the band driver
 (``test_fixed_kernels_*``).
 """
 import importlib
+import json
 import os
 import os.path as osp
 import subprocess
@@ -432,25 +433,38 @@ def test_suite_parallel_matches_sequential(shared_data):
         assert par == seq, preset
 
 
-def test_malloc_tuning_env():
-    code = ('import importlib; m = importlib.import_module('
-            '"mmfusenas.evaluation.functional.fusion"); '
-            'import numpy as np; '
-            'assert m.MALLOC_TUNING is False; '
-            'm.entropy(np.zeros((4, 4))); m.cc(*[np.eye(4)] * 3); '
-            'assert not m._MALLOC_TUNED')
-    env = dict(os.environ, MMFUSENAS_NO_MALLOC_TUNING='1')
+@pytest.fixture(scope='module')
+def fresh_process_switches():
+    """What a new interpreter with ``MMFUSENAS_NO_MALLOC_TUNING=1`` and
+    ``MMFUSENAS_NO_NUMBA=1`` (both read at import) sees: one process for
+    both switches (an interpreter start and the package import are most of
+    the cost)."""
+    code = (
+        'import importlib, json, sys; import numpy as np; '
+        'fmi = importlib.import_module('
+        '"mmfusenas.evaluation.functional.fmi"); '
+        'r = dict(use_numba=fmi.USE_NUMBA, kernels=fmi._kernels() is None, '
+        'numba_after_fmi="numba" in sys.modules); '
+        'm = importlib.import_module("mmfusenas.evaluation.functional.fusion");'
+        ' r["malloc_tuning"] = m.MALLOC_TUNING; '
+        'm.entropy(np.zeros((4, 4))); m.cc(*[np.eye(4)] * 3); '
+        'r["malloc_tuned"] = bool(m._MALLOC_TUNED); '
+        'r["numba_at_end"] = "numba" in sys.modules; print(json.dumps(r))')
+    env = dict(os.environ, MMFUSENAS_NO_MALLOC_TUNING='1',
+               MMFUSENAS_NO_NUMBA='1')
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    subprocess.run([sys.executable, '-c', code], env=env, cwd=root,
-                   check=True)
+    out = subprocess.run([sys.executable, '-c', code], env=env, cwd=root,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
-def test_no_numba_env_forces_numpy():
-    code = ('import importlib; m = importlib.import_module('
-            '"mmfusenas.evaluation.functional.fmi"); '
-            'assert m.USE_NUMBA is False; assert m._kernels() is None; '
-            'import sys; assert "numba" not in sys.modules')
-    env = dict(os.environ, MMFUSENAS_NO_NUMBA='1')
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    subprocess.run([sys.executable, '-c', code], env=env, cwd=root,
-                   check=True)
+def test_malloc_tuning_env(fresh_process_switches):
+    assert fresh_process_switches['malloc_tuning'] is False
+    assert fresh_process_switches['malloc_tuned'] is False
+
+
+def test_no_numba_env_forces_numpy(fresh_process_switches):
+    r = fresh_process_switches
+    assert r['use_numba'] is False and r['kernels'] is True
+    # neither the FMI nor the other metrics' numpy chains import numba
+    assert r['numba_after_fmi'] is False and r['numba_at_end'] is False

@@ -110,9 +110,17 @@ def test_away_from_the_optimum_it_is_the_ift_formula_at_theta():
     assert w1.grad is None and w2.grad is None
 
 
-@pytest.mark.parametrize('cfg', SOLVERS)
-@pytest.mark.parametrize('cls,alpha0,lr_w', [(RidgeProblem1D, -2.0, 0.2),
-                                             (QuadraticProblem, 0.0, 0.15)])
+# the Neumann series on the dense quadratic takes ~9 s (hundreds of
+# Hessian-vector products per α step): slow; the Neumann solver stays in
+# the default suite on the ridge problem and in
+# test_exact_at_the_lower_optimum (the same hypergradient to 1e-8)
+@pytest.mark.parametrize('cls,alpha0,lr_w,cfg', [
+    (RidgeProblem1D, -2.0, 0.2, SOLVERS[0]),
+    (RidgeProblem1D, -2.0, 0.2, SOLVERS[1]),
+    (QuadraticProblem, 0.0, 0.15, SOLVERS[0]),
+    pytest.param(QuadraticProblem, 0.0, 0.15, SOLVERS[1],
+                 marks=pytest.mark.slow),
+])
 def test_alternating_search_reaches_alpha_star(cls, alpha0, lr_w, cfg):
     problem = cls()
     strategy = TASK_UTILS.build(dict(type='ImplicitStrategy', **cfg))
