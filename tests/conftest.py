@@ -95,19 +95,19 @@ def pytest_addoption(parser):
 #: gaps at the end. The order only changes when a file runs, not what it
 #: runs (each file stays in one worker).
 LONG_FILES = (
-    'test_tools/test_task_guided_training.py',
-    'test_tools/test_compose_configs.py',
-    'test_apis/test_deploy.py',
-    'test_engine/test_distributed.py',
-    'test_models/test_fusion_baselines.py',
     'test_evaluation/test_fmi_fast.py',
-    'test_search/test_implicit_strategy.py',
-    'test_engine/test_search_loops_hooks.py',
-    'test_tools/test_tim_conversion.py',
+    'test_engine/test_distributed.py',
+    'test_apis/test_deploy.py',
+    'test_tools/test_task_guided_training.py',
     'test_tools/test_ruas_task_configs.py',
-    'test_search/test_cooperative_search.py',
-    'test_tools/test_dcnas_pipeline.py',
-    'test_tools/test_bench_tim_two_stage.py',
+    'test_engine/test_search_loops_hooks.py',
+    'test_tools/test_bench_fusion_real.py',
+    'test_models/test_fusion_baselines.py',
+    'test_utils/test_process_units.py',
+    'test_models/test_registration_learning.py',
+    'test_tools/test_tim_conversion.py',
+    'test_tools/test_compose_configs.py',
+    'test_search/test_implicit_strategy.py',
 )
 
 

@@ -544,6 +544,7 @@ def test_cli_in_process(tmp_path, capsys):
     assert 'bad class weight' in capsys.readouterr().err
 
 
+@pytest.mark.slow  # an interpreter start and the package import (~7 s)
 def test_cli_subprocess(tmp_path):
     out = tmp_path / 'sub'
     proc = subprocess.run(
