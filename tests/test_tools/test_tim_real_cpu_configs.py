@@ -13,6 +13,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import DATASETS, MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -129,3 +130,34 @@ def test_trains_on_the_split_without_test_pairs(name, shared_data):
     val = DATASETS.build(cfg.test_dataloader.dataset)
     assert sorted(val.get_data_info(i)['stem']
                   for i in range(len(val))) == sorted(test)
+
+
+def test_searched_network_config(shared_data):
+    """tim_searched_ivif_roadscene221_cpu.py: the committed genotype of the
+    real-data search (seed 0) at the search's width, with N_F's losses and
+    the real-data schedule (1600 steps, batch 8, no validation, one
+    checkpoint), on the leak-free training split."""
+    init_default_scope('mmfusenas')
+    cfg = _cfg('tim_searched_ivif_roadscene221_cpu')
+    net = MODELS.build(cfg.model).fusion_net
+    path = cfg.model.fusion_net.genotype
+    assert Genotype.load(path).choices['cell0'] == 'ms'
+    # the genotype's network, rebuilt at C = 16
+    ref = MODELS.build(dict(type='GenotypeNet', genotype=path, channels=16))
+    assert {k: v.shape for k, v in net.state_dict().items()} == {
+        k: v.shape for k, v in ref.state_dict().items()}
+    # the size the control matched its random genotypes against
+    assert sum(p.numel() for p in net.parameters()) == 219_495
+    got = [(loss['type'], loss.get('output'), loss.get('source_weights'))
+           for loss in cfg.model.losses]
+    assert got == LOSSES['nf']
+    steps = cfg.train_cfg.max_iters
+    assert steps == 1600 and cfg.train_dataloader.batch_size == 8
+    assert cfg.train_cfg.val_begin > steps
+    assert cfg.default_hooks.checkpoint.interval == steps
+    assert cfg.param_scheduler[0]['T_max'] == steps
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    assert sorted(train.get_data_info(i)['stem']
+                  for i in range(len(train))) == sorted(
+                      _read_list(osp.join(SPLITS, 'roadscene221',
+                                          'train.txt')))
