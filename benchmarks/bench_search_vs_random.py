@@ -695,11 +695,6 @@ def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
                     spec.get('score_keys'))
 
 
-def part_cost(runner: Runner, cfg: Config, spec: dict) -> Dict[str, float]:
-    """Parameters and FLOPs of the searched part of a retrained model."""
-    return model_part_cost(runner.model, cfg, spec)
-
-
 def model_part_cost(model: torch.nn.Module, cfg: Config, spec: dict,
                     flops: bool = True) -> Dict[str, float]:
     """Parameters and FLOPs of the searched part (``spec['part']``) of a
@@ -763,7 +758,7 @@ def genotype_size(spec: dict, genotype_path: str, quick: bool,
                   flops: bool = True) -> Dict[str, float]:
     """Parameters (and FLOPs) of the searched part of the genotype's model
     as :func:`retrain` builds it, before any training: the same numbers
-    as the retrained model's :func:`part_cost` (the size matching of the
+    as the retrained model's :func:`model_part_cost` (the size matching of the
     random draws, ``--match-size``)."""
     from mmengine.registry import init_default_scope
     cfg = retrain_config(spec, genotype_path, quick, extra)
@@ -855,7 +850,7 @@ def retrain(spec: dict, genotype_path: str, seed: int, workdir: str,
     out = dict(score=score_of(parts, spec.get('score_keys')),
                score_parts=parts,
                held_out_n=len(_score_loader(score_cfg, spec).dataset))
-    out.update(part_cost(runner, score_cfg, spec))
+    out.update(model_part_cost(runner.model, score_cfg, spec))
     return out
 
 
