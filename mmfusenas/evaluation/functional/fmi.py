@@ -81,6 +81,7 @@ import cv2
 import numpy as np
 import scipy.fft
 
+from mmfusenas.utils.numba_kernels import env_flag as _env_flag
 from ._utils import ArrayLike, check_same_shape, to_gray2d
 
 __all__ = ['fmi', 'fmi_features', 'DMEY_DEC_LO']
@@ -549,11 +550,6 @@ def _flush(ws: _Workspace, slot: int) -> float:
 # not pay for numba), with ``cache=True`` so that later processes load the
 # machine code from ``__pycache__`` (or numba's user cache directory).
 # ----------------------------------------------------------------------------
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, '').strip().lower() not in ('', '0', 'false',
-                                                            'no', 'off')
-
-
 #: Use the numba kernels when numba is importable. ``False`` (or the
 #: environment variable ``MMFUSENAS_NO_NUMBA=1`` at import) forces the numpy
 #: path.

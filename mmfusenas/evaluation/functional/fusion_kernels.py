@@ -33,12 +33,13 @@ later processes load them from numba's cache. Without numba, or with
 """
 import math
 import threading
-import warnings
 from typing import Optional
 
 import numpy as np
 
-from .fmi import _env_flag, bitcast_intrinsics
+from mmfusenas.utils.numba_kernels import compile_once
+from mmfusenas.utils.numba_kernels import env_flag as _env_flag
+from .fmi import bitcast_intrinsics
 from .fmi import _nb_log2 as _fmi_log2
 
 __all__ = ['USE_NUMBA', 'kernels', 'map_sums']
@@ -274,19 +275,7 @@ def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
         use_numba = USE_NUMBA
     if not use_numba:
         return None
-    if not _KERNELS:
-        with _LOCK:
-            if not _KERNELS:
-                try:
-                    import numba
-                    _KERNELS.append(_Kernels(numba))
-                except Exception as e:  # not installed / unusable build
-                    if not isinstance(e, ImportError):
-                        warnings.warn(f'fusion metrics: setting up the numba '
-                                      f'kernels failed ({e!r}); using the '
-                                      f'numpy path')
-                    _KERNELS.append(None)
-    return _KERNELS[0]
+    return compile_once(_KERNELS, _LOCK, _Kernels, 'fusion metrics')
 
 
 def map_sums(kernel, *arrays, extra=(), n_out: int = 1,

@@ -19,13 +19,13 @@ dispatch modes, on contiguous float32 CPU tensors
 processes load them). Without numba, or with ``MMFUSENAS_NO_NUMBA=1``, the
 modules keep their torch chains.
 """
-import os
 import threading
 from typing import Optional
 
 import numpy as np
 import torch
 
+from mmfusenas.utils.numba_kernels import compile_once, env_flag
 from .blocked_conv_chain import blocked_layout_ok
 
 __all__ = ['FUSED_MIN_PIXELS', 'fused_ok', 'ruas_kernels', 'same_plain']
@@ -204,18 +204,9 @@ class _RUASKernels:
 def ruas_kernels() -> Optional[_RUASKernels]:
     """The compiled kernels, or None (numba missing, compilation failed, or
     ``MMFUSENAS_NO_NUMBA=1``)."""
-    if os.environ.get('MMFUSENAS_NO_NUMBA', '').strip().lower() in (
-            '1', 'true', 'yes', 'on'):
+    if env_flag('MMFUSENAS_NO_NUMBA'):
         return None
-    if not _KERNELS:
-        with _LOCK:
-            if not _KERNELS:
-                try:
-                    import numba
-                    _KERNELS.append(_RUASKernels(numba))
-                except Exception:  # noqa: BLE001 - the torch chains remain
-                    _KERNELS.append(None)
-    return _KERNELS[0]
+    return compile_once(_KERNELS, _LOCK, _RUASKernels, 'RUAS passes')
 
 
 def fused_ok(*tensors: torch.Tensor) -> bool:
