@@ -81,6 +81,7 @@ import json
 import os
 import os.path as osp
 import re
+import shlex
 import sys
 import time
 from collections import OrderedDict
@@ -100,6 +101,8 @@ from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
 from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
@@ -221,6 +224,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--work-dir', default='work_dirs/bench_config_seeds',
                    help='runs go to <work-dir>/<label>/seed_<S> (kept)')
     p.add_argument('--out', default=None, help='also write the JSON here')
+    p.add_argument('--from-runs', default=None, metavar='FILE',
+                   help='train nothing: tabulate the unit results of FILE '
+                   '({"source": text, "runs": {label: {seed: {"metrics", '
+                   '"params", "config", "cfg_options", "seconds"}}}}), runs '
+                   'whose folders were not kept; --variants is not needed')
+    p.add_argument('--results-json', default=None, metavar='FILE',
+                   help='also write the docs/results record (one table: '
+                   'each variant\'s metrics per seed, mean, std and rank '
+                   'among --rank-among) to FILE')
+    p.add_argument('--labels', nargs='+', default=None, metavar='LABEL=NAME',
+                   help='row names of the --results-json table')
     p.add_argument('--rank-among', nargs='+', default=None, metavar='LABEL',
                    help='rank every other variant among these (e.g. random '
                    "genotypes): the group's median and each variant's "
@@ -263,7 +277,10 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
     Raises:
         ValueError / FileNotFoundError: naming the option at fault.
     """
-    variants = parse_variants(args.variants or ())
+    if args.from_runs:
+        variants = runs_variants(load_runs(args.from_runs, args.seeds))
+    else:
+        variants = parse_variants(args.variants or ())
     args.variant_opts = parse_variant_cfg_options(args.variant_cfg_options,
                                                   list(variants))
     if not args.metrics:
@@ -300,6 +317,85 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{osp.abspath(args.data_root)}')
     return variants
+
+
+def load_runs(path: str, seeds: Sequence[int]) -> Dict[str, Dict[int, dict]]:
+    """``--from-runs``: ``{label: {seed: unit result}}`` of ``path``.
+
+    Raises:
+        FileNotFoundError / ValueError: the file is missing, is not
+            ``{"runs": {label: {seed: {"metrics": {...}, ...}}}}``, or lacks
+            a seed of ``seeds`` (each named).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'--from-runs: {osp.abspath(path)} not found')
+    with open(path, encoding='utf-8') as f:
+        data = json.load(f)
+    runs = data.get('runs') if isinstance(data, dict) else None
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f'--from-runs {path}: expected {{"runs": {{label: '
+                         '{seed: unit result}}}}')
+    out: Dict[str, Dict[int, dict]] = OrderedDict()
+    for label, by_seed in runs.items():
+        if not _LABEL.match(label) or label in RESERVED:
+            raise ValueError(f'--from-runs {path}: unusable label {label!r}')
+        got = {int(k): v for k, v in by_seed.items()}
+        missing = [sd for sd in seeds if sd not in got]
+        if missing:
+            raise ValueError(f'--from-runs {path}: {label!r} has no run for '
+                             f'seed(s) {missing}')
+        for sd in seeds:
+            if not isinstance(got[sd].get('metrics'), dict):
+                raise ValueError(f'--from-runs {path}: {label!r} seed {sd} '
+                                 'has no "metrics" dict')
+            got[sd] = dict(dict(params={}, config=None, cfg_options={},
+                                seconds=None), **got[sd])
+        out[label] = got
+    return out
+
+
+def runs_variants(runs: Mapping[str, Mapping[int, dict]]
+                  ) -> 'OrderedDict[str, str]':
+    """The variants of ``--from-runs`` (label -> the config recorded)."""
+    return OrderedDict((label, by_seed[next(iter(by_seed))]['config'] or '')
+                       for label, by_seed in runs.items())
+
+
+def results_record(out: Mapping[str, Any], labels: Sequence[str],
+                   names: Mapping[str, str], title: str) -> Dict[str, dict]:
+    """The ``result`` of a ``docs/results`` record: one table, a row per
+    variant (``names`` renames them) with each metric per seed (``<metric>
+    s<seed>``), its mean and std, the seeds and, with ``ranks``, the rank
+    percentile among the group (``<metric> rank %``; ``group`` for its
+    members) and the parameters of the whole model."""
+    rows: Dict[str, dict] = OrderedDict()
+    ranks = out.get('ranks', {})
+    for label in labels:
+        row: Dict[str, Any] = {}
+        for m in out['metrics']:
+            r = out[label][m]
+            for sd, v in zip(out['seeds'], r['per_seed']):
+                row[f'{m} s{sd}'] = round(v, 4)
+            row[f'{m} mean'] = round(r['mean'], 4)
+            row[f'{m} std'] = round(r['std'], 4)
+            if m in ranks:
+                pct = ranks[m]['rank_pct'].get(label)
+                row[f'{m} rank %'] = 'group' if pct is None else pct
+        row['seeds'] = len(out['seeds'])
+        params = out[label].get('params') or {}
+        if params.get('model') is not None:
+            row['params'] = int(params['model'])
+        rows[names.get(label, label)] = row
+    return {title: rows}
+
+
+def source_note(args: argparse.Namespace) -> Dict[str, str]:
+    """``note`` of a record made ``--from-runs``: the file's ``source``."""
+    if not args.from_runs:
+        return {}
+    with open(args.from_runs, encoding='utf-8') as f:
+        source = json.load(f).get('source', '')
+    return dict(note=f'Tabulated from `{args.from_runs}`: {source}')
 
 
 # ------------------------------------------------------------------ a unit
@@ -668,24 +764,32 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         return {}
     variants = check_args(args)
     torch.set_num_threads(args.threads)
-    work_dir = osp.abspath(args.work_dir)
-    fitted = fit_widths(variants, args)
-    units = plan_units(variants, args, work_dir)
-    print(f'{len(units)} runs ({len(variants)} variants x {len(args.seeds)} '
-          f'seeds) on {args.jobs} process(es), work dir {work_dir}',
-          flush=True)
     t0 = time.time()
-    done: Dict[str, dict] = {}
-    for u in units if args.reuse else ():
-        result = reusable_result(u)
-        if result is not None:
-            done[u['id']] = result
-            print(f"  [{u['id']}] reused {u['result']}", flush=True)
-    done.update(run_units([u for u in units if u['id'] not in done],
-                          args.jobs))
-    results: Dict[str, Dict[int, dict]] = {}
-    for u in units:
-        results.setdefault(u['label'], {})[u['seed']] = done[u['id']]
+    if args.results_json:
+        check_record_path(args.results_json)
+    fitted: Dict[str, int] = {}
+    if args.from_runs:
+        results = load_runs(args.from_runs, args.seeds)
+        print(f'{len(variants)} variants x {len(args.seeds)} seeds read from '
+              f'{args.from_runs} (nothing trained)', flush=True)
+    else:
+        work_dir = osp.abspath(args.work_dir)
+        fitted = fit_widths(variants, args)
+        units = plan_units(variants, args, work_dir)
+        print(f'{len(units)} runs ({len(variants)} variants x '
+              f'{len(args.seeds)} seeds) on {args.jobs} process(es), work '
+              f'dir {work_dir}', flush=True)
+        done: Dict[str, dict] = {}
+        for u in units if args.reuse else ():
+            result = reusable_result(u)
+            if result is not None:
+                done[u['id']] = result
+                print(f"  [{u['id']}] reused {u['result']}", flush=True)
+        done.update(run_units([u for u in units if u['id'] not in done],
+                              args.jobs))
+        results = {}
+        for u in units:
+            results.setdefault(u['label'], {})[u['seed']] = done[u['id']]
     labels = list(variants)
     summary = aggregate(results, labels, args.seeds, args.metrics)
     print(f'\nwhole configs over seeds {args.seeds} (last validation; '
@@ -716,6 +820,17 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     text = json.dumps(out)
     if args.out:
         atomic_write(json.dumps(out, indent=1), args.out)
+    if args.results_json:
+        names = dict(item.split('=', 1) for item in args.labels or ())
+        argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
+        write_results_record(
+            args.results_json,
+            f'python benchmarks/bench_config_seeds.py {argv_text}', ROOT,
+            results_record(out, labels, names, 'whole configs over seeds'),
+            threads=args.threads, count='seeds', **source_note(args), metrics=[
+                k for k in next(iter(results_record(
+                    out, labels[:1], {}, 't').values()))[labels[0]]
+                if k not in ('seeds', 'params')])
     print('RESULT ' + text)
     return out
 

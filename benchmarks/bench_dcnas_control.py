@@ -68,6 +68,8 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   (RankNet vs (its text: ``DOC_SEARCH``);
 * ``retrain``: Retrained searched DCNAS model vs bicubic and a same-size hand-
   designed (its text: ``DOC_RETRAIN``);
+* ``real``: DCNAS trained on real RGB-D pairs, tested on Middlebury and Lu
+  (its text: ``DOC_REAL``);
 """
 import argparse
 import hashlib
@@ -76,6 +78,7 @@ import json
 import os
 import os.path as osp
 import random
+import shlex
 import sys
 import time
 
@@ -108,6 +111,8 @@ from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
 from mmfusenas.utils.process_units import (  # noqa: E402
     AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
 
@@ -1256,10 +1261,206 @@ def main_retrain(argv=None):
     return result
 
 
+DOC_REAL = """DCNAS trained on real RGB-D pairs, tested on Middlebury and Lu.
+
+Usage::
+
+    python benchmarks/bench_dcnas_control.py --mode real \
+        --genotype configs/dcnas/genotypes/dcnas_toy_x4_s0.yaml \
+        [--models searched official hand] [--scales 4 8] [--iters 1500] \
+        [--batch 8] [--patch 64] [--lr 1e-3] [--seed 0] [--threads 1] \
+        [--out-dir work_dirs/dcnas_real] [--report-only] \
+        [--results-json docs/results/dcnas_real.json]
+
+Every network is trained from scratch on the real RGB-D-D pairs of
+``--shared-data``/``RGBDD_subset40`` only (40 pairs, 16-bit depth in mm; no
+toy data; the other real pairs there, NYU v2 / RGB-D-D real-scene, are test
+images and are not used), with this benchmark's retraining schedule (Adam
+``--lr``, x0.5 at 80 %, masked L1 in the normalised space, leak-free LR
+min/max normalisation, PIL bicubic down / up, random ``--patch`` crops
+with the official flips / transpose), once per scale of ``--scales``; then
+tested on the complete Middlebury (30) and Lu (6) sets under the official
+convention (8-bit levels, RMSE over the whole mod-cropped map,
+``GISRMetric`` presets ``middlebury`` / ``lu``), beside bicubic. Models:
+
+- ``searched``: the ``--genotype`` (a ``DCNASNet`` genotype of the
+  toolbox's DCNAS search);
+- ``official``: the official ``StaticModel`` example architecture
+  (``get_fix_architecture``, ``EXAMPLE_ARCH``) at C = 16, 544,981 params;
+- ``hand``: the hand-designed network of the searched one's size (every
+  block ``mb_k3_r{r}``, ``cat`` fusion at every stage, ``r`` with the
+  closest parameter count; the DCNAS macro-architecture with a uniform,
+  hand-picked micro-architecture).
+
+Each (model, scale) run is stored as ``<out-dir>/<model>_x<scale>.json`` and
+reused when its options match, so runs can go in separate processes and
+one ``--report-only`` call tables them all. ``--results-json`` writes the
+``docs/results`` record (rendered by ``tools/misc/results_to_docs.py``).
+Ends with ``RESULT {json}``.
+"""
+
+#: RMSE the paper reports for DCNAS (Table II; NYU v2 in cm, RGB-D-D real
+#: in cm) at x4 / x8; the paper reports no Middlebury or Lu numbers
+PAPER_RMSE = {'NYU v2': {4: 1.21, 8: 2.55}, 'RGB-D-D': {4: 1.06, 8: 1.70}}
+REAL_MODELS = ('searched', 'official', 'hand')
+
+
+def real_networks(genotype: str):
+    """name -> (description, network) of the ``real`` mode's models."""
+    from mmfusenas.models.gisr import EXAMPLE_ARCH
+    geno = Genotype.load(genotype)
+    c = geno.network.get('num_features', 16)
+    searched = DCNASNet(geno.choices, num_features=c)
+    arch, _, r = baseline_arch(count_params(searched), c)
+    return dict(
+        searched=(f'searched ({osp.basename(genotype)}, C={c})', searched),
+        official=('official StaticModel example (C=16)',
+                  DCNASNet(EXAMPLE_ARCH, num_features=16)),
+        hand=(f'hand-designed (all mb_k3_r{r} + cat, C={c})',
+              DCNASNet(arch, num_features=c)))
+
+
+def real_datasets(shared: str, scale: int, patch: int):
+    for name in ('RGBDD_subset40', 'Middlebury', 'Lu'):
+        if not osp.isdir(osp.join(shared, name)):
+            raise FileNotFoundError(
+                f'{osp.join(shared, name)} not found: --shared-data must '
+                'hold RGBDD_subset40/, Middlebury/ and Lu/')
+    tr, te = pipelines(scale, patch)
+    train_set = GISRDataset(osp.join(shared, 'RGBDD_subset40'), pipeline=tr)
+    tests = dict(
+        Middlebury=(GISRDataset(osp.join(shared, 'Middlebury'),
+                                pipeline=te), 'middlebury'),
+        Lu=(GISRDataset(osp.join(shared, 'Lu'), pipeline=te), 'lu'))
+    return train_set, tests
+
+
+def real_run(key: str, scale: int, args) -> dict:
+    opts = dict(genotype=args.genotype, iters=args.iters, batch=args.batch,
+                patch=args.patch, lr=args.lr, seed=args.seed)
+    path = osp.join(args.out_dir, f'{key}_x{scale}.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            done = json.load(f)
+        if done['options'] == opts:
+            print(f'[{key} x{scale}] reused {path}', flush=True)
+            return done
+        if not args.report_only:
+            raise ValueError(f'{path} was run with {done["options"]}, not '
+                             f'{opts}; remove it or use another --out-dir')
+    if args.report_only:
+        return None
+    name, net = real_networks(args.genotype)[key]
+    train_set, tests = real_datasets(args.shared_data, scale, args.patch)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    model = GuidedDepthSR(net, loss_space='normalised')
+    loader = DataLoader(train_set, args.batch, shuffle=True,
+                        collate_fn=default_collate, drop_last=True)
+    secs = train(model, loader, args.iters, args.lr)
+    done = dict(options=opts, name=name, scale=scale,
+                params=count_params(net), train_s=round(secs, 1),
+                threads=torch.get_num_threads(), torch=torch.__version__,
+                **{k: evaluate(model, ds, pre) for k, (ds, pre) in
+                   tests.items()})
+    atomic_write(json.dumps(done, indent=1), path)
+    print(f'[{key} x{scale}] {name}: {done["params"]:,} params, trained '
+          f'{secs:.0f} s; RMSE Middlebury {done["Middlebury"]["RMSE"]:.3f}, '
+          f'Lu {done["Lu"]["RMSE"]:.3f}', flush=True)
+    return done
+
+
+def real_record(runs: dict, args) -> dict:
+    """``result`` of the ``docs/results`` record: a table per (test set,
+    scale), rows bicubic + the models, RMSE ranked (lower is better)."""
+    tables = {}
+    for test in ('Middlebury', 'Lu'):
+        for scale in args.scales:
+            rows = {}
+            here = {k: r for (k, s), r in runs.items() if s == scale}
+            if not here:
+                continue
+            first = next(iter(here.values()))
+            n = 30 if test == 'Middlebury' else 6
+            rows['bicubic'] = dict(RMSE=round(first[test]['bicubic_RMSE'], 3),
+                                   params=0, pairs=n)
+            for k, r in here.items():
+                rows[r['name']] = dict(RMSE=round(r[test]['RMSE'], 3),
+                                       params=r['params'], pairs=n)
+            order = sorted(rows, key=lambda m: rows[m]['RMSE'])
+            for m in rows:
+                rows[m]['rank'] = dict(RMSE=order.index(m) + 1)
+            tables[f'{test} x{scale} (8-bit levels)'] = rows
+    return tables
+
+
+def main_real(argv=None):
+    p = argparse.ArgumentParser(description=DOC_REAL.splitlines()[0])
+    p.add_argument('--genotype',
+                   default='configs/dcnas/genotypes/dcnas_toy_x4_s0.yaml')
+    p.add_argument('--models', nargs='+', choices=REAL_MODELS,
+                   default=list(REAL_MODELS))
+    p.add_argument('--scales', type=int, nargs='+', default=[4, 8])
+    p.add_argument('--iters', type=int, default=1500)
+    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--patch', type=int, default=64)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--shared-data', default=SHARED,
+                   help='folder with RGBDD_subset40/, Middlebury/, Lu/ '
+                   '(default: ../shared/data/gisr beside the repository)')
+    p.add_argument('--out-dir', default='work_dirs/dcnas_real')
+    p.add_argument('--report-only', action='store_true',
+                   help='train nothing; table the finished runs')
+    p.add_argument('--results-json', default=None,
+                   help='also write the docs/results record here')
+    args = p.parse_args(argv)
+    if not osp.isfile(args.genotype):
+        raise FileNotFoundError(f'--genotype {args.genotype} not found (a '
+                                'DCNASNet genotype YAML of the DCNAS search)')
+    if args.results_json:
+        check_record_path(args.results_json)
+    init_default_scope('mmfusenas')
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out_dir, exist_ok=True)
+    runs = {}
+    for scale in args.scales:
+        for key in args.models:
+            done = real_run(key, scale, args)
+            if done is None:
+                print(f'[{key} x{scale}] not run yet: left out')
+            else:
+                runs[(key, scale)] = done
+    tables = real_record(runs, args)
+    for title, rows in tables.items():
+        print(f'\n{title}\n| model | params | RMSE |\n|---|---|---|')
+        for m, r in rows.items():
+            print(f'| {m} | {r["params"]:,} | {r["RMSE"]:.3f} |')
+    print('\npaper (Table II, trained on NYU v2; no Middlebury / Lu numbers):'
+          + ''.join(f' {k} x{s} {v}' for k, d in PAPER_RMSE.items()
+                    for s, v in d.items()))
+    result = dict(iters=args.iters, scales=args.scales, tables=tables,
+                  train_s={f'{k}_x{s}': r['train_s']
+                           for (k, s), r in runs.items()},
+                  paper_rmse_cm=PAPER_RMSE)
+    if args.results_json:
+        write_results_record(
+            args.results_json, 'python benchmarks/bench_dcnas_control.py ' +
+            shlex.join(sys.argv[1:] if argv is None else argv), ROOT, tables,
+            threads=args.threads, metrics=['RMSE'],
+            note=(f'Trained {args.iters} iterations (batch {args.batch}, '
+                  f'{args.patch}² patches, Adam {args.lr:g}) on the 40 '
+                  'RGB-D-D pairs only, one training seed.'))
+    print('RESULT ' + json.dumps(result))
+    return result
+
+
 MODES = {
     'control': main_control,
     'search': main_search,
-    'retrain': main_retrain
+    'retrain': main_retrain,
+    'real': main_real
 }
 
 

@@ -37,7 +37,9 @@ tables and one line ``RESULT {json}``.
 import argparse
 import copy
 import json
+import os
 import os.path as osp
+import shlex
 import sys
 import time
 from typing import Dict
@@ -45,7 +47,8 @@ from typing import Dict
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from terminaltables import AsciiTable
 from torch.utils.data import DataLoader
 
@@ -56,7 +59,11 @@ from mmfusenas.datasets import (LevinDataset,  # noqa: E402
                                 SyntheticDeblurDataset)
 from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
+from mmfusenas.models.restoration import gradient_wiener  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
 IMG_DIRS = ['lowlight/LOL/eval15/high', 'lowlight/mit/gt',
@@ -78,6 +85,16 @@ def restorer_cfg(args, guidance='proxy', dilations='ffd', **kw) -> dict:
     return cfg
 
 
+#: ``--variants`` keys -> table names
+VARIANT_NAMES = {
+    'none': 'no guidance',
+    'manual': 'manual guidance',
+    'naive': 'proxy (naive e2e)',
+    'bilevel': 'proxy (bilevel)',
+    'hypergrad': 'proxy (hypergrad)',
+}
+
+
 def variants(args) -> Dict[str, dict]:
     out = {
         'no guidance': restorer_cfg(args, 'none', 'small_ffd',
@@ -89,18 +106,20 @@ def variants(args) -> Dict[str, dict]:
             type='ProxyBilevelAlgorithm', architecture=restorer_cfg(args),
             scheme='alternating'),
     }
-    if args.hypergradient:
+    if args.hypergradient or 'hypergrad' in (args.variants or ()):
         out['proxy (hypergrad)'] = dict(
             type='ProxyBilevelAlgorithm',
             architecture=restorer_cfg(args, guidance_stages='all'),
             scheme='hypergradient',
             strategy=dict(type='DartsSecondOrderStrategy'))
+    if args.variants:
+        out = {VARIANT_NAMES[k]: out[VARIANT_NAMES[k]] for k in args.variants}
     return out
 
 
 def train_loader(args, seed: int) -> DataLoader:
     ds = SyntheticDeblurDataset(
-        [osp.join(SHARED, d) for d in IMG_DIRS],
+        [osp.join(SHARED, d) for d in args.train_dirs],
         kernels=dict(type='motion', num=20, size=(13, 17, 21, 27)),
         crop_size=args.crop, sigma_range=(0.01, 0.05), kernel_pad=27,
         length=10**6, seed=seed)
@@ -122,9 +141,16 @@ def train(name: str, cfg: dict, args) -> torch.nn.Module:
             model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-7))
     batches = iter(train_loader(args, args.seed))
     val_batches = iter(train_loader(args, args.seed + 1))
+    optimizers = [w.optimizer for w in (
+        ow.values() if isinstance(ow, OptimWrapperDict) else [ow])]
+    decay_at = int(round(args.lr_decay_at * args.iters))
     t0 = time.time()
     model.train()
     for it in range(args.iters):
+        if it == decay_at and args.lr_decay_at < 1:
+            for opt in optimizers:
+                for group in opt.param_groups:
+                    group['lr'] *= args.lr_decay
         data = next(batches)
         if 'hypergrad' in name:
             data = dict(train=data, val=next(val_batches))
@@ -161,10 +187,155 @@ def evaluate(model, ds, manual=None) -> Dict[str, float]:
             sig.append(float(s.pred_guidance.mean()))
     net.manual_guidance = old
     return dict(PSNR=float(np.mean(psnrs)), SSIM=float(np.mean(ssims)),
-                sigma_hat=float(np.mean(sig)) if sig else float('nan'))
+                sigma_hat=float(np.mean(sig)) if sig else None)
+
+
+#: PSNR of the paper's guidance ablation on Levin (grayscale deblurring, the
+#: official repository's plot/plot_hyper_indruce*.py; σ in %)
+PAPER_PSNR = {
+    'no guidance': {'1': 32.20, '3': 29.37, '5': 27.48},
+    'manual guidance': {'1': 32.76, '3': 29.66, '5': 27.87},
+    'proxy (bilevel)': {'1': 32.95, '3': 29.83, '5': 28.05},
+}
+#: Wiener weights tried (log grid)
+WIENER_GRID = [10**(e / 4) for e in range(-24, 5)]
+
+
+def tune_wiener(args, sigma: float) -> float:
+    """The gradient-Wiener weight with the best mean PSNR on ``--tune-crops``
+    synthetic crops of the *training* images at noise ``sigma`` (Levin is
+    never seen), crops of side 128 cropped by the largest kernel radius."""
+    ds = SyntheticDeblurDataset(
+        [osp.join(SHARED, d) for d in args.train_dirs],
+        kernels=dict(type='motion', num=20, size=(13, 17, 21, 27)),
+        crop_size=128, sigma_range=(sigma, sigma), kernel_pad=None,
+        length=args.tune_crops, fixed=True, seed=args.seed + 7)
+    items = [ds[i] for i in range(len(ds))]
+    b = 14
+    best = None
+    for w in WIENER_GRID:
+        psnr = []
+        for item in items:
+            s = item['data_samples']
+            x = gradient_wiener(item['inputs'][None].double(),
+                                s.kernel[None].double(), w)[0, 0]
+            mse = float(((x.clamp(0, 1) - s.gt_img[0].double())[b:-b, b:-b]
+                         ).square().mean())
+            psnr.append(-10 * np.log10(mse))
+        score = float(np.mean(psnr))
+        if best is None or score > best[1]:
+            best = (w, score)
+    return best[0]
+
+
+def evaluate_wiener(ds, weight: float) -> Dict[str, float]:
+    psnrs, ssims = [], []
+    for i in range(len(ds)):
+        item = ds[i]
+        s = item['data_samples']
+        x = gradient_wiener(item['inputs'][None].double(),
+                            s.kernel[None].double(), weight)[0, 0]
+        t, bo, l, r = s.crop_pad
+        x = x[t:x.shape[0] - bo, l:x.shape[1] - r].clamp(0, 1)
+        p, q, _ = shift_max_psnr_ssim(x.float().numpy(), s.gt_img,
+                                      max(s.kernel_size) // 2)
+        psnrs.append(p)
+        ssims.append(q)
+    return dict(PSNR=float(np.mean(psnrs)), SSIM=float(np.mean(ssims)))
+
+
+def variant_key(name: str) -> str:
+    return {v: k for k, v in VARIANT_NAMES.items()}[name]
+
+
+def run_args(args) -> dict:
+    """The options a finished variant must share to be reused."""
+    keep = ('iters', 'width', 'stages', 'crop', 'batch', 'lr', 'lr_decay_at',
+            'lr_decay', 'train_dirs', 'seed', 'sigmas', 'levin_files')
+    return {k: getattr(args, k) for k in keep}
+
+
+def run_variant(name: str, cfg: dict, args, files) -> dict:
+    """Train one variant and evaluate it on Levin; with ``--out-dir`` the
+    run is stored (``<key>.json`` + ``<key>.pth``) and reused."""
+    key = variant_key(name)
+    path = osp.join(args.out_dir, f'{key}.json') if args.out_dir else None
+    if path and osp.isfile(path):
+        with open(path) as f:
+            done = json.load(f)
+        if done['args'] == run_args(args):
+            print(f'[{name}] reused {path}')
+            return done
+        if not args.report_only:
+            raise ValueError(
+                f'{path} was run with other options ({done["args"]}) than '
+                f'these ({run_args(args)}); remove it or pass another '
+                '--out-dir')
+    if args.report_only:
+        return None
+    t0 = time.time()
+    model = train(name, cfg, args)
+    train_s = time.time() - t0
+    levin_root = osp.join(SHARED, 'deblur', 'levin09')
+    res = {}
+    for sigma in args.sigmas:
+        ds = LevinDataset(levin_root, noise_sigma=sigma / 100, seed=0,
+                          files=files)
+        res[f'{sigma:g}'] = evaluate(model, ds)
+    mismatch = {}
+    if name == 'manual guidance':
+        ds = LevinDataset(levin_root, noise_sigma=0.03, seed=0, files=files)
+        for level in args.mismatch_levels:
+            mismatch[f'{level:g}'] = evaluate(model, ds,
+                                              manual=level / 100)['PSNR']
+    net = restorer_of(model)
+    done = dict(args=run_args(args), name=name, train_s=round(train_s, 1),
+                eval_s=round(time.time() - t0 - train_s, 1),
+                params=int(sum(p.numel() for p in net.parameters())),
+                results=res, mismatch=mismatch,
+                torch=torch.__version__, threads=torch.get_num_threads())
+    if path:
+        atomic_write(json.dumps(done, indent=1), path)
+        torch.save(net.state_dict(), osp.join(args.out_dir, f'{key}.pth'))
+    return done
+
+
+def results_record(out: dict, args, argv) -> dict:
+    """The ``docs/results`` record (see ``tools/misc/results_to_docs.py``):
+    one table per σ, the measured rows ranked by PSNR / SSIM, the paper's
+    PSNR beside them (not ranked)."""
+    tables = {}
+    for sigma in args.sigmas:
+        sk = f'{sigma:g}'
+        rows = {}
+        for name, r in out['results'].items():
+            rows[name] = dict(PSNR=round(r[sk]['PSNR'], 2),
+                              SSIM=round(r[sk]['SSIM'], 4), images=len(
+                                  out['levin_files']))
+            if name in out.get('params', {}):
+                rows[name]['params'] = out['params'][name]
+        for m in ('PSNR', 'SSIM'):
+            order = sorted(rows, key=lambda n: -rows[n][m])
+            for n in rows:
+                rows[n].setdefault('rank', {})[m] = order.index(n) + 1
+        for name, paper in PAPER_PSNR.items():
+            if sk in paper:
+                rows[f'paper: {name} (official plot script)'] = dict(
+                    PSNR=paper[sk])
+        tables[f'Levin, σ = {sk} %'] = rows
+    return dict(
+        command='python benchmarks/bench_hyper_guidance.py ' +
+        shlex.join(argv), result=tables, metrics=['PSNR', 'SSIM'],
+        count='images',
+        note=(f'Trained {args.iters} iterations each (batch {args.batch}, '
+              f'{args.crop}² gray crops, width {args.width}, Adam '
+              f'{args.lr:g}), one training seed; the paper\'s rows are its '
+              'PSNR only (SSIM not reported per variant).'),
+        train_s=out['train_s'])
 
 
 def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--iters', type=int, default=300)
     p.add_argument('--width', type=int, default=16)
@@ -172,69 +343,122 @@ def main(argv=None) -> dict:
     p.add_argument('--crop', type=int, default=64)
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--lr-decay-at', type=float, default=1.0,
+                   help='fraction of --iters after which every learning '
+                   'rate is multiplied by --lr-decay (1: never)')
+    p.add_argument('--lr-decay', type=float, default=0.1)
+    p.add_argument('--train-dirs', nargs='+', default=IMG_DIRS,
+                   help='training image folders, relative to '
+                   '../shared/data')
     p.add_argument('--sigmas', type=float, nargs='+', default=[1, 3, 5],
                    help='test noise levels in percent')
     p.add_argument('--mismatch-levels', type=float, nargs='+',
                    default=[1, 3, 5, 7])
-    p.add_argument('--levin-files', type=int, default=8)
+    p.add_argument('--levin-files', type=int, default=8,
+                   help='Levin pairs, evenly spread over the 32 (32: all)')
     p.add_argument('--hypergradient', action='store_true')
+    p.add_argument('--variants', nargs='+', choices=list(VARIANT_NAMES),
+                   default=None,
+                   help='train only these (default: none manual naive '
+                   'bilevel, + hypergrad with --hypergradient)')
+    p.add_argument('--wiener', action='store_true',
+                   help='add the classical baseline: gradient-Wiener '
+                   'deconvolution, its weight tuned per σ on training crops')
+    p.add_argument('--tune-crops', type=int, default=48)
+    p.add_argument('--out-dir', default=None,
+                   help='store each variant (<key>.json, <key>.pth) and '
+                   'reuse finished ones: variants can run in separate '
+                   'processes, then one call reports them all')
+    p.add_argument('--report-only', action='store_true',
+                   help='train nothing; report the variants in --out-dir')
+    p.add_argument('--results-json', default=None,
+                   help='also write the docs/results record here')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
+    if args.report_only and not args.out_dir:
+        p.error('--report-only needs --out-dir')
+    missing = [d for d in args.train_dirs
+               if not osp.isdir(osp.join(SHARED, d))]
+    if missing:
+        raise FileNotFoundError(
+            f'training folders {missing} not found under {SHARED}')
+    if args.results_json:
+        check_record_path(args.results_json)
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
     torch.set_num_threads(args.threads)
+    init_default_scope('mmfusenas')
     levin_root = osp.join(SHARED, 'deblur', 'levin09')
-    all_files = sorted(f for f in __import__('os').listdir(levin_root)
+    all_files = sorted(f for f in os.listdir(levin_root)
                        if f.endswith('.mat'))
     idx = np.linspace(0, len(all_files) - 1, args.levin_files).round()
     files = [all_files[int(i)] for i in idx]
-    print(f'Levin pairs: {files}')
+    print(f'Levin pairs ({len(files)}): {files}')
 
-    models, train_s = {}, {}
+    runs = {}
     for name, cfg in variants(args).items():
-        t0 = time.time()
-        models[name] = train(name, cfg, args)
-        train_s[name] = time.time() - t0
+        done = run_variant(name, cfg, args, files)
+        if done is None:
+            print(f'[{name}] not run yet: left out of the report')
+        else:
+            runs[name] = done
+    results = {n: r['results'] for n, r in runs.items()}
+    train_s = {n: r['train_s'] for n, r in runs.items()}
+    params = {n: r['params'] for n, r in runs.items()}
+    if args.wiener:
+        weights = {}
+        for sigma in args.sigmas:
+            w = tune_wiener(args, sigma / 100)
+            weights[f'{sigma:g}'] = w
+            ds = LevinDataset(levin_root, noise_sigma=sigma / 100, seed=0,
+                              files=files)
+            results.setdefault('gradient Wiener (tuned)', {})[
+                f'{sigma:g}'] = evaluate_wiener(ds, w)
+        print('gradient-Wiener weights (tuned on training crops): ' +
+              ', '.join(f'σ={k}%: {v:.3g}' for k, v in weights.items()))
+        train_s['gradient Wiener (tuned)'] = 0.0
+        params['gradient Wiener (tuned)'] = 0
 
-    results: Dict[str, Dict[str, dict]] = {}
-    for sigma in args.sigmas:
-        ds = LevinDataset(levin_root, noise_sigma=sigma / 100, seed=0,
-                          files=files)
-        for name, model in models.items():
-            results.setdefault(name, {})[f'{sigma:g}'] = evaluate(model, ds)
-    rows = [['model', 'train s'] +
+    rows = [['model', 'params', 'train s'] +
             [f'σ={s:g}% PSNR / SSIM' for s in args.sigmas]]
-    for name in models:
-        rows.append([name, f'{train_s[name]:.0f}'] + [
+    for name in results:
+        rows.append([name, f'{params[name]:,}', f'{train_s[name]:.0f}'] + [
             f"{results[name][f'{s:g}']['PSNR']:.2f} / "
             f"{results[name][f'{s:g}']['SSIM']:.4f}" for s in args.sigmas])
-    print(AsciiTable(rows, title='Levin (shift-max)').table)
+    for name, paper in PAPER_PSNR.items():
+        rows.append([f'paper: {name}', '', ''] + [
+            f"{paper[f'{s:g}']:.2f}" if f'{s:g}' in paper else ''
+            for s in args.sigmas])
+    print(AsciiTable(rows, title=f'Levin (shift-max), {len(files)} '
+                     'images').table)
     rows = [['model'] + [f'σ={s:g}%' for s in args.sigmas]]
-    for name in models:
-        if not np.isnan(results[name][f'{args.sigmas[0]:g}']['sigma_hat']):
+    for name in runs:
+        if results[name][f'{args.sigmas[0]:g}'].get('sigma_hat') is not None:
             rows.append([name] + [
                 f"{100 * results[name][f'{s:g}']['sigma_hat']:.2f}%"
                 for s in args.sigmas])
     print(AsciiTable(rows, title='stage-1 proxy: mean σ̂').table)
 
-    # noise-level mismatch at true σ = 3 %
-    ds = LevinDataset(levin_root, noise_sigma=0.03, seed=0, files=files)
-    mismatch = {}
-    for level in args.mismatch_levels:
-        mismatch[f'{level:g}'] = evaluate(models['manual guidance'], ds,
-                                          manual=level / 100)['PSNR']
-    proxy = {n: results[n]['3']['PSNR'] if '3' in results[n] else
-             evaluate(models[n], ds)['PSNR']
-             for n in models if n.startswith('proxy')}
-    rows = [['assumed σ'] + [f'{lv:g}%' for lv in args.mismatch_levels]]
-    rows.append(['manual guidance'] +
-                [f'{mismatch[f"{lv:g}"]:.2f}' for lv in args.mismatch_levels])
-    for n, v in proxy.items():
-        rows.append([f'{n} (no σ input)'] +
-                    [f'{v:.2f}'] * len(args.mismatch_levels))
-    print(AsciiTable(rows, title='mismatch, true σ = 3 % (PSNR)').table)
+    mismatch = runs.get('manual guidance', {}).get('mismatch', {})
+    proxy = {n: results[n]['3']['PSNR'] for n in runs
+             if n.startswith('proxy') and '3' in results[n]}
+    if mismatch:
+        rows = [['assumed σ'] + [f'{lv}%' for lv in mismatch]]
+        rows.append(['manual guidance'] +
+                    [f'{v:.2f}' for v in mismatch.values()])
+        for n, v in proxy.items():
+            rows.append([f'{n} (no σ input)'] + [f'{v:.2f}'] * len(mismatch))
+        print(AsciiTable(rows, title='mismatch, true σ = 3 % (PSNR)').table)
     out = dict(args=vars(args), levin_files=files, train_s=train_s,
-               results=results, mismatch_manual=mismatch,
+               params=params, results=results, mismatch_manual=mismatch,
                mismatch_proxy=proxy)
+    if args.wiener:
+        out['wiener_weights'] = weights
+    if args.results_json:
+        rec = results_record(out, args, argv)
+        write_results_record(args.results_json, rec.pop('command'), ROOT,
+                             rec.pop('result'), threads=args.threads, **rec)
     print('RESULT ' + json.dumps(out))
     return out
 

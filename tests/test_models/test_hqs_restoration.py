@@ -9,7 +9,7 @@ from mmfusenas.models import (DilatedDenoiser, HQSDeconv, HQSRestorer,
                               NoiseLevelProxy, UnrolledHQSNet,
                               center_pad_kernels, circular_conv2d,
                               dpir_rho_schedule, dpir_sigma_schedule,
-                              hqs_deconv, psf2otf)
+                              gradient_wiener, hqs_deconv, psf2otf)
 
 
 def _count(m):
@@ -87,6 +87,41 @@ def test_data_step_gradient_matches_finite_differences():
     x = torch.rand(1, 1, 5, 5, generator=g, dtype=torch.float64,
                    requires_grad=True)
     assert torch.autograd.gradcheck(lambda x: hqs_deconv(y, k, x, 0.1), (x, ))
+
+
+@pytest.mark.parametrize('ksize', [(3, 3), (4, 2)])
+def test_gradient_wiener_equals_direct_solve(ksize):
+    """argmin ‖k∗x − y‖² + w(‖D_h x‖² + ‖D_v x‖²) by the normal equations
+    of the circular convolution matrices."""
+    h, w, weight = 6, 5, 0.02
+    g = torch.Generator().manual_seed(5)
+    ks = torch.rand(2, *ksize, generator=g, dtype=torch.float64)
+    ks = ks / ks.sum((1, 2), keepdim=True)
+    y = torch.rand(2, 1, h, w, generator=g, dtype=torch.float64)
+    got = gradient_wiener(y, ks, weight)
+    dh = _conv_matrix(torch.tensor([[0., 1., -1.]], dtype=torch.float64),
+                      h, w)
+    dv = _conv_matrix(torch.tensor([[0.], [1.], [-1.]], dtype=torch.float64),
+                      h, w)
+    for i in range(2):
+        a = _conv_matrix(ks[i], h, w)
+        lhs = a.T @ a + weight * (dh.T @ dh + dv.T @ dv)
+        want = torch.linalg.solve(lhs, a.T @ y[i].flatten()).reshape(1, h, w)
+        torch.testing.assert_close(got[i], want, rtol=0, atol=1e-10)
+    # a delta kernel and a vanishing weight return the observation; the
+    # mean is kept for any weight (the gradient term does not see it)
+    delta = torch.zeros(1, 3, 3, dtype=torch.float64)
+    delta[0, 1, 1] = 1
+    torch.testing.assert_close(gradient_wiener(y[:1], delta, 1e-12), y[:1],
+                               rtol=0, atol=1e-9)
+    smooth = gradient_wiener(y[:1], delta, 100.0)
+    torch.testing.assert_close(smooth.mean(), y[:1].mean(), rtol=0,
+                               atol=1e-12)
+    assert smooth.std() < 0.05 * y[:1].std()
+    with pytest.raises(ValueError, match='weight must be > 0'):
+        gradient_wiener(y, ks, 0.0)
+    with pytest.raises(ValueError, match='2 kernels for 1 images'):
+        gradient_wiener(y[:1], ks, 0.1)
 
 
 def test_rho_schedule_values_and_buffers():

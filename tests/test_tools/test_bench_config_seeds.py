@@ -446,3 +446,60 @@ def test_rank_among_errors(bench, rank, match):
     with pytest.raises(ValueError, match=match):
         args_of(bench, '--variants', f'fpn={FPN}', f'r0={FPN}', f'r1={FPN}',
                 '--metrics', 'm', '--rank-among', *rank)
+
+
+# ------------------------------------------------------- --from-runs records
+RUNS = osp.join(REPO, 'docs', 'results', 'runs', 'neck_headline_control.json')
+RECORD = osp.join(REPO, 'docs', 'results', 'neck_headline_control.json')
+
+
+def test_from_runs_recomputes_the_documented_neck_control(bench, tmp_path,
+                                                          capsys):
+    """The committed runs of the headline-scale neck control, tabled by the
+    code that tables a live run, give the values the live control printed
+    (random median 0.1728, reliability 0.1886, the ranks), and the record
+    written equals the committed one up to its commit and machine."""
+    record = tmp_path / 'rec.json'
+    with open(RECORD, encoding='utf-8') as f:
+        committed = json.load(f)
+    argv = committed['command'].split('bench_config_seeds.py ', 1)[1]
+    import shlex
+    argv = [a if a != 'docs/results/neck_headline_control.json' else
+            str(record) for a in shlex.split(argv)]
+    argv = [RUNS if a.endswith('runs/neck_headline_control.json') else a
+            for a in argv]
+    out = bench.main(argv)
+    sig = out['signal_vs_noise']['coco/bbox_mAP']
+    assert sig['genotypes'] == 14 and sig['seeds'] == 3
+    assert round(sig['reliability'], 4) == 0.1886
+    assert round(sig['between_sd'], 4) == 0.0099
+    assert round(sig['interaction_sd'], 4) == 0.0357
+    ranks = out['ranks']['coco/bbox_mAP']
+    assert round(ranks['group_median'], 4) == 0.1728
+    assert ranks['rank_pct'] == {'fpn': 50.0, 's4': 50.0, 's5': 50.0,
+                                 'h0': 12.5, 'h1': 37.5, 'allskip': 0.0}
+    # s4's difference to the FPN, per seed, by hand
+    assert out['s4']['coco/bbox_mAP']['diff']['per_seed'] == pytest.approx(
+        [0.193 - 0.242, 0.194 - 0.135, 0.135 - 0.133])
+    with open(record, encoding='utf-8') as f:
+        written = json.load(f)
+    assert written['result'] == committed['result']
+    rows = written['result']['whole configs over seeds']
+    assert len(rows) == 14
+    assert sum(r['coco/bbox_mAP rank %'] == 'group' for r in rows.values()) \
+        == 8
+    assert 'RESULT ' in capsys.readouterr().out
+
+
+def test_from_runs_errors_name_the_file_and_the_gap(bench, tmp_path):
+    bad = tmp_path / 'runs.json'
+    bad.write_text(json.dumps({'runs': {'a': {'0': {'metrics': {'m': 1}}}}}))
+    with pytest.raises(ValueError, match=r"'a' has no run for seed\(s\) \[1\]"):
+        bench.main(['--from-runs', str(bad), '--seeds', '0', '1',
+                    '--metrics', 'm'])
+    bad.write_text(json.dumps({'variants': {}}))
+    with pytest.raises(ValueError, match='expected'):
+        bench.main(['--from-runs', str(bad), '--metrics', 'm'])
+    with pytest.raises(FileNotFoundError, match='--from-runs'):
+        bench.main(['--from-runs', str(tmp_path / 'none.json'),
+                    '--metrics', 'm'])

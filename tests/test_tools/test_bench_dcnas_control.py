@@ -1,9 +1,11 @@
 """Protocol of benchmarks/bench_dcnas_control.py: deterministic legal
 random draws, rank percentiles and the criterion on hand-made results."""
 import argparse
+import os
 import os.path as osp
 import sys
 
+import numpy as np
 import pytest
 
 from mmfusenas.models.gisr import DCNASNet
@@ -233,3 +235,68 @@ def test_report_refuses_a_run_of_a_changed_genotype_file(
         bench.main(['--searched', searched, '--random', '3',
                     '--train-seeds', '0', '--report-only', '--out-dir',
                     str(out)])
+
+
+# --------------------------------------------------------------- --mode real
+GISR = osp.join(osp.dirname(REPO), 'shared', 'data', 'gisr')
+needs_gisr = pytest.mark.skipif(
+    not all(osp.isdir(osp.join(GISR, d))
+            for d in ('RGBDD_subset40', 'Middlebury', 'Lu')),
+    reason='../shared/data/gisr not available')
+
+
+@needs_gisr
+def test_real_training_pairs_are_not_test_images():
+    """The 40 RGB-D-D training pairs against the Middlebury (30) and Lu (6)
+    test images: no exact or near-duplicate guidance image (grey-thumbnail
+    correlation distance, the fusion splits' measure and threshold), and
+    the measure does flag a test image put among them."""
+    import cv2
+    from mmfusenas.datasets.real_fusion_splits import (NEAR_DUP_THRESHOLD,
+                                                        thumbnail)
+
+    def thumbs(name):
+        folder = osp.join(GISR, name, 'RGB')
+        files = sorted(os.listdir(folder))
+        return np.stack([thumbnail(cv2.imread(osp.join(folder, f)))
+                         for f in files])
+
+    train = thumbs('RGBDD_subset40')
+    assert len(train) == 40
+    for test in ('Middlebury', 'Lu'):
+        t = thumbs(test)
+        dist = 1 - train @ t.T / t.shape[1]
+        assert dist.min() > NEAR_DUP_THRESHOLD, (test, dist.min())
+        planted = np.concatenate([train, t[:1]])
+        assert (1 - planted @ t.T / t.shape[1]).min() < 1e-9
+
+
+def test_real_record_ranks_rmse_by_hand(bench):
+    runs = {
+        ('searched', 4): dict(name='S', params=10, Middlebury=dict(
+            RMSE=1.5, bicubic_RMSE=2.0), Lu=dict(RMSE=1.9, bicubic_RMSE=2.1)),
+        ('hand', 4): dict(name='H', params=11, Middlebury=dict(
+            RMSE=1.6, bicubic_RMSE=2.0), Lu=dict(RMSE=1.8, bicubic_RMSE=2.1)),
+    }
+    tables = bench.real_record(runs, argparse.Namespace(scales=[4, 8]))
+    assert list(tables) == ['Middlebury x4 (8-bit levels)',
+                            'Lu x4 (8-bit levels)']
+    mid = tables['Middlebury x4 (8-bit levels)']
+    assert [mid[m]['rank']['RMSE'] for m in ('S', 'H', 'bicubic')] == \
+        [1, 2, 3]
+    assert mid['bicubic'] == dict(RMSE=2.0, params=0, pairs=30,
+                                  rank=dict(RMSE=3))
+    lu = tables['Lu x4 (8-bit levels)']
+    assert lu['H']['rank']['RMSE'] == 1 and lu['S']['pairs'] == 6
+
+
+@needs_gisr
+def test_real_networks_sizes(bench, tmp_path):
+    """official = the StaticModel example (544,981 params at C=16); hand =
+    uniform blocks at the searched network's size."""
+    g = _geno(tmp_path, 'g', 'mb_k5_r4')
+    nets = bench.real_networks(g)
+    assert count_params(nets['official'][1]) == 544981
+    n_s, n_h = (count_params(nets[k][1]) for k in ('searched', 'hand'))
+    assert abs(n_h - n_s) / n_s < 0.25
+    assert nets['hand'][0].startswith('hand-designed (all mb_k3_r')

@@ -16,7 +16,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: every benchmark and its modes (the default first); one without modes: ()
 MODES = {
     'bench_config_seeds.py': (),
-    'bench_dcnas_control.py': ('control', 'search', 'retrain'),
+    'bench_dcnas_control.py': ('control', 'search', 'retrain', 'real'),
     'bench_fusion_metrics.py': (),
     'bench_fusion_real.py': (),
     'bench_hbl.py': (),

@@ -1,7 +1,8 @@
 """Restoration networks: unrolled HQS with proxy-based hyper-guidance
 (``hqs_*``, ``proxy_*``) and HBL's Hadamard networks (``hbl_*``)."""
 from .hqs_data_step import (HQSDeconv, circular_conv2d, dpir_rho_schedule,
-                            dpir_sigma_schedule, hqs_deconv, psf2otf)
+                            dpir_sigma_schedule, gradient_wiener, hqs_deconv,
+                            psf2otf)
 from .hqs_restoration_steps import AdditiveDataStep, HazeDataStep
 from .hqs_restorer import (LOSS_TERMS, HQSRestorer,
                            RestorationDataPreprocessor, center_pad_kernels)
@@ -14,7 +15,8 @@ from .proxy_nets import DENOISER_DILATIONS, DilatedDenoiser, NoiseLevelProxy
 
 __all__ = [
     'HQSDeconv', 'circular_conv2d', 'dpir_rho_schedule',
-    'dpir_sigma_schedule', 'hqs_deconv', 'psf2otf', 'LOSS_TERMS',
+    'dpir_sigma_schedule', 'gradient_wiener', 'hqs_deconv', 'psf2otf',
+    'LOSS_TERMS',
     'HQSRestorer', 'RestorationDataPreprocessor', 'center_pad_kernels',
     'GUIDANCE_MODES', 'HQSOutputs', 'UnrolledHQSNet', 'resolve_rhos',
     'DENOISER_DILATIONS', 'DilatedDenoiser', 'NoiseLevelProxy',
