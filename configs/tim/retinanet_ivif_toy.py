@@ -22,9 +22,11 @@
 # Measured (docs/methods/tim_task_necks.md; tools/train.py, 3 seeds,
 # benchmarks/bench_config_seeds.py): 0.174 +- 0.028 mAP against the FPN's
 # 0.170 +- 0.051 and a median of 0.173 for 8 random necks of the space; the
-# search's necks rank 50 / 50 % among the random ones (docs/user_guides/search.md
-# Sec. 10): the declared rule (match the FPN, beat the random median) holds,
-# by margins far inside the seed noise.
+# search's necks rank 50 / 50 % among the random ones (the complete control:
+# 14 necks x 3 seeds, docs/results/neck_headline_control.json, rendered in
+# docs/methods/tim_neck_search.md): the declared rule (match the FPN, beat
+# the random median) holds, by margins far inside the seed noise
+# (reliability of a 3-seed mean 0.19).
 # FPN alternative:
 # configs/tim/retinanet_ivif_fpn_toy.py. Direct-fusion baseline:
 # configs/tim/retinanet_ivif_direct_toy.py (FPN).
