@@ -109,6 +109,18 @@ def test_results_record_ranks_by_hand(bench):
     assert rec['command'] == ('python benchmarks/bench_hyper_guidance.py '
                               '--iters 10')
     assert rec['metrics'] == ['PSNR', 'SSIM']
+    assert 'table_metrics' not in rec
+    # the domain check: one more table with its own columns
+    out = _out(res)
+    out['domain_check'] = {
+        'gen': {'no guidance': 29.0, 'proxy (bilevel)': 29.5},
+        'lev': {'no guidance': 28.0, 'proxy (bilevel)': 28.25}}
+    rec = bench.results_record(out, args, [])
+    title = ('Domain check, σ = 1 %: mean PSNR of 16 held-out training '
+             'crops (128²) beside the 2 Levin pairs')
+    assert rec['table_metrics'] == {title: ['gen', 'lev', 'Levin pairs']}
+    assert rec['result'][title]['proxy (bilevel)'] == {
+        'gen': 29.5, 'lev': 28.25, 'Levin pairs': 31.0, 'images': 16}
 
 
 @needs_shared

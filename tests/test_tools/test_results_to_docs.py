@@ -149,3 +149,16 @@ def test_render_leaves_a_metric_a_row_lacks_empty(tool):
         '| ias_paper s0 | 0.5000 | 75.0000 | 10 |',
         '| random median (12 uniform draws) | 0.6000 |  |  |',
     ]
+
+
+def test_table_metrics_override_the_columns_of_one_table(tool):
+    record = dict(
+        command='c', commit='abc123', count='images',
+        machine=dict(cpu_model='CPU X', cores=2, threads=1),
+        metrics=['PSNR'], table_metrics={'check': ['a', 'b']},
+        result={'main': {'m': {'PSNR': 30.0, 'images': 4}},
+                'check': {'m': {'a': 1.0, 'b': 2.0, 'images': 16}}})
+    lines = tool.render(record).split('\n')
+    assert lines[lines.index('**main** (4 images)') + 2] == '| method | PSNR |'
+    assert lines[lines.index('**check** (16 images)') + 2:][:3] == [
+        '| method | a | b |', '|---|---|---|', '| m | 1.0000 | 2.0000 |']

@@ -18,7 +18,7 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
                                  | {"absent": reason}}}}
 
 ``metrics`` names the columns in order (default: the first row's ranked
-metrics) and ``count`` the key of a row's sample count shown beside the
+metrics; ``table_metrics: {table: [...]}`` overrides them for one table) and ``count`` the key of a row's sample count shown beside the
 table's name (default ``pairs``; e.g. ``frames``); ``note`` (optional)
 is printed after the header (e.g. the machine's load).
 
@@ -83,8 +83,9 @@ def render(record: dict) -> str:
         ]
     for dataset, table in record['result'].items():
         rows = [r for r in table.values() if 'absent' not in r]
-        metrics = list(record.get('metrics') or (
-            rows[0]['rank'] if rows else []))
+        metrics = list((record.get('table_metrics') or {}).get(dataset)
+                       or record.get('metrics')
+                       or (rows[0]['rank'] if rows else []))
         count = record.get('count', 'pairs')
         pairs = sorted({r[count] for r in rows if count in r})
         cost = [c for c in COST if any(c[0] in r for r in rows)]
