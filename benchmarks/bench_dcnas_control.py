@@ -1115,10 +1115,14 @@ def pipelines(scale, patch):
     return train, test
 
 
-def baseline_arch(target_params, num_features):
+def baseline_arch(target_params, num_features, fusion='cat'):
+    """The hand-designed network: every block ``mb_k3_r{r}``, ``fusion`` at
+    every stage (``cat``: RGB fused everywhere; ``skip_rgb``: no guidance,
+    the RGB stages pruned), ``r`` with the parameter count closest to
+    ``target_params``; returns ``(arch, params, r)``."""
     best = None
     for r in range(2, 7):
-        arch = {k: (f'mb_k3_r{r}' if not k.startswith('fusion') else 'cat')
+        arch = {k: (f'mb_k3_r{r}' if not k.startswith('fusion') else fusion)
                 for k in dcnas_keys(4, 2)}
         n = count_params(DCNASNet(arch, num_features=num_features))
         if best is None or abs(n - target_params) < abs(best[1] -
@@ -1290,7 +1294,11 @@ convention (8-bit levels, RMSE over the whole mod-cropped map,
 - ``hand``: the hand-designed network of the searched one's size (every
   block ``mb_k3_r{r}``, ``cat`` fusion at every stage, ``r`` with the
   closest parameter count; the DCNAS macro-architecture with a uniform,
-  hand-picked micro-architecture).
+  hand-picked micro-architecture);
+- ``hand_depth``: the same without guidance (``skip_rgb`` at every stage,
+  so every RGB stage is pruned), ``r`` again matched to the searched
+  network's size: separates the search's blocks from its dropping of the
+  guidance.
 
 Each (model, scale) run is stored as ``<out-dir>/<model>_x<scale>.json`` and
 reused when its options match, so runs can go in separate processes and
@@ -1302,7 +1310,7 @@ Ends with ``RESULT {json}``.
 #: RMSE the paper reports for DCNAS (Table II; NYU v2 in cm, RGB-D-D real
 #: in cm) at x4 / x8; the paper reports no Middlebury or Lu numbers
 PAPER_RMSE = {'NYU v2': {4: 1.21, 8: 2.55}, 'RGB-D-D': {4: 1.06, 8: 1.70}}
-REAL_MODELS = ('searched', 'official', 'hand')
+REAL_MODELS = ('searched', 'official', 'hand', 'hand_depth')
 
 
 def real_networks(genotype: str):
@@ -1312,12 +1320,15 @@ def real_networks(genotype: str):
     c = geno.network.get('num_features', 16)
     searched = DCNASNet(geno.choices, num_features=c)
     arch, _, r = baseline_arch(count_params(searched), c)
+    arch_d, _, rd = baseline_arch(count_params(searched), c, 'skip_rgb')
     return dict(
         searched=(f'searched ({osp.basename(genotype)}, C={c})', searched),
         official=('official StaticModel example (C=16)',
                   DCNASNet(EXAMPLE_ARCH, num_features=16)),
         hand=(f'hand-designed (all mb_k3_r{r} + cat, C={c})',
-              DCNASNet(arch, num_features=c)))
+              DCNASNet(arch, num_features=c)),
+        hand_depth=(f'hand-designed, no guidance (all mb_k3_r{rd}, '
+                    f'skip_rgb, C={c})', DCNASNet(arch_d, num_features=c)))
 
 
 def real_datasets(shared: str, scale: int, patch: int):

@@ -300,3 +300,9 @@ def test_real_networks_sizes(bench, tmp_path):
     n_s, n_h = (count_params(nets[k][1]) for k in ('searched', 'hand'))
     assert abs(n_h - n_s) / n_s < 0.25
     assert nets['hand'][0].startswith('hand-designed (all mb_k3_r')
+    # the guidance-free hand-designed network: every RGB stage pruned
+    hd = nets['hand_depth'][1]
+    assert abs(count_params(hd) - n_s) / n_s < 0.25
+    assert 'no guidance' in nets['hand_depth'][0]
+    assert set(bench.baseline_arch(n_s, 8, 'skip_rgb')[0][f'fusion.{i}']
+               for i in range(4)) == {'skip_rgb'}
