@@ -827,7 +827,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             args.results_json,
             f'python benchmarks/bench_config_seeds.py {argv_text}', ROOT,
             results_record(out, labels, names, 'whole configs over seeds'),
-            threads=args.threads, count='seeds', **source_note(args), metrics=[
+            threads=args.threads, count='seeds', **source_note(args),
+            RESULT=out, metrics=[
                 k for k in next(iter(results_record(
                     out, labels[:1], {}, 't').values()))[labels[0]]
                 if k not in ('seeds', 'params')])

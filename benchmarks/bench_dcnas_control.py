@@ -1459,7 +1459,7 @@ def main_real(argv=None):
         write_results_record(
             args.results_json, 'python benchmarks/bench_dcnas_control.py ' +
             shlex.join(sys.argv[1:] if argv is None else argv), ROOT, tables,
-            threads=args.threads, metrics=['RMSE'],
+            threads=args.threads, metrics=['RMSE'], RESULT=result,
             note=(f'Trained {args.iters} iterations (batch {args.batch}, '
                   f'{args.patch}² patches, Adam {args.lr:g}) on the 40 '
                   'RGB-D-D pairs only, one training seed.'))

@@ -556,7 +556,8 @@ def main(argv=None) -> dict:
     if args.results_json:
         rec = results_record(out, args, argv)
         write_results_record(args.results_json, rec.pop('command'), ROOT,
-                             rec.pop('result'), threads=args.threads, **rec)
+                             rec.pop('result'), threads=args.threads,
+                             RESULT=out, **rec)
     print('RESULT ' + json.dumps(out))
     return out
 

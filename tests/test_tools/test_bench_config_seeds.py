@@ -484,6 +484,9 @@ def test_from_runs_recomputes_the_documented_neck_control(bench, tmp_path,
     with open(record, encoding='utf-8') as f:
         written = json.load(f)
     assert written['result'] == committed['result']
+    # the record also holds the RESULT line's JSON
+    assert written['RESULT']['ranks'] == out['ranks']
+    assert committed['RESULT']['signal_vs_noise'] == out['signal_vs_noise']
     rows = written['result']['whole configs over seeds']
     assert len(rows) == 14
     assert sum(r['coco/bbox_mAP rank %'] == 'group' for r in rows.values()) \
