@@ -85,7 +85,7 @@ import shlex
 import sys
 import time
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -278,7 +278,9 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
         ValueError / FileNotFoundError: naming the option at fault.
     """
     if args.from_runs:
-        variants = runs_variants(load_runs(args.from_runs, args.seeds))
+        # read once: main tables these runs, the record cites the source
+        args.runs, args.runs_source = load_runs(args.from_runs, args.seeds)
+        variants = runs_variants(args.runs)
     else:
         variants = parse_variants(args.variants or ())
     args.variant_opts = parse_variant_cfg_options(args.variant_cfg_options,
@@ -303,6 +305,9 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
         if label not in labels:
             raise ValueError(f'--rank-among: {label!r} is no variant; the '
                              f'variants are {labels}')
+    bad = [x for x in args.labels or () if '=' not in x]
+    if bad:
+        raise ValueError(f'--labels: expected LABEL=NAME, got {bad}')
     if args.rank_among and (len(set(args.rank_among)) < 2
                             or set(args.rank_among) >= set(labels)):
         raise ValueError('--rank-among: give at least 2 distinct variants '
@@ -319,8 +324,10 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
     return variants
 
 
-def load_runs(path: str, seeds: Sequence[int]) -> Dict[str, Dict[int, dict]]:
-    """``--from-runs``: ``{label: {seed: unit result}}`` of ``path``.
+def load_runs(path: str, seeds: Sequence[int]
+              ) -> Tuple[Dict[str, Dict[int, dict]], str]:
+    """``--from-runs``: ``({label: {seed: unit result}}, source)`` of
+    ``path`` (``source``: the file's text on where the runs come from).
 
     Raises:
         FileNotFoundError / ValueError: the file is missing, is not
@@ -351,7 +358,7 @@ def load_runs(path: str, seeds: Sequence[int]) -> Dict[str, Dict[int, dict]]:
             got[sd] = dict(dict(params={}, config=None, cfg_options={},
                                 seconds=None), **got[sd])
         out[label] = got
-    return out
+    return out, data.get('source', '')
 
 
 def runs_variants(runs: Mapping[str, Mapping[int, dict]]
@@ -387,15 +394,6 @@ def results_record(out: Mapping[str, Any], labels: Sequence[str],
             row['params'] = int(params['model'])
         rows[names.get(label, label)] = row
     return {title: rows}
-
-
-def source_note(args: argparse.Namespace) -> Dict[str, str]:
-    """``note`` of a record made ``--from-runs``: the file's ``source``."""
-    if not args.from_runs:
-        return {}
-    with open(args.from_runs, encoding='utf-8') as f:
-        source = json.load(f).get('source', '')
-    return dict(note=f'Tabulated from `{args.from_runs}`: {source}')
 
 
 # ------------------------------------------------------------------ a unit
@@ -769,7 +767,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         check_record_path(args.results_json)
     fitted: Dict[str, int] = {}
     if args.from_runs:
-        results = load_runs(args.from_runs, args.seeds)
+        results = args.runs
         print(f'{len(variants)} variants x {len(args.seeds)} seeds read from '
               f'{args.from_runs} (nothing trained)', flush=True)
     else:
@@ -823,15 +821,15 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.results_json:
         names = dict(item.split('=', 1) for item in args.labels or ())
         argv_text = shlex.join(sys.argv[1:] if argv is None else argv)
+        table = results_record(out, labels, names, 'whole configs over seeds')
+        first = next(iter(next(iter(table.values())).values()))
+        note = dict(note=f'Tabulated from `{args.from_runs}`: '
+                    f'{args.runs_source}') if args.from_runs else {}
         write_results_record(
             args.results_json,
             f'python benchmarks/bench_config_seeds.py {argv_text}', ROOT,
-            results_record(out, labels, names, 'whole configs over seeds'),
-            threads=args.threads, count='seeds', **source_note(args),
-            RESULT=out, metrics=[
-                k for k in next(iter(results_record(
-                    out, labels[:1], {}, 't').values()))[labels[0]]
-                if k not in ('seeds', 'params')])
+            table, threads=args.threads, count='seeds', **note, RESULT=out,
+            metrics=[k for k in first if k not in ('seeds', 'params')])
     print('RESULT ' + text)
     return out
 

@@ -110,7 +110,8 @@ from mmfusenas.search.predictors import (  # noqa: E402
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
+                                    read_stored_run)
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from mmfusenas.utils.process_units import (  # noqa: E402
@@ -1089,6 +1090,11 @@ def check_data(toy, shared=SHARED):
             raise FileNotFoundError(
                 f'toy data {d} not found: python tools/misc/make_toy_rgbd.py '
                 f'{toy} --num-search-val 64 (or pass --toy)')
+    check_shared_data(shared)
+
+
+def check_shared_data(shared=SHARED):
+    """Fail fast when a folder of :data:`SHARED_SETS` is missing."""
     for name in SHARED_SETS:
         d = osp.join(shared, name)
         if not osp.isdir(d):
@@ -1319,8 +1325,9 @@ def real_networks(genotype: str):
     geno = Genotype.load(genotype)
     c = geno.network.get('num_features', 16)
     searched = DCNASNet(geno.choices, num_features=c)
-    arch, _, r = baseline_arch(count_params(searched), c)
-    arch_d, _, rd = baseline_arch(count_params(searched), c, 'skip_rgb')
+    n = count_params(searched)
+    arch, _, r = baseline_arch(n, c)
+    arch_d, _, rd = baseline_arch(n, c, 'skip_rgb')
     return dict(
         searched=(f'searched ({osp.basename(genotype)}, C={c})', searched),
         official=('official StaticModel example (C=16)',
@@ -1332,11 +1339,7 @@ def real_networks(genotype: str):
 
 
 def real_datasets(shared: str, scale: int, patch: int):
-    for name in ('RGBDD_subset40', 'Middlebury', 'Lu'):
-        if not osp.isdir(osp.join(shared, name)):
-            raise FileNotFoundError(
-                f'{osp.join(shared, name)} not found: --shared-data must '
-                'hold RGBDD_subset40/, Middlebury/ and Lu/')
+    check_shared_data(shared)
     tr, te = pipelines(scale, patch)
     train_set = GISRDataset(osp.join(shared, 'RGBDD_subset40'), pipeline=tr)
     tests = dict(
@@ -1350,15 +1353,11 @@ def real_run(key: str, scale: int, args) -> dict:
     opts = dict(genotype=args.genotype, iters=args.iters, batch=args.batch,
                 patch=args.patch, lr=args.lr, seed=args.seed)
     path = osp.join(args.out_dir, f'{key}_x{scale}.json')
-    if osp.isfile(path):
-        with open(path) as f:
-            done = json.load(f)
-        if done['options'] == opts:
-            print(f'[{key} x{scale}] reused {path}', flush=True)
-            return done
-        if not args.report_only:
-            raise ValueError(f'{path} was run with {done["options"]}, not '
-                             f'{opts}; remove it or use another --out-dir')
+    done = read_stored_run(path, opts,
+                           missing_ok_on_mismatch=args.report_only)
+    if done:
+        print(f'[{key} x{scale}] reused {path}', flush=True)
+        return done
     if args.report_only:
         return None
     name, net = real_networks(args.genotype)[key]
@@ -1381,18 +1380,18 @@ def real_run(key: str, scale: int, args) -> dict:
     return done
 
 
-def real_record(runs: dict, args) -> dict:
+def real_record(runs: dict, args, pairs: dict) -> dict:
     """``result`` of the ``docs/results`` record: a table per (test set,
-    scale), rows bicubic + the models, RMSE ranked (lower is better)."""
+    scale), rows bicubic + the models, RMSE ranked (lower is better);
+    ``pairs``: test set -> its number of pairs."""
     tables = {}
-    for test in ('Middlebury', 'Lu'):
+    for test, n in pairs.items():
         for scale in args.scales:
             rows = {}
             here = {k: r for (k, s), r in runs.items() if s == scale}
             if not here:
                 continue
             first = next(iter(here.values()))
-            n = 30 if test == 'Middlebury' else 6
             rows['bicubic'] = dict(RMSE=round(first[test]['bicubic_RMSE'], 3),
                                    params=0, pairs=n)
             for k, r in here.items():
@@ -1443,7 +1442,9 @@ def main_real(argv=None):
                 print(f'[{key} x{scale}] not run yet: left out')
             else:
                 runs[(key, scale)] = done
-    tables = real_record(runs, args)
+    tests = real_datasets(args.shared_data, args.scales[0], args.patch)[1]
+    tables = real_record(runs, args,
+                         {name: len(ds) for name, (ds, _) in tests.items()})
     for title, rows in tables.items():
         print(f'\n{title}\n| model | params | RMSE |\n|---|---|---|')
         for m, r in rows.items():

@@ -47,8 +47,8 @@ from typing import Dict
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import init_default_scope
 from terminaltables import AsciiTable
 from torch.utils.data import DataLoader
 
@@ -61,11 +61,16 @@ from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.models.restoration import gradient_wiener  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.search.estimators import count_params  # noqa: E402
+from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
+                                    read_stored_run)
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
+LEVIN_ROOT = osp.join(SHARED, 'deblur', 'levin09')
+#: the generated motion kernels of the training synthesis
+TRAIN_KERNELS = dict(type='motion', num=20, size=(13, 17, 21, 27))
 IMG_DIRS = ['lowlight/LOL/eval15/high', 'lowlight/mit/gt',
             'gisr/Middlebury/RGB', 'fusion/TNO/vi']
 
@@ -117,12 +122,14 @@ def variants(args) -> Dict[str, dict]:
     return out
 
 
+def train_folders(args) -> list:
+    return [osp.join(SHARED, d) for d in args.train_dirs]
+
+
 def train_loader(args, seed: int) -> DataLoader:
     ds = SyntheticDeblurDataset(
-        [osp.join(SHARED, d) for d in args.train_dirs],
-        kernels=dict(type='motion', num=20, size=(13, 17, 21, 27)),
-        crop_size=args.crop, sigma_range=(0.01, 0.05), kernel_pad=27,
-        length=10**6, seed=seed)
+        train_folders(args), kernels=TRAIN_KERNELS, crop_size=args.crop,
+        sigma_range=(0.01, 0.05), kernel_pad=27, length=10**6, seed=seed)
     g = torch.Generator().manual_seed(seed)
     return DataLoader(ds, batch_size=args.batch, shuffle=True, generator=g,
                       collate_fn=pseudo_collate, num_workers=0)
@@ -201,31 +208,34 @@ PAPER_PSNR = {
 WIENER_GRID = [10**(e / 4) for e in range(-24, 5)]
 
 
+def crop_psnr(pred, gt, border: int = 14) -> float:
+    """PSNR (peak 1) of ``pred`` clamped to [0, 1] inside a ``border``."""
+    err = (pred.double().clamp(0, 1) - gt.double())[..., border:-border,
+                                                     border:-border]
+    return float(-10 * np.log10(float(err.square().mean())))
+
+
+def wiener_crop_psnr(items, weight: float) -> float:
+    """Mean :func:`crop_psnr` of gradient Wiener at ``weight`` over
+    synthetic items (``inputs`` + ``data_samples`` with ``kernel``)."""
+    return float(np.mean([
+        crop_psnr(gradient_wiener(it['inputs'][None].double(),
+                                  it['data_samples'].kernel[None].double(),
+                                  weight)[0, 0],
+                  it['data_samples'].gt_img[0]) for it in items]))
+
+
 def tune_wiener(args, sigma: float) -> float:
     """The gradient-Wiener weight with the best mean PSNR on ``--tune-crops``
     synthetic crops of the *training* images at noise ``sigma`` (Levin is
     never seen), crops of side 128 cropped by the largest kernel radius."""
     ds = SyntheticDeblurDataset(
-        [osp.join(SHARED, d) for d in args.train_dirs],
-        kernels=dict(type='motion', num=20, size=(13, 17, 21, 27)),
-        crop_size=128, sigma_range=(sigma, sigma), kernel_pad=None,
+        train_folders(args), kernels=TRAIN_KERNELS, crop_size=128,
+        sigma_range=(sigma, sigma), kernel_pad=None,
         length=args.tune_crops, fixed=True, seed=args.seed + 7)
     items = [ds[i] for i in range(len(ds))]
-    b = 14
-    best = None
-    for w in WIENER_GRID:
-        psnr = []
-        for item in items:
-            s = item['data_samples']
-            x = gradient_wiener(item['inputs'][None].double(),
-                                s.kernel[None].double(), w)[0, 0]
-            mse = float(((x.clamp(0, 1) - s.gt_img[0].double())[b:-b, b:-b]
-                         ).square().mean())
-            psnr.append(-10 * np.log10(mse))
-        score = float(np.mean(psnr))
-        if best is None or score > best[1]:
-            best = (w, score)
-    return best[0]
+    scores = [wiener_crop_psnr(items, w) for w in WIENER_GRID]
+    return WIENER_GRID[int(np.argmax(scores))]
 
 
 def evaluate_wiener(ds, weight: float) -> Dict[str, float]:
@@ -244,13 +254,6 @@ def evaluate_wiener(ds, weight: float) -> Dict[str, float]:
     return dict(PSNR=float(np.mean(psnrs)), SSIM=float(np.mean(ssims)))
 
 
-def crop_psnr(pred, gt, border: int = 14) -> float:
-    """PSNR (peak 1) of ``pred`` clamped to [0, 1] inside a ``border``."""
-    err = (pred.double().clamp(0, 1) - gt.double())[..., border:-border,
-                                                     border:-border]
-    return float(-10 * np.log10(float(err.square().mean())))
-
-
 @torch.no_grad()
 def domain_check(models: Dict[str, torch.nn.Module], args,
                  weights: Dict[str, float]) -> Dict[str, dict]:
@@ -265,21 +268,19 @@ def domain_check(models: Dict[str, torch.nn.Module], args,
     only: nothing is tuned on it.
     """
     sigma = args.sigmas[0]
-    levin_root = osp.join(SHARED, 'deblur', 'levin09')
     levin_kernels = sorted(
-        osp.join(levin_root, f) for f in os.listdir(levin_root)
+        osp.join(LEVIN_ROOT, f) for f in os.listdir(LEVIN_ROOT)
         if f.startswith('im05_') and f.endswith('.mat'))
     sources = {
-        'training crops, generated kernels': dict(
-            type='motion', num=20, size=(13, 17, 21, 27)),
+        'training crops, generated kernels': TRAIN_KERNELS,
         'training crops, Levin kernels': levin_kernels,
     }
     out = {}
     for label, kernels in sources.items():
         ds = SyntheticDeblurDataset(
-            [osp.join(SHARED, d) for d in args.train_dirs], kernels=kernels,
-            crop_size=128, sigma_range=(sigma / 100, sigma / 100),
-            kernel_pad=37, length=16, fixed=True, seed=args.seed + 99)
+            train_folders(args), kernels=kernels, crop_size=128,
+            sigma_range=(sigma / 100, sigma / 100), kernel_pad=37,
+            length=16, fixed=True, seed=args.seed + 99)
         items = [ds[i] for i in range(len(ds))]
         row = {}
         for name, model in models.items():
@@ -287,20 +288,15 @@ def domain_check(models: Dict[str, torch.nn.Module], args,
             row[name] = float(np.mean([
                 crop_psnr(net.test_step(pseudo_collate([it]))[0].pred_img[0],
                           it['data_samples'].gt_img[0]) for it in items]))
-        row['gradient Wiener (tuned)'] = float(np.mean([
-            crop_psnr(gradient_wiener(it['inputs'][None].double(),
-                                      it['data_samples'].kernel[None].double(),
-                                      weights[f'{sigma:g}'])[0, 0],
-                      it['data_samples'].gt_img[0]) for it in items]))
+        row['gradient Wiener (tuned)'] = wiener_crop_psnr(
+            items, weights[f'{sigma:g}'])
         out[label] = row
     return out
 
 
 def load_variant(name: str, cfg: dict, args) -> torch.nn.Module:
     """The restorer of a stored variant (``<out-dir>/<key>.pth``)."""
-    arch = cfg.get('architecture', cfg) if cfg['type'] == \
-        'ProxyBilevelAlgorithm' else cfg
-    net = MODELS.build(copy.deepcopy(arch))
+    net = MODELS.build(copy.deepcopy(cfg.get('architecture', cfg)))
     path = osp.join(args.out_dir, f'{variant_key(name)}.pth')
     net.load_state_dict(torch.load(path, map_location='cpu',
                                    weights_only=True))
@@ -323,38 +319,31 @@ def run_variant(name: str, cfg: dict, args, files) -> dict:
     run is stored (``<key>.json`` + ``<key>.pth``) and reused."""
     key = variant_key(name)
     path = osp.join(args.out_dir, f'{key}.json') if args.out_dir else None
-    if path and osp.isfile(path):
-        with open(path) as f:
-            done = json.load(f)
-        if done['args'] == run_args(args):
-            print(f'[{name}] reused {path}')
-            return done
-        if not args.report_only:
-            raise ValueError(
-                f'{path} was run with other options ({done["args"]}) than '
-                f'these ({run_args(args)}); remove it or pass another '
-                '--out-dir')
+    done = path and read_stored_run(path, run_args(args), 'args',
+                                    args.report_only)
+    if done:
+        print(f'[{name}] reused {path}')
+        return done
     if args.report_only:
         return None
     t0 = time.time()
     model = train(name, cfg, args)
     train_s = time.time() - t0
-    levin_root = osp.join(SHARED, 'deblur', 'levin09')
     res = {}
     for sigma in args.sigmas:
-        ds = LevinDataset(levin_root, noise_sigma=sigma / 100, seed=0,
+        ds = LevinDataset(LEVIN_ROOT, noise_sigma=sigma / 100, seed=0,
                           files=files)
         res[f'{sigma:g}'] = evaluate(model, ds)
     mismatch = {}
     if name == 'manual guidance':
-        ds = LevinDataset(levin_root, noise_sigma=0.03, seed=0, files=files)
+        ds = LevinDataset(LEVIN_ROOT, noise_sigma=0.03, seed=0, files=files)
         for level in args.mismatch_levels:
             mismatch[f'{level:g}'] = evaluate(model, ds,
                                               manual=level / 100)['PSNR']
     net = restorer_of(model)
     done = dict(args=run_args(args), name=name, train_s=round(train_s, 1),
                 eval_s=round(time.time() - t0 - train_s, 1),
-                params=int(sum(p.numel() for p in net.parameters())),
+                params=count_params(net),
                 results=res, mismatch=mismatch,
                 torch=torch.__version__, threads=torch.get_num_threads())
     if path:
@@ -473,8 +462,7 @@ def main(argv=None) -> dict:
         os.makedirs(args.out_dir, exist_ok=True)
     torch.set_num_threads(args.threads)
     init_default_scope('mmfusenas')
-    levin_root = osp.join(SHARED, 'deblur', 'levin09')
-    all_files = sorted(f for f in os.listdir(levin_root)
+    all_files = sorted(f for f in os.listdir(LEVIN_ROOT)
                        if f.endswith('.mat'))
     idx = np.linspace(0, len(all_files) - 1, args.levin_files).round()
     files = [all_files[int(i)] for i in idx]
@@ -495,7 +483,7 @@ def main(argv=None) -> dict:
         for sigma in args.sigmas:
             w = tune_wiener(args, sigma / 100)
             weights[f'{sigma:g}'] = w
-            ds = LevinDataset(levin_root, noise_sigma=sigma / 100, seed=0,
+            ds = LevinDataset(LEVIN_ROOT, noise_sigma=sigma / 100, seed=0,
                               files=files)
             results.setdefault('gradient Wiener (tuned)', {})[
                 f'{sigma:g}'] = evaluate_wiener(ds, w)

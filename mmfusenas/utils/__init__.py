@@ -5,7 +5,7 @@ from .checkpoint import (allow_mmengine_checkpoint_globals,
                          load_legacy_checkpoint, nonfinite_tensors)
 from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
-from .fileio import atomic_write, current_umask, fsync_dir
+from .fileio import atomic_write, current_umask, fsync_dir, read_stored_run
 from .process_units import (AdoptedProcess, ProcessUnit, UnitProgress,
                             launch_logged, launch_unit_worker,
                             map_in_processes, pid_alive,
@@ -18,7 +18,8 @@ from .setup_env import register_all_modules
 __all__ = [
     'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray', 'luminance',
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
-    'atomic_write', 'current_umask', 'fsync_dir', 'check_checkpoint_file',
+    'atomic_write', 'current_umask', 'fsync_dir', 'read_stored_run',
+    'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
     'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',
     'fold_conv_bn_', 'FoldReport', 'prelu_to_leaky_relu', 'ProcessUnit',

@@ -7,12 +7,17 @@ survives a power cut once the call returns: a run killed while writing leaves
 the previous version (or nothing), never a truncated file. The file gets the
 permissions an ordinary ``open(path, 'w')`` would give (``0o666`` minus the
 process umask), not ``tempfile``'s private ``0o600``.
+
+:func:`read_stored_run` reads back a benchmark run stored as JSON if it was
+made with the same options (so runs can go in separate processes and one
+call can table them all).
 """
+import json
 import os
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Any, Optional, Union
 
 
 def current_umask() -> int:
@@ -96,3 +101,39 @@ def atomic_write(data: Union[bytes, str],
             os.remove(tmp)
         raise
     fsync_dir(folder)
+
+
+def read_stored_run(path: Union[str, Path],
+                    options: Any,
+                    key: str = 'options',
+                    missing_ok_on_mismatch: bool = False) -> Optional[dict]:
+    """The run stored at ``path`` (JSON), if it records ``options``.
+
+    Args:
+        path (str | Path): the run's JSON file.
+        options: what the run must record under ``key`` to be reused.
+        key (str): the record's key holding its options. Defaults to
+            ``'options'``.
+        missing_ok_on_mismatch (bool): a run made with other options is
+            treated as not run (None) instead of an error, e.g. when only
+            reporting finished runs. Defaults to False.
+
+    Returns:
+        dict | None: the stored run, or None when ``path`` does not exist
+        (or records other options and ``missing_ok_on_mismatch``).
+
+    Raises:
+        ValueError: the stored run records other options (both named, with
+            the file).
+    """
+    if not osp.isfile(path):
+        return None
+    with open(path, encoding='utf-8') as f:
+        run = json.load(f)
+    if run.get(key) == options:
+        return run
+    if missing_ok_on_mismatch:
+        return None
+    raise ValueError(f'{path} was run with other options ({run.get(key)}) '
+                     f'than these ({options}); remove it or choose another '
+                     'output folder')

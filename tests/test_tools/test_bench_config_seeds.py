@@ -497,12 +497,17 @@ def test_from_runs_recomputes_the_documented_neck_control(bench, tmp_path,
 def test_from_runs_errors_name_the_file_and_the_gap(bench, tmp_path):
     bad = tmp_path / 'runs.json'
     bad.write_text(json.dumps({'runs': {'a': {'0': {'metrics': {'m': 1}}}}}))
-    with pytest.raises(ValueError, match=r"'a' has no run for seed\(s\) \[1\]"):
+    with pytest.raises(ValueError,
+                       match=r"'a' has no run for seed\(s\) \[1\]"):
         bench.main(['--from-runs', str(bad), '--seeds', '0', '1',
                     '--metrics', 'm'])
     bad.write_text(json.dumps({'variants': {}}))
     with pytest.raises(ValueError, match='expected'):
         bench.main(['--from-runs', str(bad), '--metrics', 'm'])
+    with pytest.raises(ValueError, match=r"--labels: expected LABEL=NAME, "
+                       r"got \['fpn'\]"):
+        bench.main(['--from-runs', RUNS, '--metrics', 'coco/bbox_mAP',
+                    '--labels', 'fpn'])
     with pytest.raises(FileNotFoundError, match='--from-runs'):
         bench.main(['--from-runs', str(tmp_path / 'none.json'),
                     '--metrics', 'm'])

@@ -278,7 +278,8 @@ def test_real_record_ranks_rmse_by_hand(bench):
         ('hand', 4): dict(name='H', params=11, Middlebury=dict(
             RMSE=1.6, bicubic_RMSE=2.0), Lu=dict(RMSE=1.8, bicubic_RMSE=2.1)),
     }
-    tables = bench.real_record(runs, argparse.Namespace(scales=[4, 8]))
+    tables = bench.real_record(runs, argparse.Namespace(scales=[4, 8]),
+                               {'Middlebury': 30, 'Lu': 6})
     assert list(tables) == ['Middlebury x4 (8-bit levels)',
                             'Lu x4 (8-bit levels)']
     mid = tables['Middlebury x4 (8-bit levels)']

@@ -18,9 +18,10 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
                                  | {"absent": reason}}}}
 
 ``metrics`` names the columns in order (default: the first row's ranked
-metrics; ``table_metrics: {table: [...]}`` overrides them for one table) and ``count`` the key of a row's sample count shown beside the
-table's name (default ``pairs``; e.g. ``frames``); ``note`` (optional)
-is printed after the header (e.g. the machine's load).
+metrics; ``table_metrics: {table: [...]}`` overrides them for one table)
+and ``count`` the key of a row's sample count shown beside the table's
+name (default ``pairs``; e.g. ``frames``); ``note`` (optional) is printed
+after the header (e.g. the machine's load).
 
 Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
 ``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the

@@ -126,8 +126,8 @@ def hqs_deconv(y: Tensor, kernel: Tensor, x: Tensor,
     return torch.fft.ifft2(numerator / denominator).real
 
 
-
-def gradient_wiener(y: Tensor, kernel: Tensor, weight: float | Tensor) -> Tensor:
+def gradient_wiener(y: Tensor, kernel: Tensor,
+                    weight: float | Tensor) -> Tensor:
     """Classical non-blind deconvolution: Wiener filtering with a gradient
     prior (Tikhonov regularisation of the image gradients).
 
