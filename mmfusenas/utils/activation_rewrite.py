@@ -20,16 +20,22 @@ __all__ = ['is_single_slope_prelu', 'prelu_to_leaky_relu']
 
 
 def is_single_slope_prelu(module: nn.Module) -> bool:
-    """Whether ``module`` is exactly an ``nn.PReLU`` with one slope (what
-    :func:`prelu_to_leaky_relu` replaces)."""
-    return type(module) is nn.PReLU and module.num_parameters == 1
+    """Whether ``module`` is exactly an ``nn.PReLU`` (or a subclass that
+    declares ``same_function_as_prelu``, such as the fast-training
+    ``FastPReLU``) with one slope (what :func:`prelu_to_leaky_relu`
+    replaces)."""
+    exact = type(module) is nn.PReLU or (
+        isinstance(module, nn.PReLU)
+        and getattr(type(module), 'same_function_as_prelu', False))
+    return exact and module.num_parameters == 1
 
 
 def prelu_to_leaky_relu(model: nn.Module) -> List[str]:
     """Replace single-slope ``nn.PReLU`` modules by ``nn.LeakyReLU``, in
     place.
 
-    Only modules whose type is exactly ``nn.PReLU`` with
+    Only modules whose type is exactly ``nn.PReLU`` (or declares
+    ``same_function_as_prelu``) with
     ``num_parameters == 1`` are replaced (a per-channel PReLU has no
     LeakyReLU equivalent; a subclass may compute something else). The slope
     is read once: later changes of the PReLU weight do not reach the

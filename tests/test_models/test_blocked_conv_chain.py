@@ -112,3 +112,47 @@ def test_networks_using_the_chain_keep_their_values():
         assert torch.equal(sigma, proxy.body(y))
         assert torch.equal(den(y, sigma),
                            y - den.body(torch.cat([y, sigma], 1)))
+
+
+# ----------------------------------------------------------------------
+# channels_last_at_inference (the TIM networks at CPU inference)
+# ----------------------------------------------------------------------
+@needs_onednn
+def test_channels_last_at_inference_context(monkeypatch):
+    from mmfusenas.models.ops import channels_last_at_inference
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        y = channels_last_at_inference(x)
+        assert y.is_contiguous(memory_format=torch.channels_last)
+        assert not y.is_contiguous() and torch.equal(y, x)
+        monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
+        assert channels_last_at_inference(x) is x
+        monkeypatch.delenv('MMFUSENAS_NO_CHANNELS_LAST')
+        assert channels_last_at_inference(x.double()).is_contiguous()
+    # training / autograd: the input as it is
+    assert channels_last_at_inference(x) is x
+
+
+@needs_onednn
+def test_tim_networks_run_channels_last_at_inference(monkeypatch):
+    from mmfusenas.registry import MODELS
+    torch.manual_seed(0)
+    net = MODELS.build(
+        dict(type='TIMFusionNet', channels=8, cells=[
+            dict(type='SuccessiveCell',
+                 ops=['Residualblocks_3_1', 'ECAattention_3'])
+        ])).eval()
+    seen = []
+    net.stem.register_forward_hook(lambda m, i, o: seen.append(
+        o.is_contiguous(memory_format=torch.channels_last)
+        and not o.is_contiguous()))
+    x = torch.rand(1, 2, 40, 48)
+    with torch.no_grad():
+        fast = net(x)
+        monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
+        plain = net(x)
+    assert seen == [True, False]
+    assert torch.allclose(fast, plain, atol=1e-5)
+    with torch.enable_grad():
+        net(x)
+    assert seen[-1] is False     # autograd on: NCHW

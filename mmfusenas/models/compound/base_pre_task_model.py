@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel, is_model_wrapper
 
+from mmfusenas.models.ops.fast_training import (enable_fast_training,
+                                                to_channels_last)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
@@ -85,6 +87,13 @@ class BasePreTaskModel(BaseModel):
         freeze_pre (bool): start with the pre-module frozen.
         check_finite (bool): raise ``FloatingPointError`` naming the loss
             and the samples when a loss is NaN / Inf.
+        fast_pre_training (bool, optional): run the pre-module on the fast
+            training path of :func:`~mmfusenas.models.ops.
+            enable_fast_training` (channels-last parameters and inputs,
+            PReLU with a one-pass backward, 1 x 1 convolutions as matrix
+            products; equal results within float rounding, see
+            ``docs/user_guides/training_speed.md``). None takes the class
+            default :attr:`fast_pre_training_default`.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :attr:`default_data_preprocessor`.
         init_cfg (dict, optional): weight initialisation config.
@@ -121,6 +130,8 @@ class BasePreTaskModel(BaseModel):
     task_scope = 'mmdet'
     #: data preprocessor when none is given
     default_data_preprocessor: dict = {}
+    #: ``fast_pre_training`` when the config leaves it None
+    fast_pre_training_default = False
 
     def __init__(self,
                  pre_net: Optional[ModuleConfigType] = None,
@@ -132,6 +143,7 @@ class BasePreTaskModel(BaseModel):
                  pre_init: Optional[ModuleInit] = None,
                  freeze_pre: bool = False,
                  check_finite: bool = True,
+                 fast_pre_training: Optional[bool] = None,
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None,
                  **named: Any) -> None:
@@ -174,6 +186,10 @@ class BasePreTaskModel(BaseModel):
         self.pre_loss_weight = pre_loss_weight
         self.pre_init = parse_module_init(pre_init, self.pre_init_name)
         self.check_finite = check_finite
+        self.fast_pre_training = self.fast_pre_training_default \
+            if fast_pre_training is None else bool(fast_pre_training)
+        if self.fast_pre_training:
+            enable_fast_training(self.pre_net)
         self.task_enabled = True
         self._pre_frozen = False
         self.set_pre_frozen(freeze_pre)
@@ -211,7 +227,8 @@ class BasePreTaskModel(BaseModel):
             raise TypeError(
                 f'{owner} got unexpected arguments {sorted(named)}; its '
                 f'options are {sorted(names.values())}, mean, std, '
-                'check_finite, data_preprocessor, init_cfg and those of '
+                'check_finite, fast_pre_training, data_preprocessor, '
+                'init_cfg and those of '
                 'its task side')
         for generic in ('pre_net', 'task_model'):
             if given[generic] is None:
@@ -306,6 +323,8 @@ class BasePreTaskModel(BaseModel):
     # ------------------------------------------------------------------
     def run_pre(self, inputs: torch.Tensor) -> Any:
         """The pre-module on a batch (no gradient while it is frozen)."""
+        if self.fast_pre_training:
+            inputs = to_channels_last(inputs)
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self._pre_frozen):
             return self._run_pre(inputs)

@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import SpatialMask
+from mmfusenas.models.ops import SpatialMask, channels_last_at_inference
 from mmfusenas.registry import MODELS
 from .tim_fusion_net import build_tim_head, build_tim_stem, check_input_order
 
@@ -120,8 +120,11 @@ class TIMEnhanceNet(nn.Module):
                 f'for inputs {tuple(inputs.shape)}, got {tuple(fused.shape)}')
         if self.input_order is not None:
             inputs = inputs[:, list(self.input_order)]
-        feat_a = self.first_stem(torch.cat((inputs[:, :1], fused), 1))
-        feat_b = self.second_stem(torch.cat((inputs[:, 1:], fused), 1))
+        # channels-last maps at CPU inference (as TIMFusionNet)
+        feat_a = self.first_stem(
+            channels_last_at_inference(torch.cat((inputs[:, :1], fused), 1)))
+        feat_b = self.second_stem(
+            channels_last_at_inference(torch.cat((inputs[:, 1:], fused), 1)))
         for cell in self.second_cells:
             feat_b = cell(feat_b)
         for cell in self.first_cells:

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import ReflectPadConv2d
+from mmfusenas.models.ops import ReflectPadConv2d, channels_last_at_inference
 from mmfusenas.registry import MODELS
 from .tim_genotypes import TIM_CELL_TYPES, TIM_GENOTYPES
 
@@ -187,7 +187,10 @@ class TIMFusionNet(nn.Module):
                 f'inputs, got {tuple(inputs.shape)}')
         if self.input_order is not None:
             inputs = inputs[:, list(self.input_order)]
-        feats = self.stem(inputs)
+        # at CPU inference the maps run channels-last (oneDNN's native
+        # layout: no reorder around each convolution; equal within float
+        # rounding)
+        feats = self.stem(channels_last_at_inference(inputs))
         for cell in self.cells:
             feats = cell(feats)
         return self.head(feats)

@@ -1,10 +1,13 @@
 from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
                         SpatialAttentionBlock, SpatialMask)
-from .blocked_conv_chain import blocked_layout_ok, run_conv_chain
+from .blocked_conv_chain import (blocked_layout_ok, channels_last_at_inference,
+                                 run_conv_chain)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .edges import EdgeSpec, build_chain, build_edge, known_op_names
+from .fast_training import (FastPReLU, PointwiseConv2d, enable_fast_training,
+                            prelu_backward, to_channels_last)
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
                       hbl_op_cfg)
@@ -27,6 +30,7 @@ from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
 
 __all__ = [
     'known_op_names', 'blocked_layout_ok', 'run_conv_chain',
+    'channels_last_at_inference',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',
     'DilConv', 'ReflectPadConv2d', 'ReLUConvBN', 'SepConv', 'SkipConnect',
@@ -44,5 +48,6 @@ __all__ = [
     'EnergyFusion', 'FusionSkip', 'MeanFusion', 'MMAFusion', 'SelectGuide',
     'SelectTarget', 'build_fusion_op', 'MB_KERNELS', 'MB_OP_NAMES',
     'MB_RATIOS', 'ConvAct', 'ElasticMBConv', 'MBConvSE', 'SqueezeExcite',
-    'build_mb_op', 'parse_mb_name'
+    'build_mb_op', 'parse_mb_name', 'FastPReLU', 'PointwiseConv2d',
+    'enable_fast_training', 'prelu_backward', 'to_channels_last'
 ]

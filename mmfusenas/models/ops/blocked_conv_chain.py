@@ -25,6 +25,15 @@ would send to oneDNN for that input (``use_mkldnn`` of ATen's
 ``Convolution.cpp``: not 1 x 1, and batch > 1 or more than 20480 input
 elements); a convolution that would run on PyTorch's native kernel runs on
 it (NCHW), and everything after the last convolution runs on NCHW tensors.
+
+:func:`channels_last_at_inference` is the other way to spare the reorders,
+for networks that are not plain chains (reflection padding, PReLU,
+attention, multi-scale cells: the TIM networks): in the same inference
+context it hands the network its input in channels-last (NHWC) layout, in
+which oneDNN reads and writes the maps as they are and every later map
+stays channels-last. The convolutions then sum in another order: outputs
+equal the NCHW pass within float rounding (``test_tim_networks.py``: within
+1e-5 of the authors' networks), not bit for bit.
 """
 from typing import Iterable
 
@@ -32,7 +41,11 @@ import torch
 import torch.nn as nn
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
-__all__ = ['blocked_layout_ok', 'run_conv_chain']
+from mmfusenas.utils.numba_kernels import env_flag
+
+__all__ = [
+    'blocked_layout_ok', 'channels_last_at_inference', 'run_conv_chain'
+]
 
 #: ATen runs a batch-1 convolution of at most this many input elements on
 #: its native kernel instead of oneDNN (``use_mkldnn``)
@@ -61,6 +74,19 @@ def blocked_layout_ok(x: torch.Tensor) -> bool:
             and x.layout == torch.strided and x.device.type == 'cpu'
             and x.dtype == torch.float32 and x.dim() == 4
             and x.is_contiguous())
+
+
+def channels_last_at_inference(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in channels-last layout where :func:`blocked_layout_ok` holds
+    (inference on a contiguous 4-D float32 CPU tensor, oneDNN enabled);
+    otherwise ``x`` itself.
+
+    Set ``MMFUSENAS_NO_CHANNELS_LAST=1`` to keep NCHW (the authors'
+    summation order, bit-identical outputs).
+    """
+    if blocked_layout_ok(x) and not env_flag('MMFUSENAS_NO_CHANNELS_LAST'):
+        return x.contiguous(memory_format=torch.channels_last)
+    return x
 
 
 def _runs_on_onednn(conv: nn.Module, n: int, h: int, w: int) -> bool:

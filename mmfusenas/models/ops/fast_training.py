@@ -1,0 +1,246 @@
+"""Fast training path for narrow, full-resolution networks on the CPU.
+
+Fusion networks such as TIM's N_F run 8-48 channels at the input
+resolution. On a CPU their training step is dominated not by arithmetic but
+by passes over full-size maps, and three of PyTorch's defaults make those
+passes slow:
+
+* **memory layout**: for an NCHW tensor, oneDNN reorders every convolution's
+  input into its blocked layout and the output back. In channels-last
+  (NHWC) layout it works on the tensors as they are; a 3 x 3 convolution of
+  8 channels at 128 x 128 runs its forward and backward about twice as fast;
+* **PReLU backward**: ATen writes the slope's gradient as a full-size map
+  and sums it afterwards; :class:`FastPReLU` computes the input gradient and
+  the slope's sum in one compiled pass (numba);
+* **1 x 1 convolutions in channels-last**: ATen sends them to its slow
+  im2col path; :class:`PointwiseConv2d` computes them as the matrix product
+  they are (``F.linear`` over the channel axis of the NHWC view).
+
+:func:`enable_fast_training` applies all three to a network in place: the
+classes of ``nn.PReLU`` (one slope) and 1 x 1 ``nn.Conv2d`` modules are
+swapped for the subclasses here (same parameters, buffers, hooks and
+state-dict keys) and the 4-D parameters are stored channels-last. The
+compound models call it on their pre-module (``fast_pre_training``) and
+feed it channels-last batches.
+
+What stays equal: the forward values of :class:`FastPReLU` (the same
+``torch.prelu`` kernel) and its input gradient (ATen's rule ``x > 0 ? g :
+w g``) are bit-identical; the slope's gradient is the same sum accumulated
+in float64 instead of float32; the channels-last convolutions and the
+matrix products sum in another order. Outputs and gradients of a converted
+network equal the original's within float32 rounding, amplified by batch
+normalisation (``tests/test_models/test_fast_training.py``: outputs within
+1e-4, gradients within 1e-3 of the gradient norm).
+
+The compiled pass is used on float32 CPU tensors while autograd records
+(not under ``create_graph``: a second-order backward, as in DARTS'
+second-order step, runs a differentiable torch formula instead); without
+numba or with ``MMFUSENAS_NO_NUMBA=1`` :class:`FastPReLU` is ATen's PReLU.
+"""
+import threading
+from typing import List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.utils.numba_kernels import compile_once, env_flag
+
+__all__ = [
+    'FastPReLU', 'PointwiseConv2d', 'enable_fast_training',
+    'prelu_backward', 'to_channels_last'
+]
+
+_KERNELS: list = []
+_LOCK = threading.Lock()
+
+
+def _prelu_backward_kernel(x, g, w, gi):
+    # ATen's rule for the input gradient (x > 0 ? g : w * g); the slope's
+    # gradient sum(x * g over x <= 0) accumulated in float64
+    acc = 0.0
+    for i in range(x.size):
+        xv = x[i]
+        gv = g[i]
+        if xv > 0:
+            gi[i] = gv
+        else:
+            gi[i] = w * gv
+            acc += xv * gv
+    return acc
+
+
+def _build(numba):
+    return numba.njit(
+        cache=True,
+        nogil=True,
+        fastmath=False,
+        error_model='numpy',
+        boundscheck=False)(_prelu_backward_kernel)
+
+
+def _kernel():
+    if env_flag('MMFUSENAS_NO_NUMBA'):
+        return None
+    return compile_once(_KERNELS, _LOCK, _build, 'PReLU backward')
+
+
+def _flat_views(x: torch.Tensor, g: torch.Tensor) -> Optional[tuple]:
+    """A new gradient ``gi`` in ``x``'s layout, and flat views of ``x``,
+    ``g`` (made to follow ``x``'s layout) and ``gi`` in one element order;
+    None for a layout without one."""
+    if x.is_contiguous():
+        fmt = torch.contiguous_format
+    elif x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        fmt = torch.channels_last
+    else:
+        return None
+    g = g.contiguous(memory_format=fmt)
+    gi = torch.empty_like(x, memory_format=fmt)
+    if fmt is torch.channels_last:
+        return (gi, ) + tuple(
+            t.permute(0, 2, 3, 1).reshape(-1) for t in (x, g, gi))
+    return gi, x.reshape(-1), g.reshape(-1), gi.reshape(-1)
+
+
+def prelu_backward(x: torch.Tensor, weight: torch.Tensor, grad: torch.Tensor
+                   ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of ``torch.prelu(x, weight)`` (one slope) w.r.t. ``x`` and
+    ``weight``, given the output gradient ``grad``.
+
+    One compiled pass when possible (float32 CPU tensors of one shape, a
+    contiguous or channels-last ``x``, numba available, autograd not
+    recording); otherwise the differentiable torch formula. Both give ATen's
+    input gradient exactly.
+
+    Args:
+        x (Tensor): the PReLU input.
+        weight (Tensor): the slope, one element.
+        grad (Tensor): gradient of the output, ``x``'s shape.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(grad_x, grad_weight)``.
+    """
+    kernel = None
+    if not torch.is_grad_enabled() and x.device.type == 'cpu' \
+            and x.dtype == torch.float32 and grad.dtype == torch.float32 \
+            and grad.shape == x.shape and weight.numel() == 1:
+        kernel = _kernel()
+    views = _flat_views(x, grad) if kernel is not None else None
+    if views is None:
+        grad_x = torch.where(x > 0, grad, weight * grad)
+        grad_w = (x.clamp(max=0) * grad).sum().reshape(weight.shape)
+        return grad_x, grad_w
+    grad_x, xf, gf, gif = views
+    acc = kernel(xf.detach().numpy(), gf.detach().numpy(),
+                 np.float32(weight.detach().reshape(()).item()),
+                 gif.numpy())
+    return grad_x, torch.full_like(weight, acc)
+
+
+class _PReLUFunction(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        return torch.prelu(x, weight)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        grad_x, grad_w = prelu_backward(x, weight, grad)
+        return (grad_x if ctx.needs_input_grad[0] else None,
+                grad_w if ctx.needs_input_grad[1] else None)
+
+
+class FastPReLU(nn.PReLU):
+    """``nn.PReLU`` whose backward (one slope, CPU) is one compiled pass.
+
+    Same parameters and forward values as ``nn.PReLU``; see the module
+    docstring for what equals what. A per-channel PReLU
+    (``num_parameters > 1``), a tensor that records no gradient and a
+    traced / compiled call take ``nn.PReLU``'s path.
+    """
+
+    #: computes exactly ``nn.PReLU``'s function (for the exact rewrites of
+    #: :mod:`mmfusenas.utils.activation_rewrite`)
+    same_function_as_prelu = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.num_parameters != 1 or not torch.is_grad_enabled() \
+                or not (x.requires_grad or self.weight.requires_grad) \
+                or x.device.type != 'cpu' or torch.jit.is_tracing() \
+                or torch.jit.is_scripting() \
+                or torch.compiler.is_compiling() or _kernel() is None:
+            return super().forward(x)
+        return _PReLUFunction.apply(x, self.weight)
+
+
+class PointwiseConv2d(nn.Conv2d):
+    """``nn.Conv2d`` (1 x 1, stride 1, no padding, one group) that computes
+    a channels-last input as a matrix product over its channel axis.
+
+    Other inputs take ``nn.Conv2d``'s path. The output is channels-last too.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 4 and not x.is_contiguous() \
+                and x.is_contiguous(memory_format=torch.channels_last) \
+                and not torch.jit.is_tracing() \
+                and not torch.jit.is_scripting():
+            weight = self.weight.reshape(self.out_channels, self.in_channels)
+            out = F.linear(x.permute(0, 2, 3, 1), weight, self.bias)
+            return out.permute(0, 3, 1, 2)
+        return super().forward(x)
+
+
+def _is_pointwise(module: nn.Module) -> bool:
+    return type(module) is nn.Conv2d and module.kernel_size == (1, 1) \
+        and module.stride == (1, 1) and module.padding == (0, 0) \
+        and module.dilation == (1, 1) and module.groups == 1 \
+        and module.padding_mode == 'zeros'
+
+
+def to_channels_last(x: torch.Tensor) -> torch.Tensor:
+    """A 4-D tensor in channels-last layout (others unchanged)."""
+    return x.contiguous(memory_format=torch.channels_last) \
+        if x.dim() == 4 else x
+
+
+def enable_fast_training(model: nn.Module,
+                         channels_last: bool = True) -> List[str]:
+    """Put ``model`` on the fast training path, in place.
+
+    Modules whose type is exactly ``nn.PReLU`` with one slope become
+    :class:`FastPReLU`,
+    exactly ``nn.Conv2d`` with a 1 x 1 kernel, stride 1, no padding and one
+    group become :class:`PointwiseConv2d` (the class is swapped: parameters,
+    buffers, hooks and state-dict keys stay); with ``channels_last`` the
+    4-D parameters and buffers are stored channels-last. Feed the network
+    channels-last inputs (:func:`to_channels_last`) to get the layout's
+    speed. Calling it again changes nothing.
+
+    Args:
+        model (nn.Module): the network.
+        channels_last (bool): store 4-D parameters channels-last. Defaults
+            to True.
+
+    Returns:
+        list[str]: qualified names of the modules whose class was swapped.
+    """
+    swapped = []
+    for name, module in model.named_modules():
+        if type(module) is nn.PReLU and module.num_parameters == 1:
+            module.__class__ = FastPReLU
+        elif _is_pointwise(module):
+            module.__class__ = PointwiseConv2d
+        else:
+            continue
+        swapped.append(name)
+    if channels_last:
+        for tensor in list(model.parameters()) + list(model.buffers()):
+            if tensor.dim() == 4:
+                tensor.data = tensor.data.contiguous(
+                    memory_format=torch.channels_last)
+    return swapped

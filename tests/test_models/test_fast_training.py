@@ -1,0 +1,299 @@
+"""The fast training path (mmfusenas.models.ops.fast_training): PReLU's
+one-pass backward, 1x1 convolutions as matrix products in channels-last,
+the in-place converter, and the compound models' ``fast_pre_training``."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+
+from mmfusenas.models.ops import (FastPReLU, PointwiseConv2d,
+                                  enable_fast_training, prelu_backward,
+                                  to_channels_last)
+from mmfusenas.models.ops import fast_training
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.activation_rewrite import prelu_to_leaky_relu
+
+needs_kernel = pytest.mark.skipif(
+    fast_training._kernel() is None,
+    reason='numba unavailable or MMFUSENAS_NO_NUMBA set: FastPReLU is '
+    "ATen's PReLU")
+
+CL = torch.channels_last
+
+
+def _aten_prelu_grads(x, w, g):
+    x = x.detach().clone().requires_grad_()
+    w = w.detach().clone().requires_grad_()
+    torch.prelu(x, w).backward(g)
+    return x.grad, w.grad
+
+
+@needs_kernel
+@pytest.mark.parametrize('layout', ['contiguous', 'channels_last'])
+def test_prelu_backward_hand_computed(layout):
+    # x > 0 -> g; x <= 0 (zero included, as ATen) -> w g; slope grad sums
+    # x g over x <= 0
+    x = torch.tensor([2.0, -1.0, 0.0, -3.0, 0.5, -0.5]).view(1, 2, 1, 3)
+    g = torch.tensor([1.0, 2.0, 3.0, -1.0, 4.0, 8.0]).view(1, 2, 1, 3)
+    w = torch.tensor([0.25])
+    if layout == 'channels_last':
+        x, g = x.contiguous(memory_format=CL), g.contiguous(memory_format=CL)
+    with torch.no_grad():
+        gx, gw = prelu_backward(x, w, g)
+    assert torch.equal(gx, torch.tensor(
+        [1.0, 0.5, 0.75, -0.25, 4.0, 2.0]).view(1, 2, 1, 3))
+    # -1*2 + 0*3 + -3*-1 + -0.5*8 = -3
+    assert gw.shape == w.shape and gw.item() == -3.0
+
+
+@needs_kernel
+@pytest.mark.parametrize('layout', ['contiguous', 'channels_last', 'mixed'])
+def test_prelu_backward_matches_aten(layout):
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, 17, 19)
+    g = torch.randn(3, 5, 17, 19)
+    w = torch.tensor([0.3])
+    ref_gx, ref_gw = _aten_prelu_grads(x, w, g)
+    if layout != 'contiguous':
+        x = x.contiguous(memory_format=CL)
+    if layout == 'channels_last':
+        g = g.contiguous(memory_format=CL)
+    with torch.no_grad():
+        gx, gw = prelu_backward(x, w, g)
+    assert torch.equal(gx, ref_gx)      # the input gradient is exact
+    # the slope's sum, float64-accumulated here, float32 in ATen
+    assert torch.allclose(gw, ref_gw, rtol=1e-5, atol=1e-5)
+    exact = (x.double().clamp(max=0) * g.double()).sum()
+    assert abs(gw.item() - exact.item()) <= 1e-4 * exact.abs().item()
+
+
+@needs_kernel
+def test_fast_prelu_module_gradients_and_second_order():
+    torch.manual_seed(1)
+    ref = nn.PReLU(init=0.2)
+    fast = copy.deepcopy(ref)
+    fast.__class__ = FastPReLU
+    x = torch.randn(2, 4, 8, 8, requires_grad=True)
+    g = torch.randn(2, 4, 8, 8)
+    ref(x).backward(g)
+    ref_gx, ref_gw = x.grad.clone(), ref.weight.grad.clone()
+    x.grad = None
+    out = fast(x)
+    assert out.grad_fn is not None and 'PReLUFunction' in type(
+        out.grad_fn).__name__
+    assert torch.equal(out, ref(x))
+    out.backward(g)
+    assert torch.equal(x.grad, ref_gx)
+    assert torch.allclose(fast.weight.grad, ref_gw, rtol=1e-5, atol=1e-6)
+    # create_graph: the backward is differentiable (torch formula), second
+    # derivatives as autograd's through nn.PReLU
+    xd = torch.randn(2, 4, 8, 8, dtype=torch.float64, requires_grad=True)
+    fd = copy.deepcopy(fast).double()
+    assert torch.autograd.gradcheck(lambda t: fd(t), (xd, ))
+    (gx, ) = torch.autograd.grad(fd(xd).pow(2).sum(), xd, create_graph=True)
+    (ggw, ) = torch.autograd.grad(gx.sum(), fd.weight)
+    rd = copy.deepcopy(ref).double()
+    (rgx, ) = torch.autograd.grad(rd(xd).pow(2).sum(), xd, create_graph=True)
+    (rggw, ) = torch.autograd.grad(rgx.sum(), rd.weight)
+    assert torch.allclose(ggw, rggw)
+
+
+def test_fast_prelu_without_grad_is_nn_prelu():
+    m = nn.PReLU(init=0.1)
+    m.__class__ = FastPReLU
+    x = torch.randn(1, 2, 4, 4)
+    with torch.no_grad():
+        out = m(x)
+    assert out.grad_fn is None and torch.equal(out, torch.prelu(x, m.weight))
+
+
+@pytest.mark.parametrize('bias', [False, True])
+def test_pointwise_conv_channels_last(bias):
+    torch.manual_seed(2)
+    conv = nn.Conv2d(6, 4, 1, bias=bias)
+    fast = copy.deepcopy(conv)
+    fast.__class__ = PointwiseConv2d
+    x = torch.randn(2, 6, 9, 7)
+    xc = x.contiguous(memory_format=CL).requires_grad_()
+    out = fast(xc)
+    assert out.is_contiguous(memory_format=CL)
+    # hand-computed: out[n, o, h, w] = sum_c W[o, c] x[n, c, h, w] + b[o]
+    want = torch.einsum('oc,nchw->nohw', conv.weight[:, :, 0, 0].double(),
+                        x.double())
+    if bias:
+        want = want + conv.bias.double().view(1, -1, 1, 1)
+    assert torch.allclose(out.double(), want, atol=1e-5)
+    g = torch.randn_like(out)
+    out.backward(g)
+    xr = x.clone().requires_grad_()
+    conv(xr).backward(g)
+    assert torch.allclose(xc.grad, xr.grad, atol=1e-5)
+    assert torch.allclose(fast.weight.grad, conv.weight.grad, atol=1e-4)
+    # a contiguous input takes nn.Conv2d's path (same values)
+    assert torch.equal(fast(x), conv(x))
+
+
+def test_enable_fast_training_swaps_in_place():
+    net = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.PReLU(),
+        nn.Conv2d(4, 4, 1, bias=False), nn.PReLU(4),
+        nn.Conv2d(4, 4, 1, stride=2), nn.Conv2d(4, 4, 1, groups=2),
+        nn.ConvTranspose2d(4, 4, 1))
+    keys = list(net.state_dict())
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    params = list(net.parameters())
+    swapped = enable_fast_training(net)
+    assert swapped == ['1', '2']
+    assert type(net[1]) is FastPReLU and type(net[2]) is PointwiseConv2d
+    # per-channel PReLU, strided / grouped 1x1 and transposed convs stay
+    assert [type(m) for m in net][3:] == [
+        nn.PReLU, nn.Conv2d, nn.Conv2d, nn.ConvTranspose2d]
+    assert list(net.state_dict()) == keys
+    assert all(a is b for a, b in zip(net.parameters(), params))
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k])
+        if v.dim() == 4:
+            assert v.is_contiguous(memory_format=CL)
+    assert enable_fast_training(net) == []      # idempotent
+    # the exact PReLU -> LeakyReLU export rewrite still finds FastPReLU
+    assert prelu_to_leaky_relu(net) == ['1']
+
+
+def _tim_net():
+    return MODELS.build(
+        dict(
+            type='TIMFusionNet',
+            channels=8,
+            cells=[
+                dict(type='MultiScaleFusionCell',
+                     ops=['Residualblocks_3_1', 'DilConv_3_2']),
+                dict(type='SuccessiveCell',
+                     ops=['Denseblocks_3_1', 'DilConv_3_2'])
+            ]))
+
+
+def _fwd_bwd(net, x):
+    net.zero_grad(set_to_none=True)
+    out = net(x)
+    (out * out).mean().backward()
+    return out.detach(), [p.grad.clone() for p in net.parameters()]
+
+
+def test_tim_fusion_net_equal_within_float_rounding():
+    torch.manual_seed(3)
+    net = _tim_net()
+    fast = copy.deepcopy(net)
+    enable_fast_training(fast)
+    x = torch.rand(2, 2, 32, 32)
+    ref_out, ref_grads = _fwd_bwd(net, x)
+    out, grads = _fwd_bwd(fast, to_channels_last(x))
+    assert torch.allclose(out, ref_out, atol=1e-4)
+    norm = torch.sqrt(sum((g.double()**2).sum() for g in ref_grads))
+    diff = torch.sqrt(
+        sum(((a.double() - b.double())**2).sum()
+            for a, b in zip(grads, ref_grads)))
+    assert diff <= 1e-3 * norm
+    # every gradient, each against the largest gradient entry of the net
+    top = max(g.abs().max() for g in ref_grads)
+    assert all(torch.allclose(a, b, atol=1e-4 * top)
+               for a, b in zip(grads, ref_grads))
+    # a scrambled gradient (the slopes' gradients zeroed) is caught
+    wrong = [torch.zeros_like(g) if g.numel() == 1 else g for g in grads]
+    assert not all(torch.allclose(a, b, atol=1e-4 * top)
+                   for a, b in zip(wrong, ref_grads))
+
+
+def _compound(fast):
+    from mmfusenas.testing.task_models import retinanet
+    torch.manual_seed(4)
+    return MODELS.build(
+        dict(
+            type='FusionDetector',
+            fusion_net=dict(
+                type='TIMFusionNet',
+                channels=4,
+                cells=[
+                    dict(type='SuccessiveCell',
+                         ops=['Residualblocks_3_1', 'DilConv_3_2'])
+                ]),
+            fusion_losses=[
+                dict(type='InfoPreservationLoss', measure='gradient'),
+                dict(type='SaliencyWeightedLoss', ssim_weight=1.0)
+            ],
+            fast_pre_training=fast,
+            detector=retinanet()))
+
+
+def _batch():
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    g = torch.Generator().manual_seed(0)
+    ir, vi, samples = [], [], []
+    for i in range(2):
+        ir.append(torch.randint(0, 256, (1, 64, 64), generator=g,
+                                dtype=torch.uint8))
+        vi.append(torch.randint(0, 256, (3, 64, 64), generator=g,
+                                dtype=torch.uint8))
+        s = DetDataSample(metainfo=dict(
+            img_shape=(64, 64), ori_shape=(64, 64), scale_factor=(1., 1.),
+            modalities=('ir', 'vi'), color_modality='vi'))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[4., 6., 30., 40.]]),
+            labels=torch.tensor([1]))
+        samples.append(s)
+    return dict(inputs=dict(ir=ir, vi=vi), data_samples=samples)
+
+
+def test_compound_fast_pre_training_equal_within_float_rounding():
+    plain, fast = _compound(False), _compound(None)     # None: the default
+    assert not plain.fast_pre_training and fast.fast_pre_training
+    assert isinstance(fast.fusion_net.stem[1], FastPReLU)
+    assert type(plain.fusion_net.stem[1]) is nn.PReLU
+    fast.load_state_dict(plain.state_dict())
+    results = []
+    for model in (plain, fast):
+        model.train()
+        data = model.data_preprocessor(_batch(), True)
+        losses = model(**data, mode='loss')
+        loss, log_vars = model.parse_losses(losses)
+        loss.backward()
+        results.append((log_vars, {
+            n: p.grad.clone() for n, p in model.named_parameters()
+            if p.grad is not None}))
+    (ref_losses, ref_grads), (losses, grads) = results
+    assert set(losses) == set(ref_losses)
+    for key, value in ref_losses.items():
+        assert float(losses[key].detach()) == pytest.approx(
+            float(value.detach()), rel=1e-4, abs=1e-6), key
+    assert set(grads) == set(ref_grads)
+    fusion = [n for n in grads if n.startswith('fusion_net.')]
+    assert fusion
+    top = max(g.abs().max() for g in ref_grads.values())
+    for name in grads:
+        assert torch.allclose(grads[name], ref_grads[name],
+                              atol=1e-3 * top), name
+    # the task model is not converted: its layout is the plain one
+    assert all(p.is_contiguous() for p in fast.detector.parameters())
+
+
+def test_compound_predict_with_fast_path_matches():
+    plain, fast = _compound(False), _compound(True)
+    fast.load_state_dict(plain.state_dict())
+    outs = []
+    for model in (plain, fast):
+        model.eval()
+        data = model.data_preprocessor(_batch(), False)
+        with torch.no_grad():
+            outs.append(model(**data, mode='predict'))
+    for a, b in zip(*outs):
+        assert torch.allclose(a.pred_fused, b.pred_fused, atol=1e-5)
+
+
+def test_compound_option_defaults():
+    from mmfusenas.models.compound.base_fusion_task_model import \
+        BaseFusionTaskModel
+    from mmfusenas.models.compound.base_pre_task_model import \
+        BasePreTaskModel
+    assert BaseFusionTaskModel.fast_pre_training_default is True
+    assert BasePreTaskModel.fast_pre_training_default is False
