@@ -81,6 +81,8 @@ from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
 from mmfusenas.testing.distributed import (  # noqa: E402
     launch, results_or_raise, strip_batchnorm)
+from mmfusenas.utils.cpu_allocator import (  # noqa: E402
+    configure_cpu_allocator)
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     check_checkpoint_file, nonfinite_tensors)
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
@@ -116,6 +118,11 @@ def parse_args():
                    'with fast_pre_training=False (N_F in NCHW with '
                    "PyTorch's PReLU and 1x1 kernels): before / after of the "
                    'fast training path side by side')
+    p.add_argument('--cpu-malloc', default='config',
+                   choices=['config', 'off'],
+                   help="config: tune glibc malloc as the runner does "
+                   "(the first config's env_cfg.cpu_malloc); off: glibc's "
+                   'defaults')
     p.add_argument('--results-json', default=None, metavar='FILE',
                    help='also write the tables as a results record '
                    '(docs/results/<name>.json: command, commit, machine)')
@@ -335,6 +342,14 @@ def main_overhead():
     # the weight-init and optimizer summaries of the builds are not needed
     MMLogger.get_instance('mmengine', log_level='WARNING')
     results = {}
+    malloc = None
+    if args.cpu_malloc == 'config':
+        first = Config.fromfile(args.configs[0] if osp.isabs(args.configs[0])
+                                else osp.join(ROOT, args.configs[0]))
+        malloc = first.get('env_cfg', {}).get('cpu_malloc')
+        if malloc is not None:
+            configure_cpu_allocator(**malloc)
+    print(f'CPU allocator: {malloc or "glibc defaults"}')
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or osp.join(tmp, 'toy')
         if not osp.isfile(osp.join(root, 'meta.json')):
@@ -411,7 +426,8 @@ def main_overhead():
             metrics=['preprocess', 'fusion fwd', 'task fwd', 'task bwd',
                      'fusion bwd', 'optim', 'step', 'overhead %'],
             count='batch', RESULT=results,
-            note=f'Medians of {args.rounds} rounds; load average '
+            note=f'Medians of {args.rounds} rounds; CPU allocator: '
+            f'{malloc or "glibc defaults"}; load average '
             f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
     print('RESULT ' + json.dumps(results))
 

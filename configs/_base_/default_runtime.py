@@ -30,10 +30,16 @@ default_hooks = dict(
     # action='skip' drops such steps instead of stopping
     finite_guard=dict(type='FiniteStepGuardHook', action='raise'))
 
+# cpu_malloc: glibc keeps freed blocks below 32 MiB for reuse and returns
+# free memory only beyond 1 GiB, instead of a fresh mmap (page faults) per
+# feature map -- the same values, faster CPU steps
+# (mmfusenas/utils/cpu_allocator.py, docs/user_guides/training_speed.md);
+# None keeps glibc's defaults
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
+    dist_cfg=dict(backend='nccl'),
+    cpu_malloc=dict(mmap_threshold=32 * 2**20, trim_threshold=2**30))
 
 # losses and metrics also go to <work_dir>/<timestamp>/vis_data/scalars.json
 vis_backends = [dict(type='LocalVisBackend')]

@@ -3,6 +3,7 @@ from .batchnorm_folding import FoldReport, fold_batchnorm, fold_conv_bn_
 from .checkpoint import (allow_mmengine_checkpoint_globals,
                          check_checkpoint_file, find_resumable_checkpoint,
                          load_legacy_checkpoint, nonfinite_tensors)
+from .cpu_allocator import DEFAULT_CPU_MALLOC, configure_cpu_allocator
 from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
 from .fileio import atomic_write, current_umask, fsync_dir, read_stored_run
@@ -16,6 +17,7 @@ from .workdir_lock import WorkDirLock, WorkDirLockedError
 from .setup_env import register_all_modules
 
 __all__ = [
+    'DEFAULT_CPU_MALLOC', 'configure_cpu_allocator',
     'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray', 'luminance',
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'read_stored_run',

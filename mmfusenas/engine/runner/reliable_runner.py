@@ -55,6 +55,7 @@ from mmfusenas.registry import RUNNERS
 from mmfusenas.utils.checkpoint import (check_checkpoint_file,
                                         find_resumable_checkpoint,
                                         nonfinite_tensors)
+from mmfusenas.utils.cpu_allocator import configure_cpu_allocator
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .cached_config import with_cached_text
 from .console_brief import install_console_brief, run_summary
@@ -84,7 +85,9 @@ class ReliableRunner(Runner):
 
     Takes the arguments of :class:`~mmengine.runner.Runner`; the options
     ``load_strict`` and ``work_dir_lock`` are read from ``cfg`` (top-level
-    config keys, both default to True).
+    config keys, both default to True). ``env_cfg.cpu_malloc`` (a dict of
+    :func:`~mmfusenas.utils.cpu_allocator.configure_cpu_allocator`'s
+    arguments, or None for glibc's defaults) tunes the CPU allocator.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -120,12 +123,31 @@ class ReliableRunner(Runner):
         if lock is not None:
             lock.release()
 
+    def setup_env(self, env_cfg: Dict) -> None:
+        """MMEngine's environment set-up, then ``env_cfg.cpu_malloc``."""
+        super().setup_env(env_cfg)
+        malloc = env_cfg.get('cpu_malloc')
+        self._cpu_malloc_note = None
+        if malloc is not None:
+            if not isinstance(malloc, dict):
+                raise TypeError('env_cfg.cpu_malloc must be a dict of '
+                                'mmap_threshold / trim_threshold (bytes) or '
+                                f'None, got {malloc!r}')
+            applied = configure_cpu_allocator(**malloc)
+            self._cpu_malloc_note = (
+                f'CPU allocator: glibc malloc keeps freed blocks for reuse '
+                f'({malloc})' if applied else
+                'env_cfg.cpu_malloc: no glibc here, allocator unchanged')
+
     def build_logger(self, *args, **kwargs):
         """MMEngine's logger with a short first screen: the environment,
         config and hook-order records go to the log file only
         (:mod:`.console_brief`)."""
         logger = super().build_logger(*args, **kwargs)
         install_console_brief(logger)
+        note = getattr(self, '_cpu_malloc_note', None)
+        if note:
+            logger.info(note)
         return logger
 
     def train(self):
