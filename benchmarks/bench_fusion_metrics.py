@@ -76,6 +76,8 @@ sys.path.insert(0, ROOT)
 from mmfusenas.evaluation.functional import fusion as fusion_mod  # noqa
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
+from mmfusenas.utils.cpu_allocator import (  # noqa: E402
+    configure_cpu_allocator)
 
 # the package re-exports the function ``fmi``, which hides the module name
 fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
@@ -138,13 +140,10 @@ def main():
         sys.exit('--reference compares with the cddfuse conventions; use '
                  '--preset cddfuse')
     if args.malloc_tuning:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        # M_MMAP_THRESHOLD = -3, M_TRIM_THRESHOLD = -1
-        ok = (libc.mallopt(-3, 64 << 20) == 1 and
-              libc.mallopt(-1, 256 << 20) == 1)
+        ok = configure_cpu_allocator(mmap_threshold=64 << 20,
+                                     trim_threshold=256 << 20)
         malloc = 'mallopt: mmap / trim thresholds 64 / 256 MiB' if ok else \
-            'mallopt failed, glibc defaults'
+            'no glibc: allocator defaults'
     elif os.environ.get('MALLOC_TRIM_THRESHOLD_'):
         malloc = 'MALLOC_*_ from the environment'
     elif fusion_mod.MALLOC_TUNING:

@@ -54,8 +54,10 @@ Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
 before timing). Measured alternatives, not run by default
-(:data:`EXTRA_MODES`): ONNX Runtime session variants (:data:`ORT_MODES`)
-and ``jit_freeze``. A mode that cannot be built for a network is reported
+(:data:`EXTRA_MODES`): ``nchw`` (eager with ``MMFUSENAS_NO_CHANNELS_LAST=1``:
+the TIM networks without their channels-last inference layout, the
+authors' summation order), ONNX Runtime session variants
+(:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
 official, eager, fold_bn, ...), so load changes on a shared machine hit all
@@ -139,7 +141,7 @@ ENTRY_IMAGES = {'RUAS_A clean': LOL_CLEAN_IMAGE}
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
-EXTRA_MODES = ('jit_freeze', 'ort_basic', 'ort_extended',
+EXTRA_MODES = ('nchw', 'jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
                'ort_channels_last', 'ort_prelu')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
@@ -587,6 +589,21 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
         copy.deepcopy(net), mode.replace('+', ','), verbose=False)
 
 
+def _eager_nchw(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)`` without the channels-last inference layout
+    (``MMFUSENAS_NO_CHANNELS_LAST=1`` for the call): the NCHW pass, in the
+    authors' summation order."""
+    old = os.environ.get('MMFUSENAS_NO_CHANNELS_LAST')
+    os.environ['MMFUSENAS_NO_CHANNELS_LAST'] = '1'
+    try:
+        return net(x)
+    finally:
+        if old is None:
+            del os.environ['MMFUSENAS_NO_CHANNELS_LAST']
+        else:
+            os.environ['MMFUSENAS_NO_CHANNELS_LAST'] = old
+
+
 def make_modes(net: nn.Module,
                modes: List[str],
                x: torch.Tensor,
@@ -607,6 +624,9 @@ def make_modes(net: nn.Module,
     for mode in modes:
         if mode == 'eager':
             out[mode] = net
+            continue
+        if mode == 'nchw':
+            out[mode] = functools.partial(_eager_nchw, net)
             continue
         start = time.perf_counter()
         try:
@@ -897,7 +917,7 @@ def main_latency(argv=None) -> dict:
     for name, res in results.items():
         for batch, row in res['batches'].items():
             opt = {k: v for k, v in row['ratio'].items()
-                   if k not in ('official', 'eager')}
+                   if k not in ('official', 'eager', 'nchw')}
             best = min(opt, key=opt.get) if opt else 'eager'
             summary[f'{name} N={batch}'] = dict(
                 eager=round(row['ratio']['eager'], 3),
@@ -934,7 +954,8 @@ def main_latency(argv=None) -> dict:
             'benchmarks/bench_inference.py ' + shlex.join(
                 sys.argv[1:] if argv is None else argv), ROOT,
             _latency_tables(results), threads=args.threads,
-            metrics=['ms', 'x official', 'max |d| vs eager'], count='batch',
+            metrics=['ms', 'x official', 'max abs diff vs eager'],
+            count='images per batch', decimals=2,
             RESULT=out, note=f'{args.clock} clock, median of '
             f'{args.repeats} interleaved passes; load average '
             f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
@@ -950,10 +971,10 @@ def _latency_tables(results: dict) -> dict:
             size = 'x'.join(map(str, res['size']))
             tables[f'{name}, {size}'] = {
                 mode: {'ms': round(ms, 1),
-                       'x official': round(row['ratio'][mode], 3),
-                       'max |d| vs eager': float(
-                           f'{row["diff"].get(mode, 0.0):.1e}'),
-                       'batch': int(batch)}
+                       'x official': round(row['ratio'][mode], 2),
+                       'max abs diff vs eager':
+                       f'{row["diff"].get(mode, 0.0):.1e}',
+                       'images per batch': int(batch)}
                 for mode, ms in row['latency_ms'].items()}
     return tables
 

@@ -320,11 +320,11 @@ def _record_tables(results: dict, configs) -> dict:
                           res['plain']))
         for label, r in kinds:
             rows[label] = dict(r['parts_ms'], step=r['compound_ms'],
-                               batch=res['batch'],
-                               **{'overhead %': r['overhead_pct']})
+                               **{'overhead %': r['overhead_pct'],
+                                  'images per batch': res['batch']})
             rows[label].pop('total', None)
-        rows['task model alone'] = dict(step=res['task_alone_ms'],
-                                        batch=res['batch'])
+        rows['task model alone'] = dict(
+            step=res['task_alone_ms'], **{'images per batch': res['batch']})
         tables[f'{name} ({res["device"]}, ms)'] = rows
     return tables
 
@@ -425,7 +425,7 @@ def main_overhead():
             _record_tables(results, args.configs), threads=args.threads,
             metrics=['preprocess', 'fusion fwd', 'task fwd', 'task bwd',
                      'fusion bwd', 'optim', 'step', 'overhead %'],
-            count='batch', RESULT=results,
+            count='images per batch', decimals=1, RESULT=results,
             note=f'Medians of {args.rounds} rounds; CPU allocator: '
             f'{malloc or "glibc defaults"}; load average '
             f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')

@@ -297,3 +297,23 @@ def test_compound_option_defaults():
         BasePreTaskModel
     assert BaseFusionTaskModel.fast_pre_training_default is True
     assert BasePreTaskModel.fast_pre_training_default is False
+
+
+def test_checkpoint_round_trip_between_fast_and_plain(tmp_path):
+    fast, plain = _compound(True), _compound(False)
+    with torch.no_grad():
+        for p in fast.parameters():
+            p.add_(0.01)
+    path = tmp_path / 'fast.pth'
+    torch.save(fast.state_dict(), path)
+    state = torch.load(path, weights_only=True)
+    plain.load_state_dict(state)
+    for (name, a), b in zip(fast.state_dict().items(),
+                            plain.state_dict().values()):
+        assert torch.equal(a, b), name
+    # loading keeps the fast model's layout (copy_ into its parameters)
+    fast2 = _compound(True)
+    fast2.load_state_dict(plain.state_dict())
+    conv = fast2.fusion_net.stem[0].conv.weight
+    assert conv.is_contiguous(memory_format=CL) and not conv.is_contiguous()
+    assert torch.equal(conv, fast.fusion_net.stem[0].conv.weight)

@@ -70,6 +70,20 @@ def test_render_unranked_record_with_count_and_note(tool):
     ]
 
 
+def test_render_decimals_and_text_values(tool):
+    """``decimals`` sets the decimals of float values; ints and strings are
+    written as they are."""
+    record = dict(
+        command='c', commit='abc', count='images per batch', decimals=1,
+        machine=dict(cpu_model='CPU X', cores=2, threads=1),
+        metrics=['ms', 'max abs diff'],
+        result={'t': {'eager': {'ms': 1950.25, 'max abs diff': '1.6e-07',
+                                'images per batch': 1}}})
+    assert tool.render(record).split('\n')[2:] == [
+        '**t** (1 images per batch)', '', '| method | ms | max abs diff |',
+        '|---|---|---|', '| eager | 1950.2 | 1.6e-07 |']
+
+
 def _repo(tmp_path, doc, record=None):
     (tmp_path / 'docs' / 'results').mkdir(parents=True)
     (tmp_path / 'docs' / 'page.md').write_text(doc)

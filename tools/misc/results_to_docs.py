@@ -21,7 +21,8 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
 metrics; ``table_metrics: {table: [...]}`` overrides them for one table)
 and ``count`` the key of a row's sample count shown beside the table's
 name (default ``pairs``; e.g. ``frames``); ``note`` (optional) is printed
-after the header (e.g. the machine's load).
+after the header (e.g. the machine's load); ``decimals`` (default 4) is the
+number of decimals of float values.
 
 Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
 ``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the
@@ -55,9 +56,9 @@ COST = (('params', 'params', lambda v: f'{v:,}'),
         ('latency_ms', 'CPU ms', lambda v: f'{v:.1f}'))
 
 
-def _fmt(value) -> str:
+def _fmt(value, decimals: int = 4) -> str:
     if isinstance(value, float):
-        return f'{value:.4f}'
+        return f'{value:.{decimals}f}'
     return str(value)
 
 
@@ -82,6 +83,7 @@ def render(record: dict) -> str:
             f'`{merged["commit"]}` (`--merge {merged["record"]}`); the '
             'ranks are over all rows.'
         ]
+    decimals = int(record.get('decimals', 4))
     for dataset, table in record['result'].items():
         rows = [r for r in table.values() if 'absent' not in r]
         metrics = list((record.get('table_metrics') or {}).get(dataset)
@@ -105,7 +107,7 @@ def render(record: dict) -> str:
                 ranks = r.get('rank', {})
                 # a metric a row does not have: an empty cell
                 cells = [
-                    (_fmt(r[m]) if m in r else '') +
+                    (_fmt(r[m], decimals) if m in r else '') +
                     (f' ({ranks[m]})' if m in ranks else '')
                     for m in metrics
                 ] + ([_fmt(r.get('mean_rank', ''))] if ranked else []) + [
