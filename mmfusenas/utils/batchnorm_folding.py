@@ -58,14 +58,22 @@ class FoldReport:
         return '\n'.join(lines)
 
 
+def _is_conv(module: nn.Module) -> bool:
+    """A plain conv, or a subclass that declares ``same_function_as_conv``
+    (e.g. the fast path's ``PointwiseConv2d``)."""
+    return type(module) in _CONVS or (
+        isinstance(module, _CONVS)
+        and getattr(type(module), 'same_function_as_conv', False))
+
+
 def _conv_of(module: nn.Module) -> Optional[nn.Module]:
     """The conv whose output ``module``'s output is (None if unknown)."""
-    if type(module) in _CONVS:
+    if _is_conv(module):
         return module
     attr = getattr(module, 'bn_fold_conv', None)
     if attr is not None:
         inner = getattr(module, attr)
-        if type(inner) in _CONVS:
+        if _is_conv(inner):
             return inner
     return None
 

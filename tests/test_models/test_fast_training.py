@@ -317,3 +317,20 @@ def test_checkpoint_round_trip_between_fast_and_plain(tmp_path):
     conv = fast2.fusion_net.stem[0].conv.weight
     assert conv.is_contiguous(memory_format=CL) and not conv.is_contiguous()
     assert torch.equal(conv, fast.fusion_net.stem[0].conv.weight)
+
+
+def test_use_pointwise_convs_and_tim_networks():
+    from mmfusenas.models.ops import use_pointwise_convs
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 3),
+                        nn.Conv2d(4, 4, 1, padding=1))
+    assert use_pointwise_convs(net) == ['0']
+    x = torch.randn(1, 3, 6, 6)
+    ref = nn.Conv2d(3, 4, 1)
+    ref.load_state_dict(net[0].state_dict())
+    assert torch.equal(net[0](x), ref(x))          # NCHW: nn.Conv2d's path
+    # the TIM networks build their 1x1 convolutions this way
+    tim = _tim_net()
+    kinds = {type(m) for m in tim.modules()
+             if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
+             and m.groups == 1 and m.stride == (1, 1)}
+    assert kinds == {PointwiseConv2d}

@@ -206,6 +206,21 @@ def test_skff_weights_are_a_softmax_over_branches():
     torch.testing.assert_close(skff([feats[0]] * 3), feats[0])
     with pytest.raises(ValueError, match='expects 3 branches, got 2'):
         skff(feats[:2])
+    # channels-last branches: branch-by-branch sums, same values (float
+    # rounding), a channels-last output, same gradients
+    cl = [f.contiguous(memory_format=torch.channels_last).requires_grad_()
+          for f in feats]
+    out = skff(cl)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-6)
+    plain = [f.clone().requires_grad_() for f in feats]
+    g = torch.randn_like(expected)
+    out.backward(g)
+    skff(plain).backward(g)
+    for a, b in zip(cl, plain):
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match='expects 3 branches, got 2'):
+        skff(cl[:2])
 
 
 def test_antialias_downsample_and_sampling_blocks():

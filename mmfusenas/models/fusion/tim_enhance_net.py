@@ -5,7 +5,8 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import SpatialMask, channels_last_at_inference
+from mmfusenas.models.ops import (SpatialMask, channels_last_at_inference,
+                                  use_pointwise_convs)
 from mmfusenas.registry import MODELS
 from .tim_fusion_net import build_tim_head, build_tim_stem, check_input_order
 
@@ -91,6 +92,9 @@ class TIMEnhanceNet(nn.Module):
         else:
             self.final_head = build_tim_head(
                 channels * 2, channels, with_act=False)
+        # 1x1 convolutions of channels-last maps as matrix products (as
+        # TIMFusionNet)
+        use_pointwise_convs(self)
 
     def forward(
         self,

@@ -5,7 +5,8 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import ReflectPadConv2d, channels_last_at_inference
+from mmfusenas.models.ops import (ReflectPadConv2d, channels_last_at_inference,
+                                  use_pointwise_convs)
 from mmfusenas.registry import MODELS
 from .tim_genotypes import TIM_CELL_TYPES, TIM_GENOTYPES
 
@@ -171,6 +172,9 @@ class TIMFusionNet(nn.Module):
             MODELS.build(cfg, default_args=dict(channels=channels))
             for cfg in cells)
         self.head = build_tim_head(channels, channels)
+        # 1x1 convolutions of channels-last maps (CPU inference) as matrix
+        # products; NCHW inputs take nn.Conv2d's path unchanged
+        use_pointwise_convs(self)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Fuse stacked sources.

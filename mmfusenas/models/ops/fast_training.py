@@ -49,7 +49,7 @@ from mmfusenas.utils.numba_kernels import compile_once, env_flag
 
 __all__ = [
     'FastPReLU', 'PointwiseConv2d', 'enable_fast_training',
-    'prelu_backward', 'to_channels_last'
+    'prelu_backward', 'to_channels_last', 'use_pointwise_convs'
 ]
 
 _KERNELS: list = []
@@ -184,6 +184,10 @@ class PointwiseConv2d(nn.Conv2d):
     Other inputs take ``nn.Conv2d``'s path. The output is channels-last too.
     """
 
+    #: computes exactly ``nn.Conv2d``'s function (BatchNorm folding treats
+    #: it as a conv, :mod:`mmfusenas.utils.batchnorm_folding`)
+    same_function_as_conv = True
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 4 and not x.is_contiguous() \
                 and x.is_contiguous(memory_format=torch.channels_last) \
@@ -200,6 +204,28 @@ def _is_pointwise(module: nn.Module) -> bool:
         and module.stride == (1, 1) and module.padding == (0, 0) \
         and module.dilation == (1, 1) and module.groups == 1 \
         and module.padding_mode == 'zeros'
+
+
+def use_pointwise_convs(model: nn.Module) -> List[str]:
+    """Swap every 1 x 1 ``nn.Conv2d`` of ``model`` (stride 1, no padding,
+    one group) for :class:`PointwiseConv2d`, in place.
+
+    Nothing changes for NCHW inputs (``nn.Conv2d``'s path); channels-last
+    inputs (the fast training path, the TIM networks at CPU inference) get
+    the matrix product instead of ATen's im2col path.
+
+    Args:
+        model (nn.Module): the network.
+
+    Returns:
+        list[str]: qualified names of the swapped modules.
+    """
+    swapped = []
+    for name, module in model.named_modules():
+        if _is_pointwise(module):
+            module.__class__ = PointwiseConv2d
+            swapped.append(name)
+    return swapped
 
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
