@@ -47,11 +47,11 @@ def _faults(mode):
 @glibc
 def test_freed_maps_are_reused_without_page_faults():
     # 30 steps touch 30 x 6 x ~980 pages; kept for reuse, they fault
-    # (almost) never again, while with glibc's defaults every page of every
-    # map faults
+    # (almost) never again, while with glibc's defaults most pages of the
+    # maps fault again in every step (88k-175k here)
     on, off = _faults('on'), _faults('off')
     assert on < 1000
-    assert off > 100_000
+    assert off > 20 * 1000
 
 
 def test_bad_values_are_refused_by_name():
@@ -98,3 +98,4 @@ def test_runner_applies_env_cfg_and_logs_it(tmp_path):
         make(dict(cpu_malloc=32))
     with pytest.raises(ValueError, match='mmap_threshold'):
         make(dict(cpu_malloc=dict(mmap_threshold=-5)))
+

@@ -68,6 +68,11 @@ _RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
                   'PMI_RANK')
 
 
+#: the timestamps of the runners built in this process (see
+#: :meth:`ReliableRunner.setup_env`)
+_USED_TIMESTAMPS: set = set()
+
+
 def _env_rank() -> int:
     """The global rank, read from the launcher's environment (the process
     group does not exist yet when the lock is taken)."""
@@ -124,8 +129,24 @@ class ReliableRunner(Runner):
             lock.release()
 
     def setup_env(self, env_cfg: Dict) -> None:
-        """MMEngine's environment set-up, then ``env_cfg.cpu_malloc``."""
+        """MMEngine's environment set-up, a timestamp no earlier runner of
+        this process used, then ``env_cfg.cpu_malloc``.
+
+        MMEngine names the run's log folder and its visualizer instance
+        after the second the runner starts; two runners started within one
+        second in one process (a short run and its resumption, seeds run
+        one after another) would share the visualizer and write their
+        scalars into the first run's folder. A repeated timestamp gets a
+        suffix ``_2``, ``_3``, ... (the same on every rank: each rank builds
+        the same runners in the same order).
+        """
         super().setup_env(env_cfg)
+        stamp, k = self._timestamp, 1
+        while stamp in _USED_TIMESTAMPS:
+            k += 1
+            stamp = f'{self._timestamp}_{k}'
+        _USED_TIMESTAMPS.add(stamp)
+        self._timestamp = stamp
         malloc = env_cfg.get('cpu_malloc')
         self._cpu_malloc_note = None
         if malloc is not None:
