@@ -9,6 +9,7 @@ import glob
 import logging
 import os
 import os.path as osp
+import platform
 import subprocess
 import sys
 import time
@@ -627,3 +628,42 @@ def test_kill_while_saving_a_new_best_keeps_the_previous_best(
     runner.train()  # no kill: the new best replaces the old one
     assert sorted(osp.basename(p) for p in glob.glob(
         osp.join(work_dir, 'best_*.pth'))) == ['best_score_iter_4.pth']
+
+
+# ----------------------------------------------------------------------
+# environment: the CPU allocator and the run's timestamp
+# ----------------------------------------------------------------------
+def _bare_runner(work_dir, **kwargs):
+    return ReliableRunner(model=TinyModel(), work_dir=str(work_dir),
+                          default_scope='mmfusenas', **kwargs)
+
+
+@pytest.mark.skipif(
+    platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
+    reason='glibc malloc only')
+def test_runner_applies_env_cfg_cpu_malloc_and_logs_it(tmp_path):
+    from mmfusenas.utils import DEFAULT_CPU_MALLOC
+    runner = _bare_runner(tmp_path / 'a',
+                          env_cfg=dict(cpu_malloc=dict(DEFAULT_CPU_MALLOC)))
+    assert 'keeps freed blocks' in runner._cpu_malloc_note
+    runner.release_work_dir()
+    runner = _bare_runner(tmp_path / 'b', env_cfg=dict(cpu_malloc=None))
+    assert runner._cpu_malloc_note is None
+    runner.release_work_dir()
+    with pytest.raises(TypeError, match='env_cfg.cpu_malloc'):
+        _bare_runner(tmp_path / 'c', env_cfg=dict(cpu_malloc=32))
+    with pytest.raises(ValueError, match='mmap_threshold'):
+        _bare_runner(tmp_path / 'd',
+                     env_cfg=dict(cpu_malloc=dict(mmap_threshold=-5)))
+
+
+def test_runners_started_within_one_second_get_their_own_logs(tmp_path):
+    runners = [
+        _bare_runner(tmp_path / str(i), experiment_name='same')
+        for i in range(3)
+    ]
+    assert len({r.timestamp for r in runners}) == 3
+    assert len({r.experiment_name for r in runners}) == 3
+    assert len({id(r.visualizer) for r in runners}) == 3
+    for r in runners:
+        r.release_work_dir()

@@ -1,11 +1,11 @@
 """configure_cpu_allocator: glibc malloc keeps freed feature maps for reuse
-(no page faults when the next map of that size is allocated), the runner
-applies env_cfg.cpu_malloc, and bad values are refused by name."""
+(no page faults when the next map of that size is allocated) and bad values
+are refused by name (the runner applying env_cfg.cpu_malloc:
+tests/test_engine/test_reliability.py)."""
 import os.path as osp
 import platform
 import subprocess
 import sys
-import time
 
 import pytest
 from mmengine.config import Config
@@ -64,38 +64,4 @@ def test_bad_values_are_refused_by_name():
 def test_default_runtime_uses_the_default():
     cfg = Config.fromfile(osp.join(ROOT, 'configs/_base_/default_runtime.py'))
     assert cfg.env_cfg.cpu_malloc == DEFAULT_CPU_MALLOC
-
-
-@glibc
-def test_runner_applies_env_cfg_and_logs_it(tmp_path):
-    import torch
-    from mmengine.model import BaseModel
-
-    from mmfusenas.engine.runner import ReliableRunner
-
-    class Tiny(BaseModel):
-
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.zeros(1))
-
-        def forward(self, inputs, data_samples=None, mode='tensor'):
-            return dict(loss=(self.w - inputs.mean())**2)
-
-    def make(env_cfg):
-        return ReliableRunner(
-            model=Tiny(), work_dir=str(tmp_path), env_cfg=env_cfg,
-            default_scope='mmfusenas',
-            experiment_name=f'exp{time.time_ns()}')
-
-    runner = make(dict(cpu_malloc=dict(DEFAULT_CPU_MALLOC)))
-    assert 'keeps freed blocks' in runner._cpu_malloc_note
-    runner.release_work_dir()
-    runner = make(dict(cpu_malloc=None))
-    assert runner._cpu_malloc_note is None
-    runner.release_work_dir()
-    with pytest.raises(TypeError, match='env_cfg.cpu_malloc'):
-        make(dict(cpu_malloc=32))
-    with pytest.raises(ValueError, match='mmap_threshold'):
-        make(dict(cpu_malloc=dict(mmap_threshold=-5)))
 
