@@ -34,8 +34,9 @@ _M_MMAP_THRESHOLD = -3
 DEFAULT_CPU_MALLOC = dict(mmap_threshold=32 * 2**20, trim_threshold=2**30)
 
 
-def configure_cpu_allocator(mmap_threshold: int = 32 * 2**20,
-                            trim_threshold: int = 2**30) -> bool:
+def configure_cpu_allocator(
+        mmap_threshold: int = DEFAULT_CPU_MALLOC['mmap_threshold'],
+        trim_threshold: int = DEFAULT_CPU_MALLOC['trim_threshold']) -> bool:
     """Set glibc malloc's mmap and trim thresholds (process-wide).
 
     Args:

@@ -7,8 +7,8 @@ from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .edges import EdgeSpec, build_chain, build_edge, known_op_names
 from .fast_training import (FastPReLU, PointwiseConv2d, enable_fast_training,
-                            prelu_backward, to_channels_last,
-                            use_pointwise_convs)
+                            is_channels_last, prelu_backward,
+                            to_channels_last, use_pointwise_convs)
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
                       hbl_op_cfg)
@@ -50,6 +50,6 @@ __all__ = [
     'SelectTarget', 'build_fusion_op', 'MB_KERNELS', 'MB_OP_NAMES',
     'MB_RATIOS', 'ConvAct', 'ElasticMBConv', 'MBConvSE', 'SqueezeExcite',
     'build_mb_op', 'parse_mb_name', 'FastPReLU', 'PointwiseConv2d',
-    'enable_fast_training', 'prelu_backward', 'to_channels_last',
-    'use_pointwise_convs'
+    'enable_fast_training', 'is_channels_last', 'prelu_backward',
+    'to_channels_last', 'use_pointwise_convs'
 ]

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from .conv_ops import same_padding
+from .fast_training import is_channels_last
 
 
 @MODELS.register_module()
@@ -187,11 +188,6 @@ class NonLocalBlock(nn.Module):
         return self.act(self.conv2(b + a))
 
 
-def _strictly_channels_last(x: torch.Tensor) -> bool:
-    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
-        memory_format=torch.channels_last)
-
-
 @MODELS.register_module()
 class SKFF(nn.Module):
     """Selective-kernel feature fusion of equally shaped branches.
@@ -236,7 +232,7 @@ class SKFF(nn.Module):
         return self._weights(self._stack(feats))
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        if all(_strictly_channels_last(f) for f in feats):
+        if all(is_channels_last(f) for f in feats):
             # channels-last branches (the TIM networks at CPU inference, the
             # fast training path): a stacked (N, branches, C, H, W) view of
             # them is strided across the branch axis, where the reductions

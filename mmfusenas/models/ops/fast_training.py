@@ -49,7 +49,8 @@ from mmfusenas.utils.numba_kernels import compile_once, env_flag
 
 __all__ = [
     'FastPReLU', 'PointwiseConv2d', 'enable_fast_training',
-    'prelu_backward', 'to_channels_last', 'use_pointwise_convs'
+    'is_channels_last', 'prelu_backward', 'to_channels_last',
+    'use_pointwise_convs'
 ]
 
 _KERNELS: list = []
@@ -86,13 +87,20 @@ def _kernel():
     return compile_once(_KERNELS, _LOCK, _build, 'PReLU backward')
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Whether ``x`` is a 4-D tensor laid out channels-last and not also
+    contiguous (a map with several channels in NHWC order)."""
+    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
+        memory_format=torch.channels_last)
+
+
 def _flat_views(x: torch.Tensor, g: torch.Tensor) -> Optional[tuple]:
     """A new gradient ``gi`` in ``x``'s layout, and flat views of ``x``,
     ``g`` (made to follow ``x``'s layout) and ``gi`` in one element order;
     None for a layout without one."""
     if x.is_contiguous():
         fmt = torch.contiguous_format
-    elif x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+    elif is_channels_last(x):
         fmt = torch.channels_last
     else:
         return None
@@ -189,9 +197,7 @@ class PointwiseConv2d(nn.Conv2d):
     same_function_as_conv = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 4 and not x.is_contiguous() \
-                and x.is_contiguous(memory_format=torch.channels_last) \
-                and not torch.jit.is_tracing() \
+        if is_channels_last(x) and not torch.jit.is_tracing() \
                 and not torch.jit.is_scripting():
             weight = self.weight.reshape(self.out_channels, self.in_channels)
             out = F.linear(x.permute(0, 2, 3, 1), weight, self.bias)
@@ -253,17 +259,15 @@ def enable_fast_training(model: nn.Module,
             to True.
 
     Returns:
-        list[str]: qualified names of the modules whose class was swapped.
+        list[str]: qualified names of the modules whose class was swapped
+        (the PReLUs, then the 1 x 1 convolutions).
     """
     swapped = []
     for name, module in model.named_modules():
         if type(module) is nn.PReLU and module.num_parameters == 1:
             module.__class__ = FastPReLU
-        elif _is_pointwise(module):
-            module.__class__ = PointwiseConv2d
-        else:
-            continue
-        swapped.append(name)
+            swapped.append(name)
+    swapped += use_pointwise_convs(model)
     if channels_last:
         for tensor in list(model.parameters()) + list(model.buffers()):
             if tensor.dim() == 4:
