@@ -1,5 +1,7 @@
 """The fused RUAS inference kernels equal the torch chains bit for bit, and
-the networks give the same outputs with and without them."""
+the networks give the same outputs with and without them (bit for bit with
+the convolutions on ATen, within float rounding with the direct
+few-channel convolutions)."""
 import os.path as osp
 
 import pytest
@@ -7,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
+import mmfusenas.models.cells.ruas_distillation_cell as RC
 import mmfusenas.models.ops.ruas_kernels as RK
 from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
 from mmfusenas.models.scene import local_max
@@ -81,11 +84,17 @@ def test_fused_path_only_at_inference_on_plain_tensors(monkeypatch):
 @needs_kernels
 @pytest.mark.parametrize('variant', ['ruas_s', 'ruas', 'ruas_a'])
 @pytest.mark.parametrize('batch', [1, 2])
-def test_networks_equal_with_and_without_the_kernels(variant, batch,
+@pytest.mark.parametrize('direct', [False, True])
+def test_networks_equal_with_and_without_the_kernels(variant, batch, direct,
                                                     monkeypatch):
     """No grad (fused kernels, blocked conv chains) == the autograd path
-    (torch chains), bit for bit, every returned tensor."""
+    (torch chains): bit for bit, every returned tensor, with the
+    convolutions on ATen (``MMFUSENAS_NO_DIRECT_CONV=1``); within float
+    rounding with the few-channel convolutions computed directly
+    (``direct_conv``, which sums in another order than oneDNN)."""
     monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
+    if not direct:
+        monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
     cfg = Config.fromfile(f'{MODEL_CFGS}/{variant}.py')
     torch.manual_seed(0)
     net = MODELS.build(cfg.model['network']).eval()
@@ -99,14 +108,29 @@ def test_networks_equal_with_and_without_the_kernels(variant, batch,
         monkeypatch.setattr(kern, name,
                             lambda *a, _fn=fn, _n=name: used.append(_n)
                             or _fn(*a))
+    calls = []
+    monkeypatch.setattr(RC, 'direct_conv2d',
+                        lambda *a, _fn=RC.direct_conv2d, **k: calls.append(1)
+                        or _fn(*a, **k))
     with torch.no_grad():
         fast = net(x, return_all=True)
     # the fused passes ran (3 stages; the denoiser's cells too)
     assert used.count('rectify') == 2 and used.count('illumination') == 3
-    assert used.count('leaky_add3') >= 3
+    if direct:  # every conv edge with its sums and activation in one pass
+        assert len(calls) >= 4 * 3 and used.count('leaky_add3') == 0
+    else:
+        assert not calls and used.count('leaky_add3') >= 3
     slow = net(x, return_all=True)
     assert len(fast.u_list) == len(slow.u_list)
     for a, b in zip(fast.u_list + fast.t_list, slow.u_list + slow.t_list):
-        assert torch.equal(a, b.detach())
+        if direct:
+            torch.testing.assert_close(a, b.detach(), rtol=0, atol=1e-5)
+        else:
+            assert torch.equal(a, b.detach())
     if slow.noise_level is not None:
-        assert torch.equal(fast.noise_level, slow.noise_level.detach())
+        if direct:
+            torch.testing.assert_close(fast.noise_level,
+                                       slow.noise_level.detach(),
+                                       rtol=1e-5, atol=0)
+        else:
+            assert torch.equal(fast.noise_level, slow.noise_level.detach())

@@ -161,7 +161,9 @@ def test_task_input_is_the_normalised_enhanced_image():
     want = (u * 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(
         std).view(1, 3, 1, 1)
     assert torch.allclose(task_in, want, atol=1e-5)
-    assert torch.equal(model.enhance(x), u)
+    # enhance runs with autograd (ATen convolutions), u without (the direct
+    # few-channel convolutions): equal within float rounding
+    torch.testing.assert_close(model.enhance(x), u, rtol=0, atol=1e-5)
 
 
 def test_losses_are_lambda_weighted_and_gradients_reach_both_modules():

@@ -2,7 +2,10 @@
 (github.com/vis-opt-group/RUAS, TPAMI 2022; github.com/KarelZhang/RUAS,
 CVPR 2021; rebuilt in ``tests/test_tools/ruas_official_reference.py``) on
 real LOL images: the official TPAMI ``lol.pt`` for RUAS_A (noise gate open
-and closed) and seeded CVPR weights for RUAS."""
+and closed) and seeded CVPR weights for RUAS. Bit for bit with the
+convolutions on ATen as in the authors' code (``MMFUSENAS_NO_DIRECT_CONV=1``);
+within float rounding with the toolbox's direct few-channel convolutions
+(the default at CPU inference, ``mmfusenas/models/ops/direct_conv.py``)."""
 import os.path as osp
 
 import numpy as np
@@ -39,7 +42,17 @@ def lol(shared_data, stem):
     return torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
 
 
-def test_ruas_a_equals_official_network(shared_data):
+def same(a, b, exact):
+    if exact:
+        assert torch.equal(a, b)
+    else:
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize('exact', [True, False])
+def test_ruas_a_equals_official_network(shared_data, exact, monkeypatch):
+    if exact:
+        monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
     if not osp.isfile(WEIGHTS):
         pytest.skip(f'official RUAS weights not found: {WEIGHTS}')
     official = REF.Network().eval()
@@ -53,11 +66,18 @@ def test_ruas_a_equals_official_network(shared_data):
             out = ours(x, return_all=True)
             assert (len(u_list) == 4) == denoised
             assert len(out.u_list) == len(u_list)
-            assert out.noise_level.item() == level.item()
-            assert torch.equal(out.pred, u_list[-1])
+            if exact:
+                assert out.noise_level.item() == level.item()
+            else:  # the gate's margin on these images is far larger
+                assert out.noise_level.item() == pytest.approx(
+                    level.item(), rel=1e-5)
+            same(out.pred, u_list[-1], exact)
 
 
-def test_ruas_cvpr_equals_official_network(shared_data):
+@pytest.mark.parametrize('exact', [True, False])
+def test_ruas_cvpr_equals_official_network(shared_data, exact, monkeypatch):
+    if exact:
+        monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
     torch.manual_seed(0)
     official = REF.CVPRNetwork().eval()
     ours = toolbox('ruas_lol.py', official.state_dict())
@@ -67,4 +87,4 @@ def test_ruas_cvpr_equals_official_network(shared_data):
         out = ours(x, return_all=True)
     assert len(out.u_list) == 4
     for a, b in zip(out.u_list + out.t_list, u_list + t_list):
-        assert torch.equal(a, b)
+        same(a, b, exact)

@@ -9,6 +9,8 @@ from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import MODELS
 from mmfusenas.models.ops import EdgeSpec, RUASConv, SkipConnect, build_edge
+from mmfusenas.models.ops.direct_conv import (conv2d_at_inference,
+                                              direct_conv2d, direct_conv_ok)
 from mmfusenas.models.ops.ruas_kernels import (fused_ok, ruas_kernels,
                                                 same_plain)
 from .feature_distillation_cell import check_one_of, edge_specs_from_template
@@ -135,7 +137,7 @@ class RUASDistillationCell(nn.Module):
         if type(edge) is SkipConnect:
             return [src]
         if type(edge) is RUASConv:
-            out = edge.conv(src)
+            out = conv2d_at_inference(edge.conv, src)
             if edge.relu:
                 out = torch.relu_(out)
             return [src, out] if edge.residual else [out]
@@ -154,22 +156,39 @@ class RUASDistillationCell(nn.Module):
             total = total + t
         return torch._C._nn.leaky_relu(total, slope, out=out)
 
+    def _edge_act(self, i: int, src: torch.Tensor, refine: bool,
+                  out: torch.Tensor) -> torch.Tensor:
+        """``out = leaky_relu(edge_i(src) [+ src])`` (``+ src`` on a
+        refinement edge) in one pass: a convolution edge of few channels
+        computes its sums and the activation row by row in the direct
+        kernel (:func:`~mmfusenas.models.ops.direct_conv.direct_conv2d`),
+        any other edge through :meth:`_act_sum`."""
+        edge = self.edges[i]
+        if (type(edge) is RUASConv and not edge.relu
+                and direct_conv_ok(edge.conv, src, epilogue=True)):
+            return direct_conv2d(
+                edge.conv, src, out=out,
+                input_adds=int(edge.residual) + int(refine),
+                negative_slope=self.negative_slope)
+        terms = self._edge_terms(i, src)
+        return self._act_sum(terms + [src] if refine else terms, out)
+
     def _forward_fused(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`forward` at inference with one pass per activation
         (:mod:`~mmfusenas.models.ops.ruas_kernels`): every sum and its
-        leaky ReLU in one kernel, the four distilled maps written straight
-        into the fusion conv's input (no concatenation). Same operands and
-        order as the torch chain, bit-identical."""
+        leaky ReLU in one kernel (with the convolution itself for edges of
+        few channels, :meth:`_edge_act`), the four distilled maps written
+        straight into the fusion conv's input (no concatenation). Same
+        operands and order as the torch chain; bit-identical to it where
+        the convolutions run on ATen (``MMFUSENAS_NO_DIRECT_CONV=1``)."""
         c = x.shape[1]
         cat = x.new_empty((x.shape[0], 4 * c) + tuple(x.shape[2:]))
         refined = x
         for i in range(3):
-            self._act_sum(self._edge_terms(2 * i, refined),
-                          cat[:, i * c:(i + 1) * c])
-            refined = self._act_sum(
-                self._edge_terms(2 * i + 1, refined) + [refined],
-                torch.empty_like(refined))
-        self._act_sum(self._edge_terms(6, refined), cat[:, 3 * c:])
+            self._edge_act(2 * i, refined, False, cat[:, i * c:(i + 1) * c])
+            refined = self._edge_act(2 * i + 1, refined, True,
+                                     torch.empty_like(refined))
+        self._edge_act(6, refined, False, cat[:, 3 * c:])
         return self.fuse(cat)
 
     def extra_repr(self) -> str:

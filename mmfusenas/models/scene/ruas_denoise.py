@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
+from mmfusenas.models.ops.direct_conv import conv2d_at_inference
 from mmfusenas.registry import MODELS
 from .ruas_illumination import CellCfgs, build_cells, stage_cell_cfgs
 
@@ -66,10 +67,11 @@ class RUASDenoiseNet(nn.Module):
         Returns:
             tuple[Tensor, Tensor]: ``(u - noise, noise)``.
         """
-        feat = self.stem(u)
+        # few channels at CPU inference: computed directly (direct_conv)
+        feat = conv2d_at_inference(self.stem, u)
         for cell in self.cells:
             feat = cell(feat)
-        noise = self.head(feat)
+        noise = conv2d_at_inference(self.head, feat)
         return u - noise, noise
 
 

@@ -1,0 +1,409 @@
+"""Direct convolution of few-channel maps at CPU inference (numba).
+
+A float32 convolution on CPU goes through oneDNN, which computes in blocks
+of 8 or 16 channels: a 3 -> 3 channel 3 x 3 convolution (the RUAS scene
+module's, at every edge of its cells) pays for the padded channel blocks
+and for reordering the map into and out of the blocked layout. At
+400 x 600 it takes about 3 ms on one core for 19 M multiply-adds.
+
+:func:`direct_conv2d` computes such a convolution directly: every output
+row is the bias plus, per input channel and kernel tap, a weighted row of
+the input (taps outside the image skipped: zero padding without a padded
+copy), each row loop vectorised by the compiler (about 3x faster than oneDNN at 3 -> 3
+channels, 1.2-2x up to 6 -> 6; ``benchmarks/bench_inference.py``). The sum
+runs over input channels, kernel rows and kernel columns in that order, in
+float32 without FMA contraction: the values equal oneDNN's within float
+rounding (a few 1e-7 on maps in [0, 1]), not bit for bit, since oneDNN
+sums in another order.
+
+It is taken (:func:`direct_conv_ok`) only at inference (the context of
+:func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`:
+autograd off, not compiling / tracing, no dispatch or function mode, a
+contiguous 4-D float32 CPU input), for a plain ``nn.Conv2d`` (stride 1, no
+groups, zero padding) of at most :data:`DIRECT_MAX_CHANNEL_PRODUCT` input
+x output channels with a kernel larger than 1 x 1 (a 1 x 1 convolution
+already runs on a matrix product), and never with
+``MMFUSENAS_NO_DIRECT_CONV=1`` (the convolutions of the authors' code, bit
+for bit, e.g. for parity checks) or ``MMFUSENAS_NO_NUMBA=1``.
+"""
+import threading
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmfusenas.utils.numba_kernels import compile_once, env_flag
+from .blocked_conv_chain import blocked_layout_ok
+
+__all__ = [
+    'DIRECT_MAX_CHANNEL_PRODUCT', 'conv2d_at_inference', 'direct_conv2d',
+    'direct_conv_ok'
+]
+
+#: largest ``in_channels * out_channels`` computed directly: oneDNN's time
+#: per map hardly grows below 8 channels while the direct sum grows with
+#: the product (1 thread, 400 x 600, 3 x 3: 0.35x oneDNN's time at 3 x 3
+#: channels, 0.6x at 4 x 4, 0.85x at 6 x 6, 1.06x at 8 x 8)
+DIRECT_MAX_CHANNEL_PRODUCT = 36
+
+_KERNELS: list = []     # [kernel] once compiled, [None] if unusable
+_LOCK = threading.Lock()
+
+
+def _direct_kernel(x, w, b, ph, pw, dh, dw, adds, slope, out):
+    """``out[n, o, i, j] = b[o] + sum_c sum_ki sum_kj w[o, c, ki, kj] *
+    x[n, c, i + ki dh - ph, j + kj dw - pw]`` (zero outside ``x``; the
+    terms outside are skipped), summed in that order; then, row by row
+    while it is in cache, ``x[n, o, i, j]`` added ``adds`` times and a
+    LeakyReLU of slope ``slope`` unless ``slope`` is NaN. Output channels
+    go in groups of up to three, which share the loads of the input."""
+    nn_, cc, h, wd = x.shape
+    oo, _, kh, kw = w.shape
+    ho, wo = out.shape[2], out.shape[3]
+    spare = np.empty(wo, np.float32)        # third row of a group of two
+    no_taps = np.zeros((3, 3), np.float32)
+    for n in range(nn_):
+        for i in range(ho):
+            top = i - ph
+            nine = kh == 3 and kw == 3 and top >= 0 and top + 2 * dh < h
+            for o0 in range(0, oo, 3):
+                g = min(3, oo - o0)
+                for o in range(o0, o0 + g):
+                    orow = out[n, o, i]
+                    bo = b[o]
+                    for j in range(wo):
+                        orow[j] = bo
+                for c in range(cc):
+                    if nine and g > 1:  # all three rows inside
+                        _nine_taps3(
+                            x[n, c], top, dh, w[o0, c], w[o0 + 1, c],
+                            w[o0 + 2, c] if g == 3 else no_taps, pw, dw,
+                            out[n, o0, i], out[n, o0 + 1, i],
+                            out[n, o0 + 2, i] if g == 3 else spare)
+                        continue
+                    for o in range(o0, o0 + g):
+                        _rows_taps(x[n, c], top, dh, h, w[o, c], pw, dw,
+                                   nine, out[n, o, i])
+                for o in range(o0, o0 + g):
+                    if adds or slope == slope:
+                        _epilogue(x[n, o, i], adds, slope, out[n, o, i])
+
+
+def _rows_taps(xc, top, dh, h, wk, pw, dw, nine, orow):
+    """``orow`` plus the taps ``wk`` (``kh x kw``) of the rows ``top + ki
+    dh`` of ``xc`` that fall inside, row by row, left to right."""
+    if nine:
+        _nine_taps(xc, top, dh, wk, pw, dw, orow)
+        return
+    wd, wo = xc.shape[1], orow.shape[0]
+    kh, kw = wk.shape
+    for ki in range(kh):
+        ii = top + ki * dh
+        if ii < 0 or ii >= h:
+            continue
+        xrow = xc[ii]
+        if kw == 3:
+            _three_taps(xrow, wk[ki], pw, dw, orow)
+        else:
+            for kj in range(kw):
+                wv = wk[ki, kj]
+                off = kj * dw - pw
+                lo = max(0, -off)
+                hi = min(wo, wd - off)
+                os_ = orow[lo:hi]
+                xs = xrow[lo + off:hi + off]
+                for j in range(hi - lo):
+                    os_[j] = os_[j] + wv * xs[j]
+
+
+def _nine_taps3(xc, top, dh, wa, wb, wc, pw, dw, oa, ob, oc):
+    """:func:`_nine_taps` for three output rows at once (``wa`` into
+    ``oa``, ...): each input sample is loaded once for the three; every
+    row's sum in the same order as :func:`_nine_taps`."""
+    wd, wo = xc.shape[1], oa.shape[0]
+    lo, hi = _inner_columns(wd, wo, pw, dw)
+    n = hi - lo
+    s = lo - pw
+    r0, r1, r2 = xc[top], xc[top + dh], xc[top + 2 * dh]
+    x00, x01, x02 = r0[s:s + n], r0[s + dw:s + dw + n], r0[s + 2 * dw:]
+    x10, x11, x12 = r1[s:s + n], r1[s + dw:s + dw + n], r1[s + 2 * dw:]
+    x20, x21, x22 = r2[s:s + n], r2[s + dw:s + dw + n], r2[s + 2 * dw:]
+    a0, a1, a2 = wa[0, 0], wa[0, 1], wa[0, 2]
+    a3, a4, a5 = wa[1, 0], wa[1, 1], wa[1, 2]
+    a6, a7, a8 = wa[2, 0], wa[2, 1], wa[2, 2]
+    b0, b1, b2 = wb[0, 0], wb[0, 1], wb[0, 2]
+    b3, b4, b5 = wb[1, 0], wb[1, 1], wb[1, 2]
+    b6, b7, b8 = wb[2, 0], wb[2, 1], wb[2, 2]
+    c0, c1, c2 = wc[0, 0], wc[0, 1], wc[0, 2]
+    c3, c4, c5 = wc[1, 0], wc[1, 1], wc[1, 2]
+    c6, c7, c8 = wc[2, 0], wc[2, 1], wc[2, 2]
+    pa, pb, pc = oa[lo:hi], ob[lo:hi], oc[lo:hi]
+    for j in range(n):
+        t0, t1, t2 = x00[j], x01[j], x02[j]
+        t3, t4, t5 = x10[j], x11[j], x12[j]
+        t6, t7, t8 = x20[j], x21[j], x22[j]
+        v = pa[j]
+        v = v + a0 * t0
+        v = v + a1 * t1
+        v = v + a2 * t2
+        v = v + a3 * t3
+        v = v + a4 * t4
+        v = v + a5 * t5
+        v = v + a6 * t6
+        v = v + a7 * t7
+        v = v + a8 * t8
+        pa[j] = v
+        v = pb[j]
+        v = v + b0 * t0
+        v = v + b1 * t1
+        v = v + b2 * t2
+        v = v + b3 * t3
+        v = v + b4 * t4
+        v = v + b5 * t5
+        v = v + b6 * t6
+        v = v + b7 * t7
+        v = v + b8 * t8
+        pb[j] = v
+        v = pc[j]
+        v = v + c0 * t0
+        v = v + c1 * t1
+        v = v + c2 * t2
+        v = v + c3 * t3
+        v = v + c4 * t4
+        v = v + c5 * t5
+        v = v + c6 * t6
+        v = v + c7 * t7
+        v = v + c8 * t8
+        pc[j] = v
+    for j in range(lo):
+        _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc)
+    for j in range(hi, wo):
+        _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc)
+
+
+def _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc):
+    """Column ``j`` of :func:`_nine_taps3` (taps outside skipped)."""
+    for k in range(3):
+        r = xc[top + k * dh]
+        oa[j] = _border_taps(r, wa[k], pw, dw, j, oa[j])
+        ob[j] = _border_taps(r, wb[k], pw, dw, j, ob[j])
+        oc[j] = _border_taps(r, wc[k], pw, dw, j, oc[j])
+
+
+def _epilogue(xrow, adds, slope, orow):
+    """``orow = leaky(((orow + x) + x) ...)``: ``adds`` additions of the
+    input row, then the LeakyReLU (ATen's ``v > 0 ? v : v * slope``)
+    unless ``slope`` is NaN."""
+    for _ in range(adds):
+        for j in range(orow.shape[0]):
+            orow[j] = orow[j] + xrow[j]
+    if slope == slope:
+        for j in range(orow.shape[0]):
+            v = orow[j]
+            orow[j] = v if v > 0 else v * slope
+
+
+def _inner_columns(wd, wo, pw, dw):
+    """``(lo, hi)``: the output columns whose three taps ``j - pw``,
+    ``j - pw + dw``, ``j - pw + 2 dw`` all fall inside a row of ``wd``."""
+    lo = min(max(0, pw), wo)
+    return lo, max(min(wo, wd + pw - 2 * dw), lo)
+
+
+def _nine_taps(xc, top, dh, wk, pw, dw, orow):
+    """``orow`` plus the 3 x 3 taps of rows ``top``, ``top + dh``,
+    ``top + 2 dh`` of ``xc`` (all inside), added row by row and left to
+    right: one vectorised pass over the inner columns, the others one by
+    one."""
+    wd, wo = xc.shape[1], orow.shape[0]
+    lo, hi = _inner_columns(wd, wo, pw, dw)
+    n = hi - lo
+    s = lo - pw
+    r0, r1, r2 = xc[top], xc[top + dh], xc[top + 2 * dh]
+    a0, a1, a2 = wk[0, 0], wk[0, 1], wk[0, 2]
+    b0, b1, b2 = wk[1, 0], wk[1, 1], wk[1, 2]
+    c0, c1, c2 = wk[2, 0], wk[2, 1], wk[2, 2]
+    x00, x01, x02 = r0[s:s + n], r0[s + dw:s + dw + n], r0[s + 2 * dw:]
+    x10, x11, x12 = r1[s:s + n], r1[s + dw:s + dw + n], r1[s + 2 * dw:]
+    x20, x21, x22 = r2[s:s + n], r2[s + dw:s + dw + n], r2[s + 2 * dw:]
+    o = orow[lo:hi]
+    for j in range(n):
+        v = o[j]
+        v = v + a0 * x00[j]
+        v = v + a1 * x01[j]
+        v = v + a2 * x02[j]
+        v = v + b0 * x10[j]
+        v = v + b1 * x11[j]
+        v = v + b2 * x12[j]
+        v = v + c0 * x20[j]
+        v = v + c1 * x21[j]
+        v = v + c2 * x22[j]
+        o[j] = v
+    for j in range(lo):
+        for k in range(3):
+            orow[j] = _border_taps(xc[top + k * dh], wk[k], pw, dw, j,
+                                   orow[j])
+    for j in range(hi, wo):
+        for k in range(3):
+            orow[j] = _border_taps(xc[top + k * dh], wk[k], pw, dw, j,
+                                   orow[j])
+
+
+def _three_taps(xrow, wrow, pw, dw, orow):
+    """``orow[j] += w0 x[j - pw] + w1 x[j - pw + dw] + w2 x[j - pw + 2dw]``
+    (added left to right, taps outside the row skipped): one vectorised
+    pass over the columns where all three taps fall inside the row, the
+    others one by one."""
+    wd, wo = xrow.shape[0], orow.shape[0]
+    w0, w1, w2 = wrow[0], wrow[1], wrow[2]
+    lo, hi = _inner_columns(wd, wo, pw, dw)
+    n = hi - lo
+    x0 = xrow[lo - pw:lo - pw + n]
+    x1 = xrow[lo - pw + dw:lo - pw + dw + n]
+    x2 = xrow[lo - pw + 2 * dw:lo - pw + 2 * dw + n]
+    o = orow[lo:hi]
+    for j in range(n):
+        v = o[j]
+        v = v + w0 * x0[j]
+        v = v + w1 * x1[j]
+        v = v + w2 * x2[j]
+        o[j] = v
+    for j in range(lo):
+        orow[j] = _border_taps(xrow, wrow, pw, dw, j, orow[j])
+    for j in range(hi, wo):
+        orow[j] = _border_taps(xrow, wrow, pw, dw, j, orow[j])
+
+
+def _border_taps(xrow, wrow, pw, dw, j, v):
+    """``v`` plus the taps of column ``j`` that fall inside the row."""
+    for k in range(3):
+        jj = j - pw + k * dw
+        if 0 <= jj < xrow.shape[0]:
+            v = v + wrow[k] * xrow[jj]
+    return v
+
+
+def _compile(numba):
+    opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
+                boundscheck=False)
+    for name in ('_border_taps', '_inner_columns', '_three_taps',
+                 '_nine_taps', '_border3', '_nine_taps3', '_rows_taps',
+                 '_epilogue'):
+        globals()[name] = numba.njit(inline='always', **opts)(globals()[name])
+    return numba.njit(**opts)(_direct_kernel)
+
+
+def _kernel():
+    if env_flag('MMFUSENAS_NO_NUMBA') or env_flag('MMFUSENAS_NO_DIRECT_CONV'):
+        return None
+    return compile_once(_KERNELS, _LOCK, _compile, 'direct convolution')
+
+
+def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
+                   epilogue: bool = False) -> bool:
+    """Whether :func:`direct_conv2d` may compute ``conv(x)``.
+
+    Args:
+        conv (nn.Module): the convolution.
+        x (Tensor): its input.
+        epilogue (bool): the call fuses an epilogue (input additions or a
+            LeakyReLU): 1 x 1 convolutions then qualify too (alone, ATen's
+            matrix product is as fast; with the epilogue the direct kernel
+            saves the epilogue's pass over the map). Defaults to False.
+
+    Returns:
+        bool: the inference context and input of
+        :func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`;
+        ``conv`` exactly an ``nn.Conv2d`` without forward hooks (module or
+        global), with stride 1, one group, zero
+        padding given as numbers, a kernel larger than 1 x 1 (unless
+        ``epilogue``), at most
+        :data:`DIRECT_MAX_CHANNEL_PRODUCT` input x output channels,
+        float32 CPU weights; the kernel available (numba installed, neither
+        ``MMFUSENAS_NO_DIRECT_CONV`` nor ``MMFUSENAS_NO_NUMBA`` set).
+    """
+    if type(conv) is not nn.Conv2d or not blocked_layout_ok(x):
+        return False
+    if (conv._forward_hooks or conv._forward_pre_hooks
+            or nn.modules.module._global_forward_hooks
+            or nn.modules.module._global_forward_pre_hooks):
+        return False  # the hooks see the module's own call
+    if (conv.stride != (1, 1) or conv.groups != 1
+            or conv.padding_mode != 'zeros'
+            or isinstance(conv.padding, str)
+            or (conv.kernel_size == (1, 1) and not epilogue)
+            or conv.in_channels * conv.out_channels >
+            DIRECT_MAX_CHANNEL_PRODUCT
+            or x.shape[1] != conv.in_channels
+            or conv.weight.dtype != torch.float32
+            or conv.weight.device.type != 'cpu'):
+        return False
+    return _kernel() is not None
+
+
+def direct_conv2d(conv: nn.Conv2d,
+                  x: torch.Tensor,
+                  out: Optional[torch.Tensor] = None,
+                  input_adds: int = 0,
+                  negative_slope: Optional[float] = None) -> torch.Tensor:
+    """``conv(x)`` computed directly (call where :func:`direct_conv_ok`
+    holds), with an optional epilogue applied to each output row while it
+    is in cache: ``leaky_relu(((conv(x) + x) + x) ..., negative_slope)``
+    (``x`` added ``input_adds`` times, left to right; a residual conv
+    ``x + conv(x)`` is ``input_adds=1``: float addition commutes).
+
+    Args:
+        conv (nn.Conv2d): the convolution.
+        x (Tensor): ``(N, C_in, H, W)`` contiguous float32.
+        out (Tensor, optional): where to write the result, a float32 CPU
+            tensor of the output's shape whose rows are contiguous (e.g. a
+            channel slice of a larger map); a new tensor when None.
+        input_adds (int): how many times the input is added to the
+            convolution's output; needs an output of the input's shape.
+            Defaults to 0.
+        negative_slope (float, optional): a LeakyReLU of this slope last
+            (0 gives a ReLU); None for none. Defaults to None.
+
+    Returns:
+        Tensor: ``(N, C_out, H_out, W_out)``.
+    """
+    ph, pw = conv.padding
+    dh, dw = conv.dilation
+    kh, kw = conv.kernel_size
+    x = x.detach()
+    shape = (x.shape[0], conv.out_channels,
+             x.shape[2] + 2 * ph - dh * (kh - 1),
+             x.shape[3] + 2 * pw - dw * (kw - 1))
+    if shape[2] < 1 or shape[3] < 1:
+        raise ValueError(
+            f'direct_conv2d: input {tuple(x.shape)} is smaller than the '
+            f'dilated kernel of {conv}')
+    if input_adds and shape != tuple(x.shape):
+        raise ValueError(
+            f'direct_conv2d: input_adds={input_adds} needs an output of the '
+            f'input\'s shape {tuple(x.shape)}, {conv} gives {shape}')
+    if out is None:
+        out = x.new_empty(shape)
+    elif tuple(out.shape) != shape or out.dtype != torch.float32 \
+            or out.stride(-1) != 1:
+        raise ValueError(
+            f'direct_conv2d: out must be a float32 tensor of shape {shape} '
+            f'with contiguous rows, got {tuple(out.shape)} '
+            f'{out.dtype} strides {out.stride()}')
+    weight = conv.weight.detach().contiguous().numpy()
+    bias = (conv.bias.detach().numpy() if conv.bias is not None else
+            np.zeros(conv.out_channels, np.float32))
+    slope = np.float32('nan' if negative_slope is None else negative_slope)
+    _kernel()(x.numpy(), weight, bias, ph, pw, dh, dw, int(input_adds),
+              slope, out.detach().numpy())
+    return out
+
+
+def conv2d_at_inference(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``conv(x)``: directly (:func:`direct_conv2d`) where
+    :func:`direct_conv_ok` holds, else the module's own forward."""
+    if direct_conv_ok(conv, x):
+        return direct_conv2d(conv, x)
+    return conv(x)
