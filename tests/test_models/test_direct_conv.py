@@ -18,7 +18,8 @@ needs_kernel = pytest.mark.skipif(
 # (C_in, C_out, kernel, dilation, padding, H, W): 'same' 3 x 3 plain and
 # dilated (RUAS), groups of 1 / 2 / 3 output channels, 5 x 5 and 3 x 5
 # kernels (the tap-by-tap path), no / asymmetric / over-wide padding, maps
-# smaller than the dilated kernel's reach (every column a border column)
+# smaller than the dilated kernel's reach (every column a border column),
+# 1 x 1
 CASES = [
     (3, 3, 3, 1, 1, 23, 31), (3, 3, 3, 2, 2, 23, 30), (6, 6, 3, 1, 1, 9, 17),
     (6, 6, 3, 2, 2, 12, 11), (4, 4, 3, 1, 1, 7, 8), (2, 1, 3, 1, 1, 6, 9),
@@ -27,6 +28,8 @@ CASES = [
     (3, 6, 3, 1, 0, 10, 12), (3, 3, 3, 1, (0, 2), 8, 8),
     (3, 3, 3, 2, (2, 0), 8, 8), (3, 3, 3, 2, 2, 3, 3), (3, 3, 3, 1, 1, 1, 1),
     (1, 2, 7, 2, 6, 5, 6),
+    # 1 x 1 (taken with an epilogue): groups of three, two and one
+    (6, 6, 1, 1, 0, 7, 9), (4, 5, 1, 1, 0, 5, 6), (3, 1, 1, 1, 0, 4, 4),
 ]
 
 
@@ -42,7 +45,7 @@ def test_matches_aten_and_float64(case):
     conv = _conv(cin, cout, k, d, p)
     x = torch.randn(2, cin, h, w, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        assert direct_conv_ok(conv, x)
+        assert direct_conv_ok(conv, x, epilogue=k == 1)
         out = direct_conv2d(conv, x)
         ref = conv(x)
         ref64 = F.conv2d(x.double(), conv.weight.double(),

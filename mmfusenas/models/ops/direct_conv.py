@@ -9,20 +9,25 @@ and for reordering the map into and out of the blocked layout. At
 :func:`direct_conv2d` computes such a convolution directly: every output
 row is the bias plus, per input channel and kernel tap, a weighted row of
 the input (taps outside the image skipped: zero padding without a padded
-copy), each row loop vectorised by the compiler (about 3x faster than oneDNN at 3 -> 3
-channels, 1.2-2x up to 6 -> 6; ``benchmarks/bench_inference.py``). The sum
-runs over input channels, kernel rows and kernel columns in that order, in
-float32 without FMA contraction: the values equal oneDNN's within float
-rounding (a few 1e-7 on maps in [0, 1]), not bit for bit, since oneDNN
-sums in another order.
+copy); a 3 x 3 kernel's nine taps and a 1 x 1 kernel's single tap go in one
+vectorised pass over the row, for up to three output channels at once
+(each input sample loaded once for them). At 400 x 600 on one core that is
+0.2-0.7x oneDNN's time at 3 -> 3 channels and about 0.55x at 6 -> 6
+(:data:`DIRECT_MAX_CHANNEL_PRODUCT`). An epilogue (the input added back,
+a LeakyReLU) can run on each output row while it is in cache, which saves
+the epilogue's own pass over the map. Every output sums over input
+channels, kernel rows and kernel columns in that order, in float32 without
+FMA contraction: the values equal oneDNN's within float rounding (a few
+1e-7 on maps in [0, 1]), not bit for bit, since oneDNN sums in another
+order.
 
 It is taken (:func:`direct_conv_ok`) only at inference (the context of
 :func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`:
 autograd off, not compiling / tracing, no dispatch or function mode, a
 contiguous 4-D float32 CPU input), for a plain ``nn.Conv2d`` (stride 1, no
 groups, zero padding) of at most :data:`DIRECT_MAX_CHANNEL_PRODUCT` input
-x output channels with a kernel larger than 1 x 1 (a 1 x 1 convolution
-already runs on a matrix product), and never with
+x output channels (1 x 1 kernels only with an epilogue: alone, ATen's
+matrix product is as fast), and never with
 ``MMFUSENAS_NO_DIRECT_CONV=1`` (the convolutions of the authors' code, bit
 for bit, e.g. for parity checks) or ``MMFUSENAS_NO_NUMBA=1``.
 """
@@ -32,7 +37,6 @@ from typing import Optional
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from mmfusenas.utils.numba_kernels import compile_once, env_flag
 from .blocked_conv_chain import blocked_layout_ok
@@ -44,8 +48,9 @@ __all__ = [
 
 #: largest ``in_channels * out_channels`` computed directly: oneDNN's time
 #: per map hardly grows below 8 channels while the direct sum grows with
-#: the product (1 thread, 400 x 600, 3 x 3: 0.35x oneDNN's time at 3 x 3
-#: channels, 0.6x at 4 x 4, 0.85x at 6 x 6, 1.06x at 8 x 8)
+#: the product (1 thread, 400 x 600, 3 x 3 kernel, time / oneDNN's: 0.2-0.7
+#: at 3 -> 3 channels, 0.46 at 4 -> 4, 0.55 at 6 -> 6, 0.8 at 8 -> 8, 1.0
+#: at 3 -> 16; the bound leaves a margin for other CPUs)
 DIRECT_MAX_CHANNEL_PRODUCT = 36
 
 _KERNELS: list = []     # [kernel] once compiled, [None] if unusable
@@ -68,6 +73,7 @@ def _direct_kernel(x, w, b, ph, pw, dh, dw, adds, slope, out):
         for i in range(ho):
             top = i - ph
             nine = kh == 3 and kw == 3 and top >= 0 and top + 2 * dh < h
+            one = kh == 1 and kw == 1 and ph == 0 and pw == 0
             for o0 in range(0, oo, 3):
                 g = min(3, oo - o0)
                 for o in range(o0, o0 + g):
@@ -76,6 +82,13 @@ def _direct_kernel(x, w, b, ph, pw, dh, dw, adds, slope, out):
                     for j in range(wo):
                         orow[j] = bo
                 for c in range(cc):
+                    if one and g > 1:  # 1 x 1: one pass per input row
+                        _one_tap3(
+                            x[n, c, i], w[o0, c, 0, 0], w[o0 + 1, c, 0, 0],
+                            w[o0 + 2, c, 0, 0] if g == 3 else np.float32(0),
+                            out[n, o0, i], out[n, o0 + 1, i],
+                            out[n, o0 + 2, i] if g == 3 else spare)
+                        continue
                     if nine and g > 1:  # all three rows inside
                         _nine_taps3(
                             x[n, c], top, dh, w[o0, c], w[o0 + 1, c],
@@ -116,6 +129,17 @@ def _rows_taps(xc, top, dh, h, wk, pw, dw, nine, orow):
                 xs = xrow[lo + off:hi + off]
                 for j in range(hi - lo):
                     os_[j] = os_[j] + wv * xs[j]
+
+
+def _one_tap3(xrow, wa, wb, wc, oa, ob, oc):
+    """``oa += wa x``, ``ob += wb x``, ``oc += wc x`` in one pass over the
+    row (a 1 x 1 convolution's term of one input channel for three
+    outputs)."""
+    for j in range(oa.shape[0]):
+        t = xrow[j]
+        oa[j] = oa[j] + wa * t
+        ob[j] = ob[j] + wb * t
+        oc[j] = oc[j] + wc * t
 
 
 def _nine_taps3(xc, top, dh, wa, wb, wc, pw, dw, oa, ob, oc):
@@ -289,7 +313,8 @@ def _compile(numba):
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
                 boundscheck=False)
     for name in ('_border_taps', '_inner_columns', '_three_taps',
-                 '_nine_taps', '_border3', '_nine_taps3', '_rows_taps',
+                 '_nine_taps', '_border3', '_nine_taps3', '_one_tap3',
+                 '_rows_taps',
                  '_epilogue'):
         globals()[name] = numba.njit(inline='always', **opts)(globals()[name])
     return numba.njit(**opts)(_direct_kernel)
