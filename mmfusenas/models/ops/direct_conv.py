@@ -154,57 +154,38 @@ def _nine_taps3(xc, top, dh, wa, wb, wc, pw, dw, oa, ob, oc):
     x00, x01, x02 = r0[s:s + n], r0[s + dw:s + dw + n], r0[s + 2 * dw:]
     x10, x11, x12 = r1[s:s + n], r1[s + dw:s + dw + n], r1[s + 2 * dw:]
     x20, x21, x22 = r2[s:s + n], r2[s + dw:s + dw + n], r2[s + 2 * dw:]
-    a0, a1, a2 = wa[0, 0], wa[0, 1], wa[0, 2]
-    a3, a4, a5 = wa[1, 0], wa[1, 1], wa[1, 2]
-    a6, a7, a8 = wa[2, 0], wa[2, 1], wa[2, 2]
-    b0, b1, b2 = wb[0, 0], wb[0, 1], wb[0, 2]
-    b3, b4, b5 = wb[1, 0], wb[1, 1], wb[1, 2]
-    b6, b7, b8 = wb[2, 0], wb[2, 1], wb[2, 2]
-    c0, c1, c2 = wc[0, 0], wc[0, 1], wc[0, 2]
-    c3, c4, c5 = wc[1, 0], wc[1, 1], wc[1, 2]
-    c6, c7, c8 = wc[2, 0], wc[2, 1], wc[2, 2]
+    a, b, c = _taps9(wa), _taps9(wb), _taps9(wc)
     pa, pb, pc = oa[lo:hi], ob[lo:hi], oc[lo:hi]
     for j in range(n):
-        t0, t1, t2 = x00[j], x01[j], x02[j]
-        t3, t4, t5 = x10[j], x11[j], x12[j]
-        t6, t7, t8 = x20[j], x21[j], x22[j]
-        v = pa[j]
-        v = v + a0 * t0
-        v = v + a1 * t1
-        v = v + a2 * t2
-        v = v + a3 * t3
-        v = v + a4 * t4
-        v = v + a5 * t5
-        v = v + a6 * t6
-        v = v + a7 * t7
-        v = v + a8 * t8
-        pa[j] = v
-        v = pb[j]
-        v = v + b0 * t0
-        v = v + b1 * t1
-        v = v + b2 * t2
-        v = v + b3 * t3
-        v = v + b4 * t4
-        v = v + b5 * t5
-        v = v + b6 * t6
-        v = v + b7 * t7
-        v = v + b8 * t8
-        pb[j] = v
-        v = pc[j]
-        v = v + c0 * t0
-        v = v + c1 * t1
-        v = v + c2 * t2
-        v = v + c3 * t3
-        v = v + c4 * t4
-        v = v + c5 * t5
-        v = v + c6 * t6
-        v = v + c7 * t7
-        v = v + c8 * t8
-        pc[j] = v
+        t = (x00[j], x01[j], x02[j], x10[j], x11[j], x12[j], x20[j],
+             x21[j], x22[j])
+        pa[j] = _sum9(pa[j], a, t)
+        pb[j] = _sum9(pb[j], b, t)
+        pc[j] = _sum9(pc[j], c, t)
     for j in range(lo):
         _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc)
     for j in range(hi, wo):
         _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc)
+
+
+def _taps9(wk):
+    """The nine weights of a 3 x 3 kernel, row by row, as a tuple."""
+    return (wk[0, 0], wk[0, 1], wk[0, 2], wk[1, 0], wk[1, 1], wk[1, 2],
+            wk[2, 0], wk[2, 1], wk[2, 2])
+
+
+def _sum9(v, w, t):
+    """``v + w[0] t[0] + ... + w[8] t[8]``, added left to right."""
+    v = v + w[0] * t[0]
+    v = v + w[1] * t[1]
+    v = v + w[2] * t[2]
+    v = v + w[3] * t[3]
+    v = v + w[4] * t[4]
+    v = v + w[5] * t[5]
+    v = v + w[6] * t[6]
+    v = v + w[7] * t[7]
+    v = v + w[8] * t[8]
+    return v
 
 
 def _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc):
@@ -246,25 +227,14 @@ def _nine_taps(xc, top, dh, wk, pw, dw, orow):
     n = hi - lo
     s = lo - pw
     r0, r1, r2 = xc[top], xc[top + dh], xc[top + 2 * dh]
-    a0, a1, a2 = wk[0, 0], wk[0, 1], wk[0, 2]
-    b0, b1, b2 = wk[1, 0], wk[1, 1], wk[1, 2]
-    c0, c1, c2 = wk[2, 0], wk[2, 1], wk[2, 2]
+    w = _taps9(wk)
     x00, x01, x02 = r0[s:s + n], r0[s + dw:s + dw + n], r0[s + 2 * dw:]
     x10, x11, x12 = r1[s:s + n], r1[s + dw:s + dw + n], r1[s + 2 * dw:]
     x20, x21, x22 = r2[s:s + n], r2[s + dw:s + dw + n], r2[s + 2 * dw:]
     o = orow[lo:hi]
     for j in range(n):
-        v = o[j]
-        v = v + a0 * x00[j]
-        v = v + a1 * x01[j]
-        v = v + a2 * x02[j]
-        v = v + b0 * x10[j]
-        v = v + b1 * x11[j]
-        v = v + b2 * x12[j]
-        v = v + c0 * x20[j]
-        v = v + c1 * x21[j]
-        v = v + c2 * x22[j]
-        o[j] = v
+        o[j] = _sum9(o[j], w, (x00[j], x01[j], x02[j], x10[j], x11[j],
+                               x12[j], x20[j], x21[j], x22[j]))
     for j in range(lo):
         for k in range(3):
             orow[j] = _border_taps(xc[top + k * dh], wk[k], pw, dw, j,
@@ -312,11 +282,12 @@ def _border_taps(xrow, wrow, pw, dw, j, v):
 def _compile(numba):
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
                 boundscheck=False)
-    for name in ('_border_taps', '_inner_columns', '_three_taps',
+    for name in ('_border_taps', '_inner_columns', '_three_taps', '_taps9',
+                 '_sum9',
                  '_nine_taps', '_border3', '_nine_taps3', '_one_tap3',
                  '_rows_taps',
                  '_epilogue'):
-        globals()[name] = numba.njit(inline='always', **opts)(globals()[name])
+        globals()[name] = numba.njit(**opts)(globals()[name])
     return numba.njit(**opts)(_direct_kernel)
 
 
