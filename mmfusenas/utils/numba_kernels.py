@@ -1,15 +1,16 @@
-"""Compiled (numba) kernels: the ``MMFUSENAS_NO_NUMBA`` switch and the
-compile-once pattern shared by the kernel modules (the FMI and fusion-metric
+"""Compiled (numba) kernels: the ``MMFUSENAS_NO_NUMBA`` switch, the
+compile-once pattern and the profiler label shared by the kernel modules (the FMI and fusion-metric
 kernels of :mod:`mmfusenas.evaluation.functional`, the RUAS passes of
 :mod:`mmfusenas.models.ops.ruas_kernels`).
 
 numba is imported only when a module first asks for its kernels, so
 importing a kernel module does not pay for numba.
 """
+import contextlib
 import os
 import threading
 import warnings
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, ContextManager, List, Optional
 
 
 def env_flag(name: str) -> bool:
@@ -40,3 +41,14 @@ def compile_once(slot: List[Any], lock: threading.Lock,
                                       'without numba')
                     slot.append(None)
     return slot[0]
+
+
+def kernel_scope(name: str) -> ContextManager:
+    """A ``torch.profiler`` label for a compiled kernel call (its time is
+    no ATen operator's, so a profile would not show it otherwise):
+    ``record_function('mmfusenas::<name>')`` while a profiler runs, a no-op
+    context otherwise (no cost outside profiling)."""
+    import torch
+    if torch.autograd.profiler._is_profiler_enabled:
+        return torch.autograd.profiler.record_function(f'mmfusenas::{name}')
+    return contextlib.nullcontext()

@@ -579,8 +579,9 @@ def test_bench_inference_profile_option(with_ort, capsys):
         assert 0 < sum(pcts) <= 100.0 + 1e-6
         if mode == 'onnxruntime':   # ONNX op types; RUAS_s is convolutions
             assert 'Conv' in [name for name, _ in ops]
-        else:
-            assert all(name.startswith('aten::') for name, _ in ops)
+        else:   # ATen operators and the toolbox's labelled kernels
+            assert all(name.startswith(('aten::', 'mmfusenas::'))
+                       for name, _ in ops), ops
     printed = capsys.readouterr().out
     assert 'RUAS_s N=1 eager: top operators by self time' in printed
     # one line per network as soon as it is done

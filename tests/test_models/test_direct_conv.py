@@ -15,6 +15,13 @@ from mmfusenas.models.ops.direct_conv import (conv2d_at_inference,
 needs_kernel = pytest.mark.skipif(
     DC._kernel() is None, reason='numba unavailable')
 
+
+@pytest.fixture(autouse=True)
+def small_maps(monkeypatch):
+    """The direct path on the small maps of these tests (by default only
+    from ``DIRECT_MIN_PIXELS`` pixels on, where it is faster)."""
+    monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
+
 # (C_in, C_out, kernel, dilation, padding, H, W): 'same' 3 x 3 plain and
 # dilated (RUAS), groups of 1 / 2 / 3 output channels, 5 x 5 and 3 x 5
 # kernels (the tap-by-tap path), no / asymmetric / over-wide padding, maps
@@ -136,6 +143,10 @@ def test_taken_only_where_it_applies(monkeypatch):
     conv = _conv(3, 3, 3, 1, 1)
     assert not direct_conv_ok(conv, x)                      # autograd on
     with torch.no_grad():
+        assert direct_conv_ok(conv, x)
+        monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 65)
+        assert not direct_conv_ok(conv, x)                  # 64 pixels
+        monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 64)
         assert direct_conv_ok(conv, x)
         refused = [
             nn.Conv2d(3, 3, 3, stride=2, padding=1),

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 
 import mmfusenas.models.cells.ruas_distillation_cell as RC
+import mmfusenas.models.ops.direct_conv as DC
 import mmfusenas.models.ops.ruas_kernels as RK
 from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
 from mmfusenas.models.scene import local_max
@@ -93,6 +94,7 @@ def test_networks_equal_with_and_without_the_kernels(variant, batch, direct,
     rounding with the few-channel convolutions computed directly
     (``direct_conv``, which sums in another order than oneDNN)."""
     monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
+    monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
     if not direct:
         monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
     cfg = Config.fromfile(f'{MODEL_CFGS}/{variant}.py')

@@ -14,6 +14,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
+import mmfusenas.models.ops.direct_conv as DC
 from mmfusenas.registry import MODELS
 from mmfusenas.testing import REPO_ROOT, load_tool
 
@@ -53,6 +54,8 @@ def same(a, b, exact):
 def test_ruas_a_equals_official_network(shared_data, exact, monkeypatch):
     if exact:
         monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
+    else:  # the direct path on these 160 x 240 crops too
+        monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
     if not osp.isfile(WEIGHTS):
         pytest.skip(f'official RUAS weights not found: {WEIGHTS}')
     official = REF.Network().eval()
@@ -78,6 +81,8 @@ def test_ruas_a_equals_official_network(shared_data, exact, monkeypatch):
 def test_ruas_cvpr_equals_official_network(shared_data, exact, monkeypatch):
     if exact:
         monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
+    else:  # the direct path on these 160 x 240 crops too
+        monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
     torch.manual_seed(0)
     official = REF.CVPRNetwork().eval()
     ours = toolbox('ruas_lol.py', official.state_dict())

@@ -3,8 +3,8 @@ from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
 from .blocked_conv_chain import (blocked_layout_ok, channels_last_at_inference,
                                  run_conv_chain)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
-from .direct_conv import (DIRECT_MAX_CHANNEL_PRODUCT, conv2d_at_inference,
-                          direct_conv2d, direct_conv_ok)
+from .direct_conv import (DIRECT_MAX_CHANNEL_PRODUCT, DIRECT_MIN_PIXELS,
+                          conv2d_at_inference, direct_conv2d, direct_conv_ok)
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .edges import EdgeSpec, build_chain, build_edge, known_op_names
@@ -54,5 +54,6 @@ __all__ = [
     'build_mb_op', 'parse_mb_name', 'FastPReLU', 'PointwiseConv2d',
     'enable_fast_training', 'is_channels_last', 'prelu_backward',
     'to_channels_last', 'use_pointwise_convs', 'DIRECT_MAX_CHANNEL_PRODUCT',
+    'DIRECT_MIN_PIXELS',
     'conv2d_at_inference', 'direct_conv2d', 'direct_conv_ok'
 ]

@@ -24,7 +24,8 @@ order.
 It is taken (:func:`direct_conv_ok`) only at inference (the context of
 :func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`:
 autograd off, not compiling / tracing, no dispatch or function mode, a
-contiguous 4-D float32 CPU input), for a plain ``nn.Conv2d`` (stride 1, no
+contiguous 4-D float32 CPU input of at least :data:`DIRECT_MIN_PIXELS`
+pixels per map), for a plain ``nn.Conv2d`` (stride 1, no
 groups, zero padding) of at most :data:`DIRECT_MAX_CHANNEL_PRODUCT` input
 x output channels (1 x 1 kernels only with an epilogue: alone, ATen's
 matrix product is as fast), and never with
@@ -38,12 +39,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.numba_kernels import compile_once, env_flag
+from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_scope
 from .blocked_conv_chain import blocked_layout_ok
 
 __all__ = [
-    'DIRECT_MAX_CHANNEL_PRODUCT', 'conv2d_at_inference', 'direct_conv2d',
-    'direct_conv_ok'
+    'DIRECT_MAX_CHANNEL_PRODUCT', 'DIRECT_MIN_PIXELS', 'conv2d_at_inference',
+    'direct_conv2d', 'direct_conv_ok'
 ]
 
 #: largest ``in_channels * out_channels`` computed directly: oneDNN's time
@@ -52,6 +53,13 @@ __all__ = [
 #: at 3 -> 3 channels, 0.46 at 4 -> 4, 0.55 at 6 -> 6, 0.8 at 8 -> 8, 1.0
 #: at 3 -> 16; the bound leaves a margin for other CPUs)
 DIRECT_MAX_CHANNEL_PRODUCT = 36
+
+#: smallest map (H x W) computed directly: on smaller maps oneDNN's
+#: reorders are cheap and it is as fast or faster (1 thread, 3 x 3 kernel,
+#: dilation 2, time / oneDNN's at 3 -> 3 / 6 -> 6 channels: 0.5 / 1.1-1.4
+#: at 80 x 120 to 150 x 200, 0.5 / 0.95 at 200 x 300, 0.25 / 0.55 at
+#: 400 x 600)
+DIRECT_MIN_PIXELS = 40000
 
 _KERNELS: list = []     # [kernel] once compiled, [None] if unusable
 _LOCK = threading.Lock()
@@ -315,7 +323,8 @@ def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
         ``conv`` exactly an ``nn.Conv2d`` without forward hooks (module or
         global), with stride 1, one group, zero
         padding given as numbers, a kernel larger than 1 x 1 (unless
-        ``epilogue``), at most
+        ``epilogue``), a map of at least :data:`DIRECT_MIN_PIXELS` pixels,
+        at most
         :data:`DIRECT_MAX_CHANNEL_PRODUCT` input x output channels,
         float32 CPU weights; the kernel available (numba installed, neither
         ``MMFUSENAS_NO_DIRECT_CONV`` nor ``MMFUSENAS_NO_NUMBA`` set).
@@ -333,6 +342,7 @@ def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
             or conv.in_channels * conv.out_channels >
             DIRECT_MAX_CHANNEL_PRODUCT
             or x.shape[1] != conv.in_channels
+            or x.shape[2] * x.shape[3] < DIRECT_MIN_PIXELS
             or conv.weight.dtype != torch.float32
             or conv.weight.device.type != 'cpu'):
         return False
@@ -368,7 +378,6 @@ def direct_conv2d(conv: nn.Conv2d,
     ph, pw = conv.padding
     dh, dw = conv.dilation
     kh, kw = conv.kernel_size
-    x = x.detach()
     shape = (x.shape[0], conv.out_channels,
              x.shape[2] + 2 * ph - dh * (kh - 1),
              x.shape[3] + 2 * pw - dw * (kw - 1))
@@ -388,13 +397,20 @@ def direct_conv2d(conv: nn.Conv2d,
             f'direct_conv2d: out must be a float32 tensor of shape {shape} '
             f'with contiguous rows, got {tuple(out.shape)} '
             f'{out.dtype} strides {out.stride()}')
-    weight = conv.weight.detach().contiguous().numpy()
-    bias = (conv.bias.detach().numpy() if conv.bias is not None else
+    weight = _np(conv.weight.contiguous())
+    bias = (_np(conv.bias) if conv.bias is not None else
             np.zeros(conv.out_channels, np.float32))
     slope = np.float32('nan' if negative_slope is None else negative_slope)
-    _kernel()(x.numpy(), weight, bias, ph, pw, dh, dw, int(input_adds),
-              slope, out.detach().numpy())
+    with kernel_scope('direct_conv2d'):
+        _kernel()(_np(x), weight, bias, ph, pw, dh, dw, int(input_adds),
+                  slope, _np(out))
     return out
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    """The array sharing ``t``'s memory (``.data`` for a tensor that
+    requires grad: no autograd record for a call made without autograd)."""
+    return (t.data if t.requires_grad else t).numpy()
 
 
 def conv2d_at_inference(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:

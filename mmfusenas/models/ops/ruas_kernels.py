@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from mmfusenas.utils.numba_kernels import compile_once, env_flag
+from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_scope
 from .blocked_conv_chain import blocked_layout_ok
 
 __all__ = ['FUSED_MIN_PIXELS', 'fused_ok', 'ruas_kernels', 'same_plain']
@@ -166,29 +166,33 @@ class _RUASKernels:
                   out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """``local_max(x)`` (into ``out`` when given)."""
         out = torch.empty_like(x) if out is None else out
-        self._local_max(self._np(x), self._np(out))
+        with kernel_scope('ruas_local_max'):
+            self._local_max(self._np(x), self._np(out))
         return out
 
     def rectify(self, u: torch.Tensor, y: torch.Tensor,
                 gamma: float) -> torch.Tensor:
         """``local_max(u) - gamma * (u - y)``."""
         out = torch.empty_like(u)
-        self._rectify(self._np(u), self._np(y), np.float32(gamma),
-                      self._np(out))
+        with kernel_scope('ruas_rectify'):
+            self._rectify(self._np(u), self._np(y), np.float32(gamma),
+                          self._np(out))
         return out
 
     def leaky_add(self, a: torch.Tensor, b: torch.Tensor, slope: float,
                   out: torch.Tensor) -> torch.Tensor:
         """``out = leaky_relu(a + b, slope)``."""
-        self._leaky_add(self._np(a), self._np(b), np.float32(slope),
-                        self._np(out))
+        with kernel_scope('ruas_leaky_add'):
+            self._leaky_add(self._np(a), self._np(b), np.float32(slope),
+                            self._np(out))
         return out
 
     def leaky_add3(self, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
                    slope: float, out: torch.Tensor) -> torch.Tensor:
         """``out = leaky_relu((a + b) + c, slope)``."""
-        self._leaky_add3(self._np(a), self._np(b), self._np(c),
-                         np.float32(slope), self._np(out))
+        with kernel_scope('ruas_leaky_add3'):
+            self._leaky_add3(self._np(a), self._np(b), self._np(c),
+                             np.float32(slope), self._np(out))
         return out
 
     def illumination(self, t: torch.Tensor, y: torch.Tensor,
@@ -196,8 +200,9 @@ class _RUASKernels:
         """Clamps ``t`` to ``[t_min, 1]`` in place and returns
         ``clamp(y / t, 0, 1)``."""
         u = torch.empty_like(y)
-        self._illumination(self._np(t), self._np(y), np.float32(t_min),
-                           self._np(u))
+        with kernel_scope('ruas_illumination'):
+            self._illumination(self._np(t), self._np(y), np.float32(t_min),
+                               self._np(u))
         return u
 
 
