@@ -50,12 +50,19 @@ def same(a, b, exact):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize('exact', [True, False])
-def test_ruas_a_equals_official_network(shared_data, exact, monkeypatch):
-    if exact:
+@pytest.fixture(params=[True, False], ids=['aten', 'direct'])
+def exact(request, monkeypatch):
+    """True: ATen's convolutions (``MMFUSENAS_NO_DIRECT_CONV=1``, bit for
+    bit); False: the direct few-channel convolutions, on these 160 x 240
+    crops too."""
+    if request.param:
         monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
-    else:  # the direct path on these 160 x 240 crops too
+    else:
         monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
+    return request.param
+
+
+def test_ruas_a_equals_official_network(shared_data, exact):
     if not osp.isfile(WEIGHTS):
         pytest.skip(f'official RUAS weights not found: {WEIGHTS}')
     official = REF.Network().eval()
@@ -77,12 +84,7 @@ def test_ruas_a_equals_official_network(shared_data, exact, monkeypatch):
             same(out.pred, u_list[-1], exact)
 
 
-@pytest.mark.parametrize('exact', [True, False])
-def test_ruas_cvpr_equals_official_network(shared_data, exact, monkeypatch):
-    if exact:
-        monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
-    else:  # the direct path on these 160 x 240 crops too
-        monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
+def test_ruas_cvpr_equals_official_network(shared_data, exact):
     torch.manual_seed(0)
     official = REF.CVPRNetwork().eval()
     ours = toolbox('ruas_lol.py', official.state_dict())
