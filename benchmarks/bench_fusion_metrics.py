@@ -55,6 +55,10 @@ value from the numpy path (goal <= 1e-6). ``--torch-only`` skips the numpy
 per-metric and suite tables (and FMI's compile / warm-up), for a short run
 on a GPU machine.
 
+``--results-json FILE`` (with ``--reference``) writes that side-by-side
+table as a results record (``docs/results/<name>.json``, rendered into the
+docs by ``tools/misc/results_to_docs.py``).
+
 Ends with ``RESULT {json}``.
 """
 import argparse
@@ -63,6 +67,7 @@ import json
 import os
 import os.path as osp
 import resource
+import shlex
 import sys
 import time
 
@@ -78,6 +83,8 @@ from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
 from mmfusenas.utils.cpu_allocator import (  # noqa: E402
     configure_cpu_allocator)
+from mmfusenas.utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
 
 # the package re-exports the function ``fmi``, which hides the module name
 fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
@@ -105,7 +112,7 @@ def _time(fn, pairs, repeat):
         np.median(flt))
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--preset', default='cddfuse')
     parser.add_argument('--pairs', type=int, default=5)
@@ -131,11 +138,20 @@ def main():
                         help='device of the torch path (cpu, cuda, cuda:1)')
     parser.add_argument('--batch', type=int, default=8,
                         help='pairs per torch batch (the pairs repeated)')
-    args = parser.parse_args()
+    parser.add_argument('--results-json', default=None, metavar='FILE',
+                        help='with --reference: write the side-by-side '
+                        'table as a results record (docs/results/<name>'
+                        '.json)')
+    args = parser.parse_args(argv)
     if args.torch_only:
         args.torch = True
         if args.reference:
             sys.exit('--torch-only and --reference exclude each other')
+    if args.results_json:
+        if not args.reference:
+            sys.exit('--results-json records the side-by-side table: add '
+                     '--reference')
+        check_record_path(args.results_json)
     if args.reference and args.preset != 'cddfuse':
         sys.exit('--reference compares with the cddfuse conventions; use '
                  '--preset cddfuse')
@@ -237,8 +253,10 @@ def main():
     print(AsciiTable(suites).table)
     result = dict(preset=args.preset, pairs=len(pairs),
                   full_ms=round(verdict[0] * 1e3, 1))
+    table = None
     if args.reference:
-        result.update(_reference(pairs, fns, default, full, args))
+        out, table = _reference(pairs, fns, default, full, args)
+        result.update(out)
     if args.torch:
         result.update(_torch_path(pairs, default, args))
     wall, cpu, ok = verdict
@@ -247,7 +265,31 @@ def main():
           f'pair -> {ok} (goal {GOAL_S * 1e3:.0f} ms); {cpu * 1e3:.0f} ms '
           f'CPU = {cpu / n_cpu * 1e3:.0f} ms on {n_cpu} idle CPUs if the '
           f'work spread perfectly')
+    if args.results_json:
+        write_reference_record(
+            args.results_json, sys.argv[1:] if argv is None else argv,
+            table, result, len(pairs))
     print('RESULT ' + json.dumps(result))
+    return result
+
+
+def write_reference_record(path, argv, table, result, n_pairs):
+    """The side-by-side table of :func:`_reference` as a results record
+    (one table, a row per metric and per suite)."""
+    write_results_record(
+        path, 'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
+        ROOT, {f'cddfuse conventions, {n_pairs} TNO pairs (768x576)': table},
+        metrics=list(REFERENCE_COLUMNS), decimals=1, RESULT=result,
+        note='wall clock per pair (ours: median of --repeat; reference '
+        'FMI scaled from --fmi-rows window rows); suites: the median over '
+        'pairs of the per-pair ratio, the reference suite the sum of its '
+        'metric calls; load average '
+        f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
+
+
+#: columns of the side-by-side table (record and print)
+REFERENCE_COLUMNS = ('reference ms', 'ours ms', 'speed-up (wall)',
+                     'speed-up (CPU)', 'max abs diff')
 
 
 def _torch_path(pairs, default, args):
@@ -394,13 +436,18 @@ def _reference(pairs, fns, default, full, args):
                 sum(ref_c[m][-1] for m in names) / float(np.median(cs)))
     rows = [['metric', 'reference ms', 'ours ms', 'speed-up (wall)',
              'max |diff|']]
+    table = {}
     for m in full:
         r, o = np.median(ref_t[m]), np.median(our_t[m])
         d = 'n/a (band)' if diff[m] is None else f'{diff[m]:.1e}'
         tag = ' (extrapolated)' if m in ref.FMI_FEATURES else ''
         rows.append([m, f'{r * 1e3:.1f}{tag}', f'{o * 1e3:.1f}',
                      f'{r / o:.1f}x', d])
+        table[m + tag] = dict(zip(REFERENCE_COLUMNS, (
+            round(float(r) * 1e3, 3), round(float(o) * 1e3, 3),
+            round(float(r / o), 1), '-', d)))
     out = {}
+    names_of = dict(default=default, FULL=full)
     for label in ('default', 'FULL'):
         ratio = float(np.median(suite_ratio[label]))
         cratio = float(np.median(suite_cpu_ratio[label]))
@@ -416,12 +463,17 @@ def _reference(pairs, fns, default, full, args):
             float(np.median(suite_ms[label])) * 1e3, 1)
         out[f'{label}_reference_ms'] = round(
             float(np.median(ref_suite[label])) * 1e3, 1)
+        table[f'suite {label} ({len(names_of[label])} metrics)'] = dict(
+            zip(REFERENCE_COLUMNS, (out[f'{label}_reference_ms'],
+                                    out[f'{label}_ours_ms'], out[
+                                        f'{label}_speedup'],
+                                    out[f'{label}_cpu_speedup'], '-')))
     print(f'Side by side with the Python Evaluator (re-implemented), '
           f'{len(pairs)} pairs; suite ratios are medians over pairs of '
           f'per-pair ratios; reference FMI on {args.fmi_rows} window rows, '
           f'scaled')
     print(AsciiTable(rows).table)
-    return out
+    return out, table
 
 
 if __name__ == '__main__':

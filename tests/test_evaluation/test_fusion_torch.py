@@ -194,3 +194,54 @@ def test_bench_fusion_metrics_torch_path(shared_data, capsys):
     printed = capsys.readouterr().out
     assert 'torch vs numpy: max relative difference' in printed
     assert '[ok]' in printed
+
+
+def test_bench_fusion_metrics_reference_record(shared_data, tmp_path):
+    """``bench_fusion_metrics.py --reference --results-json``: one row per
+    metric and per suite with the reference's and our times, the wall
+    speed-up their ratio, values agreeing with the reference (<= 1e-9,
+    FMI a band), written as a record that renders into a docs table."""
+    import argparse
+    import json
+
+    from mmfusenas.evaluation.functional.fusion import (FUSION_METRICS,
+                                                        resolve_metrics)
+    from mmfusenas.testing import load_tool
+    bench = load_tool('benchmarks/bench_fusion_metrics.py')
+    render = load_tool('tools/misc/results_to_docs.py').render
+    # MS-SSIM's five scales need 176 pixels a side
+    pairs = _pairs(shared_data, 'cddfuse', n_tno=1, n_road=0,
+                   crop=(192, 224))
+    args = argparse.Namespace(preset='cddfuse', repeat=1, fmi_rows=1)
+    fns = FUSION_PRESETS['cddfuse']['fns']
+    default, full = resolve_metrics('cddfuse'), tuple(FUSION_METRICS)
+    out, table = bench._reference(pairs, fns, default, full, args)
+    suites = [f'suite default ({len(default)} metrics)',
+              f'suite FULL ({len(full)} metrics)']
+    assert len(table) == len(full) + 2 and list(table)[-2:] == suites
+    for name, row in table.items():
+        assert list(row) == list(bench.REFERENCE_COLUMNS)
+        ref_ms, ours_ms, ratio = (row['reference ms'], row['ours ms'],
+                                  row['speed-up (wall)'])
+        assert ref_ms > 0 and ours_ms > 0 and ratio > 0
+        if name.startswith('FMI'):
+            assert name.endswith('(extrapolated)')
+            assert row['max abs diff'] == 'n/a (band)'
+        elif not name.startswith('suite'):   # ms kept to the microsecond
+            assert ratio == pytest.approx(ref_ms / ours_ms, rel=0.02,
+                                          abs=0.06)
+            assert float(row['max abs diff']) <= 1e-9, name
+    assert table[suites[0]]['speed-up (wall)'] == out['default_speedup']
+    path = str(tmp_path / 'metrics_reference.json')
+    bench.write_reference_record(path, ['--reference', '--pairs', '1'],
+                                 table, out, 1)
+    with open(path) as f:
+        record = json.load(f)
+    assert record['command'] == ('python benchmarks/bench_fusion_metrics.py'
+                                 ' --reference --pairs 1')
+    assert record['RESULT'] == out
+    text = render(record)
+    assert '| suite default (11 metrics) |' in text
+    assert '| VIF |' in text
+    with pytest.raises(SystemExit, match='add --reference'):
+        bench.main(['--results-json', str(tmp_path / 'x.json')])
