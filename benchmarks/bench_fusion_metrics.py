@@ -278,7 +278,8 @@ def write_reference_record(path, argv, table, result, n_pairs):
     (one table, a row per metric and per suite)."""
     write_results_record(
         path, 'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
-        ROOT, {f'cddfuse conventions, {n_pairs} TNO pairs (768x576)': table},
+        ROOT, {'cddfuse conventions, TNO 768x576': {
+            name: dict(row, pairs=n_pairs) for name, row in table.items()}},
         metrics=list(REFERENCE_COLUMNS), decimals=1, RESULT=result,
         note='wall clock per pair (ours: median of --repeat; reference '
         'FMI scaled from --fmi-rows window rows); suites: the median over '

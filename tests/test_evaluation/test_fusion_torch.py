@@ -241,6 +241,7 @@ def test_bench_fusion_metrics_reference_record(shared_data, tmp_path):
                                  ' --reference --pairs 1')
     assert record['RESULT'] == out
     text = render(record)
+    assert '**cddfuse conventions, TNO 768x576** (1 pairs)' in text
     assert '| suite default (11 metrics) |' in text
     assert '| VIF |' in text
     with pytest.raises(SystemExit, match='add --reference'):
