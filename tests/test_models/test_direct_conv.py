@@ -130,6 +130,8 @@ def test_writes_into_a_channel_slice_and_refuses_bad_outputs():
         direct_conv2d(conv, x, out=torch.empty(1, 3, 10, 11))
     with pytest.raises(ValueError, match='contiguous rows'):
         direct_conv2d(conv, x, out=torch.empty(1, 3, 12, 10).transpose(2, 3))
+    with pytest.raises(ValueError, match='shares memory with the input'):
+        direct_conv2d(conv, x, out=x)
     valid = _conv(3, 3, 3, 1, 0)
     with pytest.raises(ValueError, match='input_adds=1 needs an output'):
         direct_conv2d(valid, x, input_adds=1)

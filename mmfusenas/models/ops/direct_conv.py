@@ -365,7 +365,8 @@ def direct_conv2d(conv: nn.Conv2d,
         x (Tensor): ``(N, C_in, H, W)`` contiguous float32.
         out (Tensor, optional): where to write the result, a float32 CPU
             tensor of the output's shape whose rows are contiguous (e.g. a
-            channel slice of a larger map); a new tensor when None.
+            channel slice of a larger map), not sharing memory with ``x``;
+            a new tensor when None.
         input_adds (int): how many times the input is added to the
             convolution's output; needs an output of the input's shape.
             Defaults to 0.
@@ -389,6 +390,10 @@ def direct_conv2d(conv: nn.Conv2d,
         raise ValueError(
             f'direct_conv2d: input_adds={input_adds} needs an output of the '
             f'input\'s shape {tuple(x.shape)}, {conv} gives {shape}')
+    if out is not None and (out.untyped_storage().data_ptr() ==
+                            x.untyped_storage().data_ptr()):
+        raise ValueError('direct_conv2d: out shares memory with the input '
+                         '(every output row reads several input rows)')
     if out is None:
         out = x.new_empty(shape)
     elif tuple(out.shape) != shape or out.dtype != torch.float32 \
