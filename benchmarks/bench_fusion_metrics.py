@@ -273,6 +273,11 @@ def main(argv=None):
     return result
 
 
+#: columns of the side-by-side record (:func:`_reference`'s table)
+REFERENCE_COLUMNS = ('reference ms', 'ours ms', 'speed-up (wall)',
+                     'speed-up (CPU)', 'max abs diff')
+
+
 def write_reference_record(path, argv, table, result, n_pairs):
     """The side-by-side table of :func:`_reference` as a results record
     (one table, a row per metric and per suite)."""
@@ -286,11 +291,6 @@ def write_reference_record(path, argv, table, result, n_pairs):
         'pairs of the per-pair ratio, the reference suite the sum of its '
         'metric calls; load average '
         f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
-
-
-#: columns of the side-by-side table (record and print)
-REFERENCE_COLUMNS = ('reference ms', 'ours ms', 'speed-up (wall)',
-                     'speed-up (CPU)', 'max abs diff')
 
 
 def _torch_path(pairs, default, args):

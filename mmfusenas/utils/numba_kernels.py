@@ -1,5 +1,6 @@
 """Compiled (numba) kernels: the ``MMFUSENAS_NO_NUMBA`` switch, the
-compile-once pattern and the profiler label shared by the kernel modules (the FMI and fusion-metric
+compile-once pattern, the array view of a tensor and the profiler label
+shared by the kernel modules (the FMI and fusion-metric
 kernels of :mod:`mmfusenas.evaluation.functional`, the RUAS passes of
 :mod:`mmfusenas.models.ops.ruas_kernels`).
 
@@ -41,6 +42,13 @@ def compile_once(slot: List[Any], lock: threading.Lock,
                                       'without numba')
                     slot.append(None)
     return slot[0]
+
+
+def kernel_array(t):
+    """The numpy array sharing a CPU tensor's memory, for a compiled kernel
+    to read or write (``.data`` of a tensor that requires grad: the kernels
+    run outside autograd, and no ``detach`` operator is recorded)."""
+    return (t.data if t.requires_grad else t).numpy()
 
 
 def kernel_scope(name: str) -> ContextManager:

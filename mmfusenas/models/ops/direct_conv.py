@@ -39,7 +39,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_scope
+from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
+                                           kernel_array, kernel_scope)
 from .blocked_conv_chain import blocked_layout_ok
 
 __all__ = [
@@ -77,11 +78,11 @@ def _direct_kernel(x, w, b, ph, pw, dh, dw, adds, slope, out):
     ho, wo = out.shape[2], out.shape[3]
     spare = np.empty(wo, np.float32)        # third row of a group of two
     no_taps = np.zeros((3, 3), np.float32)
+    one = kh == 1 and kw == 1 and ph == 0 and pw == 0
     for n in range(nn_):
         for i in range(ho):
             top = i - ph
             nine = kh == 3 and kw == 3 and top >= 0 and top + 2 * dh < h
-            one = kh == 1 and kw == 1 and ph == 0 and pw == 0
             for o0 in range(0, oo, 3):
                 g = min(3, oo - o0)
                 for o in range(o0, o0 + g):
@@ -198,11 +199,17 @@ def _sum9(v, w, t):
 
 def _border3(xc, top, dh, wa, wb, wc, pw, dw, j, oa, ob, oc):
     """Column ``j`` of :func:`_nine_taps3` (taps outside skipped)."""
+    oa[j] = _border9(xc, top, dh, wa, pw, dw, j, oa[j])
+    ob[j] = _border9(xc, top, dh, wb, pw, dw, j, ob[j])
+    oc[j] = _border9(xc, top, dh, wc, pw, dw, j, oc[j])
+
+
+def _border9(xc, top, dh, wk, pw, dw, j, v):
+    """``v`` plus the 3 x 3 taps of column ``j`` (rows ``top``, ``top +
+    dh``, ``top + 2 dh``) that fall inside, row by row."""
     for k in range(3):
-        r = xc[top + k * dh]
-        oa[j] = _border_taps(r, wa[k], pw, dw, j, oa[j])
-        ob[j] = _border_taps(r, wb[k], pw, dw, j, ob[j])
-        oc[j] = _border_taps(r, wc[k], pw, dw, j, oc[j])
+        v = _border_taps(xc[top + k * dh], wk[k], pw, dw, j, v)
+    return v
 
 
 def _epilogue(xrow, adds, slope, orow):
@@ -230,27 +237,25 @@ def _nine_taps(xc, top, dh, wk, pw, dw, orow):
     ``top + 2 dh`` of ``xc`` (all inside), added row by row and left to
     right: one vectorised pass over the inner columns, the others one by
     one."""
+    # the nine input-row views inline, as in _nine_taps3 (through a helper
+    # returning them, the compiled row loop ran about 15 % slower)
     wd, wo = xc.shape[1], orow.shape[0]
     lo, hi = _inner_columns(wd, wo, pw, dw)
     n = hi - lo
     s = lo - pw
     r0, r1, r2 = xc[top], xc[top + dh], xc[top + 2 * dh]
-    w = _taps9(wk)
     x00, x01, x02 = r0[s:s + n], r0[s + dw:s + dw + n], r0[s + 2 * dw:]
     x10, x11, x12 = r1[s:s + n], r1[s + dw:s + dw + n], r1[s + 2 * dw:]
     x20, x21, x22 = r2[s:s + n], r2[s + dw:s + dw + n], r2[s + 2 * dw:]
+    w = _taps9(wk)
     o = orow[lo:hi]
     for j in range(n):
         o[j] = _sum9(o[j], w, (x00[j], x01[j], x02[j], x10[j], x11[j],
                                x12[j], x20[j], x21[j], x22[j]))
     for j in range(lo):
-        for k in range(3):
-            orow[j] = _border_taps(xc[top + k * dh], wk[k], pw, dw, j,
-                                   orow[j])
+        orow[j] = _border9(xc, top, dh, wk, pw, dw, j, orow[j])
     for j in range(hi, wo):
-        for k in range(3):
-            orow[j] = _border_taps(xc[top + k * dh], wk[k], pw, dw, j,
-                                   orow[j])
+        orow[j] = _border9(xc, top, dh, wk, pw, dw, j, orow[j])
 
 
 def _three_taps(xrow, wrow, pw, dw, orow):
@@ -290,11 +295,9 @@ def _border_taps(xrow, wrow, pw, dw, j, v):
 def _compile(numba):
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
                 boundscheck=False)
-    for name in ('_border_taps', '_inner_columns', '_three_taps', '_taps9',
-                 '_sum9',
-                 '_nine_taps', '_border3', '_nine_taps3', '_one_tap3',
-                 '_rows_taps',
-                 '_epilogue'):
+    for name in ('_border_taps', '_border9', '_border3', '_inner_columns',
+                 '_three_taps', '_taps9', '_sum9', '_nine_taps',
+                 '_nine_taps3', '_one_tap3', '_rows_taps', '_epilogue'):
         globals()[name] = numba.njit(**opts)(globals()[name])
     return numba.njit(**opts)(_direct_kernel)
 
@@ -321,12 +324,11 @@ def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
         bool: the inference context and input of
         :func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`;
         ``conv`` exactly an ``nn.Conv2d`` without forward hooks (module or
-        global), with stride 1, one group, zero
-        padding given as numbers, a kernel larger than 1 x 1 (unless
-        ``epilogue``), a map of at least :data:`DIRECT_MIN_PIXELS` pixels,
-        at most
+        global), with stride 1, one group, zero padding given as numbers, a
+        kernel larger than 1 x 1 (unless ``epilogue``), at most
         :data:`DIRECT_MAX_CHANNEL_PRODUCT` input x output channels,
-        float32 CPU weights; the kernel available (numba installed, neither
+        float32 CPU weights; a map of at least :data:`DIRECT_MIN_PIXELS`
+        pixels; the kernel available (numba installed, neither
         ``MMFUSENAS_NO_DIRECT_CONV`` nor ``MMFUSENAS_NO_NUMBA`` set).
     """
     if type(conv) is not nn.Conv2d or not blocked_layout_ok(x):
@@ -402,20 +404,14 @@ def direct_conv2d(conv: nn.Conv2d,
             f'direct_conv2d: out must be a float32 tensor of shape {shape} '
             f'with contiguous rows, got {tuple(out.shape)} '
             f'{out.dtype} strides {out.stride()}')
-    weight = _np(conv.weight.contiguous())
-    bias = (_np(conv.bias) if conv.bias is not None else
+    weight = kernel_array(conv.weight.contiguous())
+    bias = (kernel_array(conv.bias) if conv.bias is not None else
             np.zeros(conv.out_channels, np.float32))
     slope = np.float32('nan' if negative_slope is None else negative_slope)
     with kernel_scope('direct_conv2d'):
-        _kernel()(_np(x), weight, bias, ph, pw, dh, dw, int(input_adds),
-                  slope, _np(out))
+        _kernel()(kernel_array(x), weight, bias, ph, pw, dh, dw, int(input_adds),
+                  slope, kernel_array(out))
     return out
-
-
-def _np(t: torch.Tensor) -> np.ndarray:
-    """The array sharing ``t``'s memory (``.data`` for a tensor that
-    requires grad: no autograd record for a call made without autograd)."""
-    return (t.data if t.requires_grad else t).numpy()
 
 
 def conv2d_at_inference(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:

@@ -45,7 +45,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.utils.numba_kernels import compile_once, env_flag
+from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_array
 
 __all__ = [
     'FastPReLU', 'PointwiseConv2d', 'enable_fast_training',
@@ -141,9 +141,9 @@ def prelu_backward(x: torch.Tensor, weight: torch.Tensor, grad: torch.Tensor
         grad_w = (x.clamp(max=0) * grad).sum().reshape(weight.shape)
         return grad_x, grad_w
     grad_x, xf, gf, gif = views
-    acc = kernel(xf.detach().numpy(), gf.detach().numpy(),
+    acc = kernel(kernel_array(xf), kernel_array(gf),
                  np.float32(weight.detach().reshape(()).item()),
-                 gif.numpy())
+                 kernel_array(gif))
     return grad_x, torch.full_like(weight, acc)
 
 

@@ -25,7 +25,8 @@ from typing import Optional
 import numpy as np
 import torch
 
-from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_scope
+from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
+                                           kernel_array, kernel_scope)
 from .blocked_conv_chain import blocked_layout_ok
 
 __all__ = ['FUSED_MIN_PIXELS', 'fused_ok', 'ruas_kernels', 'same_plain']
@@ -158,16 +159,12 @@ class _RUASKernels:
         self._leaky_add3 = numba.njit(**opts)(_leaky_add3_kernel)
         self._illumination = numba.njit(**opts)(_illumination_kernel)
 
-    @staticmethod
-    def _np(t: torch.Tensor) -> np.ndarray:
-        return t.detach().numpy()
-
     def local_max(self, x: torch.Tensor,
                   out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """``local_max(x)`` (into ``out`` when given)."""
         out = torch.empty_like(x) if out is None else out
         with kernel_scope('ruas_local_max'):
-            self._local_max(self._np(x), self._np(out))
+            self._local_max(kernel_array(x), kernel_array(out))
         return out
 
     def rectify(self, u: torch.Tensor, y: torch.Tensor,
@@ -175,24 +172,24 @@ class _RUASKernels:
         """``local_max(u) - gamma * (u - y)``."""
         out = torch.empty_like(u)
         with kernel_scope('ruas_rectify'):
-            self._rectify(self._np(u), self._np(y), np.float32(gamma),
-                          self._np(out))
+            self._rectify(kernel_array(u), kernel_array(y), np.float32(gamma),
+                          kernel_array(out))
         return out
 
     def leaky_add(self, a: torch.Tensor, b: torch.Tensor, slope: float,
                   out: torch.Tensor) -> torch.Tensor:
         """``out = leaky_relu(a + b, slope)``."""
         with kernel_scope('ruas_leaky_add'):
-            self._leaky_add(self._np(a), self._np(b), np.float32(slope),
-                            self._np(out))
+            self._leaky_add(kernel_array(a), kernel_array(b), np.float32(slope),
+                            kernel_array(out))
         return out
 
     def leaky_add3(self, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
                    slope: float, out: torch.Tensor) -> torch.Tensor:
         """``out = leaky_relu((a + b) + c, slope)``."""
         with kernel_scope('ruas_leaky_add3'):
-            self._leaky_add3(self._np(a), self._np(b), self._np(c),
-                             np.float32(slope), self._np(out))
+            self._leaky_add3(kernel_array(a), kernel_array(b), kernel_array(c),
+                             np.float32(slope), kernel_array(out))
         return out
 
     def illumination(self, t: torch.Tensor, y: torch.Tensor,
@@ -201,8 +198,8 @@ class _RUASKernels:
         ``clamp(y / t, 0, 1)``."""
         u = torch.empty_like(y)
         with kernel_scope('ruas_illumination'):
-            self._illumination(self._np(t), self._np(y), np.float32(t_min),
-                               self._np(u))
+            self._illumination(kernel_array(t), kernel_array(y), np.float32(t_min),
+                               kernel_array(u))
         return u
 
 
