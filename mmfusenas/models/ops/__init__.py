@@ -11,6 +11,8 @@ from .edges import EdgeSpec, build_chain, build_edge, known_op_names
 from .fast_training import (FastPReLU, PointwiseConv2d, enable_fast_training,
                             is_channels_last, prelu_backward,
                             to_channels_last, use_pointwise_convs)
+from .grouped_conv import (GROUPED_MAX_THREADS, FastGroupedConv2d,
+                           grouped_conv_ok, is_one_output_grouped_conv)
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
                       hbl_op_cfg)
@@ -55,5 +57,7 @@ __all__ = [
     'enable_fast_training', 'is_channels_last', 'prelu_backward',
     'to_channels_last', 'use_pointwise_convs', 'DIRECT_MAX_CHANNEL_PRODUCT',
     'DIRECT_MIN_PIXELS',
-    'conv2d_at_inference', 'direct_conv2d', 'direct_conv_ok'
+    'conv2d_at_inference', 'direct_conv2d', 'direct_conv_ok',
+    'GROUPED_MAX_THREADS', 'FastGroupedConv2d', 'grouped_conv_ok',
+    'is_one_output_grouped_conv'
 ]

@@ -14,12 +14,18 @@ passes slow:
   the slope's sum in one compiled pass (numba);
 * **1 x 1 convolutions in channels-last**: ATen sends them to its slow
   im2col path; :class:`PointwiseConv2d` computes them as the matrix product
-  they are (``F.linear`` over the channel axis of the NHWC view).
+  they are (``F.linear`` over the channel axis of the NHWC view);
+* **grouped 3 x 3 convolutions** with one output per group (dilated
+  depthwise, the dense blocks' grouped convolutions): oneDNN's backward,
+  and its forward with several inputs per group, are slow in channels-last;
+  :class:`~mmfusenas.models.ops.grouped_conv.FastGroupedConv2d` computes
+  them in compiled row passes (numba).
 
-:func:`enable_fast_training` applies all three to a network in place: the
-classes of ``nn.PReLU`` (one slope) and 1 x 1 ``nn.Conv2d`` modules are
-swapped for the subclasses here (same parameters, buffers, hooks and
-state-dict keys) and the 4-D parameters are stored channels-last. The
+:func:`enable_fast_training` applies all of them to a network in place: the
+classes of ``nn.PReLU`` (one slope), 1 x 1 and one-output-per-group
+``nn.Conv2d`` modules are swapped for the subclasses (same parameters,
+buffers, hooks and state-dict keys) and the 4-D parameters are stored
+channels-last. The
 compound models call it on their pre-module (``fast_pre_training``) and
 feed it channels-last batches.
 
@@ -46,6 +52,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_array
+from .grouped_conv import FastGroupedConv2d, is_one_output_grouped_conv
 
 __all__ = [
     'FastPReLU', 'PointwiseConv2d', 'enable_fast_training',
@@ -247,7 +254,10 @@ def enable_fast_training(model: nn.Module,
     Modules whose type is exactly ``nn.PReLU`` with one slope become
     :class:`FastPReLU`,
     exactly ``nn.Conv2d`` with a 1 x 1 kernel, stride 1, no padding and one
-    group become :class:`PointwiseConv2d` (the class is swapped: parameters,
+    group become :class:`PointwiseConv2d`, exactly ``nn.Conv2d`` with a
+    3 x 3 kernel, one output per group and "same" zero padding (stride 1)
+    become :class:`~mmfusenas.models.ops.grouped_conv.FastGroupedConv2d`
+    (the class is swapped: parameters,
     buffers, hooks and state-dict keys stay); with ``channels_last`` the
     4-D parameters and buffers are stored channels-last. Feed the network
     channels-last inputs (:func:`to_channels_last`) to get the layout's
@@ -260,7 +270,7 @@ def enable_fast_training(model: nn.Module,
 
     Returns:
         list[str]: qualified names of the modules whose class was swapped
-        (the PReLUs, then the 1 x 1 convolutions).
+        (the PReLUs, then the 1 x 1 and the grouped convolutions).
     """
     swapped = []
     for name, module in model.named_modules():
@@ -268,6 +278,10 @@ def enable_fast_training(model: nn.Module,
             module.__class__ = FastPReLU
             swapped.append(name)
     swapped += use_pointwise_convs(model)
+    for name, module in model.named_modules():
+        if type(module) is nn.Conv2d and is_one_output_grouped_conv(module):
+            module.__class__ = FastGroupedConv2d
+            swapped.append(name)
     if channels_last:
         for tensor in list(model.parameters()) + list(model.buffers()):
             if tensor.dim() == 4:
