@@ -40,7 +40,10 @@ rounds; the fusion overhead = compound step - task-alone step (both
 without data loading), as a fraction of the task-alone step (target
 <= 100 % on the toy configs). ``--compare-plain`` also times, in the same
 rounds, the compound model with ``fast_pre_training=False`` (the before of
-the fast training path). Ends with ``RESULT {json}``.
+the fast training path); ``--compare-env KEY=VALUE ...`` the compound step
+of the same model with environment variables set (e.g.
+``MMFUSENAS_NO_GROUPED_CONV=1``: one kernel switch's before / after). Ends
+with ``RESULT {json}``.
 
 
 Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
@@ -52,6 +55,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   processes. Usage:: (its text: ``DOC_DISTRIBUTED``);
 """
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -118,6 +122,12 @@ def parse_args():
                    'with fast_pre_training=False (N_F in NCHW with '
                    "PyTorch's PReLU and 1x1 kernels): before / after of the "
                    'fast training path side by side')
+    p.add_argument('--compare-env', nargs='+', default=None,
+                   metavar='KEY=VALUE',
+                   help='also time, in the same rounds, the compound step of '
+                   'the same model with these environment variables set, '
+                   'e.g. MMFUSENAS_NO_GROUPED_CONV=1 (before / after of one '
+                   'kernel switch side by side)')
     p.add_argument('--cpu-malloc', default='config',
                    choices=['config', 'off'],
                    help="config: tune glibc malloc as the runner does "
@@ -203,6 +213,27 @@ def task_step(model, task, optim, data):
     return tm.parts
 
 
+@contextlib.contextmanager
+def _environment(pairs):
+    """Set ``KEY=VALUE`` environment variables for the block."""
+    old = {}
+    for pair in pairs:
+        key, sep, value = pair.partition('=')
+        if not sep or not key:
+            raise SystemExit(f'--compare-env: expected KEY=VALUE, got '
+                             f'{pair!r}')
+        old[key] = os.environ.get(key)
+        os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 class _ChannelsLast(torch.nn.Module):
     """Wrap a data preprocessor: its ``inputs`` in channels-last format."""
 
@@ -277,6 +308,9 @@ def run_config(path, args, data_root):
     if plain is not None:
         rows['plain'] = []
         who_all += ('p', )
+    if args.compare_env:
+        rows['env'] = []
+        who_all += ('e', )
     for r in range(args.warmup + args.rounds):
         t0 = time.perf_counter()
         batch = next(it)
@@ -286,6 +320,9 @@ def run_config(path, args, data_root):
         for who in order:
             if who == 'p':
                 res['plain'] = compound_step(plain, optim_p, batch)
+            elif who == 'e':
+                with _environment(args.compare_env):
+                    res['env'] = compound_step(model, optim, batch)
             elif who == 'c':
                 res['compound'] = compound_step(model, optim, batch)
             elif who == 'a':
@@ -318,6 +355,9 @@ def _record_tables(results: dict, configs) -> dict:
         if 'plain' in res:
             kinds.append(('compound, fast_pre_training=False',
                           res['plain']))
+        if 'env' in res:
+            kinds.append((f'compound, {" ".join(res["env"]["variables"])}',
+                          res['env']))
         for label, r in kinds:
             rows[label] = dict(r['parts_ms'], step=r['compound_ms'],
                                **{'overhead %': r['overhead_pct'],
@@ -363,22 +403,25 @@ def main_overhead():
             frac = overhead / task_alone
             name = osp.splitext(osp.basename(path))[0]
             pl = med.get('plain')
+            ev = med.get('env')
+            extra = [x for x in (pl, ev) if x]
             table = [['part', 'compound ms'] +
                      (['compound, plain N_F ms'] if pl else []) +
-                     ['task alone ms']]
+                     ([f'compound, {" ".join(args.compare_env)} ms']
+                      if ev else []) + ['task alone ms']]
             for part in ('preprocess', 'fusion fwd', 'task fwd', 'task bwd',
                          'fusion bwd', 'optim'):
                 table.append([part, f'{c[part] * 1e3:.1f}'] +
-                             ([f'{pl[part] * 1e3:.1f}'] if pl else []) +
+                             [f'{x[part] * 1e3:.1f}' for x in extra] +
                              [f'{a[part] * 1e3:.1f}' if part in a else '-'])
             table.append(['step (sum of parts)', f'{c["total"] * 1e3:.1f}'] +
-                         ([f'{pl["total"] * 1e3:.1f}'] if pl else []) +
+                         [f'{x["total"] * 1e3:.1f}' for x in extra] +
                          [f'{task_alone * 1e3:.1f}'])
             table.append(['train_step (one call)',
                           f'{med["train_step"]["total"] * 1e3:.1f}'] +
-                         (['-'] if pl else []) + ['-'])
+                         ['-'] * len(extra) + ['-'])
             table.append(['data (loader)', f'{med["data"]["data"] * 1e3:.1f}']
-                         + (['same batch'] if pl else []) + ['same batch'])
+                         + ['same batch'] * len(extra) + ['same batch'])
             fusion_only = (c['preprocess'] + c['fusion fwd'] +
                            c['fusion bwd'])
             ok = 'PASS' if frac <= TARGET else 'FAIL'
@@ -399,6 +442,12 @@ def main_overhead():
                       f'{pfrac * 100:.1f} % of the task step; the fast path '
                       f'takes {c["total"] / pl["total"]:.2f}x its compound '
                       'step')
+            if ev:
+                efrac = (ev['total'] - task_alone) / task_alone
+                print(f'with {" ".join(args.compare_env)}: overhead '
+                      f'{efrac * 100:.1f} % of the task step; the default '
+                      f'takes {c["total"] / ev["total"]:.2f}x its compound '
+                      'step')
             print(f'forward GMACs per batch: N_F {macs["fusion"]:.2f}, task '
                   f'model {macs["task"]:.2f} (ratio '
                   f'{macs["fusion"] / macs["task"]:.2f})')
@@ -417,6 +466,12 @@ def main_overhead():
                     compound_ms=round(pl['total'] * 1e3, 1),
                     overhead_pct=round(pfrac * 100, 1),
                     parts_ms={k: round(v * 1e3, 1) for k, v in pl.items()})
+            if ev:
+                results[name]['env'] = dict(
+                    variables=list(args.compare_env),
+                    compound_ms=round(ev['total'] * 1e3, 1),
+                    overhead_pct=round(efrac * 100, 1),
+                    parts_ms={k: round(v * 1e3, 1) for k, v in ev.items()})
     if args.results_json:
         write_results_record(
             args.results_json,

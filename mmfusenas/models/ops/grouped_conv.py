@@ -35,7 +35,8 @@ the map allows, on a channels-last float32 CPU input while autograd records,
 not traced / compiled, with at most :data:`GROUPED_MAX_THREADS` torch
 threads (the passes run on one thread). A second-order backward
 (``create_graph``) uses ``torch.nn.grad``'s differentiable formulas.
-``MMFUSENAS_NO_NUMBA=1`` keeps ATen's convolution.
+``MMFUSENAS_NO_GROUPED_CONV=1`` (or ``MMFUSENAS_NO_NUMBA=1``) keeps ATen's
+convolution.
 """
 import threading
 from typing import Optional, Tuple
@@ -209,7 +210,7 @@ def _build(numba):
 
 
 def _kernels():
-    if env_flag('MMFUSENAS_NO_NUMBA'):
+    if env_flag('MMFUSENAS_NO_NUMBA') or env_flag('MMFUSENAS_NO_GROUPED_CONV'):
         return None
     return compile_once(_KERNELS, _LOCK, _build, 'grouped convolution')
 
