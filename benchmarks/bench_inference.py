@@ -7,7 +7,7 @@ Usage::
         [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
         [--modes eager fold_bn channels_last fold_bn+channels_last
                  onnxruntime compile] [--device cpu|cuda] [--tf32]
-        [--clock wall|cpu] [--profile K]
+        [--clock wall|cpu] [--cpu-malloc off|tuned] [--profile K]
 
 For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
@@ -68,6 +68,12 @@ rounds, ``torch.set_num_threads(--threads)``, eval mode, no grad.
 ``--clock cpu`` (CPU, one thread, no ONNX Runtime mode) times each pass by
 the calling thread's CPU time instead of the wall clock: the same work
 without the time the thread waits for a core when the machine is shared.
+``--cpu-malloc tuned`` keeps freed blocks in glibc's heap for every network
+of the run (as the runner does for training,
+:mod:`mmfusenas.utils.cpu_allocator`): with glibc's defaults (``off``, as a
+script of the authors runs) every fresh map of a few MB is a new ``mmap``
+whose pages fault on first touch, which costs a network that allocates more
+maps more time.
 
 Also measured: parameters and MACs (``mmfusenas.search.estimators``),
 peak activation memory (largest total size of the tensors a forward pass
@@ -128,6 +134,7 @@ from mmfusenas.search.estimators import (  # noqa: E402
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.testing.hqs_reference import official_hqs_forward  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.cpu_allocator import configure_cpu_allocator  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
@@ -857,6 +864,12 @@ def main_latency(argv=None) -> dict:
         help='also write the latency tables as a results record '
         '(docs/results/<name>.json: command, commit, machine)')
     parser.add_argument(
+        '--cpu-malloc', default='off', choices=['off', 'tuned'],
+        help="off: glibc's allocator defaults (as a script of the authors "
+        'runs); tuned: freed blocks kept for reuse as the runner does '
+        '(mmfusenas.utils.cpu_allocator defaults), for every network of '
+        'the run: each fresh multi-MB map then costs no page faults')
+    parser.add_argument(
         '--profile', type=int, default=0, metavar='K',
         help='also print the K operators with the largest self time in one '
         'pass of the official and the eager network (torch.profiler)')
@@ -885,6 +898,8 @@ def main_latency(argv=None) -> dict:
     if 'eager' not in args.modes:
         args.modes = ['eager'] + args.modes
     torch.set_num_threads(args.threads)
+    if args.cpu_malloc == 'tuned':
+        configure_cpu_allocator()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
@@ -961,6 +976,7 @@ def main_latency(argv=None) -> dict:
         scale=args.scale,
         repeats=args.repeats,
         torch=torch.__version__,
+        cpu_malloc=args.cpu_malloc,
         results=results,
         summary=summary)
     if args.results_json:
@@ -972,7 +988,9 @@ def main_latency(argv=None) -> dict:
             metrics=['ms', 'x official', 'max abs diff vs eager'],
             count='images per batch', decimals=2,
             RESULT=out, note=f'{args.clock} clock, median of '
-            f'{args.repeats} interleaved passes; load average '
+            f'{args.repeats} interleaved passes; CPU allocator: '
+            f'{"tuned" if args.cpu_malloc == "tuned" else "glibc defaults"}'
+            '; load average '
             f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
     print('RESULT ' + json.dumps(out))
     return out
