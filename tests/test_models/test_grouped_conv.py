@@ -161,10 +161,11 @@ def test_conditions_and_aten_fallback(monkeypatch):
     torch.set_num_threads(GROUPED_MAX_THREADS + 1)
     assert not grouped_conv_ok(fast, x)
     torch.set_num_threads(1)
-    monkeypatch.setenv('MMFUSENAS_NO_NUMBA', '1')
-    assert not grouped_conv_ok(fast, x)
-    assert torch.equal(fast(x), ref(x))
-    monkeypatch.delenv('MMFUSENAS_NO_NUMBA')
+    for switch in ('MMFUSENAS_NO_NUMBA', 'MMFUSENAS_NO_GROUPED_CONV'):
+        monkeypatch.setenv(switch, '1')
+        assert not grouped_conv_ok(fast, x)
+        assert torch.equal(fast(x), ref(x))
+        monkeypatch.delenv(switch)
     # a map no wider than the dilation spans
     dil = FastGroupedConv2d(8, 8, 3, padding=2, dilation=2, groups=8)
     assert not grouped_conv_ok(
