@@ -436,18 +436,18 @@ def main_overhead():
                   f'step ({ok}, target <= {TARGET * 100:.0f} %); N_F fwd+bwd '
                   f'+ preprocess alone: {fusion_only * 1e3:.1f} ms = '
                   f'{fusion_only / task_alone * 100:.1f} %')
-            if pl:
-                pfrac = (pl['total'] - task_alone) / task_alone
-                print(f'plain N_F (fast_pre_training=False): overhead '
-                      f'{pfrac * 100:.1f} % of the task step; the fast path '
-                      f'takes {c["total"] / pl["total"]:.2f}x its compound '
-                      'step')
-            if ev:
-                efrac = (ev['total'] - task_alone) / task_alone
-                print(f'with {" ".join(args.compare_env)}: overhead '
-                      f'{efrac * 100:.1f} % of the task step; the default '
-                      f'takes {c["total"] / ev["total"]:.2f}x its compound '
-                      'step')
+            fracs = {}
+            for key, label, ours in (
+                    ('plain', 'plain N_F (fast_pre_training=False)',
+                     'the fast path'),
+                    ('env', f'with {" ".join(args.compare_env or [])}',
+                     'the default')):
+                if key in med:
+                    other = med[key]['total']
+                    fracs[key] = (other - task_alone) / task_alone
+                    print(f'{label}: overhead {fracs[key] * 100:.1f} % of the '
+                          f'task step; {ours} takes '
+                          f'{c["total"] / other:.2f}x its compound step')
             print(f'forward GMACs per batch: N_F {macs["fusion"]:.2f}, task '
                   f'model {macs["task"]:.2f} (ratio '
                   f'{macs["fusion"] / macs["task"]:.2f})')
@@ -464,13 +464,13 @@ def main_overhead():
             if pl:
                 results[name]['plain'] = dict(
                     compound_ms=round(pl['total'] * 1e3, 1),
-                    overhead_pct=round(pfrac * 100, 1),
+                    overhead_pct=round(fracs['plain'] * 100, 1),
                     parts_ms={k: round(v * 1e3, 1) for k, v in pl.items()})
             if ev:
                 results[name]['env'] = dict(
                     variables=list(args.compare_env),
                     compound_ms=round(ev['total'] * 1e3, 1),
-                    overhead_pct=round(efrac * 100, 1),
+                    overhead_pct=round(fracs['env'] * 100, 1),
                     parts_ms={k: round(v * 1e3, 1) for k, v in ev.items()})
     if args.results_json:
         write_results_record(

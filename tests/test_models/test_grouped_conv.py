@@ -18,15 +18,8 @@ needs_kernel = pytest.mark.skipif(
     "is ATen's convolution")
 
 CL = torch.channels_last
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # the passes are taken up to GROUPED_MAX_THREADS torch threads
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+# the passes are taken with at most GROUPED_MAX_THREADS torch threads
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _pair(cin, groups, d, bias, seed=0):
