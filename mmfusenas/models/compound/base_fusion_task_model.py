@@ -102,7 +102,8 @@ class BaseFusionTaskModel(BasePreTaskModel):
             and the samples when a loss is NaN / Inf. Defaults to True.
         fast_pre_training (bool, optional): N_F on the fast training path
             (channels-last, one-pass PReLU backward, 1 x 1 convolutions as
-            matrix products; see :class:`BasePreTaskModel`). Defaults to
+            matrix products, compiled grouped convolutions; see
+            :class:`BasePreTaskModel`). Defaults to
             None: on for the fusion models.
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor(pad_size_divisor=32)``.

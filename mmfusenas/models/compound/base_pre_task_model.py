@@ -91,7 +91,8 @@ class BasePreTaskModel(BaseModel):
             training path of :func:`~mmfusenas.models.ops.
             enable_fast_training` (channels-last parameters and inputs,
             PReLU with a one-pass backward, 1 x 1 convolutions as matrix
-            products; equal results within float rounding, see
+            products, grouped 3 x 3 convolutions in compiled row passes;
+            equal results within float rounding, see
             ``docs/user_guides/training_speed.md``). None takes the class
             default :attr:`fast_pre_training_default`.
         data_preprocessor (dict | nn.Module, optional): defaults to
