@@ -56,6 +56,25 @@ def test_ssim_equals_the_evaluation_metric_on_uint8_images(seed):
             ref, abs=1e-12)
 
 
+@pytest.mark.parametrize('padding', ['valid', 'reflect'])
+def test_ssim_map_float32_values_and_gradients(padding):
+    # the CPU path filters the moments channels-last: float32 values and
+    # input gradients agree with a float64 evaluation
+    torch.manual_seed(0)
+    x, y = torch.rand(3, 2, 24, 30), torch.rand(3, 2, 24, 30)
+    g = torch.randn(ssim_map(x, y, padding=padding).shape)
+    out = []
+    for dtype in (torch.float32, torch.float64):
+        xx = x.to(dtype).requires_grad_()
+        m = ssim_map(xx, y.to(dtype), padding=padding)
+        assert m.is_contiguous()
+        out.append((m, torch.autograd.grad(m, xx, g.to(dtype))[0]))
+    (m32, g32), (m64, g64) = out
+    torch.testing.assert_close(m32.double(), m64, rtol=0, atol=1e-5)
+    torch.testing.assert_close(
+        g32.double(), g64, rtol=0, atol=1e-5 * g64.abs().max().item())
+
+
 def test_ssim_map_shapes_and_errors():
     x = torch.rand(2, 3, 16, 20)
     assert ssim_map(x, x).shape == (2, 3, 6, 10)
@@ -188,6 +207,12 @@ def test_information_measures_hand_computed():
     x = torch.zeros(1, 1, 5, 5, dtype=torch.float64)
     x[0, 0, 2, 2] = 1
     assert laplacian_energy(x).item() == pytest.approx((1 + 8 / 64) / 25)
+    # every image and channel on its own: the impulse in image 1, channel
+    # 0 only; a constant elsewhere has no Laplacian (replicate padding)
+    batch = torch.full((2, 3, 5, 5), 0.5, dtype=torch.float64)
+    batch[1, 0] = x[0, 0]
+    assert laplacian_energy(batch).tolist() == pytest.approx(
+        [0.0, (1 + 8 / 64) / 25 / 3])
     # entropy of a two-level image with equal halves: 1 bit
     assert grey_entropy(img([[0., 1.], [1., 0.]])).item() == \
         pytest.approx(1.0)

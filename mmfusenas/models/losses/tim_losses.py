@@ -189,11 +189,15 @@ def laplacian_energy(x: torch.Tensor) -> torch.Tensor:
     Returns:
         Tensor: ``(N,)``.
     """
-    channels = x.shape[1]
-    weight = _LAPLACIAN.to(x).view(1, 1, 3, 3).expand(channels, 1, 3, 3)
+    n, c, h, w = x.shape
+    # the images of the batch as channels of one depthwise convolution
+    # (oneDNN's one-channel convolution is several times slower; same
+    # values)
+    weight = _LAPLACIAN.to(x).view(1, 1, 3, 3).expand(n * c, 1, 3, 3)
+    padded = F.pad(x, (1, 1, 1, 1), mode='replicate')
     grad = F.conv2d(
-        F.pad(x, (1, 1, 1, 1), mode='replicate'), weight, groups=channels)
-    return grad.square().mean(dim=(1, 2, 3))
+        padded.reshape(1, n * c, h + 2, w + 2), weight, groups=n * c)
+    return grad.reshape(n, c, h, w).square().mean(dim=(1, 2, 3))
 
 
 def grey_entropy(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
