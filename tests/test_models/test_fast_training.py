@@ -48,6 +48,20 @@ def test_prelu_backward_hand_computed(layout):
 
 
 @needs_kernel
+def test_prelu_backward_lanes_and_tail_hand_computed():
+    # 45 elements: two blocks of the kernel's 16 lanes and a tail of 13;
+    # x = -1 at every third element, else 1; g = the element's index
+    i = torch.arange(45.0)
+    x = torch.where(i % 3 == 0, -1.0, 1.0).view(1, 1, 5, 9)
+    g = i.view(1, 1, 5, 9)
+    with torch.no_grad():
+        gx, gw = prelu_backward(x, torch.tensor([0.25]), g)
+    assert torch.equal(gx, torch.where(x > 0, g, 0.25 * g))
+    # -(0 + 3 + ... + 42) = -3 * (0 + ... + 14) = -315
+    assert gw.item() == -315.0
+
+
+@needs_kernel
 @pytest.mark.parametrize('layout', ['contiguous', 'channels_last', 'mixed'])
 def test_prelu_backward_matches_aten(layout):
     torch.manual_seed(0)
