@@ -29,7 +29,8 @@ MODES = {
     'bench_task_guidance.py': ('guidance', 'compose'),
     'bench_task_necks.py': ('necks', 'decoders'),
     'bench_tim_two_stage.py': ('two_stage', 'single_op'),
-    'bench_training_overhead.py': ('overhead', 'reliability', 'distributed'),
+    'bench_training_overhead.py': ('overhead', 'reliability', 'distributed',
+                                   'kernels'),
 }
 
 
@@ -153,3 +154,19 @@ def test_single_op_mode_quick(monkeypatch, capsys):
     _call(bench.main, ['--mode', 'single_op', '--quick'],
           monkeypatch)
     assert _result(capsys.readouterr().out)
+
+
+def test_kernels_mode_times_the_fast_path_operators(monkeypatch, capsys):
+    bench = _bench('bench_training_overhead.py')
+    _call(bench.main, ['--mode', 'kernels', '--batch', '1', '--size', '32',
+                       '--repeats', '1'], monkeypatch)
+    res = _result(capsys.readouterr().out)
+    ops = [r['op'] for r in res['rows']]
+    assert len(ops) == 7 and sum('grouped conv' in o for o in ops) == 5
+    for row in res['rows']:
+        assert row['aten fwd+bwd'] > 0 and row['fast fwd+bwd'] > 0
+        # the ratio of the unrounded medians (ms rounded to 0.01)
+        assert row['ratio'] == pytest.approx(
+            row['fast fwd+bwd'] / row['aten fwd+bwd'], rel=0.2, abs=0.02)
+        # the same function: outputs and input gradients within rounding
+        assert row['max_diff'] < 1e-5 and row['grad_max_diff'] < 1e-5
