@@ -979,7 +979,8 @@ def main_kernels(argv=None):
                 'ATen fwd': row['aten fwd'], 'fast fwd': row['fast fwd'],
                 'ATen fwd+bwd': row['aten fwd+bwd'],
                 'fast fwd+bwd': row['fast fwd+bwd'],
-                'fast / ATen (fwd+bwd)': row['ratio']}
+                'fast / ATen (fwd+bwd)': row['ratio'],
+                'images per batch': args.batch}
     table = [['operator', 'input', 'ATen fwd', 'fast fwd', 'ATen fwd+bwd',
               'fast fwd+bwd', 'ratio', 'max|d| out / grad']]
     for r in rows:
@@ -1002,7 +1003,7 @@ def main_kernels(argv=None):
             threads=args.threads,
             metrics=['ATen fwd', 'fast fwd', 'ATen fwd+bwd', 'fast fwd+bwd',
                      'fast / ATen (fwd+bwd)'],
-            decimals=2, RESULT=result,
+            count='images per batch', decimals=2, RESULT=result,
             note=f'Median of {args.repeats} interleaved rounds; forward '
             'with autograd recording; load average '
             f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
