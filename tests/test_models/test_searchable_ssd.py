@@ -249,6 +249,20 @@ def test_neck_valid_level_with_stride_two_matches_valid_conv():
             torch.testing.assert_close(neck(x)[1], ref(x)[1])
 
 
+def test_neck_l2_norm_scale_set_at_construction():
+    # mmdet's L2Norm weight is uninitialised memory until init_weights; the
+    # neck sets it to the scale when built, so that a network used without
+    # init_weights (a supernet copied into its fixed network, a test) is
+    # deterministic
+    for _ in range(3):
+        neck = SearchableSSDNeck(op_cfg='3-C', **SSD300_NECK)
+        assert torch.equal(neck.l2_norm.weight.detach(),
+                           torch.full_like(neck.l2_norm.weight, 20.0))
+    neck.init_weights()
+    assert torch.equal(neck.l2_norm.weight.detach(),
+                       torch.full_like(neck.l2_norm.weight, 20.0))
+
+
 def test_neck_errors():
     with pytest.raises(ValueError, match='exactly one of `ops`'):
         SearchableSSDNeck(**SSD300_NECK)

@@ -189,6 +189,10 @@ class SearchableSSDNeck(BaseModule):
         self.out_channels = list(out_channels)
         if l2_norm_scale:
             self.l2_norm = L2Norm(self.in_channels[0], l2_norm_scale)
+            # mmdet's L2Norm leaves its weight as uninitialised memory until
+            # init_weights (any value, NaN included): the scale from the start
+            with torch.no_grad():
+                self.l2_norm.weight.fill_(l2_norm_scale)
             self.init_cfg += [
                 dict(
                     type='Constant',
