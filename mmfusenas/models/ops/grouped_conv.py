@@ -18,7 +18,8 @@ pass is one vectorised loop:
 
 * forward, two or more inputs per group: per output row, per input of the
   group, the three taps of each kernel row in one pass (a depthwise forward
-  stays with oneDNN, which is faster there);
+  stays with oneDNN, which is faster there, and a depthwise convolution
+  without dilation entirely: oneDNN is as fast forward and backward);
 * backward: the input gradient as the same passes over the output gradient
   with the kernel flipped; the weight gradient (and the bias's) as per-lane
   sums of ``grad * shifted input`` over the rows of an image in float32,
@@ -54,11 +55,13 @@ __all__ = [
     'is_one_output_grouped_conv'
 ]
 
-#: most torch threads for which the one-thread passes are used: at one
-#: thread they take 0.2-0.35x ATen's time for the backward of the TIM
-#: cells' grouped convolutions (8-32 channels), so oneDNN's parallel
-#: kernels would need more than about four threads to catch up
-GROUPED_MAX_THREADS = 4
+#: most torch threads for which the one-thread passes are used
+#: (``benchmarks/bench_training_overhead.py --mode kernels``, batch 8 of the
+#: toy N_F's maps, forward + backward against ATen: 0.4-0.7x with one
+#: thread; with two, 0.66-0.72x for the dilated depthwise convolutions and
+#: 1.0x for those with two or three inputs per group, so oneDNN's parallel
+#: kernels are the faster beyond)
+GROUPED_MAX_THREADS = 2
 
 _KERNELS: list = []
 _LOCK = threading.Lock()
