@@ -101,6 +101,7 @@ from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from mmfusenas.utils.process_units import (  # noqa: E402
@@ -180,6 +181,29 @@ def parse_variant_cfg_options(items: Optional[Sequence[str]],
     return out
 
 
+def parse_variant_env(items: Optional[Sequence[str]],
+                      labels: Sequence[str]) -> Dict[str, Dict[str, str]]:
+    """``['label:KEY=VALUE', ...]`` -> ``{label: {KEY: VALUE}}`` (strings).
+
+    Raises:
+        ValueError: an item not of the form ``label:KEY=VALUE``, or a label
+            that is no variant.
+    """
+    out: Dict[str, Dict[str, str]] = {}
+    for item in items or ():
+        label, sep, kv = item.partition(':')
+        key, eq, value = kv.partition('=')
+        if not sep or not eq or not label or not key:
+            raise ValueError(
+                f'--variant-env {item!r}: expected label:KEY=VALUE (e.g. '
+                'aten:MMFUSENAS_NO_GROUPED_CONV=1)')
+        if label not in labels:
+            raise ValueError(f'--variant-env {item!r}: {label!r} is no '
+                             f'variant; the variants are {list(labels)}')
+        out.setdefault(label, {})[key] = value
+    return out
+
+
 def _json_round_trip(opts: Mapping[str, Any]) -> Dict[str, Any]:
     """The options as a worker reads them back from its unit file (tuples
     become lists), so that every ``--jobs`` builds the same configs."""
@@ -207,6 +231,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    metavar='LABEL:KEY=VALUE',
                    help="options of one variant, merged after the common "
                    "ones (e.g. searched:model.detector.neck.genotype=G.yaml)")
+    p.add_argument('--variant-env', nargs='+', default=None,
+                   metavar='LABEL:KEY=VALUE',
+                   help='environment variables set while a variant trains '
+                   '(e.g. aten:MMFUSENAS_NO_GROUPED_CONV=1: a kernel switch '
+                   'compared over seeds)')
     p.add_argument('--data-root', default=None,
                    help='re-root every dataset of every config here (as '
                    'tools/train.py --data-root)')
@@ -285,6 +314,7 @@ def check_args(args: argparse.Namespace) -> 'OrderedDict[str, str]':
         variants = parse_variants(args.variants or ())
     args.variant_opts = parse_variant_cfg_options(args.variant_cfg_options,
                                                   list(variants))
+    args.variant_env = parse_variant_env(args.variant_env, list(variants))
     if not args.metrics:
         raise ValueError('--metrics: name at least one validation metric '
                          '(e.g. coco/bbox_mAP)')
@@ -492,10 +522,11 @@ def run_unit(unit: dict) -> dict:
                            f"{time.strftime('%Y%m%d_%H%M%S')}")
     torch.set_num_threads(unit['threads'])
     t0 = time.time()
-    runner = build_runner(cfg)
-    recorder = ValMetricsRecorder()
-    runner.register_hook(recorder)
-    runner.train()
+    with temporary_environment(unit.get('env') or {}):
+        runner = build_runner(cfg)
+        recorder = ValMetricsRecorder()
+        runner.register_hook(recorder)
+        runner.train()
     seconds = time.time() - t0
     where = f"variant {unit['label']} seed {unit['seed']} ({unit['config']})"
     if not recorder.records:
@@ -507,7 +538,8 @@ def run_unit(unit: dict) -> dict:
     pick_metrics(last['metrics'], unit['metrics'], where)
     return dict(
         label=unit['label'], seed=unit['seed'], config=unit['config'],
-        cfg_options=unit['cfg_options'], metrics=last['metrics'],
+        cfg_options=unit['cfg_options'], env=unit.get('env') or {},
+        metrics=last['metrics'],
         iter=last['iter'], epoch=last['epoch'],
         validations=recorder.records,
         params=count_params(runner.model, unit['count_params']),
@@ -598,7 +630,9 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
             work = osp.join(work_dir, label, f'seed_{seed}')
             units.append(dict(
                 id=f'{label}_seed{seed}', label=label, seed=seed,
-                config=config, cfg_options=opts, data_root=data_root,
+                config=config, cfg_options=opts,
+                env=dict(args.variant_env.get(label, {})),
+                data_root=data_root,
                 work_dir=work, result=osp.join(work, 'result.json'),
                 log=osp.join(work, 'unit.log'), metrics=list(args.metrics),
                 count_params=args.count_params, threads=args.threads))
@@ -629,10 +663,11 @@ def reusable_result(unit: dict) -> Optional[dict]:
     with open(path) as f:
         result = json.load(f)
     mine = dict(config=_config_key(unit['config']),
-                cfg_options=unit['cfg_options'] or {}, seed=unit['seed'])
+                cfg_options=unit['cfg_options'] or {},
+                env=unit.get('env') or {}, seed=unit['seed'])
     theirs = dict(config=_config_key(result.get('config') or ''),
                   cfg_options=result.get('cfg_options') or {},
-                  seed=result.get('seed'))
+                  env=result.get('env') or {}, seed=result.get('seed'))
     if mine != theirs:
         raise ValueError(
             f"--reuse: {path} records {theirs}, but variant "

@@ -57,7 +57,6 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   of the toy N_F (its text: ``DOC_KERNELS``);
 """
 import argparse
-import contextlib
 import io
 import json
 import os
@@ -83,6 +82,7 @@ import mmfusenas  # noqa: E402,F401
 from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
 from mmfusenas.testing.distributed import (  # noqa: E402
@@ -215,25 +215,16 @@ def task_step(model, task, optim, data):
     return tm.parts
 
 
-@contextlib.contextmanager
 def _environment(pairs):
-    """Set ``KEY=VALUE`` environment variables for the block."""
-    old = {}
+    """``KEY=VALUE`` strings as :func:`temporary_environment`'s block."""
+    env = {}
     for pair in pairs:
         key, sep, value = pair.partition('=')
         if not sep or not key:
             raise SystemExit(f'--compare-env: expected KEY=VALUE, got '
                              f'{pair!r}')
-        old[key] = os.environ.get(key)
-        os.environ[key] = value
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        env[key] = value
+    return temporary_environment(env)
 
 
 class _ChannelsLast(torch.nn.Module):

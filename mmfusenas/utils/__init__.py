@@ -14,7 +14,7 @@ from .process_units import (AdoptedProcess, ProcessUnit, UnitProgress,
 from .cli_modes import run_mode, split_mode
 from .progress import track
 from .workdir_lock import WorkDirLock, WorkDirLockedError
-from .setup_env import register_all_modules
+from .setup_env import register_all_modules, temporary_environment
 
 __all__ = [
     'DEFAULT_CPU_MALLOC', 'configure_cpu_allocator',
@@ -27,5 +27,5 @@ __all__ = [
     'fold_conv_bn_', 'FoldReport', 'prelu_to_leaky_relu', 'ProcessUnit',
     'UnitProgress', 'run_process_units', 'launch_logged', 'launch_unit_worker',
     'pid_alive', 'AdoptedProcess', 'map_in_processes', 'run_mode',
-    'split_mode'
+    'split_mode', 'temporary_environment'
 ]

@@ -1,6 +1,10 @@
-"""``register_all_modules``, the OpenMMLab entry point of a scope."""
+"""``register_all_modules``, the OpenMMLab entry point of a scope, and
+:func:`temporary_environment` (environment variables for a block)."""
+import contextlib
 import datetime
+import os
 import warnings
+from typing import Iterator, Mapping
 
 from mmengine import DefaultScope
 
@@ -37,3 +41,26 @@ def register_all_modules(init_default_scope: bool = True) -> None:
                       'default scope')
         name = f'mmfusenas-{datetime.datetime.now()}'
         DefaultScope.get_instance(name, scope_name='mmfusenas')
+
+
+@contextlib.contextmanager
+def temporary_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Set the environment variables ``env`` for the block; restore each
+    one's earlier value (or its absence) after it, also on an exception.
+
+    Benchmarks use it to time one model with and without a switch such as
+    ``MMFUSENAS_NO_GROUPED_CONV=1`` (read by the kernels at call time).
+
+    Args:
+        env (Mapping[str, str]): names and values.
+    """
+    old = {key: os.environ.get(key) for key in env}
+    try:
+        os.environ.update({key: str(value) for key, value in env.items()})
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -3,6 +3,7 @@
 run of two toy detector configs)."""
 import glob
 import json
+import os
 import os.path as osp
 import types
 
@@ -102,6 +103,25 @@ def test_plan_merges_common_then_variant_options(bench, tmp_path):
                                      'result.json')
     assert units[1]['seed'] == 3 and units[1]['threads'] == 2
     assert units[1]['config'] == FPN and units[1]['metrics'] == ['m']
+
+
+def test_variant_env_reaches_the_unit_and_its_reuse_key(bench, tmp_path):
+    args, variants = args_of(
+        bench, '--variants', f'fast={FPN}', f'aten={FPN}', '--metrics', 'm',
+        '--seeds', '0', '--variant-env', 'aten:MMFUSENAS_NO_GROUPED_CONV=1')
+    units = bench.plan_units(variants, args, str(tmp_path))
+    assert [u['env'] for u in units] == [
+        {}, {'MMFUSENAS_NO_GROUPED_CONV': '1'}]
+    # a stored result of the other environment is not reused silently
+    os.makedirs(osp.dirname(units[1]['result']))
+    with open(units[1]['result'], 'w') as f:
+        json.dump(dict(config=FPN, cfg_options={}, env={}, seed=0), f)
+    with pytest.raises(ValueError, match='--reuse'):
+        bench.reusable_result(units[1])
+    for bad, match in (('aten:=1', 'label:KEY=VALUE'),
+                       ('nobody:X=1', 'no variant')):
+        with pytest.raises(ValueError, match=match):
+            bench.parse_variant_env([bad], ['fast', 'aten'])
 
 
 # -------------------------------------------------------------- aggregation
