@@ -155,6 +155,28 @@ def parse_variants(items: Sequence[str]) -> 'OrderedDict[str, str]':
     return out
 
 
+def _labelled_pairs(items: Optional[Sequence[str]], labels: Sequence[str],
+                    option: str, example: str) -> List[tuple]:
+    """``['label:key=value', ...]`` -> ``[(label, key, value), ...]``.
+
+    Raises:
+        ValueError: an item not of the form ``label:key=value``, or a label
+            that is no variant (``option`` and ``example`` in the message).
+    """
+    out = []
+    for item in items or ():
+        label, sep, kv = item.partition(':')
+        key, eq, value = kv.partition('=')
+        if not sep or not eq or not label or not key:
+            raise ValueError(f'{option} {item!r}: expected label:key=value '
+                             f'(e.g. {example})')
+        if label not in labels:
+            raise ValueError(f'{option} {item!r}: {label!r} is no variant; '
+                             f'the variants are {list(labels)}')
+        out.append((label, key, value))
+    return out
+
+
 def parse_variant_cfg_options(items: Optional[Sequence[str]],
                               labels: Sequence[str]
                               ) -> Dict[str, Dict[str, Any]]:
@@ -167,16 +189,9 @@ def parse_variant_cfg_options(items: Optional[Sequence[str]],
             that is no variant.
     """
     out: Dict[str, Dict[str, Any]] = {}
-    for item in items or ():
-        label, sep, kv = item.partition(':')
-        key, eq, value = kv.partition('=')
-        if not sep or not eq or not label or not key:
-            raise ValueError(
-                f'--variant-cfg-options {item!r}: expected label:key=value '
-                '(e.g. searched:model.detector.neck.out_channels=32)')
-        if label not in labels:
-            raise ValueError(f'--variant-cfg-options {item!r}: {label!r} is '
-                             f'no variant; the variants are {list(labels)}')
+    for label, key, value in _labelled_pairs(
+            items, labels, '--variant-cfg-options',
+            'searched:model.detector.neck.out_channels=32'):
         out.setdefault(label, {})[key] = DictAction._parse_iterable(value)
     return out
 
@@ -186,20 +201,12 @@ def parse_variant_env(items: Optional[Sequence[str]],
     """``['label:KEY=VALUE', ...]`` -> ``{label: {KEY: VALUE}}`` (strings).
 
     Raises:
-        ValueError: an item not of the form ``label:KEY=VALUE``, or a label
-            that is no variant.
+        ValueError: as :func:`parse_variant_cfg_options`.
     """
     out: Dict[str, Dict[str, str]] = {}
-    for item in items or ():
-        label, sep, kv = item.partition(':')
-        key, eq, value = kv.partition('=')
-        if not sep or not eq or not label or not key:
-            raise ValueError(
-                f'--variant-env {item!r}: expected label:KEY=VALUE (e.g. '
-                'aten:MMFUSENAS_NO_GROUPED_CONV=1)')
-        if label not in labels:
-            raise ValueError(f'--variant-env {item!r}: {label!r} is no '
-                             f'variant; the variants are {list(labels)}')
+    for label, key, value in _labelled_pairs(
+            items, labels, '--variant-env',
+            'aten:MMFUSENAS_NO_GROUPED_CONV=1'):
         out.setdefault(label, {})[key] = value
     return out
 
