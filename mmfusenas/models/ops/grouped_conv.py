@@ -283,12 +283,12 @@ class _GroupedConvFunction(torch.autograd.Function):
         groups = weight.shape[0]
         n, cin, h, w = x.shape
         ctx.dilation = dilation
-        ctx.shape = x.shape
-        if cin == groups:  # depthwise: oneDNN's forward is the faster
-            ctx.save_for_backward(x, x, weight, bias)
-            return F.conv2d(x, weight, bias, 1, dilation, dilation, groups)
+        # the groups' inputs as the passes read them (a view of x when
+        # depthwise), kept for the backward
         xs = _split_groups(x, groups)
         ctx.save_for_backward(x, xs, weight, bias)
+        if cin == groups:  # depthwise: oneDNN's forward is the faster
+            return F.conv2d(x, weight, bias, 1, dilation, dilation, groups)
         out = torch.empty((n, groups, h, w), memory_format=torch.channels_last)
         with kernel_scope('grouped_conv2d'):
             _kernels()[0](kernel_array(xs), _tile(weight, w, False), dilation,
@@ -307,10 +307,8 @@ class _GroupedConvFunction(torch.autograd.Function):
         if torch.is_grad_enabled():  # create_graph: differentiable formulas
             return _torch_backward(x, weight, bias, d, grad, needs)
         groups = weight.shape[0]
-        n, cin, h, w = ctx.shape
+        n, cin, h, w = x.shape
         p = cin // groups
-        if xs is x:
-            xs = _split_groups(x, groups)
         g = grad.contiguous(memory_format=torch.channels_last)
         gx = torch.empty((p, n, h, w * groups))
         gw = np.empty((p, 3, 3, groups), np.float64)
