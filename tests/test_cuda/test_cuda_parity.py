@@ -110,3 +110,44 @@ def test_fusion_segmentor_trains_on_cuda_like_on_cpu():
                  for n, p in model.named_parameters()
                  if n.startswith(part)]
         assert max(moved) > 0, part
+
+
+def test_fast_training_network_and_fusion_losses_on_cuda_like_on_cpu():
+    """The training fast path (``enable_fast_training``: FastPReLU,
+    PointwiseConv2d, FastGroupedConv2d) and TIM's fusion losses (the
+    channels-last SSIM moments, the batched Laplacian) run on CUDA
+    through ATen's kernels and give the CPU fast path's loss and
+    gradients."""
+    from mmfusenas.models.ops import enable_fast_training
+    from mmfusenas.models.ops.fast_training import to_channels_last
+    from mmfusenas.registry import MODELS
+    fast_training = load_tool('tests/test_models/test_fast_training.py')
+    torch.manual_seed(5)
+    net = fast_training._tim_net()
+    swapped = enable_fast_training(net)
+    assert swapped      # the classes above are in the network
+    losses = [
+        MODELS.build(
+            dict(type='InfoPreservationLoss', measure='gradient')),
+        MODELS.build(dict(type='SaliencyWeightedLoss', ssim_weight=1.0))
+    ]
+    x = torch.rand(2, 2, 48, 48)
+
+    def step(device):
+        net.to(device).zero_grad(set_to_none=True)
+        src = to_channels_last(x.to(device))
+        fused = net(src)
+        loss = sum(loss(fused, src.contiguous()) for loss in losses)
+        loss.backward()
+        # copies: moving the network moves its parameters' .grad tensors
+        return loss.detach().cpu(), [
+            p.grad.to('cpu', copy=True) for p in net.parameters()
+        ]
+
+    cpu_loss, cpu_grads = step('cpu')
+    gpu_loss, gpu_grads = step('cuda')
+    assert gpu_loss.item() == pytest.approx(cpu_loss.item(), rel=1e-5)
+    top = max(g.abs().max() for g in cpu_grads)
+    assert top > 0
+    for a, b in zip(gpu_grads, cpu_grads):
+        assert torch.allclose(a, b, atol=1e-4 * top)
