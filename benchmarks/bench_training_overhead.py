@@ -42,8 +42,10 @@ without data loading), as a fraction of the task-alone step (target
 rounds, the compound model with ``fast_pre_training=False`` (the before of
 the fast training path); ``--compare-env KEY=VALUE ...`` the compound step
 of the same model with environment variables set (e.g.
-``MMFUSENAS_NO_GROUPED_CONV=1``: one kernel switch's before / after). Ends
-with ``RESULT {json}``.
+``MMFUSENAS_NO_GROUPED_CONV=1``: one kernel switch's before / after).
+``--cfg-options KEY=VALUE ...`` overrides settings of every config for
+both steps (e.g. ``optim_wrapper.optimizer.fused=True``: PyTorch's fused
+AdamW); the record keeps them. Ends with ``RESULT {json}``.
 
 
 Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
@@ -66,9 +68,10 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import Optional
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -130,6 +133,12 @@ def parse_args():
                    'the same model with these environment variables set, '
                    'e.g. MMFUSENAS_NO_GROUPED_CONV=1 (before / after of one '
                    'kernel switch side by side)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   default=None, metavar='KEY=VALUE',
+                   help='override settings of every config (mmengine '
+                   'syntax), e.g. optim_wrapper.optimizer.fused=True; both '
+                   'the compound model and the task model alone get them, '
+                   'and the record keeps them')
     p.add_argument('--cpu-malloc', default='config',
                    choices=['config', 'off'],
                    help="config: tune glibc malloc as the runner does "
@@ -241,9 +250,18 @@ class _ChannelsLast(torch.nn.Module):
         return data
 
 
-def run_config(path, args, data_root):
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config at ``path`` (relative to the repository or absolute)
+    with ``cfg_options`` (``--cfg-options``) merged in."""
     cfg = Config.fromfile(osp.join(ROOT, path) if not osp.isabs(path) else
                           path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def run_config(path, args, data_root):
+    cfg = load_config(path, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     loader_cfg = cfg.train_dataloader.copy()
     loader_cfg['dataset']['data_root'] = data_root + '/'
@@ -377,8 +395,7 @@ def main_overhead():
     results = {}
     malloc = None
     if args.cpu_malloc == 'config':
-        first = Config.fromfile(args.configs[0] if osp.isabs(args.configs[0])
-                                else osp.join(ROOT, args.configs[0]))
+        first = load_config(args.configs[0], args.cfg_options)
         malloc = first.get('env_cfg', {}).get('cpu_malloc')
         if malloc is not None:
             configure_cpu_allocator(**malloc)
@@ -421,7 +438,9 @@ def main_overhead():
             print(f'{name}: {args.device}, batch {bs}, {args.rounds} rounds '
                   '(median), '
                   f'{torch.get_num_threads()} threads, '
-                  f'{"channels-last" if args.channels_last else "NCHW"}, load '
+                  f'{"channels-last" if args.channels_last else "NCHW"}, '
+                  + (f'cfg-options {args.cfg_options}, '
+                     if args.cfg_options else '') + 'load '
                   f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}')
             print(AsciiTable(table).table)
             print(f'fusion overhead = compound - task alone = '
@@ -454,6 +473,8 @@ def main_overhead():
                 train_step_ms=round(med['train_step']['total'] * 1e3, 1),
                 data_ms=round(med['data']['data'] * 1e3, 1),
                 gmacs={k: round(v, 3) for k, v in macs.items()})
+            if args.cfg_options:
+                results[name]['cfg_options'] = dict(args.cfg_options)
             if pl:
                 results[name]['plain'] = dict(
                     compound_ms=round(pl['total'] * 1e3, 1),

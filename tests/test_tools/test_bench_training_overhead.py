@@ -36,3 +36,32 @@ def test_timer_parts_add_up_on_cpu(bench, monkeypatch):
     tm.lap('b')
     tm.lap('a')
     assert tm.parts == {'a': 0.75, 'b': 1.5}
+
+
+def test_cfg_options_reach_the_built_optimizer(bench, monkeypatch):
+    """``--cfg-options`` parses with mmengine's syntax, is merged into the
+    config, and the optimizer built from it carries the setting."""
+    from mmengine.optim import build_optim_wrapper
+    monkeypatch.setattr(sys, 'argv', [
+        'bench', '--cfg-options', 'optim_wrapper.optimizer.fused=True',
+        'optim_wrapper.clip_grad.max_norm=3.5'
+    ])
+    args = bench.parse_args()
+    assert args.cfg_options == {
+        'optim_wrapper.optimizer.fused': True,
+        'optim_wrapper.clip_grad.max_norm': 3.5
+    }
+    path = 'configs/tim/retinanet_ivif_toy.py'
+    cfg = bench.load_config(path, args.cfg_options)
+    assert cfg.optim_wrapper.optimizer.fused is True
+    assert cfg.optim_wrapper.clip_grad.max_norm == 3.5
+    assert 'fused' not in bench.load_config(path).optim_wrapper.optimizer
+    net = torch.nn.Linear(3, 2)
+    optim = build_optim_wrapper(
+        net,
+        dict(
+            cfg.optim_wrapper,
+            constructor='DefaultOptimWrapperConstructor',
+            paramwise_cfg={}))
+    assert optim.optimizer.defaults['fused'] is True
+    assert optim.clip_grad_kwargs['max_norm'] == 3.5
