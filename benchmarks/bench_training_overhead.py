@@ -934,7 +934,32 @@ def _kernel_cases(batch: int, size: int):
         fast.load_state_dict(ref.state_dict())
         cases.append((f'PReLU backward, {ch} channels', ref, fast,
                       (batch, ch, s, s)))
+    # the SSIM window over the five moments of two sources (TIM's losses)
+    cases.append(('separable 11-tap Gaussian (SSIM moments)',
+                  _SeparableFilterCase(aten=True),
+                  _SeparableFilterCase(aten=False), (batch, 10, size, size)))
     return cases
+
+
+class _SeparableFilterCase(torch.nn.Module):
+    """The differentiable SSIM's valid 11-tap Gaussian of NCHW planes:
+    ``separable_filter``'s compiled passes, or (``aten``) its ATen path
+    (two depthwise convolutions). Its input is NCHW, as the SSIM's
+    stacked moments."""
+
+    input_memory_format = torch.contiguous_format
+
+    def __init__(self, aten: bool):
+        super().__init__()
+        from mmfusenas.models.losses import gaussian_kernel1d
+        self.aten = aten
+        self.register_buffer('taps', gaussian_kernel1d(11, 1.5))
+
+    def forward(self, x):
+        from mmfusenas.models.ops import separable_filter
+        env = {'MMFUSENAS_NO_SEPARABLE_FILTER': '1'} if self.aten else {}
+        with temporary_environment(env):
+            return separable_filter(x, self.taps, self.taps)
 
 
 def main_kernels(argv=None):
@@ -955,7 +980,8 @@ def main_kernels(argv=None):
         for mod in (ref, fast):
             mod.to(memory_format=torch.channels_last)
         torch.manual_seed(1)
-        x = torch.randn(shape).contiguous(memory_format=torch.channels_last)
+        x = torch.randn(shape).contiguous(memory_format=getattr(
+            fast, 'input_memory_format', torch.channels_last))
         x.requires_grad_()
         g = torch.randn_like(ref(x))
 

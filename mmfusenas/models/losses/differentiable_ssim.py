@@ -11,6 +11,8 @@ images.
 import torch
 import torch.nn.functional as F
 
+from mmfusenas.models.ops.separable_filter import separable_filter
+
 SSIM_PADDINGS = ('valid', 'reflect', 'zeros')
 
 
@@ -42,24 +44,14 @@ def gaussian_kernel1d(window_size: int = 11,
 
 def _gaussian_filter(x: torch.Tensor, taps: torch.Tensor,
                      padding: str) -> torch.Tensor:
-    """Separable depthwise Gaussian filter of ``(N, C, H, W)``."""
-    channels, size = x.shape[1], taps.numel()
+    """Separable depthwise Gaussian filter of ``(N, C, H, W)`` (compiled
+    passes on the CPU, :func:`~mmfusenas.models.ops.separable_filter`);
+    the result is NCHW-contiguous."""
     if padding in ('reflect', 'zeros'):
-        r = size // 2
+        r = taps.numel() // 2
         x = F.pad(x, (r, r, r, r),
                   mode='reflect' if padding == 'reflect' else 'constant')
-    horizontal = taps.view(1, 1, 1, size).expand(channels, 1, 1, size)
-    vertical = taps.view(1, 1, size, 1).expand(channels, 1, size, 1)
-    if x.device.type == 'cpu' and channels > 1:
-        # oneDNN's depthwise convolutions run forward and backward about
-        # twice as fast on channels-last maps (same values)
-        x = x.contiguous(memory_format=torch.channels_last)
-        horizontal = horizontal.contiguous(memory_format=torch.channels_last)
-        vertical = vertical.contiguous(memory_format=torch.channels_last)
-    x = F.conv2d(x, horizontal, groups=channels)
-    # the moments back in NCHW order: the SSIM formula's elementwise
-    # operators on channel slices of a channels-last map are slower
-    return F.conv2d(x, vertical, groups=channels).contiguous()
+    return separable_filter(x, taps, taps)
 
 
 def ssim_map(x: torch.Tensor,
@@ -111,6 +103,9 @@ def ssim_map(x: torch.Tensor,
             "padding='reflect' or a smaller window_size")
     taps = gaussian_kernel1d(window_size, sigma, x.dtype, x.device)
     channels = x.shape[1]
+    if x.device.type == 'cpu':
+        # NCHW moments: the filter's compiled passes read NCHW planes
+        x, y = x.contiguous(), y.contiguous()
     moments = _gaussian_filter(
         torch.cat([x, y, x * x, y * y, x * y], dim=1), taps, padding)
     mu_x, mu_y, e_xx, e_yy, e_xy = moments.split(channels, dim=1)

@@ -29,6 +29,8 @@ from .ruas_ops import (RUAS_OP_NAMES, RUAS_PAPER_OP_NAMES, RUAS_SEARCH_OPS,
 from .ruas_ops import RUAS_PAPER_ONLY_OP_NAMES, RUAS_TASK_OPS
 from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
+from .separable_filter import (FILTER_MAX_THREADS, separable_filter,
+                               separable_filter_ok)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
 from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
@@ -59,5 +61,6 @@ __all__ = [
     'DIRECT_MIN_PIXELS',
     'conv2d_at_inference', 'direct_conv2d', 'direct_conv_ok',
     'GROUPED_MAX_THREADS', 'FastGroupedConv2d', 'grouped_conv_ok',
-    'is_one_output_grouped_conv'
+    'is_one_output_grouped_conv', 'FILTER_MAX_THREADS', 'separable_filter',
+    'separable_filter_ok'
 ]
