@@ -934,11 +934,35 @@ def _kernel_cases(batch: int, size: int):
         fast.load_state_dict(ref.state_dict())
         cases.append((f'PReLU backward, {ch} channels', ref, fast,
                       (batch, ch, s, s)))
+    # 1 x 1 convolutions with 8 outputs: products on pixel pairs, or F.linear
+    for cin in (8, 16):
+        torch.manual_seed(0)
+        ref = _PointwiseCase(cin, 8, aten=True)
+        fast = _PointwiseCase(cin, 8, aten=False)
+        fast.load_state_dict(ref.state_dict())
+        cases.append((f'1x1 conv {cin} -> 8 (pixel pairs)', ref, fast,
+                      (batch, cin, size, size)))
     # the SSIM window over the five moments of two sources (TIM's losses)
     cases.append(('separable 11-tap Gaussian (SSIM moments)',
                   _SeparableFilterCase(aten=True),
                   _SeparableFilterCase(aten=False), (batch, 10, size, size)))
     return cases
+
+
+class _PointwiseCase(torch.nn.Module):
+    """``PointwiseConv2d`` with its products on pixel pairs, or (``aten``)
+    with ``MMFUSENAS_NO_PAIRED_PRODUCTS=1`` (``F.linear``)."""
+
+    def __init__(self, cin: int, cout: int, aten: bool):
+        super().__init__()
+        from mmfusenas.models.ops import PointwiseConv2d
+        self.conv = PointwiseConv2d(cin, cout, 1)
+        self.aten = aten
+
+    def forward(self, x):
+        env = {'MMFUSENAS_NO_PAIRED_PRODUCTS': '1'} if self.aten else {}
+        with temporary_environment(env):
+            return self.conv(x)
 
 
 class _SeparableFilterCase(torch.nn.Module):

@@ -6,6 +6,7 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from mmfusenas.models.ops import (FastPReLU, PointwiseConv2d,
                                   enable_fast_training, prelu_backward,
@@ -146,6 +147,84 @@ def test_pointwise_conv_channels_last(bias):
     assert torch.allclose(fast.weight.grad, conv.weight.grad, atol=1e-4)
     # a contiguous input takes nn.Conv2d's path (same values)
     assert torch.equal(fast(x), conv(x))
+
+
+def test_paired_mm_hand_computed_and_fallbacks():
+    """Rows two at a time against diag(b, b): the same product."""
+    from mmfusenas.models.ops.fast_training import (PAIRED_COLUMNS,
+                                                    paired_mm,
+                                                    paired_weight_grad)
+    assert PAIRED_COLUMNS == 8
+    a = torch.arange(12.).view(4, 3)
+    b = torch.zeros(3, 8)
+    b[0, 0], b[1, 3], b[2, 7] = 1., 2., -1.
+    out = paired_mm(a, b)
+    # column 0 = a[:, 0], column 3 = 2 a[:, 1], column 7 = -a[:, 2]
+    want = torch.zeros(4, 8)
+    want[:, 0], want[:, 3], want[:, 7] = a[:, 0], 2 * a[:, 1], -a[:, 2]
+    assert torch.equal(out, want)
+    g = torch.arange(32.).view(4, 8)
+    assert torch.equal(paired_weight_grad(a, g), a.t() @ g)
+    torch.manual_seed(0)
+    for m, k, n in ((1000, 16, 8), (999, 16, 8), (1000, 16, 4), (64, 24, 8)):
+        x, w = torch.randn(m, k), torch.randn(k, n)
+        gr = torch.randn(m, n)
+        assert torch.allclose(paired_mm(x, w), x @ w, atol=1e-5)
+        assert torch.allclose(paired_weight_grad(x, gr), x.t() @ gr,
+                              atol=1e-4)
+    # odd rows, other widths and non-contiguous rows: torch.mm itself
+    x, w = torch.randn(999, 16), torch.randn(16, 8)
+    assert torch.equal(paired_mm(x, w), torch.mm(x, w))
+    w4 = torch.randn(16, 4)
+    assert torch.equal(paired_mm(x[:998], w4), torch.mm(x[:998], w4))
+    xt = torch.randn(16, 1000).t()
+    assert torch.equal(paired_mm(xt, w), torch.mm(xt, w))
+
+
+@pytest.mark.parametrize('cin, cout', [(8, 8), (16, 8), (8, 16), (8, 4)])
+def test_pointwise_conv_paired_products(cin, cout, monkeypatch):
+    """While autograd records, the products with 8 result columns run on
+    pixel pairs: values, input / weight / bias gradients and a second
+    order backward equal the convolution's within float32 rounding, and
+    the switch restores F.linear's path."""
+    torch.manual_seed(3)
+    conv = nn.Conv2d(cin, cout, 1)
+    fast = copy.deepcopy(conv)
+    fast.__class__ = PointwiseConv2d
+    x = torch.randn(2, cin, 12, 10, dtype=torch.float64)
+    g = torch.randn(2, cout, 12, 10, dtype=torch.float64)
+
+    def grads(module, inp, grad, create_graph=False):
+        inp = inp.clone().requires_grad_()
+        out = module(inp)
+        gx, gw, gb = torch.autograd.grad(
+            out, [inp, module.weight, module.bias], grad,
+            create_graph=create_graph)
+        return out, gx, gw, gb, inp
+
+    ref = grads(conv.double(), x, g)
+    xc = x.float().contiguous(memory_format=CL)
+    assert fast_training.paired_products_ok(xc.requires_grad_())
+    got = grads(fast, xc, g.float().contiguous(memory_format=CL))
+    assert got[0].is_contiguous(memory_format=CL)
+    for a, b in zip(got[:4], ref[:4]):
+        assert (a.double() - b).abs().max() <= 1e-5 * b.abs().max()
+    # second order: d/dx of sum(d out / d w * v) through the paired
+    # backward equals the convolution's
+    v = torch.randn(cout, cin, 1, 1, dtype=torch.float64)
+    _, _, gw2, _, inp2 = grads(fast, xc, g.float().contiguous(
+        memory_format=CL), create_graph=True)
+    h, = torch.autograd.grad((gw2 * v.float()).sum(), inp2)
+    _, _, gw1, _, inp1 = grads(conv, x, g, create_graph=True)
+    h_ref, = torch.autograd.grad((gw1 * v).sum(), inp1)
+    assert (h.double() - h_ref).abs().max() <= 1e-5 * h_ref.abs().max()
+    # the switch: F.linear's path, as before
+    monkeypatch.setenv('MMFUSENAS_NO_PAIRED_PRODUCTS', '1')
+    assert not fast_training.paired_products_ok(xc)
+    plain = F.linear(xc.permute(0, 2, 3, 1),
+                     fast.weight.reshape(cout, cin),
+                     fast.bias).permute(0, 3, 1, 2)
+    assert torch.equal(fast(xc), plain)
 
 
 def test_enable_fast_training_swaps_in_place():
