@@ -10,16 +10,17 @@ differentiable_ssim`: the 11-tap Gaussian over the five local moments)
 and suits any separable window.
 
 On a float32 CPU tensor it runs as two compiled passes per plane, forward
-and backward: the horizontal pass sums, for each tap, a shifted row slice
-into the output row, the vertical pass the rows of the horizontal result
-(one vectorised loop over a row per tap). The backward is the transposed
-filter (the output gradient spread back over the window: the same passes
-over the zero-padded gradient with the taps flipped); it is itself differentiable, so
-gradients of any order are available. ATen's path, two depthwise
+and backward, each over the whole flattened plane (one long vectorised
+loop per four taps; the positions whose window crosses a row end are
+computed and dropped): the horizontal pass sums shifted copies of the
+plane, the vertical pass copies shifted by whole rows. The backward is the
+transposed filter (the output gradient spread back over the window: the
+same passes over the zero-padded gradient with the taps flipped); it is
+itself differentiable, so gradients of any order are available. ATen's path, two depthwise
 convolutions, runs the same arithmetic through oneDNN, which on the CPU
-spends most of its time converting the planes to and from its channel
+spends much of its time converting the planes to and from its channel
 layouts (1 thread, the SSIM moments of TIM's toy losses, 8 x 10 planes of
-128 x 128: forward + backward 4-5x slower,
+128 x 128: the passes take 0.52-0.65x its forward + backward time,
 ``benchmarks/bench_training_overhead.py --mode kernels``).
 
 Sums run in another order than oneDNN's: values equal ATen's within
@@ -45,8 +46,8 @@ from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
 
 __all__ = ['FILTER_MAX_THREADS', 'separable_filter', 'separable_filter_ok']
 
-#: most torch threads for which the one-thread passes are used (with more,
-#: oneDNN's parallel convolutions can be the faster)
+#: most torch threads for which the one-thread passes are used (as for the
+#: grouped passes; with more threads the convolutions' parallel kernels run)
 FILTER_MAX_THREADS = 2
 
 _KERNELS: list = []
