@@ -215,7 +215,7 @@ class FastPReLU(nn.PReLU):
 #: pairs (:func:`paired_mm`). Measured (1 thread, 131072 rows, 4-32 inner
 #: columns, the toy N_F's shapes): with 8 result columns MKL's
 #: product runs 1.5-2.5x and the weight gradient 2-6x faster on pairs; with
-#: 4 they are as fast or slower
+#: 4 they are as fast or slower, with 16 or 32 slower
 PAIRED_COLUMNS = 8
 
 
