@@ -1,7 +1,7 @@
 from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
                         SpatialAttentionBlock, SpatialMask)
 from .blocked_conv_chain import (blocked_layout_ok, channels_last_at_inference,
-                                 run_conv_chain)
+                                 plain_eager_mode, run_conv_chain)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .direct_conv import (DIRECT_MAX_CHANNEL_PRODUCT, DIRECT_MIN_PIXELS,
                           conv2d_at_inference, direct_conv2d, direct_conv_ok)
@@ -36,7 +36,8 @@ from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
-    'known_op_names', 'blocked_layout_ok', 'run_conv_chain',
+    'known_op_names', 'blocked_layout_ok', 'plain_eager_mode',
+    'run_conv_chain',
     'channels_last_at_inference',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',

@@ -44,12 +44,25 @@ from torch.utils._python_dispatch import _get_current_dispatch_mode
 from mmfusenas.utils.numba_kernels import env_flag
 
 __all__ = [
-    'blocked_layout_ok', 'channels_last_at_inference', 'run_conv_chain'
+    'blocked_layout_ok', 'channels_last_at_inference', 'plain_eager_mode',
+    'run_conv_chain'
 ]
 
 #: ATen runs a batch-1 convolution of at most this many input elements on
 #: its native kernel instead of oneDNN (``use_mkldnn``)
 _NATIVE_MAX_NUMEL = 20480
+
+
+def plain_eager_mode() -> bool:
+    """Whether operators run as plain eager calls: not compiling, tracing
+    or scripting, no Python dispatch or function mode active (FLOP
+    counters and memory probes are such modes: a kernel of its own would
+    hide its operators from them)."""
+    return (not torch.compiler.is_compiling()
+            and not torch.jit.is_tracing()
+            and not torch.jit.is_scripting()
+            and _get_current_dispatch_mode() is None
+            and not torch._C._is_torch_function_mode_enabled())
 
 
 def blocked_layout_ok(x: torch.Tensor) -> bool:
@@ -63,12 +76,7 @@ def blocked_layout_ok(x: torch.Tensor) -> bool:
         function mode, oneDNN available and enabled, ``x`` a contiguous
         4-D float32 CPU (strided) tensor.
     """
-    return (not torch.is_grad_enabled()
-            and not torch.compiler.is_compiling()
-            and not torch.jit.is_tracing()
-            and not torch.jit.is_scripting()
-            and _get_current_dispatch_mode() is None
-            and not torch._C._is_torch_function_mode_enabled()
+    return (not torch.is_grad_enabled() and plain_eager_mode()
             and torch.backends.mkldnn.is_available()
             and torch.backends.mkldnn.enabled
             and x.layout == torch.strided and x.device.type == 'cpu'

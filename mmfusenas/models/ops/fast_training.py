@@ -14,8 +14,8 @@ passes slow:
   the slope's sum in one compiled pass (numba);
 * **1 x 1 convolutions in channels-last**: ATen sends them to its slow
   im2col path; :class:`PointwiseConv2d` computes them as the matrix product
-  they are (over the channel axis of the NHWC view; a product with at most
-  8 result columns on pixel pairs, where MKL is faster);
+  they are (over the channel axis of the NHWC view; while training, a
+  product with 8 result columns on pixel pairs, where MKL is faster);
 * **grouped 3 x 3 convolutions** with one output per group (dilated
   depthwise, the dense blocks' grouped convolutions): oneDNN's backward,
   and its forward with several inputs per group, are slow in channels-last;
@@ -33,11 +33,12 @@ feed it channels-last batches.
 What stays equal: the forward values of :class:`FastPReLU` (the same
 ``torch.prelu`` kernel) and its input gradient (ATen's rule ``x > 0 ? g :
 w g``) are bit-identical; the slope's gradient is the same sum accumulated
-in float64 (16 running sums, added at the end) instead of float32; the channels-last convolutions and the
-matrix products sum in another order. Outputs and gradients of a converted
-network equal the original's within float32 rounding, amplified by batch
-normalisation (``tests/test_models/test_fast_training.py``: outputs within
-1e-4, gradients within 1e-3 of the gradient norm).
+in float64 (16 running sums, added at the end) instead of float32; the
+channels-last convolutions and the matrix products sum in another order.
+Outputs and gradients of a converted network equal the original's within
+float32 rounding, amplified by batch normalisation
+(``tests/test_models/test_fast_training.py``: outputs within 1e-4,
+gradients within 1e-3 of the gradient norm).
 
 The compiled pass is used on float32 CPU tensors while autograd records
 (not under ``create_graph``: a second-order backward, as in DARTS'

@@ -16,12 +16,12 @@ computed and dropped): the horizontal pass sums shifted copies of the
 plane, the vertical pass copies shifted by whole rows. The backward is the
 transposed filter (the output gradient spread back over the window: the
 same passes over the zero-padded gradient with the taps flipped); it is
-itself differentiable, so gradients of any order are available. ATen's path, two depthwise
-convolutions, runs the same arithmetic through oneDNN, which on the CPU
-spends much of its time converting the planes to and from its channel
-layouts (1 thread, the SSIM moments of TIM's toy losses, 8 x 10 planes of
-128 x 128: the passes take 0.52-0.65x its forward + backward time,
-``benchmarks/bench_training_overhead.py --mode kernels``).
+itself differentiable, so gradients of any order are available. ATen's
+path, two depthwise convolutions, runs the same arithmetic through oneDNN,
+which on the CPU spends much of its time converting the planes to and
+from its channel layouts (1 thread, the SSIM moments of TIM's toy losses,
+8 x 10 planes of 128 x 128: the passes take 0.52-0.65x its forward +
+backward time, ``benchmarks/bench_training_overhead.py --mode kernels``).
 
 Sums run in another order than oneDNN's: values equal ATen's within
 float32 rounding (``tests/test_models/test_separable_filter.py``: within
@@ -39,10 +39,10 @@ import threading
 
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
                                            kernel_array, kernel_scope)
+from .blocked_conv_chain import plain_eager_mode
 
 __all__ = ['FILTER_MAX_THREADS', 'separable_filter', 'separable_filter_ok']
 
@@ -155,9 +155,8 @@ def _transpose(g, gh, gv, pad, tpad, out):
 def _build(numba):
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
                 boundscheck=False)
-    g = globals()
-    for name in ('_correlate', ):
-        g[name] = numba.njit(**opts)(g[name])
+    # the passes call it: compiled first, so that they compile against it
+    globals()['_correlate'] = numba.njit(**opts)(_correlate)
     return tuple(numba.njit(**opts)(f) for f in (_forward, _transpose))
 
 
@@ -178,23 +177,15 @@ def separable_filter_ok(x: torch.Tensor, horizontal: torch.Tensor,
             and vertical.dtype == torch.float32
             and not horizontal.requires_grad and not vertical.requires_grad
             and torch.get_num_threads() <= FILTER_MAX_THREADS
-            and not torch.jit.is_tracing() and not torch.jit.is_scripting()
-            and not torch.compiler.is_compiling()
-            and _get_current_dispatch_mode() is None
-            and not torch._C._is_torch_function_mode_enabled()
-            and _kernels() is not None)
+            and plain_eager_mode() and _kernels() is not None)
 
 
-def _planes(x: torch.Tensor):
-    """``x`` as a contiguous ``(P, H, W)`` array for the kernels."""
+def _planes(x: torch.Tensor, flat: bool = False):
+    """``x`` as a contiguous ``(P, H, W)`` array for the kernels
+    (``(P, H W)`` with ``flat``)."""
     n, c, h, w = x.shape
-    return kernel_array(x.contiguous()).reshape(n * c, h, w)
-
-
-def _flat_planes(x: torch.Tensor):
-    """``x`` as a contiguous ``(P, H W)`` array for the kernels."""
-    n, c, h, w = x.shape
-    return kernel_array(x.contiguous()).reshape(n * c, h * w)
+    shape = (n * c, h * w) if flat else (n * c, h, w)
+    return kernel_array(x.contiguous()).reshape(shape)
 
 
 class _FilterFunction(torch.autograd.Function):
@@ -209,7 +200,7 @@ class _FilterFunction(torch.autograd.Function):
         ctx.size = (h, w)
         out = x.new_empty((n, c, ho, wo))
         with kernel_scope('separable_filter'):
-            _kernels()[0](_flat_planes(x), kernel_array(horizontal),
+            _kernels()[0](_planes(x, flat=True), kernel_array(horizontal),
                           kernel_array(vertical),
                           x.new_empty(h * w).numpy(),
                           x.new_empty(ho * w).numpy(),
