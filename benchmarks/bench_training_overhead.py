@@ -935,55 +935,55 @@ def _kernel_cases(batch: int, size: int):
         cases.append((f'PReLU backward, {ch} channels', ref, fast,
                       (batch, ch, s, s)))
     # 1 x 1 convolutions with 8 outputs: products on pixel pairs, or F.linear
+    from mmfusenas.models.ops import PointwiseConv2d
     for cin in (8, 16):
         torch.manual_seed(0)
-        ref = _PointwiseCase(cin, 8, aten=True)
-        fast = _PointwiseCase(cin, 8, aten=False)
-        fast.load_state_dict(ref.state_dict())
-        cases.append((f'1x1 conv {cin} -> 8 (pixel pairs)', ref, fast,
-                      (batch, cin, size, size)))
+        conv = PointwiseConv2d(cin, 8, 1)
+        cases.append((f'1x1 conv {cin} -> 8 (pixel pairs)',
+                      _Switched(conv, 'MMFUSENAS_NO_PAIRED_PRODUCTS'),
+                      _Switched(conv), (batch, cin, size, size)))
     # the SSIM window over the five moments of two sources (TIM's losses)
+    window = _GaussianWindow()
     cases.append(('separable 11-tap Gaussian (SSIM moments)',
-                  _SeparableFilterCase(aten=True),
-                  _SeparableFilterCase(aten=False), (batch, 10, size, size)))
+                  _Switched(window, 'MMFUSENAS_NO_SEPARABLE_FILTER'),
+                  _Switched(window), (batch, 10, size, size)))
     return cases
 
 
-class _PointwiseCase(torch.nn.Module):
-    """``PointwiseConv2d`` with its products on pixel pairs, or (``aten``)
-    with ``MMFUSENAS_NO_PAIRED_PRODUCTS=1`` (``F.linear``)."""
+class _Switched(torch.nn.Module):
+    """``module`` run with the kernel switch ``switch`` set to 1 (its ATen
+    path), or as it is (``switch`` None); the input's memory format is the
+    module's ``input_memory_format`` (default channels-last)."""
 
-    def __init__(self, cin: int, cout: int, aten: bool):
+    def __init__(self, module: torch.nn.Module,
+                 switch: Optional[str] = None):
         super().__init__()
-        from mmfusenas.models.ops import PointwiseConv2d
-        self.conv = PointwiseConv2d(cin, cout, 1)
-        self.aten = aten
+        self.module = module
+        self.switch = switch
+        self.input_memory_format = getattr(module, 'input_memory_format',
+                                           torch.channels_last)
 
     def forward(self, x):
-        env = {'MMFUSENAS_NO_PAIRED_PRODUCTS': '1'} if self.aten else {}
+        env = {self.switch: '1'} if self.switch else {}
         with temporary_environment(env):
-            return self.conv(x)
+            return self.module(x)
 
 
-class _SeparableFilterCase(torch.nn.Module):
-    """The differentiable SSIM's valid 11-tap Gaussian of NCHW planes:
-    ``separable_filter``'s compiled passes, or (``aten``) its ATen path
-    (two depthwise convolutions). Its input is NCHW, as the SSIM's
-    stacked moments."""
+class _GaussianWindow(torch.nn.Module):
+    """The differentiable SSIM's valid 11-tap Gaussian of NCHW planes
+    (``separable_filter``); its input is NCHW, as the SSIM's stacked
+    moments."""
 
     input_memory_format = torch.contiguous_format
 
-    def __init__(self, aten: bool):
+    def __init__(self):
         super().__init__()
         from mmfusenas.models.losses import gaussian_kernel1d
-        self.aten = aten
         self.register_buffer('taps', gaussian_kernel1d(11, 1.5))
 
     def forward(self, x):
         from mmfusenas.models.ops import separable_filter
-        env = {'MMFUSENAS_NO_SEPARABLE_FILTER': '1'} if self.aten else {}
-        with temporary_environment(env):
-            return separable_filter(x, self.taps, self.taps)
+        return separable_filter(x, self.taps, self.taps)
 
 
 def main_kernels(argv=None):
