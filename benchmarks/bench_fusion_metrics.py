@@ -55,8 +55,16 @@ value from the numpy path (goal <= 1e-6). ``--torch-only`` skips the numpy
 per-metric and suite tables (and FMI's compile / warm-up), for a short run
 on a GPU machine.
 
-``--results-json FILE`` (with ``--reference``) writes that side-by-side
-table as a results record (``docs/results/<name>.json``, rendered into the
+``--vif-agreement`` (preset cddfuse) instead compares VIF alone, on every
+pair of ``--data`` (any size), with the reference evaluator: ours with the
+compiled separable filters (the default) and with OpenCV's
+(``fusion_kernels.USE_FILTER = False``), relative differences per pair.
+VIF's local variances cancel on near-flat pixels, so any two filter
+implementations give values that differ at ~1e-10; this shows that the
+compiled filters agree with the reference as closely as OpenCV's.
+
+``--results-json FILE`` (with ``--reference`` or ``--vif-agreement``)
+writes that side-by-side table as a results record (``docs/results/<name>.json``, rendered into the
 docs by ``tools/misc/results_to_docs.py``).
 
 Ends with ``RESULT {json}``.
@@ -138,23 +146,30 @@ def main(argv=None):
                         help='device of the torch path (cpu, cuda, cuda:1)')
     parser.add_argument('--batch', type=int, default=8,
                         help='pairs per torch batch (the pairs repeated)')
+    parser.add_argument('--vif-agreement', action='store_true',
+                        help='only VIF against the reference evaluator on '
+                        'every pair, compiled and OpenCV filters')
     parser.add_argument('--results-json', default=None, metavar='FILE',
-                        help='with --reference: write the side-by-side '
-                        'table as a results record (docs/results/<name>'
-                        '.json)')
+                        help='with --reference or --vif-agreement: write '
+                        'the side-by-side table as a results record '
+                        '(docs/results/<name>.json)')
     args = parser.parse_args(argv)
     if args.torch_only:
         args.torch = True
         if args.reference:
             sys.exit('--torch-only and --reference exclude each other')
     if args.results_json:
-        if not args.reference:
+        if not (args.reference or args.vif_agreement):
             sys.exit('--results-json records the side-by-side table: add '
-                     '--reference')
+                     '--reference or --vif-agreement')
         check_record_path(args.results_json)
-    if args.reference and args.preset != 'cddfuse':
-        sys.exit('--reference compares with the cddfuse conventions; use '
-                 '--preset cddfuse')
+    if (args.reference or args.vif_agreement) and args.preset != 'cddfuse':
+        sys.exit('--reference / --vif-agreement compare with the cddfuse '
+                 'conventions; use --preset cddfuse')
+    if args.vif_agreement:
+        if not osp.isdir(args.data):
+            sys.exit(f'data folder not found: {args.data}')
+        return _vif_agreement(args, sys.argv[1:] if argv is None else argv)
     if args.malloc_tuning:
         ok = configure_cpu_allocator(mmap_threshold=64 << 20,
                                      trim_threshold=256 << 20)
@@ -291,6 +306,63 @@ def write_reference_record(path, argv, table, result, n_pairs):
         'pairs of the per-pair ratio, the reference suite the sum of its '
         'metric calls; load average '
         f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
+
+
+def _vif_agreement(args, argv):
+    """VIF of every pair of ``args.data``: the reference evaluator's, ours
+    with the compiled filters and with OpenCV's; relative differences."""
+    import mmfusenas.testing.reference_fusion_evaluator as ref
+    from mmfusenas.evaluation.functional import fusion_kernels
+    gray = FUSION_PRESETS['cddfuse']['gray']
+    vif = FUSION_PRESETS['cddfuse']['fns']['VIF']
+    use = fusion_kernels.USE_FILTER
+    if not (use and fusion_kernels.filter_ok(fusion_mod._gauss1d(9, 1.8))):
+        sys.exit('--vif-agreement compares the compiled filters with '
+                 "OpenCV's: needs numba (and no MMFUSENAS_OPENCV_FILTERS)")
+    cols = ('reference', 'compiled', 'opencv', 'compiled rel diff',
+            'opencv rel diff')
+    rows, table, rel = [['pair', 'size', *cols]], {}, {'c': [], 'o': []}
+    for name in sorted(os.listdir(osp.join(args.data, 'ir'))):
+        a = cv2.imread(osp.join(args.data, 'ir', name))
+        if a is None:
+            continue
+        a = gray(a)
+        b = gray(cv2.imread(osp.join(args.data, 'vi', name)))
+        f = np.round((a + b) / 2)
+        r = float(ref.FUNCS['VIF'](a, b, f))
+        try:
+            c = vif(a, b, f)
+            fusion_kernels.USE_FILTER = False
+            o = vif(a, b, f)
+        finally:
+            fusion_kernels.USE_FILTER = use
+        rc, ro = (c - r) / abs(r), (o - r) / abs(r)
+        rel['c'].append(abs(rc))
+        rel['o'].append(abs(ro))
+        size = f'{a.shape[1]}x{a.shape[0]}'
+        rows.append([name, size, f'{r:.12f}', f'{c:.12f}', f'{o:.12f}',
+                     f'{rc:.1e}', f'{ro:.1e}'])
+        table[name] = dict(zip(cols, (r, c, o, f'{rc:.1e}', f'{ro:.1e}')),
+                           size=size)
+    print(f'VIF (cddfuse) against the reference evaluator, '
+          f'{len(table)} pairs of {args.data}, F = round((A + B) / 2)')
+    print(AsciiTable(rows).table)
+    result = dict(pairs=len(table))
+    for key, label in (('c', 'compiled'), ('o', 'opencv')):
+        result[f'{label}_max_rel_diff'] = float(f'{max(rel[key]):.2e}')
+        result[f'{label}_median_rel_diff'] = float(
+            f'{np.median(rel[key]):.2e}')
+    if args.results_json:
+        write_results_record(
+            args.results_json,
+            'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
+            ROOT, {'VIF against the reference evaluator': table},
+            metrics=list(cols), decimals=12, RESULT=result,
+            note='relative differences (ours - reference) / |reference|; '
+            'compiled: fusion_kernels.separable_filter, opencv: '
+            'cv2.sepFilter2D (USE_FILTER = False).')
+    print('RESULT ' + json.dumps(result))
+    return result
 
 
 def _torch_path(pairs, default, args):

@@ -58,12 +58,32 @@ def _filter(x: np.ndarray, kernel: np.ndarray, border: int) -> np.ndarray:
     return cv2.filter2D(x, cv2.CV_64F, kernel, borderType=border)
 
 
-def _sep_valid(x: np.ndarray, k1d: np.ndarray) -> np.ndarray:
-    """Separable correlation with ``outer(k1d, k1d)``, ``'valid'`` region."""
+def _sep_valid(x: np.ndarray,
+               k1d: np.ndarray,
+               y: Optional[np.ndarray] = None,
+               square: bool = False,
+               step: int = 1) -> np.ndarray:
+    """Separable correlation of ``x`` (``x * x`` with ``square``, ``x * y``
+    with ``y``) with ``outer(k1d, k1d)``, ``'valid'`` region, every
+    ``step``-th row and column: the compiled filter
+    (:func:`.fusion_kernels.separable_filter`) when numba is in use, else
+    OpenCV's ``sepFilter2D`` (the two agree to a few ulp)."""
+    if fusion_kernels.filter_ok(k1d):
+        return fusion_kernels.separable_filter(x, k1d, y, square, step)
+    z = x * y if y is not None else (x * x if square else x)
     r = len(k1d) // 2
-    y = cv2.sepFilter2D(x, cv2.CV_64F, k1d, k1d,
-                        borderType=cv2.BORDER_REFLECT_101)
-    return y[r:y.shape[0] - r, r:y.shape[1] - r]
+    out = cv2.sepFilter2D(z, cv2.CV_64F, k1d, k1d,
+                          borderType=cv2.BORDER_REFLECT_101)
+    out = out[r:out.shape[0] - r, r:out.shape[1] - r]
+    return out if step == 1 else out[::step, ::step]
+
+
+def _sep_full(x: np.ndarray, k1d: np.ndarray) -> np.ndarray:
+    """OpenCV's full (C-contiguous) separable correlation, whose ``[r:-r,
+    r:-r]`` (``r = len(k1d) // 2``) is the 'valid' part (SSIM's Gaussian
+    window; its kernel reads the valid part at that offset)."""
+    return cv2.sepFilter2D(x, cv2.CV_64F, k1d, k1d,
+                           borderType=cv2.BORDER_REFLECT_101)
 
 
 def _gauss1d(n: int, sigma: float) -> np.ndarray:
@@ -399,41 +419,33 @@ def fusion_mi(a: ArrayLike,
 # --------------------------------------------------------------------------
 # VIF
 # --------------------------------------------------------------------------
-def _sep_full(x: np.ndarray, k1d: np.ndarray) -> np.ndarray:
-    """:func:`_sep_valid` before the crop: the full (C-contiguous) output,
-    whose ``[r:-r, r:-r]`` (``r = len(k1d) // 2``) is the 'valid' part."""
-    return cv2.sepFilter2D(x, cv2.CV_64F, k1d, k1d,
-                           borderType=cv2.BORDER_REFLECT_101)
-
-
 def _valid(y: np.ndarray, r: int) -> np.ndarray:
     return y[r:y.shape[0] - r, r:y.shape[1] - r]
 
 
 def _vif_scales(x: np.ndarray) -> list:
     """Per VIF scale: ``(kernel, image, G(image), G(image^2))`` of one
-    image, the filter outputs in full (see :func:`_sep_full`; shared by both
-    sources for the fused image)."""
+    image, the filter outputs 'valid' (shared by both sources for the fused
+    image)."""
     out = []
     for scale in range(1, 5):
         n = 2**(4 - scale + 1) + 1
         k = _gauss1d(n, n / 5.0)
         if scale > 1:
-            x = _sep_valid(x, k)[::2, ::2]
+            x = _sep_valid(x, k, step=2)
         if min(x.shape) < n:
             raise ValueError(f'VIF needs images of at least 41x41 pixels '
                              f'(4 scales); scale {scale} has shape '
                              f'{x.shape}')
-        out.append((k, x, _sep_full(x, k), _sep_full(x * x, k)))
+        out.append((k, x, _sep_valid(x, k), _sep_valid(x, k, square=True)))
     return out
 
 
-def _vif_moments(mu_full: np.ndarray, q_full: np.ndarray,
-                 r: int) -> Tuple[np.ndarray, np.ndarray]:
-    """'valid' local mean and variance (clamped at 0) from
-    :func:`_vif_scales`' filter outputs (numpy path)."""
-    mu = _valid(mu_full, r)
-    var = _valid(q_full, r) - mu * mu
+def _vif_moments(mu: np.ndarray,
+                 q: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Local mean and variance (clamped at 0) from :func:`_vif_scales`'
+    filter outputs (numpy path)."""
+    var = q - mu * mu
     np.maximum(var, 0, out=var)
     return mu, var
 
@@ -453,17 +465,14 @@ def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float,
     num = den = 0.0
     for (k, ref, mu1, q1), (_, dist, mu2, q2) in zip(ref_scales,
                                                      dist_scales):
-        r = len(k) // 2
-        s12 = _sep_full(ref * dist, k)
+        s12 = _sep_valid(ref, k, dist)
         if kern is not None:
-            n, d = fusion_kernels.map_sums(
-                kern.vif, s12, mu1, q1, mu2, q2,
-                extra=(r, sigma_nsq), n_out=2,
-                shape=(s12.shape[0] - 2 * r, s12.shape[1] - 2 * r))
+            n, d = fusion_kernels.map_sums(kern.vif, s12, mu1, q1, mu2, q2,
+                                           extra=(sigma_nsq,), n_out=2)
         else:
-            m1, s1 = _vif_moments(mu1, q1, r)
-            m2, s2 = _vif_moments(mu2, q2, r)
-            n, d = _vif_chain(_valid(s12, r), m1, m2, s1, s2, sigma_nsq)
+            m1, s1 = _vif_moments(mu1, q1)
+            m2, s2 = _vif_moments(mu2, q2)
+            n, d = _vif_chain(s12, m1, m2, s1, s2, sigma_nsq)
         num += n
         den += d
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -1262,8 +1271,8 @@ _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
 #: in the request, :func:`compute_fusion_metrics` splits them between the
 #: two threads by these costs (longest first, each to the less loaded
 #: thread); VIF counts as two halves, one per thread (:func:`_split_vif_suite`).
-_COST = dict(EN=1, SD=1, SF=1, AG=3, MI=7, VIF=60, Qabf=16, Nabf=20, SCD=5,
-             SSIM=18, MS_SSIM=52, CC=4, PSNR=1)
+_COST = dict(EN=1, SD=1, SF=1, AG=2, MI=5, VIF=25, Qabf=9, Nabf=10, SCD=3,
+             SSIM=10, MS_SSIM=31, CC=2, PSNR=1)
 _SUITE_POOL = [None, None]      # executor, pid
 _SUITE_LOCK = threading.Lock()
 
