@@ -357,7 +357,8 @@ def _vif_agreement(args, argv):
             args.results_json,
             'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
             ROOT, {'VIF against the reference evaluator': table},
-            metrics=list(cols), decimals=12, RESULT=result,
+            metrics=list(cols), decimals=12, row_label='pair',
+            RESULT=result,
             note='relative differences (ours - reference) / |reference|; '
             'compiled: fusion_kernels.separable_filter, opencv: '
             'cv2.sepFilter2D (USE_FILTER = False).')

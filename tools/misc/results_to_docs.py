@@ -20,7 +20,8 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
 ``metrics`` names the columns in order (default: the first row's ranked
 metrics; ``table_metrics: {table: [...]}`` overrides them for one table)
 and ``count`` the key of a row's sample count shown beside the table's
-name (default ``pairs``; e.g. ``frames``); ``note`` (optional) is printed
+name (default ``pairs``; e.g. ``frames``; nothing is shown when no row has
+it); ``row_label`` the first column's title (default ``method``); ``note`` (optional) is printed
 after the header (e.g. the machine's load); ``decimals`` (default 4) is the
 number of decimals of float values.
 
@@ -92,11 +93,11 @@ def render(record: dict) -> str:
         count = record.get('count', 'pairs')
         pairs = sorted({r[count] for r in rows if count in r})
         cost = [c for c in COST if any(c[0] in r for r in rows)]
-        lines.append(f'**{dataset}** ({"/".join(map(str, pairs)) or "?"} '
-                     f'{count})')
+        lines.append(f'**{dataset}** ({"/".join(map(str, pairs))} {count})'
+                     if pairs else f'**{dataset}**')
         lines.append('')
         ranked = any('mean_rank' in r for r in rows)
-        header = ['method'] + metrics + (['mean rank'] if ranked else []) + [
+        header = [record.get('row_label', 'method')] + metrics + (['mean rank'] if ranked else []) + [
             c[1] for c in cost]
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
