@@ -199,6 +199,8 @@ def test_separable_filter_hand_values_and_errors():
     # only odd symmetric kernels (else OpenCV, through fusion._sep_valid)
     assert not FK.filter_ok(np.array([0.2, 0.3, 0.5]))
     assert not FK.filter_ok(np.array([0.5, 0.5]))
+    with pytest.raises(ValueError, match='odd, symmetric kernel'):
+        FK.separable_filter(x, np.array([0.2, 0.3, 0.5]))
     odd = np.array([0.2, 0.3, 0.5])
     np.testing.assert_allclose(FF._sep_valid(x, odd),
                                cv2.sepFilter2D(x, cv2.CV_64F, odd,

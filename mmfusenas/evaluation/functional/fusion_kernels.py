@@ -427,6 +427,10 @@ def separable_filter(x: np.ndarray,
         np.ndarray: C-contiguous ``((H - n) // step + 1, (W - n) // step +
         1)`` output, ``n = len(k1d)``.
     """
+    if not filter_ok(k1d):
+        raise ValueError('separable_filter: needs numba (USE_NUMBA, '
+                         'USE_FILTER) and an odd, symmetric kernel of at most '
+                         f'{FILTER_MAX_TAPS} taps, got {k1d!r}')
     n = len(k1d)
     h, w = x.shape
     if h < n or w < n:
