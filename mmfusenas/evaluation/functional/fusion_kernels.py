@@ -45,7 +45,6 @@ later processes load them from numba's cache. Without numba, or with
 """
 import math
 import threading
-import warnings
 from typing import Optional
 
 import numpy as np
@@ -312,7 +311,7 @@ def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
 # --------------------------------------------------------------------------
 #: Symmetric 1-D kernels of at most this many taps use the compiled filter.
 FILTER_MAX_TAPS = 31
-_FILTERS = {}       # taps -> compiled filter, or None if it failed
+_FILTERS = {}       # taps -> [compiled filter] once built, [None] if unusable
 _FILTER_LOCK = threading.Lock()
 
 
@@ -370,10 +369,9 @@ def _gen_filter_src(n: int) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def _compile_filter(n: int):
+def _compile_filter(numba, n: int):
     """Compile ``_sep_filter_<n>`` (with this file's name, so that numba's
     cache, keyed by file and function name, keeps it)."""
-    import numba
     ns = dict(np=np, __name__=__name__)
     exec(compile(_gen_filter_src(n), __file__, 'exec'), ns)
     return numba.njit(cache=True, nogil=True, fastmath=False,
@@ -381,26 +379,25 @@ def _compile_filter(n: int):
                           ns[f'_sep_filter_{n}'])
 
 
+def _filter_kernel(k1d: np.ndarray):
+    """The compiled filter for ``k1d`` (built once per window size, as
+    :func:`kernels`), or None where :func:`filter_ok` is false."""
+    n = len(k1d)
+    if not (USE_FILTER and n % 2 == 1 and n <= FILTER_MAX_TAPS
+            and k1d.ndim == 1 and np.array_equal(k1d, k1d[::-1])):
+        return None
+    if kernels() is None:
+        return None
+    return compile_once(_FILTERS.setdefault(n, []), _FILTER_LOCK,
+                        lambda numba: _compile_filter(numba, n),
+                        f'fusion metrics, {n}-tap filter')
+
+
 def filter_ok(k1d: np.ndarray) -> bool:
     """Whether :func:`separable_filter` runs compiled for the kernel
     ``k1d``: :data:`USE_FILTER`, numba in use (see :func:`kernels`), an odd,
     symmetric kernel of at most :data:`FILTER_MAX_TAPS` float64 taps."""
-    n = len(k1d)
-    if not (USE_FILTER and n % 2 == 1 and n <= FILTER_MAX_TAPS and k1d.ndim == 1
-            and np.array_equal(k1d, k1d[::-1])):
-        return False
-    if kernels() is None:
-        return False
-    if n not in _FILTERS:
-        with _FILTER_LOCK:
-            if n not in _FILTERS:
-                try:
-                    _FILTERS[n] = _compile_filter(n)
-                except Exception as e:  # pragma: no cover - numba failure
-                    warnings.warn(f'fusion metrics: compiling the {n}-tap '
-                                  f'filter failed ({e!r}); using OpenCV')
-                    _FILTERS[n] = None
-    return _FILTERS[n] is not None
+    return _filter_kernel(k1d) is not None
 
 
 def separable_filter(x: np.ndarray,
@@ -427,7 +424,8 @@ def separable_filter(x: np.ndarray,
         np.ndarray: C-contiguous ``((H - n) // step + 1, (W - n) // step +
         1)`` output, ``n = len(k1d)``.
     """
-    if not filter_ok(k1d):
+    kernel = _filter_kernel(k1d)
+    if kernel is None:
         raise ValueError('separable_filter: needs numba (USE_NUMBA, '
                          'USE_FILTER) and an odd, symmetric kernel of at most '
                          f'{FILTER_MAX_TAPS} taps, got {k1d!r}')
@@ -443,8 +441,8 @@ def separable_filter(x: np.ndarray,
         raise ValueError(f'separable_filter: x {x.shape} and y {y.shape} '
                          'differ in shape')
     out = np.empty(((h - n) // step + 1, (w - n) // step + 1))
-    _FILTERS[n](x, y, mode, np.ascontiguousarray(k1d, dtype=np.float64),
-                step, out)
+    kernel(x, y, mode, np.ascontiguousarray(k1d, dtype=np.float64), step,
+           out)
     return out
 
 
