@@ -64,8 +64,9 @@ implementations give values that differ at ~1e-10; this shows that the
 compiled filters agree with the reference as closely as OpenCV's.
 
 ``--results-json FILE`` (with ``--reference`` or ``--vif-agreement``)
-writes that side-by-side table as a results record (``docs/results/<name>.json``, rendered into the
-docs by ``tools/misc/results_to_docs.py``).
+writes that side-by-side table as a results record
+(``docs/results/<name>.json``, rendered into the docs by
+``tools/misc/results_to_docs.py``).
 
 Ends with ``RESULT {json}``.
 """
@@ -340,10 +341,10 @@ def _vif_agreement(args, argv):
         rel['c'].append(abs(rc))
         rel['o'].append(abs(ro))
         size = f'{a.shape[1]}x{a.shape[0]}'
+        diffs = (f'{rc:.1e}', f'{ro:.1e}')
         rows.append([name, size, f'{r:.12f}', f'{c:.12f}', f'{o:.12f}',
-                     f'{rc:.1e}', f'{ro:.1e}'])
-        table[name] = dict(zip(cols, (r, c, o, f'{rc:.1e}', f'{ro:.1e}')),
-                           size=size)
+                     *diffs])
+        table[name] = dict(zip(cols, (r, c, o, *diffs)), size=size)
     print(f'VIF (cddfuse) against the reference evaluator, '
           f'{len(table)} pairs of {args.data}, F = round((A + B) / 2)')
     print(AsciiTable(rows).table)

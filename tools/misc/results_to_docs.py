@@ -21,9 +21,9 @@ benchmark (e.g. ``benchmarks/bench_fusion_real.py --results-json``)::
 metrics; ``table_metrics: {table: [...]}`` overrides them for one table)
 and ``count`` the key of a row's sample count shown beside the table's
 name (default ``pairs``; e.g. ``frames``; nothing is shown when no row has
-it); ``row_label`` the first column's title (default ``method``); ``note`` (optional) is printed
-after the header (e.g. the machine's load); ``decimals`` (default 4) is the
-number of decimals of float values.
+it); ``row_label`` the first column's title (default ``method``); ``note``
+(optional) is printed after the header (e.g. the machine's load);
+``decimals`` (default 4) is the number of decimals of float values.
 
 Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
 ``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the
@@ -97,8 +97,8 @@ def render(record: dict) -> str:
                      if pairs else f'**{dataset}**')
         lines.append('')
         ranked = any('mean_rank' in r for r in rows)
-        header = [record.get('row_label', 'method')] + metrics + (['mean rank'] if ranked else []) + [
-            c[1] for c in cost]
+        header = [record.get('row_label', 'method')] + metrics + (
+            ['mean rank'] if ranked else []) + [c[1] for c in cost]
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
         for name, r in table.items():
