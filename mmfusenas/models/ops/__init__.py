@@ -32,12 +32,15 @@ from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
 from .separable_filter import (FILTER_MAX_THREADS, separable_filter,
                                separable_filter_ok)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
+from .winograd_conv import (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_PIXELS,
+                            winograd_conv2d, winograd_ok)
 from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
     'known_op_names', 'blocked_layout_ok', 'plain_eager_mode',
-    'run_conv_chain',
+    'run_conv_chain', 'WINOGRAD_MIN_CHANNELS', 'WINOGRAD_MIN_PIXELS',
+    'winograd_conv2d', 'winograd_ok',
     'channels_last_at_inference',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',

@@ -26,6 +26,16 @@ would send to oneDNN for that input (``use_mkldnn`` of ATen's
 elements); a convolution that would run on PyTorch's native kernel runs on
 it (NCHW), and everything after the last convolution runs on NCHW tensors.
 
+Where a chain has a convolution that Winograd's algorithm computes with
+fewer multiply-adds (:mod:`~mmfusenas.models.ops.winograd_conv`: 3 x 3,
+at least 16 input channels, a map of at least 128 x 128 pixels), the chain
+runs on channels-last maps instead: those convolutions (with a ReLU that
+follows them) by :func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`,
+the others by oneDNN on the channels-last maps. Its output then equals
+``layers(x)`` within float rounding (Winograd's transforms round
+differently), not bit for bit; ``MMFUSENAS_NO_WINOGRAD=1`` keeps the
+blocked path above.
+
 :func:`channels_last_at_inference` is the other way to spare the reorders,
 for networks that are not plain chains (reflection padding, PReLU,
 attention, multi-scale cells: the TIM networks): in the same inference
@@ -42,6 +52,7 @@ import torch.nn as nn
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from mmfusenas.utils.numba_kernels import env_flag
+from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
     'blocked_layout_ok', 'channels_last_at_inference', 'plain_eager_mode',
@@ -150,6 +161,9 @@ def run_conv_chain(layers: Iterable[nn.Module],
             x = layer(x)
         return x
     n, _, h, w = x.shape
+    if any(winograd_ok(m, (n, m.in_channels, h, w)) for m in layers
+           if isinstance(m, nn.Conv2d)):
+        return _run_channels_last(layers, x)
     convs = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
     last = convs[-1] if convs else -1
     out = x
@@ -167,3 +181,27 @@ def run_conv_chain(layers: Iterable[nn.Module],
                 out = out.to_dense()
             out = layer(out)
     return out.to_dense() if out.is_mkldnn else out
+
+
+def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
+    """The chain on channels-last maps: Winograd's convolutions (with the
+    ReLU that follows one) where :func:`winograd_ok` holds, the layers'
+    own calls on the channels-last maps otherwise; the output NCHW."""
+    out = x.contiguous(memory_format=torch.channels_last)
+    fresh = False       # ``out`` a map this chain made (ReLU in place)
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        relu = i + 1 < len(layers) and type(layers[i + 1]) is nn.ReLU
+        if isinstance(layer, nn.Conv2d) and winograd_ok(
+                layer, tuple(out.shape)):
+            out = winograd_conv2d(out, layer, relu=relu)
+            i += 2 if relu else 1
+        elif fresh and type(layer) is nn.ReLU:
+            out = torch.relu_(out)
+            i += 1
+        else:
+            out = layer(out).contiguous(memory_format=torch.channels_last)
+            i += 1
+        fresh = True
+    return out.contiguous()
