@@ -60,7 +60,8 @@ authors' summation order), ``aten_conv`` (eager with
 ``MMFUSENAS_NO_DIRECT_CONV=1``: the RUAS networks with ATen's convolutions
 instead of the direct few-channel ones), ``no_winograd`` (eager with
 ``MMFUSENAS_NO_WINOGRAD=1``: HQS's and RUAS's wide conv chains with
-oneDNN's direct 3 x 3 convolutions instead of Winograd's), ONNX Runtime session variants
+oneDNN's direct 3 x 3 convolutions instead of Winograd's), ONNX Runtime
+session variants
 (:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
@@ -152,7 +153,8 @@ ENTRY_IMAGES = {'RUAS_A clean': LOL_CLEAN_IMAGE}
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
-EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'jit_freeze', 'ort_basic', 'ort_extended',
+EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'jit_freeze',
+               'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
                'ort_channels_last', 'ort_prelu')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
