@@ -87,6 +87,16 @@ _LOCK = threading.Lock()
 _WEIGHTS: dict = {}
 
 
+def _bt(a0, a1, a2, a3, a4, a5):
+    """``B^T a`` of six float32 values (F(4, 3)'s input transform)."""
+    f2 = np.float32(2)
+    f4 = np.float32(4)
+    f5 = np.float32(5)
+    return (f4 * a0 - f5 * a2 + a4, -f4 * (a1 + a2) + (a3 + a4),
+            f4 * (a1 - a2) + (a4 - a3), f2 * (a3 - a1) + (a4 - a2),
+            f2 * (a1 - a3) + (a4 - a2), f4 * a1 - f5 * a3 + a5)
+
+
 def _input_transform(x, d, tiles, v):
     """``v[:, t] = B^T p B`` for the 6 x 6 patch ``p`` of tile ``t``
     (rows ``tiles[t]``: image, sub-grid row / column, tile row / column)
@@ -96,9 +106,6 @@ def _input_transform(x, d, tiles, v):
     p = np.empty((6, 6, c), np.float32)
     q = np.empty((6, 6, c), np.float32)
     f0 = np.float32(0)
-    f2 = np.float32(2)
-    f4 = np.float32(4)
-    f5 = np.float32(5)
     for t in range(tiles.shape[0]):
         n = tiles[t, 0]
         y0 = tiles[t, 1] + d * (4 * tiles[t, 3] - 1)
@@ -115,32 +122,16 @@ def _input_transform(x, d, tiles, v):
                         p[r, k, ch] = f0
         for r in range(6):     # along each patch row: q[j, r] = (p[r] B)_j
             for ch in range(c):
-                a0 = p[r, 0, ch]
-                a1 = p[r, 1, ch]
-                a2 = p[r, 2, ch]
-                a3 = p[r, 3, ch]
-                a4 = p[r, 4, ch]
-                a5 = p[r, 5, ch]
-                q[0, r, ch] = f4 * a0 - f5 * a2 + a4
-                q[1, r, ch] = -f4 * (a1 + a2) + (a3 + a4)
-                q[2, r, ch] = f4 * (a1 - a2) + (a4 - a3)
-                q[3, r, ch] = f2 * (a3 - a1) + (a4 - a2)
-                q[4, r, ch] = f2 * (a1 - a3) + (a4 - a2)
-                q[5, r, ch] = f4 * a1 - f5 * a3 + a5
+                (q[0, r, ch], q[1, r, ch], q[2, r, ch], q[3, r, ch],
+                 q[4, r, ch], q[5, r, ch]) = _bt(
+                     p[r, 0, ch], p[r, 1, ch], p[r, 2, ch], p[r, 3, ch],
+                     p[r, 4, ch], p[r, 5, ch])
         for j in range(6):     # down each column: v[6 i + j] = (B^T q_j)_i
             for ch in range(c):
-                a0 = q[j, 0, ch]
-                a1 = q[j, 1, ch]
-                a2 = q[j, 2, ch]
-                a3 = q[j, 3, ch]
-                a4 = q[j, 4, ch]
-                a5 = q[j, 5, ch]
-                v[j, t, ch] = f4 * a0 - f5 * a2 + a4
-                v[6 + j, t, ch] = -f4 * (a1 + a2) + (a3 + a4)
-                v[12 + j, t, ch] = f4 * (a1 - a2) + (a4 - a3)
-                v[18 + j, t, ch] = f2 * (a3 - a1) + (a4 - a2)
-                v[24 + j, t, ch] = f2 * (a1 - a3) + (a4 - a2)
-                v[30 + j, t, ch] = f4 * a1 - f5 * a3 + a5
+                (v[j, t, ch], v[6 + j, t, ch], v[12 + j, t, ch],
+                 v[18 + j, t, ch], v[24 + j, t, ch], v[30 + j, t, ch]) = _bt(
+                     q[j, 0, ch], q[j, 1, ch], q[j, 2, ch], q[j, 3, ch],
+                     q[j, 4, ch], q[j, 5, ch])
 
 
 def _output_transform(m, tiles, bias, lo, d, y):
@@ -203,6 +194,7 @@ def _output_transform(m, tiles, bias, lo, d, y):
 def _compile(numba):
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
                 boundscheck=False)
+    globals()['_bt'] = numba.njit(inline='always', **opts)(_bt)
     return (numba.njit(**opts)(_input_transform),
             numba.njit(**opts)(_output_transform))
 
