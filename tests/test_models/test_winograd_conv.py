@@ -222,3 +222,20 @@ def test_hqs_denoiser_and_proxy_keep_their_values():
         y64 = den.double()(x.double(), g64)
     assert (g.double() - g64).abs().max() < 1e-5 * g64.abs().max()
     assert (y.double() - y64).abs().max() < 1e-5
+
+
+def test_chain_leaves_its_input_unchanged():
+    """A chain whose first layers hand the input on (Identity, then ReLU)
+    must not apply the ReLU in place to the caller's map (one channel: the
+    channels-last map is the input itself)."""
+    torch.manual_seed(0)
+    layers = nn.Sequential(nn.Identity(), nn.ReLU(),
+                           nn.Conv2d(1, 16, 3, padding=1),
+                           nn.Conv2d(16, 16, 3, padding=1)).eval()
+    x = torch.randn(1, 1, 128, 128)
+    before = x.clone()
+    with torch.no_grad():
+        y = run_conv_chain(layers, x)
+        ref = layers.double()(before.double())
+    assert torch.equal(x, before)
+    assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()

@@ -188,7 +188,6 @@ def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
     ReLU that follows one) where :func:`winograd_ok` holds, the layers'
     own calls on the channels-last maps otherwise; the output NCHW."""
     out = x.contiguous(memory_format=torch.channels_last)
-    fresh = False       # ``out`` a map this chain made (ReLU in place)
     i = 0
     while i < len(layers):
         layer = layers[i]
@@ -197,11 +196,12 @@ def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
                 layer, tuple(out.shape)):
             out = winograd_conv2d(out, layer, relu=relu)
             i += 2 if relu else 1
-        elif fresh and type(layer) is nn.ReLU:
+        elif type(layer) is nn.ReLU and (    # in place on a map made here
+                out.untyped_storage().data_ptr() !=
+                x.untyped_storage().data_ptr()):
             out = torch.relu_(out)
             i += 1
         else:
             out = layer(out).contiguous(memory_format=torch.channels_last)
             i += 1
-        fresh = True
     return out.contiguous()
