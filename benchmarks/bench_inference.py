@@ -140,6 +140,7 @@ from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.cpu_allocator import configure_cpu_allocator  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
+from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
@@ -619,15 +620,8 @@ def _eager_without(flag: str, net: nn.Module,
     """``net(x)`` with the environment switch ``flag`` set for the call
     (e.g. ``MMFUSENAS_NO_CHANNELS_LAST=1``: the NCHW pass, in the authors'
     summation order)."""
-    old = os.environ.get(flag)
-    os.environ[flag] = '1'
-    try:
+    with temporary_environment({flag: '1'}):
         return net(x)
-    finally:
-        if old is None:
-            del os.environ[flag]
-        else:
-            os.environ[flag] = old
 
 
 def make_modes(net: nn.Module,

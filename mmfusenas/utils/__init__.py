@@ -6,6 +6,7 @@ from .checkpoint import (allow_mmengine_checkpoint_globals,
 from .cpu_allocator import DEFAULT_CPU_MALLOC, configure_cpu_allocator
 from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
+from .module_hooks import has_forward_hooks
 from .fileio import atomic_write, current_umask, fsync_dir, read_stored_run
 from .process_units import (AdoptedProcess, ProcessUnit, UnitProgress,
                             launch_logged, launch_unit_worker,
@@ -27,5 +28,5 @@ __all__ = [
     'fold_conv_bn_', 'FoldReport', 'prelu_to_leaky_relu', 'ProcessUnit',
     'UnitProgress', 'run_process_units', 'launch_logged', 'launch_unit_worker',
     'pid_alive', 'AdoptedProcess', 'map_in_processes', 'run_mode',
-    'split_mode', 'temporary_environment'
+    'split_mode', 'temporary_environment', 'has_forward_hooks'
 ]

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from mmfusenas.utils.module_hooks import has_forward_hooks
 from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
                                            kernel_array, kernel_scope)
 from .blocked_conv_chain import blocked_layout_ok
@@ -333,9 +334,7 @@ def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
     """
     if type(conv) is not nn.Conv2d or not blocked_layout_ok(x):
         return False
-    if (conv._forward_hooks or conv._forward_pre_hooks
-            or nn.modules.module._global_forward_hooks
-            or nn.modules.module._global_forward_pre_hooks):
+    if has_forward_hooks(conv):
         return False  # the hooks see the module's own call
     if (conv.stride != (1, 1) or conv.groups != 1
             or conv.padding_mode != 'zeros'

@@ -53,6 +53,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from mmfusenas.utils.module_hooks import has_forward_hooks
 from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
                                            kernel_array, kernel_scope)
 
@@ -272,9 +273,7 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
     """
     if type(conv) is not nn.Conv2d:
         return False
-    if (conv._forward_hooks or conv._forward_pre_hooks
-            or nn.modules.module._global_forward_hooks
-            or nn.modules.module._global_forward_pre_hooks):
+    if has_forward_hooks(conv):
         return False  # the hooks see the module's own call
     n, c, h, w = shape
     d = conv.dilation
