@@ -2,9 +2,8 @@
 
 oneDNN computes a float32 3 x 3 convolution directly: nine multiply-adds
 per input channel, output channel and pixel. At 64 channels it already
-runs at the core's arithmetic rate (a 64 -> 64 convolution at 252 x 252,
-2.3 G multiply-adds, takes about 42 ms on one core), so no rewrite with
-the same multiply-adds is faster. Winograd's minimal filtering algorithm
+runs at about the core's arithmetic rate, so no rewrite with the same
+multiply-adds is much faster. Winograd's minimal filtering algorithm
 F(4 x 4, 3 x 3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
 Networks", CVPR 2016) computes each 4 x 4 output tile from a 6 x 6 input
 patch with 36 products per channel pair instead of 144:
