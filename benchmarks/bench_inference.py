@@ -97,6 +97,8 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   x 620. (its text: ``DOC_TIM_COST``);
 * ``ruas``: Cost and quality of the RUAS enhancement variants at the paper's
   LOL size. (its text: ``DOC_RUAS``);
+* ``conv_kernels``: 3 x 3 convolutions of the official networks' shapes:
+  oneDNN or Winograd. (its text: ``DOC_CONV_KERNELS``);
 """
 import argparse
 import copy
@@ -1316,10 +1318,139 @@ def main_ruas() -> None:
         default=str))
 
 
+DOC_CONV_KERNELS = """3 x 3 convolutions of the official networks' shapes: oneDNN or Winograd.
+
+Usage::
+
+    python benchmarks/bench_inference.py --mode conv_kernels [--repeats 7]
+        [--warmup 2] [--cpu-malloc tuned|off] [--results-json FILE]
+
+For each shape (input -> output channels, map size; the network that has
+it) one convolution with seeded weights on a channels-last map, one torch
+thread: oneDNN's direct kernel (``conv(x)``, what the toolbox runs where
+Winograd's is not taken) and
+:func:`mmfusenas.models.ops.winograd_conv.winograd_conv2d`, forced for the
+shapes its rule (``winograd_ok``) declines, interleaved, median of
+``--repeats`` passes. Winograd's pass is split into its parts, each
+timed over the map's full blocks of tiles: the compiled input transform,
+the 36 batched products (``torch.bmm``) and the compiled output
+transform. ``taken``:
+whether ``winograd_ok`` picks Winograd for the shape. Ends with
+``RESULT {json}``.
+"""
+
+#: (input channels, output channels, H, W, network)
+CONV_SHAPES = (
+    (64, 64, 252, 252, 'HQS'), (64, 1, 252, 252, 'HQS'),
+    (16, 64, 252, 252, '-'), (32, 32, 400, 600, 'RUAS'),
+    (32, 3, 400, 600, 'RUAS'), (32, 16, 400, 600, '-'),
+    (24, 24, 400, 600, '-'), (16, 16, 400, 600, 'HBL'),
+    (32, 32, 200, 300, 'HBL'), (32, 32, 100, 150, 'HBL'),
+    (64, 32, 100, 150, 'HBL'))
+
+
+def _winograd_parts(x, conv) -> Tuple[Callable, Callable, Callable]:
+    """Three passes over every tile of ``x``: input transform, products,
+    output transform (as :func:`winograd_conv2d` runs them block by
+    block), on buffers of their own."""
+    from mmfusenas.models.ops import winograd_conv as wmod
+    forward, backward = wmod._kernels()
+    n, c, h, w = x.shape
+    wt = wmod.winograd_weight(conv.weight)
+    tiles = wmod._tiles(n, h, w, 1)
+    blocks = [tiles[i:i + wmod.TILE_BLOCK]
+              for i in range(0, len(tiles) - wmod.TILE_BLOCK + 1,
+                             wmod.TILE_BLOCK)]
+    v = torch.empty((36, wmod.TILE_BLOCK, c))
+    m = torch.empty((36, wmod.TILE_BLOCK, wt.shape[2]))
+    y = torch.empty((n, wt.shape[2], h, w), memory_format=torch.channels_last)
+    xa, ya = x.numpy().transpose(0, 2, 3, 1), y.numpy().transpose(0, 2, 3, 1)
+    bias = conv.bias.detach().numpy()
+    lo = np.float32(-np.inf)
+    return (lambda: [forward(xa, 1, b, v.numpy()) for b in blocks],
+            lambda: [torch.bmm(v, wt, out=m) for b in blocks],
+            lambda: [backward(m.numpy(), b, bias, lo, 1, ya) for b in blocks])
+
+
+def main_conv_kernels() -> dict:
+    parser = argparse.ArgumentParser(
+        description=DOC_CONV_KERNELS,
+        formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--cpu-malloc', choices=('tuned', 'off'),
+                        default='tuned')
+    parser.add_argument('--results-json', default=None, metavar='FILE')
+    args = parser.parse_args()
+    if args.results_json:
+        check_record_path(args.results_json)
+    from mmfusenas.models.ops import winograd_conv as wmod
+    if args.cpu_malloc == 'tuned':
+        configure_cpu_allocator()
+    header = ['convolution', 'network', 'taken', 'oneDNN ms', 'Winograd ms',
+              'x oneDNN', 'input transform ms', 'products ms',
+              'output transform ms']
+    rows, table = [header], {}
+    with num_threads(1), torch.no_grad():
+        for ci, co, h, w, net in CONV_SHAPES:
+            torch.manual_seed(0)
+            conv = nn.Conv2d(ci, co, 3, padding=1).eval()
+            x = torch.rand(1, ci, h, w).contiguous(
+                memory_format=torch.channels_last)
+            taken = wmod.winograd_ok(conv, tuple(x.shape))
+            saved = (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS)
+            wmod.WINOGRAD_MIN_OUT_CHANNELS = wmod.WINOGRAD_MIN_PIXELS = 1
+            try:   # forced where the rule declines the shape
+                runs = dict(onednn=lambda: conv(x),
+                            winograd=lambda: wmod.winograd_conv2d(x, conv))
+                runs.update(zip(('input', 'products', 'output'),
+                                _winograd_parts(x, conv)))
+                times = {k: [] for k in runs}
+                for r in range(args.warmup + args.repeats):
+                    for k, f in runs.items():
+                        t0 = time.perf_counter()
+                        f()
+                        if r >= args.warmup:
+                            times[k].append(1e3 * (time.perf_counter() - t0))
+            finally:
+                wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS = \
+                    saved
+            ms = {k: statistics.median(v) for k, v in times.items()}
+            name = f'{ci} -> {co} at {h}x{w}'
+            table[name] = {
+                'network': net, 'taken': 'yes' if taken else 'no',
+                'oneDNN ms': round(ms['onednn'], 2),
+                'Winograd ms': round(ms['winograd'], 2),
+                'x oneDNN': round(ms['winograd'] / ms['onednn'], 2),
+                'input transform ms': round(ms['input'], 2),
+                'products ms': round(ms['products'], 2),
+                'output transform ms': round(ms['output'], 2)}
+            rows.append([name] + [table[name][k] for k in header[1:]])
+            print(name, table[name], flush=True)
+    print(AsciiTable(rows).table)
+    title = '3 x 3 convolutions, channels-last, 1 thread'
+    out = dict(device=device_name(torch.device('cpu')),
+               cpu_malloc=args.cpu_malloc, results={title: table})
+    if args.results_json:
+        write_results_record(
+            args.results_json, 'OMP_NUM_THREADS=1 python '
+            'benchmarks/bench_inference.py --mode conv_kernels ' +
+            shlex.join(sys.argv[1:]), ROOT, {title: table}, threads=1,
+            metrics=header[1:], row_label='convolution', decimals=2,
+            RESULT=out, note=f'median of {args.repeats} interleaved passes; '
+            f'CPU allocator: '
+            f'{"tuned" if args.cpu_malloc == "tuned" else "glibc defaults"}'
+            '; load average '
+            f'{" / ".join(f"{v:.2f}" for v in os.getloadavg())} at the end.')
+    print('RESULT ' + json.dumps(out))
+    return out
+
+
 MODES = {
     'latency': main_latency,
     'tim_cost': main_tim_cost,
-    'ruas': main_ruas
+    'ruas': main_ruas,
+    'conv_kernels': main_conv_kernels
 }
 
 

@@ -29,6 +29,13 @@ def _cl(x):
     return x.contiguous(memory_format=torch.channels_last)
 
 
+@pytest.fixture
+def any_width(monkeypatch):
+    """The kernel computes any output width; the tests of its values use
+    narrow ones too (the selection rule is ``test_conditions``')."""
+    monkeypatch.setattr(wmod, 'WINOGRAD_MIN_OUT_CHANNELS', 1)
+
+
 def _conv(c, co, d=1, bias=True, seed=0):
     torch.manual_seed(seed)
     return nn.Conv2d(c, co, 3, padding=d, dilation=d, bias=bias).eval()
@@ -52,6 +59,7 @@ def _reference(x, conv):
     (1, 24, 40, 129, 133, 4, True),      # sub-grids of unequal sizes
 ])
 @pytest.mark.parametrize('relu', [False, True])
+@pytest.mark.usefixtures('any_width')
 def test_matches_float64_convolution(n, c, co, h, w, d, bias, relu):
     conv = _conv(c, co, d, bias)
     torch.manual_seed(1)
@@ -69,6 +77,7 @@ def test_matches_float64_convolution(n, c, co, h, w, d, bias, relu):
         assert (y >= 0).all()
 
 
+@pytest.mark.usefixtures('any_width')
 def test_delta_input_gives_the_flipped_kernel():
     """A one at pixel (i, j) of channel k: output o at (i + 1 - a,
     j + 1 - b) is w[o, k, a, b] (a correlation), zero elsewhere; a border
@@ -90,6 +99,7 @@ def test_delta_input_gives_the_flipped_kernel():
     assert (y[:, :, 70:, :50] == 0).all()      # far from both: exact zeros
 
 
+@pytest.mark.usefixtures('any_width')
 def test_constant_input_sums_the_kernel():
     """All ones: inside the map every output is sum(w) + b; at a corner
     only the 2 x 2 taps inside the map count."""
@@ -104,6 +114,7 @@ def test_constant_input_sums_the_kernel():
     assert torch.allclose(y[0, :, 0, 0].double(), corner, atol=2e-5)
 
 
+@pytest.mark.usefixtures('any_width')
 def test_weight_transform_follows_in_place_changes():
     conv = _conv(16, 8)
     first = winograd_weight(conv.weight)
@@ -131,31 +142,34 @@ def test_transformed_weight_is_g_g_gt():
 
 def test_conditions():
     big = (1, 16, 128, 128)
-    assert winograd_ok(_conv(16, 16), big)
-    assert not winograd_ok(_conv(8, 16), (1, 8, 128, 128))   # few inputs
-    assert not winograd_ok(_conv(16, 16), (1, 16, 64, 64))   # small map
+    assert winograd_ok(_conv(16, 24), big)
+    assert not winograd_ok(_conv(8, 24), (1, 8, 128, 128))   # few inputs
+    assert not winograd_ok(_conv(16, 24), (1, 16, 64, 64))   # small map
+    assert wmod.WINOGRAD_MIN_OUT_CHANNELS == 24
+    assert not winograd_ok(_conv(16, 23), big)                 # few outputs
+    assert not winograd_ok(_conv(64, 1), (1, 64, 128, 128))
     assert 64 * 64 < WINOGRAD_MIN_PIXELS <= 128 * 128
-    assert not winograd_ok(nn.Conv2d(16, 16, 1), big)
-    assert not winograd_ok(nn.Conv2d(16, 16, 3, stride=2, padding=1), big)
-    assert not winograd_ok(nn.Conv2d(16, 16, 3, padding=1, groups=2), big)
-    assert not winograd_ok(nn.Conv2d(16, 16, 3, padding=2, dilation=1), big)
+    assert not winograd_ok(nn.Conv2d(16, 24, 1), big)
+    assert not winograd_ok(nn.Conv2d(16, 24, 3, stride=2, padding=1), big)
+    assert not winograd_ok(nn.Conv2d(16, 24, 3, padding=1, groups=2), big)
+    assert not winograd_ok(nn.Conv2d(16, 24, 3, padding=2, dilation=1), big)
     assert not winograd_ok(
-        nn.Conv2d(16, 16, 3, padding=1, padding_mode='reflect'), big)
-    hooked = _conv(16, 16)
+        nn.Conv2d(16, 24, 3, padding=1, padding_mode='reflect'), big)
+    hooked = _conv(16, 24)
     hooked.register_forward_hook(lambda *a: None)
     assert not winograd_ok(hooked, big)
     with mock.patch.dict(os.environ, {'MMFUSENAS_NO_WINOGRAD': '1'}):
-        assert not winograd_ok(_conv(16, 16), big)
+        assert not winograd_ok(_conv(16, 24), big)
     old = torch.get_num_threads()
     try:
         torch.set_num_threads(wmod.WINOGRAD_MAX_THREADS + 1)
-        assert not winograd_ok(_conv(16, 16), big)
+        assert not winograd_ok(_conv(16, 24), big)
     finally:
         torch.set_num_threads(old)
 
 
 def test_errors_name_the_problem():
-    conv = _conv(16, 16)
+    conv = _conv(16, 24)
     with pytest.raises(ValueError, match='channels-last'):
         winograd_conv2d(torch.rand(1, 16, 128, 128), conv)
     with pytest.raises(ValueError, match='not a case it computes'):
@@ -193,10 +207,38 @@ def test_chain_runs_winograd_within_float_rounding():
         y = run_conv_chain(layers, x)
         ref = layers.double()(x.double())
         layers.float()
-    # the three convolutions with 32 input channels, ReLUs fused but last
-    assert calls == [True, True, False]
+    # the two 32 -> 32 convolutions, their ReLUs fused; the 32 -> 1 one
+    # (too few outputs) by oneDNN on the channels-last map
+    assert calls == [True, True]
     assert y.is_contiguous() and y.shape == (1, 1, 130, 140)
     assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()
+
+
+def test_one_channel_chain_input_needs_no_reorder():
+    """A one-channel input is viewed with channels-last strides, so the
+    first convolution writes a channels-last map for Winograd's
+    convolutions to read: no 32-channel map is reordered."""
+    from torch.profiler import profile
+    torch.manual_seed(0)
+    layers = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
+                           nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
+                           nn.Conv2d(32, 1, 3, padding=1)).eval()
+    x = torch.rand(1, 1, 150, 160)   # oneDNN's size (ATen's use_mkldnn)
+    with torch.no_grad():
+        with profile(record_shapes=True) as prof:
+            y = run_conv_chain(layers, x)
+        ref = layers.double()(x.double())
+    copies = [e.input_shapes for e in prof.events()
+              if e.name == 'aten::copy_' and e.input_shapes
+              and len(e.input_shapes[0]) == 4 and e.input_shapes[0][1] > 1
+              and e.input_shapes[0][2:] == [150, 160]]
+    assert copies == []
+    assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()
+    view = chain_mod.channels_last_strides(x)
+    assert view.stride() == (150 * 160, 1, 160, 1)
+    assert view.data_ptr() == x.data_ptr() and torch.equal(view, x)
+    two = torch.rand(2, 3, 8, 9)
+    assert chain_mod.channels_last_strides(two).stride() == (216, 1, 27, 3)
 
 
 def test_chain_without_winograd_is_bit_identical(monkeypatch):

@@ -21,7 +21,7 @@ MODES = {
     'bench_fusion_real.py': (),
     'bench_hbl.py': (),
     'bench_hyper_guidance.py': (),
-    'bench_inference.py': ('latency', 'tim_cost', 'ruas'),
+    'bench_inference.py': ('latency', 'tim_cost', 'ruas', 'conv_kernels'),
     'bench_pmi.py': (),
     'bench_registration.py': (),
     'bench_search_speed.py': ('speed', 'hypergradients'),
@@ -137,6 +137,34 @@ def test_ruas_mode_cost_at_the_lol_size(monkeypatch, capsys):
     result = _result(capsys.readouterr().out)
     assert [r['variant'] for r in result['cost']][:1] == ['RUAS_s']
     assert result['quality'] == []
+
+
+def test_conv_kernels_mode_times_both_kernels(monkeypatch, capsys,
+                                              tmp_path):
+    """Two small shapes: one Winograd takes, one it declines (three
+    outputs) but is timed on all the same; the rule's constants are
+    restored after the forced runs; the record holds the table."""
+    pytest.importorskip('numba')
+    from mmfusenas.models.ops import winograd_conv as wmod
+    bench = _bench('bench_inference.py')
+    monkeypatch.setattr(bench, 'CONV_SHAPES', ((32, 32, 128, 128, 'a'),
+                                               (32, 3, 128, 128, 'b')))
+    record = tmp_path / 'conv.json'
+    _call(bench.main, ['--mode', 'conv_kernels', '--repeats', '1',
+                       '--warmup', '0', '--cpu-malloc', 'off',
+                       '--results-json', str(record)], monkeypatch)
+    result = _result(capsys.readouterr().out)
+    table = result['results']['3 x 3 convolutions, channels-last, 1 thread']
+    wide, narrow = table['32 -> 32 at 128x128'], table['32 -> 3 at 128x128']
+    assert (wide['taken'], narrow['taken']) == ('yes', 'no')
+    for row in (wide, narrow):
+        assert row['x oneDNN'] == pytest.approx(
+            row['Winograd ms'] / row['oneDNN ms'], rel=0.03, abs=0.011)
+        assert min(row[k] for k in ('input transform ms', 'products ms',
+                                    'output transform ms')) > 0
+    assert (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS) == (
+        24, 16384)
+    assert json.loads(record.read_text())['result'] == result['results']
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
                         SpatialAttentionBlock, SpatialMask)
 from .blocked_conv_chain import (blocked_layout_ok, channels_last_at_inference,
-                                 plain_eager_mode, run_conv_chain)
+                                 channels_last_strides, plain_eager_mode,
+                                 run_conv_chain)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .direct_conv import (DIRECT_MAX_CHANNEL_PRODUCT, DIRECT_MIN_PIXELS,
                           conv2d_at_inference, direct_conv2d, direct_conv_ok)
@@ -32,15 +33,16 @@ from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
 from .separable_filter import (FILTER_MAX_THREADS, separable_filter,
                                separable_filter_ok)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
-from .winograd_conv import (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_PIXELS,
-                            winograd_conv2d, winograd_ok)
+from .winograd_conv import (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_OUT_CHANNELS,
+                            WINOGRAD_MIN_PIXELS, winograd_conv2d, winograd_ok)
 from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
     'known_op_names', 'blocked_layout_ok', 'plain_eager_mode',
-    'run_conv_chain', 'WINOGRAD_MIN_CHANNELS', 'WINOGRAD_MIN_PIXELS',
-    'winograd_conv2d', 'winograd_ok',
+    'run_conv_chain', 'channels_last_strides', 'WINOGRAD_MIN_CHANNELS',
+    'WINOGRAD_MIN_OUT_CHANNELS', 'WINOGRAD_MIN_PIXELS', 'winograd_conv2d',
+    'winograd_ok',
     'channels_last_at_inference',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',

@@ -55,8 +55,8 @@ from mmfusenas.utils.numba_kernels import env_flag
 from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
-    'blocked_layout_ok', 'channels_last_at_inference', 'plain_eager_mode',
-    'run_conv_chain'
+    'blocked_layout_ok', 'channels_last_at_inference',
+    'channels_last_strides', 'plain_eager_mode', 'run_conv_chain'
 ]
 
 #: ATen runs a batch-1 convolution of at most this many input elements on
@@ -104,7 +104,27 @@ def channels_last_at_inference(x: torch.Tensor) -> torch.Tensor:
     summation order, bit-identical outputs).
     """
     if blocked_layout_ok(x) and not env_flag('MMFUSENAS_NO_CHANNELS_LAST'):
-        return x.contiguous(memory_format=torch.channels_last)
+        return channels_last_strides(x)
+    return x
+
+
+def channels_last_strides(x: torch.Tensor) -> torch.Tensor:
+    """``x`` (a 4-D strided tensor) in channels-last memory format, with
+    channels-last strides also where they are ambiguous.
+
+    A one-channel NCHW map is channels-last already, so ``x.contiguous(
+    memory_format=torch.channels_last)`` returns it as it is, with its NCHW
+    strides; a convolution of it then writes an NCHW output (oneDNN takes
+    the output's layout from the strides), which the next layer of a
+    channels-last chain has to reorder (at 64 output channels and
+    252 x 252, a copy about as long as the convolution). This returns the
+    same memory viewed with the strides ``(H W, 1, W, 1)`` instead, so the
+    convolution writes channels-last.
+    """
+    x = x.contiguous(memory_format=torch.channels_last)
+    n, c, h, w = x.shape
+    if c == 1 and x.stride(1) != 1:
+        x = x.as_strided((n, 1, h, w), (h * w, 1, w, 1))
     return x
 
 
@@ -187,7 +207,7 @@ def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
     """The chain on channels-last maps: Winograd's convolutions (with the
     ReLU that follows one) where :func:`winograd_ok` holds, the layers'
     own calls on the channels-last maps otherwise; the output NCHW."""
-    out = x.contiguous(memory_format=torch.channels_last)
+    out = channels_last_strides(x)
     i = 0
     while i < len(layers):
         layer = layers[i]

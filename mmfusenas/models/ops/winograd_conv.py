@@ -34,7 +34,8 @@ image stays within 1e-6 of the direct network's.
 
 It is used (:func:`winograd_ok`) only for a plain ``nn.Conv2d`` with a
 3 x 3 kernel, stride 1, one group, zero "same" padding (padding equal to
-the dilation), at least :data:`WINOGRAD_MIN_CHANNELS` input channels, a
+the dilation), at least :data:`WINOGRAD_MIN_CHANNELS` input and
+:data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a
 float32 CPU weight, at most :data:`WINOGRAD_MAX_THREADS` torch threads (the
 transforms run on one thread, the products on all) and a map of at least
 :data:`WINOGRAD_MIN_PIXELS` pixels; never with ``MMFUSENAS_NO_WINOGRAD=1``
@@ -58,13 +59,20 @@ from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
 
 __all__ = [
     'TILE_BLOCK', 'WINOGRAD_MAX_THREADS', 'WINOGRAD_MIN_CHANNELS',
-    'WINOGRAD_MIN_PIXELS', 'winograd_conv2d', 'winograd_ok',
-    'winograd_weight'
+    'WINOGRAD_MIN_OUT_CHANNELS', 'WINOGRAD_MIN_PIXELS', 'winograd_conv2d',
+    'winograd_ok', 'winograd_weight'
 ]
 
 #: fewest input channels: the 36 products then have at least this inner
 #: size (below it oneDNN's direct kernel is as fast and more exact)
 WINOGRAD_MIN_CHANNELS = 16
+
+#: fewest output channels: the products then have at least this outer
+#: size. Below it oneDNN's direct kernel on the channels-last map is
+#: faster (1 thread, 400 x 600, time / oneDNN's: 1.5 at 32 -> 3, 1.45 at
+#: 32 -> 8, 1.07 at 32 -> 16, 1.3 at 16 -> 16; 0.9 at 24 -> 24, 0.8 at
+#: 32 -> 32; 1.1 at 64 -> 1 at 252 x 252)
+WINOGRAD_MIN_OUT_CHANNELS = 24
 
 #: smallest map (H x W): below it the per-block calls outweigh the saving
 WINOGRAD_MIN_PIXELS = 16384
@@ -264,7 +272,8 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
         bool: ``conv`` exactly an ``nn.Conv2d`` without forward hooks
         (module or global), with a 3 x 3 kernel, stride 1, one group, zero
         padding equal to the dilation, at least
-        :data:`WINOGRAD_MIN_CHANNELS` input channels and a float32 CPU
+        :data:`WINOGRAD_MIN_CHANNELS` input and
+        :data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a float32 CPU
         weight (and bias); a map of at least :data:`WINOGRAD_MIN_PIXELS`
         pixels; at most :data:`WINOGRAD_MAX_THREADS` torch threads; the
         kernels available (numba installed, neither
@@ -281,6 +290,7 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
             or isinstance(conv.padding, str) or d[0] != d[1]
             or tuple(conv.padding) != tuple(d)
             or c != conv.in_channels or c < WINOGRAD_MIN_CHANNELS
+            or conv.out_channels < WINOGRAD_MIN_OUT_CHANNELS
             or h * w < WINOGRAD_MIN_PIXELS
             or conv.weight.dtype != torch.float32
             or conv.weight.device.type != 'cpu'
