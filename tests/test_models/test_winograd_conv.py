@@ -78,6 +78,26 @@ def test_matches_float64_convolution(n, c, co, h, w, d, bias, relu):
 
 
 @pytest.mark.usefixtures('any_width')
+@pytest.mark.usefixtures('any_width')
+@pytest.mark.parametrize('d', [1, 2])
+def test_without_padding_matches_float64(d):
+    """Padding 0 (an input padded already): an (H - 2d) x (W - 2d)
+    output, the valid correlation, partial last tiles cropped."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(24, 7, 3, dilation=d).eval()
+    x = torch.rand(2, 24, 131, 137) * 2 - 0.5
+    assert winograd_ok(conv, tuple(x.shape))
+    with torch.no_grad():
+        y = winograd_conv2d(_cl(x), conv)
+    ref, scale = _reference(x, conv)   # padding = d: crop the border
+    ref, scale = (t[..., d:-d, d:-d] for t in (ref, scale))
+    assert y.shape == (2, 7, 131 - 2 * d, 137 - 2 * d)
+    err = (y.double() - ref).abs()
+    assert (err <= REL * scale + 1e-12).all(), (err / scale).max()
+    # a map not larger than twice the dilation has no valid output
+    assert not winograd_ok(conv, (1, 24, 2 * d, 40000))
+
+
 def test_delta_input_gives_the_flipped_kernel():
     """A one at pixel (i, j) of channel k: output o at (i + 1 - a,
     j + 1 - b) is w[o, k, a, b] (a correlation), zero elsewhere; a border
@@ -239,6 +259,52 @@ def test_one_channel_chain_input_needs_no_reorder():
     assert view.data_ptr() == x.data_ptr() and torch.equal(view, x)
     two = torch.rand(2, 3, 8, 9)
     assert chain_mod.channels_last_strides(two).stride() == (216, 1, 27, 3)
+
+
+def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
+    """conv2d_at_inference (the TIM networks' reflection-padded convs and
+    ECA blocks): Winograd on a channels-last map at inference, within
+    float rounding of the module's forward; the module's own forward on an
+    NCHW map, with autograd on and with the switch."""
+    from mmfusenas.models.ops import ECABlock, ReflectPadConv2d
+    from mmfusenas.models.ops.direct_conv import conv2d_at_inference
+    torch.manual_seed(0)
+    pad_conv = ReflectPadConv2d(32, 24, 3).eval()
+    eca = ECABlock(32).eval()
+    x = torch.rand(1, 32, 130, 140)
+    calls = []
+    real = wmod.winograd_conv2d
+
+    def spy(inp, conv, **k):
+        calls.append((tuple(inp.shape), conv))
+        return real(inp, conv, **k)
+
+    monkeypatch.setattr('mmfusenas.models.ops.direct_conv.winograd_conv2d',
+                        spy)
+    for module, conv in ((pad_conv, pad_conv.conv), (eca, eca.conv)):
+        with torch.no_grad():
+            ref = module.double()(x.double())
+            module.float()
+            calls.clear()
+            y = module(_cl(x))
+            assert [c for _, c in calls] == [conv]
+            assert y.is_contiguous(memory_format=torch.channels_last)
+            assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()
+            calls.clear()
+            plain = module(x)                       # NCHW: oneDNN
+            assert calls == [] and plain.is_contiguous()
+            assert (plain.double() - ref).abs().max() < 1e-5 * ref.abs().max()
+        y = module(_cl(x))                          # autograd on
+        assert calls == [] and y.requires_grad
+    assert calls == []
+    with torch.no_grad():
+        padded = F.pad(_cl(x), (1, 1, 1, 1), mode='reflect')
+        assert calls == [] and padded.is_contiguous(
+            memory_format=torch.channels_last)
+        monkeypatch.setenv('MMFUSENAS_NO_WINOGRAD', '1')
+        assert torch.equal(conv2d_at_inference(pad_conv.conv, padded),
+                           pad_conv.conv(padded))
+        assert calls == []
 
 
 def test_chain_without_winograd_is_bit_identical(monkeypatch):

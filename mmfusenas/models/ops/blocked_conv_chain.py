@@ -56,7 +56,8 @@ from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
     'blocked_layout_ok', 'channels_last_at_inference',
-    'channels_last_strides', 'plain_eager_mode', 'run_conv_chain'
+    'channels_last_inference_ok', 'channels_last_strides', 'plain_eager_mode',
+    'run_conv_chain'
 ]
 
 #: ATen runs a batch-1 convolution of at most this many input elements on
@@ -76,6 +77,16 @@ def plain_eager_mode() -> bool:
             and not torch._C._is_torch_function_mode_enabled())
 
 
+def _inference_map_ok(x: torch.Tensor) -> bool:
+    """Autograd off, plain eager calls, oneDNN available and enabled, ``x``
+    a 4-D float32 CPU (strided) tensor."""
+    return (not torch.is_grad_enabled() and plain_eager_mode()
+            and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled
+            and x.layout == torch.strided and x.device.type == 'cpu'
+            and x.dtype == torch.float32 and x.dim() == 4)
+
+
 def blocked_layout_ok(x: torch.Tensor) -> bool:
     """Whether a chain may run blocked on ``x`` (context and input only).
 
@@ -87,12 +98,15 @@ def blocked_layout_ok(x: torch.Tensor) -> bool:
         function mode, oneDNN available and enabled, ``x`` a contiguous
         4-D float32 CPU (strided) tensor.
     """
-    return (not torch.is_grad_enabled() and plain_eager_mode()
-            and torch.backends.mkldnn.is_available()
-            and torch.backends.mkldnn.enabled
-            and x.layout == torch.strided and x.device.type == 'cpu'
-            and x.dtype == torch.float32 and x.dim() == 4
-            and x.is_contiguous())
+    return _inference_map_ok(x) and x.is_contiguous()
+
+
+def channels_last_inference_ok(x: torch.Tensor) -> bool:
+    """Whether ``x`` is a channels-last map at inference: the context of
+    :func:`blocked_layout_ok` and a 4-D float32 CPU (strided) tensor in
+    channels-last memory format."""
+    return _inference_map_ok(x) and x.is_contiguous(
+        memory_format=torch.channels_last)
 
 
 def channels_last_at_inference(x: torch.Tensor) -> torch.Tensor:

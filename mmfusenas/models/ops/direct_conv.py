@@ -42,7 +42,9 @@ import torch.nn as nn
 from mmfusenas.utils.module_hooks import has_forward_hooks
 from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
                                            kernel_array, kernel_scope)
-from .blocked_conv_chain import blocked_layout_ok
+from .blocked_conv_chain import (blocked_layout_ok,
+                                 channels_last_inference_ok)
+from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
     'DIRECT_MAX_CHANNEL_PRODUCT', 'DIRECT_MIN_PIXELS', 'conv2d_at_inference',
@@ -415,7 +417,14 @@ def direct_conv2d(conv: nn.Conv2d,
 
 def conv2d_at_inference(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``conv(x)``: directly (:func:`direct_conv2d`) where
-    :func:`direct_conv_ok` holds, else the module's own forward."""
+    :func:`direct_conv_ok` holds; by Winograd's algorithm
+    (:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`) on a
+    channels-last map at inference where
+    :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds; else
+    the module's own forward."""
     if direct_conv_ok(conv, x):
         return direct_conv2d(conv, x)
+    if (isinstance(conv, nn.Conv2d) and channels_last_inference_ok(x)
+            and winograd_ok(conv, tuple(x.shape))):
+        return winograd_conv2d(x, conv)
     return conv(x)

@@ -34,15 +34,20 @@ image stays within 1e-6 of the direct network's.
 
 It is used (:func:`winograd_ok`) only for a plain ``nn.Conv2d`` with a
 3 x 3 kernel, stride 1, one group, zero "same" padding (padding equal to
-the dilation), at least :data:`WINOGRAD_MIN_CHANNELS` input and
-:data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a
-float32 CPU weight, at most :data:`WINOGRAD_MAX_THREADS` torch threads (the
-transforms run on one thread, the products on all) and a map of at least
+the dilation) or none (the input padded already, e.g. by reflection), at
+least :data:`WINOGRAD_MIN_CHANNELS` input and
+:data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a float32 CPU weight,
+at most :data:`WINOGRAD_MAX_THREADS` torch threads (the transforms run on
+one thread, the products on all) and a map of at least
 :data:`WINOGRAD_MIN_PIXELS` pixels; never with ``MMFUSENAS_NO_WINOGRAD=1``
 (oneDNN's convolutions, the authors' values bit for bit) or
-``MMFUSENAS_NO_NUMBA=1``. The caller is
-:func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain`, at
-inference.
+``MMFUSENAS_NO_NUMBA=1``. The callers, at inference on channels-last
+maps:
+:func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain` (conv /
+ReLU chains) and
+:func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference` (single
+convolutions of modules, e.g. the TIM networks' reflection-padded
+convolutions and ECA blocks).
 """
 import threading
 import weakref
@@ -105,19 +110,20 @@ def _bt(a0, a1, a2, a3, a4, a5):
             f2 * (a1 - a3) + (a4 - a2), f4 * a1 - f5 * a3 + a5)
 
 
-def _input_transform(x, d, tiles, v):
+def _input_transform(x, d, off, tiles, v):
     """``v[:, t] = B^T p B`` for the 6 x 6 patch ``p`` of tile ``t``
     (rows ``tiles[t]``: image, sub-grid row / column, tile row / column)
-    of the NHWC map ``x`` with dilation ``d``, zeros outside ``x``;
-    ``v`` is ``(36, tiles, C)``, position ``6 i + j``."""
+    of the NHWC map ``x`` with dilation ``d``, starting ``off`` taps
+    before the tile (1: zero "same" padding, 0: none), zeros outside
+    ``x``; ``v`` is ``(36, tiles, C)``, position ``6 i + j``."""
     _, h, w, c = x.shape
     p = np.empty((6, 6, c), np.float32)
     q = np.empty((6, 6, c), np.float32)
     f0 = np.float32(0)
     for t in range(tiles.shape[0]):
         n = tiles[t, 0]
-        y0 = tiles[t, 1] + d * (4 * tiles[t, 3] - 1)
-        x0 = tiles[t, 2] + d * (4 * tiles[t, 4] - 1)
+        y0 = tiles[t, 1] + d * (4 * tiles[t, 3] - off)
+        x0 = tiles[t, 2] + d * (4 * tiles[t, 4] - off)
         for r in range(6):
             yr = y0 + d * r
             for k in range(6):
@@ -271,7 +277,8 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
     Returns:
         bool: ``conv`` exactly an ``nn.Conv2d`` without forward hooks
         (module or global), with a 3 x 3 kernel, stride 1, one group, zero
-        padding equal to the dilation, at least
+        padding equal to the dilation ("same") or none (on an input of
+        more than twice the dilation per side), at least
         :data:`WINOGRAD_MIN_CHANNELS` input and
         :data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a float32 CPU
         weight (and bias); a map of at least :data:`WINOGRAD_MIN_PIXELS`
@@ -288,7 +295,8 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
     if (conv.kernel_size != (3, 3) or conv.stride != (1, 1)
             or conv.groups != 1 or conv.padding_mode != 'zeros'
             or isinstance(conv.padding, str) or d[0] != d[1]
-            or tuple(conv.padding) != tuple(d)
+            or tuple(conv.padding) not in ((0, 0), tuple(d))
+            or min(h, w) <= 2 * d[0]
             or c != conv.in_channels or c < WINOGRAD_MIN_CHANNELS
             or conv.out_channels < WINOGRAD_MIN_OUT_CHANNELS
             or h * w < WINOGRAD_MIN_PIXELS
@@ -314,7 +322,9 @@ def winograd_conv2d(x: torch.Tensor,
         relu (bool): apply a ReLU to the output. Defaults to False.
 
     Returns:
-        Tensor: ``(N, C_out, H, W)`` in channels-last memory format.
+        Tensor: ``(N, C_out, H, W)`` (without padding: ``(N, C_out,
+        H - 2 d, W - 2 d)``, ``d`` the dilation) in channels-last memory
+        format.
     """
     kernels = _kernels()
     if kernels is None:
@@ -336,13 +346,15 @@ def winograd_conv2d(x: torch.Tensor,
     forward, backward = kernels
     n, c, h, w = x.shape
     d = conv.dilation[0]
+    off = conv.padding[0] // d          # 1: "same" padding, 0: none
+    ho, wo = h + 2 * (off - 1) * d, w + 2 * (off - 1) * d
     wt = winograd_weight(conv.weight)
     co = wt.shape[2]
     bias = (kernel_array(conv.bias) if conv.bias is not None else
             np.zeros(co, np.float32))
     lo = np.float32(0 if relu else -np.inf)
-    tiles = _tiles(n, h, w, d)
-    y = torch.empty((n, co, h, w), dtype=x.dtype,
+    tiles = _tiles(n, ho, wo, d)
+    y = torch.empty((n, co, ho, wo), dtype=x.dtype,
                     memory_format=torch.channels_last)
     xa = kernel_array(x).transpose(0, 2, 3, 1)      # NHWC views
     ya = y.numpy().transpose(0, 2, 3, 1)
@@ -354,7 +366,7 @@ def winograd_conv2d(x: torch.Tensor,
             if block.shape[0] < TILE_BLOCK:
                 v = v[:, :block.shape[0]].contiguous()
                 m = m[:, :block.shape[0]].contiguous()
-            forward(xa, d, block, v.numpy())
+            forward(xa, d, off, block, v.numpy())
             torch.bmm(v, wt, out=m)
             backward(m.numpy(), block, bias, lo, d, ya)
     return y
