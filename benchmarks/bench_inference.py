@@ -55,8 +55,8 @@ with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
 before timing). Measured alternatives, not run by default
 (:data:`EXTRA_MODES`): ``nchw`` (eager with ``MMFUSENAS_NO_CHANNELS_LAST=1``:
-the TIM networks without their channels-last inference layout, the
-authors' summation order), ``aten_conv`` (eager with
+the TIM and HBL networks without their channels-last inference layout,
+the authors' summation order), ``aten_conv`` (eager with
 ``MMFUSENAS_NO_DIRECT_CONV=1``: the RUAS networks with ATen's convolutions
 instead of the direct few-channel ones), ``no_winograd`` (eager with
 ``MMFUSENAS_NO_WINOGRAD=1``: HQS's and RUAS's wide conv chains with

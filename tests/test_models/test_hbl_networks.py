@@ -200,3 +200,35 @@ def test_supernet_forward_and_alpha_gradient():
     grads = [p.grad for p in ap.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     assert isinstance(net, HBLNet) and isinstance(net.units[0], nn.Module)
+
+
+def test_inference_runs_channels_last_within_float_rounding(monkeypatch):
+    """At CPU inference the LOL network runs on channels-last maps (its
+    convolutions see channels-last inputs; Winograd's where they pay) and
+    its output equals the NCHW pass (``MMFUSENAS_NO_CHANNELS_LAST=1``, the
+    authors' order) within float rounding; with autograd on it stays
+    NCHW."""
+    torch.manual_seed(0)
+    net = MODELS.build(GENOTYPES['hbl_lol_network']).eval()
+    net.set_bn_test_stats('per_image')
+    x = torch.rand(1, 3, 130, 190)
+    seen = []
+    conv = net.encoder.ops[1].conv        # a 16 -> 16 conv at full size
+    conv.register_forward_pre_hook(lambda m, a: seen.append(
+        a[0].is_contiguous(memory_format=torch.channels_last)))
+    with torch.no_grad():
+        y = net(x)
+        monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
+        nchw = net(x)
+        monkeypatch.delenv('MMFUSENAS_NO_CHANNELS_LAST')
+        ref = net.double()(x.double())
+        net.float()
+    assert seen == [True, False, False]   # the float64 pass: NCHW
+    assert y.shape == nchw.shape == (1, 3, 130, 190)
+    # the Hadamard divisions amplify float32 rounding: both passes are
+    # about 2e-5 off float64 here (1.5-2.5e-5 over seeds), alike
+    err, err_nchw = ((t.double() - ref).abs().max() for t in (y, nchw))
+    assert err < 1e-4 * ref.abs().max() and err < 2 * err_nchw + 1e-6
+    seen.clear()
+    net(x)                                # autograd on: NCHW
+    assert seen == [False]
