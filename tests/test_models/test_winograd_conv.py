@@ -305,6 +305,23 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         assert torch.equal(conv2d_at_inference(pad_conv.conv, padded),
                            pad_conv.conv(padded))
         assert calls == []
+    # the modules keep NCHW maps on their own forward (the authors' values
+    # with MMFUSENAS_NO_CHANNELS_LAST=1): no direct few-channel kernel
+    narrow = ReflectPadConv2d(3, 3, 3).eval()
+    small = torch.rand(1, 3, 210, 200)
+    direct = []
+    import mmfusenas.models.ops.direct_conv as dmod
+    real_direct = dmod.direct_conv2d
+    monkeypatch.setattr(dmod, 'direct_conv2d',
+                        lambda *a, **k: direct.append(1) or real_direct(*a,
+                                                                       **k))
+    with torch.no_grad():
+        padded = narrow.pad(small)
+        assert dmod.direct_conv_ok(narrow.conv, padded)
+        assert torch.equal(narrow(small), narrow.conv(padded))
+        assert direct == []
+        conv2d_at_inference(narrow.conv, padded)       # direct=True
+        assert direct == [1]
 
 
 def test_chain_without_winograd_is_bit_identical(monkeypatch):

@@ -61,7 +61,8 @@ class ECABlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # at inference on a channels-last map: Winograd's algorithm where
         # it pays (equal within float rounding; see conv2d_at_inference)
-        return self.act(conv2d_at_inference(self.conv, self.eca(x)))
+        return self.act(conv2d_at_inference(
+            self.conv, self.eca(x), direct=False))
 
 
 @MODELS.register_module()

@@ -86,7 +86,7 @@ class ReflectPadConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # at inference on a channels-last map: Winograd's algorithm on the
         # padded map where it pays (equal within float rounding)
-        return conv2d_at_inference(self.conv, self.pad(x))
+        return conv2d_at_inference(self.conv, self.pad(x), direct=False)
 
 
 @MODELS.register_module()

@@ -415,14 +415,25 @@ def direct_conv2d(conv: nn.Conv2d,
     return out
 
 
-def conv2d_at_inference(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``conv(x)``: directly (:func:`direct_conv2d`) where
-    :func:`direct_conv_ok` holds; by Winograd's algorithm
+def conv2d_at_inference(conv: nn.Module,
+                        x: torch.Tensor,
+                        direct: bool = True) -> torch.Tensor:
+    """``conv(x)``: directly (:func:`direct_conv2d`) where ``direct`` and
+    :func:`direct_conv_ok` hold; by Winograd's algorithm
     (:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`) on a
     channels-last map at inference where
     :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds; else
-    the module's own forward."""
-    if direct_conv_ok(conv, x):
+    the module's own forward.
+
+    Args:
+        conv (nn.Module): the convolution.
+        x (Tensor): its input.
+        direct (bool): allow the direct few-channel kernel (on NCHW maps;
+            False keeps such maps on the module's forward, e.g. where
+            ``MMFUSENAS_NO_CHANNELS_LAST=1`` promises the authors' values).
+            Defaults to True.
+    """
+    if direct and direct_conv_ok(conv, x):
         return direct_conv2d(conv, x)
     if (isinstance(conv, nn.Conv2d) and channels_last_inference_ok(x)
             and winograd_ok(conv, tuple(x.shape))):

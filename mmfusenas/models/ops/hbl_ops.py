@@ -146,7 +146,7 @@ class HBLConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Winograd's algorithm where it pays on a channels-last map at
         # inference (within float rounding; see conv2d_at_inference)
-        out = conv2d_at_inference(self.conv, x)
+        out = conv2d_at_inference(self.conv, x, direct=False)
         return out + x if self.residual else out
 
 

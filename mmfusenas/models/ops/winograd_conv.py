@@ -72,11 +72,12 @@ __all__ = [
 #: size (below it oneDNN's direct kernel is as fast and more exact)
 WINOGRAD_MIN_CHANNELS = 16
 
-#: fewest output channels: the products then have at least this outer
-#: size. Below it oneDNN's direct kernel on the channels-last map is
-#: faster (1 thread, 400 x 600, time / oneDNN's: 1.5 at 32 -> 3, 1.45 at
-#: 32 -> 8, 1.07 at 32 -> 16, 1.3 at 16 -> 16; 0.9 at 24 -> 24, 0.8 at
-#: 32 -> 32; 1.1 at 64 -> 1 at 252 x 252)
+#: fewest output channels: below it oneDNN's direct kernel on the
+#: channels-last map is as fast or faster (``bench_inference.py --mode
+#: conv_kernels``, docs/results/winograd_conv_shapes.json, 1 thread,
+#: Winograd's time / oneDNN's at 400 x 600: 1.56 at 32 -> 3, 1.0 at
+#: 32 -> 16, 1.21 at 16 -> 16; 0.81 at 24 -> 24, 0.76 at 32 -> 32; 1.16 at
+#: 64 -> 1 at 252 x 252)
 WINOGRAD_MIN_OUT_CHANNELS = 24
 
 #: smallest map (H x W): below it the per-block calls outweigh the saving
