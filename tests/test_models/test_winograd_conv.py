@@ -78,7 +78,6 @@ def test_matches_float64_convolution(n, c, co, h, w, d, bias, relu):
 
 
 @pytest.mark.usefixtures('any_width')
-@pytest.mark.usefixtures('any_width')
 @pytest.mark.parametrize('d', [1, 2])
 def test_without_padding_matches_float64(d):
     """Padding 0 (an input padded already): an (H - 2d) x (W - 2d)
@@ -98,6 +97,7 @@ def test_without_padding_matches_float64(d):
     assert not winograd_ok(conv, (1, 24, 2 * d, 40000))
 
 
+@pytest.mark.usefixtures('any_width')
 def test_delta_input_gives_the_flipped_kernel():
     """A one at pixel (i, j) of channel k: output o at (i + 1 - a,
     j + 1 - b) is w[o, k, a, b] (a correlation), zero elsewhere; a border
