@@ -826,6 +826,14 @@ def top_ops(fn: Callable, x: torch.Tensor, k: int) -> List[Tuple[str, float]]:
     return [(name, round(100.0 * t / total, 1)) for name, t in events[:k]]
 
 
+def _run_note(repeats: int, cpu_malloc: str) -> str:
+    """The timing note of a results record: passes, allocator, load."""
+    allocator = 'tuned' if cpu_malloc == 'tuned' else 'glibc defaults'
+    load = ' / '.join(f'{x:.2f}' for x in os.getloadavg())
+    return (f'median of {repeats} interleaved passes; CPU allocator: '
+            f'{allocator}; load average {load} at the end.')
+
+
 def main_latency(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -989,11 +997,8 @@ def main_latency(argv=None) -> dict:
             _latency_tables(results), threads=args.threads,
             metrics=['ms', 'x official', 'max abs diff vs eager'],
             count='images per batch', decimals=2,
-            RESULT=out, note=f'{args.clock} clock, median of '
-            f'{args.repeats} interleaved passes; CPU allocator: '
-            f'{"tuned" if args.cpu_malloc == "tuned" else "glibc defaults"}'
-            '; load average '
-            f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
+            RESULT=out, note=f'{args.clock} clock, ' +
+            _run_note(args.repeats, args.cpu_malloc))
     print('RESULT ' + json.dumps(out))
     return out
 
@@ -1437,11 +1442,7 @@ def main_conv_kernels() -> dict:
             'benchmarks/bench_inference.py --mode conv_kernels ' +
             shlex.join(sys.argv[1:]), ROOT, {title: table}, threads=1,
             metrics=header[1:], row_label='convolution', decimals=2,
-            RESULT=out, note=f'median of {args.repeats} interleaved passes; '
-            f'CPU allocator: '
-            f'{"tuned" if args.cpu_malloc == "tuned" else "glibc defaults"}'
-            '; load average '
-            f'{" / ".join(f"{v:.2f}" for v in os.getloadavg())} at the end.')
+            RESULT=out, note=_run_note(args.repeats, args.cpu_malloc))
     print('RESULT ' + json.dumps(out))
     return out
 
