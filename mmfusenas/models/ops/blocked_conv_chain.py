@@ -38,12 +38,15 @@ blocked path above.
 
 :func:`channels_last_at_inference` is the other way to spare the reorders,
 for networks that are not plain chains (reflection padding, PReLU,
-attention, multi-scale cells: the TIM networks): in the same inference
-context it hands the network its input in channels-last (NHWC) layout, in
-which oneDNN reads and writes the maps as they are and every later map
-stays channels-last. The convolutions then sum in another order: outputs
-equal the NCHW pass within float rounding (``test_tim_networks.py``: within
-1e-5 of the authors' networks), not bit for bit.
+attention, multi-scale cells: the TIM networks; HBL's): in the same
+inference context it hands the network its input in channels-last (NHWC)
+layout, in which oneDNN reads and writes the maps as they are and every
+later map stays channels-last (and
+:func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference` runs a wide
+3 x 3 convolution of such a map by Winograd's algorithm). The convolutions
+then sum in another order: outputs equal the NCHW pass within float
+rounding (``test_tim_networks.py``: within 1e-5 of the authors' networks;
+``test_hbl_networks.py``), not bit for bit.
 """
 from typing import Iterable
 
