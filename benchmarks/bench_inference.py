@@ -60,7 +60,10 @@ the authors' summation order), ``aten_conv`` (eager with
 ``MMFUSENAS_NO_DIRECT_CONV=1``: the RUAS networks with ATen's convolutions
 instead of the direct few-channel ones), ``no_winograd`` (eager with
 ``MMFUSENAS_NO_WINOGRAD=1``: HQS's and RUAS's wide conv chains with
-oneDNN's direct 3 x 3 convolutions instead of Winograd's), ONNX Runtime
+oneDNN's direct 3 x 3 convolutions instead of Winograd's),
+``no_tap_products`` (eager with ``MMFUSENAS_NO_TAP_PRODUCTS=1``: oneDNN's
+convolutions to one to three channels instead of one product over the
+taps), ONNX Runtime
 session variants
 (:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
@@ -98,7 +101,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 * ``ruas``: Cost and quality of the RUAS enhancement variants at the paper's
   LOL size. (its text: ``DOC_RUAS``);
 * ``conv_kernels``: 3 x 3 convolutions of the official networks' shapes:
-  oneDNN or Winograd. (its text: ``DOC_CONV_KERNELS``);
+  oneDNN, Winograd, tap products. (its text: ``DOC_CONV_KERNELS``);
 """
 import argparse
 import copy
@@ -156,7 +159,8 @@ ENTRY_IMAGES = {'RUAS_A clean': LOL_CLEAN_IMAGE}
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
-EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'jit_freeze',
+EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
+               'jit_freeze',
                'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
                'ort_channels_last', 'ort_prelu')
@@ -608,12 +612,14 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
 #: extra eager modes: the network with one inference speed-up switched off
 #: for the call (the layout / arithmetic before it, side by side)
 ENV_MODES = {
-    # TIM: NCHW instead of the channels-last inference layout
+    # TIM / HBL: NCHW instead of the channels-last inference layout
     'nchw': 'MMFUSENAS_NO_CHANNELS_LAST',
     # RUAS: ATen's convolutions instead of the direct few-channel ones
     'aten_conv': 'MMFUSENAS_NO_DIRECT_CONV',
-    # HQS / RUAS chains: oneDNN's direct 3 x 3 convolutions, not Winograd's
+    # oneDNN's direct 3 x 3 convolutions, not Winograd's
     'no_winograd': 'MMFUSENAS_NO_WINOGRAD',
+    # oneDNN's convolutions to few channels, not one product over the taps
+    'no_tap_products': 'MMFUSENAS_NO_TAP_PRODUCTS',
 }
 
 
@@ -1323,7 +1329,7 @@ def main_ruas() -> None:
         default=str))
 
 
-DOC_CONV_KERNELS = """3 x 3 convolutions of the official networks' shapes: oneDNN or Winograd.
+DOC_CONV_KERNELS = """3 x 3 convolutions of the official networks' shapes: oneDNN, Winograd, tap products.
 
 Usage::
 
@@ -1332,15 +1338,16 @@ Usage::
 
 For each shape (input -> output channels, map size; the network that has
 it) one convolution with seeded weights on a channels-last map, one torch
-thread: oneDNN's direct kernel (``conv(x)``, what the toolbox runs where
-Winograd's is not taken) and
-:func:`mmfusenas.models.ops.winograd_conv.winograd_conv2d`, forced for the
-shapes its rule (``winograd_ok``) declines, interleaved, median of
+thread: oneDNN's direct kernel (``conv(x)``),
+:func:`mmfusenas.models.ops.winograd_conv.winograd_conv2d` and, up to 16
+output channels,
+:func:`mmfusenas.models.ops.tap_product_conv.tap_product_conv2d`, each
+forced where its rule declines the shape, interleaved, median of
 ``--repeats`` passes. Winograd's pass is split into its parts, each
 timed over the map's full blocks of tiles: the compiled input transform,
 the 36 batched products (``torch.bmm``) and the compiled output
-transform. ``taken``:
-whether ``winograd_ok`` picks Winograd for the shape. Ends with
+transform. ``kernel``: what the toolbox runs for the shape at inference
+(``winograd_ok``, then ``tap_product_ok``, else oneDNN). Ends with
 ``RESULT {json}``.
 """
 
@@ -1348,7 +1355,8 @@ whether ``winograd_ok`` picks Winograd for the shape. Ends with
 CONV_SHAPES = (
     (64, 64, 252, 252, 'HQS'), (64, 1, 252, 252, 'HQS'),
     (16, 64, 252, 252, '-'), (32, 32, 400, 600, 'RUAS'),
-    (32, 3, 400, 600, 'RUAS'), (32, 16, 400, 600, '-'),
+    (32, 3, 400, 600, 'RUAS'), (32, 8, 400, 600, '-'),
+    (32, 16, 400, 600, '-'),
     (24, 24, 400, 600, '-'), (16, 16, 400, 600, 'HBL'),
     (32, 32, 200, 300, 'HBL'), (32, 32, 100, 150, 'HBL'),
     (64, 32, 100, 150, 'HBL'))
@@ -1389,12 +1397,13 @@ def main_conv_kernels() -> dict:
     args = parser.parse_args()
     if args.results_json:
         check_record_path(args.results_json)
+    from mmfusenas.models.ops import tap_product_conv as tmod
     from mmfusenas.models.ops import winograd_conv as wmod
     if args.cpu_malloc == 'tuned':
         configure_cpu_allocator()
-    header = ['convolution', 'network', 'taken', 'oneDNN ms', 'Winograd ms',
+    header = ['convolution', 'network', 'kernel', 'oneDNN ms', 'Winograd ms',
               'x oneDNN', 'input transform ms', 'products ms',
-              'output transform ms']
+              'output transform ms', 'tap products ms']
     rows, table = [header], {}
     with num_threads(1), torch.no_grad():
         for ci, co, h, w, net in CONV_SHAPES:
@@ -1402,14 +1411,20 @@ def main_conv_kernels() -> dict:
             conv = nn.Conv2d(ci, co, 3, padding=1).eval()
             x = torch.rand(1, ci, h, w).contiguous(
                 memory_format=torch.channels_last)
-            taken = wmod.winograd_ok(conv, tuple(x.shape))
-            saved = (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS)
+            kernel = ('Winograd' if wmod.winograd_ok(conv, tuple(x.shape))
+                      else 'tap products' if tmod.tap_product_ok(
+                          conv, tuple(x.shape)) else 'oneDNN')
+            saved = (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS,
+                     tmod.TAP_PRODUCT_MAX_OUT_CHANNELS)
             wmod.WINOGRAD_MIN_OUT_CHANNELS = wmod.WINOGRAD_MIN_PIXELS = 1
-            try:   # forced where the rule declines the shape
+            tmod.TAP_PRODUCT_MAX_OUT_CHANNELS = 16
+            try:   # forced where the rules decline the shape
                 runs = dict(onednn=lambda: conv(x),
                             winograd=lambda: wmod.winograd_conv2d(x, conv))
                 runs.update(zip(('input', 'products', 'output'),
                                 _winograd_parts(x, conv)))
+                if co <= 16:
+                    runs['taps'] = lambda: tmod.tap_product_conv2d(x, conv)
                 times = {k: [] for k in runs}
                 for r in range(args.warmup + args.repeats):
                     for k, f in runs.items():
@@ -1418,18 +1433,20 @@ def main_conv_kernels() -> dict:
                         if r >= args.warmup:
                             times[k].append(1e3 * (time.perf_counter() - t0))
             finally:
-                wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS = \
-                    saved
+                (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS,
+                 tmod.TAP_PRODUCT_MAX_OUT_CHANNELS) = saved
             ms = {k: statistics.median(v) for k, v in times.items()}
             name = f'{ci} -> {co} at {h}x{w}'
             table[name] = {
-                'network': net, 'taken': 'yes' if taken else 'no',
+                'network': net, 'kernel': kernel,
                 'oneDNN ms': round(ms['onednn'], 2),
                 'Winograd ms': round(ms['winograd'], 2),
                 'x oneDNN': round(ms['winograd'] / ms['onednn'], 2),
                 'input transform ms': round(ms['input'], 2),
                 'products ms': round(ms['products'], 2),
-                'output transform ms': round(ms['output'], 2)}
+                'output transform ms': round(ms['output'], 2),
+                'tap products ms': round(ms['taps'], 2) if 'taps' in ms
+                else '-'}
             rows.append([name] + [table[name][k] for k in header[1:]])
             print(name, table[name], flush=True)
     print(AsciiTable(rows).table)

@@ -142,9 +142,11 @@ def test_ruas_mode_cost_at_the_lol_size(monkeypatch, capsys):
 def test_conv_kernels_mode_times_both_kernels(monkeypatch, capsys,
                                               tmp_path):
     """Two small shapes: one Winograd takes, one it declines (three
-    outputs) but is timed on all the same; the rule's constants are
-    restored after the forced runs; the record holds the table."""
+    outputs: tap products) but is timed on all the same; the rules'
+    constants are restored after the forced runs; the record holds the
+    table."""
     pytest.importorskip('numba')
+    from mmfusenas.models.ops import tap_product_conv as tmod
     from mmfusenas.models.ops import winograd_conv as wmod
     bench = _bench('bench_inference.py')
     monkeypatch.setattr(bench, 'CONV_SHAPES', ((32, 32, 128, 128, 'a'),
@@ -156,14 +158,15 @@ def test_conv_kernels_mode_times_both_kernels(monkeypatch, capsys,
     result = _result(capsys.readouterr().out)
     table = result['results']['3 x 3 convolutions, channels-last, 1 thread']
     wide, narrow = table['32 -> 32 at 128x128'], table['32 -> 3 at 128x128']
-    assert (wide['taken'], narrow['taken']) == ('yes', 'no')
+    assert (wide['kernel'], narrow['kernel']) == ('Winograd', 'tap products')
+    assert wide['tap products ms'] == '-' and narrow['tap products ms'] > 0
     for row in (wide, narrow):
         assert row['x oneDNN'] == pytest.approx(
             row['Winograd ms'] / row['oneDNN ms'], rel=0.03, abs=0.011)
         assert min(row[k] for k in ('input transform ms', 'products ms',
                                     'output transform ms')) > 0
-    assert (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS) == (
-        24, 16384)
+    assert (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS,
+            tmod.TAP_PRODUCT_MAX_OUT_CHANNELS) == (24, 16384, 3)
     assert json.loads(record.read_text())['result'] == result['results']
 
 

@@ -32,6 +32,8 @@ from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
 from .separable_filter import (FILTER_MAX_THREADS, separable_filter,
                                separable_filter_ok)
+from .tap_product_conv import (TAP_PRODUCT_MAX_OUT_CHANNELS,
+                               tap_product_conv2d, tap_product_ok)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
 from .winograd_conv import (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_OUT_CHANNELS,
                             WINOGRAD_MIN_PIXELS, winograd_conv2d, winograd_ok)
@@ -42,7 +44,8 @@ __all__ = [
     'known_op_names', 'blocked_layout_ok', 'plain_eager_mode',
     'run_conv_chain', 'channels_last_strides', 'WINOGRAD_MIN_CHANNELS',
     'WINOGRAD_MIN_OUT_CHANNELS', 'WINOGRAD_MIN_PIXELS', 'winograd_conv2d',
-    'winograd_ok',
+    'winograd_ok', 'TAP_PRODUCT_MAX_OUT_CHANNELS', 'tap_product_conv2d',
+    'tap_product_ok',
     'channels_last_at_inference',
     'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
     'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',

@@ -55,6 +55,7 @@ import torch.nn as nn
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from mmfusenas.utils.numba_kernels import env_flag
+from .tap_product_conv import tap_product_conv2d, tap_product_ok
 from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
@@ -222,8 +223,10 @@ def run_conv_chain(layers: Iterable[nn.Module],
 
 def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
     """The chain on channels-last maps: Winograd's convolutions (with the
-    ReLU that follows one) where :func:`winograd_ok` holds, the layers'
-    own calls on the channels-last maps otherwise; the output NCHW."""
+    ReLU that follows one) where :func:`winograd_ok` holds, convolutions
+    to few channels as one product over the taps where
+    :func:`tap_product_ok` holds, the layers' own calls on the
+    channels-last maps otherwise; the output NCHW."""
     out = channels_last_strides(x)
     i = 0
     while i < len(layers):
@@ -233,6 +236,11 @@ def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
                 layer, tuple(out.shape)):
             out = winograd_conv2d(out, layer, relu=relu)
             i += 2 if relu else 1
+        elif isinstance(layer, nn.Conv2d) and tap_product_ok(
+                layer, tuple(out.shape)):      # few outputs: one product
+            out = tap_product_conv2d(out, layer).contiguous(
+                memory_format=torch.channels_last)
+            i += 1
         elif type(layer) is nn.ReLU and (    # in place on a map made here
                 out.untyped_storage().data_ptr() !=
                 x.untyped_storage().data_ptr()):

@@ -44,6 +44,7 @@ from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
                                            kernel_array, kernel_scope)
 from .blocked_conv_chain import (blocked_layout_ok,
                                  channels_last_inference_ok)
+from .tap_product_conv import tap_product_conv2d, tap_product_ok
 from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
@@ -419,11 +420,14 @@ def conv2d_at_inference(conv: nn.Module,
                         x: torch.Tensor,
                         direct: bool = True) -> torch.Tensor:
     """``conv(x)``: directly (:func:`direct_conv2d`) where ``direct`` and
-    :func:`direct_conv_ok` hold; by Winograd's algorithm
-    (:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`) on a
-    channels-last map at inference where
-    :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds; else
-    the module's own forward.
+    :func:`direct_conv_ok` hold; on a channels-last map at inference by
+    Winograd's algorithm
+    (:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`) where
+    :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds, or as
+    one product over the taps
+    (:func:`~mmfusenas.models.ops.tap_product_conv.tap_product_conv2d`)
+    where :func:`~mmfusenas.models.ops.tap_product_conv.tap_product_ok`
+    holds; else the module's own forward.
 
     Args:
         conv (nn.Module): the convolution.
@@ -435,7 +439,9 @@ def conv2d_at_inference(conv: nn.Module,
     """
     if direct and direct_conv_ok(conv, x):
         return direct_conv2d(conv, x)
-    if (isinstance(conv, nn.Conv2d) and channels_last_inference_ok(x)
-            and winograd_ok(conv, tuple(x.shape))):
-        return winograd_conv2d(x, conv)
+    if isinstance(conv, nn.Conv2d) and channels_last_inference_ok(x):
+        if winograd_ok(conv, tuple(x.shape)):
+            return winograd_conv2d(x, conv)
+        if tap_product_ok(conv, tuple(x.shape)):
+            return tap_product_conv2d(x, conv)
     return conv(x)
