@@ -1380,7 +1380,7 @@ def _winograd_parts(x, conv) -> Tuple[Callable, Callable, Callable]:
     xa, ya = x.numpy().transpose(0, 2, 3, 1), y.numpy().transpose(0, 2, 3, 1)
     bias = conv.bias.detach().numpy()
     lo = np.float32(-np.inf)
-    return (lambda: [forward(xa, 1, 1, b, v.numpy()) for b in blocks],
+    return (lambda: [forward(xa, 1, 1, False, b, v.numpy()) for b in blocks],
             lambda: [torch.bmm(v, wt, out=m) for b in blocks],
             lambda: [backward(m.numpy(), b, bias, lo, 1, ya) for b in blocks])
 

@@ -98,6 +98,33 @@ def test_without_padding_matches_float64(d):
 
 
 @pytest.mark.usefixtures('any_width')
+@pytest.mark.parametrize('d', [1, 2])
+def test_reflection_border_matches_float64(d):
+    """``reflect``: the convolution of the map reflection-padded by the
+    dilation, read at the border without a padded copy; an H x W output,
+    partial last tiles cropped."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(24, 5, 3, dilation=d).eval()
+    x = torch.rand(2, 24, 130, 137) * 2 - 0.5
+    assert winograd_ok(conv, tuple(x.shape), reflect=True)
+    with torch.no_grad():
+        y = winograd_conv2d(_cl(x), conv, reflect=True)
+    xp = F.pad(x.double(), (d, d, d, d), mode='reflect')
+    b = conv.bias.double()
+    ref = F.conv2d(xp, conv.weight.double(), b, dilation=d)
+    scale = F.conv2d(xp.abs(), conv.weight.double().abs(), b.abs(),
+                     dilation=d)
+    assert y.shape == (2, 5, 130, 137)
+    err = (y.double() - ref).abs()
+    assert (err <= REL * scale + 1e-12).all(), (err / scale).max()
+    # reflection replaces the conv's own padding; it needs more than d
+    # pixels per side
+    assert not winograd_ok(nn.Conv2d(24, 5, 3, padding=d, dilation=d),
+                           tuple(x.shape), reflect=True)
+    assert not winograd_ok(conv, (1, 24, d, 40000), reflect=True)
+
+
+@pytest.mark.usefixtures('any_width')
 def test_delta_input_gives_the_flipped_kernel():
     """A one at pixel (i, j) of channel k: output o at (i + 1 - a,
     j + 1 - b) is w[o, k, a, b] (a correlation), zero elsewhere; a border
@@ -305,6 +332,16 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         assert torch.equal(conv2d_at_inference(pad_conv.conv, padded),
                            pad_conv.conv(padded))
         assert calls == []
+    # the reflection-padded conv reads the reflection itself: no padded map
+    from torch.profiler import profile
+    monkeypatch.delenv('MMFUSENAS_NO_WINOGRAD')
+    with torch.no_grad(), profile() as prof:
+        y = pad_conv(_cl(x))
+    assert 'aten::reflection_pad2d' not in {e.name for e in prof.events()}
+    with torch.no_grad():
+        ref = pad_conv.double()(x.double())
+        pad_conv.float()
+    assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()
     # the modules keep NCHW maps on their own forward (the authors' values
     # with MMFUSENAS_NO_CHANNELS_LAST=1): no direct few-channel kernel
     narrow = ReflectPadConv2d(3, 3, 3).eval()

@@ -5,7 +5,8 @@ from .blocked_conv_chain import (blocked_layout_ok, channels_last_at_inference,
                                  run_conv_chain)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .direct_conv import (DIRECT_MAX_CHANNEL_PRODUCT, DIRECT_MIN_PIXELS,
-                          conv2d_at_inference, direct_conv2d, direct_conv_ok)
+                          conv2d_at_inference, direct_conv2d, direct_conv_ok,
+                          reflect_conv2d_at_inference)
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .edges import EdgeSpec, build_chain, build_edge, known_op_names
@@ -69,6 +70,7 @@ __all__ = [
     'to_channels_last', 'use_pointwise_convs', 'DIRECT_MAX_CHANNEL_PRODUCT',
     'DIRECT_MIN_PIXELS',
     'conv2d_at_inference', 'direct_conv2d', 'direct_conv_ok',
+    'reflect_conv2d_at_inference',
     'GROUPED_MAX_THREADS', 'FastGroupedConv2d', 'grouped_conv_ok',
     'is_one_output_grouped_conv', 'FILTER_MAX_THREADS', 'separable_filter',
     'separable_filter_ok'

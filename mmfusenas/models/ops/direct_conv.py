@@ -49,7 +49,7 @@ from .winograd_conv import winograd_conv2d, winograd_ok
 
 __all__ = [
     'DIRECT_MAX_CHANNEL_PRODUCT', 'DIRECT_MIN_PIXELS', 'conv2d_at_inference',
-    'direct_conv2d', 'direct_conv_ok'
+    'direct_conv2d', 'direct_conv_ok', 'reflect_conv2d_at_inference'
 ]
 
 #: largest ``in_channels * out_channels`` computed directly: oneDNN's time
@@ -445,3 +445,26 @@ def conv2d_at_inference(conv: nn.Module,
         if tap_product_ok(conv, tuple(x.shape)):
             return tap_product_conv2d(x, conv)
     return conv(x)
+
+
+def reflect_conv2d_at_inference(pad: nn.Module, conv: nn.Module,
+                                x: torch.Tensor) -> torch.Tensor:
+    """``conv(pad(x))`` for a reflection padding ``pad``: on a
+    channels-last map at inference by Winograd's algorithm reading the
+    reflection at the border (no padded copy of the map) where ``pad``
+    pads every side by the convolution's dilation and
+    :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds with
+    ``reflect``; else ``conv2d_at_inference(conv, pad(x), direct=False)``.
+
+    Args:
+        pad (nn.Module): the padding (an ``nn.ReflectionPad2d``).
+        conv (nn.Module): the convolution after it.
+        x (Tensor): the unpadded input.
+    """
+    if (type(pad) is nn.ReflectionPad2d and not has_forward_hooks(pad)
+            and isinstance(conv, nn.Conv2d)
+            and tuple(pad.padding) == (conv.dilation[0], ) * 4
+            and channels_last_inference_ok(x)
+            and winograd_ok(conv, tuple(x.shape), reflect=True)):
+        return winograd_conv2d(x, conv, reflect=True)
+    return conv2d_at_inference(conv, pad(x), direct=False)

@@ -34,7 +34,8 @@ image stays within 1e-6 of the direct network's.
 
 It is used (:func:`winograd_ok`) only for a plain ``nn.Conv2d`` with a
 3 x 3 kernel, stride 1, one group, zero "same" padding (padding equal to
-the dilation) or none (the input padded already, e.g. by reflection), at
+the dilation), none (the input padded already) or a reflection of the
+map read at its border (``reflect``: no padded copy), at
 least :data:`WINOGRAD_MIN_CHANNELS` input and
 :data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a float32 CPU weight,
 at most :data:`WINOGRAD_MAX_THREADS` torch threads (the transforms run on
@@ -44,10 +45,11 @@ one thread, the products on all) and a map of at least
 ``MMFUSENAS_NO_NUMBA=1``. The callers, at inference on channels-last
 maps:
 :func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain` (conv /
-ReLU chains) and
+ReLU chains),
 :func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference` (single
-convolutions of modules, e.g. the TIM networks' reflection-padded
-convolutions and ECA blocks).
+convolutions of modules, e.g. the TIM networks' ECA blocks, HBL's) and
+:func:`~mmfusenas.models.ops.direct_conv.reflect_conv2d_at_inference`
+(the TIM networks' reflection-padded convolutions).
 """
 import threading
 import weakref
@@ -111,12 +113,15 @@ def _bt(a0, a1, a2, a3, a4, a5):
             f2 * (a1 - a3) + (a4 - a2), f4 * a1 - f5 * a3 + a5)
 
 
-def _input_transform(x, d, off, tiles, v):
+def _input_transform(x, d, off, reflect, tiles, v):
     """``v[:, t] = B^T p B`` for the 6 x 6 patch ``p`` of tile ``t``
     (rows ``tiles[t]``: image, sub-grid row / column, tile row / column)
     of the NHWC map ``x`` with dilation ``d``, starting ``off`` taps
-    before the tile (1: zero "same" padding, 0: none), zeros outside
-    ``x``; ``v`` is ``(36, tiles, C)``, position ``6 i + j``."""
+    before the tile (1: "same" padding, 0: none); outside ``x`` zeros, or
+    with ``reflect`` the reflection of ``x`` at its border (clamped into
+    it beyond one reflection: only outputs past the edge, which are
+    cropped, read those); ``v`` is ``(36, tiles, C)``, position
+    ``6 i + j``."""
     _, h, w, c = x.shape
     p = np.empty((6, 6, c), np.float32)
     q = np.empty((6, 6, c), np.float32)
@@ -132,6 +137,17 @@ def _input_transform(x, d, off, tiles, v):
                 if 0 <= yr < h and 0 <= xk < w:
                     for ch in range(c):
                         p[r, k, ch] = x[n, yr, xk, ch]
+                elif reflect:
+                    ry = min(max(-yr if yr < 0 else 2 * h - 2 - yr, 0),
+                             h - 1)
+                    rx = min(max(-xk if xk < 0 else 2 * w - 2 - xk, 0),
+                             w - 1)
+                    if 0 <= yr < h:
+                        ry = yr
+                    if 0 <= xk < w:
+                        rx = xk
+                    for ch in range(c):
+                        p[r, k, ch] = x[n, ry, rx, ch]
                 else:
                     for ch in range(c):
                         p[r, k, ch] = f0
@@ -266,7 +282,9 @@ def winograd_weight(weight: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
+def winograd_ok(conv: nn.Module,
+                shape: Tuple[int, int, int, int],
+                reflect: bool = False) -> bool:
     """Whether :func:`winograd_conv2d` may compute ``conv`` on an input of
     ``shape`` (the call context, inference on a float32 CPU map, is the
     caller's to check).
@@ -274,6 +292,9 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
     Args:
         conv (nn.Module): the convolution.
         shape (tuple[int]): its input's ``(N, C, H, W)``.
+        reflect (bool): the input is to be reflection-padded by the
+            dilation first (``conv`` without padding of its own, a map
+            larger than the dilation per side). Defaults to False.
 
     Returns:
         bool: ``conv`` exactly an ``nn.Conv2d`` without forward hooks
@@ -296,8 +317,11 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
     if (conv.kernel_size != (3, 3) or conv.stride != (1, 1)
             or conv.groups != 1 or conv.padding_mode != 'zeros'
             or isinstance(conv.padding, str) or d[0] != d[1]
-            or tuple(conv.padding) not in ((0, 0), tuple(d))
-            or min(h, w) <= 2 * d[0]
+            or (reflect and (tuple(conv.padding) != (0, 0)
+                             or min(h, w) <= d[0]))
+            or (not reflect and (tuple(conv.padding) not in ((0, 0),
+                                                             tuple(d))
+                                 or min(h, w) <= 2 * d[0]))
             or c != conv.in_channels or c < WINOGRAD_MIN_CHANNELS
             or conv.out_channels < WINOGRAD_MIN_OUT_CHANNELS
             or h * w < WINOGRAD_MIN_PIXELS
@@ -312,7 +336,8 @@ def winograd_ok(conv: nn.Module, shape: Tuple[int, int, int, int]) -> bool:
 
 def winograd_conv2d(x: torch.Tensor,
                     conv: nn.Conv2d,
-                    relu: bool = False) -> torch.Tensor:
+                    relu: bool = False,
+                    reflect: bool = False) -> torch.Tensor:
     """``conv(x)`` (and a ReLU after it) by Winograd F(4 x 4, 3 x 3), for
     a convolution where :func:`winograd_ok` holds.
 
@@ -321,11 +346,14 @@ def winograd_conv2d(x: torch.Tensor,
             memory format.
         conv (nn.Conv2d): the convolution.
         relu (bool): apply a ReLU to the output. Defaults to False.
+        reflect (bool): ``conv(reflection_pad(x, d))`` instead, ``d`` the
+            dilation (``conv`` without padding): the patches read the
+            reflection at the border, no padded copy is made. Defaults to
+            False.
 
     Returns:
-        Tensor: ``(N, C_out, H, W)`` (without padding: ``(N, C_out,
-        H - 2 d, W - 2 d)``, ``d`` the dilation) in channels-last memory
-        format.
+        Tensor: ``(N, C_out, H, W)`` (without padding and ``reflect``:
+        ``(N, C_out, H - 2 d, W - 2 d)``) in channels-last memory format.
     """
     kernels = _kernels()
     if kernels is None:
@@ -333,7 +361,7 @@ def winograd_conv2d(x: torch.Tensor,
             'winograd_conv2d: the compiled kernels are not available (numba '
             'missing, or MMFUSENAS_NO_WINOGRAD / MMFUSENAS_NO_NUMBA set): '
             'call it only where winograd_ok holds')
-    if not winograd_ok(conv, tuple(x.shape)):
+    if not winograd_ok(conv, tuple(x.shape), reflect):
         raise ValueError(
             f'winograd_conv2d: {conv} on an input of shape '
             f'{tuple(x.shape)} is not a case it computes (see winograd_ok)')
@@ -347,7 +375,9 @@ def winograd_conv2d(x: torch.Tensor,
     forward, backward = kernels
     n, c, h, w = x.shape
     d = conv.dilation[0]
-    off = conv.padding[0] // d          # 1: "same" padding, 0: none
+    # patches start one tap before their tile with "same" (or reflected)
+    # padding, at it without padding
+    off = 1 if reflect else conv.padding[0] // d
     ho, wo = h + 2 * (off - 1) * d, w + 2 * (off - 1) * d
     wt = winograd_weight(conv.weight)
     co = wt.shape[2]
@@ -367,7 +397,7 @@ def winograd_conv2d(x: torch.Tensor,
             if block.shape[0] < TILE_BLOCK:
                 v = v[:, :block.shape[0]].contiguous()
                 m = m[:, :block.shape[0]].contiguous()
-            forward(xa, d, off, block, v.numpy())
+            forward(xa, d, off, reflect, block, v.numpy())
             torch.bmm(v, wt, out=m)
             backward(m.numpy(), block, bias, lo, d, ya)
     return y
