@@ -27,15 +27,22 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or 'unknown CPU'
 
 
+#: the records' folder: changes there (records written by earlier runs of
+#: the same checkout) do not make the measured code dirty
+RESULTS_DIR = 'docs/results'
+
+
 def git_commit(root: str) -> str:
     """HEAD of the repository at ``root`` (``-dirty`` with uncommitted
-    changes to tracked files; ``'unknown'`` outside a checkout)."""
+    changes to tracked files outside :data:`RESULTS_DIR`; ``'unknown'``
+    outside a checkout)."""
     try:
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root,
                               capture_output=True, text=True,
                               check=True).stdout.strip()
         dirty = subprocess.run(['git', 'status', '--porcelain',
-                                '--untracked-files=no'], cwd=root,
+                                '--untracked-files=no', '--', '.',
+                                f':(exclude){RESULTS_DIR}'], cwd=root,
                                capture_output=True, text=True,
                                check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
