@@ -20,8 +20,9 @@ two steps instead:
 The sums run over the input channels first, then over the taps: the values
 equal oneDNN's within float rounding, not bit for bit (against the float64
 convolution both err by less than 3e-7 of the sum of |weight| x |input|
-per output, ``tests/test_models/test_tap_product_conv.py``). It is used (:func:`tap_product_ok`) at CPU
-inference on channels-last maps where a plain ``nn.Conv2d`` (stride 1, one
+per output, ``tests/test_models/test_tap_product_conv.py``). It is used
+(:func:`tap_product_ok`) at CPU inference on channels-last maps where a
+plain ``nn.Conv2d`` (stride 1, one
 group, zero padding of at most the kernel's reach) has at most
 :data:`TAP_PRODUCT_MAX_OUT_CHANNELS` output and at least
 :data:`TAP_PRODUCT_MIN_CHANNELS` input channels on a map of at least
@@ -38,6 +39,7 @@ import torch.nn as nn
 
 from mmfusenas.utils.module_hooks import has_forward_hooks
 from mmfusenas.utils.numba_kernels import env_flag
+from .winograd_conv import check_channels_last_map
 
 __all__ = [
     'TAP_PRODUCT_MAX_OUT_CHANNELS', 'TAP_PRODUCT_MIN_CHANNELS',
@@ -113,13 +115,7 @@ def tap_product_conv2d(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
             f'tap_product_conv2d: {conv} on an input of shape '
             f'{tuple(x.shape)} is not a case it computes (see '
             'tap_product_ok)')
-    if (x.dtype != torch.float32 or x.device.type != 'cpu'
-            or x.requires_grad
-            or not x.is_contiguous(memory_format=torch.channels_last)):
-        raise ValueError(
-            'tap_product_conv2d: x must be a float32 CPU tensor in '
-            f'channels-last memory format without grad, got {x.dtype} on '
-            f'{x.device} with strides {x.stride()}')
+    check_channels_last_map(x, 'tap_product_conv2d')
     n, c, h, w = x.shape
     co = conv.out_channels
     (kh, kw), (dh, dw), (ph, pw) = (conv.kernel_size, conv.dilation,

@@ -66,6 +66,7 @@ from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
 
 __all__ = [
     'TILE_BLOCK', 'WINOGRAD_MAX_THREADS', 'WINOGRAD_MIN_CHANNELS',
+    'check_channels_last_map',
     'WINOGRAD_MIN_OUT_CHANNELS', 'WINOGRAD_MIN_PIXELS', 'winograd_conv2d',
     'winograd_ok', 'winograd_weight'
 ]
@@ -334,6 +335,19 @@ def winograd_ok(conv: nn.Module,
     return _kernels() is not None
 
 
+def check_channels_last_map(x: torch.Tensor, who: str) -> None:
+    """Raise a ``ValueError`` naming ``who`` unless ``x`` is a float32
+    CPU tensor in channels-last memory format without grad (the input of
+    the compiled and product kernels of the inference convolutions)."""
+    if (x.dtype != torch.float32 or x.device.type != 'cpu'
+            or x.requires_grad
+            or not x.is_contiguous(memory_format=torch.channels_last)):
+        raise ValueError(
+            f'{who}: x must be a float32 CPU tensor in channels-last '
+            f'memory format without grad, got {x.dtype} on {x.device} '
+            f'with strides {x.stride()}')
+
+
 def winograd_conv2d(x: torch.Tensor,
                     conv: nn.Conv2d,
                     relu: bool = False,
@@ -365,13 +379,7 @@ def winograd_conv2d(x: torch.Tensor,
         raise ValueError(
             f'winograd_conv2d: {conv} on an input of shape '
             f'{tuple(x.shape)} is not a case it computes (see winograd_ok)')
-    if (x.dtype != torch.float32 or x.device.type != 'cpu'
-            or x.requires_grad
-            or not x.is_contiguous(memory_format=torch.channels_last)):
-        raise ValueError(
-            'winograd_conv2d: x must be a float32 CPU tensor in channels-'
-            f'last memory format without grad, got {x.dtype} on '
-            f'{x.device} with strides {x.stride()}')
+    check_channels_last_map(x, 'winograd_conv2d')
     forward, backward = kernels
     n, c, h, w = x.shape
     d = conv.dilation[0]
