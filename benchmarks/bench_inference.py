@@ -59,12 +59,11 @@ the TIM and HBL networks without their channels-last inference layout,
 the authors' summation order), ``aten_conv`` (eager with
 ``MMFUSENAS_NO_DIRECT_CONV=1``: the RUAS networks with ATen's convolutions
 instead of the direct few-channel ones), ``no_winograd`` (eager with
-``MMFUSENAS_NO_WINOGRAD=1``: HQS's and RUAS's wide conv chains with
-oneDNN's direct 3 x 3 convolutions instead of Winograd's),
-``no_tap_products`` (eager with ``MMFUSENAS_NO_TAP_PRODUCTS=1``: oneDNN's
-convolutions to one to three channels instead of one product over the
-taps), ONNX Runtime
-session variants
+``MMFUSENAS_NO_WINOGRAD=1``: oneDNN's direct 3 x 3 convolutions instead of
+Winograd's, in HQS's and RUAS's conv chains and the TIM and HBL
+networks), ``no_tap_products`` (eager with ``MMFUSENAS_NO_TAP_PRODUCTS=1``:
+oneDNN's convolutions to one to three channels instead of one product
+over the taps), ONNX Runtime session variants
 (:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
@@ -160,8 +159,7 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
 EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
-               'jit_freeze',
-               'ort_basic', 'ort_extended',
+               'jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
                'ort_channels_last', 'ort_prelu')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
@@ -1363,9 +1361,9 @@ CONV_SHAPES = (
 
 
 def _winograd_parts(x, conv) -> Tuple[Callable, Callable, Callable]:
-    """Three passes over every tile of ``x``: input transform, products,
-    output transform (as :func:`winograd_conv2d` runs them block by
-    block), on buffers of their own."""
+    """Three passes over the full blocks of tiles of ``x``: input
+    transform, products, output transform (as :func:`winograd_conv2d`
+    runs them block by block), on buffers of their own."""
     from mmfusenas.models.ops import winograd_conv as wmod
     forward, backward = wmod._kernels()
     n, c, h, w = x.shape
@@ -1399,6 +1397,10 @@ def main_conv_kernels() -> dict:
         check_record_path(args.results_json)
     from mmfusenas.models.ops import tap_product_conv as tmod
     from mmfusenas.models.ops import winograd_conv as wmod
+    if wmod._kernels() is None:
+        sys.exit('--mode conv_kernels times the compiled Winograd passes: '
+                 'needs numba, without MMFUSENAS_NO_WINOGRAD or '
+                 'MMFUSENAS_NO_NUMBA')
     if args.cpu_malloc == 'tuned':
         configure_cpu_allocator()
     header = ['convolution', 'network', 'kernel', 'oneDNN ms', 'Winograd ms',

@@ -152,7 +152,17 @@ def test_kernels_equal_numpy_chains_edge_cases(monkeypatch):
 
 
 # ------------------------------------------------------ separable filter
+@pytest.fixture
+def compiled_filters(monkeypatch):
+    """The compiled filters in use whenever numba is importable (also
+    under ``MMFUSENAS_NO_NUMBA`` / ``MMFUSENAS_OPENCV_FILTERS``, which
+    only set the module defaults)."""
+    monkeypatch.setattr(FK, 'USE_NUMBA', True)
+    monkeypatch.setattr(FK, 'USE_FILTER', True)
+
+
 @needs_numba
+@pytest.mark.usefixtures('compiled_filters')
 @pytest.mark.parametrize('n', [3, 5, 9, 11, 17])
 def test_separable_filter_equals_opencv(n):
     rng = np.random.default_rng(n)
@@ -176,6 +186,7 @@ def test_separable_filter_equals_opencv(n):
 
 
 @needs_numba
+@pytest.mark.usefixtures('compiled_filters')
 def test_separable_filter_hand_values_and_errors():
     # binary-exact taps on integers: every sum is exact
     k = np.array([0.25, 0.5, 0.25])

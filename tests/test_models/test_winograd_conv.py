@@ -17,7 +17,10 @@ from mmfusenas.models.ops.winograd_conv import (WINOGRAD_MIN_PIXELS,
                                                 winograd_ok,
                                                 winograd_weight)
 
-pytest.importorskip('numba')
+pytestmark = pytest.mark.skipif(
+    wmod._kernels() is None,
+    reason='Winograd kernels unavailable (numba missing, or '
+    'MMFUSENAS_NO_WINOGRAD / MMFUSENAS_NO_NUMBA set)')
 
 #: error bound relative to the magnitude sum conv(|x|, |w|) + |b|: float32
 #: Winograd F(4x4, 3x3) measured at <= 2.7e-6 of it on these maps (oneDNN's

@@ -1044,7 +1044,7 @@ def _ms_pyramid(x: np.ndarray) -> list:
             h, wd = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
             x = x[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
         m = _sep_valid(x, k)
-        v = _sep_valid(x * x, k)
+        v = _sep_valid(x, k, square=True)
         v -= m * m
         out.append((x, m, v))
     return out
@@ -1057,7 +1057,7 @@ def _ms_ssim_from(xs: list, ys: list, data_range: float) -> float:
     val = 1.0
     for j, w in enumerate(_MS_WEIGHTS):
         (x, mx, vx), (y, my, vy) = xs[j], ys[j]
-        vxy = _sep_valid(x * y, k)
+        vxy = _sep_valid(x, k, y)
         vxy -= mx * my
         # ((2 vxy + c2) / (vx + vy + c2)).mean(), same operation order
         cs = 2 * vxy

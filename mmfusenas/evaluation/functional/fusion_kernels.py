@@ -446,12 +446,10 @@ def separable_filter(x: np.ndarray,
     return out
 
 
-def map_sums(kernel, *arrays, extra=(), n_out: int = 1,
-             shape=None) -> tuple:
+def map_sums(kernel, *arrays, extra=(), n_out: int = 1) -> tuple:
     """Run a map kernel on 2-D float64 arrays; returns the numpy sums
-    (pairwise, as the numpy path) of its ``n_out`` output maps (of
-    ``shape``, default: the first array's)."""
-    shape = arrays[0].shape if shape is None else shape
-    outs = [np.empty(shape) for _ in range(n_out)]
+    (pairwise, as the numpy path) of its ``n_out`` output maps (of the
+    first array's shape)."""
+    outs = [np.empty(arrays[0].shape) for _ in range(n_out)]
     kernel(*arrays, *extra, *outs)
     return tuple(float(o.sum()) for o in outs)

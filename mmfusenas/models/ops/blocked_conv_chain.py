@@ -28,13 +28,16 @@ it (NCHW), and everything after the last convolution runs on NCHW tensors.
 
 Where a chain has a convolution that Winograd's algorithm computes with
 fewer multiply-adds (:mod:`~mmfusenas.models.ops.winograd_conv`: 3 x 3,
-at least 16 input channels, a map of at least 128 x 128 pixels), the chain
-runs on channels-last maps instead: those convolutions (with a ReLU that
-follows them) by :func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`,
-the others by oneDNN on the channels-last maps. Its output then equals
-``layers(x)`` within float rounding (Winograd's transforms round
-differently), not bit for bit; ``MMFUSENAS_NO_WINOGRAD=1`` keeps the
-blocked path above.
+at least 16 input and 24 output channels, a map of at least 128 x 128
+pixels), the chain runs on channels-last maps instead: those convolutions
+(with a ReLU that follows them) by
+:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`, a convolution
+to one to three channels as one product over the taps
+(:mod:`~mmfusenas.models.ops.tap_product_conv`), the others by oneDNN on
+the channels-last maps. Its output then equals ``layers(x)`` within float
+rounding (Winograd's transforms and the tap products sum in another
+order), not bit for bit; ``MMFUSENAS_NO_WINOGRAD=1`` keeps the blocked
+path above.
 
 :func:`channels_last_at_inference` is the other way to spare the reorders,
 for networks that are not plain chains (reflection padding, PReLU,
@@ -226,7 +229,9 @@ def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
     ReLU that follows one) where :func:`winograd_ok` holds, convolutions
     to few channels as one product over the taps where
     :func:`tap_product_ok` holds, the layers' own calls on the
-    channels-last maps otherwise; the output NCHW."""
+    channels-last maps otherwise; the output NCHW. (A tap product's
+    output, of at most three channels, is left as it is: no later layer
+    takes a kernel that needs it channels-last.)"""
     out = channels_last_strides(x)
     i = 0
     while i < len(layers):
@@ -238,8 +243,7 @@ def _run_channels_last(layers: list, x: torch.Tensor) -> torch.Tensor:
             i += 2 if relu else 1
         elif isinstance(layer, nn.Conv2d) and tap_product_ok(
                 layer, tuple(out.shape)):      # few outputs: one product
-            out = tap_product_conv2d(out, layer).contiguous(
-                memory_format=torch.channels_last)
+            out = tap_product_conv2d(out, layer)
             i += 1
         elif type(layer) is nn.ReLU and (    # in place on a map made here
                 out.untyped_storage().data_ptr() !=

@@ -114,6 +114,16 @@ def _bt(a0, a1, a2, a3, a4, a5):
             f2 * (a1 - a3) + (a4 - a2), f4 * a1 - f5 * a3 + a5)
 
 
+def _reflect(i, n):
+    """Index ``i`` reflected into ``[0, n)`` (without repeating the edge
+    sample), clamped beyond one reflection."""
+    if i < 0:
+        i = -i
+    elif i >= n:
+        i = 2 * n - 2 - i
+    return min(max(i, 0), n - 1)
+
+
 def _input_transform(x, d, off, reflect, tiles, v):
     """``v[:, t] = B^T p B`` for the 6 x 6 patch ``p`` of tile ``t``
     (rows ``tiles[t]``: image, sub-grid row / column, tile row / column)
@@ -139,14 +149,8 @@ def _input_transform(x, d, off, reflect, tiles, v):
                     for ch in range(c):
                         p[r, k, ch] = x[n, yr, xk, ch]
                 elif reflect:
-                    ry = min(max(-yr if yr < 0 else 2 * h - 2 - yr, 0),
-                             h - 1)
-                    rx = min(max(-xk if xk < 0 else 2 * w - 2 - xk, 0),
-                             w - 1)
-                    if 0 <= yr < h:
-                        ry = yr
-                    if 0 <= xk < w:
-                        rx = xk
+                    ry = _reflect(yr, h)
+                    rx = _reflect(xk, w)
                     for ch in range(c):
                         p[r, k, ch] = x[n, ry, rx, ch]
                 else:
@@ -226,7 +230,8 @@ def _output_transform(m, tiles, bias, lo, d, y):
 def _compile(numba):
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy',
                 boundscheck=False)
-    globals()['_bt'] = numba.njit(inline='always', **opts)(_bt)
+    for name in ('_bt', '_reflect'):     # the passes inline them
+        globals()[name] = numba.njit(inline='always', **opts)(globals()[name])
     return (numba.njit(**opts)(_input_transform),
             numba.njit(**opts)(_output_transform))
 
