@@ -899,7 +899,9 @@ Usage::
         --mode kernels [--batch 8] [--size 128] [--repeats 15]
 
 For each operator of the fast training path that replaces an ATen kernel
-(``mmfusenas/models/ops/grouped_conv.py``, ``fast_training.py``), at the
+(``mmfusenas/models/ops/grouped_conv.py``, ``fast_training.py``) or
+computes a block in a cheaper order (``ResidualUpSample`` on channels-last
+maps, ``sampling.py``: against the official order), at the
 batch and sizes of TIM's stage-1 N_F in the toy configs (8 channels at
 ``--size``, 16 at half, 32 at a quarter): the forward and the forward +
 backward (input and parameter gradients) of the fast module and of the
@@ -942,6 +944,16 @@ def _kernel_cases(batch: int, size: int):
         cases.append((f'1x1 conv {cin} -> 8 (pixel pairs)',
                       _Switched(conv, 'MMFUSENAS_NO_PAIRED_PRODUCTS'),
                       _Switched(conv), (batch, cin, size, size)))
+    # residual up-sampling 16 -> 8 (half size -> size): the official order
+    # (bilinear, then the 1 x 1) against the 1 x 1 first
+    from mmfusenas.models.ops import ResidualUpSample
+    from mmfusenas.models.ops.fast_training import enable_fast_training
+    torch.manual_seed(0)
+    block = ResidualUpSample(16)
+    enable_fast_training(block)
+    cases.append(('residual up-sampling 16 -> 8, 1x1 before the bilinear',
+                  _OfficialOrderUpSample(block), block,
+                  (batch, 16, size // 2, size // 2)))
     # the SSIM window over the five moments of two sources (TIM's losses)
     window = _GaussianWindow()
     cases.append(('separable 11-tap Gaussian (SSIM moments)',
@@ -967,6 +979,18 @@ class _Switched(torch.nn.Module):
         env = {self.switch: '1'} if self.switch else {}
         with temporary_environment(env):
             return self.module(x)
+
+
+class _OfficialOrderUpSample(torch.nn.Module):
+    """``ResidualUpSample`` in the official order (``bot``: bilinear, then
+    the 1 x 1), whatever the input's layout."""
+
+    def __init__(self, block: torch.nn.Module):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x):
+        return self.block.top(x) + self.block.bot(x)
 
 
 class _GaussianWindow(torch.nn.Module):

@@ -242,6 +242,60 @@ def test_antialias_downsample_and_sampling_blocks():
         DownSample(8, 3)
 
 
+def _official_up_sample(block, x):
+    """ResidualUpSample in the official order: resample, then the 1 x 1."""
+    return block.top(x) + block.bot(x)
+
+
+@pytest.mark.parametrize('size', [(5, 7), (8, 8)])
+def test_residual_up_sample_commuted_order_is_the_official_function(size):
+    # on a channels-last map the 1 x 1 runs before the bilinear resampling
+    # (a quarter of the pixels); in float64 both orders agree to rounding,
+    # gradients included
+    torch.manual_seed(0)
+    block = ResidualUpSample(6).double()
+    x = torch.randn(2, 6, *size, dtype=torch.float64).contiguous(
+        memory_format=torch.channels_last).requires_grad_()
+    out = block(x)
+    ref = _official_up_sample(block, x)
+    # NCHW: the official order, bit for bit
+    xn = x.detach().contiguous()
+    assert torch.equal(block(xn), _official_up_sample(block, xn))
+    assert out.shape == (2, 3, 2 * size[0], 2 * size[1])
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-13)
+    g = torch.randn_like(out)
+    grads = torch.autograd.grad(out, [x, *block.parameters()], g)
+    refs = torch.autograd.grad(ref, [x, *block.parameters()], g)
+    for a, b in zip(grads, refs):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    # the bot branch alone: the resampling is what commutes with the 1 x 1
+    conv = block.bot[1]
+    assert block.bot[0](conv(x)).abs().max() > 0.1
+    torch.testing.assert_close(
+        block.bot[0](conv(x)), block.bot(x), rtol=0, atol=1e-13)
+
+
+def test_residual_up_sample_float32_and_fast_training_within_rounding():
+    from mmfusenas.models.ops.fast_training import (enable_fast_training,
+                                                    to_channels_last)
+    torch.manual_seed(1)
+    block = ResidualUpSample(16)
+    x = torch.randn(2, 16, 12, 10)
+    ref = _official_up_sample(block.double(), x.double())
+    block = block.float()
+    torch.testing.assert_close(block(x).double(), ref, rtol=0, atol=2e-6)
+    torch.testing.assert_close(
+        block(to_channels_last(x)).double(), ref, rtol=0, atol=2e-6)
+    enable_fast_training(block)
+    xc = to_channels_last(x).requires_grad_()
+    out = block(xc)
+    torch.testing.assert_close(out.double(), ref, rtol=0, atol=2e-6)
+    out.sum().backward()
+    xd = x.double().requires_grad_()
+    _official_up_sample(block.double(), xd).sum().backward()
+    torch.testing.assert_close(xc.grad.double(), xd.grad, rtol=0, atol=1e-5)
+
+
 def _band(size, radius):
     idx = torch.arange(size, dtype=torch.float64)
     return ((idx[:, None] - idx[None, :]).abs() <= radius).double()

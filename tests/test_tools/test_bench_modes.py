@@ -195,8 +195,9 @@ def test_kernels_mode_times_the_fast_path_operators(monkeypatch, capsys):
                        '--repeats', '1'], monkeypatch)
     res = _result(capsys.readouterr().out)
     ops = [r['op'] for r in res['rows']]
-    assert len(ops) == 10 and sum('grouped conv' in o for o in ops) == 5
+    assert len(ops) == 11 and sum('grouped conv' in o for o in ops) == 5
     assert sum('separable' in o for o in ops) == 1
+    assert sum('up-sampling' in o for o in ops) == 1
     assert sum('pixel pairs' in o for o in ops) == 2
     for row in res['rows']:
         assert row['aten fwd+bwd'] > 0 and row['fast fwd+bwd'] > 0

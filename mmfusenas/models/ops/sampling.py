@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
+from .fast_training import is_channels_last
 
 
 def _num_halvings(scale_factor: int) -> int:
@@ -98,6 +99,18 @@ class ResidualUpSample(nn.Module):
 
     All convs bias-free; parameters ``11 n^2 + 2``.
 
+    On a channels-last map (the fast training path and CPU inference,
+    :mod:`mmfusenas.models.ops.fast_training`) ``bot`` is computed in the
+    cheaper order ``bilinear x2 (conv1x1(x))``: the bilinear resampling
+    weighs the pixels of each channel alike and the bias-free 1 x 1
+    convolution mixes the channels of each pixel, so the two commute; the
+    product then runs on the ``H x W`` map (a quarter of the pixels) and
+    the resampling on ``n / 2`` channels instead of ``n``. The function is
+    the official one; values differ by float rounding only
+    (``tests/test_models/test_tim_ops.py``). NCHW maps keep the official
+    order, so that the NCHW pass stays bit-identical to the authors' code.
+    ``bot`` keeps the official modules and state-dict keys.
+
     Args:
         channels (int): input channels ``n`` (even).
     """
@@ -117,6 +130,9 @@ class ResidualUpSample(nn.Module):
             nn.Conv2d(n, n // 2, 1, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if is_channels_last(x):
+            resample, conv = self.bot
+            return self.top(x) + resample(conv(x))
         return self.top(x) + self.bot(x)
 
 
