@@ -275,6 +275,23 @@ def test_residual_up_sample_commuted_order_is_the_official_function(size):
         block.bot[0](conv(x)), block.bot(x), rtol=0, atol=1e-13)
 
 
+def test_residual_up_sample_switch_keeps_the_official_order(monkeypatch):
+    torch.manual_seed(2)
+    block = ResidualUpSample(8)
+    x = torch.randn(2, 8, 6, 6).contiguous(memory_format=torch.channels_last)
+    official = _official_up_sample(block, x)
+    seen = []
+    block.bot[1].register_forward_hook(
+        lambda m, i, o: seen.append(tuple(i[0].shape)))
+    commuted = block(x)
+    assert seen == [(2, 8, 6, 6)]  # the 1 x 1 on the map before resampling
+    torch.testing.assert_close(commuted, official, rtol=0, atol=1e-5)
+    monkeypatch.setenv('MMFUSENAS_NO_COMMUTED_UPSAMPLING', '1')
+    seen.clear()
+    assert torch.equal(block(x), official)
+    assert seen == [(2, 8, 12, 12)]  # the official order
+
+
 def test_residual_up_sample_float32_and_fast_training_within_rounding():
     from mmfusenas.models.ops.fast_training import (enable_fast_training,
                                                     to_channels_last)

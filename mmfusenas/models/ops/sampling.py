@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.numba_kernels import env_flag
 from .fast_training import is_channels_last
 
 
@@ -108,8 +109,9 @@ class ResidualUpSample(nn.Module):
     the resampling on ``n / 2`` channels instead of ``n``. The function is
     the official one; values differ by float rounding only
     (``tests/test_models/test_tim_ops.py``). NCHW maps keep the official
-    order, so that the NCHW pass stays bit-identical to the authors' code.
-    ``bot`` keeps the official modules and state-dict keys.
+    order, so that the NCHW pass stays bit-identical to the authors' code;
+    ``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1`` keeps it on every map. ``bot``
+    keeps the official modules and state-dict keys.
 
     Args:
         channels (int): input channels ``n`` (even).
@@ -130,7 +132,8 @@ class ResidualUpSample(nn.Module):
             nn.Conv2d(n, n // 2, 1, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if is_channels_last(x):
+        if is_channels_last(x) \
+                and not env_flag('MMFUSENAS_NO_COMMUTED_UPSAMPLING'):
             resample, conv = self.bot
             return self.top(x) + resample(conv(x))
         return self.top(x) + self.bot(x)
