@@ -63,7 +63,9 @@ instead of the direct few-channel ones), ``no_winograd`` (eager with
 Winograd's, in HQS's and RUAS's conv chains and the TIM and HBL
 networks), ``no_tap_products`` (eager with ``MMFUSENAS_NO_TAP_PRODUCTS=1``:
 oneDNN's convolutions to one to three channels instead of one product
-over the taps), ONNX Runtime session variants
+over the taps), ``no_commuted_upsampling`` (eager with
+``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1``: the TIM networks'
+``ResidualUpSample`` in the official order), ONNX Runtime session variants
 (:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
@@ -159,7 +161,7 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
 EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
-               'jit_freeze', 'ort_basic', 'ort_extended',
+               'no_commuted_upsampling', 'jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
                'ort_channels_last', 'ort_prelu')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
@@ -618,6 +620,8 @@ ENV_MODES = {
     'no_winograd': 'MMFUSENAS_NO_WINOGRAD',
     # oneDNN's convolutions to few channels, not one product over the taps
     'no_tap_products': 'MMFUSENAS_NO_TAP_PRODUCTS',
+    # TIM: ResidualUpSample in the official order on channels-last maps
+    'no_commuted_upsampling': 'MMFUSENAS_NO_COMMUTED_UPSAMPLING',
 }
 
 
