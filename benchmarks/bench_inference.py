@@ -65,7 +65,8 @@ networks), ``no_tap_products`` (eager with ``MMFUSENAS_NO_TAP_PRODUCTS=1``:
 oneDNN's convolutions to one to three channels instead of one product
 over the taps), ``no_commuted_upsampling`` (eager with
 ``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1``: the TIM networks'
-``ResidualUpSample`` in the official order), ONNX Runtime session variants
+``ResidualUpSample`` in the official order; ``ort_no_commuted_upsampling``
+the same for the exported graph), ONNX Runtime session variants
 (:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
@@ -163,7 +164,8 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
 EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
                'no_commuted_upsampling', 'jit_freeze', 'ort_basic', 'ort_extended',
                'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
-               'ort_channels_last', 'ort_prelu')
+               'ort_channels_last', 'ort_prelu',
+               'ort_no_commuted_upsampling')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
 
 #: name -> (family, official protocol / variant, paper size (H, W))
@@ -515,6 +517,10 @@ ORT_MODES = {
     # export writes single-slope PReLUs as LeakyRelu, which ORT fuses into
     # the convolution before it)
     'ort_prelu': (False, dict(prelu_as_leaky=False)),
+    # the graph exported with the TIM networks' ResidualUpSample in the
+    # official order (an exported graph takes the cheaper one by default)
+    'ort_no_commuted_upsampling': (
+        False, dict(export_env={'MMFUSENAS_NO_COMMUTED_UPSAMPLING': '1'})),
 }
 
 
@@ -586,15 +592,19 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                                f'input is on {x.device.type})')
         if mode not in cache:
             channels_last, opts = ORT_MODES[mode]
+            opts = dict(opts)
+            export_env = opts.pop('export_env', {})
             names = 'fold_bn,channels_last' if channels_last else 'fold_bn'
             folded = optimize_for_inference(
                 copy.deepcopy(net), names, verbose=False)
             if '_dir' not in cache:  # one folder per network
                 cache['_dir'] = tempfile.mkdtemp(dir=tmp)
             tag = ('_cl' if channels_last else '') + (
-                '_prelu' if not opts.get('prelu_as_leaky', True) else '')
+                '_prelu' if not opts.get('prelu_as_leaky', True) else '') + (
+                    '_' + '_'.join(sorted(export_env)) if export_env else '')
             path = osp.join(cache['_dir'], f'net{tag}.onnx')
-            cache[mode] = ort_runner(folded, x, threads, path, **opts)
+            with temporary_environment(export_env):
+                cache[mode] = ort_runner(folded, x, threads, path, **opts)
         return cache[mode]
     if mode == 'jit_freeze':
         return jit_frozen(net, x)

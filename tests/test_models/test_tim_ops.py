@@ -384,3 +384,34 @@ def test_skip_and_zero():
     x = torch.randn(1, 4, 3, 3)
     assert build_tim_op('skip', 4)(x) is x
     assert torch.equal(build_tim_op('zero', 4)(x), torch.zeros_like(x))
+
+
+@pytest.mark.parametrize('switch', ['', '1'])
+def test_residual_up_sample_exported_graph_order(switch, tmp_path,
+                                                 monkeypatch):
+    # an exported graph (NCHW, so the eager order would be the official one)
+    # takes the cheaper order unless switched off; ONNX Runtime's output
+    # equals the float64 official function within float rounding
+    pytest.importorskip('onnxscript', reason='the ONNX exporter needs '
+                        'onnxscript')
+    onnx = pytest.importorskip('onnx')
+    import numpy as np
+
+    from mmfusenas.apis.deploy import export_network
+    monkeypatch.setenv('MMFUSENAS_NO_COMMUTED_UPSAMPLING', switch)
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(ResidualUpSample(8)).eval()
+    x = torch.randn(1, 8, 10, 12)
+    path = str(tmp_path / 'up.onnx')
+    export_network(net, x, path)
+    ops = [n.op_type for n in onnx.load(path).graph.node]
+    # top: Conv, PReLU, ConvTranspose, PReLU, Conv; then bot and the sum
+    assert ops[-3:] == (['Resize', 'Conv', 'Add'] if switch else
+                        ['Conv', 'Resize', 'Add'])
+    assert ops.count('Conv') == 3 and ops.count('Resize') == 1
+    ort = pytest.importorskip('onnxruntime')
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    out = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        ref = _official_up_sample(net[0].double(), x.double()).numpy()
+    np.testing.assert_allclose(out, ref, rtol=0, atol=2e-6)

@@ -101,8 +101,9 @@ class ResidualUpSample(nn.Module):
     All convs bias-free; parameters ``11 n^2 + 2``.
 
     On a channels-last map (the fast training path and CPU inference,
-    :mod:`mmfusenas.models.ops.fast_training`) ``bot`` is computed in the
-    cheaper order ``bilinear x2 (conv1x1(x))``: the bilinear resampling
+    :mod:`mmfusenas.models.ops.fast_training`) and in exported or compiled
+    graphs (ONNX, ``torch.export``, ``torch.compile``) ``bot`` is computed
+    in the cheaper order ``bilinear x2 (conv1x1(x))``: the bilinear resampling
     weighs the pixels of each channel alike and the bias-free 1 x 1
     convolution mixes the channels of each pixel, so the two commute; the
     product then runs on the ``H x W`` map (a quarter of the pixels) and
@@ -132,7 +133,8 @@ class ResidualUpSample(nn.Module):
             nn.Conv2d(n, n // 2, 1, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if is_channels_last(x) \
+        if (is_channels_last(x) or torch.compiler.is_compiling()
+                or torch.onnx.is_in_onnx_export()) \
                 and not env_flag('MMFUSENAS_NO_COMMUTED_UPSAMPLING'):
             resample, conv = self.bot
             return self.top(x) + resample(conv(x))
