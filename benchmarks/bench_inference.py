@@ -162,8 +162,9 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
 #: measured alternatives (toward the 0.5x target), not run by default
 EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
-               'no_commuted_upsampling', 'jit_freeze', 'ort_basic', 'ort_extended',
-               'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
+               'no_commuted_upsampling', 'jit_freeze', 'ort_basic',
+               'ort_extended', 'ort_no_mem_pattern', 'ort_no_spinning',
+               'ort_parallel',
                'ort_channels_last', 'ort_prelu',
                'ort_no_commuted_upsampling')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES

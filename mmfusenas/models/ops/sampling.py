@@ -109,10 +109,10 @@ class ResidualUpSample(nn.Module):
     product then runs on the ``H x W`` map (a quarter of the pixels) and
     the resampling on ``n / 2`` channels instead of ``n``. The function is
     the official one; values differ by float rounding only
-    (``tests/test_models/test_tim_ops.py``). NCHW maps keep the official
-    order, so that the NCHW pass stays bit-identical to the authors' code;
-    ``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1`` keeps it on every map. ``bot``
-    keeps the official modules and state-dict keys.
+    (``tests/test_models/test_tim_ops.py``). Eager NCHW maps keep the
+    official order, so that the NCHW pass stays bit-identical to the
+    authors' code; ``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1`` keeps it
+    everywhere. ``bot`` keeps the official modules and state-dict keys.
 
     Args:
         channels (int): input channels ``n`` (even).
