@@ -164,8 +164,7 @@ DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
 EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
                'no_commuted_upsampling', 'jit_freeze', 'ort_basic',
                'ort_extended', 'ort_no_mem_pattern', 'ort_no_spinning',
-               'ort_parallel',
-               'ort_channels_last', 'ort_prelu',
+               'ort_parallel', 'ort_channels_last', 'ort_prelu',
                'ort_no_commuted_upsampling')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
 

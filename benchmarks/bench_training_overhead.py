@@ -952,8 +952,8 @@ def _kernel_cases(batch: int, size: int):
     block = ResidualUpSample(16)
     enable_fast_training(block)
     cases.append(('residual up-sampling 16 -> 8, 1x1 before the bilinear',
-                  _OfficialOrderUpSample(block), block,
-                  (batch, 16, size // 2, size // 2)))
+                  _Switched(block, 'MMFUSENAS_NO_COMMUTED_UPSAMPLING'),
+                  _Switched(block), (batch, 16, size // 2, size // 2)))
     # the SSIM window over the five moments of two sources (TIM's losses)
     window = _GaussianWindow()
     cases.append(('separable 11-tap Gaussian (SSIM moments)',
@@ -979,18 +979,6 @@ class _Switched(torch.nn.Module):
         env = {self.switch: '1'} if self.switch else {}
         with temporary_environment(env):
             return self.module(x)
-
-
-class _OfficialOrderUpSample(torch.nn.Module):
-    """``ResidualUpSample`` in the official order (``bot``: bilinear, then
-    the 1 x 1), whatever the input's layout."""
-
-    def __init__(self, block: torch.nn.Module):
-        super().__init__()
-        self.block = block
-
-    def forward(self, x):
-        return self.block.top(x) + self.block.bot(x)
 
 
 class _GaussianWindow(torch.nn.Module):
