@@ -29,7 +29,6 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.runner.checkpoint import load_checkpoint
 from terminaltables import AsciiTable
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,6 +37,7 @@ from mmfusenas.apis import result_image  # noqa: E402
 from mmfusenas.datasets import RestorationFolderDataset  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.utils.checkpoint import load_model_weights  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -81,7 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    load_model_weights(model, args.checkpoint, strict=True)
     model.to(torch.device(args.device)).eval()
     dataset = RestorationFolderDataset(args.input, args.kernels, args.gt,
                                        args.color, args.noise_sigma,

@@ -42,11 +42,11 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope, init_default_scope
-from mmengine.runner.checkpoint import load_checkpoint
 
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from .deploy import Optimize, optimize_for_inference
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.checkpoint import load_model_weights
 
 PathOrCfg = Union[str, Config]
 #: pipeline steps that read annotations; inference drops them
@@ -92,9 +92,12 @@ def init_model(config: PathOrCfg,
     Args:
         config (str | Config): config file or object.
         checkpoint (str, optional): checkpoint file (``{'state_dict': ...}``
-            as MMEngine writes, or a plain state dict), loaded with
-            ``weights_only`` semantics (MMEngine's ``load_checkpoint``).
-            None keeps the initial weights.
+            as MMEngine writes, or a plain state dict), loaded by the
+            checked loader
+            :func:`~mmfusenas.utils.checkpoint.load_model_weights`
+            (``weights_only=True``, CRC-32 of every zip entry, finite
+            tensors, keys and shapes; every error names the file). None
+            keeps the initial weights.
         device (str): torch device, e.g. ``'cpu'``, ``'cuda:0'``.
         cfg_options (dict, optional): overrides merged into the config.
         strict (bool): every model key must be in the checkpoint and vice
@@ -111,10 +114,9 @@ def init_model(config: PathOrCfg,
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint file not found: '
-                                    f'{checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=strict)
+        # the checked loader: CRC-32 of every entry, finite tensors, keys
+        # and shapes, official files recognised (errors name the file)
+        load_model_weights(model, checkpoint, strict=strict)
     model.cfg = cfg
     model = model.to(torch.device(device)).eval()
     return optimize_for_inference(model, optimize)

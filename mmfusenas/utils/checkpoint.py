@@ -23,8 +23,9 @@ import os
 import os.path as osp
 import warnings
 import zipfile
-from typing import (Any, Callable, List, Mapping, Optional, Tuple,
-                    Union)
+from collections import OrderedDict
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
 import torch
@@ -380,6 +381,233 @@ def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
         for i, value in enumerate(state):
             bad += nonfinite_tensors(value, f'{prefix}[{i}]')
     return bad
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's weights do not fit the model (keys or shapes)."""
+
+
+def read_checkpoint(path: str,
+                    what: str = 'checkpoint',
+                    map_location: Union[str, torch.device] = 'cpu') -> Any:
+    """Load a checkpoint file safely, every failure naming the file.
+
+    The file is checked by :func:`check_checkpoint_file` (missing, empty,
+    truncated, not a torch file, an entry failing its CRC-32), then loaded
+    with ``torch.load(weights_only=True)``. A file holding pickled objects
+    outside the allow-list (e.g. a whole pickled module of research code)
+    is refused with the converter to use instead; ``torch.load``'s own
+    messages name no file.
+
+    Args:
+        path (str): The file.
+        what (str): Names the file in messages (``'checkpoint'``,
+            ``'--resume checkpoint'``, ...).
+        map_location: passed to :func:`torch.load`.
+
+    Returns:
+        The loaded object.
+
+    Raises:
+        FileNotFoundError / IsADirectoryError / ValueError: see
+            :func:`check_checkpoint_file`.
+        CorruptCheckpointError: truncated or damaged.
+        pickle.UnpicklingError: the file needs full unpickling.
+    """
+    import pickle
+    check_checkpoint_file(path, what)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        import re
+        found = re.search(r'GLOBAL ([\w.]+)', str(err))
+        reason = (f'e.g. {found[1]}' if found else
+                  str(err).strip().split('\n')[0][:200])
+        raise pickle.UnpicklingError(
+            f'{what} {path} holds pickled Python objects that safe loading '
+            f'(weights_only=True) refuses ({reason}). '
+            'Checkpoints of this toolbox hold tensors and MMEngine\'s '
+            'history only; a whole pickled model (e.g. an official research '
+            'checkpoint) must be converted first with its converter under '
+            'tools/model_converters/ (their --trust flag unpickles it, only '
+            'for a source you trust; docs/user_guides/official_weights.md)'
+        ) from None
+    except Exception as err:  # noqa: BLE001 - reported with the path
+        _raise_if_damaged(path, err)
+        raise CorruptCheckpointError(
+            f'{what} {path} cannot be loaded by torch.load: '
+            f'{type(err).__name__}: {str(err)[:300]}') from err
+
+
+def _listing(items: List[str], limit: int = 5) -> str:
+    items = list(items)
+    shown = ', '.join(items[:limit])
+    return shown + (f' and {len(items) - limit} more'
+                    if len(items) > limit else '')
+
+
+def checkpoint_state_dict(obj: Any, path: str,
+                          what: str = 'checkpoint') -> Dict[str, Any]:
+    """The state dict of a loaded checkpoint object.
+
+    ``{'state_dict': ...}`` (MMEngine, converters) or a bare mapping of
+    names to tensors.
+
+    Raises:
+        ValueError: ``obj`` holds no state dict; names the file.
+    """
+    state = obj.get('state_dict', obj) if isinstance(obj, Mapping) else obj
+    # an empty state dict is valid: weight-free models (classical rules)
+    if not isinstance(state, Mapping) or not all(
+            isinstance(k, str) for k in state):
+        held = (f'a dict with keys {_listing(sorted(map(str, obj)))}'
+                if isinstance(obj, Mapping) else f'a {type(obj).__name__}')
+        raise ValueError(
+            f'{what} {path} holds no state dict (a mapping of parameter '
+            f'names to tensors) but {held}')
+    return dict(state)
+
+
+def load_model_weights(model: torch.nn.Module,
+                       path: str,
+                       strict: bool = True,
+                       what: str = 'checkpoint',
+                       revise_keys: Sequence[Tuple[str, str]] = (
+                           (r'^module\.', ''), ),
+                       map_location: Union[str, torch.device] = 'cpu',
+                       logger: Optional[Any] = None) -> Any:
+    """The checked loader: weights from ``path`` into ``model``.
+
+    Every path of the toolbox that loads weights for inference or testing
+    (:func:`mmfusenas.apis.init_model` and so ``tools/fuse.py``,
+    ``tools/enhance.py``, ``tools/deblur.py``, ``FusionInferencer``, the
+    demos, ``tools/deployment/export.py``, the benchmarks;
+    ``ReliableRunner.load_checkpoint`` for ``tools/test.py``, ``load_from``
+    and ``--resume``) goes through these checks, in this order:
+
+    1. the file (:func:`read_checkpoint`): exists, not empty, not
+       truncated, every zip entry passes its CRC-32, loads with
+       ``weights_only=True``;
+    2. a state dict inside (:func:`checkpoint_state_dict`);
+    3. every floating-point tensor finite (:func:`nonfinite_tensors`);
+    4. the keys and shapes fit ``model`` (all of them when ``strict``;
+       shapes always): a mismatch is summarised (counts and the first
+       keys), and an official weight file not yet converted is recognised
+       (:func:`mmfusenas.utils.official_weights.recognise_official_weights`)
+       and the converter command given.
+
+    Nothing is loaded into ``model`` unless every check passes.
+
+    Args:
+        model (nn.Module): The model.
+        path (str): The checkpoint file.
+        strict (bool): Every model key must be in the checkpoint and vice
+            versa. Defaults to True.
+        what (str): Names the file in messages.
+        revise_keys (Sequence[tuple[str, str]]): ``(pattern, replacement)``
+            applied to every key, as MMEngine's ``load_checkpoint`` does
+            (default: drop a ``module.`` prefix).
+        map_location: passed to :func:`torch.load`.
+        logger (optional): Receives a warning with the keys left out by a
+            non-strict load. Defaults to MMEngine's current logger.
+
+    Returns:
+        The loaded checkpoint object (e.g. for its ``meta``).
+
+    Raises:
+        FloatingPointError: NaN / Inf weights; names the file and tensors.
+        CheckpointMismatchError: keys or shapes do not fit the model.
+        (and the errors of :func:`read_checkpoint`)
+    """
+    obj = read_checkpoint(path, what, map_location)
+    load_checked_state(model, obj, path, strict, what, revise_keys, logger)
+    return obj
+
+
+def load_checked_state(model: torch.nn.Module,
+                       checkpoint: Any,
+                       path: str,
+                       strict: bool = True,
+                       what: str = 'checkpoint',
+                       revise_keys: Sequence[Tuple[str, str]] = (
+                           (r'^module\.', ''), ),
+                       logger: Optional[Any] = None) -> None:
+    """Checks 2-4 of :func:`load_model_weights` on a checkpoint object
+    already read by :func:`read_checkpoint` (the runner calls its
+    ``after_load_checkpoint`` hooks in between), then the load.
+
+    Args:
+        model (nn.Module): The model.
+        checkpoint: The loaded checkpoint object.
+        path (str): The file it came from (for the messages).
+        strict, what, revise_keys, logger: as in :func:`load_model_weights`.
+    """
+    import re
+
+    from .official_weights import recognise_official_weights
+    state = checkpoint_state_dict(checkpoint, path, what)
+    # as MMEngine's loader: the modules' version metadata stays (e.g. old
+    # BatchNorm files without num_batches_tracked)
+    metadata = getattr(checkpoint.get('state_dict', checkpoint) if
+                       isinstance(checkpoint, Mapping) else checkpoint,
+                       '_metadata', None)
+    for pattern, repl in revise_keys:
+        state = {re.sub(pattern, repl, k): v for k, v in state.items()}
+    bad = nonfinite_tensors(state)
+    if bad:
+        raise FloatingPointError(
+            f'{what} {path}: {len(bad)} tensor(s) hold NaN/Inf '
+            f'({_listing(bad)}); the network would output garbage (e.g. '
+            'black images). Use another checkpoint, e.g. an earlier one of '
+            'the same run (docs/user_guides/reliability.md)')
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [
+        f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
+        for k, v in expected.items() if k in state
+        and isinstance(state[k], torch.Tensor)
+        and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if shapes or (strict and (missing or unexpected)):
+        official = recognise_official_weights(state, path)
+        if official is not None:
+            raise CheckpointMismatchError(
+                f'{what} {path} does not fit the model '
+                f'{type(model).__name__} of this config: {official}')
+        problems = []
+        if missing:
+            problems.append(f'{len(missing)} of the model\'s '
+                            f'{len(expected)} keys missing '
+                            f'({_listing(missing)})')
+        if unexpected:
+            problems.append(f'{len(unexpected)} unexpected key(s) '
+                            f'({_listing(unexpected)})')
+        if shapes:
+            problems.append(f'{len(shapes)} shape mismatch(es), checkpoint '
+                            f'vs model ({_listing(shapes, 3)})')
+        raise CheckpointMismatchError(
+            f'{what} {path} does not fit the model {type(model).__name__} '
+            f'of this config: {"; ".join(problems)}. It was probably saved '
+            'from another architecture or config (same network, another '
+            'width?). To load the matching part on purpose, load it '
+            'non-strictly (load_strict=False / strict=False); the rest keeps '
+            'its initialisation')
+    if missing or unexpected:
+        from mmengine.logging import print_log
+        print_log(
+            f'{what} {path} loaded non-strictly: {len(missing)} model '
+            f'key(s) keep their initialisation ({_listing(missing)}); '
+            f'{len(unexpected)} checkpoint key(s) unused '
+            f'({_listing(unexpected)})',
+            logger=logger or 'current',
+            level=30)
+    state = OrderedDict(state)
+    if metadata is not None:
+        state._metadata = metadata  # type: ignore[attr-defined]
+    model.load_state_dict(state, strict=False)
+
+
 def save_converted_checkpoint(state_dict: Mapping[str, Any], meta: dict,
                               path: str) -> None:
     """Write ``{'state_dict': ..., 'meta': ...}`` atomically (converters).

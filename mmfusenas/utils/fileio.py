@@ -12,6 +12,7 @@ process umask), not ``tempfile``'s private ``0o600``.
 made with the same options (so runs can go in separate processes and one
 call can table them all).
 """
+import errno
 import json
 import os
 import os.path as osp
@@ -96,9 +97,18 @@ def atomic_write(data: Union[bytes, str],
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
-    except BaseException:
+    except BaseException as err:
         if osp.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC,
+                                                      errno.EDQUOT):
+            raise OSError(
+                err.errno,
+                f'{err.strerror} while writing {filepath} ({len(data)} '
+                f'bytes): free space on the device of {folder} (or write '
+                'elsewhere, e.g. --work-dir / --out); nothing was written, '
+                'the file there before, if any, is unchanged',
+                filepath) from err
         raise
     fsync_dir(folder)
 

@@ -1,11 +1,12 @@
 """Load one sub-network of a checkpoint (a compound model's pre-module, the
 first stage of a two-stage fusion network, ...)."""
-import os.path as osp
 from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from .checkpoint import nonfinite_tensors, read_checkpoint
 
 #: Prefixes tried, in order, for a fusion network when ``prefix`` is not
 #: given: an ImageFusor / PMI / compound-model checkpoint (``fusion_net.``),
@@ -123,10 +124,10 @@ def load_module_checkpoint(module: nn.Module,
         KeyError: no key carries the prefix.
         ValueError: the keys or shapes do not match ``module``.
     """
-    if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise FileNotFoundError(
-            f'{option} checkpoint not found: {checkpoint!r}')
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    if '://' in checkpoint:
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    else:  # the checked reader: missing, empty, truncated, CRC-32
+        ckpt = read_checkpoint(checkpoint, f'{option} checkpoint')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint!r} holds no state dict (got '
@@ -149,6 +150,11 @@ def load_module_checkpoint(module: nn.Module,
     if not weights:
         raise KeyError(f'{checkpoint!r} has no key starting with prefix '
                        f'{prefix!r}')
+    bad = nonfinite_tensors(weights)
+    if bad:
+        raise FloatingPointError(
+            f'{option}: {checkpoint!r} holds NaN/Inf in {len(bad)} tensor(s) '
+            f'under prefix {prefix!r} ({_listing(bad)})')
     missing = set(expected) - set(weights)
     unexpected = set(weights) - set(expected)
     shapes = [

@@ -458,7 +458,7 @@ def test_resume_refuses_overwritten_checkpoint_before_first_step(tmp_path):
     with pytest.raises(ValueError) as info:
         runner.train()
     msg = str(info.value)
-    assert msg.startswith(f'checkpoint {path} (')
+    assert msg.startswith(f'--resume checkpoint {path} (')
     assert 'is corrupt' in msg and 'fails its CRC-32 check' in msg
     assert model.calls == 0  # no step was taken
     # auto-resume skips it and falls back to the previous checkpoint
@@ -503,6 +503,31 @@ def test_resume_with_nothing_to_resume_says_so(tmp_path):
     assert 'None' not in log.split('no checkpoint found')[1].split('\n')[0]
 
 
+def test_auto_resume_refuses_when_every_checkpoint_is_corrupt(tmp_path):
+    """Every checkpoint of the work dir damaged: auto-resume used to say
+    "no checkpoint found", train from iteration 0 and repoint
+    last_checkpoint. It refuses, naming every file it tried."""
+    work_dir = str(tmp_path / 'run')
+    make_runner(work_dir, max_iters=4, interval=2, keep=2).train()
+    paths = [osp.join(work_dir, f'iter_{i}.pth') for i in (2, 4)]
+    for path in paths:
+        assert _overwrite_tensor_data(path) >= 3
+    pointer = read_last(work_dir)
+    model = TinyModel()
+    runner = make_runner(work_dir, model, max_iters=6, keep=2, resume=True)
+    with pytest.raises(ValueError) as info:
+        runner.train()
+    msg = str(info.value)
+    assert msg.startswith(f'--resume: no usable checkpoint in {work_dir}; '
+                          '3 tried and refused:')
+    for path in paths:
+        assert f'skipped {path}: ' in msg
+    assert 'names an unusable checkpoint' in msg
+    assert 'run without --resume to start a new run from scratch' in msg
+    assert model.calls == 0
+    assert read_last(work_dir) == pointer  # not repointed
+
+
 # ----------------------------------------------------------------------
 # 2. strict loading
 # ----------------------------------------------------------------------
@@ -522,8 +547,8 @@ def test_load_from_and_resume_are_strict(tmp_path):
             runner.train()
         msg = str(info.value)
         assert partial in msg and 'load_strict=False' in msg
-        assert 'missing keys in source state_dict: linear.bias' in msg
-        assert 'unexpected key in source state_dict: other.weight' in msg
+        assert "1 of the model's 2 keys missing (linear.bias)" in msg
+        assert '1 unexpected key(s) (other.weight)' in msg
     # the documented opt-out loads the matching part
     runner = make_runner(str(tmp_path / 'opt'), load_from=partial,
                          cfg=dict(load_strict=False))

@@ -217,12 +217,82 @@ def test_errors_name_the_problem(tmp_path, checkpoint):
         fuse.main(base + ['--ir', str(ir), '--vi', str(vi)])
     os.remove(str(ir / 'b.png'))
     os.remove(str(vi / 'b.png'))
-    with pytest.raises(RuntimeError, match='size mismatch'):  # channels 48
+    with pytest.raises(RuntimeError, match='shape mismatch'):  # channels 48
         fuse.main([
             CONFIG, checkpoint, '--out', out, '--ir',
             str(ir), '--vi',
             str(vi)
         ])
+
+
+def _overwrite_first_tensor(path):
+    """0xFF over the bytes of the first tensor entry of a zip checkpoint
+    (the archive and torch.load stay happy)."""
+    import struct
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if '/data/' in i.filename)
+    with open(path, 'r+b') as f:
+        f.seek(info.header_offset + 26)
+        name_len, extra_len = struct.unpack('<HH', f.read(4))
+        f.seek(info.header_offset + 30 + name_len + extra_len)
+        f.write(b'\xff' * info.file_size)
+
+
+@pytest.mark.parametrize('damage', ['crc', 'nan'])
+def test_damaged_checkpoint_is_refused_and_nothing_written(
+        tmp_path, checkpoint, damage):
+    """A checkpoint whose first tensor's bytes were overwritten used to
+    load silently (black PNGs, exit 0), and so did a CRC-valid one with a
+    NaN weight. Both are refused before any image is written."""
+    ir, vi = tmp_path / 'ir', tmp_path / 'vi'
+    ir.mkdir()
+    vi.mkdir()
+    img = (np.arange(20 * 24) % 251).astype(np.uint8).reshape(20, 24)
+    cv2.imwrite(str(ir / 'a.png'), img)
+    cv2.imwrite(str(vi / 'a.png'), img[::-1].copy())
+    bad = str(tmp_path / 'bad.pth')
+    if damage == 'crc':
+        shutil.copy(checkpoint, bad)
+        _overwrite_first_tensor(bad)
+        # torch.load reads it without complaint
+        state = torch.load(bad, weights_only=True)['state_dict']
+        assert not all(torch.isfinite(v).all() for v in state.values()
+                       if v.is_floating_point())
+        error, text = ValueError, 'fails its CRC-32 check'
+    else:
+        state = torch.load(checkpoint, weights_only=True)['state_dict']
+        state['fusion_net.stem.0.conv.weight'][0, 0, 0, 0] = float('nan')
+        torch.save({'state_dict': state}, bad)
+        error = FloatingPointError
+        text = (r'1 tensor\(s\) hold NaN/Inf '
+                r'\(fusion_net.stem.0.conv.weight\)')
+    out = str(tmp_path / 'out')
+    with pytest.raises(error, match=f'checkpoint {bad}.*{text}'):
+        fuse.main([CONFIG, bad, '--out', out, '--ir', str(ir), '--vi',
+                   str(vi)] + TINY)
+    assert not osp.exists(out) or os.listdir(out) == []
+
+
+def test_official_weights_get_the_converter_command(tmp_path, checkpoint):
+    """An unconverted official file given to a config: the converter
+    command instead of a key dump."""
+    official = str(tmp_path / 'SeAFusion.pth')
+    torch.save({'vis_conv.conv.weight': torch.zeros(16, 1, 3, 3),
+                'vis_rgbd1.dense.conv1.conv.weight': torch.zeros(16, 16, 3,
+                                                                 3)},
+               official)
+    ir = tmp_path / 'ir'
+    ir.mkdir()
+    cv2.imwrite(str(ir / 'a.png'), np.zeros((8, 8), np.uint8))
+    with pytest.raises(RuntimeError) as info:
+        fuse.main([CONFIG, official, '--out', str(tmp_path / 'o'), '--ir',
+                   str(ir), '--vi', str(ir)] + TINY)
+    msg = str(info.value)
+    assert 'official SeAFusion FusionNet' in msg
+    assert ('python tools/model_converters/fusion_baselines_to_mmfusenas.py'
+            f' seafusion {official} ') in msg
+    assert 'missing' not in msg and len(msg) < 700
 
 
 def test_optimize_switch_keeps_the_fused_images(shared_data, tmp_path,

@@ -52,9 +52,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
-from mmfusenas.utils.checkpoint import (check_checkpoint_file,
+from mmfusenas.utils.checkpoint import (CorruptCheckpointError,
                                         find_resumable_checkpoint,
-                                        nonfinite_tensors)
+                                        load_checked_state,
+                                        nonfinite_tensors, read_checkpoint)
 from mmfusenas.utils.cpu_allocator import configure_cpu_allocator
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .cached_config import with_cached_text
@@ -240,29 +241,37 @@ class ReliableRunner(Runner):
         """Load a checkpoint into the model, strictly unless the config says
         ``load_strict = False`` (or ``strict=False`` is passed).
 
+        A local file goes through the checked loader
+        (:func:`~mmfusenas.utils.checkpoint.read_checkpoint` and
+        :func:`~mmfusenas.utils.checkpoint.load_checked_state`); a URL
+        through MMEngine's.
+
         Raises:
             FileNotFoundError / ValueError: The file is missing or unusable
                 (the message names it and the problem).
-            RuntimeError: Keys or shapes do not match (strict); lists them.
+            FloatingPointError: Its weights hold NaN / Inf.
+            RuntimeError: Keys or shapes do not match (strict); summarised.
         """
         strict = self._load_strict if strict is None else bool(strict)
-        if '://' not in str(filename):  # a local file, not a URL
-            check_checkpoint_file(filename)
-        try:
+        if '://' in str(filename):  # a URL: MMEngine's loader
             return super().load_checkpoint(
                 filename,
                 map_location=map_location,
                 strict=strict,
                 revise_keys=revise_keys)
-        except RuntimeError as err:
-            if 'do not match' not in str(err):
-                raise
-            raise RuntimeError(
-                f'checkpoint {filename} does not match the model of this '
-                f'config (strict loading):\n{err}\nIt was probably saved '
-                'from another architecture or config. To load the matching '
-                'part on purpose (the rest keeps its initialisation), pass '
-                '--cfg-options load_strict=False.') from None
+        what = getattr(self, '_load_what', 'checkpoint')
+        # the checked loader (file, CRC-32, weights_only, finite tensors,
+        # keys and shapes, official files recognised), with MMEngine's
+        # after_load_checkpoint hooks between reading and loading
+        checkpoint = read_checkpoint(filename, what, map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        load_checked_state(model, checkpoint, filename, strict, what,
+                           revise_keys, self.logger)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
 
     def resume(self,
                filename: str,
@@ -279,11 +288,15 @@ class ReliableRunner(Runner):
                 NaN / Inf; names the checkpoint and the tensors. Raised
                 before the first training step.
         """
-        super().resume(
-            filename,
-            resume_optimizer=resume_optimizer,
-            resume_param_scheduler=resume_param_scheduler,
-            map_location=map_location)
+        self._load_what = '--resume checkpoint'
+        try:
+            super().resume(
+                filename,
+                resume_optimizer=resume_optimizer,
+                resume_param_scheduler=resume_param_scheduler,
+                map_location=map_location)
+        finally:
+            del self._load_what
         model = self.model.module if is_model_wrapper(
             self.model) else self.model
         bad = nonfinite_tensors(model.state_dict(), 'state_dict')
@@ -306,6 +319,19 @@ class ReliableRunner(Runner):
         if self._resume and self._load_from is None:
             resume_from, notes = find_resumable_checkpoint(self.work_dir)
             if resume_from is None:
+                unusable = [n for n in notes if n.startswith('skipped ')
+                            or 'names an unusable checkpoint' in n]
+                if unusable:
+                    # starting over here would repoint last_checkpoint at
+                    # the new run's files: the user must choose that
+                    raise CorruptCheckpointError(
+                        f'--resume: no usable checkpoint in {self.work_dir}'
+                        f'; {len(unusable)} tried and refused:\n  ' +
+                        '\n  '.join(unusable) + '\nNothing was trained. '
+                        'Resume from an intact copy (--resume FILE), or run '
+                        'without --resume to start a new run from scratch '
+                        '(its checkpoints then replace last_checkpoint; the '
+                        'refused files stay where they are)')
                 self.logger.warning(
                     f'--resume: no checkpoint found in {self.work_dir} ('
                     + '; '.join(notes) + '); starting from scratch')

@@ -61,6 +61,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.checkpoint import read_checkpoint
 from .differentiable_ssim import ssim_map
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -220,7 +221,7 @@ def _load_features(module: nn.Module, path: str, prefix: str, who: str,
             f'downloaded; get the file yourself ({url}) and name it in the '
             'config, or set random_init=True for a random stand-in (tests '
             'and toy runs only)')
-    state = torch.load(path, map_location='cpu', weights_only=True)
+    state = read_checkpoint(path, f'{who}: weights file')
     if isinstance(state, dict) and 'state_dict' in state:
         state = state['state_dict']
     expected = module.state_dict()

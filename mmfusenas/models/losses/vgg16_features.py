@@ -13,6 +13,8 @@ from typing import List, Tuple
 import torch
 import torch.nn as nn
 
+from mmfusenas.utils.checkpoint import read_checkpoint
+
 #: VGG16 (configuration "D") channel plan; 'M' is a 2x2 max pool.
 VGG16_PLAN = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512,
               'M', 512, 512, 512)
@@ -92,7 +94,7 @@ class VGG16Features(nn.Module):
                 f'it is in {VGG16_TORCH_HUB_DIR}/). Copy it to that path or '
                 'set the feature_weights of the loss in the config; nothing '
                 'is downloaded.')
-        state = torch.load(path, map_location='cpu', weights_only=True)
+        state = read_checkpoint(path, 'VGG16 weights file')
         if isinstance(state, dict) and 'state_dict' in state:
             state = state['state_dict']
         expected = self.features.state_dict()

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.utils.fileio import atomic_write
 from .ranking_losses import PREDICTOR_LOSSES
 
@@ -192,7 +193,7 @@ def load_predictor(path: str, **kwargs) -> BGRUPredictor:
     if not osp.isfile(path):
         raise FileNotFoundError(f'predictor file not found: {path} (train '
                                 'one with tools/search/train_predictor.py)')
-    data = torch.load(path, map_location='cpu', weights_only=True)
+    data = read_checkpoint(path, 'predictor file')
     if not isinstance(data, dict) or 'state_dict' not in data:
         raise ValueError(f'{path} is not a predictor file (no state_dict)')
     pred = BGRUPredictor(data['meta']['space'], **kwargs)

@@ -17,28 +17,26 @@ import torch.nn as nn
 
 from mmfusenas.utils.checkpoint import (check_checkpoint_file,
                                         load_legacy_checkpoint)
+from mmfusenas.utils.official_weights import identify_official_weights
 from mmfusenas.utils.state_dict_conversion import file_sha256, strict_remap
 from .ifcnn import IFCNN
 from .seafusion import SeAFusionNet
 from .tardal import TarDALGenerator
 
-#: converter name -> (network factory, key that identifies its files,
-#: description of the official file)
+#: converter name -> (network factory, description of the official file);
+#: the keys that identify its files are in ``OFFICIAL_WEIGHT_FILES``
 BASELINE_NETWORKS: Dict[str, dict] = OrderedDict(
     seafusion=dict(
         build=SeAFusionNet,
-        signature='vis_rgbd1.dense.conv1.conv.weight',
         official='SeAFusion FusionNet state dict (Linfeng-Tang/SeAFusion, '
         '72 tensors)'),
     tardal=dict(
         build=TarDALGenerator,
-        signature='dense.0.0.weight',
         official='TarDAL Generator(dim=32, depth=3) state dict '
         '(JinyuanLiu-CV/TarDAL tardal.pt / tardal+.pt / tardal++.pt, 46 '
         'tensors)'),
     ifcnn_max=dict(
         build=lambda: IFCNN(fuse_rule='max'),
-        signature='conv2.bn.running_var',
         official='IFCNN state dict (uzeful/IFCNN IFCNN-MAX.pth, 13 '
         'tensors)'),
 )
@@ -49,12 +47,11 @@ PREFIX = 'fusion_net.'
 
 def identify_baseline(state_dict: Mapping[str, torch.Tensor]
                       ) -> Optional[str]:
-    """The converter name whose signature key ``state_dict`` has, else
-    None."""
-    for name, spec in BASELINE_NETWORKS.items():
-        if spec['signature'] in state_dict:
-            return name
-    return None
+    """The converter name whose signature keys ``state_dict`` has (the
+    table :data:`mmfusenas.utils.official_weights.OFFICIAL_WEIGHT_FILES`),
+    when it is one of :data:`BASELINE_NETWORKS`, else None."""
+    name = identify_official_weights(state_dict)
+    return name if name in BASELINE_NETWORKS else None
 
 
 def _load_official(src: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
