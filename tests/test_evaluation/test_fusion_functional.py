@@ -299,7 +299,8 @@ def test_suite_threads_split_by_cost():
     assert abs(load[0] - load[1]) <= max(FF._COST.values())
     assert FF._background_share(('EN', 'FMI_dct', 'VIF', 'FMI_pixel')) == \
         ['FMI_dct', 'FMI_pixel']
-    assert set(FF._COST) | set(FF._BACKGROUND) == set(FF.FUSION_METRICS)
+    assert set(FF._COST) | set(FF._BACKGROUND) == set(
+        FF.FUSION_METRICS + FF.EXTRA_METRICS)
     # same values either way, every preset's default suite
     a, b = _rng_img(64, 72, 1), _rng_img(64, 72, 2)
     f = np.round((a + b) / 2)

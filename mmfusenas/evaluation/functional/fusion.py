@@ -15,6 +15,9 @@ Rather than choosing one silently, each convention is a parameter and
 * ``tang``: the MATLAB suite of Linfeng-Tang (SeAFusion / PSFusion,
   ``analysis_Reference.m``).
 * ``vifb``: the MATLAB metrics of the VIFB benchmark (xingchenzhang/VIFB).
+* ``ivif_zoo``: the PyTorch evaluator of the IVIF_ZOO survey
+  (RollingPlain/IVIF_ZOO, ``Metric/``), 21 metrics, in
+  :mod:`.fusion_ivif_zoo`.
 
 See ``docs/user_guides/evaluation.md`` for the table of formulas and
 differences.
@@ -33,6 +36,13 @@ import numpy as np
 from . import fusion_kernels
 from ._utils import ArrayLike, check_same_shape, to_gray2d
 from .fmi import fmi
+# bound by name in PRESET_BINDINGS (looked up in globals())
+from .fusion_ivif_zoo import (  # noqa: F401
+    IVIF_ZOO_METRICS, ivz_average_gradient, ivz_cc, ivz_cross_entropy,
+    ivz_edge_intensity, ivz_entropy, ivz_mi, ivz_ms_ssim, ivz_mse, ivz_nabf,
+    ivz_nmi, ivz_psnr, ivz_qabf, ivz_qcb, ivz_qncie, ivz_qy, ivz_scd,
+    ivz_spatial_frequency, ivz_ssim, ivz_standard_deviation,
+    ivz_tsallis_entropy, ivz_vif, pil_gray)
 
 __all__ = [
     'entropy', 'standard_deviation', 'spatial_frequency', 'average_gradient',
@@ -40,7 +50,8 @@ __all__ = [
     'scd', 'ssim', 'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'cc',
     'fusion_psnr', 'fmi', 'FUSION_METRICS', 'FUSION_PRESETS',
     'compute_fusion_metrics', 'matlab_rgb2gray', 'cv2_bgr2gray', 'qabf_max',
-    'resolve_metrics', 'FusionPairCache', 'degenerate_pairs_message'
+    'resolve_metrics', 'FusionPairCache', 'degenerate_pairs_message',
+    'EXTRA_METRICS', 'IVIF_ZOO_METRICS', 'preset_metric_names', 'pil_gray'
 ]
 
 #: Canonical metric keys, in display order.
@@ -48,6 +59,14 @@ FUSION_METRICS: Tuple[str, ...] = ('EN', 'SD', 'SF', 'AG', 'MI', 'FMI_pixel',
                                    'FMI_gradient', 'FMI_dct', 'FMI_wavelet',
                                    'VIF', 'Qabf', 'Nabf', 'SCD', 'SSIM',
                                    'MS_SSIM', 'CC', 'PSNR')
+#: The metrics of IVIF_ZOO's evaluator that the keys above lack. ``NMI``,
+#: ``QNCIE``, ``TE``, ``EI``, ``Qy`` (with the 2-D Gaussian window of its
+#: paper) and ``Qcb`` are bound in every preset (their definitions carry
+#: no convention the presets differ on); ``CE`` and ``MSE`` only in
+#: ``ivif_zoo`` (CE is defined on the raw 0-255 values in float32, MSE on
+#: the ``[0, 1]`` scale).
+EXTRA_METRICS: Tuple[str, ...] = ('CE', 'NMI', 'QNCIE', 'TE', 'EI', 'Qy',
+                                  'Qcb', 'MSE')
 
 
 # --------------------------------------------------------------------------
@@ -1152,6 +1171,12 @@ _STANDARD: Dict[str, Binding] = {
     'SCD': _b('scd'),
     'MS_SSIM': _b('fusion_ms_ssim'),
     'CC': _b('cc'),
+    'NMI': _b('ivz_nmi'),
+    'QNCIE': _b('ivz_qncie'),
+    'TE': _b('ivz_tsallis_entropy'),
+    'EI': _b('ivz_edge_intensity', nr=True),
+    'Qy': _b('ivz_qy', window='gaussian'),
+    'Qcb': _b('ivz_qcb'),
 }
 
 #: ``{preset: {metric: Binding}}``: the conventions of each preset.
@@ -1191,6 +1216,31 @@ PRESET_BINDINGS: Dict[str, Dict[str, Binding]] = {
         'Qabf': _b('qabf'),
         'SSIM': _b('fusion_ssim', mode='gaussian', data_range=255.0),
         'PSNR': _b('fusion_psnr', peak='255', mse_mode='vifb'),
+    },
+    # github.com/RollingPlain/IVIF_ZOO Metric/eval_torch.py (see
+    # fusion_ivif_zoo.py for every convention)
+    'ivif_zoo': {
+        'CE': _b('ivz_cross_entropy'),
+        'NMI': _b('ivz_nmi'),
+        'QNCIE': _b('ivz_qncie'),
+        'TE': _b('ivz_tsallis_entropy'),
+        'EI': _b('ivz_edge_intensity', nr=True),
+        'Qy': _b('ivz_qy'),
+        'Qcb': _b('ivz_qcb'),
+        'EN': _b('ivz_entropy', nr=True),
+        'MI': _b('ivz_mi'),
+        'SF': _b('ivz_spatial_frequency', nr=True),
+        'AG': _b('ivz_average_gradient', nr=True),
+        'SD': _b('ivz_standard_deviation', nr=True),
+        'CC': _b('ivz_cc'),
+        'SCD': _b('ivz_scd'),
+        'VIF': _b('ivz_vif'),
+        'MSE': _b('ivz_mse'),
+        'PSNR': _b('ivz_psnr'),
+        'Qabf': _b('ivz_qabf'),
+        'Nabf': _b('ivz_nabf'),
+        'SSIM': _b('ivz_ssim'),
+        'MS_SSIM': _b('ivz_ms_ssim'),
     },
 }
 
@@ -1240,6 +1290,11 @@ FUSION_PRESETS: Dict[str, Dict] = {
         gray=matlab_rgb2gray,
         default=('EN', 'SD', 'SF', 'AG', 'MI', 'Qabf', 'SSIM', 'PSNR'),
         fns=bind_preset(globals(), 'vifb')),
+    'ivif_zoo': dict(
+        gray=pil_gray,
+        default=IVIF_ZOO_METRICS,
+        all=IVIF_ZOO_METRICS,
+        fns=bind_preset(globals(), 'ivif_zoo')),
 }
 
 
@@ -1247,19 +1302,36 @@ def resolve_metrics(
         preset: str,
         metrics: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
     """Validate ``preset`` / ``metrics``; ``None`` -> preset default,
-    ``'all'`` -> every metric in :data:`FUSION_METRICS`."""
+    ``'all'`` -> :func:`preset_metric_names`; any metric the preset binds
+    by name."""
     if preset not in FUSION_PRESETS:
         raise KeyError(f'unknown fusion preset {preset!r}; choose one of '
                        f'{sorted(FUSION_PRESETS)}')
     if metrics is None:
         return tuple(FUSION_PRESETS[preset]['default'])
+    every = preset_metric_names(preset)
     if isinstance(metrics, str):
-        metrics = FUSION_METRICS if metrics == 'all' else [metrics]
-    bad = [m for m in metrics if m not in FUSION_METRICS]
+        metrics = every if metrics == 'all' else [metrics]
+    bad = [m for m in metrics if m not in PRESET_BINDINGS[preset]]
     if bad:
-        raise KeyError(f'unknown fusion metric(s) {bad}; valid names: '
-                       f"{' '.join(FUSION_METRICS)} (or 'all')")
+        raise KeyError(f'unknown fusion metric(s) {bad} for preset '
+                       f'{preset!r}; valid names: '
+                       f"{' '.join(every + _extras(preset))} (or 'all')")
     return tuple(metrics)
+
+
+def _extras(preset: str) -> Tuple[str, ...]:
+    every = preset_metric_names(preset)
+    return tuple(m for m in EXTRA_METRICS
+                 if m in PRESET_BINDINGS[preset] and m not in every)
+
+
+def preset_metric_names(preset: str) -> Tuple[str, ...]:
+    """What ``'all'`` means for a preset: :data:`FUSION_METRICS` for
+    ``cddfuse`` / ``tang`` / ``vifb`` (the metrics of
+    :data:`EXTRA_METRICS` they bind are selected by name), IVIF_ZOO's 21
+    for ``ivif_zoo``."""
+    return tuple(FUSION_PRESETS[preset].get('all', FUSION_METRICS))
 
 
 #: Metrics that :func:`compute_fusion_metrics` runs on a background thread,
@@ -1272,7 +1344,8 @@ _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
 #: two threads by these costs (longest first, each to the less loaded
 #: thread); VIF counts as two halves, one per thread (:func:`_split_vif_suite`).
 _COST = dict(EN=1, SD=1, SF=1, AG=2, MI=5, VIF=25, Qabf=9, Nabf=10, SCD=3,
-             SSIM=10, MS_SSIM=31, CC=2, PSNR=1)
+             SSIM=10, MS_SSIM=31, CC=2, PSNR=1, CE=8, NMI=25, QNCIE=17,
+             TE=17, EI=7, Qy=73, Qcb=160, MSE=3)
 _SUITE_POOL = [None, None]      # executor, pid
 _SUITE_LOCK = threading.Lock()
 
@@ -1304,8 +1377,9 @@ def compute_fusion_metrics(a: ArrayLike,
     Args:
         a, b: source images (gray, 8-bit scale ``[0, 255]``).
         f: fused image (gray, 8-bit scale).
-        preset: ``'cddfuse'``, ``'tang'`` or ``'vifb'``.
-        metrics: metric names (see :data:`FUSION_METRICS`), ``'all'``, or
+        preset: ``'cddfuse'``, ``'tang'``, ``'vifb'`` or ``'ivif_zoo'``.
+        metrics: metric names (see :data:`FUSION_METRICS`,
+            :data:`EXTRA_METRICS`), ``'all'``, or
             ``None`` for the preset's default list.
         parallel: run part of the metrics on a background thread while
             the calling thread computes the others (same values): the FMI

@@ -437,7 +437,8 @@ def compute_fusion_metrics_torch(
             8-bit scale ``[0, 255]`` (any dtype; computed in float64 on
             their device).
         f: fused images, same shape.
-        preset: ``'cddfuse'``, ``'tang'`` or ``'vifb'``.
+        preset: ``'cddfuse'``, ``'tang'``, ``'vifb'`` or ``'ivif_zoo'``
+            (no torch twins: computed by the numpy path).
         metrics: names, ``'all'`` or ``None`` (the preset's default).
 
     Returns:

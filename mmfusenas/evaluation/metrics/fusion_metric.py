@@ -17,7 +17,8 @@ from ._base import get_field, summarise
 @METRICS.register_module()
 class FusionMetric(BaseMetric):
     """Fusion quality metrics (EN, SD, SF, AG, MI, FMI_*, VIF, Qabf, Nabf,
-    SCD, SSIM, MS_SSIM, CC, PSNR) with a named convention preset.
+    SCD, SSIM, MS_SSIM, CC, PSNR; CE, NMI, QNCIE, TE, EI, Qy, Qcb, MSE) with
+    a named convention preset.
 
     Each data sample (a ``FusionDataSample`` or its ``to_dict()``) must hold
 
@@ -45,7 +46,8 @@ class FusionMetric(BaseMetric):
     ``docs/user_guides/evaluation.md``.
 
     Args:
-        preset (str): ``'cddfuse'``, ``'tang'`` or ``'vifb'``.
+        preset (str): ``'cddfuse'``, ``'tang'``, ``'vifb'`` or
+            ``'ivif_zoo'`` (IVIF_ZOO's 21 metrics and conventions).
         metrics (list[str] | str, optional): metric names, ``'all'``, or
             ``None`` for the preset's default list.
         backend (str): ``'numpy'`` (default; image by image, the reference
