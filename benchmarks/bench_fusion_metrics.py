@@ -70,6 +70,14 @@ writes that side-by-side table as a results record
 (``docs/results/<name>.json``, rendered into the docs by
 ``tools/misc/results_to_docs.py``).
 
+``--ivif-zoo DIR`` times IVIF_ZOO's own evaluator (``evaluation_one`` of
+``Metric/eval_torch.py`` in ``DIR``, a checkout of
+github.com/RollingPlain/IVIF_ZOO that you fetch; nothing of it is part of
+this toolbox, see :mod:`mmfusenas.testing.ivif_zoo_reference`) side by side
+with the ``ivif_zoo`` preset on the first ``--pairs`` pairs of ``--data``
+(any size): both read the three files and compute all 21 metrics. Goal:
+>= 20x. The largest relative difference of every metric is printed.
+
 Ends with ``RESULT {json}``.
 """
 import argparse
@@ -152,8 +160,14 @@ def main(argv=None):
     parser.add_argument('--vif-agreement', action='store_true',
                         help='only VIF against the reference evaluator on '
                         'every pair, compiled and OpenCV filters')
+    parser.add_argument('--ivif-zoo', default=None, metavar='DIR',
+                        help="time IVIF_ZOO's own evaluation_one (DIR: "
+                        'your checkout of github.com/RollingPlain/IVIF_ZOO)'
+                        ' side by side with the ivif_zoo preset, all 21 '
+                        'metrics, and compare the values')
     parser.add_argument('--results-json', default=None, metavar='FILE',
-                        help='with --reference or --vif-agreement: write '
+                        help='with --reference, --vif-agreement or '
+                        '--ivif-zoo: write '
                         'the side-by-side table as a results record '
                         '(docs/results/<name>.json)')
     args = parser.parse_args(argv)
@@ -162,10 +176,14 @@ def main(argv=None):
         if args.reference:
             sys.exit('--torch-only and --reference exclude each other')
     if args.results_json:
-        if not (args.reference or args.vif_agreement):
+        if not (args.reference or args.vif_agreement or args.ivif_zoo):
             sys.exit('--results-json records the side-by-side table: add '
-                     '--reference or --vif-agreement')
+                     '--reference, --vif-agreement or --ivif-zoo')
         check_record_path(args.results_json)
+    if args.ivif_zoo:
+        if not osp.isdir(args.data):
+            sys.exit(f'data folder not found: {args.data}')
+        return _ivif_zoo(args, sys.argv[1:] if argv is None else argv)
     if (args.reference or args.vif_agreement) and args.preset != 'cddfuse':
         sys.exit('--reference / --vif-agreement compare with the cddfuse '
                  'conventions; use --preset cddfuse')
@@ -365,6 +383,94 @@ def _vif_agreement(args, argv):
             note='relative differences (ours - reference) / |reference|; '
             'compiled: fusion_kernels.separable_filter, opencv: '
             'cv2.sepFilter2D (USE_FILTER = False).')
+    print('RESULT ' + json.dumps(result))
+    return result
+
+
+def _ivif_zoo(args, argv):
+    """IVIF_ZOO's ``evaluation_one`` against the ``ivif_zoo`` preset on the
+    first ``--pairs`` pairs of ``--data``: both read the three files and
+    compute the 21 metrics (median wall time of ``--repeat`` calls, after
+    one untimed call of each on the first pair); values compared."""
+    import tempfile
+
+    import torch
+
+    from mmfusenas.testing.ivif_zoo_reference import load_evaluation_one
+    try:
+        evaluation_one = load_evaluation_one(args.ivif_zoo)
+    except FileNotFoundError as err:
+        sys.exit(str(err))
+    names = fusion_mod.IVIF_ZOO_METRICS
+    gray = FUSION_PRESETS['ivif_zoo']['gray']
+
+    def ours(ir, vi, fused):
+        imgs = [gray(cv2.imread(p, cv2.IMREAD_COLOR)) for p in (ir, vi,
+                                                                fused)]
+        return compute_fusion_metrics(*imgs, 'ivif_zoo', 'all')
+
+    stems = sorted(os.listdir(osp.join(args.data, 'ir')))[:args.pairs]
+    rows = [['pair', 'size', 'IVIF_ZOO (s)', 'ours (s)', 'speed-up']]
+    table, worst, speedups = {}, {m: 0.0 for m in names}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, name in enumerate(stems):
+            ir, vi = (osp.join(args.data, m, name) for m in ('ir', 'vi'))
+            a, b = (cv2.imread(p, cv2.IMREAD_COLOR).astype(np.float64)
+                    for p in (ir, vi))
+            fused = osp.join(tmp, osp.splitext(name)[0] + '.png')
+            cv2.imwrite(fused, np.floor((a + b) / 2 + 0.5).astype(np.uint8))
+            if i == 0:  # first calls load caches, imports, thread pools
+                evaluation_one(ir, vi, fused)
+                ours(ir, vi, fused)
+            times = {'ref': [], 'ours': []}
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                ref = evaluation_one(ir, vi, fused)
+                times['ref'].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                val = ours(ir, vi, fused)
+                times['ours'].append(time.perf_counter() - t0)
+            ref = dict(zip(names, (float(v) for v in ref)))
+            for m in names:
+                worst[m] = max(worst[m], abs(val[m] - ref[m]) /
+                               max(abs(ref[m]), 1e-12))
+            t_ref, t_ours = (float(np.median(times[k])) for k in ('ref',
+                                                                  'ours'))
+            speedups.append(t_ref / t_ours)
+            size = f'{int(a.shape[1])}x{int(a.shape[0])}'
+            rows.append([name, size, f'{t_ref:.3f}', f'{t_ours:.3f}',
+                         f'{t_ref / t_ours:.1f}x'])
+            table[name] = {'size': size, 'IVIF_ZOO_s': round(t_ref, 4),
+                           'ours_s': round(t_ours, 4),
+                           'speedup': round(t_ref / t_ours, 1)}
+    print(f'IVIF_ZOO evaluation_one vs the ivif_zoo preset (21 metrics, '
+          f'files read by both), {len(stems)} pair(s) of {args.data}, '
+          f'F = floor((A + B) / 2 + 0.5); torch threads '
+          f'{torch.get_num_threads()}')
+    print(AsciiTable(rows).table)
+    diff_rows = [['metric', 'max rel diff']] + [
+        [m, f'{worst[m]:.1e}'] for m in names]
+    print(AsciiTable(diff_rows, title='values').table)
+    result = dict(
+        preset='ivif_zoo', pairs=len(stems),
+        reference_s=round(float(np.median([r['IVIF_ZOO_s']
+                                           for r in table.values()])), 3),
+        ours_s=round(float(np.median([r['ours_s']
+                                      for r in table.values()])), 4),
+        speedup=round(float(np.median(speedups)), 1),
+        min_speedup=round(float(min(speedups)), 1),
+        max_rel_diff={m: float(f'{v:.1e}') for m, v in worst.items()})
+    if args.results_json:
+        write_results_record(
+            args.results_json,
+            'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
+            ROOT, {'IVIF_ZOO evaluation_one vs ivif_zoo preset': table},
+            metrics=['size', 'IVIF_ZOO_s', 'ours_s', 'speedup'], decimals=3,
+            row_label='pair', RESULT=result,
+            note='wall clock per pair, both reading the three files; '
+            'median of --repeat after one untimed call of each; the '
+            'reference is IVIF_ZOO Metric/eval_torch.py evaluation_one from '
+            'the folder given to --ivif-zoo.')
     print('RESULT ' + json.dumps(result))
     return result
 
