@@ -95,6 +95,7 @@ from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa
 from mmfusenas.datasets import PairedImageDataset, detect_layout  # noqa
 from mmfusenas.evaluation.functional import (  # noqa: E402
     FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
+from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
@@ -107,8 +108,6 @@ EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
 
 #: the metric convention (eval_fusion.py's default preset)
 PRESET = 'cddfuse'
-#: metrics where lower is better; every other one is higher-is-better
-LOWER_BETTER = frozenset({'Nabf'})
 
 #: the test sets: name -> (folder under --data-root, modality -> sub-folder)
 DATASETS: 'OrderedDict[str, Tuple[str, Dict[str, str]]]' = OrderedDict([
@@ -522,23 +521,6 @@ def merge_rows(result: Dict[str, dict], record: dict, path: str) -> dict:
         table.update(merged)
     return dict(record=path, command=record['command'],
                 commit=record['commit'])
-
-
-def add_ranks(table: Dict[str, dict], metrics: Sequence[str]) -> None:
-    """Rank per metric among the present methods (1 = best, ties share the
-    best rank) and the mean rank, in place."""
-    present = [n for n, r in table.items() if 'absent' not in r]
-    for name in present:
-        table[name]['rank'] = {}
-    for metric in metrics:
-        sign = 1 if metric in LOWER_BETTER else -1
-        values = {n: sign * table[n][metric] for n in present}
-        for name in present:
-            table[name]['rank'][metric] = 1 + sum(
-                v < values[name] for v in values.values())
-    for name in present:
-        table[name]['mean_rank'] = round(
-            float(np.mean(list(table[name]['rank'].values()))), 3)
 
 
 # ---------------------------------------------------------------- outputs

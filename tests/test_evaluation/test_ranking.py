@@ -1,0 +1,24 @@
+"""The ranking rule shared by eval_fusion.py --methods-root and
+bench_fusion_real.py."""
+import math
+
+from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks
+
+
+def test_ranks_ties_direction_non_finite_and_absent_rows():
+    table = {
+        'a': {'EN': 7.0, 'Nabf': 0.1, 'CE': 0.5},
+        'b': {'EN': 7.0, 'Nabf': 0.3, 'CE': math.nan},
+        'c': {'EN': 6.0, 'Nabf': 0.2, 'CE': 0.4},
+        'd': {'absent': 'no weights'},
+    }
+    add_ranks(table, ['EN', 'Nabf', 'CE'])
+    assert {'Nabf', 'CE', 'MSE'} <= LOWER_BETTER
+    assert table['a']['rank'] == {'EN': 1, 'Nabf': 1, 'CE': 2}
+    assert table['b']['rank'] == {'EN': 1, 'Nabf': 3, 'CE': 3}  # NaN last
+    assert table['c']['rank'] == {'EN': 3, 'Nabf': 2, 'CE': 1}
+    assert table['a']['mean_rank'] == round(4 / 3, 3)
+    assert table['c']['mean_rank'] == 2.0
+    assert 'rank' not in table['d']
+    add_ranks(table, ['EN'], lower_better=['EN'])
+    assert table['c']['rank'] == {'EN': 1}
