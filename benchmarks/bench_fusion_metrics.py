@@ -464,9 +464,14 @@ def _ivif_zoo(args, argv):
         write_results_record(
             args.results_json,
             'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
-            ROOT, {'IVIF_ZOO evaluation_one vs ivif_zoo preset': table},
-            metrics=['size', 'IVIF_ZOO_s', 'ours_s', 'speedup'], decimals=3,
-            row_label='pair', RESULT=result,
+            ROOT, {'IVIF_ZOO evaluation_one vs ivif_zoo preset': table,
+                   'largest relative difference per metric': {
+                       m: {'max_rel_diff': f'{v:.1e}'}
+                       for m, v in worst.items()}},
+            metrics=['size', 'IVIF_ZOO_s', 'ours_s', 'speedup'],
+            table_metrics={'largest relative difference per metric':
+                           ['max_rel_diff']},
+            decimals=3, row_label='pair', RESULT=result,
             note='wall clock per pair, both reading the three files; '
             'median of --repeat after one untimed call of each; the '
             'reference is IVIF_ZOO Metric/eval_torch.py evaluation_one from '
