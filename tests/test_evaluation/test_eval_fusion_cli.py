@@ -265,3 +265,119 @@ def test_cli_equals_the_loop_metric_on_the_same_representation(tmp_path):
         compute_fusion_metrics(ir, cv2_bgr2gray(vi_bgr), re_grey,
                                'cddfuse', ['EN'])['EN'], abs=1e-12)
     assert other['EN'] != pytest.approx(loop['EN'], abs=1e-4)
+
+
+def _methods(tmp_path):
+    """Sources 00..03 and three methods: ``avg`` and ``max`` have every
+    stem, ``ir`` (the infrared copied) lacks 03."""
+    d = _synthetic(tmp_path, n=4)
+    root = tmp_path / 'methods'
+    for name in ('avg', 'max', 'ir'):
+        (root / name).mkdir(parents=True)
+    for i in range(4):
+        ir = cv2.imread(str(d['ir'] / f'{i:02d}.png'), cv2.IMREAD_GRAYSCALE)
+        vi = cv2.imread(str(d['vi'] / f'{i:02d}.bmp'), cv2.IMREAD_GRAYSCALE)
+        cv2.imwrite(str(root / 'avg' / f'{i:02d}.png'),
+                    ((ir.astype(float) + vi) / 2).astype(np.uint8))
+        cv2.imwrite(str(root / 'max' / f'{i:02d}.jpg'), np.maximum(ir, vi))
+        if i < 3:
+            cv2.imwrite(str(root / 'ir' / f'{i:02d}.png'), ir)
+    return d, root
+
+
+def test_methods_root_scores_ranks_and_writes_json_and_csv(tmp_path, capsys):
+    d, root = _methods(tmp_path)
+    out = tmp_path / 'res' / 'ranking'
+    rc = cli.main([str(d['ir']), str(d['vi']), '--methods-root', str(root),
+                   '--preset', 'cddfuse', '--metrics', 'EN', 'SD', 'MI',
+                   '--out', str(out) + '.json'])
+    assert rc == 0
+    res = json.loads((tmp_path / 'res' / 'ranking.json').read_text())
+    assert res['stems'] == ['00', '01', '02'] and res['pairs'] == 3
+    assert res['methods']['ir']['missing'] == ['03']
+    assert res['methods']['avg']['missing'] == []
+    # each method scored on the common stems, as eval_fusion scores a folder
+    for name in ('avg', 'max', 'ir'):
+        assert list(res['per_image'][name]) == ['00', '01', '02']
+    a = cv2_bgr2gray(cv2.imread(str(d['ir'] / '01.png')))
+    b = cv2_bgr2gray(cv2.imread(str(d['vi'] / '01.bmp')))
+    f = cv2_bgr2gray(cv2.imread(str(root / 'max' / '01.jpg')))
+    assert res['per_image']['max']['01'] == pytest.approx(
+        compute_fusion_metrics(a, b, f, 'cddfuse', ['EN', 'SD', 'MI']))
+    # ranks: 1 = best, from the means; MI(ir copy) is the largest
+    means = {m: r['mean'] for m, r in res['methods'].items()}
+    for metric in ('EN', 'SD', 'MI'):
+        order = sorted(means, key=lambda m: -means[m][metric])
+        assert [res['methods'][m]['rank'][metric] for m in order] == \
+            [1, 2, 3]
+    assert res['methods']['ir']['rank']['MI'] == 1
+    for m, r in res['methods'].items():
+        assert r['mean_rank'] == pytest.approx(
+            np.mean(list(r['rank'].values())), abs=1e-3)
+    csv_rows = (tmp_path / 'res' / 'ranking.csv').read_text().splitlines()
+    assert csv_rows[0] == ('method,EN,SD,MI,rank_EN,rank_SD,rank_MI,'
+                           'mean_rank,pairs,missing')
+    row = dict(zip(csv_rows[0].split(','), csv_rows[3].split(',')))
+    assert row['method'] == 'max' and row['missing'] == '0'
+    assert float(row['EN']) == res['methods']['max']['mean']['EN']
+    captured = capsys.readouterr()
+    assert "method 'ir' lacks 1 stem(s) of the sources (03)" in captured.err
+    assert 'mean rank' in captured.out and '3 common pair(s)' in captured.out
+
+
+@pytest.mark.parametrize('case', ['undecodable', 'size'])
+def test_methods_root_bad_input_names_the_file_writes_nothing(
+        tmp_path, capsys, case):
+    d, root = _methods(tmp_path)
+    bad = root / 'max' / '01.jpg'
+    if case == 'undecodable':
+        bad.write_bytes(b'not an image')
+        text = f'cannot read image {bad}'
+    else:
+        cv2.imwrite(str(bad), np.zeros((10, 12), np.uint8))
+        text = f"size mismatch for stem '01' of method 'max'"
+    out = tmp_path / 'ranking'
+    rc = cli.main([str(d['ir']), str(d['vi']), '--methods-root', str(root),
+                   '--metrics', 'EN', '--out', str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert text in err
+    if case == 'size':
+        assert f'fused {bad} 10x12' in err
+    assert not osp.exists(str(out) + '.json')
+    assert not osp.exists(str(out) + '.csv')
+
+
+def test_methods_root_and_fused_dir_exclude_each_other(tmp_path, capsys):
+    d, root = _methods(tmp_path)
+    assert cli.main([str(d['ir']), str(d['vi']), str(d['fused']),
+                     '--methods-root', str(root)]) == 2
+    assert 'give FUSED_DIR or --methods-root' in capsys.readouterr().err
+    assert cli.main([str(d['ir']), str(d['vi'])]) == 2
+
+
+def test_cli_ivif_zoo_preset_writes_the_21_metrics(shared_data, tmp_path):
+    """``--preset ivif_zoo --out r.json``: all 21 metrics per pair and their
+    means, named and ordered as IVIF_ZOO names them, with its values
+    (tests/data/ivif_zoo_reference_values.json, TNO 07, mean rule)."""
+    src = osp.join(shared_data, 'fusion', 'TNO')
+    _link_subset(src, tmp_path, {'07'})
+    (tmp_path / 'fused').mkdir()
+    a, b = (cv2.imread(osp.join(src, m, '07.png')).astype(np.float64)
+            for m in ('ir', 'vi'))
+    cv2.imwrite(str(tmp_path / 'fused' / '07.png'),
+                np.floor((a + b) / 2 + 0.5).astype(np.uint8))
+    out = tmp_path / 'r.json'
+    assert cli.main([str(tmp_path / 'ir'), str(tmp_path / 'vi'),
+                     str(tmp_path / 'fused'), '--preset', 'ivif_zoo',
+                     '--out', str(out)]) == 0
+    res = json.loads(out.read_text())
+    names = ('CE NMI QNCIE TE EI Qy Qcb EN MI SF AG SD CC SCD VIF MSE PSNR '
+             'Qabf Nabf SSIM MS_SSIM').split()
+    assert list(res['per_image']['07']) == names == list(res['mean'])
+    with open(osp.join(ROOT, 'tests', 'data',
+                       'ivif_zoo_reference_values.json')) as f:
+        ref = json.load(f)['values']['TNO/07/mean']
+    for name in names:
+        tol = dict(abs=1e-4) if abs(ref[name]) < 0.1 else dict(rel=1e-3)
+        assert res['mean'][name] == pytest.approx(ref[name], **tol), name
