@@ -3,16 +3,28 @@
 MMEngine style, as in mmdet / mmseg: ``--work-dir``, ``--resume [CKPT]``,
 ``--amp``, ``--cfg-options``, ``--launcher``; distributed launchers pass
 ``--local-rank`` or ``--local_rank``.
+
+``--max-iters N`` (``--max-epochs N`` for epoch-based loops) changes the
+length of training and rescales every setting counted in its iterations
+(:func:`~mmfusenas.utils.config.rescale_schedule`: parameter schedulers,
+warm-ups, validation / checkpoint / log intervals); the table of what was
+rescaled is logged before training. Values given with ``--cfg-options``
+win over rescaled ones. Before training, warm-ups that the run does not get
+past and parameter schedules that run past its end are logged as warnings
+(:func:`~mmfusenas.utils.config.schedule_warnings`).
 """
 import argparse
+import logging
+from typing import List, Optional, Tuple
 
 from mmengine.config import Config
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import (add_runner_args, check_run_files,
-                                    load_runner_config,
-                                    setup_distributed)
+                                    format_schedule_changes,
+                                    load_runner_config, rescale_schedule,
+                                    schedule_warnings, setup_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,13 +39,76 @@ def parse_args(argv=None) -> argparse.Namespace:
         'latest checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
+        '--max-iters',
+        type=int,
+        help='train for this many iterations, rescaling every iteration '
+        'setting of the schedule with it (parameter schedulers, warm-ups, '
+        'validation / checkpoint / log intervals); iteration-based train '
+        'loops')
+    length.add_argument(
+        '--max-epochs',
+        type=int,
+        help='train for this many epochs, rescaling the schedule with it '
+        '(as --max-iters); epoch-based train loops')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    """Load the config and apply the command-line overrides."""
+def _rescale(cfg: Config, args: argparse.Namespace) -> List[str]:
+    """Apply ``--max-iters`` / ``--max-epochs``; returns the log lines.
+
+    Settings also given with ``--cfg-options`` keep the given value.
+    """
+    max_iters = getattr(args, 'max_iters', None)
+    max_epochs = getattr(args, 'max_epochs', None)
+    if max_iters is None and max_epochs is None:
+        return []
+    option = '--max-iters' if max_iters is not None else '--max-epochs'
+    length_key = 'max_iters' if max_iters is not None else 'max_epochs'
+    options = dict(args.cfg_options or {})
+    if f'train_cfg.{length_key}' in options:
+        raise ValueError(f'{option} and --cfg-options train_cfg.'
+                         f'{length_key} both set the length of training; '
+                         'give one')
+    changes = rescale_schedule(cfg, max_iters=max_iters,
+                               max_epochs=max_epochs)
+    if not changes:
+        return [f'{option} {max_iters or max_epochs}: the config already '
+                'trains this long; nothing rescaled']
+
+    def given(path: str) -> bool:
+        return any(path == key or path.startswith(f'{key}.')
+                   for key in options)
+
+    kept = [path for path, _, _ in changes if given(path)]
+    if kept:  # the explicit values win
+        cfg.merge_from_dict({key: value for key, value in options.items()
+                             if any(p == key or p.startswith(f'{key}.')
+                                    for p in kept)})
+        changes = [c for c in changes if c[0] not in kept]
+    lines = [format_schedule_changes(changes)] if changes else []
+    if kept:
+        lines.append(f'{option}: kept as given with --cfg-options: '
+                     f'{", ".join(kept)}')
+    return lines
+
+
+def build_config(
+        args: argparse.Namespace,
+        notes: Optional[List[Tuple[int, str]]] = None) -> Config:
+    """Load the config and apply the command-line overrides.
+
+    Args:
+        args: the parsed command line.
+        notes (list, optional): when given, ``(logging level, message)``
+            pairs to log before training are appended: the table of
+            ``--max-iters`` / ``--max-epochs`` and the warnings of
+            :func:`~mmfusenas.utils.config.schedule_warnings`.
+    """
     cfg = load_runner_config(args)
+    lines = _rescale(cfg, args)
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_type not in ('OptimWrapper', 'AmpOptimWrapper'):
@@ -50,13 +125,19 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.load_from = args.resume
     # every weight file the run reads, before anything is built
     check_run_files(cfg)
+    if notes is not None:
+        notes += [(logging.INFO, line) for line in lines]
+        notes += [(logging.WARNING, text) for text in schedule_warnings(cfg)]
     return cfg
 
 
 def main(argv=None) -> None:
-    cfg = build_config(parse_args(argv))
+    notes: List[Tuple[int, str]] = []
+    cfg = build_config(parse_args(argv), notes)
     setup_distributed(cfg)  # gloo where there is no CUDA
     runner = build_runner(cfg)
+    for level, text in notes:  # console and the log file of the work dir
+        runner.logger.log(level, text)
     runner.train()
 
 

@@ -5,13 +5,19 @@
 ``max_iters=1`` instead of ``train_cfg.max_iters=1``) is an error with
 suggestions; a new nested key (``train_cfg.max_iter=1``) is reported as a
 warning with the closest existing keys, since many sub-configs accept
-arbitrary keyword arguments.
+arbitrary keyword arguments. Overriding a variable of the config file
+(``max_iters=60`` where the file sets ``max_iters = 300`` and copies it into
+``train_cfg``) is an error naming the settings that hold its value.
+:func:`rescale_schedule` changes the length of training with every setting
+counted in its iterations (``tools/train.py --max-iters``);
+:func:`schedule_warnings` names warm-ups a run does not get past.
 """
 import argparse
 import difflib
 import logging
 import os
 import os.path as osp
+import re
 from typing import Any, List, Mapping, Optional, Set, Tuple
 
 from mmengine.config import Config, ConfigDict, DictAction
@@ -97,17 +103,28 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
 
     Raises:
         KeyError: A new top-level key nothing reads; the message suggests
-            existing keys.
+            existing keys. Or a variable of the config file (or a key under
+            one): a top-level key of the config in neither
+            :data:`RUNNER_KEYS` nor :data:`TOOL_READ_KEYS`, e.g. a file's
+            ``max_iters = 300``. Its value was copied where it is used when
+            the file was parsed, so overriding it changes nothing; the
+            message names the settings holding its value and, for the
+            length of training, ``tools/train.py --max-iters``.
     """
     paths = _config_paths(cfg._cfg_dict.to_dict())
     warnings = []
     for key in options:
         parts = str(key).split('.')
+        if parts[0] in cfg._cfg_dict and parts[0] not in RUNNER_KEYS \
+                and parts[0] not in TOOL_READ_KEYS \
+                and not parts[0].startswith('_'):
+            raise KeyError(_variable_error(cfg, key, options[key]))
         if walk_path(cfg._cfg_dict, parts)[0]:
             continue
         hints = _suggest(str(key), paths)
         hint = f'; did you mean {" or ".join(hints)}?' if hints else ''
-        if len(parts) == 1 and parts[0] not in RUNNER_KEYS:
+        if len(parts) == 1 and parts[0] not in RUNNER_KEYS \
+                and parts[0] not in TOOL_READ_KEYS:
             raise KeyError(
                 f'--cfg-options {key}: no such key in the config and nothing '
                 f'reads a top-level {key!r}{hint}')
@@ -117,6 +134,630 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
             warnings.append(text)
             print_log(text, logger='current', level=logging.WARNING)
     return warnings
+
+
+#: top-level keys outside :data:`RUNNER_KEYS` that the tools read after the
+#: config is loaded (``tools/train.py`` / ``test.py``: ``tensorboard``,
+#: ``sync_bn``, ``data_root`` as ``--data-root``;
+#: ``tools/search/train_predictor.py``: ``predictor``); ``--cfg-options``
+#: may set them. Every other top-level key of a config that is not a runner
+#: key is a variable of the config file (:func:`check_cfg_options`).
+TOOL_READ_KEYS = frozenset({'data_root', 'predictor', 'sync_bn',
+                            'tensorboard'})
+
+#: names of config-file variables that hold a schedule length or position
+_SCHEDULE_NAME = re.compile(r'(^|_)(iter|iters|epoch|epochs)($|_)')
+
+
+def _equal_paths(node: Any, prefix: str, value: Any, leaf: Optional[str],
+                 out: List[str]) -> None:
+    """Dotted paths under ``node`` whose value equals ``value`` (and whose
+    last component is ``leaf`` unless ``leaf`` is None)."""
+    if isinstance(node, Mapping):
+        items = [(str(k), v) for k, v in node.items()]
+    elif isinstance(node, (list, tuple)):
+        items = [(str(i), v) for i, v in enumerate(node)]
+    else:
+        return
+    for key, sub in items:
+        path = f'{prefix}.{key}' if prefix else key
+        try:
+            same = type(sub) is type(value) and sub == value
+        except Exception:  # noqa: BLE001 - values that cannot be compared
+            same = False
+        if same and (leaf is None or key == leaf):
+            out.append(path)
+        _equal_paths(sub, path, value, leaf, out)
+
+
+def _variable_holders(cfg: Config, name: str) -> List[str]:
+    """The settings the runner reads that hold the value of the config-file
+    variable ``name``: the keys of that name with an equal value, then (for
+    schedule variables) iteration / epoch settings with an equal value, then
+    (for strings, lists and dicts) any key with an equal value."""
+    tree = cfg._cfg_dict.to_dict()
+    value = tree[name]
+    read = {k: v for k, v in tree.items()
+            if k in RUNNER_KEYS or k in TOOL_READ_KEYS}
+    found: List[str] = []
+    _equal_paths(read, '', value, name, found)
+    if _SCHEDULE_NAME.search(name) and isinstance(value, int) \
+            and not isinstance(value, bool):
+        found += [s['path'] for s in _schedule_settings(cfg)
+                  if s['value'] == value]
+    if isinstance(value, (str, list, tuple, dict)) and value:
+        _equal_paths(read, '', value, None, found)
+    out: List[str] = []
+    for path in found:
+        if path not in out:
+            out.append(path)
+    return out[:6]
+
+
+def _variable_error(cfg: Config, key: str, value: Any) -> str:
+    """The message of :func:`check_cfg_options` for an override of a
+    config-file variable (``key`` is ``name`` or ``name.sub.path``)."""
+    name, _, rest = str(key).partition('.')
+    where = f' {cfg.filename}' if cfg.filename else ''
+    current = cfg._cfg_dict.to_dict()[name]
+    shown = repr(current)
+    if len(shown) > 60:
+        shown = shown[:57] + '...'
+    text = (f'--cfg-options {key}={value!r}: {name!r} is a variable of the '
+            f'config file{where}, not a setting: its value ({shown}) was '
+            'copied into the settings built from it when the file was read, '
+            'and nothing reads the variable afterwards, so overriding it '
+            'changes nothing.')
+    holders = _variable_holders(cfg, name)
+    if rest:
+        holders = [f'{h}.{rest}' for h in holders]
+    train_cfg = cfg.get('train_cfg') or {}
+    unit = _loop_unit(train_cfg)
+    length_key = {'iter': 'max_iters', 'epoch': 'max_epochs'}.get(unit)
+    is_length = (not rest and length_key is not None
+                 and current == train_cfg.get(length_key)
+                 and _SCHEDULE_NAME.search(name) is not None
+                 and 'warmup' not in name)
+    if is_length:
+        option = '--max-iters' if unit == 'iter' else '--max-epochs'
+        new = value if isinstance(value, int) and not isinstance(
+            value, bool) else 'N'
+        text += (f' To change the length of training use tools/train.py '
+                 f'{option} {new}: it sets train_cfg.{length_key} and '
+                 'rescales every iteration / epoch setting of the schedule '
+                 '(parameter schedulers, warm-ups, validation, checkpoint and '
+                 'log intervals) with it')
+        if holders:
+            text += f'; the settings holding {name} are {", ".join(holders)}'
+        return text + '.'
+    if holders:
+        text += (' Set the settings that hold its value instead: '
+                 f'{", ".join(holders)}')
+    else:
+        text += ' No setting the run reads holds its value'
+    if _SCHEDULE_NAME.search(name):
+        text += ('; to shorten or lengthen the whole schedule use '
+                 'tools/train.py --max-iters N (--max-epochs N for '
+                 'epoch-based loops)')
+    return text + '.'
+
+
+# --- schedule length: rescaling and checks -------------------------------
+
+#: MMEngine's "no end" of a parameter scheduler (``end=INF``); values at or
+#: above it are never rescaled
+_NO_END = int(1e9)
+
+#: iteration / epoch settings of hooks by type name: ``(unit, [(pattern,
+#: kind[, unit]), ...])``. ``unit`` is ``'iter'`` / ``'epoch'``, or
+#: ``'by_iter'`` / ``'by_epoch'``: the hook's ``by_epoch`` argument with
+#: that default. ``*`` in a pattern is every list index. Kinds: ``point``
+#: (a position in the schedule: begin, end, warm-up length), ``span`` (a
+#: length that may exceed the run), ``interval`` (capped at the run's
+#: length), ``log_interval`` (an interval of iterations; rescaled in
+#: iteration-based runs only).
+_HOOK_SCHEDULES = {
+    'FusionWarmupHook': ('by_iter', [('warmup', 'point')]),
+    'FreezeFusionHook': ('by_iter', [('begin', 'point'), ('end', 'point')]),
+    'FusionLossWeightHook': ('by_iter', [('schedule.*.0', 'point')]),
+    'ChainStagingHook': ('by_iter', [('phases.*.begin', 'point'),
+                                     ('recalibrate_bn', 'span')]),
+    'ArchScheduleHook': ('by_epoch', [('stages.*.begin', 'point'),
+                                      ('stages.*.end', 'point')]),
+    'ArchLoggingHook': ('by_epoch', [('interval', 'interval')]),
+    'GenotypeExportHook': ('by_epoch', [('interval', 'interval')]),
+    'RUASTrainingStrategyHook': ('iter', [('scene_iters', 'point')]),
+    'CheckpointHook': ('by_epoch', [('interval', 'interval'),
+                                    ('save_begin', 'point')]),
+    'SafeCheckpointHook': ('by_epoch', [('interval', 'interval'),
+                                        ('save_begin', 'point')]),
+    'LoggerHook': ('iter', [('interval', 'log_interval')]),
+    'EMAHook': ('iter', [('begin_iter', 'point', 'iter'),
+                         ('begin_epoch', 'point', 'epoch')]),
+}
+#: iteration / epoch settings of parameter schedulers (their ``by_epoch``,
+#: default True as in MMEngine, gives the unit)
+_SCHEDULER_KEYS = [('begin', 'point'), ('end', 'point'), ('T_max', 'span'),
+                   ('milestones.*', 'point'), ('step_size', 'span'),
+                   ('periods.*', 'span'), ('total_steps', 'span')]
+
+
+#: train loops whose ``max_iters`` counts something else than training
+#: iterations (generations of an evolution over a trained supernet)
+_NOT_TRAINING_LOOPS = frozenset({'EvolutionSearchLoop'})
+
+
+def _loop_unit(train_cfg: Any) -> Optional[str]:
+    """``'iter'`` for a train loop with ``max_iters`` (and no
+    ``by_epoch=True``), ``'epoch'`` for one with ``max_epochs``, else None
+    (also for the loops of :data:`_NOT_TRAINING_LOOPS`)."""
+    if not isinstance(train_cfg, Mapping) or \
+            _short_type(train_cfg) in _NOT_TRAINING_LOOPS:
+        return None
+    if 'max_iters' in train_cfg and not train_cfg.get('by_epoch', False):
+        return 'iter'
+    if 'max_epochs' in train_cfg:
+        return 'epoch'
+    return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _expand(node: Any, parts: List[str], prefix: List[str]):
+    """Yield ``(path parts, value)`` for a pattern (``*``: every index)."""
+    if not parts:
+        yield prefix, node
+        return
+    head, rest = parts[0], parts[1:]
+    if head == '*':
+        if isinstance(node, (list, tuple)):
+            for i, sub in enumerate(node):
+                yield from _expand(sub, rest, prefix + [str(i)])
+        return
+    found, sub, _ = walk_path(node, [head])
+    if found:
+        yield from _expand(sub, rest, prefix + [head])
+
+
+def _unit_of(node: Mapping, spec: str) -> str:
+    if spec == 'by_iter':
+        return 'epoch' if node.get('by_epoch', False) else 'iter'
+    if spec == 'by_epoch':
+        return 'epoch' if node.get('by_epoch', True) else 'iter'
+    return spec
+
+
+def _short_type(node: Any) -> str:
+    type_ = node.get('type') if isinstance(node, Mapping) else None
+    if isinstance(type_, type):
+        return type_.__name__
+    return str(type_).rpartition('.')[2].rpartition('::')[2]
+
+
+def _schedule_settings(cfg: Config) -> List[dict]:
+    """Every iteration / epoch setting of the train loop, the parameter
+    schedulers and the hooks of :data:`_HOOK_SCHEDULES`, as dicts with
+    ``path`` (dotted), ``parts``, ``value`` (an int), ``unit``, ``kind``,
+    ``group`` (the loop / scheduler / hook it belongs to) and ``owner``
+    (that group's type name)."""
+    out: List[dict] = []
+
+    def add(group: List[str], owner: str, node: Mapping, pattern: str,
+            kind: str, unit: str) -> None:
+        for parts, value in _expand(node, pattern.split('.'), []):
+            if _is_count(value):
+                full = group + parts
+                out.append(dict(path='.'.join(full), parts=full, value=value,
+                                unit=unit, kind=kind,
+                                group='.'.join(group), owner=owner,
+                                order=len(out)))
+
+    train_cfg = cfg.get('train_cfg')
+    unit = _loop_unit(train_cfg)
+    if unit is not None:
+        owner = _short_type(train_cfg) if 'type' in train_cfg else \
+            'IterBasedTrainLoop' if unit == 'iter' else 'EpochBasedTrainLoop'
+        for pattern, kind in (('val_begin', 'point'),
+                              ('val_interval', 'interval'),
+                              ('dynamic_intervals.*.0', 'point'),
+                              ('dynamic_intervals.*.1', 'interval')):
+            add(['train_cfg'], owner, train_cfg, pattern, kind, unit)
+        sampler = train_cfg.get('sampler')
+        if isinstance(sampler, Mapping):
+            add(['train_cfg', 'sampler'], _short_type(sampler), sampler,
+                'refresh_start', 'point', 'iter')
+            add(['train_cfg', 'sampler'], _short_type(sampler), sampler,
+                'refresh_interval', 'interval', 'iter')
+    schedulers: List[Tuple[List[str], Any]] = []
+    node = cfg.get('param_scheduler')
+    if isinstance(node, Mapping) and 'type' not in node:
+        for name, sub in node.items():  # one schedule per optimizer
+            if isinstance(sub, (list, tuple)):
+                schedulers += [(['param_scheduler', str(name), str(i)], s)
+                               for i, s in enumerate(sub)]
+            else:
+                schedulers.append((['param_scheduler', str(name)], sub))
+    elif isinstance(node, Mapping):
+        schedulers.append((['param_scheduler'], node))
+    elif isinstance(node, (list, tuple)):
+        schedulers += [(['param_scheduler', str(i)], s)
+                       for i, s in enumerate(node)]
+    for group, sched in schedulers:
+        if not isinstance(sched, Mapping):
+            continue
+        sched_unit = 'epoch' if sched.get('by_epoch', True) else 'iter'
+        for pattern, kind in _SCHEDULER_KEYS:
+            add(group, _short_type(sched), sched, pattern, kind, sched_unit)
+    hooks: List[Tuple[List[str], Any]] = []
+    default_hooks = cfg.get('default_hooks')
+    if isinstance(default_hooks, Mapping):
+        hooks += [(['default_hooks', str(k)], v)
+                  for k, v in default_hooks.items()]
+    custom_hooks = cfg.get('custom_hooks')
+    if isinstance(custom_hooks, (list, tuple)):
+        hooks += [(['custom_hooks', str(i)], v)
+                  for i, v in enumerate(custom_hooks)]
+    for group, hook in hooks:
+        if not isinstance(hook, Mapping):
+            continue
+        owner = _short_type(hook)
+        if owner not in _HOOK_SCHEDULES:
+            continue
+        spec, entries = _HOOK_SCHEDULES[owner]
+        for entry in entries:
+            pattern, kind = entry[:2]
+            add(group, owner, hook, pattern, kind,
+                entry[2] if len(entry) > 2 else _unit_of(hook, spec))
+
+    def position(setting: dict) -> tuple:
+        # by owner (in the order found), then by list index, then as
+        # found: stages.0.begin, stages.0.end, stages.1.begin, ...
+        first = min(s['order'] for s in out
+                    if s['group'] == setting['group'])
+        return (first, [int(p) for p in setting['parts'] if p.isdigit()],
+                setting['order'])
+
+    return sorted(out, key=position)
+
+
+def _set_path(node: Any, parts: List[str], value: Any) -> Any:
+    """Set ``value`` at ``parts`` (tuples on the way are rebuilt)."""
+    if not parts:
+        return value
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, tuple):
+        items = list(node)
+        items[int(head)] = _set_path(items[int(head)], rest, value)
+        return tuple(items)
+    if isinstance(node, list):
+        node[int(head)] = _set_path(node[int(head)], rest, value)
+        return node
+    node[head] = _set_path(node[head], rest, value)
+    return node
+
+
+def rescale_schedule(cfg: Config,
+                     max_iters: Optional[int] = None,
+                     max_epochs: Optional[int] = None
+                     ) -> List[Tuple[str, int, int]]:
+    """Change the length of training and every setting counted in its
+    iterations (epochs) by the same factor.
+
+    ``train_cfg.max_iters`` (``max_epochs``) is set to the new length ``N``;
+    with ``f = N / old length`` these settings are rescaled:
+
+    * the train loop's ``val_begin``, ``val_interval`` and
+      ``dynamic_intervals``, and a path sampler's ``refresh_start`` /
+      ``refresh_interval`` (``train_cfg.sampler``);
+    * every parameter scheduler's (``param_scheduler``: a list, one
+      scheduler, or a dict of them per optimizer) ``begin``, ``end``,
+      ``T_max``, ``milestones``, ``step_size``, ``periods`` and
+      ``total_steps``; a ``T_max`` equal to ``end - begin`` stays equal to
+      it. Per-step factors (``gamma`` of an exponential schedule,
+      ``patience`` of ReduceOnPlateau) are left;
+    * the iteration (epoch) settings of the hooks in ``default_hooks`` and
+      ``custom_hooks``: ``FusionWarmupHook.warmup``,
+      ``FreezeFusionHook.begin`` / ``end``, the iterations of
+      ``FusionLossWeightHook.schedule``, ``ChainStagingHook``'s phase
+      ``begin`` and ``recalibrate_bn``, ``ArchScheduleHook``'s stage
+      ``begin`` / ``end``, the ``interval`` of ``ArchLoggingHook``,
+      ``GenotypeExportHook``, ``CheckpointHook`` / ``SafeCheckpointHook``
+      (and their ``save_begin``) and ``LoggerHook``,
+      ``RUASTrainingStrategyHook.scene_iters``, ``EMAHook.begin_iter`` /
+      ``begin_epoch``. Hooks of other types are left.
+
+    Each value ``v`` becomes ``round(v * f)`` (halves up), at least 1 when
+    ``v`` was positive (0, negative intervals such as a checkpoint
+    ``interval=-1`` and MMEngine's ``end=INF`` are kept). Intervals are
+    never above ``N``. Distinct positions of one scheduler or hook stay
+    distinct and in order (a later one is moved up by one iteration where
+    rounding would merge them), so ``begin < end`` and increasing phases
+    remain valid.
+
+    Units: a setting's unit is its owner's ``by_epoch`` (MMEngine's
+    defaults: parameter schedulers, checkpoint, ``ArchLoggingHook`` /
+    ``GenotypeExportHook`` / ``ArchScheduleHook`` count epochs unless
+    ``by_epoch=False``; the task-guidance and chain hooks count
+    iterations). In an iteration-based run, settings counted in epochs are
+    left unchanged (the loop runs a single "epoch"). In an epoch-based run
+    (``max_epochs``), settings counted in iterations are rescaled by the
+    same factor (the number of iterations scales with the number of
+    epochs) but not capped, except the ``LoggerHook`` interval, which
+    counts iterations within an epoch and is left.
+
+    The config file's own variables (e.g. ``max_iters = 300``) are not
+    read after the file is parsed and are left as they are. When resuming
+    a rescaled run, rescale it the same way (the parameter schedulers'
+    ``begin`` / ``end`` / ``T_max`` are saved in the checkpoint).
+
+    Args:
+        cfg (Config): the config, changed in place.
+        max_iters (int, optional): the new ``train_cfg.max_iters`` (an
+            iteration-based train loop).
+        max_epochs (int, optional): the new ``train_cfg.max_epochs`` (an
+            epoch-based train loop). Give exactly one of the two.
+
+    Returns:
+        list[tuple[str, int, int]]: ``(dotted key, old, new)`` of every
+        changed setting, the loop's length first (empty when the length
+        does not change).
+
+    Raises:
+        ValueError: neither or both lengths given, a length below 1, or a
+            train loop of the other kind (``--max-iters`` needs
+            ``train_cfg.max_iters``, ``--max-epochs`` needs
+            ``train_cfg.max_epochs``) or none.
+    """
+    if (max_iters is None) == (max_epochs is None):
+        raise ValueError('rescale_schedule: give max_iters or max_epochs')
+    unit = 'iter' if max_iters is not None else 'epoch'
+    new = max_iters if max_iters is not None else max_epochs
+    option = '--max-iters' if unit == 'iter' else '--max-epochs'
+    if not _is_count(new) or new < 1:
+        raise ValueError(f'{option} must be an integer >= 1, got {new!r}')
+    train_cfg = cfg.get('train_cfg')
+    where = cfg.filename or 'the config'
+    loop_unit = _loop_unit(train_cfg)
+    if isinstance(train_cfg, Mapping) and \
+            _short_type(train_cfg) in _NOT_TRAINING_LOOPS:
+        raise ValueError(
+            f'{option}: the train loop of {where} is '
+            f'{_short_type(train_cfg)}, whose max_iters counts generations '
+            'of the evolution, not training iterations; set it with '
+            '--cfg-options train_cfg.max_iters=N')
+    if loop_unit != unit:
+        if loop_unit is None:
+            has = ('no train_cfg' if not isinstance(train_cfg, Mapping) else
+                   f'a train_cfg without max_iters or max_epochs '
+                   f'({dict(train_cfg)})')
+        else:
+            has = (f'an {"epoch" if loop_unit == "epoch" else "iteration"}'
+                   f'-based train loop '
+                   f'({train_cfg.get("type", "by_epoch=True")}, '
+                   f'train_cfg.max_{loop_unit}s='
+                   f'{train_cfg.get(f"max_{loop_unit}s")})')
+        other = {'iter': ('--max-iters', 'iteration'),
+                 'epoch': ('--max-epochs', 'epoch')}.get(loop_unit)
+        hint = (f'; use {other[0]} to rescale its {other[1]}s'
+                if other else '')
+        raise ValueError(
+            f'{option} needs an {"iteration" if unit == "iter" else "epoch"}'
+            f'-based train loop (train_cfg.max_{unit}s); {where} has {has}'
+            f'{hint}')
+    length_key = f'max_{unit}s'
+    old = train_cfg[length_key]
+    if not _is_count(old) or old < 1:
+        raise ValueError(f'{option}: train_cfg.{length_key} of {where} is '
+                         f'{old!r}, not a positive integer')
+    if new == old:
+        return []
+
+    def scaled(value: int) -> int:
+        return max(1, (2 * value * new + old) // (2 * old))
+
+    changes: List[Tuple[str, int, int]] = [(f'train_cfg.{length_key}', old,
+                                            new)]
+    plan = {}
+    by_group: dict = {}
+    for setting in _schedule_settings(cfg):
+        value, kind = setting['value'], setting['kind']
+        if setting['unit'] != unit and unit == 'iter':
+            continue  # epochs of an iteration-based run: one "epoch"
+        if kind == 'log_interval' and unit != 'iter':
+            continue  # iterations within an epoch
+        if value <= 0 or value >= _NO_END:
+            continue
+        result = scaled(value)
+        if kind in ('interval', 'log_interval') and setting['unit'] == unit:
+            result = min(result, new)
+        plan[setting['path']] = result
+        if kind == 'point':
+            by_group.setdefault(setting['group'], []).append(setting)
+    settings = {s['path']: s for s in _schedule_settings(cfg)}
+    # distinct positions of one owner stay distinct and ordered
+    for group in by_group.values():
+        group.sort(key=lambda s: s['value'])
+        prev_old = prev_new = None
+        for setting in group:
+            result = plan[setting['path']]
+            if prev_old is not None and setting['value'] > prev_old:
+                result = max(result, prev_new + 1)
+            elif prev_old is not None:
+                result = prev_new
+            plan[setting['path']] = result
+            prev_old, prev_new = setting['value'], result
+    # T_max equal to end - begin stays so
+    for path, setting in settings.items():
+        if not path.endswith('.T_max') or path not in plan:
+            continue
+        group = setting['group']
+        begin = settings.get(f'{group}.begin')
+        end = settings.get(f'{group}.end')
+        begin_old = begin['value'] if begin else 0
+        if end and end['value'] - begin_old == setting['value'] \
+                and end['path'] in plan:
+            begin_new = plan.get(f'{group}.begin', 0) if begin else 0
+            plan[path] = max(1, plan[end['path']] - begin_new)
+    train_cfg[length_key] = new
+    for path, setting in settings.items():  # in the order of the config
+        if path not in plan:
+            continue
+        result = plan[path]
+        if result == setting['value']:
+            continue
+        top = setting['parts'][0]
+        cfg[top] = _set_path(cfg[top], setting['parts'][1:], result)
+        changes.append((path, setting['value'], result))
+    return changes
+
+
+def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
+    """The table of :func:`rescale_schedule`'s changes, one
+    ``key  old → new`` line each (empty string for no changes)."""
+    if not changes:
+        return ''
+    width = max(len(path) for path, _, _ in changes)
+    lines = [f'schedule rescaled by {changes[0][0]} {changes[0][1]} → '
+             f'{changes[0][2]} ({len(changes)} '
+             f'{"change" if len(changes) == 1 else "changes"}):']
+    lines += [f'  {path:<{width}}  {old} → {new}'
+              for path, old, new in changes]
+    return '\n'.join(lines)
+
+
+def _empty(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and not value
+
+
+def _warmup_ends(cfg: Config) -> List[Tuple[str, str, int, str, str]]:
+    """The warm-ups of the config's hooks: ``(hook key, hook type, end,
+    unit, what happens until the end)``, where ``end`` is the first
+    iteration (epoch) after the warm-up."""
+    out = []
+    hooks: List[Tuple[str, Any]] = []
+    if isinstance(cfg.get('custom_hooks'), (list, tuple)):
+        hooks += [(f'custom_hooks.{i}', h)
+                  for i, h in enumerate(cfg.custom_hooks)]
+    if isinstance(cfg.get('default_hooks'), Mapping):
+        hooks += [(f'default_hooks.{k}', h)
+                  for k, h in cfg.default_hooks.items()]
+    for key, hook in hooks:
+        if not isinstance(hook, Mapping):
+            continue
+        owner = _short_type(hook)
+        if owner == 'FusionWarmupHook' and _is_count(hook.get('warmup')) \
+                and hook['warmup'] > 0:
+            out.append((key, owner, hook['warmup'], _unit_of(hook, 'by_iter'),
+                        'only the fusion loss trains and the task model '
+                        '(detector / segmentor) never runs, so validation '
+                        'has no task results (mmdet: "The testing results '
+                        'of the whole dataset is empty", no mAP)'))
+        elif owner == 'ChainStagingHook' and isinstance(
+                hook.get('phases'), (list, tuple)):
+            begins = [p.get('begin') for p in hook['phases']
+                      if isinstance(p, Mapping) and p.get('task', True)]
+            begins = [b for b in begins if _is_count(b)]
+            if begins and min(begins) > 0:
+                out.append((key, owner, min(begins),
+                            _unit_of(hook, 'by_iter'),
+                            'the task model runs from the first phase with '
+                            f'task=True (begin={min(begins)}) on, so it is '
+                            'never trained'))
+        elif owner == 'RUASTrainingStrategyHook' and hook.get(
+                'strategy') == 'hierarchical' and _is_count(
+                    hook.get('scene_iters')) and hook['scene_iters'] > 0:
+            out.append((key, owner, hook['scene_iters'], 'iter',
+                        'only the scene module trains (hierarchical '
+                        'strategy), so the task module is never trained'))
+        elif owner == 'ArchScheduleHook' and isinstance(
+                hook.get('stages'), (list, tuple)):
+            begins = [
+                s.get('begin') for s in hook['stages']
+                if isinstance(s, Mapping)
+                and not (_empty(s.get('keys')) and not s.get('levels'))
+                and not (_empty(s.get('levels')) and not s.get('keys'))
+            ]
+            begins = [b for b in begins if _is_count(b)]
+            if begins and min(begins) > 0:
+                out.append((key, owner, min(begins),
+                            _unit_of(hook, 'by_epoch'),
+                            'α is updated from the first stage with keys '
+                            f'(begin={min(begins)}) on, so the architecture '
+                            'is never searched'))
+    return out
+
+
+def schedule_warnings(cfg: Config) -> List[str]:
+    """What a run of ``cfg`` will not reach, to log before training.
+
+    * a warm-up that lasts the whole run (its end at or after
+      ``train_cfg.max_iters`` / ``max_epochs``, counted in the same unit):
+      ``FusionWarmupHook`` (the task model never trains, so a detector's
+      validation has no results: mmdet's "The testing results of the whole
+      dataset is empty"), a ``ChainStagingHook`` whose first phase with
+      ``task=True`` is not reached, a hierarchical
+      ``RUASTrainingStrategyHook`` whose ``scene_iters`` are not passed, an
+      ``ArchScheduleHook`` whose first stage updating α is not reached;
+    * parameter schedulers that run past the end of training (``begin`` at
+      or after it, ``end`` / ``milestones`` / ``begin + T_max`` beyond it,
+      MMEngine's ``end=INF`` excepted): the length was changed without the
+      schedule (``--cfg-options train_cfg.max_iters=N``; ``tools/train.py
+      --max-iters N`` rescales both).
+
+    Args:
+        cfg (Config): the config as the run will use it.
+
+    Returns:
+        list[str]: one message per finding (empty when nothing is found).
+    """
+    train_cfg = cfg.get('train_cfg')
+    unit = _loop_unit(train_cfg)
+    if unit is None:
+        return []
+    length_key = f'max_{unit}s'
+    length = train_cfg[length_key]
+    if not _is_count(length):
+        return []
+    noun = 'iterations' if unit == 'iter' else 'epochs'
+    option = '--max-iters' if unit == 'iter' else '--max-epochs'
+    out = []
+    for key, owner, end, hook_unit, what in _warmup_ends(cfg):
+        if hook_unit != unit or end < length:
+            continue
+        out.append(
+            f'{owner} ({key}): its warm-up of {end} {noun} '
+            f'{"outlasts" if end > length else "lasts"} the whole run '
+            f'(train_cfg.{length_key}={length}): {what}. Train for more '
+            f'than {end} {noun}, shorten the warm-up, or shorten the whole '
+            f'schedule with tools/train.py {option} N, which rescales the '
+            'warm-up with it.')
+    beyond = []
+    settings = [s for s in _schedule_settings(cfg)
+                if s['path'].startswith('param_scheduler')
+                and s['unit'] == unit and s['value'] < _NO_END]
+    for s in settings:
+        leaf = s['parts'][-1] if not s['parts'][-1].isdigit() else \
+            s['parts'][-2]
+        if leaf == 'begin' and s['value'] >= length:
+            beyond.append(f'{s["path"]}={s["value"]}')
+        elif leaf in ('end', 'milestones') and s['value'] > length:
+            beyond.append(f'{s["path"]}={s["value"]}')
+        elif leaf == 'T_max':
+            begin = next((b['value'] for b in settings
+                          if b['path'] == f'{s["group"]}.begin'), 0)
+            if begin + s['value'] > length:
+                beyond.append(f'{s["path"]}={s["value"]}')
+    if beyond:
+        out.append(
+            f'the parameter schedule runs past the end of training '
+            f'(train_cfg.{length_key}={length}): {", ".join(beyond)}; the '
+            'schedule is cut where training stops (e.g. the learning rate '
+            f'is not annealed). tools/train.py {option} N sets the length '
+            'and rescales the schedule with it.')
+    return out
+
 
 #: sections checked by :func:`check_config_keys`: the registry they are
 #: built from and the keys the builder consumes besides the class's own

@@ -1,0 +1,151 @@
+"""tools/train.py --max-iters / --max-epochs, overrides of config-file
+variables and the warm-up warning (configs built, nothing trained)."""
+import importlib.util
+import logging
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+
+from mmfusenas.toy_data.ivif import generate_toy_dataset
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOY = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
+SEARCH_TOY = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def train():
+    return load_tool('train')
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('toy') / 'toy')
+    generate_toy_dataset(root, num=4, seed=3, size=64, val_fraction=0.5)
+    return root
+
+
+def build(train, argv, notes=None):
+    return train.build_config(train.parse_args(argv), notes)
+
+
+def test_max_iters_shortens_the_whole_schedule(train, toy_root, tmp_path):
+    notes = []
+    cfg = build(train, [TOY, '--data-root', toy_root, '--work-dir',
+                        str(tmp_path), '--max-iters', '50'], notes)
+    assert cfg.train_cfg.max_iters == 50
+    assert cfg.train_cfg.val_interval == 17
+    assert cfg.custom_hooks[0] == dict(type='FusionWarmupHook', warmup=8)
+    assert [(s.begin, s.end)
+            for s in cfg.param_scheduler] == [(8, 12), (12, 50)]
+    assert cfg.param_scheduler[1].T_max == 38
+    assert cfg.default_hooks.checkpoint.interval == 17
+    assert cfg.default_hooks.logger.interval == 2
+    assert notes == [(logging.INFO, '\n'.join([
+        'schedule rescaled by train_cfg.max_iters 300 → 50 (10 changes):',
+        '  train_cfg.max_iters                300 → 50',
+        '  train_cfg.val_interval             100 → 17',
+        '  param_scheduler.0.begin            50 → 8',
+        '  param_scheduler.0.end              70 → 12',
+        '  param_scheduler.1.begin            70 → 12',
+        '  param_scheduler.1.end              300 → 50',
+        '  param_scheduler.1.T_max            230 → 38',
+        '  default_hooks.logger.interval      10 → 2',
+        '  default_hooks.checkpoint.interval  100 → 17',
+        '  custom_hooks.0.warmup              50 → 8',
+    ]))]
+
+
+def test_values_given_with_cfg_options_win(train, toy_root, tmp_path):
+    notes = []
+    cfg = build(train, [
+        TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
+        '--max-iters', '50', '--cfg-options', 'train_cfg.val_interval=10',
+        'custom_hooks.0.warmup=5'
+    ], notes)
+    assert cfg.train_cfg.val_interval == 10
+    assert cfg.custom_hooks[0].warmup == 5
+    assert cfg.param_scheduler[0].begin == 8
+    assert notes[-1] == (logging.INFO, '--max-iters: kept as given with '
+                         '--cfg-options: train_cfg.val_interval, '
+                         'custom_hooks.0.warmup')
+    with pytest.raises(ValueError, match=r'--max-iters and --cfg-options '
+                       r'train_cfg\.max_iters both set the length'):
+        build(train, [TOY, '--data-root', toy_root, '--max-iters', '50',
+                      '--cfg-options', 'train_cfg.max_iters=20'])
+    with pytest.raises(SystemExit):
+        train.parse_args([TOY, '--max-iters', '5', '--max-epochs', '5'])
+
+
+def test_max_iters_on_an_epoch_based_search_is_refused(train, tmp_path):
+    with pytest.raises(ValueError) as err:
+        build(train, [SEARCH_TOY, '--work-dir', str(tmp_path), '--max-iters',
+                      '5'])
+    assert str(err.value).endswith(
+        'has an epoch-based train loop (BilevelEpochBasedTrainLoop, '
+        'train_cfg.max_epochs=4); use --max-epochs to rescale its epochs')
+    cfg = build(train, [SEARCH_TOY, '--work-dir', str(tmp_path),
+                        '--max-epochs', '2'])
+    assert cfg.train_cfg.max_epochs == 2
+
+
+def test_overriding_the_max_iters_variable_is_an_error(train, toy_root,
+                                                       tmp_path):
+    work = str(tmp_path / 'w')
+    with pytest.raises(KeyError) as err:
+        # (train_cfg.max_iters=1: a short run where the option is ignored)
+        train.main([TOY, '--data-root', toy_root, '--work-dir', work,
+                    '--cfg-options', 'max_iters=60', 'train_cfg.max_iters=1'])
+    assert err.value.args[0].startswith(
+        "--cfg-options max_iters=60: 'max_iters' is a variable of the config "
+        f'file {TOY}, not a setting')
+    assert 'use tools/train.py --max-iters 60' in err.value.args[0]
+    assert not osp.exists(work)  # refused before anything was written
+
+
+class _FakeRunner:
+    """What main() needs of a runner: a logger and train()."""
+
+    def __init__(self, events):
+        self.events = events
+        self.logger = SimpleNamespace(
+            log=lambda level, text: events.append((level, text)))
+
+    def train(self):
+        self.events.append('train')
+
+
+def test_a_run_inside_the_warm_up_warns_before_training(train, toy_root,
+                                                        tmp_path,
+                                                        monkeypatch):
+    events = []
+    monkeypatch.setattr(train, 'build_runner',
+                        lambda cfg: _FakeRunner(events))
+    train.main([TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
+                '--cfg-options', 'train_cfg.max_iters=50'])
+    assert events[-1] == 'train'
+    levels = [e[0] for e in events[:-1]]
+    assert levels == [logging.WARNING, logging.WARNING]
+    assert events[0][1].startswith(
+        'FusionWarmupHook (custom_hooks.0): its warm-up of 50 iterations '
+        'lasts the whole run (train_cfg.max_iters=50): only the fusion loss '
+        'trains and the task model (detector / segmentor) never runs')
+    assert events[1][1].startswith(
+        'the parameter schedule runs past the end of training '
+        '(train_cfg.max_iters=50): param_scheduler.0.begin=50')
+    # rescaled: the table, no warning
+    events.clear()
+    train.main([TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
+                '--max-iters', '50'])
+    assert [e[0] for e in events[:-1]] == [logging.INFO]
+    assert events[0][1].splitlines()[-1] == (
+        '  custom_hooks.0.warmup              50 → 8')
