@@ -21,9 +21,14 @@ Methods (:data:`BUILTIN_METHODS`): the classical rules (``mean``, ``max``,
 weights from ``--weights-root``, converted in
 process into a temporary folder by
 ``mmfusenas.models.fusion.baselines.convert_fusion_baseline``), plus any
-``--checkpoint NAME=CONFIG:CKPT``. A built-in method whose config, converter
-or weight file is missing is reported as absent with the reason (in the
-table, the JSON and RESULT), never dropped; a missing file given on the
+``--checkpoint NAME=CONFIG:CKPT``. Without ``--methods`` every built-in
+method with ``default=True`` runs (:data:`DEFAULT_METHODS`: all but
+``TarDAL+``, whose output is a dark edge map rather than a fused image,
+see ``ROW_CAVEATS`` of :mod:`mmfusenas.utils.results_record`); a method
+with a caveat is marked ``†`` in the printed table, the caveat beneath.
+A built-in method whose config, converter or weight file is missing is
+reported as absent with the reason (in the table, the JSON and RESULT),
+never dropped; a missing file given on the
 command line is an error.
 
 Every method runs through the inference path of ``tools/fuse.py``
@@ -94,14 +99,16 @@ from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa
                             test_pipeline_cfg)
 from mmfusenas.datasets import PairedImageDataset, detect_layout  # noqa
 from mmfusenas.evaluation.functional import (  # noqa: E402
-    FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
+    FUSION_PRESETS, compute_fusion_metrics, resolve_metrics,
+    summed_metrics_note)
 from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.results_record import write_results_record  # noqa
+from mmfusenas.utils.results_record import (  # noqa: E402
+    FOOTNOTE_SIGNS, ROW_CAVEATS, write_results_record)
 
 #: eval_fusion.py: its source reading and --out checks are reused as is
 EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
@@ -136,6 +143,8 @@ class Method:
         cfg_options (dict): config overrides.
         absent (str, optional): why the method cannot run (set by
             :func:`resolve_methods`).
+        default (bool): runs without ``--methods``; ``False``: only when
+            named.
     """
     name: str
     config: str
@@ -144,6 +153,7 @@ class Method:
     weights: Optional[str] = None
     cfg_options: dict = field(default_factory=dict)
     absent: Optional[str] = None
+    default: bool = True
 
 
 #: the built-in methods, in table order
@@ -156,13 +166,17 @@ BUILTIN_METHODS: Tuple[Method, ...] = (
     Method('TarDAL', 'configs/baselines/tardal_ivif.py',
            converter='tardal', weights='tardal.pt',
            cfg_options={'model.fusion_net.bn_mode': 'train'}),
+    # a dark edge map, not a fused image (ROW_CAVEATS): only when named
     Method('TarDAL+', 'configs/baselines/tardal_ivif.py',
-           converter='tardal', weights='tardal_plus.pt'),
+           converter='tardal', weights='tardal_plus.pt', default=False),
     Method('TarDAL++', 'configs/baselines/tardal_ivif.py',
            converter='tardal', weights='tardal_plusplus.pt'),
     Method('IFCNN-MAX', 'configs/baselines/ifcnn_max_ivif.py',
            converter='ifcnn_max', weights='ifcnn_max.pth'),
 )
+#: the built-in methods that run without ``--methods``
+DEFAULT_METHODS: Tuple[str, ...] = tuple(m.name for m in BUILTIN_METHODS
+                                         if m.default)
 
 
 def _checkpoint_item(text: str) -> Method:
@@ -198,7 +212,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         metavar='NAME',
         help='only these methods (built-in names and --checkpoint names; '
-        'default: all)')
+        'default: every --checkpoint and the built-ins but TarDAL+, which '
+        'runs only when named)')
     parser.add_argument(
         '--checkpoint',
         nargs='+',
@@ -357,6 +372,8 @@ def resolve_methods(args: argparse.Namespace, workdir: str) -> List[Method]:
             raise ValueError(f'--methods: unknown method(s) {unknown}; '
                              f'known: {names}')
         methods = [m for m in methods if m.name in args.methods]
+    else:
+        methods = [m for m in methods if m in explicit or m.default]
     for method in methods:
         if method in explicit:
             continue
@@ -525,16 +542,24 @@ def merge_rows(result: Dict[str, dict], record: dict, path: str) -> dict:
 
 # ---------------------------------------------------------------- outputs
 def format_table(result: dict, metrics: Sequence[str]) -> str:
+    """One table per dataset (value (rank) per metric, mean rank, cost);
+    the note on the columns that sum two sources, and the caveat of every
+    row marked ``†`` (``ROW_CAVEATS``), beneath."""
     blocks = []
+    marked = [n for n in ROW_CAVEATS
+              if any(n in table for table in result.values())]
+    signs = {n: FOOTNOTE_SIGNS[i % len(FOOTNOTE_SIGNS)]
+             for i, n in enumerate(marked)}
     for dataset, table in result.items():
         rows = [['method'] + list(metrics) +
                 ['mean rank', 'params', 'GFLOPs', 'ms']]
         for name, r in table.items():
+            label = f'{name} {signs[name]}' if name in signs else name
             if 'absent' in r:
-                rows.append([name, f'absent: {r["absent"]}'] + [''] *
+                rows.append([label, f'absent: {r["absent"]}'] + [''] *
                             (len(metrics) + 2))
                 continue
-            rows.append([name] + [
+            rows.append([label] + [
                 f'{r[m]:.4f} ({r["rank"][m]})' for m in metrics
             ] + [
                 f'{r["mean_rank"]:.2f}', f'{r["params"]:,}',
@@ -544,6 +569,9 @@ def format_table(result: dict, metrics: Sequence[str]) -> str:
         blocks.append(AsciiTable(
             rows, title=f'{dataset} ({"/".join(map(str, pairs))} pairs, '
             f'{PRESET}; value (rank))').table)
+    note = summed_metrics_note(PRESET, metrics)
+    blocks += ([note] if note else []) + [
+        f'{signs[n]} {n}: {ROW_CAVEATS[n]}' for n in marked]
     return '\n'.join(blocks)
 
 

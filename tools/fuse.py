@@ -8,10 +8,13 @@ fused through its luminance and the result gets its chroma back), padding to
 the network's size multiple (the data preprocessor's ``pad_size_divisor``)
 and cropping back are those of training / testing: a
 :class:`~mmfusenas.datasets.PairedImageDataset` with the config's test
-pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics
-(:class:`~mmfusenas.evaluation.FusionMetric`) per pair and their mean, and a
-warning on stderr naming the pairs whose fused image is constant or whose
-metrics are not finite.
+pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics per
+pair and their mean, computed on each written PNG read back from disk with
+the reading, gray rule and metric functions of
+``tools/analysis_tools/eval_fusion.py``
+(:mod:`mmfusenas.evaluation.fusion_files`): the same numbers that
+``eval_fusion.py`` gives on the output folder. A warning on stderr names
+the pairs whose fused image is constant or whose metrics are not finite.
 
 The model is built with :func:`mmfusenas.apis.init_model` and every pair
 goes through :func:`mmfusenas.apis.inference_fusion`. Before anything is
@@ -30,11 +33,10 @@ import os.path as osp
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import cv2
 from mmengine.config import Config, DictAction
-from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
@@ -47,8 +49,11 @@ from mmfusenas.apis import (TIM_OFFICIAL,  # noqa: E402
                             load_config, parse_optimize, refuse_unreadable,
                             result_image)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
-from mmfusenas.evaluation.functional import FUSION_PRESETS  # noqa: E402
-from mmfusenas.evaluation.metrics import FusionMetric  # noqa: E402
+from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
+    DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
+    resolve_metrics)
+from mmfusenas.evaluation.fusion_files import (  # noqa: E402
+    format_metrics_table, mean_metrics, score_triplet)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -99,11 +104,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--metrics',
         nargs='*',
         metavar='NAME',
-        help='compute fusion metrics (two sources only): without names the '
-        "preset's default list, or the names given (e.g. VIF MI)")
+        help='compute fusion metrics (two sources only) on each written '
+        'PNG, read back as tools/analysis_tools/eval_fusion.py reads it (the '
+        "same numbers): without names the preset's default list, 'all', or "
+        'the names given (e.g. VIF MI)')
     parser.add_argument(
         '--preset',
-        default='cddfuse',
+        default=DEFAULT_FUSION_PRESET,
         choices=sorted(FUSION_PRESETS),
         help='metric conventions (see docs/user_guides/evaluation.md)')
     parser.add_argument(
@@ -211,16 +218,6 @@ def build_dataset(cfg: Config,
         serialize_data=False)
 
 
-def format_table(results: List[Dict], names: Sequence[str],
-                 means: Dict[str, float]) -> str:
-    """Per-pair metric rows and the mean row as an ASCII table."""
-    rows = [['pair'] + list(names)]
-    rows += [[r['stem']] + [f'{r[n]:.4f}' for n in names] for r in results]
-    rows.append([f'mean (n={len(results)})'] +
-                [f'{means[n]:.4f}' for n in names])
-    return AsciiTable(rows).table
-
-
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     """Fuse the folders; return the mean metrics (empty without
     ``--metrics``)."""
@@ -232,16 +229,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
             raise FileNotFoundError(f'{kind} file not found: {path}')
     cfg = load_config(args.config, args.cfg_options)
     folders = resolve_folders(args, cfg)
-    metric = None
+    names = None
     if args.metrics is not None:
         if len(folders) != 2:
             raise ValueError(f'--metrics needs exactly two sources, got '
                              f'{list(folders)}')
-        if args.tim_official:
-            raise ValueError('--metrics and --tim-official cannot be '
-                             'combined (evaluate the written folder with '
-                             'tools/analysis_tools/eval_fusion.py)')
-        metric = FusionMetric(args.preset, args.metrics or None)
+        # eval_fusion.py's names: none = the preset's default list
+        names = resolve_metrics(
+            args.preset, 'all' if args.metrics == ['all'] else
+            (args.metrics or None))
     if (args.tim_official and 'fold_bn' in parse_optimize(args.optimize)
             and TIM_OFFICIAL[args.tim_official]['batch_stats']):
         raise ValueError(
@@ -261,6 +257,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         print(UNTRAINED_WARNING, file=sys.stderr, flush=True)
 
     start, written = time.perf_counter(), 0
+    per_image: Dict[str, Dict[str, float]] = {}
+    constant: Dict[str, float] = {}
     for idx in track(range(len(dataset)), f'fusing {len(dataset)} pair(s)'):
         if idx in skip:
             continue
@@ -271,28 +269,30 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                 model, list(info['img_path'].values()), args.tim_official,
                 pad_mode=args.pad_mode)
         else:
-            sample = inference_fusion(model, info)
-            img = result_image(sample)
-            if metric is not None:
-                metric.process(None, [sample.cpu()])
+            img = result_image(inference_fusion(model, info))
         ok, buf = cv2.imencode('.png', img)
         if not ok:
             raise RuntimeError(f'PNG encoding failed for {stem}')
-        atomic_write(buf.tobytes(), osp.join(args.out, f'{stem}.png'))
+        out_path = osp.join(args.out, f'{stem}.png')
+        atomic_write(buf.tobytes(), out_path)
         written += 1
+        if names is not None:
+            # the written file, read back as eval_fusion.py reads it
+            source_a, source_b = info['img_path'].values()
+            per_image[stem], level = score_triplet(
+                {'IR': source_a, 'VI': source_b, 'fused': out_path},
+                args.preset, names, stem)
+            if level is not None:
+                constant[stem] = level
     elapsed = time.perf_counter() - start
     print(f'wrote {written} fused image(s) to {args.out} in {elapsed:.1f} s'
           f' ({elapsed / max(written, 1):.2f} s per pair); skipped '
           f'{len(bad)}' + (':\n' + format_skipped(bad) if bad else ''))
-    if metric is None:
+    if names is None or not per_image:
         return {}
-    names = metric.metric_names
-    means = {
-        n: sum(r[n] for r in metric.results) / len(metric.results)
-        for n in names
-    }
-    print(format_table(metric.results, names, means))
-    warning = metric.degenerate_message(metric.results)
+    means = mean_metrics(per_image, names)
+    print(format_metrics_table(per_image, means, args.preset))
+    warning = degenerate_pairs_message(per_image, constant)
     if warning:
         print(f'warning: {warning}', file=sys.stderr)
     return means

@@ -24,9 +24,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='mmdet.CocoMetric', metric='bbox', classwise=True),
-    dict(
-        type='FusionMetric',
-        preset='cddfuse',
-        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF']),
+    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
+    # and eval_fusion.py report it
+    dict(type='FusionMetric', preset='cddfuse'),
 ]
 test_evaluator = val_evaluator

@@ -10,9 +10,27 @@ import os
 import os.path as osp
 import platform
 import subprocess
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from .fileio import atomic_write
+
+#: Caveats of table rows, by row name: ``tools/misc/results_to_docs.py``
+#: marks the row's name with a footnote sign in every rendered table that
+#: holds it and prints the text beneath that table; the benchmark that
+#: writes such rows marks them the same way in its own output. A record may
+#: add its own under ``caveats`` (``{row: text}``).
+ROW_CAVEATS: Dict[str, str] = {
+    'TarDAL+':
+    '`tardal_plus.pt` writes a dark edge map, not a fused image (mean grey '
+    '27 of 255 on TNO 19), under the only published convention for this '
+    "file (the TarDAL script's running BatchNorm statistics; an independent "
+    'rebuild of that script gives the same image): its scores do not '
+    "measure fusion. Not among `bench_fusion_real.py`'s default methods "
+    '(`--methods TarDAL+` runs it).',
+}
+
+#: footnote signs, in order of first use in a table
+FOOTNOTE_SIGNS = ('†', '‡', '§', '¶')
 
 
 def cpu_model() -> str:

@@ -65,15 +65,109 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert cli.main(args + ['--preset', 'matlab']) == 2
     assert "'matlab'" in capsys.readouterr().err
     os.remove(d['fused'] / '01.png')
+    assert cli.main(args + ['--strict']) == 2
+    err = capsys.readouterr().err
+    assert err.endswith('error: unmatched stems (--strict): 1 source '
+                        f"pair(s) without a fused image in {d['fused']}: "
+                        '01\n')
+    os.remove(d['fused'] / '00.png')
+    cv2.imwrite(str(d['fused'] / 'x.png'), np.zeros((72, 80), np.uint8))
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert 'no fused image' in err and "['01']" in err
+    assert err.endswith(f"error: no stem is common to {d['ir']}, {d['vi']} "
+                        f"and {d['fused']}: 1 fused image(s) without an "
+                        f"IR/VI source pair in {d['fused']}: x; 2 source "
+                        f"pair(s) without a fused image in {d['fused']}: "
+                        '00, 01\n')
+    os.remove(d['fused'] / 'x.png')
+    cv2.imwrite(str(d['fused'] / '00.png'), np.zeros((72, 80), np.uint8))
     cv2.imwrite(str(d['fused'] / '01.jpg'), np.zeros((10, 12), np.uint8))
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     # HxW, the convention of every size in messages (it printed WxH)
     assert "size mismatch for stem '01' (HxW)" in err and '01.jpg 10x12' in err
     assert 'IR 01.png 72x80' in err
+
+
+def test_unmatched_stems_are_named_counted_and_recorded(tmp_path, capsys):
+    """Fused images without sources, source pairs without a fused image
+    and unpaired IR / VI images were left out without a word (the mean was
+    silently over fewer pairs): each kind is named with its count, the
+    JSON records the pairs scored and the stems, and the means are over
+    the matched pairs."""
+    d = _synthetic(tmp_path, n=3)
+    blank = np.zeros((72, 80), np.uint8)
+    os.remove(d['fused'] / '02.png')                # source pair, no fused
+    for i in range(12):                              # fused, no sources
+        cv2.imwrite(str(d['fused'] / f'x{i:02d}.png'), blank)
+    cv2.imwrite(str(d['vi'] / 'z.png'), blank)      # VI without IR
+    cv2.imwrite(str(d['ir'] / 'w.png'), blank)      # IR without VI
+    cv2.imwrite(str(d['fused'] / 'w.png'), blank)   # ... and its fused one
+    out = tmp_path / 'r.json'
+    args = [str(d['ir']), str(d['vi']), str(d['fused']), '--metrics', 'EN',
+            'SSIM']
+    assert cli.main(args + ['--out', str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-5:] == [
+        'warning: 13 fused image(s) without an IR/VI source pair in '
+        f"{d['fused']}: w, x00, x01, x02, x03, x04, x05, x06, x07, x08, ... "
+        'and 3 more',
+        f"warning: 1 source pair(s) without a fused image in {d['fused']}: "
+        '02',
+        f"warning: 1 IR image(s) without a VI image in {d['ir']}: w",
+        f"warning: 1 VI image(s) without an IR image in {d['vi']}: z",
+        'warning: these stems are not scored; the means are over the 2 '
+        'matched pair(s) (--strict makes unmatched stems an error)',
+    ]
+    res = json.loads(out.read_text())
+    assert res['pairs'] == 2 and list(res['per_image']) == ['00', '01']
+    assert res['metrics'] == ['EN', 'SSIM']
+    assert res['unmatched'] == {
+        'fused_without_source': ['w'] + [f'x{i:02d}' for i in range(12)],
+        'source_without_fused': ['02'],
+        'ir_without_vi': ['w'],
+        'vi_without_ir': ['z'],
+    }
+    assert res['mean']['EN'] == pytest.approx(
+        (res['per_image']['00']['EN'] + res['per_image']['01']['EN']) / 2,
+        abs=1e-15)
+    assert 'mean (2)' in captured.out
+    # --strict: an error naming every kind, nothing written
+    os.remove(out)
+    assert cli.main(args + ['--out', str(out), '--strict']) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        'error: unmatched stems (--strict): 13 fused image(s) without an '
+        f"IR/VI source pair in {d['fused']}: w, x00, x01, x02, x03, x04, "
+        'x05, x06, x07, x08, ... and 3 more; 1 source pair(s) without a '
+        f"fused image in {d['fused']}: 02; 1 IR image(s) without a VI image "
+        f"in {d['ir']}: w; 1 VI image(s) without an IR image in {d['vi']}: "
+        'z\n')
+    assert not out.exists()
+    with pytest.raises(ValueError, match=r'unmatched stems \(--strict\)'):
+        cli.evaluate(str(d['ir']), str(d['vi']), str(d['fused']), 'cddfuse',
+                     ['EN'], strict=True)
+
+
+def test_summed_columns_are_named_under_the_table(tmp_path, capsys):
+    """The SSIM column (values up to 2) is SSIM(A,F) + SSIM(B,F); the
+    table said nothing about it."""
+    d = _synthetic(tmp_path)
+    assert cli.main([str(d['ir']), str(d['vi']), str(d['fused'])]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        'MI, SCD, VIF, SSIM: sums over the two sources (A = first source, '
+        'IR; B = second, VI): MI = MI(A,F) + MI(B,F), SCD = r(F-B,A) + '
+        'r(F-A,B), VIF = VIF(A,F) + VIF(B,F), SSIM = SSIM(A,F) + SSIM(B,F) '
+        '(at most 2).')
+    a = cv2_bgr2gray(cv2.imread(str(d['ir'] / '00.png')))
+    b = cv2_bgr2gray(cv2.imread(str(d['vi'] / '00.bmp')))
+    f = cv2_bgr2gray(cv2.imread(str(d['fused'] / '00.png')))
+    from mmfusenas.evaluation.functional.fusion import ssim
+    summed = compute_fusion_metrics(a, b, f, 'cddfuse', ['SSIM'])['SSIM']
+    assert summed == pytest.approx(
+        ssim(a, f, mode='skimage', data_range=2.0) +
+        ssim(b, f, mode='skimage', data_range=2.0), abs=1e-12)
 
 
 def _link_subset(src, dst, stems):
@@ -323,6 +417,34 @@ def test_methods_root_scores_ranks_and_writes_json_and_csv(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "method 'ir' lacks 1 stem(s) of the sources (03)" in captured.err
     assert 'mean rank' in captured.out and '3 common pair(s)' in captured.out
+
+
+def test_methods_root_names_extra_and_unpaired_stems(tmp_path, capsys):
+    """A method's image without a source pair and a VI image without an
+    IR one were ignored silently; they are named (and recorded), and
+    --strict refuses them like a method lacking a stem."""
+    d, root = _methods(tmp_path)
+    cv2.imwrite(str(root / 'avg' / 'zz.png'), np.zeros((72, 80), np.uint8))
+    cv2.imwrite(str(d['vi'] / 'q.png'), np.zeros((72, 80), np.uint8))
+    out = tmp_path / 'ranking'
+    args = [str(d['ir']), str(d['vi']), '--methods-root', str(root),
+            '--metrics', 'EN', '--out', str(out)]
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert f"warning: 1 VI image(s) without an IR image in {d['vi']}: q; " \
+        'not scored\n' in err
+    assert "warning: method 'avg' has 1 fused image(s) without an IR/VI " \
+        'source pair (zz); not scored\n' in err
+    res = json.loads((tmp_path / 'ranking.json').read_text())
+    assert res['unmatched'] == {'ir_without_vi': [], 'vi_without_ir': ['q']}
+    assert res['methods']['avg']['extra'] == ['zz']
+    assert res['methods']['ir']['extra'] == []
+    assert cli.main(args + ['--strict']) == 2
+    assert capsys.readouterr().err.endswith(
+        'error: unmatched stems (--strict): 1 VI image(s) without an IR '
+        f"image in {d['vi']}: q; 1 fused image(s) without an IR/VI source "
+        "pair in method 'avg': zz; 1 source pair(s) without a fused image "
+        "in method 'ir': 03\n")
 
 
 @pytest.mark.parametrize('case', ['undecodable', 'size'])

@@ -97,6 +97,31 @@ def test_fusion_metric_warns_on_constant_fused(backend):
     assert 'good' not in msg
 
 
+def test_fusion_metric_table_names_the_summed_columns():
+    """The table ``tools/test.py`` logs showed SSIM values above 1 without
+    saying that the column is SSIM(A,F) + SSIM(B,F)."""
+    rng = np.random.default_rng(0)
+    a = np.round(cv2.GaussianBlur(rng.uniform(0, 255, (48, 48)), (5, 5), 1))
+    b = np.round(cv2.GaussianBlur(rng.uniform(0, 255, (48, 48)), (5, 5), 1))
+    m = FusionMetric(metrics=['EN', 'SSIM', 'MI'])
+    m.process(None, [_fusion_sample(a, b, np.round((a + b) / 2)).to_dict()])
+    records = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        m.compute_metrics(m.results)
+    finally:
+        logger.removeHandler(handler)
+    (table, ) = [r.getMessage() for r in records
+                 if 'fusion metrics (preset cddfuse)' in r.getMessage()]
+    assert table.splitlines()[-1] == (
+        'SSIM, MI: sums over the two sources (A = first source, IR; B = '
+        'second, VI): SSIM = SSIM(A,F) + SSIM(B,F) (at most 2), MI = '
+        'MI(A,F) + MI(B,F).')
+
+
 def test_fusion_metric_bad_input():
     with pytest.raises(KeyError, match='unknown fusion metric'):
         FusionMetric(metrics=['EN', 'QABF'])

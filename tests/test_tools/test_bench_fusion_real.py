@@ -194,6 +194,35 @@ def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data):
                                                                  [1, 1])
 
 
+def test_default_methods_leave_out_tardal_plus(bench, tmp_path):
+    """TarDAL+ (a dark edge map, not a fused image) ran in the default
+    table like every other method; it runs only when named."""
+    def names(*argv):
+        args = bench.parse_args(['--weights-root', str(tmp_path / 'none'),
+                                 *argv])
+        return [m.name for m in bench.resolve_methods(args, str(tmp_path))]
+
+    assert bench.DEFAULT_METHODS == ('mean', 'max', 'laplacian', 'SeAFusion',
+                                     'TarDAL', 'TarDAL++', 'IFCNN-MAX')
+    assert names() == list(bench.DEFAULT_METHODS)
+    assert names('--methods', 'TarDAL+', 'mean') == ['mean', 'TarDAL+']
+    assert names('--checkpoint', f'toy={TOY}:{TOY}') == \
+        list(bench.DEFAULT_METHODS) + ['toy']
+    # a table that holds it marks it, with the caveat beneath
+    row = {'EN': 1.0, 'rank': {'EN': 1}, 'mean_rank': 1.0, 'params': 0,
+           'flops': 0, 'latency_ms': 0.0, 'pairs': 1}
+    text = bench.format_table({'d': {'TarDAL+': row}}, ['EN'])
+    assert '| TarDAL+ † | 1.0000 (1) |' in text
+    assert text.splitlines()[-1] == (
+        '† TarDAL+: `tardal_plus.pt` writes a dark edge map, not a fused '
+        'image (mean grey 27 of 255 on TNO 19), under the only published '
+        "convention for this file (the TarDAL script's running BatchNorm "
+        'statistics; an independent rebuild of that script gives the same '
+        'image): its scores do not measure fusion. Not among '
+        "`bench_fusion_real.py`'s default methods (`--methods TarDAL+` runs "
+        'it).')
+
+
 def test_merge_rows_hand_case(bench):
     """--merge: the record's rows of the methods not run come first, lose
     their old ranks, and all rows are ranked together."""

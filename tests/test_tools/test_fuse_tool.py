@@ -18,6 +18,8 @@ from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
 MRI_PET_CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_mri_pet.py')
+MEAN_CONFIG = osp.join(REPO, 'configs', 'baselines',
+                       'classical_mean_ivif.py')
 TINY = ['--cfg-options', 'model.fusion_net.channels=4']
 TNO_STEMS = ('05', '07')  # 475x575 (not a multiple of 4) and 256x256
 ROAD_STEMS = ('FLIR_00211', 'FLIR_00977')  # 301x496, 351x505
@@ -25,7 +27,7 @@ ROAD_STEMS = ('FLIR_00211', 'FLIR_00977')  # 301x496, 351x505
 
 def load_tool(name):
     spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+        f'tool_{osp.basename(name)}', osp.join(REPO, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -128,6 +130,77 @@ def test_tno_grey_pairs_bit_exact_with_metrics(shared_data, tmp_path,
     assert list(means) == ['VIF', 'MI', 'EN']
     for k, vals in expected.items():
         assert means[k] == pytest.approx(np.mean(vals), abs=1e-12)
+
+
+def test_fuse_metrics_equal_eval_fusion_on_the_written_folder(
+        shared_data, tmp_path, capsys):
+    """``fuse.py --metrics`` scored the in-memory fused luminance while
+    ``eval_fusion.py`` reads the written PNG (a colour PNG's grey is not
+    that Y), so the same images gave two sets of numbers (EN 7.3306 vs
+    7.3107): both now score the written file the same way, with the same
+    default list, and print the same table with the note on summed
+    columns."""
+    from mmfusenas.evaluation.functional import DEFAULT_FUSION_METRICS
+    eval_fusion = load_tool(osp.join('analysis_tools', 'eval_fusion'))
+    ir_dir, vi_dir = str(tmp_path / 'ir'), str(tmp_path / 'vi')
+    os.makedirs(ir_dir)
+    os.makedirs(vi_dir)
+    # crops of a colour RoadScene pair (grey IR JPG, colour VI) and of a
+    # grey TNO pair, written losslessly
+    for stem, name, (y, x) in (('road', 'RoadScene/{}/FLIR_00211.jpg',
+                                (120, 200)),
+                               ('tno', 'TNO/{}/05.png', (200, 250))):
+        for mod, folder in (('ir', ir_dir), ('vi', vi_dir)):
+            img = cv2.imread(osp.join(shared_data, 'fusion',
+                                      name.format(mod)),
+                             cv2.IMREAD_UNCHANGED)
+            cv2.imwrite(osp.join(folder, f'{stem}.png'),
+                        img[y:y + 61, x:x + 77])
+    out = str(tmp_path / 'out')
+    # the pixel mean of the sources' luminance (no weights): a fused image
+    # that is neither constant nor random
+    means = fuse.main([MEAN_CONFIG, 'none', '--ir', ir_dir, '--vi', vi_dir,
+                       '--out', out, '--metrics'])
+    fuse_table = capsys.readouterr().out
+    assert cv2.imread(osp.join(out, 'road.png'),
+                      cv2.IMREAD_UNCHANGED).shape == (61, 77, 3)
+    res = eval_fusion.evaluate(ir_dir, vi_dir, out, 'cddfuse')
+    assert list(means) == res['metrics'] == list(DEFAULT_FUSION_METRICS)
+    assert res['pairs'] == 2
+    for name in DEFAULT_FUSION_METRICS:
+        assert means[name] == pytest.approx(res['mean'][name], abs=1e-9), \
+            name
+    # the same table as eval_fusion.py prints, with the summed columns named
+    table = eval_fusion.format_table(res)
+    assert table in fuse_table
+    assert table.splitlines()[-1].startswith(
+        'MI, SCD, VIF, SSIM: sums over the two sources (A = first source, '
+        'IR; B = second, VI): ')
+    assert 'SSIM = SSIM(A,F) + SSIM(B,F) (at most 2).' in table
+
+
+def test_one_default_metric_list():
+    """fuse.py --metrics (11 metrics), eval_fusion.py and FusionMetric()
+    share one default list, and the shipped configs' evaluators (what
+    tools/test.py reports; 8 metrics before) use it."""
+    from mmfusenas.evaluation import FusionMetric
+    from mmfusenas.evaluation.functional import (DEFAULT_FUSION_METRICS,
+                                                 DEFAULT_FUSION_PRESET)
+    from mmfusenas.registry import METRICS
+    eval_fusion = load_tool(osp.join('analysis_tools', 'eval_fusion'))
+    assert DEFAULT_FUSION_METRICS == ('EN', 'SD', 'SF', 'AG', 'MI', 'SCD',
+                                      'VIF', 'Qabf', 'SSIM', 'CC', 'PSNR')
+    assert FusionMetric().metric_names == DEFAULT_FUSION_METRICS
+    args = fuse.parse_args(['c', 'k', '--out', 'o'])
+    assert args.preset == DEFAULT_FUSION_PRESET
+    assert eval_fusion.parse_args(['a', 'b', 'c']).preset == \
+        DEFAULT_FUSION_PRESET
+    for path in (CONFIG, osp.join(REPO, 'configs', 'tim',
+                                  'retinanet_ivif_toy.py')):
+        cfg = Config.fromfile(path)
+        (spec, ) = [e for e in cfg.test_evaluator
+                    if e['type'] == 'FusionMetric']
+        assert METRICS.build(spec).metric_names == DEFAULT_FUSION_METRICS
 
 
 def test_roadscene_colour_output_keeps_the_visible_chroma(

@@ -176,3 +176,50 @@ def test_table_metrics_override_the_columns_of_one_table(tool):
     assert lines[lines.index('**main** (4 images)') + 2] == '| method | PSNR |'
     assert lines[lines.index('**check** (16 images)') + 2:][:3] == [
         '| method | a | b |', '|---|---|---|', '| m | 1.0000 | 2.0000 |']
+
+
+def test_caveat_rows_get_a_footnote_under_their_table(tool):
+    """TarDAL+ (a dark edge map) was shown like every other method: its
+    name gets a footnote sign in every table holding it and the caveat is
+    printed beneath the first of them; a record's own ``caveats`` add to
+    the built-in ones."""
+    row = {'EN': 1.0, 'rank': {'EN': 1}, 'mean_rank': 1.0}
+    record = dict(
+        command='c', commit='abc', machine=dict(cpu_model='CPU X', cores=2,
+                                                threads=1),
+        metrics=['EN'], caveats={'x': 'not a fused image either.'},
+        result={'TNO': {'mean': row, 'TarDAL+': row},
+                'RoadScene': {'TarDAL+': row, 'x': row}})
+    caveat = tool.ROW_CAVEATS['TarDAL+']
+    assert caveat.startswith('`tardal_plus.pt` writes a dark edge map, not '
+                             'a fused image')
+    assert tool.render(record).split('\n')[2:] == [
+        '**TNO**', '', '| method | EN | mean rank |', '|---|---|---|',
+        '| mean | 1.0000 (1) | 1.0000 |',
+        '| TarDAL+ † | 1.0000 (1) | 1.0000 |', '', f'† TarDAL+: {caveat}',
+        '', '**RoadScene**', '', '| method | EN | mean rank |',
+        '|---|---|---|', '| TarDAL+ † | 1.0000 (1) | 1.0000 |',
+        '| x ‡ | 1.0000 (1) | 1.0000 |', '',
+        '‡ x: not a fused image either.']
+
+
+def test_fusion_record_names_the_summed_columns(tool):
+    """The SSIM column of the fusion tables (values above 1) is SSIM(A,F) +
+    SSIM(B,F); a record with a fusion ``preset`` says so in its header."""
+    record = dict(RECORD, preset='cddfuse')
+    lines = tool.render(record).split('\n')
+    assert lines[0] == tool.render(RECORD).split('\n')[0] + (
+        ' SSIM: sums over the two sources (A = first source, IR; B = second, '
+        'VI): SSIM = SSIM(A,F) + SSIM(B,F) (at most 2).')
+    assert lines[1:] == tool.render(RECORD).split('\n')[1:]
+    # the committed real-pair record: every summed column is named
+    import json
+    import os.path as osp
+    with open(osp.join(tool.ROOT, 'docs', 'results',
+                       'fusion_real.json')) as f:
+        real = json.load(f)
+    assert tool.render(real).split('\n')[0].endswith(
+        '1 = best). MI, SCD, VIF, SSIM: sums over the two sources (A = '
+        'first source, IR; B = second, VI): MI = MI(A,F) + MI(B,F), SCD = '
+        'r(F-B,A) + r(F-A,B), VIF = VIF(A,F) + VIF(B,F), SSIM = SSIM(A,F) + '
+        'SSIM(B,F) (at most 2).')

@@ -17,10 +17,17 @@ rank, and writes ``ranking.json`` and ``ranking.csv`` (see
 :func:`evaluate_methods`).
 
 Pairs are matched by file stem (``01.png`` in IR_DIR, ``01.jpg`` in VI_DIR
-and ``01.bmp`` in FUSED_DIR are one triple). Colour images are converted to
+and ``01.bmp`` in FUSED_DIR are one triple). Every stem left out is named:
+a warning on stderr per kind (fused images without an IR/VI pair, source
+pairs without a fused image, IR without VI, VI without IR) with the count
+and the stems, and the JSON records ``pairs`` (the number scored) and
+``unmatched`` (the stems of each kind); with ``--strict`` any unmatched
+stem is an error (exit code 2) instead. Colour images are converted to
 gray with the preset's rule (cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the
 8-bit image, rounded; tang / vifb: MATLAB ``rgb2gray``). Conventions of each
-preset are documented in ``docs/user_guides/evaluation.md``.
+preset are documented in ``docs/user_guides/evaluation.md``. Reading and
+scoring are those of :mod:`mmfusenas.evaluation.fusion_files`, which
+``tools/fuse.py --metrics`` uses on the PNGs it writes.
 
 Inputs are checked, not converted silently: images must be 8-bit (a 16-bit
 image is refused, since the metrics' constants assume 0..255); an RGBA image
@@ -38,7 +45,6 @@ import os.path as osp
 import sys
 from typing import Dict, List
 
-import cv2
 import numpy as np
 from terminaltables import AsciiTable
 
@@ -46,12 +52,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
-    EXTRA_METRICS, FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics,
-    degenerate_pairs_message, resolve_metrics)
+    DEFAULT_FUSION_PRESET, EXTRA_METRICS, FUSION_METRICS, FUSION_PRESETS,
+    compute_fusion_metrics, degenerate_pairs_message, list_names,
+    resolve_metrics, summed_metrics_note)
+from mmfusenas.evaluation.fusion_files import (  # noqa: E402,F401
+    IMG_EXTS, format_metrics_table, index_dir, match_stems, mean_metrics,
+    read_bgr8, read_gray, score_triplet, unmatched_messages)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
-
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def parse_args(argv=None):
@@ -71,7 +79,7 @@ def parse_args(argv=None):
         'stems all of them (and the sources) have')
     parser.add_argument(
         '--preset',
-        default='cddfuse',
+        default=DEFAULT_FUSION_PRESET,
         help=f'convention preset: {", ".join(sorted(FUSION_PRESETS))}')
     parser.add_argument(
         '--metrics',
@@ -86,63 +94,15 @@ def parse_args(argv=None):
         'and OUT.csv)')
     parser.add_argument(
         '--digits', type=int, default=4, help='decimals shown in the table')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='exit with an error naming the stems when any stem is '
+        'unmatched (a fused image without an IR/VI pair, a source pair '
+        'without a fused image, IR without VI or VI without IR; with '
+        '--methods-root also a method lacking stems) instead of warning and '
+        'scoring the matched pairs')
     return parser.parse_args(argv)
-
-
-def index_dir(folder: str, what: str) -> Dict[str, str]:
-    """Map file stem -> path for the images of ``folder``."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{what} folder not found: {folder}')
-    out = {}
-    hidden = []
-    for name in sorted(os.listdir(folder)):
-        stem, ext = osp.splitext(name)
-        if ext.lower() not in IMG_EXTS:
-            continue
-        if name.startswith('.'):
-            hidden.append(name)
-            continue
-        if stem in out:
-            raise ValueError(f'{what} folder {folder} has two images with '
-                             f'stem {stem!r}: {osp.basename(out[stem])}, '
-                             f'{name}')
-        out[stem] = osp.join(folder, name)
-    if hidden:
-        print(f'note: skipped {len(hidden)} hidden file(s) in {what} folder '
-              f'{folder}: {", ".join(hidden)}', file=sys.stderr)
-    if not out:
-        raise FileNotFoundError(f'{what} folder {folder} holds no images '
-                                f'({", ".join(IMG_EXTS)})')
-    return out
-
-
-def read_bgr8(path: str) -> np.ndarray:
-    """Read an 8-bit image as BGR, refusing what would be converted
-    silently: other bit depths and RGBA with transparent pixels."""
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    if img.dtype != np.uint8:
-        raise ValueError(
-            f'{path} is a {img.dtype} image ({img.dtype.itemsize * 8}-bit '
-            'per channel); the fusion metrics are defined on 8-bit images: '
-            'convert it explicitly (e.g. scale 16-bit to 0..255) first')
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    if img.shape[2] == 4:
-        if not (img[..., 3] == 255).all():
-            raise ValueError(
-                f'{path} has an alpha channel with transparent pixels; '
-                'flatten it onto a background explicitly first')
-        return np.ascontiguousarray(img[..., :3])
-    if img.shape[2] != 3:
-        raise ValueError(f'{path} has {img.shape[2]} channels, expected 1, '
-                         '3 or 4 (opaque RGBA)')
-    return img
-
-
-def read_gray(path: str, preset: str) -> np.ndarray:
-    return FUSION_PRESETS[preset]['gray'](read_bgr8(path))
 
 
 def check_writable(path: str) -> None:
@@ -161,46 +121,74 @@ def check_writable(path: str) -> None:
         raise PermissionError(f'--out {path} is not writable')
 
 
-def evaluate(ir_dir: str, vi_dir: str, fused_dir: str, preset: str,
-             metrics: List[str] = None) -> dict:
-    """Evaluate every stem of ``ir_dir``; returns the JSON-shaped dict."""
+def evaluate(ir_dir: str,
+             vi_dir: str,
+             fused_dir: str,
+             preset: str,
+             metrics: List[str] = None,
+             strict: bool = False) -> dict:
+    """Score the stems that IR_DIR, VI_DIR and FUSED_DIR all have.
+
+    Args:
+        ir_dir, vi_dir, fused_dir: the folders (source A, source B, fused).
+        preset: the convention preset.
+        metrics: metric names, ``['all']`` or ``None`` (the preset's
+            default list).
+        strict: raise instead of leaving unmatched stems out.
+
+    Returns:
+        dict: ``{'preset', 'metrics', 'pairs' (the number scored),
+        'per_image': {stem: {metric: value}}, 'mean': {...}, 'unmatched':
+        {kind: [stems]}}`` (kinds: ``fused_without_source``,
+        ``source_without_fused``, ``ir_without_vi``, ``vi_without_ir``),
+        plus ``'warning'`` when a fused image is constant or a metric is
+        not finite.
+
+    Raises:
+        ValueError: no stem is common to the three folders, or ``strict``
+            and a stem is unmatched (the message names the stems of each
+            kind).
+    """
     if metrics is not None and list(metrics) == ['all']:
         metrics = 'all'
     names = resolve_metrics(preset, metrics)
-    ir, vi, fu = (index_dir(d, w) for d, w in ((ir_dir, 'IR'),
-                                              (vi_dir, 'VI'),
-                                              (fused_dir, 'fused')))
-    missing_vi = [s for s in ir if s not in vi]
-    if missing_vi:
-        raise FileNotFoundError(f'no VI image in {vi_dir} for stem(s) '
-                                f'{missing_vi}')
-    missing_f = [s for s in ir if s not in fu]
-    if missing_f:
-        raise FileNotFoundError(f'no fused image in {fused_dir} for stem(s) '
-                                f'{missing_f}')
+    folders = {'IR': ir_dir, 'VI': vi_dir, 'fused': fused_dir}
+    ir, vi, fu = (index_dir(d, w) for w, d in folders.items())
+    common, unmatched = match_stems(ir, vi, fu)
+    lines = unmatched_messages(unmatched, folders)
+    if not common:
+        raise ValueError(f'no stem is common to {ir_dir}, {vi_dir} and '
+                         f'{fused_dir}: ' + '; '.join(lines))
+    if strict and lines:
+        raise ValueError('unmatched stems (--strict): ' + '; '.join(lines))
     per_image, constant = {}, {}
-    for stem in track(list(ir), f'evaluating {len(ir)} fused image(s) '
+    for stem in track(common, f'evaluating {len(common)} fused image(s) '
                       f'({preset})'):
-        a, b, f = (read_gray(p[stem], preset) for p in (ir, vi, fu))
-        shapes = {'IR': a.shape, 'VI': b.shape, 'fused': f.shape}
-        if len(set(shapes.values())) > 1:
-            raise ValueError(f'size mismatch for stem {stem!r} (HxW): ' +
-                             ', '.join(f'{k} {osp.basename(p[stem])} '
-                                       f'{s[0]}x{s[1]}'
-                                       for (k, s), p in zip(
-                                           shapes.items(), (ir, vi, fu))))
-        per_image[stem] = compute_fusion_metrics(a, b, f, preset, names)
-        if f.min() == f.max():
-            constant[stem] = float(f.flat[0])
-    mean = {
-        m: float(np.mean([r[m] for r in per_image.values()]))
-        for m in names
-    }
-    result = {'preset': preset, 'per_image': per_image, 'mean': mean}
+        per_image[stem], level = score_triplet(
+            {'IR': ir[stem], 'VI': vi[stem], 'fused': fu[stem]}, preset,
+            names, stem)
+        if level is not None:
+            constant[stem] = level
+    result = {'preset': preset, 'metrics': list(names),
+              'pairs': len(per_image), 'per_image': per_image,
+              'mean': mean_metrics(per_image, names),
+              'unmatched': unmatched}
     warning = degenerate_pairs_message(per_image, constant)
     if warning:
         result['warning'] = warning
     return result
+
+
+def unmatched_warning(result: dict, folders: Dict[str, str]) -> List[str]:
+    """The stderr lines of :func:`evaluate`'s unmatched stems: one per
+    kind, then how many pairs the means are over."""
+    lines = unmatched_messages(result['unmatched'], folders)
+    if not lines:
+        return []
+    return [f'warning: {line}' for line in lines] + [
+        f'warning: these stems are not scored; the means are over the '
+        f'{result["pairs"]} matched pair(s) (--strict makes unmatched stems '
+        'an error)']
 
 
 def _read_triplet(paths: Dict[str, str], preset: str, stem: str,
@@ -217,22 +205,36 @@ def _read_triplet(paths: Dict[str, str], preset: str, stem: str,
     return imgs['IR'], imgs['VI'], imgs['fused']
 
 
-def evaluate_methods(ir_dir: str, vi_dir: str, root: str, preset: str,
-                     metrics: List[str] = None) -> dict:
+def evaluate_methods(ir_dir: str,
+                     vi_dir: str,
+                     root: str,
+                     preset: str,
+                     metrics: List[str] = None,
+                     strict: bool = False) -> dict:
     """Score every method folder of ``root`` and rank the methods.
 
     Each sub-folder of ``root`` is a method; its images are matched to the
     sources by stem. Every method is scored on the stems that the sources
     and **all** methods have; a method missing stems is reported with the
     missing count (and the stems), never scored on fewer pairs than the
-    others. Ranks follow :func:`mmfusenas.evaluation.ranking.add_ranks`.
+    others; a method's images without a source pair (``extra``) and
+    source images without a partner (``unmatched``) are reported too.
+    Ranks follow :func:`mmfusenas.evaluation.ranking.add_ranks`.
+
+    Args:
+        strict: raise instead of leaving any stem out.
 
     Returns:
         dict: ``{'preset', 'metrics', 'pairs', 'stems', 'methods':
         {method: {'mean': {...}, 'rank': {...}, 'mean_rank': r,
-        'missing': [...]}}, 'per_image': {method: {stem: {...}}}}`` (plus
-        ``'warning'`` when a fused image is constant or a metric is not
-        finite).
+        'missing': [...], 'extra': [...]}}, 'unmatched': {'ir_without_vi':
+        [...], 'vi_without_ir': [...]}, 'per_image': {method: {stem:
+        {...}}}}`` (plus ``'warning'`` when a fused image is constant or a
+        metric is not finite).
+
+    Raises:
+        ValueError: no stem is common to the sources and all methods, or
+            ``strict`` and a stem is left out (named).
     """
     from mmfusenas.evaluation.ranking import add_ranks
     if metrics is not None and list(metrics) == ['all']:
@@ -255,6 +257,23 @@ def evaluate_methods(ir_dir: str, vi_dir: str, root: str, preset: str,
                          f'{len(methods)} methods of {root}')
     missing = {m: [s for s in sources if s not in fused[m]]
                for m in methods}
+    extra = {m: [s for s in fused[m] if s not in ir or s not in vi]
+             for m in methods}
+    unmatched = {'ir_without_vi': [s for s in ir if s not in vi],
+                 'vi_without_ir': [s for s in vi if s not in ir]}
+    if strict:
+        lines = unmatched_messages(unmatched, {'IR': ir_dir, 'VI': vi_dir})
+        for m in methods:
+            for stems, what in ((missing[m], 'source pair(s) without a '
+                                 'fused image'),
+                                (extra[m], 'fused image(s) without an IR/VI '
+                                 'source pair')):
+                if stems:
+                    lines.append(f'{len(stems)} {what} in method {m!r}: '
+                                 f'{list_names(stems)}')
+        if lines:
+            raise ValueError('unmatched stems (--strict): ' +
+                             '; '.join(lines))
     per_image = {m: {} for m in methods}
     constant = {}
     jobs = [(m, s) for m in methods for s in common]
@@ -276,12 +295,12 @@ def evaluate_methods(ir_dir: str, vi_dir: str, root: str, preset: str,
     summary = {
         m: {'mean': {n: table[m][n] for n in names},
             'rank': table[m]['rank'], 'mean_rank': table[m]['mean_rank'],
-            'missing': missing[m]}
+            'missing': missing[m], 'extra': extra[m]}
         for m in methods
     }
     result = {'preset': preset, 'metrics': list(names),
               'pairs': len(common), 'stems': common, 'methods': summary,
-              'per_image': per_image}
+              'unmatched': unmatched, 'per_image': per_image}
     flat = {f'{m}/{s}': r for m in methods for s, r in per_image[m].items()}
     warning = degenerate_pairs_message(flat, constant)
     if warning:
@@ -299,9 +318,10 @@ def format_methods_table(result: dict, digits: int = 4) -> str:
         r = result['methods'][m]
         rows.append([m] + [f'{r["mean"][n]:.{digits}f} ({r["rank"][n]})'
                            for n in names] + [f'{r["mean_rank"]:.2f}'])
+    note = summed_metrics_note(result['preset'], names)
     return AsciiTable(rows, title=f'preset {result["preset"]}, '
                       f'{result["pairs"]} common pair(s); value (rank)'
-                      ).table
+                      ).table + (f'\n{note}' if note else '')
 
 
 def methods_csv(result: dict) -> str:
@@ -327,14 +347,20 @@ def _methods_main(args) -> int:
         check_writable(out + '.json')
         check_writable(out + '.csv')
     result = evaluate_methods(args.ir_dir, args.vi_dir, args.methods_root,
-                              args.preset, args.metrics)
+                              args.preset, args.metrics, args.strict)
+    for line in unmatched_messages(result['unmatched'], {
+            'IR': args.ir_dir, 'VI': args.vi_dir}):
+        print(f'warning: {line}; not scored', file=sys.stderr)
     for m, r in result['methods'].items():
         if r['missing']:
             print(f'warning: method {m!r} lacks {len(r["missing"])} '
-                  f'stem(s) of the sources ({", ".join(r["missing"][:10])}'
-                  f'{" ..." if len(r["missing"]) > 10 else ""}); every '
-                  f'method is scored on the {result["pairs"]} common '
+                  f'stem(s) of the sources ({list_names(r["missing"])}); '
+                  f'every method is scored on the {result["pairs"]} common '
                   'stem(s)', file=sys.stderr)
+        if r['extra']:
+            print(f'warning: method {m!r} has {len(r["extra"])} fused '
+                  f'image(s) without an IR/VI source pair '
+                  f'({list_names(r["extra"])}); not scored', file=sys.stderr)
     print(format_methods_table(result, args.digits))
     if 'warning' in result:
         print(f'warning: {result["warning"]}', file=sys.stderr)
@@ -346,15 +372,10 @@ def _methods_main(args) -> int:
 
 
 def format_table(result: dict, digits: int = 4) -> str:
-    names = list(result['mean'])
-    rows = [['image'] + names]
-    for stem, r in result['per_image'].items():
-        rows.append([stem] + [f'{r[m]:.{digits}f}' for m in names])
-    rows.append(['mean'] + [f'{result["mean"][m]:.{digits}f}'
-                            for m in names])
-    table = AsciiTable(rows, title=f'preset {result["preset"]}')
-    table.inner_footing_row_border = True
-    return table.table
+    """The per-image rows and the mean of :func:`evaluate`, with the note
+    naming the columns that sum two sources."""
+    return format_metrics_table(result['per_image'], result['mean'],
+                                result['preset'], digits)
 
 
 def main(argv=None) -> int:
@@ -374,11 +395,15 @@ def main(argv=None) -> int:
         if args.out:
             check_writable(args.out)
         result = evaluate(args.ir_dir, args.vi_dir, args.fused_dir,
-                          args.preset, args.metrics)
+                          args.preset, args.metrics, args.strict)
     except (KeyError, FileNotFoundError, ValueError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f'error: {msg}', file=sys.stderr)
         return 2
+    for line in unmatched_warning(result, {'IR': args.ir_dir,
+                                           'VI': args.vi_dir,
+                                           'fused': args.fused_dir}):
+        print(line, file=sys.stderr)
     print(format_table(result, args.digits))
     if 'warning' in result:
         print(f'warning: {result["warning"]}', file=sys.stderr)

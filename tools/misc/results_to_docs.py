@@ -25,6 +25,16 @@ it); ``row_label`` the first column's title (default ``method``); ``note``
 (optional) is printed after the header (e.g. the machine's load);
 ``decimals`` (default 4) is the number of decimals of float values.
 
+A row whose name has a caveat (``ROW_CAVEATS`` of
+:mod:`mmfusenas.utils.results_record`, or the record's own ``caveats``:
+``{row: text}``) gets a footnote sign after its name (``†``, then ``‡``,
+...) in every table that holds it, and the footnote text once per
+record, beneath the first table that holds it. A record of fusion metrics
+(one with a ``preset``) gets, at the end of its header, the note naming
+the columns that add one value per source (e.g.
+``SSIM = SSIM(A,F) + SSIM(B,F)``), from
+:func:`mmfusenas.evaluation.functional.fusion.summed_metrics_note`.
+
 Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
 ``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the
 markers is replaced by the rendering of ``docs/results/<name>.json`` (a
@@ -47,6 +57,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.results_record import (FOOTNOTE_SIGNS,  # noqa: E402
+                                            ROW_CAVEATS)
 
 BEGIN = re.compile(r'^<!-- results:([A-Za-z0-9_.-]+) -->\s*$')
 END = '<!-- /results -->'
@@ -63,9 +75,25 @@ def _fmt(value, decimals: int = 4) -> str:
     return str(value)
 
 
+def _summed_note(record: dict) -> Optional[str]:
+    """The note on the columns that sum two sources, for a record of
+    fusion metrics (one with a ``preset``); ``None`` otherwise."""
+    if not record.get('preset'):
+        return None
+    from mmfusenas.evaluation.functional.fusion import (FUSION_PRESETS,
+                                                        summed_metrics_note)
+    if record['preset'] not in FUSION_PRESETS:
+        return None
+    names = list(record.get('metrics') or [])
+    for columns in (record.get('table_metrics') or {}).values():
+        names += [m for m in columns if m not in names]
+    return summed_metrics_note(record['preset'], names)
+
+
 def render(record: dict) -> str:
     """Markdown of one results record (see the module doc)."""
     machine = record.get('machine', {})
+    summed = _summed_note(record)
     lines = [
         f'Measured with `{record["command"]}` at commit '
         f'`{record["commit"]}` on {machine.get("cpu_model", "?")} '
@@ -74,7 +102,8 @@ def render(record: dict) -> str:
             '; value (rank per metric, 1 = best).' if any(
                 'rank' in row for table in record['result'].values()
                 for row in table.values()) else '.') +
-        (f' {record["note"]}' if record.get('note') else ''), ''
+        (f' {record["note"]}' if record.get('note') else '') +
+        (f' {summed}' if summed else ''), ''
     ]
     merged = record.get('merged')
     if merged:
@@ -84,6 +113,10 @@ def render(record: dict) -> str:
             f'`{merged["commit"]}` (`--merge {merged["record"]}`); the '
             'ranks are over all rows.'
         ]
+    caveats = dict(ROW_CAVEATS, **(record.get('caveats') or {}))
+    #: footnote sign of each caveat row of the record, in order of use;
+    #: the text is printed once, beneath the first table holding the row
+    signs: Dict[str, str] = {}
     decimals = int(record.get('decimals', 4))
     for dataset, table in record['result'].items():
         rows = [r for r in table.values() if 'absent' not in r]
@@ -101,6 +134,11 @@ def render(record: dict) -> str:
             ['mean rank'] if ranked else []) + [c[1] for c in cost]
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
+        new = [n for n in table if n in caveats and n not in signs]
+        for name in new:
+            k = len(signs)
+            signs[name] = FOOTNOTE_SIGNS[k] if k < len(FOOTNOTE_SIGNS) \
+                else f'[{k + 1}]'
         for name, r in table.items():
             if 'absent' in r:
                 cells = [f'absent: {r["absent"]}'] + [''] * (len(header) - 2)
@@ -114,8 +152,11 @@ def render(record: dict) -> str:
                 ] + ([_fmt(r.get('mean_rank', ''))] if ranked else []) + [
                     c[2](r[c[0]]) if c[0] in r else '' for c in cost
                 ]
-            lines.append('| ' + ' | '.join([name] + cells) + ' |')
+            label = f'{name} {signs[name]}' if name in signs else name
+            lines.append('| ' + ' | '.join([label] + cells) + ' |')
         lines.append('')
+        for name in new:
+            lines += [f'{signs[name]} {name}: {caveats[name]}', '']
     return '\n'.join(lines).rstrip('\n')
 
 

@@ -60,9 +60,8 @@ val_evaluator = [
         type='mmdet.CocoMetric',
         ann_file=data_root + 'annotations/instances_val.json',
         metric='bbox'),
-    dict(
-        type='FusionMetric',
-        preset='cddfuse',
-        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF']),
+    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
+    # and eval_fusion.py report it
+    dict(type='FusionMetric', preset='cddfuse'),
 ]
 test_evaluator = val_evaluator

@@ -47,9 +47,8 @@ test_dataloader = val_dataloader
 
 # A list: MMEngine reads a dict with a `metrics` key as an Evaluator config.
 val_evaluator = [
-    dict(
-        type='FusionMetric',
-        preset='cddfuse',
-        metrics=['EN', 'SD', 'SF', 'AG', 'MI', 'SSIM', 'Qabf', 'VIF'])
+    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
+    # and eval_fusion.py report it
+    dict(type='FusionMetric', preset='cddfuse')
 ]
 test_evaluator = val_evaluator

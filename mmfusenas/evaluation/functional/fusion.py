@@ -51,7 +51,9 @@ __all__ = [
     'fusion_psnr', 'fmi', 'FUSION_METRICS', 'FUSION_PRESETS',
     'compute_fusion_metrics', 'matlab_rgb2gray', 'cv2_bgr2gray', 'qabf_max',
     'resolve_metrics', 'FusionPairCache', 'degenerate_pairs_message',
-    'EXTRA_METRICS', 'IVIF_ZOO_METRICS', 'preset_metric_names', 'pil_gray'
+    'EXTRA_METRICS', 'IVIF_ZOO_METRICS', 'preset_metric_names', 'pil_gray',
+    'DEFAULT_FUSION_PRESET', 'DEFAULT_FUSION_METRICS', 'summed_metrics',
+    'summed_metrics_note', 'list_names'
 ]
 
 #: Canonical metric keys, in display order.
@@ -67,6 +69,18 @@ FUSION_METRICS: Tuple[str, ...] = ('EN', 'SD', 'SF', 'AG', 'MI', 'FMI_pixel',
 #: the ``[0, 1]`` scale).
 EXTRA_METRICS: Tuple[str, ...] = ('CE', 'NMI', 'QNCIE', 'TE', 'EI', 'Qy',
                                   'Qcb', 'MSE')
+
+#: The preset of every fusion evaluator when none is given
+#: (``tools/fuse.py --metrics``, ``tools/analysis_tools/eval_fusion.py``,
+#: :class:`~mmfusenas.evaluation.FusionMetric` and the shipped configs).
+DEFAULT_FUSION_PRESET = 'cddfuse'
+#: The default metric list of :data:`DEFAULT_FUSION_PRESET`: what
+#: ``fuse.py --metrics``, ``eval_fusion.py`` and ``FusionMetric()`` report
+#: when no names are given (the other presets keep their own evaluator's
+#: list, :data:`FUSION_PRESETS` ``[preset]['default']``).
+DEFAULT_FUSION_METRICS: Tuple[str, ...] = ('EN', 'SD', 'SF', 'AG', 'MI',
+                                           'SCD', 'VIF', 'Qabf', 'SSIM',
+                                           'CC', 'PSNR')
 
 
 # --------------------------------------------------------------------------
@@ -1278,8 +1292,7 @@ _CACHE_AWARE = frozenset(
 FUSION_PRESETS: Dict[str, Dict] = {
     'cddfuse': dict(
         gray=cv2_bgr2gray,
-        default=('EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM',
-                 'CC', 'PSNR'),
+        default=DEFAULT_FUSION_METRICS,
         fns=bind_preset(globals(), 'cddfuse')),
     'tang': dict(
         gray=matlab_rgb2gray,
@@ -1465,6 +1478,65 @@ def _background_share(names: Sequence[str],
     return bg
 
 
+#: Functions whose value adds one term per source: function name ->
+#: formula (``A`` is the first source, e.g. infrared; ``B`` the second, e.g.
+#: visible). ``fusion_ms_ssim`` and ``cc`` average their two terms instead.
+_SUMMED_FNS: Dict[str, str] = {
+    'fusion_mi': 'MI(A,F) + MI(B,F)',
+    'ivz_mi': 'MI(A,F) + MI(B,F)',
+    'scd': 'r(F-B,A) + r(F-A,B)',
+    'ivz_scd': 'r(F-B,A) + r(F-A,B)',
+    'fusion_vif': 'VIF(A,F) + VIF(B,F)',
+    'ivz_vif': 'VIF(A,F) + VIF(B,F)',
+    'fusion_ssim': 'SSIM(A,F) + SSIM(B,F)',
+    'ivz_ssim': 'SSIM(A,F) + SSIM(B,F)',
+    'ivz_ms_ssim': 'MS_SSIM(A,F) + MS_SSIM(B,F)',
+}
+
+
+def summed_metrics(preset: str,
+                   names: Optional[Sequence[str]] = None) -> Dict[str, str]:
+    """The metrics of ``names`` whose value is a sum over the two sources.
+
+    Args:
+        preset: a key of :data:`FUSION_PRESETS`.
+        names: metric names (``None``: every metric the preset binds).
+
+    Returns:
+        dict: ``{metric: formula}`` in the order of ``names``, e.g.
+        ``{'SSIM': 'SSIM(A,F) + SSIM(B,F)'}`` (A: first source, B: second).
+    """
+    bindings = PRESET_BINDINGS[preset]
+    names = list(bindings) if names is None else names
+    return {m: _SUMMED_FNS[bindings[m].fn] for m in names
+            if m in bindings and bindings[m].fn in _SUMMED_FNS}
+
+
+def summed_metrics_note(preset: str,
+                        names: Sequence[str]) -> Optional[str]:
+    """The note printed under a table of fusion metrics that says which
+    columns add one value per source (``None`` when none of ``names``
+    does), e.g. ``'MI, SSIM: sums over the two sources (A = first source,
+    IR; B = second, VI): MI = MI(A,F) + MI(B,F), SSIM = SSIM(A,F) +
+    SSIM(B,F) (at most 2).'``."""
+    summed = summed_metrics(preset, names)
+    if not summed:
+        return None
+    return (f'{", ".join(summed)}: sums over the two sources (A = first '
+            'source, IR; B = second, VI): ' + ', '.join(
+                f'{m} = {v}' + (' (at most 2)' if 'SSIM' in m else '')
+                for m, v in summed.items()) + '.')
+
+
+def list_names(items: Sequence[str], max_listed: int = 10) -> str:
+    """``'a, b, c'``; beyond ``max_listed`` items ``'a, b, ... and N
+    more'`` (the listing of every fusion warning)."""
+    items = list(items)
+    more = len(items) - max_listed
+    return ', '.join(items[:max_listed]) + (f', ... and {more} more'
+                                            if more > 0 else '')
+
+
 def degenerate_pairs_message(per_image: Dict[str, Dict[str, float]],
                              constant: Dict[str, float],
                              max_listed: int = 10) -> Optional[str]:
@@ -1487,9 +1559,7 @@ def degenerate_pairs_message(per_image: Dict[str, Dict[str, float]],
     """
 
     def listed(items: list) -> str:
-        more = len(items) - max_listed
-        return ', '.join(items[:max_listed]) + (f', ... and {more} more'
-                                                if more > 0 else '')
+        return list_names(items, max_listed)
 
     parts = []
     if constant:

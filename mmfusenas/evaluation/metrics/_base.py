@@ -1,5 +1,5 @@
 """Helpers shared by the metric classes."""
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
@@ -20,8 +20,10 @@ def get_field(sample: Any, key: str, required: bool = True) -> Any:
 def summarise(results: List[Dict[str, float]],
               names: Sequence[str],
               title: str,
-              digits: int = 4) -> Dict[str, float]:
-    """Mean of every metric over ``results`` and a logged table."""
+              digits: int = 4,
+              note: Optional[str] = None) -> Dict[str, float]:
+    """Mean of every metric over ``results`` and a logged table (with
+    ``note``, e.g. what a column sums, on the line beneath it)."""
     means = {}
     for n in names:
         vals = np.array([r[n] for r in results if n in r], np.float64)
@@ -30,5 +32,6 @@ def summarise(results: List[Dict[str, float]],
                         [f'mean (n={len(results)})'] +
                         [f'{means[n]:.{digits}f}' for n in names]],
                        title=title)
-    print_log('\n' + table.table, logger='current')
+    print_log('\n' + table.table + (f'\n{note}' if note else ''),
+              logger='current')
     return means

@@ -8,8 +8,10 @@ from mmengine.logging import print_log
 
 from mmfusenas.registry import METRICS
 from ..functional._utils import quantize_uint8, to_gray2d
-from ..functional.fusion import (compute_fusion_metrics,
-                                 degenerate_pairs_message, resolve_metrics)
+from ..functional.fusion import (DEFAULT_FUSION_PRESET,
+                                 compute_fusion_metrics,
+                                 degenerate_pairs_message, resolve_metrics,
+                                 summed_metrics_note)
 from ..functional.fusion_torch import compute_fusion_metrics_torch
 from ._base import get_field, summarise
 
@@ -46,10 +48,18 @@ class FusionMetric(BaseMetric):
     ``docs/user_guides/evaluation.md``.
 
     Args:
-        preset (str): ``'cddfuse'``, ``'tang'``, ``'vifb'`` or
-            ``'ivif_zoo'`` (IVIF_ZOO's 21 metrics and conventions).
+        preset (str): ``'cddfuse'`` (default,
+            ``functional.fusion.DEFAULT_FUSION_PRESET``), ``'tang'``,
+            ``'vifb'`` or ``'ivif_zoo'`` (IVIF_ZOO's 21 metrics and
+            conventions).
         metrics (list[str] | str, optional): metric names, ``'all'``, or
-            ``None`` for the preset's default list.
+            ``None`` for the preset's default list: for ``cddfuse``
+            ``functional.fusion.DEFAULT_FUSION_METRICS``, the list
+            ``tools/fuse.py --metrics`` and
+            ``tools/analysis_tools/eval_fusion.py`` report by default (and
+            the shipped configs use). MI, SCD, VIF and SSIM are sums over
+            the two sources (``functional.fusion.summed_metrics``), e.g.
+            ``SSIM = SSIM(A,F) + SSIM(B,F)``, at most 2.
         backend (str): ``'numpy'`` (default; image by image, the reference
             implementation) or ``'torch'``: the batch's images of equal size
             are stacked and evaluated together in float64 on ``device``
@@ -64,7 +74,7 @@ class FusionMetric(BaseMetric):
     default_prefix: Optional[str] = 'fusion'
 
     def __init__(self,
-                 preset: str = 'cddfuse',
+                 preset: str = DEFAULT_FUSION_PRESET,
                  metrics: Optional[Union[str, Sequence[str]]] = None,
                  backend: str = 'numpy',
                  device: Optional[str] = None,
@@ -159,7 +169,9 @@ class FusionMetric(BaseMetric):
 
     def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
         means = summarise(results, self.metric_names,
-                          f'fusion metrics (preset {self.preset})')
+                          f'fusion metrics (preset {self.preset})',
+                          note=summed_metrics_note(self.preset,
+                                                   self.metric_names))
         msg = self.degenerate_message(results)
         if msg:
             print_log(f'FusionMetric: {msg}', logger='current',

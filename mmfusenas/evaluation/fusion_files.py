@@ -1,0 +1,225 @@
+"""Fusion metrics of image files: the one way fused images on disk are
+read, matched to their sources and scored.
+
+``tools/analysis_tools/eval_fusion.py`` scores folders with these functions
+and ``tools/fuse.py --metrics`` scores each PNG it writes with them (read
+back from the file), so both print the same numbers for the same files.
+
+Reading: images must be 8-bit (a 16-bit image is refused: the metrics'
+constants assume 0..255); an RGBA image is accepted only when its alpha
+channel is fully opaque; a grey file is read as grey, a colour one is
+converted with the preset's gray rule (``FUSION_PRESETS[preset]['gray']``,
+e.g. cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the 8-bit image, rounded).
+Stems are matched across folders; :func:`match_stems` names every stem
+that is left out, by kind (:data:`UNMATCHED_KINDS`).
+"""
+import os
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from terminaltables import AsciiTable
+
+from .functional.fusion import (FUSION_PRESETS, compute_fusion_metrics,
+                                list_names, summed_metrics_note)
+
+__all__ = [
+    'IMG_EXTS', 'UNMATCHED_KINDS', 'index_dir', 'read_bgr8', 'read_gray',
+    'match_stems', 'unmatched_messages', 'score_triplet', 'mean_metrics',
+    'format_metrics_table'
+]
+
+#: image file extensions read from a folder (case-insensitive)
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+
+#: the kinds of stems :func:`match_stems` leaves out, in report order:
+#: kind -> (what the stems are, the folder they are in)
+UNMATCHED_KINDS: Dict[str, Tuple[str, str]] = {
+    'fused_without_source':
+    ('fused image(s) without an IR/VI source pair', 'fused'),
+    'source_without_fused':
+    ('source pair(s) without a fused image', 'fused'),
+    'ir_without_vi': ('IR image(s) without a VI image', 'IR'),
+    'vi_without_ir': ('VI image(s) without an IR image', 'VI'),
+}
+
+
+def index_dir(folder: str, what: str) -> Dict[str, str]:
+    """Map file stem -> path for the images of ``folder``.
+
+    Hidden files (``.name``, e.g. macOS ``._01.png``) are skipped and
+    listed on stderr.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist or holds no image.
+        ValueError: two images share a stem (both named).
+    """
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{what} folder not found: {folder}')
+    out = {}
+    hidden = []
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        if ext.lower() not in IMG_EXTS:
+            continue
+        if name.startswith('.'):
+            hidden.append(name)
+            continue
+        if stem in out:
+            raise ValueError(f'{what} folder {folder} has two images with '
+                             f'stem {stem!r}: {osp.basename(out[stem])}, '
+                             f'{name}')
+        out[stem] = osp.join(folder, name)
+    if hidden:
+        print(f'note: skipped {len(hidden)} hidden file(s) in {what} folder '
+              f'{folder}: {", ".join(hidden)}', file=sys.stderr)
+    if not out:
+        raise FileNotFoundError(f'{what} folder {folder} holds no images '
+                                f'({", ".join(IMG_EXTS)})')
+    return out
+
+
+def read_bgr8(path: str) -> np.ndarray:
+    """Read an 8-bit image as BGR, refusing what would be converted
+    silently: other bit depths and RGBA with transparent pixels.
+
+    Raises:
+        OSError: the file cannot be decoded.
+        ValueError: not 8-bit, transparent pixels, or an unusual channel
+            count (the message names the file).
+    """
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise OSError(f'cannot read image {path}')
+    if img.dtype != np.uint8:
+        raise ValueError(
+            f'{path} is a {img.dtype} image ({img.dtype.itemsize * 8}-bit '
+            'per channel); the fusion metrics are defined on 8-bit images: '
+            'convert it explicitly (e.g. scale 16-bit to 0..255) first')
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        if not (img[..., 3] == 255).all():
+            raise ValueError(
+                f'{path} has an alpha channel with transparent pixels; '
+                'flatten it onto a background explicitly first')
+        return np.ascontiguousarray(img[..., :3])
+    if img.shape[2] != 3:
+        raise ValueError(f'{path} has {img.shape[2]} channels, expected 1, '
+                         '3 or 4 (opaque RGBA)')
+    return img
+
+
+def read_gray(path: str, preset: str) -> np.ndarray:
+    """The grey image the metrics of ``preset`` see for the file ``path``
+    (:func:`read_bgr8`, then the preset's gray rule)."""
+    return FUSION_PRESETS[preset]['gray'](read_bgr8(path))
+
+
+def match_stems(ir: Dict[str, str], vi: Dict[str, str],
+                fused: Dict[str, str]) -> Tuple[List[str], Dict[str, list]]:
+    """The stems of the complete triples and every stem left out.
+
+    Args:
+        ir, vi, fused: ``{stem: path}`` of each folder (:func:`index_dir`).
+
+    Returns:
+        tuple: the stems present in all three (in the order of ``ir``), and
+        ``{kind: [stems]}`` for every kind of :data:`UNMATCHED_KINDS`
+        (empty lists included).
+    """
+    common = [s for s in ir if s in vi and s in fused]
+    unmatched = {
+        'fused_without_source':
+        [s for s in fused if not (s in ir and s in vi)],
+        'source_without_fused':
+        [s for s in ir if s in vi and s not in fused],
+        'ir_without_vi': [s for s in ir if s not in vi],
+        'vi_without_ir': [s for s in vi if s not in ir],
+    }
+    return common, unmatched
+
+
+def unmatched_messages(unmatched: Dict[str, list],
+                       folders: Dict[str, str],
+                       max_listed: int = 10) -> List[str]:
+    """One line per non-empty kind of ``unmatched``
+    (:func:`match_stems`): the count, the folder and the stems (the first
+    ``max_listed``, then ``... and N more``), e.g. ``'2 fused image(s)
+    without an IR/VI source pair in work_dirs/fused: x, y'``.
+
+    Args:
+        unmatched: ``{kind: [stems]}``.
+        folders: ``{'IR': dir, 'VI': dir, 'fused': dir}``.
+        max_listed: stems listed per kind.
+    """
+    lines = []
+    for kind, (what, folder) in UNMATCHED_KINDS.items():
+        stems = unmatched.get(kind) or []
+        if stems:
+            lines.append(f'{len(stems)} {what} in {folders[folder]}: '
+                         f'{list_names(stems, max_listed)}')
+    return lines
+
+
+def score_triplet(paths: Dict[str, str], preset: str, names: Sequence[str],
+                  stem: str) -> Tuple[Dict[str, float], Optional[float]]:
+    """Read one triple of files and compute its metrics.
+
+    Args:
+        paths: ``{'IR': path, 'VI': path, 'fused': path}``; IR is source A,
+            VI source B.
+        preset: the convention preset (gray rule and formulas).
+        names: metric names (resolved, e.g. by ``resolve_metrics``).
+        stem: the pair's name in messages.
+
+    Returns:
+        tuple: ``{metric: value}`` and the grey level of the fused image
+        when it is constant (else ``None``).
+
+    Raises:
+        ValueError: the three images differ in size (the message names the
+            files and their HxW sizes), or a file is refused by
+            :func:`read_bgr8`.
+    """
+    imgs = {k: read_gray(p, preset) for k, p in paths.items()}
+    shapes = {k: v.shape for k, v in imgs.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f'size mismatch for stem {stem!r} (HxW): ' +
+                         ', '.join(f'{k} {osp.basename(paths[k])} '
+                                   f'{s[0]}x{s[1]}'
+                                   for k, s in shapes.items()))
+    a, b, f = imgs['IR'], imgs['VI'], imgs['fused']
+    row = compute_fusion_metrics(a, b, f, preset, names)
+    return row, (float(f.flat[0]) if f.min() == f.max() else None)
+
+
+def mean_metrics(per_image: Dict[str, Dict[str, float]],
+                 names: Sequence[str]) -> Dict[str, float]:
+    """``{metric: mean over the rows of per_image}`` (float64)."""
+    return {
+        m: float(np.mean([r[m] for r in per_image.values()]))
+        for m in names
+    }
+
+
+def format_metrics_table(per_image: Dict[str, Dict[str, float]],
+                         mean: Dict[str, float], preset: str,
+                         digits: int = 4) -> str:
+    """One row per image, the mean row, and beneath the table the note
+    naming the columns that sum two sources
+    (:func:`~mmfusenas.evaluation.functional.fusion.summed_metrics_note`).
+    """
+    names = list(mean)
+    rows = [['image'] + names]
+    for stem, r in per_image.items():
+        rows.append([stem] + [f'{r[m]:.{digits}f}' for m in names])
+    rows.append([f'mean ({len(per_image)})'] +
+                [f'{mean[m]:.{digits}f}' for m in names])
+    table = AsciiTable(rows, title=f'preset {preset}, {len(per_image)} '
+                       'pair(s)')
+    table.inner_footing_row_border = True
+    note = summed_metrics_note(preset, names)
+    return table.table + (f'\n{note}' if note else '')
