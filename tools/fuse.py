@@ -49,6 +49,8 @@ from mmfusenas.apis import (TIM_OFFICIAL,  # noqa: E402
                             load_config, parse_optimize, refuse_unreadable,
                             result_image)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
+from mmfusenas.datasets.paired_image_dataset import \
+    PairCheckError  # noqa: E402
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
@@ -205,17 +207,23 @@ def build_dataset(cfg: Config,
     """A dataset over ``folders`` with the config's test pipeline.
 
     Pairs are matched by stem; unpaired files raise a ValueError listing
-    them, and so do pairs of different sizes with ``check_sizes``.
+    them, and so do pairs of different sizes and unreadable files with
+    ``check_sizes`` (a :class:`PairCheckError` that names ``--skip-bad``).
     """
     loader = cfg.get('test_dataloader') or {}
     pipeline = loader.get('dataset', {}).get('pipeline', DEFAULT_PIPELINE)
-    return PairedImageDataset(
-        data_root='',
-        data_prefix=dict(folders),
-        pipeline=pipeline,
-        test_mode=True,
-        check_sizes=check_sizes,
-        serialize_data=False)
+    try:
+        return PairedImageDataset(
+            data_root='',
+            data_prefix=dict(folders),
+            pipeline=pipeline,
+            test_mode=True,
+            check_sizes=check_sizes,
+            serialize_data=False)
+    except PairCheckError as err:  # sizes differ / headers unreadable
+        raise PairCheckError(
+            f'{err}\nNothing was written (fix them, or pass --skip-bad to '
+            'fuse the rest).') from None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:

@@ -18,8 +18,8 @@ from mmengine.config import Config
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
-from mmfusenas.utils.config import (add_runner_args, load_runner_config,
-                                    setup_distributed)
+from mmfusenas.utils.config import (add_runner_args, check_data_folders,
+                                    load_runner_config, setup_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,6 +58,7 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv=None) -> dict:
     """Test a checkpoint; returns the metrics."""
     cfg = build_config(parse_args(argv))
+    check_data_folders(cfg, 'test')  # before the work dir is made
     setup_distributed(cfg)  # gloo where there is no CUDA
     runner = build_runner(cfg)
     return runner.test()

@@ -21,7 +21,8 @@ from mmengine.config import Config
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
-from mmfusenas.utils.config import (add_runner_args, check_run_files,
+from mmfusenas.utils.config import (add_runner_args, check_data_folders,
+                                    check_run_files,
                                     format_schedule_changes,
                                     load_runner_config, rescale_schedule,
                                     schedule_warnings, setup_distributed)
@@ -134,6 +135,7 @@ def build_config(
 def main(argv=None) -> None:
     notes: List[Tuple[int, str]] = []
     cfg = build_config(parse_args(argv), notes)
+    check_data_folders(cfg, 'train')  # before the work dir is made
     setup_distributed(cfg)  # gloo where there is no CUDA
     runner = build_runner(cfg)
     for level, text in notes:  # console and the log file of the work dir

@@ -22,7 +22,7 @@ from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
 from .lowlight_dataset import LowLightDataset
-from .paired_image_dataset import DATA_HINT, _listing
+from .paired_image_dataset import _listing, data_hint
 
 
 def detect_paired_layout(data_root: str, name: str,
@@ -49,7 +49,7 @@ def detect_paired_layout(data_root: str, name: str,
     root = data_root or '.'
     if not fileio.isdir(root, backend_args=backend_args):
         raise FileNotFoundError(f'{name}: data_root {root!r} is not a '
-                                f'folder. {DATA_HINT}')
+                                f'folder. {data_hint(root)}')
     subdirs = sorted(
         fileio.list_dir_or_file(
             root, list_file=False, backend_args=backend_args))

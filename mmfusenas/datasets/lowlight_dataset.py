@@ -21,7 +21,8 @@ from typing import Callable, Optional, Sequence, Union
 from mmengine import fileio
 
 from mmfusenas.registry import DATASETS
-from .paired_image_dataset import DATA_HINT, IMG_SUFFIXES, PairedImageDataset
+from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset,
+                                   data_hint)
 
 #: paired layouts recognised by :func:`detect_lowlight_layout`:
 #: (low-light sub-folder, ground-truth sub-folder)
@@ -70,7 +71,7 @@ def detect_lowlight_layout(
     if not fileio.isdir(root, backend_args=backend_args):
         raise FileNotFoundError(
             f'LowLightDataset: data_root {root!r} is not a folder. '
-            f'{DATA_HINT}')
+            f'{data_hint(root)}')
     subdirs = sorted(
         fileio.list_dir_or_file(
             root, list_file=False, backend_args=backend_args))

@@ -54,10 +54,69 @@ RESERVED_KEYS = frozenset({
 #: At most this many offending entries are listed in one error message.
 _MAX_LISTED = 20
 
-#: Appended to "data not found" errors: where data goes, how to get toy data.
+#: Appended to "data not found" errors: where data goes (:func:`data_hint`
+#: adds the toy-data command for the folders of the toy generators).
 DATA_HINT = ('See docs/user_guides/datasets.md for the folder layouts (real '
-             'data goes under data/<name>/). For the embedded toy data run '
-             '`python tools/misc/make_toy_data.py data/toy`.')
+             'data goes under data/<name>/).')
+
+#: The toy data sets by the folder they are written to (under ``data/``):
+#: the command that writes each (``{root}``: the folder as the config
+#: names it), as given in the toy configs and docs/user_guides/toy_data.md.
+TOY_DATA_COMMANDS = {
+    'toy': 'python tools/misc/make_toy_data.py {root} --num 300 --seed 0',
+    'toy_night': 'python tools/misc/make_toy_data.py {root} --num 300 '
+    '--seed 0 --night-fraction 1.0 --night-darkness 4',
+    'toy_multispectral': 'python tools/misc/make_toy_data.py {root} '
+    '--layout multispectral --num 300 --seed 0',
+    'toy_lowlight': 'python tools/misc/make_toy_lowlight.py {root}',
+    'toy_exdark': 'python tools/misc/make_toy_lowlight_tasks.py {root} '
+    '--task exdark',
+    'toy_darkface': 'python tools/misc/make_toy_lowlight_tasks.py {root} '
+    '--task darkface',
+    'toy_acdc': 'python tools/misc/make_toy_lowlight_tasks.py {root} '
+    '--task acdc',
+    'toy_deblur': 'python tools/misc/make_toy_deblur.py {root}',
+    'toy_restoration': 'python tools/misc/make_toy_deblur.py {root} '
+    '--derain-dehaze',
+    'toy_haze': 'python tools/misc/make_toy_restoration.py haze {root}',
+    'toy_underwater': 'python tools/misc/make_toy_restoration.py underwater '
+    '{root}',
+    'toy_rgbd': 'python tools/misc/make_toy_rgbd.py {root}',
+}
+
+
+def toy_data_command(path: str) -> Optional[str]:
+    """The command that writes the toy data set ``path`` lies in.
+
+    A path lies in a toy data set when one of its folders is named like a
+    key of :data:`TOY_DATA_COMMANDS` and sits directly under a ``data``
+    folder (``data/toy/splits/train.txt``, ``../data/toy_lowlight/val``).
+
+    Returns:
+        str | None: the command with the toy folder as ``path`` names it;
+        None for any other path (real data sets, folders of your own).
+    """
+    parts = str(path).replace('\\', '/').split('/')
+    for i, part in enumerate(parts[1:], 1):
+        if part in TOY_DATA_COMMANDS and parts[i - 1] == 'data':
+            return TOY_DATA_COMMANDS[part].format(root='/'.join(parts[:i + 1]))
+    return None
+
+
+def data_hint(path: str) -> str:
+    """:data:`DATA_HINT`, plus the command writing the toy data when
+    ``path`` lies in a toy data set (:func:`toy_data_command`)."""
+    command = toy_data_command(path)
+    if command is None:
+        return DATA_HINT
+    return f'{DATA_HINT} This is toy data; write it with `{command}`.'
+
+
+class PairCheckError(ValueError):
+    """Files of samples that cannot be paired as they are: unreadable
+    image headers or modalities of different sizes (raised by
+    ``PairedImageDataset(check_sizes=True)``), so tools can say how to skip
+    those samples."""
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -94,7 +153,7 @@ def detect_layout(data_root: str,
         raise FileNotFoundError(
             f'PairedImageDataset: data_root {root!r} is not a folder; '
             'expected a folder holding one sub-folder per modality. '
-            f'{DATA_HINT}')
+            f'{data_hint(root)}')
     subdirs = sorted(
         fileio.list_dir_or_file(
             root, list_file=False, backend_args=backend_args))
@@ -176,8 +235,9 @@ class PairedImageDataset(BaseDataset):
             current :class:`~mmengine.logging.MMLogger`) listing every
             dropped stem and its missing modalities. Defaults to 'error'.
         check_sizes (bool): If True, read the header of every file at build
-            time (with PIL, no decoding) and raise a ValueError listing the
-            samples whose modalities differ in width/height, or whose files
+            time (with PIL, no decoding) and raise a
+            :class:`PairCheckError` (a ValueError) listing the samples
+            whose modalities differ in width/height, or whose files
             cannot be identified as images. If False, the sizes are checked
             when a sample is loaded. Defaults to False.
         metainfo (dict, optional): Extra meta information; ``modalities``
@@ -297,7 +357,7 @@ class PairedImageDataset(BaseDataset):
             raise FileNotFoundError(
                 f'PairedImageDataset: the folder of modality {modality!r} '
                 f'({folder!r}) does not exist; expected a folder of images '
-                f'with suffixes {self.img_suffixes}. {DATA_HINT}')
+                f'with suffixes {self.img_suffixes}. {data_hint(folder)}')
         files: Dict[str, List[str]] = {}
         for name in fileio.list_dir_or_file(
                 folder, list_dir=False, backend_args=self.backend_args):
@@ -375,12 +435,12 @@ class PairedImageDataset(BaseDataset):
                                  for mod, (w, h) in sizes.items())
                 mismatches.append(f'{info["stem"]!r}: {desc}')
         if bad_files:
-            raise ValueError(
+            raise PairCheckError(
                 f'PairedImageDataset: {len(bad_files)} file(s) could not be '
                 'identified as images while checking sizes '
                 '(check_sizes=True):\n' + _listing(bad_files))
         if mismatches:
-            raise ValueError(
+            raise PairCheckError(
                 f'PairedImageDataset: {len(mismatches)} sample(s) have '
                 'modalities of different sizes (HxW); expected '
                 'registered pairs of identical size:\n' +

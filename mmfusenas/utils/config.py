@@ -11,6 +11,15 @@ arbitrary keyword arguments. Overriding a variable of the config file
 :func:`rescale_schedule` changes the length of training with every setting
 counted in its iterations (``tools/train.py --max-iters``);
 :func:`schedule_warnings` names warm-ups a run does not get past.
+
+Also before anything is built: ``--cfg-options`` values written as Python
+dicts are refused with a recipe (:func:`check_option_values`), a loss list
+given the name of a loss set (``model.losses=tim``,
+``configs/_base_/losses/``) gets that set (:func:`resolve_loss_sets`), a
+changed ``type`` keeping arguments the new type does not take is refused
+(:func:`check_type_changes`), every ``type`` of the config is looked up in
+the registries (:func:`check_config_types`), and the tools check the data
+folders of the run (:func:`check_data_folders`).
 """
 import argparse
 import difflib
@@ -1197,8 +1206,10 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=50')
+        action=ConfigOptionsAction,
+        help='override config settings, e.g. train_cfg.max_iters=50; a '
+        'loss list by the name of a loss set, e.g. model.losses=tim '
+        '(configs/_base_/losses/)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -1212,6 +1223,17 @@ def load_runner_config(args: argparse.Namespace) -> Config:
 
     The work dir defaults to ``./work_dirs/<config name>``, as in mmdet.
     Also exports ``LOCAL_RANK`` for distributed runs.
+
+    ``--cfg-options`` are checked before they are merged: values written as
+    Python dicts are refused (:func:`check_option_values`), loss-set names
+    given for loss lists are replaced by the sets
+    (:func:`resolve_loss_sets`), unknown keys are reported
+    (:func:`check_cfg_options`) and a changed ``type`` that keeps
+    arguments the new type does not take is refused
+    (:func:`check_type_changes`). After merging, the keys
+    (:func:`check_config_keys`) and every ``type`` of the config
+    (:func:`check_config_types`) are checked. All of this happens before
+    anything is built or written.
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -1230,7 +1252,16 @@ def load_runner_config(args: argparse.Namespace) -> Config:
                              f'data_root={given} disagree')
         data_root = given
     if options:
-        check_cfg_options(cfg, options)
+        # dict(...) values, loss-set names, a changed type keeping keys
+        check_option_values(cfg, options)
+        options = resolve_loss_sets(cfg, options)
+        # KEY._delete_=True replaces the dict KEY: its keys are all new
+        replaced = [str(k)[:-len('._delete_')] for k, v in options.items()
+                    if str(k).endswith('._delete_') and v is True]
+        check_cfg_options(cfg, {
+            k: v for k, v in options.items()
+            if not any(str(k).startswith(f'{r}.') for r in replaced)})
+        check_type_changes(cfg, options)
     if data_root is not None:
         # before the options are merged: a path given with --cfg-options
         # is the user's explicit choice and wins
@@ -1243,6 +1274,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     if options:
         cfg.merge_from_dict(options)
     check_config_keys(cfg)
+    check_config_types(cfg)  # every type= against the registries
     if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
         enable_tensorboard(cfg)
     work_dir: Optional[str] = args.work_dir
@@ -1331,3 +1363,861 @@ def load_task_model_cfg(config: str) -> ConfigDict:
     if scope:
         model['_scope_'] = scope
     return model
+
+
+# --- --cfg-options values MMEngine cannot parse; named loss sets ----------
+
+#: the folder of the named loss sets under ``configs/``: ``<name>.py``
+#: holding one list, ``losses``
+LOSS_SETS_FOLDER = '_base_/losses'
+#: the documentation of replacing a config's losses
+LOSS_RECIPE_DOC = 'docs/user_guides/fusion_losses.md#swapping-the-losses'
+
+
+class UnparsedOption(str):
+    """A ``--cfg-options`` value that MMEngine's parser cannot read, kept as
+    its text (:class:`ConfigOptionsAction`); :func:`load_runner_config`
+    refuses it with :func:`check_option_values`'s message."""
+
+
+class ConfigOptionsAction(DictAction):
+    """MMEngine's :class:`~mmengine.config.DictAction` that keeps a value it
+    cannot parse instead of crashing.
+
+    ``DictAction`` reads numbers, booleans, ``None``, strings and (nested)
+    lists / tuples. A Python ``dict(...)`` holding a comma sends its parser
+    into endless recursion (``RecursionError``) and unbalanced brackets
+    fail an assertion, both inside ``argparse`` with a traceback that names
+    neither the option nor the fix. Such a value is kept as an
+    :class:`UnparsedOption`; :func:`load_runner_config` explains it. An
+    item without ``=`` is an ``argparse`` error naming it.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        options = dict(getattr(namespace, self.dest, None) or {})
+        for item in values or []:
+            key, sep, text = str(item).partition('=')
+            if not sep or not key:
+                raise argparse.ArgumentError(
+                    self, f'{item!r} is not KEY=VALUE (e.g. '
+                    'train_cfg.max_iters=50)')
+            try:
+                options[key] = self._parse_iterable(text)
+            except (RecursionError, AssertionError):
+                options[key] = UnparsedOption(text)
+        setattr(namespace, self.dest, options)
+
+
+def _configs_dir() -> Optional[str]:
+    """The ``configs/`` folder shipped with the package
+    (``mmfusenas/.mim/configs`` or ``configs/`` next to the package, as
+    :func:`mmfusenas.apis.inferencer.configs_dir`); None without one."""
+    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))  # mmfusenas/
+    for folder in (osp.join(pkg, '.mim', 'configs'),
+                   osp.join(osp.dirname(pkg), 'configs')):
+        if osp.isdir(folder):
+            return folder
+    return None
+
+
+def loss_sets_dir() -> str:
+    """The folder of the named loss sets (``configs/_base_/losses``)."""
+    return osp.join(_configs_dir() or 'configs',
+                    *LOSS_SETS_FOLDER.split('/'))
+
+
+def loss_set_names() -> List[str]:
+    """The names of the loss sets: the files of :func:`loss_sets_dir`."""
+    folder = loss_sets_dir()
+    if not osp.isdir(folder):
+        return []
+    return sorted(name[:-3] for name in os.listdir(folder)
+                  if name.endswith('.py') and not name.startswith('_'))
+
+
+def load_loss_set(name: str) -> List[dict]:
+    """The ``losses`` list of the loss set ``name``.
+
+    Args:
+        name (str): a name of :func:`loss_set_names`, e.g. ``'tim'``.
+
+    Returns:
+        list[dict]: the loss configs (``dict(type=...)``).
+
+    Raises:
+        KeyError: no set of that name; the message lists the sets and the
+            closest name.
+        ValueError: the set's file has no list of loss configs ``losses``.
+    """
+    names = loss_set_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f'; did you mean {close[0]}?' if close else ''
+        raise KeyError(
+            f'no loss set named {name!r}{hint} The loss sets are '
+            f'{", ".join(names) or "(none)"} ({loss_sets_dir()}/<name>.py; '
+            f'{LOSS_RECIPE_DOC}).')
+    path = osp.join(loss_sets_dir(), f'{name}.py')
+    losses = Config.fromfile(path)._cfg_dict.to_dict().get('losses')
+    if not _is_loss_list(losses):
+        raise ValueError(f'{path}: a loss set defines `losses`, a list of '
+                         'loss configs (dict(type=...))')
+    return list(losses)
+
+
+def _is_loss_list(value: Any) -> bool:
+    """A non-empty list / tuple of configs with a ``type``."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(item, Mapping) and 'type' in item for item in value)
+
+
+def config_loss_lists(cfg: Config) -> List[str]:
+    """Dotted keys of the loss lists of ``cfg`` the runner reads: keys whose
+    name ends with ``losses`` holding a list of ``dict(type=...)``
+    (``model.losses``, ``model.fusion_losses``,
+    ``model.architecture.fusion_losses``, ...)."""
+    out: List[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                sub = f'{path}.{key}' if path else str(key)
+                if str(key).endswith('losses') and _is_loss_list(value):
+                    out.append(sub)
+                walk(value, sub)
+        elif isinstance(node, (list, tuple)):
+            for i, value in enumerate(node):
+                walk(value, f'{path}.{i}')
+
+    walk({k: v for k, v in cfg._cfg_dict.items() if k in RUNNER_KEYS}, '')
+    return out
+
+
+def _loss_key(cfg: Config, key: str) -> bool:
+    """Whether ``key`` names a loss list of ``cfg`` (or a list item of
+    one: ``model.losses.0``)."""
+    parts = str(key).split('.')
+    while parts and parts[-1].isdigit():
+        parts = parts[:-1]
+    found, node, _ = walk_path(cfg._cfg_dict, parts)
+    return bool(parts) and parts[-1].endswith('losses') and (
+        _is_loss_list(node) or not found)
+
+
+def _base_reference(cfg: Config) -> str:
+    """How a child config anywhere names ``cfg`` as its ``_base_``:
+    ``'mmfusenas::tim/x.py'`` for a config shipped in ``configs/``, else
+    the file's absolute path."""
+    if not cfg.filename:
+        return 'CONFIG.py'
+    path = osp.abspath(cfg.filename)
+    root = _configs_dir()
+    if root is None:
+        return path
+    rel = osp.relpath(osp.realpath(path), osp.realpath(root))
+    return path if rel.startswith('..') else f'mmfusenas::{rel}'
+
+
+def _child_config(cfg: Config, key: str, value: str) -> str:
+    """A child config setting ``key`` to ``value`` (Python text)."""
+    parts = str(key).split('.')
+    base = _base_reference(cfg)
+    if any(part.isdigit() for part in parts):
+        return f"_base_ = '{base}'  # then write the whole list / dict"
+    text = value
+    for part in reversed(parts[1:]):
+        text = f'dict({part}={text})'
+    return f"_base_ = '{base}'\n    {parts[0]} = {text}"
+
+
+def _replace_hint(cfg: Config, key: str, value: str) -> str:
+    """How to replace the list / dict at ``key``: the named loss sets for
+    loss lists, a child config (and ``_delete_``) for anything."""
+    sets = loss_set_names()
+    if _loss_key(cfg, key):
+        parts = str(key).split('.')
+        while parts and parts[-1].isdigit():
+            parts = parts[:-1]
+        lists = '.'.join(parts)
+        example = sets[0] if sets else 'NAME'
+        if not value.startswith('['):  # one item of the list was named
+            value = f'[{value}, ...]'
+        return (
+            f'To replace the losses, name a loss set: --cfg-options '
+            f'{lists}={example} (the sets: {", ".join(sets) or "(none)"}; '
+            f'configs/{LOSS_SETS_FOLDER}/<name>.py), or write the list in a '
+            'child config; a list in a child config replaces the '
+            "base's list:\n    "
+            f'{_child_config(cfg, lists, value)}\n'
+            f'See {LOSS_RECIPE_DOC}.')
+    options = _dict_as_options(key, value)
+    in_list = any(part.isdigit() for part in str(key).split('.'))
+    if options and not in_list:
+        given = ('The same on the command line: --cfg-options '
+                 f'{key}._delete_=True {" ".join(options)} (_delete_ '
+                 'replaces the dict; it does not work for list items).\n')
+    else:
+        given = ''
+    if value.startswith('dict(') and value != 'dict()':
+        value = f'dict(_delete_=True, {value[5:]}'  # replace, not merge
+    return (
+        'Set the keys one by one (KEY.SUBKEY=VALUE, list items by index: '
+        'KEY.0.SUBKEY=VALUE; the keys already there stay), or write the '
+        "value in a child config, where a list replaces the base's list and "
+        'a dict is merged into the base\'s unless it holds _delete_=True:\n'
+        f'    {_child_config(cfg, key, value)}\n{given}'
+        'See docs/user_guides/train_test.md#replacing-lists-and-dicts.')
+
+
+#: a string --cfg-options passes through unchanged (MMEngine's parser drops
+#: spaces and quotes and splits at commas)
+_PLAIN_STRING = re.compile(r'^[\w./:+-]+$')
+
+
+def _dict_as_options(key: str, text: str) -> Optional[List[str]]:
+    """``KEY.SUB=VALUE`` options equal to a ``dict(...)`` text (nested
+    dicts as dotted keys), or None when the text is no ``dict(...)`` of
+    literals that ``--cfg-options`` can write (numbers, booleans, None,
+    plain strings and lists / tuples of them)."""
+    import ast
+
+    def literal(node: ast.AST) -> Optional[str]:
+        try:
+            value = ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError,
+                RecursionError):
+            return None
+        if isinstance(value, (list, tuple)):
+            items = [literal(ast.Constant(v)) for v in value]
+            if any(item is None for item in items):
+                return None
+            inner = ','.join(items)
+            return f'[{inner}]' if isinstance(value, list) else f'({inner})'
+        if isinstance(value, str):
+            return value if _PLAIN_STRING.match(value) else None
+        if value is None or isinstance(value, (bool, int, float)):
+            return str(value)
+        return None
+
+    def walk(node: ast.AST, prefix: str, out: List[str]) -> bool:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == 'dict' and not node.args):
+            return False
+        for kw in node.keywords:
+            if kw.arg is None:
+                return False
+            sub = f'{prefix}.{kw.arg}' if prefix else kw.arg
+            if walk(kw.value, sub, out):
+                continue
+            value = literal(kw.value)
+            if value is None:
+                return False
+            out.append(f'{sub}={value}')
+        return True
+
+    try:
+        tree = ast.parse(text.strip(), mode='eval').body
+    except SyntaxError:
+        return None
+    out: List[str] = []
+    if not walk(tree, str(key), out) or not out:
+        return None
+    return out
+
+
+def _dict_text(value: Any) -> Optional[str]:
+    """The text of a value written as a Python dict (``dict(...)``,
+    ``{...}``) that MMEngine's parser read as a string, else None."""
+    if isinstance(value, str):
+        text = value.strip()
+        if 'dict(' in text or text.startswith('{') or (
+                text.endswith('}') and ':' in text):
+            return text
+        return None
+    if isinstance(value, (list, tuple)):
+        items = [_dict_text(v) for v in value]
+        if any(item is not None for item in items):
+            texts = [item if item is not None else repr(v)
+                     for item, v in zip(items, value)]
+            joined = ', '.join(texts)
+            return f'[{joined}]' if isinstance(value, list) else f'({joined})'
+    return None
+
+
+def check_option_values(cfg: Config, options: Mapping) -> None:
+    """Refuse ``--cfg-options`` values written as Python dicts.
+
+    MMEngine's parser reads numbers, ``True`` / ``False`` / ``None``,
+    strings and lists / tuples of them; ``dict(...)`` and ``{...}`` are not
+    values it knows: one holding a comma ends in a ``RecursionError``
+    (:class:`ConfigOptionsAction` keeps it as text), one without arrives as
+    a string that fails when the runner builds it.
+
+    Raises:
+        ValueError: the option, what the parser accepts and how to replace
+            the list or dict instead: a named loss set (loss lists, see
+            :func:`load_loss_set`) or a child config. Also for a value the
+            parser could not read at all (unbalanced brackets), and for
+            ``_delete_`` given for a list item (``model.losses.0._delete_``),
+            which MMEngine keeps as an argument instead of obeying it.
+    """
+    accepted = ('a value is a number, True / False / None, a string, or a '
+                'list / tuple of these ([a,b], (1,2))')
+    for key, value in options.items():
+        parts = str(key).split('.')
+        if parts[-1] == '_delete_' and len(parts) > 1 and parts[-2].isdigit():
+            item = '.'.join(parts[:-1])
+            raise ValueError(
+                f'--cfg-options {key}={value}: _delete_ replaces a dict, not '
+                'an item of a list: MMEngine merges a list item by its index '
+                f'and keeps _delete_ as an argument of {item}. '
+                + _replace_hint(cfg, item, 'dict(...)'))
+        text = _dict_text(value)
+        if text is None and isinstance(value, UnparsedOption):
+            raise ValueError(
+                f'--cfg-options {key}={value}: MMEngine\'s --cfg-options '
+                'parser cannot read this value (unbalanced brackets?); '
+                f'{accepted}.')
+        if text is None:
+            continue
+        raise ValueError(
+            f'--cfg-options {key}={text}: MMEngine\'s --cfg-options parser '
+            'does not read Python dicts (dict(...) or {...}): a value is a '
+            'number, True / False / None, a string, or a list / tuple of '
+            'these ([a,b], (1,2)); a dict(...) holding a comma sends it '
+            'into a RecursionError and one without arrives as a string. '
+            + _replace_hint(cfg, key, text))
+
+
+def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
+    """Replace loss-set names given for loss lists by the sets' lists.
+
+    ``--cfg-options model.losses=max_intensity_gradient``: a string given
+    for a key of ``cfg`` that holds a loss list (:func:`config_loss_lists`:
+    a key named ``*losses`` holding ``dict(type=...)`` items) names a loss
+    set (:func:`loss_set_names`, ``configs/_base_/losses/<name>.py``); the
+    option's value becomes that set's list, which replaces the config's
+    list when merged. Options under that key change the set's list
+    (``model.losses=tim_vgg model.losses.0.feature_weights=PATH``). Other
+    options are returned unchanged.
+
+    Args:
+        cfg (Config): the loaded config (before the options are merged).
+        options (Mapping): ``{dotted.key: value}``.
+
+    Returns:
+        dict: the options with the set names replaced by their lists.
+
+    Raises:
+        KeyError: an unknown set name for a loss list (the message lists
+            the sets and the closest name), or a set name given for a key
+            the config does not have (the message names its loss lists).
+    """
+    out = dict(options)
+    for key, value in options.items():
+        if not isinstance(value, str) or isinstance(value, UnparsedOption) \
+                or not str(key).rpartition('.')[2].endswith('losses'):
+            continue
+        found, node, _ = walk_path(cfg._cfg_dict, str(key).split('.'))
+        where = cfg.filename or 'the config'
+        if found and _is_loss_list(node):
+            try:
+                losses = load_loss_set(value)
+            except KeyError as err:
+                raise KeyError(f'--cfg-options {key}={value}: '
+                               f'{err.args[0]}') from None
+            # options under the key change the set's list
+            # (model.losses.0.feature_weights=PATH)
+            for sub in [k for k in out if str(k).startswith(f'{key}.')]:
+                parts = str(sub)[len(key) + 1:].split('.')
+                inside, item, _ = walk_path(losses, parts[:-1])
+                if not inside or not isinstance(item, dict):
+                    raise KeyError(
+                        f'--cfg-options {sub}: the loss set {value!r} has '
+                        f'no {".".join([key] + parts[:-1])} ({len(losses)} '
+                        'losses)')
+                item[parts[-1]] = out.pop(sub)
+            out[key] = losses
+        elif not found and value in loss_set_names():
+            lists = config_loss_lists(cfg)
+            raise KeyError(
+                f'--cfg-options {key}={value}: {where} has no {key}; its '
+                f'loss lists are {", ".join(lists) or "(none)"}, e.g. '
+                f'--cfg-options {lists[0] if lists else "model.losses"}='
+                f'{value}')
+    return out
+
+
+def _changed_type_errors(cfg: Config, options: Mapping) -> List[str]:
+    """The errors of :func:`check_type_changes`."""
+    errors = []
+    registered = None
+    for key, value in options.items():
+        parts = str(key).split('.')
+        if parts[-1] != 'type' or not isinstance(value, str):
+            continue
+        found, node, _ = walk_path(cfg._cfg_dict, parts[:-1])
+        if not found or not isinstance(node, Mapping) \
+                or node.get('type') in (None, value):
+            continue
+        parent = '.'.join(parts[:-1])
+        given = {str(k)[len(parent) + 1:].split('.')[0] for k in options
+                 if str(k).startswith(f'{parent}.')}
+        if options.get(f'{parent}._delete_') is True:
+            continue  # the dict is replaced: nothing is kept
+        kept = [k for k in node if k not in given and k != '_scope_']
+        if registered is None:
+            registered = _registered_types(cfg)[0]
+        classes = [obj for _, _, obj in registered.get(
+            value.rpartition('.')[2], []) if isinstance(obj, type)]
+        refused: Optional[List[str]] = None
+        for cls in classes:
+            accepted = _init_keywords(cls)
+            bad = [] if accepted is None else \
+                [k for k in kept if k not in accepted]
+            if not bad:
+                refused = None
+                break
+            refused = bad
+        if not refused:
+            continue
+        old = _short_type(node)
+        shown = ', '.join(f'{k}={node[k]!r}' for k in refused)
+        takes = ', '.join(sorted(_init_keywords(classes[0]) or []))
+        in_list = any(part.isdigit() for part in parts[:-1])
+        errors.append(
+            f'--cfg-options {key}={value}: an option is merged into the '
+            f'item it names, so {parent} keeps the other keys of the {old} '
+            f'it holds ({shown}), which {value} does not take (it takes '
+            f'{takes}). '
+            + ('--cfg-options cannot remove a key of a list item. '
+               if in_list else '')
+            + _replace_hint(cfg, parent, f"dict(type='{value}')"))
+    return errors
+
+
+def check_type_changes(cfg: Config, options: Mapping) -> None:
+    """Refuse a ``--cfg-options KEY.type=NEW`` that keeps arguments ``NEW``
+    does not take.
+
+    MMEngine merges an option into the item it names, so
+    ``model.losses.0.type=MaxIntensityLoss`` over an
+    ``InfoPreservationLoss`` keeps its ``measure``, and building fails
+    with a ``TypeError`` once the runner exists. The kept keys are checked
+    against the ``__init__`` arguments of every registered class named
+    ``NEW`` (classes taking ``**kwargs`` accept anything).
+
+    Args:
+        cfg (Config): the loaded config (before the options are merged).
+        options (Mapping): ``{dotted.key: value}``.
+
+    Raises:
+        ValueError: the option, the kept keys, the arguments of the new
+            type and how to replace the item (:func:`_replace_hint`).
+    """
+    errors = _changed_type_errors(cfg, options)
+    if errors:
+        raise ValueError('\n'.join(errors))
+
+
+# --- every `type` of a config against the registries ----------------------
+
+#: modules registering MMEngine's and MMCV's own components into the root
+#: registries (loops, hooks, optimizers, schedulers, norm layers, ...)
+_ROOT_MODULES = ('mmengine.dataset', 'mmengine.evaluator', 'mmengine.hooks',
+                 'mmengine.model', 'mmengine.optim', 'mmengine.runner',
+                 'mmengine.visualization', 'mmcv.cnn', 'mmcv.transforms')
+
+#: ``type`` values that are no registry names, by the key of their dict:
+#: mmdet's NMS (``batched_nms``) and RoI extractors look them up in
+#: ``mmcv.ops``; the deblurring datasets' kernel source is ``'motion'``
+_NON_REGISTRY_TYPES = ('nms', 'roi_layer', 'kernels')
+
+
+def _non_registry_names(key: str) -> Optional[List[str]]:
+    """The accepted ``type`` values of a :data:`_NON_REGISTRY_TYPES` key
+    (None: cannot be told, e.g. without ``mmcv.ops``)."""
+    if key == 'kernels':
+        return ['motion']
+    try:
+        import mmcv.ops
+    except Exception:  # noqa: BLE001 - mmcv without its compiled ops
+        return None
+    return [name for name in dir(mmcv.ops) if not name.startswith('_')]
+
+
+def _scope_registries(scope: str) -> Optional[list]:
+    """The registries of ``scope`` with their modules imported (MMEngine's
+    root registries for ``'mmengine'``); None when ``scope`` is no
+    installed package with registries."""
+    import importlib
+
+    from mmengine.registry import Registry, root
+    roots = [reg for reg in vars(root).values() if isinstance(reg, Registry)]
+    if scope == 'mmengine':
+        for module in _ROOT_MODULES:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - optional parts
+                pass
+        return roots
+    if not scope.isidentifier():
+        return None
+    try:
+        importlib.import_module(f'{scope}.registry')
+    except Exception:  # noqa: BLE001 - not installed / fails to import
+        return None
+    out = []
+    for reg in roots:
+        child = reg._search_child(scope)
+        if child is not None and child is not reg:
+            child.import_from_location()
+            out.append(child)
+    return out or None
+
+
+def _config_types(node: Any, path: str, key: str,
+                  out: List[Tuple[str, str, str]], scopes: Set[str]) -> None:
+    """Collect ``(dotted path of the dict, type, key of the dict)`` of every
+    string ``type``, and the scopes named by ``_scope_`` / prefixes."""
+    if isinstance(node, Mapping):
+        scope = node.get('_scope_')
+        if isinstance(scope, str) and scope:
+            scopes.add(scope)
+        type_ = node.get('type')
+        if isinstance(type_, str):
+            out.append((path, type_, key))
+            prefix, dot, _ = type_.partition('.')
+            if dot:
+                scopes.add(prefix)
+        for sub_key, value in node.items():
+            _config_types(value, f'{path}.{sub_key}' if path else
+                          str(sub_key), str(sub_key), out, scopes)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _config_types(value, f'{path}.{i}', key, out, scopes)
+
+
+def _registered_types(cfg: Config):
+    """``(registered, found, scopes)``: name → ``[(scope, registry name,
+    object)]`` over the registries of the config's scopes (its
+    ``default_scope``, MMEngine's, every ``_scope_`` and ``scope.`` type
+    prefix that is an installed package); the ``(path, type, key)`` of
+    every ``type`` the runner reads; scope → its names (None: not
+    installed)."""
+    tree = {k: v for k, v in cfg._cfg_dict.to_dict().items()
+            if k in RUNNER_KEYS}
+    found: List[Tuple[str, str, str]] = []
+    scopes = {'mmengine', cfg.get('default_scope') or 'mmengine'}
+    _config_types(tree, '', '', found, scopes)
+    registered: dict = {}
+    names: dict = {}
+    for scope in sorted(scopes):
+        registries = _scope_registries(scope)
+        if registries is None:
+            names[scope] = None
+            continue
+        names[scope] = set()
+        for reg in registries:
+            for name, obj in reg.module_dict.items():
+                registered.setdefault(name, []).append((scope, reg.name, obj))
+                names[scope].add(name)
+    return registered, found, names
+
+
+def _importable(name: str) -> bool:
+    """Whether ``name`` is an importable dotted path (``'torch.nn.ReLU'``),
+    which MMEngine's ``Registry.get`` falls back to."""
+    from mmengine.utils import get_object_from_string
+    try:
+        return get_object_from_string(name) is not None
+    except Exception:  # noqa: BLE001 - anything that does not import
+        return False
+
+
+class ConfigTypeError(KeyError):
+    """An unknown ``type`` of a config (:func:`check_config_types`); a
+    ``KeyError`` as MMEngine's registries raise, shown without quotes so
+    that a message of several lines stays readable."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ''
+
+
+def check_config_types(cfg: Config) -> None:
+    """Refuse a ``type`` that no registry knows, before anything is built.
+
+    MMEngine reports an unknown type only when the runner builds it (a
+    ``KeyError: 'X is not in the mmfusenas::model registry'`` without the
+    key or a suggestion) after the work dir is made. This looks up every
+    string ``type`` of the keys the runner reads in the registries of the
+    config's scopes: ``default_scope``, MMEngine's root registries (with
+    MMCV's layers and transforms), and every scope named by a ``_scope_``
+    key or a ``scope.`` prefix (``mmdet.RetinaNet``); a prefixed type must
+    be in that scope (or MMEngine's). A name is accepted when any of these
+    registries holds it, whatever the section (models, transforms, hooks,
+    optimizers, ...), so a type in the wrong scope is left to the builder;
+    so is an importable dotted path (``'torch.nn.ReLU'``), which MMEngine
+    imports. Types given as classes or functions are not checked, nor the
+    ``type`` of an ``nms`` / ``roi_layer`` dict (mmcv.ops names) or of the
+    deblurring datasets' ``kernels`` (``'motion'``), which name no registry
+    entry.
+
+    Args:
+        cfg (Config): the config as the run will use it.
+
+    Raises:
+        ConfigTypeError: (a ``KeyError``) one line per unknown type: the
+            config file, the key path (as ``--cfg-options`` writes it) and
+            the closest registered names.
+    """
+    registered, found, names = _registered_types(cfg)
+    where = f'config {cfg.filename}' if cfg.filename else 'config'
+    all_names = sorted(registered)
+    errors = []
+    for path, type_, key in found:
+        if '.' in type_ and _importable(type_):
+            continue  # MMEngine imports a dotted path the registries lack
+        if key in _NON_REGISTRY_TYPES:
+            accepted = _non_registry_names(key)
+            if accepted is None or type_ in accepted:
+                continue
+            candidates = accepted
+            looked = f'the names {key} accepts'
+        else:
+            prefix, dot, name = type_.partition('.')
+            if dot and names.get(prefix) is not None:
+                if name in names[prefix] or name in names['mmengine']:
+                    continue
+                candidates = [f'{prefix}.{n}' for n in sorted(
+                    names[prefix] | names['mmengine'])]
+                looked = f'the registries of {prefix} and mmengine'
+            elif dot and prefix in names:  # scope named, not installed
+                errors.append(
+                    f'{where}: {path}.type = {type_!r}: {prefix!r} is not an '
+                    'installed package with registries')
+                continue
+            else:
+                if type_ in registered:
+                    continue
+                candidates = all_names
+                scopes = sorted(s for s, n in names.items() if n is not None)
+                looked = f'the registries of {", ".join(scopes)}'
+        close = difflib.get_close_matches(type_, candidates, n=3, cutoff=0.6)
+        hint = f'; did you mean {" or ".join(close)}?' if close else ''
+        errors.append(f'{where}: {path}.type = {type_!r} is not a registered '
+                      f'type (looked up in {looked}){hint}')
+    if errors:
+        raise ConfigTypeError('\n'.join(errors))
+
+
+# --- the data folders a run reads -----------------------------------------
+
+#: the layout documentation of each dataset type
+_DATA_DOCS = {
+    'PairedImageDataset': 'docs/user_guides/datasets.md#layouts',
+    'PairedDetDataset':
+    'docs/user_guides/det_seg_datasets.md#where-the-real-data-goes',
+    'PairedSegDataset':
+    'docs/user_guides/det_seg_datasets.md#where-the-real-data-goes',
+    'ExDarkDataset': 'docs/user_guides/restoration_datasets.md'
+    '#low-light-detection-and-segmentation-datasets',
+    'DarkFaceDataset': 'docs/user_guides/restoration_datasets.md'
+    '#low-light-detection-and-segmentation-datasets',
+    'ACDCDataset': 'docs/user_guides/restoration_datasets.md'
+    '#low-light-detection-and-segmentation-datasets',
+    'HazeDataset': 'docs/user_guides/restoration_datasets.md'
+    '#haze-and-underwater-datasets-hbl',
+    'UnderwaterDataset': 'docs/user_guides/restoration_datasets.md'
+    '#haze-and-underwater-datasets-hbl',
+    'GISRDataset': 'docs/user_guides/restoration_datasets.md'
+    '#guided-image-super-resolution-gisr',
+    'LowLightDataset': 'docs/methods/ruas.md#data',
+    'LevinDataset': 'docs/methods/hyper_guidance.md#data',
+    'SyntheticDeblurDataset': 'docs/methods/hyper_guidance.md#data',
+    'SyntheticRainDataset': 'docs/methods/hyper_guidance.md#data',
+    'SyntheticHazeDataset': 'docs/methods/hyper_guidance.md#data',
+    'PairedRestorationDataset': 'docs/methods/hyper_guidance.md#data',
+    'RestorationFolderDataset': 'docs/methods/hyper_guidance.md#data',
+}
+
+
+def _data_doc(type_: Any) -> str:
+    """The layout documentation of a dataset type (mmdet / mmseg datasets:
+    the detection and segmentation page)."""
+    name = _short_type({'type': type_})
+    if name in _DATA_DOCS:
+        return _DATA_DOCS[name]
+    if isinstance(type_, str) and type_.startswith(('mmdet.', 'mmseg.')):
+        return _DATA_DOCS['PairedDetDataset']
+    return _DATA_DOCS['PairedImageDataset']
+
+
+def _run_loaders(cfg: Config, mode: str) -> List[Tuple[str, Any]]:
+    """``(dotted key, config)`` of the dataloaders a run builds: for
+    ``'test'`` the ``test_dataloader``; for ``'train'`` every other
+    ``*dataloader`` under the keys the runner reads (``train_dataloader``,
+    ``val_dataloader`` when there is a ``val_cfg``,
+    ``train_cfg.arch_dataloader``, a hook's ``dataloader``, ...)."""
+    if mode == 'test':
+        loader = cfg.get('test_dataloader')
+        return [('test_dataloader', loader)] if loader else []
+    out: List[Tuple[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            items = [(str(k), v) for k, v in node.items()]
+        elif isinstance(node, (list, tuple)):
+            items = [(str(i), v) for i, v in enumerate(node)]
+        else:
+            return
+        for key, value in items:
+            sub = f'{path}.{key}' if path else key
+            if key.endswith('dataloader') and isinstance(value, Mapping):
+                out.append((sub, value))
+            elif key.endswith('dataloaders') and isinstance(value, list):
+                out.extend((f'{sub}.{i}', v) for i, v in enumerate(value)
+                           if isinstance(v, Mapping))
+            else:
+                walk(value, sub)
+
+    skip = {'test_dataloader'}
+    if cfg.get('val_cfg') is None:
+        skip.add('val_dataloader')
+    walk({k: v for k, v in cfg._cfg_dict.items()
+          if k in RUNNER_KEYS and k not in skip}, '')
+    return out
+
+
+def _loader_datasets(node: Any, path: str,
+                     out: List[Tuple[str, Mapping]]) -> None:
+    """``(dotted key, config)`` of the datasets under a dataloader (wrapped
+    ones included): the dicts with a ``data_root``, ``ann_file`` or
+    ``data_prefix``."""
+    if isinstance(node, Mapping):
+        if any(k in node for k in ('data_root', 'ann_file', 'data_prefix')):
+            out.append((path, node))
+            return
+        for key, value in node.items():
+            if key != 'pipeline':
+                _loader_datasets(value, f'{path}.{key}', out)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _loader_datasets(value, f'{path}.{i}', out)
+
+
+def _missing_data(dataset: Mapping) -> List[Tuple[str, str, str]]:
+    """``(key, path, what)`` of the paths of a dataset config that do not
+    exist: its ``data_root`` folder, else its ``ann_file`` and the folders
+    of ``data_prefix`` (relative ones under ``data_root``, as MMEngine's
+    ``BaseDataset`` joins them). URLs and empty values are left out."""
+    root = dataset.get('data_root')
+    root = root if isinstance(root, str) else ''
+    if '://' in root:
+        return []
+    if root and not osp.isdir(root):
+        return [('data_root', root, 'is not a folder')]
+    out = []
+
+    def check(key: str, value: Any) -> None:
+        if not isinstance(value, str) or not value or '://' in value:
+            return
+        path = value if osp.isabs(value) or not root else \
+            osp.join(root, value)
+        if not osp.exists(path):
+            out.append((key, path, 'does not exist'))
+
+    check('ann_file', dataset.get('ann_file'))
+    prefix = dataset.get('data_prefix')
+    if isinstance(prefix, Mapping):
+        for key, value in prefix.items():
+            check(f'data_prefix.{key}', value)
+    return out
+
+
+def toy_sibling(config: Optional[str]) -> Optional[str]:
+    """The toy version of a config file: ``x.py`` → ``x_toy.py``, when that
+    file exists (None otherwise, and for toy configs)."""
+    if not config or not config.endswith('.py'):
+        return None
+    stem = osp.basename(config)[:-3]
+    if stem.endswith('_toy') or '_toy_' in stem:
+        return None
+    sibling = f'{config[:-3]}_toy.py'
+    return sibling if osp.isfile(sibling) else None
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the working directory when it lies under it."""
+    rel = osp.relpath(path) if osp.isabs(path) else path
+    return path if rel.startswith('..') else rel
+
+
+def check_data_folders(cfg: Config, mode: str = 'train') -> None:
+    """Fail before the runner is built when the data of a run is missing.
+
+    Datasets are otherwise opened once the runner exists: after the work
+    dir, its lock file and a timestamped log folder are made and dozens of
+    log lines are printed, with a traceback that ends in the dataset's own
+    error. For every dataset of the dataloaders the run builds
+    (:func:`_run_loaders`; wrapped datasets included) the ``data_root``
+    folder must exist, and then its ``ann_file`` and ``data_prefix``
+    folders (relative to ``data_root``).
+
+    Args:
+        cfg (Config): the config as the run will use it.
+        mode (str): ``'train'`` (``tools/train.py``: the train, validation
+            and search loaders) or ``'test'`` (``tools/test.py``: the test
+            loader).
+
+    Raises:
+        FileNotFoundError: one line per missing path naming the dataset's
+            key, its type and the path. Then, for the folders of the toy
+            generators
+            (:data:`~mmfusenas.datasets.paired_image_dataset.TOY_DATA_COMMANDS`),
+            the command that writes the toy data; for any other data the
+            layout documentation of the dataset types, the options that
+            point the config at its data and, when it exists, the config's
+            toy sibling (``x_toy.py`` next to ``x.py``).
+    """
+    from mmfusenas.datasets.paired_image_dataset import toy_data_command
+    lines, docs, toys, seen = [], [], [], set()
+    first_key = None
+    for loader_key, loader in _run_loaders(cfg, mode):
+        datasets: List[Tuple[str, Mapping]] = []
+        _loader_datasets(loader.get('dataset'), f'{loader_key}.dataset',
+                         datasets)
+        for key, dataset in datasets:
+            type_ = dataset.get('type', '?')
+            for sub, path, what in _missing_data(dataset):
+                if (key, sub, path) in seen:
+                    continue
+                seen.add((key, sub, path))
+                first_key = first_key or f'{key}.{sub}'
+                lines.append(f'  {key} ({_short_type(dataset)}): '
+                             f'{sub} {path!r} {what}')
+                doc = _data_doc(type_)
+                if doc not in docs:
+                    docs.append(doc)
+                command = toy_data_command(path)
+                if command is not None and command not in toys:
+                    toys.append(command)
+    if not lines:
+        return
+    where = f'config {cfg.filename}' if cfg.filename else 'the config'
+    text = [f'{where}: the data of this run is missing (paths from '
+            f'{os.getcwd()}):'] + lines
+    if toys:
+        text.append('This is toy data; write it with: ' +
+                    '; '.join(f'`{c}`' for c in toys) + '.')
+    else:
+        text.append(
+            f'Put the data there (folder layout: {", ".join(docs)}) or point '
+            'the config at it: --data-root DIR re-roots every dataset, '
+            f'--cfg-options {first_key}=DIR sets one path.')
+        sibling = toy_sibling(cfg.filename)
+        if sibling is not None:
+            text.append(f'No data? {_shown(sibling)} is the toy sibling of '
+                        'this config: the same pipeline on the embedded toy '
+                        'data.')
+    raise FileNotFoundError('\n'.join(text))

@@ -433,9 +433,35 @@ def test_empty_or_missing_folder(tmp_path):
         PairedImageDataset(
             data_root=str(tmp_path), data_prefix=dict(ir='ir', vi='VIS'))
     assert f"{str(tmp_path / 'VIS')!r}) does not exist" in str(err.value)
-    # and says where data goes and how to make the toy data
+    # and says where data goes; the toy generator only for toy folders
     assert 'docs/user_guides/datasets.md' in str(err.value)
-    assert 'tools/misc/make_toy_data.py data/toy' in str(err.value)
+    assert 'make_toy' not in str(err.value)
+
+
+def test_the_toy_data_command_is_given_for_toy_folders_only(tmp_path):
+    """A missing real data set used to get make_toy_data.py, which cannot
+    write it; the command is given for the folders of the toy generators,
+    each with its own generator."""
+    from mmfusenas.datasets.paired_image_dataset import (data_hint,
+                                                         toy_data_command)
+    toy = tmp_path / 'data' / 'toy'
+    with pytest.raises(FileNotFoundError) as err:
+        PairedImageDataset(data_root=str(toy))
+    assert str(err.value).endswith(
+        'See docs/user_guides/datasets.md for the folder layouts (real data '
+        'goes under data/<name>/). This is toy data; write it with `python '
+        f'tools/misc/make_toy_data.py {toy} --num 300 --seed 0`.')
+    with pytest.raises(FileNotFoundError) as err:
+        PairedImageDataset(data_root=str(tmp_path / 'data' / 'M3FD'))
+    assert str(err.value).endswith('(real data goes under data/<name>/).')
+    assert toy_data_command('data/toy_lowlight/val/') == \
+        'python tools/misc/make_toy_lowlight.py data/toy_lowlight'
+    assert toy_data_command('data/toy_exdark/Annotations') == \
+        'python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark ' \
+        '--task exdark'
+    assert toy_data_command('data/toys/ir') is None
+    assert toy_data_command('toy/ir') is None  # not under a data folder
+    assert data_hint('data/MSRS/ir') == data_hint('data/M3FD')
 
 
 def test_duplicate_stem_in_a_folder(tmp_path):

@@ -17,7 +17,7 @@ import mmfusenas  # noqa: F401  (registers the modules)
 from mmfusenas.registry import MODELS
 from mmfusenas.testing.tools import REPO_ROOT
 from mmfusenas.utils import register_all_modules
-from mmfusenas.utils.config import check_config_keys
+from mmfusenas.utils.config import check_config_keys, check_config_types
 
 CONFIGS = sorted(
     osp.relpath(f, REPO_ROOT)
@@ -53,6 +53,15 @@ def test_config_passes_the_key_check(path):
     ``search_val_dataloader``, ``train_pipeline``, ...) are not typos."""
     register_all_modules()
     check_config_keys(_parsed(path))
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_passes_the_type_check(path):
+    """No false alarm: every ``type`` of every shipped config is found in
+    the registries of its scopes (or names an mmcv.ops NMS / RoI layer, a
+    kernel source or an importable path), so a misspelt type is the only
+    thing the check refuses."""
+    check_config_types(_parsed(path))
 
 
 def test_hbl_official_recipe_replaces_the_searched_inputs():

@@ -298,6 +298,33 @@ def test_errors_name_the_problem(tmp_path, checkpoint):
         ])
 
 
+def test_pairs_of_different_sizes_name_skip_bad(tmp_path, checkpoint):
+    """The size check named the pairs but not --skip-bad (an unreadable
+    file's error did); with --skip-bad the other pairs are fused."""
+    ir, vi = tmp_path / 'ir', tmp_path / 'vi'
+    ir.mkdir()
+    vi.mkdir()
+    img = np.zeros((20, 24), np.uint8)
+    for name in ('a.png', 'b.png'):
+        cv2.imwrite(str(ir / name), img)
+    cv2.imwrite(str(vi / 'a.png'), img)
+    cv2.imwrite(str(vi / 'b.png'), np.zeros((20, 28), np.uint8))
+    out = tmp_path / 'out'
+    argv = [CONFIG, checkpoint, '--out', str(out), '--ir', str(ir), '--vi',
+            str(vi)] + TINY
+    with pytest.raises(ValueError) as info:
+        fuse.main(argv)
+    assert str(info.value) == (
+        'PairedImageDataset: 1 sample(s) have modalities of different sizes '
+        '(HxW); expected registered pairs of identical size:\n'
+        f"  'b': ir=20x24 ({ir / 'b.png'}), vi=20x28 ({vi / 'b.png'})\n"
+        'Nothing was written (fix them, or pass --skip-bad to fuse the '
+        'rest).')
+    assert not out.exists()
+    fuse.main(argv + ['--skip-bad'])
+    assert sorted(os.listdir(out)) == ['a.png']
+
+
 def _overwrite_first_tensor(path):
     """0xFF over the bytes of the first tensor entry of a zip checkpoint
     (the archive and torch.load stay happy)."""

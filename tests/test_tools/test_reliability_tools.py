@@ -166,7 +166,7 @@ def test_bad_checkpoint_files_are_named(trained, tmp_path, case):
         test.main([CONFIG, path])
 
 
-def test_cfg_option_typos_are_caught_at_start_up(tmp_path):
+def test_cfg_option_typos_are_caught_at_start_up(toy_root, tmp_path):
     train = load_tool('train')
     work = str(tmp_path / 'w')
     with pytest.raises(KeyError, match=r"top-level 'max_iters'; did you mean "
@@ -178,8 +178,8 @@ def test_cfg_option_typos_are_caught_at_start_up(tmp_path):
     # the first save
     with pytest.raises(TypeError, match=r"unknown argument\(s\) "
                        r"\['max_keep_ckpt'\]"):
-        train.main([CONFIG, '--work-dir', work, '--cfg-options',
-                    'default_hooks.checkpoint.max_keep_ckpt=1'])
+        train.main([CONFIG, '--work-dir', work] + overrides(toy_root) +
+                   ['default_hooks.checkpoint.max_keep_ckpt=1'])
     assert not glob.glob(osp.join(work, '*.pth'))
     # new nested keys are reported with the closest existing ones
     warnings = check_cfg_options(

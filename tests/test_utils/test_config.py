@@ -218,8 +218,10 @@ def test_missing_weight_file_fails_before_the_runner_is_built(
     assert '--cfg-options model.losses.0.measure=gradient ' \
         'model.losses.0.feature_weights=None' in text
     assert built == []
-    # the shipped default trains without the file: the check passes and
-    # the runner is built
+    # the shipped default trains without the file: the checks pass (with
+    # the data folders in place) and the runner is built
+    for folder in ('ir', 'vi'):
+        (tmp_path / 'data' / 'TNO' / folder).mkdir(parents=True)
     train.main([cfg_path])
     assert built == [1]
 
