@@ -47,16 +47,20 @@ RUNNER_KEYS = frozenset({
 })
 
 
+def _children(node: Any) -> List[Tuple[str, Any]]:
+    """``(key, value)`` of a config node's children (list items keyed by
+    their index as a string); none for a leaf."""
+    if isinstance(node, Mapping):
+        return [(str(k), v) for k, v in node.items()]
+    if isinstance(node, (list, tuple)):
+        return [(str(i), v) for i, v in enumerate(node)]
+    return []
+
+
 def _config_paths(node: Any, prefix: str = '') -> List[str]:
     """Every dotted key path of a config (list items as ``name.<i>``)."""
     paths = []
-    if isinstance(node, Mapping):
-        items = node.items()
-    elif isinstance(node, (list, tuple)):
-        items = enumerate(node)
-    else:
-        return paths
-    for key, value in items:
+    for key, value in _children(node):
         path = f'{prefix}.{key}' if prefix else str(key)
         paths.append(path)
         paths += _config_paths(value, path)
@@ -162,13 +166,7 @@ def _equal_paths(node: Any, prefix: str, value: Any, leaf: Optional[str],
                  out: List[str]) -> None:
     """Dotted paths under ``node`` whose value equals ``value`` (and whose
     last component is ``leaf`` unless ``leaf`` is None)."""
-    if isinstance(node, Mapping):
-        items = [(str(k), v) for k, v in node.items()]
-    elif isinstance(node, (list, tuple)):
-        items = [(str(i), v) for i, v in enumerate(node)]
-    else:
-        return
-    for key, sub in items:
+    for key, sub in _children(node):
         path = f'{prefix}.{key}' if prefix else key
         try:
             same = type(sub) is type(value) and sub == value
@@ -1328,6 +1326,7 @@ def setup_distributed(cfg: Config) -> None:
         backend = 'gloo'
     init_cpu_distributed(launcher, backend, timeout=dist_cfg.get('timeout'))
 
+
 def load_task_model_cfg(config: str) -> ConfigDict:
     """The ``model`` of an mmdet / mmseg config, ready to be our task model.
 
@@ -2065,13 +2064,7 @@ def _run_loaders(cfg: Config, mode: str) -> List[Tuple[str, Any]]:
     out: List[Tuple[str, Any]] = []
 
     def walk(node: Any, path: str) -> None:
-        if isinstance(node, Mapping):
-            items = [(str(k), v) for k, v in node.items()]
-        elif isinstance(node, (list, tuple)):
-            items = [(str(i), v) for i, v in enumerate(node)]
-        else:
-            return
-        for key, value in items:
+        for key, value in _children(node):
             sub = f'{path}.{key}' if path else key
             if key.endswith('dataloader') and isinstance(value, Mapping):
                 out.append((sub, value))
