@@ -1,0 +1,1197 @@
+"""The task-driven evaluation of infrared-visible fusion: one detector per
+input, the same detector config and initial weights for all.
+
+Example (the real protocol on MSRS_det; docs/user_guides/
+task_driven_protocol.md gives its CPU budget)::
+
+    python benchmarks/bench_task_driven.py --threads 1 \\
+        --work-dir work_dirs/task_driven \\
+        --results-json docs/results/task_driven_msrs_det.json
+
+    # a toolbox-trained fusion model beside the built-in methods, and a
+    # second test set (any folder in the MSRS_det layout)
+    python benchmarks/bench_task_driven.py --threads 1 \\
+        --checkpoint \\
+        mine=configs/tim/fusion_ivif_tno.py:work_dirs/x/iter_10000.pth \\
+        --test-pairs data/my_msrs_pairs
+
+Inputs (``--methods``; default: all of them): ``ir`` (the infrared image
+alone), ``vi`` (the visible image alone) and every fusion method of the real
+fusion table (:data:`bench_fusion_real.BUILTIN_METHODS` with
+``default=True``: the classical rules, SeAFusion, TarDAL, TarDAL++,
+IFCNN-MAX; official weights from ``--weights-root``, converted in process by
+``bench_fusion_real.resolve_methods``), plus every ``--checkpoint
+NAME=CONFIG:CKPT``. A fusion method whose config, converter or weight file
+is missing is reported as absent with the reason, never dropped.
+
+Data: ``--data DIR`` in the MSRS_det layout (``DIR/{ir,vi}/<stem>.<ext>``,
+``DIR/labels/{fusion,infrared,visible}/<stem>.txt`` in YOLO ``cls cx cy w
+h``, ``DIR/classes.txt``), split by the stem lists ``--split-dir``/
+``{train,test}.txt`` (default: the frame-block split of MSRS_det;
+``val.txt`` is not used: the detector is tested after its last iteration).
+Every ``--test-pairs DIR`` in the same layout is an extra test set: all of
+its pairs, fused the same way, tested with every detector.
+
+Protocol, per input:
+
+1. **Images.** Every pair the split (and each ``--test-pairs`` folder)
+   needs is fused once through the inference path of ``tools/fuse.py``
+   (:func:`mmfusenas.apis.init_model`, the config's test pipeline,
+   :func:`~mmfusenas.apis.inference_fusion`,
+   :func:`~mmfusenas.apis.result_image`; ``bench_fusion_real.build_pairs``)
+   and written as ``<work-dir>/images/<data>/<method>/<stem>.png``; ``ir`` /
+   ``vi`` write the source image itself, pixel for pixel. The folder's
+   ``fusion.json`` records the method (config, options, SHA-256 of its
+   weights) and the source folder; a re-run reuses the images of the same
+   method and refuses those of another. Each image is written atomically.
+2. **Labels.** The YOLO labels (``--labels``: ``fusion`` by default, the
+   ground truth of MSRS_det) are read once per split by
+   :class:`~mmfusenas.datasets.PairedDetDataset` (pair sizes checked, boxes
+   partly outside the image clipped, empty ones dropped, classes matched by
+   name to the training classes) and written as one COCO json per split,
+   ``<work-dir>/labels/<set>_<labels>.json``, whose ``file_name`` is
+   ``<stem>.png``. Every input trains and is scored on the same json: only
+   the image folder differs.
+3. **Detector.** ``--det-config`` (default
+   ``configs/tim/retinanet_r18_msrs_det_protocol.py``: a plain MMDetection
+   RetinaNet, ResNet-18 at half width, trained from scratch -- no ImageNet
+   weights are available offline) on one 3-channel image (mmdet's
+   ``LoadImageFromFile``: a grey image is replicated to 3 channels), with
+   mmdet's ``CocoDataset`` (pairs without a box are left out of training)
+   and ``CocoMetric``. ``--img-scale``, ``--batch-size``, ``--workers`` and
+   ``--max-iters`` (the schedule rescaled as ``tools/train.py --max-iters``
+   does) change it for all inputs alike.
+4. **Initialisation.** Per seed the detector is built and initialised once
+   (``set_random_seed(seed)``, ``init_weights()``) and saved as
+   ``<work-dir>/init/seed_<S>.pth``; every input's training of that seed
+   loads it (``load_from``, strict), and its data order and flips come from
+   the same seed (``randomness.seed``). Each result records the SHA-256 of
+   the run's config with the per-input entries (image folder, seed, work
+   dir, initial checkpoint, run name) blanked, of the initial weights, and
+   of the weights the training started from (read by a hook before the
+   first iteration): equal for all inputs of a seed; a run whose config
+   hash differs from the protocol's stops with an error.
+5. **Test.** The last checkpoint is tested on the split's test set and on
+   every ``--test-pairs`` set (``tools/test.py``'s path: a runner that
+   loads the checkpoint and runs mmdet's ``CocoMetric``, whose detections
+   are kept as ``dets_<set>.bbox.json``); bbox mAP (IoU .50:.95) and mAP50
+   overall and per class are read from pycocotools' precision array of
+   those detections. A class without a box in a test set has no AP
+   (``null``).
+
+Resuming: every (input, seed) is a run in ``<work-dir>/runs/<method>/
+seed_<S>/`` whose ``result.json`` (written atomically after the training
+and after each test set) holds what is done; a re-run skips finished runs
+and test sets, tests a finished training that lacks a test set (e.g. a new
+``--test-pairs``), and resumes a killed training from its last checkpoint
+(``ReliableRunner``: the iteration, optimizer and schedule are restored, the
+data loader skips the batches already trained; random flips after the
+resume point may differ from an uninterrupted run with loader workers).
+``<work-dir>/protocol.json`` pins what all runs share (the config hash, the
+label files of the split, iterations, batch, input size, loader workers); a
+work dir made with other settings is refused with the differences named.
+Seeds, inputs and test sets may be added in later runs.
+
+Outputs: one table per test set (per input: mAP, mAP50 and per class AP /
+AP50, each mean +- population std over ``--seeds``), ``--out`` (JSON: the
+protocol and the tables), ``--results-json`` (the ``docs/results`` record)
+and last ``RESULT {json}`` = ``{set: {method: {'mAP': m, 'mAP_std': s,
+'mAP50': .., 'mAP50_std': .., 'AP': {class: m}, 'AP_std': {..}, 'AP50':
+{..}, 'AP50_std': {..}, 'seeds': [...], 'images': n, 'config_sha256': h,
+'per_seed': {seed: {'mAP', 'mAP50', 'AP', 'AP50', 'init_sha256',
+'config_sha256', 'start_sha256', 'train_s_per_iter'}}} | {'absent':
+reason}}}``; the split's test set is ``test``, each ``--test-pairs`` set is
+named after its folder. ``start_sha256`` and ``train_s_per_iter`` are None
+for a run whose finished checkpoint was found without its result.
+"""
+import argparse
+import contextlib
+import copy
+import gc
+import hashlib
+import io
+import itertools
+import json
+import os
+import os.path as osp
+import re
+import shlex
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from typing import Dict, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from terminaltables import AsciiTable
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
+                            result_image, test_pipeline_cfg)
+from mmfusenas.testing import load_tool  # noqa: E402
+from mmfusenas.utils.checkpoint import find_resumable_checkpoint  # noqa
+from mmfusenas.utils.config import (check_config_keys,  # noqa: E402
+                                    rescale_schedule)
+from mmfusenas.utils.fileio import atomic_write, read_stored_run  # noqa
+from mmfusenas.utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
+
+#: the real fusion table: its methods and its fusion code are reused
+FUSION_REAL = load_tool('benchmarks/bench_fusion_real.py')
+
+#: the inputs that are a source image itself
+SOURCES = ('ir', 'vi')
+#: the label sets of the MSRS_det layout
+LABEL_SETS = ('fusion', 'infrared', 'visible')
+#: the detector every input trains
+DET_CONFIG = osp.join('configs', 'tim', 'retinanet_r18_msrs_det_protocol.py')
+#: the split's test set in the tables
+TEST = 'test'
+#: placeholders of the per-run entries in the shared config
+IMAGES_KEY, WORK_KEY = '<images>', '<work-dir>'
+_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
+_RUNNER_IDS = itertools.count()
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Task-driven evaluation of fusion: the same detector '
+        'trained on IR, VIS and every fusion method\'s images, mAP over '
+        'seeds')
+    parser.add_argument(
+        '--data',
+        default=osp.join('..', 'shared', 'data', 'detection', 'MSRS_det'),
+        help='folder in the MSRS_det layout (ir/, vi/, labels/<set>/, '
+        'classes.txt; default ../shared/data/detection/MSRS_det)')
+    parser.add_argument(
+        '--split-dir',
+        default=osp.join('configs', '_base_', 'datasets', 'splits',
+                         'msrs_det'),
+        help='folder of train.txt and test.txt (stems, one per line; '
+        'default: the frame-block split of MSRS_det)')
+    parser.add_argument(
+        '--labels',
+        default='fusion',
+        choices=LABEL_SETS,
+        help='label set used for training and testing (default fusion)')
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        metavar='NAME',
+        help='only these inputs: ir, vi, built-in fusion methods, '
+        '--checkpoint names (default: ir, vi, the built-ins of the fusion '
+        'table but TarDAL+, and every --checkpoint)')
+    parser.add_argument(
+        '--checkpoint',
+        nargs='+',
+        type=FUSION_REAL._checkpoint_item,
+        default=[],
+        metavar='NAME=CONFIG:CKPT',
+        help='a trained fusion model to add as an input')
+    parser.add_argument(
+        '--weights-root',
+        default=osp.join('..', 'shared', 'checkpoints', 'fusion_baselines'),
+        help='official baseline weights (default '
+        '../shared/checkpoints/fusion_baselines)')
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='detector seeds (initial weights, data order, flips; default '
+        '0 1 2)')
+    parser.add_argument(
+        '--test-pairs',
+        nargs='+',
+        default=[],
+        metavar='DIR',
+        help='extra test sets: folders in the MSRS_det layout, all pairs '
+        'tested with every detector (named after the folder)')
+    parser.add_argument(
+        '--det-config',
+        default=DET_CONFIG,
+        help=f'detector config trained for every input: mmdet CocoDataset '
+        f'loaders with a Resize and a CocoMetric test evaluator (default '
+        f'{DET_CONFIG})')
+    parser.add_argument(
+        '--max-iters',
+        type=int,
+        help='training iterations per run, the schedule rescaled (default: '
+        'the config\'s, 2000)')
+    parser.add_argument(
+        '--img-scale',
+        type=int,
+        nargs=2,
+        metavar=('W', 'H'),
+        help='input size of mmdet\'s Resize (keep ratio) in training and '
+        'test (default: the config\'s, 640 480)')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='training batch size (default: the config\'s, 4)')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        help='data loader workers (default: the config\'s, 2; part of the '
+        'protocol: the random flips depend on it)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='torch threads (default: torch\'s choice)')
+    parser.add_argument(
+        '--work-dir',
+        default=osp.join('work_dirs', 'task_driven'),
+        help='images, labels, initial weights and runs (kept; a re-run '
+        'resumes; default work_dirs/task_driven)')
+    parser.add_argument('--out', help='write the protocol and tables (JSON)')
+    parser.add_argument(
+        '--results-json',
+        help='write the docs/results record (command, commit, machine, '
+        'RESULT) here')
+    args = parser.parse_args(argv)
+    for key in ('max_iters', 'batch_size', 'threads'):
+        value = getattr(args, key)
+        if value is not None and value < 1:
+            parser.error(f'--{key.replace("_", "-")} must be >= 1, got '
+                         f'{value}')
+    if args.workers is not None and args.workers < 0:
+        parser.error(f'--workers must be >= 0, got {args.workers}')
+    if args.img_scale and min(args.img_scale) < 1:
+        parser.error(f'--img-scale must be positive, got {args.img_scale}')
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds repeats a seed: {args.seeds}')
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    return args
+
+
+# ------------------------------------------------------------ small helpers
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def state_sha256(state: Dict[str, torch.Tensor]) -> str:
+    """SHA-256 of a state dict: every tensor's name, dtype, shape and bytes,
+    in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name]
+        digest.update(name.encode())
+        if not isinstance(tensor, torch.Tensor):
+            digest.update(repr(tensor).encode())
+            continue
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f'{tensor.dtype}{tuple(tensor.shape)}'.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _config_key(path: str) -> str:
+    """A config file by its path from the last ``configs/`` on (the same
+    config of another checkout is the same), else its absolute path."""
+    path = osp.abspath(path)
+    _, sep, tail = path.rpartition(osp.sep + 'configs' + osp.sep)
+    return 'configs' + osp.sep + tail if sep else path
+
+
+def _write_json(obj: dict, path: str) -> None:
+    atomic_write(json.dumps(obj, indent=1) + '\n', path)
+
+
+# ------------------------------------------------------------------ data
+def check_data_folder(folder: str, labels: str, what: str) -> None:
+    """``folder`` holds ``ir/``, ``vi/``, ``labels/<labels>/`` and
+    ``classes.txt``.
+
+    Raises:
+        FileNotFoundError: the first missing one, named.
+    """
+    for sub in ('ir', 'vi', osp.join('labels', labels)):
+        if not osp.isdir(osp.join(folder, sub)):
+            raise FileNotFoundError(
+                f'{what} {folder}: folder {sub}/ not found (expected the '
+                'MSRS_det layout: ir/, vi/, labels/{fusion,infrared,'
+                'visible}/, classes.txt)')
+    if not osp.isfile(osp.join(folder, 'classes.txt')):
+        raise FileNotFoundError(f'{what} {folder}: classes.txt not found')
+
+
+def read_pairs(folder: str, labels: str, split: Optional[str],
+               classes: Optional[Sequence[str]]):
+    """The pairs of ``folder`` (those of the split file ``split``, else
+    all) with their boxes, read by
+    :class:`~mmfusenas.datasets.PairedDetDataset` from the YOLO files
+    ``labels/<labels>/`` (sizes checked; classes matched by name to
+    ``classes`` when given, else taken from ``classes.txt``).
+
+    The dataset's log lines (clipped boxes listed one by one) are held
+    back; its counts are returned instead.
+
+    Returns:
+        tuple[list[dict], tuple[str], dict]: the data infos (``stem``,
+        ``img_path``, ``width``, ``height``, ``instances``), the classes
+        and the dataset's ``ann_stats``.
+    """
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    from mmfusenas.datasets import PairedDetDataset
+    kwargs = dict(metainfo=dict(classes=tuple(classes))) if classes else {}
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        dataset = PairedDetDataset(
+            ann_format='yolo',
+            data_root=osp.abspath(folder),
+            data_prefix=dict(ir='ir', vi='vi'),
+            ann_dir=osp.join('labels', labels),
+            classes_file='classes.txt',
+            ann_file=osp.abspath(split) if split else '',
+            on_orphan_ann='ignore',
+            check_sizes=True,
+            test_mode=True,
+            serialize_data=False,
+            **kwargs)
+    finally:
+        logger.setLevel(level)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    return infos, tuple(dataset.metainfo['classes']), dataset.ann_stats
+
+
+def coco_json(infos: Sequence[dict], classes: Sequence[str]) -> dict:
+    """COCO ground truth of ``infos`` (:func:`read_pairs`): images named
+    ``<stem>.png``, boxes as ``[x, y, w, h]``, ``category_id = label + 1``,
+    ``iscrowd`` = the box's ignore flag."""
+    images, anns = [], []
+    for img_id, info in enumerate(infos):
+        images.append(dict(id=img_id, file_name=f'{info["stem"]}.png',
+                           width=int(info['width']),
+                           height=int(info['height'])))
+        for inst in info['instances']:
+            x1, y1, x2, y2 = (float(v) for v in inst['bbox'])
+            anns.append(dict(
+                id=len(anns) + 1, image_id=img_id,
+                category_id=int(inst['bbox_label']) + 1,
+                bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1),
+                iscrowd=int(inst.get('ignore_flag', 0))))
+    return dict(images=images, annotations=anns,
+                categories=[dict(id=i + 1, name=n)
+                            for i, n in enumerate(classes)])
+
+
+class DataSet:
+    """One folder of pairs the protocol reads: its name (the image cache
+    folder), its pairs by stem and the label sets written from it."""
+
+    def __init__(self, name: str, folder: str) -> None:
+        self.name = name
+        self.folder = osp.abspath(folder)
+        self.pairs: 'OrderedDict[str, dict]' = OrderedDict()
+
+    def add(self, infos: Sequence[dict]) -> None:
+        for info in infos:
+            self.pairs.setdefault(info['stem'], info)
+
+
+def prepare_labels(args: argparse.Namespace, work_dir: str
+                   ) -> Tuple[Tuple[str], Dict[str, DataSet],
+                              'OrderedDict[str, dict]']:
+    """Read the split and the extra test sets, write their COCO jsons.
+
+    Returns:
+        tuple: the classes, ``{data name: DataSet}`` and ``{set: dict(
+        data=<data name>, json=<path relative to the work dir>, images=n,
+        boxes=n, sha256=<of the json>)}`` for ``train``, ``test`` and every
+        ``--test-pairs`` set.
+
+    Raises:
+        FileNotFoundError / ValueError: missing folders or files, two sets
+            of one name, unreadable labels (named).
+    """
+    check_data_folder(args.data, args.labels, '--data')
+    data_name = osp.basename(osp.normpath(args.data))
+    datas = {data_name: DataSet(data_name, args.data)}
+    train, classes, train_stats = read_pairs(
+        args.data, args.labels, osp.join(args.split_dir, 'train.txt'), None)
+    test, _, test_stats = read_pairs(
+        args.data, args.labels, osp.join(args.split_dir, 'test.txt'),
+        classes)
+    overlap = sorted({i['stem'] for i in train} & {i['stem'] for i in test})
+    if overlap:
+        raise ValueError(f'--split-dir {args.split_dir}: train.txt and '
+                         f'test.txt share {len(overlap)} stem(s): '
+                         f'{overlap[:10]}')
+    datas[data_name].add(train + test)
+    sets = OrderedDict([('train', (data_name, train, train_stats)),
+                        (TEST, (data_name, test, test_stats))])
+    for folder in args.test_pairs:
+        check_data_folder(folder, args.labels, '--test-pairs')
+        name = osp.basename(osp.normpath(folder))
+        if name in sets:
+            raise ValueError(f'--test-pairs {folder}: a test set is already '
+                             f'named {name!r} (sets are named after their '
+                             'folder; train and test are the split\'s)')
+        if name in datas and datas[name].folder != osp.abspath(folder):
+            raise ValueError(f'--test-pairs {folder}: another folder of '
+                             f'the same name ({datas[name].folder}) is '
+                             'already used')
+        infos, _, stats = read_pairs(folder, args.labels, None, classes)
+        datas.setdefault(name, DataSet(name, folder)).add(infos)
+        sets[name] = (name, infos, stats)
+    out = OrderedDict()
+    for set_name, (data, infos, stats) in sets.items():
+        gt = coco_json(infos, classes)
+        print(f'labels of {set_name}: {len(infos)} pairs of {data}, '
+              f'{stats["num_boxes"]} boxes ({stats["clipped"]} clipped to '
+              f'the image, {stats["degenerate"]} empty or outside dropped, '
+              f'{sum(stats["unmapped"].values())} of other classes '
+              'dropped)')
+        rel = osp.join('labels', f'{set_name}_{args.labels}.json')
+        text = json.dumps(gt, indent=1) + '\n'
+        path = osp.join(work_dir, rel)
+        if not osp.isfile(path) or open(path).read() != text:
+            atomic_write(text, path)
+        out[set_name] = dict(
+            data=data, json=rel, images=len(infos),
+            boxes=len(gt['annotations']),
+            sha256=hashlib.sha256(text.encode()).hexdigest())
+    return classes, datas, out
+
+
+# ------------------------------------------------------------------ inputs
+def plan_methods(args: argparse.Namespace, tmp: str) -> list:
+    """The inputs in table order: ``'ir'``, ``'vi'``, then the fusion
+    methods (``bench_fusion_real.Method``, with ``absent`` set where one
+    cannot run).
+
+    Raises:
+        ValueError: an unknown, repeated or unusable name.
+        FileNotFoundError: a ``--checkpoint`` file is missing.
+    """
+    for method in args.checkpoint:
+        if method.name in SOURCES or not _NAME.match(method.name):
+            raise ValueError(f'--checkpoint {method.name}: the name must '
+                             'be a folder name (letters, digits, _ . + -) '
+                             f'other than {SOURCES}')
+    fusion_names = [m.name for m in FUSION_REAL.BUILTIN_METHODS] + [
+        m.name for m in args.checkpoint]
+    wanted = None
+    if args.methods:
+        unknown = [n for n in args.methods
+                   if n not in SOURCES and n not in fusion_names]
+        if unknown:
+            raise ValueError(f'--methods: unknown input(s) {unknown}; known: '
+                             f'{list(SOURCES) + fusion_names}')
+        if len(set(args.methods)) != len(args.methods):
+            raise ValueError(f'--methods repeats a name: {args.methods}')
+        wanted = [n for n in args.methods if n not in SOURCES]
+    sources = [n for n in SOURCES if not args.methods or n in args.methods]
+    if wanted == []:
+        return sources
+    ns = argparse.Namespace(checkpoint=args.checkpoint, methods=wanted,
+                            weights_root=args.weights_root)
+    return sources + FUSION_REAL.resolve_methods(ns, tmp)
+
+
+def method_name(method) -> str:
+    return method if isinstance(method, str) else method.name
+
+
+def method_identity(method, args: argparse.Namespace) -> dict:
+    """What makes a method's images: the source for ``ir`` / ``vi``; config,
+    options and the SHA-256 of the weights for a fusion method."""
+    if isinstance(method, str):
+        return dict(source=method)
+    weights = None
+    if method.converter is not None:
+        weights = osp.join(args.weights_root, method.weights)
+    elif method.checkpoint is not None:
+        weights = method.checkpoint
+    return dict(config=_config_key(method.config),
+                cfg_options=dict(method.cfg_options),
+                converter=method.converter,
+                weights_sha256=file_sha256(weights) if weights else None)
+
+
+def _write_png(img: np.ndarray, path: str) -> None:
+    ok, buf = cv2.imencode('.png', img)
+    if not ok:
+        raise RuntimeError(f'PNG encoding of {path} failed')
+    atomic_write(buf.tobytes(), path)
+
+
+def make_images(method, identity: dict, data: DataSet, work_dir: str
+                ) -> str:
+    """Write the images of ``method`` for every pair of ``data`` that is not
+    in the cache yet; returns the folder relative to the work dir.
+
+    Raises:
+        ValueError: the cache holds another method's or another folder's
+            images, or a fused image has another size than its pair.
+    """
+    from mmengine.utils import ProgressBar
+    name = method_name(method)
+    rel = osp.join('images', data.name, name)
+    folder = osp.join(work_dir, rel)
+    manifest = dict(method=name, source=data.folder, identity=identity)
+    stored = osp.join(folder, 'fusion.json')
+    if osp.isfile(stored):
+        with open(stored, encoding='utf-8') as f:
+            theirs = json.load(f)
+        if theirs != manifest:
+            raise ValueError(
+                f'{folder} holds images made by {theirs}, not by {manifest}; '
+                'remove that folder or choose another --work-dir')
+    else:
+        _write_json(manifest, stored)
+    missing = [s for s in data.pairs
+               if not osp.isfile(osp.join(folder, f'{s}.png'))]
+    if not missing:
+        return rel
+    print(f'{name}: writing {len(missing)} image(s) of {data.name} to '
+          f'{folder}', flush=True)
+    bar = ProgressBar(len(missing))
+    if isinstance(method, str):
+        for stem in missing:
+            img = cv2.imread(data.pairs[stem]['img_path'][method],
+                             cv2.IMREAD_UNCHANGED)
+            if img is None:
+                raise ValueError(f'cannot read '
+                                 f'{data.pairs[stem]["img_path"][method]}')
+            _write_png(img, osp.join(folder, f'{stem}.png'))
+            bar.update()
+        print()
+        return rel
+    device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
+    model = init_model(method.config, method.checkpoint, device=device,
+                       cfg_options=method.cfg_options or None)
+    dataset = FUSION_REAL.build_pairs(
+        {m: osp.join(data.folder, m) for m in SOURCES},
+        test_pipeline_cfg(model.cfg), None)
+    todo = set(missing)
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        stem = info['stem']
+        if stem not in todo:
+            continue
+        with torch.no_grad():
+            fused = result_image(inference_fusion(model, info))
+        pair = data.pairs[stem]
+        if fused.shape[:2] != (pair['height'], pair['width']):
+            raise ValueError(
+                f'{name}: the fused image of {stem} is {fused.shape[1]}x'
+                f'{fused.shape[0]}, its pair {pair["width"]}x'
+                f'{pair["height"]}')
+        _write_png(fused, osp.join(folder, f'{stem}.png'))
+        todo.discard(stem)
+        bar.update()
+    print()
+    if todo:
+        raise ValueError(f'{name}: no pair of {data.folder} for the stem(s) '
+                         f'{sorted(todo)[:10]}')
+    del model
+    return rel
+
+
+# -------------------------------------------------------------- the config
+def protocol_config(args: argparse.Namespace, classes: Sequence[str],
+                    sets: Dict[str, dict], work_dir: str) -> Config:
+    """The detector config every run shares, its per-run entries left as
+    placeholders (:func:`run_config` fills them).
+
+    Raises:
+        FileNotFoundError: ``--det-config`` is missing.
+        KeyError: a misspelt key of the config, or a config without the
+            loaders / Resize this protocol sets.
+        ValueError: its test evaluator is not one CocoMetric.
+    """
+    if not osp.isfile(args.det_config):
+        raise FileNotFoundError(f'--det-config {args.det_config} not found')
+    cfg = Config.fromfile(args.det_config)
+    if args.max_iters is not None:
+        rescale_schedule(cfg, max_iters=args.max_iters)
+    for key in ('train_dataloader', 'test_dataloader', 'test_evaluator',
+                'train_cfg'):
+        if not cfg.get(key):
+            raise KeyError(f'--det-config {args.det_config}: no {key}')
+    evaluator = cfg.test_evaluator
+    if not isinstance(evaluator, dict) or not str(evaluator.get(
+            'type', '')).endswith('CocoMetric'):
+        raise ValueError(f'--det-config {args.det_config}: test_evaluator '
+                         f'must be one CocoMetric, got {evaluator}')
+    model = cfg.model
+    for head in (model.get('bbox_head'),
+                 (model.get('roi_head') or {}).get('bbox_head')):
+        if isinstance(head, dict) and 'num_classes' in head:
+            head['num_classes'] = len(classes)
+    for loader, split in (('train_dataloader', 'train'),
+                          ('test_dataloader', TEST)):
+        node = cfg[loader]
+        if loader == 'train_dataloader' and args.batch_size:
+            node.batch_size = args.batch_size
+        if args.workers is not None:
+            node.num_workers = args.workers
+        node.persistent_workers = node.get('num_workers', 0) > 0
+        dataset = node.dataset
+        dataset.data_root = WORK_KEY + '/'
+        dataset.ann_file = sets[split]['json']
+        dataset.data_prefix = dict(img=IMAGES_KEY)
+        dataset.metainfo = dict(classes=tuple(classes))
+        resized = 0
+        for step in dataset.pipeline:
+            if str(step.get('type', '')).split('.')[-1] == 'Resize':
+                if args.img_scale:
+                    step['scale'] = tuple(args.img_scale)
+                resized += 1
+        if not resized:
+            raise KeyError(f'--det-config {args.det_config}: no Resize in '
+                           f'{loader}.dataset.pipeline')
+    cfg.test_evaluator.ann_file = WORK_KEY + '/' + sets[TEST]['json']
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator'):
+        cfg[key] = None
+    cfg.work_dir = WORK_KEY
+    cfg.load_from, cfg.resume = None, False
+    cfg.randomness = dict(cfg.get('randomness') or {}, seed=None,
+                          deterministic=False)
+    check_config_keys(cfg)
+    return cfg
+
+
+def config_sha256(cfg: Config, work_dir: str) -> str:
+    """SHA-256 of a run's config with its per-run entries blanked (the
+    image folders, seed, work dir, initial checkpoint, run name, detection
+    file): equal for every run of one protocol."""
+    plain = copy.deepcopy(cfg.to_dict())
+    for loader in ('train_dataloader', 'test_dataloader'):
+        if plain.get(loader):
+            plain[loader]['dataset']['data_prefix'] = dict(img=IMAGES_KEY)
+    plain['test_evaluator'].pop('outfile_prefix', None)
+    plain['test_evaluator']['ann_file'] = ''
+    plain['test_dataloader']['dataset']['ann_file'] = ''
+    plain['randomness']['seed'] = None
+    for key in ('work_dir', 'load_from', 'resume', 'experiment_name',
+                'work_dir_lock'):
+        plain.pop(key, None)
+    text = json.dumps(plain, sort_keys=True, default=str)
+    text = text.replace(osp.abspath(work_dir), WORK_KEY)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _replace(node, old: str, new: str):
+    """``node`` (nested dicts, lists, tuples) with ``old`` replaced by
+    ``new`` in every string; other values and the container types kept."""
+    if isinstance(node, str):
+        return node.replace(old, new)
+    if isinstance(node, dict):
+        return type(node)((k, _replace(v, old, new)) for k, v in node.items())
+    if isinstance(node, (list, tuple)):
+        return type(node)(_replace(v, old, new) for v in node)
+    return node
+
+
+def _fill(cfg: Config, work_dir: str) -> Config:
+    """``cfg`` with the work-dir placeholder replaced by ``work_dir``."""
+    plain = _replace(copy.deepcopy(cfg.to_dict()), WORK_KEY,
+                     osp.abspath(work_dir))
+    return Config(plain, filename=cfg.filename)
+
+
+def run_config(common: Config, work_dir: str, images: str, seed: int,
+               run_dir: str, kind: str) -> Config:
+    """The config of one run: ``common`` with the input's image folder
+    (``images``, relative to the work dir), the seed and the run dir."""
+    cfg = _fill(common, work_dir)
+    for loader in ('train_dataloader', 'test_dataloader'):
+        if cfg.get(loader):
+            cfg[loader].dataset.data_prefix = dict(img=images + '/')
+    cfg.randomness.seed = seed
+    cfg.work_dir = run_dir
+    cfg.experiment_name = (f'task_driven_{kind}_{next(_RUNNER_IDS)}_'
+                           f'{os.getpid()}_{time.strftime("%H%M%S")}')
+    return cfg
+
+
+def describe(cfg: Config) -> str:
+    """A line saying which detector the config builds."""
+    model = cfg.model
+    backbone, neck = model.get('backbone', {}), model.get('neck', {})
+    head = model.get('bbox_head', {})
+    parts = [str(model.get('type', '?')).split('.')[-1]]
+    if backbone:
+        width = backbone.get('base_channels')
+        init = backbone.get('init_cfg')
+        parts.append(
+            f'{str(backbone.get("type")).split(".")[-1]}-'
+            f'{backbone.get("depth", "")}'
+            + (f' at base width {width}' if width else '')
+            + (' from scratch (no pretrained weights)' if init is None
+               else f' init_cfg {init}'))
+    if neck:
+        parts.append(f'{str(neck.get("type")).split(".")[-1]} '
+                     f'{neck.get("out_channels", "")} channels')
+    if head:
+        parts.append(f'{str(head.get("type")).split(".")[-1]} '
+                     f'({head.get("num_classes")} classes)')
+    return ', '.join(parts)
+
+
+# ------------------------------------------------------------- init weights
+def initial_weights(common: Config, work_dir: str, seed: int
+                    ) -> Tuple[str, str]:
+    """The initial detector weights of ``seed``: built and initialised once
+    (``set_random_seed(seed)``, ``init_weights()``), saved atomically as
+    ``<work-dir>/init/seed_<S>.pth`` and read back on every later call.
+
+    Returns:
+        tuple[str, str]: the file and the SHA-256 of its state dict.
+    """
+    from mmengine.logging import MMLogger
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import set_random_seed
+
+    from mmfusenas.engine.runner.init_summary import summarised_init_dump
+    path = osp.join(work_dir, 'init', f'seed_{seed}.pth')
+    if osp.isfile(path):
+        state = torch.load(path, map_location='cpu', weights_only=True)
+        return path, state_sha256(state['state_dict'])
+    init_default_scope(common.get('default_scope', 'mmfusenas'))
+    set_random_seed(seed)
+    model = MODELS.build(copy.deepcopy(common.model))
+    with summarised_init_dump(model, MMLogger.get_current_instance()):
+        model.init_weights()
+    state = model.state_dict()
+    buf = io.BytesIO()
+    torch.save(dict(state_dict=state, meta=dict(seed=seed)), buf)
+    atomic_write(buf.getvalue(), path)
+    return path, state_sha256(state)
+
+
+class TrainRecordHook(Hook):
+    """Records the SHA-256 of the weights the training starts from (after
+    ``load_from`` / resume, before the first iteration), that iteration and
+    the wall seconds of the training loop (data loading, steps and
+    checkpoint saves; not the runner's set-up)."""
+
+    priority = 'LOWEST'
+
+    def __init__(self) -> None:
+        self.sha256: Optional[str] = None
+        self.iter: Optional[int] = None
+        self.seconds: Optional[float] = None
+        self._start = 0.0
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        self.sha256 = state_sha256(model.state_dict())
+        self.iter = int(runner.iter)
+        self._start = time.perf_counter()
+
+    def after_train(self, runner) -> None:
+        self.seconds = time.perf_counter() - self._start
+
+
+# -------------------------------------------------------------------- runs
+def _checkpoint_iter(path: str) -> int:
+    """The iteration a checkpoint was saved at (``iter_<N>.pth``, else its
+    ``meta``)."""
+    match = re.match(r'iter_(\d+)\.pth$', osp.basename(path))
+    if match:
+        return int(match.group(1))
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    return int(ckpt.get('meta', {}).get('iter', 0))
+
+
+def _build_runner(cfg: Config):
+    from mmfusenas.engine.runner import build_runner
+    return build_runner(cfg)
+
+
+def train_run(common: Config, work_dir: str, images: str, seed: int,
+              run_dir: str, init: str, max_iters: int) -> dict:
+    """Train one (input, seed) to ``max_iters`` (resuming a killed training
+    from its last checkpoint); returns what the result records of it:
+    ``config_sha256`` of the run's config (:func:`config_sha256`), the
+    checkpoint it resumed from, ``start_sha256`` of the weights before the
+    first iteration (None when a finished checkpoint was found), the loop's
+    seconds and seconds per iteration, the last checkpoint."""
+    cfg = run_config(common, work_dir, images, seed, run_dir, 'train')
+    ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(run_dir) \
+        else (None, [])
+    done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
+    info = dict(iters=max_iters, config_sha256=config_sha256(cfg, work_dir),
+                resumed_from=None, start_sha256=None, seconds=None,
+                s_per_iter=None)
+    if done:
+        info['checkpoint'] = osp.relpath(ckpt, run_dir)
+        return info
+    if ckpt is not None:
+        cfg.load_from, cfg.resume = ckpt, True
+        info['resumed_from'] = osp.relpath(ckpt, run_dir)
+    else:
+        cfg.load_from, cfg.resume = init, False
+    runner = _build_runner(cfg)
+    hook = TrainRecordHook()
+    runner.register_hook(hook)
+    runner.train()
+    trained = max_iters - (hook.iter or 0)
+    seconds = hook.seconds or 0.0
+    del runner
+    gc.collect()
+    ckpt, _ = find_resumable_checkpoint(run_dir)
+    if ckpt is None or _checkpoint_iter(ckpt) < max_iters:
+        raise RuntimeError(f'{run_dir}: training ended without a checkpoint '
+                           f'of iteration {max_iters}')
+    info.update(start_sha256=hook.sha256, seconds=round(seconds, 2),
+                s_per_iter=round(seconds / max(trained, 1), 4),
+                checkpoint=osp.relpath(ckpt, run_dir))
+    return info
+
+
+def coco_scores(gt_json: str, dets_json: str, classes: Sequence[str]
+                ) -> dict:
+    """bbox mAP (IoU .50:.95) and mAP50, overall and per class, of the
+    detections ``dets_json`` against ``gt_json`` (pycocotools, all areas,
+    100 detections; a class without a ground-truth box: None)."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with open(dets_json, encoding='utf-8') as f:
+        dets = json.load(f)
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(gt_json)
+    cat_ids = sorted(gt.getCatIds())
+    has_gt = [bool(gt.getAnnIds(catIds=[c])) for c in cat_ids]
+    if not dets:
+        ap = {n: (0.0 if h else None) for n, h in zip(classes, has_gt)}
+        total = 0.0 if any(has_gt) else None
+        return dict(mAP=total, mAP50=total, AP=ap, AP50=dict(ap),
+                    detections=0)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ev = COCOeval(gt, gt.loadRes(dets), 'bbox')
+        ev.params.catIds = cat_ids
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    precision = ev.eval['precision']  # (IoU, recall, class, area, maxDets)
+
+    def mean(p: np.ndarray) -> Optional[float]:
+        p = p[p > -1]
+        return float(p.mean()) if p.size else None
+
+    ap = {n: mean(precision[:, :, k, 0, -1]) for k, n in enumerate(classes)}
+    ap50 = {n: mean(precision[0, :, k, 0, -1])
+            for k, n in enumerate(classes)}
+    return dict(mAP=mean(precision[:, :, :, 0, -1]),
+                mAP50=mean(precision[0, :, :, 0, -1]), AP=ap, AP50=ap50,
+                detections=len(dets))
+
+
+def evaluate_run(common: Config, work_dir: str, images: str, seed: int,
+                 run_dir: str, checkpoint: str, set_info: dict,
+                 set_name: str, classes: Sequence[str]) -> dict:
+    """Test a trained run on one set (``tools/test.py``'s path: a runner
+    that loads the checkpoint, mmdet's CocoMetric); returns its scores."""
+    cfg = run_config(common, work_dir, images, seed, run_dir, 'test')
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler'):
+        cfg[key] = None
+    gt_json = osp.join(work_dir, set_info['json'])
+    prefix = osp.join(run_dir, f'dets_{set_name}')
+    cfg.test_dataloader.dataset.ann_file = set_info['json']
+    cfg.test_evaluator.ann_file = gt_json
+    cfg.test_evaluator.outfile_prefix = prefix
+    cfg.load_from, cfg.resume, cfg.work_dir_lock = checkpoint, False, False
+    runner = _build_runner(cfg)
+    metrics = runner.test() or {}
+    del runner
+    gc.collect()
+    scores = coco_scores(gt_json, f'{prefix}.bbox.json', classes)
+    scores['coco'] = {k: float(v) for k, v in metrics.items()
+                      if isinstance(v, (int, float))}
+    scores['images'] = set_info['images']
+    return scores
+
+
+# ------------------------------------------------------------------ tables
+def _stats(values: Sequence[Optional[float]]
+           ) -> Tuple[Optional[float], Optional[float]]:
+    """Mean and population std of the values that are not None."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None, None
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def aggregate(per_seed: Dict[int, dict], classes: Sequence[str]) -> dict:
+    """A table row: mean and population std over the seeds of mAP, mAP50
+    and the per-class AP / AP50, and the per-seed values."""
+    seeds = sorted(per_seed)
+    row = dict()
+    for key in ('mAP', 'mAP50'):
+        row[key], row[f'{key}_std'] = _stats(
+            [per_seed[s][key] for s in seeds])
+    for key in ('AP', 'AP50'):
+        row[key], row[f'{key}_std'] = {}, {}
+        for name in classes:
+            row[key][name], row[f'{key}_std'][name] = _stats(
+                [per_seed[s][key][name] for s in seeds])
+    row['seeds'] = seeds
+    row['per_seed'] = {str(s): per_seed[s] for s in seeds}
+    return row
+
+
+def _cell(mean: Optional[float], std: Optional[float], n: int) -> str:
+    if mean is None:
+        return '-'
+    return f'{mean:.4f}' + (f' ± {std:.4f}' if n > 1 else '')
+
+
+def format_table(result: dict, classes: Sequence[str],
+                 sets: Dict[str, dict]) -> str:
+    """One table per test set: per input mAP, mAP50 and per-class AP /
+    AP50 as mean ± population std over the seeds."""
+    blocks = []
+    for set_name, table in result.items():
+        head = ['input', 'seeds', 'mAP', 'mAP50'] + [
+            f'{c} {k}' for c in classes for k in ('AP', 'AP50')]
+        rows = [head]
+        for name, row in table.items():
+            if 'absent' in row:
+                rows.append([name, '', f'absent: {row["absent"]}'] +
+                            [''] * (len(head) - 3))
+                continue
+            n = len(row['seeds'])
+            rows.append(
+                [name, str(n), _cell(row['mAP'], row['mAP_std'], n),
+                 _cell(row['mAP50'], row['mAP50_std'], n)] +
+                [_cell(row[k][c], row[f'{k}_std'][c], n)
+                 for c in classes for k in ('AP', 'AP50')])
+        info = sets[set_name]
+        blocks.append(AsciiTable(
+            rows, title=f'{set_name} ({info["images"]} images, '
+            f'{info["boxes"]} boxes; bbox AP, mean ± population std over '
+            'seeds)').table)
+    return '\n'.join(blocks)
+
+
+# -------------------------------------------------------------------- main
+def check_protocol(work_dir: str, protocol: dict) -> None:
+    """Write ``<work-dir>/protocol.json``, or check that the one there
+    records the same protocol.
+
+    Raises:
+        ValueError: the work dir was made with other settings (the
+            differing keys named).
+    """
+    path = osp.join(work_dir, 'protocol.json')
+    if osp.isfile(path):
+        with open(path, encoding='utf-8') as f:
+            theirs = json.load(f)
+        if theirs != protocol:
+            keys = sorted(k for k in set(theirs) | set(protocol)
+                          if theirs.get(k) != protocol.get(k))
+            raise ValueError(
+                f'{work_dir} holds runs of another protocol (differing: '
+                + ', '.join(f'{k}: {theirs.get(k)!r} there, '
+                            f'{protocol.get(k)!r} here' for k in keys) +
+                '); choose another --work-dir or remove it')
+        return
+    _write_json(protocol, path)
+
+
+def print_protocol(args: argparse.Namespace, common: Config, cfg_sha: str,
+                   sets: Dict[str, dict], work_dir: str) -> None:
+    """Say which detector config, initialisation, input size, budget, labels
+    and split every input is trained with."""
+    train = common.train_dataloader
+    scale = [tuple(s['scale']) for s in train.dataset.pipeline
+             if str(s.get('type')).endswith('Resize')][0]
+    with open(osp.join(work_dir, sets['train']['json'])) as f:
+        with_boxes = len({a['image_id'] for a in json.load(f)['annotations']})
+    iters, batch = common.train_cfg.max_iters, train.batch_size
+    print(f'detector: {_config_key(args.det_config)} (config sha256 '
+          f'{cfg_sha[:12]}): {describe(common)}')
+    print(f'initialisation: one per seed, {work_dir}/init/seed_<S>.pth, '
+          'loaded by every input of the seed')
+    print(f'input size: {scale[0]}x{scale[1]} (mmdet Resize, keep ratio); '
+          f'budget: {iters} iterations x batch {batch} = '
+          f'{iters * batch / max(with_boxes, 1):.1f} epochs of the '
+          f'{with_boxes} training images with boxes '
+          f'({sets["train"]["images"]} in the split); data workers '
+          f'{train.get("num_workers", 0)}; seeds {list(args.seeds)}')
+    print(f'labels: {args.labels}; train / test: {sets["train"]["images"]} '
+          f'/ {sets[TEST]["images"]} pairs of {args.data} (split '
+          f'{args.split_dir}); extra test sets: '
+          f'{[s for s in sets if s not in ("train", TEST)] or "none"}',
+          flush=True)
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Run (or resume) the protocol; print and write the tables; return the
+    RESULT dict."""
+    from mmengine.registry import init_default_scope
+    for path in (args.out, args.results_json):
+        if path:
+            check_record_path(path)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    init_default_scope('mmfusenas')
+    work_dir = osp.abspath(args.work_dir)
+    with tempfile.TemporaryDirectory(prefix='bench_task_driven_') as tmp:
+        methods = plan_methods(args, tmp)
+        os.makedirs(work_dir, exist_ok=True)
+        classes, datas, sets = prepare_labels(args, work_dir)
+        common = protocol_config(args, classes, sets, work_dir)
+        cfg_sha = config_sha256(common, work_dir)
+        train = common.train_dataloader
+        protocol = dict(
+            det_config=_config_key(args.det_config), config_sha256=cfg_sha,
+            labels=args.labels, classes=list(classes),
+            train_labels_sha256=sets['train']['sha256'],
+            test_labels_sha256=sets[TEST]['sha256'],
+            max_iters=int(common.train_cfg.max_iters),
+            batch_size=int(train.batch_size),
+            img_scale=[list(s['scale']) for s in train.dataset.pipeline
+                       if str(s.get('type')).endswith('Resize')][0],
+            workers=int(train.get('num_workers', 0)))
+        check_protocol(work_dir, protocol)
+        print_protocol(args, common, cfg_sha, sets, work_dir)
+        inits = {s: initial_weights(common, work_dir, s) for s in args.seeds}
+        test_sets = [s for s in sets if s != 'train']
+        result: Dict[str, dict] = OrderedDict((s, OrderedDict())
+                                              for s in test_sets)
+        for method in methods:
+            name = method_name(method)
+            if getattr(method, 'absent', None):
+                print(f'{name}: absent ({method.absent})')
+                for s in test_sets:
+                    result[s][name] = {'absent': method.absent}
+                continue
+            identity = method_identity(method, args)
+            folders = {d: make_images(method, identity, data, work_dir)
+                       for d, data in datas.items()}
+            per_set: Dict[str, Dict[int, dict]] = {s: {} for s in test_sets}
+            for seed in args.seeds:
+                scores = run_one(name, identity, seed, common, work_dir,
+                                 folders, sets, classes, inits[seed],
+                                 protocol)
+                for s in test_sets:
+                    per_set[s][seed] = scores[s]
+            for s in test_sets:
+                row = aggregate(per_set[s], classes)
+                row['images'] = sets[s]['images']
+                row['config_sha256'] = cfg_sha
+                result[s][name] = row
+    print(format_table(result, classes, sets))
+    doc = dict(protocol=dict(protocol, seeds=list(args.seeds),
+                             data=osp.abspath(args.data),
+                             split_dir=args.split_dir,
+                             sets={k: {x: v[x] for x in ('images', 'boxes')}
+                                   for k, v in sets.items()}),
+               result=result)
+    if args.out:
+        atomic_write(json.dumps(doc, indent=2), args.out)
+        print(f'results written to {args.out}')
+    if args.results_json:
+        write_results_record(
+            args.results_json,
+            'python benchmarks/bench_task_driven.py ' +
+            ' '.join(shlex.quote(a) for a in args.argv),
+            ROOT, result, threads=args.threads, protocol=doc['protocol'])
+        print(f'results record written to {args.results_json}')
+    print('RESULT ' + json.dumps(result))
+    return result
+
+
+def run_one(name: str, identity: dict, seed: int, common: Config,
+            work_dir: str, folders: Dict[str, str], sets: Dict[str, dict],
+            classes: Sequence[str], init: Tuple[str, str],
+            protocol: dict) -> Dict[str, dict]:
+    """Train (or resume) and test one (input, seed) on every test set of
+    ``sets``; returns the scores per test set with the run's hashes.
+
+    ``result.json`` of the run (written atomically after the training and
+    after each test set) records what is done and the options it was run
+    with (input, its image identity, seed, config and label hashes, initial
+    weights); a stored result of other options is refused.
+
+    Raises:
+        ValueError: the stored result records other options.
+        RuntimeError: the run's config hash differs from the protocol's.
+    """
+    run_dir = osp.join(work_dir, 'runs', name, f'seed_{seed}')
+    path = osp.join(run_dir, 'result.json')
+    cfg_sha, max_iters = protocol['config_sha256'], protocol['max_iters']
+    options = dict(method=name, seed=seed, identity=identity,
+                   config_sha256=cfg_sha, init_sha256=init[1],
+                   train_labels_sha256=protocol['train_labels_sha256'])
+    stored = read_stored_run(path, options) or dict(
+        options=options, method=name, seed=seed, init_sha256=init[1],
+        train=None, tests={})
+    if stored.get('train') is None:
+        print(f'{name} seed {seed}: training {max_iters} iterations',
+              flush=True)
+        took = train_run(common, work_dir, folders[sets['train']['data']],
+                         seed, run_dir, init[0], max_iters)
+        if took['config_sha256'] != cfg_sha:
+            raise RuntimeError(
+                f'{name} seed {seed}: the run\'s config hash '
+                f'{took["config_sha256"]} differs from the protocol\'s '
+                f'{cfg_sha}')
+        stored['train'] = took
+        _write_json(stored, path)
+        if took['seconds'] is not None:
+            print(f'{name} seed {seed}: trained in {took["seconds"]:.1f} s '
+                  f'({took["s_per_iter"]:.3f} s / iteration)', flush=True)
+    else:
+        print(f'{name} seed {seed}: training done earlier', flush=True)
+    checkpoint = osp.join(run_dir, stored['train']['checkpoint'])
+    out = {}
+    for s in sets:
+        if s == 'train':
+            continue
+        if s not in stored['tests']:
+            stored['tests'][s] = evaluate_run(
+                common, work_dir, folders[sets[s]['data']], seed, run_dir,
+                checkpoint, sets[s], s, classes)
+            _write_json(stored, path)
+        t = stored['tests'][s]
+        out[s] = dict(mAP=t['mAP'], mAP50=t['mAP50'], AP=t['AP'],
+                      AP50=t['AP50'], init_sha256=stored['init_sha256'],
+                      config_sha256=stored['train']['config_sha256'],
+                      start_sha256=stored['train'].get('start_sha256'),
+                      train_s_per_iter=stored['train'].get('s_per_iter'))
+    print(f'{name} seed {seed}: ' + ', '.join(
+        f'{s} mAP {_cell(v["mAP"], None, 1)}' for s, v in out.items()),
+        flush=True)
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (FileNotFoundError, ValueError, OSError, KeyError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else \
+            str(err)
+        print(f'error: {msg}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""benchmarks/bench_task_driven.py: the task-driven protocol end to end on
+4 real MSRS_det pairs (2 train, 2 test) at 64 x 64, 2 iterations: the
+table, one detector config and one initialisation for every input,
+resuming (finished runs, a killed training), --test-pairs, and the
+scoring against pycocotools on a hand case."""
+import json
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.hooks import Hook
+
+from mmfusenas.testing import load_tool
+
+pytestmark = pytest.mark.usefixtures('one_thread')
+
+#: 2 train pairs and 2 test pairs of MSRS_det, all with boxes
+TRAIN, TEST = ('00004N', '00008N'), ('00626D', '01238N')
+METHODS = ['ir', 'vi', 'mean']
+CLASSES = ['person', 'bicycle', 'car']
+#: the budget: 2 iterations of 2 images at 64 x 64, no loader workers
+BUDGET = ['--max-iters', '2', '--img-scale', '64', '64', '--batch-size',
+          '2', '--workers', '0']
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_tool('benchmarks/bench_task_driven.py')
+
+
+def _copy_pairs(src: str, dst: str, stems) -> None:
+    """The pairs, labels and classes.txt of ``stems`` in the MSRS_det
+    layout."""
+    for sub, ext in (('ir', '.jpg'), ('vi', '.jpg'),
+                     ('labels/fusion', '.txt'), ('labels/infrared', '.txt'),
+                     ('labels/visible', '.txt')):
+        os.makedirs(osp.join(dst, sub), exist_ok=True)
+        for stem in stems:
+            shutil.copy(osp.join(src, sub, stem + ext),
+                        osp.join(dst, sub, stem + ext))
+    shutil.copy(osp.join(src, 'classes.txt'), osp.join(dst, 'classes.txt'))
+
+
+@pytest.fixture(scope='module')
+def msrs4(tmp_path_factory, shared_data):
+    """``data/`` (4 pairs), ``split/{train,test}.txt`` and ``extra/`` (the
+    2 test pairs again, as an extra test set) under a temporary folder."""
+    src = osp.join(shared_data, 'detection', 'MSRS_det')
+    root = str(tmp_path_factory.mktemp('msrs4'))
+    _copy_pairs(src, osp.join(root, 'data'), TRAIN + TEST)
+    _copy_pairs(src, osp.join(root, 'extra'), TEST)
+    os.makedirs(osp.join(root, 'split'))
+    for name, stems in (('train', TRAIN), ('test', TEST)):
+        with open(osp.join(root, 'split', f'{name}.txt'), 'w') as f:
+            f.write(f'# {name}\n' + '\n'.join(stems) + '\n')
+    return root
+
+
+def _argv(root: str, work: str, *extra) -> list:
+    return ['--data', osp.join(root, 'data'), '--split-dir',
+            osp.join(root, 'split'), '--methods', *METHODS, '--work-dir',
+            work, *BUDGET, *extra]
+
+
+@pytest.fixture(scope='module')
+def runs(bench, msrs4):
+    """Run 1: seed 0, the split's test set only. Run 2 (the same work dir):
+    seeds 0 and 1 and ``--test-pairs extra``. Returns both results, the
+    work dir and the seed-0 result files (text, mtime) after run 1."""
+    work = osp.join(msrs4, 'work')
+    first = bench.run(bench.parse_args(_argv(msrs4, work, '--seeds', '0')))
+    files = {}
+    for name in METHODS:
+        path = osp.join(work, 'runs', name, 'seed_0', 'result.json')
+        files[name] = (open(path).read(), os.stat(path).st_mtime_ns)
+    ckpt = osp.join(work, 'runs', 'ir', 'seed_0', 'iter_2.pth')
+    ckpt_mtime = os.stat(ckpt).st_mtime_ns
+    out = osp.join(msrs4, 'out.json')
+    second = bench.run(bench.parse_args(_argv(
+        msrs4, work, '--seeds', '0', '1', '--test-pairs',
+        osp.join(msrs4, 'extra'), '--out', out)))
+    return dict(first=first, second=second, work=work, files=files,
+                ckpt=(ckpt, ckpt_mtime), out=out)
+
+
+def test_table_shape_and_keys(runs):
+    first, second = runs['first'], runs['second']
+    assert list(first) == ['test']
+    assert list(second) == ['test', 'extra']  # --test-pairs adds a set
+    for result, seeds in ((first, [0]), (second, [0, 1])):
+        for set_name, table in result.items():
+            assert list(table) == METHODS
+            for name, row in table.items():
+                assert row['seeds'] == seeds
+                assert row['images'] == 2
+                for key in ('mAP', 'mAP50'):
+                    assert 0 <= row[key] <= 1 and row[f'{key}_std'] >= 0
+                for key in ('AP', 'AP50', 'AP_std', 'AP50_std'):
+                    assert list(row[key]) == CLASSES
+                # no bicycle among the 2 test pairs: no AP, not 0
+                assert row['AP']['bicycle'] is None
+                assert row['AP']['person'] is not None
+                assert sorted(row['per_seed']) == [str(s) for s in seeds]
+                for scores in row['per_seed'].values():
+                    assert set(scores) >= {'mAP', 'mAP50', 'AP', 'AP50',
+                                           'init_sha256', 'config_sha256',
+                                           'start_sha256'}
+    with open(runs['out']) as f:
+        doc = json.load(f)
+    assert doc['result'] == second
+    assert doc['protocol']['sets'] == {
+        'train': {'images': 2, 'boxes': 11},
+        'test': {'images': 2, 'boxes': 10},
+        'extra': {'images': 2, 'boxes': 10}}
+    # the extra set holds the test pairs: every detector scores the same
+    for name in METHODS:
+        for key in ('mAP', 'mAP50', 'AP'):
+            assert second['extra'][name][key] == second['test'][name][key]
+
+
+def test_every_input_trains_the_same_config_from_the_same_weights(
+        bench, runs):
+    second, work = runs['second'], runs['work']
+    with open(osp.join(work, 'protocol.json')) as f:
+        protocol = json.load(f)
+    assert protocol['img_scale'] == [64, 64]
+    assert protocol['max_iters'] == 2 and protocol['batch_size'] == 2
+    configs, inits = set(), {0: set(), 1: set()}
+    for table in second.values():
+        for row in table.values():
+            configs.add(row['config_sha256'])
+            for seed, scores in row['per_seed'].items():
+                configs.add(scores['config_sha256'])
+                inits[int(seed)].add(scores['init_sha256'])
+                # the weights before the first step are the saved ones
+                assert scores['start_sha256'] == scores['init_sha256']
+    assert configs == {protocol['config_sha256']}
+    assert len(inits[0]) == len(inits[1]) == 1 and inits[0] != inits[1]
+    for seed in (0, 1):
+        state = torch.load(osp.join(work, 'init', f'seed_{seed}.pth'),
+                           weights_only=True)['state_dict']
+        assert bench.state_sha256(state) == inits[seed].pop()
+    # the inputs differ in their images only: the same label file
+    for name in METHODS:
+        with open(osp.join(work, 'images', 'data', name,
+                           'fusion.json')) as f:
+            assert json.load(f)['method'] == name
+    ir = cv2.imread(osp.join(work, 'images', 'data', 'ir', f'{TEST[0]}.png'),
+                    cv2.IMREAD_UNCHANGED)
+    src = cv2.imread(osp.join(osp.dirname(work), 'data', 'ir',
+                              f'{TEST[0]}.jpg'), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(ir, src)  # the source pixels, not re-encoded
+
+
+def test_a_rerun_skips_finished_runs(runs):
+    first, second, work = runs['first'], runs['second'], runs['work']
+    for name in METHODS:
+        path = osp.join(work, 'runs', name, 'seed_0', 'result.json')
+        stored = json.load(open(path))
+        text, _ = runs['files'][name]
+        before = json.loads(text)
+        # run 2 only added the extra set to the seed-0 runs
+        assert stored['train'] == before['train']
+        assert stored['tests']['test'] == before['tests']['test']
+        assert set(stored['tests']) == {'test', 'extra'}
+        assert second['test'][name]['per_seed']['0'] == \
+            first['test'][name]['per_seed']['0']
+    ckpt, mtime = runs['ckpt']
+    assert os.stat(ckpt).st_mtime_ns == mtime  # not trained again
+
+
+def test_a_finished_protocol_runs_nothing(bench, msrs4, runs, capsys):
+    work = runs['work']
+    mtimes = {name: os.stat(osp.join(work, 'runs', name, 'seed_1',
+                                     'result.json')).st_mtime_ns
+              for name in METHODS}
+    assert bench.main(_argv(msrs4, work, '--seeds', '0', '1',
+                            '--test-pairs', osp.join(msrs4, 'extra'))) == 0
+    out = capsys.readouterr().out
+    assert out.count('training done earlier') == 6
+    assert 'training 2 iterations' not in out
+    last = out.strip().splitlines()[-1]
+    assert json.loads(last[len('RESULT '):]) == runs['second']
+    for name in METHODS:
+        assert os.stat(osp.join(work, 'runs', name, 'seed_1',
+                                'result.json')).st_mtime_ns == mtimes[name]
+
+
+def test_another_protocol_in_the_work_dir_is_refused(bench, msrs4, runs,
+                                                     capsys):
+    argv = _argv(msrs4, runs['work'], '--seeds', '0')
+    argv[argv.index('--max-iters') + 1] = '3'
+    assert bench.main(argv) == 2
+    err = capsys.readouterr().err
+    assert 'holds runs of another protocol' in err and 'max_iters' in err
+
+
+def test_images_of_another_method_are_refused(bench, msrs4, runs, capsys):
+    manifest = osp.join(runs['work'], 'images', 'data', 'mean',
+                        'fusion.json')
+    text = open(manifest).read()
+    doc = json.loads(text)
+    doc['identity']['config'] = 'configs/baselines/classical_max_ivif.py'
+    try:
+        with open(manifest, 'w') as f:
+            json.dump(doc, f)
+        assert bench.main(_argv(msrs4, runs['work'], '--seeds', '0')) == 2
+        assert 'remove that folder' in capsys.readouterr().err
+    finally:
+        with open(manifest, 'w') as f:
+            f.write(text)
+
+
+def test_unknown_input_is_an_error(bench, msrs4, tmp_path, capsys):
+    argv = _argv(msrs4, str(tmp_path / 'w'))
+    argv[argv.index('mean')] = 'nosuch'
+    assert bench.main(argv) == 2
+    assert "unknown input(s) ['nosuch']" in capsys.readouterr().err
+    assert not (tmp_path / 'w').exists()
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillAfterFirstStep(Hook):
+    """Stops the training after its first iteration (and its checkpoint)."""
+
+    priority = 'LOWEST'
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter == 0:
+            raise _Killed()
+
+
+def test_a_killed_training_resumes_from_its_checkpoint(bench, msrs4, runs,
+                                                       monkeypatch):
+    work = osp.join(msrs4, 'work_killed')
+    argv = _argv(msrs4, work, '--seeds', '0')
+    argv[argv.index('--methods') + 1:argv.index('--work-dir')] = ['ir']
+    build = bench._build_runner
+
+    def killing(cfg):
+        runner = build(cfg)
+        if cfg.get('train_cfg'):
+            runner.register_hook(_KillAfterFirstStep())
+        return runner
+
+    monkeypatch.setattr(bench, '_build_runner', killing)
+    with pytest.raises(_Killed):
+        bench.run(bench.parse_args(argv))
+    run_dir = osp.join(work, 'runs', 'ir', 'seed_0')
+    assert not osp.exists(osp.join(run_dir, 'result.json'))
+    assert osp.isfile(osp.join(run_dir, 'iter_1.pth'))
+    monkeypatch.setattr(bench, '_build_runner', build)
+    result = bench.run(bench.parse_args(argv))
+    stored = json.load(open(osp.join(run_dir, 'result.json')))
+    assert stored['train']['resumed_from'] == 'iter_1.pth'
+    # the same weights as the uninterrupted run of the first work dir
+    resumed = torch.load(osp.join(run_dir, 'iter_2.pth'), weights_only=False)
+    whole = torch.load(runs['ckpt'][0], weights_only=False)
+    assert bench.state_sha256(resumed['state_dict']) == \
+        bench.state_sha256(whole['state_dict'])
+    assert result['test']['ir']['per_seed']['0']['mAP'] == \
+        runs['first']['test']['ir']['per_seed']['0']['mAP']
+
+
+def test_coco_scores_hand_case(bench, tmp_path):
+    """Perfect boxes of class a, a wrong box of class b, no box of c."""
+    gt = dict(
+        images=[dict(id=0, file_name='x.png', width=100, height=80),
+                dict(id=1, file_name='y.png', width=100, height=80)],
+        annotations=[
+            dict(id=1, image_id=0, category_id=1, bbox=[10, 10, 30, 20],
+                 area=600, iscrowd=0),
+            dict(id=2, image_id=1, category_id=1, bbox=[50, 40, 20, 30],
+                 area=600, iscrowd=0),
+            dict(id=3, image_id=1, category_id=2, bbox=[5, 5, 20, 20],
+                 area=400, iscrowd=0)],
+        categories=[dict(id=1, name='a'), dict(id=2, name='b'),
+                    dict(id=3, name='c')])
+    gt_path, det_path = tmp_path / 'gt.json', tmp_path / 'dets.json'
+    gt_path.write_text(json.dumps(gt))
+    dets = [dict(image_id=a['image_id'], category_id=1, bbox=a['bbox'],
+                 score=0.9) for a in gt['annotations'][:2]]
+    dets.append(dict(image_id=1, category_id=2, bbox=[60, 5, 20, 20],
+                     score=0.8))
+    det_path.write_text(json.dumps(dets))
+    scores = bench.coco_scores(str(gt_path), str(det_path), ['a', 'b', 'c'])
+    assert scores['AP'] == {'a': pytest.approx(1.0), 'b': 0.0, 'c': None}
+    assert scores['AP50'] == {'a': pytest.approx(1.0), 'b': 0.0, 'c': None}
+    assert scores['mAP'] == pytest.approx(0.5)
+    det_path.write_text('[]')
+    empty = bench.coco_scores(str(gt_path), str(det_path), ['a', 'b', 'c'])
+    assert empty['mAP'] == 0.0 and empty['AP'] == {'a': 0.0, 'b': 0.0,
+                                                   'c': None}
+
+
+def test_state_hash_sees_every_tensor(bench):
+    state = {'w': torch.zeros(3), 'n': torch.tensor(2)}
+    same = bench.state_sha256({k: v.clone() for k, v in state.items()})
+    assert bench.state_sha256(state) == same
+    assert bench.state_sha256(dict(state, n=torch.tensor(3))) != same
+    assert bench.state_sha256(dict(state, w=torch.zeros(3).double())) != same
