@@ -28,6 +28,8 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import DATASETS
+from mmfusenas.utils.toy_data_commands import (  # noqa: F401
+    TOY_DATA_COMMANDS, toy_data_command)
 
 #: Suffixes recognised as images by default (matched case-insensitively).
 IMG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -58,49 +60,6 @@ _MAX_LISTED = 20
 #: adds the toy-data command for the folders of the toy generators).
 DATA_HINT = ('See docs/user_guides/datasets.md for the folder layouts (real '
              'data goes under data/<name>/).')
-
-#: The toy data sets by the folder they are written to (under ``data/``):
-#: the command that writes each (``{root}``: the folder as the config
-#: names it), as given in the toy configs and docs/user_guides/toy_data.md.
-TOY_DATA_COMMANDS = {
-    'toy': 'python tools/misc/make_toy_data.py {root} --num 300 --seed 0',
-    'toy_night': 'python tools/misc/make_toy_data.py {root} --num 300 '
-    '--seed 0 --night-fraction 1.0 --night-darkness 4',
-    'toy_multispectral': 'python tools/misc/make_toy_data.py {root} '
-    '--layout multispectral --num 300 --seed 0',
-    'toy_lowlight': 'python tools/misc/make_toy_lowlight.py {root}',
-    'toy_exdark': 'python tools/misc/make_toy_lowlight_tasks.py {root} '
-    '--task exdark',
-    'toy_darkface': 'python tools/misc/make_toy_lowlight_tasks.py {root} '
-    '--task darkface',
-    'toy_acdc': 'python tools/misc/make_toy_lowlight_tasks.py {root} '
-    '--task acdc',
-    'toy_deblur': 'python tools/misc/make_toy_deblur.py {root}',
-    'toy_restoration': 'python tools/misc/make_toy_deblur.py {root} '
-    '--derain-dehaze',
-    'toy_haze': 'python tools/misc/make_toy_restoration.py haze {root}',
-    'toy_underwater': 'python tools/misc/make_toy_restoration.py underwater '
-    '{root}',
-    'toy_rgbd': 'python tools/misc/make_toy_rgbd.py {root}',
-}
-
-
-def toy_data_command(path: str) -> Optional[str]:
-    """The command that writes the toy data set ``path`` lies in.
-
-    A path lies in a toy data set when one of its folders is named like a
-    key of :data:`TOY_DATA_COMMANDS` and sits directly under a ``data``
-    folder (``data/toy/splits/train.txt``, ``../data/toy_lowlight/val``).
-
-    Returns:
-        str | None: the command with the toy folder as ``path`` names it;
-        None for any other path (real data sets, folders of your own).
-    """
-    parts = str(path).replace('\\', '/').split('/')
-    for i, part in enumerate(parts[1:], 1):
-        if part in TOY_DATA_COMMANDS and parts[i - 1] == 'data':
-            return TOY_DATA_COMMANDS[part].format(root='/'.join(parts[:i + 1]))
-    return None
 
 
 def data_hint(path: str) -> str:

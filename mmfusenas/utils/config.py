@@ -2167,13 +2167,13 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
         FileNotFoundError: one line per missing path naming the dataset's
             key, its type and the path. Then, for the folders of the toy
             generators
-            (:data:`~mmfusenas.datasets.paired_image_dataset.TOY_DATA_COMMANDS`),
+            (:data:`~mmfusenas.utils.toy_data_commands.TOY_DATA_COMMANDS`),
             the command that writes the toy data; for any other data the
             layout documentation of the dataset types, the options that
             point the config at its data and, when it exists, the config's
             toy sibling (``x_toy.py`` next to ``x.py``).
     """
-    from mmfusenas.datasets.paired_image_dataset import toy_data_command
+    from .toy_data_commands import toy_data_command
     lines, docs, toys, seen = [], [], [], set()
     first_key = None
     for loader_key, loader in _run_loaders(cfg, mode):
