@@ -164,8 +164,12 @@ def unmatched_messages(unmatched: Dict[str, list],
     return lines
 
 
-def score_triplet(paths: Dict[str, str], preset: str, names: Sequence[str],
-                  stem: str) -> Tuple[Dict[str, float], Optional[float]]:
+def score_triplet(paths: Dict[str, str],
+                  preset: str,
+                  names: Sequence[str],
+                  stem: str,
+                  method: Optional[str] = None
+                  ) -> Tuple[Dict[str, float], Optional[float]]:
     """Read one triple of files and compute its metrics.
 
     Args:
@@ -174,6 +178,9 @@ def score_triplet(paths: Dict[str, str], preset: str, names: Sequence[str],
         preset: the convention preset (gray rule and formulas).
         names: metric names (resolved, e.g. by ``resolve_metrics``).
         stem: the pair's name in messages.
+        method (str, optional): the method whose fused image this is
+            (``eval_fusion.py --methods-root``): messages then name it and
+            give whole paths, since every method folder holds the stem.
 
     Returns:
         tuple: ``{metric: value}`` and the grey level of the fused image
@@ -187,10 +194,14 @@ def score_triplet(paths: Dict[str, str], preset: str, names: Sequence[str],
     imgs = {k: read_gray(p, preset) for k, p in paths.items()}
     shapes = {k: v.shape for k, v in imgs.items()}
     if len(set(shapes.values())) > 1:
-        raise ValueError(f'size mismatch for stem {stem!r} (HxW): ' +
-                         ', '.join(f'{k} {osp.basename(paths[k])} '
-                                   f'{s[0]}x{s[1]}'
-                                   for k, s in shapes.items()))
+        where = f'stem {stem!r}' + (f' of method {method!r}'
+                                    if method is not None else '')
+        shown = paths if method is not None else {
+            k: osp.basename(p) for k, p in paths.items()}
+        raise ValueError(
+            f'size mismatch for {where} (HxW): ' +
+            ', '.join(f'{k} {shown[k]} {s[0]}x{s[1]}'
+                      for k, s in shapes.items()))
     a, b, f = imgs['IR'], imgs['VI'], imgs['fused']
     row = compute_fusion_metrics(a, b, f, preset, names)
     return row, (float(f.flat[0]) if f.min() == f.max() else None)

@@ -45,7 +45,6 @@ import os.path as osp
 import sys
 from typing import Dict, List
 
-import numpy as np
 from terminaltables import AsciiTable
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
@@ -53,7 +52,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     DEFAULT_FUSION_PRESET, EXTRA_METRICS, FUSION_METRICS, FUSION_PRESETS,
-    compute_fusion_metrics, degenerate_pairs_message, list_names,
+    degenerate_pairs_message, list_names,
     resolve_metrics, summed_metrics_note)
 from mmfusenas.evaluation.fusion_files import (  # noqa: E402,F401
     IMG_EXTS, format_metrics_table, index_dir, match_stems, mean_metrics,
@@ -191,20 +190,6 @@ def unmatched_warning(result: dict, folders: Dict[str, str]) -> List[str]:
         'an error)']
 
 
-def _read_triplet(paths: Dict[str, str], preset: str, stem: str,
-                  method: str) -> tuple:
-    """The gray A, B, F of one stem; a size mismatch or an unreadable file
-    is an error naming the files."""
-    imgs = {k: read_gray(p, preset) for k, p in paths.items()}
-    shapes = {k: v.shape for k, v in imgs.items()}
-    if len(set(shapes.values())) > 1:
-        raise ValueError(
-            f'size mismatch for stem {stem!r} of method {method!r} (HxW): ' +
-            ', '.join(f'{k} {paths[k]} {s[0]}x{s[1]}'
-                      for k, s in shapes.items()))
-    return imgs['IR'], imgs['VI'], imgs['fused']
-
-
 def evaluate_methods(ir_dir: str,
                      vi_dir: str,
                      root: str,
@@ -279,18 +264,12 @@ def evaluate_methods(ir_dir: str,
     jobs = [(m, s) for m in methods for s in common]
     for method, stem in track(jobs, f'scoring {len(methods)} method(s) x '
                               f'{len(common)} pair(s) ({preset})'):
-        a, b, f = _read_triplet({'IR': ir[stem], 'VI': vi[stem],
-                                 'fused': fused[method][stem]}, preset, stem,
-                                method)
-        per_image[method][stem] = compute_fusion_metrics(a, b, f, preset,
-                                                         names)
-        if f.min() == f.max():
-            constant[f'{method}/{stem}'] = float(f.flat[0])
-    table = {
-        m: {n: float(np.mean([r[n] for r in per_image[m].values()]))
-            for n in names}
-        for m in methods
-    }
+        per_image[method][stem], level = score_triplet(
+            {'IR': ir[stem], 'VI': vi[stem], 'fused': fused[method][stem]},
+            preset, names, stem, method)
+        if level is not None:
+            constant[f'{method}/{stem}'] = level
+    table = {m: mean_metrics(per_image[m], names) for m in methods}
     add_ranks(table, names)
     summary = {
         m: {'mean': {n: table[m][n] for n in names},
