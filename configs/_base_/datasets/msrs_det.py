@@ -39,33 +39,26 @@ test_pipeline = [
     dict(type='PackFusionDetInputs'),
 ]
 
+# what the three loaders share: YOLO files, ground truth, sizes checked
+yolo_dataset = dict(
+    ann_format='yolo',
+    data_root=data_root,
+    ann_dir=gt_labels,
+    classes_file='classes.txt',
+    check_sizes=True,
+    metainfo=dict(classes=classes))
 train_dataloader = dict(
     dataset=dict(
-        ann_format='yolo',
-        data_root=data_root,
-        ann_dir=gt_labels,
-        classes_file='classes.txt',
-        check_sizes=True,
+        **yolo_dataset,
         ann_file=split_dir + 'train.txt',
-        metainfo=dict(classes=classes),
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        ann_format='yolo',
-        data_root=data_root,
-        ann_dir=gt_labels,
-        classes_file='classes.txt',
-        check_sizes=True,
+        **yolo_dataset,
         ann_file=split_dir + 'val.txt',
-        metainfo=dict(classes=classes),
         pipeline=test_pipeline))
 test_dataloader = dict(
     dataset=dict(
-        ann_format='yolo',
-        data_root=data_root,
-        ann_dir=gt_labels,
-        classes_file='classes.txt',
-        check_sizes=True,
+        **yolo_dataset,
         ann_file=split_dir + 'test.txt',
-        metainfo=dict(classes=classes),
         pipeline=test_pipeline))
