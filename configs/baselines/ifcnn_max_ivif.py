@@ -10,20 +10,7 @@
 # python tools/fuse.py configs/baselines/ifcnn_max_ivif.py \
 #     work_dirs/baselines/ifcnn_max.pth --ir DIR/ir --vi DIR/vi --out OUT
 _base_ = [
+    '../_base_/models/ifcnn_max.py',
     '../_base_/datasets/ivif_fusion.py',
     '../_base_/default_runtime.py',
 ]
-
-imagenet_mean = (0.485, 0.456, 0.406)
-imagenet_std = (0.229, 0.224, 0.225)
-model = dict(
-    type='ImageFusor',
-    fusion_net=dict(type='IFCNN', fuse_rule='max'),
-    preprocess=dict(
-        quantize='round', repeat=3, mean=imagenet_mean, std=imagenet_std),
-    postprocess=dict(
-        mean=imagenet_mean,
-        std=imagenet_std,
-        gray_weights=(0.114, 0.587, 0.299),
-        luma_quantize='floor',
-        color_convert='pillow'))

@@ -9,11 +9,7 @@
 # python tools/fuse.py configs/baselines/seafusion_ivif.py \
 #     work_dirs/baselines/seafusion.pth --ir DIR/ir --vi DIR/vi --out OUT
 _base_ = [
+    '../_base_/models/seafusion.py',
     '../_base_/datasets/ivif_fusion.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    type='ImageFusor',
-    fusion_net=dict(type='SeAFusionNet'),
-    postprocess=dict(normalize='minmax', rounding='floor'))

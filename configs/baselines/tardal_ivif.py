@@ -16,13 +16,7 @@
 # python tools/fuse.py configs/baselines/tardal_ivif.py \
 #     work_dirs/baselines/tardal_plusplus.pth --ir DIR/ir --vi DIR/vi --out OUT
 _base_ = [
+    '../_base_/models/tardal.py',
     '../_base_/datasets/ivif_fusion.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    type='ImageFusor',
-    fusion_net=dict(type='TarDALGenerator', dim=32, depth=3, bn_mode='eval'),
-    preprocess=dict(quantize='round'),
-    postprocess=dict(
-        luma_quantize='floor', chroma_quantize='round', rounding='round'))

@@ -17,7 +17,10 @@ train_dataloader = dict(
     dataset=dict(
         data_root=train_root,
         data_prefix=dict(_delete_=True, **modalities),
-        ann_file=split_dir + 'train.txt'))
+        ann_file=split_dir + 'train.txt',
+        # an unpaired stem, an unreadable file or a pair of different sizes
+        # stops the run when the loader is built, before the first step
+        check_sizes=True))
 val_dataloader = dict(
     dataset=dict(
         data_root=test_root,

@@ -71,8 +71,16 @@ def check_loss_outputs(net: nn.Module, losses: Sequence[nn.Module],
     return True
 
 
-def _check_image(image: torch.Tensor, sources: torch.Tensor, owner: str,
-                 name: str) -> None:
+def check_fused_image(image: torch.Tensor,
+                      sources: torch.Tensor,
+                      owner: str,
+                      name: str = MAIN_OUTPUT) -> torch.Tensor:
+    """``image``, checked to be ``(N, 1, H, W)`` for ``(N, M, H, W)``
+    ``sources`` (the fusion-network contract).
+
+    Raises:
+        ValueError: another shape (naming ``owner`` and the output).
+    """
     if not isinstance(image, torch.Tensor) or image.dim() != 4 or \
             image.shape[1] != 1 or image.shape[0] != sources.shape[0] or \
             image.shape[-2:] != sources.shape[-2:]:
@@ -81,6 +89,7 @@ def _check_image(image: torch.Tensor, sources: torch.Tensor, owner: str,
         raise ValueError(
             f'{owner}: a fusion network must map (N, M, H, W) to (N, 1, H, '
             f'W), got {tuple(sources.shape)} -> {got} (output {name!r})')
+    return image
 
 
 def run_fusion_net(net: nn.Module, sources: torch.Tensor,
@@ -88,7 +97,7 @@ def run_fusion_net(net: nn.Module, sources: torch.Tensor,
     """``net(sources)``, checked to map ``(N, M, H, W)`` to ``(N, 1, H, W)``
     (the fusion-network contract); ``owner`` names the caller in errors."""
     fused = net(sources)
-    _check_image(fused, sources, owner, MAIN_OUTPUT)
+    check_fused_image(fused, sources, owner, MAIN_OUTPUT)
     return fused
 
 
@@ -119,7 +128,7 @@ def run_fusion_outputs(net: nn.Module, sources: torch.Tensor,
     outputs = dict(out)
     outputs[MAIN_OUTPUT] = out[net.main_output]
     for name, image in outputs.items():
-        _check_image(image, sources, owner, name)
+        check_fused_image(image, sources, owner, name)
     return outputs
 
 
@@ -139,6 +148,7 @@ def main_image(out) -> torch.Tensor:
     return out[MAIN_OUTPUT] if isinstance(out, dict) else out
 
 
-__all__: Tuple[str, ...] = ('MAIN_OUTPUT', 'check_loss_outputs',
+__all__: Tuple[str, ...] = ('MAIN_OUTPUT', 'check_fused_image',
+                            'check_loss_outputs',
                             'fusion_loss_values', 'loss_output', 'main_image',
                             'run_fusion_net', 'run_fusion_outputs')

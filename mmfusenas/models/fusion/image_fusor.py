@@ -6,7 +6,9 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
-from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
+from mmfusenas.models.fusion.fusion_outputs import (MAIN_OUTPUT,
+                                                    check_fused_image,
+                                                    check_loss_outputs,
                                                     loss_output,
                                                     run_fusion_outputs)
 from mmfusenas.registry import MODELS
@@ -22,7 +24,10 @@ class ImageFusor(BaseModel):
     ``forward(inputs, data_samples, mode)`` with ``inputs`` the
     ``(N, M, H, W)`` batch of :class:`FusionDataPreprocessor`:
 
-    - ``mode='loss'``: dict of the weighted losses (``loss_name`` keys);
+    - ``mode='loss'``: dict of the weighted losses (``loss_name`` keys),
+      computed on the fused image as ``mode='tensor'`` gives it (the
+      network's output after ``postprocess``'s de-normalisation and grey
+      reduction), or on the named branch outputs;
     - ``mode='predict'``: the data samples with ``pred_fused`` (fused
       luminance cropped back to ``img_shape``) and, when a colour source
       exists, ``pred_fused_rgb`` (fused Y + that source's chroma -> RGB);
@@ -141,9 +146,19 @@ class ImageFusor(BaseModel):
         """Weighted fusion losses on a batch."""
         if not len(self.losses):
             raise ValueError('ImageFusor has no losses to train with')
-        outputs = run_fusion_outputs(self.fusion_net,
-                                     prepare_inputs(inputs, self.preprocess),
-                                     self._needs_all, 'ImageFusor.fusion_net')
+        if self._needs_all:
+            outputs = run_fusion_outputs(
+                self.fusion_net, prepare_inputs(inputs, self.preprocess),
+                True, 'ImageFusor.fusion_net')
+        else:
+            # the losses see the fused image of the inference path: the
+            # network's output after ``postprocess`` (de-normalised, reduced
+            # to grey; e.g. IFCNN's three normalised channels)
+            outputs = {
+                MAIN_OUTPUT:
+                check_fused_image(self._fuse(inputs), inputs,
+                                  'ImageFusor.fusion_net')
+            }
         losses = {
             loss_fn.loss_name: loss_fn(outputs[loss_output(loss_fn)], inputs)
             for loss_fn in self.losses

@@ -45,16 +45,24 @@ class IFCNN(nn.Module):
         fuse_rule (str): ``'max'`` (IFCNN-MAX), ``'sum'`` or ``'mean'``.
             Defaults to 'max'.
         channels (int): feature width. Defaults to 64.
+        frozen_stem (bool): keep ``conv1`` frozen, as the released model
+            (an ImageNet ResNet-101 conv1 that its training never updates).
+            False lets ``conv1`` train, for training from scratch where no
+            ImageNet weights are at hand. Defaults to True.
     """
 
-    def __init__(self, fuse_rule: str = 'max', channels: int = 64) -> None:
+    def __init__(self,
+                 fuse_rule: str = 'max',
+                 channels: int = 64,
+                 frozen_stem: bool = True) -> None:
         super().__init__()
         if fuse_rule not in FUSE_RULES:
             raise ValueError(f'IFCNN: fuse_rule must be one of {FUSE_RULES},'
                              f' got {fuse_rule!r}')
         self.fuse_rule = fuse_rule
         self.conv1 = nn.Conv2d(3, channels, 7, bias=False)
-        self.conv1.weight.requires_grad_(False)  # frozen ResNet-101 conv1
+        # the released model: a frozen ImageNet ResNet-101 conv1
+        self.conv1.weight.requires_grad_(not frozen_stem)
         self.conv2 = _ConvBlock(channels, channels)
         self.conv3 = _ConvBlock(channels, channels)
         self.conv4 = nn.Conv2d(channels, 3, 1)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 
-BN_MODES = ('eval', 'train')
+BN_MODES = ('eval', 'train', 'standard')
 
 
 class _BatchNorm(nn.BatchNorm2d):
@@ -34,6 +34,8 @@ class _BatchNorm(nn.BatchNorm2d):
         self.mode = mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == 'standard':
+            return super().forward(x)
         if self.mode == 'train':
             return F.batch_norm(x, None, None, self.weight, self.bias, True,
                                 0.0, self.eps)
@@ -62,8 +64,9 @@ class TarDALGenerator(nn.Module):
         dim (int): width. Defaults to 32.
         depth (int): dense layers. Defaults to 3.
         bn_mode (str): ``'eval'`` (running statistics) or ``'train'``
-            (batch statistics, ``tardal.pt`` as its authors run it).
-            Defaults to 'eval'.
+            (batch statistics, ``tardal.pt`` as its authors run it) or
+            ``'standard'`` (``nn.BatchNorm2d``: for training). Defaults to
+            'eval'.
     """
 
     def __init__(self, dim: int = 32, depth: int = 3,
