@@ -128,6 +128,20 @@ def test_no_import_circle_between_rooms():
     assert not _cycles(graph), f'import circles: {_cycles(graph)}'
 
 
+def test_no_import_circle_between_modules():
+    """No two modules (package ``__init__`` files aside, which gather their
+    room's names) import each other, directly or round a longer loop, at
+    module level or inside a function."""
+    graph = module_imports()
+    root = osp.dirname(PACKAGE)
+    modules = {
+        m for m in graph
+        if not osp.isdir(osp.join(root, *m.split('.')))
+    }
+    edges = {m: {d for d in graph[m] if d in modules} for m in modules}
+    assert not _cycles(edges), f'import circles: {_cycles(edges)}'
+
+
 def test_the_checker_sees_a_circle():
     assert _cycles({'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': {'a'}}) == [
         ['a', 'b', 'c']

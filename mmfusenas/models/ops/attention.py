@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from mmfusenas.registry import MODELS
 from .conv_ops import same_padding
 from .direct_conv import conv2d_at_inference
-from .fast_training import is_channels_last
+from .layout import is_channels_last
 
 
 @MODELS.register_module()

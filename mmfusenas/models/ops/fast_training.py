@@ -55,6 +55,7 @@ import torch.nn.functional as F
 
 from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_array
 from .grouped_conv import FastGroupedConv2d, is_one_output_grouped_conv
+from .layout import is_channels_last
 
 __all__ = [
     'FastPReLU', 'PAIRED_COLUMNS', 'PointwiseConv2d',
@@ -112,13 +113,6 @@ def _kernel():
     if env_flag('MMFUSENAS_NO_NUMBA'):
         return None
     return compile_once(_KERNELS, _LOCK, _build, 'PReLU backward')
-
-
-def is_channels_last(x: torch.Tensor) -> bool:
-    """Whether ``x`` is a 4-D tensor laid out channels-last and not also
-    contiguous (a map with several channels in NHWC order)."""
-    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
-        memory_format=torch.channels_last)
 
 
 def _flat_views(x: torch.Tensor, g: torch.Tensor) -> Optional[tuple]:

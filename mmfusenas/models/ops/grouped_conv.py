@@ -49,6 +49,7 @@ import torch.nn.functional as F
 
 from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
                                            kernel_array, kernel_scope)
+from .layout import is_channels_last
 
 __all__ = [
     'FastGroupedConv2d', 'GROUPED_MAX_THREADS', 'grouped_conv_ok',
@@ -235,8 +236,6 @@ def is_one_output_grouped_conv(module: nn.Module) -> bool:
 def grouped_conv_ok(conv: nn.Conv2d, x: torch.Tensor) -> bool:
     """Whether :class:`FastGroupedConv2d` computes ``conv(x)`` with the
     compiled passes (see the module docstring for the conditions)."""
-    # fast_training imports this module (its converter swaps the class in)
-    from .fast_training import is_channels_last
     return is_one_output_grouped_conv(conv) and torch.is_grad_enabled() \
         and (x.requires_grad or conv.weight.requires_grad) \
         and x.device.type == 'cpu' and x.dtype == torch.float32 \

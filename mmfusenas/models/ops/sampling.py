@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.numba_kernels import env_flag
-from .fast_training import is_channels_last
+from .layout import is_channels_last
 
 
 def _num_halvings(scale_factor: int) -> int:
