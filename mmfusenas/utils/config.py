@@ -478,7 +478,9 @@ def rescale_schedule(cfg: Config,
     Each value ``v`` becomes ``round(v * f)`` (halves up), at least 1 when
     ``v`` was positive (0, negative intervals such as a checkpoint
     ``interval=-1`` and MMEngine's ``end=INF`` are kept). Intervals are
-    never above ``N``. Distinct positions of one scheduler or hook stay
+    never above ``N``. A position after the old end stays after the new
+    one (``val_begin = max_iters + 1``, no validation while training,
+    becomes ``N + 1``). Distinct positions of one scheduler or hook stay
     distinct and in order (a later one is moved up by one iteration where
     rounding would merge them), so ``begin < end`` and increasing phases
     remain valid.
@@ -579,6 +581,10 @@ def rescale_schedule(cfg: Config,
         result = scaled(value)
         if kind in ('interval', 'log_interval') and setting['unit'] == unit:
             result = min(result, new)
+        if kind == 'point' and setting['unit'] == unit and value > old:
+            # after the end stays after the end (val_begin = max_iters + 1:
+            # no validation while training)
+            result = max(result, new + 1)
         plan[setting['path']] = result
         if kind == 'point':
             by_group.setdefault(setting['group'], []).append(setting)

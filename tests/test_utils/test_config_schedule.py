@@ -255,3 +255,24 @@ def test_overriding_a_config_file_variable_is_an_error():
     predictor = Config(dict(predictor=dict(epochs=3), max_iters=3,
                             train_cfg=dict(max_iters=3)))
     assert check_cfg_options(predictor, {'predictor.epochs': 5}) == []
+
+
+@pytest.mark.parametrize('new', [1, 200, 799, 3200])
+def test_validation_after_the_end_stays_after_the_end(new):
+    """``val_begin = max_iters + 1`` (the real-data training configs: the
+    test split is never read while training) maps to ``N + 1`` for any new
+    length ``N`` (rounding alone gave 200 for 1601 -> N = 200)."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'baselines',
+                 'seafusion_ivif_roadscene221_cpu.py'))
+    assert cfg.train_cfg.val_begin == 1601
+    rescale_schedule(cfg, max_iters=new)
+    assert cfg.train_cfg.max_iters == new
+    assert cfg.train_cfg.val_begin > new
+    if new < 1600:
+        assert cfg.train_cfg.val_begin == new + 1
+    assert cfg.train_cfg.val_interval == new
+    # a position inside the run is rescaled as before
+    cfg = Config.fromfile(TOY)
+    rescale_schedule(cfg, max_iters=50)
+    assert cfg.custom_hooks[0].warmup == 8
