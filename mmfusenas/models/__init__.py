@@ -1,3 +1,4 @@
+from .base_image_model import *  # noqa: F401,F403
 from .cells import *  # noqa: F401,F403
 from .compound import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
@@ -13,4 +14,3 @@ from .necks import *  # noqa: F401,F403
 from .registration import *  # noqa: F401,F403
 from .restoration import *  # noqa: F401,F403
 from .scene import *  # noqa: F401,F403
-from .restoration import *  # noqa: F401,F403

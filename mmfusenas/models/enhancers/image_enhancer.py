@@ -5,8 +5,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 
+from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
 from mmfusenas.utils.typing_utils import ModuleConfigType
@@ -63,7 +63,7 @@ def _pad_to(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class ImageEnhancer(BaseModel):
+class ImageEnhancer(BaseImageModel):
     """Enhancement network + optional losses, MMEngine style.
 
     ``forward(inputs, data_samples, mode)`` with ``inputs`` the
@@ -126,11 +126,8 @@ class ImageEnhancer(BaseModel):
                  check_finite: bool = True,
                  loss_weights: Optional[Union[str, dict]] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='EnhanceDataPreprocessor')
         super().__init__(
-            data_preprocessor=self._build(data_preprocessor),
-            init_cfg=init_cfg)
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if pred_quantize is not None and pred_quantize not in ROUNDINGS:
             raise ValueError(f'pred_quantize must be None or one of '
                              f'{ROUNDINGS}, got {pred_quantize!r}')
@@ -174,22 +171,12 @@ class ImageEnhancer(BaseModel):
                 ]
         return {k: float(v) for k, v in data['weights'].items()}
 
-    @staticmethod
-    def _build(cfg: ModuleConfigType) -> nn.Module:
-        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+    default_preprocessor = dict(type='EnhanceDataPreprocessor')
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.network(inputs)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
-                         f"got '{mode}'")
+    def tensor(self, inputs: torch.Tensor,
+               data_samples: Optional[List] = None) -> torch.Tensor:
+        """The network's output on the batch."""
+        return self.network(inputs)
 
     def loss(self,
              inputs: torch.Tensor,

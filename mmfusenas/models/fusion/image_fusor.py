@@ -3,8 +3,8 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
 
+from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.models.fusion.fusion_outputs import (MAIN_OUTPUT,
                                                     check_fused_image,
@@ -18,7 +18,7 @@ from mmfusenas.utils.typing_utils import ModuleConfigType
 
 
 @MODELS.register_module()
-class ImageFusor(BaseModel):
+class ImageFusor(BaseImageModel):
     """Fusion network + unsupervised fusion losses, MMEngine style.
 
     ``forward(inputs, data_samples, mode)`` with ``inputs`` the
@@ -104,12 +104,8 @@ class ImageFusor(BaseModel):
                  preprocess: Optional[dict] = None,
                  postprocess: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='FusionDataPreprocessor')
-        # built from our registry, so it resolves without a default scope
         super().__init__(
-            data_preprocessor=self._build(data_preprocessor),
-            init_cfg=init_cfg)
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.fusion_net = self._build(fusion_net)
         self.losses = nn.ModuleList(self._build(loss) for loss in losses)
         names = [loss.loss_name for loss in self.losses]
@@ -124,22 +120,12 @@ class ImageFusor(BaseModel):
         self.postprocess = check_io_options(postprocess, POSTPROCESS_KEYS,
                                             'postprocess')
 
-    @staticmethod
-    def _build(cfg: ModuleConfigType) -> nn.Module:
-        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+    default_preprocessor = dict(type='FusionDataPreprocessor')
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._fuse(inputs)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
-                         f"got '{mode}'")
+    def tensor(self, inputs: torch.Tensor,
+               data_samples: Optional[List] = None) -> torch.Tensor:
+        """The fused batch ``(N, 1, H, W)`` (see ``mode='tensor'``)."""
+        return self._fuse(inputs)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:

@@ -3,15 +3,15 @@ from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
 
+from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
 
 LOSS_SPACES = ('native', 'normalised')
 
 
 @MODELS.register_module()
-class GuidedDepthSR(BaseModel):
+class GuidedDepthSR(BaseImageModel):
     """Guided depth SR network + masked L1 loss, MMEngine style.
 
     ``inputs`` is ``{'lr_up': (N, 1, H, W), 'rgb': (N, 3, H, W)}`` (from
@@ -54,8 +54,7 @@ class GuidedDepthSR(BaseModel):
         if loss_space not in LOSS_SPACES:
             raise ValueError(f'loss_space must be one of {LOSS_SPACES}, got '
                              f'{loss_space!r}')
-        self.network = MODELS.build(network) if isinstance(network,
-                                                           dict) else network
+        self.network = self._build(network)
         self.loss_space = loss_space
         self.mask_invalid = mask_invalid
 
@@ -101,15 +100,6 @@ class GuidedDepthSR(BaseModel):
             out.append(item)
         return out
 
-    def forward(self,
-                inputs: dict,
-                data_samples: Optional[dict] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.network(inputs['lr_up'], inputs['rgb'])
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got "
-                         f'{mode!r}')
+    def tensor(self, inputs: dict, data_samples: Optional[dict] = None):
+        """The network's depth on the up-sampled depth and the guide."""
+        return self.network(inputs['lr_up'], inputs['rgb'])

@@ -5,8 +5,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 
+from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import check_finite_losses
@@ -16,7 +16,7 @@ from .fields import (call_registration_loss, check_registration_losses,
 
 
 @MODELS.register_module()
-class ImageRegistrator(BaseModel):
+class ImageRegistrator(BaseImageModel):
     """Registration network + registration losses, MMEngine style.
 
     The batch of :class:`~mmfusenas.models.FusionDataPreprocessor` stacks
@@ -63,11 +63,8 @@ class ImageRegistrator(BaseModel):
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='FusionDataPreprocessor')
         super().__init__(
-            data_preprocessor=self._build(data_preprocessor),
-            init_cfg=init_cfg)
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if fixed == moving:
             raise ValueError('ImageRegistrator: fixed and moving must be two '
                              f'different modalities, got {fixed!r} twice')
@@ -82,9 +79,7 @@ class ImageRegistrator(BaseModel):
         self.padding_mode = padding_mode
         self.check_finite = check_finite
 
-    @staticmethod
-    def _build(cfg: ModuleConfigType) -> nn.Module:
-        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+    default_preprocessor = dict(type='FusionDataPreprocessor')
 
     # ------------------------------------------------------------------
     def _pair(self, inputs: torch.Tensor,
@@ -131,19 +126,12 @@ class ImageRegistrator(BaseModel):
         fields['gt_flow'] = None if gt_flow is None else gt_flow.to(inputs)
         return fields
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            fixed, moving = self._pair(inputs, data_samples)
-            return self.registration_net(fixed, moving)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
-                         f"got '{mode}'")
+    def tensor(self, inputs: torch.Tensor,
+               data_samples: Optional[List] = None):
+        """The registration network's output on the (fixed, moving)
+        pair."""
+        fixed, moving = self._pair(inputs, data_samples)
+        return self.registration_net(fixed, moving)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:

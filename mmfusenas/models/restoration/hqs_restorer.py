@@ -11,9 +11,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
+from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
 from .hqs_unrolled_net import HQSOutputs
@@ -102,7 +103,7 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
 
 
 @MODELS.register_module()
-class HQSRestorer(BaseModel):
+class HQSRestorer(BaseImageModel):
     """Unrolled-HQS network + reconstruction / guidance losses.
 
     ``forward(inputs, data_samples=None, mode='tensor', degradation=None,
@@ -160,14 +161,9 @@ class HQSRestorer(BaseModel):
                  manual_guidance: str | float = 'true',
                  data_preprocessor: Optional[dict | nn.Module] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='RestorationDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self.network = network if isinstance(network, nn.Module) else \
-            MODELS.build(network)
+        self.network = self._build(network)
         k = getattr(self.network, 'num_stages', 1)
         self.network_channels = network_channels
         self.rec_weight = float(rec_weight)
@@ -241,21 +237,15 @@ class HQSRestorer(BaseModel):
             self._fold(inputs), guidance=manual, return_all=True,
             **degradation)
 
-    def forward(self,
-                inputs: Tensor,
-                data_samples: Optional[List] = None,
-                mode: str = 'tensor',
-                degradation: Optional[dict] = None,
-                guidance_gt: Optional[Tensor] = None):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples, degradation, guidance_gt)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples, degradation,
-                                guidance_gt)
-        if mode == 'tensor':
-            return self.run_network(inputs, degradation, guidance_gt)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got "
-                         f'{mode!r}')
+    default_preprocessor = dict(type='RestorationDataPreprocessor')
+
+    def tensor(self,
+               inputs: Tensor,
+               data_samples: Optional[List] = None,
+               degradation: Optional[dict] = None,
+               guidance_gt: Optional[Tensor] = None):
+        """The unrolled network's outputs (``mode='tensor'``)."""
+        return self.run_network(inputs, degradation, guidance_gt)
 
     def loss(self,
              inputs: Tensor,

@@ -1,0 +1,83 @@
+"""The base of the image-to-image models: sub-modules built from configs and
+``forward(mode)`` dispatched to ``loss`` / ``predict`` / ``tensor``."""
+from typing import Any, List, Optional
+
+import torch.nn as nn
+from mmengine.model import BaseModel
+
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.typing_utils import ModuleConfigType
+
+#: the modes of :meth:`BaseImageModel.forward`
+MODES = ('loss', 'predict', 'tensor')
+
+
+class BaseImageModel(BaseModel):
+    """An MMEngine model that maps images to images (fusion, enhancement,
+    registration, restoration, depth super-resolution).
+
+    ``forward(inputs, data_samples=None, mode='tensor', **kwargs)`` calls
+    :meth:`loss` (a dict of losses), :meth:`predict` (the data samples with
+    the predictions) or :meth:`tensor` (the raw network output), passing
+    the keyword arguments on. A subclass implements these three and builds
+    its sub-modules with :meth:`_build` (a config dict through the
+    ``MODELS`` registry, or a module as is).
+
+    Args:
+        data_preprocessor (dict | nn.Module, optional): the data
+            preprocessor; None gives the class's
+            :attr:`default_preprocessor` (MMEngine's
+            ``BaseDataPreprocessor`` when that is None too).
+        init_cfg (dict, optional): weight initialisation config.
+    """
+
+    #: the data preprocessor built when none is given
+    default_preprocessor: Optional[dict] = None
+
+    def __init__(self,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None and self.default_preprocessor:
+            data_preprocessor = dict(self.default_preprocessor)
+        # built from our registry, so it resolves without a default scope
+        super().__init__(
+            data_preprocessor=None if data_preprocessor is None else
+            self._build(data_preprocessor),
+            init_cfg=init_cfg)
+
+    @staticmethod
+    def _build(cfg: ModuleConfigType) -> nn.Module:
+        """A module from its config (``MODELS``), or the module itself."""
+        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+    def forward(self,
+                inputs: Any,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor',
+                **kwargs):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples, **kwargs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples, **kwargs)
+        if mode == 'tensor':
+            return self.tensor(inputs, data_samples, **kwargs)
+        raise ValueError(f"{type(self).__name__}: mode must be 'loss', "
+                         f"'predict' or 'tensor', got {mode!r}")
+
+    def loss(self, inputs: Any, data_samples: Optional[List] = None,
+             **kwargs) -> dict:
+        """The losses of a batch."""
+        raise NotImplementedError
+
+    def predict(self, inputs: Any, data_samples: Optional[List] = None,
+                **kwargs) -> list:
+        """The data samples with the predictions attached."""
+        raise NotImplementedError
+
+    def tensor(self, inputs: Any, data_samples: Optional[List] = None,
+               **kwargs) -> Any:
+        """The raw network output."""
+        raise NotImplementedError
+
+
+__all__ = ['BaseImageModel', 'MODES']
