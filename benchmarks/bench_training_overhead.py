@@ -57,8 +57,13 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   processes. Usage:: (its text: ``DOC_DISTRIBUTED``);
 * ``kernels``: Fast-path operators against ATen, one by one, at the shapes
   of the toy N_F (its text: ``DOC_KERNELS``);
+* ``framework``: The toolbox's training step (MMEngine runner, hooks, data
+  preprocessor, optimizer wrapper) of a fusion config against a plain
+  PyTorch loop of the same network, loss and optimizer on in-memory batches
+  (its text: ``DOC_FRAMEWORK``).
 """
 import argparse
+import copy
 import io
 import json
 import os
@@ -1085,11 +1090,424 @@ def main_kernels(argv=None):
     return result
 
 
+DOC_FRAMEWORK = """Toolbox training step against a plain PyTorch loop of it.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_training_overhead.py \\
+        --mode framework
+        [--config configs/baselines/seafusion_ivif_roadscene221_cpu.py]
+        [--rounds 30] [--warmup 3] [--threads 1] [--cached-batches 16]
+        [--data-root DIR] [--cfg-options KEY=VALUE ...] [--results-json FILE]
+
+What a fusion network's training costs in the toolbox beyond the loop its
+authors ship (e.g. SeAFusion's ``train.py``: network, loss, Adam). Two
+trainings of the config's network run in one process:
+
+* **toolbox**: the MMEngine runner the config builds (``build_runner``, as
+  ``tools/train.py``; a temporary work dir, nothing is written into the
+  repository). ``runner.train()`` sets up everything as for training
+  (optimizer wrapper, parameter schedulers, weight init, hooks'
+  ``before_run`` / ``before_train``); its train loop's ``run`` is replaced
+  by the timed rounds. A round's toolbox step is what
+  ``IterBasedTrainLoop.run`` does per iteration: ``data`` = the next batch
+  of the runner's own train dataloader (loading, augmentation, collation
+  in this process with the config's ``num_workers=0``), then
+  ``run_iter(batch)`` (``before_train_iter`` hooks, data preprocessor,
+  ``loss`` forward, ``parse_losses``, backward, optimizer step and
+  ``zero_grad``, ``after_train_iter`` hooks: scheduler, timer, logger,
+  checkpoint, finite-step guard).
+  An instrumented copy of ``run_iter`` on the same batch (the same calls,
+  timed one by one) gives the parts: ``hooks`` (before + after
+  ``train_iter``), ``preprocess``, ``forward`` (``mode='loss'`` +
+  ``parse_losses``), ``backward``, ``optim`` (step + ``zero_grad``, with
+  the guard's optimizer pre-hook); their sum is checked against
+  ``run_iter`` (within 5 %).
+* **plain**: a second ``ImageFusor`` built from the config, started from
+  the toolbox model's weights: its ``fusion_net`` and its loss modules
+  called directly (the sources through the fusor's ``preprocess``, the
+  output through ``postprocess``, the weighted losses summed), a plain
+  ``torch.optim`` optimizer of the config's type and settings (Adam, same
+  lr), ``loss.backward()``, ``step()``, ``zero_grad()``: no data
+  preprocessor, runner, hooks or optimizer wrapper. Its batches are
+  ``--cached-batches`` batches of the same loader, preprocessed once and
+  cycled from memory (no loading cost).
+
+Before timing, both compute the loss of one batch (it must agree) and
+their trained parameter counts are compared. Each round draws the
+toolbox's batch (timed: ``data``), then runs ``run_iter``, the
+instrumented step and the plain step, in alternating order (A/B/B/A...)
+so that a varying machine load hits all alike; ``--warmup``
+rounds are discarded. Reported: medians over ``--rounds``, the ratio
+toolbox step (data + ``run_iter``) / plain step and the ratio without the
+data loading (target <= 1.10). The runner tunes glibc's allocator
+(``env_cfg.cpu_malloc``) for the process: the plain loop gets it too.
+Medians leave out the occasional slow iteration (the logger hook's line
+every ``interval`` iterations). Ends with ``RESULT {json}``;
+``--results-json`` writes the table as a results record.
+"""
+
+#: the default config of ``--mode framework``
+FRAMEWORK_CONFIG = 'configs/baselines/seafusion_ivif_roadscene221_cpu.py'
+#: target of toolbox step / plain step
+FRAMEWORK_TARGET = 1.10
+#: the instrumented parts must add up to ``run_iter`` within this fraction
+PARTS_TOLERANCE = 0.05
+_TOOLBOX_PARTS = ('hooks', 'preprocess', 'forward', 'backward', 'optim')
+_PLAIN_PARTS = ('forward', 'backward', 'optim')
+
+
+def framework_parse_args(argv=None) -> argparse.Namespace:
+    from mmfusenas.utils.config import ConfigOptionsAction
+    p = argparse.ArgumentParser(description=DOC_FRAMEWORK.split('\n')[0])
+    p.add_argument('--config', default=FRAMEWORK_CONFIG,
+                   help='fusion training config (an ImageFusor, an '
+                   'iteration-based loop); relative paths: to the working '
+                   'directory, else to the repository')
+    p.add_argument('--rounds', type=int, default=30, help='timed rounds')
+    p.add_argument('--warmup', type=int, default=3,
+                   help='untimed rounds first')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch intra-op threads (and OMP_NUM_THREADS)')
+    p.add_argument('--cached-batches', type=int, default=16,
+                   help='batches of the plain loop, drawn once from the '
+                   'loader and cycled from memory')
+    p.add_argument('--data-root', default=None,
+                   help="re-root the config's datasets at this folder (as "
+                   'tools/train.py --data-root)')
+    p.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction,
+                   default=None, metavar='KEY=VALUE',
+                   help='override config settings (as tools/train.py), e.g. '
+                   'train_dataloader.batch_size=4; both steps get them')
+    p.add_argument('--results-json', default=None, metavar='FILE',
+                   help='also write the table as a results record '
+                   '(docs/results/<name>.json: command, commit, machine)')
+    args = p.parse_args(argv)
+    args.parser = p
+    return args
+
+
+def _framework_config(args) -> Config:
+    """The config as ``tools/train.py`` loads it, with a temporary work dir
+    set later; a missing config or data folder ends the run with exit
+    code 2 and a message naming it."""
+    from mmfusenas.utils.config import check_data_folders, load_runner_config
+    path = args.config
+    if not osp.isabs(path) and not osp.isfile(path) and osp.isfile(
+            osp.join(ROOT, path)):
+        path = osp.join(ROOT, path)
+    if not osp.isfile(path):
+        args.parser.error(f'config file not found: {args.config}')
+    ns = argparse.Namespace(config=path, cfg_options=args.cfg_options,
+                            data_root=args.data_root, work_dir=None,
+                            launcher='none', local_rank=0, tensorboard=False)
+    try:
+        cfg = load_runner_config(ns)
+        check_data_folders(cfg, 'train')
+    except FileNotFoundError as exc:
+        args.parser.error(str(exc))
+    return cfg
+
+
+def _plain_fusion_loss(fusor, inputs: torch.Tensor) -> torch.Tensor:
+    """The authors' loop: the network on the sources, the config's loss
+    modules on its output, summed (no preprocessor, no loss parsing)."""
+    from mmfusenas.models.fusion.fusion_outputs import (MAIN_OUTPUT,
+                                                        loss_output,
+                                                        run_fusion_outputs)
+    from mmfusenas.models.fusion.image_fusor import (prepare_inputs,
+                                                     reduce_output)
+    x = prepare_inputs(inputs, fusor.preprocess)
+    if fusor._needs_all:  # losses on named branch outputs
+        outputs = run_fusion_outputs(fusor.fusion_net, x, True, 'plain loop')
+    else:
+        outputs = {
+            MAIN_OUTPUT: reduce_output(fusor.fusion_net(x),
+                                       fusor.postprocess)
+        }
+    return sum(fn(outputs[loss_output(fn)], inputs) for fn in fusor.losses)
+
+
+def _plain_optimizer(params, optim_wrapper_cfg) -> torch.optim.Optimizer:
+    """``torch.optim.<type>`` with the settings of the config's
+    ``optim_wrapper.optimizer``."""
+    kwargs = dict(optim_wrapper_cfg['optimizer'])
+    name = kwargs.pop('type')
+    if not isinstance(name, str) or not hasattr(torch.optim, name):
+        raise SystemExit(f'--mode framework: optim_wrapper.optimizer.type '
+                         f'{name!r} is not a torch.optim optimizer')
+    return getattr(torch.optim, name)(params, **kwargs)
+
+
+def _optim_params(param_groups) -> int:
+    return sum(p.numel() for g in param_groups for p in g['params'])
+
+
+def toolbox_step_parts(runner, loop, model, batch) -> dict:
+    """``loop.run_iter(batch)`` (with the loop's ``model.train()``) as
+    MMEngine 0.10.7 runs it (``BaseModel.train_step``,
+    ``OptimWrapper.update_params``), each part timed."""
+    ow = runner.optim_wrapper
+    tm = Timer()
+    runner.model.train()
+    runner.call_hook('before_train_iter', batch_idx=loop._iter,
+                     data_batch=batch)
+    tm.lap('hooks')
+    with ow.optim_context(model):
+        data = model.data_preprocessor(batch, True)
+        tm.lap('preprocess')
+        losses = model._run_forward(data, mode='loss')
+    loss, log_vars = model.parse_losses(losses)
+    tm.lap('forward')
+    ow.backward(ow.scale_loss(loss))
+    tm.lap('backward')
+    if ow.should_update():
+        ow.step()
+        ow.zero_grad()
+    tm.lap('optim')
+    runner.call_hook('after_train_iter', batch_idx=loop._iter,
+                     data_batch=batch, outputs=log_vars)
+    loop._iter += 1
+    tm.lap('hooks')
+    return tm.parts
+
+
+def plain_step(fusor, optim, inputs) -> dict:
+    """One step of the plain loop on an in-memory batch, each part timed."""
+    tm = Timer()
+    loss = _plain_fusion_loss(fusor, inputs)
+    tm.lap('forward')
+    loss.backward()
+    tm.lap('backward')
+    optim.step()
+    optim.zero_grad()
+    tm.lap('optim')
+    return tm.parts
+
+
+def _framework_rounds(runner, cfg, args) -> dict:
+    """Replaces ``IterBasedTrainLoop.run`` of the runner: its set-up, the
+    plain copy, the timed rounds; returns the medians and checks."""
+    from mmengine.model import BaseModel, is_model_wrapper
+    loop = runner.train_loop
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    if type(model).train_step is not BaseModel.train_step:
+        raise SystemExit(f'--mode framework: {type(model).__name__} has its '
+                         'own train_step; the parts follow '
+                         "BaseModel.train_step's")
+    global DEVICE
+    # the device the runner put the model on (CUDA when there is one): the
+    # clock synchronises with it, the plain copy goes there too
+    DEVICE = next(model.parameters()).device
+    torch.set_num_threads(args.threads)
+    runner.call_hook('before_train')
+    runner.call_hook('before_train_epoch')
+    it = loop.dataloader_iterator
+    cached = []
+    with torch.no_grad():
+        for _ in range(args.cached_batches):
+            data = model.data_preprocessor(next(it), True)
+            cached.append(data['inputs'].detach().clone())
+    plain = MODELS.build(copy.deepcopy(cfg.model))
+    plain.load_state_dict(model.state_dict())
+    plain.to(DEVICE)
+    plain.train()
+    optim = _plain_optimizer(plain.fusion_net.parameters(),
+                             cfg.optim_wrapper)
+    params = dict(
+        toolbox=_optim_params(runner.optim_wrapper.optimizer.param_groups),
+        plain=_optim_params(optim.param_groups))
+    with torch.no_grad():  # the same network and loss: the same value
+        loss_t = model.parse_losses(model(cached[0], mode='loss'))[0]
+        loss_p = _plain_fusion_loss(plain, cached[0])
+    rows = {'data': [], 'run_iter': [], 'parts': [], 'plain': []}
+    for r in range(args.warmup + args.rounds):
+        # the toolbox step's data: the next batch of the runner's loader;
+        # its run_iter and the instrumented step both train on it
+        t0 = _now()
+        batch = next(it)
+        res = {'data': _now() - t0}
+        order = ('t', 'i', 'p') if r % 2 == 0 else ('p', 'i', 't')
+        for who in order:
+            if who == 't':
+                t0 = _now()
+                runner.model.train()
+                loop.run_iter(batch)
+                res['run_iter'] = _now() - t0
+            elif who == 'i':
+                res['parts'] = toolbox_step_parts(runner, loop, model, batch)
+            else:
+                res['plain'] = plain_step(plain, optim,
+                                          cached[r % len(cached)])
+        if r >= args.warmup:
+            for k in rows:
+                rows[k].append(res[k])
+    runner.call_hook('after_train_epoch')
+    runner.call_hook('after_train')
+    return dict(rows=rows, params=params,
+                loss=dict(toolbox=float(loss_t), plain=float(loss_p)),
+                batch=len(cached[0]), shape=list(cached[0].shape[1:]))
+
+
+def _median_parts(lst) -> dict:
+    med = {p: statistics.median(d[p] for d in lst) for p in lst[0]}
+    med['sum'] = statistics.median(sum(d.values()) for d in lst)
+    return med
+
+
+def main_framework(argv=None):
+    import logging
+    args = framework_parse_args(argv)
+    if args.results_json:
+        check_record_path(args.results_json)
+    if args.rounds < 1 or args.warmup < 0 or args.cached_batches < 1:
+        args.parser.error('--rounds and --cached-batches must be >= 1, '
+                          '--warmup >= 0')
+    os.environ['OMP_NUM_THREADS'] = str(args.threads)
+    torch.set_num_threads(args.threads)
+    sys.stdout.reconfigure(line_buffering=True)
+    from mmengine.runner import IterBasedTrainLoop
+
+    from mmfusenas.engine.runner import build_runner
+    cfg = _framework_config(args)
+    if cfg.model.get('type') != 'ImageFusor':
+        args.parser.error(f'{args.config}: the plain loop needs an '
+                          f"ImageFusor model, got {cfg.model.get('type')}")
+    max_iters = cfg.train_cfg.get('max_iters')
+    needed = 2 * (args.warmup + args.rounds)
+    if max_iters is not None and needed >= max_iters:
+        args.parser.error(f'{args.config}: {needed} iterations timed but '
+                          f'train_cfg.max_iters={max_iters}; raise it with '
+                          f'--cfg-options train_cfg.max_iters={needed + 1}')
+    out = {}
+    with tempfile.TemporaryDirectory(prefix='bench_framework_') as work:
+        cfg.work_dir = work
+        runner = build_runner(cfg)
+        try:
+            loop = runner.build_train_loop(runner._train_loop)
+            if not isinstance(loop, IterBasedTrainLoop):
+                args.parser.error(f'{args.config}: an iteration-based train '
+                                  f'loop is needed, got {type(loop).__name__}')
+            runner._train_loop = loop
+            # everything runner.train() sets up, then our rounds instead of
+            # the loop's run()
+            loop.run = lambda: out.update(_framework_rounds(runner, cfg,
+                                                            args))
+            runner.train()
+        finally:
+            release = getattr(runner, 'release_work_dir', None)
+            if release is not None:
+                release()
+            for handler in list(runner.logger.handlers):
+                if isinstance(handler, logging.FileHandler):
+                    handler.close()
+                    runner.logger.removeHandler(handler)
+    rows = out['rows']
+    data = statistics.median(rows['data'])
+    run_iter = statistics.median(rows['run_iter'])
+    toolbox = statistics.median(d + i for d, i in zip(rows['data'],
+                                                      rows['run_iter']))
+    parts = _median_parts(rows['parts'])
+    plain = _median_parts(rows['plain'])
+    ratio = toolbox / plain['sum']
+    ratio_nodata = run_iter / plain['sum']
+    parts_err = parts['sum'] / run_iter - 1
+    reached = ratio <= FRAMEWORK_TARGET
+    reached_nodata = ratio_nodata <= FRAMEWORK_TARGET
+    labels = dict(hooks='hooks (before/after_train_iter)',
+                  preprocess='data preprocessor',
+                  forward='forward (loss + parse_losses)',
+                  backward='backward', optim='optimiser (step + zero_grad)')
+    ms = lambda v: f'{v * 1e3:.1f}'  # noqa: E731
+    table = [['part', 'toolbox ms', 'plain loop ms']]
+    table.append(['data (loader)', ms(data), '0 (in memory)'])
+    for p in _TOOLBOX_PARTS:
+        table.append([labels[p], ms(parts[p]),
+                      ms(plain[p]) if p in plain else '-'])
+    table.append(['sum of parts', ms(parts['sum']), ms(plain['sum'])])
+    table.append(['run_iter (one call)', ms(run_iter), '-'])
+    table.append(['step (data + run_iter / plain)', ms(toolbox),
+                  ms(plain['sum'])])
+    name = osp.splitext(osp.basename(args.config))[0]
+    load = os.getloadavg()
+    print(f'{name}: {DEVICE}, batch {out["batch"]} x {out["shape"]}, '
+          f'{args.rounds} '
+          f'rounds (median) after {args.warmup}, {torch.get_num_threads()} '
+          f'thread(s), params {out["params"]["toolbox"]} (toolbox) / '
+          f'{out["params"]["plain"]} (plain), loss on one batch '
+          f'{out["loss"]["toolbox"]:.6f} / {out["loss"]["plain"]:.6f}, load '
+          f'{" ".join(f"{x:.2f}" for x in load)}')
+    print(AsciiTable(table).table)
+    print(f'parts sum to {parts["sum"] * 1e3:.1f} ms = run_iter '
+          f'{parts_err * 100:+.1f} % ('
+          f'{"within" if abs(parts_err) <= PARTS_TOLERANCE else "NOT within"}'
+          f' {PARTS_TOLERANCE * 100:.0f} %)')
+    print(f'toolbox / plain = {ratio:.3f} (with data loading), '
+          f'{ratio_nodata:.3f} (run_iter alone); target <= '
+          f'{FRAMEWORK_TARGET:.2f}: {"reached" if reached else "NOT reached"}'
+          f' with data, {"reached" if reached_nodata else "NOT reached"} '
+          'without')
+    r1 = lambda v: round(v * 1e3, 2)  # noqa: E731
+    result = dict(
+        config=args.config, device=str(DEVICE), batch=out['batch'],
+        shape=out['shape'],
+        rounds=args.rounds, warmup=args.warmup,
+        threads=torch.get_num_threads(), cached_batches=args.cached_batches,
+        params=out['params'], loss=out['loss'],
+        toolbox_ms=dict(data=r1(data), run_iter=r1(run_iter),
+                        step=r1(toolbox)),
+        parts_ms={p: r1(parts[p]) for p in _TOOLBOX_PARTS},
+        parts_sum_ms=r1(parts['sum']),
+        parts_vs_run_iter_pct=round(parts_err * 100, 1),
+        plain_ms=dict({p: r1(plain[p]) for p in _PLAIN_PARTS},
+                      step=r1(plain['sum'])),
+        ratio=round(ratio, 3), ratio_without_data=round(ratio_nodata, 3),
+        target=FRAMEWORK_TARGET, reached=reached,
+        reached_without_data=reached_nodata,
+        load=[round(x, 2) for x in load])
+    if args.cfg_options:
+        result['cfg_options'] = dict(args.cfg_options)
+    if args.results_json:
+        row_t = dict({labels[p]: r1(parts[p]) for p in _TOOLBOX_PARTS},
+                     **{'data (loader)': r1(data), 'run_iter': r1(run_iter),
+                        'step': r1(toolbox),
+                        'step / plain %': round(ratio * 100, 1),
+                        'run_iter / plain %': round(ratio_nodata * 100, 1),
+                        'images per batch': out['batch']})
+        row_p = dict({labels[p]: r1(plain[p]) for p in _PLAIN_PARTS},
+                     **{'data (loader)': 0.0, 'step': r1(plain['sum']),
+                        'step / plain %': 100.0,
+                        'images per batch': out['batch']})
+        write_results_record(
+            args.results_json,
+            f'OMP_NUM_THREADS={args.threads} python '
+            'benchmarks/bench_training_overhead.py '
+            + shlex.join(['--mode', 'framework'] + list(
+                sys.argv[1:] if argv is None else argv)), ROOT,
+            {f'{name} (ms)': {
+                'toolbox (MMEngine runner: data + run_iter)': row_t,
+                'plain PyTorch loop (batches in memory)': row_p}},
+            threads=args.threads,
+            metrics=['data (loader)'] + [labels[p] for p in _TOOLBOX_PARTS]
+            + ['run_iter', 'step', 'step / plain %', 'run_iter / plain %'],
+            count='images per batch', decimals=1, row_label='loop',
+            RESULT=result,
+            note=f'Medians of {args.rounds} interleaved rounds after '
+            f'{args.warmup}; ratio without data loading '
+            f'{ratio_nodata:.3f} (target <= {FRAMEWORK_TARGET:.2f}); parts '
+            f'sum = run_iter {parts_err * 100:+.1f} %; load average '
+            f'{" / ".join(f"{x:.2f}" for x in load)} at the end.')
+    print('RESULT ' + json.dumps(result))
+    return result
+
+
 MODES = {
     'overhead': main_overhead,
     'reliability': main_reliability,
     'distributed': main_distributed,
-    'kernels': main_kernels
+    'kernels': main_kernels,
+    'framework': main_framework,
 }
 
 

@@ -31,7 +31,7 @@ MODES = {
     'bench_task_necks.py': ('necks', 'decoders'),
     'bench_tim_two_stage.py': ('two_stage', 'single_op'),
     'bench_training_overhead.py': ('overhead', 'reliability', 'distributed',
-                                   'kernels'),
+                                   'kernels', 'framework'),
 }
 
 

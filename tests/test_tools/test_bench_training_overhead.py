@@ -65,3 +65,85 @@ def test_cfg_options_reach_the_built_optimizer(bench, monkeypatch):
             paramwise_cfg={}))
     assert optim.optimizer.defaults['fused'] is True
     assert optim.clip_grad_kwargs['max_norm'] == 3.5
+
+
+# ------------------------------------------------------ --mode framework
+FRAMEWORK_KEYS = {
+    'config', 'device', 'batch', 'shape', 'rounds', 'warmup', 'threads',
+    'cached_batches', 'params', 'loss', 'toolbox_ms', 'parts_ms',
+    'parts_sum_ms', 'parts_vs_run_iter_pct', 'plain_ms', 'ratio',
+    'ratio_without_data', 'target', 'reached', 'reached_without_data',
+    'load', 'cfg_options'
+}
+
+
+def test_framework_mode_on_the_toy_config(bench, tmp_path, monkeypatch,
+                                          capsys):
+    """The runner's step and the plain loop of the toy fusion config: the
+    same network (parameters, loss on one batch), every part timed, the
+    parts adding up to ``run_iter``; nothing written where it runs."""
+    import json
+
+    from mmfusenas.toy_data.ivif import generate_toy_dataset
+    generate_toy_dataset(str(tmp_path / 'toy'), num=8, seed=0, size=128,
+                         val_fraction=0.25)
+    monkeypatch.chdir(tmp_path)
+    record = tmp_path / 'record.json'
+    result = bench.main([
+        '--mode', 'framework', '--config', 'configs/baselines/fusion_toy.py',
+        '--data-root', str(tmp_path / 'toy'), '--rounds', '2', '--warmup',
+        '1', '--cached-batches', '2', '--cfg-options',
+        'train_dataloader.batch_size=2', '--results-json',
+        str(record)
+    ])
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if x.startswith('RESULT ')]
+    assert len(lines) == 1 and out.rstrip().endswith(lines[0])
+    assert json.loads(lines[0][len('RESULT '):]) == json.loads(
+        json.dumps(result))
+    assert set(result) == FRAMEWORK_KEYS
+    assert result['batch'] == 2 and result['shape'] == [2, 128, 128]
+    assert result['threads'] == 1 and result['rounds'] == 2
+    assert result['device'] == 'cpu'
+    # the same architecture and loss on both sides
+    assert result['params']['toolbox'] == result['params']['plain'] > 0
+    assert result['loss']['plain'] == pytest.approx(
+        result['loss']['toolbox'], rel=1e-5)
+    parts = result['parts_ms']
+    assert set(parts) == {'hooks', 'preprocess', 'forward', 'backward',
+                          'optim'}
+    assert all(v > 0 for v in parts.values())
+    assert all(v > 0 for v in result['plain_ms'].values())
+    assert result['parts_sum_ms'] == pytest.approx(sum(parts.values()),
+                                                   rel=0.5)
+    run_iter = result['toolbox_ms']['run_iter']
+    # two rounds on a shared machine: a loose bound
+    assert 0.5 < result['parts_sum_ms'] / run_iter < 2.0
+    assert result['toolbox_ms']['step'] >= run_iter
+    assert result['ratio'] == pytest.approx(
+        result['toolbox_ms']['step'] / result['plain_ms']['step'], rel=0.02)
+    assert 'toolbox / plain = ' in out and 'parts sum to ' in out
+    rec = json.loads(record.read_text())
+    assert '--mode framework' in rec['command']
+    rows = rec['result']['fusion_toy (ms)']
+    assert len(rows) == 2
+    # the runner's work dir was temporary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['record.json',
+                                                          'toy']
+
+
+def test_framework_mode_missing_config_or_data(bench, tmp_path, monkeypatch,
+                                               capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        bench.main(['--mode', 'framework', '--config', 'nope/missing.py'])
+    assert exc.value.code == 2
+    assert 'config file not found: nope/missing.py' in capsys.readouterr().err
+    # the toy config's data folder (data/toy, relative to here) is missing
+    with pytest.raises(SystemExit) as exc:
+        bench.main(['--mode', 'framework', '--config',
+                    'configs/baselines/fusion_toy.py'])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert 'data/toy/' in err and 'fusion_toy.py' in err
+    assert list(tmp_path.iterdir()) == []
