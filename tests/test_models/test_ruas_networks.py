@@ -11,8 +11,8 @@ from mmengine.optim import OptimWrapper
 from mmengine.structures import BaseDataElement
 
 from mmfusenas.models.cells import RUASDistillationCell
-from mmfusenas.models.enhancers import (EnhanceDataPreprocessor, ImageEnhancer,
-                                        to_uint8)
+from mmfusenas.models.data_preprocessors import EnhanceDataPreprocessor
+from mmfusenas.models.enhancers import ImageEnhancer, to_uint8
 from mmfusenas.models.mutables import (ArchParams, bind_arch_params,
                                        fix_space_cfg)
 from mmfusenas.models.ops import (RUAS_OP_NAMES, RUAS_PAPER_OP_NAMES,

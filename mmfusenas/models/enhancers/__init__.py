@@ -1,10 +1,9 @@
-from .enhance_data_preprocessor import EnhanceDataPreprocessor
 from .image_enhancer import ROUNDINGS, ImageEnhancer, to_uint8, to_uint8_rgb
 from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
                           network_fields)
 
 __all__ = [
-    'EnhanceDataPreprocessor', 'ImageEnhancer', 'ROUNDINGS', 'to_uint8',
+    'ImageEnhancer', 'ROUNDINGS', 'to_uint8',
     'to_uint8_rgb', 'LOSS_FIELDS', 'call_field_loss', 'check_loss_fields',
     'network_fields'
 ]

@@ -4,8 +4,7 @@ from .hqs_data_step import (HQSDeconv, circular_conv2d, dpir_rho_schedule,
                             dpir_sigma_schedule, gradient_wiener, hqs_deconv,
                             psf2otf)
 from .hqs_restoration_steps import AdditiveDataStep, HazeDataStep
-from .hqs_restorer import (LOSS_TERMS, HQSRestorer,
-                           RestorationDataPreprocessor, center_pad_kernels)
+from .hqs_restorer import LOSS_TERMS, HQSRestorer
 from .hqs_unrolled_net import (GUIDANCE_MODES, HQSOutputs, UnrolledHQSNet,
                                resolve_rhos)
 from .hbl_net import (HBL_DECODER_POSITIONS, HBL_ENCODER_POSITIONS,
@@ -17,7 +16,7 @@ __all__ = [
     'HQSDeconv', 'circular_conv2d', 'dpir_rho_schedule',
     'dpir_sigma_schedule', 'gradient_wiener', 'hqs_deconv', 'psf2otf',
     'LOSS_TERMS',
-    'HQSRestorer', 'RestorationDataPreprocessor', 'center_pad_kernels',
+    'HQSRestorer',
     'GUIDANCE_MODES', 'HQSOutputs', 'UnrolledHQSNet', 'resolve_rhos',
     'DENOISER_DILATIONS', 'DilatedDenoiser', 'NoiseLevelProxy',
     'AdditiveDataStep', 'HazeDataStep', 'HBL_DECODER_POSITIONS',
