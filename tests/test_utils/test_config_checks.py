@@ -24,7 +24,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_TOY = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
 RETINANET_TOY = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
 RETINANET = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif.py')
-SETS = 'max_intensity_gradient, tim, tim_vgg'
+SETS = 'content, content_ssim, max_intensity_gradient, tim, tim_vgg'
 
 
 def parse(argv):
@@ -79,7 +79,7 @@ def test_dict_values_are_refused_with_the_loss_recipe(in_tmp):
         'these ([a,b], (1,2)); a dict(...) holding a comma sends it into a '
         'RecursionError and one without arrives as a string. To replace '
         'the losses, name a loss set: --cfg-options '
-        f'model.losses=max_intensity_gradient (the sets: {SETS}; '
+        f'model.losses=content (the sets: {SETS}; '
         'configs/_base_/losses/<name>.py), or write the list in a child '
         "config; a list in a child config replaces the base's list:\n"
         "    _base_ = 'mmfusenas::tim/fusion_ivif_toy.py'\n"
@@ -146,13 +146,14 @@ def test_delete_for_a_list_item_is_refused():
         'dict, not an item of a list: MMEngine merges a list item by its '
         'index and keeps _delete_ as an argument of model.losses.0. To '
         'replace the losses, name a loss set: --cfg-options '
-        'model.losses=max_intensity_gradient ')
+        'model.losses=content ')
 
 
 # --- named loss sets -------------------------------------------------------
 
 def test_loss_sets_are_the_lists_of_the_configs():
-    assert loss_set_names() == ['max_intensity_gradient', 'tim', 'tim_vgg']
+    assert loss_set_names() == ['content', 'content_ssim',
+                                'max_intensity_gradient', 'tim', 'tim_vgg']
     tim = Config.fromfile(
         osp.join(REPO, 'configs', '_base_', 'models', 'tim_fusion_losses.py'))
     simple = Config.fromfile(
@@ -217,7 +218,7 @@ def test_a_changed_type_keeping_arguments_it_does_not_take_is_refused(
         'loss_weight, output). --cfg-options cannot remove a key of a list '
         'item. To '
         'replace the losses, name a loss set: --cfg-options '
-        f'model.losses=max_intensity_gradient (the sets: {SETS}; '
+        f'model.losses=content (the sets: {SETS}; '
         'configs/_base_/losses/<name>.py), or write the list in a child '
         "config; a list in a child config replaces the base's list:\n"
         "    _base_ = 'mmfusenas::tim/fusion_ivif_toy.py'\n"
