@@ -13,9 +13,11 @@ end-to-end time per pair of ``compute_fusion_metrics`` (what the CLI and
 suite (all 17 keys), each with PASS / FAIL against the goal of 0.3 s for a
 768x576 pair on 2 CPU cores; both suites are also timed with
 ``parallel=False`` (one metric after the other on one thread, FMI's own
-threads aside). ``MMFUSENAS_NO_NUMBA=1`` also times the numpy chains of
-VIF / Qabf / SSIM instead of their compiled kernels
-(``mmfusenas/evaluation/functional/fusion_kernels.py``). Wall-clock medians decide PASS / FAIL; process CPU time
+threads aside). ``--no-numba`` (the switch ``numba=False`` of
+:mod:`mmfusenas.utils.cpu_kernels`) also times the numpy chains of VIF /
+Qabf / SSIM instead of their compiled kernels
+(``mmfusenas/evaluation/functional/fusion_kernels.py``). Wall-clock
+medians decide PASS / FAIL; process CPU time
 (all threads), minor page faults and the load average are printed too,
 because the machine may be shared: with other jobs running, wall time can
 approach the CPU time, so the last line also gives CPU time / CPUs, the
@@ -24,13 +26,14 @@ wall time on otherwise idle cores if the work spreads perfectly.
 Every metric is called once on the first pair before anything is timed
 (warm-up): this compiles, or loads from numba's cache, the FMI kernels and
 fills lazily built tables; the warm-up time is printed on its own line.
-``MMFUSENAS_NO_NUMBA=1`` times the numpy FMI path instead, and
+``--no-numba`` times the numpy FMI path instead, and
 ``MMFUSENAS_FMI_THREADS=N`` sets the threads of the compiled path.
 
 Memory: the metrics raise glibc's dynamic mmap threshold once per process
 (``fusion._keep_freed_memory``), which removes the ~55k page faults per
 pair that their multi-MB temporaries otherwise cost;
-``MMFUSENAS_NO_MALLOC_TUNING=1`` turns that off (to see the difference).
+``--no-malloc-tuning`` turns that off (``fusion.MALLOC_TUNING = False``,
+to see the difference).
 ``--malloc-tuning`` instead fixes the thresholds with ``mallopt`` (mmap
 threshold 64 MiB, trim threshold 256 MiB; the same as running with
 ``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456``).
@@ -60,7 +63,7 @@ on a GPU machine.
 ``--vif-agreement`` (preset cddfuse) instead compares VIF alone, on every
 pair of ``--data`` (any size), with the reference evaluator: ours with the
 compiled separable filters (the default) and with OpenCV's
-(``fusion_kernels.USE_FILTER = False``), relative differences per pair.
+(the switch ``metric_filters=False``), relative differences per pair.
 VIF's local variances cancel on near-flat pixels, so any two filter
 implementations give values that differ at ~1e-10; this shows that the
 compiled filters agree with the reference as closely as OpenCV's.
@@ -102,6 +105,7 @@ from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
 from mmfusenas.utils.cpu_allocator import (  # noqa: E402
     configure_cpu_allocator)
+from mmfusenas.utils.cpu_kernels import cpu_kernels  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
@@ -143,6 +147,13 @@ def main(argv=None):
     parser.add_argument('--malloc-tuning', action='store_true',
                         help='raise glibc\'s mmap / trim thresholds first '
                         '(see above)')
+    parser.add_argument('--no-malloc-tuning', action='store_true',
+                        help='leave glibc\'s malloc thresholds alone: the '
+                        'metrics do not raise the dynamic mmap threshold '
+                        '(fusion.MALLOC_TUNING = False)')
+    parser.add_argument('--no-numba', action='store_true',
+                        help='the numpy chains instead of the compiled '
+                        'kernels (the cpu_kernels switch numba=False)')
     parser.add_argument('--reference', action='store_true',
                         help='time the Python Evaluator side by side '
                         '(cddfuse preset)')
@@ -171,6 +182,18 @@ def main(argv=None):
                         'the side-by-side table as a results record '
                         '(docs/results/<name>.json)')
     args = parser.parse_args(argv)
+    if args.malloc_tuning and args.no_malloc_tuning:
+        sys.exit('--malloc-tuning and --no-malloc-tuning exclude each other')
+    tuning = fusion_mod.MALLOC_TUNING
+    fusion_mod.MALLOC_TUNING = tuning and not args.no_malloc_tuning
+    try:
+        with cpu_kernels(**(dict(numba=False) if args.no_numba else {})):
+            return _main(args, argv)
+    finally:
+        fusion_mod.MALLOC_TUNING = tuning
+
+
+def _main(args, argv):
     if args.torch_only:
         args.torch = True
         if args.reference:
@@ -200,9 +223,9 @@ def main(argv=None):
         malloc = 'MALLOC_*_ from the environment'
     elif fusion_mod.MALLOC_TUNING:
         malloc = ('glibc, dynamic thresholds raised by the metrics '
-                  '(MMFUSENAS_NO_MALLOC_TUNING=1 to disable)')
+                  '(--no-malloc-tuning to disable)')
     else:
-        malloc = 'glibc defaults (MMFUSENAS_NO_MALLOC_TUNING set)'
+        malloc = 'glibc defaults (--no-malloc-tuning)'
 
     if not osp.isdir(args.data):
         sys.exit(f'data folder not found: {args.data}')
@@ -240,7 +263,7 @@ def main(argv=None):
     compute_fusion_metrics(*pairs[0], args.preset, 'all')
     warm_wall, warm_cpu = time.perf_counter() - t0, time.process_time() - c0
     if kern is None:
-        fmi_path = 'numpy (numba not available or MMFUSENAS_NO_NUMBA set)'
+        fmi_path = 'numpy (numba not available, or --no-numba)'
     else:
         fixed = ', generated 3x3 kernels' if 3 in kern.fixed else \
             ', generic kernels only'
@@ -336,10 +359,10 @@ def _vif_agreement(args, argv):
     from mmfusenas.evaluation.functional import fusion_kernels
     gray = FUSION_PRESETS['cddfuse']['gray']
     vif = FUSION_PRESETS['cddfuse']['fns']['VIF']
-    use = fusion_kernels.USE_FILTER
-    if not (use and fusion_kernels.filter_ok(fusion_mod._gauss1d(9, 1.8))):
+    if not fusion_kernels.filter_ok(fusion_mod._gauss1d(9, 1.8)):
         sys.exit('--vif-agreement compares the compiled filters with '
-                 "OpenCV's: needs numba (and no MMFUSENAS_OPENCV_FILTERS)")
+                 "OpenCV's: needs numba (the cpu_kernels switches numba "
+                 'and metric_filters on, fusion_kernels.USE_FILTER)')
     cols = ('reference', 'compiled', 'opencv', 'compiled rel diff',
             'opencv rel diff')
     rows, table, rel = [['pair', 'size', *cols]], {}, {'c': [], 'o': []}
@@ -351,12 +374,9 @@ def _vif_agreement(args, argv):
         b = gray(cv2.imread(osp.join(args.data, 'vi', name)))
         f = np.round((a + b) / 2)
         r = float(ref.FUNCS['VIF'](a, b, f))
-        try:
-            c = vif(a, b, f)
-            fusion_kernels.USE_FILTER = False
+        c = vif(a, b, f)
+        with cpu_kernels(metric_filters=False):
             o = vif(a, b, f)
-        finally:
-            fusion_kernels.USE_FILTER = use
         rc, ro = (c - r) / abs(r), (o - r) / abs(r)
         rel['c'].append(abs(rc))
         rel['o'].append(abs(ro))
@@ -382,7 +402,8 @@ def _vif_agreement(args, argv):
             RESULT=result,
             note='relative differences (ours - reference) / |reference|; '
             'compiled: fusion_kernels.separable_filter, opencv: '
-            'cv2.sepFilter2D (USE_FILTER = False).')
+            'cv2.sepFilter2D (the cpu_kernels switch metric_filters=False)'
+            '.')
     print('RESULT ' + json.dumps(result))
     return result
 

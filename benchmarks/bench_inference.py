@@ -54,19 +54,20 @@ Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
 before timing). Measured alternatives, not run by default
-(:data:`EXTRA_MODES`): ``nchw`` (eager with ``MMFUSENAS_NO_CHANNELS_LAST=1``:
-the TIM and HBL networks without their channels-last inference layout,
-the authors' summation order), ``aten_conv`` (eager with
-``MMFUSENAS_NO_DIRECT_CONV=1``: the RUAS networks with ATen's convolutions
-instead of the direct few-channel ones), ``no_winograd`` (eager with
-``MMFUSENAS_NO_WINOGRAD=1``: oneDNN's direct 3 x 3 convolutions instead of
-Winograd's, in HQS's and RUAS's conv chains and the TIM and HBL
-networks), ``no_tap_products`` (eager with ``MMFUSENAS_NO_TAP_PRODUCTS=1``:
-oneDNN's convolutions to one to three channels instead of one product
-over the taps), ``no_commuted_upsampling`` (eager with
-``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1``: the TIM networks'
-``ResidualUpSample`` in the official order; ``ort_no_commuted_upsampling``
-the same for the exported graph), ONNX Runtime session variants
+(:data:`EXTRA_MODES`), the eager ones with one switch of
+:mod:`mmfusenas.utils.cpu_kernels` off for the call
+(:data:`SWITCH_MODES`): ``nchw`` (``channels_last=False``: the TIM and HBL
+networks without their channels-last inference layout, the authors'
+summation order), ``aten_conv`` (``direct_conv=False``: the RUAS networks
+with ATen's convolutions instead of the direct few-channel ones),
+``no_winograd`` (``winograd=False``: oneDNN's direct 3 x 3 convolutions
+instead of Winograd's, in HQS's and RUAS's conv chains and the TIM and HBL
+networks), ``no_tap_products`` (``tap_products=False``: oneDNN's
+convolutions to one to three channels instead of one product over the
+taps), ``no_commuted_upsampling`` (``commuted_upsampling=False``: the TIM
+networks' ``ResidualUpSample`` in the official order;
+``ort_no_commuted_upsampling`` the same for the exported graph), ONNX
+Runtime session variants
 (:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
@@ -147,7 +148,7 @@ from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.cpu_allocator import configure_cpu_allocator  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
+from mmfusenas.utils.cpu_kernels import cpu_kernels  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
@@ -520,7 +521,7 @@ ORT_MODES = {
     # the graph exported with the TIM networks' ResidualUpSample in the
     # official order (an exported graph takes the cheaper one by default)
     'ort_no_commuted_upsampling': (
-        False, dict(export_env={'MMFUSENAS_NO_COMMUTED_UPSAMPLING': '1'})),
+        False, dict(export_switches=dict(commuted_upsampling=False))),
 }
 
 
@@ -593,7 +594,7 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
         if mode not in cache:
             channels_last, opts = ORT_MODES[mode]
             opts = dict(opts)
-            export_env = opts.pop('export_env', {})
+            switches = opts.pop('export_switches', {})
             names = 'fold_bn,channels_last' if channels_last else 'fold_bn'
             folded = optimize_for_inference(
                 copy.deepcopy(net), names, verbose=False)
@@ -601,9 +602,9 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                 cache['_dir'] = tempfile.mkdtemp(dir=tmp)
             tag = ('_cl' if channels_last else '') + (
                 '_prelu' if not opts.get('prelu_as_leaky', True) else '') + (
-                    '_' + '_'.join(sorted(export_env)) if export_env else '')
+                    '_no_' + '_'.join(sorted(switches)) if switches else '')
             path = osp.join(cache['_dir'], f'net{tag}.onnx')
-            with temporary_environment(export_env):
+            with cpu_kernels(**switches):
                 cache[mode] = ort_runner(folded, x, threads, path, **opts)
         return cache[mode]
     if mode == 'jit_freeze':
@@ -621,26 +622,26 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
 
 #: extra eager modes: the network with one inference speed-up switched off
 #: for the call (the layout / arithmetic before it, side by side)
-ENV_MODES = {
+SWITCH_MODES = {
     # TIM / HBL: NCHW instead of the channels-last inference layout
-    'nchw': 'MMFUSENAS_NO_CHANNELS_LAST',
+    'nchw': 'channels_last',
     # RUAS: ATen's convolutions instead of the direct few-channel ones
-    'aten_conv': 'MMFUSENAS_NO_DIRECT_CONV',
+    'aten_conv': 'direct_conv',
     # oneDNN's direct 3 x 3 convolutions, not Winograd's
-    'no_winograd': 'MMFUSENAS_NO_WINOGRAD',
+    'no_winograd': 'winograd',
     # oneDNN's convolutions to few channels, not one product over the taps
-    'no_tap_products': 'MMFUSENAS_NO_TAP_PRODUCTS',
+    'no_tap_products': 'tap_products',
     # TIM: ResidualUpSample in the official order on channels-last maps
-    'no_commuted_upsampling': 'MMFUSENAS_NO_COMMUTED_UPSAMPLING',
+    'no_commuted_upsampling': 'commuted_upsampling',
 }
 
 
-def _eager_without(flag: str, net: nn.Module,
+def _eager_without(switch: str, net: nn.Module,
                    x: torch.Tensor) -> torch.Tensor:
-    """``net(x)`` with the environment switch ``flag`` set for the call
-    (e.g. ``MMFUSENAS_NO_CHANNELS_LAST=1``: the NCHW pass, in the authors'
-    summation order)."""
-    with temporary_environment({flag: '1'}):
+    """``net(x)`` with the CPU kernel switch ``switch`` off for the call
+    (:mod:`mmfusenas.utils.cpu_kernels`; e.g. ``channels_last``: the NCHW
+    pass, in the authors' summation order)."""
+    with cpu_kernels(**{switch: False}):
         return net(x)
 
 
@@ -665,9 +666,9 @@ def make_modes(net: nn.Module,
         if mode == 'eager':
             out[mode] = net
             continue
-        if mode in ENV_MODES:
-            out[mode] = functools.partial(_eager_without, ENV_MODES[mode],
-                                          net)
+        if mode in SWITCH_MODES:
+            out[mode] = functools.partial(_eager_without,
+                                          SWITCH_MODES[mode], net)
             continue
         start = time.perf_counter()
         try:
@@ -976,7 +977,7 @@ def main_latency(argv=None) -> dict:
             # best of eager and the optimised modes (not the switched-off
             # comparison modes)
             opt = {k: v for k, v in row['ratio'].items()
-                   if k != 'official' and k not in ENV_MODES}
+                   if k != 'official' and k not in SWITCH_MODES}
             best = min(opt, key=opt.get)
             diffs = [v for k, v in row['diff'].items() if k in opt]
             summary[f'{name} N={batch}'] = dict(
@@ -1413,8 +1414,8 @@ def main_conv_kernels() -> dict:
     from mmfusenas.models.ops import winograd_conv as wmod
     if wmod._kernels() is None:
         sys.exit('--mode conv_kernels times the compiled Winograd passes: '
-                 'needs numba, without MMFUSENAS_NO_WINOGRAD or '
-                 'MMFUSENAS_NO_NUMBA')
+                 'needs numba, with the cpu_kernels switches winograd and '
+                 'numba on')
     if args.cpu_malloc == 'tuned':
         configure_cpu_allocator()
     header = ['convolution', 'network', 'kernel', 'oneDNN ms', 'Winograd ms',

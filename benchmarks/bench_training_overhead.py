@@ -40,9 +40,11 @@ rounds; the fusion overhead = compound step - task-alone step (both
 without data loading), as a fraction of the task-alone step (target
 <= 100 % on the toy configs). ``--compare-plain`` also times, in the same
 rounds, the compound model with ``fast_pre_training=False`` (the before of
-the fast training path); ``--compare-env KEY=VALUE ...`` the compound step
-of the same model with environment variables set (e.g.
-``MMFUSENAS_NO_GROUPED_CONV=1``: one kernel switch's before / after).
+the fast training path); ``--compare-kernels SWITCH=BOOL ...`` the
+compound step of the same model with CPU kernel switches set
+(:mod:`mmfusenas.utils.cpu_kernels`, e.g. ``grouped_conv=False``: one
+kernel switch's before / after; ``--compare-env`` is its old name, which
+also reads the old form ``MMFUSENAS_NO_GROUPED_CONV=1``).
 ``--cfg-options KEY=VALUE ...`` overrides settings of every config for
 both steps (e.g. ``optim_wrapper.optimizer.fused=True``: PyTorch's fused
 AdamW); the record keeps them. Ends with ``RESULT {json}``.
@@ -90,7 +92,7 @@ import mmfusenas  # noqa: E402,F401
 from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
+from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
 from mmfusenas.testing.distributed import (  # noqa: E402
@@ -132,12 +134,15 @@ def parse_args():
                    'with fast_pre_training=False (N_F in NCHW with '
                    "PyTorch's PReLU and 1x1 kernels): before / after of the "
                    'fast training path side by side')
-    p.add_argument('--compare-env', nargs='+', default=None,
-                   metavar='KEY=VALUE',
+    p.add_argument('--compare-kernels', '--compare-env', nargs='+',
+                   default=None, metavar='SWITCH=BOOL',
+                   dest='compare_kernels',
                    help='also time, in the same rounds, the compound step of '
-                   'the same model with these environment variables set, '
-                   'e.g. MMFUSENAS_NO_GROUPED_CONV=1 (before / after of one '
-                   'kernel switch side by side)')
+                   'the same model with these CPU kernel switches set '
+                   '(mmfusenas.utils.cpu_kernels), e.g. grouped_conv=False '
+                   '(before / after of one kernel switch side by side; '
+                   '--compare-env, the old name, also reads the old form '
+                   'MMFUSENAS_NO_GROUPED_CONV=1)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    default=None, metavar='KEY=VALUE',
                    help='override settings of every config (mmengine '
@@ -229,16 +234,36 @@ def task_step(model, task, optim, data):
     return tm.parts
 
 
-def _environment(pairs):
-    """``KEY=VALUE`` strings as :func:`temporary_environment`'s block."""
-    env = {}
+_TRUE = ('1', 'true', 'yes', 'on')
+_FALSE = ('0', 'false', 'no', 'off', '')
+
+
+def kernel_switches(pairs) -> dict:
+    """``SWITCH=BOOL`` strings (``grouped_conv=False``) as the arguments
+    of :func:`~mmfusenas.utils.cpu_kernels.cpu_kernels`; the form of the
+    former environment variables, ``MMFUSENAS_NO_<SWITCH>=1`` (and
+    ``MMFUSENAS_OPENCV_FILTERS=1``), is read as ``<switch>=False``."""
+    switches = {}
     for pair in pairs:
         key, sep, value = pair.partition('=')
-        if not sep or not key:
-            raise SystemExit(f'--compare-env: expected KEY=VALUE, got '
-                             f'{pair!r}')
-        env[key] = value
-    return temporary_environment(env)
+        value = value.strip().lower()
+        if not sep or not key or value not in _TRUE + _FALSE:
+            raise SystemExit(f'--compare-kernels: expected SWITCH=BOOL '
+                             f'(e.g. grouped_conv=False), got {pair!r}')
+        on = value in _TRUE
+        if key == 'MMFUSENAS_OPENCV_FILTERS':
+            key, on = 'metric_filters', not on
+        elif key.startswith('MMFUSENAS_NO_'):
+            key, on = key[len('MMFUSENAS_NO_'):].lower(), not on
+        if key not in SWITCHES:
+            raise SystemExit(f'--compare-kernels: unknown switch {key!r}; '
+                             f'the valid ones are {", ".join(SWITCHES)}')
+        switches[key] = on
+    return switches
+
+
+def _switches_text(switches: dict) -> str:
+    return ' '.join(f'{k}={v}' for k, v in switches.items())
 
 
 class _ChannelsLast(torch.nn.Module):
@@ -324,8 +349,9 @@ def run_config(path, args, data_root):
     if plain is not None:
         rows['plain'] = []
         who_all += ('p', )
-    if args.compare_env:
-        rows['env'] = []
+    switches = kernel_switches(args.compare_kernels or [])
+    if switches:
+        rows['kernels'] = []
         who_all += ('e', )
     for r in range(args.warmup + args.rounds):
         t0 = time.perf_counter()
@@ -337,8 +363,8 @@ def run_config(path, args, data_root):
             if who == 'p':
                 res['plain'] = compound_step(plain, optim_p, batch)
             elif who == 'e':
-                with _environment(args.compare_env):
-                    res['env'] = compound_step(model, optim, batch)
+                with cpu_kernels(**switches):
+                    res['kernels'] = compound_step(model, optim, batch)
             elif who == 'c':
                 res['compound'] = compound_step(model, optim, batch)
             elif who == 'a':
@@ -371,9 +397,10 @@ def _record_tables(results: dict, configs) -> dict:
         if 'plain' in res:
             kinds.append(('compound, fast_pre_training=False',
                           res['plain']))
-        if 'env' in res:
-            kinds.append((f'compound, {" ".join(res["env"]["variables"])}',
-                          res['env']))
+        if 'kernels' in res:
+            kinds.append((
+                f'compound, {_switches_text(res["kernels"]["switches"])}',
+                res['kernels']))
         for label, r in kinds:
             rows[label] = dict(r['parts_ms'], step=r['compound_ms'],
                                **{'overhead %': r['overhead_pct'],
@@ -388,6 +415,7 @@ def _record_tables(results: dict, configs) -> dict:
 def main_overhead():
     global DEVICE
     args = parse_args()
+    switches = kernel_switches(args.compare_kernels or [])  # checked first
     if args.results_json:
         check_record_path(args.results_json)
     DEVICE = torch.device(args.device)
@@ -418,11 +446,11 @@ def main_overhead():
             frac = overhead / task_alone
             name = osp.splitext(osp.basename(path))[0]
             pl = med.get('plain')
-            ev = med.get('env')
+            ev = med.get('kernels')
             extra = [x for x in (pl, ev) if x]
             table = [['part', 'compound ms'] +
                      (['compound, plain N_F ms'] if pl else []) +
-                     ([f'compound, {" ".join(args.compare_env)} ms']
+                     ([f'compound, {_switches_text(switches)} ms']
                       if ev else []) + ['task alone ms']]
             for part in ('preprocess', 'fusion fwd', 'task fwd', 'task bwd',
                          'fusion bwd', 'optim'):
@@ -457,7 +485,7 @@ def main_overhead():
             for key, label, ours in (
                     ('plain', 'plain N_F (fast_pre_training=False)',
                      'the fast path'),
-                    ('env', f'with {" ".join(args.compare_env or [])}',
+                    ('kernels', f'with {_switches_text(switches)}',
                      'the default')):
                 if key in med:
                     other = med[key]['total']
@@ -486,10 +514,10 @@ def main_overhead():
                     overhead_pct=round(fracs['plain'] * 100, 1),
                     parts_ms={k: round(v * 1e3, 1) for k, v in pl.items()})
             if ev:
-                results[name]['env'] = dict(
-                    variables=list(args.compare_env),
+                results[name]['kernels'] = dict(
+                    switches=dict(switches),
                     compound_ms=round(ev['total'] * 1e3, 1),
-                    overhead_pct=round(fracs['env'] * 100, 1),
+                    overhead_pct=round(fracs['kernels'] * 100, 1),
                     parts_ms={k: round(v * 1e3, 1) for k, v in ev.items()})
     if args.results_json:
         write_results_record(
@@ -947,7 +975,7 @@ def _kernel_cases(batch: int, size: int):
         torch.manual_seed(0)
         conv = PointwiseConv2d(cin, 8, 1)
         cases.append((f'1x1 conv {cin} -> 8 (pixel pairs)',
-                      _Switched(conv, 'MMFUSENAS_NO_PAIRED_PRODUCTS'),
+                      _Switched(conv, 'paired_products'),
                       _Switched(conv), (batch, cin, size, size)))
     # residual up-sampling 16 -> 8 (half size -> size): the official order
     # (bilinear, then the 1 x 1) against the 1 x 1 first
@@ -957,20 +985,21 @@ def _kernel_cases(batch: int, size: int):
     block = ResidualUpSample(16)
     enable_fast_training(block)
     cases.append(('residual up-sampling 16 -> 8, 1x1 before the bilinear',
-                  _Switched(block, 'MMFUSENAS_NO_COMMUTED_UPSAMPLING'),
+                  _Switched(block, 'commuted_upsampling'),
                   _Switched(block), (batch, 16, size // 2, size // 2)))
     # the SSIM window over the five moments of two sources (TIM's losses)
     window = _GaussianWindow()
     cases.append(('separable 11-tap Gaussian (SSIM moments)',
-                  _Switched(window, 'MMFUSENAS_NO_SEPARABLE_FILTER'),
+                  _Switched(window, 'separable_filter'),
                   _Switched(window), (batch, 10, size, size)))
     return cases
 
 
 class _Switched(torch.nn.Module):
-    """``module`` run with the kernel switch ``switch`` set to 1 (its ATen
-    path), or as it is (``switch`` None); the input's memory format is the
-    module's ``input_memory_format`` (default channels-last)."""
+    """``module`` run with the CPU kernel switch ``switch`` off (its ATen
+    path, :mod:`mmfusenas.utils.cpu_kernels`), or as it is (``switch``
+    None); the input's memory format is the module's
+    ``input_memory_format`` (default channels-last)."""
 
     def __init__(self, module: torch.nn.Module,
                  switch: Optional[str] = None):
@@ -981,8 +1010,8 @@ class _Switched(torch.nn.Module):
                                            torch.channels_last)
 
     def forward(self, x):
-        env = {self.switch: '1'} if self.switch else {}
-        with temporary_environment(env):
+        switches = {self.switch: False} if self.switch else {}
+        with cpu_kernels(**switches):
             return self.module(x)
 
 

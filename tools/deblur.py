@@ -38,6 +38,7 @@ from mmfusenas.datasets import RestorationFolderDataset  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import load_model_weights  # noqa: E402
+from mmfusenas.utils.cpu_kernels import apply_cpu_kernels_cfg  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -80,6 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    apply_cpu_kernels_cfg(cfg)  # the config's cpu_kernels switches, if any
     model = MODELS.build(cfg.model)
     load_model_weights(model, args.checkpoint, strict=True)
     model.to(torch.device(args.device)).eval()

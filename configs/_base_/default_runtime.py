@@ -41,6 +41,13 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
     cpu_malloc=dict(mmap_threshold=32 * 2**20, trim_threshold=2**30))
 
+# CPU kernel switches (mmfusenas/utils/cpu_kernels.py; all on when the key is
+# absent): False keeps the path a kernel replaces, e.g. oneDNN's convolutions
+# and the authors' values bit for bit; applied when the runner is built
+# (docs/user_guides/train_test.md, "CPU kernel switches"). Example:
+# cpu_kernels = dict(winograd=False, channels_last=False)
+# or on the command line: --cfg-options cpu_kernels.winograd=False
+
 # losses and metrics also go to <work_dir>/<timestamp>/vis_data/scalars.json
 vis_backends = [dict(type='LocalVisBackend')]
 # no fixed `name`: the Runner then names the instance after the experiment,

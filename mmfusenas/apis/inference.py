@@ -47,6 +47,7 @@ from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from .deploy import Optimize, optimize_for_inference
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_model_weights
+from mmfusenas.utils.cpu_kernels import apply_cpu_kernels_cfg
 
 PathOrCfg = Union[str, Config]
 #: pipeline steps that read annotations; inference drops them
@@ -87,7 +88,10 @@ def init_model(config: PathOrCfg,
     """Build the config's model, load a checkpoint and set eval mode.
 
     Like ``mmdet.apis.init_detector``: the config is kept as
-    ``model.cfg`` (the inference functions read its test pipeline).
+    ``model.cfg`` (the inference functions read its test pipeline). The
+    config's ``cpu_kernels`` switches (if any) are applied for the process
+    (:func:`~mmfusenas.utils.cpu_kernels.apply_cpu_kernels_cfg`), as the
+    runner does.
 
     Args:
         config (str | Config): config file or object.
@@ -111,6 +115,7 @@ def init_model(config: PathOrCfg,
         nn.Module: the model in eval mode on ``device``.
     """
     cfg = load_config(config, cfg_options)
+    apply_cpu_kernels_cfg(cfg)
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     model = MODELS.build(cfg.model)
     if checkpoint is not None:

@@ -80,12 +80,12 @@ def launch(fn: Callable,
         args (Sequence): More positional arguments of ``fn``.
         timeout (float): Seconds before the processes are killed and
             :class:`TimeoutError` is raised. Defaults to 300.
-        start_method (str, optional): ``'fork'`` (the default, or the
-            environment variable ``MMFUSENAS_DIST_START_METHOD``: the
-            children inherit the imported modules, so they start in well
-            under a second) or ``'spawn'`` (a fresh interpreter per rank, as
-            a launcher gives, ~10 s of imports; ``fn`` must then be
-            importable).
+        start_method (str, optional): ``'fork'`` (the default: the
+            children inherit the imported modules and the settings of the
+            process, e.g. :mod:`mmfusenas.utils.cpu_kernels`, so they start
+            in well under a second) or ``'spawn'`` (a fresh interpreter per
+            rank, as a launcher gives, ~10 s of imports, default settings;
+            ``fn`` must then be importable).
         init_process_group (bool): Initialise the gloo group before calling
             ``fn`` (default); False leaves it to ``fn`` (with the
             ``torch.distributed.run`` environment variables set), as a
@@ -95,8 +95,7 @@ def launch(fn: Callable,
         list[dict]: Per rank, ``dict(ok=result)`` or ``dict(error=name,
         message=str, traceback=str)``.
     """
-    start_method = start_method or os.environ.get(
-        'MMFUSENAS_DIST_START_METHOD', 'fork')
+    start_method = start_method or 'fork'
     with tempfile.TemporaryDirectory() as out_dir:
         context = mp.start_processes(
             _worker,

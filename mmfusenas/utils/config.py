@@ -32,12 +32,15 @@ from typing import Any, List, Mapping, Optional, Set, Tuple
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
+from .cpu_kernels import SWITCHES, check_switches
+
 #: top-level keys read by MMEngine's Runner, ReliableRunner and the config
 #: machinery; a --cfg-options key outside these and the config is unread
 RUNNER_KEYS = frozenset({
     '_base_', 'activation_checkpointing', 'auto_scale_lr', 'compile',
     'custom_hooks', 'custom_imports', 'data_preprocessor', 'default_hooks',
-    'default_scope', 'efficient_conv_bn_eval', 'env_cfg', 'experiment_name',
+    'cpu_kernels', 'default_scope', 'efficient_conv_bn_eval', 'env_cfg',
+    'experiment_name',
     'find_unused_parameters', 'gpu_ids', 'launcher', 'load_from',
     'load_strict', 'log_level', 'log_processor', 'model', 'model_wrapper_cfg',
     'optim_wrapper', 'param_scheduler', 'randomness', 'resume', 'runner_type',
@@ -132,6 +135,13 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
                 and parts[0] not in TOOL_READ_KEYS \
                 and not parts[0].startswith('_'):
             raise KeyError(_variable_error(cfg, key, options[key]))
+        if parts[0] == 'cpu_kernels' and len(parts) > 1:
+            # the switches (mmfusenas.utils.cpu_kernels): named, checked
+            if len(parts) > 2 or parts[1] not in SWITCHES:
+                raise KeyError(
+                    f'--cfg-options {key}: {parts[1]!r} is no CPU kernel '
+                    f'switch; the valid ones are {", ".join(SWITCHES)}')
+            continue
         if walk_path(cfg._cfg_dict, parts)[0]:
             continue
         hints = _suggest(str(key), paths)
@@ -878,7 +888,9 @@ def check_config_keys(cfg: Config) -> None:
     * the keys of ``train_cfg`` / ``val_cfg`` / ``test_cfg``, every
       ``default_hooks`` / ``custom_hooks`` entry, every ``param_scheduler``
       and ``optim_wrapper`` against the ``__init__`` arguments of the class
-      their ``type`` names (classes taking ``**kwargs`` are not checked).
+      their ``type`` names (classes taking ``**kwargs`` are not checked);
+    * the switches of ``cpu_kernels`` (:mod:`mmfusenas.utils.cpu_kernels`:
+      names and bool values).
 
     Args:
         cfg (Config): the loaded config (after ``--cfg-options``).
@@ -905,6 +917,16 @@ def check_config_keys(cfg: Config) -> None:
         if close:
             errors.append(f'{where}: top-level key {key!r} is read by '
                           f'nothing; did you mean {close[0]!r}?')
+    switches = cfg.get('cpu_kernels')
+    if switches is not None:
+        try:
+            if not isinstance(switches, Mapping):
+                raise TypeError(f'cpu_kernels must be a dict of switches '
+                                f'({", ".join(SWITCHES)}), got '
+                                f'{type(switches).__name__}')
+            check_switches(switches, 'cpu_kernels')
+        except (KeyError, TypeError) as e:
+            errors.append(f'{where}: {e}')
     for section, (reg_name, extra) in _SECTIONS.items():
         node = cfg.get(section)
         if node is None:

@@ -1,24 +1,17 @@
-"""Compiled (numba) kernels: the ``MMFUSENAS_NO_NUMBA`` switch, the
-compile-once pattern, the array view of a tensor and the profiler label
-shared by the kernel modules (the FMI and fusion-metric
-kernels of :mod:`mmfusenas.evaluation.functional`, the RUAS passes of
-:mod:`mmfusenas.models.ops.ruas_kernels`).
+"""Compiled (numba) kernels: the compile-once pattern, the array view of
+a tensor and the profiler label shared by the kernel modules (the FMI and
+fusion-metric kernels of :mod:`mmfusenas.evaluation.functional`, the
+RUAS passes of :mod:`mmfusenas.models.ops.ruas_kernels`).
 
 numba is imported only when a module first asks for its kernels, so
-importing a kernel module does not pay for numba.
+importing a kernel module does not pay for numba. Whether the kernels are
+used is the switch ``numba`` of :mod:`mmfusenas.utils.cpu_kernels` (and
+each kernel's own switch there).
 """
 import contextlib
-import os
 import threading
 import warnings
 from typing import Any, Callable, ContextManager, List, Optional
-
-
-def env_flag(name: str) -> bool:
-    """Whether the environment variable ``name`` is set to a true value
-    (anything but empty, ``0``, ``false``, ``no`` or ``off``)."""
-    return os.environ.get(name, '').strip().lower() not in ('', '0', 'false',
-                                                            'no', 'off')
 
 
 def compile_once(slot: List[Any], lock: threading.Lock,

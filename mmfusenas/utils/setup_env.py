@@ -48,8 +48,9 @@ def temporary_environment(env: Mapping[str, str]) -> Iterator[None]:
     """Set the environment variables ``env`` for the block; restore each
     one's earlier value (or its absence) after it, also on an exception.
 
-    Benchmarks use it to time one model with and without a switch such as
-    ``MMFUSENAS_NO_GROUPED_CONV=1`` (read by the kernels at call time).
+    Benchmarks use it to run a variant with other environment variables
+    (the kernel switches are no environment variables: see
+    :func:`mmfusenas.utils.cpu_kernels.cpu_kernels` for those).
 
     Args:
         env (Mapping[str, str]): names and values.

@@ -18,7 +18,6 @@ window and on image scores, through every branch of the band driver
 """
 import importlib
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -435,36 +434,36 @@ def test_suite_parallel_matches_sequential(shared_data):
 
 @pytest.fixture(scope='module')
 def fresh_process_switches():
-    """What a new interpreter with ``MMFUSENAS_NO_MALLOC_TUNING=1`` and
-    ``MMFUSENAS_NO_NUMBA=1`` (both read at import) sees: one process for
-    both switches (an interpreter start and the package import are most of
-    the cost)."""
+    """What a new interpreter sees with the switch ``numba=False``
+    (:mod:`mmfusenas.utils.cpu_kernels`) set before the metrics are
+    imported and ``fusion.MALLOC_TUNING = False`` before the first metric:
+    one process for both switches (an interpreter start and the package
+    import are most of the cost)."""
     code = (
         'import importlib, json, sys; import numpy as np; '
+        'from mmfusenas.utils.cpu_kernels import set_cpu_kernels; '
+        'set_cpu_kernels(numba=False); '
         'fmi = importlib.import_module('
         '"mmfusenas.evaluation.functional.fmi"); '
-        'r = dict(use_numba=fmi.USE_NUMBA, kernels=fmi._kernels() is None, '
+        'r = dict(kernels=fmi._kernels() is None, '
         'numba_after_fmi="numba" in sys.modules); '
         'm = importlib.import_module("mmfusenas.evaluation.functional.fusion");'
-        ' r["malloc_tuning"] = m.MALLOC_TUNING; '
+        ' m.MALLOC_TUNING = False; '
         'm.entropy(np.zeros((4, 4))); m.cc(*[np.eye(4)] * 3); '
         'r["malloc_tuned"] = bool(m._MALLOC_TUNED); '
         'r["numba_at_end"] = "numba" in sys.modules; print(json.dumps(r))')
-    env = dict(os.environ, MMFUSENAS_NO_MALLOC_TUNING='1',
-               MMFUSENAS_NO_NUMBA='1')
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    out = subprocess.run([sys.executable, '-c', code], env=env, cwd=root,
+    out = subprocess.run([sys.executable, '-c', code], cwd=root,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_malloc_tuning_env(fresh_process_switches):
-    assert fresh_process_switches['malloc_tuning'] is False
+def test_malloc_tuning_switch(fresh_process_switches):
     assert fresh_process_switches['malloc_tuned'] is False
 
 
-def test_no_numba_env_forces_numpy(fresh_process_switches):
+def test_numba_switch_forces_numpy(fresh_process_switches):
     r = fresh_process_switches
-    assert r['use_numba'] is False and r['kernels'] is True
+    assert r['kernels'] is True
     # neither the FMI nor the other metrics' numpy chains import numba
     assert r['numba_after_fmi'] is False and r['numba_at_end'] is False

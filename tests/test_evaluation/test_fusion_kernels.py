@@ -13,6 +13,7 @@ import pytest
 from mmfusenas.evaluation.functional import fusion as FF
 from mmfusenas.evaluation.functional import fusion_kernels as FK
 from mmfusenas.testing.numerics import reduction_atol
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 from test_fusion_functional import _rng_img
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -154,11 +155,13 @@ def test_kernels_equal_numpy_chains_edge_cases(monkeypatch):
 # ------------------------------------------------------ separable filter
 @pytest.fixture
 def compiled_filters(monkeypatch):
-    """The compiled filters in use whenever numba is importable (also
-    under ``MMFUSENAS_NO_NUMBA`` / ``MMFUSENAS_OPENCV_FILTERS``, which
-    only set the module defaults)."""
+    """The compiled filters in use whenever numba is importable (the
+    module defaults and the switches ``numba`` / ``metric_filters`` of
+    :mod:`mmfusenas.utils.cpu_kernels` on)."""
     monkeypatch.setattr(FK, 'USE_NUMBA', True)
     monkeypatch.setattr(FK, 'USE_FILTER', True)
+    with cpu_kernels(numba=True, metric_filters=True):
+        yield
 
 
 @needs_numba

@@ -9,6 +9,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mmfusenas.models.ops import blocked_layout_ok, run_conv_chain
 from mmfusenas.models.restoration import DilatedDenoiser, NoiseLevelProxy
 from mmfusenas.models.scene import RUASNoiseEstimator
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 needs_onednn = pytest.mark.skipif(
     not torch.backends.mkldnn.is_available(), reason='no oneDNN in torch')
@@ -118,23 +119,22 @@ def test_networks_using_the_chain_keep_their_values():
 # channels_last_at_inference (the TIM networks at CPU inference)
 # ----------------------------------------------------------------------
 @needs_onednn
-def test_channels_last_at_inference_context(monkeypatch):
+def test_channels_last_at_inference_context():
     from mmfusenas.models.ops import channels_last_at_inference
     x = torch.randn(1, 3, 8, 8)
     with torch.no_grad():
         y = channels_last_at_inference(x)
         assert y.is_contiguous(memory_format=torch.channels_last)
         assert not y.is_contiguous() and torch.equal(y, x)
-        monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
-        assert channels_last_at_inference(x) is x
-        monkeypatch.delenv('MMFUSENAS_NO_CHANNELS_LAST')
+        with cpu_kernels(channels_last=False):
+            assert channels_last_at_inference(x) is x
         assert channels_last_at_inference(x.double()).is_contiguous()
     # training / autograd: the input as it is
     assert channels_last_at_inference(x) is x
 
 
 @needs_onednn
-def test_tim_networks_run_channels_last_at_inference(monkeypatch):
+def test_tim_networks_run_channels_last_at_inference():
     from mmfusenas.registry import MODELS
     torch.manual_seed(0)
     net = MODELS.build(
@@ -149,8 +149,8 @@ def test_tim_networks_run_channels_last_at_inference(monkeypatch):
     x = torch.rand(1, 2, 40, 48)
     with torch.no_grad():
         fast = net(x)
-        monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
-        plain = net(x)
+        with cpu_kernels(channels_last=False):
+            plain = net(x)
     assert seen == [True, False]
     assert torch.allclose(fast, plain, atol=1e-5)
     with torch.enable_grad():

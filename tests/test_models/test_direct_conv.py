@@ -11,6 +11,7 @@ import torch.nn.functional as F
 import mmfusenas.models.ops.direct_conv as DC
 from mmfusenas.models.ops.direct_conv import (conv2d_at_inference,
                                               direct_conv2d, direct_conv_ok)
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 needs_kernel = pytest.mark.skipif(
     DC._kernel() is None, reason='numba unavailable')
@@ -171,12 +172,11 @@ def test_taken_only_where_it_applies(monkeypatch):
         assert not direct_conv_ok(hooked, x)
         conv2d_at_inference(hooked, x)
         assert seen == [1]                      # the hook saw the call
-        for flag in ('MMFUSENAS_NO_DIRECT_CONV', 'MMFUSENAS_NO_NUMBA'):
-            monkeypatch.setenv(flag, '1')
-            assert not direct_conv_ok(conv, x)
-            # the switch gives ATen's convolution, bit for bit
-            assert torch.equal(conv2d_at_inference(conv, x), conv(x))
-            monkeypatch.delenv(flag)
+        for switch in ('direct_conv', 'numba'):
+            with cpu_kernels(**{switch: False}):
+                assert not direct_conv_ok(conv, x)
+                # the switch gives ATen's convolution, bit for bit
+                assert torch.equal(conv2d_at_inference(conv, x), conv(x))
         assert direct_conv_ok(conv, x)
         torch.testing.assert_close(conv2d_at_inference(conv, x), conv(x),
                                    rtol=0, atol=2e-6)

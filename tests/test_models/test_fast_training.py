@@ -14,11 +14,12 @@ from mmfusenas.models.ops import (FastPReLU, PointwiseConv2d,
 from mmfusenas.models.ops import fast_training
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.activation_rewrite import prelu_to_leaky_relu
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 needs_kernel = pytest.mark.skipif(
     fast_training._kernel() is None,
-    reason='numba unavailable or MMFUSENAS_NO_NUMBA set: FastPReLU is '
-    "ATen's PReLU")
+    reason='numba unavailable or the cpu_kernels switch numba off: '
+    "FastPReLU is ATen's PReLU")
 
 CL = torch.channels_last
 
@@ -182,7 +183,7 @@ def test_paired_mm_hand_computed_and_fallbacks():
 
 
 @pytest.mark.parametrize('cin, cout', [(8, 8), (16, 8), (8, 16), (8, 4)])
-def test_pointwise_conv_paired_products(cin, cout, monkeypatch):
+def test_pointwise_conv_paired_products(cin, cout):
     """While autograd records, the products with 8 result columns run on
     pixel pairs: values, input / weight / bias gradients and a second
     order backward equal the convolution's within float32 rounding, and
@@ -219,12 +220,13 @@ def test_pointwise_conv_paired_products(cin, cout, monkeypatch):
     h_ref, = torch.autograd.grad((gw1 * v).sum(), inp1)
     assert (h.double() - h_ref).abs().max() <= 1e-5 * h_ref.abs().max()
     # the switch: F.linear's path, as before
-    monkeypatch.setenv('MMFUSENAS_NO_PAIRED_PRODUCTS', '1')
-    assert not fast_training.paired_products_ok(xc)
-    plain = F.linear(xc.permute(0, 2, 3, 1),
-                     fast.weight.reshape(cout, cin),
-                     fast.bias).permute(0, 3, 1, 2)
-    assert torch.equal(fast(xc), plain)
+    with cpu_kernels(paired_products=False):
+        assert not fast_training.paired_products_ok(xc)
+        plain = F.linear(xc.permute(0, 2, 3, 1),
+                         fast.weight.reshape(cout, cin),
+                         fast.bias).permute(0, 3, 1, 2)
+        assert torch.equal(fast(xc), plain)
+    assert fast_training.paired_products_ok(xc)
 
 
 def test_enable_fast_training_swaps_in_place():

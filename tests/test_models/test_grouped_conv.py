@@ -11,11 +11,12 @@ from mmfusenas.models.ops import (GROUPED_MAX_THREADS, DenseBlock, DilConv,
                                   enable_fast_training, grouped_conv_ok,
                                   is_one_output_grouped_conv)
 from mmfusenas.models.ops import grouped_conv
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 needs_kernel = pytest.mark.skipif(
     grouped_conv._kernels() is None,
-    reason='numba unavailable or MMFUSENAS_NO_NUMBA set: FastGroupedConv2d '
-    "is ATen's convolution")
+    reason='numba unavailable or the cpu_kernels switch numba off: '
+    "FastGroupedConv2d is ATen's convolution")
 
 CL = torch.channels_last
 # the passes are taken with at most GROUPED_MAX_THREADS torch threads
@@ -134,7 +135,7 @@ def test_second_order_uses_differentiable_formulas():
 
 
 @needs_kernel
-def test_conditions_and_aten_fallback(monkeypatch):
+def test_conditions_and_aten_fallback():
     ref, fast = _pair(16, 8, 1, False)
     x = torch.randn(2, 16, 8, 9).contiguous(memory_format=CL)
     x.requires_grad_()
@@ -154,11 +155,10 @@ def test_conditions_and_aten_fallback(monkeypatch):
     torch.set_num_threads(GROUPED_MAX_THREADS + 1)
     assert not grouped_conv_ok(fast, x)
     torch.set_num_threads(1)
-    for switch in ('MMFUSENAS_NO_NUMBA', 'MMFUSENAS_NO_GROUPED_CONV'):
-        monkeypatch.setenv(switch, '1')
-        assert not grouped_conv_ok(fast, x)
-        assert torch.equal(fast(x), ref(x))
-        monkeypatch.delenv(switch)
+    for switch in ('numba', 'grouped_conv'):
+        with cpu_kernels(**{switch: False}):
+            assert not grouped_conv_ok(fast, x)
+            assert torch.equal(fast(x), ref(x))
     # a map no wider than the dilation spans
     dil = FastGroupedConv2d(8, 8, 3, padding=2, dilation=2, groups=8)
     assert not grouped_conv_ok(

@@ -15,6 +15,7 @@ from mmfusenas.models.ops import (HBL_CODEC_OPS, HBL_HNU_OPS, HBLConv,
                                   StatsBatchNorm2d, build_edge, hbl_op_cfg)
 from mmfusenas.models.restoration import pad_to_multiple
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GENOTYPES = Config.fromfile(
@@ -202,10 +203,10 @@ def test_supernet_forward_and_alpha_gradient():
     assert isinstance(net, HBLNet) and isinstance(net.units[0], nn.Module)
 
 
-def test_inference_runs_channels_last_within_float_rounding(monkeypatch):
+def test_inference_runs_channels_last_within_float_rounding():
     """At CPU inference the LOL network runs on channels-last maps (its
     convolutions see channels-last inputs; Winograd's where they pay) and
-    its output equals the NCHW pass (``MMFUSENAS_NO_CHANNELS_LAST=1``, the
+    its output equals the NCHW pass (``channels_last=False``, the
     authors' order) within float rounding; with autograd on it stays
     NCHW."""
     torch.manual_seed(0)
@@ -218,9 +219,8 @@ def test_inference_runs_channels_last_within_float_rounding(monkeypatch):
         a[0].is_contiguous(memory_format=torch.channels_last)))
     with torch.no_grad():
         y = net(x)
-        monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
-        nchw = net(x)
-        monkeypatch.delenv('MMFUSENAS_NO_CHANNELS_LAST')
+        with cpu_kernels(channels_last=False):
+            nchw = net(x)
         ref = net.double()(x.double())
         net.float()
     assert seen == [True, False, False]   # the float64 pass: NCHW

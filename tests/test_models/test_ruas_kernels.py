@@ -15,6 +15,7 @@ import mmfusenas.models.ops.ruas_kernels as RK
 from mmfusenas.models.ops.ruas_kernels import fused_ok, ruas_kernels
 from mmfusenas.models.scene import local_max
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 
 MODEL_CFGS = osp.join(
@@ -90,13 +91,11 @@ def test_networks_equal_with_and_without_the_kernels(variant, batch, direct,
                                                     monkeypatch):
     """No grad (fused kernels, blocked conv chains) == the autograd path
     (torch chains): bit for bit, every returned tensor, with the
-    convolutions on ATen (``MMFUSENAS_NO_DIRECT_CONV=1``); within float
+    convolutions on ATen (the switch ``direct_conv=False``); within float
     rounding with the few-channel convolutions computed directly
     (``direct_conv``, which sums in another order than oneDNN)."""
     monkeypatch.setattr(RK, 'FUSED_MIN_PIXELS', 1)
     monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
-    if not direct:
-        monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
     cfg = Config.fromfile(f'{MODEL_CFGS}/{variant}.py')
     torch.manual_seed(0)
     net = MODELS.build(cfg.model['network']).eval()
@@ -114,7 +113,7 @@ def test_networks_equal_with_and_without_the_kernels(variant, batch, direct,
     monkeypatch.setattr(RC, 'direct_conv2d',
                         lambda *a, _fn=RC.direct_conv2d, **k: calls.append(1)
                         or _fn(*a, **k))
-    with torch.no_grad():
+    with cpu_kernels(direct_conv=direct), torch.no_grad():
         fast = net(x, return_all=True)
     # the fused passes ran (3 stages; the denoiser's cells too)
     assert used.count('rectify') == 2 and used.count('illumination') == 3
@@ -122,7 +121,8 @@ def test_networks_equal_with_and_without_the_kernels(variant, batch, direct,
         assert len(calls) >= 4 * 3 and used.count('leaky_add3') == 0
     else:
         assert not calls and used.count('leaky_add3') >= 3
-    slow = net(x, return_all=True)
+    with cpu_kernels(direct_conv=direct):
+        slow = net(x, return_all=True)
     assert len(fast.u_list) == len(slow.u_list)
     for a, b in zip(fast.u_list + fast.t_list, slow.u_list + slow.t_list):
         if direct:

@@ -11,6 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mmfusenas.models.losses import gaussian_kernel1d, ssim_map
 from mmfusenas.models.ops import (FILTER_MAX_THREADS, separable_filter,
                                   separable_filter_ok)
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 sf = importlib.import_module('mmfusenas.models.ops.separable_filter')
 
@@ -117,7 +118,7 @@ def test_channels_last_input_same_values():
         separable_filter(cl, taps, taps), separable_filter(x, taps, taps))
 
 
-def test_refusals_and_the_switch(monkeypatch):
+def test_refusals_and_the_switch():
     """Where the passes are not taken, the result is ATen's, bit for bit."""
     torch.manual_seed(4)
     x = torch.rand(1, 2, 16, 16)
@@ -135,12 +136,11 @@ def test_refusals_and_the_switch(monkeypatch):
         assert torch.equal(separable_filter(x, taps, taps), ref)
     finally:
         torch.set_num_threads(threads)
-    monkeypatch.setenv('MMFUSENAS_NO_SEPARABLE_FILTER', '1')
-    assert not separable_filter_ok(x, taps, taps)
-    assert torch.equal(separable_filter(x, taps, taps), ref)
-    monkeypatch.setenv('MMFUSENAS_NO_SEPARABLE_FILTER', '0')
-    monkeypatch.setenv('MMFUSENAS_NO_NUMBA', '1')
-    assert torch.equal(separable_filter(x, taps, taps), ref)
+    with cpu_kernels(separable_filter=False):
+        assert not separable_filter_ok(x, taps, taps)
+        assert torch.equal(separable_filter(x, taps, taps), ref)
+    with cpu_kernels(numba=False):
+        assert torch.equal(separable_filter(x, taps, taps), ref)
 
 
 def test_bad_input_is_a_clear_error():
@@ -154,7 +154,7 @@ def test_bad_input_is_a_clear_error():
 
 
 @pytest.mark.parametrize('padding', ['valid', 'reflect', 'zeros'])
-def test_ssim_map_with_and_without_the_passes(padding, monkeypatch):
+def test_ssim_map_with_and_without_the_passes(padding):
     """The differentiable SSIM through the passes equals its ATen path
     within float32 rounding, values and input gradients."""
     torch.manual_seed(5)
@@ -168,8 +168,8 @@ def test_ssim_map_with_and_without_the_passes(padding, monkeypatch):
         return s.detach(), xi.grad
 
     s1, g1 = run()
-    monkeypatch.setenv('MMFUSENAS_NO_SEPARABLE_FILTER', '1')
-    s0, g0 = run()
+    with cpu_kernels(separable_filter=False):
+        s0, g0 = run()
     # the variances (E[x^2] - mu^2) amplify the filters' rounding: 2e-6
     # here; a wrong window moves SSIM by far more than 1e-5
     assert np.allclose(s1.numpy(), s0.numpy(), rtol=0, atol=1e-5)

@@ -1,8 +1,5 @@
 """Convolutions to few channels as one product over the taps: against
 float64 convolutions, a hand-computed case, the conditions, the callers."""
-import os
-from unittest import mock
-
 import pytest
 import torch
 import torch.nn as nn
@@ -14,6 +11,7 @@ from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
 from mmfusenas.models.ops.tap_product_conv import (
     TAP_PRODUCT_MAX_OUT_CHANNELS, TAP_PRODUCT_MIN_PIXELS, tap_product_conv2d,
     tap_product_ok)
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 #: error bound relative to conv(|x|, |w|) + |b|: the float32 sums over
 #: channels then taps measured at <= 8e-8 of it on these maps (oneDNN's
@@ -93,7 +91,7 @@ def test_conditions_and_errors():
     hooked = nn.Conv2d(16, 1, 3, padding=1)
     hooked.register_forward_hook(lambda *a: None)
     assert not tap_product_ok(hooked, big)
-    with mock.patch.dict(os.environ, {'MMFUSENAS_NO_TAP_PRODUCTS': '1'}):
+    with cpu_kernels(tap_products=False):
         assert not tap_product_ok(conv, big)
         with pytest.raises(ValueError, match='not a case it computes'):
             tap_product_conv2d(_cl(torch.rand(big)), conv)
@@ -110,8 +108,8 @@ def test_callers_take_it_for_few_outputs(monkeypatch):
     module's forward."""
     from mmfusenas.models.ops import winograd_conv as wmod
     if wmod._kernels() is None:         # the chain's Winograd path
-        pytest.skip('Winograd kernels unavailable (numba missing, or '
-                    'MMFUSENAS_NO_WINOGRAD / MMFUSENAS_NO_NUMBA set)')
+        pytest.skip('Winograd kernels unavailable (numba missing, or the '
+                    'cpu_kernels switch winograd / numba off)')
     calls = []
     real = tap_product_conv2d
 

@@ -12,6 +12,7 @@ from mmfusenas.models.ops import (SKFF, TIM_OP_NAMES, AntiAliasDownsample,
                                   box_sum, build_tim_op, guided_filter,
                                   tim_op_cfg)
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 
 def num_params(module):
@@ -275,7 +276,7 @@ def test_residual_up_sample_commuted_order_is_the_official_function(size):
         block.bot[0](conv(x)), block.bot(x), rtol=0, atol=1e-13)
 
 
-def test_residual_up_sample_switch_keeps_the_official_order(monkeypatch):
+def test_residual_up_sample_switch_keeps_the_official_order():
     torch.manual_seed(2)
     block = ResidualUpSample(8)
     x = torch.randn(2, 8, 6, 6).contiguous(memory_format=torch.channels_last)
@@ -286,9 +287,9 @@ def test_residual_up_sample_switch_keeps_the_official_order(monkeypatch):
     commuted = block(x)
     assert seen == [(2, 8, 6, 6)]  # the 1 x 1 on the map before resampling
     torch.testing.assert_close(commuted, official, rtol=0, atol=1e-5)
-    monkeypatch.setenv('MMFUSENAS_NO_COMMUTED_UPSAMPLING', '1')
     seen.clear()
-    assert torch.equal(block(x), official)
+    with cpu_kernels(commuted_upsampling=False):
+        assert torch.equal(block(x), official)
     assert seen == [(2, 8, 12, 12)]  # the official order
 
 
@@ -386,9 +387,8 @@ def test_skip_and_zero():
     assert torch.equal(build_tim_op('zero', 4)(x), torch.zeros_like(x))
 
 
-@pytest.mark.parametrize('switch', ['', '1'])
-def test_residual_up_sample_exported_graph_order(switch, tmp_path,
-                                                 monkeypatch):
+@pytest.mark.parametrize('official_order', [False, True])
+def test_residual_up_sample_exported_graph_order(official_order, tmp_path):
     # an exported graph (NCHW, so the eager order would be the official one)
     # takes the cheaper order unless switched off; ONNX Runtime's output
     # equals the float64 official function within float rounding
@@ -398,15 +398,15 @@ def test_residual_up_sample_exported_graph_order(switch, tmp_path,
     import numpy as np
 
     from mmfusenas.apis.deploy import export_network
-    monkeypatch.setenv('MMFUSENAS_NO_COMMUTED_UPSAMPLING', switch)
     torch.manual_seed(3)
     net = torch.nn.Sequential(ResidualUpSample(8)).eval()
     x = torch.randn(1, 8, 10, 12)
     path = str(tmp_path / 'up.onnx')
-    export_network(net, x, path)
+    with cpu_kernels(commuted_upsampling=not official_order):
+        export_network(net, x, path)
     ops = [n.op_type for n in onnx.load(path).graph.node]
     # top: Conv, PReLU, ConvTranspose, PReLU, Conv; then bot and the sum
-    assert ops[-3:] == (['Resize', 'Conv', 'Add'] if switch else
+    assert ops[-3:] == (['Resize', 'Conv', 'Add'] if official_order else
                         ['Conv', 'Resize', 'Add'])
     assert ops.count('Conv') == 3 and ops.count('Resize') == 1
     ort = pytest.importorskip('onnxruntime')

@@ -1,7 +1,6 @@
 """Winograd F(4 x 4, 3 x 3) convolution (numba transforms + batched
 products) against float64 convolutions, hand-computed cases, its weight
 cache, its conditions and its use in conv chains."""
-import os
 from unittest import mock
 
 import pytest
@@ -16,11 +15,12 @@ from mmfusenas.models.ops.winograd_conv import (WINOGRAD_MIN_PIXELS,
                                                 winograd_conv2d,
                                                 winograd_ok,
                                                 winograd_weight)
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 pytestmark = pytest.mark.skipif(
     wmod._kernels() is None,
-    reason='Winograd kernels unavailable (numba missing, or '
-    'MMFUSENAS_NO_WINOGRAD / MMFUSENAS_NO_NUMBA set)')
+    reason='Winograd kernels unavailable (numba missing, or the '
+    'cpu_kernels switch winograd / numba off)')
 
 #: error bound relative to the magnitude sum conv(|x|, |w|) + |b|: float32
 #: Winograd F(4x4, 3x3) measured at <= 2.7e-6 of it on these maps (oneDNN's
@@ -208,7 +208,7 @@ def test_conditions():
     hooked = _conv(16, 24)
     hooked.register_forward_hook(lambda *a: None)
     assert not winograd_ok(hooked, big)
-    with mock.patch.dict(os.environ, {'MMFUSENAS_NO_WINOGRAD': '1'}):
+    with cpu_kernels(winograd=False):
         assert not winograd_ok(_conv(16, 24), big)
     old = torch.get_num_threads()
     try:
@@ -224,7 +224,7 @@ def test_errors_name_the_problem():
         winograd_conv2d(torch.rand(1, 16, 128, 128), conv)
     with pytest.raises(ValueError, match='not a case it computes'):
         winograd_conv2d(_cl(torch.rand(1, 16, 32, 32)), conv)
-    with mock.patch.dict(os.environ, {'MMFUSENAS_NO_WINOGRAD': '1'}):
+    with cpu_kernels(winograd=False):
         with pytest.raises(RuntimeError, match='not available'):
             winograd_conv2d(_cl(torch.rand(1, 16, 128, 128)), conv)
 
@@ -331,13 +331,12 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         padded = F.pad(_cl(x), (1, 1, 1, 1), mode='reflect')
         assert calls == [] and padded.is_contiguous(
             memory_format=torch.channels_last)
-        monkeypatch.setenv('MMFUSENAS_NO_WINOGRAD', '1')
-        assert torch.equal(conv2d_at_inference(pad_conv.conv, padded),
-                           pad_conv.conv(padded))
+        with cpu_kernels(winograd=False):
+            assert torch.equal(conv2d_at_inference(pad_conv.conv, padded),
+                               pad_conv.conv(padded))
         assert calls == []
     # the reflection-padded conv reads the reflection itself: no padded map
     from torch.profiler import profile
-    monkeypatch.delenv('MMFUSENAS_NO_WINOGRAD')
     with torch.no_grad(), profile() as prof:
         y = pad_conv(_cl(x))
     assert 'aten::reflection_pad2d' not in {e.name for e in prof.events()}
@@ -346,7 +345,7 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         pad_conv.float()
     assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()
     # the modules keep NCHW maps on their own forward (the authors' values
-    # with MMFUSENAS_NO_CHANNELS_LAST=1): no direct few-channel kernel
+    # with the switch channels_last=False): no direct few-channel kernel
     narrow = ReflectPadConv2d(3, 3, 3).eval()
     small = torch.rand(1, 3, 210, 200)
     direct = []
@@ -364,11 +363,10 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         assert direct == [1]
 
 
-def test_chain_without_winograd_is_bit_identical(monkeypatch):
+def test_chain_without_winograd_is_bit_identical():
     layers = _wide_chain()
     x = torch.rand(1, 2, 130, 140)
-    monkeypatch.setenv('MMFUSENAS_NO_WINOGRAD', '1')
-    with torch.no_grad():
+    with cpu_kernels(winograd=False), torch.no_grad():
         assert torch.equal(run_conv_chain(layers, x), layers(x))
 
 

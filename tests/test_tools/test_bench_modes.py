@@ -149,8 +149,8 @@ def test_conv_kernels_mode_times_both_kernels(monkeypatch, capsys,
     from mmfusenas.models.ops import tap_product_conv as tmod
     from mmfusenas.models.ops import winograd_conv as wmod
     if wmod._kernels() is None:
-        pytest.skip('Winograd kernels unavailable (numba missing, or '
-                    'MMFUSENAS_NO_WINOGRAD / MMFUSENAS_NO_NUMBA set)')
+        pytest.skip('Winograd kernels unavailable (numba missing, or the '
+                    'cpu_kernels switch winograd / numba off)')
     bench = _bench('bench_inference.py')
     monkeypatch.setattr(bench, 'CONV_SHAPES', ((32, 32, 128, 128, 'a'),
                                                (32, 3, 128, 128, 'b')))
@@ -239,4 +239,26 @@ def test_vif_agreement_mode_compares_both_filters(tmp_path, monkeypatch,
         'VIF against the reference evaluator']
     assert sorted(rows) == ['a.png', 'b.png']
     assert rows['b.png']['size'] == '50x64'
-    assert FK.USE_FILTER      # switched back after the OpenCV runs
+    # switched back after the OpenCV runs
+    from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+    assert FK.USE_FILTER and get_cpu_kernels().metric_filters
+
+
+def test_inference_switch_modes_turn_one_kernel_off():
+    """bench_inference.py's comparison modes (``nchw``, ``aten_conv``, ...)
+    run the eager network with one CPU kernel switch off for the call."""
+    from mmfusenas.utils.cpu_kernels import SWITCHES, get_cpu_kernels
+    bench = _bench('bench_inference.py')
+    assert set(bench.SWITCH_MODES.values()) <= set(SWITCHES)
+    assert bench.ORT_MODES['ort_no_commuted_upsampling'][1] == dict(
+        export_switches=dict(commuted_upsampling=False))
+    seen = []
+
+    def net(x):
+        seen.append(get_cpu_kernels().as_dict())
+        return x
+
+    for switch in bench.SWITCH_MODES.values():
+        assert bench._eager_without(switch, net, 3) == 3
+        assert [k for k, on in seen[-1].items() if not on] == [switch]
+    assert all(get_cpu_kernels().as_dict().values())

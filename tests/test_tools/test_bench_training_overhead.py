@@ -147,3 +147,44 @@ def test_framework_mode_missing_config_or_data(bench, tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert 'data/toy/' in err and 'fusion_toy.py' in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_kernels_reads_the_switches(bench, monkeypatch):
+    """``--compare-kernels SWITCH=BOOL``; ``--compare-env`` (the old name)
+    also reads the former environment switches ``MMFUSENAS_NO_<S>=1``; an
+    unknown switch or value is refused naming the valid ones."""
+    monkeypatch.setattr(sys, 'argv', [
+        'bench', '--compare-kernels', 'grouped_conv=False',
+        'separable_filter=0'])
+    args = bench.parse_args()
+    assert bench.kernel_switches(args.compare_kernels) == dict(
+        grouped_conv=False, separable_filter=False)
+    monkeypatch.setattr(sys, 'argv', [
+        'bench', '--compare-env', 'MMFUSENAS_NO_PAIRED_PRODUCTS=1',
+        'MMFUSENAS_NO_SEPARABLE_FILTER=1'])
+    args = bench.parse_args()
+    assert bench.kernel_switches(args.compare_kernels) == dict(
+        paired_products=False, separable_filter=False)
+    assert bench.kernel_switches(['MMFUSENAS_OPENCV_FILTERS=1']) == dict(
+        metric_filters=False)
+    with pytest.raises(SystemExit, match="unknown switch 'winogard'; the "
+                       'valid ones are numba, winograd'):
+        bench.kernel_switches(['winogard=False'])
+    with pytest.raises(SystemExit, match='expected SWITCH=BOOL'):
+        bench.kernel_switches(['winograd=maybe'])
+
+
+def test_switched_module_runs_with_its_switch_off(bench):
+    from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+    seen = []
+
+    class Probe(torch.nn.Module):
+
+        def forward(self, x):
+            seen.append(get_cpu_kernels().paired_products)
+            return x
+
+    bench._Switched(Probe(), 'paired_products')(torch.zeros(1))
+    bench._Switched(Probe())(torch.zeros(1))
+    assert seen == [False, True]
+    assert get_cpu_kernels().paired_products

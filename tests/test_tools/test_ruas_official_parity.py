@@ -3,7 +3,8 @@
 CVPR 2021; rebuilt in ``tests/test_tools/ruas_official_reference.py``) on
 real LOL images: the official TPAMI ``lol.pt`` for RUAS_A (noise gate open
 and closed) and seeded CVPR weights for RUAS. Bit for bit with the
-convolutions on ATen as in the authors' code (``MMFUSENAS_NO_DIRECT_CONV=1``);
+convolutions on ATen as in the authors' code (the switch
+``direct_conv=False`` of :mod:`mmfusenas.utils.cpu_kernels`);
 within float rounding with the toolbox's direct few-channel convolutions
 (the default at CPU inference, ``mmfusenas/models/ops/direct_conv.py``)."""
 import os.path as osp
@@ -17,6 +18,7 @@ from PIL import Image
 import mmfusenas.models.ops.direct_conv as DC
 from mmfusenas.registry import MODELS
 from mmfusenas.testing import REPO_ROOT, load_tool
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -52,14 +54,15 @@ def same(a, b, exact):
 
 @pytest.fixture(params=[True, False], ids=['aten', 'direct'])
 def exact(request, monkeypatch):
-    """True: ATen's convolutions (``MMFUSENAS_NO_DIRECT_CONV=1``, bit for
-    bit); False: the direct few-channel convolutions, on these 160 x 240
-    crops too."""
+    """True: ATen's convolutions (``direct_conv=False``, bit for bit);
+    False: the direct few-channel convolutions, on these 160 x 240 crops
+    too."""
     if request.param:
-        monkeypatch.setenv('MMFUSENAS_NO_DIRECT_CONV', '1')
+        with cpu_kernels(direct_conv=False):
+            yield True
     else:
         monkeypatch.setattr(DC, 'DIRECT_MIN_PIXELS', 1)
-    return request.param
+        yield False
 
 
 def test_ruas_a_equals_official_network(shared_data, exact):

@@ -23,6 +23,7 @@ from mmfusenas.apis import TIM_OFFICIAL, fuse_tim_official, init_model
 from mmfusenas.testing import REPO_ROOT as REPO
 from mmfusenas.testing import load_tool
 from mmfusenas.testing.numerics import assert_images_close
+from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 # the small convolutions run faster on one intra-op thread
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -78,8 +79,7 @@ def crop_pair(shared_data, name, tmp_path):
 
 
 @pytest.mark.parametrize('name', ['ivif', 'light', 'ct', 'pet', 'spect'])
-def test_official_protocol_matches_reference(name, shared_data, tmp_path,
-                                            monkeypatch):
+def test_official_protocol_matches_reference(name, shared_data, tmp_path):
     m1, m2, files = official_files(name, tmp_path)
     meta, ckpt = convert(name, files, tmp_path)
     assert meta['num_tensors'] == len(m1.state_dict()) + (
@@ -95,20 +95,21 @@ def test_official_protocol_matches_reference(name, shared_data, tmp_path,
     flips = np.abs(fast.astype(int) - ref)
     assert flips.max() <= 1 and (flips > 0).mean() < 0.01
     # NCHW, the authors' order: bit-identical
-    monkeypatch.setenv('MMFUSENAS_NO_CHANNELS_LAST', '1')
-    ours = fuse_tim_official(model, paths, name)
-    assert ours.dtype == np.uint8 and ours.shape == ref.shape
-    assert len(np.unique(ours)) > 10  # a picture, not a clipped constant
-    np.testing.assert_array_equal(ours, ref)
-    # the quirks matter: without them the images differ
-    if name in ('ivif', 'spect'):
-        plain = fuse_tim_official(model, paths, name, batch_stats=())
-        assert np.abs(plain.astype(int) - ref).max() > 0
-    if name == 'ivif':
-        other = fuse_tim_official(model, paths, name, pad_mode='replicate')
-        ref_rep = R.run_official_script(
-            name, m1, m2, paths, pad=pad, pad_mode='replicate')
-        np.testing.assert_array_equal(other, ref_rep)
+    with cpu_kernels(channels_last=False):
+        ours = fuse_tim_official(model, paths, name)
+        assert ours.dtype == np.uint8 and ours.shape == ref.shape
+        assert len(np.unique(ours)) > 10  # a picture, not a clipped constant
+        np.testing.assert_array_equal(ours, ref)
+        # the quirks matter: without them the images differ
+        if name in ('ivif', 'spect'):
+            plain = fuse_tim_official(model, paths, name, batch_stats=())
+            assert np.abs(plain.astype(int) - ref).max() > 0
+        if name == 'ivif':
+            other = fuse_tim_official(model, paths, name,
+                                      pad_mode='replicate')
+            ref_rep = R.run_official_script(
+                name, m1, m2, paths, pad=pad, pad_mode='replicate')
+            np.testing.assert_array_equal(other, ref_rep)
     # batch statistics never leak into the stored running statistics
     for key, value in init_model(config_of(name), ckpt).state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key

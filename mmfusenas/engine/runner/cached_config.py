@@ -19,7 +19,10 @@ With the environment variable ``MMFUSENAS_CONFIG_TEXT=plain`` the text is
 MMEngine's unformatted one (``Config(..., format_python_code=False)``: the
 same Python, one key per line, without yapf's line breaking), which saves
 the formatting altogether (the test suite sets it; its own tests of this
-module format).
+module format). It is an environment variable, not a config key: it
+decides how the config itself is written (a key would change the text it
+formats), and the test suite sets it once for every process it starts
+(its workers and the tools they run as subprocesses).
 """
 import copy
 import os

@@ -42,6 +42,10 @@ to :class:`mmengine.runner.Runner`:
   stores in every checkpoint is formatted by yapf once per content instead
   of at each of these (:mod:`~mmfusenas.engine.runner.cached_config`); the
   text is MMEngine's.
+- **the CPU kernel switches of the config**: a top-level
+  ``cpu_kernels = dict(winograd=False, ...)`` is applied for the process
+  when the runner is built (:mod:`mmfusenas.utils.cpu_kernels`; an unknown
+  switch is refused, named, before anything else is built).
 """
 import os
 from typing import Callable, Dict, Optional, Union
@@ -57,6 +61,7 @@ from mmfusenas.utils.checkpoint import (CorruptCheckpointError,
                                         load_checked_state,
                                         nonfinite_tensors, read_checkpoint)
 from mmfusenas.utils.cpu_allocator import configure_cpu_allocator
+from mmfusenas.utils.cpu_kernels import apply_cpu_kernels_cfg
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .cached_config import with_cached_text
 from .console_brief import install_console_brief, run_summary
@@ -91,7 +96,9 @@ class ReliableRunner(Runner):
 
     Takes the arguments of :class:`~mmengine.runner.Runner`; the options
     ``load_strict`` and ``work_dir_lock`` are read from ``cfg`` (top-level
-    config keys, both default to True). ``env_cfg.cpu_malloc`` (a dict of
+    config keys, both default to True), and ``cpu_kernels`` (a dict of
+    :class:`~mmfusenas.utils.cpu_kernels.CpuKernels` switches) is applied
+    for the process. ``env_cfg.cpu_malloc`` (a dict of
     :func:`~mmfusenas.utils.cpu_allocator.configure_cpu_allocator`'s
     arguments, or None for glibc's defaults) tunes the CPU allocator.
     """
@@ -101,6 +108,7 @@ class ReliableRunner(Runner):
         # checkpoint (:mod:`.cached_config`)
         kwargs['cfg'] = with_cached_text(kwargs.get('cfg'))
         cfg = kwargs.get('cfg') or {}
+        apply_cpu_kernels_cfg(cfg)
         self._load_strict = bool(cfg.get('load_strict', True))
         self._work_dir_lock: Optional[WorkDirLock] = None
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
@@ -350,8 +358,11 @@ def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
 
     ``cfg.runner_type`` (``'ReliableRunner'`` in ``default_runtime.py``)
     names a runner of :data:`mmfusenas.registry.RUNNERS`; without it,
-    MMEngine's plain :class:`~mmengine.runner.Runner` is built.
+    MMEngine's plain :class:`~mmengine.runner.Runner` is built. Either way
+    the config's ``cpu_kernels`` switches (if any) are applied for the
+    process (:func:`~mmfusenas.utils.cpu_kernels.apply_cpu_kernels_cfg`).
     """
     if cfg.get('runner_type') is None:
+        apply_cpu_kernels_cfg(cfg)
         return Runner.from_cfg(with_cached_text(cfg))
     return RUNNERS.build(cfg)

@@ -126,10 +126,10 @@ def _gauss1d(n: int, sigma: float) -> np.ndarray:
     return g / g.sum()
 
 
-#: Set ``MMFUSENAS_NO_MALLOC_TUNING=1`` (read at import) to leave glibc's
-#: malloc thresholds alone (see :func:`_keep_freed_memory`).
-MALLOC_TUNING = os.environ.get('MMFUSENAS_NO_MALLOC_TUNING', '').strip(
-).lower() in ('', '0', 'false', 'no', 'off')
+#: Set it to False (before the first metric call of the process) to leave
+#: glibc's malloc thresholds alone (see :func:`_keep_freed_memory`; e.g.
+#: ``benchmarks/bench_fusion_metrics.py --no-malloc-tuning``).
+MALLOC_TUNING = True
 _MALLOC_TUNED = []
 
 

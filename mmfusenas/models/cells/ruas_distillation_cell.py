@@ -180,7 +180,7 @@ class RUASDistillationCell(nn.Module):
         few channels, :meth:`_edge_act`), the four distilled maps written
         straight into the fusion conv's input (no concatenation). Same
         operands and order as the torch chain; bit-identical to it where
-        the convolutions run on ATen (``MMFUSENAS_NO_DIRECT_CONV=1``)."""
+        the convolutions run on ATen (the switch ``direct_conv=False``)."""
         c = x.shape[1]
         cat = x.new_empty((x.shape[0], 4 * c) + tuple(x.shape[2:]))
         refined = x

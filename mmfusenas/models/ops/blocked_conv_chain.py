@@ -36,8 +36,8 @@ to one to three channels as one product over the taps
 (:mod:`~mmfusenas.models.ops.tap_product_conv`), the others by oneDNN on
 the channels-last maps. Its output then equals ``layers(x)`` within float
 rounding (Winograd's transforms and the tap products sum in another
-order), not bit for bit; ``MMFUSENAS_NO_WINOGRAD=1`` keeps the blocked
-path above.
+order), not bit for bit; the switch ``winograd=False``
+(:mod:`mmfusenas.utils.cpu_kernels`) keeps the blocked path above.
 
 :func:`channels_last_at_inference` is the other way to spare the reorders,
 for networks that are not plain chains (reflection padding, PReLU,
@@ -57,7 +57,7 @@ import torch
 import torch.nn as nn
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
-from mmfusenas.utils.numba_kernels import env_flag
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
 from .tap_product_conv import tap_product_conv2d, tap_product_ok
 from .winograd_conv import winograd_conv2d, winograd_ok
 
@@ -121,10 +121,10 @@ def channels_last_at_inference(x: torch.Tensor) -> torch.Tensor:
     (inference on a contiguous 4-D float32 CPU tensor, oneDNN enabled);
     otherwise ``x`` itself.
 
-    Set ``MMFUSENAS_NO_CHANNELS_LAST=1`` to keep NCHW (the authors'
-    summation order, bit-identical outputs).
+    The switch ``channels_last=False`` (:mod:`mmfusenas.utils.cpu_kernels`)
+    keeps NCHW (the authors' summation order, bit-identical outputs).
     """
-    if blocked_layout_ok(x) and not env_flag('MMFUSENAS_NO_CHANNELS_LAST'):
+    if blocked_layout_ok(x) and get_cpu_kernels().channels_last:
         return channels_last_strides(x)
     return x
 

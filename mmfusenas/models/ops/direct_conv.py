@@ -29,8 +29,9 @@ pixels per map), for a plain ``nn.Conv2d`` (stride 1, no
 groups, zero padding) of at most :data:`DIRECT_MAX_CHANNEL_PRODUCT` input
 x output channels (1 x 1 kernels only with an epilogue: alone, ATen's
 matrix product is as fast), and never with
-``MMFUSENAS_NO_DIRECT_CONV=1`` (the convolutions of the authors' code, bit
-for bit, e.g. for parity checks) or ``MMFUSENAS_NO_NUMBA=1``.
+the switch ``direct_conv=False`` of :mod:`mmfusenas.utils.cpu_kernels`
+(the convolutions of the authors' code, bit for bit, e.g. for parity
+checks) or ``numba=False``.
 """
 import threading
 from typing import Optional
@@ -40,8 +41,9 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.utils.module_hooks import has_forward_hooks
-from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
-                                           kernel_array, kernel_scope)
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+from mmfusenas.utils.numba_kernels import (compile_once, kernel_array,
+                                           kernel_scope)
 from .blocked_conv_chain import (blocked_layout_ok,
                                  channels_last_inference_ok)
 from .tap_product_conv import tap_product_conv2d, tap_product_ok
@@ -307,7 +309,8 @@ def _compile(numba):
 
 
 def _kernel():
-    if env_flag('MMFUSENAS_NO_NUMBA') or env_flag('MMFUSENAS_NO_DIRECT_CONV'):
+    switches = get_cpu_kernels()
+    if not (switches.numba and switches.direct_conv):
         return None
     return compile_once(_KERNELS, _LOCK, _compile, 'direct convolution')
 
@@ -332,8 +335,8 @@ def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
         kernel larger than 1 x 1 (unless ``epilogue``), at most
         :data:`DIRECT_MAX_CHANNEL_PRODUCT` input x output channels,
         float32 CPU weights; a map of at least :data:`DIRECT_MIN_PIXELS`
-        pixels; the kernel available (numba installed, neither
-        ``MMFUSENAS_NO_DIRECT_CONV`` nor ``MMFUSENAS_NO_NUMBA`` set).
+        pixels; the kernel available (numba installed, the switches
+        ``direct_conv`` and ``numba`` on).
     """
     if type(conv) is not nn.Conv2d or not blocked_layout_ok(x):
         return False
@@ -434,7 +437,8 @@ def conv2d_at_inference(conv: nn.Module,
         x (Tensor): its input.
         direct (bool): allow the direct few-channel kernel (on NCHW maps;
             False keeps such maps on the module's forward, e.g. where
-            ``MMFUSENAS_NO_CHANNELS_LAST=1`` promises the authors' values).
+            the switch ``channels_last=False`` promises the authors'
+            values).
             Defaults to True.
     """
     if direct and direct_conv_ok(conv, x):

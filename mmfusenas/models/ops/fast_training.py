@@ -43,7 +43,8 @@ gradients within 1e-3 of the gradient norm).
 The compiled pass is used on float32 CPU tensors while autograd records
 (not under ``create_graph``: a second-order backward, as in DARTS'
 second-order step, runs a differentiable torch formula instead); without
-numba or with ``MMFUSENAS_NO_NUMBA=1`` :class:`FastPReLU` is ATen's PReLU.
+numba or with the switch ``numba=False``
+(:mod:`mmfusenas.utils.cpu_kernels`) :class:`FastPReLU` is ATen's PReLU.
 """
 import threading
 from typing import List, Optional, Tuple
@@ -53,7 +54,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.utils.numba_kernels import compile_once, env_flag, kernel_array
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+from mmfusenas.utils.numba_kernels import compile_once, kernel_array
 from .grouped_conv import FastGroupedConv2d, is_one_output_grouped_conv
 from .layout import is_channels_last
 
@@ -110,7 +112,7 @@ def _build(numba):
 
 
 def _kernel():
-    if env_flag('MMFUSENAS_NO_NUMBA'):
+    if not get_cpu_kernels().numba:
         return None
     return compile_once(_KERNELS, _LOCK, _build, 'PReLU backward')
 
@@ -258,12 +260,13 @@ def paired_weight_grad(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 def paired_products_ok(x: torch.Tensor) -> bool:
     """Whether :class:`PointwiseConv2d` uses the pixel-pair products for
     the channels-last ``x``: while autograd records, float32 on the CPU,
-    not traced / compiled, ``MMFUSENAS_NO_PAIRED_PRODUCTS`` unset."""
+    not traced / compiled, the switch ``paired_products`` on
+    (:mod:`mmfusenas.utils.cpu_kernels`)."""
     return torch.is_grad_enabled() and x.device.type == 'cpu' \
         and x.dtype == torch.float32 and not torch.jit.is_tracing() \
         and not torch.jit.is_scripting() \
         and not torch.compiler.is_compiling() \
-        and not env_flag('MMFUSENAS_NO_PAIRED_PRODUCTS')
+        and get_cpu_kernels().paired_products
 
 
 class _PointwiseFunction(torch.autograd.Function):
@@ -296,7 +299,7 @@ class PointwiseConv2d(nn.Conv2d):
     While autograd records (training, :func:`paired_products_ok`), the
     products with :data:`PAIRED_COLUMNS` result columns —
     forward, input gradient and weight gradient each on its own — run on
-    pixel pairs (:func:`paired_mm`); ``MMFUSENAS_NO_PAIRED_PRODUCTS=1``
+    pixel pairs (:func:`paired_mm`); the switch ``paired_products=False``
     keeps ``F.linear``. Other inputs take ``nn.Conv2d``'s path. The output
     is channels-last too.
     """

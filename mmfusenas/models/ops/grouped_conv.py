@@ -36,8 +36,8 @@ the map allows, on a channels-last float32 CPU input while autograd records,
 not traced / compiled, with at most :data:`GROUPED_MAX_THREADS` torch
 threads (the passes run on one thread). A second-order backward
 (``create_graph``) uses ``torch.nn.grad``'s differentiable formulas.
-``MMFUSENAS_NO_GROUPED_CONV=1`` (or ``MMFUSENAS_NO_NUMBA=1``) keeps ATen's
-convolution.
+The switch ``grouped_conv=False`` (or ``numba=False``) of
+:mod:`mmfusenas.utils.cpu_kernels` keeps ATen's convolution.
 """
 import threading
 from typing import Optional, Tuple
@@ -47,8 +47,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
-                                           kernel_array, kernel_scope)
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+from mmfusenas.utils.numba_kernels import (compile_once, kernel_array,
+                                           kernel_scope)
 from .layout import is_channels_last
 
 __all__ = [
@@ -214,7 +215,8 @@ def _build(numba):
 
 
 def _kernels():
-    if env_flag('MMFUSENAS_NO_NUMBA') or env_flag('MMFUSENAS_NO_GROUPED_CONV'):
+    switches = get_cpu_kernels()
+    if not (switches.numba and switches.grouped_conv):
         return None
     return compile_once(_KERNELS, _LOCK, _build, 'grouped convolution')
 

@@ -16,8 +16,9 @@ propagated, ``x > 0 ? x : x * slope``).
 They are used only without autograd, outside compilation / tracing /
 dispatch modes, on contiguous float32 CPU tensors
 (:func:`fused_ok`); numba compiles them on first use (``cache=True``: later
-processes load them). Without numba, or with ``MMFUSENAS_NO_NUMBA=1``, the
-modules keep their torch chains.
+processes load them). Without numba, or with the switch ``numba=False``
+(:mod:`mmfusenas.utils.cpu_kernels`), the modules keep their torch
+chains.
 """
 import threading
 from typing import Optional
@@ -25,8 +26,9 @@ from typing import Optional
 import numpy as np
 import torch
 
-from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
-                                           kernel_array, kernel_scope)
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+from mmfusenas.utils.numba_kernels import (compile_once, kernel_array,
+                                           kernel_scope)
 from .blocked_conv_chain import blocked_layout_ok
 
 __all__ = ['FUSED_MIN_PIXELS', 'fused_ok', 'ruas_kernels', 'same_plain']
@@ -205,8 +207,8 @@ class _RUASKernels:
 
 def ruas_kernels() -> Optional[_RUASKernels]:
     """The compiled kernels, or None (numba missing, compilation failed, or
-    ``MMFUSENAS_NO_NUMBA=1``)."""
-    if env_flag('MMFUSENAS_NO_NUMBA'):
+    the switch ``numba=False``)."""
+    if not get_cpu_kernels().numba:
         return None
     return compile_once(_KERNELS, _LOCK, _RUASKernels, 'RUAS passes')
 

@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.numba_kernels import env_flag
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
 from .layout import is_channels_last
 
 
@@ -111,8 +111,9 @@ class ResidualUpSample(nn.Module):
     the official one; values differ by float rounding only
     (``tests/test_models/test_tim_ops.py``). Eager NCHW maps keep the
     official order, so that the NCHW pass stays bit-identical to the
-    authors' code; ``MMFUSENAS_NO_COMMUTED_UPSAMPLING=1`` keeps it
-    everywhere. ``bot`` keeps the official modules and state-dict keys.
+    authors' code; the switch ``commuted_upsampling=False``
+    (:mod:`mmfusenas.utils.cpu_kernels`) keeps it everywhere. ``bot``
+    keeps the official modules and state-dict keys.
 
     Args:
         channels (int): input channels ``n`` (even).
@@ -135,7 +136,7 @@ class ResidualUpSample(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (is_channels_last(x) or torch.compiler.is_compiling()
                 or torch.onnx.is_in_onnx_export()) \
-                and not env_flag('MMFUSENAS_NO_COMMUTED_UPSAMPLING'):
+                and get_cpu_kernels().commuted_upsampling:
             resample, conv = self.bot
             return self.top(x) + resample(conv(x))
         return self.top(x) + self.bot(x)

@@ -31,17 +31,19 @@ autograd through the convolutions and against float64).
 Conditions for the compiled passes: a float32 CPU input (and kernels), not
 traced / scripted / compiled, no Python dispatch or function mode (FLOP
 counters see the convolutions), at most :data:`FILTER_MAX_THREADS` torch
-threads (the passes run on one thread), numba available, neither
-``MMFUSENAS_NO_SEPARABLE_FILTER=1`` nor ``MMFUSENAS_NO_NUMBA=1``; the
-kernels carry no gradient (constants). Otherwise the two convolutions run.
+threads (the passes run on one thread), numba available, the switches
+``separable_filter`` and ``numba`` of :mod:`mmfusenas.utils.cpu_kernels`
+on; the kernels carry no gradient (constants). Otherwise the two
+convolutions run.
 """
 import threading
 
 import torch
 import torch.nn.functional as F
 
-from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
-                                           kernel_array, kernel_scope)
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+from mmfusenas.utils.numba_kernels import (compile_once, kernel_array,
+                                           kernel_scope)
 from .blocked_conv_chain import plain_eager_mode
 
 __all__ = ['FILTER_MAX_THREADS', 'separable_filter', 'separable_filter_ok']
@@ -161,8 +163,8 @@ def _build(numba):
 
 
 def _kernels():
-    if env_flag('MMFUSENAS_NO_NUMBA') or env_flag(
-            'MMFUSENAS_NO_SEPARABLE_FILTER'):
+    switches = get_cpu_kernels()
+    if not (switches.numba and switches.separable_filter):
         return None
     return compile_once(_KERNELS, _LOCK, _build, 'separable filter')
 

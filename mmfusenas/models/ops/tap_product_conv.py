@@ -26,8 +26,9 @@ plain ``nn.Conv2d`` (stride 1, one
 group, zero padding of at most the kernel's reach) has at most
 :data:`TAP_PRODUCT_MAX_OUT_CHANNELS` output and at least
 :data:`TAP_PRODUCT_MIN_CHANNELS` input channels on a map of at least
-:data:`TAP_PRODUCT_MIN_PIXELS` pixels, never with
-``MMFUSENAS_NO_TAP_PRODUCTS=1`` (oneDNN's convolution). Callers:
+:data:`TAP_PRODUCT_MIN_PIXELS` pixels, never with the
+switch ``tap_products=False`` of :mod:`mmfusenas.utils.cpu_kernels`
+(oneDNN's convolution). Callers:
 :func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain` (its
 channels-last path) and
 :func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference`.
@@ -38,7 +39,7 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.utils.module_hooks import has_forward_hooks
-from mmfusenas.utils.numba_kernels import env_flag
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
 from .winograd_conv import check_channels_last_map
 
 __all__ = [
@@ -76,7 +77,7 @@ def tap_product_ok(conv: nn.Module, shape: Tuple[int, int, int,
         :data:`TAP_PRODUCT_MIN_CHANNELS` input channels, float32 CPU
         weight (and bias); a map of at least
         :data:`TAP_PRODUCT_MIN_PIXELS` pixels;
-        ``MMFUSENAS_NO_TAP_PRODUCTS`` not set.
+        the switch ``tap_products`` on.
     """
     if type(conv) is not nn.Conv2d or has_forward_hooks(conv):
         return False
@@ -95,7 +96,7 @@ def tap_product_ok(conv: nn.Module, shape: Tuple[int, int, int,
                              conv.padding):
         if p > d * (k - 1) or size + 2 * p - d * (k - 1) < 1:
             return False
-    return not env_flag('MMFUSENAS_NO_TAP_PRODUCTS')
+    return get_cpu_kernels().tap_products
 
 
 def tap_product_conv2d(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:

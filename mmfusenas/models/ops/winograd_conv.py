@@ -40,10 +40,10 @@ least :data:`WINOGRAD_MIN_CHANNELS` input and
 :data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a float32 CPU weight,
 at most :data:`WINOGRAD_MAX_THREADS` torch threads (the transforms run on
 one thread, the products on all) and a map of at least
-:data:`WINOGRAD_MIN_PIXELS` pixels; never with ``MMFUSENAS_NO_WINOGRAD=1``
-(oneDNN's convolutions, the authors' values bit for bit) or
-``MMFUSENAS_NO_NUMBA=1``. The callers, at inference on channels-last
-maps:
+:data:`WINOGRAD_MIN_PIXELS` pixels; never with the switch
+``winograd=False`` of :mod:`mmfusenas.utils.cpu_kernels` (oneDNN's
+convolutions, the authors' values bit for bit) or ``numba=False``. The
+callers, at inference on channels-last maps:
 :func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain` (conv /
 ReLU chains),
 :func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference` (single
@@ -61,8 +61,9 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.utils.module_hooks import has_forward_hooks
-from mmfusenas.utils.numba_kernels import (compile_once, env_flag,
-                                           kernel_array, kernel_scope)
+from mmfusenas.utils.cpu_kernels import get_cpu_kernels
+from mmfusenas.utils.numba_kernels import (compile_once, kernel_array,
+                                           kernel_scope)
 
 __all__ = [
     'TILE_BLOCK', 'WINOGRAD_MAX_THREADS', 'WINOGRAD_MIN_CHANNELS',
@@ -237,7 +238,8 @@ def _compile(numba):
 
 
 def _kernels():
-    if env_flag('MMFUSENAS_NO_NUMBA') or env_flag('MMFUSENAS_NO_WINOGRAD'):
+    switches = get_cpu_kernels()
+    if not (switches.numba and switches.winograd):
         return None
     return compile_once(_KERNELS, _LOCK, _compile, 'Winograd convolution')
 
@@ -311,8 +313,8 @@ def winograd_ok(conv: nn.Module,
         :data:`WINOGRAD_MIN_OUT_CHANNELS` output channels, a float32 CPU
         weight (and bias); a map of at least :data:`WINOGRAD_MIN_PIXELS`
         pixels; at most :data:`WINOGRAD_MAX_THREADS` torch threads; the
-        kernels available (numba installed, neither
-        ``MMFUSENAS_NO_WINOGRAD`` nor ``MMFUSENAS_NO_NUMBA`` set).
+        kernels available (numba installed, the switches ``winograd``
+        and ``numba`` on).
     """
     if type(conv) is not nn.Conv2d:
         return False
@@ -378,7 +380,7 @@ def winograd_conv2d(x: torch.Tensor,
     if kernels is None:
         raise RuntimeError(
             'winograd_conv2d: the compiled kernels are not available (numba '
-            'missing, or MMFUSENAS_NO_WINOGRAD / MMFUSENAS_NO_NUMBA set): '
+            'missing, or the cpu_kernels switch winograd / numba off): '
             'call it only where winograd_ok holds')
     if not winograd_ok(conv, tuple(x.shape), reflect):
         raise ValueError(
