@@ -654,7 +654,8 @@ def run(args: argparse.Namespace) -> dict:
                     result[d][method.name] = {'absent': method.absent}
                 continue
             model = init_model(method.config, method.checkpoint,
-                               cfg_options=method.cfg_options or None)
+                               cfg_options=method.cfg_options or None,
+                               optimize='cpu_kernels')
             cost = measure_cost(model, args.cost_size, args.threads,
                                 args.repeats, tmp)
             for d, mods in folders.items():

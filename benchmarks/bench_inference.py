@@ -48,6 +48,12 @@ weights). Multi-input networks run as one packed tensor
 (:class:`mmfusenas.apis.PackedInputs`; HQS's kernel centred in an H x W
 plane).
 
+Every toolbox network runs with the toolbox's CPU kernels swapped in
+(:func:`mmfusenas.cpu_ops.apply_cpu_kernels`, ``optimize='cpu_kernels'``
+of :func:`mmfusenas.apis.init_model`, the default of the inference tools),
+in every mode below; the kernel classes run their plain forward where a
+kernel does not apply (CUDA, export, ``torch.compile``, tracing).
+
 Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 ``fold_bn`` (BatchNorm folded into the convs); ``channels_last``;
 ``fold_bn+channels_last``; ``onnxruntime`` (folded network exported to ONNX
@@ -136,6 +142,7 @@ sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (  # noqa: E402
     PackedInputs, export_network, init_model, optimize_for_inference)
+from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
 from mmfusenas.models.enhancers import to_uint8  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
@@ -728,6 +735,9 @@ def run_entry(name: str, args, tmp: str) -> dict:
     else:
         net, official, official_modules = dict(
             dcnas=build_dcnas, hbl=build_hbl, hqs=build_hqs)[family](tmp)
+    # the toolbox's inference path: its CPU kernels swapped in (every mode
+    # is built from this network)
+    apply_cpu_kernels(net)
     net = net.to(device)
     for m in official_modules:
         m.to(device)
@@ -1130,6 +1140,7 @@ def main_tim_cost() -> None:
             cfg = Config.fromfile(osp.join(ROOT, 'configs', 'tim', cfg_name))
             torch.manual_seed(0)
             model = MODELS.build(cfg.model)
+            apply_cpu_kernels(model)  # the toolbox's inference path
             div = model.data_preprocessor.pad_size_divisor
             shape = tuple(-(-s // div) * div for s in args.shape)
             if shape != tuple(args.shape):
@@ -1234,7 +1245,8 @@ def read_rgb(path: str) -> torch.Tensor:
 
 
 def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
-    """The variant's network (official weights converted when given)."""
+    """The variant's network (official weights converted when given), with
+    the toolbox's CPU kernels swapped in (its inference path)."""
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'ruas', VARIANTS[variant][0]))
     torch.manual_seed(0)
@@ -1248,6 +1260,7 @@ def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
         state_dict, _ = converter.convert_state_dict(
             official, model.state_dict(), scene_only=variant == 'RUAS_s')
         model.load_state_dict(state_dict, strict=True)
+    apply_cpu_kernels(model)
     return model.network.eval()
 
 
@@ -1352,9 +1365,9 @@ Usage::
 For each shape (input -> output channels, map size; the network that has
 it) one convolution with seeded weights on a channels-last map, one torch
 thread: oneDNN's direct kernel (``conv(x)``),
-:func:`mmfusenas.models.ops.winograd_conv.winograd_conv2d` and, up to 16
+:func:`mmfusenas.cpu_ops.winograd_conv.winograd_conv2d` and, up to 16
 output channels,
-:func:`mmfusenas.models.ops.tap_product_conv.tap_product_conv2d`, each
+:func:`mmfusenas.cpu_ops.tap_product_conv.tap_product_conv2d`, each
 forced where its rule declines the shape, interleaved, median of
 ``--repeats`` passes. Winograd's pass is split into its parts, each
 timed over the map's full blocks of tiles: the compiled input transform,
@@ -1379,7 +1392,7 @@ def _winograd_parts(x, conv) -> Tuple[Callable, Callable, Callable]:
     """Three passes over the full blocks of tiles of ``x``: input
     transform, products, output transform (as :func:`winograd_conv2d`
     runs them block by block), on buffers of their own."""
-    from mmfusenas.models.ops import winograd_conv as wmod
+    from mmfusenas.cpu_ops import winograd_conv as wmod
     forward, backward = wmod._kernels()
     n, c, h, w = x.shape
     wt = wmod.winograd_weight(conv.weight)
@@ -1410,8 +1423,8 @@ def main_conv_kernels() -> dict:
     args = parser.parse_args()
     if args.results_json:
         check_record_path(args.results_json)
-    from mmfusenas.models.ops import tap_product_conv as tmod
-    from mmfusenas.models.ops import winograd_conv as wmod
+    from mmfusenas.cpu_ops import tap_product_conv as tmod
+    from mmfusenas.cpu_ops import winograd_conv as wmod
     if wmod._kernels() is None:
         sys.exit('--mode conv_kernels times the compiled Winograd passes: '
                  'needs numba, with the cpu_kernels switches winograd and '

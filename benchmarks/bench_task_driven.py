@@ -578,7 +578,8 @@ def make_images(method, identity: dict, data: DataSet, work_dir: str
         return rel
     device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
     model = init_model(method.config, method.checkpoint, device=device,
-                       cfg_options=method.cfg_options or None)
+                       cfg_options=method.cfg_options or None,
+                       optimize='cpu_kernels')
     dataset = FUSION_REAL.build_pairs(
         {m: osp.join(data.folder, m) for m in SOURCES},
         test_pipeline_cfg(model.cfg), None)

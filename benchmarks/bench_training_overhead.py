@@ -12,8 +12,11 @@ Usage::
 
 Per config, the model of the config is built twice from the same seed: the
 compound model (``FusionDetector`` / ``FusionSegmentor``) and, for the
-baseline, the task model of a second copy alone. Both get the optimizer of
-the config (``optim_wrapper``: AdamW, gradient clipping). The toy data are
+baseline, the task model of a second copy alone. Both get the CPU kernels
+as the runner puts them in (the config's ``cpu_kernel_transform``,
+``'training'`` by default: :func:`mmfusenas.cpu_ops.apply_cpu_kernels`
+with ``training=True``, N_F on the fast training path) and the optimizer
+of the config (``optim_wrapper``: AdamW, gradient clipping). The toy data are
 generated into a temporary folder (``--data-dir`` reuses one) and read by the
 config's own train loader.
 
@@ -39,8 +42,9 @@ the same rounds, to check that the parts add up. Reported: medians over
 rounds; the fusion overhead = compound step - task-alone step (both
 without data loading), as a fraction of the task-alone step (target
 <= 100 % on the toy configs). ``--compare-plain`` also times, in the same
-rounds, the compound model with ``fast_pre_training=False`` (the before of
-the fast training path); ``--compare-kernels SWITCH=BOOL ...`` the
+rounds, the plain compound model (built without
+:func:`~mmfusenas.cpu_ops.apply_cpu_kernels`: the before of the fast
+training path); ``--compare-kernels SWITCH=BOOL ...`` the
 compound step of the same model with CPU kernel switches set
 (:mod:`mmfusenas.utils.cpu_kernels`, e.g. ``grouped_conv=False``: one
 kernel switch's before / after; ``--compare-env`` is its old name, which
@@ -92,6 +96,9 @@ import mmfusenas  # noqa: E402,F401
 from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
+from mmfusenas.engine.runner.reliable_runner import (  # noqa: E402
+    check_cpu_kernel_transform)
 from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
@@ -131,9 +138,9 @@ def parse_args():
                    'memory format')
     p.add_argument('--compare-plain', action='store_true',
                    help='also time, in the same rounds, the compound step '
-                   'with fast_pre_training=False (N_F in NCHW with '
-                   "PyTorch's PReLU and 1x1 kernels): before / after of the "
-                   'fast training path side by side')
+                   'of the plain model (no apply_cpu_kernels: N_F in NCHW '
+                   "with PyTorch's PReLU and 1x1 kernels): before / after "
+                   'of the fast training path side by side')
     p.add_argument('--compare-kernels', '--compare-env', nargs='+',
                    default=None, metavar='SWITCH=BOOL',
                    dest='compare_kernels',
@@ -280,6 +287,17 @@ class _ChannelsLast(torch.nn.Module):
         return data
 
 
+def with_cpu_kernels(model, cfg: Config):
+    """``model`` with the CPU kernels the runner puts into it for ``cfg``
+    (its ``cpu_kernel_transform``: ``'training'``, the default, also puts
+    N_F on the fast training path; ``'inference'``; None: the plain
+    model)."""
+    transform = check_cpu_kernel_transform(cfg)
+    if transform is not None:
+        apply_cpu_kernels(model, training=transform == 'training')
+    return model
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """The config at ``path`` (relative to the repository or absolute)
     with ``cfg_options`` (``--cfg-options``) merged in."""
@@ -303,9 +321,11 @@ def run_config(path, args, data_root):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
+    with_cpu_kernels(model, cfg)
     torch.manual_seed(0)
     alone = MODELS.build(cfg.model)
     alone.init_weights()
+    with_cpu_kernels(alone, cfg)
     model.to(DEVICE)
     alone.to(DEVICE)
     task = alone.task_model
@@ -316,7 +336,7 @@ def run_config(path, args, data_root):
     plain = optim_p = None
     if args.compare_plain:
         torch.manual_seed(0)
-        plain = MODELS.build(dict(cfg.model, fast_pre_training=False))
+        plain = MODELS.build(cfg.model)     # no apply_cpu_kernels
         plain.init_weights()
         plain.to(DEVICE)
         plain.train()
@@ -385,6 +405,13 @@ def run_config(path, args, data_root):
     return cfg, med, loader_cfg['batch_size'], macs
 
 
+def _transform_text(results: dict) -> str:
+    """How the compound model of a result got its CPU kernels."""
+    transform = results.get('cpu_kernel_transform')
+    return ('plain, no CPU kernels' if transform is None else
+            f'cpu_kernel_transform={transform!r}')
+
+
 def _record_tables(results: dict, configs) -> dict:
     """The record's tables: per config, one row per step kind, the parts
     and the step in ms and the overhead in % of the task step."""
@@ -393,9 +420,9 @@ def _record_tables(results: dict, configs) -> dict:
         name = osp.splitext(osp.basename(path))[0]
         res = results[name]
         rows = {}
-        kinds = [('compound (fast_pre_training, the default)', res)]
+        kinds = [(f'compound ({_transform_text(res)})', res)]
         if 'plain' in res:
-            kinds.append(('compound, fast_pre_training=False',
+            kinds.append(('compound, plain (no apply_cpu_kernels)',
                           res['plain']))
         if 'kernels' in res:
             kinds.append((
@@ -472,6 +499,7 @@ def main_overhead():
                   '(median), '
                   f'{torch.get_num_threads()} threads, '
                   f'{"channels-last" if args.channels_last else "NCHW"}, '
+                  f'CPU kernels: {_transform_text(cfg)}, '
                   + (f'cfg-options {args.cfg_options}, '
                      if args.cfg_options else '') + 'load '
                   f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}')
@@ -483,7 +511,7 @@ def main_overhead():
                   f'{fusion_only / task_alone * 100:.1f} %')
             fracs = {}
             for key, label, ours in (
-                    ('plain', 'plain N_F (fast_pre_training=False)',
+                    ('plain', 'plain N_F (no apply_cpu_kernels)',
                      'the fast path'),
                     ('kernels', f'with {_switches_text(switches)}',
                      'the default')):
@@ -499,6 +527,7 @@ def main_overhead():
             results[name] = dict(
                 device=args.device,
                 batch=bs,
+                cpu_kernel_transform=check_cpu_kernel_transform(cfg),
                 compound_ms=round(c['total'] * 1e3, 1),
                 task_alone_ms=round(task_alone * 1e3, 1),
                 overhead_pct=round(frac * 100, 1),
@@ -932,9 +961,10 @@ Usage::
         --mode kernels [--batch 8] [--size 128] [--repeats 15]
 
 For each operator of the fast training path that replaces an ATen kernel
-(``mmfusenas/models/ops/grouped_conv.py``, ``fast_training.py``) or
-computes a block in a cheaper order (``ResidualUpSample`` on channels-last
-maps, ``sampling.py``: against the official order), at the
+(``mmfusenas/cpu_ops/grouped_conv.py``, ``fast_training.py``) or
+computes a block in a cheaper order (``CpuResidualUpSample`` on
+channels-last maps, ``mmfusenas/cpu_ops/modules/tim.py``: against the
+official order), at the
 batch and sizes of TIM's stage-1 N_F in the toy configs (8 channels at
 ``--size``, 16 at half, 32 at a quarter): the forward and the forward +
 backward (input and parameter gradients) of the fast module and of the
@@ -948,7 +978,8 @@ writes the table as a results record.
 def _kernel_cases(batch: int, size: int):
     """``(name, aten module, fast module, input shape)`` of the fast-path
     operators at the toy N_F's shapes."""
-    from mmfusenas.models.ops import FastGroupedConv2d, FastPReLU
+    from mmfusenas.cpu_ops.fast_training import FastPReLU
+    from mmfusenas.cpu_ops.grouped_conv import FastGroupedConv2d
     cases = []
     for cin, groups, d, s in ((8, 8, 2, size), (16, 8, 1, size),
                               (24, 8, 1, size), (16, 16, 2, size // 2),
@@ -970,7 +1001,7 @@ def _kernel_cases(batch: int, size: int):
         cases.append((f'PReLU backward, {ch} channels', ref, fast,
                       (batch, ch, s, s)))
     # 1 x 1 convolutions with 8 outputs: products on pixel pairs, or F.linear
-    from mmfusenas.models.ops import PointwiseConv2d
+    from mmfusenas.cpu_ops.fast_training import PointwiseConv2d
     for cin in (8, 16):
         torch.manual_seed(0)
         conv = PointwiseConv2d(cin, 8, 1)
@@ -978,12 +1009,12 @@ def _kernel_cases(batch: int, size: int):
                       _Switched(conv, 'paired_products'),
                       _Switched(conv), (batch, cin, size, size)))
     # residual up-sampling 16 -> 8 (half size -> size): the official order
-    # (bilinear, then the 1 x 1) against the 1 x 1 first
+    # (bilinear, then the 1 x 1) against the 1 x 1 first (its CPU kernel
+    # class, with the fast training path)
     from mmfusenas.models.ops import ResidualUpSample
-    from mmfusenas.models.ops.fast_training import enable_fast_training
     torch.manual_seed(0)
     block = ResidualUpSample(16)
-    enable_fast_training(block)
+    apply_cpu_kernels(block, training=True)
     cases.append(('residual up-sampling 16 -> 8, 1x1 before the bilinear',
                   _Switched(block, 'commuted_upsampling'),
                   _Switched(block), (batch, 16, size // 2, size // 2)))
@@ -1028,7 +1059,7 @@ class _GaussianWindow(torch.nn.Module):
         self.register_buffer('taps', gaussian_kernel1d(11, 1.5))
 
     def forward(self, x):
-        from mmfusenas.models.ops import separable_filter
+        from mmfusenas.cpu_ops.separable_filter import separable_filter
         return separable_filter(x, self.taps, self.taps)
 
 
@@ -1153,9 +1184,11 @@ trainings of the config's network run in one process:
   the guard's optimizer pre-hook); their sum is checked against
   ``run_iter`` (within 5 %).
 * **plain**: a second ``ImageFusor`` built from the config, started from
-  the toolbox model's weights: its ``fusion_net`` and its loss modules
-  called directly (the sources through the fusor's ``preprocess``, the
-  output through ``postprocess``, the weighted losses summed), a plain
+  the toolbox model's weights and with the CPU kernels the runner put
+  into it (the config's ``cpu_kernel_transform``): its ``fusion_net`` and
+  its loss modules called directly (the sources through the fusor's
+  ``preprocess``, the output through ``postprocess``, the weighted losses
+  summed), a plain
   ``torch.optim`` optimizer of the config's type and settings (Adam, same
   lr), ``loss.backward()``, ``step()``, ``zero_grad()``: no data
   preprocessor, runner, hooks or optimizer wrapper. Its batches are
@@ -1339,6 +1372,9 @@ def _framework_rounds(runner, cfg, args) -> dict:
             data = model.data_preprocessor(next(it), True)
             cached.append(data['inputs'].detach().clone())
     plain = MODELS.build(copy.deepcopy(cfg.model))
+    # the CPU kernels the runner put into its model (cpu_kernel_transform):
+    # the same modules on both sides, the framework the only difference
+    with_cpu_kernels(plain, cfg)
     plain.load_state_dict(model.state_dict())
     plain.to(DEVICE)
     plain.train()

@@ -2,7 +2,8 @@
 
 Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
 ``structures`` → ``models`` / ``datasets`` / ``evaluation`` /
-``visualization`` → ``search`` / ``toy_data`` → ``engine`` → ``apis`` /
+``visualization`` → ``search`` / ``toy_data`` / ``cpu_ops`` → ``engine``
+→ ``apis`` /
 ``testing`` (test helpers) → the package root. A module may import from its
 own layer or below, never above; and the sub-rooms
 (``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...) form no
@@ -12,7 +13,11 @@ effects).
 ``engine`` sits above ``search`` as MMRazor's ``engine`` sits above its
 ``models`` (algorithms, mutables): the runner, loops, hooks and
 optimizer-wrapper constructors drive the search algorithms, strategies and
-estimators, never the other way round. ``toy_data`` (the generators of
+estimators, never the other way round. ``cpu_ops`` (the CPU kernels and the
+transform that swaps them into a built model) sits above ``models``, as
+mmcv's ops sit outside the models that use them: model code is plain
+PyTorch and never imports the kernels, numba or the environment
+(:func:`test_models_are_plain_pytorch`). ``toy_data`` (the generators of
 the toy data sets) writes what ``datasets`` reads and uses its degradation
 models, so it sits above it.
 
@@ -30,7 +35,7 @@ PACKAGE = osp.join(
 LAYERS = {
     'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
     'datasets': 2, 'evaluation': 2, 'visualization': 2, 'search': 3,
-    'toy_data': 3, 'engine': 4, 'apis': 5, 'testing': 5, '': 6
+    'toy_data': 3, 'cpu_ops': 3, 'engine': 4, 'apis': 5, 'testing': 5, '': 6
 }
 #: modules allowed to import upwards, with the reason in the docstring
 EXEMPT = ('mmfusenas.utils.setup_env', )
@@ -146,3 +151,58 @@ def test_the_checker_sees_a_circle():
     assert _cycles({'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': {'a'}}) == [
         ['a', 'b', 'c']
     ]
+
+
+def test_models_are_plain_pytorch():
+    """No module under ``mmfusenas/models`` imports the kernel package,
+    numba or the kernel switches, or reads the environment."""
+    banned = ('mmfusenas.cpu_ops', 'mmfusenas.utils.numba_kernels',
+              'mmfusenas.utils.cpu_kernels')
+    found = []
+    for module, deps in module_imports().items():
+        if room(module) != 'models':
+            continue
+        found += [(module, d) for d in deps
+                  if any(d == b or d.startswith(b + '.') for b in banned)]
+    assert not found, f'model modules importing kernel code: {found}'
+    for folder, _, files in os.walk(osp.join(PACKAGE, 'models')):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            path = osp.join(folder, name)
+            with open(path, encoding='utf-8') as f:
+                tree = ast.parse(f.read(), path)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    assert not any(a.name.split('.')[0] == 'numba'
+                                   for a in node.names), path
+                elif isinstance(node, ast.ImportFrom):
+                    assert (node.module or '').split('.')[0] != 'numba', path
+                elif isinstance(node, ast.Attribute):
+                    assert not (node.attr in ('environ', 'getenv')
+                                and isinstance(node.value, ast.Name)
+                                and node.value.id == 'os'), \
+                        f'{path}:{node.lineno} reads the environment'
+
+
+def test_few_environment_variables():
+    """At most three ``MMFUSENAS_*`` variables in the package, each named
+    in the docs."""
+    import re
+    names = set()
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            if name.endswith('.py'):
+                with open(osp.join(folder, name), encoding='utf-8') as f:
+                    names.update(re.findall(r'MMFUSENAS_[A-Z0-9_]+',
+                                            f.read()))
+    assert len(names) <= 3, sorted(names)
+    docs = osp.join(osp.dirname(PACKAGE), 'docs')
+    text = ''
+    for folder, _, files in os.walk(docs):
+        for name in files:
+            if name.endswith('.md'):
+                with open(osp.join(folder, name), encoding='utf-8') as f:
+                    text += f.read()
+    assert all(n in text for n in names), sorted(n for n in names
+                                                 if n not in text)

@@ -48,6 +48,13 @@ env_cfg = dict(
 # cpu_kernels = dict(winograd=False, channels_last=False)
 # or on the command line: --cfg-options cpu_kernels.winograd=False
 
+# the toolbox's CPU kernels put into the built model (mmfusenas/cpu_ops,
+# docs/user_guides/cpu_kernels.md): 'training' swaps in the inference kernels
+# (used in validation and testing) and puts the fast training path on the
+# fusion network of the compound fusion models; 'inference' the former only;
+# None trains and tests the plain PyTorch model. No effect on CUDA tensors.
+cpu_kernel_transform = 'training'
+
 # losses and metrics also go to <work_dir>/<timestamp>/vis_data/scalars.json
 vis_backends = [dict(type='LocalVisBackend')]
 # no fixed `name`: the Runner then names the instance after the experiment,

@@ -1,9 +1,16 @@
 """Optimised inference and export of the image networks (deployment).
 
-Three inference switches, each optional and combinable (``optimize=`` of
+Inference switches, each optional and combinable (``optimize=`` of
 :func:`mmfusenas.apis.init_model`, ``--optimize`` of ``tools/fuse.py`` and
 ``tools/enhance.py``; see ``docs/user_guides/deployment.md``):
 
+* ``cpu_kernels``: the toolbox's CPU kernels swapped into the model
+  (:func:`mmfusenas.cpu_ops.apply_cpu_kernels`: Winograd and direct
+  convolutions, channels-last TIM / HBL networks, fused RUAS passes, ...);
+  outputs equal the plain model's within float rounding; no effect on
+  CUDA. The default of the inference tools and of
+  :class:`~mmfusenas.apis.FusionInferencer`; ``init_model`` builds the
+  plain model unless asked.
 * ``fold_bn``: every eval-mode BatchNorm folded into the convolution before
   it (:func:`mmfusenas.utils.fold_batchnorm`); exact up to float rounding.
 * ``channels_last``: 4-D weights in NHWC memory order (oneDNN / cuDNN run
@@ -39,7 +46,10 @@ from mmfusenas.utils import fold_batchnorm, prelu_to_leaky_relu
 from mmfusenas.utils.activation_rewrite import is_single_slope_prelu
 
 #: inference optimisations, in the order they are applied
-OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile', 'onnxruntime')
+OPTIMIZATIONS = ('fold_bn', 'channels_last', 'cpu_kernels', 'compile',
+                 'onnxruntime')
+#: the ``--optimize`` default of the inference tools
+DEFAULT_TOOL_OPTIMIZE = 'cpu_kernels'
 #: what ``'all'`` expands to (``onnxruntime`` replaces ``compile``)
 ALL_OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
 #: attribute of the core image network, by model family
@@ -85,20 +95,22 @@ def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
 
 
 def add_optimize_argument(parser) -> None:
-    """The ``--optimize NAMES`` option of the inference tools.
+    """The ``--optimize NAMES`` option of the inference tools (default
+    :data:`DEFAULT_TOOL_OPTIMIZE`).
 
     Args:
         parser (argparse.ArgumentParser): the tool's parser.
     """
     parser.add_argument(
         '--optimize',
-        default=None,
+        default=DEFAULT_TOOL_OPTIMIZE,
         metavar='NAMES',
-        help='inference optimisations, comma-separated: fold_bn '
-        '(BatchNorm folded into the convs), channels_last, compile '
-        '(torch.compile), onnxruntime (the network exported to ONNX and run '
-        "by ONNX Runtime), 'all' (= fold_bn,channels_last,compile) or "
-        "'none' (default: eager); see docs/user_guides/deployment.md")
+        help='inference optimisations, comma-separated: cpu_kernels (the '
+        "toolbox's CPU kernels, the default), fold_bn (BatchNorm folded "
+        'into the convs), channels_last, compile (torch.compile), '
+        'onnxruntime (the network exported to ONNX and run by ONNX '
+        "Runtime), 'all' (= fold_bn,channels_last,compile) or 'none' (the "
+        'plain model); see docs/user_guides/deployment.md')
 
 
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
@@ -144,6 +156,11 @@ def optimize_for_inference(model: nn.Module,
             print(report)
     if 'channels_last' in names:
         model.to(memory_format=torch.channels_last)
+    if 'cpu_kernels' in names:
+        from mmfusenas.cpu_ops import apply_cpu_kernels
+        report = apply_cpu_kernels(model)
+        if verbose and len(report):
+            print(report)
     if 'compile' in names or 'onnxruntime' in names:
         attr, net = core_network(model)
         if 'compile' in names:

@@ -107,9 +107,11 @@ def init_model(config: PathOrCfg,
         strict (bool): every model key must be in the checkpoint and vice
             versa. Defaults to True.
         optimize (str | Sequence[str], optional): inference optimisations
-            (``'fold_bn'``, ``'channels_last'``, ``'compile'``, ``'all'``),
-            see :func:`mmfusenas.apis.deploy.optimize_for_inference`.
-            Defaults to None (eager).
+            (``'cpu_kernels'``, ``'fold_bn'``, ``'channels_last'``,
+            ``'compile'``, ``'all'``), see
+            :func:`mmfusenas.apis.deploy.optimize_for_inference`. Defaults
+            to None: the plain model (``'cpu_kernels'`` swaps in the
+            toolbox's CPU kernels, as the inference tools do by default).
 
     Returns:
         nn.Module: the model in eval mode on ``device``.

@@ -57,7 +57,7 @@ from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.utils.progress import track
 from mmfusenas.visualization import draw_boxes, draw_mask, hstack, titled
 from mmfusenas.visualization.panels import to_bgr
-from .deploy import Optimize
+from .deploy import DEFAULT_TOOL_OPTIMIZE, Optimize
 from .inference import (_loader_kind, config_modalities,
                         init_model, load_config, model_family, result_image,
                         test_pipeline_cfg)
@@ -152,8 +152,11 @@ class FusionInferencer(BaseInferencer):
         device (str, optional): torch device; None picks ``cuda`` when
             available, else ``cpu``.
         optimize (str | Sequence[str], optional): the inference switches of
-            :func:`~mmfusenas.apis.init_model` (``'fold_bn'``,
-            ``'channels_last'``, ``'compile'``, ``'all'``).
+            :func:`~mmfusenas.apis.init_model` (``'cpu_kernels'``,
+            ``'fold_bn'``, ``'channels_last'``, ``'compile'``, ``'all'``;
+            None or ``'none'``: the plain model). Defaults to
+            ``'cpu_kernels'`` (the toolbox's CPU kernels, as the inference
+            tools).
         cfg_options (dict, optional): overrides merged into the config.
         show_progress (bool): progress bar over the batches
             (:func:`mmfusenas.utils.track`). Defaults to True.
@@ -177,7 +180,7 @@ class FusionInferencer(BaseInferencer):
                  model: Any,
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
-                 optimize: Optimize = None,
+                 optimize: Optimize = DEFAULT_TOOL_OPTIMIZE,
                  cfg_options: Optional[dict] = None,
                  show_progress: bool = True) -> None:
         if isinstance(model, str) and model.startswith(NAME_PREFIX):

@@ -45,25 +45,25 @@ class CpuKernels:
             the fusion metrics (FMI, the metrics' chains and filters);
             False keeps the torch / numpy paths.
         winograd (bool): Winograd F(2x2, 3x3) convolutions at inference
-            (:mod:`mmfusenas.models.ops.winograd_conv`); False keeps
+            (:mod:`mmfusenas.cpu_ops.winograd_conv`); False keeps
             oneDNN's.
         direct_conv (bool): the direct few-channel convolutions of the
-            RUAS networks (:mod:`mmfusenas.models.ops.direct_conv`); False
+            RUAS networks (:mod:`mmfusenas.cpu_ops.direct_conv`); False
             keeps ATen's (the authors' values bit for bit).
         grouped_conv (bool): the compiled grouped 3 x 3 convolutions with
-            one output per group (:mod:`mmfusenas.models.ops.grouped_conv`);
+            one output per group (:mod:`mmfusenas.cpu_ops.grouped_conv`);
             False keeps ATen's.
         tap_products (bool): convolutions to few channels as one product
-            over the taps (:mod:`mmfusenas.models.ops.tap_product_conv`);
+            over the taps (:mod:`mmfusenas.cpu_ops.tap_product_conv`);
             False keeps oneDNN's.
         paired_products (bool): the 1 x 1 products on pixel pairs in
             training (:class:`~mmfusenas.models.ops.PointwiseConv2d`);
             False keeps ``F.linear``.
         separable_filter (bool): the compiled separable filters of the
-            models' losses (:mod:`mmfusenas.models.ops.separable_filter`);
+            models' losses (:mod:`mmfusenas.cpu_ops.separable_filter`);
             False keeps the convolutions.
         channels_last (bool): the channels-last layout at inference
-            (:func:`~mmfusenas.models.ops.blocked_conv_chain.
+            (:func:`~mmfusenas.cpu_ops.blocked_conv_chain.
             channels_last_at_inference`); False keeps NCHW (the authors'
             summation order).
         commuted_upsampling (bool): ``ResidualUpSample``'s 1 x 1

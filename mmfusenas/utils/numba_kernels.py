@@ -1,7 +1,7 @@
 """Compiled (numba) kernels: the compile-once pattern, the array view of
 a tensor and the profiler label shared by the kernel modules (the FMI and
 fusion-metric kernels of :mod:`mmfusenas.evaluation.functional`, the
-RUAS passes of :mod:`mmfusenas.models.ops.ruas_kernels`).
+RUAS passes of :mod:`mmfusenas.cpu_ops.ruas_kernels`).
 
 numba is imported only when a module first asks for its kernels, so
 importing a kernel module does not pay for numba. Whether the kernels are

@@ -113,31 +113,35 @@ def test_fusion_segmentor_trains_on_cuda_like_on_cpu():
 
 
 def test_fast_training_network_and_fusion_losses_on_cuda_like_on_cpu():
-    """The training fast path (``enable_fast_training``: FastPReLU,
-    PointwiseConv2d, FastGroupedConv2d) and TIM's fusion losses (the
-    channels-last SSIM moments, the batched Laplacian) run on CUDA
-    through ATen's kernels and give the CPU fast path's loss and
-    gradients."""
-    from mmfusenas.models.ops import enable_fast_training
-    from mmfusenas.models.ops.fast_training import to_channels_last
+    """The training fast path (``apply_cpu_kernels(net, training=True)``:
+    FastPReLU, PointwiseConv2d, FastGroupedConv2d, channels-last inputs)
+    and the kernel classes of TIM's fusion losses (the compiled SSIM
+    moments, the batched Laplacian) run on CUDA through ATen's kernels and
+    give the CPU fast path's loss and gradients."""
+    from mmfusenas.cpu_ops import apply_cpu_kernels
     from mmfusenas.registry import MODELS
-    fast_training = load_tool('tests/test_models/test_fast_training.py')
+    fast_training = load_tool('tests/test_cpu_ops/test_fast_training.py')
     torch.manual_seed(5)
     net = fast_training._tim_net()
-    swapped = enable_fast_training(net)
-    assert swapped      # the classes above are in the network
+    report = apply_cpu_kernels(net, training=True)
+    kernels = {k for _, _, k in report.swapped}
+    # the classes above are in the network
+    assert {'FastPReLU', 'PointwiseConv2d', 'FastGroupedConv2d'} <= kernels
+    assert report.fast_training == ['']
     losses = [
         MODELS.build(
             dict(type='InfoPreservationLoss', measure='gradient')),
         MODELS.build(dict(type='SaliencyWeightedLoss', ssim_weight=1.0))
     ]
+    for loss in losses:
+        assert len(apply_cpu_kernels(loss)) == 1
     x = torch.rand(2, 2, 48, 48)
 
     def step(device):
         net.to(device).zero_grad(set_to_none=True)
-        src = to_channels_last(x.to(device))
-        fused = net(src)
-        loss = sum(loss(fused, src.contiguous()) for loss in losses)
+        src = x.to(device)
+        fused = net(src)        # the pre-hook feeds it channels-last
+        loss = sum(loss(fused, src) for loss in losses)
         loss.backward()
         # copies: moving the network moves its parameters' .grad tensors
         return loss.detach().cpu(), [

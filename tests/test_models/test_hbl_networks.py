@@ -204,11 +204,13 @@ def test_supernet_forward_and_alpha_gradient():
 
 
 def test_inference_runs_channels_last_within_float_rounding():
-    """At CPU inference the LOL network runs on channels-last maps (its
-    convolutions see channels-last inputs; Winograd's where they pay) and
-    its output equals the NCHW pass (``channels_last=False``, the
-    authors' order) within float rounding; with autograd on it stays
-    NCHW."""
+    """With the CPU kernels (``apply_cpu_kernels``) the LOL network runs
+    on channels-last maps at CPU inference (its convolutions see
+    channels-last inputs; Winograd's where they pay) and its output equals
+    the NCHW pass (``channels_last=False``, the authors' order) within
+    float rounding; with autograd on it stays NCHW. The plain network
+    runs NCHW."""
+    from mmfusenas.cpu_ops import apply_cpu_kernels, remove_cpu_kernels
     torch.manual_seed(0)
     net = MODELS.build(GENOTYPES['hbl_lol_network']).eval()
     net.set_bn_test_stats('per_image')
@@ -217,6 +219,11 @@ def test_inference_runs_channels_last_within_float_rounding():
     conv = net.encoder.ops[1].conv        # a 16 -> 16 conv at full size
     conv.register_forward_pre_hook(lambda m, a: seen.append(
         a[0].is_contiguous(memory_format=torch.channels_last)))
+    with torch.no_grad():
+        plain = net(x)
+    assert seen == [False]
+    seen.clear()
+    apply_cpu_kernels(net)
     with torch.no_grad():
         y = net(x)
         with cpu_kernels(channels_last=False):
@@ -232,3 +239,7 @@ def test_inference_runs_channels_last_within_float_rounding():
     seen.clear()
     net(x)                                # autograd on: NCHW
     assert seen == [False]
+    assert torch.equal(nchw, plain)       # the switch off: the plain pass
+    remove_cpu_kernels(net)
+    with torch.no_grad():
+        assert torch.equal(net(x), plain)

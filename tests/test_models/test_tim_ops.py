@@ -1,10 +1,13 @@
 """TIM operators: parameter counts, parsing, hand-checked semantics,
-guided filter and gradients."""
+guided filter and gradients; their CPU kernel classes (put in by
+``mmfusenas.cpu_ops.apply_cpu_kernels``) against the plain modules."""
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
+from mmfusenas.cpu_ops import apply_cpu_kernels, remove_cpu_kernels
+from mmfusenas.cpu_ops.modules import CpuResidualUpSample, CpuSKFF
 from mmfusenas.models.ops import (SKFF, TIM_OP_NAMES, AntiAliasDownsample,
                                   DenseBlock, DilConv, DownSample, ECALayer,
                                   ResidualDownSample, ResidualUpSample,
@@ -207,11 +210,19 @@ def test_skff_weights_are_a_softmax_over_branches():
     torch.testing.assert_close(skff([feats[0]] * 3), feats[0])
     with pytest.raises(ValueError, match='expects 3 branches, got 2'):
         skff(feats[:2])
-    # channels-last branches: branch-by-branch sums, same values (float
-    # rounding), a channels-last output, same gradients
+    # channels-last branches, plain module: the same function
     cl = [f.contiguous(memory_format=torch.channels_last).requires_grad_()
           for f in feats]
-    out = skff(cl)
+    torch.testing.assert_close(skff(cl), expected, rtol=0, atol=1e-6)
+    # its CPU kernel class: branch-by-branch sums of channels-last
+    # branches, same values (float rounding), a channels-last output, same
+    # gradients; NCHW branches take the plain path
+    fast = SKFF(16)
+    fast.load_state_dict(skff.state_dict())
+    assert apply_cpu_kernels(fast).swapped == [('', 'SKFF', 'CpuSKFF')]
+    assert type(fast) is CpuSKFF
+    assert torch.equal(fast(feats), skff(feats))
+    out = fast(cl)
     assert out.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-6)
     plain = [f.clone().requires_grad_() for f in feats]
@@ -221,7 +232,9 @@ def test_skff_weights_are_a_softmax_over_branches():
     for a, b in zip(cl, plain):
         torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match='expects 3 branches, got 2'):
-        skff(cl[:2])
+        fast(cl[:2])
+    remove_cpu_kernels(fast)
+    assert type(fast) is SKFF
 
 
 def test_antialias_downsample_and_sampling_blocks():
@@ -248,17 +261,28 @@ def _official_up_sample(block, x):
     return block.top(x) + block.bot(x)
 
 
+def _cpu_up_sample(block):
+    """``block`` with its CPU kernel class (the commuted order)."""
+    assert apply_cpu_kernels(block).swapped == [
+        ('', 'ResidualUpSample', 'CpuResidualUpSample')]
+    assert type(block) is CpuResidualUpSample
+    return block
+
+
 @pytest.mark.parametrize('size', [(5, 7), (8, 8)])
 def test_residual_up_sample_commuted_order_is_the_official_function(size):
-    # on a channels-last map the 1 x 1 runs before the bilinear resampling
-    # (a quarter of the pixels); in float64 both orders agree to rounding,
-    # gradients included
+    # the CPU kernel class runs the 1 x 1 before the bilinear resampling on
+    # a channels-last map (a quarter of the pixels); in float64 both orders
+    # agree to rounding, gradients included
     torch.manual_seed(0)
     block = ResidualUpSample(6).double()
     x = torch.randn(2, 6, *size, dtype=torch.float64).contiguous(
         memory_format=torch.channels_last).requires_grad_()
-    out = block(x)
+    # the plain module: the official order on any layout, bit for bit
+    assert torch.equal(block(x), _official_up_sample(block, x))
     ref = _official_up_sample(block, x)
+    _cpu_up_sample(block)
+    out = block(x)
     # NCHW: the official order, bit for bit
     xn = x.detach().contiguous()
     assert torch.equal(block(xn), _official_up_sample(block, xn))
@@ -276,14 +300,24 @@ def test_residual_up_sample_commuted_order_is_the_official_function(size):
         block.bot[0](conv(x)), block.bot(x), rtol=0, atol=1e-13)
 
 
+def _record_bot_conv_inputs(block):
+    seen = []
+    block.bot[1].register_forward_hook(
+        lambda m, i, o: seen.append(tuple(i[0].shape)))
+    return seen
+
+
 def test_residual_up_sample_switch_keeps_the_official_order():
     torch.manual_seed(2)
     block = ResidualUpSample(8)
     x = torch.randn(2, 8, 6, 6).contiguous(memory_format=torch.channels_last)
     official = _official_up_sample(block, x)
-    seen = []
-    block.bot[1].register_forward_hook(
-        lambda m, i, o: seen.append(tuple(i[0].shape)))
+    seen = _record_bot_conv_inputs(block)
+    # the plain module: the official order, also on channels-last maps
+    assert torch.equal(block(x), official)
+    assert seen == [(2, 8, 12, 12)]
+    seen.clear()
+    _cpu_up_sample(block)
     commuted = block(x)
     assert seen == [(2, 8, 6, 6)]  # the 1 x 1 on the map before resampling
     torch.testing.assert_close(commuted, official, rtol=0, atol=1e-5)
@@ -291,11 +325,16 @@ def test_residual_up_sample_switch_keeps_the_official_order():
     with cpu_kernels(commuted_upsampling=False):
         assert torch.equal(block(x), official)
     assert seen == [(2, 8, 12, 12)]  # the official order
+    seen.clear()
+    remove_cpu_kernels(block)
+    assert type(block) is ResidualUpSample
+    assert torch.equal(block(x), official)
+    assert seen == [(2, 8, 12, 12)]
 
 
 def test_residual_up_sample_float32_and_fast_training_within_rounding():
-    from mmfusenas.models.ops.fast_training import (enable_fast_training,
-                                                    to_channels_last)
+    from mmfusenas.cpu_ops.fast_training import (FastPReLU, PointwiseConv2d,
+                                                 to_channels_last)
     torch.manual_seed(1)
     block = ResidualUpSample(16)
     x = torch.randn(2, 16, 12, 10)
@@ -304,9 +343,18 @@ def test_residual_up_sample_float32_and_fast_training_within_rounding():
     torch.testing.assert_close(block(x).double(), ref, rtol=0, atol=2e-6)
     torch.testing.assert_close(
         block(to_channels_last(x)).double(), ref, rtol=0, atol=2e-6)
-    enable_fast_training(block)
-    xc = to_channels_last(x).requires_grad_()
+    # the fast training path on the block as a bare network: its own
+    # kernel class, FastPReLU / PointwiseConv2d inside, channels-last
+    # parameters and inputs
+    report = apply_cpu_kernels(block, training=True)
+    assert report.fast_training == ['']
+    assert type(block) is CpuResidualUpSample
+    assert type(block.bot[1]) is PointwiseConv2d
+    assert any(type(m) is FastPReLU for m in block.top)
+    seen = _record_bot_conv_inputs(block)
+    xc = x.clone().requires_grad_()     # NCHW: the pre-hook converts it
     out = block(xc)
+    assert seen == [(2, 16, 12, 10)]    # the commuted order
     torch.testing.assert_close(out.double(), ref, rtol=0, atol=2e-6)
     out.sum().backward()
     xd = x.double().requires_grad_()
@@ -387,10 +435,13 @@ def test_skip_and_zero():
     assert torch.equal(build_tim_op('zero', 4)(x), torch.zeros_like(x))
 
 
-@pytest.mark.parametrize('official_order', [False, True])
-def test_residual_up_sample_exported_graph_order(official_order, tmp_path):
+@pytest.mark.parametrize('kernels, switch, official_order', [
+    (False, True, True), (True, True, False), (True, False, True)])
+def test_residual_up_sample_exported_graph_order(kernels, switch,
+                                                 official_order, tmp_path):
     # an exported graph (NCHW, so the eager order would be the official one)
-    # takes the cheaper order unless switched off; ONNX Runtime's output
+    # of the CPU kernel class takes the cheaper order unless switched off;
+    # the plain module exports the official order; ONNX Runtime's output
     # equals the float64 official function within float rounding
     pytest.importorskip('onnxscript', reason='the ONNX exporter needs '
                         'onnxscript')
@@ -400,9 +451,12 @@ def test_residual_up_sample_exported_graph_order(official_order, tmp_path):
     from mmfusenas.apis.deploy import export_network
     torch.manual_seed(3)
     net = torch.nn.Sequential(ResidualUpSample(8)).eval()
+    if kernels:
+        apply_cpu_kernels(net)
+        assert type(net[0]) is CpuResidualUpSample
     x = torch.randn(1, 8, 10, 12)
     path = str(tmp_path / 'up.onnx')
-    with cpu_kernels(commuted_upsampling=not official_order):
+    with cpu_kernels(commuted_upsampling=switch):
         export_network(net, x, path)
     ops = [n.op_type for n in onnx.load(path).graph.node]
     # top: Conv, PReLU, ConvTranspose, PReLU, Conv; then bot and the sum

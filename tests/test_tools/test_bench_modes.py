@@ -146,8 +146,8 @@ def test_conv_kernels_mode_times_both_kernels(monkeypatch, capsys,
     outputs: tap products) but is timed on all the same; the rules'
     constants are restored after the forced runs; the record holds the
     table."""
-    from mmfusenas.models.ops import tap_product_conv as tmod
-    from mmfusenas.models.ops import winograd_conv as wmod
+    from mmfusenas.cpu_ops import tap_product_conv as tmod
+    from mmfusenas.cpu_ops import winograd_conv as wmod
     if wmod._kernels() is None:
         pytest.skip('Winograd kernels unavailable (numba missing, or the '
                     'cpu_kernels switch winograd / numba off)')
@@ -262,3 +262,18 @@ def test_inference_switch_modes_turn_one_kernel_off():
         assert bench._eager_without(switch, net, 3) == 3
         assert [k for k, on in seen[-1].items() if not on] == [switch]
     assert all(get_cpu_kernels().as_dict().values())
+
+
+def test_inference_benchmark_times_the_cpu_kernels():
+    """bench_inference.py times the toolbox network as it runs at
+    inference: with its CPU kernel classes swapped in
+    (:func:`mmfusenas.cpu_ops.apply_cpu_kernels`, the inference tools'
+    default ``--optimize cpu_kernels``), same weights as the plain one."""
+    from mmfusenas.cpu_ops import plain_class
+    bench = _bench('bench_inference.py')
+    net = bench.build('RUAS_s')
+    kernels = {type(m).__name__ for m in net.modules()
+               if plain_class(m) is not type(m)}
+    assert {'CpuRUASConv', 'CpuRUASDistillationCell',
+            'CpuRUASIlluminationStage'} <= kernels
+    assert not net.training

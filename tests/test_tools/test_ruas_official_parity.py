@@ -6,7 +6,12 @@ and closed) and seeded CVPR weights for RUAS. Bit for bit with the
 convolutions on ATen as in the authors' code (the switch
 ``direct_conv=False`` of :mod:`mmfusenas.utils.cpu_kernels`);
 within float rounding with the toolbox's direct few-channel convolutions
-(the default at CPU inference, ``mmfusenas/models/ops/direct_conv.py``)."""
+(the default at CPU inference, ``mmfusenas/cpu_ops/direct_conv.py``).
+The toolbox networks run with their kernel classes swapped in
+(:func:`mmfusenas.cpu_ops.apply_cpu_kernels`, as ``init_model(...,
+optimize='cpu_kernels')`` and the inference tools do); the plain networks
+equal the authors' bit for bit either way."""
+import copy
 import os.path as osp
 
 import numpy as np
@@ -15,7 +20,8 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-import mmfusenas.models.ops.direct_conv as DC
+import mmfusenas.cpu_ops.direct_conv as DC
+from mmfusenas.cpu_ops import apply_cpu_kernels
 from mmfusenas.registry import MODELS
 from mmfusenas.testing import REPO_ROOT, load_tool
 from mmfusenas.utils.cpu_kernels import cpu_kernels
@@ -30,11 +36,16 @@ WEIGHTS = osp.join(
 
 
 def toolbox(config, official_sd):
+    """The toolbox network with the official weights: ``(plain network,
+    the network with its CPU kernel classes)``."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'ruas', config))
     model = MODELS.build(cfg.model)
     sd, _ = CONV.convert_state_dict(official_sd, model.state_dict())
     model.load_state_dict(sd, strict=True)
-    return model.network.eval()
+    plain = copy.deepcopy(model.network).eval()
+    report = apply_cpu_kernels(model)
+    assert any(k == 'CpuRUASDistillationCell' for _, _, k in report.swapped)
+    return plain, model.network.eval()
 
 
 def lol(shared_data, stem):
@@ -71,11 +82,14 @@ def test_ruas_a_equals_official_network(shared_data, exact):
     official = REF.Network().eval()
     official.load_state_dict(
         torch.load(WEIGHTS, map_location='cpu', weights_only=True))
-    ours = toolbox('ruas_a_lol.py', official.state_dict())
+    plain, ours = toolbox('ruas_a_lol.py', official.state_dict())
     with torch.no_grad():
         for stem, denoised in (('00271', True), ('00001', False)):
             x = lol(shared_data, stem)
             u_list, _, level = official(x)
+            ref = plain(x, return_all=True)
+            assert ref.noise_level.item() == level.item()
+            same(ref.pred, u_list[-1], True)
             out = ours(x, return_all=True)
             assert (len(u_list) == 4) == denoised
             assert len(out.u_list) == len(u_list)
@@ -90,11 +104,14 @@ def test_ruas_a_equals_official_network(shared_data, exact):
 def test_ruas_cvpr_equals_official_network(shared_data, exact):
     torch.manual_seed(0)
     official = REF.CVPRNetwork().eval()
-    ours = toolbox('ruas_lol.py', official.state_dict())
+    plain, ours = toolbox('ruas_lol.py', official.state_dict())
     x = lol(shared_data, '00451')
     with torch.no_grad():
         u_list, t_list = official(x)
+        ref = plain(x, return_all=True)
         out = ours(x, return_all=True)
-    assert len(out.u_list) == 4
+    assert len(out.u_list) == len(ref.u_list) == 4
+    for a, b in zip(ref.u_list + ref.t_list, u_list + t_list):
+        same(a, b, True)
     for a, b in zip(out.u_list + out.t_list, u_list + t_list):
         same(a, b, exact)

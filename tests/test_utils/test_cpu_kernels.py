@@ -99,7 +99,7 @@ def test_the_kernels_follow_the_switches():
     # by module name: the packages re-export functions of the same names
     (direct_conv, fast_training, grouped_conv, ruas_kernels, separable_filter,
      tap_product_conv, winograd_conv) = (
-        importlib.import_module(f'mmfusenas.models.ops.{name}')
+        importlib.import_module(f'mmfusenas.cpu_ops.{name}')
         for name in ('direct_conv', 'fast_training', 'grouped_conv',
                      'ruas_kernels', 'separable_filter', 'tap_product_conv',
                      'winograd_conv'))

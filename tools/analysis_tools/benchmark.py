@@ -36,7 +36,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (build_batch, config_modalities,  # noqa: E402
+from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
+                            build_batch, config_modalities,
                             init_model, model_family, test_pipeline_cfg)
 from mmfusenas.apis.inference import _loader_kind  # noqa: E402
 from mmfusenas.search.estimators import (device_name,  # noqa: E402
@@ -74,6 +75,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random images')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_optimize_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -108,7 +110,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     if args.batch_size < 1:
         raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}')
     model = init_model(args.config, args.checkpoint, device=args.device,
-                       cfg_options=args.cfg_options)
+                       cfg_options=args.cfg_options, optimize=args.optimize)
     with tempfile.TemporaryDirectory() as tmp:
         inputs, kwargs = synthetic_inputs(model, args.shape, tmp, args.seed)
         batch = build_batch(model, [inputs] * args.batch_size, batch=True,

@@ -330,7 +330,7 @@ def score_cell(args: argparse.Namespace, config: str, ckpt: str,
             stored = json.load(f)
         if stored.get('key') == key:
             return stored['rows']
-    model = init_model(config, ckpt)
+    model = init_model(config, ckpt, optimize='cpu_kernels')
     cost = BENCH.measure_cost(model, args.cost_size, args.threads, 1,
                               workdir)
     rows = OrderedDict()
@@ -535,7 +535,8 @@ def figure_rows(args: argparse.Namespace, folders: dict,
                 images[d].append(None)
             continue
         model = init_model(method.config, method.checkpoint,
-                           cfg_options=method.cfg_options or None)
+                           cfg_options=method.cfg_options or None,
+                           optimize='cpu_kernels')
         for d, mods in folders.items():
             images[d].append(BENCH.run_method(model, mods, 1, ['EN'])[1][0])
     rows = []

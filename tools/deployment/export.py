@@ -135,10 +135,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Export and check; return the export summary."""
     args = parse_args(argv)
     names = parse_optimize(args.optimize)
-    for name in ('compile', 'onnxruntime'):
+    for name in ('cpu_kernels', 'compile', 'onnxruntime'):
         if name in names:
             raise ValueError(f'--optimize {name} cannot be exported (export '
-                             'the eager or folded network)')
+                             'the plain or folded network)')
     ckpt = None if args.checkpoint == 'none' else args.checkpoint
     model = init_model(args.config, ckpt, optimize=names)
     attr, net = core_network(model)

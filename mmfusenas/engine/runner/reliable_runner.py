@@ -46,6 +46,14 @@ to :class:`mmengine.runner.Runner`:
   ``cpu_kernels = dict(winograd=False, ...)`` is applied for the process
   when the runner is built (:mod:`mmfusenas.utils.cpu_kernels`; an unknown
   switch is refused, named, before anything else is built).
+- **the CPU kernels put into the model**: the top-level
+  ``cpu_kernel_transform`` (``'training'`` in ``default_runtime.py``,
+  ``'inference'`` or None) applies
+  :func:`mmfusenas.cpu_ops.apply_cpu_kernels` to the built model before it
+  is wrapped: ``'inference'`` swaps in the inference kernels (used in
+  validation and testing), ``'training'`` also puts the fast training
+  path on the fusion network of the compound fusion models. None trains
+  and tests the plain model.
 """
 import os
 from typing import Callable, Dict, Optional, Union
@@ -67,6 +75,9 @@ from .cached_config import with_cached_text
 from .console_brief import install_console_brief, run_summary
 from .init_summary import side_file_for, summarised_init_dump
 
+#: values of the config key ``cpu_kernel_transform``
+CPU_KERNEL_TRANSFORMS = (None, 'inference', 'training')
+
 # the default hooks MMEngine itself removes when set to None
 _MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
                            'param_scheduler', 'checkpoint')
@@ -77,6 +88,17 @@ _RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
 #: the timestamps of the runners built in this process (see
 #: :meth:`ReliableRunner.setup_env`)
 _USED_TIMESTAMPS: set = set()
+
+
+def check_cpu_kernel_transform(cfg) -> Optional[str]:
+    """The config's ``cpu_kernel_transform``, checked (one of
+    :data:`CPU_KERNEL_TRANSFORMS`; absent: None)."""
+    value = cfg.get('cpu_kernel_transform', None)
+    if value not in CPU_KERNEL_TRANSFORMS:
+        raise ValueError(
+            f'config key cpu_kernel_transform: expected one of '
+            f'{CPU_KERNEL_TRANSFORMS}, got {value!r}')
+    return value
 
 
 def _env_rank() -> int:
@@ -109,6 +131,7 @@ class ReliableRunner(Runner):
         kwargs['cfg'] = with_cached_text(kwargs.get('cfg'))
         cfg = kwargs.get('cfg') or {}
         apply_cpu_kernels_cfg(cfg)
+        self._cpu_kernel_transform = check_cpu_kernel_transform(cfg)
         self._load_strict = bool(cfg.get('load_strict', True))
         self._work_dir_lock: Optional[WorkDirLock] = None
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
@@ -131,6 +154,17 @@ class ReliableRunner(Runner):
     # ------------------------------------------------------------------
     # the work-dir lock
     # ------------------------------------------------------------------
+    def wrap_model(self, model_wrapper_cfg, model):
+        """Apply ``cpu_kernel_transform`` to the built model (see the
+        module docstring), then wrap it as MMEngine does."""
+        if self._cpu_kernel_transform is not None:
+            from mmfusenas.cpu_ops import apply_cpu_kernels
+            report = apply_cpu_kernels(
+                model, training=self._cpu_kernel_transform == 'training')
+            if len(report):
+                self.logger.info(str(report))
+        return super().wrap_model(model_wrapper_cfg, model)
+
     def release_work_dir(self) -> None:
         """Release the work-dir lock (idempotent)."""
         lock = getattr(self, '_work_dir_lock', None)

@@ -8,11 +8,7 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import MODELS
-from mmfusenas.models.ops import EdgeSpec, RUASConv, SkipConnect, build_edge
-from mmfusenas.models.ops.direct_conv import (conv2d_at_inference,
-                                              direct_conv2d, direct_conv_ok)
-from mmfusenas.models.ops.ruas_kernels import (fused_ok, ruas_kernels,
-                                                same_plain)
+from mmfusenas.models.ops import EdgeSpec, build_edge
 from .feature_distillation_cell import check_one_of, edge_specs_from_template
 
 #: number of searched edges of a :class:`RUASDistillationCell`
@@ -101,8 +97,6 @@ class RUASDistillationCell(nn.Module):
         return cfg
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if fused_ok(x):
-            return self._forward_fused(x)
         slope = self.negative_slope
         e = self.edges
         # in place where it is exact: always on the fresh sums (autograd
@@ -127,69 +121,6 @@ class RUASDistillationCell(nn.Module):
                 e[2 * i + 1](refined) + refined, slope, inplace=True)
         last = act(e[6](refined), refined)
         return self.fuse(torch.cat(distilled + [last], dim=1))
-
-    def _edge_terms(self, i: int, src: torch.Tensor) -> list:
-        """The tensors whose left-to-right sum is edge ``i``'s output on
-        ``src`` (a residual conv ``x + conv(x)`` gives ``[x, conv(x)]``, a
-        skip ``[x]``), so that the cell's sum and activation can be one
-        pass."""
-        edge = self.edges[i]
-        if type(edge) is SkipConnect:
-            return [src]
-        if type(edge) is RUASConv:
-            out = conv2d_at_inference(edge.conv, src)
-            if edge.relu:
-                out = torch.relu_(out)
-            return [src, out] if edge.residual else [out]
-        return [edge(src)]
-
-    def _act_sum(self, terms: list, out: torch.Tensor) -> torch.Tensor:
-        """``out = leaky_relu(((t0 + t1) + t2))`` in one pass."""
-        slope = self.negative_slope
-        kern = ruas_kernels()
-        if len(terms) == 2 and same_plain(terms):
-            return kern.leaky_add(terms[0], terms[1], slope, out)
-        if len(terms) == 3 and same_plain(terms):
-            return kern.leaky_add3(terms[0], terms[1], terms[2], slope, out)
-        total = terms[0]
-        for t in terms[1:]:
-            total = total + t
-        return torch._C._nn.leaky_relu(total, slope, out=out)
-
-    def _edge_act(self, i: int, src: torch.Tensor, refine: bool,
-                  out: torch.Tensor) -> torch.Tensor:
-        """``out = leaky_relu(edge_i(src) [+ src])`` (``+ src`` on a
-        refinement edge) in one pass: a convolution edge of few channels
-        computes its sums and the activation row by row in the direct
-        kernel (:func:`~mmfusenas.models.ops.direct_conv.direct_conv2d`),
-        any other edge through :meth:`_act_sum`."""
-        edge = self.edges[i]
-        if (type(edge) is RUASConv and not edge.relu
-                and direct_conv_ok(edge.conv, src, epilogue=True)):
-            return direct_conv2d(
-                edge.conv, src, out=out,
-                input_adds=int(edge.residual) + int(refine),
-                negative_slope=self.negative_slope)
-        terms = self._edge_terms(i, src)
-        return self._act_sum(terms + [src] if refine else terms, out)
-
-    def _forward_fused(self, x: torch.Tensor) -> torch.Tensor:
-        """:meth:`forward` at inference with one pass per activation
-        (:mod:`~mmfusenas.models.ops.ruas_kernels`): every sum and its
-        leaky ReLU in one kernel (with the convolution itself for edges of
-        few channels, :meth:`_edge_act`), the four distilled maps written
-        straight into the fusion conv's input (no concatenation). Same
-        operands and order as the torch chain; bit-identical to it where
-        the convolutions run on ATen (the switch ``direct_conv=False``)."""
-        c = x.shape[1]
-        cat = x.new_empty((x.shape[0], 4 * c) + tuple(x.shape[2:]))
-        refined = x
-        for i in range(3):
-            self._edge_act(2 * i, refined, False, cat[:, i * c:(i + 1) * c])
-            refined = self._edge_act(2 * i + 1, refined, True,
-                                     torch.empty_like(refined))
-        self._edge_act(6, refined, False, cat[:, 3 * c:])
-        return self.fuse(cat)
 
     def extra_repr(self) -> str:
         return (f'channels={self.channels}, '

@@ -100,11 +100,6 @@ class BaseFusionTaskModel(BasePreTaskModel):
             :meth:`set_fusion_frozen`). Defaults to False.
         check_finite (bool): raise ``FloatingPointError`` naming the loss
             and the samples when a loss is NaN / Inf. Defaults to True.
-        fast_pre_training (bool, optional): N_F on the fast training path
-            (channels-last, one-pass PReLU backward, 1 x 1 convolutions as
-            matrix products, compiled grouped convolutions; see
-            :class:`BasePreTaskModel`). Defaults to
-            None: on for the fusion models.
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor(pad_size_divisor=32)``.
         init_cfg (dict, optional): weight initialisation config.
@@ -122,7 +117,6 @@ class BaseFusionTaskModel(BasePreTaskModel):
     pre_auto_prefixes = FUSION_AUTO_PREFIXES
     default_data_preprocessor = dict(
         type='FusionDataPreprocessor', pad_size_divisor=32)
-    fast_pre_training_default = True
 
     def __init__(self, *args, fused_color: str = 'rgb', **kwargs) -> None:
         if fused_color not in FUSED_COLORS:

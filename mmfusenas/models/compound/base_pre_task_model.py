@@ -9,8 +9,6 @@ import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel, is_model_wrapper
 
-from mmfusenas.models.ops.fast_training import (enable_fast_training,
-                                                to_channels_last)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
@@ -85,16 +83,13 @@ class BasePreTaskModel(BaseModel):
             ``dict(checkpoint=path, prefix=None)`` (prefixes tried:
             :attr:`pre_auto_prefixes`).
         freeze_pre (bool): start with the pre-module frozen.
+        task_init (str | dict, optional): initialise the task model from a
+            checkpoint in :meth:`init_weights` (after ``pre_init``): a path
+            or ``dict(checkpoint=path, prefix=None)``, e.g. the saved
+            initial weights of a detector that is also trained alone, so
+            that both start from the same weights.
         check_finite (bool): raise ``FloatingPointError`` naming the loss
             and the samples when a loss is NaN / Inf.
-        fast_pre_training (bool, optional): run the pre-module on the fast
-            training path of :func:`~mmfusenas.models.ops.
-            enable_fast_training` (channels-last parameters and inputs,
-            PReLU with a one-pass backward, 1 x 1 convolutions as matrix
-            products, grouped 3 x 3 convolutions in compiled row passes;
-            equal results within float rounding, see
-            ``docs/user_guides/training_speed.md``). None takes the class
-            default :attr:`fast_pre_training_default`.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :attr:`default_data_preprocessor`.
         init_cfg (dict, optional): weight initialisation config.
@@ -131,8 +126,6 @@ class BasePreTaskModel(BaseModel):
     task_scope = 'mmdet'
     #: data preprocessor when none is given
     default_data_preprocessor: dict = {}
-    #: ``fast_pre_training`` when the config leaves it None
-    fast_pre_training_default = False
 
     def __init__(self,
                  pre_net: Optional[ModuleConfigType] = None,
@@ -143,8 +136,8 @@ class BasePreTaskModel(BaseModel):
                  std: Sequence[float] = IMAGENET_STD,
                  pre_init: Optional[ModuleInit] = None,
                  freeze_pre: bool = False,
+                 task_init: Optional[ModuleInit] = None,
                  check_finite: bool = True,
-                 fast_pre_training: Optional[bool] = None,
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None,
                  **named: Any) -> None:
@@ -186,11 +179,8 @@ class BasePreTaskModel(BaseModel):
             persistent=False)
         self.pre_loss_weight = pre_loss_weight
         self.pre_init = parse_module_init(pre_init, self.pre_init_name)
+        self.task_init = parse_module_init(task_init, 'task_init')
         self.check_finite = check_finite
-        self.fast_pre_training = self.fast_pre_training_default \
-            if fast_pre_training is None else bool(fast_pre_training)
-        if self.fast_pre_training:
-            enable_fast_training(self.pre_net)
         self.task_enabled = True
         self._pre_frozen = False
         self.set_pre_frozen(freeze_pre)
@@ -228,7 +218,7 @@ class BasePreTaskModel(BaseModel):
             raise TypeError(
                 f'{owner} got unexpected arguments {sorted(named)}; its '
                 f'options are {sorted(names.values())}, mean, std, '
-                'check_finite, fast_pre_training, data_preprocessor, '
+                'check_finite, data_preprocessor, '
                 'init_cfg and those of '
                 'its task side')
         for generic in ('pre_net', 'task_model'):
@@ -311,21 +301,25 @@ class BasePreTaskModel(BaseModel):
         return self
 
     def init_weights(self) -> None:
-        """Initialise, then load ``pre_init`` into the pre-module."""
+        """Initialise, then load ``pre_init`` into the pre-module and
+        ``task_init`` into the task model."""
         super().init_weights()
         if self.pre_init is not None:
             load_module_checkpoint(self.pre_net, self.pre_init['checkpoint'],
                                    self.pre_init['prefix'],
                                    self.pre_auto_prefixes,
                                    self.pre_init_name)
+        if self.task_init is not None:
+            load_module_checkpoint(self.task_model,
+                                   self.task_init['checkpoint'],
+                                   self.task_init['prefix'], ('', ),
+                                   'task_init')
 
     # ------------------------------------------------------------------
     # pre-module -> task input
     # ------------------------------------------------------------------
     def run_pre(self, inputs: torch.Tensor) -> Any:
         """The pre-module on a batch (no gradient while it is frozen)."""
-        if self.fast_pre_training:
-            inputs = to_channels_last(inputs)
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self._pre_frozen):
             return self._run_pre(inputs)

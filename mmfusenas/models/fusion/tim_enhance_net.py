@@ -5,8 +5,7 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import (SpatialMask, channels_last_at_inference,
-                                  use_pointwise_convs)
+from mmfusenas.models.ops import SpatialMask
 from mmfusenas.registry import MODELS
 from .tim_fusion_net import build_tim_head, build_tim_stem, check_input_order
 
@@ -92,9 +91,6 @@ class TIMEnhanceNet(nn.Module):
         else:
             self.final_head = build_tim_head(
                 channels * 2, channels, with_act=False)
-        # 1x1 convolutions of channels-last maps as matrix products (as
-        # TIMFusionNet)
-        use_pointwise_convs(self)
 
     def forward(
         self,
@@ -124,11 +120,8 @@ class TIMEnhanceNet(nn.Module):
                 f'for inputs {tuple(inputs.shape)}, got {tuple(fused.shape)}')
         if self.input_order is not None:
             inputs = inputs[:, list(self.input_order)]
-        # channels-last maps at CPU inference (as TIMFusionNet)
-        feat_a = self.first_stem(
-            channels_last_at_inference(torch.cat((inputs[:, :1], fused), 1)))
-        feat_b = self.second_stem(
-            channels_last_at_inference(torch.cat((inputs[:, 1:], fused), 1)))
+        feat_a = self.first_stem(torch.cat((inputs[:, :1], fused), 1))
+        feat_b = self.second_stem(torch.cat((inputs[:, 1:], fused), 1))
         for cell in self.second_cells:
             feat_b = cell(feat_b)
         for cell in self.first_cells:

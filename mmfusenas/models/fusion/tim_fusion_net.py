@@ -5,8 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import (ReflectPadConv2d, channels_last_at_inference,
-                                  use_pointwise_convs)
+from mmfusenas.models.ops import ReflectPadConv2d
 from mmfusenas.registry import MODELS
 from .tim_genotypes import TIM_CELL_TYPES, TIM_GENOTYPES
 
@@ -172,9 +171,6 @@ class TIMFusionNet(nn.Module):
             MODELS.build(cfg, default_args=dict(channels=channels))
             for cfg in cells)
         self.head = build_tim_head(channels, channels)
-        # 1x1 convolutions of channels-last maps (CPU inference) as matrix
-        # products; NCHW inputs take nn.Conv2d's path unchanged
-        use_pointwise_convs(self)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Fuse stacked sources.
@@ -191,10 +187,7 @@ class TIMFusionNet(nn.Module):
                 f'inputs, got {tuple(inputs.shape)}')
         if self.input_order is not None:
             inputs = inputs[:, list(self.input_order)]
-        # at CPU inference the maps run channels-last (oneDNN's native
-        # layout: no reorder around each convolution; equal within float
-        # rounding)
-        feats = self.stem(channels_last_at_inference(inputs))
+        feats = self.stem(inputs)
         for cell in self.cells:
             feats = cell(feats)
         return self.head(feats)

@@ -1,5 +1,6 @@
 from .fusion_losses import MaxGradientLoss, MaxIntensityLoss, sobel_magnitude
-from .differentiable_ssim import gaussian_kernel1d, ssim, ssim_map
+from .differentiable_ssim import (gaussian_kernel1d, gaussian_moments, ssim,
+                                  ssim_map)
 from .quality_objectives import (ClassifierQualityObjective,
                                  FullReferenceQualityObjective,
                                  NoReferenceQualityObjective, ResNet18)
@@ -24,6 +25,7 @@ __all__ = [
     'SSIMLoss', 'SaliencyWeightedLoss', 'InfoPreservationLoss',
     'histogram_contrast', 'saliency_weights', 'grey_histogram', 'grey_entropy',
     'laplacian_energy', 'ssim', 'ssim_map', 'gaussian_kernel1d',
+    'gaussian_moments',
     'VGG16Features', 'RUASSceneLoss', 'RUASDenoiseLoss', 'official_rgb2ycbcr',
     'official_tv', 'official_weighted_tv', 'relative_total_variation',
     'HBL_VGG_GROUPS', 'HBL_VGG_LAYERS', 'ColorAngleLoss', 'LaplacianLoss',

@@ -2,16 +2,21 @@
 
 The window is the 11x11 Gaussian (sigma 1.5) of the reference
 implementation, applied as two separable depthwise convolutions; all five
-local moments are filtered in one call. With ``padding='valid'`` and
-``data_range`` matched to the input scale, :func:`ssim` equals
-``mmfusenas.evaluation.functional.ssim(x, y, mode='gaussian')`` (the metric
-used by the ``tang`` / ``vifb`` presets), which the tests check on uint8
-images.
+local moments are filtered in one call (:func:`gaussian_moments`). With
+``padding='valid'`` and ``data_range`` matched to the input scale,
+:func:`ssim` equals ``mmfusenas.evaluation.functional.ssim(x, y,
+mode='gaussian')`` (the metric used by the ``tang`` / ``vifb`` presets),
+which the tests check on uint8 images.
+
+:func:`ssim_map` takes the function that computes the moments as its
+argument ``moments``; the SSIM losses pass their class attribute
+``ssim_moments`` (:func:`gaussian_moments`), which a subclass may replace
+by another computation of the same moments.
 """
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
-
-from mmfusenas.models.ops.separable_filter import separable_filter
 
 SSIM_PADDINGS = ('valid', 'reflect', 'zeros')
 
@@ -42,16 +47,57 @@ def gaussian_kernel1d(window_size: int = 11,
     return (g / g.sum()).to(dtype=dtype, device=device)
 
 
-def _gaussian_filter(x: torch.Tensor, taps: torch.Tensor,
-                     padding: str) -> torch.Tensor:
-    """Separable depthwise Gaussian filter of ``(N, C, H, W)`` (compiled
-    passes on the CPU, :func:`~mmfusenas.models.ops.separable_filter`);
-    the result is NCHW-contiguous."""
+def separable_conv2d(x: torch.Tensor, horizontal: torch.Tensor,
+                     vertical: torch.Tensor) -> torch.Tensor:
+    """Valid separable correlation of every plane of ``(N, C, H, W)``: two
+    depthwise convolutions, ``horizontal`` along the rows, then
+    ``vertical`` along the columns.
+
+    Args:
+        x (Tensor): ``(N, C, H, W)``.
+        horizontal (Tensor): ``(K_h,)`` taps along a row.
+        vertical (Tensor): ``(K_v,)`` taps along a column.
+
+    Returns:
+        Tensor: ``(N, C, H - K_v + 1, W - K_h + 1)``, contiguous.
+    """
+    c = x.shape[1]
+    h_w = horizontal.to(x).view(1, 1, 1, -1).expand(c, 1, 1, -1)
+    v_w = vertical.to(x).view(1, 1, -1, 1).expand(c, 1, -1, 1)
+    return F.conv2d(F.conv2d(x, h_w, groups=c), v_w, groups=c).contiguous()
+
+
+def pad_for_ssim(x: torch.Tensor, radius: int, padding: str) -> torch.Tensor:
+    """``x`` padded by ``radius`` on every side as ``padding`` asks
+    (``'reflect'``, ``'zeros'``; ``'valid'`` leaves it as it is)."""
     if padding in ('reflect', 'zeros'):
-        r = taps.numel() // 2
-        x = F.pad(x, (r, r, r, r),
+        x = F.pad(x, (radius, ) * 4,
                   mode='reflect' if padding == 'reflect' else 'constant')
-    return separable_filter(x, taps, taps)
+    return x
+
+
+def gaussian_moments(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor,
+                     padding: str) -> torch.Tensor:
+    """The five Gaussian-weighted local moments of ``x`` and ``y``.
+
+    Args:
+        x (Tensor): ``(N, C, H, W)``.
+        y (Tensor): same shape as ``x``.
+        taps (Tensor): the 1-D Gaussian (:func:`gaussian_kernel1d`).
+        padding (str): see :func:`ssim_map`.
+
+    Returns:
+        Tensor: ``(N, 5 C, H', W')``: the local means of ``x``, ``y``,
+        ``x x``, ``y y`` and ``x y``, in that order along the channels.
+    """
+    stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)
+    stack = pad_for_ssim(stack, taps.numel() // 2, padding)
+    return separable_conv2d(stack, taps, taps)
+
+
+#: the signature of :func:`gaussian_moments` (``ssim_map``'s ``moments``)
+MomentsFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, str],
+                     torch.Tensor]
 
 
 def ssim_map(x: torch.Tensor,
@@ -59,7 +105,8 @@ def ssim_map(x: torch.Tensor,
              window_size: int = 11,
              sigma: float = 1.5,
              data_range: float = 1.0,
-             padding: str = 'valid') -> torch.Tensor:
+             padding: str = 'valid',
+             moments: MomentsFn = gaussian_moments) -> torch.Tensor:
     r"""Local SSIM of two image batches, channel by channel.
 
     .. math::
@@ -85,6 +132,8 @@ def ssim_map(x: torch.Tensor,
             pixels are supervised too; ``'zeros'``: zero padding (the
             ``H x W`` map of the ``pytorch_ssim`` package, used by HBL's
             loss). Defaults to 'valid'.
+        moments (Callable): computes the local moments, as
+            :func:`gaussian_moments` (the default).
 
     Returns:
         Tensor: ``(N, C, H', W')`` SSIM map.
@@ -103,12 +152,8 @@ def ssim_map(x: torch.Tensor,
             "padding='reflect' or a smaller window_size")
     taps = gaussian_kernel1d(window_size, sigma, x.dtype, x.device)
     channels = x.shape[1]
-    if x.device.type == 'cpu':
-        # NCHW moments: the filter's compiled passes read NCHW planes
-        x, y = x.contiguous(), y.contiguous()
-    moments = _gaussian_filter(
-        torch.cat([x, y, x * x, y * y, x * y], dim=1), taps, padding)
-    mu_x, mu_y, e_xx, e_yy, e_xy = moments.split(channels, dim=1)
+    mu_x, mu_y, e_xx, e_yy, e_xy = moments(x, y, taps, padding).split(
+        channels, dim=1)
     var_x = e_xx - mu_x * mu_x
     var_y = e_yy - mu_y * mu_y
     cov = e_xy - mu_x * mu_y

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_legacy_checkpoint
-from .differentiable_ssim import ssim_map
+from .differentiable_ssim import gaussian_moments, ssim_map
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -190,6 +190,8 @@ class FullReferenceQualityObjective(_Objective):
         eps (float): MSE floor of the PSNR. Defaults to 1e-10.
     """
     needs_target = True
+    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
+    ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self, metric: str = 'psnr', eps: float = 1e-10) -> None:
         super().__init__()
@@ -204,7 +206,8 @@ class FullReferenceQualityObjective(_Objective):
             raise ValueError('FullReferenceQualityObjective needs ground '
                              'truth on the validation batches')
         if self.metric == 'ssim':
-            return 1 - ssim_map(pred, target, padding='reflect').mean()
+            return 1 - ssim_map(pred, target, padding='reflect',
+                                moments=self.ssim_moments).mean()
         mse = (pred - target).square().mean(dim=(1, 2, 3)).clamp(min=self.eps)
         return (10 * torch.log10(mse)).mean()
 

@@ -62,7 +62,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import read_checkpoint
-from .differentiable_ssim import ssim_map
+from .differentiable_ssim import gaussian_moments, ssim_map
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -167,6 +167,8 @@ class SSIMDistanceLoss(_NamedLoss):
         loss_weight (float): 10 in HBL's loss search, 1 in its training.
     """
     default_name = 'loss_ssim'
+    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
+    ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self,
                  window_size: int = 11,
@@ -179,8 +181,8 @@ class SSIMDistanceLoss(_NamedLoss):
 
     def forward(self, pred, target):
         _check_pair(pred, target, type(self).__name__)
-        return self.loss_weight * (1 - ssim_map(pred, target,
-                                                **self.ssim_cfg).mean())
+        return self.loss_weight * (1 - ssim_map(
+            pred, target, moments=self.ssim_moments, **self.ssim_cfg).mean())
 
 
 @MODELS.register_module()

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from .fusion_losses import _FusionLoss
+from .differentiable_ssim import gaussian_moments
 from .differentiable_ssim import ssim as ssim_per_channel
 from .vgg16_features import VGG16Features
 
@@ -301,6 +302,9 @@ class SSIMLoss(_FusionLoss):
             'fused'.
     """
 
+    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
+    ssim_moments = staticmethod(gaussian_moments)
+
     def __init__(self,
                  source_weights: Optional[Sequence[float]] = None,
                  window_size: int = 11,
@@ -319,7 +323,9 @@ class SSIMLoss(_FusionLoss):
         self._check(fused, sources)
         w = _source_weights(self.source_weights, sources.shape[1], sources,
                             'SSIMLoss')
-        dissim = 1 - _pairwise_ssim(fused, sources, **self.ssim_cfg).mean(0)
+        dissim = 1 - _pairwise_ssim(
+            fused, sources, moments=self.ssim_moments,
+            **self.ssim_cfg).mean(0)
         return self.loss_weight * (w * dissim).sum()
 
 
@@ -360,6 +366,9 @@ class SaliencyWeightedLoss(_FusionLoss):
             'fused'.
     """
 
+    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
+    ssim_moments = staticmethod(gaussian_moments)
+
     def __init__(self,
                  ssim_weight: float = 1.0,
                  normalize: str = 'ratio',
@@ -397,7 +406,8 @@ class SaliencyWeightedLoss(_FusionLoss):
         w = self.weights(sources)
         loss_int = (w * (fused - sources)).square().mean(dim=(0, 2, 3)).sum()
         sim = ssim_per_channel(
-            w * fused, w * sources, data_range=1.0, **self.ssim_cfg)
+            w * fused, w * sources, data_range=1.0,
+            moments=self.ssim_moments, **self.ssim_cfg)
         loss_ssim = (1 - sim.mean(0)).sum()
         return self.loss_weight * (loss_int + self.ssim_weight * loss_ssim)
 
@@ -452,6 +462,9 @@ class InfoPreservationLoss(_FusionLoss):
             :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
             'fused'.
     """
+
+    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
+    ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self,
                  measure: str = 'gradient',
@@ -523,6 +536,7 @@ class InfoPreservationLoss(_FusionLoss):
         self._check(fused, sources)
         w = self.weights(sources)
         mse = (fused - sources).square().mean(dim=(2, 3))
-        dissim = 1 - _pairwise_ssim(fused, sources, **self.ssim_cfg)
+        dissim = 1 - _pairwise_ssim(
+            fused, sources, moments=self.ssim_moments, **self.ssim_cfg)
         per_image = (w * (mse + self.ssim_weight * dissim)).sum(1)
         return self.loss_weight * per_image.mean()

@@ -1,20 +1,9 @@
 from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
                         SpatialAttentionBlock, SpatialMask)
-from .blocked_conv_chain import (blocked_layout_ok, channels_last_at_inference,
-                                 channels_last_strides, plain_eager_mode,
-                                 run_conv_chain)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
-from .direct_conv import (DIRECT_MAX_CHANNEL_PRODUCT, DIRECT_MIN_PIXELS,
-                          conv2d_at_inference, direct_conv2d, direct_conv_ok,
-                          reflect_conv2d_at_inference)
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
 from .edges import EdgeSpec, build_chain, build_edge, known_op_names
-from .fast_training import (FastPReLU, PointwiseConv2d, enable_fast_training,
-                            is_channels_last, prelu_backward,
-                            to_channels_last, use_pointwise_convs)
-from .grouped_conv import (GROUPED_MAX_THREADS, FastGroupedConv2d,
-                           grouped_conv_ok, is_one_output_grouped_conv)
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
                       hbl_op_cfg)
@@ -31,28 +20,17 @@ from .ruas_ops import (RUAS_OP_NAMES, RUAS_PAPER_OP_NAMES, RUAS_SEARCH_OPS,
 from .ruas_ops import RUAS_PAPER_ONLY_OP_NAMES, RUAS_TASK_OPS
 from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
-from .separable_filter import (FILTER_MAX_THREADS, separable_filter,
-                               separable_filter_ok)
-from .tap_product_conv import (TAP_PRODUCT_MAX_OUT_CHANNELS,
-                               tap_product_conv2d, tap_product_ok)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
-from .winograd_conv import (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_OUT_CHANNELS,
-                            WINOGRAD_MIN_PIXELS, winograd_conv2d, winograd_ok)
 from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
                            op_name_cfg, register_op_names, tim_op_cfg)
 
 __all__ = [
-    'known_op_names', 'blocked_layout_ok', 'plain_eager_mode',
-    'run_conv_chain', 'channels_last_strides', 'WINOGRAD_MIN_CHANNELS',
-    'WINOGRAD_MIN_OUT_CHANNELS', 'WINOGRAD_MIN_PIXELS', 'winograd_conv2d',
-    'winograd_ok', 'TAP_PRODUCT_MAX_OUT_CHANNELS', 'tap_product_conv2d',
-    'tap_product_ok',
-    'channels_last_at_inference',
-    'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock', 'SpatialAttentionBlock',
-    'SpatialMask', 'DenseBlock', 'EnhanceResidualBlock', 'ResidualBlock',
-    'DilConv', 'ReflectPadConv2d', 'ReLUConvBN', 'SepConv', 'SkipConnect',
-    'Zero', 'depthwise_conv', 'same_padding', 'GuidedFilter', 'box_sum',
-    'guided_filter', 'AntiAliasDownsample', 'DownSample', 'ResidualDownSample',
+    'known_op_names', 'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock',
+    'SpatialAttentionBlock', 'SpatialMask', 'DenseBlock',
+    'EnhanceResidualBlock', 'ResidualBlock', 'DilConv', 'ReflectPadConv2d',
+    'ReLUConvBN', 'SepConv', 'SkipConnect', 'Zero', 'depthwise_conv',
+    'same_padding', 'GuidedFilter', 'box_sum', 'guided_filter',
+    'AntiAliasDownsample', 'DownSample', 'ResidualDownSample',
     'ResidualUpSample', 'UpSample', 'TIM_OP_NAMES', 'build_tim_op',
     'tim_op_cfg', 'TASK_OP_NAMES', 'TaskConv', 'build_task_op', 'task_op_cfg',
     'build_named_op', 'op_name_cfg', 'register_op_names', 'RUAS_OP_NAMES',
@@ -65,13 +43,5 @@ __all__ = [
     'EnergyFusion', 'FusionSkip', 'MeanFusion', 'MMAFusion', 'SelectGuide',
     'SelectTarget', 'build_fusion_op', 'MB_KERNELS', 'MB_OP_NAMES',
     'MB_RATIOS', 'ConvAct', 'ElasticMBConv', 'MBConvSE', 'SqueezeExcite',
-    'build_mb_op', 'parse_mb_name', 'FastPReLU', 'PointwiseConv2d',
-    'enable_fast_training', 'is_channels_last', 'prelu_backward',
-    'to_channels_last', 'use_pointwise_convs', 'DIRECT_MAX_CHANNEL_PRODUCT',
-    'DIRECT_MIN_PIXELS',
-    'conv2d_at_inference', 'direct_conv2d', 'direct_conv_ok',
-    'reflect_conv2d_at_inference',
-    'GROUPED_MAX_THREADS', 'FastGroupedConv2d', 'grouped_conv_ok',
-    'is_one_output_grouped_conv', 'FILTER_MAX_THREADS', 'separable_filter',
-    'separable_filter_ok'
+    'build_mb_op', 'parse_mb_name'
 ]

@@ -8,8 +8,6 @@ import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from .conv_ops import same_padding
-from .direct_conv import conv2d_at_inference
-from .layout import is_channels_last
 
 
 @MODELS.register_module()
@@ -59,10 +57,7 @@ class ECABlock(nn.Module):
         self.act = nn.PReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # at inference on a channels-last map: Winograd's algorithm where
-        # it pays (equal within float rounding; see conv2d_at_inference)
-        return self.act(conv2d_at_inference(
-            self.conv, self.eca(x), direct=False))
+        return self.act(self.conv(self.eca(x)))
 
 
 @MODELS.register_module()
@@ -236,20 +231,6 @@ class SKFF(nn.Module):
         return self._weights(self._stack(feats))
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        if all(is_channels_last(f) for f in feats):
-            # channels-last branches (the TIM networks at CPU inference, the
-            # fast training path): a stacked (N, branches, C, H, W) view of
-            # them is strided across the branch axis, where the reductions
-            # below are several times slower than branch-by-branch sums
-            self._check(feats)
-            total = feats[0]
-            for f in feats[1:]:
-                total = total + f
-            weights = self._weights_of_sum(total)
-            out = feats[0] * weights[:, 0]
-            for i in range(1, len(feats)):
-                out = out + feats[i] * weights[:, i]
-            return out
         stacked = self._stack(feats)
         return (stacked * self._weights(stacked)).sum(dim=1)
 

@@ -11,7 +11,6 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.registry import MODELS
-from .direct_conv import reflect_conv2d_at_inference
 
 
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
@@ -84,10 +83,7 @@ class ReflectPadConv2d(nn.Module):
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # at inference on a channels-last map: Winograd's algorithm reading
-        # the reflection directly where it pays (equal within float
-        # rounding; see reflect_conv2d_at_inference)
-        return reflect_conv2d_at_inference(self.pad, self.conv, x)
+        return self.conv(self.pad(x))
 
 
 @MODELS.register_module()

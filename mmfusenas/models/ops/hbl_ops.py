@@ -39,7 +39,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
-from .direct_conv import conv2d_at_inference
 
 #: HNU edge candidates (official ``PRIMITIVES``), in the official order
 HBL_HNU_OPS = ('skip_connect', 'conv_1x1', 'conv_3x3', 'dilconv_3x3',
@@ -144,9 +143,7 @@ class HBLConv(nn.Module):
         return None if self.residual else 'conv'
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Winograd's algorithm where it pays on a channels-last map at
-        # inference (within float rounding; see conv2d_at_inference)
-        out = conv2d_at_inference(self.conv, x, direct=False)
+        out = self.conv(x)
         return out + x if self.residual else out
 
 

@@ -65,7 +65,6 @@ import torch.nn as nn
 
 from mmfusenas.registry import MODELS
 from .conv_ops import same_padding
-from .direct_conv import conv2d_at_inference
 from .tim_op_names import register_op_names
 
 POOL_MODES = ('avg', 'max')
@@ -132,8 +131,7 @@ class RUASConv(nn.Module):
             bias=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # few channels at CPU inference: computed directly (direct_conv)
-        out = conv2d_at_inference(self.conv, x)
+        out = self.conv(x)
         if self.relu:
             out = torch.relu(out)
         return x + out if self.residual else out

@@ -7,8 +7,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.cpu_kernels import get_cpu_kernels
-from .layout import is_channels_last
 
 
 def _num_halvings(scale_factor: int) -> int:
@@ -98,22 +96,14 @@ class ResidualUpSample(nn.Module):
         bot = bilinear x2 (align_corners=False) -> conv1x1(n/2)
         out = top(x) + bot(x)
 
-    All convs bias-free; parameters ``11 n^2 + 2``.
-
-    On a channels-last map (the fast training path and CPU inference,
-    :mod:`mmfusenas.models.ops.fast_training`) and in exported or compiled
-    graphs (ONNX, ``torch.export``, ``torch.compile``) ``bot`` is computed
-    in the cheaper order ``bilinear x2 (conv1x1(x))``: the bilinear resampling
-    weighs the pixels of each channel alike and the bias-free 1 x 1
-    convolution mixes the channels of each pixel, so the two commute; the
-    product then runs on the ``H x W`` map (a quarter of the pixels) and
-    the resampling on ``n / 2`` channels instead of ``n``. The function is
-    the official one; values differ by float rounding only
-    (``tests/test_models/test_tim_ops.py``). Eager NCHW maps keep the
-    official order, so that the NCHW pass stays bit-identical to the
-    authors' code; the switch ``commuted_upsampling=False``
-    (:mod:`mmfusenas.utils.cpu_kernels`) keeps it everywhere. ``bot``
-    keeps the official modules and state-dict keys.
+    All convs bias-free; parameters ``11 n^2 + 2``. The bilinear
+    resampling weighs the pixels of each channel alike and the bias-free
+    1 x 1 convolution of ``bot`` mixes the channels of each pixel, so the
+    two commute: ``bilinear x2 (conv1x1(x))`` is the same function at a
+    quarter of the product's pixels (values equal within float rounding).
+    The CPU kernels of :mod:`mmfusenas.cpu_ops` use that order on
+    channels-last maps and in exported or compiled graphs; this module
+    keeps the official order.
 
     Args:
         channels (int): input channels ``n`` (even).
@@ -134,11 +124,6 @@ class ResidualUpSample(nn.Module):
             nn.Conv2d(n, n // 2, 1, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (is_channels_last(x) or torch.compiler.is_compiling()
-                or torch.onnx.is_in_onnx_export()) \
-                and get_cpu_kernels().commuted_upsampling:
-            resample, conv = self.bot
-            return self.top(x) + resample(conv(x))
         return self.top(x) + self.bot(x)
 
 

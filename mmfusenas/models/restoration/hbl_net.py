@@ -16,7 +16,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.models.cells.hadamard_unit import EdgeSpec, build_position
-from mmfusenas.models.ops.blocked_conv_chain import channels_last_at_inference
 from mmfusenas.models.ops.hbl_ops import BN_TEST_STATS, StatsBatchNorm2d
 from mmfusenas.registry import MODELS
 
@@ -186,10 +185,6 @@ class HBLNet(nn.Module):
             raise ValueError(f'HBLNet expects (N, 3, H, W) RGB in [0, 1], '
                              f'got {tuple(x.shape)}')
         h_in, w_in = x.shape[-2:]
-        # at CPU inference the maps run channels-last (oneDNN's native
-        # layout, no reorder around each convolution; Winograd's
-        # convolutions where they pay): equal within float rounding
-        x = channels_last_at_inference(x)
         x, (left, _, top, _) = pad_to_multiple(x, self.pad_multiple)
         e2, e1 = self.encoder(x)
         h = e2

@@ -21,7 +21,6 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
 from mmfusenas.registry import MODELS
 
 __all__ = ['NoiseLevelProxy', 'DilatedDenoiser', 'DENOISER_DILATIONS']
@@ -85,9 +84,7 @@ class NoiseLevelProxy(nn.Module):
         _apply_init(self, init)
 
     def forward(self, x: Tensor) -> Tensor:
-        # inference: hidden maps kept in oneDNN's blocked layout (same
-        # values; see run_conv_chain)
-        return run_conv_chain(self.body, x)
+        return self.body(x)
 
 
 def _apply_init(module: nn.Module, init: str) -> None:
@@ -164,5 +161,5 @@ class DilatedDenoiser(nn.Module):
             inp = torch.cat([x, guidance.to(x.dtype)], dim=1)
         else:
             inp = x
-        noise = run_conv_chain(self.body, inp)
+        noise = self.body(inp)
         return x - noise if self.residual else noise

@@ -8,8 +8,6 @@ from typing import Tuple
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
-from mmfusenas.models.ops.direct_conv import conv2d_at_inference
 from mmfusenas.registry import MODELS
 from .ruas_illumination import CellCfgs, build_cells, stage_cell_cfgs
 
@@ -67,11 +65,10 @@ class RUASDenoiseNet(nn.Module):
         Returns:
             tuple[Tensor, Tensor]: ``(u - noise, noise)``.
         """
-        # few channels at CPU inference: computed directly (direct_conv)
-        feat = conv2d_at_inference(self.stem, u)
+        feat = self.stem(u)
         for cell in self.cells:
             feat = cell(feat)
-        noise = conv2d_at_inference(self.head, feat)
+        noise = self.head(feat)
         return u - noise, noise
 
 
@@ -128,9 +125,7 @@ class RUASNoiseEstimator(nn.Module):
         Returns:
             Tensor: ``()`` or ``(N,)``.
         """
-        # inference: the hidden maps stay in oneDNN's blocked layout (same
-        # values, two reorders less per layer; see run_conv_chain)
-        est = run_conv_chain(self.layers, x)
+        est = self.layers(x)
         # the official torch.norm(e, 1) is this vector norm (same reduction)
         if per_sample:
             return torch.linalg.vector_norm(

@@ -11,8 +11,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
-from mmfusenas.models.ops.ruas_kernels import (fused_ok, ruas_kernels,
-                                                same_plain)
 from mmfusenas.registry import MODELS
 
 #: illumination updates of :class:`RUASIlluminationStage`
@@ -152,9 +150,6 @@ class RUASIlluminationStage(nn.Module):
         Returns:
             tuple[Tensor, Tensor]: ``(u, t)``.
         """
-        fused = fused_ok(y) if u_prev is None else fused_ok(y, u_prev)
-        if fused:  # one pass each, same values (ruas_kernels)
-            return self._forward_fused(y, u_prev)
         if u_prev is None:
             t_hat = local_max(y)
         elif self.update == 'rectified':
@@ -175,31 +170,6 @@ class RUASIlluminationStage(nn.Module):
             # out-of-place result and change the next stage's conv kernels
             u = (y / t).clamp(0.0, 1.0)
         return u, t
-
-    def _forward_fused(
-        self, y: torch.Tensor, u_prev: Optional[torch.Tensor]
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`forward` at inference with the fused kernels of
-        :mod:`~mmfusenas.models.ops.ruas_kernels`: ``M(u) - gamma (u - y)``
-        in one pass, and the clamp of ``t`` with ``u = clamp(y / t, 0, 1)``
-        in one pass (bit-identical to the torch chain)."""
-        kern = ruas_kernels()
-        if u_prev is None:
-            t_hat = kern.local_max(y)
-        elif self.update == 'rectified':
-            t_hat = kern.rectify(u_prev, y, self.gamma)
-        else:
-            t_hat = u_prev
-        t = self.cell(t_hat)
-        if t.untyped_storage().data_ptr() in (
-                t_hat.untyped_storage().data_ptr(),
-                y.untyped_storage().data_ptr()):
-            t = t.clone()  # identity / view cell: never write into an input
-        t = torch.sigmoid_(t)
-        if same_plain((t, y)):
-            return kern.illumination(t, y, self.t_min), t
-        t = t.clamp_(self.t_min, 1.0)
-        return (y / t).clamp(0.0, 1.0), t
 
     def extra_repr(self) -> str:
         return (f'gamma={self.gamma}, t_min={self.t_min}, '

@@ -22,7 +22,7 @@ FMA contraction: the values equal oneDNN's within float rounding (a few
 order.
 
 It is taken (:func:`direct_conv_ok`) only at inference (the context of
-:func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`:
+:func:`~mmfusenas.cpu_ops.blocked_conv_chain.blocked_layout_ok`:
 autograd off, not compiling / tracing, no dispatch or function mode, a
 contiguous 4-D float32 CPU input of at least :data:`DIRECT_MIN_PIXELS`
 pixels per map), for a plain ``nn.Conv2d`` (stride 1, no
@@ -329,7 +329,7 @@ def direct_conv_ok(conv: nn.Module, x: torch.Tensor,
 
     Returns:
         bool: the inference context and input of
-        :func:`~mmfusenas.models.ops.blocked_conv_chain.blocked_layout_ok`;
+        :func:`~mmfusenas.cpu_ops.blocked_conv_chain.blocked_layout_ok`;
         ``conv`` exactly an ``nn.Conv2d`` without forward hooks (module or
         global), with stride 1, one group, zero padding given as numbers, a
         kernel larger than 1 x 1 (unless ``epilogue``), at most
@@ -425,11 +425,11 @@ def conv2d_at_inference(conv: nn.Module,
     """``conv(x)``: directly (:func:`direct_conv2d`) where ``direct`` and
     :func:`direct_conv_ok` hold; on a channels-last map at inference by
     Winograd's algorithm
-    (:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`) where
-    :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds, or as
+    (:func:`~mmfusenas.cpu_ops.winograd_conv.winograd_conv2d`) where
+    :func:`~mmfusenas.cpu_ops.winograd_conv.winograd_ok` holds, or as
     one product over the taps
-    (:func:`~mmfusenas.models.ops.tap_product_conv.tap_product_conv2d`)
-    where :func:`~mmfusenas.models.ops.tap_product_conv.tap_product_ok`
+    (:func:`~mmfusenas.cpu_ops.tap_product_conv.tap_product_conv2d`)
+    where :func:`~mmfusenas.cpu_ops.tap_product_conv.tap_product_ok`
     holds; else the module's own forward.
 
     Args:
@@ -457,7 +457,7 @@ def reflect_conv2d_at_inference(pad: nn.Module, conv: nn.Module,
     channels-last map at inference by Winograd's algorithm reading the
     reflection at the border (no padded copy of the map) where ``pad``
     pads every side by the convolution's dilation and
-    :func:`~mmfusenas.models.ops.winograd_conv.winograd_ok` holds with
+    :func:`~mmfusenas.cpu_ops.winograd_conv.winograd_ok` holds with
     ``reflect``; else ``conv2d_at_inference(conv, pad(x), direct=False)``.
 
     Args:

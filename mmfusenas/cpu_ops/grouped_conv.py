@@ -26,7 +26,7 @@ pass is one vectorised loop:
   added up in float64 image by image.
 
 Sums run in another order than oneDNN's: outputs and gradients equal
-ATen's within float32 rounding (``tests/test_models/test_grouped_conv.py``:
+ATen's within float32 rounding (``tests/test_cpu_ops/test_grouped_conv.py``:
 values within 1e-5 of the largest, integer data exactly).
 
 It is taken (:func:`grouped_conv_ok`) for a convolution with one output

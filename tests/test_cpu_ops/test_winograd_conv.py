@@ -1,6 +1,8 @@
 """Winograd F(4 x 4, 3 x 3) convolution (numba transforms + batched
 products) against float64 convolutions, hand-computed cases, its weight
-cache, its conditions and its use in conv chains."""
+cache, its conditions and its use in conv chains and in the kernel classes
+that :func:`~mmfusenas.cpu_ops.apply_cpu_kernels` swaps in."""
+import copy
 from unittest import mock
 
 import pytest
@@ -8,13 +10,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.models.ops import blocked_conv_chain as chain_mod
-from mmfusenas.models.ops import winograd_conv as wmod
-from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
-from mmfusenas.models.ops.winograd_conv import (WINOGRAD_MIN_PIXELS,
-                                                winograd_conv2d,
-                                                winograd_ok,
-                                                winograd_weight)
+from mmfusenas.cpu_ops import apply_cpu_kernels
+from mmfusenas.cpu_ops import blocked_conv_chain as chain_mod
+from mmfusenas.cpu_ops import winograd_conv as wmod
+from mmfusenas.cpu_ops.blocked_conv_chain import run_conv_chain
+from mmfusenas.cpu_ops.winograd_conv import (WINOGRAD_MIN_PIXELS,
+                                             winograd_conv2d, winograd_ok,
+                                             winograd_weight)
 from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 pytestmark = pytest.mark.skipif(
@@ -291,16 +293,28 @@ def test_one_channel_chain_input_needs_no_reorder():
     assert chain_mod.channels_last_strides(two).stride() == (216, 1, 27, 3)
 
 
+def _with_kernels(module, kernel_cls):
+    """A copy of the plain ``module`` with its kernel class swapped in."""
+    fast = copy.deepcopy(module)
+    report = apply_cpu_kernels(fast)
+    assert report.swapped == [('', type(module).__name__, kernel_cls)]
+    return fast
+
+
 def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
-    """conv2d_at_inference (the TIM networks' reflection-padded convs and
-    ECA blocks): Winograd on a channels-last map at inference, within
-    float rounding of the module's forward; the module's own forward on an
-    NCHW map, with autograd on and with the switch."""
+    """The kernel classes of the TIM networks' reflection-padded convs and
+    ECA blocks (``CpuReflectPadConv2d``, ``CpuECABlock``, swapped in by
+    :func:`~mmfusenas.cpu_ops.apply_cpu_kernels`): Winograd on a
+    channels-last map at inference, within float rounding of the plain
+    module's forward; the plain forward on an NCHW map, with autograd on
+    and with the switch; the plain modules never take it."""
+    from mmfusenas.cpu_ops.direct_conv import conv2d_at_inference
     from mmfusenas.models.ops import ECABlock, ReflectPadConv2d
-    from mmfusenas.models.ops.direct_conv import conv2d_at_inference
     torch.manual_seed(0)
-    pad_conv = ReflectPadConv2d(32, 24, 3).eval()
-    eca = ECABlock(32).eval()
+    plain_pad_conv = ReflectPadConv2d(32, 24, 3).eval()
+    plain_eca = ECABlock(32).eval()
+    pad_conv = _with_kernels(plain_pad_conv, 'CpuReflectPadConv2d')
+    eca = _with_kernels(plain_eca, 'CpuECABlock')
     x = torch.rand(1, 32, 130, 140)
     calls = []
     real = wmod.winograd_conv2d
@@ -309,12 +323,13 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         calls.append((tuple(inp.shape), conv))
         return real(inp, conv, **k)
 
-    monkeypatch.setattr('mmfusenas.models.ops.direct_conv.winograd_conv2d',
+    monkeypatch.setattr('mmfusenas.cpu_ops.direct_conv.winograd_conv2d',
                         spy)
-    for module, conv in ((pad_conv, pad_conv.conv), (eca, eca.conv)):
+    for plain_module, module, conv in (
+            (plain_pad_conv, pad_conv, pad_conv.conv),
+            (plain_eca, eca, eca.conv)):
         with torch.no_grad():
-            ref = module.double()(x.double())
-            module.float()
+            ref = copy.deepcopy(plain_module).double()(x.double())
             calls.clear()
             y = module(_cl(x))
             assert [c for _, c in calls] == [conv]
@@ -324,6 +339,9 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
             plain = module(x)                       # NCHW: oneDNN
             assert calls == [] and plain.is_contiguous()
             assert (plain.double() - ref).abs().max() < 1e-5 * ref.abs().max()
+            assert torch.equal(plain, plain_module(x))
+            plain_module(_cl(x))                    # the plain class: never
+            assert calls == []
         y = module(_cl(x))                          # autograd on
         assert calls == [] and y.requires_grad
     assert calls == []
@@ -334,6 +352,7 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         with cpu_kernels(winograd=False):
             assert torch.equal(conv2d_at_inference(pad_conv.conv, padded),
                                pad_conv.conv(padded))
+            assert torch.equal(pad_conv(_cl(x)), plain_pad_conv(_cl(x)))
         assert calls == []
     # the reflection-padded conv reads the reflection itself: no padded map
     from torch.profiler import profile
@@ -341,15 +360,15 @@ def test_modules_take_winograd_on_channels_last_maps(monkeypatch):
         y = pad_conv(_cl(x))
     assert 'aten::reflection_pad2d' not in {e.name for e in prof.events()}
     with torch.no_grad():
-        ref = pad_conv.double()(x.double())
-        pad_conv.float()
+        ref = copy.deepcopy(plain_pad_conv).double()(x.double())
     assert (y.double() - ref).abs().max() < 1e-5 * ref.abs().max()
     # the modules keep NCHW maps on their own forward (the authors' values
     # with the switch channels_last=False): no direct few-channel kernel
-    narrow = ReflectPadConv2d(3, 3, 3).eval()
+    narrow = _with_kernels(ReflectPadConv2d(3, 3, 3).eval(),
+                           'CpuReflectPadConv2d')
     small = torch.rand(1, 3, 210, 200)
     direct = []
-    import mmfusenas.models.ops.direct_conv as dmod
+    import mmfusenas.cpu_ops.direct_conv as dmod
     real_direct = dmod.direct_conv2d
     monkeypatch.setattr(dmod, 'direct_conv2d',
                         lambda *a, **k: direct.append(1) or real_direct(*a,
@@ -371,18 +390,23 @@ def test_chain_without_winograd_is_bit_identical():
 
 
 def test_hqs_denoiser_and_proxy_keep_their_values():
-    """HQS's proxy and dilated denoiser at 128 x 128 (their convs of width
-    64 by Winograd) against their float64 forward."""
+    """HQS's proxy and dilated denoiser at 128 x 128 with their kernel
+    classes (their conv chains in oneDNN's blocked layout, the convs of
+    width 64 by Winograd) against the plain networks' float64 forward."""
     from mmfusenas.models.restoration.proxy_nets import (DilatedDenoiser,
                                                          NoiseLevelProxy)
     torch.manual_seed(0)
-    proxy, den = NoiseLevelProxy().eval(), DilatedDenoiser().eval()
+    plain_proxy, plain_den = NoiseLevelProxy().eval(), DilatedDenoiser().eval()
+    proxy, den = copy.deepcopy(plain_proxy), copy.deepcopy(plain_den)
+    for net in (proxy, den):
+        assert apply_cpu_kernels(net).swapped == [
+            ('body', 'Sequential', 'CpuConvChain')]
     x = torch.rand(1, 1, 128, 128)
     with torch.no_grad():
         g = proxy(x)
         y = den(x, g)
-        g64 = proxy.double()(x.double())
-        y64 = den.double()(x.double(), g64)
+        g64 = plain_proxy.double()(x.double())
+        y64 = plain_den.double()(x.double(), g64)
     assert (g.double() - g64).abs().max() < 1e-5 * g64.abs().max()
     assert (y.double() - y64).abs().max() < 1e-5
 

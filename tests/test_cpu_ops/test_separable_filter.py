@@ -1,19 +1,28 @@
 """separable_filter: compiled valid separable filtering of image planes
-(the differentiable SSIM's Gaussian window), forward and backward."""
+(the differentiable SSIM's Gaussian window), forward and backward, and the
+kernel classes of the SSIM losses that use it (put in by
+``apply_cpu_kernels``)."""
 import importlib
 
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from mmfusenas.models.losses import gaussian_kernel1d, ssim_map
-from mmfusenas.models.ops import (FILTER_MAX_THREADS, separable_filter,
-                                  separable_filter_ok)
+from mmfusenas.cpu_ops import apply_cpu_kernels, remove_cpu_kernels
+from mmfusenas.cpu_ops.modules.losses import ssim_moments
+from mmfusenas.cpu_ops.separable_filter import (FILTER_MAX_THREADS,
+                                                separable_filter,
+                                                separable_filter_ok)
+from mmfusenas.models.losses import (gaussian_kernel1d, gaussian_moments,
+                                     ssim_map)
+from mmfusenas.registry import MODELS
 from mmfusenas.utils.cpu_kernels import cpu_kernels
 
-sf = importlib.import_module('mmfusenas.models.ops.separable_filter')
+sf = importlib.import_module('mmfusenas.cpu_ops.separable_filter')
+cpu_losses = importlib.import_module('mmfusenas.cpu_ops.modules.losses')
 
 pytestmark = pytest.mark.skipif(
     sf._kernels() is None, reason='numba kernels unavailable')
@@ -153,24 +162,111 @@ def test_bad_input_is_a_clear_error():
         separable_filter(torch.rand(1, 1, 8, 2), taps, taps)
 
 
+@pytest.fixture
+def filter_threads():
+    """At most FILTER_MAX_THREADS torch threads: the passes are taken."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(min(threads, FILTER_MAX_THREADS))
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def passes_taken(monkeypatch):
+    """Whether each separable_filter call of the kernel classes' moments
+    (mmfusenas.cpu_ops.modules.losses.ssim_moments) took the passes."""
+    taken = []
+
+    def spy(x, horizontal, vertical):
+        taken.append(separable_filter_ok(x, horizontal, vertical))
+        return separable_filter(x, horizontal, vertical)
+
+    monkeypatch.setattr(cpu_losses, 'separable_filter', spy)
+    return taken
+
+
 @pytest.mark.parametrize('padding', ['valid', 'reflect', 'zeros'])
-def test_ssim_map_with_and_without_the_passes(padding):
-    """The differentiable SSIM through the passes equals its ATen path
-    within float32 rounding, values and input gradients."""
+def test_ssim_map_with_and_without_the_passes(padding, filter_threads,
+                                              passes_taken):
+    """The differentiable SSIM with the moments of the compiled passes
+    (``ssim_moments``, the SSIM losses' kernel classes) equals its plain
+    moments (ATen's convolutions, ``gaussian_moments``) within float32
+    rounding, values and input gradients."""
     torch.manual_seed(5)
     x = torch.rand(2, 2, 24, 24)
     y = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
 
-    def run():
+    def run(moments):
         xi = x.clone().requires_grad_()
-        s = ssim_map(xi, y, padding=padding)
+        s = ssim_map(xi, y, padding=padding, moments=moments)
         s.mean().backward()
         return s.detach(), xi.grad
 
-    s1, g1 = run()
-    with cpu_kernels(separable_filter=False):
-        s0, g0 = run()
+    s1, g1 = run(ssim_moments)
+    assert passes_taken == [True]
+    s0, g0 = run(gaussian_moments)
     # the variances (E[x^2] - mu^2) amplify the filters' rounding: 2e-6
     # here; a wrong window moves SSIM by far more than 1e-5
     assert np.allclose(s1.numpy(), s0.numpy(), rtol=0, atol=1e-5)
     assert (g1 - g0).abs().max() <= 1e-5 * g0.abs().max()
+    # the default of ssim_map is the plain moments
+    assert torch.equal(ssim_map(x, y, padding=padding), s0)
+    # the switch: the kernel moments through ATen's convolutions
+    with cpu_kernels(separable_filter=False):
+        s2, g2 = run(ssim_moments)
+    assert passes_taken == [True, False]
+    assert np.allclose(s2.numpy(), s0.numpy(), rtol=0, atol=1e-5)
+    assert (g2 - g0).abs().max() <= 1e-5 * g0.abs().max()
+
+
+# (registered loss, its arguments, its inputs: a fused image and its
+# sources, or a prediction and its target)
+SSIM_LOSSES = [
+    ('SSIMLoss', {}, 'fusion'),
+    ('SaliencyWeightedLoss', dict(ssim_weight=1.0), 'fusion'),
+    ('InfoPreservationLoss', dict(measure='gradient'), 'fusion'),
+    ('SSIMDistanceLoss', {}, 'pair'),
+    ('FullReferenceQualityObjective', dict(metric='ssim'), 'pair'),
+]
+
+
+@pytest.mark.parametrize('name, kwargs, kind', SSIM_LOSSES)
+def test_ssim_losses_through_the_transform(name, kwargs, kind,
+                                           filter_threads, passes_taken):
+    """``apply_cpu_kernels`` swaps each SSIM loss for its kernel class
+    (the compiled passes' moments); value and gradient equal the plain
+    loss's within float32 rounding; ``remove_cpu_kernels`` gives the plain
+    loss back, bit for bit."""
+    plain = MODELS.build(dict(type=name, **kwargs))
+    loss = MODELS.build(dict(type=name, **kwargs))
+    model = nn.ModuleDict(dict(loss=loss))      # a loss inside a model
+    report = apply_cpu_kernels(model)
+    assert report.swapped == [('loss', name, f'Cpu{name}')]
+    assert type(loss) is getattr(cpu_losses, f'Cpu{name}')
+    assert type(loss).__bases__ == (type(plain), )
+    assert loss.ssim_moments is ssim_moments
+    assert plain.ssim_moments is gaussian_moments
+    torch.manual_seed(6)
+    if kind == 'fusion':
+        first, second = torch.rand(2, 1, 32, 32), torch.rand(2, 2, 32, 32)
+    else:
+        second = torch.rand(2, 3, 32, 32)
+        first = (second + 0.1 * torch.randn_like(second)).clamp(0, 1)
+
+    def run(module):
+        inp = first.clone().requires_grad_()
+        value = module(inp, second)
+        value.backward()
+        return value.detach(), inp.grad
+
+    v1, g1 = run(loss)
+    assert passes_taken and all(passes_taken)
+    v0, g0 = run(plain)
+    assert abs(v1.item() - v0.item()) <= 1e-5
+    assert (g1 - g0).abs().max() <= 1e-5 * g0.abs().max()
+    taken = len(passes_taken)
+    remove_cpu_kernels(model)
+    assert type(loss) is type(plain)
+    v2, g2 = run(loss)
+    assert len(passes_taken) == taken       # the kernel moments not used
+    assert torch.equal(v2, v0) and torch.equal(g2, g0)

@@ -44,11 +44,11 @@ one thread, the products on all) and a map of at least
 ``winograd=False`` of :mod:`mmfusenas.utils.cpu_kernels` (oneDNN's
 convolutions, the authors' values bit for bit) or ``numba=False``. The
 callers, at inference on channels-last maps:
-:func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain` (conv /
+:func:`~mmfusenas.cpu_ops.blocked_conv_chain.run_conv_chain` (conv /
 ReLU chains),
-:func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference` (single
+:func:`~mmfusenas.cpu_ops.direct_conv.conv2d_at_inference` (single
 convolutions of modules, e.g. the TIM networks' ECA blocks, HBL's) and
-:func:`~mmfusenas.models.ops.direct_conv.reflect_conv2d_at_inference`
+:func:`~mmfusenas.cpu_ops.direct_conv.reflect_conv2d_at_inference`
 (the TIM networks' reflection-padded convolutions).
 """
 import threading

@@ -1,12 +1,19 @@
 """run_conv_chain: conv / ReLU chains in oneDNN's blocked layout give the
 NCHW chain's output bit for bit, and fall back to it wherever the blocked
-call would not be the same call."""
+call would not be the same call; the networks that hold such chains give
+the plain networks' outputs once :func:`~mmfusenas.cpu_ops.apply_cpu_kernels`
+swapped their kernel classes in."""
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from mmfusenas.models.ops import blocked_layout_ok, run_conv_chain
+from mmfusenas.cpu_ops import apply_cpu_kernels
+from mmfusenas.cpu_ops.blocked_conv_chain import (blocked_layout_ok,
+                                                  channels_last_at_inference,
+                                                  run_conv_chain)
 from mmfusenas.models.restoration import DilatedDenoiser, NoiseLevelProxy
 from mmfusenas.models.scene import RUASNoiseEstimator
 from mmfusenas.utils.cpu_kernels import cpu_kernels
@@ -96,6 +103,9 @@ def test_blocked_path_is_taken_only_where_exact():
 
 @needs_onednn
 def test_networks_using_the_chain_keep_their_values():
+    """The estimator's, the proxy's and the denoiser's chains are swapped
+    for :class:`~mmfusenas.cpu_ops.modules.CpuConvChain`; the transformed
+    networks equal the plain torch chains bit for bit."""
     torch.manual_seed(1)
     est = RUASNoiseEstimator().eval()
     proxy = NoiseLevelProxy().eval()
@@ -104,15 +114,29 @@ def test_networks_using_the_chain_keep_their_values():
         for p in list(est.parameters()) + list(proxy.parameters()) + list(
                 den.parameters()):
             p.add_(0.01 * torch.randn_like(p))
+    fast = []
+    for net, chain in ((est, 'layers'), (proxy, 'body'), (den, 'body')):
+        kernels = copy.deepcopy(net)
+        report = apply_cpu_kernels(kernels)
+        assert report.swapped == [(chain, 'Sequential', 'CpuConvChain')]
+        fast.append(kernels)
+    est_k, proxy_k, den_k = fast
+    with torch.no_grad():
         u = torch.rand(1, 3, 100, 148)
         y = torch.rand(1, 1, 120, 120)
+        # the chains take the blocked layout on these maps
+        assert 'aten::to_mkldnn' in _calls(est_k, u)
+        assert 'aten::to_mkldnn' not in _calls(est, u)
         assert torch.equal(
-            est(u), torch.linalg.vector_norm(est.layers(u), ord=1) /
+            est_k(u), torch.linalg.vector_norm(est.layers(u), ord=1) /
             u[0].numel())
-        sigma = proxy(y)
+        assert torch.equal(est_k(u), est(u))
+        sigma = proxy_k(y)
         assert torch.equal(sigma, proxy.body(y))
-        assert torch.equal(den(y, sigma),
+        assert torch.equal(sigma, proxy(y))
+        assert torch.equal(den_k(y, sigma),
                            y - den.body(torch.cat([y, sigma], 1)))
+        assert torch.equal(den_k(y, sigma), den(y, sigma))
 
 
 # ----------------------------------------------------------------------
@@ -120,7 +144,6 @@ def test_networks_using_the_chain_keep_their_values():
 # ----------------------------------------------------------------------
 @needs_onednn
 def test_channels_last_at_inference_context():
-    from mmfusenas.models.ops import channels_last_at_inference
     x = torch.randn(1, 3, 8, 8)
     with torch.no_grad():
         y = channels_last_at_inference(x)
@@ -135,6 +158,10 @@ def test_channels_last_at_inference_context():
 
 @needs_onednn
 def test_tim_networks_run_channels_last_at_inference():
+    """The plain TIM network runs NCHW; with the kernel classes its stem
+    takes a channels-last input at inference (equal within float
+    rounding), NCHW with the switch ``channels_last=False`` and with
+    autograd on."""
     from mmfusenas.registry import MODELS
     torch.manual_seed(0)
     net = MODELS.build(
@@ -142,17 +169,23 @@ def test_tim_networks_run_channels_last_at_inference():
             dict(type='SuccessiveCell',
                  ops=['Residualblocks_3_1', 'ECAattention_3'])
         ])).eval()
+    fast_net = copy.deepcopy(net)
+    report = apply_cpu_kernels(fast_net)
+    assert ('stem', 'Sequential', 'CpuChannelsLastStem') in report.swapped
     seen = []
-    net.stem.register_forward_hook(lambda m, i, o: seen.append(
-        o.is_contiguous(memory_format=torch.channels_last)
-        and not o.is_contiguous()))
+    for m in (net, fast_net):
+        m.stem.register_forward_hook(lambda m, i, o: seen.append(
+            o.is_contiguous(memory_format=torch.channels_last)
+            and not o.is_contiguous()))
     x = torch.rand(1, 2, 40, 48)
     with torch.no_grad():
-        fast = net(x)
+        ref = net(x)
+        fast = fast_net(x)
         with cpu_kernels(channels_last=False):
-            plain = net(x)
-    assert seen == [True, False]
+            plain = fast_net(x)
+    assert seen == [False, True, False]
+    assert torch.equal(plain, ref)
     assert torch.allclose(fast, plain, atol=1e-5)
     with torch.enable_grad():
-        net(x)
+        fast_net(x)
     assert seen[-1] is False     # autograd on: NCHW

@@ -8,9 +8,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import mmfusenas.models.ops.direct_conv as DC
-from mmfusenas.models.ops.direct_conv import (conv2d_at_inference,
-                                              direct_conv2d, direct_conv_ok)
+import mmfusenas.cpu_ops.direct_conv as DC
+from mmfusenas.cpu_ops.direct_conv import (conv2d_at_inference,
+                                           direct_conv2d, direct_conv_ok)
 from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 needs_kernel = pytest.mark.skipif(
@@ -163,7 +163,8 @@ def test_taken_only_where_it_applies(monkeypatch):
             assert not direct_conv_ok(c, x), c
         assert direct_conv_ok(nn.Conv2d(3, 3, 1), x, epilogue=True)
         assert not direct_conv_ok(conv, x.double())
-        assert not direct_conv_ok(conv, x.to(memory_format=torch.channels_last))
+        assert not direct_conv_ok(
+            conv, x.to(memory_format=torch.channels_last))
         assert not direct_conv_ok(conv, x[:, :, ::2])
         assert not direct_conv_ok(copy.deepcopy(conv).double(), x.double())
         hooked = _conv(3, 3, 3, 1, 1)

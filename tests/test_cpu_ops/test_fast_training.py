@@ -1,6 +1,8 @@
-"""The fast training path (mmfusenas.models.ops.fast_training): PReLU's
+"""The fast training path (mmfusenas.cpu_ops.fast_training): PReLU's
 one-pass backward, 1x1 convolutions as matrix products in channels-last,
-the in-place converter, and the compound models' ``fast_pre_training``."""
+its class swaps through the transform (``apply_cpu_kernels(...,
+training=True)`` / ``remove_cpu_kernels``) on a bare network and on the
+fusion network of the compound fusion models."""
 import copy
 
 import pytest
@@ -8,10 +10,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.models.ops import (FastPReLU, PointwiseConv2d,
-                                  enable_fast_training, prelu_backward,
-                                  to_channels_last)
-from mmfusenas.models.ops import fast_training
+from mmfusenas.cpu_ops import (apply_cpu_kernels, fast_training_targets,
+                               has_cpu_kernels, remove_cpu_kernels)
+from mmfusenas.cpu_ops import fast_training
+from mmfusenas.cpu_ops.fast_training import (FastPReLU, PointwiseConv2d,
+                                             fast_training_swaps,
+                                             prelu_backward)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.activation_rewrite import prelu_to_leaky_relu
 from mmfusenas.utils.cpu_kernels import cpu_kernels
@@ -152,9 +156,9 @@ def test_pointwise_conv_channels_last(bias):
 
 def test_paired_mm_hand_computed_and_fallbacks():
     """Rows two at a time against diag(b, b): the same product."""
-    from mmfusenas.models.ops.fast_training import (PAIRED_COLUMNS,
-                                                    paired_mm,
-                                                    paired_weight_grad)
+    from mmfusenas.cpu_ops.fast_training import (PAIRED_COLUMNS,
+                                                 paired_mm,
+                                                 paired_weight_grad)
     assert PAIRED_COLUMNS == 8
     a = torch.arange(12.).view(4, 3)
     b = torch.zeros(3, 8)
@@ -229,17 +233,31 @@ def test_pointwise_conv_paired_products(cin, cout):
     assert fast_training.paired_products_ok(xc)
 
 
-def test_enable_fast_training_swaps_in_place():
-    net = nn.Sequential(
+def _small_net():
+    return nn.Sequential(
         nn.Conv2d(2, 4, 3, padding=1), nn.PReLU(),
         nn.Conv2d(4, 4, 1, bias=False), nn.PReLU(4),
         nn.Conv2d(4, 4, 1, stride=2), nn.Conv2d(4, 4, 1, groups=2),
         nn.ConvTranspose2d(4, 4, 1))
+
+
+def test_apply_cpu_kernels_training_swaps_in_place_and_remove_undoes():
+    torch.manual_seed(0)
+    net = _small_net()
+    plain = copy.deepcopy(net)
+    plain_types = [type(m) for m in plain]
     keys = list(net.state_dict())
     before = {k: v.clone() for k, v in net.state_dict().items()}
     params = list(net.parameters())
-    swapped = enable_fast_training(net)
-    assert swapped == ['1', '2']
+    # the listing changes nothing; a bare network is its own target
+    assert fast_training_swaps(net) == [('1', FastPReLU),
+                                        ('2', PointwiseConv2d)]
+    assert [type(m) for m in net] == plain_types
+    assert fast_training_targets(net) == ['']
+    report = apply_cpu_kernels(net, training=True)
+    assert report.swapped == [('1', 'PReLU', 'FastPReLU'),
+                              ('2', 'Conv2d', 'PointwiseConv2d')]
+    assert report.fast_training == [''] and has_cpu_kernels(net)
     assert type(net[1]) is FastPReLU and type(net[2]) is PointwiseConv2d
     # per-channel PReLU, strided / grouped 1x1 and transposed convs stay
     assert [type(m) for m in net][3:] == [
@@ -250,8 +268,31 @@ def test_enable_fast_training_swaps_in_place():
         assert torch.equal(v, before[k])
         if v.dim() == 4:
             assert v.is_contiguous(memory_format=CL)
-    assert enable_fast_training(net) == []      # idempotent
+    # an NCHW input reaches the network channels-last (the pre-hook)
+    x = torch.randn(2, 2, 6, 6)
+    seen = []
+    probe = net[0].register_forward_pre_hook(
+        lambda m, args: seen.append(args[0].is_contiguous(memory_format=CL)))
+    torch.testing.assert_close(net(x), plain(x), rtol=0, atol=1e-5)
+    probe.remove()
+    assert seen == [True]
+    # applied already: nothing the second time; the other mode is refused
+    again = apply_cpu_kernels(net, training=True)
+    assert len(again) == 0 and again.swapped == []
+    with pytest.raises(RuntimeError, match='remove_cpu_kernels'):
+        apply_cpu_kernels(net)
+    # removed: the plain classes, layout and no hook; the plain outputs
+    assert remove_cpu_kernels(net) == 2 and not has_cpu_kernels(net)
+    assert [type(m) for m in net] == plain_types
+    assert all(a is b for a, b in zip(net.parameters(), params))
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k])
+        assert v.is_contiguous()
+    assert not net._forward_pre_hooks
+    assert torch.equal(net(x), plain(x))
+    assert remove_cpu_kernels(net) is None
     # the exact PReLU -> LeakyReLU export rewrite still finds FastPReLU
+    apply_cpu_kernels(net, training=True)
     assert prelu_to_leaky_relu(net) == ['1']
 
 
@@ -279,10 +320,12 @@ def test_tim_fusion_net_equal_within_float_rounding():
     torch.manual_seed(3)
     net = _tim_net()
     fast = copy.deepcopy(net)
-    enable_fast_training(fast)
+    report = apply_cpu_kernels(fast, training=True)
+    kernels = {k for _, _, k in report.swapped}
+    assert {'FastPReLU', 'PointwiseConv2d', 'FastGroupedConv2d'} <= kernels
     x = torch.rand(2, 2, 32, 32)
     ref_out, ref_grads = _fwd_bwd(net, x)
-    out, grads = _fwd_bwd(fast, to_channels_last(x))
+    out, grads = _fwd_bwd(fast, x)      # fed channels-last by the pre-hook
     assert torch.allclose(out, ref_out, atol=1e-4)
     norm = torch.sqrt(sum((g.double()**2).sum() for g in ref_grads))
     diff = torch.sqrt(
@@ -297,9 +340,17 @@ def test_tim_fusion_net_equal_within_float_rounding():
     wrong = [torch.zeros_like(g) if g.numel() == 1 else g for g in grads]
     assert not all(torch.allclose(a, b, atol=1e-4 * top)
                    for a, b in zip(wrong, ref_grads))
+    # removed: the plain network again, same outputs and gradients
+    remove_cpu_kernels(fast)
+    assert [type(m) for m in fast.modules()] == \
+        [type(m) for m in net.modules()]
+    assert all(p.is_contiguous() for p in fast.parameters())
+    out, grads = _fwd_bwd(fast, x)
+    assert torch.equal(out, ref_out)
+    assert all(torch.equal(a, b) for a, b in zip(grads, ref_grads))
 
 
-def _compound(fast):
+def _compound():
     from mmfusenas.testing.task_models import retinanet
     torch.manual_seed(4)
     return MODELS.build(
@@ -316,8 +367,16 @@ def _compound(fast):
                 dict(type='InfoPreservationLoss', measure='gradient'),
                 dict(type='SaliencyWeightedLoss', ssim_weight=1.0)
             ],
-            fast_pre_training=fast,
             detector=retinanet()))
+
+
+def _fast_compound():
+    """The compound model with the fast training path (as the runner
+    applies it with ``cpu_kernel_transform='training'``)."""
+    model = _compound()
+    report = apply_cpu_kernels(model, training=True)
+    assert report.fast_training == ['fusion_net']
+    return model, report
 
 
 def _batch():
@@ -340,23 +399,38 @@ def _batch():
     return dict(inputs=dict(ir=ir, vi=vi), data_samples=samples)
 
 
-def test_compound_fast_pre_training_equal_within_float_rounding():
-    plain, fast = _compound(False), _compound(None)     # None: the default
-    assert not plain.fast_pre_training and fast.fast_pre_training
+def _loss_and_grads(model):
+    """Log variables and parameter gradients of one training forward /
+    backward on :func:`_batch`."""
+    model.train()
+    data = model.data_preprocessor(_batch(), True)
+    losses = model(**data, mode='loss')
+    loss, log_vars = model.parse_losses(losses)
+    loss.backward()
+    return log_vars, {
+        n: p.grad.clone() for n, p in model.named_parameters()
+        if p.grad is not None}
+
+
+def test_compound_fast_training_equal_within_float_rounding():
+    plain = _compound()
+    fast, report = _fast_compound()
     assert isinstance(fast.fusion_net.stem[1], FastPReLU)
     assert type(plain.fusion_net.stem[1]) is nn.PReLU
+    # the fast training path is on N_F only; the fusion losses get their
+    # compiled SSIM moments
+    training_kernels = ('FastPReLU', 'PointwiseConv2d', 'FastGroupedConv2d')
+    assert all(name.startswith('fusion_net.')
+               for name, _, kernel in report.swapped
+               if kernel in training_kernels)
+    kernels = {k for _, _, k in report.swapped}
+    assert {'FastPReLU', 'FastGroupedConv2d', 'CpuInfoPreservationLoss',
+            'CpuSaliencyWeightedLoss'} <= kernels
+    assert all(p.is_contiguous(memory_format=CL)
+               for p in fast.fusion_net.parameters() if p.dim() == 4)
     fast.load_state_dict(plain.state_dict())
-    results = []
-    for model in (plain, fast):
-        model.train()
-        data = model.data_preprocessor(_batch(), True)
-        losses = model(**data, mode='loss')
-        loss, log_vars = model.parse_losses(losses)
-        loss.backward()
-        results.append((log_vars, {
-            n: p.grad.clone() for n, p in model.named_parameters()
-            if p.grad is not None}))
-    (ref_losses, ref_grads), (losses, grads) = results
+    (ref_losses, ref_grads), (losses, grads) = (_loss_and_grads(plain),
+                                                _loss_and_grads(fast))
     assert set(losses) == set(ref_losses)
     for key, value in ref_losses.items():
         assert float(losses[key].detach()) == pytest.approx(
@@ -372,30 +446,88 @@ def test_compound_fast_pre_training_equal_within_float_rounding():
     assert all(p.is_contiguous() for p in fast.detector.parameters())
 
 
+def test_remove_cpu_kernels_restores_the_plain_compound():
+    plain = _compound()
+    fast, report = _fast_compound()
+    assert len(report) and has_cpu_kernels(fast)
+    assert remove_cpu_kernels(fast) == len(report)
+    assert not has_cpu_kernels(fast)
+    assert [(n, type(m)) for n, m in fast.named_modules()] == \
+        [(n, type(m)) for n, m in plain.named_modules()]
+    assert all(p.is_contiguous() for p in fast.parameters())
+    assert not fast.fusion_net._forward_pre_hooks
+    assert list(fast.state_dict()) == list(plain.state_dict())
+    for (name, a), b in zip(fast.state_dict().items(),
+                            plain.state_dict().values()):
+        assert torch.equal(a, b), name
+    (ref_losses, ref_grads), (losses, grads) = (_loss_and_grads(plain),
+                                                _loss_and_grads(fast))
+    assert set(losses) == set(ref_losses)
+    for key, value in ref_losses.items():
+        assert torch.equal(losses[key], value), key
+    assert set(grads) == set(ref_grads)
+    for name in grads:
+        assert torch.equal(grads[name], ref_grads[name]), name
+
+
 def test_compound_predict_with_fast_path_matches():
-    plain, fast = _compound(False), _compound(True)
+    plain = _compound()
+    fast, _ = _fast_compound()
     fast.load_state_dict(plain.state_dict())
-    outs = []
-    for model in (plain, fast):
+
+    def predict(model):
         model.eval()
         data = model.data_preprocessor(_batch(), False)
         with torch.no_grad():
-            outs.append(model(**data, mode='predict'))
-    for a, b in zip(*outs):
+            return model(**data, mode='predict')
+
+    ref = predict(plain)
+    for a, b in zip(ref, predict(fast)):
         assert torch.allclose(a.pred_fused, b.pred_fused, atol=1e-5)
+    remove_cpu_kernels(fast)        # the plain model again: the same bits
+    for a, b in zip(ref, predict(fast)):
+        assert torch.equal(a.pred_fused, b.pred_fused)
 
 
-def test_compound_option_defaults():
-    from mmfusenas.models.compound.base_fusion_task_model import \
-        BaseFusionTaskModel
-    from mmfusenas.models.compound.base_pre_task_model import \
-        BasePreTaskModel
-    assert BaseFusionTaskModel.fast_pre_training_default is True
-    assert BasePreTaskModel.fast_pre_training_default is False
+def test_fast_training_targets():
+    """The fast training path applies to the fusion network of a compound
+    fusion model, to nothing else of a compound model, and to a bare
+    network itself."""
+    from mmfusenas.models.compound import (BaseFusionTaskModel,
+                                           BasePreTaskModel,
+                                           BaseSceneTaskModel)
+    from mmfusenas.testing import load_tool
+    fusion = _compound()
+    assert isinstance(fusion, BaseFusionTaskModel)
+    assert fast_training_targets(fusion) == [fusion.pre_attr] == [
+        'fusion_net']
+    assert fusion.get_submodule('fusion_net') is fusion.pre_net
+    # inside another module: the qualified name
+    assert fast_training_targets(nn.ModuleDict(dict(model=fusion))) == [
+        'model.fusion_net']
+    # a compound model that is not a fusion model (the RUAS scene module
+    # behind a detector): no target, no change of its layout
+    scene = load_tool(
+        'tests/test_models/test_scene_task_models.py').scene_detector()
+    assert isinstance(scene, BaseSceneTaskModel)
+    assert isinstance(scene, BasePreTaskModel) and not isinstance(
+        scene, BaseFusionTaskModel)
+    assert fast_training_targets(scene) == []
+    layouts = [p.is_contiguous() for p in scene.parameters()]
+    report = apply_cpu_kernels(scene, training=True)
+    assert report.fast_training == []
+    assert not {'FastPReLU', 'PointwiseConv2d', 'FastGroupedConv2d'} & {
+        k for _, _, k in report.swapped}
+    assert [p.is_contiguous() for p in scene.parameters()] == layouts
+    assert not scene.pre_net._forward_pre_hooks
+    remove_cpu_kernels(scene)
+    # a bare network: itself
+    assert fast_training_targets(_tim_net()) == ['']
 
 
 def test_checkpoint_round_trip_between_fast_and_plain(tmp_path):
-    fast, plain = _compound(True), _compound(False)
+    (fast, _), plain = _fast_compound(), _compound()
+    assert list(fast.state_dict()) == list(plain.state_dict())
     with torch.no_grad():
         for p in fast.parameters():
             p.add_(0.01)
@@ -407,25 +539,39 @@ def test_checkpoint_round_trip_between_fast_and_plain(tmp_path):
                             plain.state_dict().values()):
         assert torch.equal(a, b), name
     # loading keeps the fast model's layout (copy_ into its parameters)
-    fast2 = _compound(True)
+    fast2, _ = _fast_compound()
     fast2.load_state_dict(plain.state_dict())
     conv = fast2.fusion_net.stem[0].conv.weight
     assert conv.is_contiguous(memory_format=CL) and not conv.is_contiguous()
     assert torch.equal(conv, fast.fusion_net.stem[0].conv.weight)
 
 
-def test_use_pointwise_convs_and_tim_networks():
-    from mmfusenas.models.ops import use_pointwise_convs
+def _is_pointwise(m):
+    return isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) \
+        and m.groups == 1 and m.stride == (1, 1)
+
+
+def test_pointwise_convs_through_the_transform():
+    # the fast training path: exactly the 1 x 1, stride 1, unpadded convs
     net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 3),
                         nn.Conv2d(4, 4, 1, padding=1))
-    assert use_pointwise_convs(net) == ['0']
+    assert fast_training_swaps(net) == [('0', PointwiseConv2d)]
+    ref = copy.deepcopy(net[0])
+    apply_cpu_kernels(net, training=True)
+    assert [type(m) for m in net] == [PointwiseConv2d, nn.Conv2d, nn.Conv2d]
     x = torch.randn(1, 3, 6, 6)
-    ref = nn.Conv2d(3, 4, 1)
-    ref.load_state_dict(net[0].state_dict())
     assert torch.equal(net[0](x), ref(x))          # NCHW: nn.Conv2d's path
-    # the TIM networks build their 1x1 convolutions this way
+    # the TIM networks are built with plain 1x1 convolutions; the
+    # transform's rule for them (inference too) gives PointwiseConv2d
     tim = _tim_net()
-    kinds = {type(m) for m in tim.modules()
-             if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
-             and m.groups == 1 and m.stride == (1, 1)}
-    assert kinds == {PointwiseConv2d}
+    names = [n for n, m in tim.named_modules() if _is_pointwise(m)]
+    assert names and {type(m) for m in tim.modules()
+                      if _is_pointwise(m)} == {nn.Conv2d}
+    report = apply_cpu_kernels(tim)
+    assert {type(m) for m in tim.modules()
+            if _is_pointwise(m)} == {PointwiseConv2d}
+    assert sorted(n for n, _, k in report.swapped
+                  if k == 'PointwiseConv2d') == sorted(names)
+    remove_cpu_kernels(tim)
+    assert {type(m) for m in tim.modules()
+            if _is_pointwise(m)} == {nn.Conv2d}

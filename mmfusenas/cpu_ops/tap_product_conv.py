@@ -20,7 +20,7 @@ two steps instead:
 The sums run over the input channels first, then over the taps: the values
 equal oneDNN's within float rounding, not bit for bit (against the float64
 convolution both err by less than 3e-7 of the sum of |weight| x |input|
-per output, ``tests/test_models/test_tap_product_conv.py``). It is used
+per output, ``tests/test_cpu_ops/test_tap_product_conv.py``). It is used
 (:func:`tap_product_ok`) at CPU inference on channels-last maps where a
 plain ``nn.Conv2d`` (stride 1, one
 group, zero padding of at most the kernel's reach) has at most
@@ -29,9 +29,9 @@ group, zero padding of at most the kernel's reach) has at most
 :data:`TAP_PRODUCT_MIN_PIXELS` pixels, never with the
 switch ``tap_products=False`` of :mod:`mmfusenas.utils.cpu_kernels`
 (oneDNN's convolution). Callers:
-:func:`~mmfusenas.models.ops.blocked_conv_chain.run_conv_chain` (its
+:func:`~mmfusenas.cpu_ops.blocked_conv_chain.run_conv_chain` (its
 channels-last path) and
-:func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference`.
+:func:`~mmfusenas.cpu_ops.direct_conv.conv2d_at_inference`.
 """
 from typing import Tuple
 
@@ -53,7 +53,7 @@ __all__ = [
 TAP_PRODUCT_MAX_OUT_CHANNELS = 3
 
 #: fewest input channels: the product's inner size (few-channel maps have
-#: their direct kernel, :mod:`~mmfusenas.models.ops.direct_conv`)
+#: their direct kernel, :mod:`~mmfusenas.cpu_ops.direct_conv`)
 TAP_PRODUCT_MIN_CHANNELS = 16
 
 #: smallest map (H x W): below it oneDNN's call costs little anyway

@@ -19,16 +19,16 @@ passes slow:
 * **grouped 3 x 3 convolutions** with one output per group (dilated
   depthwise, the dense blocks' grouped convolutions): oneDNN's backward,
   and its forward with several inputs per group, are slow in channels-last;
-  :class:`~mmfusenas.models.ops.grouped_conv.FastGroupedConv2d` computes
+  :class:`~mmfusenas.cpu_ops.grouped_conv.FastGroupedConv2d` computes
   them in compiled row passes (numba).
 
-:func:`enable_fast_training` applies all of them to a network in place: the
-classes of ``nn.PReLU`` (one slope), 1 x 1 and one-output-per-group
-``nn.Conv2d`` modules are swapped for the subclasses (same parameters,
-buffers, hooks and state-dict keys) and the 4-D parameters are stored
-channels-last. The
-compound models call it on their pre-module (``fast_pre_training``) and
-feed it channels-last batches.
+:func:`fast_training_swaps` lists the class swaps of a network:
+``nn.PReLU`` (one slope), 1 x 1 and one-output-per-group ``nn.Conv2d``
+modules become these subclasses (same parameters, buffers, hooks and
+state-dict keys). :func:`mmfusenas.cpu_ops.apply_cpu_kernels` with
+``training=True`` applies them, stores the 4-D parameters channels-last and
+feeds the network channels-last inputs, on the pre-module of the compound
+fusion models (and on a bare network); ``remove_cpu_kernels`` undoes it.
 
 What stays equal: the forward values of :class:`FastPReLU` (the same
 ``torch.prelu`` kernel) and its input gradient (ATen's rule ``x > 0 ? g :
@@ -37,7 +37,7 @@ in float64 (16 running sums, added at the end) instead of float32; the
 channels-last convolutions and the matrix products sum in another order.
 Outputs and gradients of a converted network equal the original's within
 float32 rounding, amplified by batch normalisation
-(``tests/test_models/test_fast_training.py``: outputs within 1e-4,
+(``tests/test_cpu_ops/test_fast_training.py``: outputs within 1e-4,
 gradients within 1e-3 of the gradient norm).
 
 The compiled pass is used on float32 CPU tensors while autograd records
@@ -47,7 +47,7 @@ numba or with the switch ``numba=False``
 (:mod:`mmfusenas.utils.cpu_kernels`) :class:`FastPReLU` is ATen's PReLU.
 """
 import threading
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Type
 
 import numpy as np
 import torch
@@ -60,11 +60,10 @@ from .grouped_conv import FastGroupedConv2d, is_one_output_grouped_conv
 from .layout import is_channels_last
 
 __all__ = [
-    'FastPReLU', 'PAIRED_COLUMNS', 'PointwiseConv2d',
-    'enable_fast_training', 'paired_mm', 'paired_products_ok',
-    'paired_weight_grad',
-    'is_channels_last', 'prelu_backward', 'to_channels_last',
-    'use_pointwise_convs'
+    'FastPReLU', 'PAIRED_COLUMNS', 'PointwiseConv2d', 'fast_training_swaps',
+    'paired_mm', 'paired_products_ok', 'paired_weight_grad',
+    'is_channels_last', 'is_pointwise_conv', 'prelu_backward',
+    'to_channels_last'
 ]
 
 _KERNELS: list = []
@@ -323,33 +322,13 @@ class PointwiseConv2d(nn.Conv2d):
         return super().forward(x)
 
 
-def _is_pointwise(module: nn.Module) -> bool:
+def is_pointwise_conv(module: nn.Module) -> bool:
+    """Whether ``module`` is exactly an ``nn.Conv2d`` with a 1 x 1 kernel,
+    stride 1, no padding or dilation, one group and zero padding mode."""
     return type(module) is nn.Conv2d and module.kernel_size == (1, 1) \
         and module.stride == (1, 1) and module.padding == (0, 0) \
         and module.dilation == (1, 1) and module.groups == 1 \
         and module.padding_mode == 'zeros'
-
-
-def use_pointwise_convs(model: nn.Module) -> List[str]:
-    """Swap every 1 x 1 ``nn.Conv2d`` of ``model`` (stride 1, no padding,
-    one group) for :class:`PointwiseConv2d`, in place.
-
-    Nothing changes for NCHW inputs (``nn.Conv2d``'s path); channels-last
-    inputs (the fast training path, the TIM networks at CPU inference) get
-    the matrix product instead of ATen's im2col path.
-
-    Args:
-        model (nn.Module): the network.
-
-    Returns:
-        list[str]: qualified names of the swapped modules.
-    """
-    swapped = []
-    for name, module in model.named_modules():
-        if _is_pointwise(module):
-            module.__class__ = PointwiseConv2d
-            swapped.append(name)
-    return swapped
 
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
@@ -358,44 +337,30 @@ def to_channels_last(x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 4 else x
 
 
-def enable_fast_training(model: nn.Module,
-                         channels_last: bool = True) -> List[str]:
-    """Put ``model`` on the fast training path, in place.
+def fast_training_swaps(model: nn.Module) -> List[Tuple[str, Type]]:
+    """The class swaps of the fast training path in ``model``.
 
-    Modules whose type is exactly ``nn.PReLU`` with one slope become
-    :class:`FastPReLU`,
-    exactly ``nn.Conv2d`` with a 1 x 1 kernel, stride 1, no padding and one
-    group become :class:`PointwiseConv2d`, exactly ``nn.Conv2d`` with a
-    3 x 3 kernel, one output per group and "same" zero padding (stride 1)
-    become :class:`~mmfusenas.models.ops.grouped_conv.FastGroupedConv2d`
-    (the class is swapped: parameters,
-    buffers, hooks and state-dict keys stay); with ``channels_last`` the
-    4-D parameters and buffers are stored channels-last. Feed the network
-    channels-last inputs (:func:`to_channels_last`) to get the layout's
-    speed. Calling it again changes nothing.
+    Modules whose type is exactly ``nn.PReLU`` with one slope get
+    :class:`FastPReLU`; exactly ``nn.Conv2d`` with a 1 x 1 kernel, stride
+    1, no padding and one group :class:`PointwiseConv2d`; exactly
+    ``nn.Conv2d`` with a 3 x 3 kernel, one output per group and "same"
+    zero padding (stride 1)
+    :class:`~mmfusenas.cpu_ops.grouped_conv.FastGroupedConv2d`. Nothing is
+    changed here: :func:`mmfusenas.cpu_ops.apply_cpu_kernels`
+    (``training=True``) swaps the classes and records it.
 
     Args:
         model (nn.Module): the network.
-        channels_last (bool): store 4-D parameters channels-last. Defaults
-            to True.
 
     Returns:
-        list[str]: qualified names of the modules whose class was swapped
-        (the PReLUs, then the 1 x 1 and the grouped convolutions).
+        list[tuple[str, type]]: ``(qualified name, kernel class)``, the
+        PReLUs first, then the 1 x 1 and the grouped convolutions.
     """
-    swapped = []
-    for name, module in model.named_modules():
-        if type(module) is nn.PReLU and module.num_parameters == 1:
-            module.__class__ = FastPReLU
-            swapped.append(name)
-    swapped += use_pointwise_convs(model)
-    for name, module in model.named_modules():
-        if type(module) is nn.Conv2d and is_one_output_grouped_conv(module):
-            module.__class__ = FastGroupedConv2d
-            swapped.append(name)
-    if channels_last:
-        for tensor in list(model.parameters()) + list(model.buffers()):
-            if tensor.dim() == 4:
-                tensor.data = tensor.data.contiguous(
-                    memory_format=torch.channels_last)
-    return swapped
+    modules = list(model.named_modules())
+    swaps = [(name, FastPReLU) for name, m in modules
+             if type(m) is nn.PReLU and m.num_parameters == 1]
+    swaps += [(name, PointwiseConv2d) for name, m in modules
+              if is_pointwise_conv(m)]
+    swaps += [(name, FastGroupedConv2d) for name, m in modules
+              if type(m) is nn.Conv2d and is_one_output_grouped_conv(m)]
+    return swaps

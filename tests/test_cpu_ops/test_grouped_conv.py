@@ -1,16 +1,21 @@
 """Grouped 3 x 3 convolutions of channels-last maps for training
-(mmfusenas.models.ops.grouped_conv): values and gradients against ATen,
+(mmfusenas.cpu_ops.grouped_conv): values and gradients against ATen,
 hand-computed counts, exact integer data, the second-order path, the
-conditions under which ATen keeps the call, and the converter."""
+conditions under which ATen keeps the call, and the class swaps of the
+fast training path (``apply_cpu_kernels(net, training=True)``)."""
 import pytest
 import torch
 import torch.nn as nn
 
-from mmfusenas.models.ops import (GROUPED_MAX_THREADS, DenseBlock, DilConv,
-                                  FastGroupedConv2d, ResidualBlock,
-                                  enable_fast_training, grouped_conv_ok,
-                                  is_one_output_grouped_conv)
-from mmfusenas.models.ops import grouped_conv
+from mmfusenas.cpu_ops import (apply_cpu_kernels, has_cpu_kernels,
+                               remove_cpu_kernels)
+from mmfusenas.cpu_ops import grouped_conv
+from mmfusenas.cpu_ops.fast_training import fast_training_swaps
+from mmfusenas.cpu_ops.grouped_conv import (GROUPED_MAX_THREADS,
+                                            FastGroupedConv2d,
+                                            grouped_conv_ok,
+                                            is_one_output_grouped_conv)
+from mmfusenas.models.ops import DenseBlock, DilConv, ResidualBlock
 from mmfusenas.utils.cpu_kernels import cpu_kernels
 
 needs_kernel = pytest.mark.skipif(
@@ -196,19 +201,30 @@ def test_depthwise_without_dilation_stays_with_onednn():
     assert not grouped_conv_ok(conv, x.requires_grad_())
 
 
-def test_enable_fast_training_swaps_grouped_convs():
+def test_fast_training_swaps_grouped_convs():
     net = nn.Sequential(
         ResidualBlock(8), DilConv(8), DenseBlock(8),
         nn.Conv2d(8, 8, 3, padding=1))
     keys = list(net.state_dict())
-    swapped = enable_fast_training(net)
+    listed = [n for n, k in fast_training_swaps(net)
+              if k is FastGroupedConv2d]
+    assert not any(type(m) is FastGroupedConv2d for m in net.modules())
+    report = apply_cpu_kernels(net, training=True)
     grouped = [n for n, m in net.named_modules()
                if type(m) is FastGroupedConv2d]
     # ResidualBlock: depthwise + dilated depthwise; DilConv: dilated
     # depthwise; DenseBlock: its three grouped convolutions
     assert grouped == ['0.layers.0', '0.layers.1', '1.layers.1',
                        '2.conv1', '2.conv2', '2.conv3']
-    assert set(grouped) <= set(swapped)
+    assert listed == grouped
+    assert [n for n, _, k in report.swapped
+            if k == 'FastGroupedConv2d'] == grouped
     assert type(net[3]) is nn.Conv2d
     assert list(net.state_dict()) == keys
-    assert enable_fast_training(net) == []  # again: nothing left to swap
+    # again: nothing left to swap
+    assert len(apply_cpu_kernels(net, training=True)) == 0
+    remove_cpu_kernels(net)
+    assert not has_cpu_kernels(net)
+    assert not any(type(m) is FastGroupedConv2d for m in net.modules())
+    assert [n for n, m in net.named_modules() if type(m) is nn.Conv2d
+            and is_one_output_grouped_conv(m)] == grouped

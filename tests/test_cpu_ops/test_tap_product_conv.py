@@ -5,10 +5,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.models.ops import blocked_conv_chain as chain_mod
-from mmfusenas.models.ops import direct_conv as direct_mod
-from mmfusenas.models.ops.blocked_conv_chain import run_conv_chain
-from mmfusenas.models.ops.tap_product_conv import (
+from mmfusenas.cpu_ops import blocked_conv_chain as chain_mod
+from mmfusenas.cpu_ops import direct_conv as direct_mod
+from mmfusenas.cpu_ops.blocked_conv_chain import run_conv_chain
+from mmfusenas.cpu_ops.tap_product_conv import (
     TAP_PRODUCT_MAX_OUT_CHANNELS, TAP_PRODUCT_MIN_PIXELS, tap_product_conv2d,
     tap_product_ok)
 from mmfusenas.utils.cpu_kernels import cpu_kernels
@@ -106,7 +106,7 @@ def test_callers_take_it_for_few_outputs(monkeypatch):
     conv2d_at_inference on a channels-last map (HBL's 16 -> 3 output)
     compute it, within float rounding; an NCHW map and autograd keep the
     module's forward."""
-    from mmfusenas.models.ops import winograd_conv as wmod
+    from mmfusenas.cpu_ops import winograd_conv as wmod
     if wmod._kernels() is None:         # the chain's Winograd path
         pytest.skip('Winograd kernels unavailable (numba missing, or the '
                     'cpu_kernels switch winograd / numba off)')

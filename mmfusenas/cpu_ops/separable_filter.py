@@ -24,7 +24,7 @@ from its channel layouts (1 thread, the SSIM moments of TIM's toy losses,
 backward time, ``benchmarks/bench_training_overhead.py --mode kernels``).
 
 Sums run in another order than oneDNN's: values equal ATen's within
-float32 rounding (``tests/test_models/test_separable_filter.py``: within
+float32 rounding (``tests/test_cpu_ops/test_separable_filter.py``: within
 1e-6 of the plane's range, integer data exactly, gradients against
 autograd through the convolutions and against float64).
 

@@ -13,7 +13,7 @@ tensors instead, so that every intermediate map stays blocked and only the
 chain's output is reordered back. Each convolution is the **same oneDNN
 primitive on the same blocked data** as in the NCHW call, and ReLU is
 element-wise, so the output is bit-identical to ``layers(x)`` (tested in
-``tests/test_models/test_blocked_conv_chain.py``). The blocked path is taken
+``tests/test_cpu_ops/test_blocked_conv_chain.py``). The blocked path is taken
 only where that holds: inference (autograd off), not while compiling,
 exporting or tracing, no Python dispatch / function mode active (the
 FLOP counter and memory probes see the NCHW calls), a float32 CPU input
@@ -27,13 +27,13 @@ elements); a convolution that would run on PyTorch's native kernel runs on
 it (NCHW), and everything after the last convolution runs on NCHW tensors.
 
 Where a chain has a convolution that Winograd's algorithm computes with
-fewer multiply-adds (:mod:`~mmfusenas.models.ops.winograd_conv`: 3 x 3,
+fewer multiply-adds (:mod:`~mmfusenas.cpu_ops.winograd_conv`: 3 x 3,
 at least 16 input and 24 output channels, a map of at least 128 x 128
 pixels), the chain runs on channels-last maps instead: those convolutions
 (with a ReLU that follows them) by
-:func:`~mmfusenas.models.ops.winograd_conv.winograd_conv2d`, a convolution
+:func:`~mmfusenas.cpu_ops.winograd_conv.winograd_conv2d`, a convolution
 to one to three channels as one product over the taps
-(:mod:`~mmfusenas.models.ops.tap_product_conv`), the others by oneDNN on
+(:mod:`~mmfusenas.cpu_ops.tap_product_conv`), the others by oneDNN on
 the channels-last maps. Its output then equals ``layers(x)`` within float
 rounding (Winograd's transforms and the tap products sum in another
 order), not bit for bit; the switch ``winograd=False``
@@ -45,7 +45,7 @@ attention, multi-scale cells: the TIM networks; HBL's): in the same
 inference context it hands the network its input in channels-last (NHWC)
 layout, in which oneDNN reads and writes the maps as they are and every
 later map stays channels-last (and
-:func:`~mmfusenas.models.ops.direct_conv.conv2d_at_inference` runs a wide
+:func:`~mmfusenas.cpu_ops.direct_conv.conv2d_at_inference` runs a wide
 3 x 3 convolution of such a map by Winograd's algorithm). The convolutions
 then sum in another order: outputs equal the NCHW pass within float
 rounding (``test_tim_networks.py``: within 1e-5 of the authors' networks;
