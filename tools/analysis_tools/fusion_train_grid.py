@@ -4,7 +4,7 @@ published networks, reproduce a published training against its weights.
 
 Example (the committed grid, docs/user_guides/fusion_training.md)::
 
-    python tools/analysis_tools/fusion_train_grid.py --max-iters 200 \\
+    python tools/analysis_tools/fusion_train_grid.py --max-iters 400 \\
         --threads 1 --out work_dirs/fusion_grid/table.json \\
         --results-json docs/results/fusion_real_trained.json
 
