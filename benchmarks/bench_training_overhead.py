@@ -96,9 +96,8 @@ import mmfusenas  # noqa: E402,F401
 from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
-from mmfusenas.engine.runner.reliable_runner import (  # noqa: E402
-    check_cpu_kernel_transform)
+from mmfusenas.cpu_ops import (apply_cpu_kernel_transform,  # noqa: E402
+                               apply_cpu_kernels, check_cpu_kernel_transform)
 from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
@@ -287,17 +286,6 @@ class _ChannelsLast(torch.nn.Module):
         return data
 
 
-def with_cpu_kernels(model, cfg: Config):
-    """``model`` with the CPU kernels the runner puts into it for ``cfg``
-    (its ``cpu_kernel_transform``: ``'training'``, the default, also puts
-    N_F on the fast training path; ``'inference'``; None: the plain
-    model)."""
-    transform = check_cpu_kernel_transform(cfg)
-    if transform is not None:
-        apply_cpu_kernels(model, training=transform == 'training')
-    return model
-
-
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """The config at ``path`` (relative to the repository or absolute)
     with ``cfg_options`` (``--cfg-options``) merged in."""
@@ -321,11 +309,11 @@ def run_config(path, args, data_root):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    with_cpu_kernels(model, cfg)
+    apply_cpu_kernel_transform(model, cfg)
     torch.manual_seed(0)
     alone = MODELS.build(cfg.model)
     alone.init_weights()
-    with_cpu_kernels(alone, cfg)
+    apply_cpu_kernel_transform(alone, cfg)
     model.to(DEVICE)
     alone.to(DEVICE)
     task = alone.task_model
@@ -1374,7 +1362,7 @@ def _framework_rounds(runner, cfg, args) -> dict:
     plain = MODELS.build(copy.deepcopy(cfg.model))
     # the CPU kernels the runner put into its model (cpu_kernel_transform):
     # the same modules on both sides, the framework the only difference
-    with_cpu_kernels(plain, cfg)
+    apply_cpu_kernel_transform(plain, cfg)
     plain.load_state_dict(model.state_dict())
     plain.to(DEVICE)
     plain.train()

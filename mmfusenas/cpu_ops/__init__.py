@@ -24,12 +24,15 @@ from .registry import (KERNEL_CLASSES, fast_training_host,
                        fast_training_targets, kernel_children_for,
                        kernel_class, kernel_module_for, kernel_swaps,
                        plain_class)
-from .transform import (CpuKernelsReport, apply_cpu_kernels, has_cpu_kernels,
+from .transform import (CPU_KERNEL_TRANSFORMS, CpuKernelsReport,
+                        apply_cpu_kernel_transform, apply_cpu_kernels,
+                        check_cpu_kernel_transform, has_cpu_kernels,
                         remove_cpu_kernels)
 
 __all__ = [
     'apply_cpu_kernels', 'remove_cpu_kernels', 'has_cpu_kernels',
-    'CpuKernelsReport', 'KERNEL_CLASSES', 'kernel_class',
+    'CpuKernelsReport', 'CPU_KERNEL_TRANSFORMS', 'check_cpu_kernel_transform',
+    'apply_cpu_kernel_transform', 'KERNEL_CLASSES', 'kernel_class',
     'kernel_module_for', 'kernel_children_for', 'kernel_swaps',
     'plain_class', 'fast_training_host', 'fast_training_targets'
 ]

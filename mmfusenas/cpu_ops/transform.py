@@ -26,7 +26,7 @@ model (``optimize='cpu_kernels'`` of :func:`mmfusenas.apis.init_model`,
 ``--optimize cpu_kernels`` of the inference tools, the config key
 ``cpu_kernel_transform`` read by the runner).
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -36,7 +36,11 @@ from .fast_training import fast_training_swaps, to_channels_last
 from .registry import KERNEL_CLASSES, fast_training_targets, kernel_swaps
 
 __all__ = ['apply_cpu_kernels', 'remove_cpu_kernels', 'has_cpu_kernels',
-           'CpuKernelsReport']
+           'CpuKernelsReport', 'CPU_KERNEL_TRANSFORMS',
+           'check_cpu_kernel_transform', 'apply_cpu_kernel_transform']
+
+#: values of the config key ``cpu_kernel_transform``
+CPU_KERNEL_TRANSFORMS = (None, 'inference', 'training')
 
 #: attribute of a transformed model holding what to undo
 _STATE_ATTR = '_cpu_kernels_state'
@@ -184,3 +188,36 @@ def remove_cpu_kernels(model: nn.Module) -> Optional[int]:
             if was_contiguous else torch.channels_last)
     object.__delattr__(model, _STATE_ATTR)
     return len(state['undo'])
+
+
+def check_cpu_kernel_transform(cfg: Mapping) -> Optional[str]:
+    """A config's ``cpu_kernel_transform``, checked (one of
+    :data:`CPU_KERNEL_TRANSFORMS`; absent: None).
+
+    Raises:
+        ValueError: any other value (the message names the key).
+    """
+    value = cfg.get('cpu_kernel_transform', None)
+    if value not in CPU_KERNEL_TRANSFORMS:
+        raise ValueError(
+            f'config key cpu_kernel_transform: expected one of '
+            f'{CPU_KERNEL_TRANSFORMS}, got {value!r}')
+    return value
+
+
+def apply_cpu_kernel_transform(model: nn.Module,
+                               cfg: Mapping) -> Optional[CpuKernelsReport]:
+    """Put into ``model`` the CPU kernels its config asks for with
+    ``cpu_kernel_transform`` (``'training'``: :func:`apply_cpu_kernels`
+    with ``training=True``; ``'inference'``: without; None: nothing), as
+    :class:`~mmfusenas.engine.runner.ReliableRunner` does for the model it
+    builds.
+
+    Returns:
+        CpuKernelsReport | None: the report, None where the config asks
+        for the plain model.
+    """
+    transform = check_cpu_kernel_transform(cfg)
+    if transform is None:
+        return None
+    return apply_cpu_kernels(model, training=transform == 'training')

@@ -12,13 +12,14 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from mmfusenas.apis import init_model, parse_optimize
-from mmfusenas.cpu_ops import (KERNEL_CLASSES, apply_cpu_kernels,
+from mmfusenas.cpu_ops import (CPU_KERNEL_TRANSFORMS, KERNEL_CLASSES,
+                               apply_cpu_kernel_transform, apply_cpu_kernels,
+                               check_cpu_kernel_transform,
                                fast_training_targets, has_cpu_kernels,
                                plain_class, remove_cpu_kernels)
 from mmfusenas.cpu_ops.modules import (CpuChannelsLastStem, CpuECABlock,
                                        CpuReflectPadConv2d)
-from mmfusenas.engine.runner.reliable_runner import (
-    CPU_KERNEL_TRANSFORMS, ReliableRunner, check_cpu_kernel_transform)
+from mmfusenas.engine.runner.reliable_runner import ReliableRunner
 from mmfusenas.models.ops import ECABlock, ReflectPadConv2d
 from mmfusenas.testing import REPO_ROOT
 
@@ -182,6 +183,12 @@ def test_the_config_key_is_checked_and_applied_by_the_runner(tmp_path):
         dict(cpu_kernel_transform='training')) == 'training'
     with pytest.raises(ValueError, match='cpu_kernel_transform.*got .fast'):
         check_cpu_kernel_transform(dict(cpu_kernel_transform='fast'))
+    net = nn.Sequential(ReflectPadConv2d(1, 1, 3))
+    assert apply_cpu_kernel_transform(net, {}) is None
+    assert type(net[0]) is ReflectPadConv2d
+    report = apply_cpu_kernel_transform(
+        net, dict(cpu_kernel_transform='inference'))
+    assert [k for _, _, k in report.swapped] == ['CpuReflectPadConv2d']
 
     class Net(BaseModel):
 

@@ -63,6 +63,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from mmfusenas.cpu_ops import (apply_cpu_kernel_transform,
+                               check_cpu_kernel_transform)
 from mmfusenas.registry import RUNNERS
 from mmfusenas.utils.checkpoint import (CorruptCheckpointError,
                                         find_resumable_checkpoint,
@@ -75,9 +77,6 @@ from .cached_config import with_cached_text
 from .console_brief import install_console_brief, run_summary
 from .init_summary import side_file_for, summarised_init_dump
 
-#: values of the config key ``cpu_kernel_transform``
-CPU_KERNEL_TRANSFORMS = (None, 'inference', 'training')
-
 # the default hooks MMEngine itself removes when set to None
 _MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
                            'param_scheduler', 'checkpoint')
@@ -88,17 +87,6 @@ _RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK',
 #: the timestamps of the runners built in this process (see
 #: :meth:`ReliableRunner.setup_env`)
 _USED_TIMESTAMPS: set = set()
-
-
-def check_cpu_kernel_transform(cfg) -> Optional[str]:
-    """The config's ``cpu_kernel_transform``, checked (one of
-    :data:`CPU_KERNEL_TRANSFORMS`; absent: None)."""
-    value = cfg.get('cpu_kernel_transform', None)
-    if value not in CPU_KERNEL_TRANSFORMS:
-        raise ValueError(
-            f'config key cpu_kernel_transform: expected one of '
-            f'{CPU_KERNEL_TRANSFORMS}, got {value!r}')
-    return value
 
 
 def _env_rank() -> int:
@@ -131,7 +119,7 @@ class ReliableRunner(Runner):
         kwargs['cfg'] = with_cached_text(kwargs.get('cfg'))
         cfg = kwargs.get('cfg') or {}
         apply_cpu_kernels_cfg(cfg)
-        self._cpu_kernel_transform = check_cpu_kernel_transform(cfg)
+        check_cpu_kernel_transform(cfg)  # before anything is built
         self._load_strict = bool(cfg.get('load_strict', True))
         self._work_dir_lock: Optional[WorkDirLock] = None
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
@@ -157,12 +145,9 @@ class ReliableRunner(Runner):
     def wrap_model(self, model_wrapper_cfg, model):
         """Apply ``cpu_kernel_transform`` to the built model (see the
         module docstring), then wrap it as MMEngine does."""
-        if self._cpu_kernel_transform is not None:
-            from mmfusenas.cpu_ops import apply_cpu_kernels
-            report = apply_cpu_kernels(
-                model, training=self._cpu_kernel_transform == 'training')
-            if len(report):
-                self.logger.info(str(report))
+        report = apply_cpu_kernel_transform(model, self.cfg)
+        if report:
+            self.logger.info(str(report))
         return super().wrap_model(model_wrapper_cfg, model)
 
     def release_work_dir(self) -> None:
