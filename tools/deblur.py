@@ -27,18 +27,16 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from terminaltables import AsciiTable
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfusenas.apis import result_image  # noqa: E402
+from mmfusenas.apis import (add_optimize_argument, init_model,  # noqa: E402
+                            result_image)
 from mmfusenas.datasets import RestorationFolderDataset  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.checkpoint import load_model_weights  # noqa: E402
-from mmfusenas.utils.cpu_kernels import apply_cpu_kernels_cfg  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -67,6 +65,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--device', default='cpu', help='torch device')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings')
+    add_optimize_argument(p)
     return p.parse_args(argv)
 
 
@@ -78,13 +77,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                                                  args.checkpoint)):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{kind} file not found: {path}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    apply_cpu_kernels_cfg(cfg)  # the config's cpu_kernels switches, if any
-    model = MODELS.build(cfg.model)
-    load_model_weights(model, args.checkpoint, strict=True)
-    model.to(torch.device(args.device)).eval()
+    # the config's cpu_kernels switches, the checked loader, eval mode and
+    # the inference optimisations (default: the CPU kernels)
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options, optimize=args.optimize)
     dataset = RestorationFolderDataset(args.input, args.kernels, args.gt,
                                        args.color, args.noise_sigma,
                                        not args.no_pad)
