@@ -63,6 +63,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.toy_data.ivif import (  # noqa: E402
     CLASSES, generate_toy_dataset)
+from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.testing.task_models import toy_retinanet  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa: E402
@@ -282,7 +283,7 @@ def build_model(variant: str, args) -> nn.Module:
         net, color = SelectSource(0), 'gray'
     else:
         net, color = fusion_net_cfg(args.fusion_channels), 'rgb'
-    return MODELS.build(
+    model = MODELS.build(
         dict(
             type='FusionDetector',
             fusion_net=net,
@@ -292,6 +293,9 @@ def build_model(variant: str, args) -> nn.Module:
             fused_color=color,
             mean=(114.0, ) * 3,
             std=(64.0, ) * 3))
+    # the CPU kernels the runner puts in (cpu_kernel_transform='training')
+    apply_cpu_kernels(model, training=True)
+    return model
 
 
 def train_fusion_alone(seed: int, train: dict, args
@@ -711,13 +715,15 @@ def compose_build_model(variant: str, args):
     elif variant.startswith('chain'):
         stages = [scene_stage(), fusion_stage(args, 'vi_enh:y')]
         task_input, color = 'fused', 'vi_enh'
-    return MODELS.build(dict(
+    model = MODELS.build(dict(
         type='ChainDetector',
         chain_net=dict(type='PreModuleChain', stages=stages,
                        sources=dict(ir=1, vi=3)),
         task_input=task_input, color_from=color,
         detector=toy_retinanet(len(CLASSES)),
         mean=(114.0, ) * 3, std=(64.0, ) * 3))
+    apply_cpu_kernels(model, training=True)  # as the runner does
+    return model
 
 
 def batches(seed: int, n: int, args):
