@@ -106,6 +106,7 @@ from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
 from mmfusenas.testing import load_tool  # noqa: E402
+from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     FOOTNOTE_SIGNS, ROW_CAVEATS, write_results_record)
@@ -270,11 +271,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'fusion_real.json) and rank over the union; the record must use '
         'the same preset, metrics and pair counts')
     args = parser.parse_args(argv)
-    for key in ('max_pairs', 'threads', 'repeats', 'figure_rows'):
-        value = getattr(args, key)
-        if value is not None and value < 1:
-            parser.error(f'--{key.replace("_", "-")} must be >= 1, got '
-                         f'{value}')
+    require_positive(parser, args, ('max_pairs', 'threads', 'repeats', 'figure_rows'))
     if args.pairs and args.datasets:
         parser.error('give --datasets or --pairs, not both')
     if args.figure is None and args.out:

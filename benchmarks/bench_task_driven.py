@@ -138,6 +138,7 @@ from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import find_resumable_checkpoint  # noqa
+from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import (check_config_keys,  # noqa: E402
                                     rescale_schedule)
 from mmfusenas.utils.fileio import atomic_write, read_stored_run  # noqa
@@ -257,11 +258,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='write the docs/results record (command, commit, machine, '
         'RESULT) here')
     args = parser.parse_args(argv)
-    for key in ('max_iters', 'batch_size', 'threads'):
-        value = getattr(args, key)
-        if value is not None and value < 1:
-            parser.error(f'--{key.replace("_", "-")} must be >= 1, got '
-                         f'{value}')
+    require_positive(parser, args, ('max_iters', 'batch_size', 'threads'))
     if args.workers is not None and args.workers < 0:
         parser.error(f'--workers must be >= 0, got {args.workers}')
     if args.img_scale and min(args.img_scale) < 1:

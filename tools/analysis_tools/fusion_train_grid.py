@@ -68,6 +68,7 @@ from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
+from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import load_loss_set  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.results_record import write_results_record  # noqa
@@ -196,11 +197,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='write the docs/results record (command, commit, machine, '
         'table, grid, goal, reproduction, checkpoints) here')
     args = parser.parse_args(argv)
-    for key in ('max_iters', 'threads', 'max_pairs'):
-        value = getattr(args, key)
-        if value is not None and value < 1:
-            parser.error(f'--{key.replace("_", "-")} must be >= 1, got '
-                         f'{value}')
+    require_positive(parser, args, ('max_iters', 'threads', 'max_pairs'))
     try:
         args.archs = OrderedDict(
             _pair(a, '--archs') for a in args.archs) if args.archs else \
