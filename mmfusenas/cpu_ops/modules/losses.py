@@ -8,8 +8,7 @@ import torch
 from mmfusenas.models.losses import (FullReferenceQualityObjective,
                                      InfoPreservationLoss,
                                      SaliencyWeightedLoss, SSIMDistanceLoss,
-                                     SSIMLoss)
-from mmfusenas.models.losses.differentiable_ssim import pad_for_ssim
+                                     SSIMLoss, gaussian_moments)
 from ..registry import kernel_module_for
 from ..separable_filter import separable_filter
 
@@ -27,9 +26,7 @@ def ssim_moments(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor,
     moments on the CPU: the compiled passes read NCHW planes)."""
     if x.device.type == 'cpu':
         x, y = x.contiguous(), y.contiguous()
-    stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)
-    stack = pad_for_ssim(stack, taps.numel() // 2, padding)
-    return separable_filter(stack, taps, taps)
+    return gaussian_moments(x, y, taps, padding, separable=separable_filter)
 
 
 @kernel_module_for(SSIMLoss)

@@ -76,8 +76,11 @@ def pad_for_ssim(x: torch.Tensor, radius: int, padding: str) -> torch.Tensor:
     return x
 
 
-def gaussian_moments(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor,
-                     padding: str) -> torch.Tensor:
+def gaussian_moments(x: torch.Tensor,
+                     y: torch.Tensor,
+                     taps: torch.Tensor,
+                     padding: str,
+                     separable: Callable = separable_conv2d) -> torch.Tensor:
     """The five Gaussian-weighted local moments of ``x`` and ``y``.
 
     Args:
@@ -85,6 +88,9 @@ def gaussian_moments(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor,
         y (Tensor): same shape as ``x``.
         taps (Tensor): the 1-D Gaussian (:func:`gaussian_kernel1d`).
         padding (str): see :func:`ssim_map`.
+        separable (Callable): the valid separable filter
+            ``(stack, horizontal, vertical) -> Tensor``. Defaults to
+            :func:`separable_conv2d`.
 
     Returns:
         Tensor: ``(N, 5 C, H', W')``: the local means of ``x``, ``y``,
@@ -92,7 +98,7 @@ def gaussian_moments(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor,
     """
     stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)
     stack = pad_for_ssim(stack, taps.numel() // 2, padding)
-    return separable_conv2d(stack, taps, taps)
+    return separable(stack, taps, taps)
 
 
 #: the signature of :func:`gaussian_moments` (``ssim_map``'s ``moments``)
