@@ -3,7 +3,7 @@ from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
                        SkipConnect, Zero, depthwise_conv, same_padding)
-from .edges import EdgeSpec, build_chain, build_edge, known_op_names
+from .edges import EdgeSpec, build_chain, build_edge
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
                       hbl_op_cfg)
@@ -21,8 +21,9 @@ from .ruas_ops import RUAS_PAPER_ONLY_OP_NAMES, RUAS_TASK_OPS
 from .sampling import (AntiAliasDownsample, DownSample, ResidualDownSample,
                        ResidualUpSample, UpSample)
 from .task_ops import TASK_OP_NAMES, TaskConv, build_task_op, task_op_cfg
-from .tim_op_names import (TIM_OP_NAMES, build_named_op, build_tim_op,
-                           op_name_cfg, register_op_names, tim_op_cfg)
+from .op_names import (build_named_op, known_op_names, op_name_cfg,
+                       register_op_names)
+from .tim_op_names import TIM_OP_NAMES, build_tim_op, tim_op_cfg
 
 __all__ = [
     'known_op_names', 'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock',

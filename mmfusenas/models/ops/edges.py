@@ -2,10 +2,11 @@
 
 An edge spec is either
 
-* an op-name string of any registered op-name family — an official TIM
-  genotype string (``'Residualblocks_3_1'``) or a task-module op name
-  (``'dil_conv_3_2'``): a fixed operator built by
-  :func:`~mmfusenas.models.ops.build_named_op`; or
+* an op name registered in ``MODELS``
+  (:mod:`~mmfusenas.models.ops.op_names`) — an official TIM genotype string
+  (``'Residualblocks_3_1'``) or a task-module op name (``'dil_conv_3_2'``):
+  a fixed operator built by :func:`~mmfusenas.models.ops.build_named_op`;
+  or
 * a config dict, built with ``MODELS.build(spec,
   default_args=dict(channels=C))``: any registered module whose constructor
   takes ``channels`` — a fixed operator (``dict(type='DenseBlock',
@@ -18,25 +19,14 @@ multi-scale fusion cell builds every spec at ``C``, ``2C`` and ``4C``)
 builds it once per width, from the same spec, so the spec must not set
 ``channels`` itself.
 """
-from typing import Sequence, Tuple, Union
+from typing import Sequence, Union
 
 import torch.nn as nn
 
-from .hbl_ops import HBL_OP_NAMES
-from .tim_op_names import _OP_NAME_FAMILIES, build_named_op
+from .op_names import build_named_op
 from mmfusenas.registry import MODELS
 
 EdgeSpec = Union[str, dict]
-
-
-def known_op_names() -> Tuple[str, ...]:
-    """Every op-name string an edge spec may hold, sorted: the names of all
-    registered op-name families (:func:`build_named_op`) and HBL's official
-    names (resolved by its cells before :func:`build_edge`)."""
-    names = set(HBL_OP_NAMES)
-    for family_names, _ in _OP_NAME_FAMILIES.values():
-        names.update(family_names)
-    return tuple(sorted(names))
 
 
 def build_edge(spec: EdgeSpec, channels: int) -> nn.Module:

@@ -21,9 +21,10 @@ official op name       operator
 The HNU edges choose among :data:`HBL_HNU_OPS` (official ``PRIMITIVES``),
 the encoder / decoder positions among :data:`HBL_CODEC_OPS`
 (``PRIMITIVES2``). The op names are those of the official code; since
-RUAS uses the same names for operators *with* bias, HBL names are not
-registered in the global op-name table: :func:`hbl_op_cfg` turns a name
-into a module config and the HBL modules resolve names themselves.
+RUAS uses the same names for operators *with* bias, HBL registers them in
+``MODELS`` with the prefix ``hbl_`` (``MODELS.build(dict(type='hbl_conv_3x3'),
+default_args=dict(channels=C))``), and the HBL modules, whose genotypes
+speak the official names, resolve a name with :func:`hbl_op_cfg`.
 
 Parameter names: the conv of ``HBLConv`` is ``<op>.conv`` (official
 ``<op>.op``); ``HBLDenseBlock`` keeps ``conv1`` / ``conv2``.
@@ -39,6 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
+from .op_names import register_op_names
 
 #: HNU edge candidates (official ``PRIMITIVES``), in the official order
 HBL_HNU_OPS = ('skip_connect', 'conv_1x1', 'conv_3x3', 'dilconv_3x3',
@@ -235,3 +237,6 @@ class StatsBatchNorm2d(nn.BatchNorm2d):
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, test_stats={self._test_stats!r}'
+
+
+register_op_names('HBL', HBL_OP_NAMES, hbl_op_cfg, prefix='hbl_')

@@ -65,7 +65,7 @@ import torch.nn as nn
 
 from mmfusenas.registry import MODELS
 from .conv_ops import same_padding
-from .tim_op_names import register_op_names
+from .op_names import register_op_names
 
 POOL_MODES = ('avg', 'max')
 

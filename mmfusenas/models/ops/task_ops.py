@@ -31,7 +31,7 @@ import torch.nn as nn
 
 from mmfusenas.registry import MODELS
 from .conv_ops import same_padding
-from .tim_op_names import register_op_names
+from .op_names import register_op_names
 
 TASK_CONV_KERNEL_SIZES = (1, 3, 5, 7)
 TASK_DIL_KERNEL_SIZES = (3, 5, 7)

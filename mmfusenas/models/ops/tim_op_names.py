@@ -25,20 +25,18 @@ string and raises ``IndexError`` on ``NonLocalattention`` without a kernel;
 here both are rejected with a ``ValueError``. ``skip`` and ``zero`` are not
 in any official genotype; they serve search spaces.
 
-Op-name families: every family of op-name strings (these TIM fusion ops,
-the task-module ops of :mod:`~mmfusenas.models.ops.task_ops`, ...) registers
-its names with :func:`register_op_names`; :func:`op_name_cfg` /
-:func:`build_named_op` resolve a name in whichever family defines it, which
-is how :func:`~mmfusenas.models.cells.build_edge` accepts the names of every
-family. A name defined by several families must mean the same operator
-(``skip``).
+Every name is registered in ``MODELS``
+(:func:`~mmfusenas.models.ops.op_names.register_op_names`), so
+``MODELS.build(dict(type='Residualblocks_3_1'),
+default_args=dict(channels=C))`` and the edge specs of every cell accept it.
 """
 from itertools import product
-from typing import Callable, Dict, Iterable, Tuple
+from typing import Dict, Tuple
 
 import torch.nn as nn
 
 from mmfusenas.registry import MODELS
+from .op_names import register_op_names
 
 KERNEL_SIZES = (3, 5, 7)
 DILATIONS = (1, 2)
@@ -137,85 +135,6 @@ def build_tim_op(name: str, channels: int) -> nn.Module:
         changes H x W, see :class:`SepConv`).
     """
     return MODELS.build(tim_op_cfg(name), default_args=dict(channels=channels))
-
-
-#: name -> operator config (without ``channels``) of one op-name family
-OpNameParser = Callable[[str], dict]
-
-# family -> (its names, its parser)
-_OP_NAME_FAMILIES: Dict[str, Tuple[Tuple[str, ...], OpNameParser]] = {}
-
-
-def register_op_names(family: str, names: Iterable[str],
-                      to_cfg: OpNameParser) -> None:
-    """Register a family of op-name strings for :func:`op_name_cfg`.
-
-    Args:
-        family (str): family label, unique.
-        names (Iterable[str]): every name the family defines.
-        to_cfg (OpNameParser): name -> operator config without
-            ``channels``; raises ``ValueError`` (naming the valid forms) for
-            a name outside the family.
-
-    Raises:
-        ValueError: ``family`` is already registered, or a name is already
-            defined by another family as a different operator.
-    """
-    if family in _OP_NAME_FAMILIES:
-        raise ValueError(f'op-name family {family!r} is already registered')
-    names = tuple(names)
-    for name in names:
-        for other, (other_names, other_cfg) in _OP_NAME_FAMILIES.items():
-            if name in other_names and other_cfg(name) != to_cfg(name):
-                raise ValueError(
-                    f'op name {name!r} of family {family!r} is already '
-                    f'defined by family {other!r} as a different operator '
-                    f'({other_cfg(name)} vs {to_cfg(name)})')
-    _OP_NAME_FAMILIES[family] = (names, to_cfg)
-
-
-def op_name_cfg(name: str) -> dict:
-    """Operator config (without ``channels``) of an op name of any family.
-
-    Args:
-        name (str): e.g. ``'Residualblocks_3_1'`` (TIM fusion ops) or
-            ``'dil_conv_3_2'`` (task ops).
-
-    Returns:
-        dict: the operator config.
-
-    Raises:
-        TypeError: ``name`` is not a str.
-        ValueError: no family defines ``name``; the message joins every
-            family's own error (each lists its valid forms).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f'op name must be a str, got {name!r}')
-    for names, to_cfg in _OP_NAME_FAMILIES.values():
-        if name in names:
-            return to_cfg(name)
-    reasons = []
-    for _, to_cfg in _OP_NAME_FAMILIES.values():
-        try:
-            to_cfg(name)
-        except ValueError as err:
-            reasons.append(str(err))
-    raise ValueError(f'unknown op name {name!r} in every op-name family: ' +
-                     ' | '.join(reasons))
-
-
-def build_named_op(name: str, channels: int) -> nn.Module:
-    """Build the operator of an op name of any family at width ``C``.
-
-    Args:
-        name (str): op name (see :func:`op_name_cfg`).
-        channels (int): operator width ``C``.
-
-    Returns:
-        nn.Module: the operator.
-    """
-    return MODELS.build(
-        op_name_cfg(name), default_args=dict(channels=channels))
 
 
 register_op_names('TIM fusion', TIM_OP_NAMES, tim_op_cfg)
