@@ -108,8 +108,8 @@ from mmfusenas.utils.results_record import (  # noqa: E402
 from mmfusenas.utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from bench_task_necks import cost, largest_width  # noqa: E402
+from mmfusenas.search.estimators import (config_cost,  # noqa: E402
+                                         largest_width)
 
 from mmfusenas.evaluation.control_stats import (  # noqa: E402
     rank_pct, signal_vs_noise)
@@ -620,8 +620,9 @@ def fit_widths(variants: Mapping[str, str],
         cfg.merge_from_dict({k: width for k in args.fit_keys})
         return _config_at(cfg, args.fit_part)
 
-    ref_cost = cost(_config_at(config(ref), args.fit_part), args.fit_res,
-                    scope=args.fit_scope)
+    ref_cost = config_cost(
+        _config_at(config(ref), args.fit_part), args.fit_res,
+        scope=args.fit_scope)
     budget = {k: ref_cost[k] for k in args.fit_cap}
     out = {}
     for label in args.fit_width:

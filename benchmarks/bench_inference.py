@@ -59,22 +59,16 @@ Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 ``fold_bn+channels_last``; ``onnxruntime`` (folded network exported to ONNX
 with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
-before timing). Measured alternatives, not run by default
-(:data:`EXTRA_MODES`), the eager ones with one switch of
-:mod:`mmfusenas.utils.cpu_kernels` off for the call
-(:data:`SWITCH_MODES`): ``nchw`` (``channels_last=False``: the TIM and HBL
-networks without their channels-last inference layout, the authors'
-summation order), ``aten_conv`` (``direct_conv=False``: the RUAS networks
-with ATen's convolutions instead of the direct few-channel ones),
-``no_winograd`` (``winograd=False``: oneDNN's direct 3 x 3 convolutions
-instead of Winograd's, in HQS's and RUAS's conv chains and the TIM and HBL
-networks), ``no_tap_products`` (``tap_products=False``: oneDNN's
-convolutions to one to three channels instead of one product over the
-taps), ``no_commuted_upsampling`` (``commuted_upsampling=False``: the TIM
-networks' ``ResidualUpSample`` in the official order;
-``ort_no_commuted_upsampling`` the same for the exported graph), ONNX
-Runtime session variants
-(:data:`ORT_MODES`) and ``jit_freeze``. A mode that cannot be built for a network is reported
+before timing). Not run by default: ``no:SWITCH`` for any switch of
+:mod:`mmfusenas.utils.cpu_kernels` (``SWITCHES``), the eager network with
+that one kernel off for the call, in the same rounds (e.g.
+``no:winograd``: oneDNN's 3 x 3 convolutions instead of Winograd's;
+``no:channels_last``: the TIM and HBL networks in NCHW, the authors'
+summation order), whose former names ``nchw``, ``aten_conv``,
+``no_winograd``, ``no_tap_products`` and ``no_commuted_upsampling``
+(:data:`SWITCH_ALIASES`) are still accepted; ONNX Runtime session variants
+(:data:`ORT_MODES`; ``ort_no_commuted_upsampling`` exports the graph with
+that switch off) and ``jit_freeze``. A mode that cannot be built for a network is reported
 as not run, with its reason. The official network runs eager. Every timed pass of every
 mode and of the official network is **interleaved** in one loop (repeat r:
 official, eager, fold_bn, ...), so load changes on a shared machine hit all
@@ -101,22 +95,13 @@ width) and batches 1 and 2.
 Targets: eager <= 0.8x official, best mode (eager or optimised)
 <= 0.5x on CPU, every mode within 1e-5 of eager. Ends with ``RESULT {json}``.
 
-
-Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
-
-* ``latency`` (default): this text;
-* ``tim_cost``: Cost of the official TIM networks at the paper's TNO size, 448
-  x 620. (its text: ``DOC_TIM_COST``);
-* ``ruas``: Cost and quality of the RUAS enhancement variants at the paper's
-  LOL size. (its text: ``DOC_RUAS``);
-* ``conv_kernels``: 3 x 3 convolutions of the official networks' shapes:
-  oneDNN, Winograd, tap products. (its text: ``DOC_CONV_KERNELS``);
+The papers' cost tables of the official TIM and RUAS networks are
+reproduced by ``projects/reproductions/bench_official_cost.py``; the
+kernels one by one by ``python -m mmfusenas.cpu_ops.bench_kernels``.
 """
 import argparse
 import copy
 import functools
-import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -143,19 +128,17 @@ sys.path.insert(0, ROOT)
 from mmfusenas.apis import (  # noqa: E402
     PackedInputs, export_network, init_model, optimize_for_inference)
 from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
-from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
-from mmfusenas.models.enhancers import to_uint8  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
-    count_flops, count_params, device_name, measure_latency, num_threads)
+    count_flops, count_params, device_name)
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.testing.hqs_reference import official_hqs_forward  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.cpu_allocator import configure_cpu_allocator  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from mmfusenas.utils.cpu_kernels import cpu_kernels  # noqa: E402
+from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
@@ -168,13 +151,35 @@ LOL_CLEAN_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test',
 ENTRY_IMAGES = {'RUAS_A clean': LOL_CLEAN_IMAGE}
 DEFAULT_MODES = ('eager', 'fold_bn', 'channels_last', 'fold_bn+channels_last',
                  'onnxruntime', 'compile')
-#: measured alternatives (toward the 0.5x target), not run by default
-EXTRA_MODES = ('nchw', 'aten_conv', 'no_winograd', 'no_tap_products',
-               'no_commuted_upsampling', 'jit_freeze', 'ort_basic',
-               'ort_extended', 'ort_no_mem_pattern', 'ort_no_spinning',
-               'ort_parallel', 'ort_channels_last', 'ort_prelu',
-               'ort_no_commuted_upsampling')
+#: alternatives not run by default (besides ``no:SWITCH``)
+EXTRA_MODES = ('jit_freeze', 'ort_basic', 'ort_extended',
+               'ort_no_mem_pattern', 'ort_no_spinning', 'ort_parallel',
+               'ort_channels_last', 'ort_prelu', 'ort_no_commuted_upsampling')
 ALL_MODES = DEFAULT_MODES + EXTRA_MODES
+#: former names of ``no:SWITCH`` modes (the records' commands use them)
+SWITCH_ALIASES = {
+    'nchw': 'channels_last', 'aten_conv': 'direct_conv',
+    'no_winograd': 'winograd', 'no_tap_products': 'tap_products',
+    'no_commuted_upsampling': 'commuted_upsampling'}
+
+
+def switch_of(mode: str) -> Optional[str]:
+    """The cpu_kernels switch a ``no:SWITCH`` mode (or its former name)
+    turns off; None for the other modes."""
+    if mode in SWITCH_ALIASES:
+        return SWITCH_ALIASES[mode]
+    return mode[3:] if mode.startswith('no:') else None
+
+
+def mode_name(value: str) -> str:
+    """``--modes`` entry check: a mode of :data:`ALL_MODES` or
+    ``no:SWITCH`` with a switch of ``cpu_kernels`` (or a former name)."""
+    switch = switch_of(value)
+    if value in ALL_MODES or (switch is not None and switch in SWITCHES):
+        return value
+    raise argparse.ArgumentTypeError(
+        f'unknown mode {value!r}: one of {", ".join(ALL_MODES)} or '
+        f'no:SWITCH with SWITCH in {", ".join(SWITCHES)}')
 
 #: name -> (family, official protocol / variant, paper size (H, W))
 NETWORKS: Dict[str, Tuple[str, str, Tuple[int, int]]] = {
@@ -627,22 +632,6 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
         copy.deepcopy(net), mode.replace('+', ','), verbose=False)
 
 
-#: extra eager modes: the network with one inference speed-up switched off
-#: for the call (the layout / arithmetic before it, side by side)
-SWITCH_MODES = {
-    # TIM / HBL: NCHW instead of the channels-last inference layout
-    'nchw': 'channels_last',
-    # RUAS: ATen's convolutions instead of the direct few-channel ones
-    'aten_conv': 'direct_conv',
-    # oneDNN's direct 3 x 3 convolutions, not Winograd's
-    'no_winograd': 'winograd',
-    # oneDNN's convolutions to few channels, not one product over the taps
-    'no_tap_products': 'tap_products',
-    # TIM: ResidualUpSample in the official order on channels-last maps
-    'no_commuted_upsampling': 'commuted_upsampling',
-}
-
-
 def _eager_without(switch: str, net: nn.Module,
                    x: torch.Tensor) -> torch.Tensor:
     """``net(x)`` with the CPU kernel switch ``switch`` off for the call
@@ -673,9 +662,9 @@ def make_modes(net: nn.Module,
         if mode == 'eager':
             out[mode] = net
             continue
-        if mode in SWITCH_MODES:
-            out[mode] = functools.partial(_eager_without,
-                                          SWITCH_MODES[mode], net)
+        if switch_of(mode) is not None:
+            out[mode] = functools.partial(_eager_without, switch_of(mode),
+                                          net)
             continue
         start = time.perf_counter()
         try:
@@ -883,8 +872,10 @@ def main_latency(argv=None) -> dict:
         '--models', nargs='+', default=list(NETWORKS),
         choices=list(NETWORKS), metavar='NAME')
     parser.add_argument(
-        '--modes', nargs='+', default=list(DEFAULT_MODES),
-        choices=ALL_MODES)
+        '--modes', nargs='+', default=list(DEFAULT_MODES), type=mode_name,
+        metavar='MODE',
+        help=f'of {", ".join(ALL_MODES)} and no:SWITCH (a cpu_kernels '
+        'switch off)')
     parser.add_argument(
         '--device', default='cpu',
         help='cpu or cuda[:i] (CUDA: synchronised timing, peak memory from '
@@ -987,7 +978,7 @@ def main_latency(argv=None) -> dict:
             # best of eager and the optimised modes (not the switched-off
             # comparison modes)
             opt = {k: v for k, v in row['ratio'].items()
-                   if k != 'official' and k not in SWITCH_MODES}
+                   if k != 'official' and switch_of(k) is None}
             best = min(opt, key=opt.get)
             diffs = [v for k, v in row['diff'].items() if k in opt]
             summary[f'{name} N={batch}'] = dict(
@@ -1048,458 +1039,7 @@ def _latency_tables(results: dict) -> dict:
     return tables
 
 
-DOC_TIM_COST = """Cost of the official TIM networks at the paper's TNO size, 448 x 620.
-
-Usage::
-
-    python benchmarks/bench_inference.py --mode tim_cost [--repeats 5] [--warmup 1]
-        [--threads N] [--device cpu] [--shape 448 620]
-
-For each official configuration (``configs/tim/fusion_*_official.py``) the
-whole ``fusion_net`` is measured on one ``(1, 2, H, W)`` pair: parameters,
-MACs and FLOPs (``2 x MACs`` + all other operations; see
-``docs/user_guides/estimators.md``) and the median inference latency over ``--repeats``
-timed passes after ``--warmup`` (``torch.no_grad()``, eval mode). Stage 1
-of the two-stage IVIF model is also measured alone (the paper's
-``lambda = 0.5`` network of Table 8).
-
-448 and 620 are multiples of 4, so the multi-scale cell needs no padding
-at this size; another ``--shape`` is padded up to the config's
-``pad_size_divisor`` and the table says so.
-
-The paper's figures beside ours: Table 1 (TNO, "ten pairs with size of
-448x620"): TIM_w/oL 1.232 M parameters, 194.63 G "FLOPs", 0.145 s;
-TIM_w/L 0.127 M, 35.39 G, 0.001 s. Table 8: lambda = 0.5 -> 0.995 M,
-0.0769 s; lambda = 2 -> 0.127 M, 0.0012 s. The paper does not say on which
-device the times were taken (its experiments ran on a GTX 1070 GPU and an
-i7-8700 CPU, and its latency regulariser uses GPU latency), nor what its
-"FLOPs" count; our MACs match its figure for the light model, so its
-"FLOPs" are most likely multiply-accumulates. There are no paper figures
-for the medical models.
-"""
-
-
-# name -> (config, paper (params M, "FLOPs" G, time s) or None)
-MODELS_TO_RUN: Dict[str, Tuple[str, Optional[Tuple[float, float, float]]]] = {
-    'IVIF two-stage (TIM_w/oL)':
-    ('fusion_ivif_official.py', (1.232, 194.63, 0.145)),
-    'IVIF light (TIM_w/L)':
-    ('fusion_ivif_light_official.py', (0.127, 35.39, 0.001)),
-    'MRI-CT two-stage': ('fusion_mri_ct_official.py', None),
-    'MRI-PET two-stage': ('fusion_mri_pet_official.py', None),
-    'MRI-SPECT two-stage': ('fusion_mri_spect_official.py', None),
-}
-#: Table 8, lambda = 0.5 (the stage-1 network): params M, time s
-STAGE1_PAPER = (0.995, None, 0.0769)
-
-
-def measure(net: torch.nn.Module, x: torch.Tensor, repeats: int,
-            warmup: int) -> Dict[str, float]:
-    count = count_flops(net, x)
-    if count.uncounted:
-        print(f'warning: operators without a counting rule: '
-              f'{count.uncounted}')
-    stats = measure_latency(net, x, repeats=repeats, warmup=warmup)
-    return dict(
-        params=count_params(net),
-        macs=count.macs,
-        flops=count.flops,
-        latency_ms=stats.median_ms,
-        min_ms=stats.min_ms)
-
-
-def row(name: str, res: Dict[str, float], paper) -> list:
-    paper = paper or (None, None, None)
-
-    def fmt(value, spec):
-        return '-' if value is None else format(value, spec)
-
-    return [
-        name, f'{res["params"] / 1e6:.3f}', f'{res["macs"] / 1e9:.2f}',
-        f'{res["flops"] / 1e9:.2f}', f'{res["latency_ms"]:.0f}',
-        f'{res["min_ms"]:.0f}',
-        fmt(paper[0], '.3f'),
-        fmt(paper[1], '.2f'),
-        fmt(paper[2], 'g')
-    ]
-
-
-def main_tim_cost() -> None:
-    parser = argparse.ArgumentParser(description=DOC_TIM_COST)
-    parser.add_argument('--shape', type=int, nargs=2, default=(448, 620))
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--threads', type=int, default=None)
-    parser.add_argument('--device', default='cpu')
-    args = parser.parse_args()
-    device = torch.device(args.device)
-    rows = []
-    notes = []
-    with num_threads(args.threads):
-        for name, (cfg_name, paper) in MODELS_TO_RUN.items():
-            cfg = Config.fromfile(osp.join(ROOT, 'configs', 'tim', cfg_name))
-            torch.manual_seed(0)
-            model = MODELS.build(cfg.model)
-            apply_cpu_kernels(model)  # the toolbox's inference path
-            div = model.data_preprocessor.pad_size_divisor
-            shape = tuple(-(-s // div) * div for s in args.shape)
-            if shape != tuple(args.shape):
-                notes.append(f'{name}: {args.shape[0]}x{args.shape[1]} '
-                             f'padded to {shape[0]}x{shape[1]}')
-            net = model.fusion_net.to(device)
-            x = torch.rand(1, 2, *shape, device=device)
-            print(f'measuring {name} ...', flush=True)
-            rows.append(
-                row(name, measure(net, x, args.repeats, args.warmup), paper))
-            if hasattr(net, 'stage1') and name.startswith('IVIF'):
-                rows.append(
-                    row('  its stage 1 (N_F, Table 8 lambda=0.5)',
-                        measure(net.stage1, x, args.repeats, args.warmup),
-                        STAGE1_PAPER))
-        where = device_name(device)
-    header = [
-        'model', 'params (M)', 'MACs (G)', 'FLOPs (G)', 'latency (ms)',
-        'min (ms)', 'paper params (M)', 'paper "FLOPs" (G)', 'paper time (s)'
-    ]
-    print(f'\ninput 1x2x{args.shape[0]}x{args.shape[1]}, latency = median of '
-          f'{args.repeats} runs after {args.warmup} warm-up on {where}, '
-          f'torch {torch.__version__}')
-    print(AsciiTable([header] + rows).table)
-    print('FLOPs = 2 x MACs + every other floating-point operation; the '
-          "paper's \"FLOPs\" match our MACs (light model). Paper times: "
-          'device not stated in Table 1 (GTX 1070 GPU used for the search, '
-          'GPU latency in the regulariser); ours are CPU times.')
-    for note in notes:
-        print(f'note: {note}')
-    print('RESULT ' + json.dumps(
-        dict(shape=list(args.shape), device=where,
-             rows=[dict(zip(header, r)) for r in rows], notes=notes),
-        default=str))
-
-
-DOC_RUAS = """Cost and quality of the RUAS enhancement variants at the paper's LOL size.
-
-Usage::
-
-    python benchmarks/bench_inference.py --mode ruas [--repeats 5] [--warmup 1]
-        [--threads N] [--device cpu] [--skip-quality]
-
-Cost (``mmfusenas.search.estimators``): parameters, MACs / FLOPs
-(``FLOPs = 2 x MACs`` + every other floating-point operation) and the
-median latency of ``--repeats`` forward passes after ``--warmup`` on one
-600 x 400 LOL image (``(1, 3, 400, 600)``), for RUAS_s, RUAS and RUAS_A
-(``configs/ruas/ruas_{s,,a}_lol.py``). RUAS_A runs its noise removal only
-when the estimated noise level reaches 0.035, so it is measured with the
-official LOL weights on two real images: ``00271`` (noisy: denoiser runs)
-and ``00001`` (clean: skipped). Paper, TPAMI Table 5 (LOL, 600 x 400):
-params 0.001 / 0.003 / 0.037 M, "FLOPs" 0.281 / 0.832 / 8.833 G, time
-0.006 / 0.016 / 0.010 s (device not stated). The paper's "FLOPs" match our
-MACs (multiply-accumulates).
-
-Quality (``mmfusenas.evaluation.functional``): PSNR / SSIM of the
-converted official TPAMI weights (``../shared/checkpoints/ruas_official``,
-loaded with ``weights_only=True``) on the shared samples: ``lol/test`` vs
-``lol/gt`` and ``LOL/eval15`` (``lol.pt``), ``mit/test`` vs ``mit/gt``
-(``mit.pt``), for RUAS_A and for its scene module alone (RUAS_s); outputs
-quantised as the official code saves them (truncation), one image at a
-time. Paper Table 5 (100 test pairs, not these samples): MIT 21.018 /
-0.855 (RUAS_s and RUAS_A), LOL 16.038 / 0.513 (RUAS_s), 19.751 / 0.735
-(RUAS_A).
-"""
-
-
-LOWLIGHT = osp.join(SHARED, 'data', 'lowlight')
-WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official')
-CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
-                     'ruas_official_to_mmfusenas.py')
-
-#: variant -> (config, paper params M, paper "FLOPs" G, paper time s)
-VARIANTS: Dict[str, Tuple[str, float, float, float]] = {
-    'RUAS_s': ('ruas_s_lol.py', 0.001, 0.281, 0.006),
-    'RUAS': ('ruas_lol.py', 0.003, 0.832, 0.016),
-    'RUAS_A': ('ruas_a_lol.py', 0.037, 8.833, 0.010),
-}
-#: LOL test images on which RUAS_A's gate is open / closed (lol.pt)
-NOISY, CLEAN = '00271', '00001'
-#: (name, weights, low-light folder, GT folder)
-QUALITY_SETS = [
-    ('lol/test (5)', 'lol', 'lol/test', 'lol/gt'),
-    ('LOL/eval15 (15)', 'lol', 'LOL/eval15/low', 'LOL/eval15/high'),
-    ('mit/test (5)', 'mit', 'mit/test', 'mit/gt'),
-]
-
-
-@functools.lru_cache(maxsize=None)
-def load_converter():
-    """The converter tool as a module (its key mapping)."""
-    spec = importlib.util.spec_from_file_location('ruas_converter', CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def read_rgb(path: str) -> torch.Tensor:
-    """``(1, 3, H, W)`` float in ``[0, 1]``, as the official test reads."""
-    arr = np.array(Image.open(path).convert('RGB'))
-    return torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 255
-
-
-def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
-    """The variant's network (official weights converted when given), with
-    the toolbox's CPU kernels swapped in (its inference path)."""
-    cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', 'ruas', VARIANTS[variant][0]))
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    if weights is not None:
-        converter = load_converter()
-        official = torch.load(
-            osp.join(WEIGHTS, f'{weights}.pt'),
-            map_location='cpu',
-            weights_only=True)
-        state_dict, _ = converter.convert_state_dict(
-            official, model.state_dict(), scene_only=variant == 'RUAS_s')
-        model.load_state_dict(state_dict, strict=True)
-    apply_cpu_kernels(model)
-    return model.network.eval()
-
-
-
-def cost_rows(device: torch.device, repeats: int, warmup: int) -> List[list]:
-    noisy = read_rgb(osp.join(LOWLIGHT, 'lol', 'test', f'{NOISY}.png'))
-    clean = read_rgb(osp.join(LOWLIGHT, 'lol', 'test', f'{CLEAN}.png'))
-    runs = [
-        ('RUAS_s', build('RUAS_s'), noisy, 'RUAS_s'),
-        ('RUAS', build('RUAS'), noisy, 'RUAS'),
-        (f'RUAS_A, {NOISY} (denoiser runs)', build('RUAS_A',
-                                                   'lol'), noisy, 'RUAS_A'),
-        (f'RUAS_A, {CLEAN} (denoiser skipped)', build('RUAS_A',
-                                                      'lol'), clean, 'RUAS_A'),
-    ]
-    rows = []
-    for name, net, x, variant in runs:
-        print(f'measuring {name} ...', flush=True)
-        res = measure(net.to(device), x.to(device), repeats, warmup)
-        _, p_params, p_flops, p_time = VARIANTS[variant]
-        rows.append([
-            name, f'{res["params"]:,}', f'{res["params"] / 1e6:.3f}',
-            f'{res["macs"] / 1e9:.3f}', f'{res["flops"] / 1e9:.3f}',
-            f'{res["latency_ms"]:.0f}', f'{p_params:.3f}', f'{p_flops:.3f}',
-            f'{p_time:.3f}'
-        ])
-    return rows
-
-
-def quality_rows(device: torch.device) -> List[list]:
-    rows = []
-    for set_name, weights, low_dir, gt_dir in QUALITY_SETS:
-        lows = sorted(glob.glob(osp.join(LOWLIGHT, low_dir, '*.png')))
-        for variant in ('RUAS_s', 'RUAS_A'):
-            net = build(variant, weights).to(device)
-            scores = []
-            for path in lows:
-                gt = read_rgb(osp.join(LOWLIGHT, gt_dir,
-                                       osp.basename(path)))[0]
-                with torch.no_grad():
-                    pred = net(read_rgb(path).to(device))[0].cpu()
-                saved = to_uint8(pred).float() / 255
-                scores.append((psnr(saved, gt), ssim_uint8(saved, gt)))
-            mean = np.mean(scores, axis=0)
-            rows.append([
-                set_name, f'{variant} ({weights}.pt)', f'{mean[0]:.3f}',
-                f'{mean[1]:.4f}'
-            ])
-    return rows
-
-
-RUAS_COST_HEADER = [
-    'variant', 'params', 'params (M)', 'MACs (G)', 'FLOPs (G)',
-    'latency (ms)', 'paper params (M)', 'paper "FLOPs" (G)', 'paper time (s)'
-]
-RUAS_QUALITY_HEADER = ['images', 'model', 'PSNR (dB)', 'SSIM']
-
-
-def main_ruas() -> None:
-    parser = argparse.ArgumentParser(
-        description=DOC_RUAS, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--threads', type=int, default=None)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--skip-quality',
-        action='store_true',
-        help='only parameters, FLOPs and latency')
-    args = parser.parse_args()
-    device = torch.device(args.device)
-    with num_threads(args.threads):
-        costs = cost_rows(device, args.repeats, args.warmup)
-        quality = [] if args.skip_quality else quality_rows(device)
-        where = device_name(device)
-    print(f'\ninput 1x3x400x600 (LOL), latency = median of {args.repeats} '
-          f'runs after {args.warmup} warm-up on {where}, torch '
-          f'{torch.__version__}')
-    print(
-        AsciiTable([RUAS_COST_HEADER] + costs).table)
-    print("The paper's \"FLOPs\" are multiply-accumulates (compare MACs); "
-          'its times are on an unstated device (ours: CPU).')
-    if quality:
-        print('\nofficial TPAMI weights, outputs truncated to 8 bits as '
-              'saved by the official code')
-        print(
-            AsciiTable([RUAS_QUALITY_HEADER] + quality).table)
-    print('RESULT ' + json.dumps(
-        dict(device=where,
-             cost=[dict(zip(RUAS_COST_HEADER, r)) for r in costs],
-             quality=[dict(zip(RUAS_QUALITY_HEADER, r)) for r in quality]),
-        default=str))
-
-
-DOC_CONV_KERNELS = """3 x 3 convolutions of the official networks' shapes: oneDNN, Winograd, tap products.
-
-Usage::
-
-    python benchmarks/bench_inference.py --mode conv_kernels [--repeats 7]
-        [--warmup 2] [--cpu-malloc tuned|off] [--results-json FILE]
-
-For each shape (input -> output channels, map size; the network that has
-it) one convolution with seeded weights on a channels-last map, one torch
-thread: oneDNN's direct kernel (``conv(x)``),
-:func:`mmfusenas.cpu_ops.winograd_conv.winograd_conv2d` and, up to 16
-output channels,
-:func:`mmfusenas.cpu_ops.tap_product_conv.tap_product_conv2d`, each
-forced where its rule declines the shape, interleaved, median of
-``--repeats`` passes. Winograd's pass is split into its parts, each
-timed over the map's full blocks of tiles: the compiled input transform,
-the 36 batched products (``torch.bmm``) and the compiled output
-transform. ``kernel``: what the toolbox runs for the shape at inference
-(``winograd_ok``, then ``tap_product_ok``, else oneDNN). Ends with
-``RESULT {json}``.
-"""
-
-#: (input channels, output channels, H, W, network)
-CONV_SHAPES = (
-    (64, 64, 252, 252, 'HQS'), (64, 1, 252, 252, 'HQS'),
-    (16, 64, 252, 252, '-'), (32, 32, 400, 600, 'RUAS'),
-    (32, 3, 400, 600, 'RUAS'), (32, 8, 400, 600, '-'),
-    (32, 16, 400, 600, '-'),
-    (24, 24, 400, 600, '-'), (16, 16, 400, 600, 'HBL'),
-    (32, 32, 200, 300, 'HBL'), (32, 32, 100, 150, 'HBL'),
-    (64, 32, 100, 150, 'HBL'))
-
-
-def _winograd_parts(x, conv) -> Tuple[Callable, Callable, Callable]:
-    """Three passes over the full blocks of tiles of ``x``: input
-    transform, products, output transform (as :func:`winograd_conv2d`
-    runs them block by block), on buffers of their own."""
-    from mmfusenas.cpu_ops import winograd_conv as wmod
-    forward, backward = wmod._kernels()
-    n, c, h, w = x.shape
-    wt = wmod.winograd_weight(conv.weight)
-    tiles = wmod._tiles(n, h, w, 1)
-    blocks = [tiles[i:i + wmod.TILE_BLOCK]
-              for i in range(0, len(tiles) - wmod.TILE_BLOCK + 1,
-                             wmod.TILE_BLOCK)]
-    v = torch.empty((36, wmod.TILE_BLOCK, c))
-    m = torch.empty((36, wmod.TILE_BLOCK, wt.shape[2]))
-    y = torch.empty((n, wt.shape[2], h, w), memory_format=torch.channels_last)
-    xa, ya = x.numpy().transpose(0, 2, 3, 1), y.numpy().transpose(0, 2, 3, 1)
-    bias = conv.bias.detach().numpy()
-    lo = np.float32(-np.inf)
-    return (lambda: [forward(xa, 1, 1, False, b, v.numpy()) for b in blocks],
-            lambda: [torch.bmm(v, wt, out=m) for b in blocks],
-            lambda: [backward(m.numpy(), b, bias, lo, 1, ya) for b in blocks])
-
-
-def main_conv_kernels() -> dict:
-    parser = argparse.ArgumentParser(
-        description=DOC_CONV_KERNELS,
-        formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--repeats', type=int, default=7)
-    parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--cpu-malloc', choices=('tuned', 'off'),
-                        default='tuned')
-    parser.add_argument('--results-json', default=None, metavar='FILE')
-    args = parser.parse_args()
-    if args.results_json:
-        check_record_path(args.results_json)
-    from mmfusenas.cpu_ops import tap_product_conv as tmod
-    from mmfusenas.cpu_ops import winograd_conv as wmod
-    if wmod._kernels() is None:
-        sys.exit('--mode conv_kernels times the compiled Winograd passes: '
-                 'needs numba, with the cpu_kernels switches winograd and '
-                 'numba on')
-    if args.cpu_malloc == 'tuned':
-        configure_cpu_allocator()
-    header = ['convolution', 'network', 'kernel', 'oneDNN ms', 'Winograd ms',
-              'x oneDNN', 'input transform ms', 'products ms',
-              'output transform ms', 'tap products ms']
-    rows, table = [header], {}
-    with num_threads(1), torch.no_grad():
-        for ci, co, h, w, net in CONV_SHAPES:
-            torch.manual_seed(0)
-            conv = nn.Conv2d(ci, co, 3, padding=1).eval()
-            x = torch.rand(1, ci, h, w).contiguous(
-                memory_format=torch.channels_last)
-            kernel = ('Winograd' if wmod.winograd_ok(conv, tuple(x.shape))
-                      else 'tap products' if tmod.tap_product_ok(
-                          conv, tuple(x.shape)) else 'oneDNN')
-            saved = (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS,
-                     tmod.TAP_PRODUCT_MAX_OUT_CHANNELS)
-            wmod.WINOGRAD_MIN_OUT_CHANNELS = wmod.WINOGRAD_MIN_PIXELS = 1
-            tmod.TAP_PRODUCT_MAX_OUT_CHANNELS = 16
-            try:   # forced where the rules decline the shape
-                runs = dict(onednn=lambda: conv(x),
-                            winograd=lambda: wmod.winograd_conv2d(x, conv))
-                runs.update(zip(('input', 'products', 'output'),
-                                _winograd_parts(x, conv)))
-                if co <= 16:
-                    runs['taps'] = lambda: tmod.tap_product_conv2d(x, conv)
-                times = {k: [] for k in runs}
-                for r in range(args.warmup + args.repeats):
-                    for k, f in runs.items():
-                        t0 = time.perf_counter()
-                        f()
-                        if r >= args.warmup:
-                            times[k].append(1e3 * (time.perf_counter() - t0))
-            finally:
-                (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS,
-                 tmod.TAP_PRODUCT_MAX_OUT_CHANNELS) = saved
-            ms = {k: statistics.median(v) for k, v in times.items()}
-            name = f'{ci} -> {co} at {h}x{w}'
-            table[name] = {
-                'network': net, 'kernel': kernel,
-                'oneDNN ms': round(ms['onednn'], 2),
-                'Winograd ms': round(ms['winograd'], 2),
-                'x oneDNN': round(ms['winograd'] / ms['onednn'], 2),
-                'input transform ms': round(ms['input'], 2),
-                'products ms': round(ms['products'], 2),
-                'output transform ms': round(ms['output'], 2),
-                'tap products ms': round(ms['taps'], 2) if 'taps' in ms
-                else '-'}
-            rows.append([name] + [table[name][k] for k in header[1:]])
-            print(name, table[name], flush=True)
-    print(AsciiTable(rows).table)
-    title = '3 x 3 convolutions, channels-last, 1 thread'
-    out = dict(device=device_name(torch.device('cpu')),
-               cpu_malloc=args.cpu_malloc, results={title: table})
-    if args.results_json:
-        write_results_record(
-            args.results_json, 'OMP_NUM_THREADS=1 python '
-            'benchmarks/bench_inference.py --mode conv_kernels ' +
-            shlex.join(sys.argv[1:]), ROOT, {title: table}, threads=1,
-            metrics=header[1:], row_label='convolution', decimals=2,
-            RESULT=out, note=_run_note(args.repeats, args.cpu_malloc))
-    print('RESULT ' + json.dumps(out))
-    return out
-
-
-MODES = {
-    'latency': main_latency,
-    'tim_cost': main_tim_cost,
-    'ruas': main_ruas,
-    'conv_kernels': main_conv_kernels
-}
+MODES = {'latency': main_latency}
 
 
 def main(argv=None):

@@ -61,8 +61,6 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   (its text: ``DOC_RELIABILITY``);
 * ``distributed``: Data-parallel throughput of search and training on CPU
   processes. Usage:: (its text: ``DOC_DISTRIBUTED``);
-* ``kernels``: Fast-path operators against ATen, one by one, at the shapes
-  of the toy N_F (its text: ``DOC_KERNELS``);
 * ``framework``: The toolbox's training step (MMEngine runner, hooks, data
   preprocessor, optimizer wrapper) of a fusion config against a plain
   PyTorch loop of the same network, loss and optimizer on in-memory batches
@@ -97,7 +95,7 @@ from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.cpu_ops import (apply_cpu_kernel_transform,  # noqa: E402
-                               apply_cpu_kernels, check_cpu_kernel_transform)
+                               check_cpu_kernel_transform)
 from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
@@ -941,203 +939,6 @@ def main_distributed() -> None:
         tmp.cleanup()
 
 
-DOC_KERNELS = """Fast-path operators against ATen, one by one, at the shapes of the toy N_F.
-
-Usage::
-
-    OMP_NUM_THREADS=1 python benchmarks/bench_training_overhead.py \\
-        --mode kernels [--batch 8] [--size 128] [--repeats 15]
-
-For each operator of the fast training path that replaces an ATen kernel
-(``mmfusenas/cpu_ops/grouped_conv.py``, ``fast_training.py``) or
-computes a block in a cheaper order (``CpuResidualUpSample`` on
-channels-last maps, ``mmfusenas/cpu_ops/modules/tim.py``: against the
-official order), at the
-batch and sizes of TIM's stage-1 N_F in the toy configs (8 channels at
-``--size``, 16 at half, 32 at a quarter): the forward and the forward +
-backward (input and parameter gradients) of the fast module and of the
-ATen module it replaces (same parameters, channels-last inputs), timed in
-interleaved rounds (median), with the largest difference of the output
-and of the input gradient. Ends with ``RESULT {json}``; ``--results-json``
-writes the table as a results record.
-"""
-
-
-def _kernel_cases(batch: int, size: int):
-    """``(name, aten module, fast module, input shape)`` of the fast-path
-    operators at the toy N_F's shapes."""
-    from mmfusenas.cpu_ops.fast_training import FastPReLU
-    from mmfusenas.cpu_ops.grouped_conv import FastGroupedConv2d
-    cases = []
-    for cin, groups, d, s in ((8, 8, 2, size), (16, 8, 1, size),
-                              (24, 8, 1, size), (16, 16, 2, size // 2),
-                              (32, 32, 2, size // 4)):
-        what = ('depthwise' if cin == groups else f'{cin} -> {groups}, '
-                f'{cin // groups} inputs per group')
-        name = f'grouped conv 3x3 d{d}: {what}'
-        torch.manual_seed(0)
-        ref = torch.nn.Conv2d(cin, groups, 3, padding=d, dilation=d,
-                              groups=groups, bias=False)
-        fast = FastGroupedConv2d(cin, groups, 3, padding=d, dilation=d,
-                                 groups=groups, bias=False)
-        fast.load_state_dict(ref.state_dict())
-        cases.append((name, ref, fast, (batch, cin, s, s)))
-    for ch, s in ((8, size), (16, size // 2)):
-        ref = torch.nn.PReLU()
-        fast = FastPReLU()
-        fast.load_state_dict(ref.state_dict())
-        cases.append((f'PReLU backward, {ch} channels', ref, fast,
-                      (batch, ch, s, s)))
-    # 1 x 1 convolutions with 8 outputs: products on pixel pairs, or F.linear
-    from mmfusenas.cpu_ops.fast_training import PointwiseConv2d
-    for cin in (8, 16):
-        torch.manual_seed(0)
-        conv = PointwiseConv2d(cin, 8, 1)
-        cases.append((f'1x1 conv {cin} -> 8 (pixel pairs)',
-                      _Switched(conv, 'paired_products'),
-                      _Switched(conv), (batch, cin, size, size)))
-    # residual up-sampling 16 -> 8 (half size -> size): the official order
-    # (bilinear, then the 1 x 1) against the 1 x 1 first (its CPU kernel
-    # class, with the fast training path)
-    from mmfusenas.models.ops import ResidualUpSample
-    torch.manual_seed(0)
-    block = ResidualUpSample(16)
-    apply_cpu_kernels(block, training=True)
-    cases.append(('residual up-sampling 16 -> 8, 1x1 before the bilinear',
-                  _Switched(block, 'commuted_upsampling'),
-                  _Switched(block), (batch, 16, size // 2, size // 2)))
-    # the SSIM window over the five moments of two sources (TIM's losses)
-    window = _GaussianWindow()
-    cases.append(('separable 11-tap Gaussian (SSIM moments)',
-                  _Switched(window, 'separable_filter'),
-                  _Switched(window), (batch, 10, size, size)))
-    return cases
-
-
-class _Switched(torch.nn.Module):
-    """``module`` run with the CPU kernel switch ``switch`` off (its ATen
-    path, :mod:`mmfusenas.utils.cpu_kernels`), or as it is (``switch``
-    None); the input's memory format is the module's
-    ``input_memory_format`` (default channels-last)."""
-
-    def __init__(self, module: torch.nn.Module,
-                 switch: Optional[str] = None):
-        super().__init__()
-        self.module = module
-        self.switch = switch
-        self.input_memory_format = getattr(module, 'input_memory_format',
-                                           torch.channels_last)
-
-    def forward(self, x):
-        switches = {self.switch: False} if self.switch else {}
-        with cpu_kernels(**switches):
-            return self.module(x)
-
-
-class _GaussianWindow(torch.nn.Module):
-    """The differentiable SSIM's valid 11-tap Gaussian of NCHW planes
-    (``separable_filter``); its input is NCHW, as the SSIM's stacked
-    moments."""
-
-    input_memory_format = torch.contiguous_format
-
-    def __init__(self):
-        super().__init__()
-        from mmfusenas.models.losses import gaussian_kernel1d
-        self.register_buffer('taps', gaussian_kernel1d(11, 1.5))
-
-    def forward(self, x):
-        from mmfusenas.cpu_ops.separable_filter import separable_filter
-        return separable_filter(x, self.taps, self.taps)
-
-
-def main_kernels(argv=None):
-    parser = argparse.ArgumentParser(
-        description=DOC_KERNELS.split('\n')[0])
-    parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--size', type=int, default=128)
-    parser.add_argument('--repeats', type=int, default=15)
-    parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--results-json', default=None, metavar='FILE')
-    args = parser.parse_args(argv)
-    if args.results_json:
-        check_record_path(args.results_json)
-    torch.set_num_threads(args.threads)
-    configure_cpu_allocator()
-    rows, tables = [], {}
-    for name, ref, fast, shape in _kernel_cases(args.batch, args.size):
-        for mod in (ref, fast):
-            mod.to(memory_format=torch.channels_last)
-        torch.manual_seed(1)
-        x = torch.randn(shape).contiguous(memory_format=getattr(
-            fast, 'input_memory_format', torch.channels_last))
-        x.requires_grad_()
-        g = torch.randn_like(ref(x))
-
-        times = {k: [] for k in ('aten fwd', 'fast fwd', 'aten fwd+bwd',
-                                 'fast fwd+bwd')}
-        for r in range(args.repeats + 2):   # two warm-up rounds
-            for label, mod in (('aten', ref), ('fast', fast)):
-                # the forward while autograd records (the fast passes are
-                # taken only then), then forward + backward
-                t0 = time.perf_counter()
-                y = mod(x)
-                t1 = time.perf_counter()
-                del y
-                torch.autograd.grad(mod(x), [x] + list(mod.parameters()), g)
-                t2 = time.perf_counter()
-                if r >= 2:
-                    times[f'{label} fwd'].append(t1 - t0)
-                    times[f'{label} fwd+bwd'].append(t2 - t1)
-        med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-        y0, y1 = ref(x), fast(x)
-        gx0 = torch.autograd.grad(y0, x, g)[0]
-        gx1 = torch.autograd.grad(y1, x, g)[0]
-        y0, y1 = y0.detach(), y1.detach()
-        row = dict(
-            op=name, shape='x'.join(map(str, shape)),
-            **{k: round(v, 2) for k, v in med.items()},
-            ratio=round(med['fast fwd+bwd'] / med['aten fwd+bwd'], 2),
-            max_diff=float((y1 - y0).abs().max()),
-            grad_max_diff=float((gx1 - gx0).abs().max()))
-        rows.append(row)
-        tables.setdefault('fast-path operators (ms)', {})[
-            f'{name} ({row["shape"]})'] = {
-                'ATen fwd': row['aten fwd'], 'fast fwd': row['fast fwd'],
-                'ATen fwd+bwd': row['aten fwd+bwd'],
-                'fast fwd+bwd': row['fast fwd+bwd'],
-                'fast / ATen (fwd+bwd)': row['ratio'],
-                'images per batch': args.batch}
-    table = [['operator', 'input', 'ATen fwd', 'fast fwd', 'ATen fwd+bwd',
-              'fast fwd+bwd', 'ratio', 'max|d| out / grad']]
-    for r in rows:
-        table.append([r['op'], r['shape'], r['aten fwd'], r['fast fwd'],
-                      r['aten fwd+bwd'], r['fast fwd+bwd'], r['ratio'],
-                      f'{r["max_diff"]:.1e} / {r["grad_max_diff"]:.1e}'])
-    print(f'median ms of {args.repeats} interleaved rounds, '
-          f'{torch.get_num_threads()} thread(s), forward with autograd '
-          'recording')
-    print(AsciiTable(table).table)
-    result = dict(batch=args.batch, size=args.size, repeats=args.repeats,
-                  threads=torch.get_num_threads(), rows=rows)
-    if args.results_json:
-        write_results_record(
-            args.results_json,
-            f'OMP_NUM_THREADS={args.threads} python '
-            'benchmarks/bench_training_overhead.py '
-            + shlex.join(['--mode', 'kernels'] + list(
-                sys.argv[1:] if argv is None else argv)), ROOT, tables,
-            threads=args.threads,
-            metrics=['ATen fwd', 'fast fwd', 'ATen fwd+bwd', 'fast fwd+bwd',
-                     'fast / ATen (fwd+bwd)'],
-            count='images per batch', decimals=2, RESULT=result,
-            note=f'Median of {args.repeats} interleaved rounds; forward '
-            'with autograd recording; load average '
-            f'{" / ".join(f"{x:.2f}" for x in os.getloadavg())} at the end.')
-    print('RESULT ' + json.dumps(result))
-    return result
-
-
 DOC_FRAMEWORK = """Toolbox training step against a plain PyTorch loop of it.
 
 Usage::
@@ -1559,7 +1360,6 @@ MODES = {
     'overhead': main_overhead,
     'reliability': main_reliability,
     'distributed': main_distributed,
-    'kernels': main_kernels,
     'framework': main_framework,
 }
 

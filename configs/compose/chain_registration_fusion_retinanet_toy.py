@@ -16,7 +16,7 @@
 # A trained N_R (configs/tim/registration_ivif_toy.py) as the start:
 #   --cfg-options model.chain_net.stages.0.init=work_dirs/registration_ivif_toy/iter_300.pth
 # FusionMetric compares the fused image with the batch's (misaligned)
-# sources; benchmarks/bench_registration.py scores against the aligned ones.
+# sources; projects/reproductions/bench_registration.py scores against the aligned ones.
 # See docs/methods/registration.md.
 _base_ = [
     '../tim/retinanet_ivif_fpn_toy.py',

@@ -4,7 +4,7 @@
 # (50 warm-up + 250 joint) -- and then frozen while the RetinaNet learns on
 # its fused output for 250 iterations with the same schedule as there
 # (550 iterations in all). Compare coco/bbox_mAP of the two runs; the
-# controlled comparison over seeds is benchmarks/bench_task_guidance.py.
+# controlled comparison over seeds is projects/reproductions/bench_task_guidance.py.
 #   python tools/train.py configs/tim/retinanet_ivif_direct_toy.py
 _base_ = './retinanet_ivif_fpn_toy.py'
 

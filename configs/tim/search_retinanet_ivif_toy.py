@@ -49,7 +49,7 @@
 # weights-only warm-up (60 iterations) made the collapse worse (12 cheap
 # edges of 18 instead of 5). The proxy
 # setting (64 px, anchors 0.4 x stride) gives every pyramid level
-# positives (benchmarks/bench_search_vs_random.py --mode anchor_levels).
+# positives (projects/reproductions/bench_neck_anchor_levels.py).
 # The control (300 retraining iterations by default: at 120 the random
 # necks' held-out losses do not differ beyond the retrain noise; docs/
 # search.md Sec. 10, "TIM detection neck: signal vs noise, measured"):

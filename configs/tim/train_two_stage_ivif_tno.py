@@ -14,7 +14,7 @@
 # (final image mean ~ -0.1 on TNO crops, sources ~ 0.4); at lr 1e-4 it rises
 # ~1e-3 per step, so short runs validate constant (clamped) images. Use
 # --cfg-options optim_wrapper.optimizer.lr=1e-3 (measured: in range after
-# ~40 steps; benchmarks/bench_tim_two_stage.py, docs/methods/tim.md).
+# ~40 steps; projects/reproductions/bench_tim_two_stage.py, docs/methods/tim.md).
 #   python tools/train.py configs/tim/fusion_ivif_tno.py
 #   python tools/train.py configs/tim/search_enhance_ivif.py
 #   python tools/train.py configs/tim/train_two_stage_ivif_tno.py

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: most torch threads for which the one-thread passes are used
-#: (``benchmarks/bench_training_overhead.py --mode kernels``, batch 8 of the
+#: (``python -m mmfusenas.cpu_ops.bench_kernels --mode training``, batch 8 of the
 #: toy N_F's maps, forward + backward against ATen: 0.4-0.7x with one
 #: thread; with two, 0.66-0.72x for the dilated depthwise convolutions and
 #: 1.0x for those with two or three inputs per group, so oneDNN's parallel

@@ -21,7 +21,7 @@ path, two depthwise convolutions, runs the same arithmetic through oneDNN,
 which on the CPU spends much of its time converting the planes to and
 from its channel layouts (1 thread, the SSIM moments of TIM's toy losses,
 8 x 10 planes of 128 x 128: the passes take 0.52-0.65x its forward +
-backward time, ``benchmarks/bench_training_overhead.py --mode kernels``).
+backward time, ``python -m mmfusenas.cpu_ops.bench_kernels --mode training``).
 
 Sums run in another order than oneDNN's: values equal ATen's within
 float32 rounding (``tests/test_cpu_ops/test_separable_filter.py``: within

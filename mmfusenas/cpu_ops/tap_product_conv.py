@@ -47,7 +47,7 @@ __all__ = [
     'TAP_PRODUCT_MIN_PIXELS', 'tap_product_conv2d', 'tap_product_ok'
 ]
 
-#: most output channels (``bench_inference.py --mode conv_kernels``,
+#: most output channels (``mmfusenas.cpu_ops.bench_kernels --mode conv``,
 #: docs/results/winograd_conv_shapes.json: time / oneDNN's 0.34 at 64 -> 1,
 #: 0.61 at 32 -> 3, 2.7 at 32 -> 8: the shifted additions outweigh it)
 TAP_PRODUCT_MAX_OUT_CHANNELS = 3

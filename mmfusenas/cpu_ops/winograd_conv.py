@@ -77,8 +77,8 @@ __all__ = [
 WINOGRAD_MIN_CHANNELS = 16
 
 #: fewest output channels: below it oneDNN's direct kernel on the
-#: channels-last map is as fast or faster (``bench_inference.py --mode
-#: conv_kernels``, docs/results/winograd_conv_shapes.json, 1 thread,
+#: channels-last map is as fast or faster (``bench_kernels.py --mode
+#: conv``, docs/results/winograd_conv_shapes.json, 1 thread,
 #: Winograd's time / oneDNN's at 400 x 600: 1.5 at 32 -> 3, 1.47 at
 #: 32 -> 8, 1.0 at 32 -> 16, 1.27 at 16 -> 16; 0.84 at 24 -> 24, 0.77 at
 #: 32 -> 32; 1.11 at 64 -> 1 at 252 x 252)

@@ -1,7 +1,7 @@
 """Run independent units of work over worker processes, with dependencies.
 
 A benchmark control (``benchmarks/bench_search_vs_random.py``: each search
-seed, each genotype and retrain seed; ``benchmarks/bench_dcnas_control.py``:
+seed, each genotype and retrain seed; ``projects/reproductions/bench_dcnas_control.py``:
 each genotype and training seed) or a sweep of a tool is a set of *units*:
 each one a process that writes its result as a JSON file (or one whose
 exit code alone says whether it succeeded: ``bench_tim_two_stage.py``'s

@@ -1,4 +1,4 @@
-"""Every benchmark of benchmarks/: its modes, ``--help`` of each, and short
+"""Every benchmark of benchmarks/ and of projects/reproductions/: its modes, ``--help`` of each, and short
 runs of the modes absorbed from former single-purpose scripts (each ends
 with one ``RESULT {json}`` line)."""
 import glob
@@ -13,31 +13,42 @@ from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: every benchmark and its modes (the default first); one without modes: ()
-MODES = {
+#: every general benchmark (benchmarks/) and its modes (the default
+#: first); one without modes: ()
+BENCHMARKS = {
     'bench_config_seeds.py': (),
-    'bench_dcnas_control.py': ('control', 'search', 'retrain', 'real'),
     'bench_fusion_metrics.py': (),
     'bench_fusion_real.py': (),
+    'bench_inference.py': ('latency', ),
+    'bench_search_speed.py': ('speed', 'hypergradients'),
+    'bench_search_vs_random.py': ('control', ),
+    'bench_task_driven.py': (),
+    'bench_training_overhead.py': ('overhead', 'reliability', 'distributed',
+                                   'framework'),
+}
+#: the method-specific reproductions (projects/reproductions/)
+REPRODUCTIONS = {
+    'bench_dcnas_control.py': ('control', 'search', 'retrain', 'real'),
     'bench_hbl.py': (),
     'bench_hyper_guidance.py': (),
-    'bench_inference.py': ('latency', 'tim_cost', 'ruas', 'conv_kernels'),
+    'bench_neck_anchor_levels.py': (),
+    'bench_official_cost.py': ('tim_cost', 'ruas'),
     'bench_pmi.py': (),
     'bench_registration.py': (),
-    'bench_search_speed.py': ('speed', 'hypergradients'),
-    'bench_search_vs_random.py': ('control', 'anchor_levels'),
     'bench_task_guidance.py': ('guidance', 'compose'),
-    'bench_task_driven.py': (),
     'bench_task_necks.py': ('necks', 'decoders'),
     'bench_tim_two_stage.py': ('two_stage', 'single_op'),
-    'bench_training_overhead.py': ('overhead', 'reliability', 'distributed',
-                                   'kernels', 'framework'),
 }
+MODES = {**BENCHMARKS, **REPRODUCTIONS}
+
+
+def _folder(name):
+    return 'benchmarks' if name in BENCHMARKS else 'projects/reproductions'
 
 
 def _bench(name):
-    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    return load_tool(f'benchmarks/{name}')
+    sys.path.insert(0, osp.join(REPO, *_folder(name).split('/')))
+    return load_tool(f'{_folder(name)}/{name}')
 
 
 def _call(main, argv, monkeypatch):
@@ -56,11 +67,13 @@ def _result(out: str) -> dict:
 
 
 def test_the_benchmark_list_is_complete():
-    found = sorted(
-        osp.basename(p)
-        for p in glob.glob(osp.join(REPO, 'benchmarks', '*.py')))
-    assert found == sorted(MODES)
-    assert len(found) <= 16
+    for folder, names in (('benchmarks', BENCHMARKS),
+                          ('projects/reproductions', REPRODUCTIONS)):
+        found = sorted(
+            osp.basename(p) for p in glob.glob(
+                osp.join(REPO, *folder.split('/'), '*.py')))
+        assert found == sorted(names), folder
+    assert len(BENCHMARKS) <= 8
 
 
 @pytest.mark.parametrize('name', sorted(MODES))
@@ -100,7 +113,7 @@ def test_hypergradients_mode_on_closed_forms(capsys):
 
 
 def test_tim_cost_mode_counts_the_official_networks(monkeypatch, capsys):
-    bench = _bench('bench_inference.py')
+    bench = _bench('bench_official_cost.py')
     _call(bench.main, ['--mode', 'tim_cost', '--repeats', '1', '--warmup',
                        '0', '--shape', '16', '16'], monkeypatch)
     result = _result(capsys.readouterr().out)
@@ -132,45 +145,12 @@ def test_reliability_mode_times_every_guarantee(monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_ruas_mode_cost_at_the_lol_size(monkeypatch, capsys):
-    bench = _bench('bench_inference.py')
+    bench = _bench('bench_official_cost.py')
     _call(bench.main, ['--mode', 'ruas', '--skip-quality', '--repeats', '1',
                        '--warmup', '0'], monkeypatch)
     result = _result(capsys.readouterr().out)
     assert [r['variant'] for r in result['cost']][:1] == ['RUAS_s']
     assert result['quality'] == []
-
-
-def test_conv_kernels_mode_times_both_kernels(monkeypatch, capsys,
-                                              tmp_path):
-    """Two small shapes: one Winograd takes, one it declines (three
-    outputs: tap products) but is timed on all the same; the rules'
-    constants are restored after the forced runs; the record holds the
-    table."""
-    from mmfusenas.cpu_ops import tap_product_conv as tmod
-    from mmfusenas.cpu_ops import winograd_conv as wmod
-    if wmod._kernels() is None:
-        pytest.skip('Winograd kernels unavailable (numba missing, or the '
-                    'cpu_kernels switch winograd / numba off)')
-    bench = _bench('bench_inference.py')
-    monkeypatch.setattr(bench, 'CONV_SHAPES', ((32, 32, 128, 128, 'a'),
-                                               (32, 3, 128, 128, 'b')))
-    record = tmp_path / 'conv.json'
-    _call(bench.main, ['--mode', 'conv_kernels', '--repeats', '1',
-                       '--warmup', '0', '--cpu-malloc', 'off',
-                       '--results-json', str(record)], monkeypatch)
-    result = _result(capsys.readouterr().out)
-    table = result['results']['3 x 3 convolutions, channels-last, 1 thread']
-    wide, narrow = table['32 -> 32 at 128x128'], table['32 -> 3 at 128x128']
-    assert (wide['kernel'], narrow['kernel']) == ('Winograd', 'tap products')
-    assert wide['tap products ms'] == '-' and narrow['tap products ms'] > 0
-    for row in (wide, narrow):
-        assert row['x oneDNN'] == pytest.approx(
-            row['Winograd ms'] / row['oneDNN ms'], rel=0.03, abs=0.011)
-        assert min(row[k] for k in ('input transform ms', 'products ms',
-                                    'output transform ms')) > 0
-    assert (wmod.WINOGRAD_MIN_OUT_CHANNELS, wmod.WINOGRAD_MIN_PIXELS,
-            tmod.TAP_PRODUCT_MAX_OUT_CHANNELS) == (24, 16384, 3)
-    assert json.loads(record.read_text())['result'] == result['results']
 
 
 @pytest.mark.slow
@@ -188,25 +168,6 @@ def test_single_op_mode_quick(monkeypatch, capsys):
     _call(bench.main, ['--mode', 'single_op', '--quick'],
           monkeypatch)
     assert _result(capsys.readouterr().out)
-
-
-def test_kernels_mode_times_the_fast_path_operators(monkeypatch, capsys):
-    bench = _bench('bench_training_overhead.py')
-    _call(bench.main, ['--mode', 'kernels', '--batch', '1', '--size', '32',
-                       '--repeats', '1'], monkeypatch)
-    res = _result(capsys.readouterr().out)
-    ops = [r['op'] for r in res['rows']]
-    assert len(ops) == 11 and sum('grouped conv' in o for o in ops) == 5
-    assert sum('separable' in o for o in ops) == 1
-    assert sum('up-sampling' in o for o in ops) == 1
-    assert sum('pixel pairs' in o for o in ops) == 2
-    for row in res['rows']:
-        assert row['aten fwd+bwd'] > 0 and row['fast fwd+bwd'] > 0
-        # the ratio of the unrounded medians (ms rounded to 0.01)
-        assert row['ratio'] == pytest.approx(
-            row['fast fwd+bwd'] / row['aten fwd+bwd'], rel=0.2, abs=0.02)
-        # the same function: outputs and input gradients within rounding
-        assert row['max_diff'] < 1e-5 and row['grad_max_diff'] < 1e-5
 
 
 def test_vif_agreement_mode_compares_both_filters(tmp_path, monkeypatch,
@@ -245,11 +206,20 @@ def test_vif_agreement_mode_compares_both_filters(tmp_path, monkeypatch,
 
 
 def test_inference_switch_modes_turn_one_kernel_off():
-    """bench_inference.py's comparison modes (``nchw``, ``aten_conv``, ...)
-    run the eager network with one CPU kernel switch off for the call."""
+    """bench_inference.py's ``no:SWITCH`` modes (and their former names
+    ``nchw``, ``aten_conv``, ...) run the eager network with that one CPU
+    kernel switch off for the call; other names are refused."""
+    import argparse
     from mmfusenas.utils.cpu_kernels import SWITCHES, get_cpu_kernels
     bench = _bench('bench_inference.py')
-    assert set(bench.SWITCH_MODES.values()) <= set(SWITCHES)
+    assert set(bench.SWITCH_ALIASES.values()) <= set(SWITCHES)
+    assert bench.switch_of('no:winograd') == 'winograd'
+    assert bench.switch_of('nchw') == 'channels_last'
+    assert bench.switch_of('fold_bn') is None
+    assert bench.mode_name('no:direct_conv') == 'no:direct_conv'
+    for bad in ('no:turbo', 'fastest'):
+        with pytest.raises(argparse.ArgumentTypeError, match='no:SWITCH'):
+            bench.mode_name(bad)
     assert bench.ORT_MODES['ort_no_commuted_upsampling'][1] == dict(
         export_switches=dict(commuted_upsampling=False))
     seen = []
@@ -258,19 +228,19 @@ def test_inference_switch_modes_turn_one_kernel_off():
         seen.append(get_cpu_kernels().as_dict())
         return x
 
-    for switch in bench.SWITCH_MODES.values():
+    for switch in SWITCHES:
         assert bench._eager_without(switch, net, 3) == 3
         assert [k for k, on in seen[-1].items() if not on] == [switch]
     assert all(get_cpu_kernels().as_dict().values())
 
 
 def test_inference_benchmark_times_the_cpu_kernels():
-    """bench_inference.py times the toolbox network as it runs at
+    """The RUAS cost reproduction times the toolbox network as it runs at
     inference: with its CPU kernel classes swapped in
     (:func:`mmfusenas.cpu_ops.apply_cpu_kernels`, the inference tools'
     default ``--optimize cpu_kernels``), same weights as the plain one."""
     from mmfusenas.cpu_ops import plain_class
-    bench = _bench('bench_inference.py')
+    bench = _bench('bench_official_cost.py')
     net = bench.build('RUAS_s')
     kernels = {type(m).__name__ for m in net.modules()
                if plain_class(m) is not type(m)}

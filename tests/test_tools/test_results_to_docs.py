@@ -35,7 +35,7 @@ def test_docs_tables_equal_their_json(tool):
 def test_render_hand_case(tool):
     assert tool.render(RECORD).split('\n') == [
         'Measured with `python benchmarks/bench_fusion_real.py '
-        '--max-pairs 2` at commit `abc123` on CPU X (2 cores, 1 torch '
+        '--max-pairs 2` on CPU X (2 cores, 1 torch '
         'thread(s)); value (rank per metric, 1 = best).',
         '',
         '**TNO** (2 pairs)',
@@ -50,17 +50,19 @@ def test_render_hand_case(tool):
 def test_render_unranked_record_with_count_and_note(tool):
     """A record without ranks (a throughput measurement) has no rank
     wording or column; ``count`` names the sample count and ``note``
-    follows the header."""
+    follows the header, without the machine's load (kept in the record,
+    which the header names)."""
     record = dict(
         command='python demo/video_demo.py m.py --ir a --vi b',
-        commit='abc123', count='frames', note='Load average 1.0.',
+        commit='abc123', count='frames',
+        note='Load average 1.0 before, 1.2 after; fps over the loop.',
         machine=dict(cpu_model='CPU X', cores=2, threads=1),
         metrics=['fps', 'fuse'],
         result={'clip': {'m': {'fps': 2.5, 'fuse': 12.0, 'frames': 100}}})
-    assert tool.render(record).split('\n') == [
-        'Measured with `python demo/video_demo.py m.py --ir a --vi b` at '
-        'commit `abc123` on CPU X (2 cores, 1 torch thread(s)). '
-        'Load average 1.0.',
+    assert tool.render(record, 'demo').split('\n') == [
+        'Measured with `python demo/video_demo.py m.py --ir a --vi b` on '
+        'CPU X (2 cores, 1 torch thread(s)); record '
+        '`docs/results/demo.json`. fps over the loop.',
         '',
         '**clip** (100 frames)',
         '',
@@ -101,7 +103,7 @@ def test_update_rewrites_between_markers_only(tool, tmp_path):
     assert (root / 'docs' / 'page.md').read_text() == doc  # check: no write
     assert tool.update(str(root)) == ['docs/page.md']
     assert (root / 'docs' / 'page.md').read_text() == (
-        '# Page\n\nbefore\n<!-- results:demo -->\n\n' + tool.render(RECORD) +
+        '# Page\n\nbefore\n<!-- results:demo -->\n\n' + tool.render(RECORD, 'demo') +
         '\n\n<!-- /results -->\nafter\n')
     assert tool.update(str(root), check=True) == []
 
@@ -136,7 +138,7 @@ def test_render_names_the_merged_record(tool):
     assert lines[:4] == [
         tool.render(RECORD).split('\n')[0], '',
         'The rows of the methods this command did not run are those of '
-        '`python old` at commit `def` (`--merge docs/results/old.json`); '
+        '`python old` (`--merge docs/results/old.json`); '
         'the ranks are over all rows.', ''
     ]
     assert lines[4:] == tool.render(RECORD).split('\n')[2:]

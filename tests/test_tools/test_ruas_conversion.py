@@ -278,6 +278,6 @@ def test_runner_test_loop_reports_psnr_ssim(official_dir, shared_data,
     loader.dataset.data_prefix = dict(low='test', gt='gt')
     metrics = Runner.from_cfg(with_cached_text(cfg)).test()
     assert set(metrics) == {'enh/PSNR', 'enh/SSIM'}
-    # RUAS_s of lol.pt on the 5 LOL samples (bench_inference.py --mode ruas: 14.589 / 0.4291)
+    # RUAS_s of lol.pt on the 5 LOL samples (bench_official_cost.py --mode ruas: 14.589 / 0.4291)
     assert metrics['enh/PSNR'] == pytest.approx(14.589, abs=1e-3)
     assert metrics['enh/SSIM'] == pytest.approx(0.4291, abs=1e-4)

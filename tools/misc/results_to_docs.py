@@ -38,7 +38,8 @@ the columns that add one value per source (e.g.
 Every Markdown file under ``docs/`` (and ``README.md``) may hold blocks
 ``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between the
 markers is replaced by the rendering of ``docs/results/<name>.json`` (a
-header with the command, commit and machine, then one table per dataset
+header with the command and machine (the commit and the machine's load
+stay in the record, which the header names), then one table per dataset
 with each metric's value and rank). A block whose JSON does not exist yet
 renders as a "not measured yet" line. A block naming no marker end, or
 nested blocks, is an error naming the file and line. Files are rewritten
@@ -90,28 +91,46 @@ def _summed_note(record: dict) -> Optional[str]:
     return summed_metrics_note(record['preset'], names)
 
 
-def render(record: dict) -> str:
-    """Markdown of one results record (see the module doc)."""
+#: the machine's load in a record's note: history, kept in the record
+_LOAD = re.compile(
+    r'(?:;\s*|^)load average [0-9.]+(?: / [0-9.]+)*(?: before, [0-9.]+ '
+    r'after)?(?: at the end)?(?:[.;]\s*|$)', re.I)
+
+
+def manual_note(note: str) -> str:
+    """``note`` without the machine's load (the record keeps it): what the
+    docs show of a record's note."""
+    note = _LOAD.sub(lambda m: '.' if m.group(0).startswith(';') else '',
+                     note).strip()
+    return '' if note == '.' else note
+
+
+def render(record: dict, name: Optional[str] = None) -> str:
+    """Markdown of one results record (see the module doc). The header
+    names the command and the machine; the commit and the machine's load
+    stay in the record (``docs/results/<name>.json``, named when ``name``
+    is given)."""
     machine = record.get('machine', {})
     summed = _summed_note(record)
+    note = manual_note(record.get('note') or '')
+    where = (f'; record `docs/results/{name}.json`' if name else '')
     lines = [
-        f'Measured with `{record["command"]}` at commit '
-        f'`{record["commit"]}` on {machine.get("cpu_model", "?")} '
+        f'Measured with `{record["command"]}` on '
+        f'{machine.get("cpu_model", "?")} '
         f'({machine.get("cores", "?")} cores, '
-        f'{machine.get("threads", "?")} torch thread(s))' + (
+        f'{machine.get("threads", "?")} torch thread(s)){where}' + (
             '; value (rank per metric, 1 = best).' if any(
                 'rank' in row for table in record['result'].values()
                 for row in table.values()) else '.') +
-        (f' {record["note"]}' if record.get('note') else '') +
+        (f' {note}' if note else '') +
         (f' {summed}' if summed else ''), ''
     ]
     merged = record.get('merged')
     if merged:
         lines[-1:-1] = [
             '', f'The rows of the methods this command did not run are '
-            f'those of `{merged["command"]}` at commit '
-            f'`{merged["commit"]}` (`--merge {merged["record"]}`); the '
-            'ranks are over all rows.'
+            f'those of `{merged["command"]}` (`--merge '
+            f'{merged["record"]}`); the ranks are over all rows.'
         ]
     caveats = dict(ROW_CAVEATS, **(record.get('caveats') or {}))
     #: footnote sign of each caveat row of the record, in order of use;
@@ -218,7 +237,7 @@ def rewrite(text: str, records: Dict[str, dict], path: str) -> str:
         if i == len(lines):
             raise ValueError(f'{path}:{start + 1}: results block {name!r} '
                              f'has no closing {END}')
-        body = render(records[name]) if name in records else \
+        body = render(records[name], name) if name in records else \
             not_measured(name)
         out.extend(['', body, '', lines[i]])
         i += 1

@@ -1,4 +1,4 @@
-"""Training controls of benchmarks/bench_registration.py: the lr schedule
+"""Training controls of projects/reproductions/bench_registration.py: the lr schedule
 (warm-up + cosine), gradient-norm clipping, skipped non-finite steps, the
 validation split carved from the training pairs and checkpoint selection
 on it (exact on tiny cases)."""
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures('one_thread')
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_registration.py')
+    return load_tool('projects/reproductions/bench_registration.py')
 
 
 class ConstantFlow(nn.Module):

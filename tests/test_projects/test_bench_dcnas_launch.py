@@ -1,4 +1,4 @@
-"""The launcher of benchmarks/bench_dcnas_control.py on stand-in workers:
+"""The launcher of projects/reproductions/bench_dcnas_control.py on stand-in workers:
 finished runs reused, a live worker of an earlier launch adopted (it holds
 its process slot), a failed retraining named with its exit code and log."""
 import argparse
@@ -19,8 +19,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 @pytest.fixture(scope='module')
 def bench():
     # the benchmark imports bench_search_vs_random from its folder
-    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    return load_tool('benchmarks/bench_dcnas_control.py')
+    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
+    return load_tool('projects/reproductions/bench_dcnas_control.py')
 
 
 def _stand_in(geno, seed, out, args):

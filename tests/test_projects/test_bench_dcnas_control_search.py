@@ -1,4 +1,4 @@
-"""Helpers of benchmarks/bench_dcnas_control.py --mode search: the score
+"""Helpers of projects/reproductions/bench_dcnas_control.py --mode search: the score
 cache, P(win) against a reference pool, batch slicing and the evolution's proposal
 bookkeeping (hand-computed values, no supernet)."""
 import json
@@ -17,8 +17,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @pytest.fixture(scope='module')
 def bench():
-    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    return load_tool('benchmarks/bench_dcnas_control.py')
+    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
+    return load_tool('projects/reproductions/bench_dcnas_control.py')
 
 
 def test_p_win_and_percentile_hand_values(bench):

@@ -1,4 +1,4 @@
-"""benchmarks/bench_hyper_guidance.py: the real-image training set holds no
+"""projects/reproductions/bench_hyper_guidance.py: the real-image training set holds no
 Levin test image, the classical baseline's tuning, the results record and
 the reuse of stored variants."""
 import json
@@ -26,7 +26,7 @@ needs_shared = pytest.mark.skipif(
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_hyper_guidance.py')
+    return load_tool('projects/reproductions/bench_hyper_guidance.py')
 
 
 def _levin_images():
@@ -106,7 +106,7 @@ def test_results_record_ranks_by_hand(bench):
     t3 = rec['result']['Levin, σ = 3 %']
     assert t3['no guidance']['rank']['PSNR'] == 1
     assert t3['paper: no guidance (official plot script)'] == dict(PSNR=29.37)
-    assert rec['command'] == ('python benchmarks/bench_hyper_guidance.py '
+    assert rec['command'] == ('python projects/reproductions/bench_hyper_guidance.py '
                               '--iters 10')
     assert rec['metrics'] == ['PSNR', 'SSIM']
     assert 'table_metrics' not in rec

@@ -1,4 +1,4 @@
-"""Protocol of benchmarks/bench_tim_two_stage.py: the generated configs of
+"""Protocol of projects/reproductions/bench_tim_two_stage.py: the generated configs of
 the two-stage chain build, hold the held-out pairs out of every training
 step, chain the steps' outputs (N_F checkpoint -> search -> genotype) and
 give the official N_T the official architecture."""
@@ -16,7 +16,7 @@ from mmfusenas.testing import load_tool
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_tim_two_stage.py')
+    return load_tool('projects/reproductions/bench_tim_two_stage.py')
 
 
 def make_pairs(root, folder, prefix, n):

@@ -25,9 +25,9 @@ Seeds run in parallel processes (``--jobs``, one thread each).
 
 Example::
 
-    python benchmarks/bench_task_necks.py                    # full run
-    python benchmarks/bench_task_necks.py --seeds 0 --random 2 --iters 50
-    python benchmarks/bench_task_necks.py --genotype G.yaml  # skip search
+    python projects/reproductions/bench_task_necks.py                    # full run
+    python projects/reproductions/bench_task_necks.py --seeds 0 --random 2 --iters 50
+    python projects/reproductions/bench_task_necks.py --genotype G.yaml  # skip search
 
 The derived genotype is written to ``--genotype-out`` (a neck config that
 ``dict(type='mmfusenas.GenotypeNet', genotype=PATH)`` rebuilds); the last
@@ -56,7 +56,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from bench_task_guidance import (  # noqa: E402
@@ -64,6 +64,8 @@ from bench_task_guidance import (  # noqa: E402
 from mmfusenas.toy_data.ivif import (  # noqa: E402
     CLASSES, generate_toy_dataset)
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
+from mmfusenas.search.estimators import (config_cost,  # noqa: E402
+                                         largest_width)
 from mmfusenas.testing.task_models import toy_retinanet  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.process_units import map_in_processes  # noqa: E402
@@ -340,7 +342,7 @@ def main_necks() -> None:
     train = load_split(root, 'train', args.res)
 
     fpn = detector()
-    budget = cost(fpn, args.res)['gflops']
+    budget = config_cost(fpn, args.res)['gflops']
     archs: Dict[str, dict] = {'fpn': fpn}
     pafpn = detector()
     pafpn['neck']['type'] = 'PAFPN'
@@ -443,8 +445,8 @@ out as in mmseg's ``IoUMetric``) on the toy val split at ``--res`` px
 
 Example::
 
-    python benchmarks/bench_task_necks.py --mode decoders --genotype G.yaml
-    python benchmarks/bench_task_necks.py --mode decoders --genotype G.yaml --seeds 0 \\
+    python projects/reproductions/bench_task_necks.py --mode decoders --genotype G.yaml
+    python projects/reproductions/bench_task_necks.py --mode decoders --genotype G.yaml --seeds 0 \\
         --random 1 --iters 20 --variants deeplabv3plus searched random0
 
 The last line is ``RESULT {json}``.
@@ -749,7 +751,7 @@ def build_variants(args) -> tuple:
         k: segmentor(mmseg_head(k, args.channels), dilated=True)
         for k in BASELINES
     }
-    base = cost(archs['deeplabv3plus'], args.res, scope='mmseg')
+    base = config_cost(archs['deeplabv3plus'], args.res, scope='mmseg')
     budget = {k: base[k] for k in MATCH[args.match]}
     wanted = args.variants
     genotypes: Dict[str, List[List[str]]] = {}
@@ -856,53 +858,6 @@ def common_parser(doc: str, model: str, space: str, num: int, batch: int,
     return p
 
 
-def cost(cfg: dict, res: int, latency: bool = False,
-         scope: str = 'mmdet') -> Dict[str, float]:
-    """Params (M), GFLOPs and (optionally) 1-thread latency (ms) of the
-    model ``cfg`` (an mmdet / mmseg config built in ``scope``) on one
-    ``3 x res x res`` image (its ``forward`` in ``'tensor'`` mode: for an
-    mmseg ``EncoderDecoder`` the backbone and the decode head, not the
-    auxiliary head, which inference does not run)."""
-    from importlib import import_module
-
-    from mmengine.registry import DefaultScope
-
-    import mmfusenas.models  # noqa: F401  (registers mmfusenas.* types)
-    from mmfusenas.search.estimators import (count_flops, count_params,
-                                             measure_latency)
-    torch.manual_seed(0)
-    # in the model's scope, without changing the caller's default scope
-    with DefaultScope.overwrite_default_scope(scope):
-        model = import_module(f'{scope}.registry').MODELS.build(
-            copy.deepcopy(cfg))
-        x = torch.randn(1, 3, res, res)
-        out = dict(
-            params_m=count_params(model) / 1e6,
-            gflops=count_flops(model, x).flops / 1e9)
-        if latency:
-            lat = measure_latency(model, x, repeats=10, warmup=3, threads=1)
-            out['latency_ms'] = lat.median_ms
-    return out
-
-
-def largest_width(make_cfg: Callable[[int], dict], widths: Sequence[int],
-                  budget: Dict[str, float], res: int,
-                  scope: str = 'mmdet') -> int:
-    """The largest ``w`` of ``widths`` whose model ``make_cfg(w)`` costs at
-    most ``budget`` at ``res`` px: every key of ``budget`` (``'gflops'``,
-    ``'params_m'``) is a cap of :func:`cost`'s value of that name.
-
-    Raises:
-        ValueError: when no width fits.
-    """
-    for w in sorted(widths, reverse=True):
-        c = cost(make_cfg(w), res, scope=scope)
-        if all(c[k] <= v + 1e-9 for k, v in budget.items()):
-            return w
-    raise ValueError(f'no width of {list(widths)} fits the budget '
-                     f'{budget}')
-
-
 def random_ops(rng: np.random.Generator, num_cells: int,
                num_nodes: int) -> List[List[str]]:
     """One uniformly drawn task operator per edge of ``num_cells`` cells of
@@ -918,7 +873,7 @@ def cost_and_train(archs: Dict[str, dict], root: str, args,
     """The cost (with latency) of every variant of ``archs`` and one
     :func:`run_one` per variant and seed of ``args.seeds`` on ``args.jobs``
     processes; returns ``(costs, rows)``."""
-    costs = {name: cost(cfg, args.res, latency=True, scope=scope)
+    costs = {name: config_cost(cfg, args.res, latency=True, scope=scope)
              for name, cfg in archs.items()}
     jobs = [(name, cfg, seed, root, args, scope) for seed in args.seeds
             for name, cfg in archs.items()]

@@ -3,7 +3,7 @@ genotypes beat random legal genotypes of the same budget?
 
 Usage::
 
-    python benchmarks/bench_dcnas_control.py \
+    python projects/reproductions/bench_dcnas_control.py \
         --searched work_dirs/bench_dcnas_search/seed{0,1,2}_evolution.yaml \
         [--random 8] [--budget 3e5] [--random-seed 1000] \
         [--iters 300] [--train-seeds 0 1] [--jobs 2] [--nice 10] \
@@ -90,7 +90,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
@@ -458,7 +458,7 @@ against its budget.
 
 Usage::
 
-    python benchmarks/bench_dcnas_control.py --mode search \
+    python projects/reproductions/bench_dcnas_control.py --mode search \
         [--config configs/dcnas/supernet_toy_x4.py] \
         [--checkpoint work_dirs/dcnas_toy_x4/iter_300.pth] \
         [--score-root data/toy_rgbd/search_val] [--images 32] \
@@ -525,7 +525,7 @@ Ends with ``RESULT {json}``.
 """
 
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 
@@ -1034,7 +1034,7 @@ network, trained on toy + RGB-D-D and evaluated on toy, Middlebury and Lu.
 
 Usage::
 
-    python benchmarks/bench_dcnas_control.py --mode retrain \
+    python projects/reproductions/bench_dcnas_control.py --mode retrain \
         [--genotype work_dirs/dcnas_toy_x4/search/best_genotype.yaml] \
         [--iters 500] [--batch 8] [--patch 64] [--scale 4] \
         [--device cpu] [--shared-data ../shared/data/gisr]
@@ -1058,7 +1058,7 @@ original code path. ``--shared-data`` is the folder holding
 """
 
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 
@@ -1275,7 +1275,7 @@ DOC_REAL = """DCNAS trained on real RGB-D pairs, tested on Middlebury and Lu.
 
 Usage::
 
-    python benchmarks/bench_dcnas_control.py --mode real \
+    python projects/reproductions/bench_dcnas_control.py --mode real \
         --genotype configs/dcnas/genotypes/dcnas_toy_x4_s0.yaml \
         [--models searched official hand] [--scales 4 8] [--iters 1500] \
         [--batch 8] [--patch 64] [--lr 1e-3] [--seed 0] [--threads 1] \
@@ -1458,7 +1458,7 @@ def main_real(argv=None):
                   paper_rmse_cm=PAPER_RMSE)
     if args.results_json:
         write_results_record(
-            args.results_json, 'python benchmarks/bench_dcnas_control.py ' +
+            args.results_json, 'python projects/reproductions/bench_dcnas_control.py ' +
             shlex.join(sys.argv[1:] if argv is None else argv), ROOT, tables,
             threads=args.threads, metrics=['RMSE'], RESULT=result,
             note=(f'Trained {args.iters} iterations (batch {args.batch}, '

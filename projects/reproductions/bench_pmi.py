@@ -20,8 +20,8 @@ scratch. This benchmark checks it on our data, on CPU, in a few minutes:
 The network is the configs' N_F (official stage-1 genotype) at a reduced
 width (``--channels``) so that it runs on a shared CPU.
 
-    python benchmarks/bench_pmi.py   # ~3 min of CPU time (7 min wall, busy 2 cores)
-    python benchmarks/bench_pmi.py --outer-iters 200 --finetune-steps 400
+    python projects/reproductions/bench_pmi.py   # ~3 min of CPU time (7 min wall, busy 2 cores)
+    python projects/reproductions/bench_pmi.py --outer-iters 200 --finetune-steps 400
 """
 import argparse
 import json
@@ -44,7 +44,7 @@ from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.evaluation.metrics import FusionMetric
 from mmfusenas.registry import MODELS
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion.py')
 FINETUNE_CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_mri_pet.py')
 DEFAULT_DATA = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')

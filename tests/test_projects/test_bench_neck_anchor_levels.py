@@ -1,5 +1,5 @@
-"""Per-cell alpha gradients of benchmarks/bench_search_vs_random.py
-``--mode anchor_levels``."""
+"""Per-cell alpha gradients of
+projects/reproductions/bench_neck_anchor_levels.py."""
 import pytest
 import torch
 
@@ -8,7 +8,7 @@ from mmfusenas.testing import load_tool
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_search_vs_random.py')
+    return load_tool('projects/reproductions/bench_neck_anchor_levels.py')
 
 
 class _ArchParams:

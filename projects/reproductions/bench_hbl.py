@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_hbl.py [--tasks toy_lowlight toy_haze
+    python projects/reproductions/bench_hbl.py [--tasks toy_lowlight toy_haze
         toy_underwater lol mit] [--seeds 0 1] [--search-steps 10]
         [--train-steps 100] [--random-genotypes 2] [--threads 1]
 
@@ -50,7 +50,7 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 from PIL import Image
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
 from mmfusenas.evaluation.functional.enhancement import (  # noqa: E402

@@ -40,8 +40,8 @@ misalignment itself).
 
 Example::
 
-    python benchmarks/bench_registration.py            # defaults
-    python benchmarks/bench_registration.py --quick    # a smoke run
+    python projects/reproductions/bench_registration.py            # defaults
+    python projects/reproductions/bench_registration.py --quick    # a smoke run
 """
 import argparse
 import glob
@@ -57,7 +57,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 

@@ -1,4 +1,4 @@
-"""benchmarks/bench_task_necks.py --mode decoders and its shared helpers
+"""projects/reproductions/bench_task_necks.py --mode decoders and its shared helpers
 (common helpers of the same file)."""
 import importlib.util
 import math
@@ -13,8 +13,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _load(name):
-    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    path = osp.join(REPO, 'benchmarks', f'{name}.py')
+    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
+    path = osp.join(REPO, 'projects', 'reproductions', f'{name}.py')
     spec = importlib.util.spec_from_file_location(f'_t_{name}', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -58,11 +58,12 @@ def test_random_ops_shape_and_determinism(common):
     assert all(op in TASK_OP_NAMES for c in a for op in c)
 
 
-def test_width_within_params_and_flops_of_deeplabv3plus(bench, common):
+def test_width_within_params_and_flops_of_deeplabv3plus(bench):
+    from mmfusenas.search.estimators import config_cost, largest_width
     """The matched width is the largest whose segmentor costs no more
     FLOPs and params than DeepLabV3+; the next larger width exceeds one."""
     res = 64
-    base = common.cost(
+    base = config_cost(
         bench.segmentor(bench.mmseg_head('deeplabv3plus', 32), True), res,
         scope='mmseg')
     ops = [['conv_3', 'skip', 'res_conv_3'], ['conv_1', 'conv_5', 'skip']]
@@ -72,16 +73,16 @@ def test_width_within_params_and_flops_of_deeplabv3plus(bench, common):
 
     widths = [32, 16, 12, 8]
     budget = dict(gflops=base['gflops'], params_m=base['params_m'])
-    w = common.largest_width(make, widths, budget, res, scope='mmseg')
-    c = common.cost(make(w), res, scope='mmseg')
+    w = largest_width(make, widths, budget, res, scope='mmseg')
+    c = config_cost(make(w), res, scope='mmseg')
     assert c['gflops'] <= base['gflops'] and c['params_m'] <= base['params_m']
     larger = [x for x in widths if x > w]
     assert larger, 'every width fits: the test says nothing'
-    c_next = common.cost(make(min(larger)), res, scope='mmseg')
+    c_next = config_cost(make(min(larger)), res, scope='mmseg')
     assert (c_next['gflops'] > base['gflops']
             or c_next['params_m'] > base['params_m'])
     with pytest.raises(ValueError, match='no width'):
-        common.largest_width(make, [64], dict(gflops=1e-6), res,
+        largest_width(make, [64], dict(gflops=1e-6), res,
                              scope='mmseg')
 
 

@@ -32,8 +32,8 @@ mAP is computed with pycocotools against the generator's
 
 Example::
 
-    python benchmarks/bench_task_guidance.py                  # 2 seeds
-    python benchmarks/bench_task_guidance.py --seeds 0 1 2 --eta 0.25
+    python projects/reproductions/bench_task_guidance.py                  # 2 seeds
+    python projects/reproductions/bench_task_guidance.py --seeds 0 1 2 --eta 0.25
 
 
 Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
@@ -59,7 +59,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmfusenas.toy_data.ivif import (  # noqa: E402
     CLASSES, generate_toy_dataset)
@@ -576,8 +576,8 @@ the fused image where there is one.
 
 Example::
 
-    python benchmarks/bench_task_guidance.py --mode compose                 # 3 seeds
-    python benchmarks/bench_task_guidance.py --mode compose --quick         # 1 seed, short
+    python projects/reproductions/bench_task_guidance.py --mode compose                 # 3 seeds
+    python projects/reproductions/bench_task_guidance.py --mode compose --quick         # 1 seed, short
 """
 
 
@@ -689,7 +689,7 @@ def compose_make_samples(data: dict, idx: List[int], flip: List[bool],
 def scene_stage() -> dict:
     from mmengine.config import Config
     base = Config.fromfile(osp.join(
-        osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', '_base_',
         'models', 'ruas_scene.py'))
     return dict(name='scene', kind='scene', module=base.ruas_scene_net,
                 inputs=['vi'], output='vi_enh',

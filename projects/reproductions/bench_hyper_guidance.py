@@ -3,7 +3,7 @@ strategy and noise-level mismatch, re-measured with equal training budgets.
 
 Usage::
 
-    python benchmarks/bench_hyper_guidance.py [--iters 300] [--width 16]
+    python projects/reproductions/bench_hyper_guidance.py [--iters 300] [--width 16]
         [--stages 5] [--crop 64] [--batch 4] [--lr 1e-3] [--sigmas 1 3 5]
         [--levin-files 8] [--hypergradient] [--threads 1] [--seed 0]
 
@@ -52,7 +52,7 @@ from mmengine.registry import init_default_scope
 from terminaltables import AsciiTable
 from torch.utils.data import DataLoader
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from mmfusenas.datasets import (LevinDataset,  # noqa: E402
@@ -393,7 +393,7 @@ def results_record(out: dict, args, argv) -> dict:
             for name in next(iter(check.values()))}
         extra['table_metrics'] = {title: cols}
     return dict(**extra,
-        command='python benchmarks/bench_hyper_guidance.py ' +
+        command='python projects/reproductions/bench_hyper_guidance.py ' +
         shlex.join(argv), result=tables, metrics=['PSNR', 'SSIM'],
         count='images',
         note=(f'Trained {args.iters} iterations each (batch {args.batch}, '

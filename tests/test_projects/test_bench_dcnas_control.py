@@ -1,4 +1,4 @@
-"""Protocol of benchmarks/bench_dcnas_control.py: deterministic legal
+"""Protocol of projects/reproductions/bench_dcnas_control.py: deterministic legal
 random draws, rank percentiles and the criterion on hand-made results."""
 import argparse
 import os
@@ -19,8 +19,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 @pytest.fixture(scope='module')
 def bench():
     # the benchmark imports bench_search_vs_random from its folder
-    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-    return load_tool('benchmarks/bench_dcnas_control.py')
+    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
+    return load_tool('projects/reproductions/bench_dcnas_control.py')
 
 
 def test_rank_pct_hand_values(bench):

@@ -1,4 +1,4 @@
-"""benchmarks/bench_task_guidance.py --mode compose: the per-stage warm-up
+"""projects/reproductions/bench_task_guidance.py --mode compose: the per-stage warm-up
 learning rates."""
 import pytest
 import torch
@@ -8,7 +8,7 @@ from mmfusenas.testing import load_tool
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_task_guidance.py')
+    return load_tool('projects/reproductions/bench_task_guidance.py')
 
 
 def test_warmup_lr_defaults_to_3e_3_for_both_stages_and_pre_lr_otherwise(

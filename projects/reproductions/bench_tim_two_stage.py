@@ -45,8 +45,8 @@ Data: ``--data`` holds the folders of the configs (``TNO/{ir,vi}``,
 
 Example (the run in docs/methods/tim.md)::
 
-    python benchmarks/bench_tim_two_stage.py --task ivif
-    python benchmarks/bench_tim_two_stage.py --task mri_ct
+    python projects/reproductions/bench_tim_two_stage.py --task ivif
+    python projects/reproductions/bench_tim_two_stage.py --task mri_ct
 
 
 Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
@@ -73,7 +73,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
 from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
@@ -451,8 +451,8 @@ pairs at 128 px, its ``train`` / ``val`` split) into a temporary folder;
 
 Example::
 
-    python benchmarks/bench_tim_two_stage.py --mode single_op --quick
-    python benchmarks/bench_tim_two_stage.py --mode single_op --data toy --iters 300
+    python projects/reproductions/bench_tim_two_stage.py --mode single_op --quick
+    python projects/reproductions/bench_tim_two_stage.py --mode single_op --data toy --iters 300
 """
 
 
