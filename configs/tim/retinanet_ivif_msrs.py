@@ -3,7 +3,7 @@
 # feeds the detector of the task-driven protocol (RetinaNet, ResNet-18 at
 # half width, FPN P3-P7, from scratch:
 # ../_base_/models/retinanet_r18_half_msrs.py, the network that
-# benchmarks/bench_task_driven.py trains on each method's fused images) and
+# tools/analysis_tools/task_protocol.py trains on each method's fused images) and
 # both are trained on l_T + eta * l_F. FPN variant; the searched-neck
 # variant is retinanet_ivif_msrs_searched_neck.py.
 #
@@ -24,7 +24,7 @@
 # detector weights as a protocol run of seed S:
 #   --cfg-options model.task_init=work_dirs/task_protocol/init/seed_S.pth \
 #       randomness.seed=S
-# (written by bench_task_driven.py; without it the detector starts from the
+# (written by tools/analysis_tools/task_protocol.py; without it the detector starts from the
 # config's own random initialisation). To start N_F from a fusion
 # checkpoint of the same network instead of the warm-up:
 #   --cfg-options model.fusion_init=PATH custom_hooks.0.warmup=0 \

@@ -22,7 +22,6 @@ BENCHMARKS = {
     'bench_inference.py': ('latency', ),
     'bench_search_speed.py': ('speed', 'hypergradients'),
     'bench_search_vs_random.py': ('control', ),
-    'bench_task_driven.py': (),
     'bench_training_overhead.py': ('overhead', 'reliability', 'distributed',
                                    'framework'),
 }

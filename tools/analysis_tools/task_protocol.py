@@ -4,13 +4,13 @@ input, the same detector config and initial weights for all.
 Example (the real protocol on MSRS_det; docs/user_guides/
 task_driven_protocol.md gives its CPU budget)::
 
-    python benchmarks/bench_task_driven.py --threads 1 \\
+    python tools/analysis_tools/task_protocol.py --threads 1 \\
         --work-dir work_dirs/task_driven \\
         --results-json docs/results/task_driven_msrs_det.json
 
     # a toolbox-trained fusion model beside the built-in methods, and a
     # second test set (any folder in the MSRS_det layout)
-    python benchmarks/bench_task_driven.py --threads 1 \\
+    python tools/analysis_tools/task_protocol.py --threads 1 \\
         --checkpoint \\
         mine=configs/tim/fusion_ivif_tno.py:work_dirs/x/iter_10000.pth \\
         --test-pairs data/my_msrs_pairs
@@ -130,7 +130,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from terminaltables import AsciiTable
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
@@ -216,6 +216,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         metavar='DIR',
         help='extra test sets: folders in the MSRS_det layout, all pairs '
         'tested with every detector (named after the folder)')
+    parser.add_argument(
+        '--joint',
+        nargs='+',
+        type=_joint_item,
+        default=[],
+        metavar='NAME=CONFIG',
+        help='a task-guided model trained jointly with the protocol\'s '
+        'detector (a compound config with model.task_init, e.g. '
+        'configs/tim/retinanet_ivif_msrs.py): per seed it starts from the '
+        'same initial detector weights, trains as many detector iterations '
+        'on the same split, labels, input size and batch, and is scored on '
+        'the split\'s test set by the same COCO evaluation')
     parser.add_argument(
         '--det-config',
         default=DET_CONFIG,
@@ -924,6 +936,184 @@ def evaluate_run(common: Config, work_dir: str, images: str, seed: int,
     return scores
 
 
+# ------------------------------------------------------------ joint models
+def _joint_item(text: str) -> Tuple[str, str]:
+    """``NAME=CONFIG`` of ``--joint``."""
+    name, sep, config = text.partition('=')
+    if not sep or not _NAME.match(name) or not config.endswith('.py'):
+        raise argparse.ArgumentTypeError(
+            f'--joint takes NAME=CONFIG (a .py config), got {text!r}')
+    return name, config
+
+
+#: the detector keys a joint model must share with the protocol's detector
+#: (its neck may differ: a searched neck is a variant of the joint model)
+DETECTOR_KEYS = ('backbone', 'bbox_head', 'train_cfg', 'test_cfg')
+
+
+def joint_config(config: str, args: argparse.Namespace, common: Config,
+                 protocol: dict, seed: int, init: str,
+                 run_dir: str) -> Config:
+    """The config of one joint run: ``config`` (a compound model whose
+    ``detector`` is the protocol's detector, its neck aside) on the
+    protocol's data, labels,
+    input size, batch and loader workers, ``model.task_init`` = the seed's
+    initial detector weights, and a schedule rescaled so that the detector
+    trains ``protocol['max_iters']`` iterations after the config's fusion
+    warm-up (``FusionWarmupHook.warmup``, rescaled with it).
+
+    Raises:
+        FileNotFoundError: ``config`` is missing.
+        ValueError: the model has no ``detector`` / ``task_init``, or its
+            detector differs from the protocol's (a key of
+            :data:`DETECTOR_KEYS`).
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'--joint config {config} not found')
+    cfg = Config.fromfile(config)
+    model = cfg.model
+    if 'detector' not in model or 'task_init' not in model:
+        raise ValueError(f'--joint {config}: not a compound model with a '
+                         f'detector and model.task_init')
+    for key in DETECTOR_KEYS:
+        ours, theirs = model.detector.get(key), common.model.get(key)
+        if ours != theirs:
+            raise ValueError(
+                f'--joint {config}: model.detector.{key} differs from the '
+                f'protocol detector\'s ({args.det_config}): {ours} vs '
+                f'{theirs}')
+    model.task_init = init
+    for loader, split in (('train_dataloader', 'train'),
+                          ('test_dataloader', TEST)):
+        node = cfg[loader]
+        node.num_workers = protocol['workers']
+        node.persistent_workers = protocol['workers'] > 0
+        dataset = node.dataset
+        dataset.data_root = osp.abspath(args.data) + os.sep
+        dataset.ann_file = osp.abspath(
+            osp.join(args.split_dir, f'{split}.txt'))
+        dataset.ann_dir = f'labels/{args.labels}'
+        for step in dataset.pipeline:
+            if str(step.get('type', '')).endswith('Resize'):
+                step['scale'] = tuple(protocol['img_scale'])
+    cfg.train_dataloader.batch_size = protocol['batch_size']
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator'):
+        cfg[key] = None
+    for key in ('val_interval', 'val_begin'):
+        cfg.train_cfg.pop(key, None)
+    total = int(cfg.train_cfg.max_iters)
+    warmup = sum(int(h.get('warmup', 0)) for h in cfg.get('custom_hooks', [])
+                 if str(h.get('type', '')).endswith('FusionWarmupHook'))
+    rescale_schedule(cfg, max_iters=int(round(
+        protocol['max_iters'] * total / (total - warmup))))
+    cfg.test_evaluator = dict(type='mmdet.CocoMetric', metric='bbox')
+    cfg.work_dir = run_dir
+    cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed,
+                          deterministic=False)
+    cfg.load_from, cfg.resume = None, False
+    check_config_keys(cfg)
+    return cfg
+
+
+def joint_scores(runner, dets_json: str, gt_json: str,
+                 classes: Sequence[str]) -> dict:
+    """Scores of a joint model's test detections against the protocol's
+    ground truth: its image ids (the test dataset's) mapped to the
+    protocol's by pair stem, then :func:`coco_scores`."""
+    dataset = runner.test_dataloader.dataset
+    with open(gt_json, encoding='utf-8') as f:
+        ids = {osp.splitext(img['file_name'])[0]: img['id']
+               for img in json.load(f)['images']}
+    mapping = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        stem = info['stem']
+        if stem not in ids:
+            raise KeyError(f'{stem}: a test pair of the joint model that the '
+                           f'protocol\'s ground truth {gt_json} lacks')
+        mapping[info['img_id']] = ids[stem]
+    with open(dets_json, encoding='utf-8') as f:
+        dets = json.load(f)
+    for det in dets:
+        det['image_id'] = mapping[det['image_id']]
+    remapped = dets_json.replace('.bbox.json', '.protocol.bbox.json')
+    _write_json(dets, remapped)
+    return coco_scores(gt_json, remapped, classes)
+
+
+def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
+              common: Config, work_dir: str, sets: Dict[str, dict],
+              classes: Sequence[str], init: Tuple[str, str],
+              protocol: dict) -> dict:
+    """Train (or resume) and test one joint model and seed on the split's
+    test set; returns its scores (as :func:`run_one`). ``result.json`` of
+    the run records what is done and the options it was run with."""
+    run_dir = osp.join(work_dir, 'runs', name, f'seed_{seed}')
+    path = osp.join(run_dir, 'result.json')
+    cfg = joint_config(config, args, common, protocol, seed, init[0],
+                       run_dir)
+    max_iters = int(cfg.train_cfg.max_iters)
+    options = dict(method=name, seed=seed, joint=_config_key(config),
+                   config_sha256=config_sha256(cfg, work_dir),
+                   init_sha256=init[1],
+                   train_labels_sha256=protocol['train_labels_sha256'])
+    stored = read_stored_run(path, options) or dict(
+        options=options, method=name, seed=seed, init_sha256=init[1],
+        train=None, tests={})
+    if stored.get('train') is None:
+        ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(
+            run_dir) else (None, [])
+        info = dict(iters=max_iters, detector_iters=protocol['max_iters'],
+                    config_sha256=options['config_sha256'], seconds=None,
+                    s_per_iter=None, start_sha256=None)
+        if ckpt is None or _checkpoint_iter(ckpt) < max_iters:
+            print(f'{name} seed {seed}: joint training, {max_iters} '
+                  f'iterations', flush=True)
+            if ckpt is not None:
+                cfg.load_from, cfg.resume = ckpt, True
+            runner = _build_runner(cfg)
+            hook = TrainRecordHook()
+            runner.register_hook(hook)
+            runner.train()
+            seconds = hook.seconds or 0.0
+            info.update(start_sha256=hook.sha256, seconds=round(seconds, 2),
+                        s_per_iter=round(seconds / max(
+                            max_iters - (hook.iter or 0), 1), 4))
+            del runner
+            gc.collect()
+            ckpt, _ = find_resumable_checkpoint(run_dir)
+        info['checkpoint'] = osp.relpath(ckpt, run_dir)
+        stored['train'] = info
+        _write_json(stored, path)
+    if TEST not in stored['tests']:
+        test = copy.deepcopy(cfg)
+        for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                    'param_scheduler'):
+            test[key] = None
+        prefix = osp.join(run_dir, f'dets_{TEST}')
+        test.test_evaluator.outfile_prefix = prefix
+        test.load_from = osp.join(run_dir, stored['train']['checkpoint'])
+        test.resume, test.work_dir_lock = False, False
+        runner = _build_runner(test)
+        runner.test()
+        scores = joint_scores(runner, f'{prefix}.bbox.json',
+                              osp.join(work_dir, sets[TEST]['json']),
+                              classes)
+        del runner
+        gc.collect()
+        scores['images'] = sets[TEST]['images']
+        stored['tests'][TEST] = scores
+        _write_json(stored, path)
+    t = stored['tests'][TEST]
+    print(f'{name} seed {seed}: {TEST} mAP {_cell(t["mAP"], None, 1)}',
+          flush=True)
+    return dict(mAP=t['mAP'], mAP50=t['mAP50'], AP=t['AP'], AP50=t['AP50'],
+                init_sha256=stored['init_sha256'],
+                config_sha256=stored['train']['config_sha256'],
+                start_sha256=stored['train'].get('start_sha256'),
+                train_s_per_iter=stored['train'].get('s_per_iter'))
+
+
 # ------------------------------------------------------------------ tables
 def _stats(values: Sequence[Optional[float]]
            ) -> Tuple[Optional[float], Optional[float]]:
@@ -1049,7 +1239,7 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     init_default_scope('mmfusenas')
     work_dir = osp.abspath(args.work_dir)
-    with tempfile.TemporaryDirectory(prefix='bench_task_driven_') as tmp:
+    with tempfile.TemporaryDirectory(prefix='task_protocol_') as tmp:
         methods = plan_methods(args, tmp)
         os.makedirs(work_dir, exist_ok=True)
         classes, datas, sets = prepare_labels(args, work_dir)
@@ -1094,6 +1284,22 @@ def run(args: argparse.Namespace) -> dict:
                 row['images'] = sets[s]['images']
                 row['config_sha256'] = cfg_sha
                 result[s][name] = row
+        for name, config in args.joint:
+            per_seed = {seed: joint_run(name, config, seed, args, common,
+                                        work_dir, sets, classes, inits[seed],
+                                        protocol)
+                        for seed in args.seeds}
+            for s in test_sets:
+                if s != TEST:
+                    result[s][name] = {'absent': 'a joint model is tested on '
+                                       'the split\'s test set only'}
+                    continue
+                row = aggregate(per_seed, classes)
+                row['images'] = sets[s]['images']
+                row['joint'] = _config_key(config)
+                row['neck'] = str(Config.fromfile(config).model.detector.get(
+                    'neck', {}).get('type'))
+                result[s][name] = row
     print(format_table(result, classes, sets))
     doc = dict(protocol=dict(protocol, seeds=list(args.seeds),
                              data=osp.abspath(args.data),
@@ -1107,7 +1313,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.results_json:
         write_results_record(
             args.results_json,
-            'python benchmarks/bench_task_driven.py ' +
+            'python tools/analysis_tools/task_protocol.py ' +
             ' '.join(shlex.quote(a) for a in args.argv),
             ROOT, result, threads=args.threads, protocol=doc['protocol'])
         print(f'results record written to {args.results_json}')

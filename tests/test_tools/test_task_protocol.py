@@ -1,8 +1,9 @@
-"""benchmarks/bench_task_driven.py: the task-driven protocol end to end on
+"""tools/analysis_tools/task_protocol.py: the task-driven protocol end to end on
 4 real MSRS_det pairs (2 train, 2 test) at 64 x 64, 2 iterations: the
 table, one detector config and one initialisation for every input,
 resuming (finished runs, a killed training), --test-pairs, and the
 scoring against pycocotools on a hand case."""
+import argparse
 import json
 import os
 import os.path as osp
@@ -29,7 +30,7 @@ BUDGET = ['--max-iters', '2', '--img-scale', '64', '64', '--batch-size',
 
 @pytest.fixture(scope='module')
 def bench():
-    return load_tool('benchmarks/bench_task_driven.py')
+    return load_tool('tools/analysis_tools/task_protocol.py')
 
 
 def _copy_pairs(src: str, dst: str, stems) -> None:
@@ -307,3 +308,80 @@ def test_state_hash_sees_every_tensor(bench):
     assert bench.state_sha256(state) == same
     assert bench.state_sha256(dict(state, n=torch.tensor(3))) != same
     assert bench.state_sha256(dict(state, w=torch.zeros(3).double())) != same
+
+
+JOINT = osp.join('configs', 'tim', 'retinanet_ivif_msrs.py')
+
+
+def test_joint_config_trains_the_protocol_budget_after_the_warm_up(bench,
+                                                                   tmp_path):
+    """800 detector iterations after the fusion warm-up (400 of 2400 in the
+    config: 160 of 960), the protocol's data, labels, size and batch, the
+    seed's initial detector weights; another detector is refused."""
+    from mmengine.config import Config
+    common = Config.fromfile(bench.DET_CONFIG)
+    args = bench.parse_args(['--data', 'D', '--split-dir', 'S', '--labels',
+                             'infrared'])
+    protocol = dict(max_iters=800, img_scale=[320, 240], batch_size=4,
+                    workers=1)
+    cfg = bench.joint_config(JOINT, args, common, protocol, 3, 'init.pth',
+                             str(tmp_path))
+    assert cfg.train_cfg.max_iters == 960
+    hook = [h for h in cfg.custom_hooks
+            if h['type'] == 'FusionWarmupHook'][0]
+    assert hook['warmup'] == 160
+    linear, cosine = cfg.param_scheduler
+    assert (linear['begin'], linear['end']) == (160, 240)
+    assert (cosine['begin'], cosine['end']) == (240, 960)
+    assert cfg.model.task_init == 'init.pth' and cfg.randomness.seed == 3
+    assert cfg.train_dataloader.batch_size == 4
+    for loader, split in (('train_dataloader', 'train'),
+                          ('test_dataloader', 'test')):
+        ds = cfg[loader].dataset
+        assert ds.ann_file == osp.abspath(osp.join('S', f'{split}.txt'))
+        assert ds.ann_dir == 'labels/infrared'
+        assert ds.data_root == osp.abspath('D') + os.sep
+        assert [s['scale'] for s in ds.pipeline
+                if s['type'].endswith('Resize')] == [(320, 240)]
+    assert cfg.val_dataloader is None and 'val_interval' not in cfg.train_cfg
+    other = tmp_path / 'other.py'
+    other.write_text(f"_base_ = ['{osp.abspath(JOINT)}']\n"
+                     'model = dict(detector=dict(neck=dict(out_channels=64),'
+                     ' bbox_head=dict(in_channels=64)))\n')
+    with pytest.raises(ValueError, match='model.detector.bbox_head differs'):
+        bench.joint_config(str(other), args, common, protocol, 0, 'i',
+                           str(tmp_path))
+    for bad in ('tim', 'tim=x.yaml', '=a.py', 'a b=c.py'):
+        with pytest.raises(argparse.ArgumentTypeError, match='NAME=CONFIG'):
+            bench._joint_item(bad)
+
+
+def test_a_joint_model_is_scored_beside_the_inputs(bench, msrs4, capsys):
+    """A tiny joint run: the row of the joint model in the split's test
+    table, trained from the same initial detector weights as the inputs of
+    its seed and scored on the protocol's ground truth."""
+    work = osp.join(msrs4, 'work_joint')
+    result = bench.run(bench.parse_args([
+        '--data', osp.join(msrs4, 'data'), '--split-dir',
+        osp.join(msrs4, 'split'), '--methods', 'ir', '--work-dir', work,
+        '--seeds', '0', '--joint', f'tim={JOINT}', *BUDGET]))
+    row = result['test']['tim']
+    assert row['joint'] == JOINT and row['seeds'] == [0]
+    assert row['neck'] == 'FPN'
+    assert set(row['AP50']) == set(CLASSES) and 0 <= row['mAP50'] <= 1
+    seed = row['per_seed']['0']
+    assert seed['init_sha256'] == \
+        result['test']['ir']['per_seed']['0']['init_sha256']
+    run_dir = osp.join(work, 'runs', 'tim', 'seed_0')
+    with open(osp.join(work, 'labels', 'test_fusion.json')) as f:
+        gt_ids = {img['id'] for img in json.load(f)['images']}
+    with open(osp.join(run_dir, 'dets_test.protocol.bbox.json')) as f:
+        assert {d['image_id'] for d in json.load(f)} <= gt_ids
+    assert 'tim seed 0: joint training' in capsys.readouterr().out
+    # a re-run trains and tests nothing again
+    again = bench.run(bench.parse_args([
+        '--data', osp.join(msrs4, 'data'), '--split-dir',
+        osp.join(msrs4, 'split'), '--methods', 'ir', '--work-dir', work,
+        '--seeds', '0', '--joint', f'tim={JOINT}', *BUDGET]))
+    assert again['test']['tim']['per_seed'] == row['per_seed']
+    assert 'joint training' not in capsys.readouterr().out
