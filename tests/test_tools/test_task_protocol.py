@@ -385,3 +385,33 @@ def test_a_joint_model_is_scored_beside_the_inputs(bench, msrs4, capsys):
         '--seeds', '0', '--joint', f'tim={JOINT}', *BUDGET]))
     assert again['test']['tim']['per_seed'] == row['per_seed']
     assert 'joint training' not in capsys.readouterr().out
+
+
+def _row(m50, sd, seeds, **extra):
+    return dict(mAP=m50 / 2, mAP50=m50, mAP_std=sd / 2, mAP50_std=sd,
+                AP={'person': m50}, AP50={'person': m50},
+                seeds=list(range(seeds)), **extra)
+
+
+def test_joint_goal_by_hand(bench):
+    """The joint row against the best other row: reached only when ahead by
+    more than the larger seed spread over >= 2 seeds; other joint rows and
+    absent inputs are not compared."""
+    table = dict(ir=_row(0.30, 0.02, 2), vi=_row(0.10, 0.01, 2),
+                 max={'absent': 'x'},
+                 tim=_row(0.35, 0.03, 2, joint='a.py'),
+                 other=_row(0.90, 0.0, 2, joint='b.py'))
+    goal = bench.joint_goal(table, 'tim')
+    v = goal['values']
+    assert v['best'] == 'ir' and v['inputs'] == ['ir', 'vi']
+    assert v['difference'] == pytest.approx(0.05)
+    assert v['spread'] == pytest.approx(0.03) and goal['reached']
+    table['tim'] = _row(0.31, 0.03, 2, joint='a.py')  # ahead by < spread
+    assert not bench.joint_goal(table, 'tim')['reached']
+    table['tim'] = _row(0.35, 0.0, 1, joint='a.py')  # one seed
+    table['ir'] = _row(0.30, 0.0, 1)
+    assert not bench.joint_goal(table, 'tim')['reached']
+    rows = bench.record_rows(table)
+    assert 'max' not in rows and rows['ir'] == dict(
+        mAP=0.15, mAP50=0.30, per_class={'person': dict(AP=0.30, AP50=0.30)},
+        seeds=1, sd=dict(mAP=0.0, mAP50=0.0))

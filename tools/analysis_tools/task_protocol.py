@@ -1114,6 +1114,50 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
                 train_s_per_iter=stored['train'].get('s_per_iter'))
 
 
+def record_rows(table: Dict[str, dict]) -> Dict[str, dict]:
+    """The rows of a test table in the record's short form: ``{input:
+    {mAP, mAP50, per_class: {class: {AP, AP50}}, seeds, sd: {mAP,
+    mAP50}}}`` (absent inputs left out)."""
+    rows = {}
+    for name, row in table.items():
+        if 'absent' in row:
+            continue
+        rows[name] = dict(
+            mAP=row['mAP'], mAP50=row['mAP50'],
+            per_class={c: dict(AP=row['AP'][c], AP50=row['AP50'][c])
+                       for c in row['AP']},
+            seeds=len(row['seeds']),
+            sd=dict(mAP=row['mAP_std'], mAP50=row['mAP50_std']))
+    return rows
+
+
+def joint_goal(table: Dict[str, dict], name: str) -> dict:
+    """Whether the joint model ``name`` reaches the task-guidance goal on a
+    test table: its mean mAP50 at least that of the best other row (every
+    input, fixed fusion method and two-step model; other joint models left
+    out), by more than the larger of the two seed spreads (population std),
+    over at least two seeds."""
+    rows = {k: v for k, v in table.items()
+            if 'absent' not in v and 'joint' not in v}
+    joint = table[name]
+    best = max(rows, key=lambda k: rows[k]['mAP50'] if rows[k]['mAP50']
+               is not None else -1.0)
+    diff = joint['mAP50'] - rows[best]['mAP50']
+    spread = max(joint['mAP50_std'] or 0.0, rows[best]['mAP50_std'] or 0.0)
+    seeds = min(len(joint['seeds']), len(rows[best]['seeds']))
+    return dict(
+        criterion=f'{name}\'s mAP50 on the test split is at least that of '
+        'the best of the inputs (IR only, VIS only, every fixed fusion '
+        'method and two-step model, the same detector), with the difference '
+        'larger than the seed spread, over at least two seeds',
+        values=dict(joint=joint['mAP50'], joint_sd=joint['mAP50_std'],
+                    best=best, best_mAP50=rows[best]['mAP50'],
+                    best_sd=rows[best]['mAP50_std'], difference=diff,
+                    spread=spread, seeds=seeds,
+                    inputs=sorted(rows)),
+        reached=bool(seeds >= 2 and diff >= 0 and diff > spread))
+
+
 # ------------------------------------------------------------------ tables
 def _stats(values: Sequence[Optional[float]]
            ) -> Tuple[Optional[float], Optional[float]]:
@@ -1307,6 +1351,12 @@ def run(args: argparse.Namespace) -> dict:
                              sets={k: {x: v[x] for x in ('images', 'boxes')}
                                    for k, v in sets.items()}),
                result=result)
+    if args.joint:
+        doc['goal'] = {name: joint_goal(result[TEST], name)
+                       for name, _ in args.joint}
+        for name, goal in doc['goal'].items():
+            state = 'reached' if goal['reached'] else 'not reached'
+            print(f'goal of {name}: {state} ({goal["values"]})')
     if args.out:
         atomic_write(json.dumps(doc, indent=2), args.out)
         print(f'results written to {args.out}')
@@ -1315,9 +1365,12 @@ def run(args: argparse.Namespace) -> dict:
             args.results_json,
             'python tools/analysis_tools/task_protocol.py ' +
             ' '.join(shlex.quote(a) for a in args.argv),
-            ROOT, result, threads=args.threads, protocol=doc['protocol'])
+            ROOT, result, threads=args.threads, protocol=doc['protocol'],
+            rows=record_rows(result[TEST]), **(
+                {'goal': doc['goal']} if args.joint else {}))
         print(f'results record written to {args.results_json}')
-    print('RESULT ' + json.dumps(result))
+    print('RESULT ' + json.dumps(dict(result, goal=doc['goal'])
+                                 if args.joint else result))
     return result
 
 
