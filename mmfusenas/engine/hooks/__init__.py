@@ -1,5 +1,6 @@
 from .arch_logging_hook import ArchLoggingHook
 from .arch_schedule_hook import ArchScheduleHook
+from .arch_separation_hook import ArchSeparationHook, separation
 from .chain_staging_hook import ChainStagingHook
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
@@ -20,5 +21,5 @@ __all__ = [
     'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',
     'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook',
     'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
-    'LossWeightExportHook'
+    'LossWeightExportHook', 'ArchSeparationHook', 'separation'
 ]

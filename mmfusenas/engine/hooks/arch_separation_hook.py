@@ -1,0 +1,161 @@
+"""Measure how far a search's architecture distribution has separated, and
+stop the search once it has."""
+import math
+from typing import Dict, List, Optional
+
+from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
+from mmengine.runner import Runner
+
+from mmfusenas.registry import HOOKS
+from ._utils import search_algorithm
+
+#: message-hub runtime-info key of the separation curve (kept in
+#: checkpoints, so a resumed search continues its curve)
+CURVE_KEY = 'arch_separation'
+
+
+def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
+    """How separated a distribution ``{key: {candidate: p}}`` is.
+
+    Per key with at least two candidates: ``ratio`` = the largest
+    probability over the second largest (1 = a tie, ``inf`` = one candidate
+    holds all the mass) and ``entropy`` = the entropy of its distribution
+    over that of the uniform one (1 = uniform, 0 = one-hot).
+
+    Returns:
+        dict: ``min_ratio`` (the least separated key's ratio),
+        ``max_entropy`` (the largest normalised entropy), ``mean_entropy``,
+        ``keys`` (how many keys were measured) and ``per_key``
+        (``{key: {ratio, entropy}}``).
+    """
+    per_key = {}
+    for key, dist in probabilities.items():
+        ps = sorted((float(p) for p in dist.values()), reverse=True)
+        if len(ps) < 2:
+            continue
+        total = sum(ps)
+        ps = [p / total for p in ps]
+        ratio = ps[0] / ps[1] if ps[1] > 0 else math.inf
+        ent = -sum(p * math.log(p) for p in ps if p > 0) / math.log(len(ps))
+        per_key[key] = dict(ratio=ratio, entropy=ent)
+    if not per_key:
+        raise ValueError('separation: no architecture key with two or more '
+                         'candidates')
+    ents = [v['entropy'] for v in per_key.values()]
+    return dict(min_ratio=min(v['ratio'] for v in per_key.values()),
+                max_entropy=max(ents), mean_entropy=sum(ents) / len(ents),
+                keys=len(per_key), per_key=per_key)
+
+
+@HOOKS.register_module()
+class ArchSeparationHook(Hook):
+    """Track the separation of ``softmax(α)`` over a search, and end the
+    search once every choice has separated.
+
+    Every ``interval`` epochs / iterations the hook measures
+    :func:`separation` of the search algorithm's distribution and appends
+    ``{step, min_ratio, max_entropy, mean_entropy, separated}`` to the curve
+    (message-hub runtime info ``arch_separation``, saved in checkpoints,
+    so a resumed search continues it; the scalars ``arch_separation/...``
+    go to the visualizer). The distribution has *separated* when every key
+    passes the criteria that are set: its most probable candidate is at
+    least ``ratio`` times as probable as the second (``min_ratio >=
+    ratio``) and its normalised entropy is at most ``entropy``
+    (``max_entropy <= entropy``). With ``stop=True`` the training loop ends
+    after the first separated measurement (``train_loop.stop_training``);
+    the config's ``max_epochs`` / ``max_iters`` is the cap. After training
+    the log states whether and when the criterion was met.
+
+    Args:
+        ratio (float, optional): least top-1 / top-2 probability ratio of
+            every key (e.g. 1.5). Defaults to 1.5.
+        entropy (float, optional): largest normalised entropy of every key
+            (e.g. 0.9). Defaults to None (not a criterion).
+        interval (int): measure every ``interval`` epochs (``by_epoch``) or
+            iterations. Defaults to 1.
+        by_epoch (bool): count epochs or iterations. Defaults to True.
+        stop (bool): end the search once separated. Defaults to True.
+    """
+
+    priority = 'BELOW_NORMAL'
+
+    def __init__(self,
+                 ratio: Optional[float] = 1.5,
+                 entropy: Optional[float] = None,
+                 interval: int = 1,
+                 by_epoch: bool = True,
+                 stop: bool = True) -> None:
+        if ratio is None and entropy is None:
+            raise ValueError('ArchSeparationHook: set ratio, entropy or both')
+        if ratio is not None and ratio < 1:
+            raise ValueError(f'ArchSeparationHook: ratio must be >= 1, got '
+                             f'{ratio}')
+        if entropy is not None and not 0 <= entropy <= 1:
+            raise ValueError(f'ArchSeparationHook: entropy must be in '
+                             f'[0, 1], got {entropy}')
+        if interval < 1:
+            raise ValueError(f'ArchSeparationHook: interval must be >= 1, '
+                             f'got {interval}')
+        self.ratio, self.entropy = ratio, entropy
+        self.interval, self.by_epoch, self.stop = interval, by_epoch, stop
+
+    def separated(self, measured: dict) -> bool:
+        """Whether a :func:`separation` passes every criterion set."""
+        return ((self.ratio is None or measured['min_ratio'] >= self.ratio)
+                and (self.entropy is None
+                     or measured['max_entropy'] <= self.entropy))
+
+    def after_train_epoch(self, runner: Runner) -> None:
+        if self.by_epoch and self.every_n_epochs(runner, self.interval):
+            self.measure(runner, runner.epoch + 1)
+
+    def after_train_iter(self,
+                         runner: Runner,
+                         batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        if not self.by_epoch and self.every_n_train_iters(
+                runner, self.interval):
+            self.measure(runner, runner.iter + 1)
+
+    def measure(self, runner: Runner, step: int) -> dict:
+        """Measure now, at ``step`` (epochs / iterations done); returns the
+        curve's new point."""
+        model = search_algorithm(runner, type(self).__name__)
+        measured = separation(model.arch_params.probabilities())
+        point = dict(step=step, min_ratio=measured['min_ratio'],
+                     max_entropy=measured['max_entropy'],
+                     mean_entropy=measured['mean_entropy'],
+                     separated=self.separated(measured))
+        curve: List[dict] = list(
+            runner.message_hub.get_info(CURVE_KEY) or [])
+        curve = [p for p in curve if p['step'] < step] + [point]
+        runner.message_hub.update_info(CURVE_KEY, curve)
+        runner.visualizer.add_scalars(
+            {f'arch_separation/{k}': point[k]
+             for k in ('min_ratio', 'max_entropy', 'mean_entropy')},
+            step=runner.iter + (0 if self.by_epoch else 1))
+        runner.logger.info(
+            f'softmax(α) separation at {"epoch" if self.by_epoch else "iter"}'
+            f' {step}: min top-1/top-2 ratio {point["min_ratio"]:.3f}, '
+            f'max normalised entropy {point["max_entropy"]:.3f}' +
+            (' (separated)' if point['separated'] else ''))
+        if point['separated'] and self.stop:
+            runner.train_loop.stop_training = True
+        return point
+
+    def after_train(self, runner: Runner) -> None:
+        curve = runner.message_hub.get_info(CURVE_KEY) or []
+        first = next((p['step'] for p in curve if p['separated']), None)
+        unit = 'epoch' if self.by_epoch else 'iteration'
+        criteria = ' and '.join(
+            c for c in ((f'top-1/top-2 >= {self.ratio}'
+                         if self.ratio is not None else ''),
+                        (f'normalised entropy <= {self.entropy}'
+                         if self.entropy is not None else '')) if c)
+        runner.logger.info(
+            f'softmax(α) separation ({criteria} on every key): ' +
+            (f'reached at {unit} {first}' if first is not None else
+             f'not reached in {len(curve)} measurements (the cap ended the '
+             'search)'))
