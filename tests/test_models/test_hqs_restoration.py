@@ -413,3 +413,35 @@ def test_network_matches_independent_numpy_reference():
         np.testing.assert_allclose(got.x_tilde[t][0].numpy(), xt, atol=1e-10)
         np.testing.assert_allclose(got.guidance[t][0].numpy(), s, atol=1e-10)
         np.testing.assert_allclose(got.x[t][0].numpy(), x, atol=1e-10)
+
+
+def test_softplus_proxy_cannot_die():
+    """A proxy whose every pre-activation is negative: the official last
+    ReLU outputs sigma = 0 with a zero gradient (it stays dead), the
+    softplus proxy outputs softplus(z) > 0 with a gradient to every
+    parameter; the CPU kernel transform keeps its output."""
+    from mmfusenas.cpu_ops import apply_cpu_kernels
+    from mmfusenas.models.restoration.proxy_nets import NoiseLevelProxy
+    x = torch.rand(1, 1, 12, 12)
+    outs = {}
+    for act in ('relu', 'softplus'):
+        torch.manual_seed(0)
+        proxy = NoiseLevelProxy(width=4, out_act=act)
+        last = proxy.body[-2]
+        with torch.no_grad():
+            last.bias.fill_(-50.0)  # every output pre-activation < 0
+        sigma = proxy(x)
+        sigma.sum().backward()
+        outs[act] = (sigma.detach(), last.weight.grad.abs().sum().item())
+        if act == 'softplus':
+            z = last(proxy.body[:-2](x))
+            torch.testing.assert_close(sigma, torch.nn.functional.softplus(z))
+            plain = proxy(x).detach()
+            apply_cpu_kernels(proxy.eval())
+            with torch.no_grad():
+                torch.testing.assert_close(proxy(x), plain, atol=1e-6,
+                                           rtol=1e-5)
+    assert torch.all(outs['relu'][0] == 0) and outs['relu'][1] == 0
+    assert torch.all(outs['softplus'][0] > 0) and outs['softplus'][1] > 0
+    with pytest.raises(ValueError, match='softplus'):
+        NoiseLevelProxy(out_act='gelu')

@@ -52,7 +52,10 @@ class NoiseLevelProxy(nn.Module):
         width (int): hidden width. Defaults to 64.
         num_convs (int): number of 3×3 convs (>= 2). Defaults to 4.
         out_act (str): ``'relu'`` (official: the last ReLU keeps ``σ̂ ≥
-            0``), ``'sigmoid'`` (guidance in ``(0, 1)``, used by the
+            0``; a proxy whose every output went negative gets no gradient
+            again and stays at ``σ̂ = 0``), ``'softplus'`` (``σ̂ =
+            log(1 + e^z) > 0`` with a gradient everywhere: a proxy that
+            cannot die), ``'sigmoid'`` (guidance in ``(0, 1)``, used by the
             dehazing transmission proxy) or ``'none'``. Defaults to
             ``'relu'``.
         init (str): ``'glorot'`` (Keras default) or ``'torch'`` (PyTorch
@@ -70,7 +73,8 @@ class NoiseLevelProxy(nn.Module):
         if num_convs < 2:
             raise ValueError(f'NoiseLevelProxy: num_convs must be >= 2, got '
                              f'{num_convs}')
-        acts = dict(relu=nn.ReLU, sigmoid=nn.Sigmoid, none=nn.Identity)
+        acts = dict(relu=nn.ReLU, softplus=nn.Softplus, sigmoid=nn.Sigmoid,
+                    none=nn.Identity)
         if out_act not in acts:
             raise ValueError(f'NoiseLevelProxy: out_act must be one of '
                              f'{sorted(acts)}, got {out_act!r}')
