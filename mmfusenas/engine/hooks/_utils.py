@@ -1,5 +1,48 @@
 """Helpers shared by the search hooks."""
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.hooks.hook import DATA_BATCH
 from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+
+class IntervalHook(Hook):
+    """A hook that acts every ``interval`` training epochs (``by_epoch``)
+    or iterations: subclasses implement :meth:`at_interval`, called after
+    that epoch / iteration (``runner.epoch`` / ``runner.iter`` have not
+    counted it yet).
+
+    Args:
+        interval (int): every this many epochs or iterations, >= 1.
+        by_epoch (bool): count epochs (after each training epoch) or
+            iterations (after each training iteration).
+    """
+
+    def __init__(self, interval: int, by_epoch: bool) -> None:
+        if interval < 1:
+            raise ValueError(f'{type(self).__name__}: interval must be >= '
+                             f'1, got {interval}')
+        self.interval = interval
+        self.by_epoch = by_epoch
+
+    def at_interval(self, runner: Runner) -> None:
+        """Act now (after the epoch / iteration that completes an
+        interval)."""
+        raise NotImplementedError
+
+    def after_train_epoch(self, runner: Runner) -> None:
+        if self.by_epoch and self.every_n_epochs(runner, self.interval):
+            self.at_interval(runner)
+
+    def after_train_iter(self,
+                         runner: Runner,
+                         batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        if not self.by_epoch and self.every_n_train_iters(
+                runner, self.interval):
+            self.at_interval(runner)
 
 
 def search_algorithm(runner, hook: str):

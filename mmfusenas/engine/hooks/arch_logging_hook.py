@@ -1,16 +1,14 @@
 """Log the architecture distribution softmax(α) during a search."""
-from typing import Dict, Optional
+from typing import Dict
 
-from mmengine.hooks import Hook
-from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
-from ._utils import search_algorithm
+from ._utils import IntervalHook, search_algorithm
 
 
 @HOOKS.register_module()
-class ArchLoggingHook(Hook):
+class ArchLoggingHook(IntervalHook):
     """Log ``softmax(α)`` of every architecture key.
 
     Each candidate's probability becomes the scalar
@@ -41,25 +39,11 @@ class ArchLoggingHook(Hook):
                  interval: int = 1,
                  by_epoch: bool = True,
                  log_table: bool = True) -> None:
-        if interval < 1:
-            raise ValueError(f'ArchLoggingHook: interval must be >= 1, got '
-                             f'{interval}')
-        self.interval = interval
-        self.by_epoch = by_epoch
+        super().__init__(interval, by_epoch)
         self.log_table = log_table
 
-    def after_train_epoch(self, runner: Runner) -> None:
-        if self.by_epoch and self.every_n_epochs(runner, self.interval):
-            self.log_arch(runner)
-
-    def after_train_iter(self,
-                         runner: Runner,
-                         batch_idx: int,
-                         data_batch: DATA_BATCH = None,
-                         outputs: Optional[dict] = None) -> None:
-        if not self.by_epoch and self.every_n_train_iters(
-                runner, self.interval):
-            self.log_arch(runner)
+    def at_interval(self, runner: Runner) -> None:
+        self.log_arch(runner)
 
     def log_arch(self, runner: Runner) -> Dict[str, float]:
         """Log the current distribution now; returns the scalars."""

@@ -3,12 +3,10 @@ stop the search once it has."""
 import math
 from typing import Dict, List, Optional
 
-from mmengine.hooks import Hook
-from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
-from ._utils import search_algorithm
+from ._utils import IntervalHook, search_algorithm
 
 #: message-hub runtime-info key of the separation curve (kept in
 #: checkpoints, so a resumed search continues its curve)
@@ -49,7 +47,7 @@ def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
 
 
 @HOOKS.register_module()
-class ArchSeparationHook(Hook):
+class ArchSeparationHook(IntervalHook):
     """Track the separation of ``softmax(α)`` over a search, and end the
     search once every choice has separated.
 
@@ -94,11 +92,8 @@ class ArchSeparationHook(Hook):
         if entropy is not None and not 0 <= entropy <= 1:
             raise ValueError(f'ArchSeparationHook: entropy must be in '
                              f'[0, 1], got {entropy}')
-        if interval < 1:
-            raise ValueError(f'ArchSeparationHook: interval must be >= 1, '
-                             f'got {interval}')
-        self.ratio, self.entropy = ratio, entropy
-        self.interval, self.by_epoch, self.stop = interval, by_epoch, stop
+        super().__init__(interval, by_epoch)
+        self.ratio, self.entropy, self.stop = ratio, entropy, stop
 
     def separated(self, measured: dict) -> bool:
         """Whether a :func:`separation` passes every criterion set."""
@@ -106,18 +101,9 @@ class ArchSeparationHook(Hook):
                 and (self.entropy is None
                      or measured['max_entropy'] <= self.entropy))
 
-    def after_train_epoch(self, runner: Runner) -> None:
-        if self.by_epoch and self.every_n_epochs(runner, self.interval):
-            self.measure(runner, runner.epoch + 1)
-
-    def after_train_iter(self,
-                         runner: Runner,
-                         batch_idx: int,
-                         data_batch: DATA_BATCH = None,
-                         outputs: Optional[dict] = None) -> None:
-        if not self.by_epoch and self.every_n_train_iters(
-                runner, self.interval):
-            self.measure(runner, runner.iter + 1)
+    def at_interval(self, runner: Runner) -> None:
+        self.measure(runner, runner.epoch + 1 if self.by_epoch else
+                     runner.iter + 1)
 
     def measure(self, runner: Runner, step: int) -> dict:
         """Measure now, at ``step`` (epochs / iterations done); returns the

@@ -3,16 +3,14 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.dist import master_only
-from mmengine.hooks import Hook
-from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
-from ._utils import search_algorithm
+from ._utils import IntervalHook, search_algorithm
 
 
 @HOOKS.register_module()
-class GenotypeExportHook(Hook):
+class GenotypeExportHook(IntervalHook):
     """Write the derived genotype to ``<out_dir>/{epoch_<N>,latest}.yaml``.
 
     After every ``interval``-th training epoch (or iteration, with
@@ -45,29 +43,18 @@ class GenotypeExportHook(Hook):
                  by_epoch: bool = True,
                  out_dir: Optional[str] = None,
                  file_format: str = 'yaml') -> None:
-        if interval < 1:
-            raise ValueError(f'GenotypeExportHook: interval must be >= 1, '
-                             f'got {interval}')
+        super().__init__(interval, by_epoch)
         if file_format not in ('yaml', 'json'):
             raise ValueError("GenotypeExportHook: file_format must be 'yaml' "
                              f"or 'json', got {file_format!r}")
-        self.interval = interval
-        self.by_epoch = by_epoch
         self.out_dir = out_dir
         self.file_format = file_format
 
-    def after_train_epoch(self, runner: Runner) -> None:
-        if self.by_epoch and self.every_n_epochs(runner, self.interval):
+    def at_interval(self, runner: Runner) -> None:
+        if self.by_epoch:
             self.export(runner, f'epoch_{runner.epoch + 1}', runner.epoch + 1,
                         runner.iter)
-
-    def after_train_iter(self,
-                         runner: Runner,
-                         batch_idx: int,
-                         data_batch: DATA_BATCH = None,
-                         outputs: Optional[dict] = None) -> None:
-        if not self.by_epoch and self.every_n_train_iters(
-                runner, self.interval):
+        else:
             self.export(runner, f'iter_{runner.iter + 1}', runner.epoch,
                         runner.iter + 1)
 
