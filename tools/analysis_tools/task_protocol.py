@@ -1366,7 +1366,9 @@ def run(args: argparse.Namespace) -> dict:
             'python tools/analysis_tools/task_protocol.py ' +
             ' '.join(shlex.quote(a) for a in args.argv),
             ROOT, result, threads=args.threads, protocol=doc['protocol'],
-            rows=record_rows(result[TEST]), **(
+            rows=record_rows(result[TEST]), row_label='input',
+            metrics=['mAP', 'mAP_std', 'mAP50', 'mAP50_std'],
+            count='images', decimals=4, **(
                 {'goal': doc['goal']} if args.joint else {}))
         print(f'results record written to {args.results_json}')
     print('RESULT ' + json.dumps(dict(result, goal=doc['goal'])
