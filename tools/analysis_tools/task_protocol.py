@@ -833,13 +833,21 @@ def _build_runner(cfg: Config):
 
 def train_run(common: Config, work_dir: str, images: str, seed: int,
               run_dir: str, init: str, max_iters: int) -> dict:
-    """Train one (input, seed) to ``max_iters`` (resuming a killed training
-    from its last checkpoint); returns what the result records of it:
-    ``config_sha256`` of the run's config (:func:`config_sha256`), the
+    """Train one (input, seed) to ``max_iters`` from the initial weights
+    ``init`` (:func:`train_config`)."""
+    cfg = run_config(common, work_dir, images, seed, run_dir, 'train')
+    return train_config(cfg, work_dir, run_dir, init, max_iters)
+
+
+def train_config(cfg: Config, work_dir: str, run_dir: str,
+                 init: Optional[str], max_iters: int) -> dict:
+    """Train ``cfg`` to ``max_iters`` in ``run_dir`` (resuming a killed
+    training from its last checkpoint; a fresh one loads ``init``, or
+    nothing when None); returns what the result records of it:
+    ``config_sha256`` of the config (:func:`config_sha256`), the
     checkpoint it resumed from, ``start_sha256`` of the weights before the
     first iteration (None when a finished checkpoint was found), the loop's
     seconds and seconds per iteration, the last checkpoint."""
-    cfg = run_config(common, work_dir, images, seed, run_dir, 'train')
     ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(run_dir) \
         else (None, [])
     done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
@@ -1061,29 +1069,13 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
         options=options, method=name, seed=seed, init_sha256=init[1],
         train=None, tests={})
     if stored.get('train') is None:
-        ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(
-            run_dir) else (None, [])
-        info = dict(iters=max_iters, detector_iters=protocol['max_iters'],
-                    config_sha256=options['config_sha256'], seconds=None,
-                    s_per_iter=None, start_sha256=None)
-        if ckpt is None or _checkpoint_iter(ckpt) < max_iters:
-            print(f'{name} seed {seed}: joint training, {max_iters} '
-                  f'iterations', flush=True)
-            if ckpt is not None:
-                cfg.load_from, cfg.resume = ckpt, True
-            runner = _build_runner(cfg)
-            hook = TrainRecordHook()
-            runner.register_hook(hook)
-            runner.train()
-            seconds = hook.seconds or 0.0
-            info.update(start_sha256=hook.sha256, seconds=round(seconds, 2),
-                        s_per_iter=round(seconds / max(
-                            max_iters - (hook.iter or 0), 1), 4))
-            del runner
-            gc.collect()
-            ckpt, _ = find_resumable_checkpoint(run_dir)
-        info['checkpoint'] = osp.relpath(ckpt, run_dir)
-        stored['train'] = info
+        print(f'{name} seed {seed}: joint training, {max_iters} iterations',
+              flush=True)
+        # a fresh run starts from model.task_init, not from load_from
+        stored['train'] = dict(
+            train_config(copy.deepcopy(cfg), work_dir, run_dir, None,
+                         max_iters),
+            detector_iters=protocol['max_iters'])
         _write_json(stored, path)
     if TEST not in stored['tests']:
         test = copy.deepcopy(cfg)
