@@ -2,7 +2,7 @@
 annotations, low-light, restoration, guided depth SR), their transforms and
 the degradation models of the synthetic ones. The generators of the toy
 data sets are in :mod:`mmfusenas.toy_data`."""
-from .deblur_dataset import (IMAGE_EXTS, LevinDataset,
+from .deblur_dataset import (IMAGE_EXTS, BlurredImageDataset, LevinDataset,
                              SyntheticDeblurDataset, list_images,
                              read_image)
 from .deblur_synthesis import (blur, edgetaper, edgetaper_alpha, load_kernels,
@@ -37,7 +37,8 @@ __all__ = [
     'LowLightDataset', 'detect_lowlight_layout', 'LoadEnhanceImages',
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
     'EXDARK_CLASSES', 'DARKFACE_CLASSES',
-    'SyntheticDeblurDataset', 'LevinDataset', 'RestorationFolderDataset',
+    'SyntheticDeblurDataset', 'LevinDataset', 'BlurredImageDataset',
+    'RestorationFolderDataset',
     'restoration_sample',
     'list_images', 'read_image', 'IMAGE_EXTS', 'blur', 'edgetaper',
     'edgetaper_alpha', 'load_kernels', 'motion_blur_kernel',

@@ -23,7 +23,8 @@ from mmfusenas.registry import DATASETS
 from .deblur_synthesis import (edgetaper, load_kernels, pad_kernel,
                                synthesize_blurry)
 
-__all__ = ['SyntheticDeblurDataset', 'LevinDataset', 'list_images',
+__all__ = ['SyntheticDeblurDataset', 'LevinDataset', 'BlurredImageDataset',
+           'list_images',
            'read_image', 'IMAGE_EXTS']
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -278,24 +279,128 @@ class LevinDataset(Dataset):
         k = np.clip(mat['f'].astype(np.float64), 0, None)
         k = k / k.sum()
         rng = np.random.default_rng([self.seed, idx])
-        base = mat['y'].astype(np.float64) if self.use_stored_blur else \
-            synthesize_blurry(x, k, 0.0, rng, 'same', False, 0)
-        y = base + self.noise_sigma * rng.standard_normal(base.shape)
-        if self.quantize:
-            y = np.floor(np.clip(y, 0, 1) * 255) / 255
-        p = (k.shape[0] // 2, k.shape[1] // 2)
-        crop_pad = (0, 0, 0, 0)
-        if self.pad:
-            y = np.pad(y, ((p[0], p[0]), (p[1], p[1])), mode='edge')
-            y = edgetaper(y, k)
-            crop_pad = (p[0], p[0], p[1], p[1])
-        kk = pad_kernel(k, self.kernel_pad) if self.kernel_pad else k
-        sample = BaseDataElement(
-            gt_img=_chw(x),
-            kernel=torch.from_numpy(kk.astype(np.float32)),
-            noise_sigma=self.noise_sigma,
-            kernel_size=tuple(k.shape),
-            crop_pad=crop_pad,
-            stem=osp.splitext(osp.basename(path))[0])
-        return dict(inputs=_chw(y), data_samples=sample)
+        stored = mat['y'].astype(np.float64) if self.use_stored_blur \
+            else None
+        return _test_item(x, k, self.noise_sigma, rng, self.quantize,
+                          self.pad, self.kernel_pad,
+                          osp.splitext(osp.basename(path))[0], stored)
+
+
+def _test_item(x: np.ndarray,
+               k: np.ndarray,
+               noise_sigma: float,
+               rng: np.random.Generator,
+               quantize: bool,
+               pad: bool,
+               kernel_pad: Optional[int],
+               stem: str,
+               blurred: Optional[np.ndarray] = None) -> dict:
+    """One test pair of the official ``testlevin`` protocol: ``y = x * k``
+    (``'same'``; or the given ``blurred``) plus ``σ·N(0, 1)``, optionally
+    truncated to ``uint8``, edge-padded by ``⌊k/2⌋`` and edge-tapered, with
+    ``crop_pad`` / ``kernel_size`` for the model and the metric."""
+    base = blurred if blurred is not None else \
+        synthesize_blurry(x, k, 0.0, rng, 'same', False, 0)
+    y = base + noise_sigma * rng.standard_normal(base.shape)
+    if quantize:
+        y = np.floor(np.clip(y, 0, 1) * 255) / 255
+    p = (k.shape[0] // 2, k.shape[1] // 2)
+    crop_pad = (0, 0, 0, 0)
+    if pad:
+        y = np.pad(y, ((p[0], p[0]), (p[1], p[1])), mode='edge')
+        y = edgetaper(y, k)
+        crop_pad = (p[0], p[0], p[1], p[1])
+    kk = pad_kernel(k, kernel_pad) if kernel_pad else k
+    sample = BaseDataElement(
+        gt_img=_chw(x),
+        kernel=torch.from_numpy(kk.astype(np.float32)),
+        noise_sigma=noise_sigma,
+        kernel_size=tuple(k.shape),
+        crop_pad=crop_pad,
+        stem=stem)
+    return dict(inputs=_chw(y), data_samples=sample)
+
+
+@DATASETS.register_module()
+class BlurredImageDataset(Dataset):
+    """Sharp images of a folder blurred with a fixed kernel set under the
+    Levin protocol: a test set for non-blind deblurring beyond Levin's four
+    images (e.g. BSD68 blurred with Levin's eight kernels).
+
+    Image ``i`` (sorted) is blurred with kernel ``i mod K`` of ``kernels``
+    and synthesised exactly as :class:`LevinDataset` re-synthesises Levin's
+    pairs (``'same'`` blur, ``σ·N(0, 1)`` noise seeded by ``(seed, i)``,
+    edge padding + edgetaper, ``crop_pad`` / ``kernel_size`` for the model
+    and the metric), so the two test sets differ only in their images.
+
+    Args:
+        img_dir (str): folder of sharp gray images (e.g.
+            ``../shared/data/deblur/BSD68``).
+        kernels: kernel source of :func:`~.deblur_synthesis.load_kernels`
+            (e.g. the eight ``im05_flit*.mat`` files of Levin).
+        noise_sigma (float): σ in ``[0, 1]`` units.
+        seed (int): noise seed. Defaults to 0.
+        crop_size (int, optional): a central ``crop_size`` square of every
+            image (evaluation cost); None keeps whole images. Defaults to
+            None.
+        num_images (int, optional): this many images, evenly spread over
+            the sorted folder; None: all. Defaults to None.
+        quantize (bool): ``uint8`` truncation of ``y``. Defaults to False
+            (as Levin's test).
+        pad (bool): edge padding + edgetaper. Defaults to True.
+        kernel_pad (int, optional): zero-pad kernels to this size. Defaults
+            to None (own size).
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments. Defaults to None (inferred from the path).
+    """
+
+    def __init__(self,
+                 img_dir: str,
+                 kernels: str | Sequence[str] | dict,
+                 noise_sigma: float = 0.01,
+                 seed: int = 0,
+                 crop_size: Optional[int] = None,
+                 num_images: Optional[int] = None,
+                 quantize: bool = False,
+                 pad: bool = True,
+                 kernel_pad: Optional[int] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+        files = list_images(img_dir, backend_args)
+        if num_images is not None:
+            if not 1 <= num_images <= len(files):
+                raise ValueError(f'num_images must lie in [1, {len(files)}] '
+                                 f'(the images of {img_dir}), got '
+                                 f'{num_images}')
+            idx = np.linspace(0, len(files) - 1, num_images).round()
+            files = [files[int(i)] for i in idx]
+        self.files = files
+        self.kernels = load_kernels(kernels, seed, backend_args)
+        self.noise_sigma = float(noise_sigma)
+        self.seed = seed
+        self.crop_size = crop_size
+        self.quantize = quantize
+        self.pad = pad
+        self.kernel_pad = kernel_pad
+        self.metainfo = dict(task='deblur', benchmark=osp.basename(
+            osp.normpath(img_dir)))
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, idx: int) -> dict:
+        path = self.files[idx]
+        x = read_image(path, False, self.backend_args)
+        c = self.crop_size
+        if c is not None:
+            if min(x.shape) < c:
+                raise ValueError(f'{path}: {x.shape} is smaller than '
+                                 f'crop_size {c}')
+            top, left = (x.shape[0] - c) // 2, (x.shape[1] - c) // 2
+            x = x[top:top + c, left:left + c]
+        ki = idx % len(self.kernels)
+        rng = np.random.default_rng([self.seed, idx])
+        return _test_item(x, self.kernels[ki], self.noise_sigma, rng,
+                          self.quantize, self.pad, self.kernel_pad,
+                          osp.splitext(osp.basename(path))[0] + f'_k{ki}')
 

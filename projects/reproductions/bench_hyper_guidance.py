@@ -55,8 +55,8 @@ from torch.utils.data import DataLoader
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from mmfusenas.datasets import (LevinDataset,  # noqa: E402
-                                SyntheticDeblurDataset)
+from mmfusenas.datasets import (BlurredImageDataset,  # noqa: E402
+                                LevinDataset, SyntheticDeblurDataset)
 from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
@@ -70,8 +70,11 @@ from mmfusenas.utils.results_record import (  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
 LEVIN_ROOT = osp.join(SHARED, 'deblur', 'levin09')
+BSD68_ROOT = osp.join(SHARED, 'deblur', 'BSD68')
 #: the generated motion kernels of the training synthesis
 TRAIN_KERNELS = dict(type='motion', num=20, size=(13, 17, 21, 27))
+#: the classical baseline's row name
+WIENER = 'gradient Wiener (tuned)'
 IMG_DIRS = ['lowlight/LOL/eval15/high', 'lowlight/mit/gt',
             'gisr/Middlebury/RGB', 'fusion/TNO/vi']
 
@@ -83,7 +86,8 @@ def restorer_cfg(args, guidance='proxy', dilations='ffd', **kw) -> dict:
             type='UnrolledHQSNet',
             num_stages=args.stages,
             rho=dict(noise_sigma=0.01),
-            proxy=dict(type='NoiseLevelProxy', width=args.width),
+            proxy=dict(type='NoiseLevelProxy', width=args.width,
+                       out_act=args.proxy_act),
             denoiser=dict(type='DilatedDenoiser', dilations=dilations,
                           width=args.width),
             guidance=guidance))
@@ -196,7 +200,9 @@ def evaluate(model, ds, manual=None) -> Dict[str, float]:
             sig.append(float(s.pred_guidance.mean()))
     net.manual_guidance = old
     return dict(PSNR=float(np.mean(psnrs)), SSIM=float(np.mean(ssims)),
-                sigma_hat=float(np.mean(sig)) if sig else None)
+                sigma_hat=float(np.mean(sig)) if sig else None,
+                sigma_hat_std=float(np.std(sig)) if sig else None,
+                sigma_hat_images=sig or None)
 
 
 #: PSNR of the paper's guidance ablation on Levin (grayscale deblurring, the
@@ -290,7 +296,7 @@ def domain_check(models: Dict[str, torch.nn.Module], args,
             row[name] = float(np.mean([
                 crop_psnr(net.test_step(pseudo_collate([it]))[0].pred_img[0],
                           it['data_samples'].gt_img[0]) for it in items]))
-        row['gradient Wiener (tuned)'] = wiener_crop_psnr(
+        row[WIENER] = wiener_crop_psnr(
             items, weights[f'{sigma:g}'])
         out[label] = row
     return out
@@ -313,8 +319,40 @@ def variant_key(name: str) -> str:
 def run_args(args) -> dict:
     """The options a finished variant must share to be reused."""
     keep = ('iters', 'width', 'stages', 'crop', 'batch', 'lr', 'lr_decay_at',
-            'lr_decay', 'train_dirs', 'seed', 'sigmas', 'levin_files')
+            'lr_decay', 'train_dirs', 'seed', 'sigmas', 'levin_files',
+            'proxy_act')
     return {k: getattr(args, k) for k in keep}
+
+
+def levin_kernels() -> list:
+    """Levin's eight kernels (those of image ``im05``; the four images
+    share them)."""
+    return sorted(
+        osp.join(LEVIN_ROOT, f) for f in os.listdir(LEVIN_ROOT)
+        if f.startswith('im05_') and f.endswith('.mat'))
+
+
+def bsd68_opts(args) -> dict:
+    return dict(images=args.bsd68, crop=args.bsd68_crop,
+                sigmas=list(args.sigmas))
+
+
+def bsd68_dataset(args, sigma: float) -> BlurredImageDataset:
+    """``--bsd68`` BSD68 images (central ``--bsd68-crop`` squares), image
+    ``i`` blurred with Levin kernel ``i mod 8`` under the Levin protocol at
+    noise ``sigma`` (percent)."""
+    return BlurredImageDataset(
+        BSD68_ROOT, levin_kernels(), noise_sigma=sigma / 100, seed=0,
+        crop_size=args.bsd68_crop, num_images=args.bsd68)
+
+
+def evaluate_bsd68(model, args) -> dict:
+    """:func:`evaluate` on :func:`bsd68_dataset` at every ``--sigmas``."""
+    t0 = time.time()
+    res = {f'{s:g}': evaluate(model, bsd68_dataset(args, s))
+           for s in args.sigmas}
+    return dict(opts=bsd68_opts(args), results=res,
+                eval_s=round(time.time() - t0, 1))
 
 
 def run_variant(name: str, cfg: dict, args, files) -> dict:
@@ -326,6 +364,12 @@ def run_variant(name: str, cfg: dict, args, files) -> dict:
                                     args.report_only)
     if done:
         print(f'[{name}] reused {path}')
+        if args.bsd68 and done.get('bsd68', {}).get('opts') != bsd68_opts(
+                args):
+            # a stored run tested on BSD68 afterwards (and stored again)
+            done['bsd68'] = evaluate_bsd68(load_variant(name, cfg, args),
+                                           args)
+            atomic_write(json.dumps(done, indent=1), path)
         return done
     if args.report_only:
         return None
@@ -349,35 +393,91 @@ def run_variant(name: str, cfg: dict, args, files) -> dict:
                 params=count_params(net),
                 results=res, mismatch=mismatch,
                 torch=torch.__version__, threads=torch.get_num_threads())
+    if args.bsd68:
+        done['bsd68'] = evaluate_bsd68(model, args)
     if path:
         atomic_write(json.dumps(done, indent=1), path)
         torch.save(net.state_dict(), osp.join(args.out_dir, f'{key}.pth'))
     return done
 
 
+def merge_seeds(per_seed: Dict[int, dict]) -> dict:
+    """One run per variant from its runs over the training seeds: PSNR /
+    SSIM averaged with their spread over seeds (``PSNR_std``), σ̂ pooled over
+    seeds and images. A variant missing for a seed is left out."""
+    seeds = list(per_seed)
+    names = [n for n in per_seed[seeds[0]]
+             if all(n in per_seed[s] for s in seeds)]
+    out = {}
+    for name in names:
+        rs = [per_seed[s][name] for s in seeds]
+        res = merge_cells([r['results'] for r in rs], seeds)
+        mismatch = {}
+        for lv in rs[0].get('mismatch', {}):
+            mismatch[lv] = float(np.mean([r['mismatch'][lv] for r in rs]))
+        out[name] = dict(rs[0], results=res, mismatch=mismatch, seeds=seeds,
+                         train_s=float(np.mean([r['train_s'] for r in rs])))
+        if all('bsd68' in r for r in rs):
+            out[name]['bsd68'] = dict(rs[0]['bsd68'], results=merge_cells(
+                [r['bsd68']['results'] for r in rs], seeds))
+        else:
+            out[name].pop('bsd68', None)
+    return out
+
+
+def merge_cells(tables: list, seeds: list) -> dict:
+    """``{σ: cell}`` of several seeds -> mean / std / per-seed PSNR and
+    SSIM, σ̂ pooled over seeds and images."""
+    res = {}
+    for sk in tables[0]:
+        cells = [t[sk] for t in tables]
+        row = {m: float(np.mean([c[m] for c in cells]))
+               for m in ('PSNR', 'SSIM')}
+        row.update({f'{m}_std': float(np.std([c[m] for c in cells]))
+                    for m in ('PSNR', 'SSIM')})
+        row['per_seed'] = {str(s): {m: c[m] for m in ('PSNR', 'SSIM')}
+                           for s, c in zip(seeds, cells)}
+        pooled = [v for c in cells for v in (c.get('sigma_hat_images')
+                                             or [])]
+        row['sigma_hat'] = float(np.mean(pooled)) if pooled else None
+        row['sigma_hat_std'] = float(np.std(pooled)) if pooled else None
+        row['sigma_hat_images'] = pooled or None
+        res[sk] = row
+    return res
+
+
 def results_record(out: dict, args, argv) -> dict:
     """The ``docs/results`` record (see ``tools/misc/results_to_docs.py``):
-    one table per σ, the measured rows ranked by PSNR / SSIM, the paper's
-    PSNR beside them (not ranked)."""
+    one table per test set and σ, the measured rows ranked by PSNR / SSIM
+    (mean over the training seeds, their spread beside), the paper's Levin
+    PSNR beside them (not ranked); the proxies' σ̂ and the goal."""
     tables = {}
-    for sigma in args.sigmas:
-        sk = f'{sigma:g}'
-        rows = {}
-        for name, r in out['results'].items():
-            rows[name] = dict(PSNR=round(r[sk]['PSNR'], 2),
-                              SSIM=round(r[sk]['SSIM'], 4), images=len(
-                                  out['levin_files']))
-            if name in out.get('params', {}):
-                rows[name]['params'] = out['params'][name]
-        for m in ('PSNR', 'SSIM'):
-            order = sorted(rows, key=lambda n: -rows[n][m])
-            for n in rows:
-                rows[n].setdefault('rank', {})[m] = order.index(n) + 1
-        for name, paper in PAPER_PSNR.items():
-            if sk in paper:
-                rows[f'paper: {name} (official plot script)'] = dict(
-                    PSNR=paper[sk])
-        tables[f'Levin, σ = {sk} %'] = rows
+    tests = [('Levin', out['results'], len(out['levin_files']))]
+    if out.get('bsd68'):
+        tests.append((f'BSD68 + Levin kernels (central {args.bsd68_crop}²)',
+                      out['bsd68'], args.bsd68))
+    for test, table, n in tests:
+        for sigma in args.sigmas:
+            sk = f'{sigma:g}'
+            rows = {}
+            for name, r in table.items():
+                cell = r[sk]
+                rows[name] = dict(PSNR=round(cell['PSNR'], 2),
+                                  SSIM=round(cell['SSIM'], 4), images=n)
+                if 'PSNR_std' in cell:
+                    rows[name]['PSNR_std'] = round(cell['PSNR_std'], 2)
+                if name in out.get('params', {}):
+                    rows[name]['params'] = out['params'][name]
+            for m in ('PSNR', 'SSIM'):
+                order = sorted(rows, key=lambda n: -rows[n][m])
+                for n in rows:
+                    rows[n].setdefault('rank', {})[m] = order.index(n) + 1
+            if test == 'Levin':
+                for name, paper in PAPER_PSNR.items():
+                    if sk in paper:
+                        rows[f'paper: {name} (official plot script)'] = \
+                            dict(PSNR=paper[sk])
+            tables[f'{test}, σ = {sk} %'] = rows
     extra = {}
     check = out.get('domain_check')
     if check:
@@ -392,15 +492,116 @@ def results_record(out: dict, args, argv) -> dict:
                                                ['PSNR'], 2), 'images': 16})
             for name in next(iter(check.values()))}
         extra['table_metrics'] = {title: cols}
+    if out.get('sigma_hat'):
+        title = 'Stage-1 proxy: mean σ̂ (%) at each true σ, r(σ̂, σ)'
+        cols = [f'σ = {s:g} %' for s in args.sigmas] + ['r(σ̂, σ)']
+        tables[title] = {
+            f'{name}, {test}': dict(
+                {f'σ = {s:g} %': round(100 * st[f'{s:g}']['mean'], 2)
+                 for s in args.sigmas},
+                **{'r(σ̂, σ)': None if st['pearson_r'] is None else
+                   round(st['pearson_r'], 3)})
+            for name, per in out['sigma_hat'].items()
+            for test, st in per.items()}
+        extra.setdefault('table_metrics', {})[title] = cols
+    seeds = args.seeds or [args.seed]
     return dict(**extra,
         command='python projects/reproductions/bench_hyper_guidance.py ' +
-        shlex.join(argv), result=tables, metrics=['PSNR', 'SSIM'],
-        count='images',
+        shlex.join(argv), result=tables,
+        metrics=['PSNR', 'PSNR_std', 'SSIM'] if len(seeds) > 1 else
+        ['PSNR', 'SSIM'], decimals=3 if len(seeds) > 1 else 4,
+        count='images', goal=out['goal'],
         note=(f'Trained {args.iters} iterations each (batch {args.batch}, '
-              f'{args.crop}² gray crops, width {args.width}, Adam '
-              f'{args.lr:g}), one training seed; the paper\'s rows are its '
-              'PSNR only (SSIM not reported per variant).'),
+              f'{args.crop}² gray crops of {", ".join(args.train_dirs)}, '
+              f'width {args.width}, Adam {args.lr:g}, proxies\' last '
+              f'activation {args.proxy_act}), training seeds '
+              f'{", ".join(map(str, seeds))}: PSNR / SSIM are means over '
+              'them, PSNR_std their spread; the paper\'s rows are its PSNR '
+              'only (SSIM not reported per variant).'),
         train_s=out['train_s'])
+
+
+#: the goal's minimum Pearson r between the bilevel proxy's σ̂ and the true σ
+ALIVE_R = 0.5
+
+
+def fmt_cell(cell: dict, metric: str, digits: int) -> str:
+    """``mean`` or ``mean ± std`` (over training seeds) of a result cell."""
+    v = f'{cell[metric]:.{digits}f}'
+    std = cell.get(f'{metric}_std')
+    return v if std is None else f'{v} ± {std:.{digits}f}'
+
+
+def sigma_stats(runs: dict, sigmas) -> Dict[str, dict]:
+    """Per proxy variant and test set: σ̂'s mean and std over images (and
+    seeds) at each σ, and the Pearson r of the per-image σ̂ with the true σ
+    over all of them (None when σ̂ is constant: a dead proxy)."""
+    out = {}
+    for name, run in runs.items():
+        tests = {'Levin': run['results']}
+        if 'bsd68' in run:
+            tests['BSD68'] = run['bsd68']['results']
+        per = {}
+        for test, res in tests.items():
+            if res[f'{sigmas[0]:g}'].get('sigma_hat_images') is None:
+                continue
+            xs, ys, st = [], [], {}
+            for s in sigmas:
+                v = np.asarray(res[f'{s:g}']['sigma_hat_images'])
+                st[f'{s:g}'] = dict(mean=float(v.mean()), std=float(v.std()))
+                xs += [s / 100] * len(v)
+                ys += list(v)
+            st['pearson_r'] = pearson(xs, ys)
+            per[test] = st
+        if per:
+            out[name] = per
+    return out
+
+
+def pearson(xs, ys):
+    """Pearson's r, None when either side is constant."""
+    x, y = np.asarray(xs, float), np.asarray(ys, float)
+    if x.std() == 0 or y.std() == 0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def guidance_goal(levin: dict, bsd: dict, sig: dict, sigmas) -> dict:
+    """The issue's criterion: learned guidance (the bilevel proxy) > manual
+    guidance > no guidance in mean PSNR at every σ on Levin and on BSD68,
+    with the bilevel proxy alive (Pearson r(σ̂, σ) >= ``ALIVE_R`` on each
+    test set)."""
+    names = ('proxy (bilevel)', 'manual guidance', 'no guidance')
+    tests = {'Levin': levin, 'BSD68': bsd}
+    values, ok = {}, True
+    for test, table in tests.items():
+        if not all(n in table for n in names):
+            ok = False
+            values[test] = 'missing'
+            continue
+        for s in sigmas:
+            sk = f'{s:g}'
+            psnr = {n: round(table[n][sk]['PSNR'], 3) for n in names}
+            order = psnr[names[0]] > psnr[names[1]] > psnr[names[2]]
+            values[f'{test} σ={sk}%'] = dict(psnr, ordered=order)
+            ok &= order
+        r = sig.get(names[0], {}).get(test, {}).get('pearson_r')
+        values[f'{test} r(σ̂, σ) bilevel'] = r
+        ok &= r is not None and r >= ALIVE_R
+    return dict(criterion=(
+        'learned guidance (bilevel proxy) > manual guidance > no guidance '
+        'in mean PSNR over the training seeds at every σ on Levin and on '
+        'BSD68 (Levin kernels), with the bilevel proxy alive: Pearson r '
+        f'of its per-image σ̂ with the true σ >= {ALIVE_R} on each test set'),
+        values=values, reached=bool(ok))
+
+
+def strip_images(out):
+    """``out`` without the per-image σ̂ lists (kept in the stored runs)."""
+    if isinstance(out, dict):
+        return {k: strip_images(v) for k, v in out.items()
+                if k != 'sigma_hat_images'}
+    return out
 
 
 def main(argv=None) -> dict:
@@ -447,13 +648,28 @@ def main(argv=None) -> dict:
                    help='train nothing; report the variants in --out-dir')
     p.add_argument('--results-json', default=None,
                    help='also write the docs/results record here')
+    p.add_argument('--bsd68', type=int, default=0,
+                   help='also test on this many BSD68 images (evenly spread; '
+                   '68: all) blurred with Levin\'s 8 kernels under the Levin '
+                   'protocol at every --sigmas (0: Levin only)')
+    p.add_argument('--bsd68-crop', type=int, default=192,
+                   help='central square of each BSD68 image tested')
+    p.add_argument('--proxy-act', choices=('relu', 'softplus'),
+                   default='relu',
+                   help="the proxies' last activation: relu (official) or "
+                   'softplus (a proxy that cannot die, see NoiseLevelProxy)')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seeds', type=int, nargs='+', default=None,
+                   help='training seeds (each stored in <out-dir>/seed_<s>); '
+                   'the tables report the mean over them and their spread')
     args = p.parse_args(argv)
     if args.report_only and not args.out_dir:
         p.error('--report-only needs --out-dir')
     if args.domain_check and not (args.wiener and args.out_dir):
         p.error('--domain-check needs --wiener and --out-dir')
+    if args.domain_check and args.seeds:
+        p.error('--domain-check reads one seed\'s models: use --seed')
     missing = [d for d in args.train_dirs
                if not osp.isdir(osp.join(SHARED, d))]
     if missing:
@@ -471,49 +687,76 @@ def main(argv=None) -> dict:
     files = [all_files[int(i)] for i in idx]
     print(f'Levin pairs ({len(files)}): {files}')
 
-    runs = {}
-    for name, cfg in variants(args).items():
-        done = run_variant(name, cfg, args, files)
-        if done is None:
-            print(f'[{name}] not run yet: left out of the report')
-        else:
-            runs[name] = done
+    seeds = args.seeds or [args.seed]
+    base_out = args.out_dir
+    per_seed = {}
+    for seed in seeds:
+        args.seed = seed
+        if args.seeds and base_out:
+            args.out_dir = osp.join(base_out, f'seed_{seed}')
+            os.makedirs(args.out_dir, exist_ok=True)
+        per_seed[seed] = {}
+        for name, cfg in variants(args).items():
+            done = run_variant(name, cfg, args, files)
+            if done is None:
+                print(f'[{name}] seed {seed} not run yet: left out of the '
+                      'report')
+            else:
+                per_seed[seed][name] = done
+    args.seed, args.out_dir = seeds[0], base_out
+    runs = merge_seeds(per_seed)
     results = {n: r['results'] for n, r in runs.items()}
     train_s = {n: r['train_s'] for n, r in runs.items()}
     params = {n: r['params'] for n, r in runs.items()}
+    bsd = {n: r['bsd68']['results'] for n, r in runs.items()
+           if 'bsd68' in r}
     if args.wiener:
         weights = {}
         for sigma in args.sigmas:
+            sk = f'{sigma:g}'
             w = tune_wiener(args, sigma / 100)
-            weights[f'{sigma:g}'] = w
+            weights[sk] = w
             ds = LevinDataset(LEVIN_ROOT, noise_sigma=sigma / 100, seed=0,
                               files=files)
-            results.setdefault('gradient Wiener (tuned)', {})[
-                f'{sigma:g}'] = evaluate_wiener(ds, w)
+            results.setdefault(WIENER, {})[sk] = evaluate_wiener(ds, w)
+            if args.bsd68:
+                bsd.setdefault(WIENER, {})[sk] = evaluate_wiener(
+                    bsd68_dataset(args, sigma), w)
         print('gradient-Wiener weights (tuned on training crops): ' +
               ', '.join(f'σ={k}%: {v:.3g}' for k, v in weights.items()))
-        train_s['gradient Wiener (tuned)'] = 0.0
-        params['gradient Wiener (tuned)'] = 0
+        train_s[WIENER] = 0.0
+        params[WIENER] = 0
 
-    rows = [['model', 'params', 'train s'] +
-            [f'σ={s:g}% PSNR / SSIM' for s in args.sigmas]]
-    for name in results:
-        rows.append([name, f'{params[name]:,}', f'{train_s[name]:.0f}'] + [
-            f"{results[name][f'{s:g}']['PSNR']:.2f} / "
-            f"{results[name][f'{s:g}']['SSIM']:.4f}" for s in args.sigmas])
-    for name, paper in PAPER_PSNR.items():
-        rows.append([f'paper: {name}', '', ''] + [
-            f"{paper[f'{s:g}']:.2f}" if f'{s:g}' in paper else ''
-            for s in args.sigmas])
-    print(AsciiTable(rows, title=f'Levin (shift-max), {len(files)} '
-                     'images').table)
-    rows = [['model'] + [f'σ={s:g}%' for s in args.sigmas]]
-    for name in runs:
-        if results[name][f'{args.sigmas[0]:g}'].get('sigma_hat') is not None:
-            rows.append([name] + [
-                f"{100 * results[name][f'{s:g}']['sigma_hat']:.2f}%"
-                for s in args.sigmas])
-    print(AsciiTable(rows, title='stage-1 proxy: mean σ̂').table)
+    tests = {f'Levin (shift-max), {len(files)} images': results}
+    if bsd:
+        tests[f'BSD68 + Levin kernels (shift-max), {args.bsd68} images, '
+              f'central {args.bsd68_crop}²'] = bsd
+    for title, table in tests.items():
+        rows = [['model', 'params', 'train s'] +
+                [f'σ={s:g}% PSNR / SSIM' for s in args.sigmas]]
+        for name in table:
+            rows.append([name, f'{params[name]:,}', f'{train_s[name]:.0f}'] +
+                        [f"{fmt_cell(table[name][f'{s:g}'], 'PSNR', 2)} / "
+                         f"{fmt_cell(table[name][f'{s:g}'], 'SSIM', 4)}"
+                         for s in args.sigmas])
+        if title.startswith('Levin'):
+            for name, paper in PAPER_PSNR.items():
+                rows.append([f'paper: {name}', '', ''] + [
+                    f"{paper[f'{s:g}']:.2f}" if f'{s:g}' in paper else ''
+                    for s in args.sigmas])
+        print(AsciiTable(rows, title=title).table)
+    sig = sigma_stats(runs, args.sigmas)
+    rows = [['model', 'test set'] + [f'σ={s:g}%' for s in args.sigmas] +
+            ['r(σ̂, σ)']]
+    for name, per_test in sig.items():
+        for test, st in per_test.items():
+            rows.append([name, test] + [
+                f"{100 * st[f'{s:g}']['mean']:.2f} ± "
+                f"{100 * st[f'{s:g}']['std']:.2f}%" for s in args.sigmas] +
+                [f"{st['pearson_r']:.3f}" if st['pearson_r'] is not None
+                 else 'constant'])
+    print(AsciiTable(rows, title='stage-1 proxy σ̂ (mean ± std over images '
+                     'and seeds)').table)
 
     mismatch = runs.get('manual guidance', {}).get('mismatch', {})
     proxy = {n: results[n]['3']['PSNR'] for n in runs
@@ -527,7 +770,12 @@ def main(argv=None) -> dict:
         print(AsciiTable(rows, title='mismatch, true σ = 3 % (PSNR)').table)
     out = dict(args=vars(args), levin_files=files, train_s=train_s,
                params=params, results=results, mismatch_manual=mismatch,
-               mismatch_proxy=proxy)
+               mismatch_proxy=proxy, sigma_hat=sig)
+    if bsd:
+        out['bsd68'] = bsd
+    out['goal'] = guidance_goal(results, bsd, sig, args.sigmas)
+    print(f"goal: {out['goal']['criterion']} -> reached: "
+          f"{out['goal']['reached']}")
     if args.wiener:
         out['wiener_weights'] = weights
     if args.domain_check:
@@ -549,7 +797,7 @@ def main(argv=None) -> dict:
         write_results_record(args.results_json, rec.pop('command'), ROOT,
                              rec.pop('result'), threads=args.threads,
                              RESULT=out, **rec)
-    print('RESULT ' + json.dumps(out))
+    print('RESULT ' + json.dumps(strip_images(out)))
     return out
 
 

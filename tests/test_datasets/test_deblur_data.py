@@ -7,7 +7,8 @@ import pytest
 import torch
 from scipy.signal import fftconvolve
 
-from mmfusenas.datasets import (LevinDataset, SyntheticDeblurDataset, blur,
+from mmfusenas.datasets import (BlurredImageDataset, LevinDataset,
+                                SyntheticDeblurDataset, blur,
                                 edgetaper, edgetaper_alpha, load_kernels,
                                 motion_blur_kernel, pad_for_kernel,
                                 pad_kernel, quantize_uint8)
@@ -142,3 +143,66 @@ def test_synthetic_dataset_noise_level_and_reproducibility(shared_data):
     assert train[0]['data_samples'].kernel.shape == (37, 37)
     with pytest.raises(ValueError, match='smaller than crop_size'):
         SyntheticDeblurDataset(img_dir, crop_size=1000)[0]
+
+
+def _write_gray(path, img):
+    import cv2
+    cv2.imwrite(str(path), np.round(img * 255).astype(np.uint8))
+
+
+def test_blurred_image_dataset_follows_the_levin_protocol(tmp_path):
+    """Image i (sorted) is blurred with kernel i mod K exactly as Levin's
+    pairs are re-synthesised ('same' blur + seeded noise, edge padding +
+    edgetaper); a central crop; evenly spread image subsets; clear errors."""
+    rng = np.random.default_rng(0)
+    imgs = {}
+    for i in range(5):
+        img = np.round(rng.random((40, 50)) * 255) / 255
+        _write_gray(tmp_path / f'im{i}.png', img)
+        imgs[i] = img
+    k0 = np.zeros((3, 3))
+    k0[1, :] = 1  # horizontal box
+    k1 = np.zeros((5, 5))
+    k1[:, 2] = 1  # vertical box
+    np.save(tmp_path / 'k0.npy', k0)
+    np.save(tmp_path / 'k1.npy', k1)
+    kernels = [str(tmp_path / 'k0.npy'), str(tmp_path / 'k1.npy')]
+    img_dir = tmp_path
+    ds = BlurredImageDataset(str(img_dir), kernels, noise_sigma=0.0,
+                             pad=False)
+    assert len(ds) == 5
+    for i in (0, 3):  # kernel i mod 2
+        k = (k0, k1)[i % 2] / (k0, k1)[i % 2].sum()
+        item = ds[i]
+        want = fftconvolve(imgs[i], k, 'same')
+        np.testing.assert_allclose(item['inputs'][0].numpy(), want,
+                                   atol=1e-6)
+        s = item['data_samples']
+        assert s.kernel_size == k.shape and s.stem == f'im{i}_k{i % 2}'
+        np.testing.assert_allclose(s.gt_img[0].numpy(), imgs[i], atol=1e-6)
+    # noise: seeded by (seed, index), of the requested level
+    noisy = BlurredImageDataset(str(img_dir), kernels, noise_sigma=0.05,
+                                seed=3, pad=False)
+    resid = noisy[1]['inputs'][0].numpy() - ds[1]['inputs'][0].numpy()
+    assert resid.std() == pytest.approx(0.05, rel=0.15)
+    assert torch.equal(noisy[1]['inputs'], BlurredImageDataset(
+        str(img_dir), kernels, noise_sigma=0.05, seed=3, pad=False)[1][
+            'inputs'])
+    # padding as Levin: ⌊k/2⌋ on every side, cropped off by crop_pad
+    padded = BlurredImageDataset(str(img_dir), kernels, noise_sigma=0.0)[1]
+    assert padded['inputs'].shape == (1, 40 + 4, 50 + 4)
+    assert padded['data_samples'].crop_pad == (2, 2, 2, 2)
+    # a central crop, an evenly spread subset
+    crop = BlurredImageDataset(str(img_dir), kernels, noise_sigma=0.0,
+                               pad=False, crop_size=20)[2]
+    np.testing.assert_allclose(crop['data_samples'].gt_img[0].numpy(),
+                               imgs[2][10:30, 15:35], atol=1e-6)
+    sub = BlurredImageDataset(str(img_dir), kernels, num_images=3)
+    assert [osp.basename(f) for f in sub.files] == ['im0.png', 'im2.png',
+                                                    'im4.png']
+    with pytest.raises(ValueError, match=r'num_images must lie in \[1, 5\]'):
+        BlurredImageDataset(str(img_dir), kernels, num_images=6)
+    with pytest.raises(ValueError, match='smaller than crop_size 64'):
+        BlurredImageDataset(str(img_dir), kernels, crop_size=64)[0]
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        BlurredImageDataset(str(tmp_path / 'nope'), kernels)

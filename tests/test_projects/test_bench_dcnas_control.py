@@ -307,3 +307,72 @@ def test_real_networks_sizes(bench, tmp_path):
     assert 'no guidance' in nets['hand_depth'][0]
     assert set(bench.baseline_arch(n_s, 8, 'skip_rgb')[0][f'fusion.{i}']
                for i in range(4)) == {'skip_rgb'}
+
+
+def _real_run(name, mid, lu, train_s=1.0):
+    return dict(name=name, params=10, train_s=train_s,
+                Middlebury=dict(RMSE=mid, bicubic_RMSE=2.0),
+                Lu=dict(RMSE=lu, bicubic_RMSE=2.1))
+
+
+def test_real_seeds_merge_and_goal_by_hand(bench):
+    """Rows average over the seeds they ran (spread and seeds beside); the
+    goal needs >= 2 seeds of searched, hand and hand_depth and the searched
+    network at or below both hand-designed ones on every table."""
+    per_seed = {
+        0: {('searched', 4): _real_run('S', 1.0, 2.0, 4.0),
+            ('hand', 4): _real_run('H', 1.2, 2.2),
+            ('hand_depth', 4): _real_run('D', 1.1, 2.5),
+            ('official', 4): _real_run('O', 0.9, 1.9)},
+        1: {('searched', 4): _real_run('S', 1.4, 2.0, 6.0),
+            ('hand', 4): _real_run('H', 1.2, 2.4),
+            ('hand_depth', 4): _real_run('D', 1.3, 2.5)},
+    }
+    runs = bench.merge_real_seeds(per_seed)
+    s = runs[('searched', 4)]
+    assert s['seeds'] == [0, 1] and s['train_s'] == 5.0
+    assert s['Middlebury']['RMSE'] == pytest.approx(1.2)
+    assert s['Middlebury']['RMSE_std'] == pytest.approx(0.2)
+    assert s['Middlebury']['per_seed'] == {'0': 1.0, '1': 1.4}
+    assert runs[('official', 4)]['seeds'] == [0]
+    tables = bench.real_record(runs, argparse.Namespace(scales=[4]),
+                               {'Middlebury': 30, 'Lu': 6})
+    mid = tables['Middlebury x4 (8-bit levels)']
+    assert mid['S']['RMSE_std'] == 0.2 and mid['S']['seeds'] == 2
+    assert 'seeds' not in mid['O']  # one seed: no spread column
+    goal = bench.real_goal(runs, [4])
+    # Middlebury: a tie with both (1.2) counts (<=)
+    assert goal['values']['Middlebury x4'] == dict(
+        searched=1.2, hand=1.2, hand_depth=1.2, searched_best=True)
+    assert goal['values']['Lu x4'] == dict(
+        searched=2.0, hand=2.3, hand_depth=2.5, searched_best=True)
+    assert goal['reached'] is True
+    # worse than hand_depth on one table: not reached
+    per_seed[1][('hand_depth', 4)] = _real_run('D', 0.5, 2.5)
+    goal = bench.real_goal(bench.merge_real_seeds(per_seed), [4])
+    assert goal['values']['Middlebury x4']['searched_best'] is False
+    assert goal['reached'] is False
+    # one seed only: not decided
+    goal = bench.real_goal(bench.merge_real_seeds({0: per_seed[0]}), [4])
+    assert goal['values']['Lu x4']['searched'] is None
+    assert goal['reached'] is False
+
+
+def test_rgbdd_search_split_is_a_day_split():
+    """The real-data search's halves: 32 + 8 of the 40 RGB-D-D pairs,
+    disjoint, the 8 scored pairs from a capture day the 32 do not share."""
+    split = osp.join(REPO, 'configs', '_base_', 'datasets', 'splits',
+                     'rgbdd40')
+
+    def ids(name):
+        with open(osp.join(split, name)) as f:
+            return [ln.strip() for ln in f if ln.strip()]
+
+    train, val = ids('search_train.txt'), ids('search_val.txt')
+    assert len(train) == 32 and len(val) == 8
+    assert not set(train) & set(val)
+    assert {i[:8] for i in train}.isdisjoint({i[:8] for i in val})
+    if osp.isdir(osp.join(GISR, 'RGBDD_subset40')):
+        stems = {f.split('_')[0] for f in os.listdir(
+            osp.join(GISR, 'RGBDD_subset40', 'Depth'))}
+        assert stems == set(train) | set(val)

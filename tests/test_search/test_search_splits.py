@@ -27,6 +27,8 @@ EVALUATED_BY = {
     # RoadScene-50 (the search-vs-random control on real data)
     'tim/search_fusion_ivif_roadscene221_cpu.py':
     ['tim/retrain_fusion_ivif_roadscene221_cpu.py'],
+    'tim/search_fusion_ivif_roadscene221_separation_cpu.py':
+    ['tim/retrain_fusion_ivif_roadscene221_content_ssim_cpu.py'],
     # the headlines hold a searched neck: they evaluate a search's genotype
     'tim/search_retinanet_ivif.py':
     ['tim/retrain_retinanet_ivif.py', 'tim/retinanet_ivif.py'],
@@ -88,7 +90,7 @@ EVALUATED_BY = {
 ONE_SHOT_EVALUATED_BY = {
     f'dcnas/search_{v}.py': [f'dcnas/retrain_{v}.py']
     for v in ('toy_x4', 'nyu_x4', 'nyu_x8', 'nyu_x16', 'tiny_nyu_x4',
-              'tiny_nyu_x8', 'tiny_nyu_x16')
+              'tiny_nyu_x8', 'tiny_nyu_x16', 'rgbdd_x4')
 }
 
 

@@ -338,3 +338,92 @@ def test_real_space_keeps_the_configs_weight_steps_per_arch_step(bench):
                                quick=True).model.arch_update_interval == 1
     assert bench.search_config(toy, 'implicit',
                                quick=True).model.arch_update_interval == 5
+
+
+# ------------------------------------------- searching until α separates
+SEP = 'tim_fusion_roadscene221_separation'
+
+
+def test_separation_space_is_the_real_space_run_until_alpha_separates(
+        bench):
+    """The real space's search (data halves, T = 5, α optimiser) with the
+    content_ssim losses at both levels, an ArchSeparationHook (top-1 >= 1.5
+    x top-2 on every key, measured every epoch, stopping the search) and a
+    30-epoch cap; retrained as the real space with the same losses."""
+    spec, real = bench.SPACES[SEP], bench.SPACES[REAL]
+    assert spec['real_data'] == real['real_data']
+    content_ssim = Config.fromfile(osp.join(
+        REPO, 'configs', '_base_', 'losses', 'content_ssim.py')).losses
+    cfg = bench.search_config(spec, 'ias_paper', quick=False)
+    base = bench.search_config(real, 'ias_paper', quick=False)
+    assert cfg.train_cfg.max_epochs == 30
+    hooks = {h['type']: h for h in cfg.custom_hooks}
+    assert hooks['ArchSeparationHook'] == dict(
+        type='ArchSeparationHook', ratio=1.5, interval=1, by_epoch=True,
+        stop=True)
+    assert [h['type'] for h in base.custom_hooks] == [
+        t for t in hooks if t != 'ArchSeparationHook']
+    assert cfg.model.architecture.losses == content_ssim
+    assert cfg.model.architecture.losses != base.model.architecture.losses
+    cfg.model.architecture.losses = base.model.architecture.losses
+    for key in ('model', 'train_dataloader', 'optim_wrapper'):
+        assert cfg[key] == base[key], key
+    assert cfg.train_cfg.arch_dataloader == base.train_cfg.arch_dataloader
+    retrain = Config.fromfile(osp.join(REPO, spec['retrain']))
+    retrain_base = Config.fromfile(osp.join(REPO, real['retrain']))
+    assert retrain.model.losses == content_ssim
+    for key in ('train_cfg', 'train_dataloader', 'val_dataloader',
+                'optim_wrapper', 'param_scheduler'):
+        assert retrain[key] == retrain_base[key], key
+
+
+def test_separation_curve_read_from_the_genotype(bench, tmp_path):
+    """The curve run_search stores in the searched genotype's meta is read
+    back; a genotype without one (or no file) gives None."""
+    from mmfusenas.models.mutables import Genotype
+    curve = [dict(step=1, min_ratio=1.1, max_entropy=0.99,
+                  mean_entropy=0.98, separated=False),
+             dict(step=2, min_ratio=1.6, max_entropy=0.7, mean_entropy=0.6,
+                  separated=True)]
+    g = Genotype(choices={'a': 'conv'}, network={'type': 'Net'},
+                 meta={'arch_separation': curve})
+    g.dump(str(tmp_path / 'g.yaml'))
+    assert bench.separation_curve(str(tmp_path / 'g.yaml')) == curve
+    Genotype(choices={'a': 'conv'}, network={'type': 'Net'}).dump(
+        str(tmp_path / 'h.yaml'))
+    assert bench.separation_curve(str(tmp_path / 'h.yaml')) is None
+    assert bench.separation_curve(str(tmp_path / 'none.yaml')) is None
+
+
+def test_control_goal_by_hand(bench):
+    """Reached only when every search seed's genotype (>= 2) ranks above
+    the median of its size-matched random genotypes over >= 2 retrain
+    seeds; the separation step of each search beside."""
+    curve = [dict(step=3, min_ratio=1.2, separated=False),
+             dict(step=4, min_ratio=1.7, separated=True)]
+    res = {SEP: dict(default_strategy='ias_paper', ias_paper=dict(
+        matched_rank_pct=[75.0, 62.5], searched_rank_pct=[10.0, 20.0],
+        arch_separation=[curve, curve[:1]])),
+        'settings': dict(retrain_seeds=2)}
+    goal = bench.control_goal(res, [SEP])
+    assert goal['reached'] is True
+    v = goal['values'][SEP]
+    assert v['rank_pct'] == [75.0, 62.5] and v['size_matched'] is True
+    assert v['separated_at'] == [4, None]
+    assert v['final_min_ratio'] == [1.7, 1.2]
+    # the median itself is not above it
+    res[SEP]['ias_paper']['matched_rank_pct'] = [75.0, 50.0]
+    assert bench.control_goal(res, [SEP])['reached'] is False
+    # one retrain seed: not decided
+    res[SEP]['ias_paper']['matched_rank_pct'] = [75.0, 62.5]
+    res['settings']['retrain_seeds'] = 1
+    assert bench.control_goal(res, [SEP])['reached'] is False
+    # one search seed: not decided
+    res['settings']['retrain_seeds'] = 2
+    res[SEP]['ias_paper']['matched_rank_pct'] = [75.0]
+    assert bench.control_goal(res, [SEP])['reached'] is False
+    # without size matching: ranked among all uniform draws
+    res[SEP]['ias_paper'] = dict(searched_rank_pct=[60.0, 70.0])
+    goal = bench.control_goal(res, [SEP])
+    assert goal['reached'] is True
+    assert goal['values'][SEP]['size_matched'] is False
