@@ -276,12 +276,9 @@ def domain_check(models: Dict[str, torch.nn.Module], args,
     only: nothing is tuned on it.
     """
     sigma = args.sigmas[0]
-    levin_kernels = sorted(
-        osp.join(LEVIN_ROOT, f) for f in os.listdir(LEVIN_ROOT)
-        if f.startswith('im05_') and f.endswith('.mat'))
     sources = {
         'training crops, generated kernels': TRAIN_KERNELS,
-        'training crops, Levin kernels': levin_kernels,
+        'training crops, Levin kernels': levin_kernels(),
     }
     out = {}
     for label, kernels in sources.items():
