@@ -116,6 +116,8 @@ from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from mmfusenas.utils.process_units import (  # noqa: E402
     AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
+from mmfusenas.utils.seed_runs import (  # noqa: E402
+    collect_seed_runs, seed_stats)
 
 TESTS = ('toy', 'Middlebury', 'Lu')
 
@@ -1400,11 +1402,9 @@ def merge_real_seeds(per_seed: dict) -> dict:
         out = dict(first, seeds=list(rs),
                    train_s=float(np.mean([r['train_s'] for r in rs.values()])))
         for test in ('Middlebury', 'Lu'):
-            vals = [r[test]['RMSE'] for r in rs.values()]
-            out[test] = dict(first[test], RMSE=float(np.mean(vals)),
-                             RMSE_std=float(np.std(vals)),
-                             per_seed={str(s): r[test]['RMSE']
-                                       for s, r in rs.items()})
+            st = seed_stats({s: r[test]['RMSE'] for s, r in rs.items()})
+            out[test] = dict(first[test], RMSE=st['mean'],
+                             RMSE_std=st['std'], per_seed=st['per_seed'])
         merged[k] = out
     return merged
 
@@ -1500,23 +1500,13 @@ def main_real(argv=None):
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
     seeds = args.seeds or [args.seed]
-    base_out = args.out_dir
-    per_seed = {}
-    for seed in seeds:
-        args.seed = seed
-        if args.seeds:
-            args.out_dir = osp.join(base_out, f'seed_{seed}')
-            os.makedirs(args.out_dir, exist_ok=True)
-        per_seed[seed] = {}
-        for scale in args.scales:
-            for key in args.models:
-                done = real_run(key, scale, args)
-                if done is None:
-                    print(f'[{key} x{scale}] seed {seed} not run yet: left '
-                          'out')
-                else:
-                    per_seed[seed][(key, scale)] = done
-    args.seed, args.out_dir = seeds[0], base_out
+    per_seed = collect_seed_runs(
+        seeds, [(key, scale) for scale in args.scales for key in args.models],
+        lambda ks, seed, out: real_run(*ks, argparse.Namespace(
+            **dict(vars(args), seed=seed, out_dir=out))),
+        args.out_dir, per_seed_dirs=bool(args.seeds),
+        label=lambda ks: f'{ks[0]} x{ks[1]}')
+    args.seed = seeds[0]
     runs = merge_real_seeds(per_seed)
     tests = real_datasets(args.shared_data, args.scales[0], args.patch)[1]
     tables = real_record(runs, args,

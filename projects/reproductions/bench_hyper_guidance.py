@@ -67,6 +67,8 @@ from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
                                     read_stored_run)
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
+from mmfusenas.utils.seed_runs import (  # noqa: E402
+    collect_seed_runs, seed_stats)
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
 LEVIN_ROOT = osp.join(SHARED, 'deblur', 'levin09')
@@ -428,10 +430,10 @@ def merge_cells(tables: list, seeds: list) -> dict:
     res = {}
     for sk in tables[0]:
         cells = [t[sk] for t in tables]
-        row = {m: float(np.mean([c[m] for c in cells]))
-               for m in ('PSNR', 'SSIM')}
-        row.update({f'{m}_std': float(np.std([c[m] for c in cells]))
-                    for m in ('PSNR', 'SSIM')})
+        row = {}
+        for m in ('PSNR', 'SSIM'):
+            st = seed_stats({s: c[m] for s, c in zip(seeds, cells)})
+            row[m], row[f'{m}_std'] = st['mean'], st['std']
         row['per_seed'] = {str(s): {m: c[m] for m in ('PSNR', 'SSIM')}
                            for s, c in zip(seeds, cells)}
         pooled = [v for c in cells for v in (c.get('sigma_hat_images')
@@ -685,22 +687,15 @@ def main(argv=None) -> dict:
     print(f'Levin pairs ({len(files)}): {files}')
 
     seeds = args.seeds or [args.seed]
-    base_out = args.out_dir
-    per_seed = {}
-    for seed in seeds:
-        args.seed = seed
-        if args.seeds and base_out:
-            args.out_dir = osp.join(base_out, f'seed_{seed}')
-            os.makedirs(args.out_dir, exist_ok=True)
-        per_seed[seed] = {}
-        for name, cfg in variants(args).items():
-            done = run_variant(name, cfg, args, files)
-            if done is None:
-                print(f'[{name}] seed {seed} not run yet: left out of the '
-                      'report')
-            else:
-                per_seed[seed][name] = done
-    args.seed, args.out_dir = seeds[0], base_out
+    cfgs = variants(args)
+    per_seed = collect_seed_runs(
+        seeds, list(cfgs),
+        lambda name, seed, out: run_variant(
+            name, cfgs[name],
+            argparse.Namespace(**dict(vars(args), seed=seed, out_dir=out)),
+            files),
+        args.out_dir, per_seed_dirs=bool(args.seeds))
+    args.seed = seeds[0]
     runs = merge_seeds(per_seed)
     results = {n: r['results'] for n, r in runs.items()}
     train_s = {n: r['train_s'] for n, r in runs.items()}

@@ -376,3 +376,34 @@ def test_rgbdd_search_split_is_a_day_split():
         stems = {f.split('_')[0] for f in os.listdir(
             osp.join(GISR, 'RGBDD_subset40', 'Depth'))}
         assert stems == set(train) | set(val)
+
+
+def test_real_report_reads_each_seed_folder(bench, tmp_path, capsys):
+    """``--report-only --seeds 0 1`` reads ``<out-dir>/seed_<s>/`` (the
+    runs' options must match), averages each row over the seeds it ran and
+    names the run that is missing."""
+    import json
+    if not osp.isdir(bench.SHARED):
+        pytest.skip(f'real depth data absent: {bench.SHARED}')
+    geno = osp.join(REPO, 'configs/dcnas/genotypes/dcnas_rgbdd_x4_s0.yaml')
+    rmse = {('searched', 0): 1.0, ('searched', 1): 1.4, ('hand', 0): 1.5,
+            ('hand', 1): 1.7, ('hand_depth', 0): 1.3, ('hand_depth', 1): 1.3,
+            ('official', 0): 1.1}
+    for (key, seed), v in rmse.items():
+        run = _real_run(key, v, v + 1, train_s=2.0)
+        run.update(scale=4, options=dict(
+            genotype=geno, iters=7, batch=8, patch=64, lr=1e-3, seed=seed))
+        os.makedirs(tmp_path / f'seed_{seed}', exist_ok=True)
+        (tmp_path / f'seed_{seed}' / f'{key}_x4.json').write_text(
+            json.dumps(run))
+    result = bench.main_real([
+        '--genotype', geno, '--scales', '4', '--iters', '7', '--seeds', '0',
+        '1', '--out-dir', str(tmp_path), '--report-only'])
+    assert '[official x4] seed 1 not run yet' in capsys.readouterr().out
+    mid = result['tables']['Middlebury x4 (8-bit levels)']
+    assert mid['searched']['RMSE'] == 1.2 and mid['searched']['seeds'] == 2
+    assert mid['hand']['RMSE'] == 1.6 and mid['official']['RMSE'] == 1.1
+    assert result['seeds']['official_x4'] == [0]
+    assert result['goal']['values']['Lu x4'] == dict(
+        searched=2.2, hand=2.6, hand_depth=2.3, searched_best=True)
+    assert result['goal']['reached'] is True
