@@ -1282,6 +1282,7 @@ Usage::
         [--models searched official hand] [--scales 4 8] [--iters 1500] \
         [--batch 8] [--patch 64] [--lr 1e-3] [--seed 0 | --seeds 0 1] \
         [--threads 1] [--out-dir work_dirs/dcnas_real] [--report-only] \
+        [--merge docs/results/dcnas_real.json [--merge-models official]] \
         [--results-json docs/results/dcnas_real.json]
 
 A genotype searched on the real RGB-D-D pairs themselves comes from the
@@ -1314,9 +1315,14 @@ convention (8-bit levels, RMSE over the whole mod-cropped map,
   guidance.
 
 Each (model, scale) run is stored as ``<out-dir>/<model>_x<scale>.json``
-(``<out-dir>/seed_<s>/...`` with ``--seeds``; a row then reports the mean RMSE
-over the seeds it ran and their spread) and reused when its options match, so runs can go in separate processes and
-one ``--report-only`` call tables them all. ``--results-json`` writes the
+(``<out-dir>/seed_<s>/...`` with ``--seeds``; a row then reports the mean
+RMSE over the seeds it ran and their spread) and reused when its options
+match, so runs can go in separate processes and one ``--report-only`` call
+tables them all. ``--merge RECORD`` takes the rows of ``--merge-models``
+(default ``official``, whose network does not depend on ``--genotype``)
+from an earlier record of this mode trained with the same ``--iters``,
+``--batch``, ``--patch`` and ``--lr`` instead of training them again; the
+tables rank them with the rest and the record names the merged one. ``--results-json`` writes the
 ``docs/results`` record (rendered by ``tools/misc/results_to_docs.py``) with
 its ``goal``: the searched network <= both size-matched hand-designed ones
 in RMSE on every (test set, scale), over >= 2 training seeds.
@@ -1431,11 +1437,67 @@ def real_record(runs: dict, args, pairs: dict) -> dict:
                     rows[r['name']].update(
                         RMSE_std=round(r[test]['RMSE_std'], 3),
                         seeds=len(r['seeds']))
-            order = sorted(rows, key=lambda m: rows[m]['RMSE'])
-            for m in rows:
-                rows[m]['rank'] = dict(RMSE=order.index(m) + 1)
+            rank_rmse(rows)
             tables[f'{test} x{scale} (8-bit levels)'] = rows
     return tables
+
+
+def rank_rmse(rows: dict) -> None:
+    """``rank`` (``{'RMSE': r}``, 1 = the lowest RMSE) of every row, in
+    place."""
+    order = sorted(rows, key=lambda m: rows[m]['RMSE'])
+    for m in rows:
+        rows[m]['rank'] = dict(RMSE=order.index(m) + 1)
+
+
+def merge_real_rows(tables: dict, path: str, names: dict, args) -> dict:
+    """Put the rows ``names`` (model key -> row name) of the ``--mode real``
+    record at ``path`` into ``tables`` (same table titles), ranked again
+    over all rows: a row measured under the same protocol by an earlier
+    command, not trained again.
+
+    Returns:
+        dict: ``{'record', 'command', 'commit'}`` of the record.
+
+    Raises:
+        ValueError: the record is not a ``--mode real`` record, was trained
+            with another budget (``--iters``, ``--batch``, ``--patch``,
+            ``--lr``), lacks a table or row, or counts other pairs (all
+            named, with the file).
+    """
+    with open(path, encoding='utf-8') as f:
+        record = json.load(f)
+    res = record.get('RESULT') or {}
+    if 'tables' not in res or 'iters' not in res:
+        raise ValueError(f'--merge {path}: not a record of '
+                         'bench_dcnas_control.py --mode real (no '
+                         'RESULT.tables / RESULT.iters)')
+    budget = (f'batch {args.batch}, {args.patch}² patches, Adam '
+              f'{args.lr:g}')
+    if res['iters'] != args.iters or budget not in record.get('note', ''):
+        raise ValueError(
+            f'--merge {path}: trained {res["iters"]} iterations ('
+            f'{record.get("note", "no note")!r}), this run {args.iters} '
+            f'iterations with {budget}; merge only rows of the same budget')
+    for title, rows in tables.items():
+        theirs = res['tables'].get(title)
+        if theirs is None:
+            raise ValueError(f'--merge {path}: no table {title!r} (it has '
+                             f'{sorted(res["tables"])})')
+        pairs = {r['pairs'] for r in rows.values()}
+        for key, name in names.items():
+            if name not in theirs:
+                raise ValueError(f'--merge {path}: table {title!r} has no '
+                                 f'row {name!r} (model {key})')
+            row = {k: v for k, v in theirs[name].items() if k != 'rank'}
+            if row['pairs'] not in pairs:
+                raise ValueError(
+                    f'--merge {path}: {title}/{name} counts {row["pairs"]} '
+                    f'pairs, this run {sorted(pairs)}')
+            rows[name] = row
+        rank_rmse(rows)
+    return dict(record=path, command=record['command'],
+                commit=record['commit'])
 
 
 def real_goal(runs: dict, scales, min_seeds: int = 2) -> dict:
@@ -1490,7 +1552,21 @@ def main_real(argv=None):
                    help='train nothing; table the finished runs')
     p.add_argument('--results-json', default=None,
                    help='also write the docs/results record here')
+    p.add_argument('--merge', default=None, metavar='RECORD',
+                   help='take the rows of --merge-models from this earlier '
+                   '--mode real record (same --iters, --batch, --patch, '
+                   '--lr) instead of training them; the record names it')
+    p.add_argument('--merge-models', nargs='+', choices=REAL_MODELS,
+                   default=['official'],
+                   help='the models whose rows --merge takes (default: '
+                   'official, whose network does not depend on --genotype)')
     args = p.parse_args(argv)
+    if args.merge and set(args.merge_models) & set(args.models):
+        p.error(f'--merge-models {args.merge_models} overlap --models '
+                f'{args.models}: a row is either trained or merged')
+    if args.merge and not osp.isfile(args.merge):
+        raise FileNotFoundError(f'--merge {args.merge} not found (a '
+                                'docs/results record of --mode real)')
     if not osp.isfile(args.genotype):
         raise FileNotFoundError(f'--genotype {args.genotype} not found (a '
                                 'DCNASNet genotype YAML of the DCNAS search)')
@@ -1511,6 +1587,12 @@ def main_real(argv=None):
     tests = real_datasets(args.shared_data, args.scales[0], args.patch)[1]
     tables = real_record(runs, args,
                          {name: len(ds) for name, (ds, _) in tests.items()})
+    merged = None
+    if args.merge:
+        nets = real_networks(args.genotype)
+        merged = merge_real_rows(
+            tables, args.merge,
+            {k: nets[k][0] for k in args.merge_models}, args)
     for title, rows in tables.items():
         print(f'\n{title}\n| model | params | RMSE |\n|---|---|---|')
         for m, r in rows.items():
@@ -1524,6 +1606,8 @@ def main_real(argv=None):
                   seeds={f'{k}_x{s}': r['seeds'] for (k, s), r in
                          runs.items()},
                   paper_rmse_cm=PAPER_RMSE)
+    if merged:
+        result['merged'] = dict(merged, models=args.merge_models)
     goal = real_goal(runs, args.scales)
     result['goal'] = goal
     print(f"goal: {goal['criterion']} -> reached: {goal['reached']}")
@@ -1532,6 +1616,7 @@ def main_real(argv=None):
             args.results_json, 'python projects/reproductions/bench_dcnas_control.py ' +
             shlex.join(sys.argv[1:] if argv is None else argv), ROOT, tables,
             threads=args.threads, RESULT=result, goal=goal,
+            **({'merged': merged} if merged else {}),
             metrics=['RMSE', 'RMSE_std', 'seeds'] if args.seeds and len(
                 args.seeds) > 1 else ['RMSE'],
             note=(f'Trained {args.iters} iterations (batch {args.batch}, '

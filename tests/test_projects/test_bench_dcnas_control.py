@@ -392,13 +392,14 @@ def test_real_report_reads_each_seed_folder(bench, tmp_path, capsys):
     for (key, seed), v in rmse.items():
         run = _real_run(key, v, v + 1, train_s=2.0)
         run.update(scale=4, options=dict(
-            genotype=geno, iters=7, batch=8, patch=64, lr=1e-3, seed=seed))
+            genotype=geno, iters=1000, batch=8, patch=64, lr=1e-3,
+            seed=seed))
         os.makedirs(tmp_path / f'seed_{seed}', exist_ok=True)
         (tmp_path / f'seed_{seed}' / f'{key}_x4.json').write_text(
             json.dumps(run))
     result = bench.main_real([
-        '--genotype', geno, '--scales', '4', '--iters', '7', '--seeds', '0',
-        '1', '--out-dir', str(tmp_path), '--report-only'])
+        '--genotype', geno, '--scales', '4', '--iters', '1000', '--seeds',
+        '0', '1', '--out-dir', str(tmp_path), '--report-only'])
     assert '[official x4] seed 1 not run yet' in capsys.readouterr().out
     mid = result['tables']['Middlebury x4 (8-bit levels)']
     assert mid['searched']['RMSE'] == 1.2 and mid['searched']['seeds'] == 2
@@ -407,3 +408,63 @@ def test_real_report_reads_each_seed_folder(bench, tmp_path, capsys):
     assert result['goal']['values']['Lu x4'] == dict(
         searched=2.2, hand=2.6, hand_depth=2.3, searched_best=True)
     assert result['goal']['reached'] is True
+    # the official rows from the committed record of the same budget
+    record = osp.join(REPO, 'docs/results/dcnas_real.json')
+    argv = ['--genotype', geno, '--scales', '4', '--iters', '1000',
+            '--seeds', '0', '1', '--out-dir', str(tmp_path), '--report-only',
+            '--merge', record]
+    with pytest.raises(SystemExit):  # official both trained and merged
+        bench.main_real(argv)
+    result = bench.main_real(argv + ['--models', 'searched', 'hand',
+                                     'hand_depth'])
+    official = json.load(open(record))['RESULT']['tables']
+    name = 'official StaticModel example (C=16)'
+    for title, rows in result['tables'].items():
+        assert rows[name]['RMSE'] == official[title][name]['RMSE']
+        ranks = sorted(r['rank']['RMSE'] for r in rows.values())
+        assert ranks == list(range(1, len(rows) + 1))
+    assert result['merged']['models'] == ['official']
+    assert 'official_x4' not in result['seeds']
+
+
+def test_real_merge_rows_of_an_earlier_record(bench, tmp_path):
+    """``--merge``: the named rows of an earlier record of the same budget
+    join the tables and every row is ranked again; another budget, a
+    missing row or another pair count is refused by name."""
+    import json
+    tables = {'Lu x4 (8-bit levels)': {
+        'bicubic': dict(RMSE=2.4, params=0, pairs=6),
+        'S': dict(RMSE=1.2, params=10, pairs=6)}}
+    record = dict(command='python bench --mode real', commit='abc',
+                  note='Trained 1000 iterations (batch 8, 64² patches, Adam '
+                  '0.001) on the 40 RGB-D-D pairs only.',
+                  RESULT=dict(iters=1000, tables={'Lu x4 (8-bit levels)': {
+                      'bicubic': dict(RMSE=2.4, params=0, pairs=6,
+                                      rank=dict(RMSE=3)),
+                      'O': dict(RMSE=1.1, params=5, pairs=6,
+                                rank=dict(RMSE=1))}}))
+    path = tmp_path / 'rec.json'
+    path.write_text(json.dumps(record))
+    args = argparse.Namespace(iters=1000, batch=8, patch=64, lr=1e-3)
+    merged = bench.merge_real_rows(tables, str(path), {'official': 'O'},
+                                   args)
+    assert merged == dict(record=str(path), command='python bench --mode '
+                          'real', commit='abc')
+    lu = tables['Lu x4 (8-bit levels)']
+    assert lu['O'] == dict(RMSE=1.1, params=5, pairs=6, rank=dict(RMSE=1))
+    assert lu['S']['rank'] == dict(RMSE=2)
+    assert lu['bicubic']['rank'] == dict(RMSE=3)
+    with pytest.raises(ValueError, match='trained 1000 iterations'):
+        bench.merge_real_rows(tables, str(path), {'official': 'O'},
+                              argparse.Namespace(iters=500, batch=8,
+                                                 patch=64, lr=1e-3))
+    with pytest.raises(ValueError, match='trained 1000 iterations'):
+        bench.merge_real_rows(tables, str(path), {'official': 'O'},
+                              argparse.Namespace(iters=1000, batch=4,
+                                                 patch=64, lr=1e-3))
+    with pytest.raises(ValueError, match="no row 'X'"):
+        bench.merge_real_rows(tables, str(path), {'hand': 'X'}, args)
+    record['RESULT']['tables']['Lu x4 (8-bit levels)']['O']['pairs'] = 5
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match='counts 5 pairs'):
+        bench.merge_real_rows(tables, str(path), {'official': 'O'}, args)
