@@ -427,6 +427,13 @@ def resolve_real_data(cfg: Any, spec: dict) -> None:
 
 
 # ------------------------------------------------------------------ helpers
+#: the custom hooks a control's run keeps: they shape the search (its
+#: schedule, its stopping rule) or what it records; every other custom hook
+#: (visualisation, EMA, ...) is dropped
+KEPT_HOOKS = ('ArchScheduleHook', 'RUASTrainingStrategyHook',
+              'ArchSeparationHook')
+
+
 def _quiet(cfg: Config, work_dir: str, seed: int, name: str) -> None:
     cfg.work_dir = work_dir
     cfg.experiment_name = name
@@ -439,8 +446,7 @@ def _quiet(cfg: Config, work_dir: str, seed: int, name: str) -> None:
     )
     cfg.visualizer = dict(type='Visualizer', vis_backends=[])
     cfg.custom_hooks = [
-        h for h in cfg.get('custom_hooks', [])
-        if h['type'] in ('ArchScheduleHook', 'RUASTrainingStrategyHook')
+        h for h in cfg.get('custom_hooks', []) if h['type'] in KEPT_HOOKS
     ]
     for key in ('val_dataloader', 'val_evaluator', 'val_cfg'):
         cfg[key] = None
@@ -495,6 +501,14 @@ def run_search(spec: dict, strategy: str, seed: int, workdir: str,
     cfg = search_config(spec, strategy, quick, extra)
     resolve_real_data(cfg, spec)
     _quiet(cfg, workdir, seed, f'search_{osp.basename(workdir)}')
+    if cfg.train_cfg.get('max_epochs'):
+        # a checkpoint after every epoch in the unit's work dir: a killed
+        # search resumes from its last epoch (ArchSeparationHook's curve
+        # included) instead of starting again
+        cfg.default_hooks['checkpoint'] = dict(
+            type='CheckpointHook', interval=1, by_epoch=True,
+            max_keep_ckpts=1)
+        cfg.resume = True
     runner = _build_runner(cfg)
     runner.train()
     model = runner.model

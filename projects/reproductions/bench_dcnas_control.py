@@ -1443,11 +1443,11 @@ def real_record(runs: dict, args, pairs: dict) -> dict:
 
 
 def rank_rmse(rows: dict) -> None:
-    """``rank`` (``{'RMSE': r}``, 1 = the lowest RMSE) of every row, in
-    place."""
-    order = sorted(rows, key=lambda m: rows[m]['RMSE'])
+    """``rank`` (``{'RMSE': r}``, 1 = the lowest RMSE; ties share the best
+    rank: 1 + the number of rows strictly lower) of every row, in place."""
     for m in rows:
-        rows[m]['rank'] = dict(RMSE=order.index(m) + 1)
+        rows[m]['rank'] = dict(RMSE=1 + sum(
+            r['RMSE'] < rows[m]['RMSE'] for r in rows.values()))
 
 
 def merge_real_rows(tables: dict, path: str, names: dict, args) -> dict:
@@ -1613,8 +1613,10 @@ def main_real(argv=None):
     print(f"goal: {goal['criterion']} -> reached: {goal['reached']}")
     if args.results_json:
         write_results_record(
-            args.results_json, 'python projects/reproductions/bench_dcnas_control.py ' +
-            shlex.join(sys.argv[1:] if argv is None else argv), ROOT, tables,
+            args.results_json,
+            'python projects/reproductions/bench_dcnas_control.py --mode '
+            'real ' + shlex.join(sys.argv[1:] if argv is None else argv),
+            ROOT, tables,
             threads=args.threads, RESULT=result, goal=goal,
             **({'merged': merged} if merged else {}),
             metrics=['RMSE', 'RMSE_std', 'seeds'] if args.seeds and len(

@@ -415,14 +415,24 @@ def test_real_report_reads_each_seed_folder(bench, tmp_path, capsys):
             '--merge', record]
     with pytest.raises(SystemExit):  # official both trained and merged
         bench.main_real(argv)
+    out = tmp_path / 'record.json'
     result = bench.main_real(argv + ['--models', 'searched', 'hand',
-                                     'hand_depth'])
+                                     'hand_depth', '--results-json',
+                                     str(out)])
+    written = json.loads(out.read_text())
+    # the command reruns the same mode, and the record names the merged one
+    assert written['command'].startswith(
+        'python projects/reproductions/bench_dcnas_control.py --mode real '
+        '--genotype ')
+    assert written['merged']['record'] == record
+    assert written['goal'] == result['goal']
     official = json.load(open(record))['RESULT']['tables']
     name = 'official StaticModel example (C=16)'
     for title, rows in result['tables'].items():
         assert rows[name]['RMSE'] == official[title][name]['RMSE']
-        ranks = sorted(r['rank']['RMSE'] for r in rows.values())
-        assert ranks == list(range(1, len(rows) + 1))
+        for r in rows.values():  # 1 + the rows strictly lower
+            assert r['rank']['RMSE'] == 1 + sum(
+                q['RMSE'] < r['RMSE'] for q in rows.values())
     assert result['merged']['models'] == ['official']
     assert 'official_x4' not in result['seeds']
 
@@ -454,6 +464,9 @@ def test_real_merge_rows_of_an_earlier_record(bench, tmp_path):
     assert lu['O'] == dict(RMSE=1.1, params=5, pairs=6, rank=dict(RMSE=1))
     assert lu['S']['rank'] == dict(RMSE=2)
     assert lu['bicubic']['rank'] == dict(RMSE=3)
+    tables['Lu x4 (8-bit levels)']['S']['RMSE'] = 1.1  # a tie shares rank 1
+    bench.rank_rmse(lu)
+    assert [lu[m]['rank']['RMSE'] for m in ('O', 'S', 'bicubic')] == [1, 1, 3]
     with pytest.raises(ValueError, match='trained 1000 iterations'):
         bench.merge_real_rows(tables, str(path), {'official': 'O'},
                               argparse.Namespace(iters=500, batch=8,

@@ -427,3 +427,34 @@ def test_control_goal_by_hand(bench):
     goal = bench.control_goal(res, [SEP])
     assert goal['reached'] is True
     assert goal['values'][SEP]['size_matched'] is False
+
+
+def test_search_unit_keeps_the_separation_hook_and_resumes(bench, tmp_path,
+                                                           monkeypatch):
+    """A control's search unit keeps the config's ArchSeparationHook (its
+    curve reaches the genotype's meta, one point per epoch) and checkpoints
+    every epoch: run again with a larger cap, it resumes from the last
+    epoch and continues the same curve instead of starting again."""
+    init_default_scope('mmfusenas')
+    monkeypatch.chdir(tmp_path)
+    bench.DATA['ivif'](str(tmp_path / 'data'), True, 8)
+    spec = bench.SPACES['tim_fusion']
+    # the toy search's ArchLoggingHook (dropped by the unit) becomes an
+    # ArchSeparationHook that never separates: the cap ends the search
+    work = str(tmp_path / 'search')
+    extra = {'train_cfg.max_epochs': 2,
+             'custom_hooks.1': dict(type='ArchSeparationHook', ratio=1e6,
+                                    interval=1, by_epoch=True, stop=True)}
+    first = bench.run_search(spec, 'ias_paper', 0, work, True, extra)
+    curve = first.meta['arch_separation']
+    assert [pt['step'] for pt in curve] == [1, 2]
+    assert not any(pt['separated'] for pt in curve)
+    assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == [
+        'epoch_2.pth']
+    again = bench.run_search(spec, 'ias_paper', 0, work, True,
+                             dict(extra, **{'train_cfg.max_epochs': 3}))
+    longer = again.meta['arch_separation']
+    assert [pt['step'] for pt in longer] == [1, 2, 3]
+    assert longer[:2] == curve  # resumed: the first two epochs not rerun
+    assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == [
+        'epoch_3.pth']
