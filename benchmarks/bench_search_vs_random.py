@@ -24,7 +24,7 @@ Usage::
     # two retrain seeds: the record's ``goal`` decides the claim
     OMP_NUM_THREADS=1 python benchmarks/bench_search_vs_random.py \
         --spaces tim_fusion_roadscene221_separation --strategies ias_paper \
-        --search-seeds 2 --num-random 8 --retrain-seeds 2 --jobs 2 \
+        --search-seeds 2 --num-random 0 --retrain-seeds 2 --jobs 2 \
         --match-size params --size-tolerance 0.15 --min-matched 8 \
         --results-json \
         docs/results/search_vs_random_roadscene221_separation.json
@@ -1271,14 +1271,15 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
         print(f'  [{name}] retrained {label}: {_mean_std(scores)} '
               f'({time.time() - t0:.0f} s)', flush=True)
     randoms = [r['mean'] for r in results if r['kind'] == 'random']
-    median = statistics.median(randoms) if randoms else float('nan')
+    # no uniform draws (--num-random 0): no median, no uniform rank (None)
+    median = statistics.median(randoms) if randoms else None
     by_label = {r['label']: r for r in results}
     matched_scores = {} if match is None else {
         label: [by_label[m]['mean'] for m in labels]
         for label, labels in match['matched'].items()}
     rho_params = spearman_rho([r['params'] for r in results
                                if r['kind'] == 'random'], randoms) \
-        if len(randoms) >= 2 else float('nan')
+        if len(randoms) >= 2 else None
     header = ['genotype', 'held-out loss', 'rank %', 'params', 'MFLOPs']
     if match is not None:
         header[3:3] = ['rank % matched', 'n matched']
@@ -1288,7 +1289,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
         row = [r['label'] + (' (size-matched draw)'
                              if r['kind'] == 'random-matched' else ''),
                _mean_std(r['scores']),
-               '' if random_row else f'{rank_pct(r["mean"], randoms):.0f}',
+               '' if random_row else (f'{rank_pct(r["mean"], randoms):.0f}'
+                                      if randoms else '-'),
                f'{r["params"]:,}', f'{r["mflops"]:.2f}']
         if match is not None:
             mine = matched_scores.get(r['label'])
@@ -1299,8 +1301,9 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     print(f'\n{name}: {spec["title"]}; held-out = '
           f'{spec.get("held_out", "toy val split")}; '
           f'{args.retrain_seeds} retrain seed(s); random median '
-          f'{median:.4f} ({len(randoms)} uniform draws); Spearman rho of '
-          f'their held-out loss with their parameters {rho_params:+.2f}; '
+          f'{"-" if median is None else f"{median:.4f}"} ({len(randoms)} '
+          'uniform draws); Spearman rho of their held-out loss with their '
+          f'parameters {"-" if rho_params is None else f"{rho_params:+.2f}"}; '
           f'{time.time() - t0:.0f} s')
     if match is not None:
         print(f'rank % matched: among the random genotypes whose '
@@ -1365,7 +1368,8 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
     for strategy in kinds:
         mine = [r for r in results if r['kind'] == strategy]
         out[strategy] = dict(
-            searched_rank_pct=[rank_pct(r['mean'], randoms) for r in mine],
+            searched_rank_pct=[rank_pct(r['mean'], randoms) if randoms
+                               else None for r in mine],
             scores=[r['mean'] for r in mine],
             mflops=[r['mflops'] for r in mine],
             params=[r['params'] for r in mine])
@@ -1382,7 +1386,7 @@ def bench_space(name: str, spec: dict, args, tmp: str) -> dict:
                 n_matched=[len(m) for m in same],
                 matched_median=[statistics.median(m) if m else None
                                 for m in same])
-        if terms:
+        if terms and randoms:
             # the same ranks by each held-out loss term alone (mean over
             # retrain seeds), e.g. the task's classification loss
             out[strategy]['rank_pct_by_term'] = {
@@ -1716,8 +1720,10 @@ def control_record_tables(result: Dict[str, Any],
                 continue
             for k, score in enumerate(value['scores']):
                 seed = first + k
-                row = {'held-out loss': score,
-                       'rank % (all random)': value['searched_rank_pct'][k]}
+                row = {'held-out loss': score}
+                if res['n_random']:
+                    row['rank % (all random)'] = \
+                        value['searched_rank_pct'][k]
                 if 'matched_rank_pct' in value:
                     row['rank % (size-matched)'] = \
                         value['matched_rank_pct'][k]
@@ -1725,8 +1731,9 @@ def control_record_tables(result: Dict[str, Any],
                 row.update(params=value['params'][k],
                            flops=value['mflops'][k] * 1e6)
                 rows[f'{strategy} s{seed}'] = row
-        rows[f'random median ({res["n_random"]} uniform draws)'] = {
-            'held-out loss': res['random_median']}
+        if res['n_random']:
+            rows[f'random median ({res["n_random"]} uniform draws)'] = {
+                'held-out loss': res['random_median']}
         if res.get('held_out_n'):
             for row in rows.values():
                 row['pairs'] = res['held_out_n']
@@ -1783,9 +1790,12 @@ def write_control_record(path: str, result: Dict[str, Any],
     notes = []
     for name in spaces:
         res = result[name]
+        rho = res['spearman_score_params']
         note = (f'{name}: Spearman rho of the {res["n_random"]} uniform '
                 'random genotypes\' held-out loss with their parameters '
-                f'{res["spearman_score_params"]:+.2f}')
+                f'{rho:+.2f}' if rho is not None else
+                f'{name}: no uniform random genotypes, only size-matched '
+                'ones')
         match = res.get('size_match')
         if match:
             note += (f'; size-matched: {match["metric"]} within '

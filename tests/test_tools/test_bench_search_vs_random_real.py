@@ -109,20 +109,15 @@ def _args(**kw):
     return argparse.Namespace(**base)
 
 
-def test_searched_genotypes_ranked_among_all_and_size_matched(
-        bench, tmp_path, monkeypatch):
-    """The control of a space with hand-set sizes and scores: searched s0
-    (size 100) and s1 (200); draws of sizes SIZES; retrained scores below.
+#: retrained held-out scores of the hand-made control below
+SCORES = {'ias_paper s0': 0.8, 'ias_paper s1': 2.5, 'random 0': 1.0,
+          'random 1': 3.0, 'random 2': 2.0, 'random 4': 0.5, 'random 6': 4.0}
 
-    All uniform draws (random 0-2: 1.0, 3.0, 2.0): s0 (0.8) beats all 3
-    (100 %), s1 (2.5) beats one (33.3 %). Size-matched: s0 among random 0
-    and 4 (1.0, 0.5): 50 %; s1 among random 2 and 6 (2.0, 4.0): 50 %.
-    Spearman of the uniform draws' scores (1, 3, 2) with their parameters
-    (100, 150, 205): 1 - 6 * 2 / (3 * 8) = 0.5.
-    """
-    scores = {'ias_paper s0': 0.8, 'ias_paper s1': 2.5, 'random 0': 1.0,
-              'random 1': 3.0, 'random 2': 2.0, 'random 4': 0.5,
-              'random 6': 4.0}
+
+def _fake_control(bench, monkeypatch) -> list:
+    """Sizes (searched s0: 100, s1: 200, draws: SIZES) and retrained scores
+    (SCORES) by hand instead of searches and retrainings; returns the list
+    the unit ids of every run_units call are appended to."""
 
     def size_of_path(path):
         if 'search_ias_paper_' in path:
@@ -139,7 +134,7 @@ def test_searched_genotypes_ranked_among_all_and_size_matched(
         out = {}
         for u in units:
             if u['kind'] == 'retrain':
-                s = scores[u['label']]
+                s = SCORES[u['label']]
                 out[u['id']] = dict(
                     score=s, score_parts={'loss': s},
                     params=size_of_path(u['genotype']), mflops=1.0,
@@ -148,6 +143,21 @@ def test_searched_genotypes_ranked_among_all_and_size_matched(
 
     monkeypatch.setattr(bench, 'genotype_size', fake_size)
     monkeypatch.setattr(bench, 'run_units', fake_run_units)
+    return ran
+
+
+def test_searched_genotypes_ranked_among_all_and_size_matched(
+        bench, tmp_path, monkeypatch):
+    """The control of a space with hand-set sizes and scores: searched s0
+    (size 100) and s1 (200); draws of sizes SIZES; retrained scores below.
+
+    All uniform draws (random 0-2: 1.0, 3.0, 2.0): s0 (0.8) beats all 3
+    (100 %), s1 (2.5) beats one (33.3 %). Size-matched: s0 among random 0
+    and 4 (1.0, 0.5): 50 %; s1 among random 2 and 6 (2.0, 4.0): 50 %.
+    Spearman of the uniform draws' scores (1, 3, 2) with their parameters
+    (100, 150, 205): 1 - 6 * 2 / (3 * 8) = 0.5.
+    """
+    ran = _fake_control(bench, monkeypatch)
     out = bench.bench_space('tim_fusion', bench.SPACES['tim_fusion'],
                             _args(), str(tmp_path))
     space = 'tim_fusion/'
@@ -188,6 +198,39 @@ def test_searched_genotypes_ranked_among_all_and_size_matched(
                          'params': 200, 'flops': 1e6, 'pairs': 50},
         'random median (3 uniform draws)': {'held-out loss': 2.0,
                                             'pairs': 50}}}
+
+
+def test_only_size_matched_draws_with_num_random_0(bench, tmp_path,
+                                                  monkeypatch):
+    """``--num-random 0``: only the size-matched draws (random 0, 4 for s0;
+    2, 6 for s1) are retrained; no uniform median, rank or Spearman rho
+    (None, never NaN, so the record is strict JSON), the same matched
+    ranks as with uniform draws, and no uniform rows in the docs table."""
+    import json
+    ran = _fake_control(bench, monkeypatch)
+    out = bench.bench_space('tim_fusion', bench.SPACES['tim_fusion'],
+                            _args(num_random=0), str(tmp_path))
+    assert ran[1] == sorted(f'tim_fusion/retrain_{x}_0' for x in (
+        'ias_paper_s0', 'ias_paper_s1', 'random_0', 'random_2', 'random_4',
+        'random_6'))
+    assert out['n_random'] == 0 and out['random_scores'] == []
+    assert out['random_median'] is None
+    assert out['spearman_score_params'] is None
+    ias = out['ias_paper']
+    assert ias['searched_rank_pct'] == [None, None]
+    assert ias['matched_rank_pct'] == [50.0, 50.0]
+    assert 'rank_pct_by_term' not in ias
+    json.dumps(out, allow_nan=False)
+    tables = bench.control_record_tables(
+        {'tim_fusion': out, 'settings': {'first_search_seed': 0}},
+        ['tim_fusion'])
+    assert tables == {'tim_fusion: toy val split': {
+        'ias_paper s0': {'held-out loss': 0.8, 'rank % (size-matched)': 50.0,
+                         'size-matched n': 2, 'params': 100, 'flops': 1e6,
+                         'pairs': 50},
+        'ias_paper s1': {'held-out loss': 2.5, 'rank % (size-matched)': 50.0,
+                         'size-matched n': 2, 'params': 200, 'flops': 1e6,
+                         'pairs': 50}}}
 
 
 # ------------------------------------------------------- the real space
