@@ -1791,11 +1791,13 @@ def write_control_record(path: str, result: Dict[str, Any],
     for name in spaces:
         res = result[name]
         rho = res['spearman_score_params']
-        note = (f'{name}: Spearman rho of the {res["n_random"]} uniform '
-                'random genotypes\' held-out loss with their parameters '
-                f'{rho:+.2f}' if rho is not None else
-                f'{name}: no uniform random genotypes, only size-matched '
-                'ones')
+        if rho is None:
+            note = (f'{name}: no uniform random genotypes, only '
+                    'size-matched ones')
+        else:
+            note = (f'{name}: Spearman rho of the {res["n_random"]} '
+                    'uniform random genotypes\' held-out loss with their '
+                    f'parameters {rho:+.2f}')
         match = res.get('size_match')
         if match:
             note += (f'; size-matched: {match["metric"]} within '

@@ -15,7 +15,8 @@ LOWER_BETTER: FrozenSet[str] = frozenset({'Nabf', 'CE', 'MSE'})
 
 def add_ranks(table: Dict[str, dict],
               metrics: Sequence[str],
-              lower_better: Optional[Iterable[str]] = None) -> None:
+              lower_better: Optional[Iterable[str]] = None,
+              mean_rank: bool = True) -> None:
     """Rank per metric among the present methods, in place.
 
     Rank 1 is the best; ties share the best rank (``1 + the number of
@@ -28,6 +29,8 @@ def add_ranks(table: Dict[str, dict],
         metrics (Sequence[str]): The metrics to rank.
         lower_better (Iterable[str], optional): Defaults to
             :data:`LOWER_BETTER`.
+        mean_rank (bool): also add ``'mean_rank'``; False for a table
+            ranked by one metric, where it would repeat the rank.
     """
     lower = LOWER_BETTER if lower_better is None else frozenset(lower_better)
     present = [n for n, r in table.items() if 'absent' not in r]
@@ -42,6 +45,8 @@ def add_ranks(table: Dict[str, dict],
         for name in present:
             table[name]['rank'][metric] = 1 + sum(
                 v < values[name] for v in values.values())
+    if not mean_rank:
+        return
     for name in present:
         table[name]['mean_rank'] = round(
             float(np.mean(list(table[name]['rank'].values()))), 3)

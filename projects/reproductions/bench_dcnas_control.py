@@ -98,6 +98,7 @@ from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation import GISRMetric  # noqa: E402
 from mmfusenas.evaluation.control_stats import rank_pct  # noqa: E402
+from mmfusenas.evaluation.ranking import add_ranks  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
     DCNASNet, GuidedDepthSR, dcnas_keys)
 from mmfusenas.models.mutables import (  # noqa: E402
@@ -1437,17 +1438,9 @@ def real_record(runs: dict, args, pairs: dict) -> dict:
                     rows[r['name']].update(
                         RMSE_std=round(r[test]['RMSE_std'], 3),
                         seeds=len(r['seeds']))
-            rank_rmse(rows)
+            add_ranks(rows, ['RMSE'], ['RMSE'], mean_rank=False)
             tables[f'{test} x{scale} (8-bit levels)'] = rows
     return tables
-
-
-def rank_rmse(rows: dict) -> None:
-    """``rank`` (``{'RMSE': r}``, 1 = the lowest RMSE; ties share the best
-    rank: 1 + the number of rows strictly lower) of every row, in place."""
-    for m in rows:
-        rows[m]['rank'] = dict(RMSE=1 + sum(
-            r['RMSE'] < rows[m]['RMSE'] for r in rows.values()))
 
 
 def merge_real_rows(tables: dict, path: str, names: dict, args) -> dict:
@@ -1495,7 +1488,7 @@ def merge_real_rows(tables: dict, path: str, names: dict, args) -> dict:
                     f'--merge {path}: {title}/{name} counts {row["pairs"]} '
                     f'pairs, this run {sorted(pairs)}')
             rows[name] = row
-        rank_rmse(rows)
+        add_ranks(rows, ['RMSE'], ['RMSE'], mean_rank=False)
     return dict(record=path, command=record['command'],
                 commit=record['commit'])
 

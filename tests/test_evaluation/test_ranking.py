@@ -22,3 +22,12 @@ def test_ranks_ties_direction_non_finite_and_absent_rows():
     assert 'rank' not in table['d']
     add_ranks(table, ['EN'], lower_better=['EN'])
     assert table['c']['rank'] == {'EN': 1}
+
+
+def test_one_metric_table_without_mean_rank():
+    table = {'a': {'RMSE': 1.2}, 'b': {'RMSE': 1.0}, 'c': {'RMSE': 1.2}}
+    add_ranks(table, ['RMSE'], lower_better=['RMSE'], mean_rank=False)
+    # ties share the best rank; no mean_rank key
+    assert table == {'a': {'RMSE': 1.2, 'rank': {'RMSE': 2}},
+                     'b': {'RMSE': 1.0, 'rank': {'RMSE': 1}},
+                     'c': {'RMSE': 1.2, 'rank': {'RMSE': 2}}}
