@@ -102,6 +102,7 @@ from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.cpu_kernels import cpu_kernels  # noqa: E402
+from mmfusenas.utils.seed_runs import seed_dir  # noqa: E402
 from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
@@ -648,7 +649,7 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
     for label, config in variants.items():
         opts = variant_options(args, label)
         for seed in args.seeds:
-            work = osp.join(work_dir, label, f'seed_{seed}')
+            work = seed_dir(osp.join(work_dir, label), seed)
             units.append(dict(
                 id=f'{label}_seed{seed}', label=label, seed=seed,
                 config=config, cfg_options=opts,
