@@ -80,6 +80,9 @@ separation curve in the genotype's meta; ``RESULT`` carries it per search
 The independent units of a control (each search seed; each genotype and
 retrain seed) run in ``--jobs`` worker processes (one torch thread each;
 the same scores as ``--jobs 1``, which runs them in this process).
+Started again with the same ``--work-dir``, a control resumes each search
+from its last epoch and keeps each finished retraining whose
+:func:`retrain_key` is unchanged (``retrain_done.json`` in its folder).
 Everything runs in a temporary folder (``--work-dir DIR``:
 that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
 threads in this process (set 1 on a shared machine). Spaces are a table: a new space is one
@@ -97,6 +100,7 @@ Which pyramid levels of the toy neck search carry a task signal:
 import argparse
 import contextlib
 import copy
+import hashlib
 import itertools
 import json
 import os
@@ -1156,10 +1160,47 @@ def run_unit(unit: dict) -> dict:
             argmax_genotype(genotype).dump(unit['argmax_genotype'])
         return dict(genotype=unit['genotype'])
     if unit['kind'] == 'retrain':
-        return retrain(spec, unit['genotype'], unit['seed'], unit['work'],
-                       unit['quick'], extra=unit.get('extra') or None)
+        return finished_retrain(unit) or retrain_and_keep(spec, unit)
     raise ValueError(f"unit {unit.get('id')!r}: kind must be 'search' or "
                      f"'retrain', got {unit['kind']!r}")
+
+
+#: a finished retraining's result and what it was run with, in its folder
+RETRAIN_DONE = 'retrain_done.json'
+
+
+def retrain_key(unit: dict) -> dict:
+    """What a finished retraining must have been run with to be kept when
+    the control is started again: the space, the genotype file's content
+    (sha256), the retrain seed, ``--quick`` and the retraining options."""
+    with open(unit['genotype'], 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return dict(space=unit['space'], genotype_sha256=digest,
+                seed=unit['seed'], quick=bool(unit['quick']),
+                extra=json.loads(json.dumps(unit.get('extra') or {})))
+
+
+def finished_retrain(unit: dict) -> Dict[str, Any]:
+    """The stored result of ``unit`` when its folder holds a finished
+    retraining of the same :func:`retrain_key`; ``{}`` otherwise (none, or
+    one run with another genotype, seed or options, which is run again)."""
+    path = osp.join(unit['work'], RETRAIN_DONE)
+    if not osp.exists(path):
+        return {}
+    with open(path) as f:
+        done = json.load(f)
+    return done['result'] if done.get('key') == retrain_key(unit) else {}
+
+
+def retrain_and_keep(spec: dict, unit: dict) -> Dict[str, Any]:
+    """Retrain ``unit`` (:func:`retrain`) and store its result with its
+    :func:`retrain_key` in its folder, so a restarted control keeps it."""
+    from mmfusenas.utils.fileio import atomic_write
+    result = retrain(spec, unit['genotype'], unit['seed'], unit['work'],
+                     unit['quick'], extra=unit.get('extra') or None)
+    atomic_write(json.dumps(dict(key=retrain_key(unit), result=result)),
+                 osp.join(unit['work'], RETRAIN_DONE))
+    return result
 
 
 def _unit_main(path: str) -> None:

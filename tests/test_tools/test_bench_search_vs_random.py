@@ -614,3 +614,30 @@ def test_constant_ops_are_retrained_and_ranked_like_a_strategy(
     assert sorted(u['id'] for u in units) == [
         'tim_neck/retrain_constant_skip_0', 'tim_neck/retrain_constant_skip_1',
         'tim_neck/retrain_random_0_0', 'tim_neck/retrain_random_0_1']
+
+
+def test_a_finished_retraining_is_kept_on_restart_only_for_its_key(
+        bench, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_retrain(spec, genotype, seed, work, quick, extra=None):
+        calls.append((genotype, seed, extra))
+        return dict(score=0.5 + len(calls), params=7, mflops=1.0)
+
+    monkeypatch.setattr(bench, 'retrain', fake_retrain)
+    genotype = tmp_path / 'g.yaml'
+    genotype.write_text('choices:\n  cell0: ms\n')
+    work = tmp_path / 'work'
+    work.mkdir()
+    unit = dict(space='tim_fusion', kind='retrain', genotype=str(genotype),
+                seed=0, work=str(work), quick=True, extra={})
+    first = bench.run_unit(unit)
+    assert first == dict(score=1.5, params=7, mflops=1.0) and len(calls) == 1
+    # started again: the stored result, no second retraining
+    assert bench.run_unit(dict(unit)) == first and len(calls) == 1
+    # another seed, other options or another genotype: trained again
+    assert bench.run_unit(dict(unit, seed=1))['score'] == 2.5
+    assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 3.5
+    genotype.write_text('choices:\n  cell0: dc\n')
+    assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 4.5
+    assert len(calls) == 4
