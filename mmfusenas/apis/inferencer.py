@@ -43,9 +43,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import cv2
 import numpy as np
-import mmcv
 import torch
-from mmengine import fileio
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
@@ -53,7 +51,7 @@ from mmengine.registry import DefaultScope
 
 from mmfusenas.datasets import PairedImageDataset
 from mmfusenas.datasets.transforms import LoadPairedImages
-from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.utils.fileio import atomic_write, read_image
 from mmfusenas.utils.progress import track
 from mmfusenas.visualization import draw_boxes, draw_mask, hstack, titled
 from mmfusenas.visualization.panels import to_bgr
@@ -453,9 +451,8 @@ class FusionInferencer(BaseInferencer):
             src = info['img_path'][name]
             img = info['img_arrays'].get(src)
             if img is None:  # the file, through the pipeline's backend
-                img = mmcv.imfrombytes(
-                    fileio.get(src, backend_args=self.pipeline.transforms[0]
-                               .backend_args), flag='color', backend='cv2')
+                img = read_image(src, 'color', self.pipeline.transforms[0]
+                                 .backend_args)
             img = to_bgr(img)
             if img.shape[:2] != vis.shape[:2]:
                 img = cv2.resize(img, vis.shape[1::-1],

@@ -49,6 +49,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmfusenas.utils.fileio import read_image
+
 #: official model -> target config, stage count and protocol defaults
 TIM_OFFICIAL: Dict[str, dict] = dict(
     ivif=dict(
@@ -106,10 +108,7 @@ def read_official(path: str, mode: str) -> np.ndarray:
     """
     if mode not in READS:
         raise ValueError(f'read mode must be one of {READS}, got {mode!r}')
-    flag = cv2.IMREAD_GRAYSCALE if mode == 'gray' else cv2.IMREAD_COLOR
-    img = cv2.imread(path, flag)
-    if img is None:
-        raise OSError(f'cannot decode image {path!r}')
+    img = read_image(path, 'grayscale' if mode == 'gray' else 'color')
     if mode == 'gray':
         arr = img / 255.
     elif mode == 'blue':

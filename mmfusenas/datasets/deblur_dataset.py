@@ -12,7 +12,6 @@ import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
-import mmcv
 import numpy as np
 import torch
 from mmengine import fileio
@@ -20,6 +19,7 @@ from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
 from mmfusenas.registry import DATASETS
+from mmfusenas.utils.fileio import decode_image
 from .deblur_synthesis import (edgetaper, load_kernels, pad_kernel,
                                synthesize_blurry)
 
@@ -61,11 +61,10 @@ def read_image(path: str,
         content = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
         content = b''
-    img = mmcv.imfrombytes(
-        content, flag='color' if color else 'grayscale',
-        backend='cv2') if content else None
-    if img is None:
-        raise ValueError(f'{path}: cannot be read as an image')
+    try:
+        img = decode_image(content, path, 'color' if color else 'grayscale')
+    except OSError as err:
+        raise ValueError(str(err)) from None
     if color:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     return img.astype(np.float64) / 255.0

@@ -22,13 +22,13 @@ import os.path as osp
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
-import mmcv
 import numpy as np
 from mmengine import fileio
 from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
 from mmfusenas.registry import DATASETS
+from mmfusenas.utils.fileio import decode_image
 from .deblur_dataset import _chw, list_images, read_image
 
 __all__ = ['rain_streaks', 'add_haze', 'SyntheticRainDataset',
@@ -279,8 +279,10 @@ def _read_depth(path: str,
         content = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
         return None
-    return mmcv.imfrombytes(
-        content, flag='unchanged', backend='cv2') if content else None
+    try:
+        return decode_image(content, path)
+    except OSError:
+        return None
 
 
 def _rain100_gt(stem: str) -> Sequence[str]:

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
-import mmcv
 import numpy as np
 from mmengine import fileio
 
+from mmfusenas.utils.fileio import decode_image
 from .paired_image_dataset import IMG_SUFFIXES
 from .search_splits import search_halves
 
@@ -119,12 +119,7 @@ def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
         content = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
         content = b''
-    img = mmcv.imfrombytes(
-        content, flag='unchanged', backend='cv2') if content else None
-    if img is None:
-        raise OSError(f'cannot decode image {path} (missing, corrupt or not '
-                      'an image)')
-    return img
+    return decode_image(content, path)
 
 
 def canonical_pixels(img: np.ndarray) -> np.ndarray:

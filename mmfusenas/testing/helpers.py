@@ -6,6 +6,8 @@ from typing import List, Optional, Union
 import torch
 from mmengine.config import Config
 
+from mmfusenas.utils.checkpoint import read_checkpoint
+
 
 def save_seeded_checkpoint(config: Union[str, Config], path: str,
                            options: Optional[dict] = None,
@@ -44,7 +46,7 @@ def save_detecting_checkpoint(config: Union[str, Config], path: str,
     that the untrained detector returns boxes above its test score
     threshold: a stand-in for drawing / prediction tests."""
     save_seeded_checkpoint(config, path, options, seed)
-    state = torch.load(path)
+    state = read_checkpoint(path)
     key = 'detector.bbox_head.retina_cls.bias'
     if key not in state['state_dict']:
         raise KeyError(f'{key} not in the model of {config}: not a '

@@ -11,7 +11,8 @@ from .cpu_kernels import (CpuKernels, apply_cpu_kernels_cfg, get_cpu_kernels,
 from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
 from .module_hooks import has_forward_hooks
-from .fileio import atomic_write, current_umask, fsync_dir, read_stored_run
+from .fileio import (atomic_write, current_umask, decode_image, fsync_dir,
+                     read_image, read_json, read_stored_run)
 from .process_units import (AdoptedProcess, ProcessUnit, UnitProgress,
                             launch_logged, launch_unit_worker,
                             map_in_processes, pid_alive,
@@ -27,6 +28,7 @@ __all__ = [
     'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray', 'luminance',
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'read_stored_run',
+    'decode_image', 'read_image', 'read_json',
     'check_checkpoint_file',
     'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
     'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',

@@ -10,7 +10,9 @@ process umask), not ``tempfile``'s private ``0o600``.
 
 :func:`read_stored_run` reads back a benchmark run stored as JSON if it was
 made with the same options (so runs can go in separate processes and one
-call can table them all).
+call can table them all). :func:`read_json` and :func:`decode_image` are the
+checked readers of JSON files and images: damaged or truncated input is
+refused with the file named.
 """
 import errno
 import json
@@ -19,6 +21,8 @@ import os.path as osp
 import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
+
+import numpy as np
 
 
 def current_umask() -> int:
@@ -138,8 +142,7 @@ def read_stored_run(path: Union[str, Path],
     """
     if not osp.isfile(path):
         return None
-    with open(path, encoding='utf-8') as f:
-        run = json.load(f)
+    run = read_json(path)
     if run.get(key) == options:
         return run
     if missing_ok_on_mismatch:
@@ -147,3 +150,73 @@ def read_stored_run(path: Union[str, Path],
     raise ValueError(f'{path} was run with other options ({run.get(key)}) '
                      f'than these ({options}); remove it or choose another '
                      'output folder')
+
+
+def read_json(path: Union[str, Path]) -> Any:
+    """Parse the JSON file ``path``.
+
+    Raises:
+        ValueError: the file is not valid JSON (empty, truncated, edited);
+            the message names the file.
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f'{path} is damaged (not valid JSON: {err}); '
+                         'remove it to have it made again') from None
+
+
+def image_truncated(content: bytes) -> bool:
+    """Whether an encoded JPEG ends before its image does: its last scan
+    (``FFDA``) is not followed by an end-of-image marker (``FFD9``).
+
+    OpenCV decodes such a file without an error, filling the missing part
+    with grey; it refuses other formats cut short by itself.
+    """
+    return (content[:2] == b'\xff\xd8'
+            and content.rfind(b'\xff\xd9') < content.rfind(b'\xff\xda'))
+
+
+_CV2_FLAGS = {'unchanged': -1, 'grayscale': 0, 'color': 1}
+
+
+def decode_image(content: bytes, path: str,
+                 flag: str = 'unchanged') -> np.ndarray:
+    """Decode the bytes of the image file ``path`` as ``cv2.imread`` does
+    (``flag``: ``'unchanged'``, ``'grayscale'`` or ``'color'`` (BGR), as
+    ``mmcv.imfrombytes(..., backend='cv2')``).
+
+    Raises:
+        OSError: empty, not an image, or truncated (OpenCV's refusal, or
+            :func:`image_truncated` for the JPEG it accepts); the message
+            names the file.
+    """
+    import cv2
+    if content and image_truncated(content):
+        raise OSError(f'image {path!r} is truncated ({len(content)} bytes: '
+                      'the file ends before its image data does)')
+    img = cv2.imdecode(np.frombuffer(content, np.uint8),
+                       _CV2_FLAGS[flag]) if content else None
+    if img is None:
+        raise OSError(f'cannot decode image {path!r} (empty, corrupt or not '
+                      'an image)')
+    return img
+
+
+def read_image(path: str, flag: str = 'unchanged',
+               backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read and decode the image file ``path`` through
+    :mod:`mmengine.fileio` (``backend_args``: None infers the backend from
+    the path), checked as :func:`decode_image`.
+
+    Raises:
+        FileNotFoundError: no such file (named).
+        OSError: see :func:`decode_image`.
+    """
+    from mmengine import fileio
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'image file {path!r} does not exist') from None
+    return decode_image(content, path, flag)

@@ -25,6 +25,7 @@ the one scheduler of such units:
 
 Standard library only: tools and benchmarks alike may use it.
 """
+import argparse
 import json
 import os
 import os.path as osp
@@ -330,15 +331,41 @@ def run_process_units(
     return results
 
 
+def _encode_spec(obj: Any) -> Any:
+    """``obj`` as JSON data, tuples and :class:`argparse.Namespace` tagged
+    so that :func:`_decode_spec` restores them."""
+    if isinstance(obj, tuple):
+        return {'__tuple__': [_encode_spec(v) for v in obj]}
+    if isinstance(obj, argparse.Namespace):
+        return {'__namespace__': _encode_spec(vars(obj))}
+    if isinstance(obj, list):
+        return [_encode_spec(v) for v in obj]
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError(f'a unit argument has non-string keys: {obj!r}')
+        return {k: _encode_spec(v) for k, v in obj.items()}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f'a unit argument of type {type(obj).__name__} cannot '
+                    'be passed to a process (JSON data, tuples and '
+                    'argparse.Namespace only)')
+
+
+def _decode_spec(obj: dict) -> Any:
+    if '__tuple__' in obj:
+        return tuple(obj['__tuple__'])
+    if '__namespace__' in obj:
+        return argparse.Namespace(**obj['__namespace__'])
+    return obj
+
+
 def call_unit(spec_file: str) -> None:
     """Worker side of :func:`map_in_processes`: load the function named in
-    the pickled spec (a module file and a function name), call it with the
-    spec's arguments and write its return value as the unit's JSON result
-    (atomically)."""
+    the spec (JSON: a module file, a function name and its arguments), call
+    it and write its return value as the unit's JSON result (atomically)."""
     import importlib.util
-    import pickle
-    with open(spec_file, 'rb') as f:
-        spec = pickle.load(f)
+    with open(spec_file, encoding='utf-8') as f:
+        spec = json.load(f, object_hook=_decode_spec)
     folder = osp.dirname(spec['file'])
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -362,14 +389,15 @@ def map_in_processes(fn: Callable[..., Any],
     ``fn`` must be a module-level function of a file (a script's own
     functions included: the worker loads the file under another module name,
     so its ``if __name__ == '__main__'`` block does not run); its arguments
-    are pickled and its return value must be JSON-serialisable (a process
+    must be JSON data, tuples or :class:`argparse.Namespace` (written as JSON,
+    never pickled) and its return value must be JSON-serialisable (a process
     call returns it as JSON: tuples come back as lists). Unit ``i`` logs to
     ``<work_dir>/unit<i>/unit.log``.
 
     Raises:
         RuntimeError: a unit failed (its exit code and the end of its log).
+        TypeError: an argument that cannot be written as JSON.
     """
-    import pickle
     arg_tuples = [tuple(a) for a in arg_tuples]
     if jobs <= 1 or len(arg_tuples) <= 1:
         return [fn(*a) for a in arg_tuples]
@@ -379,10 +407,10 @@ def map_in_processes(fn: Callable[..., Any],
         folder = osp.join(work_dir, f'unit{i}')
         os.makedirs(folder, exist_ok=True)
         result = osp.join(folder, 'result.json')
-        spec = osp.join(folder, 'spec.pkl')
-        with open(spec, 'wb') as f:
-            pickle.dump(dict(file=file, function=fn.__name__, args=args,
-                             result=result), f)
+        spec = osp.join(folder, 'spec.json')
+        atomic_write(
+            json.dumps(_encode_spec(dict(file=file, function=fn.__name__,
+                                         args=args, result=result))), spec)
         units.append(ProcessUnit(str(i), osp.join(folder, 'unit.log'),
                                  result, name=f'{fn.__name__} #{i}',
                                  data=spec))

@@ -63,6 +63,7 @@ from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.models.restoration import gradient_wiener  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import count_params  # noqa: E402
+from mmfusenas.utils.checkpoint import read_checkpoint  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
                                     read_stored_run)
 from mmfusenas.utils.results_record import (  # noqa: E402
@@ -306,8 +307,7 @@ def load_variant(name: str, cfg: dict, args) -> torch.nn.Module:
     net = MODELS.build(copy.deepcopy(cfg.get('architecture', cfg)))
     apply_cpu_kernels(net)
     path = osp.join(args.out_dir, f'{variant_key(name)}.pth')
-    net.load_state_dict(torch.load(path, map_location='cpu',
-                                   weights_only=True))
+    net.load_state_dict(read_checkpoint(path, 'stored variant'))
     return net.eval()
 
 

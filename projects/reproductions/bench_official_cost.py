@@ -41,6 +41,7 @@ from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
     count_flops, count_params, device_name, measure_latency, num_threads)
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.checkpoint import read_checkpoint  # noqa: E402
 
 
 DOC_TIM_COST = """Cost of the official TIM networks at the paper's TNO size, 448 x 620.
@@ -248,10 +249,8 @@ def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
     model = MODELS.build(cfg.model)
     if weights is not None:
         converter = load_converter()
-        official = torch.load(
-            osp.join(WEIGHTS, f'{weights}.pt'),
-            map_location='cpu',
-            weights_only=True)
+        official = read_checkpoint(
+            osp.join(WEIGHTS, f'{weights}.pt'), 'official RUAS weights')
         state_dict, _ = converter.convert_state_dict(
             official, model.state_dict(), scene_only=variant == 'RUAS_s')
         model.load_state_dict(state_dict, strict=True)

@@ -43,6 +43,7 @@ from mmfusenas.cpu_ops import apply_cpu_kernel_transform
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.evaluation.metrics import FusionMetric
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.checkpoint import read_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion.py')
@@ -174,7 +175,8 @@ def run_pmi(args, work_dir: str, init_state: dict, pipeline) -> tuple:
     start = time.time()
     runner.train()
     seconds = time.time() - start
-    state = torch.load(osp.join(cfg.work_dir, 'pmi_init.pth'))['state_dict']
+    state = read_checkpoint(osp.join(cfg.work_dir, 'pmi_init.pth'))[
+        'state_dict']
     return state, seconds
 
 

@@ -4,9 +4,9 @@ model names and errors."""
 import json
 import os
 import os.path as osp
-import pickle
 
 import cv2
+import mmengine
 import numpy as np
 import pytest
 import torch
@@ -181,9 +181,8 @@ def test_compound_predictions_equal_test_tool(toy, tmp_path):
         str(cfg), ckpt, '--data-root', data, '--work-dir',
         str(tmp_path / 'work')
     ])
-    with open(dump, 'rb') as f:
-        dumped = {osp.basename(r['img_path']['ir'])[:-4]: r
-                  for r in pickle.load(f)}
+    dumped = {osp.basename(r['img_path']['ir'])[:-4]: r
+              for r in mmengine.load(dump)}
     assert sorted(dumped) == ['00001', '00003']
 
     inf = FusionInferencer(DET_CFG, ckpt, device='cpu', show_progress=False)

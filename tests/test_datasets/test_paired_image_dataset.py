@@ -512,7 +512,7 @@ def test_unreadable_file(tmp_path):
     assert f'{bad} (UnidentifiedImageError)' in str(err.value)
     ds = PairedImageDataset(data_root=str(tmp_path), pipeline=LOAD)
     assert ds[0]['stem'] == 'a'
-    with pytest.raises(OSError, match=f'cannot decode {str(bad)!r}'):
+    with pytest.raises(OSError, match=f'cannot decode image {str(bad)!r}'):
         ds[1]
 
 

@@ -152,7 +152,7 @@ def test_load_bad_files(tmp_path, monkeypatch):
     os.makedirs(tmp_path / 'vi')
     with open(missing, 'wb') as f:
         f.write(b'\x89PNG broken')
-    with pytest.raises(OSError, match=f'cannot decode {missing!r}'):
+    with pytest.raises(OSError, match=f'cannot decode image {missing!r}'):
         LoadPairedImages()(copy.deepcopy(results))
 
     write(missing, np.zeros((4, 4, 4), np.uint8))
@@ -165,7 +165,7 @@ def test_load_bad_files(tmp_path, monkeypatch):
         LoadPairedImages()(copy.deepcopy(results))
 
     # OpenCV returns 2-channel arrays for some TIFFs; emulate one
-    real_decode = loading_module.mmcv.imfrombytes
+    real_decode = loading_module.decode_image
     with open(missing, 'rb') as f:
         missing_bytes = f.read()
 
@@ -174,7 +174,7 @@ def test_load_bad_files(tmp_path, monkeypatch):
             return np.zeros((4, 4, 2), np.uint8)
         return real_decode(content, *args, **kwargs)
 
-    monkeypatch.setattr(loading_module.mmcv, 'imfrombytes', fake_decode)
+    monkeypatch.setattr(loading_module, 'decode_image', fake_decode)
     with pytest.raises(ValueError) as err:
         LoadPairedImages()(copy.deepcopy(results))
     assert f"{missing!r} (modality 'vi') has 2 channels" in str(err.value)

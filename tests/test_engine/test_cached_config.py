@@ -6,6 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.model import BaseModel
 
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.engine.runner import (CachedTextConfig, ReliableRunner,
                                      with_cached_text)
 
@@ -97,7 +98,7 @@ def test_reliable_runner_formats_its_config_once(tmp_path, format_calls):
         runner.save_checkpoint(str(tmp_path), name, save_optimizer=False,
                                save_param_scheduler=False)
     assert len(format_calls) == 1
-    meta = torch.load(str(tmp_path / 'b.pth'), weights_only=False)['meta']
+    meta = read_checkpoint(str(tmp_path / 'b.pth'))['meta']
     expected = cfg.pretty_text  # MMEngine's formatting of the same config
     assert meta['cfg'] == expected
     assert dumped.read_text() == expected

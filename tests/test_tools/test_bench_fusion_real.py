@@ -164,7 +164,7 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
     expected = {
         'sizes': osp.join('vi', 'p1.png'),
         'corrupt': osp.join('vi', 'p1.png'),
-        'truncated': 'cannot decode ' + repr(str(pairs / 'vi' / 'p1.png')),
+        'truncated': 'cannot decode image ' + repr(str(pairs / 'vi' / 'p1.png')),
         'checkpoint': 'checkpoint file not found: ' + ckpt,
     }[case]
     assert expected in err

@@ -14,6 +14,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.models.mutables import Genotype, load_loss_weights
 from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from mmfusenas.toy_data.lowlight import generate_toy_lowlight
@@ -91,7 +92,7 @@ def test_toy_hierarchy_hands_off_loss_weights_and_genotype(tmp_path):
         f'model.network.genotype={geno_path}', f'model.loss_weights={lw_path}'
     ] + _options(root, 3, False))
     ckpt = osp.join(w3, 'iter_3.pth')
-    state = torch.load(ckpt, map_location='cpu', weights_only=False)
+    state = read_checkpoint(ckpt)
     assert any(k.startswith('network.units.1.') for k in state['state_dict'])
     metrics = test.main([
         _config('train_hbl_toy'), ckpt, '--work-dir', str(tmp_path / 'test'),

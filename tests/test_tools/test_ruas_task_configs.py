@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.registry import DATASETS, MODELS
@@ -189,8 +190,7 @@ def test_cooperative_search_exports_a_genotype_that_retrains(
     train.main([
         config(f'retrain_{name}'), '--work-dir', retrain, '--cfg-options'
     ] + opts + data_options(root) + run_options(1))
-    state = torch.load(
-        osp.join(retrain, 'iter_1.pth'), weights_only=False)['state_dict']
+    state = read_checkpoint(osp.join(retrain, 'iter_1.pth'))['state_dict']
     assert not [k for k in state if 'candidates' in k]  # fixed, no supernet
     metric = 'pascal_voc/mAP' if task == 'det' else 'mIoU'
     assert [r for r in scalars(retrain) if metric in r]

@@ -15,6 +15,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.models import ImageFusor, TIMTwoStageFusionNet
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
@@ -211,8 +212,7 @@ def test_toy_search_then_joint_training(tmp_path):
                        'loss_sal'} <= set(losses[0])
     assert any('fusion/EN' in r for r in recs)
     # the trained stage 2 is the searched genotype's network
-    ckpt = torch.load(
-        osp.join(work, 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    ckpt = read_checkpoint(osp.join(work, 'epoch_1.pth'))
     rebuilt = MODELS.build(dict(type='GenotypeNet', genotype=geno_path))
     assert {
         k[len('fusion_net.stage2.'):]

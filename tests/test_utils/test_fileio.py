@@ -1,6 +1,7 @@
 """mmfusenas.utils.fileio: stored benchmark runs read back by their
 options."""
 import json
+import re
 
 import pytest
 
@@ -52,3 +53,63 @@ def test_out_of_space_names_the_file_and_leaves_the_old_one(
         f"there before, if any, is unchanged: '{path}'")
     assert path.read_bytes() == b'old'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_2.pth']
+
+
+def _noise(shape, seed=0):
+    import numpy as np
+    return np.random.default_rng(seed).integers(0, 256, shape, np.uint8)
+
+
+@pytest.mark.parametrize('ext', ['.jpg', '.png', '.bmp'])
+def test_read_image_decodes_whole_files_and_refuses_truncated_ones(
+        tmp_path, ext):
+    """A whole file decodes as ``cv2.imread``; the same file cut short is
+    refused with its name."""
+    import cv2
+    import numpy as np
+    from mmfusenas.utils import read_image
+    path = str(tmp_path / f'00341D{ext}')
+    cv2.imwrite(path, _noise((64, 80, 3)))
+    whole = read_image(path)
+    assert np.array_equal(whole, cv2.imread(path, cv2.IMREAD_UNCHANGED))
+    assert np.array_equal(read_image(path, 'grayscale'),
+                          cv2.imread(path, cv2.IMREAD_GRAYSCALE))
+    data = open(path, 'rb').read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    # OpenCV fills a cut JPEG with grey; it refuses the other formats
+    assert (cv2.imread(path, cv2.IMREAD_UNCHANGED) is not None) == (
+        ext == '.jpg')
+    with pytest.raises(OSError, match=re.escape(f'image {path!r}')):
+        read_image(path)
+
+
+def test_read_image_keeps_bytes_after_the_end_marker_and_names_bad_files(
+        tmp_path):
+    import cv2
+    import numpy as np
+    from mmfusenas.utils import decode_image, read_image
+    path = str(tmp_path / 'a.jpg')
+    cv2.imwrite(path, _noise((16, 16)))
+    data = open(path, 'rb').read()
+    img = decode_image(data + b'\x00' * 7, path)  # padding after FFD9
+    assert np.array_equal(img, cv2.imread(path, cv2.IMREAD_UNCHANGED))
+    with pytest.raises(OSError, match="cannot decode image 'x.png'"):
+        decode_image(b'not an image', 'x.png')
+    with pytest.raises(OSError, match="cannot decode image 'e.png'"):
+        decode_image(b'', 'e.png')
+    with pytest.raises(FileNotFoundError, match="nope.png' does not exist"):
+        read_image(str(tmp_path / 'nope.png'))
+
+
+def test_read_json_names_a_damaged_file(tmp_path):
+    from mmfusenas.utils import read_json
+    good = tmp_path / 'ok.json'
+    good.write_text('{"a": [1, 2]}')
+    assert read_json(str(good)) == {'a': [1, 2]}
+    for text in ['', '{"a": [1,', 'NaN garbage']:
+        bad = tmp_path / 'result.json'
+        bad.write_text(text)
+        with pytest.raises(ValueError,
+                           match=f'{bad} is damaged \\(not valid JSON'):
+            read_json(str(bad))

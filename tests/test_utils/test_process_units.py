@@ -365,3 +365,30 @@ def test_map_in_processes_reports_a_failed_unit(tmp_path):
     with pytest.raises(RuntimeError, match=r'boom #[01] failed \(exit 1\)'
                        r'[\s\S]*bad input'):
         map_in_processes(module.boom, [(7, ), (8, )], 2, str(tmp_path / 'u'))
+
+
+def test_map_in_processes_passes_arguments_as_json_not_pickle(tmp_path):
+    """Unit arguments travel as JSON (tuples and Namespace restored), so no
+    worker unpickles a file of the work dir; other types are refused."""
+    import argparse
+    import json
+    from mmfusenas.utils import map_in_processes
+    script = tmp_path / 'types_fn.py'
+    script.write_text('def kinds(t, ns):\n'
+                      '    return [type(t).__name__, type(ns).__name__,\n'
+                      '            list(t), ns.size, type(ns.shape).__name__]\n')
+    module = _load_module(str(script))
+    ns = argparse.Namespace(size=3, shape=(2, 4))
+    out = map_in_processes(module.kinds, [((1, 2), ns), ((5, ), ns)], 2,
+                           str(tmp_path / 'w'))
+    assert out == [['tuple', 'Namespace', [1, 2], 3, 'tuple'],
+                   ['tuple', 'Namespace', [5], 3, 'tuple']]
+    spec = tmp_path / 'w' / 'unit0' / 'spec.json'
+    assert json.loads(spec.read_text())['args'] == {
+        '__tuple__': [{'__tuple__': [1, 2]},
+                      {'__namespace__': {'size': 3,
+                                         'shape': {'__tuple__': [2, 4]}}}]}
+    assert not list((tmp_path / 'w').rglob('*.pkl'))
+    with pytest.raises(TypeError, match='type set cannot be passed'):
+        map_in_processes(module.kinds, [({1}, ns), ({2}, ns)], 2,
+                         str(tmp_path / 'x'))

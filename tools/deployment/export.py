@@ -24,7 +24,6 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 
@@ -36,6 +35,7 @@ from mmfusenas.apis import (ExportedRunner, compare_outputs,  # noqa: E402
                             config_modalities, core_network, export_network,
                             init_model, parse_optimize)
 from mmfusenas.apis.deploy import EXPORT_FORMATS  # noqa: E402
+from mmfusenas.utils.fileio import read_image  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -113,10 +113,11 @@ def read_check_inputs(paths: Sequence[str], channels: int,
     for i in range(0, len(paths), group):
         planes = []
         for path in paths[i:i + group]:
-            flag = cv2.IMREAD_COLOR if group == 1 else cv2.IMREAD_GRAYSCALE
-            img = cv2.imread(path, flag)
-            if img is None:
-                raise FileNotFoundError(f'--check-images: cannot read {path}')
+            try:
+                img = read_image(path,
+                                 'color' if group == 1 else 'grayscale')
+            except OSError as err:
+                raise FileNotFoundError(f'--check-images: {err}') from None
             if group == 1:
                 planes.extend(np.moveaxis(img[..., ::-1], 2, 0))
             else:

@@ -27,12 +27,12 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-import mmcv
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from PIL import Image
 
 from mmfusenas.registry import TRANSFORMS
+from mmfusenas.utils.fileio import decode_image
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -56,9 +56,10 @@ def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     if path.endswith('.npy'):
         arr = np.load(io.BytesIO(content), allow_pickle=False)
     else:
-        arr = mmcv.imfrombytes(content, flag='unchanged', backend='cv2')
-        if arr is None:
-            raise ValueError(f'cannot read depth map {path}')
+        try:
+            arr = decode_image(content, path)
+        except OSError as err:
+            raise ValueError(f'depth map: {err}') from None
     arr = np.asarray(arr)
     if arr.ndim == 3 and arr.shape[2] in (3, 4) and not path.endswith(
             '.npy'):
@@ -75,11 +76,11 @@ def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
 def read_rgb(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB (``backend_args``: see :func:`read_depth`).
     """
-    img = mmcv.imfrombytes(
-        fileio.get(path, backend_args=backend_args), flag='color',
-        backend='cv2')
-    if img is None:
-        raise ValueError(f'cannot read RGB image {path}')
+    try:
+        img = decode_image(
+            fileio.get(path, backend_args=backend_args), path, 'color')
+    except OSError as err:
+        raise ValueError(f'RGB image: {err}') from None
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 

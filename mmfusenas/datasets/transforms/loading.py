@@ -3,12 +3,12 @@ import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
 from mmfusenas.registry import TRANSFORMS
+from mmfusenas.utils.fileio import decode_image
 
 COLOR_TYPES = ('auto', 'gray', 'color')
 
@@ -131,12 +131,11 @@ class LoadPairedImages(BaseTransform):
             raise FileNotFoundError(
                 f'LoadPairedImages: image file {path!r} (modality '
                 f'{modality!r}) does not exist.') from None
-        img = mmcv.imfrombytes(content, flag='unchanged', backend='cv2') \
-            if content else None
-        if img is None:
-            raise OSError(
-                f'LoadPairedImages: OpenCV cannot decode {path!r} (modality '
-                f'{modality!r}); expected a readable 8-bit image file.')
+        try:
+            img = decode_image(content, path)
+        except OSError as err:
+            raise OSError(f'LoadPairedImages (modality {modality!r}): {err}; '
+                          'expected a readable 8-bit image file.') from None
         if img.dtype != np.uint8:
             raise ValueError(
                 f'LoadPairedImages: {path!r} (modality {modality!r}) has '
