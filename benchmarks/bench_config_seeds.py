@@ -101,7 +101,6 @@ from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.cpu_kernels import cpu_kernels  # noqa: E402
 from mmfusenas.utils.seed_runs import seed_dir  # noqa: E402
 from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
@@ -208,15 +207,6 @@ def parse_variant_env(items: Optional[Sequence[str]],
     out: Dict[str, Dict[str, str]] = {}
     for label, key, value in _labelled_pairs(
             items, labels, '--variant-env', 'aten:MALLOC_ARENA_MAX=2'):
-        if key.startswith('MMFUSENAS_NO_') or \
-                key == 'MMFUSENAS_OPENCV_FILTERS':
-            switch = 'metric_filters' if key.endswith('OPENCV_FILTERS') \
-                else key[len('MMFUSENAS_NO_'):].lower()
-            raise ValueError(
-                f'--variant-env {label}:{key}={value}: the CPU kernel '
-                'switches are no environment variables; set them in the '
-                f'config: --variant-cfg-options '
-                f'{label}:cpu_kernels.{switch}=False')
         out.setdefault(label, {})[key] = value
     return out
 
@@ -251,10 +241,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--variant-env', nargs='+', default=None,
                    metavar='LABEL:KEY=VALUE',
                    help='environment variables set while a variant trains '
-                   '(e.g. aten:MALLOC_ARENA_MAX=2); a CPU kernel switch '
-                   'compared over seeds is a config key: '
-                   '--variant-cfg-options aten:cpu_kernels.grouped_conv='
-                   'False')
+                   '(e.g. aten:MALLOC_ARENA_MAX=2)')
     p.add_argument('--data-root', default=None,
                    help='re-root every dataset of every config here (as '
                    'tools/train.py --data-root)')
@@ -541,9 +528,7 @@ def run_unit(unit: dict) -> dict:
                            f"{time.strftime('%Y%m%d_%H%M%S')}")
     torch.set_num_threads(unit['threads'])
     t0 = time.time()
-    # cpu_kernels(): the switches the unit's config sets (applied by the
-    # runner build) end with the unit, for the next one in this process
-    with temporary_environment(unit.get('env') or {}), cpu_kernels():
+    with temporary_environment(unit.get('env') or {}):
         runner = build_runner(cfg)
         recorder = ValMetricsRecorder()
         runner.register_hook(recorder)

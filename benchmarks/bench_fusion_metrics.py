@@ -13,8 +13,8 @@ end-to-end time per pair of ``compute_fusion_metrics`` (what the CLI and
 suite (all 17 keys), each with PASS / FAIL against the goal of 0.3 s for a
 768x576 pair on 2 CPU cores; both suites are also timed with
 ``parallel=False`` (one metric after the other on one thread, FMI's own
-threads aside). ``--no-numba`` (the switch ``numba=False`` of
-:mod:`mmfusenas.utils.cpu_kernels`) also times the numpy chains of VIF /
+threads aside). ``--no-numba`` (``USE_NUMBA = False`` of the FMI and
+metric kernel modules) also times the numpy chains of VIF /
 Qabf / SSIM instead of their compiled kernels
 (``mmfusenas/evaluation/functional/fusion_kernels.py``). Wall-clock
 medians decide PASS / FAIL; process CPU time
@@ -63,7 +63,7 @@ on a GPU machine.
 ``--vif-agreement`` (preset cddfuse) instead compares VIF alone, on every
 pair of ``--data`` (any size), with the reference evaluator: ours with the
 compiled separable filters (the default) and with OpenCV's
-(the switch ``metric_filters=False``), relative differences per pair.
+(``fusion_kernels.USE_FILTER = False``), relative differences per pair.
 VIF's local variances cancel on near-flat pixels, so any two filter
 implementations give values that differ at ~1e-10; this shows that the
 compiled filters agree with the reference as closely as OpenCV's.
@@ -99,13 +99,14 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 
 from mmfusenas.evaluation.functional import fusion as fusion_mod  # noqa
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
-from mmfusenas.utils.cpu_allocator import (  # noqa: E402
+from cpu_kernels.allocator import (  # noqa: E402
     configure_cpu_allocator)
-from mmfusenas.utils.cpu_kernels import cpu_kernels  # noqa: E402
+from mmfusenas.evaluation.functional import fusion_kernels  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
@@ -153,7 +154,7 @@ def main(argv=None):
                         '(fusion.MALLOC_TUNING = False)')
     parser.add_argument('--no-numba', action='store_true',
                         help='the numpy chains instead of the compiled '
-                        'kernels (the cpu_kernels switch numba=False)')
+                        'kernels (USE_NUMBA = False)')
     parser.add_argument('--reference', action='store_true',
                         help='time the Python Evaluator side by side '
                         '(cddfuse preset)')
@@ -186,11 +187,14 @@ def main(argv=None):
         sys.exit('--malloc-tuning and --no-malloc-tuning exclude each other')
     tuning = fusion_mod.MALLOC_TUNING
     fusion_mod.MALLOC_TUNING = tuning and not args.no_malloc_tuning
+    numba = (fmi_mod.USE_NUMBA, fusion_kernels.USE_NUMBA)
+    if args.no_numba:
+        fmi_mod.USE_NUMBA = fusion_kernels.USE_NUMBA = False
     try:
-        with cpu_kernels(**(dict(numba=False) if args.no_numba else {})):
-            return _main(args, argv)
+        return _main(args, argv)
     finally:
         fusion_mod.MALLOC_TUNING = tuning
+        fmi_mod.USE_NUMBA, fusion_kernels.USE_NUMBA = numba
 
 
 def _main(args, argv):
@@ -356,13 +360,12 @@ def _vif_agreement(args, argv):
     """VIF of every pair of ``args.data``: the reference evaluator's, ours
     with the compiled filters and with OpenCV's; relative differences."""
     import mmfusenas.testing.reference_fusion_evaluator as ref
-    from mmfusenas.evaluation.functional import fusion_kernels
     gray = FUSION_PRESETS['cddfuse']['gray']
     vif = FUSION_PRESETS['cddfuse']['fns']['VIF']
     if not fusion_kernels.filter_ok(fusion_mod._gauss1d(9, 1.8)):
         sys.exit('--vif-agreement compares the compiled filters with '
-                 "OpenCV's: needs numba (the cpu_kernels switches numba "
-                 'and metric_filters on, fusion_kernels.USE_FILTER)')
+                 "OpenCV's: needs numba (fusion_kernels.USE_NUMBA and "
+                 'USE_FILTER)')
     cols = ('reference', 'compiled', 'opencv', 'compiled rel diff',
             'opencv rel diff')
     rows, table, rel = [['pair', 'size', *cols]], {}, {'c': [], 'o': []}
@@ -375,8 +378,11 @@ def _vif_agreement(args, argv):
         f = np.round((a + b) / 2)
         r = float(ref.FUNCS['VIF'](a, b, f))
         c = vif(a, b, f)
-        with cpu_kernels(metric_filters=False):
+        fusion_kernels.USE_FILTER = False
+        try:
             o = vif(a, b, f)
+        finally:
+            fusion_kernels.USE_FILTER = True
         rc, ro = (c - r) / abs(r), (o - r) / abs(r)
         rel['c'].append(abs(rc))
         rel['o'].append(abs(ro))
@@ -402,7 +408,7 @@ def _vif_agreement(args, argv):
             RESULT=result,
             note='relative differences (ours - reference) / |reference|; '
             'compiled: fusion_kernels.separable_filter, opencv: '
-            'cv2.sepFilter2D (the cpu_kernels switch metric_filters=False)'
+            'cv2.sepFilter2D (fusion_kernels.USE_FILTER = False)'
             '.')
     print('RESULT ' + json.dumps(result))
     return result

@@ -245,6 +245,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=1,
         help='torch threads for inference and latency (default 1)')
     parser.add_argument(
+        '--device',
+        help="torch device of the methods (default: 'cuda' when available, "
+        "else 'cpu'); the latency is measured there")
+    parser.add_argument(
         '--repeats',
         type=int,
         default=10,
@@ -443,7 +447,7 @@ def fusion_net_input(model: torch.nn.Module, size: Sequence[int],
 
 def measure_cost(model: torch.nn.Module, size: Sequence[int], threads: int,
                  repeats: int, workdir: str) -> dict:
-    """Parameters, FLOPs and median CPU latency of the fusion network on
+    """Parameters, FLOPs and median latency of the fusion network on
     the input of one ``size`` pair (:func:`fusion_net_input`)."""
     net, inputs = fusion_net_input(model, size, workdir)
     count = count_flops(net, inputs)
@@ -651,8 +655,8 @@ def run(args: argparse.Namespace) -> dict:
                     result[d][method.name] = {'absent': method.absent}
                 continue
             model = init_model(method.config, method.checkpoint,
-                               cfg_options=method.cfg_options or None,
-                               optimize='cpu_kernels')
+                               device=args.device,
+                               cfg_options=method.cfg_options or None)
             cost = measure_cost(model, args.cost_size, args.threads,
                                 args.repeats, tmp)
             for d, mods in folders.items():

@@ -48,11 +48,12 @@ weights). Multi-input networks run as one packed tensor
 (:class:`mmfusenas.apis.PackedInputs`; HQS's kernel centred in an H x W
 plane).
 
-Every toolbox network runs with the toolbox's CPU kernels swapped in
-(:func:`mmfusenas.cpu_ops.apply_cpu_kernels`, ``optimize='cpu_kernels'``
-of :func:`mmfusenas.apis.init_model`, the default of the inference tools),
+Every toolbox network runs as built (the plain model, the default of the
+inference tools), or with ``--cpu-kernels`` with the CPU kernels of the
+plugin ``projects/cpu_kernels`` swapped in (:func:`cpu_kernels.apply_cpu_kernels`,
+``optimize='cpu_kernels'`` of :func:`mmfusenas.apis.init_model`; CPU only),
 in every mode below; the kernel classes run their plain forward where a
-kernel does not apply (CUDA, export, ``torch.compile``, tracing).
+kernel does not apply (export, ``torch.compile``, tracing).
 
 Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 ``fold_bn`` (BatchNorm folded into the convs); ``channels_last``;
@@ -60,7 +61,7 @@ Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 with dynamic sizes, run by ONNX Runtime on ``--threads`` threads);
 ``compile`` (folded network through ``torch.compile``, inductor; compiled
 before timing). Not run by default: ``no:SWITCH`` for any switch of
-:mod:`mmfusenas.utils.cpu_kernels` (``SWITCHES``), the eager network with
+:mod:`cpu_kernels.switches` (``SWITCHES``), the eager network with
 that one kernel off for the call, in the same rounds (e.g.
 ``no:winograd``: oneDNN's 3 x 3 convolutions instead of Winograd's;
 ``no:channels_last``: the TIM and HBL networks in NCHW, the authors'
@@ -79,7 +80,7 @@ the calling thread's CPU time instead of the wall clock: the same work
 without the time the thread waits for a core when the machine is shared.
 ``--cpu-malloc tuned`` keeps freed blocks in glibc's heap for every network
 of the run (as the runner does for training,
-:mod:`mmfusenas.utils.cpu_allocator`): with glibc's defaults (``off``, as a
+:mod:`cpu_kernels.allocator`): with glibc's defaults (``off``, as a
 script of the authors runs) every fresh map of a few MB is a new ``mmap``
 whose pages fault on first touch, which costs a network that allocates more
 maps more time.
@@ -97,7 +98,7 @@ Targets: eager <= 0.8x official, best mode (eager or optimised)
 
 The papers' cost tables of the official TIM and RUAS networks are
 reproduced by ``projects/reproductions/bench_official_cost.py``; the
-kernels one by one by ``python -m mmfusenas.cpu_ops.bench_kernels``.
+kernels one by one by ``python -m cpu_kernels.bench_kernels``.
 """
 import argparse
 import copy
@@ -124,10 +125,11 @@ from torch.utils._pytree import tree_leaves
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 
 from mmfusenas.apis import (  # noqa: E402
     PackedInputs, export_network, init_model, optimize_for_inference)
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
+from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
@@ -135,10 +137,10 @@ from mmfusenas.search.estimators import (  # noqa: E402
 from mmfusenas.testing import load_tool  # noqa: E402
 from mmfusenas.testing.hqs_reference import official_hqs_forward  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.cpu_allocator import configure_cpu_allocator  # noqa
+from cpu_kernels.allocator import configure_cpu_allocator  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa
+from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
@@ -635,7 +637,7 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
 def _eager_without(switch: str, net: nn.Module,
                    x: torch.Tensor) -> torch.Tensor:
     """``net(x)`` with the CPU kernel switch ``switch`` off for the call
-    (:mod:`mmfusenas.utils.cpu_kernels`; e.g. ``channels_last``: the NCHW
+    (:mod:`cpu_kernels.switches`; e.g. ``channels_last``: the NCHW
     pass, in the authors' summation order)."""
     with cpu_kernels(**{switch: False}):
         return net(x)
@@ -724,9 +726,8 @@ def run_entry(name: str, args, tmp: str) -> dict:
     else:
         net, official, official_modules = dict(
             dcnas=build_dcnas, hbl=build_hbl, hqs=build_hqs)[family](tmp)
-    # the toolbox's inference path: its CPU kernels swapped in (every mode
-    # is built from this network)
-    apply_cpu_kernels(net)
+    if args.cpu_kernels:  # every mode is built from this network
+        apply_cpu_kernels(net)
     net = net.to(device)
     for m in official_modules:
         m.to(device)
@@ -897,8 +898,12 @@ def main_latency(argv=None) -> dict:
         '--cpu-malloc', default='off', choices=['off', 'tuned'],
         help="off: glibc's allocator defaults (as a script of the authors "
         'runs); tuned: freed blocks kept for reuse as the runner does '
-        '(mmfusenas.utils.cpu_allocator defaults), for every network of '
+        '(cpu_kernels.allocator defaults), for every network of '
         'the run: each fresh multi-MB map then costs no page faults')
+    parser.add_argument(
+        '--cpu-kernels', action='store_true',
+        help='the CPU kernels of the plugin projects/cpu_kernels swapped '
+        'into every toolbox network (CPU only; default: the plain model)')
     parser.add_argument(
         '--profile', type=int, default=0, metavar='K',
         help='also print the K operators with the largest self time in one '
@@ -921,6 +926,11 @@ def main_latency(argv=None) -> dict:
         parser.error('--clock cpu times the calling thread: it needs '
                      '--device cpu, --threads 1 and no ONNX Runtime mode '
                      '(whose session runs on threads of its own)')
+    if any(switch_of(m) for m in args.modes) and not args.cpu_kernels:
+        parser.error('a no:SWITCH mode turns one CPU kernel off: add '
+                     '--cpu-kernels')
+    if args.cpu_kernels and device.type != 'cpu':
+        parser.error('--cpu-kernels: the CPU kernels apply on the CPU only')
     if args.batches is None:
         args.batches = [1, 2] if args.quick else [1, 8]
     if args.scale is None:

@@ -12,10 +12,10 @@ Usage::
 
 Per config, the model of the config is built twice from the same seed: the
 compound model (``FusionDetector`` / ``FusionSegmentor``) and, for the
-baseline, the task model of a second copy alone. Both get the CPU kernels
-as the runner puts them in (the config's ``cpu_kernel_transform``,
-``'training'`` by default: :func:`mmfusenas.cpu_ops.apply_cpu_kernels`
-with ``training=True``, N_F on the fast training path) and the optimizer
+baseline, the task model of a second copy alone: the plain models the
+runner trains, or with ``--cpu-kernels`` both with the CPU kernels of the
+plugin ``projects/cpu_kernels`` (:func:`cpu_kernels.apply_cpu_kernels`
+with ``training=True``, N_F on the fast training path), and the optimizer
 of the config (``optim_wrapper``: AdamW, gradient clipping). The toy data are
 generated into a temporary folder (``--data-dir`` reuses one) and read by the
 config's own train loader.
@@ -41,12 +41,12 @@ compound model's real ``train_step`` (MMEngine's path, one call) timed in
 the same rounds, to check that the parts add up. Reported: medians over
 rounds; the fusion overhead = compound step - task-alone step (both
 without data loading), as a fraction of the task-alone step (target
-<= 100 % on the toy configs). ``--compare-plain`` also times, in the same
-rounds, the plain compound model (built without
-:func:`~mmfusenas.cpu_ops.apply_cpu_kernels`: the before of the fast
+<= 100 % on the toy configs). ``--compare-plain`` (with ``--cpu-kernels``)
+also times, in the same rounds, the plain compound model (built without
+:func:`~cpu_kernels.apply_cpu_kernels`: the before of the fast
 training path); ``--compare-kernels SWITCH=BOOL ...`` the
 compound step of the same model with CPU kernel switches set
-(:mod:`mmfusenas.utils.cpu_kernels`, e.g. ``grouped_conv=False``: one
+(:mod:`cpu_kernels.switches`, e.g. ``grouped_conv=False``: one
 kernel switch's before / after; ``--compare-env`` is its old name, which
 also reads the old form ``MMFUSENAS_NO_GROUPED_CONV=1``).
 ``--cfg-options KEY=VALUE ...`` overrides settings of every config for
@@ -89,20 +89,20 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 
 import mmfusenas  # noqa: E402,F401
 from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.cpu_ops import (apply_cpu_kernel_transform,  # noqa: E402
-                               check_cpu_kernel_transform)
-from mmfusenas.utils.cpu_kernels import SWITCHES, cpu_kernels  # noqa: E402
+from cpu_kernels import apply_cpu_kernels  # noqa: E402
+from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
 from mmfusenas.testing.distributed import (  # noqa: E402
     launch, results_or_raise, strip_batchnorm)
-from mmfusenas.utils.cpu_allocator import (  # noqa: E402
-    configure_cpu_allocator)
+from cpu_kernels.allocator import (  # noqa: E402
+    DEFAULT_CPU_MALLOC, configure_cpu_allocator)
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     check_checkpoint_file, nonfinite_tensors)
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
@@ -133,6 +133,10 @@ def parse_args():
     p.add_argument('--channels-last', action='store_true',
                    help='both models (and their inputs) in channels-last '
                    'memory format')
+    p.add_argument('--cpu-kernels', action='store_true',
+                   help='both models with the CPU kernels of the plugin '
+                   'projects/cpu_kernels (training=True); default: the '
+                   'plain models the runner trains')
     p.add_argument('--compare-plain', action='store_true',
                    help='also time, in the same rounds, the compound step '
                    'of the plain model (no apply_cpu_kernels: N_F in NCHW '
@@ -143,7 +147,7 @@ def parse_args():
                    dest='compare_kernels',
                    help='also time, in the same rounds, the compound step of '
                    'the same model with these CPU kernel switches set '
-                   '(mmfusenas.utils.cpu_kernels), e.g. grouped_conv=False '
+                   '(cpu_kernels.switches), e.g. grouped_conv=False '
                    '(before / after of one kernel switch side by side; '
                    '--compare-env, the old name, also reads the old form '
                    'MMFUSENAS_NO_GROUPED_CONV=1)')
@@ -153,10 +157,10 @@ def parse_args():
                    'syntax), e.g. optim_wrapper.optimizer.fused=True; both '
                    'the compound model and the task model alone get them, '
                    'and the record keeps them')
-    p.add_argument('--cpu-malloc', default='config',
-                   choices=['config', 'off'],
-                   help="config: tune glibc malloc as the runner does "
-                   "(the first config's env_cfg.cpu_malloc); off: glibc's "
+    p.add_argument('--cpu-malloc', default='off',
+                   choices=['tuned', 'off'],
+                   help="tuned: glibc malloc's thresholds of the plugin "
+                   "(cpu_kernels.allocator.DEFAULT_CPU_MALLOC); off: glibc's "
                    'defaults')
     p.add_argument('--results-json', default=None, metavar='FILE',
                    help='also write the tables as a results record '
@@ -244,7 +248,7 @@ _FALSE = ('0', 'false', 'no', 'off', '')
 
 def kernel_switches(pairs) -> dict:
     """``SWITCH=BOOL`` strings (``grouped_conv=False``) as the arguments
-    of :func:`~mmfusenas.utils.cpu_kernels.cpu_kernels`; the form of the
+    of :func:`~cpu_kernels.switches.cpu_kernels`; the form of the
     former environment variables, ``MMFUSENAS_NO_<SWITCH>=1`` (and
     ``MMFUSENAS_OPENCV_FILTERS=1``), is read as ``<switch>=False``."""
     switches = {}
@@ -255,9 +259,7 @@ def kernel_switches(pairs) -> dict:
             raise SystemExit(f'--compare-kernels: expected SWITCH=BOOL '
                              f'(e.g. grouped_conv=False), got {pair!r}')
         on = value in _TRUE
-        if key == 'MMFUSENAS_OPENCV_FILTERS':
-            key, on = 'metric_filters', not on
-        elif key.startswith('MMFUSENAS_NO_'):
+        if key.startswith('MMFUSENAS_NO_'):
             key, on = key[len('MMFUSENAS_NO_'):].lower(), not on
         if key not in SWITCHES:
             raise SystemExit(f'--compare-kernels: unknown switch {key!r}; '
@@ -307,11 +309,12 @@ def run_config(path, args, data_root):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    apply_cpu_kernel_transform(model, cfg)
     torch.manual_seed(0)
     alone = MODELS.build(cfg.model)
     alone.init_weights()
-    apply_cpu_kernel_transform(alone, cfg)
+    if args.cpu_kernels:
+        apply_cpu_kernels(model, training=True)
+        apply_cpu_kernels(alone, training=True)
     model.to(DEVICE)
     alone.to(DEVICE)
     task = alone.task_model
@@ -393,9 +396,8 @@ def run_config(path, args, data_root):
 
 def _transform_text(results: dict) -> str:
     """How the compound model of a result got its CPU kernels."""
-    transform = results.get('cpu_kernel_transform')
-    return ('plain, no CPU kernels' if transform is None else
-            f'cpu_kernel_transform={transform!r}')
+    return ('CPU kernels, training=True' if results.get('cpu_kernels') else
+            'plain, no CPU kernels')
 
 
 def _record_tables(results: dict, configs) -> dict:
@@ -440,11 +442,12 @@ def main_overhead():
     MMLogger.get_instance('mmengine', log_level='WARNING')
     results = {}
     malloc = None
-    if args.cpu_malloc == 'config':
-        first = load_config(args.configs[0], args.cfg_options)
-        malloc = first.get('env_cfg', {}).get('cpu_malloc')
-        if malloc is not None:
-            configure_cpu_allocator(**malloc)
+    if args.compare_plain and not args.cpu_kernels:
+        raise SystemExit('--compare-plain compares the plain model with '
+                         'the CPU kernels: add --cpu-kernels')
+    if args.cpu_malloc == 'tuned':
+        malloc = DEFAULT_CPU_MALLOC
+        configure_cpu_allocator(**malloc)
     print(f'CPU allocator: {malloc or "glibc defaults"}')
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or osp.join(tmp, 'toy')
@@ -513,7 +516,7 @@ def main_overhead():
             results[name] = dict(
                 device=args.device,
                 batch=bs,
-                cpu_kernel_transform=check_cpu_kernel_transform(cfg),
+                cpu_kernels=args.cpu_kernels,
                 compound_ms=round(c['total'] * 1e3, 1),
                 task_alone_ms=round(task_alone * 1e3, 1),
                 overhead_pct=round(frac * 100, 1),
@@ -973,8 +976,7 @@ trainings of the config's network run in one process:
   the guard's optimizer pre-hook); their sum is checked against
   ``run_iter`` (within 5 %).
 * **plain**: a second ``ImageFusor`` built from the config, started from
-  the toolbox model's weights and with the CPU kernels the runner put
-  into it (the config's ``cpu_kernel_transform``): its ``fusion_net`` and
+  the toolbox model's weights: its ``fusion_net`` and
   its loss modules called directly (the sources through the fusor's
   ``preprocess``, the output through ``postprocess``, the weighted losses
   summed), a plain
@@ -991,9 +993,7 @@ instrumented step and the plain step, in alternating order (A/B/B/A...)
 so that a varying machine load hits all alike; ``--warmup``
 rounds are discarded. Reported: medians over ``--rounds``, the ratio
 toolbox step (data + ``run_iter``) / plain step and the ratio without the
-data loading (target <= 1.10). The runner tunes glibc's allocator
-(``env_cfg.cpu_malloc``) for the process: the plain loop gets it too.
-Medians leave out the occasional slow iteration (the logger hook's line
+data loading (target <= 1.10). Medians leave out the occasional slow iteration (the logger hook's line
 every ``interval`` iterations). Ends with ``RESULT {json}``;
 ``--results-json`` writes the table as a results record.
 """
@@ -1161,9 +1161,6 @@ def _framework_rounds(runner, cfg, args) -> dict:
             data = model.data_preprocessor(next(it), True)
             cached.append(data['inputs'].detach().clone())
     plain = MODELS.build(copy.deepcopy(cfg.model))
-    # the CPU kernels the runner put into its model (cpu_kernel_transform):
-    # the same modules on both sides, the framework the only difference
-    apply_cpu_kernel_transform(plain, cfg)
     plain.load_state_dict(model.state_dict())
     plain.to(DEVICE)
     plain.train()

@@ -10,28 +10,49 @@ if sys.version_info[:2] < PYTHON_MIN:
         f'{sys.version.split()[0]} is running (see README "Supported '
         f'versions").')
 
-import mmcv  # noqa: E402
-import mmengine  # noqa: E402
+import torch  # noqa: E402
 from mmengine.utils import digit_version  # noqa: E402
 
-from .utils.checkpoint import allow_mmengine_checkpoint_globals  # noqa: E402
-from .utils.config import register_config_package  # noqa: E402
-
 # The stack MMFuseNAS is tested against (see README "Supported versions").
+# torch >= 2.3: the code calls torch.compiler.is_compiling() unguarded.
+TORCH_MIN, TORCH_MAX = '2.3.0', '2.14.0'
 MMCV_MIN, MMCV_MAX = '2.1.0', '2.2.0'  # mmdet 3.3.0 itself needs mmcv < 2.2
 MMENGINE_MIN, MMENGINE_MAX = '0.10.0', '1.0.0'
 MMDET_MIN, MMDET_MAX = '3.3.0', '3.4.0'
 MMSEG_MIN, MMSEG_MAX = '1.2.2', '1.3.0'
 
+_STACK_HINT = ('Install the tested stack with `pip install -r '
+               'requirements/runtime.txt` (see README.md).')
+_TORCH_HINT = ('Install one with `TORCH_SPEC=torch==2.13.0 bash '
+               'tools/install.sh` in a fresh environment (CPU build: also '
+               'TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu; see '
+               'README.md).')
 
-def _check_version(name: str, installed: str, low: str, high: str) -> None:
+
+def _check_version(name: str, installed: str, low: str, high: str,
+                   hint: str = _STACK_HINT) -> None:
     """Raise an error that says exactly which version of ``name`` is needed."""
     if not (digit_version(low) <= digit_version(installed) <
             digit_version(high)):
         raise AssertionError(
             f'MMFuseNAS {__version__} needs {name}>={low},<{high}, but '
-            f'{name}=={installed} is installed. Install the tested stack with '
-            f'`pip install -r requirements/runtime.txt` (see README.md).')
+            f'{name}=={installed} is installed. {hint}')
+
+
+def _check_torch() -> None:
+    """:func:`_check_version` of the installed torch (before mmcv, whose
+    compiled ops fail obscurely on a wrong torch)."""
+    _check_version('torch', str(torch.__version__), TORCH_MIN, TORCH_MAX,
+                   _TORCH_HINT)
+
+
+_check_torch()
+
+import mmcv  # noqa: E402
+import mmengine  # noqa: E402
+
+from .utils.checkpoint import allow_mmengine_checkpoint_globals  # noqa: E402
+from .utils.config import register_config_package  # noqa: E402
 
 
 def _check_package(module_name: str, dist_name: str, low: str,

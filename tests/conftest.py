@@ -7,10 +7,14 @@ the project's machines it is always present and they always run.
 import gc
 import os
 import os.path as osp
+import sys
 
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the opt-in CPU kernel plugin, as a user puts it on PYTHONPATH; the package
+# never imports it (tests/test_package_layout.py)
+sys.path.insert(0, osp.join(REPO_ROOT, 'projects', 'cpu_kernels'))
 SHARED = osp.join(osp.dirname(REPO_ROOT), 'shared')
 SHARED_DATA = osp.join(SHARED, 'data')
 

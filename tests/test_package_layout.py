@@ -2,8 +2,7 @@
 
 Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
 ``structures`` → ``models`` / ``datasets`` / ``evaluation`` /
-``visualization`` → ``search`` / ``toy_data`` / ``cpu_ops`` → ``engine``
-→ ``apis`` /
+``visualization`` → ``search`` / ``toy_data`` → ``engine`` → ``apis`` /
 ``testing`` (test helpers) → the package root. A module may import from its
 own layer or below, never above; and the sub-rooms
 (``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...) form no
@@ -13,11 +12,12 @@ effects).
 ``engine`` sits above ``search`` as MMRazor's ``engine`` sits above its
 ``models`` (algorithms, mutables): the runner, loops, hooks and
 optimizer-wrapper constructors drive the search algorithms, strategies and
-estimators, never the other way round. ``cpu_ops`` (the CPU kernels and the
-transform that swaps them into a built model) sits above ``models``, as
-mmcv's ops sit outside the models that use them: model code is plain
-PyTorch and never imports the kernels, numba or the environment
-(:func:`test_models_are_plain_pytorch`). ``toy_data`` (the generators of
+estimators, never the other way round. The CPU kernels are the opt-in
+plugin ``projects/cpu_kernels``, outside the package, as mmcv's ops sit
+outside the models that use them: the package never imports it, model code
+is plain PyTorch and never imports numba or reads the environment
+(:func:`test_models_are_plain_pytorch`), and numba is imported by the metric
+kernels only (:func:`test_no_speed_layer_in_the_package`). ``toy_data`` (the generators of
 the toy data sets) writes what ``datasets`` reads and uses its degradation
 models, so it sits above it.
 
@@ -35,7 +35,7 @@ PACKAGE = osp.join(
 LAYERS = {
     'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
     'datasets': 2, 'evaluation': 2, 'visualization': 2, 'search': 3,
-    'toy_data': 3, 'cpu_ops': 3, 'engine': 4, 'apis': 5, 'testing': 5, '': 6
+    'toy_data': 3, 'engine': 4, 'apis': 5, 'testing': 5, '': 6
 }
 #: modules allowed to import upwards, with the reason in the docstring
 EXEMPT = ('mmfusenas.utils.setup_env', )
@@ -153,36 +153,82 @@ def test_the_checker_sees_a_circle():
     ]
 
 
+def _trees(folder: str):
+    """``(path, ast)`` of every module under ``folder``."""
+    for sub, _, files in os.walk(folder):
+        for name in sorted(files):
+            if name.endswith('.py'):
+                path = osp.join(sub, name)
+                with open(path, encoding='utf-8') as f:
+                    yield path, ast.parse(f.read(), path)
+
+
+def _imported_roots(tree) -> Set[str]:
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(a.name.split('.')[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            roots.add((node.module or '').split('.')[0])
+    return roots
+
+
+#: the modules of the package that may import numba: the metric kernels
+#: and the compile-once helper they share
+NUMBA_MODULES = ('evaluation/functional/fmi.py',
+                 'evaluation/functional/fusion_kernels.py',
+                 'utils/numba_kernels.py')
+
+
+def test_no_speed_layer_in_the_package():
+    """The CPU kernels, their switches and the allocator tuning live in the
+    plugin ``projects/cpu_kernels``: the package has no ``cpu_ops``, never
+    imports the plugin, and only the metric kernels import numba."""
+    assert not osp.exists(osp.join(PACKAGE, 'cpu_ops'))
+    for name in ('cpu_kernels.py', 'cpu_allocator.py'):
+        assert not osp.exists(osp.join(PACKAGE, 'utils', name))
+    for path, tree in _trees(PACKAGE):
+        rel = osp.relpath(path, PACKAGE)
+        roots = _imported_roots(tree)
+        assert 'cpu_kernels' not in roots or rel == 'apis/deploy.py', \
+            f'{rel} imports the plugin'
+        assert 'numba' not in roots or rel in NUMBA_MODULES, \
+            f'{rel} imports numba'
+
+
+def test_the_plugin_is_imported_only_when_asked_for():
+    """Importing every room of the package loads neither the plugin nor
+    numba; ``optimize='cpu_kernels'`` is the one place that imports it, on
+    demand."""
+    import subprocess
+    import sys
+    code = ('import sys; import mmfusenas; '
+            'from mmfusenas.utils import register_all_modules; '
+            'register_all_modules(); import mmfusenas.apis; '
+            "print(sorted(m for m in ('cpu_kernels', 'numba') "
+            'if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], check=True,
+                         capture_output=True, text=True,
+                         cwd=osp.dirname(PACKAGE)).stdout
+    assert out.strip().splitlines()[-1] == '[]'
+    with open(osp.join(PACKAGE, 'apis', 'deploy.py'), encoding='utf-8') as f:
+        tree = ast.parse(f.read())
+    lazy = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+            and (n.module or '').split('.')[0] == 'cpu_kernels']
+    assert [n.col_offset > 0 for n in lazy] == [True]  # inside a function
+
+
 def test_models_are_plain_pytorch():
-    """No module under ``mmfusenas/models`` imports the kernel package,
-    numba or the kernel switches, or reads the environment."""
-    banned = ('mmfusenas.cpu_ops', 'mmfusenas.utils.numba_kernels',
-              'mmfusenas.utils.cpu_kernels')
-    found = []
-    for module, deps in module_imports().items():
-        if room(module) != 'models':
-            continue
-        found += [(module, d) for d in deps
-                  if any(d == b or d.startswith(b + '.') for b in banned)]
-    assert not found, f'model modules importing kernel code: {found}'
-    for folder, _, files in os.walk(osp.join(PACKAGE, 'models')):
-        for name in files:
-            if not name.endswith('.py'):
-                continue
-            path = osp.join(folder, name)
-            with open(path, encoding='utf-8') as f:
-                tree = ast.parse(f.read(), path)
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    assert not any(a.name.split('.')[0] == 'numba'
-                                   for a in node.names), path
-                elif isinstance(node, ast.ImportFrom):
-                    assert (node.module or '').split('.')[0] != 'numba', path
-                elif isinstance(node, ast.Attribute):
-                    assert not (node.attr in ('environ', 'getenv')
-                                and isinstance(node.value, ast.Name)
-                                and node.value.id == 'os'), \
-                        f'{path}:{node.lineno} reads the environment'
+    """No module under ``mmfusenas/models`` imports numba or reads the
+    environment."""
+    for path, tree in _trees(osp.join(PACKAGE, 'models')):
+        assert 'numba' not in _imported_roots(tree), path
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                assert not (node.attr in ('environ', 'getenv')
+                            and isinstance(node.value, ast.Name)
+                            and node.value.id == 'os'), \
+                    f'{path}:{node.lineno} reads the environment'
 
 
 def test_few_environment_variables():

@@ -22,3 +22,42 @@ def test_wrong_version_names_the_needed_range():
                        match=r'needs mmsegmentation>=1\.2\.2,<1\.3\.0'):
         _check_package('no_such_module_xyz', 'mmsegmentation', '1.2.2',
                        '1.3.0')
+
+
+@pytest.mark.parametrize('version', ['2.2.2', '2.1.0+cpu', '2.14.0'])
+def test_torch_out_of_the_supported_range_is_refused(monkeypatch, version):
+    import torch
+    monkeypatch.setattr(torch, '__version__', version)
+    with pytest.raises(AssertionError) as err:
+        mmfusenas._check_torch()
+    assert str(err.value).startswith(
+        f'MMFuseNAS 0.1.0 needs torch>=2.3.0,<2.14.0, but torch=={version} '
+        'is installed. Install one with `TORCH_SPEC=torch==2.13.0 bash '
+        'tools/install.sh`')
+    monkeypatch.setattr(torch, '__version__', '2.3.0+cpu')
+    mmfusenas._check_torch()  # the floor is accepted
+
+
+def test_readme_table_states_what_the_import_checks():
+    """Every "≥ low, < high" of README's "Supported versions" table is the
+    range mmfusenas/__init__.py checks, torch included."""
+    import re
+
+    from mmfusenas.testing import REPO_ROOT
+    text = open(f'{REPO_ROOT}/README.md', encoding='utf-8').read()
+    section = text.split('## Supported versions', 1)[1].split('\n\n', 2)[1]
+    stated = {}
+    for row in section.splitlines()[2:]:
+        cells = [c.strip() for c in row.strip('|').split('|')]
+        found = re.match(r'≥ ([\d.]+), < ([\d.]+)', cells[2])
+        if found:
+            stated[cells[0].split(' (')[0]] = found.groups()
+    assert stated == {
+        'torch': (mmfusenas.TORCH_MIN, mmfusenas.TORCH_MAX),
+        'mmengine': (mmfusenas.MMENGINE_MIN, mmfusenas.MMENGINE_MAX),
+        'mmcv': (mmfusenas.MMCV_MIN, mmfusenas.MMCV_MAX),
+        'mmdet': (mmfusenas.MMDET_MIN, mmfusenas.MMDET_MAX),
+        'mmsegmentation': (mmfusenas.MMSEG_MIN, mmfusenas.MMSEG_MAX),
+    }
+    # torch.compiler.is_compiling(), called by the code, is new in 2.3
+    assert mmfusenas.TORCH_MIN == '2.3.0'

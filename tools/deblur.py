@@ -62,7 +62,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='skip edge padding + edgetaper')
     p.add_argument('--plain-metrics', action='store_true',
                    help='border-cropped metrics without the shift search')
-    p.add_argument('--device', default='cpu', help='torch device')
+    p.add_argument('--device', help="torch device (default: 'cuda' when "
+                   "available, else 'cpu')")
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings')
     add_optimize_argument(p)

@@ -77,7 +77,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='float -> 8 bit: floor = truncation (official RUAS), round = '
         'round half up')
     parser.add_argument(
-        '--device', default='cpu', help="torch device, e.g. 'cpu', 'cuda:0'")
+        '--device',
+        help="torch device, e.g. 'cpu', 'cuda:0' (default: 'cuda' when "
+        "available, else 'cpu')")
     parser.add_argument(
         '--skip-bad',
         action='store_true',

@@ -116,7 +116,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         choices=sorted(FUSION_PRESETS),
         help='metric conventions (see docs/user_guides/evaluation.md)')
     parser.add_argument(
-        '--device', default='cpu', help="torch device, e.g. 'cpu', 'cuda:0'")
+        '--device',
+        help="torch device, e.g. 'cpu', 'cuda:0' (default: 'cuda' when "
+        "available, else 'cpu')")
     parser.add_argument(
         '--skip-bad',
         action='store_true',

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Install MMFuseNAS with its tested stack into the current Python environment.
 # Idempotent: packages already at the right version are kept, and mmcv (the
-# slow part: ~19 min from source on 2 cores) is only built when
-# `import mmcv.ops` of version 2.1.0 fails.
+# slow part: ~19 min from source on 2 cores) is only built when mmcv 2.1.0
+# with compiled ops is missing or its ops do not match torch (CPU / CUDA).
 #
 # Environment variables:
 #   PYTHON         interpreter to install into (default: python, else python3)
 #   TORCH_SPEC     torch requirement installed when torch is missing
-#                  (default: torch==2.13.0; any 2.1-2.13 build works)
-#   MMCV_WHEELS    folder searched for a prebuilt mmcv wheel
-#                  (default: ../shared/wheels when it exists)
+#                  (default: torch==2.13.0; any 2.3-2.13 build works)
+#   TORCH_INDEX_URL  package index torch is installed from (pip's
+#                  --index-url; default: pip's own configuration, where
+#                  PyPI's Linux torch wheels are CUDA builds). The CPU build:
+#                  TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+#   MMCV_WHEELS    folder searched for a prebuilt mmcv wheel (default:
+#                  ../shared/wheels when it exists and torch is a CPU build)
 #   MAX_JOBS       parallel compile jobs for the mmcv build (default: nproc)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,21 +23,52 @@ PIP=("$PY" -m pip)
 
 # 1. torch first: an unpinned torch requirement would pull a CUDA build.
 if ! "$PY" -c 'import torch' 2>/dev/null; then
-    "${PIP[@]}" install "${TORCH_SPEC:-torch==2.13.0}"
+    index=()
+    if [ -n "${TORCH_INDEX_URL:-}" ]; then
+        index=(--index-url "$TORCH_INDEX_URL")
+    fi
+    "${PIP[@]}" install "${index[@]}" "${TORCH_SPEC:-torch==2.13.0}"
 fi
 
-# 2. mmcv 2.1.0 *full* (compiled ops), built against the torch present.
-if "$PY" -c 'import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != "2.1.0")' 2>/dev/null; then
-    echo "mmcv 2.1.0 with compiled ops is already installed"
+# 2. mmcv 2.1.0 *full* (compiled ops), built against the torch present: its
+#    ops must be CUDA ops for a CUDA torch and CPU ops for a CPU torch. An mmcv
+#    of the other kind (e.g. a CPU wheel kept in pip's cache after torch was
+#    switched to a CUDA build) is removed and built again without the cache.
+state=$("$PY" -c '
+import torch
+kind = "cuda" if torch.version.cuda else "cpu"
+try:
+    import mmcv
+    from mmcv.ops import get_compiling_cuda_version
+except ImportError:
+    print("missing", kind)
+else:
+    ops = "cpu" if get_compiling_cuda_version() == "not available" else "cuda"
+    print("missing" if mmcv.__version__ != "2.1.0" else
+          "ok" if ops == kind else "mismatch", kind)' 2>/dev/null || true)
+read -r mmcv_state torch_kind <<< "${state:-missing cpu}"
+if [ "$mmcv_state" = ok ]; then
+    echo "mmcv 2.1.0 with compiled ops ($torch_kind) is already installed"
 else
     "${PIP[@]}" install "setuptools<70" wheel
-    find_links=()
-    wheels=${MMCV_WHEELS:-../shared/wheels}
-    if [ -d "$wheels" ]; then
-        find_links=(--find-links "$wheels")
+    build=(--no-build-isolation)
+    if [ "$mmcv_state" = mismatch ]; then
+        echo "mmcv's compiled ops do not match torch ($torch_kind): rebuilding"
+        "${PIP[@]}" uninstall -y mmcv
+        build+=(--no-cache-dir)
     fi
-    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-        "${PIP[@]}" install --no-build-isolation "${find_links[@]}" mmcv==2.1.0
+    # the shared wheels are CPU builds: a CUDA torch builds from source
+    # unless MMCV_WHEELS names a folder
+    wheels=${MMCV_WHEELS:-}
+    if [ -z "$wheels" ] && [ "$torch_kind" = cpu ]; then
+        wheels=../shared/wheels
+    fi
+    if [ -n "$wheels" ] && [ -d "$wheels" ]; then
+        build+=(--find-links "$wheels")
+    fi
+    FORCE_CUDA=$([ "$torch_kind" = cuda ] && echo 1 || echo 0) \
+        MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+        "${PIP[@]}" install "${build[@]}" mmcv==2.1.0
 fi
 
 # 3. the rest of the stack, the test tools and MMFuseNAS itself (editable).

@@ -7,25 +7,44 @@ MMEngine style, as in mmdet / mmseg: ``--work-dir``, ``--resume [CKPT]``,
 ``--max-iters N`` (``--max-epochs N`` for epoch-based loops) changes the
 length of training and rescales every setting counted in its iterations
 (:func:`~mmfusenas.utils.config.rescale_schedule`: parameter schedulers,
-warm-ups, validation / checkpoint / log intervals); the table of what was
-rescaled is logged before training. Values given with ``--cfg-options``
+warm-ups, validation / checkpoint / log intervals; validation and checkpoint
+intervals are never made shorter than the config's, so a short run validates
+and saves at its end); the table of what changed (field, before, after) is
+logged before training. Values given with ``--cfg-options``
 win over rescaled ones. Before training, warm-ups that the run does not get
 past and parameter schedules that run past its end are logged as warnings
-(:func:`~mmfusenas.utils.config.schedule_warnings`).
+(:func:`~mmfusenas.utils.config.schedule_warnings`); with ``--max-iters``
+also the warm-ups of the config that the shortened run is no longer than.
+
+``--pairs IR_DIR VI_DIR`` trains a fusion config on two folders of image
+pairs matched by stem, holding one pair in ten out for validation
+(:func:`~mmfusenas.utils.config.use_pair_folders`). A run that fails before
+its first iteration leaves no log folder behind (nor the work dir, when it
+made it).
 """
 import argparse
+import copy
 import logging
+import os
+import os.path as osp
+import shutil
+import sys
 from typing import List, Optional, Tuple
 
 from mmengine.config import Config
+from mmengine.dist import get_rank
+from mmengine.runner import BaseLoop
 
+from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import (add_runner_args, check_data_folders,
                                     check_run_files,
                                     format_schedule_changes,
                                     load_runner_config, rescale_schedule,
-                                    schedule_warnings, setup_distributed)
+                                    schedule_warnings, setup_distributed,
+                                    use_pair_folders)
+from mmfusenas.utils.workdir_lock import LOCK_NAME, WorkDirLockedError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,6 +72,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         help='train for this many epochs, rescaling the schedule with it '
         '(as --max-iters); epoch-based train loops')
+    parser.add_argument(
+        '--pairs',
+        nargs=2,
+        metavar=('IR_DIR', 'VI_DIR'),
+        help='train a fusion config on two folders of image pairs matched '
+        'by stem (the config\'s first and second modality), no split file: '
+        'one pair in ten (at least one) is held out for validation')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -106,10 +132,19 @@ def build_config(
         notes (list, optional): when given, ``(logging level, message)``
             pairs to log before training are appended: the table of
             ``--max-iters`` / ``--max-epochs`` and the warnings of
-            :func:`~mmfusenas.utils.config.schedule_warnings`.
+            :func:`~mmfusenas.utils.config.schedule_warnings` (with
+            ``--max-iters``: also on the config before rescaling), and the
+            split of ``--pairs``.
     """
+    pairs = getattr(args, 'pairs', None)
+    if pairs and getattr(args, 'data_root', None):
+        raise ValueError('--pairs and --data-root both say where the data '
+                         'is; give one')
     cfg = load_runner_config(args)
-    lines = _rescale(cfg, args)
+    lines = use_pair_folders(cfg, tuple(pairs),
+                             IMG_SUFFIXES) if pairs else []
+    original = copy.deepcopy(cfg) if notes is not None else None
+    lines += _rescale(cfg, args)
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_type not in ('OptimWrapper', 'AmpOptimWrapper'):
@@ -128,8 +163,34 @@ def build_config(
     check_run_files(cfg)
     if notes is not None:
         notes += [(logging.INFO, line) for line in lines]
-        notes += [(logging.WARNING, text) for text in schedule_warnings(cfg)]
+        notes += [(logging.WARNING, text)
+                  for text in schedule_warnings(cfg, original)]
     return cfg
+
+
+def _drop_failed_start(work_dir: str, before: Optional[set],
+                       runner=None) -> None:
+    """Remove what a run that failed before its first iteration wrote into
+    ``work_dir`` (its timestamped log folder, the config dump), or the
+    whole work dir when the run made it (``before`` is None). The error is
+    on the console."""
+    loop = getattr(runner, '_train_loop', None)  # a dict until it is built
+    started = isinstance(loop, BaseLoop) and getattr(loop, 'iter', 1) > 0
+    if started or get_rank() != 0 or not osp.isdir(work_dir):
+        return
+    if before is None:
+        made = [work_dir]
+    else:
+        made = [osp.join(work_dir, name) for name in sorted(
+            set(os.listdir(work_dir)) - before - {LOCK_NAME})]
+    for path in made:
+        if osp.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif osp.exists(path):
+            os.remove(path)
+    if made:
+        print(f'the run failed before its first iteration; removed what it '
+              f'wrote: {", ".join(made)}', file=sys.stderr)
 
 
 def main(argv=None) -> None:
@@ -137,10 +198,19 @@ def main(argv=None) -> None:
     cfg = build_config(parse_args(argv), notes)
     check_data_folders(cfg, 'train')  # before the work dir is made
     setup_distributed(cfg)  # gloo where there is no CUDA
-    runner = build_runner(cfg)
-    for level, text in notes:  # console and the log file of the work dir
-        runner.logger.log(level, text)
-    runner.train()
+    work_dir = cfg.work_dir
+    before = set(os.listdir(work_dir)) if osp.isdir(work_dir) else None
+    runner = None
+    try:
+        runner = build_runner(cfg)
+        for level, text in notes:  # console and the log file of the run
+            runner.logger.log(level, text)
+        runner.train()
+    except WorkDirLockedError:
+        raise  # the work dir is another live run's: leave it alone
+    except BaseException:
+        _drop_failed_start(work_dir, before, runner)
+        raise
 
 
 if __name__ == '__main__':

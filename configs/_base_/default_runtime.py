@@ -30,30 +30,10 @@ default_hooks = dict(
     # action='skip' drops such steps instead of stopping
     finite_guard=dict(type='FiniteStepGuardHook', action='raise'))
 
-# cpu_malloc: glibc keeps freed blocks below 32 MiB for reuse and returns
-# free memory only beyond 1 GiB, instead of a fresh mmap (page faults) per
-# feature map -- the same values, faster CPU steps
-# (mmfusenas/utils/cpu_allocator.py, docs/user_guides/training_speed.md);
-# None keeps glibc's defaults
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-    cpu_malloc=dict(mmap_threshold=32 * 2**20, trim_threshold=2**30))
-
-# CPU kernel switches (mmfusenas/utils/cpu_kernels.py; all on when the key is
-# absent): False keeps the path a kernel replaces, e.g. oneDNN's convolutions
-# and the authors' values bit for bit; applied when the runner is built
-# (docs/user_guides/train_test.md, "CPU kernel switches"). Example:
-# cpu_kernels = dict(winograd=False, channels_last=False)
-# or on the command line: --cfg-options cpu_kernels.winograd=False
-
-# the toolbox's CPU kernels put into the built model (mmfusenas/cpu_ops,
-# docs/user_guides/cpu_kernels.md): 'training' swaps in the inference kernels
-# (used in validation and testing) and puts the fast training path on the
-# fusion network of the compound fusion models; 'inference' the former only;
-# None trains and tests the plain PyTorch model. No effect on CUDA tensors.
-cpu_kernel_transform = 'training'
+    dist_cfg=dict(backend='nccl'))
 
 # losses and metrics also go to <work_dir>/<timestamp>/vis_data/scalars.json
 vis_backends = [dict(type='LocalVisBackend')]

@@ -4,13 +4,9 @@ Inference switches, each optional and combinable (``optimize=`` of
 :func:`mmfusenas.apis.init_model`, ``--optimize`` of ``tools/fuse.py`` and
 ``tools/enhance.py``; see ``docs/user_guides/deployment.md``):
 
-* ``cpu_kernels``: the toolbox's CPU kernels swapped into the model
-  (:func:`mmfusenas.cpu_ops.apply_cpu_kernels`: Winograd and direct
-  convolutions, channels-last TIM / HBL networks, fused RUAS passes, ...);
-  outputs equal the plain model's within float rounding; no effect on
-  CUDA. The default of the inference tools and of
-  :class:`~mmfusenas.apis.FusionInferencer`; ``init_model`` builds the
-  plain model unless asked.
+* ``cpu_kernels``: the CPU kernels of the plugin ``projects/cpu_kernels``
+  swapped into a CPU model (on ``PYTHONPATH``; refused for a model on
+  another device); outputs equal the plain model's within float rounding.
 * ``fold_bn``: every eval-mode BatchNorm folded into the convolution before
   it (:func:`mmfusenas.utils.fold_batchnorm`); exact up to float rounding.
 * ``channels_last``: 4-D weights in NHWC memory order (oneDNN / cuDNN run
@@ -48,8 +44,8 @@ from mmfusenas.utils.activation_rewrite import is_single_slope_prelu
 #: inference optimisations, in the order they are applied
 OPTIMIZATIONS = ('fold_bn', 'channels_last', 'cpu_kernels', 'compile',
                  'onnxruntime')
-#: the ``--optimize`` default of the inference tools
-DEFAULT_TOOL_OPTIMIZE = 'cpu_kernels'
+#: the ``--optimize`` default of the inference tools: the plain model
+DEFAULT_TOOL_OPTIMIZE = None
 #: what ``'all'`` expands to (``onnxruntime`` replaces ``compile``)
 ALL_OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
 #: attribute of the core image network, by model family
@@ -105,12 +101,13 @@ def add_optimize_argument(parser) -> None:
         '--optimize',
         default=DEFAULT_TOOL_OPTIMIZE,
         metavar='NAMES',
-        help='inference optimisations, comma-separated: cpu_kernels (the '
-        "toolbox's CPU kernels, the default), fold_bn (BatchNorm folded "
-        'into the convs), channels_last, compile (torch.compile), '
+        help='inference optimisations, comma-separated: fold_bn (BatchNorm '
+        'folded into the convs), channels_last, compile (torch.compile), '
         'onnxruntime (the network exported to ONNX and run by ONNX '
-        "Runtime), 'all' (= fold_bn,channels_last,compile) or 'none' (the "
-        'plain model); see docs/user_guides/deployment.md')
+        'Runtime), cpu_kernels (the CPU kernels of the plugin '
+        "projects/cpu_kernels, on PYTHONPATH), 'all' (= fold_bn,"
+        "channels_last,compile) or 'none'; default: the plain model; see "
+        'docs/user_guides/deployment.md')
 
 
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
@@ -157,7 +154,13 @@ def optimize_for_inference(model: nn.Module,
     if 'channels_last' in names:
         model.to(memory_format=torch.channels_last)
     if 'cpu_kernels' in names:
-        from mmfusenas.cpu_ops import apply_cpu_kernels
+        try:
+            from cpu_kernels import apply_cpu_kernels
+        except ImportError as err:
+            raise ImportError(
+                'optimize cpu_kernels needs the plugin projects/cpu_kernels '
+                'on the Python path (PYTHONPATH=projects/cpu_kernels; see '
+                f'its README): {err}') from None
         report = apply_cpu_kernels(model)
         if verbose and len(report):
             print(report)

@@ -41,13 +41,13 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.device import get_device
 from mmengine.registry import DefaultScope, init_default_scope
 
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from .deploy import Optimize, optimize_for_inference
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_model_weights
-from mmfusenas.utils.cpu_kernels import apply_cpu_kernels_cfg
 
 PathOrCfg = Union[str, Config]
 #: pipeline steps that read annotations; inference drops them
@@ -81,17 +81,14 @@ def load_config(config: PathOrCfg,
 
 def init_model(config: PathOrCfg,
                checkpoint: Optional[str] = None,
-               device: str = 'cpu',
+               device: Optional[str] = None,
                cfg_options: Optional[dict] = None,
                strict: bool = True,
                optimize: Optimize = None) -> nn.Module:
     """Build the config's model, load a checkpoint and set eval mode.
 
     Like ``mmdet.apis.init_detector``: the config is kept as
-    ``model.cfg`` (the inference functions read its test pipeline). The
-    config's ``cpu_kernels`` switches (if any) are applied for the process
-    (:func:`~mmfusenas.utils.cpu_kernels.apply_cpu_kernels_cfg`), as the
-    runner does.
+    ``model.cfg`` (the inference functions read its test pipeline).
 
     Args:
         config (str | Config): config file or object.
@@ -102,7 +99,9 @@ def init_model(config: PathOrCfg,
             (``weights_only=True``, CRC-32 of every zip entry, finite
             tensors, keys and shapes; every error names the file). None
             keeps the initial weights.
-        device (str): torch device, e.g. ``'cpu'``, ``'cuda:0'``.
+        device (str, optional): torch device, e.g. ``'cpu'``, ``'cuda:0'``;
+            None: ``'cuda'`` when available, else ``'cpu'``
+            (:func:`mmengine.device.get_device`).
         cfg_options (dict, optional): overrides merged into the config.
         strict (bool): every model key must be in the checkpoint and vice
             versa. Defaults to True.
@@ -110,14 +109,12 @@ def init_model(config: PathOrCfg,
             (``'cpu_kernels'``, ``'fold_bn'``, ``'channels_last'``,
             ``'compile'``, ``'all'``), see
             :func:`mmfusenas.apis.deploy.optimize_for_inference`. Defaults
-            to None: the plain model (``'cpu_kernels'`` swaps in the
-            toolbox's CPU kernels, as the inference tools do by default).
+            to None: the plain model.
 
     Returns:
         nn.Module: the model in eval mode on ``device``.
     """
     cfg = load_config(config, cfg_options)
-    apply_cpu_kernels_cfg(cfg)
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
@@ -125,7 +122,7 @@ def init_model(config: PathOrCfg,
         # and shapes, official files recognised (errors name the file)
         load_model_weights(model, checkpoint, strict=strict)
     model.cfg = cfg
-    model = model.to(torch.device(device)).eval()
+    model = model.to(torch.device(device or get_device())).eval()
     return optimize_for_inference(model, optimize)
 
 

@@ -150,11 +150,9 @@ class FusionInferencer(BaseInferencer):
         device (str, optional): torch device; None picks ``cuda`` when
             available, else ``cpu``.
         optimize (str | Sequence[str], optional): the inference switches of
-            :func:`~mmfusenas.apis.init_model` (``'cpu_kernels'``,
-            ``'fold_bn'``, ``'channels_last'``, ``'compile'``, ``'all'``;
-            None or ``'none'``: the plain model). Defaults to
-            ``'cpu_kernels'`` (the toolbox's CPU kernels, as the inference
-            tools).
+            :func:`~mmfusenas.apis.init_model` (``'fold_bn'``,
+            ``'channels_last'``, ``'compile'``, ``'cpu_kernels'``, ``'all'``;
+            None or ``'none'``: the plain model). Defaults to None.
         cfg_options (dict, optional): overrides merged into the config.
         show_progress (bool): progress bar over the batches
             (:func:`mmfusenas.utils.track`). Defaults to True.
@@ -184,8 +182,6 @@ class FusionInferencer(BaseInferencer):
         if isinstance(model, str) and model.startswith(NAME_PREFIX):
             model = resolve_model_name(model)
         cfg = load_config(model, cfg_options)
-        if device is None:
-            device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.scope = cfg.get('default_scope', 'mmfusenas')
         self.model = init_model(cfg, weights, device=device,
                                 optimize=optimize)

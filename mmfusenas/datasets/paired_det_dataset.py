@@ -399,7 +399,12 @@ class PairedDetDataset(PairedImageDataset):
         return cat2label
 
     def _read_classes_file(self) -> Tuple[Optional[List[str]], str]:
-        """YOLO class names from ``classes_file`` (or the default places)."""
+        """YOLO class names from ``classes_file`` (or the default places).
+
+        Raises:
+            ValueError: indices out of order, a name listed twice (the file
+                and line named) or no name at all.
+        """
         if self.classes_file is None:
             root = self.data_root or ''
             found = [
@@ -417,6 +422,7 @@ class PairedDetDataset(PairedImageDataset):
                     f'PairedDetDataset: classes_file {path!r} not found; '
                     "expected one class name (or 'index name') per line.")
         names: List[str] = []
+        seen: Dict[str, int] = {}
         text = fileio.get_text(path, backend_args=self.backend_args)
         for lineno, line in enumerate(text.splitlines(), 1):
             line = line.strip()
@@ -430,6 +436,12 @@ class PairedDetDataset(PairedImageDataset):
                         f'{tokens[0]} out of order; expected '
                         f'{len(names)} (indices 0, 1, ... in order).')
                 line = tokens[1].strip()
+            if line in seen:
+                raise ValueError(
+                    f'PairedDetDataset: {path}:{lineno}: class {line!r} '
+                    f'repeats line {seen[line]}; every class name must be '
+                    'listed once.')
+            seen[line] = lineno
             names.append(line)
         if not names:
             raise ValueError(

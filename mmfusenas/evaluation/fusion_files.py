@@ -5,14 +5,22 @@ read, matched to their sources and scored.
 and ``tools/fuse.py --metrics`` scores each PNG it writes with them (read
 back from the file), so both print the same numbers for the same files.
 
-Reading: images must be 8-bit (a 16-bit image is refused: the metrics'
-constants assume 0..255); an RGBA image is accepted only when its alpha
-channel is fully opaque; a grey file is read as grey, a colour one is
-converted with the preset's gray rule (``FUSION_PRESETS[preset]['gray']``,
-e.g. cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the 8-bit image, rounded).
+Reading: files are read with :func:`mmfusenas.utils.fileio.read_image`,
+which refuses a truncated or undecodable file naming it (OpenCV alone
+fills a truncated JPEG with grey); images must be 8-bit (a 16-bit image is
+refused: the metrics' constants assume 0..255); an RGBA image is accepted
+only when its alpha channel is fully opaque; a grey file is read as grey, a
+colour one is converted with the preset's gray rule
+(``FUSION_PRESETS[preset]['gray']``, e.g. cddfuse: OpenCV
+``COLOR_BGR2GRAY`` on the 8-bit image, rounded).
 Stems are matched across folders; :func:`match_stems` names every stem
-that is left out, by kind (:data:`UNMATCHED_KINDS`).
+that is left out, by kind (:data:`UNMATCHED_KINDS`). Degenerate triples
+(a constant image) are scored, never refused: a metric undefined on them
+is NaN, named with the file by :func:`degenerate_files_message`, and
+written as ``null`` by :func:`strict_json`.
 """
+import json
+import math
 import os
 import os.path as osp
 import sys
@@ -22,13 +30,15 @@ import cv2
 import numpy as np
 from terminaltables import AsciiTable
 
+from mmfusenas.utils.fileio import read_image
 from .functional.fusion import (FUSION_PRESETS, compute_fusion_metrics,
                                 list_names, summed_metrics_note)
 
 __all__ = [
     'IMG_EXTS', 'UNMATCHED_KINDS', 'index_dir', 'read_bgr8', 'read_gray',
-    'match_stems', 'unmatched_messages', 'score_triplet', 'mean_metrics',
-    'format_metrics_table'
+    'match_stems', 'unmatched_messages', 'score_files', 'score_triplet',
+    'degenerate_cause', 'undefined_metrics', 'degenerate_files_message',
+    'strict_json', 'mean_metrics', 'format_metrics_table'
 ]
 
 #: image file extensions read from a folder (case-insensitive)
@@ -86,13 +96,13 @@ def read_bgr8(path: str) -> np.ndarray:
     silently: other bit depths and RGBA with transparent pixels.
 
     Raises:
-        OSError: the file cannot be decoded.
+        OSError: the file cannot be decoded or is truncated
+            (:func:`mmfusenas.utils.fileio.read_image`; OpenCV alone would
+            fill a truncated JPEG's missing part with grey).
         ValueError: not 8-bit, transparent pixels, or an unusual channel
             count (the message names the file).
     """
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
+    img = read_image(path)
     if img.dtype != np.uint8:
         raise ValueError(
             f'{path} is a {img.dtype} image ({img.dtype.itemsize * 8}-bit '
@@ -164,12 +174,12 @@ def unmatched_messages(unmatched: Dict[str, list],
     return lines
 
 
-def score_triplet(paths: Dict[str, str],
-                  preset: str,
-                  names: Sequence[str],
-                  stem: str,
-                  method: Optional[str] = None
-                  ) -> Tuple[Dict[str, float], Optional[float]]:
+def score_files(paths: Dict[str, str],
+                preset: str,
+                names: Sequence[str],
+                stem: str,
+                method: Optional[str] = None
+                ) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
     """Read one triple of files and compute its metrics.
 
     Args:
@@ -183,28 +193,116 @@ def score_triplet(paths: Dict[str, str],
             give whole paths, since every method folder holds the stem.
 
     Returns:
-        tuple: ``{metric: value}`` and the grey level of the fused image
-        when it is constant (else ``None``).
+        tuple: ``{metric: value}`` (NaN where a metric is undefined on the
+        images, see :func:`degenerate_cause`) and the grey images
+        ``{'IR', 'VI', 'fused'}``.
 
     Raises:
         ValueError: the three images differ in size (the message names the
-            files and their HxW sizes), or a file is refused by
-            :func:`read_bgr8`.
+            files and their HxW sizes), a file is refused by
+            :func:`read_bgr8`, or a metric fails (the message names the
+            three files).
     """
     imgs = {k: read_gray(p, preset) for k, p in paths.items()}
     shapes = {k: v.shape for k, v in imgs.items()}
+    where = f'stem {stem!r}' + (f' of method {method!r}'
+                                if method is not None else '')
     if len(set(shapes.values())) > 1:
-        where = f'stem {stem!r}' + (f' of method {method!r}'
-                                    if method is not None else '')
         shown = paths if method is not None else {
             k: osp.basename(p) for k, p in paths.items()}
         raise ValueError(
             f'size mismatch for {where} (HxW): ' +
             ', '.join(f'{k} {shown[k]} {s[0]}x{s[1]}'
                       for k, s in shapes.items()))
-    a, b, f = imgs['IR'], imgs['VI'], imgs['fused']
-    row = compute_fusion_metrics(a, b, f, preset, names)
+    try:
+        row = compute_fusion_metrics(imgs['IR'], imgs['VI'], imgs['fused'],
+                                     preset, names)
+    except (ValueError, KeyError, ArithmeticError) as err:
+        raise ValueError(
+            f'metrics of {where} failed (' +
+            ', '.join(f'{k} {p}' for k, p in paths.items()) +
+            f'): {type(err).__name__}: {err}') from err
+    return row, imgs
+
+
+def score_triplet(paths: Dict[str, str],
+                  preset: str,
+                  names: Sequence[str],
+                  stem: str,
+                  method: Optional[str] = None
+                  ) -> Tuple[Dict[str, float], Optional[float]]:
+    """:func:`score_files`, returning the grey level of the fused image
+    when it is constant (else ``None``) instead of the images."""
+    row, imgs = score_files(paths, preset, names, stem, method)
+    f = imgs['fused']
     return row, (float(f.flat[0]) if f.min() == f.max() else None)
+
+
+def degenerate_cause(imgs: Dict[str, np.ndarray],
+                     paths: Dict[str, str]) -> Optional[str]:
+    """What makes a triple degenerate, naming the files: its constant
+    images (``'fused PATH is constant (all 0)'``), else a fused image equal
+    to both sources (PSNR ``inf``); ``None`` when neither holds.
+
+    On a constant image a correlation or min-max normalisation divides 0
+    by 0, so the metrics built on one (CC, SCD, QNCIE, Qcb, ... depending
+    on the preset and on which image is constant) are undefined: NaN.
+    """
+    const = [f'{k} {paths[k]} is constant (all {float(v.flat[0]):g})'
+             for k, v in imgs.items() if v.min() == v.max()]
+    if const:
+        return ', '.join(const)
+    f = imgs['fused']
+    if np.array_equal(f, imgs['IR']) and np.array_equal(f, imgs['VI']):
+        return f'the fused image {paths["fused"]} equals both sources'
+    return None
+
+
+def undefined_metrics(row: Dict[str, float],
+                      cause: Optional[str]) -> Dict[str, str]:
+    """``{metric: reason}`` for the non-finite values of ``row``, e.g.
+    ``{'QNCIE': 'nan: fused PATH is constant (all 0)'}`` (``cause``: see
+    :func:`degenerate_cause`)."""
+    return {m: f'{v}: {cause or "not finite"}'
+            for m, v in row.items() if not math.isfinite(v)}
+
+
+def degenerate_files_message(causes: Dict[str, str],
+                             undefined: Dict[str, Dict[str, str]],
+                             max_listed: int = 10) -> Optional[str]:
+    """The sentence naming the degenerate files of each pair and the
+    metrics undefined on them, e.g. ``'Degenerate image files for 1
+    pair(s): 01: IR ir/01.png is constant (all 77) (undefined: CC,
+    SCD).'``; ``None`` when ``causes`` is empty.
+
+    Args:
+        causes: ``{pair: cause}`` (:func:`degenerate_cause`).
+        undefined: ``{pair: {metric: reason}}`` (:func:`undefined_metrics`).
+    """
+    if not causes:
+        return None
+    items = [f'{k}: {c}' + (f' (undefined: {", ".join(undefined[k])})'
+                           if undefined.get(k) else '')
+             for k, c in causes.items()]
+    return (f'Degenerate image files for {len(causes)} pair(s): ' +
+            list_names(items, max_listed) + '.')
+
+
+def strict_json(obj) -> str:
+    """``obj`` as strict JSON (indented): every non-finite float is written
+    as ``null`` (``NaN`` / ``Infinity`` are not JSON), its reason being
+    recorded by the caller (``"undefined"``)."""
+
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        return x
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False)
 
 
 def mean_metrics(per_image: Dict[str, Dict[str, float]],

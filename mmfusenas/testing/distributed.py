@@ -82,7 +82,7 @@ def launch(fn: Callable,
             :class:`TimeoutError` is raised. Defaults to 300.
         start_method (str, optional): ``'fork'`` (the default: the
             children inherit the imported modules and the settings of the
-            process, e.g. :mod:`mmfusenas.utils.cpu_kernels`, so they start
+            process, e.g. :mod:`cpu_kernels.switches`, so they start
             in well under a second) or ``'spawn'`` (a fresh interpreter per
             rank, as a launcher gives, ~10 s of imports, default settings;
             ``fn`` must then be importable).

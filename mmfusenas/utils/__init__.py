@@ -3,11 +3,6 @@ from .batchnorm_folding import FoldReport, fold_batchnorm, fold_conv_bn_
 from .checkpoint import (allow_mmengine_checkpoint_globals,
                          check_checkpoint_file, find_resumable_checkpoint,
                          load_legacy_checkpoint, nonfinite_tensors)
-from .cpu_allocator import DEFAULT_CPU_MALLOC, configure_cpu_allocator
-# the context manager ``cpu_kernels`` stays in its module (the name would
-# hide the module ``mmfusenas.utils.cpu_kernels``)
-from .cpu_kernels import (CpuKernels, apply_cpu_kernels_cfg, get_cpu_kernels,
-                          set_cpu_kernels)
 from .colorspace import (luminance, rgb_to_gray, rgb_to_ycbcr,
                          ycbcr_to_rgb)
 from .module_hooks import has_forward_hooks
@@ -23,8 +18,6 @@ from .workdir_lock import WorkDirLock, WorkDirLockedError
 from .setup_env import register_all_modules, temporary_environment
 
 __all__ = [
-    'DEFAULT_CPU_MALLOC', 'configure_cpu_allocator', 'CpuKernels',
-    'apply_cpu_kernels_cfg', 'get_cpu_kernels', 'set_cpu_kernels',
     'rgb_to_ycbcr', 'ycbcr_to_rgb', 'rgb_to_gray', 'luminance',
     'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
     'atomic_write', 'current_umask', 'fsync_dir', 'read_stored_run',

@@ -27,19 +27,18 @@ import logging
 import os
 import os.path as osp
 import re
-from typing import Any, List, Mapping, Optional, Set, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Set, Tuple
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
-from .cpu_kernels import SWITCHES, check_switches
 
 #: top-level keys read by MMEngine's Runner, ReliableRunner and the config
 #: machinery; a --cfg-options key outside these and the config is unread
 RUNNER_KEYS = frozenset({
     '_base_', 'activation_checkpointing', 'auto_scale_lr', 'compile',
     'custom_hooks', 'custom_imports', 'data_preprocessor', 'default_hooks',
-    'cpu_kernels', 'default_scope', 'efficient_conv_bn_eval', 'env_cfg',
+    'default_scope', 'efficient_conv_bn_eval', 'env_cfg',
     'experiment_name',
     'find_unused_parameters', 'gpu_ids', 'launcher', 'load_from',
     'load_strict', 'log_level', 'log_processor', 'model', 'model_wrapper_cfg',
@@ -135,13 +134,6 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
                 and parts[0] not in TOOL_READ_KEYS \
                 and not parts[0].startswith('_'):
             raise KeyError(_variable_error(cfg, key, options[key]))
-        if parts[0] == 'cpu_kernels' and len(parts) > 1:
-            # the switches (mmfusenas.utils.cpu_kernels): named, checked
-            if len(parts) > 2 or parts[1] not in SWITCHES:
-                raise KeyError(
-                    f'--cfg-options {key}: {parts[1]!r} is no CPU kernel '
-                    f'switch; the valid ones are {", ".join(SWITCHES)}')
-            continue
         if walk_path(cfg._cfg_dict, parts)[0]:
             continue
         hints = _suggest(str(key), paths)
@@ -271,8 +263,9 @@ _NO_END = int(1e9)
 #: that default. ``*`` in a pattern is every list index. Kinds: ``point``
 #: (a position in the schedule: begin, end, warm-up length), ``span`` (a
 #: length that may exceed the run), ``interval`` (capped at the run's
-#: length), ``log_interval`` (an interval of iterations; rescaled in
-#: iteration-based runs only).
+#: length), ``run_interval`` (validation / checkpoint: also never shorter
+#: than the config's), ``log_interval`` (an interval of iterations;
+#: rescaled in iteration-based runs only).
 _HOOK_SCHEDULES = {
     'FusionWarmupHook': ('by_iter', [('warmup', 'point')]),
     'FreezeFusionHook': ('by_iter', [('begin', 'point'), ('end', 'point')]),
@@ -284,9 +277,9 @@ _HOOK_SCHEDULES = {
     'ArchLoggingHook': ('by_epoch', [('interval', 'interval')]),
     'GenotypeExportHook': ('by_epoch', [('interval', 'interval')]),
     'RUASTrainingStrategyHook': ('iter', [('scene_iters', 'point')]),
-    'CheckpointHook': ('by_epoch', [('interval', 'interval'),
+    'CheckpointHook': ('by_epoch', [('interval', 'run_interval'),
                                     ('save_begin', 'point')]),
-    'SafeCheckpointHook': ('by_epoch', [('interval', 'interval'),
+    'SafeCheckpointHook': ('by_epoch', [('interval', 'run_interval'),
                                         ('save_begin', 'point')]),
     'LoggerHook': ('iter', [('interval', 'log_interval')]),
     'EMAHook': ('iter', [('begin_iter', 'point', 'iter'),
@@ -377,9 +370,9 @@ def _schedule_settings(cfg: Config) -> List[dict]:
         owner = _short_type(train_cfg) if 'type' in train_cfg else \
             'IterBasedTrainLoop' if unit == 'iter' else 'EpochBasedTrainLoop'
         for pattern, kind in (('val_begin', 'point'),
-                              ('val_interval', 'interval'),
+                              ('val_interval', 'run_interval'),
                               ('dynamic_intervals.*.0', 'point'),
-                              ('dynamic_intervals.*.1', 'interval')):
+                              ('dynamic_intervals.*.1', 'run_interval')):
             add(['train_cfg'], owner, train_cfg, pattern, kind, unit)
         sampler = train_cfg.get('sampler')
         if isinstance(sampler, Mapping):
@@ -488,12 +481,17 @@ def rescale_schedule(cfg: Config,
     Each value ``v`` becomes ``round(v * f)`` (halves up), at least 1 when
     ``v`` was positive (0, negative intervals such as a checkpoint
     ``interval=-1`` and MMEngine's ``end=INF`` are kept). Intervals are
-    never above ``N``. A position after the old end stays after the new
-    one (``val_begin = max_iters + 1``, no validation while training,
-    becomes ``N + 1``). Distinct positions of one scheduler or hook stay
-    distinct and in order (a later one is moved up by one iteration where
-    rounding would merge them), so ``begin < end`` and increasing phases
-    remain valid.
+    never above ``N``. Validation and checkpoint intervals (the loop's
+    ``val_interval`` and ``dynamic_intervals``, ``CheckpointHook`` /
+    ``SafeCheckpointHook``) are never made shorter than the config's: a
+    shorter run validates and saves at most as often as the config does,
+    and a run shorter than the config's interval validates and saves at
+    its end only (interval ``N``). A position after the old end stays
+    after the new one (``val_begin = max_iters + 1``, no validation while
+    training, becomes ``N + 1``). Distinct positions of one scheduler or
+    hook stay distinct and in order (a later one is moved up by one
+    iteration where rounding would merge them), so ``begin < end`` and
+    increasing phases remain valid.
 
     Units: a setting's unit is its owner's ``by_epoch`` (MMEngine's
     defaults: parameter schedulers, checkpoint, ``ArchLoggingHook`` /
@@ -589,7 +587,10 @@ def rescale_schedule(cfg: Config,
         if value <= 0 or value >= _NO_END:
             continue
         result = scaled(value)
-        if kind in ('interval', 'log_interval') and setting['unit'] == unit:
+        if kind == 'run_interval':  # never more often than the config
+            result = max(result, value)
+        if kind in ('interval', 'run_interval', 'log_interval') \
+                and setting['unit'] == unit:
             result = min(result, new)
         if kind == 'point' and setting['unit'] == unit and value > old:
             # after the end stays after the end (val_begin = max_iters + 1:
@@ -637,16 +638,19 @@ def rescale_schedule(cfg: Config,
 
 
 def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
-    """The table of :func:`rescale_schedule`'s changes, one
-    ``key  old → new`` line each (empty string for no changes)."""
+    """The table of :func:`rescale_schedule`'s changes: a title, then one
+    ``field  before  after`` row each under a header (empty string for no
+    changes)."""
     if not changes:
         return ''
-    width = max(len(path) for path, _, _ in changes)
+    rows = [('field', 'before', 'after')] + [
+        (path, str(old), str(new)) for path, old, new in changes]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f'schedule rescaled by {changes[0][0]} {changes[0][1]} → '
              f'{changes[0][2]} ({len(changes)} '
              f'{"change" if len(changes) == 1 else "changes"}):']
-    lines += [f'  {path:<{width}}  {old} → {new}'
-              for path, old, new in changes]
+    lines += [f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}'
+              for a, b, c in rows]
     return '\n'.join(lines)
 
 
@@ -712,7 +716,8 @@ def _warmup_ends(cfg: Config) -> List[Tuple[str, str, int, str, str]]:
     return out
 
 
-def schedule_warnings(cfg: Config) -> List[str]:
+def schedule_warnings(cfg: Config,
+                      original: Optional[Config] = None) -> List[str]:
     """What a run of ``cfg`` will not reach, to log before training.
 
     * a warm-up that lasts the whole run (its end at or after
@@ -729,8 +734,16 @@ def schedule_warnings(cfg: Config) -> List[str]:
       schedule (``--cfg-options train_cfg.max_iters=N``; ``tools/train.py
       --max-iters N`` rescales both).
 
+    With ``original``, the config before ``tools/train.py --max-iters`` /
+    ``--max-epochs`` rescaled it, a warm-up of the config that lasts the
+    whole (new) run is named the same way, although the run itself gets
+    past its rescaled warm-up: such a run is too short for the config, and
+    its stages are cut to a few iterations each (e.g. a flat fused image
+    at the end).
+
     Args:
         cfg (Config): the config as the run will use it.
+        original (Config, optional): ``cfg`` before it was rescaled.
 
     Returns:
         list[str]: one message per finding (empty when nothing is found).
@@ -746,7 +759,9 @@ def schedule_warnings(cfg: Config) -> List[str]:
     noun = 'iterations' if unit == 'iter' else 'epochs'
     option = '--max-iters' if unit == 'iter' else '--max-epochs'
     out = []
+    now = {}
     for key, owner, end, hook_unit, what in _warmup_ends(cfg):
+        now[key] = end
         if hook_unit != unit or end < length:
             continue
         out.append(
@@ -756,6 +771,18 @@ def schedule_warnings(cfg: Config) -> List[str]:
             f'than {end} {noun}, shorten the warm-up, or shorten the whole '
             f'schedule with tools/train.py {option} N, which rescales the '
             'warm-up with it.')
+    for key, owner, end, hook_unit, _ in (
+            _warmup_ends(original) if original is not None else []):
+        if hook_unit != unit or end < length or now.get(key, 0) >= length:
+            continue
+        out.append(
+            f'{owner} ({key}): its warm-up of {end} {noun} '
+            f'{"outlasts" if end > length else "lasts"} the whole run '
+            f'({option} {length}): {option} rescaled it to '
+            f'{now.get(key, "?")} {noun}, so it and every later stage of the '
+            f'schedule are cut to a few {noun} each and the model ends '
+            'under-trained (e.g. a flat fused image). Train for more than '
+            f'{end} {noun} for a useful result.')
     beyond = []
     settings = [s for s in _schedule_settings(cfg)
                 if s['path'].startswith('param_scheduler')
@@ -888,9 +915,7 @@ def check_config_keys(cfg: Config) -> None:
     * the keys of ``train_cfg`` / ``val_cfg`` / ``test_cfg``, every
       ``default_hooks`` / ``custom_hooks`` entry, every ``param_scheduler``
       and ``optim_wrapper`` against the ``__init__`` arguments of the class
-      their ``type`` names (classes taking ``**kwargs`` are not checked);
-    * the switches of ``cpu_kernels`` (:mod:`mmfusenas.utils.cpu_kernels`:
-      names and bool values).
+      their ``type`` names (classes taking ``**kwargs`` are not checked).
 
     Args:
         cfg (Config): the loaded config (after ``--cfg-options``).
@@ -917,16 +942,6 @@ def check_config_keys(cfg: Config) -> None:
         if close:
             errors.append(f'{where}: top-level key {key!r} is read by '
                           f'nothing; did you mean {close[0]!r}?')
-    switches = cfg.get('cpu_kernels')
-    if switches is not None:
-        try:
-            if not isinstance(switches, Mapping):
-                raise TypeError(f'cpu_kernels must be a dict of switches '
-                                f'({", ".join(SWITCHES)}), got '
-                                f'{type(switches).__name__}')
-            check_switches(switches, 'cpu_kernels')
-        except (KeyError, TypeError) as e:
-            errors.append(f'{where}: {e}')
     for section, (reg_name, extra) in _SECTIONS.items():
         node = cfg.get(section)
         if node is None:
@@ -1211,6 +1226,128 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
     if 'data_root' in cfg:
         cfg.data_root = data_root
     return changed
+
+
+#: ``--pairs`` holds out one pair in this many (at least one) for validation
+PAIRS_VAL_EVERY = 10
+
+
+def _image_stems(folder: str, suffixes: Tuple[str, ...]) -> Set[str]:
+    """Stems of the images directly in ``folder``, read as
+    :class:`~mmfusenas.datasets.PairedImageDataset` reads a modality folder
+    (suffixes case-insensitive, hidden files left out)."""
+    return {
+        osp.splitext(name)[0] for name in os.listdir(folder)
+        if not name.startswith('.')
+        and osp.splitext(name)[1].lower() in suffixes
+        and osp.isfile(osp.join(folder, name))
+    }
+
+
+def use_pair_folders(cfg: Config, folders: Tuple[str, str],
+                     img_suffixes: Sequence[str]) -> List[str]:
+    """Train and validate ``cfg`` on two folders of image pairs
+    (``tools/train.py --pairs IR_DIR VI_DIR``).
+
+    The files of the two folders pair by stem (the name without extension;
+    extensions may differ), as :class:`~mmfusenas.datasets.
+    PairedImageDataset` pairs them; no split file is read. The pairs are
+    sorted by stem and one in every :data:`PAIRS_VAL_EVERY` (the middle one
+    of each block, at least one) is held out: the validation (and test)
+    set; the rest trains. The same folders always give the same split. The
+    first folder is the config's first modality (``ir`` of the IVIF
+    configs, ``mri`` of the medical ones). A config whose validation starts
+    after its end (``val_begin > max_iters``) validates from the start.
+
+    Args:
+        cfg (Config): a config whose train and validation datasets are
+            ``PairedImageDataset`` of two modalities; changed in place.
+        folders (tuple[str, str]): the folders of the first and second
+            modality.
+        img_suffixes (Sequence[str]): the image suffixes of a dataset that
+            states none (``PairedImageDataset``'s default).
+
+    Returns:
+        list[str]: lines for the log: the pairs found and the held-out
+        stems.
+
+    Raises:
+        FileNotFoundError: a folder does not exist.
+        ValueError: the config does not train on such datasets (or reads
+            other data too), a stem has a file in one folder only, or there
+            are fewer than 2 pairs.
+    """
+    where = cfg.filename or 'the config'
+    datasets = {}
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        dataset = loader.get('dataset') if isinstance(loader, Mapping) \
+            else None
+        if _short_type(dataset) == 'PairedImageDataset':
+            datasets[key] = dataset
+        elif key != 'test_dataloader':
+            found = _short_type(dataset) if dataset is not None else \
+                f'missing ({key} is a {type(loader).__name__})'
+            raise ValueError(
+                f'--pairs trains fusion configs, whose {key}.dataset is a '
+                f'PairedImageDataset; {key}.dataset of {where} is {found}')
+    others = [key for key, _ in _run_loaders(cfg, 'train')
+              if key not in ('train_dataloader', 'val_dataloader')]
+    if others:
+        raise ValueError(f'--pairs sets the train and validation data only; '
+                         f'{where} also reads {", ".join(others)}')
+    train = datasets['train_dataloader']
+    modalities = list(train.get('data_prefix') or {}) or ['ir', 'vi']
+    if len(modalities) != 2:
+        raise ValueError(f'--pairs gives two folders, but {where} fuses '
+                         f'{len(modalities)} modalities {modalities}')
+    suffixes = tuple(s.lower() for s in train.get('img_suffixes',
+                                                  img_suffixes))
+    for folder in folders:
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'--pairs: {folder} is not a folder')
+    stems = [_image_stems(folder, suffixes) for folder in folders]
+    names = ' and '.join(folders)
+    for i in (0, 1):
+        alone = sorted(stems[i] - stems[1 - i])
+        if alone:
+            shown = ', '.join(alone[:10]) + (', ...' if len(alone) > 10
+                                               else '')
+            raise ValueError(
+                f'--pairs: {len(alone)} image(s) of {folders[i]} have no '
+                f'file of the same stem in {folders[1 - i]}: {shown}. The '
+                'two folders must hold the same stems (one file per pair '
+                'in each, e.g. ir/0001.png and vi/0001.jpg)')
+    paired = sorted(stems[0])
+    if len(paired) < 2:
+        raise ValueError(
+            f'--pairs needs at least 2 pairs (one to train on, one held out '
+            f'for validation); {names} hold {len(paired)} (images: '
+            f'{", ".join(suffixes)})')
+    n, n_val = len(paired), max(1, len(paired) // PAIRS_VAL_EVERY)
+    held = [(2 * i + 1) * n // (2 * n_val) for i in range(n_val)]
+    kept = [i for i in range(n) if i not in held]
+    prefix = dict(zip(modalities, (osp.abspath(f) for f in folders)))
+    root = osp.commonpath(list(prefix.values()))
+    for key, dataset in datasets.items():
+        dataset.update(data_root=root, data_prefix=prefix, ann_file='',
+                       indices=kept if key == 'train_dataloader' else held)
+    lines = []
+    train_cfg = cfg.get('train_cfg') or {}
+    length = train_cfg.get('max_iters', train_cfg.get('max_epochs'))
+    if _is_count(train_cfg.get('val_begin')) and _is_count(length) and \
+            train_cfg.val_begin > length:
+        lines.append(f'--pairs: validating on the held-out pairs '
+                     f'(train_cfg.val_begin {train_cfg.pop("val_begin")} '
+                     f'was after the end of training)')
+    shown = ', '.join(paired[i] for i in held[:10]) + (
+        ', ...' if n_val > 10 else '')
+    lines.insert(0, (
+        f'--pairs: {n} pairs matched by stem in {names} '
+        f'({" / ".join(modalities)}): {len(kept)} train, {n_val} held out '
+        f'for validation (one in every {PAIRS_VAL_EVERY} in name order, at '
+        f'least one): {shown}'))
+    return lines
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -2236,6 +2373,10 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
             f'Put the data there (folder layout: {", ".join(docs)}) or point '
             'the config at it: --data-root DIR re-roots every dataset, '
             f'--cfg-options {first_key}=DIR sets one path.')
+        if mode == 'train' and _data_doc('PairedImageDataset') in docs:
+            text.append('Your own pairs in two folders (matched by stem, no '
+                        'split file): tools/train.py CONFIG --pairs IR_DIR '
+                        'VI_DIR.')
         sibling = toy_sibling(cfg.filename)
         if sibling is not None:
             text.append(f'No data? {_shown(sibling)} is the toy sibling of '

@@ -7,7 +7,7 @@ def has_forward_hooks(module: nn.Module) -> bool:
     global ones (``nn.modules.module.register_module_forward_hook``).
 
     A kernel that computes a module's function without calling the module
-    (e.g. :func:`~mmfusenas.cpu_ops.direct_conv.direct_conv2d`) is only
+    (e.g. :func:`~cpu_kernels.direct_conv.direct_conv2d`) is only
     taken where this is False: the hooks (feature probes, counters) must see
     the module's own call.
     """

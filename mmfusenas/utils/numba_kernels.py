@@ -1,17 +1,11 @@
-"""Compiled (numba) kernels: the compile-once pattern, the array view of
-a tensor and the profiler label shared by the kernel modules (the FMI and
-fusion-metric kernels of :mod:`mmfusenas.evaluation.functional`, the
-RUAS passes of :mod:`mmfusenas.cpu_ops.ruas_kernels`).
+"""The compile-once pattern of the compiled (numba) metric kernels.
 
 numba is imported only when a module first asks for its kernels, so
-importing a kernel module does not pay for numba. Whether the kernels are
-used is the switch ``numba`` of :mod:`mmfusenas.utils.cpu_kernels` (and
-each kernel's own switch there).
+importing a kernel module does not pay for numba.
 """
-import contextlib
 import threading
 import warnings
-from typing import Any, Callable, ContextManager, List, Optional
+from typing import Any, Callable, List, Optional
 
 
 def compile_once(slot: List[Any], lock: threading.Lock,
@@ -35,21 +29,3 @@ def compile_once(slot: List[Any], lock: threading.Lock,
                                       'without numba')
                     slot.append(None)
     return slot[0]
-
-
-def kernel_array(t):
-    """The numpy array sharing a CPU tensor's memory, for a compiled kernel
-    to read or write (``.data`` of a tensor that requires grad: the kernels
-    run outside autograd, and no ``detach`` operator is recorded)."""
-    return (t.data if t.requires_grad else t).numpy()
-
-
-def kernel_scope(name: str) -> ContextManager:
-    """A ``torch.profiler`` label for a compiled kernel call (its time is
-    no ATen operator's, so a profile would not show it otherwise):
-    ``record_function('mmfusenas::<name>')`` while a profiler runs, a no-op
-    context otherwise (no cost outside profiling)."""
-    import torch
-    if torch.autograd.profiler._is_profiler_enabled:
-        return torch.autograd.profiler.record_function(f'mmfusenas::{name}')
-    return contextlib.nullcontext()

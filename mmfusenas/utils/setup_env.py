@@ -50,7 +50,7 @@ def temporary_environment(env: Mapping[str, str]) -> Iterator[None]:
 
     Benchmarks use it to run a variant with other environment variables
     (the kernel switches are no environment variables: see
-    :func:`mmfusenas.utils.cpu_kernels.cpu_kernels` for those).
+    :func:`cpu_kernels.switches.cpu_kernels` for those).
 
     Args:
         env (Mapping[str, str]): names and values.

@@ -55,7 +55,6 @@ sys.path.insert(0, REPO)
 
 from mmfusenas.evaluation.functional.enhancement import (  # noqa: E402
     psnr, ssim_uint8)
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.models.mutables import fix_space_cfg  # noqa: E402
 from mmfusenas.registry import (MODELS,  # noqa: E402
                                 OPTIM_WRAPPER_CONSTRUCTORS)
@@ -221,7 +220,6 @@ def loss_search(data, steps: int, seed: int) -> Dict[str, float]:
             objective=dict(type='FullReferenceQualityObjective'),
             strategy=dict(
                 type='DartsSecondOrderStrategy', use_optimizer_state=True)))
-    apply_cpu_kernels(algo)  # the toolbox's CPU kernels, as the runner
     _search(algo, c['search_ow'], data, steps, [seed, 1])
     return {k: v.item() for k, v in algo.hyper.weights.items()}
 
@@ -236,7 +234,6 @@ def arch_search(data, steps: int, seed: int, weights) -> dict:
             strategy=dict(
                 type='DartsSecondOrderStrategy', use_optimizer_state=True),
             space_path='network'))
-    apply_cpu_kernels(algo)
     _search(algo, c['arch_ow'], data, steps, [seed, 2])
     return algo.derive_genotype().choices
 
@@ -267,7 +264,6 @@ def train_and_test(data, choices: dict, weights, steps: int,
     c = configs()
     network = fix_space_cfg(c['space'], choices)
     model = MODELS.build(_enhancer(network, c['train_losses'], weights))
-    apply_cpu_kernels(model)
     ow = _optim(
         model,
         dict(

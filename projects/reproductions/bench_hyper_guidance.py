@@ -57,7 +57,6 @@ sys.path.insert(0, ROOT)
 
 from mmfusenas.datasets import (BlurredImageDataset,  # noqa: E402
                                 LevinDataset, SyntheticDeblurDataset)
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
 from mmfusenas.models.restoration import gradient_wiener  # noqa: E402
@@ -146,7 +145,6 @@ def train_loader(args, seed: int) -> DataLoader:
 def train(name: str, cfg: dict, args) -> torch.nn.Module:
     torch.manual_seed(args.seed)
     model = MODELS.build(copy.deepcopy(cfg))
-    apply_cpu_kernels(model)  # the toolbox's CPU kernels, as the runner
     adam = dict(type='Adam', lr=args.lr, betas=(0.9, 0.999), eps=1e-7)
     if cfg['type'] == 'ProxyBilevelAlgorithm':
         ow = BilevelOptimWrapperConstructor(
@@ -305,7 +303,6 @@ def domain_check(models: Dict[str, torch.nn.Module], args,
 def load_variant(name: str, cfg: dict, args) -> torch.nn.Module:
     """The restorer of a stored variant (``<out-dir>/<key>.pth``)."""
     net = MODELS.build(copy.deepcopy(cfg.get('architecture', cfg)))
-    apply_cpu_kernels(net)
     path = osp.join(args.out_dir, f'{variant_key(name)}.pth')
     net.load_state_dict(read_checkpoint(path, 'stored variant'))
     return net.eval()

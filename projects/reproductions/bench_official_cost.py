@@ -34,7 +34,6 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
 from mmfusenas.models.enhancers import to_uint8  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
@@ -136,7 +135,6 @@ def main_tim_cost() -> None:
             cfg = Config.fromfile(osp.join(ROOT, 'configs', 'tim', cfg_name))
             torch.manual_seed(0)
             model = MODELS.build(cfg.model)
-            apply_cpu_kernels(model)  # the toolbox's inference path
             div = model.data_preprocessor.pad_size_divisor
             shape = tuple(-(-s // div) * div for s in args.shape)
             if shape != tuple(args.shape):
@@ -241,8 +239,7 @@ def read_rgb(path: str) -> torch.Tensor:
 
 
 def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
-    """The variant's network (official weights converted when given), with
-    the toolbox's CPU kernels swapped in (its inference path)."""
+    """The variant's network (official weights converted when given)."""
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'ruas', VARIANTS[variant][0]))
     torch.manual_seed(0)
@@ -254,7 +251,6 @@ def build(variant: str, weights: Optional[str] = None) -> torch.nn.Module:
         state_dict, _ = converter.convert_state_dict(
             official, model.state_dict(), scene_only=variant == 'RUAS_s')
         model.load_state_dict(state_dict, strict=True)
-    apply_cpu_kernels(model)
     return model.network.eval()
 
 

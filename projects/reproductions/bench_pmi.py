@@ -39,7 +39,6 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 
-from mmfusenas.cpu_ops import apply_cpu_kernel_transform
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.evaluation.metrics import FusionMetric
 from mmfusenas.registry import MODELS
@@ -186,7 +185,6 @@ def run_joint(args, init_state: dict, pipeline) -> tuple:
     cfg = Config.fromfile(PMI_CONFIG)
     cfg.model.fusion_net.channels = args.channels
     model = MODELS.build(cfg.model)
-    apply_cpu_kernel_transform(model, cfg)  # as the runner does
     model.load_state_dict(init_state)
     model.train()
     tasks = pretrain_tasks(args)
@@ -236,7 +234,6 @@ def finetune(args, state: dict, train_cfg: dict, val_loader) -> dict:
     cfg = Config.fromfile(FINETUNE_CONFIG)
     cfg.model.fusion_net.channels = args.channels
     model = MODELS.build(cfg.model)
-    apply_cpu_kernel_transform(model, cfg)  # as the runner does
     model.load_state_dict(state)
     model.train()
     loader = iter(Runner.build_dataloader(train_cfg, seed=args.seed))

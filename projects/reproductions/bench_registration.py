@@ -64,7 +64,6 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from mmfusenas.datasets.transforms import (invert_flow,  # noqa: E402
                                            random_affine_elastic_field,
                                            remap_array)
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.evaluation.functional import compute_fusion_metrics  # noqa
 from mmfusenas.models import (DeformableRegNet, FlowEPELoss,  # noqa: E402
                               FlowSmoothnessLoss, NGFLoss)
@@ -445,8 +444,6 @@ def train_fusion(pairs, args) -> torch.nn.Module:
     rng = np.random.default_rng(args.seed + 1)
     net = MODELS.build(fusion_net_cfg(args.fusion_channels)).to(DEVICE)
     losses = [MODELS.build(cfg) for cfg in FUSION_LOSSES]
-    for module in [net] + losses:   # the toolbox's CPU kernels
-        apply_cpu_kernels(module)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for it in range(args.fusion_iters):
         ir, vi, _ = crops(pairs, rng, args.batch, args.crop, warp=False)

@@ -63,7 +63,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmfusenas.toy_data.ivif import (  # noqa: E402
     CLASSES, generate_toy_dataset)
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.testing.task_models import toy_retinanet  # noqa: E402
 from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa: E402
@@ -293,8 +292,6 @@ def build_model(variant: str, args) -> nn.Module:
             fused_color=color,
             mean=(114.0, ) * 3,
             std=(64.0, ) * 3))
-    # the CPU kernels the runner puts in (cpu_kernel_transform='training')
-    apply_cpu_kernels(model, training=True)
     return model
 
 
@@ -722,7 +719,6 @@ def compose_build_model(variant: str, args):
         task_input=task_input, color_from=color,
         detector=toy_retinanet(len(CLASSES)),
         mean=(114.0, ) * 3, std=(64.0, ) * 3))
-    apply_cpu_kernels(model, training=True)  # as the runner does
     return model
 
 

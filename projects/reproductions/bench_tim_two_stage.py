@@ -76,7 +76,6 @@ from mmengine.config import Config
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmfusenas.cpu_ops import apply_cpu_kernels  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation.functional import (  # noqa: E402
     compute_fusion_metrics)
@@ -584,8 +583,6 @@ def train(cfg: dict, pairs, args) -> Tuple[torch.nn.Module, float]:
     net = MODELS.build(cfg)
     loss_fn = MODELS.build(
         dict(type='SaliencyWeightedLoss', ssim_weight=1.0, loss_weight=1.0))
-    for module in (net, loss_fn):   # the toolbox's CPU kernels
-        apply_cpu_kernels(module)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, max(args.iters, 1), eta_min=args.lr * 0.01)

@@ -118,9 +118,9 @@ def test_fast_training_network_and_fusion_losses_on_cuda_like_on_cpu():
     and the kernel classes of TIM's fusion losses (the compiled SSIM
     moments, the batched Laplacian) run on CUDA through ATen's kernels and
     give the CPU fast path's loss and gradients."""
-    from mmfusenas.cpu_ops import apply_cpu_kernels
+    from cpu_kernels import apply_cpu_kernels
     from mmfusenas.registry import MODELS
-    fast_training = load_tool('tests/test_cpu_ops/test_fast_training.py')
+    fast_training = load_tool('tests/test_projects/test_cpu_kernels/test_fast_training.py')
     torch.manual_seed(5)
     net = fast_training._tim_net()
     report = apply_cpu_kernels(net, training=True)

@@ -514,6 +514,26 @@ def test_yolo_bad_inputs(tmp_path):
               classes_file='names.txt')
 
 
+def test_yolo_duplicate_class_names_are_refused(tmp_path):
+    """``person / person / car`` in classes.txt: both ``person`` lines would
+    map to one label silently (issue 69); refused with the file and line."""
+    root = str(tmp_path)
+    make_pairs(root, ['a'])
+    write_text(osp.join(root, 'labels', 'a.txt'), '0 0.5 0.5 0.2 0.2\n')
+    write_text(osp.join(root, 'classes.txt'), 'person\nperson\ncar\n')
+    kwargs = dict(ann_format='yolo', data_root=root, data_prefix=PAIRS,
+                  ann_dir='labels', classes_file='classes.txt')
+    with pytest.raises(ValueError, match=r"classes.txt:2: class 'person' "
+                       r'repeats line 1'):
+        PairedDetDataset(**kwargs)
+    write_text(osp.join(root, 'classes.txt'), '0 person\n1 car\n2 person\n')
+    with pytest.raises(ValueError, match=r"classes.txt:3: class 'person' "
+                       r'repeats line 1'):
+        PairedDetDataset(**kwargs)
+    write_text(osp.join(root, 'classes.txt'), 'person\ncar\n')
+    assert PairedDetDataset(**kwargs).metainfo['classes'] == ('person', 'car')
+
+
 def test_missing_and_orphan_annotation_files(tmp_path, mm_log):
     root = str(tmp_path)
     make_pairs(root, ['a', 'b'])

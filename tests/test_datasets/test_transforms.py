@@ -155,6 +155,20 @@ def test_load_bad_files(tmp_path, monkeypatch):
     with pytest.raises(OSError, match=f'cannot decode image {missing!r}'):
         LoadPairedImages()(copy.deepcopy(results))
 
+    # a JPEG cut short: OpenCV would decode it with grey filling the rest
+    jpeg = str(tmp_path / 'vi' / 'cut.jpg')
+    cv2.imwrite(jpeg, np.random.default_rng(0).integers(
+        0, 256, (64, 64), np.uint8))
+    with open(jpeg, 'rb') as f:
+        data = f.read()
+    with open(jpeg, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    cut = dict(copy.deepcopy(results), img_path=dict(
+        results['img_path'], vi=jpeg))
+    with pytest.raises(OSError, match=f"modality 'vi'.*image {jpeg!r} is "
+                       'truncated'):
+        LoadPairedImages()(cut)
+
     write(missing, np.zeros((4, 4, 4), np.uint8))
     with pytest.raises(ValueError, match=r'has 4 channels \(array shape '
                        r'\(4, 4, 4\)\); expected 1 \(gray\) or 3'):

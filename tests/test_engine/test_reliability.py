@@ -666,20 +666,6 @@ def _bare_runner(work_dir, **kwargs):
 @pytest.mark.skipif(
     platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
     reason='glibc malloc only')
-def test_runner_applies_env_cfg_cpu_malloc_and_logs_it(tmp_path):
-    from mmfusenas.utils import DEFAULT_CPU_MALLOC
-    runner = _bare_runner(tmp_path / 'a',
-                          env_cfg=dict(cpu_malloc=dict(DEFAULT_CPU_MALLOC)))
-    assert 'keeps freed blocks' in runner._cpu_malloc_note
-    runner.release_work_dir()
-    runner = _bare_runner(tmp_path / 'b', env_cfg=dict(cpu_malloc=None))
-    assert runner._cpu_malloc_note is None
-    runner.release_work_dir()
-    with pytest.raises(TypeError, match='env_cfg.cpu_malloc'):
-        _bare_runner(tmp_path / 'c', env_cfg=dict(cpu_malloc=32))
-    with pytest.raises(ValueError, match='mmap_threshold'):
-        _bare_runner(tmp_path / 'd',
-                     env_cfg=dict(cpu_malloc=dict(mmap_threshold=-5)))
 
 
 def test_runners_started_within_one_second_get_their_own_logs(tmp_path):

@@ -434,17 +434,15 @@ def test_suite_parallel_matches_sequential(shared_data):
 
 @pytest.fixture(scope='module')
 def fresh_process_switches():
-    """What a new interpreter sees with the switch ``numba=False``
-    (:mod:`mmfusenas.utils.cpu_kernels`) set before the metrics are
-    imported and ``fusion.MALLOC_TUNING = False`` before the first metric:
-    one process for both switches (an interpreter start and the package
+    """What a new interpreter sees with ``USE_NUMBA = False`` (FMI and the
+    other metrics' kernels) and ``fusion.MALLOC_TUNING = False`` before the first metric: one process for both switches (an interpreter start and the package
     import are most of the cost)."""
     code = (
         'import importlib, json, sys; import numpy as np; '
-        'from mmfusenas.utils.cpu_kernels import set_cpu_kernels; '
-        'set_cpu_kernels(numba=False); '
         'fmi = importlib.import_module('
-        '"mmfusenas.evaluation.functional.fmi"); '
+        '"mmfusenas.evaluation.functional.fmi"); fmi.USE_NUMBA = False; '
+        'importlib.import_module("mmfusenas.evaluation.functional.'
+        'fusion_kernels").USE_NUMBA = False; '
         'r = dict(kernels=fmi._kernels() is None, '
         'numba_after_fmi="numba" in sys.modules); '
         'm = importlib.import_module("mmfusenas.evaluation.functional.fusion");'

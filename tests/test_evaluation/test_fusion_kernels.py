@@ -13,7 +13,6 @@ import pytest
 from mmfusenas.evaluation.functional import fusion as FF
 from mmfusenas.evaluation.functional import fusion_kernels as FK
 from mmfusenas.testing.numerics import reduction_atol
-from mmfusenas.utils.cpu_kernels import cpu_kernels
 from test_fusion_functional import _rng_img
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -156,12 +155,9 @@ def test_kernels_equal_numpy_chains_edge_cases(monkeypatch):
 @pytest.fixture
 def compiled_filters(monkeypatch):
     """The compiled filters in use whenever numba is importable (the
-    module defaults and the switches ``numba`` / ``metric_filters`` of
-    :mod:`mmfusenas.utils.cpu_kernels` on)."""
+    module defaults)."""
     monkeypatch.setattr(FK, 'USE_NUMBA', True)
     monkeypatch.setattr(FK, 'USE_FILTER', True)
-    with cpu_kernels(numba=True, metric_filters=True):
-        yield
 
 
 @needs_numba

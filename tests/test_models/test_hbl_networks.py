@@ -15,7 +15,7 @@ from mmfusenas.models.ops import (HBL_CODEC_OPS, HBL_HNU_OPS, HBLConv,
                                   StatsBatchNorm2d, build_edge, hbl_op_cfg)
 from mmfusenas.models.restoration import pad_to_multiple
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.cpu_kernels import cpu_kernels
+from cpu_kernels.switches import cpu_kernels
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GENOTYPES = Config.fromfile(
@@ -210,7 +210,7 @@ def test_inference_runs_channels_last_within_float_rounding():
     the NCHW pass (``channels_last=False``, the authors' order) within
     float rounding; with autograd on it stays NCHW. The plain network
     runs NCHW."""
-    from mmfusenas.cpu_ops import apply_cpu_kernels, remove_cpu_kernels
+    from cpu_kernels import apply_cpu_kernels, remove_cpu_kernels
     torch.manual_seed(0)
     net = MODELS.build(GENOTYPES['hbl_lol_network']).eval()
     net.set_bn_test_stats('per_image')

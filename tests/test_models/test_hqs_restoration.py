@@ -420,7 +420,7 @@ def test_softplus_proxy_cannot_die():
     ReLU outputs sigma = 0 with a zero gradient (it stays dead), the
     softplus proxy outputs softplus(z) > 0 with a gradient to every
     parameter; the CPU kernel transform keeps its output."""
-    from mmfusenas.cpu_ops import apply_cpu_kernels
+    from cpu_kernels import apply_cpu_kernels
     from mmfusenas.models.restoration.proxy_nets import NoiseLevelProxy
     x = torch.rand(1, 1, 12, 12)
     outs = {}

@@ -1,13 +1,13 @@
 """TIM operators: parameter counts, parsing, hand-checked semantics,
 guided filter and gradients; their CPU kernel classes (put in by
-``mmfusenas.cpu_ops.apply_cpu_kernels``) against the plain modules."""
+``cpu_kernels.apply_cpu_kernels``) against the plain modules."""
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from mmfusenas.cpu_ops import apply_cpu_kernels, remove_cpu_kernels
-from mmfusenas.cpu_ops.modules import CpuResidualUpSample, CpuSKFF
+from cpu_kernels import apply_cpu_kernels, remove_cpu_kernels
+from cpu_kernels.modules import CpuResidualUpSample, CpuSKFF
 from mmfusenas.models.ops import (SKFF, TIM_OP_NAMES, AntiAliasDownsample,
                                   DenseBlock, DilConv, DownSample, ECALayer,
                                   ResidualDownSample, ResidualUpSample,
@@ -15,7 +15,7 @@ from mmfusenas.models.ops import (SKFF, TIM_OP_NAMES, AntiAliasDownsample,
                                   box_sum, build_tim_op, guided_filter,
                                   tim_op_cfg)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.cpu_kernels import cpu_kernels
+from cpu_kernels.switches import cpu_kernels
 
 
 def num_params(module):
@@ -333,7 +333,7 @@ def test_residual_up_sample_switch_keeps_the_official_order():
 
 
 def test_residual_up_sample_float32_and_fast_training_within_rounding():
-    from mmfusenas.cpu_ops.fast_training import (FastPReLU, PointwiseConv2d,
+    from cpu_kernels.fast_training import (FastPReLU, PointwiseConv2d,
                                                  to_channels_last)
     torch.manual_seed(1)
     block = ResidualUpSample(16)

@@ -123,24 +123,6 @@ def test_variant_env_reaches_the_unit_and_its_reuse_key(bench, tmp_path):
             bench.parse_variant_env([bad], ['fast', 'aten'])
 
 
-def test_a_kernel_switch_is_a_config_key(bench):
-    """The former environment switches are refused with the config key
-    to use instead; the key reaches the variant's options (the runner
-    applies it, and each unit's switches end with the unit)."""
-    for old, new in (('MMFUSENAS_NO_GROUPED_CONV=1',
-                      'aten:cpu_kernels.grouped_conv=False'),
-                     ('MMFUSENAS_OPENCV_FILTERS=1',
-                      'aten:cpu_kernels.metric_filters=False')):
-        with pytest.raises(ValueError, match='--variant-cfg-options ' + new):
-            bench.parse_variant_env([f'aten:{old}'], ['fast', 'aten'])
-    args, variants = args_of(
-        bench, '--variants', f'fast={FPN}', f'aten={FPN}', '--metrics', 'm',
-        '--seeds', '0', '--variant-cfg-options',
-        'aten:cpu_kernels.grouped_conv=False')
-    assert args.variant_opts == {
-        'aten': {'cpu_kernels.grouped_conv': False}}
-
-
 # -------------------------------------------------------------- aggregation
 def unit_result(metrics, params=None, seconds=1.0):
     return dict(metrics=metrics, params=params or {'model': 10},
@@ -548,38 +530,3 @@ def test_from_runs_errors_name_the_file_and_the_gap(bench, tmp_path):
     with pytest.raises(FileNotFoundError, match='--from-runs'):
         bench.main(['--from-runs', str(tmp_path / 'none.json'),
                     '--metrics', 'm'])
-
-
-def test_a_unit_leaves_the_kernel_switches_as_it_found_them(bench,
-                                                            monkeypatch):
-    """``--jobs 1`` runs the units in one process: the switches a unit's
-    config sets (applied by the runner build) end with the unit."""
-    from mmengine.config import Config
-
-    from mmfusenas.utils.cpu_kernels import (apply_cpu_kernels_cfg,
-                                             get_cpu_kernels)
-
-    class Runner:
-
-        def register_hook(self, hook):
-            pass
-
-        def train(self):
-            seen.append(get_cpu_kernels())
-
-    def build(cfg):
-        apply_cpu_kernels_cfg(cfg)
-        return Runner()
-
-    seen = []
-    monkeypatch.setattr(bench, 'load_runner_config', lambda args: Config(
-        dict(cpu_kernels=dict(grouped_conv=False))))
-    monkeypatch.setattr(bench, 'build_runner', build)
-    before = get_cpu_kernels()
-    unit = dict(config=FPN, cfg_options={}, data_root=None, work_dir='w',
-                label='aten', seed=0, threads=torch.get_num_threads(),
-                env={})
-    with pytest.raises(RuntimeError, match='no validation ran'):
-        bench.run_unit(unit)
-    assert len(seen) == 1 and not seen[0].grouped_conv
-    assert get_cpu_kernels() is before

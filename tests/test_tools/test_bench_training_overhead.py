@@ -165,8 +165,6 @@ def test_compare_kernels_reads_the_switches(bench, monkeypatch):
     args = bench.parse_args()
     assert bench.kernel_switches(args.compare_kernels) == dict(
         paired_products=False, separable_filter=False)
-    assert bench.kernel_switches(['MMFUSENAS_OPENCV_FILTERS=1']) == dict(
-        metric_filters=False)
     with pytest.raises(SystemExit, match="unknown switch 'winogard'; the "
                        'valid ones are numba, winograd'):
         bench.kernel_switches(['winogard=False'])

@@ -53,15 +53,6 @@ def tiny_model():
     return MODELS.build(cfg.model).eval()
 
 
-def tool_model():
-    """:func:`tiny_model` on the tool's default inference path
-    (``--optimize cpu_kernels``)."""
-    from mmfusenas.cpu_ops import apply_cpu_kernels
-    model = tiny_model()
-    apply_cpu_kernels(model)
-    return model
-
-
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
@@ -120,7 +111,7 @@ def test_tno_grey_pairs_bit_exact_with_metrics(shared_data, tmp_path,
         CONFIG, checkpoint, '--ir', ir_dir, '--vi', vi_dir, '--out', out,
         '--metrics', 'VIF', 'MI', 'EN'
     ] + TINY)
-    model = tool_model()
+    model = tiny_model()
     expected = {k: [] for k in ('VIF', 'MI', 'EN')}
     for stem in TNO_STEMS:
         fused = cv2.imread(osp.join(out, f'{stem}.png'), cv2.IMREAD_UNCHANGED)
@@ -221,7 +212,7 @@ def test_roadscene_colour_output_keeps_the_visible_chroma(
     assert fuse.main(
         [CONFIG, checkpoint, '--ir', ir_dir, '--vi', vi_dir, '--out', out] +
         TINY) == {}
-    model = tool_model()
+    model = tiny_model()
     for stem in ROAD_STEMS:
         ir_path = osp.join(ir_dir, f'{stem}.jpg')
         vi_path = osp.join(vi_dir, f'{stem}.jpg')
@@ -449,7 +440,7 @@ def test_checkpoint_none_runs_the_initial_weights_with_a_warning(
         'untrained (random)\nweights.' in err
     got = cv2.imread(str(out / 'a.png'), cv2.IMREAD_UNCHANGED)
     # the weights of the config's model built after the same seed
-    expected = reference(tool_model(), str(ir / 'a.png'), str(vi / 'a.png'))
+    expected = reference(tiny_model(), str(ir / 'a.png'), str(vi / 'a.png'))
     np.testing.assert_array_equal(got, expected)
 
 

@@ -5,10 +5,17 @@ Checked: the table's shape (base rows + one row per cell), each cell
 ranked against the base rows alone (hand-checked ranks), the goal and the
 reproduction ratios, the resume (stored scores reused, trained cells not
 trained again), weights-only export that loads into the inference config,
-and the errors for unknown cells and mismatched pair counts.
+and the errors for unknown cells and mismatched pair counts. The cache:
+a cell is trained again when its config, loss set, seed, budget or training
+data changed, scored again when its checkpoint, test data, --data-root,
+preset or scoring code changed, and a damaged scores.json is named and
+scored again, never reported. Training is a stand-in (tools/train.py is
+replaced by a function writing the checkpoint and counting its calls).
 """
+import argparse
 import json
 import os.path as osp
+import shutil
 
 import cv2
 import numpy as np
@@ -55,14 +62,32 @@ def _record(path, grid, metrics, pairs=2):
     path.write_text(json.dumps(record))
 
 
-def _checkpoint(work, arch, loss, iters):
+@pytest.fixture(scope='module')
+def state():
     init_default_scope('mmfusenas')
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(SEAFUSION).model)
-    folder = work / arch / loss
-    folder.mkdir(parents=True)
-    torch.save({'state_dict': model.state_dict()},
-               str(folder / f'iter_{iters}.pth'))
+    return MODELS.build(Config.fromfile(SEAFUSION).model).state_dict()
+
+
+@pytest.fixture
+def trained(grid, state, tmp_path, monkeypatch):
+    """Stand-in training: the work dirs tools/train.py was run with (its
+    calls); the training set is two tiny pairs under tmp_path/train."""
+    _pairs(tmp_path / 'train')
+    files = sorted(str(f) for f in (tmp_path / 'train').rglob('*.png'))
+    monkeypatch.setattr(grid, 'train_files',
+                        lambda config: (str(tmp_path / 'train'), files))
+    calls = []
+
+    def train(cmd, **kwargs):
+        work = cmd[cmd.index('--work-dir') + 1]
+        iters = cmd[cmd.index('--max-iters') + 1]
+        torch.save({'state_dict': state}, osp.join(work, f'iter_{iters}.pth'))
+        calls.append(work)
+        return 0
+
+    monkeypatch.setattr(grid.subprocess, 'call', train)
+    return calls
 
 
 def _args(tmp_path, *extra):
@@ -72,22 +97,22 @@ def _args(tmp_path, *extra):
         str(tmp_path / 'data'), '--merge',
         str(tmp_path / 'base.json'), '--work-dir',
         str(tmp_path / 'work'), '--cost-size', '48', '56', '--reproduce',
-        'SeAFusion/content=SeAFusion', '--skip-training', *extra
+        'SeAFusion/content=SeAFusion', *extra
     ]
 
 
-def test_grid_table_goal_resume_export(grid, tmp_path, monkeypatch):
+def test_grid_table_goal_resume_export(grid, tmp_path, monkeypatch,
+                                       trained):
     metrics = list(grid.resolve_metrics(grid.BENCH.PRESET, None))
     _pairs(tmp_path / 'data')
     _record(tmp_path / 'base.json', grid, metrics)
-    for loss in ('content', 'tim'):
-        _checkpoint(tmp_path / 'work', 'SeAFusion', loss, 3)
     monkeypatch.chdir(tmp_path)  # checkpoints/ is written under cwd
     out = tmp_path / 'out' / 'table.json'
     argv = _args(tmp_path, '--out', str(out), '--export',
                  'mine=SeAFusion/content', '--results-json',
                  str(tmp_path / 'record.json'))
     result = grid.run(grid.parse_args(argv))
+    assert len(trained) == 2
 
     doc = json.loads(out.read_text())
     # base rows + one row per cell, ranked together
@@ -136,31 +161,34 @@ def test_grid_table_goal_resume_export(grid, tmp_path, monkeypatch):
         raise AssertionError('scored again')
 
     monkeypatch.setattr(grid, 'init_model', refuse)
-    again = grid.run(grid.parse_args(_args(tmp_path)))
+    again = grid.run(grid.parse_args(_args(tmp_path, '--skip-training')))
     assert again['grid'] == result['grid']
+    assert len(trained) == 2
 
 
-def test_trained_cells_are_not_trained_again(grid, tmp_path, monkeypatch):
+def test_trained_cells_are_not_trained_again(grid, tmp_path, monkeypatch,
+                                             trained):
     args = grid.parse_args(_args(tmp_path))
-    _checkpoint(tmp_path / 'work', 'SeAFusion', 'content', 3)
+    hashes = grid.FileHashes(str(tmp_path / 'hashes.json'))
+    ckpt = grid.train_cell(args, SEAFUSION, 'SeAFusion', 'content', hashes)
+    assert ckpt == osp.join(str(tmp_path / 'work'), 'SeAFusion', 'content',
+                            'iter_3.pth')
     monkeypatch.setattr(grid.subprocess, 'call', lambda *a, **k: 1 / 0)
-    assert grid.train_cell(args, SEAFUSION, 'SeAFusion', 'content') == \
-        osp.join(str(tmp_path / 'work'), 'SeAFusion', 'content',
-                 'iter_3.pth')
+    assert grid.train_cell(args, SEAFUSION, 'SeAFusion', 'content',
+                           hashes) == ckpt
+    args = grid.parse_args(_args(tmp_path, '--skip-training'))
     with pytest.raises(FileNotFoundError, match='skip-training'):
-        grid.train_cell(args, SEAFUSION, 'SeAFusion', 'tim')
+        grid.train_cell(args, SEAFUSION, 'SeAFusion', 'tim', hashes)
     # the training command of a cell
     cmd = grid.train_command(args, SEAFUSION, 'SeAFusion', 'tim')
     assert cmd[-6:] == ['--max-iters', '3', '--resume', '--cfg-options',
                         'model.losses=tim', 'randomness.seed=0']
 
 
-def test_errors(grid, tmp_path):
+def test_errors(grid, tmp_path, trained):
     metrics = list(grid.resolve_metrics(grid.BENCH.PRESET, None))
     _pairs(tmp_path / 'data')
     _record(tmp_path / 'base.json', grid, metrics, pairs=25)
-    _checkpoint(tmp_path / 'work', 'SeAFusion', 'content', 3)
-    _checkpoint(tmp_path / 'work', 'SeAFusion', 'tim', 3)
     with pytest.raises(ValueError, match='scored on 25 pairs'):
         grid.run(grid.parse_args(_args(tmp_path)))
     bad = _args(tmp_path) + ['--export', 'x=TIM/content']
@@ -170,3 +198,193 @@ def test_errors(grid, tmp_path):
     bad[bad.index('--losses') + 1] = 'no_such_set'
     with pytest.raises(Exception, match='no_such_set'):
         grid.run(grid.parse_args(bad))
+
+
+def test_train_files_of_a_config(grid):
+    """The training set of a grid config: every file of its split."""
+    root = osp.join(REPO, '..', 'shared', 'data', 'fusion', 'RoadScene221')
+    if not osp.isdir(root):
+        pytest.skip('RoadScene221 not present')
+    split = osp.join(REPO, 'configs', '_base_', 'datasets', 'splits',
+                     'roadscene221', 'train.txt')
+    with open(split) as f:
+        stems = [ln.strip() for ln in f
+                 if ln.strip() and not ln.startswith('#')]
+    found, files = grid.train_files(SEAFUSION)
+    assert osp.samefile(found, root)
+    assert len(files) == 2 * len(stems) and all(
+        osp.isfile(f) and f.startswith(found) for f in files)
+
+
+def test_cell_trained_again_when_its_inputs_change(grid, tmp_path, trained,
+                                                   capsys):
+    hashes = grid.FileHashes(str(tmp_path / 'work' / 'hashes.json'))
+    cell = tmp_path / 'work' / 'SeAFusion' / 'content'
+
+    def train(*extra, config=SEAFUSION):
+        capsys.readouterr()
+        grid.train_cell(grid.parse_args(_args(tmp_path, *extra)), config,
+                        'SeAFusion', 'content', hashes)
+        return capsys.readouterr().out
+
+    def stored():
+        return json.loads((cell / 'cell.json').read_text())['key']
+
+    train()
+    train()  # unchanged: reused
+    assert len(trained) == 1 and stored()['seed'] == 0
+    # another seed: the cell is moved aside and trained again
+    assert 'seed changed' in train('--seed', '1')
+    assert len(trained) == 2 and stored()['seed'] == 1
+    stale = json.loads((tmp_path / 'work' / 'SeAFusion' / 'content.stale' /
+                        'cell.json').read_text())
+    assert stale['key']['seed'] == 0
+    # another config under the same architecture name
+    other = tmp_path / 'other.py'
+    other.write_text(f'_base_ = [{SEAFUSION!r}]\n'
+                     'default_hooks = dict(logger=dict(interval=7))\n')
+    assert 'config_sha256 changed' in train('--seed', '1',
+                                            config=str(other))
+    assert len(trained) == 3
+    # other training data (same names, other bytes)
+    assert cv2.imwrite(str(tmp_path / 'train' / 'TNO' / 'ir' / 'p1.png'),
+                       np.zeros((48, 56), np.uint8))
+    assert 'train_data_sha256 changed' in train('--seed', '1',
+                                                config=str(other))
+    assert len(trained) == 4
+    train('--seed', '1', config=str(other))
+    assert len(trained) == 4
+    # --skip-training refuses a cell made from other inputs
+    with pytest.raises(ValueError, match='config_sha256, seed changed'):
+        train('--skip-training')
+    # a cell whose inputs are not recorded is not trusted
+    (cell / 'cell.json').unlink()
+    assert 'cell.json not found' in train('--seed', '1', config=str(other))
+    assert len(trained) == 5 and stored()['seed'] == 1
+
+
+@pytest.fixture
+def scorer(grid, tmp_path, monkeypatch, trained):
+    """Stand-in scoring of cell SeAFusion/content (every metric 1.0):
+    ``score(*extra)`` returns (rows, output); ``calls`` counts the
+    scorings."""
+    metrics = list(grid.resolve_metrics(grid.BENCH.PRESET, None))
+    _pairs(tmp_path / 'data')
+    calls = []
+
+    def run_method(model, mods, max_pairs, metrics):
+        calls.append(mods)
+        return (dict({m: 1.0 for m in metrics}, pairs=2),
+                [np.full((48, 56, 3), 9, np.uint8)])
+
+    monkeypatch.setattr(grid, 'init_model', lambda *a, **k: None)
+    monkeypatch.setattr(grid.BENCH, 'run_method', run_method)
+    monkeypatch.setattr(grid.BENCH, 'measure_cost', lambda *a: dict(
+        params=1, flops=2, latency_ms=0.5))
+    code = tmp_path / 'scorer.py'
+    code.write_text('version = 1\n')
+    monkeypatch.setattr(grid, 'SCORER_FILES', (str(code), ))
+    hashes = grid.FileHashes(str(tmp_path / 'work' / 'hashes.json'))
+    path = str(tmp_path / 'work' / 'SeAFusion' / 'content' / 'scores.json')
+
+    def score(*extra, capsys):
+        args = grid.parse_args(_args(tmp_path, *extra))
+        ckpt = grid.train_cell(args, SEAFUSION, 'SeAFusion', 'content',
+                               hashes)
+        folders = grid.BENCH.dataset_folders(argparse.Namespace(
+            pairs=None, datasets=args.datasets, data_root=args.data_root))
+        capsys.readouterr()
+        rows = grid.score_cell(args, SEAFUSION, ckpt, folders, metrics,
+                               str(tmp_path), path, hashes)
+        return rows, capsys.readouterr().out
+
+    return argparse.Namespace(score=score, calls=calls, path=path,
+                              code=code, metrics=metrics)
+
+
+def test_cell_scored_again_when_its_inputs_change(grid, tmp_path, scorer,
+                                                  monkeypatch, capsys):
+    score, calls = scorer.score, scorer.calls
+    rows, _ = score(capsys=capsys)
+    assert rows['TNO']['EN'] == 1.0 and len(calls) == 1
+    assert score(capsys=capsys)[0] == rows and len(calls) == 1
+    # another --data-root, same files
+    shutil.copytree(tmp_path / 'data', tmp_path / 'data2')
+    data2 = ('--data-root', str(tmp_path / 'data2'))
+    assert 'data_root changed' in score(*data2, capsys=capsys)[1]
+    assert len(calls) == 2
+    # other test images
+    assert cv2.imwrite(str(tmp_path / 'data2' / 'TNO' / 'vi' / 'p2.png'),
+                       np.zeros((48, 56, 3), np.uint8))
+    assert 'test_data_sha256 changed' in score(*data2, capsys=capsys)[1]
+    assert len(calls) == 3
+    # another version of the scoring code, another preset
+    scorer.code.write_text('version = 22\n')
+    assert 'scorer_sha256 changed' in score(*data2, capsys=capsys)[1]
+    monkeypatch.setattr(grid.BENCH, 'PRESET', 'other')
+    assert 'preset changed' in score(*data2, capsys=capsys)[1]
+    assert len(calls) == 5
+    score(*data2, capsys=capsys)
+    assert len(calls) == 5
+    # a retrained cell (another seed) is scored again: its old scores
+    # were moved aside with it
+    rows, _ = score(*data2, '--seed', '1', capsys=capsys)
+    assert len(calls) == 6 and rows['TNO']['EN'] == 1.0
+    assert osp.isfile(osp.join(osp.dirname(scorer.path) + '.stale',
+                               'scores.json'))
+
+
+def test_damaged_scores_are_named_and_scored_again(grid, scorer, capsys):
+    score, calls, path = scorer.score, scorer.calls, scorer.path
+    rows, _ = score(capsys=capsys)
+    good = open(path).read()
+    png = osp.join(osp.dirname(path), 'first_TNO.png')
+    good_png = open(png, 'rb').read()
+
+    damages = {
+        'not valid JSON': lambda: '',
+        'not valid JSON: Expecting': lambda: good[:len(good) // 2],
+        'rows edited': lambda: good.replace('"EN": 1.0', '"EN": 123.0'),
+        'non-finite EN': lambda: good.replace('"EN": 1.0', '"EN": NaN'),
+        'missing or non-finite SD': lambda: good.replace('"SD": 1.0,', ''),
+        'preset changed': lambda: good.replace(
+            f'"preset": "{grid.BENCH.PRESET}"', '"preset": "x"'),
+        'no key or rows': lambda: '[]',
+    }
+    for n, (why, damage) in enumerate(damages.items(), 2):
+        with open(path, 'w') as f:
+            f.write(damage())
+        if 'non-finite' in why:  # damaged, yet with its checksum
+            stored = json.loads(open(path).read())
+            stored['rows_sha256'] = grid.text_sha256(stored['rows'])
+            with open(path, 'w') as f:
+                f.write(json.dumps(stored))
+        again, out = score(capsys=capsys)
+        assert why in out and path in out and 'scoring again' in out, why
+        assert again == rows and len(calls) == n, why
+        assert json.loads(open(path).read()) == json.loads(good), why
+    # a truncated first fused image (the figure's) is made again
+    with open(png, 'wb') as f:
+        f.write(good_png[:len(good_png) // 2])
+    again, out = score(capsys=capsys)
+    assert 'scoring again' in out and png in out and again == rows
+    assert open(png, 'rb').read() == good_png
+
+
+def test_figure_reads_cell_images_checked(grid, tmp_path, monkeypatch):
+    _pairs(tmp_path / 'data')
+    args = grid.parse_args(_args(tmp_path))
+    folders = grid.BENCH.dataset_folders(argparse.Namespace(
+        pairs=None, datasets=['TNO'], data_root=args.data_root))
+    monkeypatch.setattr(grid.BENCH, 'resolve_methods', lambda *a: [])
+    cell = tmp_path / 'work' / 'SeAFusion' / 'content'
+    cell.mkdir(parents=True)
+    png = cv2.imencode('.png', np.full((48, 56, 3), 9, np.uint8))[1]
+    (cell / 'first_TNO.png').write_bytes(png.tobytes())
+    columns, rows = grid.figure_rows(args, folders,
+                                     [('SeAFusion', 'content')], '')
+    assert columns[-1] == 'SeAFusion/content'
+    assert rows[0][1][-1].shape == (48, 56, 3)
+    (cell / 'first_TNO.png').write_bytes(png.tobytes()[:100])
+    with pytest.raises(OSError, match='first_TNO.png'):
+        grid.figure_rows(args, folders, [('SeAFusion', 'content')], '')

@@ -4,13 +4,13 @@ CVPR 2021; rebuilt in ``tests/test_tools/ruas_official_reference.py``) on
 real LOL images: the official TPAMI ``lol.pt`` for RUAS_A (noise gate open
 and closed) and seeded CVPR weights for RUAS. Bit for bit with the
 convolutions on ATen as in the authors' code (the switch
-``direct_conv=False`` of :mod:`mmfusenas.utils.cpu_kernels`);
-within float rounding with the toolbox's direct few-channel convolutions
-(the default at CPU inference, ``mmfusenas/cpu_ops/direct_conv.py``).
+``direct_conv=False`` of :mod:`cpu_kernels.switches`);
+within float rounding with the direct few-channel convolutions of the
+CPU kernel plugin (``projects/cpu_kernels/cpu_kernels/direct_conv.py``).
 The toolbox networks run with their kernel classes swapped in
-(:func:`mmfusenas.cpu_ops.apply_cpu_kernels`, as ``init_model(...,
-optimize='cpu_kernels')`` and the inference tools do); the plain networks
-equal the authors' bit for bit either way."""
+(:func:`cpu_kernels.apply_cpu_kernels`, as ``init_model(...,
+optimize='cpu_kernels')`` does); the plain networks equal the authors' bit
+for bit either way."""
 import copy
 import os.path as osp
 
@@ -20,11 +20,11 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-import mmfusenas.cpu_ops.direct_conv as DC
-from mmfusenas.cpu_ops import apply_cpu_kernels
+import cpu_kernels.direct_conv as DC
+from cpu_kernels import apply_cpu_kernels
 from mmfusenas.registry import MODELS
 from mmfusenas.testing import REPO_ROOT, load_tool
-from mmfusenas.utils.cpu_kernels import cpu_kernels
+from cpu_kernels.switches import cpu_kernels
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

@@ -23,7 +23,7 @@ from mmfusenas.apis import TIM_OFFICIAL, fuse_tim_official, init_model
 from mmfusenas.testing import REPO_ROOT as REPO
 from mmfusenas.testing import load_tool
 from mmfusenas.testing.numerics import assert_images_close
-from mmfusenas.utils.cpu_kernels import cpu_kernels
+from cpu_kernels.switches import cpu_kernels
 
 # the small convolutions run faster on one intra-op thread
 pytestmark = pytest.mark.usefixtures('one_thread')

@@ -25,6 +25,33 @@ HQS_CFG = osp.join(REPO, 'configs', 'hyper_guidance',
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
+class _Terminal(io.StringIO):
+
+    def isatty(self):
+        return True
+
+
+def test_a_bar_on_a_terminal_and_lines_elsewhere():
+    """On a terminal MMEngine's bar redraws in place; into a file or pipe
+    one line per 10 % is written, with no carriage return."""
+    tty = _Terminal()
+    assert list(track(range(40), 'on a terminal', file=tty)) == list(
+        range(40))
+    assert '\r' in tty.getvalue() and '40/40' in tty.getvalue()
+    log = io.StringIO()
+    assert list(track(range(40), 'into a log', file=log)) == list(range(40))
+    lines = log.getvalue().splitlines()
+    assert '\r' not in log.getvalue()
+    assert lines[0] == 'into a log:'
+    assert [line.split(' ')[0] for line in lines[1:]] == [
+        f'{4 * k}/40' for k in range(1, 11)]
+    assert lines[-1].startswith('40/40 (100%), elapsed: ')
+    log = io.StringIO()  # fewer steps than lines: one per step
+    list(track(range(3), 'three', file=log))
+    assert [line.split(' ')[0] for line in log.getvalue().splitlines()[1:]
+            ] == ['1/3', '2/3', '3/3']
+
+
 def test_track_yields_everything_and_prints_a_bar():
     out = io.StringIO()
     assert list(track(range(3), 'working on 3', file=out)) == [0, 1, 2]

@@ -43,26 +43,43 @@ def test_max_iters_shortens_the_whole_schedule(train, toy_root, tmp_path):
     cfg = build(train, [TOY, '--data-root', toy_root, '--work-dir',
                         str(tmp_path), '--max-iters', '50'], notes)
     assert cfg.train_cfg.max_iters == 50
-    assert cfg.train_cfg.val_interval == 17
+    assert cfg.train_cfg.val_interval == 50
     assert cfg.custom_hooks[0] == dict(type='FusionWarmupHook', warmup=8)
     assert [(s.begin, s.end)
             for s in cfg.param_scheduler] == [(8, 12), (12, 50)]
     assert cfg.param_scheduler[1].T_max == 38
-    assert cfg.default_hooks.checkpoint.interval == 17
+    assert cfg.default_hooks.checkpoint.interval == 50
     assert cfg.default_hooks.logger.interval == 2
-    assert notes == [(logging.INFO, '\n'.join([
+    assert notes[0] == (logging.INFO, '\n'.join([
         'schedule rescaled by train_cfg.max_iters 300 → 50 (10 changes):',
-        '  train_cfg.max_iters                300 → 50',
-        '  train_cfg.val_interval             100 → 17',
-        '  param_scheduler.0.begin            50 → 8',
-        '  param_scheduler.0.end              70 → 12',
-        '  param_scheduler.1.begin            70 → 12',
-        '  param_scheduler.1.end              300 → 50',
-        '  param_scheduler.1.T_max            230 → 38',
-        '  default_hooks.logger.interval      10 → 2',
-        '  default_hooks.checkpoint.interval  100 → 17',
-        '  custom_hooks.0.warmup              50 → 8',
-    ]))]
+        '  field                              before  after',
+        '  train_cfg.max_iters                300     50',
+        '  train_cfg.val_interval             100     50',
+        '  param_scheduler.0.begin            50      8',
+        '  param_scheduler.0.end              70      12',
+        '  param_scheduler.1.begin            70      12',
+        '  param_scheduler.1.end              300     50',
+        '  param_scheduler.1.T_max            230     38',
+        '  default_hooks.logger.interval      10      2',
+        '  default_hooks.checkpoint.interval  100     50',
+        '  custom_hooks.0.warmup              50      8',
+    ]))
+    # the run is no longer than the config's warm-up of 50 iterations
+    assert [level for level, _ in notes] == [logging.INFO, logging.WARNING]
+
+
+def test_six_iterations_validate_and_save_once(train, toy_root, tmp_path):
+    notes = []
+    cfg = build(train, [TOY, '--data-root', toy_root, '--work-dir',
+                        str(tmp_path), '--max-iters', '6'], notes)
+    # the config validates and saves every 100 of 300 iterations: 6
+    # iterations do both once, at the end (not every 2 iterations)
+    assert cfg.train_cfg.val_interval == 6
+    assert cfg.default_hooks.checkpoint.interval == 6
+    table = notes[0][1].splitlines()
+    assert table[1].split() == ['field', 'before', 'after']
+    assert '  train_cfg.val_interval             100     6' in table
+    assert '  default_hooks.checkpoint.interval  100     6' in table
 
 
 def test_values_given_with_cfg_options_win(train, toy_root, tmp_path):
@@ -70,14 +87,15 @@ def test_values_given_with_cfg_options_win(train, toy_root, tmp_path):
     cfg = build(train, [
         TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
         '--max-iters', '50', '--cfg-options', 'train_cfg.val_interval=10',
-        'custom_hooks.0.warmup=5'
+        'default_hooks.logger.interval=5', 'custom_hooks.0.warmup=5'
     ], notes)
-    assert cfg.train_cfg.val_interval == 10
+    assert cfg.train_cfg.val_interval == 10  # within the run: unchanged
+    assert cfg.default_hooks.logger.interval == 5
     assert cfg.custom_hooks[0].warmup == 5
     assert cfg.param_scheduler[0].begin == 8
-    assert notes[-1] == (logging.INFO, '--max-iters: kept as given with '
-                         '--cfg-options: train_cfg.val_interval, '
-                         'custom_hooks.0.warmup')
+    assert (logging.INFO, '--max-iters: kept as given with '
+            '--cfg-options: default_hooks.logger.interval, '
+            'custom_hooks.0.warmup') in notes
     with pytest.raises(ValueError, match=r'--max-iters and --cfg-options '
                        r'train_cfg\.max_iters both set the length'):
         build(train, [TOY, '--data-root', toy_root, '--max-iters', '50',
@@ -142,10 +160,21 @@ def test_a_run_inside_the_warm_up_warns_before_training(train, toy_root,
     assert events[1][1].startswith(
         'the parameter schedule runs past the end of training '
         '(train_cfg.max_iters=50): param_scheduler.0.begin=50')
-    # rescaled: the table, no warning
+    # rescaled: the table, and the same warning: 50 iterations are no
+    # longer than the config's warm-up (the warm-up of 8 leaves a flat
+    # fused image)
     events.clear()
     train.main([TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
                 '--max-iters', '50'])
-    assert [e[0] for e in events[:-1]] == [logging.INFO]
+    assert [e[0] for e in events[:-1]] == [logging.INFO, logging.WARNING]
     assert events[0][1].splitlines()[-1] == (
-        '  custom_hooks.0.warmup              50 → 8')
+        '  custom_hooks.0.warmup              50      8')
+    assert events[1][1].startswith(
+        'FusionWarmupHook (custom_hooks.0): its warm-up of 50 iterations '
+        'lasts the whole run (--max-iters 50): --max-iters rescaled it to 8 '
+        'iterations')
+    # longer than the config's warm-up: the table only
+    events.clear()
+    train.main([TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
+                '--max-iters', '60'])
+    assert [e[0] for e in events[:-1]] == [logging.INFO]

@@ -104,7 +104,7 @@ def test_test_tool_writes_fused_images(toy_root, tmp_path, capsys):
     stdout = capsys.readouterr().out
     n = -(-len(val_stems) // 4)  # batches of fusion_toy.py's test loader
     assert f'testing {n} batch(es):' in stdout
-    assert f'] {n}/{n}, ' in stdout
+    assert f'{n}/{n} (100%)' in stdout
 
 
 def test_missing_files_are_reported(tmp_path):

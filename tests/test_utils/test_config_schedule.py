@@ -20,30 +20,32 @@ def test_max_iters_rescales_the_toy_headline_schedule():
     changes = rescale_schedule(cfg, max_iters=50)
     assert changes == [
         ('train_cfg.max_iters', 300, 50),
-        ('train_cfg.val_interval', 100, 17),
+        # shorter than the config's 100: validate and save at the end only
+        ('train_cfg.val_interval', 100, 50),
         ('param_scheduler.0.begin', 50, 8),
         ('param_scheduler.0.end', 70, 12),
         ('param_scheduler.1.begin', 70, 12),
         ('param_scheduler.1.end', 300, 50),
         ('param_scheduler.1.T_max', 230, 38),
         ('default_hooks.logger.interval', 10, 2),
-        ('default_hooks.checkpoint.interval', 100, 17),
+        ('default_hooks.checkpoint.interval', 100, 50),
         ('custom_hooks.0.warmup', 50, 8),  # round(50 * 50 / 300)
     ]
     assert cfg.train_cfg == dict(type='IterBasedTrainLoop', max_iters=50,
-                                 val_interval=17)
+                                 val_interval=50)
     assert [(s.begin, s.end)
             for s in cfg.param_scheduler] == [(8, 12), (12, 50)]
     assert cfg.param_scheduler[1].T_max == 50 - 12
     assert cfg.custom_hooks[0] == dict(type='FusionWarmupHook', warmup=8)
-    assert cfg.default_hooks.checkpoint.interval == 17
+    assert cfg.default_hooks.checkpoint.interval == 50
     assert cfg.default_hooks.logger.interval == 2
     # the warm-up ends inside the run: nothing to warn about
     assert schedule_warnings(cfg) == []
     assert format_schedule_changes(changes[:2]) == (
         'schedule rescaled by train_cfg.max_iters 300 → 50 (2 changes):\n'
-        '  train_cfg.max_iters     300 → 50\n'
-        '  train_cfg.val_interval  100 → 17')
+        '  field                   before  after\n'
+        '  train_cfg.max_iters     300     50\n'
+        '  train_cfg.val_interval  100     50')
     # the same length changes nothing
     assert rescale_schedule(cfg, max_iters=50) == []
 
@@ -88,7 +90,7 @@ def test_rescale_rounds_caps_and_keeps_positions_distinct():
     assert changes == [
         ('train_cfg.max_iters', 1000, 10),
         ('train_cfg.val_begin', 100, 1),
-        ('train_cfg.val_interval', 400, 4),
+        ('train_cfg.val_interval', 400, 10),  # at the end only
         ('param_scheduler.0.end', 10, 1),  # 0.1 -> at least 1
         ('param_scheduler.1.milestones.0', 300, 3),
         ('param_scheduler.1.milestones.1', 600, 6),
@@ -125,11 +127,11 @@ def test_max_epochs_rescales_epoch_settings_and_iteration_ones_alike():
         custom_hooks=[dict(type='FusionWarmupHook', warmup=300)]))
     assert rescale_schedule(cfg, max_epochs=10) == [
         ('train_cfg.max_epochs', 100, 10),
-        ('train_cfg.val_interval', 10, 1),
+        # val_interval 10: every 10 epochs as before, i.e. at the end
         ('param_scheduler.0.end', 500, 50),  # iterations, not capped
         ('param_scheduler.1.end', 100, 10),
         ('param_scheduler.1.T_max', 100, 10),
-        ('default_hooks.checkpoint.interval', 20, 2),
+        ('default_hooks.checkpoint.interval', 20, 10),  # at the end
         ('custom_hooks.0.warmup', 300, 30),
     ]
     # iterations within an epoch: the epochs keep their length
@@ -276,3 +278,55 @@ def test_validation_after_the_end_stays_after_the_end(new):
     cfg = Config.fromfile(TOY)
     rescale_schedule(cfg, max_iters=50)
     assert cfg.custom_hooks[0].warmup == 8
+
+
+@pytest.mark.parametrize('config,new,intervals', [
+    # 300 iterations, validation and checkpoints every 100
+    (TOY, 6, {'train_cfg.val_interval': 6,
+              'default_hooks.checkpoint.interval': 6}),
+    # 2000 iterations, a checkpoint every 250 (no validation while training)
+    (osp.join(REPO, 'configs', 'tim', 'retinanet_r18_msrs_det_protocol.py'),
+     5, {'default_hooks.checkpoint.interval': 5}),
+])
+def test_a_tiny_run_validates_and_saves_at_its_end_only(config, new,
+                                                        intervals):
+    """Validation and checkpoint intervals are never shortened below the
+    config's: a run shorter than them validates and saves once, at its end
+    (they used to shrink with the run: 3 validations in 6 iterations, a
+    checkpoint at each of 5 iterations)."""
+    cfg = Config.fromfile(config)
+    changes = {path: after for path, _, after in
+               rescale_schedule(cfg, max_iters=new)}
+    for path, after in intervals.items():
+        assert changes[path] == after
+    assert cfg.train_cfg.get('val_interval', new) == new
+    assert cfg.default_hooks.checkpoint.interval == new
+    # lengthening still scales them up
+    cfg = Config.fromfile(TOY)
+    rescale_schedule(cfg, max_iters=600)
+    assert cfg.train_cfg.val_interval == 200
+    assert cfg.default_hooks.checkpoint.interval == 200
+    # a run between the interval and the config's length keeps the interval
+    cfg = Config.fromfile(TOY)
+    rescale_schedule(cfg, max_iters=250)
+    assert cfg.train_cfg.val_interval == 100
+
+
+def test_a_rescaled_run_no_longer_than_the_warm_up_is_named():
+    """--max-iters 50 on the toy headline rescales its fusion warm-up of 50
+    iterations to 8: the run gets past it, but is no longer than the
+    config's warm-up, and is named as with train_cfg.max_iters=50."""
+    original = Config.fromfile(TOY)
+    cfg = Config.fromfile(TOY)
+    rescale_schedule(cfg, max_iters=50)
+    assert schedule_warnings(cfg) == []
+    assert schedule_warnings(cfg, original) == [
+        'FusionWarmupHook (custom_hooks.0): its warm-up of 50 iterations '
+        'lasts the whole run (--max-iters 50): --max-iters rescaled it to 8 '
+        'iterations, so it and every later stage of the schedule are cut to '
+        'a few iterations each and the model ends under-trained (e.g. a flat '
+        'fused image). Train for more than 50 iterations for a useful '
+        'result.']
+    cfg = Config.fromfile(TOY)
+    rescale_schedule(cfg, max_iters=60)
+    assert schedule_warnings(cfg, original) == []

@@ -25,7 +25,6 @@ import torch
 from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.utils import ProgressBar
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
@@ -35,6 +34,7 @@ from mmfusenas.apis import init_model, load_config  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
 from mmfusenas.utils.config import reroot_data  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.visualization import (hstack, prediction_row,  # noqa: E402
                                      sample_panels, source_images)
 
@@ -71,7 +71,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         model = init_model(cfg, args.checkpoint)
     written = []
     num = min(args.num, len(dataset))
-    bar = ProgressBar(num)
+    bar = start_progress(f'drawing {num} sample(s)', num)
     for idx in range(num):
         packed = dataset[idx]
         sample = packed['data_samples']
@@ -92,7 +92,8 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         atomic_write(buf.tobytes(), path)
         written.append(path)
         bar.update()
-    print(f'\nwrote {len(written)} picture(s) to {args.out}')
+    end_progress(bar)
+    print(f'wrote {len(written)} picture(s) to {args.out}')
     return written
 
 

@@ -31,19 +31,23 @@ scoring are those of :mod:`mmfusenas.evaluation.fusion_files`, which
 
 Inputs are checked, not converted silently: images must be 8-bit (a 16-bit
 image is refused, since the metrics' constants assume 0..255); an RGBA image
-is accepted only when its alpha channel is fully opaque; hidden files
-(``.name``, e.g. macOS ``._01.png``) are skipped and listed on stderr. The
-``--out`` file is checked for writability before anything is computed and
-written atomically. A warning on stderr names the stems whose fused image is
-constant (e.g. all black from untrained weights) or whose metrics are not
-finite (``CC nan``, ``PSNR -inf``); the JSON lists them under ``warning``.
+is accepted only when its alpha channel is fully opaque; a truncated or
+undecodable file is refused naming it (exit code 2, nothing written);
+hidden files (``.name``, e.g. macOS ``._01.png``) are skipped and listed on
+stderr. The ``--out`` file is checked for writability before anything is
+computed and written atomically. A warning on stderr names the stems whose
+fused image is constant (e.g. all black from untrained weights) or whose
+metrics are not finite (``CC nan``, ``PSNR -inf``), and the files that make
+a pair degenerate (a constant image, a fused image equal to both sources);
+the JSON stores it under ``warning``. Degenerate images never stop a run,
+under any preset: a metric undefined on them is NaN, and the JSON is strict
+(a non-finite value is ``null``, its reason under ``undefined``).
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from terminaltables import AsciiTable
 
@@ -55,8 +59,10 @@ from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     degenerate_pairs_message, list_names,
     resolve_metrics, summed_metrics_note)
 from mmfusenas.evaluation.fusion_files import (  # noqa: E402,F401
-    IMG_EXTS, format_metrics_table, index_dir, match_stems, mean_metrics,
-    read_bgr8, read_gray, score_triplet, unmatched_messages)
+    IMG_EXTS, degenerate_cause, degenerate_files_message,
+    format_metrics_table, index_dir, match_stems, mean_metrics, read_bgr8,
+    read_gray, score_files, score_triplet, strict_json, undefined_metrics,
+    unmatched_messages)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -120,6 +126,43 @@ def check_writable(path: str) -> None:
         raise PermissionError(f'--out {path} is not writable')
 
 
+class Degenerate:
+    """The degenerate pairs of a run: constant fused images, the files
+    that make a pair degenerate and the metrics undefined on it (see
+    :func:`~mmfusenas.evaluation.fusion_files.degenerate_cause`)."""
+
+    def __init__(self):
+        self.constant, self.causes, self.undefined = {}, {}, {}
+        self.json = {}  # the reasons, nested as per_image is
+
+    def add(self, row: dict, imgs: dict, paths: dict, stem: str,
+            method: Optional[str] = None) -> None:
+        key = stem if method is None else f'{method}/{stem}'
+        f = imgs['fused']
+        if f.min() == f.max():
+            self.constant[key] = float(f.flat[0])
+        cause = degenerate_cause(imgs, paths)
+        if cause:
+            self.causes[key] = cause
+        bad = undefined_metrics(row, cause)
+        if bad:
+            self.undefined[key] = bad
+            node = self.json if method is None else self.json.setdefault(
+                method, {})
+            node[stem] = bad
+
+    def record(self, result: dict, rows: dict) -> None:
+        """Add ``'warning'`` (naming the pairs ``rows`` and the files) and
+        ``'undefined'`` (``{metric: reason}`` of each non-finite value,
+        nested as ``per_image``) to ``result``."""
+        parts = [degenerate_pairs_message(rows, self.constant),
+                 degenerate_files_message(self.causes, self.undefined)]
+        if any(parts):
+            result['warning'] = ' '.join(p for p in parts if p)
+        if self.json:
+            result['undefined'] = self.json
+
+
 def evaluate(ir_dir: str,
              vi_dir: str,
              fused_dir: str,
@@ -140,13 +183,16 @@ def evaluate(ir_dir: str,
         'per_image': {stem: {metric: value}}, 'mean': {...}, 'unmatched':
         {kind: [stems]}}`` (kinds: ``fused_without_source``,
         ``source_without_fused``, ``ir_without_vi``, ``vi_without_ir``),
-        plus ``'warning'`` when a fused image is constant or a metric is
-        not finite.
+        plus ``'warning'`` when an image is constant or a metric is not
+        finite and ``'undefined': {stem: {metric: reason}}`` for the
+        non-finite values (see :class:`Degenerate`).
 
     Raises:
         ValueError: no stem is common to the three folders, or ``strict``
             and a stem is unmatched (the message names the stems of each
-            kind).
+            kind), or a file or its metrics fail (named, see
+            :func:`~mmfusenas.evaluation.fusion_files.score_files`).
+        OSError: a file is truncated or cannot be decoded (named).
     """
     if metrics is not None and list(metrics) == ['all']:
         metrics = 'all'
@@ -160,21 +206,17 @@ def evaluate(ir_dir: str,
                          f'{fused_dir}: ' + '; '.join(lines))
     if strict and lines:
         raise ValueError('unmatched stems (--strict): ' + '; '.join(lines))
-    per_image, constant = {}, {}
+    per_image, deg = {}, Degenerate()
     for stem in track(common, f'evaluating {len(common)} fused image(s) '
                       f'({preset})'):
-        per_image[stem], level = score_triplet(
-            {'IR': ir[stem], 'VI': vi[stem], 'fused': fu[stem]}, preset,
-            names, stem)
-        if level is not None:
-            constant[stem] = level
+        paths = {'IR': ir[stem], 'VI': vi[stem], 'fused': fu[stem]}
+        per_image[stem], imgs = score_files(paths, preset, names, stem)
+        deg.add(per_image[stem], imgs, paths, stem)
     result = {'preset': preset, 'metrics': list(names),
               'pairs': len(per_image), 'per_image': per_image,
               'mean': mean_metrics(per_image, names),
               'unmatched': unmatched}
-    warning = degenerate_pairs_message(per_image, constant)
-    if warning:
-        result['warning'] = warning
+    deg.record(result, per_image)
     return result
 
 
@@ -214,8 +256,8 @@ def evaluate_methods(ir_dir: str,
         {method: {'mean': {...}, 'rank': {...}, 'mean_rank': r,
         'missing': [...], 'extra': [...]}}, 'unmatched': {'ir_without_vi':
         [...], 'vi_without_ir': [...]}, 'per_image': {method: {stem:
-        {...}}}}`` (plus ``'warning'`` when a fused image is constant or a
-        metric is not finite).
+        {...}}}}`` (plus ``'warning'`` and ``'undefined': {method: {stem:
+        {metric: reason}}}`` as :func:`evaluate`).
 
     Raises:
         ValueError: no stem is common to the sources and all methods, or
@@ -260,15 +302,15 @@ def evaluate_methods(ir_dir: str,
             raise ValueError('unmatched stems (--strict): ' +
                              '; '.join(lines))
     per_image = {m: {} for m in methods}
-    constant = {}
+    deg = Degenerate()
     jobs = [(m, s) for m in methods for s in common]
     for method, stem in track(jobs, f'scoring {len(methods)} method(s) x '
                               f'{len(common)} pair(s) ({preset})'):
-        per_image[method][stem], level = score_triplet(
-            {'IR': ir[stem], 'VI': vi[stem], 'fused': fused[method][stem]},
-            preset, names, stem, method)
-        if level is not None:
-            constant[f'{method}/{stem}'] = level
+        paths = {'IR': ir[stem], 'VI': vi[stem],
+                 'fused': fused[method][stem]}
+        per_image[method][stem], imgs = score_files(paths, preset, names,
+                                                    stem, method)
+        deg.add(per_image[method][stem], imgs, paths, stem, method)
     table = {m: mean_metrics(per_image[m], names) for m in methods}
     add_ranks(table, names)
     summary = {
@@ -281,9 +323,7 @@ def evaluate_methods(ir_dir: str,
               'pairs': len(common), 'stems': common, 'methods': summary,
               'unmatched': unmatched, 'per_image': per_image}
     flat = {f'{m}/{s}': r for m in methods for s, r in per_image[m].items()}
-    warning = degenerate_pairs_message(flat, constant)
-    if warning:
-        result['warning'] = warning
+    deg.record(result, flat)
     return result
 
 
@@ -344,7 +384,7 @@ def _methods_main(args) -> int:
     if 'warning' in result:
         print(f'warning: {result["warning"]}', file=sys.stderr)
     if out:
-        atomic_write(json.dumps(result, indent=2), out + '.json')
+        atomic_write(strict_json(result), out + '.json')
         atomic_write(methods_csv(result), out + '.csv')
         print(f'results written to {out}.json and {out}.csv')
     return 0
@@ -387,7 +427,7 @@ def main(argv=None) -> int:
     if 'warning' in result:
         print(f'warning: {result["warning"]}', file=sys.stderr)
     if args.out:
-        atomic_write(json.dumps(result, indent=2), args.out)
+        atomic_write(strict_json(result), args.out)
         print(f'results written to {args.out}')
     return 0
 

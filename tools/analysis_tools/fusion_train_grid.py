@@ -16,13 +16,24 @@ N --resume --cfg-options model.losses=LOSS randomness.seed=S`` with
 ``OMP_NUM_THREADS=--threads`` (its log: ``WORK/ARCH/LOSS/train.log``), then
 fused and scored on the ``--datasets`` test pairs through the inference path
 and metrics of ``benchmarks/bench_fusion_real.py`` (its scores are kept in
-``WORK/ARCH/LOSS/scores.json``, keyed by the checkpoint's sha256).
+``WORK/ARCH/LOSS/scores.json``).
 
-The grid resumes: a cell whose ``iter_N.pth`` exists is not trained again, a
-killed training continues from its last checkpoint (``--resume``), a cell
-whose scores match its checkpoint is not scored again. Several processes
-may share one work dir on disjoint ``--archs`` (each cell's training holds
-the work dir lock of ``ReliableRunner``).
+The grid resumes, reusing only what was made from the same inputs. Before a
+cell trains, ``WORK/ARCH/LOSS/cell.json`` records its training key
+(:func:`train_key`: the sha256 of the dumped config and of the loss set,
+the seed, ``--max-iters`` and the sha256 of the training image files); a
+cell whose key matches is not trained again once ``iter_N.pth`` exists (a
+killed training continues from its last checkpoint, ``--resume``). A cell
+with another key, or none, is moved to ``WORK/ARCH/LOSS.stale`` and trained
+again (with ``--skip-training``: an error), naming what changed. Stored
+scores are reused while their key (:func:`score_key`: the checkpoint's
+sha256, the test image files' sha256, ``--data-root``, the options, the
+metric preset and the sha256 of the scoring code) matches and the file is
+whole (rows checksum, every metric finite); otherwise the cell is scored
+again, naming why. File hashes are cached by size and mtime in
+``WORK/file_hashes.json``. Several processes may share one work dir on
+disjoint ``--archs`` (each cell's training holds the work dir lock of
+``ReliableRunner``).
 
 Table: the rows of ``--merge`` (a ``bench_fusion_real.py --results-json``
 record: the classical rules and published networks, :data:`BASE_ROWS`)
@@ -44,11 +55,14 @@ is ``RESULT {json}`` = ``{"grid": ..., "goal": ..., "seafusion_reproduction":
 ...}``.
 """
 import argparse
+import glob
 import hashlib
 import json
+import math
 import os
 import os.path as osp
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,6 +71,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import torch
+from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
@@ -70,8 +85,11 @@ from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import load_loss_set  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.registry import DATASETS  # noqa: E402
+from mmfusenas.utils.fileio import (atomic_write, read_image,  # noqa
+                                    read_json)
 from mmfusenas.utils.results_record import write_results_record  # noqa
+from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
 
 #: the table's inference path, metrics, merge and figure
 BENCH = load_tool('benchmarks/bench_fusion_real.py')
@@ -186,7 +204,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--skip-training',
         action='store_true',
         help='score the cells already trained; a cell without its '
-        'checkpoint is an error')
+        'checkpoint, or made from other inputs (cell.json), is an error')
     parser.add_argument('--out', help='write the full results JSON here')
     parser.add_argument(
         '--figure',
@@ -269,65 +287,221 @@ def check_cells(args: argparse.Namespace) -> None:
                          f'the base rows {list(BASE_ROWS)}')
 
 
-def train_cell(args: argparse.Namespace, config: str, arch: str,
-               loss: str) -> str:
-    """Train one cell unless its checkpoint exists; returns the checkpoint.
+def text_sha256(value) -> str:
+    """sha256 of a string, or of a JSON-able value."""
+    text = value if isinstance(value, str) else json.dumps(
+        value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+class FileHashes:
+    """sha256 of files, cached in ``path`` (JSON) by absolute path, size
+    and mtime, so that unchanged data is not read again on every run."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.table = path, {}
+        if osp.isfile(path):
+            try:
+                table = read_json(path)
+                self.table = table if isinstance(table, dict) else {}
+            except ValueError as err:
+                print(f'{err}; hashing the files again', flush=True)
+
+    def __call__(self, path: str) -> str:
+        stat = os.stat(path)
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        entry = self.table.get(osp.abspath(path))
+        if isinstance(entry, list) and len(entry) == 3 and \
+                entry[:2] == stamp:
+            return entry[2]
+        digest = file_sha256(path)
+        self.table[osp.abspath(path)] = stamp + [digest]
+        return digest
+
+    def digest(self, root: str, paths: Sequence[str]) -> str:
+        """sha256 over the sorted (path relative to ``root``, sha256)."""
+        return text_sha256(sorted(
+            (osp.relpath(p, root), self(p)) for p in paths))
+
+    def save(self) -> None:
+        atomic_write(json.dumps(self.table), self.path)
+
+
+def train_files(config: str) -> Tuple[str, List[str]]:
+    """(root, image files) of a config's training set (its
+    ``train_dataloader.dataset``; a relative ``data_root`` is read from the
+    repository root, where ``tools/train.py`` runs)."""
+    cfg = Config.fromfile(config).train_dataloader.dataset.to_dict()
+    root = osp.normpath(osp.join(ROOT, cfg.get('data_root', '')))
+    cfg.update(data_root=root, pipeline=[], serialize_data=False)
+    cfg.pop('check_sizes', None)
+    dataset = DATASETS.build(cfg)
+    return root, [p for i in range(len(dataset))
+                  for p in dataset.get_data_info(i)['img_path'].values()]
+
+
+def train_key(args: argparse.Namespace, config: str, loss: str,
+              hashes: FileHashes) -> dict:
+    """What a cell's checkpoint is made from (kept in its ``cell.json``)."""
+    return dict(config_sha256=text_sha256(Config.fromfile(config).dump()),
+                loss_set_sha256=text_sha256(load_loss_set(loss)),
+                seed=args.seed, max_iters=args.max_iters,
+                train_data_sha256=hashes.digest(*train_files(config)))
+
+
+def changed(stored: dict, key: dict) -> List[str]:
+    """The parts of ``key`` that differ from ``stored``."""
+    return [k for k in key if stored.get(k) != key[k]] + [
+        k for k in stored if k not in key]
+
+
+def stale_reason(info: str, key: dict) -> Optional[str]:
+    """Why the cell of ``info`` (its ``cell.json``) was not made from
+    ``key``, or None when it was."""
+    if not osp.isfile(info):
+        return f'{info} not found (the cell\'s inputs are not recorded)'
+    try:
+        stored = read_json(info)
+    except ValueError as err:
+        return str(err)
+    if not isinstance(stored, dict) or not isinstance(stored.get('key'),
+                                                      dict):
+        return f'{info} is damaged (no key)'
+    parts = changed(stored['key'], key)
+    return f'{", ".join(parts)} changed ({info})' if parts else None
+
+
+def train_cell(args: argparse.Namespace, config: str, arch: str, loss: str,
+               hashes: FileHashes) -> str:
+    """Train one cell unless its checkpoint exists and was made from the
+    same inputs (:func:`train_key`); returns the checkpoint. A cell made
+    from other inputs (or unrecorded ones) is moved to
+    ``WORK/ARCH/LOSS.stale`` first.
 
     Raises:
         FileNotFoundError: ``--skip-training`` and no checkpoint.
+        ValueError: ``--skip-training`` and a cell made from other inputs.
         RuntimeError: the training failed (names its log).
     """
+    name, folder = cell_name(arch, loss), cell_dir(args, arch, loss)
     ckpt = cell_checkpoint(args, arch, loss)
-    if osp.isfile(ckpt):
+    info = osp.join(folder, 'cell.json')
+    key = train_key(args, config, loss, hashes)
+    hashes.save()
+    reason = stale_reason(info, key) if osp.isdir(folder) and \
+        os.listdir(folder) else None
+    if reason and args.skip_training:
+        raise ValueError(f'cell {name}: {reason}; rerun without '
+                         '--skip-training to train it again')
+    if reason:
+        stale = folder + '.stale'
+        if osp.isdir(stale):
+            shutil.rmtree(stale)
+        os.replace(folder, stale)
+        print(f'cell {name}: {reason}; moved to {stale}, training again',
+              flush=True)
+    elif osp.isfile(ckpt):
         return ckpt
     if args.skip_training:
-        raise FileNotFoundError(f'cell {cell_name(arch, loss)}: checkpoint '
-                                f'{ckpt} not found (--skip-training)')
-    os.makedirs(cell_dir(args, arch, loss), exist_ok=True)
-    log = osp.join(cell_dir(args, arch, loss), 'train.log')
+        raise FileNotFoundError(f'cell {name}: checkpoint {ckpt} not found '
+                                '(--skip-training)')
+    os.makedirs(folder, exist_ok=True)
+    atomic_write(json.dumps(dict(cell=name, key=key), indent=2), info)
+    log = osp.join(folder, 'train.log')
     cmd = train_command(args, config, arch, loss)
-    print(f'training {cell_name(arch, loss)}: '
-          f'{" ".join(shlex.quote(c) for c in cmd)}', flush=True)
+    print(f'training {name}: {" ".join(shlex.quote(c) for c in cmd)}',
+          flush=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     with open(log, 'a', encoding='utf-8') as f:
         rc = subprocess.call(cmd, cwd=ROOT, env=env, stdout=f,
                              stderr=subprocess.STDOUT)
     if rc != 0 or not osp.isfile(ckpt):
-        raise RuntimeError(f'cell {cell_name(arch, loss)}: training failed '
-                           f'(exit code {rc}); see {log}')
+        raise RuntimeError(f'cell {name}: training failed (exit code {rc}); '
+                           f'see {log}')
     return ckpt
 
 
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
+#: the scoring code: a change to any of these files rescores every cell
+SCORER_FILES: Tuple[str, ...] = (
+    'benchmarks/bench_fusion_real.py', 'tools/analysis_tools/eval_fusion.py',
+    'mmfusenas/evaluation/functional/**/*.py')
 
 
-def score_key(args: argparse.Namespace, ckpt: str,
-              metrics: Sequence[str]) -> dict:
+def scorer_sha256(hashes: FileHashes) -> str:
+    """sha256 of the source of the scoring code (:data:`SCORER_FILES`)."""
+    files = [f for pattern in SCORER_FILES
+             for f in glob.glob(osp.join(ROOT, pattern), recursive=True)]
+    return hashes.digest(ROOT, files)
+
+
+def score_key(args: argparse.Namespace, ckpt: str, folders: dict,
+              metrics: Sequence[str], hashes: FileHashes) -> dict:
     """What a cell's stored scores must match to be reused."""
-    return dict(checkpoint_sha256=sha256(ckpt), datasets=list(args.datasets),
+    tests = []
+    for mods in folders.values():
+        pairs = BENCH.build_pairs(mods, [], args.max_pairs)
+        tests += [p for i in range(len(pairs))
+                  for p in pairs.get_data_info(i)['img_path'].values()]
+    return dict(checkpoint_sha256=hashes(ckpt), datasets=list(folders),
+                data_root=osp.abspath(args.data_root),
+                test_data_sha256=hashes.digest(args.data_root, tests),
                 max_pairs=args.max_pairs, metrics=list(metrics),
-                preset=BENCH.PRESET, threads=args.threads,
-                cost_size=list(args.cost_size))
+                preset=BENCH.PRESET, scorer_sha256=scorer_sha256(hashes),
+                threads=args.threads, cost_size=list(args.cost_size))
+
+
+#: the entries of a stored row besides the metrics
+ROW_KEYS: Tuple[str, ...] = ('pairs', 'params', 'flops', 'latency_ms')
+
+
+def stored_scores(path: str, key: dict,
+                  metrics: Sequence[str]) -> Optional[Dict[str, dict]]:
+    """The rows of ``scores.json`` when the file is whole (valid JSON, rows
+    checksum, every value finite, first fused images readable) and was
+    made from ``key``; else None, saying why."""
+    if not osp.isfile(path):
+        return None
+    try:
+        stored = read_json(path)
+        if not isinstance(stored, dict) or not isinstance(
+                stored.get('key'), dict) or not isinstance(
+                    stored.get('rows'), dict):
+            raise ValueError(f'{path} is damaged (no key or rows)')
+        parts = changed(stored['key'], key)
+        if parts:
+            raise ValueError(f'{", ".join(parts)} changed ({path})')
+        rows = stored['rows']
+        if stored.get('rows_sha256') != text_sha256(rows):
+            raise ValueError(f'{path} is damaged (rows edited: checksum '
+                             'mismatch)')
+        for d in key['datasets']:
+            row = rows.get(d) if isinstance(rows.get(d), dict) else {}
+            bad = [k for k in list(metrics) + list(ROW_KEYS)
+                   if type(row.get(k)) not in (int, float)
+                   or not math.isfinite(row[k])]
+            if bad:
+                raise ValueError(f'{path} is damaged ({d}: missing or '
+                                 f'non-finite {", ".join(bad)})')
+            read_image(osp.join(osp.dirname(path), f'first_{d}.png'),
+                       'color')
+    except (ValueError, OSError) as err:
+        print(f'{err}; scoring again', flush=True)
+        return None
+    return rows
 
 
 def score_cell(args: argparse.Namespace, config: str, ckpt: str,
                folders: dict, metrics: Sequence[str], workdir: str,
-               scores_path: str) -> Dict[str, dict]:
+               scores_path: str, hashes: FileHashes) -> Dict[str, dict]:
     """``{dataset: row}`` of one checkpoint (stored scores reused when
-    their key matches); the first fused image of every dataset is kept
-    next to the scores for the figure."""
-    key = score_key(args, ckpt, metrics)
-    if osp.isfile(scores_path):
-        with open(scores_path, encoding='utf-8') as f:
-            stored = json.load(f)
-        if stored.get('key') == key:
-            return stored['rows']
-    model = init_model(config, ckpt, optimize='cpu_kernels')
+    whole and made from the same :func:`score_key`); the first fused image
+    of every dataset is kept next to the scores for the figure."""
+    key = score_key(args, ckpt, folders, metrics, hashes)
+    hashes.save()
+    rows = stored_scores(scores_path, key, metrics)
+    if rows is not None:
+        return rows
+    model = init_model(config, ckpt)
     cost = BENCH.measure_cost(model, args.cost_size, args.threads, 1,
                               workdir)
     rows = OrderedDict()
@@ -341,7 +515,8 @@ def score_cell(args: argparse.Namespace, config: str, ckpt: str,
             atomic_write(buf.tobytes(),
                          osp.join(osp.dirname(scores_path),
                                   f'first_{d}.png'))
-    atomic_write(json.dumps(dict(key=key, rows=rows), indent=2),
+    atomic_write(json.dumps(dict(key=key, rows=rows,
+                                 rows_sha256=text_sha256(rows)), indent=2),
                  scores_path)
     return rows
 
@@ -507,7 +682,7 @@ def export_checkpoints(args: argparse.Namespace) -> dict:
         os.unlink(tmp.name)
         out[name] = OrderedDict(
             config=args.archs[arch], checkpoint=dst, architecture=arch,
-            loss=loss, sha256=sha256(dst))
+            loss=loss, sha256=file_sha256(dst))
         print(f'weights of {cell} written to {dst}')
     return out
 
@@ -532,8 +707,7 @@ def figure_rows(args: argparse.Namespace, folders: dict,
                 images[d].append(None)
             continue
         model = init_model(method.config, method.checkpoint,
-                           cfg_options=method.cfg_options or None,
-                           optimize='cpu_kernels')
+                           cfg_options=method.cfg_options or None)
         for d, mods in folders.items():
             images[d].append(BENCH.run_method(model, mods, 1, ['EN'])[1][0])
     rows = []
@@ -542,8 +716,8 @@ def figure_rows(args: argparse.Namespace, folders: dict,
         info = dataset.get_data_info(0)
         srcs = [BENCH.EVAL_FUSION.read_bgr8(p)
                 for p in info['img_path'].values()]
-        fused = [cv2.imread(osp.join(cell_dir(args, a, lo),
-                                     f'first_{d}.png'), cv2.IMREAD_COLOR)
+        fused = [read_image(osp.join(cell_dir(args, a, lo),
+                                     f'first_{d}.png'), 'color')
                  for a, lo in cells]
         rows.append((f'{d}/{info["stem"]}', srcs + images[d] + fused))
     return columns, rows
@@ -565,13 +739,14 @@ def run(args: argparse.Namespace) -> dict:
     grid = OrderedDict((a, OrderedDict()) for a in args.archs)
     table = OrderedDict((d, base_table(record, d)) for d in folders)
     base = {d: OrderedDict(t) for d, t in table.items()}
+    hashes = FileHashes(osp.join(args.work_dir, 'file_hashes.json'))
     with tempfile.TemporaryDirectory(prefix='fusion_grid_') as tmp:
         for arch, loss in cells:
-            ckpt = train_cell(args, args.archs[arch], arch, loss)
+            ckpt = train_cell(args, args.archs[arch], arch, loss, hashes)
             print(f'{cell_name(arch, loss)}: scoring {ckpt}', flush=True)
             rows = score_cell(args, args.archs[arch], ckpt, folders, metrics,
                               tmp, osp.join(cell_dir(args, arch, loss),
-                                            'scores.json'))
+                                            'scores.json'), hashes)
             grid[arch][loss] = OrderedDict()
             for d, row in rows.items():
                 check_pairs(base[d], d, cell_name(arch, loss), row, args)

@@ -40,10 +40,14 @@ Protocol, per input:
    :func:`~mmfusenas.apis.inference_fusion`,
    :func:`~mmfusenas.apis.result_image`; ``bench_fusion_real.build_pairs``)
    and written as ``<work-dir>/images/<data>/<method>/<stem>.png``; ``ir`` /
-   ``vi`` write the source image itself, pixel for pixel. The folder's
-   ``fusion.json`` records the method (config, options, SHA-256 of its
-   weights) and the source folder; a re-run reuses the images of the same
-   method and refuses those of another. Each image is written atomically.
+   ``vi`` write the source image itself, pixel for pixel. Every source
+   image is read checked (a truncated or undecodable file is refused,
+   named) and hashed. The folder's ``fusion.json`` records the method
+   (config, options, SHA-256 of its weights), the source folder and per
+   image the SHA-256 of the source files it was made from; a re-run reuses
+   the images of the same method, makes again those whose source files
+   changed, and refuses the images of another method. Each image is
+   written atomically.
 2. **Labels.** The YOLO labels (``--labels``: ``fusion`` by default, the
    ground truth of MSRS_det) are read once per split by
    :class:`~mmfusenas.datasets.PairedDetDataset` (pair sizes checked, boxes
@@ -69,8 +73,9 @@ Protocol, per input:
    the run's config with the per-input entries (image folder, seed, work
    dir, initial checkpoint, run name) blanked, of the initial weights, and
    of the weights the training started from (read by a hook before the
-   first iteration): equal for all inputs of a seed; a run whose config
-   hash differs from the protocol's stops with an error.
+   first iteration; a resumed training keeps that of its first start,
+   stored in its checkpoints): equal for all inputs of a seed; a run whose
+   config hash differs from the protocol's stops with an error.
 5. **Test.** The last checkpoint is tested on the split's test set and on
    every ``--test-pairs`` set (``tools/test.py``'s path: a runner that
    loads the checkpoint and runs mmdet's ``CocoMetric``, whose detections
@@ -83,7 +88,11 @@ Resuming: every (input, seed) is a run in ``<work-dir>/runs/<method>/
 seed_<S>/`` whose ``result.json`` (written atomically after the training
 and after each test set) holds what is done; a re-run skips finished runs
 and test sets, tests a finished training that lacks a test set (e.g. a new
-``--test-pairs``), and resumes a killed training from its last checkpoint
+``--test-pairs``), tests again a test set whose images or labels changed,
+refuses a run trained on other training data (``data_sha256``: the label
+json and the SHA-256 of the source files of its input; remove the run
+folder to train it again), and resumes a killed training from its last
+checkpoint
 (``ReliableRunner``: the iteration, optimizer and schedule are restored, the
 data loader skips the batches already trained; random flips after the
 resume point may differ from an uninterrupted run with loader workers).
@@ -101,8 +110,9 @@ and last ``RESULT {json}`` = ``{set: {method: {'mAP': m, 'mAP_std': s,
 'per_seed': {seed: {'mAP', 'mAP50', 'AP', 'AP50', 'init_sha256',
 'config_sha256', 'start_sha256', 'train_s_per_iter'}}} | {'absent':
 reason}}}``; the split's test set is ``test``, each ``--test-pairs`` set is
-named after its folder. ``start_sha256`` and ``train_s_per_iter`` are None
-for a run whose finished checkpoint was found without its result.
+named after its folder. ``train_s_per_iter`` is None for a run whose
+finished checkpoint was found without its result (``start_sha256`` is then
+read from that checkpoint).
 """
 import argparse
 import contextlib
@@ -114,6 +124,7 @@ import itertools
 import json
 import os
 import os.path as osp
+import pickle
 import re
 import shlex
 import sys
@@ -137,11 +148,15 @@ if ROOT not in sys.path:
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
 from mmfusenas.testing import load_tool  # noqa: E402
-from mmfusenas.utils.checkpoint import find_resumable_checkpoint  # noqa
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import (check_config_keys,  # noqa: E402
                                     rescale_schedule)
-from mmfusenas.utils.fileio import atomic_write, read_stored_run  # noqa
+from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
+                                    read_image, read_json, read_stored_run)
+from mmfusenas.utils.progress import end_progress, start_progress  # noqa
+from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
@@ -282,15 +297,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 # ------------------------------------------------------------ small helpers
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def state_sha256(state: Dict[str, torch.Tensor]) -> str:
     """SHA-256 of a state dict: every tensor's name, dtype, shape and bytes,
     in name order."""
@@ -313,6 +319,11 @@ def _config_key(path: str) -> str:
     path = osp.abspath(path)
     _, sep, tail = path.rpartition(osp.sep + 'configs' + osp.sep)
     return 'configs' + osp.sep + tail if sep else path
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, 'rb') as f:
+        return f.read()
 
 
 def _write_json(obj: dict, path: str) -> None:
@@ -404,16 +415,47 @@ def coco_json(infos: Sequence[dict], classes: Sequence[str]) -> dict:
 
 class DataSet:
     """One folder of pairs the protocol reads: its name (the image cache
-    folder), its pairs by stem and the label sets written from it."""
+    folder), its pairs by stem and, once :meth:`hash_sources` ran, the
+    SHA-256 of every pair's source files (``sha256[stem][source]``)."""
 
     def __init__(self, name: str, folder: str) -> None:
         self.name = name
         self.folder = osp.abspath(folder)
         self.pairs: 'OrderedDict[str, dict]' = OrderedDict()
+        self.sha256: Dict[str, Dict[str, str]] = {}
 
     def add(self, infos: Sequence[dict]) -> None:
         for info in infos:
             self.pairs.setdefault(info['stem'], info)
+
+    def hash_sources(self) -> None:
+        """Read every source image of the pairs, checked, and record the
+        SHA-256 of its bytes.
+
+        Raises:
+            OSError: a source image is truncated or cannot be decoded
+                (named).
+        """
+        from mmengine import fileio
+        for stem, info in self.pairs.items():
+            hashes = {}
+            for source in SOURCES:
+                path = info['img_path'][source]
+                content = fileio.get(path)
+                decode_image(content, path)
+                hashes[source] = hashlib.sha256(content).hexdigest()
+            self.sha256[stem] = hashes
+
+
+def data_sha256(data: DataSet, set_info: dict, sources: Sequence[str]
+                ) -> str:
+    """SHA-256 of what makes one input's images and labels of a set: its
+    label json and, per pair, the stem and the SHA-256 of the source files
+    ``sources`` (``('ir',)``, ``('vi',)`` or both for a fusion method)."""
+    rows = [[stem] + [data.sha256[stem][s] for s in sources]
+            for stem in set_info['stems']]
+    text = json.dumps([set_info['sha256'], rows])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def prepare_labels(args: argparse.Namespace, work_dir: str
@@ -422,14 +464,15 @@ def prepare_labels(args: argparse.Namespace, work_dir: str
     """Read the split and the extra test sets, write their COCO jsons.
 
     Returns:
-        tuple: the classes, ``{data name: DataSet}`` and ``{set: dict(
-        data=<data name>, json=<path relative to the work dir>, images=n,
-        boxes=n, sha256=<of the json>)}`` for ``train``, ``test`` and every
-        ``--test-pairs`` set.
+        tuple: the classes, ``{data name: DataSet}`` (source files hashed)
+        and ``{set: dict(data=<data name>, json=<path relative to the work
+        dir>, images=n, boxes=n, sha256=<of the json>, stems=[...])}`` for
+        ``train``, ``test`` and every ``--test-pairs`` set.
 
     Raises:
         FileNotFoundError / ValueError: missing folders or files, two sets
             of one name, unreadable labels (named).
+        OSError: a truncated or undecodable source image (named).
     """
     check_data_folder(args.data, args.labels, '--data')
     data_name = osp.basename(osp.normpath(args.data))
@@ -472,12 +515,15 @@ def prepare_labels(args: argparse.Namespace, work_dir: str
         rel = osp.join('labels', f'{set_name}_{args.labels}.json')
         text = json.dumps(gt, indent=1) + '\n'
         path = osp.join(work_dir, rel)
-        if not osp.isfile(path) or open(path).read() != text:
+        if not osp.isfile(path) or _read_bytes(path) != text.encode():
             atomic_write(text, path)
         out[set_name] = dict(
             data=data, json=rel, images=len(infos),
             boxes=len(gt['annotations']),
-            sha256=hashlib.sha256(text.encode()).hexdigest())
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            stems=[i['stem'] for i in infos])
+    for data in datas.values():
+        data.hash_sources()
     return classes, datas, out
 
 
@@ -543,52 +589,68 @@ def _write_png(img: np.ndarray, path: str) -> None:
     atomic_write(buf.tobytes(), path)
 
 
+def method_sources(method) -> Tuple[str, ...]:
+    """The source images an input is made of: itself for ``ir`` / ``vi``,
+    both for a fusion method."""
+    return (method, ) if isinstance(method, str) else SOURCES
+
+
 def make_images(method, identity: dict, data: DataSet, work_dir: str
                 ) -> str:
     """Write the images of ``method`` for every pair of ``data`` that is not
-    in the cache yet; returns the folder relative to the work dir.
+    in the cache yet or whose source files changed since it was made;
+    returns the folder relative to the work dir.
+
+    The folder's ``fusion.json`` records the method and, per stem, the
+    SHA-256 of the source files its image was made from (``sources``;
+    updated after each image).
 
     Raises:
         ValueError: the cache holds another method's or another folder's
             images, or a fused image has another size than its pair.
+        OSError: a source image is truncated or cannot be decoded (named).
     """
-    from mmengine.utils import ProgressBar
     name = method_name(method)
     rel = osp.join('images', data.name, name)
     folder = osp.join(work_dir, rel)
     manifest = dict(method=name, source=data.folder, identity=identity)
     stored = osp.join(folder, 'fusion.json')
+    made: Dict[str, list] = {}
     if osp.isfile(stored):
-        with open(stored, encoding='utf-8') as f:
-            theirs = json.load(f)
+        theirs = read_json(stored)
+        made = theirs.pop('sources', {})
         if theirs != manifest:
             raise ValueError(
                 f'{folder} holds images made by {theirs}, not by {manifest}; '
                 'remove that folder or choose another --work-dir')
     else:
-        _write_json(manifest, stored)
-    missing = [s for s in data.pairs
-               if not osp.isfile(osp.join(folder, f'{s}.png'))]
+        _write_json(dict(manifest, sources=made), stored)
+    want = {s: [data.sha256[s][src] for src in method_sources(method)]
+            for s in data.pairs}
+    missing = [s for s in data.pairs if made.get(s) != want[s]
+               or not osp.isfile(osp.join(folder, f'{s}.png'))]
     if not missing:
         return rel
-    print(f'{name}: writing {len(missing)} image(s) of {data.name} to '
-          f'{folder}', flush=True)
-    bar = ProgressBar(len(missing))
+    changed = [s for s in missing if s in made]
+    bar = start_progress(
+        f'{name}: writing {len(missing)} image(s) of {data.name} to '
+        f'{folder}' + (f' ({len(changed)} made before from other source '
+                       f'files: {changed[:5]})' if changed else ''),
+        len(missing))
+
+    def write(img: np.ndarray, stem: str) -> None:
+        _write_png(img, osp.join(folder, f'{stem}.png'))
+        made[stem] = want[stem]
+        _write_json(dict(manifest, sources=made), stored)
+        bar.update()
+
     if isinstance(method, str):
         for stem in missing:
-            img = cv2.imread(data.pairs[stem]['img_path'][method],
-                             cv2.IMREAD_UNCHANGED)
-            if img is None:
-                raise ValueError(f'cannot read '
-                                 f'{data.pairs[stem]["img_path"][method]}')
-            _write_png(img, osp.join(folder, f'{stem}.png'))
-            bar.update()
-        print()
+            write(read_image(data.pairs[stem]['img_path'][method]), stem)
+        end_progress(bar)
         return rel
-    device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
-    model = init_model(method.config, method.checkpoint, device=device,
-                       cfg_options=method.cfg_options or None,
-                       optimize='cpu_kernels')
+    model = init_model(method.config, method.checkpoint,
+                       cfg_options=method.cfg_options or None)
     dataset = FUSION_REAL.build_pairs(
         {m: osp.join(data.folder, m) for m in SOURCES},
         test_pipeline_cfg(model.cfg), None)
@@ -606,10 +668,9 @@ def make_images(method, identity: dict, data: DataSet, work_dir: str
                 f'{name}: the fused image of {stem} is {fused.shape[1]}x'
                 f'{fused.shape[0]}, its pair {pair["width"]}x'
                 f'{pair["height"]}')
-        _write_png(fused, osp.join(folder, f'{stem}.png'))
+        write(fused, stem)
         todo.discard(stem)
-        bar.update()
-    print()
+    end_progress(bar)
     if todo:
         raise ValueError(f'{name}: no pair of {data.folder} for the stem(s) '
                          f'{sorted(todo)[:10]}')
@@ -764,10 +825,15 @@ def initial_weights(common: Config, work_dir: str, seed: int
                     ) -> Tuple[str, str]:
     """The initial detector weights of ``seed``: built and initialised once
     (``set_random_seed(seed)``, ``init_weights()``), saved atomically as
-    ``<work-dir>/init/seed_<S>.pth`` and read back on every later call.
+    ``<work-dir>/init/seed_<S>.pth`` and read back on every later call
+    (checked: :func:`~mmfusenas.utils.checkpoint.read_checkpoint`).
 
     Returns:
         tuple[str, str]: the file and the SHA-256 of its state dict.
+
+    Raises:
+        ValueError: the file is empty, truncated, overwritten or holds no
+            state dict (named).
     """
     from mmengine.logging import MMLogger
     from mmengine.registry import MODELS, init_default_scope
@@ -776,8 +842,14 @@ def initial_weights(common: Config, work_dir: str, seed: int
     from mmfusenas.engine.runner.init_summary import summarised_init_dump
     path = osp.join(work_dir, 'init', f'seed_{seed}.pth')
     if osp.isfile(path):
-        state = torch.load(path, map_location='cpu', weights_only=True)
-        return path, state_sha256(state['state_dict'])
+        what = 'initial weights'
+        try:
+            state = checkpoint_state_dict(read_checkpoint(path, what), path,
+                                          what)
+        except (ValueError, pickle.UnpicklingError) as err:
+            raise ValueError(f'{err}; remove {path} to have it made again '
+                             f'(from seed {seed})') from None
+        return path, state_sha256(state)
     init_default_scope(common.get('default_scope', 'mmfusenas'))
     set_random_seed(seed)
     model = MODELS.build(copy.deepcopy(common.model))
@@ -791,10 +863,14 @@ def initial_weights(common: Config, work_dir: str, seed: int
 
 
 class TrainRecordHook(Hook):
-    """Records the SHA-256 of the weights the training starts from (after
-    ``load_from`` / resume, before the first iteration), that iteration and
-    the wall seconds of the training loop (data loading, steps and
-    checkpoint saves; not the runner's set-up)."""
+    """Records the SHA-256 of the weights the training starts from, the
+    iteration it starts at and the wall seconds of the training loop (data
+    loading, steps and checkpoint saves; not the runner's set-up).
+
+    The hash is taken before the first iteration (after ``load_from``) and
+    kept in every checkpoint's ``meta['start_sha256']``; a resumed training
+    takes it from the checkpoint it resumes (None when that records
+    none), so it stays that of the initial weights."""
 
     priority = 'LOWEST'
 
@@ -804,26 +880,46 @@ class TrainRecordHook(Hook):
         self.seconds: Optional[float] = None
         self._start = 0.0
 
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self.sha256 = (checkpoint.get('meta') or {}).get('start_sha256')
+
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        self.sha256 = state_sha256(model.state_dict())
         self.iter = int(runner.iter)
+        if self.iter == 0:
+            model = runner.model.module if is_model_wrapper(
+                runner.model) else runner.model
+            self.sha256 = state_sha256(model.state_dict())
         self._start = time.perf_counter()
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})['start_sha256'] = self.sha256
 
     def after_train(self, runner) -> None:
         self.seconds = time.perf_counter() - self._start
 
 
 # -------------------------------------------------------------------- runs
+def _checkpoint_meta(path: str) -> dict:
+    """The ``meta`` of a checkpoint, read by the checked loader
+    (:func:`~mmfusenas.utils.checkpoint.read_checkpoint`: weights only,
+    never unpickling code).
+
+    Raises:
+        ValueError: the file is damaged (named).
+        pickle.UnpicklingError: it holds pickled objects (named).
+    """
+    ckpt = read_checkpoint(path)
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def _checkpoint_iter(path: str) -> int:
     """The iteration a checkpoint was saved at (``iter_<N>.pth``, else its
-    ``meta``)."""
+    ``meta``; see :func:`_checkpoint_meta`)."""
     match = re.match(r'iter_(\d+)\.pth$', osp.basename(path))
     if match:
         return int(match.group(1))
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    return int(ckpt.get('meta', {}).get('iter', 0))
+    return int(_checkpoint_meta(path).get('iter', 0))
 
 
 def _build_runner(cfg: Config):
@@ -846,8 +942,10 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     nothing when None); returns what the result records of it:
     ``config_sha256`` of the config (:func:`config_sha256`), the
     checkpoint it resumed from, ``start_sha256`` of the weights before the
-    first iteration (None when a finished checkpoint was found), the loop's
-    seconds and seconds per iteration, the last checkpoint."""
+    first iteration of the training, also after a resume
+    (:class:`TrainRecordHook`; read from the checkpoint when a finished one
+    was found, None when it records none), the loop's seconds and seconds
+    per iteration, the last checkpoint."""
     ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(run_dir) \
         else (None, [])
     done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
@@ -856,6 +954,7 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
                 s_per_iter=None)
     if done:
         info['checkpoint'] = osp.relpath(ckpt, run_dir)
+        info['start_sha256'] = _checkpoint_meta(ckpt).get('start_sha256')
         return info
     if ckpt is not None:
         cfg.load_from, cfg.resume = ckpt, True
@@ -887,8 +986,7 @@ def coco_scores(gt_json: str, dets_json: str, classes: Sequence[str]
     100 detections; a class without a ground-truth box: None)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-    with open(dets_json, encoding='utf-8') as f:
-        dets = json.load(f)
+    dets = read_json(dets_json)
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(gt_json)
     cat_ids = sorted(gt.getCatIds())
@@ -1029,9 +1127,8 @@ def joint_scores(runner, dets_json: str, gt_json: str,
     ground truth: its image ids (the test dataset's) mapped to the
     protocol's by pair stem, then :func:`coco_scores`."""
     dataset = runner.test_dataloader.dataset
-    with open(gt_json, encoding='utf-8') as f:
-        ids = {osp.splitext(img['file_name'])[0]: img['id']
-               for img in json.load(f)['images']}
+    ids = {osp.splitext(img['file_name'])[0]: img['id']
+           for img in read_json(gt_json)['images']}
     mapping = {}
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
@@ -1040,8 +1137,7 @@ def joint_scores(runner, dets_json: str, gt_json: str,
             raise KeyError(f'{stem}: a test pair of the joint model that the '
                            f'protocol\'s ground truth {gt_json} lacks')
         mapping[info['img_id']] = ids[stem]
-    with open(dets_json, encoding='utf-8') as f:
-        dets = json.load(f)
+    dets = read_json(dets_json)
     for det in dets:
         det['image_id'] = mapping[det['image_id']]
     remapped = dets_json.replace('.bbox.json', '.protocol.bbox.json')
@@ -1052,10 +1148,12 @@ def joint_scores(runner, dets_json: str, gt_json: str,
 def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
               common: Config, work_dir: str, sets: Dict[str, dict],
               classes: Sequence[str], init: Tuple[str, str],
-              protocol: dict) -> dict:
+              protocol: dict, hashes: Dict[str, str]) -> dict:
     """Train (or resume) and test one joint model and seed on the split's
     test set; returns its scores (as :func:`run_one`). ``result.json`` of
-    the run records what is done and the options it was run with."""
+    the run records what is done and the options it was run with (with
+    ``hashes``, the :func:`data_sha256` of both sources per set, as
+    :func:`run_one`)."""
     run_dir = osp.join(work_dir, 'runs', name, f'seed_{seed}')
     path = osp.join(run_dir, 'result.json')
     cfg = joint_config(config, args, common, protocol, seed, init[0],
@@ -1064,8 +1162,9 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
     options = dict(method=name, seed=seed, joint=_config_key(config),
                    config_sha256=config_sha256(cfg, work_dir),
                    init_sha256=init[1],
-                   train_labels_sha256=protocol['train_labels_sha256'])
-    stored = read_stored_run(path, options) or dict(
+                   train_labels_sha256=protocol['train_labels_sha256'],
+                   data_sha256=hashes['train'])
+    stored = read_result(path, options) or dict(
         options=options, method=name, seed=seed, init_sha256=init[1],
         train=None, tests={})
     if stored.get('train') is None:
@@ -1077,7 +1176,7 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
                          max_iters),
             detector_iters=protocol['max_iters'])
         _write_json(stored, path)
-    if TEST not in stored['tests']:
+    if not _test_done(stored, TEST, hashes[TEST], name, seed):
         test = copy.deepcopy(cfg)
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                     'param_scheduler'):
@@ -1094,6 +1193,7 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
         del runner
         gc.collect()
         scores['images'] = sets[TEST]['images']
+        scores['data_sha256'] = hashes[TEST]
         stored['tests'][TEST] = scores
         _write_json(stored, path)
     t = stored['tests'][TEST]
@@ -1223,8 +1323,7 @@ def check_protocol(work_dir: str, protocol: dict) -> None:
     """
     path = osp.join(work_dir, 'protocol.json')
     if osp.isfile(path):
-        with open(path, encoding='utf-8') as f:
-            theirs = json.load(f)
+        theirs = read_json(path)
         if theirs != protocol:
             keys = sorted(k for k in set(theirs) | set(protocol)
                           if theirs.get(k) != protocol.get(k))
@@ -1244,8 +1343,8 @@ def print_protocol(args: argparse.Namespace, common: Config, cfg_sha: str,
     train = common.train_dataloader
     scale = [tuple(s['scale']) for s in train.dataset.pipeline
              if str(s.get('type')).endswith('Resize')][0]
-    with open(osp.join(work_dir, sets['train']['json'])) as f:
-        with_boxes = len({a['image_id'] for a in json.load(f)['annotations']})
+    gt = read_json(osp.join(work_dir, sets['train']['json']))
+    with_boxes = len({a['image_id'] for a in gt['annotations']})
     iters, batch = common.train_cfg.max_iters, train.batch_size
     print(f'detector: {_config_key(args.det_config)} (config sha256 '
           f'{cfg_sha[:12]}): {describe(common)}')
@@ -1270,6 +1369,8 @@ def run(args: argparse.Namespace) -> dict:
     from mmengine.registry import init_default_scope
     for path in (args.out, args.results_json):
         if path:
+            # e.g. --out inside the work dir, made below
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
             check_record_path(path)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -1308,11 +1409,14 @@ def run(args: argparse.Namespace) -> dict:
             identity = method_identity(method, args)
             folders = {d: make_images(method, identity, data, work_dir)
                        for d, data in datas.items()}
+            hashes = {s: data_sha256(datas[v['data']], v,
+                                     method_sources(method))
+                      for s, v in sets.items()}
             per_set: Dict[str, Dict[int, dict]] = {s: {} for s in test_sets}
             for seed in args.seeds:
                 scores = run_one(name, identity, seed, common, work_dir,
                                  folders, sets, classes, inits[seed],
-                                 protocol)
+                                 protocol, hashes)
                 for s in test_sets:
                     per_set[s][seed] = scores[s]
             for s in test_sets:
@@ -1320,10 +1424,12 @@ def run(args: argparse.Namespace) -> dict:
                 row['images'] = sets[s]['images']
                 row['config_sha256'] = cfg_sha
                 result[s][name] = row
+        hashes = {s: data_sha256(datas[v['data']], v, SOURCES)
+                  for s, v in sets.items()}
         for name, config in args.joint:
             per_seed = {seed: joint_run(name, config, seed, args, common,
                                         work_dir, sets, classes, inits[seed],
-                                        protocol)
+                                        protocol, hashes)
                         for seed in args.seeds}
             for s in test_sets:
                 if s != TEST:
@@ -1368,20 +1474,59 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
+def read_result(path: str, options: dict) -> Optional[dict]:
+    """The stored ``result.json`` of a run if it records ``options``; None
+    when there is none.
+
+    Raises:
+        ValueError: it is damaged, or records other training data
+            (``data_sha256``: the run folder named, to be removed) or other
+            options.
+    """
+    stored = read_stored_run(path, options, missing_ok_on_mismatch=True)
+    if stored is None and osp.isfile(path):
+        theirs = read_json(path).get('options') or {}
+        if theirs.get('data_sha256') != options['data_sha256']:
+            run_dir = osp.dirname(path)
+            raise ValueError(
+                f'{run_dir} was trained on other training data (source '
+                'images or labels of the split changed since: data sha256 '
+                f'{str(theirs.get("data_sha256"))[:12]} there, '
+                f'{options["data_sha256"][:12]} now); remove {run_dir} to '
+                'train it again')
+        read_stored_run(path, options)  # raises, naming the options
+    return stored
+
+
+def _test_done(stored: dict, set_name: str, data_sha: str, name: str,
+               seed: int) -> bool:
+    """Whether ``stored`` holds a test of ``set_name`` made on the set's
+    current images and labels (``data_sha``); says so when they changed."""
+    test = stored['tests'].get(set_name)
+    if test is not None and test.get('data_sha256') != data_sha:
+        print(f'{name} seed {seed}: the images or labels of {set_name} '
+              'changed since it was tested; testing again', flush=True)
+        return False
+    return test is not None
+
+
 def run_one(name: str, identity: dict, seed: int, common: Config,
             work_dir: str, folders: Dict[str, str], sets: Dict[str, dict],
             classes: Sequence[str], init: Tuple[str, str],
-            protocol: dict) -> Dict[str, dict]:
+            protocol: dict, hashes: Dict[str, str]) -> Dict[str, dict]:
     """Train (or resume) and test one (input, seed) on every test set of
     ``sets``; returns the scores per test set with the run's hashes.
 
     ``result.json`` of the run (written atomically after the training and
     after each test set) records what is done and the options it was run
     with (input, its image identity, seed, config and label hashes, initial
-    weights); a stored result of other options is refused.
+    weights, ``data_sha256`` of the training set: :func:`data_sha256`); a
+    stored result of other options is refused. Each test records the
+    ``data_sha256`` of its set and is made again when that changed.
 
     Raises:
-        ValueError: the stored result records other options.
+        ValueError: the stored result records other options or training
+            data.
         RuntimeError: the run's config hash differs from the protocol's.
     """
     run_dir = osp.join(work_dir, 'runs', name, f'seed_{seed}')
@@ -1389,8 +1534,9 @@ def run_one(name: str, identity: dict, seed: int, common: Config,
     cfg_sha, max_iters = protocol['config_sha256'], protocol['max_iters']
     options = dict(method=name, seed=seed, identity=identity,
                    config_sha256=cfg_sha, init_sha256=init[1],
-                   train_labels_sha256=protocol['train_labels_sha256'])
-    stored = read_stored_run(path, options) or dict(
+                   train_labels_sha256=protocol['train_labels_sha256'],
+                   data_sha256=hashes['train'])
+    stored = read_result(path, options) or dict(
         options=options, method=name, seed=seed, init_sha256=init[1],
         train=None, tests={})
     if stored.get('train') is None:
@@ -1415,10 +1561,10 @@ def run_one(name: str, identity: dict, seed: int, common: Config,
     for s in sets:
         if s == 'train':
             continue
-        if s not in stored['tests']:
-            stored['tests'][s] = evaluate_run(
+        if not _test_done(stored, s, hashes[s], name, seed):
+            stored['tests'][s] = dict(evaluate_run(
                 common, work_dir, folders[sets[s]['data']], seed, run_dir,
-                checkpoint, sets[s], s, classes)
+                checkpoint, sets[s], s, classes), data_sha256=hashes[s])
             _write_json(stored, path)
         t = stored['tests'][s]
         out[s] = dict(mAP=t['mAP'], mAP50=t['mAP50'], AP=t['AP'],
@@ -1436,7 +1582,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
         run(args)
-    except (FileNotFoundError, ValueError, OSError, KeyError) as err:
+    except (FileNotFoundError, ValueError, OSError, KeyError,
+            pickle.UnpicklingError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else \
             str(err)
         print(f'error: {msg}', file=sys.stderr)

@@ -61,13 +61,13 @@ from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
-from mmengine.utils import ProgressBar
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
+from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     load_legacy_checkpoint, save_converted_checkpoint)
@@ -278,7 +278,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     prefixes = {1: 'fusion_net.stage1.', 2: 'fusion_net.stage2.'} \
         if two_stage else {1: 'fusion_net.'}
     stages = []
-    progress = ProgressBar(len(files) + 1)
+    progress = start_progress('converting', len(files) + 1)
     for stage, path in files:
         stages.append((stage, prefixes[stage], load_official(path,
                                                              args.trust)))
@@ -288,7 +288,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         source=' + '.join(path for _, path in files))
     model.load_state_dict(state_dict, strict=True)
     progress.update()
-    sys.stdout.write('\n')
+    end_progress(progress)
     meta = dict(
         model=args.model,
         sources=[osp.basename(p) for _, p in files],

@@ -42,18 +42,9 @@ to :class:`mmengine.runner.Runner`:
   stores in every checkpoint is formatted by yapf once per content instead
   of at each of these (:mod:`~mmfusenas.engine.runner.cached_config`); the
   text is MMEngine's.
-- **the CPU kernel switches of the config**: a top-level
-  ``cpu_kernels = dict(winograd=False, ...)`` is applied for the process
-  when the runner is built (:mod:`mmfusenas.utils.cpu_kernels`; an unknown
-  switch is refused, named, before anything else is built).
-- **the CPU kernels put into the model**: the top-level
-  ``cpu_kernel_transform`` (``'training'`` in ``default_runtime.py``,
-  ``'inference'`` or None) applies
-  :func:`mmfusenas.cpu_ops.apply_cpu_kernels` to the built model before it
-  is wrapped: ``'inference'`` swaps in the inference kernels (used in
-  validation and testing), ``'training'`` also puts the fast training
-  path on the fusion network of the compound fusion models. None trains
-  and tests the plain model.
+
+The runner never changes the model it builds: it trains and tests the
+plain PyTorch model on every device.
 """
 import os
 from typing import Callable, Dict, Optional, Union
@@ -63,15 +54,11 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mmfusenas.cpu_ops import (apply_cpu_kernel_transform,
-                               check_cpu_kernel_transform)
 from mmfusenas.registry import RUNNERS
 from mmfusenas.utils.checkpoint import (CorruptCheckpointError,
                                         find_resumable_checkpoint,
                                         load_checked_state,
                                         nonfinite_tensors, read_checkpoint)
-from mmfusenas.utils.cpu_allocator import configure_cpu_allocator
-from mmfusenas.utils.cpu_kernels import apply_cpu_kernels_cfg
 from mmfusenas.utils.workdir_lock import WorkDirLock
 from .cached_config import with_cached_text
 from .console_brief import install_console_brief, run_summary
@@ -106,11 +93,7 @@ class ReliableRunner(Runner):
 
     Takes the arguments of :class:`~mmengine.runner.Runner`; the options
     ``load_strict`` and ``work_dir_lock`` are read from ``cfg`` (top-level
-    config keys, both default to True), and ``cpu_kernels`` (a dict of
-    :class:`~mmfusenas.utils.cpu_kernels.CpuKernels` switches) is applied
-    for the process. ``env_cfg.cpu_malloc`` (a dict of
-    :func:`~mmfusenas.utils.cpu_allocator.configure_cpu_allocator`'s
-    arguments, or None for glibc's defaults) tunes the CPU allocator.
+    config keys, both default to True).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -118,8 +101,6 @@ class ReliableRunner(Runner):
         # checkpoint (:mod:`.cached_config`)
         kwargs['cfg'] = with_cached_text(kwargs.get('cfg'))
         cfg = kwargs.get('cfg') or {}
-        apply_cpu_kernels_cfg(cfg)
-        check_cpu_kernel_transform(cfg)  # before anything is built
         self._load_strict = bool(cfg.get('load_strict', True))
         self._work_dir_lock: Optional[WorkDirLock] = None
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
@@ -142,14 +123,6 @@ class ReliableRunner(Runner):
     # ------------------------------------------------------------------
     # the work-dir lock
     # ------------------------------------------------------------------
-    def wrap_model(self, model_wrapper_cfg, model):
-        """Apply ``cpu_kernel_transform`` to the built model (see the
-        module docstring), then wrap it as MMEngine does."""
-        report = apply_cpu_kernel_transform(model, self.cfg)
-        if report:
-            self.logger.info(str(report))
-        return super().wrap_model(model_wrapper_cfg, model)
-
     def release_work_dir(self) -> None:
         """Release the work-dir lock (idempotent)."""
         lock = getattr(self, '_work_dir_lock', None)
@@ -157,8 +130,8 @@ class ReliableRunner(Runner):
             lock.release()
 
     def setup_env(self, env_cfg: Dict) -> None:
-        """MMEngine's environment set-up, a timestamp no earlier runner of
-        this process used, then ``env_cfg.cpu_malloc``.
+        """MMEngine's environment set-up, then a timestamp no earlier
+        runner of this process used.
 
         MMEngine names the run's log folder and its visualizer instance
         after the second the runner starts; two runners started within one
@@ -175,18 +148,6 @@ class ReliableRunner(Runner):
             stamp = f'{self._timestamp}_{k}'
         _USED_TIMESTAMPS.add(stamp)
         self._timestamp = stamp
-        malloc = env_cfg.get('cpu_malloc')
-        self._cpu_malloc_note = None
-        if malloc is not None:
-            if not isinstance(malloc, dict):
-                raise TypeError('env_cfg.cpu_malloc must be a dict of '
-                                'mmap_threshold / trim_threshold (bytes) or '
-                                f'None, got {malloc!r}')
-            applied = configure_cpu_allocator(**malloc)
-            self._cpu_malloc_note = (
-                f'CPU allocator: glibc malloc keeps freed blocks for reuse '
-                f'({malloc})' if applied else
-                'env_cfg.cpu_malloc: no glibc here, allocator unchanged')
 
     def build_logger(self, *args, **kwargs):
         """MMEngine's logger with a short first screen: the environment,
@@ -194,9 +155,6 @@ class ReliableRunner(Runner):
         (:mod:`.console_brief`)."""
         logger = super().build_logger(*args, **kwargs)
         install_console_brief(logger)
-        note = getattr(self, '_cpu_malloc_note', None)
-        if note:
-            logger.info(note)
         return logger
 
     def train(self):
@@ -377,11 +335,8 @@ def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
 
     ``cfg.runner_type`` (``'ReliableRunner'`` in ``default_runtime.py``)
     names a runner of :data:`mmfusenas.registry.RUNNERS`; without it,
-    MMEngine's plain :class:`~mmengine.runner.Runner` is built. Either way
-    the config's ``cpu_kernels`` switches (if any) are applied for the
-    process (:func:`~mmfusenas.utils.cpu_kernels.apply_cpu_kernels_cfg`).
+    MMEngine's plain :class:`~mmengine.runner.Runner` is built.
     """
     if cfg.get('runner_type') is None:
-        apply_cpu_kernels_cfg(cfg)
         return Runner.from_cfg(with_cached_text(cfg))
     return RUNNERS.build(cfg)

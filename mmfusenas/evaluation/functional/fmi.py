@@ -59,10 +59,9 @@ Two implementations of that algorithm: a compiled one (numba, vectorised
 across windows, multi-threaded; used when numba is importable; for 3x3
 windows generated straight-line kernels, for other sizes generic ones) and
 a numpy one (the fallback). They agree to ~1e-15 relative per image score
-(1e-12 is tested). The switch ``numba=False`` of
-:mod:`mmfusenas.utils.cpu_kernels` (or this module's ``USE_NUMBA = False``;
-note that the package re-exports the function ``fmi``, so reach the module
-via ``sys.modules``) forces the numpy path; the module's ``NUMBA_THREADS``
+(1e-12 is tested). This module's ``USE_NUMBA = False`` (note that the
+package re-exports the function ``fmi``, so reach the module via
+``sys.modules``) forces the numpy path; the module's ``NUMBA_THREADS``
 sets the threads of the compiled one and of the feature maps (default: the
 CPUs the process may use, or the environment variable
 ``MMFUSENAS_FMI_THREADS=N`` read at import: a thread cap that, like
@@ -84,7 +83,6 @@ import cv2
 import numpy as np
 import scipy.fft
 
-from mmfusenas.utils.cpu_kernels import get_cpu_kernels
 from ._utils import ArrayLike, check_same_shape, to_gray2d
 
 __all__ = ['fmi', 'fmi_features', 'DMEY_DEC_LO']
@@ -553,8 +551,7 @@ def _flush(ws: _Workspace, slot: int) -> float:
 # not pay for numba), with ``cache=True`` so that later processes load the
 # machine code from ``__pycache__`` (or numba's user cache directory).
 # ----------------------------------------------------------------------------
-#: Use the numba kernels when numba is importable (and the switch ``numba``
-#: of :mod:`mmfusenas.utils.cpu_kernels` is on, read at call time).
+#: Use the numba kernels when numba is importable (read at call time).
 #: ``False`` forces the numpy path.
 USE_NUMBA = True
 #: Threads for the compiled path: ``None`` = the CPUs this process may use
@@ -1398,7 +1395,7 @@ def _compile_fixed(numba, types, opts, w):
 def _kernels(use_numba: bool = None):
     """The numba kernels if they are to be used, else None."""
     if use_numba is None:
-        use_numba = USE_NUMBA and get_cpu_kernels().numba
+        use_numba = USE_NUMBA
     return _numba_kernels() if use_numba else None
 
 

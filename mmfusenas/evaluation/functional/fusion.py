@@ -1405,7 +1405,11 @@ def compute_fusion_metrics(a: ArrayLike,
             computes every metric on its own.
 
     Returns:
-        dict: ``{metric: value}`` in the order requested.
+        dict: ``{metric: value}`` in the order requested. A metric that is
+        undefined on the images (a correlation or normalisation with a
+        constant image, e.g. CC, SCD, QNCIE, Qcb) is NaN, and a PSNR with
+        MSE 0 is ``inf``, under every preset: nothing raises on constant
+        images.
     """
     names = resolve_metrics(preset, metrics)
     a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
@@ -1414,9 +1418,12 @@ def compute_fusion_metrics(a: ArrayLike,
     cache = FusionPairCache(a, b, f) if use_cache else None
 
     def run(m):
-        if cache is not None and bindings[m].fn in _CACHE_AWARE:
-            return float(fns[m](a, b, f, cache=cache))
-        return float(fns[m](a, b, f))
+        # 0 / 0 on a constant image is a NaN value, reported by the callers
+        # (degenerate_pairs_message), not a RuntimeWarning naming no image
+        with np.errstate(divide='ignore', invalid='ignore'):
+            if cache is not None and bindings[m].fn in _CACHE_AWARE:
+                return float(fns[m](a, b, f, cache=cache))
+            return float(fns[m](a, b, f))
 
     if parallel is None:
         parallel = _n_cpus() > 1

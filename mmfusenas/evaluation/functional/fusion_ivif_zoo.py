@@ -193,10 +193,14 @@ def _pearson(x: np.ndarray, y: np.ndarray, eps: float = 0.0) -> float:
 
 def ivz_qncie(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
     """QNCIE: ``1 + sum (r_i / 3) log_256(r_i / 3)`` over the eigenvalues
-    ``r_i`` of the correlation matrix of the min-max normalised images."""
+    ``r_i`` of the correlation matrix of the min-max normalised images;
+    NaN when an image is constant (its normalisation and correlations are
+    undefined; IVIF_ZOO's ``eig`` fails on the NaN matrix)."""
     imgs = []
     for x in _f64(a, b, f):
         lo, hi = x.min(), x.max()
+        if lo == hi:
+            return math.nan
         imgs.append((x - lo) / (hi - lo))
     a, b, f = imgs
     ab, af, bf = (_pearson(x, y, 1e-10) for x, y in ((a, b), (a, f),
@@ -272,8 +276,11 @@ def ivz_mse(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
 
 
 def ivz_psnr(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
-    """PSNR: ``20 log10(255 / sqrt(MSE))`` with :func:`ivz_mse`."""
-    return float(20 * math.log10(255 / math.sqrt(ivz_mse(a, b, f))))
+    """PSNR: ``20 log10(255 / sqrt(MSE))`` with :func:`ivz_mse`; ``inf``
+    when MSE is 0 (F = A = B), as the other presets' PSNR."""
+    mse = ivz_mse(a, b, f)
+    return math.inf if mse == 0 else float(
+        20 * math.log10(255 / math.sqrt(mse)))
 
 
 # ----------------------------------------------------------------------

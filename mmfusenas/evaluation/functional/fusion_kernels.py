@@ -35,15 +35,13 @@ VIF amplifies those ulp on near-flat pixels (its local variances cancel):
 on the 25 TNO pairs it moves by up to 3.7e-9 relative, while OpenCV's and
 the reference evaluator's direct 2-D convolution already give VIFs 2.7e-9
 apart; the compiled filters' VIF is within 1.1e-9 of the reference's
-(``benchmarks/bench_fusion_metrics.py --vif-agreement``). The switch
-``metric_filters=False`` of :mod:`mmfusenas.utils.cpu_kernels` keeps
-OpenCV's filters.
+(``benchmarks/bench_fusion_metrics.py --vif-agreement``).
+:data:`USE_FILTER` ``= False`` keeps OpenCV's filters.
 
 The kernels compile on first use (a few seconds) with ``cache=True``, so
-later processes load them from numba's cache. Without numba, or with the
-switch ``numba=False`` (:mod:`mmfusenas.utils.cpu_kernels`, also the
-switch of the FMI kernels, :mod:`.fmi`), :func:`kernels` returns None and
-the metrics use their numpy chains.
+later processes load them from numba's cache. Without numba, or with
+:data:`USE_NUMBA` ``= False``, :func:`kernels` returns None and the metrics
+use their numpy chains.
 """
 import math
 import threading
@@ -51,7 +49,6 @@ from typing import Optional
 
 import numpy as np
 
-from mmfusenas.utils.cpu_kernels import get_cpu_kernels
 from mmfusenas.utils.numba_kernels import compile_once
 from .fmi import bitcast_intrinsics
 from .fmi import _nb_log2 as _fmi_log2
@@ -61,12 +58,11 @@ __all__ = [
     'separable_filter'
 ]
 
-#: Use the compiled kernels when numba is importable (and the switch
-#: ``numba`` of :mod:`mmfusenas.utils.cpu_kernels` is on, read at call
-#: time); ``False`` forces the numpy chains.
+#: Use the compiled kernels when numba is importable (read at call time);
+#: ``False`` forces the numpy chains.
 USE_NUMBA = True
 #: Use :func:`separable_filter` for the metrics' Gaussian windows (with
-#: numba, and the switch ``metric_filters`` on); ``False`` keeps OpenCV's
+#: numba); ``False`` keeps OpenCV's
 #: ``sepFilter2D``.
 USE_FILTER = True
 _KERNELS = []       # [namespace] once compiled, [None] if unusable
@@ -301,10 +297,10 @@ class _Kernels:
 
 def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
     """The compiled kernels, or None (numba missing, disabled with
-    :data:`USE_NUMBA` / the switch ``numba`` / ``use_numba=False``, or
+    :data:`USE_NUMBA` / ``use_numba=False``, or
     compilation failed)."""
     if use_numba is None:
-        use_numba = USE_NUMBA and get_cpu_kernels().numba
+        use_numba = USE_NUMBA
     if not use_numba:
         return None
     return compile_once(_KERNELS, _LOCK, _Kernels, 'fusion metrics')
@@ -387,7 +383,7 @@ def _filter_kernel(k1d: np.ndarray):
     """The compiled filter for ``k1d`` (built once per window size, as
     :func:`kernels`), or None where :func:`filter_ok` is false."""
     n = len(k1d)
-    if not (USE_FILTER and get_cpu_kernels().metric_filters and n % 2 == 1
+    if not (USE_FILTER and n % 2 == 1
             and n <= FILTER_MAX_TAPS and k1d.ndim == 1
             and np.array_equal(k1d, k1d[::-1])):
         return None
@@ -400,7 +396,7 @@ def _filter_kernel(k1d: np.ndarray):
 
 def filter_ok(k1d: np.ndarray) -> bool:
     """Whether :func:`separable_filter` runs compiled for the kernel
-    ``k1d``: :data:`USE_FILTER` and the switch ``metric_filters``, numba in
+    ``k1d``: :data:`USE_FILTER`, numba in
     use (see :func:`kernels`), an odd, symmetric kernel of at most
     :data:`FILTER_MAX_TAPS` float64 taps."""
     return _filter_kernel(k1d) is not None
@@ -433,8 +429,7 @@ def separable_filter(x: np.ndarray,
     kernel = _filter_kernel(k1d)
     if kernel is None:
         raise ValueError('separable_filter: needs numba (USE_NUMBA, '
-                         'USE_FILTER, the cpu_kernels switches numba and '
-                         'metric_filters) and an odd, symmetric kernel of '
+                         'USE_FILTER) and an odd, symmetric kernel of '
                          f'at most {FILTER_MAX_TAPS} taps, got {k1d!r}')
     n = len(k1d)
     h, w = x.shape

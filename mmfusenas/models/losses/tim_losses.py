@@ -88,9 +88,11 @@ def grey_levels(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
         levels (int): number of grey levels. Defaults to 256.
 
     Returns:
-        Tensor: ``long`` tensor of ``round(x * (levels - 1))``.
+        Tensor: ``long`` tensor of ``round(x * (levels - 1))``; NaN maps to
+        level 0, +-Inf to the end levels.
     """
-    return torch.round(images.detach().clamp(0, 1) * (levels - 1)).long()
+    images = images.detach().nan_to_num(0.0, 1.0, 0.0)
+    return torch.round(images.clamp(0, 1) * (levels - 1)).long()
 
 
 def grey_histogram(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
@@ -102,14 +104,18 @@ def grey_histogram(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
 
     Returns:
         Tensor: ``(N, C, levels)`` histograms summing to 1 (dtype of
-        ``images``).
+        ``images``); NaN for a channel holding a NaN / Inf, so that the
+        losses built on it are NaN and the model's finite-loss check
+        (:func:`~mmfusenas.utils.distributed.check_finite_losses`) names
+        the samples, as it does for the other losses.
     """
     n, c = images.shape[:2]
     q = grey_levels(images, levels).reshape(n * c, -1)
     offsets = torch.arange(n * c, device=q.device).unsqueeze(1) * levels
     counts = torch.bincount((q + offsets).flatten(), minlength=n * c * levels)
-    hist = counts.view(n, c, levels).to(images.dtype)
-    return hist / q.shape[1]
+    hist = counts.view(n, c, levels).to(images.dtype) / q.shape[1]
+    finite = torch.isfinite(images.detach()).flatten(2).all(-1)
+    return hist.masked_fill(~finite.unsqueeze(-1), float('nan'))
 
 
 def histogram_contrast(images: torch.Tensor,

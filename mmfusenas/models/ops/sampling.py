@@ -101,7 +101,7 @@ class ResidualUpSample(nn.Module):
     1 x 1 convolution of ``bot`` mixes the channels of each pixel, so the
     two commute: ``bilinear x2 (conv1x1(x))`` is the same function at a
     quarter of the product's pixels (values equal within float rounding).
-    The CPU kernels of :mod:`mmfusenas.cpu_ops` use that order on
+    The CPU kernels of :mod:`cpu_kernels` use that order on
     channels-last maps and in exported or compiled graphs; this module
     keeps the official order.
 

@@ -1,0 +1,88 @@
+"""tools/install.sh installs torch from TORCH_INDEX_URL when it is set
+(the CPU build: https://download.pytorch.org/whl/cpu), with a stand-in
+interpreter that records the pip commands: nothing is installed."""
+import os
+import os.path as osp
+import stat
+import subprocess
+
+import pytest
+
+from mmfusenas.testing import REPO_ROOT
+
+CPU_INDEX = 'https://download.pytorch.org/whl/cpu'
+
+
+def run_install(tmp_path, **env):
+    log = tmp_path / 'calls.txt'
+    fake = tmp_path / 'python'
+    # torch is missing, everything else "works"; every call is logged
+    fake.write_text('#!/bin/sh\n'
+                    f'echo "$*" >> {log}\n'
+                    '[ "$1 $2" = "-c import torch" ] && exit 1\n'
+                    'exit 0\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = dict(os.environ, PYTHON=str(fake), MMCV_WHEELS=str(tmp_path),
+               **env)
+    subprocess.run(['bash', osp.join(REPO_ROOT, 'tools', 'install.sh')],
+                   check=True, env=env, capture_output=True)
+    return [line for line in log.read_text().splitlines()
+            if line.startswith('-m pip install')
+            and line.split()[-1].startswith('torch')]
+
+
+@pytest.mark.skipif(os.name != 'posix', reason='a shell script')
+def test_torch_index_url_is_used_for_torch_only(tmp_path, monkeypatch):
+    monkeypatch.delenv('TORCH_INDEX_URL', raising=False)
+    assert run_install(tmp_path) == ['-m pip install torch==2.13.0']
+    (tmp_path / 'calls.txt').unlink()
+    assert run_install(tmp_path, TORCH_INDEX_URL=CPU_INDEX) == [
+        f'-m pip install --index-url {CPU_INDEX} torch==2.13.0']
+    calls = (tmp_path / 'calls.txt').read_text()
+    assert calls.count('--index-url') == 1  # not for the rest of the stack
+
+
+def test_readme_says_how_to_get_the_cpu_build():
+    text = open(osp.join(REPO_ROOT, 'README.md'), encoding='utf-8').read()
+    assert f'TORCH_INDEX_URL={CPU_INDEX} bash tools/install.sh' in text
+
+
+def _mmcv_calls(tmp_path, answer, **env):
+    """The pip calls of install.sh when its check of mmcv against torch
+    prints ``answer`` (torch present; every call logged, nothing run)."""
+    log = tmp_path / 'calls.txt'
+    fake = tmp_path / 'python'
+    fake.write_text('#!/bin/sh\n'
+                    f'echo "$*" >> {log}\n'
+                    'case "$*" in *get_compiling_cuda_version*) '
+                    f'echo "{answer}";; esac\n'
+                    'exit 0\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = dict({k: v for k, v in os.environ.items() if k != 'MMCV_WHEELS'},
+               PYTHON=str(fake), **env)
+    out = subprocess.run(['bash', osp.join(REPO_ROOT, 'tools', 'install.sh')],
+                         check=True, env=env, capture_output=True, text=True)
+    calls = [line for line in log.read_text().splitlines()
+             if 'mmcv' in line and line.startswith('-m pip')]
+    return calls, out.stdout
+
+
+@pytest.mark.skipif(os.name != 'posix', reason='a shell script')
+def test_an_mmcv_of_the_other_kind_is_rebuilt(tmp_path):
+    """An mmcv whose ops do not match torch (a CPU build under a CUDA torch)
+    is removed and built again from source without pip's cache or the
+    shared CPU wheels; a matching one is kept."""
+    calls, out = _mmcv_calls(tmp_path, 'ok cuda')
+    assert calls == [] and 'already installed' in out
+    (tmp_path / 'calls.txt').unlink()
+    calls, out = _mmcv_calls(tmp_path, 'mismatch cuda')
+    assert 'do not match torch (cuda): rebuilding' in out
+    assert calls == ['-m pip uninstall -y mmcv',
+                     '-m pip install --no-build-isolation --no-cache-dir '
+                     'mmcv==2.1.0']
+    (tmp_path / 'calls.txt').unlink()
+    wheels = tmp_path / 'wheels'
+    wheels.mkdir()
+    calls, _ = _mmcv_calls(tmp_path, 'missing cpu', MMCV_WHEELS=str(wheels))
+    assert calls == ['-m pip install --no-build-isolation --find-links '
+                     f'{wheels} mmcv==2.1.0']
