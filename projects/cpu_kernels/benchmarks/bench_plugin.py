@@ -28,6 +28,7 @@ import time
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -146,6 +147,8 @@ def main(argv=None) -> dict:
             sys.exit(f'{path} not found (the shared data folder sits next '
                      'to the repository)')
     torch.set_num_threads(args.threads)
+    # the weight-init and optimizer summaries of the builds are not needed
+    MMLogger.get_instance('mmengine', log_level='WARNING')
     result = {'inference, batch 1 (ms)': bench_inference(args)}
     with tempfile.TemporaryDirectory() as tmp:
         result['training step (ms)'] = bench_training(args, tmp)
