@@ -164,6 +164,13 @@ def main(argv=None) -> dict:
             'benchmarks/bench_plugin.py ' + shlex.join(
                 sys.argv[1:] if argv is None else argv),
             ROOT, result, threads=args.threads,
+            metrics=['plain_ms', 'plugin_ms', 'speedup'],
+            table_metrics={
+                'inference, batch 1 (ms)': ['plain_ms', 'plugin_ms',
+                                            'speedup', 'max_abs_diff'],
+                'training step (ms)': ['plain_ms', 'plugin_ms', 'speedup',
+                                       'batch']},
+            row_label='network / config', decimals=3,
             note='plain: the model as built (the toolbox default on every '
             'device); plugin: apply_cpu_kernels (training=True for the '
             'training step, as CpuKernelsHook); medians of interleaved '
