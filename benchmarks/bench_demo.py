@@ -31,11 +31,15 @@ METRICS = ('coco/bbox_mAP', 'coco/bbox_mAP_50')
 
 
 def validations(records) -> dict:
-    """``{'iteration N': {metric: value}}`` of every validation record."""
-    rows = {}
+    """``{'iteration N': {metric: value}}`` of every validation record,
+    N the step of the training record before it (MMEngine logs the
+    validations of an iteration-based run at the epoch, 0)."""
+    rows, step = {}, 0
     for r in records:
         if METRICS[0] in r:
-            rows[f"iteration {r['step']}"] = {m: r[m] for m in METRICS}
+            rows[f'iteration {step}'] = {m: r[m] for m in METRICS}
+        else:
+            step = r.get('step', step)
     return rows
 
 
@@ -72,7 +76,8 @@ def main(argv=None) -> dict:
             row_label='', decimals=3,
             note='README command (1) on a fresh clone of HEAD, with '
             'OMP_NUM_THREADS=1 as tools/demo.sh sets; the time includes '
-            'the toy data generation.')
+            'the toy data generation; load average at the end '
+            f'{os.getloadavg()[1]:.1f} (5 min).')
     print('RESULT ' + json.dumps(result))
     return result
 
