@@ -252,3 +252,24 @@ def test_few_environment_variables():
                     text += f.read()
     assert all(n in text for n in names), sorted(n for n in names
                                                  if n not in text)
+
+
+#: the most lines a module docstring may take, from the opening to the
+#: closing quotes: what the module is for, what it holds and where its
+#: guide is; the rest belongs in the docs (and figures in their records)
+MAX_MODULE_DOCSTRING_LINES = 15
+
+
+def test_module_docstrings_are_short():
+    """Every module docstring of the package takes at most
+    :data:`MAX_MODULE_DOCSTRING_LINES` lines."""
+    long = []
+    for path, tree in _trees(PACKAGE):
+        doc = ast.get_docstring(tree, clean=False)
+        if doc is None:
+            continue
+        lines = doc.count('\n') + 1
+        if lines > MAX_MODULE_DOCSTRING_LINES:
+            long.append(f'{osp.relpath(path, PACKAGE)}: {lines} lines')
+    assert not long, (f'module docstrings over {MAX_MODULE_DOCSTRING_LINES} '
+                      'lines:\n' + '\n'.join(long))

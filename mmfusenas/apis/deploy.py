@@ -3,30 +3,15 @@
 Inference switches, each optional and combinable (``optimize=`` of
 :func:`mmfusenas.apis.init_model`, ``--optimize`` of ``tools/fuse.py`` and
 ``tools/enhance.py``; see ``docs/user_guides/deployment.md``):
+``cpu_kernels`` (the plugin ``projects/cpu_kernels``), ``fold_bn``
+(:func:`mmfusenas.utils.fold_batchnorm`), ``channels_last``, ``compile``
+(``torch.compile`` of the core network) and ``onnxruntime`` (the core
+network exported to ONNX and run by :class:`OnnxRuntimeNetwork`; not
+combinable with ``compile``); :func:`optimize_for_inference` applies them.
 
-* ``cpu_kernels``: the CPU kernels of the plugin ``projects/cpu_kernels``
-  swapped into a CPU model (on ``PYTHONPATH``; refused for a model on
-  another device); outputs equal the plain model's within float rounding.
-* ``fold_bn``: every eval-mode BatchNorm folded into the convolution before
-  it (:func:`mmfusenas.utils.fold_batchnorm`); exact up to float rounding.
-* ``channels_last``: 4-D weights in NHWC memory order (oneDNN / cuDNN run
-  NHWC convolutions without reordering); inputs stay NCHW.
-* ``compile``: the core network (``fusion_net`` of a fusion model,
-  ``network`` of an enhancer) wrapped by ``torch.compile`` (inductor; on CPU
-  it needs a C++ compiler; the first call of every new input size
-  compiles, several seconds to minutes).
-* ``onnxruntime``: the core network exported to ONNX at its first call
-  (dynamic batch, height and width; after ``fold_bn`` when given) and run
-  by ONNX Runtime on CPU with ``torch.get_num_threads()`` intra-op threads
-  (:class:`OnnxRuntimeNetwork`): the fastest exact mode measured on CPU
-  (``docs/user_guides/deployment.md``). Not combinable with ``compile``.
-
-Export (``tools/deployment/export.py``): the core network (tensor in,
-tensor out: pre-processing such as colour conversion, padding to the size
-multiple and cropping back stays with the caller, as in mmdeploy's SDK
-pipeline) to ONNX (``torch.onnx.export``, dynamo exporter) or to a
-``torch.export`` program (``.pt2``), with dynamic height and width, checked
-against eager on real images.
+Export (:func:`export_network`, ``tools/deployment/export.py``): the core
+network, tensor in and tensor out, to ONNX or to a ``torch.export`` program
+(``.pt2``), with dynamic height and width, checked against eager.
 """
 import copy
 import os

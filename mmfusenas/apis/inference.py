@@ -5,32 +5,13 @@
     from mmfusenas.apis import init_model, inference_model
     model = init_model('configs/tim/fusion_ivif_official.py', 'tim.pth')
     sample = inference_model(model, dict(ir='ir/01.png', vi='vi/01.png'))
-    fused = sample.pred_fused            # (1, H, W) in [0, 1]
 
-One function per task family, all built on the config's **test pipeline**
-(so colour handling, resizing, padding and cropping back are those of
-``tools/test.py``) and ``model.test_step``:
-
-================================ =========================== ==============
-model                             inputs                      prediction
-================================ =========================== ==============
-fusion (``ImageFusor``)           ``{modality: path}`` or     ``pred_fused``
-                                  paths in config order       (+ ``_rgb``)
-fusion + detector / segmentor     same                        ``pred_fused``
-                                                              + task preds
-enhancement (``ImageEnhancer``)   one path                    ``pred_img``
-scene + detector / segmentor      one path                    ``pred_img``
-                                                              + task preds
-chain of pre-modules + task       paths in config order       ``pred_<stage>``
-                                                              + task preds
-guided depth SR (``GuidedDepthSR``) ``(depth, rgb)``          ``pred_depth``
-restoration (``HQSRestorer``,     image [+ kernel]            ``pred_img``
-``ProxyBilevelAlgorithm``)
-================================ =========================== ==============
-
-:func:`inference_model` dispatches on the model type; any other model
-runs through its test pipeline and ``test_step`` when the pipeline starts
-with a known loader.
+:func:`init_model` builds a model from a config; :func:`inference_model`
+dispatches on the model type to one function per task family
+(:func:`inference_fusion`, :func:`inference_enhancer`,
+:func:`inference_chain`, :func:`inference_gisr`, :func:`inference_restorer`),
+all built on the config's **test pipeline** (the colour handling, resizing
+and padding of ``tools/test.py``) and ``model.test_step``.
 """
 import copy
 import os.path as osp

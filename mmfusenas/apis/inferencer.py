@@ -7,29 +7,11 @@ As ``mmdet.apis.DetInferencer``::
     inferencer = FusionInferencer('mmfusenas::tim/retinanet_ivif_toy.py',
                                   weights='iter_300.pth')
     result = inferencer(('ir/01.png', 'vi/01.png'), out_dir='outputs')
-    result['predictions'][0]['bboxes']
 
-Inputs: one pair (a tuple / list of paths or ``uint8`` arrays in the
-config's modality order, or a dict ``{modality: path | array}``), a dict of
-folders ``{modality: DIR}`` (paired by file stem), or a list of those.
-Arrays are OpenCV images (grey or BGR), as ``cv2.imread`` / a video reader
-returns them.
-
-Every pair goes through the config's **test pipeline** and
-``model.test_step``, the path of :func:`~mmfusenas.apis.inference_fusion`,
-``tools/fuse.py`` and ``tools/test.py``. Output folder (MMDetection's
-layout):
-
-- ``OUT/vis/<stem>.png``: the fused image as ``tools/fuse.py`` writes it
-  (fusion models), or the fused image at the input size with the boxes /
-  masks drawn on it (compound models);
-- ``OUT/fused/<stem>.png``: the fused image as the model returns it
-  (compound models only; for fusion models it is ``vis/``);
-- ``OUT/panels/<stem>.png``: the sources and the fused (+ overlay) image
-  side by side (``save_panels=True``);
-- ``OUT/preds/<stem>.json``: the detector's boxes (``labels``, ``scores``,
-  ``bboxes`` in input pixels) or the segmenter's class pixel counts, with
-  ``OUT/preds/<stem>_sem_seg.png`` (the label map).
+Inputs: pairs of paths or ``uint8`` arrays, or folders paired by file
+stem; each pair goes through the config's **test pipeline** and
+``model.test_step``, as in ``tools/fuse.py``. The output folder has
+MMDetection's layout (``vis/``, ``fused/``, ``panels/``, ``preds/``).
 """
 import copy
 import difflib

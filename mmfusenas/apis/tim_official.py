@@ -4,41 +4,14 @@ The authors' test scripts (github.com/LiuZhu-CV/TIMFusion, the code of Liu
 et al., "A Task-guided, Implicitly-searched and Meta-initialized Deep Model
 for Image Fusion", TPAMI 2024: ``IVIF/testFusion.py``,
 ``IVIF/testFusion_light.py``, ``MmIF/test_fusion_Medical_{ct,pet,spect}.py``)
-read, normalise, run
-and save differently from ``tools/test.py``. :func:`fuse_tim_official`
-reproduces each of them on a model built from the matching
+read, normalise, run and save differently from ``tools/test.py``.
+:func:`fuse_tim_official` reproduces each protocol (``ivif``, ``light``,
+``ct``, ``pet``, ``spect``) on a model built from the matching
 ``configs/tim/*_official.py`` (weights converted with
 ``tools/model_converters/tim_official_to_mmfusenas.py``), so the written
-image equals the official script's output bit for bit up to float
-rounding. Every quirk is an option (defaults = the official script):
-
-=========== ============================ ============= ========= =========
-protocol    reading (``/255.``)          BN batch       pad       saving
-                                         statistics
-=========== ============================ ============= ========= =========
-``ivif``    ir, vis: blue channel of the stage 2       to a      save_image
-            BGR decode                   (the script    multiple  (round
-                                         never calls    of 4,     half up,
-                                         model_2.eval)  crop back grey x3)
-``light``   ir, vis: ``imread(p, 0)``    none           none      save_image
-``ct``      mri: blue channel, ct: grey  none           none      truncation,
-                                                                  grey PNG
-``pet``     pet: Y of OpenCV YUV, mri:   none           none      truncation
-            grey                                                  into Y,
-                                                                  YUV -> BGR
-``spect``   spect: Y of YUV; mri:        stage 1 and 2  none      as pet
-            ``plt.imread`` / 255 again   (no eval call)
-            (mri in [0, 1/255])
-=========== ============================ ============= ========= =========
-
-The argument orders of the scripts (``model_1(vis, ir)`` for the light
-model, ``model_2(vis, ir, f)`` for IVIF, ...) are the configs'
-``input_order``; sources are given in the config's modality order
-(``(ir, vi)``, ``(mri, ct)``, ``(mri, pet)``, ``(mri, spect)``).
-The padding method of the official pre-padded TNO inputs is not public;
-``pad_mode`` chooses reflect (default) or replicate. Per-image batch
-statistics do not update the stored running statistics here (the official
-scripts do update them, which never changes their outputs).
+image equals the official script's output up to float rounding. Every
+quirk (reading, BN batch statistics, padding, saving) is an option; the
+defaults are the official script's.
 """
 import contextlib
 from typing import Dict, Iterator, Optional, Sequence

@@ -3,17 +3,12 @@
 batching frames through the inferencer, drawing, writing an MP4 and timing
 every stage (``demo/video_demo.py``, ``demo/webcam_demo.py``).
 
-The two streams are either two files (or capture devices) or one
-side-by-side file (left half one modality, right half the other). They must
-agree; otherwise a ``ValueError`` says how and what to do:
-
-- frame rate: equal within ``fps_tolerance`` frames per second (there is no
-  resampling: convert one file first, e.g. ``ffmpeg -i in.mp4 -r 25
-  out.mp4``);
-- frame size: equal, or both resized to ``resize_to`` (width, height);
-- length: equal frame counts, or ``stop_at_shortest`` stops at the end of
-  the shorter stream (also when a stream ends earlier than its header
-  said).
+:func:`fuse_video` reads the streams (:class:`PairedFrames`) from two files
+or capture devices, or one side-by-side file, and times each stage
+(:class:`StageTimer`). The streams must agree in frame rate (within
+``fps_tolerance``; no resampling), frame size (or ``resize_to``) and
+length (or ``stop_at_shortest``); otherwise a ``ValueError`` says how and
+what to do.
 """
 import contextlib
 import itertools

@@ -1,23 +1,15 @@
 """Blur kernels and the synthesis of blurry, noisy observations.
 
-The official hyper-guidance loader (``dataloader.DataLoader``), in numpy:
-
-1. a grayscale crop ``x`` in ``[0, 1]``;
-2. ``y = valid-mode fftconvolve(x, k)`` (:func:`blur`), plus Gaussian noise
-   ``σ·N(0, 1)``;
-3. ``y`` clipped to ``[0, 1]`` and quantised to ``uint8`` by truncation
-   (:func:`quantize_uint8`);
-4. ``y`` edge-padded back to the crop size (:func:`pad_for_kernel`) and
-   edge-tapered (:func:`edgetaper`, the FDN / DPIR routine, 3 passes);
-5. the kernel zero-padded, centred, to a fixed size (37×37,
-   :func:`pad_kernel`).
-
-Kernels come from a folder (``.png`` / ``.dlm`` / ``.txt`` / ``.npy``), a
-``.mat`` file, or :func:`motion_blur_kernel` (random-walk camera-shake
-trajectories rasterised on a grid, as Levin / Chakrabarti / Boracchi–Foi
-generate them), so nothing has to be downloaded. Files are listed and read
-through :mod:`mmengine.fileio` (``backend_args``: local disk, object
-storage).
+The official hyper-guidance loader (``dataloader.DataLoader``), in numpy
+(:func:`synthesize_blurry`): a grayscale crop in ``[0, 1]`` is blurred in
+valid mode (:func:`blur`), noised, clipped and quantised to ``uint8``
+(:func:`quantize_uint8`), edge-padded back (:func:`pad_for_kernel`) and
+edge-tapered (:func:`edgetaper`); the kernel is zero-padded, centred, to a
+fixed size (:func:`pad_kernel`). Kernels come from a folder or a ``.mat``
+file (:func:`load_kernels`), or from :func:`motion_blur_kernel`
+(random-walk camera-shake trajectories, as Levin / Chakrabarti /
+Boracchi–Foi generate them), so nothing has to be downloaded. Files are
+read through :mod:`mmengine.fileio` (``backend_args``).
 """
 import io
 import os.path as osp

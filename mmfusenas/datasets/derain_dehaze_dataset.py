@@ -1,22 +1,15 @@
 """Deraining and dehazing data (our design; the official hyper-guidance code
 has neither).
 
-* :func:`rain_streaks` / :class:`SyntheticRainDataset`: additive rain
-  layers ``y = clip(x + r)`` of random straight streaks (angle, length,
-  density, strength drawn per image, slightly blurred), on crops of any
-  image folder; guidance target: the rain layer ``r`` (a rain-density map).
-* :func:`add_haze` / :class:`SyntheticHazeDataset`: the atmospheric model
-  ``y = t·x + A(1 − t)``, ``t = exp(−β·d)`` from an RGB-D pair (e.g. the
-  shared ``gisr/Middlebury`` RGB / 8-bit depth); guidance target ``[t, A]``.
-* :class:`PairedRestorationDataset`: real benchmark pairs in the layouts of
-  Rain100L / Rain100H (``rain/`` ↔ ``norain/``, ``rain-001.png`` ↔
-  ``norain-001.png`` or equal names) and RESIDE SOTS (``hazy/`` ↔
-  ``clear/`` or ``gt/``, ``0001_0.8_0.2.jpg`` ↔ ``0001.png``).
-
-Items are ``dict(inputs=(C, H, W), data_samples=BaseDataElement(gt_img,
-guidance_gt, stem))`` for :class:`~mmfusenas.models.HQSRestorer`. Folders
-are listed and files read through :mod:`mmengine.fileio` (``backend_args``:
-local disk, object storage).
+:func:`rain_streaks` / :class:`SyntheticRainDataset` add random rain
+streaks to crops of any image folder (guidance target: the rain layer);
+:func:`add_haze` / :class:`SyntheticHazeDataset` apply the atmospheric
+model ``y = t·x + A(1 − t)`` to RGB-D pairs (guidance target ``[t, A]``);
+:class:`PairedRestorationDataset` reads real benchmark pairs in the
+layouts of Rain100L / Rain100H and RESIDE SOTS. Items are
+``dict(inputs=(C, H, W), data_samples=BaseDataElement(gt_img,
+guidance_gt, stem))`` for :class:`~mmfusenas.models.HQSRestorer`. Files are
+read through :mod:`mmengine.fileio` (``backend_args``).
 """
 import os.path as osp
 from typing import Callable, Dict, Optional, Sequence, Tuple

@@ -1,21 +1,10 @@
 """Guided image super-resolution (RGB-D) pairs in the layouts people use.
 
-``data_root`` holds ``RGB/`` and ``Depth/`` (optionally ``DepthLR/`` with
-real low-resolution depth). Files pair by *sample id*: the file stem with
-the layout's tag removed:
-
-==============  ==============================  ===============================
-layout          RGB file                        depth file (stored unit)
-==============  ==============================  ===============================
-Middlebury      ``Middlebury_01_output_color``  ``..._output_depth.png`` (8-bit)
-Lu              ``RGBD_01_ouput_color`` (sic)   ``RGBD_01_output_depth.png``
-NYU v2          ``1000.jpg``                    ``1000.npy`` (float, metres)
-RGB-D-D         ``<ts>_RGB.jpg``                ``<ts>_HR_gt.png`` (16-bit, mm);
-                                                ``DepthLR/<ts>_LR_fill_depth.png``
-toy             ``<id>_RGB.png``                ``<id>_HR_gt.png`` (16-bit, mm)
-==============  ==============================  ===============================
-
-Depth is kept in its stored unit (the metric presets convert:
+:class:`GISRDataset` reads a ``data_root`` with ``RGB/`` and ``Depth/``
+(optionally ``DepthLR/`` with real low-resolution depth) in the layouts of
+Middlebury, Lu, NYU v2, RGB-D-D and the toy data. Files pair by *sample id*
+(:func:`sample_id`: the file stem with the layout's tag removed). Depth is
+kept in its stored unit (the metric presets convert:
 :data:`~mmfusenas.evaluation.functional.GISR_PRESETS`). A ``split_file``
 (one sample id per line, e.g. from
 ``tools/dataset_converters/nyu_mat_to_gisr.py``) selects a subset.

@@ -1,14 +1,10 @@
 """Hazy images paired with their haze-free ground truth (RESIDE layouts).
 
-Layouts (``data_root`` is the folder of one split):
-
-- RESIDE SOTS / ITS / OTS: ``hazy/`` and ``clear/`` (or ``GT/`` / ``gt/``).
-  A hazy file ``<id>_<k>[_<beta>].png`` pairs with the clear file ``<id>``
-  (the RESIDE naming, several hazy renderings per clear image); a hazy file
-  whose stem equals a clear stem pairs with it directly (O-HAZE, the toy
-  data);
-- unpaired: ``hazy/`` alone, or images directly in ``data_root``.
-
+:class:`HazeDataset` reads a split folder in the RESIDE SOTS / ITS / OTS
+layout, ``hazy/`` and ``clear/`` (or ``GT/`` / ``gt/``): a hazy file
+``<id>_<k>[_<beta>].png`` pairs with the clear file ``<id>``, a hazy file
+whose stem equals a clear stem pairs with it directly (O-HAZE, the toy
+data); ``hazy/`` alone, or images directly in ``data_root``, are unpaired.
 Samples use the enhancement fields (``low`` = hazy input, ``gt`` = clear),
 so :class:`~mmfusenas.datasets.transforms.LoadEnhanceImages`,
 :class:`~mmfusenas.models.ImageEnhancer` and

@@ -1,18 +1,13 @@
 """Low-light images, paired with their normal-light ground truth or alone.
 
-Layouts (``data_root`` is the folder of one split):
-
-- LOL (``our485/``, ``eval15/``): ``{low,high}/`` with the same file names;
-- the official RUAS sample folders and MIT-Adobe FiveK as RUAS ships it:
-  ``{test,gt}/`` with the same file names;
-- unpaired: a folder of low-light images alone (DARK FACE, ExDark, any
-  folder), or a split folder with only ``low/`` or ``test/``.
-
-:class:`LowLightDataset` indexes them with the machinery of
-:class:`~mmfusenas.datasets.PairedImageDataset` (stems must be unique per
-folder; a low-light image without its GT partner is an error naming it,
-or, with ``on_unpaired='skip'``, dropped with a warning); images are read by
-:class:`~mmfusenas.datasets.transforms.LoadEnhanceImages`.
+:class:`LowLightDataset` reads a split folder in the LOL layout
+(``{low,high}/``), the layout of the official RUAS sample folders and of
+MIT-Adobe FiveK as RUAS ships it (``{test,gt}/``), or unpaired low-light
+images alone (DARK FACE, ExDark, any folder). It indexes them with the
+machinery of :class:`~mmfusenas.datasets.PairedImageDataset`: stems must be
+unique per folder, and a low-light image without its GT partner is an error
+naming it (or, with ``on_unpaired='skip'``, dropped with a warning); images
+are read by :class:`~mmfusenas.datasets.transforms.LoadEnhanceImages`.
 """
 import os.path as osp
 from collections import OrderedDict

@@ -1,28 +1,15 @@
 """Low-light detection datasets: ExDark (VOC xml) and DARK FACE (txt).
 
-Both are MMDetection :class:`~mmdet.datasets.BaseDetDataset` subclasses
-registered in :data:`mmfusenas.registry.DATASETS`. They index a folder of
-single RGB images with one annotation file per image and produce mmdet's
-standard data-info dicts, so mmdet's own pipeline (``LoadImageFromFile``,
-``LoadAnnotations(with_bbox=True)``, ``Resize``, ``RandomFlip``,
-``PackDetInputs``) reads them::
-
-    dict(img_path='.../images/2015_02446.jpg', img_id='2015_02446',
-         width=478, height=359, ann_path='.../2015_02446.jpg.xml',
-         instances=[dict(bbox=[x1, y1, x2, y2], bbox_label=4,
-                         ignore_flag=0), ...])
-
-Boxes are float pixel coordinates in mmdet's continuous frame, clipped to
-``[0, width] x [0, height]``. Layouts::
-
-    ExDark/                         DarkFace/
-        images/<name>.<ext>             image/<id>.png
-        Annotations/<name>.<ext>.xml    label/<id>.txt
-                   (or <name>.xml)
-
-Indexing checks every image header (PIL, no decoding) and every annotation
-when the dataset is built, and errors name the file and what was expected.
-See ``docs/user_guides/restoration_datasets.md`` ("Low-light detection and
+:class:`ExDarkDataset` and :class:`DarkFaceDataset` are MMDetection
+:class:`~mmdet.datasets.BaseDetDataset` subclasses registered in
+:data:`mmfusenas.registry.DATASETS`. They index a folder of single RGB
+images with one annotation file per image (``images/`` +
+``Annotations/*.xml``; ``image/`` + ``label/*.txt``) and produce mmdet's
+standard data-info dicts, so mmdet's own pipeline reads them. Boxes are
+float pixel coordinates in mmdet's continuous frame, clipped to the image.
+Indexing checks every image header and every annotation when the dataset
+is built; errors name the file and what was expected. See
+``docs/user_guides/restoration_datasets.md`` ("Low-light detection and
 segmentation datasets").
 """
 import os.path as osp

@@ -3,17 +3,14 @@
 :class:`ACDCDataset` is MMSegmentation's
 :class:`~mmseg.datasets.CityscapesDataset` (19 Cityscapes train-id classes,
 255 ignore) on the ACDC folder layout, registered in
-:data:`mmfusenas.registry.DATASETS`; mmseg's own ``LoadImageFromFile``,
-``LoadAnnotations``, ``RandomCrop``, ``PackSegInputs`` read it::
+:data:`mmfusenas.registry.DATASETS` and read by mmseg's own pipeline::
 
     ACDC/
         rgb_anon/<condition>/<split>/<seq>/<name>_rgb_anon.png
         gt/<condition>/<split>/<seq>/<name>_gt_labelTrainIds.png
 
-The plain Cityscapes layout (``leftImg8bit/<split>/<city>/..._leftImg8bit
-.png``, ``gtFine/<split>/<city>/..._gtFine_labelTrainIds.png``) is served by
-mmseg's ``CityscapesDataset`` directly. See
-``docs/user_guides/restoration_datasets.md``.
+The plain Cityscapes layout is served by mmseg's ``CityscapesDataset``
+directly. See ``docs/user_guides/restoration_datasets.md``.
 """
 from typing import List, Optional
 

@@ -9,9 +9,8 @@ the boxes of its stem, in MMDetection's data-info convention::
          instances=[dict(bbox=[x1, y1, x2, y2], bbox_label=0,
                          ignore_flag=0), ...])
 
-Boxes are float pixel coordinates ``(x1, y1, x2, y2)`` in mmdet's continuous
-frame (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``). They are turned
-into arrays by :class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`.
+Boxes are float pixel coordinates in mmdet's continuous frame, turned into
+arrays by :class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`.
 See ``docs/user_guides/det_seg_datasets.md``.
 """
 import io

@@ -1,20 +1,13 @@
 """A dataset of spatially registered image pairs matched by file name.
 
-Layouts used by the multi-modality imaging community are all "one folder per
-modality, same file stem in every folder":
-
-- ``{ir,vi}/`` -- TNO, RoadScene, M3FD, LLVIP, the KAIST/MSRS detection
-  subsets;
-- ``{Infrared,Visible}/`` -- MSRS;
-- ``{MRI,CT}/``, ``{MRI,PET}/``, ``{MRI,SPECT}/`` -- the Harvard medical
-  atlas pairs.
-
-:class:`PairedImageDataset` indexes such a layout (optionally restricted by a
-split file), checks that every stem has exactly one file per modality and
-yields ``dict(img_path={modality: path}, stem=..., modalities=(...))``
-entries; the images are read by
-:class:`~mmfusenas.datasets.transforms.LoadPairedImages`. See
-``docs/user_guides/datasets.md``.
+:class:`PairedImageDataset` indexes the layouts of the multi-modality
+imaging community, one folder per modality with the same file stem in
+every folder (``{ir,vi}/``: TNO, RoadScene, M3FD, LLVIP; ``{Infrared,
+Visible}/``: MSRS; ``{MRI,CT}/`` etc.: the Harvard medical atlas), checks
+that every stem has exactly one file per modality and yields
+``dict(img_path={modality: path}, stem=..., modalities=(...))`` entries,
+read by :class:`~mmfusenas.datasets.transforms.LoadPairedImages`.
+See ``docs/user_guides/datasets.md``.
 """
 import io
 import os.path as osp

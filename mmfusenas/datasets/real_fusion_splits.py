@@ -1,31 +1,17 @@
 """Leak-free train / search / test splits of the real fusion training sets.
 
-The real training sources overlap their test sets: the 50 RoadScene test
-pairs are among the 221 pairs of ``RoadScene221`` (pixel-identical), and
-the full Harvard-atlas sets hold test pairs pixel-identical to, or other
-slices of one scan close to, the ``MRI_CT`` / ``MRI_PET`` / ``MRI_SPECT``
-test subsets. :func:`make_fusion_splits` removes from training every pair
-that is within :data:`NEAR_DUP_THRESHOLD` of any test image:
-
-* **exact**: the sha256 of the decoded pixels (shape, dtype and bytes of
-  the array OpenCV decodes, not of the file bytes, so a re-encoded copy with
-  the same pixels matches; grey stored as 3 equal channels counts as grey)
-  equals that of a test image of the same modality;
-* **near**: the distance ``1 - r`` is at most the threshold, where ``r`` is
-  the Pearson correlation of the two images' 32x32 grey thumbnails
-  (OpenCV ``INTER_AREA`` down-sampling of the grey image, then zero mean and
-  unit variance). Each modality of a training pair is compared with the
-  same modality of every test pair; the pair's distance is the smallest
-  over both modalities and all test pairs (one matching image suffices to
-  exclude the pair).
-
-The remaining training stems are split into the two search halves with
-:func:`~mmfusenas.datasets.search_splits.search_halves`. Everything is
-sorted, so the split is deterministic. The measured distance distribution
-and the choice of the threshold are documented in
-``docs/user_guides/datasets.md``. The data root is listed and the images are
-read through :mod:`mmengine.fileio` (``backend_args``: local disk, object
-storage).
+The real training sources overlap their test sets (RoadScene's test pairs
+are among the pairs of ``RoadScene221``; the Harvard-atlas sets hold test
+slices of the medical subsets). :func:`make_fusion_splits` removes from
+training every pair with an image that matches a test image of the same
+modality: **exactly** (the sha256 of the decoded pixels,
+:func:`pixel_sha256`) or **nearly** (``1 - r`` at most
+:data:`NEAR_DUP_THRESHOLD`, ``r`` the Pearson correlation of the grey
+thumbnails, :func:`thumbnail`). The remaining stems are split into the two
+search halves with :func:`~mmfusenas.datasets.search_splits.search_halves`;
+the split is deterministic. Images are read through :mod:`mmengine.fileio`
+(``backend_args``). The distance distribution and the choice of the
+threshold: ``docs/user_guides/datasets.md``.
 """
 import hashlib
 import os.path as osp

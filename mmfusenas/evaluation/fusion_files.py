@@ -2,22 +2,15 @@
 read, matched to their sources and scored.
 
 ``tools/analysis_tools/eval_fusion.py`` scores folders with these functions
-and ``tools/fuse.py --metrics`` scores each PNG it writes with them (read
-back from the file), so both print the same numbers for the same files.
-
-Reading: files are read with :func:`mmfusenas.utils.fileio.read_image`,
-which refuses a truncated or undecodable file naming it (OpenCV alone
-fills a truncated JPEG with grey); images must be 8-bit (a 16-bit image is
-refused: the metrics' constants assume 0..255); an RGBA image is accepted
-only when its alpha channel is fully opaque; a grey file is read as grey, a
-colour one is converted with the preset's gray rule
-(``FUSION_PRESETS[preset]['gray']``, e.g. cddfuse: OpenCV
-``COLOR_BGR2GRAY`` on the 8-bit image, rounded).
-Stems are matched across folders; :func:`match_stems` names every stem
-that is left out, by kind (:data:`UNMATCHED_KINDS`). Degenerate triples
-(a constant image) are scored, never refused: a metric undefined on them
-is NaN, named with the file by :func:`degenerate_files_message`, and
-written as ``null`` by :func:`strict_json`.
+and ``tools/fuse.py --metrics`` scores each PNG it writes with them, so
+both print the same numbers for the same files. Files are read with
+:func:`mmfusenas.utils.fileio.read_image` (8-bit only; a colour file is
+converted with the preset's gray rule); :func:`match_stems` matches stems
+across folders and names every stem left out (:data:`UNMATCHED_KINDS`);
+:func:`score_files` scores them. Degenerate triples (a constant image) are
+scored, never refused: an undefined metric is NaN, named by
+:func:`degenerate_files_message` and written as ``null`` by
+:func:`strict_json`.
 """
 import json
 import math

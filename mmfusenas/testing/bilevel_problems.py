@@ -2,20 +2,11 @@
 
 Each problem gives the two losses as closures over its parameters θ and α,
 the exact hypergradient ``dF(θ*(α), α)/dα`` and the bilevel optimum α*, so
-that a strategy's hypergradient can be compared with the truth (cosine) and
-an alternating search with it can be checked to end at α*.
-
-* :class:`RidgeProblem1D`: scalar ridge regression with a log-regularisation
-  weight α, ``f = mean((x θ − y)²) + e^α θ²`` on the training pairs,
-  ``F = mean((x_v θ − y_v)²)`` on the validation pairs. The lower Hessian is
-  ``2(m_xx + e^α)`` and ``θ*(α) = m_xy / (m_xx + e^α)``; α* makes θ*(α*) the
-  validation least-squares slope.
-* :class:`QuadraticProblem`: ``f = ½ θᵀAθ − θᵀ(Bα + b)`` with a dense,
-  ill-conditioned SPD A (non-diagonal Hessian) and
-  ``F = ½‖θ − t‖² + ½γ‖α‖²``; ``θ*(α) = A⁻¹(Bα + b)`` and α* solves a
-  ridge least-squares problem.
-
-Everything is float64.
+that a strategy's hypergradient can be compared with the truth
+(:func:`cosine`) and an alternating search with it can be checked to end
+at α*: :class:`RidgeProblem1D` (scalar ridge regression with a
+log-regularisation weight α) and :class:`QuadraticProblem` (a dense,
+ill-conditioned quadratic lower problem). Everything is float64.
 """
 import math
 from typing import Callable, Dict, List, Optional

@@ -3,23 +3,15 @@
 The authors' code (github.com/moriyaya/Proxy-based-Bilevel-Hyper-Trainging,
 of Gao et al., "Learning Adaptive Hyper-guidance via Proxy-based Bilevel
 Optimization for Image Enhancement", The Visual Computer 39(4), 2023) is
-Keras / TensorFlow 1 and ships no weights, so the latency benchmark
+Keras / TensorFlow 1 and ships no weights. :func:`official_hqs_forward`
+rewrites its ``meta_model.py`` ``meta_stack_divide(5, rho)`` with
+``torch.nn.functional`` on the state dict of a toolbox
+:class:`~mmfusenas.models.restoration.UnrolledHQSNet` (no MMFuseNAS module
+is used): per stage the FFT deconvolution (:func:`official_psf2otf`), the
+``noise_est`` proxy and the dilated ``ffd_model`` denoiser
+(:data:`FFD_DILATIONS`). The latency benchmark
 (``benchmarks/bench_inference.py``) and the deployment tests compare the
-toolbox's :class:`~mmfusenas.models.restoration.UnrolledHQSNet` with this
-PyTorch rewrite of its ``meta_model.py`` ``meta_stack_divide(5, rho)``, run
-with ``torch.nn.functional`` on the same state dict (no MMFuseNAS module is
-used): per stage
-
-1. deconvolution ``x~ = Re F^-1[(conj(K) F(y) + rho F(x)) / (|K|^2 + rho)]``
-   with ``K = psf2otf(k)`` (kernel zero-padded to H x W and rolled by
-   ``(-kh // 2, -kw // 2)``), complex64;
-2. ``noise_est``: four 3x3 convs, each followed by a ReLU -> ``sigma^``;
-3. ``ffd_model(bn=False)``: dilated 3x3 convs on ``[x~, sigma^]`` (padding =
-   dilation, Keras ``'same'``), ReLU after all but the last, predicting
-   the noise; ``x = x~ - n^``.
-
-The timing is therefore against the official *network* in PyTorch, not
-against TensorFlow.
+toolbox's network with it.
 """
 from typing import Dict, Sequence
 

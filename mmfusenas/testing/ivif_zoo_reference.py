@@ -5,21 +5,11 @@ in ``Metric/`` (``eval_torch.py`` with ``evaluation_one(ir, vi, fused)``,
 ``Metric_torch.py``, ``ssim.py``, ``Qabf.py``, ``Nabf.py``). Nothing of it
 is part of this toolbox: :func:`load_evaluation_one` imports it from the
 user's folder to compare values and speed with the ``ivif_zoo`` preset
-(``benchmarks/bench_fusion_metrics.py --ivif-zoo DIR``).
-
-Its scripts import four packages at module level that its metric
-functions do not need, or need in one narrow way. When a package is not
-installed, a stand-in is put in :data:`sys.modules` for the import (and
-only then; an installed package is used as it is):
-
-* ``torchvision.transforms.functional.to_tensor``: ``ssim.py`` calls it on
-  2-D float32 arrays only, where torchvision returns the array as a
-  ``(1, H, W)`` tensor without scaling; the stand-in does exactly that and
-  refuses any other input;
-* ``sklearn.metrics.normalized_mutual_info_score``, ``natsort.natsorted``,
-  ``openpyxl`` (``Workbook``, ``load_workbook``,
-  ``utils.get_column_letter``): imported by the scripts but not used by
-  ``evaluation_one``; the stand-ins raise when called.
+(``benchmarks/bench_fusion_metrics.py --ivif-zoo DIR``). When a package
+its scripts import at module level (``torchvision``, ``sklearn``,
+``natsort``, ``openpyxl``) is not installed, a stand-in is put in
+:data:`sys.modules` for the import: ``to_tensor`` of 2-D float32 arrays
+does what torchvision does, the others raise when called.
 """
 import importlib
 import importlib.util

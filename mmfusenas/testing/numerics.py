@@ -1,29 +1,16 @@
 """Comparisons of float pipelines with stored values, portable across CPUs.
 
 The same float32 convolution, matmul or reduction gives results that differ
-in the last bits between CPUs: oneDNN and the BLAS pick kernels by
-instruction set (``ONEDNN_MAX_CPU_ISA=SSE41`` / ``AVX2`` / ``AVX512_CORE``
-block and order the sums differently). A stored value made on one machine is
-therefore reproduced only within a tolerance. The helpers here state that
-tolerance once:
-
-* :func:`assert_images_close` — an 8-bit image made by rounding a float
-  pipeline: a value whose float lies within the cross-CPU error ``δ`` of a
-  rounding boundary moves to its neighbour grey level. With the fractional
-  parts spread evenly that happens to a fraction ``≈ 2δ`` of the values
-  (measured 0–0.4 % of the values for the TIM goldens), and
-  never by more than one level unless the rounding feeds a second rounding.
-  So: every value within ``±atol`` (1) grey level except at most
-  ``max_outlier_fraction`` (0.1 %) of them, and the mean absolute difference
-  at most ``max_mean_abs_diff`` (0.02 level, i.e. at most 2 % of the values
-  off by one). A one-pixel shift, a channel swap, a missing ``×255`` or a
-  floor-instead-of-round convention all break one of the two bounds by
-  orders of magnitude (tests/test_tools/test_tim_conversion.py
-  ``test_golden_comparison_rejects_real_errors``).
-* :func:`reduction_atol` — the absolute tolerance of a float32 result made
-  by ``n`` rounding steps (additions of a reduction, chained updates) on
-  values of magnitude ``scale``: ``eps · n · scale`` (the worst case of
-  recursive summation; the typical error grows as ``√n``).
+in the last bits between CPUs (oneDNN and the BLAS pick kernels by
+instruction set), so a stored value made on one machine is reproduced only
+within a tolerance. The helpers here state that tolerance once:
+:func:`assert_images_close` compares 8-bit images made by rounding a float
+pipeline (every value within ``atol`` grey levels except at most
+``max_outlier_fraction`` of them, and a mean absolute difference of at
+most ``max_mean_abs_diff``; a shift, a channel swap or a wrong scale break
+these bounds); :func:`reduction_atol` is the absolute tolerance
+``eps · n · scale`` of a float32 result made by ``n`` rounding steps;
+:func:`image_difference` reports the differences.
 """
 from typing import Optional
 

@@ -3,34 +3,14 @@ reference for ``benchmarks/bench_fusion_metrics.py --reference`` and for the
 fusion-kernel tests; not used by the toolbox's own metrics).
 
 The public MMIF evaluators (``utils/Evaluator.py`` of
-Zhaozixiang1228/MMIF-CDDFuse and its many forks) compute each metric with
-its own numpy / scipy / scikit-image / scikit-learn calls: per-metric
-``scipy.signal.convolve2d`` Sobel and Gaussian filters, boolean-mask
-assignments, ``skm.mutual_info_score`` on the flattened images and
-``skimage.metrics.structural_similarity``. This module rewrites those
-algorithms (not their code) with numpy / scipy only, so that the benchmark
-needs no scikit packages:
-
-* ``mutual_info_score``: the contingency table of ``np.unique`` labels as a
-  ``scipy.sparse`` COO -> CSR matrix and scikit-learn's log formula;
-* ``structural_similarity`` defaults: 7x7 ``scipy.ndimage.uniform_filter``
-  (reflect), sample covariance, data range 2 for float input (older
-  scikit-image), mean over the map cropped by 3.
-
-Metrics the CDDFuse file does not have come from the forks that add them:
-``Nabf`` (Kumar's modification, Sobel/8 on a periodically extended image by
-``convolve2d``), ``MS_SSIM`` (the ``msssim.m`` port: 11x11 Gaussian
-``convolve2d`` 'valid', 2x2 mean downsampling) and ``FMI_*`` (the
-``fmi.m`` port that loops over windows in Python and builds the full
-``l x l`` joint pdf of each window pair). The FMI feature maps are taken
-from :func:`mmfusenas.evaluation.functional.fmi.fmi_features` (their cost is
-negligible next to the window loop). Values agree with the toolbox's
-``cddfuse`` preset (the benchmark prints both).
-
-Because the window loop of the FMI port takes minutes per image, the
-benchmark runs it on a band of window rows and scales by the number of rows
-(the per-window cost does not depend on the row); see
-:func:`fmi_reference`.
+Zhaozixiang1228/MMIF-CDDFuse and its forks) compute each metric with its
+own numpy / scipy / scikit-image / scikit-learn calls. This module rewrites
+those algorithms (not their code) with numpy / scipy only: ``EN``, ``SD``,
+``SF``, ``AG``, ``MI``, ``MSE``, ``CC``, ``PSNR``, ``SCD``, ``VIF``,
+``Qabf``, ``Nabf``, ``SSIM``, ``MS_SSIM`` (:data:`FUNCS`) and the
+window-loop FMI port :func:`fmi_reference`, whose feature maps come from
+:func:`mmfusenas.evaluation.functional.fmi.fmi_features`. Values agree
+with the toolbox's ``cddfuse`` preset.
 """
 import importlib
 import math

@@ -2,19 +2,16 @@
 layouts of the real ones, so every pipeline trains and tests without a
 download (``tools/misc/make_toy_*.py`` are their command lines).
 
-* ``ivif``: paired infrared / visible street scenes with COCO boxes,
-  semantic and instance masks (:func:`generate_toy_dataset`); its scene
-  renderer (:func:`render_toy_scene`) draws the images of the others;
-* ``lowlight``: darkened scenes in the LOL layout;
-* ``lowlight_tasks``: darkened scenes with ExDark / DARK FACE boxes or
-  ACDC / Cityscapes label maps;
-* ``deblur``: motion-blurred scenes in the Levin layout, rain and haze
-  pairs;
+* ``ivif``: paired infrared / visible street scenes with COCO boxes and
+  masks (:func:`generate_toy_dataset`); its scene renderer
+  (:func:`render_toy_scene`) draws the images of the others;
+* ``lowlight`` / ``lowlight_tasks``: darkened scenes in the LOL layout, or
+  with ExDark / DARK FACE boxes or ACDC / Cityscapes label maps;
+* ``deblur``: motion-blurred scenes in the Levin layout, rain and haze;
 * ``restoration``: haze and underwater pairs from physical models;
 * ``rgbd``: RGB-D pairs for guided depth super-resolution.
 
-The data set classes that read what these write are in
-:mod:`mmfusenas.datasets`; this room sits above it.
+The data set classes that read them are in :mod:`mmfusenas.datasets`.
 """
 from .deblur import generate_toy_deblur, generate_toy_restoration
 from .ivif import generate_toy_dataset, is_toy_dataset, render_toy_scene

@@ -1,40 +1,13 @@
 """Procedural infrared-visible toy dataset with detection / segmentation GT.
 
-The generator renders paired infrared (IR) / visible (VIS) street scenes in
-the same on-disk layout as the real datasets, so every pipeline of the
-toolbox (fusion, fusion + detection, fusion + segmentation) can be trained and
-tested without downloading anything::
-
-    OUT_DIR/
-        ir/NNNNN.png                 1-channel uint8 thermal image
-        vi/NNNNN.png                 3-channel uint8 colour image (BGR on disk)
-        masks/NNNNN.png              uint8 semantic labels (0 background,
-                                     1 person, 2 car, 3 bicycle, 4 cone,
-                                     255 ignore)
-        instance_masks/NNNNN.png     uint8 instance ids (0 none, k = the
-                                     annotation whose ``instance_id`` is k)
-        annotations/instances_train.json   COCO detection annotations
-                                     (boxes + instance masks as RLE)
-        annotations/instances_val.json
-        splits/train.txt, splits/val.txt   stems, one per line
-        splits/search_weights.txt, splits/search_arch.txt
-                                     the train stems split in two for a
-                                     search (θ / α); val stays held out
-        annotations/instances_search_{weights,arch}.json
-        meta.json                    seed, num, size, classes, options, version
-
-The physics is deliberately simple but *complementary*: warm objects (people,
-cars) are hot in IR and dark or low-contrast in the (mostly night-time) VIS
-image; cold objects (bicycles, traffic cones) and the textured background are
-visible in VIS and nearly invisible in IR; hot clutter (lamps, animals, warm
-vents and pipes) exists only in IR and bright clutter (statues, barrels,
-signs, posters, lit windows, road markings) mostly only in VIS. Neither
-modality alone, nor a naive average of both, carries all the information.
-
-Every image is rendered from its own ``np.random.Generator`` seeded from
-``(seed, index)``, so image ``i`` is identical whatever ``num`` is, and the
-same seed always yields byte-identical files. See
-``docs/user_guides/toy_data.md``.
+:func:`generate_toy_dataset` renders paired infrared / visible street
+scenes (:func:`render_toy_scene`) in the on-disk layout of the real datasets
+(``ir/``, ``vi/``, ``masks/``, ``instance_masks/``, COCO ``annotations/``,
+``splits/``, ``meta.json``), so every pipeline of the toolbox trains and
+tests without downloads. The modalities are complementary: warm objects
+show in IR, cold objects and texture in VIS. Image ``i`` has its own
+generator seeded from ``(seed, i)``; the same seed yields byte-identical
+files. See ``docs/user_guides/toy_data.md``.
 
 Example:
     >>> from mmfusenas.toy_data.ivif import generate_toy_dataset

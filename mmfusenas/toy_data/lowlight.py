@@ -1,23 +1,17 @@
 """Darkened toy scenes in the LOL layout, for fast low-light tests.
 
-Each normal-light image is the daylight VIS image of the procedural toy
-scene (:func:`~mmfusenas.toy_data.ivif.render_toy_scene` with
-``night_fraction=0``); its low-light partner follows a simple exposure and
-sensor model, per image with a generator seeded by ``(seed, index)``::
+:func:`generate_toy_lowlight` pairs each normal-light image (the daylight
+VIS image of a toy scene, :func:`~mmfusenas.toy_data.ivif.render_toy_scene`)
+with a low-light partner made by :func:`darken` (seeded by ``(seed, i)``)::
 
-    x    = high / 255
-    gain ~ U(gain_range)                    # exposure reduction
-    mean = gain * x ** gamma                # darkened, gamma-compressed
-    low  = clip(mean + N(0, shot_noise^2 * mean + read_noise^2), 0, 1)
-    low  = floor(255 * low + 0.5)           # 8-bit
+    x = high / 255;  gain ~ U(gain_range);  mean = gain * x ** gamma
+    low = clip(mean + N(0, shot_noise^2 * mean + read_noise^2), 0, 1)
+    low = floor(255 * low + 0.5)            # 8-bit
 
-Output (LOL layout, ``LowLightDataset`` detects ``{low,high}/``)::
-
-    out_dir/train/{low,high}/NNNNN.png
-    out_dir/val/{low,high}/NNNNN.png
-    out_dir/train/splits/search_{weights,arch}.txt   the train stems split
-                                  in two for a search (θ / α), see
-                                  :mod:`mmfusenas.datasets.search_splits`
+Output (LOL layout, detected by ``LowLightDataset``):
+``out_dir/{train,val}/{low,high}/NNNNN.png`` and the search halves
+``out_dir/train/splits/search_{weights,arch}.txt``
+(:mod:`mmfusenas.datasets.search_splits`).
 """
 import os
 import os.path as osp

@@ -1,54 +1,17 @@
 """Darkened toy scenes with boxes / label maps in the real low-light layouts.
 
-Every image ``i`` is the daylight VIS image of toy scene ``i``
-(:func:`~mmfusenas.toy_data.ivif.render_toy_scene` with
-``night_fraction=0``), darkened by :func:`~mmfusenas.toy_data.lowlight.
-darken` with the generator ``np.random.default_rng([seed, i])``; the first
-``num_train`` images form the train split, the next ``num_val`` the val
-split. The ground truth is the toy scene's, written in the layout of the
-real data set so that the real dataset classes read it:
-
-- :func:`generate_toy_exdark` (``ExDarkDataset``)::
-
-      out_dir/images/NNNNN.png                 low-light RGB
-      out_dir/Annotations/NNNNN.png.xml        VOC xml like ExDark's
-      out_dir/normal/NNNNN.png                 normal-light RGB (optional)
-      out_dir/splits/{train,val}.txt           image file names
-      out_dir/meta.json
-
-  toy person -> ``People``, car -> ``Car``, bicycle -> ``Bicycle`` (cones
-  are not rendered: ExDark has no such class).
-- :func:`generate_toy_darkface` (``DarkFaceDataset``)::
-
-      out_dir/image/NNNNN.png, out_dir/label/NNNNN.txt,
-      out_dir/normal/NNNNN.png, out_dir/splits/{train,val}.txt (stems)
-
-  only people are rendered; each person box is a ``face``.
-- :func:`generate_toy_acdc` (``ACDCDataset`` / mmseg ``CityscapesDataset``),
-  label maps in Cityscapes train ids (:data:`TOY_TO_CITYSCAPES`)::
-
-      layout='acdc':
-        rgb_anon/night/{train,val}/GOPR0000/NNNNN_rgb_anon.png
-        gt/night/{train,val}/GOPR0000/NNNNN_gt_labelTrainIds.png
-        rgb_anon/night/{train,val}_ref/GOPR0000/NNNNN_rgb_ref_anon.png
-      layout='cityscapes':
-        leftImg8bit/{train,val}/toycity/NNNNN_leftImg8bit.png
-        gtFine/{train,val}/toycity/NNNNN_gtFine_labelTrainIds.png
-        leftImg8bit_normal/{train,val}/toycity/NNNNN_leftImg8bit.png
-
-  (the ``*_ref`` / ``*_normal`` files are the pixel-aligned normal-light
-  images, optional).
-
-Boxes: a toy object's ``bbox = [x, y, w, h]`` is the tight bound of its
-visible pixels, i.e. the continuous box ``[x, y, x + w, y + h]``. DARK FACE
-labels store exactly that; the VOC files store ``xmin = x + 1, ymin = y + 1,
-xmax = x + w + 1, ymax = y + h + 1`` so that mmdet's VOC convention
-(subtract 1 from all four) recovers the same continuous box.
-
-Each writer is deterministic (same arguments -> byte-identical files; no
-time stamps or absolute paths in ``meta.json``) and writes into a hidden
-temporary sibling of ``out_dir`` that replaces ``out_dir`` only when
-complete. See ``docs/user_guides/restoration_datasets.md``.
+Every image is the daylight VIS image of a toy scene
+(:func:`~mmfusenas.toy_data.ivif.render_toy_scene`) darkened by
+:func:`~mmfusenas.toy_data.lowlight.darken`, with the toy scene's ground
+truth written in the layout of a real data set so that its dataset class
+reads it: :func:`generate_toy_exdark` (``ExDarkDataset``, VOC xml),
+:func:`generate_toy_darkface` (``DarkFaceDataset``, person boxes as faces)
+and :func:`generate_toy_acdc` (``ACDCDataset`` / mmseg ``CityscapesDataset``,
+train ids of :data:`TOY_TO_CITYSCAPES`). A box ``[x, y, w, h]`` bounds the
+visible pixels; DARK FACE lines store ``x y x+w y+h``, VOC files add 1 to
+all four (mmdet subtracts it). Each writer is deterministic and replaces
+``out_dir`` only when complete. See
+``docs/user_guides/restoration_datasets.md``.
 """
 import json
 import os

@@ -1,35 +1,17 @@
 """Toy haze and underwater pairs following the physical Hadamard models.
 
 Both degradations are element-wise (Hadamard) products with a transmission
-map plus an additive veil, ``I = J ⊙ t + A ⊙ (1 - t)``:
-
-* **haze** (Koschmieder / atmospheric scattering, the RESIDE model)::
-
-      t = exp(-beta * d),  beta ~ U(beta_range),  A ~ U(airlight_range)
-      hazy = J * t + A * (1 - t)          # A grey (one value per image)
-
-  with ``d`` the scene depth normalised to ``[0, 1]`` per image;
-* **underwater** (wavelength-dependent attenuation and backscatter, the
-  simplified Jaffe-McGlamery / Akkaynak-Treibitz model)::
-
-      t_c = exp(-beta_c * d),   beta_R > beta_G > beta_B  (red dies first)
-      raw_c = J_c * t_c + B_c * (1 - t_c)     # B: blue-green water colour
-
-  with ``d`` the distance in metres (depth mapped to ``distance_range``).
-
-Clear images and depth come from real RGB-D pairs when available
-(``source='rgbd'``: ``../shared/data/gisr/RGBDD_subset40/{RGB,Depth}``,
-16-bit depth in mm; holes are filled with the farthest depth) or from the
-procedural toy scenes with a synthetic depth ramp (``source='toy'``: the
-image top is far, the bottom near, plus a smooth random bump), so the
-generators run on a fresh machine. ``source='auto'`` takes the real pairs
-when the folder exists. Every image uses ``np.random.default_rng([seed,
-index])``; the output is deterministic.
-
-Layouts (detected by :class:`HazeDataset` / :class:`UnderwaterDataset`)::
-
-    haze:       out_dir/{train,val}/{hazy,clear}/NNNNN.png
-    underwater: out_dir/{train,val}/{raw,reference}/NNNNN.png
+map plus an additive veil, ``I = J ⊙ t + A ⊙ (1 - t)``, ``t = exp(-beta
+d)``: :func:`generate_toy_haze` (Koschmieder, the RESIDE model, grey
+airlight) and :func:`generate_toy_underwater` (the simplified
+Jaffe-McGlamery / Akkaynak-Treibitz model, per-channel attenuation and a
+blue-green backscatter). Clear images and depth come from real RGB-D pairs
+(``source='rgbd'``, :func:`load_rgbd`) or from the procedural toy scenes
+with a synthetic depth ramp (``source='toy'``, :func:`toy_depth`);
+``source='auto'`` takes the real pairs when their folder exists. The output
+is deterministic. Layouts (read by :class:`HazeDataset` /
+:class:`UnderwaterDataset`): ``out_dir/{train,val}/{hazy,clear}/`` and
+``out_dir/{train,val}/{raw,reference}/``.
 """
 import glob
 import os

@@ -2,30 +2,15 @@
 
 In eval mode ``BN(conv(x)) = conv'(x)`` with, per output channel ``c``,
 ``s_c = gamma_c / sqrt(var_c + eps)``, ``W'_c = s_c W_c`` and
-``b'_c = s_c (b_c - mean_c) + beta_c`` (``b_c = 0`` for a bias-free conv).
-Folding removes one full read and write of every BN output, the usual
-first step of deployment (mmcv's ``fuse_conv_bn``, mmdeploy).
-
-Which conv precedes which BN is taken only from structure that guarantees
-it, never from the registration order of attributes:
-
-* inside an ``nn.Sequential``, a conv (``nn.Conv1d/2d/3d``, or a module that
-  declares ``bn_fold_conv = '<attr>'``: its output is that inner conv's
-  output, e.g. a padding + conv wrapper) **immediately** followed by a
-  BatchNorm;
-* a module that declares ``conv_bn_pairs = (('conv', 'bn'), ...)``: its
-  forward applies ``bn`` directly to ``conv``'s output (two
-  ``nn.ModuleList`` attributes: ``bn[k]`` to ``conv[k]``'s output, for every
-  ``k``) and uses that output
-  nowhere else.
-
-A BatchNorm is folded only when it is a plain ``nn.BatchNorm{1,2,3}d``
-(exact type; subclasses may change the eval-mode statistics) or a subclass
-that declares ``folds_as_batchnorm`` True (it then computes what a plain
-eval-mode BatchNorm computes, e.g. HBL's ``StatsBatchNorm2d`` with
-``test_stats='running'``), in eval mode, with running statistics; the
-folded BN becomes ``nn.Identity``. Everything
-else is left as is and **listed** in the returned report, with the reason.
+``b'_c = s_c (b_c - mean_c) + beta_c``, the usual first step of deployment
+(mmcv's ``fuse_conv_bn``, mmdeploy). :func:`fold_batchnorm` takes the
+conv / BN pairs only from structure that guarantees them: a conv
+immediately followed by a BatchNorm in an ``nn.Sequential`` (a module may
+declare ``bn_fold_conv``), or a module's ``conv_bn_pairs``. It folds a
+plain eval-mode ``nn.BatchNorm{1,2,3}d`` with running statistics, or a
+subclass that declares ``folds_as_batchnorm``, into its conv
+(:func:`fold_conv_bn_`) and replaces it by ``nn.Identity``; everything else
+is listed in the returned :class:`FoldReport`, with the reason.
 """
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple

@@ -1,21 +1,15 @@
 """Safe checkpoint loading with ``torch.load(weights_only=True)``.
 
-Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``: only
-tensors, plain containers and explicitly allow-listed globals may be
-unpickled. MMEngine 0.10.x checkpoints also hold its ``MessageHub`` state —
-``HistoryBuffer`` objects with numpy arrays and scalars, and the buffer's
-statistics methods pickled as ``getattr(HistoryBuffer, 'mean')`` — so
-``runner.resume`` fails out of the box.
-
-:func:`allow_mmengine_checkpoint_globals` allow-lists exactly those types,
-and maps the pickled ``builtins.getattr`` to :func:`_history_buffer_getattr`,
-which resolves only ``HistoryBuffer``'s registered statistics methods. The
-unpickler stays restricted; ``weights_only`` is never switched off.
-
-Foreign legacy pickles (e.g. official research checkpoints saved as whole
-pickled objects) cannot be loaded that way. :func:`load_legacy_checkpoint`
-loads them only when the caller passes ``trust=True``; tools expose this as
-an explicit ``--trust`` flag.
+MMEngine 0.10.x checkpoints hold its ``MessageHub`` state, which
+``torch.load(weights_only=True)`` (the default since torch 2.6) refuses.
+:func:`allow_mmengine_checkpoint_globals` allow-lists exactly those types;
+the unpickler stays restricted and ``weights_only`` is never switched off.
+Foreign legacy pickles are loaded by :func:`load_legacy_checkpoint` only
+with ``trust=True`` (the tools' ``--trust``). The module also checks
+checkpoint files before loading (:func:`check_checkpoint_file`,
+:func:`find_resumable_checkpoint`, :func:`nonfinite_tensors`) and loads
+weights strictly (:func:`load_model_weights`, raising
+:class:`CheckpointMismatchError`).
 """
 import errno
 import glob

@@ -2,20 +2,13 @@
 
 Fusion methods fuse the luminance of a colour source with the other (grey)
 source and re-attach the colour source's chroma afterwards. We use the
-full-range ITU-R BT.601 (JPEG) transform with its exact inverse:
-
-.. math::
-
-    Y  &= 0.299 R + 0.587 G + 0.114 B \\\\
-    C_b &= (B - Y) / 1.772 + 0.5 \\\\
-    C_r &= (R - Y) / 1.402 + 0.5
-
-so ``ycbcr_to_rgb(rgb_to_ycbcr(x)) == x`` up to float rounding. Values are in
-``[0, 1]``. (The widely copied ``RGB2YCrCb`` of SeAFusion-style code rounds
-the chroma gains to 0.564 / 0.713 and the inverse to 1.403 / 1.773; the two
-differ by less than half a grey level on 8-bit images. OpenCV's 8-bit
-``COLOR_RGB2YCrCb`` is the same transform in fixed point, within about one
-grey level of ours, and orders the channels Y, Cr, Cb.)
+full-range ITU-R BT.601 (JPEG) transform with its exact inverse
+(:func:`rgb_to_ycbcr`, :func:`ycbcr_to_rgb`), so
+``ycbcr_to_rgb(rgb_to_ycbcr(x)) == x`` up to float rounding; values are in
+``[0, 1]``. :func:`rgb_to_gray` and :func:`luminance` give the Y channel,
+:func:`recolor_pillow` re-attaches chroma as Pillow does. The widely
+copied ``RGB2YCrCb`` of SeAFusion-style code rounds the gains; OpenCV's
+``COLOR_RGB2YCrCb`` is the same transform in fixed point, ordered Y, Cr, Cb.
 """
 import torch
 

@@ -1,25 +1,16 @@
 """Config helpers shared by the command-line tools.
 
-:func:`load_runner_config` also checks ``--cfg-options`` at start-up
-(:func:`check_cfg_options`): a new top-level key that nothing reads (e.g.
-``max_iters=1`` instead of ``train_cfg.max_iters=1``) is an error with
-suggestions; a new nested key (``train_cfg.max_iter=1``) is reported as a
-warning with the closest existing keys, since many sub-configs accept
-arbitrary keyword arguments. Overriding a variable of the config file
-(``max_iters=60`` where the file sets ``max_iters = 300`` and copies it into
-``train_cfg``) is an error naming the settings that hold its value.
-:func:`rescale_schedule` changes the length of training with every setting
-counted in its iterations (``tools/train.py --max-iters``);
-:func:`schedule_warnings` names warm-ups a run does not get past.
-
-Also before anything is built: ``--cfg-options`` values written as Python
-dicts are refused with a recipe (:func:`check_option_values`), a loss list
-given the name of a loss set (``model.losses=tim``,
-``configs/_base_/losses/``) gets that set (:func:`resolve_loss_sets`), a
-changed ``type`` keeping arguments the new type does not take is refused
-(:func:`check_type_changes`), every ``type`` of the config is looked up in
-the registries (:func:`check_config_types`), and the tools check the data
-folders of the run (:func:`check_data_folders`).
+:func:`load_runner_config` loads a tool's config and checks
+``--cfg-options`` at start-up (:func:`check_cfg_options`): unknown keys,
+overridden config variables, Python-dict values
+(:func:`check_option_values`), loss-set names
+(:func:`resolve_loss_sets`, ``configs/_base_/losses/``), changed types
+keeping foreign arguments (:func:`check_type_changes`) and unregistered
+types (:func:`check_config_types`) are reported before anything is built.
+:func:`rescale_schedule` changes the length of training with every
+setting counted in its iterations (``tools/train.py --max-iters``),
+:func:`schedule_warnings` names warm-ups a run does not get past, and
+:func:`check_data_folders` checks the data folders of the run.
 """
 import argparse
 import difflib

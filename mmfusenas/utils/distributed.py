@@ -1,31 +1,16 @@
 """Data-parallel primitives over ``torch.distributed`` (any backend).
 
 MMFuseNAS runs distributed on MMEngine's launchers and model wrappers; this
-module holds the few collective operations the search algorithms, the PMI
-loop and the model wrapper share:
-
-* :func:`init_cpu_distributed`: the process group on machines without CUDA
-  (MMEngine's ``init_dist`` always calls ``torch.cuda.set_device``);
-* :func:`data_parallel`: a context in which :func:`average_gradients` (used
-  by the strategies' ``grads_wrt``) averages gradients over the ranks, so
-  that every rank computes the hypergradient of the *global* batch and all
-  ranks take the same α step;
-* :func:`average_grads_` / :func:`averaged_optimizer_steps`: average the
-  ``.grad`` of the parameters an optimizer steps, before its clipping;
-* :func:`raise_on_any_rank` / :func:`check_finite`: collective error
-  checks, so a NaN on one rank raises a :class:`FloatingPointError` on
-  every rank instead of leaving the others blocked in the next collective;
-* :func:`broadcast_object`, :func:`shared_generator`, :func:`parallel_map`:
-  the same random choice on every rank (one-shot path sampling) and
-  candidates scored in parallel (evolution search);
-* :func:`unshard_sampler_`: a loader whose rank reads the whole dataset
-  (a rank that scores its own candidates, a rank that owns a PMI task);
-* :func:`sum_grads_`: the sum over the ranks of per-rank partial sums
-  (PMI tasks split across ranks).
-
-Outside a distributed run (no process group, or world size 1) every helper
-is the identity / the local computation, so library code calls them
-unconditionally.
+module holds the collective operations the search algorithms, the PMI loop
+and the model wrapper share: :func:`init_cpu_distributed` (a process group
+without CUDA), :func:`data_parallel` with :func:`average_gradients`
+(hypergradients of the global batch), :func:`average_grads_` /
+:func:`averaged_optimizer_steps`, the collective error checks
+:func:`raise_on_any_rank` / :func:`check_finite`, :func:`broadcast_object`,
+:func:`shared_generator` and :func:`parallel_map` (the same random choice
+on every rank, candidates scored in parallel), :func:`unshard_sampler_` and
+:func:`sum_grads_`. Outside a distributed run every helper is the identity
+/ the local computation, so library code calls them unconditionally.
 """
 import datetime
 import os

@@ -2,17 +2,14 @@
 
 :func:`atomic_write` writes through a temporary file in the destination's
 folder, ``fsync``-s it, ``os.replace``-s it over the destination and
-``fsync``-s the folder, so a file at the destination is always whole and
-survives a power cut once the call returns: a run killed while writing leaves
-the previous version (or nothing), never a truncated file. The file gets the
-permissions an ordinary ``open(path, 'w')`` would give (``0o666`` minus the
-process umask), not ``tempfile``'s private ``0o600``.
-
-:func:`read_stored_run` reads back a benchmark run stored as JSON if it was
-made with the same options (so runs can go in separate processes and one
-call can table them all). :func:`read_json` and :func:`decode_image` are the
-checked readers of JSON files and images: damaged or truncated input is
-refused with the file named.
+``fsync``-s the folder, so a file at the destination is always whole: a
+run killed while writing leaves the previous version (or nothing), never a
+truncated file. The file gets the permissions of an ordinary ``open(path,
+'w')``. :func:`read_stored_run` reads back a benchmark run stored as JSON
+if it was made with the same options. :func:`read_json`,
+:func:`decode_image` and :func:`read_image` are the checked readers of
+JSON files and images: damaged or truncated input is refused with the
+file named.
 """
 import errno
 import json

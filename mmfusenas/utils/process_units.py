@@ -1,29 +1,15 @@
 """Run independent units of work over worker processes, with dependencies.
 
-A benchmark control (``benchmarks/bench_search_vs_random.py``: each search
-seed, each genotype and retrain seed; ``projects/reproductions/bench_dcnas_control.py``:
-each genotype and training seed) or a sweep of a tool is a set of *units*:
-each one a process that writes its result as a JSON file (or one whose
-exit code alone says whether it succeeded: ``bench_tim_two_stage.py``'s
-``tools/train.py`` steps). This module is
-the one scheduler of such units:
-
-- :class:`ProcessUnit` names a unit: its id, the ids it waits for
-  (``deps``), its log and its result file;
-- :func:`run_process_units` runs them with at most ``jobs`` processes at a
-  time. A unit starts once every unit of its ``deps`` finished, the first
-  ready unit in list order first; the command of a unit comes from a
-  per-unit factory (``command(unit) -> argv``, output to ``unit.log``) or
-  a ``start(unit)`` hook; ``jobs <= 1`` with ``inline`` runs the units one
-  after another in this process instead, in the same order. A unit that
-  exits non-zero (or without its result file, where it has one) stops the
-  run with its exit
-  code and the end of its log;
-- :class:`AdoptedProcess` stands for a worker of an *earlier* launch that
-  is still running (known by its pid file), so an interrupted launcher can
-  be started again and wait for it instead of running it twice.
-
-Standard library only: tools and benchmarks alike may use it.
+A benchmark control or a sweep of a tool is a set of *units*, each a
+process that writes its result as a JSON file (or whose exit code alone
+says whether it succeeded). This module is the one scheduler of such
+units: :class:`ProcessUnit` names a unit (its id, the ids it waits for,
+its log and result file); :func:`run_process_units` runs them with at most
+``jobs`` processes at a time, each once its ``deps`` finished, and stops
+the run at the first failing unit with its exit code and the end of its
+log; :class:`AdoptedProcess` stands for a still-running worker of an
+earlier launch, so an interrupted launcher waits for it instead of running
+it twice. Standard library only: tools and benchmarks alike may use it.
 """
 import argparse
 import json

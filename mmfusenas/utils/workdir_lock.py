@@ -1,23 +1,14 @@
 """An exclusive lock on a work dir, so two runs never share one.
 
 Two training runs writing into one ``--work-dir`` interleave their logs and
-checkpoints, and ``last_checkpoint`` ends up pointing into a mixture of both
-runs' files. :class:`WorkDirLock` takes an exclusive, non-blocking
+checkpoints. :class:`WorkDirLock` takes an exclusive, non-blocking
 ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock`` and writes the owner's
-pid, host and command line into it.
-
-- The kernel releases a ``flock`` when its process ends, however it ends
-  (``kill -9`` included), so a lock file left by a dead run is *stale*: the
-  next run takes it and logs that the previous owner ended without releasing
-  it.
-- A second run on a locked work dir fails at once with
-  :class:`WorkDirLockedError` naming the owner.
-- ``flock`` locks belong to an open file description, so a second runner in
-  the *same* process is refused too.
-
-Where ``fcntl`` is unavailable (Windows) the lock is advisory only: the
-owner file is written and a live owner's pid is checked with
-``os.kill(pid, 0)``.
+pid, host and command line into it. The kernel releases the lock when its
+process ends, however it ends, so a lock file left by a dead run is stale
+and taken over; a second run on a locked work dir (or a second runner in
+the same process) fails at once with :class:`WorkDirLockedError` naming
+the owner. Where ``fcntl`` is unavailable (Windows) the lock is advisory
+only.
 """
 import json
 import os

@@ -2,27 +2,13 @@
 
 :func:`cell_graphs` walks a network config (a genotype's ``network``, a
 model config) and turns every cell config it finds into a small DAG with
-the operator names on the edges:
-
-* ``SuccessiveCell`` (TIM C_SC): ``x -> preprocess -> op_0 -> op_1 -> out``;
-* ``MultiScaleFusionCell`` (TIM C_MS): the op chain at scales 1, 1/2, 1/4,
-  merged by SKFF, plus the residual from the pre-processed input;
-* ``DecompositionCell`` (TIM C_DC): guided-filter low / high frequency
-  chains merged by a 1x1 conv;
-* ``RUASDistillationCell`` (RUAS IEM / NRM): the seven edges
-  ``d1 = e0(x), r1 = e1(x) + x, d2 = e2(r1), r2 = e3(r1) + r1, d3 = e4(r2),
-  r3 = e5(r2) + r2, r4 = e6(r3)`` and the 1x1 fusion of ``d1, d2, d3, r4``;
-* ``HBLEncoder`` / ``HBLDecoder`` (HBL): the nine positions with their
-  residual pairs (``a = h + op2(ReLU(op1(h)))``) and the 2x2 down / up
-  samplings; ``HadamardUnit`` as a chain;
-* ``DCNASNet`` with a fixed ``arch`` (a DCNAS genotype, names or official
-  integer codes): the RGB and depth encoders (one row each, every block's
-  op), the fusion op of every stage and the decoder blocks;
-* any other config with an ``ops`` list: a chain.
-
-TIM's two levels (cells inside stage 1 / stage 2 branches) and RUAS stages
-(the ``cell`` of the illumination / denoise nets) come out as one panel per
-cell, titled with its place in the config.
+the operator names on the edges: TIM's ``SuccessiveCell``,
+``MultiScaleFusionCell`` and ``DecompositionCell``, RUAS's
+``RUASDistillationCell``, HBL's ``HBLEncoder`` / ``HBLDecoder`` /
+``HadamardUnit``, a ``DCNASNet`` with a fixed ``arch``, and any other
+config with an ``ops`` list as a chain. :func:`draw_graphs` draws them, one
+panel per cell titled with its place in the config; :func:`draw_genotype`
+draws a genotype file.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 

@@ -52,7 +52,7 @@ def _options(root, iters, search):
         'default_hooks.logger.interval=1'
     ]
     if search:
-        opts += [f'train_cfg.arch_dataloader.dataset.data_root={root}/val/']
+        opts += [f'train_cfg.arch_dataloader.dataset.data_root={root}/train/']
     return opts
 
 

@@ -1,19 +1,14 @@
 """Keep the boxes of a sample aligned with its paired geometric transforms.
 
-The paired geometric transforms (:mod:`.geometric`) call these helpers after
-moving the modality arrays; each one is a no-op when the sample has no
-``gt_bboxes`` (fusion-only pipelines).
-
-Boxes are ``np.float32`` arrays ``(N, 4)`` of ``(x1, y1, x2, y2)`` in the
-continuous pixel frame of mmdet: pixel ``(row r, column c)`` covers
-``[c, c + 1) x [r, r + 1)``, so a box of integer corners covering columns
-``x1 .. x2 - 1`` and rows ``y1 .. y2 - 1`` is exactly the tight box of that
-pixel block, and stays so through every transform here.
-
-The per-instance arrays ``gt_bboxes_labels`` and ``gt_ignore_flags`` (see
-:class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`) and the
-channels of the instance masks ``gt_masks`` ``(H, W, N)`` are filtered
-together with the boxes when a crop drops some.
+The paired geometric transforms (:mod:`.geometric`) call these helpers
+(:func:`crop_boxes`, :func:`flip_boxes`, :func:`rot90_boxes`,
+:func:`rescale_boxes`) after moving the modality arrays; each one is a
+no-op when the sample has no ``gt_bboxes``. Boxes are ``np.float32``
+arrays ``(N, 4)`` of ``(x1, y1, x2, y2)`` in the continuous pixel frame of
+mmdet (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``), so a box of
+integer corners stays the tight box of its pixel block. The per-instance
+arrays (``gt_bboxes_labels``, ``gt_ignore_flags``, the channels of
+``gt_masks``) are filtered together with the boxes when a crop drops some.
 """
 from typing import Optional, Tuple
 

@@ -1,22 +1,15 @@
 """Loading, cropping, degradation and packing of guided depth SR samples.
 
+:class:`LoadGISRSample`, :class:`GISRModCrop`, :class:`GISRRandomCrop`,
+:class:`GISRAugment`, :class:`GISRDegrade` and :class:`PackGISRInputs`.
 The degradation follows the official DCNAS pipeline by default (PIL
-bicubic, antialiased, to ``ceil(H / s)``; ``lr_up`` = PIL bicubic back to
-``H``; RGB ``/ 255`` then ImageNet-normalised) with every convention
-selectable and named:
-
-- ``resize``: ``'pil'`` (official, antialiased bicubic, float ``'F'``
-  images), ``'cv2'`` (``cv2.INTER_CUBIC``, no antialiasing, the DKN / FDSR
-  style), ``'torch'`` (``F.interpolate(mode='bicubic', antialias=True,
-  align_corners=False)``);
-- ``norm``: depth normalisation to ``[0, 1]`` with per-sample statistics:
-  ``'lr_minmax'`` (default, leak-free: min / max of the LR input),
-  ``'gt_minmax'`` (the official code: min / max of the **GT**, which it
-  also reads at test time — a leak, reproduced only on request),
-  ``'fixed'`` (``depth_range=(lo, hi)``);
-- ``noise_std``: Gaussian noise (std in normalised units, official
-  ``--with_noisy`` = 5 / 255) added to the normalised LR before it is
-  upsampled.
+bicubic, antialiased; ``lr_up`` bicubic back; RGB ImageNet-normalised)
+with every convention selectable and named: ``resize`` (``'pil'``, the
+official antialiased bicubic; ``'cv2'``, ``INTER_CUBIC`` without
+antialiasing as DKN / FDSR; ``'torch'``, antialiased ``F.interpolate``),
+``norm`` (``'lr_minmax'``, the leak-free default; ``'gt_minmax'``, the
+official code's, which reads the GT at test time; ``'fixed'``) and
+``noise_std`` (Gaussian noise on the normalised LR).
 """
 import hashlib
 import io

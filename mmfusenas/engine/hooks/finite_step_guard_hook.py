@@ -1,43 +1,17 @@
 """Refuse optimizer steps on non-finite gradients.
 
-A finite loss can still have NaN / Inf gradients (``sqrt`` at 0, a division
-by a vanishing norm, an overflow in a backward). The loss checks of the
-models and search algorithms do not see them: the optimizer would step, the
-weights (or the architecture parameters α, or searched loss weights) would
-become NaN, the next checkpoint would save them, and the error would surface
-one iteration later blaming a loss.
-
-:class:`FiniteStepGuardHook` registers a ``step`` pre-hook
-(:meth:`torch.optim.Optimizer.register_step_pre_hook`) on every optimizer of
-the runner's optimizer wrapper (plain, AMP, or an ``OptimWrapperDict`` such
-as the bilevel search's ``weights`` / ``arch`` pair), so it guards any
-model, any search algorithm and any strategy without changes to them. Before
-each step it checks every gradient the optimizer would apply and, when one
-is not finite:
-
-- ``action='raise'`` (default): raises :class:`FloatingPointError` naming
-  the optimizer, the iteration, the parameters and the batch's samples;
-  nothing is stepped, so the weights stay finite;
-- ``action='skip'``: drops the gradients of that step (every parameter's
-  ``.grad`` is set to ``None``, which torch optimizers skip, momentum and
-  weight decay included), logs the same information as a warning and goes
-  on; after ``max_consecutive_skips`` skipped steps in a row it raises.
-
-In a distributed run the gradients are averaged over the ranks before the
-step, so a non-finite value from one rank's batch reaches every rank and a
-rank's own samples say nothing about the cause. The hook therefore also
-notes, per rank, whether a gradient was already non-finite *before* the
-averaging (a tensor hook on every parameter), and at each step the ranks
-agree in one small all-reduce whether any of them saw a non-finite
-gradient; if so they exchange their sample names, and every rank raises
-(or skips) with the same message naming the rank(s) whose batch produced
-the value and that rank's samples (``rank 1 of 2, its batch samples:
-...``). Every rank acts alike, so none waits in a collective for another.
-
-Optionally (``check_params=True``) the parameters are checked after each
-step too (a finite gradient times a huge learning rate can overflow); a
-non-finite parameter then raises. Selected in ``default_runtime.py`` as
-``default_hooks.finite_guard``.
+A finite loss can still have NaN / Inf gradients, which the loss checks of
+the models and search algorithms do not see. :class:`FiniteStepGuardHook`
+registers a ``step`` pre-hook on every optimizer of the runner's optimizer
+wrapper (plain, AMP or an ``OptimWrapperDict``), so it guards any model,
+search algorithm and strategy unchanged. On a non-finite gradient,
+``action='raise'`` (default) raises :class:`FloatingPointError` naming the
+optimizer, the iteration, the parameters and the batch's samples;
+``action='skip'`` drops that step's gradients (at most
+``max_consecutive_skips`` in a row). In a distributed run every rank acts
+alike and names the rank whose batch produced the value.
+``check_params=True`` also checks the parameters after each step. Selected
+in ``default_runtime.py`` as ``default_hooks.finite_guard``.
 """
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 

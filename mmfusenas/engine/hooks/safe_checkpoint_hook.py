@@ -1,35 +1,16 @@
 """A checkpoint hook that never loses the last good checkpoint.
 
-MMEngine's :class:`~mmengine.hooks.CheckpointHook` removes the oldest
-checkpoint *before* writing the new one, so with ``max_keep_ckpts=1`` a run
-killed during the write is left with no checkpoint at all; it writes
-``last_checkpoint`` non-atomically; and it saves whatever the model holds,
-NaN included. :class:`SafeCheckpointHook` (selected by
-``default_runtime.py``) changes only the order and adds checks:
-
-1. Before saving, the model's state (and the optimizer state) is checked for
-   NaN / Inf; a non-finite state raises :class:`FloatingPointError` naming
-   the tensors, and nothing is written: the previous checkpoint and
-   ``last_checkpoint`` stay as they are.
-2. The new checkpoint is written (atomically and durably with the
-   ``atomic_local`` backend: temporary file, ``fsync``, rename, ``fsync`` of
-   the folder).
-3. ``last_checkpoint`` is written atomically and durably.
-4. Only then is the oldest checkpoint beyond ``max_keep_ckpts`` removed.
-
-The same order holds for ``save_best`` checkpoints: MMEngine removed the
-previous best checkpoint before writing the new one; here it is removed
-after.
-
-A kill at any moment therefore leaves ``last_checkpoint`` naming a whole
-checkpoint. The hidden temporary files that killed atomic writes leave
-behind (``.iter_20.pth.<random>.tmp``, up to a checkpoint's size each) are
-removed when the next run starts (the work dir is locked by then, see
-:class:`~mmfusenas.engine.ReliableRunner`, so no other run is writing them).
-
-Unknown keyword arguments (e.g. the typo ``max_keep_ckpt``), which MMEngine
-forwards to ``runner.save_checkpoint`` and so reports only at the first
-save, are rejected when the hook is built.
+:class:`SafeCheckpointHook` (selected by ``default_runtime.py``) is
+MMEngine's :class:`~mmengine.hooks.CheckpointHook` with another order and
+checks: the state is checked for NaN / Inf before saving (a non-finite
+state raises :class:`FloatingPointError` and nothing is written); the new
+checkpoint, then ``last_checkpoint``, is written atomically and durably
+(with the ``atomic_local`` backend); only then is the oldest checkpoint
+beyond ``max_keep_ckpts`` (or the previous best) removed. A kill at any
+moment therefore leaves ``last_checkpoint`` naming a whole checkpoint;
+temporary files of killed writes are removed when the next run starts.
+Unknown keyword arguments (e.g. the typo ``max_keep_ckpt``) are rejected
+when the hook is built.
 """
 import glob
 import inspect

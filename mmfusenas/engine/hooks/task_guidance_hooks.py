@@ -3,25 +3,14 @@
 The stages of training a fusion network N_F together with a detector /
 segmentor (:class:`~mmfusenas.models.FusionDetector`,
 :class:`~mmfusenas.models.FusionSegmentor`) are set by three hooks:
-
-- :class:`FusionWarmupHook`: ℓ_F only (the task model is not run) for the
-  first iterations / epochs, then ℓ_T + η·ℓ_F;
-- :class:`FreezeFusionHook`: N_F frozen over a range of iterations / epochs
-  (after a warm-up: the "direct fusion" baseline, fusion trained alone and
-  the task trained on its frozen output);
-- :class:`FusionLossWeightHook`: a schedule of η.
-
-Each hook derives the model's state from the runner's progress alone
-(``runner.iter`` / ``runner.epoch``) before every training iteration, so a
-resumed run is in exactly the state of an uninterrupted one, and the hooks
-hold no state of their own. They find the compound model inside DDP
-wrappers and inside a ``BilevelSearchAlgorithm`` (its ``architecture``).
-They act on the generic state of every pre-module + task model
-(``task_enabled``, ``set_pre_frozen``, ``pre_loss_weight``), so they stage
-a RUAS scene + task model (:class:`~mmfusenas.models.SceneDetector`) the
-same way (warm-up = unsupervised scene pre-training; η = λ); RUAS's own
-:class:`~mmfusenas.engine.hooks.RUASTrainingStrategyHook` sets both
-strategies of its Table 6 in one hook.
+:class:`FusionWarmupHook` (ℓ_F only for the first iterations / epochs, then
+ℓ_T + η·ℓ_F), :class:`FreezeFusionHook` (N_F frozen over a range of
+iterations / epochs) and :class:`FusionLossWeightHook` (a schedule of η).
+Each hook derives the model's state from ``runner.iter`` / ``runner.epoch``
+alone, so a resumed run is in exactly the state of an uninterrupted one.
+They act on the generic state of every pre-module + task model, so they
+stage a RUAS scene + task model (:class:`~mmfusenas.models.SceneDetector`)
+the same way.
 """
 import bisect
 from typing import Optional, Sequence, Tuple

@@ -1,28 +1,15 @@
 """A :class:`~mmengine.config.Config` whose ``pretty_text`` is formatted once.
 
 MMEngine's :class:`~mmengine.runner.Runner` asks its config for
-``pretty_text`` (the config as Python source, formatted by yapf) at least
-four times per run: to log it, to dump it into the work dir, in
-``RuntimeInfoHook.before_run`` and in **every** ``save_checkpoint`` (the
-checkpoint's ``meta['cfg']``). yapf's line-splitting search grows fast with
-a config's nesting: for the compound search configs of this toolbox one
-formatting takes seconds, more than a short training run itself.
-
-:class:`CachedTextConfig` returns the text formatted for the same content
-again without formatting it anew. The text is exactly MMEngine's (the
-cache stores what :attr:`Config.pretty_text` returned); a config whose
-content changed (another key, another value, another type) is formatted
-again, because the cache is keyed by the ``repr`` of its content.
+``pretty_text`` (formatted by yapf) several times per run: to log it, to
+dump it, in ``RuntimeInfoHook.before_run`` and in every
+``save_checkpoint``. :class:`CachedTextConfig` (:func:`with_cached_text`)
+returns the text formatted for the same content without formatting it
+anew; the text is exactly MMEngine's, and a config whose content changed is
+formatted again (the cache is keyed by the ``repr`` of its content).
 :class:`~mmfusenas.engine.runner.ReliableRunner` uses it for its config.
-
-With the environment variable ``MMFUSENAS_CONFIG_TEXT=plain`` the text is
-MMEngine's unformatted one (``Config(..., format_python_code=False)``: the
-same Python, one key per line, without yapf's line breaking), which saves
-the formatting altogether (the test suite sets it; its own tests of this
-module format). It is an environment variable, not a config key: it
-decides how the config itself is written (a key would change the text it
-formats), and the test suite sets it once for every process it starts
-(its workers and the tools they run as subprocesses).
+With ``MMFUSENAS_CONFIG_TEXT=plain`` the text is MMEngine's unformatted
+one (``format_python_code=False``); the test suite sets it.
 """
 import copy
 import os

@@ -3,25 +3,14 @@
 :class:`EvolutionSearcher` is the algorithm, a pure function of a score
 function (path -> float) and an optional cost function with budgets;
 :class:`EvolutionSearchLoop` runs it as an MMEngine train loop whose score
-is a validation metric of the supernet with the path's weights.
-
-Each generation (official DCNAS ``search.py``, reference §9): the top-k
-paths seen so far give ``num_mutation`` mutants (each gene resampled with
-probability ``mutate_prob``) and ``num_crossover`` children (each gene from
-one of two top-k parents), each with at most ``max_tries_factor x`` draws;
-random legal paths fill the population to ``population_size``. *Legal* =
-not scored before and within every budget. Scores are kept at full float
-precision; ``rule='less'`` ranks ascending (RMSE), ``'greater'``
-descending (PSNR). After every generation the whole state — scores,
-top-k, generation and the random generator's state — is written
-atomically, so a resumed search continues exactly where it stopped.
-
-Distributed (``--launcher``): every rank runs the same searcher (same seed,
-same state file); the population of a generation is scored in parallel
-(:func:`~mmfusenas.utils.distributed.parallel_map`: rank r scores paths r,
-r + W, ... on the *whole* validation set, the scores are gathered), so all
-ranks hold the same scores and take the same next generation; rank 0 writes
-the state file and the genotypes.
+is a validation metric of the supernet with the path's weights. Each
+generation (official DCNAS ``search.py``, reference §9) mutates and crosses
+the top-k paths seen so far and fills the population with random legal
+paths (not scored before and within every budget). After every generation
+the whole state is written atomically, so a resumed search continues
+exactly where it stopped. In a distributed run every rank runs the same
+searcher and the population is scored in parallel
+(:func:`~mmfusenas.utils.distributed.parallel_map`).
 """
 import json
 import os.path as osp

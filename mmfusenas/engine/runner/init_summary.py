@@ -2,8 +2,8 @@
 
 MMEngine's :meth:`~mmengine.model.BaseModule.init_weights` writes one
 three-line record per parameter into the log file (``<name> - <shape>:
-<how it was initialised>``): ~550 lines for the toy RetinaNet before the
-first iteration. :func:`summarised_init_dump` replaces that dump, for one
+<how it was initialised>``): hundreds of lines before the first
+iteration. :func:`summarised_init_dump` replaces that dump, for one
 ``init_weights`` call, by
 
 - the full per-parameter listing in a side file (``init_weights.txt`` next

@@ -2,18 +2,12 @@
 
 For every outer iteration and every fusion task :math:`i` (IVIF, MRI-CT,
 ...), the weights :math:`\\omega` are copied, adapted with ``K`` inner steps
-on batches of that task (line 9, Adam with lr 1e-3 in the paper), and the
-loss :math:`f` of the adapted weights :math:`\\theta_i(\\omega)` is measured
-on a fresh batch of the same task. The outer step (line 11) is
-
-.. math:: \\omega \\leftarrow \\omega - \\beta \\nabla_\\omega
-          \\sum_i f(\\theta_i(\\omega))
-
-with :math:`\\beta = 10^{-4}` in the paper. ``order='second'``
-differentiates through the K inner steps (MAML); ``order='first'`` drops
-the Jacobian :math:`\\partial\\theta_i/\\partial\\omega` and uses
-:math:`\\nabla_\\theta f(\\theta_i)` (first-order MAML). See
-``docs/methods/pmi.md``.
+on batches of that task (line 9), and the loss :math:`f` of the adapted
+weights :math:`\\theta_i(\\omega)` is measured on a fresh batch of the same
+task; the outer step (line 11) descends
+:math:`\\nabla_\\omega \\sum_i f(\\theta_i(\\omega))`. ``order='second'``
+differentiates through the K inner steps (MAML), ``order='first'`` drops
+the Jacobian (first-order MAML). See ``docs/methods/pmi.md``.
 
 The pure functions (:func:`meta_parameters`, :func:`inner_update`,
 :func:`meta_gradient`) work on any MMEngine ``BaseModel`` with a ``'loss'``

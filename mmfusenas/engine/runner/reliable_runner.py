@@ -2,49 +2,15 @@
 
 :class:`ReliableRunner` (``runner_type = 'ReliableRunner'`` in
 ``default_runtime.py``; the tools build it with :func:`build_runner`) adds
-to :class:`mmengine.runner.Runner`:
-
-- **strict checkpoint loading** (``load_from``, ``--resume``,
-  ``tools/test.py``): a checkpoint whose keys or shapes do not match the
-  model is refused with the mismatching keys listed, instead of leaving the
-  unmatched layers at their random initialisation. Opt out with the config
-  key ``load_strict = False`` (``--cfg-options load_strict=False``), e.g. to
-  initialise from a partially matching checkpoint on purpose.
-- **clear checkpoint errors**: a missing file, a symlink loop, a dangling
-  link, a zero-byte or truncated file is reported with its path and the
-  problem before anything is loaded
-  (:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`), and so is a
-  zip checkpoint whose bytes were overwritten (an entry fails the CRC-32
-  ``torch.save`` stored for it; ``torch.load`` would load the garbage).
-- **verified resume**: after ``--resume`` has loaded the model, optimizer
-  and schedulers, their state is checked for NaN / Inf before the first
-  step; a non-finite tensor raises naming the checkpoint and the tensors.
-- **auto-resume that finds the last good checkpoint**: ``--resume`` without
-  a path uses ``last_checkpoint``; if it is missing, empty or names an
-  unusable file, the newest valid ``*.pth`` of the work dir is used and the
-  reason is logged; with none, the run says it starts from scratch (instead
-  of MMEngine's "resumed from ... None").
-- **an exclusive work-dir lock** (``work_dir_lock = True``): taken before
-  the work dir is written to, released when ``train()`` returns or raises
-  and, whatever happens, when the process ends
-  (:class:`~mmfusenas.utils.workdir_lock.WorkDirLock`). Only ``train()``
-  runs need it: ``tools/test.py`` turns it off, so a checkpoint can be
-  evaluated while its training is running.
-- **default hooks switched off with None**: ``default_hooks.<name>=None``
-  removes any default hook, ours included (``finite_guard=None`` turns the
-  :class:`~mmfusenas.engine.hooks.FiniteStepGuardHook` off); MMEngine
-  accepts None only for its own default hooks and asserted on the others.
-- **a readable log**: MMEngine's per-parameter initialisation dump
-  (hundreds of lines before the first iteration) becomes one summary line
-  per top-level module; the full listing goes to ``init_weights.txt`` in the
-  log dir (:mod:`~mmfusenas.engine.runner.init_summary`).
-- **the config formatted once**: the config text MMEngine logs, dumps and
-  stores in every checkpoint is formatted by yapf once per content instead
-  of at each of these (:mod:`~mmfusenas.engine.runner.cached_config`); the
-  text is MMEngine's.
-
-The runner never changes the model it builds: it trains and tests the
-plain PyTorch model on every device.
+to :class:`mmengine.runner.Runner`: strict checkpoint loading (opt out with
+``load_strict = False``), clear checkpoint errors
+(:func:`~mmfusenas.utils.checkpoint.check_checkpoint_file`), a NaN / Inf
+check of the resumed state, auto-resume from the last good checkpoint, an
+exclusive work-dir lock (``work_dir_lock = True``), default hooks switched
+off with None, a one-line-per-module initialisation summary
+(:mod:`~mmfusenas.engine.runner.init_summary`) and the config formatted
+once (:mod:`~mmfusenas.engine.runner.cached_config`). It never changes the
+model it builds.
 """
 import os
 from typing import Callable, Dict, Optional, Union

@@ -1,76 +1,17 @@
 r"""Feature mutual information (FMI), vectorised Fast-FMI.
 
-Haghighat, Aghagolzadeh & Seyedarabi, "A non-reference image fusion metric
-based on mutual information of image features", CEE 2011, in the Fast-FMI
-form (Haghighat & Razian, AICT 2014) of the widely used ``fmi.m`` /
-``analysis_fmi.m``.
-
-For every ``w x w`` window (default 3) of the feature maps of a source
-:math:`X` and the fused image :math:`F`:
-
-1. if the two windows are identical, :math:`FMI_{XF}=1`;
-2. each window is min-max normalised (a flat window becomes all ones) and
-   divided by its sum, giving marginal "pdfs" :math:`x, f` over the
-   :math:`l=w^2` positions in column-major order, and their CDFs
-   :math:`X, F`;
-3. :math:`c` is the Pearson correlation of :math:`x` and :math:`f`;
-   :math:`\sigma_x, \sigma_f` the standard deviations of the position index
-   :math:`1..l` under :math:`x, f`;
-4. the joint pdf is Nelsen's mixture with the Fréchet bound copula
-   (:math:`M(u,v)=\min(u,v)` for :math:`c\ge 0`,
-   :math:`W(u,v)=\max(u+v-1,0)` for :math:`c<0`):
-   :math:`p_{ij} = k\,\Delta C_{ij} + (1-k) f_i x_j`, with
-   :math:`k = c\,\sigma_f\sigma_x / \sum_{ij}(C(F_i,X_j)-F_iX_j)`
-   (0 when :math:`c=0` or a :math:`\sigma` is 0) and :math:`\Delta C` the
-   rectangle mass of :math:`C`;
-5. :math:`MI = H(x)+H(f)-H(p)` in bits (:math:`-p\log_2|p|` for the
-   occasional negative cell, as MATLAB's ``real``), and
-   :math:`FMI_{XF} = 2MI/(H(x)+H(f))` (0 if :math:`MI=0`).
-
-The score is the mean over windows of :math:`(FMI_{AF}+FMI_{BF})/2`.
-A quirk of the reference code is kept: when the A-window differs from the
-F-window, the F-window is normalised in place before the equality test
-against the B-window.
-
-Features: ``'none'`` (pixels), ``'gradient'`` (MATLAB ``gradient(x)``, i.e.
-the horizontal derivative only, as in the reference code), ``'edge'``
-(MATLAB ``edge(x)``: Sobel with automatic threshold and thinning), ``'dct'``
-(orthonormal 2-D DCT-II, ``dct2``) and ``'wavelet'`` (one-level ``dwt2``
-with the discrete Meyer filter, mosaic ``[cA cH; cV cD]`` re-ranged to
-``[0, 1]``). The wavelet uses the 62-tap ``dmey`` filter of PyWavelets with
-symmetric extension; MATLAB's ``dmey`` is a longer (102-tap) approximation of
-the same wavelet, so ``FMI_wavelet`` is close to, not bit-identical with,
-MATLAB's.
-
-Deviation: Pearson numerators / centred pdf values below ``1e-12`` in
-magnitude are treated as exactly zero so that flat windows give a
-deterministic :math:`c = 0` (MATLAB's result there depends on round-off).
-
-Implementation: the joint entropy is not summed over the :math:`l \times l`
-grid. :math:`\Delta C` is non-zero only on the :math:`2l-1` cells of the
-monotone path that merges the two cdfs (for :math:`W`, after reflecting
-:math:`F`), and the product part contributes
-:math:`-a\log_2|a| + a(H(x)+H(f))` in closed form (:math:`a = 1-k`), so each
-window pair costs :math:`O(l)` (see the comment above ``_Workspace``). The
-result equals the grid evaluation to round-off (~1e-15 relative; checked
-window by window against it in ``tests/test_evaluation/test_fmi_fast.py``).
-
-Two implementations of that algorithm: a compiled one (numba, vectorised
-across windows, multi-threaded; used when numba is importable; for 3x3
-windows generated straight-line kernels, for other sizes generic ones) and
-a numpy one (the fallback). They agree to ~1e-15 relative per image score
-(1e-12 is tested). This module's ``USE_NUMBA = False`` (note that the
-package re-exports the function ``fmi``, so reach the module via
-``sys.modules``) forces the numpy path; the module's ``NUMBA_THREADS``
-sets the threads of the compiled one and of the feature maps (default: the
-CPUs the process may use, or the environment variable
-``MMFUSENAS_FMI_THREADS=N`` read at import: a thread cap that, like
-``OMP_NUM_THREADS``, must reach every process, e.g. the test suite's
-workers and the tools they start). The first call in a process compiles
-the kernels (~20 s the first time: ~15 s for the 3x3 kernels, ~5 s more
-for the generic ones when another window size is used) or loads them from
-numba's cache (~0.4 s); see the comments "Optional compiled path" and
-"Straight-line kernels" below.
+Haghighat, Aghagolzadeh & Seyedarabi, CEE 2011, in the Fast-FMI form
+(Haghighat & Razian, AICT 2014) of the widely used ``fmi.m`` /
+``analysis_fmi.m``, quirks included. Per ``w x w`` window of the feature
+maps of a source :math:`X` and the fused :math:`F`, the windows become
+pdfs :math:`x, f`; their joint pdf is Nelsen's mixture
+:math:`p = k\,\Delta C + (1-k) f x^T` with a Fréchet bound copula
+:math:`C` and :math:`k` set by their Pearson correlation, and
+:math:`FMI_{XF} = 2MI/(H(x)+H(f))`. :func:`fmi` averages
+:math:`(FMI_{AF}+FMI_{BF})/2` over the windows of :func:`fmi_features`
+(``'none'``, ``'gradient'``, ``'edge'``, ``'dct'``, ``'wavelet'``) at
+:math:`O(l)` per window (see the comment above ``_Workspace``), compiled by
+numba (``USE_NUMBA``, ``NUMBA_THREADS``) or in numpy.
 """
 
 import math

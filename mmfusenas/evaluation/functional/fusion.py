@@ -1,27 +1,16 @@
 """Image-fusion quality metrics with explicit conventions and named presets.
 
 Every function takes 2-D gray images (``numpy`` arrays or ``torch``
-tensors; ``(H, W)``, ``(1, H, W)`` or ``(H, W, 1)``) on the 8-bit scale
-``[0, 255]`` unless a parameter says otherwise; ``a`` and ``b`` are the
-sources, ``f`` the fused image. All computations are vectorised float64
-numpy / OpenCV; nothing loops over pixels in Python.
-
-The public evaluators of the field disagree on conventions (log base of MI,
-SSIM window and data range, PSNR peak, AG / SF divisors, image range).
-Rather than choosing one silently, each convention is a parameter and
-:data:`FUSION_PRESETS` binds them into named presets:
-
-* ``cddfuse``: the Python ``Evaluator`` of Zhaozixiang1228/MMIF-CDDFuse.
-* ``tang``: the MATLAB suite of Linfeng-Tang (SeAFusion / PSFusion,
-  ``analysis_Reference.m``).
-* ``vifb``: the MATLAB metrics of the VIFB benchmark (xingchenzhang/VIFB).
-* ``ivif_zoo``: the PyTorch evaluator of the IVIF_ZOO survey
-  (RollingPlain/IVIF_ZOO, ``Metric/``), 21 metrics, in
-  :mod:`.fusion_ivif_zoo`.
-
-See ``docs/user_guides/evaluation.md`` for the table of formulas and
-differences.
-Use :func:`compute_fusion_metrics` to evaluate a preset.
+tensors) on the 8-bit scale ``[0, 255]`` unless a parameter says otherwise;
+``a`` and ``b`` are the sources, ``f`` the fused image. All computations
+are vectorised float64 numpy / OpenCV. The public evaluators of the field
+disagree on conventions, so each convention is a parameter and
+:data:`FUSION_PRESETS` binds them into named presets: ``cddfuse``
+(Zhaozixiang1228/MMIF-CDDFuse), ``tang`` (Linfeng-Tang's MATLAB suite),
+``vifb`` (xingchenzhang/VIFB) and ``ivif_zoo`` (RollingPlain/IVIF_ZOO, in
+:mod:`.fusion_ivif_zoo`). Use :func:`compute_fusion_metrics` to evaluate a
+preset. See ``docs/user_guides/evaluation.md`` for the table of formulas
+and differences.
 """
 import math
 import os

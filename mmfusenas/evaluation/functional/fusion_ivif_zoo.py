@@ -2,63 +2,16 @@
 
 IVIF_ZOO (Liu et al., "Infrared and visible image fusion: from data
 compatibility to task adaption", TPAMI 2025; github.com/RollingPlain/IVIF_ZOO,
-``Metric/eval_torch.py`` ``evaluation_one``) scores 40+ fusion methods with
-21 metrics. This module computes each of them from its definition, with the
-conventions that evaluator uses, vectorised in float64 numpy / OpenCV
-(nothing loops over pixels). Images are gray ``(H, W)`` arrays on the 8-bit
-scale (IVIF_ZOO reads every file with PIL ``convert('L')``, see
-:func:`pil_gray`). The conventions, where they differ from the other
-presets (``docs/user_guides/evaluation.md`` lists them):
-
-* **EN** / **TE**: 256-bin histograms of the integer levels; ``log2(p +
-  1e-7)`` (EN) and ``log2(p + 1e-10)`` (TE) inside the sums. TE is the
-  Tsallis entropy at ``q = 1`` (Shannon): ``H(A) + H(B) - H(F)``.
-* **MI**: base 2, 256 levels, ``MI(A, F) + MI(B, F)``; **NMI**: ``2 MI /
-  (H(A) + H(B))`` with ``log2(p + 1e-10)`` in the source entropies.
-* **CE**: the binary cross entropy between ``sigmoid(F)`` and the mean of
-  ``sigmoid(A)`` and ``sigmoid(B)``, of the raw 0-255 values, each clamped
-  to ``[1e-7, 1 - 1e-7]``, computed in **float32** as IVIF_ZOO does:
-  ``sigmoid(x)`` rounds to 1 in float32 for ``x >= 17``, so the value is
-  a property of float32 arithmetic (in float64 it differs by ~1 %).
-* **QNCIE**: the nonlinear correlation information entropy of the 3 x 3
-  correlation matrix of the min-max normalised images, ``b = 256``.
-* **EI**: mean Sobel gradient magnitude, zero padding.
-* **SF**: ``sqrt(mean(row differences^2) + mean(column differences^2))``
-  (each mean over its own count); **SD**: population standard deviation;
-  **AG**: ``numpy.gradient`` (central differences, one-sided at the edges),
-  ``sum(sqrt((gx^2 + gy^2) / 2)) / (H W)``.
-* **MSE**: ``(MSE(A, F) + MSE(B, F)) / 2`` on the ``[0, 1]`` scale;
-  **PSNR**: ``20 log10(255 / sqrt(MSE))`` with that ``[0, 1]``-scale MSE
-  (a peak of 255 over an error on the unit scale: values near 68 dB for
-  ordinary images, 48 dB above the 8-bit definition).
-* **CC**: mean of ``corr(A, F)`` and ``corr(B, F)``; **SCD**: ``corr(F - B,
-  A) + corr(F - A, B)``.
-* **VIF**: ``VIF(A, F) + VIF(B, F)``, the pixel-domain multi-scale VIF
-  (4 scales, ``sigma_nsq = 2``) with IVIF_ZOO's windows: an ``N x N``
-  Gaussian (``N = 17, 9, 5, 3``, ``sigma = N / 5``) sampled at
-  ``linspace(-(N + 1) / 2, (N - 1) / 2, N)`` (off-centre by half a step),
-  filtered with zero padding to the same size.
-* **Qabf**: Xydeas-Petrovic with ``Tg, kg, Dg = 0.9994, -15, 0.5`` and
-  ``Ta, ka, Da = 0.9879, -22, 0.8``, Sobel on zero-padded images, angles
-  ``atan(gy / gx)`` (``pi / 2`` where ``gx = 0``); where ``g_A = g_F`` the
-  strength ratio is ``g_F`` itself (IVIF_ZOO's rule; 0 on flat pixels).
-* **Nabf**: the modified artefact measure (Kumar), Sobel / 8 on
-  mirror-padded images, ``Td = 2``, weights ``g^1.5``.
-* **SSIM** / **MS_SSIM**: ``SSIM(A, F) + SSIM(B, F)`` (a sum: up to 2),
-  11 x 11 Gaussian (``sigma = 1.5``) without padding; the images are
-  scaled by 255 before the constants ``(0.01 * 255)^2`` and ``(0.03 *
-  255)^2`` apply, i.e. the constants of ``data_range = 1`` on 0-255 images.
-  MS-SSIM: 5 scales, weights ``(0.0448, 0.2856, 0.3001, 0.2363, 0.1333)``,
-  2 x 2 average pooling with zero padding on odd sides; images need a side
-  above 160 pixels.
-* **Qy** (Yang et al.): IVIF_ZOO's 7 x 7 window is the normalised 1-D
-  Gaussian (``sigma = 1.5``) repeated on every row (sum 7, not the 2-D
-  Gaussian of the paper), zero padding, constants ``1e-4`` and ``9e-4`` on
-  0-255 images; ``window='gaussian'`` gives the paper's 2-D window.
-* **Qcb** (Chen-Blum): contrast-sensitivity filter ``exp(-(r / 15.387)^2)
-  - 0.7622 exp(-(r / 1.3456)^2)`` in the frequency domain (``r`` in cycles
-  per 30 pixels), 31 x 31 unnormalised Gaussians (``sigma = 2, 4``) for the
-  local contrast, ``k, h, p, q, Z = 1, 1, 3, 2, 1e-4``.
+``Metric/eval_torch.py`` ``evaluation_one``) scores fusion methods with 21
+metrics: EN, TE, MI, NMI, CE, QNCIE, EI, SF, SD, AG, MSE, PSNR, CC, SCD,
+VIF, Qabf, Nabf, SSIM, MS_SSIM, Qy and Qcb. This module computes each of
+them from its definition with that evaluator's conventions (constants,
+windows, padding, float32 CE, the ``[0, 1]``-scale MSE inside PSNR),
+vectorised in float64 numpy / OpenCV: ``ivz_<metric>`` functions and
+:func:`compute_ivif_zoo_metrics`. Images are gray ``(H, W)`` arrays on the
+8-bit scale, read as IVIF_ZOO reads them (:func:`pil_gray`).
+``docs/user_guides/evaluation_ivif_zoo.md`` lists the conventions where
+they differ from the other presets.
 """
 import math
 from typing import Dict, Optional, Tuple

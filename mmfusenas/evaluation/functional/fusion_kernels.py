@@ -1,47 +1,16 @@
 """Compiled per-pixel kernels of the fusion metrics (optional, numba).
 
-The numpy implementations of VIF, Qabf, Nabf and SSIM in :mod:`.fusion`
-evaluate their per-pixel formulas as chains of 15-40 whole-image numpy
-operations.
-Each operation streams one or two multi-MB float64 arrays through memory,
-and Qabf's / Nabf's ``atan`` / ``exp`` are scalar libm calls, so for a 768x576 pair
-the chains cost more than the filters that feed them. The kernels here
-evaluate the same formulas in one pass, with every intermediate in
-registers, and write the per-pixel map(s); the caller sums them with
-numpy (pairwise, as the numpy path does). VIF's and SSIM's kernels read
-the filters' full, C-contiguous outputs at an offset (the 'valid' part) and
-compute the local variances themselves; all loops are branch-free so that
-LLVM vectorises them.
-
-Arithmetic: the operands and the operation order of the numpy chains
-(written next to each kernel), ``fastmath`` off (no FMA contraction, no
-reassociation), ``error_model='numpy'`` (x/0 gives inf / nan as in numpy).
-Transcendentals are branch-free ports that vectorise: ``exp`` (FreeBSD
-``e_exp.c``) and ``atan`` (Cephes) for Qabf and Nabf, within 1 ulp of libm
-(tested) and in practice giving bit-identical Qabf on TNO (Nabf's weights
-``g^1.5`` are ``g sqrt(g)``, < 1 ulp from ``pow``: ~2e-16 relative); ``log2`` (the FMI
-kernels' FreeBSD ``e_log2.c``) for VIF, whose ratio of two sums of logs
-does not depend on the base (the numpy path uses ``log``; the two agree to
-~2e-16). SSIM's kernel has no transcendental and is bit-identical.
-``tests/test_evaluation/test_fusion_kernels.py`` checks both paths on TNO
-and edge cases.
-
-VIF's and MS-SSIM's Gaussian windows run through :func:`separable_filter`:
-the 'valid' separable correlation generated per window size (taps
-unrolled, mirrored samples added first), with the square or the product of
-two images formed row by row and decimation built in; 2-3x faster than
-OpenCV's float64 ``sepFilter2D``, whose outputs it matches to a few ulp.
-VIF amplifies those ulp on near-flat pixels (its local variances cancel):
-on the 25 TNO pairs it moves by up to 3.7e-9 relative, while OpenCV's and
-the reference evaluator's direct 2-D convolution already give VIFs 2.7e-9
-apart; the compiled filters' VIF is within 1.1e-9 of the reference's
-(``benchmarks/bench_fusion_metrics.py --vif-agreement``).
-:data:`USE_FILTER` ``= False`` keeps OpenCV's filters.
-
-The kernels compile on first use (a few seconds) with ``cache=True``, so
-later processes load them from numba's cache. Without numba, or with
+The kernels evaluate the per-pixel formulas of VIF, Qabf, Nabf and SSIM of
+:mod:`.fusion` in one pass, with the operands and the operation order of
+the numpy chains (``fastmath`` off, ``error_model='numpy'``) and
+branch-free ports of ``exp``, ``atan`` and ``log2``; the caller sums their
+per-pixel maps (:func:`map_sums`). :func:`separable_filter` is the 'valid'
+separable correlation of VIF's and MS-SSIM's Gaussian windows
+(:data:`USE_FILTER` ``= False`` keeps OpenCV's filters). The kernels
+compile on first use with ``cache=True``; without numba, or with
 :data:`USE_NUMBA` ``= False``, :func:`kernels` returns None and the metrics
-use their numpy chains.
+use their numpy chains. Agreement with the reference evaluator:
+``docs/results/fusion_vif_agreement.json``.
 """
 import math
 import threading

@@ -6,19 +6,10 @@ reference), evaluated on a batch ``(N, H, W)`` of 8-bit-scale images in
 float64 on any device, so that validation during training need not move
 every image to the CPU and loop. Every function returns an ``(N,)``
 float64 tensor; :func:`compute_fusion_metrics_torch` gives ``{metric:
-(N,) tensor}`` for a preset. Values equal the numpy path within 1e-6
-(tested on the shared TNO / RoadScene pairs; in practice ~1e-12): both are
-float64, only summation orders differ.
-
-The four FMI variants have no torch kernels (their O(l) copula path is a
-compiled CPU kernel, :mod:`.fmi`); :func:`compute_fusion_metrics_torch`
-computes them with the numpy path, image by image, and returns them on the
-batch's device.
-
-Local filters: the numpy path filters the whole image with a border rule
-and keeps the 'valid' part (VIF, SSIM, MS-SSIM), which does not depend on
-the border, so the torch path convolves without padding; Qabf pads with
-zeros and Nabf reflects (reflect-101), as the numpy path.
+(N,) tensor}`` for a preset, computing the four FMI variants (which have
+no torch kernels) with the numpy path. VIF, SSIM and MS-SSIM convolve
+without padding (the numpy path keeps the 'valid' part); Qabf pads with
+zeros and Nabf reflects, as the numpy path does.
 """
 import math
 from typing import Callable, Dict, Optional, Sequence

@@ -1,24 +1,14 @@
 """Guided image SR error metrics with each benchmark's convention named.
 
 The field reports "RMSE" under different, often unstated, conventions.
-:data:`GISR_PRESETS` names them; every number this toolbox prints says
-which preset it used.
-
-=============  ======  ============  =========  ===========================
-preset         crop    stored unit   reported   note
-=============  ======  ============  =========  ===========================
-``nyu``        6 px    metres        cm (x100)  DCNAS / DKN / FDSR protocol;
-                                                per image, then averaged
-``middlebury`` 0       8-bit level   levels     depth PNGs 0..255 (x1)
-``lu``         0       8-bit level   levels     same as Middlebury
-``rgbdd``      0       millimetres   cm (x0.1)  RGB-D-D (FDSR protocol)
-``none``       0       any           as stored  no scaling
-=============  ======  ============  =========  ===========================
-
-All errors are over *valid* pixels (GT > 0) when ``mask_invalid`` (the
-official ``RMSE × mask``), computed per image (then averaged over images
-by the metric). The official DCNAS code's ``--gdata`` "RMSE" is really an
-MSE (no square root); that convention is not reproduced.
+:data:`GISR_PRESETS` names them (``nyu``: 6 px crop, metres reported in
+cm, the DCNAS / DKN / FDSR protocol; ``middlebury`` and ``lu``: 8-bit
+levels; ``rgbdd``: millimetres reported in cm; ``none``: no scaling), and
+every number this toolbox prints says which preset it used.
+:func:`resolve_gisr_preset` resolves a preset and :func:`gisr_errors`
+computes the errors per image over valid pixels (GT > 0) when
+``mask_invalid``. The official DCNAS code's ``--gdata`` "RMSE" (an MSE
+without square root) is not reproduced.
 """
 from typing import Dict, Optional
 

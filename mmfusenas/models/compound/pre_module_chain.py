@@ -1,58 +1,17 @@
 """A chain of pre-modules with named inputs and outputs.
 
-Each seed method puts one pre-module in front of a task model: TIM a fusion
-network (IR + VIS -> fused), RUAS a scene module (low-light RGB ->
-enhanced). At night the visible image is itself low-light, so the natural
-pipeline is a chain: enhance the VIS image, fuse it with IR, detect. A
-:class:`PreModuleChain` runs such a chain on named images::
+:class:`PreModuleChain` runs pre-modules in front of a task model on named
+images, e.g. enhance the VIS image (RUAS), fuse it with IR (TIM), detect::
 
     vi  --scene-->  vi_enh
     (ir, vi_enh:y)  --fusion-->  fused
 
-Names start as the batch's modalities, split from the batch by their channel
-counts (``sources=dict(ir=1, vi=3)``: IR as one channel, VIS kept as RGB by
-``FusionDataPreprocessor(keep_rgb=['vi'])``); every stage reads named images and
-writes one new name. ``name:y`` reads the luminance (BT.601 Y) of an RGB
-image (a 1-channel image is its own Y). A stage's *kind* says how its module
-is called and how its losses read it:
-
-* ``'fusion'``: ``module(cat(inputs))`` -> ``(N, 1, H, W)``; each loss is
-  called as ``loss(outputs[loss.output], cat(inputs))`` (the fusion losses
-  of ``mmfusenas.models.losses``; ``output`` is ``'fused'``, the stage's
-  output, unless the loss names a branch of the network, see
-  :mod:`mmfusenas.models.fusion.fusion_outputs`), as in
-  :class:`BaseFusionTaskModel`;
-* ``'scene'``: an enhancement network on one RGB image; its output is the
-  prediction ``pred`` and its losses read named fields (``pred``, ``low``,
-  ``illumination``, ...), as in :class:`BaseSceneTaskModel`.
-* ``'registration'``: reads two images, ``inputs=[fixed, moving]``;
-  ``module(fixed, moving)`` is a displacement field ``(N, 2, H, W)``
-  (:class:`~mmfusenas.models.DeformableRegNet`) that the spatial
-  transformer applies to ``moving`` (all its channels); the output is the
-  registered moving image. Its losses read the named fields of
-  :mod:`mmfusenas.models.registration.fields` (``warped``, ``fixed``,
-  ``moving``, ``flow``; not ``gt_flow``: the chain sees no ground truth),
-  as in :class:`~mmfusenas.models.ImageRegistrator`. TIM's joint
-  registration and fusion (Sec. 5.1.2) is
-  ``(vi:y, ir) -> registration -> ir_reg``, ``(ir_reg, vi:y) -> fusion``.
-
-Stages can be frozen one by one (no gradients, eval mode) and their losses
-switched on or off (:meth:`set_stage_frozen`, ``active_losses``), which is
-how stage-wise warm-up works (:class:`~mmfusenas.engine.hooks.
-ChainStagingHook`).
-
-A stage frozen right after a short training phase (a warm-up) has stale
-BatchNorm statistics: ``running_var`` starts at 1 and moves by a factor 0.9
-per iteration, so after 30 iterations it still holds ``0.9^30 ≈ 0.04`` of
-its initial value, while TIM's N_F on [0, 1] toy images has batch variances
-of ~1e-4 before its BN layers. In eval mode such a stage divides its
-residual branches by ~20x too much and outputs a near-constant image (the
-"collapsed" fixed chain of ``docs/methods/compose.md``).
-:meth:`set_bn_recalibration`
-re-estimates a frozen stage's BN statistics with its final weights: its
-statistics are reset and, while recalibrating, its BN layers run in
-training mode with a cumulative average (``momentum=None``) over the
-batches that pass; the weights stay frozen.
+Names start as the batch's modalities; ``name:y`` reads the luminance of
+an RGB image. A stage's kind (``'fusion'``, ``'scene'`` or
+``'registration'``) says how its module is called and its losses read it.
+Stages can be frozen one by one (:meth:`PreModuleChain.set_stage_frozen`)
+and a frozen stage's BatchNorm statistics re-estimated
+(:meth:`PreModuleChain.set_bn_recalibration`); see ``docs/methods/compose.md``.
 """
 import copy
 from typing import Any, Dict, List, Optional, Sequence

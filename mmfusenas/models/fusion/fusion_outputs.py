@@ -1,26 +1,16 @@
 """Named outputs of a fusion network, and the losses that read them.
 
-A fusion network maps the ``(N, M, H, W)`` source stack to the fused image
-``(N, 1, H, W)``: its **main output**, always called ``'fused'``. A network
-with intermediate images (TIM's two-stage model: the stage-1 image and the
-two parallel branches of N_T, Sec. 4.2) declares them:
-
-* ``output_names`` (tuple of str): the names ``forward(inputs,
-  return_all=True)`` returns, in a dict;
-* ``main_output`` (str): which of them is the main output.
-
-Every fusion loss (``mmfusenas.models.losses``) has an ``output`` attribute
-(``'fused'`` by default) naming the image it reads; it is called as
-``loss(outputs[loss.output], sources)``. So TIM's branch losses are plain
-configs::
-
-    dict(type='IntensityLoss', output='target', source_weights=(1., 0.)),
-    dict(type='SSIMLoss', output='detail', source_weights=(0., 1.)),
-
-The network runs with ``return_all=True`` only when some loss reads an
-output other than ``'fused'``. Used by :class:`~mmfusenas.models.ImageFusor`,
-the fusion + task models (:class:`~mmfusenas.models.FusionDetector`, ...)
-and the fusion stages of :class:`~mmfusenas.models.PreModuleChain`.
+A fusion network maps the ``(N, M, H, W)`` source stack to its **main
+output** ``'fused'`` ``(N, 1, H, W)``. A network with intermediate images
+(TIM's two-stage model, Sec. 4.2) declares ``output_names`` (returned by
+``forward(inputs, return_all=True)``) and ``main_output``. Every fusion
+loss has an ``output`` attribute (default ``'fused'``) naming the image it
+reads, e.g. ``dict(type='SSIMLoss', output='detail')``. The helpers here
+(:func:`run_fusion_outputs`, :func:`fusion_loss_values`,
+:func:`check_loss_outputs`, ...) run the network with ``return_all=True``
+only when a loss reads another output; they serve
+:class:`~mmfusenas.models.ImageFusor`, the fusion + task models and the
+fusion stages of :class:`~mmfusenas.models.PreModuleChain`.
 """
 from typing import Dict, Sequence, Tuple
 

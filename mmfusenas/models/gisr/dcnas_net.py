@@ -1,37 +1,16 @@
 """DCNAS: dual-level cross-modality network for guided depth SR.
 
-One class builds both the one-shot supernet (``arch=None``) and the fixed
-network of a genotype (the official ``StaticModel``). Macro-architecture
-(``C`` = ``num_features``, stage ``s`` has ``C_s = C 2^s`` channels at
-``H / 2^s``)::
-
-    dep, rgb = dep_head(lr_up), rgb_head(rgb)
-    for s in stages:  dep_s = RMAG_dep[s](dep); rgb_s = RMAG_rgb[s](rgb)
-                      dep, rgb = down(dep_s), down(rgb_s)  (PixelUnshuffle
-                      + 1x1 4C_s -> 2C_s, no activation)
-    rec = middle(dep_3)                     (1x1 + PReLU)
-    for i in 0..S-1 (s = S-1-i):
-        rec = RMAG_dec[i](rec + fuse_i(dep_s, rgb_s))
-        if i < S-1: rec = PixelShuffle(2)(1x1 C_s -> 2C_s (rec))
-    out = tail(rec) + lr_up
-
-=====================  ============================  =====================
-part                   supernet (``arch=None``)      fixed (``arch`` given)
-=====================  ============================  =====================
-heads                  one 3x3 conv + PReLU          two
-RMAG blocks            :class:`ElasticMBConv`        :class:`MBConvSE` /
-                       (shared weights)              identity
-RMAG residual          group input added             none
-tail                   one 3x3 conv + PReLU          3x3 C->C, 3x3 C->1
-RGB stages             all                           trailing stages whose
-                                                     fusion ops ignore RGB
-                                                     are pruned
-=====================  ============================  =====================
-
-(``head_convs``, ``tail_convs`` and ``rmag_residual`` override the
-defaults.) The PReLU of the tail comes before the ``+ lr_up``, as in the
-official code. Inputs: ``lr_up`` ``(N, 1, H, W)`` (the bicubic-upsampled
-target) and ``rgb`` ``(N, 3, H, W)``, ``H, W`` divisible by ``2^(S-1)``.
+:class:`DCNASNet` builds both the one-shot supernet (``arch=None``, with
+:class:`ElasticMBConv` blocks sharing weights) and the fixed network of a
+genotype (the official ``StaticModel``, :class:`MBConvSE` blocks, RGB
+stages pruned where the fusion ops ignore RGB). Depth and RGB encoders of
+:class:`RMAG` groups run stage by stage (``C 2^s`` channels at ``H / 2^s``,
+down-sampled by :class:`PixelUnshuffleConv`), their features are fused at
+each stage by the searched fusion ops, and a decoder up-samples with
+:class:`ConvPixelShuffle`; the output is ``tail(rec) + lr_up``.
+``head_convs``, ``tail_convs`` and ``rmag_residual`` override the defaults.
+Inputs: ``lr_up`` ``(N, 1, H, W)`` (the bicubic-upsampled target) and
+``rgb`` ``(N, 3, H, W)``, ``H, W`` divisible by ``2^(S-1)``.
 """
 from typing import Any, Dict, Mapping, Optional, Union
 

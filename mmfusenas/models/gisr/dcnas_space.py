@@ -2,17 +2,14 @@
 dict encoding, conversions and the published example architecture.
 
 Genotype keys (``S`` stages, ``B`` blocks per RMAG):
-
-- ``rgb_encoder.{s}.{b}`` / ``dep_encoder.{s}.{b}``: stage ``s`` (0 =
-  shallowest), block ``b``: a name of :data:`MB_OP_NAMES`;
-- ``decoder.{i}.{b}``: decoder stage ``i`` (0 = deepest), block ``b``;
-- ``fusion.{i}``: fusion op of decoder stage ``i`` (0 = deepest), a name of
-  :data:`FUSION_OP_NAMES`.
-
-Key order (rgb, dep, dec, fusion) is the official flat encoding (52 genes
-at B=4, S=4). The official ``arch`` dict holds integer codes:
-``{'rgb_encoder': [[...B] * S], 'dep_encoder': ..., 'rec_decoder': ...,
-'fuse_op': [...S]}``.
+``rgb_encoder.{s}.{b}`` / ``dep_encoder.{s}.{b}`` (stage ``s``, 0 =
+shallowest) and ``decoder.{i}.{b}`` (decoder stage ``i``, 0 = deepest)
+name a mobile block, ``fusion.{i}`` a name of :data:`FUSION_OP_NAMES`;
+:func:`dcnas_keys` lists them in the official flat order. The official
+``arch`` dict holds integer codes (``rgb_encoder``, ``dep_encoder``,
+``rec_decoder``, ``fuse_op``); :func:`arch_to_choices` and
+:func:`choices_to_arch` convert, :func:`dcnas_space` gives the space and
+:data:`EXAMPLE_ARCH` is the published architecture.
 """
 from typing import Any, Dict, List, Mapping, Sequence
 

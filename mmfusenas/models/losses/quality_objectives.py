@@ -2,19 +2,14 @@
 
 Each objective is a module ``objective(pred, target=None, low=None) ->
 scalar`` (lower is better) with ``needs_target`` telling whether it reads
-ground truth. Three are provided:
-
-* :class:`ClassifierQualityObjective` — the official HBL objective: the
-  cross-entropy towards the "good" class (label 1) of a frozen image-quality
-  classifier (a ResNet-18, ``weights/resnet18/<task>/<task>.pth`` in the
-  official code, not released) applied to the ImageNet-normalised output;
-* :class:`FullReferenceQualityObjective` — ``-PSNR`` or ``1 - SSIM`` against
-  the validation ground truth;
-* :class:`NoReferenceQualityObjective` — a download-free no-reference score
-  built from three classic, differentiable priors (the Zero-DCE family,
-  Guo et al. CVPR 2020): exposure control (local mean brightness towards
-  ``exposure_level``), grey-world colour constancy, and spatial consistency
-  (the output keeps the input's local gradients).
+ground truth. :class:`ClassifierQualityObjective` is the official HBL
+objective, the cross-entropy towards the "good" class of a frozen
+image-quality classifier (a :class:`ResNet18`; the official weights are
+not released); :class:`FullReferenceQualityObjective` is ``-PSNR`` or
+``1 - SSIM`` against the validation ground truth;
+:class:`NoReferenceQualityObjective` is a download-free score from the
+differentiable priors of the Zero-DCE family (Guo et al. CVPR 2020):
+exposure control, grey-world colour constancy and spatial consistency.
 """
 import os.path as osp
 from typing import Optional, Sequence

@@ -2,26 +2,15 @@
 :mod:`mmfusenas.models.registration.spatial_transformer`).
 
 Every loss declares ``inputs``, the named fields of a registration forward
-pass it reads (``fixed``, ``moving``, ``warped``: ``(N, 1, H, W)``
-luminance in ``[0, 1]``; ``flow``, ``gt_flow``: ``(N, 2, H, W)`` pixels), is
-called with them in that order, and returns a scalar already multiplied by
-``loss_weight``; ``loss_name`` is its log key. They are used by
-:class:`~mmfusenas.models.ImageRegistrator` and by the ``'registration'``
-stages of :class:`~mmfusenas.models.PreModuleChain`.
-
-Similarity across modalities. Infrared and visible images of one scene do
-not share intensities (a hot object is bright in IR and may be dark in VIS),
-so an intensity loss (MSE, global NCC) between them is the wrong target.
-What they share is *where the edges are*: :class:`NGFLoss`, the normalised
-gradient field distance of Haber & Modersitzki (2006), compares the
-orientation of the gradients regardless of their sign and magnitude and is
-the default of the configs. :class:`LocalNCCLoss` (VoxelMorph's windowed
-squared NCC) is insensitive to local affine intensity changes and works for
-mono-modal pairs or as a second term. MRRN (Wang et al., IJCAI 2022) instead
-translates IR to a pseudo-VIS image and uses a mono-modal loss; with the
-pair of a chain stage reading ``(vi:y, ir)``, NGF plays that role without a
-translation network. :class:`FlowEPELoss` supervises the field with the
-ground truth of synthetic misalignment.
+pass it reads (``fixed``, ``moving``, ``warped``, ``flow``, ``gt_flow``),
+and returns a scalar already multiplied by ``loss_weight``. They are used
+by :class:`~mmfusenas.models.ImageRegistrator` and by the
+``'registration'`` stages of :class:`~mmfusenas.models.PreModuleChain`.
+:class:`NGFLoss` (normalised gradient fields, Haber & Modersitzki 2006)
+compares gradient orientations across modalities and is the default of
+the configs; :class:`LocalNCCLoss` (VoxelMorph's windowed NCC) suits
+mono-modal pairs; :class:`FlowSmoothnessLoss` regularises the field and
+:class:`FlowEPELoss` supervises it with a ground-truth field.
 """
 from typing import Optional
 

@@ -3,54 +3,14 @@
 Zhu et al., "Hierarchical Bilevel Learning with Architecture and Loss
 Search for Hadamard-Based Image Restoration", IJCAI 2022; conventions of
 the official ``zhudear/HBLALS_pytorch`` (``losses/losses.py``,
-``losses/vgg.py``, ``model_search_loss.py``).
-All take ``(pred, target)`` ``(N, 3, H, W)`` in ``[0, 1]`` and return a
-scalar already multiplied by ``loss_weight``:
-
-====================  ======================================================
-loss (``loss_name``)  definition
-====================  ======================================================
-PixelL1Loss           mean ``|pred - target|`` (``loss_l1``)
-PixelMSELoss          mean ``(pred - target)^2`` (``loss_l2``)
-ColorAngleLoss        ``0.1 x`` mean per-pixel angle in degrees between the
-                      RGB vectors (``loss_color``); dot clamped to
-                      ``±0.999999``
-SSIMDistanceLoss      ``1 - SSIM`` (Gaussian 11, σ 1.5, zero padding, the
-                      ``pytorch_ssim`` package) (``loss_ssim``); the search
-                      uses ``loss_weight=10`` (official ``10 * (1 - SSIM)``),
-                      the final training 1
-VGGLayerMixtureLoss   ``Σ_g Σ_l w_gl · L1(φ_l(pred), φ_l(target))`` over
-                      VGG19 feature taps (``loss_vgg``); ``w_g =
-                      softmax(γ_g)`` when searched, fixed otherwise
-LPIPSLoss             LPIPS-AlexNet distance, averaged over the batch
-                      (``loss_lpips``)
-TotalVariationLoss    ``2 (mean (Δ_v pred)^2 + mean (Δ_h pred)^2)``
-                      (``loss_tv``)
-LaplacianLoss         ``Σ (L * pred)^2 / (N C H W)`` with the depthwise 3x3
-                      Laplacian ``[0 1 0; 1 -4 1; 0 1 0]`` without padding
-                      (``loss_lap``)
-====================  ======================================================
-
-Where the official code differs (documented in ``docs/methods/hbl.md``):
-
-* colour: the official ``reshape(image, [3, -1])`` is right only at batch
-  size 1 (it mixes pixels of different images otherwise); here the angle is
-  taken per pixel along the channel axis, equal at batch 1;
-* Laplacian: the official code divides the sum over the valid
-  ``(H-2) x (W-2)`` map by the *full* size ``N C H W`` — kept;
-* LPIPS: the official code feeds ``[0, 1]`` images although LPIPS expects
-  ``[-1, 1]`` (``scale_input=False`` keeps it; True rescales); the batch
-  mean replaces the official ``(N, 1, 1, 1)`` output, which only works at
-  batch size 1;
-* VGG taps: torchvision's VGG ReLUs are in place, so the official "conv"
-  candidates read the following ReLU's output; ``post_relu_taps=True``
-  (default) reproduces that.
-
-Pretrained networks are never downloaded: VGG19 loads from a local
-torchvision ``vgg19`` state dict (``features.<i>.*``), LPIPS from a local
-torchvision ``alexnet`` state dict plus the ``lpips`` package's linear layers
-(``lin<k>.model.1.weight``). ``random_init=True`` builds random stand-ins
-(tests, toy runs), optionally narrower (``widths``).
+``losses/vgg.py``, ``model_search_loss.py``). :class:`PixelL1Loss`,
+:class:`PixelMSELoss`, :class:`ColorAngleLoss`, :class:`SSIMDistanceLoss`,
+:class:`VGGLayerMixtureLoss`, :class:`LPIPSLoss`,
+:class:`TotalVariationLoss` and :class:`LaplacianLoss` take ``(pred,
+target)`` ``(N, 3, H, W)`` in ``[0, 1]`` and return a scalar multiplied by
+``loss_weight``. Pretrained networks (VGG19, LPIPS-AlexNet) load from local
+state dicts and are never downloaded; ``random_init=True`` builds random
+stand-ins. Where the official code differs: ``docs/methods/hbl.md``.
 """
 import math
 import os.path as osp

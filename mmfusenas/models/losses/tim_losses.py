@@ -1,19 +1,14 @@
 """The fusion losses of TIM (Liu et al., TPAMI 2024, Sec. 4.2).
 
 All losses follow the convention of :mod:`.fusion_losses`: ``forward(fused
-(N, 1, H, W), sources (N, M, H, W)) -> scalar * loss_weight`` with values in
-``[0, 1]``, and a ``loss_name`` property.
-
-* :class:`IntensityLoss` -- :math:`\\ell_{int}`, MSE to a target built from
-  the sources;
-* :class:`SSIMLoss` -- :math:`\\ell_{ssim} = \\sum_m w_m (1 - SSIM(F, S_m))`;
-* :class:`SaliencyWeightedLoss` -- :math:`\\ell_T = \\ell^V_{int} + \\mu
-  \\ell^V_{ssim}` with histogram-contrast saliency weights per pixel;
-* :class:`InfoPreservationLoss` -- :math:`\\ell_F`, U2Fusion-style
-  information-preservation weights per image and source.
-
-Formulas, options and the differences from the paper are in
-``docs/user_guides/fusion_losses.md``.
+(N, 1, H, W), sources (N, M, H, W)) -> scalar * loss_weight``, with a
+``loss_name`` property. :class:`IntensityLoss` (:math:`\\ell_{int}`, MSE to
+a target built from the sources), :class:`SSIMLoss`
+(:math:`\\sum_m w_m (1 - SSIM(F, S_m))`), :class:`SaliencyWeightedLoss`
+(:math:`\\ell_T`, histogram-contrast saliency weights per pixel) and
+:class:`InfoPreservationLoss` (:math:`\\ell_F`, U2Fusion-style
+information-preservation weights). Formulas, options and the differences
+from the paper are in ``docs/user_guides/fusion_losses.md``.
 """
 from typing import Optional, Sequence
 

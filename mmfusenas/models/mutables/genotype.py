@@ -1,32 +1,16 @@
 """Genotypes: the derived choices of a search space as plain data.
 
 A genotype is ``{architecture key: chosen candidate name}``. Applied to the
-search-space config (the supernet config, where every choice point is a
-``DiffMixedOp`` dict) it gives the config of the fixed network
-(:func:`fix_space_cfg`); no code is involved, so any space defined in a
-config can be derived, exported and rebuilt.
-
-Exported genotype files (YAML or JSON, by extension) hold::
-
-    format: mmfusenas-genotype/1
-    choices: {key: name, ...}            # what was chosen
-    probabilities: {key: {name: p}}      # softmax(α) at export (optional)
-    network: {type: ..., ...}            # the fixed network config
-    meta: {...}                          # e.g. iteration, strategy
-    space: {type: ..., ...}              # the search space (optional)
-
-Validation (:meth:`Genotype.validate`, run by :meth:`Genotype.load` when
-the file records its ``space``, and by ``GenotypeNet`` when a ``space`` is
-given): every choice key must exist in the space (unknown keys are listed
-with the closest existing ones), every choice point reachable in the fixed
-network must have a choice, every choice must name one of its candidates,
-and the stored ``network`` must be exactly what the choices give in the
-space (an edited cell with 3 or 1 ops instead of 2, or an op name that is
-not the chosen one, is reported with its path). A file without ``space``
-(written before it was recorded) is checked for its format only.
-
-``GenotypeNet`` (registered in MODELS) rebuilds the fixed network from such
-a file, so a retrain config only names the file.
+search-space config (where every choice point is a ``DiffMixedOp`` dict) it
+gives the config of the fixed network (:func:`fix_space_cfg`), so any space
+defined in a config can be derived, exported and rebuilt. :class:`Genotype`
+reads and writes genotype files (YAML or JSON, format
+``mmfusenas-genotype/1``: ``choices``, ``probabilities``, ``network``,
+``meta``, ``space``); :meth:`Genotype.validate` checks the choices and the
+stored network against the space, naming unknown keys, missing choices
+and edited cells. ``GenotypeNet`` (:func:`build_genotype_net`, registered
+in MODELS) rebuilds the fixed network from such a file, so a retrain
+config only names the file.
 """
 import copy
 import difflib

@@ -1,25 +1,15 @@
 """Loss hyper-parameters as a search target: weights β and softmax groups γ.
 
-A loss search (HBL, IJCAI 2022) optimises hyper-parameters that are not
-architecture parameters: one non-negative weight per loss term (β) and,
-inside a loss, softmax logits over candidates (γ, e.g. which VGG layers a
-perceptual loss compares). :class:`LossHyperParams` holds both, keyed by
-loss name, so any model whose ``forward(..., mode='loss')`` returns named
-losses can have its loss weights searched; a loss module with internal
-candidates declares ``hyper_logit_groups()`` (``{group: size}``) and reads
-its weights from the container it is bound to (:func:`bind_loss_hyper`).
-
-As :class:`ArchParams`, the container is owned by the search algorithm, so
-the network's ``parameters()`` stay exactly the weights.
-
-Loss-weight files (YAML or JSON, written atomically, read by
-``ImageEnhancer(loss_weights=...)`` in the next stage of a hierarchy)::
-
-    format: mmfusenas-loss-weights/1
-    weights: {loss_l1: 1.38, ...}            # β after the last projection
-    logits: {loss_vgg/g1: [..], ...}         # γ
-    layer_weights: {loss_vgg/g1: [..], ...}  # softmax(γ), for reading
-    meta: {...}
+A loss search (HBL, IJCAI 2022) optimises one non-negative weight per loss
+term (β) and, inside a loss, softmax logits over candidates (γ, e.g. which
+VGG layers a perceptual loss compares). :class:`LossHyperParams` holds
+both, keyed by loss name, and is owned by the search algorithm like
+:class:`ArchParams`; a loss module with candidates declares
+``hyper_logit_groups()`` and reads its weights from the container it is
+bound to (:func:`bind_loss_hyper`). Loss-weight files (YAML or JSON,
+format ``mmfusenas-loss-weights/1``: ``weights``, ``logits``,
+``layer_weights``, ``meta``) are written atomically and read by
+:func:`load_loss_weights`, e.g. for ``ImageEnhancer(loss_weights=...)``.
 """
 import json
 import os.path as osp

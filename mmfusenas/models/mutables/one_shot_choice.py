@@ -4,15 +4,12 @@ A :class:`OneShotChoice` is the weight-sharing sibling of
 :class:`~mmfusenas.models.mutables.DiffMixedOp`: it has a stable ``key`` and
 candidate names, but runs exactly one candidate, the *current choice*, set
 from outside (by a path sampler, the evolution search, or
-:func:`apply_choices`). Candidates are either separate modules
-(``candidates``) or one *shared* module whose ``forward(*args, choice=name)``
-implements every candidate with shared weights (an OFA-style elastic block,
-e.g. :class:`~mmfusenas.models.ops.ElasticMBConv`).
-
-Any network made of ``OneShotChoice`` s is a one-shot search space:
-:func:`one_shot_space` lists its keys and candidates in module order (the
-order used by encodings and predictors), :func:`apply_choices` sets a path,
-and a genotype is the ``{key: name}`` dict of a path.
+:func:`apply_choices`). Candidates are separate modules or one *shared*
+module whose ``forward(*args, choice=name)`` implements every candidate
+(e.g. :class:`~mmfusenas.models.ops.ElasticMBConv`). Any network made of
+``OneShotChoice`` s is a one-shot search space: :func:`one_shot_space`
+lists its keys and candidates in module order, :func:`apply_choices` sets
+a path, and a genotype is the ``{key: name}`` dict of a path.
 """
 import random
 from collections import OrderedDict

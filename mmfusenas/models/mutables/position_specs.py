@@ -1,31 +1,17 @@
 """Edge specs of ``C_in -> C_out`` positions of task modules (RUAS Table 1).
 
-The cells of this package build every edge at one width ``C`` (``C ->
-C``). The task modules of RUAS' high-level search (the searchable SSD head
-and neck, the searchable ASPP head) place single operators at *positions*
-that change the channels (``C_in -> C_out``) and sometimes the size
-(stride 2). A position is built with
-:func:`~mmfusenas.models.cells.build_edge` at ``channels=C_in`` from a
-spec that also names ``out_channels`` and ``stride``;
-:func:`task_position_spec` turns a *template* (an op name, an operator
-config or a ``DiffMixedOp`` over op names) into that spec::
+The task modules of RUAS' high-level search (the searchable SSD head and
+neck, the searchable ASPP head) place single operators at *positions* that
+change the channels (``C_in -> C_out``) and sometimes the size (stride 2).
+A position is built with :func:`~mmfusenas.models.cells.build_edge` at
+``channels=C_in`` from a spec that also names ``out_channels`` and
+``stride``; :func:`task_position_spec` turns a *template* (an op name, an
+operator config or a ``DiffMixedOp`` over op names) into that spec::
 
     task_position_spec('3-C', 24)
     # dict(type='RUASConv', kernel_size=3, out_channels=24, stride=1)
-    task_position_spec(
-        dict(type='DiffMixedOp', key='det', candidates=['1-C', '3-2-DC']),
-        24, stride=2, key_suffix='extra0')
-    # dict(type='DiffMixedOp', key='det/extra0', candidates={
-    #     '1-C': dict(type='RUASConv', kernel_size=1, out_channels=24,
-    #                 stride=2),
-    #     '3-2-DC': dict(type='RUASConv', kernel_size=3, dilation=2,
-    #                    out_channels=24, stride=2)})
 
-The result is idempotent (a spec already expanded for the same position is
-returned unchanged), so a module accepts both templates and explicit
-per-position specs, and the explicit config of a search space (its
-``expand_op_cfg``) holds only per-position specs:
-``fix_space_cfg(explicit_cfg, choices)`` is the fixed network.
+The result is idempotent: modules accept templates and explicit specs.
 """
 import copy
 import inspect

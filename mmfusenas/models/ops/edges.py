@@ -1,23 +1,15 @@
 """Build the edges (chain positions) of a cell from edge specs.
 
-An edge spec is either
-
-* an op name registered in ``MODELS``
-  (:mod:`~mmfusenas.models.ops.op_names`) — an official TIM genotype string
-  (``'Residualblocks_3_1'``) or a task-module op name (``'dil_conv_3_2'``):
-  a fixed operator built by :func:`~mmfusenas.models.ops.build_named_op`;
-  or
-* a config dict, built with ``MODELS.build(spec,
-  default_args=dict(channels=C))``: any registered module whose constructor
-  takes ``channels`` — a fixed operator (``dict(type='DenseBlock',
-  kernel_size=3, dilation=1)``) or a search-space choice point (a mixed op /
-  mutable holding candidate operators), which is how the same cell class
-  builds both the fixed network and the supernet.
-
-The cell decides ``C``: a cell that builds one spec at several widths (the
-multi-scale fusion cell builds every spec at ``C``, ``2C`` and ``4C``)
-builds it once per width, from the same spec, so the spec must not set
-``channels`` itself.
+An edge spec is either an op name registered in ``MODELS``
+(:mod:`~mmfusenas.models.ops.op_names`: an official TIM genotype string
+such as ``'Residualblocks_3_1'`` or a task-module op name), a fixed
+operator built by :func:`~mmfusenas.models.ops.build_named_op`, or a
+config dict built with ``MODELS.build(spec, default_args=dict(channels=C))``:
+a fixed operator or a search-space choice point, which is how the same
+cell class builds both the fixed network and the supernet.
+:func:`build_edge` builds one edge, :func:`build_chain` a chain. The cell
+decides ``C`` (possibly several widths from one spec), so a spec must not
+set ``channels`` itself.
 """
 from typing import Sequence, Union
 

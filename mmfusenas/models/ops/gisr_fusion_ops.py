@@ -3,23 +3,13 @@
 Every op is ``forward(d, g)`` with ``d`` the target (depth) feature and
 ``g`` the guidance (RGB) feature of the same shape ``(N, C, H, W)``; the
 output is added to the decoder feature. :data:`FUSION_OP_NAMES` is the
-official DCNAS order (index = official ``fuse_op`` code):
-
-===  ==========  =====================================================
- #   name        output
-===  ==========  =====================================================
- 0   skip        nothing (``None``: the decoder adds 0)
- 1   cat         1x1 conv of ``[d, g]`` (``2C -> C``, no bias / act)
- 2   sum         ``(d + g) / 2`` (a mean, not a sum)
- 3   energy      per pixel and channel, ``d`` or ``g``, whichever has
-                 the larger 5x5 local sum of squares (FCFR-Net)
- 4   mmaf        AHMF attention fusion (gated convs + GAP/variance SE)
- 5   skip_dep    ``g`` (official name: the *depth* feature is skipped)
- 6   skip_rgb    ``d`` (the *RGB* feature is skipped)
-===  ==========  =====================================================
-
-Ops 0 and 6 do not read ``g``: a DCNAS network whose deepest fusion ops
-are all 0 / 6 prunes those RGB encoder stages. They take ``g=None``.
+official DCNAS order (index = official ``fuse_op`` code): ``skip``
+(:class:`FusionSkip`), ``cat`` (:class:`CatFusion`), ``sum``
+(:class:`MeanFusion`), ``energy`` (:class:`EnergyFusion`, FCFR-Net),
+``mmaf`` (:class:`MMAFusion`, AHMF), ``skip_dep`` (:class:`SelectGuide`)
+and ``skip_rgb`` (:class:`SelectTarget`); :func:`build_fusion_op` builds
+one. The ops of :data:`GUIDE_FREE_FUSION_OPS` do not read ``g`` (they take
+``g=None``), so a DCNAS network prunes RGB stages that only feed them.
 """
 from typing import Optional
 

@@ -3,35 +3,14 @@ Architecture and Loss Search for Hadamard-Based Image Restoration", IJCAI
 2022), after ``operations.py`` of the official
 github.com/zhudear/HBLALS_pytorch.
 
-Every convolution is bias-free with "same" padding ``dilation * (k - 1) /
-2``; an operator maps ``C_in -> C_out`` at stride 1:
-
-=====================  ==================================================
-official op name       operator
-=====================  ==================================================
-``skip_connect``       identity (:class:`SkipConnect`; needs C_in = C_out)
-``conv_<k>x<k>``       ``HBLConv(k)``: ``conv(x)``, k in 1, 3, 5
-``dilconv_3x3``        ``HBLConv(3, dilation=2)``
-``resconv_<k>x<k>``    ``HBLConv(k, residual=True)``: ``conv(x) + x``
-``resdilconv_3x3``     ``HBLConv(3, dilation=2, residual=True)``
-``denseblocks_<k>x<k>`` ``HBLDenseBlock(k)``: ``x1 = ReLU(conv1(x))``,
-                       ``conv2(cat[x, x1])`` (no residual), k in 1, 3
-=====================  ==================================================
-
-The HNU edges choose among :data:`HBL_HNU_OPS` (official ``PRIMITIVES``),
-the encoder / decoder positions among :data:`HBL_CODEC_OPS`
-(``PRIMITIVES2``). The op names are those of the official code; since
-RUAS uses the same names for operators *with* bias, HBL registers them in
-``MODELS`` with the prefix ``hbl_`` (``MODELS.build(dict(type='hbl_conv_3x3'),
-default_args=dict(channels=C))``), and the HBL modules, whose genotypes
-speak the official names, resolve a name with :func:`hbl_op_cfg`.
-
-Parameter names: the conv of ``HBLConv`` is ``<op>.conv`` (official
-``<op>.op``); ``HBLDenseBlock`` keeps ``conv1`` / ``conv2``.
-
-:class:`StatsBatchNorm2d` is the non-affine BatchNorm of the HNUs with a
-choice of statistics at test time (the official test never calls
-``eval()``, so it normalises with the statistics of each test image).
+:class:`HBLConv` (bias-free plain, dilated and residual convolutions) and
+:class:`HBLDenseBlock`, under the official op names (``skip_connect``,
+``conv_<k>x<k>``, ``dilconv_3x3``, ``resconv_<k>x<k>``, ``resdilconv_3x3``,
+``denseblocks_<k>x<k>``) registered in ``MODELS`` with the prefix ``hbl_``
+(RUAS uses the same names with bias); :func:`hbl_op_cfg` resolves them.
+HNU edges choose among :data:`HBL_HNU_OPS`, encoder / decoder positions
+among :data:`HBL_CODEC_OPS`. :class:`StatsBatchNorm2d` is the non-affine
+BatchNorm of the HNUs with a choice of statistics at test time.
 """
 from typing import Optional
 

@@ -2,27 +2,16 @@
 
 A genotype names its operators with short strings -- TIM's
 ``'Residualblocks_3_1'``, the task modules' ``'dil_conv_3_2'``, RUAS's
-``'resdilconv_3x3'`` or its paper's ``'3-2-RDC'``. Each family of such
-names is registered in the MMEngine registry ``MODELS`` by
-:func:`register_op_names`: every name becomes a registered builder, so a
-name resolves the way every other component does::
+``'resdilconv_3x3'`` or its paper's ``'3-2-RDC'``. :func:`register_op_names`
+registers each family of such names in ``MODELS``, so a name resolves the
+way every other component does::
 
     MODELS.build(dict(type='Residualblocks_3_1'),
                  default_args=dict(channels=16))
 
-builds ``ResidualBlock(channels=16, kernel_size=3, dilation=1)``; keyword
-arguments of the config (``dict(type=name, out_channels=8)``) are passed to
-the operator. :func:`op_name_cfg` gives the operator config of a name,
-:func:`build_named_op` builds it, :func:`known_op_names` lists every
-registered name and :func:`~mmfusenas.models.ops.build_edge` accepts them
-as edge specs. There is no table beside the registry: the registered
-builders carry their family (``op_family``), their operator config
-(``op_cfg``) and their family's parser (``op_parser``).
-
-A name two families define must mean the same operator (``skip`` of the
-TIM and the task families); a family whose names mean other operators than
-an already registered family's registers them under a prefix (HBL's
-``conv_3x3`` is bias-free, RUAS's is not: HBL registers ``hbl_conv_3x3``).
+:func:`op_name_cfg` gives the operator config of a name,
+:func:`build_named_op` builds it and :func:`known_op_names` lists every
+registered name; a clashing family registers under a prefix (``hbl_``).
 """
 import copy
 from typing import Callable, Iterable, List, Tuple

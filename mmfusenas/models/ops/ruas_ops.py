@@ -2,61 +2,16 @@
 Cooperative Architecture Search for Low-Light Vision", TPAMI 2022).
 
 Transcribed from ``model_enhance/operations.py`` of the official repository
-``vis-opt-group/RUAS`` (commit ``461172c``). As the op names build them,
-every operator maps ``C -> C`` channels at stride 1 and keeps H x W; every
-convolution has a bias and zero padding ``dilation * (k - 1) / 2``:
-
-=====================  ================================================
-official op name       operator
-=====================  ================================================
-``skip_connect``       :class:`~mmfusenas.models.ops.SkipConnect`
-``conv_<k>x<k>``       ``RUASConv(k)``: ``conv(x)``, k in 1, 3, 5, 7
-``dilconv_<k>x<k>``    ``RUASConv(k, dilation=2)``, k in 3, 5, 7
-``resconv_<k>x<k>``    ``RUASConv(k, residual=True)``: ``x + conv(x)``,
-                       k in 1, 3, 5, 7
-``resdilconv_<k>x<k>`` ``RUASConv(k, dilation=2, residual=True)``,
-                       k in 3, 5, 7
-``reluconv_3x3``       ``RUASConv(3, relu=True)``: ``ReLU(conv(x))``
-                       (TPAMI only)
-``avg_pool_3x3``       ``RUASPool('avg')`` (``count_include_pad=False``)
-``max_pool_3x3``       ``RUASPool('max')``
-=====================  ================================================
-
-Parameters of every conv form: ``C^2 k^2 + C``. The official classes store
-the conv as ``<edge>.op`` (``reluconv_3x3``: ``<edge>.conv.0``); here it is
-always ``<edge>.conv`` (see ``tools/model_converters/
-ruas_official_to_mmfusenas.py``).
-
-The enhancement search space of the paper (Sec. 4.1; ``PRIMITIVES`` of the
-CVPR code) is :data:`RUAS_SEARCH_OPS`. The paper names these operators
-``1-C``, ``3-C``, ``1-RC``, ``3-RC``, ``3-2-DC``, ``3-2-RDC`` and ``SC`` (it
-labels the plain dilated conv ``3-2-RDC`` too, a typo); those names, and the
-``m-C`` / ``n-2-DC`` / ``3-k-DC`` names of its high-level task space, are
-registered as aliases (:data:`RUAS_PAPER_OP_NAMES`) that build the same
-operators.
-
-High-level task space (paper Table 1 / Sec. 4.1: the task-oriented cell of
-detection and segmentation), :data:`RUAS_TASK_OPS`:
-
-==========  ===================  =========================================
-paper name  op name              operator
-==========  ===================  =========================================
-``m-C``     ``conv_<m>x<m>``     ``RUASConv(m)``, m in 1, 3, 5, 7
-``n-2-DC``  ``dilconv_<n>x<n>``  ``RUASConv(n, dilation=2)``, n in 3, 5, 7
-``3-k-DC``  ``dilconv<k>_3x3``   ``RUASConv(3, dilation=k)``, k in 6, 12,
-                                 18 (paper only)
-==========  ===================  =========================================
-
-The ``3-k-DC`` operators exist in no official code (the ``OPS`` table of
-the official detection code stops at dilation 2); their op names
-``dilconv6_3x3``, ``dilconv12_3x3``, ``dilconv18_3x3``
-(:data:`RUAS_PAPER_ONLY_OP_NAMES`) are ours, not official. In the task
-modules a position maps ``C_in -> C_out`` channels, possibly at stride 2:
-``RUASConv`` takes ``out_channels`` and ``stride`` for that (the official
-detection code takes its stride-2 ops from a second table, ``OPS2``). The
-op names only give the conv form; the module placing an operator sets
-``out_channels`` / ``stride`` (see
-:func:`~mmfusenas.models.mutables.task_position_spec`).
+``vis-opt-group/RUAS`` (commit ``461172c``): :class:`RUASConv` (plain,
+dilated, residual and ReLU convolutions with bias) and :class:`RUASPool`,
+registered under the official op names (``conv_<k>x<k>``,
+``dilconv_<k>x<k>``, ``resconv_<k>x<k>``, ``resdilconv_<k>x<k>``,
+``reluconv_3x3``, ``avg_pool_3x3``, ``max_pool_3x3``, ``skip_connect``).
+:data:`RUAS_SEARCH_OPS` is the enhancement search space and
+:data:`RUAS_TASK_OPS` the high-level task space; the paper's names are
+aliases (:data:`RUAS_PAPER_OP_NAMES`). The conv of an edge is
+``<edge>.conv`` (official ``<edge>.op``; see
+``tools/model_converters/ruas_official_to_mmfusenas.py``).
 """
 from typing import Dict, Optional, Tuple
 

@@ -1,27 +1,15 @@
 """Single-layer convolutions of the TIM task-module search space.
 
 TIM Sec. 4.3 searches the detection neck and the segmentation decoder over
-"diverse single-layer convolutions": normal convolutions ``k x k`` with
-``k`` in {1, 3, 5, 7}, dilated convolutions ``k x k`` (``k`` in {3, 5, 7},
-dilation 2), residual convolutions ``k x k`` (``k`` in {3, 5, 7}) and the
-skip connection. They are all one :class:`TaskConv` (``skip`` is
-:class:`~mmfusenas.models.ops.SkipConnect`) and are named by op-name
-strings that :func:`~mmfusenas.models.cells.build_edge` accepts next to the
-TIM fusion op names:
-
-=================  ==============================================
-op name            operator
-=================  ==============================================
-``conv_<k>``       ``TaskConv(kernel_size=k)``, k in 1, 3, 5, 7
-``dil_conv_<k>_2`` ``TaskConv(kernel_size=k, dilation=2)``,
-                   k in 3, 5, 7
-``res_conv_<k>``   ``TaskConv(kernel_size=k, residual=True)``,
-                   k in 3, 5, 7
-``skip``           ``SkipConnect``
-=================  ==============================================
-
-Unlike the fusion op ``DilConv_<k>_<d>`` (a depthwise-separable conv with a
-residual), ``dil_conv_<k>_2`` is a plain dilated conv.
+"diverse single-layer convolutions": :class:`TaskConv` as a normal
+(``conv_<k>``, ``k`` in {1, 3, 5, 7}), dilated (``dil_conv_<k>_2``, ``k``
+in {3, 5, 7}) or residual convolution (``res_conv_<k>``, ``k`` in
+{3, 5, 7}), and ``skip`` (:class:`~mmfusenas.models.ops.SkipConnect`). The
+op names (:data:`TASK_OP_NAMES`; :func:`task_op_cfg`,
+:func:`build_task_op`) are accepted by
+:func:`~mmfusenas.models.cells.build_edge` next to the TIM fusion op
+names. Unlike the fusion op ``DilConv_<k>_<d>`` (depthwise-separable, with
+a residual), ``dil_conv_<k>_2`` is a plain dilated conv.
 """
 from itertools import product
 from typing import Dict, Tuple

@@ -1,34 +1,17 @@
 """Official TIM genotype operator strings -> operator configs / modules.
 
 The official ``MixedOp(C, primitive)`` (``model/model_searched.py``) splits
-a string such as ``'Residualblocks_3_1'`` at ``'_'`` into a family name, a
-kernel size and (except for the attention families) a dilation. Here each
-family maps to one registered operator and its constructor arguments:
-
-* ``Denseblocks_k_d`` -> :class:`DenseBlock` (``kernel_size=k,
-  dilation=d``)
-* ``Residualblocks_k_d`` -> :class:`ResidualBlock` (same)
-* ``DilConv_k_d`` -> :class:`DilConv` (same)
-* ``SepConv_k_s`` -> :class:`SepConv` (``kernel_size=k, stride=s,
-  padding=1``)
-* ``ECAattention_k`` -> :class:`ECABlock` (``kernel_size=k``)
-* ``SPAattention_k`` -> :class:`SpatialAttentionBlock` (``kernel_size=k``)
-* ``NonLocalattention_k`` -> :class:`NonLocalBlock` (``kernel_size=k``)
-* ``skip`` -> :class:`SkipConnect`; ``zero`` -> :class:`Zero`
-
-``k`` must be 3, 5 or 7 and ``d`` / ``s`` 1 or 2: the domain of the
-official ``BasicConv`` padding table, where every size-preserving op really
-preserves H x W (the table pads 0 elsewhere). ``SepConv`` keeps the official
-quirk: its third field is a stride and its padding is always 1 (see
-:class:`SepConv`). The official parser ignores a third field of an attention
-string and raises ``IndexError`` on ``NonLocalattention`` without a kernel;
-here both are rejected with a ``ValueError``. ``skip`` and ``zero`` are not
-in any official genotype; they serve search spaces.
-
-Every name is registered in ``MODELS``
-(:func:`~mmfusenas.models.ops.op_names.register_op_names`), so
-``MODELS.build(dict(type='Residualblocks_3_1'),
-default_args=dict(channels=C))`` and the edge specs of every cell accept it.
+a string such as ``'Residualblocks_3_1'`` into a family, a kernel size and
+(except for the attention families) a dilation. Here each family maps to
+one registered operator: ``Denseblocks`` -> :class:`DenseBlock`,
+``Residualblocks`` -> :class:`ResidualBlock`, ``DilConv`` ->
+:class:`DilConv`, ``SepConv`` -> :class:`SepConv` (official quirks kept),
+``ECAattention`` -> :class:`ECABlock`, ``SPAattention`` ->
+:class:`SpatialAttentionBlock`, ``NonLocalattention`` ->
+:class:`NonLocalBlock`, ``skip`` / ``zero`` -> :class:`SkipConnect` /
+:class:`Zero`. :func:`tim_op_cfg` parses a name, :func:`build_tim_op`
+builds it; every name of :data:`TIM_OP_NAMES` is registered in ``MODELS``
+(:func:`~mmfusenas.models.ops.op_names.register_op_names`).
 """
 from itertools import product
 from typing import Dict, Tuple

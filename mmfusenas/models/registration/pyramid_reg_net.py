@@ -1,38 +1,16 @@
 """A coarse-to-fine registration network with local correlation (cost
 volumes): (fixed, moving) -> displacement field.
 
-Why not only the U-Net (:class:`DeformableRegNet`): a VoxelMorph-style U-Net
-reads the two images stacked as channels and must learn, from scratch, to
-compare them across positions before it can say where anything moved. On
-IR/VIS pairs it did not get there in hundreds of iterations, even with the
-ground-truth field as supervision (``docs/methods/tim.md``, Table 3 section:
-the
-supervised training-batch EPE stayed at the misalignment itself). The
-optical-flow and registration literature's answer is an explicit matching
-stage: PWC-Net (Sun et al., CVPR 2018) -- a feature pyramid, a *local
-correlation* (cost volume) of the fixed features with the warped moving
-features at each level, a small decoder that reads the cost volume and
-predicts a residual flow, coarse to fine -- and, for registration, PDD-Net
-(Heinrich, MICCAI 2019) and LapIRN (Mok & Chung, MICCAI 2020). Reading a
-displacement off a cost volume is nearly linear (where the correlation
-peaks), so the decoder learns it in tens of iterations on synthetic and
-on mono-modal real pairs (measured; real IR/VIS pairs are harder, see
-``docs/methods/tim.md``); the pyramid gives a capture range of ``radius ·
-2^num_levels`` pixels with a small window.
-
-Cross-modality: the encoder is shared (siamese), reads each image
-standardised per sample (zero mean, unit variance: IR and VIS differ in
-brightness and contrast) together with its standardised gradient magnitude
-(sign-free, so an edge whose contrast is inverted in the other modality
-still matches), and the correlation is the cosine of the feature vectors.
-Each decoder also reads a parameter-free NGF cost volume (:func:`ngf_cost`,
-the similarity of :class:`~mmfusenas.models.NGFLoss` per offset) of the
-images pooled to its level: a matching signal that is informative across
-modalities from the first step, while the learned features still have to
-become so.
-
-Output convention of :mod:`.spatial_transformer` (pixels, ``warped(p) =
-moving(p + flow(p))``).
+:class:`PyramidCorrRegNet` follows PWC-Net (Sun et al., CVPR 2018) and, for
+registration, PDD-Net (Heinrich, MICCAI 2019) and LapIRN (Mok & Chung,
+MICCAI 2020): a feature pyramid, a local correlation
+(:func:`local_correlation`) of the fixed features with the warped moving
+features at each level, and a decoder that predicts a residual flow,
+coarse to fine. Across modalities the siamese encoder reads standardised
+images and gradient magnitudes, and each decoder also reads a
+parameter-free NGF cost volume (:func:`ngf_cost`). Output convention of
+:mod:`.spatial_transformer` (pixels, ``warped(p) = moving(p + flow(p))``).
+See ``docs/methods/tim.md``.
 """
 from typing import List, Optional
 

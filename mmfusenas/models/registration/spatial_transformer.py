@@ -3,17 +3,13 @@
 Convention (used by every registration component of MMFuseNAS): a
 displacement field ``flow`` is an ``(N, 2, H, W)`` tensor in **pixels**,
 channel 0 the x (column) and channel 1 the y (row) displacement. Warping is
-backward: the warped image at pixel ``p`` samples the moving image at
-``p + flow(p)``::
-
-    warped(p) = moving(p + flow(p))
-
-(bilinear interpolation, ``grid_sample(align_corners=True)``, so pixel
-centres ``0 .. W - 1`` map exactly to ``-1 .. 1``). A registration network
-predicts the field that brings the moving image onto the fixed one,
-``warped ≈ fixed``. The synthetic misalignment transform
-(:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`) stores the
-ground-truth field in the same convention.
+backward, ``warped(p) = moving(p + flow(p))`` (bilinear,
+``grid_sample(align_corners=True)``), and a registration network predicts
+the field with ``warped ≈ fixed``; :class:`SpatialTransformer` and
+:func:`warp_image` apply it. :func:`compose_flows`,
+:func:`integrate_velocity` and :func:`endpoint_error` work in the same
+convention, as does
+:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`.
 """
 from typing import Optional, Tuple
 

@@ -2,21 +2,12 @@
 
 Half-quadratic splitting of ``min_x ½‖k∗x − y‖² + Φ(x)`` alternates a
 denoising step on the prior Φ and the quadratic *data step*
-
-.. math::
-
-    \\tilde x = \\arg\\min_x \\lVert k * x - y \\rVert^2
-              + \\rho_t \\lVert x - x_t \\rVert^2
-            = \\Re\\,\\mathcal F^{-1}\\Big[
-              \\frac{\\overline{\\hat K}\\,\\mathcal F(y)
-                    + \\rho_t \\mathcal F(x_t)}
-                   {|\\hat K|^2 + \\rho_t}\\Big],
-
+``x̃ = argmin_x ‖k∗x − y‖² + ρ_t ‖x − x_t‖²``, solved in the Fourier domain
 with circular boundary conditions and :math:`\\hat K` = :func:`psf2otf`
-``(k, H×W)``. This is the ``Deconvolution`` layer of the official
-hyper-guidance code (Keras / TF1, adapted from IRCNN / DPIR); ``ρ_t`` follows
-the DPIR / IRCNN schedule of :func:`dpir_rho_schedule` and is a constant
-(a buffer), not a learned parameter.
+``(k, H×W)``. :class:`HQSDeconv` is the ``Deconvolution`` layer of the
+official hyper-guidance code (Keras / TF1, adapted from IRCNN / DPIR);
+``ρ_t`` follows the DPIR / IRCNN schedule of :func:`dpir_rho_schedule` and
+is a constant (a buffer), not a learned parameter.
 """
 import math
 from typing import Optional, Sequence

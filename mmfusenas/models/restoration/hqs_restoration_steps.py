@@ -3,16 +3,11 @@ code: the official code covers deblurring only).
 
 Both solve ``min_x ‖D(x) − y‖² + ρ‖x − x_t‖²`` in closed form, per pixel,
 for a degradation ``D`` that is linear in ``x`` once the guidance is known:
-
-* :class:`AdditiveDataStep` — additive rain-layer model ``y = x + r``: with
-  the layer folded into the denoiser's job, ``D = I`` and
-  ``x̃ = (y + ρ·x_t) / (1 + ρ)``; the proxy predicts a rain-density map
-  (the guidance of the residual denoiser, supervised with the true rain
-  layer's magnitude).
-* :class:`HazeDataStep` — atmospheric scattering ``y = t·x + A·(1 − t)``
-  with transmission ``t`` and airlight ``A`` taken from the guidance
-  ``[t, A]`` that the proxy predicts from the hazy input (``UnrolledHQSNet``
-  with ``proxy_input='y'``): ``x̃ = (t·(y − A(1 − t)) + ρ·x_t) / (t² + ρ)``.
+:class:`AdditiveDataStep` for the additive rain-layer model ``y = x + r``
+(``x̃ = (y + ρ·x_t) / (1 + ρ)``; the proxy predicts a rain-density map) and
+:class:`HazeDataStep` for atmospheric scattering ``y = t·x + A·(1 − t)``,
+with ``[t, A]`` predicted by the proxy from the hazy input
+(``x̃ = (t·(y − A(1 − t)) + ρ·x_t) / (t² + ρ)``).
 """
 from typing import Optional
 

@@ -1,24 +1,17 @@
 """Unrolled HQS with hyper-guidance: K stages of data step → proxy → denoiser.
 
-Stage ``t`` (own weights per stage, ``x₀ = y``)::
+Stage ``t`` of :class:`UnrolledHQSNet` (own weights per stage, ``x₀ = y``)::
 
     x̃_t   = D_t(y, x_t; degradation)          # data step, fixed ρ_t
     σ̂_t   = H_θt(x̃_t)                       # proxy: guidance map
     x_t+1 = A_ωt(x̃_t, σ̂_t)                  # base denoiser (residual)
 
 as ``meta_stack_divide`` of the official hyper-guidance code. The guidance
-of a stage comes from its proxy (``guidance='proxy'``), is absent
-(``'none'``: the denoiser sees ``x̃`` only, ``meta_nohyper_stack``) or is
-given by the caller (``'manual'``: the stages in ``manual_stages`` use the
-``guidance`` map passed to :meth:`UnrolledHQSNet.forward`, e.g. the true
-σ map as ``meta_man_stack`` does in stage 1, or a deliberately wrong one
-for the noise-level-mismatch experiment; the other stages use their
-proxies).
-
-The data step is any module ``step(y, x, **degradation) -> x̃`` built per
-stage with its own ``ρ_t`` (:class:`~.hqs_data_step.HQSDeconv` for
-deblurring, ``degradation = dict(kernel=...)``; the deraining / dehazing
-steps of :mod:`.hqs_restoration_steps`).
+comes from the proxy (``guidance='proxy'``), is absent (``'none'``) or is
+given by the caller for ``manual_stages`` (``'manual'``). The data step is
+any module ``step(y, x, **degradation) -> x̃`` with its own ``ρ_t``
+(:class:`~.hqs_data_step.HQSDeconv` for deblurring; the deraining /
+dehazing steps of :mod:`.hqs_restoration_steps`).
 """
 import copy
 from typing import List, NamedTuple, Optional, Sequence

@@ -1,19 +1,13 @@
 """The proxy (hyper-network) and the base denoisers of unrolled HQS.
 
-* :class:`NoiseLevelProxy` — ``H_θ``, the official ``noise_est``: four 3×3
-  convs ``in→64→64→64→1``, each followed by a ReLU, so the predicted
-  guidance map ``σ̂`` is non-negative (75,073 parameters for one input
-  channel).
-* :class:`DilatedDenoiser` — ``A_ω``, a stack of dilated 3×3 convs with a
-  ReLU after all but the last, bias on, no BN, predicting the noise
-  ``n̂`` (residual: ``x = x̃ − n̂``). Its presets are the official
-  ``ffd_model(bn=False)`` (FFDNet-like, input ``[x̃, σ̂]``, dilations
-  1,2,3,4,4,4,3,2,1: 260,289 parameters), ``small_ffd`` (dilations
-  1,2,3,3,2,1) and the IRCNN ``denoise_model`` (1 input channel, dilations
-  1,2,3,4,3,2,1: 185,857 parameters).
-
-The paper's figure draws BN in the denoiser; the official code has none
-(``bn=False``), and neither has this one.
+:class:`NoiseLevelProxy` is ``H_θ``, the official ``noise_est``: four 3×3
+convs ``in→64→64→64→1``, each followed by a ReLU, so the predicted
+guidance map ``σ̂`` is non-negative. :class:`DilatedDenoiser` is ``A_ω``,
+a stack of dilated 3×3 convs with a ReLU after all but the last, bias on,
+no BN, predicting the noise ``n̂`` (residual: ``x = x̃ − n̂``); its presets
+are the official ``ffd_model(bn=False)`` (FFDNet-like, input ``[x̃, σ̂]``),
+``small_ffd`` and the IRCNN ``denoise_model``. The paper's figure draws BN
+in the denoiser; the official code has none, and neither has this one.
 """
 from typing import Optional, Sequence
 

@@ -6,13 +6,10 @@ trains (:attr:`~BaseSearchAlgorithm.architecture`) and runs it for
 ``val_step`` / ``test_step`` / ``forward``; the algorithm adds the upper
 level (architecture parameters, loss weights, hyper-guidance) and its own
 ``train_step``. :class:`BaseSearchAlgorithm` gives every algorithm the same
-
-- architecture building (a config through ``MODELS``, or a built module);
-- data-preprocessor policy
-  (:meth:`BaseSearchAlgorithm.resolve_data_preprocessor`);
-- frozen sub-modules (``frozen_modules``: no gradients, out of the weight
-  optimizer, always in eval mode);
-- strategy building and two-optimizer check.
+architecture building, data-preprocessor policy
+(:meth:`BaseSearchAlgorithm.resolve_data_preprocessor`), frozen
+sub-modules (``frozen_modules``), strategy building and two-optimizer
+check.
 """
 import logging
 from contextlib import contextmanager

@@ -1,21 +1,14 @@
 """Bilevel search of loss hyper-parameters (HBL's loss search, IJCAI 2022).
 
-The upper level optimises hyper-parameters that are not architecture
-parameters — the weights β of the named losses of any model and the softmax
-groups γ inside losses (:class:`~mmfusenas.models.mutables.LossHyperParams`)
-— against a quality objective on validation batches; the lower level trains
-the weights with the β-weighted loss::
-
-    min_{β,γ} Q(θ*(β, γ)) on val   s.t.   θ* = argmin_θ Σ_k β_k ℓ_k(θ; γ)
-                                                   on train
-
-The existing strategies (:mod:`mmfusenas.search.strategies`) solve it
-unchanged: they differentiate with respect to whatever tensors the problem
-calls ``arch_params``, here β and γ. The official HBL solver is
-``DartsSecondOrderStrategy(use_optimizer_state=True)`` (one unrolled SGD
-step with momentum and weight decay, finite-difference Hessian-vector
-product). After every upper step β (and γ, an official quirk) is clamped to
-``>= 0``.
+:class:`LossWeightSearchAlgorithm` optimises, at the upper level, the
+weights β of the named losses of any model and the softmax groups γ inside
+losses (:class:`~mmfusenas.models.mutables.LossHyperParams`) against a
+quality objective on validation batches; the lower level trains the
+weights with the β-weighted loss. The existing strategies
+(:mod:`mmfusenas.search.strategies`) solve it unchanged, with β and γ as
+``arch_params``; the official HBL solver is
+``DartsSecondOrderStrategy(use_optimizer_state=True)``. After every upper
+step β (and γ, an official quirk) is clamped to ``>= 0``.
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 

@@ -1,41 +1,17 @@
 """Proxy-based bilevel training of hyper-guidance (TVC 2023).
 
-The paper's problem (pipeline figure; ω the denoisers, θ the proxies whose
-output σ̂ = H_θ(x̃) is the hyper-guidance)::
+:class:`ProxyBilevelAlgorithm` solves the paper's problem (ω the denoisers,
+θ the proxies whose output σ̂ = H_θ(x̃) is the hyper-guidance)::
 
     min_ω f(A_ω, G_σ; D_tr)   s.t.   σ ∈ argmin_σ g(G_σ; ω)
 
-with ``f`` the reconstruction ("propagation") loss and ``g`` the guidance
-loss (σ̂ vs the true noise-level map). Two schemes:
-
-``scheme='alternating'`` — the official ``main._train_divide``: every
-iteration takes one batch, one Adam step of the *guidance* optimizer on
-``g`` (stage-1 proxy only, weight 100), then one Adam step of the
-*reconstruction* optimizer on ``f`` (all weights, the stage-1 proxy
-included). A first-order alternating approximation: no hypergradient, no
-differentiation through the lower problem.
-
-``scheme='hypergradient'`` (ours; not in the official code) — a true bilevel
-step through the toolbox's strategies (:mod:`mmfusenas.search.strategies`):
-the strategy's upper variables ("α") are everything the guidance loss does
-not supervise (the denoisers and the unsupervised proxies), its lower
-variables ("θ") the supervised proxies, the lower loss is ``g`` on the train
-batch and the upper loss ``f`` on the val batch, so e.g.
-``DartsSecondOrderStrategy`` gives the one-step unrolled hypergradient
-``∇_ω f(θ − ξ∇_θ g(θ, ω), ω)`` (its mixed second-order term is non-zero only
-when a supervised proxy sits after a denoiser, i.e. ``guidance_stages``
-includes a stage > 0: the stage-1 input ``x̃₁`` depends on no weight).
-Then the lower variables take one step on ``g``.
-
-Optimizers (:class:`~mmfusenas.engine.BilevelOptimWrapperConstructor`, keys
-``weights`` / ``arch``):
-
-=================  =============================  ==========================
-scheme             ``arch`` optimizer             ``weights`` optimizer
-=================  =============================  ==========================
-alternating        supervised proxies, on ``g``   all weights, on ``f``
-hypergradient      upper ω, strategy's ∇ of ``f``  supervised proxies, ``g``
-=================  =============================  ==========================
+(``f`` reconstruction, ``g`` guidance loss). ``scheme='alternating'`` is
+the official ``main._train_divide``: the ``arch`` optimizer steps the
+supervised proxies on ``g``, then ``weights`` all weights on ``f``.
+``scheme='hypergradient'`` (not in the official code) steps the upper ω
+(``arch``) by a hypergradient of ``f`` (:mod:`mmfusenas.search.strategies`),
+then the supervised proxies (``weights``) on ``g``; optimizers of
+:class:`~mmfusenas.engine.BilevelOptimWrapperConstructor`.
 """
 from typing import Any, Dict, List, Mapping, Optional
 

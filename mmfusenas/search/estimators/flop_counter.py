@@ -1,31 +1,16 @@
 """Operation counting at the ATen level (multiply-accumulates and FLOPs).
 
-The module runs one real forward pass inside a
+:func:`count_flops_of_call` runs one real forward pass inside a
 :class:`~torch.utils._python_dispatch.TorchDispatchMode`, which sees every
-ATen operator the forward executes — module calls, functional calls
-(``F.conv2d`` inside a module), tensor arithmetic (residual additions, the
-softmax-weighted sum of a mixed op) — whatever Python produced them. Forward
-hooks on modules would miss the functional calls and the arithmetic written
-in ``forward``; MMEngine's :class:`~mmengine.analysis.FlopAnalyzer` traces
-with ``torch.jit.trace``, which fails on forwards that inspect shapes in
-Python (the TIM multi-scale cell's SKFF compares branch shapes in a set and
-raises under tracing).
-
-Conventions (see ``docs/user_guides/estimators.md`` for the full table):
-
-* ``macs``: multiply-accumulates of convolutions (also depthwise, grouped,
-  dilated, transposed), matrix products (``linear``, ``mm``, ``bmm``, ...)
-  and attention. A convolution costs ``numel(out) * C_in / groups * prod(k)``
-  (padded positions included), a transposed one
-  ``numel(in) * C_out / groups * prod(k)``.
-* ``flops``: ``2 * macs`` plus every other floating-point operation: one per
-  output element of a bias addition or of a point-wise op (arithmetic or
-  activation), one per input element of a reduction, pooling windows,
-  interpolation taps, normalisations. Data movement (views, concatenation,
-  padding, indexing, copies, tensor creation) costs nothing, and operators
-  whose output is not floating point (indices, masks, counters) are ignored.
-  Floating-point operators without a rule are reported in
-  :attr:`FlopCount.uncounted` instead of being silently dropped.
+ATen operator the forward executes (module calls, functional calls, tensor
+arithmetic), whatever Python produced them, and needs no tracing.
+:class:`FlopCount` holds the result: ``macs``, the multiply-accumulates of
+convolutions, matrix products and attention, and ``flops``, ``2 * macs``
+plus every other floating-point operation (point-wise ops, reductions,
+pooling, interpolation, normalisation). Data movement costs nothing;
+floating-point operators without a rule are reported in
+:attr:`FlopCount.uncounted` instead of being dropped. The conventions:
+``docs/user_guides/estimators.md``.
 """
 import math
 from collections import defaultdict

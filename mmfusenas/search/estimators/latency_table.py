@@ -3,17 +3,12 @@
 :func:`build_latency_table` runs the supernet once on example inputs with a
 hook on every :class:`~mmfusenas.models.mutables.DiffMixedOp` (a *place*:
 one call of a choice point, with its real input), then times every
-candidate of every place alone on that input. A key used at several places
-(the multi-scale cell builds each edge at ``C``, ``2C`` and ``4C``; a RUAS
-cell shared by all stages) costs the sum over its places. The table is
-cached in a JSON file and reloaded while the device, the inputs and the
-space are unchanged.
-
-Two-level spaces (a candidate that is itself a cell with choice points):
-a candidate's entry is its *own* latency — its nested choice points are
-replaced, while it is timed, by stand-ins that return their recorded
-outputs at no cost — because the nested choice points have rows of their
-own. Summing over keys therefore never counts a nested operator twice.
+candidate of every place alone on that input; a key used at several places
+costs the sum over its places. :class:`LatencyTable` is cached in a JSON
+file and reloaded while the device, the inputs and the space are
+unchanged. In two-level spaces a candidate's entry is its *own* latency
+(its nested choice points, which have rows of their own, are replaced by
+free stand-ins while it is timed), so no operator is counted twice.
 """
 import contextlib
 import datetime

@@ -8,9 +8,9 @@ measures every distinct item key once — parameters, FLOPs / MACs
 :func:`measure_latency`, on this machine's device) — caches the table in a
 JSON file (reloaded while the device, torch version and the cost model's
 context are unchanged, like the latency tables of
-:func:`build_latency_table`) and sums items to cost a path in
-microseconds, so an evolution can check thousands of paths against
-budgets without building them.
+:func:`build_latency_table`) and sums items to cost a path without
+building it, so an evolution can check thousands of paths against
+budgets.
 """
 import datetime
 import json

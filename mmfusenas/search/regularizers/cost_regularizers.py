@@ -1,34 +1,17 @@
 """Operation-sensitive regularisers with their cost tables (TIM Sec. 3.2).
 
-TIM's search objective is ``ℓ_α = ℓ_F + λ·Reg(α)``, with ``Reg`` "the
-weighted summation of latency based on all operations" or, for
-compactness, "the total number of skip connections". Both are
-:func:`~mmfusenas.search.operation_sensitive_reg` over a per-choice-point
-cost table; the classes here build the table once (:meth:`prepare`) and
-evaluate ``λ·Reg(α)`` at every architecture step (:meth:`__call__`).
-
-Interface used by the search algorithms::
-
-    reg = TASK_UTILS.build(dict(type='LatencyRegularizer', loss_weight=0.5,
-                                cache_file='work_dirs/latency.json'))
-    reg.prepare(supernet, arch_params, example_inputs)   # once
-    loss_alpha = loss_fusion + reg(arch_params)          # every α step
-
-Hard budgets: ``budget=`` (in the units of the cost table: ms, a fraction
-with ``normalize=True``, a number of skip connections) makes the
-regulariser a constraint as well as a penalty. The search algorithm calls
-:meth:`BaseCostRegularizer.check_budget` right after :meth:`prepare`, so an
-impossible budget fails at the first architecture step
-(:func:`~mmfusenas.search.estimators.check_space_budget`), and
-:meth:`BaseCostRegularizer.fit_to_budget` when it derives a genotype: while
-the derived architecture costs more than the budget, the choice point whose
-cheaper candidate loses the least probability per unit of cost saved is
-switched to it (greedy). Only the choice points of the derived network
-count (a nested choice point only under its chosen parent candidate; the
-latency table's entry of a cell candidate is its own latency, its nested
-choice points have rows of their own), and an impossible budget is found
-with the nested keys as optional. The genotype's ``meta`` records
-``budget``, ``cost`` and the ``budget_swaps``.
+TIM's search objective is ``ℓ_α = ℓ_F + λ·Reg(α)``, with ``Reg`` the
+weighted sum of the operations' latencies or the number of skip
+connections. :class:`LatencyRegularizer`, :class:`FlopsRegularizer` and
+:class:`SkipCountRegularizer` build a per-choice-point cost table once
+(``prepare``) and evaluate
+:func:`~mmfusenas.search.operation_sensitive_reg` at every architecture
+step (``reg(arch_params)``). A ``budget=`` (in the table's units) makes the
+regulariser a constraint too: :meth:`BaseCostRegularizer.check_budget`
+refuses an impossible budget at the first step and
+:meth:`BaseCostRegularizer.fit_to_budget` greedily swaps the derived
+genotype's choices until it fits, recording ``budget``, ``cost`` and
+``budget_swaps`` in its ``meta``.
 """
 from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
                     Sequence, Set, Tuple)

@@ -1,19 +1,14 @@
 """The bilevel problem, the model protocol and the strategy base class.
 
 Differentiable architecture search is the bilevel problem
-
-.. math::
-
-    \\min_\\alpha F(\\theta^*(\\alpha), \\alpha)
-    \\quad \\text{s.t.} \\quad
-    \\theta^*(\\alpha) = \\arg\\min_\\theta f(\\theta, \\alpha),
-
-with α the architecture parameters, θ the weights, F the upper (validation)
-loss and f the lower (training) loss. A *strategy* turns one
-:class:`BilevelProblem` (the two parameter lists, the two losses, a train
-and a val batch, optionally the weight optimizer) into an approximation
-``G ≈ dF/dα`` of the hypergradient. It writes ``α.grad`` and nothing else;
-stepping the α optimizer and the weight optimizer is the caller's job.
+``min_α F(θ*(α), α)`` s.t. ``θ*(α) = argmin_θ f(θ, α)``, with α the
+architecture parameters, θ the weights, F the upper (validation) loss and
+f the lower (training) loss. A *strategy* (:class:`BaseBilevelStrategy`)
+turns one :class:`BilevelProblem` (the two parameter lists, the two
+losses, a train and a val batch, optionally the weight optimizer) into an
+approximation ``G ≈ dF/dα`` of the hypergradient (:class:`HyperGradient`).
+It writes ``α.grad`` and nothing else; stepping the optimizers is the
+caller's job. :class:`SearchableModel` is the protocol of the models.
 """
 from abc import ABCMeta, abstractmethod
 from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Protocol,

@@ -2,24 +2,14 @@
 
 Liu et al., TPAMI 2022, Sec. 4.2, Alg. 1 and Eq. 6–8. The scene module
 (SM, α_s / ω_s) and the task module (TM, α_t / ω_t) are searched by
-alternating two bilevel problems; the scene step adds the gradient of the
-task validation loss through the scene output::
-
-    G_s = hypergradient of (L_val^s, L_tr^s) w.r.t. α_s        (Alg. 1, step 5)
-          + β · ∇_{α_s} L_val^t(α_t(α_s); ω_t)
-    G_t = hypergradient of (L_val^t, L_tr^t) w.r.t. α_t        (Alg. 1, step 10)
-
-Both hypergradients are computed by existing strategies (one-step
-finite-difference DARTS by default, as the paper and the official code);
-this module only composes them. Table 4's baselines are modes of the same
-strategy: ``'independent'`` (β = 0: no coupling) and ``'global'`` (one joint
-bilevel problem over all α and ω with the loss ``L^s + L^t``).
-
-Paper vs code: the CVPR code couples the two modules only by adding the
-denoise loss to the *unrolled* upper loss of the scene architect (so the
-coupling term goes through the unrolled ω_s' and the finite-difference
-HVP); here the coupling is the paper's first-order ``β ∇_{α_s} L_val^t`` at
-the current weights.
+alternating two bilevel problems (:class:`CooperativeProblem`); the scene
+step adds the gradient of the task validation loss through the scene
+output, ``β · ∇_{α_s} L_val^t``. :class:`CooperativeStrategy` composes the
+hypergradients of existing strategies (one-step finite-difference DARTS by
+default); Table 4's baselines are its modes ``'independent'`` (β = 0) and
+``'global'`` (one joint bilevel problem). Unlike the CVPR code, which
+couples the modules through the unrolled upper loss, the coupling here is
+the paper's first-order term at the current weights.
 """
 from typing import (Any, Callable, Dict, List, Mapping, NamedTuple,
                     Optional, Sequence, Tuple, Union)

@@ -2,17 +2,13 @@
 
 Everything here works on explicit lists of tensors and never touches
 ``.grad``: gradients are taken with :func:`torch.autograd.grad` with respect
-to exactly the tensors asked for, so the architecture and the weight levels
-can never mix. The strategies in this package are thin compositions of these
-functions, and a new strategy (e.g. RUAS's cooperative search) can reuse them
-directly.
-
-Distributed: inside :func:`mmfusenas.utils.distributed.data_parallel` (which
-the model wrapper ``AlgorithmDistributedDataParallel`` opens around a train
-step), :func:`grads_wrt` returns the gradients averaged over the ranks and
-:func:`scalar_loss` checks finiteness collectively, so every strategy built
-from these functions computes the hypergradient of the global batch, the
-same on every rank.
+to exactly the tensors asked for (:func:`grads_wrt`), so the architecture
+and the weight levels can never mix; the strategies of this package are
+thin compositions of these functions. Inside
+:func:`mmfusenas.utils.distributed.data_parallel`, :func:`grads_wrt`
+returns the gradients averaged over the ranks and :func:`scalar_loss`
+checks finiteness collectively, so every strategy built from them computes
+the hypergradient of the global batch, the same on every rank.
 """
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional, Sequence

@@ -1,30 +1,17 @@
 """Path samplers of one-shot supernet training (SPOS and DCNAS variants).
 
 A sampler picks the path trained in the next iteration:
-
-- :class:`UniformPathSampler` (``U``, SPOS): every gene uniformly;
-- :class:`BestOfMPathSampler` (``B``): ``m`` candidates in a FLOPs band
-  (:func:`sample_in_band`), keep the one with the lowest loss on a few
-  validation batches;
-- :class:`PredictorPathSampler` (``P``, DCNAS): ``m`` candidates in the
-  band, keep the predictor's best (``k = 1``), refresh the predictor every
-  ``refresh_interval`` iterations after ``refresh_start`` on freshly scored
-  paths.
-
-The FLOPs band (official, reference §7): draw ``α0``, set ``τ = min(F(α0),
-F_max - σ)`` with ``σ = (F_max - F_min) / 50`` over ``num_static`` random
-paths; accept random paths with ``τ < F(α) < τ + σ`` until there are ``m``
-(``α0`` included) or ``max_tries`` draws. Without a cost table the ``m``
-candidates are plain random paths.
-
-Distributed (:class:`~mmfusenas.engine.runner.OneShotIterBasedTrainLoop`
-under a model wrapper): every rank must train the *same* path. The samplers
-start from rank 0's random state (:meth:`UniformPathSampler.setup`), the
-loop samples inside :func:`~mmfusenas.utils.distributed.data_parallel`, where
-:func:`path_loss` is the mean over the ranks (each rank's share of the
-validation / training batches), so the losses, the argmin and the
-predictor's refresh labels are the same on every rank; the refreshed
-predictor is broadcast from rank 0.
+:class:`UniformPathSampler` (``U``, SPOS) draws every gene uniformly;
+:class:`BestOfMPathSampler` (``B``) keeps the one of ``m`` candidates with
+the lowest loss on a few validation batches (:func:`path_loss`);
+:class:`PredictorPathSampler` (``P``, DCNAS) keeps the predictor's best and
+refreshes the predictor on freshly scored paths. Candidates come from a
+FLOPs band (:class:`BandSampler`, official, reference §7): ``τ = min(F(α0),
+F_max - σ)``, ``σ = (F_max - F_min) / 50`` over ``num_static`` random
+paths, accepting paths with ``τ < F(α) < τ + σ`` (plain random paths
+without a cost table). In a distributed run every rank trains the same
+path: the samplers start from rank 0's random state and the losses are
+averaged over the ranks.
 """
 import random
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence

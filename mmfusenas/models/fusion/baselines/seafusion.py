@@ -1,18 +1,13 @@
 """SeAFusion (Tang, Yuan, Ma, Information Fusion 82, 2022), inference part.
 
-Written from the paper and the layer names / shapes of the released
-weights (``Linfeng-Tang/SeAFusion``, ``FusionNet``). Two encoders (visible
-Y, infrared) of one 3x3 conv and two gradient residual dense blocks
-(GRDB) each; the concatenated features are decoded by four 3x3 convs to
-one channel, ``tanh(x) / 2 + 0.5``.
-
-A GRDB is a dense block of two 3x3 conv + LeakyReLU(0.2) layers and a 1x1
-conv (main path) plus a depthwise Sobel-like gradient (``|conv_x| +
-|conv_y|``, trained kernels) and a 1x1 conv (residual path), summed and
-passed through LeakyReLU(0.1). The decoder layers hold a BatchNorm that
+:class:`SeAFusionNet` is written from the paper and the layer names /
+shapes of the released weights (``Linfeng-Tang/SeAFusion``,
+``FusionNet``): two encoders (visible Y, infrared) of one 3x3 conv and two
+gradient residual dense blocks (:class:`GRDB`: a dense block plus a
+Sobel-like gradient path) each, and a decoder of four 3x3 convs to one
+channel, ``tanh(x) / 2 + 0.5``. The decoder layers hold a BatchNorm that
 the released forward pass does not apply; it is kept so that the official
-file loads strictly (its 226 parameters are the difference between the
-166,883 parameters of the class and the 166,657 it uses).
+file loads strictly.
 """
 from typing import Sequence
 

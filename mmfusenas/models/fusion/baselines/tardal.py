@@ -1,20 +1,15 @@
 """TarDAL generator (Liu et al., CVPR 2022), inference part.
 
-Written from the paper and the layer names / shapes of the released
-weights (``JinyuanLiu-CV/TarDAL``, ``Generator(dim=32, depth=3)``): the
-stacked infrared + visible grey images go through a 3x3 conv-BN-ReLU
-stem, three densely connected conv-BN-ReLU layers (each sees all earlier
-features), and a decoder of four 3x3 convs (128 -> 64 -> 32 -> 1; BN on
-the middle two; ReLU, and tanh at the end).
-
-``bn_mode`` selects how BatchNorm normalises: ``'eval'`` uses the stored
-running statistics (``tardal_plus.pt``, ``tardal_plusplus.pt``, which have
-41k tracked batches); ``'train'`` normalises with the statistics of the
-batch itself, as the original TarDAL script runs ``tardal.pt`` (no
-``--eval``; its running statistics were never updated and are far from
-the data). ``'train'`` never updates the running statistics, and the
-output of a sample depends on the other samples of its batch, as in the
-authors' run (batch size 1 there).
+:class:`TarDALGenerator` is written from the paper and the layer names /
+shapes of the released weights (``JinyuanLiu-CV/TarDAL``,
+``Generator(dim=32, depth=3)``): a 3x3 conv-BN-ReLU stem on the stacked
+infrared + visible grey images, three densely connected conv-BN-ReLU
+layers, and a decoder of four 3x3 convs ending in tanh. ``bn_mode``
+selects how BatchNorm normalises: ``'eval'`` uses the stored running
+statistics (``tardal_plus.pt``, ``tardal_plusplus.pt``); ``'train'``
+normalises with the statistics of the batch itself, as the original
+TarDAL script runs ``tardal.pt`` (no ``--eval``), without updating the
+running statistics.
 """
 import torch
 import torch.nn as nn
