@@ -3,9 +3,7 @@ a truncated file is refused naming it; a constant image never stops a
 run, under any preset: the metrics undefined on it are NaN, named with the
 file in the warning and written as ``null`` with the reason (strict JSON);
 a metric that fails names the files."""
-import importlib.util
 import json
-import os.path as osp
 import warnings
 
 import cv2
@@ -15,13 +13,9 @@ import pytest
 from mmfusenas.evaluation.functional.fusion import (FUSION_PRESETS,
                                                     PRESET_BINDINGS,
                                                     compute_fusion_metrics)
+from mmfusenas.testing import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'eval_fusion', osp.join(ROOT, 'tools', 'analysis_tools',
-                            'eval_fusion.py'))
-cli = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cli)
+cli = load_tool('tools/analysis_tools/eval_fusion.py')
 
 SIZE = (184, 192)  # MS_SSIM: ivif_zoo needs both sides above 160
 

@@ -240,11 +240,10 @@ class _KillAfterFirstStep(Hook):
             raise _Killed()
 
 
-def test_a_killed_training_resumes_from_its_checkpoint(bench, msrs4, runs,
-                                                       monkeypatch):
-    work = osp.join(msrs4, 'work_killed')
-    argv = _argv(msrs4, work, '--seeds', '0')
-    argv[argv.index('--methods') + 1:argv.index('--work-dir')] = ['ir']
+def kill_after_first_step(bench, monkeypatch):
+    """Every training the protocol builds saves a checkpoint after each
+    iteration and stops after the first (``_Killed``); returns the
+    original runner builder, to put back for the resume."""
     build = bench._build_runner
 
     def killing(cfg):
@@ -256,6 +255,15 @@ def test_a_killed_training_resumes_from_its_checkpoint(bench, msrs4, runs,
         return runner
 
     monkeypatch.setattr(bench, '_build_runner', killing)
+    return build
+
+
+def test_a_killed_training_resumes_from_its_checkpoint(bench, msrs4, runs,
+                                                       monkeypatch):
+    work = osp.join(msrs4, 'work_killed')
+    argv = _argv(msrs4, work, '--seeds', '0')
+    argv[argv.index('--methods') + 1:argv.index('--work-dir')] = ['ir']
+    build = kill_after_first_step(bench, monkeypatch)
     with pytest.raises(_Killed):
         bench.run(bench.parse_args(argv))
     run_dir = osp.join(work, 'runs', 'ir', 'seed_0')

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.hooks import Hook
 
 from mmfusenas.testing import load_tool
+from test_task_protocol import _Killed, kill_after_first_step
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -180,36 +180,13 @@ def test_changed_source_images_are_noticed(bench, shared_data, tmp_path,
     assert f'remove {run_dir} to train it again' in err
 
 
-class _Killed(Exception):
-    pass
-
-
-class _KillAfterFirstStep(Hook):
-    priority = 'LOWEST'
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        if runner.iter == 0:
-            raise _Killed()
-
-
 def test_start_sha256_is_the_initial_weights_after_a_resume(
         bench, done, tmp_path, monkeypatch):
     """Was the hash of the weights resumed from after a kill."""
     root, _ = done
     work = str(tmp_path / 'work')
     argv = _argv(root, work)
-    build = bench._build_runner
-
-    def killing(cfg):
-        if cfg.get('train_cfg'):  # a checkpoint after every iteration
-            cfg.default_hooks.checkpoint.interval = 1
-        runner = build(cfg)
-        if cfg.get('train_cfg'):
-            runner.register_hook(_KillAfterFirstStep())
-        return runner
-
-    monkeypatch.setattr(bench, '_build_runner', killing)
+    build = kill_after_first_step(bench, monkeypatch)
     with pytest.raises(_Killed):
         bench.run(bench.parse_args(argv))
     monkeypatch.setattr(bench, '_build_runner', build)
