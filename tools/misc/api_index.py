@@ -11,8 +11,7 @@ The pages (``docs/api.md``: every registry but ``MODELS``;
 (``mmfusenas.registry``) after ``register_all_modules``: one section per
 registry that holds components of the toolbox (MMEngine's own components
 are not listed), one row per component (the ``type`` a config names, where
-it is defined, what it is). Components of ``MODELS`` are grouped by their
-room (``models.<room>``, ``search.<room>``, ...).
+it is defined, what it is), in module order.
 """
 import argparse
 import inspect
@@ -63,12 +62,6 @@ def summary(obj) -> str:
     return first.replace('|', '\\|')
 
 
-def room(module: str) -> str:
-    """``mmfusenas.models.fusion.image_fusor`` -> ``models.fusion``."""
-    parts = module.split('.')
-    return '.'.join(parts[1:3]) if len(parts) > 2 else '.'.join(parts[1:])
-
-
 def _section(name: str, what: str, level: str = '##') -> List[str]:
     """The tables of one registry's toolbox components."""
     reg = getattr(registry_module, name)
@@ -78,20 +71,11 @@ def _section(name: str, what: str, level: str = '##') -> List[str]:
         return []
     lines = [f'{level} {name}', '', f'{what[0].upper()}{what[1:]} '
              f'(`mmfusenas.registry.{name}`, {len(items)}).', '']
-    groups: 'OrderedDict[str, list]' = OrderedDict()
+    # one table, in module order: the module column names the room
+    lines += ['| type | module | what |', '|---|---|---|']
     for key, obj in sorted(items, key=lambda kv: (kv[1].__module__, kv[0])):
-        group = room(obj.__module__) if name == 'MODELS' else name
-        groups.setdefault(group, []).append((key, obj))
-    for group, members in groups.items():
-        if name == 'MODELS':
-            lines += [f'## `{group}`', '']
-        lines += ['| type | module | what |', '|---|---|---|']
-        members.sort(key=lambda kv: (kv[1].__module__, kv[0]))
-        for key, obj in members:
-            lines.append(f'| `{key}` | `{obj.__module__}` | '
-                         f'{summary(obj)} |')
-        lines.append('')
-    return lines
+        lines.append(f'| `{key}` | `{obj.__module__}` | {summary(obj)} |')
+    return lines + ['']
 
 
 def render() -> 'OrderedDict[str, str]':
@@ -114,7 +98,7 @@ def render() -> 'OrderedDict[str, str]':
     models = ['# API reference: MODELS', '', intro + ' Other registries: '
               '[API reference](api.md).', '',
               f'{REGISTRIES["MODELS"][0].upper()}'
-              f'{REGISTRIES["MODELS"][1:]}, by room.', '']
+              f'{REGISTRIES["MODELS"][1:]}, in module order.', '']
     models += _section('MODELS', REGISTRIES['MODELS'])[4:]
     return OrderedDict([
         (OUT, '\n'.join(index).rstrip('\n') + '\n'),
