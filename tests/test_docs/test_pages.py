@@ -1,5 +1,6 @@
-"""The manual's pages: each short enough to read in one sitting, each
-reachable from the index, and the layout of MMDetection's docs."""
+"""The manual's pages: each short enough to read in one sitting, the whole
+manual within its word budget, each page reachable from the index, and the
+layout of MMDetection's docs."""
 import os.path as osp
 
 import pytest
@@ -8,13 +9,27 @@ from mmfusenas.testing import REPO_ROOT
 
 from .doc_text import links, pages, read
 
-MAX_LINES = 400
+MAX_LINES = 300
+#: the manual (every Markdown page under docs/) in words
+MAX_WORDS = 60_000
 
 
 @pytest.mark.parametrize('page', [p for p in pages() if p != 'README.md'])
-def test_page_is_at_most_400_lines(page):
+def test_page_is_at_most_300_lines(page):
     lines = read(page).count('\n')
     assert lines <= MAX_LINES, f'{page}: {lines} lines (at most {MAX_LINES})'
+
+
+def test_the_manual_is_within_its_word_budget():
+    import glob
+    files = glob.glob(osp.join(REPO_ROOT, 'docs', '**', '*.md'),
+                      recursive=True)
+    words = {osp.relpath(f, REPO_ROOT): len(open(f, encoding='utf-8').read(
+    ).split()) for f in files}
+    total = sum(words.values())
+    largest = sorted(words.items(), key=lambda kv: -kv[1])[:5]
+    assert total <= MAX_WORDS, (f'docs/ holds {total} words (at most '
+                                f'{MAX_WORDS}); largest pages: {largest}')
 
 
 def test_layout():
