@@ -8,7 +8,6 @@ import json
 import os
 import os.path as osp
 import pickle
-import shutil
 
 import cv2
 import numpy as np
@@ -16,13 +15,10 @@ import pytest
 import torch
 
 from mmfusenas.testing import load_tool
-from test_task_protocol import _Killed, kill_after_first_step
+from test_task_protocol import (BUDGET, TEST, TRAIN, _copy_pairs, _Killed,
+                                 kill_after_first_step)
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-TRAIN, TEST = ('00004N', '00008N'), ('00626D', '01238N')
-BUDGET = ['--max-iters', '2', '--img-scale', '64', '64', '--batch-size',
-          '2', '--workers', '0']
 
 
 @pytest.fixture(scope='module')
@@ -33,15 +29,8 @@ def bench():
 def _make_data(shared_data: str, root: str) -> str:
     """``root/data`` (4 pairs of MSRS_det) and ``root/split``; returns
     ``root``."""
-    src = osp.join(shared_data, 'detection', 'MSRS_det')
-    dst = osp.join(root, 'data')
-    for sub, ext in (('ir', '.jpg'), ('vi', '.jpg'),
-                     ('labels/fusion', '.txt')):
-        os.makedirs(osp.join(dst, sub), exist_ok=True)
-        for stem in TRAIN + TEST:
-            shutil.copy(osp.join(src, sub, stem + ext),
-                        osp.join(dst, sub, stem + ext))
-    shutil.copy(osp.join(src, 'classes.txt'), osp.join(dst, 'classes.txt'))
+    _copy_pairs(osp.join(shared_data, 'detection', 'MSRS_det'),
+                osp.join(root, 'data'), TRAIN + TEST)
     os.makedirs(osp.join(root, 'split'), exist_ok=True)
     for name, stems in (('train', TRAIN), ('test', TEST)):
         with open(osp.join(root, 'split', f'{name}.txt'), 'w') as f:

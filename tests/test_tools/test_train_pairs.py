@@ -1,7 +1,6 @@
 """tools/train.py --pairs IR_DIR VI_DIR: a fusion config on a folder of the
 user's pairs (stems matched, one in ten held out), and a failed start
 leaving nothing behind."""
-import importlib.util
 import logging
 import os
 import os.path as osp
@@ -11,6 +10,7 @@ import pytest
 from PIL import Image
 
 from mmfusenas.registry import DATASETS
+from mmfusenas.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
@@ -21,11 +21,7 @@ SMALL = ['--cfg-options', 'train_dataloader.dataset.pipeline.1.crop_size='
 
 @pytest.fixture(scope='module')
 def train():
-    spec = importlib.util.spec_from_file_location(
-        'tool_train_pairs', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/train.py')
 
 
 def write_pairs(root, num, sizes=((24, 24), (24, 24))):
