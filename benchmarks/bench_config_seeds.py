@@ -101,11 +101,11 @@ from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.seed_runs import seed_dir  # noqa: E402
+from bench_utils.seed_runs import seed_dir  # noqa: E402
 from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from mmfusenas.utils.process_units import (  # noqa: E402
+from bench_utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
 from mmfusenas.search.estimators import (config_cost,  # noqa: E402

@@ -40,15 +40,15 @@ threshold 64 MiB, trim threshold 256 MiB; the same as running with
 
 ``--reference`` (preset cddfuse) also times the widely used Python
 ``Evaluator`` (MMIF-CDDFuse and forks; re-implemented in
-:mod:`mmfusenas.testing.reference_fusion_evaluator`) side by side in this process:
-per pair, every metric of the reference once and ours right after
-(median of ``--repeat``; on the first pair both are called once untimed
-before, so that neither times a first call's cache loading), then our
-default and FULL suites; the reference
-suite time is the sum of its metric calls (how the Evaluator is used). The
-FMI port loops over windows in Python, so it is timed on ``--fmi-rows``
-window rows and scaled to the image (per-window cost is constant). Values
-of both are compared. Goal: >= 50x for the default and the FULL suite.
+:mod:`helpers.reference_fusion_evaluator`, in ``tests/``) side by side in this
+process: per pair, every metric of the reference once and ours right after
+(median of ``--repeat``; on the first pair both are called once untimed before,
+so that neither times a first call's cache loading), then our default and FULL
+suites; the reference suite time is the sum of its metric calls (how the
+Evaluator is used). The FMI port loops over windows in Python, so it is timed
+on ``--fmi-rows`` window rows and scaled to the image (per-window cost is
+constant). Values of both are compared. Goal: >= 50x for the default and the
+FULL suite.
 
 ``--torch`` also times the batched torch path
 (:func:`~mmfusenas.evaluation.functional.fusion_torch.compute_fusion_metrics_torch`)
@@ -75,11 +75,11 @@ writes that side-by-side table as a results record
 
 ``--ivif-zoo DIR`` times IVIF_ZOO's own evaluator (``evaluation_one`` of
 ``Metric/eval_torch.py`` in ``DIR``, a checkout of
-github.com/RollingPlain/IVIF_ZOO that you fetch; nothing of it is part of
-this toolbox, see :mod:`mmfusenas.testing.ivif_zoo_reference`) side by side
-with the ``ivif_zoo`` preset on the first ``--pairs`` pairs of ``--data``
-(any size): both read the three files and compute all 21 metrics. Goal:
->= 20x. The largest relative difference of every metric is printed.
+github.com/RollingPlain/IVIF_ZOO that you fetch; nothing of it is part of this
+toolbox, see :mod:`helpers.ivif_zoo_reference`, in ``tests/``) side by side
+with the ``ivif_zoo`` preset on the first ``--pairs`` pairs of ``--data`` (any
+size): both read the three files and compute all 21 metrics. Goal: >= 20x. The
+largest relative difference of every metric is printed.
 
 Ends with ``RESULT {json}``.
 """
@@ -100,6 +100,7 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
+sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
 from mmfusenas.evaluation.functional import fusion as fusion_mod  # noqa
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
@@ -177,6 +178,12 @@ def main(argv=None):
                         'your checkout of github.com/RollingPlain/IVIF_ZOO)'
                         ' side by side with the ivif_zoo preset, all 21 '
                         'metrics, and compare the values')
+    parser.add_argument('--command', action='store_true',
+                        help='with --ivif-zoo: time whole commands in fresh '
+                        'processes instead: eval_fusion.py --help, and '
+                        'eval_fusion.py --preset ivif_zoo on --pairs pairs '
+                        "against a script looping IVIF_ZOO's evaluation_one "
+                        'over the same files')
     parser.add_argument('--results-json', default=None, metavar='FILE',
                         help='with --reference, --vif-agreement or '
                         '--ivif-zoo: write '
@@ -210,7 +217,8 @@ def _main(args, argv):
     if args.ivif_zoo:
         if not osp.isdir(args.data):
             sys.exit(f'data folder not found: {args.data}')
-        return _ivif_zoo(args, sys.argv[1:] if argv is None else argv)
+        run = _command if args.command else _ivif_zoo
+        return run(args, sys.argv[1:] if argv is None else argv)
     if (args.reference or args.vif_agreement) and args.preset != 'cddfuse':
         sys.exit('--reference / --vif-agreement compare with the cddfuse '
                  'conventions; use --preset cddfuse')
@@ -359,7 +367,7 @@ def write_reference_record(path, argv, table, result, n_pairs):
 def _vif_agreement(args, argv):
     """VIF of every pair of ``args.data``: the reference evaluator's, ours
     with the compiled filters and with OpenCV's; relative differences."""
-    import mmfusenas.testing.reference_fusion_evaluator as ref
+    import helpers.reference_fusion_evaluator as ref
     gray = FUSION_PRESETS['cddfuse']['gray']
     vif = FUSION_PRESETS['cddfuse']['fns']['VIF']
     if not fusion_kernels.filter_ok(fusion_mod._gauss1d(9, 1.8)):
@@ -423,7 +431,7 @@ def _ivif_zoo(args, argv):
 
     import torch
 
-    from mmfusenas.testing.ivif_zoo_reference import load_evaluation_one
+    from helpers.ivif_zoo_reference import load_evaluation_one
     try:
         evaluation_one = load_evaluation_one(args.ivif_zoo)
     except FileNotFoundError as err:
@@ -503,6 +511,86 @@ def _ivif_zoo(args, argv):
             'median of --repeat after one untimed call of each; the '
             'reference is IVIF_ZOO Metric/eval_torch.py evaluation_one from '
             'the folder given to --ivif-zoo.')
+    print('RESULT ' + json.dumps(result))
+    return result
+
+
+#: the reference's command: IVIF_ZOO's ``__main__`` loop over the pairs
+#: (``evaluation_one`` per file, values kept), without its Excel writing
+_REFERENCE_SCRIPT = """
+import os, sys
+sys.path.insert(0, {root!r})
+sys.path.insert(0, os.path.join({root!r}, 'tests'))
+from helpers.ivif_zoo_reference import load_evaluation_one
+evaluation_one = load_evaluation_one({zoo!r})
+rows = [evaluation_one(*(os.path.join({tmp!r}, d, n) for d in
+                         ('ir', 'vi', 'fused')))
+        for n in sorted(os.listdir(os.path.join({tmp!r}, 'fused')))]
+print(len(rows))
+"""
+
+
+def _command(args, argv):
+    """Whole commands in fresh processes (median wall time of ``--repeat``
+    runs): ``eval_fusion.py --help``, and ``eval_fusion.py --preset
+    ivif_zoo`` on the first ``--pairs`` pairs of ``--data`` against a
+    Python process looping IVIF_ZOO's ``evaluation_one`` over the same
+    files (start-up and imports included on both sides)."""
+    import subprocess
+    import tempfile
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'eval_fusion.py')
+    stems = sorted(os.listdir(osp.join(args.data, 'ir')))[:args.pairs]
+
+    def timed(cmd):
+        walls = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            walls.append(time.perf_counter() - t0)
+        return float(np.median(walls))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in ('ir', 'vi', 'fused'):
+            os.makedirs(osp.join(tmp, d))
+        for name in stems:
+            a, b = (cv2.imread(osp.join(args.data, d, name))
+                    for d in ('ir', 'vi'))
+            stem = osp.splitext(name)[0] + '.png'
+            cv2.imwrite(osp.join(tmp, 'ir', stem), a)
+            cv2.imwrite(osp.join(tmp, 'vi', stem), b)
+            cv2.imwrite(osp.join(tmp, 'fused', stem),
+                        np.floor((a.astype(np.float64) + b) / 2 +
+                                 0.5).astype(np.uint8))
+        help_s = timed([sys.executable, tool, '--help'])
+        ours_s = timed([sys.executable, tool] +
+                       [osp.join(tmp, d) for d in ('ir', 'vi', 'fused')] +
+                       ['--preset', 'ivif_zoo'])
+        ref_s = timed([sys.executable, '-c', _REFERENCE_SCRIPT.format(
+            root=ROOT, zoo=osp.abspath(args.ivif_zoo), tmp=tmp)])
+    table = {
+        'eval_fusion.py --help': {'seconds': round(help_s, 3)},
+        f'eval_fusion.py --preset ivif_zoo, {len(stems)} pairs': {
+            'seconds': round(ours_s, 3)},
+        f'IVIF_ZOO evaluation_one loop, {len(stems)} pairs': {
+            'seconds': round(ref_s, 3)},
+    }
+    print(AsciiTable([['command', 'wall s']] + [
+        [k, f"{v['seconds']:.2f}"] for k, v in table.items()]).table)
+    result = dict(pairs=len(stems), help_s=round(help_s, 3),
+                  ours_s=round(ours_s, 3), reference_s=round(ref_s, 3),
+                  speedup=round(ref_s / ours_s, 1))
+    if args.results_json:
+        write_results_record(
+            args.results_json,
+            'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
+            ROOT, {'whole commands': table}, metrics=['seconds'],
+            decimals=2, row_label='command', RESULT=result,
+            note='fresh processes, start-up and imports included; median of '
+            '--repeat runs; the reference is a Python process looping '
+            'IVIF_ZOO Metric/eval_torch.py evaluation_one (from the folder '
+            'given to --ivif-zoo) over the same files, as its __main__ does '
+            'without writing Excel.')
     print('RESULT ' + json.dumps(result))
     return result
 
@@ -604,7 +692,7 @@ def _torch_path(pairs, default, args):
 def _reference(pairs, fns, default, full, args):
     """Side-by-side timing against the re-implemented Python Evaluator."""
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    import mmfusenas.testing.reference_fusion_evaluator as ref
+    import helpers.reference_fusion_evaluator as ref
     ref_t = {m: [] for m in full}
     our_t = {m: [] for m in full}
     diff = {m: 0.0 for m in full}

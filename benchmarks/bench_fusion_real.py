@@ -105,7 +105,7 @@ from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
-from mmfusenas.testing import load_tool  # noqa: E402
+from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402

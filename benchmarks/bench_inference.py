@@ -43,8 +43,8 @@ Official rebuilds of the later networks: DCNAS ``StaticModel``
 (``tests/data/dcnas/make_goldens.py``, seeded weights converted by the
 official converter), HBL ``official_forward`` (``tests/data/hbl/
 make_hbl_goldens.py``, seeded official-layout weights converted), HQS
-:func:`mmfusenas.testing.hqs_reference.official_hqs_forward` (same seeded
-weights). Multi-input networks run as one packed tensor
+:func:`helpers.hqs_reference.official_hqs_forward` (``tests/helpers/``,
+same seeded weights). Multi-input networks run as one packed tensor
 (:class:`mmfusenas.apis.PackedInputs`; HQS's kernel centred in an H x W
 plane).
 
@@ -126,6 +126,7 @@ from torch.utils._pytree import tree_leaves
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
+sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
 from mmfusenas.apis import (  # noqa: E402
     PackedInputs, export_network, init_model, optimize_for_inference)
@@ -134,9 +135,9 @@ from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
     count_flops, count_params, device_name)
-from mmfusenas.testing import load_tool  # noqa: E402
-from mmfusenas.testing.hqs_reference import official_hqs_forward  # noqa: E402
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
+from helpers.hqs_reference import official_hqs_forward  # noqa: E402
+from bench_utils.cli_modes import run_mode  # noqa: E402
 from cpu_kernels.allocator import configure_cpu_allocator  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
@@ -352,8 +353,8 @@ def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
 def build_hqs(tmp: str) -> Tuple[nn.Module, Callable, List]:
     """Unrolled HQS with the proxy (``configs/hyper_guidance/
     hqs_proxy_bilevel_levin.py``: 5 stages, 1,676,810 parameters) and the
-    official network rebuilt functionally (:mod:`mmfusenas.testing.
-    hqs_reference`) on the same seeded weights; one packed ``(N, 2, H, W)``
+    official network rebuilt functionally (``tests/helpers/
+    hqs_reference.py``) on the same seeded weights; one packed ``(N, 2, H, W)``
     input ``[y, kernel centred in an H x W plane]``."""
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'hyper_guidance',

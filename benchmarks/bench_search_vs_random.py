@@ -122,6 +122,7 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 
 from mmfusenas.engine.hooks.arch_separation_hook import (  # noqa: E402
     CURVE_KEY as SEPARATION_KEY)
@@ -135,8 +136,8 @@ from mmfusenas.search.algorithms.bilevel_search import (  # noqa: E402
     record_submodule_inputs)
 from mmfusenas.search.estimators import count_flops  # noqa: E402
 from mmfusenas.search.predictors import spearman_rho  # noqa: E402
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.process_units import (  # noqa: E402
+from bench_utils.cli_modes import run_mode  # noqa: E402
+from bench_utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
 STRATEGIES = {
@@ -150,21 +151,21 @@ STRATEGIES = {
 
 
 def _toy_ivif(root: str, quick: bool, num: int = None) -> None:
-    from mmfusenas.toy_data.ivif import generate_toy_dataset
+    from toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy'), num=num or (48 if quick else 96), seed=0,
         size=64, val_fraction=0.25)
 
 
 def _toy_lowlight(root: str, quick: bool, num: int = None) -> None:
-    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
+    from toy_data.lowlight import generate_toy_lowlight
     generate_toy_lowlight(
         osp.join(root, 'toy_lowlight'), num_train=16 if quick else 32,
         num_val=8 if quick else 16, seed=0, size=64)
 
 
 def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
-    from mmfusenas.toy_data import generate_toy_exdark
+    from toy_data import generate_toy_exdark
     generate_toy_exdark(
         osp.join(root, 'toy_exdark'), num_train=24 if quick else 48,
         num_val=8 if quick else 16, seed=0, size=64)
@@ -174,7 +175,7 @@ def _toy_night(root: str, quick: bool, num: int = None) -> None:
     # 96 pairs with --quick too (72 train / 24 held out; before 48 with 12
     # held out): part of the chain's retraining protocol (docs/methods/compose.md,
     # "the two modes of the chain retraining")
-    from mmfusenas.toy_data.ivif import generate_toy_dataset
+    from toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy_night'), num=num or CHAIN_TOY_PAIRS, seed=0,
         size=64, val_fraction=0.25, night_fraction=1.0, night_darkness=4.0)

@@ -90,25 +90,27 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
+sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
+sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 
 import mmfusenas  # noqa: E402,F401
-from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
     count_flops_of_call)
-from mmfusenas.testing.distributed import (  # noqa: E402
+from helpers.distributed import (  # noqa: E402
     launch, results_or_raise, strip_batchnorm)
 from cpu_kernels.allocator import (  # noqa: E402
     DEFAULT_CPU_MALLOC, configure_cpu_allocator)
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     check_checkpoint_file, nonfinite_tensors)
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+from bench_utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
+from toy_data.ivif import generate_toy_dataset  # noqa: E402
 
 CONFIGS = ['configs/tim/retinanet_ivif_toy.py',
            'configs/tim/deeplabv3plus_r18_msrs_toy.py']
@@ -897,7 +899,7 @@ def main_distributed() -> None:
     if {'oneshot', 'evolution'} & set(args.workloads):
         import tempfile
 
-        from mmfusenas.toy_data import generate_toy_rgbd
+        from toy_data import generate_toy_rgbd
         tmp = tempfile.TemporaryDirectory()
         args.rgbd = osp.join(tmp.name, 'rgbd')
         generate_toy_rgbd(
@@ -1042,7 +1044,8 @@ def _framework_config(args) -> Config:
     """The config as ``tools/train.py`` loads it, with a temporary work dir
     set later; a missing config or data folder ends the run with exit
     code 2 and a message naming it."""
-    from mmfusenas.utils.config import check_data_folders, load_runner_config
+    from mmfusenas.utils.config import load_runner_config
+    from mmfusenas.utils.data_folders import check_data_folders
     path = args.config
     if not osp.isabs(path) and not osp.isfile(path) and osp.isfile(
             osp.join(ROOT, path)):

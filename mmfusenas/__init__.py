@@ -10,7 +10,9 @@ if sys.version_info[:2] < PYTHON_MIN:
         f'{sys.version.split()[0]} is running (see README "Supported '
         f'versions").')
 
-import torch  # noqa: E402
+import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
+
 from mmengine.utils import digit_version  # noqa: E402
 
 # The stack MMFuseNAS is tested against (see README "Supported versions").
@@ -39,44 +41,53 @@ def _check_version(name: str, installed: str, low: str, high: str,
             f'{name}=={installed} is installed. {hint}')
 
 
+def _installed(module_name: str, dist_name: str) -> str:
+    """The version of ``module_name``: its ``__version__`` once imported,
+    otherwise the installed distribution's metadata (``import mmfusenas``
+    imports none of torch, mmcv, mmdet and mmseg, so that a tool needing
+    none of them, e.g. ``eval_fusion.py``, starts fast)."""
+    module = sys.modules.get(module_name)
+    if module is not None:
+        return str(module.__version__)
+    return importlib.metadata.version(dist_name)
+
+
 def _check_torch() -> None:
     """:func:`_check_version` of the installed torch (before mmcv, whose
     compiled ops fail obscurely on a wrong torch)."""
-    _check_version('torch', str(torch.__version__), TORCH_MIN, TORCH_MAX,
-                   _TORCH_HINT)
-
-
-_check_torch()
-
-import mmcv  # noqa: E402
-import mmengine  # noqa: E402
-
-from .utils.checkpoint import allow_mmengine_checkpoint_globals  # noqa: E402
-from .utils.config import register_config_package  # noqa: E402
+    _check_version('torch', _installed('torch', 'torch'), TORCH_MIN,
+                   TORCH_MAX, _TORCH_HINT)
 
 
 def _check_package(module_name: str, dist_name: str, low: str,
                    high: str) -> None:
     try:
-        module = __import__(module_name)
-    except ImportError as err:
+        if importlib.util.find_spec(module_name) is None:
+            raise ImportError(f'no module named {module_name!r}')
+        installed = _installed(module_name, dist_name)
+    except (ImportError, importlib.metadata.PackageNotFoundError) as err:
         raise ImportError(
             f'MMFuseNAS {__version__} needs {dist_name}>={low},<{high}, which '
             f'is not importable ({err}). Install the tested stack with '
             f'`pip install -r requirements/runtime.txt` (see README.md).'
         ) from err
-    _check_version(dist_name, module.__version__, low, high)
+    _check_version(dist_name, installed, low, high)
 
 
-_check_version('mmcv', mmcv.__version__, MMCV_MIN, MMCV_MAX)
-_check_version('mmengine', mmengine.__version__, MMENGINE_MIN, MMENGINE_MAX)
+_check_torch()
+_check_package('mmcv', 'mmcv', MMCV_MIN, MMCV_MAX)
+_check_package('mmengine', 'mmengine', MMENGINE_MIN, MMENGINE_MAX)
 _check_package('mmdet', 'mmdet', MMDET_MIN, MMDET_MAX)
 _check_package('mmseg', 'mmsegmentation', MMSEG_MIN, MMSEG_MAX)
 
-# torch >= 2.6 loads checkpoints with weights_only=True: allow-list exactly
-# what MMEngine writes so that `--resume` works (see utils/checkpoint.py).
-allow_mmengine_checkpoint_globals()
-# configs of other projects can name ours: _base_ = 'mmfusenas::tim/x.py'
-register_config_package()
+# Configs of other projects can name ours, ``_base_ = 'mmfusenas::tim/x.py'``:
+# MMEngine resolves ``package::path`` through MODULE2PACKAGE and the package's
+# ``.mim/configs`` folder (a link to configs/ in a source checkout). The
+# allow-list of what MMEngine writes into checkpoints (for ``weights_only``
+# loading) is set when mmfusenas.registry or mmfusenas.utils.checkpoint is
+# imported.
+from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
+
+MODULE2PACKAGE.setdefault('mmfusenas', 'mmfusenas')
 
 __all__ = ['__version__', 'version_info']

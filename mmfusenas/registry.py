@@ -95,11 +95,13 @@ PARAM_SCHEDULERS = Registry(
 
 # evaluation
 METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, locations=['mmfusenas.evaluation'])
+    'metric',
+    parent=MMENGINE_METRICS,
+    locations=['mmfusenas.evaluation.metrics'])
 EVALUATOR = Registry(
     'evaluator',
     parent=MMENGINE_EVALUATOR,
-    locations=['mmfusenas.evaluation'])
+    locations=['mmfusenas.evaluation.metrics'])
 
 # search-specific helpers (bilevel strategies, latency tables, estimators)
 TASK_UTILS = Registry(
@@ -116,3 +118,9 @@ LOG_PROCESSORS = Registry(
     locations=['mmfusenas.engine'])
 FUNCTIONS = Registry(
     'function', parent=MMENGINE_FUNCTIONS, locations=['mmfusenas.utils'])
+
+# what MMEngine writes into checkpoints, allow-listed for weights_only loading
+from mmfusenas.utils.checkpoint import \
+    allow_mmengine_checkpoint_globals  # noqa: E402
+
+allow_mmengine_checkpoint_globals()

@@ -15,6 +15,22 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the opt-in CPU kernel plugin, as a user puts it on PYTHONPATH; the package
 # never imports it (tests/test_package_layout.py)
 sys.path.insert(0, osp.join(REPO_ROOT, 'projects', 'cpu_kernels'))
+# the test helpers (``tests/helpers``, imported as ``helpers``), the
+# toy-data generators (``tools/misc/toy_data``, imported as ``toy_data``) and
+# the benchmarks' plumbing (``benchmarks/bench_utils``): on
+# the path of this process, its xdist workers and the processes a test starts
+# (tools, spawned ranks)
+TESTS = osp.join(REPO_ROOT, 'tests')
+TOOLS_MISC = osp.join(REPO_ROOT, 'tools', 'misc')
+BENCHMARKS = osp.join(REPO_ROOT, 'benchmarks')  # bench_utils
+_PATHS = (TESTS, TOOLS_MISC, BENCHMARKS)
+for path in reversed(_PATHS):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    list(_PATHS) +
+    [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
+     if p and p not in _PATHS])
 SHARED = osp.join(osp.dirname(REPO_ROOT), 'shared')
 SHARED_DATA = osp.join(SHARED, 'data')
 
@@ -107,7 +123,7 @@ LONG_FILES = (
     'test_engine/test_search_loops_hooks.py',
     'test_tools/test_bench_fusion_real.py',
     'test_models/test_fusion_baselines.py',
-    'test_utils/test_process_units.py',
+    'test_benchmarks/test_process_units.py',
     'test_models/test_registration_learning.py',
     'test_tools/test_tim_conversion.py',
     'test_tools/test_compose_configs.py',

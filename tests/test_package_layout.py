@@ -2,11 +2,10 @@
 
 Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
 ``structures`` → ``models`` / ``datasets`` / ``evaluation`` /
-``visualization`` → ``search`` / ``toy_data`` → ``engine`` → ``apis`` /
-``testing`` (test helpers) → the package root. A module may import from its
-own layer or below, never above; and the sub-rooms
-(``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...) form no
-import circle. Read from the source with ``ast`` (no import side
+``visualization`` → ``search`` → ``engine`` → ``apis`` → the package
+root. A module may import from its own layer or below, never above; and the
+sub-rooms (``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...)
+form no import circle. Read from the source with ``ast`` (no import side
 effects).
 
 ``engine`` sits above ``search`` as MMRazor's ``engine`` sits above its
@@ -17,9 +16,10 @@ plugin ``projects/cpu_kernels``, outside the package, as mmcv's ops sit
 outside the models that use them: the package never imports it, model code
 is plain PyTorch and never imports numba or reads the environment
 (:func:`test_models_are_plain_pytorch`), and numba is imported by the metric
-kernels only (:func:`test_no_speed_layer_in_the_package`). ``toy_data`` (the generators of
-the toy data sets) writes what ``datasets`` reads and uses its degradation
-models, so it sits above it.
+kernels only (:func:`test_no_speed_layer_in_the_package`). The generators of
+the toy data sets are no room of the package either: they live beside the
+tools that run them (``tools/misc/toy_data``,
+:func:`test_no_test_only_room_in_the_package`).
 
 One deliberate exception: ``mmfusenas.utils.setup_env.register_all_modules``
 imports every room inside the function (MMEngine's convention: a registry
@@ -35,7 +35,7 @@ PACKAGE = osp.join(
 LAYERS = {
     'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
     'datasets': 2, 'evaluation': 2, 'visualization': 2, 'search': 3,
-    'toy_data': 3, 'engine': 4, 'apis': 5, 'testing': 5, '': 6
+    'engine': 4, 'apis': 5, '': 6
 }
 #: modules allowed to import upwards, with the reason in the docstring
 EXEMPT = ('mmfusenas.utils.setup_env', )
@@ -87,6 +87,25 @@ def test_imports_only_go_down_the_layers():
     assert not upward, f'modules importing from a higher layer: {upward}'
     assert all(room(m) in LAYERS for m in module_imports()), \
         'a new top-level room needs a place in LAYERS'
+
+
+def test_no_test_only_room_in_the_package():
+    """What only the tests and benchmarks use (small model configs, the
+    gloo launcher, reference implementations) lives in ``tests/helpers``
+    (imported as ``helpers``), not in the package; the toy-data generators,
+    used by the tools ``tools/misc/make_toy_*.py``, the tests and the
+    benchmarks, live beside those tools in ``tools/misc/toy_data``
+    (imported as ``toy_data``)."""
+    root = osp.dirname(PACKAGE)
+    for name in ('testing', 'toy_data'):
+        assert not osp.exists(osp.join(PACKAGE, name)), name
+        assert name not in LAYERS
+    assert osp.isfile(osp.join(root, 'tests', 'helpers', '__init__.py'))
+    assert osp.isfile(osp.join(root, 'tools', 'misc', 'toy_data',
+                               '__init__.py'))
+    # nothing in the package imports them
+    assert not [(m, d) for m, deps in module_imports().items() for d in deps
+                if room(d) in ('testing', 'toy_data')]
 
 
 def _cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
@@ -216,6 +235,44 @@ def test_the_plugin_is_imported_only_when_asked_for():
     lazy = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
             and (n.module or '').split('.')[0] == 'cpu_kernels']
     assert [n.col_offset > 0 for n in lazy] == [True]  # inside a function
+
+
+def test_the_fusion_evaluator_needs_neither_mmdet_nor_mmcv(tmp_path):
+    """``eval_fusion.py --help``, and scoring a pair with the default and
+    the ivif_zoo presets, import none of mmdet, mmcv and mmseg (they take
+    seconds to import; the evaluator needs none of them), and ``--help``
+    not even torch or numba."""
+    import subprocess
+    import sys
+
+    import cv2
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for d in ('ir', 'vi', 'fused'):
+        (tmp_path / d).mkdir()
+        cv2.imwrite(str(tmp_path / d / 'p.png'),
+                    rng.integers(0, 256, (24, 32), dtype=np.uint8))
+    tool = osp.join(osp.dirname(PACKAGE), 'tools', 'analysis_tools',
+                    'eval_fusion.py')
+    heavy = ('mmdet', 'mmcv', 'mmseg', 'torch', 'numba')
+    code = ('import runpy, sys; sys.argv = [{tool!r}] + {args!r}\n'
+            'try:\n    runpy.run_path({tool!r}, run_name="__main__")\n'
+            'except SystemExit:\n    pass\n'
+            'print(sorted(m for m in {heavy!r} if m in sys.modules))')
+
+    def loaded(*args):
+        out = subprocess.run(
+            [sys.executable, '-c', code.format(tool=tool, args=list(args),
+                                                heavy=heavy)],
+            check=True, capture_output=True, text=True).stdout
+        return out.strip().splitlines()[-1]
+
+    assert loaded('--help') == '[]'
+    dirs = [str(tmp_path / d) for d in ('ir', 'vi', 'fused')]
+    for preset in ('cddfuse', 'ivif_zoo'):
+        out = loaded(*dirs, '--preset', preset)
+        assert not {'mmdet', 'mmcv', 'mmseg'} & set(eval(out)), (preset,
+                                                                out)
 
 
 def test_models_are_plain_pytorch():

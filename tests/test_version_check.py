@@ -43,7 +43,7 @@ def test_readme_table_states_what_the_import_checks():
     range mmfusenas/__init__.py checks, torch included."""
     import re
 
-    from mmfusenas.testing import REPO_ROOT
+    from helpers import REPO_ROOT
     text = open(f'{REPO_ROOT}/README.md', encoding='utf-8').read()
     section = text.split('## Supported versions', 1)[1].split('\n\n', 2)[1]
     stated = {}

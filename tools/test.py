@@ -18,8 +18,9 @@ from mmengine.config import Config
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
-from mmfusenas.utils.config import (add_runner_args, check_data_folders,
-                                    load_runner_config, setup_distributed)
+from mmfusenas.utils.config import (add_runner_args, load_runner_config,
+                                    setup_distributed)
+from mmfusenas.utils.data_folders import check_data_folders
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -6,24 +6,20 @@ MMEngine style, as in mmdet / mmseg: ``--work-dir``, ``--resume [CKPT]``,
 
 ``--max-iters N`` (``--max-epochs N`` for epoch-based loops) changes the
 length of training and rescales every setting counted in its iterations
-(:func:`~mmfusenas.utils.config.rescale_schedule`: parameter schedulers,
-warm-ups, validation / checkpoint / log intervals; validation and checkpoint
-intervals are never made shorter than the config's, so a short run validates
-and saves at its end); the table of what changed (field, before, after) is
-logged before training. Values given with ``--cfg-options``
-win over rescaled ones. Before training, warm-ups that the run does not get
-past and parameter schedules that run past its end are logged as warnings
-(:func:`~mmfusenas.utils.config.schedule_warnings`); with ``--max-iters``
-also the warm-ups of the config that the shortened run is no longer than.
+(:func:`~mmfusenas.utils.schedule.rescale_schedule`: parameter schedulers,
+warm-ups, validation / checkpoint / log intervals); the table of what
+changed (field, before, after) is logged before training. Values given with
+``--cfg-options`` win over rescaled ones. Before training, stages that the
+run does not reach and parameter schedules that run past its end are logged
+as warnings (:func:`~mmfusenas.utils.schedule.schedule_warnings`).
 
 ``--pairs IR_DIR VI_DIR`` trains a fusion config on two folders of image
 pairs matched by stem, holding one pair in ten out for validation
-(:func:`~mmfusenas.utils.config.use_pair_folders`). A run that fails before
-its first iteration leaves no log folder behind (nor the work dir, when it
-made it).
+(:func:`~mmfusenas.utils.data_folders.use_pair_folders`). A run that fails
+before its first iteration leaves no log folder behind (nor the work dir,
+when it made it).
 """
 import argparse
-import copy
 import logging
 import os
 import os.path as osp
@@ -38,12 +34,12 @@ from mmengine.runner import BaseLoop
 from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
-from mmfusenas.utils.config import (add_runner_args, check_data_folders,
-                                    check_run_files,
-                                    format_schedule_changes,
-                                    load_runner_config, rescale_schedule,
-                                    schedule_warnings, setup_distributed,
-                                    use_pair_folders)
+from mmfusenas.utils.config import (add_runner_args, load_runner_config,
+                                    setup_distributed)
+from mmfusenas.utils.data_folders import (check_data_folders,
+                                          check_run_files, use_pair_folders)
+from mmfusenas.utils.schedule import (format_schedule_changes,
+                                      rescale_schedule, schedule_warnings)
 from mmfusenas.utils.workdir_lock import LOCK_NAME, WorkDirLockedError
 
 
@@ -131,9 +127,8 @@ def build_config(
         args: the parsed command line.
         notes (list, optional): when given, ``(logging level, message)``
             pairs to log before training are appended: the table of
-            ``--max-iters`` / ``--max-epochs`` and the warnings of
-            :func:`~mmfusenas.utils.config.schedule_warnings` (with
-            ``--max-iters``: also on the config before rescaling), and the
+            ``--max-iters`` / ``--max-epochs``, the warnings of
+            :func:`~mmfusenas.utils.schedule.schedule_warnings` and the
             split of ``--pairs``.
     """
     pairs = getattr(args, 'pairs', None)
@@ -143,7 +138,6 @@ def build_config(
     cfg = load_runner_config(args)
     lines = use_pair_folders(cfg, tuple(pairs),
                              IMG_SUFFIXES) if pairs else []
-    original = copy.deepcopy(cfg) if notes is not None else None
     lines += _rescale(cfg, args)
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -164,7 +158,7 @@ def build_config(
     if notes is not None:
         notes += [(logging.INFO, line) for line in lines]
         notes += [(logging.WARNING, text)
-                  for text in schedule_warnings(cfg, original)]
+                  for text in schedule_warnings(cfg)]
     return cfg
 
 

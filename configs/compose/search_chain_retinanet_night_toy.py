@@ -19,23 +19,17 @@
 #   python tools/train.py configs/compose/retrain_chain_retinanet_night_toy.py
 # Strategy: cooperative (beta = 1, first-order DARTS in every part), alpha
 # Adam lr 1e-2 over 120 iterations with alpha batches of 8 (weights: 4).
-# Evidence (benchmarks/bench_search_vs_random.py --quick --spaces chain,
-# docs/methods/compose.md, "The control at 120 search iterations"): ESTABLISHED.
-# Both search seeds' genotypes rank 100 % among 8 random genotypes (held-
-# out loss 5.02 / 4.74, random median 5.17; 3 retrain seeds of 150
-# annealed iterations; reliability of the seed means 0.69). Why these two
-# numbers: with Adam alpha moves ~lr per step whatever the gradient, so a
-# larger lr scales signal and noise alike; what raises the signal-to-noise
-# of the derived argmax is sqrt(alpha steps x alpha batch). At the earlier
-# 60 iterations x 4 seed 0's N_F alpha stayed within 5 % of uniform and the
-# control ranked 0 / 100 %; at 120 x 8 N_F's top softmax(alpha) per key is
-# 0.18 / 0.27 (uniform 0.14). The TIM
-# decoder's recipe (alpha lr 3e-2 after a 20-iteration weights-only warm-up,
-# 60 iterations) was checked and not taken: alpha moves further, but the
-# derived neck collapses to cheap ops (4 skip + 5 conv_1 of 18 edges;
-# search seed 0), the failure of the TIM neck control (docs/user_guides/search.md). The
-# toy backbone has no pre-trained weights, so it is searched with the rest
-# (frozen_modules=[]); with a pre-trained backbone set
+# Evidence that its genotypes beat random ones of this space:
+# benchmarks/bench_search_vs_random.py --quick --spaces chain
+# (docs/methods/compose.md, "The control at 120 search iterations"). Why
+# these two numbers: with Adam alpha moves ~lr per step whatever the
+# gradient, so a larger lr scales signal and noise alike; what raises the
+# signal-to-noise of the derived argmax is sqrt(alpha steps x alpha batch).
+# The TIM decoder's recipe (alpha lr 3e-2 after a weights-only warm-up)
+# makes the derived neck collapse to cheap ops, the failure of the TIM neck
+# control (docs/user_guides/search.md). The toy backbone has no pre-trained
+# weights, so it is searched with the rest (frozen_modules=[]); with a
+# pre-trained backbone set
 # --cfg-options model.frozen_modules="['detector.backbone']" as TIM and RUAS
 # do.
 _base_ = [

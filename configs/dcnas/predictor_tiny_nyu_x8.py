@@ -10,8 +10,8 @@ predictor = dict(
     batches=201,
     loss='ranknet',
     # standardised labels (the official code trains on the raw supernet
-    # losses, where RankNet's target is ~1/2 for every pair: Kendall tau
-    # -0.06 vs 0.86 standardised on the toy space, docs/methods/dcnas.md)
+    # losses, where RankNet's target is ~1/2 for every pair; the two
+    # compared: docs/methods/dcnas_benchmarks.md)
     label_norm='standardize',
     epochs=100,
     batch_size=16,

@@ -1,6 +1,6 @@
 # DCNAS x4 on real RGB-D-D pairs: supernet training (uniform paths) on the 32
 # search-train pairs; the space of the toy search (B=2, C=8), 64 x 64 patches.
-# CPU budget: 600 iterations of batch 8, about 25 min on one thread.
+# CPU budget: 600 iterations of batch 8 (docs/methods/dcnas_real_search.md).
 _base_ = ['../_base_/datasets/gisr_rgbdd40.py', '../_base_/default_runtime.py']
 num_features = 8
 num_blocks = 2

@@ -19,10 +19,9 @@
 #            {print > "splits/search_arch.txt"}'
 # eval15 stays for retrain_ruas_lol.py / ruas_lol.py's evaluation.
 #   python tools/train.py configs/ruas/search_ruas_lol.py
-# Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
-# genotypes rank above the median of 8 random genotypes of this space in both
-# search seeds (87.5 / 62.5 %; benchmarks/bench_search_vs_random.py --quick
-# --spaces ruas_scene, docs/user_guides/search_controls.md).
+# Strategy: the cooperative DARTS of RUAS. Evidence against random
+# genotypes of this space on the toy data: benchmarks/bench_search_vs_random.py
+# --quick --spaces ruas_scene (docs/user_guides/search_controls.md).
 _base_ = [
     '../_base_/models/ruas_search_space.py',
     '../_base_/default_runtime.py',

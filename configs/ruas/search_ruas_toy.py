@@ -10,10 +10,9 @@
 #   python tools/train.py configs/ruas/search_ruas_toy.py
 #   -> work_dirs/search_ruas_toy/genotypes/latest.yaml (scene + denoiser)
 #   python tools/train.py configs/ruas/retrain_ruas_toy.py
-# Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
-# genotypes rank above the median of 8 random genotypes of this space in both
-# search seeds (87.5 / 62.5 %; benchmarks/bench_search_vs_random.py --quick
-# --spaces ruas_scene, docs/user_guides/search_controls.md).
+# Strategy: the cooperative DARTS of RUAS. Evidence against random
+# genotypes of this space on the toy data: benchmarks/bench_search_vs_random.py
+# --quick --spaces ruas_scene (docs/user_guides/search_controls.md).
 _base_ = ['./search_ruas_lol.py']
 
 data_root = 'data/toy_lowlight/'

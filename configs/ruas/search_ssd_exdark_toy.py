@@ -10,10 +10,9 @@
 #   python tools/train.py configs/ruas/search_ssd_exdark_toy.py
 #   -> work_dirs/search_ssd_exdark_toy/genotypes/latest.yaml
 #   python tools/train.py configs/ruas/retrain_ssd_exdark_toy.py
-# Strategy: the cooperative DARTS of RUAS. Evidence: on the toy data its
-# genotypes beat all 8 random genotypes of this space in both search seeds
-# (benchmarks/bench_search_vs_random.py --quick --spaces ruas_det,
-# docs/user_guides/search_controls.md).
+# Strategy: the cooperative DARTS of RUAS. Evidence against random
+# genotypes of this space on the toy data: benchmarks/bench_search_vs_random.py
+# --quick --spaces ruas_det (docs/user_guides/search_controls.md).
 _base_ = ['./ssd_exdark_toy.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})

@@ -15,11 +15,11 @@
 # (DARTS first order, 100 iterations, seed 0) and is rebuilt at
 # `decoder_channels` = 48, the largest width whose segmentor has no more
 # FLOPs than the DeepLabV3+ of the toy config (0.337 vs 0.430 GFLOPs at
-# 128 px; but 2.72 M vs 0.79 M parameters). In the equal-budget benchmark
-# (projects/reproductions/bench_task_necks.py --mode decoders, docs/methods/tim_task_necks.md, no N_F)
-# it reached 0.407 +- 0.008 mIoU against DeepLabV3+'s 0.400 +- 0.008; at
-# DeepLabV3+'s parameters too (width 8) it lost (0.274 +- 0.043). Why
-# deeplabv3plus_r18_msrs_toy.py keeps DeepLabV3+: docs/methods/tim_task_necks.md.
+# 128 px; but 2.72 M vs 0.79 M parameters). Compared with DeepLabV3+ at
+# equal FLOPs and at equal parameters in
+# projects/reproductions/bench_task_necks.py --mode decoders; results, and
+# why deeplabv3plus_r18_msrs_toy.py keeps DeepLabV3+:
+# docs/methods/tim_task_necks.md.
 #   python tools/train.py configs/tim/deeplabv3plus_r18_msrs_searched_decoder_toy.py
 _base_ = './retrain_deeplabv3plus_r18_msrs_toy.py'
 

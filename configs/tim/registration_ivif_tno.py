@@ -15,10 +15,10 @@
 # (reference_size), so they see the displacements of the validation
 # images; without it a 128-px crop sees about a sixth of them.
 #   python tools/train.py configs/tim/registration_ivif_tno.py
-# Stability and selection (docs/methods/tim.md, "Stable training and honest
-# selection"): on a GPU the 5000-iteration runs at lr 1e-3 learned real
-# IR/VIS alignment and then blew up (the field ran away); the config bounds
-# the field (flow_bound), clips the global gradient norm
+# Stability and selection
+# (docs/methods/registration.md#stability-of-the-field): at lr 1e-3 the
+# field can run away after the network has learned the IR/VIS alignment;
+# the config bounds the field (flow_bound), clips the global gradient norm
 # (optim_wrapper.clip_grad), warms the lr up over 500 iterations, and keeps the checkpoint with the lowest validation EPE
 # (save_best) on a validation split carved from the training pairs, never
 # on the test split. Split files (one stem per line, under data/TNO/):
@@ -56,9 +56,10 @@ model = dict(
     type='ImageRegistrator',
     data_preprocessor=dict(type='FusionDataPreprocessor'),
     # flow_bound: every level's field bounded to 64 px (TNO's training warps
-    # reach ~45 px at 576 x 768) and the decoders read it normalised: the
-    # unbounded network's field ran away (a growing field fed back as a
-    # decoder input), which clipping did not stop (docs/methods/tim.md)
+    # reach ~45 px at 576 x 768) and the decoders read it normalised: an
+    # unbounded field can run away (a growing field fed back as a decoder
+    # input), which clipping does not stop
+    # (docs/methods/registration.md#stability-of-the-field)
     registration_net=dict(
         _base_.registration_net, inputs='orientation', flow_bound=64.0),
     losses=[
@@ -69,8 +70,9 @@ model = dict(
     fixed='vi',
     moving='ir')
 
-# clip_grad: the global norm of N_R's gradient (EPE + NGF + smoothness) is
-# 2-8 in normal steps (measured, docs/methods/tim.md); 10 cuts only the spikes
+# clip_grad: 10 lies above the global norm of N_R's gradient (EPE + NGF +
+# smoothness) in normal steps and cuts only the spikes
+# (docs/methods/registration.md#stability-of-the-field)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3),

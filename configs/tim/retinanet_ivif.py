@@ -20,7 +20,7 @@
 # recipe on the toy data because M3FD is not on the development machine;
 # the command that reproduces it is in the genotype file's header. Rebuilt
 # at width 64, within the FPN's FLOPs (235.9 vs 239.3 GFLOPs at 1024 x 768;
-# parameters 19.94 vs 19.88 M). NOT measured on M3FD: before relying on it,
+# parameters 19.94 vs 19.88 M). NOT evaluated on M3FD: before relying on it,
 # re-derive it with search_retinanet_ivif.py (set
 # model.detector.neck.genotype to its latest.yaml) and compare with the FPN
 # alternative configs/tim/retinanet_ivif_fpn.py over seeds

@@ -4,10 +4,9 @@
 # at 8 channels, ResNet-18 at 1/4 width without pretrained weights (nothing
 # is downloaded), FPN strides 4-32 for the small toy objects, 128x128
 # inputs. 300 iterations (50 of fusion warm-up), validation (COCO bbox mAP +
-# fusion metrics) and a checkpoint every 100; a few minutes on 2 CPU cores.
+# fusion metrics) and a checkpoint every 100; sized for a CPU.
 # The headline retinanet_ivif_toy.py puts the searched neck in place of the
-# FPN (docs/methods/tim_task_necks.md: 0.174 +- 0.028 vs
-# this config's 0.170 +- 0.051 mAP over 3 seeds, 16 % fewer FLOPs). The
+# FPN (the two compared: docs/methods/tim_task_necks.md). The
 # toy configs that swap the neck, backbone, head or put modules in front
 # (direct fusion, R50, MobileNetV2, Mask R-CNN, SSD, the chains, the neck
 # retrain) build on this one, so their documented numbers stay reproducible.

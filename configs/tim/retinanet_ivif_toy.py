@@ -6,8 +6,7 @@
 # C2-C5, strides 4-32 like the FPN it replaces). N_F at 8 channels, the
 # backbone at 1/4 width without pretrained weights (nothing is downloaded),
 # 128x128 inputs, 300 iterations (50 of fusion warm-up), validation (COCO
-# bbox mAP + fusion metrics) and a checkpoint every 100; 3-15 minutes on 2
-# CPU cores.
+# bbox mAP + fusion metrics) and a checkpoint every 100; sized for a CPU.
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/retinanet_ivif_toy.py
 #   python tools/train.py configs/tim/retinanet_ivif_toy.py --resume
@@ -19,14 +18,10 @@
 # command that reproduces it is in the genotype file's header. Rebuilt at
 # width 24, the largest whose detector FLOPs do not exceed the FPN's (0.562
 # vs 0.671 GFLOPs at 128 px; parameters equal, 1.041 M).
-# Measured (docs/methods/tim_task_necks.md; tools/train.py, 3 seeds,
-# benchmarks/bench_config_seeds.py): 0.174 +- 0.028 mAP against the FPN's
-# 0.170 +- 0.051 and a median of 0.173 for 8 random necks of the space; the
-# search's necks rank 50 / 50 % among the random ones (the complete control:
-# 14 necks x 3 seeds, docs/results/neck_headline_control.json, rendered in
-# docs/methods/tim_neck_search.md): the declared rule (match the FPN, beat
-# the random median) holds, by margins far inside the seed noise
-# (reliability of a 3-seed mean 0.19).
+# Its mAP against the FPN and random necks of the space (3 seeds,
+# benchmarks/bench_config_seeds.py): docs/methods/tim_task_necks.md and the
+# control's record docs/results/neck_headline_control.json (rendered in
+# docs/methods/tim_neck_search.md).
 # FPN alternative:
 # configs/tim/retinanet_ivif_fpn_toy.py. Direct-fusion baseline:
 # configs/tim/retinanet_ivif_direct_toy.py (FPN).

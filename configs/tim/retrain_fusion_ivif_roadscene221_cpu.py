@@ -25,10 +25,9 @@
 # N_F at C = 48 trained with Adam 1e-4 for 100 epochs of 64x64 patches on a
 # GPU.
 # Here: C = 16 (the search's width), batch 4 64x64 crops, Adam 1e-3 cosine
-# to 1e-5 over 300 iterations. Budget with one torch thread (measured on 2
-# cores shared with other jobs): 0.3-0.5 s per step, ~2 min of training;
-# the control's held-out score (the loss on the 50 whole RoadScene test
-# images) adds ~1.5 min: ~3.5 min per retrained genotype.
+# to 1e-5 over 300 iterations, one torch thread; the control also scores
+# the loss on the 50 whole RoadScene test images
+# (docs/methods/tim_real_search.md).
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
     '../_base_/datasets/roadscene221_fusion.py',

@@ -10,12 +10,11 @@
 # 20 % (splits/search_arch.txt); docs/user_guides/task_guided.md shows how to write them.
 #   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs.py
 #   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs.py
-# Why DARTS first order: the toy search-vs-random control of this space
+# Why DARTS first order: in the toy search-vs-random control of this space
 # (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder,
-# docs/user_guides/search_controls.md) ranks its genotypes 100 / 100 % among 8
-# random decoders (2 search and 2 retrain seeds); IAS with T = 5 and alpha
-# lr 3e-3 ranked 75 / 25 %. Here alpha takes 9000 steps at lr 3e-4 (IAS
-# with T = 20: 500, too few for Adam to move alpha past its noise).
+# docs/user_guides/search_controls.md) its genotypes beat random decoders,
+# IAS's did not. Here alpha takes 9000 steps at lr 3e-4 (IAS with T = 20:
+# 500, too few for Adam to move alpha past its noise).
 _base_ = [
     './retrain_deeplabv3plus_r18_msrs.py',
     '../_base_/schedules/tim_task_search_optim.py'

@@ -12,14 +12,11 @@
 #   -> work_dirs/search_deeplabv3plus_r18_msrs_toy/genotypes/latest.yaml
 #   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs_toy.py
 # Strategy: DARTS first order, alpha Adam lr 3e-2, supernet warm-up, toy
-# backbone trained -- because the search-vs-random control says so
-# (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder
-# --strategies darts1, docs/user_guides/search_controls.md): its genotypes rank
-# 100 / 100 % among 8 random decoders (2 search seeds; held-out loss
-# 1.079 / 1.082 vs random median 1.102, mean of 2 retrain seeds), while
-# TIM's IAS with alpha lr 3e-3 and a frozen random backbone ranked
-# 75 / 25 % in the earlier 30 / 30-iteration, 128 px control (alpha hardly
-# moved: softmax within 1 % of uniform).
+# backbone trained -- the recipe whose genotypes beat random decoders in
+# the search-vs-random control, where TIM's IAS with a frozen random
+# backbone did not (benchmarks/bench_search_vs_random.py --quick --spaces
+# tim_decoder --strategies darts1; results:
+# docs/user_guides/search_controls.md).
 # TIM's IAS instead: --cfg-options model.strategy.type=IASStrategy \
 #                   model.arch_update_interval=5
 _base_ = './retrain_deeplabv3plus_r18_msrs_toy.py'

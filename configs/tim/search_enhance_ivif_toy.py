@@ -1,6 +1,6 @@
 # TIM stage-2 (N_T) search on the embedded toy IR/VIS data: a small, fast
 # version of search_enhance_ivif.py (C = 8 in both stages, 32x32 patches,
-# 2 epochs, T = 5, alpha lr 3e-3); about 2 minutes on 2 shared CPU cores.
+# 2 epochs, T = 5, alpha lr 3e-3), sized for a CPU.
 # There is no trained toy N_F, so stage 1 starts from scratch and is trained
 # with the weights (no stage1_init, nothing frozen); the real config loads
 # the trained N_F and holds it fixed.

@@ -18,9 +18,9 @@
 # max-intensity + max-gradient stand-ins of the TIM model configs. The
 # latency-aware variant TIM_w/L (λ·Reg(α), Reg the expected latency of the
 # derived network) is search_fusion_ivif_wl.py.
-# Strategy: IAS (TIM Eq. 4) as in the paper, the only strategy whose toy
-# genotypes beat the median random genotype of this space in both search
-# seeds (docs/user_guides/search_controls.md). Caveat: TIM's search optimises the same
+# Strategy: IAS (TIM Eq. 4) as in the paper, the strategy the toy
+# search-vs-random control supports (docs/user_guides/search_controls.md).
+# Caveat: TIM's search optimises the same
 # fusion loss at both levels, which makes Eq. 4 nearly the difference of
 # two mini-batch gradients (docs/user_guides/search_strategies.md).
 _base_ = [

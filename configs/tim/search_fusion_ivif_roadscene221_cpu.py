@@ -31,9 +31,7 @@
 # (22 iterations each: 132 weight steps, 26 α steps with T = 5), staged as
 # the paper scaled to 6 epochs (cell-level α in epochs 0-1, operation-level
 # α in epochs 2-5), α Adam 3e-3 (10x the paper's, as the toy search, so that
-# α moves in 26 steps). Budget: 3-4.5 s per weight step and 9-12.5 s per
-# α step with one torch thread (one 22-iteration epoch: 103 s, measured on 2
-# cores shared with other jobs), ~10 min per search.
+# α moves in 26 steps), one torch thread (docs/methods/tim_real_search.md).
 _base_ = [
     '../_base_/models/tim_search_space.py',
     '../_base_/models/tim_fusion_losses.py',

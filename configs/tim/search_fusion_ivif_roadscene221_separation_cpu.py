@@ -11,12 +11,10 @@
 #   tim_fusion_roadscene221_separation, in the genotype's meta.
 # - Both α levels (cells and operations) are searched together in every
 #   epoch, with α Adam 3e-2: the base config's staging freezes the cell-level
-#   α after its two cell epochs, where its top-1 / top-2 ratio was <= 1.016,
-#   so the criterion above could never be met; and at 3e-3 the operation
-#   ratios were <= 1.016 after 6 epochs. Measured on the search halves after
-#   3 epochs of this joint search: median ratio over the 14 keys 1.014 at
-#   1e-2, 1.065 at 3e-2 (largest 1.336), so 3e-2 is the rate at which α
-#   can decide within the cap (docs/user_guides/search_controls.md).
+#   α after its two cell epochs, before it can separate, and at lower rates
+#   α does not separate within the cap (the ratios per rate:
+#   docs/user_guides/search_controls.md, record
+#   docs/results/search_vs_random_roadscene221_separation.json).
 # - Losses: `content_ssim` (../_base_/losses/content_ssim.py: max-intensity +
 #   10 x max-gradient + 1 - SSIM), at both levels: the loss set with the best
 #   mean rank for TIM and TIM-searched on TNO and RoadScene-50 in the loss x

@@ -1,18 +1,16 @@
 # TIM implicit architecture search (IAS) of the fusion network N_F on the
 # embedded toy IR/VIS data: a small, fast version of search_fusion_ivif.py
 # (C = 8, 32x32 patches, 4 epochs, T = 5 inner weight steps per α step, α
-# learning rate 3e-3); 3-4 minutes on 2 shared CPU cores
-# (OMP_NUM_THREADS=1).
+# learning rate 3e-3), sized for a CPU (OMP_NUM_THREADS=1).
 #   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
 #   python tools/train.py configs/tim/search_fusion_ivif_toy.py
 #   -> work_dirs/search_fusion_ivif_toy/genotypes/latest.yaml
 #   python tools/train.py configs/tim/retrain_fusion_ivif_toy.py
 #
-# Strategy: IAS (TIM Eq. 4). Evidence (benchmarks/bench_search_vs_random.py
-# --quick, docs/user_guides/search_controls.md): its genotypes ranked above the median of 8
-# random genotypes of this space in both search seeds (75 / 100 %), DARTS
-# first order (100 / 38 %) and the exact implicit strategy (75 / 25 %) did
-# not; thin evidence (8 samples, 1 retrain seed).
+# Strategy: IAS (TIM Eq. 4), the strategy whose genotypes beat random ones
+# of this space in the search-vs-random control
+# (benchmarks/bench_search_vs_random.py --quick; results and their
+# strength: docs/user_guides/search_controls.md).
 # Data halves: the toy training pairs are split in two
 # (`splits/search_weights.txt` update the weights θ, `splits/search_arch.txt`
 # update α); `splits/val.txt` stays held out for the evaluation of the

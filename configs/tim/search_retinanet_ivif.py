@@ -23,8 +23,7 @@
 # retinanet_ivif.py's neck.genotype at
 # work_dirs/search_retinanet_ivif/genotypes/latest.yaml.
 # Strategy: TIM's IAS. The recipe whose necks pass the toy neck control
-# against 8 random necks (weakly: 50 / 50 % by the headline's mAP;
-# docs/methods/tim_neck_search.md) is DARTS first
+# against random necks (weakly; docs/methods/tim_neck_search.md) is DARTS first
 # order + the cheap-op cap of search_retinanet_ivif_toy.py, the one the
 # headline's genotype came from (search_retinanet_ivif_real_space_toy.py
 # shows its keys: strategy, arch_update_interval=1, regularizer).

@@ -6,12 +6,11 @@
 # all-skip neck is the worst on every seed (docs/user_guides/search_controls.md).
 #   python tools/train.py configs/tim/search_retinanet_ivif_headline_toy.py \
 #       --cfg-options randomness.seed=0
-# Measured (docs/methods/tim_neck_search.md, "the control at the headline scale"):
-# NOT better -- its necks rank 12.5 / 37.5 % among 8 random necks by the
-# headline's mAP (search seeds 0, 1), where the 64 px proxy search's rank
-# 50 / 50 %: at 128 px with anchors of 2 x stride the stride-16 / 32
-# levels get no positive anchor on the toy objects, so alpha of the last
-# cells does not move. Kept as the measured alternative, not the default.
+# Not better than the 64 px proxy search (docs/methods/tim_neck_search.md,
+# "the control at the headline scale"): at 128 px with anchors of 2 x stride
+# the stride-16 / 32 levels get no positive anchor on the toy objects, so
+# alpha of the last cells does not move. Kept as an alternative, not the
+# default.
 _base_ = './search_retinanet_ivif_toy.py'
 
 # the headline detector's own training pipeline (toy_det.py: 128 px, flips)

@@ -14,8 +14,8 @@
 # On M3FD run search_retinanet_ivif.py instead (same space, its own data)
 # and point retinanet_ivif.py's genotype at its result. Evidence: the toy
 # space's control (docs/user_guides/search_controls.md) and the headline comparison
-# (docs/methods/tim_task_necks.md) were measured on the toy neck; nothing has
-# measured this space's genotype against the FPN or random necks.
+# (docs/methods/tim_task_necks.md) are of the toy neck; this space's genotype
+# has not been compared with the FPN or random necks.
 _base_ = './search_retinanet_ivif_toy.py'  # holds tim_neck_space too
 
 # at most this many parameter-free / 1x1 edges of the 40 (the toy recipe's

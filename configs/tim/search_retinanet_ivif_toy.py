@@ -8,8 +8,7 @@
 # on the other half (search_arch); the val split, on which
 # retrain_retinanet_ivif_toy.py evaluates, is never seen. Toy size: 2 nodes
 # per cell (the paper: 4), 32 channels, 100 iterations: 20 weights-only
-# warm-up (ArchScheduleHook), then an alpha step after every weight step
-# (~minutes on 2 cores).
+# warm-up (ArchScheduleHook), then an alpha step after every weight step.
 #   python tools/train.py configs/tim/search_retinanet_ivif_toy.py
 #   -> work_dirs/search_retinanet_ivif_toy/genotypes/latest.yaml
 #   python tools/train.py configs/tim/retrain_retinanet_ivif_toy.py
@@ -18,41 +17,19 @@
 # search_deeplabv3plus_r18_msrs_toy.py), and a P-DARTS-style cap at
 # derivation: at most 2 of the 18 edges may be parameter-free / 1x1
 # (skip, conv_1; SkipCountRegularizer with loss_weight=0 and budget=2).
-# Why the cap (docs/methods/tim_neck_search.md, "TIM detection neck: the cheap-op
-# collapse, a derivation cap and the retrain noise"): uncapped, this
-# search derived the cheapest necks of its control (5 and 10 skip / conv_1
-# edges, uniform sampling: 3.3; 27-30 MFLOPs against 31-69 for 8 random
-# necks) and ranked 12.5 / 0 % (2 search, 2 retrain seeds) -- the known
-# parameter-free collapse of DARTS (Zela et al. 2020; Chu et al. 2021).
-# The same alpha derived with the cap ranks 12.5 / 87.5 % (both seeds'
-# held-out loss lower than uncapped: 12.85 vs 13.02, 12.50 vs 13.13); the
-# criterion (both seeds above the random median) is NOT met, so the cap
-# is the best measured default, not an established one: with the
-# benchmark's retraining annealed to its 120 iterations the same capped
-# necks rank 12.5 / 50 % and no neck's held-out loss differs from another's
-# by more than the retrain noise (all ten within 0.19); at 300 retraining
-# iterations with 3 retrain seeds (16 cores) 25 / 25 %, and measured over
-# all five neck controls the random necks' held-out losses do not differ
-# beyond the retrain noise (docs/methods/tim_neck_search.md, "signal vs noise"):
-# the toy control cannot decide for any strategy (two more search seeds:
-# 100 / 25 %). The task loss (loss_cls + loss_bbox), declared as the score
-# for two fresh search seeds (4, 5), gave 62.5 / 0 %, and a neck with
-# `skip` on every edge scores at the random median: this 64 px proxy
-# cannot see the neck's operators at all (docs/methods/tim_neck_search.md, "a proxy
-# that cannot see the neck"); the headline pipeline (128 px, mAP) can: all
-# skip is the worst neck there on every seed (docs/user_guides/task_guided.md). Scored
-# by that headline pipeline (mAP, 3 seeds, 8 random necks) this
-# recipe's necks (search seeds 4, 5) rank 50 / 50 %: above the random
-# median by 0.001 / 0.006 mAP, far inside the seed noise (reliability of a
-# 3-seed mean 0.19); the same search at 128 px
-# (search_retinanet_ivif_headline_toy.py) ranks 12.5 / 37.5 %. A longer
-# weights-only warm-up (60 iterations) made the collapse worse (12 cheap
-# edges of 18 instead of 5). The proxy
-# setting (64 px, anchors 0.4 x stride) gives every pyramid level
-# positives (projects/reproductions/bench_neck_anchor_levels.py).
-# The control (300 retraining iterations by default: at 120 the random
-# necks' held-out losses do not differ beyond the retrain noise; docs/
-# search.md Sec. 10, "TIM detection neck: signal vs noise, measured"):
+# Why the cap: uncapped, DARTS derives the cheapest necks of the space, the
+# known parameter-free collapse of DARTS (Zela et al. 2020; Chu et al.
+# 2021). The cap is a default, not an established winner: the toy control
+# cannot separate the necks beyond the retrain noise, and this 64 px proxy
+# cannot see the neck's operators (an all-skip neck scores at the random
+# median here, worst in the 128 px headline pipeline). Results of the
+# controls, capped and uncapped, with the task loss as score and at 128 px
+# (search_retinanet_ivif_headline_toy.py): docs/methods/tim_neck_search.md
+# and docs/user_guides/search_controls.md. The proxy setting (64 px,
+# anchors 0.4 x stride) gives every pyramid level positives
+# (projects/reproductions/bench_neck_anchor_levels.py).
+# The control (300 retraining iterations by default; see
+# docs/methods/tim_neck_search.md for why):
 #   benchmarks/bench_search_vs_random.py --spaces tim_neck --strategies \
 #       darts1 --retrain-seeds 3 --argmax-too --jobs 14
 # (the capped and the plain argmax genotype of the same alpha side by side)
@@ -66,7 +43,7 @@ _base_ = [
 # keys neck/cell<c>/edge<e>: 6 cells x 3 edges
 neck_space = _base_.tim_neck_space_toy
 
-# The search's proxy setting (where its control was measured): the toy pairs
+# The search's proxy setting (where its control runs): the toy pairs
 # at 64 px (the retrain config's 128 px up-samples the toy objects, 4x the
 # cost) with RetinaNet anchors of 0.4 x stride (the detector's 2 x stride,
 # meant for 128 px, gives the stride-16 / 32 outputs no positive at 64 px

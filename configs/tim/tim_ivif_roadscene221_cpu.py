@@ -1,5 +1,5 @@
 # TIM two-stage IVIF network trained by the toolbox on real pairs, sized for
-# 2 CPU cores (<= 45 min, one torch thread).
+# 2 CPU cores (one torch thread).
 #   OMP_NUM_THREADS=1 python tools/train.py configs/tim/tim_ivif_roadscene221_cpu.py
 #   python benchmarks/bench_fusion_real.py --checkpoint TIM=configs/tim/\
 #       tim_ivif_roadscene221_cpu.py:work_dirs/tim_ivif_roadscene221_cpu/iter_<N>.pth
@@ -22,8 +22,7 @@
 # search), the gradient measure of l_F (no VGG16 file needed), Adam lr 1e-3
 # cosine to 1e-5 (at lr 1e-4 the stage-2 head stays below the image range
 # for hundreds of steps, docs/methods/tim.md), `max_iters` steps of batch 8
-# 64x64 crops: 1,651 s wall (2.6-6.5 s per step with one thread, another
-# training and other jobs sharing the two cores; docs/model_zoo.md).
+# 64x64 crops (training wall time: docs/model_zoo.md).
 _base_ = [
     '../_base_/models/tim_ivif.py',
     '../_base_/models/tim_fusion_losses.py',

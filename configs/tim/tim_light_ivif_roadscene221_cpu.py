@@ -1,5 +1,5 @@
 # TIM light IVIF network (the paper's TIM_w/L) trained by the toolbox on real
-# pairs, sized for 2 CPU cores (<= 45 min, one torch thread).
+# pairs, sized for 2 CPU cores (one torch thread).
 #   OMP_NUM_THREADS=1 python tools/train.py configs/tim/tim_light_ivif_roadscene221_cpu.py
 #   python benchmarks/bench_fusion_real.py --checkpoint TIM-light=configs/tim/\
 #       tim_light_ivif_roadscene221_cpu.py:work_dirs/tim_light_ivif_roadscene221_cpu/iter_<N>.pth
@@ -18,8 +18,7 @@
 # U2Fusion's VGG16 feature measure.
 # Here: the official genotype trained from scratch (no search, no PMI), the
 # gradient measure of l_F, Adam lr 1e-3 cosine to 1e-5, `max_iters` steps of
-# batch 8 64x64 crops: 1,522 s wall (0.55-1.2 s per step with one thread,
-# another training and other jobs sharing the two cores; docs/model_zoo.md).
+# batch 8 64x64 crops (training wall time: docs/model_zoo.md).
 _base_ = [
     '../_base_/models/tim_ivif_light.py',
     '../_base_/models/tim_fusion_losses.py',

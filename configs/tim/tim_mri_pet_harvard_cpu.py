@@ -18,7 +18,7 @@
 # lr 1e-4, 100 epochs of 64x64 patches; l_F with U2Fusion's VGG16 measure.
 # Here: one joint run from scratch (official N_T, no search), the gradient
 # measure of l_F, Adam lr 1e-3 cosine to 1e-5, `max_iters` steps of batch 8
-# 64x64 crops (2.6-6 s per step with one thread on a shared 2-core CPU).
+# 64x64 crops (training wall time: docs/model_zoo.md).
 _base_ = [
     '../_base_/models/tim_mri_pet.py',
     '../_base_/models/tim_fusion_losses.py',

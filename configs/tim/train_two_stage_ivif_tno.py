@@ -10,11 +10,10 @@
 # l_ssim on the detail branch (VIS), l_T (saliency-weighted) on the final
 # image. Schedule (Sec. 4.2): Adam, lr 1e-4, 100 epochs (cosine to 1e-6).
 # Short runs (hundreds of steps, e.g. on the shared samples): the stage-2
-# merge head has no output activation and starts far below the image range
-# (final image mean ~ -0.1 on TNO crops, sources ~ 0.4); at lr 1e-4 it rises
-# ~1e-3 per step, so short runs validate constant (clamped) images. Use
-# --cfg-options optim_wrapper.optimizer.lr=1e-3 (measured: in range after
-# ~40 steps; projects/reproductions/bench_tim_two_stage.py, docs/methods/tim.md).
+# merge head has no output activation and starts far below the image range;
+# at lr 1e-4 it rises slowly, so short runs validate constant (clamped)
+# images. Use --cfg-options optim_wrapper.optimizer.lr=1e-3
+# (projects/reproductions/bench_tim_two_stage.py, docs/methods/tim.md).
 #   python tools/train.py configs/tim/fusion_ivif_tno.py
 #   python tools/train.py configs/tim/search_enhance_ivif.py
 #   python tools/train.py configs/tim/train_two_stage_ivif_tno.py

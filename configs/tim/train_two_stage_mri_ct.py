@@ -4,11 +4,10 @@
 # medical branch losses (l_int to CT on the target branch, l_ssim to MRI on
 # the detail branch); Adam 1e-4, 100 epochs.
 # Short runs (hundreds of steps, e.g. on the shared samples): the stage-2
-# merge head has no output activation and starts far below the image range
-# (final image mean ~ -0.1 on TNO crops, sources ~ 0.4); at lr 1e-4 it rises
-# ~1e-3 per step, so short runs validate constant (clamped) images. Use
-# --cfg-options optim_wrapper.optimizer.lr=1e-3 (measured: in range after
-# ~40 steps; projects/reproductions/bench_tim_two_stage.py, docs/methods/tim.md).
+# merge head has no output activation and starts far below the image range;
+# at lr 1e-4 it rises slowly, so short runs validate constant (clamped)
+# images. Use --cfg-options optim_wrapper.optimizer.lr=1e-3
+# (projects/reproductions/bench_tim_two_stage.py, docs/methods/tim.md).
 # Split hygiene: trains on splits/train.txt and evaluates on splits/val.txt;
 # the N_T search read only the two halves of splits/train.txt.
 #   python tools/train.py configs/tim/fusion_mri_ct.py

@@ -1,21 +1,17 @@
 """Data sets (paired fusion images with detection / segmentation
 annotations, low-light, restoration, guided depth SR), their transforms and
 the degradation models of the synthetic ones. The generators of the toy
-data sets are in :mod:`mmfusenas.toy_data`."""
-from .deblur_dataset import (IMAGE_EXTS, BlurredImageDataset, LevinDataset,
-                             SyntheticDeblurDataset, list_images,
-                             read_image)
+data sets are outside the package, in ``tools/misc/toy_data`` (run by
+``tools/misc/make_toy_*.py``)."""
+from .deblur_dataset import (BlurredImageDataset, LevinDataset,
+                             SyntheticDeblurDataset)
 from .deblur_synthesis import (blur, edgetaper, edgetaper_alpha, load_kernels,
                                motion_blur_kernel, normalize_kernel,
                                pad_for_kernel, pad_kernel, quantize_uint8,
                                synthesize_blurry)
-from .derain_dehaze_dataset import (RESTORATION_LAYOUTS,
-                                    PairedRestorationDataset,
-                                    SyntheticHazeDataset, SyntheticRainDataset,
+from .derain_dehaze_dataset import (SyntheticHazeDataset, SyntheticRainDataset,
                                     add_haze, rain_streaks)
-from .haze_dataset import HazeDataset, detect_paired_layout
 from .gisr_dataset import GISRDataset
-from .lowlight_dataset import LowLightDataset, detect_lowlight_layout
 from .lowlight_det_dataset import (DARKFACE_CLASSES, EXDARK_CLASSES,
                                    DarkFaceDataset, ExDarkDataset)
 from .lowlight_seg_dataset import ACDCDataset
@@ -23,10 +19,13 @@ from .paired_det_dataset import PairedDetDataset
 from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
-from .restoration_folder_dataset import (RestorationFolderDataset,
-                                         restoration_sample)
-from .underwater_dataset import UnderwaterDataset
+from .restoration_folder_dataset import (
+    IMAGE_EXTS, RESTORATION_LAYOUTS, HazeDataset, LowLightDataset,
+    PairedRestorationDataset, RestorationFolderDataset,
+    SyntheticRestorationDataset, UnderwaterDataset, detect_lowlight_layout,
+    detect_paired_layout, gt_stems, list_images, restoration_sample)
 from .transforms import *  # noqa: F401,F403
+from .transforms.restoration_transforms import read_image
 
 __all__ = [
     'PairedImageDataset', 'PairedDetDataset', 'PairedSegDataset',
@@ -38,7 +37,7 @@ __all__ = [
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
     'EXDARK_CLASSES', 'DARKFACE_CLASSES',
     'SyntheticDeblurDataset', 'LevinDataset', 'BlurredImageDataset',
-    'RestorationFolderDataset',
+    'RestorationFolderDataset', 'SyntheticRestorationDataset', 'gt_stems',
     'restoration_sample',
     'list_images', 'read_image', 'IMAGE_EXTS', 'blur', 'edgetaper',
     'edgetaper_alpha', 'load_kernels', 'motion_blur_kernel',

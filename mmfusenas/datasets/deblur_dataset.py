@@ -1,92 +1,48 @@
-"""Non-blind deblurring datasets: synthetic training pairs and Levin et al.
+"""Non-blind deblurring datasets: synthetic training crops, the Levin et al.
+benchmark and blurred image folders.
 
-Both yield ``dict(inputs=(C, H, W) float32 tensor, data_samples=
+Items are ``dict(inputs=(C, H, W) float32 tensor, data_samples=
 BaseDataElement)`` ready for
 :class:`~mmfusenas.models.RestorationDataPreprocessor`; the data sample has
-``gt_img`` (``(C, H, W)`` float32), ``kernel`` (the blur kernel),
-``noise_sigma`` (``[0, 1]`` units), ``stem`` and, for Levin, ``crop_pad``
-(the padding to crop off the prediction) and ``kernel_size``.
+``gt_img``, ``kernel`` (the blur kernel), ``noise_sigma`` (``[0, 1]``
+units), ``stem`` and, for the test sets, ``crop_pad`` (the padding to crop
+off the prediction) and ``kernel_size``. The blur is synthesised by
+:class:`~mmfusenas.datasets.transforms.SynthesizeBlur` /
+:class:`~mmfusenas.datasets.transforms.LevinBlur`.
 """
-import io
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
-import torch
 from mmengine import fileio
-from mmengine.structures import BaseDataElement
-from torch.utils.data import Dataset
 
 from mmfusenas.registry import DATASETS
-from mmfusenas.utils.fileio import decode_image
-from .deblur_synthesis import (edgetaper, load_kernels, pad_kernel,
-                               synthesize_blurry)
+from .deblur_synthesis import load_kernels
+from .restoration_folder_dataset import SyntheticRestorationDataset, _stem
 
-__all__ = ['SyntheticDeblurDataset', 'LevinDataset', 'BlurredImageDataset',
-           'list_images',
-           'read_image', 'IMAGE_EXTS']
-
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+__all__ = ['SyntheticDeblurDataset', 'LevinDataset', 'BlurredImageDataset']
 
 
-def list_images(dirs: str | Sequence[str],
-                backend_args: Optional[dict] = None) -> List[str]:
-    """Sorted image files of one or several folders (error when none);
-    ``backend_args``: :mod:`mmengine.fileio` backend arguments (None: the
-    backend is inferred from the path)."""
-    dirs = [dirs] if isinstance(dirs, str) else list(dirs)
-    files = []
-    for d in dirs:
-        if not fileio.isdir(d, backend_args=backend_args):
-            raise FileNotFoundError(f'image folder {d} does not exist')
-        files += sorted(
-            fileio.join_path(d, name, backend_args=backend_args)
-            for name in fileio.list_dir_or_file(
-                d, list_dir=False, backend_args=backend_args)
-            if not name.startswith('.')
-            and osp.splitext(name)[1].lower() in IMAGE_EXTS)
-    if not files:
-        raise FileNotFoundError(f'no image ({", ".join(IMAGE_EXTS)}) in '
-                                f'{dirs}')
-    return files
-
-
-def read_image(path: str,
-               color: bool = False,
-               backend_args: Optional[dict] = None) -> np.ndarray:
-    """``(H, W)`` gray or ``(H, W, 3)`` RGB float64 in ``[0, 1]`` (decoded
-    as ``cv2.imread``; ``backend_args`` as :func:`list_images`)."""
-    try:
-        content = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError:
-        content = b''
-    try:
-        img = decode_image(content, path, 'color' if color else 'grayscale')
-    except OSError as err:
-        raise ValueError(str(err)) from None
-    if color:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    return img.astype(np.float64) / 255.0
-
-
-def _chw(a: np.ndarray) -> torch.Tensor:
-    a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+def _test_pipeline(noise_sigma: float, quantize: bool, pad: bool,
+                   kernel_pad: Optional[int]) -> List[dict]:
+    return [
+        dict(type='LevinBlur', noise_sigma=noise_sigma, quantize=quantize),
+        dict(type='KernelEdgeTaper', pad=pad, kernel_pad=kernel_pad),
+        dict(type='PackRestorationInputs')
+    ]
 
 
 @DATASETS.register_module()
-class SyntheticDeblurDataset(Dataset):
+class SyntheticDeblurDataset(SyntheticRestorationDataset):
     """Random crops of any image folder, blurred and noised on the fly.
 
-    Every item draws (from a generator seeded by ``(seed, index, draw)``) a
-    random ``crop_size`` crop, one kernel of the kernel set (flipped 180°
-    with probability ``flip_prob``; the official loader flips every other
-    batch element), ``σ ~ U(sigma_range)`` and synthesises the observation
-    as :func:`~.deblur_synthesis.synthesize_blurry` (valid blur, noise,
-    ``uint8`` truncation, edge padding, edgetaper). With ``fixed=True`` the
-    draw counter is not advanced, so item ``i`` is the same every epoch (a
-    validation set).
+    Every item draws (see :class:`SyntheticRestorationDataset`) a random
+    ``crop_size`` crop, one kernel of the kernel set (flipped 180° with
+    probability ``flip_prob``; the official loader flips every other batch
+    element), ``σ ~ U(sigma_range)`` and synthesises the observation as
+    :func:`~.deblur_synthesis.synthesize_blurry` (valid blur, noise,
+    ``uint8`` truncation, edge padding, edgetaper). With ``fixed=True`` item
+    ``i`` is the same every epoch (a validation set).
 
     Args:
         img_dirs (str | Sequence[str]): image folder(s) (BSDS300 in the
@@ -127,8 +83,6 @@ class SyntheticDeblurDataset(Dataset):
                  fixed: bool = False,
                  seed: int = 0,
                  backend_args: Optional[dict] = None) -> None:
-        self.backend_args = backend_args
-        self.files = list_images(img_dirs, backend_args)
         self.kernels = load_kernels(kernels, seed, backend_args)
         big = [k.shape for k in self.kernels if max(k.shape) > crop_size]
         if big:
@@ -142,60 +96,21 @@ class SyntheticDeblurDataset(Dataset):
         if not 0 <= lo <= hi:
             raise ValueError(f'sigma_range must be 0 <= lo <= hi, got '
                              f'{sigma_range}')
-        self.crop_size = crop_size
-        self.sigma_range = (float(lo), float(hi))
-        self.kernel_pad = kernel_pad
-        self.length = len(self.files) if length is None else int(length)
-        self.color = color
-        self.quantize = quantize
-        self.flip_prob = flip_prob
-        self.fixed = fixed
-        self.seed = seed
-        self._draws = 0
-        self._cache = {}
-        self.metainfo = dict(task='deblur', color=color)
-
-    def __len__(self) -> int:
-        return self.length
-
-    def _image(self, idx: int) -> np.ndarray:
-        path = self.files[idx % len(self.files)]
-        if path not in self._cache:
-            img = read_image(path, self.color, self.backend_args)
-            if min(img.shape[:2]) < self.crop_size:
-                raise ValueError(f'{path}: {img.shape[:2]} is smaller than '
-                                 f'crop_size {self.crop_size}')
-            self._cache[path] = img
-        return self._cache[path]
-
-    def __getitem__(self, idx: int) -> dict:
-        draw = 0 if self.fixed else self._draws
-        self._draws += 1
-        rng = np.random.default_rng([self.seed, idx, draw])
-        img = self._image(idx)
-        c = self.crop_size
-        top = rng.integers(0, img.shape[0] - c + 1)
-        left = rng.integers(0, img.shape[1] - c + 1)
-        x = img[top:top + c, left:left + c]
-        ki = int(rng.integers(len(self.kernels)))
-        k = self.kernels[ki]
-        if rng.random() < self.flip_prob:
-            k = k[::-1, ::-1]
-        sigma = float(rng.uniform(*self.sigma_range))
-        y = synthesize_blurry(x, k, sigma, rng, 'valid', self.quantize)
-        sample = BaseDataElement(
-            gt_img=_chw(x),
-            kernel=torch.from_numpy(
-                (pad_kernel(k, self.kernel_pad)
-                 if self.kernel_pad else k).astype(np.float32)),
-            noise_sigma=sigma,
-            stem=osp.splitext(osp.basename(self.files[idx % len(
-                self.files)]))[0] + f'_k{ki}')
-        return dict(inputs=_chw(y), data_samples=sample)
+        pipeline = [
+            dict(type='LoadRestorationImages', color=color,
+                 backend_args=backend_args),
+            dict(type='RestorationCrop', crop_size=crop_size),
+            dict(type='SynthesizeBlur', kernels=self.kernels,
+                 sigma_range=sigma_range, kernel_pad=kernel_pad,
+                 quantize=quantize, flip_prob=flip_prob),
+            dict(type='PackRestorationInputs')
+        ]
+        super().__init__(img_dirs, pipeline, length, fixed, seed,
+                         dict(task='deblur', color=color), backend_args)
 
 
 @DATASETS.register_module()
-class LevinDataset(Dataset):
+class LevinDataset(SyntheticRestorationDataset):
     """The Levin et al. (2009) benchmark: 4 images × 8 kernels.
 
     Each ``imXX_flitKK.mat`` holds ``x`` (sharp), ``y`` (blurred) and ``f``
@@ -224,6 +139,8 @@ class LevinDataset(Dataset):
             path).
     """
 
+    REDRAW = False
+
     def __init__(self,
                  data_root: str,
                  noise_sigma: float = 0.01,
@@ -234,94 +151,39 @@ class LevinDataset(Dataset):
                  kernel_pad: Optional[int] = None,
                  files: Optional[Sequence[str]] = None,
                  backend_args: Optional[dict] = None) -> None:
-        self.backend_args = backend_args
-        if not fileio.isdir(data_root, backend_args=backend_args):
+        self.file_names = files
+        pipeline = [
+            dict(type='LoadLevinMat', use_stored_blur=use_stored_blur,
+                 backend_args=backend_args)
+        ] + _test_pipeline(noise_sigma, quantize, pad, kernel_pad)
+        super().__init__(
+            data_root, pipeline, seed=seed, backend_args=backend_args,
+            metainfo=dict(task='deblur', benchmark='levin09'))
+
+    def load_data_list(self) -> List[dict]:
+        root, args = self.img_dirs, self.backend_args
+        if not fileio.isdir(root, backend_args=args):
             raise FileNotFoundError(
-                f'Levin benchmark folder {data_root} does not exist; it holds '
+                f'Levin benchmark folder {root} does not exist; it holds '
                 'the imXX_flitKK.mat files (x, y, f) of Levin et al. 2009 '
                 '(../shared/data/deblur/levin09 on the project machines)')
         paths = sorted(
-            fileio.join_path(data_root, name, backend_args=backend_args)
+            fileio.join_path(root, name, backend_args=args)
             for name in fileio.list_dir_or_file(
-                data_root, list_dir=False, suffix='.mat',
-                backend_args=backend_args))
-        if files is not None:
-            names = set(files)
+                root, list_dir=False, suffix='.mat', backend_args=args))
+        if self.file_names is not None:
+            names = set(self.file_names)
             paths = [p for p in paths if osp.basename(p) in names]
             missing = names - {osp.basename(p) for p in paths}
             if missing:
-                raise FileNotFoundError(
-                    f'{sorted(missing)} not in {data_root}')
+                raise FileNotFoundError(f'{sorted(missing)} not in {root}')
         if not paths:
-            raise FileNotFoundError(f'no .mat file in {data_root}')
-        self.paths = paths
-        self.noise_sigma = float(noise_sigma)
-        self.seed = seed
-        self.use_stored_blur = use_stored_blur
-        self.quantize = quantize
-        self.pad = pad
-        self.kernel_pad = kernel_pad
-        self.metainfo = dict(task='deblur', benchmark='levin09')
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, idx: int) -> dict:
-        from scipy.io import loadmat
-        path = self.paths[idx]
-        mat = loadmat(
-            io.BytesIO(fileio.get(path, backend_args=self.backend_args)))
-        for key in ('x', 'f'):
-            if key not in mat:
-                raise KeyError(f'{path} lacks {key!r} (expected x, y, f)')
-        x = mat['x'].astype(np.float64)
-        k = np.clip(mat['f'].astype(np.float64), 0, None)
-        k = k / k.sum()
-        rng = np.random.default_rng([self.seed, idx])
-        stored = mat['y'].astype(np.float64) if self.use_stored_blur \
-            else None
-        return _test_item(x, k, self.noise_sigma, rng, self.quantize,
-                          self.pad, self.kernel_pad,
-                          osp.splitext(osp.basename(path))[0], stored)
-
-
-def _test_item(x: np.ndarray,
-               k: np.ndarray,
-               noise_sigma: float,
-               rng: np.random.Generator,
-               quantize: bool,
-               pad: bool,
-               kernel_pad: Optional[int],
-               stem: str,
-               blurred: Optional[np.ndarray] = None) -> dict:
-    """One test pair of the official ``testlevin`` protocol: ``y = x * k``
-    (``'same'``; or the given ``blurred``) plus ``σ·N(0, 1)``, optionally
-    truncated to ``uint8``, edge-padded by ``⌊k/2⌋`` and edge-tapered, with
-    ``crop_pad`` / ``kernel_size`` for the model and the metric."""
-    base = blurred if blurred is not None else \
-        synthesize_blurry(x, k, 0.0, rng, 'same', False, 0)
-    y = base + noise_sigma * rng.standard_normal(base.shape)
-    if quantize:
-        y = np.floor(np.clip(y, 0, 1) * 255) / 255
-    p = (k.shape[0] // 2, k.shape[1] // 2)
-    crop_pad = (0, 0, 0, 0)
-    if pad:
-        y = np.pad(y, ((p[0], p[0]), (p[1], p[1])), mode='edge')
-        y = edgetaper(y, k)
-        crop_pad = (p[0], p[0], p[1], p[1])
-    kk = pad_kernel(k, kernel_pad) if kernel_pad else k
-    sample = BaseDataElement(
-        gt_img=_chw(x),
-        kernel=torch.from_numpy(kk.astype(np.float32)),
-        noise_sigma=noise_sigma,
-        kernel_size=tuple(k.shape),
-        crop_pad=crop_pad,
-        stem=stem)
-    return dict(inputs=_chw(y), data_samples=sample)
+            raise FileNotFoundError(f'no .mat file in {root}')
+        return [dict(mat_path=p, stem=_stem(p)) for p in paths]
 
 
 @DATASETS.register_module()
-class BlurredImageDataset(Dataset):
+class BlurredImageDataset(SyntheticRestorationDataset):
     """Sharp images of a folder blurred with a fixed kernel set under the
     Levin protocol: a test set for non-blind deblurring beyond Levin's four
     images (e.g. BSD68 blurred with Levin's eight kernels).
@@ -353,6 +215,8 @@ class BlurredImageDataset(Dataset):
             arguments. Defaults to None (inferred from the path).
     """
 
+    REDRAW = False
+
     def __init__(self,
                  img_dir: str,
                  kernels: str | Sequence[str] | dict,
@@ -364,42 +228,29 @@ class BlurredImageDataset(Dataset):
                  pad: bool = True,
                  kernel_pad: Optional[int] = None,
                  backend_args: Optional[dict] = None) -> None:
-        self.backend_args = backend_args
-        files = list_images(img_dir, backend_args)
-        if num_images is not None:
-            if not 1 <= num_images <= len(files):
-                raise ValueError(f'num_images must lie in [1, {len(files)}] '
-                                 f'(the images of {img_dir}), got '
-                                 f'{num_images}')
-            idx = np.linspace(0, len(files) - 1, num_images).round()
-            files = [files[int(i)] for i in idx]
-        self.files = files
         self.kernels = load_kernels(kernels, seed, backend_args)
-        self.noise_sigma = float(noise_sigma)
-        self.seed = seed
-        self.crop_size = crop_size
-        self.quantize = quantize
-        self.pad = pad
-        self.kernel_pad = kernel_pad
-        self.metainfo = dict(task='deblur', benchmark=osp.basename(
-            osp.normpath(img_dir)))
+        self.num_images = num_images
+        crop = [] if crop_size is None else [
+            dict(type='RestorationCrop', crop_size=crop_size, center=True)
+        ]
+        pipeline = [
+            dict(type='LoadRestorationImages', backend_args=backend_args)
+        ] + crop + _test_pipeline(noise_sigma, quantize, pad, kernel_pad)
+        super().__init__(
+            img_dir, pipeline, seed=seed, backend_args=backend_args,
+            metainfo=dict(task='deblur',
+                          benchmark=osp.basename(osp.normpath(img_dir))))
 
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, idx: int) -> dict:
-        path = self.files[idx]
-        x = read_image(path, False, self.backend_args)
-        c = self.crop_size
-        if c is not None:
-            if min(x.shape) < c:
-                raise ValueError(f'{path}: {x.shape} is smaller than '
-                                 f'crop_size {c}')
-            top, left = (x.shape[0] - c) // 2, (x.shape[1] - c) // 2
-            x = x[top:top + c, left:left + c]
-        ki = idx % len(self.kernels)
-        rng = np.random.default_rng([self.seed, idx])
-        return _test_item(x, self.kernels[ki], self.noise_sigma, rng,
-                          self.quantize, self.pad, self.kernel_pad,
-                          osp.splitext(osp.basename(path))[0] + f'_k{ki}')
-
+    def load_data_list(self) -> List[dict]:
+        data_list, n = super().load_data_list(), self.num_images
+        if n is not None:
+            if not 1 <= n <= len(data_list):
+                raise ValueError(f'num_images must lie in [1, '
+                                 f'{len(data_list)}] (the images of '
+                                 f'{self.img_dirs}), got {n}')
+            idx = np.linspace(0, len(data_list) - 1, n).round()
+            data_list = [data_list[int(i)] for i in idx]
+        for i, info in enumerate(data_list):
+            ki = i % len(self.kernels)
+            info.update(kernel=self.kernels[ki], stem=f"{info['stem']}_k{ki}")
+        return data_list

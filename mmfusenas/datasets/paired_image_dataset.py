@@ -55,6 +55,15 @@ DATA_HINT = ('See docs/user_guides/datasets.md for the folder layouts (real '
              'data goes under data/<name>/).')
 
 
+def pipeline_scope():
+    """A context in which pipeline names resolve in the ``mmfusenas``
+    registries: MMEngine builds pipelines in the current default scope, and a
+    dataset built outside a Runner has none."""
+    if DefaultScope.get_current_instance() is None:
+        return DefaultScope.overwrite_default_scope('mmfusenas')
+    return nullcontext()
+
+
 def data_hint(path: str) -> str:
     """:data:`DATA_HINT`, plus the command writing the toy data when
     ``path`` lies in a toy data set (:func:`toy_data_command`)."""
@@ -272,13 +281,7 @@ class PairedImageDataset(BaseDataset):
                     f'{sorted(RESERVED_KEYS)}.')
         self.modalities: Tuple[str, ...] = tuple(data_prefix)
 
-        # The pipeline is built by MMEngine's root TRANSFORMS registry, which
-        # resolves names in the current default scope; with none set (a
-        # dataset built outside a Runner) resolve them in ours.
-        scope = (DefaultScope.overwrite_default_scope('mmfusenas')
-                 if DefaultScope.get_current_instance() is None else
-                 nullcontext())
-        with scope:
+        with pipeline_scope():
             super().__init__(
                 ann_file=ann_file,
                 metainfo=metainfo,

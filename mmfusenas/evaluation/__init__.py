@@ -1,7 +1,17 @@
-"""Evaluation: pure functions (``functional``) and MMEngine metrics."""
-from . import functional
-from .metrics import (DeblurMetric, DepthSRMetric, FusionMetric, GISRMetric,
-                      ImageQualityMetric, RegistrationMetric)
+"""Evaluation: pure functions (``functional``) and MMEngine metrics
+(``metrics``, imported on first use: the fusion evaluator needs neither
+mmdet nor mmcv)."""
+from mmfusenas.utils.lazy import lazy_exports
 
-__all__ = ['functional', 'FusionMetric', 'ImageQualityMetric',
-           'DepthSRMetric', 'DeblurMetric', 'GISRMetric', 'RegistrationMetric']
+__getattr__ = lazy_exports(
+    __name__, {
+        '.metrics': [
+            'FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
+            'DeblurMetric', 'GISRMetric', 'RegistrationMetric'
+        ],
+    })
+
+__all__ = [
+    'functional', 'FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
+    'DeblurMetric', 'GISRMetric', 'RegistrationMetric'
+]

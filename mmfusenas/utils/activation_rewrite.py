@@ -9,7 +9,7 @@ them differently: ONNX Runtime's CPU graph optimiser fuses ``Conv`` +
 kernel with the activation applied in registers, and leaves ``Conv`` +
 ``PRelu`` (the slope is a tensor input) as two kernels with a full feature
 map written and read between them. :func:`mmfusenas.apis.export_network`
-applies it (to a copy) before an ONNX export; measured in
+applies it (to a copy) before an ONNX export; its effect: see
 ``docs/user_guides/deployment.md``.
 """
 from typing import List

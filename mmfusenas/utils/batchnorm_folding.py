@@ -1,22 +1,24 @@
 """Fold eval-mode BatchNorm layers into the convolutions before them.
 
-In eval mode ``BN(conv(x)) = conv'(x)`` with, per output channel ``c``,
-``s_c = gamma_c / sqrt(var_c + eps)``, ``W'_c = s_c W_c`` and
-``b'_c = s_c (b_c - mean_c) + beta_c``, the usual first step of deployment
-(mmcv's ``fuse_conv_bn``, mmdeploy). :func:`fold_batchnorm` takes the
-conv / BN pairs only from structure that guarantees them: a conv
-immediately followed by a BatchNorm in an ``nn.Sequential`` (a module may
-declare ``bn_fold_conv``), or a module's ``conv_bn_pairs``. It folds a
-plain eval-mode ``nn.BatchNorm{1,2,3}d`` with running statistics, or a
-subclass that declares ``folds_as_batchnorm``, into its conv
-(:func:`fold_conv_bn_`) and replaces it by ``nn.Identity``; everything else
-is listed in the returned :class:`FoldReport`, with the reason.
+The arithmetic is torch's
+(:func:`torch.nn.utils.fusion.fuse_conv_bn_weights`); what this adds is
+where the pairs come from. mmcv's ``fuse_conv_bn`` pairs
+a BN with the ``nn.Conv2d`` registered before it, whatever the forward
+does, and folds training-mode or per-image-statistics BNs too;
+:func:`fold_batchnorm` takes the pairs only from structure that guarantees
+them: a conv immediately followed by a BatchNorm in an ``nn.Sequential`` (a
+module may declare ``bn_fold_conv``), or a module's ``conv_bn_pairs``. It
+folds a plain eval-mode ``nn.BatchNorm{1,2,3}d`` with running statistics,
+or a subclass that declares ``folds_as_batchnorm``, and replaces it by
+``nn.Identity``; every other BatchNorm is listed in the returned
+:class:`FoldReport`, with the reason.
 """
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _BNS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
@@ -78,7 +80,8 @@ def _why_not(bn: nn.Module) -> Optional[str]:
 
 @torch.no_grad()
 def fold_conv_bn_(conv: nn.Module, bn: nn.Module) -> None:
-    """Fold ``bn`` into ``conv`` in place (computed in float64).
+    """Fold ``bn`` into ``conv`` in place with
+    :func:`torch.nn.utils.fusion.fuse_conv_bn_weights`.
 
     Args:
         conv (nn.Module): an ``nn.Conv{1,2,3}d``; gets a bias if it had
@@ -91,24 +94,10 @@ def fold_conv_bn_(conv: nn.Module, bn: nn.Module) -> None:
     if bn.num_features != conv.out_channels:
         raise ValueError(f'BatchNorm over {bn.num_features} channels cannot '
                          f'follow a conv with {conv.out_channels} outputs')
-    w = conv.weight
-    dtype = w.dtype
-    var = bn.running_var.double()
-    mean = bn.running_mean.double()
-    scale = torch.rsqrt(var + bn.eps)
-    if bn.weight is not None:
-        scale = scale * bn.weight.double()
-    bias = (conv.bias.double() if conv.bias is not None else
-            torch.zeros_like(mean))
-    bias = (bias - mean) * scale
-    if bn.bias is not None:
-        bias = bias + bn.bias.double()
-    shape = (-1, ) + (1, ) * (w.dim() - 1)
-    conv.weight.copy_((w.double() * scale.view(shape)).to(dtype))
-    if conv.bias is None:
-        conv.bias = nn.Parameter(bias.to(dtype=dtype, device=w.device))
-    else:
-        conv.bias.copy_(bias.to(dtype))
+    conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias,
+                                                  bn.running_mean,
+                                                  bn.running_var, bn.eps,
+                                                  bn.weight, bn.bias)
 
 
 def _pairs(model: nn.Module) -> List[Tuple[str, nn.Module, str, nn.Module,

@@ -70,7 +70,8 @@ def _numpy_globals() -> List[Any]:
 def allow_mmengine_checkpoint_globals() -> None:
     """Allow-list what MMEngine writes into checkpoints (idempotent).
 
-    Called when :mod:`mmfusenas` is imported, so ``runner.resume`` and
+    Called when this module or :mod:`mmfusenas.registry` is imported (every
+    component and tool imports one of them), so ``runner.resume`` and
     ``load_checkpoint`` work under ``weights_only=True``.
     """
     global _REGISTERED
@@ -80,6 +81,9 @@ def allow_mmengine_checkpoint_globals() -> None:
         [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')] +
         _numpy_globals())
     _REGISTERED = True
+
+
+allow_mmengine_checkpoint_globals()
 
 
 class CorruptCheckpointError(ValueError):

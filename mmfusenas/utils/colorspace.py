@@ -10,6 +10,7 @@ full-range ITU-R BT.601 (JPEG) transform with its exact inverse
 copied ``RGB2YCrCb`` of SeAFusion-style code rounds the gains; OpenCV's
 ``COLOR_RGB2YCrCb`` is the same transform in fixed point, ordered Y, Cr, Cb.
 """
+import numpy as np
 import torch
 
 KR, KB = 0.299, 0.114
@@ -70,7 +71,7 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
     return x if x.shape[1] == 1 else rgb_to_gray(x)
 
 
-def recolor_pillow(luma: 'np.ndarray', rgb: 'np.ndarray') -> 'np.ndarray':
+def recolor_pillow(luma: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     """Put an 8-bit luminance into an 8-bit RGB image's chroma, by Pillow.
 
     What scripts that recombine with ``PIL.Image.merge('YCbCr', (fused,
@@ -86,7 +87,6 @@ def recolor_pillow(luma: 'np.ndarray', rgb: 'np.ndarray') -> 'np.ndarray':
     Returns:
         np.ndarray: ``(H, W, 3)`` uint8 RGB.
     """
-    import numpy as np
     from PIL import Image
     if luma.shape != rgb.shape[:2] or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f'recolor_pillow: luminance {luma.shape} and RGB '

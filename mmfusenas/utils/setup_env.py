@@ -14,7 +14,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     MMEngine calls ``mmfusenas.utils.register_all_modules(False)`` for a
     registry of scope ``mmfusenas`` without ``locations`` (``mmfusenas`` is
-    a known config package, see :func:`register_config_package`), as for
+    a known config package, registered by ``import mmfusenas``), as for
     mmdet / mmseg. The imports happen inside the function, so ``utils``
     does not depend on the upper layers at import time.
 
@@ -25,7 +25,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import mmfusenas.datasets  # noqa: F401,F811
     import mmfusenas.engine  # noqa: F401,F811
-    import mmfusenas.evaluation  # noqa: F401,F811
+    import mmfusenas.evaluation.metrics  # noqa: F401,F811
     import mmfusenas.models  # noqa: F401,F811
     import mmfusenas.search  # noqa: F401,F811
     if not init_default_scope:

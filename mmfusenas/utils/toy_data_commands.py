@@ -2,8 +2,8 @@
 
 One home for them: the dataset errors (:func:`mmfusenas.datasets.
 paired_image_dataset.data_hint`) and the start-up data check of the tools
-(:func:`mmfusenas.utils.config.check_data_folders`) name the command for a
-missing toy folder, and only for a toy folder.
+(:func:`mmfusenas.utils.data_folders.check_data_folders`) name the command
+for a missing toy folder, and only for a toy folder.
 """
 from typing import Optional
 

@@ -110,14 +110,16 @@ from mmfusenas.search.predictors import (  # noqa: E402
     BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
+from bench_utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
                                     read_stored_run)
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from mmfusenas.utils.process_units import (  # noqa: E402
+from bench_utils.process_units import (  # noqa: E402
     AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
-from mmfusenas.utils.seed_runs import (  # noqa: E402
+from bench_utils.seed_runs import (  # noqa: E402
     collect_seed_runs, seed_stats)
 
 TESTS = ('toy', 'Middlebury', 'Lu')

@@ -52,15 +52,15 @@ from PIL import Image
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))  # the toy-data generators
 
 from mmfusenas.evaluation.functional.enhancement import (  # noqa: E402
     psnr, ssim_uint8)
 from mmfusenas.models.mutables import fix_space_cfg  # noqa: E402
 from mmfusenas.registry import (MODELS,  # noqa: E402
                                 OPTIM_WRAPPER_CONSTRUCTORS)
-from mmfusenas.toy_data import (generate_toy_haze,  # noqa: E402
-                                generate_toy_underwater)
-from mmfusenas.toy_data.lowlight import generate_toy_lowlight  # noqa
+from toy_data import generate_toy_haze, generate_toy_underwater  # noqa
+from toy_data.lowlight import generate_toy_lowlight  # noqa: E402
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'lowlight')
 TASKS = ('toy_lowlight', 'toy_haze', 'toy_underwater', 'lol', 'mit')

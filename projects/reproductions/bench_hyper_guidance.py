@@ -67,7 +67,9 @@ from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
                                     read_stored_run)
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from mmfusenas.utils.seed_runs import (  # noqa: E402
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
+from bench_utils.seed_runs import (  # noqa: E402
     collect_seed_runs, seed_stats)
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')

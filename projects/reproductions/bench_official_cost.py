@@ -39,7 +39,9 @@ from mmfusenas.models.enhancers import to_uint8  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
     count_flops, count_params, device_name, measure_latency, num_threads)
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
+from bench_utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.checkpoint import read_checkpoint  # noqa: E402
 
 
@@ -52,7 +54,7 @@ Usage::
 
 For each official configuration (``configs/tim/fusion_*_official.py``) the
 whole ``fusion_net`` is measured on one ``(1, 2, H, W)`` pair: parameters,
-MACs and FLOPs (``2 x MACs`` + all other operations; see
+MACs and FLOPs (``2 x MACs``, ``torch.utils.flop_counter``; see
 ``docs/user_guides/estimators.md``) and the median inference latency over ``--repeats``
 timed passes after ``--warmup`` (``torch.no_grad()``, eval mode). Stage 1
 of the two-stage IVIF model is also measured alone (the paper's
@@ -91,9 +93,6 @@ STAGE1_PAPER = (0.995, None, 0.0769)
 def measure(net: torch.nn.Module, x: torch.Tensor, repeats: int,
             warmup: int) -> Dict[str, float]:
     count = count_flops(net, x)
-    if count.uncounted:
-        print(f'warning: operators without a counting rule: '
-              f'{count.uncounted}')
     stats = measure_latency(net, x, repeats=repeats, warmup=warmup)
     return dict(
         params=count_params(net),
@@ -159,7 +158,7 @@ def main_tim_cost() -> None:
           f'{args.repeats} runs after {args.warmup} warm-up on {where}, '
           f'torch {torch.__version__}')
     print(AsciiTable([header] + rows).table)
-    print('FLOPs = 2 x MACs + every other floating-point operation; the '
+    print('FLOPs = 2 x MACs (convolutions and matrix products); the '
           "paper's \"FLOPs\" match our MACs (light model). Paper times: "
           'device not stated in Table 1 (GTX 1070 GPU used for the search, '
           'GPU latency in the regulariser); ours are CPU times.')

@@ -20,7 +20,7 @@ scratch. This benchmark checks it on our data, on CPU, in a few minutes:
 The network is the configs' N_F (official stage-1 genotype) at a reduced
 width (``--channels``) so that it runs on a shared CPU.
 
-    python projects/reproductions/bench_pmi.py   # ~3 min of CPU time (7 min wall, busy 2 cores)
+    python projects/reproductions/bench_pmi.py   # results: docs/methods/pmi.md
     python projects/reproductions/bench_pmi.py --outer-iters 200 --finetune-steps 400
 """
 import argparse

@@ -2,7 +2,7 @@
 
 TIM (Sec. 4.3.1) credits its detection gain to the searched neck. This
 benchmark trains the toy RetinaNet (ResNet-18 at 1/4 width, no pretrained
-weights, ``mmfusenas.testing.toy_retinanet``) on the early-fused toy input
+weights, ``toy_retinanet`` of ``tests/helpers/``) on the early-fused toy input
 ``[IR, Y, max(IR, Y)]`` with the *same* schedule, batch order, flips,
 optimiser and seeds, changing only the neck:
 
@@ -57,18 +57,23 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'tests'))  # the test helpers
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'tools', 'misc'))  # the toy-data generators
 
 from bench_task_guidance import (  # noqa: E402
     coco_dets, coco_eval, flipped_batch, load_toy_split, optimizer_step)
-from mmfusenas.toy_data.ivif import (  # noqa: E402
-    CLASSES, generate_toy_dataset)
 from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
 from mmfusenas.search.estimators import (config_cost,  # noqa: E402
                                          largest_width)
-from mmfusenas.testing.task_models import toy_retinanet  # noqa: E402
-from mmfusenas.utils.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.process_units import map_in_processes  # noqa: E402
+from helpers.task_models import toy_retinanet  # noqa: E402
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
+from bench_utils.cli_modes import run_mode  # noqa: E402
+from bench_utils.process_units import map_in_processes  # noqa: E402
+from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
 
 BC = 16  # the toy ResNet-18's base width: levels of 16, 32, 64, 128
 IN_CHANNELS = [BC, BC * 2, BC * 4, BC * 8]

@@ -14,7 +14,7 @@ from mmfusenas.apis import (ExportedRunner, OnnxRuntimeNetwork,
                             core_network, export_network, inference_enhancer,
                             init_model, optimize_for_inference,
                             parse_optimize)
-from mmfusenas.testing import REPO_ROOT, load_tool
+from helpers import REPO_ROOT, load_tool
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -389,14 +389,14 @@ def test_hbl_onnx_dynamic_sizes_on_lol(hbl_lol, shared_data, tmp_path):
 
 def test_hqs_equals_official_rebuild_on_levin(shared_data):
     """Unrolled HQS (the official 5-stage configuration) equals the
-    functional rebuild of the official network (mmfusenas.testing.
+    functional rebuild of the official network (helpers.
     hqs_reference) on a real Levin observation and kernel; packed with the
     kernel centred in an H x W plane (what bench_inference.py times) it
     gives the same output as with the kernel itself."""
     import scipy.io as sio
     from mmengine.config import Config
     from mmfusenas.registry import MODELS
-    from mmfusenas.testing.hqs_reference import official_hqs_forward
+    from helpers.hqs_reference import official_hqs_forward
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'hyper_guidance',
                                    'hqs_proxy_bilevel_levin.py'))
     torch.manual_seed(0)

@@ -14,8 +14,8 @@ from mmfusenas.apis import (inference_enhancer, inference_fusion,
                             inference_model, init_model, make_data_info,
                             result_image)
 from mmfusenas.models.enhancers import to_uint8_rgb
-from mmfusenas.testing import load_tool, save_seeded_checkpoint
-from mmfusenas.toy_data.lowlight_tasks import generate_toy_exdark
+from helpers import load_tool, save_seeded_checkpoint
+from toy_data.lowlight_tasks import generate_toy_exdark
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_CFG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')

@@ -16,7 +16,7 @@ from mmfusenas.apis import (build_batch, inference_chain, inference_enhancer,
                             inference_restorer, init_model, result_image)
 from mmfusenas.evaluation import GISRMetric
 from mmfusenas.models.gisr.dcnas_space import dcnas_space
-from mmfusenas.testing import load_tool, save_seeded_checkpoint
+from helpers import load_tool, save_seeded_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GISR_CFG = osp.join(REPO, 'configs', 'dcnas', 'supernet_toy_x4.py')

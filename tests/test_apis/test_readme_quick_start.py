@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mmfusenas.models.fusion.baselines import SeAFusionNet
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -11,7 +11,7 @@ import copy
 import pytest
 import torch
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason='needs a CUDA device')
@@ -72,8 +72,8 @@ def test_fusion_segmentor_trains_on_cuda_like_on_cpu():
     """A compound model (N_F + mmseg DeepLabV3+) computes the same losses
     on CUDA as on the CPU and its CUDA training step moves every part."""
     cm = load_tool('tests/test_models/test_compound_models.py')
-    from mmfusenas.testing.task_models import (encoder_decoder, seg_backbone,
-                                               seg_head)
+    from helpers.task_models import (encoder_decoder, seg_backbone,
+                                     seg_head)
     torch.manual_seed(0)
     model = cm.fusion_segmentor(
         encoder_decoder(

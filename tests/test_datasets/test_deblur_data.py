@@ -198,8 +198,8 @@ def test_blurred_image_dataset_follows_the_levin_protocol(tmp_path):
     np.testing.assert_allclose(crop['data_samples'].gt_img[0].numpy(),
                                imgs[2][10:30, 15:35], atol=1e-6)
     sub = BlurredImageDataset(str(img_dir), kernels, num_images=3)
-    assert [osp.basename(f) for f in sub.files] == ['im0.png', 'im2.png',
-                                                    'im4.png']
+    assert [osp.basename(d['img_path']['gt']) for d in sub.data_list] == [
+        'im0.png', 'im2.png', 'im4.png']
     with pytest.raises(ValueError, match=r'num_images must lie in \[1, 5\]'):
         BlurredImageDataset(str(img_dir), kernels, num_images=6)
     with pytest.raises(ValueError, match='smaller than crop_size 64'):

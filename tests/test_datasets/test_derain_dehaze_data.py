@@ -7,7 +7,7 @@ import torch
 
 from mmfusenas.datasets import (PairedRestorationDataset, SyntheticHazeDataset,
                                 SyntheticRainDataset, add_haze, rain_streaks)
-from mmfusenas.toy_data import generate_toy_restoration
+from toy_data import generate_toy_restoration
 
 
 @pytest.fixture(scope='module')
@@ -44,7 +44,7 @@ def test_synthetic_haze_dataset_on_middlebury(shared_data):
     root = osp.join(shared_data, 'gisr', 'Middlebury')
     ds = SyntheticHazeDataset(osp.join(root, 'RGB'), osp.join(root, 'Depth'),
                               crop_size=48, length=2, fixed=True)
-    assert len(ds.pairs) == 30
+    assert len(ds.data_list) == 30
     item = ds[0]
     s = item['data_samples']
     t, a = s.guidance_gt[:1], s.guidance_gt[1:]
@@ -59,14 +59,16 @@ def test_synthetic_haze_dataset_on_middlebury(shared_data):
 def test_paired_layouts(toy):
     rain = PairedRestorationDataset(osp.join(toy, 'derain', 'test'),
                                     'rain100')
-    assert [p[2] for p in rain.pairs] == ['rain-001', 'rain-002']
-    assert rain.pairs[0][1].endswith('norain-001.png')
+    infos = [rain.get_data_info(i) for i in range(len(rain))]
+    assert [d['stem'] for d in infos] == ['rain-001', 'rain-002']
+    assert infos[0]['img_path']['gt'].endswith('norain-001.png')
     haze = PairedRestorationDataset(osp.join(toy, 'dehaze', 'test'), 'sots')
-    assert all(osp.basename(p[1]) == p[2].split('_')[0] + '.png'
-               for p in haze.pairs)
+    assert all(
+        osp.basename(d['img_path']['gt']) == d['stem'].split('_')[0] + '.png'
+        for d in map(haze.get_data_info, range(len(haze))))
     item = haze[0]
     assert item['inputs'].shape == item['data_samples'].gt_img.shape
-    with pytest.raises(FileNotFoundError, match='needs one of the folders'):
+    with pytest.raises(ValueError, match='needs one of the folders'):
         PairedRestorationDataset(osp.join(toy, 'derain', 'test'), 'sots')
     with pytest.raises(ValueError, match='unknown layout'):
         PairedRestorationDataset(toy, 'x')

@@ -267,7 +267,8 @@ def test_deblur_images_and_levin_mats_through_the_backend(memory_pairs):
     savemat(buf, dict(x=x, y=x, f=f))
     MemoryBackend.files[f'{ROOT}/levin/im01_flit01.mat'] = buf.getvalue()
     levin = LevinDataset(f'{ROOT}/levin', backend_args=BACKEND_ARGS)
-    assert levin.paths == [f'{ROOT}/levin/im01_flit01.mat']
+    assert [d['mat_path'] for d in levin.data_list] == [
+        f'{ROOT}/levin/im01_flit01.mat']
     sample = levin[0]
     assert sample['data_samples'].gt_img.shape[-2:] == (12, 12)
 
@@ -388,10 +389,12 @@ def test_restoration_folder_through_the_backend(tmp_path, memory):
     mem = RestorationFolderDataset(
         f'{ROOT}/blurry', f'{ROOT}/kernels', f'{ROOT}/gt',
         backend_args=BACKEND_ARGS, **kwargs)
-    assert mem.files == [remote(f, tmp_path) for f in disk.files]
-    assert mem.kernel_files == [f'{ROOT}/kernels/rain-001.npy',
-                                f'{ROOT}/kernels/rain-002.txt']
-    assert mem.gt_files == [remote(f, tmp_path) for f in disk.gt_files]
+    infos = [(disk.get_data_info(i), mem.get_data_info(i)) for i in (0, 1)]
+    assert [m['img_path'] for _, m in infos] == [
+        {k: remote(f, tmp_path) for k, f in d['img_path'].items()}
+        for d, _ in infos]
+    assert [m['kernel'] for _, m in infos] == [
+        f'{ROOT}/kernels/rain-001.npy', f'{ROOT}/kernels/rain-002.txt']
     for i in range(2):
         assert_items_equal(disk[i], mem[i])
     assert mem[0]['data_samples'].crop_pad == (1, 1, 1, 1)
@@ -437,13 +440,15 @@ def test_derain_dehaze_datasets_through_the_backend(tmp_path, memory):
                                   str(tmp_path / 'depth'), **haze)
     mem_h = SyntheticHazeDataset(f'{ROOT}/rgb', f'{ROOT}/depth',
                                  backend_args=BACKEND_ARGS, **haze)
-    assert [p[1] for p in mem_h.pairs] == [f'{ROOT}/depth/p_d.png',
-                                           f'{ROOT}/depth/q_d.png']
+    assert [d['depth_path'] for d in mem_h.data_list] == [
+        f'{ROOT}/depth/p_d.png', f'{ROOT}/depth/q_d.png']
     disk_p = PairedRestorationDataset(str(tmp_path / 'sots'), 'sots')
     mem_p = PairedRestorationDataset(f'{ROOT}/sots', 'sots',
                                      backend_args=BACKEND_ARGS)
-    assert mem_p.pairs == [(remote(f, tmp_path), remote(g, tmp_path), s)
-                           for f, g, s in disk_p.pairs]
+    assert [mem_p.get_data_info(i)['img_path'] for i in (0, 1)] == [
+        {k: remote(f, tmp_path)
+         for k, f in disk_p.get_data_info(i)['img_path'].items()}
+        for i in (0, 1)]
     for a, b in ((disk, mem), (disk_h, mem_h), (disk_p, mem_p)):
         for i in range(2):
             assert_items_equal(a[i], b[i])
@@ -455,7 +460,7 @@ def test_derain_dehaze_datasets_through_the_backend(tmp_path, memory):
     with pytest.raises(ValueError, match='p_d.png: cannot be read as a '
                        'depth map'):
         broken[0]
-    with pytest.raises(FileNotFoundError, match=r"needs one of the folders "
+    with pytest.raises(ValueError, match=r"needs one of the folders "
                        r"\['hazy'\]"):
         PairedRestorationDataset(f'{ROOT}/rgb', 'sots',
                                  backend_args=BACKEND_ARGS)

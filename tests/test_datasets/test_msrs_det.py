@@ -13,7 +13,7 @@ from mmfusenas.datasets.frame_block_split import (MSRS_DET_SPLIT,
                                                   block_split, frame_number,
                                                   min_cross_split_distance)
 from mmfusenas.registry import DATASETS
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets', 'msrs_det.py')

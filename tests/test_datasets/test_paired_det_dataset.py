@@ -15,7 +15,7 @@ from mmengine.logging import MMLogger
 
 from mmfusenas.datasets import PairedDetDataset
 from mmfusenas.registry import DATASETS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
 MSRS_CLASSES = ('person', 'bicycle', 'car')

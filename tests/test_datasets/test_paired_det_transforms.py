@@ -24,7 +24,7 @@ from mmfusenas.datasets.transforms import (LoadPairedAnnotations,
 from mmfusenas.datasets.transforms.box_ops import (crop_boxes, flip_boxes,
                                                    rescale_boxes, rot90_boxes)
 from mmfusenas.models.data_preprocessors import FusionDataPreprocessor
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
 LOAD = [dict(type='LoadPairedImages'), dict(type='LoadPairedAnnotations')]

@@ -15,7 +15,7 @@ from mmfusenas.datasets.paired_seg_dataset import voc_palette
 from mmfusenas.datasets.transforms import (LoadPairedAnnotations,
                                            LoadPairedImages,
                                            PackFusionSegInputs)
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 LOAD = [
     dict(type='LoadPairedImages'),

@@ -9,7 +9,7 @@ import pytest
 from mmfusenas.datasets.real_fusion_splits import (
     NEAR_DUP_THRESHOLD, REAL_FUSION_SOURCES, SPLIT_FILES, FusionSet,
     make_fusion_splits, pixel_sha256, split_file_texts)
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPLIT_DIR = osp.join(REPO, 'configs', '_base_', 'datasets', 'splits')

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from mmfusenas.datasets import HazeDataset, UnderwaterDataset
-from mmfusenas.toy_data import (add_underwater, draw_haze, generate_toy_haze,
-                                generate_toy_underwater)
-from mmfusenas.toy_data.restoration import load_rgbd
+from toy_data import (add_underwater, draw_haze, generate_toy_haze,
+                      generate_toy_underwater)
+from toy_data.restoration import load_rgbd
 
 
 def _img(path, value=0, size=(6, 5)):
@@ -146,3 +146,30 @@ def test_toy_haze_on_real_rgbd_is_denser_far_away(shared_data, tmp_path):
     expected = clear / 255.0 * t + p['airlight'] * (1 - t)
     assert np.abs(hazy / 255.0 - expected).max() <= 0.5 / 255 + 1e-9
     assert depth.min() == 0 and depth.max() == 1 and depth.std() > 0.1
+
+
+def test_named_ground_truth_split_files_and_extra_gt(tmp_path):
+    """Haze pairs by RESIDE names also with a split file; extra clear images
+    are allowed, an extra LOL ground truth is an error naming it."""
+    root = str(tmp_path / 'h')
+    for name in ['1_1.png', '1_2.png', '2_1.png']:
+        _img(osp.join(root, 'hazy', name))
+    for name in ['1.png', '2.png', '3.png']:
+        _img(osp.join(root, 'clear', name))
+    with open(osp.join(root, 'split.txt'), 'w') as f:
+        f.write('2_1\n1_2\n')
+    ds = HazeDataset(data_root=root, ann_file='split.txt')
+    assert [(d['stem'], osp.basename(d['img_path']['gt']))
+            for d in ds.load_data_list()] == [('1_2', '1.png'),
+                                              ('2_1', '2.png')]
+    with open(osp.join(root, 'split.txt'), 'a') as f:
+        f.write('9_9\n')
+    with pytest.raises(ValueError, match="'9_9'"):
+        HazeDataset(data_root=root, ann_file='split.txt')
+    lol = str(tmp_path / 'lol')
+    _img(osp.join(lol, 'low', 'a.png'))
+    _img(osp.join(lol, 'high', 'a.png'))
+    _img(osp.join(lol, 'high', 'b.png'))
+    from mmfusenas.datasets import LowLightDataset
+    with pytest.raises(ValueError, match=r"'b': missing in low"):
+        LowLightDataset(data_root=lol)

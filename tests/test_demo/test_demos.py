@@ -11,10 +11,10 @@ import pytest
 
 from mmfusenas.apis import FusionInferencer, result_image
 from mmfusenas.apis.video import STAGES, PairedFrames, write_pan_clip
-from mmfusenas.toy_data import generate_toy_dataset
-from mmfusenas.testing import (REPO_ROOT, load_tool,
-                               save_detecting_checkpoint,
-                               save_seeded_checkpoint)
+from helpers import (REPO_ROOT, load_tool,
+                     save_detecting_checkpoint,
+                     save_seeded_checkpoint)
+from toy_data import generate_toy_dataset
 
 FUSION_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'fusion_ivif_toy.py')
 DET_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'retinanet_ivif_toy.py')

@@ -5,9 +5,9 @@ import glob
 import os.path as osp
 import re
 import shlex
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Iterator, List, Set, Tuple
 
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 FENCE = re.compile(r'^\s*(```|~~~)\s*([\w+-]*)')
 LINK = re.compile(r'(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
@@ -121,6 +121,3 @@ def shell_commands(text: str) -> Iterator[Tuple[int, List[str]]]:
                 else:
                     command.append(word)
 
-
-def headings_by_page() -> Dict[str, Set[str]]:
-    return {page: anchors(read(page)) for page in pages()}

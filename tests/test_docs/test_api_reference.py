@@ -4,7 +4,7 @@ once, on the page of its registry."""
 import re
 
 from mmfusenas.registry import DATASETS, HOOKS, MODELS
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 from mmfusenas.utils import register_all_modules
 
 from .doc_text import read

@@ -16,7 +16,7 @@ from typing import List, Set
 
 import pytest
 
-from mmfusenas.testing import REPO_ROOT, tool_options, tool_paths
+from helpers import REPO_ROOT, tool_options, tool_paths
 
 from .doc_text import pages, read, shell_commands
 
@@ -83,7 +83,7 @@ def script_options(path: str, depth: int = 2) -> Set[str]:
             imported.append(module)
             imported += [f'{module}.{a.name}' for a in node.names]
             if any(a.name == 'run_mode' for a in node.names):
-                options.add('--mode')  # mmfusenas.utils.cli_modes.run_mode
+                options.add('--mode')  # bench_utils.cli_modes.run_mode
     if depth:
         for name in imported:
             if name.split('.')[0] not in ('mmfusenas', ) and '.' in name:

@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 from .doc_text import links, pages, read
 

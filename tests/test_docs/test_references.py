@@ -5,7 +5,7 @@ import glob
 import os.path as osp
 import re
 
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 REFERENCE = re.compile(r'(?<![\w/.])docs/((?:[\w-]+/)*[\w-]+\.md)')
 FOLDERS = ('mmfusenas', 'configs', 'tools', 'benchmarks', 'tests', 'projects',

@@ -15,7 +15,7 @@ from mmengine.registry import init_default_scope
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 from mmfusenas.utils import register_all_modules
 
 

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from mmfusenas.engine.runner import (PMILoop, inner_update, meta_gradient,
                                      meta_parameters, with_cached_text)
 from mmfusenas.registry import MODELS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion_toy.py')

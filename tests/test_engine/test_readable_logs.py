@@ -12,8 +12,8 @@ from mmengine.model import BaseModule
 
 from mmfusenas.engine.runner import (init_label, init_summary_lines,
                                      summarised_init_dump)
-from mmfusenas.testing import LogCapture, load_tool
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from helpers import LogCapture, load_tool
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CFG = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')

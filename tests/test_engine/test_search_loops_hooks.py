@@ -32,7 +32,7 @@ from mmfusenas.engine import (ArchLoggingHook, BilevelEpochBasedTrainLoop,
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.models.ops import build_tim_op
 from mmfusenas.registry import MODELS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')

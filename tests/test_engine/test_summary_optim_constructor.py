@@ -6,7 +6,7 @@ from mmengine.optim import DefaultOptimWrapperConstructor
 
 from mmfusenas.engine.optimizers import (SummaryOptimWrapperConstructor,
                                          summarise_options)
-from mmfusenas.testing import LogCapture
+from helpers import LogCapture
 
 
 class Net(nn.Module):

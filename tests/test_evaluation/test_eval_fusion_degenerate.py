@@ -13,7 +13,7 @@ import pytest
 from mmfusenas.evaluation.functional.fusion import (FUSION_PRESETS,
                                                     PRESET_BINDINGS,
                                                     compute_fusion_metrics)
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 cli = load_tool('tools/analysis_tools/eval_fusion.py')
 

@@ -12,7 +12,7 @@ import pytest
 
 from mmfusenas.evaluation.functional import fusion as FF
 from mmfusenas.evaluation.functional import fusion_kernels as FK
-from mmfusenas.testing.numerics import reduction_atol
+from helpers.numerics import reduction_atol
 from test_fusion_functional import _rng_img
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -260,7 +260,7 @@ def test_values_equal_the_previous_implementation(shared_data):
 
 
 def test_default_suite_agrees_with_reference_evaluator(shared_data):
-    import mmfusenas.testing.reference_fusion_evaluator as ref
+    import helpers.reference_fusion_evaluator as ref
     # a 288x384 crop: the reference VIF alone takes ~3 s on a full pair
     a, b, f = (x[100:388, 200:584] for x in _tno(shared_data, '01.png',
                                                  'cddfuse'))

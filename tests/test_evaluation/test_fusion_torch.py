@@ -176,7 +176,7 @@ def test_bench_fusion_metrics_torch_path(shared_data, capsys):
     numpy path (<= 1e-6) in the table and the RESULT fields."""
     import argparse
 
-    from mmfusenas.testing import load_tool
+    from helpers import load_tool
     bench = load_tool('benchmarks/bench_fusion_metrics.py')
     pairs = _pairs(shared_data, 'cddfuse', n_tno=1, n_road=1,
                    crop=(192, 224))
@@ -206,7 +206,7 @@ def test_bench_fusion_metrics_reference_record(shared_data, tmp_path):
 
     from mmfusenas.evaluation.functional.fusion import (FUSION_METRICS,
                                                         resolve_metrics)
-    from mmfusenas.testing import load_tool
+    from helpers import load_tool
     bench = load_tool('benchmarks/bench_fusion_metrics.py')
     render = load_tool('tools/misc/results_to_docs.py').render
     # MS-SSIM's five scales need 176 pixels a side

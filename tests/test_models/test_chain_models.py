@@ -12,7 +12,7 @@ from mmengine.structures import InstanceData
 from mmfusenas.engine.hooks import ChainStagingHook
 from mmfusenas.models import FusionDataPreprocessor, PreModuleChain
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.task_models import SIZE, retinanet
+from helpers.task_models import SIZE, retinanet
 from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
 
 

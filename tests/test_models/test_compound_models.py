@@ -17,8 +17,8 @@ from mmfusenas.models.mutables import Genotype
 from mmfusenas.models.ops import TASK_OP_NAMES
 from mmfusenas.registry import MODELS
 from mmfusenas.search import BilevelSearchAlgorithm
-from mmfusenas.testing.task_models import (SIZE, encoder_decoder, retinanet,
-                                           seg_backbone, seg_head, ssd)
+from helpers.task_models import (SIZE, encoder_decoder, retinanet,
+                                 seg_backbone, seg_head, ssd)
 FUSION_LOSSES = [
     dict(type='MaxIntensityLoss', loss_weight=1.0),
     dict(type='MaxGradientLoss', loss_weight=2.0),

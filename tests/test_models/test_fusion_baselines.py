@@ -26,7 +26,7 @@ from mmfusenas.models.fusion.image_fusor import (normalize_image,
                                                  prepare_inputs, quantize,
                                                  reduce_output)
 from mmfusenas.structures import FusionDataSample
-from mmfusenas.testing import REPO_ROOT, load_tool
+from helpers import REPO_ROOT, load_tool
 
 REF = load_tool('tests/test_models/fusion_baselines_reference.py')
 

@@ -19,7 +19,7 @@ from mmfusenas.models.fusion import (check_loss_outputs, fusion_loss_values,
 from mmfusenas.models.losses.fusion_losses import _FusionLoss
 from mmfusenas.registry import MODELS
 from mmfusenas.structures import FusionDataSample
-from mmfusenas.testing.task_models import retinanet
+from helpers.task_models import retinanet
 
 
 @pytest.fixture(autouse=True, scope='module')

@@ -21,7 +21,7 @@ from mmfusenas.models.scene import (RUASDenoiseNet, RUASIlluminationNet,
                                     RUASIlluminationStage, RUASNet,
                                     RUASNoiseEstimator, local_max)
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CFGS = osp.join(REPO, 'configs', '_base_', 'models')

@@ -17,8 +17,8 @@ from mmfusenas.models import ImageEnhancer, SceneDetector, SceneSegmentor
 from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.models.losses import RUASSceneLoss
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.task_models import (SIZE, encoder_decoder,
-                                           seg_backbone, seg_head, ssd)
+from helpers.task_models import (SIZE, encoder_decoder,
+                                 seg_backbone, seg_head, ssd)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GENOTYPES = Config.fromfile(
@@ -326,7 +326,7 @@ def test_mask_rcnn_behind_the_scene_module_trains_and_predicts_masks():
     # mmdet's PackDetInputs pack them) reach a mask head behind RUAS
     from mmdet.structures.mask import BitmapMasks
 
-    from mmfusenas.testing.task_models import mask_rcnn
+    from helpers.task_models import mask_rcnn
     torch.manual_seed(0)
     model = initialised(
         MODELS.build(

@@ -9,7 +9,7 @@ from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
 from mmfusenas.models.necks import SearchableDistillationNeck
 from mmfusenas.models.ops import TASK_OP_NAMES
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.task_models import ssd_train_cfg
+from helpers.task_models import ssd_train_cfg
 
 R18_CHANNELS = [64, 128, 256, 512]
 
@@ -433,7 +433,7 @@ def masked_det_batch(det, size=64):
 @pytest.mark.parametrize('kind', ['faster_rcnn', 'fcos', 'mask_rcnn'])
 @pytest.mark.parametrize('searchable', [True, False])
 def test_neck_in_other_mmdet_detectors_trains_a_step(kind, searchable):
-    from mmfusenas.testing import task_models
+    from helpers import task_models
     torch.manual_seed(0)
     edge = dict(type='DiffMixedOp', key='neck',
                 candidates=['conv_3', 'skip']) if searchable else 'conv_3'

@@ -14,7 +14,7 @@ from mmfusenas.models.mutables import (ArchParams, Genotype, bind_arch_params,
                                        task_op_template)
 from mmfusenas.models.necks import SearchableSSDNeck
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.task_models import ssd_train_cfg
+from helpers.task_models import ssd_train_cfg
 
 HEAD_IN = [8, 16, 8, 8]
 

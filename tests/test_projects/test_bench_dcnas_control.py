@@ -11,7 +11,7 @@ import pytest
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.search.estimators import count_params
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -108,7 +108,7 @@ def small_data(tmp_path_factory):
     """Toy data + a stand-in of ``../shared/data/gisr`` (toy splits linked
     as RGBDD_subset40 / Middlebury / Lu)."""
     import os
-    from mmfusenas.toy_data.rgbd import generate_toy_rgbd
+    from toy_data.rgbd import generate_toy_rgbd
     root = tmp_path_factory.mktemp('dcnas_small')
     toy, shared = root / 'toy', root / 'shared'
     generate_toy_rgbd(str(toy), 4, 2, 2, seed=3, size=64)

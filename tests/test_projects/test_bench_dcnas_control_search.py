@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mmfusenas.engine.runner import EvolutionSearcher
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

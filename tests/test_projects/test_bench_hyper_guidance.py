@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.io import loadmat
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data')

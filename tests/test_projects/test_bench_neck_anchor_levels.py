@@ -3,7 +3,7 @@ projects/reproductions/bench_neck_anchor_levels.py."""
 import pytest
 import torch
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.models import FlowEPELoss
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

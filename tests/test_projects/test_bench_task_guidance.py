@@ -3,7 +3,7 @@ learning rates."""
 import pytest
 import torch
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 
 @pytest.fixture(scope='module')

@@ -105,7 +105,7 @@ def test_searched_variant_needs_genotype(bench):
 def test_pipeline_same_seed_same_result(bench, tmp_path):
     """Two runs of one (decoder, seed) see the same data order, flips and
     init: identical mIoU; the RESULT summary covers the variants."""
-    from mmfusenas.toy_data.ivif import generate_toy_dataset
+    from toy_data.ivif import generate_toy_dataset
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=12, seed=0, size=64, val_fraction=0.25)
     argv = [

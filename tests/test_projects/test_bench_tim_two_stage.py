@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 
 @pytest.fixture(scope='module')

@@ -17,7 +17,7 @@ from mmfusenas.search import (BaseSearchAlgorithm, BilevelSearchAlgorithm,
                               LossWeightSearchAlgorithm,
                               ProxyBilevelAlgorithm)
 from mmfusenas.search.algorithms import base as base_module
-from mmfusenas.testing import tiny_search_space
+from helpers import tiny_search_space
 from test_proxy_bilevel import _restorer_cfg
 
 

@@ -16,8 +16,8 @@ from mmfusenas.models.mutables import fix_space_cfg
 from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from mmfusenas.search import BilevelProblem, BilevelSearchAlgorithm
 from mmfusenas.structures import FusionDataSample
-from mmfusenas.testing import TINY_OPS
-from mmfusenas.testing import tiny_search_space as tiny_space
+from helpers import TINY_OPS
+from helpers import tiny_search_space as tiny_space
 
 OPS = list(TINY_OPS)
 

@@ -224,8 +224,8 @@ def test_global_mode_one_joint_step():
 def test_toy_search_end_to_end(tmp_path):
     """tools/train.py (in this process) searches the toy RUAS cell for its
     2 epochs, exports the genotype, and retrains the fixed network."""
-    from mmfusenas.testing.tools import load_tool
-    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
+    from helpers.tools import load_tool
+    from toy_data.lowlight import generate_toy_lowlight
     data = tmp_path / 'data'
     generate_toy_lowlight(str(data), num_train=4, num_val=2, seed=0)
     work = tmp_path / 'search'

@@ -9,9 +9,9 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 
 from mmfusenas.search import BilevelSearchAlgorithm
-from mmfusenas.testing.task_models import (distillation_neck,
-                                           encoder_decoder, retinanet,
-                                           seg_backbone)
+from helpers.task_models import (distillation_neck,
+                                 encoder_decoder, retinanet,
+                                 seg_backbone)
 
 OPS = ['conv_1', 'conv_3', 'skip']
 

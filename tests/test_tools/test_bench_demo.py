@@ -1,5 +1,5 @@
 """benchmarks/bench_demo.py reads the validations of the demo run."""
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 
 def test_validations_are_read_by_iteration():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mmfusenas.apis import init_model
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 from mmfusenas.utils.results_record import git_commit
 
 TOY = 'configs/baselines/fusion_toy.py'

@@ -11,8 +11,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
-from mmfusenas.testing import load_tool
-from mmfusenas.testing.tools import REPO_ROOT as REPO
+from helpers import load_tool
+from helpers.tools import REPO_ROOT as REPO
 
 
 @pytest.fixture(scope='module')

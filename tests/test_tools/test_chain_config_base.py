@@ -14,7 +14,7 @@ from mmengine.config import Config
 
 import mmfusenas  # noqa: F401  (registers the modules)
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.tools import REPO_ROOT
+from helpers.tools import REPO_ROOT
 
 GOLDEN = osp.join(REPO_ROOT, 'tests', 'data', 'compose',
                   'chain_configs_before_fold.json')

@@ -15,7 +15,7 @@ import torch
 from mmfusenas.apis import inference_fusion, init_model, result_image
 from mmfusenas.apis import test_pipeline_cfg as pipeline_cfg
 from mmfusenas.datasets import PairedImageDataset
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 RECORD = osp.join(REPO_ROOT, 'docs', 'results', 'fusion_real_trained.json')
 

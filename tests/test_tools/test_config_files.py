@@ -15,7 +15,7 @@ from mmengine.config import Config
 
 import mmfusenas  # noqa: F401  (registers the modules)
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.tools import REPO_ROOT
+from helpers.tools import REPO_ROOT
 from mmfusenas.utils import register_all_modules
 from mmfusenas.utils.config import check_config_keys, check_config_types
 

@@ -12,7 +12,7 @@ import warnings
 import pytest
 import torch
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 from mmfusenas.utils.checkpoint import (CorruptCheckpointError,
                                         TrustedUnpicklingWarning)
 

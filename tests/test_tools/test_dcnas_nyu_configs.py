@@ -19,7 +19,7 @@ from mmengine.registry import init_default_scope
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.registry import DATASETS
 from mmfusenas.search.estimators import count_params
-from mmfusenas.utils.config import reroot_data
+from mmfusenas.utils.data_folders import reroot_data
 from test_dcnas_pipeline import CFG, _tool
 
 

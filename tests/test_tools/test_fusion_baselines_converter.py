@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mmfusenas.models.fusion.baselines import convert_fusion_baseline
-from mmfusenas.testing import REPO_ROOT, load_tool
+from helpers import REPO_ROOT, load_tool
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

@@ -25,7 +25,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEAFUSION = osp.join(REPO, 'configs', 'baselines',

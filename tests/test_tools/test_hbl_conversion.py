@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 
 from mmfusenas.registry import MODELS
-from mmfusenas.testing.numerics import reduction_atol
+from helpers.numerics import reduction_atol
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(ROOT, 'tests', 'data', 'hbl')

@@ -15,7 +15,7 @@ from mmengine.runner.checkpoint import load_checkpoint
 
 from mmfusenas.datasets import RestorationFolderDataset
 from mmfusenas.registry import MODELS
-from mmfusenas.toy_data import generate_toy_deblur
+from toy_data import generate_toy_deblur
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(REPO, 'configs', 'hyper_guidance')
@@ -142,7 +142,7 @@ def test_toy_configs_run_as_published(name, toy_root, tmp_path):
 
 @pytest.fixture(scope='module')
 def toy_rest(tmp_path_factory):
-    from mmfusenas.toy_data import generate_toy_restoration
+    from toy_data import generate_toy_restoration
     root = str(tmp_path_factory.mktemp('toy_rest'))
     generate_toy_restoration(root, num_train=2, num_test=1, size=64)
     return root

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 CPU_INDEX = 'https://download.pytorch.org/whl/cpu'
 

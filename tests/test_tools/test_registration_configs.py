@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmfusenas.registry import DATASETS, MODELS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 64

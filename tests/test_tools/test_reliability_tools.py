@@ -15,9 +15,9 @@ from mmengine.hooks import Hook
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import HOOKS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
 from mmfusenas.utils import WorkDirLock, WorkDirLockedError
 from mmfusenas.utils.config import check_cfg_options
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 RECORD = {
     'command': 'python benchmarks/bench_fusion_real.py --max-pairs 2',
@@ -70,6 +70,22 @@ def test_render_unranked_record_with_count_and_note(tool):
         '|---|---|---|',
         '| m | 2.5000 | 12.0000 |',
     ]
+
+
+def test_a_rendered_record_names_no_history(tool):
+    """The renderer keeps a record's commit (and a merged record's) and the
+    machine's load out of the page; the note's other words stay."""
+    record = dict(
+        command='python benchmarks/bench_inference.py', commit='9736df2',
+        note='median of 5 passes; load average 0.90 / 1.1 at the end.',
+        machine=dict(cpu_model='CPU X', cores=2, threads=1),
+        metrics=['ms'], result={'t': {'a': {'ms': 1.0}}},
+        merged={'record': 'docs/results/old.json', 'command': 'python old',
+                'commit': '5e6f7a8'})
+    text = tool.render(record, 'x')
+    for history in ('9736df2', '5e6f7a8', 'load average', '0.90', '1.1'):
+        assert history not in text, history
+    assert 'median of 5 passes.' in text and 'docs/results/x.json' in text
 
 
 def test_render_decimals_and_text_values(tool):

@@ -23,7 +23,7 @@ from PIL import Image
 import cpu_kernels.direct_conv as DC
 from cpu_kernels import apply_cpu_kernels
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import REPO_ROOT, load_tool
+from helpers import REPO_ROOT, load_tool
 from cpu_kernels.switches import cpu_kernels
 
 pytestmark = pytest.mark.usefixtures('one_thread')

@@ -15,9 +15,8 @@ from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.registry import DATASETS, MODELS
-from mmfusenas.toy_data.lowlight_tasks import (generate_toy_acdc,
-                                               generate_toy_darkface,
-                                               generate_toy_exdark)
+from toy_data.lowlight_tasks import (generate_toy_acdc, generate_toy_darkface,
+                                     generate_toy_exdark)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'lowlight')
@@ -292,7 +291,7 @@ def test_enhancement_toy_siblings_evaluate(tmp_path, variant):
     scenes (PSNR / SSIM against the references; freshly initialised)."""
     from mmengine.runner import Runner
 
-    from mmfusenas.toy_data.lowlight import generate_toy_lowlight
+    from toy_data.lowlight import generate_toy_lowlight
     root = str(tmp_path / 'toy_lowlight')
     generate_toy_lowlight(root, num_train=1, num_val=2, seed=0, size=64)
     cfg = Config.fromfile(config(f'{variant}_toy'))

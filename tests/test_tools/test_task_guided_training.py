@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')

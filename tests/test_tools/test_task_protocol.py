@@ -15,7 +15,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 from mmfusenas.utils.checkpoint import read_checkpoint
 
 pytestmark = pytest.mark.usefixtures('one_thread')

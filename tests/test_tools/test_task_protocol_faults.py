@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 from test_task_protocol import (BUDGET, TEST, TRAIN, _copy_pairs, _Killed,
                                  kill_after_first_step)
 

@@ -20,9 +20,9 @@ import pytest
 import torch
 
 from mmfusenas.apis import TIM_OFFICIAL, fuse_tim_official, init_model
-from mmfusenas.testing import REPO_ROOT as REPO
-from mmfusenas.testing import load_tool
-from mmfusenas.testing.numerics import assert_images_close
+from helpers import REPO_ROOT as REPO
+from helpers import load_tool
+from helpers.numerics import assert_images_close
 from cpu_kernels.switches import cpu_kernels
 
 # the small convolutions run faster on one intra-op thread

@@ -19,7 +19,7 @@ from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.models import ImageFusor, TIMTwoStageFusionNet
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')

@@ -12,8 +12,8 @@ from mmengine.logging import MMLogger
 from scipy.io import loadmat
 
 from mmfusenas.engine.runner.evolution_search_loop import EvolutionSearcher
-from mmfusenas.testing import (LogCapture, load_tool,
-                               save_seeded_checkpoint)
+from helpers import (LogCapture, load_tool,
+                     save_seeded_checkpoint)
 from mmfusenas.utils import track
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

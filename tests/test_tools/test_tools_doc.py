@@ -1,15 +1,13 @@
-"""The tools reference (docs/user_guides/tools.md and its second half,
-tools_data_models.md) documents every tool of tools/ and every argument of
-each (read from the tools' own parsers)."""
+"""The tools reference (docs/user_guides/tools.md) documents every tool of
+tools/ and every argument of each (read from the tools' own parsers)."""
 import os.path as osp
 import re
 
 import pytest
 
-from mmfusenas.testing import REPO_ROOT, tool_options, tool_paths
+from helpers import REPO_ROOT, tool_options, tool_paths
 
-DOCS = [osp.join(REPO_ROOT, 'docs', 'user_guides', name)
-        for name in ('tools.md', 'tools_data_models.md')]
+DOCS = [osp.join(REPO_ROOT, 'docs', 'user_guides', 'tools.md')]
 
 
 def sections():
@@ -59,7 +57,7 @@ def test_no_default_is_an_absolute_path():
     generated table; defaults are relative or described in the help."""
     import argparse
 
-    from mmfusenas.testing import tool_parser
+    from helpers import tool_parser
     bad = []
     for path in tool_paths():
         parsers = [tool_parser(path)]

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from mmfusenas.registry import DATASETS
-from mmfusenas.testing import load_tool
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
@@ -133,7 +133,7 @@ def test_a_failed_start_leaves_no_folder(train, tmp_path):
 def test_missing_fusion_data_points_at_pairs(tmp_path, monkeypatch):
     from mmengine.config import Config
 
-    from mmfusenas.utils.config import check_data_folders
+    from mmfusenas.utils.data_folders import check_data_folders
     monkeypatch.chdir(tmp_path)
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'tim',
                                    'fusion_ivif_tno.py'))

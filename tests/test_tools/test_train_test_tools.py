@@ -8,7 +8,7 @@ import cv2
 import pytest
 import torch
 
-from mmfusenas.toy_data.ivif import generate_toy_dataset
+from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')

@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from mmfusenas.apis import export_network
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import REPO_ROOT, load_tool
+from helpers import REPO_ROOT, load_tool
 from mmfusenas.utils import prelu_to_leaky_relu
 
 pytestmark = pytest.mark.usefixtures('one_thread')

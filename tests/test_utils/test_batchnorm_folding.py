@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmfusenas.models.ops import ReflectPadConv2d, StatsBatchNorm2d
 from mmfusenas.models.ops.task_ops import TaskConv
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import REPO_ROOT, load_tool
+from helpers import REPO_ROOT, load_tool
 from mmfusenas.utils import fold_batchnorm, fold_conv_bn_
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -55,6 +55,7 @@ def test_fold_adds_bias_and_keeps_outputs():
     report = fold_batchnorm(net)
     assert report.folded == ['1 <- 2', '3 <- 4'] and report.skipped == []
     assert isinstance(net[2], nn.Identity) and isinstance(net[4], nn.Identity)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
     assert net[1].bias is not None and net[3].bias is not None
     with torch.no_grad():
         torch.testing.assert_close(net(x), ref, rtol=0, atol=1e-6)
@@ -106,6 +107,27 @@ def test_unfoldable_batchnorms_are_listed_not_folded():
     assert 'does not declare folds_as_batchnorm' in report.skipped[2]
     assert 'no running statistics' in report.skipped[3]
     assert 'not folded (4)' in str(report)
+
+
+def test_registration_order_is_not_a_pair():
+    """A conv registered before a BN that runs first is no pair (mmcv's
+    ``fuse_conv_bn`` would fold it and change the output)."""
+
+    class BNThenConv(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 1)
+            self.bn = nn.BatchNorm2d(2)
+
+        def forward(self, x):
+            return self.conv(self.bn(x))
+
+    net = BNThenConv()
+    random_statistics_(net)
+    report = fold_batchnorm(net)
+    assert report.folded == []
+    assert report.skipped == ['bn: no conv directly before it']
 
 
 def test_batchnorm_subclass_declaring_plain_eval_statistics_folds():

@@ -17,6 +17,21 @@ def test_primaries_hand_computed():
     torch.testing.assert_close(ycc[2, [0, 1, 3]], torch.tensor([0.5, 1., .5]))
 
 
+def test_mixed_pixels_hand_computed():
+    """(0.2, 0.4, 0.6): Y = 0.299 * 0.2 + 0.587 * 0.4 + 0.114 * 0.6 = 0.363,
+    Cb = 0.5 + (0.6 - Y) / 1.772, Cr = 0.5 + (0.2 - Y) / 1.402; grey 0.5
+    stays (0.5, 0.5, 0.5)."""
+    rgb = torch.tensor([[0.2, 0.4, 0.6], [0.5, 0.5, 0.5]], dtype=torch.float64)
+    expected = torch.tensor([[0.363, 0.5 + 0.237 / 1.772, 0.5 - 0.163 / 1.402],
+                             [0.5, 0.5, 0.5]], dtype=torch.float64)
+    ycc = rgb_to_ycbcr(rgb, dim=-1)
+    torch.testing.assert_close(ycc, expected, rtol=0, atol=1e-15)
+    torch.testing.assert_close(ycbcr_to_rgb(ycc, dim=-1), rgb, rtol=0,
+                               atol=1e-15)
+    torch.testing.assert_close(
+        rgb_to_gray(rgb, dim=-1), expected[:, :1], rtol=0, atol=1e-15)
+
+
 def test_round_trip_is_exact_and_uint8_lossless():
     torch.manual_seed(0)
     x = torch.rand(2, 3, 17, 9, dtype=torch.float64)

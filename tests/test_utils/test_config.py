@@ -6,8 +6,8 @@ import pytest
 from mmengine.config import Config
 
 import mmfusenas  # noqa: F401 (registers the config package)
-from mmfusenas.utils.config import (add_runner_args, load_runner_config,
-                                    reroot_data)
+from mmfusenas.utils.config import add_runner_args, load_runner_config
+from mmfusenas.utils.data_folders import reroot_data
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -82,9 +82,6 @@ def test_external_projects_can_inherit_our_configs(tmp_path, monkeypatch):
 
 
 def test_reroot_keeps_sub_folders_of_the_config_data_root(tmp_path):
-    from mmengine.config import Config
-
-    from mmfusenas.utils.config import reroot_data
     cfg = Config(dict(
         data_root='data/toy_lowlight/',
         train_dataloader=dict(dataset=dict(
@@ -110,8 +107,8 @@ def test_data_root_of_a_child_config_is_replaced_and_read(tmp_path,
     datasets still hold): ``--data-root`` re-roots the datasets, and the
     dataset built from the config lists the NEW root's images only."""
     from mmfusenas.registry import DATASETS
-    from mmfusenas.toy_data.ivif import generate_toy_dataset
     from mmfusenas.utils import register_all_modules
+    from toy_data.ivif import generate_toy_dataset
     register_all_modules()
     # the folder holds data/toy (the base's root), as in the report
     monkeypatch.chdir(tmp_path)
@@ -195,7 +192,7 @@ def test_missing_weight_file_fails_before_the_runner_is_built(
     """A weight file the run reads (here the paper's VGG16 l_F) is checked
     by tools/train.py before anything is built: the message names the key,
     the file, where to get it and the option that does without it."""
-    from mmfusenas.testing.tools import load_tool
+    from helpers.tools import load_tool
     train = load_tool('tools/train.py')
     built = []
     class FakeRunner:

@@ -6,8 +6,9 @@ import pytest
 from mmengine.config import Config
 
 import mmfusenas  # noqa: F401 (registers the config package)
-from mmfusenas.utils.config import (check_cfg_options, format_schedule_changes,
-                                    rescale_schedule, schedule_warnings)
+from mmfusenas.utils.config import check_cfg_options
+from mmfusenas.utils.schedule import (format_schedule_changes,
+                                      rescale_schedule, schedule_warnings)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
@@ -155,10 +156,13 @@ def test_wrong_length_option_is_refused_with_the_loop_named():
         'iterations')
     with pytest.raises(ValueError) as err:
         rescale_schedule(Config.fromfile(EVOLUTION), max_iters=5)
+    # a loop that declares no iteration_fields (its max_iters counts
+    # generations of the evolution)
     assert str(err.value) == (
         f'--max-iters: the train loop of {EVOLUTION} is EvolutionSearchLoop, '
-        'whose max_iters counts generations of the evolution, not training '
-        'iterations; set it with --cfg-options train_cfg.max_iters=N')
+        'which declares no iteration_fields (its length may count something '
+        'else than training iterations); set it with --cfg-options '
+        'train_cfg.max_iters=N')
     with pytest.raises(ValueError, match=r'--max-iters must be an integer '
                        r'>= 1, got 0'):
         rescale_schedule(Config.fromfile(TOY), max_iters=0)
@@ -168,13 +172,10 @@ def test_a_run_inside_its_warm_up_is_named_before_training():
     cfg = Config.fromfile(TOY)
     cfg.train_cfg.max_iters = 50  # --cfg-options train_cfg.max_iters=50
     assert schedule_warnings(cfg) == [
-        'FusionWarmupHook (custom_hooks.0): its warm-up of 50 iterations '
-        'lasts the whole run (train_cfg.max_iters=50): only the fusion loss '
-        'trains and the task model (detector / segmentor) never runs, so '
-        'validation has no task results (mmdet: "The testing results of the '
-        'whole dataset is empty", no mAP). Train for more than 50 '
-        'iterations, shorten the warm-up, or shorten the whole schedule with '
-        'tools/train.py --max-iters N, which rescales the warm-up with it.',
+        'FusionWarmupHook (custom_hooks.0): warmup=50 is not before the end '
+        'of training (train_cfg.max_iters=50), so the run never gets there. '
+        'Train for more than 50 iterations, or shorten the whole schedule '
+        'with tools/train.py --max-iters N, which rescales it with it.',
         'the parameter schedule runs past the end of training '
         '(train_cfg.max_iters=50): param_scheduler.0.begin=50, '
         'param_scheduler.0.end=70, param_scheduler.1.begin=70, '
@@ -190,7 +191,7 @@ def test_a_run_inside_its_warm_up_is_named_before_training():
     assert schedule_warnings(Config.fromfile(TOY)) == []
 
 
-def test_every_hook_with_a_warm_up_is_checked():
+def test_every_declared_start_is_checked():
     cfg = Config(dict(
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=20),
         custom_hooks=[
@@ -205,17 +206,13 @@ def test_every_hook_with_a_warm_up_is_checked():
             # counted in epochs: not comparable with max_iters
             dict(type='FusionWarmupHook', warmup=30, by_epoch=True),
         ]))
-    heads = [w.split(':')[0] for w in schedule_warnings(cfg)]
-    assert heads == [
-        'ChainStagingHook (custom_hooks.0)',
-        'RUASTrainingStrategyHook (custom_hooks.1)',
-        'ArchScheduleHook (custom_hooks.2)',
+    # the first start (``iteration_fields`` kind 'start') of each hook
+    # that the run does not reach
+    assert [w.split(' is not')[0] for w in schedule_warnings(cfg)] == [
+        'ChainStagingHook (custom_hooks.0): phases.1.begin=25',
+        'RUASTrainingStrategyHook (custom_hooks.1): scene_iters=20',
+        'ArchScheduleHook (custom_hooks.2): stages.1.begin=30',
     ]
-    warnings = schedule_warnings(cfg)
-    assert 'its warm-up of 25 iterations outlasts the whole run' in \
-        warnings[0]
-    assert 'its warm-up of 20 iterations lasts the whole run' in warnings[1]
-    assert 'the architecture is never searched' in warnings[2]
 
 
 def test_overriding_a_config_file_variable_is_an_error():
@@ -226,20 +223,19 @@ def test_overriding_a_config_file_variable_is_an_error():
         "--cfg-options max_iters=60: 'max_iters' is a variable of the config "
         f'file {TOY}, not a setting: its value (300) was copied into the '
         'settings built from it when the file was read, and nothing reads '
-        'the variable afterwards, so overriding it changes nothing. To '
-        'change the length of training use tools/train.py --max-iters 60: '
-        'it sets train_cfg.max_iters and rescales every iteration / epoch '
-        'setting of the schedule (parameter schedulers, warm-ups, '
-        'validation, checkpoint and log intervals) with it; the settings '
-        'holding max_iters are train_cfg.max_iters, param_scheduler.1.end.')
+        'the variable afterwards, so overriding it changes nothing. Set the '
+        'settings that hold its value instead: train_cfg.max_iters, '
+        'param_scheduler.1.end; to change the length of training use '
+        'tools/train.py --max-iters 60, which rescales every iteration / '
+        'epoch setting of the schedule with it.')
     # a schedule variable that is not the length: where its value went
     with pytest.raises(KeyError) as err:
         check_cfg_options(cfg, {'warmup_iters': 10})
     assert err.value.args[0].endswith(
         'Set the settings that hold its value instead: '
-        'param_scheduler.0.begin, custom_hooks.0.warmup; to shorten or '
-        'lengthen the whole schedule use tools/train.py --max-iters N '
-        '(--max-epochs N for epoch-based loops).')
+        'param_scheduler.0.begin, custom_hooks.0.warmup; to change the '
+        'length of training use tools/train.py --max-iters N, which rescales '
+        'every iteration / epoch setting of the schedule with it.')
     # a key under a variable: the same key under the settings holding it
     with pytest.raises(KeyError) as err:
         check_cfg_options(cfg, {'tim_fusion_losses_toy.0.loss_weight': 2})
@@ -312,21 +308,33 @@ def test_a_tiny_run_validates_and_saves_at_its_end_only(config, new,
     assert cfg.train_cfg.val_interval == 100
 
 
-def test_a_rescaled_run_no_longer_than_the_warm_up_is_named():
-    """--max-iters 50 on the toy headline rescales its fusion warm-up of 50
-    iterations to 8: the run gets past it, but is no longer than the
-    config's warm-up, and is named as with train_cfg.max_iters=50."""
-    original = Config.fromfile(TOY)
-    cfg = Config.fromfile(TOY)
-    rescale_schedule(cfg, max_iters=50)
-    assert schedule_warnings(cfg) == []
-    assert schedule_warnings(cfg, original) == [
-        'FusionWarmupHook (custom_hooks.0): its warm-up of 50 iterations '
-        'lasts the whole run (--max-iters 50): --max-iters rescaled it to 8 '
-        'iterations, so it and every later stage of the schedule are cut to '
-        'a few iterations each and the model ends under-trained (e.g. a flat '
-        'fused image). Train for more than 50 iterations for a useful '
-        'result.']
-    cfg = Config.fromfile(TOY)
-    rescale_schedule(cfg, max_iters=60)
-    assert schedule_warnings(cfg, original) == []
+def test_a_hook_declares_its_iteration_fields():
+    """A new hook states the settings counted in iterations (epochs) in
+    ``iteration_fields``; --max-iters rescales them, nothing else changes,
+    and its unit is its ``by_epoch`` default."""
+    from mmengine.hooks import Hook
+
+    from mmfusenas.registry import HOOKS
+
+    @HOOKS.register_module(force=True)
+    class _SwitchHook(Hook):
+        iteration_fields = {'switch_iter': 'start', 'every': 'interval'}
+
+        def __init__(self, switch_iter, every, by_epoch=False, size=64):
+            pass
+
+    cfg = Config(dict(
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=1000),
+        custom_hooks=[dict(type='_SwitchHook', switch_iter=400, every=2000,
+                           size=64),
+                      dict(type='_SwitchHook', switch_iter=400, every=5,
+                           by_epoch=True)]))
+    assert rescale_schedule(cfg, max_iters=100) == [
+        ('train_cfg.max_iters', 1000, 100),
+        ('custom_hooks.0.switch_iter', 400, 40),
+        ('custom_hooks.0.every', 2000, 100),  # capped
+    ]
+    cfg.train_cfg.max_iters = 40
+    assert schedule_warnings(cfg)[0].startswith(
+        '_SwitchHook (custom_hooks.0): switch_iter=40 is not before the end '
+        'of training (train_cfg.max_iters=40)')

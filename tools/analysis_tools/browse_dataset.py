@@ -32,7 +32,7 @@ if ROOT not in sys.path:
 
 from mmfusenas.apis import init_model, load_config  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
-from mmfusenas.utils.config import reroot_data  # noqa: E402
+from mmfusenas.utils.data_folders import reroot_data  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.visualization import (hstack, prediction_row,  # noqa: E402

@@ -16,8 +16,9 @@ What is measured (see ``docs/user_guides/estimators.md``):
 * any other model: ``model(inputs, mode='tensor')`` for an MMEngine
   ``BaseModel``, else ``model(inputs)``.
 
-Everything the forward executes is counted (all submodules, functional calls
-and tensor arithmetic). Choice points of a supernet that is not inside a
+Every convolution, matrix product and attention the forward executes is
+counted by ``torch.utils.flop_counter`` (all submodules and functional
+calls; FLOPs = 2 x MACs). Choice points of a supernet that is not inside a
 search algorithm are bound to fresh architecture parameters; a supernet's
 counts include every candidate (what one supernet forward costs).
 """
@@ -135,10 +136,11 @@ def num_sources(net: nn.Module) -> int:
 
 
 def breakdown(net: nn.Module, count, depth: int) -> Dict[str, dict]:
-    """Params / MACs / FLOPs of the submodules that ran, down to ``depth``.
+    """Params / MACs / FLOPs of the submodules with counted work, down to
+    ``depth``.
 
-    Depth counts only modules that ran (a ``ModuleList`` is never called,
-    so ``cells.0`` is at depth 1 like ``stem``).
+    Depth counts only modules that did counted work (a ``ModuleList`` is
+    never called, so ``cells.0`` is at depth 1 like ``stem``).
     """
     rows = {}
     for name, module in net.named_modules():
@@ -149,12 +151,12 @@ def breakdown(net: nn.Module, count, depth: int) -> Dict[str, dict]:
                         for i in range(1, len(parts)))
         if level > depth:
             continue
-        cost = count.by_module[name]
+        flops = count.by_module[name]
         rows[name] = dict(
             type=type(module).__name__,
             params=count_params(module),
-            macs=cost.macs,
-            flops=cost.flops)
+            macs=flops // 2,
+            flops=flops)
     return rows
 
 
@@ -199,7 +201,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
         buffers=count_buffers(net),
         macs=count.macs,
         flops=count.flops,
-        uncounted_ops=count.uncounted,
         modules=breakdown(net, count, args.depth),
         notes=notes)
     if not args.no_latency:
@@ -219,7 +220,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         ['trainable params', f'{results["trainable_params"]:,}'],
         ['buffers (elements)', f'{results["buffers"]:,}'],
         ['MACs', f'{count.macs / 1e9:.4f} G'],
-        ['FLOPs', f'{count.flops / 1e9:.4f} G (2 x MACs + other ops)'],
+        ['FLOPs', f'{count.flops / 1e9:.4f} G (2 x MACs)'],
     ]
     if 'latency_ms' in results:
         rows.append([
@@ -239,9 +240,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 f'{row["macs"] / 1e9:.4f}', f'{row["flops"] / 1e9:.4f}',
                 f'{100 * row["macs"] / total:.1f}'
             ] for name, row in results['modules'].items()]).table)
-    if count.uncounted:
-        notes.append(f'operators without a counting rule (not in the '
-                     f'FLOPs): {count.uncounted}')
     for note in notes:
         print(f'note: {note}')
     if args.out_json:

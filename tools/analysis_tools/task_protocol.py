@@ -147,12 +147,12 @@ if ROOT not in sys.path:
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
-from mmfusenas.testing import load_tool  # noqa: E402
+from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
-from mmfusenas.utils.config import (check_config_keys,  # noqa: E402
-                                    rescale_schedule)
+from mmfusenas.utils.config import check_config_keys  # noqa: E402
+from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
                                     read_image, read_json, read_stored_run)
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa

@@ -14,12 +14,12 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+# the repository root (mmfusenas) and this folder (the toy_data generators),
+# also when a test or tool loads this file by its path
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
-from mmfusenas.toy_data.ivif import (
-    CLASSES,  # noqa: E402
-    generate_toy_dataset)
+from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
 
 
 def parse_class_weights(text: str) -> Dict[str, float]:

@@ -5,17 +5,19 @@ Example::
     python tools/misc/make_toy_lowlight.py data/toy_lowlight --num-train 16 \
         --num-val 4 --size 64 --seed 0
 
-See :mod:`mmfusenas.toy_data.lowlight` for the darkening model.
+See :mod:`toy_data.lowlight` for the darkening model.
 """
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+# the repository root (mmfusenas) and this folder (the toy_data generators),
+# also when a test or tool loads this file by its path
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
-from mmfusenas.toy_data.lowlight import generate_toy_lowlight  # noqa
+from toy_data.lowlight import generate_toy_lowlight  # noqa
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -6,19 +6,21 @@ Example::
     python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark \
         --task exdark --num-train 16 --num-val 4 --size 128 --seed 0
 
-See :mod:`mmfusenas.toy_data.lowlight_tasks` for the layouts and the
-class mappings, :mod:`mmfusenas.toy_data.lowlight` for the darkening.
+See :mod:`toy_data.lowlight_tasks` for the layouts and the
+class mappings, :mod:`toy_data.lowlight` for the darkening.
 """
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+# the repository root (mmfusenas) and this folder (the toy_data generators),
+# also when a test or tool loads this file by its path
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
-from mmfusenas.toy_data.lowlight_tasks import (  # noqa: E402
-    TASKS, generate_toy_lowlight_task)
+from toy_data.lowlight_tasks import TASKS  # noqa: E402
+from toy_data.lowlight_tasks import generate_toy_lowlight_task  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -7,18 +7,20 @@ Examples::
         --num-train 16 --num-val 4 --size 64 --source auto
 
 Layouts: ``{train,val}/{hazy,clear}`` and ``{train,val}/{raw,reference}``.
-See :mod:`mmfusenas.toy_data.restoration` for the physical models.
+See :mod:`toy_data.restoration` for the physical models.
 """
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+# the repository root (mmfusenas) and this folder (the toy_data generators),
+# also when a test or tool loads this file by its path
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
-from mmfusenas.toy_data.restoration import (  # noqa: E402
-    SOURCES, generate_toy_haze, generate_toy_underwater)
+from toy_data.restoration import (SOURCES, generate_toy_haze,  # noqa: E402
+                                  generate_toy_underwater)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

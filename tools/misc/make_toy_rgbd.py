@@ -5,17 +5,19 @@ Example::
     python tools/misc/make_toy_rgbd.py data/toy_rgbd --num-train 24 \
         --num-val 4 --num-test 4 --num-search-val 32 --size 64 --seed 0
 
-See :mod:`mmfusenas.toy_data.rgbd` for the scene model.
+See :mod:`toy_data.rgbd` for the scene model.
 """
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+# the repository root (mmfusenas) and this folder (the toy_data generators),
+# also when a test or tool loads this file by its path
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
-from mmfusenas.toy_data.rgbd import generate_toy_rgbd  # noqa
+from toy_data.rgbd import generate_toy_rgbd  # noqa
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

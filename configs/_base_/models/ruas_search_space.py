@@ -4,7 +4,7 @@
 # vector per edge across the 3 scene stages (key 'scene/edge<e>') and one
 # across the 3 noise-removal cells ('denoise/edge<e>'); weights are never
 # shared. 14 keys of 7 candidates; 37,944 weights (scene 7,677, denoiser
-# 30,267), as measured on the official supernet. No noise estimator (its
+# 30,267), as counted on the official supernet. No noise estimator (its
 # training is not public).
 #
 # Plain config data: derive a fixed network with

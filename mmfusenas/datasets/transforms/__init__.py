@@ -10,6 +10,11 @@ from .geometric import (PairedRandomCrop, PairedRandomFlip, PairedRandomRot90,
 from .loading import LoadPairedImages
 from .misalignment import (RandomElasticAffineWarp, invert_flow,
                            random_affine_elastic_field, remap_array)
+from .restoration_transforms import (AddHaze, AddRainStreaks, KernelEdgeTaper,
+                                     LevinBlur, LoadDepthMap, LoadLevinMat,
+                                     LoadRestorationImages,
+                                     PackRestorationInputs, RestorationCrop,
+                                     SynthesizeBlur, read_image)
 from .task_formatting import PackFusionDetInputs, PackFusionSegInputs
 
 __all__ = [
@@ -19,5 +24,8 @@ __all__ = [
     'LoadEnhanceImages', 'PackEnhanceInputs', 'GISRAugment', 'GISRDegrade',
     'GISRModCrop', 'GISRRandomCrop', 'LoadGISRSample', 'PackGISRInputs',
     'read_depth', 'read_rgb', 'resize_depth', 'RandomElasticAffineWarp',
-    'invert_flow', 'random_affine_elastic_field', 'remap_array'
+    'invert_flow', 'random_affine_elastic_field', 'remap_array', 'AddHaze',
+    'AddRainStreaks', 'KernelEdgeTaper', 'LevinBlur', 'LoadDepthMap',
+    'LoadLevinMat', 'LoadRestorationImages', 'PackRestorationInputs',
+    'RestorationCrop', 'SynthesizeBlur', 'read_image'
 ]

@@ -19,6 +19,9 @@ class IntervalHook(Hook):
             iterations (after each training iteration).
     """
 
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'interval': 'interval'}
+
     def __init__(self, interval: int, by_epoch: bool) -> None:
         if interval < 1:
             raise ValueError(f'{type(self).__name__}: interval must be >= '

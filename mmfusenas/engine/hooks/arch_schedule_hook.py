@@ -55,6 +55,9 @@ class ArchScheduleHook(Hook):
         by_epoch (bool): Count epochs or iterations. Defaults to True.
     """
 
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'stages.*.begin': 'start', 'stages.*.end': 'point'}
+
     priority = 'ABOVE_NORMAL'
 
     def __init__(self, stages: Sequence[dict], by_epoch: bool = True) -> None:

@@ -74,6 +74,9 @@ class ChainStagingHook(_StageHook):
             dict(begin=100, train='all')])
     """
 
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'phases.*.begin': 'start', 'recalibrate_bn': 'length'}
+
     def __init__(self,
                  phases: Sequence[dict],
                  by_epoch: bool = False,

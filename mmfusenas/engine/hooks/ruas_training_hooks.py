@@ -64,6 +64,9 @@ class RUASTrainingStrategyHook(Hook):
             hierarchical stage. Defaults to True.
     """
 
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'scene_iters': 'start'}
+
     priority = 'NORMAL'
 
     def __init__(self,

@@ -88,6 +88,9 @@ class FusionWarmupHook(_StageHook):
         by_epoch (bool): Count ``warmup`` in epochs. Defaults to False.
     """
 
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'warmup': 'start'}
+
     def __init__(self, warmup: int, by_epoch: bool = False) -> None:
         super().__init__(by_epoch)
         _check_count('FusionWarmupHook', 'warmup', warmup)
@@ -120,6 +123,9 @@ class FreezeFusionHook(_StageHook):
             keeps N_F frozen to the end. Defaults to None.
         by_epoch (bool): Count in epochs. Defaults to False.
     """
+
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'begin': 'point', 'end': 'point'}
 
     def __init__(self,
                  begin: int = 0,
@@ -165,6 +171,9 @@ class FusionLossWeightHook(_StageHook):
             'step'.
         by_epoch (bool): Iterations are epochs. Defaults to False.
     """
+
+    #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'schedule.*.0': 'point'}
 
     def __init__(self,
                  schedule: Sequence[Tuple[int, float]],

@@ -304,6 +304,9 @@ class PMILoop(BaseLoop):
             run splits the work (see above; no effect in one process).
             Defaults to 'episodes'.
     """
+    # --max-iters sets max_iters; no other field counts iterations
+    iteration_fields: dict = {}
+
 
     def __init__(self,
                  runner,

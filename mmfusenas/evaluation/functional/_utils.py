@@ -1,16 +1,24 @@
 """Input helpers shared by the functional metrics."""
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import torch
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
+if TYPE_CHECKING:
+    import torch
+
+#: a numpy array or a torch Tensor (torch is imported only for tensors)
+ArrayLike = Union[np.ndarray, 'torch.Tensor']
+
+
+def _is_tensor(x) -> bool:
+    return any(c.__module__ == 'torch' and c.__name__ == 'Tensor'
+               for c in type(x).__mro__)
 
 
 def to_numpy(x: ArrayLike, name: str = 'input') -> np.ndarray:
     """Return ``x`` as a float64 numpy array (torch tensors are detached)."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().to(torch.float64).numpy()
+    if _is_tensor(x):
+        x = x.detach().cpu().double().numpy()
     elif isinstance(x, np.ndarray):
         x = x.astype(np.float64, copy=False)
     else:
@@ -55,6 +63,7 @@ def quantize_uint8(x: ArrayLike) -> np.ndarray:
     them to even or, after float32 noise, the other way). Returned as
     float64.
     """
+    import torch
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):

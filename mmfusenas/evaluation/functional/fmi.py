@@ -515,7 +515,7 @@ def _nb_log2(x):
 
     Every argument here is at least ~1e-300 (pdfs carry +1e-150, the path
     masses are clamped to 1e-300), so the subnormal scaling of ``e_log2.c``
-    is left out (it cost ~13 % of the function)."""
+    is left out."""
     ix = _f2i(x)
     hx = ix >> 32
     k = (hx >> 20) - 1023
@@ -889,7 +889,7 @@ def _nb_columns(xw, fw, q, out):
 # pairs, no shortcut). The band driver ``_nb_band_fixed`` uses ``row`` when
 # at least ``_DENSE_FIXED`` of a row's pairs differ, else queues the
 # differing pairs and evaluates them with ``stack`` in full chunks (edge
-# maps: ~90 % equal windows); both give bit-identical values per pair. The
+# maps have mostly equal windows); both give bit-identical values per pair. The
 # driver sums with Neumaier compensation (and the bands are combined with
 # ``math.fsum``), so the score is the per-window values' sum to ~1 ulp
 # whatever the band / queue layout, and does not depend on the thread

@@ -478,11 +478,11 @@ def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float,
     image (neither is modified).
 
     Sums logarithms of any one base: VIF is a ratio of two sums of
-    logarithms of one base, so the base cancels (the reference's ``log10``
-    is ~4x slower than ``log`` in glibc). With numba the per-pixel chain,
+    logarithms of one base, so the base cancels (``log`` is cheaper than
+    the reference's ``log10``). With numba the per-pixel chain,
     the local variances included, runs in one compiled, vectorised pass
-    (:mod:`.fusion_kernels`, log2); the numpy path uses ``log``. The two
-    agree to ~1e-16 relative."""
+    (:mod:`.fusion_kernels`, log2); the numpy path uses ``log``; the two
+    agree to rounding (tested)."""
     kern = fusion_kernels.kernels(use_numba)
     num = den = 0.0
     for (k, ref, mu1, q1), (_, dist, mu2, q2) in zip(ref_scales,
@@ -1340,8 +1340,8 @@ def preset_metric_names(preset: str) -> Tuple[str, ...]:
 #: longest first, while the calling thread computes the others (FMI's
 #: compiled kernels release the GIL, and so do most numpy / OpenCV calls).
 _BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
-#: Relative CPU cost of the other metrics (ms of one core for a 768x576
-#: pair, measured with ``benchmarks/bench_fusion_metrics.py``). Without FMI
+#: Relative CPU cost of the other metrics (weights for balancing two
+#: threads; ``benchmarks/bench_fusion_metrics.py`` times them). Without FMI
 #: in the request, :func:`compute_fusion_metrics` splits them between the
 #: two threads by these costs (longest first, each to the less loaded
 #: thread); VIF counts as two halves, one per thread (:func:`_split_vif_suite`).

@@ -215,8 +215,8 @@ def _ssim_map(gx, gy, qx, qy, sxy, r, cov_norm, c1, c2, out):
     c2))`` with ``vx = (G(x^2) - mx^2) cov_norm``, ``vxy = (G(xy) - mx my)
     cov_norm`` (the chain of ``fusion._ssim_from``). Each row is read
     through a slice starting at the offset, so that the inner loop indexes
-    by its counter alone: an index ``j + r`` with a run-time ``r`` makes
-    LLVM's vectorised loop about five times slower."""
+    by its counter alone (an index ``j + r`` with a run-time ``r`` keeps
+    LLVM from vectorising the loop well)."""
     h, w = out.shape
     for i in range(h):
         rgx = gx[i + r, r:]

@@ -222,12 +222,11 @@ class PyramidCorrRegNet(nn.Module):
             unit-size weight steps change the output in proportion to the
             field; past the pyramid's reach the warped features leave the
             image, the cost volume goes blank and nothing pulls the field
-            back (measured: at a high lr the field ran to hundreds of
-            pixels in a few steps, and gradient clipping did not stop it,
-            docs/methods/tim.md). A bound of about the capture range
-            (``radius · 2^num_levels``) keeps the field and the decoders'
-            inputs in range. None: unbounded, the field in pixels (the
-            earlier behaviour). Defaults to None.
+            back; gradient clipping does not stop this
+            (docs/methods/registration.md#stability-of-the-field). A bound
+            of about the capture range (``radius · 2^num_levels``) keeps
+            the field and the decoders' inputs in range. None: unbounded,
+            the field in pixels (the earlier behaviour). Defaults to None.
     """
 
     #: encoder input channels of each ``inputs`` choice

@@ -31,10 +31,10 @@ def local_max(x: torch.Tensor) -> torch.Tensor:
 
     Computed as the official code does, with two element-wise maxima of
     shifted views (rows, then columns) of the zero-padded input: on CPU this
-    is ~50x faster than ``F.max_pool2d(kernel_size=2, stride=1)`` (which
-    also computes indices; 9 % of RUAS_A's 600 x 400 latency), the values
-    are identical, and on ties the gradient is split evenly like the
-    official ``torch.max(x1, x2)`` (max pooling gives it to one input).
+    is much cheaper than ``F.max_pool2d(kernel_size=2, stride=1)`` (which
+    also computes indices), the values are identical, and on ties the
+    gradient is split evenly like the official ``torch.max(x1, x2)`` (max
+    pooling gives it to one input).
 
     Args:
         x (Tensor): ``(N, C, H, W)``.

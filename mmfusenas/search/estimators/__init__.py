@@ -2,7 +2,7 @@
 per-choice-point latency tables and path-cost tables (the regularisers
 built on them are in :mod:`mmfusenas.search.regularizers`)."""
 from .config_cost import config_cost, largest_width
-from .flop_counter import FlopCount, OpCost
+from .flop_counter import FlopCount
 from .path_cost_table import COST_METRICS, PathCostTable
 from .latency_table import LatencyTable, build_latency_table
 from .resource_estimator import (LatencyStats, ResourceConstraintError,
@@ -13,7 +13,7 @@ from .resource_estimator import (LatencyStats, ResourceConstraintError,
                                  module_device, num_threads, split_inputs)
 
 __all__ = [
-    'FlopCount', 'OpCost', 'LatencyTable', 'build_latency_table',
+    'FlopCount', 'LatencyTable', 'build_latency_table',
     'LatencyStats', 'ResourceConstraintError',
     'ResourceEstimator', 'check_resource_constraints', 'check_space_budget',
     'count_buffers', 'count_flops', 'count_params', 'device_name',

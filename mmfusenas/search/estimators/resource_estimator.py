@@ -228,21 +228,21 @@ def count_buffers(module: nn.Module) -> int:
 
 
 def count_flops(module: nn.Module, inputs: Inputs) -> FlopCount:
-    """Multiply-accumulates and FLOPs of one inference forward pass.
+    """FLOPs and multiply-accumulates of one inference forward pass.
 
     Runs ``module`` once on ``inputs`` (moved to the module's device) in
-    eval mode under ``torch.no_grad()`` and counts every ATen operator it
-    executes; see :mod:`mmfusenas.search.estimators.flop_counter` for the
-    counting rules. ``FlopCount.flops = 2 * macs`` + the non-MAC operations.
+    eval mode under ``torch.no_grad()`` inside
+    :class:`torch.utils.flop_counter.FlopCounterMode`; see
+    :mod:`mmfusenas.search.estimators.flop_counter`. Only convolutions,
+    matrix products and attention are counted: ``flops = 2 * macs``.
 
     Args:
         module (nn.Module): any module.
         inputs (Tensor | Sequence | Mapping): see :func:`split_inputs`.
 
     Returns:
-        FlopCount: ``macs``, ``flops``, ``by_module`` (inclusive, keyed by
-        qualified name, ``''`` = whole module), ``by_operator`` and
-        ``uncounted`` (floating-point operators without a rule).
+        FlopCount: ``flops``, ``macs``, ``by_module`` (inclusive FLOPs,
+        keyed by qualified name, ``''`` = whole module) and ``by_operator``.
     """
     args, kwargs = split_inputs(_to_device(inputs, module_device(module)))
     with inference_mode(module):

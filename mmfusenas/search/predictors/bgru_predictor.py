@@ -126,11 +126,11 @@ def train_predictor(predictor: nn.Module,
         label_norm (str, optional): ``None`` (the official code: raw
             labels) or ``'standardize'``: train on ``(y - mean) / std`` of
             these labels. The order of the labels, hence what the predictor
-            has to learn for ranking, is unchanged; the scale is not. With
-            raw supernet losses (e.g. L1 0.0513 ± 0.0006 on the toy DCNAS
-            space) the RankNet target ``(1 + clamp(y_i - y_j)) / 2`` is
-            ≈ 0.5 for every pair, i.e. nearly no signal
-            (``docs/methods/dcnas_benchmarks.md``). Predictions are then in
+            has to learn for ranking, is unchanged; the scale is not. Raw
+            supernet losses that differ little between paths make the
+            RankNet target ``(1 + clamp(y_i - y_j)) / 2`` close to 0.5 for
+            every pair, i.e. nearly no signal; see
+            ``docs/methods/dcnas_benchmarks.md``. Predictions are then in
             standardised units.
 
     Returns:

@@ -226,6 +226,10 @@ class PredictorPathSampler(BestOfMPathSampler):
         cost_table, band_metric, num_static, seed: as
             :class:`BestOfMPathSampler`.
     """
+    # rescaled by --max-iters (mmfusenas.utils.schedule)
+    iteration_fields = {'refresh_start': 'point',
+                        'refresh_interval': 'interval'}
+
 
     def __init__(self,
                  predictor: str,

@@ -38,14 +38,15 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 
 from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from mmfusenas.apis import (inference_enhancer, inference_fusion,  # noqa
                             init_model)
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.toy_data.ivif import generate_toy_dataset  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
+from toy_data.ivif import generate_toy_dataset  # noqa: E402
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
 TNO = {m: osp.join(SHARED, 'fusion', 'TNO', m, '01.png') for m in ('ir', 'vi')}

@@ -6,10 +6,9 @@ with a fresh ``mmap`` and returns it to the system on ``free``; the next
 tensor of that size is fresh pages again, and the kernel zeroes each page
 on its first touch. A training step allocates and frees every feature map
 and gradient; for the narrow full-resolution maps of a fusion network (a
-few MB each, read once or twice per pass) those page faults cost as much
-as the arithmetic: N_F's forward with autograd (TIM stage 1, C = 8, batch
-8 at 128 x 128, one thread) takes 200 ms with glibc's defaults and 143 ms
-with the settings below, the same as without autograd.
+few MB each, read once or twice per pass) those page faults can cost as
+much as the arithmetic (effect on training:
+``docs/user_guides/training_speed.md``).
 
 :func:`configure_cpu_allocator` sets glibc's mmap threshold above the
 maps' size and its trim threshold high, so freed maps stay in the heap and

@@ -37,9 +37,13 @@ import torch
 import torch.nn as nn
 from terminaltables import AsciiTable
 
+# the benchmarks' --mode switch (benchmarks/bench_utils)
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__))))), 'benchmarks'))
+from bench_utils.cli_modes import run_mode  # noqa: E402
+
 from .transform import apply_cpu_kernels
 from mmfusenas.search.estimators import device_name, num_threads
-from mmfusenas.utils.cli_modes import run_mode
 from .allocator import configure_cpu_allocator
 from .switches import cpu_kernels
 from mmfusenas.utils.results_record import (check_record_path,

@@ -3,17 +3,17 @@
 A float32 convolution on CPU goes through oneDNN, which computes in blocks
 of 8 or 16 channels: a 3 -> 3 channel 3 x 3 convolution (the RUAS scene
 module's, at every edge of its cells) pays for the padded channel blocks
-and for reordering the map into and out of the blocked layout. At
-400 x 600 it takes about 3 ms on one core for 19 M multiply-adds.
+and for reordering the map into and out of the blocked layout, so it
+takes far longer than its multiply-adds need.
 
 :func:`direct_conv2d` computes such a convolution directly: every output
 row is the bias plus, per input channel and kernel tap, a weighted row of
 the input (taps outside the image skipped: zero padding without a padded
 copy); a 3 x 3 kernel's nine taps and a 1 x 1 kernel's single tap go in one
 vectorised pass over the row, for up to three output channels at once
-(each input sample loaded once for them). At 400 x 600 on one core that is
-0.2-0.7x oneDNN's time at 3 -> 3 channels and about 0.55x at 6 -> 6
-(:data:`DIRECT_MAX_CHANNEL_PRODUCT`). An epilogue (the input added back,
+(each input sample loaded once for them); it is faster than oneDNN up to
+:data:`DIRECT_MAX_CHANNEL_PRODUCT` (timings:
+``docs/user_guides/inference_speed.md``). An epilogue (the input added back,
 a LeakyReLU) can run on each output row while it is in cache, which saves
 the epilogue's own pass over the map. Every output sums over input
 channels, kernel rows and kernel columns in that order, in float32 without
@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.module_hooks import has_forward_hooks
+from .module_hooks import has_forward_hooks
 from .switches import get_cpu_kernels
 from mmfusenas.utils.numba_kernels import compile_once
 
@@ -57,16 +57,14 @@ __all__ = [
 
 #: largest ``in_channels * out_channels`` computed directly: oneDNN's time
 #: per map hardly grows below 8 channels while the direct sum grows with
-#: the product (1 thread, 400 x 600, 3 x 3 kernel, time / oneDNN's: 0.2-0.7
-#: at 3 -> 3 channels, 0.46 at 4 -> 4, 0.55 at 6 -> 6, 0.8 at 8 -> 8, 1.0
-#: at 3 -> 16; the bound leaves a margin for other CPUs)
+#: the product; the bound leaves a margin for other CPUs (timings:
+#: docs/user_guides/inference_speed.md, record
+#: docs/results/inference_ruas_direct_conv.json)
 DIRECT_MAX_CHANNEL_PRODUCT = 36
 
 #: smallest map (H x W) computed directly: on smaller maps oneDNN's
-#: reorders are cheap and it is as fast or faster (1 thread, 3 x 3 kernel,
-#: dilation 2, time / oneDNN's at 3 -> 3 / 6 -> 6 channels: 0.5 / 1.1-1.4
-#: at 80 x 120 to 150 x 200, 0.5 / 0.95 at 200 x 300, 0.25 / 0.55 at
-#: 400 x 600)
+#: reorders are cheap and it is as fast or faster
+#: (``python -m cpu_kernels.bench_kernels --mode conv``)
 DIRECT_MIN_PIXELS = 40000
 
 _KERNELS: list = []     # [kernel] once compiled, [None] if unusable
@@ -244,8 +242,8 @@ def _nine_taps(xc, top, dh, wk, pw, dw, orow):
     ``top + 2 dh`` of ``xc`` (all inside), added row by row and left to
     right: one vectorised pass over the inner columns, the others one by
     one."""
-    # the nine input-row views inline, as in _nine_taps3 (through a helper
-    # returning them, the compiled row loop ran about 15 % slower)
+    # the nine input-row views inline, as in _nine_taps3 (a helper returning
+    # them makes the compiled row loop slower)
     wd, wo = xc.shape[1], orow.shape[0]
     lo, hi = _inner_columns(wd, wo, pw, dw)
     n = hi - lo

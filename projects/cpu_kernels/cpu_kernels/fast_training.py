@@ -210,10 +210,9 @@ class FastPReLU(nn.PReLU):
 
 
 #: a matrix product whose result has this many columns is computed on pixel
-#: pairs (:func:`paired_mm`). Measured (1 thread, 131072 rows, 4-32 inner
-#: columns, the toy N_F's shapes): with 8 result columns MKL's
-#: product runs 1.5-2.5x and the weight gradient 2-6x faster on pairs; with
-#: 4 they are as fast or slower, with 16 or 32 slower
+#: pairs (:func:`paired_mm`): MKL is faster on pairs at 8 result columns,
+#: not at 4, 16 or 32 (record docs/results/training_fast_path_kernels.json,
+#: docs/user_guides/training_speed.md)
 PAIRED_COLUMNS = 8
 
 
@@ -226,7 +225,7 @@ def paired_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     rows, the rows are taken two at a time: ``a`` viewed as
     ``(M / 2, 2 K)`` times the block-diagonal ``diag(b, b)`` is ``a @ b``
     viewed as ``(M / 2, 2 N)`` — the same memory, twice the multiply-adds
-    (the added terms are exact zeros), 1.5-2.5x faster here. Values equal
+    (the added terms are exact zeros), yet faster. Values equal
     ``a @ b`` within float32 rounding; differentiable like ``torch.mm``.
 
     Args:

@@ -8,8 +8,7 @@ over concatenated features (two or three inputs per group). oneDNN computes
 them slowly on channels-last maps: its backward of a dilated depthwise
 convolution, and the forward and backward of a convolution with several
 inputs per group, run several times longer than the arithmetic needs
-(1 thread, 8 x 8 x 128 x 128: dilated depthwise backward about 10 ms; 24 ->
-8 channels in 8 groups 12 ms forward and 16 ms backward).
+(timings: ``docs/user_guides/training_speed.md``).
 
 :class:`FastGroupedConv2d` computes them in compiled passes over the rows
 of the NHWC map (``W x C`` contiguous values), each kernel tap a weighted,
@@ -58,12 +57,10 @@ __all__ = [
     'is_one_output_grouped_conv'
 ]
 
-#: most torch threads for which the one-thread passes are used
-#: (``python -m cpu_kernels.bench_kernels --mode training``, batch 8 of the
-#: toy N_F's maps, forward + backward against ATen: 0.4-0.7x with one
-#: thread; with two, 0.66-0.72x for the dilated depthwise convolutions and
-#: 1.0x for those with two or three inputs per group, so oneDNN's parallel
-#: kernels are the faster beyond)
+#: most torch threads for which the one-thread passes are used; beyond it
+#: oneDNN's parallel kernels are the faster (``python -m
+#: cpu_kernels.bench_kernels --mode training``; record
+#: docs/results/training_fast_path_kernels.json)
 GROUPED_MAX_THREADS = 2
 
 _KERNELS: list = []

@@ -19,9 +19,8 @@ same passes over the zero-padded gradient with the taps flipped); it is
 itself differentiable, so gradients of any order are available. ATen's
 path, two depthwise convolutions, runs the same arithmetic through oneDNN,
 which on the CPU spends much of its time converting the planes to and
-from its channel layouts (1 thread, the SSIM moments of TIM's toy losses,
-8 x 10 planes of 128 x 128: the passes take 0.52-0.65x its forward +
-backward time, ``python -m cpu_kernels.bench_kernels --mode training``).
+from its channel layouts (timings: ``python -m cpu_kernels.bench_kernels
+--mode training``, ``docs/user_guides/training_speed.md``).
 
 Sums run in another order than oneDNN's: values equal ATen's within
 float32 rounding (``tests/test_projects/test_cpu_kernels/test_separable_filter.py``: within

@@ -38,7 +38,7 @@ from typing import Tuple
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.module_hooks import has_forward_hooks
+from .module_hooks import has_forward_hooks
 from .switches import get_cpu_kernels
 from .winograd_conv import check_channels_last_map
 
@@ -47,9 +47,9 @@ __all__ = [
     'TAP_PRODUCT_MIN_PIXELS', 'tap_product_conv2d', 'tap_product_ok'
 ]
 
-#: most output channels (``cpu_kernels.bench_kernels --mode conv``,
-#: docs/results/winograd_conv_shapes.json: time / oneDNN's 0.34 at 64 -> 1,
-#: 0.61 at 32 -> 3, 2.7 at 32 -> 8: the shifted additions outweigh it)
+#: most output channels: beyond it the shifted additions outweigh the
+#: saving (``cpu_kernels.bench_kernels --mode conv``; record
+#: docs/results/winograd_conv_shapes.json)
 TAP_PRODUCT_MAX_OUT_CHANNELS = 3
 
 #: fewest input channels: the product's inner size (few-channel maps have

@@ -60,7 +60,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.module_hooks import has_forward_hooks
+from .module_hooks import has_forward_hooks
 from .switches import get_cpu_kernels
 from mmfusenas.utils.numba_kernels import compile_once
 
@@ -79,10 +79,8 @@ WINOGRAD_MIN_CHANNELS = 16
 
 #: fewest output channels: below it oneDNN's direct kernel on the
 #: channels-last map is as fast or faster (``bench_kernels.py --mode
-#: conv``, docs/results/winograd_conv_shapes.json, 1 thread,
-#: Winograd's time / oneDNN's at 400 x 600: 1.5 at 32 -> 3, 1.47 at
-#: 32 -> 8, 1.0 at 32 -> 16, 1.27 at 16 -> 16; 0.84 at 24 -> 24, 0.77 at
-#: 32 -> 32; 1.11 at 64 -> 1 at 252 x 252)
+#: conv``; record docs/results/winograd_conv_shapes.json,
+#: docs/user_guides/winograd_convolutions.md)
 WINOGRAD_MIN_OUT_CHANNELS = 24
 
 #: smallest map (H x W): below it the per-block calls outweigh the saving

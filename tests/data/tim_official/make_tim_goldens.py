@@ -5,7 +5,7 @@ Each golden is the image the official TIM test script of a protocol writes
 with the seeded official-layout weights of ``seeded_official(name, seed=0)``
 on a crop of a ``../shared/data/fusion`` pair. The images are stored
 losslessly as PNG (OpenCV channel order, as the scripts write them) and
-compared with :func:`mmfusenas.testing.numerics.assert_images_close`: within
+compared with :func:`helpers.numerics.assert_images_close`: within
 ±1 grey level except 0.1 % of the values, mean |diff| <= 0.02, since the
 float pipeline before the rounding differs in the last bits between CPUs.
 
@@ -56,7 +56,7 @@ def main(argv=None):
                         help='the shared data folder (holds fusion/)')
     parser.add_argument('--out', default=HERE, help='output folder')
     args = parser.parse_args(argv)
-    from mmfusenas.testing import load_tool
+    from helpers import load_tool
     R = load_tool('tests/test_tools/tim_official_reference.py')
     torch.set_num_threads(1)
     meta = dict(

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 from cpu_kernels.allocator import configure_cpu_allocator
 

@@ -351,7 +351,7 @@ def test_tim_fusion_net_equal_within_float_rounding():
 
 
 def _compound():
-    from mmfusenas.testing.task_models import retinanet
+    from helpers.task_models import retinanet
     torch.manual_seed(4)
     return MODELS.build(
         dict(
@@ -496,7 +496,7 @@ def test_fast_training_targets():
     from mmfusenas.models.compound import (BaseFusionTaskModel,
                                            BasePreTaskModel,
                                            BaseSceneTaskModel)
-    from mmfusenas.testing import load_tool
+    from helpers import load_tool
     fusion = _compound()
     assert isinstance(fusion, BaseFusionTaskModel)
     assert fast_training_targets(fusion) == [fusion.pre_attr] == [

@@ -20,7 +20,7 @@ from cpu_kernels import (apply_cpu_kernels, has_cpu_kernels,
 from cpu_kernels.ruas_kernels import fused_ok, ruas_kernels
 from mmfusenas.models.scene import local_max
 from mmfusenas.registry import MODELS
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 from cpu_kernels.switches import cpu_kernels
 
 

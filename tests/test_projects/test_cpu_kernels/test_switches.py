@@ -8,7 +8,7 @@ import os.path as osp
 import pytest
 import torch
 
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 import cpu_kernels.switches as ck_module
 from cpu_kernels.switches import (SWITCHES, CpuKernels, UnknownSwitchError,

@@ -19,7 +19,7 @@ from cpu_kernels.modules import (CpuChannelsLastStem, CpuECABlock,
                                  CpuReflectPadConv2d)
 from mmfusenas.engine.runner.reliable_runner import ReliableRunner
 from mmfusenas.models.ops import ECABlock, ReflectPadConv2d
-from mmfusenas.testing import REPO_ROOT
+from helpers import REPO_ROOT
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -166,7 +166,7 @@ def test_init_model_and_the_optimize_names(light_model):
 
 
 def test_export_refuses_the_kernels(tmp_path):
-    from mmfusenas.testing import load_tool
+    from helpers import load_tool
     export = load_tool('tools/deployment/export.py')
     with pytest.raises(ValueError, match='cpu_kernels cannot be exported'):
         export.main([LIGHT, 'none', '--out', str(tmp_path / 'n.onnx'),

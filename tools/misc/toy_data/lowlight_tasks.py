@@ -1,8 +1,8 @@
 """Darkened toy scenes with boxes / label maps in the real low-light layouts.
 
 Every image is the daylight VIS image of a toy scene
-(:func:`~mmfusenas.toy_data.ivif.render_toy_scene`) darkened by
-:func:`~mmfusenas.toy_data.lowlight.darken`, with the toy scene's ground
+(:func:`~toy_data.ivif.render_toy_scene`) darkened by
+:func:`~toy_data.lowlight.darken`, with the toy scene's ground
 truth written in the layout of a real data set so that its dataset class
 reads it: :func:`generate_toy_exdark` (``ExDarkDataset``, VOC xml),
 :func:`generate_toy_darkface` (``DarkFaceDataset``, person boxes as faces)
@@ -16,8 +16,6 @@ all four (mmdet subtracts it). Each writer is deterministic and replaces
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from typing import Callable, Dict, List, Mapping, Optional
@@ -26,20 +24,19 @@ import numpy as np
 from PIL import Image
 
 from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
-from mmfusenas.utils.fileio import default_dir_mode
-
 from .ivif import CLASSES as TOY_CLASSES
 from .ivif import IGNORE_ID, render_toy_scene
 from .lowlight import darken
+from .writing import META_FILE, is_int, write_data_set, written_by
 
-#: The ``generator`` recorded in ``meta.json``: this module's path.
+#: The ``generator`` recorded in ``meta.json``: this module's path when it
+#: was in the package (kept, so the files it writes do not change).
 GENERATOR_NAME = 'mmfusenas.toy_data.lowlight_tasks'
 #: Other ``generator`` values recognised as this module's output: its
 #: former path, so data sets written under it are still replaced without
 #: ``overwrite``.
 FORMER_GENERATOR_NAMES = ('mmfusenas.datasets.toy_lowlight_tasks', )
 GENERATOR_VERSION = '1.1.0'  # 1.1: search_weights / search_arch splits
-META_FILE = 'meta.json'
 TASKS = ('exdark', 'darkface', 'acdc', 'cityscapes')
 SEG_LAYOUTS = ('acdc', 'cityscapes')
 
@@ -72,52 +69,19 @@ CITYSCAPES_CITY = 'toycity'
 _NUM_MAX = 100000
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
 def _check_counts(num_train, num_val, seed) -> None:
-    if not _is_int(num_train) or not _is_int(num_val) or num_train < 1 \
+    if not is_int(num_train) or not is_int(num_val) or num_train < 1 \
             or num_val < 0 or num_train + num_val > _NUM_MAX:
         raise ValueError('need integers num_train >= 1, num_val >= 0 and '
                          f'num_train + num_val <= {_NUM_MAX}, got '
                          f'num_train={num_train!r}, num_val={num_val!r}')
-    if not _is_int(seed) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f'seed must be an int >= 0, got {seed!r}')
 
 
 def is_toy_task_dataset(path: str) -> bool:
     """Whether ``path`` holds a data set written by this module."""
-    meta = osp.join(path, META_FILE)
-    if not osp.isfile(meta):
-        return False
-    try:
-        with open(meta) as f:
-            return json.load(f).get('generator') in (
-                GENERATOR_NAME, *FORMER_GENERATOR_NAMES)
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def _check_out_dir(out_dir: str, overwrite: bool) -> None:
-    """Refuse a non-empty ``out_dir`` that is not ours unless ``overwrite``."""
-    if osp.lexists(out_dir) and not osp.isdir(out_dir):
-        raise FileExistsError(f'{out_dir} exists and is not a directory')
-    if not osp.isdir(out_dir) or not os.listdir(out_dir):
-        return
-    if not is_toy_task_dataset(out_dir) and not overwrite:
-        raise FileExistsError(
-            f'{out_dir} exists, is not empty and is not a toy low-light task '
-            f'data set (no {META_FILE} written by {GENERATOR_NAME}); choose '
-            'another directory or pass overwrite=True (--overwrite) to '
-            'replace it')
-    real = osp.realpath(out_dir)
-    cwd = osp.realpath(os.getcwd())
-    if real in (osp.realpath(os.sep), osp.realpath(osp.expanduser('~'))) \
-            or cwd == real or cwd.startswith(real.rstrip(os.sep) + os.sep):
-        raise ValueError(f'refusing to replace {out_dir}: it is the root, '
-                         'the home directory or contains the working '
-                         'directory')
+    return written_by(path, (GENERATOR_NAME, *FORMER_GENERATOR_NAMES))
 
 
 def _save_png(path: str, array: np.ndarray) -> None:
@@ -150,17 +114,13 @@ def _render(seed: int, index: int, size: int,
 
 def _generate(out_dir: str, overwrite: bool, task: str, meta: dict,
               write: Callable[[str], dict]) -> dict:
-    """Run ``write(tmp_dir) -> summary`` and swap ``tmp_dir`` in."""
+    """Run ``write(tmp_dir) -> summary``, add ``meta.json`` and swap
+    ``tmp_dir`` in (:func:`~toy_data.writing.write_data_set`)."""
     t0 = time.perf_counter()
-    out_dir = osp.abspath(osp.expanduser(str(out_dir)))
-    _check_out_dir(out_dir, overwrite)
-    parent = osp.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
-    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it 0700
-    try:
+
+    def write_all(tmp: str):
         summary = write(tmp)
-        meta = dict(
+        full = dict(
             generator=GENERATOR_NAME,
             version=GENERATOR_VERSION,
             task=task,
@@ -168,31 +128,19 @@ def _generate(out_dir: str, overwrite: bool, task: str, meta: dict,
             **summary)
         _write_text(
             osp.join(tmp, META_FILE),
-            json.dumps(meta, indent=2) + '\n')
-        trash = None
-        if osp.isdir(out_dir):
-            trash = tempfile.mkdtemp(
-                prefix=f'.{osp.basename(out_dir)}.old-', dir=parent)
-            os.rename(out_dir, osp.join(trash, 'old'))
-        try:
-            os.rename(tmp, out_dir)
-        except OSError:
-            if trash is not None:
-                os.rename(osp.join(trash, 'old'), out_dir)
-                shutil.rmtree(trash, ignore_errors=True)
-            raise
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            json.dumps(full, indent=2) + '\n')
+        return full, summary
+
+    out_dir, (full, summary) = write_data_set(
+        out_dir, overwrite, (GENERATOR_NAME, *FORMER_GENERATOR_NAMES),
+        'toy low-light task data set', write_all)
     return dict(
         out_dir=out_dir,
         task=task,
-        num_train=meta['num_train'],
-        num_val=meta['num_val'],
-        seed=meta['seed'],
-        size=meta['size'],
+        num_train=full['num_train'],
+        num_val=full['num_val'],
+        seed=full['seed'],
+        size=full['size'],
         **summary,
         seconds=round(time.perf_counter() - t0, 3),
         version=GENERATOR_VERSION)
@@ -266,7 +214,7 @@ def generate_toy_exdark(out_dir: str,
         write_normal (bool): Also write the normal-light images to
             ``normal/``. Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~mmfusenas.toy_data.lowlight.darken` (``gain_range``,
+            :func:`~toy_data.lowlight.darken` (``gain_range``,
             ``gamma``, ``shot_noise``, ``read_noise``). Defaults to None.
         overwrite (bool): Replace a non-empty folder that is not a data set
             of this module. Defaults to False.
@@ -352,7 +300,7 @@ def generate_toy_darkface(out_dir: str,
         max_objects (int): Most people drawn per image. Defaults to 8.
         write_normal (bool): Also write ``normal/``. Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~mmfusenas.toy_data.lowlight.darken`.
+            :func:`~toy_data.lowlight.darken`.
         overwrite (bool): See :func:`generate_toy_exdark`.
 
     Returns:
@@ -488,7 +436,7 @@ def generate_toy_acdc(out_dir: str,
         write_normal (bool): Also write the aligned normal-light images
             (``*_ref`` / ``leftImg8bit_normal``). Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~mmfusenas.toy_data.lowlight.darken`.
+            :func:`~toy_data.lowlight.darken`.
         overwrite (bool): See :func:`generate_toy_exdark`.
 
     Returns:

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence)
 
-from .fileio import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 
 
 @dataclass
@@ -402,8 +402,10 @@ def map_in_processes(fn: Callable[..., Any],
                                  data=spec))
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
-    code = ('import sys; from mmfusenas.utils.process_units import '
-            'call_unit; call_unit(sys.argv[1])')
+    benchmarks = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    code = (f'import sys; sys.path.insert(0, {benchmarks!r}); '
+            'from bench_utils.process_units import call_unit; '
+            'call_unit(sys.argv[1])')
     results = run_process_units(
         units, jobs, lambda unit: [sys.executable, '-c', code, unit.data],
         env=env)

@@ -17,6 +17,7 @@ import socket
 import tempfile
 import time
 import traceback
+from unittest import mock
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -673,7 +674,8 @@ def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
     random state. With a ``predictor`` file: the predictor sampler instead,
     refreshed before iterations 1 and 2 on 3 paths scored on one training
     batch. Returns the float state dict, the paths trained, the wrapper's
-    mode and (predictor) the refreshed predictor's parameters."""
+    mode and (predictor) the refreshed predictor's parameters and the
+    inputs of each refresh's fit."""
     sampler = dict(type='BestOfMPathSampler', m=2, val_batches=1, seed=rank)
     if predictor is not None:
         sampler = dict(
@@ -688,6 +690,20 @@ def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
             refresh_lr=1e-2,
             seed=rank)
     recorder = PathRecorderHook()
+    fits = []
+    import mmfusenas.search.predictors as predictors
+    fit = predictors.train_predictor
+
+    def recording_fit(model, codes, labels, *args, **kwargs):
+        # what each refresh fits the predictor on, so that a test can
+        # compare the labels and replay the fits
+        fits.append(
+            dict(codes=[[int(v) for v in c] for c in codes],
+                 labels=[float(y) for y in labels],
+                 args=args,
+                 kwargs=kwargs))
+        return fit(model, codes, labels, *args, **kwargs)
+
     runner = _runner(
         build_one_shot_model(),
         work_dir,
@@ -710,7 +726,8 @@ def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
         custom_hooks=[recorder],
         load_from=init)
-    runner.train()
+    with mock.patch.object(predictors, 'train_predictor', recording_fit):
+        runner.train()
     out = dict(
         state=_state(runner),
         paths=recorder.paths,
@@ -719,6 +736,7 @@ def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
     if predictor is not None:
         sampler = runner.train_loop.sampler
         out['refreshes'] = sampler.refreshes
+        out['fits'] = fits
         out['predictor'] = {
             k: v.detach().clone()
             for k, v in sampler.predictor.state_dict().items()

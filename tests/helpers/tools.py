@@ -1,25 +1,15 @@
 """Load the command-line tools of the repository as modules (tests) and
-list their options (the docs test checks every option is documented)."""
+list their options (the docs test checks every option is documented).
+:func:`load_tool` and ``REPO_ROOT`` are the package's
+(:mod:`mmfusenas.utils.tool_loader`, which tools use too)."""
 import argparse
-import importlib.util
 import os.path as osp
-from types import ModuleType
 from typing import List, Tuple
 
-#: the repository root (the folder holding ``mmfusenas/`` and ``tools/``)
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmfusenas.utils.tool_loader import REPO_ROOT, load_tool
 
-
-def load_tool(path: str) -> ModuleType:
-    """Import ``<repo>/<path>`` (e.g. ``'tools/fuse.py'``) as a module."""
-    full = osp.join(REPO_ROOT, path)
-    if not osp.isfile(full):
-        raise FileNotFoundError(f'no such file in the repository: {full}')
-    name = 'tool_' + osp.splitext(path)[0].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(name, full)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+__all__ = ['REPO_ROOT', 'load_tool', 'tool_parser', 'tool_options',
+           'tool_paths']
 
 
 class _ParserCaught(Exception):

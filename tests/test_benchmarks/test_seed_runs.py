@@ -2,7 +2,7 @@ import os.path as osp
 
 import pytest
 
-from mmfusenas.utils.seed_runs import collect_seed_runs, seed_dir, seed_stats
+from bench_utils.seed_runs import collect_seed_runs, seed_dir, seed_stats
 
 
 def test_seed_dir():

@@ -1,9 +1,9 @@
-"""mmfusenas.testing.numerics: cross-CPU tolerances, hand-computed cases."""
+"""helpers.numerics: cross-CPU tolerances, hand-computed cases."""
 import numpy as np
 import pytest
 
-from mmfusenas.testing.numerics import (FLOAT32_EPS, assert_images_close,
-                                        image_difference, reduction_atol)
+from helpers.numerics import (FLOAT32_EPS, assert_images_close,
+                              image_difference, reduction_atol)
 
 
 def test_reduction_atol_is_eps_times_steps_times_scale():

@@ -10,7 +10,7 @@ generator seeded from ``(seed, i)``; the same seed yields byte-identical
 files. See ``docs/user_guides/toy_data.md``.
 
 Example:
-    >>> from mmfusenas.toy_data.ivif import generate_toy_dataset
+    >>> from toy_data.ivif import generate_toy_dataset
     >>> summary = generate_toy_dataset('data/toy', num=300, seed=0)
 """
 import json
@@ -18,7 +18,6 @@ import math
 import os
 import os.path as osp
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -27,14 +26,14 @@ import cv2
 import numpy as np
 
 from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
-from mmfusenas.utils.fileio import default_dir_mode
 from mmfusenas.utils.progress import track
+from .writing import META_FILE, is_int, is_num, write_data_set, written_by
 
-#: The ``generator`` recorded in ``meta.json``: this module's path.
+#: The ``generator`` recorded in ``meta.json``: this module's path when it
+#: was in the package (kept, so the files it writes do not change).
 GENERATOR_NAME = 'mmfusenas.toy_data.ivif'
-#: Other ``generator`` values recognised as this generator's output: the
-#: module's former path, so data sets written under it are still replaced
-#: without ``overwrite``.
+#: Other ``generator`` values recognised as this generator's output (an
+#: older path), so data sets written under it are replaced without overwrite.
 FORMER_GENERATOR_NAMES: Tuple[str, ...] = ('mmfusenas.datasets.toy_data', )
 # 1.1: search_weights / search_arch splits and instance masks as COCO RLE
 GENERATOR_VERSION = '1.1.0'
@@ -42,30 +41,19 @@ GENERATOR_VERSION = '1.1.0'
 #: Class names in id order; COCO ``category_id`` and mask value = index + 1.
 CLASSES: Tuple[str, ...] = ('person', 'car', 'bicycle', 'cone')
 CATEGORY_IDS: Dict[str, int] = {name: i + 1 for i, name in enumerate(CLASSES)}
-#: Classes that are hot in IR (``supercategory`` 'warm' in the COCO json).
+#: Classes that are hot in IR (``supercategory`` 'warm' in the COCO json;
+#: the others, at ambient temperature and visible mainly in VIS, 'cold').
 WARM_CLASSES: Tuple[str, ...] = ('person', 'car')
-#: Classes at ambient temperature, visible mainly in VIS ('cold').
-COLD_CLASSES: Tuple[str, ...] = ('bicycle', 'cone')
 BACKGROUND_ID = 0
 IGNORE_ID = 255
 
 #: Longest side of each class in pixels at ``size=256`` (scaled with size).
-CLASS_SIZE_RANGES: Dict[str, Tuple[float, float]] = {
-    'person': (16., 80.),
-    'car': (24., 80.),
-    'bicycle': (20., 60.),
-    'cone': (12., 36.),
-}
-
-DEFAULT_CLASS_WEIGHTS: Dict[str, float] = {
-    'person': 0.35,
-    'car': 0.25,
-    'bicycle': 0.2,
-    'cone': 0.2,
-}
+CLASS_SIZE_RANGES: Dict[str, Tuple[float, float]] = dict(
+    person=(16., 80.), car=(24., 80.), bicycle=(20., 60.), cone=(12., 36.))
+DEFAULT_CLASS_WEIGHTS: Dict[str, float] = dict(
+    person=0.35, car=0.25, bicycle=0.2, cone=0.2)
 
 SUBDIRS = ('ir', 'vi', 'masks', 'instance_masks', 'annotations', 'splits')
-META_FILE = 'meta.json'
 
 #: On-disk layouts: ``'toy'`` (the default, above) and ``'multispectral'``,
 #: the MultiSpectral detection layout of TIM Sec. 4.3.1 (Takumi et al.):
@@ -112,6 +100,10 @@ _STONE = np.array([[0.80, 0.78, 0.74], [0.62, 0.60, 0.58], [0.55, 0.40, 0.22],
                    [0.92, 0.92, 0.90]], np.float32)
 _ORANGE = np.array([0.95, 0.38, 0.04], np.float32)
 _WHITE = np.array([0.92, 0.92, 0.92], np.float32)
+_BLACK = np.array([0.1, 0.1, 0.1], np.float32)
+_LAMP = np.array([1.0, 0.92, 0.7], np.float32)  # light of a street lamp
+_WINDOW = np.array([0.95, 0.8, 0.45], np.float32)  # light of a lit window
+_LEAVES = np.array([0.10, 0.30, 0.08], np.float32)
 
 
 @dataclass
@@ -238,46 +230,6 @@ class _Part:
     emit: Optional[np.ndarray] = None
 
 
-@dataclass
-class _Sprite:
-    """Local raster of one object or distractor, ready to composite."""
-
-    x0: int
-    y0: int
-    union: np.ndarray
-    ir: np.ndarray
-    albedo: np.ndarray
-    albedo_mask: np.ndarray
-    emit: np.ndarray
-
-
-def _build_sprite(rng: np.random.Generator, parts: List[_Part], x0: int,
-                  y0: int, ir_texture: float, albedo_texture: float,
-                  flip: bool) -> _Sprite:
-    h, w = parts[0].mask.shape
-    union = np.zeros((h, w), bool)
-    albedo_mask = np.zeros((h, w), bool)
-    ir = np.zeros((h, w), np.float32)
-    albedo = np.zeros((h, w, 3), np.float32)
-    emit = np.zeros((h, w, 3), np.float32)
-    for p in parts:  # later parts are drawn over earlier ones
-        m = p.mask
-        union |= m
-        ir[m] = p.ir
-        if p.albedo is not None:
-            albedo[m] = p.albedo
-            albedo_mask |= m
-        emit[m] = 0.0 if p.emit is None else p.emit
-    ir += rng.normal(0.0, ir_texture, (h, w)).astype(np.float32)
-    albedo *= np.clip(
-        1.0 + rng.normal(0.0, albedo_texture, (h, w, 1)).astype(np.float32),
-        0.5, 1.5)
-    if flip:
-        union, ir, albedo, albedo_mask, emit = (
-            a[:, ::-1] for a in (union, ir, albedo, albedo_mask, emit))
-    return _Sprite(x0, y0, union, ir, albedo, albedo_mask, emit)
-
-
 # --------------------------------------------------------------------------
 # shapes (local canvases, (h, w))
 # --------------------------------------------------------------------------
@@ -387,17 +339,11 @@ def _car_masks(rng: np.random.Generator, h: int, w: int,
 # the scene renderer
 # --------------------------------------------------------------------------
 class _SceneRenderer:
-    """Renders one scene from one random generator.
-
-    See :func:`render_toy_scene`.
-    """
+    """Renders one scene from one random generator."""
 
     def __init__(self, rng: np.random.Generator, size: int, opts: dict):
-        self.rng = rng
-        self.H = self.W = size
-        self.k = size / 256.0
-        self.opts = opts
-        H, W = self.H, self.W
+        self.rng, self.opts, self.k = rng, opts, size / 256.0
+        self.H = self.W = H = W = size
         self.albedo = np.zeros((H, W, 3), np.float32)
         self.emit = np.zeros((H, W, 3), np.float32)
         self.temp = np.zeros((H, W), np.float32)
@@ -407,28 +353,58 @@ class _SceneRenderer:
         self.yy, self.xx = np.mgrid[0:H, 0:W].astype(np.float32)
 
     # ----------------------------------------------------------- helpers
-    def _composite(self, sp: _Sprite, inst_value: Optional[int]) -> int:
-        """Paste a sprite; ``inst_value`` None keeps instance ids (IR/VIS
-        only clutter behind objects), 0 erases them (occluders)."""
-        h, w = sp.union.shape
-        loc = _place(sp.x0, sp.y0, h, w, self.H, self.W)
+    def _paste(self,
+               parts: List[_Part],
+               x0: int,
+               y0: int,
+               ir_texture: float,
+               albedo_texture: float,
+               flip: bool = False,
+               inst_value: Optional[int] = None) -> int:
+        """Draw a sprite of ``parts`` (later ones over earlier ones; IR and
+        albedo textured, mirrored if ``flip``) with its top left corner at
+        ``(x0, y0)``; ``inst_value`` None keeps the instance ids (IR / VIS
+        only clutter behind objects), 0 erases them (occluders). Returns
+        the number of its pixels inside the image."""
+        rng = self.rng
+        h, w = parts[0].mask.shape
+        union = np.zeros((h, w), bool)
+        albedo_mask = np.zeros((h, w), bool)
+        ir = np.zeros((h, w), np.float32)
+        albedo = np.zeros((h, w, 3), np.float32)
+        emit = np.zeros((h, w, 3), np.float32)
+        for p in parts:
+            m = p.mask
+            union |= m
+            ir[m] = p.ir
+            if p.albedo is not None:
+                albedo[m] = p.albedo
+                albedo_mask |= m
+            emit[m] = 0.0 if p.emit is None else p.emit
+        ir += rng.normal(0.0, ir_texture, (h, w)).astype(np.float32)
+        texture = rng.normal(0.0, albedo_texture, (h, w, 1))
+        albedo *= np.clip(1.0 + texture.astype(np.float32), 0.5, 1.5)
+        if flip:
+            union, ir, albedo, albedo_mask, emit = (
+                a[:, ::-1] for a in (union, ir, albedo, albedo_mask, emit))
+        loc = _place(x0, y0, h, w, self.H, self.W)
         if loc is None:
             return 0
         dst, src = loc
-        m = sp.union[src]
-        self.temp[dst][m] = sp.ir[src][m]
-        am = sp.albedo_mask[src]
-        self.albedo[dst][am] = sp.albedo[src][am]
-        self.emit[dst][m] = sp.emit[src][m]
+        m = union[src]
+        self.temp[dst][m] = ir[src][m]
+        self.albedo[dst][albedo_mask[src]] = albedo[src][albedo_mask[src]]
+        self.emit[dst][m] = emit[src][m]
         if inst_value is not None:
             self.inst[dst][m] = inst_value
         return int(m.sum())
 
+    def _pick(self, palette: np.ndarray) -> np.ndarray:
+        return palette[self.rng.integers(len(palette))]
+
     def _local_temp(self, x0: int, y0: int, h: int, w: int) -> float:
         loc = _place(x0, y0, h, w, self.H, self.W)
-        if loc is None:
-            return float(self.temp.mean())
-        return float(self.temp[loc[0]].mean())
+        return float((self.temp if loc is None else self.temp[loc[0]]).mean())
 
     def _ground_y(self, t: float) -> int:
         """Row of a foot point at relative depth ``t`` in ``(0, 1]``."""
@@ -445,16 +421,14 @@ class _SceneRenderer:
         self.night = bool(rng.random() < self.opts['night_fraction'])
         self.ambient = float(
             rng.uniform(0.09, 0.22) if self.night else rng.uniform(0.7, 1.0))
-        self.horizon = int(rng.uniform(0.28, 0.48) * H)
-        hz = self.horizon
+        self.horizon = hz = int(rng.uniform(0.28, 0.48) * H)
         yy, xx = self.yy, self.xx
         sky = yy < hz
 
         # ---- VIS albedo: sky, ground (grass / pavement), road, buildings
-        if self.night:
-            sky_col = np.array([0.06, 0.08, 0.16], np.float32)
-        else:
-            sky_col = np.array([0.50, 0.66, 0.90], np.float32)
+        sky_col = np.array(
+            [0.06, 0.08, 0.16] if self.night else [0.50, 0.66, 0.90],
+            np.float32)
         grad = np.maximum(1.0 - 0.35 * yy / max(hz, 1), 0.5)[..., None]
         clouds = _noise(rng, H, W, 40 * k)[..., None]
         self.albedo[:] = np.where(sky[..., None],
@@ -491,9 +465,8 @@ class _SceneRenderer:
         t_sky = rng.uniform(10, 45)
         t_ground = rng.uniform(45, 85) if self.night else rng.uniform(95, 135)
         temp = np.where(sky, t_sky + 10 * (yy / max(hz, 1)), t_ground)
-        temp = temp + np.where(
-            road,
-            rng.uniform(3, 12) if self.night else rng.uniform(8, 20), 0.0)
+        road_warmth = rng.uniform(3, 12) if self.night else rng.uniform(8, 20)
+        temp = temp + np.where(road, road_warmth, 0.0)
         temp = temp - np.where(grass_sel & ~road & ~sky, rng.uniform(2, 8),
                                0.0)
         temp = temp + np.where(marks, -2.0, 0.0)
@@ -511,7 +484,7 @@ class _SceneRenderer:
                 continue
             region = (slice(by0, by1), slice(xa, xb))
             ly, lx = np.mgrid[0:by1 - by0, xa - bx0:xb - bx0]
-            wall = _WALLS[rng.integers(len(_WALLS))] * (
+            wall = self._pick(_WALLS) * (
                 0.7 +
                 0.6 * _noise(rng, by1 - by0, xb - xa, 8 * k, 2)[..., None])
             px, py = int(rng.integers(8, 15) * k) + 2, int(
@@ -528,9 +501,7 @@ class _SceneRenderer:
             wall = np.where(win[..., None], np.float32(0.1), wall)
             self.albedo[region] = wall
             glow = rng.uniform(0.4, 0.9)
-            self.emit[region] = np.where(
-                lit[..., None],
-                np.array([0.95, 0.8, 0.45], np.float32) * glow, 0.0)
+            self.emit[region] = np.where(lit[..., None], _WINDOW * glow, 0.0)
             t_wall = t_ground - rng.uniform(0, 10)
             temp[region] = t_wall + 3.0 * win + 6.0 * lit
             bld_mask[region] = True
@@ -540,20 +511,17 @@ class _SceneRenderer:
             r = rng.uniform(8, 28) * k
             cx, cy = rng.uniform(0, W), hz - rng.uniform(-0.3, 1.0) * r
             blob = _ellipse(H, W, cx, cy, r, r * rng.uniform(0.7, 1.1))
-            self.albedo[blob] = (
-                np.array([0.10, 0.30, 0.08], np.float32) *
-                (0.4 + 1.2 * fine[blob]))
+            self.albedo[blob] = _LEAVES * (0.4 + 1.2 * fine[blob])
             temp[blob] = temp[blob] - rng.uniform(2, 6)
 
         low = _noise(rng, H, W, 64 * k, 2) - 0.5
         self.temp[:] = cv2.GaussianBlur(
             temp.astype(np.float32), (0, 0), 2.5 * k) + 10.0 * low
-        self.road, self.buildings = road, bld_mask
+        self.buildings = bld_mask
 
         # illumination: ambient + shading; street-light pools at night
-        self.illum = (self.ambient *
-                      (0.85 + 0.3 * _noise(rng, H, W, 80 * k, 1))).astype(
-                          np.float32)
+        shading = 0.85 + 0.3 * _noise(rng, H, W, 80 * k, 1)
+        self.illum = (self.ambient * shading).astype(np.float32)
 
     # ------------------------------------------------------- street lamps
     def street_lamps(self) -> None:
@@ -566,9 +534,8 @@ class _SceneRenderer:
             height = max(height, int(12 * k))
             top = foot - height
             pole_w = max(1, int(round(1.5 * k)))
-            head_r = max(
-                2.0, 2.5 * k *
-                (1 + (foot - self.horizon) / max(self.H - self.horizon, 1)))
+            depth = (foot - self.horizon) / max(self.H - self.horizon, 1)
+            head_r = max(2.0, 2.5 * k * (1 + depth))
             hw = int(2 * head_r + 2)
             h = height + 1
             x0 = x - hw // 2
@@ -577,18 +544,14 @@ class _SceneRenderer:
             head = _ellipse(h, hw, hw / 2, head_r, head_r, head_r * 0.7)
             t_loc = self._local_temp(x0, top, h, hw)
             lit = self.night or rng.random() < 0.1
-            parts = [
-                _Part(pole, t_loc + rng.uniform(-2, 2),
-                      np.array([0.3, 0.3, 0.32], np.float32)),
-                _Part(
-                    head,
-                    rng.uniform(205, 250) if lit else t_loc + 20,
-                    np.array([0.9, 0.9, 0.8], np.float32),
-                    np.array([1.0, 0.92, 0.7], np.float32) *
-                    rng.uniform(0.8, 1.2) if lit else None)
-            ]
-            self._composite(
-                _build_sprite(rng, parts, x0, top, 1.0, 0.05, False), None)
+            pole_ir = t_loc + rng.uniform(-2, 2)
+            head_ir = rng.uniform(205, 250) if lit else t_loc + 20
+            light = _LAMP * rng.uniform(0.8, 1.2) if lit else None
+            self._paste([
+                _Part(pole, pole_ir, np.array([0.3, 0.3, 0.32], np.float32)),
+                _Part(head, head_ir, np.array([0.9, 0.9, 0.8], np.float32),
+                      light)
+            ], x0, top, 1.0, 0.05)
             if lit:  # pool of light around the pole's foot
                 sig = rng.uniform(0.08, 0.2) * self.W
                 pool = np.exp(-(((self.xx - x)**2) +
@@ -599,8 +562,7 @@ class _SceneRenderer:
     # ------------------------------------------------------------ clutter
     def clutter(self) -> None:
         """Background distractors: hot in IR only, or bright in VIS only."""
-        rng, k = self.rng, self.k
-        amount = self.opts['clutter']
+        rng, amount = self.rng, self.opts['clutter']
         n_hot = int(rng.poisson(1.8 * amount))
         n_bright = int(rng.poisson(1.8 * amount))
         for _ in range(n_hot):
@@ -618,18 +580,12 @@ class _SceneRenderer:
         hot = rng.uniform(140, 215)
         if kind == 'vent':  # warm patch on the ground, invisible in VIS
             w, h = int(s * rng.uniform(0.6, 1.2)) + 2, int(s * 0.3) + 2
-            parts = [
-                _Part(
-                    _ellipse(h, w, w / 2, h / 2, w / 2 - 1, h / 2 - 1),
-                    hot - 40, None)
-            ]
+            m = _ellipse(h, w, w / 2, h / 2, w / 2 - 1, h / 2 - 1)
+            parts = [_Part(m, hot - 40, None)]
         elif kind == 'pipe':  # vertical warm pipe / heater: person-like in IR
             h, w = int(s) + 2, max(2, int(s * rng.uniform(0.15, 0.35)))
-            parts = [
-                _Part(
-                    _ellipse(h, w, w / 2, h / 2, w / 2, h / 2), hot,
-                    np.array([0.4, 0.4, 0.42], np.float32))
-            ]
+            m = _ellipse(h, w, w / 2, h / 2, w / 2, h / 2)
+            parts = [_Part(m, hot, np.array([0.4, 0.4, 0.42], np.float32))]
         elif kind == 'animal':  # a dog: warm, dark and small in VIS
             w, h = int(s * 0.6) + 3, int(s * 0.4) + 3
             body = _ellipse(h, w, w * 0.45, h * 0.5, w * 0.35, h * 0.25)
@@ -638,33 +594,25 @@ class _SceneRenderer:
                                  ((w * 0.65, h * 0.6), (w * 0.65, h - 1))],
                           max(1, int(w / 12)))
             brown = np.array([0.22, 0.15, 0.1], np.float32)
-            parts = [
-                _Part(body | legs, hot, brown),
-                _Part(head, hot + 10, brown)
-            ]
+            parts = [_Part(body | legs, hot, brown)]
+            parts.append(_Part(head, hot + 10, brown))
         elif kind == 'triangle':  # warm heap / hood: cone-like in IR
             h, w = int(s * 0.6) + 2, int(s * 0.45) + 2
-            parts = [
-                _Part(
-                    _poly(h, w, [(w / 2, 0), (w - 1, h - 1), (0, h - 1)]),
-                    hot - 20, None)
-            ]
+            m = _poly(h, w, [(w / 2, 0), (w - 1, h - 1), (0, h - 1)])
+            parts = [_Part(m, hot - 20, None)]
         else:  # warm pipes / railings: bicycle-like line work in IR
             w, h = int(s) + 2, int(s * 0.6) + 2
-            segs = [((rng.uniform(0, w), rng.uniform(0,
-                                                     h)), (rng.uniform(0, w),
-                                                           rng.uniform(0, h)))
-                    for _ in range(int(rng.integers(2, 5)))]
-            m = _lines(h, w, segs, max(1, int(round(k * 1.5))))
+            ends = [(rng.uniform(0, w), rng.uniform(0, h))
+                    for _ in range(2 * int(rng.integers(2, 5)))]
+            segs = list(zip(ends[::2], ends[1::2]))
+            thick = max(1, int(round(k * 1.5)))
+            m = _lines(h, w, segs, thick)
             if rng.random() < 0.5:
-                m |= _ring(h, w, w * 0.3, h * 0.6, h * 0.35,
-                           max(1, int(round(k * 1.5))))
+                m |= _ring(h, w, w * 0.3, h * 0.6, h * 0.35, thick)
             parts = [_Part(m, hot - 30, None)]
         x0 = int(rng.uniform(-0.05, 0.95) * self.W)
         y0 = foot - parts[0].mask.shape[0]
-        self._composite(
-            _build_sprite(rng, parts, x0, y0, 3.0, 0.05,
-                          bool(rng.random() < 0.5)), None)
+        self._paste(parts, x0, y0, 3.0, 0.05, bool(rng.random() < 0.5))
 
     def _bright_distractor(self, kind: str) -> None:
         rng, k = self.rng, self.k
@@ -673,25 +621,21 @@ class _SceneRenderer:
         if kind == 'poster' and self.buildings.any():  # lit panel on a wall
             ys, xs = np.nonzero(self.buildings)
             j = int(rng.integers(len(ys)))
-            w, h = int(rng.uniform(10, 30) * k) + 2, int(
-                rng.uniform(8, 24) * k) + 2
+            w = int(rng.uniform(10, 30) * k) + 2
+            h = int(rng.uniform(8, 24) * k) + 2
             x0, y0 = int(xs[j]) - w // 2, int(ys[j]) - h // 2
-            col = _BRIGHT[rng.integers(len(_BRIGHT))]
-            full = np.ones((h, w), bool)
-            fig = _BRIGHT[rng.integers(len(_BRIGHT))]
+            col, full = self._pick(_BRIGHT), np.ones((h, w), bool)
+            fig = self._pick(_BRIGHT)
             pm = _person_masks(rng, h, max(2, w // 3))
             figure = np.zeros((h, w), bool)
             figure[:, w // 3:w // 3 + pm['head'].shape[1]] = (
                 pm['head'] | pm['torso'] | pm['legs'])
             glow = rng.uniform(0.3, 0.7) if self.night else None
-            parts = [
-                _Part(full, self._local_temp(x0, y0, h, w), col,
-                      col * glow if glow else None),
-                _Part(figure, self._local_temp(x0, y0, h, w), fig,
-                      fig * glow if glow else None)
-            ]
-            self._composite(
-                _build_sprite(rng, parts, x0, y0, 1.0, 0.05, False), None)
+            t_loc = self._local_temp(x0, y0, h, w)
+            self._paste([
+                _Part(full, t_loc, col, col * glow if glow else None),
+                _Part(figure, t_loc, fig, fig * glow if glow else None)
+            ], x0, y0, 1.0, 0.05)
             return
         if kind == 'statue' or kind == 'poster':  # cold person-shaped figure
             h = int(CLASS_SIZE_RANGES['person'][0] * k *
@@ -699,7 +643,7 @@ class _SceneRenderer:
             h = max(h, 6)
             w = max(3, int(h * rng.uniform(0.32, 0.45)))
             pm = _person_masks(rng, h, w)
-            col = _STONE[rng.integers(len(_STONE))]
+            col = self._pick(_STONE)
             m = pm['head'] | pm['torso'] | pm['legs']
         elif kind == 'barrel':  # orange / yellow bin: cone-coloured, cold
             h = int(rng.uniform(10, 30) * k) + 2
@@ -710,21 +654,16 @@ class _SceneRenderer:
             h = int(rng.uniform(20, 50) * k) + 2
             w = int(h * 0.4) + 2
             m = _rect(h, w, w / 2 - 0.5, w * 0.8, w / 2 + 1, h)
-            m |= _poly(h, w, [
-                (w / 2, 0), (w - 1, w * 0.9), (0, w * 0.9)
-            ]) if rng.random() < 0.5 else _ellipse(h, w, w / 2, w / 2, w / 2 -
-                                                   0.5, w / 2 - 0.5)
-            col = _BRIGHT[rng.integers(len(_BRIGHT))]
+            if rng.random() < 0.5:
+                m |= _poly(h, w, [(w / 2, 0), (w - 1, w * 0.9), (0, w * 0.9)])
+            else:
+                m |= _ellipse(h, w, w / 2, w / 2, w / 2 - 0.5, w / 2 - 0.5)
+            col = self._pick(_BRIGHT)
         x0 = int(rng.uniform(-0.05, 0.95) * self.W)
         y0 = foot - m.shape[0]
         retro = col * rng.uniform(0.2, 0.5) if self.night else None
-        parts = [
-            _Part(m,
-                  self._local_temp(x0, y0, *m.shape) + rng.uniform(-3, 3), col,
-                  retro)
-        ]
-        self._composite(
-            _build_sprite(rng, parts, x0, y0, 1.0, 0.08, False), None)
+        t_loc = self._local_temp(x0, y0, *m.shape) + rng.uniform(-3, 3)
+        self._paste([_Part(m, t_loc, col, retro)], x0, y0, 1.0, 0.08)
 
     # ------------------------------------------------------------ objects
     def objects(self) -> None:
@@ -734,23 +673,20 @@ class _SceneRenderer:
         names = list(CLASSES)
         p = np.array([o['class_weights'][c] for c in names], np.float64)
         p /= p.sum()
-        specs = []
-        for _ in range(n):
-            name = names[int(rng.choice(len(names), p=p))]
-            t = float(rng.uniform(0.02, 1.0))
-            specs.append((t, name))
-        specs.sort(key=lambda s: s[0])  # far (small t) first: near occludes
-        for inst_id, (t, name) in enumerate(specs, start=1):
-            sp = getattr(self, '_' + name)(t)
+        specs = [(names[int(rng.choice(len(names),
+                                       p=p))], float(rng.uniform(0.02, 1.0)))
+                 for _ in range(n)]
+        specs.sort(key=lambda s: s[1])  # far (small t) first: near occludes
+        for inst_id, (name, t) in enumerate(specs, start=1):
             self.obj_classes.append(name)
-            self.drawn_area.append(self._composite(sp, inst_id))
+            self.drawn_area.append(getattr(self, '_' + name)(t, inst_id))
 
     def _xy(self, t: float, h: int, w: int) -> Tuple[int, int]:
         foot = self._ground_y(t)
         x0 = int(self.rng.uniform(0.02, 0.98) * self.W - w / 2)
         return x0, foot - h + 1
 
-    def _person(self, t: float) -> _Sprite:
+    def _person(self, t: float, inst_id: int) -> int:
         rng = self.rng
         h = max(8, int(round(self._size_at('person', t))))
         w = max(4, int(round(h * rng.uniform(0.32, 0.45))))
@@ -758,17 +694,15 @@ class _SceneRenderer:
         upper = (_CLOTHES if rng.random() < 0.3 else _DARK_CLOTHES)
         parts = [
             _Part(pm['legs'], rng.uniform(150, 195),
-                  _DARK_CLOTHES[rng.integers(len(_DARK_CLOTHES))]),
-            _Part(pm['torso'], rng.uniform(165, 205),
-                  upper[rng.integers(len(upper))]),
-            _Part(pm['head'], rng.uniform(205, 240),
-                  _SKIN[rng.integers(len(_SKIN))]),
+                  self._pick(_DARK_CLOTHES)),
+            _Part(pm['torso'], rng.uniform(165, 205), self._pick(upper)),
+            _Part(pm['head'], rng.uniform(205, 240), self._pick(_SKIN)),
         ]
         x0, y0 = self._xy(t, h, w)
-        return _build_sprite(rng, parts, x0, y0, 4.0, 0.08,
-                             bool(rng.random() < 0.5))
+        return self._paste(parts, x0, y0, 4.0, 0.08, bool(rng.random() < 0.5),
+                           inst_id)
 
-    def _car(self, t: float) -> _Sprite:
+    def _car(self, t: float, inst_id: int) -> int:
         rng = self.rng
         s = self._size_at('car', t)
         side = bool(rng.random() < 0.6)
@@ -781,7 +715,7 @@ class _SceneRenderer:
         cm = _car_masks(rng, h, w, side)
         x0, y0 = self._xy(t, h, w)
         t_loc = self._local_temp(x0, y0, h, w)
-        paint = _CAR_PAINT[rng.integers(len(_CAR_PAINT))]
+        paint = self._pick(_CAR_PAINT)
         lights_on = self.night and rng.random() < 0.5
         front = side or rng.random() < 0.5
         light_col = (
@@ -799,17 +733,17 @@ class _SceneRenderer:
             _Part(cm['lights'], t_loc + 20, light_col,
                   light_col * rng.uniform(0.8, 1.2) if lights_on else None),
         ]
-        return _build_sprite(rng, parts, x0, y0, 3.0, 0.05,
-                             bool(rng.random() < 0.5))
+        return self._paste(parts, x0, y0, 3.0, 0.05, bool(rng.random() < 0.5),
+                           inst_id)
 
-    def _bicycle(self, t: float) -> _Sprite:
+    def _bicycle(self, t: float, inst_id: int) -> int:
         rng = self.rng
         w = max(10, int(round(self._size_at('bicycle', t))))
         h = max(6, int(round(w * rng.uniform(0.55, 0.65))))
         bm = _bicycle_masks(h, w)
         x0, y0 = self._xy(t, h, w)
         t_loc = self._local_temp(x0, y0, h, w)
-        paint = _BIKE_PAINT[rng.integers(len(_BIKE_PAINT))]
+        paint = self._pick(_BIKE_PAINT)
         retro = rng.uniform(0.35, 0.7) if self.night else 0.0
         silver = np.array([0.75, 0.75, 0.78], np.float32)
         parts = [
@@ -822,10 +756,10 @@ class _SceneRenderer:
             _Part(bm['saddle'], t_loc + rng.uniform(-2, 3),
                   np.array([0.05, 0.05, 0.05], np.float32)),
         ]
-        return _build_sprite(rng, parts, x0, y0, 1.0, 0.05,
-                             bool(rng.random() < 0.5))
+        return self._paste(parts, x0, y0, 1.0, 0.05, bool(rng.random() < 0.5),
+                           inst_id)
 
-    def _cone(self, t: float) -> _Sprite:
+    def _cone(self, t: float, inst_id: int) -> int:
         rng = self.rng
         h = max(6, int(round(self._size_at('cone', t))))
         w = max(4, int(round(h * rng.uniform(0.55, 0.7))))
@@ -839,12 +773,9 @@ class _SceneRenderer:
                   orange * retro * 0.5 if retro else None),
             _Part(cm['stripes'], t_loc, _WHITE,
                   _WHITE * retro if retro else None),
-            _Part(
-                cm['base'], t_loc,
-                np.array([0.1, 0.1, 0.1], np.float32)
-                if rng.random() < 0.5 else orange),
+            _Part(cm['base'], t_loc, _BLACK if rng.random() < 0.5 else orange),
         ]
-        return _build_sprite(rng, parts, x0, y0, 1.0, 0.05, False)
+        return self._paste(parts, x0, y0, 1.0, 0.05, False, inst_id)
 
     # ---------------------------------------------------------- occluders
     def occluders(self) -> None:
@@ -864,12 +795,8 @@ class _SceneRenderer:
                 m = _ellipse(h, w, w / 2, h, w / 2, h)
                 x0, y0 = int(rng.uniform(-0.1, 0.9) * self.W), self.H - h
                 col = np.array([0.10, 0.28, 0.08], np.float32)
-            parts = [
-                _Part(m,
-                      self._local_temp(x0, y0, h, w) + rng.uniform(-5, 1), col)
-            ]
-            self._composite(
-                _build_sprite(rng, parts, x0, y0, 1.5, 0.2, False), 0)
+            t_loc = self._local_temp(x0, y0, h, w) + rng.uniform(-5, 1)
+            self._paste([_Part(m, t_loc, col)], x0, y0, 1.5, 0.2, False, 0)
 
     # ------------------------------------------------------------ sensors
     def sensors(self) -> Tuple[np.ndarray, np.ndarray]:
@@ -879,27 +806,25 @@ class _SceneRenderer:
         # IR: blur, fixed-pattern column / row offsets, temporal noise
         ir = cv2.GaussianBlur(self.temp, (0, 0), rng.uniform(0.7, 1.3) * k)
         if nz > 0:
+            cols = rng.normal(0, rng.uniform(1.5, 4.0) * nz, (1, W))
+            rows = rng.normal(0, 0.8 * nz, (H, 1))
             ir = ir + (
-                rng.normal(0,
-                           rng.uniform(1.5, 4.0) * nz,
-                           (1, W)) + rng.normal(0, 0.8 * nz, (H, 1)) +
-                rng.normal(0,
-                           rng.uniform(1.5, 3.0) * nz, (H, W)))
+                cols + rows + rng.normal(0,
+                                         rng.uniform(1.5, 3.0) * nz, (H, W)))
         ir_u8 = np.clip(np.rint(ir), 0, 255).astype(np.uint8)
         # VIS: radiance = albedo * illumination + emitted light; shot noise
         rad = self.albedo * self.illum[..., None] + self.emit
-        rad = cv2.GaussianBlur(
-            np.clip(rad, 0, 1.5), (0, 0),
-            rng.uniform(0.4, 0.8) * k)
-        darkness = self.opts.get('night_darkness', 1.0)
+        sigma = rng.uniform(0.4, 0.8) * k
+        rad = cv2.GaussianBlur(np.clip(rad, 0, 1.5), (0, 0), sigma)
+        darkness = self.opts['night_darkness']
         if self.night and darkness != 1.0:
             # a darker night: less light reaches the sensor (so, after the
             # shot noise below, also relatively noisier)
             rad = rad / np.float32(darkness)
         if nz > 0:
             # photons per unit radiance: high gain (few photons) at night
-            q = (rng.uniform(180, 400) if self.night else rng.uniform(
-                1500, 3000)) / nz**2
+            lo, hi = (180, 400) if self.night else (1500, 3000)
+            q = rng.uniform(lo, hi) / nz**2
             rad = rng.poisson(rad * q).astype(np.float32) / np.float32(q)
             rad = rad + rng.normal(0, 1.2 * nz / 255, rad.shape)
         vis_u8 = np.clip(np.rint(rad * 255), 0, 255).astype(np.uint8)
@@ -931,72 +856,58 @@ class _SceneRenderer:
             inst_lut[old_id] = new_id
             ys, xs = np.nonzero(self.inst == old_id)
             x0, y0 = int(xs.min()), int(ys.min())
+            w, h = int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1
+            drawn = max(self.drawn_area[old_id - 1], 1)
             objects.append(
                 dict(
                     instance_id=new_id,
                     category_id=CATEGORY_IDS[name],
                     name=name,
-                    bbox=[
-                        x0, y0,
-                        int(xs.max()) - x0 + 1,
-                        int(ys.max()) - y0 + 1
-                    ],
+                    bbox=[x0, y0, w, h],
                     area=area,
-                    visible_fraction=round(
-                        area / max(self.drawn_area[old_id - 1], 1), 4),
+                    visible_fraction=round(area / drawn, 4),
                     warm=name in WARM_CLASSES))
         info = dict(
             illumination='night' if self.night else 'day',
             ambient=round(self.ambient, 4),
             horizon=self.horizon,
             num_dropped=dropped)
-        return ToyScene(
-            ir=ir,
-            vis=vis,
-            semantic=cls_lut[self.inst],
-            instances=inst_lut[self.inst],
-            objects=objects,
-            info=info)
+        return ToyScene(ir, vis, cls_lut[self.inst], inst_lut[self.inst],
+                        objects, info)
 
 
 # --------------------------------------------------------------------------
 # options
 # --------------------------------------------------------------------------
-def _is_int(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_num(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and \
-        not isinstance(x, bool) and math.isfinite(float(x))
-
-
-def _check_options(size: int, night_fraction: float, min_objects: int,
-                   max_objects: int, class_weights: Optional[Mapping[str,
-                                                                     float]],
-                   clutter: float, noise: float, occluder_prob: float,
-                   min_visible_area: int,
+def _check_options(size: int,
+                   night_fraction: float = 0.7,
+                   min_objects: int = 2,
+                   max_objects: int = 8,
+                   class_weights: Optional[Mapping[str, float]] = None,
+                   clutter: float = 1.0,
+                   noise: float = 1.0,
+                   occluder_prob: float = 0.35,
+                   min_visible_area: int = 12,
                    night_darkness: float = 1.0) -> dict:
-    """Validate the scene options; return them as a plain (json-able) dict."""
-    if not _is_int(size) or not _SIZE_MIN <= size <= _SIZE_MAX:
+    """Validate the scene options (:func:`render_toy_scene`) and fill in
+    their defaults; return them as a plain (json-able) dict."""
+    if not is_int(size) or not _SIZE_MIN <= size <= _SIZE_MAX:
         raise ValueError(f'size must be an int in [{_SIZE_MIN}, {_SIZE_MAX}]'
                          f', got {size!r}')
-    for name, v in (('night_fraction', night_fraction), ('occluder_prob',
-                                                         occluder_prob)):
-        if not _is_num(v) or not 0.0 <= v <= 1.0:
-            raise ValueError(f'{name} must be a number in [0, 1], got {v!r}')
-    for name, v in (('clutter', clutter), ('noise', noise)):
-        if not _is_num(v) or v < 0:
-            raise ValueError(f'{name} must be a number >= 0, got {v!r}')
-    if not _is_num(night_darkness) or night_darkness < 1:
-        raise ValueError('night_darkness must be a number >= 1 (1 = the '
-                         f'default night), got {night_darkness!r}')
-    if not _is_int(min_objects) or not _is_int(max_objects) or not (
+    for name, v, lo, hi in [('night_fraction', night_fraction, 0, 1),
+                            ('occluder_prob', occluder_prob, 0, 1),
+                            ('clutter', clutter, 0, math.inf),
+                            ('noise', noise, 0, math.inf),
+                            ('night_darkness', night_darkness, 1, math.inf)]:
+        if not is_num(v) or not lo <= v <= hi:
+            raise ValueError(f'{name} must be a number in [{lo}, {hi}], got '
+                             f'{v!r}')
+    if not is_int(min_objects) or not is_int(max_objects) or not (
             1 <= min_objects <= max_objects <= _MAX_OBJECTS):
         raise ValueError('need integers 1 <= min_objects <= max_objects <= '
                          f'{_MAX_OBJECTS}, got min_objects={min_objects!r}, '
                          f'max_objects={max_objects!r}')
-    if not _is_int(min_visible_area) or min_visible_area < 1:
+    if not is_int(min_visible_area) or min_visible_area < 1:
         raise ValueError('min_visible_area must be an int >= 1, got '
                          f'{min_visible_area!r}')
     weights = dict(DEFAULT_CLASS_WEIGHTS)
@@ -1007,7 +918,7 @@ def _check_options(size: int, night_fraction: float, min_objects: int,
                              f'{sorted(unknown)}; classes are {CLASSES}')
         weights = {c: 0.0 for c in CLASSES}
         for c, v in class_weights.items():
-            if not _is_num(v) or v < 0:
+            if not is_num(v) or v < 0:
                 raise ValueError(f'class weight of {c!r} must be >= 0, got '
                                  f'{v!r}')
             weights[c] = float(v)
@@ -1028,19 +939,9 @@ def _check_options(size: int, night_fraction: float, min_objects: int,
 def render_toy_scene(seed: int = 0,
                      index: int = 0,
                      size: int = 256,
-                     night_fraction: float = 0.7,
-                     min_objects: int = 2,
-                     max_objects: int = 8,
-                     class_weights: Optional[Mapping[str, float]] = None,
-                     clutter: float = 1.0,
-                     noise: float = 1.0,
-                     occluder_prob: float = 0.35,
-                     min_visible_area: int = 12,
-                     night_darkness: float = 1.0) -> ToyScene:
-    """Render image ``index`` of the toy set with seed ``seed`` in memory.
-
-    The result is exactly what :func:`generate_toy_dataset` writes for that
-    index (same options).
+                     **options) -> ToyScene:
+    """Render image ``index`` of the toy set of seed ``seed``, exactly as
+    :func:`generate_toy_dataset` writes it (with the same options).
 
     Args:
         seed (int): Dataset seed, ``>= 0``.
@@ -1049,40 +950,36 @@ def render_toy_scene(seed: int = 0,
         size (int): Side of the square images in pixels (64-2048). Object
             sizes, blur and texture scales are given at 256 and scale with
             ``size / 256``.
-        night_fraction (float): Probability that a scene is low-light
-            (ambient 0.09-0.22 of daylight, noisy VIS). Defaults to 0.7.
-        min_objects (int): Fewest objects drawn per image. Defaults to 2.
-        max_objects (int): Most objects drawn per image (annotated ones may
-            be fewer, see ``min_visible_area``). Defaults to 8.
-        class_weights (Mapping[str, float], optional): Relative frequency of
-            the classes; missing classes get 0. Defaults to
-            :data:`DEFAULT_CLASS_WEIGHTS`.
-        clutter (float): Mean number of hot-only and of bright-only
-            distractors is ``1.8 * clutter`` each. Defaults to 1.0.
-        noise (float): Multiplier of all sensor noise (0 = noise-free, still
-            blurred). Defaults to 1.0.
-        occluder_prob (float): Probability of 1-2 foreground occluders
-            (poles, bushes) drawn over the objects. Defaults to 0.35.
-        min_visible_area (int): Instances with fewer visible pixels are not
-            annotated; their pixels become 255 (ignore) in the semantic mask
-            and 0 in the instance mask. Fully occluded instances vanish.
-            Defaults to 12.
-        night_darkness (float): ``>= 1``; the visible radiance of night
-            scenes is divided by it before the sensor noise, so night VIS
-            images get darker and relatively noisier (night-time fusion
-            with a low-light VIS, e.g. to train an enhancement stage in
-            front of the fusion). Defaults to 1.0 (unchanged images).
+        **options: the scene options, by keyword:
+
+            * ``night_fraction`` (float): probability that a scene is
+              low-light (ambient 0.09-0.22 of daylight, noisy VIS); 0.7.
+            * ``min_objects`` / ``max_objects`` (int): fewest / most objects
+              drawn per image (annotated ones may be fewer); 2 / 8.
+            * ``class_weights`` (Mapping[str, float]): relative frequency of
+              the classes, missing ones get 0; :data:`DEFAULT_CLASS_WEIGHTS`.
+            * ``clutter`` (float): mean number of hot-only and of
+              bright-only distractors is ``1.8 * clutter`` each; 1.0.
+            * ``noise`` (float): multiplier of all sensor noise (0 =
+              noise-free, still blurred); 1.0.
+            * ``occluder_prob`` (float): probability of 1-2 foreground
+              occluders (poles, bushes) drawn over the objects; 0.35.
+            * ``min_visible_area`` (int): instances with fewer visible
+              pixels are not annotated (255, ignore, in the semantic mask,
+              0 in the instance mask); fully occluded ones vanish; 12.
+            * ``night_darkness`` (float): ``>= 1``; the visible radiance of
+              night scenes is divided by it before the sensor noise (darker,
+              relatively noisier night VIS, e.g. to train an enhancement
+              stage in front of the fusion); 1.0.
 
     Returns:
         ToyScene: the images and their ground truth.
     """
-    if not _is_int(seed) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f'seed must be an int >= 0, got {seed!r}')
-    if not _is_int(index) or index < 0:
+    if not is_int(index) or index < 0:
         raise ValueError(f'index must be an int >= 0, got {index!r}')
-    opts = _check_options(size, night_fraction, min_objects, max_objects,
-                          class_weights, clutter, noise, occluder_prob,
-                          min_visible_area, night_darkness)
+    opts = _check_options(size, **options)
     return _SceneRenderer(_image_rng(int(seed), int(index)), int(size),
                           opts).render()
 
@@ -1092,15 +989,7 @@ def render_toy_scene(seed: int = 0,
 # --------------------------------------------------------------------------
 def is_toy_dataset(path: str) -> bool:
     """Whether ``path`` holds a data set written by this generator."""
-    meta = osp.join(path, META_FILE)
-    if not osp.isfile(meta):
-        return False
-    try:
-        with open(meta) as f:
-            return json.load(f).get('generator') in (
-                GENERATOR_NAME, *FORMER_GENERATOR_NAMES)
-    except (OSError, ValueError, AttributeError):
-        return False
+    return written_by(path, (GENERATOR_NAME, *FORMER_GENERATOR_NAMES))
 
 
 def val_indices(num: int, val_fraction: float) -> List[int]:
@@ -1110,11 +999,8 @@ def val_indices(num: int, val_fraction: float) -> List[int]:
     a smaller data set's split is a prefix of a larger one's; the val split
     has exactly ``floor(num * val_fraction)`` images, spread evenly.
     """
-    return [
-        i for i in range(num)
-        if math.floor((i + 1) * val_fraction +
-                      1e-9) > math.floor(i * val_fraction + 1e-9)
-    ]
+    bins = [math.floor(i * val_fraction + 1e-9) for i in range(num + 1)]
+    return [i for i in range(num) if bins[i + 1] > bins[i]]
 
 
 def _rle(mask: np.ndarray) -> dict:
@@ -1122,55 +1008,45 @@ def _rle(mask: np.ndarray) -> dict:
     (the instance's visible pixels, as its ``area`` and box)."""
     from pycocotools import mask as mask_utils
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return dict(size=[int(v) for v in rle['size']],
-                counts=rle['counts'].decode('ascii'))
-
-
-def _coco(split_images: List[dict], split_anns: List[dict], seed: int,
-          split: str) -> dict:
     return dict(
-        info=dict(
-            description=f'MMFuseNAS procedural IR/VIS toy data '
-            f'({split})',
-            version=GENERATOR_VERSION,
-            seed=seed),
-        licenses=[],
-        images=split_images,
-        annotations=split_anns,
-        categories=[
-            dict(
-                id=CATEGORY_IDS[c],
-                name=c,
-                supercategory='warm' if c in WARM_CLASSES else 'cold')
-            for c in CLASSES
-        ])
+        size=[int(v) for v in rle['size']],
+        counts=rle['counts'].decode('ascii'))
 
 
-def _multispectral_coco(split_images: List[dict], split_anns: List[dict],
-                        seed: int, split: str) -> dict:
-    """The toy COCO json in the MultiSpectral classes (ids 1-5 in
-    :data:`MULTISPECTRAL_CLASSES` order, via :data:`TOY_TO_MULTISPECTRAL`);
-    masks are dropped."""
-    ids = {c: i + 1 for i, c in enumerate(MULTISPECTRAL_CLASSES)}
-    remap = {CATEGORY_IDS[t]: ids[m] for t, m in TOY_TO_MULTISPECTRAL.items()}
-    anns = []
-    for ann in split_anns:
-        ann = {k: v for k, v in ann.items() if k != 'segmentation'}
-        ann['category_id'] = remap[ann['category_id']]
-        anns.append(ann)
-    return dict(
-        info=dict(
-            description='MMFuseNAS procedural IR/VIS toy data in the '
-            f'MultiSpectral layout ({split})',
-            version=GENERATOR_VERSION,
-            seed=seed),
-        licenses=[],
-        images=split_images,
-        annotations=anns,
-        categories=[
+def _coco(images: List[dict], anns: List[dict], seed: int, split: str,
+          layout: str) -> dict:
+    """The COCO json of a split; in the ``'multispectral'`` layout with the
+    MultiSpectral classes (ids 1-5 in :data:`MULTISPECTRAL_CLASSES` order,
+    via :data:`TOY_TO_MULTISPECTRAL`) and no masks."""
+    if layout == 'multispectral':
+        ids = {c: i + 1 for i, c in enumerate(MULTISPECTRAL_CLASSES)}
+        anns = [dict(a) for a in anns]
+        for a in anns:
+            del a['segmentation']
+            toy_name = CLASSES[a['category_id'] - 1]
+            a['category_id'] = ids[TOY_TO_MULTISPECTRAL[toy_name]]
+        categories = [
             dict(id=ids[c], name=c, supercategory='object')
             for c in MULTISPECTRAL_CLASSES
-        ])
+        ]
+        name = 'MMFuseNAS procedural IR/VIS toy data in the MultiSpectral ' \
+            'layout'
+    else:
+        warmth = {c: 'warm' if c in WARM_CLASSES else 'cold' for c in CLASSES}
+        categories = [
+            dict(id=CATEGORY_IDS[c], name=c, supercategory=warmth[c])
+            for c in CLASSES
+        ]
+        name = 'MMFuseNAS procedural IR/VIS toy data'
+    return dict(
+        info=dict(
+            description=f'{name} ({split})',
+            version=GENERATOR_VERSION,
+            seed=seed),
+        licenses=[],
+        images=images,
+        annotations=anns,
+        categories=categories)
 
 
 def _write_png(path: str, img: np.ndarray) -> None:
@@ -1178,24 +1054,84 @@ def _write_png(path: str, img: np.ndarray) -> None:
         raise OSError(f'could not write {path}')
 
 
-def _check_out_dir(out_dir: str, overwrite: bool) -> None:
-    if osp.lexists(out_dir) and not osp.isdir(out_dir):
-        raise FileExistsError(f'{out_dir} exists and is not a directory')
-    if not osp.isdir(out_dir) or not os.listdir(out_dir):
-        return
-    if not is_toy_dataset(out_dir) and not overwrite:
-        raise FileExistsError(
-            f'{out_dir} exists, is not empty and is not a toy data set '
-            f'(no {META_FILE} written by {GENERATOR_NAME}); choose another '
-            'directory or pass overwrite=True (--overwrite) to replace it')
-    # about to replace a non-empty directory: never one that matters
-    real = osp.realpath(out_dir)
-    cwd = osp.realpath(os.getcwd())
-    if real in (osp.realpath(os.sep), osp.realpath(osp.expanduser('~'))) \
-            or cwd == real or cwd.startswith(real.rstrip(os.sep) + os.sep):
-        raise ValueError(f'refusing to replace {out_dir}: it is the root, '
-                         'the home directory or contains the working '
-                         'directory')
+def _write(tmp: str, num: int, seed: int, size: int, val_fraction: float,
+           layout: str, opts: dict, progress: bool) -> dict:
+    """Write the data set into the folder ``tmp``; returns its meta."""
+    for d in SUBDIRS:
+        os.makedirs(osp.join(tmp, d))
+    val_set = set(val_indices(num, val_fraction))
+    images, anns, stems = ({'train': [], 'val': []} for _ in range(3))
+    counts = {c: 0 for c in CLASSES}
+    num_night = num_dropped = 0
+    for i in track(
+            range(num), f'writing {num} toy IR/VIS pair(s)', enabled=progress):
+        scene = _SceneRenderer(_image_rng(seed, i), size, opts).render()
+        stem = f'{i:05d}'
+        fname = stem + '.png'
+        for d, img in (('ir', scene.ir), ('vi', scene.vis[..., ::-1]),
+                       ('masks', scene.semantic), ('instance_masks',
+                                                   scene.instances)):
+            _write_png(osp.join(tmp, d, fname), np.ascontiguousarray(img))
+        split = 'val' if i in val_set else 'train'
+        stems[split].append(stem)
+        image = dict(id=i + 1, file_name=fname, width=size, height=size)
+        images[split].append(dict(image, **scene.info))
+        for obj in scene.objects:
+            anns[split].append(
+                dict(
+                    id=i * 1000 + obj['instance_id'],
+                    image_id=i + 1,
+                    category_id=obj['category_id'],
+                    bbox=[float(v) for v in obj['bbox']],
+                    area=float(obj['area']),
+                    iscrowd=0,
+                    segmentation=_rle(scene.instances == obj['instance_id']),
+                    instance_id=obj['instance_id'],
+                    visible_fraction=obj['visible_fraction']))
+            counts[obj['name']] += 1
+        num_night += scene.info['illumination'] == 'night'
+        num_dropped += scene.info['num_dropped']
+    if len(stems['train']) >= 2:
+        for name, half in zip(SEARCH_SPLITS, search_halves(stems['train'])):
+            stems[name] = half
+            ids = {int(stem) + 1 for stem in half}  # image id = index + 1
+            images[name] = [im for im in images['train'] if im['id'] in ids]
+            anns[name] = [a for a in anns['train'] if a['image_id'] in ids]
+    multispectral = layout == 'multispectral'
+    for split in stems:
+        name = 'test' if multispectral and split == 'val' else split
+        ann_file = name if multispectral else f'instances_{split}'
+        with open(osp.join(tmp, 'annotations', ann_file + '.json'), 'w') as f:
+            json.dump(_coco(images[split], anns[split], seed, name, layout), f)
+        with open(osp.join(tmp, 'splits', f'{name}.txt'), 'w') as f:
+            f.write(''.join(s + '\n' for s in stems[split]))
+    if multispectral:
+        for d in ('masks', 'instance_masks'):
+            shutil.rmtree(osp.join(tmp, d))
+    meta = dict(
+        generator=GENERATOR_NAME,
+        version=GENERATOR_VERSION,
+        seed=seed,
+        num=num,
+        size=size,
+        val_fraction=val_fraction,
+        layout=layout,
+        classes=[
+            dict(id=CATEGORY_IDS[c], name=c, warm=c in WARM_CLASSES)
+            for c in CLASSES
+        ],
+        mask_values=dict(
+            background=BACKGROUND_ID, ignore=IGNORE_ID, **CATEGORY_IDS),
+        options=opts,
+        num_train=len(stems['train']),
+        num_val=len(stems['val']),
+        num_night=int(num_night),
+        num_instances=counts,
+        num_dropped=int(num_dropped))
+    with open(osp.join(tmp, META_FILE), 'w') as f:
+        json.dump(meta, f, indent=2)
+        f.write('\n')
+    return meta
 
 
 def generate_toy_dataset(out_dir: str,
@@ -1203,23 +1139,12 @@ def generate_toy_dataset(out_dir: str,
                          seed: int = 0,
                          size: int = 256,
                          val_fraction: float = 0.25,
-                         night_fraction: float = 0.7,
-                         min_objects: int = 2,
-                         max_objects: int = 8,
-                         class_weights: Optional[Mapping[str, float]] = None,
-                         clutter: float = 1.0,
-                         noise: float = 1.0,
-                         occluder_prob: float = 0.35,
-                         min_visible_area: int = 12,
-                         night_darkness: float = 1.0,
+                         layout: str = 'toy',
                          overwrite: bool = False,
                          progress: bool = False,
-                         layout: str = 'toy') -> dict:
-    """Write a procedural IR/VIS data set with COCO boxes and masks.
-
-    Files are first written to a hidden sibling temporary directory, which
-    is renamed to ``out_dir`` only when complete (``meta.json`` last), so an
-    interrupted run never leaves a data set that looks complete.
+                         **options) -> dict:
+    """Write a procedural IR/VIS data set with COCO boxes and masks, all at
+    once (:func:`~toy_data.writing.write_data_set`).
 
     Args:
         out_dir (str): Output directory. It may be absent, empty, or a
@@ -1232,17 +1157,14 @@ def generate_toy_dataset(out_dir: str,
         val_fraction (float): Fraction of images in the val split, in
             ``[0, 1)``; exactly ``floor(num * val_fraction)`` images, see
             :func:`val_indices`. Defaults to 0.25.
-        night_fraction, min_objects, max_objects, class_weights, clutter,
-            noise, occluder_prob, min_visible_area, night_darkness: scene
-            options, see :func:`render_toy_scene`.
-        overwrite (bool): Replace a non-empty directory that is not a toy
-            data set. Defaults to False.
-        progress (bool): show a progress bar (the CLI does). Defaults to
-            False.
         layout (str): ``'toy'`` or ``'multispectral'`` (see
             :data:`LAYOUTS`: the val split is called ``test``, the classes
             are renamed by :data:`TOY_TO_MULTISPECTRAL`, no masks are
             written). Defaults to 'toy'.
+        overwrite (bool): Replace any other non-empty directory too.
+            Defaults to False.
+        progress (bool): Show a progress bar. Defaults to False.
+        **options: the scene options of :func:`render_toy_scene`.
 
     Returns:
         dict: summary with ``out_dir``, ``num``, ``seed``, ``size``,
@@ -1251,153 +1173,24 @@ def generate_toy_dataset(out_dir: str,
         ``version``.
     """
     t0 = time.perf_counter()
-    if not _is_int(num) or not 1 <= num <= _NUM_MAX:
+    if not is_int(num) or not 1 <= num <= _NUM_MAX:
         raise ValueError(f'num must be an int in [1, {_NUM_MAX}], got {num!r}')
-    if not _is_int(seed) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f'seed must be an int >= 0, got {seed!r}')
-    if not _is_num(val_fraction) or not 0.0 <= val_fraction < 1.0:
+    if not is_num(val_fraction) or not 0.0 <= val_fraction < 1.0:
         raise ValueError(f'val_fraction must be in [0, 1), got '
                          f'{val_fraction!r}')
     if layout not in LAYOUTS:
         raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
-    opts = _check_options(size, night_fraction, min_objects, max_objects,
-                          class_weights, clutter, noise, occluder_prob,
-                          min_visible_area, night_darkness)
+    opts = _check_options(size, **options)
     num, seed, size = int(num), int(seed), int(size)
-    out_dir = osp.abspath(osp.expanduser(str(out_dir)))
-    _check_out_dir(out_dir, overwrite)
-    parent = osp.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
-    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it 0700
-    try:
-        for d in SUBDIRS:
-            os.makedirs(osp.join(tmp, d))
-        val_set = set(val_indices(num, float(val_fraction)))
-        images = {'train': [], 'val': []}
-        anns = {'train': [], 'val': []}
-        stems = {'train': [], 'val': []}
-        counts = {c: 0 for c in CLASSES}
-        num_night = num_dropped = 0
-        for i in track(range(num), f'writing {num} toy IR/VIS pair(s)',
-                       enabled=progress):
-            scene = _SceneRenderer(_image_rng(seed, i), size, opts).render()
-            stem = f'{i:05d}'
-            fname = stem + '.png'
-            _write_png(osp.join(tmp, 'ir', fname), scene.ir)
-            _write_png(
-                osp.join(tmp, 'vi', fname),
-                np.ascontiguousarray(scene.vis[..., ::-1]))
-            _write_png(osp.join(tmp, 'masks', fname), scene.semantic)
-            _write_png(osp.join(tmp, 'instance_masks', fname), scene.instances)
-            split = 'val' if i in val_set else 'train'
-            stems[split].append(stem)
-            img_id = i + 1
-            images[split].append(
-                dict(
-                    id=img_id,
-                    file_name=fname,
-                    width=size,
-                    height=size,
-                    **scene.info))
-            for obj in scene.objects:
-                anns[split].append(
-                    dict(
-                        id=i * 1000 + obj['instance_id'],
-                        image_id=img_id,
-                        category_id=obj['category_id'],
-                        bbox=[float(v) for v in obj['bbox']],
-                        area=float(obj['area']),
-                        iscrowd=0,
-                        segmentation=_rle(
-                            scene.instances == obj['instance_id']),
-                        instance_id=obj['instance_id'],
-                        visible_fraction=obj['visible_fraction']))
-                counts[obj['name']] += 1
-            num_night += scene.info['illumination'] == 'night'
-            num_dropped += scene.info['num_dropped']
-        if len(stems['train']) >= 2:
-            halves = search_halves(stems['train'])
-            for name, half in zip(SEARCH_SPLITS, halves):
-                keep = set(half)
-                stems[name] = half
-                images[name] = [
-                    im for im in images['train']
-                    if im['file_name'][:-4] in keep
-                ]
-                ids = {im['id'] for im in images[name]}
-                anns[name] = [
-                    a for a in anns['train'] if a['image_id'] in ids
-                ]
-        for split in stems:
-            if layout == 'multispectral':
-                name = 'test' if split == 'val' else split
-                coco = _multispectral_coco(images[split], anns[split], seed,
-                                           name)
-                ann_path = osp.join(tmp, 'annotations', f'{name}.json')
-            else:
-                name = split
-                coco = _coco(images[split], anns[split], seed, split)
-                ann_path = osp.join(tmp, 'annotations',
-                                    f'instances_{split}.json')
-            with open(ann_path, 'w') as f:
-                json.dump(coco, f)
-            with open(osp.join(tmp, 'splits', f'{name}.txt'), 'w') as f:
-                f.write(''.join(s + '\n' for s in stems[split]))
-        if layout == 'multispectral':
-            for d in ('masks', 'instance_masks'):
-                shutil.rmtree(osp.join(tmp, d))
-        meta = dict(
-            generator=GENERATOR_NAME,
-            version=GENERATOR_VERSION,
-            seed=seed,
-            num=num,
-            size=size,
-            val_fraction=float(val_fraction),
-            layout=layout,
-            classes=[
-                dict(id=CATEGORY_IDS[c], name=c, warm=c in WARM_CLASSES)
-                for c in CLASSES
-            ],
-            mask_values=dict(
-                background=BACKGROUND_ID, ignore=IGNORE_ID, **CATEGORY_IDS),
-            options=opts,
-            num_train=len(stems['train']),
-            num_val=len(stems['val']),
-            num_night=int(num_night),
-            num_instances=counts,
-            num_dropped=int(num_dropped))
-        with open(osp.join(tmp, META_FILE), 'w') as f:
-            json.dump(meta, f, indent=2)
-            f.write('\n')
-        # swap in atomically: old -> trash, tmp -> out_dir, drop trash
-        trash = None
-        if osp.isdir(out_dir):
-            trash = tempfile.mkdtemp(
-                prefix=f'.{osp.basename(out_dir)}.old-', dir=parent)
-            os.rename(out_dir, osp.join(trash, 'old'))
-        try:
-            os.rename(tmp, out_dir)
-        except OSError:
-            if trash is not None:  # put the previous data set back
-                os.rename(osp.join(trash, 'old'), out_dir)
-                shutil.rmtree(trash, ignore_errors=True)
-            raise
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dict(
-        out_dir=out_dir,
-        num=num,
-        seed=seed,
-        size=size,
-        num_train=meta['num_train'],
-        num_val=meta['num_val'],
-        num_night=meta['num_night'],
-        num_instances=counts,
-        num_dropped=meta['num_dropped'],
-        seconds=round(time.perf_counter() - t0, 3),
-        version=GENERATOR_VERSION)
+    out_dir, meta = write_data_set(
+        out_dir, overwrite, (GENERATOR_NAME, *FORMER_GENERATOR_NAMES),
+        'toy data set', lambda tmp: _write(
+            tmp, num, seed, size, float(val_fraction), layout, opts, progress))
+    summary = dict(out_dir=out_dir, num=num, seed=seed, size=size)
+    summary.update((k, meta[k]) for k in ('num_train', 'num_val', 'num_night',
+                                          'num_instances', 'num_dropped'))
+    summary.update(
+        seconds=round(time.perf_counter() - t0, 3), version=GENERATOR_VERSION)
+    return summary

@@ -1,6 +1,9 @@
 """Procedural toy data: generators that write small data sets to disk in the
 layouts of the real ones, so every pipeline trains and tests without a
-download (``tools/misc/make_toy_*.py`` are their command lines).
+download (``tools/misc/make_toy_*.py`` are their command lines). Not part
+of the ``mmfusenas`` package: the tools in ``tools/misc`` import it as
+``toy_data`` (their folder is on ``sys.path``); tests, benchmarks and
+projects put ``tools/misc`` on ``sys.path`` first.
 
 * ``ivif``: paired infrared / visible street scenes with COCO boxes and
   masks (:func:`generate_toy_dataset`); its scene renderer

@@ -1,6 +1,6 @@
 import torch.nn as nn
 
-from mmfusenas.utils import has_forward_hooks
+from cpu_kernels.module_hooks import has_forward_hooks
 
 
 def test_own_and_global_forward_hooks():

@@ -1,0 +1,83 @@
+"""Walking a config: dotted key paths and the classes ``type`` names.
+
+Shared by :mod:`~mmfusenas.utils.config` (the checks of a tool's config),
+:mod:`~mmfusenas.utils.schedule`, :mod:`~mmfusenas.utils.data_folders` and
+:mod:`~mmfusenas.utils.loss_sets`.
+"""
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
+
+from mmengine.config import Config
+from mmengine.registry import Registry
+
+#: top-level keys read by the runner and the config machinery
+RUNNER_KEYS = frozenset({
+    '_base_', 'activation_checkpointing', 'auto_scale_lr', 'compile',
+    'custom_hooks', 'custom_imports', 'data_preprocessor', 'default_hooks',
+    'default_scope', 'efficient_conv_bn_eval', 'env_cfg', 'experiment_name',
+    'find_unused_parameters', 'gpu_ids', 'launcher', 'load_from',
+    'load_strict', 'log_level', 'log_processor', 'model', 'model_wrapper_cfg',
+    'optim_wrapper', 'param_scheduler', 'randomness', 'resume', 'runner_type',
+    'strategy', 'test_cfg', 'test_dataloader', 'test_evaluator', 'train_cfg',
+    'train_dataloader', 'val_cfg', 'val_dataloader', 'val_evaluator',
+    'visualizer', 'work_dir', 'work_dir_lock'
+})
+
+
+def config_items(node: Any, prefix: str = '') -> Iterator[tuple]:
+    """``(dotted path, key, value)`` of every node under ``node`` (list
+    items keyed by their index), parents first."""
+    if isinstance(node, Mapping):
+        items = [(str(k), v) for k, v in node.items()]
+    elif isinstance(node, (list, tuple)):
+        items = [(str(i), v) for i, v in enumerate(node)]
+    else:
+        items = []
+    for key, value in items:
+        path = f'{prefix}.{key}' if prefix else key
+        yield path, key, value
+        yield from config_items(value, path)
+
+
+def walk_path(node: Any, parts: List[str]) -> Tuple[bool, Any, int]:
+    """Follow ``parts`` (dict keys / list indices) into a config: whether
+    the whole path exists, the node reached, how many parts were walked."""
+    for i, part in enumerate(parts):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() \
+                and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, node, i
+    return True, node, len(parts)
+
+
+def type_name(node: Any) -> str:
+    """The class name a config dict's ``type`` names (no scope)."""
+    type_ = node.get('type') if isinstance(node, Mapping) else None
+    if isinstance(type_, type):
+        return type_.__name__
+    return str(type_).rpartition('.')[2].rpartition('::')[2]
+
+
+def registered_class(type_: Any) -> Optional[type]:
+    """The class a ``type`` value names in our registries (and MMEngine's,
+    their parents); None when none holds it."""
+    if isinstance(type_, type) or not isinstance(type_, str):
+        return type_ if isinstance(type_, type) else None
+    import mmfusenas.registry as registry
+    for reg in vars(registry).values():
+        if isinstance(reg, Registry) and reg.scope == 'mmfusenas':
+            try:
+                found = reg.get(type_)
+            except Exception:  # noqa: BLE001 - e.g. a scope not installed
+                found = None
+            if isinstance(found, type):
+                return found
+    return None
+
+
+def runner_part(cfg: Config) -> dict:
+    """The top-level keys of ``cfg`` the runner reads, as plain dicts."""
+    return {k: v for k, v in cfg._cfg_dict.to_dict().items()
+            if k in RUNNER_KEYS}

@@ -1,0 +1,367 @@
+"""The files a run reads: ``--data-root``, ``--pairs`` and start-up checks.
+
+:func:`reroot_data` points every dataset at another folder
+(``--data-root``), :func:`use_pair_folders` trains a fusion config on two
+folders of image pairs (``tools/train.py --pairs``), and
+:func:`check_data_folders` / :func:`check_run_files` fail before the runner
+is built (and writes its work dir) when data or weight files are missing.
+"""
+import os
+import os.path as osp
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+from .config_tree import RUNNER_KEYS, config_items, type_name, walk_path
+
+#: ``--pairs`` holds out one pair in this many (at least one) for validation
+PAIRS_VAL_EVERY = 10
+#: the layouts of the data sets (the page links the detection,
+#: segmentation and restoration layouts)
+DATA_DOC = 'docs/user_guides/datasets.md#layouts'
+
+
+def _under(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or inside it (by folders)."""
+    root = root.rstrip('/')
+    return path.rstrip('/') == root or path.startswith(root + '/')
+
+
+def _old_roots(cfg: Config) -> List[str]:
+    """The roots ``--data-root`` replaces, longest first: the config's
+    ``data_root`` variable and the common folder of the dataset roots
+    outside it (a base's ``data_root``, which a child's does not reach)."""
+    found = {v for _, k, v in config_items(cfg._cfg_dict.to_dict())
+             if k == 'data_root' and isinstance(v, str) and v}
+    base = cfg.get('data_root')
+    old = [base] if isinstance(base, str) and base else []
+    outside = sorted(r for r in found if not any(_under(r, b) for b in old))
+    if outside:
+        try:
+            common = osp.commonpath([r.rstrip('/') or '/' for r in outside])
+        except ValueError:  # absolute and relative paths mixed
+            common = ''
+        if common in ('', '/', '.'):
+            raise ValueError(
+                f'--data-root: {cfg.filename or "the config"} reads data '
+                f'from unrelated folders {outside}; one --data-root cannot '
+                'replace them all. Set each dataset root with --cfg-options '
+                '(e.g. train_dataloader.dataset.data_root=...)')
+        old.append(common)
+    return sorted(old, key=len, reverse=True)
+
+
+def _rerooted(node: Any, old: List[str], new: str, path: str,
+              changed: List[str]) -> Any:
+    """``node`` with every string under a root of ``old`` moved to
+    ``new`` (dicts in place); the dotted keys changed go to ``changed``."""
+    if isinstance(node, Mapping):
+        for key in list(node):
+            node[key] = _rerooted(node[key], old, new,
+                                  f'{path}.{key}' if path else key, changed)
+    elif isinstance(node, (list, tuple)):
+        return type(node)(_rerooted(v, old, new, f'{path}.{i}', changed)
+                          for i, v in enumerate(node))
+    elif isinstance(node, str):
+        root = next((r for r in old if node and _under(node, r)), None)
+        rest = node[len(root.rstrip('/')):].lstrip('/') if root else ''
+        moved = osp.join(new, rest) if rest else new
+        if root is not None and moved != node:
+            changed.append(path)
+            return moved
+    return node
+
+
+def reroot_data(cfg: Config, data_root: str) -> List[str]:
+    """Point every dataset of ``cfg`` at ``data_root`` (``--data-root``).
+
+    A config's ``data_root`` is a variable of the file, copied into the
+    datasets and into paths built from it (a metric's ``ann_file``) when
+    the file is parsed. This replaces the old root(s) (:func:`_old_roots`)
+    in every string that lies under one, keeping sub-folders
+    (``<old>/train/`` becomes ``<new>/train/``).
+
+    Returns:
+        list[str]: the dotted keys that changed.
+
+    Raises:
+        FileNotFoundError: ``data_root`` is not a folder.
+        ValueError: nothing lies under a data root, or the datasets read
+            unrelated folders.
+    """
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'--data-root folder does not exist: '
+                                f'{data_root}')
+    old, changed = _old_roots(cfg), []
+    for key in list(cfg.keys()):
+        if key != 'data_root':
+            cfg[key] = _rerooted(cfg[key], old, data_root, key, changed)
+    if not changed:
+        raise ValueError(
+            f'--data-root {data_root}: nothing in '
+            f'{cfg.filename or "the config"} lies under a data root '
+            f'({old or "no dataset has a data_root"}), so the option would '
+            'change nothing; set the dataset paths with --cfg-options')
+    if 'data_root' in cfg:
+        cfg.data_root = data_root
+    return changed
+
+
+def _run_loaders(cfg: Config, mode: str) -> List[Tuple[str, Any]]:
+    """``(dotted key, config)`` of the dataloaders a run builds: the test
+    loader for ``'test'``; for ``'train'`` every other ``*dataloader`` the
+    runner reads (validation only with a ``val_cfg``; a search's
+    ``train_cfg.arch_dataloader``, a hook's ``dataloader``, ...)."""
+    if mode == 'test':
+        return [('test_dataloader', cfg.test_dataloader)] \
+            if cfg.get('test_dataloader') else []
+    skip = {'test_dataloader'} | (
+        {'val_dataloader'} if cfg.get('val_cfg') is None else set())
+    loaders: List[Tuple[str, Any]] = []
+    tree = {k: v for k, v in cfg._cfg_dict.items()
+            if k in RUNNER_KEYS and k not in skip}
+    for path, key, value in config_items(tree):
+        parent = path.rpartition('.')[0]
+        if isinstance(value, Mapping) and (
+                key.endswith('dataloader') or parent.endswith('dataloaders')
+        ) and not any(path.startswith(f'{p}.') for p, _ in loaders):
+            loaders.append((path, value))
+    return loaders
+
+
+def _datasets(node: Any, path: str) -> List[Tuple[str, Mapping]]:
+    """``(dotted key, config)`` of the datasets under a dataloader's
+    ``dataset`` (wrapped ones included): the outermost dicts with a
+    ``data_root``, ``ann_file`` or ``data_prefix``."""
+    if isinstance(node, Mapping):
+        if {'data_root', 'ann_file', 'data_prefix'} & set(node):
+            return [(path, node)]
+        items = [(k, v) for k, v in node.items() if k != 'pipeline']
+    elif isinstance(node, (list, tuple)):
+        items = list(enumerate(node))
+    else:
+        return []
+    return [found for key, value in items
+            for found in _datasets(value, f'{path}.{key}')]
+
+
+def _missing_data(dataset: Mapping) -> List[Tuple[str, str, str]]:
+    """``(key, path, what)`` of the paths of a dataset that do not exist:
+    its ``data_root`` folder, else its ``ann_file`` and ``data_prefix``
+    folders (relative ones under ``data_root``). URLs are left out."""
+    root = dataset.get('data_root')
+    root = root if isinstance(root, str) else ''
+    if '://' in root:
+        return []
+    if root and not osp.isdir(root):
+        return [('data_root', root, 'is not a folder')]
+    prefix = dataset.get('data_prefix')
+    paths = [('ann_file', dataset.get('ann_file'))] + [
+        (f'data_prefix.{k}', v) for k, v in (
+            prefix.items() if isinstance(prefix, Mapping) else [])]
+    return [(key, osp.join(root, value), 'does not exist')
+            for key, value in paths
+            if isinstance(value, str) and value and '://' not in value
+            and not osp.exists(osp.join(root, value))]
+
+
+def toy_sibling(config: Optional[str]) -> Optional[str]:
+    """The toy version ``x_toy.py`` of a config ``x.py``, when it exists."""
+    if not config or not config.endswith('.py'):
+        return None
+    stem = osp.basename(config)[:-3]
+    sibling = f'{config[:-3]}_toy.py'
+    toy = stem.endswith('_toy') or '_toy_' in stem
+    return sibling if not toy and osp.isfile(sibling) else None
+
+
+def check_data_folders(cfg: Config, mode: str = 'train') -> None:
+    """Fail before the runner is built when the data of a run is missing.
+
+    For every dataset of the loaders the run builds (``mode``: ``'train'``
+    or ``'test'``; wrapped datasets included), its ``data_root`` folder
+    must exist, and then its ``ann_file`` and ``data_prefix`` folders.
+
+    Raises:
+        FileNotFoundError: one line per missing path (the dataset's key,
+            type and path), then the command that writes the toy data, or
+            the options that point the config at its data and its toy
+            sibling (:func:`toy_sibling`).
+    """
+    from .toy_data_commands import toy_data_command
+    lines, toys, first, pairs = [], [], None, False
+    for key, loader in _run_loaders(cfg, mode):
+        for path, dataset in _datasets(loader.get('dataset'),
+                                       f'{key}.dataset'):
+            for sub, missing, what in _missing_data(dataset):
+                first = first or f'{path}.{sub}'
+                pairs = pairs or type_name(dataset) == 'PairedImageDataset'
+                line = (f'  {path} ({type_name(dataset)}): {sub} '
+                        f'{missing!r} {what}')
+                lines += [line] if line not in lines else []
+                command = toy_data_command(missing)
+                toys += [command] if command and command not in toys else []
+    if not lines:
+        return
+    where = f'config {cfg.filename}' if cfg.filename else 'the config'
+    text = [f'{where}: the data of this run is missing (paths from '
+            f'{os.getcwd()}):'] + lines
+    if toys:
+        text.append('This is toy data; write it with: '
+                    + '; '.join(f'`{c}`' for c in toys) + '.')
+    else:
+        text.append(
+            f'Put the data there (folder layouts: {DATA_DOC}) or point the '
+            'config at it: --data-root DIR re-roots every dataset, '
+            f'--cfg-options {first}=DIR sets one path.')
+        if mode == 'train' and pairs:  # fusion data
+            text.append('Your own pairs in two folders (matched by stem, no '
+                        'split file): tools/train.py CONFIG --pairs IR_DIR '
+                        'VI_DIR.')
+        sibling = toy_sibling(cfg.filename)
+        if sibling is not None:
+            rel = osp.relpath(sibling)
+            text.append(f'No data? {sibling if rel.startswith("..") else rel}'
+                        ' is the toy sibling of this config: the same '
+                        'pipeline on the embedded toy data.')
+    raise FileNotFoundError('\n'.join(text))
+
+
+#: weight files a config may name, by key: where they come from, and the
+#: ``--cfg-options`` that do without them
+_WEIGHT_FILES = {
+    'feature_weights': (
+        "torchvision's ImageNet VGG16 state dict, https://download.pytorch."
+        'org/models/vgg16-397923af.pth', '{parent}.measure=gradient {path}='
+        'None (the weight-free gradient measure of U2Fusion)'),
+    'checkpoint': ('the pretrained weights of this init_cfg',
+                   '{parent}=None (random initialisation)'),
+    'pretrained': ('the pretrained weights of this model',
+                   '{path}=None (random initialisation)'),
+    'load_from': ('a checkpoint of an earlier run', 'load_from=None'),
+}
+
+
+def check_run_files(cfg: Config) -> None:
+    """Fail before the runner is built when a weight file the run reads is
+    missing: every local path of a ``feature_weights`` / ``pretrained`` /
+    ``load_from`` key or a ``Pretrained`` ``init_cfg``'s ``checkpoint``.
+
+    Raises:
+        FileNotFoundError: per missing file, the key, where to get the file
+            and the option that does without it.
+    """
+    tree = {k: v for k, v in cfg._cfg_dict.to_dict().items()
+            if k in RUNNER_KEYS}
+    where = f'config {cfg.filename}' if cfg.filename else 'config'
+    errors = []
+    for path, key, value in config_items(tree):
+        parent = path.rpartition('.')[0]
+        if key not in _WEIGHT_FILES or not isinstance(value, str) or \
+                not value or '://' in value or osp.isfile(value):
+            continue
+        if key == 'checkpoint' and type_name(walk_path(
+                tree, parent.split('.'))[1]) != 'Pretrained':
+            continue
+        source, avoid = _WEIGHT_FILES[key]
+        errors.append(
+            f'{where}: {path} = {value!r} is not a file (from '
+            f'{os.getcwd()}). It is {source}. Put it there, point '
+            f'{path} at it, or run without it: --cfg-options '
+            f'{avoid.format(path=path, parent=parent)}')
+    if errors:
+        raise FileNotFoundError('\n'.join(errors))
+
+
+def _image_stems(folder: str, suffixes: Tuple[str, ...]) -> set:
+    """Stems of the images in ``folder``, as PairedImageDataset reads a
+    modality folder (suffixes case-insensitive, hidden files left out)."""
+    return {osp.splitext(name)[0] for name in os.listdir(folder)
+            if not name.startswith('.')
+            and osp.splitext(name)[1].lower() in suffixes
+            and osp.isfile(osp.join(folder, name))}
+
+
+def use_pair_folders(cfg: Config, folders: Tuple[str, str],
+                     img_suffixes: Sequence[str]) -> List[str]:
+    """Train and validate ``cfg`` on two folders of image pairs
+    (``tools/train.py --pairs IR_DIR VI_DIR``).
+
+    The files pair by stem (extensions may differ), sorted; one pair in
+    every :data:`PAIRS_VAL_EVERY` (the middle one of each block, at least
+    one) is held out for validation and test, the rest trains. The first
+    folder is the config's first modality. A validation that begins after
+    the end of training (``val_begin > max_iters``) begins at the start.
+
+    Returns:
+        list[str]: lines for the log: the pairs and the held-out stems.
+
+    Raises:
+        FileNotFoundError: a folder does not exist.
+        ValueError: the config does not train on two-modality
+            ``PairedImageDataset`` (or reads other data too), a stem has a
+            file in one folder only, or there are fewer than 2 pairs.
+    """
+    where = cfg.filename or 'the config'
+    datasets = {}
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(key) or {}).get('dataset')
+        if type_name(dataset) == 'PairedImageDataset':
+            datasets[key] = dataset
+        elif key != 'test_dataloader':
+            raise ValueError(
+                f'--pairs trains fusion configs, whose {key}.dataset is a '
+                f'PairedImageDataset; {key}.dataset of {where} is '
+                f'{type_name(dataset)}')
+    others = [key for key, _ in _run_loaders(cfg, 'train')
+              if key not in ('train_dataloader', 'val_dataloader')]
+    if others:
+        raise ValueError(f'--pairs sets the train and validation data only; '
+                         f'{where} also reads {", ".join(others)}')
+    train = datasets['train_dataloader']
+    modalities = list(train.get('data_prefix') or {}) or ['ir', 'vi']
+    if len(modalities) != 2:
+        raise ValueError(f'--pairs gives two folders, but {where} fuses '
+                         f'{len(modalities)} modalities {modalities}')
+    suffixes = tuple(s.lower() for s in train.get('img_suffixes',
+                                                  img_suffixes))
+    for folder in folders:
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'--pairs: {folder} is not a folder')
+    stems = [_image_stems(folder, suffixes) for folder in folders]
+    for i in (0, 1):
+        alone = sorted(stems[i] - stems[1 - i])
+        if alone:
+            raise ValueError(
+                f'--pairs: {len(alone)} image(s) of {folders[i]} have no '
+                f'file of the same stem in {folders[1 - i]}: '
+                f'{", ".join(alone[:10])}{", ..." if len(alone) > 10 else ""}'
+                '. The two folders must hold the same stems (one file per '
+                'pair in each, e.g. ir/0001.png and vi/0001.jpg)')
+    paired, names = sorted(stems[0]), ' and '.join(folders)
+    if len(paired) < 2:
+        raise ValueError(
+            f'--pairs needs at least 2 pairs (one to train on, one held out '
+            f'for validation); {names} hold {len(paired)} (images: '
+            f'{", ".join(suffixes)})')
+    n, n_val = len(paired), max(1, len(paired) // PAIRS_VAL_EVERY)
+    held = [(2 * i + 1) * n // (2 * n_val) for i in range(n_val)]
+    kept = [i for i in range(n) if i not in held]
+    prefix = dict(zip(modalities, map(osp.abspath, folders)))
+    for key, dataset in datasets.items():
+        dataset.update(data_root=osp.commonpath(list(prefix.values())),
+                       data_prefix=prefix, ann_file='',
+                       indices=kept if key == 'train_dataloader' else held)
+    shown = ', '.join(paired[i] for i in held[:10])
+    lines = [f'--pairs: {n} pairs matched by stem in {names} '
+             f'({" / ".join(modalities)}): {len(kept)} train, {n_val} held '
+             f'out for validation (one in every {PAIRS_VAL_EVERY} in name '
+             f'order, at least one): {shown}{", ..." if n_val > 10 else ""}']
+    train_cfg = cfg.get('train_cfg') or {}
+    length = train_cfg.get('max_iters', train_cfg.get('max_epochs'))
+    if isinstance(train_cfg.get('val_begin'), int) and \
+            isinstance(length, int) and train_cfg.val_begin > length:
+        lines.append(f'--pairs: validating on the held-out pairs '
+                     f'(train_cfg.val_begin {train_cfg.pop("val_begin")} '
+                     f'was after the end of training)')
+    return lines

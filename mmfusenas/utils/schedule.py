@@ -1,0 +1,328 @@
+"""The length of training: ``tools/train.py --max-iters`` / ``--max-epochs``.
+
+:func:`rescale_schedule` sets the train loop's length and rescales what
+declares itself counted in iterations (epochs): a class states its fields
+in ``iteration_fields``, ``{dotted field: kind}`` (``*``: every list item),
+e.g. ``iteration_fields = {'warmup': 'start'}`` on a hook. Kinds: ``point``
+(a position), ``start`` (a position a run should get past, named by
+:func:`schedule_warnings`), ``length`` (may exceed the run), ``interval``
+(capped at the run) and ``run_interval`` (validation / checkpoints: also
+never more often than the config's). The unit is the dict's ``by_epoch``,
+else the class's default. Declared are the hooks (``default_hooks``,
+``custom_hooks``), the train loop and the dicts directly under it; MMEngine's
+loops and hooks by :data:`MMENGINE_FIELDS`; parameter schedulers by
+:data:`SCHEDULER_FIELDS`.
+"""
+import inspect
+from typing import Any, List, Mapping, Optional, Tuple
+
+from mmengine.config import Config
+
+from .config_tree import registered_class, type_name, walk_path
+
+#: the declarations of MMEngine's classes, which cannot state their own
+_LOOP = {'val_begin': 'point', 'val_interval': 'run_interval',
+         'dynamic_intervals.*.0': 'point',
+         'dynamic_intervals.*.1': 'run_interval'}
+MMENGINE_FIELDS = {
+    'IterBasedTrainLoop': _LOOP, 'EpochBasedTrainLoop': _LOOP,
+    'LoggerHook': {'interval': 'interval'},
+    'CheckpointHook': {'interval': 'run_interval', 'save_begin': 'point'},
+}
+#: the fields of every parameter scheduler (MMEngine's ``by_epoch``
+#: defaults to True)
+SCHEDULER_FIELDS = {'begin': 'point', 'end': 'point', 'milestones.*': 'point',
+                    'T_max': 'length', 'step_size': 'length',
+                    'periods.*': 'length', 'total_steps': 'length'}
+#: MMEngine's "no end" (``end=INF``): never rescaled
+_NO_END = int(1e9)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def declared_fields(cls: Optional[type]) -> Optional[dict]:
+    """``iteration_fields`` of ``cls`` or its bases (MMEngine's classes:
+    :data:`MMENGINE_FIELDS`); None when nothing declares them."""
+    for klass in getattr(cls, '__mro__', ()):
+        if 'iteration_fields' in vars(klass):
+            return dict(klass.iteration_fields)
+        if klass.__module__.startswith('mmengine.') and \
+                klass.__name__ in MMENGINE_FIELDS:
+            return MMENGINE_FIELDS[klass.__name__]
+    return None
+
+
+def _counts_epochs(node: Mapping, cls: Optional[type]) -> bool:
+    """The dict's ``by_epoch``, else the default of its class's
+    ``by_epoch`` argument, else False."""
+    if 'by_epoch' in node:
+        return bool(node['by_epoch'])
+    for klass in getattr(cls, '__mro__', ()):
+        if '__init__' in vars(klass):
+            param = inspect.signature(klass.__init__).parameters.get(
+                'by_epoch')
+            if param is not None and param.default is not param.empty:
+                return bool(param.default)
+    return False
+
+
+def loop_unit(train_cfg: Any) -> Optional[str]:
+    """``'iter'`` for a train loop with ``max_iters`` (no ``by_epoch``),
+    ``'epoch'`` for one with ``max_epochs``, else None."""
+    if isinstance(train_cfg, Mapping):
+        if 'max_iters' in train_cfg and not train_cfg.get('by_epoch'):
+            return 'iter'
+        if 'max_epochs' in train_cfg:
+            return 'epoch'
+    return None
+
+
+def _loop_class(train_cfg: Mapping) -> Optional[type]:
+    default = 'EpochBasedTrainLoop' if train_cfg.get('by_epoch') else \
+        'IterBasedTrainLoop'
+    return registered_class(train_cfg.get('type', default))
+
+
+def _expand(node: Any, parts: List[str], prefix: List[str]):
+    """``(path parts, value)`` of a field pattern (``*``: every index)."""
+    if not parts:
+        yield prefix, node
+    elif parts[0] == '*':
+        for i, sub in enumerate(node if isinstance(node, (list, tuple))
+                                else []):
+            yield from _expand(sub, parts[1:], prefix + [str(i)])
+    else:
+        found, sub, _ = walk_path(node, parts[:1])
+        if found:
+            yield from _expand(sub, parts[1:], prefix + parts[:1])
+
+
+def schedule_settings(cfg: Config) -> List[dict]:
+    """Every declared iteration / epoch setting of ``cfg`` in the order of
+    the config: dicts of ``path`` (dotted), ``parts``, ``value`` (an int),
+    ``unit``, ``kind``, ``group`` (the dotted key of its dict) and
+    ``owner`` (that dict's type name)."""
+    owners: List[Tuple[List[str], Mapping, dict, bool]] = []
+
+    def add(group: List[str], node: Any) -> None:
+        cls = registered_class(node.get('type')) \
+            if isinstance(node, Mapping) else None
+        if declared_fields(cls) is not None:
+            owners.append((group, node, declared_fields(cls),
+                           _counts_epochs(node, cls)))
+
+    train_cfg = cfg.get('train_cfg')
+    fields = declared_fields(_loop_class(train_cfg)) \
+        if loop_unit(train_cfg) else None
+    if fields is not None:
+        owners.append((['train_cfg'], train_cfg, fields,
+                       loop_unit(train_cfg) == 'epoch'))
+        for key, sub in train_cfg.items():  # e.g. a path sampler
+            add(['train_cfg', key], sub)
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, Mapping) and 'type' in schedulers:
+        schedulers = [schedulers]
+    if isinstance(schedulers, Mapping):  # a list (or one) per optimizer
+        items = []
+        for name, sub in schedulers.items():
+            if isinstance(sub, (list, tuple)):
+                items += [(['param_scheduler', name, str(i)], s)
+                          for i, s in enumerate(sub)]
+            else:
+                items.append((['param_scheduler', name], sub))
+    else:
+        items = [(['param_scheduler', str(i)], s)
+                 for i, s in enumerate(schedulers)]
+    owners += [(group, s, SCHEDULER_FIELDS, s.get('by_epoch', True))
+               for group, s in items if isinstance(s, Mapping)]
+    for key, hook in (cfg.get('default_hooks') or {}).items():
+        add(['default_hooks', key], hook)
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        add(['custom_hooks', str(i)], hook)
+    out = []
+    for group, node, fields, by_epoch in owners:
+        found = [(parts, value, kind) for pattern, kind in fields.items()
+                 for parts, value in _expand(node, pattern.split('.'), [])
+                 if _is_count(value)]
+        # stages.0.begin, stages.0.end, stages.1.begin, ...
+        found.sort(key=lambda f: [int(p) for p in f[0] if p.isdigit()])
+        out += [dict(path='.'.join(group + parts), parts=group + parts,
+                     value=value, kind=kind, group='.'.join(group),
+                     owner=type_name(node),
+                     unit='epoch' if by_epoch else 'iter')
+                for parts, value, kind in found]
+    return out
+
+
+def _set_path(node: Any, parts: List[str], value: Any) -> Any:
+    """Set ``value`` at ``parts`` (tuples on the way are rebuilt)."""
+    if not parts:
+        return value
+    if isinstance(node, (list, tuple)):
+        items = list(node)
+        items[int(parts[0])] = _set_path(items[int(parts[0])], parts[1:],
+                                         value)
+        return type(node)(items)
+    node[parts[0]] = _set_path(node[parts[0]], parts[1:], value)
+    return node
+
+
+def rescale_schedule(cfg: Config,
+                     max_iters: Optional[int] = None,
+                     max_epochs: Optional[int] = None
+                     ) -> List[Tuple[str, int, int]]:
+    """Set the length of training and rescale every declared setting.
+
+    With ``f = N / old length`` each setting counted in the run's unit
+    becomes ``round(v * f)``, at least 1 (0, negative values and
+    ``end=INF`` are kept). Intervals are capped at ``N``; a
+    ``run_interval`` is never shorter than the config's (a short run
+    validates and saves at its end). A position after the old end stays
+    after the new one; distinct positions of one dict stay distinct and
+    ordered; a ``T_max`` equal to ``end - begin`` stays so. In an
+    iteration-based run, settings counted in epochs are left; in an
+    epoch-based run, positions and lengths counted in iterations are
+    rescaled (not capped) and intervals counted in iterations are left.
+
+    Args:
+        cfg (Config): the config, changed in place.
+        max_iters (int, optional): the new ``train_cfg.max_iters``.
+        max_epochs (int, optional): the new ``train_cfg.max_epochs``.
+            Give exactly one of the two.
+
+    Returns:
+        list[tuple[str, int, int]]: ``(dotted key, old, new)`` of every
+        change, the length first (empty when the length is the same).
+
+    Raises:
+        ValueError: neither or both lengths, a length below 1, or no train
+            loop of that kind that declares its fields.
+    """
+    if (max_iters is None) == (max_epochs is None):
+        raise ValueError('rescale_schedule: give max_iters or max_epochs')
+    unit = 'iter' if max_iters is not None else 'epoch'
+    new = max_iters if max_iters is not None else max_epochs
+    option, noun = f'--max-{unit}s', 'iteration' if unit == 'iter' else unit
+    if not _is_count(new) or new < 1:
+        raise ValueError(f'{option} must be an integer >= 1, got {new!r}')
+    train_cfg = cfg.get('train_cfg')
+    where = cfg.filename or 'the config'
+    has = loop_unit(train_cfg)
+    if has and declared_fields(_loop_class(train_cfg)) is None:
+        raise ValueError(
+            f'{option}: the train loop of {where} is {type_name(train_cfg)}, '
+            'which declares no iteration_fields (its length may count '
+            'something else than training iterations); set it with '
+            f'--cfg-options train_cfg.max_{has}s=N')
+    if has != unit:
+        other = {'iter': 'iteration', 'epoch': 'epoch'}.get(has)
+        loop = getattr(_loop_class(train_cfg), '__name__', '?') if has else ''
+        found = (f'an {other}-based train loop ({loop}, '
+                 f'train_cfg.max_{has}s={train_cfg[f"max_{has}s"]}); use '
+                 f'--max-{has}s to rescale its {other}s' if has else
+                 'no train_cfg with max_iters or max_epochs')
+        raise ValueError(f'{option} needs an {noun}-based train loop '
+                         f'(train_cfg.max_{unit}s); {where} has {found}')
+    old = train_cfg[f'max_{unit}s']
+    if not _is_count(old) or old < 1:
+        raise ValueError(f'{option}: train_cfg.max_{unit}s of {where} is '
+                         f'{old!r}, not a positive integer')
+    if new == old:
+        return []
+    settings = schedule_settings(cfg)
+    plan = {}
+    for s in settings:
+        value, kind, same = s['value'], s['kind'], s['unit'] == unit
+        if value <= 0 or value >= _NO_END or (not same and (
+                unit == 'iter' or kind.endswith('interval'))):
+            continue  # an iteration-based run has one "epoch"
+        result = max(1, (2 * value * new + old) // (2 * old))
+        if kind == 'run_interval':
+            result = max(result, value)
+        if kind.endswith('interval'):
+            result = min(result, new)
+        if kind in ('point', 'start') and same and value > old:
+            result = max(result, new + 1)  # after the end stays after it
+        plan[s['path']] = result
+    points = sorted((s for s in settings if s['path'] in plan
+                     and s['kind'] in ('point', 'start')),
+                    key=lambda s: (s['group'], s['value']))
+    for prev, s in zip(points, points[1:]):
+        if prev['group'] == s['group']:  # distinct and in order
+            plan[s['path']] = plan[prev['path']] if s['value'] == \
+                prev['value'] else max(plan[s['path']], plan[prev['path']] + 1)
+    values = {s['path']: s['value'] for s in settings}
+    for s in settings:  # a T_max equal to end - begin stays so
+        begin, end = f'{s["group"]}.begin', f'{s["group"]}.end'
+        if s['path'] in plan and s['parts'][-1] == 'T_max' and end in plan \
+                and values[end] - values.get(begin, 0) == s['value']:
+            plan[s['path']] = max(
+                1, plan[end] - plan.get(begin, values.get(begin, 0)))
+    train_cfg[f'max_{unit}s'] = new
+    changes = [(f'train_cfg.max_{unit}s', old, new)]
+    for s in settings:
+        if plan.get(s['path'], s['value']) != s['value']:
+            top = s['parts'][0]
+            cfg[top] = _set_path(cfg[top], s['parts'][1:], plan[s['path']])
+            changes.append((s['path'], s['value'], plan[s['path']]))
+    return changes
+
+
+def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
+    """The table of :func:`rescale_schedule`'s changes ('' for none)."""
+    if not changes:
+        return ''
+    rows = [('field', 'before', 'after')] + [
+        (path, str(old), str(new)) for path, old, new in changes]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    count = f'{len(changes)} change{"s" if len(changes) > 1 else ""}'
+    lines = [f'schedule rescaled by {changes[0][0]} {changes[0][1]} → '
+             f'{changes[0][2]} ({count}):']
+    lines += [f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}'
+              for a, b, c in rows]
+    return '\n'.join(lines)
+
+
+def schedule_warnings(cfg: Config) -> List[str]:
+    """What a run of ``cfg`` never reaches, to log before training: the
+    first ``start`` of each dict at or after the end of training, and
+    parameter schedulers running past it (``end=INF`` excepted)."""
+    train_cfg = cfg.get('train_cfg')
+    unit = loop_unit(train_cfg)
+    length = train_cfg[f'max_{unit}s'] if unit else None
+    if not _is_count(length):
+        return []
+    noun = 'iterations' if unit == 'iter' else 'epochs'
+    end = f'train_cfg.max_{unit}s={length}'
+    tip = f'tools/train.py --max-{unit}s N'
+    settings = [s for s in schedule_settings(cfg) if s['unit'] == unit]
+    values = {s['path']: s['value'] for s in settings}
+    first: dict = {}  # the first start of each dict the run does not reach
+    for s in settings:
+        if s['kind'] == 'start' and s['value'] >= length and (
+                s['group'] not in first
+                or s['value'] < first[s['group']]['value']):
+            first[s['group']] = s
+    out = [f'{s["owner"]} ({s["group"]}): {s["path"][len(s["group"]) + 1:]}'
+           f'={s["value"]} is not before the end of training ({end}), so '
+           f'the run never gets there. Train for more than {s["value"]} '
+           f'{noun}, or shorten the whole schedule with {tip}, which '
+           'rescales it with it.' for s in first.values()]
+    beyond = []
+    for s in settings:
+        leaf = [p for p in s['parts'] if not p.isdigit()][-1]
+        begin = values.get(f'{s["group"]}.begin', 0)
+        if s['path'].startswith('param_scheduler') and s['value'] < _NO_END \
+                and (leaf == 'begin' and s['value'] >= length
+                     or leaf in ('end', 'milestones') and s['value'] > length
+                     or leaf == 'T_max' and begin + s['value'] > length):
+            beyond.append(f'{s["path"]}={s["value"]}')
+    if beyond:
+        out.append(
+            f'the parameter schedule runs past the end of training ({end}): '
+            f'{", ".join(beyond)}; the schedule is cut where training stops '
+            f'(e.g. the learning rate is not annealed). {tip} sets the '
+            'length and rescales the schedule with it.')
+    return out
