@@ -127,7 +127,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 from mmfusenas.engine.hooks.arch_separation_hook import (  # noqa: E402
     CURVE_KEY as SEPARATION_KEY)
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from mmfusenas.evaluation.control_stats import (  # noqa: E402
+from bench_utils.control_stats import (  # noqa: E402
     rank_pct, signal_vs_noise)
 from mmfusenas.models.mutables import (  # noqa: E402
     Genotype, build_genotype_net)

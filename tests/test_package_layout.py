@@ -26,8 +26,10 @@ imports every room inside the function (MMEngine's convention: a registry
 without ``locations`` calls ``<scope>.utils.register_all_modules``).
 """
 import ast
+import glob
 import os
 import os.path as osp
+import re
 from typing import Dict, List, Set
 
 PACKAGE = osp.join(
@@ -273,6 +275,55 @@ def test_the_fusion_evaluator_needs_neither_mmdet_nor_mmcv(tmp_path):
         out = loaded(*dirs, '--preset', preset)
         assert not {'mmdet', 'mmcv', 'mmseg'} & set(eval(out)), (preset,
                                                                 out)
+
+
+def _modules_named(path: str, package: str) -> Set[str]:
+    """Modules of mmfusenas that ``path`` imports (``from x import y``
+    counts ``x`` and ``x.y``; a lazy export table ``'.mod': [...]`` counts
+    ``package.mod``)."""
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    found = {package + key for key in re.findall(r"'(\.\w+)':", text)}
+    for node in ast.walk(ast.parse(text, path)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:
+                parts = package.split('.')
+                base = '.'.join(parts[:len(parts) - node.level + 1] +
+                                ([base] if base else []))
+            found.add(base)
+            found.update(f'{base}.{a.name}' for a in node.names)
+    return {m for m in found if m.startswith('mmfusenas')}
+
+
+def test_every_module_serves_users():
+    """Every module of the package is imported by another of its modules, a
+    tool, a config or a demo: nothing in mmfusenas/ is there only for the
+    tests or the benchmarks (those helpers live in tests/helpers and
+    benchmarks/bench_utils)."""
+    root = osp.dirname(PACKAGE)
+    modules, users = {}, set()
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            if name.endswith('.py'):
+                path = osp.join(folder, name)
+                module = osp.relpath(path, root)[:-3].replace(os.sep, '.')
+                package = module.rsplit('.', 1)[0]
+                module = module[:-len('.__init__')] if name == \
+                    '__init__.py' else module
+                modules[module] = path
+                users |= _modules_named(path, package)
+    for folder in ('tools', 'configs', 'demo'):
+        for path in glob.glob(osp.join(root, folder, '**', '*.py'),
+                              recursive=True):
+            users |= _modules_named(path, '')
+    unused = sorted(m for m in modules if m not in users and not any(
+        u.startswith(m + '.') for u in users))
+    assert unused == [], ('imported by no module, tool, config or demo '
+                          f'(move it to tests/helpers or benchmarks): '
+                          f'{unused}')
 
 
 def test_models_are_plain_pytorch():

@@ -93,11 +93,12 @@ from torch.utils.data import DataLoader
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation import GISRMetric  # noqa: E402
-from mmfusenas.evaluation.control_stats import rank_pct  # noqa: E402
+from bench_utils.control_stats import rank_pct  # noqa: E402
 from mmfusenas.evaluation.ranking import add_ranks  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
     DCNASNet, GuidedDepthSR, dcnas_keys)
@@ -110,8 +111,6 @@ from mmfusenas.search.predictors import (  # noqa: E402
     BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
 from bench_utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
                                     read_stored_run)
