@@ -162,6 +162,18 @@ def _read_kernel_file(path: str,
     return [normalize_kernel(img.astype(np.float64), path)]
 
 
+def list_files(folder: str, exts: Sequence[str],
+               backend_args: Optional[dict] = None) -> List[str]:
+    """Sorted paths of the files of ``folder`` whose extension (lower case)
+    is one of ``exts``; hidden files are left out."""
+    return sorted(
+        fileio.join_path(folder, name, backend_args=backend_args)
+        for name in fileio.list_dir_or_file(
+            folder, list_dir=False, backend_args=backend_args)
+        if not name.startswith('.')
+        and osp.splitext(name)[1].lower() in exts)
+
+
 def load_kernels(source: str | Sequence[str] | dict,
                  seed: int = 0,
                  backend_args: Optional[dict] = None) -> List[np.ndarray]:
@@ -200,12 +212,7 @@ def load_kernels(source: str | Sequence[str] | dict,
             k for s in source for k in load_kernels(s, seed, backend_args)
         ]
     if fileio.isdir(source, backend_args=backend_args):
-        files = sorted(
-            fileio.join_path(source, name, backend_args=backend_args)
-            for name in fileio.list_dir_or_file(
-                source, list_dir=False, backend_args=backend_args)
-            if not name.startswith('.')
-            and osp.splitext(name)[1].lower() in KERNEL_EXTS)
+        files = list_files(source, KERNEL_EXTS, backend_args)
         if not files:
             raise FileNotFoundError(f'kernel folder {source} holds no kernel '
                                     f'file ({", ".join(KERNEL_EXTS)})')

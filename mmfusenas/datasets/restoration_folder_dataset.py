@@ -20,7 +20,7 @@ from mmengine.dataset import BaseDataset, Compose
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .deblur_synthesis import KERNEL_EXTS, normalize_kernel
+from .deblur_synthesis import KERNEL_EXTS, list_files, normalize_kernel
 from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset, _listing,
                                    data_hint, pipeline_scope)
 
@@ -50,12 +50,7 @@ def list_images(dirs: Union[str, Sequence[str]],
     for d in dirs:
         if not fileio.isdir(d, backend_args=backend_args):
             raise FileNotFoundError(f'image folder {d} does not exist')
-        files += sorted(
-            fileio.join_path(d, name, backend_args=backend_args)
-            for name in fileio.list_dir_or_file(
-                d, list_dir=False, backend_args=backend_args)
-            if not name.startswith('.')
-            and osp.splitext(name)[1].lower() in IMAGE_EXTS)
+        files += list_files(d, IMAGE_EXTS, backend_args)
     if not files:
         raise FileNotFoundError(f'no image ({", ".join(IMAGE_EXTS)}) in '
                                 f'{dirs}')
