@@ -62,8 +62,10 @@ def _taps_valid(x: Tensor, k: Sequence[float], dim: int) -> Tensor:
     for i, w in enumerate(k):
         if w == 0:
             continue
-        t = x.narrow(dim, i, m) * w
-        out = t if out is None else out.add_(t)
+        if out is None:
+            out = x.narrow(dim, i, m) * w
+        else:
+            out.add_(x.narrow(dim, i, m), alpha=w)
     return out
 
 
@@ -88,8 +90,10 @@ def _filter3(x: Tensor, kernel, pad_mode: str) -> Tensor:
         for j in range(3):
             if kernel[i][j] == 0:
                 continue
-            t = xp[:, i:i + h, j:j + w] * kernel[i][j]
-            out = t if out is None else out.add_(t)
+            if out is None:
+                out = xp[:, i:i + h, j:j + w] * kernel[i][j]
+            else:
+                out.add_(xp[:, i:i + h, j:j + w], alpha=kernel[i][j])
     return out
 
 
