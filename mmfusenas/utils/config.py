@@ -236,7 +236,10 @@ def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
     errors = []
     for key in cfg.keys():
         # the file's own variables (arch_dataloader, ...) are further away
-        close = difflib.get_close_matches(key, RUNNER_KEYS, n=1, cutoff=0.85)
+        # close spellings, and swapped letters (``modle``)
+        close = difflib.get_close_matches(key, RUNNER_KEYS, n=1,
+                                          cutoff=0.85) or [
+            k for k in RUNNER_KEYS if sorted(k) == sorted(key)][:1]
         if close and key not in RUNNER_KEYS and not key.startswith('_'):
             errors.append(f'{where}: top-level key {key!r} is read by '
                           f'nothing; did you mean {close[0]!r}?')

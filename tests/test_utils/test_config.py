@@ -157,6 +157,8 @@ def test_data_root_that_changes_nothing_is_an_error(tmp_path):
     ("trian_cfg = dict(max_iters=3)\n",
      r"top-level key 'trian_cfg' is read by nothing; did you mean "
      r"'train_cfg'\?"),
+    ("modle = dict(type='X')\n",
+     r"top-level key 'modle' is read by nothing; did you mean 'model'\?"),
     ("train_cfg = dict(max_iter=3)\n",
      r'train_cfg\.max_iter is not an argument of IterBasedTrainLoop .*'
      r'did you mean train_cfg\.max_iters\?'),

@@ -338,3 +338,22 @@ def test_a_hook_declares_its_iteration_fields():
     assert schedule_warnings(cfg)[0].startswith(
         '_SwitchHook (custom_hooks.0): switch_iter=40 is not before the end '
         'of training (train_cfg.max_iters=40)')
+
+
+def test_the_path_sampler_and_the_pmi_loop_declare_their_fields():
+    """The predictor sampler's refresh points are rescaled with the run; the
+    PMI loop has no iteration field but its length."""
+    cfg = Config(dict(train_cfg=dict(
+        type='OneShotIterBasedTrainLoop', max_iters=1000, val_interval=200,
+        sampler=dict(type='PredictorPathSampler', predictor='p.pth',
+                      refresh_start=250, refresh_interval=100))))
+    assert rescale_schedule(cfg, max_iters=100) == [
+        ('train_cfg.max_iters', 1000, 100),
+        ('train_cfg.val_interval', 200, 100),  # validates at its end
+        ('train_cfg.sampler.refresh_start', 250, 25),
+        ('train_cfg.sampler.refresh_interval', 100, 10),
+    ]
+    cfg = Config(dict(train_cfg=dict(type='PMILoop', tasks=[],
+                                     max_iters=2000)))
+    assert rescale_schedule(cfg, max_iters=10) == [
+        ('train_cfg.max_iters', 2000, 10)]
