@@ -277,9 +277,7 @@ def _main(args, argv):
     if kern is None:
         fmi_path = 'numpy (numba not available, or --no-numba)'
     else:
-        fixed = ', generated 3x3 kernels' if 3 in kern.fixed else \
-            ', generic kernels only'
-        fmi_path = (f'numba{fixed}, {fmi_mod._n_threads()} thread(s); '
+        fmi_path = (f'numba, {fmi_mod._n_threads()} thread(s); '
                     f'kernels ready in {jit_wall:.2f} s wall / {jit_cpu:.2f} '
                     f's cpu (compile, or load from the cache)')
 

@@ -10,11 +10,8 @@ windows, several window sizes and the queue of windows that differ.
 Every check runs on both implementations: the numpy path and the compiled
 numba path (used by default when numba is importable; skipped, with the
 reason, when it is not). The two must agree to 1e-12 relative per image
-score (``test_numba_matches_numpy``). On the numba path, 3x3 windows use the
-generated straight-line kernels (dense rows, queued stacks) and other sizes
-the generic kernels; the two are checked against each other window by
-window and on image scores, through every branch of the band driver
-(``test_fixed_kernels_*``).
+score (``test_numba_matches_numpy``); the numba kernels serve every window
+size.
 """
 import importlib
 import json
@@ -246,9 +243,8 @@ def test_fmi_blocks_and_queue(path, monkeypatch, block):
     full and at the end) give the same mean."""
     if path == 'numpy':
         monkeypatch.setattr(fmi_mod, '_BLOCK', block)
-    else:       # chunks / stacks of windows, bands of 1 / 5 / all rows
+    else:       # chunks of windows, bands of 1 / 5 / all rows
         monkeypatch.setattr(fmi_mod, '_NB_CHUNK', block)
-        monkeypatch.setattr(fmi_mod, '_NB_STACK', block)
         monkeypatch.setattr(fmi_mod, '_NB_BAND', {1: 1, 40: 5}.get(block,
                                                                     99))
     a, b = _images(2, 19, 27)
@@ -341,81 +337,6 @@ def test_numba_threads_do_not_change_the_result(monkeypatch):
         monkeypatch.setattr(fmi_mod, 'NUMBA_THREADS', n)
         vals.append(fmi(a, b, f, 'gradient'))
     assert vals[0] == vals[1] == vals[2]
-
-
-# ------------------------------------------------------------ 3x3 kernels
-def _fixed_and_generic():
-    kern = _numba_kernels()
-    assert 3 in kern.fixed, 'the generated 3x3 kernels did not compile'
-    generic = kern.generic()
-    assert generic is not None
-    return kern.fixed[3], generic
-
-
-@pytest.mark.skipif(not HAVE_NUMBA, reason=NO_NUMBA)
-def test_fixed_kernels_match_generic_per_window(shared_data):
-    """The generated 3x3 kernel gives the generic kernel's FMI per window
-    pair to round-off (S2 from the log2 of the pdfs; k = 0 -> 0), with the
-    same exact zeros, on every kind of window and on TNO windows."""
-    (_, stack), (_, cols) = _fixed_and_generic()
-
-    def both(xw, fw):
-        xw, fw = np.ascontiguousarray(xw), np.ascontiguousarray(fw)
-        new, old = np.empty(xw.shape[1]), np.empty(xw.shape[1])
-        stack(xw, fw, new)
-        cols(xw, fw, 256, old)
-        return new, old
-
-    for seed in (20, 21):
-        new, old = both(*_window_stacks(9, 150, seed))
-        np.testing.assert_allclose(new, old, rtol=1e-11, atol=1e-15)
-        np.testing.assert_array_equal(new == 0, old == 0)
-        # and the reference (grid joint pdf)
-        np.testing.assert_allclose(new, _ref_pair_fmi(
-            *_window_stacks(9, 150, seed)), rtol=1e-10, atol=1e-12)
-    a, b, f = _tno(shared_data)
-    for feature in ('none', 'gradient', 'dct', 'wavelet'):
-        fa, ff = (fmi_features(x, feature) for x in (a, f))
-        xw, fw = (_ref_windows(x, 3)[:, ::13] for x in (fa, ff))
-        new, old = both(xw, fw)
-        np.testing.assert_allclose(new, old, rtol=1e-11, atol=1e-15)
-        np.testing.assert_array_equal(new == 0, old == 0)
-    # fewer windows than a vector, and a partial last vector
-    xw, fw = _window_stacks(9, 1, 22)
-    for n in (1, 5, 8, 13):
-        new, old = both(xw[:, :n], fw[:, :n])
-        np.testing.assert_allclose(new, old, rtol=1e-11, atol=1e-15)
-
-
-@pytest.mark.skipif(not HAVE_NUMBA, reason=NO_NUMBA)
-@pytest.mark.parametrize('dense', [0.0, 0.75, 2.0])
-@pytest.mark.parametrize('stack', [1, 8, 40])
-def test_fixed_kernels_band_paths(monkeypatch, dense, stack):
-    """The 3x3 band driver (dense rows / queued stacks, flushed when full
-    and at the end, rows shorter than a vector or with a partial last
-    vector) gives the generic kernel's image score."""
-    _fixed_and_generic()
-    monkeypatch.setattr(fmi_mod, 'USE_NUMBA', True)
-    monkeypatch.setattr(fmi_mod, '_DENSE_FIXED', dense)
-    monkeypatch.setattr(fmi_mod, '_NB_STACK', stack)
-    monkeypatch.setattr(fmi_mod, '_NB_BAND', 3)
-    for h, w in ((9, 9), (11, 10), (12, 19), (23, 31)):
-        a, b = _images(7, h, w)
-        f_mixed = a.copy()
-        f_mixed[::3] = b[::3]
-        for f in (np.round((a + b) / 2), f_mixed, a.copy()):
-            for feature in ('none', 'edge'):
-                got = fmi(a, b, f, feature)
-                kern = fmi_mod._numba_kernels()
-                fixed = kern.fixed.pop(3)
-                try:
-                    ref = fmi(a, b, f, feature)     # generic kernels
-                finally:
-                    kern.fixed[3] = fixed
-                assert got == pytest.approx(ref, rel=1e-12, abs=1e-15), (
-                    h, w, feature)
-                assert got == pytest.approx(_ref_fmi(a, b, f, feature),
-                                            rel=1e-10, abs=1e-13)
 
 
 def test_suite_parallel_matches_sequential(shared_data):

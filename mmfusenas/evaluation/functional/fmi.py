@@ -484,8 +484,7 @@ def _flush(ws: _Workspace, slot: int) -> float:
 # of ``_NB_BAND`` window rows are independent tasks; with ``NUMBA_THREADS >
 # 1`` they run on a thread pool (the kernels release the GIL). The band
 # layout does not depend on the number of threads, so neither does the
-# result. These generic kernels serve window sizes other than 3x3 (compiled
-# on first use); 3x3 windows use the generated kernels further below.
+# result. The same kernels serve every window size.
 #
 # The kernels are plain Python functions here: :func:`_numba_kernels`
 # imports numba and compiles them on first use (importing the metrics does
@@ -852,394 +851,14 @@ def _nb_columns(xw, fw, q, out):
             out[c0 + p] = val[p]
 
 
-# ----------------------------------------------------------------------------
-# Straight-line kernels for one window size (3x3, the default).
-#
-# The generic kernels above run every step as a loop over a chunk of
-# windows, so each step streams its (l, chunk) arrays through memory. For a
-# fixed window size the whole computation of one window position (stats of
-# the A, B and F windows, both pairs) can instead be written out as straight
-# code on scalars, inside a single loop over the positions of a row that LLVM
-# vectorises 8 windows wide (AVX-512; 4 with AVX2): every intermediate stays
-# in registers, the merge of the two cdfs becomes 2l-1 selects per
-# anti-diagonal instead of gathers, and the only memory traffic is the 3 x l
-# loads of the windows. That code is generated below (``_gen_*``) from the
-# same formulas, in the same operation order, as ``_nb_stats`` /
-# ``_nb_pairs``, with two simplifications:
-#
-# * S2 = sum_path fx log2(fx) is evaluated as sum_path fx (log2 f + log2 x)
-#   from the log2 of the pdfs that the entropies need anyway: 63 instead of
-#   97 log2 per window position (27 for the three entropies, 17 per pair for
-#   S1, 1 per pair for log2|a|); log2 is half of the cost. (Equal to
-#   round-off: each term differs by < 2 ulp of its log, and S2 enters MI
-#   multiplied by 1 - k.)
-# * k = 0 gives FMI = 0 directly (then p = fx on every cell and MI = 0
-#   exactly in the generic code too).
-#
-# Ternaries are written as calls of ``_sel`` (forced inline): a Python
-# ``a if m else b`` is a branch in numba's IR, and a few hundred of them
-# exceed the recursion limit of numba's SSA pass. ``_nb_log2`` and ``_sel``
-# are compiled with ``forceinline`` so that no call is left in the loop
-# (LLVM's inliner otherwise stops after a few dozen log2 in one function
-# and the loop is not vectorised).
-#
-# Three kernels per window size: ``eq`` (the equal-window flags of a row of
-# positions, with the reference quirk), ``row`` (dense: both pairs for every
-# position, 1 for an equal pair) and ``stack`` (FMI_XF of stacked raw window
-# pairs, no shortcut). The band driver ``_nb_band_fixed`` uses ``row`` when
-# at least ``_DENSE_FIXED`` of a row's pairs differ, else queues the
-# differing pairs and evaluates them with ``stack`` in full chunks (edge
-# maps have mostly equal windows); both give bit-identical values per pair. The
-# driver sums with Neumaier compensation (and the bands are combined with
-# ``math.fsum``), so the score is the per-window values' sum to ~1 ulp
-# whatever the band / queue layout, and does not depend on the thread
-# count. Per window, the generated kernels agree with the generic ones to
-# ~5e-16 absolute (TNO, all features; tested at 1e-15 + 1e-11 relative).
-# ----------------------------------------------------------------------------
-_FIXED_W = (3,)         # window sizes with generated kernels
-_DENSE_FIXED = 0.75     # fraction of differing pairs above which a row is
-#                         evaluated densely
-_NB_STACK = 512         # queued pairs per stack evaluation (multiple of 8)
-_NB_VEC = 8             # rows are evaluated in blocks of this many windows
-# bound by _compile_fixed before the drivers are compiled
-_W = 3
-_nb_eq = _nb_row = _nb_stack = None
-
-
-def _sel(m, a, b):
-    return a if m else b
-
-
-def _gen_stats(o, x, l):
-    """Statistics of window ``x`` from its raw values ``{x}r0 ..``:
-    ``{x}n`` normalised, ``{x}p`` pdf + eps, ``{x}c`` cdf, ``{x}t`` centred
-    pdf, ``{x}g`` log2 pdf, ``{x}sd / scdf / tt / ent`` (``_nb_stats``)."""
-    o.append(f'{x}lo = {x}r0')
-    o.append(f'{x}hi = {x}r0')
-    for i in range(1, l):
-        o.append(f'{x}lo = min({x}lo, {x}r{i})')
-        o.append(f'{x}hi = max({x}hi, {x}r{i})')
-    o.append(f'{x}hi -= {x}lo')
-    o.append(f'{x}flat = {x}hi == 0')
-    for i in range(l):
-        o.append(f'{x}n{i} = _sel({x}flat, 1.0, ({x}r{i} - {x}lo) / {x}hi)')
-    o.append(f'{x}s = ' + ' + '.join(f'{x}n{i}' for i in range(l)))
-    for i in range(l):
-        o.append(f'{x}p{i} = {x}n{i} / {x}s')
-    o.append(f'{x}c0 = {x}p0')
-    for i in range(1, l):
-        o.append(f'{x}c{i} = {x}c{i - 1} + {x}p{i}')
-    o.append(f'{x}m = (' + ' + '.join(f'{x}p{i}' for i in range(l)) +
-             f') / {l}')
-    o.append(f'{x}scdf = ' + ' + '.join(f'{x}c{i}' for i in range(l)))
-    for v in ('tt', 'e1', 'e2', 'ent'):
-        o.append(f'{x}{v} = 0.0')
-    for i in range(l):
-        pos = float(i + 1)
-        o.append(f'{x}t{i} = {x}p{i} - {x}m')
-        o.append(f'{x}t{i} = _sel(abs({x}t{i}) < 1e-12, 0.0, {x}t{i})')
-        o.append(f'{x}tt += {x}t{i} * {x}t{i}')
-        o.append(f'{x}e1 += {pos!r} * {x}p{i}')
-        o.append(f'{x}e2 += {pos * pos!r} * {x}p{i}')
-        o.append(f'{x}p{i} = {x}p{i} + _EPS')
-        o.append(f'{x}g{i} = _nb_log2({x}p{i})')
-        o.append(f'{x}ent += {x}g{i} * {x}p{i}')
-    o.append(f'{x}sd = np.sqrt(max({x}e2 - {x}e1 * {x}e1, 0.0))')
-    o.append(f'{x}ent = -{x}ent')
-
-
-def _gen_pair(o, x, f, r, l):
-    """``{r}`` = FMI of windows ``x`` and ``f`` (stats generated before;
-    ``_nb_pairs`` with the two simplifications above)."""
-    ns = 2 * l - 1
-    o.append(f'{r}num = ' + ' + '.join(
-        ['0.0'] + [f'{x}t{i} * {f}t{i}' for i in range(l)]))
-    o.append(f'{r}den = np.sqrt({x}tt * {f}tt)')
-    o.append(f'{r}c = _sel((abs({r}num) < 1e-12) | ({r}den == 0), 0.0, '
-             f'{r}num / {r}den)')
-    o.append(f'{r}neg = {r}c < 0')
-    # F's cdf / pdf / log2 pdf, reflected where c < 0 (W copula)
-    for i in range(l):
-        refl = '1.0' if i == l - 1 else f'1.0 - {f}c{l - 2 - i}'
-        o.append(f'{r}fc{i} = _sel({r}neg, {refl}, {f}c{i})')
-        o.append(f'{r}fp{i} = _sel({r}neg, {f}p{l - 1 - i}, {f}p{i})')
-        o.append(f'{r}fg{i} = _sel({r}neg, {f}g{l - 1 - i}, {f}g{i})')
-    # row i_s of the path cell on anti-diagonal s: the comparisons
-    for a in range(l - 1):
-        for b in range(l - 1):
-            o.append(f'{r}q{a}_{b} = np.intp({r}fc{a} <= {x}c{b})')
-    for s in range(ns):
-        terms = [f'{r}q{a}_{s - 1 - a}' for a in range(l - 1)
-                 if 0 <= s - 1 - a < l - 1]
-        o.append(f'{r}i{s} = ' + ' + '.join(
-            [str(max(0, s - (l - 1)))] + terms))
-    # path cells: merged breakpoint, fx, log2 f + log2 x by selection
-    for v in ('prev', 'cov', 's2', 's3'):
-        o.append(f'{r}{v} = 0.0')
-    for s in range(ns):
-        i0, i1 = max(0, s - (l - 1)), min(s, l - 1)
-        o.append(f'{r}e{s} = min({r}fc{i0}, {x}c{s - i0})')
-        o.append(f'{r}fx{s} = {r}fp{i0} * {x}p{s - i0}')
-        o.append(f'{r}lg{s} = {r}fg{i0} + {x}g{s - i0}')
-        for i in range(i0 + 1, i1 + 1):
-            j = s - i
-            o.append(f'{r}m = {r}i{s} == {i}')
-            o.append(f'{r}e{s} = _sel({r}m, min({r}fc{i}, {x}c{j}), '
-                     f'{r}e{s})')
-            o.append(f'{r}fx{s} = _sel({r}m, {r}fp{i} * {x}p{j}, {r}fx{s})')
-            o.append(f'{r}lg{s} = _sel({r}m, {r}fg{i} + {x}g{j}, {r}lg{s})')
-        o.append(f'{r}d{s} = {r}e{s} - {r}prev')
-        o.append(f'{r}prev = {r}e{s}')
-        o.append(f'{r}cov += {r}d{s} * (_sel({r}neg, {r}i{s} + 1, '
-                 f'{l} - {r}i{s}) * ({l} - ({s} - {r}i{s})))')
-        o.append(f'{r}s2 += {r}fx{s} * {r}lg{s}')
-        o.append(f'{r}s3 += {r}fx{s}')
-    o.append(f'{r}cv = {r}cov - {f}scdf * {x}scdf')
-    o.append(f'{r}sds = {f}sd * {x}sd')
-    o.append(f'{r}kp = {r}c * {r}sds / {r}cv')
-    o.append(f'{r}k = _sel(({r}sds == 0) | ({r}c == 0) | '
-             f'~np.isfinite({r}kp), 0.0, {r}kp)')
-    o.append(f'{r}a = 1.0 - {r}k')
-    o.append(f'{r}s1 = 0.0')
-    for s in range(ns):
-        o.append(f'{r}pp = {r}d{s} * {r}k + {r}fx{s} * {r}a')
-        o.append(f'{r}s1 += _nb_log2(max(abs({r}pp), 1e-300)) * {r}pp')
-    o.append(f'{r}la = _nb_log2(max(abs({r}a), 1e-300))')
-    o.append(f'{r}h = {x}ent + {f}ent')
-    o.append(f'{r}mi = {r}k * {r}h + {r}a * {r}la + {r}s1 - {r}a * '
-             f'({r}la * {r}s3 + {r}s2)')
-    o.append(f'{r} = _sel(({r}mi == 0) | ({r}k == 0), 0.0, '
-             f'2 * {r}mi / {r}h)')
-
-
-def _gen_window_loads(o, w, names):
-    """``{x}r{i}`` = value ``i`` (MATLAB column-major order) of the window
-    at the loop position, from row views ``{img}{dr}`` and columns
-    ``k{dc}``."""
-    for i in range(w * w):
-        dc, dr = divmod(i, w)
-        for x, img in names:
-            o.append(f'{x}r{i} = {img}{dr}[k{dc}]')
-
-
-def _gen_fixed_src(w: int) -> str:
-    """Source of the ``eq`` / ``row`` / ``stack`` kernels for ``w x w``
-    windows (see the comment above)."""
-    l = w * w
-    imgs = (('A', 'ra'), ('B', 'rb'), ('F', 'rf'))
-
-    def func(name, args, head, body):
-        lines = [f'def {name}({args}):'] + ['    ' + s for s in head]
-        lines += ['    for p in range(n):']
-        lines += ['        ' + s for s in body]
-        return '\n'.join(lines) + '\n'
-
-    rows = [f'{img}{d} = {full}[r + {d}]' for d in range(w)
-            for (_, img), full in zip(imgs, ('fa', 'fb', 'ff'))]
-    cols = [f'k{dc} = np.uint64(c0 + p + {dc})' for dc in range(w)]
-    # eq: flags of the windows equal to F (B: to the normalised F unless
-    # A == F, the reference's in-place normalisation)
-    o = list(cols)
-    _gen_window_loads(o, w, imgs)
-    o.append('Flo = Fr0')
-    o.append('Fhi = Fr0')
-    for i in range(1, l):
-        o.append(f'Flo = min(Flo, Fr{i})')
-        o.append(f'Fhi = max(Fhi, Fr{i})')
-    o.append('Fhi -= Flo')
-    o.append('Fflat = Fhi == 0')
-    for i in range(l):
-        o.append(f'Fn{i} = _sel(Fflat, 1.0, (Fr{i} - Flo) / Fhi)')
-    o.append('ea = ' + ' & '.join(f'(Ar{i} == Fr{i})' for i in range(l)))
-    o.append('eb = ' + ' & '.join(f'(Br{i} == _sel(ea, Fr{i}, Fn{i}))'
-                                  for i in range(l)))
-    o.append('q = np.uint64(p)')
-    o.append('eqa[q] = ea')
-    o.append('eqb[q] = eb')
-    src = func(f'_nb_eq_w{w}', 'fa, fb, ff, r, c0, n, eqa, eqb', rows, o)
-    # row: FMI_AF + FMI_BF (1 for an equal pair) per position
-    o = list(cols)
-    _gen_window_loads(o, w, imgs)
-    _gen_stats(o, 'F', l)
-    o.append('ea = ' + ' & '.join(f'(Ar{i} == Fr{i})' for i in range(l)))
-    o.append('eb = ' + ' & '.join(f'(Br{i} == _sel(ea, Fr{i}, Fn{i}))'
-                                  for i in range(l)))
-    for x, r in (('A', 'RA'), ('B', 'RB')):
-        _gen_stats(o, x, l)
-        _gen_pair(o, x, 'F', r, l)
-    o.append('out[np.uint64(p)] = _sel(ea, 1.0, RA) + _sel(eb, 1.0, RB)')
-    src += '\n\n' + func(f'_nb_row_w{w}', 'fa, fb, ff, r, c0, n, out',
-                         rows, o)
-    # stack: FMI_XF of the columns of (l, n) raw window stacks
-    o = ['q = np.uint64(p)']
-    o += [f'{x}r{i} = {s}[{i}, q]' for i in range(l)
-          for x, s in (('X', 'xw'), ('F', 'fw'))]
-    _gen_stats(o, 'X', l)
-    _gen_stats(o, 'F', l)
-    _gen_pair(o, 'X', 'F', 'R', l)
-    o.append('out[q] = R')
-    src += '\n\n' + func(f'_nb_stack_w{w}', 'xw, fw, n, out', [], o)
-    return src
-
-
-def _nb_sum(x, n, acc):
-    """Neumaier sum of ``x[:n]`` into ``acc = [sum, compensation]``."""
-    s, comp = acc[0], acc[1]
-    for p in range(n):
-        v = x[p]
-        t = s + v
-        if abs(s) >= abs(v):
-            comp += (s - t) + v
-        else:
-            comp += (v - t) + s
-        s = t
-    acc[0], acc[1] = s, comp
-
-
-def _nb_band_fixed(fa, fb, ff, r0, r1, qcap, dense, acc):
-    """``acc`` += (Neumaier) the sum of FMI_AF + FMI_BF over the windows of
-    window rows ``r0:r1``, with the generated kernels of ``_FIXED_W``
-    (looked up as globals ``_nb_eq``, ``_nb_row``, ``_nb_stack``, bound per
-    window size when compiling). Rows where at least the fraction ``dense``
-    of the pairs differ are evaluated densely, the others queue their
-    differing pairs in stacks of ``qcap`` (a multiple of ``_NB_VEC``)."""
-    w = _W
-    l = w * w
-    nc = ff.shape[1] - w + 1
-    v = _NB_VEC
-    nv = (nc // v) * v
-    out = np.empty(max(nc, qcap))
-    tail = np.empty(v)
-    eqa = np.empty(nc, np.bool_)
-    eqb = np.empty(nc, np.bool_)
-    etail = np.empty((2, v), np.bool_)
-    qx = np.empty((2, l, qcap))
-    qf = np.empty((2, l, qcap))
-    qn = np.zeros(2, np.intp)
-    for r in range(r0, r1):
-        # equal-window flags; the last (nc % v) by a block ending at nc - 1
-        _nb_eq(fa, fb, ff, r, 0, nv, eqa, eqb)
-        if nv < nc:
-            if nc >= v:
-                _nb_eq(fa, fb, ff, r, nc - v, v, etail[0], etail[1])
-                for p in range(nv, nc):
-                    eqa[p] = etail[0, p - (nc - v)]
-                    eqb[p] = etail[1, p - (nc - v)]
-            else:
-                _nb_eq(fa, fb, ff, r, nv, nc - nv, eqa[nv:], eqb[nv:])
-        n_eq = 0
-        for p in range(nc):
-            n_eq += eqa[p] + eqb[p]
-        if 2 * nc - n_eq >= dense * 2 * nc:
-            _nb_row(fa, fb, ff, r, 0, nv, out)
-            if nv < nc:
-                if nc >= v:
-                    _nb_row(fa, fb, ff, r, nc - v, v, tail)
-                    for p in range(nv, nc):
-                        out[p] = tail[p - (nc - v)]
-                else:
-                    _nb_row(fa, fb, ff, r, nv, nc - nv, out[nv:])
-            _nb_sum(out, nc, acc)
-            continue
-        tail[0] = n_eq
-        _nb_sum(tail, 1, acc)
-        for src in range(2):
-            img = fa if src == 0 else fb
-            eq = eqa if src == 0 else eqb
-            for p in range(nc):
-                if eq[p]:
-                    continue
-                m = qn[src]
-                i = 0
-                for dc in range(w):
-                    for dr in range(w):
-                        qx[src, i, m] = img[r + dr, p + dc]
-                        qf[src, i, m] = ff[r + dr, p + dc]
-                        i += 1
-                m += 1
-                if m == qcap:
-                    _nb_stack(qx[src], qf[src], qcap, out)
-                    _nb_sum(out, qcap, acc)
-                    m = 0
-                qn[src] = m
-    for src in range(2):
-        m = qn[src]
-        if m:
-            # pad to whole vectors with copies of the last pair
-            mv = min(qcap, ((m + v - 1) // v) * v)
-            for i in range(l):
-                for p in range(m, mv):
-                    qx[src, i, p] = qx[src, i, m - 1]
-                    qf[src, i, p] = qf[src, i, m - 1]
-            _nb_stack(qx[src], qf[src], mv, out)
-            _nb_sum(out, m, acc)
-
-
-def _nb_stack_fixed(xw, fw, out):
-    """``out`` = FMI_XF of the columns of raw ``(l, P)`` window stacks with
-    the generated ``stack`` kernel (padded to whole vectors)."""
-    l, n = xw.shape
-    v = _NB_VEC
-    nv = (n // v) * v
-    _nb_stack(xw, fw, nv, out)
-    if nv < n:
-        tx = np.empty((l, v))
-        tf = np.empty((l, v))
-        tv = np.empty(v)
-        for i in range(l):
-            for p in range(v):
-                c = min(nv + p, n - 1)
-                tx[i, p] = xw[i, c]
-                tf[i, p] = fw[i, c]
-        _nb_stack(tx, tf, v, tv)
-        for p in range(nv, n):
-            out[p] = tv[p - nv]
-
-
 def _numba_kernels():
-    """The compiled kernels (:class:`_NumbaKernels`), or None without
-    numba."""
+    """The compiled ``(band, columns)`` kernels, or None without numba (or
+    when compiling fails)."""
     if not _NB:
         with _LOCK:
             if not _NB:
                 _NB.append(_compile_kernels())
     return _NB[0]
-
-
-class _NumbaKernels:
-    """``fixed``: ``{w: (band, stack)}``, the generated kernels of the
-    window sizes in ``_FIXED_W`` (compiled at once); :meth:`generic`: the
-    ``(band, columns)`` kernels for any window size, compiled on first use
-    (~5 s the first time; None if that fails)."""
-
-    def __init__(self, numba, types, opts):
-        self._numba, self._types, self._opts = numba, types, opts
-        self.fixed = {}
-        self._generic = []
-        self._lock = threading.Lock()
-
-    def generic(self):
-        if not self._generic:
-            with self._lock:
-                if not self._generic:
-                    self._generic.append(self._compile_generic())
-        return self._generic[0]
-
-    def _compile_generic(self):
-        numba, types, opts = self._numba, self._types, self._opts
-        img = types.float64[:, ::1]
-        try:
-            band = numba.njit(types.float64(img, img, img, types.intp,
-                                            types.intp, types.intp,
-                                            types.intp), **opts)(_nb_band)
-            cols = numba.njit(types.void(img, img, types.intp,
-                                         types.float64[::1]),
-                              **opts)(_nb_columns)
-        except Exception as e:  # pragma: no cover - depends on numba
-            warnings.warn(f'FMI: compiling the numba kernels failed '
-                          f'({e!r}); using the numpy path')
-            return None
-        return band, cols
 
 
 _BITCAST = []
@@ -1277,60 +896,26 @@ def _compile_kernels():
         f2i, i2f = bitcast_intrinsics()
     except Exception:   # not installed, or not for this numpy
         return None
-
     opts = dict(cache=True, nogil=True, fastmath=False, error_model='numpy')
     g = globals()
     g['_f2i'], g['_i2f'] = f2i, i2f
+    img = types.float64[:, ::1]
     try:
         # the helpers are looked up as module globals by the kernels (and
         # compiled with them)
-        for name in ('_nb_log2', '_sel'):
-            g[name] = numba.njit(forceinline=True, **opts)(g[name])
-        for name in ('_nb_normalise', '_nb_stats', '_nb_pairs', '_nb_flush',
-                     '_nb_sum'):
+        g['_nb_log2'] = numba.njit(forceinline=True, **opts)(g['_nb_log2'])
+        for name in ('_nb_normalise', '_nb_stats', '_nb_pairs', '_nb_flush'):
             g[name] = numba.njit(**opts)(g[name])
+        band = numba.njit(types.float64(img, img, img, types.intp,
+                                        types.intp, types.intp, types.intp),
+                          **opts)(_nb_band)
+        cols = numba.njit(types.void(img, img, types.intp,
+                                     types.float64[::1]), **opts)(_nb_columns)
     except Exception as e:  # pragma: no cover - depends on the numba build
-        warnings.warn(f'FMI: setting up the numba kernels failed ({e!r}); '
-                      f'using the numpy path')
+        warnings.warn(f'FMI: compiling the numba kernels failed ({e!r}); '
+                      'using the numpy path')
         return None
-    kern = _NumbaKernels(numba, types, opts)
-    for w in _FIXED_W:
-        try:
-            kern.fixed[w] = _compile_fixed(numba, types, opts, w)
-        except Exception as e:  # pragma: no cover - depends on numba
-            warnings.warn(f'FMI: compiling the {w}x{w} kernels failed '
-                          f'({e!r}); using the generic numba kernels')
-    return kern
-
-
-def _compile_fixed(numba, types, opts, w):
-    """Compile the generated kernels of ``w x w`` windows and their
-    drivers. The source is compiled with this file's name so that numba's
-    cache (keyed by file, function name and line) works for it; the drivers
-    find the kernels as the module globals ``_nb_eq`` / ``_nb_row`` /
-    ``_nb_stack`` and the window size as ``_W`` (one window size only:
-    ``_FIXED_W``)."""
-    g = globals()
-    ns = dict(np=np, _nb_log2=g['_nb_log2'], _sel=g['_sel'], _EPS=_EPS,
-              __name__=__name__)
-    exec(compile(_gen_fixed_src(w), __file__, 'exec'), ns)
-    img = types.float64[:, ::1]
-    vec = types.float64[::1]
-    flags = types.boolean[::1]
-    g['_nb_eq'] = numba.njit(
-        types.void(img, img, img, types.intp, types.intp, types.intp, flags,
-                   flags), **opts)(ns[f'_nb_eq_w{w}'])
-    g['_nb_row'] = numba.njit(
-        types.void(img, img, img, types.intp, types.intp, types.intp, vec),
-        **opts)(ns[f'_nb_row_w{w}'])
-    g['_nb_stack'] = numba.njit(types.void(img, img, types.intp, vec),
-                                **opts)(ns[f'_nb_stack_w{w}'])
-    g['_W'] = w
-    band = numba.njit(types.void(img, img, img, types.intp, types.intp,
-                                 types.intp, types.float64, vec),
-                      **opts)(_nb_band_fixed)
-    stack = numba.njit(types.void(img, img, vec), **opts)(_nb_stack_fixed)
-    return band, stack
+    return band, cols
 
 
 def _kernels(use_numba: bool = None):
@@ -1364,34 +949,20 @@ def _pool():
         return _POOL[0]
 
 
-def _nb_fmi_sum(kern, fa, fb, ff, window: int):
-    """Sum of FMI_AF + FMI_BF over all windows, by bands of window rows
-    (None if no compiled kernel is usable for this window size)."""
+def _nb_fmi_sum(kern, fa, fb, ff, window: int) -> float:
+    """Sum of FMI_AF + FMI_BF over all windows, by bands of window rows on
+    the thread pool."""
     fa, fb, ff = (np.ascontiguousarray(x, np.float64) for x in (fa, fb, ff))
     n_rows = ff.shape[0] - window + 1
     starts = range(0, n_rows, _NB_BAND)
-    fixed = kern.fixed.get(window)
-    if fixed is not None:
-        def run(r0):
-            acc = np.zeros(2)
-            fixed[0](fa, fb, ff, r0, min(r0 + _NB_BAND, n_rows), _NB_STACK,
-                     _DENSE_FIXED, acc)
-            return acc
-    else:
-        generic = kern.generic()
-        if generic is None:     # pragma: no cover - depends on numba
-            return None
 
-        def run(r0):
-            return generic[0](fa, fb, ff, window, _NB_CHUNK, r0,
-                              min(r0 + _NB_BAND, n_rows))
+    def run(r0):
+        return kern[0](fa, fb, ff, window, _NB_CHUNK, r0,
+                       min(r0 + _NB_BAND, n_rows))
 
     pool = _pool() if len(starts) > 1 else None
     sums = list(pool.map(run, starts)) if pool else [run(r) for r in starts]
-    if fixed is not None:
-        # Neumaier (sum, compensation) per band: exact combination
-        return math.fsum(np.concatenate(sums).tolist())
-    return float(np.sum(sums))
+    return math.fsum(sums)
 
 
 def _window_fmi(xw: np.ndarray, fw: np.ndarray,
@@ -1403,14 +974,8 @@ def _window_fmi(xw: np.ndarray, fw: np.ndarray,
     kern = _kernels(use_numba)
     if kern is not None:
         out = np.empty(n)
-        fixed = [v for w, v in kern.fixed.items() if w * w == l]
-        generic = None if fixed else kern.generic()
-        if fixed:
-            fixed[0][1](xw, fw, out)
-            return out
-        if generic is not None:
-            generic[1](xw, fw, _NB_CHUNK, out)
-            return out
+        kern[1](xw, fw, _NB_CHUNK, out)
+        return out
     ws = _Workspace(l, n)
     fs = _stats(ws, 2, n, np.asarray(fw, np.float64))
     _prepare_f(ws, fs, n)
@@ -1457,8 +1022,8 @@ def fmi(a: ArrayLike,
         return float(((eq_a + eq_b.astype(np.float64)) / 2).sum() /
                      (n_rows * n_cols))
     kern = _kernels()
-    total = None if kern is None else _nb_fmi_sum(kern, fa, fb, ff, window)
-    if total is not None:
+    if kern is not None:
+        total = _nb_fmi_sum(kern, fa, fb, ff, window)
         return float(total / 2 / (n_rows * n_cols))
     # blocks of whole rows of windows, about _BLOCK windows each
     band = max(1, _BLOCK // n_cols)
