@@ -170,39 +170,6 @@ def test_single_op_mode_quick(monkeypatch, capsys):
     assert _result(capsys.readouterr().out)
 
 
-def test_vif_agreement_mode_compares_both_filters(tmp_path, monkeypatch,
-                                                  capsys):
-    import cv2
-    import numpy as np
-    from mmfusenas.evaluation.functional import fusion as FF
-    from mmfusenas.evaluation.functional import fusion_kernels as FK
-    if not FK.filter_ok(FF._gauss1d(9, 1.8)):
-        pytest.skip('numba not importable: no compiled filter to compare')
-    rng = np.random.default_rng(0)
-    for sub in ('ir', 'vi'):
-        (tmp_path / sub).mkdir()
-    for name, (h, w) in (('a.png', (48, 56)), ('b.png', (64, 50))):
-        for sub in ('ir', 'vi'):
-            img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-            cv2.imwrite(str(tmp_path / sub / name), img)
-    (tmp_path / 'ir' / 'notes.txt').write_text('not an image')
-    record = tmp_path / 'results' / 'vif.json'
-    record.parent.mkdir()
-    bench = _bench('bench_fusion_metrics.py')
-    _call(bench.main, ['--vif-agreement', '--data', str(tmp_path),
-                       '--results-json', str(record)], monkeypatch)
-    res = _result(capsys.readouterr().out)
-    assert res['pairs'] == 2
-    for key in ('compiled', 'opencv'):
-        assert 0 <= res[f'{key}_max_rel_diff'] < 1e-9
-        assert res[f'{key}_median_rel_diff'] <= res[f'{key}_max_rel_diff']
-    rows = json.loads(record.read_text())['result'][
-        'VIF against the reference evaluator']
-    assert sorted(rows) == ['a.png', 'b.png']
-    assert rows['b.png']['size'] == '50x64'
-    assert FK.USE_FILTER  # switched back after the OpenCV runs
-
-
 def test_inference_switch_modes_turn_one_kernel_off():
     """bench_inference.py's ``no:SWITCH`` modes (and their former names
     ``nchw``, ``aten_conv``, ...) run the eager network with that one CPU

@@ -4,13 +4,10 @@ The kernels evaluate the per-pixel formulas of VIF, Qabf, Nabf and SSIM of
 :mod:`.fusion` in one pass, with the operands and the operation order of
 the numpy chains (``fastmath`` off, ``error_model='numpy'``) and
 branch-free ports of ``exp``, ``atan`` and ``log2``; the caller sums their
-per-pixel maps (:func:`map_sums`). :func:`separable_filter` is the 'valid'
-separable correlation of VIF's and MS-SSIM's Gaussian windows
-(:data:`USE_FILTER` ``= False`` keeps OpenCV's filters). The kernels
-compile on first use with ``cache=True``; without numba, or with
-:data:`USE_NUMBA` ``= False``, :func:`kernels` returns None and the metrics
-use their numpy chains. Agreement with the reference evaluator:
-``docs/results/fusion_vif_agreement.json``.
+per-pixel maps (:func:`map_sums`); the Gaussian windows are OpenCV's
+separable filters (:mod:`.fusion`). The kernels compile on first use with
+``cache=True``; without numba, or with :data:`USE_NUMBA` ``= False``,
+:func:`kernels` returns None and the metrics use their numpy chains.
 """
 import math
 import threading
@@ -22,18 +19,11 @@ from mmfusenas.utils.numba_kernels import compile_once
 from .fmi import bitcast_intrinsics
 from .fmi import _nb_log2 as _fmi_log2
 
-__all__ = [
-    'USE_FILTER', 'USE_NUMBA', 'filter_ok', 'kernels', 'map_sums',
-    'separable_filter'
-]
+__all__ = ['USE_NUMBA', 'kernels', 'map_sums']
 
 #: Use the compiled kernels when numba is importable (read at call time);
 #: ``False`` forces the numpy chains.
 USE_NUMBA = True
-#: Use :func:`separable_filter` for the metrics' Gaussian windows (with
-#: numba); ``False`` keeps OpenCV's
-#: ``sepFilter2D``.
-USE_FILTER = True
 _KERNELS = []       # [namespace] once compiled, [None] if unusable
 _LOCK = threading.Lock()
 _f2i = _i2f = _log2 = None   # set by :class:`_Kernels`
@@ -273,148 +263,6 @@ def kernels(use_numba: Optional[bool] = None) -> Optional[_Kernels]:
     if not use_numba:
         return None
     return compile_once(_KERNELS, _LOCK, _Kernels, 'fusion metrics')
-
-
-# --------------------------------------------------------------------------
-# separable filters (generated per window size)
-# --------------------------------------------------------------------------
-#: Symmetric 1-D kernels of at most this many taps use the compiled filter.
-FILTER_MAX_TAPS = 31
-_FILTERS = {}       # taps -> [compiled filter] once built, [None] if unusable
-_FILTER_LOCK = threading.Lock()
-
-
-def _gen_filter_src(n: int) -> str:
-    """Source of ``_sep_filter_<n>``: the 'valid' separable correlation of
-    a float64 image (``mode`` 0), of its square (1) or of the product with
-    a second image (2) with a symmetric ``n``-tap kernel ``g``, at every
-    ``step``-th row and column. Rows are filtered horizontally into a ring
-    of ``n`` rows as the vertical pass needs them, so that both passes work
-    on rows in the cache; each pass is one straight-line expression per
-    output (the taps unrolled, pairs of mirrored samples added before they
-    are weighted), a loop that LLVM vectorises along the row."""
-    h = n // 2
-
-    def expr(ref):
-        terms = [f'g{t} * ({ref(t)} + {ref(n - 1 - t)})' for t in range(h)]
-        return ' + '.join(terms + [f'g{h} * {ref(h)}'])
-
-    lines = [
-        f'def _sep_filter_{n}(x, y, mode, g, step, out):',
-        *[f'    g{t} = g[{t}]' for t in range(h + 1)],
-        '    w = x.shape[1]',
-        '    ho, wo = out.shape',
-        f'    wf = w - {n - 1}',
-        f'    ring = np.empty(({n}, wf))',
-        '    prod = np.empty(w)',
-        '    vrow = np.empty(wf)',
-        '    nxt = 0',
-        '    for yo in range(ho):',
-        '        y0 = yo * step',
-        f'        while nxt < y0 + {n}:',
-        '            s = x[nxt]',
-        '            if mode == 1:',
-        '                for j in range(w):',
-        '                    prod[j] = s[j] * s[j]',
-        '                s = prod',
-        '            elif mode == 2:',
-        '                t = y[nxt]',
-        '                for j in range(w):',
-        '                    prod[j] = s[j] * t[j]',
-        '                s = prod',
-        f'            d = ring[nxt % {n}]',
-        '            for j in range(wf):',
-        '                d[j] = ' + expr(lambda t: f's[j + {t}]'),
-        '            nxt += 1',
-        *[f'        r{t} = ring[(y0 + {t}) % {n}]' for t in range(n)],
-        '        o = out[yo] if step == 1 else vrow',
-        '        for j in range(wf):',
-        '            o[j] = ' + expr(lambda t: f'r{t}[j]'),
-        '        if step != 1:',
-        '            o = out[yo]',
-        '            for j in range(wo):',
-        '                o[j] = vrow[j * step]',
-    ]
-    return '\n'.join(lines) + '\n'
-
-
-def _compile_filter(numba, n: int):
-    """Compile ``_sep_filter_<n>`` (with this file's name, so that numba's
-    cache, keyed by file and function name, keeps it)."""
-    ns = dict(np=np, __name__=__name__)
-    exec(compile(_gen_filter_src(n), __file__, 'exec'), ns)
-    return numba.njit(cache=True, nogil=True, fastmath=False,
-                      error_model='numpy', boundscheck=False)(
-                          ns[f'_sep_filter_{n}'])
-
-
-def _filter_kernel(k1d: np.ndarray):
-    """The compiled filter for ``k1d`` (built once per window size, as
-    :func:`kernels`), or None where :func:`filter_ok` is false."""
-    n = len(k1d)
-    if not (USE_FILTER and n % 2 == 1
-            and n <= FILTER_MAX_TAPS and k1d.ndim == 1
-            and np.array_equal(k1d, k1d[::-1])):
-        return None
-    if kernels() is None:
-        return None
-    return compile_once(_FILTERS.setdefault(n, []), _FILTER_LOCK,
-                        lambda numba: _compile_filter(numba, n),
-                        f'fusion metrics, {n}-tap filter')
-
-
-def filter_ok(k1d: np.ndarray) -> bool:
-    """Whether :func:`separable_filter` runs compiled for the kernel
-    ``k1d``: :data:`USE_FILTER`, numba in
-    use (see :func:`kernels`), an odd, symmetric kernel of at most
-    :data:`FILTER_MAX_TAPS` float64 taps."""
-    return _filter_kernel(k1d) is not None
-
-
-def separable_filter(x: np.ndarray,
-                     k1d: np.ndarray,
-                     y: Optional[np.ndarray] = None,
-                     square: bool = False,
-                     step: int = 1) -> np.ndarray:
-    """'Valid' correlation of ``x`` (``x * x`` with ``square``, ``x * y``
-    with ``y``) with ``outer(k1d, k1d)``, at every ``step``-th row and
-    column, compiled (requires :func:`filter_ok`).
-
-    The products are those numpy forms (``x * x``, ``x * y``), made row by
-    row. The sums run in another order than OpenCV's ``sepFilter2D``
-    (mirrored samples added first, taps in order): the outputs agree with it
-    to a few ulp (tested).
-
-    Args:
-        x, y: 2-D float64 images of one shape.
-        k1d: the 1-D kernel (odd, symmetric; see :func:`filter_ok`).
-        square: filter ``x * x`` (ignored when ``y`` is given).
-        step: keep every ``step``-th output row and column (decimation).
-
-    Returns:
-        np.ndarray: C-contiguous ``((H - n) // step + 1, (W - n) // step +
-        1)`` output, ``n = len(k1d)``.
-    """
-    kernel = _filter_kernel(k1d)
-    if kernel is None:
-        raise ValueError('separable_filter: needs numba (USE_NUMBA, '
-                         'USE_FILTER) and an odd, symmetric kernel of '
-                         f'at most {FILTER_MAX_TAPS} taps, got {k1d!r}')
-    n = len(k1d)
-    h, w = x.shape
-    if h < n or w < n:
-        raise ValueError(f'separable_filter: a {h}x{w} image is smaller than '
-                         f'the {n}-tap window')
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    mode = 0 if y is None and not square else (1 if y is None else 2)
-    y = x if y is None else np.ascontiguousarray(y, dtype=np.float64)
-    if y.shape != x.shape:
-        raise ValueError(f'separable_filter: x {x.shape} and y {y.shape} '
-                         'differ in shape')
-    out = np.empty(((h - n) // step + 1, (w - n) // step + 1))
-    kernel(x, y, mode, np.ascontiguousarray(k1d, dtype=np.float64), step,
-           out)
-    return out
 
 
 def map_sums(kernel, *arrays, extra=(), n_out: int = 1) -> tuple:
