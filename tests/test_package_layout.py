@@ -43,38 +43,50 @@ LAYERS = {
 EXEMPT = ('mmfusenas.utils.setup_env', )
 
 
-def module_imports() -> Dict[str, Set[str]]:
-    """``{module: {mmfusenas modules it imports}}`` for the package."""
-    graph = {}
+def package_modules():
+    """``(module, package it sits in, path)`` of every module of
+    mmfusenas (a package's ``__init__`` is the package itself)."""
     root = osp.dirname(PACKAGE)
     for folder, _, files in os.walk(PACKAGE):
         for name in files:
-            if not name.endswith('.py'):
-                continue
-            path = osp.join(folder, name)
-            module = osp.relpath(path, root)[:-3].replace(os.sep, '.')
-            is_pkg = module.endswith('.__init__')
-            if is_pkg:
-                module = module[:-len('.__init__')]
-            package = module if is_pkg else module.rsplit('.', 1)[0]
-            deps = set()
-            with open(path, encoding='utf-8') as f:
-                tree = ast.parse(f.read(), path)
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    deps.update(a.name for a in node.names
-                                if a.name.startswith('mmfusenas'))
-                elif isinstance(node, ast.ImportFrom):
-                    if node.level:
-                        parts = package.split('.')
-                        base = parts[:len(parts) - node.level + 1]
-                        target = '.'.join(base + [node.module or ''])
-                    else:
-                        target = node.module or ''
-                    if target.startswith('mmfusenas'):
-                        deps.add(target.rstrip('.'))
-            graph[module] = deps
-    return graph
+            if name.endswith('.py'):
+                path = osp.join(folder, name)
+                module = osp.relpath(path, root)[:-3].replace(os.sep, '.')
+                package = module.rsplit('.', 1)[0]
+                if name == '__init__.py':
+                    module = package
+                yield module, package, path
+
+
+def import_targets(tree, package: str):
+    """``(module, imported names)`` of every import statement of ``tree``,
+    relative imports resolved against ``package``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, ()
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:
+                parts = package.split('.')
+                base = '.'.join(parts[:len(parts) - node.level + 1] +
+                                ([base] if base else []))
+            yield base, [alias.name for alias in node.names]
+
+
+def _parse(path: str):
+    with open(path, encoding='utf-8') as f:
+        return ast.parse(f.read(), path)
+
+
+def module_imports() -> Dict[str, Set[str]]:
+    """``{module: {mmfusenas modules it imports}}`` for the package."""
+    return {
+        module: {target for target, _ in import_targets(_parse(path),
+                                                         package)
+                 if target.startswith('mmfusenas')}
+        for module, package, path in package_modules()
+    }
 
 
 def room(module: str) -> str:
@@ -180,8 +192,7 @@ def _trees(folder: str):
         for name in sorted(files):
             if name.endswith('.py'):
                 path = osp.join(sub, name)
-                with open(path, encoding='utf-8') as f:
-                    yield path, ast.parse(f.read(), path)
+                yield path, _parse(path)
 
 
 def _imported_roots(tree) -> Set[str]:
@@ -284,17 +295,9 @@ def _modules_named(path: str, package: str) -> Set[str]:
     with open(path, encoding='utf-8') as f:
         text = f.read()
     found = {package + key for key in re.findall(r"'(\.\w+)':", text)}
-    for node in ast.walk(ast.parse(text, path)):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                parts = package.split('.')
-                base = '.'.join(parts[:len(parts) - node.level + 1] +
-                                ([base] if base else []))
-            found.add(base)
-            found.update(f'{base}.{a.name}' for a in node.names)
+    for target, names in import_targets(ast.parse(text, path), package):
+        found.add(target)
+        found.update(f'{target}.{name}' for name in names)
     return {m for m in found if m.startswith('mmfusenas')}
 
 
@@ -303,21 +306,13 @@ def test_every_module_serves_users():
     tool, a config or a demo: nothing in mmfusenas/ is there only for the
     tests or the benchmarks (those helpers live in tests/helpers and
     benchmarks/bench_utils)."""
-    root = osp.dirname(PACKAGE)
-    modules, users = {}, set()
-    for folder, _, files in os.walk(PACKAGE):
-        for name in files:
-            if name.endswith('.py'):
-                path = osp.join(folder, name)
-                module = osp.relpath(path, root)[:-3].replace(os.sep, '.')
-                package = module.rsplit('.', 1)[0]
-                module = module[:-len('.__init__')] if name == \
-                    '__init__.py' else module
-                modules[module] = path
-                users |= _modules_named(path, package)
+    modules, users = set(), set()
+    for module, package, path in package_modules():
+        modules.add(module)
+        users |= _modules_named(path, package)
     for folder in ('tools', 'configs', 'demo'):
-        for path in glob.glob(osp.join(root, folder, '**', '*.py'),
-                              recursive=True):
+        for path in glob.glob(osp.join(osp.dirname(PACKAGE), folder, '**',
+                                       '*.py'), recursive=True):
             users |= _modules_named(path, '')
     unused = sorted(m for m in modules if m not in users and not any(
         u.startswith(m + '.') for u in users))
