@@ -21,6 +21,7 @@ from mmengine.structures import BaseDataElement
 
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.utils.fileio import decode_image
+from mmfusenas.utils.fileio import read_image as checked_read
 from ..deblur_synthesis import (_read_kernel_file, edgetaper, pad_kernel,
                                 quantize_uint8, synthesize_blurry)
 from ..derain_dehaze_dataset import add_haze, rain_streaks
@@ -38,12 +39,9 @@ def read_image(path: str,
     ``cv2.imread`` (``backend_args``: :mod:`mmengine.fileio` backend
     arguments; None infers the backend from the path)."""
     try:
-        content = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError:
-        content = b''
-    try:
-        img = decode_image(content, path, 'color' if color else 'grayscale')
-    except OSError as err:
+        img = checked_read(path, 'color' if color else 'grayscale',
+                           backend_args)
+    except OSError as err:  # missing, empty, corrupt or truncated
         raise ValueError(str(err)) from None
     if color:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
