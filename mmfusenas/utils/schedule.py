@@ -109,9 +109,9 @@ def schedule_settings(cfg: Config) -> List[dict]:
     def add(group: List[str], node: Any) -> None:
         cls = registered_class(node.get('type')) \
             if isinstance(node, Mapping) else None
-        if declared_fields(cls) is not None:
-            owners.append((group, node, declared_fields(cls),
-                           _counts_epochs(node, cls)))
+        fields = declared_fields(cls)
+        if fields is not None:
+            owners.append((group, node, fields, _counts_epochs(node, cls)))
 
     train_cfg = cfg.get('train_cfg')
     fields = declared_fields(_loop_class(train_cfg)) \
