@@ -258,8 +258,21 @@ class PairedRestorationDataset(PairedImageDataset):
         return data_list
 
 
+class _LayoutDataset(PairedRestorationDataset):
+    """:class:`PairedRestorationDataset` of one :attr:`LAYOUT`, with ground
+    truth when present and no default pipeline."""
+
+    #: key of :data:`RESTORATION_LAYOUTS`
+    LAYOUT = ''
+
+    def __init__(self, data_root='', data_prefix=None, with_gt=None,
+                 pipeline=(), **kwargs) -> None:
+        super().__init__(data_root, self.LAYOUT, data_prefix, with_gt,
+                         pipeline=pipeline, **kwargs)
+
+
 @DATASETS.register_module()
-class LowLightDataset(PairedRestorationDataset):
+class LowLightDataset(_LayoutDataset):
     """Low-light images, optionally paired with ground truth by file stem.
 
     Layouts: LOL (``low/`` + ``high/``), RUAS / MIT-Adobe FiveK (``test/`` +
@@ -282,16 +295,11 @@ class LowLightDataset(PairedRestorationDataset):
         pipeline (Sequence[dict | Callable]): Defaults to ().
     """
 
-    NAMED_GT = False
-
-    def __init__(self, data_root='', data_prefix=None, with_gt=None,
-                 pipeline=(), **kwargs) -> None:
-        super().__init__(data_root, 'lol', data_prefix, with_gt,
-                         pipeline=pipeline, **kwargs)
+    LAYOUT, NAMED_GT = 'lol', False
 
 
 @DATASETS.register_module()
-class HazeDataset(PairedRestorationDataset):
+class HazeDataset(_LayoutDataset):
     """Hazy / clear pairs (RESIDE SOTS, ITS, OTS, O-HAZE, the toy haze).
 
     Layout: ``hazy/`` + ``clear/`` | ``GT/`` | ``gt/``, where
@@ -300,14 +308,11 @@ class HazeDataset(PairedRestorationDataset):
     :class:`LowLightDataset`.
     """
 
-    def __init__(self, data_root='', data_prefix=None, with_gt=None,
-                 pipeline=(), **kwargs) -> None:
-        super().__init__(data_root, 'sots', data_prefix, with_gt,
-                         pipeline=pipeline, **kwargs)
+    LAYOUT = 'sots'
 
 
 @DATASETS.register_module()
-class UnderwaterDataset(PairedRestorationDataset):
+class UnderwaterDataset(_LayoutDataset):
     """Raw underwater / reference pairs (UIEB, the toy underwater data).
 
     Layouts: ``raw-890/`` + ``reference-890/`` (UIEB), ``raw/`` +
@@ -316,12 +321,7 @@ class UnderwaterDataset(PairedRestorationDataset):
     pipelines as :class:`LowLightDataset`.
     """
 
-    NAMED_GT = False
-
-    def __init__(self, data_root='', data_prefix=None, with_gt=None,
-                 pipeline=(), **kwargs) -> None:
-        super().__init__(data_root, 'uieb', data_prefix, with_gt,
-                         pipeline=pipeline, **kwargs)
+    LAYOUT, NAMED_GT = 'uieb', False
 
 
 def _find_kernel(kernels: str,
