@@ -64,9 +64,9 @@ def count_flops_of_call(module: nn.Module, args: tuple,
         name[len(root) + 1:]: sum(ops.values())
         for name, ops in counts.items() if name.startswith(root + '.')
     }
-    by_module[''] = counter.get_total_flops()
+    total = by_module[''] = counter.get_total_flops()
     by_operator = {
         op.__name__: flops
         for op, flops in counts.get('Global', {}).items()
     }
-    return FlopCount(counter.get_total_flops(), by_module, by_operator)
+    return FlopCount(total, by_module, by_operator)
