@@ -1,132 +1,72 @@
-"""Per-metric timing of the fusion metrics on the shared TNO pairs.
+"""Timing of the fusion metrics on the shared TNO pairs.
 
 Usage::
 
     python benchmarks/bench_fusion_metrics.py [--preset cddfuse]
-        [--pairs 5] [--repeat 3]
+        [--pairs 5] [--repeat 3] [--batch 4] [--device cpu]
 
-F = round((A + B) / 2) stands in for a fused image. Reported: the median
-time per metric over pairs x repeats for all 17 metric keys (Nabf, MS_SSIM
-and the four FMI variants included), each called on its own; then the
-end-to-end time per pair of ``compute_fusion_metrics`` (what the CLI and
-``FusionMetric`` call) for the preset's default suite and for the FULL
-suite (all 17 keys), each with PASS / FAIL against the goal of 0.3 s for a
-768x576 pair on 2 CPU cores; both suites are also timed with
-``parallel=False`` (one metric after the other on one thread, FMI's own
-threads aside). ``--no-numba`` (``USE_NUMBA = False`` of the FMI and
-metric kernel modules) also times the numpy chains of VIF /
-Qabf / SSIM instead of their compiled kernels
-(``mmfusenas/evaluation/functional/fusion_kernels.py``). Wall-clock
-medians decide PASS / FAIL; process CPU time
-(all threads), minor page faults and the load average are printed too,
-because the machine may be shared: with other jobs running, wall time can
-approach the CPU time, so the last line also gives CPU time / CPUs, the
-wall time on otherwise idle cores if the work spreads perfectly.
-
-Every metric is called once on the first pair before anything is timed
-(warm-up): this compiles, or loads from numba's cache, the FMI kernels and
-fills lazily built tables; the warm-up time is printed on its own line.
-``--no-numba`` times the numpy FMI path instead, and
-``MMFUSENAS_FMI_THREADS=N`` sets the threads of the compiled path.
-
-Memory: the metrics raise glibc's dynamic mmap threshold once per process
-(``fusion._keep_freed_memory``), which removes the ~55k page faults per
-pair that their multi-MB temporaries otherwise cost;
-``--no-malloc-tuning`` turns that off (``fusion.MALLOC_TUNING = False``,
-to see the difference).
-``--malloc-tuning`` instead fixes the thresholds with ``mallopt`` (mmap
-threshold 64 MiB, trim threshold 256 MiB; the same as running with
-``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456``).
+F = round((A + B) / 2) stands in for a fused image. Default mode: every
+metric key (the four FMI variants included), each on its own, then the
+preset's default suite and the FULL suite (all 17 keys) through
+``compute_fusion_metrics``, on batches of ``--batch`` pairs (the TNO pairs
+repeated) on ``--device`` (CUDA-synchronised), in ms per pair (median of
+``--repeat`` after one warm-up call); the non-FMI values are compared with
+the numpy oracle (``tests/helpers/fusion_oracle.py``; goal: <= 1e-9
+relative). Wall time decides; CPU time and the load average are printed,
+since the machine may be shared.
 
 ``--reference`` (preset cddfuse) also times the widely used Python
 ``Evaluator`` (MMIF-CDDFuse and forks; re-implemented in
-:mod:`helpers.reference_fusion_evaluator`, in ``tests/``) side by side in this
-process: per pair, every metric of the reference once and ours right after
-(median of ``--repeat``; on the first pair both are called once untimed before,
-so that neither times a first call's cache loading), then our default and FULL
-suites; the reference suite time is the sum of its metric calls (how the
-Evaluator is used). The FMI port loops over windows in Python, so it is timed
-on ``--fmi-rows`` window rows and scaled to the image (per-window cost is
-constant). Values of both are compared. Goal: >= 30x for the default and the
-FULL suite.
-
-``--torch`` also times the batched torch path
-(:func:`~mmfusenas.evaluation.functional.fusion_torch.compute_fusion_metrics_torch`)
-on ``--device`` (``cpu`` or ``cuda``; CUDA-synchronised timing) for a batch
-of ``--batch`` pairs (the TNO pairs repeated): every non-FMI metric on its
-own and the default / non-FMI suites, in ms per pair, next to the numpy
-path's per-pair suite times, and the largest relative difference of every
-value from the numpy path (goal <= 1e-6). ``--torch-only`` skips the numpy
-per-metric and suite tables (and FMI's compile / warm-up), for a short run
-on a GPU machine.
-
-``--results-json FILE`` (with ``--reference``, ``--ivif-zoo`` or
-``--command``) writes that side-by-side table as a results record
-(``docs/results/<name>.json``, rendered into the docs by
-``tools/misc/results_to_docs.py``).
+:mod:`helpers.reference_fusion_evaluator`, in ``tests/``) side by side in
+this process, pair by pair: every metric of the reference once and ours
+right after (median of ``--repeat``), then our default and FULL suites; the
+reference suite time is the sum of its metric calls (how the Evaluator is
+used). The FMI port loops over windows in Python, so it is timed on
+``--fmi-rows`` window rows and scaled to the image. Values are compared.
+Goal: >= 30x for the default suite.
 
 ``--ivif-zoo DIR`` times IVIF_ZOO's own evaluator (``evaluation_one`` of
 ``Metric/eval_torch.py`` in ``DIR``, a checkout of
-github.com/RollingPlain/IVIF_ZOO that you fetch; nothing of it is part of this
-toolbox, see :mod:`helpers.ivif_zoo_reference`, in ``tests/``) side by side
-with the ``ivif_zoo`` preset on the first ``--pairs`` pairs of ``--data`` (any
-size): both read the three files and compute all 21 metrics. Goal: >= 20x. The
-largest relative difference of every metric is printed.
+github.com/RollingPlain/IVIF_ZOO that you fetch; see
+:mod:`helpers.ivif_zoo_reference`, in ``tests/``) side by side with the
+``ivif_zoo`` preset on the first ``--pairs`` pairs of ``--data``: both read
+the three files and compute all 21 metrics. Goal: >= 20x. With
+``--command``, whole commands in fresh processes instead
+(``eval_fusion.py --help`` and ``eval_fusion.py --preset ivif_zoo`` against
+a process looping ``evaluation_one``).
 
-Ends with ``RESULT {json}``.
+``--results-json FILE`` (with ``--reference``, ``--ivif-zoo`` or
+``--command``) writes the side-by-side table as a results record
+(``docs/results/<name>.json``, rendered into the docs by
+``tools/misc/results_to_docs.py``). Ends with ``RESULT {json}``.
 """
 import argparse
-import importlib
 import json
 import os
 import os.path as osp
-import resource
 import shlex
 import sys
 import time
 
 import cv2
 import numpy as np
+import torch
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
-from mmfusenas.evaluation.functional import fusion as fusion_mod  # noqa
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
-    FUSION_METRICS, FUSION_PRESETS, compute_fusion_metrics, resolve_metrics)
-from cpu_kernels.allocator import (  # noqa: E402
-    configure_cpu_allocator)
-from mmfusenas.evaluation.functional import fusion_kernels  # noqa: E402
+    PRESET_FNS, compute_fusion_metrics)
+from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
+    FUSION_METRICS, FUSION_PRESETS, IVIF_ZOO_METRICS, resolve_metrics)
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
-# the package re-exports the function ``fmi``, which hides the module name
-fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
-
 TNO = osp.join(osp.dirname(ROOT), 'shared', 'data', 'fusion', 'TNO')
-GOAL_S = 0.3
-
-
-def _faults():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
-
-def _time(fn, pairs, repeat):
-    """Median wall and CPU seconds and minor page faults of ``fn(a, b, f)``
-    over pairs x repeat."""
-    wall, cpu, flt = [], [], []
-    for a, b, f in pairs:
-        for _ in range(repeat):
-            n0, c0, t0 = _faults(), time.process_time(), time.perf_counter()
-            fn(a, b, f)
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-            flt.append(_faults() - n0)
-    return float(np.median(wall)), float(np.median(cpu)), float(
-        np.median(flt))
+#: presets the numpy oracle implements (ivif_zoo has IVIF_ZOO's own code)
+ORACLE_PRESETS = ('cddfuse', 'tang', 'vifb')
 
 
 def main(argv=None):
@@ -134,34 +74,18 @@ def main(argv=None):
     parser.add_argument('--preset', default='cddfuse')
     parser.add_argument('--pairs', type=int, default=5)
     parser.add_argument('--repeat', type=int, default=3)
-    parser.add_argument('--fmi', action='store_true',
-                        help='no effect (FMI is always timed now); kept '
-                        'for old command lines')
     parser.add_argument('--data', default=TNO, help='folder with ir/ vi/')
-    parser.add_argument('--malloc-tuning', action='store_true',
-                        help='raise glibc\'s mmap / trim thresholds first '
-                        '(see above)')
-    parser.add_argument('--no-malloc-tuning', action='store_true',
-                        help='leave glibc\'s malloc thresholds alone: the '
-                        'metrics do not raise the dynamic mmap threshold '
-                        '(fusion.MALLOC_TUNING = False)')
-    parser.add_argument('--no-numba', action='store_true',
-                        help='the numpy chains instead of the compiled '
-                        'kernels (USE_NUMBA = False)')
     parser.add_argument('--reference', action='store_true',
                         help='time the Python Evaluator side by side '
                         '(cddfuse preset)')
     parser.add_argument('--fmi-rows', type=int, default=2,
                         help='window rows of the reference FMI loop timed '
                         'per pair (scaled to the image)')
-    parser.add_argument('--torch', action='store_true',
-                        help='also time the batched torch path')
-    parser.add_argument('--torch-only', action='store_true',
-                        help='only the torch path (implies --torch)')
     parser.add_argument('--device', default='cpu',
-                        help='device of the torch path (cpu, cuda, cuda:1)')
-    parser.add_argument('--batch', type=int, default=8,
-                        help='pairs per torch batch (the pairs repeated)')
+                        help='device of the default mode (cpu, cuda, ...)')
+    parser.add_argument('--batch', type=int, default=4,
+                        help='pairs per batch in the default mode (the '
+                        'pairs repeated)')
     parser.add_argument('--ivif-zoo', default=None, metavar='DIR',
                         help="time IVIF_ZOO's own evaluation_one (DIR: "
                         'your checkout of github.com/RollingPlain/IVIF_ZOO)'
@@ -179,152 +103,120 @@ def main(argv=None):
                         'the side-by-side table as a results record '
                         '(docs/results/<name>.json)')
     args = parser.parse_args(argv)
-    if args.malloc_tuning and args.no_malloc_tuning:
-        sys.exit('--malloc-tuning and --no-malloc-tuning exclude each other')
-    tuning = fusion_mod.MALLOC_TUNING
-    fusion_mod.MALLOC_TUNING = tuning and not args.no_malloc_tuning
-    numba = (fmi_mod.USE_NUMBA, fusion_kernels.USE_NUMBA)
-    if args.no_numba:
-        fmi_mod.USE_NUMBA = fusion_kernels.USE_NUMBA = False
-    try:
-        return _main(args, argv)
-    finally:
-        fusion_mod.MALLOC_TUNING = tuning
-        fmi_mod.USE_NUMBA, fusion_kernels.USE_NUMBA = numba
+    return _main(args, argv)
 
 
 def _main(args, argv):
-    if args.torch_only:
-        args.torch = True
-        if args.reference:
-            sys.exit('--torch-only and --reference exclude each other')
     if args.results_json:
         if not (args.reference or args.ivif_zoo):
             sys.exit('--results-json records the side-by-side table: add '
                      '--reference or --ivif-zoo')
         check_record_path(args.results_json)
+    if not osp.isdir(args.data):
+        sys.exit(f'data folder not found: {args.data}')
     if args.ivif_zoo:
-        if not osp.isdir(args.data):
-            sys.exit(f'data folder not found: {args.data}')
         run = _command if args.command else _ivif_zoo
         return run(args, sys.argv[1:] if argv is None else argv)
     if args.reference and args.preset != 'cddfuse':
         sys.exit('--reference compares with the cddfuse '
                  'conventions; use --preset cddfuse')
-    if args.malloc_tuning:
-        ok = configure_cpu_allocator(mmap_threshold=64 << 20,
-                                     trim_threshold=256 << 20)
-        malloc = 'mallopt: mmap / trim thresholds 64 / 256 MiB' if ok else \
-            'no glibc: allocator defaults'
-    elif os.environ.get('MALLOC_TRIM_THRESHOLD_'):
-        malloc = 'MALLOC_*_ from the environment'
-    elif fusion_mod.MALLOC_TUNING:
-        malloc = ('glibc, dynamic thresholds raised by the metrics '
-                  '(--no-malloc-tuning to disable)')
-    else:
-        malloc = 'glibc defaults (--no-malloc-tuning)'
-
-    if not osp.isdir(args.data):
-        sys.exit(f'data folder not found: {args.data}')
-    preset = FUSION_PRESETS[args.preset]
-    gray = preset['gray']
-    stems = []
-    for name in sorted(os.listdir(osp.join(args.data, 'ir'))):
-        a = cv2.imread(osp.join(args.data, 'ir', name))
-        if a is not None and a.shape[:2] == (576, 768):
-            stems.append(name)
-        if len(stems) == args.pairs:
-            break
+    gray = FUSION_PRESETS[args.preset]['gray']
     pairs = []
-    for name in stems:
+    for name in sorted(os.listdir(osp.join(args.data, 'ir'))):
         a = gray(cv2.imread(osp.join(args.data, 'ir', name)))
+        if a.shape != (576, 768):
+            continue
         b = gray(cv2.imread(osp.join(args.data, 'vi', name)))
         pairs.append((a, b, np.round((a + b) / 2)))
+        if len(pairs) == args.pairs:
+            break
     default = resolve_metrics(args.preset)
     full = tuple(FUSION_METRICS)
-    fns = preset['fns']
-    load0 = os.getloadavg()[0]
-    if args.torch_only:
-        result = dict(preset=args.preset, pairs=len(pairs))
-        result.update(_torch_path(pairs, default, args))
-        print('RESULT ' + json.dumps(result))
-        return
-
-    # warm-up (not timed below): numba compile / cache load, lazy tables,
-    # the suite's background thread
-    c0, t0 = time.process_time(), time.perf_counter()
-    kern = fmi_mod._kernels()
-    jit_wall, jit_cpu = time.perf_counter() - t0, time.process_time() - c0
-    for m in full:
-        fns[m](*pairs[0])
-    compute_fusion_metrics(*pairs[0], args.preset, 'all')
-    warm_wall, warm_cpu = time.perf_counter() - t0, time.process_time() - c0
-    if kern is None:
-        fmi_path = 'numpy (numba not available, or --no-numba)'
-    else:
-        fmi_path = (f'numba, {fmi_mod._n_threads()} thread(s); '
-                    f'kernels ready in {jit_wall:.2f} s wall / {jit_cpu:.2f} '
-                    f's cpu (compile, or load from the cache)')
-
-    rows = [['metric', 'median ms / pair', 'cpu ms', 'page faults',
-             'value (pair 1)']]
-    for m in full:
-        wall, cpu, flt = _time(fns[m], pairs, args.repeat)
-        tag = '' if m in default else ' *'
-        rows.append([m + tag, f'{wall * 1e3:.1f}', f'{cpu * 1e3:.1f}',
-                     f'{flt:.0f}', f'{fns[m](*pairs[0]):.4f}'])
-
-    # end-to-end suite times (what a user pays per pair)
-    def suite(names, parallel=None):
-        return lambda a, b, f: compute_fusion_metrics(
-            a, b, f, args.preset, names, parallel=parallel)
-
-    suites = [['compute_fusion_metrics', 'median ms / pair', 'cpu ms',
-               'page faults', 'goal 300 ms']]
-    verdict = None
-    for label, names, par in (('default', default, None),
-                              ('default, parallel=False', default, False),
-                              ('FULL', full, None),
-                              ('FULL, parallel=False', full, False)):
-        wall, cpu, flt = _time(suite(names, par), pairs, args.repeat)
-        ok = 'PASS' if wall <= GOAL_S else 'FAIL'
-        suites.append([f'{label} ({len(names)} metrics)',
-                       f'{wall * 1e3:.1f}', f'{cpu * 1e3:.1f}', f'{flt:.0f}',
-                       ok])
-        if label == 'FULL':
-            verdict = (wall, cpu, ok)
-    title = (f'preset {args.preset}, {len(pairs)} TNO pairs 768x576, '
-             f'{args.repeat} repeats, cv2 threads {cv2.getNumThreads()}, '
-             f'{os.cpu_count()} CPUs, load {load0:.2f} -> '
-             f'{os.getloadavg()[0]:.2f}')
-    print(title)
-    print(f'FMI path: {fmi_path}')
-    print(f'malloc: {malloc}')
-    print(f'warm-up (every metric once on pair 1, not timed below): '
-          f'{warm_wall:.2f} s wall / {warm_cpu:.2f} s cpu')
-    print(AsciiTable(rows).table)
-    print('* not in the preset\'s default suite')
-    print(AsciiTable(suites).table)
-    result = dict(preset=args.preset, pairs=len(pairs),
-                  full_ms=round(verdict[0] * 1e3, 1))
+    result = dict(preset=args.preset, pairs=len(pairs))
+    result.update(_batched(pairs, default, full, args))
     table = None
     if args.reference:
-        out, table = _reference(pairs, fns, default, full, args)
+        out, table = _reference(pairs, PRESET_FNS[args.preset], default,
+                                full, args)
         result.update(out)
-    if args.torch:
-        result.update(_torch_path(pairs, default, args))
-    wall, cpu, ok = verdict
-    n_cpu = fusion_mod._n_cpus()
-    print(f'FULL suite ({len(full)} metrics): {wall * 1e3:.0f} ms wall per '
-          f'pair -> {ok} (goal {GOAL_S * 1e3:.0f} ms); {cpu * 1e3:.0f} ms '
-          f'CPU = {cpu / n_cpu * 1e3:.0f} ms on {n_cpu} idle CPUs if the '
-          f'work spread perfectly')
     if args.results_json:
         write_reference_record(
             args.results_json, sys.argv[1:] if argv is None else argv,
             table, result, len(pairs))
     print('RESULT ' + json.dumps(result))
     return result
+
+
+def _batched(pairs, default, full, args):
+    """Every metric and the two suites on batches of ``args.batch`` pairs
+    on ``args.device``: ms per pair (median of ``args.repeat`` calls after
+    one warm-up, CUDA-synchronised), and the largest relative difference
+    of the non-FMI values from the numpy oracle."""
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        sys.exit('--device cuda: torch sees no CUDA device')
+    n = args.batch
+    reps = [pairs[i % len(pairs)] for i in range(n)]
+    a, b, f = (torch.from_numpy(np.stack(x)).to(device)
+               for x in zip(*reps))
+    fns = PRESET_FNS[args.preset]
+
+    def timed(fn):
+        fn()            # warm-up (numba cache, CUDA context, allocator)
+        wall, cpu = [], []
+        for _ in range(args.repeat):
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        return (float(np.median(wall)) / n * 1e3,
+                float(np.median(cpu)) / n * 1e3)
+
+    load0 = os.getloadavg()[0]
+    per_metric = {m: timed(lambda m=m: fns[m](a, b, f)) for m in full}
+    suites = {label: timed(lambda names=names: compute_fusion_metrics(
+        a, b, f, args.preset, names))
+        for label, names in (('default', default), ('FULL', full))}
+    rel = {}
+    if args.preset in ORACLE_PRESETS:
+        from helpers.fusion_oracle import oracle_metrics
+        non_fmi = [m for m in full if not m.startswith('FMI')]
+        got = compute_fusion_metrics(a, b, f, args.preset, non_fmi)
+        for i, p in enumerate(pairs[:n]):
+            ref = oracle_metrics(*p, args.preset, non_fmi)
+            for m in non_fmi:
+                rel[m] = max(rel.get(m, 0.0), abs(got[m][i].item() - ref[m])
+                             / max(1.0, abs(ref[m])))
+    where = (torch.cuda.get_device_name(device) if device.type == 'cuda'
+             else f'cpu, {torch.get_num_threads()} thread(s)')
+    rows = [['metric', 'ms / pair', 'cpu ms / pair', 'max rel. diff']]
+    for m in full:
+        tag = '' if m in default else ' *'
+        rows.append([m + tag, f'{per_metric[m][0]:.2f}',
+                     f'{per_metric[m][1]:.2f}',
+                     f'{rel[m]:.1e}' if m in rel else '-'])
+    for label, names in (('default', default), ('FULL', full)):
+        rows.append([f'suite {label} ({len(names)} metrics)',
+                     f'{suites[label][0]:.2f}', f'{suites[label][1]:.2f}',
+                     ''])
+    print(f'preset {args.preset} on {where}: batch {n} ({len(pairs)} TNO '
+          f'pairs 768x576 repeated), median of {args.repeat} calls; load '
+          f'{load0:.2f} -> {os.getloadavg()[0]:.2f}; max rel. diff: from '
+          'the numpy oracle')
+    print(AsciiTable(rows).table)
+    print('* not in the preset\'s default suite')
+    out = dict(device=where, batch=n,
+               default_ms=round(suites['default'][0], 2),
+               full_ms=round(suites['FULL'][0], 2),
+               ms_per_metric={m: round(v[0], 3)
+                              for m, v in per_metric.items()})
+    if rel:
+        out['max_rel_diff'] = float(f'{max(rel.values()):.1e}')
+    return out
 
 
 #: columns of the side-by-side record (:func:`_reference`'s table)
@@ -354,14 +246,12 @@ def _ivif_zoo(args, argv):
     one untimed call of each on the first pair); values compared."""
     import tempfile
 
-    import torch
-
     from helpers.ivif_zoo_reference import load_evaluation_one
     try:
         evaluation_one = load_evaluation_one(args.ivif_zoo)
     except FileNotFoundError as err:
         sys.exit(str(err))
-    names = fusion_mod.IVIF_ZOO_METRICS
+    names = IVIF_ZOO_METRICS
     gray = FUSION_PRESETS['ivif_zoo']['gray']
 
     def ours(ir, vi, fused):
@@ -518,100 +408,6 @@ def _command(args, argv):
             'without writing Excel.')
     print('RESULT ' + json.dumps(result))
     return result
-
-
-def _torch_path(pairs, default, args):
-    """The batched torch path on ``args.device`` against the numpy path:
-    ms per pair (median of ``args.repeat`` batch calls after one warm-up,
-    CUDA-synchronised) per metric and per suite, and the largest relative
-    difference of the values."""
-    import torch
-
-    from mmfusenas.evaluation.functional.fusion_torch import (
-        TORCH_FUSION_FNS, compute_fusion_metrics_torch)
-    device = torch.device(args.device)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        sys.exit('--device cuda: torch sees no CUDA device')
-    n = args.batch
-    reps = [pairs[i % len(pairs)] for i in range(n)]
-    a, b, f = (torch.from_numpy(np.stack(x)).to(device)
-               for x in zip(*reps))
-    tfns = TORCH_FUSION_FNS[args.preset]
-    non_fmi = tuple(m for m in FUSION_METRICS if m in tfns)
-
-    def sync():
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-
-    def timed(fn):
-        fn()            # warm-up (CUDA context, kernels, allocator)
-        ts = []
-        for _ in range(args.repeat):
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            ts.append(time.perf_counter() - t0)
-        return float(np.median(ts)) / n * 1e3     # ms per pair
-
-    with torch.no_grad():
-        # values of the whole non-FMI set against the numpy path
-        got = compute_fusion_metrics_torch(a, b, f, args.preset, non_fmi)
-        ref = [compute_fusion_metrics(*p, args.preset, non_fmi)
-               for p in pairs]
-        rel = {}
-        for m in non_fmi:
-            v = got[m].cpu().numpy()
-            rel[m] = max(
-                abs(v[i] - ref[i % len(pairs)][m]) /
-                max(1.0, abs(ref[i % len(pairs)][m])) for i in range(n))
-        per_metric = {m: timed(lambda m=m: tfns[m](a, b, f))
-                      for m in non_fmi}
-        suites = {}
-        for label, names in (('default', default), ('non-FMI', non_fmi)):
-            if any(m not in tfns for m in names):
-                continue        # a default suite with FMI: numpy for those
-            t_torch = timed(lambda names=names: compute_fusion_metrics_torch(
-                a, b, f, args.preset, names))
-            t_np = []
-            for p in pairs:
-                for _ in range(args.repeat):
-                    t0 = time.perf_counter()
-                    compute_fusion_metrics(*p, args.preset, names)
-                    t_np.append(time.perf_counter() - t0)
-            suites[label] = (t_torch, float(np.median(t_np)) * 1e3)
-    if device.type == 'cuda':
-        where = f'{torch.cuda.get_device_name(device)}'
-        peak = torch.cuda.max_memory_allocated(device) / 2**20
-    else:
-        where = f'cpu, {torch.get_num_threads()} thread(s)'
-        peak = None
-    rows = [['metric', 'torch ms / pair', 'max rel. diff vs numpy']]
-    for m in non_fmi:
-        tag = '' if m in default else ' *'
-        rows.append([m + tag, f'{per_metric[m]:.2f}', f'{rel[m]:.1e}'])
-    for label, (tt, tn) in suites.items():
-        rows.append([f'suite {label} (numpy {tn:.1f} ms / pair)',
-                     f'{tt:.2f}', f'{tn / tt:.1f}x vs numpy'])
-    print(f'Batched torch path on {where}: batch {n} ({len(pairs)} TNO '
-          f'pairs repeated), float64, median of {args.repeat} calls; '
-          f'numpy suites per pair in this process'
-          + (f'; peak CUDA memory {peak:.0f} MiB' if peak else ''))
-    print(AsciiTable(rows).table)
-    worst = max(rel.values())
-    print(f'torch vs numpy: max relative difference {worst:.1e} '
-          f'[{"ok" if worst <= 1e-6 else "FAIL"}] (goal <= 1e-6)')
-    out = dict(torch_device=where, torch_batch=n,
-               torch_max_rel_diff=float(worst),
-               torch_ms_per_pair={m: round(v, 3)
-                                  for m, v in per_metric.items()})
-    for label, (tt, tn) in suites.items():
-        key = label.replace('-', '_')
-        out[f'torch_{key}_ms_per_pair'] = round(tt, 3)
-        out[f'numpy_{key}_ms_per_pair'] = round(tn, 2)
-    if peak is not None:
-        out['torch_peak_mib'] = round(peak, 1)
-    return out
 
 
 def _reference(pairs, fns, default, full, args):

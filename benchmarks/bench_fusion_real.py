@@ -101,7 +101,7 @@ from mmfusenas.datasets import PairedImageDataset, detect_layout  # noqa
 from mmfusenas.evaluation.functional import (  # noqa: E402
     FUSION_PRESETS, compute_fusion_metrics, resolve_metrics,
     summed_metrics_note)
-from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks  # noqa
+from mmfusenas.apis.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)

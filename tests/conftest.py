@@ -61,9 +61,9 @@ def pytest_configure(config):
     """Under pytest-xdist (``-n``, set in ``pytest.ini``) each worker process
     gets one thread: as many workers as cores run at once, and threads of
     one worker competing with the other workers' would only slow both. Also
-    for the subprocesses a test starts (``OMP_NUM_THREADS``) and the
-    compiled FMI kernels (``MMFUSENAS_FMI_THREADS``); a value set in the
-    environment is kept.
+    for the subprocesses a test starts (``OMP_NUM_THREADS``) and the FMI
+    kernel (numba's ``NUMBA_NUM_THREADS``); a value set in the environment
+    is kept.
 
     Every run's config text (logged, dumped, stored in checkpoints) is
     MMEngine's unformatted one (``MMFUSENAS_CONFIG_TEXT=plain``,
@@ -74,7 +74,7 @@ def pytest_configure(config):
     if not os.environ.get('PYTEST_XDIST_WORKER'):
         return
     for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
-                'MMFUSENAS_FMI_THREADS'):
+                'NUMBA_NUM_THREADS'):
         os.environ.setdefault(var, '1')
     import torch
     torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))

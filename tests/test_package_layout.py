@@ -205,17 +205,14 @@ def _imported_roots(tree) -> Set[str]:
     return roots
 
 
-#: the modules of the package that may import numba: the metric kernels
-#: and the compile-once helper they share
-NUMBA_MODULES = ('evaluation/functional/fmi.py',
-                 'evaluation/functional/fusion_kernels.py',
-                 'utils/numba_kernels.py')
+#: the one module of the package that may import numba: FMI's kernel
+NUMBA_MODULES = ('evaluation/functional/fmi_kernel.py', )
 
 
 def test_no_speed_layer_in_the_package():
     """The CPU kernels, their switches and the allocator tuning live in the
     plugin ``projects/cpu_kernels``: the package has no ``cpu_ops``, never
-    imports the plugin, and only the metric kernels import numba."""
+    imports the plugin, and only FMI's kernel imports numba."""
     assert not osp.exists(osp.join(PACKAGE, 'cpu_ops'))
     for name in ('cpu_kernels.py', 'cpu_allocator.py'):
         assert not osp.exists(osp.join(PACKAGE, 'utils', name))

@@ -12,7 +12,7 @@ pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics per
 pair and their mean, computed on each written PNG read back from disk with
 the reading, gray rule and metric functions of
 ``tools/analysis_tools/eval_fusion.py``
-(:mod:`mmfusenas.evaluation.fusion_files`): the same numbers that
+(:mod:`mmfusenas.apis.fusion_files`): the same numbers that
 ``eval_fusion.py`` gives on the output folder. A warning on stderr names
 the pairs whose fused image is constant or whose metrics are not finite.
 
@@ -51,10 +51,10 @@ from mmfusenas.apis import (TIM_OFFICIAL,  # noqa: E402
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.datasets.paired_image_dataset import \
     PairCheckError  # noqa: E402
-from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
+from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
-from mmfusenas.evaluation.fusion_files import (  # noqa: E402
+from mmfusenas.apis.fusion_files import (  # noqa: E402
     format_metrics_table, mean_metrics, score_triplet)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
@@ -291,7 +291,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
             source_a, source_b = info['img_path'].values()
             per_image[stem], level = score_triplet(
                 {'IR': source_a, 'VI': source_b, 'fused': out_path},
-                args.preset, names, stem)
+                args.preset, names, stem, device=args.device)
             if level is not None:
                 constant[stem] = level
     elapsed = time.perf_counter() - start

@@ -12,7 +12,8 @@
 # Data: data/LLVIP/ (configs/_base_/datasets/llvip_det.py) plus the two
 # halves of splits/train.txt, splits/search_weights.txt (weights) and
 # splits/search_arch.txt (alpha) -- docs/user_guides/search.md, "Search splits", shows
-# how to make them; splits/test.txt (the evaluation) is never seen.
+# how to make them -- converted to annotations/search_{weights,arch}.json as
+# in llvip_det.py; splits/test.txt (the evaluation) is never seen.
 #   python tools/train.py configs/compose/search_chain_retinanet_llvip.py
 #   python tools/train.py configs/compose/retrain_chain_retinanet_llvip.py
 # Search crops: 320 x 256 (half the training scale) to fit the supernets.
@@ -62,13 +63,14 @@ search_pipeline = [
 train_dataloader = dict(
     batch_size=2,
     dataset=dict(
-        ann_file='splits/search_weights.txt', pipeline=search_pipeline))
+        ann_file='annotations/search_weights.json',
+        pipeline=search_pipeline))
 arch_dataloader = dict(
     _base_.train_dataloader,
     batch_size=2,
     dataset=dict(
         _base_.train_dataloader.dataset,
-        ann_file='splits/search_arch.txt',
+        ann_file='annotations/search_arch.json',
         pipeline=search_pipeline))
 train_cfg = dict(
     _delete_=True,

@@ -11,8 +11,9 @@
 # Weights (N_F, backbone, neck, head) on l_T + eta * l_F of
 # splits/search_weights.txt, alpha on the same loss over
 # splits/search_arch.txt: the two halves of splits/train.txt (make them as in
-# docs/user_guides/search.md); splits/val.txt, on which retrain_retinanet_ivif.py
-# evaluates, stays unseen by the search. The supernet runs at 64
+# docs/user_guides/search.md), converted to annotations/search_{weights,
+# arch}.json as in ../_base_/datasets/m3fd_det.py; splits/val.txt, on which
+# retrain_retinanet_ivif.py evaluates, stays unseen by the search. The supernet runs at 64
 # channels; retrain_retinanet_ivif.py rebuilds the derived neck at 256.
 #   python tools/train.py configs/tim/search_retinanet_ivif.py
 #   python tools/train.py configs/tim/retrain_retinanet_ivif.py
@@ -61,15 +62,14 @@ arch_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=_base_.dataset_type,
-        ann_format='voc',
         data_root=_base_.data_root,
         data_prefix=_base_.modalities,
-        ann_dir='Annotations',
-        ann_file='splits/search_arch.txt',
+        ann_file='annotations/search_arch.json',
         metainfo=dict(classes=_base_.classes),
         filter_cfg=dict(filter_empty_gt=True),
         pipeline=_base_.train_pipeline))
-train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
+train_dataloader = dict(
+    dataset=dict(ann_file='annotations/search_weights.json'))
 train_cfg = dict(
     _delete_=True,
     type='BilevelIterBasedTrainLoop',

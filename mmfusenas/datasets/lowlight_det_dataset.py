@@ -22,8 +22,7 @@ from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .paired_det_dataset import image_size
-from .paired_image_dataset import IMG_SUFFIXES, _listing
+from .paired_image_dataset import IMG_SUFFIXES, _listing, image_size
 
 #: The 12 ExDark classes in the official order, spelt as in the VOC files.
 EXDARK_CLASSES = ('Bicycle', 'Boat', 'Bottle', 'Bus', 'Car', 'Cat', 'Chair',

@@ -46,6 +46,15 @@ RESERVED_KEYS = frozenset({
     'data_samples', 'keep_ratio', 'scale'
 })
 
+#: Keys the annotated datasets and transforms write into a data-info /
+#: ``results``; a modality may not be called like one of them.
+ANN_RESERVED_KEYS = frozenset({
+    'instances', 'img_id', 'width', 'height', 'ann_path', 'gt_bboxes',
+    'gt_bboxes_labels', 'gt_ignore_flags', 'num_dropped_boxes', 'gt_seg_map',
+    'seg_map_path', 'reduce_zero_label', 'label_map', 'ignore_index',
+    'num_classes', 'img_channels'
+})
+
 #: At most this many offending entries are listed in one error message.
 _MAX_LISTED = 20
 
@@ -73,6 +82,19 @@ def data_hint(path: str) -> str:
     return f'{DATA_HINT} This is toy data; write it with `{command}`.'
 
 
+def check_modality_names(owner: str, modalities: Sequence[str]) -> None:
+    """Refuse modality names that are no identifiers or collide with the
+    pipeline / annotation keys (:data:`ANN_RESERVED_KEYS`)."""
+    bad = [m for m in modalities if not str(m).isidentifier()
+           or m in RESERVED_KEYS or m in ANN_RESERVED_KEYS]
+    if bad:
+        raise ValueError(
+            f'{owner}: modality name(s) {bad} must be identifiers that do '
+            f'not collide with annotation keys {sorted(ANN_RESERVED_KEYS)} '
+            f'or pipeline keys {sorted(RESERVED_KEYS)}; rename them in '
+            'data_prefix.')
+
+
 class PairCheckError(ValueError):
     """Files of samples that cannot be paired as they are: unreadable
     image headers or modalities of different sizes (raised by
@@ -86,6 +108,38 @@ def _listing(items: Sequence[str]) -> str:
     if len(items) > _MAX_LISTED:
         lines.append(f'  ... and {len(items) - _MAX_LISTED} more')
     return '\n'.join(lines)
+
+
+def image_size(path: str,
+               owner: str,
+               backend_args: Optional[dict] = None) -> Tuple[int, int]:
+    """``(width, height)`` from an image header (PIL, no decoding).
+
+    Args:
+        path (str): Image file.
+        owner (str): Class or tool name for the message.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments; None reads a local file's header only.
+
+    Returns:
+        tuple[int, int]: ``(width, height)``.
+
+    Raises:
+        ValueError: the file cannot be identified as an image.
+    """
+    from PIL import Image, UnidentifiedImageError
+    try:
+        if backend_args is None and osp.isfile(path):
+            source = path
+        else:
+            source = io.BytesIO(fileio.get(path, backend_args=backend_args))
+        with Image.open(source) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(
+            f'{owner}: cannot read the size of image {path!r} '
+            f'({err.__class__.__name__}: {err}); it is needed to convert '
+            'the annotations to pixels.') from err
 
 
 def detect_layout(data_root: str,

@@ -14,15 +14,15 @@ The map is read by
 ``with_seg=True``. See ``docs/user_guides/det_seg_datasets.md``.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .paired_det_dataset import (ORPHAN_ANN, check_modality_names,
-                                 match_ann_files)
-from .paired_image_dataset import PairedImageDataset, _listing
+from .paired_image_dataset import (PairedImageDataset, _listing,
+                                   check_modality_names)
 
 #: The 9 classes of MFNet and MSRS (label values 0-8).
 MFNET_CLASSES = ('unlabelled', 'car', 'person', 'bike', 'curve', 'car_stop',
@@ -35,6 +35,64 @@ MFNET_PALETTE = [[0, 0, 0], [64, 0, 128], [64, 64, 0], [0, 128, 192],
 #: thermal): visible = the colour channels, infrared = the 4th.
 MFNET_CHANNELS = dict(vi=(0, 1, 2), ir=(3, ))
 MISSING_SEG = ('error', 'skip')
+ORPHAN_ANN = ('error', 'ignore')
+
+
+def match_ann_files(owner: str, data_list: List[dict], folder: str,
+                    suffix: str, on_missing: str, strict: bool,
+                    backend_args: Optional[dict] = None
+                    ) -> Tuple[Dict[str, str], List[str], List[str]]:
+    """Match one annotation file per sample stem in ``folder``.
+
+    Args:
+        owner (str): Class name for messages.
+        data_list (list[dict]): Paired samples (with ``stem``).
+        folder (str): Folder of ``<stem><suffix>`` annotation files.
+        suffix (str): Annotation suffix, compared case-insensitively.
+        on_missing (str): ``'error'`` raises for samples without a file;
+            otherwise they are returned.
+        strict (bool): Raise for annotation files whose stem is not a
+            sample (an annotation for a missing image); otherwise return
+            them.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments of ``folder``. Defaults to None (inferred).
+
+    Returns:
+        tuple: (stem -> file, stems without a file, stems of unused files).
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist.
+        ValueError: as described for ``on_missing`` and ``strict``.
+    """
+    if not fileio.isdir(folder, backend_args=backend_args):
+        raise FileNotFoundError(
+            f'{owner}: annotation folder {folder!r} does not exist; expected '
+            f'one <stem>{suffix} file per sample.')
+    files = {}
+    for name in fileio.list_dir_or_file(
+            folder, list_dir=False, backend_args=backend_args):
+        stem, ext = osp.splitext(name)
+        path = fileio.join_path(folder, name, backend_args=backend_args)
+        if name.startswith('.') or ext.lower() != suffix:
+            continue
+        files[stem] = path
+    stems = {info['stem'] for info in data_list}
+    missing = sorted(stems - set(files))
+    extra = sorted(set(files) - stems)
+    if missing and on_missing == 'error':
+        raise ValueError(
+            f'{owner}: {len(missing)} sample(s) have no annotation file '
+            f'<stem>{suffix} in {folder!r}; add them, or set on_missing_ann '
+            "('skip' drops those samples):\n" +
+            _listing([repr(s) for s in missing]))
+    if extra and strict:
+        raise ValueError(
+            f'{owner}: {len(extra)} annotation file(s) in {folder!r} have '
+            'no paired image (an annotation for a missing image); fix the '
+            'data, or, when the folder also serves other splits, give a '
+            "split file (ann_file) or set on_orphan_ann='ignore':\n" +
+            _listing([files[s] for s in extra]))
+    return files, missing, extra
 
 
 def voc_palette(num: int) -> List[List[int]]:

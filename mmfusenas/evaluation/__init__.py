@@ -6,12 +6,12 @@ from mmfusenas.utils.lazy import lazy_exports
 __getattr__ = lazy_exports(
     __name__, {
         '.metrics': [
-            'FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
-            'DeblurMetric', 'GISRMetric', 'RegistrationMetric'
+            'FusionMetric', 'ImageQualityMetric', 'DeblurMetric', 'GISRMetric',
+            'RegistrationMetric'
         ],
     })
 
 __all__ = [
-    'functional', 'FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
-    'DeblurMetric', 'GISRMetric', 'RegistrationMetric'
+    'functional', 'FusionMetric', 'ImageQualityMetric', 'DeblurMetric',
+    'GISRMetric', 'RegistrationMetric'
 ]

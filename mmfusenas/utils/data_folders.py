@@ -189,13 +189,15 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
             sibling (:func:`toy_sibling`).
     """
     from .toy_data_commands import toy_data_command
-    lines, toys, first, pairs = [], [], None, False
+    lines, toys, first, pairs, coco = [], [], None, False, False
     for key, loader in _run_loaders(cfg, mode):
         for path, dataset in _datasets(loader.get('dataset'),
                                        f'{key}.dataset'):
             for sub, missing, what in _missing_data(dataset):
                 first = first or f'{path}.{sub}'
                 pairs = pairs or type_name(dataset) == 'PairedImageDataset'
+                coco = coco or (type_name(dataset) == 'PairedDetDataset'
+                                and sub == 'ann_file')
                 line = (f'  {path} ({type_name(dataset)}): {sub} '
                         f'{missing!r} {what}')
                 lines += [line] if line not in lines else []
@@ -214,6 +216,11 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
             f'Put the data there (folder layouts: {DATA_DOC}) or point the '
             'config at it: --data-root DIR re-roots every dataset, '
             f'--cfg-options {first}=DIR sets one path.')
+        if coco:
+            text.append('A PairedDetDataset json of VOC / YOLO / KAIST boxes '
+                        'is written by `python tools/dataset_converters/'
+                        'paired_to_coco.py` (the command is in the dataset '
+                        "config's comment).")
         if mode == 'train' and pairs:  # fusion data
             text.append('Your own pairs in two folders (matched by stem, no '
                         'split file): tools/train.py CONFIG --pairs IR_DIR '

@@ -99,7 +99,7 @@ from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation import GISRMetric  # noqa: E402
 from bench_utils.control_stats import rank_pct  # noqa: E402
-from mmfusenas.evaluation.ranking import add_ranks  # noqa: E402
+from mmfusenas.apis.ranking import add_ranks  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
     DCNASNet, GuidedDepthSR, dcnas_keys)
 from mmfusenas.models.mutables import (  # noqa: E402

@@ -9,7 +9,7 @@ those algorithms (not their code) with numpy / scipy only: ``EN``, ``SD``,
 ``SF``, ``AG``, ``MI``, ``MSE``, ``CC``, ``PSNR``, ``SCD``, ``VIF``,
 ``Qabf``, ``Nabf``, ``SSIM``, ``MS_SSIM`` (:data:`FUNCS`) and the
 window-loop FMI port :func:`fmi_reference`, whose feature maps come from
-:func:`mmfusenas.evaluation.functional.fmi.fmi_features`. Values agree
+:func:`mmfusenas.evaluation.functional.fmi_kernel.fmi_features`. Values agree
 with the toolbox's ``cddfuse`` preset.
 """
 import importlib
@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from scipy.ndimage import uniform_filter
 from scipy.signal import convolve2d
 
-fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
+fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi_kernel')
 
 _SOBEL_V = np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float32)
 _SOBEL_H = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)

@@ -1,6 +1,6 @@
 """CUDA checks (skipped without a GPU): the shipped networks and a compound
 training step give on CUDA what they give on the CPU (the batched fusion
-metrics on CUDA: ``tests/test_evaluation/test_fusion_torch.py``).
+metrics on CUDA: ``tests/test_evaluation/test_fusion_metrics.py``).
 
 The code is device-agnostic; these tests are the evidence that it is. They
 run where ``torch.cuda.is_available()``; CI (no GPU) skips them with the

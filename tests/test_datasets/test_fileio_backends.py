@@ -157,26 +157,33 @@ def test_default_backend_is_inferred_from_the_path(tmp_path):
     assert np.array_equal(dataset[0]['vi'][..., 0], arr)
 
 
-def test_yolo_detection_annotations_through_the_backend(memory_pairs):
+def test_coco_detection_annotations_through_the_backend(memory_pairs):
+    import json
+
     from mmfusenas.datasets import PairedDetDataset
-    MemoryBackend.files[f'{ROOT}/labels/classes.txt'] = b'person\ncar\n'
-    MemoryBackend.files[f'{ROOT}/labels/a.txt'] = b'1 0.5 0.5 0.25 0.5\n'
-    MemoryBackend.files[f'{ROOT}/labels/c.txt'] = b''
-    MemoryBackend.files[f'{ROOT}/labels/b.txt'] = b'0 0.5 0.5 1 1\n'
+    MemoryBackend.files[f'{ROOT}/ann.json'] = json.dumps(dict(
+        images=[dict(id=3, file_name='a.png', width=8, height=6)],
+        annotations=[dict(id=1, image_id=3, category_id=2,
+                          bbox=[3, 1.5, 2, 3])],
+        categories=[dict(id=1, name='person'),
+                    dict(id=2, name='car')])).encode()
     dataset = PairedDetDataset(
-        ann_format='yolo',
         data_root=ROOT,
         data_prefix=dict(ir='ir', vi='vi'),
-        ann_dir='labels',
+        ann_file='ann.json',
         backend_args=BACKEND_ARGS)
     assert dataset.metainfo['classes'] == ('person', 'car')
     info = dataset.get_data_info(0)
     assert (info['stem'], info['width'], info['height']) == ('a', 8, 6)
     (inst, ) = info['instances']
-    # cx 4, cy 3, w 2, h 3 in pixels of the 8 x 6 image
-    assert inst['bbox'] == [3.0, 1.5, 5.0, 4.5] and inst['bbox_label'] == 1
-    assert ('list', f'{ROOT}/labels') in MemoryBackend.calls
-    assert ('get', f'{ROOT}/labels/a.txt') in MemoryBackend.calls
+    assert inst['bbox'] == [3, 1.5, 5, 4.5] and inst['bbox_label'] == 1
+    assert ('get', f'{ROOT}/ann.json') in MemoryBackend.calls
+    assert ('isfile', f'{ROOT}/vi/a.png') in MemoryBackend.calls
+    # an image the backend lacks is named
+    MemoryBackend.files.pop(f'{ROOT}/vi/a.png')
+    with pytest.raises(FileNotFoundError, match=f'\n  {ROOT}/vi/a.png'):
+        PairedDetDataset(data_root=ROOT, data_prefix=dict(ir='ir', vi='vi'),
+                         ann_file='ann.json', backend_args=BACKEND_ARGS)
 
 
 def test_label_maps_through_the_backend(memory_pairs):

@@ -1,5 +1,5 @@
-"""MSRS_det: the frame-block split (no neighbour leak), YOLO loading of its
-three label sets, and bad input named."""
+"""MSRS_det: the frame-block split (no neighbour leak), its three YOLO label
+sets converted to COCO and loaded as mmdet boxes, and bad input named."""
 import os
 import os.path as osp
 import shutil
@@ -78,20 +78,60 @@ def test_committed_split_has_no_neighbour_leak(shared_data, tmp_path):
     assert MSRS_DET_SPLIT['gap'] * 2 < 33
 
 
+@pytest.fixture(scope='module')
+def converted(shared_data, tmp_path_factory):
+    """The committed split of MSRS_det as COCO jsons of each label set, as
+    the config's comment writes them: labels -> {split: coco dict}."""
+    tool = load_tool('tools/dataset_converters/paired_to_coco.py')
+    out = tmp_path_factory.mktemp('msrs_det_coco')
+    root = osp.join(shared_data, 'detection', 'MSRS_det')
+    jsons = {}
+    for labels in ('fusion', 'infrared', 'visible'):
+        written = tool.main([
+            'yolo', root, str(out / f'{labels}_{{split}}.json'), '--labels',
+            f'labels/{labels}', '--split'
+        ] + [osp.join(SPLIT_DIR, f'{k}.txt') for k in ('train', 'val',
+                                                        'test')])
+        jsons[labels] = {
+            k: written[str(out / f'{labels}_{k}.json')]
+            for k in ('train', 'val', 'test')}
+    return root, str(out), jsons
+
+
+def test_converted_splits_hold_the_split_stems(converted):
+    """Each json holds exactly its split file's pairs: the test frames never
+    reach the training or validation json."""
+    _, _, jsons = converted
+    for split in ('train', 'val', 'test'):
+        stems = [osp.splitext(i['file_name'])[0]
+                 for i in jsons['fusion'][split]['images']]
+        assert stems == sorted(_read(f'{split}.txt'))
+    test = set(_read('test.txt'))
+    for split in ('train', 'val'):
+        assert not test & {osp.splitext(i['file_name'])[0]
+                           for i in jsons['fusion'][split]['images']}
+    counts = [len(jsons['fusion'][k]['annotations'])
+              for k in ('train', 'val', 'test')]
+    assert counts == [609, 229, 260]
+
+
 @pytest.mark.parametrize('labels', ['fusion', 'infrared', 'visible'])
-def test_yolo_labels_load_as_mmdet_boxes(shared_data, labels):
+def test_yolo_labels_load_as_mmdet_boxes(converted, labels):
+    root, out, _ = converted
     cfg = Config.fromfile(CONFIG)
     init_default_scope('mmfusenas')
     ds_cfg = cfg.test_dataloader.dataset
-    ds_cfg.data_root = osp.join(shared_data, 'detection', 'MSRS_det') + '/'
-    ds_cfg.ann_dir = f'labels/{labels}'
+    assert ds_cfg.data_root == '../shared/data/detection/MSRS_det/'
+    assert osp.realpath(ds_cfg.ann_file) == osp.join(
+        REPO, 'data', 'MSRS_det', 'annotations', 'fusion_test.json')
+    ds_cfg.data_root = root + '/'
+    ds_cfg.ann_file = osp.join(out, f'{labels}_test.json')
     ds = DATASETS.build(ds_cfg)
     assert ds.metainfo['classes'] == CLASSES and len(ds) == 58
     total = 0
     for i in range(len(ds)):
         info = ds.get_data_info(i)
-        path = osp.join(ds_cfg.data_root, 'labels', labels,
-                        info['stem'] + '.txt')
+        path = osp.join(root, 'labels', labels, info['stem'] + '.txt')
         with open(path) as f:
             rows = [ln.split() for ln in f if ln.strip()]
         assert len(info['instances']) == len(rows)
@@ -102,7 +142,7 @@ def test_yolo_labels_load_as_mmdet_boxes(shared_data, labels):
             x1, y1 = (cx - w / 2) * 640, (cy - h / 2) * 480
             x2, y2 = (cx + w / 2) * 640, (cy + h / 2) * 480
             want = [max(x1, 0), max(y1, 0), min(x2, 640), min(y2, 480)]
-            assert inst['bbox'] == pytest.approx(want, abs=1e-6)
+            assert inst['bbox'] == pytest.approx(want, abs=1e-9)
     assert total > 0
 
 
@@ -117,16 +157,13 @@ def _tiny_copy(shared_data, tmp_path):
             shutil.copy(osp.join(src, sub, stem + '.jpg'), root / sub)
         shutil.copy(osp.join(src, 'labels', 'fusion', stem + '.txt'),
                     root / 'labels' / 'fusion')
-    cfg = Config.fromfile(CONFIG).test_dataloader.dataset
-    cfg.data_root = str(root) + '/'
-    cfg.ann_file = ''
-    return root, cfg
+    return root
 
 
 @pytest.mark.parametrize('case', ['class', 'outside', 'missing', 'size'])
 def test_bad_input_names_the_file(shared_data, tmp_path, case):
-    root, cfg = _tiny_copy(shared_data, tmp_path)
-    init_default_scope('mmfusenas')
+    root = _tiny_copy(shared_data, tmp_path)
+    tool = load_tool('tools/dataset_converters/paired_to_coco.py')
     label = root / 'labels' / 'fusion' / '00004N.txt'
     if case == 'class':
         label.write_text(label.read_text() + '\n3 0.5 0.5 0.1 0.1\n')
@@ -138,15 +175,16 @@ def test_bad_input_names_the_file(shared_data, tmp_path, case):
                 'not normalised to [0, 1]')
     elif case == 'missing':
         label.unlink()
-        text = ('1 sample(s) have no annotation file <stem>.txt in '
-                f"'{root}/labels/fusion'")
+        text = f'{root}/labels/fusion (yolo): no labels for 1 pair(s)'
     else:
         vi = root / 'vi' / '00008N.jpg'
         cv2.imwrite(str(vi), cv2.imread(str(vi))[:400])
         text = (f"'00008N': ir=480x640 ({root}/ir/00008N.jpg), "
                 f'vi=400x640 ({vi})')
     with pytest.raises(ValueError) as info:
-        DATASETS.build(cfg).full_init()
+        tool.main(['yolo', str(root), str(tmp_path / 'x.json'), '--labels',
+                   'labels/fusion'])
     assert text in str(info.value)
+    assert not osp.exists(tmp_path / 'x.json')
     if case == 'missing':
-        assert str(info.value).endswith("\n  '00004N'")
+        assert str(info.value).endswith('\n  00004N')

@@ -1,7 +1,9 @@
-"""Tests of PairedDetDataset on the real shared samples and on bad inputs.
+"""Tests of PairedDetDataset (mmdet's CocoDataset over paired folders) on
+the real shared samples and on bad inputs.
 
 Expected counts and coordinates were read by hand from the raw files in
-``../shared/data/detection`` (YOLO lines, the KAIST json, the LLVIP xml).
+``../shared/data/detection`` (the KAIST json, the YOLO lines); the YOLO
+folders are converted by ``tools/dataset_converters/paired_to_coco.py``.
 """
 import json
 import logging
@@ -15,6 +17,7 @@ from mmengine.logging import MMLogger
 
 from mmfusenas.datasets import PairedDetDataset
 from mmfusenas.registry import DATASETS
+from helpers import load_tool
 from toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
@@ -58,12 +61,6 @@ def mm_log():
     logger.removeHandler(handler)
 
 
-def write_img(path, h=8, w=10, channels=1):
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    shape = (h, w) if channels == 1 else (h, w, channels)
-    assert cv2.imwrite(str(path), np.full(shape, 9, np.uint8))
-
-
 def write_text(path, text):
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
@@ -74,39 +71,52 @@ def write_text(path, text):
 def make_pairs(root, stems, h=8, w=10):
     for stem in stems:
         for mod in ('ir', 'vi'):
-            write_img(osp.join(root, mod, stem + '.png'), h, w)
+            os.makedirs(osp.join(root, mod), exist_ok=True)
+            assert cv2.imwrite(osp.join(root, mod, stem + '.png'),
+                               np.full((h, w), 9, np.uint8))
+
+
+@pytest.fixture(scope='module')
+def msrs17(shared_data, tmp_path_factory):
+    """msrs17's three YOLO label sets as COCO jsons: labels -> path."""
+    tool = load_tool('tools/dataset_converters/paired_to_coco.py')
+    out = tmp_path_factory.mktemp('msrs17_coco')
+    root = osp.join(shared_data, 'detection/msrs17')
+    for labels in ('infrared', 'fusion', 'visible'):
+        tool.main(['yolo', root, str(out / f'{labels}.json'), '--labels',
+                   f'labels/{labels}'])
+    return root, {k: str(out / f'{k}.json')
+                  for k in ('infrared', 'fusion', 'visible')}
 
 
 # ---------------------------------------------------------------------------
-# YOLO: msrs17
+# msrs17 (YOLO, converted)
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize('labels,total', [('infrared', 103), ('fusion', 90),
                                           ('visible', 48)])
-def test_msrs17_yolo_counts(shared_data, labels, total):
-    ds = PairedDetDataset(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
-        data_prefix=PAIRS,
-        ann_dir=f'labels/{labels}')
+def test_msrs17_counts(msrs17, labels, total):
+    root, jsons = msrs17
+    ds = PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                          ann_file=jsons[labels])
     assert len(ds) == 17
-    assert ds.metainfo['classes'] == MSRS_CLASSES  # from classes.txt
+    assert ds.metainfo['classes'] == MSRS_CLASSES  # the json categories
+    assert ds.metainfo['modalities'] == ('ir', 'vi')
     assert ds.ann_stats['num_boxes'] == total
     assert ds.ann_stats['num_ignored'] == 0
     infos = by_stem(ds)
     assert all(info['width'] == 640 and info['height'] == 480
                for info in infos.values())
-    assert [info['img_id'] for info in infos.values()] == list(range(17))
-    assert infos['00001D']['ann_path'].endswith(
-        f'labels/{labels}/00001D.txt')
+    assert [info['img_id'] for info in infos.values()] == list(range(1, 18))
+    assert infos['00001D']['img_path'] == {
+        m: osp.join(root, m, '00001D.png') for m in ('ir', 'vi')}
+    assert infos['00001D']['ann_path'] == jsons[labels]
 
 
-def test_msrs17_yolo_infrared_boxes(shared_data):
-    ds = PairedDetDataset(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
-        data_prefix=PAIRS,
-        ann_dir='labels/infrared',
-        metainfo=dict(classes=MSRS_CLASSES))
+def test_msrs17_infrared_boxes(msrs17):
+    root, jsons = msrs17
+    ds = PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                          ann_file=jsons['infrared'],
+                          metainfo=dict(classes=MSRS_CLASSES))
     info = by_stem(ds)['00001D']
     # labels/infrared/00001D.txt:
     # 0 0.700781 0.460417 0.057813 0.233333
@@ -122,7 +132,7 @@ def test_msrs17_yolo_infrared_boxes(shared_data):
             yolo_box(0.266406, 0.492708, 0.201563, 0.193750)
         ],
         rtol=0,
-        atol=1e-6)
+        atol=1e-9)
     # first box by hand: x1 = (0.700781 - 0.0289065) * 640 = 429.99968
     np.testing.assert_allclose(
         boxes_of(info)[0], [429.99968, 165.00024, 467.0, 277.00008],
@@ -130,38 +140,30 @@ def test_msrs17_yolo_infrared_boxes(shared_data):
     assert len(by_stem(ds)['00005N']['instances']) == 13
 
 
-def test_msrs17_yolo_fusion_double_spaces(shared_data):
-    # the fusion labels separate fields by two spaces and end lines with one
-    ds = PairedDetDataset(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
-        data_prefix=PAIRS,
-        ann_dir='labels/fusion',
-        classes_file='classes.txt')
+def test_msrs17_classes_subset_maps_by_name(msrs17, mm_log):
+    root, jsons = msrs17
+    ds = PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                          ann_file=jsons['infrared'],
+                          metainfo=dict(classes=('car', 'person')))
     info = by_stem(ds)['00001D']
-    assert [i['bbox_label'] for i in info['instances']] == [0, 0, 0, 0, 2, 1,
-                                                             1]
-    np.testing.assert_allclose(
-        boxes_of(info)[4],
-        yolo_box(0.3023635786802031, 0.46002538071065996, 0.271256345177665,
-                 0.20516074450084604),
-        atol=1e-6)
+    assert [i['bbox_label'] for i in info['instances']] == [1, 1, 1, 0]
+    # the infrared labels hold 83 persons, 8 bicycles, 12 cars
+    assert ds.ann_stats['unmapped'] == {'bicycle': 8}
+    assert ds.ann_stats['num_boxes'] == 95
+    assert "other categories left out: {'bicycle': 8}" in mm_log.text()
 
 
-def test_msrs17_visible_empty_files_and_filter(shared_data, mm_log):
-    kwargs = dict(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
-        data_prefix=PAIRS,
-        ann_dir='labels/visible')
+def test_msrs17_visible_empty_and_filter(msrs17, mm_log):
+    root, jsons = msrs17
+    kwargs = dict(data_root=root, data_prefix=PAIRS,
+                  ann_file=jsons['visible'])
     ds = PairedDetDataset(**kwargs)
     empty = sorted(s for s, i in by_stem(ds).items() if not i['instances'])
     assert empty == ['00858N', '01023N']  # empty txt files
     filtered = PairedDetDataset(
         filter_cfg=dict(filter_empty_gt=True), **kwargs)
-    assert len(filtered) == 15
-    assert filtered.ann_stats['filtered_empty'] == 2
-    assert 'dropped 2 sample(s) without boxes' in mm_log.text()
+    assert len(filtered) == 15 and filtered.ann_stats['filtered'] == 2
+    assert 'drops 2 sample(s); 15 left' in mm_log.text()
     # test_mode never filters (as mmdet)
     assert len(
         PairedDetDataset(
@@ -169,61 +171,24 @@ def test_msrs17_visible_empty_files_and_filter(shared_data, mm_log):
             **kwargs)) == 17
     assert len(PairedDetDataset(filter_cfg=dict(min_size=480),
                                 **kwargs)) == 17
-    with pytest.raises(ValueError, match=r'drops every sample \(0 without '
-                       'boxes, 17 smaller than min_size'):
+    with pytest.raises(ValueError, match=r"filter_cfg \{'min_size': 481\} "
+                       'drops every sample of'):
         PairedDetDataset(filter_cfg=dict(min_size=481), **kwargs)
 
 
-def test_msrs17_metainfo_subset_maps_by_name(shared_data):
-    ds = PairedDetDataset(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
-        data_prefix=PAIRS,
-        ann_dir='labels/infrared',
-        metainfo=dict(classes=('car', 'person')))
-    info = by_stem(ds)['00001D']
-    assert [i['bbox_label'] for i in info['instances']] == [1, 1, 1, 0]
-    # the infrared labels hold 83 persons, 8 bicycles, 12 cars
-    assert ds.ann_stats['unmapped'] == {'class index 1': 8}
-    assert ds.ann_stats['num_boxes'] == 95
-
-
-def test_bbox_min_size_sets_ignore(shared_data):
-    ds = PairedDetDataset(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
-        data_prefix=PAIRS,
-        ann_dir='labels/infrared',
-        filter_cfg=dict(bbox_min_size=10))
-    info = by_stem(ds)['00001D']
-    # the third box is 0.0125 * 640 = 8 px wide
-    assert [i['ignore_flag'] for i in info['instances']] == [0, 0, 1, 0]
-    assert ds.ann_stats['small_ignored'] >= 1
-
-
 # ---------------------------------------------------------------------------
-# COCO: kaist8
+# KAIST's own json, read as it is
 # ---------------------------------------------------------------------------
 def kaist(shared_data, **kwargs):
     return PairedDetDataset(
-        ann_format='coco',
         data_root=osp.join(shared_data, 'detection/kaist8'),
         data_prefix=PAIRS,
         ann_file='annotations_test20.json',
         **kwargs)
 
 
-def test_kaist8_coco_boxes_and_ignore(shared_data):
-    ds = kaist(
-        shared_data,
-        metainfo=dict(classes=('person', )),
-        cat_ids={
-            1: 0,
-            2: 0,
-            3: 0,
-            4: 0
-        },
-        ignore_cat_ids=(2, 3, 4))
+def test_kaist8_boxes_and_ignore(shared_data):
+    ds = kaist(shared_data, metainfo=dict(classes=('person', )))
     assert len(ds) == 8
     assert ds.metainfo['classes'] == ('person', )
     assert ds.ann_stats['num_boxes'] == 57
@@ -235,13 +200,12 @@ def test_kaist8_coco_boxes_and_ignore(shared_data):
     assert len(first['instances']) == 8
     # annotation id 189: bbox [282, 209, 52, 111]
     assert first['instances'][0] == dict(
-        bbox=[282.0, 209.0, 334.0, 320.0], bbox_label=0, ignore_flag=0)
+        bbox=[282, 209, 334, 320], bbox_label=0, ignore_flag=0)
     busy = infos['set08_V001_I02579']
     assert busy['img_id'] == 1310 and len(busy['instances']) == 19
     ignored = [i['bbox'] for i in busy['instances'] if i['ignore_flag']]
     # annotation ids 2193 ([379, 220, 62, 139]) and 2202 ([280, 219, 34, 65])
-    assert ignored == [[379.0, 220.0, 441.0, 359.0],
-                       [280.0, 219.0, 314.0, 284.0]]
+    assert ignored == [[379, 220, 441, 359], [280, 219, 314, 284]]
 
 
 def test_kaist8_class_sources(shared_data):
@@ -251,95 +215,17 @@ def test_kaist8_class_sources(shared_data):
                                       'people', 'person?')
     assert {i['bbox_label']
             for d in by_stem(ds).values() for i in d['instances']} == {1}
-    # classes matched to the category names
-    ds = kaist(shared_data, metainfo=dict(classes=('person', )))
-    assert ds.ann_stats['num_boxes'] == 57
-    # cat_ids as a sequence gives the label order and the class names
-    ds = kaist(shared_data, cat_ids=[2, 1])
-    assert ds.metainfo['classes'] == ('cyclist', 'person')
+    # the classes are matched by name, whatever their order in the json
+    ds = kaist(shared_data, metainfo=dict(classes=('cyclist', 'person')))
     assert {i['bbox_label']
             for d in by_stem(ds).values() for i in d['instances']} == {1}
-    # categories left out are dropped and counted
-    ds = kaist(shared_data, cat_ids=[2])
+    # categories that are no class are left out and counted
+    ds = kaist(shared_data, metainfo=dict(classes=('cyclist', )))
     assert ds.ann_stats['num_boxes'] == 0
-    assert ds.ann_stats['unmapped'] == {"category 1 ('person')": 57}
-
-
-def test_kaist8_cat_id_errors(shared_data):
-    with pytest.raises(ValueError, match=r'cat_ids \[7\] are not categories'):
-        kaist(shared_data, cat_ids=[7])
-    with pytest.raises(ValueError, match='needs metainfo'):
-        kaist(shared_data, cat_ids={1: 0})
-    with pytest.raises(ValueError, match=r'labels outside \[0, 1\)'):
-        kaist(shared_data, metainfo=dict(classes=('person', )),
-              cat_ids={1: 1})
-    with pytest.raises(ValueError, match="class 'dog' is not a category"):
+    assert ds.ann_stats['unmapped'] == {'person': 57}
+    with pytest.raises(ValueError, match="class 'dog' is no category of "
+                       ".*annotations_test20.json"):
         kaist(shared_data, metainfo=dict(classes=('dog', )))
-    with pytest.raises(ValueError, match=r'ignore_cat_ids \[3\] map to no'):
-        kaist(shared_data, cat_ids=[1], ignore_cat_ids=(3, ))
-
-
-# ---------------------------------------------------------------------------
-# VOC: llvip6
-# ---------------------------------------------------------------------------
-def test_llvip6_voc_boxes(shared_data):
-    kwargs = dict(
-        ann_format='voc',
-        data_root=osp.join(shared_data, 'detection/llvip6'),
-        data_prefix=PAIRS,
-        ann_dir='Annotations',
-        metainfo=dict(classes=('person', )))
-    ds = PairedDetDataset(**kwargs)
-    assert len(ds) == 6 and ds.ann_stats['num_boxes'] == 13
-    infos = by_stem(ds)
-    assert [len(infos[s]['instances']) for s in sorted(infos)] == [
-        3, 2, 1, 5, 1, 1
-    ]
-    assert (infos['010005']['width'], infos['010005']['height']) == (1280,
-                                                                     1024)
-    # 010005.xml: (849, 405, 961, 663) (974, 133, 1076, 363)
-    # (1155, 39, 1256, 270), minus one as mmdet's VOCDataset
-    np.testing.assert_array_equal(
-        boxes_of(infos['010005']),
-        [[848, 404, 960, 662], [973, 132, 1075, 362], [1154, 38, 1255, 269]])
-    # 190003.xml object #3 touches the right border: xmax 1280 -> 1279
-    np.testing.assert_array_equal(
-        boxes_of(infos['190003'])[3], [1214, 498, 1279, 760])
-    raw = PairedDetDataset(voc_minus_one=False, **kwargs)
-    np.testing.assert_array_equal(
-        boxes_of(by_stem(raw)['190003'])[3], [1215, 499, 1280, 761])
-
-
-def voc_xml(objects, size=(10, 8)):
-    objs = ''.join(
-        f'<object><name>{n}</name><difficult>{d}</difficult><bndbox>'
-        f'<xmin>{b[0]}</xmin><ymin>{b[1]}</ymin><xmax>{b[2]}</xmax>'
-        f'<ymax>{b[3]}</ymax></bndbox></object>' for n, d, b in objects)
-    size_xml = ('' if size is None else
-                f'<size><width>{size[0]}</width><height>{size[1]}</height>'
-                '</size>')
-    return f'<annotation>{size_xml}{objs}</annotation>'
-
-
-def test_voc_difficult_unknown_names_and_header_size(tmp_path, mm_log):
-    root = str(tmp_path)
-    make_pairs(root, ['a'], h=8, w=10)
-    write_text(
-        osp.join(root, 'xml', 'a.xml'),
-        voc_xml([('person', 0, (2, 2, 5, 6)), ('person', 1, (3, 3, 9, 8)),
-                 ('dog', 0, (1, 1, 4, 4))],
-                size=None))
-    ds = PairedDetDataset(
-        ann_format='voc',
-        data_root=root,
-        data_prefix=PAIRS,
-        ann_dir='xml',
-        metainfo=dict(classes=('person', )))
-    info = ds[0]
-    assert (info['width'], info['height']) == (10, 8)  # image header
-    assert [i['ignore_flag'] for i in info['instances']] == [0, 1]
-    assert ds.ann_stats['unmapped'] == {"name 'dog'": 1}
-    assert "name 'dog'" in mm_log.text()
 
 
 # ---------------------------------------------------------------------------
@@ -384,6 +270,10 @@ def test_toy_coco_matches_json_and_masks(toy_root):
 # ---------------------------------------------------------------------------
 # bad inputs
 # ---------------------------------------------------------------------------
+IMG = dict(id=1, file_name='a.png', width=10, height=8)
+ANN = dict(id=1, image_id=1, category_id=1, bbox=[1, 1, 3, 3])
+
+
 def coco_json(path, images, annotations, categories=None):
     cats = categories or [dict(id=1, name='person')]
     return write_text(
@@ -392,234 +282,109 @@ def coco_json(path, images, annotations, categories=None):
             dict(images=images, annotations=annotations, categories=cats)))
 
 
-def test_coco_bad_inputs(tmp_path):
+@pytest.mark.parametrize('images,annotations,message', [
+    ([IMG], [dict(ANN, image_id=5)], r'annotations\[0\] \(id=1\) refers to '
+     'image_id 5, which is not among its images'),
+    ([IMG], [dict(ANN, category_id=3)], r'annotations\[0\] \(id=1\) has '
+     r'category_id 3, which is not among its categories \[1\]'),
+    ([IMG], [dict(ANN, bbox='x')], r"annotations\[0\] \(id=1\) has bbox 'x'"),
+    ([IMG], [dict(ANN, bbox=[1, float('nan'), 2, 2])], 'has bbox .*nan.*'
+     'finite numbers'),
+    ([IMG], [ANN, ANN], r'annotations\[1\] \(id=1\) is no dict with a unique '
+     'id'),
+    ([IMG, dict(IMG, file_name='b.png')], [], r'images\[1\] \(id=1\) is no '
+     'dict with a unique id'),
+    ([dict(IMG, width=0)], [], r'images\[0\] \(id=1\) needs a file_name and '
+     'positive int width and height'),
+])
+def test_coco_bad_records_are_named(tmp_path, images, annotations, message):
+    root = str(tmp_path)
+    make_pairs(root, ['a', 'b'])
+    coco_json(osp.join(root, 'ann.json'), images, annotations)
+    with pytest.raises(ValueError, match=f"PairedDetDataset: '{root}/ann."
+                       f"json'.* {message}"):
+        PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                         ann_file='ann.json')
+
+
+def test_coco_bad_files(tmp_path):
     root = str(tmp_path)
     make_pairs(root, ['a'])
-    img = dict(id=1, file_name='a.png', width=10, height=8)
-    ann = dict(id=1, image_id=1, category_id=1, bbox=[1, 1, 3, 3])
-
-    def build(images, annotations, categories=None):
-        coco_json(osp.join(root, 'ann.json'), images, annotations, categories)
-        return PairedDetDataset(
-            data_root=root, data_prefix=PAIRS, ann_file='ann.json')
-
-    assert build([img], [ann]).ann_stats['num_boxes'] == 1
-    with pytest.raises(ValueError, match=r'annotations\[0\] \(id=1\) refers '
-                       'to image_id 5.*missing image'):
-        build([img], [dict(ann, image_id=5)])
-    with pytest.raises(ValueError, match=r"image id=2 \(stem 'b'\)"):
-        build([img, dict(id=2, file_name='b.png')], [ann])
-    with pytest.raises(ValueError, match='has category_id 3'):
-        build([img], [dict(ann, category_id=3)])
-    with pytest.raises(ValueError, match=r"bbox 'x'"):
-        build([img], [dict(ann, bbox='x')])
-    with pytest.raises(ValueError, match='bbox: expected a finite number'):
-        build([img], [dict(ann, bbox=[1, 'nan', 2, 2])])
-    with pytest.raises(ValueError, match='repeats an annotation id'):
-        build([img], [ann, ann])
-    with pytest.raises(ValueError, match='same stem'):
-        build([img, dict(id=2, file_name='sub/a.jpg')], [])
-    with pytest.raises(ValueError, match='has width=0'):
-        build([dict(img, width=0)], [])
+    kwargs = dict(data_root=root, data_prefix=PAIRS)
     write_text(osp.join(root, 'bad.json'), '{"images": [\n  {"id": 1,}\n]}')
-    with pytest.raises(ValueError, match=r'not valid JSON \(line 2'):
-        PairedDetDataset(data_root=root, data_prefix=PAIRS,
-                         ann_file='bad.json')
+    with pytest.raises(ValueError, match=r"bad.json': Expecting property "
+                       r'name .*line 2'):
+        PairedDetDataset(ann_file='bad.json', **kwargs)
     write_text(osp.join(root, 'list.json'), '[]')
     with pytest.raises(ValueError, match='not a COCO detection file'):
-        PairedDetDataset(data_root=root, data_prefix=PAIRS,
-                         ann_file='list.json')
-    with pytest.raises(FileNotFoundError, match='nope.json'):
-        PairedDetDataset(data_root=root, data_prefix=PAIRS,
-                         ann_file='nope.json')
+        PairedDetDataset(ann_file='list.json', **kwargs)
+    with pytest.raises(FileNotFoundError, match='nope.json.* not found; '
+                       '`python tools/dataset_converters/paired_to_coco.py`'):
+        PairedDetDataset(ann_file='nope.json', **kwargs)
+    # an image missing in one modality, named
+    coco_json(osp.join(root, 'ann.json'),
+              [IMG, dict(IMG, id=2, file_name='b.png')], [ANN])
+    os.remove(osp.join(root, 'vi', 'a.png'))
+    with pytest.raises(FileNotFoundError) as info:
+        PairedDetDataset(ann_file='ann.json', **kwargs)
+    assert str(info.value).startswith(
+        f"PairedDetDataset: 3 image file(s) of '{root}/ann.json'")
+    assert str(info.value).endswith(
+        f'\n  {root}/vi/a.png\n  {root}/ir/b.png\n  {root}/vi/b.png')
+    # the toy data command for a toy folder
+    toy = osp.join(root, 'data', 'toy')
+    with pytest.raises(FileNotFoundError, match='write it with `python '
+                       f'tools/misc/make_toy_data.py {toy} --num 300'):
+        PairedDetDataset(data_root=toy, data_prefix=PAIRS,
+                         ann_file='annotations/instances_val.json')
 
 
-def test_coco_degenerate_and_crowd(tmp_path, mm_log):
-    root = str(tmp_path)
-    make_pairs(root, ['a'])
-    coco_json(
-        osp.join(root, 'ann.json'), [dict(id=1, file_name='a.png')], [
-            dict(id=1, image_id=1, category_id=1, bbox=[1, 1, 3, 3]),
-            dict(id=2, image_id=1, category_id=1, bbox=[1, 1, 0, 3]),
-            dict(id=3, image_id=1, category_id=1, bbox=[20, 1, 3, 3]),
-            dict(id=4, image_id=1, category_id=1, bbox=[2, 2, 3, 3],
-                 iscrowd=1),
-        ])
-    ds = PairedDetDataset(data_root=root, data_prefix=PAIRS,
-                          ann_file='ann.json')
-    info = ds[0]
-    assert (info['width'], info['height']) == (10, 8)  # from the header
-    assert [i['ignore_flag'] for i in info['instances']] == [0, 1]
-    assert ds.ann_stats['degenerate'] == 2
-    assert 'dropped 2 box(es) with zero width' in mm_log.text(
-        logging.WARNING)
-
-
-def test_boxes_partly_outside_are_clipped_and_logged(tmp_path, mm_log):
-    """Were kept unclipped and unlogged (ExDark / DARK FACE clip)."""
+def test_coco_degenerate_crowd_and_clipped(tmp_path, mm_log):
     root = str(tmp_path)
     make_pairs(root, ['a'])  # 10 x 8 images
     coco_json(
-        osp.join(root, 'ann.json'), [dict(id=1, file_name='a.png')], [
-            dict(id=1, image_id=1, category_id=1, bbox=[-2, 1, 5, 3]),
-            dict(id=2, image_id=1, category_id=1, bbox=[6, 5, 6, 6]),
-            dict(id=3, image_id=1, category_id=1, bbox=[1, 1, 3, 3]),
+        osp.join(root, 'ann.json'), [IMG], [
+            ANN,
+            dict(ANN, id=2, bbox=[1, 1, 0, 3]),  # empty
+            dict(ANN, id=3, bbox=[20, 1, 3, 3]),  # outside
+            dict(ANN, id=4, bbox=[2, 2, 3, 3], iscrowd=1),
+            dict(ANN, id=5, bbox=[-2, 1, 5, 3]),  # partly outside
+            dict(ANN, id=6, bbox=[6, 5, 6, 6], ignore=1),
         ])
     ds = PairedDetDataset(data_root=root, data_prefix=PAIRS,
                           ann_file='ann.json')
-    np.testing.assert_allclose(boxes_of(ds[0]),
-                               [[0, 1, 3, 4], [6, 5, 10, 8], [1, 1, 4, 4]])
-    assert ds.ann_stats['clipped'] == 2 and ds.ann_stats['degenerate'] == 0
+    np.testing.assert_array_equal(
+        boxes_of(ds[0]), [[1, 1, 4, 4], [2, 2, 5, 5], [0, 1, 3, 4],
+                          [6, 5, 10, 8]])
+    assert [i['ignore_flag'] for i in ds[0]['instances']] == [0, 1, 0, 1]
+    assert ds.ann_stats['degenerate'] == 2 and ds.ann_stats['clipped'] == 2
     text = mm_log.text(logging.WARNING)
-    assert 'clipped 2 box(es) partly outside the image' in text
-    assert "'a': [-2.0, 1.0, 3.0, 4.0] -> [0.0, 1.0, 3.0, 4.0]" in text
-
-
-def test_yolo_bad_inputs(tmp_path):
-    root = str(tmp_path)
-    make_pairs(root, ['a', 'b'])
-    write_text(osp.join(root, 'labels', 'b.txt'), '')
-
-    def build(text, **kwargs):
-        write_text(osp.join(root, 'labels', 'a.txt'), text)
-        return PairedDetDataset(
-            ann_format='yolo', data_root=root, data_prefix=PAIRS,
-            ann_dir='labels', **dict(dict(metainfo=dict(classes=('p', 'q'))),
-                                     **kwargs))
-
-    ds = build('1 0.5 0.5 0.2 0.5\n')
-    np.testing.assert_allclose(boxes_of(ds[0]), [[4, 2, 6, 6]])
-    with pytest.raises(ValueError, match=r'labels/a.txt:2: class index 2 '
-                       r'out of range \[0, 2\)'):
-        build('0 0.5 0.5 0.2 0.2\n2 0.5 0.5 0.2 0.2\n')
-    with pytest.raises(ValueError, match='a.txt:1: expected 5 fields'):
-        build('0 0.5 0.5 0.2\n')
-    with pytest.raises(ValueError, match='a.txt:1: non-numeric'):
-        build('0 0.5 x 0.2 0.2\n')
-    with pytest.raises(ValueError, match='a.txt:1: coordinates .* not '
-                       'normalised'):
-        build('0 5 4 2 2\n')
-    with pytest.raises(ValueError, match="needs the class names"):
-        build('0 0.5 0.5 0.2 0.2\n', metainfo=None)
-    write_text(osp.join(root, 'names.txt'), 'p\nq\n')
-    ds = build('1 0.5 0.5 0.2 0.2\n', metainfo=None, classes_file='names.txt')
-    assert ds.metainfo['classes'] == ('p', 'q')
-    write_text(osp.join(root, 'names.txt'), '0 p\n2 q\n')
-    with pytest.raises(ValueError, match=r'names.txt:2: class index 2 out of '
-                       'order'):
-        build('0 0.5 0.5 0.2 0.2\n', metainfo=None, classes_file='names.txt')
-    write_text(osp.join(root, 'names.txt'), '0 p\n1 q\n')
-    with pytest.raises(ValueError, match=r"metainfo classes \['r'\] are not"):
-        build('0 0.5 0.5 0.2 0.2\n', metainfo=dict(classes=('r', )),
-              classes_file='names.txt')
-
-
-def test_yolo_duplicate_class_names_are_refused(tmp_path):
-    """``person / person / car`` in classes.txt: both ``person`` lines would
-    map to one label silently (issue 69); refused with the file and line."""
-    root = str(tmp_path)
-    make_pairs(root, ['a'])
-    write_text(osp.join(root, 'labels', 'a.txt'), '0 0.5 0.5 0.2 0.2\n')
-    write_text(osp.join(root, 'classes.txt'), 'person\nperson\ncar\n')
-    kwargs = dict(ann_format='yolo', data_root=root, data_prefix=PAIRS,
-                  ann_dir='labels', classes_file='classes.txt')
-    with pytest.raises(ValueError, match=r"classes.txt:2: class 'person' "
-                       r'repeats line 1'):
-        PairedDetDataset(**kwargs)
-    write_text(osp.join(root, 'classes.txt'), '0 person\n1 car\n2 person\n')
-    with pytest.raises(ValueError, match=r"classes.txt:3: class 'person' "
-                       r'repeats line 1'):
-        PairedDetDataset(**kwargs)
-    write_text(osp.join(root, 'classes.txt'), 'person\ncar\n')
-    assert PairedDetDataset(**kwargs).metainfo['classes'] == ('person', 'car')
-
-
-def test_missing_and_orphan_annotation_files(tmp_path, mm_log):
-    root = str(tmp_path)
-    make_pairs(root, ['a', 'b'])
-    write_text(osp.join(root, 'labels', 'a.txt'), '0 0.5 0.5 0.2 0.2\n')
-    kwargs = dict(
-        ann_format='yolo', data_root=root, data_prefix=PAIRS,
-        ann_dir='labels', metainfo=dict(classes=('p', )))
-    with pytest.raises(ValueError, match=r"1 sample\(s\) have no annotation "
-                       "file.*\n  'b'"):
-        PairedDetDataset(**kwargs)
-    ds = PairedDetDataset(on_missing_ann='empty', **kwargs)
-    assert [d['stem'] for d in by_stem(ds).values()] == ['a', 'b']
-    assert by_stem(ds)['b']['instances'] == [] and \
-        by_stem(ds)['b']['ann_path'] is None
-    assert "sample(s) without annotation file" in mm_log.text(logging.WARNING)
-    ds = PairedDetDataset(on_missing_ann='skip', **kwargs)
-    assert len(ds) == 1 and ds.ann_stats['missing_ann'] == ['b']
-    # an annotation for an image that does not exist
-    write_text(osp.join(root, 'labels', 'b.txt'), '')
-    write_text(osp.join(root, 'labels', 'zz.txt'), '0 0.5 0.5 0.2 0.2\n')
-    with pytest.raises(ValueError, match=r'no paired image.*\n.*zz.txt'):
-        PairedDetDataset(**kwargs)
-    ds = PairedDetDataset(on_orphan_ann='ignore', **kwargs)
-    assert len(ds) == 2 and ds.ann_stats['unused_ann'] == ['zz']
-    assert '1 annotation file(s)' in mm_log.text()
-    # with a split file the other files belong to other splits
-    write_text(osp.join(root, 'split.txt'), 'a\n')
-    ds = PairedDetDataset(ann_file='split.txt', **kwargs)
-    assert len(ds) == 1 and ds.ann_stats['unused_ann'] == ['b', 'zz']
-    with pytest.raises(ValueError, match='on_orphan_ann must be one of'):
-        PairedDetDataset(on_orphan_ann='skip', **kwargs)
-
-
-def test_voc_bad_inputs(tmp_path):
-    root = str(tmp_path)
-    make_pairs(root, ['a'])
-
-    def build(text):
-        write_text(osp.join(root, 'xml', 'a.xml'), text)
-        return PairedDetDataset(
-            ann_format='voc', data_root=root, data_prefix=PAIRS,
-            ann_dir='xml', metainfo=dict(classes=('person', )))
-
-    with pytest.raises(ValueError, match=r'malformed VOC xml .*a.xml.* \(line '
-                       '1'):
-        build('<annotation><object></annotation>')
-    with pytest.raises(ValueError, match='<object> #0 has no <name>'):
-        build('<annotation><object><bndbox/></object></annotation>')
-    with pytest.raises(ValueError, match=r"<object> #1 \('person'\) has no "
-                       '<bndbox>'):
-        build(voc_xml([('person', 0, (1, 1, 2, 2))])[:-len('</annotation>')] +
-              '<object><name>person</name></object></annotation>')
-    with pytest.raises(ValueError, match=r'<object> #0 <bndbox><xmax>: '
-                       "expected a finite number, got 'abc'"):
-        build(voc_xml([('person', 0, (1, 1, 'abc', 2))]))
-    with pytest.raises(ValueError, match='needs metainfo'):
-        PairedDetDataset(ann_format='voc', data_root=root,
-                         data_prefix=PAIRS, ann_dir='xml')
+    assert f"2 box(es) of '{root}/ann.json' dropped: empty or outside it " \
+        "(x1, y1, x2, y2):\n  'a' (annotation id=2): [1, 1, 1, 4]" in text
+    assert "'a' (annotation id=5): [-2, 1, 3, 4] -> [0, 1, 3, 4]" in text
 
 
 def test_argument_errors(tmp_path):
     root = str(tmp_path)
     make_pairs(root, ['a'])
-    with pytest.raises(ValueError, match='ann_format must be one of'):
-        PairedDetDataset(ann_format='kitti', data_root=root)
-    with pytest.raises(ValueError, match="'coco' needs ann_file"):
+    coco_json(osp.join(root, 'ann.json'), [IMG], [])
+    with pytest.raises(ValueError, match='reads the boxes of a COCO json, '
+                       'ann_file; `python tools/dataset_converters/'):
         PairedDetDataset(data_root=root)
-    with pytest.raises(ValueError, match="'voc' needs ann_dir"):
-        PairedDetDataset(ann_format='voc', data_root=root)
-    with pytest.raises(ValueError, match='ann_dir is for'):
-        PairedDetDataset(ann_file='x.json', ann_dir='xml', data_root=root)
-    with pytest.raises(ValueError, match='unknown filter_cfg keys'):
-        PairedDetDataset(ann_file='x.json', data_root=root,
-                         filter_cfg=dict(min_area=3))
-    with pytest.raises(ValueError, match='on_missing_ann must be one of'):
-        PairedDetDataset(ann_file='x.json', data_root=root,
-                         on_missing_ann='drop')
-    with pytest.raises(ValueError, match='apply to ann_format'):
+    with pytest.raises(ValueError, match=r'ann_file \(ann_dir, ann_format: '
+                       'gone\\)'):
         PairedDetDataset(ann_format='yolo', ann_dir='l', data_root=root,
-                         cat_ids=[1])
-    with pytest.raises(FileNotFoundError, match='annotation folder'):
-        PairedDetDataset(ann_format='yolo', ann_dir='nope', data_root=root,
-                         data_prefix=PAIRS, metainfo=dict(classes=('p', )))
-    write_text(osp.join(root, 'l', 'a.txt'), '')
+                         ann_file='ann.json')
+    # the layout is detected as for PairedImageDataset
+    ds = PairedDetDataset(data_root=root, ann_file='ann.json')
+    assert ds.modalities == ('ir', 'vi')
     with pytest.raises(ValueError, match='collide with annotation keys'):
         os.rename(osp.join(root, 'vi'), osp.join(root, 'instances'))
-        PairedDetDataset(ann_format='yolo', ann_dir='l', data_root=root,
-                         data_prefix=dict(ir='ir', instances='instances'),
-                         metainfo=dict(classes=('p', )))
+        PairedDetDataset(data_root=root, ann_file='ann.json',
+                         data_prefix=dict(ir='ir', instances='instances'))
+    coco_json(osp.join(root, 'two.json'), [IMG], [],
+              [dict(id=1, name='p'), dict(id=2, name='p')])
+    with pytest.raises(ValueError, match=r"class 'p' names categories "
+                       r'\[1, 2\]'):
+        PairedDetDataset(data_root=root, ann_file='two.json',
+                         data_prefix=PAIRS, metainfo=dict(classes=('p', )))

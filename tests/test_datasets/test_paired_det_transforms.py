@@ -24,6 +24,7 @@ from mmfusenas.datasets.transforms import (LoadPairedAnnotations,
 from mmfusenas.datasets.transforms.box_ops import (crop_boxes, flip_boxes,
                                                    rescale_boxes, rot90_boxes)
 from mmfusenas.models.data_preprocessors import FusionDataPreprocessor
+from helpers import load_tool
 from toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
@@ -331,12 +332,15 @@ def test_pack_det_without_boxes_and_bad_lengths():
                 gt_bboxes_labels=np.zeros(3, np.int64)))
 
 
-def test_training_pipeline_on_msrs17(shared_data):
+def test_training_pipeline_on_msrs17(shared_data, tmp_path):
+    root = osp.join(shared_data, 'detection/msrs17')
+    load_tool('tools/dataset_converters/paired_to_coco.py').main(
+        ['yolo', root, str(tmp_path / 'fusion.json'), '--labels',
+         'labels/fusion'])
     ds = PairedDetDataset(
-        ann_format='yolo',
-        data_root=osp.join(shared_data, 'detection/msrs17'),
+        data_root=root,
         data_prefix=PAIRS,
-        ann_dir='labels/fusion',
+        ann_file=str(tmp_path / 'fusion.json'),
         pipeline=LOAD + [
             dict(type='PairedResize', scale_factor=0.5),
             dict(type='PairedRandomCrop', crop_size=(160, 200)),

@@ -8,6 +8,8 @@ Placeholders (``CONFIG``, ``$VAR``, ``<...>``, ``{a,b}`` lists are expanded)
 and paths under ``work_dirs/`` or ``data/`` are not checked."""
 import ast
 import functools
+import importlib
+import inspect
 import itertools
 import os
 import os.path as osp
@@ -35,13 +37,21 @@ def expand(path: str) -> List[str]:
 
 
 def _module_file(name: str, folder: str) -> List[str]:
-    """Files of an imported module: a sibling script or a package module."""
+    """Files of an imported module: a sibling script or a package module;
+    for a name a package exports lazily (PEP 562), its defining module."""
     found = []
     for base in (folder, REPO_ROOT):
         path = osp.join(base, *name.split('.'))
         for candidate in (path + '.py', osp.join(path, '__init__.py')):
             if osp.isfile(candidate):
                 found.append(candidate)
+    package, _, attr = name.rpartition('.')
+    if not found and package.startswith('mmfusenas'):
+        try:
+            obj = getattr(importlib.import_module(package), attr)
+            found.append(inspect.getsourcefile(inspect.getmodule(obj)))
+        except (ImportError, AttributeError, TypeError):
+            pass
     return found
 
 

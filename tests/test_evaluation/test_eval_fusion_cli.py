@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmfusenas.evaluation.functional.fusion import (compute_fusion_metrics,
-                                                    cv2_bgr2gray,
-                                                    matlab_rgb2gray)
+from mmfusenas.evaluation.functional.fusion import compute_fusion_metrics
+from mmfusenas.evaluation.functional.fusion_presets import (cv2_bgr2gray,
+                                                            matlab_rgb2gray)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 spec = importlib.util.spec_from_file_location(

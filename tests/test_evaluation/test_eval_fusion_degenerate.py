@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mmfusenas.evaluation.functional.fusion import (FUSION_PRESETS,
-                                                    PRESET_BINDINGS,
+from mmfusenas.evaluation.functional.fusion import (PRESET_FNS,
                                                     compute_fusion_metrics)
+from mmfusenas.evaluation.functional.fusion_presets import (FUSION_PRESETS,
+                                                            PRESET_BINDINGS)
 from helpers import load_tool
 
 cli = load_tool('tools/analysis_tools/eval_fusion.py')
@@ -233,7 +234,7 @@ def test_failing_metric_names_the_files(tmp_path, capsys, monkeypatch,
     def broken(a, b, f, **kwargs):
         raise KeyError('SCD')
 
-    monkeypatch.setitem(FUSION_PRESETS['cddfuse']['fns'], 'SCD', broken)
+    monkeypatch.setitem(PRESET_FNS['cddfuse'], 'SCD', broken)
     tail = ['--methods-root', str(root)] if mode == 'methods' else [
         str(root / 'avg')]
     rc = cli.main([str(ir_dir), str(vi_dir)] + tail + ['--metrics', 'EN',

@@ -9,10 +9,10 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 
-from mmfusenas.evaluation import (DepthSRMetric, FusionMetric,
+from mmfusenas.evaluation import (FusionMetric, GISRMetric,
                                   ImageQualityMetric)
-from mmfusenas.evaluation.functional.fusion import (compute_fusion_metrics,
-                                                    cv2_bgr2gray)
+from mmfusenas.evaluation.functional.fusion import compute_fusion_metrics
+from mmfusenas.evaluation.functional.fusion_presets import cv2_bgr2gray
 from mmfusenas.registry import METRICS
 from mmfusenas.structures import FusionDataSample
 
@@ -27,7 +27,7 @@ def _fusion_sample(a, b, f, stem='x'):
 def test_registry_builds_all_metrics():
     for cfg, prefix in ((dict(type='FusionMetric'), 'fusion'),
                         (dict(type='ImageQualityMetric'), 'enh'),
-                        (dict(type='DepthSRMetric'), 'depth')):
+                        (dict(type='GISRMetric'), 'gisr')):
         m = METRICS.build(cfg)
         assert m.prefix == prefix
 
@@ -63,15 +63,14 @@ def test_fusion_metric_golden_tno(shared_data):
         assert round(res[k], 4) == pytest.approx(v, abs=1e-9)
 
 
-@pytest.mark.parametrize('backend', ['numpy', 'torch'])
-def test_fusion_metric_warns_on_constant_fused(backend):
+def test_fusion_metric_warns_on_constant_fused():
     """All-black output (untrained weights): EN 0, CC nan, PSNR -inf used to
     be reported without a word; the warning names the pair."""
     rng = np.random.default_rng(0)
     a = np.round(cv2.GaussianBlur(rng.uniform(0, 255, (48, 48)), (5, 5), 1))
     b = np.round(cv2.GaussianBlur(rng.uniform(0, 255, (48, 48)), (5, 5), 1))
     m = FusionMetric(preset='cddfuse', metrics=['EN', 'CC', 'PSNR'],
-                     backend=backend, device='cpu')
+                     device='cpu')
     m.process(None, [
         _fusion_sample(a, b, np.round((a + b) / 2), 'good').to_dict(),
         _fusion_sample(a, b, np.zeros_like(a), 'black').to_dict()
@@ -152,12 +151,13 @@ def test_image_quality_metric_gt_mean():
         ImageQualityMetric(metrics=['NIQE'])
 
 
-def test_depth_sr_metric():
+def test_gisr_metric_denormalises_depth():
     gt = torch.rand(1, 40, 40)
-    ev = Evaluator(DepthSRMetric())
-    ev.process([dict(pred_depth=gt + 0.01, gt_depth=gt, depth_min=1.0,
-                     depth_max=6.0)])
+    ev = Evaluator(GISRMetric(preset='nyu', with_bicubic=True))
+    ev.process([dict(pred_depth=gt + 0.01, gt_depth=gt, bicubic=gt + 0.02,
+                     depth_min=1.0, depth_max=6.0)])
     res = ev.evaluate(1)
-    # 0.01 * (6 - 1) m = 5 cm
-    assert res['depth/RMSE'] == pytest.approx(5.0, rel=1e-4)
-    assert res['depth/MAE'] == pytest.approx(5.0, rel=1e-4)
+    # 0.01 * (6 - 1) m = 5 cm, the bicubic input 10 cm
+    assert res['gisr/RMSE'] == pytest.approx(5.0, rel=1e-4)
+    assert res['gisr/MAE'] == pytest.approx(5.0, rel=1e-4)
+    assert res['gisr/bicubic_RMSE'] == pytest.approx(10.0, rel=1e-4)

@@ -1,65 +1,35 @@
-"""The O(l) Fast-FMI implementation against a straightforward reference.
+"""The FMI kernel against a straightforward reference.
 
-The reference below is the previous implementation: the full l x l joint
+The reference below is the textbook form of ``fmi.m``: the full l x l joint
 pdf of Nelsen's Frechet-copula mixture per window pair, vectorised over
-windows only. It is kept here so that the optimised path (merge of the two
-cdfs, reflected cdf for the W copula, entropy from the path cells) is checked
-window by window, including flat, identical, delta and negatively correlated
-windows, several window sizes and the queue of windows that differ.
-
-Every check runs on both implementations: the numpy path and the compiled
-numba path (used by default when numba is importable; skipped, with the
-reason, when it is not). The two must agree to 1e-12 relative per image
-score (``test_numba_matches_numpy``); the numba kernels serve every window
-size.
+windows only. The kernel (merge path of the two cdfs, reflected cdf for the
+W copula, joint entropy from the path cells) is checked against it window
+by window (one-window images), including flat, identical, delta and
+negatively correlated windows, and on small images for every feature and
+several window sizes.
 """
-import importlib
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 
 import cv2
 import numpy as np
 import pytest
 
-from mmfusenas.evaluation.functional import fusion as FF
-from mmfusenas.evaluation.functional.fmi import fmi, fmi_features
+from mmfusenas.evaluation.functional import cv2_bgr2gray
+from mmfusenas.evaluation.functional import fmi_kernel as fmi_mod
+from mmfusenas.evaluation.functional.fmi_kernel import fmi, fmi_features
 
-# the package re-exports the function ``fmi``, which hides the module name
-fmi_mod = importlib.import_module('mmfusenas.evaluation.functional.fmi')
-
-try:
-    import numba  # noqa: F401
-    HAVE_NUMBA = True
-except ImportError:
-    HAVE_NUMBA = False
-NO_NUMBA = 'numba is not installed: only the numpy FMI path is tested'
 FEATURES = ('none', 'gradient', 'edge', 'dct', 'wavelet')
-
-
-def _numba_kernels():
-    kern = fmi_mod._numba_kernels()
-    # numba importable but unusable is a failure, not a skip
-    assert kern is not None, 'numba is installed but the FMI kernels ' \
-        'could not be compiled (see the warning)'
-    return kern
-
-
-@pytest.fixture(params=['numpy', 'numba'])
-def path(request, monkeypatch):
-    """Run the test on the numpy path and on the numba path."""
-    use = request.param == 'numba'
-    if use:
-        if not HAVE_NUMBA:
-            pytest.skip(NO_NUMBA)
-        _numba_kernels()
-    monkeypatch.setattr(fmi_mod, 'USE_NUMBA', use)
-    return request.param
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 # ------------------------------------------------------------ reference
 def _ref_windows(x, w):
+    """``(w * w, n_windows)`` stack, each window column-major."""
     h, wd = x.shape
     out = np.empty((w * w, (h - w + 1) * (wd - w + 1)))
     i = 0
@@ -127,15 +97,20 @@ def _ref_pair_fmi(xw, fw):
     return out
 
 
-def _ref_fmi(a, b, f, feature='none', w=3):
-    aw, bw, fw = (_ref_windows(fmi_features(np.asarray(x, np.float64),
-                                            feature), w) for x in (a, b, f))
+def _ref_fmi_windows(aw, bw, fw):
+    """``(FMI_AF + FMI_BF) / 2`` of every column of the window stacks."""
     eq_a = (aw == fw).all(0)
     fmi_a = np.where(eq_a, 1.0, _ref_pair_fmi(aw, fw))
-    # reference quirk: F normalised in place when the A window differs
+    # fmi.m quirk: F normalised in place when the A window differs
     eq_b = (bw == np.where(eq_a, fw, _ref_normalise(fw))).all(0)
     fmi_b = np.where(eq_b, 1.0, _ref_pair_fmi(bw, fw))
-    return float(((fmi_a + fmi_b) / 2).mean())
+    return (fmi_a + fmi_b) / 2
+
+
+def _ref_fmi(a, b, f, feature='none', w=3):
+    return float(_ref_fmi_windows(*(_ref_windows(
+        fmi_features(np.asarray(x, np.float64), feature), w)
+                                    for x in (a, b, f))).mean())
 
 
 def _ref_edge(x):
@@ -174,6 +149,7 @@ def _window_stacks(l, n, seed):
     add(r, r[::-1])                                        # reversed
     add(r, r.copy())                                       # identical
     add(r, np.round(r) * 3 + 7)                            # affine
+    add(_ref_normalise(r), r)                              # x = normalised f
     flat = np.full((l, n), 7.0)
     add(flat, r)                                           # flat x
     add(r, flat)                                           # flat f
@@ -194,27 +170,55 @@ def _window_stacks(l, n, seed):
     return np.concatenate(xs, 1), np.concatenate(fs, 1)
 
 
-@pytest.mark.parametrize('w', [2, 3, 5])
-def test_window_fmi_matches_reference(path, w):
-    l = w * w
-    xw, fw = _window_stacks(l, 150, seed=w)
-    got = fmi_mod._window_fmi(xw, fw)
-    ref = _ref_pair_fmi(xw, fw)
-    assert np.isfinite(got).all()
+@pytest.mark.parametrize('w', [3, 5, 7])
+def test_windows_match_reference(w):
+    """Window by window: ``w x w`` images hold one window each. B is the
+    source window of another kind, so both sources and the B-window quirk
+    (B compared with the normalised F) are covered."""
+    xw, fw = _window_stacks(w * w, 12, seed=w)
+    aw, bw = xw, np.roll(xw, 12, axis=1)
+    ref = _ref_fmi_windows(aw, bw, fw)
+    got = np.array([
+        fmi(*(s[:, p].reshape(w, w, order='F') for s in (aw, bw, fw)),
+            window=w) for p in range(xw.shape[1])
+    ])
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+    # flat, both-flat and delta-with-delta windows: MI = 0 exactly
+    assert (got[ref == 0] == 0).all()
 
 
-def test_window_fmi_special_values(path):
-    l = 9
-    x = np.arange(l, dtype=np.float64)[:, None]
-    # identical windows are not FMI 1 without the shortcut, but finite
-    assert np.isfinite(fmi_mod._window_fmi(x, x)).all()
-    # a flat window gives c = 0, k = 0 and exactly MI = 0
-    assert fmi_mod._window_fmi(np.full((l, 1), 3.0), x)[0] == 0.0
-    assert fmi_mod._window_fmi(x, np.full((l, 1), 3.0))[0] == 0.0
-    # reversed windows: negative correlation
-    assert fmi_mod._window_fmi(x, x[::-1])[0] == pytest.approx(
-        _ref_pair_fmi(x, x[::-1])[0], rel=1e-12)
+def test_hand_computable_values():
+    rng = np.random.default_rng(0)
+    f = rng.uniform(0, 255, (9, 11))
+    flat = np.full_like(f, 7.0)
+    for w in (1, 3, 5):
+        assert fmi(f, f, f, window=w) == 1.0
+        # a flat source window: c = 0, k = 0, MI = 0
+        assert fmi(flat, flat, f, window=w) == 0.0
+    # a source whose windows are an increasing affine map of F's: the same
+    # pdfs, k = 1, p = Delta C on the diagonal, MI = H, FMI = 1
+    for w in (3, 5):
+        assert fmi(2 * f + 3, 2 * f + 3, f, window=w) == pytest.approx(
+            1.0, abs=1e-12)
+
+
+def test_b_window_quirk():
+    """fmi.m normalises the F window in place when the A window differs from
+    it, and then compares the B window with the normalised one."""
+    rng = np.random.default_rng(1)
+    f = rng.uniform(2, 255, (5, 6))
+    a, ones = f + 1, np.ones_like(f)
+    # w = 1: two different pixels have FMI 0; the normalised F pixel is 1
+    assert fmi(a, f, f, window=1) == 0.0
+    assert fmi(a, ones, f, window=1) == 0.5
+    assert fmi(f, ones, f, window=1) == 0.5
+    # one 3x3 window, B equal to the normalised F window: B scores 1
+    f, a = f[:3, :3], rng.uniform(0, 255, (3, 3))
+    fn = (f - f.min()) / (f.max() - f.min())
+    ref_a = _ref_pair_fmi(a.ravel('F')[:, None], f.ravel('F')[:, None])[0]
+    assert fmi(a, fn, f) == pytest.approx((ref_a + 1) / 2, rel=1e-12)
+    for b in (fn, f):
+        assert fmi(a, b, f) == pytest.approx(_ref_fmi(a, b, f), rel=1e-12)
 
 
 def _images(seed, h=23, w=31):
@@ -226,7 +230,7 @@ def _images(seed, h=23, w=31):
 
 
 @pytest.mark.parametrize('feature', FEATURES)
-def test_fmi_matches_reference(path, feature):
+def test_fmi_matches_reference(feature):
     a, b = _images(1)
     cases = [np.round((a + b) / 2), 255 - a, a.copy()]
     cases[2][::4] = b[::4]                 # mostly identical windows (A)
@@ -234,34 +238,26 @@ def test_fmi_matches_reference(path, feature):
         for w in (1, 3, 5):
             ref = _ref_fmi(a, b, f, feature, w)
             assert fmi(a, b, f, feature, w) == pytest.approx(
-                ref, rel=1e-10, abs=1e-13), (feature, w)
+                ref, rel=1e-12, abs=1e-15), (feature, w)
 
 
-@pytest.mark.parametrize('block', [1, 40, 97])
-def test_fmi_blocks_and_queue(path, monkeypatch, block):
-    """Partial blocks and the queue of differing windows (flushed when
-    full and at the end) give the same mean."""
-    if path == 'numpy':
-        monkeypatch.setattr(fmi_mod, '_BLOCK', block)
-    else:       # chunks of windows, bands of 1 / 5 / all rows
-        monkeypatch.setattr(fmi_mod, '_NB_CHUNK', block)
-        monkeypatch.setattr(fmi_mod, '_NB_BAND', {1: 1, 40: 5}.get(block,
-                                                                    99))
-    a, b = _images(2, 19, 27)
-    f = a.copy()
-    f[::5] = b[::5]                        # A == F on most windows
-    for feature in ('none', 'edge'):
-        ref = _ref_fmi(a, b, f, feature)
-        assert fmi(a, b, f, feature) == pytest.approx(ref, rel=1e-10)
-    f = np.round((a + b) / 2)
-    assert fmi(a, b, f) == pytest.approx(_ref_fmi(a, b, f), rel=1e-10)
-
-
-def test_identical_images_exactly_one(path):
+def test_identical_images_exactly_one():
     a, _ = _images(3)
-    for feature in ('none', 'gradient', 'edge', 'dct', 'wavelet'):
+    for feature in FEATURES:
         for w in (1, 3):
             assert fmi(a, a, a, feature, w) == 1.0
+
+
+def test_argument_errors():
+    a, b = _images(4, 8, 9)
+    with pytest.raises(ValueError, match='positive odd'):
+        fmi(a, b, a, window=2)
+    with pytest.raises(ValueError, match='at least 9x9'):
+        fmi(a, b, a, window=9)
+    with pytest.raises(ValueError, match='feature'):
+        fmi(a, b, a, 'sobel')
+    with pytest.raises(ValueError, match='shape'):
+        fmi(a, b[:, :-1], a)
 
 
 def test_edge_map_matches_reference():
@@ -281,108 +277,50 @@ TNO01_FMI = {
 }
 
 
-def test_tno_values_unchanged(path, shared_data):
+def test_tno_values_unchanged(shared_data):
     d = osp.join(shared_data, 'fusion', 'TNO')
-    a = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', '01.png')))
-    b = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', '01.png')))
+    a = cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', '01.png')))
+    b = cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', '01.png')))
     f = np.round((a + b) / 2)
     np.testing.assert_array_equal(fmi_features(a, 'edge'), _ref_edge(a))
     for feature, v in TNO01_FMI.items():
         assert fmi(a, b, f, feature) == pytest.approx(v, rel=1e-12), feature
 
 
-# ------------------------------------------------------------ numba vs numpy
-def _tno(shared_data, stem='01'):
-    d = osp.join(shared_data, 'fusion', 'TNO')
-    a = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', stem + '.png')))
-    b = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', stem + '.png')))
-    return a, b, np.round((a + b) / 2)
-
-
-@pytest.mark.skipif(not HAVE_NUMBA, reason=NO_NUMBA)
-def test_numba_matches_numpy(monkeypatch, shared_data):
-    """The compiled path gives the numpy path's values: per image score to
-    1e-12, with exact 0s where the numpy path has them. Per window they may
-    differ by more than round-off where FMI is ill-conditioned (near-equal
-    windows, k ~ 1: log2 and the moment sums may differ in the last bit),
-    so windows are held to 1e-11, well inside the reference's 1e-10."""
-    _numba_kernels()
-    for w in (2, 3, 5):
-        xw, fw = _window_stacks(w * w, 150, seed=10 + w)
-        got = fmi_mod._window_fmi(xw, fw, use_numba=True)
-        ref = fmi_mod._window_fmi(xw, fw, use_numba=False)
-        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-15)
-        np.testing.assert_array_equal(got == 0, ref == 0)
-    # a 128 x 160 crop of a TNO pair: real image content at a size the
-    # numpy path computes in a fraction of a second per call
-    a, b, f = (x[:128, :160] for x in _tno(shared_data))
-    for feature in FEATURES:
-        for w in (3, 5):
-            monkeypatch.setattr(fmi_mod, 'USE_NUMBA', False)
-            ref = fmi(a, b, f, feature, w)
-            monkeypatch.setattr(fmi_mod, 'USE_NUMBA', True)
-            got = fmi(a, b, f, feature, w)
-            assert got == pytest.approx(ref, rel=1e-12, abs=0), (feature, w)
-
-
-@pytest.mark.skipif(not HAVE_NUMBA, reason=NO_NUMBA)
-def test_numba_threads_do_not_change_the_result(monkeypatch):
-    _numba_kernels()
-    monkeypatch.setattr(fmi_mod, 'USE_NUMBA', True)
-    monkeypatch.setattr(fmi_mod, '_NB_BAND', 4)
-    a, b = _images(5, 40, 50)
+def test_background_thread_gives_the_same_value():
+    """compute_fusion_metrics runs FMI on a background thread."""
+    a, b = _images(5, 30, 40)
     f = np.round((a + b) / 2)
-    vals = []
-    for n in (1, 2, 3):
-        monkeypatch.setattr(fmi_mod, 'NUMBA_THREADS', n)
-        vals.append(fmi(a, b, f, 'gradient'))
-    assert vals[0] == vals[1] == vals[2]
+    out = []
+    t = threading.Thread(target=lambda: out.append(fmi(a, b, f, 'dct')))
+    t.start()
+    t.join()
+    assert out == [fmi(a, b, f, 'dct')]
 
 
-def test_suite_parallel_matches_sequential(shared_data):
-    """compute_fusion_metrics gives the same values with the FMI variants on
-    the background thread as one metric after the other."""
-    a, b, f = _tno(shared_data)
-    a, b, f = (x[100:300, 200:420] for x in (a, b, f))
-    for preset in FF.FUSION_PRESETS:
-        par = FF.compute_fusion_metrics(a, b, f, preset, 'all',
-                                        parallel=True)
-        seq = FF.compute_fusion_metrics(a, b, f, preset, 'all',
-                                        parallel=False)
-        assert list(par) == list(FF.preset_metric_names(preset))
-        assert par == seq, preset
-
-
-@pytest.fixture(scope='module')
-def fresh_process_switches():
-    """What a new interpreter sees with ``USE_NUMBA = False`` (FMI and the
-    other metrics' kernels) and ``fusion.MALLOC_TUNING = False`` before the first metric: one process for both switches (an interpreter start and the package
-    import are most of the cost)."""
+def test_lazy_numba_and_thread_count():
+    """A fresh process: importing the metric does not import numba, and 1
+    or 2 numba threads give exactly the same value (per-row partial sums,
+    added in a fixed order)."""
     code = (
-        'import importlib, json, sys; import numpy as np; '
-        'fmi = importlib.import_module('
-        '"mmfusenas.evaluation.functional.fmi"); fmi.USE_NUMBA = False; '
-        'importlib.import_module("mmfusenas.evaluation.functional.'
-        'fusion_kernels").USE_NUMBA = False; '
-        'r = dict(kernels=fmi._kernels() is None, '
-        'numba_after_fmi="numba" in sys.modules); '
-        'm = importlib.import_module("mmfusenas.evaluation.functional.fusion");'
-        ' m.MALLOC_TUNING = False; '
-        'm.entropy(np.zeros((4, 4))); m.cc(*[np.eye(4)] * 3); '
-        'r["malloc_tuned"] = bool(m._MALLOC_TUNED); '
-        'r["numba_at_end"] = "numba" in sys.modules; print(json.dumps(r))')
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    out = subprocess.run([sys.executable, '-c', code], cwd=root,
+        'import json, sys; import numpy as np; '
+        'import mmfusenas.evaluation.functional.fmi_kernel as m; '
+        'r = {"numba_on_import": "numba" in sys.modules}; '
+        'import numba; rng = np.random.default_rng(6); '
+        'a, b = rng.uniform(0, 255, (2, 70, 40)); f = (a + b) / 2; '
+        'v = []\n'
+        'for n in (1, 2):\n'
+        '    numba.set_num_threads(n); v.append(m.fmi(a, b, f, "gradient"))\n'
+        'r["values"] = v; print(json.dumps(r))')
+    env = dict(os.environ, NUMBA_NUM_THREADS='2')
+    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
                          check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r['numba_on_import'] is False
+    assert r['values'][0] == r['values'][1]
 
 
-def test_malloc_tuning_switch(fresh_process_switches):
-    assert fresh_process_switches['malloc_tuned'] is False
-
-
-def test_numba_switch_forces_numpy(fresh_process_switches):
-    r = fresh_process_switches
-    assert r['kernels'] is True
-    # neither the FMI nor the other metrics' numpy chains import numba
-    assert r['numba_after_fmi'] is False and r['numba_at_end'] is False
+def test_missing_numba_is_named(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'numba', None)     # import fails
+    with pytest.raises(ImportError, match='package numba'):
+        fmi_mod._kernel.__wrapped__()

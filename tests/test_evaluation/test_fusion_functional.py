@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from mmfusenas.evaluation.functional import fusion as FF
-from mmfusenas.evaluation.functional.fmi import fmi, fmi_features
+from mmfusenas.evaluation.functional import fusion_presets as P
+from mmfusenas.evaluation.functional.fmi_kernel import fmi, fmi_features
 
 GOLDEN_CDDFUSE = dict(EN=6.2484, SD=23.3161, SF=6.6722, AG=2.6036,
                       MI=1.4550, SCD=1.7660, VIF=0.5083, Qabf=0.3311,
@@ -25,15 +26,15 @@ def _rng_img(h=48, w=40, seed=0, smooth=True):
 @pytest.fixture(scope='module')
 def tno01(shared_data):
     d = osp.join(shared_data, 'fusion', 'TNO')
-    a = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', '01.png')))
-    b = FF.cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', '01.png')))
+    a = P.cv2_bgr2gray(cv2.imread(osp.join(d, 'ir', '01.png')))
+    b = P.cv2_bgr2gray(cv2.imread(osp.join(d, 'vi', '01.png')))
     return a, b, np.round((a + b) / 2)
 
 
 # ---------------------------------------------------------------- golden
 def test_cddfuse_golden_values(tno01):
     res = FF.compute_fusion_metrics(*tno01, preset='cddfuse')
-    assert list(res) == list(FF.FUSION_PRESETS['cddfuse']['default'])
+    assert list(res) == list(P.FUSION_PRESETS['cddfuse']['default'])
     for k, v in GOLDEN_CDDFUSE.items():
         assert round(res[k], 4) == pytest.approx(v, abs=1e-9), k
 
@@ -230,7 +231,7 @@ def test_rotation_and_source_swap_invariance():
     f = np.round((a + b) / 2)
     names = ['EN', 'SD', 'SF', 'AG', 'MI', 'Qabf', 'Nabf', 'SCD', 'SSIM',
              'CC', 'PSNR']
-    for preset in FF.FUSION_PRESETS:
+    for preset in P.FUSION_PRESETS:
         base = FF.compute_fusion_metrics(a, b, f, preset, names)
         swap = FF.compute_fusion_metrics(b, a, f, preset, names)
         # 180-degree rotation negates both Sobel responses; a mirror would
@@ -261,17 +262,20 @@ def test_torch_and_numpy_inputs_agree():
     f = np.round((a + b) / 2)
     ref = FF.compute_fusion_metrics(a, b, f, 'vifb')
     tt = [torch.from_numpy(x)[None].float() for x in (a, b, f)]
+    batch = FF.compute_fusion_metrics(*tt, preset='vifb')
+    assert {k: v.item() for k, v in batch.items()} == pytest.approx(ref)
+    tt = [torch.from_numpy(x) for x in (a, b, f)]   # 2-D: one image
     assert FF.compute_fusion_metrics(*tt, preset='vifb') == pytest.approx(ref)
 
 
 def test_gray_rules():
     g = np.random.default_rng(0).integers(0, 256, (5, 6)).astype(np.uint8)
     bgr = np.repeat(g[..., None], 3, 2)
-    assert (FF.cv2_bgr2gray(bgr) == g).all()
-    assert (FF.matlab_rgb2gray(bgr) == g).all()
+    assert (P.cv2_bgr2gray(bgr) == g).all()
+    assert (P.matlab_rgb2gray(bgr) == g).all()
     px = np.array([[[255, 0, 0]]], np.uint8)  # pure blue in BGR
-    assert FF.matlab_rgb2gray(px)[0, 0] == round(0.114020904255103 * 255)
-    assert FF.cv2_bgr2gray(px)[0, 0] == round(0.114 * 255)
+    assert P.matlab_rgb2gray(px)[0, 0] == round(0.114020904255103 * 255)
+    assert P.cv2_bgr2gray(px)[0, 0] == round(0.114 * 255)
 
 
 def test_bad_inputs_are_named():
@@ -284,61 +288,3 @@ def test_bad_inputs_are_named():
         FF.compute_fusion_metrics(x, x, x[:-1])
     with pytest.raises(ValueError, match='single-channel'):
         FF.entropy(np.zeros((3, 4, 4)))
-
-
-def test_suite_threads_split_by_cost():
-    # without FMI, the non-FMI metrics are split between the two threads
-    # by cost (longest first, to the less loaded thread); with FMI only the
-    # FMI variants go to the background thread
-    default = FF.resolve_metrics('cddfuse')
-    bg = FF._background_share(default)
-    main = [m for m in default if m not in bg]
-    assert 'VIF' in main and 'VIF' not in bg
-    assert {'Qabf', 'SSIM'} <= set(bg)
-    load = [sum(FF._COST[m] for m in part) for part in (bg, main)]
-    assert abs(load[0] - load[1]) <= max(FF._COST.values())
-    assert FF._background_share(('EN', 'FMI_dct', 'VIF', 'FMI_pixel')) == \
-        ['FMI_dct', 'FMI_pixel']
-    assert set(FF._COST) | set(FF._BACKGROUND) == set(
-        FF.FUSION_METRICS + FF.EXTRA_METRICS)
-    # same values either way, every preset's default suite
-    a, b = _rng_img(64, 72, 1), _rng_img(64, 72, 2)
-    f = np.round((a + b) / 2)
-    for preset in FF.FUSION_PRESETS:
-        names = [m for m in FF.resolve_metrics(preset) if m != 'MS_SSIM']
-        par = FF.compute_fusion_metrics(a, b, f, preset, names,
-                                        parallel=True)
-        seq = FF.compute_fusion_metrics(a, b, f, preset, names,
-                                        parallel=False)
-        assert list(par) == names and par == seq, preset
-
-
-def test_suite_splits_vif_into_its_two_terms(monkeypatch):
-    # with VIF and no FMI, VIF(A, F) runs on the background thread first,
-    # VIF(B, F) on the calling thread, f's pyramid computed once; the
-    # value is fusion_vif's
-    import threading
-    calls, pyramids = [], []
-    term, scales = FF._fusion_vif_term, FF._vif_scales
-
-    def spy_term(x, f, cache):
-        calls.append((threading.current_thread() is threading.main_thread(),
-                      x is a))
-        return term(x, f, cache)
-
-    def spy_scales(x):
-        pyramids.append(x is f)
-        return scales(x)
-
-    a, b = _rng_img(64, 72, 3), _rng_img(64, 72, 4)
-    f = np.round((a + b) / 2)
-    names = FF.resolve_metrics('cddfuse')
-    seq = FF.compute_fusion_metrics(a, b, f, 'cddfuse', names,
-                                    parallel=False)
-    monkeypatch.setattr(FF, '_fusion_vif_term', spy_term)
-    monkeypatch.setattr(FF, '_vif_scales', spy_scales)
-    par = FF.compute_fusion_metrics(a, b, f, 'cddfuse', names,
-                                    parallel=True)
-    assert sorted(calls) == [(False, True), (True, False)]
-    assert pyramids.count(True) == 1 and len(pyramids) == 3
-    assert par == seq and par['VIF'] == FF.fusion_vif(a, b, f)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.evaluation.functional import (LPIPS, depth_mae, depth_rmse,
-                                             ergas, gt_mean_correct, psnr,
-                                             q_index, sam, scc, ssim_uint8)
+from mmfusenas.evaluation.functional import (LPIPS, gisr_errors,
+                                             gt_mean_correct, psnr,
+                                             ssim_uint8)
 
 
 def _img(seed=0, shape=(3, 32, 40)):
@@ -66,31 +66,17 @@ def test_lpips_needs_local_weights(tmp_path):
         LPIPS(str(path))
 
 
-def test_depth_rmse_mae_hand_cases():
-    gt = np.random.default_rng(2).uniform(0, 1, (1, 30, 30))
+def test_gisr_errors_denormalise_and_crop():
+    gt = np.random.default_rng(2).uniform(0.1, 1, (1, 30, 30))
     pred = gt + 0.01
     pred[0, 0, 0] += 5  # inside the 6-pixel border: ignored
     # de-normalised with (min, max) = (0.5, 10.5) m -> 0.1 m = 10 cm
-    assert depth_rmse(pred, gt, 0.5, 10.5) == pytest.approx(10.0)
-    assert depth_mae(pred, gt, 0.5, 10.5) == pytest.approx(10.0)
-    assert depth_rmse(pred, gt, 0.5, 10.5, crop_border=0) > 10.0
+    out = gisr_errors(pred, gt, 6, 100.0, depth_min=0.5, depth_max=10.5)
+    assert out['RMSE'] == pytest.approx(10.0)
+    assert out['MAE'] == pytest.approx(10.0)
+    assert gisr_errors(pred, gt, 0, 100.0, depth_min=0.5,
+                       depth_max=10.5)['RMSE'] > 10.0
     # metric inputs (no normalisation), unit scale 1
-    assert depth_rmse(gt + 2, gt, unit_scale=1) == pytest.approx(2.0)
+    assert gisr_errors(gt + 2, gt)['RMSE'] == pytest.approx(2.0)
     with pytest.raises(ValueError, match='both depth_min and depth_max'):
-        depth_rmse(pred, gt, 0.5, None)
-
-
-def test_pansharpening_hand_cases():
-    g = _img(3, (4, 40, 40))
-    assert sam(2 * g, g) == pytest.approx(0.0, abs=1e-6)
-    e1 = np.zeros((2, 1, 1))
-    e1[0] = 1
-    e2 = np.zeros((2, 1, 1))
-    e2[1] = 1
-    assert sam(e1, e2) == pytest.approx(90.0)
-    assert ergas(g, g) == 0.0
-    const = np.full((3, 8, 8), 2.0)
-    assert ergas(const * 1.1, const, ratio=4) == pytest.approx(2.5)
-    assert scc(g, g) == pytest.approx(1.0)
-    assert q_index(g, g) == pytest.approx(1.0)
-    assert q_index(g, 2 * g + 0.5) < 1
+        gisr_errors(pred, gt, depth_min=0.5)

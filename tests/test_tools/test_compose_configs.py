@@ -102,11 +102,15 @@ def test_llvip_chain_config_runs_on_the_shared_night_pairs(
     config = osp.join(COMPOSE, 'chain_retinanet_llvip.py')
     cfg = Config.fromfile(config)
     assert cfg.model.detector.bbox_head.num_classes == 1
+    # the 6 pairs as one COCO json, as docs/methods/compose.md writes it
+    ann = str(tmp_path / 'llvip6.json')
+    load_tool('dataset_converters/paired_to_coco').main(
+        ['voc', root, ann, '--classes', 'person'])
     opts = []
     for split, resize in (('train', 2), ('val', 1)):
         opts += [
             f'{split}_dataloader.dataset.data_root={root}',
-            f'{split}_dataloader.dataset.ann_file=',
+            f'{split}_dataloader.dataset.ann_file={ann}',
             f'{split}_dataloader.dataset.pipeline.{resize}.scale=[160,128]',
             f'{split}_dataloader.num_workers=0',
             f'{split}_dataloader.persistent_workers=False',
@@ -205,6 +209,12 @@ def test_llvip_chain_search_runs_on_the_shared_night_pairs(
     for name, half in zip(('search_weights', 'search_arch'),
                           search_halves(stems)):
         (root / 'splits' / f'{name}.txt').write_text('\n'.join(half) + '\n')
+    # annotations/search_{weights,arch}.json in the temporary root
+    load_tool('dataset_converters/paired_to_coco').main([
+        'voc', str(root), str(root / 'annotations' / '{split}.json'),
+        '--classes', 'person', '--split',
+        str(root / 'splits' / 'search_weights.txt'),
+        str(root / 'splits' / 'search_arch.txt')])
     work = str(tmp_path / 'search')
     opts = ['train_cfg.max_iters=1', 'custom_hooks.1.interval=1']
     for loader in ('train_dataloader', 'train_cfg.arch_dataloader'):

@@ -136,13 +136,13 @@ def test_one_stage1_fusion_net_for_every_fusion_task_and_task_model():
     assert stage1 == dict(net, input_order=[0, 1])
 
 
-@pytest.mark.parametrize('name, root, voc, val_file, classwise', [
-    ('m3fd_det', 'data/M3FD/', True, 'splits/val.txt', False),
-    ('llvip_det', 'data/LLVIP/', True, 'splits/test.txt', False),
-    ('multispectral_det', 'data/MultiSpectral/', False,
-     'annotations/test.json', True),
+@pytest.mark.parametrize('name, root, val_file, classwise', [
+    ('m3fd_det', 'data/M3FD/', 'annotations/val.json', False),
+    ('llvip_det', 'data/LLVIP/', 'annotations/test.json', False),
+    ('multispectral_det', 'data/MultiSpectral/', 'annotations/test.json',
+     True),
 ])
-def test_paired_det_sets_share_loaders_and_metrics(name, root, voc, val_file,
+def test_paired_det_sets_share_loaders_and_metrics(name, root, val_file,
                                                    classwise):
     cfg = _dict(f'{DATASETS}{name}.py')
     base = _dict(DATASETS + 'paired_det.py')
@@ -158,8 +158,6 @@ def test_paired_det_sets_share_loaders_and_metrics(name, root, voc, val_file,
         ds = loader['dataset']
         named = dict(data_root=root, metainfo=dict(classes=cfg['classes']),
                      pipeline=cfg[pipeline])
-        if voc:
-            named.update(ann_format='voc', ann_dir='Annotations')
         assert ds == dict(skeleton['dataset'], ann_file=ds['ann_file'],
                           **named)
         # every resize at the set's own scale

@@ -16,6 +16,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 
 from mmfusenas.registry import MODELS
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PROTOCOL = osp.join(REPO, 'configs', 'tim',
@@ -92,17 +93,12 @@ def test_budget_and_split_equal_the_protocols():
         assert ours['begin'] - warmup == theirs['begin']
         assert ours['end'] - warmup == theirs['end']
     assert cfg.img_scale == protocol.img_scale
-    # the block split of MSRS_det; the test split is read only by the test
-    # loader (the one validation is on val)
-    split = osp.join(REPO, 'configs', '_base_', 'datasets', 'splits',
-                     'msrs_det')
-    assert osp.realpath(cfg.train_dataloader.dataset.ann_file) == \
-        osp.realpath(osp.join(split, 'train.txt'))
-    assert osp.realpath(cfg.val_dataloader.dataset.ann_file) == \
-        osp.realpath(osp.join(split, 'val.txt'))
-    assert osp.realpath(cfg.test_dataloader.dataset.ann_file) == \
-        osp.realpath(osp.join(split, 'test.txt'))
-    assert cfg.train_dataloader.dataset.ann_dir == 'labels/fusion'
+    # the block split of MSRS_det (its `fusion` labels, converted); the test
+    # split is read only by the test loader (the one validation is on val)
+    ann_dir = osp.join(REPO, 'data', 'MSRS_det', 'annotations')
+    for split in ('train', 'val', 'test'):
+        assert osp.realpath(cfg[f'{split}_dataloader'].dataset.ann_file) == \
+            osp.join(ann_dir, f'fusion_{split}.json')
 
 
 def test_searched_neck_variant_differs_in_the_neck_alone():
@@ -126,7 +122,8 @@ TRAIN, TEST = ('00004N', '00008N'), ('00626D', '01238N')
 
 
 def _msrs4(src: str, root: str) -> str:
-    """The 4 pairs in the MSRS_det layout and a split of them."""
+    """The 4 pairs in the MSRS_det layout and the COCO jsons of a split of
+    them (``{train,val,test}.json``, as the config's comment writes them)."""
     for sub, ext in (('ir', '.jpg'), ('vi', '.jpg'),
                      ('labels/fusion', '.txt')):
         os.makedirs(osp.join(root, sub), exist_ok=True)
@@ -137,6 +134,10 @@ def _msrs4(src: str, root: str) -> str:
     for name, stems in (('train', TRAIN), ('val', TEST), ('test', TEST)):
         with open(osp.join(root, f'{name}.txt'), 'w') as f:
             f.write('\n'.join(stems) + '\n')
+    load_tool('tools/dataset_converters/paired_to_coco.py').main([
+        'yolo', root, osp.join(root, '{split}.json'), '--labels',
+        'labels/fusion', '--split'
+    ] + [osp.join(root, f'{k}.txt') for k in ('train', 'val', 'test')])
     return root
 
 
@@ -190,7 +191,7 @@ def test_joint_training_end_to_end_on_real_pairs(
         loader = cfg[f'{split}_dataloader']
         loader.update(num_workers=0, persistent_workers=False)
         loader.dataset.update(data_root=data,
-                              ann_file=osp.join(data, f'{split}.txt'))
+                              ann_file=osp.join(data, f'{split}.json'))
         for step in loader.dataset.pipeline:
             if step['type'] == 'PairedResize':
                 step['scale'] = (64, 64)

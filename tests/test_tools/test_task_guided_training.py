@@ -543,6 +543,12 @@ def test_real_neck_search_config_runs_on_shared_llvip_samples(
         '\n'.join(stems[:4:2]) + '\n')
     (root / 'splits' / 'search_arch.txt').write_text(
         '\n'.join(stems[1:4:2]) + '\n')
+    # the COCO jsons the configs read, in the temporary root
+    load_tool('dataset_converters/paired_to_coco').main([
+        'voc', str(root), str(root / 'annotations' / '{split}.json'),
+        '--classes', 'person', '--split'] + [
+            str(root / 'splits' / f'{k}.txt')
+            for k in ('train', 'val', 'search_weights', 'search_arch')])
     train = load_tool('train')
     work = str(tmp_path / 'search')
     opts = ['train_cfg.max_iters=2', 'model.arch_update_interval=2',

@@ -351,8 +351,9 @@ def test_joint_config_trains_the_protocol_budget_after_the_warm_up(bench,
     for loader, split in (('train_dataloader', 'train'),
                           ('test_dataloader', 'test')):
         ds = cfg[loader].dataset
-        assert ds.ann_file == osp.abspath(osp.join('S', f'{split}.txt'))
-        assert ds.ann_dir == 'labels/infrared'
+        # the pairs of the split's labels, written by prepare_labels
+        assert ds.ann_file == osp.join(osp.abspath(args.work_dir), 'labels',
+                                       f'{split}_infrared_pairs.json')
         assert ds.data_root == osp.abspath('D') + os.sep
         assert [s['scale'] for s in ds.pipeline
                 if s['type'].endswith('Resize')] == [(320, 240)]

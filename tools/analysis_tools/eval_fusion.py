@@ -26,7 +26,7 @@ stem is an error (exit code 2) instead. Colour images are converted to
 gray with the preset's rule (cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the
 8-bit image, rounded; tang / vifb: MATLAB ``rgb2gray``). Conventions of each
 preset are documented in ``docs/user_guides/evaluation.md``. Reading and
-scoring are those of :mod:`mmfusenas.evaluation.fusion_files`, which
+scoring are those of :mod:`mmfusenas.apis.fusion_files`, which
 ``tools/fuse.py --metrics`` uses on the PNGs it writes.
 
 Inputs are checked, not converted silently: images must be 8-bit (a 16-bit
@@ -54,11 +54,11 @@ from terminaltables import AsciiTable
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
-from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
+from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, EXTRA_METRICS, FUSION_METRICS, FUSION_PRESETS,
     degenerate_pairs_message, list_names,
     resolve_metrics, summed_metrics_note)
-from mmfusenas.evaluation.fusion_files import (  # noqa: E402,F401
+from mmfusenas.apis.fusion_files import (  # noqa: E402,F401
     IMG_EXTS, degenerate_cause, degenerate_files_message,
     format_metrics_table, index_dir, match_stems, mean_metrics, read_bgr8,
     read_gray, score_files, score_triplet, strict_json, undefined_metrics,
@@ -100,6 +100,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--digits', type=int, default=4, help='decimals shown in the table')
     parser.add_argument(
+        '--device',
+        help="torch device of the metrics, e.g. 'cpu', 'cuda:0' (default: "
+        "'cuda' when available, else 'cpu')")
+    parser.add_argument(
         '--strict',
         action='store_true',
         help='exit with an error naming the stems when any stem is '
@@ -129,7 +133,7 @@ def check_writable(path: str) -> None:
 class Degenerate:
     """The degenerate pairs of a run: constant fused images, the files
     that make a pair degenerate and the metrics undefined on it (see
-    :func:`~mmfusenas.evaluation.fusion_files.degenerate_cause`)."""
+    :func:`~mmfusenas.apis.fusion_files.degenerate_cause`)."""
 
     def __init__(self):
         self.constant, self.causes, self.undefined = {}, {}, {}
@@ -168,7 +172,8 @@ def evaluate(ir_dir: str,
              fused_dir: str,
              preset: str,
              metrics: List[str] = None,
-             strict: bool = False) -> dict:
+             strict: bool = False,
+             device: Optional[str] = None) -> dict:
     """Score the stems that IR_DIR, VI_DIR and FUSED_DIR all have.
 
     Args:
@@ -177,6 +182,8 @@ def evaluate(ir_dir: str,
         metrics: metric names, ``['all']`` or ``None`` (the preset's
             default list).
         strict: raise instead of leaving unmatched stems out.
+        device: torch device of the metrics (``None``: CUDA when
+            available).
 
     Returns:
         dict: ``{'preset', 'metrics', 'pairs' (the number scored),
@@ -191,7 +198,7 @@ def evaluate(ir_dir: str,
         ValueError: no stem is common to the three folders, or ``strict``
             and a stem is unmatched (the message names the stems of each
             kind), or a file or its metrics fail (named, see
-            :func:`~mmfusenas.evaluation.fusion_files.score_files`).
+            :func:`~mmfusenas.apis.fusion_files.score_files`).
         OSError: a file is truncated or cannot be decoded (named).
     """
     if metrics is not None and list(metrics) == ['all']:
@@ -210,7 +217,8 @@ def evaluate(ir_dir: str,
     for stem in track(common, f'evaluating {len(common)} fused image(s) '
                       f'({preset})'):
         paths = {'IR': ir[stem], 'VI': vi[stem], 'fused': fu[stem]}
-        per_image[stem], imgs = score_files(paths, preset, names, stem)
+        per_image[stem], imgs = score_files(paths, preset, names, stem,
+                                            device=device)
         deg.add(per_image[stem], imgs, paths, stem)
     result = {'preset': preset, 'metrics': list(names),
               'pairs': len(per_image), 'per_image': per_image,
@@ -237,7 +245,8 @@ def evaluate_methods(ir_dir: str,
                      root: str,
                      preset: str,
                      metrics: List[str] = None,
-                     strict: bool = False) -> dict:
+                     strict: bool = False,
+                     device: Optional[str] = None) -> dict:
     """Score every method folder of ``root`` and rank the methods.
 
     Each sub-folder of ``root`` is a method; its images are matched to the
@@ -246,10 +255,11 @@ def evaluate_methods(ir_dir: str,
     missing count (and the stems), never scored on fewer pairs than the
     others; a method's images without a source pair (``extra``) and
     source images without a partner (``unmatched``) are reported too.
-    Ranks follow :func:`mmfusenas.evaluation.ranking.add_ranks`.
+    Ranks follow :func:`mmfusenas.apis.ranking.add_ranks`.
 
     Args:
         strict: raise instead of leaving any stem out.
+        device: as :func:`evaluate`.
 
     Returns:
         dict: ``{'preset', 'metrics', 'pairs', 'stems', 'methods':
@@ -263,7 +273,7 @@ def evaluate_methods(ir_dir: str,
         ValueError: no stem is common to the sources and all methods, or
             ``strict`` and a stem is left out (named).
     """
-    from mmfusenas.evaluation.ranking import add_ranks
+    from mmfusenas.apis.ranking import add_ranks
     if metrics is not None and list(metrics) == ['all']:
         metrics = 'all'
     names = resolve_metrics(preset, metrics)
@@ -309,7 +319,7 @@ def evaluate_methods(ir_dir: str,
         paths = {'IR': ir[stem], 'VI': vi[stem],
                  'fused': fused[method][stem]}
         per_image[method][stem], imgs = score_files(paths, preset, names,
-                                                    stem, method)
+                                                    stem, method, device)
         deg.add(per_image[method][stem], imgs, paths, stem, method)
     table = {m: mean_metrics(per_image[m], names) for m in methods}
     add_ranks(table, names)
@@ -366,7 +376,8 @@ def _methods_main(args) -> int:
         check_writable(out + '.json')
         check_writable(out + '.csv')
     result = evaluate_methods(args.ir_dir, args.vi_dir, args.methods_root,
-                              args.preset, args.metrics, args.strict)
+                              args.preset, args.metrics, args.strict,
+                              args.device)
     for line in unmatched_messages(result['unmatched'], {
             'IR': args.ir_dir, 'VI': args.vi_dir}):
         print(f'warning: {line}; not scored', file=sys.stderr)
@@ -414,7 +425,7 @@ def main(argv=None) -> int:
         if args.out:
             check_writable(args.out)
         result = evaluate(args.ir_dir, args.vi_dir, args.fused_dir,
-                          args.preset, args.metrics, args.strict)
+                          args.preset, args.metrics, args.strict, args.device)
     except (KeyError, FileNotFoundError, ValueError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f'error: {msg}', file=sys.stderr)

@@ -79,7 +79,7 @@ if ROOT not in sys.path:
 
 from mmfusenas.apis import init_model  # noqa: E402
 from mmfusenas.evaluation.functional import resolve_metrics  # noqa: E402
-from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks  # noqa
+from mmfusenas.apis.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)

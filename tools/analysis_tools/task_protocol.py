@@ -50,12 +50,13 @@ Protocol, per input:
    written atomically.
 2. **Labels.** The YOLO labels (``--labels``: ``fusion`` by default, the
    ground truth of MSRS_det) are read once per split by
-   :class:`~mmfusenas.datasets.PairedDetDataset` (pair sizes checked, boxes
+   ``tools/dataset_converters/paired_to_coco.py`` (pair sizes checked, boxes
    partly outside the image clipped, empty ones dropped, classes matched by
    name to the training classes) and written as one COCO json per split,
    ``<work-dir>/labels/<set>_<labels>.json``, whose ``file_name`` is
    ``<stem>.png``. Every input trains and is scored on the same json: only
-   the image folder differs.
+   the image folder differs. (``--joint`` models read the source pairs
+   through ``<set>_<labels>_pairs.json``, the same boxes.)
 3. **Detector.** ``--det-config`` (default
    ``configs/tim/retinanet_r18_msrs_det_protocol.py``: a plain MMDetection
    RetinaNet, ResNet-18 at half width, trained from scratch -- no ImageNet
@@ -162,6 +163,8 @@ from mmfusenas.utils.results_record import (  # noqa: E402
 
 #: the real fusion table: its methods and its fusion code are reused
 FUSION_REAL = load_tool('benchmarks/bench_fusion_real.py')
+#: the YOLO labels are read (and checked) by the dataset converter
+CONVERTER = load_tool('tools/dataset_converters/paired_to_coco.py')
 
 #: the inputs that are a source image itself
 SOURCES = ('ir', 'vi')
@@ -351,45 +354,22 @@ def check_data_folder(folder: str, labels: str, what: str) -> None:
 def read_pairs(folder: str, labels: str, split: Optional[str],
                classes: Optional[Sequence[str]]):
     """The pairs of ``folder`` (those of the split file ``split``, else
-    all) with their boxes, read by
-    :class:`~mmfusenas.datasets.PairedDetDataset` from the YOLO files
-    ``labels/<labels>/`` (sizes checked; classes matched by name to
-    ``classes`` when given, else taken from ``classes.txt``).
-
-    The dataset's log lines (clipped boxes listed one by one) are held
-    back; its counts are returned instead.
+    all) with their boxes, read from the YOLO files ``labels/<labels>/`` by
+    ``tools/dataset_converters/paired_to_coco.py`` (sizes checked; classes
+    matched by name to ``classes`` when given, else taken from
+    ``classes.txt``; label files of other pairs ignored).
 
     Returns:
-        tuple[list[dict], tuple[str], dict]: the data infos (``stem``,
-        ``img_path``, ``width``, ``height``, ``instances``), the classes
-        and the dataset's ``ann_stats``.
+        tuple[list[dict], tuple[str], dict]: the samples (``stem``,
+        ``file_name``, ``img_path``, ``width``, ``height``, ``instances``),
+        the classes and the converter's statistics.
     """
-    import logging
-
-    from mmengine.logging import MMLogger
-
-    from mmfusenas.datasets import PairedDetDataset
-    kwargs = dict(metainfo=dict(classes=tuple(classes))) if classes else {}
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        dataset = PairedDetDataset(
-            ann_format='yolo',
-            data_root=osp.abspath(folder),
-            data_prefix=dict(ir='ir', vi='vi'),
-            ann_dir=osp.join('labels', labels),
-            classes_file='classes.txt',
-            ann_file=osp.abspath(split) if split else '',
-            on_orphan_ann='ignore',
-            check_sizes=True,
-            test_mode=True,
-            serialize_data=False,
-            **kwargs)
-    finally:
-        logger.setLevel(level)
-    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-    return infos, tuple(dataset.metainfo['classes']), dataset.ann_stats
+    argv = ['yolo', osp.abspath(folder), '-', '--labels',
+            osp.join('labels', labels), '--orphan-labels', 'ignore']
+    argv += ['--classes', *classes] if classes else []
+    infos, names, stats = CONVERTER.read_boxes(
+        CONVERTER.parse_args(argv), osp.abspath(split) if split else None)
+    return infos, tuple(names), stats
 
 
 def coco_json(infos: Sequence[dict], classes: Sequence[str]) -> dict:
@@ -508,15 +488,19 @@ def prepare_labels(args: argparse.Namespace, work_dir: str
     for set_name, (data, infos, stats) in sets.items():
         gt = coco_json(infos, classes)
         print(f'labels of {set_name}: {len(infos)} pairs of {data}, '
-              f'{stats["num_boxes"]} boxes ({stats["clipped"]} clipped to '
-              f'the image, {stats["degenerate"]} empty or outside dropped, '
-              f'{sum(stats["unmapped"].values())} of other classes '
+              f'{stats["num_boxes"]} boxes ({len(stats["clipped"])} clipped '
+              f'to the image, {len(stats["degenerate"])} empty or outside '
+              f'dropped, {sum(stats["unmapped"].values())} of other classes '
               'dropped)')
         rel = osp.join('labels', f'{set_name}_{args.labels}.json')
         text = json.dumps(gt, indent=1) + '\n'
         path = osp.join(work_dir, rel)
         if not osp.isfile(path) or _read_bytes(path) != text.encode():
             atomic_write(text, path)
+        if set_name in ('train', TEST):  # the source pairs, for --joint
+            atomic_write(
+                json.dumps(CONVERTER.to_coco(infos, classes)) + '\n',
+                path.replace('.json', '_pairs.json'))
         out[set_name] = dict(
             data=data, json=rel, images=len(infos),
             boxes=len(gt['annotations']),
@@ -1096,9 +1080,9 @@ def joint_config(config: str, args: argparse.Namespace, common: Config,
         node.persistent_workers = protocol['workers'] > 0
         dataset = node.dataset
         dataset.data_root = osp.abspath(args.data) + os.sep
-        dataset.ann_file = osp.abspath(
-            osp.join(args.split_dir, f'{split}.txt'))
-        dataset.ann_dir = f'labels/{args.labels}'
+        dataset.ann_file = osp.join(
+            osp.abspath(args.work_dir), 'labels',
+            f'{split}_{args.labels}_pairs.json')
         for step in dataset.pipeline:
             if str(step.get('type', '')).endswith('Resize'):
                 step['scale'] = tuple(protocol['img_scale'])

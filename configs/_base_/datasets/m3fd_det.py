@@ -5,8 +5,15 @@
 #   data/M3FD/splits/{train,val}.txt   stems, one per line (M3FD ships no
 #                                      split; docs/user_guides/task_guided.md shows how
 #                                      to write one)
-# The release's own folder names also work: set data_prefix=dict(ir='Ir',
-# vi='Vis') and ann_dir='Annotation' (see docs/user_guides/datasets.md).
+#   data/M3FD/annotations/{train,val}.json  the COCO jsons the loaders read:
+#     python tools/dataset_converters/paired_to_coco.py voc data/M3FD \
+#         data/M3FD/annotations/{split}.json \
+#         --classes People Car Bus Motorcycle Lamp Truck \
+#         --split data/M3FD/splits/{train,val}.txt
+#   (the search config also reads search_{weights,arch}.json: add their
+#   split files to --split)
+# The release's own folder names also work: convert with `--img-dirs Ir Vis
+# --labels Annotation` and set data_prefix=dict(ir='Ir', vi='Vis').
 # No data? `python tools/misc/make_toy_data.py data/toy` and run the
 # `_toy` sibling of the config.
 # Loaders and metrics (COCO-style bbox mAP + the fusion metrics):
@@ -32,18 +39,14 @@ test_pipeline = [
 
 train_dataloader = dict(
     dataset=dict(
-        ann_format='voc',
         data_root=data_root,
-        ann_dir='Annotations',
-        ann_file='splits/train.txt',
+        ann_file='annotations/train.json',
         metainfo=dict(classes=classes),
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        ann_format='voc',
         data_root=data_root,
-        ann_dir='Annotations',
-        ann_file='splits/val.txt',
+        ann_file='annotations/val.json',
         metainfo=dict(classes=classes),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader

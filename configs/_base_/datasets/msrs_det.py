@@ -9,22 +9,28 @@
 #   DIR/classes.txt                      `index name` per line
 # Ground truth: the `fusion` labels (objects seen in either modality; the
 # night visible labels are mostly empty and the infrared ones miss what only
-# the visible image shows). Score under the infrared labels with
-# `ann_dir='labels/infrared'` in val / test (docs/user_guides/datasets.md).
-# Split: contiguous frame-number blocks with gaps (neighbouring frames are
-# near-duplicates), splits/msrs_det/{train,val,test}.txt next to this file,
-# written by `python tools/dataset_converters/make_msrs_det_split.py`:
-# 142 / 59 / 58 pairs, any two frames of different splits >= 33 frame
-# numbers apart. Every pair's sizes are checked when the dataset is built
-# (check_sizes). Loaders and metrics (COCO bbox mAP + the fusion metrics):
-# ./paired_det.py.
+# the visible image shows). Split: contiguous frame-number blocks with gaps
+# (neighbouring frames are near-duplicates), splits/msrs_det/{train,val,
+# test}.txt next to this file, written by
+# `python tools/dataset_converters/make_msrs_det_split.py`: 142 / 59 / 58
+# pairs, any two frames of different splits >= 33 frame numbers apart.
+# The loaders read one COCO json per split, written (sizes of every pair
+# checked, boxes partly outside the image clipped) into the git-ignored
+# data/MSRS_det/annotations/ of the repository by
+#   python tools/dataset_converters/paired_to_coco.py yolo \
+#       ../shared/data/detection/MSRS_det \
+#       data/MSRS_det/annotations/fusion_{split}.json --labels labels/fusion \
+#       --split configs/_base_/datasets/splits/msrs_det/{train,val,test}.txt
+# (`labels/infrared` written as infrared_{split}.json and given as the
+# test ann_file scores under the infrared labels). Loaders and metrics (COCO
+# bbox mAP + the fusion metrics): ./paired_det.py.
 _base_ = ['./paired_det.py']
 
 data_root = '../shared/data/detection/MSRS_det/'
-split_dir = '{{ fileDirname }}/splits/msrs_det/'
+# the converter's jsons: data/MSRS_det/annotations/ of the repository
+ann_root = '{{ fileDirname }}/../../../data/MSRS_det/annotations/'
 classes = ('person', 'bicycle', 'car')
 img_scale = (640, 480)  # (w, h), the MSRS frame size
-gt_labels = 'labels/fusion'
 
 train_pipeline = [
     dict(type='LoadPairedImages'),
@@ -39,26 +45,21 @@ test_pipeline = [
     dict(type='PackFusionDetInputs'),
 ]
 
-# what the three loaders share: YOLO files, ground truth, sizes checked
-yolo_dataset = dict(
-    ann_format='yolo',
-    data_root=data_root,
-    ann_dir=gt_labels,
-    classes_file='classes.txt',
-    check_sizes=True,
-    metainfo=dict(classes=classes))
 train_dataloader = dict(
     dataset=dict(
-        **yolo_dataset,
-        ann_file=split_dir + 'train.txt',
+        data_root=data_root,
+        ann_file=ann_root + 'fusion_train.json',
+        metainfo=dict(classes=classes),
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        **yolo_dataset,
-        ann_file=split_dir + 'val.txt',
+        data_root=data_root,
+        ann_file=ann_root + 'fusion_val.json',
+        metainfo=dict(classes=classes),
         pipeline=test_pipeline))
 test_dataloader = dict(
     dataset=dict(
-        **yolo_dataset,
-        ann_file=split_dir + 'test.txt',
+        data_root=data_root,
+        ann_file=ann_root + 'fusion_test.json',
+        metainfo=dict(classes=classes),
         pipeline=test_pipeline))

@@ -5,9 +5,10 @@
 # bbox mAP from the boxes the packer puts into the metainfo (`instances`)
 # plus the fusion metrics of the fused images. A child names its data:
 # `data_root`, `classes`, `img_scale`, `train_pipeline` / `test_pipeline`
-# and, in both loaders, data_root, ann_file, metainfo and pipeline (a VOC
-# layout also ann_format='voc' and ann_dir), then `test_dataloader =
-# val_dataloader` again so that the test loader gets them too.
+# and, in both loaders, data_root, ann_file (a COCO json; VOC / YOLO boxes
+# are converted by tools/dataset_converters/paired_to_coco.py), metainfo
+# and pipeline, then `test_dataloader = val_dataloader` again so that the
+# test loader gets them too.
 dataset_type = 'PairedDetDataset'
 modalities = dict(ir='ir', vi='vi')  # stacked (ir, vi) for N_F
 

@@ -1,109 +1,39 @@
-"""Image-fusion quality metrics with explicit conventions and named presets.
+"""Image-fusion quality metrics: one batched torch implementation.
 
-Every function takes 2-D gray images (``numpy`` arrays or ``torch``
-tensors) on the 8-bit scale ``[0, 255]`` unless a parameter says otherwise;
-``a`` and ``b`` are the sources, ``f`` the fused image. All computations
-are vectorised float64 numpy / OpenCV. The public evaluators of the field
-disagree on conventions, so each convention is a parameter and
-:data:`FUSION_PRESETS` binds them into named presets: ``cddfuse``
-(Zhaozixiang1228/MMIF-CDDFuse), ``tang`` (Linfeng-Tang's MATLAB suite),
-``vifb`` (xingchenzhang/VIFB) and ``ivif_zoo`` (RollingPlain/IVIF_ZOO, in
-:mod:`.fusion_ivif_zoo`). Use :func:`compute_fusion_metrics` to evaluate a
-preset. See ``docs/user_guides/evaluation.md`` for the table of formulas
-and differences.
+Every metric takes the sources ``a``, ``b`` and the fused image ``f`` (or
+``f`` alone) on the 8-bit scale ``[0, 255]``, as single gray images or as
+batches (:func:`~._utils.batched_metric`), and computes in float64 on their
+device. Each convention on which the public evaluators (cddfuse, Tang's
+MATLAB suite, VIFB, IVIF_ZOO) disagree is a keyword argument, and
+:mod:`.fusion_presets` binds them into named presets, evaluated by
+:func:`compute_fusion_metrics`. Filters are sums of shifted slices, the
+same code on every device. ``docs/user_guides/evaluation.md`` and
+``evaluation_ivif_zoo.md`` give the formulas and conventions.
 """
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import (Any, Callable, Dict, List, NamedTuple, Optional,
-                    Sequence, Tuple)
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
-import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 
-from . import fusion_kernels
-from ._utils import ArrayLike, check_same_shape, to_gray2d
-from .fmi import fmi
-# bound by name in PRESET_BINDINGS (looked up in globals())
-from .fusion_ivif_zoo import (  # noqa: F401
-    IVIF_ZOO_METRICS, ivz_average_gradient, ivz_cc, ivz_cross_entropy,
-    ivz_edge_intensity, ivz_entropy, ivz_mi, ivz_ms_ssim, ivz_mse, ivz_nabf,
-    ivz_nmi, ivz_psnr, ivz_qabf, ivz_qcb, ivz_qncie, ivz_qy, ivz_scd,
-    ivz_spatial_frequency, ivz_ssim, ivz_standard_deviation,
-    ivz_tsallis_entropy, ivz_vif, pil_gray)
+from ._utils import ArrayLike, as_batch
+from ._utils import batched_metric as _metric
+from .fusion_presets import PRESET_BINDINGS, Binding, resolve_metrics
 
 __all__ = [
     'entropy', 'standard_deviation', 'spatial_frequency', 'average_gradient',
     'mutual_information', 'fusion_mi', 'vif', 'fusion_vif', 'qabf', 'nabf',
-    'scd', 'ssim', 'fusion_ssim', 'ms_ssim', 'fusion_ms_ssim', 'cc',
-    'fusion_psnr', 'fmi', 'FUSION_METRICS', 'FUSION_PRESETS',
-    'compute_fusion_metrics', 'matlab_rgb2gray', 'cv2_bgr2gray', 'qabf_max',
-    'resolve_metrics', 'FusionPairCache', 'degenerate_pairs_message',
-    'EXTRA_METRICS', 'IVIF_ZOO_METRICS', 'preset_metric_names', 'pil_gray',
-    'DEFAULT_FUSION_PRESET', 'DEFAULT_FUSION_METRICS', 'summed_metrics',
-    'summed_metrics_note', 'list_names'
+    'qabf_max', 'cc', 'scd', 'fusion_psnr', 'ssim', 'fusion_ssim', 'ms_ssim',
+    'fusion_ms_ssim', 'fmi', 'cross_entropy', 'nmi', 'qncie',
+    'tsallis_entropy', 'edge_intensity', 'qy', 'qcb', 'fusion_mse',
+    'ivif_zoo_ms_ssim', 'compute_fusion_metrics'
 ]
 
-#: Canonical metric keys, in display order.
-FUSION_METRICS: Tuple[str, ...] = ('EN', 'SD', 'SF', 'AG', 'MI', 'FMI_pixel',
-                                   'FMI_gradient', 'FMI_dct', 'FMI_wavelet',
-                                   'VIF', 'Qabf', 'Nabf', 'SCD', 'SSIM',
-                                   'MS_SSIM', 'CC', 'PSNR')
-#: The metrics of IVIF_ZOO's evaluator that the keys above lack. ``NMI``,
-#: ``QNCIE``, ``TE``, ``EI``, ``Qy`` (with the 2-D Gaussian window of its
-#: paper) and ``Qcb`` are bound in every preset (their definitions carry
-#: no convention the presets differ on); ``CE`` and ``MSE`` only in
-#: ``ivif_zoo`` (CE is defined on the raw 0-255 values in float32, MSE on
-#: the ``[0, 1]`` scale).
-EXTRA_METRICS: Tuple[str, ...] = ('CE', 'NMI', 'QNCIE', 'TE', 'EI', 'Qy',
-                                  'Qcb', 'MSE')
-
-#: The preset of every fusion evaluator when none is given
-#: (``tools/fuse.py --metrics``, ``tools/analysis_tools/eval_fusion.py``,
-#: :class:`~mmfusenas.evaluation.FusionMetric` and the shipped configs).
-DEFAULT_FUSION_PRESET = 'cddfuse'
-#: The default metric list of :data:`DEFAULT_FUSION_PRESET`: what
-#: ``fuse.py --metrics``, ``eval_fusion.py`` and ``FusionMetric()`` report
-#: when no names are given (the other presets keep their own evaluator's
-#: list, :data:`FUSION_PRESETS` ``[preset]['default']``).
-DEFAULT_FUSION_METRICS: Tuple[str, ...] = ('EN', 'SD', 'SF', 'AG', 'MI',
-                                           'SCD', 'VIF', 'Qabf', 'SSIM',
-                                           'CC', 'PSNR')
+Tensor = torch.Tensor
 
 
-# --------------------------------------------------------------------------
-# filtering helpers
-# --------------------------------------------------------------------------
-def _filter(x: np.ndarray, kernel: np.ndarray, border: int) -> np.ndarray:
-    """2-D correlation (``cv2.filter2D``), same size, given border rule."""
-    return cv2.filter2D(x, cv2.CV_64F, kernel, borderType=border)
-
-
-def _sep_valid(x: np.ndarray,
-               k1d: np.ndarray,
-               y: Optional[np.ndarray] = None,
-               square: bool = False,
-               step: int = 1) -> np.ndarray:
-    """Separable correlation of ``x`` (``x * x`` with ``square``, ``x * y``
-    with ``y``) with ``outer(k1d, k1d)``, ``'valid'`` region, every
-    ``step``-th row and column (OpenCV's ``sepFilter2D``)."""
-    z = x * y if y is not None else (x * x if square else x)
-    r = len(k1d) // 2
-    out = cv2.sepFilter2D(z, cv2.CV_64F, k1d, k1d,
-                          borderType=cv2.BORDER_REFLECT_101)
-    out = out[r:out.shape[0] - r, r:out.shape[1] - r]
-    return out if step == 1 else out[::step, ::step]
-
-
-def _sep_full(x: np.ndarray, k1d: np.ndarray) -> np.ndarray:
-    """OpenCV's full (C-contiguous) separable correlation, whose ``[r:-r,
-    r:-r]`` (``r = len(k1d) // 2``) is the 'valid' part (SSIM's Gaussian
-    window; its kernel reads the valid part at that offset)."""
-    return cv2.sepFilter2D(x, cv2.CV_64F, k1d, k1d,
-                           borderType=cv2.BORDER_REFLECT_101)
-
-
+# ------------------------------------------------------------ filters
 def _gauss1d(n: int, sigma: float) -> np.ndarray:
     """1-D factor of MATLAB's ``fspecial('gaussian', n, sigma)``."""
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
@@ -111,1464 +41,657 @@ def _gauss1d(n: int, sigma: float) -> np.ndarray:
     return g / g.sum()
 
 
-#: Set it to False (before the first metric call of the process) to leave
-#: glibc's malloc thresholds alone (see :func:`_keep_freed_memory`; e.g.
-#: ``benchmarks/bench_fusion_metrics.py --no-malloc-tuning``).
-MALLOC_TUNING = True
-_MALLOC_TUNED = []
+def _taps(x: Tensor, k: np.ndarray, dim: int, step: int = 1) -> Tensor:
+    """1-D correlation along ``dim``, 'valid' part, every ``step``-th
+    output, as a sum of shifted slices (float64 ``conv2d`` has no fast CPU
+    kernel)."""
+    m = (x.shape[dim] - len(k)) // step + 1
 
+    def tap(i):
+        return x[(slice(None), ) * dim + (slice(i, i + (m - 1) * step + 1,
+                                                step), )]
 
-def _keep_freed_memory() -> None:
-    """Once per process: allocate and free a 31 MiB block.
-
-    The metrics work on multi-MB float64 temporaries (3.4 MiB for a 768x576
-    image). glibc serves such blocks with ``mmap`` and returns them on
-    ``free``, or grows / trims the heap around them, so that every
-    temporary can be page-faulted in again: ~55k minor faults per pair for
-    cddfuse's default suite, ~93k for all 17 metrics, about half the CPU
-    time of the non-FMI metrics. Freeing an ``mmap``-ed
-    block raises glibc's *dynamic* mmap threshold to that block's size (at
-    most 32 MiB) and the heap trim threshold to twice that, i.e. later
-    blocks below 31 MiB come from the heap and up to ~62 MiB of freed heap
-    stays in the process. This is glibc's own documented adjustment (as
-    after any large array is freed), not a ``mallopt`` call; it does nothing
-    when ``mallopt`` / ``MALLOC_*_`` already fixed the thresholds, or with
-    another allocator.
-    """
-    if _MALLOC_TUNED or not MALLOC_TUNING:
-        return
-    _MALLOC_TUNED.append(True)
-    np.empty(31 << 17)      # 31 MiB; never touched, so no page is faulted
-
-
-def _prep(*arrays: ArrayLike, names: Sequence[str]) -> Tuple[np.ndarray, ...]:
-    _keep_freed_memory()
-    out = tuple(to_gray2d(x, n) for x, n in zip(arrays, names))
-    check_same_shape(**dict(zip(names, out)))
+    out = tap(0) * float(k[0])
+    for i in range(1, len(k)):
+        if k[i]:
+            out.add_(tap(i), alpha=float(k[i]))
     return out
 
 
-# --------------------------------------------------------------------------
-# per-pair cache of shared intermediates
-# --------------------------------------------------------------------------
-class FusionPairCache:
-    """Intermediates that several metrics of one ``(a, b, f)`` pair share.
-
-    :func:`compute_fusion_metrics` makes one per pair and passes it as
-    ``cache=`` to the metrics that accept it (EN, SD, MI, CC, SCD), so that
-    each intermediate is computed once per pair instead of once per metric:
-
-    * ``levels(x)``: ``clip(round(x), 0, 255)`` as integers (EN, MI);
-    * ``hist(x)``: their 256-bin histogram (EN);
-    * ``centred(x)``: ``x - mean(x)`` and ``sumsq(x)``: the sum of its
-      squares (SD, CC, SCD).
-
-    Entries are computed with exactly the expressions the metrics use on
-    their own, so values with and without a cache are identical (tested).
-    ``x`` is looked up by identity among ``a``, ``b``, ``f``; any other
-    array is computed without caching, so a cache of another pair can never
-    leak into a result. Thread-safe (the suite runs metrics on two threads):
-    each entry is computed once, under its own lock.
-
-    Args:
-        a, b, f: the pair's 2-D float64 images (as :func:`_prep` returns
-            them).
-    """
-
-    def __init__(self, a: np.ndarray, b: np.ndarray, f: np.ndarray):
-        self._images = (('a', a), ('b', b), ('f', f))
-        self._memo: Dict[tuple, Any] = {}
-        self._locks: Dict[tuple, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def _name(self, x: np.ndarray) -> Optional[str]:
-        for name, img in self._images:
-            if x is img:
-                return name
-        return None
-
-    def _get(self, key: str, x: np.ndarray, make: Callable[[], Any]) -> Any:
-        name = self._name(x)
-        if name is None:
-            return make()
-        k = (key, name)
-        with self._lock:
-            lock = self._locks.setdefault(k, threading.Lock())
-        with lock:
-            if k not in self._memo:
-                self._memo[k] = make()
-            return self._memo[k]
-
-    def levels(self, x: np.ndarray) -> np.ndarray:
-        """``clip(round(x), 0, 255)`` as int64 (do not modify)."""
-        return self._get('levels', x, lambda: _levels(x))
-
-    def hist(self, x: np.ndarray) -> np.ndarray:
-        """256-bin histogram (counts) of :meth:`levels`."""
-        return self._get('hist', x, lambda: _hist(self.levels(x)))
-
-    def centred(self, x: np.ndarray) -> np.ndarray:
-        """``x - x.mean()`` (do not modify)."""
-        return self._get('centred', x, lambda: x - x.mean())
-
-    def sumsq(self, x: np.ndarray) -> float:
-        """``(c * c).sum()`` of ``c = centred(x)``."""
-        return self._get('sumsq', x,
-                         lambda: _sumsq(self.centred(x)))
-
-    def vif_scales(self, x: np.ndarray) -> list:
-        """VIF's pyramid and local moments of ``x`` (:func:`_vif_scales`;
-        do not modify)."""
-        return self._get('vif_scales', x, lambda: _vif_scales(x))
+def _sep(x: Tensor, kx: np.ndarray, ky: Optional[np.ndarray] = None,
+         step: int = 1) -> Tensor:
+    """'valid' correlation of every image of ``x`` with ``outer(ky, kx)``
+    (every ``step``-th row and column)."""
+    return _taps(_taps(x, kx, 2, step), kx if ky is None else ky, 1, step)
 
 
-def _levels(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(x), 0, 255).astype(np.int64)
+def _pad(x: Tensor, r: int, mode: str = 'constant') -> Tensor:
+    """``r`` pixels around every image, zeros or reflect-101
+    (``'reflect'``)."""
+    return F.pad(x[:, None], (r, r, r, r), mode=mode)[:, 0]
 
 
-def _hist(levels: np.ndarray) -> np.ndarray:
-    return np.bincount(levels.ravel(), minlength=256)
+def _mean(x: Tensor) -> Tensor:
+    return x.flatten(1).mean(1)
 
 
-def _sumsq(c: np.ndarray) -> float:
-    return float((c * c).sum())
+def _sum(x: Tensor) -> Tensor:
+    return x.flatten(1).sum(1)
 
 
-def _cached(cache: Optional[FusionPairCache], method: str,
-            x: np.ndarray, make: Callable[[np.ndarray], Any]) -> Any:
-    """``cache.<method>(x)``, or ``make(x)`` without a cache or when ``x``
-    is not one of the cache's images."""
-    if cache is None or cache._name(x) is None:
-        return make(x)
-    return getattr(cache, method)(x)
-
-
-# --------------------------------------------------------------------------
-# no-reference statistics of the fused image
-# --------------------------------------------------------------------------
-def entropy(img: ArrayLike,
-            base: float = 2.0,
-            cache: Optional[FusionPairCache] = None) -> float:
-    r"""Shannon entropy (EN) of the 256-bin gray-level histogram.
-
-    .. math:: EN = -\sum_{l=0}^{255} p_l \log_2 p_l
-
-    with :math:`p_l` the fraction of pixels whose rounded value is ``l``.
-    All three presets use bits (``base=2``).
-
-    Args:
-        img: gray image on ``[0, 255]``.
-        base: logarithm base. Defaults to 2.
-        cache: shared intermediates of the pair (see
-            :class:`FusionPairCache`).
-    """
-    x = to_gray2d(img, 'img')
-    counts = _cached(cache, 'hist', x, lambda x: _hist(_levels(x)))
-    p = counts / x.size
-    p = p[p > 0]
-    # ``0.0 - x``: a constant image gives 0.0, not -0.0
-    return float(0.0 - (p * np.log(p)).sum() / math.log(base))
-
-
-def standard_deviation(img: ArrayLike,
-                       mode: str = 'population',
-                       cache: Optional[FusionPairCache] = None) -> float:
-    r"""Standard deviation (SD) of the fused image.
-
-    ``mode='population'`` (cddfuse, vifb):
-    :math:`SD = \sqrt{\frac{1}{MN}\sum (F - \mu)^2}`.
-
-    ``mode='matlab_uint8'`` (tang) reproduces ``SD_evaluation.m`` called on
-    the ``uint8`` image, where MATLAB's integer arithmetic rounds and
-    saturates: :math:`SD = \sqrt{\frac{1}{MN}\sum
-    \min(255, [\max(0, [F - \mu])]^2)}` with :math:`[\cdot]` rounding to
-    nearest (half away from zero). Only pixels above the mean contribute and
-    each term is capped at 255, so the value is at most :math:`\sqrt{255}`.
-
-    Args:
-        img: gray image on ``[0, 255]``.
-        mode: ``'population'`` or ``'matlab_uint8'``.
-        cache: shared intermediates of the pair (see
-            :class:`FusionPairCache`).
-    """
-    x = to_gray2d(img, 'img')
-    if mode == 'population':
-        # mean((x - mean)^2) = sum of squares / MN (numpy's mean is that sum
-        # divided by the count)
-        ss = _cached(cache, 'sumsq', x, lambda x: _sumsq(x - x.mean()))
-        return float(np.sqrt(ss / x.size))
-    if mode == 'matlab_uint8':
-        d = _matlab_round(x - x.mean())
-        d = np.clip(d, 0, 255)
-        d2 = np.minimum(d * d, 255)
-        return float(np.sqrt(d2.sum() / x.size))
-    raise ValueError(f"SD mode must be 'population' or 'matlab_uint8', "
-                     f'got {mode!r}')
-
-
-def _matlab_round(x: np.ndarray) -> np.ndarray:
-    """MATLAB ``round``: half away from zero."""
-    return np.sign(x) * np.floor(np.abs(x) + 0.5)
-
-
-def spatial_frequency(img: ArrayLike, divisor: str = 'mean') -> float:
-    r"""Spatial frequency (SF).
-
-    With :math:`RF^2` / :math:`CF^2` the squared horizontal / vertical first
-    differences,
-
-    * ``divisor='mean'`` (cddfuse, tang): each averaged over its own count,
-      :math:`SF = \sqrt{\overline{(F_{i,j}-F_{i,j-1})^2} +
-      \overline{(F_{i,j}-F_{i-1,j})^2}}`;
-    * ``divisor='mn'`` (vifb): both sums divided by :math:`MN`.
-
-    Tang computes it on the ``[0, 1]`` image, i.e. his SF is this value on
-    the 8-bit image divided by 255 (the preset handles that scale).
-    """
-    x = to_gray2d(img, 'img')
-    dx2 = np.diff(x, axis=1)**2
-    dy2 = np.diff(x, axis=0)**2
-    if divisor == 'mean':
-        return float(np.sqrt(dx2.mean() + dy2.mean()))
-    if divisor == 'mn':
-        return float(np.sqrt((dx2.sum() + dy2.sum()) / x.size))
-    raise ValueError(f"SF divisor must be 'mean' or 'mn', got {divisor!r}")
-
-
-def average_gradient(img: ArrayLike, divisor: str = 'mn') -> float:
-    r"""Average gradient (AG).
-
-    :math:`G_x, G_y` are MATLAB/NumPy ``gradient``: central differences
-    :math:`(F_{j+1}-F_{j-1})/2` inside, one-sided differences at the border.
-
-    .. math:: AG = \frac{1}{D}\sum_{i,j}\sqrt{(G_x^2 + G_y^2)/2}
-
-    with :math:`D = MN` (``divisor='mn'``, cddfuse) or
-    :math:`D=(M-1)(N-1)` (``divisor='m1n1'``, tang and vifb).
-    """
-    x = to_gray2d(img, 'img')
-    if min(x.shape) < 2:
-        raise ValueError(f'AG needs an image of at least 2x2, got {x.shape}')
-    # np.gradient(x) (same arithmetic: (x[j+1] - x[j-1]) / 2 inside,
-    # x[1] - x[0] / x[-1] - x[-2] at the borders), without its generic
-    # overhead, and sqrt((gx^2 + gy^2) / 2) in place
-    gx = np.empty_like(x)
-    np.subtract(x[:, 2:], x[:, :-2], out=gx[:, 1:-1])
-    gx[:, 1:-1] /= 2.0
-    np.subtract(x[:, 1], x[:, 0], out=gx[:, 0])
-    np.subtract(x[:, -1], x[:, -2], out=gx[:, -1])
-    gy = np.empty_like(x)
-    np.subtract(x[2:], x[:-2], out=gy[1:-1])
-    gy[1:-1] /= 2.0
-    np.subtract(x[1], x[0], out=gy[0])
-    np.subtract(x[-1], x[-2], out=gy[-1])
-    gx *= gx
-    gy *= gy
-    gx += gy
-    gx /= 2.0
-    s = np.sqrt(gx, out=gx).sum()
-    h, w = x.shape
-    if divisor == 'mn':
-        return float(s / (h * w))
-    if divisor == 'm1n1':
-        return float(s / ((h - 1) * (w - 1)))
-    raise ValueError(f"AG divisor must be 'mn' or 'm1n1', got {divisor!r}")
-
-
-# --------------------------------------------------------------------------
-# information-theoretic
-# --------------------------------------------------------------------------
-def _mi_levels(x: np.ndarray, quantize: str,
-               cache: Optional[FusionPairCache] = None) -> np.ndarray:
+# ------------------------------------------------------------ statistics
+def _levels(x: Tensor, quantize: str = 'round') -> Tensor:
     if quantize == 'round':
-        return _cached(cache, 'levels', x, _levels)
-    if quantize == 'minmax':  # VIFB: min-max to [0,1], int16(x*255)
-        lo, hi = x.min(), x.max()
-        y = (x - lo) / (hi - lo) if hi != lo else np.zeros_like(x)
-        return _matlab_round(y * 255).astype(np.int64)
+        return x.round().clamp(0, 255).long()
+    if quantize == 'minmax':
+        lo = x.flatten(1).amin(1)[:, None, None]
+        rng = x.flatten(1).amax(1)[:, None, None] - lo
+        y = torch.where(rng != 0, (x - lo) / torch.where(rng != 0, rng, 1.0),
+                        0.0) * 255
+        return (torch.sign(y) * torch.floor(y.abs() + 0.5)).long()
     raise ValueError(f"MI quantize must be 'round' or 'minmax', "
                      f'got {quantize!r}')
 
 
-def mutual_information(x: ArrayLike,
-                       y: ArrayLike,
-                       base: float = math.e,
-                       quantize: str = 'round',
-                       cache: Optional[FusionPairCache] = None) -> float:
-    r"""Mutual information of two images from a 256x256 joint histogram.
-
-    .. math:: MI(X,Y) = \sum_{u,v} p(u,v)\log\frac{p(u,v)}{p(u)p(v)}
-
-    ``quantize='round'`` bins the rounded 8-bit values (for integer images
-    identical to scikit-learn's ``mutual_info_score`` used by cddfuse);
-    ``'minmax'`` first stretches each image to ``[0, 255]`` (vifb).
-
-    Args:
-        base: ``math.e`` for nats (cddfuse, vifb), 2 for bits (tang).
-        cache: shared intermediates of the pair (see
-            :class:`FusionPairCache`).
-    """
-    x, y = _prep(x, y, names=('x', 'y'))
-    qx, qy = _mi_levels(x, quantize, cache), _mi_levels(y, quantize, cache)
-    joint = np.bincount((qx * 256 + qy).ravel(), minlength=65536)
-    joint = joint.reshape(256, 256) / qx.size
-    px, py = joint.sum(1), joint.sum(0)
-    nz = joint > 0
-    outer = np.outer(px, py)
-    mi = (joint[nz] * np.log(joint[nz] / outer[nz])).sum()
-    return float(max(mi, 0.0) / math.log(base))
+def _plogp(p: Tensor) -> Tensor:
+    return torch.where(p > 0, p * torch.log(torch.where(p > 0, p, 1.0)), 0.)
 
 
-def fusion_mi(a: ArrayLike,
-              b: ArrayLike,
-              f: ArrayLike,
-              base: float = math.e,
-              quantize: str = 'round',
-              cache: Optional[FusionPairCache] = None) -> float:
-    r"""Fusion MI: :math:`MI = MI(A, F) + MI(B, F)` (F's levels are
-    computed once)."""
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    if cache is None and quantize == 'round':
-        cache = FusionPairCache(a, b, f)
-    return (mutual_information(a, f, base, quantize, cache) +
-            mutual_information(b, f, base, quantize, cache))
+@_metric('img')
+def entropy(f: Tensor, base: float = 2.0, eps: float = 0.0) -> Tensor:
+    """Shannon entropy (EN) of the 256-bin histogram of the rounded
+    levels; ``eps > 0``: ``-sum p log(p + eps)`` over all levels
+    (IVIF_ZOO)."""
+    n = f.shape[0]
+    q = _levels(f).flatten(1) + 256 * torch.arange(n, device=f.device)[:,
+                                                                      None]
+    p = torch.bincount(q.flatten(), minlength=256 * n).view(n, 256)
+    p = p.to(torch.float64) / q.shape[1]
+    plogp = p * torch.log(p + eps) if eps else _plogp(p)
+    return 0.0 - plogp.sum(1) / math.log(base)  # 0.0, not -0.0
 
 
-# --------------------------------------------------------------------------
-# VIF
-# --------------------------------------------------------------------------
-def _valid(y: np.ndarray, r: int) -> np.ndarray:
-    return y[r:y.shape[0] - r, r:y.shape[1] - r]
+@_metric('img')
+def standard_deviation(f: Tensor, mode: str = 'population') -> Tensor:
+    """SD; ``'matlab_uint8'``: ``SD_evaluation.m`` on a uint8 image
+    (MATLAB's integer arithmetic rounds and saturates: only pixels above
+    the mean count, each square capped at 255)."""
+    d = f - _mean(f)[:, None, None]
+    if mode == 'population':
+        return torch.sqrt(_mean(d * d))
+    if mode == 'matlab_uint8':
+        d = (torch.sign(d) * torch.floor(d.abs() + 0.5)).clamp(0, 255)
+        return torch.sqrt(_sum(torch.clamp(d * d, max=255)) / d[0].numel())
+    raise ValueError(f"SD mode must be 'population' or 'matlab_uint8', "
+                     f'got {mode!r}')
 
 
-def _vif_scales(x: np.ndarray) -> list:
-    """Per VIF scale: ``(kernel, image, G(image), G(image^2))`` of one
-    image, the filter outputs 'valid' (shared by both sources for the fused
-    image)."""
+@_metric('img')
+def spatial_frequency(f: Tensor, divisor: str = 'mean') -> Tensor:
+    """SF from squared first differences, each averaged over its own count
+    (``'mean'``) or both summed over ``MN`` (``'mn'``)."""
+    dx2 = (f[:, :, 1:] - f[:, :, :-1])**2
+    dy2 = (f[:, 1:] - f[:, :-1])**2
+    if divisor == 'mean':
+        return torch.sqrt(_mean(dx2) + _mean(dy2))
+    if divisor == 'mn':
+        return torch.sqrt((_sum(dx2) + _sum(dy2)) / f[0].numel())
+    raise ValueError(f"SF divisor must be 'mean' or 'mn', got {divisor!r}")
+
+
+@_metric('img')
+def average_gradient(f: Tensor, divisor: str = 'mn') -> Tensor:
+    """AG: mean of ``sqrt((gx^2 + gy^2) / 2)`` (MATLAB ``gradient``) over
+    ``MN`` (``'mn'``) or ``(M-1)(N-1)`` (``'m1n1'``)."""
+    h, w = f.shape[1:]
+    if min(h, w) < 2:
+        raise ValueError(f'AG needs an image of at least 2x2, got {(h, w)}')
+    if divisor not in ('mn', 'm1n1'):
+        raise ValueError(f"AG divisor must be 'mn' or 'm1n1', "
+                         f'got {divisor!r}')
+    gy, gx = torch.gradient(f, dim=(1, 2))
+    s = _sum(torch.sqrt((gx * gx + gy * gy) / 2.0))
+    return s / (h * w if divisor == 'mn' else (h - 1) * (w - 1))
+
+
+@_metric('x', 'y')
+def mutual_information(x: Tensor, y: Tensor, base: float = math.e,
+                       quantize: str = 'round') -> Tensor:
+    """MI from the 256x256 joint histogram of the levels (``'round'``, or
+    after a min-max stretch to ``[0, 255]``: ``'minmax'``)."""
+    n = x.shape[0]
+    qx, qy = _levels(x, quantize).flatten(1), _levels(y, quantize).flatten(1)
+    idx = qx * 256 + qy + 65536 * torch.arange(n, device=x.device)[:, None]
+    joint = torch.bincount(idx.flatten(), minlength=65536 * n).view(
+        n, 256, 256).to(torch.float64) / qx.shape[1]
+    px, py = joint.sum(2), joint.sum(1)
+    h = -_plogp(px).sum(1) - _plogp(py).sum(1) + _plogp(joint).sum((1, 2))
+    return h.clamp(min=0.0) / math.log(base)
+
+
+@_metric('a', 'b', 'f')
+def fusion_mi(a, b, f, base=math.e, quantize='round') -> Tensor:
+    """``MI(A, F) + MI(B, F)``."""
+    return (mutual_information(a, f, base=base, quantize=quantize) +
+            mutual_information(b, f, base=base, quantize=quantize))
+
+
+# ------------------------------------------------------------ VIF
+def _vif_scales(x: Tensor, window: str = 'valid') -> list:
+    """Per scale ``(filter, image, local mean, local variance)``:
+    ``'valid'`` Gaussians (``vifp_mscale``), or IVIF_ZOO's same-size ones
+    with a zero border, sampled off centre (``'ivif_zoo'``)."""
     out = []
     for scale in range(1, 5):
-        n = 2**(4 - scale + 1) + 1
-        k = _gauss1d(n, n / 5.0)
+        n = 2**(5 - scale) + 1
+        if window == 'valid':
+            k = _gauss1d(n, n / 5.0)
+
+            def filt(z, step=1, k=k):
+                return _sep(z, k, step=step)
+        else:   # numpy's linspace(-(n + 1) // 2, n // 2, n)
+            t = np.linspace(-(n + 1) // 2, n // 2, n)
+            k = np.exp(-t * t / (2 * (n / 5)**2))
+
+            def filt(z, step=1, k=k / k.sum()):
+                return _sep(_pad(z, len(k) // 2), k, step=step)
         if scale > 1:
-            x = _sep_valid(x, k, step=2)
-        if min(x.shape) < n:
+            x = filt(x, step=2)
+        if min(x.shape[1:]) < n:
             raise ValueError(f'VIF needs images of at least 41x41 pixels '
                              f'(4 scales); scale {scale} has shape '
-                             f'{x.shape}')
-        out.append((k, x, _sep_valid(x, k), _sep_valid(x, k, square=True)))
+                             f'{tuple(x.shape[1:])}')
+        mu = filt(x)
+        out.append((filt, x, mu, filt(x * x).sub_(mu * mu).clamp_(min=0)))
     return out
 
 
-def _vif_moments(mu: np.ndarray,
-                 q: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Local mean and variance (clamped at 0) from :func:`_vif_scales`'
-    filter outputs (numpy path)."""
-    var = q - mu * mu
-    np.maximum(var, 0, out=var)
-    return mu, var
-
-
-def _vif_from(ref_scales: list, dist_scales: list, sigma_nsq: float,
-              use_numba: Optional[bool] = None) -> float:
-    """VIF from :func:`_vif_scales` of the reference and the distorted
-    image (neither is modified).
-
-    Sums logarithms of any one base: VIF is a ratio of two sums of
-    logarithms of one base, so the base cancels (``log`` is cheaper than
-    the reference's ``log10``). With numba the per-pixel chain,
-    the local variances included, runs in one compiled, vectorised pass
-    (:mod:`.fusion_kernels`, log2); the numpy path uses ``log``; the two
-    agree to rounding (tested)."""
-    kern = fusion_kernels.kernels(use_numba)
-    num = den = 0.0
-    for (k, ref, mu1, q1), (_, dist, mu2, q2) in zip(ref_scales,
-                                                     dist_scales):
-        s12 = _sep_valid(ref, k, dist)
-        if kern is not None:
-            n, d = fusion_kernels.map_sums(kern.vif, s12, mu1, q1, mu2, q2,
-                                           extra=(sigma_nsq,), n_out=2)
-        else:
-            m1, s1 = _vif_moments(mu1, q1)
-            m2, s2 = _vif_moments(mu2, q2)
-            n, d = _vif_chain(s12, m1, m2, s1, s2, sigma_nsq)
-        num += n
-        den += d
-    with np.errstate(invalid='ignore', divide='ignore'):
-        v = np.float64(num) / den     # 0 / 0 -> NaN (flat reference)
-    return 1.0 if np.isnan(v) else float(v)
-
-
-def _vif_chain(s12: np.ndarray, mu1: np.ndarray, mu2: np.ndarray,
-               s1: np.ndarray, s2: np.ndarray,
-               sigma_nsq: float) -> Tuple[float, float]:
-    """numpy path of one VIF scale: sums of ``log(1 + g^2 s1 / (sv +
-    sigma_nsq))`` and ``log(1 + s1 / sigma_nsq)`` (``s12``, the filtered
-    product, and ``s1`` are overwritten)."""
+def _vif_from(ref: list, dist: list, sigma_nsq: float = 2.0) -> Tensor:
+    """VIF from two :func:`_vif_scales`, with the reference code's rules:
+    nothing from pixels where either variance is below 1e-10 or the
+    covariance is negative (the log base cancels in the ratio); NaN for a
+    flat reference."""
     eps = 1e-10
-    s12 -= mu1 * mu2
-    g = s1 + eps
-    np.divide(s12, g, out=g)
-    sv = g * s12
-    np.subtract(s2, sv, out=sv)
-    m = s1 < eps
-    np.copyto(g, 0.0, where=m)
-    np.copyto(sv, s2, where=m)
-    np.copyto(s1, 0.0, where=m)
-    np.less(s2, eps, out=m)
-    np.copyto(g, 0.0, where=m)
-    np.copyto(sv, 0.0, where=m)
-    np.less(g, 0, out=m)
-    np.copyto(sv, s2, where=m)
-    np.copyto(g, 0.0, where=m)
-    np.less_equal(sv, eps, out=m)
-    np.copyto(sv, eps, where=m)
-    # log(1 + g * g * s1 / (sv + sigma_nsq)), log(1 + s1 / sigma_nsq)
-    g *= g
-    g *= s1
-    sv += sigma_nsq
-    g /= sv
-    g += 1
-    num = np.log(g, out=g).sum()
-    t = s1 / sigma_nsq
-    t += 1
-    den = np.log(t, out=t).sum()
-    return float(num), float(den)
+    num = den = 0.0
+    for (filt, x, mu1, s1), (_, y, mu2, s2) in zip(ref, dist):
+        s12 = filt(x * y).sub_(mu1 * mu2)
+        g = s12 / (s1 + eps)
+        sv = torch.addcmul(s2, g, s12, value=-1).clamp_(min=eps)
+        t = torch.log1p(g.mul_(g).mul_(s1).div_(sv.add_(sigma_nsq)))
+        skip = (s1 < eps) | (s2 < eps) | (s12 < 0)
+        num = num + _sum(t.masked_fill_(skip, 0.0))
+        den = den + _sum(torch.log1p(s1.masked_fill(s1 < eps, 0.0) /
+                                     sigma_nsq))
+    return num / den
 
 
-def vif(ref: ArrayLike, dist: ArrayLike, sigma_nsq: float = 2.0) -> float:
-    r"""Pixel-domain multi-scale VIF of Sheikh & Bovik (``vifp_mscale``).
-
-    Four scales; at scale :math:`s` a Gaussian window of size
-    :math:`N=2^{5-s}+1`, :math:`\sigma=N/5` ('valid' filtering; for
-    :math:`s>1` the images are first low-passed and decimated by 2). With
-    local statistics :math:`\sigma_R^2, \sigma_D^2, \sigma_{RD}`,
-    :math:`g=\sigma_{RD}/\sigma_R^2`,
-    :math:`\sigma_V^2=\sigma_D^2-g\sigma_{RD}` (clamped as in the reference
-    code) and :math:`\sigma_n^2 = 2`:
-
-    .. math:: VIF = \frac{\sum_s\sum \log_{10}(1 + g^2\sigma_R^2 /
-              (\sigma_V^2+\sigma_n^2))}{\sum_s\sum\log_{10}(1 +
-              \sigma_R^2/\sigma_n^2)}
-
-    Returns 1.0 when the ratio is NaN (flat reference), as the cddfuse code.
-    """
-    ref, dist = _prep(ref, dist, names=('ref', 'dist'))
-    return _vif_from(_vif_scales(ref), _vif_scales(dist), sigma_nsq)
+@_metric('ref', 'dist')
+def vif(ref: Tensor, dist: Tensor, sigma_nsq: float = 2.0) -> Tensor:
+    """Pixel-domain multi-scale VIF of Sheikh & Bovik (``vifp_mscale``);
+    1 for a flat reference, as the cddfuse code."""
+    v = _vif_from(_vif_scales(ref), _vif_scales(dist), sigma_nsq)
+    return v.nan_to_num(1.0)
 
 
-def fusion_vif(a: ArrayLike,
-               b: ArrayLike,
-               f: ArrayLike,
-               cache: Optional[FusionPairCache] = None) -> float:
-    r"""Fusion VIF: :math:`VIF = VIF(A, F) + VIF(B, F)` (see :func:`vif`;
-    the fused image's pyramid and local statistics are computed once, and
-    taken from ``cache`` when given)."""
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    return _fusion_vif_term(a, f, cache) + _fusion_vif_term(b, f, cache)
+@_metric('a', 'b', 'f')
+def fusion_vif(a: Tensor, b: Tensor, f: Tensor,
+               window: str = 'valid') -> Tensor:
+    """``VIF(A, F) + VIF(B, F)`` (F's pyramid computed once); a flat source
+    gives its term 1 (cddfuse), or NaN with IVIF_ZOO's ``window``."""
+    fs = _vif_scales(f, window)
+    v = [_vif_from(_vif_scales(x, window), fs) for x in (a, b)]
+    if window == 'valid':
+        v = [t.nan_to_num(1.0) for t in v]
+    return v[0] + v[1]
 
 
-def _fusion_vif_term(x: np.ndarray, f: np.ndarray,
-                     cache: Optional[FusionPairCache]) -> float:
-    """:math:`VIF(X, F)`, one of :func:`fusion_vif`'s two terms (``f``'s
-    pyramid from ``cache`` when given)."""
-    fs = _vif_scales(f) if cache is None else cache.vif_scales(f)
-    return _vif_from(_vif_scales(x), fs, 2.0)
-
-
-# --------------------------------------------------------------------------
-# edge-preservation: Qabf, Nabf
-# --------------------------------------------------------------------------
-_SOBEL_Y = np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float64)
-_SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64)
-_QABF_CONST = dict(Tg=0.9994, kg=-15.0, Dg=0.5, Ta=0.9879, ka=-22.0, Da=0.8)
-
-
-def _qabf_edges(x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    # conv2(x, h, 'same') with zero padding; correlation flips the sign of
-    # both responses, which leaves magnitude and atan(y/x) unchanged.
-    # (in place, in the operation order of
-    # g = sqrt(sx^2 + sy^2), ang = where(sx == 0, pi/2, arctan(sy / sx)))
-    sx = _filter(x, _SOBEL_X, cv2.BORDER_CONSTANT)
-    sy = _filter(x, _SOBEL_Y, cv2.BORDER_CONSTANT)
-    g = sx * sx
-    t = sy * sy
-    g += t
-    np.sqrt(g, out=g)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        np.divide(sy, sx, out=t)
-    np.arctan(t, out=t)
-    np.copyto(t, np.pi / 2, where=sx == 0)
-    return g, t
-
-
-def _qabf_q(gx, ax, gf, af, equal_rule: str) -> np.ndarray:
-    c = _QABF_CONST
-    if equal_rule not in ('reference', 'one'):
-        raise ValueError(f"Qabf equal_rule must be 'reference' or 'one', "
-                         f'got {equal_rule!r}')
-    # in place, in the operation order of
-    # ratio = where(gx > gf, gf / gx, gx / gf) (then the equal rule),
-    # Tg / (1 + exp(kg (ratio - Dg))) * Ta / (1 + exp(ka (aaf - Da)))
-    with np.errstate(divide='ignore', invalid='ignore'):
-        ratio = gx / gf
-        np.copyto(ratio, gf / gx, where=gx > gf)
-    if equal_rule == 'reference':
-        # the MATLAB / CDDFuse / VIFB code sets G = gF where gA == gF
-        np.copyto(ratio, gf, where=gx == gf)
-    else:
-        np.copyto(ratio, 1.0, where=gx == gf)
-    aaf = ax - af
-    np.abs(aaf, out=aaf)
-    aaf /= np.pi / 2
-    np.subtract(1, aaf, out=aaf)
-    ratio -= c['Dg']
-    ratio *= c['kg']
-    np.exp(ratio, out=ratio)
-    ratio += 1
-    qg = np.divide(c['Tg'], ratio, out=ratio)
-    aaf -= c['Da']
-    aaf *= c['ka']
-    np.exp(aaf, out=aaf)
-    aaf += 1
-    qg *= np.divide(c['Ta'], aaf, out=aaf)
-    return qg
+# ------------------------------------------------------------ Qabf / Nabf
+_QABF = dict(Tg=0.9994, kg=-15.0, Dg=0.5, Ta=0.9879, ka=-22.0, Da=0.8)
+_SMOOTH, _DIFF = np.array([1., 2., 1.]), np.array([-1., 0., 1.])
 
 
 def qabf_max() -> float:
-    """Largest value the Xydeas–Petrović edge-preservation factor reaches.
-
-    :math:`Q_g(1)Q_\\alpha(1) = \\frac{0.9994}{1+e^{-15\\cdot0.5}}
-    \\frac{0.9879}{1+e^{-22\\cdot0.2}} \\approx 0.9748`.
-    """
-    c = _QABF_CONST
+    """Largest value of Xydeas and Petrovic's edge-preservation factor,
+    ``Qg(1) * Qa(1)`` (about 0.9748)."""
+    c = _QABF
     return (c['Tg'] / (1 + math.exp(c['kg'] * (1 - c['Dg']))) * c['Ta'] /
             (1 + math.exp(c['ka'] * (1 - c['Da']))))
 
 
-def qabf(a: ArrayLike,
-         b: ArrayLike,
-         f: ArrayLike,
-         scale: float = 1.0,
-         equal_rule: str = 'reference',
-         normalize: bool = False) -> float:
-    r"""Xydeas–Petrović edge-preservation metric :math:`Q^{AB/F}`.
+def _ratio(gx: Tensor, gf: Tensor) -> Tensor:
+    """``min / max`` of two edge strengths (NaN where both are 0)."""
+    return torch.minimum(gx, gf).div_(torch.maximum(gx, gf))
 
-    Sobel responses (zero padding) give edge strength :math:`g` and
-    orientation :math:`\alpha=\arctan(s_y/s_x)` (:math:`\pi/2` where
-    :math:`s_x=0`). For source :math:`X\in\{A,B\}`:
-    :math:`G^{XF}=\min(g_X,g_F)/\max(g_X,g_F)`,
-    :math:`A^{XF}=1-|\alpha_X-\alpha_F|/(\pi/2)`,
-    :math:`Q^{XF}=\frac{\Gamma_g}{1+e^{\kappa_g(G^{XF}-\sigma_g)}}
-    \frac{\Gamma_\alpha}{1+e^{\kappa_\alpha(A^{XF}-\sigma_\alpha)}}` with
-    :math:`\Gamma_g=0.9994,\kappa_g=-15,\sigma_g=0.5,\Gamma_\alpha=0.9879,
-    \kappa_\alpha=-22,\sigma_\alpha=0.8`, and
 
-    .. math:: Q^{AB/F}=\frac{\sum Q^{AF}g_A+Q^{BF}g_B}{\sum g_A+g_B}.
+def _sobel(x: Tensor, mode: str) -> Tuple[Tensor, Tensor]:
+    """Sobel responses ``(d/dx, d/dy)`` with a zero (``'constant'``) or a
+    reflect-101 border."""
+    x = _pad(x, 1, mode)
+    return _sep(x, _DIFF, _SMOOTH), _sep(x, _SMOOTH, -_DIFF)
 
-    Args:
-        scale: multiply the 8-bit images by this first (tang evaluates on
-            ``[0, 1]``: ``1/255``). Only matters with ``equal_rule=
-            'reference'``.
-        equal_rule: value of :math:`G^{XF}` where :math:`g_X=g_F`:
-            ``'reference'`` = :math:`g_F` (what all three public codes do),
-            ``'one'`` = 1 (the paper's ratio).
-        normalize: divide :math:`Q^{XF}` by :func:`qabf_max` so that
-            ``A == B == F`` gives exactly 1 (with ``equal_rule='one'``).
-    """
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+
+@_metric('a', 'b', 'f')
+def qabf(a, b, f, scale: float = 1.0, equal_rule: str = 'reference',
+         normalize: bool = False) -> Tensor:
+    """Xydeas and Petrovic's edge preservation ``Q^{AB/F}`` (Sobel with a
+    zero border; ``scale`` multiplies the edge strengths, e.g. 1/255 for an
+    evaluator on ``[0, 1]``; ``equal_rule``: the strength ratio where
+    ``g_X == g_F``, ``g_F`` as the public codes or ``'one'`` as the paper;
+    ``normalize`` divides by :func:`qabf_max`)."""
     if equal_rule not in ('reference', 'one'):
         raise ValueError(f"Qabf equal_rule must be 'reference' or 'one', "
                          f'got {equal_rule!r}')
-    kern = fusion_kernels.kernels()
-    if kern is not None:
-        # one compiled pass over the six Sobel responses (same per-pixel
-        # values as the chain below, see fusion_kernels)
-        sobel = [
-            _filter(x, k, cv2.BORDER_CONSTANT) for x in (a, b, f)
-            for k in (_SOBEL_X, _SOBEL_Y)
-        ]
-        num, den = fusion_kernels.map_sums(
-            kern.qabf, *sobel,
-            extra=(float(scale), equal_rule == 'reference',
-                   qabf_max() if normalize else 1.0),
-            n_out=2)
-        if den == 0:
-            raise ValueError('Qabf is undefined: both sources have no edges')
-        return float(num / den)
-    # Sobel on the (integer) 8-bit values, then scale: the g_A == g_F tests
-    # are exact instead of depending on round-off of the scaled image
-    ga, aa = _qabf_edges(a)
-    gb, ab = _qabf_edges(b)
-    gf, af = _qabf_edges(f)
-    if scale != 1:      # (x * 1.0 == x)
-        ga, gb, gf = ga * scale, gb * scale, gf * scale
-    qaf = _qabf_q(ga, aa, gf, af, equal_rule)
-    qbf = _qabf_q(gb, ab, gf, af, equal_rule)
-    if normalize:
-        m = qabf_max()
-        qaf /= m
-        qbf /= m
-    den = (ga + gb).sum()
-    if den == 0:
-        raise ValueError('Qabf is undefined: both sources have no edges')
-    qaf *= ga
-    qbf *= gb
-    qaf += qbf
-    return float(qaf.sum() / den)
 
-
-def nabf(a: ArrayLike,
-         b: ArrayLike,
-         f: ArrayLike,
-         scale: float = 1.0) -> float:
-    r"""Fusion-artefact measure :math:`N^{AB/F}` as modified by Kumar (2013).
-
-    Sobel/8 responses with mirror (reflect-101) padding; ``gXF`` is
-    :math:`\min/\max` of edge strengths (0 when either is 0),
-    :math:`A^{XF}=|\,|\alpha_X-\alpha_F|-\pi/2|\cdot 2/\pi`,
-    :math:`Q^{XF}=\sqrt{Q_g Q_\alpha}` with
-    :math:`Q_g=0.9999/(1+e^{-19(G-0.5)})`,
-    :math:`Q_\alpha=0.9995/(1+e^{-22(A-0.5)})`, weights
-    :math:`w_X=g_X^{1.5}` where :math:`g_X\ge 2` else 0.001, and artefact
-    mask :math:`n = [g_F>g_A \wedge g_F>g_B]`:
-
-    .. math:: N^{AB/F}=\frac{\sum n\,[(1-Q^{AF})w_A+(1-Q^{BF})w_B]}
-              {\sum w_A+w_B}
-
-    Args:
-        scale: multiply the 8-bit images first; tang calls the code on
-            ``[0, 1]`` images (``1/255``), where no gradient reaches the
-            threshold 2 and every weight is 0.001.
-    """
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    vt = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64) / 8
-    ht = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], np.float64) / 8
-
-    # everything below is computed in place, in the operation order of
-    # the formulas in the comments
     def edges(x):
-        if scale != 1:      # (x * 1.0 == x)
-            x = x * scale
-        gv = _filter(x, vt, cv2.BORDER_REFLECT_101)
-        gh = _filter(x, ht, cv2.BORDER_REFLECT_101)
-        # g = sqrt(gv^2 + gh^2)
-        g = gv * gv
-        t = gh * gh
-        g += t
-        np.sqrt(g, out=g)
-        # ang = where(gv == 0 & gh == 0, 0, arctan(gv / gh))
-        with np.errstate(divide='ignore', invalid='ignore'):
-            np.divide(gv, gh, out=t)
-        np.arctan(t, out=t)
-        np.copyto(t, 0.0, where=(gv == 0) & (gh == 0))
-        return g, t
+        sx, sy = _sobel(x, 'constant')
+        ang = torch.atan(sy / sx).masked_fill_(sx == 0, math.pi / 2)
+        return torch.addcmul(sx * sx, sy, sy).sqrt_().mul_(scale), ang
 
-    kern = fusion_kernels.kernels()
-    if kern is not None:
-        # one compiled pass over the six responses (same per-pixel chain;
-        # g^1.5 as g sqrt(g), < 1 ulp; see fusion_kernels)
-        resp = [
-            _filter(x if scale == 1 else x * scale, k,
-                    cv2.BORDER_REFLECT_101) for x in (a, b, f)
-            for k in (vt, ht)
-        ]
-        num, den = fusion_kernels.map_sums(kern.nabf, *resp, n_out=2)
-        return float(num / den)
+    (ga, aa), (gb, ab), (gf, af) = edges(a), edges(b), edges(f)
+    c = _QABF
 
-    ga, aa = edges(a)
-    gb, ab = edges(b)
-    gf, af = edges(f)
+    def q_times_g(gx, ax):
+        # Tg / (1 + exp(kg (r - Dg))) * Ta / (1 + exp(ka (A - Da))) * gx,
+        # A = 1 - |ax - af| / (pi / 2), as sigmoids; Tg * Ta after the sum
+        r = torch.where(gx == gf, gf if equal_rule == 'reference' else 1.0,
+                        _ratio(gx, gf))
+        qg = r.mul_(-c['kg']).add_(c['kg'] * c['Dg']).sigmoid_()
+        d = (ax - af).abs_().mul_(c['ka'] / (math.pi / 2))
+        qa = d.add_(-c['ka'] * (1 - c['Da'])).sigmoid_()
+        return _sum(qg.mul_(qa).mul_(gx))
 
-    def q(gx, ax):
-        # r = where(gx == 0 | gf == 0, 0, where(gx > gf, gf/gx, gx/gf))
-        with np.errstate(divide='ignore', invalid='ignore'):
-            r = gx / gf
-            np.copyto(r, gf / gx, where=gx > gf)
-        np.copyto(r, 0.0, where=(gx == 0) | (gf == 0))
-        # ang = |(|ax - af| - pi/2)| * 2 / pi
-        ang = ax - af
-        np.abs(ang, out=ang)
-        ang -= np.pi / 2
-        np.abs(ang, out=ang)
-        ang *= 2
-        ang /= np.pi
-        # sqrt(0.9999 / (1 + exp(-19 (r - 0.5))) *
-        #      0.9995 / (1 + exp(-22 (ang - 0.5))))
-        r -= 0.5
-        r *= -19
-        np.exp(r, out=r)
-        r += 1
-        qg = np.divide(0.9999, r, out=r)
-        ang -= 0.5
-        ang *= -22
-        np.exp(ang, out=ang)
-        ang += 1
-        qg *= np.divide(0.9995, ang, out=ang)
-        return np.sqrt(qg, out=qg)
-
-    def weight(g):
-        # where(g >= 2, g ** 1.5, 0.001); the power only where needed
-        w = np.full_like(g, 0.001)
-        m = g >= 2
-        w[m] = g[m]**1.5
-        return w
-
-    qaf, qbf = q(ga, aa), q(gb, ab)
-    wa, wb = weight(ga), weight(gb)
-    na = (gf > ga) & (gf > gb)
-    # (na * ((1 - qaf) wa + (1 - qbf) wb)).sum() / (wa + wb).sum()
-    np.subtract(1, qaf, out=qaf)
-    qaf *= wa
-    np.subtract(1, qbf, out=qbf)
-    qbf *= wb
-    qaf += qbf
-    qaf *= na
-    wa += wb
-    return float(qaf.sum() / wa.sum())
+    den = _sum(ga + gb)
+    if bool((den == 0).any()):
+        raise ValueError('Qabf is undefined: both sources have no edges')
+    num = (q_times_g(ga, aa) + q_times_g(gb, ab)) * c['Tg'] * c['Ta']
+    return num / den / (qabf_max() if normalize else 1.0)
 
 
-# --------------------------------------------------------------------------
-# correlation-based
-# --------------------------------------------------------------------------
-def _corr(x: np.ndarray,
-          y: np.ndarray,
-          cache: Optional[FusionPairCache] = None) -> float:
-    xm = _cached(cache, 'centred', x, lambda x: x - x.mean())
-    ym = _cached(cache, 'centred', y, lambda y: y - y.mean())
-    sx = _cached(cache, 'sumsq', x, lambda x: _sumsq(xm))
-    sy = _cached(cache, 'sumsq', y, lambda y: _sumsq(ym))
-    den = np.sqrt(sx * sy)
-    if den == 0:
-        return float('nan')
-    return float((xm * ym).sum() / den)
+@_metric('a', 'b', 'f')
+def nabf(a, b, f, scale: float = 1.0, low_weight: float = 0.001) -> Tensor:
+    """Fusion-artefact measure ``N^{AB/F}`` as modified by Kumar (2013):
+    Sobel/8 with a reflect-101 border, weights ``g^1.5`` where ``g >= 2``
+    (else ``low_weight``; IVIF_ZOO: 0), artefacts where F's edge exceeds
+    both sources'. ``scale`` multiplies the edge strengths (computed on the
+    8-bit levels, so that equal edges compare equal)."""
+
+    def edges(x):
+        gv, gh = _sobel(x, 'reflect')
+        gv, gh = gv / 8, gh / -8
+        ang = torch.atan(gv / gh).masked_fill_((gv == 0) & (gh == 0), 0.0)
+        return torch.addcmul(gv * gv, gh, gh).sqrt_().mul_(scale), ang
+
+    (ga, aa), (gb, ab), (gf, af) = edges(a), edges(b), edges(f)
+
+    def loss(gx, ax):
+        # (1 - sqrt(Qg Qa)) w, Qg = 0.9999 / (1 + exp(-19 (r - 0.5))),
+        # Qa = 0.9995 / (1 + exp(-22 (A - 0.5))), A = ||ax-af| - pi/2| 2/pi
+        r = _ratio(gx, gf).nan_to_num_(0.0)
+        qg = r.mul_(19).sub_(9.5).sigmoid_()
+        d = (ax - af).abs_().sub_(math.pi / 2).abs_().mul_(44 / math.pi)
+        q = qg.mul_(d.sub_(11).sigmoid_()).mul_(0.9999 * 0.9995).sqrt_()
+        w = torch.where(gx >= 2, gx.clamp(min=0)**1.5, low_weight)
+        return q.neg_().add_(1).mul_(w), w
+
+    la, wa = loss(ga, aa)
+    lb, wb = loss(gb, ab)
+    art = (gf > ga) & (gf > gb)
+    return _sum((la + lb).mul_(art)) / _sum(wa + wb)
 
 
-def cc(a: ArrayLike,
-       b: ArrayLike,
-       f: ArrayLike,
-       cache: Optional[FusionPairCache] = None) -> float:
-    r"""Correlation coefficient :math:`CC = (r(A,F) + r(B,F))/2`, Pearson
-    :math:`r` over all pixels (scale invariant). ``cache``: see
-    :class:`FusionPairCache` (F's centred image is computed once)."""
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    if cache is None:
-        cache = FusionPairCache(a, b, f)
-    return (_corr(a, f, cache) + _corr(b, f, cache)) / 2
+# ------------------------------------------------------------ correlation
+def _corr(x: Tensor, y: Tensor, eps: float = 0.0) -> Tensor:
+    """Pearson correlation over all pixels, ``eps`` added to the
+    denominator (NaN for a constant image when 0)."""
+    xm = x - _mean(x)[:, None, None]
+    ym = y - _mean(y)[:, None, None]
+    return _sum(xm * ym) / (torch.sqrt(_sum(xm * xm) * _sum(ym * ym)) + eps)
 
 
-def scd(a: ArrayLike,
-        b: ArrayLike,
-        f: ArrayLike,
-        cache: Optional[FusionPairCache] = None) -> float:
-    r"""Sum of the correlations of differences (Aslantas & Bendes 2015).
-
-    .. math:: SCD = r(F - B, A) + r(F - A, B)
-
-    ``cache``: see :class:`FusionPairCache` (shares the centred sources
-    with CC).
-    """
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    return _corr(f - b, a, cache) + _corr(f - a, b, cache)
+@_metric('a', 'b', 'f')
+def cc(a, b, f) -> Tensor:
+    """``(r(A, F) + r(B, F)) / 2``, Pearson ``r`` over all pixels."""
+    return (_corr(a, f) + _corr(b, f)) / 2
 
 
-def fusion_psnr(a: ArrayLike,
-                b: ArrayLike,
-                f: ArrayLike,
-                peak: str = 'max_f',
-                mse_mode: str = 'mean') -> float:
-    r"""Fusion PSNR against both sources.
+@_metric('a', 'b', 'f')
+def scd(a, b, f) -> Tensor:
+    """Sum of the correlations of differences, ``r(F-B, A) + r(F-A, B)``."""
+    return _corr(f - b, a) + _corr(f - a, b)
 
-    ``mse_mode='mean'``: :math:`MSE = (MSE(A,F) + MSE(B,F))/2` on the 8-bit
-    scale. Then
 
-    * ``peak='max_f'`` (cddfuse): :math:`10\log_{10}(\max(F)^2/MSE)`;
-    * ``peak='255'``: :math:`10\log_{10}(255^2/MSE)`;
-    * ``peak='tang'``: :math:`20\log_{10}(255/\sqrt{MSE_{[0,1]}})` with the
-      MSE of the ``[0, 1]`` images (= ``'255'`` + :math:`20\log_{10}255`
-      ≈ +48.13 dB).
-
-    ``mse_mode='vifb'`` uses VIFB's ``mse`` helper,
-    :math:`\sqrt{\sum(X-F)^2}/(MN)` per source (an RMS-like quantity, kept
-    as published), with ``peak='255'``.
-    """
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+@_metric('a', 'b', 'f')
+def fusion_psnr(a, b, f, peak: str = 'max_f',
+                mse_mode: str = 'mean') -> Tensor:
+    """PSNR against both sources: ``mse_mode='mean'`` averages the two
+    MSEs, ``'vifb'`` uses VIFB's ``sqrt(sum((X-F)^2)) / MN`` per source;
+    ``peak``: ``'max_f'`` (max of F), ``'255'``, or ``'tang'`` (the MSE of
+    ``[0, 1]`` images under ``20 log10(255 / sqrt(MSE))``)."""
     if mse_mode == 'mean':
-        mse = (np.mean((a - f)**2) + np.mean((b - f)**2)) / 2
+        mse = (_mean((a - f)**2) + _mean((b - f)**2)) / 2
     elif mse_mode == 'vifb':
-        mse = (np.sqrt(((a - f)**2).sum()) + np.sqrt(
-            ((b - f)**2).sum())) / (2 * f.size)
+        mse = (torch.sqrt(_sum((a - f)**2)) + torch.sqrt(_sum(
+            (b - f)**2))) / (2 * f[0].numel())
     else:
         raise ValueError(f"PSNR mse_mode must be 'mean' or 'vifb', "
                          f'got {mse_mode!r}')
-    with np.errstate(divide='ignore'):
-        if peak == 'max_f':
-            return float(10 * np.log10(f.max()**2 / mse))
-        if peak == '255':
-            return float(10 * np.log10(255.0**2 / mse))
-        if peak == 'tang':
-            return float(20 * np.log10(255.0 / np.sqrt(mse / 255.0**2)))
+    if peak == 'max_f':
+        return 10 * torch.log10(f.flatten(1).amax(1)**2 / mse)
+    if peak == '255':
+        return 10 * torch.log10(255.0**2 / mse)
+    if peak == 'tang':
+        return 20 * torch.log10(255.0 / torch.sqrt(mse / 255.0**2))
     raise ValueError(f"PSNR peak must be 'max_f', '255' or 'tang', "
                      f'got {peak!r}')
 
 
-# --------------------------------------------------------------------------
-# SSIM family
-# --------------------------------------------------------------------------
-def ssim(x: ArrayLike,
-         y: ArrayLike,
-         mode: str = 'gaussian',
-         data_range: float = 255.0) -> float:
-    r"""Structural similarity of two gray images.
-
-    .. math:: SSIM = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy}+C_2)}
-              {(\mu_x^2+\mu_y^2+C_1)(\sigma_x^2+\sigma_y^2+C_2)},
-              \quad C_1=(0.01L)^2, C_2=(0.03L)^2
-
-    averaged over the map.
-
-    * ``mode='gaussian'`` (Wang et al. reference, tang, vifb): 11x11
-      Gaussian window, :math:`\sigma=1.5`, population moments, mean over the
-      'valid' region.
-    * ``mode='skimage'`` (cddfuse): ``skimage.metrics.structural_similarity``
-      defaults: 7x7 uniform window, sample covariance (:math:`N/(N-1)`),
-      mean over the map cropped by 3 pixels. The cddfuse code passes float
-      images without ``data_range``; older scikit-image then takes the
-      float dtype range, :math:`L = 2`, which the preset reproduces.
-
-    Args:
-        data_range: :math:`L`.
-    """
-    x, y = _prep(x, y, names=('x', 'y'))
-    full, r, cov_norm = _ssim_window(mode, x.shape)
-    return _ssim_from(x, y, _ssim_raw(x, full), _ssim_raw(y, full), full, r,
-                      cov_norm, data_range)
-
-
-def _ssim_window(mode: str, shape) -> Tuple[Callable, int, float]:
-    """``(full, r, cov_norm)`` of a mode: the local-mean filter's full
-    (C-contiguous) output, whose ``[r:-r, r:-r]`` is the 'valid' part that
-    SSIM averages, and the covariance factor."""
+# ------------------------------------------------------------ SSIM family
+def _ssim_window(mode: str, shape) -> Tuple[np.ndarray, float]:
+    """The local-mean kernel (1-D factor) and covariance factor of a
+    mode."""
+    n = {'gaussian': 11, 'skimage': 7}.get(mode)
+    if n is None:
+        raise ValueError(f"SSIM mode must be 'gaussian' or 'skimage', "
+                         f'got {mode!r}')
+    if min(shape) < n:
+        raise ValueError(f'SSIM needs images of at least {n}x{n}, got '
+                         f'{tuple(shape)}')
     if mode == 'gaussian':
-        k = _gauss1d(11, 1.5)
-
-        def full(z):
-            return _sep_full(z, k)
-
-        if min(shape) < 11:
-            raise ValueError(f'SSIM needs images of at least 11x11, got '
-                             f'{shape}')
-        return full, 5, 1.0
-    if mode == 'skimage':
-        if min(shape) < 7:
-            raise ValueError(f'SSIM needs images of at least 7x7, got '
-                             f'{shape}')
-
-        def full(z):
-            return cv2.blur(z, (7, 7), borderType=cv2.BORDER_REFLECT)
-
-        return full, 3, 49.0 / 48.0
-    raise ValueError(f"SSIM mode must be 'gaussian' or 'skimage', "
-                     f'got {mode!r}')
+        return _gauss1d(11, 1.5), 1.0
+    return np.full(7, 1 / 7.0), 49.0 / 48.0
 
 
-def _ssim_raw(z: np.ndarray,
-              full: Callable) -> Tuple[np.ndarray, np.ndarray]:
-    """Full filter outputs ``(G(z), G(z^2))`` of one image."""
-    return full(z), full(z * z)
+def _moments(x: Tensor, k: np.ndarray,
+             ky: Optional[np.ndarray] = None) -> Tuple[Tensor, Tensor, Tensor]:
+    """Local mean, its square and the local variance of ``x``."""
+    mu = _sep(x, k, ky)
+    mu2 = mu * mu
+    return mu, mu2, _sep(x * x, k, ky).sub_(mu2)
 
 
-def _ssim_from(x, y, x_raw, y_raw, full, r, cov_norm, data_range) -> float:
-    """Mean SSIM map from :func:`_ssim_raw` of both images (not
-    modified)."""
-    (gx, qx), (gy, qy) = x_raw, y_raw
+def _cs_lum(x, y, mom_x, mom_y, k, cov_norm, data_range,
+            ky=None) -> Tuple[Tensor, Tensor]:
+    """SSIM's contrast-structure and luminance maps."""
+    (mx, mx2, vx), (my, my2, vy) = mom_x, mom_y
     c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
-    sxy = full(x * y)
-    kern = fusion_kernels.kernels()
-    if kern is not None:
-        # one compiled pass (same per-pixel values as the chain below)
-        out = np.empty((sxy.shape[0] - 2 * r, sxy.shape[1] - 2 * r))
-        kern.ssim(gx, gy, qx, qy, sxy, r, float(cov_norm), c1, c2, out)
-        return float(out.mean())
-    # local means, cov_norm * variances and covariance ('valid' part)
-    mx, my = _valid(gx, r), _valid(gy, r)
-    vx = _valid(qx, r) - mx * mx
-    vx *= cov_norm
-    vy = _valid(qy, r) - my * my
-    vy *= cov_norm
-    vxy = _valid(sxy, r) - mx * my
-    vxy *= cov_norm
-    # ((2 mx my + c1) (2 vxy + c2)) / ((mx^2 + my^2 + c1) (vx + vy + c2)),
-    # in place, same operation order
-    s = 2 * mx
-    s *= my
-    s += c1
-    vxy *= 2
-    vxy += c2
-    s *= vxy
-    den = mx * mx
-    t = my * my
-    den += t
-    den += c1
-    np.add(vx, vy, out=t)
-    t += c2
-    den *= t
-    s /= den
-    return float(s.mean())
+    mxy = mx * my
+    cs = _sep(x * y, k, ky).sub_(mxy).mul_(2 * cov_norm).add_(c2)
+    cs = cs.div_((vx + vy).mul_(cov_norm).add_(c2))
+    return cs, mxy.mul_(2).add_(c1).div_((mx2 + my2).add_(c1))
 
 
-def fusion_ssim(a: ArrayLike,
-                b: ArrayLike,
-                f: ArrayLike,
-                mode: str = 'gaussian',
-                data_range: float = 255.0) -> float:
-    r"""Fusion SSIM: :math:`SSIM(A,F) + SSIM(B,F)` (see :func:`ssim`; the
-    fused image's local moments are computed once)."""
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    full, r, cov_norm = _ssim_window(mode, f.shape)
-    fr = _ssim_raw(f, full)
+def _ssim_map(*args) -> Tensor:
+    cs, lum = _cs_lum(*args)
+    return cs.mul_(lum)
+
+
+@_metric('x', 'y')
+def ssim(x: Tensor, y: Tensor, mode: str = 'gaussian',
+         data_range: float = 255.0) -> Tensor:
+    """Mean SSIM map: ``'gaussian'`` (11x11, sigma 1.5, population moments,
+    Wang et al.) or ``'skimage'`` (scikit-image defaults: 7x7 uniform,
+    sample covariance), over the 'valid' region; ``data_range`` is L."""
+    k, cov_norm = _ssim_window(mode, x.shape[1:])
+    return _mean(_ssim_map(x, y, _moments(x, k), _moments(y, k), k,
+                           cov_norm, data_range))
+
+
+@_metric('a', 'b', 'f')
+def fusion_ssim(a, b, f, mode: str = 'gaussian',
+                data_range: float = 255.0) -> Tensor:
+    """``SSIM(A, F) + SSIM(B, F)`` (F's moments computed once)."""
+    k, cov_norm = _ssim_window(mode, f.shape[1:])
+    mf = _moments(f, k)
     return sum(
-        _ssim_from(x, f, _ssim_raw(x, full), fr, full, r, cov_norm,
-                   data_range) for x in (a, b))
+        _mean(_ssim_map(x, f, _moments(x, k), mf, k, cov_norm, data_range))
+        for x in (a, b))
 
 
-_MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
+_MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
-def ms_ssim(x: ArrayLike, y: ArrayLike, data_range: float = 255.0) -> float:
-    r"""Multi-scale SSIM (Wang, Simoncelli & Bovik 2003).
-
-    Five scales (2x2 average-pool between scales), 11x11 Gaussian
-    :math:`\sigma=1.5` 'valid' windows, exponents
-    ``(0.0448, 0.2856, 0.3001, 0.2363, 0.1333)``:
-
-    .. math:: MS\text{-}SSIM = [l_5]^{w_5}\prod_{j=1}^{5}[cs_j]^{w_j}
-
-    with negative factors clamped to 0. Needs images of at least 176 px per
-    side.
-    """
-    x, y = _prep(x, y, names=('x', 'y'))
-    return _ms_ssim_from(_ms_pyramid(x), _ms_pyramid(y), data_range)
-
-
-def _ms_pyramid(x: np.ndarray) -> list:
-    """Per MS-SSIM scale: ``(image, local mean, local variance)``."""
-    if min(x.shape) < 11 * 16:
-        raise ValueError(f'MS-SSIM needs images of at least 176x176, got '
-                         f'{x.shape}')
+def _ms_pyramid(x: Tensor) -> list:
     k = _gauss1d(11, 1.5)
     out = []
     for j in range(len(_MS_WEIGHTS)):
         if j:
-            h, wd = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
-            x = x[:h, :wd].reshape(h // 2, 2, wd // 2, 2).mean((1, 3))
-        m = _sep_valid(x, k)
-        v = _sep_valid(x, k, square=True)
-        v -= m * m
-        out.append((x, m, v))
+            x = F.avg_pool2d(x[:, None], 2)[:, 0]
+        out.append((x, _moments(x, k)))
     return out
 
 
-def _ms_ssim_from(xs: list, ys: list, data_range: float) -> float:
-    """MS-SSIM from two :func:`_ms_pyramid` (not modified)."""
-    c1, c2 = (0.01 * data_range)**2, (0.03 * data_range)**2
+def _ms_ssim_from(xs: list, ys: list, data_range: float = 255.0) -> Tensor:
     k = _gauss1d(11, 1.5)
     val = 1.0
-    for j, w in enumerate(_MS_WEIGHTS):
-        (x, mx, vx), (y, my, vy) = xs[j], ys[j]
-        vxy = _sep_valid(x, k, y)
-        vxy -= mx * my
-        # ((2 vxy + c2) / (vx + vy + c2)).mean(), same operation order
-        cs = 2 * vxy
-        cs += c2
-        t = vx + vy
-        t += c2
-        cs /= t
-        val *= max(cs.mean(), 0.0)**w
-        if j == len(_MS_WEIGHTS) - 1:
-            # ((2 mx my + c1) / (mx^2 + my^2 + c1)).mean()
-            lum = 2 * mx
-            lum *= my
-            lum += c1
-            np.multiply(mx, mx, out=t)
-            t += my * my
-            t += c1
-            lum /= t
-            val *= max(lum.mean(), 0.0)**w
-    return float(val)
+    for (x, mom_x), (y, mom_y), w in zip(xs, ys, _MS_WEIGHTS):
+        cs, lum = _cs_lum(x, y, mom_x, mom_y, k, 1.0, data_range)
+        val = val * _mean(cs).clamp(min=0)**w
+    return val * _mean(lum).clamp(min=0)**w
 
 
-def fusion_ms_ssim(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
-    r"""Fusion MS-SSIM: :math:`(MS\text{-}SSIM(A,F)+MS\text{-}SSIM(B,F))/2`
-    (the mean, so that it stays in ``[0, 1]`` like the published values;
-    the fused image's pyramid is computed once)."""
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
+def _check_ms(x: Tensor) -> None:
+    if min(x.shape[1:]) < 11 * 16:
+        raise ValueError(f'MS-SSIM needs images of at least 176x176, got '
+                         f'{tuple(x.shape[1:])}')
+
+
+@_metric('x', 'y')
+def ms_ssim(x: Tensor, y: Tensor, data_range: float = 255.0) -> Tensor:
+    """Multi-scale SSIM (Wang, Simoncelli & Bovik 2003): five scales, 2x2
+    average pooling, 11x11 Gaussian windows, negative factors clamped."""
+    _check_ms(x)
+    return _ms_ssim_from(_ms_pyramid(x), _ms_pyramid(y), data_range)
+
+
+@_metric('a', 'b', 'f')
+def fusion_ms_ssim(a, b, f) -> Tensor:
+    """``(MS-SSIM(A, F) + MS-SSIM(B, F)) / 2`` (F's pyramid once)."""
+    _check_ms(f)
     fp = _ms_pyramid(f)
-    return (_ms_ssim_from(_ms_pyramid(a), fp, 255.0) +
-            _ms_ssim_from(_ms_pyramid(b), fp, 255.0)) / 2
+    return (_ms_ssim_from(_ms_pyramid(a), fp) +
+            _ms_ssim_from(_ms_pyramid(b), fp)) / 2
 
 
-# --------------------------------------------------------------------------
-# gray conversion rules of the presets
-# --------------------------------------------------------------------------
-def cv2_bgr2gray(img: np.ndarray) -> np.ndarray:
-    """cddfuse rule: ``round(cvtColor(float32(BGR), COLOR_BGR2GRAY))``."""
-    if img.ndim == 2:
-        return img.astype(np.float64)
-    if img.ndim == 3 and img.shape[2] == 1:
-        return img[..., 0].astype(np.float64)
-    g = cv2.cvtColor(img.astype(np.float32), cv2.COLOR_BGR2GRAY)
-    return np.round(g).astype(np.float64)
+@_metric('a', 'b', 'f')
+def fmi(a, b, f, **kwargs) -> Tensor:
+    """Feature mutual information per image (:func:`.fmi.fmi`)."""
+    from .fmi_kernel import fmi as fmi_one
+    vals = [fmi_one(*(x.cpu().numpy() for x in xs), **kwargs)
+            for xs in zip(a, b, f)]
+    return torch.tensor(vals, dtype=torch.float64, device=f.device)
 
 
-def matlab_rgb2gray(img: np.ndarray) -> np.ndarray:
-    """tang / vifb rule: MATLAB ``rgb2gray`` on a uint8 BGR (OpenCV order)
-    image: ``round(0.298936 R + 0.587043 G + 0.114021 B)``."""
-    if img.ndim == 2:
-        return img.astype(np.float64)
-    if img.ndim == 3 and img.shape[2] == 1:
-        return img[..., 0].astype(np.float64)
-    b, g, r = (img[..., i].astype(np.float64) for i in range(3))
-    y = 0.298936021293775 * r + 0.587043074451121 * g + \
-        0.114020904255103 * b
-    return np.clip(_matlab_round(y), 0, 255)
+# ------------------------------------------------------------ IVIF_ZOO's
+# the metrics of IVIF_ZOO's evaluator (github.com/RollingPlain/IVIF_ZOO,
+# Metric/eval_torch.py) that the other evaluators lack, with its conventions
+@_metric('a', 'b', 'f')
+def cross_entropy(a, b, f) -> Tensor:
+    """CE: ``BCE(sigmoid(F), (sigmoid(A) + sigmoid(B)) / 2)`` of the raw
+    0-255 values, both clamped to ``[1e-7, 1 - 1e-7]``, in float32 (the
+    per-image mean too) as IVIF_ZOO computes it: the value depends on
+    float32 rounding (the sigmoids are 1 above ~17)."""
+    a, b, f = (x.float() for x in (a, b, f))
+    fp = torch.sigmoid(f).clamp(1e-7, 1.0 - 1e-7)
+    t = ((torch.sigmoid(a) + torch.sigmoid(b)) / 2).clamp(1e-7, 1.0 - 1e-7)
+    loss = F.binary_cross_entropy(fp, t, reduction='none')
+    return loss.flatten(1).mean(1).double()
 
 
-# --------------------------------------------------------------------------
-# presets
-# --------------------------------------------------------------------------
-Fn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+@_metric('a', 'b', 'f')
+def tsallis_entropy(a, b, f) -> Tensor:
+    """TE at ``q = 1``: ``H(A) + H(B) - H(F)`` in bits, ``log2(p + 1e-10)``."""
+    h = [entropy(x, eps=1e-10) for x in (a, b, f)]
+    return h[0] + h[1] - h[2]
 
 
-class Binding(NamedTuple):
-    """How a preset computes one metric: ``fn(f, **kwargs)`` (no-reference,
-    ``nr``) or ``fn(a, b, f, **kwargs)``, divided by ``div`` when set.
-    ``fn`` is a function *name*, looked up in the namespace of an
-    implementation (this module, or the torch twins in
-    :mod:`.fusion_torch`), so that both paths share one table."""
-    fn: str
-    kwargs: Dict[str, Any]
-    nr: bool = False
-    div: Optional[float] = None
+@_metric('a', 'b', 'f')
+def nmi(a, b, f) -> Tensor:
+    """NMI: ``2 (MI(A, F) + MI(B, F)) / (H(A) + H(B) + 1e-10)`` in bits."""
+    h = entropy(a, eps=1e-10) + entropy(b, eps=1e-10)
+    return 2 * fusion_mi(a, b, f, base=2.0) / (h + 1e-10)
 
 
-def _b(fn: str, nr: bool = False, div: Optional[float] = None,
-       **kwargs) -> Binding:
-    return Binding(fn, kwargs, nr, div)
+@_metric('a', 'b', 'f')
+def qncie(a, b, f) -> Tensor:
+    """QNCIE: ``1 + sum (r_i / 3) log_256(r_i / 3)``, ``r_i`` the
+    eigenvalues of the correlation matrix (``+ 1e-10`` in the denominators)
+    of the min-max normalised images; NaN if one is constant."""
+    x = torch.stack((a, b, f))  # (3, N, H, W)
+    lo, hi = x.flatten(2).amin(2), x.flatten(2).amax(2)
+    x = (x - lo[..., None, None]) / (hi - lo)[..., None, None]
+    const = (lo == hi).any(0)
+    ab, af, bf = (_corr(x[i], x[j], 1e-10)
+                  for i, j in ((0, 1), (0, 2), (1, 2)))
+    one = torch.ones_like(ab)
+    r = torch.stack([one, ab, af, ab, one, bf, af, bf, one], 1).view(-1, 3, 3)
+    r = torch.where(const[:, None, None], torch.eye(3).to(r), r)
+    r = torch.linalg.eigvalsh(r)
+    hr = -(r * torch.log2(r / 3) / 3).sum(1) / math.log2(256)
+    return torch.where(const, math.nan, 1 - hr)
 
 
-#: VIF as every preset binds it (:func:`compute_fusion_metrics` splits it
-#: into its two terms over the suite's two threads)
-_VIF_BINDING = _b('fusion_vif')
+@_metric('img')
+def edge_intensity(f) -> Tensor:
+    """EI: mean Sobel gradient magnitude, zero border."""
+    sx, sy = _sobel(f, 'constant')
+    return _mean(torch.sqrt(sx * sx + sy * sy))
 
-_STANDARD: Dict[str, Binding] = {
-    'FMI_pixel': _b('fmi', feature='none'),
-    'FMI_gradient': _b('fmi', feature='gradient'),
-    'FMI_dct': _b('fmi', feature='dct'),
-    'FMI_wavelet': _b('fmi', feature='wavelet'),
-    'VIF': _b('fusion_vif'),
-    'Nabf': _b('nabf'),
-    'SCD': _b('scd'),
-    'MS_SSIM': _b('fusion_ms_ssim'),
-    'CC': _b('cc'),
-    'NMI': _b('ivz_nmi'),
-    'QNCIE': _b('ivz_qncie'),
-    'TE': _b('ivz_tsallis_entropy'),
-    'EI': _b('ivz_edge_intensity', nr=True),
-    'Qy': _b('ivz_qy', window='gaussian'),
-    'Qcb': _b('ivz_qcb'),
+
+@_metric('a', 'b', 'f')
+def fusion_mse(a, b, f) -> Tensor:
+    """MSE: ``(MSE(A, F) + MSE(B, F)) / 2`` on the ``[0, 1]`` scale."""
+    return (_mean((f - a)**2) + _mean((f - b)**2)) / (2 * 255.0**2)
+
+
+@_metric('a', 'b', 'f')
+def ivif_zoo_ms_ssim(a, b, f) -> Tensor:
+    """IVIF_ZOO's MS_SSIM: ``MS-SSIM(A, F) + MS-SSIM(B, F)``, five levels of
+    'valid' 11x11 Gaussian maps with ``data_range = 1`` constants, the mean
+    cs at the first four and the mean SSIM at the last; odd sides are
+    zero-padded on both ends before each 2x2 mean."""
+    if min(f.shape[1:]) <= 160:
+        raise ValueError(f'MS_SSIM (ivif_zoo) needs images with both sides '
+                         f'above 160 pixels (4 down-samplings of an 11 x 11 '
+                         f'window), got {tuple(f.shape[1:])}')
+    k, xs, val = _gauss1d(11, 1.5), [a, b, f], [1.0, 1.0]
+    for level, w in enumerate(_MS_WEIGHTS):
+        mf = _moments(xs[2], k)
+        for i in (0, 1):
+            cs, lum = _cs_lum(xs[i], xs[2], _moments(xs[i], k), mf, k, 1.0,
+                              1.0)
+            m = _mean(cs * lum if level == 4 else cs)
+            val[i] = val[i] * m.clamp(min=0)**w
+        ph, pw = f.shape[1] % 2, f.shape[2] % 2
+        xs = [F.avg_pool2d(F.pad(x, (pw, pw, ph, ph))[:, None], 2)[:, 0]
+              for x in xs]
+        f = xs[2]
+    return val[0] + val[1]
+
+
+_QY_G = _gauss1d(7, 1.5)
+
+
+@_metric('a', 'b', 'f')
+def qy(a, b, f, window: str = 'ivif_zoo') -> Tensor:
+    """Qy (Yang et al. 2008) from same-size SSIM maps with a zero border
+    (``data_range = 1`` constants); ``window``: ``'ivif_zoo'`` (7 x 7,
+    every row the normalised 1-D Gaussian) or ``'gaussian'`` (the paper's,
+    ``sigma = 1.5``)."""
+    if window not in ('ivif_zoo', 'gaussian'):
+        raise ValueError(f"window must be 'ivif_zoo' or 'gaussian', got "
+                         f'{window!r}')
+    k, ky = _QY_G, np.ones(7) if window == 'ivif_zoo' else _QY_G
+    xs = [_pad(x, 3) for x in (a, b, f)]
+    mom = [_moments(x, k, ky) for x in xs]
+
+    def smap(i, j):
+        return _ssim_map(xs[i], xs[j], mom[i], mom[j], k, 1.0, 1.0, ky)
+
+    sab, saf, sbf = smap(0, 1), smap(0, 2), smap(1, 2)
+    lam = mom[0][2] / (mom[0][2] + mom[1][2] + 1e-10)
+    q = torch.where(sab >= 0.75, lam * saf + (1 - lam) * sbf,
+                    torch.maximum(saf, sbf))
+    return _mean(q)
+
+
+def _csf(h: int, w: int) -> np.ndarray:
+    """The CSF on numpy's FFT grid, as IVIF_ZOO samples it."""
+    u = np.fft.fftfreq(h)[:, None] * (h / 30)
+    v = np.fft.fftfreq(w)[None, :] * (w / 30)
+    r = np.sqrt(u * u + v * v)
+    return np.exp(-(r / 15.3870)**2) - 0.7622 * np.exp(-(r / 1.3456)**2)
+
+
+_T = np.arange(-15, 16, dtype=np.float64)
+#: Qcb's unnormalised 31-tap Gaussians (sigma 2, 4) and their divisors
+_QCB_G = [(np.exp(-_T * _T / (2 * s * s)), 2 * np.pi * s * s)
+          for s in (2.0, 4.0)]
+
+
+@_metric('a', 'b', 'f')
+def qcb(a, b, f) -> Tensor:
+    """Qcb (Chen and Blum 2009): min-max normalised images filtered by the
+    CSF (FFT), contrast of 31 x 31 Gaussians with a zero border; NaN when
+    an image is constant."""
+    csf = torch.from_numpy(_csf(*f.shape[1:])).to(f.device)
+    (g2, d2), (g4, d4) = _QCB_G
+
+    def contrast(x):
+        lo, hi = x.flatten(1).amin(1), x.flatten(1).amax(1)
+        x = (x - lo[:, None, None]) / (hi - lo)[:, None, None]
+        x = _pad(torch.fft.ifft2(torch.fft.fft2(x) * csf).real, 15)
+        c = (_sep(x, g2) / d2 / (_sep(x, g4) / d4 + 1e-10) - 1).abs()
+        return c**3 / (c**2 + 1e-4)
+
+    ca, cb, cf = contrast(a), contrast(b), contrast(f)
+    qa = torch.where(ca < cf, ca / cf, cf / ca)
+    qb = torch.where(cb < cf, cb / cf, cf / cb)
+    den = ca * ca + cb * cb + 1e-10
+    return _mean(ca * ca / den * qa + cb * cb / den * qb)
+
+
+# ------------------------------------------------------------ presets
+def _bound(fn: Callable, bd: Binding) -> Callable:
+    kw, div = bd.kwargs, bd.div or 1.0
+    if bd.nr:
+        return lambda a, b, f: fn(f, **kw) / div
+    return lambda a, b, f: fn(a, b, f, **kw) / div
+
+
+#: ``{preset: {metric: fn(a, b, f)}}``: the functions each preset binds.
+PRESET_FNS: Dict[str, Dict[str, Callable]] = {
+    p: {m: _bound(globals()[bd.fn], bd)
+        for m, bd in table.items()}
+    for p, table in PRESET_BINDINGS.items()
 }
-
-#: ``{preset: {metric: Binding}}``: the conventions of each preset.
-PRESET_BINDINGS: Dict[str, Dict[str, Binding]] = {
-    'cddfuse': {
-        **_STANDARD,
-        'EN': _b('entropy', nr=True),
-        'SD': _b('standard_deviation', nr=True),
-        'SF': _b('spatial_frequency', nr=True, divisor='mean'),
-        'AG': _b('average_gradient', nr=True, divisor='mn'),
-        'MI': _b('fusion_mi', base=math.e),
-        'Qabf': _b('qabf'),
-        'SSIM': _b('fusion_ssim', mode='skimage', data_range=2.0),
-        'PSNR': _b('fusion_psnr', peak='max_f'),
-    },
-    'tang': {
-        **_STANDARD,
-        'EN': _b('entropy', nr=True),
-        'SD': _b('standard_deviation', nr=True, mode='matlab_uint8'),
-        'SF': _b('spatial_frequency', nr=True, div=255.0),
-        'AG': _b('average_gradient', nr=True, divisor='m1n1'),
-        'MI': _b('fusion_mi', base=2.0),
-        # analysis_fmi's default feature is 'edge'
-        'FMI_pixel': _b('fmi', feature='edge'),
-        'Qabf': _b('qabf', scale=1 / 255.0),
-        'Nabf': _b('nabf', scale=1 / 255.0),
-        'SSIM': _b('fusion_ssim', mode='gaussian', data_range=255.0),
-        'PSNR': _b('fusion_psnr', peak='tang'),
-    },
-    'vifb': {
-        **_STANDARD,
-        'EN': _b('entropy', nr=True),
-        'SD': _b('standard_deviation', nr=True),
-        'SF': _b('spatial_frequency', nr=True, divisor='mn'),
-        'AG': _b('average_gradient', nr=True, divisor='m1n1'),
-        'MI': _b('fusion_mi', base=math.e, quantize='minmax'),
-        'Qabf': _b('qabf'),
-        'SSIM': _b('fusion_ssim', mode='gaussian', data_range=255.0),
-        'PSNR': _b('fusion_psnr', peak='255', mse_mode='vifb'),
-    },
-    # github.com/RollingPlain/IVIF_ZOO Metric/eval_torch.py (see
-    # fusion_ivif_zoo.py for every convention)
-    'ivif_zoo': {
-        'CE': _b('ivz_cross_entropy'),
-        'NMI': _b('ivz_nmi'),
-        'QNCIE': _b('ivz_qncie'),
-        'TE': _b('ivz_tsallis_entropy'),
-        'EI': _b('ivz_edge_intensity', nr=True),
-        'Qy': _b('ivz_qy'),
-        'Qcb': _b('ivz_qcb'),
-        'EN': _b('ivz_entropy', nr=True),
-        'MI': _b('ivz_mi'),
-        'SF': _b('ivz_spatial_frequency', nr=True),
-        'AG': _b('ivz_average_gradient', nr=True),
-        'SD': _b('ivz_standard_deviation', nr=True),
-        'CC': _b('ivz_cc'),
-        'SCD': _b('ivz_scd'),
-        'VIF': _b('ivz_vif'),
-        'MSE': _b('ivz_mse'),
-        'PSNR': _b('ivz_psnr'),
-        'Qabf': _b('ivz_qabf'),
-        'Nabf': _b('ivz_nabf'),
-        'SSIM': _b('ivz_ssim'),
-        'MS_SSIM': _b('ivz_ms_ssim'),
-    },
-}
-
-
-def _bound(fn: Callable, binding: Binding) -> Fn:
-    """``fn`` bound to a preset's keyword arguments: ``call(a, b, f,
-    **extra)`` (``extra``: e.g. ``cache=``, for the functions in
-    :data:`_CACHE_AWARE`)."""
-    kw, div = binding.kwargs, binding.div
-    if binding.nr:
-        call = (lambda a, b, f, **extra: fn(f, **kw, **extra))
-    else:
-        call = (lambda a, b, f, **extra: fn(a, b, f, **kw, **extra))
-    if div is None:
-        return call
-    return lambda a, b, f, **extra: call(a, b, f, **extra) / div
-
-
-def bind_preset(namespace: Dict[str, Any], preset: str) -> Dict[str, Fn]:
-    """``{metric: fn(a, b, f)}`` of a preset, with the functions of
-    ``namespace`` (a module's ``globals()``); metrics whose function the
-    namespace lacks are left out."""
-    return {
-        m: _bound(namespace[bd.fn], bd)
-        for m, bd in PRESET_BINDINGS[preset].items() if bd.fn in namespace
-    }
-
-
-#: Functions (of the numpy path) that take ``cache=``
-#: (:class:`FusionPairCache`).
-_CACHE_AWARE = frozenset(
-    ('entropy', 'standard_deviation', 'fusion_mi', 'cc', 'scd',
-     'fusion_vif'))
-
-FUSION_PRESETS: Dict[str, Dict] = {
-    'cddfuse': dict(
-        gray=cv2_bgr2gray,
-        default=DEFAULT_FUSION_METRICS,
-        fns=bind_preset(globals(), 'cddfuse')),
-    'tang': dict(
-        gray=matlab_rgb2gray,
-        default=('EN', 'SD', 'SF', 'AG', 'MI', 'VIF', 'Qabf', 'Nabf', 'SCD',
-                 'SSIM', 'MS_SSIM', 'CC', 'PSNR'),
-        fns=bind_preset(globals(), 'tang')),
-    'vifb': dict(
-        gray=matlab_rgb2gray,
-        default=('EN', 'SD', 'SF', 'AG', 'MI', 'Qabf', 'SSIM', 'PSNR'),
-        fns=bind_preset(globals(), 'vifb')),
-    'ivif_zoo': dict(
-        gray=pil_gray,
-        default=IVIF_ZOO_METRICS,
-        all=IVIF_ZOO_METRICS,
-        fns=bind_preset(globals(), 'ivif_zoo')),
-}
-
-
-def resolve_metrics(
-        preset: str,
-        metrics: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
-    """Validate ``preset`` / ``metrics``; ``None`` -> preset default,
-    ``'all'`` -> :func:`preset_metric_names`; any metric the preset binds
-    by name."""
-    if preset not in FUSION_PRESETS:
-        raise KeyError(f'unknown fusion preset {preset!r}; choose one of '
-                       f'{sorted(FUSION_PRESETS)}')
-    if metrics is None:
-        return tuple(FUSION_PRESETS[preset]['default'])
-    every = preset_metric_names(preset)
-    if isinstance(metrics, str):
-        metrics = every if metrics == 'all' else [metrics]
-    bad = [m for m in metrics if m not in PRESET_BINDINGS[preset]]
-    if bad:
-        raise KeyError(f'unknown fusion metric(s) {bad} for preset '
-                       f'{preset!r}; valid names: '
-                       f"{' '.join(every + _extras(preset))} (or 'all')")
-    return tuple(metrics)
-
-
-def _extras(preset: str) -> Tuple[str, ...]:
-    every = preset_metric_names(preset)
-    return tuple(m for m in EXTRA_METRICS
-                 if m in PRESET_BINDINGS[preset] and m not in every)
-
-
-def preset_metric_names(preset: str) -> Tuple[str, ...]:
-    """What ``'all'`` means for a preset: :data:`FUSION_METRICS` for
-    ``cddfuse`` / ``tang`` / ``vifb`` (the metrics of
-    :data:`EXTRA_METRICS` they bind are selected by name), IVIF_ZOO's 21
-    for ``ivif_zoo``."""
-    return tuple(FUSION_PRESETS[preset].get('all', FUSION_METRICS))
-
-
-#: Metrics that :func:`compute_fusion_metrics` runs on a background thread,
-#: longest first, while the calling thread computes the others (FMI's
-#: compiled kernels release the GIL, and so do most numpy / OpenCV calls).
-_BACKGROUND = ('FMI_wavelet', 'FMI_dct', 'FMI_gradient', 'FMI_pixel')
-#: Relative CPU cost of the other metrics (weights for balancing two
-#: threads; ``benchmarks/bench_fusion_metrics.py`` times them). Without FMI
-#: in the request, :func:`compute_fusion_metrics` splits them between the
-#: two threads by these costs (longest first, each to the less loaded
-#: thread); VIF counts as two halves, one per thread (:func:`_split_vif_suite`).
-_COST = dict(EN=1, SD=1, SF=1, AG=2, MI=5, VIF=25, Qabf=9, Nabf=10, SCD=3,
-             SSIM=10, MS_SSIM=31, CC=2, PSNR=1, CE=8, NMI=25, QNCIE=17,
-             TE=17, EI=7, Qy=73, Qcb=160, MSE=3)
-_SUITE_POOL = [None, None]      # executor, pid
-_SUITE_LOCK = threading.Lock()
-
-
-def _suite_pool() -> ThreadPoolExecutor:
-    with _SUITE_LOCK:
-        if _SUITE_POOL[1] != os.getpid():   # a forked child needs its own
-            _SUITE_POOL[:] = [ThreadPoolExecutor(1, 'fusion-metrics'),
-                              os.getpid()]
-        return _SUITE_POOL[0]
-
-
-def _n_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def compute_fusion_metrics(a: ArrayLike,
                            b: ArrayLike,
                            f: ArrayLike,
                            preset: str = 'cddfuse',
-                           metrics: Optional[Sequence[str]] = None,
-                           parallel: Optional[bool] = None,
-                           use_cache: bool = True) -> Dict[str, float]:
-    """Evaluate fusion metrics with a preset's conventions.
+                           metrics: Optional[Sequence[str]] = None
+                           ) -> Dict[str, Union[float, Tensor]]:
+    """Fusion metrics with a preset's conventions.
 
     Args:
-        a, b: source images (gray, 8-bit scale ``[0, 255]``).
-        f: fused image (gray, 8-bit scale).
-        preset: ``'cddfuse'``, ``'tang'``, ``'vifb'`` or ``'ivif_zoo'``.
-        metrics: metric names (see :data:`FUSION_METRICS`,
-            :data:`EXTRA_METRICS`), ``'all'``, or
-            ``None`` for the preset's default list.
-        parallel: run part of the metrics on a background thread while
-            the calling thread computes the others (same values): the FMI
-            variants when requested, otherwise a cost-balanced share, with
-            VIF split into its terms ``VIF(A, F)`` (background) and
-            ``VIF(B, F)`` (calling thread). ``None``: when the process may
-            use more than one CPU.
-        use_cache: share intermediates between the metrics of the pair
-            (:class:`FusionPairCache`; same values, tested). ``False``
-            computes every metric on its own.
+        a, b: sources on the 8-bit scale: one gray image each (2-D array or
+            tensor) or batches ``(N, H, W)`` / ``(N, 1, H, W)``.
+        f: the fused image(s), same shape.
+        preset: a key of :data:`~.fusion_presets.FUSION_PRESETS`.
+        metrics: names, ``'all'`` or ``None`` (the preset's default).
 
     Returns:
-        dict: ``{metric: value}`` in the order requested. A metric that is
-        undefined on the images (a correlation or normalisation with a
-        constant image, e.g. CC, SCD, QNCIE, Qcb) is NaN, and a PSNR with
-        MSE 0 is ``inf``, under every preset: nothing raises on constant
-        images.
+        dict: ``{metric: value}`` in the order requested, floats for single
+        images, ``(N,)`` float64 tensors for batches. A metric undefined on
+        the images (a correlation with a constant image) is NaN and a PSNR
+        with MSE 0 is ``inf``.
     """
     names = resolve_metrics(preset, metrics)
-    a, b, f = _prep(a, b, f, names=('a', 'b', 'f'))
-    fns = FUSION_PRESETS[preset]['fns']
-    bindings = PRESET_BINDINGS[preset]
-    cache = FusionPairCache(a, b, f) if use_cache else None
-
-    def run(m):
-        # 0 / 0 on a constant image is a NaN value, reported by the callers
-        # (degenerate_pairs_message), not a RuntimeWarning naming no image
-        with np.errstate(divide='ignore', invalid='ignore'):
-            if cache is not None and bindings[m].fn in _CACHE_AWARE:
-                return float(fns[m](a, b, f, cache=cache))
-            return float(fns[m](a, b, f))
-
-    if parallel is None:
-        parallel = _n_cpus() > 1
-    if parallel and cache is not None and 'VIF' in names and \
-            bindings['VIF'] == _VIF_BINDING and \
-            not any(m in _BACKGROUND for m in names):
-        return _split_vif_suite(names, run, a, b, f, cache)
-    bg = _background_share(names) if parallel else []
-    if not bg or len(bg) == len(names):
-        return {m: run(m) for m in names}
-    job = _suite_pool().submit(lambda: {m: run(m) for m in bg})
-    res = {m: run(m) for m in names if m not in bg}
-    res.update(job.result())
-    return {m: res[m] for m in names}
-
-
-def _split_vif_suite(names: Sequence[str], run: Callable, a: np.ndarray,
-                     b: np.ndarray, f: np.ndarray,
-                     cache: FusionPairCache) -> Dict[str, float]:
-    """:func:`compute_fusion_metrics` on two threads with VIF, the costliest
-    metric, split into its two terms: the background thread computes
-    :math:`VIF(A, F)` first (``f``'s pyramid with it, into ``cache``), then
-    a cost-balanced share of the other metrics; the calling thread the
-    other metrics, then :math:`VIF(B, F)` (by then ``f``'s pyramid is
-    there). ``VIF = VIF(A, F) + VIF(B, F)`` as :func:`fusion_vif` adds them:
-    the same value."""
-    half = _COST['VIF'] / 2
-    others = [m for m in names if m != 'VIF']
-    bg = _background_share(others, loads=[half, half])
-
-    def background():
-        out = {'VIF:a': _fusion_vif_term(a, f, cache)}
-        out.update({m: run(m) for m in bg})
-        return out
-
-    job = _suite_pool().submit(background)
-    res = {m: run(m) for m in others if m not in bg}
-    vif_b = _fusion_vif_term(b, f, cache)
-    res.update(job.result())
-    res['VIF'] = float(res.pop('VIF:a') + vif_b)
-    return {m: res[m] for m in names}
-
-
-def _background_share(names: Sequence[str],
-                      loads: Optional[List[float]] = None) -> list:
-    """Metrics of ``names`` for the background thread: the FMI variants if
-    any are requested, else a cost-balanced half (see :data:`_COST`;
-    ``loads``: the two threads' loads to start from)."""
-    bg = [m for m in _BACKGROUND if m in names]
-    if bg:
-        return bg
-    loads = [0, 0] if loads is None else list(loads)  # background, calling
-    bg = []
-    for m in sorted(names, key=lambda m: -_COST.get(m, 1)):
-        lane = 0 if loads[0] < loads[1] else 1
-        loads[lane] += _COST.get(m, 1)
-        if lane == 0:
-            bg.append(m)
-    return bg
-
-
-#: Functions whose value adds one term per source: function name ->
-#: formula (``A`` is the first source, e.g. infrared; ``B`` the second, e.g.
-#: visible). ``fusion_ms_ssim`` and ``cc`` average their two terms instead.
-_SUMMED_FNS: Dict[str, str] = {
-    'fusion_mi': 'MI(A,F) + MI(B,F)',
-    'ivz_mi': 'MI(A,F) + MI(B,F)',
-    'scd': 'r(F-B,A) + r(F-A,B)',
-    'ivz_scd': 'r(F-B,A) + r(F-A,B)',
-    'fusion_vif': 'VIF(A,F) + VIF(B,F)',
-    'ivz_vif': 'VIF(A,F) + VIF(B,F)',
-    'fusion_ssim': 'SSIM(A,F) + SSIM(B,F)',
-    'ivz_ssim': 'SSIM(A,F) + SSIM(B,F)',
-    'ivz_ms_ssim': 'MS_SSIM(A,F) + MS_SSIM(B,F)',
-}
-
-
-def summed_metrics(preset: str,
-                   names: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    """The metrics of ``names`` whose value is a sum over the two sources.
-
-    Args:
-        preset: a key of :data:`FUSION_PRESETS`.
-        names: metric names (``None``: every metric the preset binds).
-
-    Returns:
-        dict: ``{metric: formula}`` in the order of ``names``, e.g.
-        ``{'SSIM': 'SSIM(A,F) + SSIM(B,F)'}`` (A: first source, B: second).
-    """
-    bindings = PRESET_BINDINGS[preset]
-    names = list(bindings) if names is None else names
-    return {m: _SUMMED_FNS[bindings[m].fn] for m in names
-            if m in bindings and bindings[m].fn in _SUMMED_FNS}
-
-
-def summed_metrics_note(preset: str,
-                        names: Sequence[str]) -> Optional[str]:
-    """The note printed under a table of fusion metrics that says which
-    columns add one value per source (``None`` when none of ``names``
-    does), e.g. ``'MI, SSIM: sums over the two sources (A = first source,
-    IR; B = second, VI): MI = MI(A,F) + MI(B,F), SSIM = SSIM(A,F) +
-    SSIM(B,F) (at most 2).'``."""
-    summed = summed_metrics(preset, names)
-    if not summed:
-        return None
-    return (f'{", ".join(summed)}: sums over the two sources (A = first '
-            'source, IR; B = second, VI): ' + ', '.join(
-                f'{m} = {v}' + (' (at most 2)' if 'SSIM' in m else '')
-                for m, v in summed.items()) + '.')
-
-
-def list_names(items: Sequence[str], max_listed: int = 10) -> str:
-    """``'a, b, c'``; beyond ``max_listed`` items ``'a, b, ... and N
-    more'`` (the listing of every fusion warning)."""
-    items = list(items)
-    more = len(items) - max_listed
-    return ', '.join(items[:max_listed]) + (f', ... and {more} more'
-                                            if more > 0 else '')
-
-
-def degenerate_pairs_message(per_image: Dict[str, Dict[str, float]],
-                             constant: Dict[str, float],
-                             max_listed: int = 10) -> Optional[str]:
-    """A warning naming the pairs whose fused image is constant or whose
-    metrics are not finite; ``None`` when there are none.
-
-    A constant fused image (e.g. all black from an untrained / randomly
-    initialised network) gives ``EN 0``, ``SD 0``, ``CC nan`` and, with some
-    presets, ``PSNR -inf``; their means are not a measure of fusion quality.
-
-    Args:
-        per_image: ``{name: {metric: value}}``; ``name`` is the file stem or
-            sample index reported to the user.
-        constant: ``{name: gray level}`` of the pairs whose fused image
-            (8-bit, as evaluated) holds one value only.
-        max_listed: names listed per category before ``... and N more``.
-
-    Returns:
-        str | None: the message.
-    """
-
-    def listed(items: list) -> str:
-        return list_names(items, max_listed)
-
-    parts = []
-    if constant:
-        parts.append(
-            f'the fused image is constant for {len(constant)} of '
-            f'{len(per_image)} pair(s): ' + listed(
-                [f'{k} (all {v:g})' for k, v in constant.items()]) +
-            ' (untrained / randomly initialised weights?)')
-    bad = {
-        k: [f'{m} {v}' for m, v in r.items() if not math.isfinite(v)]
-        for k, r in per_image.items()
-    }
-    bad = {k: v for k, v in bad.items() if v}
-    if bad:
-        parts.append(f'non-finite metrics for {len(bad)} pair(s): ' + listed(
-            [f'{k} ({", ".join(v)})' for k, v in bad.items()]))
-    if not parts:
-        return None
-    return '; '.join(parts) + '. Means over these pairs do not measure ' \
-        'fusion quality.'
+    (a, b, f), single = as_batch((a, b, f), ('a', 'b', 'f'))
+    fns = PRESET_FNS[preset]
+    with torch.no_grad():
+        out = {m: fns[m](a, b, f) for m in names}
+    if single:
+        return {m: float(v[0]) for m, v in out.items()}
+    return out

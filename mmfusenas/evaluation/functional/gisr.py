@@ -14,8 +14,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ._utils import ArrayLike
-from .depth import _prep as _depth_prep
+from ._utils import ArrayLike, check_same_shape, to_gray2d
 
 #: preset -> (crop_border, unit_scale, data_range of the stored values)
 GISR_PRESETS: Dict[str, dict] = dict(
@@ -40,11 +39,29 @@ def resolve_gisr_preset(preset: str, **overrides) -> dict:
     return conv
 
 
-def _prep(pred, gt, crop_border):
-    # one home for the gray / shape / border-crop handling: depth._prep
-    # (no de-normalisation when the range is None)
-    p, g = _depth_prep(pred, gt, None, None, crop_border)
-    return p.astype(np.float64), g.astype(np.float64)
+def denormalize_depth(x: np.ndarray, depth_min: Optional[float],
+                      depth_max: Optional[float]) -> np.ndarray:
+    r""":math:`d = x(d_{max}-d_{min}) + d_{min}`; identity when both are
+    ``None`` (depth already in metric units)."""
+    if depth_min is None and depth_max is None:
+        return x
+    if depth_min is None or depth_max is None:
+        raise ValueError('give both depth_min and depth_max (per-image '
+                         'normalisation range) or neither')
+    return x * (float(depth_max) - float(depth_min)) + float(depth_min)
+
+
+def _prep(pred, gt, crop_border, depth_min=None, depth_max=None):
+    p, g = to_gray2d(pred, 'pred_depth'), to_gray2d(gt, 'gt_depth')
+    check_same_shape(pred_depth=p, gt_depth=g)
+    if crop_border:
+        if min(p.shape) <= 2 * crop_border:
+            raise ValueError(f'crop_border={crop_border} leaves nothing of '
+                             f'a {p.shape} map')
+        p = p[crop_border:-crop_border, crop_border:-crop_border]
+        g = g[crop_border:-crop_border, crop_border:-crop_border]
+    return (denormalize_depth(p, depth_min, depth_max),
+            denormalize_depth(g, depth_min, depth_max))
 
 
 def gisr_errors(pred: ArrayLike,
@@ -52,7 +69,9 @@ def gisr_errors(pred: ArrayLike,
                 crop_border: int = 0,
                 unit_scale: float = 1.0,
                 mask_invalid: bool = True,
-                data_range: Optional[float] = None) -> Dict[str, float]:
+                data_range: Optional[float] = None,
+                depth_min: Optional[float] = None,
+                depth_max: Optional[float] = None) -> Dict[str, float]:
     r"""RMSE / MAE (and PSNR with ``data_range``) of one map.
 
     :math:`RMSE = s\sqrt{\frac{1}{|V|}\sum_{V}(p-g)^2}`,
@@ -60,12 +79,13 @@ def gisr_errors(pred: ArrayLike,
     (GT > 0 when ``mask_invalid``, else all pixels, after a
     ``crop_border`` frame is dropped), :math:`s` = ``unit_scale``;
     :math:`PSNR = 10\log_{10}(L^2 / MSE)` in stored units with
-    :math:`L` = ``data_range``.
+    :math:`L` = ``data_range``. With ``depth_min`` / ``depth_max`` both
+    maps are first de-normalised from ``[0, 1]`` (:func:`denormalize_depth`).
 
     Raises:
         ValueError: shapes differ, or no valid pixel remains.
     """
-    p, g = _prep(pred, gt, crop_border)
+    p, g = _prep(pred, gt, crop_border, depth_min, depth_max)
     valid = g > 0 if mask_invalid else np.ones_like(g, bool)
     n = int(valid.sum())
     if n == 0:

@@ -1,5 +1,4 @@
 from .deblur_metric import DeblurMetric
-from .depth_sr_metric import DepthSRMetric
 from .fusion_metric import FusionMetric
 from .gisr_metric import GISR_METRIC_NAMES, GISRMetric
 from .image_quality_metric import ImageQualityMetric
@@ -7,7 +6,8 @@ from .registration_metric import (REGISTRATION_METRIC_NAMES,
                                   RegistrationMetric, flow_errors)
 from .voc_metric import VOCMetric
 
-__all__ = ['FusionMetric', 'ImageQualityMetric', 'DepthSRMetric',
-           'DeblurMetric', 'GISRMetric', 'GISR_METRIC_NAMES',
-           'RegistrationMetric', 'REGISTRATION_METRIC_NAMES', 'flow_errors',
-           'VOCMetric']
+__all__ = [
+    'FusionMetric', 'ImageQualityMetric', 'DeblurMetric', 'GISRMetric',
+    'GISR_METRIC_NAMES', 'RegistrationMetric', 'REGISTRATION_METRIC_NAMES',
+    'flow_errors', 'VOCMetric'
+]

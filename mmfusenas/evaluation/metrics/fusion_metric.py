@@ -7,12 +7,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmfusenas.registry import METRICS
-from ..functional._utils import quantize_uint8, to_gray2d
-from ..functional.fusion import (DEFAULT_FUSION_PRESET,
-                                 compute_fusion_metrics,
-                                 degenerate_pairs_message, resolve_metrics,
-                                 summed_metrics_note)
-from ..functional.fusion_torch import compute_fusion_metrics_torch
+from ..functional.fusion import compute_fusion_metrics
+from ..functional.fusion_presets import (DEFAULT_FUSION_PRESET,
+                                         degenerate_pairs_message,
+                                         resolve_metrics, summed_metrics_note)
 from ._base import get_field, summarise
 
 
@@ -36,9 +34,11 @@ class FusionMetric(BaseMetric):
     untrained weights) or whose metrics are not finite (``CC nan``,
     ``PSNR -inf``).
 
-    Before the preset's formulas are applied, every image is quantised to
-    8 bits exactly as it is saved, ``floor(255 clip(x, 0, 1) + 0.5)`` in
-    float32 (``functional._utils.quantize_uint8``), so that the loop
+    The samples of a batch are stacked by image size and evaluated together
+    in float64 on ``device``. Before the preset's formulas are applied,
+    every image is quantised to 8 bits exactly as it is saved,
+    ``floor(255 clip(x, 0, 1) + 0.5)`` in float32 (``FusedImageSaveHook``'s
+    arithmetic), so that the loop
     reports the numbers the offline CLI
     (``tools/analysis_tools/eval_fusion.py``) gives on the saved grey PNGs
     (a colour PNG's grey is not the fused Y, see
@@ -60,14 +60,8 @@ class FusionMetric(BaseMetric):
             the shipped configs use). MI, SCD, VIF and SSIM are sums over
             the two sources (``functional.fusion.summed_metrics``), e.g.
             ``SSIM = SSIM(A,F) + SSIM(B,F)``, at most 2.
-        backend (str): ``'numpy'`` (default; image by image, the reference
-            implementation) or ``'torch'``: the batch's images of equal size
-            are stacked and evaluated together in float64 on ``device``
-            (:mod:`mmfusenas.evaluation.functional.fusion_torch`; values
-            equal the numpy path within 1e-6; FMI variants still use the
-            numpy path). Meant for validation during training on a GPU.
-        device (str, optional): device of the torch backend; ``None``: CUDA
-            when available, else the device of the predictions.
+        device (str, optional): where the metrics are computed; ``None``:
+            CUDA when available, else the CPU.
         collect_device (str): 'cpu' or 'gpu'.
         prefix (str, optional): key prefix; defaults to ``'fusion'``.
     """
@@ -76,47 +70,21 @@ class FusionMetric(BaseMetric):
     def __init__(self,
                  preset: str = DEFAULT_FUSION_PRESET,
                  metrics: Optional[Union[str, Sequence[str]]] = None,
-                 backend: str = 'numpy',
                  device: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if backend not in ('numpy', 'torch'):
-            raise ValueError(f"FusionMetric backend must be 'numpy' or "
-                             f"'torch', got {backend!r}")
         self.preset = preset
         self.metric_names = resolve_metrics(preset, metrics)
-        self.backend = backend
         self.device = device
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        if self.backend == 'torch':
-            self._process_torch(data_samples)
-            return
-        for i, sample in enumerate(data_samples):
-            fused = to_gray2d(get_field(sample, 'pred_fused'), 'pred_fused')
-            sources = get_field(sample, 'sources')
-            if sources.ndim != 3 or sources.shape[0] != 2:
-                raise ValueError(
-                    f"'sources' must be (2, H, W) (sources A, B), got shape "
-                    f'{tuple(sources.shape)}')
-            a, b = (quantize_uint8(sources[j]) for j in range(2))
-            f = quantize_uint8(fused)
-            res = compute_fusion_metrics(a, b, f, self.preset,
-                                         self.metric_names)
-            res['stem'] = get_field(sample, 'stem', required=False) or str(
-                len(self.results) + i)
-            if f.min() == f.max():
-                res['fused_constant'] = float(f.flat[0])
-            self.results.append(res)
-
-    def _process_torch(self, data_samples: Sequence[Any]) -> None:
         """Stack the samples by image size and evaluate each stack at once."""
         groups: Dict[tuple, list] = {}
         n0 = len(self.results)
         for i, sample in enumerate(data_samples):
-            fused = get_field(sample, 'pred_fused')
-            sources = get_field(sample, 'sources')
+            fused = torch.as_tensor(get_field(sample, 'pred_fused'))
+            sources = torch.as_tensor(get_field(sample, 'sources'))
             if fused.ndim == 3 and fused.shape[0] == 1:
                 fused = fused[0]
             if fused.ndim != 2:
@@ -133,19 +101,17 @@ class FusionMetric(BaseMetric):
             stem = get_field(sample, 'stem', required=False) or str(n0 + i)
             groups.setdefault(tuple(fused.shape), []).append(
                 (i, stem, sources, fused))
-        device = self.device or ('cuda' if torch.cuda.is_available() else
-                                 None)
+        device = self.device or ('cuda'
+                                 if torch.cuda.is_available() else 'cpu')
         rows: Dict[int, Dict] = {}
         for items in groups.values():
             src = torch.stack([s for _, _, s, _ in items])
             fus = torch.stack([f for _, _, _, f in items])
-            if device is not None:
-                src, fus = src.to(device), fus.to(device)
-            # quantize_uint8's arithmetic (as the images are saved)
+            src, fus = src.to(device), fus.to(device)
+            # the arithmetic of FusedImageSaveHook (as the images are saved)
             q = [torch.floor(x.float().clamp(0, 1) * 255 + 0.5).to(
                 torch.float64) for x in (src[:, 0], src[:, 1], fus)]
-            vals = compute_fusion_metrics_torch(*q, self.preset,
-                                                self.metric_names)
+            vals = compute_fusion_metrics(*q, self.preset, self.metric_names)
             vals = {m: v.cpu().tolist() for m, v in vals.items()}
             lo, hi = (q[2].amin((1, 2)).cpu().tolist(),
                       q[2].amax((1, 2)).cpu().tolist())

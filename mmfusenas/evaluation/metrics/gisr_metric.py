@@ -19,7 +19,9 @@ class GISRMetric(BaseMetric):
     (``(H, W)`` or ``(1, H, W)``, in the dataset's stored unit, see
     :class:`~mmfusenas.datasets.GISRDataset`), and optionally ``bicubic``
     (the de-normalised ``lr_up``): with ``with_bicubic`` the same metrics
-    of the bicubic baseline are reported as ``bicubic_<name>``.
+    of the bicubic baseline are reported as ``bicubic_<name>``. A sample's
+    ``depth_min`` / ``depth_max`` (metres), when given, de-normalise maps
+    stored in ``[0, 1]`` first.
 
     The convention comes from ``preset`` (see
     :data:`~mmfusenas.evaluation.functional.GISR_PRESETS`: ``nyu`` = 6-px
@@ -71,11 +73,13 @@ class GISRMetric(BaseMetric):
         self.mask_invalid = mask_invalid
         self.with_bicubic = with_bicubic
 
-    def score(self, pred: Any, gt: Any) -> Dict[str, float]:
+    def score(self, pred: Any, gt: Any, depth_min: Optional[float] = None,
+              depth_max: Optional[float] = None) -> Dict[str, float]:
         """The configured metrics of one map pair."""
         c = self.conv
         out = gisr_errors(pred, gt, c['crop_border'], c['unit_scale'],
-                          self.mask_invalid, c['data_range'])
+                          self.mask_invalid, c['data_range'], depth_min,
+                          depth_max)
         if 'SSIM' in self.metric_names:
             b = c['crop_border']
             p = _np2d(pred)
@@ -89,12 +93,14 @@ class GISRMetric(BaseMetric):
         for sample in data_samples:
             pred = get_field(sample, 'pred_depth')
             gt = get_field(sample, 'gt_depth')
-            row = self.score(pred, gt)
+            rng = [get_field(sample, k, required=False)
+                   for k in ('depth_min', 'depth_max')]
+            row = self.score(pred, gt, *rng)
             if self.with_bicubic:
                 bic = get_field(sample, 'bicubic')
                 row.update({
                     f'bicubic_{k}': v
-                    for k, v in self.score(bic, gt).items()
+                    for k, v in self.score(bic, gt, *rng).items()
                 })
             self.results.append(row)
 

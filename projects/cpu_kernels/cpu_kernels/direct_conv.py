@@ -42,7 +42,7 @@ import torch.nn as nn
 
 from .module_hooks import has_forward_hooks
 from .switches import get_cpu_kernels
-from mmfusenas.utils.numba_kernels import compile_once
+from .numba_support import compile_once
 
 from .numba_support import kernel_array, kernel_scope
 from .blocked_conv_chain import (blocked_layout_ok,

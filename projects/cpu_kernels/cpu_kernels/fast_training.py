@@ -55,7 +55,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .switches import get_cpu_kernels
-from mmfusenas.utils.numba_kernels import compile_once
+from .numba_support import compile_once
 
 from .numba_support import kernel_array
 from .grouped_conv import FastGroupedConv2d, is_one_output_grouped_conv

@@ -1,8 +1,33 @@
-"""The array view of a tensor and the profiler label of the compiled
-kernels (numba is imported by :func:`mmfusenas.utils.numba_kernels.compile_once`
-when a kernel module first asks for its kernels)."""
+"""What the compiled kernels share: compile-once (numba is imported only
+when a kernel module first asks for its kernels), the array view of a
+tensor and the profiler label of a kernel call."""
 import contextlib
-from typing import ContextManager
+import threading
+import warnings
+from typing import Any, Callable, ContextManager, List, Optional
+
+
+def compile_once(slot: List[Any], lock: threading.Lock,
+                 build: Callable[[Any], Any], what: str) -> Optional[Any]:
+    """``build(numba)`` once per process (thread-safe), kept in ``slot``.
+
+    Returns the built kernels, or None when numba is not installed or the
+    build fails (a failure other than a missing numba is warned about,
+    naming ``what``: the caller then uses its torch / numpy path).
+    """
+    if not slot:
+        with lock:
+            if not slot:
+                try:
+                    import numba
+                    slot.append(build(numba))
+                except Exception as e:  # not installed / unusable build
+                    if not isinstance(e, ImportError):
+                        warnings.warn(f'{what}: setting up the numba kernels '
+                                      f'failed ({e!r}); using the path '
+                                      'without numba')
+                    slot.append(None)
+    return slot[0]
 
 
 def kernel_array(t):

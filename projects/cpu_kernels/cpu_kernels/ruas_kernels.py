@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .switches import get_cpu_kernels
-from mmfusenas.utils.numba_kernels import compile_once
+from .numba_support import compile_once
 
 from .numba_support import kernel_array, kernel_scope
 from .blocked_conv_chain import blocked_layout_ok

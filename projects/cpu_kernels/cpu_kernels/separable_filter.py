@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from .switches import get_cpu_kernels
-from mmfusenas.utils.numba_kernels import compile_once
+from .numba_support import compile_once
 
 from .numba_support import kernel_array, kernel_scope
 from .blocked_conv_chain import plain_eager_mode

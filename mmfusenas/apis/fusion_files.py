@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 from terminaltables import AsciiTable
 
+from mmfusenas.evaluation.functional.fusion_presets import (
+    FUSION_PRESETS, list_names, summed_metrics_note)
 from mmfusenas.utils.fileio import read_image
-from .functional.fusion import (FUSION_PRESETS, compute_fusion_metrics,
-                                list_names, summed_metrics_note)
 
 __all__ = [
     'IMG_EXTS', 'UNMATCHED_KINDS', 'index_dir', 'read_bgr8', 'read_gray',
@@ -171,7 +171,8 @@ def score_files(paths: Dict[str, str],
                 preset: str,
                 names: Sequence[str],
                 stem: str,
-                method: Optional[str] = None
+                method: Optional[str] = None,
+                device: Optional[str] = None
                 ) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
     """Read one triple of files and compute its metrics.
 
@@ -184,6 +185,8 @@ def score_files(paths: Dict[str, str],
         method (str, optional): the method whose fused image this is
             (``eval_fusion.py --methods-root``): messages then name it and
             give whole paths, since every method folder holds the stem.
+        device (str, optional): torch device of the computation; ``None``:
+            :func:`mmengine.device.get_device` (CUDA when available).
 
     Returns:
         tuple: ``{metric: value}`` (NaN where a metric is undefined on the
@@ -196,6 +199,11 @@ def score_files(paths: Dict[str, str],
             :func:`read_bgr8`, or a metric fails (the message names the
             three files).
     """
+    import torch
+    from mmengine.device import get_device
+
+    from mmfusenas.evaluation.functional.fusion import \
+        compute_fusion_metrics
     imgs = {k: read_gray(p, preset) for k, p in paths.items()}
     shapes = {k: v.shape for k, v in imgs.items()}
     where = f'stem {stem!r}' + (f' of method {method!r}'
@@ -208,8 +216,9 @@ def score_files(paths: Dict[str, str],
             ', '.join(f'{k} {shown[k]} {s[0]}x{s[1]}'
                       for k, s in shapes.items()))
     try:
-        row = compute_fusion_metrics(imgs['IR'], imgs['VI'], imgs['fused'],
-                                     preset, names)
+        row = compute_fusion_metrics(
+            *(torch.from_numpy(imgs[k]).to(device or get_device())
+              for k in ('IR', 'VI', 'fused')), preset, names)
     except (ValueError, KeyError, ArithmeticError) as err:
         raise ValueError(
             f'metrics of {where} failed (' +
@@ -222,11 +231,12 @@ def score_triplet(paths: Dict[str, str],
                   preset: str,
                   names: Sequence[str],
                   stem: str,
-                  method: Optional[str] = None
+                  method: Optional[str] = None,
+                  device: Optional[str] = None
                   ) -> Tuple[Dict[str, float], Optional[float]]:
     """:func:`score_files`, returning the grey level of the fused image
     when it is constant (else ``None``) instead of the images."""
-    row, imgs = score_files(paths, preset, names, stem, method)
+    row, imgs = score_files(paths, preset, names, stem, method, device)
     f = imgs['fused']
     return row, (float(f.flat[0]) if f.min() == f.max() else None)
 

@@ -1,17 +1,11 @@
-"""The 21 fusion metrics under the conventions of IVIF_ZOO's evaluator.
+"""The numpy ivif_zoo metrics: the test oracle of
+:mod:`mmfusenas.evaluation.functional.fusion_ivif_zoo`.
 
-IVIF_ZOO (Liu et al., "Infrared and visible image fusion: from data
-compatibility to task adaption", TPAMI 2025; github.com/RollingPlain/IVIF_ZOO,
-``Metric/eval_torch.py`` ``evaluation_one``) scores fusion methods with 21
-metrics: EN, TE, MI, NMI, CE, QNCIE, EI, SF, SD, AG, MSE, PSNR, CC, SCD,
-VIF, Qabf, Nabf, SSIM, MS_SSIM, Qy and Qcb. This module computes each of
-them from its definition with that evaluator's conventions (constants,
-windows, padding, float32 CE, the ``[0, 1]``-scale MSE inside PSNR),
-vectorised in float64 numpy / OpenCV: ``ivz_<metric>`` functions and
-:func:`compute_ivif_zoo_metrics`. Images are gray ``(H, W)`` arrays on the
-8-bit scale, read as IVIF_ZOO reads them (:func:`pil_gray`).
-``docs/user_guides/evaluation_ivif_zoo.md`` lists the conventions where
-they differ from the other presets.
+A second, independent implementation of the 21 metrics of IVIF_ZOO's
+evaluator (github.com/RollingPlain/IVIF_ZOO, ``Metric/eval_torch.py``
+``evaluation_one``) with its conventions, in float64 numpy / OpenCV, one
+image at a time: the package's implementation before it became batched
+torch. Not used by the package.
 """
 import math
 from typing import Dict, Optional, Tuple
@@ -19,7 +13,11 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 
-from ._utils import ArrayLike, check_same_shape, to_gray2d
+from mmfusenas.evaluation.functional._utils import (ArrayLike,
+                                                    check_same_shape,
+                                                    to_gray2d)
+from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: F401
+    IVIF_ZOO_METRICS, pil_gray)
 
 __all__ = [
     'IVIF_ZOO_METRICS', 'pil_gray', 'ivz_entropy', 'ivz_cross_entropy',
@@ -29,34 +27,6 @@ __all__ = [
     'ivz_vif', 'ivz_mse', 'ivz_psnr', 'ivz_qabf', 'ivz_nabf', 'ivz_ssim',
     'ivz_ms_ssim', 'compute_ivif_zoo_metrics'
 ]
-
-#: IVIF_ZOO's 21 metric names, in its order (``evaluation_one``'s return).
-IVIF_ZOO_METRICS: Tuple[str, ...] = (
-    'CE', 'NMI', 'QNCIE', 'TE', 'EI', 'Qy', 'Qcb', 'EN', 'MI', 'SF', 'AG',
-    'SD', 'CC', 'SCD', 'VIF', 'MSE', 'PSNR', 'Qabf', 'Nabf', 'SSIM',
-    'MS_SSIM')
-
-
-def pil_gray(img: np.ndarray) -> np.ndarray:
-    """Gray levels as PIL's ``Image.convert('L')`` gives them.
-
-    ITU-R 601-2 luma in PIL's fixed-point arithmetic: ``(19595 R + 38470 G +
-    7471 B + 32768) >> 16``.
-
-    Args:
-        img (np.ndarray): ``(H, W)`` gray or ``(H, W, 3)`` **BGR** uint8
-            (as OpenCV reads files).
-
-    Returns:
-        np.ndarray: ``(H, W)`` uint8.
-    """
-    img = np.asarray(img)
-    if img.ndim == 2:
-        return img.astype(np.uint8, copy=False)
-    bgr = img.astype(np.uint32)
-    return ((19595 * bgr[..., 2] + 38470 * bgr[..., 1] + 7471 * bgr[..., 0]
-             + 32768) >> 16).astype(np.uint8)
-
 
 def _f64(*imgs: ArrayLike) -> Tuple[np.ndarray, ...]:
     out = tuple(to_gray2d(x).astype(np.float64) for x in imgs)

@@ -2,7 +2,7 @@
 bench_fusion_real.py."""
 import math
 
-from mmfusenas.evaluation.ranking import LOWER_BETTER, add_ranks
+from mmfusenas.apis.ranking import LOWER_BETTER, add_ranks
 
 
 def test_ranks_ties_direction_non_finite_and_absent_rows():
