@@ -6,10 +6,10 @@ MMEngine 0.10.x checkpoints hold its ``MessageHub`` state, which
 the unpickler stays restricted and ``weights_only`` is never switched off.
 Foreign legacy pickles are loaded by :func:`load_legacy_checkpoint` only
 with ``trust=True`` (the tools' ``--trust``). The module also checks
-checkpoint files before loading (:func:`check_checkpoint_file`,
-:func:`find_resumable_checkpoint`, :func:`nonfinite_tensors`) and loads
-weights strictly (:func:`load_model_weights`, raising
-:class:`CheckpointMismatchError`).
+checkpoint files before loading (:func:`check_checkpoint_file`), finds
+the checkpoint to resume from (:func:`auto_resume_checkpoint`), finds NaN /
+Inf state (:func:`nonfinite_state`) and loads weights strictly
+(:func:`load_model_weights`, raising :class:`CheckpointMismatchError`).
 """
 import errno
 import glob
@@ -312,10 +312,11 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
                                                       List[str]]:
     """The checkpoint ``--resume`` (without a path) should resume from.
 
-    ``<work_dir>/last_checkpoint`` names it. When that file is missing,
-    empty or names a file that fails :func:`check_checkpoint_file`, the
-    newest valid ``*.pth`` of the work dir (by modification time) is used
-    instead, and the reason is returned in the notes.
+    ``<work_dir>/last_checkpoint`` names it, as for MMEngine's
+    :func:`~mmengine.runner.find_latest_checkpoint`. When that file is
+    missing, empty or names a file that fails :func:`check_checkpoint_file`,
+    the newest valid ``*.pth`` of the work dir (by modification time) is
+    used instead, and the reason is returned in the notes.
 
     Args:
         work_dir (str): The run's work dir.
@@ -353,6 +354,35 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
     return None, notes
 
 
+def auto_resume_checkpoint(work_dir: str, logger: Any) -> Optional[str]:
+    """:func:`find_resumable_checkpoint` for auto-resume, its notes logged.
+
+    Returns None (logged: the run starts from scratch) when the work dir
+    holds no checkpoint; raises :class:`CorruptCheckpointError` when every
+    one found is refused (starting over would repoint ``last_checkpoint``
+    at the new run's files: the user must choose that).
+    """
+    resume_from, notes = find_resumable_checkpoint(work_dir)
+    if resume_from is not None:
+        for note in notes:
+            logger.warning(f'--resume: {note}')
+        logger.info(f'Auto-resuming from {resume_from}')
+        return resume_from
+    refused = [n for n in notes if n.startswith('skipped ')
+               or 'names an unusable checkpoint' in n]
+    if refused:
+        raise CorruptCheckpointError(
+            f'--resume: no usable checkpoint in {work_dir}; {len(refused)} '
+            'tried and refused:\n  ' + '\n  '.join(refused) + '\nNothing was '
+            'trained. Resume from an intact copy (--resume FILE), or run '
+            'without --resume to start a new run from scratch (its '
+            'checkpoints then replace last_checkpoint; the refused files stay '
+            'where they are)')
+    logger.warning(f'--resume: no checkpoint found in {work_dir} (' +
+                   '; '.join(notes) + '); starting from scratch')
+    return None
+
+
 def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
     """Keys of the floating-point tensors in ``state`` holding NaN / Inf.
 
@@ -378,6 +408,19 @@ def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
     elif isinstance(state, (list, tuple)):
         for i, value in enumerate(state):
             bad += nonfinite_tensors(value, f'{prefix}[{i}]')
+    return bad
+
+
+def nonfinite_state(model: torch.nn.Module,
+                    optim_wrapper: Optional[Any] = None) -> List[str]:
+    """:func:`nonfinite_tensors` of a model (a wrapper is unwrapped) and of
+    an optimizer wrapper (skipped when None or not built): keys
+    ``'state_dict.<key>'`` and ``'optimizer.<key>'``."""
+    from mmengine.model import is_model_wrapper
+    model = model.module if is_model_wrapper(model) else model
+    bad = nonfinite_tensors(model.state_dict(), 'state_dict')
+    if hasattr(optim_wrapper, 'state_dict'):
+        bad += nonfinite_tensors(optim_wrapper.state_dict(), 'optimizer')
     return bad
 
 
@@ -437,7 +480,8 @@ def read_checkpoint(path: str,
             f'{type(err).__name__}: {str(err)[:300]}') from err
 
 
-def _listing(items: List[str], limit: int = 5) -> str:
+def short_list(items: Sequence[str], limit: int = 5) -> str:
+    """The first ``limit`` items, comma-separated, and how many more."""
     items = list(items)
     shown = ', '.join(items[:limit])
     return shown + (f' and {len(items) - limit} more'
@@ -458,7 +502,7 @@ def checkpoint_state_dict(obj: Any, path: str,
     # an empty state dict is valid: weight-free models (classical rules)
     if not isinstance(state, Mapping) or not all(
             isinstance(k, str) for k in state):
-        held = (f'a dict with keys {_listing(sorted(map(str, obj)))}'
+        held = (f'a dict with keys {short_list(sorted(map(str, obj)))}'
                 if isinstance(obj, Mapping) else f'a {type(obj).__name__}')
         raise ValueError(
             f'{what} {path} holds no state dict (a mapping of parameter '
@@ -555,7 +599,7 @@ def load_checked_state(model: torch.nn.Module,
     if bad:
         raise FloatingPointError(
             f'{what} {path}: {len(bad)} tensor(s) hold NaN/Inf '
-            f'({_listing(bad)}); the network would output garbage (e.g. '
+            f'({short_list(bad)}); the network would output garbage (e.g. '
             'black images). Use another checkpoint, e.g. an earlier one of '
             'the same run (docs/user_guides/reliability.md)')
     expected = model.state_dict()
@@ -577,13 +621,13 @@ def load_checked_state(model: torch.nn.Module,
         if missing:
             problems.append(f'{len(missing)} of the model\'s '
                             f'{len(expected)} keys missing '
-                            f'({_listing(missing)})')
+                            f'({short_list(missing)})')
         if unexpected:
             problems.append(f'{len(unexpected)} unexpected key(s) '
-                            f'({_listing(unexpected)})')
+                            f'({short_list(unexpected)})')
         if shapes:
             problems.append(f'{len(shapes)} shape mismatch(es), checkpoint '
-                            f'vs model ({_listing(shapes, 3)})')
+                            f'vs model ({short_list(shapes, 3)})')
         raise CheckpointMismatchError(
             f'{what} {path} does not fit the model {type(model).__name__} '
             f'of this config: {"; ".join(problems)}. It was probably saved '
@@ -595,9 +639,9 @@ def load_checked_state(model: torch.nn.Module,
         from mmengine.logging import print_log
         print_log(
             f'{what} {path} loaded non-strictly: {len(missing)} model '
-            f'key(s) keep their initialisation ({_listing(missing)}); '
+            f'key(s) keep their initialisation ({short_list(missing)}); '
             f'{len(unexpected)} checkpoint key(s) unused '
-            f'({_listing(unexpected)})',
+            f'({short_list(unexpected)})',
             logger=logger or 'current',
             level=30)
     state = OrderedDict(state)

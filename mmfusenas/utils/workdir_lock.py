@@ -8,7 +8,7 @@ process ends, however it ends, so a lock file left by a dead run is stale
 and taken over; a second run on a locked work dir (or a second runner in
 the same process) fails at once with :class:`WorkDirLockedError` naming
 the owner. Where ``fcntl`` is unavailable (Windows) the lock is advisory
-only.
+only. :func:`lock_work_dir` takes it for a run (global rank 0 only).
 """
 import json
 import os
@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 LOCK_NAME = '.mmfusenas.lock'
+#: where launchers put the global rank (torchrun, Slurm, Open MPI, MPICH)
+_RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK')
 
 
 class WorkDirLockedError(RuntimeError):
@@ -63,6 +65,17 @@ class WorkDirLock:
     def locked(self) -> bool:
         """Whether this object holds the lock."""
         return self._fd is not None
+
+    @property
+    def stale_message(self) -> Optional[str]:
+        """What the lock file of a dead run said, for the log (or None)."""
+        owner = self.stale_owner
+        if not owner:
+            return None
+        return (f'work dir lock of an earlier run (pid {owner.get("pid")} on '
+                f'{owner.get("host")}, started {owner.get("started")}) was '
+                'not released: that run ended abnormally; the lock is taken '
+                'over')
 
     def _read_owner(self) -> dict:
         try:
@@ -142,3 +155,14 @@ class WorkDirLock:
             self.release()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+def lock_work_dir(work_dir: Optional[str]) -> Optional[WorkDirLock]:
+    """The lock of a run's work dir, held; None without a work dir and on
+    ranks but the global rank 0 (read from the launcher's environment: the
+    process group does not exist yet when a runner takes the lock)."""
+    ranks = [os.environ.get(k, '').strip() for k in _RANK_ENV_KEYS]
+    rank = next((int(r) for r in ranks if r.isdigit()), 0)
+    if not work_dir or rank != 0:
+        return None
+    return WorkDirLock(work_dir).acquire()

@@ -21,11 +21,10 @@ from typing import Any, Dict, List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
-from mmfusenas.utils.checkpoint import nonfinite_tensors
+from mmfusenas.utils.checkpoint import nonfinite_state, short_list
 from mmfusenas.utils.fileio import atomic_write
 
 
@@ -97,21 +96,16 @@ class SafeCheckpointHook(CheckpointHook):
         return removed
 
     def _check_finite_state(self, runner: Runner, step: int) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        bad = nonfinite_tensors(model.state_dict(), 'state_dict')
-        if self.save_optimizer and getattr(runner, 'optim_wrapper', None):
-            bad += nonfinite_tensors(runner.optim_wrapper.state_dict(),
-                                     'optimizer')
+        optim = getattr(runner, 'optim_wrapper', None) \
+            if self.save_optimizer else None
+        bad = nonfinite_state(runner.model, optim)
         if bad:
-            shown = ', '.join(bad[:10]) + (f' and {len(bad) - 10} more'
-                                           if len(bad) > 10 else '')
             name = ('the best checkpoint' if step == 'best' else
                     self.filename_tmpl.format(step))
             raise FloatingPointError(
                 f'{type(self).__name__}: refusing to save checkpoint '
                 f'{name}: {len(bad)} tensor(s) '
-                f'hold NaN/Inf ({shown}). Nothing was written; '
+                f'hold NaN/Inf ({short_list(bad, 10)}). Nothing was written; '
                 'last_checkpoint still names the last good checkpoint. '
                 'See docs/user_guides/reliability.md (FiniteStepGuardHook)')
 

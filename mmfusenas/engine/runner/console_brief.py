@@ -11,7 +11,9 @@ run that no config can avoid: :class:`ConsoleBrief` drops exactly those two
 messages.
 """
 import logging
-from typing import Any, List
+from typing import Any
+
+from mmengine.model import is_model_wrapper
 
 #: records shown in the log file only (message prefixes)
 FILE_ONLY_PREFIXES = ('Config:\n', 'Hooks will be executed in the following',
@@ -60,24 +62,29 @@ def _dataset_line(name: str, dataset: Any) -> str:
     return f'{name}: {kind} at {root!s} ({size})'
 
 
-def run_summary(config: str, model: Any, datasets: List[tuple],
-                length: str, work_dir: str) -> str:
-    """The first-screen summary of a training run.
+def run_summary(runner: Any) -> str:
+    """The first-screen summary of a training run: the model and its size,
+    the config, the training data set, the schedule and the work dir.
 
     Args:
-        config (str): the config file.
-        model (nn.Module): the (unwrapped) model.
-        datasets (list[tuple]): ``(name, dataset)`` pairs, e.g. train / val.
-        length (str): the schedule, e.g. ``'300 iterations'``.
-        work_dir (str): the work dir.
+        runner (Runner): The runner (its train loop is built if needed).
 
     Returns:
         str: a few lines.
     """
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    loop, train_cfg = runner.train_loop, runner.cfg.get('train_cfg') or {}
+    unit = 'iterations' if 'max_iters' in train_cfg else 'epochs'
+    key = 'max_iters' if 'max_iters' in train_cfg else 'max_epochs'
+    length = f'{getattr(loop, key, train_cfg.get(key, "?"))} {unit}'
     params = sum(p.numel() for p in model.parameters())
     lines = [f'training {type(model).__name__} ({params / 1e6:.3f} M '
-             f'parameters) from {config} for {length}']
-    lines += ['  ' + _dataset_line(n, d) for n, d in datasets]
-    lines.append(f'  work dir: {work_dir} (full config, environment and '
-                 'hook order: the log file there)')
+             f'parameters) from {runner.cfg.filename or "(config dict)"} '
+             f'for {length}']
+    loader = getattr(loop, 'dataloader', None)
+    if loader is not None:
+        lines.append('  ' + _dataset_line('train', loader.dataset))
+    lines.append(f'  work dir: {runner.work_dir} (full config, environment '
+                 'and hook order: the log file there)')
     return '\n'.join(lines)

@@ -13,6 +13,7 @@ iteration. :func:`summarised_init_dump` replaces that dump, for one
   tensors (1.2M params): 60 unchanged, 22 NormalInit``.
 """
 import contextlib
+import math
 import os.path as osp
 from collections import Counter, OrderedDict
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -61,19 +62,12 @@ def init_summary_lines(records: List[Tuple[str, tuple, str]]) -> List[str]:
         groups.setdefault(name.split('.', 1)[0], []).append((shape, info))
     lines = []
     for top, items in groups.items():
-        params = sum(int(_numel(s)) for s, _ in items)
+        params = sum(math.prod(s) for s, _ in items)
         counts = Counter(init_label(info) for _, info in items)
         parts = ', '.join(f'{n} {label}' for label, n in counts.most_common())
         lines.append(f'init_weights: {top}: {len(items)} tensors '
                      f'({_human(params)} params): {parts}')
     return lines
-
-
-def _numel(shape: tuple) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
 
 
 def _write_side_file(path: str,

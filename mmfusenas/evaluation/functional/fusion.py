@@ -218,10 +218,9 @@ def _vif_from(ref: list, dist: list, sigma_nsq: float = 2.0) -> Tensor:
         g = s12 / (s1 + eps)
         sv = torch.addcmul(s2, g, s12, value=-1).clamp_(min=eps)
         t = torch.log1p(g.mul_(g).mul_(s1).div_(sv.add_(sigma_nsq)))
-        skip = (s1 < eps) | (s2 < eps) | (s12 < 0)
-        num = num + _sum(t.masked_fill_(skip, 0.0))
-        den = den + _sum(torch.log1p(s1.masked_fill(s1 < eps, 0.0) /
-                                     sigma_nsq))
+        keep = s1 >= eps    # masks multiply: torch.where is slow on CPU
+        num = num + _sum(t.mul_(keep & (s2 >= eps) & (s12 >= 0)))
+        den = den + _sum(torch.log1p(s1 * keep / sigma_nsq))
     return num / den
 
 
@@ -259,8 +258,8 @@ def qabf_max() -> float:
 
 
 def _ratio(gx: Tensor, gf: Tensor) -> Tensor:
-    """``min / max`` of two edge strengths (NaN where both are 0)."""
-    return torch.minimum(gx, gf).div_(torch.maximum(gx, gf))
+    """``min / max`` of two edge strengths (0 where both are 0)."""
+    return torch.minimum(gx, gf).div_(torch.maximum(gx, gf).clamp_(min=1e-300))
 
 
 def _sobel(x: Tensor, mode: str) -> Tuple[Tensor, Tensor]:
@@ -284,8 +283,9 @@ def qabf(a, b, f, scale: float = 1.0, equal_rule: str = 'reference',
 
     def edges(x):
         sx, sy = _sobel(x, 'constant')
-        ang = torch.atan(sy / sx).masked_fill_(sx == 0, math.pi / 2)
-        return torch.addcmul(sx * sx, sy, sy).sqrt_().mul_(scale), ang
+        # pi / 2 where sx == 0 (the quotient is then +-inf or NaN)
+        t = (sy / sx).nan_to_num_(nan=math.inf, neginf=math.inf)
+        return torch.addcmul(sx * sx, sy, sy).sqrt_().mul_(scale), t.atan_()
 
     (ga, aa), (gb, ab), (gf, af) = edges(a), edges(b), edges(f)
     c = _QABF
@@ -293,8 +293,9 @@ def qabf(a, b, f, scale: float = 1.0, equal_rule: str = 'reference',
     def q_times_g(gx, ax):
         # Tg / (1 + exp(kg (r - Dg))) * Ta / (1 + exp(ka (A - Da))) * gx,
         # A = 1 - |ax - af| / (pi / 2), as sigmoids; Tg * Ta after the sum
-        r = torch.where(gx == gf, gf if equal_rule == 'reference' else 1.0,
-                        _ratio(gx, gf))
+        eq = (gx == gf).double()    # where() is slow on CPU
+        r = _ratio(gx, gf).mul_(1 - eq).add_(
+            eq * gf if equal_rule == 'reference' else eq)
         qg = r.mul_(-c['kg']).add_(c['kg'] * c['Dg']).sigmoid_()
         d = (ax - af).abs_().mul_(c['ka'] / (math.pi / 2))
         qa = d.add_(-c['ka'] * (1 - c['Da'])).sigmoid_()
@@ -318,7 +319,7 @@ def nabf(a, b, f, scale: float = 1.0, low_weight: float = 0.001) -> Tensor:
     def edges(x):
         gv, gh = _sobel(x, 'reflect')
         gv, gh = gv / 8, gh / -8
-        ang = torch.atan(gv / gh).masked_fill_((gv == 0) & (gh == 0), 0.0)
+        ang = (gv / gh).atan_().nan_to_num_(0.0)    # 0 where both are 0
         return torch.addcmul(gv * gv, gh, gh).sqrt_().mul_(scale), ang
 
     (ga, aa), (gb, ab), (gf, af) = edges(a), edges(b), edges(f)
@@ -326,11 +327,12 @@ def nabf(a, b, f, scale: float = 1.0, low_weight: float = 0.001) -> Tensor:
     def loss(gx, ax):
         # (1 - sqrt(Qg Qa)) w, Qg = 0.9999 / (1 + exp(-19 (r - 0.5))),
         # Qa = 0.9995 / (1 + exp(-22 (A - 0.5))), A = ||ax-af| - pi/2| 2/pi
-        r = _ratio(gx, gf).nan_to_num_(0.0)
+        r = _ratio(gx, gf)
         qg = r.mul_(19).sub_(9.5).sigmoid_()
         d = (ax - af).abs_().sub_(math.pi / 2).abs_().mul_(44 / math.pi)
         q = qg.mul_(d.sub_(11).sigmoid_()).mul_(0.9999 * 0.9995).sqrt_()
-        w = torch.where(gx >= 2, gx.clamp(min=0)**1.5, low_weight)
+        strong = (gx >= 2).double()
+        w = torch.addcmul(low_weight * (1 - strong), strong, gx * gx.sqrt())
         return q.neg_().add_(1).mul_(w), w
 
     la, wa = loss(ga, aa)
