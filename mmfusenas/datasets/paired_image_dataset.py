@@ -300,6 +300,31 @@ class PairedImageDataset(BaseDataset):
                  max_refetch: int = 1000,
                  filter_cfg: Optional[dict] = None,
                  backend_args: Optional[dict] = None) -> None:
+        data_prefix, metainfo = self._init_pairing(
+            data_root, data_prefix, img_suffixes, on_unpaired, check_sizes,
+            metainfo, backend_args)
+        with pipeline_scope():
+            super().__init__(
+                ann_file=ann_file,
+                metainfo=metainfo,
+                data_root=data_root,
+                data_prefix=data_prefix,
+                filter_cfg=filter_cfg,
+                indices=indices,
+                serialize_data=serialize_data,
+                pipeline=list(pipeline),
+                test_mode=test_mode,
+                lazy_init=lazy_init,
+                max_refetch=max_refetch)
+
+    def _init_pairing(self, data_root: str, data_prefix: Optional[dict],
+                      img_suffixes: Sequence[str], on_unpaired: str,
+                      check_sizes: bool, metainfo: Optional[dict],
+                      backend_args: Optional[dict]) -> Tuple[dict, dict]:
+        """Check and keep the pairing arguments (shared with
+        :class:`~mmfusenas.datasets.PairedSegDataset`); returns the
+        ``data_prefix`` (detected when not given) and ``metainfo`` with the
+        ``modalities`` to build the base class with."""
         self.backend_args = backend_args
         if on_unpaired not in ('error', 'skip'):
             raise ValueError(
@@ -334,27 +359,13 @@ class PairedImageDataset(BaseDataset):
                     'that is not one of the pipeline keys '
                     f'{sorted(RESERVED_KEYS)}.')
         self.modalities: Tuple[str, ...] = tuple(data_prefix)
-
-        with pipeline_scope():
-            super().__init__(
-                ann_file=ann_file,
-                metainfo=metainfo,
-                data_root=data_root,
-                data_prefix=dict(data_prefix),
-                filter_cfg=filter_cfg,
-                indices=indices,
-                serialize_data=serialize_data,
-                pipeline=list(pipeline),
-                test_mode=test_mode,
-                lazy_init=lazy_init,
-                max_refetch=max_refetch)
-
-        given = self._metainfo.get('modalities')
+        given = (metainfo or {}).get('modalities')
         if given and tuple(given) != self.modalities:
             raise ValueError(
                 f'PairedImageDataset: metainfo modalities {tuple(given)} '
                 f'disagree with the data_prefix order {self.modalities}.')
-        self._metainfo['modalities'] = self.modalities
+        return dict(data_prefix), dict(metainfo or {},
+                                       modalities=self.modalities)
 
     # ------------------------------------------------------------------
     # indexing

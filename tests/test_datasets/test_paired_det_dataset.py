@@ -17,6 +17,7 @@ from mmengine.logging import MMLogger
 
 from mmfusenas.datasets import PairedDetDataset
 from mmfusenas.registry import DATASETS
+from helpers.paired_files import make_pairs, write_text
 from helpers import load_tool
 from toy_data.ivif import generate_toy_dataset
 
@@ -59,21 +60,6 @@ def mm_log():
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)
-
-
-def write_text(path, text):
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
-        f.write(text)
-    return str(path)
-
-
-def make_pairs(root, stems, h=8, w=10):
-    for stem in stems:
-        for mod in ('ir', 'vi'):
-            os.makedirs(osp.join(root, mod), exist_ok=True)
-            assert cv2.imwrite(osp.join(root, mod, stem + '.png'),
-                               np.full((h, w), 9, np.uint8))
 
 
 @pytest.fixture(scope='module')

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import DefaultScope
+from mmseg.datasets import BaseSegDataset
 from mmseg.structures import SegDataSample
 
 from mmfusenas.datasets import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                 PairedSegDataset)
-from mmfusenas.datasets.paired_seg_dataset import voc_palette
 from mmfusenas.datasets.transforms import (LoadPairedAnnotations,
                                            LoadPairedImages,
                                            PackFusionSegInputs)
@@ -53,7 +53,9 @@ def test_msrs_layout_with_binary_masks(msrs_root):
     assert len(ds) == 8
     assert ds.modalities == ('ir', 'vi')  # auto-detected Infrared/Visible
     assert ds.metainfo['classes'] == ('background', 'target')
-    assert ds.metainfo['palette'] == [[0, 0, 0], [128, 0, 0]]
+    # no palette given: mmseg's seeded one, a colour per class
+    assert len(ds.metainfo['palette']) == 2
+    assert isinstance(ds, BaseSegDataset)
     out = ds[0]
     assert out['stem'] == '00001D'
     raw = cv2.imread(
@@ -253,7 +255,6 @@ def test_palette_and_argument_errors(tmp_path):
     assert len(PairedSegDataset(on_orphan_ann='ignore', **kwargs)) == 1
     with pytest.raises(ValueError, match='on_orphan_ann must be one of'):
         PairedSegDataset(on_orphan_ann='skip', **kwargs)
-    assert voc_palette(3) == [[0, 0, 0], [128, 0, 0], [0, 128, 0]]
 
 
 @pytest.fixture
@@ -329,3 +330,28 @@ def test_pack_seg_without_map_and_bad_map():
     with pytest.raises(ValueError, match=r'gt_seg_map"\] of sample .s. must '
                        r'be an \(H, W\) array'):
         PackFusionSegInputs()(dict(results, gt_seg_map=np.zeros((3, 4, 2))))
+
+
+def test_mmseg_suffixes_label_folder_and_old_keys(tmp_path):
+    root = str(tmp_path)
+    for mod in ('ir', 'vi'):
+        write(tmp_path / mod / 'a.png', np.zeros((2, 2), np.uint8))
+    kwargs = dict(data_root=root, data_prefix=dict(ir='ir', vi='vi'))
+    with pytest.raises(FileNotFoundError, match=r"label folder '.*lab' does "
+                       r'not exist; expected one <stem>_L.png'):
+        PairedSegDataset(seg_map_dir='lab', seg_map_suffix='_L.png', **kwargs)
+    # a multi-part suffix as mmseg's, compared case-insensitively
+    write(tmp_path / 'lab' / 'a_l.PNG', np.zeros((2, 2), np.uint8))
+    ds = PairedSegDataset(seg_map_dir='lab', seg_map_suffix='_L.png',
+                          **kwargs)
+    assert ds.get_data_info(0)['seg_map_path'].endswith('a_l.PNG')
+    assert ds.metainfo['ignore_index'] == 255
+    with pytest.raises(ValueError, match="label folder is seg_map_dir; "
+                       "mmseg's img_suffix"):
+        PairedSegDataset(seg_map_dir='lab', img_suffix='.png', **kwargs)
+    with pytest.raises(ValueError, match='label folder is seg_map_dir'):
+        PairedSegDataset(data_root=root, data_prefix=dict(
+            ir='ir', vi='vi', seg_map_path='lab'))
+    with pytest.raises(ValueError, match='palette has 2 colours for 9'):
+        PairedSegDataset(seg_map_dir='lab', metainfo=dict(palette=[[0] * 3] *
+                                                          2), **kwargs)

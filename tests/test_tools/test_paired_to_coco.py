@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from helpers.paired_files import make_pairs, write_text
 from helpers import load_tool
 
 PAIRS = dict(ir='ir', vi='vi')
@@ -18,21 +19,6 @@ PAIRS = dict(ir='ir', vi='vi')
 @pytest.fixture(scope='module')
 def tool():
     return load_tool('tools/dataset_converters/paired_to_coco.py')
-
-
-def write(path, text):
-    os.makedirs(osp.dirname(str(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        f.write(text)
-    return str(path)
-
-
-def make_pairs(root, stems, h=8, w=10):
-    for stem in stems:
-        for mod in ('ir', 'vi'):
-            os.makedirs(osp.join(root, mod), exist_ok=True)
-            assert cv2.imwrite(osp.join(root, mod, stem + '.png'),
-                               np.full((h, w), 9, np.uint8))
 
 
 def convert(tool, *argv):
@@ -56,15 +42,15 @@ def ann(id, image_id, category_id, bbox, iscrowd=0):
 def yolo(tmp_path):
     root = tmp_path / 'yolo'
     make_pairs(str(root), ['a', 'b'])  # 10 x 8 images
-    write(root / 'classes.txt', '0 person\n1 car\n')
+    write_text(root / 'classes.txt', '0 person\n1 car\n')
     # exact binary fractions, so the pixels are exact
-    write(root / 'labels' / 'a.txt',
+    write_text(root / 'labels' / 'a.txt',
           '1 0.5 0.5 0.25 0.5\n'        # car [3.75, 2, 6.25, 6]
           '0  0.25 0.25 0.5 0.5 \n'     # person [0, 0, 5, 4]
           '\n'
           '0 0.875 0.5 0.5 0.25\n'      # [6.25, 3, 11.25, 5]: clipped
           '1 0.5 0.5 0 0.5\n')          # zero width: left out
-    write(root / 'labels' / 'b.txt', '')
+    write_text(root / 'labels' / 'b.txt', '')
     return root
 
 
@@ -98,8 +84,8 @@ def test_yolo_classes_by_name_and_splits(tool, yolo, tmp_path, capsys):
     assert "boxes of other classes left out: {'class index 1': 2}" in \
         capsys.readouterr().out
     # one json per split file, {split} named after it
-    write(tmp_path / 'first.txt', '# a comment\nb\n')
-    write(tmp_path / 'second.txt', 'a\nb\n')
+    write_text(tmp_path / 'first.txt', '# a comment\nb\n')
+    write_text(tmp_path / 'second.txt', 'a\nb\n')
     written = tool.main(['yolo', str(yolo), str(tmp_path / 'o_{split}.json'),
                          '--split', str(tmp_path / 'first.txt'),
                          str(tmp_path / 'second.txt')])
@@ -125,7 +111,7 @@ def test_yolo_classes_by_name_and_splits(tool, yolo, tmp_path, capsys):
 ])
 def test_yolo_bad_lines_name_file_and_line(tool, yolo, tmp_path, line,
                                            message):
-    write(yolo / 'labels' / 'a.txt', line)
+    write_text(yolo / 'labels' / 'a.txt', line)
     with pytest.raises(ValueError) as info:
         tool.main(['yolo', str(yolo), str(tmp_path / 'x.json')])
     assert f'{yolo}/labels/{message}' in str(info.value)
@@ -140,10 +126,10 @@ def test_yolo_classes_file_errors(tool, yolo, tmp_path):
             ('0 person\n2 car\n', 'classes.txt:2: class index 2 out of order; '
              'expected 1'),
             ('\n', 'classes.txt: lists no class')):
-        write(yolo / 'classes.txt', text)
+        write_text(yolo / 'classes.txt', text)
         with pytest.raises(ValueError, match=message):
             tool.main(argv)
-    write(yolo / 'classes.txt', 'person\ncar\n')
+    write_text(yolo / 'classes.txt', 'person\ncar\n')
     with pytest.raises(ValueError, match=r"--classes \['dog'\] are not in "):
         tool.main(argv + ['--classes', 'dog'])
     with pytest.raises(FileNotFoundError, match='--classes-file .*nope.txt'):
@@ -170,8 +156,8 @@ def test_missing_and_orphan_labels(tool, yolo, tmp_path, capsys):
     coco = convert(tool, *argv, '--missing-labels', 'skip')
     assert [i['file_name'] for i in coco['images']] == ['a.png']
     # labels of an image that does not exist
-    write(yolo / 'labels' / 'b.txt', '')
-    write(yolo / 'labels' / 'zz.txt', '0 0.5 0.5 0.2 0.2\n')
+    write_text(yolo / 'labels' / 'b.txt', '')
+    write_text(yolo / 'labels' / 'zz.txt', '0 0.5 0.5 0.2 0.2\n')
     with pytest.raises(ValueError, match=r'labels of 1 stem\(s\) without '
                        r'image pair .*\n  zz'):
         tool.main(argv)
@@ -183,11 +169,11 @@ def test_missing_and_orphan_labels(tool, yolo, tmp_path, capsys):
 
 def test_pairs_sizes_and_split_errors(tool, yolo, tmp_path):
     argv = ['yolo', str(yolo), str(tmp_path / 'x.json')]
-    write(tmp_path / 'split.txt', 'a\nc\n')
+    write_text(tmp_path / 'split.txt', 'a\nc\n')
     with pytest.raises(ValueError, match=r"split.txt: 1 stem\(s\) have no "
                        r"image pair in .*\['c'\]"):
         tool.main(argv + ['--split', str(tmp_path / 'split.txt')])
-    write(tmp_path / 'twice.txt', 'a\na\n')
+    write_text(tmp_path / 'twice.txt', 'a\na\n')
     with pytest.raises(ValueError, match=r"twice.txt: lists no stem or some "
                        r"twice: \['a'\]"):
         tool.main(argv + ['--split', str(tmp_path / 'twice.txt')])
@@ -221,7 +207,7 @@ def voc_xml(objects, size=(10, 8)):
 def test_voc_to_exact_coco(tool, tmp_path, capsys):
     root = tmp_path / 'voc'
     make_pairs(str(root), ['a'])
-    write(root / 'Annotations' / 'a.xml', voc_xml([
+    write_text(root / 'Annotations' / 'a.xml', voc_xml([
         ('person', 0, (2, 2, 5, 6)), ('person', 1, (3, 3, 9, 8)),
         ('dog', 0, (1, 1, 4, 4))]))
     argv = ['voc', root, tmp_path / 'x.json', '--classes', 'person']
@@ -253,7 +239,7 @@ def test_voc_to_exact_coco(tool, tmp_path, capsys):
 def test_voc_bad_files_name_file_and_object(tool, tmp_path, text, message):
     root = tmp_path / 'voc'
     make_pairs(str(root), ['a'])
-    write(root / 'Annotations' / 'a.xml', text)
+    write_text(root / 'Annotations' / 'a.xml', text)
     with pytest.raises(ValueError, match=message):
         tool.main(['voc', str(root), str(tmp_path / 'x.json'), '--classes',
                    'person'])
@@ -261,7 +247,7 @@ def test_voc_bad_files_name_file_and_object(tool, tmp_path, text, message):
 
 # ---------------------------------------------------------- COCO (KAIST)
 def kaist_json(root, annotations, **image):
-    write(root / 'kaist.json', json.dumps(dict(
+    write_text(root / 'kaist.json', json.dumps(dict(
         images=[dict(dict(id=7, file_name='a.png', width=10, height=8),
                      **image)],
         annotations=annotations,
