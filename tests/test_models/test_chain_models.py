@@ -432,7 +432,7 @@ def test_staging_hook_recalibrates_the_bn_of_stages_it_freezes():
 def test_staging_hook_lr_mult_scales_a_phase_and_restores_before_schedulers():
     from mmengine.optim.scheduler import LinearLR
 
-    from mmfusenas.engine.hooks.chain_staging_hook import BASE_LR_KEY
+    from mmfusenas.engine.hooks.staging_hook import BASE_LR_KEY
     model = chain_detector()
     net = model.chain_net
     groups = [

@@ -167,6 +167,47 @@ def test_direct_fusion_baseline_freezes_the_warmed_up_fusion(
     assert 'loss_cls' in records[3] and 'fusion.loss_info' in records[3]
 
 
+#: StagingHook phases of the resume test: a warm-up on l_F, eta ramped from 1
+#: to 0.2 while both train, then N_F frozen
+STAGING_CONFIG = f"""_base_ = {config('retinanet_ivif_toy')!r}
+custom_hooks = [dict(type='StagingHook', phases=[
+    dict(begin=0, task=False, train=['fusion'], loss_weights=dict(fusion=1.)),
+    dict(begin=2, task=True, loss_weights=dict(fusion=1.),
+         interpolation='linear'),
+    dict(begin=4, train=[], loss_weights=dict(fusion=0.2)),
+])]
+"""
+
+
+def test_staging_hook_resumed_at_a_phase_boundary_is_bit_exact(
+        toy_root, tmp_path):
+    train = load_tool('train')
+    cfg = tmp_path / 'staged.py'
+    cfg.write_text(STAGING_CONFIG)
+    full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
+    opts = data_options(toy_root) + run_options(5, 2, 100)
+    train.main([str(cfg), '--work-dir', full, '--cfg-options'] + opts)
+    records = train_records(full)
+    assert 'loss_cls' not in records[2] and 'loss_cls' in records[3]
+    assert [records[it]['fusion.eta'] for it in (2, 3, 4, 5)] == \
+        pytest.approx([1.0, 1.0, 0.6, 0.2])
+    states = {it: torch.load(osp.join(full, f'iter_{it}.pth'))['state_dict']
+              for it in (4, 5)}
+    fusion = [k for k in states[4] if k.startswith('fusion_net.')]
+    assert fusion and all(torch.equal(states[4][k], states[5][k])
+                          for k in fusion)  # frozen in the last phase
+    # resumed from iteration 2, where the joint phase begins
+    train.main([str(cfg), '--work-dir', resumed, '--resume',
+                osp.join(full, 'iter_2.pth'), '--cfg-options'] + opts)
+    again = train_records(resumed)
+    assert sorted(again) == [3, 4, 5]
+    for it in (3, 4, 5):
+        for key in ('loss', 'loss_cls', 'fusion.loss_info', 'fusion.eta'):
+            assert again[it][key] == records[it][key], (it, key)  # bit-exact
+    state = torch.load(osp.join(resumed, 'iter_5.pth'))['state_dict']
+    assert all(torch.equal(states[5][k], state[k]) for k in state)
+
+
 # the toy neck / decoder searches warm the supernet up for 20 iterations
 # (ArchScheduleHook stage with keys=[]); a 1-iteration warm-up here
 SHORT_WARMUP = [

@@ -1,21 +1,21 @@
 from .arch_logging_hook import ArchLoggingHook
 from .arch_schedule_hook import ArchScheduleHook
 from .arch_separation_hook import ArchSeparationHook, separation
-from .chain_staging_hook import ChainStagingHook
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
 from .genotype_export_hook import GenotypeExportHook
 from .loss_weight_export_hook import LossWeightExportHook
 from .prediction_visualization_hook import PredictionVisualizationHook
 from .progress_bar_hook import ProgressBarHook
-from .ruas_training_hooks import (RUAS_TRAINING_STRATEGIES,
-                                  RUASTrainingStrategyHook)
 from .safe_checkpoint_hook import SafeCheckpointHook
-from .task_guidance_hooks import (FreezeFusionHook, FusionLossWeightHook,
-                                  FusionWarmupHook)
+from .staging_hook import (RUAS_TRAINING_STRATEGIES, ChainStagingHook,
+                           FreezeFusionHook, FusionLossWeightHook,
+                           FusionWarmupHook, RUASTrainingStrategyHook,
+                           StagingHook)
 
 __all__ = [
-    'FusedImageSaveHook', 'PredictionVisualizationHook', 'FusionWarmupHook',
+    'FusedImageSaveHook', 'PredictionVisualizationHook', 'StagingHook',
+    'FusionWarmupHook',
     'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
     'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',

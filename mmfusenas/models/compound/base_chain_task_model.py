@@ -32,8 +32,8 @@ class BaseChainTaskModel(BasePreTaskModel):
     stage weight as ``scene.lambda`` / ``fusion.eta``) and ``w`` the
     chain-wide ``chain_loss_weight`` (default 1). Stage losses are given in
     the stages (``chain_losses`` must stay empty). Stages are frozen and
-    their losses switched by :class:`~mmfusenas.engine.hooks.
-    ChainStagingHook` (stage-wise warm-up, then joint) or by hand
+    their losses switched by :class:`~mmfusenas.engine.hooks.StagingHook`
+    (stage-wise warm-up, then joint) or by hand
     (:meth:`set_stage_frozen`, ``chain_net.active_losses``,
     :attr:`task_enabled`); ``freeze_chain`` / :meth:`set_chain_frozen`
     freeze the whole chain.
