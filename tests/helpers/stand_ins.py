@@ -65,3 +65,27 @@ class LogCapture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+class Gain(torch.nn.Module):
+    """A 'scene module' with a known answer: ``g · x``."""
+
+    def __init__(self, gain: float = 2.0) -> None:
+        super().__init__()
+        self.gain = torch.nn.Parameter(torch.tensor(gain))
+
+    def forward(self, x):
+        return self.gain * x
+
+
+class MeanLoss(torch.nn.Module):
+    """``mean(first)`` of a fusion loss call / of the field ``pred``."""
+
+    def __init__(self, loss_name='loss_mean', inputs=None):
+        super().__init__()
+        self.loss_name = loss_name
+        if inputs is not None:
+            self.inputs = inputs
+
+    def forward(self, pred, *args):
+        return pred.mean()

@@ -22,14 +22,7 @@ PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion_toy.py')
 TRAIN_CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """One intra-op thread: the tiny convolutions of these tests run several
-    times faster than with threads competing on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 class ScalarModel(BaseModel):

@@ -15,15 +15,11 @@ from mmfusenas.models.enhancers import ImageEnhancer
 from mmfusenas.models.losses import RUASDenoiseLoss, RUASSceneLoss
 from mmfusenas.models.scene import RUASDenoiseNet, RUASIlluminationNet, RUASNet
 from mmfusenas.registry import HOOKS, MODELS
+from helpers.stand_ins import Gain, MeanLoss
 from helpers.task_models import retinanet
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def fusion_detector():
@@ -169,35 +165,11 @@ def test_ruas_hierarchical_without_a_scene_stage_freezes_the_scene():
     assert trains(model.network.scene) and model.active_losses is None
 
 
-class Gain(nn.Module):
-    """A scene module: ``g · x``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gain = nn.Parameter(torch.tensor(1.0))
-
-    def forward(self, x):
-        return self.gain * x
-
-
-class MeanLoss(nn.Module):
-    """``mean(pred)``."""
-
-    def __init__(self, loss_name, inputs=None):
-        super().__init__()
-        self.loss_name = loss_name
-        if inputs is not None:
-            self.inputs = inputs
-
-    def forward(self, pred, *args):
-        return pred.mean()
-
-
 def chain_detector():
     return MODELS.build(dict(
         type='ChainDetector', task_input='fused', color_from='vi_enh',
         chain_net=dict(type='PreModuleChain', stages=[
-            dict(name='scene', kind='scene', module=Gain(), inputs=['vi'],
+            dict(name='scene', kind='scene', module=Gain(1.0), inputs=['vi'],
                  output='vi_enh',
                  losses=[MeanLoss('loss_s', inputs=('pred', ))]),
             dict(name='fusion', kind='fusion',

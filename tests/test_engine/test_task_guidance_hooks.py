@@ -2,7 +2,6 @@
 from types import SimpleNamespace
 
 import pytest
-import torch
 import torch.nn as nn
 
 from mmfusenas.engine.hooks import (FreezeFusionHook, FusionLossWeightHook,
@@ -11,12 +10,7 @@ from mmfusenas.registry import HOOKS, MODELS
 from mmfusenas.search import BilevelSearchAlgorithm
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def compound_cfg(neck=None):

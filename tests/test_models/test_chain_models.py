@@ -12,27 +12,12 @@ from mmengine.structures import InstanceData
 from mmfusenas.engine.hooks import ChainStagingHook
 from mmfusenas.models import FusionDataPreprocessor, PreModuleChain
 from mmfusenas.registry import MODELS
+from helpers.stand_ins import Gain, MeanLoss
 from helpers.task_models import SIZE, retinanet
 from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-class Gain(nn.Module):
-    """A 'scene module' with a known answer: ``g · x`` (g starts at 2)."""
-
-    def __init__(self, gain: float = 2.0) -> None:
-        super().__init__()
-        self.gain = nn.Parameter(torch.tensor(gain))
-
-    def forward(self, x):
-        return self.gain * x
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 class Weighted(nn.Module):
@@ -44,19 +29,6 @@ class Weighted(nn.Module):
 
     def forward(self, x):
         return (self.w * x).sum(1, keepdim=True)
-
-
-class MeanLoss(nn.Module):
-    """``mean(first)`` of a fusion loss call / of the field ``pred``."""
-
-    def __init__(self, loss_name='loss_mean', inputs=None):
-        super().__init__()
-        self.loss_name = loss_name
-        if inputs is not None:
-            self.inputs = inputs
-
-    def forward(self, pred, *args):
-        return pred.mean()
 
 
 def chain(**kw):

@@ -25,14 +25,7 @@ FUSION_LOSSES = [
 ]
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """One intra-op thread: tiny convolutions on a shared CPU run much
-    faster than with threads competing for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 class TakeSource(nn.Module):

@@ -22,12 +22,7 @@ from mmfusenas.structures import FusionDataSample
 from helpers.task_models import retinanet
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 class KnownBranches(nn.Module):

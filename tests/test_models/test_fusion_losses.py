@@ -12,14 +12,7 @@ from mmfusenas.models.losses import (InfoPreservationLoss, IntensityLoss,
 from mmfusenas.registry import MODELS
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """One intra-op thread: these tiny tensors run faster without threads
-    competing on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def img(values):

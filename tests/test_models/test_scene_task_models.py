@@ -25,12 +25,7 @@ GENOTYPES = Config.fromfile(
     osp.join(REPO, 'configs', '_base_', 'models', 'ruas_genotypes.py'))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def ruas_s(denoiser=False):

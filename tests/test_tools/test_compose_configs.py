@@ -19,12 +19,7 @@ COMPOSE = osp.join(REPO, 'configs', 'compose')
 SIZE = 64
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def load_tool(name):

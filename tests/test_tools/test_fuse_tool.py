@@ -36,14 +36,7 @@ def load_tool(name):
 fuse = load_tool('fuse')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """One intra-op thread: the tiny convolutions of these tests run several
-    times faster than with threads competing on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def tiny_model():

@@ -34,12 +34,7 @@ def _config(name):
     return osp.join(REPO, 'configs', 'hbl', f'{name}.py')
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _options(root, iters, search):

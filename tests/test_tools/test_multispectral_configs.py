@@ -4,7 +4,6 @@ same layout."""
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 
 from mmfusenas.registry import MODELS
@@ -14,12 +13,7 @@ TIM = osp.join(REPO, 'configs', 'tim')
 CLASSES = ('color_cone', 'car_stop', 'car', 'person', 'bike')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def cfg_of(name):

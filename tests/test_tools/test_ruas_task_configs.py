@@ -26,12 +26,7 @@ def config(name: str) -> str:
     return osp.join(REPO, 'configs', 'ruas', f'{name}.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def load_tool(name):

@@ -48,12 +48,7 @@ BRANCH = dict(
              ('SSIMLoss', 'detail', (1.0, 0.0))])
 
 
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def cfg_of(name):
