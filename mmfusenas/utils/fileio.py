@@ -9,7 +9,7 @@ truncated file. The file gets the permissions of an ordinary ``open(path,
 if it was made with the same options. :func:`read_json`,
 :func:`decode_image` and :func:`read_image` are the checked readers of
 JSON files and images: damaged or truncated input is refused with the
-file named.
+file named; :func:`to_uint8` gives the 8-bit levels an image is saved with.
 """
 import errno
 import json
@@ -217,3 +217,27 @@ def read_image(path: str, flag: str = 'unchanged',
     except FileNotFoundError:
         raise FileNotFoundError(f'image file {path!r} does not exist') from None
     return decode_image(content, path, flag)
+
+
+#: rounding modes of :func:`to_uint8`
+ROUNDINGS = ('floor', 'round')
+
+
+def to_uint8(img, rounding: str = 'floor'):
+    """``[0, 1]`` float image (tensor, any shape) -> ``uint8`` levels, as
+    it is saved.
+
+    ``'floor'`` truncates (the official RUAS / TIM medical saving,
+    ``np.clip(x * 255, 0, 255).astype('uint8')``); ``'round'`` rounds half
+    up (``floor(255 x + 0.5)``, most fusion code and
+    ``torchvision.utils.save_image``). Computed in float32 on the image's
+    device.
+    """
+    import torch
+    if rounding not in ROUNDINGS:
+        raise ValueError(
+            f'rounding must be one of {ROUNDINGS}, got {rounding!r}')
+    scaled = img.detach().float() * 255.0
+    if rounding == 'round':
+        scaled = scaled + 0.5
+    return scaled.clamp(0, 255).floor().to(torch.uint8)

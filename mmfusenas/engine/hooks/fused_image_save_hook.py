@@ -11,12 +11,8 @@ from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 from mmengine.structures import BaseDataElement
 
-from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import HOOKS
-
-
-#: float -> 8-bit conventions of :func:`tensor_to_uint8_image`
-ROUNDINGS = ('round', 'floor')
+from mmfusenas.utils.fileio import atomic_write, to_uint8
 
 #: prediction fields holding an image, in order of preference
 IMAGE_FIELDS = ('pred_fused_rgb', 'pred_fused', 'pred_img')
@@ -31,13 +27,7 @@ def tensor_to_uint8_image(img: torch.Tensor,
     truncates (``np.clip(x * 255, 0, 255).astype(np.uint8)``, the official
     RUAS and TIM medical scripts).
     """
-    if rounding not in ROUNDINGS:
-        raise ValueError(f'rounding must be one of {ROUNDINGS}, got '
-                         f'{rounding!r}')
-    scaled = img.detach().float().clamp(0, 1) * 255
-    if rounding == 'round':
-        scaled = scaled + 0.5
-    arr = torch.floor(scaled).to(torch.uint8).cpu().numpy()
+    arr = to_uint8(img, rounding).cpu().numpy()
     if arr.shape[0] == 1:
         return arr[0]
     if arr.shape[0] == 3:

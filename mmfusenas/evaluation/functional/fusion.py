@@ -97,16 +97,28 @@ def _plogp(p: Tensor) -> Tensor:
     return torch.where(p > 0, p * torch.log(torch.where(p > 0, p, 1.0)), 0.)
 
 
+def _hist(idx: Tensor, bins: int) -> Tensor:
+    """``(N, bins)`` probabilities of the integer levels ``idx`` of each
+    image: one ``bincount`` with per-image offsets."""
+    n = idx.shape[0]
+    idx = idx.flatten(1) + bins * torch.arange(n, device=idx.device)[:, None]
+    counts = torch.bincount(idx.flatten(), minlength=bins * n).view(n, bins)
+    return counts.to(torch.float64) / idx.shape[1]
+
+
+def _minmax(x: Tensor) -> Tuple[Tensor, Tensor]:
+    """Every image stretched to ``[0, 1]`` over its last two dims (NaN for a
+    constant one), and which images are constant."""
+    lo, hi = x.flatten(-2).amin(-1), x.flatten(-2).amax(-1)
+    return (x - lo[..., None, None]) / (hi - lo)[..., None, None], lo == hi
+
+
 @_metric('img')
 def entropy(f: Tensor, base: float = 2.0, eps: float = 0.0) -> Tensor:
     """Shannon entropy (EN) of the 256-bin histogram of the rounded
     levels; ``eps > 0``: ``-sum p log(p + eps)`` over all levels
     (IVIF_ZOO)."""
-    n = f.shape[0]
-    q = _levels(f).flatten(1) + 256 * torch.arange(n, device=f.device)[:,
-                                                                      None]
-    p = torch.bincount(q.flatten(), minlength=256 * n).view(n, 256)
-    p = p.to(torch.float64) / q.shape[1]
+    p = _hist(_levels(f), 256)
     plogp = p * torch.log(p + eps) if eps else _plogp(p)
     return 0.0 - plogp.sum(1) / math.log(base)  # 0.0, not -0.0
 
@@ -159,11 +171,8 @@ def mutual_information(x: Tensor, y: Tensor, base: float = math.e,
                        quantize: str = 'round') -> Tensor:
     """MI from the 256x256 joint histogram of the levels (``'round'``, or
     after a min-max stretch to ``[0, 255]``: ``'minmax'``)."""
-    n = x.shape[0]
-    qx, qy = _levels(x, quantize).flatten(1), _levels(y, quantize).flatten(1)
-    idx = qx * 256 + qy + 65536 * torch.arange(n, device=x.device)[:, None]
-    joint = torch.bincount(idx.flatten(), minlength=65536 * n).view(
-        n, 256, 256).to(torch.float64) / qx.shape[1]
+    joint = _hist(_levels(x, quantize) * 256 + _levels(y, quantize),
+                  65536).view(-1, 256, 256)
     px, py = joint.sum(2), joint.sum(1)
     h = -_plogp(px).sum(1) - _plogp(py).sum(1) + _plogp(joint).sum((1, 2))
     return h.clamp(min=0.0) / math.log(base)
@@ -496,7 +505,7 @@ def fusion_ms_ssim(a, b, f) -> Tensor:
 
 @_metric('a', 'b', 'f')
 def fmi(a, b, f, **kwargs) -> Tensor:
-    """Feature mutual information per image (:func:`.fmi.fmi`)."""
+    """Feature mutual information per image (:func:`.fmi_kernel.fmi`)."""
     from .fmi_kernel import fmi as fmi_one
     vals = [fmi_one(*(x.cpu().numpy() for x in xs), **kwargs)
             for xs in zip(a, b, f)]
@@ -538,10 +547,8 @@ def qncie(a, b, f) -> Tensor:
     """QNCIE: ``1 + sum (r_i / 3) log_256(r_i / 3)``, ``r_i`` the
     eigenvalues of the correlation matrix (``+ 1e-10`` in the denominators)
     of the min-max normalised images; NaN if one is constant."""
-    x = torch.stack((a, b, f))  # (3, N, H, W)
-    lo, hi = x.flatten(2).amin(2), x.flatten(2).amax(2)
-    x = (x - lo[..., None, None]) / (hi - lo)[..., None, None]
-    const = (lo == hi).any(0)
+    x, const = _minmax(torch.stack((a, b, f)))  # (3, N, H, W)
+    const = const.any(0)
     ab, af, bf = (_corr(x[i], x[j], 1e-10)
                   for i, j in ((0, 1), (0, 2), (1, 2)))
     one = torch.ones_like(ab)
@@ -639,9 +646,8 @@ def qcb(a, b, f) -> Tensor:
     (g2, d2), (g4, d4) = _QCB_G
 
     def contrast(x):
-        lo, hi = x.flatten(1).amin(1), x.flatten(1).amax(1)
-        x = (x - lo[:, None, None]) / (hi - lo)[:, None, None]
-        x = _pad(torch.fft.ifft2(torch.fft.fft2(x) * csf).real, 15)
+        x = _pad(torch.fft.ifft2(torch.fft.fft2(_minmax(x)[0]) * csf).real,
+                 15)
         c = (_sep(x, g2) / d2 / (_sep(x, g4) / d4 + 1e-10) - 1).abs()
         return c**3 / (c**2 + 1e-4)
 
@@ -692,8 +698,7 @@ def compute_fusion_metrics(a: ArrayLike,
     names = resolve_metrics(preset, metrics)
     (a, b, f), single = as_batch((a, b, f), ('a', 'b', 'f'))
     fns = PRESET_FNS[preset]
-    with torch.no_grad():
-        out = {m: fns[m](a, b, f) for m in names}
+    out = {m: fns[m](a, b, f) for m in names}  # each without autograd
     if single:
         return {m: float(v[0]) for m, v in out.items()}
     return out

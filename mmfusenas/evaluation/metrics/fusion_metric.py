@@ -7,6 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmfusenas.registry import METRICS
+from mmfusenas.utils.fileio import to_uint8
 from ..functional.fusion import compute_fusion_metrics
 from ..functional.fusion_presets import (DEFAULT_FUSION_PRESET,
                                          degenerate_pairs_message,
@@ -37,8 +38,9 @@ class FusionMetric(BaseMetric):
     The samples of a batch are stacked by image size and evaluated together
     in float64 on ``device``. Before the preset's formulas are applied,
     every image is quantised to 8 bits exactly as it is saved,
-    ``floor(255 clip(x, 0, 1) + 0.5)`` in float32 (``FusedImageSaveHook``'s
-    arithmetic), so that the loop
+    ``floor(255 clip(x, 0, 1) + 0.5)`` in float32
+    (:func:`mmfusenas.utils.fileio.to_uint8`, as ``FusedImageSaveHook``
+    saves them), so that the loop
     reports the numbers the offline CLI
     (``tools/analysis_tools/eval_fusion.py``) gives on the saved grey PNGs
     (a colour PNG's grey is not the fused Y, see
@@ -108,9 +110,8 @@ class FusionMetric(BaseMetric):
             src = torch.stack([s for _, _, s, _ in items])
             fus = torch.stack([f for _, _, _, f in items])
             src, fus = src.to(device), fus.to(device)
-            # the arithmetic of FusedImageSaveHook (as the images are saved)
-            q = [torch.floor(x.float().clamp(0, 1) * 255 + 0.5).to(
-                torch.float64) for x in (src[:, 0], src[:, 1], fus)]
+            q = [to_uint8(x, 'round').to(torch.float64)   # as saved
+                 for x in (src[:, 0], src[:, 1], fus)]
             vals = compute_fusion_metrics(*q, self.preset, self.metric_names)
             vals = {m: v.cpu().tolist() for m, v in vals.items()}
             lo, hi = (q[2].amin((1, 2)).cpu().tolist(),

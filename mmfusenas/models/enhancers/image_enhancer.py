@@ -9,37 +9,10 @@ import torch.nn.functional as F
 from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.fileio import ROUNDINGS, to_uint8
 from mmfusenas.utils.typing_utils import ModuleConfigType
 from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
                           network_fields)
-
-
-#: rounding modes of :func:`to_uint8`
-ROUNDINGS = ('floor', 'round')
-
-
-def to_uint8(img: torch.Tensor, rounding: str = 'floor') -> torch.Tensor:
-    """``[0, 1]`` float image -> ``uint8`` grey levels, as it is saved.
-
-    ``'floor'`` is the official RUAS saving,
-    ``np.clip(x * 255, 0, 255).astype('uint8')`` (truncation);
-    ``'round'`` rounds half up (``floor(255 x + 0.5)``, the convention of
-    most fusion code).
-
-    Args:
-        img (Tensor): float image, any shape.
-        rounding (str): ``'floor'`` or ``'round'``. Defaults to 'floor'.
-
-    Returns:
-        Tensor: ``uint8`` tensor of the same shape.
-    """
-    if rounding not in ROUNDINGS:
-        raise ValueError(
-            f'rounding must be one of {ROUNDINGS}, got {rounding!r}')
-    scaled = img.detach().float() * 255.0
-    if rounding == 'round':
-        scaled = scaled + 0.5
-    return scaled.clamp(0, 255).floor().to(torch.uint8)
 
 
 def to_uint8_rgb(img: torch.Tensor, rounding: str = 'floor') -> np.ndarray:
