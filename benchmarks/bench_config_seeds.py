@@ -86,6 +86,7 @@ import sys
 import time
 from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from unittest import mock
 
 import numpy as np
 import torch
@@ -102,7 +103,6 @@ from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from bench_utils.seed_runs import seed_dir  # noqa: E402
-from mmfusenas.utils.setup_env import temporary_environment  # noqa: E402
 from mmfusenas.utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from bench_utils.process_units import (  # noqa: E402
@@ -528,7 +528,8 @@ def run_unit(unit: dict) -> dict:
                            f"{time.strftime('%Y%m%d_%H%M%S')}")
     torch.set_num_threads(unit['threads'])
     t0 = time.time()
-    with temporary_environment(unit.get('env') or {}):
+    env = {k: str(v) for k, v in (unit.get('env') or {}).items()}
+    with mock.patch.dict(os.environ, env):
         runner = build_runner(cfg)
         recorder = ValMetricsRecorder()
         runner.register_hook(recorder)

@@ -207,7 +207,7 @@ def compound_step(model, optim, data):
     tm.lap('preprocess')
     out = model.run_pre(inputs)
     picture = model.task_inputs(out, samples)
-    pre = model._weighted_pre_losses(out, inputs)
+    pre = model.pre_net.weighted_losses(out)
     pre_loss = _loss_sum(model, pre) if pre else None
     tm.lap('fusion fwd')
     leaf = picture.detach().requires_grad_()

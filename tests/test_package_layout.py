@@ -285,13 +285,17 @@ def test_the_fusion_evaluator_needs_neither_mmdet_nor_mmcv(tmp_path):
                                                                 out)
 
 
-def _modules_named(path: str, package: str) -> Set[str]:
+def _modules_named(path: str, package: str,
+                   used_names: Set[str]) -> Set[str]:
     """Modules of mmfusenas that ``path`` imports (``from x import y``
-    counts ``x`` and ``x.y``; a lazy export table ``'.mod': [...]`` counts
-    ``package.mod``)."""
+    counts ``x`` and ``x.y``; an entry ``'.mod': [names]`` of a lazy export
+    table counts ``package.mod`` only if one of its names is in
+    ``used_names``)."""
     with open(path, encoding='utf-8') as f:
         text = f.read()
-    found = {package + key for key in re.findall(r"'(\.\w+)':", text)}
+    found = {package + key
+             for key, names in re.findall(r"'(\.\w+)':\s*\[([^]]*)\]", text)
+             if set(re.findall(r"'(\w+)'", names)) & used_names}
     for target, names in import_targets(ast.parse(text, path), package):
         found.add(target)
         found.update(f'{target}.{name}' for name in names)
@@ -300,22 +304,33 @@ def _modules_named(path: str, package: str) -> Set[str]:
 
 def test_every_module_serves_users():
     """Every module of the package is imported by another of its modules, a
-    tool, a config or a demo: nothing in mmfusenas/ is there only for the
-    tests or the benchmarks (those helpers live in tests/helpers and
-    benchmarks/bench_utils)."""
-    modules, users = set(), set()
-    for module, package, path in package_modules():
-        modules.add(module)
-        users |= _modules_named(path, package)
-    for folder in ('tools', 'configs', 'demo'):
-        for path in glob.glob(osp.join(osp.dirname(PACKAGE), folder, '**',
-                                       '*.py'), recursive=True):
-            users |= _modules_named(path, '')
+    tool, a config, a demo or a project (through a lazy export table only
+    if one of the names it exports there is used by one of those): nothing
+    in mmfusenas/ is there only for the tests or the benchmarks (those
+    helpers live in tests/helpers and benchmarks/bench_utils)."""
+    root = osp.dirname(PACKAGE)
+    files = {path: package for _, package, path in package_modules()}
+    for folder in ('tools', 'configs', 'demo', 'projects'):
+        for path in glob.glob(osp.join(root, folder, '**', '*.py'),
+                              recursive=True):
+            parts = osp.relpath(path, root).split(os.sep)
+            if not {'tests', 'benchmarks'} & set(parts):
+                files[path] = ''
+    used_names: Set[str] = set()
+    for path in files:
+        if osp.basename(path) != '__init__.py' or not path.startswith(
+                PACKAGE):
+            with open(path, encoding='utf-8') as f:
+                used_names |= set(re.findall(r'\w+', f.read()))
+    users: Set[str] = set()
+    for path, package in files.items():
+        users |= _modules_named(path, package, used_names)
+    modules = {module for module, _, _ in package_modules()}
     unused = sorted(m for m in modules if m not in users and not any(
         u.startswith(m + '.') for u in users))
-    assert unused == [], ('imported by no module, tool, config or demo '
-                          f'(move it to tests/helpers or benchmarks): '
-                          f'{unused}')
+    assert unused == [], ('imported by no module, tool, config, demo or '
+                          'project (move it to tests/helpers or '
+                          f'benchmarks): {unused}')
 
 
 def test_models_are_plain_pytorch():

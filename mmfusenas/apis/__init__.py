@@ -1,7 +1,6 @@
-"""Inference APIs (``init_model`` and one function per task family),
-deployment helpers (optimised inference, export), ``FusionInferencer``
-(MMEngine's ``BaseInferencer``) and the scoring of fused images on disk
-(``fusion_files``, ``ranking``); each name imported on first use."""
+"""Inference (``init_model``, ``inference_model``, ``FusionInferencer``),
+deployment (optimised inference, export) and the scoring of fused images
+on disk (``fusion_files``, ``ranking``); each name imported on first use."""
 from mmfusenas.utils.lazy import lazy_exports
 
 _EXPORTS = {
@@ -13,9 +12,8 @@ _EXPORTS = {
     ],
     '.inference': [
         'build_batch', 'check_dataset_files', 'config_modalities',
-        'format_skipped', 'inference_chain', 'inference_enhancer',
-        'inference_fusion', 'inference_gisr', 'inference_model',
-        'inference_restorer', 'init_model', 'load_config', 'make_data_info',
+        'format_skipped', 'inference_enhancer', 'inference_fusion',
+        'inference_model', 'init_model', 'load_config', 'make_data_info',
         'model_family', 'refuse_unreadable', 'result_image',
         'test_pipeline_cfg'
     ],

@@ -1,18 +1,7 @@
-"""Optimised inference and export of the image networks (deployment).
-
-Inference switches, each optional and combinable (``optimize=`` of
-:func:`mmfusenas.apis.init_model`, ``--optimize`` of ``tools/fuse.py`` and
-``tools/enhance.py``; see ``docs/user_guides/deployment.md``):
-``cpu_kernels`` (the plugin ``projects/cpu_kernels``), ``fold_bn``
-(:func:`mmfusenas.utils.fold_batchnorm`), ``channels_last``, ``compile``
-(``torch.compile`` of the core network) and ``onnxruntime`` (the core
-network exported to ONNX and run by :class:`OnnxRuntimeNetwork`; not
-combinable with ``compile``); :func:`optimize_for_inference` applies them.
-
-Export (:func:`export_network`, ``tools/deployment/export.py``): the core
-network, tensor in and tensor out, to ONNX or to a ``torch.export`` program
-(``.pt2``), with dynamic height and width, checked against eager.
-"""
+"""Optimised inference (``optimize=`` of :func:`mmfusenas.apis.init_model`,
+``--optimize`` of the tools) and export of the core image network to ONNX
+or ``torch.export`` (``tools/deployment/export.py``); see
+``docs/user_guides/deployment.md``."""
 import copy
 import os
 import os.path as osp
@@ -29,8 +18,6 @@ from mmfusenas.utils.activation_rewrite import is_single_slope_prelu
 #: inference optimisations, in the order they are applied
 OPTIMIZATIONS = ('fold_bn', 'channels_last', 'cpu_kernels', 'compile',
                  'onnxruntime')
-#: the ``--optimize`` default of the inference tools: the plain model
-DEFAULT_TOOL_OPTIMIZE = None
 #: what ``'all'`` expands to (``onnxruntime`` replaces ``compile``)
 ALL_OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
 #: attribute of the core image network, by model family
@@ -42,16 +29,9 @@ Optimize = Union[None, str, Sequence[str]]
 
 
 def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
-    """Normalise an optimisation spec.
-
-    Args:
-        optimize (None | str | Sequence[str]): None / ``''`` / ``'none'``
-            for eager; ``'all'`` (:data:`ALL_OPTIMIZATIONS`); a name of
-            :data:`OPTIMIZATIONS`, a comma-separated list of them or a
-            sequence.
-
-    Returns:
-        tuple[str]: the names, in :data:`OPTIMIZATIONS` order.
+    """The names of an optimisation spec (None, ``'none'``, ``'all'``, a
+    comma-separated string or a sequence of :data:`OPTIMIZATIONS`), in
+    :data:`OPTIMIZATIONS` order.
 
     Raises:
         ValueError: an unknown name, or ``compile`` with ``onnxruntime``.
@@ -76,15 +56,9 @@ def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
 
 
 def add_optimize_argument(parser) -> None:
-    """The ``--optimize NAMES`` option of the inference tools (default
-    :data:`DEFAULT_TOOL_OPTIMIZE`).
-
-    Args:
-        parser (argparse.ArgumentParser): the tool's parser.
-    """
+    """Add the tools' ``--optimize NAMES`` option to ``parser``."""
     parser.add_argument(
         '--optimize',
-        default=DEFAULT_TOOL_OPTIMIZE,
         metavar='NAMES',
         help='inference optimisations, comma-separated: fold_bn (BatchNorm '
         'folded into the convs), channels_last, compile (torch.compile), '
@@ -96,11 +70,8 @@ def add_optimize_argument(parser) -> None:
 
 
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
-    """The image network of a model: ``(attribute, module)``.
-
-    A bare network (no :data:`CORE_NETWORK_ATTRS` attribute) is its own
-    core (attribute ``''``).
-    """
+    """``(attribute, module)`` of a model's image network; a bare network
+    is its own core (attribute ``''``)."""
     for attr in CORE_NETWORK_ATTRS:
         net = getattr(model, attr, None)
         if isinstance(net, nn.Module):
@@ -114,17 +85,14 @@ def optimize_for_inference(model: nn.Module,
     """Apply inference optimisations to an eval-mode model, in place.
 
     Args:
-        model (nn.Module): a model from :func:`init_model` (or a bare
-            network), in eval mode.
+        model (nn.Module): a model from :func:`init_model` or a bare
+            network, in eval mode.
         optimize: see :func:`parse_optimize`.
-        verbose (bool): print what was folded / left. Defaults to True.
+        verbose (bool): print what was folded. Defaults to True.
 
     Returns:
-        nn.Module: ``model`` (with ``compile`` its core network is replaced
-        by the compiled module; a bare network is returned compiled).
-
-    Raises:
-        ValueError: the model is in training mode.
+        nn.Module: ``model``; ``compile`` / ``onnxruntime`` replace its core
+        network (a bare network is returned wrapped).
     """
     names = parse_optimize(optimize)
     if not names:
@@ -163,15 +131,10 @@ def optimize_for_inference(model: nn.Module,
 
 
 class OnnxRuntimeNetwork(nn.Module):
-    """An image network run by ONNX Runtime (CPU), exported at first call.
-
-    The first call exports ``net`` (:func:`export_network`, dynamic batch,
-    height and width) to a temporary file and opens an ONNX Runtime
-    session with ORT's default graph optimisations (``ORT_ENABLE_ALL``,
-    NCHWc layout transforms included) and ``torch.get_num_threads()``
-    intra-op threads (read at that call); every call then runs the session
-    and returns a float tensor on the input's device. The eager network
-    stays available as ``.net``.
+    """An image network run by ONNX Runtime (CPU): exported at the first
+    call (:func:`export_network`, dynamic sizes) and run with
+    ``torch.get_num_threads()`` intra-op threads; the eager network stays
+    as ``.net``.
 
     Args:
         net (nn.Module): eval-mode network, one ``(N, C, H, W)`` tensor in
@@ -183,36 +146,20 @@ class OnnxRuntimeNetwork(nn.Module):
         self.net = net
         self.session = None
 
-    def _open(self, x: torch.Tensor) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError as err:  # pragma: no cover - optional dep
-            raise ImportError(
-                "optimize='onnxruntime' needs onnxruntime and onnxscript "
-                '(pip install onnxruntime onnxscript; see '
-                'requirements/tests.txt)') from err
-        with tempfile.TemporaryDirectory() as tmp:
-            path = export_network(self.net, x.detach().cpu(),
-                                  osp.join(tmp, 'net.onnx'))
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = torch.get_num_threads()
-            opts.inter_op_num_threads = 1
-            self.session = ort.InferenceSession(
-                path, opts, providers=['CPUExecutionProvider'])
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
             raise TypeError('OnnxRuntimeNetwork takes one (N, C, H, W) '
                             'tensor (wrap several inputs in PackedInputs)')
         if self.session is None:
-            self._open(x)
+            with tempfile.TemporaryDirectory() as tmp:
+                path = export_network(self.net, x.detach().cpu(),
+                                      osp.join(tmp, 'net.onnx'))
+                self.session = ExportedRunner(
+                    path, torch.get_num_threads()).session
         out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
         return torch.from_numpy(np.asarray(out)).to(x.device)
 
 
-# ---------------------------------------------------------------------------
-# export
-# ---------------------------------------------------------------------------
 def _dynamic_shapes(example: torch.Tensor) -> dict:
     if example.dim() != 4:
         raise ValueError(f'export expects an (N, C, H, W) example, got shape '
@@ -238,16 +185,11 @@ class _Single(nn.Module):
 
 
 class PackedInputs(nn.Module):
-    """A network of several same-size image inputs as a one-tensor network.
-
-    ``forward(x)`` splits the channels of one ``(N, sum(channels), H, W)``
-    tensor into the network's inputs, in order: positional arguments, or
-    keyword arguments where ``names`` gives a name. This is how
-    :func:`export_network`, ``bench_inference.py`` and ONNX Runtime run
-    e.g. DCNAS (``net(lr_up, rgb)``: ``channels=(1, 3)``) or unrolled HQS
-    with its blur kernel centred in an H x W plane (``net(y,
-    kernel=k)``: ``channels=(1, 1)``, ``names=(None, 'kernel')``; the OTF
-    of a centred zero-padded kernel is the kernel's own).
+    """A network of several same-size image inputs as a one-tensor network:
+    ``forward(x)`` splits the channels of ``x`` into the inputs, e.g.
+    DCNAS ``net(lr_up, rgb)``: ``channels=(1, 3)``; HQS ``net(y,
+    kernel=k)`` with the kernel centred in an H x W plane:
+    ``channels=(1, 1)``, ``names=(None, 'kernel')``.
 
     Args:
         net (nn.Module): the network.
@@ -305,18 +247,12 @@ def export_network(net: nn.Module,
         fmt (str): ``'onnx'`` or ``'torch_export'``. Defaults to 'onnx'.
         dynamic (bool): batch, height and width dynamic. Defaults to True.
         opset (int): ONNX opset. Defaults to 18.
-        prelu_as_leaky (bool): ONNX only: export a copy of ``net`` whose
-            single-slope PReLUs are LeakyReLUs of the same slope
-            (:func:`mmfusenas.utils.prelu_to_leaky_relu`; the same function,
-            but ONNX Runtime fuses ``Conv`` + ``LeakyRelu`` into one kernel
-            and not ``Conv`` + ``PRelu``). ``net`` itself is not changed.
+        prelu_as_leaky (bool): ONNX only: export a copy whose single-slope
+            PReLUs are LeakyReLUs (which ONNX Runtime fuses with convs).
             Defaults to True.
 
     Returns:
         str: ``out_file``.
-
-    Raises:
-        ValueError: unknown ``fmt``.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f'fmt must be one of {sorted(EXPORT_FORMATS)}, '
@@ -365,9 +301,11 @@ class ExportedRunner:
 
     Args:
         path (str): ``.onnx`` or ``.pt2`` file.
+        threads (int, optional): ONNX Runtime intra-op threads (None: its
+            default).
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, threads: Optional[int] = None) -> None:
         if not osp.isfile(path):
             raise FileNotFoundError(f'exported model not found: {path}')
         self.path = path
@@ -376,10 +314,14 @@ class ExportedRunner:
                 import onnxruntime as ort
             except ImportError as err:  # pragma: no cover - optional dep
                 raise ImportError(
-                    'running an ONNX export needs onnxruntime (pip install '
-                    'onnxruntime; see requirements/tests.txt)') from err
+                    'ONNX Runtime is needed (pip install onnxruntime '
+                    'onnxscript; see requirements/tests.txt)') from err
+            opts = ort.SessionOptions()
+            if threads:
+                opts.intra_op_num_threads = threads
+                opts.inter_op_num_threads = 1
             self.session = ort.InferenceSession(
-                path, providers=['CPUExecutionProvider'])
+                path, opts, providers=['CPUExecutionProvider'])
             self.program = None
         elif path.endswith('.pt2'):
             self.session = None
@@ -397,16 +339,9 @@ class ExportedRunner:
 
 def compare_outputs(reference: nn.Module, runner,
                     inputs: Sequence[torch.Tensor]) -> Dict[str, float]:
-    """Largest absolute difference between eager and ``runner`` outputs.
-
-    Args:
-        reference (nn.Module): the eager network.
-        runner: callable ``x -> Tensor`` (e.g. :class:`ExportedRunner`).
-        inputs (Sequence[Tensor]): inputs, possibly of different sizes.
-
-    Returns:
-        dict: ``max_abs_diff`` over all inputs and ``num_inputs``.
-    """
+    """``dict(max_abs_diff=, num_inputs=)`` of ``runner`` (e.g. an
+    :class:`ExportedRunner`) against the eager ``reference`` on
+    ``inputs``."""
     worst = 0.0
     with torch.no_grad():
         for x in inputs:

@@ -1,17 +1,9 @@
-"""Fusion metrics of image files: the one way fused images on disk are
-read, matched to their sources and scored.
-
-``tools/analysis_tools/eval_fusion.py`` scores folders with these functions
-and ``tools/fuse.py --metrics`` scores each PNG it writes with them, so
-both print the same numbers for the same files. Files are read with
-:func:`mmfusenas.utils.fileio.read_image` (8-bit only; a colour file is
-converted with the preset's gray rule); :func:`match_stems` matches stems
-across folders and names every stem left out (:data:`UNMATCHED_KINDS`);
-:func:`score_files` scores them. Degenerate triples (a constant image) are
-scored, never refused: an undefined metric is NaN, named by
+"""Fusion metrics of image files on disk: reading, matching stems across
+folders and scoring, shared by ``tools/analysis_tools/eval_fusion.py`` and
+``tools/fuse.py --metrics`` so that both print the same numbers. An
+undefined metric (a constant image) is NaN, named by
 :func:`degenerate_files_message` and written as ``null`` by
-:func:`strict_json`.
-"""
+:func:`strict_json`."""
 import json
 import math
 import os
@@ -50,10 +42,8 @@ UNMATCHED_KINDS: Dict[str, Tuple[str, str]] = {
 
 
 def index_dir(folder: str, what: str) -> Dict[str, str]:
-    """Map file stem -> path for the images of ``folder``.
-
-    Hidden files (``.name``, e.g. macOS ``._01.png``) are skipped and
-    listed on stderr.
+    """``{stem: path}`` of the images of ``folder`` (hidden files skipped
+    and listed on stderr).
 
     Raises:
         FileNotFoundError: ``folder`` does not exist or holds no image.
@@ -85,13 +75,10 @@ def index_dir(folder: str, what: str) -> Dict[str, str]:
 
 
 def read_bgr8(path: str) -> np.ndarray:
-    """Read an 8-bit image as BGR, refusing what would be converted
-    silently: other bit depths and RGBA with transparent pixels.
+    """Read an 8-bit image as BGR.
 
     Raises:
-        OSError: the file cannot be decoded or is truncated
-            (:func:`mmfusenas.utils.fileio.read_image`; OpenCV alone would
-            fill a truncated JPEG's missing part with grey).
+        OSError: the file cannot be decoded or is truncated.
         ValueError: not 8-bit, transparent pixels, or an unusual channel
             count (the message names the file).
     """
@@ -116,23 +103,14 @@ def read_bgr8(path: str) -> np.ndarray:
 
 
 def read_gray(path: str, preset: str) -> np.ndarray:
-    """The grey image the metrics of ``preset`` see for the file ``path``
-    (:func:`read_bgr8`, then the preset's gray rule)."""
+    """:func:`read_bgr8`, then the gray rule of ``preset``."""
     return FUSION_PRESETS[preset]['gray'](read_bgr8(path))
 
 
 def match_stems(ir: Dict[str, str], vi: Dict[str, str],
                 fused: Dict[str, str]) -> Tuple[List[str], Dict[str, list]]:
-    """The stems of the complete triples and every stem left out.
-
-    Args:
-        ir, vi, fused: ``{stem: path}`` of each folder (:func:`index_dir`).
-
-    Returns:
-        tuple: the stems present in all three (in the order of ``ir``), and
-        ``{kind: [stems]}`` for every kind of :data:`UNMATCHED_KINDS`
-        (empty lists included).
-    """
+    """The stems of the complete triples (in ``ir`` order) and
+    ``{kind: [stems]}`` for every kind of :data:`UNMATCHED_KINDS`."""
     common = [s for s in ir if s in vi and s in fused]
     unmatched = {
         'fused_without_source':
@@ -148,16 +126,9 @@ def match_stems(ir: Dict[str, str], vi: Dict[str, str],
 def unmatched_messages(unmatched: Dict[str, list],
                        folders: Dict[str, str],
                        max_listed: int = 10) -> List[str]:
-    """One line per non-empty kind of ``unmatched``
-    (:func:`match_stems`): the count, the folder and the stems (the first
-    ``max_listed``, then ``... and N more``), e.g. ``'2 fused image(s)
-    without an IR/VI source pair in work_dirs/fused: x, y'``.
-
-    Args:
-        unmatched: ``{kind: [stems]}``.
-        folders: ``{'IR': dir, 'VI': dir, 'fused': dir}``.
-        max_listed: stems listed per kind.
-    """
+    """One line per non-empty kind of ``unmatched`` (:func:`match_stems`),
+    e.g. ``'2 fused image(s) without an IR/VI source pair in DIR: x, y'``;
+    ``folders`` maps ``'IR'``, ``'VI'``, ``'fused'`` to directories."""
     lines = []
     for kind, (what, folder) in UNMATCHED_KINDS.items():
         stems = unmatched.get(kind) or []
@@ -177,27 +148,22 @@ def score_files(paths: Dict[str, str],
     """Read one triple of files and compute its metrics.
 
     Args:
-        paths: ``{'IR': path, 'VI': path, 'fused': path}``; IR is source A,
-            VI source B.
+        paths: ``{'IR': path, 'VI': path, 'fused': path}``.
         preset: the convention preset (gray rule and formulas).
-        names: metric names (resolved, e.g. by ``resolve_metrics``).
+        names: metric names.
         stem: the pair's name in messages.
-        method (str, optional): the method whose fused image this is
-            (``eval_fusion.py --methods-root``): messages then name it and
-            give whole paths, since every method folder holds the stem.
-        device (str, optional): torch device of the computation; ``None``:
-            :func:`mmengine.device.get_device` (CUDA when available).
+        method (str, optional): the method of the fused image; messages
+            then name it and give whole paths.
+        device (str, optional): torch device; None:
+            :func:`mmengine.device.get_device`.
 
     Returns:
-        tuple: ``{metric: value}`` (NaN where a metric is undefined on the
-        images, see :func:`degenerate_cause`) and the grey images
-        ``{'IR', 'VI', 'fused'}``.
+        tuple: ``{metric: value}`` (NaN where undefined) and the grey
+        images ``{'IR', 'VI', 'fused'}``.
 
     Raises:
-        ValueError: the three images differ in size (the message names the
-            files and their HxW sizes), a file is refused by
-            :func:`read_bgr8`, or a metric fails (the message names the
-            three files).
+        ValueError: images of different sizes, a file refused by
+            :func:`read_bgr8`, or a failing metric (naming the files).
     """
     import torch
     from mmengine.device import get_device
@@ -245,12 +211,7 @@ def degenerate_cause(imgs: Dict[str, np.ndarray],
                      paths: Dict[str, str]) -> Optional[str]:
     """What makes a triple degenerate, naming the files: its constant
     images (``'fused PATH is constant (all 0)'``), else a fused image equal
-    to both sources (PSNR ``inf``); ``None`` when neither holds.
-
-    On a constant image a correlation or min-max normalisation divides 0
-    by 0, so the metrics built on one (CC, SCD, QNCIE, Qcb, ... depending
-    on the preset and on which image is constant) are undefined: NaN.
-    """
+    to both sources; None when neither holds."""
     const = [f'{k} {paths[k]} is constant (all {float(v.flat[0]):g})'
              for k, v in imgs.items() if v.min() == v.max()]
     if const:
@@ -264,8 +225,7 @@ def degenerate_cause(imgs: Dict[str, np.ndarray],
 def undefined_metrics(row: Dict[str, float],
                       cause: Optional[str]) -> Dict[str, str]:
     """``{metric: reason}`` for the non-finite values of ``row``, e.g.
-    ``{'QNCIE': 'nan: fused PATH is constant (all 0)'}`` (``cause``: see
-    :func:`degenerate_cause`)."""
+    ``{'QNCIE': 'nan: fused PATH is constant (all 0)'}``."""
     return {m: f'{v}: {cause or "not finite"}'
             for m, v in row.items() if not math.isfinite(v)}
 
@@ -273,15 +233,9 @@ def undefined_metrics(row: Dict[str, float],
 def degenerate_files_message(causes: Dict[str, str],
                              undefined: Dict[str, Dict[str, str]],
                              max_listed: int = 10) -> Optional[str]:
-    """The sentence naming the degenerate files of each pair and the
-    metrics undefined on them, e.g. ``'Degenerate image files for 1
-    pair(s): 01: IR ir/01.png is constant (all 77) (undefined: CC,
-    SCD).'``; ``None`` when ``causes`` is empty.
-
-    Args:
-        causes: ``{pair: cause}`` (:func:`degenerate_cause`).
-        undefined: ``{pair: {metric: reason}}`` (:func:`undefined_metrics`).
-    """
+    """The sentence naming each pair's degenerate files (``causes``:
+    ``{pair: cause}``) and the metrics undefined on them (``undefined``:
+    ``{pair: {metric: reason}}``); None when ``causes`` is empty."""
     if not causes:
         return None
     items = [f'{k}: {c}' + (f' (undefined: {", ".join(undefined[k])})'
@@ -292,9 +246,7 @@ def degenerate_files_message(causes: Dict[str, str],
 
 
 def strict_json(obj) -> str:
-    """``obj`` as strict JSON (indented): every non-finite float is written
-    as ``null`` (``NaN`` / ``Infinity`` are not JSON), its reason being
-    recorded by the caller (``"undefined"``)."""
+    """``obj`` as indented strict JSON, non-finite floats as ``null``."""
 
     def clean(x):
         if isinstance(x, dict):
@@ -320,10 +272,8 @@ def mean_metrics(per_image: Dict[str, Dict[str, float]],
 def format_metrics_table(per_image: Dict[str, Dict[str, float]],
                          mean: Dict[str, float], preset: str,
                          digits: int = 4) -> str:
-    """One row per image, the mean row, and beneath the table the note
-    naming the columns that sum two sources
-    (:func:`~mmfusenas.evaluation.functional.fusion.summed_metrics_note`).
-    """
+    """The table of per-image rows and the mean row, with the note on
+    summed metrics beneath."""
     names = list(mean)
     rows = [['image'] + names]
     for stem, r in per_image.items():

@@ -1,15 +1,10 @@
-"""Rank fusion methods per metric: one home for the rule every table uses.
-
-``tools/analysis_tools/eval_fusion.py --methods-root`` and
-``benchmarks/bench_fusion_real.py`` rank with :func:`add_ranks`.
-"""
+"""Ranking of fusion methods per metric (``eval_fusion.py --methods-root``,
+``benchmarks/bench_fusion_real.py``)."""
 from typing import Dict, FrozenSet, Iterable, Optional, Sequence
 
 import numpy as np
 
-#: Metrics where a lower value is better (every other is higher-better):
-#: Nabf (artefacts), CE (cross entropy to the sources), MSE (error to the
-#: sources).
+#: metrics where a lower value is better
 LOWER_BETTER: FrozenSet[str] = frozenset({'Nabf', 'CE', 'MSE'})
 
 

@@ -1,18 +1,11 @@
-"""The official TIM test protocols, quirks included, on converted weights.
-
-The authors' test scripts (github.com/LiuZhu-CV/TIMFusion, the code of Liu
-et al., "A Task-guided, Implicitly-searched and Meta-initialized Deep Model
-for Image Fusion", TPAMI 2024: ``IVIF/testFusion.py``,
-``IVIF/testFusion_light.py``, ``MmIF/test_fusion_Medical_{ct,pet,spect}.py``)
-read, normalise, run and save differently from ``tools/test.py``.
-:func:`fuse_tim_official` reproduces each protocol (``ivif``, ``light``,
-``ct``, ``pet``, ``spect``) on a model built from the matching
-``configs/tim/*_official.py`` (weights converted with
-``tools/model_converters/tim_official_to_mmfusenas.py``), so the written
-image equals the official script's output up to float rounding. Every
-quirk (reading, BN batch statistics, padding, saving) is an option; the
-defaults are the official script's.
-"""
+"""The official TIM test protocols (github.com/LiuZhu-CV/TIMFusion:
+``IVIF/testFusion.py``, ``IVIF/testFusion_light.py``,
+``MmIF/test_fusion_Medical_{ct,pet,spect}.py``), quirks included, on
+weights converted into ``configs/tim/*_official.py``:
+:func:`fuse_tim_official` writes the official script's image up to float
+rounding; every quirk (reading, BN batch statistics, padding, saving) is an
+option whose default is the script's. See
+``docs/user_guides/official_weights.md``."""
 import contextlib
 from typing import Dict, Iterator, Optional, Sequence
 
@@ -68,17 +61,9 @@ PAD_MODES = ('reflect', 'replicate')
 
 
 def read_official(path: str, mode: str) -> np.ndarray:
-    """One source as the official scripts read it: float32 ``(H, W)``.
-
-    ``'blue'``: ``cv2.imread(p)[:, :, 0] / 255.``; ``'gray'``:
-    ``cv2.imread(p, 0) / 255.``; ``'yuv'``: Y of ``cvtColor(BGR2YUV)`` /
-    255.; ``'plt_twice'``: ``plt.imread(p)[:, :, 0] / 255.`` (matplotlib
-    already scales 8-bit PNGs to [0, 1]; its first channel is red).
-
-    Raises:
-        OSError: OpenCV cannot decode the file.
-        ValueError: unknown ``mode``.
-    """
+    """One source as the official scripts read it, float32 ``(H, W)``:
+    ``'blue'`` channel / 255, ``'gray'`` / 255, ``'yuv'`` Y / 255, or
+    ``'plt_twice'`` (red / 255 / 255: matplotlib already scales PNGs)."""
     if mode not in READS:
         raise ValueError(f'read mode must be one of {READS}, got {mode!r}')
     img = read_image(path, 'grayscale' if mode == 'gray' else 'color')
@@ -130,11 +115,9 @@ def fuse_tim_official(model: nn.Module,
 
     Args:
         model (nn.Module): an ``ImageFusor`` of the protocol's official
-            config (``model.fusion_net`` is run directly, without the data
-            preprocessor).
+            config (its ``fusion_net`` is run directly).
         paths (Sequence[str]): the two sources in config order.
-        protocol (str): ``'ivif'``, ``'light'``, ``'ct'``, ``'pet'`` or
-            ``'spect'`` (see the module docstring).
+        protocol (str): a key of :data:`TIM_OFFICIAL`.
         read (Sequence[str], optional): reading per source (:data:`READS`).
         batch_stats (Sequence[str], optional): stages (``'stage1'``,
             ``'stage2'``) whose BNs use per-image batch statistics.

@@ -1,16 +1,6 @@
-"""Blur kernels and the synthesis of blurry, noisy observations.
-
-The official hyper-guidance loader (``dataloader.DataLoader``), in numpy
-(:func:`synthesize_blurry`): a grayscale crop in ``[0, 1]`` is blurred in
-valid mode (:func:`blur`), noised, clipped and quantised to ``uint8``
-(:func:`quantize_uint8`), edge-padded back (:func:`pad_for_kernel`) and
-edge-tapered (:func:`edgetaper`); the kernel is zero-padded, centred, to a
-fixed size (:func:`pad_kernel`). Kernels come from a folder or a ``.mat``
-file (:func:`load_kernels`), or from :func:`motion_blur_kernel`
-(random-walk camera-shake trajectories, as Levin / Chakrabarti /
-Boracchi–Foi generate them), so nothing has to be downloaded. Files are
-read through :mod:`mmengine.fileio` (``backend_args``).
-"""
+"""Blur kernels (files or random camera-shake trajectories) and the
+synthesis of blurry, noisy observations as the official hyper-guidance
+loader does it."""
 import io
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
@@ -20,6 +10,8 @@ import mmcv
 import numpy as np
 from mmengine import fileio
 from scipy.signal import fftconvolve
+
+from .paired_image_dataset import list_files
 
 __all__ = [
     'normalize_kernel', 'motion_blur_kernel', 'load_kernels', 'pad_kernel',
@@ -52,24 +44,18 @@ def motion_blur_kernel(size: int = 19,
                        shake: float = 0.15) -> np.ndarray:
     """A random camera-shake kernel from a random-walk trajectory.
 
-    The direction of motion follows a random walk (Brownian heading, total
-    standard deviation ``curvature`` radians over the path) at constant
-    speed (path length ``length``), plus a small isotropic positional
-    shake (``shake`` pixels per step, the jitter of hand shake); the
-    positions are splatted bilinearly on a
-    ``size×size`` grid, centred at the trajectory's centroid (so the
-    kernel's centre of mass is the grid centre, as in Levin's and
-    Chakrabarti's generators) and normalised to sum 1. Paths that would
-    leave the grid are scaled down.
+    The heading follows a random walk (std ``curvature`` radians over the
+    path) at constant speed (path ``length``) plus a positional ``shake``
+    per step; positions are splatted bilinearly on a ``size×size`` grid
+    centred at the centroid (scaled down to fit) and normalised to sum 1.
 
     Args:
-        size (int): kernel side (odd recommended). Defaults to 19.
+        size (int): kernel side. Defaults to 19.
         rng (np.random.Generator, optional): source of randomness.
         length (float, optional): path length in pixels; default
             ``U(0.3, 0.9)·size``.
         num_steps (int): trajectory samples. Defaults to 64.
-        curvature (float): heading random-walk std over the whole path
-            (radians). Defaults to 2.
+        curvature (float): heading std over the path. Defaults to 2.
         shake (float): positional jitter per step (pixels). Defaults to
             0.15.
 
@@ -162,33 +148,18 @@ def _read_kernel_file(path: str,
     return [normalize_kernel(img.astype(np.float64), path)]
 
 
-def list_files(folder: str, exts: Sequence[str],
-               backend_args: Optional[dict] = None) -> List[str]:
-    """Sorted paths of the files of ``folder`` whose extension (lower case)
-    is one of ``exts``; hidden files are left out."""
-    return sorted(
-        fileio.join_path(folder, name, backend_args=backend_args)
-        for name in fileio.list_dir_or_file(
-            folder, list_dir=False, backend_args=backend_args)
-        if not name.startswith('.')
-        and osp.splitext(name)[1].lower() in exts)
-
-
 def load_kernels(source: str | Sequence[str] | dict,
                  seed: int = 0,
                  backend_args: Optional[dict] = None) -> List[np.ndarray]:
     """Blur kernels from files or generated.
 
     Args:
-        source: a folder (every file with an extension of
-            :data:`KERNEL_EXTS`, sorted; hidden files skipped), a file
-            (``.mat`` may hold several), a list of those, or
-            ``dict(type='motion', num=20, size=19, **kwargs)`` for
-            :func:`motion_blur_kernel` kernels (seeded).
+        source: a folder (its files with an extension of
+            :data:`KERNEL_EXTS`, sorted), a file (``.mat`` may hold
+            several), a list of those, or ``dict(type='motion', num=20,
+            size=19, **kwargs)`` for :func:`motion_blur_kernel` kernels.
         seed (int): seed of generated kernels. Defaults to 0.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage). Defaults to None (inferred from the
-            path).
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
 
     Returns:
         list[np.ndarray]: normalised float64 kernels.
@@ -247,12 +218,8 @@ def blur(x: np.ndarray, k: np.ndarray, mode: str = 'valid') -> np.ndarray:
 
 def pad_for_kernel(y: np.ndarray, kshape: Tuple[int, int],
                    mode: str = 'edge') -> np.ndarray:
-    """Pad a valid-mode blur back to the sharp image's size.
-
-    Pads ``kh − 1 − ⌊kh/2⌋`` rows before and ``⌊kh/2⌋`` after (likewise for
-    columns): ``(kh−1)/2`` on both sides for odd kernels, and for even ones
-    the split that keeps the kernel centre of :func:`psf2otf`.
-    """
+    """Pad a valid-mode blur back to the sharp image's size: ``kh − 1 −
+    ⌊kh/2⌋`` rows before, ``⌊kh/2⌋`` after (likewise for columns)."""
     kh, kw = kshape
     pads = [(kh - 1 - kh // 2, kh // 2), (kw - 1 - kw // 2, kw // 2)]
     pads += [(0, 0)] * (y.ndim - 2)
@@ -271,21 +238,10 @@ def edgetaper_alpha(k: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
 
 
 def edgetaper(img: np.ndarray, k: np.ndarray, n_tapers: int = 3) -> np.ndarray:
-    """Blend the borders with a circularly blurred copy (FDN ``edgetaper``).
-
-    ``img ← α·img + (1 − α)·(k ⊛ img)`` ``n_tapers`` times, with ``⊛`` the
-    circular convolution (``wrap`` padding + valid convolution) and ``α``
-    from the kernel's autocorrelation (:func:`edgetaper_alpha`): 1 in the
-    interior, falling towards the borders, so the observation becomes
-    nearly periodic and the FFT data step rings less. As in the FDN code,
-    the wrap padding is ``(kh−1)//2`` before and ``(kw−1)//2`` after along
-    each axis (identical to the symmetric padding for square kernels).
-
-    Args:
-        img (np.ndarray): ``(H, W)`` or ``(H, W, C)``.
-        k (np.ndarray): ``(kh, kw)`` kernel.
-        n_tapers (int): passes. Defaults to 3.
-    """
+    """Blend the borders with a circularly blurred copy (FDN ``edgetaper``):
+    ``img ← α·img + (1 − α)·(k ⊛ img)`` ``n_tapers`` times, ``α`` from the
+    kernel's autocorrelation (:func:`edgetaper_alpha`); ``img`` is ``(H,
+    W)`` or ``(H, W, C)``."""
     alpha = edgetaper_alpha(k, img.shape[:2])
     kern = k
     if img.ndim == 3:
@@ -311,17 +267,9 @@ def synthesize_blurry(x: np.ndarray,
                       mode: str = 'valid',
                       quantize: bool = True,
                       n_tapers: int = 3) -> np.ndarray:
-    """Blurry, noisy, edge-tapered observation of ``x`` (official loader).
-
-    ``mode='valid'`` (training): valid blur, noise, optional quantisation,
-    edge padding back to ``x``'s size, edgetaper. ``mode='same'`` (the Levin
-    test protocol): same-size blur and noise, no quantisation by default at
-    the caller's choice, then the caller pads; here the result is only
-    edge-tapered.
-
-    Returns:
-        np.ndarray: float64, same size as ``x`` (``float32``-safe values).
-    """
+    """Blurry, noisy, edge-tapered observation of ``x`` (float64, ``x``'s
+    size with ``mode='valid'``): blur, noise, optional ``uint8``
+    quantisation, edge padding (valid mode only), edgetaper."""
     if mode not in ('valid', 'same'):
         raise ValueError(f"mode must be 'valid' or 'same', got {mode!r}")
     y = blur(x, k, mode)

@@ -1,14 +1,5 @@
-"""Deraining and dehazing data (our design; the official hyper-guidance code
-has neither).
-
-:class:`SyntheticRainDataset` adds random rain streaks (:func:`rain_streaks`)
-to crops of any image folder (guidance target: the rain layer);
-:class:`SyntheticHazeDataset` applies the atmospheric model
-``y = t·x + A(1 − t)`` (:func:`add_haze`) to RGB-D pairs (guidance target
-``[t, A]``). The degradations are the transforms ``AddRainStreaks`` /
-``AddHaze``; real pairs (Rain100L/H, RESIDE SOTS) are read by
-:class:`~mmfusenas.datasets.PairedRestorationDataset`.
-"""
+"""Synthetic deraining and dehazing data: rain streaks on crops of any
+image folder, and depth-based haze on crops of RGB-D pairs."""
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
@@ -84,22 +75,18 @@ def _pipeline(color: bool, crop_size: int, degradation: dict,
 
 @DATASETS.register_module()
 class SyntheticRainDataset(SyntheticRestorationDataset):
-    """Rain streaks added to random crops of any image folder.
+    """Rain streaks (:func:`rain_streaks`) added to random crops of any image
+    folder; guidance target: the rain layer.
 
     Args:
         img_dirs (str | Sequence[str]): clean image folder(s).
         crop_size (int): crop side. Defaults to 64.
         density_range, length_range, angle_range, strength_range: ranges of
-            :func:`rain_streaks`'s parameters drawn per item. Defaults to
-            (5, 20) streaks / 1000 px, (6, 20) px, (−30, 30)°, (0.3, 0.8).
+            :func:`rain_streaks`'s parameters drawn per item.
         color (bool): RGB (True) or gray. Defaults to True.
         length (int): items per epoch. Defaults to 100.
-        fixed (bool): the same draw for an index every time. Defaults to
-            False.
-        seed (int): base seed. Defaults to 0.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage) for listing and reading the files.
-            Defaults to None (inferred from the path).
+        fixed, seed, backend_args: as
+            :class:`~mmfusenas.datasets.SyntheticRestorationDataset`.
     """
 
     def __init__(self,
@@ -125,30 +112,23 @@ class SyntheticRainDataset(SyntheticRestorationDataset):
 
 @DATASETS.register_module()
 class SyntheticHazeDataset(SyntheticRestorationDataset):
-    """Depth-based haze on crops of RGB-D pairs.
+    """Depth-based haze (:func:`add_haze`) on crops of RGB-D pairs.
 
-    Pairs ``<name><rgb_suffix>.<ext>`` in ``rgb_dir`` with
-    ``<name><depth_suffix>.<ext>`` in ``depth_dir`` (the shared
-    ``gisr/Middlebury`` layout by default). The depth map is scaled to
-    ``[0, 1]`` by its maximum; ``disparity=True`` treats it as inverse depth
-    (near = large), ``d = 1 − D/max``. ``t = exp(−β d)``, ``A ~
-    U(airlight_range)``; guidance target ``[t, A]`` (2 channels).
+    ``<name><rgb_suffix>.<ext>`` in ``rgb_dir`` pairs with
+    ``<name><depth_suffix>.<ext>`` in ``depth_dir``. The depth map is scaled
+    to ``[0, 1]`` (``disparity=True``: inverse depth, ``d = 1 − D/max``);
+    ``t = exp(−β d)``, ``A ~ U(airlight_range)``; guidance target ``[t, A]``.
 
     Args:
         rgb_dir (str): RGB folder.
         depth_dir (str): depth folder.
-        rgb_suffix (str): Defaults to ``'_output_color'``.
-        depth_suffix (str): Defaults to ``'_output_depth'``.
+        rgb_suffix, depth_suffix (str): name suffixes. Default to
+            ``'_output_color'`` / ``'_output_depth'`` (Middlebury).
         crop_size (int): Defaults to 64.
-        beta_range (tuple): Defaults to (0.6, 2.0).
-        airlight_range (tuple): Defaults to (0.7, 1.0).
-        disparity (bool): Defaults to True (the 8-bit Middlebury maps).
-        length (int): Defaults to 100.
-        fixed (bool): Defaults to False.
-        seed (int): Defaults to 0.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage) for listing and reading the files.
-            Defaults to None (inferred from the path).
+        beta_range, airlight_range (tuple): Default to (0.6, 2.0) /
+            (0.7, 1.0).
+        disparity (bool): Defaults to True.
+        length, fixed, seed, backend_args: as :class:`SyntheticRainDataset`.
     """
 
     def __init__(self,

@@ -1,27 +1,11 @@
-"""Split frames of video sequences by contiguous number blocks, with gaps.
-
-Datasets cut from videos (MSRS: frames numbered along the sequences in
-steps of about 4) hold near-duplicates in neighbouring frames: a random
-split puts one frame in training and its neighbour in the test set. Here
-the frame-number axis is cut into blocks of ``block_size`` numbers, each
-block goes to one split by a fixed list, and the frames within ``gap``
-numbers of a boundary with a block of **another** split are left out, so
-that any two frames of different splits are more than ``2 * gap`` numbers
-apart (:func:`min_cross_split_distance`). Everything is deterministic.
-
-The MSRS_det split (``configs/_base_/datasets/splits/msrs_det/``) is made
-by ``tools/dataset_converters/make_msrs_det_split.py`` with
-:data:`MSRS_DET_SPLIT`; ``docs/user_guides/datasets.md`` explains it.
-"""
+"""Split video frames into train / val / test by contiguous frame-number
+blocks, leaving out the frames within ``gap`` numbers of a boundary between
+splits (near-duplicate neighbours). Used by
+``tools/dataset_converters/make_msrs_det_split.py``."""
 import re
 from typing import Dict, List, Sequence, Tuple
 
-#: The MSRS_det split: frame numbers 0-1603 in 10 blocks of 160 (the last
-#: holds the rest); test = a day block (320-479) and a night block
-#: (960-1119), val = a mixed block (640-799) and a night / day block
-#: (1280-1439), train = the other six; 16 numbers (about 4 frames) left out
-#: on each side of a boundary between splits, so frames of two splits are at
-#: least 33 numbers (about 8 frames) apart.
+#: the MSRS_det split: 10 blocks of 160 frame numbers, gaps of 16
 MSRS_DET_SPLIT = dict(
     block_size=160,
     blocks=('train', 'train', 'test', 'train', 'val', 'train', 'test',
@@ -32,12 +16,8 @@ SPLITS = ('train', 'val', 'test')
 
 
 def frame_number(stem: str) -> int:
-    """The frame number of a stem: its leading digits (``'00412D'`` ->
-    412).
-
-    Raises:
-        ValueError: the stem does not start with digits.
-    """
+    """The leading digits of a stem (``'00412D'`` -> 412); ValueError when
+    there are none."""
     match = re.match(r'(\d+)', stem)
     if match is None:
         raise ValueError(f'stem {stem!r} does not start with a frame '
@@ -50,22 +30,15 @@ def block_split(stems: Sequence[str], block_size: int,
     """Assign stems to splits by frame-number blocks.
 
     Args:
-        stems (Sequence[str]): Stems starting with their frame number.
-        block_size (int): Frame numbers per block; block ``i`` holds
-            ``[i * block_size, (i + 1) * block_size)``, the last block
-            everything above.
-        blocks (Sequence[str]): The split of each block (``'train'``,
-            ``'val'`` or ``'test'``).
-        gap (int): Frames within ``gap`` numbers of a boundary with a block
-            of another split are left out (listed under ``'gap'``).
+        stems (Sequence[str]): stems starting with their frame number.
+        block_size (int): frame numbers per block (the last block takes
+            everything above).
+        blocks (Sequence[str]): the split of each block.
+        gap (int): frames within ``gap`` numbers of a boundary with another
+            split go to ``'gap'``.
 
     Returns:
-        dict: ``{'train': [...], 'val': [...], 'test': [...], 'gap':
-        [...]}``, each sorted by frame number.
-
-    Raises:
-        ValueError: a bad ``blocks`` entry, a non-positive size, a negative
-            gap, or two stems with one frame number.
+        dict: ``{'train', 'val', 'test', 'gap'}`` -> stems by frame number.
     """
     if block_size <= 0 or gap < 0 or 2 * gap >= block_size:
         raise ValueError(f'need block_size > 2 * gap >= 0, got block_size '
@@ -98,12 +71,8 @@ def block_split(stems: Sequence[str], block_size: int,
 
 def min_cross_split_distance(split: Dict[str, List[str]]
                              ) -> Tuple[int, Tuple[str, str]]:
-    """The smallest frame-number distance between two stems of different
-    splits (``'gap'`` not counted), and the pair.
-
-    Returns:
-        tuple[int, tuple[str, str]]: the distance and the two stems.
-    """
+    """The smallest frame-number distance between stems of different splits
+    (``'gap'`` not counted) and the two stems."""
     tagged = sorted((frame_number(s), k, s) for k in SPLITS
                     for s in split.get(k, []))
     best = (10**9, ('', ''))

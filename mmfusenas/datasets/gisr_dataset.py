@@ -1,14 +1,5 @@
-"""Guided image super-resolution (RGB-D) pairs in the layouts people use.
-
-:class:`GISRDataset` reads a ``data_root`` with ``RGB/`` and ``Depth/``
-(optionally ``DepthLR/`` with real low-resolution depth) in the layouts of
-Middlebury, Lu, NYU v2, RGB-D-D and the toy data. Files pair by *sample id*
-(:func:`sample_id`: the file stem with the layout's tag removed). Depth is
-kept in its stored unit (the metric presets convert:
-:data:`~mmfusenas.evaluation.functional.GISR_PRESETS`). A ``split_file``
-(one sample id per line, e.g. from
-``tools/dataset_converters/nyu_mat_to_gisr.py``) selects a subset.
-"""
+"""Guided depth super-resolution (RGB-D) pairs: ``RGB/`` + ``Depth/``
+(optionally ``DepthLR/``), paired by :func:`sample_id`."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -16,6 +7,7 @@ from mmengine import fileio
 from mmengine.dataset import BaseDataset
 
 from mmfusenas.registry import DATASETS
+from .paired_image_dataset import list_files
 
 #: tags removed from file stems to get the sample id
 RGB_TAGS = ('_output_color', '_ouput_color', '_RGB', '_color')
@@ -44,18 +36,14 @@ def _index(folder: str,
            what: str,
            backend_args: Optional[dict] = None) -> Dict[str, str]:
     out: Dict[str, str] = {}
-    for name in sorted(
-            fileio.list_dir_or_file(
-                folder, list_dir=False, backend_args=backend_args)):
-        stem, ext = osp.splitext(name)
-        if name.startswith('.') or ext.lower() not in suffixes:
-            continue
-        sid = sample_id(stem, tags)
+    for path in list_files(folder, suffixes, backend_args):
+        name = osp.basename(path)
+        sid = sample_id(osp.splitext(name)[0], tags)
         if sid in out:
             raise ValueError(f'GISRDataset: two {what} files for sample '
                              f'{sid!r} in {folder}: {osp.basename(out[sid])}'
                              f' and {name}')
-        out[sid] = fileio.join_path(folder, name, backend_args=backend_args)
+        out[sid] = path
     return out
 
 
@@ -63,31 +51,20 @@ def _index(folder: str,
 class GISRDataset(BaseDataset):
     """RGB + depth pairs (optionally real LR depth) for guided depth SR.
 
-    Each data info holds ``rgb_path``, ``depth_path``, ``lr_path`` (None
-    without ``DepthLR/``) and ``sample_id``; the pipeline (e.g.
-    ``LoadGISRSample``, ``GISRModCrop``, ``GISRDegrade``,
-    ``PackGISRInputs``) reads and degrades them.
+    Files pair by sample id (the stem without its layout tag: Middlebury,
+    Lu, NYU v2, RGB-D-D, toy data); depth keeps its stored unit. Data infos
+    hold ``rgb_path``, ``depth_path``, ``lr_path`` (or None) and
+    ``sample_id``.
 
     Args:
         data_root (str): the split folder.
-        rgb_dir (str): Defaults to 'RGB'.
-        depth_dir (str): Defaults to 'Depth'.
+        rgb_dir, depth_dir (str): Default to 'RGB', 'Depth'.
         lr_dir (str, optional): real LR depth folder, used when present.
             Defaults to 'DepthLR'.
-        split_file (str, optional): text file of sample ids (relative to
-            ``data_root`` or absolute).
-        repeat (int): repeat the list (small training sets). Defaults to 1.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage); give the same to
-            ``LoadGISRSample``. Defaults to None (inferred from the path).
-        **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments
-            (``pipeline``, ``test_mode``, ``indices``, ...).
-
-    Raises:
-        FileNotFoundError: a folder is missing (the message says what goes
-            where).
-        ValueError: an RGB image has no depth partner (or vice versa), an
-            id of the split file has no pair, or a folder is empty.
+        split_file (str, optional): text file of sample ids.
+        repeat (int): repeat the list. Defaults to 1.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
+        **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments.
     """
 
     METAINFO = dict(task='guided depth super-resolution')

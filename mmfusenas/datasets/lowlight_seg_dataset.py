@@ -1,17 +1,4 @@
-"""ACDC adverse-condition (night) semantic segmentation.
-
-:class:`ACDCDataset` is MMSegmentation's
-:class:`~mmseg.datasets.CityscapesDataset` (19 Cityscapes train-id classes,
-255 ignore) on the ACDC folder layout, registered in
-:data:`mmfusenas.registry.DATASETS` and read by mmseg's own pipeline::
-
-    ACDC/
-        rgb_anon/<condition>/<split>/<seq>/<name>_rgb_anon.png
-        gt/<condition>/<split>/<seq>/<name>_gt_labelTrainIds.png
-
-The plain Cityscapes layout is served by mmseg's ``CityscapesDataset``
-directly. See ``docs/user_guides/restoration_datasets.md``.
-"""
+"""ACDC adverse-condition (night) semantic segmentation."""
 from typing import List, Optional
 
 from mmengine import fileio
@@ -21,52 +8,26 @@ from mmseg.datasets import CityscapesDataset
 from mmfusenas.registry import DATASETS
 from .paired_image_dataset import _listing
 
-#: ACDC's adverse conditions.
 ACDC_CONDITIONS = ('fog', 'night', 'rain', 'snow')
 
 
 @DATASETS.register_module()
 class ACDCDataset(CityscapesDataset):
-    """ACDC (Adverse Conditions Dataset with Correspondences), one condition.
+    """One condition of ACDC: mmseg's ``CityscapesDataset`` on the layout
+    ``rgb_anon/<condition>/<split>/<seq>/<name>_rgb_anon.png`` +
+    ``gt/<condition>/<split>/<seq>/<name>_gt_labelTrainIds.png``.
 
-    Images and label maps are found recursively below
-    ``rgb_anon/<condition>/<split>`` and ``gt/<condition>/<split>`` (one
-    folder per recording sequence, e.g. ``GOPR0351``), sorted by path, as
-    mmseg's ``BaseSegDataset`` does; ``ann_file`` may list the samples
-    instead (``<seq>/<name>`` per line, without suffix, mmseg's
-    convention). Label maps hold Cityscapes train ids (0-18, 255 ignore).
-
-    Checks when the dataset is built: the image folder exists and holds at
-    least one ``*<img_suffix>`` file; every image has its label map
-    (``FileNotFoundError`` listing the missing files). With
-    ``test_mode=True`` and no label folder at all (ACDC's ``test`` split)
-    the samples carry no ``seg_map_path``; a pipeline for them must not
-    contain ``LoadAnnotations``.
-
-    Example::
-
-        dict(type='ACDCDataset', data_root='data/ACDC', condition='night',
-             split='train',
-             pipeline=[dict(type='mmseg.LoadImageFromFile'),
-                       dict(type='mmseg.LoadAnnotations'),
-                       dict(type='mmseg.RandomCrop', crop_size=(512, 512)),
-                       dict(type='mmseg.PackSegInputs')])
+    Every image must have its label map; with ``test_mode=True`` and no
+    label folder (ACDC's ``test`` split) samples have no ``seg_map_path``.
 
     Args:
-        condition (str): ACDC condition, one of ``'fog'``, ``'night'``,
-            ``'rain'``, ``'snow'`` (other names are accepted for custom
-            data). Defaults to 'night'.
-        split (str): ``'train'``, ``'val'``, ``'test'`` (or e.g.
-            ``'train_ref'``). Defaults to 'train'.
-        data_prefix (dict, optional): ``dict(img_path=..., seg_map_path=...)``
-            relative to ``data_root``; None builds
-            ``dict(img_path='rgb_anon/<condition>/<split>',
-            seg_map_path='gt/<condition>/<split>')``. Defaults to None.
-        img_suffix (str): Defaults to '_rgb_anon.png'.
-        seg_map_suffix (str): Defaults to '_gt_labelTrainIds.png'.
-        **kwargs: Arguments of :class:`~mmseg.datasets.BaseSegDataset`
-            (``data_root``, ``ann_file``, ``metainfo``, ``pipeline``,
-            ``test_mode``, ``reduce_zero_label``, ``indices``, ...).
+        condition (str): e.g. ``'night'`` (any folder name). Defaults to
+            'night'.
+        split (str): e.g. ``'train'``, ``'val'``. Defaults to 'train'.
+        data_prefix (dict, optional): ``dict(img_path=..., seg_map_path=...)``;
+            None: the folders above.
+        img_suffix, seg_map_suffix (str): file suffixes.
+        **kwargs: :class:`~mmseg.datasets.BaseSegDataset` arguments.
     """
 
     def __init__(self,
@@ -94,12 +55,7 @@ class ACDCDataset(CityscapesDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """List the samples and check that every image has its label map.
-
-        Returns:
-            list[dict]: mmseg data infos (``img_path``, ``seg_map_path``,
-            ``label_map``, ``reduce_zero_label``, ``seg_fields``).
-        """
+        """The mmseg data infos, checked (every image has its label map)."""
         img_dir = self.data_prefix.get('img_path', None)
         seg_dir = self.data_prefix.get('seg_map_path', None)
         args = self.backend_args

@@ -1,17 +1,8 @@
-"""A dataset of spatially registered image pairs matched by file name.
-
-:class:`PairedImageDataset` indexes the layouts of the multi-modality
-imaging community, one folder per modality with the same file stem in
-every folder (``{ir,vi}/``: TNO, RoadScene, M3FD, LLVIP; ``{Infrared,
-Visible}/``: MSRS; ``{MRI,CT}/`` etc.: the Harvard medical atlas), checks
-that every stem has exactly one file per modality and yields
-``dict(img_path={modality: path}, stem=..., modalities=(...))`` entries,
-read by :class:`~mmfusenas.datasets.transforms.LoadPairedImages`.
-See ``docs/user_guides/datasets.md``.
-"""
+"""A dataset of registered image pairs: one folder per modality, files
+paired by stem."""
 import io
 import os.path as osp
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import nullcontext
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -21,14 +12,11 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import DATASETS
-from mmfusenas.utils.toy_data_commands import (  # noqa: F401
-    TOY_DATA_COMMANDS, toy_data_command)
+from mmfusenas.utils.toy_data_commands import toy_data_command
 
-#: Suffixes recognised as images by default (matched case-insensitively).
 IMG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
-#: Layouts recognised by :func:`detect_layout`, each a sequence of
-#: ``(modality name, sub-folder)`` in modality order.
+#: layouts of :func:`detect_layout`: ``(modality, sub-folder)`` pairs
 KNOWN_LAYOUTS: Tuple[Tuple[Tuple[str, str], ...], ...] = (
     (('ir', 'ir'), ('vi', 'vi')),
     (('ir', 'Infrared'), ('vi', 'Visible')),
@@ -37,8 +25,7 @@ KNOWN_LAYOUTS: Tuple[Tuple[Tuple[str, str], ...], ...] = (
     (('mri', 'MRI'), ('spect', 'SPECT')),
 )
 
-#: Keys that the loading / packing transforms write into ``results``; a
-#: modality may not be called like one of them.
+#: keys of ``results`` (pipeline / annotations) no modality may be named
 RESERVED_KEYS = frozenset({
     'img', 'img_path', 'stem', 'modalities', 'sample_idx', 'color_modality',
     'img_shape', 'ori_shape', 'pad_shape', 'scale_factor', 'flip',
@@ -46,8 +33,6 @@ RESERVED_KEYS = frozenset({
     'data_samples', 'keep_ratio', 'scale'
 })
 
-#: Keys the annotated datasets and transforms write into a data-info /
-#: ``results``; a modality may not be called like one of them.
 ANN_RESERVED_KEYS = frozenset({
     'instances', 'img_id', 'width', 'height', 'ann_path', 'gt_bboxes',
     'gt_bboxes_labels', 'gt_ignore_flags', 'num_dropped_boxes', 'gt_seg_map',
@@ -55,27 +40,22 @@ ANN_RESERVED_KEYS = frozenset({
     'num_classes', 'img_channels'
 })
 
-#: At most this many offending entries are listed in one error message.
 _MAX_LISTED = 20
-
-#: Appended to "data not found" errors: where data goes (:func:`data_hint`
-#: adds the toy-data command for the folders of the toy generators).
 DATA_HINT = ('See docs/user_guides/datasets.md for the folder layouts (real '
              'data goes under data/<name>/).')
 
 
 def pipeline_scope():
-    """A context in which pipeline names resolve in the ``mmfusenas``
-    registries: MMEngine builds pipelines in the current default scope, and a
-    dataset built outside a Runner has none."""
+    """The ``mmfusenas`` default scope, when none is set (a dataset built
+    outside a Runner), so that pipeline names resolve."""
     if DefaultScope.get_current_instance() is None:
         return DefaultScope.overwrite_default_scope('mmfusenas')
     return nullcontext()
 
 
 def data_hint(path: str) -> str:
-    """:data:`DATA_HINT`, plus the command writing the toy data when
-    ``path`` lies in a toy data set (:func:`toy_data_command`)."""
+    """:data:`DATA_HINT`, plus the toy-data command when ``path`` lies in a
+    toy data set."""
     command = toy_data_command(path)
     if command is None:
         return DATA_HINT
@@ -83,8 +63,7 @@ def data_hint(path: str) -> str:
 
 
 def check_modality_names(owner: str, modalities: Sequence[str]) -> None:
-    """Refuse modality names that are no identifiers or collide with the
-    pipeline / annotation keys (:data:`ANN_RESERVED_KEYS`)."""
+    """Refuse modality names that are no identifiers or are reserved keys."""
     bad = [m for m in modalities if not str(m).isidentifier()
            or m in RESERVED_KEYS or m in ANN_RESERVED_KEYS]
     if bad:
@@ -96,10 +75,8 @@ def check_modality_names(owner: str, modalities: Sequence[str]) -> None:
 
 
 class PairCheckError(ValueError):
-    """Files of samples that cannot be paired as they are: unreadable
-    image headers or modalities of different sizes (raised by
-    ``PairedImageDataset(check_sizes=True)``), so tools can say how to skip
-    those samples."""
+    """Unreadable image headers or modalities of different sizes
+    (``PairedImageDataset(check_sizes=True)``)."""
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -110,32 +87,40 @@ def _listing(items: Sequence[str]) -> str:
     return '\n'.join(lines)
 
 
+def list_files(folder: str,
+               suffixes: Sequence[str] = IMG_SUFFIXES,
+               backend_args: Optional[dict] = None) -> List[str]:
+    """Sorted paths of the files directly in ``folder`` whose suffix
+    (case-insensitive) is in ``suffixes``; hidden files are left out."""
+    return sorted(
+        fileio.join_path(folder, name, backend_args=backend_args)
+        for name in fileio.list_dir_or_file(
+            folder, list_dir=False, backend_args=backend_args)
+        if not name.startswith('.')
+        and osp.splitext(name)[1].lower() in suffixes)
+
+
+def _header_size(path: str,
+                 backend_args: Optional[dict] = None) -> Tuple[int, int]:
+    """``(width, height)`` from an image header (PIL, no decoding); raises
+    OSError when the file is no image."""
+    from PIL import Image
+    if backend_args is None and osp.isfile(path):
+        source = path
+    else:
+        source = io.BytesIO(fileio.get(path, backend_args=backend_args))
+    with Image.open(source) as img:
+        return img.size
+
+
 def image_size(path: str,
                owner: str,
                backend_args: Optional[dict] = None) -> Tuple[int, int]:
-    """``(width, height)`` from an image header (PIL, no decoding).
-
-    Args:
-        path (str): Image file.
-        owner (str): Class or tool name for the message.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments; None reads a local file's header only.
-
-    Returns:
-        tuple[int, int]: ``(width, height)``.
-
-    Raises:
-        ValueError: the file cannot be identified as an image.
-    """
-    from PIL import Image, UnidentifiedImageError
+    """``(width, height)`` from an image header; a ValueError naming
+    ``owner`` and the file when it is no image."""
     try:
-        if backend_args is None and osp.isfile(path):
-            source = path
-        else:
-            source = io.BytesIO(fileio.get(path, backend_args=backend_args))
-        with Image.open(source) as img:
-            return img.size
-    except (UnidentifiedImageError, OSError) as err:
+        return _header_size(path, backend_args)
+    except OSError as err:
         raise ValueError(
             f'{owner}: cannot read the size of image {path!r} '
             f'({err.__class__.__name__}: {err}); it is needed to convert '
@@ -145,23 +130,14 @@ def image_size(path: str,
 def detect_layout(data_root: str,
                   backend_args: Optional[dict] = None
                   ) -> 'OrderedDict[str, str]':
-    """Find which known paired layout ``data_root`` holds.
-
-    Args:
-        data_root (str): Folder expected to contain one sub-folder per
-            modality.
-        backend_args (dict, optional): file backend arguments of
-            :mod:`mmengine.fileio` (e.g. object storage). Defaults to None
-            (the backend is inferred from the path).
+    """The one of :data:`KNOWN_LAYOUTS` under ``data_root``.
 
     Returns:
-        OrderedDict[str, str]: modality name -> sub-folder name, in modality
-        order (e.g. ``{'ir': 'Infrared', 'vi': 'Visible'}``).
+        OrderedDict[str, str]: modality -> sub-folder, in modality order.
 
     Raises:
         FileNotFoundError: ``data_root`` is not a folder.
-        ValueError: none, or more than one, of :data:`KNOWN_LAYOUTS` is
-            present; the message lists the sub-folders found.
+        ValueError: none or several layouts are present.
     """
     root = data_root or '.'
     if not fileio.isdir(root, backend_args=backend_args):
@@ -197,89 +173,39 @@ def detect_layout(data_root: str,
 class PairedImageDataset(BaseDataset):
     """Registered images of two (or more) modalities, paired by file stem.
 
-    Every modality lives in its own sub-folder of ``data_root``; files of one
-    sample share their stem (the name without extension), while extensions
-    may differ between modalities (``ir/a.jpg`` pairs with ``vi/a.png``).
-    The samples are sorted by stem. Each entry of the data list is::
-
-        dict(img_path={'ir': '.../ir/a.png', 'vi': '.../vi/a.png'},
-             stem='a', modalities=('ir', 'vi'), sample_idx=0)
-
-    Checks made when the dataset is built (``full_init``): each modality
-    folder exists and holds at least one image; no stem appears twice in one
-    folder (``a.png`` and ``a.jpg``); every stem has a file in every modality
-    (see ``on_unpaired``); every stem of the split file exists; optionally
-    (``check_sizes=True``) all files of a sample have the same width and
-    height. Reading errors, channel counts, bit depth and (by default) sizes
-    are checked when the sample is loaded by
-    :class:`~mmfusenas.datasets.transforms.LoadPairedImages`.
-
-    Only files directly inside the modality folders whose suffix is in
-    ``img_suffixes`` (case-insensitive) are images; hidden files (name
-    starting with ``.``, e.g. macOS ``._a.png``) and sub-folders are ignored.
+    One sub-folder per modality; files of a sample share their stem
+    (extensions may differ). Entries, sorted by stem, are
+    ``dict(img_path={modality: path}, stem=..., modalities=(...))``, read by
+    :class:`~mmfusenas.datasets.transforms.LoadPairedImages`. Building
+    checks that every folder exists and holds images, that stems are unique
+    per folder, that every stem has a file in every modality
+    (``on_unpaired``) and every split-file stem exists; ``check_sizes`` also
+    compares the header sizes. Hidden files and sub-folders are ignored.
+    See ``docs/user_guides/datasets.md``.
 
     Args:
-        data_root (str): Root folder of the dataset; ``data_prefix`` and
-            ``ann_file`` are relative to it. Defaults to ''.
-        data_prefix (dict, optional): Modality name -> sub-folder (relative
-            to ``data_root``, or absolute), e.g. ``dict(ir='ir', vi='vi')``,
-            ``dict(ir='Infrared', vi='Visible')``, ``dict(mri='MRI',
-            pet='PET')``. The order of the dict is the modality order (first
-            = A, second = B) used by the whole pipeline. Modality names must
-            be Python identifiers and must not collide with pipeline keys
-            (``img_path``, ``stem``, ...). If None or empty, the layout is
-            detected under ``data_root`` among ``{ir,vi}``,
-            ``{Infrared,Visible}`` (named ``ir``, ``vi``) and
-            ``{MRI,CT|PET|SPECT}`` (named ``mri``, ``ct`` / ``pet`` /
-            ``spect``); this happens in ``__init__`` even with
-            ``lazy_init=True`` (a directory listing) and raises if none or
-            several layouts are present. Defaults to None.
-        ann_file (str): Optional split file (relative to ``data_root`` or
-            absolute): plain text, one stem per line; surrounding spaces,
-            blank lines and lines starting with ``#`` are ignored. Only the
-            listed stems are used. A stem listed twice, or present in no
-            modality folder, is an error; a stem present in some modalities
-            only is handled by ``on_unpaired``. Defaults to '' (use every
-            stem).
-        img_suffixes (Sequence[str]): File suffixes regarded as images,
-            compared case-insensitively. Defaults to
-            ``('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')``.
-        on_unpaired (str): What to do with a stem that has no file in some
-            modality folder: ``'error'`` raises a ValueError listing them;
-            ``'skip'`` drops those samples and logs one warning (through the
-            current :class:`~mmengine.logging.MMLogger`) listing every
-            dropped stem and its missing modalities. Defaults to 'error'.
-        check_sizes (bool): If True, read the header of every file at build
-            time (with PIL, no decoding) and raise a
-            :class:`PairCheckError` (a ValueError) listing the samples
-            whose modalities differ in width/height, or whose files
-            cannot be identified as images. If False, the sizes are checked
-            when a sample is loaded. Defaults to False.
-        metainfo (dict, optional): Extra meta information; ``modalities``
-            is always set to the modality order of ``data_prefix`` (given
-            explicitly, it must agree). Defaults to None.
-        pipeline (list[dict | Callable]): Processing pipeline. Defaults to
-            [].
-        test_mode (bool): Test mode (``None`` from the pipeline is an error
-            instead of a re-fetch). Defaults to False.
-        lazy_init (bool): Defer indexing the folders to ``full_init`` (or the
-            first access). Defaults to False.
-        serialize_data (bool): Serialise the data list into one numpy
-            buffer to share it between dataloader workers. Defaults to True.
-        indices (int | Sequence[int], optional): Use only these samples (or
-            the first ``indices`` samples). Defaults to None.
-        max_refetch (int): Re-fetch attempts when the pipeline returns
-            None. Defaults to 1000.
-        filter_cfg (dict, optional): Unused by this class; kept for the
-            :class:`~mmengine.dataset.BaseDataset` interface. Defaults to
-            None.
-        backend_args (dict, optional): file backend arguments of
-            :mod:`mmengine.fileio`, for folders on object storage (e.g.
-            ``dict(backend='petrel')``): the folders are listed and the
-            split file read through it (give the same to
-            :class:`~mmfusenas.datasets.transforms.LoadPairedImages`).
-            Defaults to None (the backend is inferred from the path: local
-            disk for plain paths).
+        data_root (str): root folder; ``data_prefix`` and ``ann_file`` are
+            relative to it. Defaults to ''.
+        data_prefix (dict, optional): modality -> sub-folder, in modality
+            order, e.g. ``dict(ir='Infrared', vi='Visible')``; names are
+            identifiers other than the pipeline keys. None: detected among
+            :data:`KNOWN_LAYOUTS`. Defaults to None.
+        ann_file (str): optional split file, one stem per line (``#``
+            comments); a stem listed twice or in no folder is an error.
+            Defaults to '' (every stem).
+        img_suffixes (Sequence[str]): image suffixes, case-insensitive.
+        on_unpaired (str): ``'error'`` or ``'skip'`` (drop with one warning)
+            for a stem missing in some modality. Defaults to 'error'.
+        check_sizes (bool): compare the header sizes of every sample at
+            build time (:class:`PairCheckError`). Defaults to False (checked
+            when loaded).
+        metainfo (dict, optional): ``modalities`` is set from
+            ``data_prefix`` (given, it must agree). Defaults to None.
+        backend_args (dict, optional): :mod:`mmengine.fileio` backend
+            arguments for listing folders and reading the split file.
+            Defaults to None.
+        pipeline, test_mode, lazy_init, serialize_data, indices,
+        max_refetch, filter_cfg: as :class:`~mmengine.dataset.BaseDataset`.
     """
 
     METAINFO: dict = dict(modalities=())
@@ -321,10 +247,9 @@ class PairedImageDataset(BaseDataset):
                       img_suffixes: Sequence[str], on_unpaired: str,
                       check_sizes: bool, metainfo: Optional[dict],
                       backend_args: Optional[dict]) -> Tuple[dict, dict]:
-        """Check and keep the pairing arguments (shared with
-        :class:`~mmfusenas.datasets.PairedSegDataset`); returns the
-        ``data_prefix`` (detected when not given) and ``metainfo`` with the
-        ``modalities`` to build the base class with."""
+        """Check and keep the pairing arguments (also used by
+        :class:`~mmfusenas.datasets.PairedSegDataset`); returns
+        ``data_prefix`` and ``metainfo`` with the ``modalities``."""
         self.backend_args = backend_args
         if on_unpaired not in ('error', 'skip'):
             raise ValueError(
@@ -332,18 +257,13 @@ class PairedImageDataset(BaseDataset):
                 f'got {on_unpaired!r}.')
         if isinstance(img_suffixes, str):
             img_suffixes = (img_suffixes, )
-        suffixes = []
-        for suffix in img_suffixes:
-            if not isinstance(suffix, str) or not suffix.startswith('.'):
-                raise ValueError(
-                    'PairedImageDataset: every entry of img_suffixes must be '
-                    "a string starting with '.', e.g. '.png'; got "
-                    f'{suffix!r}.')
-            suffixes.append(suffix.lower())
-        if not suffixes:
+        bad = [s for s in img_suffixes
+               if not isinstance(s, str) or not s.startswith('.')]
+        if bad or not img_suffixes:
             raise ValueError(
-                'PairedImageDataset: img_suffixes must not be empty.')
-        self.img_suffixes = tuple(suffixes)
+                'PairedImageDataset: img_suffixes must be strings starting '
+                f"with '.', e.g. '.png'; got {img_suffixes!r}.")
+        self.img_suffixes = tuple(s.lower() for s in img_suffixes)
         self.on_unpaired = on_unpaired
         self.check_sizes = check_sizes
 
@@ -367,9 +287,6 @@ class PairedImageDataset(BaseDataset):
         return dict(data_prefix), dict(metainfo or {},
                                        modalities=self.modalities)
 
-    # ------------------------------------------------------------------
-    # indexing
-    # ------------------------------------------------------------------
     def _scan_folder(self, modality: str) -> Dict[str, str]:
         """Map stem -> file path for the images of one modality folder."""
         folder = self.data_prefix[modality]
@@ -379,15 +296,8 @@ class PairedImageDataset(BaseDataset):
                 f'({folder!r}) does not exist; expected a folder of images '
                 f'with suffixes {self.img_suffixes}. {data_hint(folder)}')
         files: Dict[str, List[str]] = {}
-        for name in fileio.list_dir_or_file(
-                folder, list_dir=False, backend_args=self.backend_args):
-            if name.startswith('.'):
-                continue
-            stem, suffix = osp.splitext(name)
-            if suffix.lower() not in self.img_suffixes:
-                continue
-            path = fileio.join_path(
-                folder, name, backend_args=self.backend_args)
+        for path in list_files(folder, self.img_suffixes, self.backend_args):
+            stem = osp.splitext(osp.basename(path))[0]
             files.setdefault(stem, []).append(path)
         if not files:
             raise ValueError(
@@ -414,11 +324,7 @@ class PairedImageDataset(BaseDataset):
         text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
         lines = [line.strip() for line in text.splitlines()]
         stems = [ln for ln in lines if ln and not ln.startswith('#')]
-        seen, repeated = set(), []
-        for stem in stems:
-            if stem in seen and stem not in repeated:
-                repeated.append(stem)
-            seen.add(stem)
+        repeated = [s for s, n in Counter(stems).items() if n > 1]
         if repeated:
             raise ValueError(
                 f'PairedImageDataset: split file {self.ann_file!r} lists '
@@ -431,23 +337,14 @@ class PairedImageDataset(BaseDataset):
         return stems
 
     def _check_pair_sizes(self, data_list: List[dict]) -> None:
-        """Compare header sizes (PIL, no decoding) within every sample."""
-        from PIL import Image, UnidentifiedImageError
-
-        def open_image(path: str) -> Image.Image:
-            if self.backend_args is None and osp.isfile(path):
-                return Image.open(path)  # local disk: the header only
-            return Image.open(
-                io.BytesIO(fileio.get(path, backend_args=self.backend_args)))
-
+        """Compare the header sizes within every sample."""
         bad_files, mismatches = [], []
         for info in data_list:
             sizes = {}
             for mod, path in info['img_path'].items():
                 try:
-                    with open_image(path) as img:
-                        sizes[mod] = img.size  # (w, h)
-                except (UnidentifiedImageError, OSError) as err:
+                    sizes[mod] = _header_size(path, self.backend_args)
+                except OSError as err:
                     bad_files.append(f'{path} ({err.__class__.__name__})')
             if len(sizes) == len(info['img_path']) and \
                     len(set(sizes.values())) > 1:
@@ -467,12 +364,6 @@ class PairedImageDataset(BaseDataset):
                 _listing(mismatches))
 
     def load_data_list(self) -> List[dict]:
-        """Index the modality folders and pair their files by stem.
-
-        Returns:
-            list[dict]: ``dict(img_path={modality: path}, stem=str,
-            modalities=tuple)`` per sample, sorted by stem.
-        """
         files = {mod: self._scan_folder(mod) for mod in self.modalities}
 
         if self.ann_file:
@@ -487,9 +378,7 @@ class PairedImageDataset(BaseDataset):
                     f'{self.img_suffixes}):\n'
                     f'{_listing([repr(s) for s in absent])}')
         else:
-            stems = set()
-            for mod in self.modalities:
-                stems.update(files[mod])
+            stems = set().union(*files.values())
 
         unpaired = []
         for stem in sorted(stems):

@@ -1,18 +1,7 @@
-"""Leak-free train / search / test splits of the real fusion training sets.
-
-The real training sources overlap their test sets (RoadScene's test pairs
-are among the pairs of ``RoadScene221``; the Harvard-atlas sets hold test
-slices of the medical subsets). :func:`make_fusion_splits` removes from
-training every pair with an image that matches a test image of the same
-modality: **exactly** (the sha256 of the decoded pixels,
-:func:`pixel_sha256`) or **nearly** (``1 - r`` at most
-:data:`NEAR_DUP_THRESHOLD`, ``r`` the Pearson correlation of the grey
-thumbnails, :func:`thumbnail`). The remaining stems are split into the two
-search halves with :func:`~mmfusenas.datasets.search_splits.search_halves`;
-the split is deterministic. Images are read through :mod:`mmengine.fileio`
-(``backend_args``). The distance distribution and the choice of the
-threshold: ``docs/user_guides/datasets.md``.
-"""
+"""Leak-free train / search / test splits of the real fusion training sets:
+training pairs with an image equal to a test image (decoded-pixel sha256)
+or nearly equal (thumbnail correlation) are excluded. See
+``docs/user_guides/datasets.md``."""
 import hashlib
 import os.path as osp
 from dataclasses import dataclass, field
@@ -22,32 +11,21 @@ import cv2
 import numpy as np
 from mmengine import fileio
 
-from mmfusenas.utils.fileio import decode_image
-from .paired_image_dataset import IMG_SUFFIXES
+from mmfusenas.utils.fileio import read_image
+from .paired_image_dataset import IMG_SUFFIXES, list_files
 from .search_splits import search_halves
 
-#: Side of the grey thumbnails compared by the near-duplicate measure.
+#: side of the grey thumbnails compared by the near-duplicate measure
 THUMB_SIZE = 32
-
-#: A training pair is excluded when ``1 - r`` to some test image is at most
-#: this (``r``: thumbnail correlation). See docs/user_guides/datasets.md for
-#: the
-#: measured distances it is chosen from.
+#: a training pair is excluded when ``1 - r`` to a test image is at most this
 NEAR_DUP_THRESHOLD = 0.06
-
-#: The files :func:`write_fusion_splits` writes, in this order.
 SPLIT_FILES = ('train', 'search_weights', 'search_arch', 'test', 'excluded')
 
 
 @dataclass(frozen=True)
 class FusionSet:
-    """A paired folder under the fusion data root.
-
-    Args:
-        name (str): the set's name, e.g. ``'MRI_CT'``.
-        root (str): its folder, relative to the fusion data root.
-        prefix (dict): modality -> sub-folder, in stacking order.
-    """
+    """A paired folder (``root``, relative to the fusion data root) with its
+    modality -> sub-folder ``prefix``."""
     name: str
     root: str
     prefix: Dict[str, str] = field(hash=False)
@@ -55,8 +33,7 @@ class FusionSet:
 
 _IVIF = {'ir': 'ir', 'vi': 'vi'}
 
-#: source name -> (training set, test sets); the first test set is the one
-#: written as ``test.txt`` (the others are only checked for leaks).
+#: source -> (training set, test sets); the first test set is ``test.txt``
 REAL_FUSION_SOURCES: Dict[str, Tuple[FusionSet, Tuple[FusionSet, ...]]] = {
     'roadscene221': (FusionSet('RoadScene221', 'RoadScene221', _IVIF),
                      (FusionSet('RoadScene', 'RoadScene', _IVIF),
@@ -78,43 +55,16 @@ REAL_FUSION_SOURCES: Dict[str, Tuple[FusionSet, Tuple[FusionSet, ...]]] = {
 
 @dataclass
 class IndexedSet:
-    """Stems, pixel hashes and thumbnails of one :class:`FusionSet`.
-
-    Args:
-        name (str): the set's name.
-        stems (list[str]): sorted stems.
-        hashes (dict): modality -> list of sha256 hex digests (stem order).
-        thumbs (dict): modality -> ``(N, THUMB_SIZE**2)`` float64 array of
-            zero-mean unit-variance thumbnails (stem order).
-    """
+    """Sorted stems, and per modality the sha256 digests and the
+    ``(N, THUMB_SIZE**2)`` normalised thumbnails of one set."""
     name: str
     stems: List[str]
     hashes: Dict[str, List[str]]
     thumbs: Dict[str, np.ndarray]
 
 
-def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Decode an image as stored (``IMREAD_UNCHANGED``), read through
-    :mod:`mmengine.fileio` with ``backend_args`` (None: inferred from the
-    path).
-
-    Raises:
-        OSError: the file cannot be decoded; the message names it.
-    """
-    try:
-        content = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError:
-        content = b''
-    return decode_image(content, path)
-
-
 def canonical_pixels(img: np.ndarray) -> np.ndarray:
-    """The decoded pixels with grey stored as colour reduced to one channel.
-
-    A 3-channel image whose channels are all equal (grey saved as RGB, as
-    the test copies of the medical and TNO sets are) becomes ``(H, W)``,
-    so it hashes like the same grey image saved with one channel.
-    """
+    """The decoded pixels, grey stored as colour reduced to ``(H, W)``."""
     if img.ndim == 3 and img.shape[2] == 1:
         return img[..., 0]
     if img.ndim == 3 and img.shape[2] == 3 and (
@@ -145,10 +95,8 @@ def to_gray(img: np.ndarray) -> np.ndarray:
 
 
 def thumbnail(img: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
-    """Zero-mean, unit-variance ``size x size`` grey thumbnail, flattened.
-
-    A constant image gives the zero vector (correlation 0 with anything).
-    """
+    """Zero-mean, unit-variance ``size x size`` grey thumbnail, flattened
+    (zero for a constant image)."""
     small = cv2.resize(to_gray(img), (size, size),
                        interpolation=cv2.INTER_AREA).ravel()
     small = small - small.mean()
@@ -158,8 +106,7 @@ def thumbnail(img: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
 
 def list_stems(folder: str,
                backend_args: Optional[dict] = None) -> Dict[str, str]:
-    """Stem -> file of the images directly inside ``folder`` (listed through
-    :mod:`mmengine.fileio` with ``backend_args``).
+    """Stem -> file of the images directly inside ``folder``.
 
     Raises:
         FileNotFoundError: ``folder`` is missing or holds no image.
@@ -168,17 +115,14 @@ def list_stems(folder: str,
     if not fileio.isdir(folder, backend_args=backend_args):
         raise FileNotFoundError(f'fusion split: folder {folder} not found')
     out: Dict[str, str] = {}
-    for name in sorted(
-            fileio.list_dir_or_file(
-                folder, list_dir=False, backend_args=backend_args)):
-        stem, ext = osp.splitext(name)
-        if name.startswith('.') or ext.lower() not in IMG_SUFFIXES:
-            continue
+    for path in list_files(folder, IMG_SUFFIXES, backend_args):
+        name = osp.basename(path)
+        stem = osp.splitext(name)[0]
         if stem in out:
             raise ValueError(f'fusion split: {folder} holds two images with '
                              f'stem {stem!r}: {osp.basename(out[stem])}, '
                              f'{name}')
-        out[stem] = fileio.join_path(folder, name, backend_args=backend_args)
+        out[stem] = path
     if not out:
         raise FileNotFoundError(f'fusion split: {folder} holds no image '
                                 f'({", ".join(IMG_SUFFIXES)})')
@@ -188,14 +132,8 @@ def list_stems(folder: str,
 def index_set(fset: FusionSet,
               data_root: str,
               backend_args: Optional[dict] = None) -> IndexedSet:
-    """Hash and thumbnail every image of ``fset`` under ``data_root``
-    (listed and read through :mod:`mmengine.fileio` with ``backend_args``).
-
-    Raises:
-        ValueError: a stem has no file in some modality (the message names
-            the folder and the stems).
-        OSError: an image cannot be decoded (named).
-    """
+    """Hash and thumbnail every image of ``fset`` under ``data_root``;
+    ValueError naming the folder when a stem lacks a modality."""
     files = {
         mod: list_stems(
             fileio.join_path(
@@ -213,7 +151,9 @@ def index_set(fset: FusionSet,
                              f'stem(s) {missing[:20]} of set {fset.name}')
     hashes, thumbs = {}, {}
     for mod, found in files.items():
-        images = [read_image(found[s], backend_args) for s in stems]
+        images = [
+            read_image(found[s], 'unchanged', backend_args) for s in stems
+        ]
         hashes[mod] = [pixel_sha256(img) for img in images]
         thumbs[mod] = np.stack([thumbnail(img) for img in images])
     return IndexedSet(fset.name, stems, hashes, thumbs)
@@ -221,15 +161,8 @@ def index_set(fset: FusionSet,
 
 @dataclass(frozen=True)
 class Match:
-    """The test image nearest to one training pair.
-
-    Args:
-        stem (str): the training stem.
-        test (str): ``'<test set>/<stem>'`` of the nearest test image.
-        modality (str): the modality in which it is nearest.
-        distance (float): ``1 - r`` (0 for an exact duplicate).
-        exact (bool): the decoded pixels are identical.
-    """
+    """The test image (``'<set>/<stem>'``) nearest to a training stem, the
+    modality, the distance ``1 - r`` and whether the pixels are equal."""
     stem: str
     test: str
     modality: str
@@ -239,12 +172,8 @@ class Match:
 
 def nearest_test_images(train: IndexedSet,
                         tests: Sequence[IndexedSet]) -> List[Match]:
-    """For each training pair, its nearest test image (see module doc).
-
-    Modalities are compared by name; a test set sharing no modality with
-    the training set raises a ValueError. Exact duplicates come first (at
-    distance 0) whatever their thumbnail correlation.
-    """
+    """For each training pair, its nearest test image over the shared
+    modalities (exact duplicates at distance 0)."""
     n = len(train.stems)
     best_d = np.full(n, np.inf)
     best: List[Optional[Tuple[str, str, bool]]] = [None] * n
@@ -282,18 +211,15 @@ def make_fusion_splits(source: str,
 
     Args:
         source (str): e.g. ``'roadscene221'``, ``'harvard_ct'``.
-        data_root (str): the fusion data root (``../shared/data/fusion``).
-        threshold (float): near-duplicate distance (``1 - r``); pairs at
-            this distance or closer to a test image are excluded.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage) for listing and reading
-            ``data_root``. Defaults to None (inferred from the path).
+        data_root (str): the fusion data root.
+        threshold (float): pairs at this distance ``1 - r`` or closer to a
+            test image are excluded.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
 
     Returns:
         dict: ``train`` / ``search_weights`` / ``search_arch`` / ``test``
-        (sorted stem lists), ``excluded`` (list of :class:`Match`, sorted by
-        stem), ``matches`` (every training pair's :class:`Match`) and
-        ``test_set`` (the name of the set ``test`` lists).
+        (stem lists), ``excluded`` and ``matches`` (:class:`Match` lists),
+        ``test_set`` (name).
     """
     if source not in REAL_FUSION_SOURCES:
         raise KeyError(f'unknown fusion split source {source!r}; choose one '

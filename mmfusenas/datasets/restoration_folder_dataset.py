@@ -1,28 +1,17 @@
-"""Restoration datasets: degraded images and their clean images.
-
-:class:`PairedRestorationDataset` is the paired folder dataset: an input
-folder (``low``) and an optional ground-truth folder (``gt``) matched by file
-stem, given as ``data_prefix`` or detected from a named layout
-(:data:`RESTORATION_LAYOUTS`). :class:`LowLightDataset`,
-:class:`HazeDataset`, :class:`UnderwaterDataset` and
-:class:`RestorationFolderDataset` are its layouts and defaults.
-:class:`SyntheticRestorationDataset` degrades clean images on the fly; the
-degradations are the transforms of
-:mod:`~mmfusenas.datasets.transforms.restoration_transforms`.
-"""
+"""Restoration datasets: degraded images paired with clean images by stem
+(folders or named layouts), and clean images degraded on the fly."""
 import os.path as osp
 from collections import OrderedDict
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine import fileio
 from mmengine.dataset import BaseDataset, Compose
-from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .deblur_synthesis import KERNEL_EXTS, list_files, normalize_kernel
-from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset, _listing,
-                                   data_hint, pipeline_scope)
+from .deblur_synthesis import KERNEL_EXTS, normalize_kernel
+from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset, data_hint,
+                                   list_files, pipeline_scope)
 
 IMAGE_EXTS = IMG_SUFFIXES
 
@@ -42,9 +31,7 @@ def _stem(path: str) -> str:
 
 def list_images(dirs: Union[str, Sequence[str]],
                 backend_args: Optional[dict] = None) -> List[str]:
-    """Sorted image files of one or several folders (error when none);
-    ``backend_args``: :mod:`mmengine.fileio` backend arguments (None: the
-    backend is inferred from the path)."""
+    """Sorted image files of one or several folders (error when none)."""
     dirs = [dirs] if isinstance(dirs, str) else list(dirs)
     files = []
     for d in dirs:
@@ -64,25 +51,17 @@ def detect_paired_layout(
         img_suffixes: Sequence[str] = IMG_SUFFIXES,
         backend_args: Optional[dict] = None,
         name: str = 'PairedRestorationDataset') -> 'OrderedDict[str, str]':
-    """The folders of a restoration layout under ``data_root``.
-
-    Tried in order: the first of ``layouts`` with both folders, the first
-    input folder alone, images directly in ``data_root``.
+    """The folders of a restoration layout under ``data_root``: the first
+    of ``layouts`` (``(input folder, ground-truth candidates)``) with both
+    folders, else the first input folder alone, else ``data_root`` itself
+    (``''``) when it holds images.
 
     Args:
-        data_root (str): the split folder.
-        layouts (Sequence[tuple[str, Sequence[str]]]): ``(input folder,
-            ground-truth folder candidates)`` in order of preference.
         with_gt (bool, optional): True requires ground truth, False ignores
-            it, None uses it when present. Defaults to None.
-        img_suffixes (Sequence[str]): image suffixes (case-insensitive).
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None (inferred from the path).
-        name (str): dataset name for messages.
+            it, None uses it when present.
 
     Returns:
-        OrderedDict[str, str]: ``{'low': folder}`` or ``{'low': ..., 'gt':
-        ...}``; ``''`` is ``data_root`` itself.
+        OrderedDict[str, str]: ``{'low': folder[, 'gt': folder]}``.
 
     Raises:
         FileNotFoundError: ``data_root`` is not a folder.
@@ -112,10 +91,7 @@ def detect_paired_layout(
             'Pass data_prefix=dict(low=..., gt=...) explicitly.')
     if isinstance(img_suffixes, str):
         img_suffixes = (img_suffixes, )
-    suffixes = tuple(s.lower() for s in img_suffixes)
-    if any(not n.startswith('.') and osp.splitext(n)[1].lower() in suffixes
-           for n in fileio.list_dir_or_file(
-               root, list_dir=False, backend_args=backend_args)):
+    if list_files(root, tuple(s.lower() for s in img_suffixes), backend_args):
         return OrderedDict(low='')
     raise ValueError(
         f'{name}: no layout ({known}) and no image under data_root {root!r}; '
@@ -128,55 +104,43 @@ def detect_lowlight_layout(
         with_gt: Optional[bool] = None,
         img_suffixes: Sequence[str] = IMG_SUFFIXES,
         backend_args: Optional[dict] = None) -> 'OrderedDict[str, str]':
-    """:func:`detect_paired_layout` with the low-light layouts: LOL
-    (``{low,high}``), RUAS / MIT (``{test,gt}``)."""
+    """:func:`detect_paired_layout` with the low-light layouts
+    (``{low,high}``, ``{test,gt}``)."""
     return detect_paired_layout(data_root, RESTORATION_LAYOUTS['lol'],
                                 with_gt, img_suffixes, backend_args,
                                 'LowLightDataset')
 
 
 def gt_stems(stem: str) -> List[str]:
-    """The ground-truth stems tried for an input stem, in order: the stem,
-    its Rain100 name (``rain-001`` -> ``norain-001``) and its RESIDE name
-    (``0001_0.8_0.2`` -> ``0001``)."""
+    """Ground-truth stems tried for an input stem: itself, its Rain100 name
+    (``rain-001`` -> ``norain-001``), its RESIDE name (``0001_0.8`` ->
+    ``0001``)."""
     rain100 = 'no' + stem if stem.startswith('rain-') else stem
     return list(dict.fromkeys([stem, rain100, stem.split('_')[0]]))
 
 
 @DATASETS.register_module()
 class PairedRestorationDataset(PairedImageDataset):
-    """Degraded images paired with their clean images by file stem.
+    """Degraded images (``low``) paired with clean images (``gt``) by stem.
 
-    Each entry is ``dict(img_path={'low': ..., 'gt': ...}, stem=...,
-    modalities=('low', 'gt'))`` (no ``'gt'`` when unpaired), sorted by stem.
-    The checks of :class:`PairedImageDataset` apply (folders exist and hold
-    images, unique stems, split files); an input without ground truth is an
-    error naming it (``on_unpaired='skip'``: dropped with a warning). With
-    :attr:`NAMED_GT` the ground truth may be named by :func:`gt_stems`
-    (Rain100, RESIDE), and unused ground truth is allowed. Without
-    ``pipeline`` the items are those of :class:`~mmfusenas.models.HQSRestorer`
-    (``inputs`` and ``data_samples`` with ``gt_img``, ``stem``).
-
-    Examples::
-
-        PairedRestorationDataset('data/Rain100L/test')         # rain/, norain/
-        PairedRestorationDataset('data/SOTS/outdoor', 'sots')  # hazy/, clear/
+    The checks of :class:`PairedImageDataset` apply; with :attr:`NAMED_GT`
+    the ground truth may be named by :func:`gt_stems` and unused ground
+    truth is allowed. Without ``pipeline`` the items are those of
+    :class:`~mmfusenas.models.HQSRestorer`. Example:
+    ``PairedRestorationDataset('data/SOTS/outdoor', 'sots')``.
 
     Args:
         data_root (str): the split folder. Defaults to ''.
         layout (str): key of :data:`RESTORATION_LAYOUTS` detected when
             ``data_prefix`` is not given. Defaults to 'rain100'.
-        data_prefix (dict, optional): ``dict(low=<folder>[, gt=<folder>])``,
-            relative to ``data_root`` or absolute. Defaults to None.
+        data_prefix (dict, optional): ``dict(low=<folder>[, gt=<folder>])``.
         with_gt (bool, optional): for detection: True requires ground truth,
             False ignores it, None uses it when present. Defaults to True.
         color (bool): the default pipeline reads RGB, else gray. Defaults
             to True.
-        pipeline (Sequence[dict | Callable], optional): None:
-            ``LoadRestorationImages`` + ``PackRestorationInputs``.
-        **kwargs: other :class:`PairedImageDataset` arguments (``ann_file``,
-            ``img_suffixes``, ``on_unpaired``, ``check_sizes``,
-            ``test_mode``, ``backend_args``, ...).
+        pipeline (Sequence, optional): None: ``LoadRestorationImages`` +
+            ``PackRestorationInputs``.
+        **kwargs: other :class:`PairedImageDataset` arguments.
     """
 
     #: pair by :func:`gt_stems` too (else by identical stems only)
@@ -222,40 +186,17 @@ class PairedRestorationDataset(PairedImageDataset):
         """Whether the samples have ground truth."""
         return 'gt' in self.modalities
 
-    def load_data_list(self) -> List[dict]:
-        if not self.NAMED_GT or not self.with_gt:
-            return super().load_data_list()
-        name = type(self).__name__
-        low, gt = self._scan_folder('low'), self._scan_folder('gt')
-        stems = sorted(self._read_split() if self.ann_file else low)
-        absent = [repr(s) for s in stems if s not in low]
-        if absent:
-            raise ValueError(
-                f'{name}: {len(absent)} stem(s) of split file '
-                f'{self.ann_file!r} have no image in '
-                f"{self.data_prefix['low']!r}:\n" + _listing(absent))
-        data_list, unpaired = [], []
-        for stem in stems:
-            match = next((s for s in gt_stems(stem) if s in gt), None)
-            if match is None:
-                unpaired.append(f'{low[stem]} (tried {gt_stems(stem)})')
-                continue
-            data_list.append(
-                dict(
-                    img_path=dict(low=low[stem], gt=gt[match]),
-                    stem=stem,
-                    modalities=self.modalities))
-        if unpaired:
-            msg = (f'{name}: {len(unpaired)} input image(s) have no ground '
-                   f"truth in {self.data_prefix['gt']!r}")
-            if self.on_unpaired == 'error':
-                raise ValueError(msg + "; set on_unpaired='skip' to drop "
-                                 'them:\n' + _listing(unpaired))
-            MMLogger.get_current_instance().warning(msg + ', dropped:\n' +
-                                                    _listing(unpaired))
-        if self.check_sizes:
-            self._check_pair_sizes(data_list)
-        return data_list
+    def _scan_folder(self, modality: str) -> Dict[str, str]:
+        files = super()._scan_folder(modality)
+        if modality == 'low':
+            self._low_stems = list(files)
+        elif self.NAMED_GT:  # key the ground truth by its input's stem
+            match = {
+                s: next((g for g in gt_stems(s) if g in files), None)
+                for s in self._low_stems
+            }
+            files = {s: files[g] for s, g in match.items() if g is not None}
+        return files
 
 
 class _LayoutDataset(PairedRestorationDataset):
@@ -273,26 +214,11 @@ class _LayoutDataset(PairedRestorationDataset):
 
 @DATASETS.register_module()
 class LowLightDataset(_LayoutDataset):
-    """Low-light images, optionally paired with ground truth by file stem.
-
-    Layouts: LOL (``low/`` + ``high/``), RUAS / MIT-Adobe FiveK (``test/`` +
-    ``gt/``), or unpaired (DARK FACE, ExDark, any folder); the stems of a
-    pair are identical. Pipelines use
-    :class:`~mmfusenas.datasets.transforms.LoadEnhanceImages` and
-    :class:`~mmfusenas.datasets.transforms.PackEnhanceInputs`.
-
-    Examples::
-
-        LowLightDataset(data_root='data/LOL/eval15')          # low/, high/
-        LowLightDataset(data_root='data/DarkFace')            # images only
-        LowLightDataset(data_prefix=dict(low='a/', gt='b/'))  # explicit
-
-    Args:
-        data_root, data_prefix, **kwargs: see
-            :class:`PairedRestorationDataset`.
-        with_gt (bool, optional): Defaults to None (ground truth when
-            present).
-        pipeline (Sequence[dict | Callable]): Defaults to ().
+    """Low-light images, optionally paired with ground truth of the same
+    stem: LOL (``low/`` + ``high/``), RUAS / MIT (``test/`` + ``gt/``) or any
+    folder. Pipelines use ``LoadEnhanceImages`` / ``PackEnhanceInputs``.
+    Arguments as :class:`PairedRestorationDataset` (``with_gt`` defaults to
+    None, ``pipeline`` to ()).
     """
 
     LAYOUT, NAMED_GT = 'lol', False
@@ -300,12 +226,8 @@ class LowLightDataset(_LayoutDataset):
 
 @DATASETS.register_module()
 class HazeDataset(_LayoutDataset):
-    """Hazy / clear pairs (RESIDE SOTS, ITS, OTS, O-HAZE, the toy haze).
-
-    Layout: ``hazy/`` + ``clear/`` | ``GT/`` | ``gt/``, where
-    ``<id>_<k>[_<beta>]`` pairs with ``<id>``; ``hazy/`` alone or images in
-    ``data_root`` are unpaired. Arguments and pipelines as
-    :class:`LowLightDataset`.
+    """Hazy / clear pairs (RESIDE): ``hazy/`` + ``clear/`` | ``GT/`` |
+    ``gt/``, ``<id>_<k>`` pairing with ``<id>``; as :class:`LowLightDataset`.
     """
 
     LAYOUT = 'sots'
@@ -313,13 +235,9 @@ class HazeDataset(_LayoutDataset):
 
 @DATASETS.register_module()
 class UnderwaterDataset(_LayoutDataset):
-    """Raw underwater / reference pairs (UIEB, the toy underwater data).
-
-    Layouts: ``raw-890/`` + ``reference-890/`` (UIEB), ``raw/`` +
-    ``reference/`` (toy data), with identical stems; ``challenging-60/`` or
-    ``raw/`` alone, or images in ``data_root``, are unpaired. Arguments and
-    pipelines as :class:`LowLightDataset`.
-    """
+    """Underwater / reference pairs (UIEB): ``raw-890/`` +
+    ``reference-890/`` or ``raw/`` + ``reference/``, identical stems; as
+    :class:`LowLightDataset`."""
 
     LAYOUT, NAMED_GT = 'uieb', False
 
@@ -351,26 +269,20 @@ def _folder_pipeline(color: bool, pad: bool,
 
 @DATASETS.register_module()
 class RestorationFolderDataset(PairedRestorationDataset):
-    """Every image of a folder, with its blur kernel and ground truth.
-
-    The dataset of ``tools/deblur.py``. With ``kernels`` (non-blind
-    deblurring) the kernel of ``<stem>.<ext>`` is ``kernels/<stem>.<ext>``
-    (or the one kernel file ``kernels``), and the image is prepared by
-    :class:`~mmfusenas.datasets.transforms.KernelEdgeTaper`. The ground
-    truth is named like the input or by :func:`gt_stems`.
+    """Every image of a folder with its blur kernel and ground truth (the
+    dataset of ``tools/deblur.py``).
 
     Args:
         img_dir (str): folder of degraded images.
-        kernels (str, optional): folder of kernels named like the images, or
-            one kernel file (``.png`` / ``.dlm`` / ``.txt`` / ``.npy`` /
-            ``.mat``). None: no kernels (deraining, dehazing).
-        gt_dir (str, optional): folder of clean images.
+        kernels (str, optional): folder of kernels named like the images
+            (any of ``KERNEL_EXTS``), or one kernel file for all; the image
+            is prepared by ``KernelEdgeTaper``. None: no kernels.
+        gt_dir (str, optional): folder of clean images (stems as
+            :func:`gt_stems`).
         color (bool): RGB instead of gray. Defaults to False.
-        noise_sigma (float, optional): noise level to attach (needed by a
-            manual-guidance model).
+        noise_sigma (float, optional): noise level to attach.
         pad (bool): with kernels: edge padding + edgetaper. Defaults to True.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None (inferred from the path).
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -413,19 +325,9 @@ def restoration_sample(img_path: str,
                        noise_sigma: Optional[float] = None,
                        pad: bool = True,
                        backend_args: Optional[dict] = None) -> dict:
-    """One item of :class:`RestorationFolderDataset` (also what
-    :func:`mmfusenas.apis.inference_restorer` feeds the model).
-
-    Args:
-        img_path (str): the degraded image.
-        kernel (str | np.ndarray, optional): its blur kernel, a file or a 2-D
-            array (clipped at 0 and normalised to sum 1); None: no kernel.
-        gt_path (str, optional): the clean image.
-        color, noise_sigma, pad, backend_args: see
-            :class:`RestorationFolderDataset`.
-
-    Returns:
-        dict: ``inputs`` (``(C, H, W)`` float) and ``data_samples``.
+    """One item of :class:`RestorationFolderDataset` for ``img_path`` (what
+    :func:`mmfusenas.apis.inference_model` feeds the model); ``kernel``
+    is a file or a 2-D array (normalised), other arguments as the dataset.
     """
     results = dict(img_path=dict(low=img_path), stem=_stem(img_path))
     if gt_path is not None:
@@ -443,21 +345,19 @@ def restoration_sample(img_path: str,
 class SyntheticRestorationDataset(BaseDataset):
     """Clean images degraded on the fly: the base of the synthetic sets.
 
-    Item ``i`` is image ``i mod N`` of the sorted images of ``img_dirs``
-    (``len`` is ``length``, default ``N``). The pipeline draws from
-    ``results['rng']``, seeded by ``(seed, i, draw)``, where ``draw`` counts
-    the items read (0 with ``fixed=True``: item ``i`` is the same every
-    epoch); with :attr:`REDRAW` False (test sets) by ``(seed, i)``.
+    Item ``i`` is image ``i mod N`` of the sorted images of ``img_dirs``.
+    The pipeline draws from ``results['rng']``, seeded by ``(seed, i,
+    draw)`` with ``draw`` the count of items read (0 with ``fixed=True``),
+    or by ``(seed, i)`` when :attr:`REDRAW` is False (test sets).
 
     Args:
         img_dirs (str | Sequence[str]): image folder(s).
-        pipeline (Sequence[dict | Callable]): the degradation pipeline.
-        length (int, optional): items per epoch. Defaults to None.
+        pipeline (Sequence): the degradation pipeline.
+        length (int, optional): items per epoch. Defaults to None (``N``).
         fixed (bool): one draw per index. Defaults to False.
         seed (int): base seed. Defaults to 0.
-        metainfo (dict, optional): meta information. Defaults to None.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None (inferred from the path).
+        metainfo (dict, optional): meta information.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     #: a new draw each time an item is read (else one per index)

@@ -1,13 +1,7 @@
-"""A local file backend whose writes are atomic.
-
-MMEngine's ``LocalBackend.put`` opens the destination and writes into it, so a
-run killed while saving leaves a truncated checkpoint that looks complete.
-``AtomicLocalBackend`` writes into a temporary file in the same folder and
-``os.replace``-s it over the destination, so a file at the destination is
-always whole. Select it for checkpoints with
-``default_hooks.checkpoint.backend_args = dict(backend='atomic_local')``
-(our ``default_runtime.py`` does).
-"""
+"""``atomic_local``: MMEngine's LocalBackend writing through a temporary file
+and a rename (:func:`~mmfusenas.utils.fileio.atomic_write`), so a run killed
+while saving never leaves a truncated checkpoint. ``default_runtime.py``
+selects it with ``default_hooks.checkpoint.backend_args``."""
 from pathlib import Path
 from typing import Union
 
@@ -24,8 +18,6 @@ class AtomicLocalBackend(LocalBackend):
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         atomic_write(obj, filepath)
 
-    def put_text(self,
-                 obj: str,
-                 filepath: Union[str, Path],
+    def put_text(self, obj: str, filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         atomic_write(obj, filepath, encoding)

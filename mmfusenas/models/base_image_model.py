@@ -1,5 +1,4 @@
-"""The base of the image-to-image models: sub-modules built from configs and
-``forward(mode)`` dispatched to ``loss`` / ``predict`` / ``tensor``."""
+"""The base of the image-to-image models."""
 from typing import Any, List, Optional
 
 import torch.nn as nn
@@ -13,21 +12,15 @@ MODES = ('loss', 'predict', 'tensor')
 
 
 class BaseImageModel(BaseModel):
-    """An MMEngine model that maps images to images (fusion, enhancement,
-    registration, restoration, depth super-resolution).
+    """An MMEngine model mapping images to images.
 
-    ``forward(inputs, data_samples=None, mode='tensor', **kwargs)`` calls
-    :meth:`loss` (a dict of losses), :meth:`predict` (the data samples with
-    the predictions) or :meth:`tensor` (the raw network output), passing
-    the keyword arguments on. A subclass implements these three and builds
-    its sub-modules with :meth:`_build` (a config dict through the
-    ``MODELS`` registry, or a module as is).
+    ``forward(inputs, data_samples=None, mode='tensor', **kwargs)`` dispatches
+    to :meth:`loss`, :meth:`predict` or :meth:`tensor`; sub-modules are built
+    with :meth:`_build`.
 
     Args:
-        data_preprocessor (dict | nn.Module, optional): the data
-            preprocessor; None gives the class's
-            :attr:`default_preprocessor` (MMEngine's
-            ``BaseDataPreprocessor`` when that is None too).
+        data_preprocessor (dict | nn.Module, optional): None gives
+            :attr:`default_preprocessor`.
         init_cfg (dict, optional): weight initialisation config.
     """
 

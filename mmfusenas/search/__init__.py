@@ -1,10 +1,6 @@
-"""Architecture search: the search algorithms (bilevel, cooperative,
-proxy, loss-weight), bilevel strategies and path samplers, architecture
-regularisers and cost estimators, ranking predictors.
-
-The loops, hooks and the bilevel optimizer-wrapper constructor that drive a
-search are engine components and live in :mod:`mmfusenas.engine` (as in
-MMRazor), one layer above this room.
+"""Architecture search: algorithms, bilevel strategies and path samplers,
+regularisers, cost estimators and ranking predictors (the loops and hooks
+that drive a search are in :mod:`mmfusenas.engine`).
 """
 from .algorithms import (BaseSearchAlgorithm, BilevelSearchAlgorithm,
                          CooperativeSearchAlgorithm, LossWeightSearchAlgorithm,

@@ -1,17 +1,6 @@
-"""Exact activation rewrites for deployment.
-
-:func:`prelu_to_leaky_relu` replaces every ``nn.PReLU`` with one learned
-slope by ``nn.LeakyReLU`` with that slope. The two compute the same
-function (``x`` where ``x >= 0``, ``slope * x`` elsewhere, one float32
-multiplication: bit-identical in PyTorch), but exporters and runtimes treat
-them differently: ONNX Runtime's CPU graph optimiser fuses ``Conv`` +
-``LeakyRelu`` (the slope is a constant attribute) into one convolution
-kernel with the activation applied in registers, and leaves ``Conv`` +
-``PRelu`` (the slope is a tensor input) as two kernels with a full feature
-map written and read between them. :func:`mmfusenas.apis.export_network`
-applies it (to a copy) before an ONNX export; its effect: see
-``docs/user_guides/deployment.md``.
-"""
+"""Replace single-slope ``nn.PReLU`` by the equal ``nn.LeakyReLU`` before
+an ONNX export (ONNX Runtime fuses ``Conv`` + ``LeakyRelu``, not ``Conv`` +
+``PRelu``; see ``docs/user_guides/deployment.md``)."""
 from typing import List
 
 import torch.nn as nn
@@ -20,10 +9,8 @@ __all__ = ['is_single_slope_prelu', 'prelu_to_leaky_relu']
 
 
 def is_single_slope_prelu(module: nn.Module) -> bool:
-    """Whether ``module`` is exactly an ``nn.PReLU`` (or a subclass that
-    declares ``same_function_as_prelu``, such as the fast-training
-    ``FastPReLU``) with one slope (what :func:`prelu_to_leaky_relu`
-    replaces)."""
+    """Whether ``module`` is an ``nn.PReLU`` (exactly, or a subclass
+    declaring ``same_function_as_prelu``) with one slope."""
     exact = type(module) is nn.PReLU or (
         isinstance(module, nn.PReLU)
         and getattr(type(module), 'same_function_as_prelu', False))
@@ -31,16 +18,9 @@ def is_single_slope_prelu(module: nn.Module) -> bool:
 
 
 def prelu_to_leaky_relu(model: nn.Module) -> List[str]:
-    """Replace single-slope ``nn.PReLU`` modules by ``nn.LeakyReLU``, in
-    place.
-
-    Only modules whose type is exactly ``nn.PReLU`` (or declares
-    ``same_function_as_prelu``) with
-    ``num_parameters == 1`` are replaced (a per-channel PReLU has no
-    LeakyReLU equivalent; a subclass may compute something else). The slope
-    is read once: later changes of the PReLU weight do not reach the
-    LeakyReLU, so use this on a network whose weights are final (inference
-    or export).
+    """Replace the modules :func:`is_single_slope_prelu` accepts by
+    ``nn.LeakyReLU`` with their slope, in place (the slope is copied: use
+    it on final weights).
 
     Args:
         model (nn.Module): the network.

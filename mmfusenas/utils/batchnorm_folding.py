@@ -1,17 +1,10 @@
-"""Fold eval-mode BatchNorm layers into the convolutions before them.
+"""Fold eval-mode BatchNorms into the convolutions before them.
 
-The arithmetic is torch's
-(:func:`torch.nn.utils.fusion.fuse_conv_bn_weights`); what this adds is
-where the pairs come from. mmcv's ``fuse_conv_bn`` pairs
-a BN with the ``nn.Conv2d`` registered before it, whatever the forward
-does, and folds training-mode or per-image-statistics BNs too;
-:func:`fold_batchnorm` takes the pairs only from structure that guarantees
-them: a conv immediately followed by a BatchNorm in an ``nn.Sequential`` (a
-module may declare ``bn_fold_conv``), or a module's ``conv_bn_pairs``. It
-folds a plain eval-mode ``nn.BatchNorm{1,2,3}d`` with running statistics,
-or a subclass that declares ``folds_as_batchnorm``, and replaces it by
-``nn.Identity``; every other BatchNorm is listed in the returned
-:class:`FoldReport`, with the reason.
+Unlike mmcv's ``fuse_conv_bn`` (which pairs a BN with the conv registered
+before it, whatever the forward does), pairs come only from structure that
+guarantees them: a conv directly followed by a BN in an ``nn.Sequential``
+(a module may name its conv in ``bn_fold_conv``) or a module's
+``conv_bn_pairs``. The arithmetic is torch's ``fuse_conv_bn_weights``.
 """
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -80,17 +73,8 @@ def _why_not(bn: nn.Module) -> Optional[str]:
 
 @torch.no_grad()
 def fold_conv_bn_(conv: nn.Module, bn: nn.Module) -> None:
-    """Fold ``bn`` into ``conv`` in place with
-    :func:`torch.nn.utils.fusion.fuse_conv_bn_weights`.
-
-    Args:
-        conv (nn.Module): an ``nn.Conv{1,2,3}d``; gets a bias if it had
-            none.
-        bn (nn.Module): an eval-mode BatchNorm over ``conv``'s outputs.
-
-    Raises:
-        ValueError: the channel counts differ.
-    """
+    """Fold the eval-mode ``bn`` into ``conv`` in place (``conv`` gets a
+    bias if it had none); ValueError if the channel counts differ."""
     if bn.num_features != conv.out_channels:
         raise ValueError(f'BatchNorm over {bn.num_features} channels cannot '
                          f'follow a conv with {conv.out_channels} outputs')
@@ -130,11 +114,11 @@ def _pairs(model: nn.Module) -> List[Tuple[str, nn.Module, str, nn.Module,
 
 
 def fold_batchnorm(model: nn.Module) -> FoldReport:
-    """Fold every foldable BatchNorm of ``model`` into its conv, in place.
+    """Fold every foldable BatchNorm of ``model`` into its conv, in place,
+    and replace it by ``nn.Identity``.
 
-    See the module docstring for what is folded. Outputs are unchanged up
-    to float rounding (tested on real images,
-    ``tests/test_utils/test_batchnorm_folding.py``).
+    Folded: a plain eval-mode ``nn.BatchNorm{1,2,3}d`` with running
+    statistics, or a subclass declaring ``folds_as_batchnorm``.
 
     Args:
         model (nn.Module): the model, in eval mode.

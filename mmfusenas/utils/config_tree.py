@@ -1,9 +1,4 @@
-"""Walking a config: dotted key paths and the classes ``type`` names.
-
-Shared by :mod:`~mmfusenas.utils.config` (the checks of a tool's config),
-:mod:`~mmfusenas.utils.schedule`, :mod:`~mmfusenas.utils.data_folders` and
-:mod:`~mmfusenas.utils.loss_sets`.
-"""
+"""Walking a config: dotted key paths and the classes ``type`` names."""
 from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config

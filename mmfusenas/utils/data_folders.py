@@ -73,21 +73,13 @@ def _rerooted(node: Any, old: List[str], new: str, path: str,
 
 
 def reroot_data(cfg: Config, data_root: str) -> List[str]:
-    """Point every dataset of ``cfg`` at ``data_root`` (``--data-root``).
-
-    A config's ``data_root`` is a variable of the file, copied into the
-    datasets and into paths built from it (a metric's ``ann_file``) when
-    the file is parsed. This replaces the old root(s) (:func:`_old_roots`)
-    in every string that lies under one, keeping sub-folders
-    (``<old>/train/`` becomes ``<new>/train/``).
+    """Point every dataset of ``cfg`` at ``data_root`` (``--data-root``):
+    every string under an old root (:func:`_old_roots`; the file's
+    ``data_root`` was copied into the datasets and metric paths when it was
+    parsed) moves under ``data_root``, keeping sub-folders.
 
     Returns:
         list[str]: the dotted keys that changed.
-
-    Raises:
-        FileNotFoundError: ``data_root`` is not a folder.
-        ValueError: nothing lies under a data root, or the datasets read
-            unrelated folders.
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'--data-root folder does not exist: '
@@ -176,18 +168,11 @@ def toy_sibling(config: Optional[str]) -> Optional[str]:
 
 
 def check_data_folders(cfg: Config, mode: str = 'train') -> None:
-    """Fail before the runner is built when the data of a run is missing.
-
-    For every dataset of the loaders the run builds (``mode``: ``'train'``
-    or ``'test'``; wrapped datasets included), its ``data_root`` folder
-    must exist, and then its ``ann_file`` and ``data_prefix`` folders.
-
-    Raises:
-        FileNotFoundError: one line per missing path (the dataset's key,
-            type and path), then the command that writes the toy data, or
-            the options that point the config at its data and its toy
-            sibling (:func:`toy_sibling`).
-    """
+    """Raise FileNotFoundError before the runner is built when a
+    ``data_root``, ``ann_file`` or ``data_prefix`` folder of a dataset the
+    run (``mode``: ``'train'`` or ``'test'``) builds is missing: one line
+    per path, then the command that writes the toy data, or the options
+    that point the config at its data."""
     from .toy_data_commands import toy_data_command
     lines, toys, first, pairs, coco = [], [], None, False, False
     for key, loader in _run_loaders(cfg, mode):
@@ -250,14 +235,10 @@ _WEIGHT_FILES = {
 
 
 def check_run_files(cfg: Config) -> None:
-    """Fail before the runner is built when a weight file the run reads is
-    missing: every local path of a ``feature_weights`` / ``pretrained`` /
-    ``load_from`` key or a ``Pretrained`` ``init_cfg``'s ``checkpoint``.
-
-    Raises:
-        FileNotFoundError: per missing file, the key, where to get the file
-            and the option that does without it.
-    """
+    """Raise FileNotFoundError before the runner is built when a local
+    ``feature_weights`` / ``pretrained`` / ``load_from`` file or a
+    ``Pretrained`` ``init_cfg``'s ``checkpoint`` is missing, naming where
+    to get it and the option that does without it."""
     tree = {k: v for k, v in cfg._cfg_dict.to_dict().items()
             if k in RUNNER_KEYS}
     where = f'config {cfg.filename}' if cfg.filename else 'config'
@@ -294,20 +275,13 @@ def use_pair_folders(cfg: Config, folders: Tuple[str, str],
     """Train and validate ``cfg`` on two folders of image pairs
     (``tools/train.py --pairs IR_DIR VI_DIR``).
 
-    The files pair by stem (extensions may differ), sorted; one pair in
-    every :data:`PAIRS_VAL_EVERY` (the middle one of each block, at least
-    one) is held out for validation and test, the rest trains. The first
-    folder is the config's first modality. A validation that begins after
-    the end of training (``val_begin > max_iters``) begins at the start.
+    Files pair by stem; one pair in every :data:`PAIRS_VAL_EVERY` (at
+    least one) is held out for validation and test. The first folder is
+    the config's first modality; a ``val_begin`` after the end of training
+    is dropped.
 
     Returns:
         list[str]: lines for the log: the pairs and the held-out stems.
-
-    Raises:
-        FileNotFoundError: a folder does not exist.
-        ValueError: the config does not train on two-modality
-            ``PairedImageDataset`` (or reads other data too), a stem has a
-            file in one folder only, or there are fewer than 2 pairs.
     """
     where = cfg.filename or 'the config'
     datasets = {}

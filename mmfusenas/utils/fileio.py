@@ -1,16 +1,7 @@
-"""File helpers shared by models, datasets, engine, search and tools.
-
-:func:`atomic_write` writes through a temporary file in the destination's
-folder, ``fsync``-s it, ``os.replace``-s it over the destination and
-``fsync``-s the folder, so a file at the destination is always whole: a
-run killed while writing leaves the previous version (or nothing), never a
-truncated file. The file gets the permissions of an ordinary ``open(path,
-'w')``. :func:`read_stored_run` reads back a benchmark run stored as JSON
-if it was made with the same options. :func:`read_json`,
-:func:`decode_image` and :func:`read_image` are the checked readers of
-JSON files and images: damaged or truncated input is refused with the
-file named; :func:`to_uint8` gives the 8-bit levels an image is saved with.
-"""
+"""File helpers: :func:`atomic_write` (a killed write leaves the previous
+file, never a truncated one), checked readers of JSON and images that name
+a damaged file, and :func:`to_uint8`, the 8-bit levels an image is saved
+with."""
 import errno
 import json
 import os
@@ -23,11 +14,8 @@ import numpy as np
 
 
 def current_umask() -> int:
-    """The process umask, read without changing it where possible.
-
-    Linux exposes it in ``/proc/self/status``; elsewhere it is read with the
-    ``os.umask`` set-and-restore idiom.
-    """
+    """The process umask (``/proc/self/status``, else ``os.umask``
+    set-and-restore)."""
     try:
         with open('/proc/self/status') as f:
             for line in f:
@@ -51,10 +39,8 @@ def default_dir_mode() -> int:
 
 
 def fsync_dir(folder: Union[str, Path]) -> None:
-    """``fsync`` a folder so that renames / removals in it are durable.
-
-    A no-op where folders cannot be opened (Windows).
-    """
+    """``fsync`` a folder so that renames in it are durable (a no-op where
+    folders cannot be opened)."""
     try:
         fd = os.open(str(folder), os.O_RDONLY)
     except OSError:
@@ -70,13 +56,9 @@ def fsync_dir(folder: Union[str, Path]) -> None:
 def atomic_write(data: Union[bytes, str],
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
-    """Write ``data`` to ``filepath`` via a temporary file and a rename.
-
-    The temporary file is named ``.<basename>.<random>.tmp`` in the
-    destination's folder (a killed write leaves one behind;
-    :class:`~mmfusenas.engine.SafeCheckpointHook` removes those of
-    checkpoints on the next start). The data and then the folder are
-    ``fsync``-ed, so the new file is durable when this returns.
+    """Write ``data`` to ``filepath`` via ``.<basename>.<random>.tmp`` in
+    its folder, ``fsync`` and ``os.replace``; the file gets the mode of an
+    ordinary ``open(path, 'w')``.
 
     Args:
         data (bytes | str): content; ``str`` is encoded with ``encoding``.
@@ -118,25 +100,9 @@ def read_stored_run(path: Union[str, Path],
                     options: Any,
                     key: str = 'options',
                     missing_ok_on_mismatch: bool = False) -> Optional[dict]:
-    """The run stored at ``path`` (JSON), if it records ``options``.
-
-    Args:
-        path (str | Path): the run's JSON file.
-        options: what the run must record under ``key`` to be reused.
-        key (str): the record's key holding its options. Defaults to
-            ``'options'``.
-        missing_ok_on_mismatch (bool): a run made with other options is
-            treated as not run (None) instead of an error, e.g. when only
-            reporting finished runs. Defaults to False.
-
-    Returns:
-        dict | None: the stored run, or None when ``path`` does not exist
-        (or records other options and ``missing_ok_on_mismatch``).
-
-    Raises:
-        ValueError: the stored run records other options (both named, with
-            the file).
-    """
+    """The run stored at ``path`` (JSON) if it records ``options`` under
+    ``key``; None if there is none. A run with other options raises
+    ValueError, or is None with ``missing_ok_on_mismatch``."""
     if not osp.isfile(path):
         return None
     run = read_json(path)
@@ -150,12 +116,7 @@ def read_stored_run(path: Union[str, Path],
 
 
 def read_json(path: Union[str, Path]) -> Any:
-    """Parse the JSON file ``path``.
-
-    Raises:
-        ValueError: the file is not valid JSON (empty, truncated, edited);
-            the message names the file.
-    """
+    """Parse the JSON file ``path``; ValueError naming it if damaged."""
     try:
         with open(path, encoding='utf-8') as f:
             return json.load(f)
@@ -165,12 +126,8 @@ def read_json(path: Union[str, Path]) -> Any:
 
 
 def image_truncated(content: bytes) -> bool:
-    """Whether an encoded JPEG ends before its image does: its last scan
-    (``FFDA``) is not followed by an end-of-image marker (``FFD9``).
-
-    OpenCV decodes such a file without an error, filling the missing part
-    with grey; it refuses other formats cut short by itself.
-    """
+    """Whether a JPEG's last scan has no end-of-image marker after it
+    (OpenCV decodes such a file, filling the rest with grey)."""
     return (content[:2] == b'\xff\xd8'
             and content.rfind(b'\xff\xd9') < content.rfind(b'\xff\xda'))
 
@@ -180,15 +137,9 @@ _CV2_FLAGS = {'unchanged': -1, 'grayscale': 0, 'color': 1}
 
 def decode_image(content: bytes, path: str,
                  flag: str = 'unchanged') -> np.ndarray:
-    """Decode the bytes of the image file ``path`` as ``cv2.imread`` does
-    (``flag``: ``'unchanged'``, ``'grayscale'`` or ``'color'`` (BGR), as
-    ``mmcv.imfrombytes(..., backend='cv2')``).
-
-    Raises:
-        OSError: empty, not an image, or truncated (OpenCV's refusal, or
-            :func:`image_truncated` for the JPEG it accepts); the message
-            names the file.
-    """
+    """Decode the bytes of the image file ``path`` as ``cv2.imread``
+    (``flag``: ``'unchanged'``, ``'grayscale'`` or ``'color'``); OSError
+    naming the file if it is empty, not an image or truncated."""
     import cv2
     if content and image_truncated(content):
         raise OSError(f'image {path!r} is truncated ({len(content)} bytes: '
@@ -203,14 +154,8 @@ def decode_image(content: bytes, path: str,
 
 def read_image(path: str, flag: str = 'unchanged',
                backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read and decode the image file ``path`` through
-    :mod:`mmengine.fileio` (``backend_args``: None infers the backend from
-    the path), checked as :func:`decode_image`.
-
-    Raises:
-        FileNotFoundError: no such file (named).
-        OSError: see :func:`decode_image`.
-    """
+    """Read ``path`` through :mod:`mmengine.fileio` and decode it with
+    :func:`decode_image`; FileNotFoundError naming a missing file."""
     from mmengine import fileio
     try:
         content = fileio.get(path, backend_args=backend_args)
@@ -224,15 +169,9 @@ ROUNDINGS = ('floor', 'round')
 
 
 def to_uint8(img, rounding: str = 'floor'):
-    """``[0, 1]`` float image (tensor, any shape) -> ``uint8`` levels, as
-    it is saved.
-
-    ``'floor'`` truncates (the official RUAS / TIM medical saving,
-    ``np.clip(x * 255, 0, 255).astype('uint8')``); ``'round'`` rounds half
-    up (``floor(255 x + 0.5)``, most fusion code and
-    ``torchvision.utils.save_image``). Computed in float32 on the image's
-    device.
-    """
+    """``[0, 1]`` float tensor -> ``uint8`` levels, computed in float32:
+    ``'floor'`` truncates (the official RUAS / TIM saving); ``'round'``
+    is ``floor(255 x + 0.5)`` (``torchvision.utils.save_image``)."""
     import torch
     if rounding not in ROUNDINGS:
         raise ValueError(

@@ -6,57 +6,27 @@ import torch
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from .checkpoint import nonfinite_tensors, read_checkpoint
+from .checkpoint import (checkpoint_state_dict, nonfinite_tensors,
+                         read_checkpoint, short_list, state_mismatch)
 
-#: Prefixes tried, in order, for a fusion network when ``prefix`` is not
-#: given: an ImageFusor / PMI / compound-model checkpoint (``fusion_net.``),
-#: a search checkpoint of an ImageFusor or compound model
-#: (``architecture.fusion_net.``), a bare state dict (``''``).
+#: Prefixes tried in order for a fusion network: an ImageFusor / PMI /
+#: compound model, their search runs, a bare state dict.
 FUSION_AUTO_PREFIXES = ('fusion_net.', 'architecture.fusion_net.', '')
-#: The same for a scene module (``RUASNet``): a scene + task model
-#: (``scene_net.``) or its search (``architecture.scene_net.``), an
-#: ImageEnhancer (``network.``: trained, or converted from the official
-#: RUAS weights with ``--scene-only`` for a scene-only network) or its
-#: search (``architecture.network.``), a bare state dict.
+#: The same for a scene module (``RUASNet``) and an ImageEnhancer.
 SCENE_AUTO_PREFIXES = ('scene_net.', 'architecture.scene_net.', 'network.',
                        'architecture.network.', '')
-
-#: The same for a registration network: an ImageRegistrator checkpoint
-#: (``registration_net.``), its search (``architecture.registration_net.``),
-#: a bare state dict.
+#: The same for a registration network (ImageRegistrator).
 REGISTRATION_AUTO_PREFIXES = ('registration_net.',
                               'architecture.registration_net.', '')
 
 ModuleInit = Union[str, Dict[str, Optional[str]]]
 
-_MAX_LISTED = 10
-
-
-def _listing(keys: Sequence[str]) -> str:
-    keys = sorted(keys)
-    shown = ', '.join(keys[:_MAX_LISTED])
-    more = len(keys) - _MAX_LISTED
-    return shown + (f', ... and {more} more' if more > 0 else '')
-
 
 def parse_module_init(value: Optional[ModuleInit],
                       option: str = 'fusion_init'
                       ) -> Optional[Dict[str, Optional[str]]]:
-    """Normalise the ``fusion_init`` / ``scene_init`` option of the
-    compound models.
-
-    Args:
-        value (str | dict, optional): a checkpoint path, or
-            ``dict(checkpoint=path, prefix=None)``.
-        option (str): the option's name, for the messages. Defaults to
-            'fusion_init'.
-
-    Returns:
-        dict | None: ``dict(checkpoint=..., prefix=...)``.
-
-    Raises:
-        TypeError / ValueError: a malformed option.
-    """
+    """Normalise a ``fusion_init`` / ``scene_init`` option (a checkpoint
+    path or ``dict(checkpoint=path, prefix=None)``) to the dict form."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -65,12 +35,12 @@ def parse_module_init(value: Optional[ModuleInit],
         raise TypeError(f'{option} must be a checkpoint path or '
                         'dict(checkpoint=..., prefix=...), got '
                         f'{type(value).__name__}')
-    unknown = sorted(set(value) - {'checkpoint', 'prefix'})
-    if unknown or not isinstance(value.get('checkpoint'), str):
+    prefix = value.get('prefix')
+    if set(value) - {'checkpoint', 'prefix'} or not isinstance(
+            value.get('checkpoint'), str):
         raise ValueError(
             f'{option} must be dict(checkpoint=<path>, prefix=<str or '
             f'None>); got {dict(value)}')
-    prefix = value.get('prefix')
     if prefix is not None and not isinstance(prefix, str):
         raise TypeError(f'{option} prefix must be a str or None, got '
                         f'{prefix!r}')
@@ -80,14 +50,7 @@ def parse_module_init(value: Optional[ModuleInit],
 def load_fusion_checkpoint(fusion_net: nn.Module,
                            checkpoint: str,
                            prefix: Optional[str] = None) -> str:
-    """Copy the fusion-network weights of a checkpoint into ``fusion_net``.
-
-    The checkpoint may be an MMEngine checkpoint (``state_dict`` key) of an
-    :class:`~mmfusenas.models.ImageFusor`, a PMI initialisation
-    (``pmi_init.pth``), a compound model, a search run, or a bare state
-    dict; see :func:`load_module_checkpoint` (``auto_prefixes`` =
-    :data:`FUSION_AUTO_PREFIXES`).
-    """
+    """:func:`load_module_checkpoint` for a fusion network."""
     return load_module_checkpoint(fusion_net, checkpoint, prefix,
                                   FUSION_AUTO_PREFIXES, 'fusion_init')
 
@@ -97,41 +60,27 @@ def load_module_checkpoint(module: nn.Module,
                            prefix: Optional[str] = None,
                            auto_prefixes: Sequence[str] = ('', ),
                            option: str = 'fusion_init') -> str:
-    """Copy the weights of one sub-network of a checkpoint into ``module``.
-
-    The keys under ``prefix`` must match the module's state dict exactly (no
-    missing, no unexpected key, equal shapes): a partial load would
-    silently train from a half-random network.
+    """Copy the weights under ``prefix`` of a checkpoint into ``module``,
+    strictly (keys and shapes must match: a partial load would silently
+    train a half-random network).
 
     Args:
-        module (nn.Module): the network to load into.
-        checkpoint (str): checkpoint path (or any MMEngine-loadable URI); an
-            MMEngine checkpoint (``state_dict`` key) or a bare state dict.
-        prefix (str, optional): key prefix of the network in the
-            checkpoint (e.g. ``'fusion_net.'``). None tries
-            ``auto_prefixes`` and takes the first one under which the
-            checkpoint has keys.
-        auto_prefixes (Sequence[str]): prefixes tried in order when
-            ``prefix`` is None. Defaults to ('', ).
-        option (str): the option that asked for the load, for the
-            messages. Defaults to 'fusion_init'.
+        module (nn.Module): The network to load into.
+        checkpoint (str): A checkpoint path (checked by
+            :func:`read_checkpoint`) or URI.
+        prefix (str, optional): The network's key prefix; None takes the
+            first of ``auto_prefixes`` the checkpoint has keys under.
+        auto_prefixes (Sequence[str]): Tried in order. Defaults to ('', ).
+        option (str): The option asking for the load, for messages.
 
     Returns:
-        str: the prefix used.
-
-    Raises:
-        FileNotFoundError: a local ``checkpoint`` does not exist.
-        KeyError: no key carries the prefix.
-        ValueError: the keys or shapes do not match ``module``.
+        str: The prefix used.
     """
     if '://' in checkpoint:
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    else:  # the checked reader: missing, empty, truncated, CRC-32
+    else:
         ckpt = read_checkpoint(checkpoint, f'{option} checkpoint')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint!r} holds no state dict (got '
-                         f'{type(state).__name__})')
+    state = checkpoint_state_dict(ckpt, checkpoint, f'{option} checkpoint')
     expected = module.state_dict()
     if prefix is None:
         prefix = next((p for p in auto_prefixes
@@ -141,12 +90,10 @@ def load_module_checkpoint(module: nn.Module,
             raise KeyError(
                 f'{checkpoint!r} has no {type(module).__name__} under any of '
                 f'the prefixes {tuple(auto_prefixes)}; its keys start like '
-                f'{_listing(list(state)[:_MAX_LISTED])}. Give '
+                f'{short_list(list(state), 10)}. Give '
                 f'{option}=dict(checkpoint=..., prefix=...)')
-    weights = {
-        k[len(prefix):]: v
-        for k, v in state.items() if k.startswith(prefix)
-    }
+    weights = {k[len(prefix):]: v for k, v in state.items()
+               if k.startswith(prefix)}
     if not weights:
         raise KeyError(f'{checkpoint!r} has no key starting with prefix '
                        f'{prefix!r}')
@@ -154,23 +101,12 @@ def load_module_checkpoint(module: nn.Module,
     if bad:
         raise FloatingPointError(
             f'{option}: {checkpoint!r} holds NaN/Inf in {len(bad)} tensor(s) '
-            f'under prefix {prefix!r} ({_listing(bad)})')
-    missing = set(expected) - set(weights)
-    unexpected = set(weights) - set(expected)
-    shapes = [
-        f'{k} {tuple(weights[k].shape)} vs {tuple(v.shape)}'
-        for k, v in expected.items()
-        if k in weights and tuple(weights[k].shape) != tuple(v.shape)
-    ]
+            f'under prefix {prefix!r} ({short_list(bad, 10)})')
+    missing, unexpected, shapes = state_mismatch(expected, weights)
     if missing or unexpected or shapes:
-        problems = []
-        if missing:
-            problems.append(f'missing keys: {_listing(missing)}')
-        if unexpected:
-            problems.append(f'unexpected keys: {_listing(unexpected)}')
-        if shapes:
-            problems.append('shape mismatches (checkpoint vs network): ' +
-                            _listing(shapes))
+        problems = [f'{title}: {short_list(items, 10)}' for title, items in (
+            ('missing keys', missing), ('unexpected keys', unexpected),
+            ('shape mismatches (checkpoint vs network)', shapes)) if items]
         raise ValueError(
             f'{option}: the weights under prefix {prefix!r} of '
             f'{checkpoint!r} do not fit the network '

@@ -1,17 +1,5 @@
-"""Recognise official (unconverted) weight files by their keys.
-
-The published networks' weight files keep their authors' key names, which
-differ from the toolbox's (``fusion_net.*``, ``network.*``). A user who
-gives such a file to a config directly gets a strict-loading error; the
-checked loader (:func:`mmfusenas.utils.checkpoint.load_model_weights`)
-calls :func:`recognise_official_weights` on every state dict that does not
-fit the model and, when a signature below matches, names the network and
-the converter command to run instead of listing the keys.
-
-One home for the signatures: the baseline converter
-(:mod:`mmfusenas.models.fusion.baselines.convert`) identifies its inputs
-with the same table.
-"""
+"""Recognise official (unconverted) weight files by their keys, so that the
+checked loader names the converter to run instead of listing the keys."""
 import re
 from collections import OrderedDict
 from typing import Dict, Iterable, Mapping, Optional
@@ -70,15 +58,8 @@ def _plain_keys(keys: Iterable[str]) -> list:
 
 
 def identify_official_weights(keys: Iterable[str]) -> Optional[str]:
-    """The name in :data:`OFFICIAL_WEIGHT_FILES` whose signature ``keys``
-    match, else None.
-
-    Args:
-        keys (Iterable[str]): The keys of a state dict.
-
-    Returns:
-        str | None: e.g. ``'seafusion'``.
-    """
+    """The name in :data:`OFFICIAL_WEIGHT_FILES` (e.g. ``'seafusion'``)
+    whose signature the state-dict ``keys`` match, else None."""
     keys = _plain_keys(keys)
     for name, spec in OFFICIAL_WEIGHT_FILES.items():
         patterns = [re.compile(p) for p in spec['keys']]
@@ -90,15 +71,7 @@ def identify_official_weights(keys: Iterable[str]) -> Optional[str]:
 def recognise_official_weights(state_dict: Mapping,
                                path: str = 'FILE') -> Optional[str]:
     """A sentence naming the official network of ``state_dict`` and the
-    command that converts ``path``, or None when no signature matches.
-
-    Args:
-        state_dict (Mapping): The state dict loaded from ``path``.
-        path (str): The file, put into the command.
-
-    Returns:
-        str | None: The hint.
-    """
+    command that converts ``path``, or None when no signature matches."""
     name = identify_official_weights(state_dict)
     if name is None:
         return None

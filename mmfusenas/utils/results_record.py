@@ -1,10 +1,6 @@
-"""Results records: what ``docs/results/<name>.json`` holds.
-
-A benchmark or demo that measures something the docs quote writes one record
-(``--results-json FILE``): the command that reproduces it, the commit, the
-machine and the result. ``tools/misc/results_to_docs.py`` renders every
-record into the docs, so the numbers there are the measured ones.
-"""
+"""Results records (``docs/results/<name>.json``): the command, commit,
+machine and result of a measurement the docs quote, rendered into the docs
+by ``tools/misc/results_to_docs.py``."""
 import json
 import os
 import os.path as osp
@@ -14,11 +10,8 @@ from typing import Any, Dict, Optional
 
 from .fileio import atomic_write
 
-#: Caveats of table rows, by row name: ``tools/misc/results_to_docs.py``
-#: marks the row's name with a footnote sign in every rendered table that
-#: holds it and prints the text beneath that table; the benchmark that
-#: writes such rows marks them the same way in its own output. A record may
-#: add its own under ``caveats`` (``{row: text}``).
+#: caveats of table rows by row name, footnoted in every rendered table
+#: (a record may add its own under ``caveats``)
 ROW_CAVEATS: Dict[str, str] = {
     'TarDAL+':
     '`tardal_plus.pt` writes a dark edge map, not a fused image (mean grey '
@@ -97,15 +90,12 @@ def write_results_record(path: str, command: str, root: str, result: dict,
     """Write a results record to ``path`` atomically and return it.
 
     Args:
-        path (str): the JSON file (``docs/results/<name>.json``).
+        path (str): the JSON file.
         command (str): the command line that reproduces the result.
         root (str): the repository whose commit is recorded.
-        result (dict): ``{table: {row: {column: value, ...}, ...}, ...}``
-            (the RESULT of the benchmark).
-        threads (int, optional): torch threads of the run (default: the
-            current number).
-        **extra: further keys (e.g. ``metrics`` — the columns in order —
-            or ``count`` — the key of a row's sample count).
+        result (dict): ``{table: {row: {column: value}}}``.
+        threads (int, optional): torch threads (default: the current).
+        **extra: further keys (e.g. ``metrics``, the columns in order).
     """
     record = dict(command=command, commit=git_commit(root),
                   machine=machine(threads), **extra, result=result)

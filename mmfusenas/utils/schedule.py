@@ -1,16 +1,12 @@
 """The length of training: ``tools/train.py --max-iters`` / ``--max-epochs``.
 
-:func:`rescale_schedule` sets the train loop's length and rescales what
-declares itself counted in iterations (epochs): a class states its fields
-in ``iteration_fields``, ``{dotted field: kind}`` (``*``: every list item),
-e.g. ``iteration_fields = {'warmup': 'start'}`` on a hook. Kinds: ``point``
-(a position), ``start`` (a position a run should get past, named by
-:func:`schedule_warnings`), ``length`` (may exceed the run), ``interval``
-(capped at the run) and ``run_interval`` (validation / checkpoints: also
-never more often than the config's). The unit is the dict's ``by_epoch``,
-else the class's default. Declared are the hooks (``default_hooks``,
-``custom_hooks``), the train loop and the dicts directly under it; MMEngine's
-loops and hooks by :data:`MMENGINE_FIELDS`; parameter schedulers by
+:func:`rescale_schedule` sets the train loop's length and rescales what a
+class declares counted in iterations (epochs) in ``iteration_fields``,
+``{dotted field: kind}`` (``*``: every list item). Kinds: ``point``,
+``start`` (a position a run should get past), ``length``, ``interval``
+(capped at the run) and ``run_interval`` (also never more often than the
+config's). The unit is the dict's ``by_epoch``, else the class's default.
+MMEngine's classes are declared in :data:`MMENGINE_FIELDS` and
 :data:`SCHEDULER_FIELDS`.
 """
 import inspect
@@ -175,16 +171,13 @@ def rescale_schedule(cfg: Config,
                      ) -> List[Tuple[str, int, int]]:
     """Set the length of training and rescale every declared setting.
 
-    With ``f = N / old length`` each setting counted in the run's unit
-    becomes ``round(v * f)``, at least 1 (0, negative values and
-    ``end=INF`` are kept). Intervals are capped at ``N``; a
-    ``run_interval`` is never shorter than the config's (a short run
-    validates and saves at its end). A position after the old end stays
-    after the new one; distinct positions of one dict stay distinct and
-    ordered; a ``T_max`` equal to ``end - begin`` stays so. In an
-    iteration-based run, settings counted in epochs are left; in an
-    epoch-based run, positions and lengths counted in iterations are
-    rescaled (not capped) and intervals counted in iterations are left.
+    Each setting in the run's unit becomes ``round(v * N / old)``, at
+    least 1 (0, negatives and ``end=INF`` kept); intervals are capped at
+    ``N``, a ``run_interval`` never shrinks; positions after the old end
+    stay after the new one, distinct positions of a dict stay distinct and
+    ordered, a ``T_max`` equal to ``end - begin`` stays so. An
+    epoch-based run also rescales positions and lengths counted in
+    iterations.
 
     Args:
         cfg (Config): the config, changed in place.
@@ -196,9 +189,6 @@ def rescale_schedule(cfg: Config,
         list[tuple[str, int, int]]: ``(dotted key, old, new)`` of every
         change, the length first (empty when the length is the same).
 
-    Raises:
-        ValueError: neither or both lengths, a length below 1, or no train
-            loop of that kind that declares its fields.
     """
     if (max_iters is None) == (max_epochs is None):
         raise ValueError('rescale_schedule: give max_iters or max_epochs')

@@ -1,16 +1,11 @@
-"""Strict renaming of foreign state dicts (official checkpoint converters).
-
-A converter maps every key of an official state dict to a key of the target
-model with a rule function; :func:`strict_remap` checks the coverage both
-ways and every shape, and reports all problems at once
-(:func:`check_key_coverage`, also used by converters that build the mapping
-themselves, e.g. from several official files).
-"""
+"""Strict renaming of foreign state dicts (official checkpoint converters):
+coverage both ways and every shape checked, all problems reported at once."""
 import hashlib
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 import torch
+
 
 def file_sha256(path: str) -> str:
     """Hex SHA-256 of a file."""
@@ -26,22 +21,12 @@ def strict_remap(official: Mapping[str, torch.Tensor],
                  map_key: Callable[[str], Optional[str]],
                  source: str = 'the checkpoint'
                  ) -> 'OrderedDict[str, torch.Tensor]':
-    """Rename ``official`` onto the keys of ``target``, strictly.
-
-    Args:
-        official (Mapping[str, Tensor]): the foreign state dict.
-        target (Mapping[str, Tensor]): the state dict of the model the
-            result must load into (keys and shapes).
-        map_key (Callable): official key -> our key, or None (no rule).
-        source (str): name of the source, for the messages.
+    """Rename ``official`` onto the keys of ``target`` with ``map_key``
+    (official key -> our key, or None), strictly (:func:`check_key_coverage`
+    on the result).
 
     Returns:
-        OrderedDict: the converted state dict in the target's key order.
-
-    Raises:
-        ValueError: official keys no rule maps, mapped keys the target
-            lacks, target keys nothing provides, or shape mismatches; the
-            message lists every category found.
+        OrderedDict: The converted state dict in the target's key order.
     """
     mapped: Dict[str, torch.Tensor] = {}
     origin: Dict[str, str] = {}
@@ -58,8 +43,7 @@ def strict_remap(official: Mapping[str, torch.Tensor],
 
 
 def key_listing(title: str, items: Sequence[str], limit: int = 30) -> str:
-    """``title (n):`` and at most ``limit`` indented items, for errors that
-    list state-dict keys (checkpoint converters)."""
+    """``title (n):`` and at most ``limit`` indented items."""
     shown = [f'  {item}' for item in items[:limit]]
     if len(items) > limit:
         shown.append(f'  ... and {len(items) - limit} more')
@@ -69,21 +53,16 @@ def key_listing(title: str, items: Sequence[str], limit: int = 30) -> str:
 def check_key_coverage(mapped: Mapping[str, Any], origin: Mapping[str, str],
                        unmapped: Sequence[str], target: Mapping[str, Any],
                        source: str, kind: str = 'official') -> None:
-    """Strict coverage check of a checkpoint conversion.
+    """Raise ValueError listing every unmapped source key, mapped key the
+    target lacks, target key nothing provides and shape mismatch.
 
     Args:
-        mapped: our key -> tensor, from the conversion rules.
-        origin: our key -> the source key it came from (for messages).
-        unmapped: source keys no rule maps.
-        target: the target model's state dict (keys and shapes).
-        source (str): name of the source, for the message.
-        kind (str): what the source keys are called in the message.
-            Defaults to 'official'.
-
-    Raises:
-        ValueError: any unmapped source key, mapped key the target lacks,
-            target key nothing provides, or shape mismatch; every category
-            found is listed (:func:`key_listing`).
+        mapped: Our key -> tensor, from the conversion rules.
+        origin: Our key -> the source key it came from.
+        unmapped: Source keys no rule maps.
+        target: The target model's state dict.
+        source (str): Names the source in the message.
+        kind (str): What the source keys are called. Defaults to 'official'.
     """
     unknown = sorted(f'{origin[k]} -> {k}' for k in mapped if k not in target)
     missing = sorted(k for k in target if k not in mapped)

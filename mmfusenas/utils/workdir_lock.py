@@ -1,14 +1,10 @@
 """An exclusive lock on a work dir, so two runs never share one.
 
-Two training runs writing into one ``--work-dir`` interleave their logs and
-checkpoints. :class:`WorkDirLock` takes an exclusive, non-blocking
-``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock`` and writes the owner's
-pid, host and command line into it. The kernel releases the lock when its
-process ends, however it ends, so a lock file left by a dead run is stale
-and taken over; a second run on a locked work dir (or a second runner in
-the same process) fails at once with :class:`WorkDirLockedError` naming
-the owner. Where ``fcntl`` is unavailable (Windows) the lock is advisory
-only. :func:`lock_work_dir` takes it for a run (global rank 0 only).
+:class:`WorkDirLock` takes a non-blocking ``fcntl.flock`` on
+``<work_dir>/.mmfusenas.lock`` and records the owner (pid, host, command)
+in it. The kernel releases the lock when its process ends, so the file of
+a dead run is taken over; where ``fcntl`` is missing (Windows) nothing is
+locked.
 """
 import json
 import os
@@ -32,26 +28,12 @@ class WorkDirLockedError(RuntimeError):
     """Raised when another live run holds the work dir."""
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class WorkDirLock:
-    """Exclusive lock on a work dir (see the module docstring).
+    """Exclusive lock on a work dir (created if missing); also a context
+    manager.
 
     Args:
-        work_dir (str): The folder to lock; created if missing.
-
-    Example:
-        >>> lock = WorkDirLock('work_dirs/exp').acquire()
-        >>> ...  # train
-        >>> lock.release()
+        work_dir (str): The folder to lock.
     """
 
     def __init__(self, work_dir: str) -> None:
@@ -85,54 +67,39 @@ class WorkDirLock:
             return {}
 
     def acquire(self) -> 'WorkDirLock':
-        """Take the lock or raise :class:`WorkDirLockedError`.
-
-        Returns:
-            WorkDirLock: ``self``, holding the lock.
-        """
+        """Take the lock (returns ``self``) or raise
+        :class:`WorkDirLockedError` naming the owner."""
         if self.locked:
             return self
         os.makedirs(self.work_dir, exist_ok=True)
-        previous = self._read_owner()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             if fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    owner = self._read_owner()
-                    raise WorkDirLockedError(
-                        f'work dir {self.work_dir} is in use by another run '
-                        f'(pid {owner.get("pid", "?")} on '
-                        f'{owner.get("host", "?")}, started '
-                        f'{owner.get("started", "?")}: '
-                        f'{owner.get("cmd", "?")}). Two runs sharing a work '
-                        'dir mix their logs and checkpoints; wait for it to '
-                        'finish or pass another --work-dir.') from None
-            elif (previous.get('pid') not in (None, os.getpid())
-                  and previous.get('host') == socket.gethostname()
-                  and _pid_alive(int(previous['pid']))):
-                raise WorkDirLockedError(
-                    f'work dir {self.work_dir} is in use by pid '
-                    f'{previous["pid"]}')
-        except BaseException:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             os.close(fd)
-            raise
+            owner = self._read_owner()
+            raise WorkDirLockedError(
+                f'work dir {self.work_dir} is in use by another run (pid '
+                f'{owner.get("pid", "?")} on {owner.get("host", "?")}, '
+                f'started {owner.get("started", "?")}: '
+                f'{owner.get("cmd", "?")}). Two runs sharing a work dir mix '
+                'their logs and checkpoints; wait for it to finish or pass '
+                'another --work-dir.') from None
+        previous = self._read_owner()
         if previous.get('pid') is not None:
             self.stale_owner = previous
-        record = dict(
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            started=time.strftime('%Y-%m-%d %H:%M:%S'),
-            cmd=' '.join(sys.argv)[:500])
+        record = dict(pid=os.getpid(), host=socket.gethostname(),
+                      started=time.strftime('%Y-%m-%d %H:%M:%S'),
+                      cmd=' '.join(sys.argv)[:500])
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode(), 0)
         self._fd = fd
         return self
 
     def release(self) -> None:
-        """Release the lock (idempotent); the lock file is emptied, not
-        removed, so a waiting run never locks a deleted inode."""
+        """Release the lock (idempotent); the file is emptied, not removed,
+        so a waiting run never locks a deleted inode."""
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
@@ -158,9 +125,9 @@ class WorkDirLock:
 
 
 def lock_work_dir(work_dir: Optional[str]) -> Optional[WorkDirLock]:
-    """The lock of a run's work dir, held; None without a work dir and on
-    ranks but the global rank 0 (read from the launcher's environment: the
-    process group does not exist yet when a runner takes the lock)."""
+    """The held lock of a run's work dir; None without a work dir and on
+    ranks other than the global rank 0 (read from the launcher's
+    environment: the process group does not exist yet)."""
     ranks = [os.environ.get(k, '').strip() for k in _RANK_ENV_KEYS]
     rank = next((int(r) for r in ranks if r.isdigit()), 0)
     if not work_dir or rank != 0:

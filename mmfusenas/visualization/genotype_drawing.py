@@ -1,14 +1,9 @@
 """Draw searched cells / networks as DAG pictures (matplotlib, no graphviz).
 
-:func:`cell_graphs` walks a network config (a genotype's ``network``, a
-model config) and turns every cell config it finds into a small DAG with
-the operator names on the edges: TIM's ``SuccessiveCell``,
-``MultiScaleFusionCell`` and ``DecompositionCell``, RUAS's
-``RUASDistillationCell``, HBL's ``HBLEncoder`` / ``HBLDecoder`` /
-``HadamardUnit``, a ``DCNASNet`` with a fixed ``arch``, and any other
-config with an ``ops`` list as a chain. :func:`draw_graphs` draws them, one
-panel per cell titled with its place in the config; :func:`draw_genotype`
-draws a genotype file.
+:func:`cell_graphs` turns every cell config of a network config (TIM, RUAS,
+HBL and DCNAS cells; any ``ops`` list as a chain) into a small DAG,
+:func:`draw_graphs` draws them and :func:`draw_genotype` draws a genotype
+file.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 

@@ -1,9 +1,5 @@
-"""Curves and architecture-weight evolution from MMEngine scalar logs.
-
-MMEngine's ``LocalVisBackend`` writes ``<work_dir>/<timestamp>/vis_data/
-scalars.json``: one JSON record per line (``{"loss": ..., "step": 20,
-...}`` for training, metric records after validation).
-``ArchLoggingHook`` adds ``arch/<key>/<candidate>`` = softmax(α) records.
+"""Curves and architecture-weight evolution from MMEngine ``scalars.json``
+logs (``ArchLoggingHook`` adds ``arch/<key>/<candidate>`` records).
 """
 import json
 import os.path as osp
@@ -19,8 +15,8 @@ def load_scalars(path: str) -> List[dict]:
     """Records of a ``scalars.json`` file (or of a run folder holding one).
 
     Raises:
-        FileNotFoundError: no such file / no ``vis_data/scalars.json``.
-        ValueError: a line that is not a JSON object (line number given).
+        FileNotFoundError: no such file.
+        ValueError: a line that is not a JSON object.
     """
     if osp.isdir(path):
         import glob
@@ -68,16 +64,15 @@ def plot_curves(logs: Dict[str, Sequence[dict]],
 
     Args:
         logs (dict): legend name -> records.
-        keys (Sequence[str]): scalar names, e.g. ``loss``, ``coco/bbox_mAP``.
-        out (str, optional): save the figure there (PNG / SVG / PDF).
+        keys (Sequence[str]): scalar names, e.g. ``loss``.
+        out (str, optional): save the figure there.
         title (str, optional): figure title.
 
     Returns:
         matplotlib.figure.Figure
 
     Raises:
-        KeyError: a key that none of the runs logged (the known keys are
-            listed).
+        KeyError: a key that none of the runs logged.
     """
     import matplotlib
     matplotlib.use('Agg')
@@ -110,12 +105,8 @@ ArchSeries = Tuple[np.ndarray, List[str], np.ndarray]
 
 
 def arch_series(records: Sequence[dict]) -> 'OrderedDict[str, ArchSeries]':
-    """softmax(α) over the search, per architecture key.
-
-    Returns:
-        OrderedDict: key -> ``(steps (T,), candidates (K,), probs (T, K))``
-        from the ``arch/<key>/<candidate>`` records (a record without some
-        candidate gives NaN there).
+    """``{key: (steps (T,), candidates (K,), probs (T, K))}`` from the
+    ``arch/<key>/<candidate>`` records (NaN where a candidate is missing).
     """
     per_key: 'OrderedDict[str, OrderedDict]' = OrderedDict()
     for record in records:
@@ -146,18 +137,13 @@ def plot_arch_evolution(records: Sequence[dict],
     """One heat-map strip per choice point: candidates x iterations.
 
     Args:
-        records: scalar records with ``arch/<key>/<candidate>`` entries
-            (``ArchLoggingHook``).
+        records: scalar records with ``arch/<key>/<candidate>`` entries.
         out (str, optional): save the figure there.
         keys (Sequence[str], optional): only these architecture keys.
         title (str, optional): figure title.
 
-    Returns:
-        matplotlib.figure.Figure
-
     Raises:
-        ValueError: the records hold no ``arch/`` scalars (add an
-            ``ArchLoggingHook`` to the search config).
+        ValueError: the records hold no ``arch/`` scalars.
     """
     import matplotlib
     matplotlib.use('Agg')
@@ -197,23 +183,16 @@ def plot_arch_evolution(records: Sequence[dict],
 
 
 def is_train_record(record: dict) -> bool:
-    """Whether a ``scalars.json`` record was logged after a training
-    iteration.
-
-    MMEngine's ``LoggerHook`` also writes one record after each validation
-    (and test) epoch: the evaluator's metrics (keys ``prefix/name``, e.g.
-    ``fusion/EN``) with the mean ``time`` of a *validation* iteration and
-    no ``iter``. Such a record is not a training step. A record with
-    ``iter`` (which MMEngine writes for training iterations only), or
-    without any ``prefix/name`` key, is one.
+    """Whether a record was logged after a training iteration (it has
+    ``iter`` or no ``prefix/name`` metric key).
     """
     return 'iter' in record or not any('/' in str(k) for k in record)
 
 
 def train_time(records: Sequence[dict]) -> Dict[str, float]:
-    """Mean / slowest / fastest ``time`` (s per iteration) of training
-    records, as mmdet's ``cal_train_time``; the records of validation /
-    test epochs are left out (see :func:`is_train_record`)."""
+    """Mean / slowest / fastest ``time`` of the training records, as mmdet's
+    ``cal_train_time``.
+    """
     times = np.asarray([
         r['time'] for r in records if 'time' in r and is_train_record(r)
     ], float)

@@ -92,14 +92,12 @@ def sample_panels(images: Dict[str, object],
                   draw_gt: bool = True,
                   draw_pred: bool = True,
                   score_thr: float = 0.3) -> np.ndarray:
-    """One row: every image (title = its name) with the sample's boxes /
-    masks (ground truth on the sources, predictions on the images whose
-    name starts with ``pred``).
+    """One row: every image with the sample's boxes / masks (ground truth on
+    the sources, predictions on images named ``pred*``).
 
     Args:
         images (dict): title -> image (tensor or array, grey or RGB).
-        sample: a data sample with ``gt_instances`` / ``gt_sem_seg`` /
-            ``pred_instances`` / ``pred_sem_seg`` (any of them).
+        sample: a data sample with ``gt_*`` / ``pred_*`` instances or masks.
         class_names (Sequence[str], optional): names of the labels.
         score_thr (float): predictions below are not drawn.
     """
@@ -142,10 +140,8 @@ def source_images(inputs) -> Dict[str, object]:
 
 def prediction_row(pred, class_names: Optional[Sequence[str]] = None,
                    score_thr: float = 0.3) -> np.ndarray:
-    """The fused / enhanced image of a prediction with its boxes or masks.
-
-    Boxes rescaled to the original size by mmdet (``scale_factor``) are
-    mapped back to the image the model produced; ``pred`` is not changed.
+    """The fused / enhanced image of a prediction with its boxes or masks
+    (mapped back from the original size).
     """
     field = next((f for f in PRED_IMAGE_FIELDS if f in pred), None)
     if field is None:

@@ -505,8 +505,8 @@ class NaNInjectionHook(Hook):
         self.rank, self.iteration = rank, iteration
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        from mmfusenas.utils.distributed import get_rank_world
-        if get_rank_world()[0] == self.rank and \
+        from mmengine.dist import get_rank
+        if get_rank() == self.rank and \
                 runner.iter == self.iteration:
             model = getattr(runner.model, 'module', runner.model)
             with torch.no_grad():

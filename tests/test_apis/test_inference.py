@@ -90,7 +90,7 @@ def test_fusion_api_errors(tmp_path):
         inference_fusion(model, dict(ir='nope.png', vi='nope.png'))
     with pytest.raises(ValueError, match='2 modalities'):
         inference_fusion(model, ['a.png'])
-    with pytest.raises(TypeError, match='not an enhancement'):
+    with pytest.raises(TypeError, match='as an enhancement model'):
         inference_enhancer(model, 'a.png')
     with pytest.raises(FileNotFoundError,
                        match='checkpoint .* does not exist'):

@@ -1,5 +1,5 @@
-"""inference_gisr / inference_restorer / inference_chain and the dispatch of
-inference_model, on shared real images, checked against the tools."""
+"""inference_model on guided depth SR, restoration and chain models, on
+shared real images, checked against the tools."""
 import os
 import os.path as osp
 import shutil
@@ -11,9 +11,8 @@ import torch
 from mmengine.config import Config
 from scipy.io import loadmat
 
-from mmfusenas.apis import (build_batch, inference_chain, inference_enhancer,
-                            inference_gisr, inference_model,
-                            inference_restorer, init_model, result_image)
+from mmfusenas.apis import (build_batch, inference_enhancer,
+                            inference_model, init_model, result_image)
 from mmfusenas.evaluation import GISRMetric
 from mmfusenas.models.gisr.dcnas_space import dcnas_space
 from helpers import load_tool, save_seeded_checkpoint
@@ -62,7 +61,7 @@ def test_gisr_api_equals_test_tool(gisr_setup, tmp_path):
     for i in ('03', '04'):
         depth = str(test_dir / 'Depth' / f'Middlebury_{i}_output_depth.png')
         rgb = str(test_dir / 'RGB' / f'Middlebury_{i}_output_color.png')
-        pred = inference_gisr(model, (depth, rgb))
+        pred = inference_model(model, (depth, rgb))
         # 413 x 370 mod-cropped to multiples of 32 by the test pipeline
         assert pred['pred_depth'].shape == (352, 384)
         assert pred['sample_id'] == f'Middlebury_{i}'
@@ -73,7 +72,7 @@ def test_gisr_api_equals_test_tool(gisr_setup, tmp_path):
     # dispatch and batch give the same
     same = inference_model(model, dict(depth=depth, rgb=rgb))
     assert torch.equal(same['pred_depth'], preds[1]['pred_depth'])
-    both = inference_gisr(
+    both = inference_model(
         model, [(str(test_dir / 'Depth' / f'Middlebury_{i}_output_depth.png'),
                  str(test_dir / 'RGB' / f'Middlebury_{i}_output_color.png'))
                 for i in ('03', '04')], batch=True)
@@ -113,7 +112,7 @@ def test_gisr_api_real_lr_depth(gisr_setup, shared_data):
     stem = sorted(os.listdir(osp.join(real, 'RGB')))[0][:-len('_RGB.jpg')]
     lr = osp.join(real, 'DepthLR', f'{stem}_LR_fill_depth.png')
     rgb = osp.join(real, 'RGB', f'{stem}_RGB.jpg')
-    pred = inference_gisr(model, (lr, rgb))
+    pred = inference_model(model, (lr, rgb))
     assert pred['pred_depth'].shape == (384, 512)
     assert 'gt_depth' not in pred and pred['sample_id'] == stem
     # the bicubic input spans the LR depth's range (its own min / max)
@@ -137,13 +136,13 @@ def test_gisr_api_real_lr_depth(gisr_setup, shared_data):
                                rtol=1e-5, atol=1e-3)
     # with the HR ground truth named, it is returned (not degraded)
     gt = osp.join(real, 'Depth', f'{stem}_HR_gt.png')
-    with_gt = inference_gisr(model, (lr, rgb), gt=gt)
+    with_gt = inference_model(model, (lr, rgb), gt=gt)
     assert torch.equal(with_gt['pred_depth'], pred['pred_depth'])
     assert with_gt['gt_depth'].shape == (384, 512)
     with pytest.raises(ValueError, match='larger than its RGB guide'):
-        inference_gisr(model, (gt, lr))
+        inference_model(model, (gt, lr))
     with pytest.raises(FileNotFoundError, match='depth map not found'):
-        inference_gisr(model, ('nope.png', rgb))
+        inference_model(model, ('nope.png', rgb))
 
 
 @pytest.fixture(scope='module')
@@ -176,14 +175,14 @@ def test_restorer_api_equals_deblur_tool(levin, tmp_path):
     for stem in ('im05_flit01', 'im06_flit01'):
         img = str(levin / 'blurred' / f'{stem}.png')
         kernel = str(levin / 'kernels' / f'{stem}.npy')
-        sample = inference_restorer(model, img, kernel)
+        sample = inference_model(model, img, kernel=kernel)
         # the edge padding is cropped off again
         assert sample.pred_img.shape == (1, 128, 128)
         written = cv2.imread(osp.join(out, f'{stem}.png'),
                              cv2.IMREAD_UNCHANGED)
         np.testing.assert_array_equal(written, result_image(sample))
         # a kernel array, the dispatch with an (image, kernel) pair
-        arr = inference_restorer(model, img, np.load(kernel))
+        arr = inference_model(model, img, kernel=np.load(kernel))
         assert torch.equal(arr.pred_img, sample.pred_img)
         same = inference_model(model, (img, kernel))
         assert torch.equal(same.pred_img, sample.pred_img)
@@ -191,17 +190,17 @@ def test_restorer_api_equals_deblur_tool(levin, tmp_path):
     inner = model.architecture
     inner.cfg = model.cfg
     assert torch.equal(
-        inference_restorer(inner, img, kernel).pred_img, sample.pred_img)
+        inference_model(inner, img, kernel=kernel).pred_img, sample.pred_img)
     # a batch (same sizes) = one by one
     imgs = [str(levin / 'blurred' / f'{s}.png')
             for s in ('im05_flit01', 'im06_flit01')]
     kers = [str(levin / 'kernels' / f'{s}.npy')
             for s in ('im05_flit01', 'im06_flit01')]
-    batch = inference_restorer(model, imgs, kers, batch=True)
+    batch = inference_model(model, imgs, batch=True, kernel=kers)
     torch.testing.assert_close(batch[1].pred_img, sample.pred_img,
                                rtol=0, atol=1e-5)
     with pytest.raises(FileNotFoundError, match='kernel not found'):
-        inference_restorer(model, img, 'nope.npy')
+        inference_model(model, img, kernel='nope.npy')
 
 
 def test_restorer_api_runs_hbl_enhancers(shared_data, tmp_path):
@@ -211,19 +210,19 @@ def test_restorer_api_runs_hbl_enhancers(shared_data, tmp_path):
     low = cv2.imread(osp.join(shared_data, 'lowlight', 'lol', 'test',
                               '00001.png'))
     cv2.imwrite(str(src), low[:64, :96])
-    sample = inference_restorer(model, str(src))
+    sample = inference_model(model, str(src))
     assert sample.pred_img.shape == (3, 64, 96)
     assert torch.equal(sample.pred_img,
                        inference_enhancer(model, str(src)).pred_img)
     with pytest.raises(ValueError, match='takes no blur kernel'):
-        inference_restorer(model, str(src), np.ones((3, 3)))
+        inference_model(model, str(src), kernel=np.ones((3, 3)))
 
 
 def test_chain_api_returns_every_stage_image(shared_data):
     model = init_model(CHAIN_CFG)
     tno = osp.join(shared_data, 'fusion', 'TNO')
     paths = [osp.join(tno, m, '07.png') for m in ('ir', 'vi')]
-    sample = inference_chain(model, paths)
+    sample = inference_model(model, paths)
     assert sample.pred_vi_enh.shape == (3, 128, 128)  # RUAS stage
     assert sample.pred_fused.shape == (1, 128, 128)  # TIM stage
     assert sample.pred_fused_rgb.shape == (3, 128, 128)

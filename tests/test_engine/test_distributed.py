@@ -16,6 +16,7 @@ import sys
 import pytest
 import torch
 import torch.distributed as dist
+from mmengine.dist import get_rank
 
 # imported here, before the ranks are forked, so that they inherit it
 from mmfusenas.engine import AlgorithmDistributedDataParallel
@@ -304,14 +305,9 @@ def _primitives(rank, world_size):
         data, batch_size=3, sampler=InfiniteSampler(data, seed=3))
     it = iter(D.unshard_sampler_(infinite))
     out['infinite'] = [next(it).tolist() for _ in range(2)]
-    total = [torch.full((2, ), float(rank + 1)), torch.ones(1)]
-    D.sum_grads_(total)
-    out['sum'] = total
-    out['map'] = D.parallel_map(lambda x: (x * x, D.get_rank_world()[0]),
+    out['map'] = D.parallel_map(lambda x: (x * x, get_rank()),
                                 list(range(5)))
     out['broadcast'] = D.broadcast_object(dict(rank=rank), src=1)
-    gen = D.shared_generator(seed=3, counter=7)
-    out['sample'] = torch.randint(0, 1000, (4, ), generator=gen)
     # rank 0 uses both parameters, rank 1 only the first
     a = torch.nn.Parameter(torch.zeros(2))
     b = torch.nn.Parameter(torch.zeros(2))
@@ -382,7 +378,7 @@ def _wrapper_checks():
         return original(*args, **kwargs)
 
     arch.step = counting_step
-    rank = D.get_rank_world()[0]
+    rank = get_rank()
     algo.module.w.grad = torch.tensor([float(rank)])
     with D.averaged_optimizer_steps([arch]):
         arch.step()
@@ -392,7 +388,7 @@ def _wrapper_checks():
 
 
 def test_collectives_for_algorithms():
-    """parallel_map / broadcast_object / shared_generator / gradient
+    """parallel_map / broadcast_object / gradient
     averaging with parameters unused on some or all ranks; the wrapper's
     mode detection and optim wrapper selection."""
     ranks = results_or_raise(launch(_primitives, 2))
@@ -425,9 +421,6 @@ def test_collectives_for_algorithms():
         first, second = (torch.randperm(5, generator=g).tolist()
                          for _ in range(2))
         assert out['infinite'] == [first[0:3], first[3:5] + second[0:1]]
-        torch.testing.assert_close(out['sum'][0], torch.full((2, ), 3.))
-        torch.testing.assert_close(out['sum'][1], torch.full((1, ), 2.))
-    assert torch.equal(ranks[0]['sample'], ranks[1]['sample'])
 
 
 def _search_argv(toy, work_dir, epochs=2):

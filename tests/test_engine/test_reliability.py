@@ -9,7 +9,6 @@ import glob
 import logging
 import os
 import os.path as osp
-import platform
 import subprocess
 import sys
 import time
@@ -656,16 +655,11 @@ def test_kill_while_saving_a_new_best_keeps_the_previous_best(
 
 
 # ----------------------------------------------------------------------
-# environment: the CPU allocator and the run's timestamp
+# the run's timestamp
 # ----------------------------------------------------------------------
 def _bare_runner(work_dir, **kwargs):
     return ReliableRunner(model=TinyModel(), work_dir=str(work_dir),
                           default_scope='mmfusenas', **kwargs)
-
-
-@pytest.mark.skipif(
-    platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc',
-    reason='glibc malloc only')
 
 
 def test_runners_started_within_one_second_get_their_own_logs(tmp_path):

@@ -239,8 +239,9 @@ def test_invalid_phase_lists_are_rejected_naming_the_key(
 
 
 @pytest.mark.parametrize('phase,match', [
-    (dict(train=['detector']), r"stages \['detector'\].*\['pre'\]"),
-    (dict(losses=['fusion']), 'losses'),
+    (dict(train=['detector']),
+     r"stages \['detector'\].*\['pre', 'fusion'\]"),
+    (dict(losses=['scene']), 'losses'),
     (dict(loss_weights=dict(loss_cls=1.0)), "'loss_cls'"),
 ])
 def test_names_the_model_lacks_are_rejected_when_applied(phase, match):

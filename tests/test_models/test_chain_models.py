@@ -197,8 +197,11 @@ def test_chain_detector_trains_with_named_losses_and_predicts_every_image():
 def test_chain_model_options_are_checked():
     with pytest.raises(KeyError, match="task_input 'nope'"):
         chain_detector(task_input='nope')
-    with pytest.raises(ValueError, match="chain_losses"):
-        chain_detector(chain_losses=[dict(type='MaxIntensityLoss')])
+    with pytest.raises(KeyError, match="color_from 'vis'"):
+        chain_detector(color_from='vis')
+    with pytest.raises(TypeError, match='chain_net must be a PreModuleChain'):
+        MODELS.build(dict(type='ChainDetector', chain_net=nn.Identity(),
+                          detector=retinanet()))
 
 
 def test_stage_init_loads_single_stage_checkpoints(tmp_path):

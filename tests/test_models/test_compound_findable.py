@@ -2,7 +2,7 @@
 
 Every public method / property of a compound model is defined with
 ``def <name>`` in the source of the class that owns it (none is generated
-with ``setattr``), and the template methods are abstract: a class that
+with ``setattr``), and the task side's methods are abstract: a class that
 misses one cannot be built.
 """
 import inspect
@@ -13,13 +13,10 @@ import pytest
 import torch.nn as nn
 
 import mmfusenas.models.compound as compound
-from mmfusenas.models.compound import (BaseChainTaskModel,
-                                       BaseFusionTaskModel, BasePreTaskModel,
-                                       BaseSceneTaskModel)
+from mmfusenas.models.compound import (BaseFusionTaskModel,
+                                       BasePreTaskModel, BaseSceneTaskModel)
 
-PRE_KINDS = (BaseFusionTaskModel, BaseSceneTaskModel, BaseChainTaskModel)
-TEMPLATE_METHODS = {'_run_pre', '_task_image', '_pre_losses', '_attach_pre',
-                    '_task_loss', '_task_predict'}
+TEMPLATE_METHODS = {'_task_loss', '_task_predict'}
 
 
 def undefined_members(cls: type, package: str = 'mmfusenas') -> List[str]:
@@ -54,7 +51,7 @@ def compound_classes() -> List[type]:
         if inspect.isclass(obj) and obj.__module__.startswith(
             'mmfusenas.models.compound')
     ]
-    assert len(classes) >= 12
+    assert len(classes) >= 11
     return classes
 
 
@@ -65,8 +62,8 @@ def test_every_public_method_is_defined_as_text(cls):
 
 
 def test_the_accessors_under_each_kinds_names():
-    for cls in PRE_KINDS:
-        name = cls.pre_name
+    for cls, name in ((BaseFusionTaskModel, 'fusion'),
+                      (BaseSceneTaskModel, 'scene')):
         for member in (f'{name}_loss_weight', f'{name}_frozen',
                        f'set_{name}_frozen'):
             assert member in vars(cls), (cls.__name__, member)
@@ -94,21 +91,10 @@ def test_checker_finds_a_generated_method():
         'Planted.set_x_frozen', 'Planted.x_weight']
 
 
-def test_names_of_each_pre_module_kind_follow_its_pre_name():
-    for cls in PRE_KINDS:
-        n, key = cls.pre_name, cls.pre_weight_key
-        assert (cls.pre_attr, cls.pre_losses_attr, cls.pre_prefix,
-                cls.pre_weight_arg, cls.pre_weight_name, cls.pre_init_name,
-                cls.pre_freeze_arg) == (
-                    f'{n}_net', f'{n}_losses', f'{n}.', f'{n}_loss_weight',
-                    f'{n}_loss_weight ({key})', f'{n}_init', f'freeze_{n}')
-
-
-def test_template_methods_are_abstract():
+def test_the_task_side_is_abstract():
     assert BasePreTaskModel.__abstractmethods__ == TEMPLATE_METHODS
-    # the pre-module kinds implement their side, the task mixins the other
-    for cls in PRE_KINDS:
-        assert cls.__abstractmethods__ == {'_task_loss', '_task_predict'}
+    for cls in (BaseFusionTaskModel, BaseSceneTaskModel):
+        assert cls.__abstractmethods__ == TEMPLATE_METHODS
     for cls in compound_classes():
         if cls.__name__ in {'FusionDetector', 'FusionSegmentor',
                             'SceneDetector', 'SceneSegmentor',
@@ -116,32 +102,34 @@ def test_template_methods_are_abstract():
             assert not cls.__abstractmethods__, cls
 
 
-def test_a_kind_missing_a_template_method_cannot_be_built():
+def test_no_naming_class_attributes():
+    """The config names are the classes' arguments, not class data."""
+    gone = ('pre_name', 'pre_attr', 'pre_losses_attr', 'pre_prefix',
+            'pre_weight_key', 'pre_weight_arg', 'pre_weight_name',
+            'pre_init_name', 'pre_freeze_arg', 'pre_auto_prefixes',
+            'task_attr', 'task_scope', 'config_names')
+    for cls in compound_classes():
+        assert not [a for a in gone if hasattr(cls, a)], cls
 
-    class NoAttach(compound.DetTaskMixin, BasePreTaskModel):
-        pre_name = 'demo'
-        pre_attr = 'demo_net'
-        pre_losses_attr = 'demo_losses'
 
-        def _run_pre(self, inputs):
-            return inputs
+def test_a_task_side_missing_a_method_cannot_be_built():
 
-        def _task_image(self, pre_out, data_samples):
-            return pre_out
+    class NoPredict(BasePreTaskModel):
 
-        def _pre_losses(self, pre_out, inputs):
+        def _task_loss(self, task_inputs, data_samples):
             return {}
 
-    with pytest.raises(TypeError, match='abstract method.*_attach_pre'):
-        NoAttach(pre_net=nn.Identity(), task_model=nn.Identity())
+    chain = dict(type='PreModuleChain', stages=[])
+    with pytest.raises(TypeError, match='abstract method.*_task_predict'):
+        NoPredict(chain_net=chain, task=('demo', nn.Identity(), 'mmdet'),
+                  task_input='vi')
 
-    class Complete(NoAttach):
+    class Complete(NoPredict):
 
-        def _attach_pre(self, samples, pre_out):
-            pass
+        def _task_predict(self, task_inputs, data_samples):
+            return data_samples
 
-    pre_net = nn.Identity()
-    model = Complete(pre_net=pre_net, task_model=nn.Identity(),
-                     data_preprocessor=dict(type='BaseDataPreprocessor'))
-    assert model.demo_net is model.pre_net is pre_net
-    assert isinstance(model.detector, nn.Identity)
+    task = nn.Identity()
+    model = Complete(chain_net=chain, task=('demo', task, 'mmdet'),
+                     task_input='vi')
+    assert model.demo is model.task_model is task

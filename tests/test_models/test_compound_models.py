@@ -9,8 +9,9 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
-from mmfusenas.models import (CompatSSDHead, FusionDetector, FusionSegmentor,
-                              ImageFusor, SearchableDistillationHead,
+from mmfusenas.models import (ChainDetector, CompatSSDHead, FusionDetector,
+                              FusionSegmentor, ImageFusor,
+                              SearchableDistillationHead,
                               SearchableDistillationNeck)
 from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.models.mutables import Genotype
@@ -344,43 +345,59 @@ def test_config_errors():
     with pytest.raises(TypeError, match='FusionDetector'):
         get_pre_task_model(nn.Linear(1, 1))
     # the options go by the class's own names; typos and gaps are named
-    with pytest.raises(TypeError, match=r"unexpected arguments \['detektor'\]"):
+    with pytest.raises(TypeError, match="unexpected keyword.*'fusion_los'"):
         MODELS.build(dict(type='FusionDetector', fusion_net=simple_fusion(),
-                          detektor=retinanet()))
-    with pytest.raises(TypeError, match="FusionDetector needs 'detector'"):
+                          detector=retinanet(), fusion_los=FUSION_LOSSES))
+    with pytest.raises(TypeError, match="missing .*'detector'"):
         MODELS.build(dict(type='FusionDetector', fusion_net=simple_fusion()))
-    with pytest.raises(TypeError, match="'fusion_net' or 'pre_net'"):
-        MODELS.build(dict(type='FusionDetector', fusion_net=simple_fusion(),
-                          pre_net=simple_fusion(), detector=retinanet()))
 
 
-def test_config_names_and_aliases_of_each_kind():
-    """One class per pre-module kind and per task kind: the config names
-    and the method-named aliases are those of the pre-module class / the
-    mixin."""
-    assert FusionSegmentor.config_names() == dict(
-        pre_net='fusion_net', task_model='segmentor',
-        pre_losses='fusion_losses', pre_loss_weight='fusion_loss_weight',
-        pre_init='fusion_init', freeze_pre='freeze_fusion')
+def test_a_fusion_model_is_a_one_stage_chain():
+    """FusionDetector is a ChainDetector whose chain has one stage,
+    'fusion', on the whole batch; its module and losses keep the
+    single-stage attributes (fusion_net.*, fusion_losses.*)."""
     model = fusion_detector(retinanet(), fusion_loss_weight=0.25,
                             freeze_fusion=True, rescale=False)
-    assert model.pre_net is model.fusion_net
+    assert isinstance(model, ChainDetector)
+    chain = model.pre_net
+    assert chain.names == ('fusion', ) and chain.sources == dict(sources=None)
+    assert chain.stage('fusion') is model.fusion_net
+    assert chain.stage_losses['fusion'] is model.fusion_losses
     assert model.task_model is model.detector
-    assert model.fusion_loss_weight == model.pre_loss_weight == 0.25
+    assert not any(k.startswith('chain_net') for k in model.state_dict())
+    assert model.fusion_loss_weight == chain.spec('fusion')['loss_weight']
     model.fusion_loss_weight = 0.5
-    assert model.pre_loss_weight == 0.5
-    assert model.fusion_frozen and model.rescale is False
+    assert chain.spec('fusion')['loss_weight'] == 0.5
+    assert model.fusion_frozen and model.pre_frozen
+    assert model.rescale is False
     model.set_fusion_frozen(False)
-    assert not model.pre_frozen
+    assert not model.pre_frozen and not chain.stage_frozen('fusion')
     assert all(p.requires_grad for p in model.fusion_net.parameters())
-    with pytest.raises(ValueError, match=r'fusion_loss_weight \(eta\)'):
+    with pytest.raises(ValueError, match=r'loss_weight \(eta\)'):
         model.fusion_loss_weight = -1
-    # the generic names build the same model
-    generic = MODELS.build(
-        dict(type='FusionDetector', pre_net=simple_fusion(),
-             task_model=retinanet(), pre_losses=FUSION_LOSSES))
-    assert generic.state_dict().keys() == fusion_detector(
-        retinanet()).state_dict().keys()
+    # the same model as a ChainDetector config: the same losses, other keys
+    torch.manual_seed(0)
+    alias = fusion_detector(retinanet())
+    torch.manual_seed(0)
+    chain_model = MODELS.build(dict(
+        type='ChainDetector', detector=retinanet(),
+        chain_net=dict(type='PreModuleChain', sources=dict(sources=None),
+                       stages=[dict(name='fusion', kind='fusion',
+                                    module=simple_fusion(),
+                                    inputs=['sources'], output='fused',
+                                    losses=FUSION_LOSSES)]),
+        color_from='sample_chroma',
+        data_preprocessor=dict(type='FusionDataPreprocessor',
+                               pad_size_divisor=32)))
+    assert [k.replace('fusion_net.', 'chain_net.modules_.fusion.')
+            for k in alias.state_dict()] == list(chain_model.state_dict())
+    data = alias.data_preprocessor(det_batch(), True)
+    ours = alias(**copy.deepcopy(data), mode='loss')
+    theirs = chain_model(**copy.deepcopy(data), mode='loss')
+    assert ours.keys() == theirs.keys()
+    for key in ours:  # RetinaNet's losses are lists (one per level)
+        assert all(map(torch.equal, ours[key], theirs[key])) if isinstance(
+            ours[key], list) else torch.equal(ours[key], theirs[key]), key
 
 
 # ----------------------------------------------------------------------

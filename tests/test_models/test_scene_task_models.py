@@ -202,7 +202,7 @@ def test_predict_attaches_boxes_and_the_enhanced_image():
 
 def test_non_rgb_input_is_refused():
     model = scene_detector()
-    with pytest.raises(ValueError, match=r'RGB batches \(N, 3, H, W\)'):
+    with pytest.raises(ValueError, match=r'must be \(N, 3, H, W\)'):
         model.run_pre(torch.rand(1, 1, 32, 32))
 
 
@@ -243,6 +243,10 @@ def test_scene_init_from_an_enhancer_checkpoint(tmp_path):
 def test_get_pre_task_model_finds_scene_models():
     model = scene_detector()
     assert get_pre_task_model(model) is model
+    # a one-stage chain keeping the single-stage keys (scene_net.*)
+    assert model.pre_net.names == ('scene', )
+    assert model.pre_net.stage('scene') is model.scene_net
+    assert not any(k.startswith('chain_net') for k in model.state_dict())
 
 
 # ----------------------------------------------------------------------
@@ -291,11 +295,11 @@ def test_end_to_end_strategy_sets_lambda():
     runner = _Runner(model)
     hook = RUASTrainingStrategyHook(strategy='end_to_end', scene_weight=0.3)
     hook.before_train(runner)
-    assert model.pre_loss_weight == 0.3 and model.task_enabled
+    assert model.scene_loss_weight == 0.3 and model.task_enabled
     losses = model(**preprocess(model, det_data()), mode='loss')
     assert losses['scene.lambda'].item() == pytest.approx(0.3)
     hook.after_train(runner)
-    assert model.pre_loss_weight == 1.0
+    assert model.scene_loss_weight == 1.0
 
 
 def test_hierarchical_strategy_pretrains_the_scene_then_the_task():
@@ -313,7 +317,7 @@ def test_hierarchical_strategy_pretrains_the_scene_then_the_task():
     losses = model(**preprocess(model, det_data()), mode='loss')
     assert set(losses) == {'loss_cls', 'loss_bbox'}
     hook.after_train(runner)
-    assert not model.scene_frozen and model.pre_loss_weight == 0.5
+    assert not model.scene_frozen and model.scene_loss_weight == 0.5
 
 
 def test_mask_rcnn_behind_the_scene_module_trains_and_predicts_masks():

@@ -13,7 +13,7 @@ from mmfusenas.models.ops import ReflectPadConv2d, StatsBatchNorm2d
 from mmfusenas.models.ops.task_ops import TaskConv
 from mmfusenas.registry import MODELS
 from helpers import REPO_ROOT, load_tool
-from mmfusenas.utils import fold_batchnorm, fold_conv_bn_
+from mmfusenas.utils.batchnorm_folding import fold_batchnorm, fold_conv_bn_
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

@@ -43,6 +43,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 import numpy as np  # noqa: E402
+from mmengine.dist import get_dist_info  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
@@ -56,8 +57,8 @@ from mmfusenas.search.strategies.path_samplers import (path_loss,  # noqa
                                                        unwrap)
 from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
                                     load_runner_config, setup_distributed)
-from mmfusenas.utils.distributed import (get_rank_world,  # noqa: E402
-                                         parallel_map, unshard_sampler_)
+from mmfusenas.utils.distributed import (parallel_map,  # noqa: E402
+                                         unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -85,7 +86,7 @@ def score_paths(runner, space, opts, scores_file) -> dict:
     if osp.isfile(scores_file):
         with open(scores_file, encoding='utf-8') as f:
             done = json.load(f)['scores']
-    rank, world = get_rank_world()
+    rank, world = get_dist_info()
     loader = runner.val_dataloader
     if world > 1:
         unshard_sampler_(loader)  # every rank scores on the same batches
@@ -169,7 +170,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         spearman_rho=spearman_rho(est, labels[val_idx]),
         final_train_loss=history[-1] if history else None,
         scoring_s=round(t_score, 1))
-    if get_rank_world()[0] == 0:
+    if get_dist_info()[0] == 0:
         save_predictor(pred, osp.join(out_dir, 'predictor.pth'), **result)
     print(f'predictor: held-out Kendall tau {result["kendall_tau"]:.4f}, '
           f'Spearman rho {result["spearman_rho"]:.4f} on {len(val_idx)} '

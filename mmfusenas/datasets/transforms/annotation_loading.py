@@ -8,79 +8,31 @@ from mmengine import fileio
 from PIL import Image, UnidentifiedImageError
 
 from mmfusenas.registry import TRANSFORMS
+from .formatting import attr_repr
 
 
 @TRANSFORMS.register_module()
 class LoadPairedAnnotations(BaseTransform):
-    """Load boxes and / or a semantic label map for a paired sample.
+    """Load boxes, instance masks and / or a semantic label map of a paired
+    sample as numpy arrays (the paired geometric transforms keep them
+    aligned; the packers make tensors).
 
-    Boxes come from the ``instances`` that
-    :class:`~mmfusenas.datasets.PairedDetDataset` puts into each data-info
-    (the mmdet convention); the label map is read from ``seg_map_path`` set
-    by :class:`~mmfusenas.datasets.PairedSegDataset` (the mmseg convention).
-    The outputs are numpy arrays, which the paired geometric transforms keep
-    aligned with every modality; the packers make tensors / mmdet box types.
-
-    Place it after :class:`LoadPairedImages` in training pipelines (it then
-    checks the annotation size against the loaded images). For mmdet's
-    ``VOCMetric`` and mmseg's ``IoUMetric`` the test pipeline may load the
-    annotations after :class:`PairedResize`, as mmdet / mmseg do, so that
-    they stay in the original image frame like the rescaled predictions.
-
-    Required keys:
-
-    - instances (list[dict]): with ``with_bbox`` / ``with_label``; each
-      ``dict(bbox=[x1, y1, x2, y2], bbox_label=int, ignore_flag=0|1)``.
-    - seg_map_path (str): with ``with_seg``.
-    - reduce_zero_label (bool), label_map (dict[int, int] | None),
-      ignore_index (int), num_classes (int): optional, with ``with_seg``
-      (set by the dataset; default False / None / 255 / no range check).
-    - width, height (int), ori_shape (tuple): optional; when both are
-      present the annotation size is checked against the images.
-
-    Added keys:
-
-    - gt_bboxes (np.ndarray): ``float32 (N, 4)`` ``(x1, y1, x2, y2)`` pixels
-      (with ``with_bbox``).
-    - gt_ignore_flags (np.ndarray): ``bool (N, )`` (with ``with_bbox``).
-    - gt_bboxes_labels (np.ndarray): ``int64 (N, )`` (with ``with_label``).
-    - gt_seg_map (np.ndarray): ``uint8 (H, W)`` labels in
-      ``[0, num_classes)`` or ``ignore_index`` (with ``with_seg``); its key
-      is appended to ``seg_fields``.
-    - gt_masks (np.ndarray): ``uint8 (H, W, N)`` instance masks, channel
-      ``i`` = instance ``i`` (1 inside, 0 outside), decoded from each
-      instance's ``mask`` (COCO ``segmentation``: polygons, uncompressed or
-      compressed RLE) at the annotation's ``height`` x ``width`` (with
-      ``with_mask``). Its key is appended to ``seg_fields``, so the paired
-      geometric transforms move it like a label map (nearest-neighbour
-      resize; a crop drops the channels of the boxes it drops, padding
-      writes 255, which the packer reads as outside); the packer makes
-      mmdet ``BitmapMasks``.
-
-    The label map is read with PIL, so palette PNGs give their indices (as
-    mmseg's default ``imdecode_backend='pillow'``) and 1-bit PNGs give 0/1.
-    Its raw values go through one 256-entry lookup table:
-    ``reduce_zero_label`` maps 0 to 255 and ``v`` to ``v - 1`` (255 stays
-    255), as mmseg; then ``label_map`` (raw file value -> label) overrides
-    the listed raw values, e.g. ``{255: 1}`` for 0/255 binary masks.
-
-    Errors: a missing ``instances`` / ``seg_map_path`` (KeyError); a missing
-    or undecodable label file, a label file that is not 8-bit single-channel
-    (a 3-channel file is accepted only when its channels are equal), labels
-    outside ``[0, num_classes)`` other than ``ignore_index`` after mapping,
-    and a size differing from the images (ValueError / FileNotFoundError
-    naming the files).
+    Boxes come from the data info's ``instances`` (mmdet convention,
+    :class:`~mmfusenas.datasets.PairedDetDataset`): ``gt_bboxes`` (``float32
+    (N, 4)``), ``gt_ignore_flags``, ``gt_bboxes_labels``. Masks: ``gt_masks``
+    ``uint8 (H, W, N)`` decoded from each instance's COCO ``mask`` (a
+    ``seg_fields`` key). The label map is read from ``seg_map_path`` with
+    PIL (palette PNGs give indices) and mapped through ``reduce_zero_label``
+    then ``label_map`` as mmseg does, into ``gt_seg_map`` (a ``seg_fields``
+    key); labels outside ``[0, num_classes)`` other than ``ignore_index``
+    are an error. Annotation sizes are checked against the loaded images.
 
     Args:
-        with_bbox (bool): Load ``gt_bboxes`` and ``gt_ignore_flags``.
-            Defaults to True.
-        with_label (bool): Load ``gt_bboxes_labels``. Defaults to True.
-        with_seg (bool): Load ``gt_seg_map``. Defaults to False.
-        with_mask (bool): Load ``gt_masks`` (instance masks; Mask R-CNN and
-            other mmdet detectors with a mask head). Defaults to False.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments for the label maps (object storage). Defaults to None
-            (the backend is inferred from the path).
+        with_bbox (bool): load boxes and ignore flags. Defaults to True.
+        with_label (bool): load box labels. Defaults to True.
+        with_seg (bool): load the label map. Defaults to False.
+        with_mask (bool): load instance masks. Defaults to False.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -221,15 +173,6 @@ class LoadPairedAnnotations(BaseTransform):
             seg_fields.append('gt_seg_map')
 
     def transform(self, results: dict) -> dict:
-        """Load the requested annotations.
-
-        Args:
-            results (dict): Result dict from the dataset / previous
-                transforms.
-
-        Returns:
-            dict: ``results`` with the keys added as described above.
-        """
         if self.with_bbox or self.with_label:
             self._load_instances(results)
         elif self.with_mask:
@@ -238,28 +181,13 @@ class LoadPairedAnnotations(BaseTransform):
             self._load_seg(results)
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(with_bbox={self.with_bbox}, '
-                f'with_label={self.with_label}, with_seg={self.with_seg}, '
-                f'with_mask={self.with_mask}, '
-                f'backend_args={self.backend_args!r})')
+    __repr__ = attr_repr
 
 
 def decode_coco_mask(segm, height: int, width: int,
                      where: str = 'mask') -> np.ndarray:
-    """A COCO ``segmentation`` as a ``uint8 (height, width)`` 0/1 mask.
-
-    Args:
-        segm (list | dict): polygons ``[[x0, y0, x1, y1, ...], ...]``, an
-            uncompressed RLE ``{'size': [h, w], 'counts': [int, ...]}`` or
-            a compressed one (``counts`` a string / bytes).
-        height (int): image height.
-        width (int): image width.
-        where (str): what the mask belongs to, for messages.
-
-    Returns:
-        np.ndarray: the mask.
-    """
+    """A COCO ``segmentation`` (polygons, or RLE compressed or not) as a
+    ``uint8 (height, width)`` 0/1 mask; ``where`` names it in errors."""
     from pycocotools import mask as mask_utils
     if isinstance(segm, list):
         polys = [p for p in segm if len(p) >= 6]

@@ -1,20 +1,10 @@
-"""Keep the boxes of a sample aligned with its paired geometric transforms.
-
-The paired geometric transforms (:mod:`.geometric`) call these helpers
-(:func:`crop_boxes`, :func:`flip_boxes`, :func:`rot90_boxes`,
-:func:`rescale_boxes`) after moving the modality arrays; each one is a
-no-op when the sample has no ``gt_bboxes``. Boxes are ``np.float32``
-arrays ``(N, 4)`` of ``(x1, y1, x2, y2)`` in the continuous pixel frame of
-mmdet (pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``), so a box of
-integer corners stays the tight box of its pixel block. The per-instance
-arrays (``gt_bboxes_labels``, ``gt_ignore_flags``, the channels of
-``gt_masks``) are filtered together with the boxes when a crop drops some.
-"""
+"""Move ``gt_bboxes`` (``float32 (N, 4)``, mmdet's continuous pixel frame)
+with the paired geometric transforms; no-ops without boxes."""
 from typing import Optional, Tuple
 
 import numpy as np
 
-#: Per-instance arrays that are filtered with ``gt_bboxes`` by a crop.
+#: per-instance arrays filtered with ``gt_bboxes`` by a crop
 INSTANCE_KEYS = ('gt_bboxes_labels', 'gt_ignore_flags')
 
 
@@ -36,20 +26,9 @@ def _get_boxes(results: dict, transform: str) -> Optional[np.ndarray]:
 
 def crop_boxes(results: dict, crop_bbox: Tuple[int, int, int, int],
                transform: str) -> None:
-    """Shift the boxes into a crop window, clip them, drop the empty ones.
-
-    A box is kept when its part inside the window has a positive width and
-    height; it is clipped to the window. Dropped boxes are removed from
-    ``gt_bboxes`` and the :data:`INSTANCE_KEYS` arrays, and their number is
-    added to ``results['num_dropped_boxes']`` (created as 0 when absent, so
-    the key always tells how many boxes the crops of this sample removed).
-
-    Args:
-        results (dict): Result dict; modified in place.
-        crop_bbox (tuple[int]): ``(x1, y1, x2, y2)`` of the window (``x2``,
-            ``y2`` exclusive) in the input coordinates.
-        transform (str): Name of the caller, for messages.
-    """
+    """Shift the boxes into the window ``crop_bbox`` (``x1, y1, x2, y2``),
+    clip them and drop the empty ones with their :data:`INSTANCE_KEYS`
+    entries and ``gt_masks`` channels, counted in ``num_dropped_boxes``."""
     boxes = _get_boxes(results, transform)
     if boxes is None:
         return
@@ -82,14 +61,8 @@ def crop_boxes(results: dict, crop_bbox: Tuple[int, int, int, int],
 
 def flip_boxes(results: dict, shape: Tuple[int, int], direction: str,
                transform: str) -> None:
-    """Flip the boxes like :meth:`PairedRandomFlip.flip` flips the arrays.
-
-    Args:
-        results (dict): Result dict; modified in place.
-        shape (tuple[int, int]): ``(H, W)`` of the image.
-        direction (str): ``'horizontal'``, ``'vertical'`` or ``'diagonal'``.
-        transform (str): Name of the caller, for messages.
-    """
+    """Flip the boxes of an ``(H, W)`` image like
+    :meth:`PairedRandomFlip.flip`."""
     boxes = _get_boxes(results, transform)
     if boxes is None:
         return
@@ -104,18 +77,8 @@ def flip_boxes(results: dict, shape: Tuple[int, int], direction: str,
 
 def rot90_boxes(results: dict, shape: Tuple[int, int], k: int,
                 transform: str) -> None:
-    """Rotate the boxes like ``np.rot90(arr, k, axes=(0, 1))``.
-
-    One counter-clockwise quarter turn of an ``H x W`` image maps
-    ``(x1, y1, x2, y2)`` to ``(y1, W - x2, y2, W - x1)``; it is applied
-    ``k`` times.
-
-    Args:
-        results (dict): Result dict; modified in place.
-        shape (tuple[int, int]): ``(H, W)`` of the image before rotation.
-        k (int): Number of quarter turns (0-3).
-        transform (str): Name of the caller, for messages.
-    """
+    """Rotate the boxes of an ``(H, W)`` image like ``np.rot90(arr, k,
+    axes=(0, 1))``."""
     boxes = _get_boxes(results, transform)
     if boxes is None:
         return
@@ -129,13 +92,7 @@ def rot90_boxes(results: dict, shape: Tuple[int, int], k: int,
 
 def rescale_boxes(results: dict, scale_factor: Tuple[float, float],
                   transform: str) -> None:
-    """Scale the boxes by ``(w_factor, h_factor)`` (no clipping).
-
-    Args:
-        results (dict): Result dict; modified in place.
-        scale_factor (tuple[float, float]): ``(w_out / w_in, h_out / h_in)``.
-        transform (str): Name of the caller, for messages.
-    """
+    """Scale the boxes by ``(w_factor, h_factor)`` (no clipping)."""
     boxes = _get_boxes(results, transform)
     if boxes is None:
         return

@@ -1,6 +1,5 @@
 """Loading and packing of low-light images (and their ground truth)."""
 import io
-import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
@@ -11,8 +10,9 @@ from mmengine.structures import BaseDataElement
 from PIL import Image
 
 from mmfusenas.registry import TRANSFORMS
+from .formatting import attr_repr
+from .loading import finish_loading, sample_files
 
-#: Default metainfo keys of :class:`PackEnhanceInputs`.
 ENHANCE_META_KEYS = ('sample_idx', 'stem', 'img_path', 'ori_shape',
                      'img_shape', 'modalities', 'flip', 'flip_direction',
                      'rot90_k', 'crop_bbox', 'scale_factor')
@@ -20,44 +20,19 @@ ENHANCE_META_KEYS = ('sample_idx', 'stem', 'img_path', 'ori_shape',
 
 @TRANSFORMS.register_module()
 class LoadEnhanceImages(BaseTransform):
-    """Read the low-light image (and its ground truth) as RGB ``uint8``.
+    """Read every modality (``low`` and, paired, ``gt``) as RGB ``uint8``.
 
-    Files are decoded with Pillow, as the official RUAS test script does
-    (``PIL.Image.open(f).convert('RGB')``). With ``strict_rgb=True`` (the
-    default) only 8-bit RGB files are accepted and anything else (grey,
-    palette, RGBA, 16-bit, CMYK, ...) raises a ``ValueError`` naming the file
-    and its Pillow mode; ``strict_rgb=False`` converts every file with
-    ``convert('RGB')`` like the official code (grey is replicated, alpha
-    dropped, 16-bit truncated).
-
-    Every modality of ``results['modalities']`` is loaded (``'low'`` and,
-    for paired data, ``'gt'``), so the paired geometric transforms
-    (:class:`~mmfusenas.datasets.transforms.PairedRandomCrop`, flips,
-    rotations) move the low-light image and its GT together.
-
-    Required keys:
-
-    - img_path (dict[str, str]): modality -> file.
-    - modalities (tuple[str]): optional; defaults to the order of
-      ``img_path``.
-
-    Added keys:
-
-    - <modality> (np.ndarray): ``uint8`` ``(H, W, 3)`` RGB, per modality.
-    - modalities (tuple[str]), img_shape, ori_shape (``(H, W)``), stem
-      (when absent: the first file's stem).
-
-    Errors (all name the file): a missing file (FileNotFoundError), an empty
-    or undecodable file (OSError), a zero-size image, a non-RGB file with
-    ``strict_rgb=True``, and images of one sample of different sizes
-    (ValueError).
+    Decoded with Pillow as the official RUAS test script. ``strict_rgb``
+    accepts only 8-bit RGB files (others raise naming the file and its
+    mode); False converts everything with ``convert('RGB')``. Adds the
+    arrays, ``modalities``, ``img_shape``, ``ori_shape`` and ``stem``.
+    Errors name the file: missing, empty, undecodable, zero-size, non-RGB
+    with ``strict_rgb`` and images of different sizes.
 
     Args:
-        strict_rgb (bool): reject files that are not 8-bit RGB instead of
-            converting them. Defaults to True.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage). Defaults to None (the backend is
-            inferred from the path).
+        strict_rgb (bool): reject files that are not 8-bit RGB. Defaults to
+            True.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -109,69 +84,26 @@ class LoadEnhanceImages(BaseTransform):
         return np.ascontiguousarray(arr)
 
     def transform(self, results: dict) -> dict:
-        """Load every modality of ``results['img_path']``.
-
-        Args:
-            results (dict): result dict from the dataset.
-
-        Returns:
-            dict: ``results`` with the keys listed in the class docstring.
-        """
-        img_path = results.get('img_path')
-        if not isinstance(img_path, dict) or not img_path:
-            raise KeyError('LoadEnhanceImages: results["img_path"] must be a '
-                           'non-empty dict modality -> file, got '
-                           f'{img_path!r}.')
-        modalities = tuple(results.get('modalities') or img_path)
-        missing = [m for m in modalities if m not in img_path]
-        if missing:
-            raise KeyError(f'LoadEnhanceImages: modalities {missing} have no '
-                           f'entry in results["img_path"] {img_path}.')
-        first = modalities[0]
+        img_path, modalities = sample_files(results, 'LoadEnhanceImages')
         for mod in modalities:
             results[mod] = self._read(img_path[mod], mod)
-            if results[mod].shape != results[first].shape:
-                raise ValueError(
-                    'LoadEnhanceImages: the images of a sample differ in '
-                    f'size: {img_path[first]!r} ({first}) is '
-                    f'{results[first].shape[0]}x{results[first].shape[1]} '
-                    f'but {img_path[mod]!r} ({mod}) is '
-                    f'{results[mod].shape[0]}x{results[mod].shape[1]} '
-                    '(HxW); expected aligned pairs.')
-        shape = results[first].shape[:2]
-        results['modalities'] = modalities
-        results['img_shape'] = shape
-        results['ori_shape'] = shape
-        if 'stem' not in results:
-            results['stem'] = osp.splitext(osp.basename(img_path[first]))[0]
+        finish_loading(results, img_path, modalities, 'LoadEnhanceImages')
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(strict_rgb={self.strict_rgb}, '
-                f'backend_args={self.backend_args!r})')
+    __repr__ = attr_repr
 
 
 @TRANSFORMS.register_module()
 class PackEnhanceInputs(BaseTransform):
-    """Pack a low-light image (and its GT) for :class:`ImageEnhancer`.
-
-    The input modality becomes a C-contiguous ``uint8`` ``(3, H, W)``
-    tensor (scaled to ``[0, 1]`` by
-    :class:`~mmfusenas.models.enhancers.EnhanceDataPreprocessor`); the GT
-    modality, when present, becomes the data sample's ``gt_img`` (same
-    format).
-
-    Returns ``dict(inputs=Tensor, data_samples=BaseDataElement)``; the data
-    sample's metainfo holds the ``meta_keys`` present in ``results``.
+    """Pack a low-light image (and its GT) for :class:`ImageEnhancer`:
+    ``dict(inputs=uint8 (3, H, W), data_samples=BaseDataElement)`` with
+    ``gt_img`` (same format) when present and the ``meta_keys`` present as
+    metainfo.
 
     Args:
-        input_key (str): modality of the low-light input. Defaults to 'low'.
-        gt_key (str): modality of the ground truth (optional in
-            ``results``). Defaults to 'gt'.
-        meta_keys (Sequence[str]): keys copied into the metainfo. Defaults
-            to ``('sample_idx', 'stem', 'img_path', 'ori_shape',
-            'img_shape', 'modalities', 'flip', 'flip_direction', 'rot90_k',
-            'crop_bbox', 'scale_factor')``.
+        input_key (str): the input modality. Defaults to 'low'.
+        gt_key (str): the ground-truth modality. Defaults to 'gt'.
+        meta_keys (Sequence[str]): Defaults to :data:`ENHANCE_META_KEYS`.
     """
 
     def __init__(self,
@@ -193,14 +125,6 @@ class PackEnhanceInputs(BaseTransform):
         return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
 
     def transform(self, results: dict) -> dict:
-        """Pack ``results``.
-
-        Args:
-            results (dict): result dict from the pipeline.
-
-        Returns:
-            dict: ``dict(inputs=Tensor, data_samples=BaseDataElement)``.
-        """
         if self.input_key not in results:
             raise KeyError(f'PackEnhanceInputs: results has no input image '
                            f'{self.input_key!r}; run LoadEnhanceImages '
@@ -213,6 +137,4 @@ class PackEnhanceInputs(BaseTransform):
         return dict(
             inputs=self._tensor(results, self.input_key), data_samples=sample)
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(input_key={self.input_key!r}, '
-                f'gt_key={self.gt_key!r}, meta_keys={self.meta_keys})')
+    __repr__ = attr_repr

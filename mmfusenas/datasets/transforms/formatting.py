@@ -8,18 +8,22 @@ from mmcv.transforms import BaseTransform
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.structures import FusionDataSample
 
-#: Default metainfo keys of :class:`PackFusionInputs` (and the fusion part of
-#: the detection / segmentation packers).
 FUSION_META_KEYS = ('sample_idx', 'stem', 'img_path', 'ori_shape',
                     'img_shape', 'modalities', 'color_modality', 'flip',
                     'flip_direction', 'rot90_k', 'crop_bbox', 'scale_factor',
                     'warped_modality')
 
 
+def attr_repr(self) -> str:
+    """``Name(attr=value, ...)`` of the public attributes: the
+    ``__repr__`` of the transforms."""
+    args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items()
+                     if not k.startswith('_'))
+    return f'{type(self).__name__}({args})'
+
+
 def pack_gt_flow(results: dict, sample) -> None:
-    """Set ``sample.gt_flow`` ``float32 (2, H, W)`` from the ``(H, W, 2)``
-    field of :class:`~mmfusenas.datasets.transforms.
-    RandomElasticAffineWarp`, when the sample has one."""
+    """Set ``sample.gt_flow`` (``float32 (2, H, W)``) from ``gt_flow``."""
     flow = results.get('gt_flow')
     if flow is not None:
         sample.gt_flow = torch.from_numpy(
@@ -30,45 +34,19 @@ def pack_gt_flow(results: dict, sample) -> None:
 class PackFusionInputs(BaseTransform):
     """Pack the modality arrays and the meta information for the model.
 
-    Every modality array ``(H, W, C)`` becomes a C-contiguous ``torch.uint8``
-    tensor ``(C, H, W)`` (values unchanged: scaling to ``[0, 1]`` and the
-    YCbCr split happen in the data preprocessor). ``seg_fields`` maps are
-    not packed; :class:`PackFusionDetInputs` / :class:`PackFusionSegInputs`
-    pack the detection / segmentation annotations. A synthetic
-    misalignment's ``gt_flow`` (:class:`RandomElasticAffineWarp`) becomes
-    the data sample's ``gt_flow`` ``(2, H, W)``.
-
-    Required keys: ``modalities`` and one array per modality.
-
-    Returns ``dict(inputs=..., data_samples=...)``:
-
-    - inputs (dict[str, Tensor]): modality -> ``uint8`` tensor
-      ``(C, H, W)``, in ``modalities`` order.
-    - data_samples (:obj:`FusionDataSample`): metainfo = the ``meta_keys``
-      present in ``results`` (absent keys, e.g. ``flip`` without a flip
-      transform, are left out).
+    Returns ``dict(inputs={modality: uint8 (C, H, W) tensor},
+    data_samples=FusionDataSample)`` (values unchanged; the data
+    preprocessor scales them); the metainfo holds the ``meta_keys``
+    present, and ``gt_flow`` is packed when the sample has one.
 
     Args:
-        meta_keys (Sequence[str]): Keys of ``results`` copied into the data
-            sample's metainfo. Defaults to ``('sample_idx', 'stem',
-            'img_path', 'ori_shape', 'img_shape', 'modalities',
-            'color_modality', 'flip', 'flip_direction', 'rot90_k',
-            'crop_bbox', 'scale_factor')``.
+        meta_keys (Sequence[str]): Defaults to :data:`FUSION_META_KEYS`.
     """
 
     def __init__(self, meta_keys: Sequence[str] = FUSION_META_KEYS) -> None:
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
-        """Pack ``results``.
-
-        Args:
-            results (dict): Result dict from the pipeline.
-
-        Returns:
-            dict: ``dict(inputs=dict[str, Tensor], data_samples=
-            FusionDataSample)``.
-        """
         modalities = results.get('modalities')
         if not modalities:
             raise KeyError('PackFusionInputs: results["modalities"] is '
@@ -90,5 +68,4 @@ class PackFusionInputs(BaseTransform):
         pack_gt_flow(results, sample)
         return dict(inputs=inputs, data_samples=sample)
 
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'
+    __repr__ = attr_repr

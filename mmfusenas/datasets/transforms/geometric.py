@@ -1,15 +1,8 @@
 """Geometric transforms applied identically to every modality of a sample.
 
-Each transform moves the arrays of all modalities (``results['modalities']``)
-and of the extra aligned maps listed in ``results.get('seg_fields', [])``
-(masks, label maps: resized with nearest-neighbour interpolation) with the
-same parameters, so registered pixels stay registered. Boxes in
-``results['gt_bboxes']`` (from
-:class:`~mmfusenas.datasets.transforms.LoadPairedAnnotations`) follow the
-same operation through the helpers of :mod:`.box_ops`. Randomness comes from
-numpy's global generator (``np.random``), which
-:func:`mmengine.runner.set_random_seed` seeds, so a seeded pipeline is
-deterministic. The outputs are C-contiguous arrays.
+They move the modality arrays, the aligned maps of ``seg_fields``
+(nearest-neighbour when resized) and the boxes of ``gt_bboxes`` together,
+drawing from ``np.random`` (seeded by MMEngine).
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -20,6 +13,7 @@ from mmcv.transforms import BaseTransform
 
 from mmfusenas.registry import TRANSFORMS
 from .box_ops import crop_boxes, flip_boxes, rescale_boxes, rot90_boxes
+from .formatting import attr_repr
 
 INTERPOLATIONS = {
     'nearest': cv2.INTER_NEAREST,
@@ -32,7 +26,7 @@ FLIP_DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
 
 
 def _describe(results: dict) -> str:
-    """Name the sample in error messages (stem and files when known)."""
+    """The sample, for error messages."""
     stem = results.get('stem')
     paths = results.get('img_path')
     if stem is None and paths is None:
@@ -43,19 +37,8 @@ def _describe(results: dict) -> str:
 def aligned_keys(results: dict,
                  transform: str) -> Tuple[List[str], List[str], Tuple[int,
                                                                       int]]:
-    """Keys to move together and their common ``(H, W)``.
-
-    Args:
-        results (dict): The result dict, with ``modalities`` loaded.
-        transform (str): Name of the calling transform, for messages.
-
-    Returns:
-        tuple: (modality keys, seg_fields keys, (H, W)).
-
-    Raises:
-        KeyError: ``modalities`` or one of the listed keys is missing.
-        ValueError: the arrays do not all share the same ``(H, W)``.
-    """
+    """The modality keys, the ``seg_fields`` keys and their common
+    ``(H, W)``; KeyError / ValueError when missing or of other sizes."""
     modalities = results.get('modalities')
     if not modalities:
         raise KeyError(f'{transform}: results["modalities"] is missing; '
@@ -98,32 +81,18 @@ def _as_hw(value: Union[int, Sequence[int]], name: str,
 class PairedRandomCrop(BaseTransform):
     """Crop the same random window out of every modality.
 
-    Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``, optional ``gt_bboxes`` (with ``gt_bboxes_labels``,
-    ``gt_ignore_flags``).
-
-    Modified keys: the modality / seg_fields arrays, ``img_shape``; the boxes
-    are shifted into the window and clipped to it, and a box with nothing
-    left inside the window (zero width or height after clipping) is dropped
-    together with its label and ignore flag.
-
-    Added keys: ``crop_bbox`` (tuple[int]): ``(x1, y1, x2, y2)`` of the
-    window (``x2``, ``y2`` exclusive) in the coordinates of the input image;
-    padding, when needed, is added at the bottom / right, so these are also
-    the coordinates of the unpadded image. ``num_dropped_boxes`` (int, only
-    with boxes): boxes dropped by the crops of this sample so far.
+    Boxes are shifted and clipped to the window; boxes with nothing left
+    inside are dropped with their labels. Adds ``crop_bbox`` (``x1, y1, x2,
+    y2`` of the window, exclusive ends) and, with boxes,
+    ``num_dropped_boxes``.
 
     Args:
-        crop_size (int | tuple[int, int]): ``(h, w)`` of the crop; an int
-            means a square.
-        pad_if_needed (bool): If False, an image smaller than ``crop_size``
-            in either dimension is an error naming the image. If True, it is
-            first padded at the bottom / right up to the crop size.
-            Defaults to False.
-        pad_val (int): Value used to pad the modality images. Defaults to 0.
-        seg_pad_val (int): Value used to pad the ``seg_fields`` maps.
-            Defaults to 0 (background of 0/255 masks; set 255 for mmseg's
-            ignore index).
+        crop_size (int | tuple[int, int]): ``(h, w)``; an int is a square.
+        pad_if_needed (bool): pad smaller images at the bottom / right
+            instead of raising. Defaults to False.
+        pad_val (int): padding of the modality images. Defaults to 0.
+        seg_pad_val (int): padding of the ``seg_fields`` maps. Defaults to
+            0.
     """
 
     def __init__(self,
@@ -143,14 +112,6 @@ class PairedRandomCrop(BaseTransform):
         return np.pad(arr, widths, mode='constant', constant_values=value)
 
     def transform(self, results: dict) -> dict:
-        """Crop every aligned array of ``results``.
-
-        Args:
-            results (dict): Result dict with the modality arrays.
-
-        Returns:
-            dict: The cropped results.
-        """
         mods, seg_keys, (h, w) = aligned_keys(results, 'PairedRandomCrop')
         ch, cw = self.crop_size
         if h < ch or w < cw:
@@ -178,35 +139,20 @@ class PairedRandomCrop(BaseTransform):
         crop_boxes(results, results['crop_bbox'], 'PairedRandomCrop')
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
-                f'pad_if_needed={self.pad_if_needed}, '
-                f'pad_val={self.pad_val}, seg_pad_val={self.seg_pad_val})')
+    __repr__ = attr_repr
 
 
 @TRANSFORMS.register_module()
 class PairedRandomFlip(BaseTransform):
-    """Flip every modality the same way, at random.
-
-    Follows :class:`mmcv.transforms.RandomFlip`: with one direction the
-    sample is flipped with probability ``prob``; with a list of directions
-    and a float ``prob`` each direction has probability
-    ``prob / len(direction)``; with a list ``prob`` each direction has its
-    own probability (they sum to at most 1).
-
-    Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``, optional ``gt_bboxes``.
-
-    Modified keys: the modality / seg_fields arrays, ``gt_bboxes``.
-
-    Added keys: ``flip`` (bool), ``flip_direction`` (str | None).
+    """Flip every modality the same way, at random, as
+    :class:`mmcv.transforms.RandomFlip` draws (``prob`` split over a list of
+    directions, or one probability per direction). Adds ``flip`` and
+    ``flip_direction``.
 
     Args:
-        prob (float | list[float]): Flip probability, see above. Defaults
-            to 0.5.
-        direction (str | list[str]): ``'horizontal'`` (left-right),
-            ``'vertical'`` (up-down) or ``'diagonal'`` (both), or a list of
-            them. Defaults to 'horizontal'.
+        prob (float | list[float]): flip probability. Defaults to 0.5.
+        direction (str | list[str]): ``'horizontal'``, ``'vertical'``,
+            ``'diagonal'`` or a list of them. Defaults to 'horizontal'.
     """
 
     def __init__(self,
@@ -238,23 +184,9 @@ class PairedRandomFlip(BaseTransform):
     @staticmethod
     def flip(arr: np.ndarray, direction: str) -> np.ndarray:
         """Flip an ``(H, W, ...)`` array (a contiguous copy)."""
-        if direction == 'horizontal':
-            arr = arr[:, ::-1]
-        elif direction == 'vertical':
-            arr = arr[::-1]
-        else:
-            arr = arr[::-1, ::-1]
-        return np.ascontiguousarray(arr)
+        return np.ascontiguousarray(mmcv.imflip(arr, direction))
 
     def transform(self, results: dict) -> dict:
-        """Flip every aligned array of ``results`` (or none).
-
-        Args:
-            results (dict): Result dict with the modality arrays.
-
-        Returns:
-            dict: The flipped results.
-        """
         mods, seg_keys, shape = aligned_keys(results, 'PairedRandomFlip')
         choice = int(np.random.choice(len(self._probs), p=self._probs))
         direction = (self._directions[choice]
@@ -267,29 +199,17 @@ class PairedRandomFlip(BaseTransform):
         results['flip_direction'] = direction
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(prob={self.prob!r}, '
-                f'direction={self.direction!r})')
+    __repr__ = attr_repr
 
 
 @TRANSFORMS.register_module()
 class PairedRandomRot90(BaseTransform):
-    """Rotate every modality by the same random multiple of 90 degrees.
-
-    With probability ``prob`` the arrays are rotated by ``k * 90`` degrees
-    counter-clockwise (``np.rot90(arr, k, axes=(0, 1))``), ``k`` drawn
-    uniformly from {1, 2, 3}; otherwise ``k = 0``.
-
-    Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``, optional ``gt_bboxes``.
-
-    Modified keys: the modality / seg_fields arrays, ``gt_bboxes``,
-    ``img_shape`` (H and W swap for odd ``k``).
-
-    Added keys: ``rot90_k`` (int): the ``k`` applied (0 if none).
+    """Rotate every modality by the same random ``k * 90`` degrees
+    counter-clockwise: with probability ``prob``, ``k`` uniform in {1, 2,
+    3}, else 0. Adds ``rot90_k``.
 
     Args:
-        prob (float): Probability to rotate. Defaults to 0.5.
+        prob (float): probability to rotate. Defaults to 0.5.
     """
 
     def __init__(self, prob: float = 0.5) -> None:
@@ -299,14 +219,6 @@ class PairedRandomRot90(BaseTransform):
         self.prob = prob
 
     def transform(self, results: dict) -> dict:
-        """Rotate every aligned array of ``results`` (or none).
-
-        Args:
-            results (dict): Result dict with the modality arrays.
-
-        Returns:
-            dict: The rotated results.
-        """
         mods, seg_keys, (h, w) = aligned_keys(results, 'PairedRandomRot90')
         k = int(np.random.randint(1, 4)) if np.random.rand() < self.prob \
             else 0
@@ -321,41 +233,24 @@ class PairedRandomRot90(BaseTransform):
         results['img_shape'] = (h, w)
         return results
 
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(prob={self.prob})'
+    __repr__ = attr_repr
 
 
 @TRANSFORMS.register_module()
 class PairedResize(BaseTransform):
-    """Resize every modality to the same size.
-
-    Exactly one of ``scale`` and ``scale_factor`` is given. The modality
-    images use ``interpolation``; the ``seg_fields`` maps use
-    nearest-neighbour interpolation.
-
-    Required keys: ``modalities``, the modality arrays, optional
-    ``seg_fields``, optional ``gt_bboxes``.
-
-    Modified keys: the modality / seg_fields arrays, ``img_shape``;
-    ``gt_bboxes`` are multiplied by the scale factors (not clipped).
-
-    Added keys: ``scale`` (tuple): output ``(w, h)``; ``scale_factor``
-    (tuple[float, float]): ``(w_out / w_in, h_out / h_in)``, as in
-    :class:`mmcv.transforms.Resize`; ``keep_ratio`` (bool).
+    """Resize every modality to the same size (``seg_fields`` maps with
+    nearest-neighbour); boxes are scaled. Adds ``scale`` (``(w, h)``),
+    ``scale_factor`` (``(w_out / w_in, h_out / h_in)``) and ``keep_ratio``
+    as :class:`mmcv.transforms.Resize`.
 
     Args:
-        scale (int | tuple[int, int], optional): Target ``(w, h)``; an int
-            means ``(s, s)``. With ``keep_ratio=True`` the image is instead
-            scaled by the largest factor that keeps its long edge within
-            ``max(scale)`` and its short edge within ``min(scale)`` (as
-            :func:`mmcv.imrescale`). Defaults to None.
-        scale_factor (float | tuple[float, float], optional): Resize factor,
-            or ``(w_factor, h_factor)``; output sizes are rounded to the
-            nearest integer. Defaults to None.
-        keep_ratio (bool): See ``scale``; must be False with a tuple
-            ``scale_factor``. Defaults to False.
-        interpolation (str): ``'nearest'``, ``'bilinear'``, ``'bicubic'``,
-            ``'area'`` or ``'lanczos'`` (OpenCV). Defaults to 'bilinear'.
+        scale (int | tuple[int, int], optional): target ``(w, h)``; with
+            ``keep_ratio`` the bounds of :func:`mmcv.imrescale`.
+        scale_factor (float | tuple[float, float], optional): factor or
+            ``(w_factor, h_factor)``. Exactly one of the two is given.
+        keep_ratio (bool): Defaults to False.
+        interpolation (str): one of :data:`INTERPOLATIONS`. Defaults to
+            'bilinear'.
     """
 
     def __init__(self,
@@ -393,7 +288,6 @@ class PairedResize(BaseTransform):
         self.interpolation = interpolation
 
     def _out_size(self, w: int, h: int) -> Tuple[int, int]:
-        """Output ``(w, h)`` for an input of ``(w, h)``."""
         if self.scale is not None:
             if self.keep_ratio:
                 return mmcv.rescale_size((w, h), self.scale)
@@ -421,14 +315,6 @@ class PairedResize(BaseTransform):
         return out
 
     def transform(self, results: dict) -> dict:
-        """Resize every aligned array of ``results``.
-
-        Args:
-            results (dict): Result dict with the modality arrays.
-
-        Returns:
-            dict: The resized results.
-        """
         mods, seg_keys, (h, w) = aligned_keys(results, 'PairedResize')
         new_w, new_h = self._out_size(w, h)
         for key in mods:
@@ -444,8 +330,4 @@ class PairedResize(BaseTransform):
         results['keep_ratio'] = self.keep_ratio
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(scale={self.scale}, '
-                f'scale_factor={self.scale_factor}, '
-                f'keep_ratio={self.keep_ratio}, '
-                f'interpolation={self.interpolation!r})')
+    __repr__ = attr_repr

@@ -1,15 +1,9 @@
 """Loading, cropping, degradation and packing of guided depth SR samples.
 
-:class:`LoadGISRSample`, :class:`GISRModCrop`, :class:`GISRRandomCrop`,
-:class:`GISRAugment`, :class:`GISRDegrade` and :class:`PackGISRInputs`.
-The degradation follows the official DCNAS pipeline by default (PIL
-bicubic, antialiased; ``lr_up`` bicubic back; RGB ImageNet-normalised)
-with every convention selectable and named: ``resize`` (``'pil'``, the
-official antialiased bicubic; ``'cv2'``, ``INTER_CUBIC`` without
-antialiasing as DKN / FDSR; ``'torch'``, antialiased ``F.interpolate``),
-``norm`` (``'lr_minmax'``, the leak-free default; ``'gt_minmax'``, the
-official code's, which reads the GT at test time; ``'fixed'``) and
-``noise_std`` (Gaussian noise on the normalised LR).
+The degradation follows the official DCNAS pipeline by default; ``resize``
+(``'pil'``: antialiased bicubic, ``'cv2'``: ``INTER_CUBIC``, ``'torch'``:
+antialiased ``F.interpolate``), ``norm`` (``'lr_minmax'``, ``'gt_minmax'``
+as the official code, ``'fixed'``) and ``noise_std`` are selectable.
 """
 import hashlib
 import io
@@ -34,17 +28,8 @@ NORM_MODES = ('lr_minmax', 'gt_minmax', 'fixed')
 
 
 def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Depth map ``(H, W)`` float32 in its stored unit (``.npy`` as is;
-    8/16-bit PNG / TIFF grey levels).
-
-    Args:
-        path (str): the file.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None (inferred from the path).
-
-    Raises:
-        ValueError: unreadable, or not a single-channel map.
-    """
+    """Depth map ``(H, W)`` float32 in its stored unit (``.npy``, or 8/16-bit
+    grey levels); ValueError when unreadable or not single-channel."""
     content = fileio.get(path, backend_args=backend_args)
     if path.endswith('.npy'):
         arr = np.load(io.BytesIO(content), allow_pickle=False)
@@ -99,21 +84,13 @@ def resize_depth(x: np.ndarray, size: Tuple[int, int],
 
 @TRANSFORMS.register_module()
 class LoadGISRSample(BaseTransform):
-    """Read ``rgb`` (uint8 RGB), ``gt`` (float depth, stored unit) and,
-    when the sample has ``lr_path``, ``lr_real`` (real LR depth).
-
-    Inference on real low-resolution depth has no ground truth: with
-    ``depth_path`` None (and an ``lr_path``) no ``gt`` is read and the
-    later steps work from the RGB size.
+    """Read ``rgb`` (uint8 RGB), ``gt`` (float depth, stored unit) and, with
+    ``lr_path``, ``lr_real`` (real LR depth). Without ``depth_path`` (real
+    LR inference) there is no ``gt``. ValueError when the RGB and depth
+    sizes differ or a sample has neither depth file.
 
     Args:
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments (object storage). Defaults to None (the backend is
-            inferred from the path).
-
-    Raises:
-        ValueError: RGB and depth sizes differ, or a sample has neither a
-            depth nor an LR depth file.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self, backend_args: Optional[dict] = None) -> None:

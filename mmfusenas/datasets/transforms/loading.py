@@ -9,82 +9,73 @@ from mmengine import fileio
 
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.utils.fileio import decode_image
+from .formatting import attr_repr
 
 COLOR_TYPES = ('auto', 'gray', 'color')
+
+
+def sample_files(results: dict,
+                 owner: str) -> Tuple[Dict[str, str], Tuple[str, ...]]:
+    """``results['img_path']`` (modality -> file) and the modality order
+    (``results['modalities']``, else that of ``img_path``), checked."""
+    img_path = results.get('img_path')
+    if not isinstance(img_path, dict) or not img_path:
+        raise KeyError(f'{owner}: results["img_path"] must be a non-empty '
+                       f'dict modality -> file, got {img_path!r}.')
+    modalities = tuple(results.get('modalities') or img_path)
+    missing = [m for m in modalities if m not in img_path]
+    if missing:
+        raise KeyError(f'{owner}: modalities {missing} have no entry in '
+                       f'results["img_path"] {img_path}.')
+    return img_path, modalities
+
+
+def finish_loading(results: dict, img_path: Dict[str, str],
+                   modalities: Tuple[str, ...], owner: str) -> None:
+    """Check that the loaded modalities share one size (an error naming
+    both files) and set ``modalities``, ``img_shape``, ``ori_shape`` and
+    ``stem`` (default: the first file's)."""
+    first = modalities[0]
+    shape = results[first].shape[:2]
+    for mod in modalities[1:]:
+        if results[mod].shape[:2] != shape:
+            raise ValueError(
+                f'{owner}: the images of a pair differ in size: '
+                f'{img_path[first]!r} ({first}) is {shape[0]}x{shape[1]} '
+                f'(HxW) but {img_path[mod]!r} ({mod}) is '
+                f'{results[mod].shape[0]}x{results[mod].shape[1]}; expected '
+                'registered images of identical size.')
+    results['modalities'] = modalities
+    results['img_shape'] = results['ori_shape'] = shape
+    results.setdefault('stem', osp.splitext(osp.basename(img_path[first]))[0])
 
 
 @TRANSFORMS.register_module()
 class LoadPairedImages(BaseTransform):
     """Read every modality of a sample as an 8-bit gray or RGB array.
 
-    Files are read through :mod:`mmengine.fileio` (``backend_args``: local
-    disk or object storage) and decoded as OpenCV's ``cv2.imread(path,
-    cv2.IMREAD_UNCHANGED)`` does (``mmcv.imfrombytes(bytes,
-    flag='unchanged')``); the colour of each modality is decided by
-    ``color_type``:
+    Files are read through :mod:`mmengine.fileio` and decoded as
+    ``cv2.IMREAD_UNCHANGED``. ``color_type`` per modality: ``'auto'`` keeps
+    1-channel images gray, makes 3-channel images with equal channels (up to
+    ``gray_tolerance``) gray and others RGB; ``'gray'`` always converts to 1
+    channel; ``'color'`` always to 3. ``results['img_channels']`` (modality
+    -> channel indices in OpenCV order) selects channels of a multi-modality
+    file (MFNet's 4-channel RGB-T PNG); a file named by several modalities
+    is decoded once.
 
-    - ``'auto'``: a 1-channel image stays gray; a 3-channel image whose three
-      channels are equal (up to ``gray_tolerance`` grey levels) is gray
-      stored as colour (TNO, LLVIP/KAIST infrared, medical MRI/CT) and becomes
-      1-channel (OpenCV ``BGR2GRAY``, which returns the common channel
-      exactly when the channels are identical); any other 3-channel image is
-      colour, converted from OpenCV's BGR to RGB.
-    - ``'gray'``: always 1 channel; colour is converted with OpenCV
-      ``BGR2GRAY`` (``0.299 R + 0.587 G + 0.114 B``).
-    - ``'color'``: always 3 RGB channels; a gray image is replicated.
-
-    Required keys:
-
-    - img_path (dict[str, str]): modality -> file.
-    - modalities (tuple[str]): modality order (optional; defaults to the
-      order of ``img_path``).
-    - stem (str): optional; defaults to the first file's stem.
-    - img_channels (dict[str, Sequence[int]]): optional; modality ->
-      channel indices to take from its file before the colour handling,
-      for files that hold several modalities. Indices are in OpenCV order
-      (a colour file is B, G, R; a 4-channel PNG is B, G, R, 4th). MFNet
-      stores RGB-T as one 4-channel PNG: ``dict(vi=(0, 1, 2), ir=(3, ))``
-      with both modalities pointing to the same file yields the BGR->RGB
-      visible image and the thermal channel (set by
-      :class:`~mmfusenas.datasets.PairedSegDataset`'s ``img_channels``). A
-      file named by several modalities is decoded once.
-
-    Added keys:
-
-    - <modality> (np.ndarray): ``uint8`` array ``(H, W, C)``, ``C`` = 1 (gray)
-      or 3 (RGB), one key per modality.
-    - modalities (tuple[str])
-    - color_modality (str | None): the first modality with 3 channels, or
-      None when every modality is gray; its chroma is what the fused result
-      gets back.
-    - img_shape (tuple[int, int]): ``(H, W)``.
-    - ori_shape (tuple[int, int]): ``(H, W)``.
-    - stem (str)
-
-    Errors (all name the file): a missing file (FileNotFoundError), a file
-    OpenCV cannot decode (OSError), a bit depth other than 8 (ValueError), a
-    channel count other than 1 or 3, e.g. gray+alpha or RGBA (ValueError),
-    ``img_channels`` indices outside the file's channels or a selection of
-    other than 1 or 3 channels (ValueError), and modalities of different
-    sizes (ValueError naming both files and both shapes).
+    Adds one ``uint8 (H, W, 1 | 3)`` array per modality, ``modalities``,
+    ``color_modality`` (the first 3-channel modality, or None),
+    ``img_shape``, ``ori_shape`` and ``stem``. Errors name the file: missing
+    or undecodable files, other than 8 bits, other than 1 or 3 channels, bad
+    ``img_channels`` and modalities of different sizes.
 
     Args:
-        color_type (str | dict[str, str]): ``'auto'``, ``'gray'`` or
-            ``'color'`` for every modality, or a dict modality -> one of
-            those; modalities absent from the dict use ``'auto'``, and a
-            dict key that is not a modality of the sample is an error.
+        color_type (str | dict[str, str]): ``'auto'``, ``'gray'``,
+            ``'color'``, or modality -> one of them (others ``'auto'``).
             Defaults to 'auto'.
-        gray_tolerance (int): In ``'auto'`` mode, a 3-channel image counts
-            as gray when no two of its channels differ by more than this
-            many grey levels anywhere. 0 demands identical channels. The
-            default 2 absorbs the compression noise of gray images saved as
-            colour (the KAIST infrared frames differ by up to 2 levels
-            between channels), while real colour photographs differ by tens
-            of levels (at least 36 on every shared sample). Defaults to 2.
-        backend_args (dict, optional): file backend arguments of
-            :mod:`mmengine.fileio` (e.g. ``dict(backend='petrel')``; as
-            mmdet's ``LoadImageFromFile``). Defaults to None (the backend is
-            inferred from the path: local disk for plain paths).
+        gray_tolerance (int): largest channel difference of a gray image
+            stored as colour (compression noise). Defaults to 2.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -183,26 +174,7 @@ class LoadPairedImages(BaseTransform):
         return np.ascontiguousarray(img)
 
     def transform(self, results: dict) -> dict:
-        """Load every modality of ``results['img_path']``.
-
-        Args:
-            results (dict): Result dict from the dataset (see class doc).
-
-        Returns:
-            dict: ``results`` with the keys added as described above.
-        """
-        img_path = results.get('img_path')
-        if not isinstance(img_path, dict) or not img_path:
-            raise KeyError(
-                'LoadPairedImages: results["img_path"] must be a non-empty '
-                f'dict modality -> file, got {img_path!r}.')
-        modalities: Tuple[str, ...] = tuple(
-            results.get('modalities') or img_path.keys())
-        missing = [m for m in modalities if m not in img_path]
-        if missing:
-            raise KeyError(
-                f'LoadPairedImages: modalities {missing} have no entry in '
-                f'results["img_path"] {img_path}.')
+        img_path, modalities = sample_files(results, 'LoadPairedImages')
         if isinstance(self.color_type, dict):
             unknown = [m for m in self.color_type if m not in modalities]
             if unknown:
@@ -218,7 +190,6 @@ class LoadPairedImages(BaseTransform):
                 f'which are not modalities of this sample {modalities}.')
 
         decoded: Dict[str, np.ndarray] = {}
-        first: Optional[Tuple[str, Tuple[int, ...]]] = None
         color_modality = None
         for mod in modalities:
             path = img_path[mod]
@@ -227,32 +198,11 @@ class LoadPairedImages(BaseTransform):
             img = decoded[path]
             if mod in img_channels:
                 img = self._select(img, img_channels[mod], path, mod)
-            img = self._convert(img, path, mod)
-            if first is None:
-                first = (mod, img.shape[:2])
-            elif img.shape[:2] != first[1]:
-                ref_mod, ref_shape = first
-                raise ValueError(
-                    'LoadPairedImages: the images of a pair differ in size: '
-                    f'{img_path[ref_mod]!r} ({ref_mod}) is '
-                    f'{ref_shape[0]}x{ref_shape[1]} (HxW) but '
-                    f'{img_path[mod]!r} ({mod}) is '
-                    f'{img.shape[0]}x{img.shape[1]}; expected registered '
-                    'images of identical size.')
+            results[mod] = img = self._convert(img, path, mod)
             if color_modality is None and img.shape[2] == 3:
                 color_modality = mod
-            results[mod] = img
-
-        results['modalities'] = modalities
+        finish_loading(results, img_path, modalities, 'LoadPairedImages')
         results['color_modality'] = color_modality
-        results['img_shape'] = first[1]
-        results['ori_shape'] = first[1]
-        if 'stem' not in results:
-            results['stem'] = osp.splitext(
-                osp.basename(img_path[modalities[0]]))[0]
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(color_type={self.color_type!r}, '
-                f'gray_tolerance={self.gray_tolerance}, '
-                f'backend_args={self.backend_args!r})')
+    __repr__ = attr_repr

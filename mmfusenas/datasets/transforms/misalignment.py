@@ -1,13 +1,6 @@
-"""Synthetic misalignment of one modality by a known random warp.
-
-TIM (Sec. 5.1.2) trains and evaluates joint registration and fusion on pairs
-whose infrared image is corrupted "utilizing random deformation fields by
-affine and elastic transformations". :class:`RandomElasticAffineWarp` does
-that to one modality of a loaded sample and stores the ground-truth field
-that registers it back, in the convention of
-:mod:`mmfusenas.models.registration.spatial_transformer` (pixels, ``(x,
-y)``, backward warping).
-"""
+"""Synthetic misalignment of one modality by a known random affine +
+elastic warp (TIM's misaligned pairs), with the field that registers it
+back (pixels, ``(x, y)``, backward warping)."""
 import zlib
 from typing import Optional, Tuple
 
@@ -37,13 +30,8 @@ def remap_array(arr: np.ndarray, flow: np.ndarray,
 
 
 def invert_flow(flow: np.ndarray, iterations: int = 30) -> np.ndarray:
-    """The field ``g`` with ``warp(warp(x, flow), g) ≈ x``.
-
-    Backward warping by ``flow`` then by ``g`` samples ``x`` at ``p + g(p) +
-    flow(p + g(p))``, so ``g(p) = -flow(p + g(p))``, solved by fixed-point
-    iteration from ``g = -flow`` (a contraction while the field's Jacobian
-    has norm < 1, true for the smooth warps drawn here).
-    """
+    """The field ``g`` with ``warp(warp(x, flow), g) ≈ x``, by fixed-point
+    iteration of ``g(p) = -flow(p + g(p))``."""
     flow = flow.astype(np.float32)
     inv = -flow
     for _ in range(iterations):
@@ -65,23 +53,14 @@ def random_affine_elastic_field(height: int,
                                 ) -> np.ndarray:
     """A random ``(H, W, 2)`` displacement field: affine + elastic.
 
-    Affine about the image centre ``c``: ``p -> c + A (p - c) + t`` with
-    ``A = R(θ) [[s, k], [0, s]]``, ``θ ~ U(±max_rotation)`` degrees, ``s ~
-    1 + U(±max_scale)``, ``k ~ U(±max_shear)``, ``t ~ U(±max_translation ·
-    (W, H))``. Elastic (Simard et al. 2003): white noise smoothed by a
-    Gaussian of ``elastic_sigma · min(H, W)``, rescaled so that its largest
-    displacement is ``U(0.5, 1) · elastic_magnitude · min(H, W)`` pixels.
-
-    ``reference_size = (H_ref, W_ref)``: the sizes are fractions of the
-    reference instead (translation of ``W_ref`` / ``H_ref``, elastic
-    magnitude and smoothness of ``min(H_ref, W_ref)``) and the affine map
-    is centred at a random point up to ``(W_ref - W) / 2``, ``(H_ref - H) /
-    2`` from the image centre: the ``H x W`` image is treated as a random
-    window of an ``H_ref x W_ref`` image warped as a whole, so a training
-    crop sees the displacements (rotation lever arm included) of the full
-    images it is validated on. The elastic part is drawn on the window
-    itself and rescaled to the peak, an approximation of a window of the
-    full field. Default None: the image's own size.
+    Affine about the centre: rotation ``U(±max_rotation)`` degrees, scale
+    ``1 + U(±max_scale)``, shear ``U(±max_shear)``, translation
+    ``U(±max_translation)`` of ``(W, H)``. Elastic (Simard et al. 2003):
+    Gaussian-smoothed noise (σ ``elastic_sigma · min(H, W)``) with a peak of
+    ``U(0.5, 1) · elastic_magnitude · min(H, W)`` pixels. With
+    ``reference_size = (H_ref, W_ref)`` the sizes are fractions of the
+    reference and the affine centre is shifted at random, as for a random
+    window of a reference-size image.
     """
     xs, ys = _pixel_grid(height, width)
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
@@ -125,56 +104,26 @@ def random_affine_elastic_field(height: int,
 
 @TRANSFORMS.register_module()
 class RandomElasticAffineWarp(BaseTransform):
-    """Warp one modality by a random affine + elastic field (synthetic
-    misalignment) and store the field that registers it back.
+    """Warp one modality by a random affine + elastic field and store the
+    field that registers it back.
 
-    The modality ``key`` becomes ``warped(p) = aligned(p + u(p))`` (bilinear,
-    border replicated) for a random field ``u``
-    (:func:`random_affine_elastic_field`; sizes are fractions of the image,
-    so the same config fits 128 px toy pairs and 768 px TNO pairs). The
-    other modalities, the boxes and the masks are untouched: they stay in
-    the frame of the fixed image(s).
-
-    Place it after the geometric transforms (crop, resize, flip, rotation):
-    the stored field is in the final frame, and a geometric transform after
-    it would have to transform the field too (they refuse a sample that
-    already has ``gt_flow``).
-
-    Added keys:
-
-    - ``gt_flow`` (np.ndarray): ``float32 (H, W, 2)``, the registration
-      target ``g = u^{-1}``: ``aligned(p) ≈ warped(p + g(p))`` (inverted by
-      fixed-point iteration, :func:`invert_flow`); packed as the data
-      sample's ``gt_flow`` ``(2, H, W)``.
-    - ``warped_modality`` (str): ``key``.
-
-    Randomness: numpy's global generator (seeded by MMEngine's
-    ``randomness.seed``), so training sees new warps every epoch; with
-    ``seed`` every sample gets a fixed warp drawn from ``(seed, crc32(stem))``
-    (or its ``sample_idx`` without a stem): a fixed misaligned test set.
+    ``key`` becomes ``warped(p) = aligned(p + u(p))`` with ``u`` from
+    :func:`random_affine_elastic_field` (sizes relative to the image); the
+    other modalities, boxes and masks stay. Place it after the geometric
+    transforms. Adds ``gt_flow`` (``float32 (H, W, 2)``, ``g = u^{-1}``:
+    ``aligned(p) ≈ warped(p + g(p))``) and ``warped_modality``. Draws from
+    ``np.random``, or with ``seed`` from ``(seed, crc32(stem))`` (a fixed
+    misaligned test set).
 
     Args:
-        key (str): the modality to warp. Defaults to 'ir' (TIM corrupts the
-            infrared image).
-        prob (float): probability of warping a sample (otherwise ``gt_flow``
-            is zero). Defaults to 1.0.
-        max_rotation (float): degrees. Defaults to 3.0.
-        max_scale (float): relative. Defaults to 0.03.
-        max_shear (float): Defaults to 0.02.
-        max_translation (float): fraction of the width / height. Defaults
-            to 0.02.
-        elastic_magnitude (float): peak elastic displacement as a fraction
-            of the shorter side (0 disables it). Defaults to 0.015.
-        elastic_sigma (float): smoothness of the elastic field, fraction of
-            the shorter side. Defaults to 0.1.
-        seed (int, optional): fixed per-sample warps (see above). Defaults
-            to None.
-        reference_size (tuple[int, int], optional): ``(H, W)`` the sizes are
-            fractions of (see :func:`random_affine_elastic_field`): set it
-            to the validation images' size when training on crops, so the
-            crops see the displacements of whole images. Defaults to None
-            (each image's own size).
-        inverse_iterations (int): fixed-point iterations of the inversion.
+        key (str): the modality to warp. Defaults to 'ir'.
+        prob (float): probability of warping (else ``gt_flow`` is zero).
+            Defaults to 1.0.
+        max_rotation, max_scale, max_shear, max_translation,
+        elastic_magnitude, elastic_sigma, reference_size: see
+            :func:`random_affine_elastic_field`.
+        seed (int, optional): fixed per-sample warps. Defaults to None.
+        inverse_iterations (int): iterations of :func:`invert_flow`.
             Defaults to 30.
     """
 

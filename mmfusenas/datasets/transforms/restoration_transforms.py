@@ -1,14 +1,7 @@
-"""Loading, degradation and packing of restoration samples.
-
-Images are float64 ``[0, 1]`` arrays under the keys ``low`` (degraded input)
-and ``gt`` (clean image). The synthetic degradations draw from
-``results['rng']``, the generator a synthetic dataset seeds per item: a
-random crop (:class:`RestorationCrop`), blur and noise
-(:class:`SynthesizeBlur`, :class:`LevinBlur`), rain streaks
-(:class:`AddRainStreaks`) and haze (:class:`AddHaze`).
-:class:`PackRestorationInputs` makes the items of
-:class:`~mmfusenas.models.HQSRestorer`.
-"""
+"""Loading, degradation and packing of restoration samples: float64
+``[0, 1]`` images under ``low`` (degraded) and ``gt`` (clean); the
+synthetic degradations draw from ``results['rng']`` (seeded per item by the
+dataset)."""
 import io
 from typing import Optional, Sequence, Tuple
 
@@ -35,9 +28,7 @@ PACK_KEYS = ('gt', 'guidance_gt', 'kernel', 'kernel_size', 'crop_pad',
 def read_image(path: str,
                color: bool = False,
                backend_args: Optional[dict] = None) -> np.ndarray:
-    """``(H, W)`` gray or ``(H, W, 3)`` RGB float64 in ``[0, 1]``, decoded as
-    ``cv2.imread`` (``backend_args``: :mod:`mmengine.fileio` backend
-    arguments; None infers the backend from the path)."""
+    """``(H, W)`` gray or ``(H, W, 3)`` RGB float64 in ``[0, 1]``."""
     try:
         img = checked_read(path, 'color' if color else 'grayscale',
                            backend_args)
@@ -59,15 +50,12 @@ def _draw(rng: np.random.Generator, lo_hi: Sequence[float]) -> float:
 
 @TRANSFORMS.register_module()
 class LoadRestorationImages(BaseTransform):
-    """Read the images of a sample as float64 in ``[0, 1]``.
-
-    Every file of ``results['img_path']`` (key -> path) goes to
-    ``results[key]`` (:func:`read_image`); the images must have one size.
+    """Read every file of ``results['img_path']`` (key -> path) into
+    ``results[key]`` (:func:`read_image`); the sizes must agree.
 
     Args:
         color (bool): RGB instead of gray. Defaults to False.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -91,15 +79,13 @@ class LoadRestorationImages(BaseTransform):
 
 @TRANSFORMS.register_module()
 class LoadLevinMat(BaseTransform):
-    """Read a Levin et al. ``.mat`` file (``results['mat_path']``).
-
-    ``x`` goes to ``gt``, the kernel ``f`` (clipped at 0, sum 1) to
-    ``kernel`` and, with ``use_stored_blur``, the blurred ``y`` to ``low``.
+    """Read a Levin et al. ``.mat`` file (``results['mat_path']``): ``x`` to
+    ``gt``, the normalised kernel ``f`` to ``kernel`` and, with
+    ``use_stored_blur``, ``y`` to ``low``.
 
     Args:
         use_stored_blur (bool): read ``y`` too. Defaults to False.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -126,15 +112,12 @@ class LoadLevinMat(BaseTransform):
 
 @TRANSFORMS.register_module()
 class LoadDepthMap(BaseTransform):
-    """Read ``results['depth_path']`` into ``depth``, scaled to ``[0, 1]``.
-
-    The map is decoded as stored (first channel) and divided by its maximum;
-    ``disparity=True`` reads inverse depth (near = large): ``d = 1 − D/max``.
+    """Read ``results['depth_path']`` (first channel) into ``depth``, divided
+    by its maximum; ``disparity=True``: ``d = 1 − D/max``.
 
     Args:
         disparity (bool): the map is a disparity. Defaults to True.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments. Defaults to None.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -166,14 +149,8 @@ class LoadDepthMap(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RestorationCrop(BaseTransform):
-    """Crop ``gt`` (and ``low``, ``depth`` when present) to a square.
-
-    At a position drawn from ``results['rng']`` (top, then left), or central.
-
-    Args:
-        crop_size (int): the square's side.
-        center (bool): a central crop. Defaults to False.
-    """
+    """Crop ``gt`` (and ``low``, ``depth``) to a ``crop_size`` square, at a
+    position drawn from ``results['rng']`` or central (``center``)."""
 
     def __init__(self, crop_size: int, center: bool = False) -> None:
         self.crop_size = crop_size
@@ -197,23 +174,18 @@ class RestorationCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class SynthesizeBlur(BaseTransform):
-    """Blur and noise ``gt`` as the official training loader.
-
-    :func:`~mmfusenas.datasets.deblur_synthesis.synthesize_blurry` (valid
-    blur) with one kernel of ``kernels`` (flipped 180° with
-    ``flip_prob``) and ``σ ~ U(sigma_range)`` drawn from ``results['rng']``.
-    Sets ``low``, ``kernel`` (zero-padded to ``kernel_pad``),
+    """Blur and noise ``gt`` as the official training loader
+    (:func:`~mmfusenas.datasets.deblur_synthesis.synthesize_blurry`, valid
+    blur): one of ``kernels`` (flipped 180° with ``flip_prob``), ``σ ~
+    U(sigma_range)``. Sets ``low``, ``kernel`` (padded to ``kernel_pad``),
     ``noise_sigma`` and appends ``_k<index>`` to ``stem``.
 
     Args:
-        kernels (Sequence[np.ndarray]): normalised kernels
-            (:func:`~mmfusenas.datasets.load_kernels`).
-        sigma_range (tuple[float, float]): noise σ range in ``[0, 1]``
-            units. Defaults to (0.01, 0.05).
-        kernel_pad (int, optional): padded kernel size; None keeps it.
-            Defaults to 37.
+        kernels (Sequence[np.ndarray]): normalised kernels.
+        sigma_range (tuple[float, float]): Defaults to (0.01, 0.05).
+        kernel_pad (int, optional): Defaults to 37.
         quantize (bool): ``uint8`` truncation. Defaults to True.
-        flip_prob (float): kernel flip probability. Defaults to 0.5.
+        flip_prob (float): Defaults to 0.5.
     """
 
     def __init__(self,
@@ -246,11 +218,9 @@ class SynthesizeBlur(BaseTransform):
 
 @TRANSFORMS.register_module()
 class LevinBlur(BaseTransform):
-    """Blur and noise ``gt`` as the official ``testlevin`` protocol.
-
-    ``gt`` is blurred by ``kernel`` (``'same'``; or the stored ``low``) plus
-    ``σ·N(0, 1)`` drawn from ``results['rng']``, optionally truncated to
-    ``uint8``. Sets ``low`` and ``noise_sigma``.
+    """Blur ``gt`` by ``kernel`` (``'same'``; or take the stored ``low``) and
+    add ``σ·N(0, 1)`` as the official ``testlevin``; sets ``low`` and
+    ``noise_sigma``.
 
     Args:
         noise_sigma (float): σ in ``[0, 1]`` units.
@@ -275,20 +245,14 @@ class LevinBlur(BaseTransform):
 
 @TRANSFORMS.register_module()
 class KernelEdgeTaper(BaseTransform):
-    """Prepare ``low`` for non-blind deblurring with its kernel.
-
-    ``results['kernel']`` is an array or one kernel file (``.png`` /
-    ``.dlm`` / ``.txt`` / ``.npy`` / ``.mat``). Edge padding by ``⌊k/2⌋``
-    and edgetaper (the official test protocol); sets ``crop_pad`` (the
-    padding the model crops off) and ``kernel_size``. Samples without a
-    kernel pass unchanged.
+    """Prepare ``low`` for non-blind deblurring with ``results['kernel']``
+    (an array or one kernel file): edge padding by ``⌊k/2⌋`` and edgetaper;
+    sets ``crop_pad`` and ``kernel_size``. Samples without kernel pass.
 
     Args:
         pad (bool): pad and edge-taper. Defaults to True.
         kernel_pad (int, optional): zero-pad the kernel to this size.
-            Defaults to None (its own size).
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments for kernel files. Defaults to None.
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
     def __init__(self,
@@ -323,17 +287,9 @@ class KernelEdgeTaper(BaseTransform):
 
 @TRANSFORMS.register_module()
 class AddRainStreaks(BaseTransform):
-    """Add rain streaks to ``gt``: ``low = clip(gt + r)``.
-
-    The rain layer ``r`` is :func:`~mmfusenas.datasets.rain_streaks` with
-    parameters drawn from ``results['rng']``. Sets ``guidance_gt = r`` and
-    the parameters ``density``, ``length``, ``angle``, ``strength``.
-
-    Args:
-        density_range, length_range, angle_range, strength_range: ranges of
-            the parameters. Default to (5, 20) streaks / 1000 px,
-            (6, 20) px, (−30, 30)°, (0.3, 0.8).
-    """
+    """Add rain streaks to ``gt``: ``low = clip(gt + r)``, ``r`` from
+    :func:`~mmfusenas.datasets.rain_streaks` with parameters drawn in the
+    ranges; sets ``guidance_gt = r`` and the parameters."""
 
     def __init__(self,
                  density_range: Tuple[float, float] = (5.0, 20.0),
@@ -356,16 +312,9 @@ class AddRainStreaks(BaseTransform):
 
 @TRANSFORMS.register_module()
 class AddHaze(BaseTransform):
-    """Add haze to ``gt`` by the atmospheric model with ``depth``.
-
-    :func:`~mmfusenas.datasets.add_haze` with ``β`` and airlight ``A``
-    drawn from ``results['rng']``. Sets ``low``, ``beta``, ``airlight`` and
-    ``guidance_gt = [t, A]`` (``(H, W, 2)``).
-
-    Args:
-        beta_range (tuple[float, float]): Defaults to (0.6, 2.0).
-        airlight_range (tuple[float, float]): Defaults to (0.7, 1.0).
-    """
+    """Add haze to ``gt`` with ``depth`` (:func:`~mmfusenas.datasets.add_haze`,
+    ``β``, ``A`` drawn in the ranges); sets ``low``, ``beta``, ``airlight``
+    and ``guidance_gt = [t, A]``."""
 
     def __init__(self,
                  beta_range: Tuple[float, float] = (0.6, 2.0),
@@ -385,17 +334,10 @@ class AddHaze(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PackRestorationInputs(BaseTransform):
-    """Pack a restoration sample for :class:`~mmfusenas.models.HQSRestorer`.
-
-    Returns ``dict(inputs=low as (C, H, W) float32, data_samples=
-    BaseDataElement)`` with the ``keys`` present in ``results`` as data
-    fields: ``gt`` becomes ``gt_img`` and, like ``guidance_gt``, a
-    ``(C, H, W)`` float32 tensor, ``kernel`` a float32 tensor; the others
-    are kept as they are.
-
-    Args:
-        keys (Sequence[str]): Defaults to :data:`PACK_KEYS`.
-    """
+    """Pack a restoration sample for :class:`~mmfusenas.models.HQSRestorer`:
+    ``dict(inputs=low (C, H, W) float32, data_samples=BaseDataElement)``
+    with the ``keys`` present (``gt`` as ``gt_img``; images as ``(C, H,
+    W)`` float32 tensors, ``kernel`` as a tensor)."""
 
     def __init__(self, keys: Sequence[str] = PACK_KEYS) -> None:
         self.keys = tuple(keys)

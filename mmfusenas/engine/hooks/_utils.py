@@ -8,15 +8,12 @@ from mmengine.runner import Runner
 
 
 class IntervalHook(Hook):
-    """A hook that acts every ``interval`` training epochs (``by_epoch``)
-    or iterations: subclasses implement :meth:`at_interval`, called after
-    that epoch / iteration (``runner.epoch`` / ``runner.iter`` have not
-    counted it yet).
+    """A hook whose :meth:`at_interval` runs after every ``interval``-th
+    training epoch (``by_epoch``) or iteration.
 
     Args:
-        interval (int): every this many epochs or iterations, >= 1.
-        by_epoch (bool): count epochs (after each training epoch) or
-            iterations (after each training iteration).
+        interval (int): Every this many epochs or iterations, >= 1.
+        by_epoch (bool): Count epochs or iterations.
     """
 
     #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
@@ -30,8 +27,8 @@ class IntervalHook(Hook):
         self.by_epoch = by_epoch
 
     def at_interval(self, runner: Runner) -> None:
-        """Act now (after the epoch / iteration that completes an
-        interval)."""
+        """Act (``runner.epoch`` / ``runner.iter`` have not counted the
+        current one yet)."""
         raise NotImplementedError
 
     def after_train_epoch(self, runner: Runner) -> None:
@@ -49,16 +46,8 @@ class IntervalHook(Hook):
 
 
 def search_algorithm(runner, hook: str):
-    """The runner's model, unwrapped, checked to be a search algorithm.
-
-    Args:
-        runner (Runner): The runner.
-        hook (str): The calling hook's name, for the error message.
-
-    Returns:
-        nn.Module: A model with ``arch_params`` and ``derive_genotype()``
-        (e.g. :class:`~mmfusenas.search.BilevelSearchAlgorithm`).
-    """
+    """The runner's unwrapped model, checked to have ``arch_params`` and
+    ``derive_genotype()`` (TypeError naming ``hook`` else)."""
     model = runner.model
     if is_model_wrapper(model):
         model = model.module

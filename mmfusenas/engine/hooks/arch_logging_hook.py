@@ -9,28 +9,14 @@ from ._utils import IntervalHook, search_algorithm
 
 @HOOKS.register_module()
 class ArchLoggingHook(IntervalHook):
-    """Log ``softmax(α)`` of every architecture key.
-
-    Each candidate's probability becomes the scalar
-    ``arch/<key>/<candidate>`` (e.g. ``arch/cell0/sc``,
-    ``arch/cell0/sc/op1/DilConv_3_2``):
-
-    * in the message hub (``runner.message_hub.get_scalar(name)``; saved in
-      checkpoints, not mixed into the ``train/`` loss logs);
-    * in the visualizer (``vis_data/scalars.json``, TensorBoard, ...), at
-      ``step`` = the number of iterations done, the step axis of the loss
-      logs;
-    * optionally as a table in the text log, one line per key with the most
-      probable candidate marked ``*``.
+    """Log ``softmax(α)`` of every key as scalars ``arch/<key>/<candidate>``
+    (message hub and visualizer, at the iterations done) and optionally as a
+    table in the text log (most probable candidate marked ``*``).
 
     Args:
-        interval (int): Log every ``interval`` epochs (``by_epoch``) or
-            iterations. Defaults to 1.
-        by_epoch (bool): Count epochs (after each training epoch) or
-            iterations (after each training iteration). Use False with an
-            iteration-based loop. Defaults to True.
-        log_table (bool): Also write the table to the text log. Defaults to
-            True.
+        interval (int): Log every ``interval`` epochs / iterations.
+        by_epoch (bool): Count epochs or iterations. Defaults to True.
+        log_table (bool): Also write the table. Defaults to True.
     """
 
     priority = 'BELOW_NORMAL'

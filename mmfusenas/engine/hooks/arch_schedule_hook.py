@@ -27,16 +27,10 @@ def _depths(parents) -> dict:
 class ArchScheduleHook(Hook):
     """Update only some α groups in some epochs (TIM's staged search).
 
-    TIM (Sec. 4.1) searches the cell-level α of N_F for the first 20 epochs
-    and then the operation-level α for 80. Each stage names its epoch (or
-    iteration) range and the keys it updates; before each training epoch
-    (iteration) the hook tells the search algorithm
-    (:meth:`~mmfusenas.search.BilevelSearchAlgorithm.set_active_arch_keys`)
-    which keys the α steps may change. The other α keep their values and
-    their optimizer state. A stage with no keys (``keys=[]``) is a
-    weights-only warm-up; outside every stage α is not updated either.
-
-    Example (TIM, 100 epochs)::
+    Before each epoch (iteration) the hook calls the algorithm's
+    ``set_active_arch_keys`` with the keys of the current stage; a stage with
+    ``keys=[]`` is a weights-only warm-up, and outside every stage α is not
+    updated. Example (TIM, 100 epochs)::
 
         dict(type='ArchScheduleHook', stages=[
             dict(begin=0, end=20, levels=[0]),     # cell0, cell1
@@ -44,14 +38,10 @@ class ArchScheduleHook(Hook):
         ])
 
     Args:
-        stages (Sequence[dict]): each ``dict(begin, end, keys=None,
-            levels=None)``: the half-open range ``[begin, end)`` of 0-based
-            epochs (``by_epoch``) or iterations (``end=None``: to the end),
-            and the keys it updates: ``keys``, fnmatch patterns of
-            architecture keys (``'cell?'``, ``'cell*/*'``), and / or
-            ``levels``, nesting depths (0: outermost choice points, 1: the
-            choice points inside their candidates, ...). Neither: every
-            key. Ranges must not overlap.
+        stages (Sequence[dict]): ``dict(begin, end=None, keys=None,
+            levels=None)``: a half-open, non-overlapping range and the keys
+            it updates, by fnmatch patterns and / or nesting depths (0:
+            outermost); neither: every key.
         by_epoch (bool): Count epochs or iterations. Defaults to True.
     """
 

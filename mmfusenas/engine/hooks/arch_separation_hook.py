@@ -16,16 +16,12 @@ CURVE_KEY = 'arch_separation'
 def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
     """How separated a distribution ``{key: {candidate: p}}`` is.
 
-    Per key with at least two candidates: ``ratio`` = the largest
-    probability over the second largest (1 = a tie, ``inf`` = one candidate
-    holds all the mass) and ``entropy`` = the entropy of its distribution
-    over that of the uniform one (1 = uniform, 0 = one-hot).
+    Per key with two or more candidates: ``ratio`` (top-1 over top-2
+    probability) and ``entropy`` (normalised: 1 uniform, 0 one-hot).
 
     Returns:
-        dict: ``min_ratio`` (the least separated key's ratio),
-        ``max_entropy`` (the largest normalised entropy), ``mean_entropy``,
-        ``keys`` (how many keys were measured) and ``per_key``
-        (``{key: {ratio, entropy}}``).
+        dict: ``min_ratio``, ``max_entropy``, ``mean_entropy``, ``keys``
+        (how many were measured) and ``per_key``.
     """
     per_key = {}
     for key, dist in probabilities.items():
@@ -48,30 +44,20 @@ def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
 
 @HOOKS.register_module()
 class ArchSeparationHook(IntervalHook):
-    """Track the separation of ``softmax(α)`` over a search, and end the
-    search once every choice has separated.
+    """Track the separation of ``softmax(α)`` and end the search once every
+    key has separated.
 
-    Every ``interval`` epochs / iterations the hook measures
-    :func:`separation` of the search algorithm's distribution and appends
-    ``{step, min_ratio, max_entropy, mean_entropy, separated}`` to the curve
-    (message-hub runtime info ``arch_separation``, saved in checkpoints,
-    so a resumed search continues it; the scalars ``arch_separation/...``
-    go to the visualizer). The distribution has *separated* when every key
-    passes the criteria that are set: its most probable candidate is at
-    least ``ratio`` times as probable as the second (``min_ratio >=
-    ratio``) and its normalised entropy is at most ``entropy``
-    (``max_entropy <= entropy``). With ``stop=True`` the training loop ends
-    after the first separated measurement (``train_loop.stop_training``);
-    the config's ``max_epochs`` / ``max_iters`` is the cap. After training
-    the log states whether and when the criterion was met.
+    Every ``interval`` epochs / iterations the hook appends ``{step,
+    min_ratio, max_entropy, mean_entropy, separated}`` to the message-hub
+    curve ``arch_separation`` (in checkpoints) and the visualizer. Separated:
+    ``min_ratio >= ratio`` and ``max_entropy <= entropy`` (those set); with
+    ``stop`` the loop then stops.
 
     Args:
-        ratio (float, optional): least top-1 / top-2 probability ratio of
-            every key (e.g. 1.5). Defaults to 1.5.
-        entropy (float, optional): largest normalised entropy of every key
-            (e.g. 0.9). Defaults to None (not a criterion).
-        interval (int): measure every ``interval`` epochs (``by_epoch``) or
-            iterations. Defaults to 1.
+        ratio (float, optional): least top-1 / top-2 ratio. Defaults to 1.5.
+        entropy (float, optional): largest normalised entropy. Defaults to
+            None (not a criterion).
+        interval (int): measure every ``interval`` epochs / iterations.
         by_epoch (bool): count epochs or iterations. Defaults to True.
         stop (bool): end the search once separated. Defaults to True.
     """
@@ -106,8 +92,7 @@ class ArchSeparationHook(IntervalHook):
                      runner.iter + 1)
 
     def measure(self, runner: Runner, step: int) -> dict:
-        """Measure now, at ``step`` (epochs / iterations done); returns the
-        curve's new point."""
+        """Measure at ``step``; returns the curve's new point."""
         model = search_algorithm(runner, type(self).__name__)
         measured = separation(model.arch_params.probabilities())
         point = dict(step=step, min_ratio=measured['min_ratio'],

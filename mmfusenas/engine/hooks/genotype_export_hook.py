@@ -1,6 +1,6 @@
 """Export the derived genotype during and after a search."""
 import os.path as osp
-from typing import Optional
+from typing import Callable, Optional
 
 from mmengine.dist import master_only
 from mmengine.runner import Runner
@@ -13,26 +13,17 @@ from ._utils import IntervalHook, search_algorithm
 class GenotypeExportHook(IntervalHook):
     """Write the derived genotype to ``<out_dir>/{epoch_<N>,latest}.yaml``.
 
-    After every ``interval``-th training epoch (or iteration, with
-    ``by_epoch=False``) the model's ``derive_genotype()`` is written to
-    ``epoch_<N>.<ext>`` (``iter_<N>.<ext>``), N counted from 1 like the
-    checkpoints, and to ``latest.<ext>``; after training ``latest`` is
-    written once more (the final α, also when the last iteration is not a
-    multiple of the interval). Every file is written atomically (a
-    temporary file and a rename), so a reader never sees a partial file.
-    The genotype's ``meta`` records ``epoch`` and ``iter`` (completed
-    epochs / iterations) besides the algorithm's own entries. A retrain
-    config rebuilds the network with ``dict(type='GenotypeNet',
-    genotype='<work_dir>/genotypes/latest.yaml')``. Only the main process
-    writes.
+    Every ``interval``-th epoch (``iter_<N>`` with ``by_epoch=False``; N
+    counted from 1) and after training, the model's ``derive_genotype()``
+    (``meta`` with ``epoch`` and ``iter``) is written atomically by the main
+    process; ``GenotypeNet(genotype='<work_dir>/genotypes/latest.yaml')``
+    rebuilds the network.
 
     Args:
         interval (int): Export every ``interval`` epochs / iterations.
             Defaults to 1.
-        by_epoch (bool): Count epochs or iterations (use False with an
-            iteration-based loop). Defaults to True.
-        out_dir (str, optional): Folder of the files. Defaults to
-            ``<work_dir>/genotypes``.
+        by_epoch (bool): Count epochs or iterations. Defaults to True.
+        out_dir (str, optional): Defaults to ``<work_dir>/genotypes``.
         file_format (str): ``'yaml'`` or ``'json'``. Defaults to ``'yaml'``.
     """
 
@@ -61,23 +52,28 @@ class GenotypeExportHook(IntervalHook):
     def after_train(self, runner: Runner) -> None:
         self.export(runner, None, runner.epoch, runner.iter)
 
+    #: folder in the work dir, what is written (for the log)
+    default_folder, what = 'genotypes', 'derived genotype'
+
     def folder(self, runner: Runner) -> str:
-        """Where the genotype files go."""
-        return self.out_dir or osp.join(runner.work_dir, 'genotypes')
+        """Where the files go."""
+        return self.out_dir or osp.join(runner.work_dir, self.default_folder)
+
+    def writer(self, runner: Runner, meta: dict) -> Callable[[str], None]:
+        """``path -> None`` that writes the current result with ``meta``."""
+        model = search_algorithm(runner, type(self).__name__)
+        return model.derive_genotype(meta=meta).dump
 
     @master_only
     def export(self, runner: Runner, name: Optional[str], epoch: int,
                iteration: int) -> None:
         """Write ``<name>.<ext>`` (unless ``name`` is None) and
         ``latest.<ext>``."""
-        model = search_algorithm(runner, type(self).__name__)
-        genotype = model.derive_genotype(
-            meta=dict(epoch=epoch, iter=iteration))
-        folder = self.folder(runner)
+        write = self.writer(runner, dict(epoch=epoch, iter=iteration))
         paths = [
-            osp.join(folder, f'{stem}.{self.file_format}')
+            osp.join(self.folder(runner), f'{stem}.{self.file_format}')
             for stem in ([name] if name else []) + ['latest']
         ]
         for path in paths:
-            genotype.dump(path)
-        runner.logger.info(f'derived genotype written to {paths[0]}')
+            write(path)
+        runner.logger.info(f'{self.what} written to {paths[0]}')

@@ -11,25 +11,19 @@ from mmfusenas.utils.progress import end_progress, start_progress
 
 @HOOKS.register_module()
 class ProgressBarHook(Hook):
-    """Show a progress bar (:func:`mmfusenas.utils.progress.start_progress`,
-    MMEngine's ``ProgressBar``) over the batches of the test loop.
-
-    The ``LoggerHook`` logs a test iteration only every ``interval``
-    iterations (20 in ``default_runtime.py``), so a small test set, or a
-    slow first interval, ran silently between loading the checkpoint and
-    the metrics. ``tools/test.py`` adds this hook; only the main process
-    draws the bar (its ``N`` is that process's batches).
+    """Show :func:`~mmfusenas.utils.progress.start_progress` over the test
+    loop's batches (main process only): the ``LoggerHook`` logs only every
+    ``interval`` iterations.
 
     Args:
-        desc (str): the title printed before the bar. Defaults to
-            ``'testing'``; the number of batches is appended.
+        desc (str): The title; the number of batches is appended.
+            Defaults to 'testing'.
     """
 
     priority = 'VERY_LOW'
 
     def __init__(self, desc: str = 'testing') -> None:
-        self.desc = desc
-        self._bar = None
+        self.desc, self._bar = desc, None
 
     def before_test_epoch(self, runner: Runner) -> None:
         total = len(runner.test_dataloader)
@@ -45,14 +39,11 @@ class ProgressBarHook(Hook):
         if self._bar is not None:
             self._bar.update()
             if self._bar.completed >= self._bar.task_num:
-                self._end()     # before the metrics' summary is logged
+                self.after_test_epoch(runner)  # before the metrics' log
 
     def after_test_epoch(self,
                          runner: Runner,
                          metrics: Optional[Dict[str, float]] = None) -> None:
-        self._end()
-
-    def _end(self) -> None:
         if self._bar is not None:
             end_progress(self._bar)
             self._bar = None

@@ -73,13 +73,15 @@ class StagingHook(Hook):
     The first phase states every key a later one does; a key no phase
     states is left to the model (so hooks staging different keys combine).
 
-    Parts: ``'pre'`` (or its name, ``'fusion'`` / ``'scene'``) is a compound
-    model's pre-module (frozen by ``set_pre_frozen``), a chain model's parts
-    are its stages (``set_stage_frozen``), an ``ImageEnhancer``'s the
-    children of its network (``'network.scene'``), and a dotted path names
-    any submodule (``requires_grad``); the task model is never frozen. Losses: a chain's
-    stage names or an ImageEnhancer's loss names. Loss weights: ``'pre'``
-    (η of TIM, λ of RUAS) or an ImageEnhancer's loss names (a factor).
+    Parts: a compound model's parts are the stages of its chain
+    (``set_stage_frozen``; a ``FusionDetector`` has one, ``'fusion'``, a
+    ``SceneDetector`` ``'scene'``) and ``'pre'`` is all of them, an
+    ``ImageEnhancer``'s the children of its network (``'network.scene'``),
+    and a dotted path names any submodule (``requires_grad``); the task
+    model is never frozen. Losses: a chain's stage names or an
+    ImageEnhancer's loss names. Loss weights: a stage's name or ``'pre'``
+    (every stage: η of TIM, λ of RUAS), or an ImageEnhancer's loss names
+    (a factor).
 
     Args:
         phases (Sequence[dict]): in order of ``begin``, each with keys:
@@ -206,26 +208,29 @@ class StagingHook(Hook):
 
     @staticmethod
     def _own_parts(model: nn.Module) -> List[str]:
-        """A chain's stages, else ``['pre']``, else (an ImageEnhancer) the
+        """A compound model's stages, else (an ImageEnhancer) the
         children of its network."""
         if hasattr(model, 'pre_net'):
-            return list(getattr(model.pre_net, 'names', ['pre']))
+            return list(model.pre_net.names)
         return [f'network.{name}' for name, _ in getattr(
             model, 'network', nn.Module()).named_children()]
 
-    def _part(self, model: nn.Module, name: str) -> str:
-        """``name`` as a part: a chain stage, ``'pre'`` or a dotted path."""
-        if name in self._own_parts(model) or '.' in name:
-            return name
-        if hasattr(model, 'pre_net') and name in ('pre', model.pre_name):
-            return 'pre'
+    def _parts(self, model: nn.Module, name: str) -> List[str]:
+        """``name`` as parts: a stage, a dotted path or ``'pre'`` (every
+        stage)."""
+        own = self._own_parts(model)
+        if name in own or '.' in name:
+            return [name]
+        if hasattr(model, 'pre_net') and name == 'pre':
+            return own
         raise KeyError(f'{type(self).__name__}: a phase names stages '
                        f"{[name]}; the model's parts are "
-                       f'{self._own_parts(model)} (or a dotted path)')
+                       f"{['pre'] * hasattr(model, 'pre_net') + own} (or a "
+                       'dotted path)')
 
     def _module(self, model: nn.Module, part: str) -> nn.Module:
-        return model.pre_net if part == 'pre' else model.get_submodule(
-            part) if '.' in part else model.pre_net.stage(part)
+        return model.get_submodule(part) if '.' in part else \
+            model.pre_net.stage(part)
 
     def _apply(self, runner: Runner) -> None:
         progress = getattr(runner, 'epoch' if self.by_epoch else 'iter', 0)
@@ -239,17 +244,15 @@ class StagingHook(Hook):
         if 'task' in state:
             model.task_enabled = state['task']
         parts = list(dict.fromkeys(self._own_parts(model) + [
-            self._part(model, n) for p in self.phases
-            for n in _names(p.get('train', ()))]))
-        train = {self._part(model, n)
-                 for n in _names(state.get('train', ()), parts)}
+            q for p in self.phases for n in _names(p.get('train', ()))
+            for q in self._parts(model, n)]))
+        train = {q for n in _names(state.get('train', ()), parts)
+                 for q in self._parts(model, n)}
         for part in parts if 'train' in state else ():
             if part in stages:
                 chain.set_stage_frozen(part, part not in train)
-            elif part != 'pre':
+            else:
                 self._module(model, part).requires_grad_(part in train)
-            elif model.pre_frozen != (part not in train):
-                model.set_pre_frozen(part not in train)
         self._set_losses(model, state.get('losses'), state.get(
             'loss_weights'), stages)
         recal = self.recalibrated_stages(progress, stages)
@@ -286,10 +289,12 @@ class StagingHook(Hook):
                                f' with stages {list(stages)}')
             model.pre_net.active_losses = _names(losses, stages)
         for name, weight in (weights or {}).items():
-            if name not in ('pre', model.pre_name):
+            if name != 'pre' and name not in stages:
                 raise KeyError(f"{owner}: loss_weights names {name!r}; this "
-                               f"model has 'pre' ({model.pre_name!r})")
-            model.pre_loss_weight = weight
+                               f"model has 'pre' and the stages "
+                               f'{list(stages)}')
+            for stage in stages if name == 'pre' else [name]:
+                model.pre_net.set_loss_weight(stage, weight)
 
     def before_train(self, runner: Runner) -> None:
         self._apply(runner)
@@ -459,8 +464,9 @@ class RUASTrainingStrategyHook(StagingHook):
     ``'hierarchical'``: the scene module alone on ℓ_s for ``scene_iters``
     iterations, then the task module on ℓ_t, the scene module frozen unless
     ``freeze_scene=False``. On a ``SceneDetector`` / ``SceneSegmentor`` the
-    scene module is ``'pre'`` and ℓ_t the task model's losses (the names
-    below unused). After training the model is back in its former state.
+    scene module is ``'pre'`` (its one stage) and ℓ_t the task model's
+    losses (the names below unused). After training the model is back in
+    its former state.
 
     Args:
         strategy (str): ``'end_to_end'`` or ``'hierarchical'``.
@@ -515,7 +521,8 @@ class RUASTrainingStrategyHook(StagingHook):
         model = self._model(runner)
         enhancer = callable(getattr(model, 'configure_losses', None))
         self.phases = self._kinds[enhancer]
-        self._found = None if enhancer else model.pre_loss_weight
+        self._found = None if enhancer else {
+            s['name']: s['loss_weight'] for s in model.pre_net.specs}
         super().before_train(runner)
 
     def after_train(self, runner: Runner) -> None:
@@ -524,5 +531,7 @@ class RUASTrainingStrategyHook(StagingHook):
             model.configure_losses()
             model.requires_grad_(True)
         else:
-            model.task_enabled, model.pre_loss_weight = True, self._found
+            model.task_enabled = True
+            for name, weight in self._found.items():
+                model.pre_net.set_loss_weight(name, weight)
             model.set_pre_frozen(False)

@@ -18,73 +18,27 @@ MODES = ('auto', 'algorithm', 'ddp')
 class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     """Data-parallel wrapper for plain models and search algorithms.
 
-    A search algorithm's ``train_step`` runs several forwards per step
-    (the weight loss, the upper loss, virtual weights, finite differences)
-    and differentiates with ``torch.autograd.grad``: DDP's reducer, which
-    all-reduces during the ``.backward()`` that follows a forward through
-    the DDP module, cannot follow it (and a DDP forward whose backward never
-    runs breaks its next iteration). MMRazor therefore duplicates every
-    algorithm's train step in a DDP subclass. This wrapper instead calls
-    the algorithm's own ``train_step`` inside two scopes that make every
-    rank compute the step of the *global* batch:
-
-    * :func:`~mmfusenas.utils.distributed.data_parallel`: the gradients the
-      strategies take (``grads_wrt``) are averaged over the ranks, so the
-      hypergradient, the virtual weights of DARTS-2nd, the Gauss–Newton
-      coefficient of IAS, the finite differences and the PMI inner steps are
-      those of the global batch and every rank takes the same α step; loss
-      checks are collective (a NaN on one rank raises the same
-      ``FloatingPointError`` on all ranks);
-    * :func:`~mmfusenas.utils.distributed.averaged_optimizer_steps`: every
-      optim wrapper the step uses (weights, architecture, loss weights,
-      predictor, ...) averages the ``.grad`` of its parameters before its
-      own step (before gradient clipping). A parameter unused on some ranks
-      counts as a zero gradient there; one unused on all ranks keeps
-      ``grad=None``.
-
-    After the step the module's buffers (BN running statistics, step
-    counters) are broadcast from rank 0, as DDP does with
-    ``broadcast_buffers=True``. A new algorithm only implements
-    ``train_step`` (taking gradients with ``grads_wrt`` or ``.backward()``
-    and stepping through the optim wrappers); it may restrict the averaged
-    optim wrappers with a class attribute ``grad_sync_groups`` (names of the
-    ``OptimWrapperDict`` keys; ``None``: all).
-
-    A model that keeps :class:`~mmengine.model.BaseModel`'s ``train_step``
-    (detectors, segmentors, fusion networks) is trained as by
-    :class:`~mmengine.model.MMDistributedDataParallel`: one forward through
-    DDP, gradients all-reduced by DDP's reducer during the backward
-    (bucketed, overlapped with the backward), plus a collective check that
-    the loss is finite.
-
-    A one-shot supernet (a module with
-    :class:`~mmfusenas.models.mutables.OneShotChoice` choice points) trains
-    one sampled path per step: most of its parameters get no gradient in a
-    step, which DDP's reducer refuses (or must search for with
-    ``find_unused_parameters=True`` at every step). ``'auto'`` therefore
-    runs its (``BaseModel``) ``train_step`` in the algorithm mode: the
-    gradients are averaged at the optimizer step, the parameters off the
-    path keep ``grad=None`` on every rank (the one-shot loop samples the
-    same path on every rank), exactly as in one process.
-
-    Parameters and buffers start from rank 0's values (DDP's constructor
-    broadcasts them). BatchNorm: per-rank statistics unless the config
-    asks for ``sync_bn='torch'`` (MMEngine converts the model before
-    wrapping it). torch's ``SyncBatchNorm`` runs on CUDA only: a module on
-    the CPU that holds one is refused here with an error naming the option.
+    DDP's reducer cannot follow a search algorithm's ``train_step`` (several
+    forwards, ``torch.autograd.grad``). In ``'algorithm'`` mode the module's
+    own step runs inside :func:`~mmfusenas.utils.distributed.data_parallel`
+    (strategy gradients and loss checks averaged / collective over the ranks)
+    and :func:`~mmfusenas.utils.distributed.averaged_optimizer_steps` (each
+    optim wrapper averages its gradients before stepping; the module may
+    restrict them with ``grad_sync_groups``), then the buffers are broadcast
+    from rank 0. ``'ddp'`` mode is MMEngine's DDP step plus a collective
+    finiteness check. ``'auto'`` picks ``'algorithm'`` for a module that
+    overrides ``train_step`` or holds one-shot choice points (a sampled path
+    leaves most parameters unused). A CPU module with ``SyncBatchNorm`` is
+    refused.
 
     Args:
         module (nn.Module): The model (an MMEngine ``BaseModel``).
-        mode (str): ``'algorithm'`` (the module's own step, as above),
-            ``'ddp'`` (MMEngine's DDP step) or ``'auto'`` (default:
-            ``'algorithm'`` when the module overrides ``train_step``).
+        mode (str): ``'algorithm'``, ``'ddp'`` or ``'auto'`` (default).
         sync_buffers (bool): Broadcast the buffers from rank 0 after every
             algorithm step. Defaults to True.
-        device_ids (list[int], optional): As for DDP; dropped for a module
-            on the CPU (the runner passes ``[LOCAL_RANK]``).
+        device_ids (list[int], optional): As for DDP; dropped on the CPU.
         **kwargs: Other arguments of
-            :class:`~torch.nn.parallel.DistributedDataParallel`
-            (``find_unused_parameters``, ``broadcast_buffers``, ...).
+            :class:`~torch.nn.parallel.DistributedDataParallel`.
     """
 
     def __init__(self,
@@ -164,12 +118,8 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
 
 
 def check_no_sync_batchnorm(module: torch.nn.Module) -> None:
-    """Raise if ``module`` (on the CPU) holds a ``SyncBatchNorm``.
-
-    torch's (and mmcv's) ``SyncBatchNorm`` all-reduces its statistics with
-    CUDA kernels and fails in the first training forward on CPU tensors; the layer comes
-    from the config's ``sync_bn`` (MMEngine converts the model before
-    wrapping it), so the error names that option.
+    """Raise if ``module`` (on the CPU) holds a ``SyncBatchNorm`` (torch's or
+    mmcv's need CUDA); the error names the config's ``sync_bn``.
     """
     names = [
         name for name, m in module.named_modules()

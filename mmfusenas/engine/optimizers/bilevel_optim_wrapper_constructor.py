@@ -14,40 +14,25 @@ LEVELS = ('weights', 'arch')
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class BilevelOptimWrapperConstructor:
-    """An ``OptimWrapperDict`` with one optimizer per level.
-
-    ``weights`` optimises ``model.weight_parameters()`` and ``arch``
-    optimises ``model.arch_parameters()`` (see
-    :class:`~mmfusenas.search.SearchableModel`); the two sets are disjoint,
-    so no parameter is stepped by both. Config::
+    """An ``OptimWrapperDict`` with one optimizer per level: ``weights``
+    over ``model.weight_parameters()``, ``arch`` over
+    ``model.arch_parameters()``.
+    Config::
 
         optim_wrapper = dict(
             constructor='BilevelOptimWrapperConstructor',
-            weights=dict(
-                type='OptimWrapper',
-                optimizer=dict(type='SGD', lr=1e-3, momentum=0.9,
-                               weight_decay=3e-4),
-                clip_grad=dict(max_norm=5)),
-            arch=dict(
-                type='OptimWrapper',
-                optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999),
-                               weight_decay=1e-3)))
-        # one scheduler list per optimizer (MMEngine needs both keys)
-        param_scheduler = dict(
-            weights=[dict(type='CosineAnnealingLR', by_epoch=True)],
-            arch=[])
+            weights=dict(optimizer=dict(type='SGD', lr=1e-3, momentum=0.9),
+                         clip_grad=dict(max_norm=5)),
+            arch=dict(optimizer=dict(type='Adam', lr=3e-4)))
+        param_scheduler = dict(weights=[...], arch=[])  # both keys
 
-    Each level's dict is an ordinary optimizer-wrapper config (``type``
-    defaults to ``'OptimWrapper'``; ``clip_grad``, ``accumulative_counts``
-    as usual). The arch wrapper is only ``step()``-ed and ``zero_grad()``-ed
-    by the algorithm (the strategy writes ``α.grad``), so its ``clip_grad``
-    and ``accumulative_counts`` have no effect; AMP is not supported.
+    Each level is an optimizer-wrapper config (``type`` defaults to
+    ``'OptimWrapper'``); the arch wrapper is only stepped and zeroed, so its
+    ``clip_grad`` and ``accumulative_counts`` have no effect. No AMP.
 
     Args:
-        optim_wrapper_cfg (dict): ``weights`` and ``arch`` configs, nothing
-            else.
-        paramwise_cfg (dict, optional): Not supported (per-parameter
-            options would need a module per level); must be None.
+        optim_wrapper_cfg (dict): ``weights`` and ``arch`` configs only.
+        paramwise_cfg (dict, optional): not supported; must be None.
     """
 
     def __init__(self,
@@ -76,8 +61,7 @@ class BilevelOptimWrapperConstructor:
         self.optim_wrapper_cfg = copy.deepcopy(optim_wrapper_cfg)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        """Build the ``OptimWrapperDict(weights=..., arch=...)`` of
-        ``model``."""
+        """The ``OptimWrapperDict(weights=..., arch=...)`` of ``model``."""
         if is_model_wrapper(model):
             model = model.module
         for method in ('weight_parameters', 'arch_parameters'):

@@ -30,14 +30,9 @@ class _Collect(logging.Filter):
 
 def summarise_options(options: List[Tuple[str, str]],
                       depth: int = 2) -> List[str]:
-    """One line per option value: count and the module prefixes it covers.
-
-    Args:
-        options: ``(parameter name, 'key=value')`` pairs.
-        depth (int): module-name components used to group parameters.
-
-    Returns:
-        list[str]: e.g. ``'lr=0.001: 98 params (fusion_net.stem 6, ...)'``.
+    """One line per option value of ``(parameter name, 'key=value')`` pairs:
+    the count and the module prefixes (``depth`` name components) covered,
+    e.g. ``'lr=0.001: 98 params (fusion_net.stem 6, ...)'``.
     """
     groups: Dict[str, 'OrderedDict[str, int]'] = OrderedDict()
     for name, option in options:
@@ -56,14 +51,9 @@ def summarise_options(options: List[Tuple[str, str]],
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class SummaryOptimWrapperConstructor(DefaultOptimWrapperConstructor):
-    """MMEngine's default constructor, with a readable log.
-
-    The default constructor logs one ``paramwise_options -- <param>:<key>=
-    <value>`` line per parameter and option (294 lines for the toy
-    RetinaNet schedule); this one builds exactly the same parameter groups
-    and logs one summary line per option value instead (count and the
-    module prefixes covered). Use it with ``optim_wrapper =
-    dict(constructor='SummaryOptimWrapperConstructor', paramwise_cfg=...)``.
+    """MMEngine's default constructor (same parameter groups) that logs one
+    summary line per ``paramwise_cfg`` option value instead of one line per
+    parameter and option.
     """
 
     def __call__(self, model: nn.Module) -> OptimWrapper:

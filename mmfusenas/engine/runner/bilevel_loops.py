@@ -5,7 +5,7 @@ will update α in this step, one of the architecture split, and calls
 ``model.train_step(dict(train=..., val=...), optim_wrapper)``.
 """
 import logging
-from typing import Iterator, List, Optional, Sequence, Union
+from typing import List, Sequence, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -15,6 +15,7 @@ from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
+from mmfusenas.search.strategies.path_samplers import Cycle as _Cycle
 from mmfusenas.utils.distributed import rank_seed
 
 LoaderCfg = Union[DataLoader, dict]
@@ -34,29 +35,12 @@ def _set_sampler_epoch(loader: DataLoader, epoch: int) -> None:
         sampler.set_epoch(epoch)
 
 
-class _Cycle:
-    """Iterate a loader, restarting it (same order) when exhausted."""
-
-    def __init__(self, loader: DataLoader) -> None:
-        self.loader = loader
-        self._iterator: Optional[Iterator] = None
-
-    def __next__(self):
-        if self._iterator is not None:
-            try:
-                return next(self._iterator)
-            except StopIteration:
-                pass
-        self._iterator = iter(self.loader)
-        return next(self._iterator)
-
-
 class _BilevelLoopMixin:
     """What the epoch- and the iteration-based bilevel loops share."""
 
     def _check_model(self) -> None:
-        """MMEngine's default DDP wrapper runs its own train step (one
-        forward in 'loss' mode), which would bypass the algorithm's."""
+        """Reject MMEngine's DDP wrapper (it bypasses the algorithm's
+        train step)."""
         model = self.runner.model
         if isinstance(model, MMDistributedDataParallel) and \
                 type(model).train_step is MMDistributedDataParallel.train_step:
@@ -83,17 +67,14 @@ class _BilevelLoopMixin:
         return loader
 
     def _arch_step_due(self) -> bool:
-        """Whether the model updates α in its next train step (models
-        without ``arch_step_due`` get an architecture batch every step)."""
+        """Whether the model updates α in its next train step."""
         model = self.runner.model
         if is_model_wrapper(model):
             model = model.module
         return bool(getattr(model, 'arch_step_due', True))
 
     def _reseed(self, iteration: int) -> None:
-        """Seed random / numpy / torch with ``seed + iteration`` (one
-        process) or ``(seed + iteration) · W + rank`` (W ranks: distinct
-        augmentations per rank, reproducible)."""
+        """Seed the global generators with ``rank_seed(seed, iteration)``."""
         if self.reseed_every_iter:
             set_random_seed(rank_seed(self.runner.seed, iteration))
 
@@ -130,50 +111,28 @@ class _BilevelLoopMixin:
 class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
     """Epoch-based bilevel search loop, optionally alternating tasks.
 
-    An epoch is one pass over the weight loader. Every iteration draws its
-    next batch and, only when the model's ``arch_step_due`` is True (every
-    iteration for DARTS, every T-th for IAS; models without the attribute
-    always get one), the next batch of the architecture loader; then it
-    calls ``model.train_step(dict(train=batch, val=arch_batch),
-    optim_wrapper)``. The architecture loader restarts at every epoch and
-    cycles (in the same order) if it runs out within one.
-
-    **Alternating tasks** (TIM Sec. 4.1 alternates IVIF and MIF data per
-    epoch): ``dataloader`` and ``arch_dataloader`` may be lists of the same
-    length K; epoch ``e`` (0-based) uses pair ``e % K``. :attr:`dataloader`
-    is the current pair's weight loader (hooks and the log processor see
-    it); the runner's ``train_dataloader`` config is then the list of weight
-    loaders. ``max_iters`` is the exact sum of the epochs' lengths.
-
-    **Distributed** (W ranks, model wrapped in
-    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`): both
-    loaders are sharded by their samplers (``DefaultSampler``: one
-    permutation, rank r takes every W-th index), so step s of W ranks with
-    batch b sees the samples of step s of one process with batch W·b; the
-    per-iteration re-seeding below gives each rank its own augmentations.
-
-    **Determinism / resume**: both loaders' samplers get ``set_epoch(e)``
-    at the start of epoch e, and with ``reseed_every_iter`` the Python,
-    NumPy and torch generators are re-seeded with ``seed + iteration``
-    before each iteration's batches are drawn (``(seed + iteration) · W +
-    rank`` with W ranks), so random crops / flips are a function of (seed,
-    iteration, rank): resuming from an epoch checkpoint
-    continues the search bit for bit (without re-seeding, a resumed run
-    would draw other augmentations than an uninterrupted one).
+    Every iteration draws a weight batch and, when the model's
+    ``arch_step_due`` (default True) says so, an architecture batch (the
+    architecture loader restarts each epoch and cycles), then calls
+    ``model.train_step(dict(train=..., val=...), optim_wrapper)``.
+    ``dataloader`` and ``arch_dataloader`` may be lists of K loaders: epoch
+    e uses pair ``e % K`` (TIM alternates tasks per epoch). Samplers get
+    ``set_epoch(e)`` and, with ``reseed_every_iter``, the global generators
+    are seeded with ``rank_seed(seed, iteration)`` before each iteration,
+    so a resumed search continues bit for bit.
 
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict | list): Weight-split loader(s); given
             by the runner from ``train_dataloader``.
         arch_dataloader (DataLoader | dict | list): Architecture-split
-            loader(s) (the upper-level / validation batches), as many as
-            ``dataloader``.
+            loader(s), as many as ``dataloader``.
         max_epochs (int): Number of epochs.
         val_begin (int): First epoch that runs the validation loop.
             Defaults to 1.
         val_interval (int): Validate every this many epochs. Defaults to 1.
-        reseed_every_iter (bool): Re-seed the global generators with
-            ``seed + iteration`` before every iteration. Defaults to True.
+        reseed_every_iter (bool): Re-seed the global generators every
+            iteration. Defaults to True.
     """
 
     def __init__(self,
@@ -242,11 +201,9 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
 class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
     """Iteration-based bilevel search loop (one weight / arch loader pair).
 
-    Like :class:`BilevelEpochBasedTrainLoop` for ``max_iters`` iterations,
-    with both loaders iterated endlessly (use ``InfiniteSampler``). On
-    resume, both iterators are advanced past the batches already used (the
-    number of architecture batches drawn is kept in the message hub, which
-    checkpoints save), as MMEngine's ``IterBasedTrainLoop`` does.
+    Like :class:`BilevelEpochBasedTrainLoop` for ``max_iters`` iterations
+    over endless loaders; a resumed run skips the weight and architecture
+    batches already used (their count is kept in the message hub).
 
     Args:
         runner (Runner): The runner.
@@ -256,9 +213,7 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
         val_begin (int): First iteration that may validate. Defaults to 1.
         val_interval (int): Validate every this many iterations. Defaults
             to 1000.
-        reseed_every_iter (bool): Re-seed the global generators with
-            ``seed + iteration`` before every iteration (see
-            :class:`BilevelEpochBasedTrainLoop`). Defaults to True.
+        reseed_every_iter (bool): Defaults to True.
     """
 
     def __init__(self,
@@ -295,9 +250,7 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
             for _ in range(drawn):
                 next(arch_batches)
         else:
-            # a fresh run counts from 0, also where the runner shares its
-            # message hub with an earlier run of this process (mmengine
-            # names a hub after the second the runner was built)
+            # a fresh run counts from 0 (the hub may be an earlier run's)
             self.runner.message_hub.update_info(ARCH_BATCHES_KEY, 0)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()

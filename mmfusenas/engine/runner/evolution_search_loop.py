@@ -1,16 +1,9 @@
-"""Constrained evolutionary search over a one-shot space.
+"""Constrained evolutionary search over a one-shot space (DCNAS).
 
-:class:`EvolutionSearcher` is the algorithm, a pure function of a score
-function (path -> float) and an optional cost function with budgets;
-:class:`EvolutionSearchLoop` runs it as an MMEngine train loop whose score
-is a validation metric of the supernet with the path's weights. Each
-generation (official DCNAS ``search.py``, reference §9) mutates and crosses
-the top-k paths seen so far and fills the population with random legal
-paths (not scored before and within every budget). After every generation
-the whole state is written atomically, so a resumed search continues
-exactly where it stopped. In a distributed run every rank runs the same
-searcher and the population is scored in parallel
-(:func:`~mmfusenas.utils.distributed.parallel_map`).
+Each generation mutates and crosses the top-k paths seen so far and fills
+the population with random legal paths; the state is written after every
+generation so a resumed search continues exactly. Distributed runs score
+the population in parallel.
 """
 import json
 import os.path as osp
@@ -18,6 +11,7 @@ import random
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch.distributed
+from mmengine.dist import get_dist_info, is_distributed
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
@@ -29,8 +23,7 @@ from mmfusenas.search.estimators.path_cost_table import PathCostTable
 from mmfusenas.search.estimators.resource_estimator import \
     ResourceConstraintError
 from mmfusenas.search.strategies.path_samplers import unwrap
-from mmfusenas.utils.distributed import (broadcast_object, get_rank_world,
-                                         is_distributed, parallel_map,
+from mmfusenas.utils.distributed import (broadcast_object, parallel_map,
                                          unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write
 
@@ -43,8 +36,6 @@ def _tuplify(obj):
     return tuple(_tuplify(v) for v in obj) if isinstance(obj, list) else obj
 
 
-#: The options of :class:`EvolutionSearcher` that
-#: :class:`EvolutionSearchLoop` passes on from ``train_cfg``.
 SEARCHER_OPTIONS = ('population_size', 'top_k', 'num_mutation',
                     'num_crossover', 'mutate_prob', 'max_iters', 'seed',
                     'max_tries_factor')
@@ -116,12 +107,10 @@ class EvolutionSearcher:
         self.iteration = 0
         self.history: List[dict] = []
 
-    # ------------------------------------------------------------ helpers
     def _with_progress(self, score_fn: Callable[[Path], float]
                        ) -> Callable[[Path], float]:
-        """``score_fn`` logging ``evolution generation g: scored n
-        candidates`` every ``population_size // 5`` candidates of a
-        generation (the progress of long candidate evaluation)."""
+        """``score_fn`` that logs progress every ``population_size // 5``
+        candidates."""
         count = dict(generation=None, n=0)
 
         def score(path: Path) -> float:
@@ -194,7 +183,6 @@ class EvolutionSearcher:
     def random_legal(self, n: int, out: List[Path]) -> None:
         self._tries(n, lambda: random_choices(self.space, self.rng), out)
 
-    # -------------------------------------------------------------- state
     def state_dict(self) -> dict:
         return dict(
             format=STATE_FORMAT,
@@ -211,7 +199,7 @@ class EvolutionSearcher:
 
     def save(self) -> None:
         """Write the state (rank 0 of a distributed run only)."""
-        if self.state_file and get_rank_world()[0] == 0:
+        if self.state_file and get_dist_info()[0] == 0:
             atomic_write(json.dumps(self.state_dict()), self.state_file)
 
     def load(self, path: str) -> None:
@@ -235,7 +223,6 @@ class EvolutionSearcher:
         self.history = data['history']
         self.rng.setstate(_tuplify(data['rng']))
 
-    # ---------------------------------------------------------------- run
     def step(self) -> None:
         """One generation: build the population, score it, update top-k."""
         pop: List[Path] = []
@@ -285,15 +272,11 @@ class EvolutionSearcher:
 class EvolutionSearchLoop(BaseLoop):
     """Constrained evolution with supernet weights, as a train loop.
 
-    Scores a path by setting it on the model (every
-    :class:`~mmfusenas.models.mutables.OneShotChoice`) and running the
-    validation ``dataloader`` through ``evaluator``; ``metric`` names the
-    score (e.g. ``'gisr/RMSE'``). Load the trained supernet with
-    ``load_from``. At the end, the top ``export_top`` paths are written to
-    ``<work_dir>/<export_dir>/top{i}.yaml`` (``best_genotype.yaml`` = top
-    1) as :class:`~mmfusenas.models.mutables.Genotype` files whose network
-    is ``fix_network`` with ``arch`` = the path, ready for
-    ``GenotypeNet`` retraining.
+    A path's score is ``metric`` of the supernet (loaded with
+    ``load_from``) with the path set, on ``dataloader``. The top
+    ``export_top`` paths are written to ``<work_dir>/<export_dir>/top{i}.yaml``
+    (and ``best_genotype.yaml``) as genotypes of ``fix_network`` with
+    ``arch`` = the path.
 
     Args:
         runner: the runner.
@@ -356,21 +339,11 @@ class EvolutionSearchLoop(BaseLoop):
         self._max_iters = kwargs.get('max_iters', 120)
         self.searcher: Optional[EvolutionSearcher] = None
 
-    @property
-    def max_iters(self) -> int:
-        return self._max_iters
-
-    @property
-    def iter(self) -> int:
-        return self.searcher.iteration if self.searcher else 0
-
-    @property
-    def epoch(self) -> int:
-        return 0
-
-    @property
-    def max_epochs(self) -> int:
-        return 1
+    max_iters = property(lambda self: self._max_iters)
+    iter = property(lambda self: self.searcher.iteration
+                    if self.searcher else 0)
+    epoch = property(lambda self: 0)
+    max_epochs = property(lambda self: 1)
 
     def score(self, path: Path) -> float:
         """The metric of ``path`` on the whole validation set (also on one
@@ -388,9 +361,7 @@ class EvolutionSearchLoop(BaseLoop):
         return float(metrics[self.metric])
 
     def _cost_fn(self) -> Optional[Callable[[Path], Dict[str, float]]]:
-        """The path cost function; rank 0's costs on every rank when the
-        table measures latencies (they differ between processes, and the
-        ranks must agree on which paths are legal)."""
+        """The path cost function (rank 0's latencies on every rank)."""
         table = self.cost_table
         if table is None:
             return None
@@ -399,9 +370,7 @@ class EvolutionSearchLoop(BaseLoop):
         return table.cost
 
     def _evaluate(self, size: int) -> dict:
-        """``evaluator.evaluate(size)``; in a distributed run the rank
-        processed the whole set alone, so the metrics are computed locally
-        (``Evaluator.evaluate`` would gather the ranks' results)."""
+        """The metrics of this rank's results (no gather across ranks)."""
         if not is_distributed():
             return self.evaluator.evaluate(size)
         metrics: dict = {}
@@ -465,7 +434,7 @@ class EvolutionSearchLoop(BaseLoop):
             canonical_fn=canonical,
             **self.searcher_kwargs)
         top = self.searcher.run()
-        main = get_rank_world()[0] == 0
+        main = get_dist_info()[0] == 0
         for i, (score, path) in enumerate(top[:self.export_top]):
             if not main:
                 break

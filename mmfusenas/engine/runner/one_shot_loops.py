@@ -15,20 +15,9 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
     """:class:`~mmengine.runner.IterBasedTrainLoop` that sets a path drawn
     by ``sampler`` (a ``TASK_UTILS`` config, e.g. ``UniformPathSampler``,
     ``BestOfMPathSampler``, ``PredictorPathSampler``) before every
-    training iteration; every other argument is the parent's. A new path
-    is drawn every iteration (as the official code effectively does).
-
-    Validation runs with the path of the last iteration unless
-    ``val_choices`` is a genotype dict (e.g. a fixed reference path).
-
-    Distributed (model wrapped in
-    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`, which
-    averages the gradients of the path at the optimizer step): the sampler
-    runs inside :func:`~mmfusenas.utils.distributed.data_parallel` (its
-    candidate losses are means over the ranks) from rank 0's random state,
-    and rank 0's path is broadcast, so every rank trains the same path;
-    each rank reads its shard of the batch (W ranks with batch b = one
-    process with batch W·b).
+    training iteration; every other argument is the parent's.
+    Validation uses the last path unless ``val_choices`` is given. In a
+    distributed run rank 0's path is broadcast.
     """
 
     def __init__(self,

@@ -1,17 +1,9 @@
 """Pretext meta-initialisation (PMI) of a fusion network, TIM Alg. 1 l. 6-13.
 
-For every outer iteration and every fusion task :math:`i` (IVIF, MRI-CT,
-...), the weights :math:`\\omega` are copied, adapted with ``K`` inner steps
-on batches of that task (line 9), and the loss :math:`f` of the adapted
-weights :math:`\\theta_i(\\omega)` is measured on a fresh batch of the same
-task; the outer step (line 11) descends
-:math:`\\nabla_\\omega \\sum_i f(\\theta_i(\\omega))`. ``order='second'``
-differentiates through the K inner steps (MAML), ``order='first'`` drops
-the Jacobian (first-order MAML). See ``docs/methods/pmi.md``.
-
-The pure functions (:func:`meta_parameters`, :func:`inner_update`,
-:func:`meta_gradient`) work on any MMEngine ``BaseModel`` with a ``'loss'``
-mode; :class:`PMILoop` runs them as an MMEngine train loop.
+Per outer iteration and fusion task, the weights ω are adapted with K inner
+steps and the loss f of the adapted weights is measured on a fresh batch;
+the outer step descends ∇_ω Σ_i f(θ_i(ω)) (``order='second'``: MAML,
+``'first'``: first-order MAML). See ``docs/methods/pmi.md``.
 """
 import io
 import logging
@@ -19,7 +11,8 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import (all_reduce_params, get_dist_info, is_distributed,
+                           is_main_process)
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
@@ -32,19 +25,16 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
+from mmfusenas.search.strategies.functional import fill_zeros
 from mmfusenas.utils.distributed import (average_gradients, average_value,
                                          broadcast_buffers_, check_finite,
                                          data_parallel, differentiable_average,
-                                         get_rank_world, is_distributed,
-                                         raise_on_any_rank, sum_grads_,
-                                         unshard_sampler_)
+                                         raise_on_any_rank, unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write
 
 PMI_ORDERS = ('first', 'second')
 INNER_OPTIMIZERS = ('adam', 'sgd')
-#: how :class:`PMILoop` splits an outer step across the ranks
 PMI_PARALLEL = ('episodes', 'tasks')
-#: A batch as a dataloader yields it.
 Batch = Union[dict, tuple, list]
 
 
@@ -56,21 +46,8 @@ def meta_parameters(model: torch.nn.Module) -> List[Tuple[str, Tensor]]:
 
 def task_loss(model: BaseModel, params: Dict[str, Tensor],
               data_batch: Batch) -> Tuple[Tensor, Dict[str, Tensor]]:
-    """Loss of ``model`` with its parameters replaced by ``params``.
-
-    The batch goes through ``model.data_preprocessor(batch, training=True)``
-    and ``model(**data, mode='loss')`` (run with
-    :func:`torch.func.functional_call`), then ``model.parse_losses``.
-
-    Args:
-        model (BaseModel): the model (its own tensors are not modified,
-            except BN running statistics, which train-mode forwards update
-            as in ordinary training).
-        params (dict[str, Tensor]): replacement for some or all parameters.
-        data_batch (dict | tuple | list): a batch from a dataloader.
-
-    Returns:
-        tuple[Tensor, dict]: the total loss and the log variables.
+    """``model.parse_losses`` of the loss forward of ``data_batch`` with the
+    parameters replaced by ``params`` (:func:`torch.func.functional_call`).
     """
     data = model.data_preprocessor(data_batch, True)
     if isinstance(data, dict):
@@ -82,11 +59,7 @@ def task_loss(model: BaseModel, params: Dict[str, Tensor],
 
 
 def _safe_sqrt(x: Tensor) -> Tensor:
-    """``sqrt(x)`` whose derivative at 0 is 0 instead of ``inf * 0 = nan``.
-
-    Adam's second moment is exactly 0 where a gradient is exactly 0; the
-    true derivative of ``sqrt(g^2) = |g|`` there is a subgradient, 0 is used.
-    """
+    """``sqrt(x)`` whose derivative at 0 is 0 instead of nan."""
     positive = x > 0
     return torch.where(positive, torch.sqrt(torch.where(positive, x, 1.0)),
                        torch.zeros_like(x))
@@ -100,27 +73,16 @@ def inner_update(params: Sequence[Tensor],
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> List[Tensor]:
-    r"""One functional (differentiable) inner optimiser step.
-
-    * ``'sgd'``: :math:`\theta - \alpha g`;
-    * ``'adam'``: :math:`m = \beta_1 m + (1-\beta_1) g`, :math:`v = \beta_2
-      v + (1-\beta_2) g^2`, :math:`\theta - \alpha \hat m / (\sqrt{\hat v}
-      + \epsilon)` with bias-corrected :math:`\hat m = m / (1-\beta_1^t)`,
-      :math:`\hat v = v / (1-\beta_2^t)`: the update of
-      :class:`torch.optim.Adam` (no weight decay), written out so that a
-      graph can be kept through it.
+    """One differentiable SGD or Adam step (Adam without weight decay).
 
     Args:
-        params (Sequence[Tensor]): current weights :math:`\theta`.
-        grads (Sequence[Tensor]): their gradients :math:`g`.
-        state (dict[str, list[Tensor]]): Adam moments ``'m'`` and ``'v'``
-            (replaced in place by the new ones); unused by SGD.
-        step (int): 1-based step index :math:`t` (bias correction).
-        optimizer (str): ``'adam'`` or ``'sgd'``. Defaults to 'adam'.
-        lr (float): :math:`\alpha`. Defaults to 1e-3.
-        betas (tuple[float, float]): Adam's :math:`\beta_1, \beta_2`.
-            Defaults to (0.9, 0.999).
-        eps (float): Adam's :math:`\epsilon`. Defaults to 1e-8.
+        params (Sequence[Tensor]): current weights.
+        grads (Sequence[Tensor]): their gradients.
+        state (dict[str, list[Tensor]]): Adam moments ``'m'`` and ``'v'``,
+            replaced by the new ones.
+        step (int): 1-based step index (bias correction).
+        optimizer (str): ``'adam'`` or ``'sgd'``.
+        lr, betas, eps: the optimiser's hyper-parameters.
 
     Returns:
         list[Tensor]: the new weights.
@@ -149,39 +111,28 @@ def meta_gradient(model: BaseModel,
                   inner_betas: Tuple[float, float] = (0.9, 0.999),
                   inner_eps: float = 1e-8
                   ) -> Tuple[List[Tensor], List[float], float]:
-    r"""Meta-gradient of one task, :math:`\nabla_\omega f(\theta_i(\omega))`.
+    """Meta-gradient of one task, ∇_ω f(θ_i(ω)), model weights unchanged.
 
-    :math:`\theta^0 = \omega` (the model's current weights); one inner step
-    per ``support`` batch, with a fresh optimiser state; then :math:`f` is
-    the loss of :math:`\theta^K` on ``query``.
+    One inner step (fresh optimiser state) per ``support`` batch, then the
+    loss of the adapted weights on ``query``. Inside
+    :func:`~mmfusenas.utils.distributed.data_parallel` the gradients and
+    losses are averaged over the ranks.
 
     Args:
-        model (BaseModel): the model; its weights are :math:`\omega` and are
-            not modified.
+        model (BaseModel): the model, whose weights are ω.
         support (Sequence): the K batches of the inner steps.
-        query (dict | tuple | list): the batch :math:`f` is measured on.
-        order (str): ``'second'``: exact gradient through the inner steps
-            (``create_graph=True``); ``'first'``: :math:`\nabla_\theta
-            f(\theta^K)`, the inner steps treated as constants. Defaults to
-            'first'.
-        inner_optimizer (str): ``'adam'`` or ``'sgd'``. Defaults to 'adam'.
-        inner_lr (float): inner learning rate. Defaults to 1e-3.
-        inner_betas (tuple[float, float]): Adam betas. Defaults to
-            (0.9, 0.999).
-        inner_eps (float): Adam epsilon. Defaults to 1e-8.
+        query (dict | tuple | list): the batch f is measured on.
+        order (str): ``'second'`` differentiates through the inner steps,
+            ``'first'`` treats them as constants.
+        inner_optimizer, inner_lr, inner_betas, inner_eps: see
+            :func:`inner_update`.
 
     Returns:
         tuple: the gradients (aligned with :func:`meta_parameters`), the K
-        inner losses, and the query loss :math:`f(\theta^K)`.
+        inner losses and the query loss.
 
-    Distributed: inside :func:`~mmfusenas.utils.distributed.data_parallel`
-    (the :class:`PMILoop` under a model wrapper) every rank holds a shard of
-    each batch; the inner gradients are averaged over the ranks (for
-    ``order='second'`` through a differentiable all-reduce, whose backward
-    all-reduces the incoming gradients) and so is the meta-gradient: the
-    result is that of one process with the whole batches. The returned
-    losses are the means over the ranks. A loss that is not finite raises
-    :class:`FloatingPointError` (on every rank).
+    Raises:
+        FloatingPointError: a loss is not finite (on every rank).
     """
     if order not in PMI_ORDERS:
         raise ValueError(f'order must be one of {PMI_ORDERS}, got {order!r}')
@@ -203,16 +154,8 @@ def meta_gradient(model: BaseModel,
         check_finite(loss, f'meta_gradient: the inner loss of step {step}')
         grads = torch.autograd.grad(
             loss, theta, create_graph=second, allow_unused=True)
-        if second:
-            grads = differentiable_average([
-                torch.zeros_like(p) if g is None else g
-                for p, g in zip(theta, grads)
-            ])
-        else:
-            grads = [
-                torch.zeros_like(p) if g is None else g
-                for p, g in zip(theta, average_gradients(grads, theta))
-            ]
+        grads = differentiable_average(fill_zeros(grads, theta)) if second \
+            else fill_zeros(average_gradients(grads, theta), theta)
         with torch.set_grad_enabled(second):
             theta = inner_update(theta, grads, state, step, inner_optimizer,
                                  inner_lr, inner_betas, inner_eps)
@@ -224,10 +167,7 @@ def meta_gradient(model: BaseModel,
     wrt = list(omega) if second else theta
     grads = average_gradients(
         torch.autograd.grad(meta_loss, wrt, allow_unused=True), wrt)
-    grads = [
-        torch.zeros_like(p) if g is None else g.detach()
-        for p, g in zip(omega, grads)
-    ]
+    grads = [g.detach() for g in fill_zeros(grads, omega)]
     return grads, inner_losses, average_value(meta_loss.item())
 
 
@@ -235,78 +175,36 @@ def meta_gradient(model: BaseModel,
 class PMILoop(BaseLoop):
     """Pretext meta-initialisation as an MMEngine train loop.
 
-    Every iteration performs one outer step over all tasks (see the module
-    docstring): per task, ``inner_steps`` support batches and one query
-    batch are drawn from that task's dataloader, :func:`meta_gradient` is
-    computed, and the sum over the tasks is applied by the runner's
-    ``optim_wrapper`` (the outer optimiser: the paper's plain gradient step
-    is ``SGD`` with lr 1e-4; clipping, schedulers, checkpoints and
-    ``--resume`` work as for any MMEngine loop). At the end,
-    :math:`\\theta_F^0` is written atomically to ``<work_dir>/<init_name>``
-    as ``{'meta': {...}, 'state_dict': ...}``, which a training config
-    loads with ``load_from``.
+    Every iteration is one outer step over all tasks: per task,
+    ``inner_steps`` support batches and one query batch give a
+    :func:`meta_gradient`; their sum is applied by the runner's (plain)
+    ``optim_wrapper``. The result is written to ``<work_dir>/<init_name>``
+    as ``{'meta': ..., 'state_dict': ...}`` for ``load_from``. Logs
+    ``loss_inner_<task>``, ``loss_meta_<task>`` and ``loss`` (their sum).
+    A resumed run skips the batches already used.
 
-    Logged per iteration (``scalars.json`` / the logger):
-    ``loss_inner_<task>`` (mean of the K inner losses),
-    ``loss_meta_<task>`` (:math:`f(\\theta_i)` on the query batch) and
-    ``loss`` (their sum over the tasks, the meta objective).
-
-    No AMP, ``accumulative_counts=1``; the model is kept in train mode. A
-    resumed run skips the batches already used, so a resumed run sees the
-    same data as an uninterrupted one.
-
-    **Distributed** (``--launcher pytorch``, model wrapped in
-    :class:`~mmfusenas.engine.AlgorithmDistributedDataParallel`), two ways
-    to split an outer step (``parallel``):
-
-    * ``'episodes'`` (default): the episodes are data-parallel. Every task
-      loader is sharded by its sampler, so each support / query batch of an
-      episode is split across the ranks; the inner gradients and the
-      meta-gradient are averaged over the ranks (see :func:`meta_gradient`),
-      so every rank takes the same outer step, the one of a single process
-      whose batches are the union of the ranks' (W ranks with batch b = one
-      process with batch W·b). Every rank works on every task.
-    * ``'tasks'``: the tasks are split across the ranks (task i on rank
-      i mod W, with the task's whole, unsharded batches); each rank sums the
-      meta-gradients of its tasks, the sums are all-reduced (summed) and the
-      per-task losses gathered, so W ranks with batch b take the outer step
-      of one process with batch b — up to W times faster per step when there
-      are at least W tasks, no communication inside an episode (the inner
-      steps and the second-order graph stay on one rank). A non-finite loss
-      on one rank stops every rank after the tasks of the step.
-
-    The buffers are broadcast from rank 0 after each outer step; rank 0
-    writes the initialisation and the checkpoints.
+    Distributed (model in :class:`~mmfusenas.engine.
+    AlgorithmDistributedDataParallel`), ``parallel`` splits an outer step:
+    ``'episodes'`` shards every batch across the ranks and averages the
+    gradients; ``'tasks'`` gives task i to rank i mod W with unsharded
+    batches and sums the meta-gradients. Buffers are broadcast from rank 0
+    after each step.
 
     Args:
         runner (Runner): the runner.
-        dataloader (DataLoader | dict): the config's ``train_dataloader``;
-            used by the one task that gives no ``dataloader`` of its own
-            (and left unbuilt when every task has one).
-        tasks (Sequence[dict]): the fusion tasks, ``dict(name=str,
-            dataloader=dict | DataLoader)``; ``name`` (a Python identifier,
-            unique) labels the logs; a task without ``dataloader`` uses the
-            config's ``train_dataloader`` (at most one task may do so).
+        dataloader (DataLoader | dict): the config's ``train_dataloader``,
+            for the one task without a ``dataloader`` of its own.
+        tasks (Sequence[dict]): ``dict(name=identifier, dataloader=...)``.
         max_iters (int): number of outer iterations.
-        inner_steps (int): K, inner steps per task. Defaults to 4 (the
-            paper's best, Table 9).
-        inner_lr (float): inner learning rate. Defaults to 1e-3.
-        inner_optimizer (str): ``'adam'`` (paper) or ``'sgd'``. Defaults to
-            'adam'.
-        inner_betas (tuple[float, float]): inner Adam betas. Defaults to
-            (0.9, 0.999).
-        inner_eps (float): inner Adam epsilon. Defaults to 1e-8.
-        order (str): ``'first'`` or ``'second'`` (see
-            :func:`meta_gradient`). Defaults to 'first'.
-        init_name (str): file name of the initialisation written into the
-            work dir. Defaults to 'pmi_init.pth'.
-        parallel (str): ``'episodes'`` or ``'tasks'``: how a distributed
-            run splits the work (see above; no effect in one process).
-            Defaults to 'episodes'.
+        inner_steps (int): K, inner steps per task. Defaults to 4.
+        inner_lr, inner_optimizer, inner_betas, inner_eps: the inner
+            optimiser (:func:`inner_update`).
+        order (str): ``'first'`` or ``'second'``. Defaults to 'first'.
+        init_name (str): file name of the initialisation in the work dir.
+        parallel (str): ``'episodes'`` or ``'tasks'``.
     """
     # --max-iters sets max_iters; no other field counts iterations
     iteration_fields: dict = {}
-
 
     def __init__(self,
                  runner,
@@ -321,15 +219,12 @@ class PMILoop(BaseLoop):
                  order: str = 'first',
                  init_name: str = 'pmi_init.pth',
                  parallel: str = 'episodes') -> None:
-        if parallel not in PMI_PARALLEL:
-            raise ValueError(f'PMILoop: parallel must be one of '
-                             f'{PMI_PARALLEL}, got {parallel!r}')
-        if order not in PMI_ORDERS:
-            raise ValueError(f'PMILoop: order must be one of {PMI_ORDERS}, '
-                             f'got {order!r}')
-        if inner_optimizer not in INNER_OPTIMIZERS:
-            raise ValueError(f'PMILoop: inner_optimizer must be one of '
-                             f'{INNER_OPTIMIZERS}, got {inner_optimizer!r}')
+        for name, value, options in (
+            ('parallel', parallel, PMI_PARALLEL), ('order', order, PMI_ORDERS),
+            ('inner_optimizer', inner_optimizer, INNER_OPTIMIZERS)):
+            if value not in options:
+                raise ValueError(f'PMILoop: {name} must be one of {options}, '
+                                 f'got {value!r}')
         if int(max_iters) != max_iters or max_iters < 1:
             raise ValueError(f'PMILoop: max_iters must be a positive integer,'
                              f' got {max_iters}')
@@ -346,7 +241,7 @@ class PMILoop(BaseLoop):
                     loader, seed=runner.seed, diff_rank_seed=diff_rank_seed)
             self.task_loaders.append(loader)
         self.parallel = parallel
-        rank, world = get_rank_world()
+        rank, world = get_dist_info()
         #: indices of the tasks this rank computes
         self.my_tasks = list(range(len(self.task_loaders)))
         if parallel == 'tasks' and world > 1:
@@ -413,25 +308,10 @@ class PMILoop(BaseLoop):
                 "may use the config's train_dataloader")
         return tuple(names)
 
-    @property
-    def max_epochs(self) -> int:
-        """int: always 1 (the run is one long epoch)."""
-        return self._max_epochs
-
-    @property
-    def max_iters(self) -> int:
-        """int: number of outer iterations."""
-        return self._max_iters
-
-    @property
-    def epoch(self) -> int:
-        """int: current epoch."""
-        return self._epoch
-
-    @property
-    def iter(self) -> int:
-        """int: current outer iteration."""
-        return self._iter
+    max_epochs = property(lambda self: self._max_epochs)
+    max_iters = property(lambda self: self._max_iters)
+    epoch = property(lambda self: self._epoch)
+    iter = property(lambda self: self._iter)
 
     def _check_runner(self) -> Tuple[BaseModel, OptimWrapper]:
         model = self.runner.model
@@ -515,10 +395,10 @@ class PMILoop(BaseLoop):
                 per_task[i] = (sum(inner) / len(inner), meta)
         if split:
             raise_on_any_rank(failure)  # collective (data_parallel of run)
-            sum_grads_(total)
+            all_reduce_params(total)
             gathered: List[Dict[int, Tuple[float, float]]] = [
                 None
-            ] * get_rank_world()[1]
+            ] * get_dist_info()[1]
             torch.distributed.all_gather_object(gathered, per_task)
             per_task = {k: v for part in gathered for k, v in part.items()}
         outputs: Dict[str, float] = {}
@@ -541,11 +421,7 @@ class PMILoop(BaseLoop):
         self._iter += 1
 
     def save_init(self, model: torch.nn.Module) -> Optional[str]:
-        """Write :math:`\\theta_F^0` to ``<work_dir>/<init_name>`` atomically.
-
-        Returns:
-            str | None: the path (None on non-main ranks).
-        """
+        """Write the initialisation atomically; its path (None off rank 0)."""
         if not is_main_process():
             return None
         path = osp.join(self.runner.work_dir, self.init_name)

@@ -1,18 +1,12 @@
-"""The MMFuseNAS runner: what MMEngine's Runner cannot be told by config.
+"""``ReliableRunner``: MMEngine's Runner with the work-dir lock, checked
+checkpoint loading, robust auto-resume and a short first screen.
 
 ``runner_type = 'ReliableRunner'`` (``default_runtime.py``) selects it and
-:func:`build_runner` builds it, as mmdet's ``tools/train.py`` does. The
-checkpoint hook, the ``atomic_local`` backend and the NaN / Inf guard are
-registered pieces of their own; :class:`ReliableRunner` adds the parts that
-live inside the runner: the work-dir lock, taken before MMEngine writes into
-the work dir (:func:`~mmfusenas.utils.workdir_lock.lock_work_dir`); the
-checked checkpoint loader (:mod:`mmfusenas.utils.checkpoint`), strict unless
-``load_strict = False``, with a finiteness check after ``resume``;
-auto-resume from the newest usable checkpoint; ``None`` removing any default
-hook; a short first screen (:mod:`.console_brief`), a summarised init log
-(:mod:`.init_summary`), the config formatted once (:mod:`.cached_config`)
-and one timestamp per runner. It never changes the model it builds.
+:func:`build_runner` builds it, as mmdet's ``tools/train.py`` does; see
+docs/user_guides/reliability.md.
 """
+import logging
+import os.path as osp
 from typing import Callable, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
@@ -26,21 +20,37 @@ from mmfusenas.utils.checkpoint import (auto_resume_checkpoint,
                                         read_checkpoint, short_list)
 from mmfusenas.utils.workdir_lock import lock_work_dir
 from .cached_config import with_cached_text
-from .console_brief import install_console_brief, run_summary
-from .init_summary import side_file_for, summarised_init_dump
+from .init_summary import summarised_init_dump
 
 #: the default hooks MMEngine itself removes when set to None
 _MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
                            'param_scheduler', 'checkpoint')
-#: the timestamps of the runners built in this process (:meth:`setup_env`)
+#: log records kept off the console (the log file has them)
+_FILE_ONLY = ('Config:\n', 'Hooks will be executed in the following',
+              '\n' + '-' * 60 + '\nSystem environment:')
+#: MMEngine 0.10's CheckpointHook always builds a deprecated FileClient
+_DROPPED = ('"FileClient" will be deprecated in future',
+            '"HardDiskBackend" is the alias of "LocalBackend"')
 _USED_TIMESTAMPS: set = set()
+
+
+class _ConsoleBrief(logging.Filter):
+    """Drops the FileClient deprecation notes and, on the console, the
+    environment, config and hook-order records."""
+
+    def __init__(self, console: bool) -> None:
+        super().__init__()
+        self.dropped = _DROPPED + (_FILE_ONLY if console else ())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.dropped)
 
 
 @RUNNERS.register_module()
 class ReliableRunner(Runner):
-    """:class:`~mmengine.runner.Runner` with strict loading, clear
-    checkpoint errors, robust auto-resume and a work-dir lock (see the
-    module docstring).
+    """:class:`~mmengine.runner.Runner` with a work-dir lock, strict checked
+    loading, auto-resume from the newest usable checkpoint, ``None``
+    removing any default hook, and readable logs.
 
     Takes Runner's arguments; ``load_strict`` and ``work_dir_lock`` are
     top-level config keys (both default to True).
@@ -70,10 +80,8 @@ class ReliableRunner(Runner):
             self._work_dir_lock.release()
 
     def setup_env(self, env_cfg: Dict) -> None:
-        """MMEngine's set-up, then a timestamp no earlier runner of this
-        process used: MMEngine names the log folder and the visualizer after
-        the second the runner starts, so a run and its resumption started
-        within one second would share them. A repeat gets ``_2``, ``_3``..."""
+        """MMEngine's set-up, with a timestamp (which names the log folder)
+        no earlier runner of this process used (``_2``, ``_3``, ...)."""
         super().setup_env(env_cfg)
         stamp, k = self._timestamp, 1
         while stamp in _USED_TIMESTAMPS:
@@ -83,29 +91,51 @@ class ReliableRunner(Runner):
         self._timestamp = stamp
 
     def build_logger(self, *args, **kwargs):
-        """MMEngine's logger; the environment, config and hook-order records
-        go to the log file only (:mod:`.console_brief`)."""
+        """MMEngine's logger; the set-up records go to the log file only."""
         logger = super().build_logger(*args, **kwargs)
-        install_console_brief(logger)
+        for handler in logger.handlers:
+            if not any(isinstance(f, _ConsoleBrief) for f in handler.filters):
+                handler.addFilter(_ConsoleBrief(
+                    console=not isinstance(handler, logging.FileHandler)))
         return logger
 
     def train(self):
-        """MMEngine's training after a summary (:func:`.run_summary`); the
-        work-dir lock is released however it ends."""
+        """MMEngine's training after a short summary; the work-dir lock is
+        released however it ends."""
         try:
-            self.logger.info(run_summary(self))
+            self.logger.info(self._summary())
             return super().train()
         finally:
             self.release_work_dir()
 
+    def _summary(self) -> str:
+        """What is trained, on what, for how long, and where."""
+        model, loop = self._unwrapped(), self.train_loop
+        train_cfg = self.cfg.get('train_cfg') or {}
+        key, unit = ('max_iters', 'iterations') if 'max_iters' in train_cfg \
+            else ('max_epochs', 'epochs')
+        params = sum(p.numel() for p in model.parameters())
+        lines = [f'training {type(model).__name__} ({params / 1e6:.3f} M '
+                 f'parameters) from {self.cfg.filename or "(config dict)"} '
+                 f'for {getattr(loop, key, train_cfg.get(key, "?"))} {unit}']
+        dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+        if dataset is not None:
+            root = getattr(dataset, 'data_root', None)
+            try:
+                size = f'{len(dataset)} samples'
+            except TypeError:
+                size = 'size unknown'
+            lines.append(f'  train: {type(dataset).__name__} at {root!s} '
+                         f'({size})')
+        lines.append(f'  work dir: {self.work_dir} (full config, environment '
+                     'and hook order: the log file there)')
+        return '\n'.join(lines)
+
     def register_default_hooks(
             self, hooks: Optional[Dict[str, Union[Hook, dict]]] = None
     ) -> None:
-        """MMEngine's, where ``None`` removes any default hook.
-
-        MMEngine removes only its own keys set to None and asserts on others:
-        here ``default_hooks.finite_guard=None`` drops that hook too.
-        """
+        """MMEngine's, where ``None`` removes any default hook (e.g.
+        ``default_hooks.finite_guard=None``), not only MMEngine's own."""
         if hooks is not None:
             hooks = {name: hook for name, hook in hooks.items()
                      if hook is not None or name in _MMENGINE_DEFAULT_HOOKS}
@@ -113,12 +143,12 @@ class ReliableRunner(Runner):
 
     def _init_model_weights(self) -> None:
         """MMEngine's weight initialisation with a summarised log."""
-        with summarised_init_dump(self._unwrapped(), self.logger,
-                                  side_file_for(self.log_dir)):
+        with summarised_init_dump(
+                self._unwrapped(), self.logger,
+                osp.join(self.log_dir, 'init_weights.txt')):
             super()._init_model_weights()
 
     def _unwrapped(self):
-        """The model without its wrapper (DDP, ...)."""
         return self.model.module if is_model_wrapper(
             self.model) else self.model
 
@@ -127,15 +157,11 @@ class ReliableRunner(Runner):
                         map_location: Union[str, Callable] = 'cpu',
                         strict: Optional[bool] = None,
                         revise_keys: list = [(r'^module.', '')]):
-        """MMEngine's ``load_checkpoint`` through the checked loader.
-
-        A local file is checked and read by
-        :func:`~mmfusenas.utils.checkpoint.read_checkpoint`, then (after the
-        ``after_load_checkpoint`` hooks) loaded by
-        :func:`~mmfusenas.utils.checkpoint.load_checked_state`; every error
-        names the file. A URL goes through MMEngine's loader. Strict unless
-        ``strict=False`` or the config says ``load_strict = False``.
-        """
+        """MMEngine's ``load_checkpoint`` through the checked loader
+        (:func:`~mmfusenas.utils.checkpoint.read_checkpoint`, then
+        :func:`~mmfusenas.utils.checkpoint.load_checked_state`); URLs go
+        through MMEngine's. Strict unless ``strict=False`` or
+        ``load_strict = False``."""
         strict = self._load_strict if strict is None else bool(strict)
         if '://' in str(filename):
             return super().load_checkpoint(filename, map_location, strict,
@@ -153,14 +179,9 @@ class ReliableRunner(Runner):
                resume_optimizer: bool = True,
                resume_param_scheduler: bool = True,
                map_location: Union[str, Callable] = 'default') -> None:
-        """MMEngine's resume (the file checked by :meth:`load_checkpoint`),
-        then a finiteness check of what was loaded.
-
-        Raises:
-            FloatingPointError: The loaded model or optimizer state holds
-                NaN / Inf; names the checkpoint and the tensors. Raised
-                before the first training step.
-        """
+        """MMEngine's resume through :meth:`load_checkpoint`; a loaded NaN /
+        Inf model or optimizer state raises :class:`FloatingPointError`
+        before the first step."""
         self._load_what = '--resume checkpoint'
         try:
             super().resume(filename, resume_optimizer, resume_param_scheduler,
@@ -177,10 +198,8 @@ class ReliableRunner(Runner):
                 'the work dir (docs/user_guides/reliability.md)')
 
     def load_or_resume(self) -> None:
-        """MMEngine's, but auto-resume (``resume`` without ``load_from``)
-        takes the newest usable checkpoint, or refuses when every one is
-        damaged (:func:`~mmfusenas.utils.checkpoint.auto_resume_checkpoint`).
-        """
+        """MMEngine's; auto-resume takes the newest usable checkpoint or
+        refuses when every one is damaged."""
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
         resume_from = auto_resume_checkpoint(self.work_dir, self.logger)
@@ -189,8 +208,7 @@ class ReliableRunner(Runner):
 
 
 def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
-    """Build the runner ``cfg.runner_type`` names (as mmdet's
-    ``tools/train.py`` does), or MMEngine's plain Runner without it."""
+    """Build the runner ``cfg.runner_type`` names, or MMEngine's Runner."""
     if cfg.get('runner_type') is None:
         return Runner.from_cfg(with_cached_text(cfg))
     return RUNNERS.build(cfg)

@@ -11,31 +11,20 @@ from mmfusenas.models.ops import EdgeSpec, build_chain
 
 @MODELS.register_module()
 class DecompositionCell(nn.Module):
-    """Decomposition cell: guided-filter base / detail paths.
+    """Decomposition cell C_DC (official ``Cell_Decom``): guided-filter split::
 
-    Official name: ``Cell_Decom`` (registered in the official code as
-    ``Cell_Model``; reads ``genotype.chain_model``), the paper's
-    decomposition cell :math:`C_{DC}`; no official script uses it::
-
-        g = max_c(x) - min_c(x)                          (N, 1, H, W)
-        for r in radii, for eps in eps_values:           (6 pairs)
+        g = max_c(x) - min_c(x)
+        for r in radii, for eps in eps_values:
             LF_i = GF_{r, eps}(guide=g, src=x); HF_i = x - LF_i
-        lf = ops_low(reduce_low(cat LF))    (6C -> C, then the chain)
-        hf = ops_high(reduce_high(cat HF))
+        lf = ops_low(reduce_low(cat LF)); hf = ops_high(reduce_high(cat HF))
         out = enhance(reduce_concat(cat[lf, hf]))
 
-    The two chains are built from the same edge specs (separate
-    parameters); there is no pre-processing. The guided filter is
-    :func:`~mmfusenas.models.ops.guided_filter`.
-
     Args:
-        channels (int): width ``C`` (input = output channels).
-        ops (Sequence[str | dict]): edge specs of each chain, in order (see
-            :func:`~mmfusenas.models.cells.build_edge`).
-        radii (Sequence[int]): guided-filter radii (outer loop).
-            Defaults to (2, 4, 8).
-        eps_values (Sequence[float]): guided-filter regularisers (inner
-            loop). Defaults to (1e-3, 1e-4).
+        channels (int): width ``C``.
+        ops (Sequence[str | dict]): edge specs of each chain.
+        radii (Sequence[int]): guided-filter radii. Defaults to (2, 4, 8).
+        eps_values (Sequence[float]): guided-filter regularisers. Defaults to
+            (1e-3, 1e-4).
     """
 
     def __init__(
@@ -62,15 +51,7 @@ class DecompositionCell(nn.Module):
         self.enhance = EnhanceResidualBlock(channels)
 
     def decompose(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Low- and high-frequency stacks of ``x``.
-
-        Args:
-            x (Tensor): ``(N, C, H, W)``.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``(LF, HF)``, each ``(N, 6C, H, W)``
-            (bands concatenated in (radius, eps) loop order).
-        """
+        """``(LF, HF)`` stacks of ``x``, each ``(N, 6C, H, W)``."""
         guide = x.max(dim=1, keepdim=True)[0] - x.min(dim=1, keepdim=True)[0]
         lows = [
             guided_filter(guide, x, radius, eps) for radius in self.radii

@@ -12,30 +12,15 @@ from mmfusenas.registry import MODELS
 
 
 def num_distillation_edges(num_nodes: int) -> int:
-    """Number of edges of a :class:`FeatureDistillationCell`.
-
-    Args:
-        num_nodes (int): intermediate nodes ``n`` (>= 1).
-
-    Returns:
-        int: ``n (n + 1) / 2``.
-    """
+    """Edges of a :class:`FeatureDistillationCell`: ``n (n + 1) / 2``."""
     if not isinstance(num_nodes, int) or num_nodes < 1:
         raise ValueError(f'num_nodes must be an int >= 1, got {num_nodes!r}')
     return num_nodes * (num_nodes + 1) // 2
 
 
 def with_key_suffix(spec: EdgeSpec, suffix: str) -> EdgeSpec:
-    """A copy of ``spec``; a ``DiffMixedOp`` gets ``suffix`` on its key.
-
-    Args:
-        spec (str | dict): an edge spec (template).
-        suffix (str): appended to a mixed op's ``key``.
-
-    Returns:
-        str | dict: the spec (a deep copy); op names and fixed operator
-        configs are unchanged.
-    """
+    """A deep copy of ``spec``; a ``DiffMixedOp`` gets ``suffix`` on its
+    key."""
     spec = copy.deepcopy(spec)
     if isinstance(spec, dict) and spec.get('type') in MUTABLE_TYPES:
         if 'key' not in spec:
@@ -47,38 +32,14 @@ def with_key_suffix(spec: EdgeSpec, suffix: str) -> EdgeSpec:
 
 def edge_specs_from_template(edge_cfg: EdgeSpec,
                              num_edges: int) -> List[EdgeSpec]:
-    """Expand one edge spec into the specs of ``num_edges`` edges.
-
-    Edge ``e`` gets ``with_key_suffix(edge_cfg, f'/edge{e}')``: a
-    ``DiffMixedOp`` template with key ``k`` gives the keys ``k/edge0``,
-    ``k/edge1``, ...; op names and fixed operator configs are repeated.
-
-    Args:
-        edge_cfg (str | dict): the template edge spec.
-        num_edges (int): number of edges.
-
-    Returns:
-        list[str | dict]: one spec per edge.
-    """
+    """``num_edges`` specs from one template; mixed-op keys get
+    ``/edge<e>``."""
     return [with_key_suffix(edge_cfg, f'/edge{e}') for e in range(num_edges)]
 
 
 def cell_edge_specs_from_template(edge_cfg: EdgeSpec, num_cells: int,
                                   num_nodes: int) -> List[List[EdgeSpec]]:
-    """Edge specs of ``num_cells`` cells built from one template.
-
-    Cell ``c`` gets ``edge_specs_from_template(with_key_suffix(edge_cfg,
-    f'/cell{c}'), n_edges)``: a ``DiffMixedOp`` template with key ``k``
-    gives the keys ``k/cell<c>/edge<e>``.
-
-    Args:
-        edge_cfg (str | dict): the template edge spec.
-        num_cells (int): number of cells.
-        num_nodes (int): intermediate nodes per cell.
-
-    Returns:
-        list[list[str | dict]]: the edge specs of each cell.
-    """
+    """Edge specs of ``num_cells`` cells; keys get ``/cell<c>/edge<e>``."""
     num_edges = num_distillation_edges(num_nodes)
     return [
         edge_specs_from_template(
@@ -88,13 +49,7 @@ def cell_edge_specs_from_template(edge_cfg: EdgeSpec, num_cells: int,
 
 
 def check_one_of(ops: Any, edge_cfg: Any, owner: str) -> None:
-    """Raise unless exactly one of ``ops`` / ``edge_cfg`` is given.
-
-    Args:
-        ops: explicit edge specs (or ``None``).
-        edge_cfg: the edge template (or ``None``).
-        owner (str): class name, for the error message.
-    """
+    """Raise unless exactly one of ``ops`` / ``edge_cfg`` is given."""
     if (ops is None) == (edge_cfg is None):
         raise ValueError(f'{owner} needs exactly one of `ops` (explicit edge '
                          f'specs) and `edge_cfg` (one template for every '
@@ -105,47 +60,24 @@ def check_one_of(ops: Any, edge_cfg: Any, owner: str) -> None:
 class FeatureDistillationCell(nn.Module):
     """Feature distillation cell ``C_FD``: a DAG of edges + distillation.
 
-    TIM (Sec. 4.3) fuses features of the detection neck and the
-    segmentation decoder with a directed-acyclic-graph cell whose edges are
-    (relaxed) operators and whose last node concatenates the other nodes'
-    features and reduces them (the feature distillation of IMDN / RFDN).
-
-    Topology (DARTS-style, one input): node 0 is the cell input ``x``; for
-    ``j = 1 .. n`` (``n = num_nodes``) intermediate node ``j`` is the sum of
-    one edge from every earlier node::
+    DARTS-style topology with one input::
 
         s_0 = x
-        s_j = sum_{i = 0}^{j - 1} op_{(i, j)}(s_i)
-        out = conv1x1(cat(s_1, ..., s_n))        # nC -> C, with bias
+        s_j = sum_{i < j} op_(i, j)(s_i)            j = 1 .. n
+        out = conv1x1(cat(s_1, ..., s_n))          # nC -> C, with bias
 
-    so node ``j`` has ``j`` input edges and the cell ``n (n + 1) / 2``
-    edges (``n = 4``: 10, ``n = 2``: 3). Edges are numbered target by
-    target, sources in order: edge ``e = j (j - 1) / 2 + i`` goes from
-    ``s_i`` to ``s_j`` (``n = 2``: ``e0 = (0, 1)``, ``e1 = (0, 2)``,
-    ``e2 = (1, 2)``). The input ``x`` itself is not concatenated. Every
-    edge maps ``C -> C`` channels at the input's H x W. Parameters: the
-    edges plus ``n C^2 + C``.
-
-    Edge specs are op names or module configs (see
-    :func:`~mmfusenas.models.cells.build_edge`), e.g. ``'conv_3'`` or
-    ``dict(type='DiffMixedOp', key=..., candidates=TASK_OP_NAMES)``. They
-    are built in the ``mmfusenas`` default scope, so the cell also builds
-    inside an mmdet / mmseg model (types of other packages need their scope
-    prefix, e.g. ``'mmdet.X'``).
+    Edge ``e = j (j - 1) / 2 + i`` goes from ``s_i`` to ``s_j``; every edge
+    maps ``C -> C``. Edge specs are op names or module configs
+    (:func:`~mmfusenas.models.cells.build_edge`), built in the ``mmfusenas``
+    scope.
 
     Args:
-        channels (int): width ``C`` (input = output channels).
+        channels (int): width ``C``.
         num_nodes (int): intermediate nodes ``n >= 1``. Defaults to 4.
-        ops (Sequence[str | dict], optional): one edge spec per edge, in
-            edge order (``n (n + 1) / 2`` specs). Give this or
+        ops (Sequence[str | dict], optional): one spec per edge. Give this or
             ``edge_cfg``.
-        edge_cfg (str | dict, optional): one spec used for every edge;
-            a ``DiffMixedOp`` template gets the key ``<key>/edge<e>`` on
-            edge ``e`` (see :func:`edge_specs_from_template`); op names and
-            fixed configs are repeated. A search
-            space written with templates must be expanded with
-            :func:`~mmfusenas.models.mutables.expand_edge_templates` before ``fix_space_cfg`` derives
-            it.
+        edge_cfg (str | dict, optional): one spec for every edge (see
+            :func:`edge_specs_from_template`).
     """
 
     def __init__(self,
@@ -171,14 +103,8 @@ class FeatureDistillationCell(nn.Module):
 
     @classmethod
     def expand_edge_cfg(cls, cfg: dict) -> dict:
-        """The cell config with its ``edge_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a cell config with ``edge_cfg``.
-
-        Returns:
-            dict: a copy with ``ops`` (one spec per edge) instead.
-        """
+        """A copy of ``cfg`` with its ``edge_cfg`` template expanded into
+        ``ops``."""
         check_one_of(cfg.get('ops'), cfg.get('edge_cfg'), cls.__name__)
         cfg = copy.deepcopy(cfg)
         cfg['ops'] = edge_specs_from_template(
@@ -188,15 +114,7 @@ class FeatureDistillationCell(nn.Module):
 
     @staticmethod
     def edge_index(source: int, target: int) -> int:
-        """Index of the edge from node ``source`` to node ``target``.
-
-        Args:
-            source (int): source node ``i`` (0 is the cell input).
-            target (int): target node ``j > i`` (1-based intermediate node).
-
-        Returns:
-            int: ``j (j - 1) / 2 + i``.
-        """
+        """Index ``j (j - 1) / 2 + i`` of the edge from node ``i`` to ``j``."""
         if not 0 <= source < target:
             raise ValueError(f'an edge goes from an earlier node to a later '
                              f'one, got {source} -> {target}')

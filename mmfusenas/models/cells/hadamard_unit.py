@@ -1,8 +1,6 @@
-"""The Hadamard neural unit (HNU) of HBL (Zhu et al., "Hierarchical
-Bilevel Learning with Architecture and Loss Search for Hadamard-Based Image
-Restoration", IJCAI 2022, Sec. 3.1; ``SearchBlock`` of the official
-github.com/zhudear/HBLALS_pytorch): a reflectance and an illumination branch
-of searched operators, output ``R / max(sigmoid(I), 0.01)``."""
+"""The Hadamard neural unit (HNU) of HBL (IJCAI 2022, Sec. 3.1; official
+``SearchBlock``): ``R / max(sigmoid(I), 0.01)`` of two searched branches.
+"""
 from typing import Sequence, Union
 
 import torch
@@ -19,29 +17,13 @@ EdgeSpec = Union[str, dict]
 def hadamard_divide(reflectance: torch.Tensor,
                     illumination: torch.Tensor,
                     eps: float = 0.01) -> torch.Tensor:
-    """``R ⊘ max(σ(I), eps)``, the Hadamard (element-wise) division.
-
-    Args:
-        reflectance (Tensor): R.
-        illumination (Tensor): I (logits; broadcastable to R).
-        eps (float): lower bound of ``σ(I)``, so the division is bounded by
-            ``R / eps``. Defaults to 0.01 (official).
-
-    Returns:
-        Tensor: ``R / max(σ(I), eps)``.
-    """
+    """``R / max(sigmoid(I), eps)``, the Hadamard (element-wise) division."""
     return reflectance / torch.sigmoid(illumination).clamp(min=eps)
 
 
 def hbl_position_spec(spec: EdgeSpec, out_channels=None) -> EdgeSpec:
-    """Resolve HBL op names in one position spec.
-
-    An op-name string becomes its module config
-    (:func:`~mmfusenas.models.ops.hbl_op_cfg`); a ``DiffMixedOp`` config whose
-    candidates are op names gets the mapping ``{name: config}`` (names are
-    kept, so genotypes and ``fix_space_cfg`` still speak official names);
-    any other config is returned unchanged. ``out_channels`` is passed to
-    every resolved op (positions that change the width).
+    """Resolve HBL op names in one position spec (names stay the keys of a
+    ``DiffMixedOp``'s candidates); ``out_channels`` goes to every op.
     """
     if isinstance(spec, str):
         return hbl_op_cfg(spec, out_channels)
@@ -72,29 +54,20 @@ def build_position(spec: EdgeSpec, channels: int,
 
 @MODELS.register_module()
 class HadamardUnit(nn.Module):
-    """Hadamard neural unit: ``R ⊘ max(σ(I), 0.01)``.
-
-    Two branches of four edges read the same input x::
+    """Hadamard neural unit::
 
         R = ReLU(BN(op_r4(ReLU(BN(op_r3(...ReLU(BN(op_r1(x)))))))) + x)
-        I = ReLU(BN(op_i4(...)) + x)      # same structure, ops i1..i4
+        I = ReLU(BN(op_i4(...)) + x)
         y = R / max(sigmoid(I), eps)
 
-    Every BN is non-affine (:class:`StatsBatchNorm2d`); a branch whose ops
-    are all ``skip_connect`` still applies BN and ReLU. Since I ≥ 0 after
-    its ReLU, ``σ(I) ≥ 0.5`` and the ``eps`` clamp never binds inside this
-    unit (it does in :func:`hadamard_divide` on raw logits); it is kept as
-    in the official code.
+    Every BN is a non-affine :class:`StatsBatchNorm2d`.
 
     Args:
         channels (int): width of the unit (32 in HBL).
-        ops (Sequence[str | dict]): 8 edge specs, positions 0-3 the
-            reflectance ops r1..r4 and 4-7 the illumination ops i1..i4 (the
-            official genotype order): HBL op names (:data:`HBL_HNU_OPS`),
-            module configs or ``DiffMixedOp`` configs (the supernet).
-        eps (float): lower bound of ``σ(I)``. Defaults to 0.01.
+        ops (Sequence[str | dict]): 8 edge specs, r1..r4 then i1..i4.
+        eps (float): lower bound of ``sigmoid(I)``. Defaults to 0.01.
         test_stats (str): BN statistics in eval mode, ``'running'`` or
-            ``'per_image'`` (see :class:`StatsBatchNorm2d`).
+            ``'per_image'``.
     """
 
     #: ``r_norms[k]`` is applied to ``r_ops[k]``'s output only (and so for

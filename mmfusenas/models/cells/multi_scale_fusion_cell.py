@@ -11,27 +11,19 @@ from mmfusenas.models.ops import EdgeSpec, build_chain
 
 @MODELS.register_module()
 class MultiScaleFusionCell(nn.Module):
-    """Multi-scale fusion cell: one op chain at three scales, fused by SKFF.
+    """Multi-scale fusion cell C_MS (official ``Cell_Fusion``)::
 
-    Official name: ``Cell_Fusion`` (reads ``genotype.chain_fusion``), the
-    paper's multi-scale fusion cell :math:`C_{MS}`::
-
-        p  = ReLU-1x1conv-BN(x)                          (C,  H,   W)
-        p2 = down2(p); p4 = down4(p)                     (2C, H/2), (4C, H/4)
+        p  = ReLU-1x1conv-BN(x)
+        p2 = down2(p); p4 = down4(p)
         s0 = ops(p); s1 = ops_down2(p2); s2 = ops_down4(p4)
         out = p + SKFF([s0, up2(s1), up4(s2)])
 
-    The three chains are built from the same edge specs at widths ``C``,
-    ``2C`` and ``4C`` (separate parameters). ``down4`` starts from ``p``
-    (two down blocks), not from ``p2``. The residual adds the pre-processed
-    ``p``, not the cell input. Down-sampling rounds up and up-sampling
-    doubles exactly, so H and W must be multiples of 4 (pad the input,
-    e.g. ``FusionDataPreprocessor(pad_size_divisor=4)``).
+    The three chains (widths ``C``, ``2C``, ``4C``) have separate parameters;
+    H and W must be multiples of 4.
 
     Args:
-        channels (int): width ``C`` (input = output channels).
-        ops (Sequence[str | dict]): edge specs of each chain, in order (see
-            :func:`~mmfusenas.models.cells.build_edge`).
+        channels (int): width ``C``.
+        ops (Sequence[str | dict]): edge specs of each chain.
     """
 
     size_divisor = 4

@@ -20,44 +20,23 @@ RUAS_EDGE_NAMES = ('c1_d', 'c1_r', 'c2_d', 'c2_r', 'c3_d', 'c3_r', 'c4')
 
 @MODELS.register_module()
 class RUASDistillationCell(nn.Module):
-    """Distillation cell of the RUAS scene / noise-removal modules.
+    """Distillation cell of the RUAS modules (official ``SearchBlock``).
 
-    Official name: ``SearchBlock(C, genotype)`` (``model_enhance/model.py``);
-    the paper (Sec. 4.1) describes it as a DAG with five nodes, each
-    connected to the next and to the last, the last node being an IMDN-style
-    feature distillation. With ``act = LeakyReLU(negative_slope)`` and
-    ``e_0 .. e_6`` the seven edges (genotype entry ``i`` -> edge ``i``)::
+    With ``act = LeakyReLU(negative_slope)`` and edges ``e_0 .. e_6``::
 
-        d1 = act(e_0(x));   r1 = act(e_1(x) + x)       # c1_d, c1_r
-        d2 = act(e_2(r1));  r2 = act(e_3(r1) + r1)     # c2_d, c2_r
-        d3 = act(e_4(r2));  r3 = act(e_5(r2) + r2)     # c3_d, c3_r
-        r4 = act(e_6(r3))                              # c4
-        out = fuse(cat[d1, d2, d3, r4])                # c5: 1x1, 4C -> C
-
-    The refinement edges 1, 3, 5 always get an extra identity from the cell,
-    on top of any residual inside the operator (``resconv_1x1`` on edge 1
-    gives ``r1 = act(x + conv(x) + x)``, ``skip_connect`` on edge 5 gives
-    ``r3 = act(2 r2)``). ``fuse`` is a biased 1x1 conv with no activation;
-    there is no residual around the cell. Parameters: the edges plus
-    ``4 C^2 + C``.
-
-    Edge specs are op names (e.g. the official ``'resconv_1x1'``, see
-    :mod:`~mmfusenas.models.ops.ruas_ops`) or module configs, e.g.
-    ``dict(type='DiffMixedOp', key=..., candidates=RUAS_SEARCH_OPS)`` for a
-    supernet edge; see :func:`~mmfusenas.models.cells.build_edge`.
+        d1 = act(e_0(x));   r1 = act(e_1(x) + x)
+        d2 = act(e_2(r1));  r2 = act(e_3(r1) + r1)
+        d3 = act(e_4(r2));  r3 = act(e_5(r2) + r2)
+        r4 = act(e_6(r3))
+        out = fuse(cat[d1, d2, d3, r4])          # biased 1x1, 4C -> C
 
     Args:
-        channels (int): width ``C`` (input = output channels).
-        ops (Sequence[str | dict], optional): the 7 edge specs in edge order
-            (official genotype order). Give this or ``edge_cfg``.
-        edge_cfg (str | dict, optional): one spec for every edge; a
-            ``DiffMixedOp`` template with key ``k`` gets the key
-            ``k/edge<e>`` on edge ``e`` (op names and fixed configs are
-            repeated). Expanded by
-            :func:`~mmfusenas.models.mutables.expand_edge_templates` (and so by
-            ``fix_space_cfg``) through :meth:`expand_edge_cfg`.
-        negative_slope (float): slope of the LeakyReLU. Defaults to 0.05
-            (official).
+        channels (int): width ``C``.
+        ops (Sequence[str | dict], optional): the 7 edge specs in official
+            genotype order. Give this or ``edge_cfg``.
+        edge_cfg (str | dict, optional): one spec for every edge (keys
+            ``k/edge<e>``).
+        negative_slope (float): LeakyReLU slope. Defaults to 0.05 (official).
     """
 
     def __init__(self,
@@ -82,14 +61,8 @@ class RUASDistillationCell(nn.Module):
 
     @classmethod
     def expand_edge_cfg(cls, cfg: dict) -> dict:
-        """The cell config with its ``edge_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a cell config with ``edge_cfg``.
-
-        Returns:
-            dict: a copy with ``ops`` (one spec per edge) instead.
-        """
+        """A copy of ``cfg`` with its ``edge_cfg`` template expanded into
+        ``ops``."""
         check_one_of(cfg.get('ops'), cfg.get('edge_cfg'), cls.__name__)
         cfg = copy.deepcopy(cfg)
         cfg['ops'] = edge_specs_from_template(

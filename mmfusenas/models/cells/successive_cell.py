@@ -11,17 +11,12 @@ from mmfusenas.models.ops import EdgeSpec, build_chain
 
 @MODELS.register_module()
 class SuccessiveCell(nn.Module):
-    """Successive cell: ``ops[-1](... ops[0](ReLU-1x1conv-BN(x)))``.
-
-    Official names: ``Cell_Chain2`` (reads ``genotype.normal``) and
-    ``Cell_Chain`` (reads ``genotype.chain_fusion``), the paper's successive
-    cell :math:`C_{SC}`. There is no cell-level residual. Parameters:
-    ``C^2 + 2C`` (pre-processing) plus the ops.
+    """Successive cell C_SC ``ops[-1](... ops[0](ReLU-1x1conv-BN(x)))``
+    (official ``Cell_Chain2`` / ``Cell_Chain``).
 
     Args:
-        channels (int): width ``C`` (input = output channels).
-        ops (Sequence[str | dict]): edge specs of the chain, in order (see
-            :func:`~mmfusenas.models.cells.build_edge`).
+        channels (int): width ``C``.
+        ops (Sequence[str | dict]): edge specs of the chain.
     """
 
     def __init__(self, channels: int, ops: Sequence[EdgeSpec]) -> None:

@@ -1,489 +1,371 @@
-"""A pre-module (fusion or scene network) feeding a real task model."""
+"""A chain of pre-modules feeding a real task model, trained together."""
 import copy
 from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel, is_model_wrapper
 
+from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
 from mmfusenas.utils.distributed import raise_on_any_rank
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
                                               load_module_checkpoint,
                                               parse_module_init)
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
-
+from .pre_module_chain import PreModuleChain, build
 
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
-
-
-def build_module(cfg: ModuleConfigType) -> nn.Module:
-    """Build a module config in the mmfusenas registry (modules pass)."""
-    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+#: ``color_from``: the chroma ``FusionDataPreprocessor`` keeps on each
+#: sample (TIM's fused colour)
+SAMPLE_CHROMA = 'sample_chroma'
 
 
 class BasePreTaskModel(BaseModel):
-    """A pre-module feeding a real MMDetection / MMSegmentation model.
+    """A :class:`PreModuleChain` feeding a real MMDetection / MMSegmentation
+    model: the one class behind every compound model.
 
-    The common machinery of the compound models: the **pre-module** (the
-    fusion network N_F of TIM, :class:`BaseFusionTaskModel`; the RUAS scene
-    module, :class:`BaseSceneTaskModel`) turns the batch into a 3-channel
-    picture in ``[0, 1]``, which is normalised, ``(255 · rgb - mean) /
-    std`` (``mean`` / ``std`` in [0, 255] units, R, G, B, like mmdet's
+    The chain turns the batch's named sources into named images;
+    ``task_input`` names the one the task model sees. A 3-channel image is
+    clamped to ``[0, 1]``; a 1-channel one (a fused luminance) gets the
+    chroma of the RGB image ``color_from`` (BT.601 inverse, clamped), or
+    with ``'sample_chroma'`` the ``chroma`` each sample carries (padded with
+    the neutral 0.5; a sample without one stays grey), or is grey when
+    ``color_from`` is None. The picture is normalised, ``(255 · rgb -
+    mean) / std`` (R, G, B in [0, 255] units, like mmdet's
     ``DetDataPreprocessor``), and given to the task model, built from a
-    ``_scope_`` sub-config. The training loss is::
+    ``_scope_`` sub-config. The loss::
 
-        loss = ℓ_task + w · Σ_k ℓ_pre,k
+        loss = ℓ_task + Σ_stages w_s · Σ_k ℓ_s,k
 
-    with ``w`` = :attr:`pre_loss_weight` (η of TIM, λ of RUAS). Every
-    ``ℓ_pre,k``, already multiplied by ``w``, is logged as
-    ``<pre_prefix><loss_name>`` (``fusion.`` / ``scene.``) and ``w`` as
-    ``<pre_prefix><weight_key>`` (not summed: no ``loss`` in the key);
-    the task model's losses keep their names. MMEngine sums every key
-    containing ``'loss'``.
+    logs each stage's losses, weighted, as ``<stage>.<loss_name>`` and
+    ``w_s`` as ``<stage>.eta`` / ``.lambda`` / ``.rho`` (not summed: no
+    ``loss`` in the key); the task losses keep their names. The stages are
+    switched by :class:`~mmfusenas.engine.hooks.StagingHook` or by hand:
+    :attr:`task_enabled` (False: a warm-up without the task model),
+    :meth:`set_stage_frozen` / :meth:`set_pre_frozen` (no weight gradients,
+    eval mode; their losses still logged), ``pre_net.active_losses``,
+    ``pre_net.set_loss_weight``.
 
-    Training stages are switched by hooks (``mmfusenas.engine.hooks``) or
-    by hand: :attr:`task_enabled` (False: ℓ_pre only, the task model is not
-    run — a warm-up / unsupervised pre-training), :attr:`pre_loss_weight`
-    and :meth:`set_pre_frozen` (the pre-module without gradients, in eval
-    mode; ℓ_pre is still computed for the log).
+    ``predict`` runs the task model's ``predict`` and attaches to the same
+    samples every stage's image as ``pred_<output>`` (cropped to
+    ``img_shape``, in ``[0, 1]``) and the task image: 3 channels as
+    ``pred_img``, 1 channel as ``pred_fused`` with ``pred_fused_rgb``
+    (coloured by ``color_from``, else by the sample's ``chroma`` when it has
+    one), for a task metric and ``FusionMetric`` in one evaluator list.
 
-    Each subclass takes its options under its own config names
-    (:meth:`config_names`: ``fusion_net`` / ``detector`` /
-    ``fusion_loss_weight`` ... for :class:`FusionDetector`); the generic
-    names below work too. A new pre-module kind is one subclass (the class
-    attributes below, spelled out, and the four pre-module methods; its
-    accessors under its own names, e.g. ``fusion_loss_weight`` /
-    ``set_fusion_frozen``, are one-line definitions), a new task kind one
-    mixin (``task_mixins``).
-
-    Subclasses set the class attributes below and implement the abstract
-    methods :meth:`_run_pre`, :meth:`_task_image`, :meth:`_pre_losses` and
-    :meth:`_attach_pre` (the pre-module's side) and :meth:`_task_loss` /
-    :meth:`_task_predict` (the task's side, see ``task_mixins``); a class
-    missing one cannot be instantiated (``TypeError`` naming it).
+    The chain is :attr:`pre_net`, registered as ``chain_net``; with
+    ``stage_attrs``, a one-stage chain's module and losses are registered
+    under those names instead (``FusionDetector``: ``fusion_net``,
+    ``fusion_losses``), the state-dict keys of the single-stage models.
+    The task side is a subclass (:class:`ChainDetector`,
+    :class:`ChainSegmentor`) giving ``task`` and the two abstract methods.
 
     Args:
-        pre_net (dict | nn.Module): the pre-module.
-        task_model (dict | nn.Module): the detector / segmentor config;
-            ``_scope_`` defaults to :attr:`task_scope`. It must not define a
-            ``data_preprocessor``.
-        pre_losses (Sequence[dict | nn.Module]): ℓ_pre terms, unique
-            ``loss_name`` each.
-        pre_loss_weight (float): ``w >= 0``.
+        chain_net (dict | PreModuleChain): the chain.
+        task (tuple[str, dict | nn.Module, str]): the task model's
+            attribute, config (no ``data_preprocessor``) and default
+            ``_scope_``.
+        task_input (str): the name the task model reads. Defaults to
+            'fused'.
+        color_from (str, optional): see above. Defaults to None.
         mean (Sequence[float]): task input mean, [0, 255] units, R, G, B.
         std (Sequence[float]): task input std, [0, 255] units.
-        pre_init (str | dict, optional): initialise the pre-module from a
-            checkpoint in :meth:`init_weights`: a path or
-            ``dict(checkpoint=path, prefix=None)`` (prefixes tried:
-            :attr:`pre_auto_prefixes`).
-        freeze_pre (bool): start with the pre-module frozen.
-        task_init (str | dict, optional): initialise the task model from a
-            checkpoint in :meth:`init_weights` (after ``pre_init``): a path
-            or ``dict(checkpoint=path, prefix=None)``, e.g. the saved
-            initial weights of a detector that is also trained alone, so
-            that both start from the same weights.
+        chain_init (str | dict, optional): a checkpoint of the whole chain
+            (prefixes tried: ``chain_net.``, ``architecture.chain_net.``,
+            ``''``); per-stage checkpoints go in the stages' ``init``.
+        freeze_chain (bool): start with every stage frozen. Defaults to
+            False.
+        task_init (str | dict, optional): a checkpoint of the task model
+            (a path or ``dict(checkpoint=path, prefix=None)``), e.g. the
+            saved initial weights of a detector also trained alone.
         check_finite (bool): raise ``FloatingPointError`` naming the loss
-            and the samples when a loss is NaN / Inf.
+            and the samples when a loss is NaN / Inf. Defaults to True.
+        stage_attrs (tuple[str, str], optional): see above.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :attr:`default_data_preprocessor`.
         init_cfg (dict, optional): weight initialisation config.
+
+    The checkpoints are loaded in :meth:`init_weights` (when the runner
+    starts training, before ``load_from`` / ``--resume``).
     """
 
-    #: name of the pre-module kind (``'fusion'``, ``'scene'``); the names
-    #: below follow it by convention (``<name>_net``, ``<name>_losses``,
-    #: ``<name>.``, ``<name>_loss_weight``, ``<name>_init``,
-    #: ``freeze_<name>``; tests/test_models/test_compound_findable.py
-    #: checks every subclass)
-    pre_name = ''
-    #: attribute (and config key) of the pre-module: ``<name>_net``
-    pre_attr = ''
-    #: attribute of the pre-module's loss list (a config key too):
-    #: ``<name>_losses``
-    pre_losses_attr = ''
-    #: log-key prefix of the pre-module's losses: ``<name>.``
-    pre_prefix = ''
-    #: log key (after the prefix) of the pre-loss weight (η, λ, ...)
-    pre_weight_key = 'weight'
-    #: config name of the pre-loss weight argument: ``<name>_loss_weight``
-    pre_weight_arg = 'pre_loss_weight'
-    #: the weight, for messages: ``<name>_loss_weight (<weight key>)``
-    pre_weight_name = 'pre_loss_weight'
-    #: config name of the pre-module checkpoint option: ``<name>_init``
-    pre_init_name = 'pre_init'
-    #: config name of the start-frozen switch: ``freeze_<name>``
-    pre_freeze_arg = 'freeze_pre'
-    #: prefixes tried by ``pre_init`` when none is given
-    pre_auto_prefixes: Tuple[str, ...] = ('', )
-    #: attribute (and config key) of the task model
-    task_attr = ''
-    #: registry scope of the task model's config
-    task_scope = 'mmdet'
-    #: data preprocessor when none is given
-    default_data_preprocessor: dict = {}
+    default_data_preprocessor: dict = dict(
+        type='FusionDataPreprocessor', pad_size_divisor=32, keep_rgb=['vi'])
 
     def __init__(self,
-                 pre_net: Optional[ModuleConfigType] = None,
-                 task_model: Optional[ModuleConfigType] = None,
-                 pre_losses: Sequence[ModuleConfigType] = (),
-                 pre_loss_weight: float = 1.0,
+                 chain_net: ModuleConfigType,
+                 task: Tuple[str, ModuleConfigType, str],
+                 task_input: str = 'fused',
+                 color_from: Optional[str] = None,
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
-                 pre_init: Optional[ModuleInit] = None,
-                 freeze_pre: bool = False,
+                 chain_init: Optional[ModuleInit] = None,
+                 freeze_chain: bool = False,
                  task_init: Optional[ModuleInit] = None,
                  check_finite: bool = True,
+                 stage_attrs: Optional[Tuple[str, str]] = None,
                  data_preprocessor: Optional[ModuleConfigType] = None,
-                 init_cfg: Optional[dict] = None,
-                 **named: Any) -> None:
-        given = self._from_config_names(
-            named,
-            pre_net=pre_net,
-            task_model=task_model,
-            pre_losses=pre_losses,
-            pre_loss_weight=pre_loss_weight,
-            pre_init=pre_init,
-            freeze_pre=freeze_pre)
-        pre_net, task_model = given['pre_net'], given['task_model']
-        pre_losses, pre_loss_weight = given['pre_losses'], \
-            given['pre_loss_weight']
-        pre_init, freeze_pre = given['pre_init'], given['freeze_pre']
+                 init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = copy.deepcopy(self.default_data_preprocessor)
         super().__init__(
-            data_preprocessor=build_module(data_preprocessor),
-            init_cfg=init_cfg)
+            data_preprocessor=build(data_preprocessor), init_cfg=init_cfg)
         owner = type(self).__name__
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
             raise ValueError(
                 f'{owner}: mean and std need 3 values (R, G, B; [0, 255] '
                 f'units) and std > 0, got mean={mean}, std={std}')
-        setattr(self, self.pre_attr, build_module(pre_net))
-        setattr(self, self.task_attr, self._build_task_model(task_model))
-        setattr(self, self.pre_losses_attr,
-                nn.ModuleList(build_module(loss) for loss in pre_losses))
-        names = [loss.loss_name for loss in self.pre_losses]
-        if len(set(names)) != len(names):
-            raise ValueError(f'{owner}: the {self.pre_losses_attr} names '
-                             f'must be unique, got {names}')
-        self.register_buffer(
-            'mean', torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
-            persistent=False)
-        self.register_buffer(
-            'std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
-            persistent=False)
-        self.pre_loss_weight = pre_loss_weight
-        self.pre_init = parse_module_init(pre_init, self.pre_init_name)
+        chain = build(chain_net)
+        if not isinstance(chain, PreModuleChain):
+            raise TypeError(f'{owner}: chain_net must be a PreModuleChain, '
+                            f'got {type(chain).__name__}')
+        # the chain's modules are registered once (as chain_net or under
+        # stage_attrs); pre_net, the chain itself, is not registered
+        self.__dict__['pre_net'] = chain
+        if stage_attrs is None:
+            self.chain_net = chain
+        else:
+            (stage, ) = chain.names
+            self.add_module(stage_attrs[0], chain.stage(stage))
+        self._task_name = task[0]
+        self.add_module(task[0], self._build_task_model(*task))
+        if stage_attrs is not None:
+            self.add_module(stage_attrs[1], chain.stage_losses[stage])
+        produced = set(chain.sources) | {s['output'] for s in chain.specs}
+        for option, name, extra in (('task_input', task_input, ()),
+                                    ('color_from', color_from,
+                                     (None, SAMPLE_CHROMA))):
+            if name not in produced and name not in extra:
+                raise KeyError(f'{owner}: {option} {name!r} is neither a '
+                               f'source nor a stage output '
+                               f'({sorted(produced)})')
+        self.task_input, self.color_from = task_input, color_from
+        for key, value in (('mean', mean), ('std', std)):
+            self.register_buffer(
+                key,
+                torch.tensor(value, dtype=torch.float32).view(1, 3, 1, 1),
+                persistent=False)
+        self.chain_init = parse_module_init(chain_init, 'chain_init')
         self.task_init = parse_module_init(task_init, 'task_init')
         self.check_finite = check_finite
         self.task_enabled = True
-        self._pre_frozen = False
-        self.set_pre_frozen(freeze_pre)
+        if freeze_chain:
+            self.set_pre_frozen(True)
 
-    # ------------------------------------------------------------------
-    # construction and state
-    # ------------------------------------------------------------------
-    @classmethod
-    def config_names(cls) -> Dict[str, str]:
-        """Generic argument name -> this class's config name."""
-        return dict(
-            pre_net=cls.pre_attr or 'pre_net',
-            task_model=cls.task_attr or 'task_model',
-            pre_losses=cls.pre_losses_attr or 'pre_losses',
-            pre_loss_weight=cls.pre_weight_arg,
-            pre_init=cls.pre_init_name,
-            freeze_pre=cls.pre_freeze_arg)
-
-    def _from_config_names(self, named: Dict[str, Any],
-                           **given: Any) -> Dict[str, Any]:
-        """Map the options given under this class's config names onto the
-        generic arguments; refuse unknown or doubly given ones."""
+    def _build_task_model(self, name: str, cfg: ModuleConfigType,
+                          scope: str) -> nn.Module:
         owner = type(self).__name__
-        names = self.config_names()
-        named = dict(named)
-        for generic, key in names.items():
-            if key == generic or key not in named:
-                continue
-            if generic in ('pre_net', 'task_model') and \
-                    given[generic] is not None:
-                raise TypeError(f'{owner}: give {key!r} or {generic!r}, '
-                                'not both')
-            given[generic] = named.pop(key)
-        if named:
-            raise TypeError(
-                f'{owner} got unexpected arguments {sorted(named)}; its '
-                f'options are {sorted(names.values())}, mean, std, '
-                'check_finite, data_preprocessor, '
-                'init_cfg and those of '
-                'its task side')
-        for generic in ('pre_net', 'task_model'):
-            if given[generic] is None:
-                raise TypeError(f'{owner} needs {names[generic]!r}')
-        return given
-
-    def _build_task_model(self, cfg: ModuleConfigType) -> nn.Module:
         if isinstance(cfg, nn.Module):
             return cfg
         if not isinstance(cfg, dict):
-            raise TypeError(f'{type(self).__name__}: {self.task_attr} must '
-                            f'be a config dict or a module, got '
-                            f'{type(cfg).__name__}')
+            raise TypeError(f'{owner}: {name} must be a config dict or a '
+                            f'module, got {type(cfg).__name__}')
         if cfg.get('data_preprocessor') is not None:
             raise ValueError(
-                f'{type(self).__name__}: remove {self.task_attr}.'
-                'data_preprocessor: the compound model batches the inputs '
-                'with its own data_preprocessor and normalises the task '
-                f'input itself; give mean / std to {type(self).__name__} '
-                '([0, 255] units) instead')
+                f'{owner}: remove {name}.data_preprocessor: the compound '
+                'model batches the inputs with its own data_preprocessor and '
+                f'normalises the task input itself; give mean / std to '
+                f'{owner} ([0, 255] units) instead')
         # ConfigDict: mmdet / mmseg read train_cfg / test_cfg by attribute
         cfg = ConfigDict(copy.deepcopy(cfg))
-        cfg.setdefault('_scope_', self.task_scope)
+        cfg.setdefault('_scope_', scope)
         return MODELS.build(cfg)
 
-    @property
-    def pre_net(self) -> nn.Module:
-        """The pre-module (fusion network / scene module)."""
-        return getattr(self, self.pre_attr)
-
-    @property
-    def pre_losses(self) -> nn.ModuleList:
-        """The ℓ_pre terms."""
-        return getattr(self, self.pre_losses_attr)
-
+    # ------------------------------------------------------------------
     @property
     def task_model(self) -> nn.Module:
         """The MMDetection detector / MMSegmentation segmentor."""
-        return getattr(self, self.task_attr)
-
-    @property
-    def pre_loss_weight(self) -> float:
-        """``w``, the weight of ℓ_pre in the joint loss."""
-        return self._pre_loss_weight
-
-    @pre_loss_weight.setter
-    def pre_loss_weight(self, value: float) -> None:
-        value = float(value)
-        if not value >= 0:  # also refuses NaN
-            raise ValueError(f'{type(self).__name__}: '
-                             f'{self.pre_weight_name} must be >= 0, got '
-                             f'{value}')
-        self._pre_loss_weight = value
+        return getattr(self, self._task_name)
 
     @property
     def pre_frozen(self) -> bool:
-        """Whether the pre-module is frozen (no gradients, eval mode)."""
-        return self._pre_frozen
+        """Whether every stage is frozen."""
+        names = self.pre_net.names
+        return bool(names) and all(map(self.pre_net.stage_frozen, names))
 
     def set_pre_frozen(self, frozen: bool) -> None:
-        """Freeze (or unfreeze) the pre-module.
+        """Freeze (or unfreeze) every stage: ``requires_grad=False`` and
+        eval mode (fixed BN statistics), as mmdet's ``frozen_stages``; the
+        optimizer skips the parameters while they have no gradient."""
+        for name in self.pre_net.names:
+            self.pre_net.set_stage_frozen(name, frozen)
 
-        Frozen: every parameter of the pre-module has
-        ``requires_grad=False`` and it stays in eval mode (its BN
-        statistics are fixed), as mmdet's ``frozen_stages``. The parameters
-        stay in the optimizer, which skips them while they have no
-        gradient, so unfreezing later resumes their training.
-        """
-        self._pre_frozen = bool(frozen)
-        for param in self.pre_net.parameters():
-            param.requires_grad_(not self._pre_frozen)
-        self.pre_net.train(self.training and not self._pre_frozen)
+    def set_stage_frozen(self, name: str, frozen: bool) -> None:
+        """Freeze (or unfreeze) one stage of the chain."""
+        self.pre_net.set_stage_frozen(name, frozen)
 
     def train(self, mode: bool = True) -> 'BasePreTaskModel':
-        """Set train / eval mode; a frozen pre-module stays in eval mode."""
+        """Set train / eval mode; frozen stages stay in eval mode."""
         super().train(mode)
-        if self._pre_frozen:
-            self.pre_net.eval()
+        self.pre_net.train(mode)  # not registered under stage_attrs
         return self
 
     def init_weights(self) -> None:
-        """Initialise, then load ``pre_init`` into the pre-module and
-        ``task_init`` into the task model."""
+        """Initialise, then load ``chain_init``, ``task_init`` and every
+        stage's ``init``."""
         super().init_weights()
-        if self.pre_init is not None:
-            load_module_checkpoint(self.pre_net, self.pre_init['checkpoint'],
-                                   self.pre_init['prefix'],
-                                   self.pre_auto_prefixes,
-                                   self.pre_init_name)
-        if self.task_init is not None:
-            load_module_checkpoint(self.task_model,
-                                   self.task_init['checkpoint'],
-                                   self.task_init['prefix'], ('', ),
-                                   'task_init')
+        for init, module, prefixes, option in (
+                (self.chain_init, self.pre_net,
+                 ('chain_net.', 'architecture.chain_net.', ''), 'chain_init'),
+                (self.task_init, self.task_model, ('', ), 'task_init')):
+            if init is not None:
+                load_module_checkpoint(module, init['checkpoint'],
+                                       init['prefix'], prefixes, option)
+        self.pre_net.init_stages()
 
     # ------------------------------------------------------------------
-    # pre-module -> task input
-    # ------------------------------------------------------------------
-    def run_pre(self, inputs: torch.Tensor) -> Any:
-        """The pre-module on a batch (no gradient while it is frozen)."""
-        with torch.set_grad_enabled(torch.is_grad_enabled()
-                                    and not self._pre_frozen):
-            return self._run_pre(inputs)
+    def run_pre(self, inputs: torch.Tensor) -> Dict[str, Any]:
+        """The chain on a batch (see :meth:`PreModuleChain.forward`)."""
+        return self.pre_net(inputs)
 
-    def task_inputs(self, pre_out: Any,
-                    data_samples: Sequence) -> torch.Tensor:
-        """The normalised task input ``(255 · rgb - mean) / std``."""
-        rgb = self._task_image(pre_out, data_samples)
+    def task_inputs(self, run: Any, data_samples: Sequence) -> torch.Tensor:
+        """The normalised task input ``(255 · rgb - mean) / std`` of a
+        :meth:`run_pre` result (or of the task image itself)."""
+        rgb = self._task_image(run, data_samples)
         return (rgb * 255 - self.mean) / self.std
 
-    # ------------------------------------------------------------------
-    # MMEngine interface
+    def _task_image(self, run: Any, data_samples: Sequence) -> torch.Tensor:
+        """``(N, 3, H, W)`` picture in ``[0, 1]`` for the task model."""
+        images = run['images'] if isinstance(run, dict) else {
+            self.task_input: run}
+        x = images[self.task_input]
+        if x.shape[1] == 3:
+            return x.clamp(0, 1)
+        grey = x.clamp(0, 1).expand(-1, 3, -1, -1)
+        if self.color_from not in (None, SAMPLE_CHROMA):
+            chroma = rgb_to_ycbcr(images[self.color_from].clamp(0, 1))[:, 1:]
+            return ycbcr_to_rgb(torch.cat([x.clamp(0, 1), chroma],
+                                          1)).clamp(0, 1)
+        has_chroma = [('chroma' in s) for s in data_samples]
+        if self.color_from is None or not any(has_chroma):
+            return grey
+        chroma = x.new_full((x.shape[0], 2) + tuple(x.shape[-2:]), 0.5)
+        for i, sample in enumerate(data_samples):
+            if has_chroma[i]:
+                h, w = sample.chroma.shape[-2:]
+                chroma[i, :, :h, :w] = sample.chroma
+        # TIM's fused colour: the unclamped luminance, clamped after
+        colour = ycbcr_to_rgb(torch.cat([x, chroma], 1)).clamp(0, 1)
+        keep = x.new_tensor(has_chroma).view(-1, 1, 1, 1).bool()
+        return torch.where(keep, colour, grey)
+
+    def _attach_pre(self, samples: List, run: Dict[str, Any]) -> None:
+        """Every stage's image and the task image on the samples."""
+        images = run['images']
+        x = images[self.task_input]
+        colour = None
+        if x.shape[1] == 1 and self.color_from not in (None, SAMPLE_CHROMA):
+            colour = rgb_to_ycbcr(images[self.color_from].clamp(0, 1))[:, 1:]
+        for i, sample in enumerate(samples):
+            shape = sample.get('img_shape')
+            for spec in self.pre_net.specs:
+                sample.set_field(
+                    crop_to_shape(images[spec['output']][i].clamp(0, 1),
+                                  shape), f"pred_{spec['output']}")
+            image = crop_to_shape(x[i].clamp(0, 1), shape)
+            if x.shape[1] == 3:
+                sample.pred_img = image
+                continue
+            sample.pred_fused = image
+            chroma = sample.get('chroma') if colour is None else \
+                crop_to_shape(colour[i], shape)
+            if chroma is not None:
+                sample.pred_fused_rgb = ycbcr_to_rgb(
+                    torch.cat([image, chroma], 0)).clamp(0, 1)
+
     # ------------------------------------------------------------------
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List] = None,
                 mode: str = 'tensor'):
         """``'loss'``: loss dict; ``'predict'``: data samples with the task
-        predictions and the pre-module's image; ``'tensor'``: ``(pre-module
-        output, raw task outputs)``."""
+        predictions and the chain's images; ``'tensor'``: ``(the
+        task_input image, raw task outputs)``."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            out = self.run_pre(inputs)
-            samples = data_samples or []
-            return out, self.task_model._forward(
-                self.task_inputs(out, samples), data_samples)
+            run = self.run_pre(inputs)
+            return run['images'][self.task_input], self.task_model._forward(
+                self.task_inputs(run, data_samples or []), data_samples)
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
                          f"got '{mode}'")
 
     def loss(self, inputs: torch.Tensor, data_samples: List) -> LossDict:
-        """ℓ_task + w·ℓ_pre on a preprocessed batch."""
+        """ℓ_task + the weighted stage losses on a preprocessed batch."""
         owner = type(self).__name__
         if data_samples is None:
             raise ValueError(f'{owner}.loss needs data_samples')
-        if not self.task_enabled and self._pre_frozen:
+        if not self.task_enabled and self.pre_frozen:
             raise RuntimeError(
                 f'{owner}: the task loss is off (warm-up / pre-training) and '
-                f'{self.pre_attr} is frozen, so nothing would train; check '
-                'the training-stage hooks and the freeze option')
-        out = self.run_pre(inputs)
+                f'the stages {self.pre_net.names} are frozen, so nothing '
+                'would train; check the staging hooks and freeze options')
+        run = self.run_pre(inputs)
         losses: LossDict = {}
         if self.task_enabled:
-            task_losses = self._task_loss(
-                self.task_inputs(out, data_samples), data_samples)
-            prefixes = self.pre_log_prefixes()
-            clash = [k for k in task_losses if k.startswith(prefixes)]
+            losses = self._task_loss(
+                self.task_inputs(run, data_samples), data_samples)
+            prefixes = tuple(f'{name}.' for name in self.pre_net.names)
+            clash = [k for k in losses if k.startswith(prefixes)]
             if clash:
                 raise KeyError(f'task loss keys {clash} clash with the '
-                               f'pre-module prefixes {prefixes}')
-            losses.update(task_losses)
-        losses.update(self._weighted_pre_losses(out, inputs))
+                               f'stage prefixes {prefixes}')
+        losses.update(self.pre_net.weighted_losses(run))
         if not losses:
             raise ValueError(
                 f'{owner}: no loss to train with: the task loss is off '
-                f'(warm-up) and {self.pre_losses_attr} is empty or '
-                f'{self.pre_weight_name} is 0')
+                '(warm-up) and no stage has a loss with a non-zero weight')
         if self.check_finite:
-            self._check_finite(losses, data_samples)
+            error = None
+            for name, value in losses.items():
+                values = value if isinstance(value, (list, tuple)) else [
+                    value]
+                if not all(torch.isfinite(v).all() for v in values):
+                    stems = [s.get('stem', s.get('img_path'))
+                             for s in data_samples]
+                    shown = [v.detach().float().mean().item() for v in values]
+                    error = (f'{owner}: {name} is not finite ({shown}) on '
+                             f'samples {stems}; check the inputs, the loss '
+                             'weights and the learning rates')
+                    break
+            # collective in a data-parallel step: all ranks stop together
+            raise_on_any_rank(error)
         return losses
-
-    def pre_log_prefixes(self) -> Tuple[str, ...]:
-        """Log-key prefixes of the pre-module's losses (task loss keys must
-        not start with one)."""
-        return (self.pre_prefix, )
-
-    def _weighted_pre_losses(self, out: Any,
-                             inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """``{<prefix><loss_name>: w · ℓ_pre,k, <prefix><weight key>: w}``;
-        empty when ``w`` is 0 or there is no pre loss."""
-        weight = self.pre_loss_weight
-        if weight == 0 or not len(self.pre_losses):
-            return {}
-        losses = {
-            self.pre_prefix + name: weight * value
-            for name, value in self._pre_losses(out, inputs).items()
-        }
-        losses[self.pre_prefix + self.pre_weight_key] = \
-            inputs.new_tensor(weight)
-        return losses
-
-    def _check_finite(self, losses: LossDict, data_samples: Sequence) -> None:
-        error = None
-        for name, value in losses.items():
-            values = value if isinstance(value, (list, tuple)) else [value]
-            if all(torch.isfinite(v).all() for v in values):
-                continue
-            stems = [s.get('stem', s.get('img_path')) for s in data_samples]
-            shown = [v.detach().float().mean().item() for v in values]
-            error = (f'{type(self).__name__}: {name} is not finite ({shown}) '
-                     f'on samples {stems}; check the inputs, '
-                     f'{self.pre_weight_name} and the learning rates')
-            break
-        # collective in a data-parallel step: all ranks stop together
-        raise_on_any_rank(error)
 
     def predict(self, inputs: torch.Tensor, data_samples: List) -> List:
-        """Task predictions + the pre-module's image on every sample."""
+        """Task predictions + the chain's images on every sample."""
         if data_samples is None:
             raise ValueError(
                 f'{type(self).__name__}.predict needs data_samples')
-        out = self.run_pre(inputs)
+        run = self.run_pre(inputs)
         samples = self._task_predict(
-            self.task_inputs(out, data_samples), data_samples)
-        self._attach_pre(samples, out)
+            self.task_inputs(run, data_samples), data_samples)
+        self._attach_pre(samples, run)
         return samples
 
-    # ------------------------------------------------------------------
-    # the pre-module's side
-    # ------------------------------------------------------------------
-    @abstractmethod
-    def _run_pre(self, inputs: torch.Tensor) -> Any:
-        """The pre-module's output (anything the methods below read)."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def _task_image(self, pre_out: Any,
-                    data_samples: Sequence) -> torch.Tensor:
-        """``(N, 3, H, W)`` picture in ``[0, 1]`` for the task model."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def _pre_losses(self, pre_out: Any,
-                    inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """``{loss_name: ℓ_pre,k}`` (unweighted by ``w``)."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def _attach_pre(self, samples: List, pre_out: Any) -> None:
-        """Put the pre-module's image(s) on the predicted samples."""
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------
-    # the task's side
-    # ------------------------------------------------------------------
     @abstractmethod
     def _task_loss(self, task_inputs: torch.Tensor,
                    data_samples: List) -> LossDict:
         """The task model's loss dict on the normalised task input."""
-        raise NotImplementedError
 
     @abstractmethod
     def _task_predict(self, task_inputs: torch.Tensor,
                       data_samples: List) -> List:
         """The task model's predicted data samples."""
-        raise NotImplementedError
 
 
 def get_pre_task_model(model: nn.Module) -> BasePreTaskModel:
-    """The compound model inside ``model`` (a wrapper and / or a search).
-
-    Args:
-        model (nn.Module): the runner's model: a :class:`BasePreTaskModel`
-            (``FusionDetector``, ``SceneSegmentor``, ...), possibly wrapped
-            (DDP) and / or the ``architecture`` of a search algorithm.
-
-    Returns:
-        BasePreTaskModel: the compound model.
-
-    Raises:
-        TypeError: there is none.
-    """
+    """The compound model inside ``model``: the model itself, possibly
+    wrapped (DDP) and / or the ``architecture`` of a search algorithm;
+    ``TypeError`` when there is none."""
     if is_model_wrapper(model):
         model = model.module
     if not isinstance(model, BasePreTaskModel):
@@ -491,15 +373,7 @@ def get_pre_task_model(model: nn.Module) -> BasePreTaskModel:
     if not isinstance(model, BasePreTaskModel):
         raise TypeError(
             'expected a pre-module + task model (FusionDetector / '
-            'FusionSegmentor / SceneDetector / SceneSegmentor, possibly the '
-            'architecture of a search algorithm), got '
-            f'{type(model).__name__}')
+            'FusionSegmentor / SceneDetector / SceneSegmentor / '
+            'ChainDetector / ChainSegmentor, possibly the architecture of a '
+            f'search algorithm), got {type(model).__name__}')
     return model
-
-
-def pad_hw(x: torch.Tensor, shape: Tuple[int, int],
-           value: float) -> torch.Tensor:
-    """Pad the trailing ``(h, w)`` of ``x`` at the bottom / right to
-    ``shape``."""
-    return F.pad(x, (0, shape[1] - x.shape[-1], 0, shape[0] - x.shape[-2]),
-                 value=value)

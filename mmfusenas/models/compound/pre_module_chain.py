@@ -6,12 +6,8 @@ images, e.g. enhance the VIS image (RUAS), fuse it with IR (TIM), detect::
     vi  --scene-->  vi_enh
     (ir, vi_enh:y)  --fusion-->  fused
 
-Names start as the batch's modalities; ``name:y`` reads the luminance of
-an RGB image. A stage's kind (``'fusion'``, ``'scene'`` or
-``'registration'``) says how its module is called and its losses read it.
-Stages can be frozen one by one (:meth:`PreModuleChain.set_stage_frozen`)
-and a frozen stage's BatchNorm statistics re-estimated
-(:meth:`PreModuleChain.set_bn_recalibration`); see ``docs/methods/compose.md``.
+Names start as the batch's sources; ``name:y`` reads the luminance of an
+RGB image. See ``docs/methods/compose.md``.
 """
 import copy
 from typing import Any, Dict, List, Optional, Sequence
@@ -66,6 +62,16 @@ def split_selector(ref: str) -> tuple:
     return name, (view or None)
 
 
+def checked_weight(spec: Dict[str, Any]) -> float:
+    """A stage's ``loss_weight`` as a float >= 0 (else ``ValueError``)."""
+    weight = float(spec['loss_weight'])
+    if not weight >= 0:  # also refuses NaN
+        raise ValueError(f"stage '{spec['name']}': loss_weight "
+                         f"({WEIGHT_KEYS[spec['kind']]}) must be >= 0, got "
+                         f"{spec['loss_weight']}")
+    return weight
+
+
 @MODELS.register_module()
 class PreModuleChain(nn.Module):
     """Pre-modules run in order on named images.
@@ -77,73 +83,70 @@ class PreModuleChain(nn.Module):
         stages (Sequence[dict]): one dict per stage, in order:
 
             - ``name`` (str): unique; the log prefix of its losses
-              (``<name>.<loss_name>``, weight ``<name>.eta`` / ``.lambda``).
-            - ``kind`` (str): ``'fusion'``, ``'scene'`` or
-              ``'registration'`` (see the module docstring).
+              (``<name>.<loss_name>``, weight ``<name>.eta`` / ``.lambda`` /
+              ``.rho``).
+            - ``kind`` (str): ``'fusion'`` (``module(cat(inputs))`` ->
+              ``(N, 1, H, W)``), ``'scene'`` (one RGB image, same shape
+              out) or ``'registration'`` (``inputs=[fixed, moving]``).
             - ``module`` (dict | nn.Module): the network.
             - ``inputs`` (Sequence[str]): names it reads (``name`` or
-              ``name:y``); a scene stage reads exactly one RGB image, a
-              registration stage two, ``[fixed, moving]``.
+              ``name:y``).
             - ``output`` (str): the new name it writes.
             - ``losses`` (Sequence[dict | nn.Module]): its losses (unique
               ``loss_name`` within the stage). Defaults to ().
             - ``loss_weight`` (float): ``>= 0``. Defaults to 1.0.
             - ``init`` (str | dict, optional): a checkpoint for this stage's
-              module (path or ``dict(checkpoint=, prefix=None)``; the
-              prefixes of the kind's single-stage models are tried: a
-              ``FusionDetector`` / ``ImageFusor`` / PMI checkpoint for a
-              fusion stage, a ``SceneDetector`` / ``ImageEnhancer`` /
-              converted official RUAS checkpoint for a scene stage, an
-              ``ImageRegistrator`` checkpoint for a registration stage).
+              module (path or ``dict(checkpoint=, prefix=None)``); the
+              prefixes of the kind's single-stage models are tried
+              (``FusionDetector`` / ``ImageFusor`` / PMI, ``SceneDetector``
+              / ``ImageEnhancer`` / converted RUAS, ``ImageRegistrator``).
             - ``freeze`` (bool): start frozen. Defaults to False.
-        sources (dict): the images available before the first stage, in
-            batch order, with their channel counts: the batch
-            ``(N, Σ channels, H, W)`` is split into them. Defaults to
-            ``dict(ir=1, vi=3)`` (what ``FusionDataPreprocessor(keep_rgb=
-            ['vi'])`` gives for IR / RGB-VIS pairs).
+        sources (dict): the images before the first stage, in batch order,
+            with their channel counts: the batch ``(N, Σ channels, H, W)``
+            is split into them. Defaults to ``dict(ir=1, vi=3)`` (what
+            ``FusionDataPreprocessor(keep_rgb=['vi'])`` gives for IR /
+            RGB-VIS pairs). One source of ``None`` channels is the whole
+            batch (the stacked luminances of a fusion model).
     """
 
     def __init__(self,
                  stages: Sequence[dict],
-                 sources: Optional[Dict[str, int]] = None) -> None:
+                 sources: Optional[Dict[str, Optional[int]]] = None) -> None:
         super().__init__()
-        sources = dict(ir=1, vi=3) if sources is None else dict(sources)
-        if not sources or any(c not in (1, 3) for c in sources.values()):
+        self.sources = dict(ir=1, vi=3) if sources is None else dict(sources)
+        counts = list(self.sources.values())
+        if not (counts == [None] or counts and set(counts) <= {1, 3}):
             raise ValueError('sources maps each source name to 1 or 3 '
-                             f'channels, got {sources}')
-        self.sources = sources
+                             'channels (or one source to None: the whole '
+                             f'batch), got {self.sources}')
         self.modules_ = nn.ModuleDict()
         self.stage_losses = nn.ModuleDict()
         self.specs: List[Dict[str, Any]] = []
         known = set(self.sources)
         for i, cfg in enumerate(stages):
             spec = self._parse_stage(i, cfg, known)
+            name, kind = spec['name'], spec['kind']
+            where = f"stage '{name}'"
             known.add(spec['output'])
-            self.modules_[spec['name']] = (
-                spec.pop('module') if isinstance(spec['module'], nn.Module)
-                else MODELS.build(spec.pop('module')))
-            losses = nn.ModuleList(
-                loss if isinstance(loss, nn.Module) else MODELS.build(loss)
-                for loss in spec.pop('losses'))
+            module = self.modules_[name] = build(spec.pop('module'))
+            losses = nn.ModuleList(build(x) for x in spec.pop('losses'))
             names = [loss.loss_name for loss in losses]
             if len(set(names)) != len(names):
-                raise ValueError(f"stage '{spec['name']}': loss names must "
-                                 f'be unique, got {names}')
-            spec['needs_all'] = (
-                check_loss_fields(losses, SCENE_STAGE_FIELDS)
-                if spec['kind'] == 'scene' else check_loss_outputs(
-                    self.modules_[spec['name']], losses,
-                    f"stage '{spec['name']}'")
-                if spec['kind'] == 'fusion' else False)
-            if spec['kind'] == 'registration':
+                raise ValueError(f'{where}: loss names must be unique, got '
+                                 f'{names}')
+            spec['needs_all'] = check_loss_fields(
+                losses, SCENE_STAGE_FIELDS) if kind == 'scene' else \
+                check_loss_outputs(module, losses, where) \
+                if kind == 'fusion' else False
+            if kind == 'registration':
                 check_registration_losses(losses, REGISTRATION_STAGE_FIELDS,
-                                          f"stage '{spec['name']}'")
-            self.stage_losses[spec['name']] = losses
+                                          where)
+            self.stage_losses[name] = losses
             self.specs.append(spec)
         self.names = tuple(s['name'] for s in self.specs)
         #: stages whose losses are computed (all by default)
         self.active_losses = set(self.names)
-        self._frozen = {s['name']: False for s in self.specs}
+        self._frozen = {name: False for name in self.names}
         #: per recalibrating stage, the BN momenta to restore
         self._bn_recal: Dict[str, Dict[str, Optional[float]]] = {}
         for spec in self.specs:
@@ -156,43 +159,34 @@ class PreModuleChain(nn.Module):
             raise TypeError(f'{where} must be a dict, got '
                             f'{type(cfg).__name__}')
         unknown = sorted(set(cfg) - set(_STAGE_KEYS))
-        if unknown:
-            raise KeyError(f'{where}: unknown keys {unknown}; a stage has '
-                           f'{list(_STAGE_KEYS)}')
-        missing = [k for k in ('name', 'kind', 'module', 'inputs', 'output')
-                   if k not in cfg]
-        if missing:
-            raise KeyError(f'{where}: missing keys {missing}')
+        missing = [k for k in _STAGE_KEYS[:5] if k not in cfg]
+        if unknown or missing:
+            raise KeyError(f'{where}: unknown keys {unknown}, missing keys '
+                           f'{missing}; a stage has {list(_STAGE_KEYS)}')
         spec = dict(losses=(), loss_weight=1.0, init=None, freeze=False)
         spec.update(copy.copy(cfg))
-        name = spec['name']
-        where = f"stage '{name}'"
-        if spec['kind'] not in STAGE_KINDS:
+        where, kind = f"stage '{spec['name']}'", spec['kind']
+        if kind not in STAGE_KINDS:
             raise ValueError(f'{where}: kind must be one of {STAGE_KINDS}, '
-                             f"got {spec['kind']!r}")
-        if isinstance(spec['inputs'], str):
-            spec['inputs'] = [spec['inputs']]
-        spec['inputs'] = list(spec['inputs'])
-        for ref in spec['inputs']:
+                             f'got {kind!r}')
+        inputs = spec['inputs'] = [spec['inputs']] if isinstance(
+            spec['inputs'], str) else list(spec['inputs'])
+        for ref in inputs:
             if split_selector(ref)[0] not in known:
                 raise KeyError(f'{where} reads {ref!r}, which no source or '
                                f'earlier stage provides (known: '
                                f'{sorted(known)})')
-        if spec['kind'] == 'scene' and len(spec['inputs']) != 1:
+        if kind == 'scene' and len(inputs) != 1:
             raise ValueError(f'{where}: a scene stage reads one RGB image, '
-                             f"got inputs {spec['inputs']}")
-        if spec['kind'] == 'registration' and len(spec['inputs']) != 2:
+                             f'got inputs {inputs}')
+        if kind == 'registration' and len(inputs) != 2:
             raise ValueError(f'{where}: a registration stage reads two '
-                             'images, inputs=[fixed, moving]; got '
-                             f"{spec['inputs']}")
+                             f'images, inputs=[fixed, moving]; got {inputs}')
         if spec['output'] in known:
             raise ValueError(f"{where}: output {spec['output']!r} already "
                              'exists; give each image its own name')
-        if not float(spec['loss_weight']) >= 0:
-            raise ValueError(f"{where}: loss_weight must be >= 0, got "
-                             f"{spec['loss_weight']}")
-        spec['loss_weight'] = float(spec['loss_weight'])
-        spec['init'] = parse_module_init(spec['init'], f'{name}.init')
+        spec['loss_weight'] = checked_weight(spec)
+        spec['init'] = parse_module_init(spec['init'], f"{spec['name']}.init")
         return spec
 
     # ------------------------------------------------------------------
@@ -206,6 +200,11 @@ class PreModuleChain(nn.Module):
         """The parsed config of stage ``name``."""
         self.stage(name)
         return next(s for s in self.specs if s['name'] == name)
+
+    def set_loss_weight(self, name: str, weight: float) -> None:
+        """Set the weight of stage ``name``'s losses (η, λ, ρ; >= 0)."""
+        spec = self.spec(name)
+        spec['loss_weight'] = checked_weight(dict(spec, loss_weight=weight))
 
     def stage_frozen(self, name: str) -> bool:
         """Whether stage ``name`` is frozen."""
@@ -244,23 +243,14 @@ class PreModuleChain(nn.Module):
         mode even when the stage is frozen, and their running statistics
         are the cumulative average (``momentum=None``) of the batches that
         pass in training mode; its weights keep their ``requires_grad``.
-        Stopping restores the momenta and the stage's mode.
-
-        Args:
-            name (str): the stage.
-            active (bool): start (True) or stop (False).
-            reset (bool): on start, reset the running statistics first
-                (False continues an average, e.g. after a resume: the
-                statistics and ``num_batches_tracked`` are in the
-                checkpoint). Defaults to True.
+        Stopping restores the momenta and the stage's mode. ``reset``: on
+        start, reset the running statistics first (False continues an
+        average, e.g. after a resume).
         """
         layers = self.stage_bn_layers(name)
         if active:
-            if name not in self._bn_recal:
-                self._bn_recal[name] = {
-                    path: m.momentum
-                    for path, m in layers.items()
-                }
+            self._bn_recal.setdefault(
+                name, {path: m.momentum for path, m in layers.items()})
             for m in layers.values():
                 if reset:
                     m.reset_running_stats()
@@ -296,38 +286,30 @@ class PreModuleChain(nn.Module):
                     f"{spec['name']}.init")
 
     # ------------------------------------------------------------------
-    @staticmethod
-    def _read(images: Dict[str, torch.Tensor], ref: str) -> torch.Tensor:
-        name, view = split_selector(ref)
-        return luminance(images[name]) if view == 'y' else images[name]
-
     def split_sources(self, batch: torch.Tensor) -> Dict[str, torch.Tensor]:
         """``(N, Σ channels, H, W)`` -> the source images by name."""
-        total = sum(self.sources.values())
-        if batch.dim() != 4 or batch.shape[1] != total:
+        counts = list(self.sources.values())
+        total = 'C' if counts == [None] else sum(counts)
+        if batch.dim() != 4 or total != 'C' and batch.shape[1] != total:
             raise ValueError(
-                f'PreModuleChain: the batch must stack the sources '
-                f'{self.sources} ({total} channels), got '
-                f'{tuple(batch.shape)}; keep the colour sources as RGB with '
-                "FusionDataPreprocessor(keep_rgb=[...])")
-        return dict(
-            zip(self.sources,
-                torch.split(batch, list(self.sources.values()), dim=1)))
+                f'PreModuleChain: the batch must be (N, {total}, H, W), the '
+                f'sources {self.sources} stacked; got {tuple(batch.shape)}. '
+                'Keep colour sources RGB: FusionDataPreprocessor(keep_rgb=['
+                "...]), images loaded with color_type='color'")
+        if total == 'C':
+            return {next(iter(self.sources)): batch}
+        return dict(zip(self.sources, torch.split(batch, counts, dim=1)))
 
     def forward(self, images: Any) -> Dict[str, Any]:
-        """Run every stage.
-
-        Args:
-            images (Tensor | dict): the batch ``(N, Σ channels, H, W)``
-                (split by :meth:`split_sources`) or the source images by
-                name, ``(N, C, H, W)``.
+        """Run every stage on the batch ``(N, Σ channels, H, W)`` (split by
+        :meth:`split_sources`) or on the source images by name.
 
         Returns:
             dict: ``images`` (every name, sources included) and ``stages``
-            (per stage: ``inputs``, the tensor it got, for fusion stages
-            ``outputs``, the named images its losses read, and for scene and
-            registration stages ``fields``, the named fields its losses
-            read; a registration stage's ``flow`` is among them).
+            (per stage: ``inputs``, the tensor it got, and what its losses
+            read: ``outputs``, the named images of a fusion stage,
+            ``fields``, the named fields of a scene or registration stage,
+            e.g. a registration stage's ``flow``).
         """
         if isinstance(images, torch.Tensor):
             images = self.split_sources(images)
@@ -335,11 +317,13 @@ class PreModuleChain(nn.Module):
         if missing:
             raise KeyError(f'PreModuleChain: sources {missing} are missing '
                            f'from the batch (got {sorted(images)})')
-        images = dict(images)
-        stages: Dict[str, Dict[str, Any]] = {}
+        images, stages = dict(images), {}
         for spec in self.specs:
             name, module = spec['name'], self.modules_[spec['name']]
-            reads = [self._read(images, r) for r in spec['inputs']]
+            reads = [
+                luminance(images[n]) if view else images[n]
+                for n, view in map(split_selector, spec['inputs'])
+            ]
             x = torch.cat(reads, 1)
             # a frozen stage computes no gradient of its own weights, but
             # still passes the gradient of later losses on to the stages
@@ -348,15 +332,13 @@ class PreModuleChain(nn.Module):
                     torch.is_grad_enabled()
                     and (not self._frozen[name] or x.requires_grad)):
                 if spec['kind'] == 'fusion':
-                    outputs = run_fusion_outputs(module, x,
-                                                 spec['needs_all'],
+                    outputs = run_fusion_outputs(module, x, spec['needs_all'],
                                                  f"stage '{name}'")
-                    out = outputs['fused']
-                    record = dict(inputs=x, outputs=outputs)
+                    out, record = outputs['fused'], dict(outputs=outputs)
                 elif spec['kind'] == 'registration':
                     fields = register_pair(module, *reads)
-                    out = fields.pop('moving_warped')
-                    record = dict(inputs=x, fields=fields)
+                    out, record = fields.pop('moving_warped'), dict(
+                        fields=fields)
                 else:
                     if x.shape[1] != 3:
                         raise ValueError(
@@ -365,47 +347,43 @@ class PreModuleChain(nn.Module):
                             f'{x.shape[1]} channel(s)')
                     fields = network_fields(module, x, spec['needs_all'])
                     fields.update(low=x, target=x)
-                    out = fields['pred']
+                    out, record = fields['pred'], dict(fields=fields)
                     if out.shape != x.shape:
                         raise ValueError(
                             f"stage '{name}': a scene module keeps the "
                             f'shape, got {tuple(x.shape)} -> '
                             f'{tuple(out.shape)}')
-                    record = dict(inputs=x, fields=fields)
             images[spec['output']] = out
-            stages[name] = record
+            stages[name] = dict(record, inputs=x)
         return dict(images=images, stages=stages)
 
     def weighted_losses(self, run: Dict[str, Any]) -> Dict[str, torch.Tensor]:
-        """``{<stage>.<loss_name>: w · ℓ, <stage>.<eta|lambda>: w}`` of the
-        active stages with a non-zero weight and some loss."""
+        """``{<stage>.<loss_name>: w · ℓ, <stage>.<eta|lambda|rho>: w}`` of
+        the active stages with a non-zero weight and some loss."""
         losses: Dict[str, torch.Tensor] = {}
+        # the logged weights take the batch's dtype (not an AMP output's)
+        batch = run['images'][next(iter(self.sources))]
         for spec in self.specs:
             name, weight = spec['name'], spec['loss_weight']
-            stage_losses = self.stage_losses[name]
+            stage_losses, record = self.stage_losses[name], run['stages'][name]
             if name not in self.active_losses or weight == 0 or \
                     not len(stage_losses):
                 continue
-            record = run['stages'][name]
-            out = run['images'][spec['output']]
             if spec['kind'] == 'fusion':
                 values = fusion_loss_values(stage_losses, record['outputs'],
                                             record['inputs'])
-            elif spec['kind'] == 'registration':
-                values = {
-                    loss_fn.loss_name: call_registration_loss(
-                        loss_fn, record['fields'])
-                    for loss_fn in stage_losses
-                }
             else:
-                values = {
-                    loss_fn.loss_name: call_field_loss(loss_fn,
-                                                       record['fields'])
-                    for loss_fn in stage_losses
-                }
+                call = call_registration_loss if spec['kind'] == \
+                    'registration' else call_field_loss
+                values = {loss.loss_name: call(loss, record['fields'])
+                          for loss in stage_losses}
             for loss_name, value in values.items():
                 losses[f'{name}.{loss_name}'] = weight * value
             losses[f"{name}.{WEIGHT_KEYS[spec['kind']]}"] = \
-                out.new_tensor(weight)
+                batch.new_tensor(weight)
         return losses
 
+
+def build(cfg: Any) -> nn.Module:
+    """Build a config in the mmfusenas registry (modules pass)."""
+    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)

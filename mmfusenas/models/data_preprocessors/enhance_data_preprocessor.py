@@ -1,9 +1,8 @@
 """Batch single low-light images (and their optional ground truth)."""
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
-from mmengine.model import BaseDataPreprocessor
+from mmengine.model import BaseDataPreprocessor, stack_batch
 
 from mmfusenas.registry import MODELS
 
@@ -28,28 +27,14 @@ def _to_unit(img: torch.Tensor, what: str, sample) -> torch.Tensor:
 class EnhanceDataPreprocessor(BaseDataPreprocessor):
     """Turn packed low-light images into an ``(N, 3, H, W)`` float batch.
 
-    :class:`~mmfusenas.datasets.transforms.PackEnhanceInputs` yields, per
-    sample, an RGB ``uint8`` ``(3, H, W)`` tensor and a data sample that may
-    hold ``gt_img`` (``uint8`` ``(3, H, W)``). This module
-
-    1. moves everything to the model's device and scales ``uint8`` images
-       to ``[0, 1]`` (``x / 255`` in float32, the official ``ToTensor``;
-       float tensors are taken as already scaled);
-    2. replaces every ``gt_img`` by its ``[0, 1]`` float version;
-    3. pads every input at the bottom / right to the batch's largest size
-       rounded up to ``pad_size_divisor`` and stacks them.
-
-    Padding changes what a convolution sees near the bottom / right border,
-    so a padded image is not enhanced exactly as it would be alone: test
-    with batch size 1 (the official convention) to reproduce the official
-    outputs. Data samples get ``pad_shape`` / ``batch_input_shape``
-    metainfo; predictions are cropped back to ``img_shape`` by the model.
+    ``uint8`` inputs and ``gt_img`` are scaled to ``[0, 1]``; inputs are
+    padded at the bottom / right to the batch's largest size (rounded up to
+    ``pad_size_divisor``) and stacked.
 
     Args:
         pad_size_divisor (int): pad H and W to a multiple of this.
             Defaults to 1.
-        pad_value (float): value of the padded pixels (``[0, 1]`` units).
-            Defaults to 0.
+        pad_value (float): value of the padded pixels. Defaults to 0.
         non_blocking (bool): non-blocking host-to-device copies. Defaults
             to False.
     """
@@ -66,16 +51,7 @@ class EnhanceDataPreprocessor(BaseDataPreprocessor):
         self.pad_value = pad_value
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Scale, pad and stack a batch.
-
-        Args:
-            data (dict): ``dict(inputs=list[Tensor] | Tensor,
-                data_samples=list | None)`` from the dataloader.
-            training (bool): unused (no training-only steps).
-
-        Returns:
-            dict: ``dict(inputs=(N, 3, H', W') float, data_samples=...)``.
-        """
+        """Scale, pad and stack a batch."""
         data = self.cast_data(data)
         inputs = data['inputs']
         data_samples = data.get('data_samples')
@@ -97,20 +73,10 @@ class EnhanceDataPreprocessor(BaseDataPreprocessor):
             gt = sample.get('gt_img')
             if gt is not None:
                 sample.gt_img = _to_unit(gt, 'gt_img', sample)
-        batch = self._pad_and_stack(imgs)
+        batch = stack_batch(imgs, self.pad_size_divisor, self.pad_value)
         pad_shape = tuple(batch.shape[-2:])
         for sample in data_samples or []:
             sample.set_metainfo(
                 dict(pad_shape=pad_shape, batch_input_shape=pad_shape))
         return dict(inputs=batch, data_samples=data_samples)
 
-    def _pad_and_stack(self, imgs: List[torch.Tensor]) -> torch.Tensor:
-        div = self.pad_size_divisor
-        target_h = -(-max(img.shape[-2] for img in imgs) // div) * div
-        target_w = -(-max(img.shape[-1] for img in imgs) // div) * div
-        return torch.stack([
-            F.pad(
-                img,
-                (0, target_w - img.shape[-1], 0, target_h - img.shape[-2]),
-                value=self.pad_value) for img in imgs
-        ])

@@ -2,8 +2,7 @@
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
-from mmengine.model import BaseDataPreprocessor
+from mmengine.model import BaseDataPreprocessor, stack_batch
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr
@@ -13,38 +12,19 @@ from mmfusenas.utils.colorspace import rgb_to_ycbcr
 class FusionDataPreprocessor(BaseDataPreprocessor):
     """Turn packed paired images into ``(N, M, H, W)`` float inputs.
 
-    ``PackFusionInputs`` yields, per sample, ``inputs = {modality: uint8
-    (C, H, W)}`` with ``C`` 1 (grey) or 3 (RGB). For every modality, in the
-    order given by the samples' ``modalities`` metainfo, this module
-
-    1. moves the images to the model's device and scales them to ``[0, 1]``;
-    2. converts colour images to YCbCr (BT.601 full range) and keeps Y — the
-       fusion convention: the luminance is fused, the chroma of
-       ``color_modality`` is stored on the data sample (``chroma``) and
-       re-attached to the fused image by the model;
-    3. pads every image at the bottom / right to the batch's largest size,
-       rounded up to ``pad_size_divisor``, and stacks the modalities along
-       the channel axis.
-
-    Each data sample receives ``sources`` (``(M, H, W)``, unpadded) for the
-    metrics, ``chroma`` when a colour source exists, and ``pad_shape`` /
-    ``batch_input_shape`` metainfo.
-
-    With ``keep_rgb`` naming colour modalities, those enter the batch as
-    their 3 RGB channels instead of Y (``sources`` still holds their Y, and
-    no ``chroma`` is stored for them): what a chain of pre-modules needs to
-    enhance the colour image before fusing it
-    (:class:`~mmfusenas.models.PreModuleChain`). Every sample then gets the
-    ``input_channels`` metainfo, ``[(modality, channels), ...]`` in batch
-    order.
+    Each modality (in the samples' ``modalities`` order) is scaled to
+    ``[0, 1]``, reduced to its BT.601 luminance (the chroma of a colour source
+    is stored as ``chroma``), padded at the bottom / right and stacked. Samples
+    get ``sources`` (unpadded) and ``pad_shape`` / ``batch_input_shape``;
+    modalities in ``keep_rgb`` enter the batch as RGB (``input_channels``
+    metainfo).
 
     Args:
-        pad_size_divisor (int): pad H and W to a multiple of this (e.g. the
-            network's down-sampling factor). Defaults to 1.
-        pad_value (float): value of the padded pixels, in ``[0, 1]`` units.
-            Defaults to 0.
-        keep_rgb (Sequence[str]): colour modalities kept as RGB in the
-            batch (see above). Defaults to () (every colour image gives Y).
+        pad_size_divisor (int): pad H and W to a multiple of this. Defaults
+            to 1.
+        pad_value (float): value of the padded pixels. Defaults to 0.
+        keep_rgb (Sequence[str]): colour modalities kept as RGB. Defaults to
+            ().
         non_blocking (bool): non-blocking host-to-device copies.
     """
 
@@ -102,8 +82,8 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
         stacked = [torch.cat(per_mod, dim=0) for per_mod in lumas]
         for sample, src in zip(data_samples, stacked):
             sample.sources = src
-        batch = self._pad_and_stack(
-            [torch.cat(per_mod, dim=0) for per_mod in batch_imgs])
+        batch = stack_batch([torch.cat(m, dim=0) for m in batch_imgs],
+                            self.pad_size_divisor, self.pad_value)
         pad_shape = tuple(batch.shape[-2:])
         meta = dict(pad_shape=pad_shape, batch_input_shape=pad_shape)
         if self.keep_rgb:
@@ -139,23 +119,12 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
             sample.chroma = ycbcr[1:]
         return ycbcr[:1]
 
-    def _pad_and_stack(self, imgs: List[torch.Tensor]) -> torch.Tensor:
-        div = self.pad_size_divisor
-        max_h = max(img.shape[-2] for img in imgs)
-        max_w = max(img.shape[-1] for img in imgs)
-        target_h = -(-max_h // div) * div
-        target_w = -(-max_w // div) * div
-        padded = [
-            F.pad(img, (0, target_w - img.shape[-1], 0,
-                        target_h - img.shape[-2]),
-                  value=self.pad_value) for img in imgs
-        ]
-        return torch.stack(padded, dim=0)
 
 
 def crop_to_shape(x: torch.Tensor, shape: Optional[Sequence[int]]
                   ) -> torch.Tensor:
-    """Crop the trailing (H, W) of ``x`` to ``shape`` (undo bottom/right pad)."""
+    """Crop the trailing (H, W) of ``x`` to ``shape`` (undo bottom/right
+    pad)."""
     if shape is None:
         return x
     return x[..., :shape[0], :shape[1]]

@@ -1,5 +1,4 @@
-"""Batch degraded images, their ground truth, blur kernels and guidance
-targets (for :class:`~mmfusenas.models.HQSRestorer`)."""
+"""Batch degraded images, ground truth, blur kernels and guidance targets."""
 from typing import Sequence
 
 import torch
@@ -11,15 +10,8 @@ from mmfusenas.registry import MODELS
 
 
 def center_pad_kernels(kernels: Sequence[Tensor]) -> Tensor:
-    """Zero-pad kernels to a common size keeping their centre.
-
-    The centre ``(⌊kh/2⌋, ⌊kw/2⌋)`` of every kernel lands on the centre of
-    the common ``(Kh, Kw)`` grid, so :func:`psf2otf` of the padded kernel
-    equals that of the original.
-
-    Returns:
-        Tensor: ``(N, Kh, Kw)``.
-    """
+    """Zero-pad kernels to a common ``(N, Kh, Kw)`` size keeping their
+    centre."""
     kh = max(k.shape[-2] for k in kernels)
     kw = max(k.shape[-1] for k in kernels)
     out = []
@@ -36,17 +28,10 @@ def center_pad_kernels(kernels: Sequence[Tensor]) -> Tensor:
 class RestorationDataPreprocessor(BaseDataPreprocessor):
     """Batch degraded images, ground truth, kernels and guidance targets.
 
-    Per sample the dataset yields ``inputs`` (``(C, H, W)`` float in ``[0,
-    1]`` or ``uint8``) and a data sample with optional ``gt_img`` (same
-    shape), ``kernel`` (``(kh, kw)``), ``noise_sigma`` (float, ``[0, 1]``
-    units) and ``guidance_gt`` (``(G, H, W)`` map). All images of a batch
-    must share their size (the synthetic crops and the Levin images do).
-
-    Returns ``dict(inputs=(N, C, H, W), data_samples=...)`` with, on the
-    samples, ``gt_img`` as float; the batched ``kernels`` (centre-padded to
-    a common size) and ``guidance_gt`` (``(N, G, H, W)``, or ``(N, 1, 1,
-    1)`` constant σ maps from ``noise_sigma``) are put in the returned dict
-    under ``degradation`` / ``guidance_gt`` when every sample has them.
+    Returns ``dict(inputs=(N, C, H, W), data_samples=...)`` plus
+    ``degradation=dict(kernel=...)`` (centre-padded kernels) and
+    ``guidance_gt`` when every sample has them; all images of a batch share
+    their size.
     """
 
     def forward(self, data: dict, training: bool = False) -> dict:

@@ -33,55 +33,22 @@ class SearchedASPPModule(nn.ModuleList):
 
 @MODELS.register_module()
 class SearchableASPPHead(DepthwiseSeparableASPPHead):
-    """mmseg's DeepLabV3+ head whose ASPP branches are searched operators.
+    """mmseg's DeepLabV3+ head whose ASPP branches are searched operators
+    (RUAS).
 
-    RUAS (TPAMI 2022, Sec. 5) searches "the feature conversion except for
-    the encoder-decoder in the low-light semantic segmentation" (DeepLabV3+
-    in its experiments). The feature conversion between encoder and decoder
-    is the ASPP: here its ``num_branches`` parallel branches (mmseg: a 1x1
-    conv and three dilated 3x3 separable convs) are each a searched
-    operator ``in_channels -> channels`` followed by the head's fixed
-    ``norm_cfg`` / ``act_cfg`` (BN + ReLU), replacing ``aspp_modules``.
-    The image-pool branch, the bottleneck (``(num_branches + 1) channels
-    -> channels``), the ``c1`` low-level fusion, ``sep_bottleneck``,
-    ``conv_seg``, losses and ``predict`` are mmseg's
-    ``DepthwiseSeparableASPPHead``. The RUAS ops carry a conv bias (kept
-    although BN follows). With ``RUAS_TASK_OPS`` candidates the space holds
-    ASPP's own rates (``'1-C'``, ``'3-6-DC'``, ``'3-12-DC'``,
-    ``'3-18-DC'``, as plain, not separable, convs).
-
-    Positions and keys: a ``DiffMixedOp`` template with key ``k`` gives
-    ``k/branch<i>``; :meth:`expand_op_cfg` gives the explicit space, and
-    ``fix_space_cfg(expand_op_cfg(cfg), choices)`` the fixed head.
-
-    In an mmseg DeepLabV3+ config::
-
-        decode_head=dict(
-            type='mmfusenas.SearchableASPPHead',
-            op_cfg=dict(type='DiffMixedOp', key='seg',
-                        candidates=['1-C', '3-C', '5-C', '7-C', '3-2-DC',
-                                    '5-2-DC', '7-2-DC', '3-6-DC',
-                                    '3-12-DC', '3-18-DC']),
-            num_branches=4,
-            in_channels=2048, in_index=3, channels=512,
-            c1_in_channels=256, c1_channels=48,
-            dropout_ratio=0.1, num_classes=19,
-            norm_cfg=dict(type='SyncBN', requires_grad=True),
-            align_corners=False,
-            loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                             loss_weight=1.0))
+    Each of the ``num_branches`` branches is a searched operator ``in_channels
+    -> channels`` + the head's norm / act; the rest is mmseg's
+    ``DepthwiseSeparableASPPHead``. A ``DiffMixedOp`` template with key ``k``
+    gives ``k/branch<i>`` (:meth:`expand_op_cfg`).
 
     Args:
-        c1_in_channels (int): input channels of the low-level (``c1``)
-            branch; 0: no low-level fusion.
+        c1_in_channels (int): channels of the low-level branch; 0: none.
         c1_channels (int): channels of the ``c1`` bottleneck.
         num_branches (int): searched ASPP branches. Defaults to 4.
         op_cfg (str | dict, optional): one template for every branch.
         ops (Sequence[str | dict], optional): one spec per branch. Give
             exactly one of ``op_cfg`` and ``ops``.
-        **kwargs: other ``BaseDecodeHead`` arguments (``in_channels``,
-            ``channels``, ``num_classes``, ``norm_cfg``, ...). ``dilations``
-            is not accepted (the branches are searched).
+        **kwargs: other ``BaseDecodeHead`` arguments (no ``dilations``).
     """
 
     def __init__(self,
@@ -133,15 +100,8 @@ class SearchableASPPHead(DepthwiseSeparableASPPHead):
 
     @classmethod
     def expand_op_cfg(cls, cfg: dict) -> dict:
-        """The head config with its ``op_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a head config with ``op_cfg`` (or ``ops``).
-
-        Returns:
-            dict: a copy with ``ops`` (one per-position spec per branch,
-            ``DiffMixedOp`` keys ``<key>/branch<i>``).
-        """
+        """A copy of ``cfg`` with ``op_cfg`` expanded into ``ops`` (keys
+        ``<key>/branch<i>``)."""
         cfg = copy.deepcopy(dict(cfg))
         positions = aspp_positions(cfg['channels'],
                                    cfg.get('num_branches', 4))

@@ -34,63 +34,33 @@ def _check_levels(in_channels: Sequence[int],
 
 @MODELS.register_module()
 class SearchableDistillationHead(BaseDecodeHead):
-    """Decoder of residual up-sampling + feature distillation cells.
+    """Decoder of residual up-sampling + feature distillation cells (TIM).
 
-    TIM (Sec. 4.3.2) decodes ResNet-18 features with "residual upsampling
-    of the low-resolution feature as large as the high-level ones with the
-    same channels", concatenation, two feature distillation cells of two
-    nodes each with a residual connection around the cells, over three
-    levels, predicting at 1/8. With encoder levels ``x_0 .. x_{L-1}`` (fine
-    to coarse, each half the size of the previous, e.g. ResNet strides 8,
-    16, 32) and widths ``w_i = channels * 2^i``::
+    With encoder levels ``x_0 .. x_{L-1}`` (fine to coarse) and widths
+    ``w_i = channels * 2^i``::
 
         l_i = lateral_i(x_i)                  # 1x1 ConvModule, c_i -> w_i
         f_{L-1} = l_{L-1}
-        for i = L-2 .. 0:                     # coarse to fine
+        for i = L-2 .. 0:
             u = ResidualUpSample(f_{i+1})     # w_{i+1} -> w_i, 2x size
             p = fuse_i(cat(l_i, u))           # 1x1 ConvModule, 2w_i -> w_i
-            f_i = p + cell_i(p)               # residual around the cell
-        logits = conv_seg(dropout(f_0))       # at x_0's size (1/8)
+            f_i = p + cell_i(p)
+        logits = conv_seg(dropout(f_0))
 
-    ``ResidualUpSample`` is the TIM residual up-sampling block (transposed
-    conv branch + bilinear branch, channels halved), so each level is
-    lifted to the next finer one with that level's width; when an encoder
-    size is odd the 2x result is cropped by one row / column. The paper's
-    setting is ``L = 3`` (two cells, ``num_nodes=2``) on ResNet-18
-    ``C3, C4, C5`` (``in_channels=[128, 256, 512]``; a non-dilated
-    ``ResNetV1c``: ``strides=(1, 2, 2, 2)``, ``dilations=(1, 1, 1, 1)``).
-    ``channels`` and ``w_i`` need not equal the encoder widths (the
-    laterals adapt them). Losses and ``predict`` are
-    :class:`~mmseg.models.decode_heads.decode_head.BaseDecodeHead`'s: the
-    logits are resized to the label / input size there. The paper's extra
-    cross-entropy at 1/16 can be added as an mmseg ``auxiliary_head`` on
-    the 1/16 level.
-
-    Search: as for the neck, a supernet config sets ``edge_cfg`` (or
-    ``ops`` of ``DiffMixedOp`` specs); the fixed head is
-    ``fix_space_cfg(space, choices)`` of the explicit config (see
-    :func:`~mmfusenas.models.mutables.expand_edge_templates`).
+    Losses and ``predict`` are mmseg's ``BaseDecodeHead``'s.
 
     Args:
-        in_channels (Sequence[int]): channels of the ``L >= 2`` encoder
-            levels, fine to coarse.
-        channels (int): width ``w_0`` of the finest level (the input of
-            ``conv_seg``); level ``i`` is ``channels * 2^i`` wide.
+        in_channels (Sequence[int]): channels of the ``L >= 2`` levels.
+        channels (int): width ``w_0`` of the finest level.
         num_nodes (int): intermediate nodes of every cell. Defaults to 2.
-        ops (Sequence[Sequence[str | dict]], optional): the edge specs of
-            each cell (``L - 1`` lists of ``n (n + 1) / 2`` specs; cell
-            ``i`` fuses at level ``i``, so ``ops[0]`` is the 1/8 cell).
-            Give this or ``edge_cfg``.
-        edge_cfg (str | dict, optional): one spec for every edge; a
-            ``DiffMixedOp`` template with key ``k`` gets the key
-            ``k/cell<i>/edge<e>``.
+        ops (Sequence[Sequence[str | dict]], optional): edge specs of each
+            cell (``ops[0]`` is the finest). Give this or ``edge_cfg``.
+        edge_cfg (str | dict, optional): one spec for every edge (keys
+            ``k/cell<i>/edge<e>``).
         in_index (Sequence[int], optional): encoder output index of each
-            level; ``None`` means ``0 .. L-1``. Defaults to None.
-        **kwargs: the other :class:`BaseDecodeHead` arguments
-            (``num_classes`` is required; ``conv_cfg``, ``norm_cfg`` and
-            ``act_cfg`` configure the lateral and fusion ConvModules;
-            ``dropout_ratio``, ``loss_decode``, ``align_corners``, ...).
-            ``input_transform`` is always ``'multiple_select'``.
+            level; None: ``0 .. L-1``.
+        **kwargs: other ``BaseDecodeHead`` arguments (``num_classes``
+            required; ``input_transform`` is always ``'multiple_select'``).
     """
 
     def __init__(self,
@@ -145,14 +115,8 @@ class SearchableDistillationHead(BaseDecodeHead):
 
     @classmethod
     def expand_edge_cfg(cls, cfg: dict) -> dict:
-        """The head config with its ``edge_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a head config with ``edge_cfg``.
-
-        Returns:
-            dict: a copy with ``ops`` (the edge specs of each cell).
-        """
+        """A copy of ``cfg`` with its ``edge_cfg`` template expanded into
+        ``ops``."""
         check_one_of(cfg.get('ops'), cfg.get('edge_cfg'), cls.__name__)
         cfg = copy.deepcopy(cfg)
         _check_levels(cfg['in_channels'], cfg.get('in_index'), cls.__name__)
@@ -175,16 +139,7 @@ class SearchableDistillationHead(BaseDecodeHead):
         return up[..., :h, :w]
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Decode the encoder features.
-
-        Args:
-            inputs (Sequence[Tensor]): all encoder outputs; ``in_index``
-                selects the levels.
-
-        Returns:
-            Tensor: logits ``(N, out_channels, H_0, W_0)`` at the finest
-            selected level's size.
-        """
+        """Logits at the finest selected level's size."""
         feats = self._transform_inputs(inputs)
         for i, (x, c) in enumerate(zip(feats, self.in_channels)):
             if x.shape[1] != c:

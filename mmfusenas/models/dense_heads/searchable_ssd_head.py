@@ -30,11 +30,7 @@ def _num_base_priors(anchor_generator: dict) -> List[int]:
 
 def ssd_head_positions(in_channels: Sequence[int], num_classes: int,
                        num_base_priors: Sequence[int]) -> Dict[str, list]:
-    """``{'cls': positions, 'reg': positions}`` of an SSD head.
-
-    Level ``i`` has the positions ``('cls<i>', A_i (num_classes + 1), 1)``
-    and ``('reg<i>', 4 A_i, 1)`` (``A_i`` anchors per location).
-    """
+    """``{'cls': positions, 'reg': positions}`` of an SSD head."""
     if isinstance(in_channels, int) or not len(in_channels):
         raise ValueError(f'in_channels must list the channels of every '
                          f'level, got {in_channels!r}')
@@ -65,51 +61,18 @@ def _branch_specs(ops: Optional[dict], op_cfg: Any,
 
 @MODELS.register_module()
 class SearchableSSDHead(CompatSSDHead):
-    """mmdet's SSD head whose per-level prediction convs are searched.
+    """mmdet's SSD head whose per-level prediction convs are searched (RUAS).
 
-    RUAS (TPAMI 2022, Sec. 5) searches "the neck and head except for the
-    backbone" of the detector; its official detection code searches one
-    operator for each of the 6 ``loc`` and 6 ``conf`` prediction convs
-    (``model_detection/`` of github.com/vis-opt-group/RUAS). Here level
-    ``i``'s ``cls_convs[i]`` (``C_i -> A_i (num_classes + 1)``) and
-    ``reg_convs[i]`` (``C_i -> 4 A_i``) end in an operator built from an
-    edge spec (an op name such as ``'3-C'``, an operator config, or a
-    ``DiffMixedOp`` choice point) instead of mmdet's 3x3 conv; with
-    ``'3-C'`` (``RUASConv(3)``: a biased 3x3 conv, padding 1) the head
-    computes exactly mmdet's ``SSDHead``. Anchors, targets, losses and
-    ``predict`` are mmdet's (``predict`` through
-    :class:`~mmfusenas.models.compound.CompatSSDHead`). ``stacked_convs`` /
-    ``use_depthwise`` towers are kept as mmdet builds them; only the last
-    layer of each branch is searched.
-
-    Positions and their architecture keys: a ``DiffMixedOp`` template with
-    key ``k`` gives ``k/cls<i>`` and ``k/reg<i>`` (``i`` = level, fine to
-    coarse). An explicit search space (:meth:`expand_op_cfg`) lists the
-    per-position specs, so ``fix_space_cfg(expand_op_cfg(cfg), choices)``
-    is the fixed head.
-
-    In an mmdet config (``_scope_='mmdet'``)::
-
-        bbox_head=dict(
-            type='mmfusenas.SearchableSSDHead',
-            op_cfg=dict(type='DiffMixedOp', key='det',
-                        candidates=['1-C', '3-C', '5-C', '7-C', '3-2-DC',
-                                    '5-2-DC', '7-2-DC', '3-6-DC',
-                                    '3-12-DC', '3-18-DC']),
-            in_channels=(512, 1024, 512, 256, 256, 256),
-            num_classes=80,
-            anchor_generator=dict(type='SSDAnchorGenerator', ...),
-            bbox_coder=dict(type='DeltaXYWHBBoxCoder', ...))
+    The last conv of ``cls_convs[i]`` and ``reg_convs[i]`` is an operator built
+    from an edge spec; with ``'3-C'`` the head is mmdet's ``SSDHead``. A
+    ``DiffMixedOp`` template with key ``k`` gives ``k/cls<i>`` and ``k/reg<i>``
+    (:meth:`expand_op_cfg`).
 
     Args:
         op_cfg (str | dict, optional): one template for every position.
-        ops (dict, optional): ``dict(cls=[...], reg=[...])``: one spec per
-            level for each branch (op names, operator configs or
-            ``DiffMixedOp`` configs; ``out_channels`` is set here). Give
-            exactly one of ``op_cfg`` and ``ops``.
-        **kwargs: :class:`mmdet.models.dense_heads.SSDHead` arguments
-            (``num_classes``, ``in_channels``, ``anchor_generator``,
-            ``bbox_coder``, ``train_cfg``, ``test_cfg``, ...).
+        ops (dict, optional): ``dict(cls=[...], reg=[...])``, one spec per
+            level. Give exactly one of ``op_cfg`` and ``ops``.
+        **kwargs: ``mmdet.models.dense_heads.SSDHead`` arguments.
     """
 
     def __init__(self,
@@ -133,17 +96,8 @@ class SearchableSSDHead(CompatSSDHead):
 
     @classmethod
     def expand_op_cfg(cls, cfg: dict) -> dict:
-        """The head config with its ``op_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a head config with ``op_cfg`` (or ``ops``).
-
-        Returns:
-            dict: a copy with ``ops=dict(cls=[...], reg=[...])``, one
-            per-position spec per level (``DiffMixedOp`` keys
-            ``<key>/cls<i>`` / ``<key>/reg<i>``, every candidate with its
-            ``out_channels``).
-        """
+        """A copy of ``cfg`` with ``op_cfg`` expanded into
+        ``ops=dict(cls=[...], reg=[...])``."""
         cfg = copy.deepcopy(dict(cfg))
         specs = _branch_specs(cfg.get('ops'), cfg.get('op_cfg'),
                               cls._positions(cfg), cls.__name__)

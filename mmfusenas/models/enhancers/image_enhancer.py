@@ -16,15 +16,8 @@ from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
 
 
 def to_uint8_rgb(img: torch.Tensor, rounding: str = 'floor') -> np.ndarray:
-    """``(3, H, W)`` float RGB in ``[0, 1]`` -> ``(H, W, 3)`` RGB ``uint8``.
-
-    Args:
-        img (Tensor): ``(3, H, W)`` float image.
-        rounding (str): see :func:`to_uint8`. Defaults to 'floor'.
-
-    Returns:
-        np.ndarray: C-contiguous ``(H, W, 3)`` array.
-    """
+    """``(3, H, W)`` float RGB in ``[0, 1]`` -> C-contiguous ``(H, W, 3)``
+    uint8."""
     if img.dim() != 3 or img.shape[0] != 3:
         raise ValueError(f'expected a (3, H, W) image, got {tuple(img.shape)}')
     return np.ascontiguousarray(
@@ -39,55 +32,26 @@ def _pad_to(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
 class ImageEnhancer(BaseImageModel):
     """Enhancement network + optional losses, MMEngine style.
 
-    ``forward(inputs, data_samples, mode)`` with ``inputs`` the
-    ``(N, 3, H, W)`` batch of :class:`EnhanceDataPreprocessor`:
-
-    - ``mode='predict'``: the data samples with ``pred_img`` (``(3, H, W)``
-      in ``[0, 1]``, cropped back to ``img_shape``); ``gt_img`` (set by the
-      data preprocessor when the dataset has ground truth) stays on the
-      sample, so :class:`~mmfusenas.evaluation.ImageQualityMetric` can read
-      both;
-    - ``mode='loss'``: dict of the losses. A loss without an ``inputs``
-      attribute is called as ``loss(pred, target)`` with ``target`` the
-      ground-truth batch when every sample has ``gt_img`` and the input
-      batch otherwise (the unsupervised convention of the official RUAS
-      code, ``target = input``). A loss that declares ``inputs`` (a tuple
-      of field names, e.g. ``('illumination', 'low')``) is called with
-      those fields in that order; the fields are :data:`LOSS_FIELDS`:
-      ``pred``, ``target``, ``low`` (the input batch), ``gt`` (ground
-      truth; a loss reading it is skipped on batches without GT, so
-      supervised terms are optional), and, from ``network(y,
-      return_all=True)`` (:class:`~mmfusenas.models.scene.RUASOutputs`),
-      ``illumination`` (t_K), ``scene_output`` (u_K) and ``denoised`` (the
-      denoiser's output; an error when the denoiser did not run).
-      :meth:`configure_losses` selects and scales losses at run time (the
-      RUAS training-strategy hooks use it);
-    - ``mode='tensor'``: the raw network output.
+    ``mode='predict'`` sets ``pred_img`` (``(3, H, W)`` in ``[0, 1]``) on the
+    samples, ``'tensor'`` returns the raw output, ``'loss'`` the losses. A loss
+    is called as ``loss(pred, target)`` (``target``: the ground truth when
+    every sample has one, else the input), or, when it declares ``inputs``,
+    with those :data:`LOSS_FIELDS` (a loss reading ``gt`` is skipped without
+    ground truth). :meth:`configure_losses` selects and scales them.
 
     Args:
-        network (dict | nn.Module): the enhancement network; maps
-            ``(N, 3, H, W)`` in ``[0, 1]`` to ``(N, 3, H, W)`` (e.g.
-            :class:`~mmfusenas.models.scene.RUASNet`).
-        losses (Sequence[dict | nn.Module]): losses with a unique
-            ``loss_name`` each. Defaults to () (inference only).
+        network (dict | nn.Module): maps ``(N, 3, H, W)`` to ``(N, 3, H, W)``.
+        losses (Sequence[dict | nn.Module]): losses with unique
+            ``loss_name``. Defaults to ().
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``EnhanceDataPreprocessor``.
-        pred_quantize (str, optional): ``None`` keeps the float prediction
-            (clamped to ``[0, 1]``); ``'floor'`` / ``'round'`` quantise it
-            to 8-bit levels as :func:`to_uint8` does (returned as ``k /
-            255``), so metrics equal those of the saved PNGs; the official
-            RUAS saving is ``'floor'``. Defaults to None.
-        check_finite (bool): raise ``FloatingPointError`` naming the loss
-            and the samples when a loss is NaN / Inf. Defaults to True.
-        loss_weights (str | dict, optional): searched loss weights, a
-            loss-weight file (written by a loss search, see
-            :class:`~mmfusenas.search.LossWeightSearchAlgorithm`) or its
-            ``weights`` mapping ``{loss_name: weight}``: each loss is
-            multiplied by its weight (on top of its own ``loss_weight``;
-            losses not listed keep 1). A file's ``logits`` of a loss with
-            searchable groups (``hyper_logit_groups()``, e.g. the VGG layer
-            mixture) fix that loss's group weights to their softmax when
-            the groups match. Defaults to None.
+        pred_quantize (str, optional): None, ``'floor'`` (official RUAS) or
+            ``'round'``: quantise the prediction to 8-bit levels.
+        check_finite (bool): raise ``FloatingPointError`` on a NaN / Inf
+            loss. Defaults to True.
+        loss_weights (str | dict, optional): a loss-weight file of a loss
+            search or its ``{loss_name: weight}`` mapping; a file's ``logits``
+            also fix the group weights of searchable losses.
         init_cfg (dict, optional): weight initialisation config.
     """
 
@@ -196,15 +160,8 @@ class ImageEnhancer(BaseImageModel):
     def configure_losses(self,
                          active: Optional[Sequence[str]] = None,
                          scales: Optional[Dict[str, float]] = None) -> None:
-        """Select and scale the losses that :meth:`loss` computes.
-
-        Args:
-            active (Sequence[str], optional): the ``loss_name`` of every loss
-                to compute; None computes all. Defaults to None.
-            scales (dict[str, float], optional): extra factor per loss name
-                (on top of its own ``loss_weight``); missing names keep 1.
-                Defaults to None (all 1).
-        """
+        """Select (``active`` loss names, None: all) and scale (``scales``)
+        the losses."""
         names = [loss.loss_name for loss in self.losses]
         for given in (active or ()), (scales or {}):
             unknown = set(given) - set(names)

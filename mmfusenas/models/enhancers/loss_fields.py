@@ -1,12 +1,7 @@
 """Named fields of an enhancement forward pass, read by field losses.
 
-A loss module may declare ``inputs``, a tuple of field names; it is then
-called with those fields in that order (``RUASSceneLoss`` reads
-``('illumination', 'low')``). A loss without ``inputs`` is called as
-``loss(pred, target)``. Used by :class:`~mmfusenas.models.ImageEnhancer`
-and by the scene + task models (:class:`~mmfusenas.models.SceneDetector`,
-:class:`~mmfusenas.models.SceneSegmentor`), so a RUAS loss is configured the
-same way in both.
+A loss that declares ``inputs`` (field names) is called with those fields;
+otherwise as ``loss(pred, target)``.
 """
 from typing import Dict, Optional, Sequence
 
@@ -26,13 +21,8 @@ def check_loss_fields(losses: Sequence[nn.Module],
                       allowed: Sequence[str] = LOSS_FIELDS) -> bool:
     """Check the ``inputs`` of every loss.
 
-    Args:
-        losses (Sequence[nn.Module]): losses with a ``loss_name``.
-        allowed (Sequence[str]): the fields the caller provides.
-
     Returns:
-        bool: whether some loss reads a field of :data:`NETWORK_FIELDS`
-        (so the network must run with ``return_all=True``).
+        bool: whether some loss reads a field of :data:`NETWORK_FIELDS`.
 
     Raises:
         ValueError: a loss reads an unknown field.
@@ -49,19 +39,8 @@ def check_loss_fields(losses: Sequence[nn.Module],
 
 def network_fields(network: nn.Module, inputs: torch.Tensor,
                    return_all: bool) -> Fields:
-    """Run ``network`` and name its outputs.
-
-    Args:
-        network (nn.Module): the enhancement network.
-        inputs (Tensor): its ``(N, 3, H, W)`` input batch.
-        return_all (bool): call ``network(inputs, return_all=True)`` (a
-            :class:`~mmfusenas.models.scene.RUASOutputs`) to get the
-            illumination ``t_K``, the scene output ``u_K`` and the denoised
-            image (None when the denoiser did not run).
-
-    Returns:
-        dict: ``pred`` (and with ``return_all`` ``illumination``,
-        ``scene_output``, ``denoised``).
+    """Run ``network``: ``pred`` and, with ``return_all``, ``illumination``,
+    ``scene_output`` and ``denoised``.
     """
     if not return_all:
         return dict(pred=network(inputs))
@@ -78,14 +57,9 @@ def call_field_loss(loss_fn: nn.Module,
                     fields: Fields) -> Optional[torch.Tensor]:
     """Evaluate one loss on the named fields.
 
-    Args:
-        loss_fn (nn.Module): the loss (see the module docstring).
-        fields (dict): the available fields; ``gt`` is None on a batch
-            without ground truth.
-
     Returns:
-        Tensor | None: the loss, or None for a supervised loss (one that
-        reads ``gt``) on a batch without ground truth.
+        Tensor | None: the loss, or None for a loss reading ``gt`` on a batch
+        without ground truth.
 
     Raises:
         ValueError: the loss reads a field this forward did not produce.

@@ -1,16 +1,8 @@
 """Named outputs of a fusion network, and the losses that read them.
 
-A fusion network maps the ``(N, M, H, W)`` source stack to its **main
-output** ``'fused'`` ``(N, 1, H, W)``. A network with intermediate images
-(TIM's two-stage model, Sec. 4.2) declares ``output_names`` (returned by
-``forward(inputs, return_all=True)``) and ``main_output``. Every fusion
-loss has an ``output`` attribute (default ``'fused'``) naming the image it
-reads, e.g. ``dict(type='SSIMLoss', output='detail')``. The helpers here
-(:func:`run_fusion_outputs`, :func:`fusion_loss_values`,
-:func:`check_loss_outputs`, ...) run the network with ``return_all=True``
-only when a loss reads another output; they serve
-:class:`~mmfusenas.models.ImageFusor`, the fusion + task models and the
-fusion stages of :class:`~mmfusenas.models.PreModuleChain`.
+A network with intermediate images declares ``output_names`` (returned by
+``forward(inputs, return_all=True)``) and ``main_output``; a fusion loss
+reads the output named by its ``output`` attribute (default ``'fused'``).
 """
 from typing import Dict, Sequence, Tuple
 
@@ -32,15 +24,8 @@ def check_loss_outputs(net: nn.Module, losses: Sequence[nn.Module],
                        owner: str) -> bool:
     """Check that ``net`` provides every output the ``losses`` read.
 
-    Args:
-        net (nn.Module): the fusion network.
-        losses (Sequence[nn.Module]): fusion losses (``loss_name``, optional
-            ``output``).
-        owner (str): the caller, for error messages.
-
     Returns:
-        bool: whether some loss reads an output other than ``'fused'`` (so
-        the network must run with ``return_all=True``).
+        bool: whether some loss reads an output other than ``'fused'``.
 
     Raises:
         ValueError: a loss reads an output the network does not declare.
@@ -66,11 +51,7 @@ def check_fused_image(image: torch.Tensor,
                       owner: str,
                       name: str = MAIN_OUTPUT) -> torch.Tensor:
     """``image``, checked to be ``(N, 1, H, W)`` for ``(N, M, H, W)``
-    ``sources`` (the fusion-network contract).
-
-    Raises:
-        ValueError: another shape (naming ``owner`` and the output).
-    """
+    sources."""
     if not isinstance(image, torch.Tensor) or image.dim() != 4 or \
             image.shape[1] != 1 or image.shape[0] != sources.shape[0] or \
             image.shape[-2:] != sources.shape[-2:]:
@@ -93,19 +74,8 @@ def run_fusion_net(net: nn.Module, sources: torch.Tensor,
 
 def run_fusion_outputs(net: nn.Module, sources: torch.Tensor,
                        return_all: bool, owner: str) -> FusionOutputs:
-    """Run a fusion network and name its outputs.
-
-    Args:
-        net (nn.Module): the fusion network.
-        sources (Tensor): ``(N, M, H, W)`` source stack.
-        return_all (bool): also return the declared ``output_names`` (from
-            ``net(sources, return_all=True)``); see
-            :func:`check_loss_outputs`.
-        owner (str): the caller, for error messages.
-
-    Returns:
-        dict[str, Tensor]: ``{'fused': main output}``, with ``return_all``
-        plus every declared output; each ``(N, 1, H, W)``.
+    """Run a fusion network; ``{'fused': main output}`` (+ declared outputs
+    with ``return_all``), each ``(N, 1, H, W)``.
     """
     if not return_all:
         return {MAIN_OUTPUT: run_fusion_net(net, sources, owner)}

@@ -21,78 +21,31 @@ from mmfusenas.utils.typing_utils import ModuleConfigType
 class ImageFusor(BaseImageModel):
     """Fusion network + unsupervised fusion losses, MMEngine style.
 
-    ``forward(inputs, data_samples, mode)`` with ``inputs`` the
-    ``(N, M, H, W)`` batch of :class:`FusionDataPreprocessor`:
-
-    - ``mode='loss'``: dict of the weighted losses (``loss_name`` keys),
-      computed on the fused image as ``mode='tensor'`` gives it (the
-      network's output after ``postprocess``'s de-normalisation and grey
-      reduction), or on the named branch outputs;
-    - ``mode='predict'``: the data samples with ``pred_fused`` (fused
-      luminance cropped back to ``img_shape``) and, when a colour source
-      exists, ``pred_fused_rgb`` (fused Y + that source's chroma -> RGB);
-    - ``mode='tensor'``: the raw fused batch ``(N, 1, H, W)`` (the network
-      on the ``preprocess``-ed inputs, its output de-normalised / reduced
-      to grey by ``postprocess``; not clamped or quantised).
+    ``inputs``: the ``(N, M, H, W)`` batch of :class:`FusionDataPreprocessor`.
+    ``mode='loss'`` returns the weighted losses, ``'predict'`` the samples with
+    ``pred_fused`` (and ``pred_fused_rgb`` when a colour source exists),
+    ``'tensor'`` the raw fused batch ``(N, 1, H, W)``.
 
     Args:
-        fusion_net (dict | nn.Module): the fusion network; maps
-            ``(N, M, H, W)`` to ``(N, 1, H, W)`` in ``[0, 1]``.
-        losses (Sequence[dict | nn.Module]): fusion losses (see
-            ``mmfusenas.models.losses``), each with a unique ``loss_name``.
-            A loss reads the fused image, or the output of ``fusion_net``
-            it names with ``output`` (e.g. the branches of
-            ``TIMTwoStageFusionNet``; see
-            :mod:`mmfusenas.models.fusion.fusion_outputs`).
+        fusion_net (dict | nn.Module): maps ``(N, M, H, W)`` to
+            ``(N, 1, H, W)`` in ``[0, 1]``.
+        losses (Sequence[dict | nn.Module]): fusion losses with unique
+            ``loss_name``; a loss reads the fused image or the network output
+            named by its ``output``.
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor``.
-        check_finite (bool): raise ``FloatingPointError`` naming the loss and
-            the samples when a loss is NaN / Inf instead of training on.
-            Defaults to True.
-        preprocess (dict, optional): how the ``(N, M, H, W)`` sources in
-            ``[0, 1]`` are turned into the network's input (the input
-            representation of a published network; see
-            ``docs/methods/fusion_baselines.md``). Keys, all optional:
-
-            - ``quantize`` (``'round'``): round the sources to 8 bit first
-              (the rounded luminance OpenCV's ``BGR2GRAY`` gives a script
-              that reads a colour image as grey; a no-op on 8-bit grey).
-            - ``repeat`` (int): repeat every source this many times along
-              the channel axis (e.g. 3: grey as RGB); ``(N, M * repeat, H,
-              W)``.
-            - ``mean`` / ``std`` (Sequence[float], ``repeat`` values):
-              normalise each repeated channel, ``(x - mean) / std``.
-        postprocess (dict, optional): how the network's output becomes the
-            fused image (the output conventions of a published network).
-            Keys, all optional:
-
-            - ``mean`` / ``std`` (Sequence[float], one per output channel):
-              de-normalise the output, ``x * std + mean``; then clamp to
-              ``[0, 1]``.
-            - ``gray_weights`` (Sequence[float], one per output channel):
-              reduce a multi-channel output to grey by this weighted sum
-              (e.g. ``(0.114, 0.587, 0.299)``: OpenCV ``BGR2GRAY`` of an
-              output a script treats as BGR).
-            - ``luma_quantize`` (``'round'`` | ``'floor'``): quantise the
-              fused luminance to 8 bit before the colour re-composition
-              (scripts that save / recombine an 8-bit grey image).
-            - ``chroma_quantize`` (``'round'``): quantise the colour
-              source's chroma to 8 bit (8-bit colour conversions).
-            - ``color`` (bool): re-attach the colour source's chroma
-              (``pred_fused_rgb``). Defaults to True.
-            - ``color_convert`` (``'bt601'`` | ``'pillow'``): how the
-              chroma is re-attached: the float BT.601 transform of
-              :mod:`mmfusenas.utils.colorspace` (default), or Pillow's
-              8-bit ``YCbCr`` merge of the 8-bit fused luminance (rounded
-              unless ``luma_quantize`` says otherwise) with the colour
-              source's Pillow chroma (scripts that recolour with Pillow).
-            - ``normalize`` (``'minmax'``): stretch every written image
-              (the RGB image as a whole, and the grey one) to ``[0, 1]``
-              by its own minimum and maximum.
-            - ``rounding`` (``'round'`` | ``'floor'``): float -> 8-bit
-              convention of the written image (stored in the prediction's
-              metainfo, honoured by ``tools/fuse.py`` and
-              ``FusedImageSaveHook``). Defaults to 'round'.
+        check_finite (bool): raise ``FloatingPointError`` on a NaN / Inf
+            loss. Defaults to True.
+        preprocess (dict, optional): network input convention
+            (``docs/methods/fusion_baselines.md``): ``quantize='round'``
+            (8-bit sources), ``repeat`` (channel repeats), ``mean`` / ``std``.
+        postprocess (dict, optional): network output convention: ``mean`` /
+            ``std`` (de-normalise, then clamp), ``gray_weights``,
+            ``luma_quantize`` / ``chroma_quantize`` (``'round'`` /
+            ``'floor'``), ``color`` (re-attach chroma, default True),
+            ``color_convert`` (``'bt601'`` or ``'pillow'``), ``normalize``
+            (``'minmax'``), ``rounding`` (``'round'`` or ``'floor'``, how the
+            written image is quantised).
         init_cfg (dict, optional): weight initialisation config.
     """
 
@@ -180,9 +133,7 @@ class ImageFusor(BaseImageModel):
 
     @staticmethod
     def _recolor_pillow(pred: torch.Tensor, sample) -> torch.Tensor:
-        """``postprocess.color_convert='pillow'``: the colour source's
-        8-bit RGB (recovered exactly from its Y and chroma) recoloured by
-        :func:`~mmfusenas.utils.colorspace.recolor_pillow`."""
+        """Recolour with Pillow's 8-bit YCbCr (``color_convert='pillow'``)."""
         index = list(sample.modalities).index(sample.color_modality)
         src_y = sample.sources[index:index + 1].to(pred)
         rgb8 = ycbcr_to_rgb(torch.cat([src_y, sample.chroma.to(pred)]))

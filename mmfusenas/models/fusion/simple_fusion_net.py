@@ -17,19 +17,15 @@ class _ConvAct(nn.Sequential):
 
 @MODELS.register_module()
 class SimpleFusionNet(nn.Module):
-    """Densely connected encoder + convolutional decoder, DenseFuse-like.
-
-    Input ``(N, M, H, W)``: the luminance / grey level of ``M`` sources in
-    ``[0, 1]``. Output ``(N, 1, H, W)`` in ``[0, 1]`` (sigmoid). Every layer
-    keeps the spatial size, so any H, W works.
+    """Densely connected encoder + conv decoder (DenseFuse-like), sigmoid
+    output.
 
     Args:
-        in_channels (int): number of sources ``M``. Defaults to 2.
-        base_channels (int): width of the stem and of each dense layer.
-            Defaults to 16.
+        in_channels (int): number of sources. Defaults to 2.
+        base_channels (int): width of stem and dense layers. Defaults to 16.
         num_dense (int): dense layers in the encoder. Defaults to 3.
-        decoder_channels (Sequence[int]): widths of the decoder convs before
-            the final 1-channel conv. Defaults to (32, 16).
+        decoder_channels (Sequence[int]): decoder widths before the final conv.
+            Defaults to (32, 16).
     """
 
     def __init__(self,

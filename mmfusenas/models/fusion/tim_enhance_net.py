@@ -1,5 +1,4 @@
-"""TIM enhancement network N_T (stage 2): two branches merged into the
-final image."""
+"""TIM enhancement network N_T (stage 2)."""
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -12,42 +11,26 @@ from .tim_fusion_net import build_tim_head, build_tim_stem, check_input_order
 
 @MODELS.register_module()
 class TIMEnhanceNet(nn.Module):
-    """TIM second stage :math:`\\mathcal{N}_T`: one branch per source.
+    """TIM second stage N_T: one branch per source, merged into the final
+    image.
 
-    Official names: ``Network_Fusion9_3`` (``merge='mask'``, IVIF) and
-    ``Network_Fusion9_2`` (``merge='concat'``, medical). With ``a`` and
-    ``b`` the two sources (after ``input_order``) and ``f`` the stage-1
-    image::
+    Official ``Network_Fusion9_3`` (``merge='mask'``) and ``Network_Fusion9_2``
+    (``merge='concat'``); ``a``, ``b`` the sources, ``f`` the stage-1 image::
 
-        Fa = first_cells(first_stem([a, f]))      # official stem2 / cells3
-        Fb = second_cells(second_stem([b, f]))    # official stem3 / cells2
+        Fa = first_cells(first_stem([a, f]))
+        Fb = second_cells(second_stem([b, f]))
         out_a = tanh(first_head(Fa)); out_b = tanh(second_head(Fb))
         'mask':   m = sigmoid(conv1x1([max_c, max_c, mean_c](Fa)))
-                  final = final_head(m * Fa + (1 - m) * Fb)     (no tanh)
+                  final = final_head(m * Fa + (1 - m) * Fb)
         'concat': final = tanh(final_head([Fa, Fb]))
 
-    Stems are :func:`build_tim_stem` with BN, branch heads
-    :func:`build_tim_head` with PReLU, ``final_head`` has no PReLU and takes
-    ``C`` ('mask') or ``2C`` ('concat') channels. In the official scripts
-    each branch has two successive cells of one genotype (separate
-    weights); the official genotype list is ``[g0, g1]`` with ``g0`` on the
-    **second** argument's branch (``cells2``) and ``g1`` on the first's
-    (``cells3``) — ``second_cells`` / ``first_cells`` here. The paper's
-    "spatial attention and three 3x3 convolutions" is, in the code, the
-    1x1-conv mask above and convs 3x3, 3x3, 1x1 (we follow the code).
-
     Args:
-        first_cells (Sequence[dict]): cell configs of the first source's
-            branch, built with ``default_args=dict(channels=channels)``.
-        second_cells (Sequence[dict]): cell configs of the second source's
-            branch.
+        first_cells (Sequence[dict]): cell configs of the first branch.
+        second_cells (Sequence[dict]): cell configs of the second branch.
         channels (int): width ``C`` (even). Defaults to 48.
-        merge (str): ``'mask'`` or ``'concat'`` (see above). Defaults to
-            ``'mask'``.
-        input_order (Sequence[int], optional): permutation of the two
-            stacked sources before the branches (the official IVIF script
-            calls stage 2 as ``model(vis, ir, f)``); None keeps the stacked
-            order. Defaults to None.
+        merge (str): ``'mask'`` or ``'concat'``. Defaults to 'mask'.
+        input_order (Sequence[int], optional): permutation of the two sources;
+            None keeps the order.
     """
 
     merges = ('mask', 'concat')
@@ -98,19 +81,7 @@ class TIMEnhanceNet(nn.Module):
         fused: torch.Tensor,
         return_branches: bool = False
     ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """Enhance the stage-1 image with both sources.
-
-        Args:
-            inputs (Tensor): ``(N, 2, H, W)`` stacked sources.
-            fused (Tensor): ``(N, 1, H, W)`` stage-1 fused image.
-            return_branches (bool): also return the two branch images.
-                Defaults to False.
-
-        Returns:
-            Tensor | tuple[Tensor, Tensor, Tensor]: the final ``(N, 1, H,
-            W)`` image, or ``(final, out_a, out_b)`` with the ``tanh``
-            branch images of the first and second source.
-        """
+        """The final ``(N, 1, H, W)`` image, or ``(final, out_a, out_b)``."""
         if inputs.dim() != 4 or inputs.shape[1] != 2:
             raise ValueError(f'TIMEnhanceNet expects (N, 2, H, W) inputs, '
                              f'got {tuple(inputs.shape)}')

@@ -1,13 +1,5 @@
-"""The official TIM genotypes and network layouts, as plain data.
-
-Transcribed from ``genotypes.py`` and the test scripts of the official
-repository ``LiuZhu-CV/TIMFusion`` (commit ``917b395``). The official
-records are ``Genotype(normal, normal_concat, normal_tv, normal_tv_concat,
-chain_model, chain_model_concat, chain_fusion, chain_fusion_concat)`` and
-``Genotype2(normal, normal_concat)``, each op paired with an index; the
-``*_concat`` fields and the indices (always 0 then 1) are never read by the
-model code, so only the op strings are kept here. An op string is built by
-:func:`mmfusenas.models.ops.build_tim_op`.
+"""The official TIM genotypes and network layouts (``LiuZhu-CV/TIMFusion``
+``genotypes.py``), op strings only.
 """
 from dataclasses import dataclass
 from typing import Dict, Tuple
@@ -15,16 +7,9 @@ from typing import Dict, Tuple
 
 @dataclass(frozen=True)
 class TIMGenotype:
-    """Operator chains of one official genotype, one per cell kind.
-
-    Args:
-        normal (tuple[str, ...]): chain of a successive cell
-            (``Cell_Chain2``).
-        chain_model (tuple[str, ...]): chain of a decomposition cell
-            (``Cell_Model``). Empty for ``Genotype2`` records.
-        chain_fusion (tuple[str, ...]): chain of a multi-scale fusion cell
-            (``Cell_Fusion``) or of ``Cell_Chain``. Empty for ``Genotype2``.
-        normal_tv (tuple[str, ...]): recorded but read by no model.
+    """Operator chains of one official genotype: ``normal`` (``Cell_Chain2``),
+    ``chain_model`` (``Cell_Model``), ``chain_fusion`` (``Cell_Fusion`` /
+    ``Cell_Chain``) and the unread ``normal_tv``.
     """
 
     normal: Tuple[str, ...]

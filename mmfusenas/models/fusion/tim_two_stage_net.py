@@ -15,61 +15,22 @@ from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
 class TIMTwoStageFusionNet(nn.Module):
     """Stage 1 (:class:`TIMFusionNet`) then stage 2 (:class:`TIMEnhanceNet`).
 
-    ``forward(inputs)`` maps the ``(N, 2, H, W)`` stacked sources to the
-    final ``(N, 1, H, W)`` image, so the official model is one
-    ``fusion_net`` of :class:`~mmfusenas.models.ImageFusor`::
-
-        f = stage1(inputs); final = stage2(inputs, f)
-
-    Source order. Each stage takes its own ``input_order`` (a permutation
-    of the stacked sources, whose order is the dataset's ``data_prefix``
-    order). The official test scripts of github.com/LiuZhu-CV/TIMFusion
-    (``IVIF/testFusion*.py``, ``MmIF/test_fusion_Medical_*.py``) call:
-
-    ========== ======================= ============================
-    script     stage 1                 stage 2
-    ========== ======================= ============================
-    IVIF       ``model_1(ir, vis)``    ``model_2(vis, ir, f)``
-    light      ``model_1(vis, ir)``    (none)
-    MRI-CT     ``model_1(mri, ct)``    ``model_2(mri, ct, f)``
-    MRI-PET    ``model_1(pet_Y, mri)`` ``model_2(pet_Y, mri, f)``
-    MRI-SPECT  ``model_1(mri, spect)`` ``model_2(mri, spect, f)``
-    ========== ======================= ============================
-
-    so with sources stacked as ``(ir, vi)`` the IVIF model uses
-    ``stage1.input_order=(0, 1)`` and ``stage2.input_order=(1, 0)``, and
-    with ``(mri, pet)`` the PET model uses ``(1, 0)`` for both stages.
-
-    Named outputs (``forward(inputs, return_all=True)``, the
-    ``output_names`` that fusion losses read with ``output=...``, see
-    :mod:`mmfusenas.models.fusion.fusion_outputs`): ``'stage1'`` (N_F's
-    image), the two branch images of N_T under ``branch_names`` and
-    ``'final'`` (the main output, ``'fused'`` to the losses). TIM Sec. 4.2
-    calls N_T's parallel branches *target extraction* and *detail
-    enhancement* and trains them with ℓ_int and ℓ_ssim respectively; which
-    stage-2 branch plays which role depends on ``stage2.input_order``: for
-    IVIF the first branch sees VIS and the second IR, so
-    ``branch_names=('detail', 'target')``.
+    ``f = stage1(inputs); final = stage2(inputs, f)`` maps ``(N, 2, H, W)``
+    sources to ``(N, 1, H, W)``. Each stage has its own ``input_order``, as the
+    official test scripts call them in different source orders (see
+    ``docs/methods/tim_networks.md``). ``forward(inputs, return_all=True)``
+    gives the named outputs ``'stage1'``, the two stage-2 branches under
+    ``branch_names`` and ``'final'``.
 
     Args:
-        stage1 (dict | nn.Module): the stage-1 network (``(N, 2, H, W) ->
-            (N, 1, H, W)``), e.g. a ``TIMFusionNet`` config.
-        stage2 (dict | nn.Module): the stage-2 network (``(inputs, fused,
-            return_branches) -> final or (final, out_a, out_b)``), e.g. a
-            ``TIMEnhanceNet`` config.
-        branch_names (Sequence[str], optional): the names of stage 2's
-            first and second branch outputs. Defaults to None
-            (``('first', 'second')``).
-        stage1_init (str | dict, optional): initialise stage 1 from a
-            checkpoint in :meth:`init_weights` (the runner calls it when
-            training starts, before ``load_from`` / ``--resume``, which
-            override it): a path, or ``dict(checkpoint=path, prefix=None)``.
-            The prefix is auto-detected among ``'fusion_net.'`` (a stage-1
-            training run such as ``fusion_ivif_tno.py``, or PMI's
-            ``pmi_init.pth``), ``'architecture.fusion_net.'`` and ``''``;
-            the keys must match stage 1 exactly. This is how N_T is searched
-            and trained on top of a trained N_F (TIM Sec. 4.2). Defaults to
-            None.
+        stage1 (dict | nn.Module): the stage-1 network.
+        stage2 (dict | nn.Module): the stage-2 network.
+        branch_names (Sequence[str], optional): names of stage 2's branch
+            outputs. Defaults to None (``('first', 'second')``).
+        stage1_init (str | dict, optional): checkpoint (path, or
+            ``dict(checkpoint=path, prefix=None)``) stage 1 is initialised from
+            in :meth:`init_weights`; the prefix is auto-detected among
+            ``'fusion_net.'``, ``'architecture.fusion_net.'`` and ``''``.
     """
 
     #: the output ``forward(inputs)`` returns
@@ -114,18 +75,8 @@ class TIMTwoStageFusionNet(nn.Module):
         inputs: torch.Tensor,
         return_all: bool = False
     ) -> Union[torch.Tensor, Dict[str, torch.Tensor]]:
-        """Fuse stacked sources with both stages.
-
-        Args:
-            inputs (Tensor): ``(N, 2, H, W)`` stacked sources.
-            return_all (bool): return every intermediate image. Defaults to
-                False.
-
-        Returns:
-            Tensor | dict[str, Tensor]: the final ``(N, 1, H, W)`` image
-            (not clamped), or ``{'stage1': f, <first branch name>: out_a,
-            <second branch name>: out_b, 'final': final}``.
-        """
+        """The final ``(N, 1, H, W)`` image, or all named outputs with
+        ``return_all``."""
         fused = self.stage1(inputs)
         if not return_all:
             return self.stage2(inputs, fused)

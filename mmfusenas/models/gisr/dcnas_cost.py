@@ -1,14 +1,8 @@
-"""Op-level cost items of DCNAS paths (for look-up-table path costs).
+"""Op-level cost items of DCNAS paths (look-up-table path costs).
 
-A path's cost is the sum of its items (official LUT, reference §6):
-heads, middle, tail, every non-pruned mobile block at its stage size, the
-fusion ops, the up-samplers and the (dep, and non-pruned rgb)
-down-samplers. Parameter-free ``skip`` ops cost 0 (no item). Items are
-built from the same modules as :class:`DCNASNet`'s fixed network, so the
-``params`` of a path equal ``count_params(DCNASNet(path))`` exactly; unlike
-the official LUT, heads and tail are the fixed network's (two convs), not
-the supernet's single convs (the official LUT under-counts by
-``3 (9C^2 + 1)``).
+A path's cost is the sum of its items, built from the modules of
+:class:`DCNASNet`'s fixed network, so ``params`` equal
+``count_params(DCNASNet(path))``.
 """
 from typing import Callable, Dict, List, Mapping, NamedTuple, Sequence, Tuple
 
@@ -33,8 +27,7 @@ class DCNASCostModel:
 
     Args:
         num_features (int): ``C``. Defaults to 16.
-        input_size (tuple[int, int]): HR ``(H, W)``, divisible by
-            ``2^(S-1)``. Defaults to (480, 480) (official LUT).
+        input_size (tuple[int, int]): HR ``(H, W)``. Defaults to (480, 480).
         num_stages (int): Defaults to 4.
         num_blocks (int): Defaults to 4.
         in_channels (int): Defaults to 1.
@@ -70,9 +63,7 @@ class DCNASCostModel:
         return dcnas_keys(self.num_stages, self.num_blocks)
 
     def cheapest_choices(self) -> Dict[str, str]:
-        """All blocks and fusion ops ``skip`` (every RGB stage pruned): no
-        path costs less in params, FLOPs or latency (all items are
-        non-negative and this path has the fewest)."""
+        """All blocks and fusion ops ``skip``: the cheapest path."""
         return {k: 'skip' for k in self.space_keys()}
 
     def items(self, choices: Mapping[str, str]) -> List[CostItem]:

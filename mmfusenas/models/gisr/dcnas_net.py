@@ -1,16 +1,10 @@
 """DCNAS: dual-level cross-modality network for guided depth SR.
 
-:class:`DCNASNet` builds both the one-shot supernet (``arch=None``, with
-:class:`ElasticMBConv` blocks sharing weights) and the fixed network of a
-genotype (the official ``StaticModel``, :class:`MBConvSE` blocks, RGB
-stages pruned where the fusion ops ignore RGB). Depth and RGB encoders of
-:class:`RMAG` groups run stage by stage (``C 2^s`` channels at ``H / 2^s``,
-down-sampled by :class:`PixelUnshuffleConv`), their features are fused at
-each stage by the searched fusion ops, and a decoder up-samples with
-:class:`ConvPixelShuffle`; the output is ``tail(rec) + lr_up``.
-``head_convs``, ``tail_convs`` and ``rmag_residual`` override the defaults.
-Inputs: ``lr_up`` ``(N, 1, H, W)`` (the bicubic-upsampled target) and
-``rgb`` ``(N, 3, H, W)``, ``H, W`` divisible by ``2^(S-1)``.
+:class:`DCNASNet` is the one-shot supernet (``arch=None``,
+:class:`ElasticMBConv` blocks) or the fixed network of a genotype (official
+``StaticModel``). Inputs: ``lr_up`` ``(N, 1, H, W)`` (bicubic-upsampled
+target) and ``rgb`` ``(N, 3, H, W)``, ``H, W`` divisible by ``2^(S-1)``;
+the output is ``tail(rec) + lr_up``.
 """
 from typing import Any, Dict, Mapping, Optional, Union
 
@@ -210,9 +204,9 @@ class DCNASNet(nn.Module):
 
     @staticmethod
     def canonical_path(choices: Mapping[str, str]) -> Dict[str, str]:
-        """Functionally identical paths -> one representative (see
-        :func:`~mmfusenas.models.gisr.dcnas_space.canonical_choices`);
-        the evolution search deduplicates paths with it."""
+        """One representative of functionally identical paths (see
+        :func:`~mmfusenas.models.gisr.dcnas_space.canonical_choices`).
+        """
         return canonical_choices(normalise_arch(choices))
 
     def set_path(self, choices: Mapping[str, str]) -> None:

@@ -1,15 +1,8 @@
 """The DCNAS search space as data: genotype keys, the official ``arch``
-dict encoding, conversions and the published example architecture.
+encoding and the published architecture (:data:`EXAMPLE_ARCH`).
 
-Genotype keys (``S`` stages, ``B`` blocks per RMAG):
-``rgb_encoder.{s}.{b}`` / ``dep_encoder.{s}.{b}`` (stage ``s``, 0 =
-shallowest) and ``decoder.{i}.{b}`` (decoder stage ``i``, 0 = deepest)
-name a mobile block, ``fusion.{i}`` a name of :data:`FUSION_OP_NAMES`;
-:func:`dcnas_keys` lists them in the official flat order. The official
-``arch`` dict holds integer codes (``rgb_encoder``, ``dep_encoder``,
-``rec_decoder``, ``fuse_op``); :func:`arch_to_choices` and
-:func:`choices_to_arch` convert, :func:`dcnas_space` gives the space and
-:data:`EXAMPLE_ARCH` is the published architecture.
+Keys: ``rgb_encoder.{s}.{b}`` / ``dep_encoder.{s}.{b}`` and
+``decoder.{i}.{b}`` name mobile blocks, ``fusion.{i}`` a fusion op.
 """
 from typing import Any, Dict, List, Mapping, Sequence
 
@@ -47,11 +40,8 @@ def _codes(value: Any, n: int, what: str) -> List[int]:
 
 
 def arch_to_choices(arch: Mapping[str, Any]) -> Dict[str, str]:
-    """Official ``arch`` dict (integer codes) -> genotype choices.
-
-    Raises:
-        ValueError: a field is missing, has the wrong shape or an
-            out-of-range code (the message names the field).
+    """Official ``arch`` dict (integer codes) -> genotype choices (ValueError
+    naming a bad field).
     """
     missing = [f for f in ARCH_FIELDS if f not in arch]
     if missing:
@@ -125,11 +115,9 @@ def num_pruned_rgb_stages(fusion_ops: Sequence[str]) -> int:
 
 
 def canonical_choices(choices: Mapping[str, str]) -> Dict[str, str]:
-    """One representative of the paths that compute the same function:
-    the blocks of RGB stages that no fusion op reads (the stages a fixed
-    network prunes) are set to ``skip``. Two paths with equal canonical
-    forms give identical outputs and costs, so a search need not score
-    both."""
+    """One representative of equivalent paths: blocks of RGB stages that no
+    fusion op reads are set to ``skip``.
+    """
     out = dict(choices)
     depth = infer_depth(out)
     fusion = [out[f'fusion.{i}'] for i in range(depth['num_stages'])]

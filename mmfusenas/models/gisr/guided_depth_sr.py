@@ -14,30 +14,16 @@ LOSS_SPACES = ('native', 'normalised')
 class GuidedDepthSR(BaseImageModel):
     """Guided depth SR network + masked L1 loss, MMEngine style.
 
-    ``inputs`` is ``{'lr_up': (N, 1, H, W), 'rgb': (N, 3, H, W)}`` (from
-    :class:`~mmfusenas.datasets.transforms.PackGISRInputs`, batched with
-    ``default_collate``); ``.network`` gets them exactly as the official
-    ``StaticModel`` does, ``network(lr_up, rgb)``, and returns the HR depth
-    in the normalised space. ``data_samples`` holds ``gt`` (stored unit),
-    ``gt_norm``, ``norm_min`` / ``norm_max`` and ``sample_id``.
-
-    - ``mode='loss'``: ``{'loss': mean |pred - gt| over valid pixels}``
-      (GT > 0 when ``mask_invalid``), in the stored unit after
-      de-normalisation (``loss_space='native'``, the official code) or in
-      the normalised space (``'normalised'``: unit-free, for training on
-      datasets of different units together);
-    - ``mode='predict'``: one dict per sample with ``pred_depth`` and
-      ``gt_depth`` (``(H, W)``, stored unit; absent for real LR input
-      without ground truth), ``bicubic`` (the de-normalised ``lr_up``) and
-      ``sample_id`` — what :class:`~mmfusenas.evaluation.GISRMetric` reads;
-    - ``mode='tensor'``: the raw network output.
+    ``inputs`` is ``{'lr_up': (N, 1, H, W), 'rgb': (N, 3, H, W)}``, passed as
+    ``network(lr_up, rgb)``. ``mode='loss'`` gives the L1 over valid pixels,
+    ``'predict'`` one dict per sample with ``pred_depth``, ``gt_depth``,
+    ``bicubic`` and ``sample_id``.
 
     Args:
         network (dict | nn.Module): e.g. :class:`DCNASNet`.
-        loss_space (str): ``'native'`` or ``'normalised'``. Defaults to
-            'native'.
-        mask_invalid (bool): ignore GT <= 0 pixels in the loss. Defaults
-            to True.
+        loss_space (str): ``'native'`` (stored unit, official) or
+            ``'normalised'``. Defaults to 'native'.
+        mask_invalid (bool): ignore GT <= 0 pixels. Defaults to True.
         data_preprocessor (dict, optional): defaults to
             ``BaseDataPreprocessor``.
         init_cfg (dict, optional): weight initialisation.

@@ -1,17 +1,9 @@
-"""Differentiable SSIM (Wang et al. 2004) built from torch convolutions.
+"""Differentiable SSIM (Wang et al. 2004) from separable Gaussian convs.
 
-The window is the 11x11 Gaussian (sigma 1.5) of the reference
-implementation, applied as two separable depthwise convolutions; all five
-local moments are filtered in one call (:func:`gaussian_moments`). With
-``padding='valid'`` and ``data_range`` matched to the input scale,
-:func:`ssim` equals ``mmfusenas.evaluation.functional.ssim(x, y,
-mode='gaussian')`` (the metric used by the ``tang`` / ``vifb`` presets),
-which the tests check on uint8 images.
-
-:func:`ssim_map` takes the function that computes the moments as its
-argument ``moments``; the SSIM losses pass their class attribute
-``ssim_moments`` (:func:`gaussian_moments`), which a subclass may replace
-by another computation of the same moments.
+With ``padding='valid'`` :func:`ssim` equals
+``mmfusenas.evaluation.functional.ssim(mode='gaussian')``. :func:`ssim_map`
+takes the moment computation as ``moments``; the SSIM losses pass their
+``ssim_moments`` attribute, which a subclass may replace.
 """
 from typing import Callable
 
@@ -26,17 +18,7 @@ def gaussian_kernel1d(window_size: int = 11,
                       dtype: torch.dtype = torch.float32,
                       device=None) -> torch.Tensor:
     """Normalised 1-D Gaussian, the factor of MATLAB's
-    ``fspecial('gaussian', window_size, sigma)``.
-
-    Args:
-        window_size (int): odd number of taps. Defaults to 11.
-        sigma (float): standard deviation in pixels. Defaults to 1.5.
-        dtype (torch.dtype): dtype of the result. Defaults to float32.
-        device (torch.device, optional): device of the result.
-
-    Returns:
-        Tensor: ``(window_size,)`` taps summing to 1.
-    """
+    ``fspecial('gaussian')``."""
     if window_size < 1 or window_size % 2 == 0:
         raise ValueError(f'window_size must be a positive odd number, got '
                          f'{window_size}')
@@ -49,17 +31,8 @@ def gaussian_kernel1d(window_size: int = 11,
 
 def separable_conv2d(x: torch.Tensor, horizontal: torch.Tensor,
                      vertical: torch.Tensor) -> torch.Tensor:
-    """Valid separable correlation of every plane of ``(N, C, H, W)``: two
-    depthwise convolutions, ``horizontal`` along the rows, then
-    ``vertical`` along the columns.
-
-    Args:
-        x (Tensor): ``(N, C, H, W)``.
-        horizontal (Tensor): ``(K_h,)`` taps along a row.
-        vertical (Tensor): ``(K_v,)`` taps along a column.
-
-    Returns:
-        Tensor: ``(N, C, H - K_v + 1, W - K_h + 1)``, contiguous.
+    """Valid separable correlation of every plane: ``horizontal`` along the
+    rows, then ``vertical`` along the columns; contiguous output.
     """
     c = x.shape[1]
     h_w = horizontal.to(x).view(1, 1, 1, -1).expand(c, 1, 1, -1)
@@ -81,20 +54,15 @@ def gaussian_moments(x: torch.Tensor,
                      taps: torch.Tensor,
                      padding: str,
                      separable: Callable = separable_conv2d) -> torch.Tensor:
-    """The five Gaussian-weighted local moments of ``x`` and ``y``.
+    """``(N, 5C, H', W')`` local means of ``x``, ``y``, ``xx``, ``yy``, ``xy``.
 
     Args:
         x (Tensor): ``(N, C, H, W)``.
         y (Tensor): same shape as ``x``.
-        taps (Tensor): the 1-D Gaussian (:func:`gaussian_kernel1d`).
+        taps (Tensor): the 1-D Gaussian.
         padding (str): see :func:`ssim_map`.
-        separable (Callable): the valid separable filter
-            ``(stack, horizontal, vertical) -> Tensor``. Defaults to
+        separable (Callable): the valid separable filter. Defaults to
             :func:`separable_conv2d`.
-
-    Returns:
-        Tensor: ``(N, 5 C, H', W')``: the local means of ``x``, ``y``,
-        ``x x``, ``y y`` and ``x y``, in that order along the channels.
     """
     stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)
     stack = pad_for_ssim(stack, taps.numel() // 2, padding)
@@ -113,33 +81,19 @@ def ssim_map(x: torch.Tensor,
              data_range: float = 1.0,
              padding: str = 'valid',
              moments: MomentsFn = gaussian_moments) -> torch.Tensor:
-    r"""Local SSIM of two image batches, channel by channel.
-
-    .. math::
-
-        SSIM = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy} + C_2)}
-                    {(\mu_x^2 + \mu_y^2 + C_1)(\sigma_x^2 + \sigma_y^2 + C_2)},
-        \quad C_1 = (0.01 L)^2,\ C_2 = (0.03 L)^2
-
-    with Gaussian-weighted (population) moments.
+    """Local SSIM of two image batches, channel by channel.
 
     Args:
         x (Tensor): ``(N, C, H, W)``.
         y (Tensor): same shape as ``x``.
-        window_size (int): Gaussian window size (odd). Defaults to 11.
+        window_size (int): odd Gaussian window size. Defaults to 11.
         sigma (float): Gaussian standard deviation. Defaults to 1.5.
-        data_range (float): dynamic range :math:`L` of the inputs (1 for
-            images in ``[0, 1]``, 255 for 8-bit values). Defaults to 1.0.
-        padding (str): ``'valid'``: the map covers only the positions where
-            the window fits (``(H - window_size + 1) x (W - ...)``), as the
-            reference implementation and the evaluation metric;
-            ``'reflect'``: the inputs are reflect-padded (OpenCV
-            ``BORDER_REFLECT_101``), so the map is ``H x W`` and border
-            pixels are supervised too; ``'zeros'``: zero padding (the
-            ``H x W`` map of the ``pytorch_ssim`` package, used by HBL's
-            loss). Defaults to 'valid'.
-        moments (Callable): computes the local moments, as
-            :func:`gaussian_moments` (the default).
+        data_range (float): dynamic range of the inputs. Defaults to 1.0.
+        padding (str): ``'valid'`` (only where the window fits, as the
+            reference), ``'reflect'`` or ``'zeros'`` (``H x W`` map, zeros as
+            ``pytorch_ssim``). Defaults to 'valid'.
+        moments (Callable): computes the local moments. Defaults to
+            :func:`gaussian_moments`.
 
     Returns:
         Tensor: ``(N, C, H', W')`` SSIM map.
@@ -170,14 +124,6 @@ def ssim_map(x: torch.Tensor,
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor, **kwargs) -> torch.Tensor:
-    """Mean SSIM per image and channel.
-
-    Args:
-        x (Tensor): ``(N, C, H, W)``.
-        y (Tensor): same shape as ``x``.
-        **kwargs: options of :func:`ssim_map`.
-
-    Returns:
-        Tensor: ``(N, C)`` mean of the SSIM map.
-    """
+    """``(N, C)`` mean SSIM per image and channel (options of
+    :func:`ssim_map`)."""
     return ssim_map(x, y, **kwargs).mean(dim=(2, 3))

@@ -1,13 +1,8 @@
-"""Unsupervised fusion losses computed from the sources alone.
-
-Every loss takes ``fused`` ``(N, 1, H, W)`` and ``sources`` ``(N, M, H, W)``
-(values in ``[0, 1]``) and returns a scalar already multiplied by
-``loss_weight``. ``loss_name`` is the key under which the model logs it;
-``output`` names the output of the fusion network the loss reads
-(``'fused'``, the final image, by default; a branch such as TIM's
-``'target'`` / ``'detail'``, see
-:mod:`mmfusenas.models.fusion.fusion_outputs`).
+"""Unsupervised fusion losses: ``forward(fused (N, 1, H, W), sources (N, M,
+H, W)) -> scalar * loss_weight``; ``output`` names the network output read.
 """
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -18,11 +13,8 @@ _SOBEL_X = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]])
 
 
 def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
-    """``|G_x| + |G_y|`` of the 3x3 Sobel operator, per channel.
-
-    Borders use replicate padding, so a constant image has zero gradient
-    everywhere. Input and output are ``(N, C, H, W)``.
-    """
+    """``|G_x| + |G_y|`` of the 3x3 Sobel operator per channel (replicate
+    borders)."""
     channels = x.shape[1]
     kernel_x = _SOBEL_X.to(x)
     weight = torch.stack([kernel_x, kernel_x.t()]).unsqueeze(1)
@@ -33,33 +25,46 @@ def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
     return gx.abs() + gy.abs()
 
 
-class _FusionLoss(nn.Module):
+class _NamedLoss(nn.Module):
+    """``loss_name`` / ``loss_weight`` plumbing of the loss modules."""
+
+    default_name = 'loss'
+
+    def __init__(self, loss_weight: float = 1.0,
+                 loss_name: Optional[str] = None) -> None:
+        super().__init__()
+        self.loss_weight = float(loss_weight)
+        self._loss_name = loss_name or self.default_name
+
+    @property
+    def loss_name(self) -> str:
+        """Key of the loss in the model's loss dict."""
+        return self._loss_name
+
+    def extra_repr(self) -> str:
+        return f'loss_name={self._loss_name!r}, loss_weight={self.loss_weight}'
+
+
+class _FusionLoss(_NamedLoss):
     """Base of the fusion losses.
 
     Args:
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to ''.
-        output (str): the output of the fusion network this loss reads:
-            ``'fused'`` (the final image) or a name the network declares in
-            ``output_names`` (e.g. ``'stage1'``, ``'target'``, ``'detail'``
-            of ``TIMTwoStageFusionNet``). Defaults to 'fused'.
+        output (str): ``'fused'`` or a name the network declares in
+            ``output_names``. Defaults to 'fused'.
     """
+    default_name = ''
 
     def __init__(self,
                  loss_weight: float = 1.0,
                  loss_name: str = '',
                  output: str = 'fused') -> None:
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         if not isinstance(output, str) or not output:
             raise ValueError(f'{type(self).__name__}: output must be a '
                              f'non-empty output name, got {output!r}')
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
         self.output = output
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
 
     @staticmethod
     def _check(fused: torch.Tensor, sources: torch.Tensor) -> None:
@@ -74,11 +79,7 @@ class _FusionLoss(nn.Module):
 
 @MODELS.register_module()
 class MaxIntensityLoss(_FusionLoss):
-    """``w * mean |F - max_m S_m|``: keep the brightest source per pixel.
-
-    The intensity term of SeAFusion-style unsupervised fusion: salient
-    (hot) infrared targets and bright visible structures both survive.
-    """
+    """``w * mean |F - max_m S_m|`` (SeAFusion-style intensity term)."""
 
     def __init__(self,
                  loss_weight: float = 1.0,
@@ -95,11 +96,7 @@ class MaxIntensityLoss(_FusionLoss):
 
 @MODELS.register_module()
 class MaxGradientLoss(_FusionLoss):
-    """``w * mean |∇F - max_m ∇S_m|`` with ``∇ = |G_x| + |G_y|`` (Sobel).
-
-    The texture term of SeAFusion-style fusion: the fused image keeps the
-    strongest edge of either source at every pixel.
-    """
+    """``w * mean |grad F - max_m grad S_m|`` with Sobel magnitudes."""
 
     def __init__(self,
                  loss_weight: float = 1.0,

@@ -1,15 +1,7 @@
 """Upper-level image-quality objectives of a loss search (HBL, IJCAI 2022).
 
-Each objective is a module ``objective(pred, target=None, low=None) ->
-scalar`` (lower is better) with ``needs_target`` telling whether it reads
-ground truth. :class:`ClassifierQualityObjective` is the official HBL
-objective, the cross-entropy towards the "good" class of a frozen
-image-quality classifier (a :class:`ResNet18`; the official weights are
-not released); :class:`FullReferenceQualityObjective` is ``-PSNR`` or
-``1 - SSIM`` against the validation ground truth;
-:class:`NoReferenceQualityObjective` is a download-free score from the
-differentiable priors of the Zero-DCE family (Guo et al. CVPR 2020):
-exposure control, grey-world colour constancy and spatial consistency.
+``objective(pred, target=None, low=None) -> scalar`` (lower is better);
+``needs_target`` says whether it reads ground truth.
 """
 import os.path as osp
 from typing import Optional, Sequence
@@ -17,66 +9,35 @@ from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmdet.models.backbones import ResNet
 
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_legacy_checkpoint
 from .differentiable_ssim import gaussian_moments, ssim_map
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from .vgg16_features import IMAGENET_MEAN, IMAGENET_STD
 
 
-class _BasicBlock(nn.Module):
-
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False),
-                nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        skip = x if self.downsample is None else self.downsample(x)
-        return F.relu(out + skip)
-
-
-class ResNet18(nn.Module):
-    """ResNet-18 with torchvision's module names (so a torchvision
-    ``resnet18`` state dict with an ``fc`` of ``num_classes`` outputs loads).
+class ResNet18(ResNet):
+    """mmdet's ResNet-18 with torchvision's ``fc`` head (a torchvision
+    ``resnet18`` state dict loads).
 
     Args:
         num_classes (int): classifier outputs. Defaults to 2.
-        base_width (int): width of the first stage (64; smaller for
-            stand-ins).
+        base_width (int): width of the first stage. Defaults to 64.
     """
 
     def __init__(self, num_classes: int = 2, base_width: int = 64) -> None:
-        super().__init__()
-        w = base_width
-        self.conv1 = nn.Conv2d(3, w, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        widths = [w, 2 * w, 4 * w, 8 * w]
-        cin = w
-        for k, cout in enumerate(widths):
-            stride = 1 if k == 0 else 2
-            setattr(self, f'layer{k + 1}',
-                    nn.Sequential(
-                        _BasicBlock(cin, cout, stride),
-                        _BasicBlock(cout, cout, 1)))
-            cin = cout
-        self.fc = nn.Linear(cin, num_classes)
+        super().__init__(
+            depth=18, base_channels=base_width, out_indices=(3, ),
+            norm_eval=False)
+        self.fc = nn.Linear(8 * base_width, num_classes)
+
+    def train(self, mode: bool = True) -> 'ResNet18':
+        super().train(mode)
+        return self
 
     def forward(self, x):
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
-        for k in range(4):
-            x = getattr(self, f'layer{k + 1}')(x)
+        x = super().forward(x)[0]
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
@@ -88,16 +49,12 @@ class _Objective(nn.Module):
 class ClassifierQualityObjective(_Objective):
     """Cross-entropy of a frozen quality classifier towards ``target_label``.
 
-    The official HBL loss-search objective (``LossClassifier``): the output
-    is normalised with the ImageNet mean / std and classified; the loss is
-    ``CE(classifier(x), target_label)`` averaged over the batch.
+    The official HBL objective (``LossClassifier``) on ImageNet-normalised
+    outputs.
 
     Args:
-        checkpoint (str, optional): local classifier file: a ResNet-18 state
-            dict (torchvision names, ``fc`` with ``num_classes`` outputs;
-            loaded with ``weights_only=True``), optionally under
-            ``'state_dict'``, or, with ``trust=True``, a pickled whole model
-            (the official format).
+        checkpoint (str, optional): local ResNet-18 state dict (torchvision
+            names), or with ``trust=True`` a pickled whole model (official).
         num_classes (int): Defaults to 2.
         target_label (int): the "good" class. Defaults to 1 (official).
         base_width (int): ResNet width (stand-ins). Defaults to 64.
@@ -185,7 +142,6 @@ class FullReferenceQualityObjective(_Objective):
         eps (float): MSE floor of the PSNR. Defaults to 1e-10.
     """
     needs_target = True
-    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
     ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self, metric: str = 'psnr', eps: float = 1e-10) -> None:
@@ -209,20 +165,16 @@ class FullReferenceQualityObjective(_Objective):
 
 @MODELS.register_module()
 class NoReferenceQualityObjective(_Objective):
-    """A differentiable no-reference score (lower is better).
+    """Zero-DCE-style no-reference score (lower is better).
 
-    ``w_exp · mean((avgpool_p(grey) - E)^2) + w_col · Σ_{c<c'} (m_c -
-    m_c')^2 + w_spa · mean(Σ_dirs (|∇_d Y| - |∇_d X|)^2)`` with ``grey`` the
-    channel mean of the output Y, ``m_c`` its channel means (grey world),
-    ``X`` the input, ``∇_d`` the 4-neighbour differences of ``avgpool_4``
-    maps (Zero-DCE's exposure, colour-constancy and spatial-consistency
-    terms). Needs no ground truth and no pretrained network.
+    ``w_exp`` exposure control, ``w_col`` grey-world colour constancy and
+    ``w_spa`` spatial consistency with the input ``low`` (Guo et al. 2020).
 
     Args:
-        exposure_level (float): target local brightness E. Defaults to 0.6.
-        patch (int): exposure patch size p. Defaults to 16.
+        exposure_level (float): target local brightness. Defaults to 0.6.
+        patch (int): exposure patch size. Defaults to 16.
         weights (Sequence[float]): ``(w_exp, w_col, w_spa)``. Defaults to
-            (10, 5, 1) (Zero-DCE's exposure / colour ratio).
+            (10, 5, 1).
     """
 
     def __init__(self,

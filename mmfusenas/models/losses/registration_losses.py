@@ -1,16 +1,9 @@
-"""Losses of deformable registration (fields in the convention of
+"""Losses of deformable registration (fields as in
 :mod:`mmfusenas.models.registration.spatial_transformer`).
 
-Every loss declares ``inputs``, the named fields of a registration forward
-pass it reads (``fixed``, ``moving``, ``warped``, ``flow``, ``gt_flow``),
-and returns a scalar already multiplied by ``loss_weight``. They are used
-by :class:`~mmfusenas.models.ImageRegistrator` and by the
-``'registration'`` stages of :class:`~mmfusenas.models.PreModuleChain`.
-:class:`NGFLoss` (normalised gradient fields, Haber & Modersitzki 2006)
-compares gradient orientations across modalities and is the default of
-the configs; :class:`LocalNCCLoss` (VoxelMorph's windowed NCC) suits
-mono-modal pairs; :class:`FlowSmoothnessLoss` regularises the field and
-:class:`FlowEPELoss` supervises it with a ground-truth field.
+Each loss declares the fields it reads in ``inputs`` (``fixed``,
+``moving``, ``warped``, ``flow``, ``gt_flow``) and returns a scalar times
+``loss_weight``.
 """
 from typing import Optional
 
@@ -40,9 +33,8 @@ def flow_gradients(flow: torch.Tensor):
 class FlowSmoothnessLoss(_NamedLoss):
     """Diffusion regulariser of a displacement field.
 
-    ``l2``: ``w · (mean(∂x u)^2 + mean(∂y u)^2) / 2`` with forward
-    differences over both components (VoxelMorph's ``Grad('l2')``);
-    ``l1``: the same with absolute values (total variation of the field).
+    ``'l2'``: ``(mean(dx u)^2 + mean(dy u)^2) / 2`` (VoxelMorph ``Grad``);
+    ``'l1'``: the same with absolute values.
 
     Args:
         penalty (str): ``'l2'`` or ``'l1'``. Defaults to 'l2'.
@@ -81,23 +73,12 @@ def image_gradients(x: torch.Tensor):
 
 @MODELS.register_module()
 class NGFLoss(_NamedLoss):
-    """Normalised gradient field distance (Haber & Modersitzki 2006), a
-    cross-modality similarity.
+    """Normalised gradient field distance (Haber & Modersitzki 2006)::
 
-    With central-difference gradients ``∇a``, ``∇b`` and an edge scale
-    ``ε``::
-
-        NGF = 1 - mean_p (∇a·∇b)^2 / ((|∇a|^2 + ε^2)(|∇b|^2 + ε^2))
-
-    which is 0 where the gradients are parallel or antiparallel (contrast
-    inversions between IR and VIS do not matter), and near 1 where they are
-    orthogonal or one image is flat (``|∇| << ε``). Multi-channel inputs are
-    compared channel by channel.
+        NGF = 1 - mean_p (ga.gb)^2 / ((|ga|^2 + eps^2)(|gb|^2 + eps^2))
 
     Args:
-        eps (float): edge scale ``ε`` in intensity per pixel (images in
-            ``[0, 1]``); gradients well below it count as noise. Defaults to
-            0.01.
+        eps (float): edge scale per pixel. Defaults to 0.01.
         loss_weight (float): Defaults to 1.0.
         loss_name (str, optional): Defaults to 'loss_ngf'.
     """
@@ -123,12 +104,7 @@ class NGFLoss(_NamedLoss):
 
 @MODELS.register_module()
 class LocalNCCLoss(_NamedLoss):
-    """``w · (1 - mean_p cc(p))`` with ``cc`` VoxelMorph's windowed squared
-    normalised cross-correlation::
-
-        cc = cov_W(a, b)^2 / (var_W(a) · var_W(b) + eps)
-
-    over ``window x window`` boxes (zero padding, sums as in VoxelMorph).
+    """``1 - mean_p cc(p)``, VoxelMorph's windowed squared NCC.
 
     Args:
         window (int): odd box size. Defaults to 9.
@@ -169,12 +145,10 @@ class LocalNCCLoss(_NamedLoss):
 
 @MODELS.register_module()
 class FlowEPELoss(_NamedLoss):
-    """Supervised end-point error ``w · mean_p sqrt(|u - u*|^2 + eps)`` to the
-    ground-truth field ``u*`` of a synthetic misalignment (``gt_flow``).
+    """End-point error ``mean_p sqrt(|u - u*|^2 + eps)`` to ``gt_flow``.
 
     Args:
-        eps (float): keeps the gradient finite at zero error. Defaults to
-            1e-6.
+        eps (float): keeps the gradient finite. Defaults to 1e-6.
         loss_weight (float): Defaults to 1.0.
         loss_name (str, optional): Defaults to 'loss_epe'.
     """

@@ -1,31 +1,24 @@
-"""The eight restoration loss terms of HBL's loss search space.
+"""The eight restoration loss terms of HBL's loss search space (IJCAI 2022).
 
-Zhu et al., "Hierarchical Bilevel Learning with Architecture and Loss
-Search for Hadamard-Based Image Restoration", IJCAI 2022; conventions of
-the official ``zhudear/HBLALS_pytorch`` (``losses/losses.py``,
-``losses/vgg.py``, ``model_search_loss.py``). :class:`PixelL1Loss`,
-:class:`PixelMSELoss`, :class:`ColorAngleLoss`, :class:`SSIMDistanceLoss`,
-:class:`VGGLayerMixtureLoss`, :class:`LPIPSLoss`,
-:class:`TotalVariationLoss` and :class:`LaplacianLoss` take ``(pred,
-target)`` ``(N, 3, H, W)`` in ``[0, 1]`` and return a scalar multiplied by
-``loss_weight``. Pretrained networks (VGG19, LPIPS-AlexNet) load from local
-state dicts and are never downloaded; ``random_init=True`` builds random
-stand-ins. Where the official code differs: ``docs/methods/hbl.md``.
+Each takes ``(pred, target)`` ``(N, 3, H, W)`` in ``[0, 1]`` and returns a
+scalar times ``loss_weight``, following ``zhudear/HBLALS_pytorch``.
+Pretrained networks load from local state dicts (``random_init=True``
+builds stand-ins); differences from the official code are in
+``docs/methods/hbl.md``.
 """
 import math
-import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.checkpoint import read_checkpoint
 from .differentiable_ssim import gaussian_moments, ssim_map
+from .fusion_losses import _NamedLoss
+from .vgg16_features import (IMAGENET_MEAN, IMAGENET_STD, load_features,
+                             vgg_layers)
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 #: the VGG19 candidate groups of HBL's loss search (module indices)
 HBL_VGG_GROUPS = ((0, 1, 2, 3), (5, 6, 7, 8), tuple(range(10, 18)),
                   tuple(range(19, 27)))
@@ -36,26 +29,6 @@ VGG19_URL = 'https://download.pytorch.org/models/vgg19-dcbb9e9d.pth'
 ALEXNET_URL = 'https://download.pytorch.org/models/alexnet-owt-7be5be79.pth'
 LPIPS_LIN_URL = ('https://github.com/richzhang/PerceptualSimilarity/raw/'
                  'master/lpips/weights/v0.1/alex.pth')
-
-
-class _NamedLoss(nn.Module):
-    """``loss_name`` / ``loss_weight`` plumbing of the loss modules."""
-
-    default_name = 'loss'
-
-    def __init__(self, loss_weight: float = 1.0,
-                 loss_name: Optional[str] = None) -> None:
-        super().__init__()
-        self.loss_weight = float(loss_weight)
-        self._loss_name = loss_name or self.default_name
-
-    @property
-    def loss_name(self) -> str:
-        """Key of the loss in the model's loss dict."""
-        return self._loss_name
-
-    def extra_repr(self) -> str:
-        return f'loss_name={self._loss_name!r}, loss_weight={self.loss_weight}'
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor, who: str) -> None:
@@ -97,13 +70,7 @@ def color_angle(pred: torch.Tensor,
 
 @MODELS.register_module()
 class ColorAngleLoss(_NamedLoss):
-    """``scale ×`` mean RGB angle in degrees (``loss_color``).
-
-    Args:
-        scale (float): Defaults to 0.1 (official).
-        loss_weight (float): Defaults to 1.0.
-        loss_name (str, optional): Defaults to 'loss_color'.
-    """
+    """``scale *`` mean RGB angle in degrees (``loss_color``; scale 0.1)."""
     default_name = 'loss_color'
 
     def __init__(self, scale: float = 0.1, **kwargs) -> None:
@@ -122,12 +89,10 @@ class SSIMDistanceLoss(_NamedLoss):
     Args:
         window_size (int): Defaults to 11.
         sigma (float): Defaults to 1.5.
-        padding (str): ``'zeros'`` (``pytorch_ssim``, official),
-            ``'reflect'`` or ``'valid'``.
-        loss_weight (float): 10 in HBL's loss search, 1 in its training.
+        padding (str): ``'zeros'`` (official), ``'reflect'`` or ``'valid'``.
+        loss_weight (float): Defaults to 1.0.
     """
     default_name = 'loss_ssim'
-    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
     ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self,
@@ -159,9 +124,7 @@ class TotalVariationLoss(_NamedLoss):
 
 @MODELS.register_module()
 class LaplacianLoss(_NamedLoss):
-    """``Σ (L * x)^2 / (N C H W)``, valid 3x3 Laplacian, depthwise
-    (``loss_lap``; official ``LapLoss``, which divides by the full size).
-    Reads only ``pred``."""
+    """``sum (L * x)^2 / (N C H W)``, valid 3x3 Laplacian on ``pred`` only."""
     default_name = 'loss_lap'
 
     def forward(self, pred, target=None):
@@ -171,77 +134,41 @@ class LaplacianLoss(_NamedLoss):
         return self.loss_weight * lap.square().sum() / pred.numel()
 
 
-# ----------------------------------------------------------------------
-# frozen feature networks (kept out of the module tree)
-# ----------------------------------------------------------------------
 def _load_features(module: nn.Module, path: str, prefix: str, who: str,
                    url: str) -> None:
-    """Load ``<prefix><key>`` tensors of a local file into ``module``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'{who}: weights file not found: {path!r}. Nothing is '
-            f'downloaded; get the file yourself ({url}) and name it in the '
-            'config, or set random_init=True for a random stand-in (tests '
-            'and toy runs only)')
-    state = read_checkpoint(path, f'{who}: weights file')
-    if isinstance(state, dict) and 'state_dict' in state:
-        state = state['state_dict']
-    expected = module.state_dict()
-    missing = [prefix + k for k in expected if prefix + k not in state]
-    if missing:
-        raise KeyError(f'{who}: {path!r} lacks {len(missing)} tensor(s), '
-                       f'e.g. {missing[:4]}')
-    for key, ref in expected.items():
-        if tuple(state[prefix + key].shape) != tuple(ref.shape):
-            raise ValueError(
-                f'{who}: {path!r}: {prefix + key} has shape '
-                f'{tuple(state[prefix + key].shape)}, expected '
-                f'{tuple(ref.shape)}')
-    module.load_state_dict({k: state[prefix + k] for k in expected})
+    load_features(module, path, prefix, who,
+                  f'get it from {url} and name it in the config, or set '
+                  'random_init=True for a random stand-in (tests only)')
 
 
 def vgg19_layers(last_index: int,
                  widths: Sequence[int] = (64, 128, 256, 512)) -> nn.Sequential:
     """``torchvision.models.vgg19().features[:last_index + 1]`` (ReLUs not in
     place), at the given block widths."""
-    plan = [widths[0]] * 2 + ['M'] + [widths[1]] * 2 + ['M'] + \
-        [widths[2]] * 4 + ['M'] + [widths[3]] * 4 + ['M'] + [widths[3]] * 4
-    layers, c = [], 3
-    for item in plan:
-        if item == 'M':
-            layers.append(nn.MaxPool2d(2, 2))
-        else:
-            layers += [nn.Conv2d(c, item, 3, padding=1), nn.ReLU()]
-            c = item
-        if len(layers) > last_index:
-            break
-    return nn.Sequential(*layers[:last_index + 1])
+    w = widths
+    plan = [w[0]] * 2 + ['M'] + [w[1]] * 2 + ['M'] + [w[2]] * 4 + ['M'] + \
+        [w[3]] * 4 + ['M'] + [w[3]] * 4
+    return vgg_layers(plan, last_index=last_index)
 
 
 @MODELS.register_module()
 class VGGLayerMixtureLoss(_NamedLoss):
     """Weighted L1 distances of VGG19 features (``loss_vgg``).
 
-    ``Σ_g Σ_l w_gl · mean|φ_l(pred) - φ_l(target)|`` over groups of
-    ``features`` taps (inputs ImageNet-normalised). The weights of group g
-    are, in order of precedence, ``softmax(γ_<loss_name>/g<k>)`` of a bound
-    :class:`~mmfusenas.models.mutables.LossHyperParams` (the loss search),
-    ``layer_weights[g]`` (fixed, e.g. a searched mixture), or 1 for every
-    tap (the unweighted sum of the official training).
+    ``sum_g sum_l w_gl mean|phi_l(pred) - phi_l(target)|``; the weights of
+    group ``g`` are ``softmax(gamma_<loss_name>/g<k>)`` of bound
+    :class:`~mmfusenas.models.mutables.LossHyperParams`, else
+    ``layer_weights[g]``, else 1.
 
     Args:
         weights (str, optional): local torchvision VGG19 state dict.
         groups (Sequence[Sequence[int]]): tap groups (module indices).
-            Defaults to ``((1, 6, 11, 22),)``: relu1_1, relu2_1, relu3_1,
-            relu4_2 of the official architecture search / training; the loss
-            search uses :data:`HBL_VGG_GROUPS`.
-        layer_weights (Sequence[Sequence[float]], optional): fixed weights
-            per group.
-        post_relu_taps (bool): a conv tap reads its ReLU's output (the
-            official in-place effect). Defaults to True.
+            Defaults to ``((1, 6, 11, 22),)``.
+        layer_weights (Sequence[Sequence[float]], optional): fixed weights.
+        post_relu_taps (bool): a conv tap reads its ReLU's output (official).
+            Defaults to True.
         random_init (bool): random stand-in instead of ``weights``.
         widths (Sequence[int]): block widths (stand-ins only).
-        loss_weight (float), loss_name (str): see the module docstring.
     """
     default_name = 'loss_vgg'
 
@@ -312,11 +239,7 @@ class VGGLayerMixtureLoss(_NamedLoss):
         net = self._features[0]
         if next(net.parameters()).device != x.device:
             net.to(x.device)
-        wanted = set()
-        for g in self.groups:
-            for i in g:
-                wanted.add(i + 1 if self.post_relu_taps and self._is_conv[i]
-                           else i)
+        wanted = {self._tap(i) for g in self.groups for i in g}
         out, h = {}, (x - self.mean) / self.std
         for i, layer in enumerate(net):
             h = layer(h)
@@ -361,19 +284,13 @@ _LPIPS_SCALE = (.458, .448, .450)
 class LPIPSLoss(_NamedLoss):
     """LPIPS with AlexNet features (Zhang et al. 2018, ``lpips`` v0.1).
 
-    ``Σ_l mean_hw( w_l · (n(φ_l(x)) - n(φ_l(y)))^2 )`` with ``n`` the unit
-    normalisation along channels, ``φ`` AlexNet relu1..relu5 after the
-    LPIPS scaling layer; averaged over the batch.
-
     Args:
-        backbone_weights (str, optional): local torchvision ``alexnet``
-            state dict (``features.*``).
+        backbone_weights (str, optional): local torchvision ``alexnet`` state
+            dict.
         lin_weights (str, optional): local ``lpips`` linear weights
-            (``lin<k>.model.1.weight``, the package's
-            ``weights/v0.1/alex.pth``).
-        scale_input (bool): map ``[0, 1]`` inputs to ``[-1, 1]`` first, as
-            LPIPS expects. Defaults to False: the official HBL code feeds
-            ``[0, 1]``.
+            (``weights/v0.1/alex.pth``).
+        scale_input (bool): map inputs to ``[-1, 1]`` first. Defaults to
+            False (official HBL).
         random_init (bool): random stand-ins instead of the files.
         widths (Sequence[int]): AlexNet widths (stand-ins only).
     """

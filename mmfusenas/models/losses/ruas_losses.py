@@ -1,24 +1,16 @@
-"""RUAS losses: the unsupervised scene loss and the denoiser loss.
+"""RUAS losses (Liu et al., TPAMI 2022): the scene loss and the denoiser loss.
 
-Liu et al., *Learning with Nested Scene Modeling and Cooperative
-Architecture Search for Low-Light Vision* (TPAMI 2022), Sec. 3, and the
-CVPR 2021 code (``KarelZhang/RUAS``, ``loss.py``); the formulas of the code
-are those of ``docs/methods/ruas.md`` ("Losses").
-
-The losses read intermediate outputs of :class:`~mmfusenas.models.scene.
-RUASNet`: each declares the fields it reads in ``inputs`` (see
-:class:`~mmfusenas.models.enhancers.ImageEnhancer`) and is called with them
-in that order. Every loss returns a scalar already multiplied by
-``loss_weight``.
+Formulas in ``docs/methods/ruas.md`` ("Losses"). Each loss declares the
+:class:`~mmfusenas.models.scene.RUASNet` fields it reads in ``inputs``.
 """
 import math
 from typing import List, Tuple
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
+from .restoration_losses import _NamedLoss
 
 #: structure priors of :class:`RUASSceneLoss`
 SCENE_PRIORS = ('weighted_tv', 'rtv')
@@ -39,20 +31,10 @@ _YCBCR_BIAS = (16.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0)
 
 
 def official_rgb2ycbcr(x: torch.Tensor) -> torch.Tensor:
-    """The official ``rgb2yCbCr`` of the RUAS training code, quirks included.
+    """The official RUAS ``rgb2yCbCr``, quirks included.
 
-    The ``(N, 3, H, W)`` tensor is viewed as rows of three consecutive
-    values (``.view(-1, 3)`` of NCHW memory, i.e. three neighbours along W
-    of one channel, not an RGB triple), right-multiplied by the 3x3 matrix,
-    offset and viewed back. The official code views back to
-    ``(1, 3, H, W)`` (batch size 1); here to ``(N, 3, H, W)``, identical at
-    ``N = 1``.
-
-    Args:
-        x (Tensor): ``(N, 3, H, W)`` image.
-
-    Returns:
-        Tensor: ``(N, 3, H, W)``.
+    The NCHW memory is viewed as rows of three values (``.view(-1, 3)``), not
+    RGB triples, as the official code does. ``(N, 3, H, W) -> (N, 3, H, W)``.
     """
     if x.dim() != 4 or x.shape[1] != 3:
         raise ValueError(f'official_rgb2ycbcr expects (N, 3, H, W), got '
@@ -78,27 +60,16 @@ def official_weighted_tv(guide: torch.Tensor,
                          guide_mode: str = 'ycbcr_official') -> torch.Tensor:
     """The smoothness term of the official RUAS code (``SmoothLoss``).
 
-    For each offset ``o`` of :data:`SMOOTH_OFFSETS`::
-
-        w_o = exp(sigma_color * sum_c (I[p] - I[p + o])^2)    # (N, 1, H', W')
-        g_o = mean |t[p] - t[p + o]|                          # one scalar
-        term_o = mean(w_o * g_o) = mean(w_o) * g_o
-
-    and the result is ``2 * sum_o term_o`` (the code lists every offset
-    twice, with the difference in both directions: 24 terms). Because
-    ``g_o`` is a scalar this is a product of means, not a per-pixel
-    weighted TV (as coded). ``sigma_color = -1.0 / 2 * sigma * sigma`` with
-    ``sigma = 0.1`` is -0.005 in the code (operator precedence; the
-    textbook ``-1 / (2 sigma^2)`` would be -50).
+    ``2 * sum_o mean(exp(sigma_color * sum_c (I[p] - I[p+o])^2)) * mean|t[p] -
+    t[p+o]|`` over the offsets of :data:`SMOOTH_OFFSETS` (a product of means,
+    as coded).
 
     Args:
         guide (Tensor): ``(N, 3, H, W)`` low-light input y.
-        t (Tensor): ``(N, C, H, W)`` illumination t_K.
+        t (Tensor): ``(N, C, H, W)`` illumination.
         sigma_color (float): exponent factor. Defaults to -0.005 (official).
-        guide_mode (str): ``'ycbcr_official'``: I = :func:`official_rgb2ycbcr`
-            (y), as in the training code (``model.py``); ``'rgb'``: I = y,
-            as in the search code (``model_search.py``). Defaults to
-            'ycbcr_official'.
+        guide_mode (str): ``'ycbcr_official'`` (I = :func:`official_rgb2ycbcr`
+            of y, training code) or ``'rgb'`` (I = y, search code).
 
     Returns:
         Tensor: scalar.
@@ -140,25 +111,15 @@ def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 def relative_total_variation(t: torch.Tensor,
                              sigma: float = 3.0,
                              eps: float = 1e-3) -> torch.Tensor:
-    """Relative total variation ``||t||_RTV`` (Xu et al., SIGGRAPH Asia 2012).
+    """Relative total variation (Xu et al., SIGGRAPH Asia 2012).
 
-    The paper's structure prior (TPAMI Eq. 5 context)::
-
-        D_d(p) = sum_q g_sigma(p, q) |d_d t(q)|       (windowed total variation)
-        L_d(p) = | sum_q g_sigma(p, q) d_d t(q) |     (windowed inherent variation)
-        RTV = mean_{p,c} [ D_x / (L_x + eps) + D_y / (L_y + eps) ]
-
-    with forward differences ``d_x``, ``d_y`` (zero at the last column /
-    row) and a Gaussian window of std ``sigma``. The mean over pixels and
-    channels (Xu et al. sum) keeps the weight independent of the image
-    size.
+    ``mean(D_x / (L_x + eps) + D_y / (L_y + eps))`` with ``D`` the Gaussian
+    windowed total variation and ``L`` the windowed inherent variation.
 
     Args:
         t (Tensor): ``(N, C, H, W)``.
-        sigma (float): window std in pixels, > 0. Defaults to 3.0 (Xu et al.
-            use 1-6).
-        eps (float): stabiliser of the division, > 0. Defaults to 1e-3
-            (Xu et al.).
+        sigma (float): window std in pixels. Defaults to 3.0.
+        eps (float): stabiliser. Defaults to 1e-3.
 
     Returns:
         Tensor: scalar.
@@ -174,15 +135,9 @@ def relative_total_variation(t: torch.Tensor,
 
 
 def official_tv(x: torch.Tensor) -> torch.Tensor:
-    """The ``TVLoss`` of the official denoiser loss (as coded)::
+    """The official denoiser ``TVLoss`` (as coded), a scalar.
 
-        2 * (sum dh^2 / (C (H-1) W) + sum dw^2 / (C H (W-1))) / N
-
-    Args:
-        x (Tensor): ``(N, C, H, W)`` with H, W >= 2.
-
-    Returns:
-        Tensor: scalar.
+    ``2 * (sum dh^2 / (C (H-1) W) + sum dw^2 / (C H (W-1))) / N``.
     """
     n, c, h, w = x.shape
     if h < 2 or w < 2:
@@ -193,41 +148,24 @@ def official_tv(x: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class RUASSceneLoss(nn.Module):
-    """Unsupervised scene loss ``ℓ_s`` on the illumination t_K.
+class RUASSceneLoss(_NamedLoss):
+    """Unsupervised scene loss on ``inputs = ('illumination', 'low')``.
 
-    ::
-
-        ℓ_s = loss_weight * (fidelity_weight * mean((t_K - y)^2)
-                             + prior_weight * prior(t_K))
-
-    * ``prior='weighted_tv'`` (official code): :func:`official_weighted_tv`
-      guided by y; with the defaults ``fidelity_weight=0.5``,
-      ``prior_weight=1`` this is the official ``LossFunction`` (``0.5 *
-      MSE + Smooth``).
-    * ``prior='rtv'`` (paper): :func:`relative_total_variation` of t_K, the
-      paper's ``||t_K - y||^2 + η ||t_K||_RTV`` (``prior_weight`` = η).
-
-    Paper vs code: the paper writes the squared norm (a sum) and RTV; the
-    code uses the mean squared error and the weighted smoothness. Both use
-    the mean here, so the two priors differ only in the structure term.
-
-    Reads ``inputs = ('illumination', 'low')``.
+    ``loss_weight * (fidelity_weight * mean((t - y)^2) + prior_weight *
+    prior(t))``; ``prior='weighted_tv'`` with the defaults is the official
+    ``LossFunction``, ``'rtv'`` the paper's RTV prior.
 
     Args:
-        prior (str): ``'weighted_tv'`` or ``'rtv'``. Defaults to
-            'weighted_tv'.
-        fidelity_weight (float): weight of the fidelity term. Defaults to 0.5
-            (official).
-        prior_weight (float): λ_s / η, weight of the prior. Defaults to 1.0
-            (official).
+        prior (str): ``'weighted_tv'`` or ``'rtv'``. Defaults to 'weighted_tv'.
+        fidelity_weight (float): Defaults to 0.5 (official).
+        prior_weight (float): Defaults to 1.0 (official).
         sigma_color (float): ``'weighted_tv'`` exponent factor. Defaults to
-            -0.005 (official).
-        guide (str): ``'weighted_tv'`` guide, ``'ycbcr_official'`` (training
-            code) or ``'rgb'`` (search code). Defaults to 'ycbcr_official'.
+            -0.005.
+        guide (str): ``'weighted_tv'`` guide, ``'ycbcr_official'`` or
+            ``'rgb'``. Defaults to 'ycbcr_official'.
         rtv_sigma (float): ``'rtv'`` window std. Defaults to 3.0.
         rtv_eps (float): ``'rtv'`` stabiliser. Defaults to 1e-3.
-        loss_weight (float): overall weight. Defaults to 1.0.
+        loss_weight (float): Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_scene'.
     """
 
@@ -243,7 +181,7 @@ class RUASSceneLoss(nn.Module):
                  rtv_eps: float = 1e-3,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_scene') -> None:
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         if prior not in SCENE_PRIORS:
             raise ValueError(f'RUASSceneLoss: prior must be one of '
                              f'{SCENE_PRIORS}, got {prior!r}')
@@ -257,12 +195,6 @@ class RUASSceneLoss(nn.Module):
         self.guide = guide
         self.rtv_sigma = rtv_sigma
         self.rtv_eps = rtv_eps
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
 
     def forward(self, illumination: torch.Tensor,
                 low: torch.Tensor) -> torch.Tensor:
@@ -287,16 +219,11 @@ class RUASSceneLoss(nn.Module):
 
 
 @MODELS.register_module()
-class RUASDenoiseLoss(nn.Module):
-    """The official denoiser loss (``DenoiseLossFunction``)::
+class RUASDenoiseLoss(_NamedLoss):
+    """The official denoiser loss, reading ``('denoised', 'scene_output')``.
 
-        loss_weight * (fidelity_weight * mean((u_d - u_K)^2)
-                       + tv_weight * official_tv(u_d))
-
-    u_d the denoised image, u_K the scene output (official ``u_list[-1]``,
-    ``u_list[-2]``). The paper gives no formula for it.
-
-    Reads ``inputs = ('denoised', 'scene_output')``.
+    ``loss_weight * (fidelity_weight * mean((u_d - u_K)^2) + tv_weight *
+    official_tv(u_d))``.
 
     Args:
         fidelity_weight (float): Defaults to 1e-7 (official).
@@ -312,15 +239,9 @@ class RUASDenoiseLoss(nn.Module):
                  tv_weight: float = 1.0,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_denoise') -> None:
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.fidelity_weight = fidelity_weight
         self.tv_weight = tv_weight
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
 
     def forward(self, denoised: torch.Tensor,
                 scene_output: torch.Tensor) -> torch.Tensor:

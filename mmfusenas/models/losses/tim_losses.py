@@ -1,14 +1,7 @@
 """The fusion losses of TIM (Liu et al., TPAMI 2024, Sec. 4.2).
 
-All losses follow the convention of :mod:`.fusion_losses`: ``forward(fused
-(N, 1, H, W), sources (N, M, H, W)) -> scalar * loss_weight``, with a
-``loss_name`` property. :class:`IntensityLoss` (:math:`\\ell_{int}`, MSE to
-a target built from the sources), :class:`SSIMLoss`
-(:math:`\\sum_m w_m (1 - SSIM(F, S_m))`), :class:`SaliencyWeightedLoss`
-(:math:`\\ell_T`, histogram-contrast saliency weights per pixel) and
-:class:`InfoPreservationLoss` (:math:`\\ell_F`, U2Fusion-style
-information-preservation weights). Formulas, options and the differences
-from the paper are in ``docs/user_guides/fusion_losses.md``.
+``forward(fused (N, 1, H, W), sources (N, M, H, W)) -> scalar``, as in
+:mod:`.fusion_losses`; formulas in ``docs/user_guides/fusion_losses.md``.
 """
 from typing import Optional, Sequence
 
@@ -61,48 +54,24 @@ def _pairwise_ssim(fused: torch.Tensor, sources: torch.Tensor,
 def _normalised_softmax(measures: torch.Tensor,
                         temperature: float,
                         eps: float = 1e-12) -> torch.Tensor:
-    """``softmax_m((g_m / sum_m g_m) / T)`` over the last axis.
-
-    Normalising the measures first makes the temperature independent of the
-    measure's unit and of the image content; all-zero measures give equal
-    weights.
-    """
+    """``softmax_m((g_m / sum_m g_m) / T)`` over the last axis."""
     num = measures.shape[-1]
     shares = (measures + eps) / (measures.sum(-1, keepdim=True) + num * eps)
     return torch.softmax(shares / temperature, dim=-1)
 
 
-# --------------------------------------------------------------------------
 # saliency and information measures (no gradient: they weight the losses)
-# --------------------------------------------------------------------------
 def grey_levels(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
-    """Quantise ``[0, 1]`` images to integer grey levels.
-
-    Args:
-        images (Tensor): any shape, values in ``[0, 1]`` (clamped).
-        levels (int): number of grey levels. Defaults to 256.
-
-    Returns:
-        Tensor: ``long`` tensor of ``round(x * (levels - 1))``; NaN maps to
-        level 0, +-Inf to the end levels.
-    """
+    """``round(clamp(x, 0, 1) * (levels - 1))`` as ``long`` (NaN -> 0)."""
     images = images.detach().nan_to_num(0.0, 1.0, 0.0)
     return torch.round(images.clamp(0, 1) * (levels - 1)).long()
 
 
 def grey_histogram(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
-    """Normalised grey-level histogram of every image channel.
+    """``(N, C, levels)`` normalised grey-level histograms of the images.
 
-    Args:
-        images (Tensor): ``(N, C, H, W)`` in ``[0, 1]``.
-        levels (int): number of bins / grey levels. Defaults to 256.
-
-    Returns:
-        Tensor: ``(N, C, levels)`` histograms summing to 1 (dtype of
-        ``images``); NaN for a channel holding a NaN / Inf, so that the
-        losses built on it are NaN and the model's finite-loss check
-        (:func:`~mmfusenas.utils.distributed.check_finite_losses`) names
-        the samples, as it does for the other losses.
+    A channel holding a NaN / Inf gives a NaN histogram, so the losses built on
+    it are NaN and the finite-loss check names the sample.
     """
     n, c = images.shape[:2]
     q = grey_levels(images, levels).reshape(n * c, -1)
@@ -115,23 +84,14 @@ def grey_histogram(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
 
 def histogram_contrast(images: torch.Tensor,
                        levels: int = 256) -> torch.Tensor:
-    r"""Histogram-contrast saliency map of every image channel.
-
-    .. math:: M(i) = \sum_{j=0}^{L-1} H(j)\,|j - i|
-
-    where :math:`H` is the normalised grey-level histogram of the image and
-    :math:`i` the grey level of the pixel: the mean absolute grey-level
-    distance from the pixel to all pixels of the image (in grey levels,
-    ``[0, L-1]``). Vectorised: :math:`M` is computed for all :math:`L`
-    levels at once as ``H @ D`` with ``D[j, i] = |j - i|``, then indexed by
-    the pixels' levels.
+    """Histogram-contrast saliency ``M(i) = sum_j H(j) |j - i|`` per channel.
 
     Args:
         images (Tensor): ``(N, C, H, W)`` in ``[0, 1]``.
         levels (int): number of grey levels. Defaults to 256.
 
     Returns:
-        Tensor: ``(N, C, H, W)`` saliency (no gradient).
+        Tensor: ``(N, C, H, W)`` saliency in grey levels (no gradient).
     """
     n, c = images.shape[:2]
     hist = grey_histogram(images, levels).reshape(n * c, levels)
@@ -147,23 +107,17 @@ def saliency_weights(sources: torch.Tensor,
                      temperature: float = 32.0,
                      levels: int = 256,
                      eps: float = 1e-6) -> torch.Tensor:
-    r"""Per-pixel source weights from the histogram-contrast saliency.
+    """Per-pixel source weights from the histogram-contrast saliency.
 
-    * ``'ratio'``: :math:`\omega_m = (M_m + \epsilon) / (\sum_k M_k +
-      K\epsilon)` (for two sources :math:`\omega_A = M_A / (M_A + M_B)`);
-    * ``'softmax'`` (the paper's wording): :math:`\omega_m =
-      \mathrm{softmax}_m(M_m / T)`, :math:`T` in grey levels.
-
-    Both sum to 1 over the sources at every pixel; with :math:`\epsilon` a
-    pixel where no source is salient gets equal weights.
+    ``'ratio'``: ``(M_m + eps) / (sum_k M_k + K eps)``; ``'softmax'``:
+    ``softmax_m(M_m / T)``. Both sum to 1 over the sources.
 
     Args:
         sources (Tensor): ``(N, M, H, W)`` in ``[0, 1]``.
         normalize (str): ``'ratio'`` or ``'softmax'``. Defaults to 'ratio'.
-        temperature (float): softmax temperature :math:`T` (grey levels).
-            Defaults to 32.
+        temperature (float): softmax temperature (grey levels). Defaults to 32.
         levels (int): number of grey levels. Defaults to 256.
-        eps (float): :math:`\epsilon` of the ratio. Defaults to 1e-6.
+        eps (float): epsilon of the ratio. Defaults to 1e-6.
 
     Returns:
         Tensor: ``(N, M, H, W)`` weights (no gradient).
@@ -179,22 +133,11 @@ def saliency_weights(sources: torch.Tensor,
 
 
 def laplacian_energy(x: torch.Tensor) -> torch.Tensor:
-    r"""U2Fusion's gradient measure :math:`\mathrm{mean}(|\nabla x|^2)`.
+    """U2Fusion's gradient measure ``mean(|Laplacian(x) / 8|^2)``, ``(N,)``.
 
-    :math:`\nabla` is the 3x3 Laplacian ``[[1,1,1],[1,-8,1],[1,1,1]] / 8``
-    applied per channel with replicate padding; the squared response is
-    averaged over channels and pixels.
-
-    Args:
-        x (Tensor): ``(N, C, H, W)``.
-
-    Returns:
-        Tensor: ``(N,)``.
+    The 3x3 Laplacian is applied per channel with replicate padding.
     """
     n, c, h, w = x.shape
-    # the images of the batch as channels of one depthwise convolution
-    # (oneDNN's one-channel convolution is several times slower; same
-    # values)
     weight = _LAPLACIAN.to(x).view(1, 1, 3, 3).expand(n * c, 1, 3, 3)
     padded = F.pad(x, (1, 1, 1, 1), mode='replicate')
     grad = F.conv2d(
@@ -203,52 +146,28 @@ def laplacian_energy(x: torch.Tensor) -> torch.Tensor:
 
 
 def grey_entropy(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
-    r"""Shannon entropy :math:`-\sum_i H(i)\log_2 H(i)` of every channel.
-
-    Args:
-        images (Tensor): ``(N, C, H, W)`` in ``[0, 1]``.
-        levels (int): number of grey levels. Defaults to 256.
-
-    Returns:
-        Tensor: ``(N, C)`` entropies in bits.
-    """
+    """``(N, C)`` Shannon entropy (bits) of the grey-level histograms."""
     hist = grey_histogram(images, levels)
     logs = torch.where(hist > 0,
                        hist.clamp_min(1e-30).log2(), torch.zeros_like(hist))
     return -(hist * logs).sum(-1)
 
 
-# --------------------------------------------------------------------------
-# losses
-# --------------------------------------------------------------------------
 @MODELS.register_module()
 class IntensityLoss(_FusionLoss):
-    r"""Intensity loss :math:`\ell_{int}` (mean squared error).
+    """Intensity loss (mean squared error to a target built from the sources).
 
-    Targets (``w`` = ``source_weights``, ``1/M`` each by default):
-
-    * ``'weighted'``: :math:`\mathrm{mean}\,(F - \sum_m w_m S_m)^2`;
-    * ``'max'``: :math:`\mathrm{mean}\,(F - \max_m S_m)^2` (weights unused);
-    * ``'per_source'`` (the paper's :math:`\sum_m \|F - S_m\|^2` form):
-      :math:`\sum_m w_m\,\mathrm{mean}\,(F - S_m)^2`. With weights summing
-      to 1 it has the gradient of ``'weighted'`` but is offset by the
-      (constant) weighted variance of the sources, so its minimum is not 0.
-
-    The squared norm is averaged over pixels and images (not summed), so the
-    value does not depend on the image size.
+    ``'weighted'``: ``mean(F - sum_m w_m S_m)^2``; ``'max'``:
+    ``mean(F - max_m S_m)^2``; ``'per_source'``: ``sum_m w_m mean(F - S_m)^2``.
 
     Args:
         target (str): ``'weighted'``, ``'max'`` or ``'per_source'``.
             Defaults to 'weighted'.
         source_weights (Sequence[float], optional): non-negative weight of
-            each source, used as given (not renormalised). Defaults to None
-            (``1/M`` each: the mean of the sources).
+            each source, not renormalised. Defaults to None (``1/M`` each).
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_int'.
-        output (str): the fusion-network output the loss reads
-            (``'fused'`` or a declared branch name, see
-            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
-            'fused'.
+        output (str): the network output the loss reads. Defaults to 'fused'.
     """
 
     def __init__(self,
@@ -282,28 +201,20 @@ class IntensityLoss(_FusionLoss):
 
 @MODELS.register_module()
 class SSIMLoss(_FusionLoss):
-    r"""Structural loss :math:`\ell_{ssim} = \sum_m w_m (1 - SSIM(F, S_m))`.
-
-    SSIM is :func:`~mmfusenas.models.losses.ssim_map` (Gaussian window,
-    ``data_range=1``) averaged over the map and the batch.
+    """Structural loss ``sum_m w_m (1 - SSIM(F, S_m))`` (data range 1).
 
     Args:
         source_weights (Sequence[float], optional): non-negative weight of
             each source. Defaults to None (``1/M`` each).
         window_size (int): Gaussian window size. Defaults to 11.
         sigma (float): Gaussian standard deviation. Defaults to 1.5.
-        padding (str): ``'valid'`` or ``'reflect'`` (see
-            :func:`~mmfusenas.models.losses.ssim_map`). Defaults to
-            'valid'.
+        padding (str): see :func:`~.differentiable_ssim.ssim_map`.
+            Defaults to 'valid'.
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_ssim'.
-        output (str): the fusion-network output the loss reads
-            (``'fused'`` or a declared branch name, see
-            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
-            'fused'.
+        output (str): the network output the loss reads. Defaults to 'fused'.
     """
 
-    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
     ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self,
@@ -332,42 +243,22 @@ class SSIMLoss(_FusionLoss):
 
 @MODELS.register_module()
 class SaliencyWeightedLoss(_FusionLoss):
-    r"""Saliency-weighted intensity + SSIM loss :math:`\ell_T` of TIM.
+    """Saliency-weighted intensity + SSIM loss of TIM.
 
-    .. math::
-
-        \ell^V_{int} &= \sum_m \mathrm{mean}\,\big(\omega_m \odot
-                        (F - S_m)\big)^2 \\
-        \ell^V_{ssim} &= \sum_m \big(1 - SSIM(\omega_m \odot F,
-                         \omega_m \odot S_m)\big) \\
-        \ell_T &= \ell^V_{int} + \mu\,\ell^V_{ssim}
-
-    with :math:`\omega_m` the per-pixel weights of :func:`saliency_weights`
-    (histogram contrast :math:`M(i) = \sum_j H(j)|j - i|` of each source,
-    normalised across the sources). The weights are computed from the
-    sources only and carry no gradient.
+    ``sum_m mean(w_m (F - S_m))^2 + mu sum_m (1 - SSIM(w_m F, w_m S_m))`` with
+    ``w`` from :func:`saliency_weights` (no gradient).
 
     Args:
-        ssim_weight (float): :math:`\mu`. Defaults to 1.0.
-        normalize (str): ``'ratio'`` (:math:`M_m / \sum_k M_k`) or
-            ``'softmax'`` (:math:`\mathrm{softmax}_m(M_m / T)`). Defaults
-            to 'ratio'.
-        temperature (float): :math:`T` of ``'softmax'``, in grey levels.
-            Defaults to 32.
+        ssim_weight (float): ``mu``. Defaults to 1.0.
+        normalize (str): ``'ratio'`` or ``'softmax'``. Defaults to 'ratio'.
+        temperature (float): softmax temperature (grey levels). Defaults to 32.
         levels (int): grey levels of the histogram. Defaults to 256.
-        window_size (int): SSIM Gaussian window size. Defaults to 11.
-        sigma (float): SSIM Gaussian standard deviation. Defaults to 1.5.
-        padding (str): SSIM padding, ``'valid'`` or ``'reflect'``.
-            Defaults to 'valid'.
+        window_size, sigma, padding: SSIM options (11, 1.5, 'valid').
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_sal'.
-        output (str): the fusion-network output the loss reads
-            (``'fused'`` or a declared branch name, see
-            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
-            'fused'.
+        output (str): the network output the loss reads. Defaults to 'fused'.
     """
 
-    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
     ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self,
@@ -415,56 +306,28 @@ class SaliencyWeightedLoss(_FusionLoss):
 
 @MODELS.register_module()
 class InfoPreservationLoss(_FusionLoss):
-    r"""Information-preservation loss :math:`\ell_F` (U2Fusion-style).
+    """Information-preservation loss (U2Fusion-style).
 
-    .. math::
-
-        \ell_F = \frac{1}{N}\sum_n \sum_m \omega_{n,m}\big[
-                 \mathrm{mean}\,(F_n - S_{n,m})^2 + \mu\,(1 - SSIM(F_n,
-                 S_{n,m}))\big]
-
-    The adaptive weights :math:`\omega_{n,m} = \mathrm{softmax}_m(\hat g_{n,m}
-    / T)` come from an information measure :math:`g` of each source image,
-    normalised across the sources (:math:`\hat g_{n,m} = g_{n,m} / \sum_k
-    g_{n,k}`); they carry no gradient. Measures:
-
-    * ``'gradient'`` (default, no network): U2Fusion's gradient measure
-      applied to the image itself, :func:`laplacian_energy`;
-    * ``'entropy'``: Shannon entropy of the 256-bin histogram,
-      :func:`grey_entropy`;
-    * ``'vgg'`` (U2Fusion's feature measure): the sum over relu1_2 ...
-      relu5_3 of VGG16 of :func:`laplacian_energy` of the features (the
-      paper's ℓ_F, Sec. 4.2, and the default of the TIM configs on real
-      data). Needs ``feature_weights``, a LOCAL torchvision VGG16 state dict
-      (torchvision's ``vgg16-397923af.pth``); nothing is downloaded. The
-      file is read when the weights are first needed (the first training
-      loss), so a model built for inference does not need it; a missing
-      file raises ``FileNotFoundError`` naming it and torchvision's file
-      name and URL. The extractor is frozen and deliberately not a
-      sub-module: its weights never reach the fusion model's optimiser,
-      state dict or checkpoints (it follows the device of the inputs).
+    ``mean_n sum_m w_nm [mean(F_n - S_nm)^2 + mu (1 - SSIM(F_n, S_nm))]`` with
+    ``w = softmax_m(g_nm / sum_k g_nk / T)`` from an information measure ``g``:
+    ``'gradient'`` (:func:`laplacian_energy`), ``'entropy'``
+    (:func:`grey_entropy`) or ``'vgg'`` (Laplacian energy of the VGG16
+    relu1_2 ... relu5_3 features). The VGG16 weights are read from the local
+    ``feature_weights`` on first use and are kept out of the state dict.
 
     Args:
         measure (str): ``'gradient'``, ``'entropy'`` or ``'vgg'``. Defaults
             to 'gradient'.
-        feature_weights (str, optional): path of the VGG16 weights; required
-            by, and only allowed with, ``measure='vgg'``. Defaults to None.
-        temperature (float): softmax temperature :math:`T` applied to the
-            normalised measures (in ``[0, 1]``). Defaults to 0.5.
-        ssim_weight (float): :math:`\mu`. Defaults to 1.0.
-        window_size (int): SSIM Gaussian window size. Defaults to 11.
-        sigma (float): SSIM Gaussian standard deviation. Defaults to 1.5.
-        padding (str): SSIM padding, ``'valid'`` or ``'reflect'``.
-            Defaults to 'valid'.
+        feature_weights (str, optional): path of the torchvision VGG16 weights;
+            required by, and only allowed with, ``measure='vgg'``.
+        temperature (float): softmax temperature. Defaults to 0.5.
+        ssim_weight (float): ``mu``. Defaults to 1.0.
+        window_size, sigma, padding: SSIM options (11, 1.5, 'valid').
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_info'.
-        output (str): the fusion-network output the loss reads
-            (``'fused'`` or a declared branch name, see
-            :mod:`mmfusenas.models.fusion.fusion_outputs`). Defaults to
-            'fused'.
+        output (str): the network output the loss reads. Defaults to 'fused'.
     """
 
-    #: computes the SSIM's local moments (``ssim_map(moments=...)``)
     ssim_moments = staticmethod(gaussian_moments)
 
     def __init__(self,
@@ -497,15 +360,11 @@ class InfoPreservationLoss(_FusionLoss):
         self.ssim_weight = ssim_weight
         self.ssim_cfg = dict(
             window_size=window_size, sigma=sigma, padding=padding)
-        # a tuple keeps the frozen extractor out of the module tree; it is
-        # built (and the weights file read) on first use, see `extractor`
         self._extractor = ()
 
     @property
     def extractor(self) -> VGG16Features:
-        """The frozen VGG16 of ``measure='vgg'``, loaded on first use from
-        ``feature_weights`` (``FileNotFoundError`` naming the file and
-        torchvision's file name / URL when it is missing)."""
+        """The frozen VGG16 of ``measure='vgg'``, loaded on first use."""
         if self.measure != 'vgg':
             raise ValueError(f'InfoPreservationLoss: measure '
                                  f'{self.measure!r} uses no feature extractor')

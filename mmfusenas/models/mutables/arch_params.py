@@ -7,23 +7,14 @@ import torch.nn as nn
 
 
 class ArchParams(nn.Module):
-    """One α vector per architecture key, shared by every mutable using it.
+    """One alpha vector per architecture key, shared by every mutable using it.
 
-    Mutables (choice points of a search space) are bound to a container with
-    :func:`~mmfusenas.models.mutables.bind_arch_params`; binding registers
-    each mutable's key and candidate names. Mutables that declare the same
-    key (a shared alias: e.g. one op choice reused at several widths, or one
-    cell searched for all RUAS stages) share one α and must list the same
-    candidates.
-
-    The container is owned by the search algorithm, not by the network, so
-    the network's ``parameters()`` are exactly the operation weights and
-    ``ArchParams.parameters()`` exactly the architecture parameters — the
-    two levels of a bilevel search never mix.
+    Owned by the search algorithm, not by the network, so the two levels of a
+    bilevel search never mix.
 
     Args:
-        init_std (float): α is initialised as ``init_std * N(0, 1)``, as in
-            DARTS. Defaults to 1e-3.
+        init_std (float): alpha is initialised as ``init_std * N(0, 1)``.
+            Defaults to 1e-3.
     """
 
     def __init__(self, init_std: float = 1e-3) -> None:
@@ -33,12 +24,7 @@ class ArchParams(nn.Module):
         self._choices: Dict[str, Tuple[str, ...]] = {}
 
     def register(self, key: str, choices: Sequence[str]) -> None:
-        """Add α for ``key`` (or check that an existing one agrees).
-
-        Args:
-            key (str): architecture key; must not contain '.'.
-            choices (Sequence[str]): candidate names, in order.
-        """
+        """Add alpha for ``key`` (or check that an existing one agrees)."""
         choices = tuple(choices)
         if not key or '.' in key:
             raise ValueError(f"architecture key must be a non-empty string "
@@ -86,12 +72,8 @@ class ArchParams(nn.Module):
                            f'{list(self._choices)}')
 
     def get_extra_state(self) -> torch.Tensor:
-        """The candidate names of every key, as UTF-8 JSON bytes.
-
-        Saved with the α so a checkpoint says which candidate each entry of
-        every α vector weighs. A uint8 tensor (not a dict of strings): the
-        state dict then holds tensors only, which MMEngine's runner
-        broadcasts from rank 0 after ``init_weights`` in distributed runs.
+        """The candidate names of every key as UTF-8 JSON bytes (a uint8
+        tensor, so the state dict holds tensors only).
         """
         names = {key: list(names) for key, names in self._choices.items()}
         data = json.dumps(names, sort_keys=False).encode('utf-8')

@@ -1,13 +1,6 @@
-"""The nesting of choice points in a two-level (or deeper) search space.
-
-In a space whose candidates are themselves cells with choice points (TIM's
-N_F: which cell at a position, then which operator on each of its edges),
-a nested choice point only exists in the derived network if every choice
-above it picks the candidate that holds it. :func:`choice_parents` finds,
-for every key, the choice point and candidate that hold it, and
-:func:`path_probability` turns that into the probability, under
-``softmax(α)``, that the key is part of the derived network — what a cost
-regulariser must weight its expected cost with.
+"""The nesting of choice points in a two-level search space: a nested
+choice point exists in the derived network only if every enclosing choice
+picks the candidate that holds it.
 """
 from typing import Dict, Mapping, Optional, Tuple
 
@@ -21,20 +14,12 @@ Parents = Dict[str, Optional[Tuple[str, int]]]
 
 
 def choice_parents(module: nn.Module) -> Parents:
-    """The enclosing (key, candidate) of every choice point of ``module``.
-
-    Args:
-        module (nn.Module): a supernet (or part of one) with
-            :class:`DiffMixedOp` choice points.
-
-    Returns:
-        dict: ``{key: None}`` for an outermost choice point, ``{key:
-        (parent_key, i)}`` for one inside candidate ``i`` of choice point
-        ``parent_key`` (the innermost enclosing one).
+    """``{key: None}`` for an outermost choice point, ``{key: (parent_key,
+    i)}``
+    for one inside candidate ``i`` of ``parent_key``.
 
     Raises:
-        ValueError: a key is used at places with different enclosing
-            (key, candidate) pairs, so no single path probability exists.
+        ValueError: a key has different enclosing (key, candidate) pairs.
     """
     places = [(name, m) for name, m in module.named_modules()
               if isinstance(m, DiffMixedOp)]
@@ -59,18 +44,8 @@ def choice_parents(module: nn.Module) -> Parents:
 def path_probability(key: str, parents: Mapping[str, Optional[Tuple[str,
                                                                       int]]],
                      probs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """Probability that ``key`` is in the derived network.
-
-    ``Π`` over the chain of enclosing choices of ``probs[parent][i]``; 1 for
-    an outermost key.
-
-    Args:
-        key (str): the choice point.
-        parents: from :func:`choice_parents`.
-        probs (Mapping[str, Tensor]): ``softmax(α)`` of every key.
-
-    Returns:
-        Tensor: a scalar, differentiable w.r.t. the enclosing α.
+    """Probability (differentiable scalar) that ``key`` is in the derived
+    network: the product of the enclosing ``probs[parent][i]``.
     """
     out = None
     seen = {key}

@@ -15,12 +15,8 @@ Candidates = Union[Sequence[str], Mapping[str, CandidateSpec]]
 
 def normalise_candidates(
         candidates: Candidates) -> Tuple[List[str], List[CandidateSpec]]:
-    """Split candidates into names and build specs.
-
-    ``['Residualblocks_3_1', 'DilConv_3_2']`` (op-name strings name
-    themselves) or ``{'rb3': 'Residualblocks_3_1', 'ms':
-    dict(type='MultiScaleFusionCell', ops=[...])}`` (mapping name -> spec).
-    """
+    """Split candidates (op names, or a mapping name -> spec) into names and
+    specs."""
     if isinstance(candidates, Mapping):
         names, specs = list(candidates), list(candidates.values())
     elif isinstance(candidates, (list, tuple)) and all(
@@ -37,23 +33,16 @@ def normalise_candidates(
 
 @MODELS.register_module()
 class DiffMixedOp(nn.Module):
-    """``y = Σ_i softmax(α_key)_i · op_i(x)`` over candidate modules.
+    """``y = sum_i softmax(alpha_key)_i op_i(x)`` over candidate modules.
 
-    A choice point of a search space. Its candidates are edge specs (op-name
-    strings or module configs, see
-    :func:`~mmfusenas.models.ops.build_edge`) built at ``channels``;
-    a candidate may itself be a cell whose edges are mixed ops, which gives
-    two-level spaces (which cell at a position, which op on each edge).
-
-    The mixing weights come from the :class:`ArchParams` container the op is
-    bound to (:func:`bind_arch_params`); mutables with the same ``key`` share
-    one α. ``derive()`` names the chosen candidate (largest weight).
+    The weights come from the bound :class:`ArchParams`
+    (:func:`bind_arch_params`); mutables with the same ``key`` share one alpha.
 
     Args:
-        key (str): architecture key (no '.'), e.g. ``'nf/cell0/op1'``.
-        candidates (Sequence[str] | Mapping[str, str | dict]): the
-            candidates (see :func:`normalise_candidates`).
-        channels (int): width the candidates operate at (set by the cell).
+        key (str): architecture key (no '.').
+        candidates (Sequence[str] | Mapping[str, str | dict]): see
+            :func:`normalise_candidates`.
+        channels (int): width the candidates operate at.
     """
 
     def __init__(self, key: str, candidates: Candidates,
@@ -90,12 +79,8 @@ class DiffMixedOp(nn.Module):
         return out
 
     def derive(self, exclude: Sequence[str] = ('zero', )) -> str:
-        """Name of the candidate with the largest weight.
-
-        Args:
-            exclude (Sequence[str]): names never chosen (DARTS never derives
-                the ``zero`` op) unless they are the only candidates.
-        """
+        """Name of the candidate with the largest weight (``exclude`` never
+        chosen)."""
         w = self.weights().detach()
         allowed = [i for i, n in enumerate(self.choice_names)
                    if n not in exclude] or list(range(len(w)))
@@ -107,11 +92,7 @@ class DiffMixedOp(nn.Module):
 
 
 def bind_arch_params(module: nn.Module, arch_params: ArchParams) -> List[str]:
-    """Bind every mutable inside ``module`` to ``arch_params``.
-
-    Returns:
-        list[str]: the distinct keys found, in module order.
-    """
+    """Bind every mutable of ``module`` to ``arch_params``; return the keys."""
     keys: Dict[str, None] = {}
     for sub in module.modules():
         if isinstance(sub, DiffMixedOp):

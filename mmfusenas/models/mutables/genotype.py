@@ -1,30 +1,19 @@
 """Genotypes: the derived choices of a search space as plain data.
 
-A genotype is ``{architecture key: chosen candidate name}``. Applied to the
-search-space config (where every choice point is a ``DiffMixedOp`` dict) it
-gives the config of the fixed network (:func:`fix_space_cfg`), so any space
-defined in a config can be derived, exported and rebuilt. :class:`Genotype`
-reads and writes genotype files (YAML or JSON, format
-``mmfusenas-genotype/1``: ``choices``, ``probabilities``, ``network``,
-``meta``, ``space``); :meth:`Genotype.validate` checks the choices and the
-stored network against the space, naming unknown keys, missing choices
-and edited cells. ``GenotypeNet`` (:func:`build_genotype_net`, registered
-in MODELS) rebuilds the fixed network from such a file, so a retrain
-config only names the file.
+A genotype ``{key: candidate name}`` applied to a search-space config gives
+the fixed network config (:func:`fix_space_cfg`). :class:`Genotype` reads
+and writes genotype files (``mmfusenas-genotype/1``, YAML or JSON);
+``GenotypeNet`` (:func:`build_genotype_net`) rebuilds the fixed network.
 """
 import copy
 import difflib
-import json
-import os.path as osp
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Set, Tuple, Union
 
-import yaml
-
 from mmfusenas.utils.config import walk_path
-from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.registry import MODELS
-from .space import MUTABLE_TYPES, expand_edge_templates
+from .space import (MUTABLE_TYPES, dump_data_file, expand_edge_templates,
+                    load_data_file)
 
 FORMAT = 'mmfusenas-genotype/1'
 
@@ -44,18 +33,15 @@ def _plain(obj: Any) -> Any:
 def fix_space_cfg(space_cfg: Any, choices: Dict[str, str]) -> Any:
     """Replace every ``DiffMixedOp`` config by its chosen candidate's spec.
 
-    Nested choice points (a chosen cell whose edges are mixed ops) are
-    resolved recursively; only the choices reachable in the fixed network
-    are needed. Edge templates (``edge_cfg`` of distillation cells, necks
-    and heads) are first expanded into explicit per-edge choice points, so
-    their keys resolve like any other.
+    Nested choice points and edge templates (``edge_cfg``) are resolved
+    recursively; ``space_cfg`` is not modified.
 
     Args:
         space_cfg: the search-space (supernet) config.
         choices (dict): ``{key: candidate name}``.
 
     Returns:
-        The fixed-network config (a new object; ``space_cfg`` is unchanged).
+        The fixed-network config.
 
     Raises:
         KeyError: a reachable choice point has no entry in ``choices``.
@@ -183,10 +169,10 @@ def validate_genotype(space_cfg: Any,
         choices (Mapping[str, str]): ``{key: candidate name}``.
         network (Mapping, optional): A stored fixed-network config that must
             equal the derived one.
-        where (str): Names the genotype (e.g. its file) in messages.
+        where (str): Names the genotype in messages.
 
     Returns:
-        dict: The derived fixed-network config (plain data).
+        dict: The derived fixed-network config.
 
     Raises:
         KeyError: Unknown keys, or a reachable choice point without choice.
@@ -222,22 +208,11 @@ def validate_genotype(space_cfg: Any,
 def check_op_names(space_cfg: Any = None,
                    network: Any = None,
                    where: str = 'genotype') -> None:
-    """Check the operator names of a search space and / or a network.
-
-    Op-name strings are looked for where edges are built from them: the
-    candidates of every choice point of ``space_cfg`` (edge templates
-    expanded) and the string entries of every ``ops`` list of ``network``.
-    Each must be a known operator
-    (:func:`~mmfusenas.models.ops.known_op_names`).
-
-    Args:
-        space_cfg: a search-space config, or None.
-        network: a fixed-network config, or None.
-        where (str): names the genotype (e.g. its file) in the message.
+    """Check that every op name of a search space / network is known.
 
     Raises:
-        ValueError: names ``where``, each unknown operator with the closest
-            known names and the keys / paths where it is used.
+        ValueError: names ``where`` and each unknown operator with the closest
+            known names and where it is used.
     """
     from mmfusenas.models.ops import known_op_names
     from .diff_mixed_op import normalise_candidates
@@ -316,9 +291,7 @@ class Genotype:
     @classmethod
     def from_space(cls, space_cfg: dict, choices: Dict[str, str],
                    **kwargs) -> 'Genotype':
-        """Derive the fixed network config of ``space_cfg`` under
-        ``choices`` (validated: unknown keys are an error); the space is
-        recorded in the genotype."""
+        """Derive and validate the fixed network of ``space_cfg``."""
         validate_genotype(space_cfg, choices)
         network = fix_space_cfg(space_cfg, choices)
         try:
@@ -330,12 +303,7 @@ class Genotype:
 
     def validate(self, space_cfg: Optional[dict] = None,
                  where: str = 'genotype') -> None:
-        """Check the choices and the network against ``space_cfg`` (default:
-        the recorded space; nothing to check without one).
-
-        Raises:
-            KeyError / ValueError: see :func:`validate_genotype`.
-        """
+        """Check choices and network against ``space_cfg`` or the recorded."""
         space_cfg = self.space if space_cfg is None else space_cfg
         if space_cfg is not None:
             validate_genotype(space_cfg, self.choices, self.network, where)
@@ -353,28 +321,12 @@ class Genotype:
 
     def dump(self, path: str) -> None:
         """Write YAML (``.yaml`` / ``.yml``) or JSON (``.json``) atomically."""
-        data = self.to_dict()
-        if path.endswith(('.yaml', '.yml')):
-            text = yaml.safe_dump(data, sort_keys=False)
-        elif path.endswith('.json'):
-            text = json.dumps(data, indent=2)
-        else:
-            raise ValueError(f'genotype file must end in .yaml, .yml or '
-                             f'.json, got {path}')
-        atomic_write(text, path)
+        dump_data_file(self.to_dict(), path, 'genotype')
 
     @classmethod
     def load(cls, path: str) -> 'Genotype':
         """Read and validate a genotype file."""
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'genotype file not found: {path}')
-        with open(path, encoding='utf-8') as f:
-            try:
-                data = (json.load(f) if path.endswith('.json') else
-                        yaml.safe_load(f))
-            except (ValueError, yaml.YAMLError) as err:
-                raise ValueError(f'{path} is not valid YAML/JSON: {err}') \
-                    from err
+        data = load_data_file(path, 'genotype')
         if not isinstance(data, dict) or data.get('format') != FORMAT:
             raise ValueError(f"{path} is not a genotype file: expected a "
                              f"mapping with format: {FORMAT}")
@@ -407,15 +359,6 @@ class Genotype:
 def config_at(cfg: Any, path: str, option: str = 'path') -> Any:
     """The sub-config at a dotted ``path`` (dict keys / list indices).
 
-    Args:
-        cfg (Any): a (nested) config.
-        path (str): e.g. ``'detector.neck'``; ``''`` is ``cfg`` itself.
-        option (str): the option holding ``path``, for the messages.
-            Defaults to 'path'.
-
-    Returns:
-        dict: the module config there.
-
     Raises:
         KeyError: a key or index on the way does not exist.
         TypeError: the config there is not a dict.
@@ -439,17 +382,11 @@ def build_genotype_net(genotype: Union[str, Genotype],
 
     Args:
         genotype (str | Genotype): a genotype file or object.
-        space (dict, optional): the search-space config. When given, the
-            network is derived from it with the genotype's ``choices`` (and
-            must equal the file's ``network``); otherwise the file's
-            ``network`` is built.
-        part (str, optional): build only the sub-network at this dotted
-            path of the fixed network config (e.g. ``'detector.neck'`` of a
-            genotype whose network is a whole scene + task model, searched
-            with ``space_path=''``), so each searched part of a model can be
-            rebuilt in its place. Defaults to None (the whole network).
-        **overrides: keys merged into the (part's) network config (e.g. a
-            different ``in_channels``).
+        space (dict, optional): the search-space config; when given, the
+            network is derived from it (and must equal the file's ``network``).
+        part (str, optional): build only the sub-network at this dotted path
+            (e.g. ``'detector.neck'``). Defaults to None (the whole network).
+        **overrides: keys merged into the (part's) network config.
 
     Returns:
         nn.Module: the fixed network.

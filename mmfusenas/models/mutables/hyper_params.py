@@ -1,25 +1,17 @@
-"""Loss hyper-parameters as a search target: weights β and softmax groups γ.
+"""Loss hyper-parameters as a search target: weights beta and softmax groups
+gamma.
 
-A loss search (HBL, IJCAI 2022) optimises one non-negative weight per loss
-term (β) and, inside a loss, softmax logits over candidates (γ, e.g. which
-VGG layers a perceptual loss compares). :class:`LossHyperParams` holds
-both, keyed by loss name, and is owned by the search algorithm like
-:class:`ArchParams`; a loss module with candidates declares
-``hyper_logit_groups()`` and reads its weights from the container it is
-bound to (:func:`bind_loss_hyper`). Loss-weight files (YAML or JSON,
-format ``mmfusenas-loss-weights/1``: ``weights``, ``logits``,
-``layer_weights``, ``meta``) are written atomically and read by
-:func:`load_loss_weights`, e.g. for ``ImageEnhancer(loss_weights=...)``.
+:class:`LossHyperParams` holds both, keyed by loss name (HBL's loss
+search); losses with candidates declare ``hyper_logit_groups()`` and are
+bound with :func:`bind_loss_hyper`. Loss-weight files
+(``mmfusenas-loss-weights/1``) are read by :func:`load_loss_weights`.
 """
-import json
-import os.path as osp
-from typing import Dict, Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 import torch
 import torch.nn as nn
-import yaml
 
-from mmfusenas.utils.fileio import atomic_write
+from .space import dump_data_file, load_data_file
 
 FORMAT = 'mmfusenas-loss-weights/1'
 
@@ -31,19 +23,16 @@ def _check_key(key: str, what: str) -> None:
 
 
 class LossHyperParams(nn.Module):
-    """Loss weights β (one scalar per loss name) and logit groups γ.
+    """Loss weights beta (one per loss name) and logit groups gamma.
 
     Args:
-        init_weight (float | dict): initial β (one value, or ``{name:
-            value}`` with a default of 1.0). Defaults to 1.0 (HBL:
-            ``torch.ones(8)``).
-        logit_init_std (float): γ is initialised as ``std * N(0, 1)``.
-            Defaults to 1e-3 (HBL).
-        clamp_min (float, optional): :meth:`project_` clamps β to ``>=
-            clamp_min``; None disables. Defaults to 0.0 (HBL).
-        clamp_logits (bool): :meth:`project_` clamps γ to ``>= clamp_min``
-            too, as the official HBL code does (a quirk: softmax logits
-            need no clamp). Defaults to True.
+        init_weight (float | dict): initial beta (one value or ``{name:
+            value}``). Defaults to 1.0.
+        logit_init_std (float): gamma is initialised as ``std * N(0, 1)``.
+            Defaults to 1e-3.
+        clamp_min (float, optional): :meth:`project_` clamps beta to ``>=
+            clamp_min``; None disables. Defaults to 0.0.
+        clamp_logits (bool): also clamp gamma (official HBL). Defaults to True.
     """
 
     def __init__(self,
@@ -59,7 +48,6 @@ class LossHyperParams(nn.Module):
         self.weights = nn.ParameterDict()
         self.logits = nn.ParameterDict()
 
-    # ------------------------------------------------------------------
     def register_weight(self, name: str) -> None:
         """Add β for the loss ``name`` (no-op when present)."""
         _check_key(name, 'loss name')
@@ -112,7 +100,6 @@ class LossHyperParams(nn.Module):
         for p in params:
             p.clamp_(min=self.clamp_min)
 
-    # ------------------------------------------------------------------
     def to_dict(self, meta: Optional[dict] = None) -> dict:
         """Plain data of the file format (see the module docstring)."""
         with torch.no_grad():
@@ -141,34 +128,17 @@ class LossHyperParams(nn.Module):
             raise FloatingPointError(
                 f'refusing to write non-finite loss weights to {path}: '
                 f'{data["weights"]}')
-        if path.endswith(('.yaml', '.yml')):
-            text = yaml.safe_dump(data, sort_keys=False)
-        elif path.endswith('.json'):
-            text = json.dumps(data, indent=2)
-        else:
-            raise ValueError(f'loss-weight file must end in .yaml, .yml or '
-                             f'.json, got {path}')
-        atomic_write(text, path)
+        dump_data_file(data, path, 'loss-weight')
 
 
 def load_loss_weights(path: str) -> dict:
-    """Read and validate a loss-weight file.
-
-    Returns:
-        dict: ``weights`` ({name: float}), ``logits`` ({key: list}),
-        ``layer_weights`` and ``meta``.
+    """Read and validate a loss-weight file: ``weights``, ``logits``,
+    ``layer_weights`` and ``meta``.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'loss-weight file not found: {path} (written by a loss search, '
-            'e.g. configs/hbl/search_loss_hbl_toy.py -> '
-            'work_dirs/<name>/loss_weights/latest.yaml)')
-    with open(path, encoding='utf-8') as f:
-        try:
-            data = json.load(f) if path.endswith('.json') else \
-                yaml.safe_load(f)
-        except (ValueError, yaml.YAMLError) as err:
-            raise ValueError(f'{path} is not valid YAML/JSON: {err}') from err
+    data = load_data_file(
+        path, 'loss-weight', ' (written by a loss search, e.g. '
+        'configs/hbl/search_loss_hbl_toy.py -> '
+        'work_dirs/<name>/loss_weights/latest.yaml)')
     if not isinstance(data, dict) or data.get('format') != FORMAT:
         raise ValueError(f'{path} is not a loss-weight file: expected a '
                          f'mapping with format: {FORMAT}')
@@ -197,11 +167,8 @@ def load_loss_weights(path: str) -> dict:
 def bind_loss_hyper(losses: Iterable[nn.Module],
                     hyper: LossHyperParams,
                     names: Optional[Sequence[str]] = None) -> list:
-    """Register β for ``names`` (default: every loss's ``loss_name``) and γ
-    for every loss declaring ``hyper_logit_groups()``; bind those losses.
-
-    Returns:
-        list[str]: the loss names given a weight.
+    """Register beta for ``names`` (default: every ``loss_name``) and gamma for
+    losses with ``hyper_logit_groups()``; return the weighted names.
     """
     losses = list(losses)
     known = [getattr(m, 'loss_name', None) for m in losses]

@@ -1,15 +1,9 @@
 """One-shot choice points: sample or fix one candidate per forward.
 
-A :class:`OneShotChoice` is the weight-sharing sibling of
-:class:`~mmfusenas.models.mutables.DiffMixedOp`: it has a stable ``key`` and
-candidate names, but runs exactly one candidate, the *current choice*, set
-from outside (by a path sampler, the evolution search, or
-:func:`apply_choices`). Candidates are separate modules or one *shared*
-module whose ``forward(*args, choice=name)`` implements every candidate
-(e.g. :class:`~mmfusenas.models.ops.ElasticMBConv`). Any network made of
-``OneShotChoice`` s is a one-shot search space: :func:`one_shot_space`
-lists its keys and candidates in module order, :func:`apply_choices` sets
-a path, and a genotype is the ``{key: name}`` dict of a path.
+A :class:`OneShotChoice` is the weight-sharing sibling of ``DiffMixedOp``:
+it runs one candidate, the current choice, set from outside.
+:func:`one_shot_space` lists the keys and candidates of a network and
+:func:`apply_choices` sets a path (``{key: name}``).
 """
 import random
 from collections import OrderedDict
@@ -28,12 +22,12 @@ class OneShotChoice(nn.Module):
         key (str): stable key (the genotype key).
         candidates (Mapping[str, nn.Module], optional): name -> module.
         shared (nn.Module, optional): a module whose ``forward(*args,
-            choice=name)`` computes every candidate, and whose
-            ``choice_names`` lists them (unless ``choice_names`` is given).
-        choice_names (Sequence[str], optional): the candidate names of a
-            shared module (a subset of what it accepts).
+            choice=name)`` computes every candidate (``choice_names`` lists
+            them).
+        choice_names (Sequence[str], optional): candidate names of a shared
+            module.
 
-    Exactly one of ``candidates`` and ``shared`` is given.
+    Give exactly one of ``candidates`` and ``shared``.
     """
 
     def __init__(self,
@@ -71,12 +65,7 @@ class OneShotChoice(nn.Module):
         return self._current
 
     def choose(self, name: str) -> None:
-        """Set the current choice.
-
-        Raises:
-            ValueError: ``name`` is not a candidate (the message lists
-                them).
-        """
+        """Set the current choice; ValueError for an unknown name."""
         if name not in self.choice_names:
             raise ValueError(f'{self.key}: {name!r} is not a candidate; '
                              f'valid: {list(self.choice_names)}')
@@ -96,13 +85,8 @@ class OneShotChoice(nn.Module):
 
 
 def one_shot_space(module: nn.Module) -> 'OrderedDict[str, tuple]':
-    """``{key: candidate names}`` of every :class:`OneShotChoice` of
-    ``module``, in module order.
-
-    Raises:
-        ValueError: two choice points share a key with different
-            candidates.
-    """
+    """``{key: candidate names}`` of every :class:`OneShotChoice`, in module
+    order."""
     space: 'OrderedDict[str, tuple]' = OrderedDict()
     for m in module.modules():
         if isinstance(m, OneShotChoice):
@@ -121,11 +105,10 @@ def apply_choices(module: nn.Module,
     Args:
         module (nn.Module): the supernet.
         choices (Mapping[str, str]): ``{key: name}``.
-        strict (bool): every key of ``module`` must be given and every
-            given key must exist. Defaults to True.
+        strict (bool): all keys must match. Defaults to True.
 
     Raises:
-        KeyError: (strict) missing or unknown keys, listed.
+        KeyError: (strict) missing or unknown keys.
     """
     space = one_shot_space(module)
     if strict:

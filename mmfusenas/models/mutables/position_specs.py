@@ -1,17 +1,9 @@
 """Edge specs of ``C_in -> C_out`` positions of task modules (RUAS Table 1).
 
-The task modules of RUAS' high-level search (the searchable SSD head and
-neck, the searchable ASPP head) place single operators at *positions* that
-change the channels (``C_in -> C_out``) and sometimes the size (stride 2).
-A position is built with :func:`~mmfusenas.models.cells.build_edge` at
-``channels=C_in`` from a spec that also names ``out_channels`` and
-``stride``; :func:`task_position_spec` turns a *template* (an op name, an
-operator config or a ``DiffMixedOp`` over op names) into that spec::
-
-    task_position_spec('3-C', 24)
-    # dict(type='RUASConv', kernel_size=3, out_channels=24, stride=1)
-
-The result is idempotent: modules accept templates and explicit specs.
+:func:`task_position_spec` turns a template (op name, operator config or
+``DiffMixedOp``) into a spec with ``out_channels`` and ``stride``, e.g.
+``'3-C'`` -> ``dict(type='RUASConv', kernel_size=3, out_channels=24,
+stride=1)``; it is idempotent.
 """
 import copy
 import inspect
@@ -28,17 +20,8 @@ Position = Tuple[str, int, int]
 
 def task_op_template(key: str,
                      candidates: Sequence[str] = RUAS_TASK_OPS) -> dict:
-    """A ``DiffMixedOp`` template over the RUAS high-level task ops.
-
-    Args:
-        key (str): key prefix; every position appends ``/<position>``.
-        candidates (Sequence[str]): op names. Defaults to
-            :data:`~mmfusenas.models.ops.RUAS_TASK_OPS` (``m-C``,
-            ``n-2-DC``, ``3-k-DC``).
-
-    Returns:
-        dict: ``dict(type='DiffMixedOp', key=key, candidates=[...])``.
-    """
+    """``dict(type='DiffMixedOp', key=key, candidates=[...])`` over the RUAS
+    task ops."""
     return dict(type='DiffMixedOp', key=key, candidates=list(candidates))
 
 
@@ -79,29 +62,21 @@ def task_position_spec(spec: Any,
     """The edge spec of one ``C_in -> C_out`` position from a template.
 
     Args:
-        spec (str | dict): an op name (any op-name family, e.g. ``'3-C'``,
-            ``'dilconv_5x5'``), an operator config without ``channels``
-            (e.g. ``dict(type='RUASConv', kernel_size=5)``), or a
-            ``DiffMixedOp`` config whose candidates are such specs (a list
-            of op names or a mapping name -> spec).
+        spec (str | dict): an op name, an operator config without
+            ``channels`` or a ``DiffMixedOp`` config over such specs.
         out_channels (int): ``C_out`` of the position.
         stride (int): stride of the position. Defaults to 1.
-        key_suffix (str, optional): appended to a ``DiffMixedOp`` key as
-            ``<key>/<key_suffix>`` (also to nested mixed ops in its
-            candidates); ``None`` keeps the key (an explicit spec).
+        key_suffix (str, optional): appended to ``DiffMixedOp`` keys as
+            ``<key>/<key_suffix>``; None keeps the key.
 
     Returns:
-        str | dict: a config dict: an operator config with ``out_channels``
-        and ``stride``, or a ``DiffMixedOp`` config whose ``candidates`` is
-        a mapping name -> such operator config. ``channels`` (``C_in``) is
-        set when the position is built.
+        dict: an operator config with ``out_channels`` and ``stride``, or a
+        ``DiffMixedOp`` config with a mapping of such configs.
 
     Raises:
         TypeError: ``spec`` is neither an op name nor a config dict.
-        ValueError: unknown op name; a config sets ``channels`` or another
-            ``out_channels`` / ``stride``; a mixed op without ``key``; an
-            operator type without ``out_channels`` / ``stride`` arguments
-            (e.g. ``skip_connect``).
+        ValueError: unknown op name, conflicting arguments or a mixed op
+            without ``key``.
     """
     if not isinstance(out_channels, int) or out_channels < 1:
         raise ValueError(f'out_channels must be a positive int, got '
@@ -157,20 +132,15 @@ def check_op_cfg_or_ops(ops: Any, op_cfg: Any, owner: str) -> None:
 def position_specs(ops: Optional[Sequence[Any]], op_cfg: Any,
                    positions: Sequence[Position], owner: str,
                    what: str = 'ops') -> List[Any]:
-    """The specs of a module's positions from ``op_cfg`` or ``ops``.
+    """One expanded spec per position from ``op_cfg`` (template) or ``ops``.
 
     Args:
-        ops (Sequence[str | dict], optional): one spec per position (each
-            passed through :func:`task_position_spec` without key suffix).
-        op_cfg (str | dict, optional): one template for every position;
-            position ``p`` gets key suffix ``positions[p][0]``.
+        ops (Sequence[str | dict], optional): one spec per position.
+        op_cfg (str | dict, optional): one template for every position.
         positions (Sequence[tuple[str, int, int]]): ``(key suffix,
-            out_channels, stride)`` of every position, in order.
+            out_channels, stride)`` of every position.
         owner (str): module name for error messages.
         what (str): name of the explicit list in error messages.
-
-    Returns:
-        list[dict]: one expanded spec per position.
     """
     check_op_cfg_or_ops(ops, op_cfg, owner)
     if op_cfg is not None:

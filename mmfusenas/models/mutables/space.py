@@ -1,14 +1,15 @@
-"""Search-space descriptions as data: which configs are choice points, and
-the expansion of edge templates into explicit per-edge choice points.
-
-Genotypes (:mod:`.genotype`) and the cells / necks / heads that hold choice
-points both read this module; it imports nothing from cells, so the
-dependency runs one way: cells -> mutables -> ops.
+"""Search-space descriptions as data: which configs are choice points, the
+expansion of edge templates, and the YAML / JSON files of search results.
 """
 import copy
+import json
+import os.path as osp
 from typing import Any
 
+import yaml
+
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.fileio import atomic_write
 
 #: config ``type`` values that mark a differentiable choice point.
 MUTABLE_TYPES = ('DiffMixedOp', 'mmfusenas.DiffMixedOp')
@@ -26,25 +27,9 @@ def _module_class(type_name: Any) -> Any:
 def expand_edge_templates(cfg: Any) -> Any:
     """Replace every ``edge_cfg`` template in a config by explicit ``ops``.
 
-    ``fix_space_cfg`` (and so ``Genotype.from_space`` / ``GenotypeNet``)
-    rewrites each ``DiffMixedOp`` config by its chosen candidate, looked up
-    by the config's key; a template's key is only a prefix of the keys of
-    the mixed ops built from it, so a search space written with templates
-    must be expanded first. Modules whose class defines
-    ``expand_edge_cfg(cfg)`` (:class:`FeatureDistillationCell`,
-    :class:`~mmfusenas.models.necks.SearchableDistillationNeck`,
-    :class:`~mmfusenas.models.decode_heads.SearchableDistillationHead`) are
-    expanded; everything else is copied. The result builds the same
-    network, with the same keys. Usable in a config file::
-
-        from mmfusenas.models.mutables import expand_edge_templates
-        neck = expand_edge_templates(dict(type=..., edge_cfg=...))
-
-    Args:
-        cfg: any config (dicts / lists / tuples nest).
-
-    Returns:
-        A new config without templates.
+    Needed before ``fix_space_cfg``; modules whose class defines
+    ``expand_edge_cfg(cfg)`` are expanded, everything else copied. Usable in a
+    config file.
     """
     if isinstance(cfg, (list, tuple)):
         return type(cfg)(expand_edge_templates(v) for v in cfg)
@@ -59,3 +44,27 @@ def expand_edge_templates(cfg: Any) -> Any:
         if hasattr(cls, 'expand_op_cfg'):
             cfg = cls.expand_op_cfg(cfg)
     return {k: expand_edge_templates(v) for k, v in cfg.items()}
+
+
+def dump_data_file(data: dict, path: str, what: str) -> None:
+    """Write ``data`` as YAML (``.yaml`` / ``.yml``) or JSON, atomically."""
+    if path.endswith(('.yaml', '.yml')):
+        text = yaml.safe_dump(data, sort_keys=False)
+    elif path.endswith('.json'):
+        text = json.dumps(data, indent=2)
+    else:
+        raise ValueError(f'{what} file must end in .yaml, .yml or .json, '
+                         f'got {path}')
+    atomic_write(text, path)
+
+
+def load_data_file(path: str, what: str, hint: str = '') -> Any:
+    """Read a YAML / JSON file (``FileNotFoundError`` adds ``hint``)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} file not found: {path}{hint}')
+    with open(path, encoding='utf-8') as f:
+        try:
+            return json.load(f) if path.endswith('.json') else \
+                yaml.safe_load(f)
+        except (ValueError, yaml.YAMLError) as err:
+            raise ValueError(f'{path} is not valid YAML/JSON: {err}') from err

@@ -42,16 +42,7 @@ def _level_range(num_levels: int, start_level: int, end_level: int,
 
 
 def num_neck_cells(num_levels: int, fusion: str) -> int:
-    """Number of distillation cells of the neck over ``num_levels`` levels.
-
-    Args:
-        num_levels (int): used backbone levels ``L``.
-        fusion (str): ``'top_down_bottom_up'`` (``2 (L - 1)`` cells) or
-            ``'bottom_up'`` (``L - 1``).
-
-    Returns:
-        int: the number of cells.
-    """
+    """Cells of the neck: ``2 (L - 1)`` (top-down + bottom-up) or ``L - 1``."""
     if fusion not in FUSION_ORDERS:
         raise ValueError(f'fusion must be one of {FUSION_ORDERS}, got '
                          f'{fusion!r}')
@@ -60,100 +51,44 @@ def num_neck_cells(num_levels: int, fusion: str) -> int:
 
 @MODELS.register_module()
 class SearchableDistillationNeck(BaseModule):
-    """Progressive multi-scale fusion with feature distillation cells.
+    """Progressive multi-scale fusion with feature distillation cells (TIM).
 
-    TIM (Sec. 4.3.1) replaces RetinaNet's FPN by a searched neck that fuses
-    "two features with diverse scales from backbones" at a time with a
-    :class:`FeatureDistillationCell` ``C_FD``: "we first resize the features
-    with lower resolution and concatenate them into the cell". The same
-    words in the decoder section (Sec. 4.3.2) mean *up-sampling the coarse
-    feature to the finer one*; that is the default reading here, and the
-    cascade runs top-down then bottom-up so that every output sees every
-    backbone level (as FPN + PANet do; a top-down pass alone would leave the
-    coarse outputs blind to the fine levels, a bottom-up pass alone the fine
-    outputs blind to the coarse ones).
+    With the used levels ``x_0 .. x_{L-1}`` (fine to coarse) and
+    ``fusion='top_down_bottom_up'``::
 
-    With the used backbone levels ``x_s .. x_e`` (``start_level``,
-    ``end_level``; ``L = e - s + 1``, indexed ``0 .. L-1`` fine to coarse)
-    and ``fusion='top_down_bottom_up'`` (default)::
+        l_i = lateral_i(x_i)                                    # 1x1, c_i -> C
+        t_{L-1} = l_{L-1};  t_i = D(fuse(cat(l_i, up(t_{i+1}))))  # top-down
+        b_0 = t_0;          b_i = D(fuse(cat(t_i, down(b_{i-1}))))  # bottom-up
+        outs = (b_0, ..., b_{L-1}, extra levels)
 
-        l_i = lateral_i(x_i)                           # 1x1 conv, c_i -> C
-        t_{L-1} = l_{L-1}                              # top-down
-        t_i = D(fuse(cat(l_i, resize(t_{i+1}, size(l_i)))))   i = L-2 .. 0
-        b_0 = t_0                                      # bottom-up
-        b_i = D(fuse(cat(t_i, resize(b_{i-1}, size(t_i)))))   i = 1 .. L-1
-        outs = (b_0, ..., b_{L-1}, extra levels)       # num_outs features
-
-    where ``D(p) = p + cell(p)`` (``residual=True``, as the TIM decoder's
-    "residual connection for the output of cells") or ``cell(p)``, and
-    ``fuse`` is a 1x1 conv ``2C -> C``. Cells ``0 .. L-2`` are the top-down
-    cells in execution order (levels ``L-2 .. 0``), cells ``L-1 .. 2L-3``
-    the bottom-up cells (levels ``1 .. L-1``): ``2 (L - 1)`` cells. Every
-    output depends on every used backbone level, and the outputs are at
-    the strides of ``x_s .. x_e`` (FPN's ``start_level`` semantics).
-
-    ``fusion='bottom_up'`` is the earlier reading (*down-sampling* the fine
-    running feature to the coarser level): ``f_0 = l_0``,
-    ``f_i = D(fuse(cat(resize(f_{i-1}, size(l_i)), l_i)))`` for
-    ``i = 1 .. L-1`` and ``outs = (f_1, ..., f_{L-1}, extras)``: ``L - 1``
-    cells, the first used level only seeds the cascade (no output at its
-    stride) and an output never sees the coarser levels. Kept for
-    comparison; it trains far worse (docs/user_guides/task_guided.md).
-
-    Extra levels (``num_outs`` minus the fused levels) follow FPN's
-    ``add_extra_convs``: ``'on_input'``: a 3x3 stride-2 conv on ``x_e``,
-    then 3x3 stride-2 convs on the previous output; ``'on_output'``: all on
-    the previous output; ``False``: stride-2 max pooling (kernel 1).
-
-    Strides: ``in_strides`` are the strides of the backbone levels
-    (default ``4, 8, 16, ...``: ResNet ``C2 ..``); :attr:`out_strides` those
-    of the outputs. Give ``strides`` (the head's anchor / prior strides) to
-    have a mismatch -- e.g. a head expecting stride 8 first while the neck
-    starts at 4 -- raise at build time instead of silently training anchors
-    of the wrong size. Heads: RetinaHead / FCOSHead / RPNHead take
-    ``in_channels=C`` and ``out_strides``; SSDHead takes
-    ``in_channels=[C] * num_outs``.
-
-    Search: edges are edge specs (op names, operator configs or
-    ``DiffMixedOp`` choice points). A supernet config sets ``edge_cfg``
-    (keys ``<key>/cell<c>/edge<e>``); the fixed network is
-    ``fix_space_cfg(space, choices)`` of the explicit config (expand
-    templates first with
-    :func:`~mmfusenas.models.mutables.expand_edge_templates`, or write
-    ``ops``).
+    with ``D(p) = p + cell(p)`` (``residual``) and ``fuse`` a 1x1 conv
+    ``2C -> C``; cells ``0 .. L-2`` are the top-down cells, then the bottom-up
+    ones. ``fusion='bottom_up'`` only runs ``f_i = D(fuse(cat(down(f_{i-1}),
+    l_i)))`` and outputs ``f_1 .. f_{L-1}``. Extra levels follow FPN's
+    ``add_extra_convs``; ``strides`` (the head's) are checked against
+    :attr:`out_strides` at build time.
 
     Args:
-        in_channels (Sequence[int]): channels of the backbone levels, fine
-            to coarse (all of them; ``start_level`` / ``end_level`` select).
-        out_channels (int): width ``C`` of the laterals, cells and outputs.
-        num_outs (int): number of output levels, at least the fused ones
-            (``L``, or ``L - 1`` for ``fusion='bottom_up'``).
+        in_channels (Sequence[int]): channels of all backbone levels.
+        out_channels (int): width ``C`` of laterals, cells and outputs.
+        num_outs (int): number of output levels.
         start_level (int): first used backbone level. Defaults to 0.
-        end_level (int): last used backbone level (inclusive), ``-1`` for
-            the last. Defaults to -1.
+        end_level (int): last used level (inclusive), -1 for the last.
         num_nodes (int): intermediate nodes of every cell. Defaults to 4.
-        ops (Sequence[Sequence[str | dict]], optional): the edge specs of
-            each cell (one list of ``n (n + 1) / 2`` specs per cell, in the
-            cell order above). Give this or ``edge_cfg``.
-        edge_cfg (str | dict, optional): one spec for every edge.
-        fusion (str): ``'top_down_bottom_up'`` or ``'bottom_up'`` (see
-            above). Defaults to ``'top_down_bottom_up'``.
-        residual (bool): add each cell's input to its output. Defaults to
-            True.
+        ops (Sequence[Sequence[str | dict]], optional): edge specs of each
+            cell. Give this or ``edge_cfg``.
+        edge_cfg (str | dict, optional): one spec for every edge (keys
+            ``<key>/cell<c>/edge<e>``).
+        fusion (str): ``'top_down_bottom_up'`` or ``'bottom_up'``.
+        residual (bool): add each cell's input to its output. Defaults to True.
         add_extra_convs (bool | str): ``'on_input'``, ``'on_output'`` or
-            ``False`` (see above). Defaults to ``'on_input'``.
-        resize_mode (str): ``F.interpolate`` mode of the resizes
-            (``'nearest'``, ``'bilinear'``, ``'bicubic'``, ``'area'``;
-            ``align_corners=False``). Defaults to ``'bilinear'``.
-        in_strides (Sequence[int], optional): stride of every backbone
-            level; ``None``: ``4 * 2^i``. Defaults to None.
-        strides (Sequence[int], optional): the strides the head expects;
-            checked against :attr:`out_strides`. Defaults to None.
-        norm_cfg (dict, optional): norm layer of the lateral, fusion and
-            extra convs (none by default, as in FPN; the cell edges carry
-            their own BN).
-        init_cfg (dict | list[dict], optional): initialisation; defaults
-            to FPN's Xavier-uniform init of every ``Conv2d``.
+            False. Defaults to 'on_input'.
+        resize_mode (str): ``F.interpolate`` mode. Defaults to 'bilinear'.
+        in_strides (Sequence[int], optional): backbone strides; None:
+            ``4 * 2^i``.
+        strides (Sequence[int], optional): the strides the head expects.
+        norm_cfg (dict, optional): norm of the lateral, fusion and extra convs.
+        init_cfg (dict | list[dict], optional): defaults to FPN's Xavier init.
     """
 
     def __init__(
@@ -258,14 +193,8 @@ class SearchableDistillationNeck(BaseModule):
 
     @classmethod
     def expand_edge_cfg(cls, cfg: dict) -> dict:
-        """The neck config with its ``edge_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a neck config with ``edge_cfg``.
-
-        Returns:
-            dict: a copy with ``ops`` (the edge specs of each cell).
-        """
+        """A copy of ``cfg`` with its ``edge_cfg`` template expanded into
+        ``ops``."""
         check_one_of(cfg.get('ops'), cfg.get('edge_cfg'), cls.__name__)
         cfg = copy.deepcopy(cfg)
         in_channels = _check_in_channels(cfg['in_channels'], cls.__name__)
@@ -290,16 +219,8 @@ class SearchableDistillationNeck(BaseModule):
         return p + out if self.residual else out
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> Tuple[torch.Tensor]:
-        """Fuse the backbone levels.
-
-        Args:
-            inputs (Sequence[Tensor]): all backbone features, fine to
-                coarse, with ``in_channels`` channels.
-
-        Returns:
-            tuple[Tensor]: ``num_outs`` features of ``C`` channels, fine to
-            coarse, at :attr:`out_strides`.
-        """
+        """Fuse all backbone levels into ``num_outs`` features at
+        :attr:`out_strides`."""
         if len(inputs) != len(self.in_channels):
             raise ValueError(f'{type(self).__name__} expects '
                              f'{len(self.in_channels)} backbone levels '

@@ -24,14 +24,7 @@ def ssd_neck_positions(in_channels: Sequence[int],
                        level_strides: Sequence[int],
                        level_paddings: Sequence[int],
                        owner: str = 'SearchableSSDNeck') -> List[Position]:
-    """Check an SSD neck's levels; the positions of its searched ops.
-
-    Extra layer ``i`` has the position ``('extra<i>', out_channels[L + i],
-    s)`` (``L = len(in_channels)``): its op maps ``out_channels[L + i] //
-    2 -> out_channels[L + i]`` at stride ``s = level_strides[i]`` when
-    ``level_paddings[i] == 1``, at stride 1 when ``level_paddings[i] == 0``
-    (the layer then crops and subsamples, see :class:`SearchableSSDNeck`).
-    """
+    """Check an SSD neck's levels; return the positions of its searched ops."""
     in_channels, out_channels = list(in_channels), list(out_channels)
     num_extra = len(out_channels) - len(in_channels)
     if num_extra < 1 or in_channels != out_channels[:len(in_channels)]:
@@ -57,13 +50,10 @@ def ssd_neck_positions(in_channels: Sequence[int],
 class SearchedExtraLayer(nn.Module):
     """``act(norm(crop(op(reduce(x)))))``: one SSD extra level.
 
-    ``reduce`` is mmdet's 1x1 ConvModule (``C_prev -> C / 2``); ``op`` the
-    searched operator (``C / 2 -> C``). ``padding == 1``: ``op`` runs at
-    ``stride`` (size ``ceil(H / stride)``, mmdet's 3x3 conv with padding 1).
-    ``padding == 0`` (mmdet's valid 3x3 conv): ``op`` runs at stride 1 and
-    its output is cropped by one pixel per border and subsampled by
-    ``stride``, size ``floor((H - 3) / stride) + 1``; for a 3x3 op this is
-    exactly the valid conv.
+    ``reduce`` is a 1x1 ConvModule ``C_prev -> C / 2``, ``op`` the searched
+    ``C / 2 -> C`` operator. ``padding == 1`` runs ``op`` at ``stride``;
+    ``padding == 0`` runs it at stride 1, crops one pixel per border and
+    subsamples, as mmdet's valid 3x3 conv.
     """
 
     def __init__(self, in_channels: int, out_channels: int, spec: Any,
@@ -107,59 +97,28 @@ class SearchedExtraLayer(nn.Module):
 
 @MODELS.register_module()
 class SearchableSSDNeck(BaseModule):
-    """mmdet's ``SSDNeck`` whose extra layers' 3x3 convs are searched.
+    """mmdet's ``SSDNeck`` whose extra layers' 3x3 convs are searched (RUAS).
 
-    RUAS (TPAMI 2022, Sec. 5) searches the detector's neck and head; its
-    official detection code searches each SSD extra conv (``model_detection/``
-    of github.com/vis-opt-group/RUAS). As in mmdet's ``SSDNeck``, the input
-    levels pass through (the first L2-normalised, learnable scale
-    ``l2_norm_scale``) and extra level ``i`` is computed from the previous
-    level by a fixed 1x1 ConvModule (``C_prev -> C_i / 2``) and a second layer
-    ``C_i / 2 -> C_i``, here the searched operator followed by ``norm_cfg``
-    (none by default) and ``act_cfg`` (ReLU): see :class:`SearchedExtraLayer`.
-    Output sizes are mmdet's for every candidate: ``level_paddings[i] == 1``
-    runs the op at stride ``level_strides[i]`` (``ceil(H / s)``), ``0``
-    reproduces mmdet's valid 3x3 conv (``floor((H - 3) / s) + 1``; SSD300: 38,
-    19, 10, 5, 3, 1). With ``'3-C'`` everywhere the neck computes exactly
-    mmdet's ``SSDNeck`` (same weights). mmdet's ``last_kernel_size`` /
-    ``use_depthwise`` (the fixed second conv) do not apply.
-
-    Positions and keys: a ``DiffMixedOp`` template with key ``k`` gives
-    ``k/extra<i>``; :meth:`expand_op_cfg` gives the explicit space, and
-    ``fix_space_cfg(expand_op_cfg(cfg), choices)`` the fixed neck.
-
-    In an mmdet SSD300 config (``_scope_='mmdet'``)::
-
-        neck=dict(
-            type='mmfusenas.SearchableSSDNeck',
-            in_channels=(512, 1024),
-            out_channels=(512, 1024, 512, 256, 256, 256),
-            level_strides=(2, 2, 1, 1),
-            level_paddings=(1, 1, 0, 0),
-            l2_norm_scale=20,
-            op_cfg=dict(type='DiffMixedOp', key='neck',
-                        candidates=['1-C', '3-C', '5-C', '7-C', '3-2-DC',
-                                    '5-2-DC', '7-2-DC', '3-6-DC',
-                                    '3-12-DC', '3-18-DC']))
+    Input levels pass through (the first L2-normalised); extra level ``i`` is
+    a :class:`SearchedExtraLayer`. Output sizes equal mmdet's for every
+    candidate, and with ``'3-C'`` everywhere the neck is mmdet's ``SSDNeck``.
+    A ``DiffMixedOp`` template with key ``k`` gives ``k/extra<i>``
+    (:meth:`expand_op_cfg`).
 
     Args:
         in_channels (Sequence[int]): channels of the input levels.
-        out_channels (Sequence[int]): channels of every output level; the
-            first ``len(in_channels)`` equal ``in_channels``.
+        out_channels (Sequence[int]): channels of every output level.
         level_strides (Sequence[int]): stride of each extra level.
-        level_paddings (Sequence[int]): 1 (size-keeping padding) or 0
-            (valid) for each extra level, as mmdet's 3x3 conv paddings.
-        l2_norm_scale (float, optional): initial L2Norm scale of the first
-            level; ``None`` / 0: no L2Norm. Defaults to 20.
+        level_paddings (Sequence[int]): 1 or 0 (valid) per extra level.
+        l2_norm_scale (float, optional): initial L2Norm scale; None / 0: no
+            L2Norm. Defaults to 20.
         op_cfg (str | dict, optional): one template for every extra level.
         ops (Sequence[str | dict], optional): one spec per extra level.
             Give exactly one of ``op_cfg`` and ``ops``.
         conv_cfg (dict, optional): conv of the 1x1 reduction.
         norm_cfg (dict, optional): norm of the reduction and after the op.
-        act_cfg (dict, optional): activation of the reduction and after the
-            op. Defaults to ``dict(type='ReLU')``.
-        init_cfg (dict | list[dict], optional): mmdet's SSDNeck init
-            (Xavier-uniform convs, BN weight 1, L2Norm weight = scale).
+        act_cfg (dict, optional): activation. Defaults to ReLU.
+        init_cfg (dict | list[dict], optional): mmdet's SSDNeck init.
     """
 
     def __init__(self,
@@ -210,15 +169,8 @@ class SearchableSSDNeck(BaseModule):
 
     @classmethod
     def expand_op_cfg(cls, cfg: dict) -> dict:
-        """The neck config with its ``op_cfg`` template made explicit.
-
-        Args:
-            cfg (dict): a neck config with ``op_cfg`` (or ``ops``).
-
-        Returns:
-            dict: a copy with ``ops`` (one per-position spec per extra
-            level, ``DiffMixedOp`` keys ``<key>/extra<i>``).
-        """
+        """A copy of ``cfg`` with ``op_cfg`` expanded into ``ops`` (keys
+        ``<key>/extra<i>``)."""
         cfg = copy.deepcopy(dict(cfg))
         positions = ssd_neck_positions(cfg['in_channels'],
                                        cfg['out_channels'],

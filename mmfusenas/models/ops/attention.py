@@ -12,13 +12,11 @@ from .conv_ops import same_padding
 
 @MODELS.register_module()
 class ECALayer(nn.Module):
-    """Efficient channel attention: ``x * sigmoid(conv1d(GAP(x)))``.
+    """Efficient channel attention ``x * sigmoid(conv1d(GAP(x)))``
+    (``eca_layer``).
 
-    Official name: ``eca_layer``. The global-average-pooled vector
-    ``(N, C, 1, 1)`` is read as a length-``C`` sequence ``(N, 1, C)`` and
-    convolved along the **channel** axis by a bias-free ``Conv1d(1, 1, k)``
-    with zero padding ``(k - 1) // 2`` at both ends; output channel ``c`` is
-    ``w[0] m[c-1] + w[1] m[c] + w[2] m[c+1]`` for ``k = 3``.
+    The pooled ``(N, C)`` vector is convolved along the channel axis by a
+    bias-free ``Conv1d(1, 1, k)`` with zero padding.
 
     Args:
         kernel_size (int): odd 1-D kernel size. Defaults to 3.
@@ -38,15 +36,11 @@ class ECALayer(nn.Module):
 
 @MODELS.register_module()
 class ECABlock(nn.Module):
-    """Channel attention operator: ``PReLU(conv3x3(ECA(x)))``, no residual.
-
-    Official name: ``ECABasicBlock`` (genotype string ``ECAattention_<k>``;
-    the paper's "channel attention, CA"; an ECA layer, not an SE block). The
-    3x3 conv is always 3x3, ``k`` only sets the ECA kernel. Parameters:
-    ``k + 9 C^2 + 1``.
+    """Channel attention operator ``PReLU(conv3x3(ECA(x)))``
+    (``ECABasicBlock``).
 
     Args:
-        channels (int): input = output channels ``C``.
+        channels (int): input = output channels.
         kernel_size (int): odd ECA kernel size. Defaults to 3.
     """
 
@@ -64,19 +58,13 @@ class ECABlock(nn.Module):
 class SpatialMask(nn.Module):
     """Spatial mask ``sigmoid(conv(cat[pool_1(x), pool_2(x), ...]))``.
 
-    Each pool reduces over channels (``'max'`` or ``'mean'``) to one map;
-    the maps are concatenated in the given order and a bias-free,
-    size-preserving conv gives one ``(N, 1, H, W)`` mask in ``(0, 1)``.
-
-    Official uses: ``spatial_attn_layer`` (``pools=('max', 'mean')``, inside
-    :class:`SpatialAttentionBlock`) and ``spatial_attn_layer2`` / ``spa`` of
-    ``Network_Fusion9_3`` (``pools=('max', 'max', 'mean')``, a 1x1 conv:
-    the max map really appears twice).
+    Each pool reduces over channels (``'max'`` or ``'mean'``); the bias-free
+    conv gives one ``(N, 1, H, W)`` mask.
 
     Args:
         kernel_size (int): odd conv kernel size. Defaults to 1.
-        pools (Sequence[str]): channel pools in concatenation order, each
-            ``'max'`` or ``'mean'``. Defaults to ``('max', 'max', 'mean')``.
+        pools (Sequence[str]): channel pools in concatenation order.
+            Defaults to ``('max', 'max', 'mean')`` (official ``spa``).
     """
 
     _POOLS = ('max', 'mean')
@@ -112,16 +100,11 @@ class SpatialMask(nn.Module):
 
 @MODELS.register_module()
 class SpatialAttentionBlock(nn.Module):
-    """Spatial attention operator: ``x * sigmoid(conv_k([max_c, mean_c]))``.
-
-    Official name: ``Spatial_BasicBlock`` (genotype string
-    ``SPAattention_<k>``; the paper's "spatial attention, SA"). No residual
-    and no other layer; the mask is broadcast over channels. Parameters:
-    ``2 k^2`` whatever ``C``.
+    """Spatial attention ``x * sigmoid(conv_k([max_c, mean_c]))``
+    (``Spatial_BasicBlock``).
 
     Args:
-        channels (int): accepted for the uniform ``(channels)`` operator
-            interface; the block has no channel-dependent parameters.
+        channels (int): accepted for the uniform operator interface.
         kernel_size (int): odd kernel size of the mask conv. Defaults to 3.
     """
 
@@ -136,26 +119,18 @@ class SpatialAttentionBlock(nn.Module):
 
 @MODELS.register_module()
 class NonLocalBlock(nn.Module):
-    """Non-local attention operator (in the catalogue, unused by every
-    official genotype).
-
-    Official name: ``NLBasicBlock`` (genotype string
-    ``NonLocalattention_<k>``)::
+    """Non-local attention operator (official ``NLBasicBlock``)::
 
         a = conv3x3(x); b = P(a)
-        b = W(softmax_q(theta(b)^T phi(b)) g(b)) + b   # non-local, +input
+        b = W(softmax_q(theta(b)^T phi(b)) g(b)) + b
         out = P(conv_k(b + a))
 
-    ``theta``, ``phi``, ``g``, ``W`` are bias-free 1x1 convs ``C -> C``;
-    ``W`` starts at zero. Official quirk kept: the softmax of the
-    ``(HW x HW)`` affinity ``theta^T phi`` is taken over ``dim=1``, i.e.
-    normalised over the query index rather than the key index. Memory grows
-    with ``(HW)^2``. Parameters: ``9C^2 + k^2 C^2 + 4C^2 + 1``.
+    ``theta``, ``phi``, ``g``, ``W`` are bias-free 1x1 convs, ``W`` starts at
+    zero; the softmax runs over ``dim=1`` as in the official code.
 
     Args:
-        channels (int): input = output channels ``C``.
-        kernel_size (int): odd kernel size of the full conv after the
-            non-local block. Defaults to 3.
+        channels (int): input = output channels.
+        kernel_size (int): odd kernel size of the last conv. Defaults to 3.
     """
 
     def __init__(self, channels: int, kernel_size: int = 3) -> None:
@@ -189,20 +164,16 @@ class NonLocalBlock(nn.Module):
 
 @MODELS.register_module()
 class SKFF(nn.Module):
-    """Selective-kernel feature fusion of equally shaped branches.
+    """Selective-kernel feature fusion of equally shaped branches (``SKFF``)::
 
-    Official name: ``SKFF`` (used by the multi-scale fusion cell)::
-
-        U = sum_i x_i;  z = PReLU(conv1x1_{C->d}(GAP(U)))
-        a_i = conv1x1_{d->C}^i(z);  w = softmax over branches i of a
+        z = PReLU(conv1x1(GAP(sum_i x_i)));  w = softmax_i(conv1x1_i(z))
         out = sum_i w_i * x_i
 
-    with ``d = max(int(C / reduction), 4)`` and bias-free convs.
-
     Args:
-        channels (int): channels ``C`` of every branch.
+        channels (int): channels of every branch.
         num_branches (int): number of branches. Defaults to 3.
-        reduction (int): squeeze ratio. Defaults to 8.
+        reduction (int): squeeze ratio (hidden ``max(C // r, 4)``). Defaults
+            to 8.
     """
 
     def __init__(self,
@@ -219,15 +190,8 @@ class SKFF(nn.Module):
             for _ in range(num_branches))
 
     def attention_weights(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Per-branch, per-channel weights ``(N, num_branches, C, 1, 1)``.
-
-        Args:
-            feats (Sequence[Tensor]): ``num_branches`` tensors
-                ``(N, C, H, W)``.
-
-        Returns:
-            Tensor: softmax-normalised over the branch axis (dim 1).
-        """
+        """Branch weights ``(N, num_branches, C, 1, 1)``, softmax over dim
+        1."""
         return self._weights(self._stack(feats))
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:

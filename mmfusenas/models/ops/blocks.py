@@ -8,24 +8,17 @@ from .conv_ops import depthwise_conv, same_padding
 
 @MODELS.register_module()
 class DenseBlock(nn.Module):
-    """Residual dense block of three grouped convs sharing one PReLU.
-
-    Official name: ``ResidualDenseBlock`` (genotype string
+    """Residual dense block (official ``ResidualDenseBlock``,
     ``Denseblocks_<k>_<d>``)::
 
         x1 = P(conv1(x)); x2 = P(conv2([x, x1])); x3 = P(conv3([x, x1, x2]))
         out = 0.333 * x3 + x
 
-    Every conv has ``groups = C``: ``conv2`` (``2C -> C``) lets output ``j``
-    see input channels ``2j, 2j+1`` of ``[x, x1]`` (so outputs
-    ``0 .. C/2-1`` see only ``x``), ``conv3`` output ``j`` sees channels
-    ``3j .. 3j+2`` of ``[x, x1, x2]``. ``P`` is one PReLU with a single
-    shared slope. The residual factor is the official literal ``0.333``
-    (not 1/3). Parameters: ``6 C k^2 + 1``.
+    Every conv has ``groups = C``; ``P`` is one PReLU with a shared slope.
 
     Args:
-        channels (int): input = output channels ``C``.
-        kernel_size (int): odd kernel size of the three convs. Defaults to 3.
+        channels (int): input = output channels.
+        kernel_size (int): odd kernel size. Defaults to 3.
         dilation (int): dilation of the three convs. Defaults to 1.
     """
 
@@ -62,22 +55,14 @@ class DenseBlock(nn.Module):
 
 @MODELS.register_module()
 class ResidualBlock(nn.Module):
-    """Depthwise residual block.
-
-    Official name: ``ResidualModule`` (genotype string
-    ``Residualblocks_<k>_<d>``)::
+    """Depthwise residual block (official ``ResidualModule``)::
 
         out = x + PReLU(BN(conv1x1(dw3x3_dil2(dw_kxk_d(x)))))
 
-    The second depthwise conv is always 3x3 with dilation 2, whatever
-    ``kernel_size`` and ``dilation`` are. Parameters:
-    ``C k^2 + 9C + C^2 + 2C + 1``.
-
     Args:
-        channels (int): input = output channels ``C``.
-        kernel_size (int): odd kernel size of the first depthwise conv.
-            Defaults to 3.
-        dilation (int): dilation of the first depthwise conv. Defaults to 1.
+        channels (int): input = output channels.
+        kernel_size (int): first depthwise kernel size. Defaults to 3.
+        dilation (int): first depthwise dilation. Defaults to 1.
     """
 
     def __init__(self,
@@ -97,17 +82,10 @@ class ResidualBlock(nn.Module):
 
 @MODELS.register_module()
 class EnhanceResidualBlock(nn.Module):
-    """Fixed residual block closing the decomposition cell.
-
-    Official name: ``EnhanceResidualModule`` (``enchance_concat`` of
-    ``Cell_Decom``)::
+    """Fixed residual block closing the decomposition cell
+    (official ``EnhanceResidualModule``)::
 
         out = x + PReLU(BN(conv1x1(dw3x3_dil2(dw3x3_dil2(dw5x5_dil2(x))))))
-
-    Parameters: ``25C + 9C + 9C + C^2 + 2C + 1``.
-
-    Args:
-        channels (int): input = output channels ``C``.
     """
 
     def __init__(self, channels: int) -> None:

@@ -1,9 +1,5 @@
-"""Convolutional operators: dilated / separable convs, pre-processing,
-reflection-padded convs, identity and zero.
-
-Every operator here maps ``C -> C`` channels. Convolutions are bias-free
-unless stated; BN layers use the PyTorch defaults (eps 1e-5, momentum 0.1,
-affine).
+"""Convolutional ``C -> C`` operators: dilated / separable convs,
+reflection-padded convs, identity and zero (bias-free unless stated).
 """
 from typing import Optional
 
@@ -14,20 +10,7 @@ from mmfusenas.registry import MODELS
 
 
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
-    """Zero padding that keeps H x W for a stride-1 (dilated) conv.
-
-    Equals the padding table of the official TIM ``BasicConv`` for
-    ``kernel_size`` in (3, 5, 7) and ``dilation`` in (1, 2), the only
-    combinations :func:`build_tim_op` accepts (outside it the official table
-    falls back to padding 0, which would shrink the feature map).
-
-    Args:
-        kernel_size (int): odd kernel size.
-        dilation (int): dilation. Defaults to 1.
-
-    Returns:
-        int: ``dilation * (kernel_size - 1) // 2``.
-    """
+    """``dilation * (kernel_size - 1) // 2``: keeps H x W at stride 1."""
     if kernel_size < 1 or kernel_size % 2 == 0:
         raise ValueError(
             f'kernel_size must be a positive odd number, got {kernel_size}')
@@ -39,16 +22,7 @@ def same_padding(kernel_size: int, dilation: int = 1) -> int:
 def depthwise_conv(channels: int,
                    kernel_size: int,
                    dilation: int = 1) -> nn.Conv2d:
-    """Bias-free, size-preserving depthwise conv (``groups = channels``).
-
-    Args:
-        channels (int): input = output channels.
-        kernel_size (int): odd kernel size.
-        dilation (int): dilation. Defaults to 1.
-
-    Returns:
-        nn.Conv2d: the conv.
-    """
+    """Bias-free, size-preserving depthwise conv (``groups = channels``)."""
     return nn.Conv2d(
         channels,
         channels,
@@ -61,16 +35,12 @@ def depthwise_conv(channels: int,
 
 @MODELS.register_module()
 class ReflectPadConv2d(nn.Module):
-    """Reflection padding followed by a biased conv (stems and heads).
-
-    Official name: ``ConvLayer`` (``model/model_searched.py``); the padding is
-    ``(kernel_size - 1) // 2`` on every side, so H x W is kept.
+    """Reflection padding + biased conv keeping H x W (official ``ConvLayer``).
 
     Args:
         in_channels (int): input channels.
         out_channels (int): output channels.
-        kernel_size (int): odd kernel size (the official networks use 3
-            and 1).
+        kernel_size (int): odd kernel size.
     """
     #: the output is this conv's output (BatchNorm folding, see
     #: :func:`mmfusenas.utils.fold_batchnorm`)
@@ -88,10 +58,7 @@ class ReflectPadConv2d(nn.Module):
 
 @MODELS.register_module()
 class ReLUConvBN(nn.Module):
-    """ReLU -> size-preserving conv ``C -> C`` -> BN.
-
-    Official name: ``ReLUConvBN`` (the ``preprocess1`` of every TIM cell, a
-    1x1 conv there).
+    """ReLU -> size-preserving conv ``C -> C`` -> BN (official ``ReLUConvBN``).
 
     Args:
         channels (int): input = output channels.
@@ -117,12 +84,11 @@ class ReLUConvBN(nn.Module):
 class DilConv(nn.Module):
     """Dilated depthwise-separable conv: ReLU -> dw conv -> 1x1 -> BN.
 
-    Official name: ``DilConv`` (genotype string ``DilConv_<k>_<d>``). The
-    official TIM version adds the input (``out = op(x) + x``), unlike the
-    DARTS ``dil_conv``; ``residual=False`` gives the DARTS form.
+    Official ``DilConv_<k>_<d>``; TIM adds the input (``residual=True``),
+    ``residual=False`` gives the DARTS ``dil_conv``.
 
     Args:
-        channels (int): input = output channels ``C``.
+        channels (int): input = output channels.
         kernel_size (int): odd depthwise kernel size. Defaults to 3.
         dilation (int): depthwise dilation. Defaults to 2.
         residual (bool): add the input to the output. Defaults to True.
@@ -149,23 +115,15 @@ class DilConv(nn.Module):
 class SepConv(nn.Module):
     """Separable conv pair: (ReLU -> dw conv -> 1x1 -> BN) twice.
 
-    Official name: ``SepConv`` (genotype string ``SepConv_<k>_<s>``), the
-    DARTS ``sep_conv`` structure without a residual. ``stride`` applies to
-    the first depthwise conv only and there is no dilation.
-
-    Official quirk (kept by :func:`build_tim_op`): the operator factory passes
-    the genotype's third number (meant as a dilation) as ``stride`` and fixes
-    ``padding=1`` for every kernel size, so ``SepConv_3_1`` preserves H x W,
-    ``SepConv_5_1`` shrinks H and W by 4 and ``SepConv_3_2`` halves them. The
-    paper describes size-preserving 3x3 / 5x5 separable convolutions; we
-    follow the code.
+    Official ``SepConv_<k>_<s>``: ``stride`` applies to the first depthwise
+    conv; the official factory fixes ``padding=1`` (:func:`build_tim_op`).
 
     Args:
-        channels (int): input = output channels ``C``.
+        channels (int): input = output channels.
         kernel_size (int): depthwise kernel size. Defaults to 3.
         stride (int): stride of the first depthwise conv. Defaults to 1.
-        padding (int, optional): zero padding of both depthwise convs;
-            ``None`` means ``(kernel_size - 1) // 2``. Defaults to None.
+        padding (int, optional): padding of both depthwise convs; None:
+            ``(kernel_size - 1) // 2``.
     """
 
     def __init__(self,
@@ -200,13 +158,7 @@ class SepConv(nn.Module):
 
 @MODELS.register_module()
 class SkipConnect(nn.Module):
-    """Identity operator (``skip`` in a search space; no official TIM
-    genotype uses it).
-
-    Args:
-        channels (int): accepted for the uniform ``(channels)`` operator
-            interface; unused.
-    """
+    """Identity operator (``skip``); ``channels`` is unused."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -218,12 +170,7 @@ class SkipConnect(nn.Module):
 
 @MODELS.register_module()
 class Zero(nn.Module):
-    """Zero operator (``zero`` / DARTS ``none``): returns zeros like x.
-
-    Args:
-        channels (int): accepted for the uniform ``(channels)`` operator
-            interface; unused.
-    """
+    """Zero operator (``zero`` / DARTS ``none``); ``channels`` is unused."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()

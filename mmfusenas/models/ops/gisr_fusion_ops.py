@@ -1,15 +1,7 @@
-"""Cross-modality feature fusion ops (guided SR decoders, DCNAS).
+"""Cross-modality feature fusion ops ``forward(d, g)`` (guided SR, DCNAS).
 
-Every op is ``forward(d, g)`` with ``d`` the target (depth) feature and
-``g`` the guidance (RGB) feature of the same shape ``(N, C, H, W)``; the
-output is added to the decoder feature. :data:`FUSION_OP_NAMES` is the
-official DCNAS order (index = official ``fuse_op`` code): ``skip``
-(:class:`FusionSkip`), ``cat`` (:class:`CatFusion`), ``sum``
-(:class:`MeanFusion`), ``energy`` (:class:`EnergyFusion`, FCFR-Net),
-``mmaf`` (:class:`MMAFusion`, AHMF), ``skip_dep`` (:class:`SelectGuide`)
-and ``skip_rgb`` (:class:`SelectTarget`); :func:`build_fusion_op` builds
-one. The ops of :data:`GUIDE_FREE_FUSION_OPS` do not read ``g`` (they take
-``g=None``), so a DCNAS network prunes RGB stages that only feed them.
+:data:`FUSION_OP_NAMES` is the official DCNAS order; the ops of
+:data:`GUIDE_FREE_FUSION_OPS` do not read ``g``.
 """
 from typing import Optional
 
@@ -72,12 +64,8 @@ class MeanFusion(nn.Module):
 
 @MODELS.register_module()
 class EnergyFusion(nn.Module):
-    """``energy``: keep ``d`` where its local energy (sum of squares over a
-    ``window x window`` neighbourhood, zero padded, per channel) is strictly
-    larger than ``g``'s, else ``g`` (FCFR-Net; ties go to ``g``).
-
-    Args:
-        window (int): odd window size. Defaults to 5.
+    """``energy``: ``d`` where its local energy exceeds ``g``'s, else ``g``
+    (FCFR-Net; ``window`` odd, default 5).
     """
 
     def __init__(self, window: int = 5) -> None:
@@ -108,13 +96,8 @@ class GateConv(nn.Module):
 
 @MODELS.register_module()
 class MMAFusion(nn.Module):
-    """``mmaf``: AHMF multi-modal attention fusion.
-
-    ``d' = gate_d(d)``, ``g' = gate_g(g)`` (:class:`GateConv`);
-    ``z = PReLU(conv3([d', g']))`` (``2C -> 2C/reduction``, bias);
-    ``v = GAP(z) + Var(z)`` (spatial mean and population variance per
-    channel); ``out = sigmoid(excite_d(v)) d' / 2 + sigmoid(excite_g(v))
-    g' / 2`` with 1x1 convs (bias). 11,883 parameters at C=16.
+    """``mmaf``: AHMF multi-modal attention fusion of the gated ``d`` and
+    ``g``.
 
     Args:
         channels (int): ``C``.

@@ -1,8 +1,5 @@
-"""Guided filter (He et al., TPAMI 2013) with clipped box windows.
-
-Re-implementation of ``guided_filter_pytorch.GuidedFilter`` (package of
-``wuhuikai/DeepGuidedFilter``, imported by the official TIM decomposition
-cell), vectorised with cumulative sums; no per-pixel loops.
+"""Guided filter (He et al., TPAMI 2013) with clipped box windows, as
+``guided_filter_pytorch.GuidedFilter`` (used by the TIM decomposition cell).
 """
 import torch
 import torch.nn as nn
@@ -22,19 +19,8 @@ def _box_sum_1d(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
 
 
 def box_sum(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Sum over the ``(2r+1) x (2r+1)`` window clipped to the image.
-
-    Cumulative sum and difference along H, then along W (the order of the
-    reference package); pixels outside the image contribute nothing (no
-    padding values), so border windows hold fewer pixels.
-
-    Args:
-        x (Tensor): ``(N, C, H, W)``.
-        radius (int): window radius ``r >= 0``.
-
-    Returns:
-        Tensor: ``(N, C, H, W)`` window sums.
-    """
+    """``(N, C, H, W)`` sums over ``(2r+1) x (2r+1)`` windows clipped to the
+    image."""
     if x.dim() != 4:
         raise ValueError(f'box_sum expects (N, C, H, W), got '
                          f'{tuple(x.shape)}')
@@ -45,23 +31,12 @@ def box_sum(x: torch.Tensor, radius: int) -> torch.Tensor:
 
 def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int,
                   eps: float) -> torch.Tensor:
-    """Guided filter ``GF_{r, eps}(I = guide, p = src)``::
-
-        N = B(1); mean_I = B(I)/N; mean_p = B(p)/N
-        cov = B(I p)/N - mean_I mean_p; var = B(I I)/N - mean_I^2
-        A = cov / (var + eps); b = mean_p - A mean_I
-        out = B(A)/N * I + B(b)/N
-
-    with ``B`` = :func:`box_sum` (clipped window) and ``N`` the number of
-    in-image pixels of each window. The reference package additionally
-    asserts ``H, W > 2r + 1``; this implementation is defined for any size
-    (identical results where the package runs).
+    """Guided filter ``GF_{r, eps}(I = guide, p = src)`` with clipped windows.
 
     Args:
-        guide (Tensor): ``(N, 1 or C, H, W)`` guidance image (a single
-            channel is broadcast over the ``C`` channels of ``src``).
+        guide (Tensor): ``(N, 1 or C, H, W)`` guidance image.
         src (Tensor): ``(N, C, H, W)`` image to filter.
-        radius (int): window radius ``r``.
+        radius (int): window radius.
         eps (float): regulariser ``eps > 0``.
 
     Returns:
@@ -88,14 +63,7 @@ def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int,
 
 @MODELS.register_module()
 class GuidedFilter(nn.Module):
-    """Module form of :func:`guided_filter` (no parameters).
-
-    Official name: ``guided_filter_pytorch.GuidedFilter(r, eps)``.
-
-    Args:
-        radius (int): window radius ``r``.
-        eps (float): regulariser. Defaults to 1e-8 (the package default).
-    """
+    """Module form of :func:`guided_filter` (``radius``, ``eps=1e-8``)."""
 
     def __init__(self, radius: int, eps: float = 1e-8) -> None:
         super().__init__()

@@ -1,16 +1,9 @@
-"""Operators of HBL (Zhu et al., "Hierarchical Bilevel Learning with
-Architecture and Loss Search for Hadamard-Based Image Restoration", IJCAI
-2022), after ``operations.py`` of the official
-github.com/zhudear/HBLALS_pytorch.
+"""Operators of HBL (Zhu et al., IJCAI 2022), after the official
+``zhudear/HBLALS_pytorch`` ``operations.py``.
 
-:class:`HBLConv` (bias-free plain, dilated and residual convolutions) and
-:class:`HBLDenseBlock`, under the official op names (``skip_connect``,
-``conv_<k>x<k>``, ``dilconv_3x3``, ``resconv_<k>x<k>``, ``resdilconv_3x3``,
-``denseblocks_<k>x<k>``) registered in ``MODELS`` with the prefix ``hbl_``
-(RUAS uses the same names with bias); :func:`hbl_op_cfg` resolves them.
-HNU edges choose among :data:`HBL_HNU_OPS`, encoder / decoder positions
-among :data:`HBL_CODEC_OPS`. :class:`StatsBatchNorm2d` is the non-affine
-BatchNorm of the HNUs with a choice of statistics at test time.
+The official op names are registered with the prefix ``hbl_`` and resolved
+by :func:`hbl_op_cfg`; HNU edges choose among :data:`HBL_HNU_OPS`, encoder /
+decoder positions among :data:`HBL_CODEC_OPS`.
 """
 from typing import Optional
 
@@ -48,19 +41,12 @@ BN_TEST_STATS = ('running', 'per_image')
 
 
 def hbl_op_cfg(name: str, out_channels: Optional[int] = None) -> dict:
-    """The module config of an official HBL op name.
-
-    Built with ``MODELS.build(cfg, default_args=dict(channels=C_in))``
-    (:func:`~mmfusenas.models.ops.build_edge`).
+    """The module config of an official HBL op name (:data:`HBL_OP_NAMES`).
 
     Args:
-        name (str): one of :data:`HBL_OP_NAMES`.
+        name (str): the op name.
         out_channels (int, optional): output width when it differs from the
-            input width (the encoder head 3 -> 16, the decoder tail 16 -> 3).
-
-    Returns:
-        dict: e.g. ``dict(type='HBLConv', kernel_size=3, dilation=2,
-        residual=False)``.
+            input width.
     """
     if name == 'skip_connect':
         if out_channels is not None:
@@ -80,17 +66,14 @@ def hbl_op_cfg(name: str, out_channels: Optional[int] = None) -> dict:
 
 @MODELS.register_module()
 class HBLConv(nn.Module):
-    """Bias-free conv with "same" padding, optionally residual.
-
-    ``conv(x)`` or, with ``residual``, ``conv(x) + x``.
+    """Bias-free conv with "same" padding: ``conv(x)`` or ``conv(x) + x``.
 
     Args:
-        channels (int): input width C_in.
+        channels (int): input width.
         kernel_size (int): odd kernel size.
         dilation (int): dilation. Defaults to 1.
         residual (bool): add the input. Defaults to False.
-        out_channels (int, optional): output width (defaults to C_in; a
-            residual op needs C_out = C_in).
+        out_channels (int, optional): output width (defaults to the input's).
     """
 
     def __init__(self,
@@ -118,9 +101,8 @@ class HBLConv(nn.Module):
 
     @property
     def bn_fold_conv(self) -> Optional[str]:
-        """``'conv'`` when the output is the conv's output (a BatchNorm
-        after it can be folded into it, :func:`mmfusenas.utils.
-        fold_batchnorm`); None for a residual conv."""
+        """``'conv'`` when a following BatchNorm folds into the conv, else
+        None."""
         return None if self.residual else 'conv'
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -132,13 +114,10 @@ class HBLConv(nn.Module):
 class HBLDenseBlock(nn.Module):
     """``conv2(cat[x, ReLU(conv1(x))])`` (official ``DenseBlock``).
 
-    Its output is ``conv2``'s output: a BatchNorm after it folds into
-    ``conv2`` (``bn_fold_conv``).
-
     Args:
-        channels (int): input width C_in.
+        channels (int): input width.
         kernel_size (int): odd kernel size of both convs.
-        out_channels (int, optional): output width (defaults to C_in).
+        out_channels (int, optional): output width (defaults to the input's).
     """
 
     def __init__(self,
@@ -167,12 +146,9 @@ class HBLDenseBlock(nn.Module):
 class StatsBatchNorm2d(nn.BatchNorm2d):
     """``BatchNorm2d`` with a choice of statistics in eval mode.
 
-    In training mode it is a plain ``BatchNorm2d``. In eval mode,
-    ``test_stats='running'`` (default) uses the running statistics, as
-    usual; ``'per_image'`` normalises every image with its own per-channel
-    mean and (biased) variance over H x W — what the official HBL test does
-    at batch size 1 by never calling ``eval()`` — independently of the other
-    images of the batch, and leaves the running statistics untouched.
+    ``test_stats='per_image'`` normalises every image with its own
+    per-channel statistics in eval mode (the official HBL test, which never
+    calls ``eval()``); ``'running'`` is the usual eval mode.
 
     Args:
         num_features (int): channels.
@@ -209,9 +185,7 @@ class StatsBatchNorm2d(nn.BatchNorm2d):
 
     @property
     def folds_as_batchnorm(self) -> bool:
-        """True when eval mode uses the running statistics, i.e. it is a
-        plain eval-mode ``BatchNorm2d`` that
-        :func:`mmfusenas.utils.fold_batchnorm` may fold."""
+        """True when eval mode uses the running statistics (foldable)."""
         return not self.training and self._test_stats == 'running'
 
     def extra_repr(self) -> str:

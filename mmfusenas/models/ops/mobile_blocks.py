@@ -1,10 +1,8 @@
 """Mobile inverted-residual blocks: the fixed MB block (with SE) and the
-OFA-style elastic block whose kernel size and expand ratio are chosen per
-call (weight sharing across the candidates of a one-shot supernet).
+OFA-style elastic block of a one-shot supernet.
 
-Operator names follow ``mb_k{k}_r{r}``; :data:`MB_OP_NAMES` is the DCNAS
-base-op list (index 0 = ``skip``; index ``1 + 5 kidx + (r - 2)`` for
-``k in (3, 5, 7)``, ``r in 2..6``), in the official order.
+:data:`MB_OP_NAMES` (``mb_k{k}_r{r}``) is the DCNAS base-op list in the
+official order.
 """
 import re
 from typing import Optional, Sequence, Tuple
@@ -24,11 +22,7 @@ _MB_RE = re.compile(r'^mb_k(\d+)_r(\d+)$')
 
 
 def parse_mb_name(name: str) -> Tuple[int, int]:
-    """``'mb_k5_r3'`` -> ``(5, 3)``.
-
-    Raises:
-        ValueError: ``name`` is not an ``mb_k{k}_r{r}`` op name.
-    """
+    """``'mb_k5_r3'`` -> ``(5, 3)``; ValueError for other names."""
     match = _MB_RE.match(name)
     if match is None:
         raise ValueError(f'{name!r} is not a mobile-block op name '
@@ -38,17 +32,8 @@ def parse_mb_name(name: str) -> Tuple[int, int]:
 
 @MODELS.register_module()
 class ConvAct(nn.Module):
-    """``conv`` then an optional activation (``'PReLU'`` with one slope,
-    ``'ReLU'``, ``'Sigmoid'`` or ``None``).
-
-    Args:
-        in_channels (int): input channels.
-        out_channels (int): output channels.
-        kernel_size (int): odd kernel size ('same' padding).
-        act (str, optional): activation. Defaults to 'PReLU'.
-        bias (bool): conv bias. Defaults to False.
-        groups (int): conv groups. Defaults to 1.
-    """
+    """``conv`` ('same' padding) then ``'PReLU'``, ``'ReLU'``, ``'Sigmoid'``
+    or no activation."""
 
     ACTS = ('PReLU', 'ReLU', 'Sigmoid', None)
 
@@ -95,17 +80,14 @@ class SqueezeExcite(nn.Module):
 
 @MODELS.register_module()
 class MBConvSE(nn.Module):
-    """Fixed mobile inverted-residual block with SE (DCNAS ``StaticModel``):
+    """Mobile inverted-residual block with SE (DCNAS ``StaticModel``).
 
-    ``x + SE(project(act(dw_k(act(expand(x))))))`` with ``expand`` a 1x1
-    ``C -> rC``, ``dw_k`` a depthwise ``k x k``, ``project`` a 1x1
-    ``rC -> C`` (no activation); PReLU with one slope; no bias by default.
-    Parameters at ``C`` (no bias): ``2rC^2 + rC k^2 + 2 + C^2/2 + 5C/4``
-    (1462 for k3 r2 at C=16).
+    ``x + SE(project(act(dw_k(act(expand(x))))))`` with 1x1 ``C -> rC``,
+    depthwise ``k x k`` and 1x1 ``rC -> C``.
 
     Args:
-        channels (int): input = output channels ``C``.
-        kernel_size (int): depthwise kernel size ``k``.
+        channels (int): input = output channels.
+        kernel_size (int): depthwise kernel size.
         expand_ratio (int): ``r``.
         act (str): activation. Defaults to 'PReLU'.
         bias (bool): bias of the three convs. Defaults to False.
@@ -144,25 +126,16 @@ def build_mb_op(name: str, channels: int, **kwargs) -> nn.Module:
 
 @MODELS.register_module()
 class ElasticMBConv(nn.Module):
-    """OFA-style elastic mobile block: one set of weights at the largest
-    kernel / ratio, any ``(k, r)`` chosen per call.
+    """OFA-style elastic mobile block: weights at the largest kernel / ratio.
 
-    ``x + project_r(act(dw_k(act(expand_r(x)))))`` where ``expand_r`` /
-    ``project_r`` use the first ``rC`` hidden channels of the 1x1 weights
-    (channel slicing) and ``dw_k`` is the centre ``k x k`` of the max kernel
-    passed through the learned transforms: ``7 -> 5`` (a ``25 x 25`` matrix,
-    initialised to identity, shared over channels), then ``5 -> 3`` (``9 x
-    9``), as the official ``DynamicSeparableConv2d``. No SE, bias or norm,
-    the residual is always added (the official supernet block).
-
-    ``forward(x, choice)`` takes an op name of :data:`MB_OP_NAMES`
-    (``'skip'`` returns ``x``); ``choice_names`` lists what it accepts, so a
-    :class:`~mmfusenas.models.mutables.OneShotChoice` can share it.
+    ``forward(x, choice)`` runs ``x + project_r(act(dw_k(act(expand_r(x)))))``
+    for an op name of :data:`MB_OP_NAMES` (``'skip'`` returns ``x``), slicing
+    the hidden channels and transforming the centre of the kernel
+    (``7 -> 5 -> 3``) as the official ``DynamicSeparableConv2d``.
 
     Args:
-        channels (int): input = output channels ``C``.
-        kernel_sizes (Sequence[int]): candidate kernels (odd, ascending).
-            Defaults to (3, 5, 7).
+        channels (int): input = output channels.
+        kernel_sizes (Sequence[int]): candidate kernels. Defaults to (3, 5, 7).
         expand_ratios (Sequence[int]): candidate ratios. Defaults to
             (2, 3, 4, 5, 6).
         act (str): activation. Defaults to 'PReLU'.

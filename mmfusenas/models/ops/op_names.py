@@ -1,17 +1,6 @@
-"""Op names: genotype strings registered in ``MODELS``.
-
-A genotype names its operators with short strings -- TIM's
-``'Residualblocks_3_1'``, the task modules' ``'dil_conv_3_2'``, RUAS's
-``'resdilconv_3x3'`` or its paper's ``'3-2-RDC'``. :func:`register_op_names`
-registers each family of such names in ``MODELS``, so a name resolves the
-way every other component does::
-
-    MODELS.build(dict(type='Residualblocks_3_1'),
-                 default_args=dict(channels=16))
-
-:func:`op_name_cfg` gives the operator config of a name,
-:func:`build_named_op` builds it and :func:`known_op_names` lists every
-registered name; a clashing family registers under a prefix (``hbl_``).
+"""Op names: genotype strings (``'Residualblocks_3_1'``, ``'3-2-RDC'``, ...)
+registered in ``MODELS``, so ``MODELS.build(dict(type=name),
+default_args=dict(channels=C))`` builds them.
 """
 import copy
 from typing import Callable, Iterable, List, Tuple
@@ -56,20 +45,15 @@ def register_op_names(family: str,
     """Register every name of an op-name family in ``MODELS``.
 
     Args:
-        family (str): family label, unique (error messages, API index).
+        family (str): unique family label.
         names (Iterable[str]): every name the family defines.
-        to_cfg (OpNameParser): name -> operator config without
-            ``channels``; raises ``ValueError`` (naming the valid forms) for
-            a name outside the family.
-        prefix (str): registered as ``prefix + name`` (for a family whose
-            names another family already uses for other operators).
-            Defaults to ''.
-        module (str, optional): the module the builders report (API index);
-            defaults to ``to_cfg``'s module.
+        to_cfg (OpNameParser): name -> operator config without ``channels``;
+            raises ``ValueError`` for a name outside the family.
+        prefix (str): registered as ``prefix + name``. Defaults to ''.
+        module (str, optional): the module the builders report.
 
     Raises:
-        ValueError: ``family`` is already registered, or a name is already
-            registered as another operator or another component.
+        ValueError: ``family`` or a name is already registered.
     """
     if any(obj.op_family == family for _, obj in _registered()):
         raise ValueError(f'op-name family {family!r} is already registered')
@@ -97,9 +81,8 @@ def register_op_names(family: str,
 
 
 def known_op_names() -> Tuple[str, ...]:
-    """Every op name a genotype may hold, sorted: the registered names and,
-    of a family registered with a prefix, also its own names without it
-    (HBL's genotypes say ``conv_3x3``, which its modules resolve)."""
+    """Every op name a genotype may hold (prefixed names also without
+    prefix)."""
     names = set()
     for key, obj in _registered():
         names.update((key, key[len(obj.op_prefix):]))
@@ -109,17 +92,9 @@ def known_op_names() -> Tuple[str, ...]:
 def op_name_cfg(name: str) -> dict:
     """Operator config (without ``channels``) of a registered op name.
 
-    Args:
-        name (str): e.g. ``'Residualblocks_3_1'`` (TIM fusion ops) or
-            ``'dil_conv_3_2'`` (task ops).
-
-    Returns:
-        dict: the operator config (a copy).
-
     Raises:
         TypeError: ``name`` is not a str.
-        ValueError: ``name`` is not a registered op name; the message joins
-            every family's own error (each lists its valid forms).
+        ValueError: ``name`` is not a registered op name.
     """
     if not isinstance(name, str):
         raise TypeError(f'op name must be a str, got {name!r}')
@@ -144,14 +119,6 @@ def op_name_cfg(name: str) -> dict:
 
 
 def build_named_op(name: str, channels: int) -> nn.Module:
-    """Build the operator of a registered op name at width ``C``.
-
-    Args:
-        name (str): op name (see :func:`op_name_cfg`).
-        channels (int): operator width ``C``.
-
-    Returns:
-        nn.Module: the operator.
-    """
+    """Build the operator of a registered op name at width ``channels``."""
     op_name_cfg(name)  # a clear error for an unknown name
     return MODELS.build(dict(type=name), default_args=dict(channels=channels))

@@ -1,17 +1,9 @@
-"""Operators of RUAS (Liu et al., "Learning with Nested Scene Modeling and
-Cooperative Architecture Search for Low-Light Vision", TPAMI 2022).
+"""Operators of RUAS (Liu et al., TPAMI 2022), from the official
+``vis-opt-group/RUAS`` ``model_enhance/operations.py``.
 
-Transcribed from ``model_enhance/operations.py`` of the official repository
-``vis-opt-group/RUAS`` (commit ``461172c``): :class:`RUASConv` (plain,
-dilated, residual and ReLU convolutions with bias) and :class:`RUASPool`,
-registered under the official op names (``conv_<k>x<k>``,
-``dilconv_<k>x<k>``, ``resconv_<k>x<k>``, ``resdilconv_<k>x<k>``,
-``reluconv_3x3``, ``avg_pool_3x3``, ``max_pool_3x3``, ``skip_connect``).
-:data:`RUAS_SEARCH_OPS` is the enhancement search space and
-:data:`RUAS_TASK_OPS` the high-level task space; the paper's names are
-aliases (:data:`RUAS_PAPER_OP_NAMES`). The conv of an edge is
-``<edge>.conv`` (official ``<edge>.op``; see
-``tools/model_converters/ruas_official_to_mmfusenas.py``).
+:data:`RUAS_SEARCH_OPS` is the enhancement search space,
+:data:`RUAS_TASK_OPS` the task space and :data:`RUAS_PAPER_OP_NAMES` the
+paper's aliases; an edge's conv is ``<edge>.conv`` (official ``<edge>.op``).
 """
 from typing import Dict, Optional, Tuple
 
@@ -29,29 +21,18 @@ POOL_MODES = ('avg', 'max')
 class RUASConv(nn.Module):
     """Biased conv of the RUAS operator set, ``C_in -> C_out``.
 
-    ``out = conv(x)``; ``relu=True`` gives ``ReLU(conv(x))`` and
-    ``residual=True`` adds the input afterwards (``x + conv(x)``, the
-    official ``ResConv`` / ``ResDilConv``). Official names: ``Conv``,
-    ``DilConv``, ``ResConv``, ``ResDilConv``, ``ReLUConv``.
-
-    The zero padding is ``dilation * (k - 1) / 2``, so H x W is kept at
-    stride 1 and becomes ``ceil(H / stride)`` x ``ceil(W / stride)``
-    otherwise. Parameters: ``C_in C_out k^2 + C_out``.
+    ``conv(x)``, ``ReLU(conv(x))`` with ``relu`` and ``x + ...`` with
+    ``residual`` (official ``Conv``, ``DilConv``, ``ResConv``, ``ResDilConv``,
+    ``ReLUConv``); padding ``dilation * (k - 1) / 2``.
 
     Args:
-        channels (int): input channels ``C_in`` (the width a cell gives
-            every edge).
-        kernel_size (int): odd kernel size ``k``. Defaults to 3.
+        channels (int): input channels.
+        kernel_size (int): odd kernel size. Defaults to 3.
         dilation (int): dilation. Defaults to 1.
-        residual (bool): add the input to the output; needs
-            ``out_channels == channels`` and ``stride == 1``. Defaults to
-            False.
-        relu (bool): apply ReLU to the conv output (before a residual).
-            Defaults to False.
-        out_channels (int, optional): output channels ``C_out``; ``None``
-            means ``channels``. Defaults to None.
-        stride (int): conv stride (the official detection code's ``OPS2``
-            ops are stride 2). Defaults to 1.
+        residual (bool): add the input to the output. Defaults to False.
+        relu (bool): ReLU after the conv. Defaults to False.
+        out_channels (int, optional): output channels; None: ``channels``.
+        stride (int): conv stride. Defaults to 1.
     """
 
     def __init__(self,
@@ -94,16 +75,8 @@ class RUASConv(nn.Module):
 
 @MODELS.register_module()
 class RUASPool(nn.Module):
-    """3x3 stride-1 pooling that keeps H x W (no parameters).
-
-    ``'avg'``: ``AvgPool2d(3, 1, 1, count_include_pad=False)`` (border
-    averages use only in-image samples); ``'max'``: ``MaxPool2d(3, 1, 1)``.
-
-    Args:
-        channels (int): accepted for the uniform ``(channels)`` operator
-            interface; unused.
-        mode (str): ``'avg'`` or ``'max'``. Defaults to 'avg'.
-    """
+    """3x3 stride-1 pooling keeping H x W: ``'avg'``
+    (``count_include_pad=False``) or ``'max'``."""
 
     def __init__(self, channels: int, mode: str = 'avg') -> None:
         super().__init__()
@@ -193,20 +166,11 @@ RUAS_TASK_OPS: Tuple[str, ...] = ('1-C', '3-C', '5-C', '7-C', '3-2-DC',
 
 
 def ruas_op_cfg(name: str) -> dict:
-    """Operator config (without ``channels``) of a RUAS op name.
-
-    Args:
-        name (str): an official name (:data:`RUAS_OP_NAMES`, e.g.
-            ``'resdilconv_3x3'``, ``'skip_connect'``) or one of the
-            paper-only ``3-k-DC`` operators
-            (:data:`RUAS_PAPER_ONLY_OP_NAMES`, e.g. ``'dilconv6_3x3'``).
-
-    Returns:
-        dict: e.g. ``dict(type='RUASConv', kernel_size=3, dilation=2,
-        residual=True)``.
+    """Operator config (without ``channels``) of an official or paper-only RUAS
+    op name.
 
     Raises:
-        ValueError: ``name`` is none of those.
+        ValueError: ``name`` is unknown.
     """
     if name in _RUAS_OP_CFGS:
         return dict(_RUAS_OP_CFGS[name])
@@ -217,17 +181,7 @@ def ruas_op_cfg(name: str) -> dict:
 
 
 def ruas_paper_op_cfg(name: str) -> dict:
-    """Operator config of a paper op name (alias of an official name).
-
-    Args:
-        name (str): e.g. ``'3-2-RDC'``, ``'SC'``.
-
-    Returns:
-        dict: the config of the official op it names.
-
-    Raises:
-        ValueError: ``name`` is not in :data:`RUAS_PAPER_OP_NAMES`.
-    """
+    """Operator config of a paper op name (e.g. ``'3-2-RDC'``)."""
     if name not in RUAS_PAPER_OP_NAMES:
         raise ValueError(f'unknown RUAS paper op {name!r}; valid: '
                          f'{", ".join(RUAS_PAPER_OP_NAMES)}')

@@ -1,5 +1,4 @@
-"""Anti-aliased down-sampling and residual up-sampling blocks (used by the
-multi-scale fusion cell)."""
+"""Anti-aliased down-sampling and residual up- / down-sampling blocks."""
 import math
 
 import torch
@@ -19,14 +18,10 @@ def _num_halvings(scale_factor: int) -> int:
 
 @MODELS.register_module()
 class AntiAliasDownsample(nn.Module):
-    """Blur-then-subsample (Zhang, "Making CNNs shift-invariant again").
+    """Blur-then-subsample (Zhang 2019; official ``Downsample``).
 
-    Official name: ``Downsample`` of ``model/antialias.py`` with
-    ``filt_size=3, stride=2``: reflection padding then a fixed depthwise
-    binomial filter (``[1, 2, 1]^T [1, 2, 1] / 16`` for size 3) with the
-    given stride. Output size ``ceil(H / stride) x ceil(W / stride)``. The
-    filter is not learnable but is a persistent buffer ``kernel``
-    ``(channels, 1, k, k)`` (as in the official state dict).
+    Reflection padding, then a fixed depthwise binomial filter (a persistent
+    buffer ``kernel``) at ``stride``.
 
     Args:
         channels (int): input = output channels.
@@ -59,17 +54,10 @@ class AntiAliasDownsample(nn.Module):
 
 @MODELS.register_module()
 class ResidualDownSample(nn.Module):
-    """``n`` channels at ``H`` -> ``2n`` channels at ``ceil(H / 2)``.
-
-    Official name: ``ResidualDownSample``::
+    """``n`` channels at ``H`` -> ``2n`` at ``ceil(H / 2)`` (official)::
 
         top = conv1x1 -> PReLU -> conv3x3 -> PReLU -> blur-down -> conv1x1(2n)
         bot = blur-down -> conv1x1(2n);   out = top(x) + bot(x)
-
-    All convs bias-free; parameters ``14 n^2 + 2``.
-
-    Args:
-        channels (int): input channels ``n``.
     """
 
     def __init__(self, channels: int) -> None:
@@ -88,25 +76,10 @@ class ResidualDownSample(nn.Module):
 
 @MODELS.register_module()
 class ResidualUpSample(nn.Module):
-    """``n`` channels at ``H`` -> ``n / 2`` channels at ``2H``.
-
-    Official name: ``ResidualUpSample``::
+    """``n`` channels at ``H`` -> ``n / 2`` at ``2H`` (official)::
 
         top = conv1x1 -> PReLU -> convT3x3(stride 2) -> PReLU -> conv1x1(n/2)
-        bot = bilinear x2 (align_corners=False) -> conv1x1(n/2)
-        out = top(x) + bot(x)
-
-    All convs bias-free; parameters ``11 n^2 + 2``. The bilinear
-    resampling weighs the pixels of each channel alike and the bias-free
-    1 x 1 convolution of ``bot`` mixes the channels of each pixel, so the
-    two commute: ``bilinear x2 (conv1x1(x))`` is the same function at a
-    quarter of the product's pixels (values equal within float rounding).
-    The CPU kernels of :mod:`cpu_kernels` use that order on
-    channels-last maps and in exported or compiled graphs; this module
-    keeps the official order.
-
-    Args:
-        channels (int): input channels ``n`` (even).
+        bot = bilinear x2 -> conv1x1(n/2);   out = top(x) + bot(x)
     """
 
     def __init__(self, channels: int) -> None:
@@ -129,15 +102,7 @@ class ResidualUpSample(nn.Module):
 
 @MODELS.register_module()
 class DownSample(nn.Module):
-    """``log2(scale_factor)`` chained :class:`ResidualDownSample` blocks.
-
-    Official name: ``DownSample``; channels ``n -> n * scale_factor``,
-    size ``H -> H / scale_factor`` (rounded up at every halving).
-
-    Args:
-        channels (int): input channels ``n``.
-        scale_factor (int): power of 2 >= 2.
-    """
+    """``log2(scale_factor)`` chained :class:`ResidualDownSample` blocks."""
 
     def __init__(self, channels: int, scale_factor: int) -> None:
         super().__init__()
@@ -151,16 +116,7 @@ class DownSample(nn.Module):
 
 @MODELS.register_module()
 class UpSample(nn.Module):
-    """``log2(scale_factor)`` chained :class:`ResidualUpSample` blocks.
-
-    Official name: ``UpSample``; channels ``n -> n / scale_factor``, size
-    ``H -> H * scale_factor``.
-
-    Args:
-        channels (int): input channels ``n`` (divisible by
-            ``scale_factor``).
-        scale_factor (int): power of 2 >= 2.
-    """
+    """``log2(scale_factor)`` chained :class:`ResidualUpSample` blocks."""
 
     def __init__(self, channels: int, scale_factor: int) -> None:
         super().__init__()

@@ -1,15 +1,6 @@
-"""Single-layer convolutions of the TIM task-module search space.
-
-TIM Sec. 4.3 searches the detection neck and the segmentation decoder over
-"diverse single-layer convolutions": :class:`TaskConv` as a normal
-(``conv_<k>``, ``k`` in {1, 3, 5, 7}), dilated (``dil_conv_<k>_2``, ``k``
-in {3, 5, 7}) or residual convolution (``res_conv_<k>``, ``k`` in
-{3, 5, 7}), and ``skip`` (:class:`~mmfusenas.models.ops.SkipConnect`). The
-op names (:data:`TASK_OP_NAMES`; :func:`task_op_cfg`,
-:func:`build_task_op`) are accepted by
-:func:`~mmfusenas.models.cells.build_edge` next to the TIM fusion op
-names. Unlike the fusion op ``DilConv_<k>_<d>`` (depthwise-separable, with
-a residual), ``dil_conv_<k>_2`` is a plain dilated conv.
+"""Single-layer convolutions of the TIM task-module search space (Sec. 4.3):
+``conv_<k>``, ``dil_conv_<k>_2``, ``res_conv_<k>`` (:class:`TaskConv`) and
+``skip`` (:data:`TASK_OP_NAMES`).
 """
 from itertools import product
 from typing import Dict, Tuple
@@ -29,18 +20,11 @@ TASK_RES_KERNEL_SIZES = (3, 5, 7)
 
 @MODELS.register_module()
 class TaskConv(nn.Module):
-    """Size-preserving single-layer conv: conv -> BN -> ReLU (+ input).
-
-    ``out = ReLU(BN(conv(x)))``, or ``out = x + ReLU(BN(conv(x)))`` with
-    ``residual=True`` (the identity is added after the activation, so the
-    residual branch can only add non-negative responses and the identity
-    path is untouched). The conv is ``C -> C``, stride 1, zero padding
-    ``dilation * (kernel_size - 1) // 2`` and bias-free (BN follows); BN uses
-    the PyTorch defaults. Parameters: ``C^2 k^2 + 2C`` in every form.
+    """Size-preserving ``ReLU(BN(conv(x)))``, plus ``x`` with ``residual``.
 
     Args:
-        channels (int): input = output channels ``C``.
-        kernel_size (int): odd kernel size ``k``. Defaults to 3.
+        channels (int): input = output channels.
+        kernel_size (int): odd kernel size. Defaults to 3.
         dilation (int): conv dilation. Defaults to 1.
         residual (bool): add the input to the output. Defaults to False.
     """
@@ -98,17 +82,8 @@ TASK_OP_NAMES: Tuple[str, ...] = tuple(_TASK_OP_CFGS)
 
 
 def task_op_cfg(name: str) -> dict:
-    """Operator config (without ``channels``) of a task op name.
-
-    Args:
-        name (str): e.g. ``'conv_3'``, ``'dil_conv_5_2'``, ``'res_conv_7'``,
-            ``'skip'``.
-
-    Returns:
-        dict: e.g. ``dict(type='TaskConv', kernel_size=5, dilation=2)``.
-
-    Raises:
-        ValueError: ``name`` is not in :data:`TASK_OP_NAMES`.
+    """Operator config (without ``channels``) of a task op name; ValueError
+    for names outside :data:`TASK_OP_NAMES`.
     """
     if name not in _TASK_OP_CFGS:
         raise ValueError(f'unknown task op {name!r}; valid: '
@@ -117,15 +92,7 @@ def task_op_cfg(name: str) -> dict:
 
 
 def build_task_op(name: str, channels: int) -> nn.Module:
-    """Build the operator of a task op name at width ``channels``.
-
-    Args:
-        name (str): a task op name (see :data:`TASK_OP_NAMES`).
-        channels (int): operator width ``C``.
-
-    Returns:
-        nn.Module: the operator, ``(N, C, H, W) -> (N, C, H, W)``.
-    """
+    """Build the operator of a task op name at width ``channels``."""
     return MODELS.build(
         task_op_cfg(name), default_args=dict(channels=channels))
 

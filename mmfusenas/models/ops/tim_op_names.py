@@ -1,17 +1,6 @@
-"""Official TIM genotype operator strings -> operator configs / modules.
-
-The official ``MixedOp(C, primitive)`` (``model/model_searched.py``) splits
-a string such as ``'Residualblocks_3_1'`` into a family, a kernel size and
-(except for the attention families) a dilation. Here each family maps to
-one registered operator: ``Denseblocks`` -> :class:`DenseBlock`,
-``Residualblocks`` -> :class:`ResidualBlock`, ``DilConv`` ->
-:class:`DilConv`, ``SepConv`` -> :class:`SepConv` (official quirks kept),
-``ECAattention`` -> :class:`ECABlock`, ``SPAattention`` ->
-:class:`SpatialAttentionBlock`, ``NonLocalattention`` ->
-:class:`NonLocalBlock`, ``skip`` / ``zero`` -> :class:`SkipConnect` /
-:class:`Zero`. :func:`tim_op_cfg` parses a name, :func:`build_tim_op`
-builds it; every name of :data:`TIM_OP_NAMES` is registered in ``MODELS``
-(:func:`~mmfusenas.models.ops.op_names.register_op_names`).
+"""Official TIM genotype operator strings (``'Residualblocks_3_1'``, ...)
+-> operator configs / modules, registered in ``MODELS``
+(:data:`TIM_OP_NAMES`).
 """
 from itertools import product
 from typing import Dict, Tuple
@@ -68,17 +57,9 @@ def _valid_forms() -> str:
 def tim_op_cfg(name: str) -> dict:
     """Operator config (without ``channels``) of an official op string.
 
-    Args:
-        name (str): genotype string, e.g. ``'Residualblocks_3_1'``,
-            ``'ECAattention_3'``, ``'skip'``.
-
-    Returns:
-        dict: e.g. ``dict(type='ResidualBlock', kernel_size=3,
-        dilation=1)``.
-
     Raises:
-        ValueError: unknown family or malformed / out-of-range numbers; the
-            message names the string and lists the valid forms.
+        ValueError: unknown family or malformed numbers; lists the valid
+            forms.
     """
     if not isinstance(name, str):
         raise TypeError(f'TIM op name must be a str, got {name!r}')
@@ -106,17 +87,8 @@ def tim_op_cfg(name: str) -> dict:
 
 
 def build_tim_op(name: str, channels: int) -> nn.Module:
-    """Build the operator of an official genotype string at width ``C``.
-
-    Args:
-        name (str): genotype string (see :data:`TIM_OP_NAMES`).
-        channels (int): operator width ``C``.
-
-    Returns:
-        nn.Module: the operator, mapping ``(N, C, H, W)`` to
-        ``(N, C, H, W)`` (``SepConv_k_s`` other than ``SepConv_3_1``
-        changes H x W, see :class:`SepConv`).
-    """
+    """Build the operator of an official genotype string at width
+    ``channels``."""
     return MODELS.build(tim_op_cfg(name), default_args=dict(channels=channels))
 
 

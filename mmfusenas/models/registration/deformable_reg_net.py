@@ -1,11 +1,5 @@
-"""A deformable registration network: (fixed, moving) -> displacement field.
-
-A small U-Net in the style of VoxelMorph (Balakrishnan et al., CVPR 2018),
-the registration part of MRRN-type misaligned-fusion methods (Wang et al.,
-IJCAI 2022, the ``N_R`` that TIM puts in front of its fusion network,
-Sec. 5.1.2). It reads the fixed and the moving image stacked as channels and
-predicts a dense field in the convention of :mod:`.spatial_transformer`
-(pixels, ``warped(p) = moving(p + flow(p))``).
+"""A VoxelMorph-style U-Net registration network (the ``N_R`` of TIM Sec.
+5.1.2): (fixed, moving) -> displacement field.
 """
 from typing import Optional
 
@@ -27,33 +21,20 @@ def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 @MODELS.register_module()
 class DeformableRegNet(nn.Module):
-    """U-Net displacement predictor.
+    """U-Net displacement predictor, ``forward(fixed, moving) -> flow (N, 2, H,
+    W)``.
 
-    ``forward(fixed, moving) -> flow``: ``fixed`` ``(N, Cf, H, W)`` and
-    ``moving`` ``(N, Cm, H, W)`` (any channels: colour images are reduced to
-    their BT.601 luminance, so a 3-channel VIS image registers against a
-    1-channel IR image), ``flow`` ``(N, 2, H, W)`` in pixels. ``H`` and
-    ``W`` need not be multiples of ``2^num_levels``: the decoder resizes to
-    the skip connections.
-
-    Architecture: a stem conv, ``num_levels`` stride-2 encoder convs
-    (channels ``channels · 2^min(l, 2)``), a decoder that upsamples
-    (bilinear), concatenates the skip and convolves back up to full
-    resolution, and a 3x3 flow head initialised to zero (the network starts
-    as the identity warp). With ``integration_steps > 0`` the head predicts
-    a stationary velocity field integrated by scaling and squaring (a
-    diffeomorphic warp, VoxelMorph-diff); ``max_displacement`` bounds the
-    output by ``max · tanh(flow / max)``.
+    Colour inputs are reduced to BT.601 luminance; the flow head starts at
+    zero (identity warp). ``integration_steps > 0`` integrates a velocity
+    field by scaling and squaring.
 
     Args:
         in_channels (int): channels of ``cat(fixed_y, moving_y)``. Defaults
             to 2.
         channels (int): width of the first level. Defaults to 16.
         num_levels (int): number of stride-2 levels. Defaults to 3.
-        integration_steps (int): scaling-and-squaring steps (0: a plain
-            displacement field). Defaults to 0.
-        max_displacement (float, optional): bound in pixels. Defaults to
-            None (unbounded).
+        integration_steps (int): scaling-and-squaring steps. Defaults to 0.
+        max_displacement (float, optional): bound in pixels. Defaults to None.
     """
 
     def __init__(self,

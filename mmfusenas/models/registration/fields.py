@@ -1,10 +1,5 @@
 """The named fields of one registration forward pass, read by the
-registration losses (see :mod:`mmfusenas.models.losses.registration_losses`).
-
-Shared by :class:`~mmfusenas.models.ImageRegistrator` (registration trained
-on its own) and the ``'registration'`` stages of
-:class:`~mmfusenas.models.PreModuleChain`, so a loss is configured the same
-way in both.
+registration losses.
 """
 from typing import Dict, Optional, Sequence
 
@@ -44,18 +39,9 @@ def register_pair(net: nn.Module,
                   padding_mode: str = 'border') -> Fields:
     """Run ``net(fixed, moving) -> flow`` and warp ``moving`` with it.
 
-    Args:
-        net (nn.Module): a registration network (e.g.
-            :class:`DeformableRegNet`).
-        fixed (Tensor): ``(N, Cf, H, W)``, ``Cf`` 1 or 3.
-        moving (Tensor): ``(N, Cm, H, W)``, ``Cm`` 1 or 3; warped with all
-            its channels.
-        padding_mode (str): of the spatial transformer. Defaults to
-            'border'.
-
     Returns:
-        dict: ``flow``, ``moving_warped`` (all channels of ``moving``) and
-        the loss fields ``fixed``, ``moving``, ``warped`` (luminance).
+        dict: ``flow``, ``moving_warped`` (all channels) and the loss fields
+        ``fixed``, ``moving``, ``warped`` (luminance).
     """
     flow = net(fixed, moving)
     check_flow(flow, moving, type(net).__name__)
@@ -70,9 +56,8 @@ def register_pair(net: nn.Module,
 
 def call_registration_loss(loss_fn: nn.Module,
                            fields: Fields) -> torch.Tensor:
-    """``loss_fn(*fields[k] for k in loss_fn.inputs)``, with a clear error
-    when a field is missing (e.g. ``gt_flow`` on a pair without a known
-    misalignment)."""
+    """``loss_fn(*fields[k] for k in loss_fn.inputs)``; error on a missing
+    field."""
     missing = [k for k in loss_fn.inputs if fields.get(k) is None]
     if missing:
         raise ValueError(

@@ -1,5 +1,4 @@
-"""The model that trains and runs a registration network on paired images
-(e.g. on synthetically misaligned IR/VIS pairs)."""
+"""The model that trains and runs a registration network on paired images."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -19,38 +18,20 @@ from .fields import (call_registration_loss, check_registration_losses,
 class ImageRegistrator(BaseImageModel):
     """Registration network + registration losses, MMEngine style.
 
-    The batch of :class:`~mmfusenas.models.FusionDataPreprocessor` stacks
-    the modalities' luminance in the samples' ``modalities`` order; the
-    network reads the ``fixed`` and ``moving`` modalities by name and
-    predicts the field that warps ``moving`` onto ``fixed``
-    (:mod:`.spatial_transformer` convention). Samples of a pipeline with
-    :class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp` carry
-    the ground truth ``gt_flow`` ``(2, H, W)``, which supervised losses
-    (``FlowEPELoss``) and :class:`~mmfusenas.evaluation.RegistrationMetric`
-    read.
-
-    ``forward(inputs, data_samples, mode)``:
-
-    - ``'loss'``: the weighted losses (``loss_name`` keys);
-    - ``'predict'``: the samples with ``pred_flow`` ``(2, H, W)`` and
-      ``pred_warped`` ``(1, H, W)`` (the registered moving luminance), both
-      cropped to ``img_shape``;
-    - ``'tensor'``: the raw field ``(N, 2, H, W)``.
+    The network reads the ``fixed`` and ``moving`` modalities of the
+    :class:`~mmfusenas.models.FusionDataPreprocessor` batch and predicts the
+    field that warps ``moving`` onto ``fixed``. ``mode='predict'`` sets
+    ``pred_flow`` and ``pred_warped``; ``'tensor'`` returns the field.
 
     Args:
         registration_net (dict | nn.Module): ``net(fixed, moving) -> flow``.
-        losses (Sequence[dict | nn.Module]): registration losses
-            (``mmfusenas.models.losses.registration_losses``), unique
-            ``loss_name``.
+        losses (Sequence[dict | nn.Module]): registration losses.
         fixed (str): modality registered to. Defaults to 'vi'.
-        moving (str): modality warped. Defaults to 'ir' (TIM Sec. 5.1.2
-            corrupts and registers the infrared image).
-        padding_mode (str): of the spatial transformer. Defaults to
-            'border'.
+        moving (str): modality warped. Defaults to 'ir'.
+        padding_mode (str): of the spatial transformer. Defaults to 'border'.
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor``.
-        check_finite (bool): raise on a NaN / Inf loss, naming it and the
-            samples. Defaults to True.
+        check_finite (bool): raise on a NaN / Inf loss. Defaults to True.
         init_cfg (dict, optional): weight initialisation config.
     """
 
@@ -81,7 +62,6 @@ class ImageRegistrator(BaseImageModel):
 
     default_preprocessor = dict(type='FusionDataPreprocessor')
 
-    # ------------------------------------------------------------------
     def _pair(self, inputs: torch.Tensor,
               data_samples: Optional[List]) -> Tuple[torch.Tensor,
                                                      torch.Tensor]:

@@ -1,14 +1,6 @@
 """Instance optimisation: refine a displacement field on one pair by
-gradient descent on the registration losses.
-
-Learning a registration network takes many iterations; optimising the field
-of one pair directly (classical variational registration) needs none, and
-starting it from a network's prediction combines both (the "instance
-optimisation" of learning-based registration). The field is the initial
-one plus a residual on a coarse control grid (``grid_spacing`` pixels),
-upsampled bicubically, so it stays smooth and has few unknowns; the
-similarity losses are evaluated coarse to fine on average-pooled images
-(``levels``), which widens their capture range.
+gradient descent on the registration losses (a residual on a coarse
+control grid, coarse to fine).
 """
 from typing import Optional, Sequence
 
@@ -34,27 +26,20 @@ def optimise_field(fixed: torch.Tensor,
                    iters: int = 60,
                    lr: float = 0.3,
                    padding_mode: str = 'border') -> torch.Tensor:
-    """The field that registers ``moving`` onto ``fixed``, optimised.
+    """The field that registers ``moving`` onto ``fixed``, optimised
+    (detached).
 
     Args:
-        fixed (Tensor): ``(N, C, H, W)`` (reduced to its luminance).
-        moving (Tensor): ``(N, C, H, W)`` (reduced to its luminance).
-        losses (Sequence[nn.Module]): registration losses (named fields
-            ``fixed``, ``moving``, ``warped`` -- pooled at each level -- and
-            ``flow`` at full resolution).
-        init_flow (Tensor, optional): ``(N, 2, H, W)`` start (e.g. a
-            network's prediction); zero when None.
+        fixed (Tensor): ``(N, C, H, W)``.
+        moving (Tensor): ``(N, C, H, W)``.
+        losses (Sequence[nn.Module]): registration losses.
+        init_flow (Tensor, optional): start field; zero when None.
         grid_spacing (int): control-point spacing in pixels. Defaults to 16.
-        levels (Sequence[int]): pooling factors, coarse to fine. Defaults
-            to (4, 2, 1).
+        levels (Sequence[int]): pooling factors, coarse to fine. Defaults to
+            (4, 2, 1).
         iters (int): Adam steps per level. Defaults to 60.
-        lr (float): Adam step size (pixels per step, roughly). Defaults to
-            0.3.
-        padding_mode (str): of the spatial transformer. Defaults to
-            'border'.
-
-    Returns:
-        Tensor: ``(N, 2, H, W)``, detached.
+        lr (float): Adam step size. Defaults to 0.3.
+        padding_mode (str): of the spatial transformer. Defaults to 'border'.
     """
     if grid_spacing < 1 or iters < 0 or not levels or \
             any(int(k) < 1 for k in levels):
@@ -101,20 +86,15 @@ def optimise_field(fixed: torch.Tensor,
 @MODELS.register_module()
 class InstanceOptimisedRegNet(nn.Module):
     """A registration network whose prediction is refined per pair by
-    :func:`optimise_field` at inference.
-
-    In training mode it is the wrapped network (which learns as usual); in
-    eval mode (validation, test, a frozen chain stage) the field is refined
-    on the losses ``losses`` starting from the network's prediction. The
-    refinement does not back-propagate into the network.
+    :func:`optimise_field` in eval mode (no gradient into the network).
 
     Args:
         network (dict | nn.Module): ``net(fixed, moving) -> flow``.
         losses (Sequence[dict | nn.Module]): the refinement's losses.
         grid_spacing, levels, iters, lr, padding_mode: of
             :func:`optimise_field`.
-        refine_in_training (bool): refine in training mode too (the output
-            then carries no gradient to the network). Defaults to False.
+        refine_in_training (bool): refine in training mode too. Defaults to
+            False.
     """
 
     def __init__(self,

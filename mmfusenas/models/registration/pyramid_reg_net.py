@@ -1,16 +1,7 @@
-"""A coarse-to-fine registration network with local correlation (cost
-volumes): (fixed, moving) -> displacement field.
+"""Coarse-to-fine correlation registration network (PWC-Net style).
 
-:class:`PyramidCorrRegNet` follows PWC-Net (Sun et al., CVPR 2018) and, for
-registration, PDD-Net (Heinrich, MICCAI 2019) and LapIRN (Mok & Chung,
-MICCAI 2020): a feature pyramid, a local correlation
-(:func:`local_correlation`) of the fixed features with the warped moving
-features at each level, and a decoder that predicts a residual flow,
-coarse to fine. Across modalities the siamese encoder reads standardised
-images and gradient magnitudes, and each decoder also reads a
-parameter-free NGF cost volume (:func:`ngf_cost`). Output convention of
-:mod:`.spatial_transformer` (pixels, ``warped(p) = moving(p + flow(p))``).
-See ``docs/methods/tim.md``.
+``(fixed, moving) -> flow`` in pixels, ``warped(p) = moving(p + flow(p))``
+(:mod:`.spatial_transformer`). See ``docs/methods/registration.md``.
 """
 from typing import List, Optional
 
@@ -47,30 +38,11 @@ def gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
 
 
 def orientation_features(x: torch.Tensor, eps: float) -> torch.Tensor:
-    """Contrast-free structure image: the doubled-angle orientation of the
-    gradient and its normalised strength.
+    """Contrast-free structure image of ``(N, 1, H, W)`` -> ``(N, 3, H, W)``.
 
-    With ``g = ∇x`` (central differences) and ``m = |g|^2``::
-
-        out = [(g_x^2 - g_y^2) / (m + eps^2),
-               2 g_x g_y / (m + eps^2),
-               m / (m + eps^2)]
-
-    The first two channels are ``w (cos 2θ, sin 2θ)`` with ``w = m / (m +
-    eps^2)`` in ``[0, 1)``: invariant to the sign of the gradient (an edge
-    whose contrast is inverted in the other modality gives the same
-    vector) and to its magnitude above ``eps``. The dot product of two such
-    vectors is ``w_a w_b cos 2Δθ`` -- the normalised-gradient-field (NGF)
-    similarity up to an affine map (``cos^2 Δθ = (1 + cos 2Δθ) / 2``), so
-    a correlation of these images is an NGF cost volume and a network that
-    reads them starts from a representation shared by IR and VIS.
-
-    Args:
-        x (Tensor): ``(N, 1, H, W)`` image.
-        eps (float): edge scale (in the units of ``x``'s gradients).
-
-    Returns:
-        Tensor: ``(N, 3, H, W)``.
+    With ``g = grad x`` and ``m = |g|^2``: ``[(g_x^2 - g_y^2), 2 g_x g_y, m] /
+    (m + eps^2)`` -- the doubled-angle orientation, invariant to the contrast
+    sign, so correlating two of them gives an NGF-like cost.
     """
     gx, gy = image_gradients(x)
     m = gx.pow(2) + gy.pow(2)
@@ -81,17 +53,10 @@ def orientation_features(x: torch.Tensor, eps: float) -> torch.Tensor:
 
 def local_correlation(fixed: torch.Tensor, moving: torch.Tensor,
                       radius: int) -> torch.Tensor:
-    """Cost volume: ``out[:, k](p) = <fixed(p), moving(p + d_k)>`` for
-    the ``(2r + 1)^2`` integer offsets ``d_k = (dx, dy)``, ``dy`` outer,
-    ``dx`` inner (zero outside the image).
+    """Cost volume ``out[:, k](p) = <fixed(p), moving(p + d_k)>``.
 
-    Args:
-        fixed (Tensor): ``(N, C, H, W)``.
-        moving (Tensor): ``(N, C, H, W)``.
-        radius (int): ``r >= 0``.
-
-    Returns:
-        Tensor: ``(N, (2r + 1)^2, H, W)``.
+    The ``(2r + 1)^2`` offsets run ``dy`` outer, ``dx`` inner; zero outside
+    the image. Returns ``(N, (2r + 1)^2, H, W)``.
     """
     if fixed.shape != moving.shape or fixed.dim() != 4:
         raise ValueError('local_correlation: two (N, C, H, W) tensors of one '
@@ -109,21 +74,11 @@ def local_correlation(fixed: torch.Tensor, moving: torch.Tensor,
 
 def ngf_cost(fixed: torch.Tensor, moving: torch.Tensor, radius: int,
              eps: float) -> torch.Tensor:
-    """Parameter-free cross-modality cost volume: the squared cosine of the
-    normalised gradient fields (NGF, Haber & Modersitzki 2006) of
-    ``fixed`` and ``moving`` shifted by every offset of
-    :func:`local_correlation`, averaged over a 3x3 window -- 1 where the
-    edges coincide whatever their contrast sign, 0 where they cross or
-    where one image is flat.
+    """Parameter-free NGF cost volume (Haber & Modersitzki 2006).
 
-    Args:
-        fixed (Tensor): ``(N, 1, H, W)`` image.
-        moving (Tensor): ``(N, 1, H, W)`` image.
-        radius (int): offsets ``-r .. r``.
-        eps (float): edge scale of the normalisation.
-
-    Returns:
-        Tensor: ``(N, (2r + 1)^2, H, W)``.
+    Squared cosine of the normalised gradient fields of ``fixed`` and shifted
+    ``moving`` for every offset of :func:`local_correlation`, averaged over
+    3x3. Returns ``(N, (2r + 1)^2, H, W)``.
     """
 
     def field(x):
@@ -152,81 +107,35 @@ def resize_flow(flow: torch.Tensor, size) -> torch.Tensor:
 class PyramidCorrRegNet(nn.Module):
     """Coarse-to-fine, correlation-based displacement predictor.
 
-    ``forward(fixed, moving) -> flow``: ``fixed`` ``(N, Cf, H, W)``,
-    ``moving`` ``(N, Cm, H, W)`` (reduced to their BT.601 luminance, as
-    :class:`DeformableRegNet`), ``flow`` ``(N, 2, H, W)`` in pixels.
-
-    Architecture (see the module docstring): a shared encoder turns
-    ``[standardise(y), standardise(|∇y|)]`` of each image into features at
-    strides ``2, 4, ..., 2^num_levels`` (widths ``channels · 2^min(l - 1,
-    2)``). From the coarsest level to stride 2: the moving features are
-    warped by the up-sampled flow of the level below (zero at the coarsest),
-    their cosine correlation with the fixed features over ``(2r + 1)^2``
-    offsets (``r = radius``) is computed, and a decoder (three 3x3 convs,
-    ``decoder_channels`` wide, reading the cost volume, the fixed features
-    and the current flow) adds a residual flow, its output times
-    ``flow_scale`` full-resolution pixels at every level (divided by the
-    level's stride), so one weight step moves the field by the same amount
-    at every level (in level pixels, a coarse step would be amplified
-    ``2^level`` times on up-sampling); the last conv of every
-    decoder starts at zero, so the network starts as the identity warp. The
-    stride-2 flow is up-sampled bilinearly to full resolution. Capture
-    range: about ``radius · 2^num_levels`` pixels at the coarsest level
-    (24 px with the defaults), plus the residuals of the finer levels.
-    Each decoder also reads the NGF cost volume of the standardised images
-    at its level (``ngf_eps``).
+    ``forward(fixed, moving) -> flow (N, 2, H, W)`` in pixels; the images are
+    reduced to BT.601 luminance. A (siamese) encoder gives features at strides
+    ``2 .. 2^num_levels``; from coarse to fine, the moving features are warped
+    by the current flow, correlated with the fixed ones, and a decoder (whose
+    last conv starts at zero) adds a residual flow of ``flow_scale`` pixels per
+    unit output. The stride-2 flow is up-sampled bilinearly.
 
     Args:
         channels (int): encoder width of the first level. Defaults to 16.
-        num_levels (int): pyramid levels (strides ``2 .. 2^num_levels``).
-            Defaults to 3.
-        radius (int): correlation radius in pixels of each level. Defaults
-            to 3.
+        num_levels (int): pyramid levels. Defaults to 3.
+        radius (int): correlation radius per level. Defaults to 3.
         decoder_channels (int): width of the flow decoders. Defaults to 32.
-        ngf_eps (float, optional): with a value, each decoder also reads
-            the parameter-free NGF cost volume (:func:`ngf_cost`) of the
-            standardised images pooled to its level (the moving one warped
-            by the current flow), with this edge scale: a cross-modality
-            matching signal the decoder can read from the first step,
-            while the learned features still have to learn one. None: the
-            learned correlation only. Defaults to 0.1.
-        flow_scale (float): full-resolution pixels per unit of a decoder's
-            output (the step of the field per weight step; with 1 the
-            60-step synthetic test of tests/test_models/
-            test_registration_learning.py only went from 2.27 to 2.02 px,
-            with 4 it passes). Defaults to 4.0.
-        max_displacement (float, optional): bound in pixels,
-            ``max · tanh(flow / max)``. Defaults to None (unbounded).
-        inputs (str): what the encoder reads of each image's luminance
-            ``y`` (standardised per sample first). ``'intensity'``:
-            ``[standardise(y), standardise(|∇y|)]`` (2 channels; the
-            intensity channel is modality-specific). ``'orientation'``:
-            :func:`orientation_features` of ``y`` at edge scale
-            ``input_eps`` (3 channels, contrast-sign and magnitude free,
-            shared by IR and VIS: what learned on real IR/VIS pairs, see
-            docs/methods/tim.md). ``'both'``: the five channels. Defaults to
-            ``'intensity'``.
-        input_eps (float): edge scale of ``'orientation'`` (on the
-            standardised luminance). Defaults to 0.1.
-        shared_encoder (bool): one (siamese) encoder for both images; False
-            gives the fixed and the moving image their own encoder (pseudo
-            siamese: each modality may learn its own mapping to a common
-            feature space). Defaults to True.
-        flow_bound (float, optional): bound of the field at every level, in
-            full-resolution pixels: after each residual the level's field
-            is ``B tanh(flow / B)`` (``B = flow_bound`` in that level's
-            pixels), and the decoders read the field divided by ``B``
-            (in ``(-1, 1)``) instead of in pixels. Why: the decoders read
-            the current field as an input, so a field that grows feeds a
-            larger input to the next step -- a loop in which Adam's
-            unit-size weight steps change the output in proportion to the
-            field; past the pyramid's reach the warped features leave the
-            image, the cost volume goes blank and nothing pulls the field
-            back; gradient clipping does not stop this
-            (docs/methods/registration.md#stability-of-the-field). A bound
-            of about the capture range (``radius · 2^num_levels``) keeps
-            the field and the decoders' inputs in range. None: unbounded,
-            the field in pixels (the earlier behaviour). Defaults to None.
+        ngf_eps (float, optional): edge scale of the NGF cost volume
+            (:func:`ngf_cost`) each decoder also reads; None: not read.
+            Defaults to 0.1.
+        flow_scale (float): full-resolution pixels per unit of decoder
+            output. Defaults to 4.0.
+        max_displacement (float, optional): bound ``max tanh(flow / max)``.
+            Defaults to None.
+        inputs (str): encoder input, ``'intensity'`` (standardised luminance
+            and gradient magnitude), ``'orientation'``
+            (:func:`orientation_features`) or ``'both'``. Defaults to
+            'intensity'.
+        input_eps (float): edge scale of ``'orientation'``. Defaults to 0.1.
+        shared_encoder (bool): one encoder for both images. Defaults to True.
+        flow_bound (float, optional): bound ``B tanh(flow / B)`` of the field
+            at every level; the decoders then read ``flow / B``
+            (docs/methods/registration.md#stability-of-the-field). Defaults to
+            None.
     """
 
     #: encoder input channels of each ``inputs`` choice
@@ -314,9 +223,7 @@ class PyramidCorrRegNet(nn.Module):
     def features(self,
                  image: torch.Tensor,
                  moving: bool = False) -> List[torch.Tensor]:
-        """Encoder features at strides ``2 .. 2^num_levels`` of one
-        image's luminance (``moving``: through the moving image's encoder
-        when it has its own)."""
+        """Encoder features at strides ``2 .. 2^num_levels`` of one image."""
         x = self.encoder_inputs(image)
         encoder = self.moving_encoder if moving and \
             self.moving_encoder is not None else self.encoder

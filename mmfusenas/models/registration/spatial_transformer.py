@@ -1,15 +1,9 @@
 """Dense displacement fields and the spatial transformer that applies them.
 
-Convention (used by every registration component of MMFuseNAS): a
-displacement field ``flow`` is an ``(N, 2, H, W)`` tensor in **pixels**,
-channel 0 the x (column) and channel 1 the y (row) displacement. Warping is
-backward, ``warped(p) = moving(p + flow(p))`` (bilinear,
-``grid_sample(align_corners=True)``), and a registration network predicts
-the field with ``warped ≈ fixed``; :class:`SpatialTransformer` and
-:func:`warp_image` apply it. :func:`compose_flows`,
-:func:`integrate_velocity` and :func:`endpoint_error` work in the same
-convention, as does
-:class:`~mmfusenas.datasets.transforms.RandomElasticAffineWarp`.
+A field ``flow`` is ``(N, 2, H, W)`` in pixels (channel 0: x, 1: y);
+warping is backward, ``warped(p) = moving(p + flow(p))`` (bilinear,
+``align_corners=True``), and a registration network predicts the field with
+``warped ~ fixed``.
 """
 from typing import Optional, Tuple
 
@@ -47,19 +41,15 @@ def check_pair(fixed: torch.Tensor, moving: torch.Tensor,
 def check_flow_bound(bound: Optional[float],
                      owner: str,
                      name: str = 'max_displacement') -> Optional[float]:
-    """A bound on a displacement field (pixels; a network's
-    ``max_displacement`` or any other option ``name``), checked: None
-    (unbounded) or a number > 0; raises a ``ValueError`` naming ``owner``
-    and ``name`` otherwise. Returns ``bound``."""
+    """Return ``bound`` if it is None or > 0, else raise ``ValueError``."""
     if bound is not None and not bound > 0:
         raise ValueError(f'{owner}: {name} must be > 0 or None, got {bound}')
     return bound
 
 
 def bound_flow(flow: torch.Tensor, bound: Optional[float]) -> torch.Tensor:
-    """``bound · tanh(flow / bound)``: every displacement component softly
-    limited to ``(-bound, bound)`` pixels (about the identity for small
-    ones, slope 1 at 0); ``flow`` itself when ``bound`` is None."""
+    """``bound * tanh(flow / bound)``; ``flow`` itself when ``bound`` is
+    None."""
     if bound is None:
         return flow
     return bound * torch.tanh(flow / bound)
@@ -87,18 +77,14 @@ def warp_image(image: torch.Tensor,
                flow: torch.Tensor,
                mode: str = 'bilinear',
                padding_mode: str = 'border') -> torch.Tensor:
-    """``warped(p) = image(p + flow(p))`` (see the module docstring).
+    """``warped(p) = image(p + flow(p))``, differentiable in both.
 
     Args:
         image (Tensor): ``(N, C, H, W)``.
-        flow (Tensor): ``(N, 2, H, W)`` displacement in pixels (x, y).
+        flow (Tensor): ``(N, 2, H, W)`` displacement in pixels.
         mode (str): ``'bilinear'`` or ``'nearest'``. Defaults to 'bilinear'.
-        padding_mode (str): value outside the image: ``'border'`` (the
-            nearest edge pixel), ``'zeros'`` or ``'reflection'``. Defaults
-            to 'border'.
-
-    Returns:
-        Tensor: ``(N, C, H, W)``, differentiable in ``image`` and ``flow``.
+        padding_mode (str): ``'border'``, ``'zeros'`` or ``'reflection'``.
+            Defaults to 'border'.
     """
     check_flow(flow, image, 'warp_image')
     return F.grid_sample(
@@ -110,20 +96,15 @@ def warp_image(image: torch.Tensor,
 
 
 def compose_flows(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """The field of warping by ``first`` then by ``second``.
-
-    ``warp(warp(x, first), second) ≈ warp(x, compose_flows(first, second))``
-    with ``compose(p) = second(p) + first(p + second(p))``.
+    """The field of warping by ``first`` then ``second``:
+    ``second(p) + first(p + second(p))``.
     """
     return second + warp_image(first, second)
 
 
 def integrate_velocity(velocity: torch.Tensor, steps: int) -> torch.Tensor:
-    """Scaling and squaring (VoxelMorph, Dalca et al. 2018): the
-    displacement ``exp(v)`` of a stationary velocity field ``v``.
-
-    ``φ_0 = v / 2^steps``, then ``steps`` times ``φ <- φ + φ∘(id + φ)``;
-    ``steps = 0`` returns ``v`` (a plain displacement field).
+    """Scaling and squaring (VoxelMorph): the displacement ``exp(v)``;
+    ``steps = 0`` returns ``v``.
     """
     if steps < 0:
         raise ValueError(f'integration steps must be >= 0, got {steps}')
@@ -135,13 +116,12 @@ def integrate_velocity(velocity: torch.Tensor, steps: int) -> torch.Tensor:
 
 @MODELS.register_module()
 class SpatialTransformer(nn.Module):
-    """The spatial transformer (Jaderberg et al. 2015) as a module:
-    ``forward(image, flow) = warp_image(image, flow)``.
+    """``forward(image, flow) = warp_image(image, flow)`` (Jaderberg et al.
+    2015).
 
     Args:
-        mode (str): interpolation, ``'bilinear'`` or ``'nearest'``.
-            Defaults to 'bilinear'.
-        padding_mode (str): one of ``('zeros', 'border', 'reflection')``.
+        mode (str): ``'bilinear'`` or ``'nearest'``. Defaults to 'bilinear'.
+        padding_mode (str): ``'zeros'``, ``'border'`` or ``'reflection'``.
             Defaults to 'border'.
     """
 
@@ -169,9 +149,9 @@ class SpatialTransformer(nn.Module):
 def endpoint_error(flow: torch.Tensor,
                    target: torch.Tensor,
                    eps: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Per-pixel end-point error ``sqrt(|flow - target|^2 + eps)``
-    ``(N, H, W)`` and its per-image mean ``(N,)`` (``eps > 0`` keeps the
-    gradient finite where the error is 0)."""
+    """Per-pixel ``sqrt(|flow - target|^2 + eps)`` ``(N, H, W)`` and its
+    per-image mean ``(N,)``.
+    """
     check_flow(flow, target, 'endpoint_error')
     epe = ((flow - target).pow(2).sum(1) + eps).sqrt()
     return epe, epe.flatten(1).mean(1)

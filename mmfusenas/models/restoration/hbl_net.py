@@ -1,13 +1,8 @@
-"""The HBL restoration network: encoder, chained Hadamard units, decoder.
+"""The HBL restoration network (Zhu et al., IJCAI 2022): encoder, chained
+Hadamard units, decoder, after the official ``zhudear/HBLALS_pytorch``.
 
-After ``model.py`` / ``model_search_architecture.py`` of the official
-github.com/zhudear/HBLALS_pytorch (Zhu et al., "Hierarchical Bilevel
-Learning with Architecture and Loss Search for Hadamard-Based Image
-Restoration", IJCAI 2022, Sec. 3): an encoder of searched convs, a chain of
-Hadamard neural units and a decoder. One class builds the fixed network
-(op names at every position) and the supernet (``DiffMixedOp`` configs at
-every position): see
-``configs/_base_/models/hbl_search_space.py`` and ``hbl_genotypes.py``.
+One class builds the fixed network (op names) and the supernet
+(``DiffMixedOp`` configs): ``configs/_base_/models/hbl_search_space.py``.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -34,8 +29,8 @@ def _check_ops(ops: Sequence[EdgeSpec], n: int, who: str) -> None:
 
 def pad_to_multiple(x: torch.Tensor,
                     multiple: int) -> Tuple[torch.Tensor, Tuple[int, ...]]:
-    """Reflect-pad H and W up to multiples of ``multiple`` (official
-    ``pad_tensor``: the smaller half on the left / top).
+    """Reflect-pad H and W to multiples of ``multiple`` (official
+    ``pad_tensor``).
 
     Returns:
         tuple: the padded tensor and ``(left, right, top, bottom)``.
@@ -52,19 +47,16 @@ def pad_to_multiple(x: torch.Tensor,
 class HBLEncoder(nn.Module):
     """Encoder (official ``SearchBlock2``), channels ``(3, 16, 32)``::
 
-        h = op0(x)                     # C0 -> C1, full resolution
+        h = op0(x)                     # C0 -> C1
         a = h + op2(ReLU(op1(h)));  b = a + op4(ReLU(op3(a)))
-        e1 = Conv2x2/s2(b)             # C1 -> C2, 1/2 resolution
+        e1 = Conv2x2/s2(b)             # C1 -> C2, 1/2
         c = e1 + op6(ReLU(op5(e1))); d = c + op8(ReLU(op7(c)))
-        e2 = Conv2x2/s2(d)             # C2 -> C2, 1/4 resolution
+        e2 = Conv2x2/s2(d)             # C2 -> C2, 1/4; returns (e2, e1)
 
     Args:
-        ops (Sequence[str | dict]): 9 position specs (op names of
-            :data:`~mmfusenas.models.ops.HBL_CODEC_OPS`, configs or
-            ``DiffMixedOp`` configs), in :data:`HBL_ENCODER_POSITIONS` order.
+        ops (Sequence[str | dict]): 9 position specs in
+            :data:`HBL_ENCODER_POSITIONS` order.
         channels (Sequence[int]): ``(C0, C1, C2)``. Defaults to (3, 16, 32).
-
-    ``forward`` returns ``(e2, e1)``.
     """
 
     def __init__(self,
@@ -95,9 +87,9 @@ class HBLEncoder(nn.Module):
 class HBLDecoder(nn.Module):
     """Decoder (official ``SearchBlock3``), channels ``(32, 16, 3)``::
 
-        u = ConvT2x2/s2(h + e2)        # C0 -> C0, 1/2 resolution
+        u = ConvT2x2/s2(h + e2)        # C0 -> C0
         u = u + op1(ReLU(op0(u)));  u = u + op3(ReLU(op2(u)))
-        v = ConvT2x2/s2(u + e1)        # C0 -> C1, full resolution
+        v = ConvT2x2/s2(u + e1)        # C0 -> C1
         v = v + op5(ReLU(op4(v)));  v = v + op7(ReLU(op6(v)))
         y = op8(v)                     # C1 -> C2
 
@@ -134,23 +126,18 @@ class HBLDecoder(nn.Module):
 class HBLNet(nn.Module):
     """HBL network: reflect pad -> encoder -> HNUs -> decoder -> crop.
 
-    ``forward(x)`` takes the official input (RGB in ``[0, 1]``, ``(N, 3, H,
-    W)``) and returns the official output (no activation, no clamp, no
-    global residual; clamping to ``[0, 1]`` happens when images are
-    saved). H and W are reflect-padded to multiples of ``pad_multiple``
-    and the output is cropped back.
+    RGB ``(N, 3, H, W)`` in ``[0, 1]`` in, the official output out (no
+    activation, clamp or global residual).
 
     Args:
         encoder (dict | nn.Module): :class:`HBLEncoder` config.
         units (Sequence[dict | nn.Module]): the chained
-            :class:`~mmfusenas.models.cells.HadamardUnit` configs (7 in HBL).
+            :class:`~mmfusenas.models.cells.HadamardUnit` configs.
         decoder (dict | nn.Module): :class:`HBLDecoder` config.
-        pad_multiple (int): Defaults to 4 (two stride-2 levels).
-        bn_test_stats (str, optional): if given, the eval-mode statistics
-            of every :class:`StatsBatchNorm2d` (``'running'``, the standard
-            eval mode, or ``'per_image'``, what the official test computes
-            by never calling ``eval()``). Defaults to None (keep the
-            units' own setting, ``'running'`` unless configured).
+        pad_multiple (int): Defaults to 4.
+        bn_test_stats (str, optional): eval-mode statistics of every
+            :class:`StatsBatchNorm2d` (``'running'`` or ``'per_image'``, the
+            official test). Defaults to None (the units' own setting).
     """
 
     def __init__(self,
@@ -206,17 +193,14 @@ HBL_UNIT_EDGES = ('r1', 'r2', 'r3', 'r4', 'i1', 'i2', 'i3', 'i4')
 def hbl_network_cfg(genotype: dict,
                     unit_channels: int = 32,
                     **kwargs) -> dict:
-    """The :class:`HBLNet` config of a genotype given as op-name lists.
+    """The :class:`HBLNet` config of a genotype of op-name lists.
 
     Args:
         genotype (dict): ``encoder`` (9 names), ``decoder`` (9 names) and
-            ``units`` (one list of 8 names per HNU), as in
+            ``units`` (8 names per HNU), as in
             ``configs/_base_/models/hbl_genotypes.py``.
         unit_channels (int): HNU width. Defaults to 32.
         **kwargs: other :class:`HBLNet` arguments.
-
-    Returns:
-        dict: the network config.
     """
     for key in ('encoder', 'decoder', 'units'):
         if key not in genotype:
@@ -234,9 +218,9 @@ def hbl_network_cfg(genotype: dict,
 
 
 def hbl_genotype_choices(genotype: dict) -> dict:
-    """``{architecture key: op name}`` of a genotype in the supernet of
-    ``configs/_base_/models/hbl_search_space.py`` (keys ``enc/<position>``,
-    ``dec/<position>``, ``hnu<u>/<edge>``)."""
+    """``{key: op name}`` of a genotype in the HBL supernet (keys
+    ``enc/<position>``, ``dec/<position>``, ``hnu<u>/<edge>``).
+    """
     choices = {}
     for pos, name in zip(HBL_ENCODER_POSITIONS, genotype['encoder']):
         choices[f'enc/{pos}'] = name

@@ -1,13 +1,8 @@
 """The HQS data step of non-blind deconvolution (closed-form FFT solve).
 
-Half-quadratic splitting of ``min_x ½‖k∗x − y‖² + Φ(x)`` alternates a
-denoising step on the prior Φ and the quadratic *data step*
-``x̃ = argmin_x ‖k∗x − y‖² + ρ_t ‖x − x_t‖²``, solved in the Fourier domain
-with circular boundary conditions and :math:`\\hat K` = :func:`psf2otf`
-``(k, H×W)``. :class:`HQSDeconv` is the ``Deconvolution`` layer of the
-official hyper-guidance code (Keras / TF1, adapted from IRCNN / DPIR);
-``ρ_t`` follows the DPIR / IRCNN schedule of :func:`dpir_rho_schedule` and
-is a constant (a buffer), not a learned parameter.
+``x = argmin_x |k * x - y|^2 + rho |x - x_t|^2`` with circular boundaries;
+:class:`HQSDeconv` is the ``Deconvolution`` layer of the official
+hyper-guidance code (IRCNN / DPIR), ``rho`` from :func:`dpir_rho_schedule`.
 """
 import math
 from typing import Optional, Sequence
@@ -36,16 +31,8 @@ def _check_kernels(kernel: Tensor, who: str) -> Tensor:
 def psf2otf(kernel: Tensor, shape: Sequence[int]) -> Tensor:
     """Optical transfer function of point-spread functions (MATLAB psf2otf).
 
-    Each kernel is zero-padded to ``shape`` and circularly shifted by
-    ``(-⌊kh/2⌋, -⌊kw/2⌋)``, so that its centre pixel ``(⌊kh/2⌋, ⌊kw/2⌋)``
-    sits at the origin (the four quadrants go to the image corners); the
-    2-D FFT of the result is the OTF. Even sizes are allowed (the centre is
-    then the lower-right of the four middle pixels, as in MATLAB / the
-    official code).
-
     Args:
-        kernel (Tensor): ``(kh, kw)``, ``(N, kh, kw)`` or ``(N, 1, kh, kw)``
-            real kernels.
+        kernel (Tensor): ``(kh, kw)``, ``(N, kh, kw)`` or ``(N, 1, kh, kw)``.
         shape (Sequence[int]): ``(H, W)``, at least the kernel size.
 
     Returns:
@@ -64,15 +51,11 @@ def psf2otf(kernel: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 def circular_conv2d(x: Tensor, kernel: Tensor) -> Tensor:
-    """Circular convolution ``k ∗ x`` centred at ``(⌊kh/2⌋, ⌊kw/2⌋)``.
-
-    ``(k∗x)[i, j] = Σ_{a,b} k[a, b] · x[(i − a + ⌊kh/2⌋) mod H,
-    (j − b + ⌊kw/2⌋) mod W]``, computed as ``Re F⁻¹[psf2otf(k)·F(x)]``.
+    """Circular convolution ``k * x`` centred at ``(kh // 2, kw // 2)``.
 
     Args:
         x (Tensor): ``(N, C, H, W)`` images.
-        kernel (Tensor): one kernel per image, ``(N, kh, kw)`` (or one
-            ``(kh, kw)`` kernel for all).
+        kernel (Tensor): ``(N, kh, kw)`` kernels, or one ``(kh, kw)``.
 
     Returns:
         Tensor: ``(N, C, H, W)``.
@@ -85,20 +68,16 @@ def circular_conv2d(x: Tensor, kernel: Tensor) -> Tensor:
 
 def hqs_deconv(y: Tensor, kernel: Tensor, x: Tensor,
                rho: float | Tensor) -> Tensor:
-    """Closed-form solution of ``min_x ‖k∗x − y‖² + ρ‖x − x_t‖²``.
+    """Closed-form solution of ``min_x |k * x - y|^2 + rho |x - x_t|^2``.
 
     Args:
         y (Tensor): ``(N, C, H, W)`` observations.
-        kernel (Tensor): ``(N, kh, kw)`` kernels (one per image; every
-            channel of an image uses its kernel), any size up to ``H×W``.
+        kernel (Tensor): ``(N, kh, kw)`` kernels, one per image.
         x (Tensor): ``(N, C, H, W)`` the current estimate ``x_t``.
-        rho (float | Tensor): ``ρ_t > 0`` (a scalar or a tensor
-            broadcastable to ``(N, 1, 1, 1)``).
+        rho (float | Tensor): ``rho > 0``, broadcastable to ``(N, 1, 1, 1)``.
 
     Returns:
-        Tensor: ``(N, C, H, W)`` real part of the solution, in ``y``'s
-        dtype. The FFTs run in complex64 for float32 inputs (as the official
-        code), complex128 for float64.
+        Tensor: ``(N, C, H, W)`` in ``y``'s dtype.
     """
     if y.dim() != 4 or x.shape != y.shape:
         raise ValueError(f'hqs_deconv: y and x must be equal (N, C, H, W) '
@@ -119,29 +98,13 @@ def hqs_deconv(y: Tensor, kernel: Tensor, x: Tensor,
 
 def gradient_wiener(y: Tensor, kernel: Tensor,
                     weight: float | Tensor) -> Tensor:
-    """Classical non-blind deconvolution: Wiener filtering with a gradient
-    prior (Tikhonov regularisation of the image gradients).
+    """Wiener deconvolution with a gradient (Tikhonov) prior.
 
-    The closed-form minimiser, with circular boundaries, of
-
-    .. math::
-
-        \\lVert k * x - y \\rVert^2 + w\\,(\\lVert \\nabla_h x \\rVert^2
-        + \\lVert \\nabla_v x \\rVert^2),
-        \\qquad
-        x = \\Re\\,\\mathcal F^{-1}\\Big[
-            \\frac{\\overline{\\hat K}\\,\\mathcal F(y)}
-                 {|\\hat K|^2 + w(|\\hat D_h|^2 + |\\hat D_v|^2)}\\Big],
-
-    with ``D_h = [1, -1]``, ``D_v = [1, -1]ᵀ`` (forward differences). The
-    mean of the image (frequency 0, where the gradient term vanishes) is
-    kept as ``F(y)(0) / K̂(0)``. The classical baseline of learned
-    deconvolution (one weight ``w``, tuned per noise level on training
-    images).
+    Closed-form minimiser of ``|k * x - y|^2 + w (|D_h x|^2 + |D_v x|^2)``
+    with circular boundaries and forward differences; the image mean is kept.
 
     Args:
-        y (Tensor): ``(N, C, H, W)`` observations (edge-tapered for
-            non-circular blur).
+        y (Tensor): ``(N, C, H, W)`` observations.
         kernel (Tensor): ``(N, kh, kw)`` (or one ``(kh, kw)``) kernels.
         weight (float | Tensor): ``w > 0``.
 
@@ -190,12 +153,8 @@ def dpir_rho_schedule(noise_sigma: float,
                       num_stages: int,
                       sigma_start: float = 49.0,
                       sigma_end: float = 13.0) -> list:
-    """``ρ_t = λ·255²/σ_t²`` with ``λ = σ²/3`` (official
-    ``get_rho_and_net_index``; ``σ`` the noise level in ``[0, 1]`` units).
-
-    For ``σ = 0.01`` and 5 stages: ``[9.03e-4, 1.753e-3, 3.403e-3,
-    6.606e-3, 1.2825e-2]``.
-    """
+    """``rho_t = lambda 255^2 / sigma_t^2``, ``lambda = sigma^2 / 3``
+    (DPIR)."""
     if noise_sigma <= 0:
         raise ValueError(f'noise_sigma must be > 0, got {noise_sigma}')
     lam = noise_sigma**2 / 3.0
@@ -207,13 +166,12 @@ def dpir_rho_schedule(noise_sigma: float,
 
 @MODELS.register_module()
 class HQSDeconv(nn.Module):
-    """The data step as a layer with a fixed ``ρ`` (a buffer).
+    """The data step as a layer with a fixed ``rho`` (a buffer).
 
-    ``forward(y, x, kernel=k)`` returns :func:`hqs_deconv` ``(y, kernel, x,
-    ρ)``. No trainable weights.
+    ``forward(y, x, kernel=k)`` returns ``hqs_deconv(y, k, x, rho)``.
 
     Args:
-        rho (float): ``ρ_t > 0``.
+        rho (float): ``rho > 0``.
     """
 
     def __init__(self, rho: float) -> None:

@@ -1,13 +1,5 @@
-"""HQS data steps for deraining and dehazing (our design, not in the paper's
-code: the official code covers deblurring only).
-
-Both solve ``min_x ‖D(x) − y‖² + ρ‖x − x_t‖²`` in closed form, per pixel,
-for a degradation ``D`` that is linear in ``x`` once the guidance is known:
-:class:`AdditiveDataStep` for the additive rain-layer model ``y = x + r``
-(``x̃ = (y + ρ·x_t) / (1 + ρ)``; the proxy predicts a rain-density map) and
-:class:`HazeDataStep` for atmospheric scattering ``y = t·x + A·(1 − t)``,
-with ``[t, A]`` predicted by the proxy from the hazy input
-(``x̃ = (t·(y − A(1 − t)) + ρ·x_t) / (t² + ρ)``).
+"""HQS data steps for deraining and dehazing (ours; the official code only
+deblurs): closed-form per-pixel ``min_x |D(x) - y|^2 + rho |x - x_t|^2``.
 """
 from typing import Optional
 
@@ -35,11 +27,7 @@ class _RhoStep(nn.Module):
 
 @MODELS.register_module()
 class AdditiveDataStep(_RhoStep):
-    """``x̃ = argmin ‖x − y‖² + ρ‖x − x_t‖² = (y + ρ x_t) / (1 + ρ)``.
-
-    Args:
-        rho (float): ``ρ_t > 0``.
-    """
+    """Rain-layer data step ``(y + rho x_t) / (1 + rho)``."""
 
     def forward(self, y: Tensor, x: Optional[Tensor] = None,
                 guidance: Optional[Tensor] = None) -> Tensor:
@@ -49,14 +37,13 @@ class AdditiveDataStep(_RhoStep):
 
 @MODELS.register_module()
 class HazeDataStep(_RhoStep):
-    """Closed-form data step of the atmospheric scattering model.
+    """Closed-form data step of the scattering model ``y = t x + A (1 - t)``.
 
-    ``guidance``: ``(N, 1 + A_c, H, W)``, channel 0 the transmission ``t``
-    (clamped to ``[t_min, 1]``), the others the airlight ``A`` (1 channel,
-    broadcast, or one per image channel).
+    ``guidance`` is ``(N, 1 + A_c, H, W)``: the transmission ``t`` then the
+    airlight ``A``.
 
     Args:
-        rho (float): ``ρ_t > 0``.
+        rho (float): ``rho > 0``.
         t_min (float): lower clamp of ``t``. Defaults to 0.05.
     """
 

@@ -1,10 +1,5 @@
-"""Task model of unrolled-HQS restoration: network at ``.network`` + losses.
-
-Like the RUAS :class:`~mmfusenas.models.ImageEnhancer` it holds the network
-at ``.network`` and follows MMEngine's ``forward(inputs, data_samples,
-mode)``; unlike it, the network needs the degradation (blur kernels) and
-optionally a guidance map, which travel in the data samples, so it is a
-class of its own.
+"""Task model of unrolled-HQS restoration: network at ``.network`` + losses;
+the degradation and guidance travel in the data samples.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -28,46 +23,24 @@ LOSS_TERMS = ('rec', 'guide')
 class HQSRestorer(BaseImageModel):
     """Unrolled-HQS network + reconstruction / guidance losses.
 
-    ``forward(inputs, data_samples=None, mode='tensor', degradation=None,
-    guidance_gt=None)``:
-
-    - ``inputs``: ``(N, C, H, W)`` degraded images in ``[0, 1]`` (for
-      deblurring edge-padded and edge-tapered, see
-      :mod:`mmfusenas.datasets.deblur_synthesis`);
-    - ``degradation``: keyword arguments of the network's data step, e.g.
-      ``dict(kernel=(N, kh, kw))``;
-    - ``guidance_gt``: ``(N, G, H, W)`` or ``(N, G, 1, 1)`` true guidance
-      (the noise-level map ``σ`` for deblurring): the target of the
-      guidance loss, and the manual guidance when ``manual_guidance='true'``;
-    - ``mode='loss'``: ``loss_rec = rec_weight · mean_t MSE(x_t, gt)`` over
-      ``rec_stages`` and ``loss_guide = guidance_weight · mean_t MSE(σ̂_t,
-      σ)`` over ``guidance_stages`` (only the terms in
-      :attr:`active_terms`; a term of weight 0 is left out);
-    - ``mode='predict'``: data samples with ``pred_img`` (clamped to
-      ``[0, 1]``);
-    - ``mode='tensor'``: :class:`~.hqs_unrolled_net.HQSOutputs`.
-
-    When the network is single-channel (``network_channels=1``, the
-    official grayscale model) and the images have C > 1 channels, every
-    channel is restored on its own with the image's kernel (official
-    ``testsun_color``).
+    ``forward(inputs, data_samples, mode, degradation, guidance_gt)``:
+    ``mode='loss'`` gives ``loss_rec = rec_weight * mean_t MSE(x_t, gt)`` and
+    ``loss_guide = guidance_weight * mean_t MSE(s_t, sigma)`` (terms of weight
+    0 are left out), ``'predict'`` sets ``pred_img`` (clamped), ``'tensor'``
+    returns :class:`~.hqs_unrolled_net.HQSOutputs`. A single-channel network
+    restores every channel of a colour image on its own.
 
     Args:
         network (dict | nn.Module): e.g. ``dict(type='UnrolledHQSNet')``.
         network_channels (int): channels the network takes. Defaults to 1.
-        rec_weight (float): weight of the reconstruction (propagation) loss.
-            Defaults to 1.
-        guidance_weight (float): weight of the guidance loss (official:
-            100). 0 drops the term (naive end-to-end training). Defaults to
-            100.
-        rec_stages (Sequence[int] | str): stages whose output enters the
-            reconstruction loss; ``'last'`` (official) or ``'all'``.
-        guidance_stages (Sequence[int] | str): stages whose proxy is
-            supervised; official ``(0,)``; ``'all'``.
-        manual_guidance (str | float): for a network in ``'manual'``
-            guidance mode: ``'true'`` feeds ``guidance_gt``; a float feeds a
-            constant map of that value (the noise-level-mismatch
-            experiment). Defaults to ``'true'``.
+        rec_weight (float): reconstruction loss weight. Defaults to 1.
+        guidance_weight (float): guidance loss weight. Defaults to 100.
+        rec_stages (Sequence[int] | str): ``'last'`` (official), ``'all'`` or
+            stage indices.
+        guidance_stages (Sequence[int] | str): supervised proxies (official
+            ``(0,)``) or ``'all'``.
+        manual_guidance (str | float): ``'true'`` feeds ``guidance_gt`` to a
+            ``'manual'`` network; a float a constant map. Defaults to 'true'.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :class:`RestorationDataPreprocessor`.
         init_cfg (dict, optional): initialisation config.
@@ -112,7 +85,6 @@ class HQSRestorer(BaseImageModel):
                              f'indices in [0, {k}), got {stages}')
         return stages
 
-    # ------------------------------------------------------------------
     def _fold(self, x: Tensor) -> Tensor:
         """``(N, C, H, W)`` → ``(N·C, 1, H, W)`` for a 1-channel network."""
         n, c = x.shape[:2]
@@ -127,12 +99,7 @@ class HQSRestorer(BaseImageModel):
                     inputs: Tensor,
                     degradation: Optional[dict] = None,
                     guidance_gt: Optional[Tensor] = None) -> HQSOutputs:
-        """All stage outputs, channels folded into the batch if needed.
-
-        Returns:
-            HQSOutputs: tensors of shape ``(N·c, C', H, W)`` with ``c·C' =
-            C`` (``c = C`` for a 1-channel network on C-channel images).
-        """
+        """All stage outputs, channels folded into the batch if needed."""
         if inputs.dim() != 4:
             raise ValueError(f'HQSRestorer: inputs must be (N, C, H, W), got '
                              f'{tuple(inputs.shape)}')
@@ -231,11 +198,9 @@ class HQSRestorer(BaseImageModel):
                 data_samples: Optional[List] = None,
                 degradation: Optional[dict] = None,
                 guidance_gt: Optional[Tensor] = None) -> List:
-        """Restore a batch; ``pred_img`` (and ``pred_guidance``, the first
-        stage's guidance map, when there is one) go to the data samples.
-        A sample's ``crop_pad = (top, bottom, left, right)`` (the padding
-        the dataset added, e.g. :class:`~mmfusenas.datasets.LevinDataset`)
-        is cropped off ``pred_img``."""
+        """Set ``pred_img`` (cropped by a sample's ``crop_pad``) and
+        ``pred_guidance`` on the data samples.
+        """
         if data_samples is None:
             raise ValueError('predict mode needs data_samples')
         out = self.run_network(inputs, degradation, guidance_gt)

@@ -1,17 +1,10 @@
-"""Unrolled HQS with hyper-guidance: K stages of data step → proxy → denoiser.
+"""Unrolled HQS with hyper-guidance: K stages of data step, proxy, denoiser.
 
-Stage ``t`` of :class:`UnrolledHQSNet` (own weights per stage, ``x₀ = y``)::
+Stage ``t`` (own weights, ``x_0 = y``), as the official ``meta_stack_divide``::
 
-    x̃_t   = D_t(y, x_t; degradation)          # data step, fixed ρ_t
-    σ̂_t   = H_θt(x̃_t)                       # proxy: guidance map
-    x_t+1 = A_ωt(x̃_t, σ̂_t)                  # base denoiser (residual)
-
-as ``meta_stack_divide`` of the official hyper-guidance code. The guidance
-comes from the proxy (``guidance='proxy'``), is absent (``'none'``) or is
-given by the caller for ``manual_stages`` (``'manual'``). The data step is
-any module ``step(y, x, **degradation) -> x̃`` with its own ``ρ_t``
-(:class:`~.hqs_data_step.HQSDeconv` for deblurring; the deraining /
-dehazing steps of :mod:`.hqs_restoration_steps`).
+    x~_t    = D_t(y, x_t; degradation)        # data step, fixed rho_t
+    s_t     = H_t(x~_t)                       # proxy: guidance map
+    x_{t+1} = A_t(x~_t, s_t)                  # base denoiser
 """
 import copy
 from typing import List, NamedTuple, Optional, Sequence
@@ -29,14 +22,13 @@ GUIDANCE_MODES = ('proxy', 'none', 'manual')
 
 
 class HQSOutputs(NamedTuple):
-    """All stage outputs of :class:`UnrolledHQSNet` (official: 3K tensors).
+    """All stage outputs of :class:`UnrolledHQSNet`.
 
     Attributes:
         pred (Tensor): the final estimate ``x_K``.
-        x_tilde (list[Tensor]): the data-step outputs ``x̃_1..x̃_K``.
-        guidance (list[Tensor | None]): the guidance maps ``σ̂_1..σ̂_K``
-            (None where a stage has no guidance).
-        x (list[Tensor]): the stage estimates ``x_1..x_K``.
+        x_tilde (list[Tensor]): the data-step outputs.
+        guidance (list[Tensor | None]): the guidance maps (None where absent).
+        x (list[Tensor]): the stage estimates.
     """
     pred: Tensor
     x_tilde: List[Tensor]
@@ -45,13 +37,8 @@ class HQSOutputs(NamedTuple):
 
 
 def resolve_rhos(rho: dict | Sequence[float], num_stages: int) -> List[float]:
-    """The per-stage ``ρ_t`` from a list or a DPIR schedule config.
-
-    Args:
-        rho (dict | Sequence[float]): ``num_stages`` values, or
-            ``dict(noise_sigma=0.01, sigma_start=49, sigma_end=13)`` (the
-            keyword arguments of :func:`dpir_rho_schedule`).
-        num_stages (int): K.
+    """Per-stage ``rho_t`` from ``num_stages`` values or a
+    :func:`dpir_rho_schedule` kwargs dict.
     """
     if isinstance(rho, dict):
         return dpir_rho_schedule(num_stages=num_stages, **rho)
@@ -66,39 +53,26 @@ def resolve_rhos(rho: dict | Sequence[float], num_stages: int) -> List[float]:
 class UnrolledHQSNet(nn.Module):
     """K unrolled HQS stages with per-stage proxies and denoisers.
 
-    ``forward(y, guidance=None, return_all=False, **degradation)``:
-
-    - ``y``: ``(N, C, H, W)`` observation (``C`` = the denoiser's
-      ``in_channels``; the official network is grayscale, C = 1); for
-      deblurring already edge-tapered;
-    - ``degradation``: what the data step needs, e.g. ``kernel=(N, kh,
-      kw)`` for :class:`HQSDeconv`;
-    - ``guidance``: ``(N, G, H, W)`` manual guidance map (``'manual'``
-      mode only);
-    - returns ``x_K`` or, with ``return_all``, :class:`HQSOutputs`.
+    ``forward(y, guidance=None, return_all=False, **degradation)`` returns
+    ``x_K`` or :class:`HQSOutputs`; ``degradation`` is what the data step needs
+    (e.g. ``kernel=(N, kh, kw)``), ``guidance`` a manual map (``'manual'``).
 
     Args:
         num_stages (int): K. Defaults to 5.
         rho (dict | Sequence[float]): see :func:`resolve_rhos`. Defaults to
-            ``dict(noise_sigma=0.01)`` (the official setting).
-        data_step (dict): config of the data step; ``rho`` is set per stage.
+            ``dict(noise_sigma=0.01)``.
+        data_step (dict): data-step config; ``rho`` is set per stage.
             Defaults to ``dict(type='HQSDeconv')``.
-        proxy (dict): config of ``H_θ``. Defaults to
+        proxy (dict): proxy config. Defaults to
             ``dict(type='NoiseLevelProxy')``.
-        denoiser (dict): config of ``A_ω``; its ``guidance_channels`` is
-            forced to 0 in ``'none'`` mode. Defaults to
+        denoiser (dict): denoiser config. Defaults to
             ``dict(type='DilatedDenoiser', dilations='ffd')``.
-        guidance (str): one of :data:`GUIDANCE_MODES`. Defaults to
-            ``'proxy'``.
-        manual_stages (Sequence[int] | str): ``'manual'`` mode: the stages
-            (0-based) fed the given map, or ``'all'``. Defaults to ``(0,)``
-            (official ``meta_man_stack``).
-        proxy_input (str): ``'x_tilde'`` (official: the proxy reads the data
-            step's output) or ``'y'`` (ours, for degradations whose data step
-            needs the guidance, e.g. :class:`HazeDataStep`: each stage's
-            proxy reads the observation first and its map goes to the data
-            step as ``guidance=`` and to the denoiser). Defaults to
-            ``'x_tilde'``.
+        guidance (str): one of :data:`GUIDANCE_MODES`. Defaults to 'proxy'.
+        manual_stages (Sequence[int] | str): stages fed the manual map, or
+            ``'all'``. Defaults to ``(0,)``.
+        proxy_input (str): ``'x_tilde'`` (official) or ``'y'`` (the proxy reads
+            the observation and its map also goes to the data step). Defaults
+            to 'x_tilde'.
     """
 
     def __init__(self,

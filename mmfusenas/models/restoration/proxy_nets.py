@@ -1,13 +1,6 @@
-"""The proxy (hyper-network) and the base denoisers of unrolled HQS.
-
-:class:`NoiseLevelProxy` is ``H_θ``, the official ``noise_est``: four 3×3
-convs ``in→64→64→64→1``, each followed by a ReLU, so the predicted
-guidance map ``σ̂`` is non-negative. :class:`DilatedDenoiser` is ``A_ω``,
-a stack of dilated 3×3 convs with a ReLU after all but the last, bias on,
-no BN, predicting the noise ``n̂`` (residual: ``x = x̃ − n̂``); its presets
-are the official ``ffd_model(bn=False)`` (FFDNet-like, input ``[x̃, σ̂]``),
-``small_ffd`` and the IRCNN ``denoise_model``. The paper's figure draws BN
-in the denoiser; the official code has none, and neither has this one.
+"""The proxy (hyper-network) and the base denoisers of unrolled HQS
+(official ``noise_est``, ``ffd_model(bn=False)``, ``small_ffd`` and the
+IRCNN ``denoise_model``).
 """
 from typing import Optional, Sequence
 
@@ -37,23 +30,16 @@ def _glorot_init(module: nn.Module) -> None:
 
 @MODELS.register_module()
 class NoiseLevelProxy(nn.Module):
-    """``H_θ``: image → non-negative per-pixel guidance map.
+    """Proxy: image -> per-pixel guidance map (official ``noise_est``).
 
     Args:
-        in_channels (int): channels of the input (1: the official
-            grayscale ``x̃``). Defaults to 1.
+        in_channels (int): input channels. Defaults to 1.
         out_channels (int): channels of the guidance map. Defaults to 1.
         width (int): hidden width. Defaults to 64.
-        num_convs (int): number of 3×3 convs (>= 2). Defaults to 4.
-        out_act (str): ``'relu'`` (official: the last ReLU keeps ``σ̂ ≥
-            0``; a proxy whose every output went negative gets no gradient
-            again and stays at ``σ̂ = 0``), ``'softplus'`` (``σ̂ =
-            log(1 + e^z) > 0`` with a gradient everywhere: a proxy that
-            cannot die), ``'sigmoid'`` (guidance in ``(0, 1)``, used by the
-            dehazing transmission proxy) or ``'none'``. Defaults to
-            ``'relu'``.
-        init (str): ``'glorot'`` (Keras default) or ``'torch'`` (PyTorch
-            default). Defaults to ``'glorot'``.
+        num_convs (int): number of 3x3 convs (>= 2). Defaults to 4.
+        out_act (str): ``'relu'`` (official), ``'softplus'``, ``'sigmoid'``
+            or ``'none'``. Defaults to 'relu'.
+        init (str): ``'glorot'`` (Keras) or ``'torch'``. Defaults to 'glorot'.
     """
 
     def __init__(self,
@@ -94,24 +80,19 @@ def _apply_init(module: nn.Module, init: str) -> None:
 
 @MODELS.register_module()
 class DilatedDenoiser(nn.Module):
-    """``A_ω``: residual dilated-conv denoiser.
-
-    ``forward(x, guidance=None)`` concatenates ``[x, guidance]`` on the
-    channel axis (when the denoiser takes guidance) and returns ``x − n̂``
-    (``residual=True``) or ``n̂``.
+    """Residual dilated-conv denoiser: ``x - n`` (or ``n``) from ``[x,
+    guidance]``.
 
     Args:
         in_channels (int): channels of the image. Defaults to 1.
-        guidance_channels (int): channels of the guidance map appended to
-            the input (0: no guidance, the IRCNN / ``meta_nohyper``
-            denoiser). Defaults to 1.
+        guidance_channels (int): channels of the guidance map (0: none).
+            Defaults to 1.
         dilations (str | Sequence[int]): a preset of
-            :data:`DENOISER_DILATIONS` or the list of dilations, one conv
-            each. Defaults to ``'ffd'``.
+            :data:`DENOISER_DILATIONS` or one dilation per conv. Defaults to
+            'ffd'.
         width (int): hidden width. Defaults to 64.
-        residual (bool): return ``x − n̂`` (True) or ``n̂``. Defaults to
-            True.
-        init (str): ``'glorot'`` or ``'torch'``. Defaults to ``'glorot'``.
+        residual (bool): return ``x - n`` (True) or ``n``. Defaults to True.
+        init (str): ``'glorot'`` or ``'torch'``. Defaults to 'glorot'.
     """
 
     def __init__(self,

@@ -1,7 +1,5 @@
-"""RUAS task module for enhancement: noise removal and noise estimation.
-
-Official names (``vis-opt-group/RUAS``, ``model_enhance/model.py``):
-``DenoiseNetwork`` and ``Estimation``. Paper: TPAMI 2022, Sec. 5.1.
+"""RUAS noise removal (``DenoiseNetwork``) and noise estimation
+(``Estimation``) networks (TPAMI 2022, Sec. 5.1).
 """
 from typing import Tuple
 
@@ -14,30 +12,18 @@ from .ruas_illumination import CellCfgs, build_cells, stage_cell_cfgs
 
 @MODELS.register_module()
 class RUASDenoiseNet(nn.Module):
-    """Noise removal network ``Psi_r`` (official ``DenoiseNetwork``).
-
-    ::
+    """Noise removal network (official ``DenoiseNetwork``)::
 
         feat = stem(u)                         # 3x3 conv, in -> C
-        feat = cells[K-1](...cells[0](feat))   # K cells at width C
+        feat = cells[K-1](...cells[0](feat))
         noise = head(feat)                     # 3x3 conv, C -> in
-        return u - noise, noise
-
-    Convs are biased and zero-padded; there is no activation after the head
-    (the official attribute ``activate`` holds only the conv) and the
-    denoised image is **not** clamped. Each cell has its own weights; cells
-    with the same ``DiffMixedOp`` keys share their architecture (the
-    official search shares one ``alpha`` over the three NRM cells). Paper vs
-    code: the paper feeds the noise estimate to the removal network
-    (``Psi_r(u, theta)``); the code does not.
+        return u - noise, noise                # not clamped
 
     Args:
-        cell (dict | Sequence[dict]): cell config(s) built at
-            ``channels`` (official: :class:`RUASDistillationCell` with the
-            NRM genotype of ``configs/_base_/models/ruas_genotypes.py``).
-        num_cells (int): number of cells ``K``. Defaults to 3.
+        cell (dict | Sequence[dict]): cell config(s) built at ``channels``.
+        num_cells (int): number of cells. Defaults to 3.
         in_channels (int): image channels. Defaults to 3.
-        channels (int): feature width ``C``. Defaults to 6 (official).
+        channels (int): feature width. Defaults to 6 (official).
     """
 
     def __init__(self,
@@ -57,14 +43,7 @@ class RUASDenoiseNet(nn.Module):
         self.head = nn.Conv2d(channels, in_channels, 3, padding=1)
 
     def forward(self, u: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Remove the estimated noise.
-
-        Args:
-            u (Tensor): ``(N, in_channels, H, W)`` enhanced image.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``(u - noise, noise)``.
-        """
+        """Return ``(u - noise, noise)``."""
         feat = self.stem(u)
         for cell in self.cells:
             feat = cell(feat)
@@ -74,19 +53,11 @@ class RUASDenoiseNet(nn.Module):
 
 @MODELS.register_module()
 class RUASNoiseEstimator(nn.Module):
-    """Noise estimation network ``Psi_e`` (official ``Estimation``).
+    """Noise estimation network (official ``Estimation``).
 
-    ``num_layers`` biased 3x3 convs ``in -> C -> ... -> C -> in`` with a ReLU
-    between consecutive convs and none at the end (official: five convs,
-    ``3 -> 32 -> 32 -> 32 -> 32 -> 3``), giving a map ``e``. The noise level
-    is its mean absolute value:
-
-    * ``per_sample=False`` (official): one scalar for the whole batch,
-      ``||e||_1 / (C H W)`` — the batch size is **not** divided out, so for
-      ``N > 1`` it is ``N`` times the mean;
-    * ``per_sample=True``: ``(N,)``, the mean ``|e|`` of every sample.
-
-    The training of this network is not in any public code.
+    ``num_layers`` biased 3x3 convs with ReLUs between them give a map ``e``;
+    the level is ``sum|e| / (C H W)`` for the batch (official, N times the mean
+    for N > 1) or the mean ``|e|`` per sample.
 
     Args:
         in_channels (int): image channels. Defaults to 3.
@@ -115,16 +86,7 @@ class RUASNoiseEstimator(nn.Module):
     def forward(self,
                 x: torch.Tensor,
                 per_sample: bool = False) -> torch.Tensor:
-        """Noise level of ``x``.
-
-        Args:
-            x (Tensor): ``(N, in_channels, H, W)``.
-            per_sample (bool): one level per sample instead of the official
-                batch scalar. Defaults to False.
-
-        Returns:
-            Tensor: ``()`` or ``(N,)``.
-        """
+        """Noise level, ``()`` (official) or ``(N,)`` with ``per_sample``."""
         est = self.layers(x)
         # the official torch.norm(e, 1) is this vector norm (same reduction)
         if per_sample:

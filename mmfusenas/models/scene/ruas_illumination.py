@@ -20,27 +20,11 @@ CellCfgs = Union[dict, Sequence[dict]]
 
 
 def local_max(x: torch.Tensor) -> torch.Tensor:
-    """2 x 2 local maximum anchored at each pixel (official
-    ``max_operation``).
+    """2 x 2 local maximum anchored at each pixel (``max_operation``).
 
-    ``M(x)[i, j] = max(x[i, j], x[i + 1, j], x[i, j + 1], x[i + 1, j + 1])``
-    per channel, with samples outside the image equal to 0: the window
-    extends down / right from the pixel (the paper's "local region Omega
-    centred at x" is, in the code, this non-centred window with zero
-    padding). The output has the input's size.
-
-    Computed as the official code does, with two element-wise maxima of
-    shifted views (rows, then columns) of the zero-padded input: on CPU this
-    is much cheaper than ``F.max_pool2d(kernel_size=2, stride=1)`` (which
-    also computes indices), the values are identical, and on ties the
-    gradient is split evenly like the official ``torch.max(x1, x2)`` (max
-    pooling gives it to one input).
-
-    Args:
-        x (Tensor): ``(N, C, H, W)``.
-
-    Returns:
-        Tensor: ``(N, C, H, W)``.
+    ``M[i, j] = max(x[i, j], x[i+1, j], x[i, j+1], x[i+1, j+1])`` with zero
+    outside the image, computed as two maxima of shifted views like the
+    official code (ties split the gradient evenly).
     """
     padded = F.pad(x, (0, 1, 0, 1))
     rows = torch.maximum(padded[:, :, :-1], padded[:, :, 1:])
@@ -48,17 +32,7 @@ def local_max(x: torch.Tensor) -> torch.Tensor:
 
 
 def stage_cell_cfgs(cell: CellCfgs, num: int, owner: str) -> List[dict]:
-    """One cell config per stage from one config or a per-stage list.
-
-    Args:
-        cell (dict | Sequence[dict]): one config used at every stage or
-            ``num`` configs.
-        num (int): number of stages / cells.
-        owner (str): class name, for the error message.
-
-    Returns:
-        list[dict]: ``num`` configs.
-    """
+    """``num`` cell configs from one config or a per-stage list."""
     if isinstance(cell, dict):
         return [cell] * num
     if not isinstance(cell, (list, tuple)) or len(cell) != num or not all(
@@ -69,15 +43,7 @@ def stage_cell_cfgs(cell: CellCfgs, num: int, owner: str) -> List[dict]:
 
 
 def build_cells(cfgs: Sequence[dict], channels: int) -> nn.ModuleList:
-    """Build cell configs at width ``channels`` in the ``mmfusenas`` scope.
-
-    Args:
-        cfgs (Sequence[dict]): cell configs (without ``channels``).
-        channels (int): width of every cell.
-
-    Returns:
-        nn.ModuleList: the cells.
-    """
+    """Build cell configs at width ``channels`` in the ``mmfusenas`` scope."""
     with DefaultScope.overwrite_default_scope('mmfusenas'):
         return nn.ModuleList(
             MODELS.build(cfg, default_args=dict(channels=channels))
@@ -88,8 +54,7 @@ def build_cells(cfgs: Sequence[dict], channels: int) -> nn.ModuleList:
 class RUASIlluminationStage(nn.Module):
     """One illumination estimation stage (official ``IEM``).
 
-    With ``y`` the low-light input in ``[0, 1]`` and ``u`` the previous
-    stage's enhanced image (none at the first stage)::
+    With ``y`` the low-light input and ``u`` the previous enhanced image::
 
         first stage:        t_hat = M(y)
         'rectified' update: t_hat = M(u) - gamma * (u - y)
@@ -97,25 +62,17 @@ class RUASIlluminationStage(nn.Module):
         t = clamp(sigmoid(cell(t_hat)), t_min, 1)
         u = clamp(y / t, 0, 1)
 
-    ``M`` is :func:`local_max`. ``'rectified'`` is the enhancement network
-    (paper: residual rectification ``r = u - y`` with penalty ``gamma``; the
-    code takes the maximum over the previous **enhanced image** ``u``, the
-    paper over the previous illumination ``t``); ``'previous'`` is the scene
-    module of the official detection network (``model_detection``).
-    Paper vs code: the paper updates ``t = t_hat - grad g(t_hat)`` (a
-    residual step); the code has no residual, the cell output goes through a
-    sigmoid and a clamp, and ``u`` is clamped to ``[0, 1]``.
+    ``M`` is :func:`local_max`; ``'previous'`` is the official detection
+    network's scene module.
 
     Args:
-        cell (dict): config of the cell that parameterises ``grad g``
-            (built at ``channels``), e.g. a :class:`RUASDistillationCell`.
+        cell (dict): config of the cell (built at ``channels``).
         channels (int): image channels. Defaults to 3.
-        gamma (float): rectification weight ``gamma``. Defaults to 0.5
-            (official).
-        t_min (float): lower clamp of ``t``: 1e-4 in the TPAMI code, 1e-3
-            in the CVPR code. Defaults to 1e-4.
-        update (str): ``'rectified'`` or ``'previous'`` (see above).
-            Defaults to 'rectified'.
+        gamma (float): rectification weight. Defaults to 0.5.
+        t_min (float): lower clamp of ``t`` (TPAMI 1e-4, CVPR 1e-3).
+            Defaults to 1e-4.
+        update (str): ``'rectified'`` or ``'previous'``. Defaults to
+            'rectified'.
     """
 
     def __init__(self,
@@ -140,16 +97,7 @@ class RUASIlluminationStage(nn.Module):
         y: torch.Tensor,
         u_prev: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Estimate the illumination and the enhanced image.
-
-        Args:
-            y (Tensor): ``(N, C, H, W)`` low-light input in ``[0, 1]``.
-            u_prev (Tensor, optional): the previous stage's enhanced image;
-                None at the first stage.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``(u, t)``.
-        """
+        """Return ``(u, t)`` from input ``y`` and the previous ``u``."""
         if u_prev is None:
             t_hat = local_max(y)
         elif self.update == 'rectified':
@@ -178,32 +126,20 @@ class RUASIlluminationStage(nn.Module):
 
 @MODELS.register_module()
 class RUASIlluminationNet(nn.Module):
-    """RUAS scene module: ``K`` unrolled illumination stages (official
-    ``EnhanceNetwork``; RUAS_s alone).
+    """RUAS scene module: ``K`` unrolled illumination stages.
 
-    Stage ``k`` is a :class:`RUASIlluminationStage` fed with ``y`` and the
-    previous stage's ``u``; the enhanced image is the last ``u``. Every
-    stage has its own weights (official). ``cell`` is one config used at
-    every stage or one config per stage. For a supernet, cells whose
-    ``DiffMixedOp`` edges use the **same keys** at every stage share one
-    architecture vector per edge (the official search: one ``alpha`` for
-    all IEMs) — e.g. one ``cell`` dict with ``edge_cfg=dict(type=
-    'DiffMixedOp', key='scene', ...)``; a list whose cells use
-    stage-specific keys searches each stage separately (see
-    ``configs/_base_/models/ruas_search_space.py``).
+    Every stage is a :class:`RUASIlluminationStage` with its own weights;
+    supernet cells whose edges use the same keys at every stage share one
+    architecture vector (``configs/_base_/models/ruas_search_space.py``).
 
     Args:
-        cell (dict | Sequence[dict]): cell config(s), built at
-            ``channels``; the official genotype is
-            ``configs/_base_/models/ruas_genotypes.py``.
-        num_stages (int): ``K`` (paper Table 2: 3 is best). Defaults to 3.
+        cell (dict | Sequence[dict]): one cell config or one per stage.
+        num_stages (int): ``K``. Defaults to 3.
         channels (int): image channels. Defaults to 3.
         gamma (float): rectification weight. Defaults to 0.5.
-        t_min (float): lower clamp of the illumination (TPAMI 1e-4, CVPR
-            1e-3). Defaults to 1e-4.
-        update (str): ``'rectified'`` (enhancement) or ``'previous'``
-            (official detection network); see
-            :class:`RUASIlluminationStage`. Defaults to 'rectified'.
+        t_min (float): lower clamp of the illumination. Defaults to 1e-4.
+        update (str): ``'rectified'`` or ``'previous'``. Defaults to
+            'rectified'.
     """
 
     def __init__(self,
@@ -231,15 +167,7 @@ class RUASIlluminationNet(nn.Module):
     def forward(
             self,
             y: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
-        """Run the stages.
-
-        Args:
-            y (Tensor): ``(N, C, H, W)`` low-light input in ``[0, 1]``.
-
-        Returns:
-            tuple[list[Tensor], list[Tensor]]: ``(u_list, t_list)``, one
-            enhanced image and one illumination per stage.
-        """
+        """Return ``(u_list, t_list)``, one pair per stage."""
         if y.dim() != 4 or y.shape[1] != self.channels:
             raise ValueError(
                 f'RUASIlluminationNet expects (N, {self.channels}, H, W) '

@@ -14,12 +14,10 @@ class RUASOutputs(NamedTuple):
     """Everything a :class:`RUASNet` forward pass computes.
 
     Args:
-        u_list (list[Tensor]): the enhanced image of every scene stage, then
-            the denoised image when the noise removal ran (official
-            ``u_list``).
+        u_list (list[Tensor]): the enhanced image of every stage, then the
+            denoised image when the noise removal ran.
         t_list (list[Tensor]): the illumination of every stage.
-        noise_level (Tensor, optional): the noise estimate (``()`` with the
-            ``'batch'`` gate, ``(N,)`` with ``'sample'``); None without an
+        noise_level (Tensor, optional): the noise estimate; None without an
             estimator.
     """
     u_list: List[torch.Tensor]
@@ -42,50 +40,25 @@ def _build(cfg: Optional[Union[dict, nn.Module]]) -> Optional[nn.Module]:
 class RUASNet(nn.Module):
     """Scene module + optional noise removal + optional noise estimation.
 
-    Official name: ``Network`` (``model_enhance/model.py``, TPAMI). The
-    paper's three enhancement versions (Sec. 5.1, Table 5) are configs of
-    this class (``configs/_base_/models/ruas_{s,,a}.py``):
-
-    * RUAS_s: ``scene`` only, the prediction is ``u_K``;
-    * RUAS: ``scene`` + ``denoiser``, always denoised (the CVPR network);
-    * RUAS_A: ``scene`` + ``denoiser`` + ``estimator`` (the official TPAMI
-      weights): the noise removal runs only when the estimated noise level
-      of ``u_K`` is ``>= gate_threshold``.
-
-    ::
+    Official ``Network``; RUAS_s, RUAS and RUAS_A are configs of this class::
 
         u_list, t_list = scene(y)
         if denoiser and (no estimator or estimator(u_K) >= gate_threshold):
             u_list.append(denoiser(u_K)[0])
         prediction = u_list[-1]
 
-    Under ``torch.compile`` / ``torch.export`` / ONNX export the
-    ``'batch'`` gate is a ``torch.cond`` graph branch (the exported model
-    still skips the denoiser on clean images; ``u_list`` then always has a
-    last entry, ``u_K`` itself when skipped) and the ``'sample'`` gate
-    always runs the denoiser and selects per image; the prediction is the
-    same. See ``docs/user_guides/deployment.md``.
-
-    Paper vs code: the paper skips the removal when ``||theta||_1 <=
-    epsilon``; the code denoises when the mean ``|theta| >= 0.035``
-    (equality denoises), which is what is done here.
+    Under ``torch.compile`` / export the ``'batch'`` gate is a ``torch.cond``
+    (see ``docs/user_guides/deployment.md``).
 
     Args:
-        scene (dict | nn.Module): the scene module
-            (:class:`RUASIlluminationNet`).
-        denoiser (dict | nn.Module, optional): the noise removal network
-            (:class:`RUASDenoiseNet`). Defaults to None.
-        estimator (dict | nn.Module, optional): the noise estimation network
-            (:class:`RUASNoiseEstimator`); needs ``denoiser``. Defaults to
-            None.
+        scene (dict | nn.Module): :class:`RUASIlluminationNet`.
+        denoiser (dict | nn.Module, optional): :class:`RUASDenoiseNet`.
+        estimator (dict | nn.Module, optional): :class:`RUASNoiseEstimator`;
+            needs ``denoiser``.
         gate_threshold (float): noise level from which the removal runs.
             Defaults to 0.035 (official).
-        gate (str): ``'batch'`` (official): one decision for the whole
-            batch from the batch-level estimate (which, for ``N > 1``, is
-            ``N`` times the mean, see :class:`RUASNoiseEstimator`), so a
-            prediction can depend on the other images of its batch;
-            ``'sample'``: one decision per image from its own mean level
-            (identical to ``'batch'`` at batch size 1). Defaults to 'batch'.
+        gate (str): ``'batch'`` (official, one decision per batch) or
+            ``'sample'`` (one per image). Defaults to 'batch'.
     """
 
     def __init__(self,
@@ -109,17 +82,8 @@ class RUASNet(nn.Module):
     def forward(self,
                 y: torch.Tensor,
                 return_all: bool = False) -> Union[torch.Tensor, RUASOutputs]:
-        """Enhance a batch.
-
-        Args:
-            y (Tensor): ``(N, 3, H, W)`` low-light images in ``[0, 1]``.
-            return_all (bool): return :class:`RUASOutputs` (for losses and
-                analysis) instead of the prediction. Defaults to False.
-
-        Returns:
-            Tensor | RUASOutputs: the ``(N, 3, H, W)`` prediction
-            (``u_list[-1]``, not clamped after the denoiser) or all outputs.
-        """
+        """The ``(N, 3, H, W)`` prediction, or :class:`RUASOutputs` with
+        ``return_all``."""
         u_list, t_list = self.scene(y)
         u = u_list[-1]
         level = None

@@ -1,32 +1,23 @@
-"""The base of the search algorithms: an architecture inside an algorithm.
-
-As MMRazor's ``BaseAlgorithm`` (``mmrazor/models/algorithms/base.py``), a
-search algorithm is an MMEngine model that owns the model it searches or
-trains (:attr:`~BaseSearchAlgorithm.architecture`) and runs it for
-``val_step`` / ``test_step`` / ``forward``; the algorithm adds the upper
-level (architecture parameters, loss weights, hyper-guidance) and its own
-``train_step``. :class:`BaseSearchAlgorithm` gives every algorithm the same
-architecture building, data-preprocessor policy
-(:meth:`BaseSearchAlgorithm.resolve_data_preprocessor`), frozen
-sub-modules (``frozen_modules``), strategy building and two-optimizer
-check.
-"""
+"""The base of the search algorithms: a model that owns an architecture
+(as MMRazor's ``BaseAlgorithm``) and shares the data-preprocessor policy,
+frozen sub-modules, strategy building and the steps of the two levels."""
 import logging
 from contextlib import contextmanager
-from typing import (Any, Iterable, Iterator, List, Mapping, Optional,
+from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional,
                     Sequence, Set, Tuple)
 
+import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmengine.optim import OptimWrapper
-from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from mmfusenas.models.mutables import DiffMixedOp
-from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.registry import MODELS
 from mmfusenas.utils.typing_utils import ModuleConfigType, OptModuleConfigType
-from ..strategies import BaseBilevelStrategy
+from ..strategies.base import (BaseBilevelStrategy, build_strategy,
+                               build_task_util)
 
 
 def num_choice_points(module: nn.Module) -> int:
@@ -51,33 +42,19 @@ def frozen_parameters(params: Iterable[Tensor]) -> Iterator[None]:
 class BaseSearchAlgorithm(BaseModel):
     """An MMEngine model that owns, builds and runs an architecture.
 
-    Data preprocessor (one policy for every algorithm):
-
-    - None (the default): the architecture's own preprocessor, so batches
-      are preprocessed once, by the algorithm, exactly as the architecture
-      would;
-    - a config while the architecture has a preprocessor of its own (any
-      type but MMEngine's plain ``BaseDataPreprocessor``): ignored with a
-      warning. MMEngine's runner passes a config's top-level
-      ``data_preprocessor`` (which mmdet / mmseg base configs define) to the
-      outer model, where it would replace the architecture's (e.g. a
-      ``SegDataPreProcessor`` fed paired fusion inputs fails with
-      ``KeyError: 0`` inside mmseg);
-    - a config while the architecture has only the plain preprocessor: built
-      (``MODELS``);
-    - a module: used as given.
+    Data preprocessor: None uses the architecture's own; a config is
+    ignored (with a warning) while the architecture has a preprocessor of
+    its own (the runner passes mmdet / mmseg base configs' top-level
+    ``data_preprocessor`` here), else built; a module is used as given.
 
     Args:
         architecture (dict | nn.Module): the model (``MODELS`` config, or a
             built module unless :attr:`architecture_must_be_config`).
         data_preprocessor (dict | nn.Module, optional): see above.
-        frozen_modules (Sequence[str]): dotted paths of architecture
-            sub-modules held fixed (e.g. a pre-trained detector backbone,
-            ``['detector.backbone']``): their parameters get
-            ``requires_grad=False``, :meth:`unfrozen_parameters` leaves them
-            out (the weight optimizer's parameters), and they stay in eval
-            mode (BN statistics frozen) whatever :meth:`train` is given.
-            They must hold no choice points. Defaults to ().
+        frozen_modules (Sequence[str]): dotted paths of sub-modules held
+            fixed (no gradients, left out of :meth:`unfrozen_parameters`,
+            always in eval mode), e.g. ``['detector.backbone']``; they must
+            hold no choice points. Defaults to ().
         init_cfg (dict, optional): weight initialisation config.
 
     Raises:
@@ -86,8 +63,7 @@ class BaseSearchAlgorithm(BaseModel):
             holds choice points.
     """
 
-    #: whether ``architecture`` must be a config (an algorithm that
-    #: rewrites the config, e.g. to derive the searched network)
+    #: whether ``architecture`` must be a config (to derive genotypes)
     architecture_must_be_config: bool = False
 
     def __init__(self,
@@ -116,24 +92,11 @@ class BaseSearchAlgorithm(BaseModel):
         self.architecture = arch_model
         self.frozen_modules = self._freeze(frozen_modules)
 
-    # ------------------------------------------------------------------
-    # building
-    # ------------------------------------------------------------------
     @classmethod
     def resolve_data_preprocessor(
             cls, data_preprocessor: OptModuleConfigType,
             architecture: nn.Module) -> Optional[nn.Module]:
-        """The algorithm's data preprocessor (the policy of the class
-        docstring).
-
-        Args:
-            data_preprocessor (dict | nn.Module, optional): as given to the
-                algorithm.
-            architecture (nn.Module): the built architecture.
-
-        Returns:
-            nn.Module: the preprocessor to use.
-        """
+        """The algorithm's data preprocessor (see the class docstring)."""
         own = getattr(architecture, 'data_preprocessor', None)
         if isinstance(data_preprocessor, Mapping) and own is not None and \
                 type(own) is not BaseDataPreprocessor:
@@ -176,22 +139,12 @@ class BaseSearchAlgorithm(BaseModel):
             module.requires_grad_(False)
         return paths
 
-    def build_strategy(self, strategy: Any) -> BaseBilevelStrategy:
-        """A :class:`BaseBilevelStrategy` from itself or its ``TASK_UTILS``
-        config (built in the ``mmfusenas`` scope, whatever the runner's
-        default scope, e.g. ``'mmseg'`` from an mmseg base config)."""
-        if isinstance(strategy, Mapping):
-            with DefaultScope.overwrite_default_scope('mmfusenas'):
-                strategy = TASK_UTILS.build(strategy)
-        if not isinstance(strategy, BaseBilevelStrategy):
-            raise TypeError(f'{type(self).__name__}: strategy must be a '
-                            'BaseBilevelStrategy (or its config), got '
-                            f'{type(strategy).__name__}')
-        return strategy
+    build_task_util = staticmethod(build_task_util)
 
-    # ------------------------------------------------------------------
-    # parameters and modes
-    # ------------------------------------------------------------------
+    def build_strategy(self, strategy: Any) -> BaseBilevelStrategy:
+        """A :class:`BaseBilevelStrategy` from itself or its config."""
+        return build_strategy(strategy, f'{type(self).__name__}: strategy')
+
     def frozen_parameter_ids(self) -> Set[int]:
         """``id`` of every parameter of :attr:`frozen_modules`."""
         return {
@@ -214,9 +167,6 @@ class BaseSearchAlgorithm(BaseModel):
             self.architecture.get_submodule(path).eval()
         return self
 
-    # ------------------------------------------------------------------
-    # steps
-    # ------------------------------------------------------------------
     def _split_optim_wrapper(
             self, optim_wrapper: Mapping) -> Tuple[OptimWrapper, OptimWrapper]:
         """``(optim_wrapper['weights'], optim_wrapper['arch'])``, or a
@@ -232,6 +182,59 @@ class BaseSearchAlgorithm(BaseModel):
                 "'BilevelOptimWrapperConstructor', weights=dict(...), "
                 'arch=dict(...))')
         return optim_wrapper['weights'], optim_wrapper['arch']
+
+    @staticmethod
+    def check_interval(value: Any, what: str) -> int:
+        """``value`` as an int, or a ValueError unless it is an integer >= 1.
+        """
+        if int(value) != value or value < 1:
+            raise ValueError(f'{what} must be an integer >= 1, got {value}')
+        return int(value)
+
+    def _register_step_counter(self) -> None:
+        """A ``train_step_count`` buffer (saved in checkpoints)."""
+        self.register_buffer('train_step_count',
+                             torch.zeros((), dtype=torch.long))
+
+    @property
+    def num_train_steps(self) -> int:
+        """Calls of ``train_step`` so far (saved in checkpoints)."""
+        return int(self.train_step_count)
+
+    def _train_val(self, data: Any,
+                   upper_due: bool) -> Tuple[dict, Optional[dict]]:
+        """Preprocess ``data = dict(train=batch, val=batch)``; ``val`` only
+        when ``upper_due`` (else None).
+
+        Raises:
+            TypeError: ``data`` is not such a dict.
+            ValueError: ``upper_due`` and there is no ``val`` batch.
+        """
+        name = type(self).__name__
+        if not isinstance(data, Mapping) or 'train' not in data:
+            raise TypeError(
+                f'{name}.train_step expects data = dict(train=batch, '
+                'val=batch) from a bilevel loop (train_cfg=dict(type='
+                f"'BilevelEpochBasedTrainLoop', ...)), got "
+                f'{type(data).__name__}')
+        train = self.data_preprocessor(data['train'], True)
+        if not upper_due:
+            return train, None
+        if data.get('val') is None:
+            raise ValueError(
+                f'{name}: train step {self.num_train_steps} updates the '
+                "upper level and needs data['val'] (a batch of the "
+                'architecture split)')
+        return train, self.data_preprocessor(data['val'], True)
+
+    def _upper_step(self, arch_ow: OptimWrapper,
+                    problem: Any = None) -> Dict[str, Any]:
+        """``strategy.step(problem)`` (when given), then step and zero the
+        upper optimizer; returns the strategy's log."""
+        log_vars = {} if problem is None else dict(self.strategy.step(problem))
+        arch_ow.step()
+        arch_ow.zero_grad()
+        return log_vars
 
     def forward(self,
                 inputs: Tensor,

@@ -20,59 +20,21 @@ from .bilevel_search import BilevelSearchAlgorithm
 class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
     """:class:`BilevelSearchAlgorithm` over two or more cooperating parts.
 
-    RUAS searches two parts: the scene module at ``scene_path`` (α_s: the
-    architecture keys of its choice points, e.g. ``scene/edge<e>`` shared by
-    all stages) and the task module at ``task_path`` (α_t). Kinds of
-    architecture:
+    RUAS searches a scene module (``scene_path``, α_s) and a task module
+    (``task_path``, α_t); ``parts`` (data-flow order) generalises them to a
+    chain, e.g. ``[dict(name='scene', path='chain_net.modules_.scene',
+    losses=['scene.*']), ..., dict(name='task', path='detector',
+    losses=['loss_cls', 'loss_bbox'])]``. Every choice point belongs to
+    exactly one part, every trainable weight to at most one. A part's loss
+    sums the architecture losses its names / shell patterns match (lists
+    summed).
 
-    * an :class:`~mmfusenas.models.ImageEnhancer` around a RUAS supernet
-      (low-level task: the denoiser, ``task_path='network.denoiser'``,
-      keys ``denoise/edge<e>``);
-    * a scene + task model (:class:`~mmfusenas.models.SceneDetector` /
-      :class:`~mmfusenas.models.SceneSegmentor`; ``scene_path='scene_net'``,
-      ``task_path='detector'`` / ``'segmentor'``) whose SSD neck / head or
-      DeepLabV3+ feature conversion holds the task choice points;
-    * a chain of pre-modules in front of a task model
-      (:class:`~mmfusenas.models.ChainDetector`), searched part by part:
-      ``parts=[dict(name='scene', path='chain_net.modules_.scene',
-      losses=['scene.*']), dict(name='fusion', path=
-      'chain_net.modules_.fusion', losses=['fusion.*']), dict(name='task',
-      path='detector', losses=['loss_cls', 'loss_bbox'])]``.
-
-    ``parts`` (data-flow order) generalises the two-part arguments, which
-    stand for ``[dict(name='scene', path=scene_path, losses=scene_losses),
-    dict(name='task', path=task_path, losses=task_losses,
-    update_interval=task_update_interval)]``. Every choice point belongs to
-    exactly one part and every trainable weight to at most one (checked).
-
-    A part's loss is a sum of entries of the architecture's loss dict,
-    selected by names or shell-style patterns (``'scene.*'``,
-    ``'loss_*'``, ``'decode.loss_*'``) matched against the loss keys that
-    contain ``'loss'`` (MMEngine's rule: no accuracies, no
-    ``scene.lambda``); an entry that is a list (mmdet's per-image SSD
-    losses) is summed. Every pattern must match a key (checked at
-    construction when the loss names are known, otherwise on the first
-    batch). One :meth:`train_step` (Alg. 1; the official code's per-step
-    alternation), for each part i in order whose ``update_interval`` is due:
-
-    1. if α is due: α_i step with ``strategy.part_hypergradient`` (its own
-       hypergradient + β times the coupling to the later parts' validation
-       losses, at the α already updated before it);
-    2. ω_i: one step on L^i (train batch).
-
-    With ``strategy.mode == 'global'`` step 1 is one joint α step and the
-    weights take one step on the summed loss (all ω, cross gradients
-    included). Otherwise ω_i only ever receives ∇L^i (gradients taken with
-    ``torch.autograd.grad`` w.r.t. each list); the weight optimizer's
-    ``clip_grad`` applies to the gradients of the parameters stepped
-    together (official: one clip of norm 5 per module). The single α
-    optimizer is stepped with ``.grad`` set only on the α being updated
-    (Adam skips parameters without gradients).
-
-    The genotype (``derive_genotype``) covers every part when
-    ``space_path`` names their common parent (``'network'``, or ``''``
-    for the whole model): one combined file; ``meta`` lists ``part_keys``
-    (and ``scene_keys`` / ``task_keys``: the first / last part's).
+    One :meth:`train_step`, for each part i whose ``update_interval`` is
+    due: when α is due, an α_i step with ``strategy.part_hypergradient``;
+    then one step of ω_i on L^i (train batch). With
+    ``strategy.mode == 'global'``: one joint α step and one step of all ω on
+    the summed loss. The genotype covers every part (``space_path`` is
+    their common parent); its ``meta`` lists ``part_keys``.
 
     Args:
         architecture (dict): supernet model config.
@@ -85,12 +47,11 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             Defaults to ('loss_scene', ).
         task_losses (Sequence[str]): loss names / patterns of L^t.
             Defaults to ('loss_denoise', ).
-        task_update_interval (int): k ≥ 1: the task steps run on every
-            k-th call (official code: 10). Defaults to 1.
+        task_update_interval (int): the task steps run on every k-th call.
+            Defaults to 1.
         parts (Sequence[dict], optional): ``dict(name, path, losses,
-            update_interval=1)`` per part, in data-flow order (``path``: a
-            dotted path or a list of them). Replaces the four arguments
-            above (which must then keep their defaults). Defaults to None.
+            update_interval=1)`` per part (``path``: one dotted path or a
+            list); replaces the five arguments above. Defaults to None.
         space_path (str): see :class:`BilevelSearchAlgorithm`. Defaults to
             'network'.
         **kwargs: ``arch_update_interval``, ``arch_init_std``,
@@ -204,10 +165,9 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
                 raise ValueError(f'part {name!r}: losses must be a non-empty '
                                  f'list of loss names / patterns, got '
                                  f'{losses!r}')
-            interval = cfg.get('update_interval', 1)
-            if int(interval) != interval or interval < 1:
-                raise ValueError(f'part {name!r}: update_interval must be an '
-                                 f'integer >= 1, got {interval}')
+            interval = self.check_interval(
+                cfg.get('update_interval', 1),
+                f'part {name!r}: update_interval')
             paths = ([cfg['path']]
                      if isinstance(cfg['path'], str) else list(cfg['path']))
             modules = []
@@ -233,21 +193,19 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
                     modules=modules,
                     keys=keys,
                     losses=tuple(losses),
-                    update_interval=int(interval)))
+                    update_interval=interval))
         names = [p['name'] for p in parsed]
         if len(set(names)) != len(names):
             raise ValueError(f'part names must be unique, got {names}')
         return parsed
 
     def _known_loss_names(self):
-        """The architecture's loss names when they are known before a
-        forward pass (an ImageEnhancer's ``losses``), else None."""
+        """The loss names known before a forward (``losses``), else None."""
         losses = getattr(self.architecture, 'losses', None)
         if not isinstance(losses, torch.nn.ModuleList):
             return None
         return [loss.loss_name for loss in losses]
 
-    # parameter lists ------------------------------------------------------
     @staticmethod
     def _part_weights(part: Dict[str, Any]) -> List[Tensor]:
         params = {
@@ -265,30 +223,25 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         ]
 
     def part_weight_parameters(self, part: Union[int, str]) -> List[Tensor]:
-        """ω of one part (those that require grad: frozen parts, e.g. a
-        fixed backbone, are constants)."""
+        """ω of one part that require grad."""
         return self._part_weights(self.parts[self._index(part)])
 
     def _index(self, part: Union[int, str]) -> int:
         return part_index(self.part_names, part)
 
+    # the two-part (RUAS) names: the first (scene) and the last (task) part
     def scene_arch_parameters(self) -> List[Tensor]:
-        """α_s (the first part's)."""
         return self.part_arch_parameters(0)
 
     def task_arch_parameters(self) -> List[Tensor]:
-        """α_t (the last part's)."""
         return self.part_arch_parameters(-1)
 
     def scene_weight_parameters(self) -> List[Tensor]:
-        """ω_s (the first part's)."""
         return self.part_weight_parameters(0)
 
     def task_weight_parameters(self) -> List[Tensor]:
-        """ω_t (the last part's)."""
         return self.part_weight_parameters(-1)
 
-    # losses ---------------------------------------------------------------
     @staticmethod
     def _select(losses: Dict[str, Any],
                 patterns: Sequence[str]) -> Dict[str, Tensor]:
@@ -317,22 +270,15 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             self.parts[self._index(part)]['losses'])
 
     def scene_loss(self, data: dict) -> Tensor:
-        """L^s (the first part's) on a preprocessed batch."""
         return self.part_loss(0, data)
 
     def task_loss(self, data: dict) -> Tensor:
-        """L^t (the last part's) on a preprocessed batch."""
         return self.part_loss(-1, data)
 
     def part_step_due(self, part: Union[int, str]) -> bool:
         """Whether the next :meth:`train_step` runs ``part``'s steps."""
         interval = self.parts[self._index(part)]['update_interval']
         return (self.num_train_steps + 1) % interval == 0
-
-    @property
-    def task_step_due(self) -> bool:
-        """Whether the next :meth:`train_step` runs the task steps."""
-        return self.part_step_due(-1)
 
     def _part_loss_fn(self, i: int):
 
@@ -346,24 +292,13 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         losses = self.architecture(**data, mode='loss')
         return [self._named(losses, part['losses']) for part in self.parts]
 
-    # training ---------------------------------------------------------------
     def train_step(self, data: dict,
                    optim_wrapper: Mapping) -> Dict[str, Union[Tensor, float]]:
         """Alg. 1 on one (train, val) batch pair; see the class docstring."""
         weights_ow, arch_ow = self._split_optim_wrapper(optim_wrapper)
-        if not isinstance(data, Mapping) or 'train' not in data:
-            raise TypeError('CooperativeSearchAlgorithm.train_step expects '
-                            'data = dict(train=batch, val=batch) from a '
-                            'bilevel loop')
-        train = self.data_preprocessor(data['train'], True)
         arch_due = self.arch_step_due
+        train, val = self._train_val(data, arch_due)
         due = [self.part_step_due(i) for i in range(len(self.parts))]
-        val = None
-        if arch_due:
-            if data.get('val') is None:
-                raise ValueError(f'train step {self.num_train_steps} updates '
-                                 "α and needs data['val']")
-            val = self.data_preprocessor(data['val'], True)
         problem = CooperativeProblem.from_parts(
             [
                 CooperativePart(part['name'], self.part_arch_parameters(i),
@@ -379,8 +314,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         trained: Dict[str, Tensor] = {}  # the losses of the weight steps
         if self.strategy.mode == 'global':
             if arch_due:
-                log.update(self.strategy.step(problem))
-                self._step_arch(arch_ow)
+                log.update(self._upper_step(arch_ow, problem))
             trained.update(self._weight_step(train, weights_ow, 'joint'))
         else:
             for i in range(len(self.parts)):
@@ -389,7 +323,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
                 if arch_due:
                     hyper = self.strategy.part_hypergradient(problem, i)
                     self._set_grads(problem.parts[i].arch_params, hyper.grads)
-                    self._step_arch(arch_ow)
+                    self._upper_step(arch_ow)
                     log.update(hyper.log_vars)
                 trained.update(self._weight_step(train, weights_ow, i))
         self.train_step_count += 1
@@ -402,11 +336,6 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             p.grad = None
         for p, g in zip(params, grads):
             p.grad = g.detach().clone()
-
-    @staticmethod
-    def _step_arch(arch_ow: OptimWrapper) -> None:
-        arch_ow.step()
-        arch_ow.zero_grad()
 
     def _weight_step(self, train: dict, weights_ow: OptimWrapper,
                      part: Union[int, str]) -> Dict[str, Tensor]:

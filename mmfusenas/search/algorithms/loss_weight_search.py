@@ -1,15 +1,7 @@
-"""Bilevel search of loss hyper-parameters (HBL's loss search, IJCAI 2022).
-
-:class:`LossWeightSearchAlgorithm` optimises, at the upper level, the
-weights β of the named losses of any model and the softmax groups γ inside
-losses (:class:`~mmfusenas.models.mutables.LossHyperParams`) against a
-quality objective on validation batches; the lower level trains the
-weights with the β-weighted loss. The existing strategies
-(:mod:`mmfusenas.search.strategies`) solve it unchanged, with β and γ as
-``arch_params``; the official HBL solver is
-``DartsSecondOrderStrategy(use_optimizer_state=True)``. After every upper
-step β (and γ, an official quirk) is clamped to ``>= 0``.
-"""
+"""Bilevel search of loss hyper-parameters (HBL's loss search, IJCAI 2022):
+loss weights β and in-loss softmax groups γ at the upper level against a
+quality objective, the model's weights at the lower level; β (and γ) are
+clamped to ``>= 0`` after every upper step."""
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
@@ -31,40 +23,26 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
     """Search the loss weights (and in-loss softmax groups) of a model.
 
     Args:
-        architecture (dict | nn.Module): any model whose ``forward(inputs,
-            data_samples, mode='loss')`` returns a dict of named losses and
-            ``mode='tensor'`` the prediction (e.g. an
-            :class:`~mmfusenas.models.ImageEnhancer`). Its losses are read
-            from ``architecture.losses`` (modules with ``loss_name``).
+        architecture (dict | nn.Module): a model with ``'loss'`` (named
+            losses) and ``'tensor'`` modes whose loss modules (with
+            ``loss_name``) are in ``.losses``.
         objective (dict | nn.Module): the upper objective ``objective(pred,
-            target, low) -> scalar`` (``MODELS``), e.g.
-            ``ClassifierQualityObjective`` (official HBL),
-            ``FullReferenceQualityObjective``,
-            ``NoReferenceQualityObjective``; ``needs_target`` says whether
-            the validation batches must carry ground truth.
-        strategy (dict | BaseBilevelStrategy): the hypergradient
-            (``TASK_UTILS``). Defaults to
-            ``DartsSecondOrderStrategy(use_optimizer_state=True)``.
-        searched_losses (Sequence[str], optional): loss names weighted by β;
-            other losses of the model enter the lower loss with weight 1.
-            Defaults to None (every loss of ``architecture.losses``).
+            target, low) -> scalar`` (``MODELS``); its ``needs_target`` says
+            whether validation batches need ground truth.
+        strategy (dict | BaseBilevelStrategy): the hypergradient. Defaults to
+            ``DartsSecondOrderStrategy(use_optimizer_state=True)`` (HBL).
+        searched_losses (Sequence[str], optional): loss names weighted by β
+            (others weigh 1). Defaults to every loss.
         init_weight (float | dict): initial β. Defaults to 1.0.
         logit_init_std (float): γ init std. Defaults to 1e-3.
         clamp_min (float, optional): β projection. Defaults to 0.0.
         clamp_logits (bool): also clamp γ (official). Defaults to True.
-        update_interval (int): T: β / γ step on every T-th train step.
-            Defaults to 1 (official).
-        arch_init_std (float): choice points of a supernet architecture are
-            bound to a *frozen* random α of this std (the official loss
-            search keeps α at its random init, a near-uniform mixture).
-            Defaults to 1e-3.
-        frozen_modules (Sequence[str]): dotted paths of architecture
-            sub-modules held fixed (no gradients, eval mode); see
-            :class:`~mmfusenas.search.algorithms.base.BaseSearchAlgorithm`.
-            Defaults to ().
-        data_preprocessor (dict | nn.Module, optional): defaults to the
-            architecture's (the policy of :class:`~mmfusenas.search.
-            algorithms.base.BaseSearchAlgorithm`).
+        update_interval (int): β / γ step every T-th call. Defaults to 1.
+        arch_init_std (float): std of the frozen random α of a supernet's
+            choice points. Defaults to 1e-3.
+        frozen_modules (Sequence[str]): see :class:`BaseSearchAlgorithm`.
+        data_preprocessor (dict | nn.Module, optional): see
+            :class:`BaseSearchAlgorithm`.
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -84,16 +62,15 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
                  frozen_modules: Sequence[str] = (),
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if int(update_interval) != update_interval or update_interval < 1:
-            raise ValueError('LossWeightSearchAlgorithm: update_interval '
-                             f'must be an integer >= 1, got {update_interval}')
+        update_interval = self.check_interval(
+            update_interval, 'LossWeightSearchAlgorithm: update_interval')
         super().__init__(
             architecture,
             data_preprocessor=data_preprocessor,
             frozen_modules=frozen_modules,
             init_cfg=init_cfg)
         arch_model = self.architecture
-        self.update_interval = int(update_interval)
+        self.update_interval = update_interval
         # a supernet searched for its loss keeps a frozen random α
         self.frozen_arch = None
         if any(isinstance(m, DiffMixedOp) for m in arch_model.modules()):
@@ -121,12 +98,8 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
         self.objective = objective if isinstance(
             objective, nn.Module) else MODELS.build(objective)
         self.strategy = self.build_strategy(strategy)
-        self.register_buffer('train_step_count',
-                             torch.zeros((), dtype=torch.long))
+        self._register_step_counter()
 
-    # ------------------------------------------------------------------
-    # the two levels
-    # ------------------------------------------------------------------
     def arch_parameters(self) -> List[nn.Parameter]:
         """The upper-level tensors: β and γ (named ``arch`` for the
         strategies and the ``BilevelOptimWrapperConstructor``)."""
@@ -135,10 +108,6 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
     def weight_parameters(self) -> List[nn.Parameter]:
         """θ: the trainable parameters of the architecture."""
         return [p for p in self.architecture.parameters() if p.requires_grad]
-
-    @property
-    def num_train_steps(self) -> int:
-        return int(self.train_step_count)
 
     @property
     def arch_step_due(self) -> bool:
@@ -180,24 +149,13 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
                                  mode='tensor')
         return self.objective(pred, self._target(data), data['inputs'])
 
-    # ------------------------------------------------------------------
     def train_step(self, data: dict,
                    optim_wrapper: Mapping) -> Dict[str, Union[Tensor, float]]:
         """A β / γ step (every T-th call), then a weight step."""
         weights_ow, hyper_ow = self._split_optim_wrapper(optim_wrapper)
-        if not isinstance(data, Mapping) or 'train' not in data:
-            raise TypeError('LossWeightSearchAlgorithm.train_step expects '
-                            'data = dict(train=batch, val=batch) from a '
-                            f'bilevel loop, got {type(data).__name__}')
-        train_data = self.data_preprocessor(data['train'], True)
+        train_data, val_data = self._train_val(data, self.arch_step_due)
         log_vars: Dict[str, Any] = {}
-        if self.arch_step_due:
-            if data.get('val') is None:
-                raise ValueError(
-                    f'LossWeightSearchAlgorithm: train step '
-                    f'{self.num_train_steps} updates the loss weights and '
-                    "needs data['val']")
-            val_data = self.data_preprocessor(data['val'], True)
+        if val_data is not None:
             problem = BilevelProblem(
                 self.arch_parameters(),
                 self.weight_parameters(),
@@ -206,16 +164,13 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
                 train_loss=self.weighted_loss,
                 val_loss=self.quality_loss,
                 weight_optimizer=weights_ow)
-            log_vars.update(self.strategy.step(problem))
-            hyper_ow.step()
-            hyper_ow.zero_grad()
+            log_vars.update(self._upper_step(hyper_ow, problem))
             self.hyper.project_()
             for name in self.searched_losses:
                 log_vars[f'beta/{name}'] = self.hyper.weight(name).item()
         with weights_ow.optim_context(self), \
                 frozen_parameters(self.arch_parameters()):
             loss = self.weighted_loss(train_data)
-            # collective under the model wrapper: every rank stops
             check_finite(
                 loss, 'LossWeightSearchAlgorithm: the weighted loss at '
                 f'train step {self.num_train_steps}')

@@ -1,18 +1,9 @@
-"""Proxy-based bilevel training of hyper-guidance (TVC 2023).
-
-:class:`ProxyBilevelAlgorithm` solves the paper's problem (ω the denoisers,
-θ the proxies whose output σ̂ = H_θ(x̃) is the hyper-guidance)::
-
-    min_ω f(A_ω, G_σ; D_tr)   s.t.   σ ∈ argmin_σ g(G_σ; ω)
-
-(``f`` reconstruction, ``g`` guidance loss). ``scheme='alternating'`` is
-the official ``main._train_divide``: the ``arch`` optimizer steps the
-supervised proxies on ``g``, then ``weights`` all weights on ``f``.
-``scheme='hypergradient'`` (not in the official code) steps the upper ω
-(``arch``) by a hypergradient of ``f`` (:mod:`mmfusenas.search.strategies`),
-then the supervised proxies (``weights``) on ``g``; optimizers of
-:class:`~mmfusenas.engine.BilevelOptimWrapperConstructor`.
-"""
+"""Proxy-based bilevel training of hyper-guidance (TVC 2023): ω the
+denoisers, θ the proxies whose output is the hyper-guidance; ``f`` the
+reconstruction loss, ``g`` the guidance loss. ``'alternating'`` (official)
+steps the proxies on g (``arch``) then all weights on f (``weights``);
+``'hypergradient'`` steps ω by a hypergradient of f (``arch``) then the
+proxies on g (``weights``)."""
 from typing import Any, Dict, List, Mapping, Optional
 
 import torch.nn as nn
@@ -30,27 +21,20 @@ PROXY_SCHEMES = ('alternating', 'hypergradient')
 
 @MODELS.register_module()
 class ProxyBilevelAlgorithm(BaseSearchAlgorithm):
-    """Train an :class:`~mmfusenas.models.HQSRestorer` by proxy-based
-    bilevel optimisation (see the module docstring).
+    """Train an :class:`~mmfusenas.models.HQSRestorer` by proxy-based bilevel
+    optimisation (see the module docstring).
 
-    ``train_step(data, optim_wrapper)`` takes a batch (official: the same
-    batch for both steps) or ``dict(train=batch, val=batch)`` from a bilevel
-    loop (``'hypergradient'`` uses ``val`` for the upper loss; without it
-    the train batch serves both levels). ``val_step`` / ``test_step`` /
-    ``forward`` run the restorer.
+    ``train_step`` takes a batch (both levels) or ``dict(train=..., val=...)``
+    (``'hypergradient'`` uses ``val`` for the upper loss).
 
     Args:
-        architecture (dict | nn.Module): the restorer (its
-            ``guidance_stages`` are the supervised proxies, its
-            ``guidance_weight`` the weight of ``g``, official 100).
+        architecture (dict | nn.Module): the restorer (``guidance_stages``:
+            the supervised proxies; ``guidance_weight``: the weight of g).
         scheme (str): ``'alternating'`` (official) or ``'hypergradient'``.
-        strategy (dict | BaseBilevelStrategy, optional): the hypergradient
-            strategy (``TASK_UTILS``), e.g.
-            ``dict(type='DartsSecondOrderStrategy')``; required by
+        strategy (dict | BaseBilevelStrategy, optional): required by
             ``'hypergradient'``.
-        data_preprocessor (dict | nn.Module, optional): defaults to the
-            architecture's (the policy of :class:`~mmfusenas.search.
-            algorithms.base.BaseSearchAlgorithm`).
+        data_preprocessor (dict | nn.Module, optional): see
+            :class:`BaseSearchAlgorithm`.
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -95,7 +79,6 @@ class ProxyBilevelAlgorithm(BaseSearchAlgorithm):
                              'takes no strategy (it has no hypergradient)')
         self.strategy = strategy
 
-    # ------------------------------------------------------------------
     def supervised_proxy_parameters(self) -> List[nn.Parameter]:
         """θ of the proxies supervised by the guidance loss."""
         return self.architecture.network.proxy_parameters(
@@ -126,7 +109,6 @@ class ProxyBilevelAlgorithm(BaseSearchAlgorithm):
         """``f`` (weighted) on a preprocessed batch."""
         return self.architecture.loss(**data, terms=('rec', ))['loss_rec']
 
-    # ------------------------------------------------------------------
     def train_step(self, data: Any,
                    optim_wrapper: Mapping) -> Dict[str, Tensor | float]:
         weights_ow, arch_ow = self._split_optim_wrapper(optim_wrapper)
@@ -161,9 +143,7 @@ class ProxyBilevelAlgorithm(BaseSearchAlgorithm):
             train_loss=self.guidance_loss,
             val_loss=self.reconstruction_loss,
             weight_optimizer=weights_ow)
-        log_vars: Dict[str, Any] = dict(self.strategy.step(problem))
-        arch_ow.step()
-        arch_ow.zero_grad()
+        log_vars = self._upper_step(arch_ow, problem)
         with weights_ow.optim_context(self), \
                 frozen_parameters(self.upper_parameters()):
             guide = self.guidance_loss(train)

@@ -1,13 +1,7 @@
-"""FLOPs and MACs of one forward pass, counted by PyTorch.
-
-:func:`count_flops_of_call` runs the module once (a real forward on its own
-device, under ``torch.no_grad()``) inside
-:class:`torch.utils.flop_counter.FlopCounterMode`, which counts
-convolutions, matrix products and attention at 2 FLOPs per multiply-add
-(bias excluded). Point-wise ops, reductions, normalisation, pooling and
-interpolation cost nothing there, so ``flops == 2 * macs``. Conventions:
-``docs/user_guides/estimators.md``.
-"""
+"""FLOPs of one forward pass by :class:`torch.utils.flop_counter.
+FlopCounterMode` (2 per multiply-add of convolutions, matrix products and
+attention; other ops cost nothing). Conventions:
+``docs/user_guides/estimators.md``."""
 from dataclasses import dataclass, field
 from typing import Dict
 
@@ -40,20 +34,9 @@ class FlopCount:
 
 def count_flops_of_call(module: nn.Module, args: tuple,
                         kwargs: dict) -> FlopCount:
-    """Count the FLOPs of ``module(*args, **kwargs)`` (one real run).
-
-    Low-level entry of :func:`~mmfusenas.search.estimators.count_flops`,
-    which also prepares the inputs and the module mode. Runs under
-    ``torch.no_grad()``; the module's train / eval mode is used as is.
-
-    Args:
-        module (nn.Module): the module.
-        args (tuple): positional inputs.
-        kwargs (dict): keyword inputs.
-
-    Returns:
-        FlopCount: totals and breakdowns.
-    """
+    """Count the FLOPs of one run of ``module(*args, **kwargs)`` under
+    ``torch.no_grad()``, in the module's current mode (the low-level entry
+    of :func:`~mmfusenas.search.estimators.count_flops`)."""
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         module(*args, **kwargs)

@@ -1,14 +1,7 @@
-"""Per-choice-point latency look-up tables of a bound supernet.
-
-:func:`build_latency_table` runs the supernet once on example inputs with a
-hook on every :class:`~mmfusenas.models.mutables.DiffMixedOp` (a *place*:
-one call of a choice point, with its real input), then times every
-candidate of every place alone on that input; a key used at several places
-costs the sum over its places. :class:`LatencyTable` is cached in a JSON
-file and reloaded while the device, the inputs and the space are
-unchanged. In two-level spaces a candidate's entry is its *own* latency
-(its nested choice points, which have rows of their own, are replaced by
-free stand-ins while it is timed), so no operator is counted twice.
+"""Per-choice-point latency (or FLOPs) tables of a bound supernet, cached in
+JSON while the device, inputs and space are unchanged. A candidate's entry
+is its own cost (nested choice points stood in for at zero cost), summed
+over every place of its key.
 """
 import contextlib
 import datetime
@@ -24,12 +17,12 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.utils.fileio import atomic_write, read_json
 from mmfusenas.models.mutables import ArchParams, DiffMixedOp
 from .resource_estimator import (Inputs, _to_device, check_space_budget,
-                                 count_flops, device_name, inference_mode,
-                                 input_shapes)
-from .resource_estimator import (measure_latency, module_device, num_threads,
+                                 count_flops, detached, device_name,
+                                 inference_mode, input_shapes,
+                                 measure_latency, module_device, num_threads,
                                  split_inputs)
 
 FORMAT = 'mmfusenas-latency-table/1'
@@ -42,23 +35,15 @@ METRICS = ('latency', 'flops')
 
 
 class LatencyTable(dict):
-    """``{key: per-candidate latency (ms)}`` of a supernet, plus metadata.
-
-    A plain ``dict`` of float64 CPU tensors of shape ``(num_candidates,)``
-    in ``ArchParams.choices(key)`` order, keyed in ``ArchParams.keys()``
-    order (so it can be passed to
-    :func:`~mmfusenas.search.operation_sensitive_reg` as is).
+    """``{key: per-candidate latency (ms)}`` (float64 CPU tensors in
+    ``ArchParams`` order) plus metadata.
 
     Attributes:
-        fixed_ms (float): latency of the supernet with every choice point
-            replaced by a zero-cost stand-in: the part every architecture
-            pays (stems, heads, cell glue).
-        nested_keys (frozenset[str]): keys whose every place lies inside a
-            candidate of another choice point.
+        fixed_ms (float): cost of the supernet without its choice points.
+        nested_keys (frozenset[str]): keys that only occur nested.
         choices (dict[str, tuple[str, ...]]): candidate names of each key.
-        context (dict): what the table is valid for (device, torch version,
-            dtype, input shapes, candidates, place shapes, signature).
-        origin (str): how it was obtained (loaded, or measured and why).
+        context (dict): what the table is valid for.
+        origin (str): how it was obtained.
     """
 
     def __init__(self, latencies: Mapping[str, torch.Tensor], fixed_ms: float,
@@ -73,13 +58,8 @@ class LatencyTable(dict):
         self.origin = origin
 
     def check_budget(self, budget_ms: float) -> Tuple[float, float]:
-        """Fail fast when no architecture can run within ``budget_ms``.
-
-        See :func:`~mmfusenas.search.estimators.check_space_budget`
-        (additive model: fixed part + one candidate per choice point).
-
-        Returns:
-            tuple[float, float]: cheapest and slowest total latency (ms).
+        """:func:`check_space_budget` of the table; the cheapest and slowest
+        total latency (ms).
         """
         return check_space_budget(
             self,
@@ -90,7 +70,6 @@ class LatencyTable(dict):
             name='latency (ms)')
 
 
-# --------------------------------------------------------------- recording
 @dataclass
 class _Call:
     """One call of a choice point during the recorded forward."""
@@ -102,27 +81,10 @@ class _Call:
     children: List[int] = field(default_factory=list)
 
 
-def _detach(obj: Any) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.detach()
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_detach(v) for v in obj)
-    return obj
-
-
 def _record_calls(supernet: nn.Module, arch_params: ArchParams,
                          example_inputs: Inputs) -> List[_Call]:
-    """Run ``supernet`` once and record every call of every choice point.
-
-    Args:
-        supernet (nn.Module): a network whose ``DiffMixedOp`` s are bound to
-            ``arch_params``.
-        arch_params (ArchParams): the container they are bound to.
-        example_inputs (Tensor | Sequence | Mapping): inputs of the forward.
-
-    Returns:
-        list[_Call]: the calls in execution order (with their inputs,
-        outputs and the enclosing call of nested choice points).
+    """Run ``supernet`` once; every call of every choice point, in
+    execution order, with inputs, outputs and enclosing call.
     """
     names = {}
     for name, module in supernet.named_modules():
@@ -147,14 +109,14 @@ def _record_calls(supernet: nn.Module, arch_params: ArchParams,
 
     def enter(module, args):
         parent = stack[-1] if stack else None
-        calls.append(_Call(names[module], module, _detach(args), parent))
+        calls.append(_Call(names[module], module, detached(args), parent))
         if parent is not None:
             calls[parent].children.append(len(calls) - 1)
         stack.append(len(calls) - 1)
 
     def leave(module, args, output):
         if stack and calls[stack[-1]].module is module:
-            calls[stack.pop()].output = _detach(output)
+            calls[stack.pop()].output = detached(output)
 
     for module in names:
         handles.append(module.register_forward_pre_hook(enter))
@@ -174,8 +136,9 @@ def _record_calls(supernet: nn.Module, arch_params: ArchParams,
 
 
 class _Replay(nn.Module):
-    """Zero-cost stand-in for a choice point: returns its recorded outputs,
-    one per call, cycling."""
+    """Zero-cost stand-in for a choice point: returns its recorded
+    outputs, one per call, cycling.
+    """
 
     def __init__(self, outputs: Sequence[Any]) -> None:
         super().__init__()
@@ -227,7 +190,6 @@ def _shape_key(args: tuple) -> Tuple:
                  for a in args)
 
 
-# --------------------------------------------------------------- measuring
 @dataclass
 class _Cost:
     """A deterministic measurement in the shape of ``LatencyStats``."""
@@ -338,18 +300,13 @@ def _dumps(obj: Any, depth: int = 0) -> str:
     return '{\n' + body + '\n' + ' ' * depth + '}'
 
 
-def _load(cache_file: str) -> dict:
-    try:
-        with open(cache_file, encoding='utf-8') as f:
-            data = json.load(f)
-    except ValueError as err:
-        raise ValueError(
-            f'latency cache {cache_file} is not valid JSON ({err}); delete '
-            'it or pass rebuild=True to overwrite it') from err
-    if not isinstance(data, dict) or data.get('format') != FORMAT:
-        raise ValueError(
-            f'{cache_file} is not a latency table (expected format '
-            f'{FORMAT!r}); delete it or pass rebuild=True to overwrite it')
+def load_cache(path: str, fmt: str = FORMAT,
+               what: str = 'latency table') -> dict:
+    """The JSON cache ``path``, checked to be of format ``fmt``."""
+    data = read_json(path)
+    if not isinstance(data, dict) or data.get('format') != fmt:
+        raise ValueError(f'{path} is not a {what} (expected format {fmt!r});'
+                         ' delete it or pass rebuild=True to overwrite it')
     return data
 
 
@@ -362,51 +319,28 @@ def build_latency_table(supernet: nn.Module,
                         warmup: int = 5,
                         threads: Optional[int] = None,
                         metric: str = 'latency') -> LatencyTable:
-    """Latency (ms) of every candidate of every choice point of a supernet.
+    """Latency (ms) or MFLOPs of every candidate of every choice point.
 
-    1. One forward of ``supernet`` on ``example_inputs`` (eval mode, no
-       gradients) records the input of every call of every ``DiffMixedOp``.
-    2. Each candidate is timed alone on its recorded input
-       (:func:`~mmfusenas.search.estimators.measure_latency`: median of
-       ``repeats`` passes after ``warmup``), on the supernet's device;
-       nested choice points inside a candidate are replaced by zero-cost
-       stand-ins (they have rows of their own).
-    3. ``table[key][o]`` sums candidate ``o`` over every place of ``key``.
-       The supernet is also timed with every choice point stood in for:
-       ``table.fixed_ms``.
-
-    With ``cache_file`` the table is written there (atomically) and
-    reloaded on the next call when its context matches — device name
-    (GPU name, or CPU model and thread count), torch version, dtype, input
-    shapes, candidate names, place shapes and a signature of the choice
-    points' structure. It is re-measured when ``rebuild=True`` or when any
-    of these differ (the log says which).
+    One forward records the input of every choice-point call; each
+    candidate is then measured alone on it (nested choice points stood in
+    for), summed over the places of its key; ``fixed_ms`` is the supernet
+    with every choice point stood in for. ``cache_file`` is reused while its
+    context (device, torch, dtype, input and place shapes, candidates,
+    structure) matches, else re-measured.
 
     Args:
-        supernet (nn.Module): the network, its choice points bound to
-            ``arch_params``, on the device to measure on.
+        supernet (nn.Module): the bound network, on the device to measure.
         arch_params (ArchParams): the architecture parameters.
-        example_inputs (Tensor | Sequence | Mapping): inputs of the
-            supernet's forward at the shape to optimise for.
-        cache_file (str, optional): JSON cache path. Defaults to None (no
-            cache).
-        rebuild (bool): re-measure even if the cache matches. Defaults to
-            False.
+        example_inputs (Tensor | Sequence | Mapping): forward inputs.
+        cache_file (str, optional): JSON cache path.
+        rebuild (bool): re-measure even if the cache matches.
         repeats (int): timed passes per candidate. Defaults to 20.
         warmup (int): untimed passes before them. Defaults to 5.
-        threads (int, optional): ``torch.set_num_threads`` while measuring
-            (part of the CPU device name); None keeps the current setting.
-            Defaults to None.
-        metric (str): ``'latency'`` (median ms, default) or ``'flops'``
-            (millions of FLOPs of one inference pass of each candidate at
-            its recorded input, :func:`count_flops`: deterministic and
-            device-independent; ``fixed_ms`` then holds the fixed part's
-            MFLOPs).
+        threads (int, optional): ``torch.set_num_threads`` while measuring.
+        metric (str): ``'latency'`` (median ms) or ``'flops'`` (MFLOPs).
 
     Returns:
-        LatencyTable: ``{key: float64 tensor (num_candidates,)}`` in
-        ``arch_params`` order, with ``fixed_ms``, ``nested_keys``,
-        ``choices``, ``context`` and ``origin``.
+        LatencyTable: the table.
     """
     if metric not in METRICS:
         raise ValueError(f'build_latency_table: metric must be one of '
@@ -428,7 +362,7 @@ def build_latency_table(supernet: nn.Module,
         elif not osp.isfile(cache_file):
             origin = f'measured (no cache at {cache_file} yet)'
         else:
-            data = _load(cache_file)
+            data = load_cache(cache_file)
             diffs = _stale_fields(data.get('context', {}), context)
             if not diffs:
                 table = LatencyTable(

@@ -1,16 +1,11 @@
 """Look-up-table costs of one-shot paths (params, FLOPs, latency).
 
-A *cost model* (e.g. :class:`~mmfusenas.models.gisr.DCNASCostModel`)
-lists the op-level items of a path: ``items(choices)`` -> ``[(key,
-build, input_shapes)]`` and ``cheapest_choices()``. :class:`PathCostTable`
-measures every distinct item key once — parameters, FLOPs / MACs
-(:func:`count_flops`, batch 1) and latency (median of
-:func:`measure_latency`, on this machine's device) — caches the table in a
-JSON file (reloaded while the device, torch version and the cost model's
-context are unchanged, like the latency tables of
-:func:`build_latency_table`) and sums items to cost a path without
-building it, so an evolution can check thousands of paths against
-budgets.
+A cost model (e.g. :class:`~mmfusenas.models.gisr.DCNASCostModel`) lists
+a path's op-level items (``items(choices)`` -> ``[(key, build,
+input_shapes)]``) and ``cheapest_choices()``; :class:`PathCostTable`
+measures each distinct item once, caches the table in JSON (while the
+device, torch and the cost model's context match) and sums items to cost
+a path without building it.
 """
 import datetime
 import json
@@ -22,6 +17,7 @@ from mmengine.logging import print_log
 
 from mmfusenas.registry import MODELS, TASK_UTILS
 from mmfusenas.utils.fileio import atomic_write
+from .latency_table import load_cache
 from .resource_estimator import (ResourceConstraintError, count_flops,
                                  count_params, device_name, make_inputs,
                                  measure_latency)
@@ -71,17 +67,7 @@ class PathCostTable:
             self._load(cache_file)
 
     def _load(self, path: str) -> None:
-        try:
-            with open(path, encoding='utf-8') as f:
-                data = json.load(f)
-        except ValueError as err:
-            raise ValueError(f'path cost cache {path} is not valid JSON '
-                             f'({err}); delete it or pass rebuild=True') \
-                from err
-        if not isinstance(data, dict) or data.get('format') != FORMAT:
-            raise ValueError(f'{path} is not a path cost table (expected '
-                             f'format {FORMAT!r}); delete it or pass '
-                             'rebuild=True')
+        data = load_cache(path, FORMAT, 'path cost table')
         if data.get('context') != self.context:
             diffs = [
                 k for k in self.context
@@ -136,19 +122,12 @@ class PathCostTable:
         return total
 
     def check_budgets(self, budgets: Mapping[str, float]) -> Dict[str, float]:
-        """Fail fast when even the cheapest path breaks a budget.
-
-        Args:
-            budgets (Mapping[str, float]): ``{metric: max}`` over
-                :data:`COST_METRICS`; a negative or None bound is off.
-
-        Returns:
-            dict: the cheapest path's costs.
+        """Fail fast when even the cheapest path breaks a budget
+        (``{metric: max}``; negative or None: off); returns its costs.
 
         Raises:
             KeyError: unknown metric.
-            ResourceConstraintError: a budget below the cheapest legal
-                path, with that cost in the message.
+            ResourceConstraintError: a budget below the cheapest legal path.
         """
         unknown = [k for k in budgets if k not in COST_METRICS]
         if unknown:

@@ -1,15 +1,10 @@
-"""Parameters, FLOPs and latency of any module at real (multi-)input shapes,
-and resource-budget checks that fail fast.
-
-Everything here measures the **whole** module it is given — every
-submodule, every functional call and every tensor operation of its forward
-— so a model's stems, heads, cells and second stage are all counted (unlike
-a check that looks only at a backbone). Inputs may be one tensor, a tuple of
-positional inputs (TIM's stage 2 takes ``(inputs, fused)``) or a mapping of
-keyword inputs.
+"""Parameters, FLOPs and latency of a whole module (every submodule and
+operation of its forward) at real inputs (one tensor, positional inputs or
+keyword inputs), and resource-budget checks that fail fast.
 """
 import contextlib
 import math
+import statistics
 import time
 from dataclasses import dataclass
 from typing import (Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence,
@@ -17,6 +12,7 @@ from typing import (Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence,
 
 import torch
 import torch.nn as nn
+from torch.utils._pytree import tree_map
 
 from mmfusenas.registry import TASK_UTILS
 from mmfusenas.utils.results_record import cpu_model
@@ -28,17 +24,9 @@ InputShapes = Union[Shape, Sequence[Shape], Mapping[str, Shape]]
 Device = Union[str, torch.device]
 
 
-# ------------------------------------------------------------------ inputs
 def split_inputs(inputs: Inputs) -> Tuple[tuple, dict]:
-    """Turn an inputs spec into ``(args, kwargs)`` of a forward call.
-
-    Args:
-        inputs (Tensor | Sequence | Mapping): one tensor (``module(x)``), a
-            tuple / list of positional inputs (``module(*inputs)``) or a
-            mapping of keyword inputs (``module(**inputs)``).
-
-    Returns:
-        tuple[tuple, dict]: positional and keyword inputs.
+    """``(args, kwargs)`` of a forward call: one tensor, a tuple / list of
+    positional inputs or a mapping of keyword inputs.
     """
     if isinstance(inputs, torch.Tensor):
         return (inputs, ), {}
@@ -59,18 +47,8 @@ def _is_shape(obj: Any) -> bool:
 def make_inputs(shapes: InputShapes,
                 device: Optional[Device] = None,
                 dtype: torch.dtype = torch.float32) -> Inputs:
-    """Random inputs in ``[0, 1)`` (image-like) of the given shapes.
-
-    Args:
-        shapes: one shape (``(1, 2, 64, 64)``) -> a tensor; a list of shapes
-            (``[(1, 2, 64, 64), (1, 1, 64, 64)]``) -> a tuple of tensors; a
-            mapping name -> shape -> a dict of keyword tensors.
-        device (str | torch.device, optional): device of the tensors.
-            Defaults to the CPU.
-        dtype (torch.dtype): dtype. Defaults to float32.
-
-    Returns:
-        Tensor | tuple[Tensor, ...] | dict[str, Tensor]: the inputs.
+    """Random inputs in ``[0, 1)`` of the given shapes: one shape -> a
+    tensor, a list of shapes -> a tuple, a mapping name -> shape -> a dict.
     """
 
     def one(shape: Shape) -> torch.Tensor:
@@ -102,16 +80,17 @@ def input_shapes(inputs: Inputs) -> Any:
 
 
 def _to_device(obj: Any, device: torch.device) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, Mapping):
-        return {k: _to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_to_device(v, device) for v in obj)
-    return obj
+    """``obj`` with every tensor moved to ``device`` (nested containers)."""
+    return tree_map(
+        lambda v: v.to(device) if isinstance(v, torch.Tensor) else v, obj)
 
 
-# ----------------------------------------------------------------- devices
+def detached(obj: Any) -> Any:
+    """``obj`` with every tensor detached (nested containers)."""
+    return tree_map(
+        lambda v: v.detach() if isinstance(v, torch.Tensor) else v, obj)
+
+
 def module_device(module: nn.Module) -> torch.device:
     """Device of the first parameter or buffer (CPU when there is none)."""
     for tensor in module.parameters():
@@ -146,18 +125,8 @@ def synchronize(device: Device) -> None:
 
 
 def device_name(device: Device = 'cpu') -> str:
-    """A human-readable name of the hardware a measurement ran on.
-
-    CUDA: ``torch.cuda.get_device_name``; CPU: the model name from
-    ``/proc/cpuinfo`` (or :func:`platform.processor`) and the number of
-    intra-op threads (``torch.get_num_threads()``), which changes CPU
-    latency as much as the chip does.
-
-    Args:
-        device (str | torch.device): the device. Defaults to 'cpu'.
-
-    Returns:
-        str: e.g. ``'NVIDIA H200'`` or ``'Intel(R) Xeon(R) ... (2 threads)'``.
+    """A readable name of ``device``: the CUDA device name, or the CPU model
+    and the intra-op thread count.
     """
     device = torch.device(device)
     if device.type == 'cuda':
@@ -171,11 +140,7 @@ def device_name(device: Device = 'cpu') -> str:
 
 @contextlib.contextmanager
 def inference_mode(module: nn.Module) -> Iterator[None]:
-    """Eval mode + ``torch.no_grad()``; restores every submodule's mode.
-
-    Measurements run in eval mode so that batch norms use (and do not
-    update) their running statistics: measuring has no side effect.
-    """
+    """Eval mode + ``torch.no_grad()``; every submodule's mode is restored."""
     modes = [(sub, sub.training) for sub in module.modules()]
     module.eval()
     try:
@@ -202,21 +167,9 @@ def num_threads(threads: Optional[int]) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-# ------------------------------------------------------------------ counts
 def count_params(module: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameter elements of ``module`` and all its submodules.
-
-    A parameter shared by several submodules is counted once. Buffers (BN
-    running statistics, fixed filters) are not parameters: see
-    :func:`count_buffers`.
-
-    Args:
-        module (nn.Module): any module.
-        trainable_only (bool): count only parameters with
-            ``requires_grad=True``. Defaults to False.
-
-    Returns:
-        int: the count.
+    """Number of parameter elements of ``module`` (shared ones once; only
+    ``requires_grad`` ones with ``trainable_only``).
     """
     return sum(p.numel() for p in module.parameters()
                if p.requires_grad or not trainable_only)
@@ -228,37 +181,18 @@ def count_buffers(module: nn.Module) -> int:
 
 
 def count_flops(module: nn.Module, inputs: Inputs) -> FlopCount:
-    """FLOPs and multiply-accumulates of one inference forward pass.
-
-    Runs ``module`` once on ``inputs`` (moved to the module's device) in
-    eval mode under ``torch.no_grad()`` inside
-    :class:`torch.utils.flop_counter.FlopCounterMode`; see
-    :mod:`mmfusenas.search.estimators.flop_counter`. Only convolutions,
-    matrix products and attention are counted: ``flops = 2 * macs``.
-
-    Args:
-        module (nn.Module): any module.
-        inputs (Tensor | Sequence | Mapping): see :func:`split_inputs`.
-
-    Returns:
-        FlopCount: ``flops``, ``macs``, ``by_module`` (inclusive FLOPs,
-        keyed by qualified name, ``''`` = whole module) and ``by_operator``.
+    """FLOPs and MACs of one inference forward on ``inputs`` (eval mode,
+    no gradients; convolutions, matrix products and attention).
     """
     args, kwargs = split_inputs(_to_device(inputs, module_device(module)))
     with inference_mode(module):
         return count_flops_of_call(module, args, kwargs)
 
 
-# ----------------------------------------------------------------- latency
 @dataclass(frozen=True)
 class LatencyStats:
-    """Timings of :func:`measure_latency`, in milliseconds.
-
-    Args:
-        median_ms (float): median of the timed passes (the figure to use).
-        min_ms (float): fastest pass.
-        max_ms (float): slowest pass.
-        samples_ms (tuple[float, ...]): every timed pass, in order.
+    """Timings of :func:`measure_latency` in ms: ``median_ms`` (the figure to
+    use), ``min_ms``, ``max_ms`` and every sample.
     """
     median_ms: float
     min_ms: float
@@ -270,11 +204,8 @@ class LatencyStats:
         """Statistics of a non-empty sequence of pass times (ms)."""
         if not len(samples_ms):
             raise ValueError('no latency samples')
-        ordered = sorted(samples_ms)
-        mid = len(ordered) // 2
-        median = ordered[mid] if len(ordered) % 2 else 0.5 * (
-            ordered[mid - 1] + ordered[mid])
-        return cls(median, ordered[0], ordered[-1], tuple(samples_ms))
+        return cls(statistics.median(samples_ms), min(samples_ms),
+                   max(samples_ms), tuple(samples_ms))
 
 
 def measure_latency(module: nn.Module,
@@ -283,31 +214,18 @@ def measure_latency(module: nn.Module,
                     warmup: int = 5,
                     device: Optional[Device] = None,
                     threads: Optional[int] = None) -> LatencyStats:
-    """Inference latency: the median of ``repeats`` timed forward passes.
+    """Inference latency: median of ``repeats`` timed passes after ``warmup``.
 
-    ``warmup`` untimed passes first (allocator, kernel selection, caches),
-    then each pass is timed alone with :func:`time.perf_counter`; on CUDA
-    (and MPS) the device is synchronised before the clock is read, so the
-    time covers the kernels, not just their launch. Runs in eval mode under
-    ``torch.no_grad()`` (every submodule's mode is restored afterwards).
-
-    CPU timings depend on ``torch.get_num_threads()`` and on other
-    processes sharing the cores: use the median (robust to the slow
-    outliers a busy machine produces) and compare numbers measured with the
-    same thread count.
+    Runs in eval mode without gradients, synchronising CUDA / MPS before the
+    clock is read. CPU timings depend on the thread count and on load.
 
     Args:
         module (nn.Module): any module, already on its device.
-        inputs (Tensor | Sequence | Mapping): see :func:`split_inputs`;
-            moved to the device.
+        inputs (Tensor | Sequence | Mapping): see :func:`split_inputs`.
         repeats (int): timed passes (>= 1). Defaults to 20.
         warmup (int): untimed passes before them (>= 0). Defaults to 5.
-        device (str | torch.device, optional): the device to run on; must
-            be the module's. Defaults to the module's device (the CPU for a
-            module without parameters or buffers).
-        threads (int, optional): ``torch.set_num_threads`` for the
-            measurement (restored afterwards); None keeps the current
-            setting. Defaults to None.
+        device (str | torch.device, optional): must be the module's.
+        threads (int, optional): ``torch.set_num_threads`` while measuring.
 
     Returns:
         LatencyStats: median / min / max and every sample, in ms.
@@ -331,23 +249,16 @@ def measure_latency(module: nn.Module,
     return LatencyStats.from_samples(samples)
 
 
-# ------------------------------------------------------------- constraints
 class ResourceConstraintError(ValueError):
     """A resource budget is exceeded, or cannot be met by any candidate."""
 
 
 def check_resource_constraints(results: Mapping[str, float],
                                constraints: Mapping[str, float]) -> None:
-    """Check measured resources against upper bounds.
-
-    Args:
-        results (Mapping[str, float]): e.g. the output of
-            :meth:`ResourceEstimator.estimate`.
-        constraints (Mapping[str, float]): ``{resource: max value}``, e.g.
-            ``dict(params=1e6, latency_ms=20)``.
+    """Check measured ``results`` against ``constraints`` (``{name: max}``).
 
     Raises:
-        KeyError: a constrained resource is not in ``results``.
+        KeyError: a constrained resource was not measured.
         ResourceConstraintError: listing every violated bound.
     """
     unknown = [name for name in constraints if name not in results]
@@ -372,39 +283,25 @@ def check_space_budget(costs: Mapping[str, Union[torch.Tensor,
                        name: str = 'cost') -> Tuple[float, float]:
     """Fail fast when no architecture of a search space meets a budget.
 
-    Under the additive cost model of the regularisers (an architecture costs
-    the fixed part plus, at every choice point, its chosen candidate), the
-    cheapest architecture costs ``fixed_cost + Σ_key min_o costs[key][o]``.
-    If that already exceeds ``budget`` no choice can satisfy the constraint,
-    and a search that samples (or mutates) architectures until one fits
-    would loop forever; this raises instead, naming the cheapest candidate
-    of each choice point. Call it once before such a loop.
-
-    Choice points in ``optional_keys`` (those nested inside a candidate of
-    another choice point, which are only paid when that candidate is
-    chosen) add nothing to the lower bound, so the check never rejects a
-    feasible budget (it is exact for one-level spaces).
+    Under the additive cost model (fixed part plus the chosen candidate of
+    every choice point) the cheapest architecture costs ``fixed_cost + Σ_key
+    min_o costs[key][o]``; ``optional_keys`` (nested choice points) add
+    nothing to this lower bound.
 
     Args:
-        costs (Mapping[str, Tensor | Sequence[float]]): per-candidate cost
-            of every choice point, e.g. a latency table.
+        costs (Mapping[str, Tensor | Sequence[float]]): per-candidate costs.
         budget (float): the upper bound.
-        fixed_cost (float): cost every architecture pays (stems, heads,
-            cell glue). Defaults to 0.
-        optional_keys (Iterable[str]): keys that may be absent from an
-            architecture. Defaults to ().
-        choices (Mapping[str, Sequence[str]], optional): candidate names of
-            each key, to name the cheapest ones in the error.
-        name (str): what is budgeted, for messages, e.g. 'latency (ms)'.
-            Defaults to 'cost'.
+        fixed_cost (float): cost every architecture pays. Defaults to 0.
+        optional_keys (Iterable[str]): keys that may be absent.
+        choices (Mapping[str, Sequence[str]], optional): candidate names,
+            for the message.
+        name (str): what is budgeted, for messages.
 
     Returns:
-        tuple[float, float]: the cheapest and the most expensive total cost
-        of the space.
+        tuple[float, float]: the cheapest and the dearest total cost.
 
     Raises:
-        ResourceConstraintError: the cheapest architecture exceeds
-            ``budget``.
+        ResourceConstraintError: the cheapest architecture exceeds ``budget``.
     """
     optional = set(optional_keys)
     unknown = optional - set(costs)
@@ -440,7 +337,6 @@ def check_space_budget(costs: Mapping[str, Union[torch.Tensor,
     return low, high
 
 
-# ---------------------------------------------------------------- estimator
 @TASK_UTILS.register_module()
 class ResourceEstimator:
     """Parameters, buffers, MACs / FLOPs and latency of a whole model.
@@ -449,21 +345,16 @@ class ResourceEstimator:
 
         estimator = TASK_UTILS.build(
             dict(type='ResourceEstimator', input_shape=(1, 2, 448, 620)))
-        results = estimator.estimate(model.fusion_net)
         estimator.check(model.fusion_net, dict(params=1.5e6, macs=100e9))
 
     Args:
-        input_shape (shape | list[shape] | dict[str, shape], optional):
-            shapes of the default inputs (see :func:`make_inputs`): one
-            shape, one per positional input, or one per keyword input. Used
-            when :meth:`estimate` gets no ``inputs``. Defaults to None.
+        input_shape (optional): shapes of the default inputs
+            (:func:`make_inputs`).
         with_flops (bool): count MACs / FLOPs. Defaults to True.
         with_latency (bool): measure the latency. Defaults to True.
         repeats (int): timed passes of the latency. Defaults to 20.
         warmup (int): untimed passes before them. Defaults to 5.
-        threads (int, optional): CPU threads during the latency
-            measurement; None keeps ``torch.get_num_threads()``. Defaults to
-            None.
+        threads (int, optional): CPU threads while measuring.
     """
 
     def __init__(self,
@@ -483,18 +374,13 @@ class ResourceEstimator:
     def estimate(self,
                  model: nn.Module,
                  inputs: Optional[Inputs] = None) -> Dict[str, float]:
-        """Measure ``model`` (every submodule) on ``inputs``.
-
-        Args:
-            model (nn.Module): the model (its forward is called with the
-                inputs).
-            inputs (Tensor | Sequence | Mapping, optional): the inputs;
-                defaults to random inputs of ``input_shape``.
+        """Measure ``model`` on ``inputs`` (default: random ones of
+        ``input_shape``).
 
         Returns:
-            dict[str, float]: ``params``, ``trainable_params``, ``buffers``
-            (element counts), ``macs`` and ``flops`` (with_flops) and
-            ``latency_ms`` (median; with_latency).
+            dict[str, float]: ``params``, ``trainable_params``,
+            ``buffers`` and, as enabled, ``macs``, ``flops`` and
+            ``latency_ms`` (median).
         """
         if inputs is None:
             if self.input_shape is None:
@@ -521,11 +407,7 @@ class ResourceEstimator:
               model: nn.Module,
               constraints: Mapping[str, float],
               inputs: Optional[Inputs] = None) -> Dict[str, float]:
-        """:meth:`estimate`, then :func:`check_resource_constraints`.
-
-        Returns:
-            dict[str, float]: the estimate, when every bound holds.
-        """
+        """:meth:`estimate`, then :func:`check_resource_constraints`."""
         results = self.estimate(model, inputs)
         check_resource_constraints(results, constraints)
         return results

@@ -1,14 +1,9 @@
-"""Bidirectional-GRU performance predictor of one-shot paths.
+"""Bidirectional-GRU performance predictor of one-shot paths (DCNAS).
 
-An architecture is its gene sequence (one candidate index per choice key,
-in the space's order, :func:`~mmfusenas.models.mutables.encode_choices`).
-Genes whose candidate lists are equal share one embedding table (DCNAS:
-the 48 block genes share a 16-op table, the 4 fusion genes a 7-op table);
-the embedded sequence goes through a 2-layer bidirectional GRU (no bias,
-zero initial state), the **first layer's** final forward and backward
-states are concatenated (as the official code does with ``h_n[0]`` /
-``h_n[1]``) and an MLP ``Linear(2h, h) -> BN -> ReLU -> Linear(h, 1)``
-gives the score.
+A path is its gene sequence (:func:`~mmfusenas.models.mutables.
+encode_choices`); genes with equal candidate lists share an embedding. A
+2-layer bidirectional GRU's first-layer final states (official ``h_n[0]``,
+``h_n[1]``) feed ``Linear -> BN -> ReLU -> Linear``.
 """
 from typing import Dict, Mapping, Optional, Sequence
 
@@ -119,19 +114,13 @@ def train_predictor(predictor: nn.Module,
                     lr: float = 1e-3,
                     seed: Optional[int] = 0,
                     label_norm: Optional[str] = None) -> list:
-    """Fit ``predictor`` on ``(codes, labels)`` with Adam (the official
-    schedule: 100 epochs, batch 16, lr 1e-3; fine-tuning: 50, 16, 1e-4).
+    """Fit ``predictor`` on ``(codes, labels)`` with Adam (official: 100
+    epochs, batch 16, lr 1e-3; fine-tuning: 50, 16, 1e-4).
 
     Args:
-        label_norm (str, optional): ``None`` (the official code: raw
-            labels) or ``'standardize'``: train on ``(y - mean) / std`` of
-            these labels. The order of the labels, hence what the predictor
-            has to learn for ranking, is unchanged; the scale is not. Raw
-            supernet losses that differ little between paths make the
-            RankNet target ``(1 + clamp(y_i - y_j)) / 2`` close to 0.5 for
-            every pair, i.e. nearly no signal; see
-            ``docs/methods/dcnas_benchmarks.md``. Predictions are then in
-            standardised units.
+        label_norm (str, optional): None (official: raw labels) or
+            ``'standardize'`` (train on ``(y - mean) / std``; see
+            ``docs/methods/dcnas_benchmarks.md``).
 
     Returns:
         list[float]: mean loss per epoch.

@@ -1,29 +1,20 @@
-"""Losses for performance predictors and rank-correlation measures.
-
-A predictor maps an architecture to a score ``s``; the label ``y`` is the
-architecture's measured quality (e.g. validation L1, lower is better). A
-predictor only has to *order* architectures, which a pairwise ranking
-loss trains directly (the DCNAS paper's argument).
+"""Losses for performance predictors (a pairwise ranking loss trains the
+order of architectures directly, DCNAS) and rank correlations.
 """
+import warnings
 from typing import Callable, Dict
 
 import numpy as np
+from scipy import stats
 import torch
 import torch.nn.functional as F
 
 
 def ranknet_loss(scores: torch.Tensor, labels: torch.Tensor,
                  sigma: float = 1.0) -> torch.Tensor:
-    r"""RankNet (Burges et al. 2005), the official DCNAS form.
-
-    For every pair :math:`i<j`:
-    :math:`p_{ij} = \sigma_{sig}(\sigma(s_i - s_j))`,
-    :math:`\bar p_{ij} = \frac12(1 + \mathrm{clamp}(y_i - y_j, -1, 1))`,
-    loss = :math:`\frac{1}{n^2}\sum_{i<j}\mathrm{BCE}(p_{ij},\bar p_{ij})`
-    (the official code takes the mean of the upper-triangular matrix over
-    all :math:`n^2` entries; entries on and below the diagonal are 0).
-    The score follows the label's direction: a larger label gives a larger
-    score (train on L1 -> pick the argmin score).
+    """RankNet, the official DCNAS form: over pairs ``i < j``, BCE of
+    ``sigmoid(σ(s_i - s_j))`` against ``(1 + clamp(y_i - y_j, -1, 1)) / 2``,
+    summed and divided by ``n²``. Scores follow the labels' direction.
 
     Args:
         scores (Tensor): ``(n,)`` (or ``(n, 1)``) predictions.
@@ -59,30 +50,21 @@ PREDICTOR_LOSSES: Dict[str, Callable] = dict(
 
 def _ranks(x: np.ndarray) -> np.ndarray:
     """Average ranks (ties share their mean rank), 0-based."""
-    order = np.argsort(x, kind='mergesort')
-    ranks = np.empty(len(x), np.float64)
-    ranks[order] = np.arange(len(x))
-    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks)
-    return sums[inverse] / counts[inverse]
+    return stats.rankdata(x) - 1.0
+
+
+def _quiet(fn: Callable, a, b) -> float:
+    """``fn(a, b)``'s statistic; nan without a warning for constant input."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return float(fn(np.asarray(a, float), np.asarray(b, float))[0])
 
 
 def spearman_rho(a, b) -> float:
     """Spearman rank correlation (Pearson of average ranks)."""
-    ra, rb = _ranks(np.asarray(a, float)), _ranks(np.asarray(b, float))
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    den = np.sqrt((ra * ra).sum() * (rb * rb).sum())
-    return float((ra * rb).sum() / den) if den > 0 else float('nan')
+    return _quiet(stats.spearmanr, a, b)
 
 
 def kendall_tau(a, b) -> float:
-    r"""Kendall :math:`\tau_b` (tie-corrected), vectorised over pairs."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    iu = np.triu_indices(len(a), k=1)
-    da = np.sign(a[iu[0]] - a[iu[1]])
-    db = np.sign(b[iu[0]] - b[iu[1]])
-    n0 = len(da)
-    n1 = n0 - int((da == 0).sum())
-    n2 = n0 - int((db == 0).sum())
-    den = np.sqrt(float(n1) * float(n2))
-    return float((da * db).sum() / den) if den > 0 else float('nan')
+    """Kendall tau-b (tie-corrected)."""
+    return _quiet(stats.kendalltau, a, b)

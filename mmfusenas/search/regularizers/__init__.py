@@ -1,8 +1,6 @@
-"""Architecture regularisers added to the upper (search) loss: the
-differentiable functions of α (``functional``: TIM's operation-sensitive
-expected cost, its nested form) and the classes that build their
-per-choice-point cost tables from the estimators (latency, FLOPs, skip
-connections) with optional hard budgets."""
+"""Architecture regularisers of the upper loss: differentiable functions of
+α and the classes that build their cost tables.
+"""
 from .cost_regularizers import (BaseCostRegularizer, FlopsRegularizer,
                                 LatencyRegularizer, SkipCountRegularizer)
 from .functional import nested_expected_cost, operation_sensitive_reg

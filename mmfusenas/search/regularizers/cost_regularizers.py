@@ -1,17 +1,9 @@
 """Operation-sensitive regularisers with their cost tables (TIM Sec. 3.2).
 
-TIM's search objective is ``ℓ_α = ℓ_F + λ·Reg(α)``, with ``Reg`` the
-weighted sum of the operations' latencies or the number of skip
-connections. :class:`LatencyRegularizer`, :class:`FlopsRegularizer` and
-:class:`SkipCountRegularizer` build a per-choice-point cost table once
-(``prepare``) and evaluate
-:func:`~mmfusenas.search.operation_sensitive_reg` at every architecture
-step (``reg(arch_params)``). A ``budget=`` (in the table's units) makes the
-regulariser a constraint too: :meth:`BaseCostRegularizer.check_budget`
-refuses an impossible budget at the first step and
-:meth:`BaseCostRegularizer.fit_to_budget` greedily swaps the derived
-genotype's choices until it fits, recording ``budget``, ``cost`` and
-``budget_swaps`` in its ``meta``.
+Each builds a per-choice-point cost table once (``prepare``) and returns
+``λ·Reg(α)`` at every architecture step; ``budget=`` adds a hard bound
+(:meth:`BaseCostRegularizer.check_budget`,
+:meth:`BaseCostRegularizer.fit_to_budget`).
 """
 from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
                     Sequence, Set, Tuple)
@@ -30,22 +22,16 @@ from .functional import nested_expected_cost, operation_sensitive_reg
 class BaseCostRegularizer:
     """``loss_weight · Σ_key P_key · Σ_o softmax(α_key)_o · cost_key(o)``.
 
-    Subclasses fill :attr:`costs` (``{key: (num_candidates,) tensor}`` in
-    ``ArchParams.choices(key)`` order) in :meth:`prepare` and call
-    :meth:`_read_nesting` there. ``P_key`` is the probability that every
-    choice above ``key`` picks the candidate that holds it (1 for an
-    outermost choice point; see
-    :func:`~mmfusenas.search.regularizers.nested_expected_cost`): in a
-    two-level space the cell-level α then sees the expected cost of the
-    operators inside each cell. ``nested=False`` gives the flat sum of
-    TIM Sec. 3.2 (every nested operator counted whatever its cell's
-    probability).
+    Subclasses fill :attr:`costs` (``{key: (num_candidates,) tensor}``) in
+    ``prepare`` and call :meth:`_read_nesting`. ``P_key`` is the probability
+    that the choices above ``key`` pick the candidate holding it
+    (:func:`~mmfusenas.search.regularizers.nested_expected_cost`; 1 with
+    ``nested=False``).
 
     Args:
         loss_weight (float): the trade-off λ. Defaults to 1.0.
-        budget (float, optional): hard upper bound on the derived
-            architecture's cost, in the units of :attr:`costs` (see the
-            module docstring). Defaults to None (a penalty only).
+        budget (float, optional): hard bound on the derived architecture's
+            cost, in the units of :attr:`costs`. Defaults to None.
         nested (bool): weight nested choice points by their path
             probability. Defaults to True.
     """
@@ -89,17 +75,15 @@ class BaseCostRegularizer:
 
         Args:
             arch_params (ArchParams): names the candidates in the message.
-            optional_keys (Iterable[str]): nested choice points (paid only
-                when their parent candidate is chosen); they add nothing to
-                the lower bound, so a feasible budget is never rejected.
+            optional_keys (Iterable[str]): nested choice points (not in the
+                lower bound).
 
         Returns:
-            tuple[float, float] | None: the cheapest and the most expensive
-            cost of the space (None without a budget).
+            tuple[float, float] | None: the cheapest and the dearest cost of
+            the space (None without a budget).
 
         Raises:
-            ResourceConstraintError: the cheapest architecture exceeds the
-                budget.
+            ResourceConstraintError: the cheapest architecture exceeds it.
         """
         if self.budget is None:
             return None
@@ -116,9 +100,9 @@ class BaseCostRegularizer:
                 choices: Mapping[str, str],
                 arch_params: ArchParams,
                 keys: Optional[Set[str]] = None) -> float:
-        """Additive cost of an architecture: the chosen candidates of
-        ``keys`` (default: every key of ``choices``; keys without costs add
-        0)."""
+        """Additive cost of the chosen candidates of ``keys`` (default: every
+        key of ``choices``).
+        """
         costs = self._require_costs()
         keys = set(choices) if keys is None else keys
         return float(
@@ -133,27 +117,21 @@ class BaseCostRegularizer:
         exclude: Sequence[str] = ('zero', ),
         reachable: Optional[Callable[[Mapping[str, str]], Set[str]]] = None
     ) -> Tuple[Dict[str, str], dict]:
-        """The derived choices, made to meet :attr:`budget` (see the module
-        docstring).
+        """The derived choices, greedily switched to meet :attr:`budget`.
 
         Args:
             choices (Mapping[str, str]): the unconstrained derivation.
-            arch_params (ArchParams): the α (their softmax ranks the swaps).
-            exclude (Sequence[str]): candidates never switched to (as in
-                derivation). Defaults to ``('zero',)``.
+            arch_params (ArchParams): the α (their softmax ranks the switches).
+            exclude (Sequence[str]): candidates never switched to.
             reachable (callable, optional): ``choices -> keys`` of the choice
-                points in the fixed network (nested ones only under chosen
-                candidates); only those are paid and switched. Defaults to
-                every key.
+                points in the fixed network. Defaults to every key.
 
         Returns:
             tuple[dict, dict]: the choices and ``meta`` entries (``budget``,
-            ``cost``, ``budget_swaps``); unchanged choices and an empty
-            dict without a budget.
+            ``cost``, ``budget_swaps``; empty without a budget).
 
         Raises:
-            ResourceConstraintError: no allowed switch brings the cost under
-                the budget.
+            ResourceConstraintError: no allowed switch meets the budget.
         """
         if self.budget is None:
             return dict(choices), {}
@@ -200,13 +178,8 @@ class BaseCostRegularizer:
             budget=self.budget, cost=total, budget_swaps=swaps)
 
     def __call__(self, arch_params: ArchParams) -> torch.Tensor:
-        """``λ·Reg(α)``: a scalar, differentiable w.r.t. the α.
-
-        Args:
-            arch_params (ArchParams): the container :meth:`prepare` saw.
-
-        Returns:
-            Tensor: the weighted regulariser (on the device of the α).
+        """``λ·Reg(α)``, a scalar differentiable w.r.t. the α of
+        ``arch_params`` (the container ``prepare`` saw).
         """
         self._require_costs()
         missing = [k for k in self.costs if k not in arch_params.keys()]
@@ -227,37 +200,23 @@ class BaseCostRegularizer:
 
 @TASK_UTILS.register_module()
 class LatencyRegularizer(BaseCostRegularizer):
-    """TIM's latency regulariser:
-    ``λ · Σ_key Σ_o softmax(α_key)_o · LAT_key(o)``.
-
-    ``LAT_key(o)`` is candidate ``o`` of choice point ``key`` timed alone
-    at its real input shape, summed over every place of the key
-    (:func:`~mmfusenas.search.estimators.build_latency_table`), in ms or,
-    with ``normalize=True``, divided by ``Σ_key max_o LAT_key(o)`` (the
-    choice-point latency of the slowest architecture), which makes Reg
-    dimensionless (at most 1) so that λ carries over between devices and
-    input sizes.
+    """TIM's latency regulariser, ``λ · Σ_key Σ_o softmax(α_key)_o ·
+    LAT_key(o)``, with the table of
+    :func:`~mmfusenas.search.estimators.build_latency_table`.
 
     Args:
         loss_weight (float): λ. Defaults to 1.0.
-        cache_file (str, optional): JSON cache of the table (see
-            :func:`build_latency_table`). Defaults to None.
-        rebuild (bool): re-measure even when the cache matches. Defaults to
-            False.
+        cache_file (str, optional): JSON cache of the table.
+        rebuild (bool): re-measure even when the cache matches.
         repeats (int): timed passes per candidate. Defaults to 20.
         warmup (int): untimed passes before them. Defaults to 5.
-        threads (int, optional): CPU threads while measuring; None keeps
-            the current setting. Defaults to None.
-        normalize (bool): divide the table by the slowest architecture's
-            choice-point latency. Defaults to False.
-        budget (float, optional): hard bound on the derived architecture's
-            choice-point latency (ms, or a fraction with ``normalize``).
-            Defaults to None.
-        nested (bool): weight nested choice points by the probability of
-            the choices above them (:class:`BaseCostRegularizer`).
-            Defaults to True.
-        metric (str): ``'latency'`` (default) or ``'flops'`` (MFLOPs per
-            candidate, deterministic; see :class:`FlopsRegularizer`).
+        threads (int, optional): CPU threads while measuring.
+        normalize (bool): divide by the slowest architecture's choice-point
+            latency (Reg ≤ 1). Defaults to False.
+        budget (float, optional): hard bound (ms, or a fraction with
+            ``normalize``).
+        nested (bool): see :class:`BaseCostRegularizer`. Defaults to True.
+        metric (str): ``'latency'`` or ``'flops'`` (MFLOPs).
     """
 
     cost_name = 'latency'
@@ -285,11 +244,10 @@ class LatencyRegularizer(BaseCostRegularizer):
 
     def prepare(self, supernet: nn.Module, arch_params: ArchParams,
                 example_inputs: Inputs) -> None:
-        """Build (or load) the latency table of ``supernet``.
+        """Build (or load) the table of ``supernet``.
 
         Raises:
-            ValueError: some α of ``arch_params`` have no choice point that
-                ran in the supernet's forward (they would go unregularised).
+            ValueError: some α have no choice point that ran in the forward.
         """
         table = build_latency_table(
             supernet,
@@ -320,23 +278,16 @@ class LatencyRegularizer(BaseCostRegularizer):
 
 @TASK_UTILS.register_module()
 class FlopsRegularizer(LatencyRegularizer):
-    """``λ ·`` expected FLOPs of the derived network's choice points.
-
-    :class:`LatencyRegularizer` with ``metric='flops'``: each candidate's
-    cost is the number of FLOPs (in millions) of one inference pass at its
-    recorded input shape, summed over the places of its key (nested choice
-    points excluded from their cell's own cost). Deterministic and
-    device-independent, so a search with it is reproducible bit for bit
-    and the table needs no cache.
+    """:class:`LatencyRegularizer` with ``metric='flops'``: expected MFLOPs of
+    the choice points (deterministic, device-independent).
 
     Args:
         loss_weight (float): λ. Defaults to 1.0.
-        normalize (bool): divide by the most expensive architecture's
-            choice-point FLOPs (Reg ≤ 1). Defaults to True.
+        normalize (bool): divide by the dearest architecture's choice-point
+            FLOPs. Defaults to True.
         nested (bool): see :class:`BaseCostRegularizer`. Defaults to True.
         cache_file (str, optional): JSON cache. Defaults to None.
-        budget (float, optional): hard bound on the derived architecture's
-            (normalised) choice-point FLOPs. Defaults to None.
+        budget (float, optional): hard bound. Defaults to None.
     """
 
     def __init__(self,
@@ -356,32 +307,16 @@ class FlopsRegularizer(LatencyRegularizer):
 
 @TASK_UTILS.register_module()
 class SkipCountRegularizer(BaseCostRegularizer):
-    """Compactness regulariser: ``λ ·`` expected number of skip connections.
-
-    ``Reg(α) = Σ_key Σ_o softmax(α_key)_o · n_key · [o is a skip]``, with
-    ``n_key`` the number of choice-point modules sharing ``key`` (a key
-    used at three widths that picks ``skip`` puts three skip connections in
-    the network), i.e. the expected number of skip connections of the
-    derived network under the mixing weights.
-
-    Sign: with ``loss_weight > 0`` skip connections are **penalised**. That
-    is the DARTS-family practice (P-DARTS caps, DARTS+ and "Fair DARTS"
-    suppress the parameter-free operators that the relaxed search drifts
-    to, because they are easy to optimise, not because they fuse better).
-    The paper only says Reg may "control the compactness" via the number of
-    skip connections; to reward compactness instead (more skips, fewer
-    parameters), give a negative ``loss_weight``.
+    """``λ ·`` the expected number of skip connections of the derived network
+    (a key used at n places counts n times). ``loss_weight > 0`` penalises
+    skips (DARTS-family practice); a negative one rewards them.
 
     Args:
         loss_weight (float): λ. Defaults to 1.0.
-        skip_names (Sequence[str]): a candidate is a skip connection when
-            its name (in ``ArchParams.choices``) or its module's class name
-            is one of these. Defaults to ``('skip', 'skip_connect',
-            'SkipConnect', 'Identity')``.
-        budget (float, optional): hard bound on the number of skip
-            connections of the derived network. Defaults to None.
-        nested (bool): weight nested choice points by the probability of
-            the choices above them. Defaults to True.
+        skip_names (Sequence[str]): candidate or class names that are skip
+            connections.
+        budget (float, optional): hard bound on their number.
+        nested (bool): see :class:`BaseCostRegularizer`. Defaults to True.
     """
 
     cost_name = 'skip connections'
@@ -401,14 +336,10 @@ class SkipCountRegularizer(BaseCostRegularizer):
 
     def prepare(self, supernet: nn.Module, arch_params: ArchParams,
                 example_inputs: Inputs) -> None:
-        """Count the skip candidates of every choice point of ``supernet``.
-
-        ``example_inputs`` is not needed (the count is structural).
+        """Count the skip candidates of every choice point (inputs unused).
 
         Raises:
-            ValueError: no candidate of any choice point is a skip
-                connection (the regulariser would be identically 0; check
-                ``skip_names``).
+            ValueError: no candidate is a skip connection.
         """
         costs: Dict[str, torch.Tensor] = {}
         for module in supernet.modules():

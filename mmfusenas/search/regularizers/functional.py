@@ -1,8 +1,5 @@
-"""Architecture regularisers: differentiable functions of α alone.
-
-They are added to the upper (search) loss, e.g. TIM's
-``ℓ_α = ℓ_F + λ·Reg(α)`` (Sec. 3.2), so every strategy differentiates them
-like any other part of F.
+"""Architecture regularisers: differentiable functions of α alone, added to
+the upper loss (TIM's ``ℓ_α = ℓ_F + λ·Reg(α)``).
 """
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
@@ -32,38 +29,19 @@ def _expected_cost(alpha: Tensor, cost: Tensor, where: str) -> Tensor:
 
 
 def operation_sensitive_reg(alphas: Alphas, costs: Costs) -> Tensor:
-    """TIM's operation-sensitive regulariser, the expected cost of the cells.
+    """TIM's operation-sensitive regulariser: ``Σ_e Σ_o softmax(α_e)_o ·
+    cost_{e,o}``.
 
-    .. math::
-
-        \\mathrm{Reg}(\\alpha) = \\sum_{e} \\sum_{o}
-            \\mathrm{softmax}(\\alpha_e)_o \\, \\mathrm{LAT}_{e,o},
-        \\qquad
-        \\frac{\\partial \\mathrm{Reg}}{\\partial \\alpha_{e,j}}
-            = p_{e,j} \\big(\\mathrm{LAT}_{e,j}
-              - \\textstyle\\sum_o p_{e,o} \\mathrm{LAT}_{e,o}\\big),
-
-    with :math:`p_e = \\mathrm{softmax}(\\alpha_e)` over the candidate
-    operations of edge e (the mixing weights of the mixed op). The cost
-    (latency, parameters, FLOPs, or 1 for skip connections to count them)
-    is a constant table; measuring it is the estimators' job.
-
-    Note: the paper writes ``Σ_l Σ_o α_{l,o}·LAT(o)`` on the raw α; we weight
-    by the softmax mixing weights, which is what the relaxed network
-    actually executes and is invariant to the softmax's free shift of α.
+    The softmax mixing weights (not the paper's raw α) make it invariant to
+    α's free shift.
 
     Args:
-        alphas (Tensor | Sequence[Tensor] | Mapping[str, Tensor]): α of
-            shape ``(..., num_ops)``; the last dim holds the candidates and
-            every leading index is an edge (``(num_edges, num_ops)`` for a
-            cell). A sequence or a mapping (also an ``nn.ParameterDict``
-            keyed by mutable) holds edges with different numbers of
-            candidates; all terms are summed.
-        costs (Tensor | Sequence[Tensor] | Mapping[str, Tensor]): The cost
-            table, broadcastable to each α: ``(num_ops,)`` for one table
-            shared by all edges or the α's own shape for per-edge costs. For
-            a sequence (mapping) of α: one tensor shared by all, or a
-            sequence of the same length (a mapping with the same keys).
+        alphas (Tensor | Sequence[Tensor] | Mapping[str, Tensor]): α of shape
+            ``(..., num_ops)`` (leading indices are edges); a sequence or
+            mapping holds edges with different candidate counts.
+        costs (Tensor | Sequence[Tensor] | Mapping[str, Tensor]): constant
+            cost tables broadcastable to each α: one shared tensor, or one per
+            α (same length / keys).
 
     Returns:
         Tensor: The scalar Reg(α), differentiable w.r.t. α.
@@ -107,32 +85,17 @@ def nested_expected_cost(alphas: Mapping[str, Tensor],
                          costs: Mapping[str, Tensor],
                          parents: Mapping[str, Optional[Tuple[str, int]]]
                          ) -> Tensor:
-    """Expected cost of a nested (two-level) space.
-
-    .. math::
-
-        \\mathrm{Reg}(\\alpha) = \\sum_k P_k(\\alpha) \\sum_o
-            \\mathrm{softmax}(\\alpha_k)_o \\, c_{k,o},
-        \\qquad P_k = \\prod_{(K, i) \\text{ above } k}
-            \\mathrm{softmax}(\\alpha_K)_i,
-
-    i.e. each choice point's expected cost weighted by the probability that
-    every choice above it picks the candidate holding it (1 for an
-    outermost choice point). Without nesting it is
-    :func:`operation_sensitive_reg`. With it, the cell-level α sees the cost
-    of the operators inside each cell: the gradient with respect to a
-    cell's α includes the expected cost of its nested operators, which a
-    flat sum (every nested operator counted whatever the cell's
-    probability) cannot give.
+    """Expected cost of a nested space: ``Σ_k P_k Σ_o softmax(α_k)_o c_{k,o}``,
+    ``P_k`` the probability that the choices above key k pick the candidates
+    holding it (1 for an outermost key), so a cell's α sees the cost of the
+    operators inside it.
 
     Args:
-        alphas (Mapping[str, Tensor]): α of every key that appears in
-            ``costs`` or as an enclosing key (a ``ParameterDict`` works).
-        costs (Mapping[str, Tensor]): ``(num_candidates,)`` cost of every
-            regularised key; a candidate that is itself a cell costs only
-            its own part (its nested choice points have their own rows).
-        parents (Mapping): ``{key: None | (parent_key, index)}``, see
-            :func:`~mmfusenas.models.mutables.choice_parents`.
+        alphas (Mapping[str, Tensor]): α of every costed or enclosing key.
+        costs (Mapping[str, Tensor]): ``(num_candidates,)`` own cost of every
+            regularised key.
+        parents (Mapping): ``{key: None | (parent_key, index)}``
+            (:func:`~mmfusenas.models.mutables.choice_parents`).
 
     Returns:
         Tensor: the scalar expected cost, differentiable w.r.t. α.

@@ -1,41 +1,27 @@
 """The bilevel problem, the model protocol and the strategy base class.
 
-Differentiable architecture search is the bilevel problem
-``min_α F(θ*(α), α)`` s.t. ``θ*(α) = argmin_θ f(θ, α)``, with α the
-architecture parameters, θ the weights, F the upper (validation) loss and
-f the lower (training) loss. A *strategy* (:class:`BaseBilevelStrategy`)
-turns one :class:`BilevelProblem` (the two parameter lists, the two
-losses, a train and a val batch, optionally the weight optimizer) into an
-approximation ``G ≈ dF/dα`` of the hypergradient (:class:`HyperGradient`).
-It writes ``α.grad`` and nothing else; stepping the optimizers is the
-caller's job. :class:`SearchableModel` is the protocol of the models.
+Architecture search is ``min_α F(θ*(α), α)`` s.t. ``θ*(α) = argmin_θ
+f(θ, α)``. A strategy turns a :class:`BilevelProblem` into an approximation
+of dF/dα (:class:`HyperGradient`); it writes ``α.grad`` and nothing else.
 """
 from abc import ABCMeta, abstractmethod
-from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Protocol,
-                    Sequence, Tuple, runtime_checkable)
+from typing import (Any, Dict, Iterable, List, Mapping, NamedTuple, Optional,
+                    Protocol, Sequence, Tuple, runtime_checkable)
 
 import torch
 from torch import Tensor
 
+from mmengine.registry import DefaultScope
+
+from mmfusenas.registry import TASK_UTILS
 from mmfusenas.utils.distributed import average_value
 from .functional import LossFn, flat_norm, grads_wrt, scalar_loss
 
 
 @runtime_checkable
 class SearchableModel(Protocol):
-    """What a model must expose to be searched by a strategy.
-
-    The two methods split the model's trainable tensors into the two levels
-    of the bilevel problem; the two iterables must be disjoint and may be
-    generators (they are materialised once per strategy step)::
-
-        class MySupernet(BaseModel):
-            def arch_parameters(self):    # α: read by the mixed ops
-                return self.arch_params.parameters()
-
-            def weight_parameters(self):  # θ: everything else
-                return (p for n, p in self.named_parameters()
-                        if not n.startswith('arch_params.'))
+    """What a model exposes to be searched: two disjoint iterables, α
+    (``arch_parameters``) and θ (``weight_parameters``).
     """
 
     def arch_parameters(self) -> Iterable[Tensor]:
@@ -49,10 +35,8 @@ class HyperGradient(NamedTuple):
     """What :meth:`BaseBilevelStrategy.hypergradient` returns.
 
     Attributes:
-        grads (list[Tensor]): One tensor per architecture parameter, in the
-            order of ``problem.arch_params``; detached, not written anywhere.
-        log_vars (dict[str, float]): Scalars worth logging (losses, the
-            Gauss–Newton coefficient, ``hypergrad_norm``, ...).
+        grads (list[Tensor]): detached, aligned with ``problem.arch_params``.
+        log_vars (dict[str, float]): scalars to log.
     """
     grads: List[Tensor]
     log_vars: Dict[str, float]
@@ -75,10 +59,6 @@ def _as_param_list(params: Iterable[Tensor], what: str) -> List[Tensor]:
 class BilevelProblem:
     """One instance of the bilevel problem, as seen by a strategy.
 
-    Either give ``train_loss`` and ``val_loss`` (lower f and upper F), or one
-    ``loss_fn`` used for both on the two batches (TIM: the same search loss
-    on the training and the validation split).
-
     Args:
         arch_params (Iterable[Tensor]): α, non-empty.
         weight_params (Iterable[Tensor]): θ, non-empty, disjoint from α.
@@ -86,10 +66,9 @@ class BilevelProblem:
         val_batch (Any): Input of the upper loss.
         train_loss (Callable, optional): ``f: train_loss(batch) -> Tensor``.
         val_loss (Callable, optional): ``F: val_loss(batch) -> Tensor``.
-        loss_fn (Callable, optional): Used as both f and F.
-        weight_optimizer (optional): The optimizer of θ (a
-            ``torch.optim.Optimizer`` or an MMEngine ``OptimWrapper``). Only
-            read (learning rates, SGD momentum buffers), never stepped.
+        loss_fn (Callable, optional): Used as both f and F instead.
+        weight_optimizer (optional): The optimizer (or ``OptimWrapper``) of
+            θ; only read (learning rates, momentum buffers).
     """
 
     def __init__(self,
@@ -125,12 +104,8 @@ class BilevelProblem:
     @classmethod
     def from_model(cls, model: SearchableModel,
                    **kwargs: Any) -> 'BilevelProblem':
-        """Build the problem of a :class:`SearchableModel`.
-
-        Args:
-            model (SearchableModel): Gives ``arch_parameters()`` and
-                ``weight_parameters()``.
-            **kwargs: The keyword arguments of :class:`BilevelProblem`.
+        """The problem of a :class:`SearchableModel` (``**kwargs``: those of
+        :class:`BilevelProblem`).
         """
         if not isinstance(model, SearchableModel):
             raise TypeError(
@@ -140,13 +115,8 @@ class BilevelProblem:
                    **kwargs)
 
     def weight_param_groups(self, who: str) -> List[dict]:
-        """The weight optimizer's param group of every weight parameter.
-
-        Args:
-            who (str): Prefix of error messages (the calling strategy).
-
-        Returns:
-            list[dict]: Aligned with ``weight_params``.
+        """The weight optimizer's param group of every weight parameter
+        (``who`` prefixes error messages).
         """
         if self.weight_optimizer is None:
             raise ValueError(f'{who} needs the weight optimizer (to read its '
@@ -172,23 +142,24 @@ class BilevelProblem:
         """The current learning rate of every weight parameter."""
         return [float(g['lr']) for g in self.weight_param_groups(who)]
 
+    def weight_lr(self, who: str, option: str) -> float:
+        """The one learning rate of all weight parameters (else a
+        ValueError that asks to set ``option``)."""
+        lrs = set(self.weight_lrs(who))
+        if len(lrs) != 1:
+            raise ValueError(
+                f'{who}: the weight parameters have different learning '
+                f'rates {sorted(lrs)}; set {option} explicitly')
+        return lrs.pop()
+
 
 class BaseBilevelStrategy(metaclass=ABCMeta):
     """Base class of the strategies that compute α-gradients.
 
-    Subclasses implement :meth:`_hypergradient`. Every strategy:
-
-    * differentiates with ``torch.autograd.grad`` with respect to explicit
-      lists, so it never writes or reads a weight parameter's ``.grad``;
-    * leaves θ bit-exactly as it found it (virtual weights are swapped in
-      and the original data copied back);
-    * checks the result: a hypergradient that is not finite raises
-      :class:`FloatingPointError` naming the strategy.
-
-    Use :meth:`hypergradient` to get the gradient tensors without side
-    effects (to combine strategies, e.g. RUAS's cooperative search adds
-    ``β·∇_α L_val^t``), or :meth:`step` / :meth:`step_model` to write them
-    into ``α.grad`` and get the log dict.
+    Subclasses implement :meth:`_hypergradient`, differentiating with
+    ``torch.autograd.grad`` w.r.t. explicit lists (no θ ``.grad`` is touched)
+    and leaving θ bit-exactly as found. :meth:`hypergradient` returns the
+    gradients, :meth:`step` writes them into ``α.grad``.
     """
 
     @property
@@ -197,33 +168,30 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
         return type(self).__name__
 
     def hypergradient(self, problem: BilevelProblem) -> HyperGradient:
-        """Compute the α-gradients without writing anything.
+        """The α-gradients (``hypergrad_norm`` logged), written nowhere.
 
-        Args:
-            problem (BilevelProblem): The current bilevel problem.
-
-        Returns:
-            HyperGradient: ``grads`` aligned with ``problem.arch_params`` and
-            the ``log_vars`` of the step (always with ``hypergrad_norm``).
+        Raises:
+            FloatingPointError: a gradient is not finite.
         """
-        grads, log_vars = self._hypergradient(problem)
+        return self._checked(*self._hypergradient(problem))
+
+    def _checked(self,
+                 grads: List[Tensor],
+                 log_vars: Dict[str, float],
+                 role: str = '') -> HyperGradient:
+        """``grads`` checked finite, their norm logged (under ``role/``)."""
         bad = [i for i, g in enumerate(grads) if not torch.isfinite(g).all()]
+        what = f'{role} hypergradient' if role else 'hypergradient'
         if bad:
             raise FloatingPointError(
-                f'{self.name}: the hypergradient of arch_params{bad} is not '
+                f'{self.name}: the {what} of arch_params{bad} is not '
                 f'finite (log: {log_vars})')
-        log_vars['hypergrad_norm'] = flat_norm(grads).item()
+        key = f'{role}/hypergrad_norm' if role else 'hypergrad_norm'
+        log_vars[key] = flat_norm(grads).item()
         return HyperGradient(grads, log_vars)
 
     def step(self, problem: BilevelProblem) -> Dict[str, float]:
-        """Write the hypergradient into ``α.grad`` (replacing it).
-
-        Only the architecture parameters' ``.grad`` change; the caller then
-        steps the α optimizer.
-
-        Returns:
-            dict[str, float]: The log dict of :meth:`hypergradient`.
-        """
+        """Write the hypergradient into ``α.grad``; returns the log dict."""
         hypergrad = self.hypergradient(problem)
         for p, g in zip(problem.arch_params, hypergrad.grads):
             p.grad = g.detach().clone()
@@ -244,9 +212,8 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
     def _loss_and_grads(self, loss_fn: LossFn, batch: Any,
                         inputs: Sequence[Tensor],
                         role: str) -> Tuple[Tensor, List[Optional[Tensor]]]:
-        """Evaluate a loss and its gradients (``None`` where unused).
-
-        In a data-parallel step both are the means over the ranks."""
+        """A loss and its gradients (None where unused), averaged over ranks.
+        """
         loss = scalar_loss(loss_fn, batch, f'{self.name}: {role}')
         grads = grads_wrt(loss, inputs)
         return loss.new_tensor(average_value(loss.item())), grads
@@ -270,3 +237,22 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
                 f'{self.name}: the {role} does not depend on any of the '
                 'weight parameters; pass the θ tensors the forward actually '
                 'uses (e.g. model.weight_parameters())')
+
+
+def build_task_util(cfg: Any) -> Any:
+    """``cfg`` built by ``TASK_UTILS`` in the ``mmfusenas`` scope when it is
+    a config, else itself."""
+    if isinstance(cfg, Mapping):
+        with DefaultScope.overwrite_default_scope('mmfusenas'):
+            return TASK_UTILS.build(cfg)
+    return cfg
+
+
+def build_strategy(cfg: Any, who: str) -> BaseBilevelStrategy:
+    """A :class:`BaseBilevelStrategy` from itself or its config (``who``
+    names it in the error)."""
+    strategy = build_task_util(cfg)
+    if not isinstance(strategy, BaseBilevelStrategy):
+        raise TypeError(f'{who} must be a BaseBilevelStrategy (or its '
+                        f'config), got {type(strategy).__name__}')
+    return strategy

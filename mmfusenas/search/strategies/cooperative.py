@@ -1,26 +1,20 @@
-"""RUAS's cooperative architecture search of a scene and a task module.
+"""RUAS's cooperative architecture search (TPAMI 2022, Alg. 1, Eq. 6-8).
 
-Liu et al., TPAMI 2022, Sec. 4.2, Alg. 1 and Eq. 6–8. The scene module
-(SM, α_s / ω_s) and the task module (TM, α_t / ω_t) are searched by
-alternating two bilevel problems (:class:`CooperativeProblem`); the scene
-step adds the gradient of the task validation loss through the scene
-output, ``β · ∇_{α_s} L_val^t``. :class:`CooperativeStrategy` composes the
-hypergradients of existing strategies (one-step finite-difference DARTS by
-default); Table 4's baselines are its modes ``'independent'`` (β = 0) and
-``'global'`` (one joint bilevel problem). Unlike the CVPR code, which
-couples the modules through the unrolled upper loss, the coupling here is
-the paper's first-order term at the current weights.
+Parts (scene and task module, or a chain) are searched by alternating
+bilevel problems; a part's α step adds ``β · ∇_α`` of the later parts'
+validation losses. Modes ``'independent'`` (β = 0) and ``'global'`` (one
+joint problem) are Table 4's baselines.
 """
 from typing import (Any, Callable, Dict, List, Mapping, NamedTuple,
                     Optional, Sequence, Tuple, Union)
 
-import torch
 from torch import Tensor
 
 from mmfusenas.registry import TASK_UTILS
-from .base import BaseBilevelStrategy, BilevelProblem, HyperGradient
+from .base import (BaseBilevelStrategy, BilevelProblem, HyperGradient,
+                   build_strategy)
 from .darts import DartsFirstOrderStrategy
-from .functional import LossFn, flat_norm
+from .functional import LossFn
 
 #: modes of :class:`CooperativeStrategy` (paper Table 4)
 COOPERATIVE_MODES = ('cooperative', 'independent', 'global')
@@ -29,15 +23,8 @@ COUPLING_REACHES = ('downstream', 'next')
 
 
 class CooperativePart(NamedTuple):
-    """One searched part of a cooperative search.
-
-    Attributes:
-        name (str): the part's name (the prefix of its logs).
-        arch_params (Sequence[Tensor]): its α.
-        weight_params (Sequence[Tensor]): its ω.
-        loss_fn (Callable): ``L(batch) -> Tensor``, used as its training and
-            validation loss; it may depend on the α and ω of every part
-            before it (through their outputs).
+    """One searched part: ``name``, its α and ω, and ``loss_fn(batch)``
+    (training and validation loss; may depend on earlier parts).
     """
     name: str
     arch_params: Sequence[Tensor]
@@ -48,31 +35,17 @@ class CooperativePart(NamedTuple):
 class CooperativeProblem:
     """The coupled bilevel problems of a cooperative search step.
 
-    RUAS searches two parts, a scene module and a task module; a chain of
-    pre-modules (e.g. scene → fusion → detector) has more. The parts are in
-    data-flow order: a part's loss may depend on every part before it, never
-    on one after it. The two-part form keeps RUAS's names::
-
-        CooperativeProblem(scene_arch, scene_weights, task_arch,
-                           task_weights, train_batch=, val_batch=,
-                           scene_loss=, task_loss=)
-
-    and :meth:`from_parts` builds any number of parts.
+    The two-part form (RUAS) takes the scene's and the task's α, ω and
+    losses; :meth:`from_parts` builds any number of parts in data-flow order.
+    All parameter lists must be pairwise disjoint.
 
     Args:
-        scene_arch (Sequence[Tensor]): α_s.
-        scene_weights (Sequence[Tensor]): ω_s.
-        task_arch (Sequence[Tensor]): α_t.
-        task_weights (Sequence[Tensor]): ω_t.
+        scene_arch, scene_weights, task_arch, task_weights
+            (Sequence[Tensor]): α_s, ω_s, α_t, ω_t.
         train_batch (Any): input of the training losses.
         val_batch (Any): input of the validation losses.
-        scene_loss (Callable): ``L^s(batch) -> Tensor`` (used as L_tr^s and
-            L_val^s).
-        task_loss (Callable): ``L^t(batch) -> Tensor`` (L_tr^t and L_val^t);
-            it depends on α_s and ω_s through the scene output.
+        scene_loss, task_loss (Callable): ``L(batch) -> Tensor`` of each.
         weight_optimizer (optional): the weight optimizer (read only).
-
-    The parameter lists of all parts must be pairwise disjoint (checked).
     """
 
     def __init__(self,
@@ -100,12 +73,9 @@ class CooperativeProblem:
                    weight_optimizer: Optional[Any] = None,
                    losses_fn: Optional[Callable[[Any], Sequence[Tensor]]] = None
                    ) -> 'CooperativeProblem':
-        """A problem of ``len(parts) >= 2`` parts in data-flow order.
-
-        ``losses_fn(batch)``, when given, returns every part's loss (part
-        order) from one forward pass; sums of several parts' losses (the
-        coupling terms, the joint problem) then cost one forward instead of
-        one per part. It must agree with the parts' ``loss_fn``.
+        """A problem of two or more parts in data-flow order;
+        ``losses_fn(batch)`` optionally gives every part's loss from one
+        forward.
         """
         problem = cls.__new__(cls)
         problem._setup(parts, train_batch, val_batch, weight_optimizer,
@@ -149,28 +119,12 @@ class CooperativeProblem:
         self.val_batch = val_batch
         self.weight_optimizer = weight_optimizer
 
-    # the two-part names --------------------------------------------------
-    @property
-    def scene(self) -> BilevelProblem:
-        """The first part's problem (RUAS: the scene module)."""
-        return self.parts[0]
+    # the two-part (RUAS) names: the first and the last part
+    scene = property(lambda self: self.parts[0])
+    task = property(lambda self: self.parts[-1])
+    scene_loss = property(lambda self: self.loss_fns[0])
+    task_loss = property(lambda self: self.loss_fns[-1])
 
-    @property
-    def task(self) -> BilevelProblem:
-        """The last part's problem (the task module)."""
-        return self.parts[-1]
-
-    @property
-    def scene_loss(self) -> LossFn:
-        """The first part's loss."""
-        return self.loss_fns[0]
-
-    @property
-    def task_loss(self) -> LossFn:
-        """The last part's loss."""
-        return self.loss_fns[-1]
-
-    # ------------------------------------------------------------------
     def index(self, part: Union[int, str]) -> int:
         """The position of ``part`` (an index or a name)."""
         return part_index(self.names, part)
@@ -187,9 +141,9 @@ class CooperativeProblem:
 
     def downstream(self, part: Union[int, str],
                    reach: str = 'downstream') -> List[int]:
-        """The parts whose validation losses couple to ``part``'s α:
-        every later part (``'downstream'``) or only the next one
-        (``'next'``)."""
+        """The parts whose validation losses couple to ``part``'s α: every
+        later one (``'downstream'``) or the next (``'next'``).
+        """
         i = self.index(part)
         if reach not in COUPLING_REACHES:
             raise ValueError(f'reach must be one of {COUPLING_REACHES}, got '
@@ -200,9 +154,9 @@ class CooperativeProblem:
     def coupling(self,
                  part: Union[int, str] = 0,
                  reach: str = 'downstream') -> Optional[BilevelProblem]:
-        """``part``'s α against the summed validation losses of the parts
-        after it (:meth:`downstream`) at their current ω (the β term);
-        None for the last part. Two parts: α_s against L_val^t."""
+        """``part``'s α against the later parts' summed validation losses at
+        their ω (the β term); None for the last part.
+        """
         later = self.downstream(part, reach)
         if not later:
             return None
@@ -214,8 +168,7 @@ class CooperativeProblem:
             loss_fn=self.weighted_loss({j: 1.0 for j in later}))
 
     def weighted_loss(self, weights: Mapping[int, float]) -> LossFn:
-        """``batch -> Σ_j w_j L^j(batch)`` over the parts in ``weights``
-        (one forward pass when the problem has a ``losses_fn``)."""
+        """``batch -> Σ_j w_j L^j(batch)`` over the parts in ``weights``."""
         weights = {self.index(j): float(w) for j, w in weights.items()}
         if self.losses_fn is not None and len(weights) > 1:
             losses_fn = self.losses_fn
@@ -245,8 +198,7 @@ class CooperativeProblem:
 
 
 def part_index(names: Sequence[str], part: Union[int, str]) -> int:
-    """The position of ``part`` (an index, negative from the end, or a
-    name) among the parts called ``names``."""
+    """The position of ``part`` (an index or a name) among ``names``."""
     if isinstance(part, str):
         if part not in names:
             raise KeyError(f'no part {part!r}; parts are {tuple(names)}')
@@ -257,73 +209,38 @@ def part_index(names: Sequence[str], part: Union[int, str]) -> int:
 
 
 def _first_order(strategy: BaseBilevelStrategy) -> bool:
-    """Whether ``strategy`` is exactly first-order DARTS (a plain
-    gradient of the upper loss at the current weights)."""
+    """Whether ``strategy`` is exactly first-order DARTS."""
     return type(strategy) is DartsFirstOrderStrategy
 
 
 def _build(cfg: Union[dict, BaseBilevelStrategy],
            role: str) -> BaseBilevelStrategy:
-    strategy = TASK_UTILS.build(cfg) if isinstance(cfg, dict) else cfg
-    if not isinstance(strategy, BaseBilevelStrategy):
-        raise TypeError(f'CooperativeStrategy: {role} must be a '
-                        'BaseBilevelStrategy (or its config), got '
-                        f'{type(strategy).__name__}')
-    return strategy
+    return build_strategy(cfg, f'CooperativeStrategy: {role}')
 
 
 @TASK_UTILS.register_module()
 class CooperativeStrategy(BaseBilevelStrategy):
     """Compose bilevel strategies into RUAS's cooperative search.
 
-    Works on a :class:`CooperativeProblem` of two or more parts in data-flow
-    order. The search algorithm alternates (Alg. 1), part by part:
-    :meth:`part_hypergradient` → step that part's α → that part's weight
-    step → the next part (at the updated α before it). For two parts these
-    are RUAS's :meth:`scene_hypergradient` and :meth:`task_hypergradient`.
-    :meth:`hypergradient` / :meth:`step` return / write every part's at once
-    (part order), which is what ``'global'`` uses.
-
-    Part i's hypergradient (Eq. 7 generalised to a chain)::
-
-        G_i = hypergradient of (L_val^i, L_tr^i) w.r.t. α_i
-              + β · ∇_{α_i} Σ_{j ∈ D(i)} L_val^j        (i not last)
-
-    with ``D(i)`` every later part (``coupling_reach='downstream'``, the
-    default) or only the next (``'next'``). With two parts both give RUAS's
-    ``G_s = ... + β ∇_{α_s} L_val^t`` and ``G_t``.
+    Part i's hypergradient on a :class:`CooperativeProblem` is that of its own
+    problem plus ``β · ∇_{α_i} Σ_{j ∈ D(i)} L_val^j``, D(i) every later part
+    (``coupling_reach='downstream'``) or the next (``'next'``). The algorithm
+    calls :meth:`part_hypergradient` part by part; :meth:`hypergradient`
+    returns every part's at once (``'global'``: the joint problem's). Logs go
+    under ``<part>/`` (``<part>/coupling/``, ``global/``).
 
     Args:
-        mode (str): ``'cooperative'`` (paper), ``'independent'`` (the
-            Table 4 baseline without coupling: β is ignored, the coupling
-            term is not computed) or ``'global'`` (Table 4's "naive joint
-            search": ``scene_strategy`` on one problem over all α and ω with
-            the summed loss). Defaults to 'cooperative'.
-        beta (float): β ≥ 0 of Eq. 7. Defaults to 1.0 (the official code's
-            implicit weight of the denoise loss in the scene's upper loss).
-        scene_strategy (dict | BaseBilevelStrategy): hypergradient of every
-            part but the last (RUAS: the scene problem), and of the joint
-            problem in ``'global'``. Defaults to
-            ``DartsSecondOrderStrategy`` (one-step finite difference, paper
-            and official code).
-        task_strategy (dict | BaseBilevelStrategy): hypergradient of the
-            last part (the task problem). Defaults to
-            ``DartsSecondOrderStrategy``.
-        coupling_strategy (dict | BaseBilevelStrategy): gradient of the
-            later parts' validation losses w.r.t. a part's α. Defaults to
-            ``DartsFirstOrderStrategy`` (the plain gradient at the current
-            weights, Alg. 1 step 5).
-        part_strategies (dict, optional): ``{part name: strategy}``
-            overriding ``scene_strategy`` / ``task_strategy`` for the named
-            parts (e.g. a chain's ``fusion`` part with IAS). Defaults to
-            None.
-        coupling_reach (str): ``'downstream'`` or ``'next'`` (see above).
-            Defaults to 'downstream'.
-
-    Logs each part's strategy logs under ``<part>/``, its coupling term's
-    under ``<part>/coupling/`` (``global/`` in ``'global'``),
-    ``<part>/hypergrad_norm`` (of G_i) and ``hypergrad_norm`` (of
-    everything returned at once).
+        mode (str): ``'cooperative'``, ``'independent'`` (no coupling) or
+            ``'global'``. Defaults to 'cooperative'.
+        beta (float): β ≥ 0. Defaults to 1.0.
+        scene_strategy (dict | BaseBilevelStrategy): every part but the last,
+            and the joint problem. Defaults to ``DartsSecondOrderStrategy``.
+        task_strategy (dict | BaseBilevelStrategy): the last part. Defaults
+            to ``DartsSecondOrderStrategy``.
+        coupling_strategy (dict | BaseBilevelStrategy): the coupling term.
+            Defaults to ``DartsFirstOrderStrategy``.
+        part_strategies (dict, optional): ``{part name: strategy}`` overrides.
+        coupling_reach (str): ``'downstream'`` or ``'next'``.
     """
 
     def __init__(
@@ -418,7 +335,7 @@ class CooperativeStrategy(BaseBilevelStrategy):
                 f'{name}/coupled_{k}': v
                 for k, v in both.log_vars.items()
             }
-            return self._finish(both.grads, log, name)
+            return self._checked(both.grads, log, name)
         own = strategy.hypergradient(problem.parts[i])
         log = {f'{name}/{k}': v for k, v in own.log_vars.items()}
         grads = own.grads
@@ -429,29 +346,16 @@ class CooperativeStrategy(BaseBilevelStrategy):
                 f'{name}/coupling/{k}': v
                 for k, v in term.log_vars.items()
             })
-        return self._finish(grads, log, name)
+        return self._checked(grads, log, name)
 
     def scene_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
-        """``G_s``: the first part's (aligned with
-        ``problem.scene.arch_params``)."""
+        """``G_s``: the first part's."""
         return self.part_hypergradient(problem, 0)
 
     def task_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
-        """``G_t``: the last part's (aligned with
-        ``problem.task.arch_params``)."""
+        """``G_t``: the last part's."""
         self._check(problem)
         return self.part_hypergradient(problem, len(problem.parts) - 1)
-
-    def _finish(self, grads: List[Tensor], log: Dict[str, float],
-                role: str) -> HyperGradient:
-        # the component strategies have checked that their parts are finite
-        bad = [i for i, g in enumerate(grads) if not torch.isfinite(g).all()]
-        if bad:
-            raise FloatingPointError(
-                f'{self.name}: the {role} hypergradient of arch_params{bad} '
-                f'is not finite (log: {log})')
-        log[f'{role}/hypergrad_norm'] = flat_norm(grads).item()
-        return HyperGradient(grads, log)
 
     def _hypergradient(
             self, problem: Any) -> Tuple[List[Tensor], Dict[str, float]]:

@@ -1,7 +1,5 @@
-"""DARTS hypergradients: first order and one-step unrolled second order.
-
-Liu, Simonyan and Yang, "DARTS: Differentiable Architecture Search",
-ICLR 2019, Sec. 2.3 (Eq. 6–8).
+"""DARTS hypergradients, first order and one-step unrolled second order
+(Liu et al., ICLR 2019, Eq. 6-8).
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -15,16 +13,9 @@ from .functional import fill_zeros, finite_difference_hvp, replaced_values
 
 @TASK_UTILS.register_module()
 class DartsFirstOrderStrategy(BaseBilevelStrategy):
-    """First-order DARTS: ignore the response of θ to α.
+    """First-order DARTS: ``G = ∇_α F(θ, α)`` on the validation batch.
 
-    .. math::
-
-        G = \\nabla_\\alpha F(\\theta, \\alpha)
-
-    on the validation batch at the current θ. The lower loss is not
-    evaluated. Raises ``ValueError`` if F does not depend on α (then G ≡ 0).
-
-    Logs ``upper_loss`` and ``hypergrad_norm``.
+    Raises ``ValueError`` if F does not depend on α. Logs ``upper_loss``.
     """
 
     def _hypergradient(
@@ -42,51 +33,21 @@ class DartsFirstOrderStrategy(BaseBilevelStrategy):
 class DartsSecondOrderStrategy(BaseBilevelStrategy):
     """Second-order DARTS: one unrolled weight step, FD Hessian–vector product.
 
-    With the virtual weights after one step of the weight optimizer
-
-    .. math::
-
-        \\theta' = \\theta - \\xi \\, d(\\theta, \\alpha), \\qquad
-        d = \\nabla_\\theta f(\\theta, \\alpha) \\;
-        [\\,+ \\mu\\, b + \\lambda_{wd}\\, \\theta\\,],
-
-    the hypergradient of :math:`F(\\theta'(\\alpha), \\alpha)` is
-
-    .. math::
-
-        G = \\nabla_\\alpha F(\\theta', \\alpha)
-            - \\xi\\, \\nabla^2_{\\alpha\\theta} f(\\theta, \\alpha)\\, v,
-        \\qquad v = \\nabla_{\\theta'} F(\\theta', \\alpha),
-
-    where the mixed Hessian–vector product is the central finite difference
-    :math:`[\\nabla_\\alpha f(\\theta^+, \\alpha) - \\nabla_\\alpha
-    f(\\theta^-, \\alpha)] / 2\\epsilon`, :math:`\\theta^\\pm = \\theta \\pm
-    \\epsilon v`, :math:`\\epsilon = r / \\lVert v \\rVert` (DARTS Eq. 7–8).
-    The momentum buffer b and weight decay do not depend on α, so they move
-    θ' but not the Jacobian :math:`\\partial\\theta'/\\partial\\alpha`.
-
-    The virtual weights are really used: θ' is copied into the weight
-    parameters for the upper forward and the original data are copied back
-    bit-exactly (MMRazor's step never moves them). When parameter groups
-    have different learning rates, ξ is per parameter and the FD is taken
-    along :math:`\\Xi v` (identical to the above when ξ is uniform).
+    With the virtual weights ``θ' = θ - ξ d``, ``d = ∇_θ f [+ μ b + λ_wd θ]``:
+    ``G = ∇_α F(θ', α) - ξ ∇²_{αθ} f(θ, α) v``, ``v = ∇_θ' F(θ', α)``, the
+    mixed product by central finite differences at ``θ ± εv``, ``ε = r /
+    ‖v‖``. θ' is really copied into the weights for the upper forward and θ
+    restored bit-exactly; with per-group learning rates ξ is per parameter.
 
     Args:
-        xi (float, optional): Virtual step size ξ ≥ 0. ``None`` (default)
-            reads the current learning rate of each weight parameter from
-            the problem's weight optimizer, as DARTS does. ``0`` gives first
-            order.
-        r (float): FD step length in θ-space, :math:`\\epsilon\\lVert v
-            \\rVert`. Defaults to 0.01 (DARTS).
-        use_optimizer_state (bool): If True, d is the direction of the
-            actual SGD weight optimizer, ``∇_θ f + weight_decay·θ +
-            momentum·buffer`` (the buffer is zero before the first step;
-            DARTS's ``_compute_unrolled_model``). Needs a
-            ``torch.optim.SGD`` without Nesterov, dampening or maximize.
-            If False (default), d is the plain gradient ``∇_θ f``.
+        xi (float, optional): virtual step size ξ ≥ 0; None reads each
+            weight's learning rate; 0 gives first order.
+        r (float): FD step length ``ε‖v‖``. Defaults to 0.01.
+        use_optimizer_state (bool): d includes the plain-momentum SGD weight
+            optimizer's ``weight_decay·θ + momentum·buffer``. Defaults to
+            False (d = ∇_θ f).
 
-    Logs ``lower_loss`` (f at θ), ``upper_loss`` (F at θ') and
-    ``hypergrad_norm``.
+    Logs ``lower_loss``, ``upper_loss`` and ``hypergrad_norm``.
     """
 
     def __init__(self,

@@ -1,7 +1,5 @@
-"""TIM's implicit architecture search (IAS): Gauss–Newton hypergradient.
-
-Liu et al., "A Task-guided, Implicitly-searched and Meta-initialized Deep
-Model for Image Fusion", Sec. 3.2, Eq. 3–4, Alg. 1 (lines 2–5).
+"""TIM's implicit architecture search (IAS): Gauss–Newton hypergradient
+(Sec. 3.2, Eq. 3-4, Alg. 1).
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -16,43 +14,21 @@ from .functional import fill_zeros, flat_dot
 class IASStrategy(BaseBilevelStrategy):
     """Implicit (Gauss–Newton) hypergradient at the current weights.
 
-    IAS lets the caller run T weight steps on f first (Alg. 1, line 3), so
-    that θ ≈ θ*(α), and then uses the implicit-function gradient
-    :math:`G = \\nabla_\\alpha F - \\nabla^2_{\\alpha\\theta} f
-    [\\nabla^2_{\\theta\\theta} f]^{-1} \\nabla_\\theta F` (Eq. 3) with both
-    second derivatives replaced by outer products of first derivatives
-    (Gauss–Newton). Everything is evaluated at the current θ; no virtual
-    weights are made. With :math:`c = \\langle \\nabla_\\theta F,
-    \\nabla_\\theta f \\rangle / (\\langle \\nabla_\\theta f,
-    \\nabla_\\theta f \\rangle + \\text{eps})` (a detached scalar, F on the
-    validation batch, f on the training batch):
+    The caller runs T weight steps first so that θ ≈ θ*(α). With the detached
+    ``c = ⟨∇_θ F, ∇_θ f⟩ / (⟨∇_θ f, ∇_θ f⟩ + eps)`` (F on the validation,
+    f on the training batch):
 
-    * ``variant='paper'`` (default), TIM Eq. 4:
-
-      .. math:: G = \\nabla_\\alpha F - c\\, \\nabla_\\alpha f
-
-    * ``variant='official'``, TIM's released ``IAS/architect_new.py``:
-
-      .. math:: G = \\nabla_\\alpha F + \\eta\\, c\\, \\nabla_\\alpha f
-
-      The code builds the surrogate ``L_GN = -c·f``, takes
-      ``h = ∇_α L_GN = -c ∇_α f`` and sets ``α.grad = ∇_α F - η·h``: it has
-      the opposite sign of Eq. 4 on the second term and scales it by η, the
-      ``eta`` argument of the DARTS calling convention, i.e. the weight
-      learning rate.
+    * ``variant='paper'`` (TIM Eq. 4): ``G = ∇_α F - c ∇_α f``;
+    * ``variant='official'`` (TIM's ``IAS/architect_new.py``):
+      ``G = ∇_α F + η c ∇_α f``, η the weight learning rate.
 
     Args:
-        variant (str): ``'paper'`` or ``'official'``. Defaults to
-            ``'paper'``.
-        eta (float, optional): η of the official variant. ``None``
-            (default) reads the weight optimizer's learning rate, which must
-            then be the same for all weight parameters. Must stay ``None``
-            for the paper variant.
-        eps (float): Added to :math:`\\langle \\nabla_\\theta f,
-            \\nabla_\\theta f \\rangle`; 0 (default) is Eq. 4 exactly.
+        variant (str): ``'paper'`` or ``'official'``. Defaults to 'paper'.
+        eta (float, optional): η of the official variant; None reads the
+            (single) weight learning rate.
+        eps (float): added to ⟨∇_θ f, ∇_θ f⟩. Defaults to 0.
 
-    Logs ``upper_loss``, ``lower_loss``, ``gn_coef`` (c) and
-    ``hypergrad_norm``.
+    Logs ``upper_loss``, ``lower_loss``, ``gn_coef`` (c), ``hypergrad_norm``.
     """
 
     VARIANTS = ('paper', 'official')
@@ -76,12 +52,7 @@ class IASStrategy(BaseBilevelStrategy):
     def _eta(self, problem: BilevelProblem) -> float:
         if self.eta is not None:
             return self.eta
-        lrs = set(problem.weight_lrs(self.name))
-        if len(lrs) != 1:
-            raise ValueError(
-                f'{self.name}: the weight parameters have different learning '
-                f'rates {sorted(lrs)}; set eta explicitly')
-        return lrs.pop()
+        return problem.weight_lr(self.name, 'eta')
 
     def _hypergradient(
             self,

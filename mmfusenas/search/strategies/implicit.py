@@ -1,9 +1,5 @@
-"""Exact implicit hypergradient: IFT with an iterative inverse-Hessian solve.
-
-Lorraine, Vicol and Duvenaud, "Optimizing Millions of Hyperparameters by
-Implicit Differentiation", AISTATS 2020 (Neumann series, Alg. 1–3);
-Rajeswaran et al., "Meta-Learning with Implicit Gradients" (iMAML),
-NeurIPS 2019 (conjugate gradient).
+"""Exact implicit hypergradient: IFT with an iterative inverse-Hessian solve
+(Lorraine et al., AISTATS 2020; iMAML, NeurIPS 2019).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -25,53 +21,26 @@ def _axpy(a: float, xs: Sequence[Tensor],
 class ImplicitStrategy(BaseBilevelStrategy):
     """The implicit-function-theorem hypergradient, solved iteratively.
 
-    At a lower-level optimum θ*(α) (∇_θ f = 0) the implicit function theorem
-    gives
+    ``dF/dα = ∇_α F - ∇²_{αθ} f · v`` with ``(∇²_{θθ} f + δI) v = ∇_θ F``, at
+    the current θ (run the inner weight steps first), using exact
+    Hessian–vector products:
 
-    .. math::
-
-        \\frac{dF}{d\\alpha} = \\nabla_\\alpha F
-            - \\nabla^2_{\\alpha\\theta} f \\; v, \\qquad
-        (\\nabla^2_{\\theta\\theta} f + \\delta I)\\, v = \\nabla_\\theta F,
-
-    F on the validation batch, f on the training batch, both at the current
-    θ (run the inner weight steps first, as for IAS). Unlike IAS
-    (Gauss–Newton rank-one Hessian) and DARTS (identity Hessian), v is the
-    real inverse-Hessian product, found with exact Hessian–vector products
-    (double back-propagation through one forward of f):
-
-    * ``solver='cg'`` (default, iMAML): conjugate gradient on
-      :math:`(H + \\delta I) v = \\nabla_\\theta F` from v = 0, at most
-      ``max_iters`` iterations or until
-      :math:`\\lVert r \\rVert \\le \\text{tol} \\cdot
-      \\lVert \\nabla_\\theta F \\rVert`. CG needs a positive definite
-      matrix: on a direction of non-positive curvature (a non-convex f away
-      from a minimum) it stops and keeps the current iterate (logged as
-      ``ift_negative_curvature = 1``); raise ``damping`` δ then.
-    * ``solver='neumann'`` (Lorraine et al. Alg. 3):
-      :math:`v = \\eta \\sum_{j=0}^{K} (I - \\eta (H + \\delta I))^j
-      \\nabla_\\theta F` with K = ``max_iters`` and η = ``neumann_lr``
-      (None: the weight optimizer's learning rate, which must then be the
-      same for all weights). Converges when η·λ_max(H + δI) < 2 (and
-      λ_min > 0); stops early when a term falls below ``tol``.
-
-    With identical train and validation batches and F = f (TIM's same-loss
-    search on one batch), ∇_θ F = ∇_θ f ≈ 0 at θ*(α) and the hypergradient
-    is ∇_α F alone — as it should be: there is no bilevel coupling left.
+    * ``solver='cg'``: conjugate gradient from v = 0, stopping after
+      ``max_iters`` or at relative residual ``tol``; on non-positive
+      curvature it keeps the current iterate (``ift_negative_curvature=1``;
+      raise ``damping``);
+    * ``solver='neumann'``: ``v = η Σ_{j≤K} (I - η(H + δI))^j ∇_θ F``, K =
+      ``max_iters``, η = ``neumann_lr`` (None: the single weight learning
+      rate); stops early when a term falls below ``tol``.
 
     Args:
         solver (str): ``'cg'`` or ``'neumann'``. Defaults to ``'cg'``.
         max_iters (int): CG iterations / Neumann terms. Defaults to 20.
-        tol (float): Relative residual (CG) or relative term size (Neumann)
-            at which to stop. Defaults to 1e-6.
-        damping (float): δ ≥ 0 added to the Hessian's diagonal (Tikhonov
-            damping, also known as the proximal term of iMAML). Defaults
-            to 0.
-        neumann_lr (float, optional): η of the Neumann series. Defaults to
-            None (the weight learning rate).
+        tol (float): relative stopping tolerance. Defaults to 1e-6.
+        damping (float): δ ≥ 0. Defaults to 0.
+        neumann_lr (float, optional): η of the Neumann series.
 
-    Logs ``upper_loss``, ``lower_loss``, ``ift_iters`` (iterations run),
-    ``ift_residual`` (final relative residual ‖(H+δI)v − ∇_θF‖/‖∇_θF‖),
+    Logs ``upper_loss``, ``lower_loss``, ``ift_iters``, ``ift_residual``,
     ``ift_negative_curvature`` and ``hypergrad_norm``.
     """
 
@@ -106,14 +75,8 @@ class ImplicitStrategy(BaseBilevelStrategy):
     def _neumann_lr(self, problem: BilevelProblem) -> float:
         if self.neumann_lr is not None:
             return float(self.neumann_lr)
-        lrs = set(problem.weight_lrs(self.name))
-        if len(lrs) != 1:
-            raise ValueError(
-                f'{self.name}: the weight parameters have different learning '
-                f'rates {sorted(lrs)}; set neumann_lr explicitly')
-        return lrs.pop()
+        return problem.weight_lr(self.name, 'neumann_lr')
 
-    # ------------------------------------------------------------ solvers
     def _cg(self, hvp, b: List[Tensor]) -> Tuple[List[Tensor], int, bool]:
         """Solve ``A v = b`` with A given by ``hvp``; v0 = 0."""
         x = [torch.zeros_like(t) for t in b]
@@ -155,7 +118,6 @@ class ImplicitStrategy(BaseBilevelStrategy):
                 break
         return [eta * t for t in total], iters, False
 
-    # -------------------------------------------------------- hypergradient
     def _hypergradient(
             self,
             problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:

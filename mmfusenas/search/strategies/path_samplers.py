@@ -1,17 +1,9 @@
-"""Path samplers of one-shot supernet training (SPOS and DCNAS variants).
-
-A sampler picks the path trained in the next iteration:
-:class:`UniformPathSampler` (``U``, SPOS) draws every gene uniformly;
-:class:`BestOfMPathSampler` (``B``) keeps the one of ``m`` candidates with
-the lowest loss on a few validation batches (:func:`path_loss`);
-:class:`PredictorPathSampler` (``P``, DCNAS) keeps the predictor's best and
-refreshes the predictor on freshly scored paths. Candidates come from a
-FLOPs band (:class:`BandSampler`, official, reference §7): ``τ = min(F(α0),
-F_max - σ)``, ``σ = (F_max - F_min) / 50`` over ``num_static`` random
-paths, accepting paths with ``τ < F(α) < τ + σ`` (plain random paths
-without a cost table). In a distributed run every rank trains the same
-path: the samplers start from rank 0's random state and the losses are
-averaged over the ranks.
+"""Path samplers of one-shot supernet training (SPOS and DCNAS variants):
+uniform (``U``), best of m by validation loss (``B``) and the predictor's
+best (``P``, refreshed on freshly scored paths). Candidates come from a
+cost band (:class:`BandSampler`, DCNAS: ``τ = min(F(α0), F_max - σ)``,
+``σ = (F_max - F_min) / 50``, accepting ``τ < F(α) < τ + σ``). In a
+distributed run every rank trains rank 0's path.
 """
 import random
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -37,11 +29,10 @@ def unwrap(model):
 @torch.no_grad()
 def path_loss(model, choices: Mapping[str, str],
               batches: Iterable[dict]) -> float:
-    """Mean total loss of ``model`` (``mode='loss'``) with path
-    ``choices`` over ``batches`` (no gradients, train mode restored).
-
-    Inside :func:`~mmfusenas.utils.distributed.data_parallel` the mean over
-    the ranks (equal numbers of equal batches: the loss of the union)."""
+    """Mean total loss of ``model`` with path ``choices`` over ``batches``
+    (no gradients, mode restored; averaged over the ranks under
+    ``data_parallel``).
+    """
     model = unwrap(model)
     apply_choices(model, choices)
     was_training = model.training
@@ -109,20 +100,25 @@ class BandSampler:
         return out
 
 
-class _Cycle:
+class Cycle:
+    """Iterate a loader endlessly, restarting it (same order) when
+    exhausted."""
 
     def __init__(self, loader) -> None:
-        self.loader, self.it = loader, None
+        self.loader, self._iterator = loader, None
+
+    def __next__(self):
+        if self._iterator is not None:
+            try:
+                return next(self._iterator)
+            except StopIteration:
+                pass
+        self._iterator = iter(self.loader)
+        return next(self._iterator)
 
     def take(self, n: int) -> List[dict]:
-        out = []
-        while len(out) < n:
-            try:
-                out.append(next(self.it))
-            except (StopIteration, TypeError):
-                self.it = iter(self.loader)
-                out.append(next(self.it))
-        return out
+        """The next ``n`` batches."""
+        return [next(self) for _ in range(n)]
 
 
 @TASK_UTILS.register_module()
@@ -190,7 +186,7 @@ class BestOfMPathSampler(UniformPathSampler):
 
     def _val_batches(self, runner) -> List[dict]:
         if self._val is None:
-            self._val = _Cycle(runner.val_dataloader)
+            self._val = Cycle(runner.val_dataloader)
         return self._val.take(self.val_batches)
 
     def sample(self, runner) -> Path:
@@ -274,7 +270,7 @@ class PredictorPathSampler(BestOfMPathSampler):
         fine-tune the predictor on them."""
         from mmfusenas.search.predictors import train_predictor
         if self._train is None:
-            self._train = _Cycle(runner.train_dataloader)
+            self._train = Cycle(runner.train_dataloader)
         paths = [
             random_choices(self.space, self.rng)
             for _ in range(self.refresh_paths)

@@ -499,9 +499,9 @@ def test_fast_training_targets():
     from helpers import load_tool
     fusion = _compound()
     assert isinstance(fusion, BaseFusionTaskModel)
-    assert fast_training_targets(fusion) == [fusion.pre_attr] == [
-        'fusion_net']
-    assert fusion.get_submodule('fusion_net') is fusion.pre_net
+    assert fast_training_targets(fusion) == ['fusion_net']
+    assert fusion.get_submodule('fusion_net') is fusion.pre_net.stage(
+        'fusion')
     # inside another module: the qualified name
     assert fast_training_targets(nn.ModuleDict(dict(model=fusion))) == [
         'model.fusion_net']
@@ -519,7 +519,7 @@ def test_fast_training_targets():
     assert not {'FastPReLU', 'PointwiseConv2d', 'FastGroupedConv2d'} & {
         k for _, _, k in report.swapped}
     assert [p.is_contiguous() for p in scene.parameters()] == layouts
-    assert not scene.pre_net._forward_pre_hooks
+    assert not scene.scene_net._forward_pre_hooks
     remove_cpu_kernels(scene)
     # a bare network: itself
     assert fast_training_targets(_tim_net()) == ['']

@@ -1,16 +1,5 @@
-"""Hand-crafted fusion rules (no weights), as references for the networks.
-
-All take ``(N, M, H, W)`` sources in ``[0, 1]`` and return ``(N, 1, H, W)``;
-everything is vectorised torch.
-
-- :class:`MeanRuleFusion`: the pixelwise mean.
-- :class:`MaxAbsRuleFusion` (choose-max): per pixel, the source value of
-  largest magnitude ``|x - center|``; with ``center=0`` and intensities
-  ``>= 0`` this is the pixelwise maximum.
-- :class:`LaplacianPyramidFusion` (Burt & Adelson, 1983): Laplacian pyramids
-  of the sources (5-tap binomial kernel ``[1, 4, 6, 4, 1] / 16``, replicate
-  borders); detail levels take the coefficient of largest magnitude, the
-  coarsest (base) level the mean; the fused pyramid is collapsed.
+"""Hand-crafted fusion rules (no weights): ``(N, M, H, W)`` sources in
+``[0, 1]`` -> ``(N, 1, H, W)``.
 """
 from typing import List
 
@@ -45,12 +34,8 @@ class MeanRuleFusion(nn.Module):
 
 @MODELS.register_module()
 class MaxAbsRuleFusion(nn.Module):
-    """Choose-max: per pixel the source of largest ``|x - center|``.
-
-    Args:
-        center (float): the value magnitudes are measured from. Defaults to
-            0 (the pixelwise maximum of non-negative intensities).
-    """
+    """Choose-max: per pixel the source of largest ``|x - center|``
+    (``center=0``)."""
 
     def __init__(self, center: float = 0.0) -> None:
         super().__init__()
@@ -63,15 +48,11 @@ class MaxAbsRuleFusion(nn.Module):
 
 @MODELS.register_module()
 class LaplacianPyramidFusion(nn.Module):
-    """Laplacian-pyramid fusion: max-abs details, mean base.
+    """Laplacian-pyramid fusion (Burt & Adelson 1983): max-abs details, mean
+    base.
 
-    Level ``k`` of the Gaussian pyramid is the blurred level ``k - 1``
-    taken at every other pixel (``ceil(H / 2)`` rows); a Laplacian level is
-    ``G_k - expand(G_{k+1})``, where ``expand`` replicate-pads the coarse
-    level by one pixel, inserts zeros at the odd pixels, blurs with 4x the
-    kernel and crops to the finer size (a constant stays that constant). The
-    number of levels is capped so that the coarsest level keeps at least
-    2 pixels per side.
+    5-tap binomial kernel, replicate borders; the coarsest level keeps at
+    least 2 pixels per side.
 
     Args:
         num_levels (int): pyramid levels including the base. Defaults to 4.

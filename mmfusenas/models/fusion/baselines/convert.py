@@ -1,12 +1,5 @@
-"""Official weight files of the baseline networks -> MMFuseNAS checkpoints.
-
-:func:`convert_fusion_baseline` is what
-``tools/model_converters/fusion_baselines_to_mmfusenas.py`` writes: the
-official state dict, loaded safely (``weights_only=True``; a file that
-needs full unpickling only with ``trust=True``), renamed onto the
-``fusion_net.*`` keys of an :class:`~mmfusenas.models.ImageFusor` around
-the network, checked strictly (every key, every shape) and loaded strictly
-into the network before it is returned.
+"""Official weight files of the baseline networks -> MMFuseNAS checkpoints
+(``fusion_net.*`` keys, checked and loaded strictly).
 """
 import os.path as osp
 from collections import OrderedDict
@@ -47,9 +40,9 @@ PREFIX = 'fusion_net.'
 
 def identify_baseline(state_dict: Mapping[str, torch.Tensor]
                       ) -> Optional[str]:
-    """The converter name whose signature keys ``state_dict`` has (the
-    table :data:`mmfusenas.utils.official_weights.OFFICIAL_WEIGHT_FILES`),
-    when it is one of :data:`BASELINE_NETWORKS`, else None."""
+    """The :data:`BASELINE_NETWORKS` converter whose signature keys
+    ``state_dict`` has, else None.
+    """
     name = identify_official_weights(state_dict)
     return name if name in BASELINE_NETWORKS else None
 
@@ -78,25 +71,19 @@ def convert_fusion_baseline(name: str, src: str, trust: bool = False,
     """Convert one official weight file.
 
     Args:
-        name (str): ``'seafusion'``, ``'tardal'`` (any of its three files)
-            or ``'ifcnn_max'``.
+        name (str): ``'seafusion'``, ``'tardal'`` or ``'ifcnn_max'``.
         src (str): the official file.
-        trust (bool): allow full unpickling when safe loading fails (only
-            for files from a trusted source). Defaults to False.
-        network (nn.Module, optional): the target network (e.g. built from
-            a config); defaults to the released architecture.
+        trust (bool): allow full unpickling. Defaults to False.
+        network (nn.Module, optional): the target network; defaults to the
+            released architecture.
 
     Returns:
-        dict: ``dict(state_dict=..., meta=...)`` with ``fusion_net.*`` keys,
-        what :func:`mmfusenas.utils.checkpoint.save_converted_checkpoint`
-        writes.
+        dict: ``dict(state_dict=..., meta=...)`` with ``fusion_net.*`` keys.
 
     Raises:
         KeyError: unknown ``name``.
         FileNotFoundError / ValueError / RuntimeError: the file is missing,
-            unreadable, a legacy pickle without ``trust``, or the weights of
-            another network (the message names the file, the expected
-            network and, when recognised, the one found).
+            unreadable or holds another network.
     """
     if name not in BASELINE_NETWORKS:
         raise KeyError(f'unknown baseline {name!r}; expected one of '

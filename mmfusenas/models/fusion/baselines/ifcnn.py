@@ -1,13 +1,5 @@
-"""IFCNN (Zhang et al., Information Fusion 54, 2020), inference part.
-
-Written from the paper and the layer names / shapes of the released
-weights (``uzeful/IFCNN``, ``IFCNN-MAX.pth``). Every source (a 3-channel
-image, ImageNet-normalised) is replicate-padded by 3 and goes through the
-frozen first conv of an ImageNet ResNet-101 (7x7, 64 channels, stride 1
-here, no padding, no bias) and a conv block (replicate pad 1, 3x3 conv
-without bias, BN, ReLU); the features are fused elementwise (max, sum or
-mean), then another conv block and a 1x1 conv give 3 channels in the
-normalised space.
+"""IFCNN (Zhang et al., Information Fusion 2020), inference part, from the
+released ``IFCNN-MAX.pth`` layer names.
 """
 import torch
 import torch.nn as nn
@@ -35,20 +27,14 @@ class _ConvBlock(nn.Module):
 class IFCNN(nn.Module):
     """IFCNN with an elementwise fusion rule.
 
-    Input ``(N, 3 * M, H, W)``: ``M`` sources of 3 channels each, as the
-    fusor's ``preprocess=dict(repeat=3, mean=..., std=...)`` gives them
-    (a grey source repeated into 3 ImageNet-normalised channels). Output
-    ``(N, 3, H, W)`` in that normalised space (the fusor's ``postprocess``
-    de-normalises it and reduces it to grey).
+    Input ``(N, 3 M, H, W)`` (M ImageNet-normalised 3-channel sources), output
+    ``(N, 3, H, W)`` in the normalised space.
 
     Args:
-        fuse_rule (str): ``'max'`` (IFCNN-MAX), ``'sum'`` or ``'mean'``.
-            Defaults to 'max'.
+        fuse_rule (str): ``'max'``, ``'sum'`` or ``'mean'``. Defaults to 'max'.
         channels (int): feature width. Defaults to 64.
-        frozen_stem (bool): keep ``conv1`` frozen, as the released model
-            (an ImageNet ResNet-101 conv1 that its training never updates).
-            False lets ``conv1`` train, for training from scratch where no
-            ImageNet weights are at hand. Defaults to True.
+        frozen_stem (bool): keep ``conv1`` frozen, as released. Defaults to
+            True.
     """
 
     def __init__(self,

@@ -1,13 +1,6 @@
-"""SeAFusion (Tang, Yuan, Ma, Information Fusion 82, 2022), inference part.
-
-:class:`SeAFusionNet` is written from the paper and the layer names /
-shapes of the released weights (``Linfeng-Tang/SeAFusion``,
-``FusionNet``): two encoders (visible Y, infrared) of one 3x3 conv and two
-gradient residual dense blocks (:class:`GRDB`: a dense block plus a
-Sobel-like gradient path) each, and a decoder of four 3x3 convs to one
-channel, ``tanh(x) / 2 + 0.5``. The decoder layers hold a BatchNorm that
-the released forward pass does not apply; it is kept so that the official
-file loads strictly.
+"""SeAFusion (Tang et al., Information Fusion 2022), inference part, from
+the released ``FusionNet`` weights (the unused decoder BN is kept so the
+file loads strictly).
 """
 from typing import Sequence
 
@@ -72,12 +65,8 @@ class _Dense(nn.Module):
 
 
 class GRDB(nn.Module):
-    """Gradient residual dense block of SeAFusion.
-
-    Args:
-        in_channels (int): input width ``C``.
-        out_channels (int): output width.
-    """
+    """Gradient residual dense block of SeAFusion (``in_channels`` ->
+    ``out_channels``)."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
@@ -94,15 +83,11 @@ class GRDB(nn.Module):
 
 @MODELS.register_module()
 class SeAFusionNet(nn.Module):
-    """SeAFusion's fusion network.
-
-    Input ``(N, 2, H, W)``: channel 0 the infrared image, channel 1 the
-    visible luminance (Y), both in ``[0, 1]`` (the config's modality order
-    ``ir, vi``). Output ``(N, 1, H, W)`` in ``[0, 1]``. Any H, W works.
+    """SeAFusion's fusion network: ``(N, 2, H, W)`` (ir, vi Y) -> ``(N, 1, H,
+    W)``.
 
     Args:
-        channels (Sequence[int]): encoder widths (stem, GRDB 1, GRDB 2).
-            Defaults to (16, 32, 48), the released model.
+        channels (Sequence[int]): encoder widths. Defaults to (16, 32, 48).
     """
 
     def __init__(self, channels: Sequence[int] = (16, 32, 48)) -> None:

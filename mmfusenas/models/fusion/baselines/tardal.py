@@ -1,15 +1,5 @@
-"""TarDAL generator (Liu et al., CVPR 2022), inference part.
-
-:class:`TarDALGenerator` is written from the paper and the layer names /
-shapes of the released weights (``JinyuanLiu-CV/TarDAL``,
-``Generator(dim=32, depth=3)``): a 3x3 conv-BN-ReLU stem on the stacked
-infrared + visible grey images, three densely connected conv-BN-ReLU
-layers, and a decoder of four 3x3 convs ending in tanh. ``bn_mode``
-selects how BatchNorm normalises: ``'eval'`` uses the stored running
-statistics (``tardal_plus.pt``, ``tardal_plusplus.pt``); ``'train'``
-normalises with the statistics of the batch itself, as the original
-TarDAL script runs ``tardal.pt`` (no ``--eval``), without updating the
-running statistics.
+"""TarDAL generator (Liu et al., CVPR 2022), inference part, from the
+released ``Generator(dim=32, depth=3)`` weights.
 """
 import torch
 import torch.nn as nn
@@ -49,19 +39,15 @@ def _block(in_channels: int, out_channels: int, bn_mode: str,
 
 @MODELS.register_module()
 class TarDALGenerator(nn.Module):
-    """TarDAL's fusion generator.
-
-    Input ``(N, 2, H, W)``: infrared and visible grey (or Y) in ``[0, 1]``,
-    in that order. Output ``(N, 1, H, W)`` in ``[-1, 1]`` (tanh; the fusor
-    clamps to ``[0, 1]`` as the authors' script does). Any H, W works.
+    """TarDAL's fusion generator: ``(N, 2, H, W)`` (ir, vi) -> ``(N, 1, H, W)``
+    in ``[-1, 1]``.
 
     Args:
         dim (int): width. Defaults to 32.
         depth (int): dense layers. Defaults to 3.
-        bn_mode (str): ``'eval'`` (running statistics) or ``'train'``
-            (batch statistics, ``tardal.pt`` as its authors run it) or
-            ``'standard'`` (``nn.BatchNorm2d``: for training). Defaults to
-            'eval'.
+        bn_mode (str): ``'eval'`` (running statistics), ``'train'`` (batch
+            statistics, as ``tardal.pt`` is run) or ``'standard'``
+            (``nn.BatchNorm2d``). Defaults to 'eval'.
     """
 
     def __init__(self, dim: int = 32, depth: int = 3,

@@ -17,5 +17,5 @@ kernel_class(nn.Conv2d)(FastGroupedConv2d)
 
 @fast_training_host(BaseFusionTaskModel)
 def _fusion_pre_module(model: BaseFusionTaskModel):
-    """The fusion network of a compound fusion model."""
-    return [model.pre_attr]
+    """The fusion network of a compound fusion model (its one stage)."""
+    return ['fusion_net']
