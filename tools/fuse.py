@@ -55,7 +55,7 @@ from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
 from mmfusenas.apis.fusion_files import (  # noqa: E402
-    format_metrics_table, mean_metrics, score_triplet)
+    format_metrics_table, mean_metrics, score_files)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
@@ -289,11 +289,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         if names is not None:
             # the written file, read back as eval_fusion.py reads it
             source_a, source_b = info['img_path'].values()
-            per_image[stem], level = score_triplet(
+            per_image[stem], imgs = score_files(
                 {'IR': source_a, 'VI': source_b, 'fused': out_path},
                 args.preset, names, stem, device=args.device)
-            if level is not None:
-                constant[stem] = level
+            if imgs['fused'].min() == imgs['fused'].max():
+                constant[stem] = float(imgs['fused'].flat[0])
     elapsed = time.perf_counter() - start
     print(f'wrote {written} fused image(s) to {args.out} in {elapsed:.1f} s'
           f' ({elapsed / max(written, 1):.2f} s per pair); skipped '

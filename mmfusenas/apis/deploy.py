@@ -20,8 +20,6 @@ OPTIMIZATIONS = ('fold_bn', 'channels_last', 'cpu_kernels', 'compile',
                  'onnxruntime')
 #: what ``'all'`` expands to (``onnxruntime`` replaces ``compile``)
 ALL_OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
-#: attribute of the core image network, by model family
-CORE_NETWORK_ATTRS = ('fusion_net', 'network')
 #: export formats -> file suffix
 EXPORT_FORMATS = {'onnx': '.onnx', 'torch_export': '.pt2'}
 
@@ -29,13 +27,8 @@ Optimize = Union[None, str, Sequence[str]]
 
 
 def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
-    """The names of an optimisation spec (None, ``'none'``, ``'all'``, a
-    comma-separated string or a sequence of :data:`OPTIMIZATIONS`), in
-    :data:`OPTIMIZATIONS` order.
-
-    Raises:
-        ValueError: an unknown name, or ``compile`` with ``onnxruntime``.
-    """
+    """The names (in :data:`OPTIMIZATIONS` order) of None, ``'none'``,
+    ``'all'``, a comma-separated string or a sequence of names."""
     if optimize is None:
         return ()
     if isinstance(optimize, str):
@@ -72,7 +65,7 @@ def add_optimize_argument(parser) -> None:
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
     """``(attribute, module)`` of a model's image network; a bare network
     is its own core (attribute ``''``)."""
-    for attr in CORE_NETWORK_ATTRS:
+    for attr in ('fusion_net', 'network'):
         net = getattr(model, attr, None)
         if isinstance(net, nn.Module):
             return attr, net
@@ -82,18 +75,10 @@ def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
 def optimize_for_inference(model: nn.Module,
                            optimize: Optimize,
                            verbose: bool = True) -> nn.Module:
-    """Apply inference optimisations to an eval-mode model, in place.
-
-    Args:
-        model (nn.Module): a model from :func:`init_model` or a bare
-            network, in eval mode.
-        optimize: see :func:`parse_optimize`.
-        verbose (bool): print what was folded. Defaults to True.
-
-    Returns:
-        nn.Module: ``model``; ``compile`` / ``onnxruntime`` replace its core
-        network (a bare network is returned wrapped).
-    """
+    """Apply inference optimisations (:func:`parse_optimize`) to an
+    eval-mode model or bare network, in place; ``compile`` / ``onnxruntime``
+    replace its core network (a bare network is returned wrapped).
+    ``verbose`` prints what was folded."""
     names = parse_optimize(optimize)
     if not names:
         return model
@@ -131,15 +116,10 @@ def optimize_for_inference(model: nn.Module,
 
 
 class OnnxRuntimeNetwork(nn.Module):
-    """An image network run by ONNX Runtime (CPU): exported at the first
-    call (:func:`export_network`, dynamic sizes) and run with
-    ``torch.get_num_threads()`` intra-op threads; the eager network stays
-    as ``.net``.
-
-    Args:
-        net (nn.Module): eval-mode network, one ``(N, C, H, W)`` tensor in
-            and one out (:class:`PackedInputs` for several inputs).
-    """
+    """An image network (one ``(N, C, H, W)`` tensor in, one out) exported
+    at the first call (:func:`export_network`, dynamic sizes) and run by
+    ONNX Runtime with ``torch.get_num_threads()`` threads; the eager
+    network stays as ``.net``."""
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
@@ -158,14 +138,6 @@ class OnnxRuntimeNetwork(nn.Module):
                     path, torch.get_num_threads()).session
         out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
         return torch.from_numpy(np.asarray(out)).to(x.device)
-
-
-def _dynamic_shapes(example: torch.Tensor) -> dict:
-    if example.dim() != 4:
-        raise ValueError(f'export expects an (N, C, H, W) example, got shape '
-                         f'{tuple(example.shape)}')
-    dim = torch.export.Dim.DYNAMIC
-    return {'x': {0: dim, 2: dim, 3: dim}}
 
 
 class _Single(nn.Module):
@@ -262,7 +234,11 @@ def export_network(net: nn.Module,
         net = copy.deepcopy(net)
         prelu_to_leaky_relu(net)
     wrapped = _Single(net).eval()
-    shapes = _dynamic_shapes(example) if dynamic else None
+    if dynamic and example.dim() != 4:
+        raise ValueError(f'export expects an (N, C, H, W) example, got shape '
+                         f'{tuple(example.shape)}')
+    dim = torch.export.Dim.DYNAMIC
+    shapes = {'x': {0: dim, 2: dim, 3: dim}} if dynamic else None
     if dynamic and example.shape[0] == 1:
         # a size-1 dimension is specialised by the tracer (0/1 rule)
         example = example.expand(2, *example.shape[1:]).contiguous()

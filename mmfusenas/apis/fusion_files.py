@@ -1,9 +1,7 @@
-"""Fusion metrics of image files on disk: reading, matching stems across
-folders and scoring, shared by ``tools/analysis_tools/eval_fusion.py`` and
-``tools/fuse.py --metrics`` so that both print the same numbers. An
-undefined metric (a constant image) is NaN, named by
-:func:`degenerate_files_message` and written as ``null`` by
-:func:`strict_json`."""
+"""Fusion metrics of image files on disk (reading, stem matching, scoring),
+shared by ``tools/analysis_tools/eval_fusion.py`` and ``tools/fuse.py
+--metrics`` so that both print the same numbers; an undefined metric is
+NaN, written as ``null`` by :func:`strict_json`."""
 import json
 import math
 import os
@@ -18,13 +16,6 @@ from terminaltables import AsciiTable
 from mmfusenas.evaluation.functional.fusion_presets import (
     FUSION_PRESETS, list_names, summed_metrics_note)
 from mmfusenas.utils.fileio import read_image
-
-__all__ = [
-    'IMG_EXTS', 'UNMATCHED_KINDS', 'index_dir', 'read_bgr8', 'read_gray',
-    'match_stems', 'unmatched_messages', 'score_files', 'score_triplet',
-    'degenerate_cause', 'undefined_metrics', 'degenerate_files_message',
-    'strict_json', 'mean_metrics', 'format_metrics_table'
-]
 
 #: image file extensions read from a folder (case-insensitive)
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
@@ -43,12 +34,7 @@ UNMATCHED_KINDS: Dict[str, Tuple[str, str]] = {
 
 def index_dir(folder: str, what: str) -> Dict[str, str]:
     """``{stem: path}`` of the images of ``folder`` (hidden files skipped
-    and listed on stderr).
-
-    Raises:
-        FileNotFoundError: ``folder`` does not exist or holds no image.
-        ValueError: two images share a stem (both named).
-    """
+    and listed on stderr); two images with one stem are refused."""
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{what} folder not found: {folder}')
     out = {}
@@ -75,13 +61,8 @@ def index_dir(folder: str, what: str) -> Dict[str, str]:
 
 
 def read_bgr8(path: str) -> np.ndarray:
-    """Read an 8-bit image as BGR.
-
-    Raises:
-        OSError: the file cannot be decoded or is truncated.
-        ValueError: not 8-bit, transparent pixels, or an unusual channel
-            count (the message names the file).
-    """
+    """Read an 8-bit image as BGR; other depths, transparent pixels and
+    unusual channel counts are refused (naming the file)."""
     img = read_image(path)
     if img.dtype != np.uint8:
         raise ValueError(
@@ -124,8 +105,7 @@ def match_stems(ir: Dict[str, str], vi: Dict[str, str],
 
 
 def unmatched_messages(unmatched: Dict[str, list],
-                       folders: Dict[str, str],
-                       max_listed: int = 10) -> List[str]:
+                       folders: Dict[str, str]) -> List[str]:
     """One line per non-empty kind of ``unmatched`` (:func:`match_stems`),
     e.g. ``'2 fused image(s) without an IR/VI source pair in DIR: x, y'``;
     ``folders`` maps ``'IR'``, ``'VI'``, ``'fused'`` to directories."""
@@ -134,7 +114,7 @@ def unmatched_messages(unmatched: Dict[str, list],
         stems = unmatched.get(kind) or []
         if stems:
             lines.append(f'{len(stems)} {what} in {folders[folder]}: '
-                         f'{list_names(stems, max_listed)}')
+                         f'{list_names(stems)}')
     return lines
 
 
@@ -145,25 +125,12 @@ def score_files(paths: Dict[str, str],
                 method: Optional[str] = None,
                 device: Optional[str] = None
                 ) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
-    """Read one triple of files and compute its metrics.
-
-    Args:
-        paths: ``{'IR': path, 'VI': path, 'fused': path}``.
-        preset: the convention preset (gray rule and formulas).
-        names: metric names.
-        stem: the pair's name in messages.
-        method (str, optional): the method of the fused image; messages
-            then name it and give whole paths.
-        device (str, optional): torch device; None:
-            :func:`mmengine.device.get_device`.
+    """Read one triple ``{'IR', 'VI', 'fused': path}`` and compute its
+    metrics (errors name ``stem``, ``method`` and the files).
 
     Returns:
         tuple: ``{metric: value}`` (NaN where undefined) and the grey
         images ``{'IR', 'VI', 'fused'}``.
-
-    Raises:
-        ValueError: images of different sizes, a file refused by
-            :func:`read_bgr8`, or a failing metric (naming the files).
     """
     import torch
     from mmengine.device import get_device
@@ -193,20 +160,6 @@ def score_files(paths: Dict[str, str],
     return row, imgs
 
 
-def score_triplet(paths: Dict[str, str],
-                  preset: str,
-                  names: Sequence[str],
-                  stem: str,
-                  method: Optional[str] = None,
-                  device: Optional[str] = None
-                  ) -> Tuple[Dict[str, float], Optional[float]]:
-    """:func:`score_files`, returning the grey level of the fused image
-    when it is constant (else ``None``) instead of the images."""
-    row, imgs = score_files(paths, preset, names, stem, method, device)
-    f = imgs['fused']
-    return row, (float(f.flat[0]) if f.min() == f.max() else None)
-
-
 def degenerate_cause(imgs: Dict[str, np.ndarray],
                      paths: Dict[str, str]) -> Optional[str]:
     """What makes a triple degenerate, naming the files: its constant
@@ -231,8 +184,8 @@ def undefined_metrics(row: Dict[str, float],
 
 
 def degenerate_files_message(causes: Dict[str, str],
-                             undefined: Dict[str, Dict[str, str]],
-                             max_listed: int = 10) -> Optional[str]:
+                             undefined: Dict[str, Dict[str, str]]
+                             ) -> Optional[str]:
     """The sentence naming each pair's degenerate files (``causes``:
     ``{pair: cause}``) and the metrics undefined on them (``undefined``:
     ``{pair: {metric: reason}}``); None when ``causes`` is empty."""
@@ -242,7 +195,7 @@ def degenerate_files_message(causes: Dict[str, str],
                            if undefined.get(k) else '')
              for k, c in causes.items()]
     return (f'Degenerate image files for {len(causes)} pair(s): ' +
-            list_names(items, max_listed) + '.')
+            list_names(items) + '.')
 
 
 def strict_json(obj) -> str:

@@ -15,7 +15,8 @@ from mmengine.device import get_device
 from mmengine.registry import FUNCTIONS, DefaultScope, init_default_scope
 
 from mmfusenas.datasets.transforms import LoadPairedImages
-from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
+from mmfusenas.engine.hooks.fused_image_save_hook import \
+    prediction_image as result_image  # noqa: F401 (an API name)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_model_weights
 from .deploy import Optimize, optimize_for_inference
@@ -33,13 +34,10 @@ def load_config(config: PathOrCfg,
     """A :class:`Config` from a path (checked) or a Config (copied)."""
     if isinstance(config, Config):
         config = copy.deepcopy(config)
-    elif isinstance(config, (str, bytes)) or hasattr(config, '__fspath__'):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'config file not found: {config}')
+    elif osp.isfile(config):
         config = Config.fromfile(config)
     else:
-        raise TypeError(f'config must be a file path or a Config, got '
-                        f'{type(config).__name__}')
+        raise FileNotFoundError(f'config file not found: {config}')
     if cfg_options:
         config.merge_from_dict(cfg_options)
     return config
@@ -51,23 +49,18 @@ def init_model(config: PathOrCfg,
                cfg_options: Optional[dict] = None,
                strict: bool = True,
                optimize: Optimize = None) -> nn.Module:
-    """Build the config's model, load a checkpoint and set eval mode.
+    """Build the config's model (config kept as ``model.cfg``), load a
+    checkpoint and set eval mode.
 
     Args:
-        config (str | Config): config file or object (kept as
-            ``model.cfg``).
-        checkpoint (str, optional): loaded by
-            :func:`~mmfusenas.utils.checkpoint.load_model_weights`
-            (``weights_only``, checked; errors name the file). None keeps
-            the initial weights.
+        config (str | Config): config file or object.
+        checkpoint (str, optional): loaded by ``load_model_weights``
+            (checked; errors name the file). None keeps the initial weights.
         device (str, optional): None: :func:`mmengine.device.get_device`.
         cfg_options (dict, optional): overrides merged into the config.
         strict (bool): keys must match exactly. Defaults to True.
         optimize (str | Sequence[str], optional): see
             :func:`~mmfusenas.apis.deploy.optimize_for_inference`.
-
-    Returns:
-        nn.Module: the model in eval mode on ``device``.
     """
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
@@ -163,19 +156,10 @@ def _check_file(path: Any, what: str) -> str:
 
 
 def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
-    """The data info (dataset item before the pipeline) of one input.
-
-    Args:
-        cfg (Config): the model's config.
-        inputs: paired pipelines: ``{modality: path | uint8 array}`` or
-            sources in the config's modality order; other pipelines: one
-            path. A dict with ``img_path`` (a dataset item) is copied.
-        index (int): names array inputs (stem ``f'{index:08d}'``).
-
-    Returns:
-        dict: e.g. ``dict(img_path={'ir': ..., 'vi': ...}, stem='01',
-        modalities=('ir', 'vi'))`` (+ ``img_arrays`` for arrays).
-    """
+    """The data info (dataset item before the pipeline) of one input:
+    ``{modality: path | uint8 array}`` or sources in the config's modality
+    order for paired pipelines, else one path; a dict with ``img_path`` is
+    copied. ``index`` names array inputs (stem ``f'{index:08d}'``)."""
     if isinstance(inputs, dict) and 'img_path' in inputs:
         return copy.deepcopy(inputs)
     kind = _loader_kind(test_pipeline_cfg(cfg))
@@ -284,13 +268,10 @@ def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
                 color: bool = False,
                 noise_sigma: Optional[float] = None,
                 pad: bool = True) -> Any:
-    """The collated batch ``model.test_step`` takes for these inputs.
+    """The collated batch ``model.test_step`` takes for these inputs
+    (see :func:`inference_model`).
 
     Args:
-        model (nn.Module): from :func:`init_model`.
-        inputs: one input (or a list with ``batch``): see
-            :func:`inference_model`.
-        batch (bool): ``inputs`` is a list. Defaults to False.
         gt (str, optional): guided SR: the HR ground truth of a real LR
             depth.
         kernel (str | np.ndarray | list, optional): restoration: blur
@@ -354,28 +335,17 @@ def model_family(model: nn.Module) -> Optional[str]:
 
 def inference_model(model: nn.Module, inputs: Any, batch: bool = False,
                     **kwargs) -> Any:
-    """Run a model from :func:`init_model` on its inputs.
+    """Run a model from :func:`init_model` on one input (a list with
+    ``batch``) through its test pipeline and ``test_step``.
 
-    One input per family: fusion (+ task) and chain models take
-    ``{modality: path | array}`` or sources in config order; enhancement /
-    scene (+ task) models an image path; ``GuidedDepthSR`` ``(depth, rgb)``
-    (``gt=``: HR ground truth of a real, smaller LR depth); restoration
-    (HQS) models an image or ``(image, kernel)`` (``kernel=``, ``color=``,
-    ``noise_sigma=``, ``pad=`` as ``tools/deblur.py``).
-
-    Other models with a ``test_step`` run through the config's test
-    pipeline when it starts with a loader of :data:`LOADER_KINDS`.
-
-    Args:
-        model (nn.Module): from :func:`init_model`.
-        inputs: one input, or a list of them with ``batch``.
-        batch (bool): ``inputs`` is a list. Defaults to False.
-        **kwargs: see :func:`build_batch`.
+    Fusion (+ task) and chain models take ``{modality: path | array}`` or
+    sources in config order; enhancement / scene (+ task) models an image
+    path; ``GuidedDepthSR`` ``(depth, rgb)``; restoration (HQS) models an
+    image or ``(image, kernel)``; ``**kwargs``: see :func:`build_batch`.
 
     Returns:
-        data sample(s) (``pred_fused`` / ``pred_img`` / every chain stage's
-        ``pred_<name>`` and task predictions) or, for guided SR, dict(s)
-        with ``pred_depth``, ``bicubic``, ``sample_id`` (+ ``gt_depth``).
+        data sample(s) or, for guided SR, dict(s) with ``pred_depth``,
+        ``bicubic``, ``sample_id`` (+ ``gt_depth``).
     """
     if model_family(model) is None and not hasattr(model, 'test_step'):
         raise TypeError(f'no inference function for {type(model).__name__}'
@@ -406,14 +376,6 @@ def inference_enhancer(model: nn.Module, inputs: Any,
     return inference_model(model, inputs, batch)
 
 
-def result_image(sample: Any, color: bool = True,
-                 rounding: Optional[str] = None) -> np.ndarray:
-    """The image of a prediction as a grey or BGR ``uint8`` array
-    (:func:`~mmfusenas.engine.hooks.fused_image_save_hook.prediction_image`).
-    """
-    return prediction_image(sample, color=color, rounding=rounding)
-
-
 def check_dataset_files(dataset: Any,
                         progress: bool = True) -> List[Dict[str, str]]:
     """Decode every sample's files with the dataset's loading step.
@@ -421,11 +383,12 @@ def check_dataset_files(dataset: Any,
     Returns:
         list[dict]: ``dict(index=, stem=, error=)`` per unreadable sample.
     """
-    from mmengine.utils import ProgressBar
+    from mmengine.utils import track_iter_progress
     loader = dataset.pipeline.transforms[0]
-    bar = ProgressBar(len(dataset)) if progress and len(dataset) else None
+    indices = range(len(dataset))
     bad = []
-    for idx in range(len(dataset)):
+    for idx in track_iter_progress(indices) if progress and indices \
+            else indices:
         info = copy.deepcopy(dataset.get_data_info(idx))
         try:
             loader(info)
@@ -433,10 +396,6 @@ def check_dataset_files(dataset: Any,
             bad.append(dict(index=idx,
                             stem=info.get('stem') or str(info.get('img_path')),
                             error=f'{type(err).__name__}: {err}'))
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        print()
     return bad
 
 
@@ -451,9 +410,9 @@ def refuse_unreadable(bad: Sequence[Dict[str, str]], total: int,
             format_skipped(bad))
 
 
-def format_skipped(bad: Sequence[Dict[str, str]], limit: int = 20) -> str:
-    """One line per bad sample (at most ``limit``)."""
-    lines = [f'  {b["stem"]}: {b["error"]}' for b in bad[:limit]]
-    if len(bad) > limit:
-        lines.append(f'  ... and {len(bad) - limit} more')
+def format_skipped(bad: Sequence[Dict[str, str]]) -> str:
+    """One line per bad sample (at most 20)."""
+    lines = [f'  {b["stem"]}: {b["error"]}' for b in bad[:20]]
+    if len(bad) > 20:
+        lines.append(f'  ... and {len(bad) - 20} more')
     return '\n'.join(lines)

@@ -1,7 +1,6 @@
-"""``FusionInferencer``: MMEngine's :class:`~mmengine.infer.BaseInferencer`
-for fusion, compound fusion + detector / segmentor and chain models, on
-pairs of paths or arrays or folders paired by stem (see
-``docs/user_guides/inference.md``)."""
+"""``FusionInferencer``: an MMEngine ``BaseInferencer`` for fusion,
+compound fusion + task and chain models (``docs/user_guides/inference.md``).
+"""
 import difflib
 import glob
 import json
@@ -30,22 +29,10 @@ from .inference import (build_pipeline, config_modalities, init_model,
 NAME_PREFIX = 'mmfusenas::'
 
 
-def configs_dir() -> str:
-    """The ``configs/`` folder of the package: ``mmfusenas/.mim/configs``
-    (a ``mim`` wheel) or next to the package (a source install)."""
-    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    for cand in (osp.join(pkg, '.mim', 'configs'),
-                 osp.join(osp.dirname(pkg), 'configs')):
-        if osp.isdir(cand):
-            return cand
-    raise FileNotFoundError(
-        f'no configs/ folder next to the mmfusenas package ({pkg}); '
-        'install MMFuseNAS from its repository (pip install -e .)')
-
-
 def resolve_model_name(name: str) -> str:
     """The config file of ``mmfusenas::<path under configs/>`` (``.py``
-    optional).
+    optional), under ``mmfusenas/.mim/configs`` (a ``mim`` wheel) or the
+    ``configs/`` next to the package (a source install).
 
     Raises:
         FileNotFoundError: no such config; the message lists close names.
@@ -53,7 +40,15 @@ def resolve_model_name(name: str) -> str:
     rel = name[len(NAME_PREFIX):] if name.startswith(NAME_PREFIX) else name
     rel = rel.strip('/')
     rel = rel if rel.endswith('.py') else rel + '.py'
-    root = configs_dir()
+    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    roots = [r for r in (osp.join(pkg, '.mim', 'configs'),
+                         osp.join(osp.dirname(pkg), 'configs'))
+             if osp.isdir(r)]
+    if not roots:
+        raise FileNotFoundError(
+            f'no configs/ folder next to the mmfusenas package ({pkg}); '
+            'install MMFuseNAS from its repository (pip install -e .)')
+    root = roots[0]
     if osp.isfile(osp.join(root, rel)):
         return osp.join(root, rel)
     known = sorted(
@@ -68,8 +63,7 @@ def resolve_model_name(name: str) -> str:
 
 
 def panel(sources: Dict[str, np.ndarray], vis: np.ndarray) -> np.ndarray:
-    """The sources and ``vis`` side by side with titles, at ``vis``'s
-    size."""
+    """The titled sources and ``vis`` side by side, at ``vis``'s size."""
     row = []
     for name, img in sources.items():
         img = to_bgr(img)
@@ -139,7 +133,6 @@ class FusionInferencer(BaseInferencer):
                 'FusionInferencer runs fusion, compound fusion + task and '
                 f'chain models; {type(self.model).__name__} is a {family!r} '
                 'model: use mmfusenas.apis.inference_model or its tool')
-        self.weights = weights
         self.modalities = config_modalities(cfg)
         metainfo = loader_cfg(cfg).get('dataset', {}).get('metainfo') or {}
         self.class_names = tuple(metainfo.get('classes') or ()) or None
@@ -169,14 +162,8 @@ class FusionInferencer(BaseInferencer):
                 for info in map(dataset.get_data_info, range(len(dataset)))]
 
     def _inputs_to_list(self, inputs: Any) -> List[dict]:
-        """Every input as a data info (:func:`make_data_info`), in order.
-
-        Raises:
-            FileNotFoundError: a missing file or folder.
-            ValueError: sources of different sizes or number, two inputs
-                with one stem.
-            TypeError: an input of another kind.
-        """
+        """Every input as a data info (:func:`make_data_info`), in order;
+        two inputs with one stem are refused."""
         if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple))
                                         and inputs
                                         and all(map(_is_image, inputs))):
@@ -224,16 +211,9 @@ class FusionInferencer(BaseInferencer):
 
     def __call__(self, inputs: Any, batch_size: int = 1, out_dir: str = '',
                  **kwargs) -> dict:
-        """Fuse (and detect / segment) the inputs.
-
-        Args:
-            inputs: a pair, a dict ``{modality: path | array | DIR}``, or a
-                list of those.
-            batch_size (int): pairs per ``test_step``. Defaults to 1.
-            out_dir (str): output folder ('' writes nothing): ``vis/``, and
-                for compound models ``fused/`` and ``preds/``.
-            **kwargs: ``return_datasamples`` and the options of
-                :meth:`visualize` and :meth:`postprocess`.
+        """Fuse (and detect / segment) a pair, a dict ``{modality: path |
+        array | DIR}`` or a list of those, ``batch_size`` pairs per
+        ``test_step``, writing under ``out_dir`` ('' writes nothing).
 
         Returns:
             dict: ``predictions`` (one per input) and ``visualization``.
@@ -287,15 +267,10 @@ class FusionInferencer(BaseInferencer):
                   img_out_dir: str = '',
                   no_save_vis: bool = False,
                   save_panels: bool = False) -> List[np.ndarray]:
-        """Draw (and write under ``img_out_dir``) every prediction.
-
-        ``vis/<stem>.png`` is ``tools/fuse.py``'s PNG for fusion models, the
-        fused image at the input size with the boxes / masks above
-        ``pred_score_thr`` (if ``draw_pred``) for compound models, whose
-        fused image goes to ``fused/``; ``save_panels`` adds ``panels/``.
-        ``return_vis`` returns the images, ``show`` shows them
-        (``wait_time`` ms).
-        """
+        """Draw (and write under ``img_out_dir``) every prediction:
+        ``vis/<stem>.png`` is the fused image (compound models:
+        :meth:`overlay`, the fused image in ``fused/``); ``save_panels``
+        adds ``panels/``."""
         img_out_dir = '' if no_save_vis else img_out_dir
         if not (return_vis or show or img_out_dir):
             return []
@@ -326,9 +301,8 @@ class FusionInferencer(BaseInferencer):
         return out
 
     def pred2dict(self, pred: Any) -> dict:
-        """The JSON-able prediction: ``stem``, ``fused_shape``, and
-        ``labels`` / ``scores`` / ``bboxes`` (input pixels) or
-        ``sem_seg_shape`` / ``class_pixels``."""
+        """``stem``, ``fused_shape`` and ``labels`` / ``scores`` /
+        ``bboxes`` or ``sem_seg_shape`` / ``class_pixels``."""
         fused = pred.get('pred_fused_rgb', pred.get('pred_fused'))
         result: Dict[str, Any] = dict(stem=pred.metainfo.get('stem'))
         if fused is not None:

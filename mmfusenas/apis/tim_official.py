@@ -1,11 +1,8 @@
-"""The official TIM test protocols (github.com/LiuZhu-CV/TIMFusion:
-``IVIF/testFusion.py``, ``IVIF/testFusion_light.py``,
-``MmIF/test_fusion_Medical_{ct,pet,spect}.py``), quirks included, on
-weights converted into ``configs/tim/*_official.py``:
-:func:`fuse_tim_official` writes the official script's image up to float
-rounding; every quirk (reading, BN batch statistics, padding, saving) is an
-option whose default is the script's. See
-``docs/user_guides/official_weights.md``."""
+"""The official TIM test protocols (github.com/LiuZhu-CV/TIMFusion), quirks
+included, on weights converted into ``configs/tim/*_official.py``: every
+quirk (reading, BN batch statistics, padding, saving) is an option of
+:func:`fuse_tim_official` whose default is the official script's (see
+``docs/user_guides/official_weights.md``)."""
 import contextlib
 from typing import Dict, Iterator, Optional, Sequence
 
@@ -18,43 +15,19 @@ import torch.nn.functional as F
 from mmfusenas.utils.fileio import read_image
 
 #: official model -> target config, stage count and protocol defaults
-TIM_OFFICIAL: Dict[str, dict] = dict(
-    ivif=dict(
-        config='configs/tim/fusion_ivif_official.py',
-        stages=2,
-        read=('blue', 'blue'),
-        batch_stats=('stage2', ),
-        pad_multiple=4,
-        save='save_image'),
-    light=dict(
-        config='configs/tim/fusion_ivif_light_official.py',
-        stages=1,
-        read=('gray', 'gray'),
-        batch_stats=(),
-        pad_multiple=1,
-        save='save_image'),
-    ct=dict(
-        config='configs/tim/fusion_mri_ct_official.py',
-        stages=2,
-        read=('blue', 'gray'),
-        batch_stats=(),
-        pad_multiple=1,
-        save='gray_floor'),
-    pet=dict(
-        config='configs/tim/fusion_mri_pet_official.py',
-        stages=2,
-        read=('gray', 'yuv'),
-        batch_stats=(),
-        pad_multiple=1,
-        save='yuv_floor'),
-    spect=dict(
-        config='configs/tim/fusion_mri_spect_official.py',
-        stages=2,
-        read=('plt_twice', 'yuv'),
-        batch_stats=('stage1', 'stage2'),
-        pad_multiple=1,
-        save='yuv_floor'),
-)
+TIM_OFFICIAL: Dict[str, dict] = {
+    name: dict(config=f'configs/tim/{cfg}_official.py', stages=stages,
+               read=read, batch_stats=bn, pad_multiple=pad, save=save)
+    for name, cfg, stages, read, bn, pad, save in (
+        ('ivif', 'fusion_ivif', 2, ('blue', 'blue'), ('stage2', ), 4,
+         'save_image'),
+        ('light', 'fusion_ivif_light', 1, ('gray', 'gray'), (), 1,
+         'save_image'),
+        ('ct', 'fusion_mri_ct', 2, ('blue', 'gray'), (), 1, 'gray_floor'),
+        ('pet', 'fusion_mri_pet', 2, ('gray', 'yuv'), (), 1, 'yuv_floor'),
+        ('spect', 'fusion_mri_spect', 2, ('plt_twice', 'yuv'),
+         ('stage1', 'stage2'), 1, 'yuv_floor'))
+}
 READS = ('blue', 'gray', 'yuv', 'plt_twice')
 SAVES = ('save_image', 'gray_floor', 'yuv_floor')
 PAD_MODES = ('reflect', 'replicate')

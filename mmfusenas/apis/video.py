@@ -1,8 +1,6 @@
-"""Two-stream (infrared + visible) video fusion with a
-:class:`~mmfusenas.apis.FusionInferencer`: time-aligned frame pairs
-(:class:`PairedFrames`), batched fusion into an MP4 with per-stage timing
-(:func:`fuse_video`); used by ``demo/video_demo.py`` and
-``demo/webcam_demo.py``."""
+"""Two-stream (infrared + visible) video fusion for ``demo/video_demo.py``
+and ``demo/webcam_demo.py``: time-aligned frame pairs (:class:`PairedFrames`)
+through a ``FusionInferencer`` into an MP4 (:func:`fuse_video`)."""
 import argparse
 import contextlib
 import itertools
@@ -42,13 +40,9 @@ def format_stages(result: dict) -> str:
         f'{k} {v:.1f} ({100 * v / total:.0f} %)' for k, v in ms.items())
 
 
-def open_capture(source: Source, name: str) -> cv2.VideoCapture:
-    """An opened ``cv2.VideoCapture`` of a file or a device id.
-
-    Raises:
-        FileNotFoundError: a file that does not exist.
-        OSError: OpenCV cannot open the file / device.
-    """
+def _open(source: Source, name: str) -> cv2.VideoCapture:
+    """An opened ``cv2.VideoCapture`` of a file or a device id (mmcv's
+    ``VideoReader`` opens files only)."""
     is_file = isinstance(source, str) and not source.isdigit()
     if is_file and not osp.isfile(source):
         raise FileNotFoundError(f'{name} video not found: {source}')
@@ -60,30 +54,20 @@ def open_capture(source: Source, name: str) -> cv2.VideoCapture:
     return cap
 
 
-def _size(cap: cv2.VideoCapture) -> Tuple[int, int]:
-    return (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
-            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-
-
 class PairedFrames:
-    """Time-aligned frame pairs of two streams.
+    """Time-aligned frame pairs of two streams; frame rates, sizes or
+    lengths that disagree are refused, naming the option that resolves it.
 
     Args:
         ir, vi (str | int, optional): video files or device ids.
         side_by_side (str, optional): instead of ``ir`` / ``vi``: one file
-            whose left and right halves are the two streams.
-        left (str): the modality of the left half (``'ir'`` or ``'vi'``).
+            whose left (``left``: ``'ir'`` or ``'vi'``) and right halves are
+            the two streams.
         resize_to (tuple[int, int], optional): (width, height) both streams
             are resized to; None demands equal sizes.
         fps_tolerance (float): largest frame-rate difference accepted.
-        stop_at_shortest (bool): stop at the end of the shorter stream
-            instead of refusing unequal lengths.
+        stop_at_shortest (bool): stop at the shorter stream's end.
         live (bool): capture devices (lengths and frame rates not checked).
-
-    Raises:
-        ValueError: frame rates, sizes or lengths that disagree (the
-            message names the option that resolves it), an odd
-            side-by-side width, or a wrong combination of sources.
     """
 
     names = ('ir', 'vi')
@@ -109,34 +93,35 @@ class PairedFrames:
         self.stop_at_shortest = stop_at_shortest
         self.side_by_side = side_by_side is not None
         self.left = left
+        self.sources = {'ir': side_by_side, 'vi': side_by_side} \
+            if self.side_by_side else {'ir': ir, 'vi': vi}
         self.caps = []
         try:
+            for name, src in ([('side-by-side', side_by_side)]
+                              if self.side_by_side else self.sources.items()):
+                self.caps.append(_open(src, name))
+            fps = [c.get(cv2.CAP_PROP_FPS) for c in self.caps]
+            sizes = [(int(c.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                      int(c.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+                     for c in self.caps]
+            counts = [int(c.get(cv2.CAP_PROP_FRAME_COUNT)) for c in self.caps]
             if self.side_by_side:
-                self.sources = {'ir': side_by_side, 'vi': side_by_side}
-                self.caps.append(open_capture(side_by_side, 'side-by-side'))
-                w, h = _size(self.caps[0])
+                (w, h), = sizes
                 if w % 2:
                     raise ValueError(
                         f'side-by-side video {side_by_side} is {w} pixels '
                         'wide; the two halves need an even width')
-                self.src_size = (w // 2, h)
+                sizes = [(w // 2, h)]
             else:
-                self.sources = {'ir': ir, 'vi': vi}
-                self.caps = [open_capture(s, n)
-                             for n, s in self.sources.items()]
-                self._check(fps_tolerance, live)
+                self._check(fps, sizes, counts, fps_tolerance, live)
         except Exception:
             self.release()
             raise
-        fps = [c.get(cv2.CAP_PROP_FPS) for c in self.caps]
+        self.src_size = sizes[0]
         self.fps = fps[0] if fps[0] > 0 else fps[-1]
-        counts = [int(c.get(cv2.CAP_PROP_FRAME_COUNT)) for c in self.caps]
         self.num_frames = None if live or min(counts) <= 0 else min(counts)
 
-    def _check(self, fps_tolerance: float, live: bool) -> None:
-        fps = [c.get(cv2.CAP_PROP_FPS) for c in self.caps]
-        sizes = [_size(c) for c in self.caps]
-        counts = [int(c.get(cv2.CAP_PROP_FRAME_COUNT)) for c in self.caps]
+    def _check(self, fps, sizes, counts, fps_tolerance, live) -> None:
         a, b = (f'{n} {self.sources[n]!r}' for n in self.names)
         if not live and abs(fps[0] - fps[1]) > fps_tolerance:
             raise ValueError(
@@ -153,7 +138,6 @@ class PairedFrames:
             raise ValueError(
                 f'unequal lengths: {a} {counts[0]} frames, {b} {counts[1]} '
                 'frames; trim one or stop at the shorter (--stop-at-shortest)')
-        self.src_size = sizes[0]
 
     @property
     def size(self) -> Tuple[int, int]:
@@ -207,24 +191,11 @@ def fuse_video(inferencer,
                max_frames: Optional[int] = None,
                show: bool = False,
                progress: bool = True) -> dict:
-    """Fuse (and detect / segment) every frame pair and write an MP4.
-
-    Each output frame is the fused frame at the input size with the
-    predictions drawn (``inferencer.overlay``), or the IR | VIS | fused
-    panel with ``panels``. The MP4 is written under a temporary name and
-    renamed at the end: a failed run leaves no video.
-
-    Args:
-        inferencer (FusionInferencer): the model.
-        frames (PairedFrames): the two streams.
-        out (str, optional): output ``.mp4`` (``mp4v``); None writes
-            nothing.
-        batch_size (int): frame pairs per ``test_step``. Defaults to 4.
-        pred_score_thr (float): boxes below are not drawn.
-        panels (bool): write IR | VIS | fused panels.
-        max_frames (int, optional): stop after this many frames.
-        show (bool): show every frame in an OpenCV window (``q`` stops).
-        progress (bool): progress bar.
+    """Fuse (and detect / segment) every frame pair of ``frames`` with a
+    ``FusionInferencer`` and write the overlays (``panels``: IR | VIS |
+    fused panels) to the MP4 ``out`` (None: nothing), renamed into place
+    at the end: a failed run leaves no video. ``show`` shows the frames
+    (``q`` stops).
 
     Returns:
         dict: ``frames``, ``fps`` (wall clock of the whole loop),
@@ -253,27 +224,30 @@ def fuse_video(inferencer,
             net.register_forward_pre_hook(
                 lambda *_: starts.append(time.perf_counter())),
             net.register_forward_hook(post)]
-    writer = tmp = None
     total = frames.num_frames
     if max_frames is not None:
         total = max_frames if total is None else min(total, max_frames)
-    done, stop = 0, False
+
+    def batches():
+        left = total
+        while left is None or left > 0:
+            with timed('read'):
+                pairs = list(itertools.islice(
+                    iter(frames.read, None), min(batch_size, left or
+                                                 batch_size)))
+            if pairs:
+                yield pairs
+            if len(pairs) < batch_size:
+                return
+            left = None if left is None else left - len(pairs)
+
+    writer = tmp = None
+    done = 0
     start = time.perf_counter()
     try:
-        num_batches = None if total is None else -(-total // batch_size)
-        for _ in track(itertools.count(), f'fusing {total or "?"} frame '
-                       'pair(s)', total=num_batches, enabled=progress):
-            pairs = []
-            with timed('read'):
-                while len(pairs) < batch_size and (
-                        total is None or done + len(pairs) < total):
-                    pair = frames.read()
-                    if pair is None:
-                        stop = True
-                        break
-                    pairs.append(pair)
-            if not pairs:
-                break
+        for pairs in track(batches(), f'fusing {total or "?"} frame pair(s)',
+                           total=total and -(-total // batch_size),
+                           enabled=progress):
             with timed('pipeline'):
                 infos = inferencer._inputs_to_list(
                     [tuple(p[n] for n in frames.names) for p in pairs])
@@ -307,9 +281,8 @@ def fuse_video(inferencer,
             done += len(pairs)
             if show:
                 cv2.imshow('video_demo', outs[-1])
-                stop = stop or cv2.waitKey(1) & 0xFF == ord('q')
-            if stop or (total is not None and done >= total):
-                break
+                if cv2.waitKey(1) & 0xFF == ord('q'):
+                    break
         seconds = time.perf_counter() - start
         if writer is not None:
             writer.release()
@@ -355,19 +328,15 @@ def write_pan_clip(ir: np.ndarray,
     scale = 1.25 * max(w / ir.shape[1], h / ir.shape[0])
     big = [cv2.resize(to_bgr(img), None, fx=scale, fy=scale,
                       interpolation=cv2.INTER_CUBIC) for img in (ir, vi)]
-    fourcc = cv2.VideoWriter_fourcc(*'mp4v')
-    targets = []  # (writer, frame of the two crops)
-    if out_ir and out_vi:
-        targets += [(cv2.VideoWriter(out_ir, fourcc, fps, (w, h)),
-                     lambda c: c[0]),
-                    (cv2.VideoWriter(out_vi, fourcc, fps, (w, h)),
-                     lambda c: c[1])]
+    # (file, width, frame of the two crops)
+    targets = [(out_ir, w, lambda c: c[0]), (out_vi, w, lambda c: c[1])] \
+        if out_ir and out_vi else []
     if side_by_side:
-        targets.append((cv2.VideoWriter(side_by_side, fourcc, fps,
-                                        (2 * w, h)),
-                        lambda c: np.concatenate(
-                            c if left == 'ir' else c[::-1], 1)))
-    if not targets or not all(wr.isOpened() for wr, _ in targets):
+        targets.append((side_by_side, 2 * w, lambda c: np.concatenate(
+            c if left == 'ir' else c[::-1], 1)))
+    writers = [cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                               (width, h)) for path, width, _ in targets]
+    if not writers or not all(wr.isOpened() for wr in writers):
         raise OSError('give out_ir and out_vi or side_by_side (MP4 files '
                       'OpenCV can write)')
     for i in range(num_frames):
@@ -375,8 +344,8 @@ def write_pan_clip(ir: np.ndarray,
         x = int(round(t * (big[0].shape[1] - w)))
         y = int(round(t * (big[0].shape[0] - h)))
         crops = [b[y:y + h, x:x + w] for b in big]
-        for wr, frame in targets:
+        for wr, (_, _, frame) in zip(writers, targets):
             wr.write(frame(crops))
-    for wr, _ in targets:
+    for wr in writers:
         wr.release()
     return w, h

@@ -20,10 +20,10 @@ from .paired_image_dataset import PairedImageDataset, detect_layout
 from .paired_seg_dataset import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
                                  PairedSegDataset)
 from .restoration_folder_dataset import (
-    IMAGE_EXTS, RESTORATION_LAYOUTS, HazeDataset, LowLightDataset,
+    RESTORATION_LAYOUTS, HazeDataset, LowLightDataset,
     PairedRestorationDataset, RestorationFolderDataset,
-    SyntheticRestorationDataset, UnderwaterDataset, detect_lowlight_layout,
-    detect_paired_layout, gt_stems, list_images, restoration_sample)
+    SyntheticRestorationDataset, UnderwaterDataset, detect_paired_layout,
+    gt_stems, list_images, restoration_sample)
 from .transforms import *  # noqa: F401,F403
 from .transforms.restoration_transforms import read_image
 
@@ -33,13 +33,13 @@ __all__ = [
     'LoadPairedImages', 'LoadPairedAnnotations', 'PairedRandomCrop',
     'PairedRandomFlip', 'PairedRandomRot90', 'PairedResize',
     'PackFusionInputs', 'PackFusionDetInputs', 'PackFusionSegInputs',
-    'LowLightDataset', 'detect_lowlight_layout', 'LoadEnhanceImages',
+    'LowLightDataset', 'LoadEnhanceImages',
     'PackEnhanceInputs', 'ExDarkDataset', 'DarkFaceDataset', 'ACDCDataset',
     'EXDARK_CLASSES', 'DARKFACE_CLASSES',
     'SyntheticDeblurDataset', 'LevinDataset', 'BlurredImageDataset',
     'RestorationFolderDataset', 'SyntheticRestorationDataset', 'gt_stems',
     'restoration_sample',
-    'list_images', 'read_image', 'IMAGE_EXTS', 'blur', 'edgetaper',
+    'list_images', 'read_image', 'blur', 'edgetaper',
     'edgetaper_alpha', 'load_kernels', 'motion_blur_kernel',
     'normalize_kernel', 'pad_for_kernel', 'pad_kernel', 'quantize_uint8',
     'synthesize_blurry',

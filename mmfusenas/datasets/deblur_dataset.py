@@ -27,24 +27,15 @@ def _test_pipeline(noise_sigma: float, quantize: bool, pad: bool,
 class SyntheticDeblurDataset(SyntheticRestorationDataset):
     """Random crops of any image folder, blurred and noised on the fly.
 
-    Every item draws a ``crop_size`` crop, one kernel (flipped 180° with
-    ``flip_prob``) and ``σ ~ U(sigma_range)``, and synthesises the input as
-    :func:`~.deblur_synthesis.synthesize_blurry` (valid blur, noise,
-    ``uint8`` truncation). ``fixed=True``: the same draw every epoch.
+    Every item draws a crop, a kernel and ``σ`` (``SynthesizeBlur``).
 
     Args:
         img_dirs (str | Sequence[str]): image folder(s).
-        kernels: kernel source of :func:`~.deblur_synthesis.load_kernels`
-            (folder, ``.mat``, list, or ``dict(type='motion', ...)``).
+        kernels: kernel source of :func:`~.deblur_synthesis.load_kernels`.
         crop_size (int): square crop side. Defaults to 320.
-        sigma_range (tuple[float, float]): noise σ range in ``[0, 1]``
-            units. Defaults to (0.01, 0.05).
-        kernel_pad (int, optional): zero-pad kernels to this size (None:
-            own size). Defaults to 37.
+        sigma_range, kernel_pad, quantize, flip_prob: as ``SynthesizeBlur``.
         length (int, optional): items per epoch (default: the images).
         color (bool): RGB crops instead of gray. Defaults to False.
-        quantize (bool): ``uint8`` truncation. Defaults to True.
-        flip_prob (float): kernel flip probability. Defaults to 0.5.
         fixed (bool): one draw per index. Defaults to False.
         seed (int): base seed (also of generated kernels). Defaults to 0.
         backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
@@ -94,11 +85,8 @@ class SyntheticDeblurDataset(SyntheticRestorationDataset):
 class LevinDataset(SyntheticRestorationDataset):
     """The Levin et al. (2009) benchmark: 4 images × 8 kernels.
 
-    Each ``imXX_flitKK.mat`` holds ``x`` (sharp), ``y`` (blurred) and ``f``
-    (kernel). As the official ``testlevin``, ``y`` is re-synthesised
-    (``'same'`` blur + ``σ·N(0, 1)`` seeded by ``(seed, index)``), edge-padded
-    by ``⌊k/2⌋`` and edge-tapered; ``crop_pad`` tells the model what to crop
-    off.
+    ``imXX_flitKK.mat`` files (``x``, ``y``, ``f``); ``y`` re-synthesised
+    as the official ``testlevin`` (``LevinBlur``, ``KernelEdgeTaper``).
 
     Args:
         data_root (str): the folder of ``.mat`` files.

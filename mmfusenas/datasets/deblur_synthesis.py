@@ -38,30 +38,14 @@ def normalize_kernel(k: np.ndarray, name: str = 'kernel') -> np.ndarray:
 
 def motion_blur_kernel(size: int = 19,
                        rng: Optional[np.random.Generator] = None,
-                       length: Optional[float] = None,
-                       num_steps: int = 64,
-                       curvature: float = 2.0,
-                       shake: float = 0.15) -> np.ndarray:
-    """A random camera-shake kernel from a random-walk trajectory.
+                       length: Optional[float] = None) -> np.ndarray:
+    """A random camera-shake kernel, ``(size, size)`` float64 summing to 1.
 
-    The heading follows a random walk (std ``curvature`` radians over the
-    path) at constant speed (path ``length``) plus a positional ``shake``
-    per step; positions are splatted bilinearly on a ``size×size`` grid
-    centred at the centroid (scaled down to fit) and normalised to sum 1.
-
-    Args:
-        size (int): kernel side. Defaults to 19.
-        rng (np.random.Generator, optional): source of randomness.
-        length (float, optional): path length in pixels; default
-            ``U(0.3, 0.9)·size``.
-        num_steps (int): trajectory samples. Defaults to 64.
-        curvature (float): heading std over the path. Defaults to 2.
-        shake (float): positional jitter per step (pixels). Defaults to
-            0.15.
-
-    Returns:
-        np.ndarray: ``(size, size)`` float64, sums to 1.
+    64 steps of a random-walk heading (std 2 rad over the path) at constant
+    speed (path ``length``, default ``U(0.3, 0.9)·size``) plus 0.15 px
+    jitter per step, splatted bilinearly around the centroid.
     """
+    num_steps, curvature, shake = 64, 2.0, 0.15
     if size < 3:
         raise ValueError(f'motion_blur_kernel: size must be >= 3, got {size}')
     rng = np.random.default_rng() if rng is None else rng

@@ -75,14 +75,12 @@ def _pipeline(color: bool, crop_size: int, degradation: dict,
 
 @DATASETS.register_module()
 class SyntheticRainDataset(SyntheticRestorationDataset):
-    """Rain streaks (:func:`rain_streaks`) added to random crops of any image
+    """Rain streaks (``AddRainStreaks``) added to random crops of any image
     folder; guidance target: the rain layer.
 
     Args:
         img_dirs (str | Sequence[str]): clean image folder(s).
         crop_size (int): crop side. Defaults to 64.
-        density_range, length_range, angle_range, strength_range: ranges of
-            :func:`rain_streaks`'s parameters drawn per item.
         color (bool): RGB (True) or gray. Defaults to True.
         length (int): items per epoch. Defaults to 100.
         fixed, seed, backend_args: as
@@ -92,20 +90,14 @@ class SyntheticRainDataset(SyntheticRestorationDataset):
     def __init__(self,
                  img_dirs: str | Sequence[str],
                  crop_size: int = 64,
-                 density_range: Tuple[float, float] = (5.0, 20.0),
-                 length_range: Tuple[float, float] = (6.0, 20.0),
-                 angle_range: Tuple[float, float] = (-30.0, 30.0),
-                 strength_range: Tuple[float, float] = (0.3, 0.8),
                  color: bool = True,
                  length: int = 100,
                  fixed: bool = False,
                  seed: int = 0,
                  backend_args: Optional[dict] = None) -> None:
-        rain = dict(type='AddRainStreaks', density_range=density_range,
-                    length_range=length_range, angle_range=angle_range,
-                    strength_range=strength_range)
         super().__init__(img_dirs,
-                         _pipeline(color, crop_size, rain, backend_args),
+                         _pipeline(color, crop_size,
+                                   dict(type='AddRainStreaks'), backend_args),
                          length, fixed, seed, dict(task='derain'),
                          backend_args)
 

@@ -51,10 +51,8 @@ def _index(folder: str,
 class GISRDataset(BaseDataset):
     """RGB + depth pairs (optionally real LR depth) for guided depth SR.
 
-    Files pair by sample id (the stem without its layout tag: Middlebury,
-    Lu, NYU v2, RGB-D-D, toy data); depth keeps its stored unit. Data infos
-    hold ``rgb_path``, ``depth_path``, ``lr_path`` (or None) and
-    ``sample_id``.
+    Files pair by sample id (the stem without its layout tag); depth keeps
+    its stored unit.
 
     Args:
         data_root (str): the split folder.

@@ -4,13 +4,13 @@ import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmdet.datasets import BaseDetDataset
+from mmdet.datasets import BaseDetDataset, XMLDataset
 from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .paired_image_dataset import (IMG_SUFFIXES, _listing, image_size,
-                                   list_files)
+from .paired_image_dataset import (IMG_SUFFIXES, _listing, check_choice,
+                                   image_size, list_files)
 
 #: The 12 ExDark classes in the official order, spelt as in the VOC files.
 EXDARK_CLASSES = ('Bicycle', 'Boat', 'Bottle', 'Bus', 'Car', 'Cat', 'Chair',
@@ -20,13 +20,6 @@ EXDARK_PALETTE = [(119, 11, 32), (0, 0, 142), (255, 179, 240), (0, 60, 100),
                   (0, 182, 199), (0, 226, 252), (220, 20, 60), (209, 0, 151)]
 DARKFACE_CLASSES = ('face', )
 FILTER_KEYS = ('filter_empty_gt', 'min_size', 'bbox_min_size')
-
-
-def _choice(owner: str, name: str, value, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f'{owner}: {name} must be one of {tuple(choices)}, '
-                         f'got {value!r}.')
-    return value
 
 
 def _number(text, where: str) -> float:
@@ -43,12 +36,9 @@ def _number(text, where: str) -> float:
 class _FolderDetDataset(BaseDetDataset):
     """A folder of images with one annotation file per image.
 
-    Subclasses set :attr:`DEFAULT_PREFIX` (``img`` and ``ann`` folders) and
-    :attr:`ANN_SUFFIX` and implement :meth:`_ann_candidates` and
-    :meth:`_parse_ann_file`. Every image header and annotation is checked
-    when the dataset is built; errors name the file. ``filter_cfg`` works as
-    in mmdet's ``XMLDataset`` (``filter_empty_gt``, ``min_size``,
-    ``bbox_min_size``); :attr:`ann_stats` counts the last indexing.
+    Subclasses set :attr:`DEFAULT_PREFIX` / :attr:`ANN_SUFFIX` and implement
+    :meth:`_ann_candidates` / :meth:`_parse_ann_file`. ``filter_cfg`` as
+    mmdet's ``XMLDataset``; :attr:`ann_stats` counts the last indexing.
     """
 
     DEFAULT_PREFIX: Dict[str, str] = dict(img='', ann='')
@@ -73,12 +63,12 @@ class _FolderDetDataset(BaseDetDataset):
         if isinstance(img_suffixes, str):
             img_suffixes = (img_suffixes, )
         self.img_suffixes = tuple(s.lower() for s in img_suffixes)
-        self.on_missing_ann = _choice(owner, 'on_missing_ann', on_missing_ann,
-                                      ('error', 'empty'))
-        self.on_orphan_ann = _choice(owner, 'on_orphan_ann', on_orphan_ann,
-                                     ('error', 'ignore'))
-        self.on_invalid_box = _choice(owner, 'on_invalid_box', on_invalid_box,
-                                      ('error', 'skip'))
+        self.on_missing_ann = check_choice(owner, 'on_missing_ann',
+                                           on_missing_ann, ('error', 'empty'))
+        self.on_orphan_ann = check_choice(owner, 'on_orphan_ann',
+                                          on_orphan_ann, ('error', 'ignore'))
+        self.on_invalid_box = check_choice(owner, 'on_invalid_box',
+                                           on_invalid_box, ('error', 'skip'))
         bad = set(kwargs.get('filter_cfg') or {}) - set(FILTER_KEYS)
         if bad:
             raise ValueError(f'{owner}: unknown filter_cfg keys '
@@ -141,14 +131,9 @@ class _FolderDetDataset(BaseDetDataset):
             osp.basename(p)
             for p in list_files(img_dir, self.img_suffixes, args)
         ]
-        stems: Dict[str, str] = {}
-        dups = []
-        for name in names:
-            stem = osp.splitext(name)[0]
-            if stem in stems:
-                dups.append(f'{stems[stem]} / {name}')
-            stems[stem] = name
-        if dups:
+        stems = {osp.splitext(name)[0]: name for name in names}
+        if len(stems) < len(names):
+            dups = [n for n in names if stems[osp.splitext(n)[0]] != n]
             raise ValueError(
                 f'{owner}: image folder {img_dir!r} has several images with '
                 'the same stem (img_id must be unique):\n' + _listing(dups))
@@ -285,17 +270,9 @@ class _FolderDetDataset(BaseDetDataset):
         return data_list
 
     def filter_data(self) -> List[dict]:
-        """Apply ``filter_empty_gt`` and ``min_size`` (shorter image side)
-        as mmdet's ``XMLDataset``, outside test mode."""
-        if self.test_mode or not self.filter_cfg:
-            return self.data_list
-        filter_empty_gt = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0) or 0
-        kept = [
-            info for info in self.data_list
-            if not (filter_empty_gt and not info['instances'])
-            and min(info['width'], info['height']) >= min_size
-        ]
+        """mmdet ``XMLDataset``'s ``filter_empty_gt`` and ``min_size``
+        (shorter image side), outside test mode."""
+        kept = XMLDataset.filter_data(self)
         if self.data_list and not kept:
             raise ValueError(
                 f'{type(self).__name__}: filter_cfg={self.filter_cfg} '
@@ -308,32 +285,22 @@ class _FolderDetDataset(BaseDetDataset):
 class ExDarkDataset(_FolderDetDataset):
     """ExDark low-light detection in PASCAL VOC format.
 
-    Layout: ``images/<name>.<ext>`` and ``Annotations/<name>.<ext>.xml`` (or
-    ``<name>.xml``). Object names match ``metainfo['classes']`` (default
-    :data:`EXDARK_CLASSES`) case-insensitively; ExDark classes left out of
-    custom classes are dropped; ``difficult`` gives ``ignore_flag=1``. As
-    mmdet's VOC reader, 1 is subtracted from the coordinates (fractions are
-    kept), then boxes are clipped to the image. The image size must equal
-    the XML ``<size>`` when that is given. See
+    ``images/<name>.<ext>`` + ``Annotations/<name>[.<ext>].xml``; names
+    match ``metainfo['classes']`` case-insensitively, ``difficult`` sets
+    ``ignore_flag``; coordinates minus 1 (mmdet's VOC reader), clipped. See
     ``docs/user_guides/restoration_datasets.md``.
 
     Args:
-        ann_file (str): optional split file, one image file name or stem per
-            line (``#`` comments). Defaults to '' (every image).
-        data_prefix (dict, optional): ``dict(img=..., ann=...)``; defaults
-            ``img='images'``, ``ann='Annotations'``.
+        ann_file (str): optional split file, one image name or stem a line.
+        data_prefix (dict, optional): ``dict(img='images',
+            ann='Annotations')``.
         img_suffixes (Sequence[str]): image suffixes, case-insensitive.
-        unknown_class (str): ``'error'`` or ``'ignore'`` (drop) for an
-            object of no known class. Defaults to 'error'.
-        on_missing_ann (str): ``'error'`` or ``'empty'`` for an image without
-            annotation. Defaults to 'error'.
-        on_orphan_ann (str): ``'error'`` or ``'ignore'`` for an annotation
-            without image (without split file). Defaults to 'error'.
-        on_invalid_box (str): ``'error'`` or ``'skip'`` for a degenerate box
-            or one outside the image. Defaults to 'error'.
-        voc_minus_one (bool): subtract 1 from the coordinates. Defaults to
-            True.
-        **kwargs: arguments of :class:`~mmdet.datasets.BaseDetDataset`.
+        unknown_class (str): ``'error'`` | ``'ignore'`` (drop).
+        on_missing_ann (str): ``'error'`` | ``'empty'``.
+        on_orphan_ann (str): ``'error'`` | ``'ignore'`` (no split file).
+        on_invalid_box (str): ``'error'`` | ``'skip'``.
+        voc_minus_one (bool): subtract 1. Defaults to True.
+        **kwargs: :class:`~mmdet.datasets.BaseDetDataset` arguments.
     """
 
     METAINFO = dict(classes=EXDARK_CLASSES, palette=EXDARK_PALETTE)
@@ -345,8 +312,8 @@ class ExDarkDataset(_FolderDetDataset):
                  unknown_class: str = 'error',
                  voc_minus_one: bool = True,
                  **kwargs) -> None:
-        self.unknown_class = _choice('ExDarkDataset', 'unknown_class',
-                                     unknown_class, ('error', 'ignore'))
+        self.unknown_class = check_choice('ExDarkDataset', 'unknown_class',
+                                          unknown_class, ('error', 'ignore'))
         self.voc_minus_one = bool(voc_minus_one)
         super().__init__(*args, **kwargs)
 

@@ -8,21 +8,16 @@ from mmseg.datasets import CityscapesDataset
 from mmfusenas.registry import DATASETS
 from .paired_image_dataset import _listing
 
-ACDC_CONDITIONS = ('fog', 'night', 'rain', 'snow')
-
-
 @DATASETS.register_module()
 class ACDCDataset(CityscapesDataset):
     """One condition of ACDC: mmseg's ``CityscapesDataset`` on the layout
     ``rgb_anon/<condition>/<split>/<seq>/<name>_rgb_anon.png`` +
     ``gt/<condition>/<split>/<seq>/<name>_gt_labelTrainIds.png``.
 
-    Every image must have its label map; with ``test_mode=True`` and no
-    label folder (ACDC's ``test`` split) samples have no ``seg_map_path``.
+    ``test_mode=True`` without label folder: no ``seg_map_path``.
 
     Args:
-        condition (str): e.g. ``'night'`` (any folder name). Defaults to
-            'night'.
+        condition (str): e.g. ``'night'``. Defaults to 'night'.
         split (str): e.g. ``'train'``, ``'val'``. Defaults to 'train'.
         data_prefix (dict, optional): ``dict(img_path=..., seg_map_path=...)``;
             None: the folders above.
@@ -40,8 +35,7 @@ class ACDCDataset(CityscapesDataset):
         for name, value in (('condition', condition), ('split', split)):
             if not isinstance(value, str) or not value or '/' in value:
                 raise ValueError(f'ACDCDataset: {name} must be a folder name '
-                                 f'(e.g. {ACDC_CONDITIONS[1]!r} / '
-                                 f"'train'), got {value!r}.")
+                                 f"(e.g. 'night' / 'train'), got {value!r}.")
         self.condition = condition
         self.split = split
         if data_prefix is None:

@@ -1,17 +1,5 @@
-"""Registered image pairs with COCO detection boxes (mmdet's CocoDataset).
-
-:class:`PairedDetDataset` is mmdet's ``CocoDataset`` with a second modality:
-a json image's ``file_name`` is read in each modality folder. VOC, YOLO and
-KAIST boxes become such a json with ``tools/dataset_converters/
-paired_to_coco.py``. A data-info::
-
-    dict(img_path={'ir': 'ir/01D.jpg', 'vi': 'vi/01D.jpg'}, stem='01D',
-         modalities=('ir', 'vi'), img_id=1, width=640, height=480,
-         ann_path='train.json', instances=[dict(bbox=[x1, y1, x2, y2],
-                                                bbox_label=0, ignore_flag=0)])
-
-See ``docs/user_guides/det_seg_datasets.md``.
-"""
+"""Registered image pairs with COCO detection boxes (mmdet's CocoDataset);
+see ``docs/user_guides/det_seg_datasets.md``."""
 import json
 import math
 import os.path as osp
@@ -82,19 +70,11 @@ def check_coco(data, path: str) -> None:
 class PairedDetDataset(CocoDataset):
     """Paired modality images with the boxes of a COCO json.
 
-    The arguments are mmdet's ``CocoDataset``'s, but ``data_prefix`` maps
-    each modality to its folder in modality order, e.g. ``dict(ir='ir',
-    vi='vi')`` (None: detected as by
-    :class:`~mmfusenas.datasets.PairedImageDataset`). Each json image is a
-    sample whose ``file_name`` is read in every folder.
-
-    ``metainfo['classes']`` are matched to the json categories by name
-    (without them: the categories in id order); ``iscrowd`` or ``ignore``
-    set ``ignore_flag``. Boxes of other categories, empty or outside the
-    image (left out) and partly outside (clipped), and what mmdet's
-    ``filter_cfg`` drops, are logged and counted in :attr:`ann_stats`.
-    Errors name the json and its record (:func:`check_coco`), a class that
-    is no category, and every image file that does not exist.
+    mmdet's ``CocoDataset`` arguments, but ``data_prefix`` maps each
+    modality to its folder (None: detected as by :class:`PairedImageDataset`)
+    where every json ``file_name`` is read. ``metainfo['classes']`` match
+    the categories by name; ``iscrowd`` / ``ignore`` set ``ignore_flag``;
+    boxes left out or clipped are logged and counted in :attr:`ann_stats`.
 
     Attributes:
         ann_stats (dict): ``num_samples``, ``num_boxes``, ``num_ignored``,
@@ -131,7 +111,8 @@ class PairedDetDataset(CocoDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read and check the json, the classes and the image files: one
-        data-info per json image (see the module doc)."""
+        data-info per json image (``img_path`` per modality, ``stem``,
+        ``img_id``, ``width``, ``height``, ``ann_path``, ``instances``)."""
         path = self.ann_file
         try:
             data = json.loads(

@@ -62,6 +62,14 @@ def data_hint(path: str) -> str:
     return f'{DATA_HINT} This is toy data; write it with `{command}`.'
 
 
+def check_choice(owner: str, name: str, value, choices: Sequence) -> str:
+    """``value`` when among ``choices``, else a ValueError naming both."""
+    if value not in choices:
+        raise ValueError(f'{owner}: {name} must be one of {tuple(choices)}, '
+                         f'got {value!r}.')
+    return value
+
+
 def check_modality_names(owner: str, modalities: Sequence[str]) -> None:
     """Refuse modality names that are no identifiers or are reserved keys."""
     bad = [m for m in modalities if not str(m).isidentifier()
@@ -127,6 +135,19 @@ def image_size(path: str,
             'the annotations to pixels.') from err
 
 
+def subfolders(root: str,
+               owner: str,
+               backend_args: Optional[dict] = None) -> List[str]:
+    """Sorted sub-folders of ``root``; FileNotFoundError naming ``owner``
+    when ``root`` is no folder."""
+    if not fileio.isdir(root, backend_args=backend_args):
+        raise FileNotFoundError(f'{owner}: data_root {root!r} is not a '
+                                f'folder. {data_hint(root)}')
+    return sorted(
+        fileio.list_dir_or_file(
+            root, list_file=False, backend_args=backend_args))
+
+
 def detect_layout(data_root: str,
                   backend_args: Optional[dict] = None
                   ) -> 'OrderedDict[str, str]':
@@ -140,14 +161,7 @@ def detect_layout(data_root: str,
         ValueError: none or several layouts are present.
     """
     root = data_root or '.'
-    if not fileio.isdir(root, backend_args=backend_args):
-        raise FileNotFoundError(
-            f'PairedImageDataset: data_root {root!r} is not a folder; '
-            'expected a folder holding one sub-folder per modality. '
-            f'{data_hint(root)}')
-    subdirs = sorted(
-        fileio.list_dir_or_file(
-            root, list_file=False, backend_args=backend_args))
+    subdirs = subfolders(root, 'PairedImageDataset', backend_args)
     matches = [
         layout for layout in KNOWN_LAYOUTS
         if all(folder in subdirs for _, folder in layout)
@@ -173,26 +187,19 @@ def detect_layout(data_root: str,
 class PairedImageDataset(BaseDataset):
     """Registered images of two (or more) modalities, paired by file stem.
 
-    One sub-folder per modality; files of a sample share their stem
-    (extensions may differ). Entries, sorted by stem, are
-    ``dict(img_path={modality: path}, stem=..., modalities=(...))``, read by
-    :class:`~mmfusenas.datasets.transforms.LoadPairedImages`. Building
-    checks that every folder exists and holds images, that stems are unique
-    per folder, that every stem has a file in every modality
-    (``on_unpaired``) and every split-file stem exists; ``check_sizes`` also
-    compares the header sizes. Hidden files and sub-folders are ignored.
-    See ``docs/user_guides/datasets.md``.
+    One sub-folder per modality, files paired by stem. Entries (sorted by
+    stem): ``dict(img_path={modality: path}, stem=..., modalities=(...))``.
+    Building checks folders, unique stems, complete pairs and split-file
+    stems. See ``docs/user_guides/datasets.md``.
 
     Args:
         data_root (str): root folder; ``data_prefix`` and ``ann_file`` are
             relative to it. Defaults to ''.
         data_prefix (dict, optional): modality -> sub-folder, in modality
-            order, e.g. ``dict(ir='Infrared', vi='Visible')``; names are
-            identifiers other than the pipeline keys. None: detected among
-            :data:`KNOWN_LAYOUTS`. Defaults to None.
+            order, e.g. ``dict(ir='Infrared', vi='Visible')``. None:
+            detected among :data:`KNOWN_LAYOUTS`.
         ann_file (str): optional split file, one stem per line (``#``
-            comments); a stem listed twice or in no folder is an error.
-            Defaults to '' (every stem).
+            comments). Defaults to '' (every stem).
         img_suffixes (Sequence[str]): image suffixes, case-insensitive.
         on_unpaired (str): ``'error'`` or ``'skip'`` (drop with one warning)
             for a stem missing in some modality. Defaults to 'error'.
@@ -200,12 +207,10 @@ class PairedImageDataset(BaseDataset):
             build time (:class:`PairCheckError`). Defaults to False (checked
             when loaded).
         metainfo (dict, optional): ``modalities`` is set from
-            ``data_prefix`` (given, it must agree). Defaults to None.
-        backend_args (dict, optional): :mod:`mmengine.fileio` backend
-            arguments for listing folders and reading the split file.
-            Defaults to None.
-        pipeline, test_mode, lazy_init, serialize_data, indices,
-        max_refetch, filter_cfg: as :class:`~mmengine.dataset.BaseDataset`.
+            ``data_prefix`` (given, it must agree).
+        backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
+        pipeline (Sequence): Defaults to ().
+        **kwargs: other :class:`~mmengine.dataset.BaseDataset` arguments.
     """
 
     METAINFO: dict = dict(modalities=())
@@ -219,13 +224,8 @@ class PairedImageDataset(BaseDataset):
                  check_sizes: bool = False,
                  metainfo: Optional[dict] = None,
                  pipeline: Sequence[Union[dict, Callable]] = (),
-                 test_mode: bool = False,
-                 lazy_init: bool = False,
-                 serialize_data: bool = True,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 max_refetch: int = 1000,
-                 filter_cfg: Optional[dict] = None,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 **kwargs) -> None:
         data_prefix, metainfo = self._init_pairing(
             data_root, data_prefix, img_suffixes, on_unpaired, check_sizes,
             metainfo, backend_args)
@@ -235,13 +235,8 @@ class PairedImageDataset(BaseDataset):
                 metainfo=metainfo,
                 data_root=data_root,
                 data_prefix=data_prefix,
-                filter_cfg=filter_cfg,
-                indices=indices,
-                serialize_data=serialize_data,
                 pipeline=list(pipeline),
-                test_mode=test_mode,
-                lazy_init=lazy_init,
-                max_refetch=max_refetch)
+                **kwargs)
 
     def _init_pairing(self, data_root: str, data_prefix: Optional[dict],
                       img_suffixes: Sequence[str], on_unpaired: str,
@@ -270,14 +265,7 @@ class PairedImageDataset(BaseDataset):
         if not data_prefix:
             data_prefix = detect_layout(data_root, backend_args)
         data_prefix = OrderedDict(data_prefix)
-        for name in data_prefix:
-            if (not isinstance(name, str) or not name.isidentifier()
-                    or name in RESERVED_KEYS):
-                raise ValueError(
-                    f'PairedImageDataset: modality name {name!r} in '
-                    'data_prefix is invalid; expected a Python identifier '
-                    'that is not one of the pipeline keys '
-                    f'{sorted(RESERVED_KEYS)}.')
+        check_modality_names(type(self).__name__, data_prefix)
         self.modalities: Tuple[str, ...] = tuple(data_prefix)
         given = (metainfo or {}).get('modalities')
         if given and tuple(given) != self.modalities:

@@ -1,16 +1,5 @@
-"""Registered image pairs with semantic label maps (MSRS, MFNet, toy).
-
-:class:`PairedSegDataset` is mmseg's ``BaseSegDataset`` whose images are
-modality folders paired by stem. A data-info::
-
-    dict(img_path={'ir': ..., 'vi': ...}, stem='00001D', modalities=(...),
-         seg_map_path='.../Segmentation_labels/00001D.png',
-         reduce_zero_label=False, label_map=None, ignore_index=255,
-         num_classes=9)
-
-``LoadPairedAnnotations(with_seg=True)`` reads the map. See
-``docs/user_guides/det_seg_datasets.md``.
-"""
+"""Registered image pairs with semantic label maps (MSRS, MFNet, toy); see
+``docs/user_guides/det_seg_datasets.md``."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -20,8 +9,7 @@ from mmseg.datasets import BaseSegDataset
 
 from mmfusenas.registry import DATASETS
 from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset, _listing,
-                                   check_modality_names, data_hint,
-                                   pipeline_scope)
+                                   check_choice, data_hint, pipeline_scope)
 
 #: The 9 classes of MFNet and MSRS (label values 0-8).
 MFNET_CLASSES = ('unlabelled', 'car', 'person', 'bike', 'curve', 'car_stop',
@@ -33,30 +21,19 @@ MFNET_PALETTE = [[0, 0, 0], [64, 0, 128], [64, 64, 0], [0, 128, 192],
 #: ``img_channels`` of MFNet's 4-channel RGB-T PNGs (OpenCV order B, G, R,
 #: thermal): visible = the colour channels, infrared = the 4th.
 MFNET_CHANNELS = dict(vi=(0, 1, 2), ir=(3, ))
-MISSING_SEG = ('error', 'skip')
-ORPHAN_ANN = ('error', 'ignore')
 
 
 @DATASETS.register_module()
 class PairedSegDataset(BaseSegDataset, PairedImageDataset):
     """Paired modality images with one semantic label map per sample.
 
-    The arguments are mmseg's ``BaseSegDataset``'s, but ``data_prefix``
-    maps each modality to its folder and the images are paired by stem as
-    by :class:`PairedImageDataset` (whose ``img_suffixes``,
-    ``on_unpaired``, ``check_sizes`` and split file ``ann_file`` apply).
-    Each sample needs ``seg_map_dir/<stem><seg_map_suffix>`` (the suffix
-    compared case-insensitively), an 8-bit single-channel (or palette) PNG
-    of class indices. The defaults fit MSRS (``Infrared/``, ``Visible/``,
-    ``Segmentation_labels/``); MFNet's 4-channel RGB-T PNGs take
-    ``img_channels=MFNET_CHANNELS`` (the layouts: the user guide).
-
-    ``metainfo`` may set ``classes`` (default :data:`MFNET_CLASSES`, with
-    :data:`MFNET_PALETTE`) and ``palette`` (one RGB triple per class;
-    mmseg's seeded random palette when not given). ``label_map`` maps raw
-    pixel values to labels after ``reduce_zero_label`` (e.g. ``{255: 1}``
-    for 0/255 masks) -- it is given, not derived from the classes as by
-    mmseg. A loaded map must hold class indices or ``ignore_index`` only.
+    mmseg's ``BaseSegDataset`` arguments, but ``data_prefix`` maps each
+    modality to its folder, paired by stem as by :class:`PairedImageDataset`
+    (its ``img_suffixes``, ``on_unpaired``, ``check_sizes``, ``ann_file``
+    apply); each sample needs ``seg_map_dir/<stem><seg_map_suffix>``, an
+    8-bit (or palette) PNG of class indices. Defaults fit MSRS; MFNet takes
+    ``img_channels=MFNET_CHANNELS``. ``metainfo['classes']`` defaults to
+    :data:`MFNET_CLASSES`; without ``palette`` mmseg's seeded one is used.
 
     Args:
         seg_map_dir (str): Label folder, relative to ``data_root`` or
@@ -64,7 +41,8 @@ class PairedSegDataset(BaseSegDataset, PairedImageDataset):
         img_channels (dict[str, Sequence[int]], optional): Modality ->
             channel indices (OpenCV order) of a file holding several
             modalities, copied into every data-info. Defaults to None.
-        label_map (dict[int, int], optional): See above. Defaults to None.
+        label_map (dict[int, int], optional): raw value -> label after
+            ``reduce_zero_label`` (given, not derived from the classes).
         on_missing_ann (str): A sample without label map: ``'error'``, or
             ``'skip'`` (dropped, one warning). Defaults to 'error'.
         on_orphan_ann (str): A label map of no sample: ``'error'``, or
@@ -90,13 +68,10 @@ class PairedSegDataset(BaseSegDataset, PairedImageDataset):
                  metainfo: Optional[dict] = None,
                  backend_args: Optional[dict] = None,
                  **kwargs) -> None:
-        for name, value, choices in (('on_missing_ann', on_missing_ann,
-                                      MISSING_SEG),
-                                     ('on_orphan_ann', on_orphan_ann,
-                                      ORPHAN_ANN)):
-            if value not in choices:
-                raise ValueError(f'PairedSegDataset: {name} must be one of '
-                                 f'{choices}, got {value!r}.')
+        check_choice('PairedSegDataset', 'on_missing_ann', on_missing_ann,
+                     ('error', 'skip'))
+        check_choice('PairedSegDataset', 'on_orphan_ann', on_orphan_ann,
+                     ('error', 'ignore'))
         if 'img_suffix' in kwargs or 'seg_map_path' in (data_prefix or {}):
             raise ValueError(
                 'PairedSegDataset: data_prefix maps each modality to its '
@@ -116,7 +91,6 @@ class PairedSegDataset(BaseSegDataset, PairedImageDataset):
                                               img_suffixes, on_unpaired,
                                               check_sizes, metainfo,
                                               backend_args)
-        check_modality_names('PairedSegDataset', self.modalities)
         unknown = sorted(set(img_channels or {}) - set(self.modalities))
         if unknown:
             raise ValueError(
@@ -153,7 +127,8 @@ class PairedSegDataset(BaseSegDataset, PairedImageDataset):
 
     def load_data_list(self) -> List[dict]:
         """Pair the modality folders and attach every sample's label map
-        (see the module doc); missing and orphan maps as configured."""
+        (``seg_map_path`` and the label options); missing and orphan maps
+        as configured."""
         data_list = PairedImageDataset.load_data_list(self)
         folder, args, suffix = self.seg_map_dir, self.backend_args, \
             self.seg_map_suffix

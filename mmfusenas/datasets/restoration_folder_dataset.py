@@ -10,10 +10,8 @@ from mmengine.dataset import BaseDataset, Compose
 
 from mmfusenas.registry import DATASETS
 from .deblur_synthesis import KERNEL_EXTS, normalize_kernel
-from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset, data_hint,
-                                   list_files, pipeline_scope)
-
-IMAGE_EXTS = IMG_SUFFIXES
+from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset,
+                                   list_files, pipeline_scope, subfolders)
 
 #: layout name -> ``(input folder, ground-truth folder candidates)`` in
 #: order of preference (:func:`detect_paired_layout`)
@@ -37,9 +35,9 @@ def list_images(dirs: Union[str, Sequence[str]],
     for d in dirs:
         if not fileio.isdir(d, backend_args=backend_args):
             raise FileNotFoundError(f'image folder {d} does not exist')
-        files += list_files(d, IMAGE_EXTS, backend_args)
+        files += list_files(d, IMG_SUFFIXES, backend_args)
     if not files:
-        raise FileNotFoundError(f'no image ({", ".join(IMAGE_EXTS)}) in '
+        raise FileNotFoundError(f'no image ({", ".join(IMG_SUFFIXES)}) in '
                                 f'{dirs}')
     return files
 
@@ -61,19 +59,11 @@ def detect_paired_layout(
             it, None uses it when present.
 
     Returns:
-        OrderedDict[str, str]: ``{'low': folder[, 'gt': folder]}``.
-
-    Raises:
-        FileNotFoundError: ``data_root`` is not a folder.
-        ValueError: nothing found; the message lists the sub-folders.
+        OrderedDict[str, str]: ``{'low': folder[, 'gt': folder]}``; a
+        ValueError listing the sub-folders when nothing is found.
     """
     root = data_root or '.'
-    if not fileio.isdir(root, backend_args=backend_args):
-        raise FileNotFoundError(f'{name}: data_root {root!r} is not a '
-                                f'folder. {data_hint(root)}')
-    subdirs = sorted(
-        fileio.list_dir_or_file(
-            root, list_file=False, backend_args=backend_args))
+    subdirs = subfolders(root, name, backend_args)
     found = [(low, next((g for g in gts if g in subdirs), None))
              for low, gts in layouts if low in subdirs]
     found.sort(key=lambda pair: pair[1] is None)  # complete pairs first
@@ -99,18 +89,6 @@ def detect_paired_layout(
         'gt=...]) explicitly.')
 
 
-def detect_lowlight_layout(
-        data_root: str,
-        with_gt: Optional[bool] = None,
-        img_suffixes: Sequence[str] = IMG_SUFFIXES,
-        backend_args: Optional[dict] = None) -> 'OrderedDict[str, str]':
-    """:func:`detect_paired_layout` with the low-light layouts
-    (``{low,high}``, ``{test,gt}``)."""
-    return detect_paired_layout(data_root, RESTORATION_LAYOUTS['lol'],
-                                with_gt, img_suffixes, backend_args,
-                                'LowLightDataset')
-
-
 def gt_stems(stem: str) -> List[str]:
     """Ground-truth stems tried for an input stem: itself, its Rain100 name
     (``rain-001`` -> ``norain-001``), its RESIDE name (``0001_0.8`` ->
@@ -124,10 +102,8 @@ class PairedRestorationDataset(PairedImageDataset):
     """Degraded images (``low``) paired with clean images (``gt``) by stem.
 
     The checks of :class:`PairedImageDataset` apply; with :attr:`NAMED_GT`
-    the ground truth may be named by :func:`gt_stems` and unused ground
-    truth is allowed. Without ``pipeline`` the items are those of
-    :class:`~mmfusenas.models.HQSRestorer`. Example:
-    ``PairedRestorationDataset('data/SOTS/outdoor', 'sots')``.
+    the ground truth may be named by :func:`gt_stems` (unused ground truth
+    is allowed).
 
     Args:
         data_root (str): the split folder. Defaults to ''.

@@ -16,12 +16,12 @@ from .strategies import (BaseBilevelStrategy, BestOfMPathSampler,
                          CooperativeStrategy, DartsFirstOrderStrategy,
                          DartsSecondOrderStrategy, HyperGradient,
                          IASStrategy, ImplicitStrategy, PredictorPathSampler,
-                         SearchableModel, UniformPathSampler, path_loss)
+                         UniformPathSampler, path_loss)
 
 __all__ = [
     'BaseSearchAlgorithm', 'BaseBilevelStrategy', 'BilevelProblem',
     'HyperGradient',
-    'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
+    'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
     'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
     'CooperativeStrategy', 'CooperativeSearchAlgorithm',
     'operation_sensitive_reg', 'nested_expected_cost',

@@ -1,32 +1,23 @@
 """Utilities shared by every layer; each is imported on first use."""
 from .lazy import lazy_exports
 
-__getattr__ = lazy_exports(
-    __name__, {
-        '.activation_rewrite': ['prelu_to_leaky_relu'],
-        '.batchnorm_folding': ['fold_batchnorm'],
-        '.checkpoint': [
-            'allow_mmengine_checkpoint_globals', 'check_checkpoint_file',
-            'find_resumable_checkpoint', 'load_legacy_checkpoint',
-            'nonfinite_tensors'
-        ],
-        '.colorspace': ['luminance', 'rgb_to_ycbcr', 'ycbcr_to_rgb'],
-        '.fileio': [
-            'atomic_write', 'decode_image', 'read_image', 'read_json',
-            'read_stored_run'
-        ],
-        '.progress': ['track'],
-        '.workdir_lock': ['WorkDirLock', 'WorkDirLockedError'],
-        '.setup_env': ['register_all_modules'],
-        '.tool_loader': ['load_tool'],
-    })
-
-__all__ = [
-    'rgb_to_ycbcr', 'ycbcr_to_rgb', 'luminance',
-    'allow_mmengine_checkpoint_globals', 'load_legacy_checkpoint',
-    'atomic_write', 'read_stored_run',
-    'decode_image', 'read_image', 'read_json', 'check_checkpoint_file',
-    'find_resumable_checkpoint', 'nonfinite_tensors', 'WorkDirLock',
-    'WorkDirLockedError', 'register_all_modules', 'track', 'fold_batchnorm',
-    'prelu_to_leaky_relu', 'load_tool'
-]
+_EXPORTS = {
+    '.activation_rewrite': ['prelu_to_leaky_relu'],
+    '.batchnorm_folding': ['fold_batchnorm'],
+    '.checkpoint': [
+        'allow_mmengine_checkpoint_globals', 'check_checkpoint_file',
+        'find_resumable_checkpoint', 'load_legacy_checkpoint',
+        'nonfinite_tensors'
+    ],
+    '.colorspace': ['luminance', 'rgb_to_ycbcr', 'ycbcr_to_rgb'],
+    '.fileio': [
+        'atomic_write', 'decode_image', 'read_image', 'read_json',
+        'read_stored_run'
+    ],
+    '.progress': ['track'],
+    '.workdir_lock': ['WorkDirLock', 'WorkDirLockedError'],
+    '.setup_env': ['register_all_modules'],
+    '.tool_loader': ['load_tool'],
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [name for names in _EXPORTS.values() for name in names]

@@ -7,7 +7,7 @@ guarantees them: a conv directly followed by a BN in an ``nn.Sequential``
 ``conv_bn_pairs``. The arithmetic is torch's ``fuse_conv_bn_weights``.
 """
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -19,13 +19,8 @@ _BNS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 @dataclass
 class FoldReport:
-    """What :func:`fold_batchnorm` did.
-
-    Args:
-        folded (list[str]): ``'<conv name> <- <bn name>'`` per folded pair.
-        skipped (list[str]): ``'<bn name>: <reason>'`` per BatchNorm that
-            was not folded.
-    """
+    """What :func:`fold_batchnorm` did: ``folded`` (``'<conv> <- <bn>'``)
+    and ``skipped`` (``'<bn>: <reason>'``)."""
     folded: List[str] = field(default_factory=list)
     skipped: List[str] = field(default_factory=list)
 
@@ -38,23 +33,15 @@ class FoldReport:
         return '\n'.join(lines)
 
 
-def _is_conv(module: nn.Module) -> bool:
-    """A plain conv, or a subclass that declares ``same_function_as_conv``
-    (e.g. the fast path's ``PointwiseConv2d``)."""
-    return type(module) in _CONVS or (
-        isinstance(module, _CONVS)
-        and getattr(type(module), 'same_function_as_conv', False))
-
-
 def _conv_of(module: nn.Module) -> Optional[nn.Module]:
-    """The conv whose output ``module``'s output is (None if unknown)."""
-    if _is_conv(module):
+    """The conv whose output ``module``'s output is: a plain conv, one
+    declaring ``same_function_as_conv`` (e.g. the fast path's
+    ``PointwiseConv2d``) or the one named by ``bn_fold_conv``; else None."""
+    if type(module) not in _CONVS and getattr(module, 'bn_fold_conv', None):
+        module = getattr(module, module.bn_fold_conv)
+    if type(module) in _CONVS or (isinstance(module, _CONVS) and getattr(
+            type(module), 'same_function_as_conv', False)):
         return module
-    attr = getattr(module, 'bn_fold_conv', None)
-    if attr is not None:
-        inner = getattr(module, attr)
-        if _is_conv(inner):
-            return inner
     return None
 
 
@@ -84,59 +71,36 @@ def fold_conv_bn_(conv: nn.Module, bn: nn.Module) -> None:
                                                   bn.weight, bn.bias)
 
 
-def _pairs(model: nn.Module) -> List[Tuple[str, nn.Module, str, nn.Module,
-                                           nn.Module, str]]:
-    """(conv name, conv, bn name, bn, parent, bn attr) candidates."""
-    found = []
+def fold_batchnorm(model: nn.Module) -> FoldReport:
+    """Fold every foldable BatchNorm of the eval-mode ``model`` (a plain
+    ``nn.BatchNorm{1,2,3}d`` with running statistics, or a subclass
+    declaring ``folds_as_batchnorm``) into its conv, in place, replacing it
+    by ``nn.Identity``; returns the folded pairs and every BatchNorm left in
+    place with the reason."""
+    pairs = []  # (conv name, conv, bn name, bn, bn's parent, bn attribute)
     for name, module in model.named_modules():
         prefix = f'{name}.' if name else ''
         if isinstance(module, nn.Sequential):
             items = list(module._modules.items())
-            for (n1, m1), (n2, m2) in zip(items, items[1:]):
-                conv = _conv_of(m1)
-                if conv is not None and isinstance(m2, _BNS):
-                    found.append((prefix + n1, conv, prefix + n2, m2, module,
-                                  n2))
+            pairs += [(prefix + n1, _conv_of(m1), prefix + n2, m2, module, n2)
+                      for (n1, m1), (n2, m2) in zip(items, items[1:])]
         for conv_attr, bn_attr in getattr(module, 'conv_bn_pairs', ()):
             convs, bns = getattr(module, conv_attr), getattr(module, bn_attr)
             if isinstance(convs, nn.ModuleList) and isinstance(
                     bns, nn.ModuleList):
-                items = [(f'{conv_attr}.{k}', c, f'{bn_attr}.{k}', b, bns,
-                          str(k)) for k, (c, b) in enumerate(zip(convs, bns))]
+                pairs += [(f'{prefix}{conv_attr}.{k}', _conv_of(c),
+                           f'{prefix}{bn_attr}.{k}', b, bns, str(k))
+                          for k, (c, b) in enumerate(zip(convs, bns))]
             else:
-                items = [(conv_attr, convs, bn_attr, bns, module, bn_attr)]
-            for c_name, c_mod, b_name, bn, parent, attr in items:
-                conv = _conv_of(c_mod)
-                if conv is not None and isinstance(bn, _BNS):
-                    found.append((prefix + c_name, conv, prefix + b_name, bn,
-                                  parent, attr))
-    return found
-
-
-def fold_batchnorm(model: nn.Module) -> FoldReport:
-    """Fold every foldable BatchNorm of ``model`` into its conv, in place,
-    and replace it by ``nn.Identity``.
-
-    Folded: a plain eval-mode ``nn.BatchNorm{1,2,3}d`` with running
-    statistics, or a subclass declaring ``folds_as_batchnorm``.
-
-    Args:
-        model (nn.Module): the model, in eval mode.
-
-    Returns:
-        FoldReport: the folded pairs and every BatchNorm left in place with
-        the reason.
-    """
-    report = FoldReport()
-    done = set()
-    for conv_name, conv, bn_name, bn, parent, attr in _pairs(model):
-        reason = _why_not(bn)
-        if reason is not None:
-            continue
-        fold_conv_bn_(conv, bn)
-        setattr(parent, attr, nn.Identity())
-        done.add(id(bn))
-        report.folded.append(f'{conv_name} <- {bn_name}')
+                pairs.append((prefix + conv_attr, _conv_of(convs),
+                              prefix + bn_attr, bns, module, bn_attr))
+    report, done = FoldReport(), set()
+    for conv_name, conv, bn_name, bn, parent, attr in pairs:
+        if conv is not None and isinstance(bn, _BNS) and _why_not(bn) is None:
+            fold_conv_bn_(conv, bn)
+            setattr(parent, attr, nn.Identity())
+            done.add(id(bn))
+            report.folded.append(f'{conv_name} <- {bn_name}')
     for name, module in model.named_modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm) and id(
                 module) not in done:

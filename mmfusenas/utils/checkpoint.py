@@ -14,8 +14,7 @@ import re
 import warnings
 import zipfile
 from collections import OrderedDict
-from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
-                    Tuple, Union)
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -23,55 +22,36 @@ from mmengine.logging.history_buffer import HistoryBuffer
 
 from .fileio import atomic_write
 
-_REGISTERED = False
 
-
-def _history_buffer_getattr(obj: Any, name: str) -> Callable:
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` for ``weights_only`` loading: only the HistoryBuffer
     statistics methods MMEngine's checkpoints refer to."""
-    allowed = set(HistoryBuffer._statistics_methods) | {
-        'min', 'max', 'mean', 'current'
-    }
+    allowed = {*HistoryBuffer._statistics_methods, 'min', 'max', 'mean',
+               'current'}
     if obj is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise RuntimeError(
         f'Refusing to resolve getattr({obj!r}, {name!r}) while loading a '
         'checkpoint with weights_only=True: only HistoryBuffer statistics '
-        'methods are allowed. Load untrusted files only after inspecting '
-        'them; see mmfusenas.utils.checkpoint.load_legacy_checkpoint.')
-
-
-def _numpy_globals() -> List[Any]:
-    """numpy globals that rebuild arrays, dtypes and scalars."""
-    try:  # numpy >= 2
-        from numpy._core.multiarray import _reconstruct, scalar
-        prefix = 'numpy._core.multiarray'
-    except ImportError:  # numpy 1.x
-        from numpy.core.multiarray import _reconstruct, scalar
-        prefix = 'numpy.core.multiarray'
-    items: List[Union[Any, Tuple[Any, str]]] = [
-        np.ndarray, np.dtype, (_reconstruct, f'{prefix}._reconstruct'),
-        (scalar, f'{prefix}.scalar')
-    ]
-    dtypes_module = getattr(np, 'dtypes', None)  # numpy >= 1.25
-    if dtypes_module is not None:
-        items += [
-            getattr(dtypes_module, name) for name in dir(dtypes_module)
-            if name.endswith('DType')
-        ]
-    return items
+        'methods are allowed.')
 
 
 def allow_mmengine_checkpoint_globals() -> None:
     """Allow-list what MMEngine writes into checkpoints (its MessageHub
-    state, numpy scalars) for ``weights_only=True`` loading (idempotent)."""
-    global _REGISTERED
-    if _REGISTERED or not hasattr(torch.serialization, 'add_safe_globals'):
+    state, numpy arrays and scalars) for ``weights_only=True`` loading."""
+    if not hasattr(torch.serialization, 'add_safe_globals'):
         return  # torch < 2.4 has no allow-list and loads as before
-    torch.serialization.add_safe_globals(
-        [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')] +
-        _numpy_globals())
-    _REGISTERED = True
+    try:  # numpy >= 2
+        from numpy._core import multiarray
+    except ImportError:  # numpy 1.x
+        from numpy.core import multiarray
+    dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25
+    torch.serialization.add_safe_globals([
+        HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+        np.ndarray, np.dtype,
+        (multiarray._reconstruct, f'{multiarray.__name__}._reconstruct'),
+        (multiarray.scalar, f'{multiarray.__name__}.scalar')
+    ] + [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')])
 
 
 allow_mmengine_checkpoint_globals()
@@ -86,6 +66,10 @@ class TrustedUnpicklingWarning(UserWarning):
     """A file is fully unpickled because the caller passed ``trust=True``."""
 
 
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's weights do not fit the model (keys or shapes)."""
+
+
 # torch.save's formats: a zip archive, or a legacy pickle stream starting
 # with the pickled magic number 0x1950a86a20f9469cfc6c (protocol 2)
 _ZIP_MAGIC = b'PK\x03\x04'
@@ -94,147 +78,74 @@ _TRUNCATION_HINTS = ('unexpected eof', 'ran out of input', 'truncated',
                      'corrupt', 'invalid magic number', 'invalid load key')
 
 
-def checkpoint_damage(path: str,
-                      load_error: Optional[BaseException] = None
-                      ) -> Optional[str]:
-    """Why ``path`` is a damaged torch file, or None when it looks whole.
-
-    A zip-format file is damaged when its archive cannot be read or an entry
-    fails the CRC-32 ``torch.save`` stored for it (overwritten bytes that
-    ``torch.load`` would load silently); a legacy file when ``load_error``
-    (the error of loading it) says the stream ended early; a file with
-    neither format's magic bytes is not a torch file.
-    """
+def _raise_if_damaged(path: str,
+                      what: str = 'checkpoint',
+                      err: Optional[BaseException] = None) -> None:
+    """Raise :class:`CorruptCheckpointError` naming ``path`` if it is a zip
+    archive that cannot be read or whose entry fails the CRC-32 ``torch.save``
+    stored (overwritten bytes ``torch.load`` loads silently), a legacy file
+    whose load error ``err`` says it ends early, or neither format."""
     with open(path, 'rb') as f:
         head = f.read(len(_LEGACY_MAGIC))
+    text = f'{type(err).__name__}: {str(err)[:300]}'
+    problem = None
     if head.startswith(_ZIP_MAGIC):
         try:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()  # reads every entry, checks CRC-32
-                names = archive.namelist()
         except (zipfile.BadZipFile, OSError, EOFError, ValueError,
-                RuntimeError) as err:
-            return ('cannot be read by torch.load: a zip archive '
-                    '(torch.save format) that is truncated or damaged: '
-                    f'{type(err).__name__}: {err}')
-        if bad is not None:
-            return (f'is corrupt: entry {bad} of its zip archive fails its '
-                    'CRC-32 check: '
-                    'bytes of the file were overwritten or lost')
-        if not any(n == 'data.pkl' or n.endswith('/data.pkl')
-                   for n in names):
-            return ('cannot be read by torch.load: a zip archive without '
-                    'data.pkl')
-        return None
-    text = f'{type(load_error).__name__}: {load_error}'
-    if head == _LEGACY_MAGIC:
-        if isinstance(load_error, EOFError) or any(
-                h in text.lower() for h in _TRUNCATION_HINTS):
-            return ('cannot be read by torch.load: a legacy (non-zip) '
-                    f'torch file that is truncated or damaged: {text[:300]}')
-        return None
-    return (f'cannot be read by torch.load: not a PyTorch file (it starts '
-            f'with {head[:8]!r}){": " + text[:300] if load_error else ""}')
-
-
-def _corrupt(what: str, path: str, problem: str) -> CorruptCheckpointError:
-    return CorruptCheckpointError(
-        f'{what} {path} ({osp.getsize(path)} bytes) {problem}. '
-        'Use an intact copy (save or download it again); no loading option '
-        'can read it (docs/user_guides/reliability.md)')
-
-
-def _raise_if_damaged(path: str, err: Optional[BaseException],
-                      what: str = 'checkpoint') -> None:
-    problem = checkpoint_damage(path, err)
+                RuntimeError) as zip_err:
+            problem = ('cannot be read by torch.load: a zip archive '
+                       '(torch.save format) that is truncated or damaged: '
+                       f'{type(zip_err).__name__}: {zip_err}')
+        else:
+            if bad is not None:
+                problem = (f'is corrupt: entry {bad} of its zip archive '
+                           'fails its CRC-32 check: bytes of the file were '
+                           'overwritten or lost')
+    elif head != _LEGACY_MAGIC:
+        problem = ('cannot be read by torch.load: not a PyTorch file (it '
+                   f'starts with {head[:8]!r}){": " + text if err else ""}')
+    elif isinstance(err, EOFError) or err is not None and any(
+            h in text.lower() for h in _TRUNCATION_HINTS):
+        problem = ('cannot be read by torch.load: a legacy (non-zip) torch '
+                   f'file that is truncated or damaged: {text}')
     if problem is not None:
-        raise _corrupt(what, path, problem) from err
+        raise CorruptCheckpointError(
+            f'{what} {path} ({osp.getsize(path)} bytes) {problem}. Use an '
+            'intact copy (save or download it again); no loading option can '
+            'read it (docs/user_guides/reliability.md)') from err
 
 
-def load_legacy_checkpoint(path: str,
-                           trust: bool = False,
-                           map_location: Union[str, torch.device] = 'cpu',
-                           source: Optional[str] = None) -> Any:
-    """Load a file that may need full pickle (official checkpoints).
-
-    ``weights_only=True`` first (a loaded zip file is also CRC-checked); a
-    damaged file raises :class:`CorruptCheckpointError` whatever ``trust``
-    says; a whole legacy pickle is refused unless ``trust`` (the tools'
-    ``--trust``), then unpickled after a :class:`TrustedUnpicklingWarning`.
-
-    Args:
-        path (str): The file.
-        trust (bool): The file comes from a trusted source (unpickling can
-            execute arbitrary code).
-        map_location: Passed to :func:`torch.load`.
-        source (str, optional): Where trusted files come from, for messages.
-
-    Returns:
-        The loaded object.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    from_where = f' ({source})' if source else ''
-    try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as safe_err:  # noqa: BLE001 - reported below
-        _raise_if_damaged(path, safe_err)
-        if not trust:
-            raise RuntimeError(
-                f'{path} cannot be loaded with weights_only=True '
-                f'({type(safe_err).__name__}: {str(safe_err)[:200]}...). It '
-                'is a legacy pickle; loading it can execute arbitrary code. '
-                f'If you trust its source{from_where}, pass trust=True (the '
-                '--trust flag of the tool you are using).') from safe_err
-        with warnings.catch_warnings():
-            warnings.simplefilter('always', TrustedUnpicklingWarning)
-            warnings.warn(
-                f'{path} does not load with weights_only=True; unpickling '
-                'it fully (weights_only=False) because trust=True / --trust '
-                'was given. This can execute code stored in the file: use '
-                f'--trust only for files from a source you trust{from_where}.',
-                TrustedUnpicklingWarning,
-                stacklevel=2)
-        try:
-            return torch.load(path, map_location=map_location,
-                              weights_only=False)
-        except Exception as err:  # noqa: BLE001 - a truncated legacy pickle
-            _raise_if_damaged(path, err)
-            raise
-    _raise_if_damaged(path, None)  # overwritten bytes load silently
-    return obj
+def _refused_global(err: BaseException) -> str:
+    """What a ``weights_only`` load refused, from its error."""
+    found = re.search(r'GLOBAL ([\w.]+)', str(err))
+    return f'e.g. {found[1]}' if found else str(err).strip().split(
+        '\n')[0][:200]
 
 
-def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
-    """Check that ``path`` is a readable, whole checkpoint file.
-
-    Refused, naming the file: no path, a symlink loop or dangling link, a
-    missing file, a folder, zero bytes, a truncated or foreign file, a zip
-    entry failing its CRC-32 (:func:`checkpoint_damage`). A legacy (non-zip)
-    file is loaded with ``weights_only=True`` to check it.
-
-    Args:
-        path (str): The file.
-        what (str): Names the file in messages.
-
-    Returns:
-        str: ``path``.
-    """
+def read_checkpoint(path: str,
+                    what: str = 'checkpoint',
+                    map_location: Union[str, torch.device] = 'cpu') -> Any:
+    """Load ``path`` with ``torch.load(weights_only=True)`` after checking
+    it; every error names the file (as ``what``): no path, a symlink loop or
+    dangling link, a missing file, a folder, zero bytes, a truncated, foreign
+    or CRC-failing file, pickled objects (naming the converter to use)."""
     if path is None or not str(path).strip():
         raise FileNotFoundError(f'{what}: no file given (empty path)')
     path = str(path)
-    if osp.islink(path) and not osp.exists(path):
-        try:
-            os.stat(path)
-        except OSError as err:
-            if err.errno == errno.ELOOP:
-                raise FileNotFoundError(
-                    f'{what} {path} is a symlink loop ({err.strerror}); '
-                    'point it at a real checkpoint file') from None
-        raise FileNotFoundError(
-            f'{what} {path} is a dangling symlink to '
-            f'{os.readlink(path)!r}, which does not exist')
     if not osp.exists(path):
+        if osp.islink(path):
+            try:
+                os.stat(path)
+            except OSError as err:
+                if err.errno == errno.ELOOP:
+                    raise FileNotFoundError(
+                        f'{what} {path} is a symlink loop ({err.strerror}); '
+                        'point it at a real checkpoint file') from None
+            raise FileNotFoundError(
+                f'{what} {path} is a dangling symlink to '
+                f'{os.readlink(path)!r}, which does not exist')
         raise FileNotFoundError(f'{what} {path} does not exist')
     if osp.isdir(path):
         raise IsADirectoryError(
@@ -243,54 +154,104 @@ def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
         raise ValueError(
             f'{what} {path} is empty (0 bytes), e.g. a save that was '
             'interrupted before anything was written; use another checkpoint')
-    error = None
-    if not zipfile.is_zipfile(path):
-        try:
-            torch.load(path, map_location='cpu', weights_only=True)
-        except Exception as err:  # noqa: BLE001 - reported with the path
-            error = err
-    problem = checkpoint_damage(path, error)
-    if problem is None and error is not None:
-        problem = (f'cannot be read by torch.load: {type(error).__name__}'
-                   f': {str(error)[:300]} (a legacy pickle? see '
-                   'load_legacy_checkpoint)')
-    if problem is not None:
-        raise _corrupt(what, path, problem) from error
-    return path
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # noqa: BLE001 - reported with the path
+        _raise_if_damaged(path, what, err)
+        if isinstance(err, pickle.UnpicklingError):
+            raise pickle.UnpicklingError(
+                f'{what} {path} holds pickled Python objects that safe '
+                f'loading (weights_only=True) refuses ({_refused_global(err)}'
+                '). A whole pickled model (e.g. an official research '
+                'checkpoint) must be converted first with its converter '
+                'under tools/model_converters/ (--trust unpickles it; '
+                'docs/user_guides/official_weights.md)') from err
+        raise CorruptCheckpointError(
+            f'{what} {path} cannot be loaded by torch.load: '
+            f'{type(err).__name__}: {str(err)[:300]}') from err
+    _raise_if_damaged(path, what)  # overwritten bytes load silently
+    return obj
+
+
+def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
+    """Check ``path`` by reading it (:func:`read_checkpoint`); returns it."""
+    read_checkpoint(path, what)
+    return str(path)
+
+
+def load_legacy_checkpoint(path: str,
+                           trust: bool = False,
+                           map_location: Union[str, torch.device] = 'cpu',
+                           source: Optional[str] = None) -> Any:
+    """Load a file that may need full pickle (official checkpoints).
+
+    :func:`read_checkpoint` first (a damaged file is refused whatever
+    ``trust`` says); pickled objects are refused unless ``trust`` (the
+    tools' ``--trust``), then unpickled after a
+    :class:`TrustedUnpicklingWarning`.
+
+    Args:
+        path (str): The file.
+        trust (bool): The file comes from a trusted source (unpickling can
+            execute arbitrary code).
+        map_location: Passed to :func:`torch.load`.
+        source (str, optional): Where trusted files come from, for messages.
+    """
+    from_where = f' ({source})' if source else ''
+    try:
+        return read_checkpoint(path, 'checkpoint', map_location)
+    except pickle.UnpicklingError as err:
+        if not trust:
+            raise RuntimeError(
+                f'{path} cannot be loaded with weights_only=True ('
+                f'{_refused_global(err.__cause__ or err)}). It is a legacy '
+                'pickle; loading it can execute arbitrary code. If you trust '
+                f'its source{from_where}, pass trust=True (the --trust flag '
+                'of the tool you are using).') from err
+    with warnings.catch_warnings():
+        warnings.simplefilter('always', TrustedUnpicklingWarning)
+        warnings.warn(
+            f'{path} does not load with weights_only=True; unpickling it '
+            'fully (weights_only=False) because trust=True / --trust was '
+            'given. This can execute code stored in the file: use --trust '
+            f'only for files from a source you trust{from_where}.',
+            TrustedUnpicklingWarning,
+            stacklevel=2)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as err:  # noqa: BLE001 - a truncated legacy pickle
+        _raise_if_damaged(path, 'checkpoint', err)
+        raise
 
 
 def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
                                                       List[str]]:
     """The checkpoint ``--resume`` resumes from: the one
     ``<work_dir>/last_checkpoint`` names, else the newest ``*.pth`` that
-    passes :func:`check_checkpoint_file`.
-
-    Returns:
-        tuple[str | None, list[str]]: The checkpoint (None when there is no
-        valid one) and notes explaining any fallback.
-    """
+    passes :func:`check_checkpoint_file`; and notes explaining any
+    fallback."""
     notes: List[str] = []
     pointer = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
+    named = None
+    if not osp.isfile(pointer):
+        notes.append(f'{pointer} does not exist')
+    else:
         with open(pointer) as f:
             named = f.read().strip()
         if not named:
             notes.append(f'{pointer} is empty')
-        else:
-            try:
-                return check_checkpoint_file(named), notes
-            except (OSError, ValueError) as err:
-                notes.append(f'{pointer} names an unusable checkpoint: {err}')
-    else:
-        notes.append(f'{pointer} does not exist')
-    for cand in sorted(glob.glob(osp.join(work_dir, '*.pth')),
-                       key=lambda p: (osp.getmtime(p), p), reverse=True):
+    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                        key=lambda p: (osp.getmtime(p), p), reverse=True)
+    for cand in ([named] if named else []) + candidates:
         try:
             check_checkpoint_file(cand)
         except (OSError, ValueError) as err:
-            notes.append(f'skipped {cand}: {err}')
+            notes.append(f'{pointer} names an unusable checkpoint: {err}'
+                         if cand is named else f'skipped {cand}: {err}')
             continue
-        notes.append(f'falling back to the newest valid checkpoint {cand}')
+        if cand is not named:
+            notes.append(
+                f'falling back to the newest valid checkpoint {cand}')
         return cand, notes
     return None, notes
 
@@ -350,42 +311,11 @@ def nonfinite_state(model: torch.nn.Module,
     return bad
 
 
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint's weights do not fit the model (keys or shapes)."""
-
-
-def read_checkpoint(path: str,
-                    what: str = 'checkpoint',
-                    map_location: Union[str, torch.device] = 'cpu') -> Any:
-    """Check ``path`` (:func:`check_checkpoint_file`) and load it with
-    ``torch.load(weights_only=True)``; every error names the file (as
-    ``what``), a file needing full unpickling the converter to use."""
-    check_checkpoint_file(path, what)
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        found = re.search(r'GLOBAL ([\w.]+)', str(err))
-        reason = (f'e.g. {found[1]}' if found else
-                  str(err).strip().split('\n')[0][:200])
-        raise pickle.UnpicklingError(
-            f'{what} {path} holds pickled Python objects that safe loading '
-            f'(weights_only=True) refuses ({reason}). A whole pickled model '
-            '(e.g. an official research checkpoint) must be converted first '
-            'with its converter under tools/model_converters/ (--trust '
-            'unpickles it; docs/user_guides/official_weights.md)') from None
-    except Exception as err:  # noqa: BLE001 - reported with the path
-        _raise_if_damaged(path, err, what)
-        raise CorruptCheckpointError(
-            f'{what} {path} cannot be loaded by torch.load: '
-            f'{type(err).__name__}: {str(err)[:300]}') from err
-
-
 def short_list(items: Sequence[str], limit: int = 5) -> str:
     """The first ``limit`` items, comma-separated, and how many more."""
     items = list(items)
-    shown = ', '.join(items[:limit])
-    return shown + (f' and {len(items) - limit} more'
-                    if len(items) > limit else '')
+    return ', '.join(items[:limit]) + (f' and {len(items) - limit} more'
+                                       if len(items) > limit else '')
 
 
 def checkpoint_state_dict(obj: Any, path: str,
@@ -403,35 +333,6 @@ def checkpoint_state_dict(obj: Any, path: str,
     return dict(state)
 
 
-def load_model_weights(model: torch.nn.Module,
-                       path: str,
-                       strict: bool = True,
-                       what: str = 'checkpoint',
-                       revise_keys: Sequence[Tuple[str, str]] = (
-                           (r'^module\.', ''), ),
-                       map_location: Union[str, torch.device] = 'cpu',
-                       logger: Optional[Any] = None) -> Any:
-    """Load weights from ``path`` into ``model`` through every check:
-    :func:`read_checkpoint`, then :func:`load_checked_state`. Nothing is
-    loaded unless every check passes.
-
-    Args:
-        model (nn.Module): The model.
-        path (str): The checkpoint file.
-        strict (bool): Keys must match both ways (shapes always).
-        what (str): Names the file in messages.
-        revise_keys: ``(pattern, replacement)`` applied to every key.
-        map_location: Passed to :func:`torch.load`.
-        logger (optional): Receives the warning of a non-strict load.
-
-    Returns:
-        The loaded checkpoint object.
-    """
-    obj = read_checkpoint(path, what, map_location)
-    load_checked_state(model, obj, path, strict, what, revise_keys, logger)
-    return obj
-
-
 def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
                    ) -> Tuple[List[str], List[str], List[str]]:
     """The keys of ``expected`` missing from ``state``, the keys of
@@ -447,6 +348,73 @@ def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
     return missing, unexpected, shapes
 
 
+#: Official (unconverted) weight files by name: ``keys`` (regular
+#: expressions; a file matches when each fullmatches one of its keys, a
+#: ``module.`` prefix removed), ``network`` and the converter ``command``
+#: (``{src}``: the file), named by the checked loader.
+OFFICIAL_WEIGHT_FILES: Dict[str, dict] = OrderedDict(
+    seafusion=dict(
+        keys=[r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
+        network='SeAFusion FusionNet (Linfeng-Tang/SeAFusion)',
+        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
+        '.py seafusion {src} checkpoints/seafusion_mmfusenas.pth'),
+    tardal=dict(
+        keys=[r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
+        network='TarDAL Generator (JinyuanLiu-CV/TarDAL tardal.pt / '
+        'tardal+.pt / tardal++.pt)',
+        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
+        '.py tardal {src} checkpoints/tardal_mmfusenas.pth'),
+    ifcnn_max=dict(
+        keys=[r'conv2\.bn\.running_var', r'conv1\.weight'],
+        network='IFCNN (uzeful/IFCNN IFCNN-MAX.pth)',
+        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
+        '.py ifcnn_max {src} checkpoints/ifcnn_max_mmfusenas.pth'),
+    ruas=dict(
+        keys=[r'enhance_net\.iems\.\d+\.cell\..+'],
+        network='RUAS (vis-opt-group/RUAS or KarelZhang/RUAS)',
+        command='python tools/model_converters/ruas_official_to_mmfusenas.py'
+        ' {src} checkpoints/ruas_mmfusenas.pth'),
+    tim=dict(
+        keys=[r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
+              r'\..+'],
+        network='TIM Network_Fusion9 (LiuZhu-CV/TIMFusion weights_*.pt)',
+        command='python tools/model_converters/tim_official_to_mmfusenas.py'
+        ' MODEL --stage1 {src} [--stage2 weights_2_*.pt] '
+        'checkpoints/tim_mmfusenas.pth (MODEL: ivif, light, ct, pet or '
+        'spect)'),
+    hbl=dict(
+        keys=[r'e\.encode\..+'],
+        network='HBL Network (zhudear/HBLALS_pytorch)',
+        command='python tools/model_converters/hbl_official_to_mmfusenas.py'
+        ' {src} checkpoints/hbl_mmfusenas.pth --genotype '
+        '{{lol,mit,sihr,uie}}'),
+    dcnas=dict(
+        keys=[r'(dep_encoder|rgb_encoder)\..+'],
+        network='DCNAS StaticModel',
+        command='python tools/model_converters/dcnas_official_to_mmfusenas'
+        '.py {src} checkpoints/dcnas_mmfusenas.pth --arch ARCH'),
+)
+
+
+def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
+    """The name in :data:`OFFICIAL_WEIGHT_FILES` (e.g. ``'seafusion'``)
+    whose signature the state-dict ``keys`` match, else None."""
+    keys = [re.sub(r'^module\.', '', k) for k in keys]
+    return next((name for name, spec in OFFICIAL_WEIGHT_FILES.items()
+                 if all(any(re.fullmatch(p, k) for k in keys)
+                        for p in spec['keys'])), None)
+
+
+def load_model_weights(model: torch.nn.Module,
+                       path: str,
+                       strict: bool = True) -> Any:
+    """:func:`read_checkpoint` then :func:`load_checked_state`: nothing is
+    loaded unless every check passes; returns the checkpoint object."""
+    obj = read_checkpoint(path)
+    load_checked_state(model, obj, path, strict)
+    return obj
+
+
 def load_checked_state(model: torch.nn.Module,
                        checkpoint: Any,
                        path: str,
@@ -458,8 +426,17 @@ def load_checked_state(model: torch.nn.Module,
     """Load a checkpoint object read by :func:`read_checkpoint` into
     ``model``: a state dict inside, every tensor finite, keys and shapes
     fitting (:class:`CheckpointMismatchError` naming an official weight file
-    not yet converted); arguments as in :func:`load_model_weights`."""
-    from .official_weights import recognise_official_weights
+    not yet converted).
+
+    Args:
+        model (nn.Module): The model.
+        checkpoint: The loaded object.
+        path (str): The file, for messages.
+        strict (bool): Keys must match both ways (shapes always).
+        what (str): Names the file in messages.
+        revise_keys: ``(pattern, replacement)`` applied to every key.
+        logger (optional): Receives the warning of a non-strict load.
+    """
     state = checkpoint_state_dict(checkpoint, path, what)
     # kept as MMEngine's loader does (old BatchNorm versions)
     metadata = getattr(checkpoint.get('state_dict', checkpoint) if
@@ -477,29 +454,30 @@ def load_checked_state(model: torch.nn.Module,
     expected = model.state_dict()
     missing, unexpected, shapes = state_mismatch(expected, state)
     if shapes or (strict and (missing or unexpected)):
-        official = recognise_official_weights(state, path)
+        prefix = (f'{what} {path} does not fit the model '
+                  f'{type(model).__name__} of this config: ')
+        official = identify_official_weights(list(state))
         if official is not None:
+            spec = OFFICIAL_WEIGHT_FILES[official]
             raise CheckpointMismatchError(
-                f'{what} {path} does not fit the model '
-                f'{type(model).__name__} of this config: {official}')
-        problems = []
-        if missing:
-            problems.append(f'{len(missing)} of the model\'s '
-                            f'{len(expected)} keys missing '
-                            f'({short_list(missing)})')
-        if unexpected:
-            problems.append(f'{len(unexpected)} unexpected key(s) '
-                            f'({short_list(unexpected)})')
-        if shapes:
-            problems.append(f'{len(shapes)} shape mismatch(es), checkpoint '
-                            f'vs model ({short_list(shapes, 3)})')
+                f'{prefix}it is an official {spec["network"]} weight file, '
+                'not yet converted to this toolbox\'s keys. Convert it once '
+                f'with\n  {spec["command"].format(src=path)}\nand give the '
+                'converted file instead (docs/user_guides/official_weights.md'
+                ')')
+        problems = [text for text, items in (
+            (f'{len(missing)} of the model\'s {len(expected)} keys missing '
+             f'({short_list(missing)})', missing),
+            (f'{len(unexpected)} unexpected key(s) '
+             f'({short_list(unexpected)})', unexpected),
+            (f'{len(shapes)} shape mismatch(es), checkpoint vs model '
+             f'({short_list(shapes, 3)})', shapes)) if items]
         raise CheckpointMismatchError(
-            f'{what} {path} does not fit the model {type(model).__name__} '
-            f'of this config: {"; ".join(problems)}. It was probably saved '
-            'from another architecture or config (same network, another '
-            'width?). To load the matching part on purpose, load it '
-            'non-strictly (load_strict=False / strict=False); the rest keeps '
-            'its initialisation')
+            f'{prefix}{"; ".join(problems)}. It was probably saved from '
+            'another architecture or config (same network, another width?). '
+            'To load the matching part on purpose, load it non-strictly '
+            '(load_strict=False / strict=False); the rest keeps its '
+            'initialisation')
     if missing or unexpected:
         from mmengine.logging import print_log
         print_log(

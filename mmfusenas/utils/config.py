@@ -1,15 +1,6 @@
-"""Loading and checking the config of a tool's run.
-
-:func:`add_runner_args` and :func:`load_runner_config` give the tools their
-common options. ``--cfg-options`` are checked before they are merged
-(:func:`check_cfg_options`: typos with suggestions, variables of the file;
-:func:`check_option_values`: Python-dict values; loss-set names,
-:mod:`~mmfusenas.utils.loss_sets`), then the merged config's keys
-(:func:`check_config_keys`) and ``type`` names (:func:`check_config_types`),
-each error naming the file and the key. ``--data-root`` is
-:func:`~mmfusenas.utils.data_folders.reroot_data`; ``tools/train.py
---max-iters`` is :func:`~mmfusenas.utils.schedule.rescale_schedule`.
-"""
+"""The tools' common options: load a run's config, check its
+``--cfg-options``, keys and ``type`` names, each error naming the file and
+the key."""
 import argparse
 import difflib
 import inspect
@@ -22,11 +13,11 @@ from typing import Any, List, Mapping, Optional, Set, Tuple
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
-from .config_tree import (RUNNER_KEYS, config_items, registered_class,
-                          runner_part, type_name, walk_path)
+from .config_tree import (RUNNER_KEYS, config_items, config_name,
+                          registered_class, runner_part, type_name, walk_path)
 from .data_folders import reroot_data
 from .loss_sets import resolve_loss_sets
-from .schedule import schedule_settings
+from .schedule import loop_class, schedule_settings
 
 #: top-level keys the tools read; any other key is a variable of the file
 TOOL_READ_KEYS = frozenset({'data_root', 'predictor', 'sync_bn',
@@ -38,16 +29,6 @@ DEFAULT_MODEL_WRAPPER = 'mmfusenas.AlgorithmDistributedDataParallel'
 
 
 # --- --cfg-options ---------------------------------------------------------
-
-def _suggest(key: str, paths: List[str]) -> List[str]:
-    """Paths with the same last component, then with a close one."""
-    parent, _, leaf = key.rpartition('.')
-    same = [p for p in paths if p.rpartition('.')[2] == leaf]
-    close = [p for p in paths if difflib.get_close_matches(
-        leaf, [p.rpartition('.')[2]], cutoff=0.8)]
-    close.sort(key=lambda p: p.rpartition('.')[0] != parent)
-    return [p for p in dict.fromkeys(same + close) if p != key][:5]
-
 
 def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
     """Check ``--cfg-options`` against the config *before* merging them.
@@ -71,7 +52,13 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
             raise KeyError(_variable_error(cfg, key, options[key]))
         if walk_path(cfg._cfg_dict, parts)[0]:
             continue
-        hints = _suggest(str(key), paths)
+        # paths with the same last key, then with a close one
+        parent, _, leaf = str(key).rpartition('.')
+        hints = [p for p in paths if p.rpartition('.')[2] == leaf] + sorted(
+            (p for p in paths if difflib.get_close_matches(
+                leaf, [p.rpartition('.')[2]], cutoff=0.8)),
+            key=lambda p: p.rpartition('.')[0] != parent)
+        hints = [p for p in dict.fromkeys(hints) if p != key][:5]
         hint = f'; did you mean {" or ".join(hints)}?' if hints else ''
         if len(parts) == 1 and not read:
             raise KeyError(
@@ -92,10 +79,7 @@ def _variable_error(cfg: Config, key: str, value: Any) -> str:
     current = cfg._cfg_dict.to_dict()[name]
 
     def same(v: Any) -> bool:
-        try:
-            return type(v) is type(current) and v == current
-        except Exception:  # noqa: BLE001 - values that cannot be compared
-            return False
+        return type(v) is type(current) and v == current
 
     read = list(config_items(runner_part(cfg)))
     holders = [p for p, k, v in read if k == name and same(v)]
@@ -131,11 +115,9 @@ class UnparsedOption(str):
 
 
 class ConfigOptionsAction(DictAction):
-    """MMEngine's :class:`~mmengine.config.DictAction` that keeps a value it
-    cannot parse (a ``dict(...)`` holding a comma recurses until
-    ``RecursionError``, unbalanced brackets fail an assertion) as an
-    :class:`UnparsedOption` for :func:`check_option_values` to explain, and
-    names an item without ``=``."""
+    """MMEngine's ``DictAction``, keeping a value it cannot parse (a
+    ``dict(...)`` with a comma, unbalanced brackets) as an
+    :class:`UnparsedOption`, and naming an item without ``=``."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         options = dict(getattr(namespace, self.dest, None) or {})
@@ -222,18 +204,12 @@ _BUILDER_KEYS = dict(train_cfg={'by_epoch'}, default_hooks={'priority'},
 
 
 def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
-    """Refuse misspelt keys of a config before anything is built.
-
-    Top-level keys close to a runner key (``trian_cfg``), and the keys of
-    the loops, hooks, parameter schedulers, ``optim_wrapper`` and the dicts
-    at the paths ``typed`` (whose ``type`` an option set) that the
-    ``__init__`` of the class their ``type`` names does not take.
-
-    Raises:
-        KeyError: one line per key: the file, the key, the closest key.
-    """
-    where = f'config {cfg.filename}' if cfg.filename else 'config'
-    errors = []
+    """Refuse, before anything is built, top-level keys close to a runner
+    key (``trian_cfg``) and keys of the loops, hooks, schedulers,
+    ``optim_wrapper`` and the dicts at ``typed`` (whose ``type`` an option
+    set) that their class does not take: a ``KeyError``, one line per key
+    with the file and the closest key."""
+    where, errors = config_name(cfg), []
     for key in cfg.keys():
         # the file's own variables (arch_dataloader, ...) are further away
         # close spellings, and swapped letters (``modle``)
@@ -243,26 +219,18 @@ def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
         if close and key not in RUNNER_KEYS and not key.startswith('_'):
             errors.append(f'{where}: top-level key {key!r} is read by '
                           f'nothing; did you mean {close[0]!r}?')
-    items = {}
-    for section in ('train_cfg', 'val_cfg', 'test_cfg', 'default_hooks',
-                    'custom_hooks', 'param_scheduler', 'optim_wrapper'):
-        node = cfg.get(section)
-        if section == 'default_hooks' and isinstance(node, Mapping):
-            items.update((f'{section}.{k}', v) for k, v in node.items())
-        elif isinstance(node, (list, tuple)):
-            items.update((f'{section}.{i}', v) for i, v in enumerate(node))
-        elif node is not None:
-            items[section] = node
+    items = {p: v for p, _, v in config_items(runner_part(cfg))
+             if p in ('train_cfg', 'val_cfg', 'test_cfg', 'param_scheduler',
+                      'optim_wrapper') or p.rpartition('.')[0] in (
+                          'default_hooks', 'custom_hooks', 'param_scheduler')}
     items.update((p, walk_path(cfg._cfg_dict, p.split('.'))[1])
                  for p in typed)
-    loops = dict(train_cfg='IterBasedTrainLoop', val_cfg='ValLoop',
-                 test_cfg='TestLoop')
+    loops = dict(val_cfg='ValLoop', test_cfg='TestLoop')
     for path, node in items.items():
         if not isinstance(node, Mapping):
             continue
-        default = 'EpochBasedTrainLoop' if path == 'train_cfg' and \
-            node.get('by_epoch') else loops.get(path)
-        cls = registered_class(node.get('type', default))
+        cls = loop_class(node) if path == 'train_cfg' else \
+            registered_class(node.get('type', loops.get(path)))
         accepted = _init_keywords(cls) if cls else None
         if accepted is None:
             continue
@@ -284,8 +252,7 @@ def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
 
 
 class ConfigTypeError(KeyError):
-    """An unknown ``type`` (:func:`check_config_types`); a ``KeyError`` as
-    MMEngine's registries raise, shown without quotes."""
+    """An unknown ``type``: a ``KeyError`` shown without quotes."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ''
@@ -326,17 +293,10 @@ def _scope_names(scope: str) -> Optional[Set[str]]:
 
 
 def check_config_types(cfg: Config) -> None:
-    """Refuse a ``type`` no registry knows, before anything is built.
-
-    Every string ``type`` of the keys the runner reads is looked up in the
-    registries of the config's scopes (``default_scope``, MMEngine's root
-    registries, each ``_scope_`` and ``scope.`` prefix), whatever the
-    section; an importable dotted path (``'torch.nn.ReLU'``) passes.
-
-    Raises:
-        ConfigTypeError: one line per unknown type: the file, the key path
-            and the closest registered names.
-    """
+    """Refuse, before anything is built, a string ``type`` that no
+    registry of the config's scopes (``default_scope``, MMEngine's, each
+    ``_scope_`` and ``scope.`` prefix) holds and no dotted path imports: a
+    :class:`ConfigTypeError`, one line per type with the closest names."""
     from mmengine.utils import get_object_from_string
     found, scopes = [], {'mmengine', cfg.get('default_scope') or 'mmengine'}
     for path, key, node in config_items(runner_part(cfg)):
@@ -352,8 +312,7 @@ def check_config_types(cfg: Config) -> None:
     names = {s: _scope_names(s) for s in sorted(scopes)}
     known = set().union(*[n for n in names.values() if n])
     looked = ', '.join(s for s, n in names.items() if n)
-    where = f'config {cfg.filename}' if cfg.filename else 'config'
-    errors = []
+    where, errors = config_name(cfg), []
     for path, type_ in found:
         name = type_.partition('.')[2] if '.' in type_ else type_
         if name in known:
@@ -399,11 +358,9 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_runner_config(args: argparse.Namespace) -> Config:
-    """Load ``args.config`` and apply the options of :func:`add_runner_args`
-    (see the module docstring); ``--data-root`` (or ``--cfg-options
-    data_root=X``) re-roots the datasets before the options are merged, so
-    paths given as options win. The work dir defaults to
-    ``./work_dirs/<config name>``."""
+    """Load ``args.config`` and apply the options of :func:`add_runner_args`;
+    ``--data-root`` re-roots the datasets before the other options are
+    merged, so paths given as options win."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
@@ -466,13 +423,9 @@ def enable_tensorboard(cfg: Config) -> None:
 
 
 def setup_distributed(cfg: Config) -> None:
-    """Prepare a distributed run (``cfg.launcher != 'none'``).
-
-    ``model_wrapper_cfg`` defaults to :data:`DEFAULT_MODEL_WRAPPER` (a
-    search algorithm's own train step; plain models as DDP). Without CUDA
-    the process group is initialised here with gloo (``nccl`` in
-    ``env_cfg.dist_cfg`` becomes ``gloo``), and ``sync_bn`` is refused.
-    """
+    """Prepare a distributed run: ``model_wrapper_cfg`` defaults to
+    :data:`DEFAULT_MODEL_WRAPPER`; without CUDA the process group starts
+    here with gloo (for ``nccl`` too) and ``sync_bn`` is refused."""
     launcher = cfg.get('launcher', 'none')
     if launcher == 'none':
         return
@@ -499,14 +452,10 @@ def setup_distributed(cfg: Config) -> None:
 
 
 def load_task_model_cfg(config: str) -> ConfigDict:
-    """The ``model`` of an mmdet / mmseg config, ready to be our task model.
-
-    ``config`` is a file or ``'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_
-    coco.py'`` / ``'mmseg::...'`` (the installed package's configs). Its
-    ``data_preprocessor`` is removed (the compound models normalise the
-    fused image themselves) and ``_scope_`` set to its package; set
-    ``num_classes`` and the backbone's ``init_cfg`` afterwards.
-    """
+    """The ``model`` of an mmdet / mmseg config (a file or
+    ``'mmdet::path.py'``) as a task model: without its
+    ``data_preprocessor`` (the compound models normalise the fused image)
+    and with ``_scope_`` set to its package."""
     scope, path = None, config
     if '::' in config:
         from mmengine.config.utils import (_get_external_cfg_base_path,

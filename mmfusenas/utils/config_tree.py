@@ -47,6 +47,24 @@ def walk_path(node: Any, parts: List[str]) -> Tuple[bool, Any, int]:
     return True, node, len(parts)
 
 
+def set_path(cfg: Config, path: str, value: Any) -> None:
+    """Set the value at a dotted path of ``cfg`` (tuples on the way are
+    rebuilt)."""
+
+    def put(node: Any, parts: List[str]) -> Any:
+        if not parts:
+            return value
+        if isinstance(node, (list, tuple)):
+            items = list(node)
+            items[int(parts[0])] = put(items[int(parts[0])], parts[1:])
+            return type(node)(items)
+        node[parts[0]] = put(node[parts[0]], parts[1:])
+        return node
+
+    top, *rest = path.split('.')
+    cfg[top] = put(cfg[top], rest)
+
+
 def type_name(node: Any) -> str:
     """The class name a config dict's ``type`` names (no scope)."""
     type_ = node.get('type') if isinstance(node, Mapping) else None
@@ -70,6 +88,11 @@ def registered_class(type_: Any) -> Optional[type]:
             if isinstance(found, type):
                 return found
     return None
+
+
+def config_name(cfg: Config) -> str:
+    """``'config <file>'`` (``'config'`` without a file), for messages."""
+    return f'config {cfg.filename}' if cfg.filename else 'config'
 
 
 def runner_part(cfg: Config) -> dict:

@@ -1,18 +1,13 @@
-"""The files a run reads: ``--data-root``, ``--pairs`` and start-up checks.
-
-:func:`reroot_data` points every dataset at another folder
-(``--data-root``), :func:`use_pair_folders` trains a fusion config on two
-folders of image pairs (``tools/train.py --pairs``), and
-:func:`check_data_folders` / :func:`check_run_files` fail before the runner
-is built (and writes its work dir) when data or weight files are missing.
-"""
+"""The files a run reads: ``--data-root``, ``--pairs``, and the checks that
+fail before the runner is built when data or weight files are missing."""
 import os
 import os.path as osp
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from .config_tree import RUNNER_KEYS, config_items, type_name, walk_path
+from .config_tree import (config_items, config_name, runner_part, set_path,
+                          type_name, walk_path)
 
 #: ``--pairs`` holds out one pair in this many (at least one) for validation
 PAIRS_VAL_EVERY = 10
@@ -51,32 +46,10 @@ def _old_roots(cfg: Config) -> List[str]:
     return sorted(old, key=len, reverse=True)
 
 
-def _rerooted(node: Any, old: List[str], new: str, path: str,
-              changed: List[str]) -> Any:
-    """``node`` with every string under a root of ``old`` moved to
-    ``new`` (dicts in place); the dotted keys changed go to ``changed``."""
-    if isinstance(node, Mapping):
-        for key in list(node):
-            node[key] = _rerooted(node[key], old, new,
-                                  f'{path}.{key}' if path else key, changed)
-    elif isinstance(node, (list, tuple)):
-        return type(node)(_rerooted(v, old, new, f'{path}.{i}', changed)
-                          for i, v in enumerate(node))
-    elif isinstance(node, str):
-        root = next((r for r in old if node and _under(node, r)), None)
-        rest = node[len(root.rstrip('/')):].lstrip('/') if root else ''
-        moved = osp.join(new, rest) if rest else new
-        if root is not None and moved != node:
-            changed.append(path)
-            return moved
-    return node
-
-
 def reroot_data(cfg: Config, data_root: str) -> List[str]:
     """Point every dataset of ``cfg`` at ``data_root`` (``--data-root``):
-    every string under an old root (:func:`_old_roots`; the file's
-    ``data_root`` was copied into the datasets and metric paths when it was
-    parsed) moves under ``data_root``, keeping sub-folders.
+    every string under an old root (:func:`_old_roots`) moves under
+    ``data_root``, keeping sub-folders.
 
     Returns:
         list[str]: the dotted keys that changed.
@@ -85,9 +58,16 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{data_root}')
     old, changed = _old_roots(cfg), []
-    for key in list(cfg.keys()):
-        if key != 'data_root':
-            cfg[key] = _rerooted(cfg[key], old, data_root, key, changed)
+    tree = {k: v for k, v in cfg._cfg_dict.items() if k != 'data_root'}
+    for path, _, value in config_items(tree):  # shared dicts: once
+        root = next((r for r in old if isinstance(value, str) and value
+                     and _under(value, r)), None)
+        if root is not None:
+            rest = value[len(root.rstrip('/')):].lstrip('/')
+            moved = osp.join(data_root, rest) if rest else data_root
+            if moved != value:
+                set_path(cfg, path, moved)
+                changed.append(path)
     if not changed:
         raise ValueError(
             f'--data-root {data_root}: nothing in '
@@ -110,8 +90,7 @@ def _run_loaders(cfg: Config, mode: str) -> List[Tuple[str, Any]]:
     skip = {'test_dataloader'} | (
         {'val_dataloader'} if cfg.get('val_cfg') is None else set())
     loaders: List[Tuple[str, Any]] = []
-    tree = {k: v for k, v in cfg._cfg_dict.items()
-            if k in RUNNER_KEYS and k not in skip}
+    tree = {k: v for k, v in runner_part(cfg).items() if k not in skip}
     for path, key, value in config_items(tree):
         parent = path.rpartition('.')[0]
         if isinstance(value, Mapping) and (
@@ -119,22 +98,6 @@ def _run_loaders(cfg: Config, mode: str) -> List[Tuple[str, Any]]:
         ) and not any(path.startswith(f'{p}.') for p, _ in loaders):
             loaders.append((path, value))
     return loaders
-
-
-def _datasets(node: Any, path: str) -> List[Tuple[str, Mapping]]:
-    """``(dotted key, config)`` of the datasets under a dataloader's
-    ``dataset`` (wrapped ones included): the outermost dicts with a
-    ``data_root``, ``ann_file`` or ``data_prefix``."""
-    if isinstance(node, Mapping):
-        if {'data_root', 'ann_file', 'data_prefix'} & set(node):
-            return [(path, node)]
-        items = [(k, v) for k, v in node.items() if k != 'pipeline']
-    elif isinstance(node, (list, tuple)):
-        items = list(enumerate(node))
-    else:
-        return []
-    return [found for key, value in items
-            for found in _datasets(value, f'{path}.{key}')]
 
 
 def _missing_data(dataset: Mapping) -> List[Tuple[str, str, str]]:
@@ -168,16 +131,21 @@ def toy_sibling(config: Optional[str]) -> Optional[str]:
 
 
 def check_data_folders(cfg: Config, mode: str = 'train') -> None:
-    """Raise FileNotFoundError before the runner is built when a
-    ``data_root``, ``ann_file`` or ``data_prefix`` folder of a dataset the
-    run (``mode``: ``'train'`` or ``'test'``) builds is missing: one line
-    per path, then the command that writes the toy data, or the options
-    that point the config at its data."""
+    """Raise FileNotFoundError, one line per path and then how to get the
+    data, when a ``data_root``, ``ann_file`` or ``data_prefix`` of a dataset
+    the run (``mode``: ``'train'`` or ``'test'``) builds is missing."""
     from .toy_data_commands import toy_data_command
     lines, toys, first, pairs, coco = [], [], None, False, False
     for key, loader in _run_loaders(cfg, mode):
-        for path, dataset in _datasets(loader.get('dataset'),
-                                       f'{key}.dataset'):
+        found: List[str] = []  # the outermost dicts naming data paths
+        for path, _, dataset in config_items(
+                dict(dataset=loader.get('dataset')), key):
+            if not (isinstance(dataset, Mapping) and {
+                    'data_root', 'ann_file', 'data_prefix'} & set(dataset)) \
+                    or 'pipeline' in path.split('.') \
+                    or any(path.startswith(f'{d}.') for d in found):
+                continue
+            found.append(path)
             for sub, missing, what in _missing_data(dataset):
                 first = first or f'{path}.{sub}'
                 pairs = pairs or type_name(dataset) == 'PairedImageDataset'
@@ -239,10 +207,7 @@ def check_run_files(cfg: Config) -> None:
     ``feature_weights`` / ``pretrained`` / ``load_from`` file or a
     ``Pretrained`` ``init_cfg``'s ``checkpoint`` is missing, naming where
     to get it and the option that does without it."""
-    tree = {k: v for k, v in cfg._cfg_dict.to_dict().items()
-            if k in RUNNER_KEYS}
-    where = f'config {cfg.filename}' if cfg.filename else 'config'
-    errors = []
+    tree, where, errors = runner_part(cfg), config_name(cfg), []
     for path, key, value in config_items(tree):
         parent = path.rpartition('.')[0]
         if key not in _WEIGHT_FILES or not isinstance(value, str) or \
@@ -259,15 +224,6 @@ def check_run_files(cfg: Config) -> None:
             f'{avoid.format(path=path, parent=parent)}')
     if errors:
         raise FileNotFoundError('\n'.join(errors))
-
-
-def _image_stems(folder: str, suffixes: Tuple[str, ...]) -> set:
-    """Stems of the images in ``folder``, as PairedImageDataset reads a
-    modality folder (suffixes case-insensitive, hidden files left out)."""
-    return {osp.splitext(name)[0] for name in os.listdir(folder)
-            if not name.startswith('.')
-            and osp.splitext(name)[1].lower() in suffixes
-            and osp.isfile(osp.join(folder, name))}
 
 
 def use_pair_folders(cfg: Config, folders: Tuple[str, str],
@@ -309,7 +265,11 @@ def use_pair_folders(cfg: Config, folders: Tuple[str, str],
     for folder in folders:
         if not osp.isdir(folder):
             raise FileNotFoundError(f'--pairs: {folder} is not a folder')
-    stems = [_image_stems(folder, suffixes) for folder in folders]
+    # as PairedImageDataset reads a modality folder
+    stems = [{osp.splitext(name)[0] for name in os.listdir(folder)
+              if not name.startswith('.')
+              and osp.splitext(name)[1].lower() in suffixes
+              and osp.isfile(osp.join(folder, name))} for folder in folders]
     for i in (0, 1):
         alone = sorted(stems[i] - stems[1 - i])
         if alone:

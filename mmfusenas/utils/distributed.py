@@ -1,8 +1,5 @@
-"""Collectives the search algorithms, the PMI loop and the model wrapper
-share, on :mod:`mmengine.dist`: a CPU process group
-(:func:`init_cpu_distributed`), gradient averaging inside
-:func:`data_parallel`, errors raised on every rank, the same choice on
-every rank and parallel scoring. Outside a distributed run each is the
+"""Collectives on :mod:`mmengine.dist` shared by the search algorithms,
+the PMI loop and the model wrapper; outside a distributed run each is the
 local computation, so library code calls them unconditionally."""
 import os
 from contextlib import contextmanager
@@ -25,8 +22,7 @@ _RANK_VARS = dict(pytorch='RANK', slurm='SLURM_PROCID',
 
 
 def launcher_rank(launcher: str = 'none') -> int:
-    """This process's rank, also before the process group exists (read
-    from the launcher's environment; 0 for ``'none'``)."""
+    """This process's rank, also before the process group exists."""
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank()
     var = _RANK_VARS.get(launcher)
@@ -36,18 +32,9 @@ def launcher_rank(launcher: str = 'none') -> int:
 def init_cpu_distributed(launcher: str,
                          backend: str = 'gloo',
                          timeout: Optional[float] = None) -> Tuple[int, int]:
-    """MMEngine's ``init_dist`` on a machine without CUDA (it calls
-    ``torch.cuda.set_device``, skipped here); the runner then skips its
-    own initialisation.
-
-    Args:
-        launcher (str): ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
-        backend (str): ``'gloo'`` or ``'mpi'``. Defaults to 'gloo'.
-        timeout (float, optional): Seconds a collective may wait.
-
-    Returns:
-        tuple[int, int]: ``(rank, world_size)``.
-    """
+    """MMEngine's ``init_dist`` (``launcher``: ``'pytorch'``, ``'slurm'`` or
+    ``'mpi'``) without its ``torch.cuda.set_device``, for CPU machines;
+    ``timeout`` in seconds; returns ``(rank, world_size)``."""
     if launcher not in _RANK_VARS:
         raise ValueError(f'init_cpu_distributed: launcher must be one of '
                          f'{tuple(_RANK_VARS)}, got {launcher!r}')
@@ -70,8 +57,7 @@ def init_cpu_distributed(launcher: str,
 @contextmanager
 def data_parallel(enabled: bool = True) -> Iterator[None]:
     """Within the block :func:`average_gradients` and friends average over
-    the ranks; nested contexts stack (``enabled=False`` for per-rank
-    work)."""
+    the ranks (nested contexts stack; ``enabled=False``: per-rank work)."""
     _ACTIVE.append(bool(enabled))
     try:
         yield
@@ -92,19 +78,10 @@ def _presence(grads: Sequence[Optional[Tensor]]) -> List[bool]:
 
 def average_gradients(grads: Sequence[Optional[Tensor]],
                       like: Sequence[Tensor]) -> List[Optional[Tensor]]:
-    """Average per-rank gradients over the ranks inside
-    :func:`data_parallel` (the identity elsewhere).
-
-    An entry None on some ranks counts as zeros there; one None on every
-    rank stays None.
-
-    Args:
-        grads (Sequence[Tensor | None]): This rank's gradients.
-        like (Sequence[Tensor]): The tensors differentiated (zeros' shapes).
-
-    Returns:
-        list[Tensor | None]: New tensors.
-    """
+    """New tensors: ``grads`` averaged over the ranks inside
+    :func:`data_parallel` (the identity elsewhere); an entry None on some
+    ranks counts as zeros of ``like``'s shape there, None on every rank
+    stays None."""
     if not _averaging():
         return list(grads)
     out = [(torch.zeros_like(p) if g is None else g.detach().clone())
@@ -134,11 +111,8 @@ def average_value(value: float) -> float:
 
 
 def average_grads_(params: Iterable[Tensor]) -> None:
-    """Average the ``.grad`` of ``params`` over the ranks, in place.
-
-    A parameter without gradient on some ranks gets zeros there; one
-    without gradient on every rank keeps ``grad=None``.
-    """
+    """Average the ``.grad`` of ``params`` over the ranks, in place (None
+    on some ranks counts as zeros there; None on every rank stays)."""
     if get_world_size() == 1:
         return
     params = [p for p in params if p.requires_grad]
@@ -153,14 +127,9 @@ def average_grads_(params: Iterable[Tensor]) -> None:
 
 @contextmanager
 def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
-    """Within the block each wrapper's ``step()`` first averages the
-    gradients of its optimizer's parameters over the ranks, so clipping
-    sees the global gradient; the instances' ``step`` (e.g. the call
-    counter of MMEngine's schedulers) is restored on exit.
-
-    Args:
-        optim_wrappers (Sequence[OptimWrapper]): MMEngine optim wrappers.
-    """
+    """Within the block each optim wrapper's ``step()`` first averages its
+    parameters' gradients over the ranks (clipping sees the global
+    gradient); the instances' ``step`` is restored on exit."""
     patched = []  # (wrapper, its previous instance attribute or None)
     try:
         for ow in optim_wrappers:
@@ -191,13 +160,9 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
 
 def raise_on_any_rank(message: Optional[str],
                       error: type = FloatingPointError) -> None:
-    """Raise ``error`` on every rank if some rank has a ``message``.
-
-    Every rank calls it at the same point (None when fine); inside
-    :func:`data_parallel` all ranks raise together, naming the failing
-    ranks, instead of the healthy ones waiting in the next collective.
-    Elsewhere it raises the message locally.
-    """
+    """Raise ``error`` if some rank has a ``message`` (None when fine):
+    inside :func:`data_parallel` on every rank, naming the failing ranks,
+    instead of the healthy ones waiting in the next collective."""
     if not _averaging():
         if message is not None:
             raise error(message)
@@ -215,9 +180,8 @@ def raise_on_any_rank(message: Optional[str],
 
 
 def check_finite(value: Any, what: str, hint: str = '') -> None:
-    """Raise :class:`FloatingPointError` on every rank
-    (:func:`raise_on_any_rank`) if ``value`` (a tensor or number) is not
-    finite; ``what`` names it in the message, ``hint`` is appended."""
+    """:func:`raise_on_any_rank` a :class:`FloatingPointError` naming
+    ``what`` (then ``hint``) if ``value`` (tensor or number) is not finite."""
     t = value.detach() if isinstance(value, Tensor) else torch.tensor(
         float(value))
     message = None
@@ -268,13 +232,9 @@ def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
 
 
 def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
-    """``[fn(x) for x in items]``, the items split across the ranks.
-
-    Rank r computes items r, r + W, ...; every rank returns the full list.
-    ``fn`` must not run collectives. An exception on one rank is raised on
-    every rank, naming the failing ranks (same type where possible, else
-    :class:`RuntimeError`).
-    """
+    """``[fn(x) for x in items]`` on every rank, rank r computing items
+    r, r + W, ... (``fn`` runs no collectives); an exception on one rank is
+    raised on every rank, naming the failing ranks."""
     items = list(items)
     rank, world = get_dist_info()
     if world == 1:
@@ -316,14 +276,9 @@ def rank_seed(seed: int, iteration: int) -> int:
 
 
 def unshard_sampler_(loader) -> Any:
-    """Make ``loader``'s sampler yield the whole dataset on this rank, as
-    in one process (in place; returns ``loader``).
-
-    For a rank that works alone (its share of an evolution population, its
-    PMI tasks). :class:`~mmengine.dataset.DefaultSampler` and
-    :class:`~mmengine.dataset.InfiniteSampler` are reset to rank 0 of 1;
-    another sampler that shards raises :class:`TypeError`.
-    """
+    """Make ``loader``'s sampler (``DefaultSampler`` / ``InfiniteSampler``;
+    another sharding one raises TypeError) yield the whole dataset on this
+    rank, for a rank working alone; in place, returns ``loader``."""
     from mmengine.dataset import DefaultSampler, InfiniteSampler
     sampler = getattr(loader, 'sampler', None)
     if isinstance(sampler, DefaultSampler):

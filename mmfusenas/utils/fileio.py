@@ -6,51 +6,18 @@ import errno
 import json
 import os
 import os.path as osp
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
 
 
-def current_umask() -> int:
-    """The process umask (``/proc/self/status``, else ``os.umask``
-    set-and-restore)."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('Umask:'):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def default_file_mode() -> int:
-    """``0o666 & ~umask``: the mode ``open(path, 'w')`` creates files with."""
-    return 0o666 & ~current_umask()
-
-
 def default_dir_mode() -> int:
     """``0o777 & ~umask``: the mode ``os.makedirs`` creates folders with."""
-    return 0o777 & ~current_umask()
-
-
-def fsync_dir(folder: Union[str, Path]) -> None:
-    """``fsync`` a folder so that renames in it are durable (a no-op where
-    folders cannot be opened)."""
-    try:
-        fd = os.open(str(folder), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def atomic_write(data: Union[bytes, str],
@@ -70,12 +37,11 @@ def atomic_write(data: Union[bytes, str],
     os.makedirs(folder, exist_ok=True)
     if isinstance(data, str):
         data = data.encode(encoding)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            if hasattr(os, 'fchmod'):
-                os.fchmod(f.fileno(), default_file_mode())
+    tmp = osp.join(folder,
+                   f'.{osp.basename(filepath)}.{secrets.token_hex(4)}.tmp')
+    try:  # mode 0o666 less the umask, as open(path, 'w') creates files
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666),
+                  'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -93,7 +59,14 @@ def atomic_write(data: Union[bytes, str],
                 'the file there before, if any, is unchanged',
                 filepath) from err
         raise
-    fsync_dir(folder)
+    try:  # make the rename durable where folders can be opened
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def read_stored_run(path: Union[str, Path],
@@ -125,27 +98,19 @@ def read_json(path: Union[str, Path]) -> Any:
                          'remove it to have it made again') from None
 
 
-def image_truncated(content: bytes) -> bool:
-    """Whether a JPEG's last scan has no end-of-image marker after it
-    (OpenCV decodes such a file, filling the rest with grey)."""
-    return (content[:2] == b'\xff\xd8'
-            and content.rfind(b'\xff\xd9') < content.rfind(b'\xff\xda'))
-
-
-_CV2_FLAGS = {'unchanged': -1, 'grayscale': 0, 'color': 1}
-
-
 def decode_image(content: bytes, path: str,
                  flag: str = 'unchanged') -> np.ndarray:
     """Decode the bytes of the image file ``path`` as ``cv2.imread``
     (``flag``: ``'unchanged'``, ``'grayscale'`` or ``'color'``); OSError
-    naming the file if it is empty, not an image or truncated."""
-    import cv2
-    if content and image_truncated(content):
+    naming the file if it is empty, not an image or a JPEG whose last scan
+    has no end-of-image marker (OpenCV fills the rest with grey)."""
+    import cv2  # not mmcv: the fusion evaluator must not import it
+    if content[:2] == b'\xff\xd8' and content.rfind(b'\xff\xd9') < \
+            content.rfind(b'\xff\xda'):
         raise OSError(f'image {path!r} is truncated ({len(content)} bytes: '
                       'the file ends before its image data does)')
-    img = cv2.imdecode(np.frombuffer(content, np.uint8),
-                       _CV2_FLAGS[flag]) if content else None
+    img = cv2.imdecode(np.frombuffer(content, np.uint8), dict(
+        unchanged=-1, grayscale=0, color=1)[flag]) if content else None
     if img is None:
         raise OSError(f'cannot decode image {path!r} (empty, corrupt or not '
                       'an image)')
@@ -160,7 +125,8 @@ def read_image(path: str, flag: str = 'unchanged',
     try:
         content = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
-        raise FileNotFoundError(f'image file {path!r} does not exist') from None
+        raise FileNotFoundError(
+            f'image file {path!r} does not exist') from None
     return decode_image(content, path, flag)
 
 

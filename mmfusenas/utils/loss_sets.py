@@ -9,19 +9,14 @@ from mmengine.config import Config
 
 from .config_tree import config_items, runner_part, walk_path
 
-LOSS_SETS_FOLDER = '_base_/losses'
 LOSS_RECIPE_DOC = 'docs/user_guides/fusion_losses.md#swapping-the-losses'
 
 
 def loss_sets_dir() -> str:
-    """The folder of the loss sets: ``configs/_base_/losses`` of the
-    checkout, or ``mmfusenas/.mim/configs/...`` of an installed package."""
-    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    for configs in (osp.join(pkg, '.mim', 'configs'),
-                    osp.join(osp.dirname(pkg), 'configs')):
-        if osp.isdir(configs):
-            return osp.join(configs, *LOSS_SETS_FOLDER.split('/'))
-    return osp.join('configs', *LOSS_SETS_FOLDER.split('/'))
+    """The folder of the loss sets: ``configs/_base_/losses``, as the
+    package ships it (``mmfusenas/.mim/configs`` links ``configs``)."""
+    return osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim',
+                    'configs', '_base_', 'losses')
 
 
 def loss_set_names() -> List[str]:

@@ -4,7 +4,6 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from .checkpoint import (checkpoint_state_dict, nonfinite_tensors,
                          read_checkpoint, short_list, state_mismatch)
@@ -31,28 +30,14 @@ def parse_module_init(value: Optional[ModuleInit],
         return None
     if isinstance(value, str):
         value = dict(checkpoint=value)
-    if not isinstance(value, dict):
-        raise TypeError(f'{option} must be a checkpoint path or '
-                        'dict(checkpoint=..., prefix=...), got '
-                        f'{type(value).__name__}')
-    prefix = value.get('prefix')
-    if set(value) - {'checkpoint', 'prefix'} or not isinstance(
-            value.get('checkpoint'), str):
-        raise ValueError(
-            f'{option} must be dict(checkpoint=<path>, prefix=<str or '
-            f'None>); got {dict(value)}')
-    if prefix is not None and not isinstance(prefix, str):
-        raise TypeError(f'{option} prefix must be a str or None, got '
-                        f'{prefix!r}')
-    return dict(checkpoint=value['checkpoint'], prefix=prefix)
-
-
-def load_fusion_checkpoint(fusion_net: nn.Module,
-                           checkpoint: str,
-                           prefix: Optional[str] = None) -> str:
-    """:func:`load_module_checkpoint` for a fusion network."""
-    return load_module_checkpoint(fusion_net, checkpoint, prefix,
-                                  FUSION_AUTO_PREFIXES, 'fusion_init')
+    if not isinstance(value, dict) or set(value) - {
+            'checkpoint', 'prefix'
+    } or not isinstance(value.get('checkpoint'), str) or not isinstance(
+            value.get('prefix'), (str, type(None))):
+        raise ValueError(f'{option} must be a checkpoint path or '
+                         'dict(checkpoint=<path>, prefix=<str or None>); '
+                         f'got {value!r}')
+    return dict(checkpoint=value['checkpoint'], prefix=value.get('prefix'))
 
 
 def load_module_checkpoint(module: nn.Module,
@@ -66,8 +51,7 @@ def load_module_checkpoint(module: nn.Module,
 
     Args:
         module (nn.Module): The network to load into.
-        checkpoint (str): A checkpoint path (checked by
-            :func:`read_checkpoint`) or URI.
+        checkpoint (str): The file (checked by :func:`read_checkpoint`).
         prefix (str, optional): The network's key prefix; None takes the
             first of ``auto_prefixes`` the checkpoint has keys under.
         auto_prefixes (Sequence[str]): Tried in order. Defaults to ('', ).
@@ -76,11 +60,9 @@ def load_module_checkpoint(module: nn.Module,
     Returns:
         str: The prefix used.
     """
-    if '://' in checkpoint:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    else:
-        ckpt = read_checkpoint(checkpoint, f'{option} checkpoint')
-    state = checkpoint_state_dict(ckpt, checkpoint, f'{option} checkpoint')
+    what = f'{option} checkpoint'
+    state = checkpoint_state_dict(read_checkpoint(checkpoint, what),
+                                  checkpoint, what)
     expected = module.state_dict()
     if prefix is None:
         prefix = next((p for p in auto_prefixes

@@ -8,24 +8,19 @@ from mmengine.utils import ProgressBar
 
 T = TypeVar('T')
 
-#: a progress line is written at every this many per cent off a terminal
-LINE_STEP_PCT = 10
-
 
 class LineProgress:
-    """Progress as lines (``3/10 (30%), elapsed: 2s``), one per
-    :data:`LINE_STEP_PCT` per cent, with ``ProgressBar``'s ``update()``."""
+    """Progress as lines (``3/10 (30%), elapsed: 2s``), one per 10 %, with
+    ``ProgressBar``'s ``update()``."""
 
     def __init__(self, total: int, file: TextIO) -> None:
         self.task_num, self.file, self.completed = total, file, 0
-        self.start = time.perf_counter()
-        self._shown = 0
+        self.start, self._shown = time.perf_counter(), 0
 
     def update(self, num_tasks: int = 1) -> None:
         self.completed += num_tasks
         pct = 100 * self.completed // self.task_num
-        if pct // LINE_STEP_PCT > self._shown // LINE_STEP_PCT or \
-                self.completed == self.task_num:
+        if pct // 10 > self._shown // 10 or self.completed == self.task_num:
             self._shown = pct
             print(f'{self.completed}/{self.task_num} ({pct}%), elapsed: '
                   f'{time.perf_counter() - self.start:.0f}s', file=self.file,

@@ -38,8 +38,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or 'unknown CPU'
 
 
-#: the records' folder: changes there (records written by earlier runs of
-#: the same checkout) do not make the measured code dirty
+#: the records' folder: its changes (earlier records) do not make code dirty
 RESULTS_DIR = 'docs/results'
 
 
@@ -59,15 +58,6 @@ def git_commit(root: str) -> str:
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
     return head + ('-dirty' if dirty else '')
-
-
-def machine(threads: Optional[int] = None) -> dict:
-    """CPU model, logical cores, the torch threads used and the system."""
-    if threads is None:
-        import torch
-        threads = torch.get_num_threads()
-    return dict(cpu_model=cpu_model(), cores=os.cpu_count(),
-                threads=threads, system=platform.system())
 
 
 def check_record_path(path: str) -> None:
@@ -97,7 +87,12 @@ def write_results_record(path: str, command: str, root: str, result: dict,
         threads (int, optional): torch threads (default: the current).
         **extra: further keys (e.g. ``metrics``, the columns in order).
     """
-    record = dict(command=command, commit=git_commit(root),
-                  machine=machine(threads), **extra, result=result)
+    if threads is None:
+        import torch
+        threads = torch.get_num_threads()
+    machine = dict(cpu_model=cpu_model(), cores=os.cpu_count(),
+                   threads=threads, system=platform.system())
+    record = dict(command=command, commit=git_commit(root), machine=machine,
+                  **extra, result=result)
     atomic_write(json.dumps(record, indent=2) + '\n', path)
     return record

@@ -1,20 +1,19 @@
 """The length of training: ``tools/train.py --max-iters`` / ``--max-epochs``.
 
-:func:`rescale_schedule` sets the train loop's length and rescales what a
-class declares counted in iterations (epochs) in ``iteration_fields``,
-``{dotted field: kind}`` (``*``: every list item). Kinds: ``point``,
-``start`` (a position a run should get past), ``length``, ``interval``
-(capped at the run) and ``run_interval`` (also never more often than the
-config's). The unit is the dict's ``by_epoch``, else the class's default.
-MMEngine's classes are declared in :data:`MMENGINE_FIELDS` and
-:data:`SCHEDULER_FIELDS`.
+A class declares its settings counted in iterations (epochs) in
+``iteration_fields``, ``{dotted field: kind}`` (``*``: every list item).
+Kinds: ``point``, ``start`` (a position a run should get past),
+``length``, ``interval`` (capped at the run) and ``run_interval`` (also
+never more often than the config's). The unit is the dict's ``by_epoch``,
+else the class's default.
 """
 import inspect
 from typing import Any, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 
-from .config_tree import registered_class, type_name, walk_path
+from .config_tree import (config_items, registered_class, set_path, type_name,
+                          walk_path)
 
 #: the declarations of MMEngine's classes, which cannot state their own
 _LOOP = {'val_begin': 'point', 'val_interval': 'run_interval',
@@ -75,7 +74,9 @@ def loop_unit(train_cfg: Any) -> Optional[str]:
     return None
 
 
-def _loop_class(train_cfg: Mapping) -> Optional[type]:
+def loop_class(train_cfg: Mapping) -> Optional[type]:
+    """The class of a train loop config (MMEngine's default by
+    ``by_epoch``)."""
     default = 'EpochBasedTrainLoop' if train_cfg.get('by_epoch') else \
         'IterBasedTrainLoop'
     return registered_class(train_cfg.get('type', default))
@@ -110,29 +111,19 @@ def schedule_settings(cfg: Config) -> List[dict]:
             owners.append((group, node, fields, _counts_epochs(node, cls)))
 
     train_cfg = cfg.get('train_cfg')
-    fields = declared_fields(_loop_class(train_cfg)) \
+    fields = declared_fields(loop_class(train_cfg)) \
         if loop_unit(train_cfg) else None
     if fields is not None:
         owners.append((['train_cfg'], train_cfg, fields,
                        loop_unit(train_cfg) == 'epoch'))
         for key, sub in train_cfg.items():  # e.g. a path sampler
             add(['train_cfg', key], sub)
-    schedulers = cfg.get('param_scheduler') or []
-    if isinstance(schedulers, Mapping) and 'type' in schedulers:
-        schedulers = [schedulers]
-    if isinstance(schedulers, Mapping):  # a list (or one) per optimizer
-        items = []
-        for name, sub in schedulers.items():
-            if isinstance(sub, (list, tuple)):
-                items += [(['param_scheduler', name, str(i)], s)
-                          for i, s in enumerate(sub)]
-            else:
-                items.append((['param_scheduler', name], sub))
-    else:
-        items = [(['param_scheduler', str(i)], s)
-                 for i, s in enumerate(schedulers)]
-    owners += [(group, s, SCHEDULER_FIELDS, s.get('by_epoch', True))
-               for group, s in items if isinstance(s, Mapping)]
+    # one scheduler, a list, or one or a list per optimizer
+    top = ('param_scheduler', '', cfg.get('param_scheduler'))
+    owners += [(path.split('.'), s, SCHEDULER_FIELDS, s.get('by_epoch', True))
+               for path, _, s in [top] + list(config_items(top[2], top[0]))
+               if isinstance(s, Mapping) and 'type' in s
+               and path.count('.') < 3]
     for key, hook in (cfg.get('default_hooks') or {}).items():
         add(['default_hooks', key], hook)
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
@@ -150,19 +141,6 @@ def schedule_settings(cfg: Config) -> List[dict]:
                      unit='epoch' if by_epoch else 'iter')
                 for parts, value, kind in found]
     return out
-
-
-def _set_path(node: Any, parts: List[str], value: Any) -> Any:
-    """Set ``value`` at ``parts`` (tuples on the way are rebuilt)."""
-    if not parts:
-        return value
-    if isinstance(node, (list, tuple)):
-        items = list(node)
-        items[int(parts[0])] = _set_path(items[int(parts[0])], parts[1:],
-                                         value)
-        return type(node)(items)
-    node[parts[0]] = _set_path(node[parts[0]], parts[1:], value)
-    return node
 
 
 def rescale_schedule(cfg: Config,
@@ -200,7 +178,7 @@ def rescale_schedule(cfg: Config,
     train_cfg = cfg.get('train_cfg')
     where = cfg.filename or 'the config'
     has = loop_unit(train_cfg)
-    if has and declared_fields(_loop_class(train_cfg)) is None:
+    if has and declared_fields(loop_class(train_cfg)) is None:
         raise ValueError(
             f'{option}: the train loop of {where} is {type_name(train_cfg)}, '
             'which declares no iteration_fields (its length may count '
@@ -208,7 +186,7 @@ def rescale_schedule(cfg: Config,
             f'--cfg-options train_cfg.max_{has}s=N')
     if has != unit:
         other = {'iter': 'iteration', 'epoch': 'epoch'}.get(has)
-        loop = getattr(_loop_class(train_cfg), '__name__', '?') if has else ''
+        loop = getattr(loop_class(train_cfg), '__name__', '?') if has else ''
         found = (f'an {other}-based train loop ({loop}, '
                  f'train_cfg.max_{has}s={train_cfg[f"max_{has}s"]}); use '
                  f'--max-{has}s to rescale its {other}s' if has else
@@ -254,8 +232,7 @@ def rescale_schedule(cfg: Config,
     changes = [(f'train_cfg.max_{unit}s', old, new)]
     for s in settings:
         if plan.get(s['path'], s['value']) != s['value']:
-            top = s['parts'][0]
-            cfg[top] = _set_path(cfg[top], s['parts'][1:], plan[s['path']])
+            set_path(cfg, s['path'], plan[s['path']])
             changes.append((s['path'], s['value'], plan[s['path']]))
     return changes
 

@@ -1,11 +1,8 @@
-"""An exclusive lock on a work dir, so two runs never share one.
-
-:class:`WorkDirLock` takes a non-blocking ``fcntl.flock`` on
-``<work_dir>/.mmfusenas.lock`` and records the owner (pid, host, command)
-in it. The kernel releases the lock when its process ends, so the file of
-a dead run is taken over; where ``fcntl`` is missing (Windows) nothing is
-locked.
-"""
+"""An exclusive lock on a work dir, so two runs never share one: a
+non-blocking ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock``, which records
+the owner (pid, host, command). The kernel releases it when its process ends,
+so the file of a dead run is taken over; without ``fcntl`` (Windows) nothing
+is locked."""
 import json
 import os
 import os.path as osp
@@ -52,12 +49,10 @@ class WorkDirLock:
     def stale_message(self) -> Optional[str]:
         """What the lock file of a dead run said, for the log (or None)."""
         owner = self.stale_owner
-        if not owner:
-            return None
-        return (f'work dir lock of an earlier run (pid {owner.get("pid")} on '
-                f'{owner.get("host")}, started {owner.get("started")}) was '
-                'not released: that run ended abnormally; the lock is taken '
-                'over')
+        return owner and (
+            f'work dir lock of an earlier run (pid {owner.get("pid")} on '
+            f'{owner.get("host")}, started {owner.get("started")}) was not '
+            'released: that run ended abnormally; the lock is taken over')
 
     def _read_owner(self) -> dict:
         try:
@@ -129,7 +124,6 @@ def lock_work_dir(work_dir: Optional[str]) -> Optional[WorkDirLock]:
     ranks other than the global rank 0 (read from the launcher's
     environment: the process group does not exist yet)."""
     ranks = [os.environ.get(k, '').strip() for k in _RANK_ENV_KEYS]
-    rank = next((int(r) for r in ranks if r.isdigit()), 0)
-    if not work_dir or rank != 0:
+    if not work_dir or next((int(r) for r in ranks if r.isdigit()), 0):
         return None
     return WorkDirLock(work_dir).acquire()

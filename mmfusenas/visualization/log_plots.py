@@ -182,19 +182,13 @@ def plot_arch_evolution(records: Sequence[dict],
     return fig
 
 
-def is_train_record(record: dict) -> bool:
-    """Whether a record was logged after a training iteration (it has
-    ``iter`` or no ``prefix/name`` metric key).
-    """
-    return 'iter' in record or not any('/' in str(k) for k in record)
-
-
 def train_time(records: Sequence[dict]) -> Dict[str, float]:
-    """Mean / slowest / fastest ``time`` of the training records, as mmdet's
-    ``cal_train_time``.
+    """Mean / slowest / fastest ``time`` of the training records (those with
+    ``iter`` or no ``prefix/name`` metric key), as mmdet's ``cal_train_time``.
     """
     times = np.asarray([
-        r['time'] for r in records if 'time' in r and is_train_record(r)
+        r['time'] for r in records if 'time' in r and (
+            'iter' in r or not any('/' in str(k) for k in r))
     ], float)
     if not len(times):
         raise ValueError('no "time" entries of training iterations in the '

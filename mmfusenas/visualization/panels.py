@@ -89,8 +89,6 @@ def hstack(panels: List[np.ndarray], gap: int = 4) -> np.ndarray:
 def sample_panels(images: Dict[str, object],
                   sample=None,
                   class_names: Optional[Sequence[str]] = None,
-                  draw_gt: bool = True,
-                  draw_pred: bool = True,
                   score_thr: float = 0.3) -> np.ndarray:
     """One row: every image with the sample's boxes / masks (ground truth on
     the sources, predictions on images named ``pred*``).
@@ -108,11 +106,10 @@ def sample_panels(images: Dict[str, object],
         if sample is not None:
             inst_key = 'pred_instances' if is_pred else 'gt_instances'
             seg_key = 'pred_sem_seg' if is_pred else 'gt_sem_seg'
-            if (draw_pred if is_pred else draw_gt) and seg_key in sample:
+            if seg_key in sample:
                 bgr = draw_mask(bgr, sample.get(seg_key).data)
             inst = sample.get(inst_key)
-            if (draw_pred if is_pred else draw_gt) and inst is not None \
-                    and 'bboxes' in inst:
+            if inst is not None and 'bboxes' in inst:
                 keep = slice(None)
                 scores = inst.get('scores') if is_pred else None
                 if scores is not None:

@@ -11,8 +11,8 @@ import torch
 from mmengine.config import Config
 
 from mmfusenas.apis import (inference_enhancer, inference_fusion,
-                            inference_model, init_model, make_data_info,
-                            result_image)
+                            inference_model, init_model, result_image)
+from mmfusenas.apis.inference import make_data_info
 from mmfusenas.models.enhancers import to_uint8_rgb
 from helpers import load_tool, save_seeded_checkpoint
 from toy_data.lowlight_tasks import generate_toy_exdark

@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from mmfusenas.datasets import LowLightDataset, detect_lowlight_layout
+from mmfusenas.datasets import (RESTORATION_LAYOUTS, LowLightDataset,
+                                 detect_paired_layout)
 from mmfusenas.datasets.transforms import (LoadEnhanceImages,
                                            PackEnhanceInputs, PairedRandomCrop)
 
@@ -27,7 +28,7 @@ def dataset(root, **kwargs):
 ])
 def test_paired_layouts(shared_data, folder, prefix, num, shape):
     root = osp.join(shared_data, 'lowlight', folder)
-    assert detect_lowlight_layout(root) == prefix
+    assert detect_paired_layout(root, RESTORATION_LAYOUTS['lol']) == prefix
     ds = dataset(root)
     assert len(ds) == num and ds.with_gt and ds.modalities == ('low', 'gt')
     info = ds.get_data_info(0)

@@ -498,16 +498,14 @@ def test_setup_distributed_names_what_is_missing(monkeypatch):
 def test_plain_ddp_wrapper_is_refused_by_the_bilevel_loops():
     from mmengine.model import MMDistributedDataParallel
 
-    from mmfusenas.engine.runner.bilevel_loops import _BilevelLoopMixin
+    from mmfusenas.engine.runner import BilevelIterBasedTrainLoop
+    from mmfusenas.engine.runner.bilevel_loops import _check_model
 
-    class Loop(_BilevelLoopMixin):
-        runner = type('R', (), {})()
-
-    loop = Loop()
-    loop.runner.model = MMDistributedDataParallel.__new__(
-        MMDistributedDataParallel)
-    with pytest.raises(TypeError, match='AlgorithmDistributedDataParallel'):
-        loop._check_model()
+    loop = BilevelIterBasedTrainLoop.__new__(BilevelIterBasedTrainLoop)
+    model = MMDistributedDataParallel.__new__(MMDistributedDataParallel)
+    with pytest.raises(TypeError, match='BilevelIterBasedTrainLoop: '
+                       'MMDistributedDataParallel.*AlgorithmDistributed'):
+        _check_model(loop, model)
 
 
 @pytest.mark.slow

@@ -4,8 +4,7 @@ import torch.nn as nn
 from mmengine.logging import MMLogger
 from mmengine.optim import DefaultOptimWrapperConstructor
 
-from mmfusenas.engine.optimizers import (SummaryOptimWrapperConstructor,
-                                         summarise_options)
+from mmfusenas.engine.optimizers import SummaryOptimWrapperConstructor
 from helpers import LogCapture
 
 
@@ -46,9 +45,3 @@ def test_same_groups_and_one_summary(tmp_path):
     assert sum(m.startswith('paramwise_options')
                for m in cap.messages) == 12
     logger.removeHandler(cap)
-
-
-def test_summarise_options_groups_by_prefix():
-    lines = summarise_options([('a.b.c', 'lr=1'), ('a.b.d', 'lr=1'),
-                               ('a.x.y', 'lr=1'), ('z.w', 'lr=2')])
-    assert lines == ['lr=1: 3 params (a.b 2, a.x 1)', 'lr=2: 1 params (z.w 1)']

@@ -7,7 +7,6 @@ from mmfusenas.models.gisr import (EXAMPLE_ARCH, DCNASNet, arch_to_choices,
                                    choices_to_arch, dcnas_space,
                                    num_pruned_rgb_stages)
 from mmfusenas.models.mutables import (OneShotChoice, apply_choices,
-                                       current_choices, decode_choices,
                                        encode_choices, one_shot_space,
                                        random_choices)
 from mmfusenas.models.ops import (FUSION_OP_NAMES, MB_OP_NAMES,
@@ -68,9 +67,9 @@ def test_supernet_path_space_encoding():
     assert list(space) == list(dcnas_space(4, 2))
     path = random_choices(space)
     codes = encode_choices(space, path)
-    assert decode_choices(space, codes) == path
+    assert [space[k][c] for k, c in zip(space, codes)] == list(path.values())
     net.set_path(arch_to_choices(EXAMPLE_ARCH))
-    assert current_choices(net)['fusion.2'] == 'energy'
+    assert net.fusion[2].current == 'energy'
     out = net(torch.rand(2, 1, 16, 16), torch.rand(2, 3, 16, 16))
     assert out.shape == (2, 1, 16, 16)
     with pytest.raises(KeyError, match='missing'):

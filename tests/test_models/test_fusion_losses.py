@@ -109,29 +109,9 @@ def test_intensity_loss_targets_hand_computed():
     fused = img([[0.3, 0.3]])
     # mean target [0.35, 0.5]: (0.05^2 + 0.2^2) / 2
     assert IntensityLoss()(fused, sources).item() == pytest.approx(0.02125)
-    # max target [0.5, 0.9]: (0.2^2 + 0.6^2) / 2
-    assert IntensityLoss(target='max')(fused, sources).item() == \
-        pytest.approx(0.2)
     # weighted target 0.25 A + 0.75 B = [0.425, 0.3]: 0.125^2 / 2
     loss = IntensityLoss(source_weights=[0.25, 0.75], loss_weight=2.0)
     assert loss(fused, sources).item() == pytest.approx(0.015625)
-    # per source: A (0.01 + 0.36) / 2 = 0.185, B (0.04 + 0.04) / 2 = 0.04
-    loss = IntensityLoss(target='per_source')
-    assert loss(fused,
-                sources).item() == pytest.approx(0.5 * 0.185 + 0.5 * 0.04)
-    with pytest.raises(ValueError, match="target must be one of"):
-        IntensityLoss(target='mean')
-
-
-def test_intensity_per_source_has_the_gradient_of_weighted():
-    torch.manual_seed(1)
-    sources = torch.rand(2, 2, 5, 5, dtype=torch.float64)
-    fused = torch.rand(2, 1, 5, 5, dtype=torch.float64, requires_grad=True)
-    grads = []
-    for target in ('weighted', 'per_source'):
-        loss = IntensityLoss(target=target, source_weights=[0.3, 0.7])
-        grads.append(torch.autograd.grad(loss(fused, sources), fused)[0])
-    torch.testing.assert_close(grads[0], grads[1])
 
 
 # ----------------------------------------------------------- saliency
@@ -157,7 +137,7 @@ def test_histogram_contrast_matches_a_direct_computation():
     torch.testing.assert_close(histogram_contrast(x), direct.view_as(x))
 
 
-def test_saliency_weights_ratio_softmax_and_flat_images():
+def test_saliency_weights_ratio_and_flat_images():
     a = img([[0., 0.], [0., 1.]])  # M = [63.75 x3, 191.25]
     b = img([[0.2, 0.8], [0.8, 0.2]])  # M = 76.5 everywhere
     w = saliency_weights(torch.cat([a, b], 1))
@@ -165,15 +145,8 @@ def test_saliency_weights_ratio_softmax_and_flat_images():
         w.sum(1), torch.ones(1, 2, 2, dtype=torch.float64))
     assert w[0, 0, 0, 0].item() == pytest.approx(63.75 / (63.75 + 76.5))
     assert w[0, 0, 1, 1].item() == pytest.approx(191.25 / (191.25 + 76.5))
-    ws = saliency_weights(torch.cat([a, b], 1), 'softmax', temperature=10.)
-    assert ws[0, 0, 1, 1].item() == pytest.approx(
-        1 / (1 + np.exp(-(191.25 - 76.5) / 10)))
-    torch.testing.assert_close(
-        ws.sum(1), torch.ones(1, 2, 2, dtype=torch.float64))
     flat = saliency_weights(torch.full((1, 2, 3, 3), 0.5))
     torch.testing.assert_close(flat, torch.full((1, 2, 3, 3), 0.5))
-    with pytest.raises(ValueError, match='normalize'):
-        SaliencyWeightedLoss(normalize='max')
 
 
 def test_saliency_weighted_loss_formula():
@@ -319,12 +292,11 @@ def test_vgg_measure_from_a_local_torchvision_state_dict(tmp_path):
 # -------------------------------------------------------------- common
 LOSSES = [
     dict(type='IntensityLoss'),
-    dict(type='IntensityLoss', target='max'),
-    dict(type='IntensityLoss', target='per_source', source_weights=[.3, .7]),
+    dict(type='IntensityLoss', source_weights=[.3, .7]),
     dict(type='SSIMLoss'),
     dict(type='SSIMLoss', padding='reflect'),
     dict(type='SaliencyWeightedLoss'),
-    dict(type='SaliencyWeightedLoss', normalize='softmax', padding='reflect'),
+    dict(type='SaliencyWeightedLoss', padding='reflect'),
     dict(type='InfoPreservationLoss'),
     dict(type='InfoPreservationLoss', measure='entropy'),
 ]

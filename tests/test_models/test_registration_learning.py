@@ -240,8 +240,6 @@ def test_input_representations_and_pseudo_siamese_encoders(inputs):
     assert net.moving_encoder[0][0][0].weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='inputs'):
         PyramidCorrRegNet(inputs='rgb')
-    with pytest.raises(ValueError, match='input_eps'):
-        PyramidCorrRegNet(input_eps=0.0)
 
 
 def test_orientation_inputs_learn_contrast_inverted_pairs():

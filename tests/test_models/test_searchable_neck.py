@@ -239,20 +239,6 @@ def test_every_output_sees_every_backbone_level():
     # 4 fused levels + 1 extra ('on_input': conv on x_3 only)
     assert reach[:4] == [[True] * 4] * 4
     assert reach[4] == [False, False, False, True]
-    # the earlier bottom-up reading: the finest output (stride 8) sees only
-    # x_0 and x_1, x_0 gets no output of its own
-    legacy = SearchableDistillationNeck([8, 12, 16, 20],
-                                        8,
-                                        num_outs=3,
-                                        num_nodes=2,
-                                        edge_cfg='conv_3',
-                                        fusion='bottom_up')
-    assert legacy.out_strides == [8, 16, 32]
-    assert grad_reach(legacy, features()) == [
-        [True, True, False, False],
-        [True, True, True, False],
-        [True, True, True, True],
-    ]
 
 
 def test_top_down_bottom_up_fusion_by_hand():
@@ -282,28 +268,6 @@ def test_top_down_bottom_up_fusion_by_hand():
         b2 = fuse(3, l2, resize(b1, l2))
     for got, want in zip(outs, (t0, b1, b2)):
         torch.testing.assert_close(got, want)
-
-
-def test_bottom_up_reading_kept_as_an_option():
-    torch.manual_seed(0)
-    neck = SearchableDistillationNeck([8, 12, 16, 20],
-                                      8,
-                                      num_outs=3,
-                                      edge_cfg='conv_3',
-                                      fusion='bottom_up',
-                                      residual=False).eval()
-    assert len(neck.cells) == 3
-    feats = features()
-    with torch.no_grad():
-        base = neck(feats)
-    # one fusion by hand: f_1 = cell_0(fuse_0(cat(resize(l_0), l_1)))
-    with torch.no_grad():
-        l0 = neck.lateral_convs[0](feats[0])
-        l1 = neck.lateral_convs[1](feats[1])
-        prev = torch.nn.functional.interpolate(
-            l0, size=l1.shape[-2:], mode='bilinear', align_corners=False)
-        f1 = neck.cells[0](neck.fuse_convs[0](torch.cat((prev, l1), 1)))
-    torch.testing.assert_close(base[0], f1)
 
 
 def test_supernet_neck_in_retinanet_trains_and_reaches_every_alpha():
@@ -394,18 +358,12 @@ def test_neck_config_errors():
     with pytest.raises(ValueError, match='must select >= 2 of the 4'):
         SearchableDistillationNeck(
             R18_CHANNELS, 8, 5, start_level=3, edge_cfg='skip')
-    with pytest.raises(ValueError, match='fusion must be one of'):
-        SearchableDistillationNeck(
-            R18_CHANNELS, 8, 5, edge_cfg='skip', fusion='top_down')
     with pytest.raises(ValueError, match='one stride per backbone level'):
         SearchableDistillationNeck(
             R18_CHANNELS, 8, 5, edge_cfg='skip', in_strides=[4, 8])
     with pytest.raises(ValueError, match='add_extra_convs must be False'):
         SearchableDistillationNeck(
             R18_CHANNELS, 8, 5, edge_cfg='skip', add_extra_convs=True)
-    with pytest.raises(ValueError, match='resize_mode'):
-        SearchableDistillationNeck(
-            R18_CHANNELS, 8, 5, edge_cfg='skip', resize_mode='linear')
     with pytest.raises(ValueError, match='num_nodes must be an int >= 1'):
         SearchableDistillationNeck(
             R18_CHANNELS, 8, 5, num_nodes=0, edge_cfg='skip')
@@ -416,7 +374,7 @@ def test_neck_config_errors():
     neck = SearchableDistillationNeck([8, 12, 16, 20], 8, 4, edge_cfg='skip')
     with pytest.raises(ValueError, match='expects 4 backbone levels'):
         neck(features()[1:])
-    with pytest.raises(ValueError, match='level 1 has 13 channels'):
+    with pytest.raises(RuntimeError):  # torch names the channel mismatch
         neck(features((8, 13, 16, 20)))
 
 

@@ -90,16 +90,16 @@ def test_beta_coupled_scene_gradient_is_the_composition():
         scene_strategy=dict(type='DartsSecondOrderStrategy', xi=XI),
         task_strategy=dict(type='DartsSecondOrderStrategy', xi=XI))
     before = {k: v.detach().clone() for k, v in p.items()}
-    g_s = strat.scene_hypergradient(problem).grads[0]
+    g_s = strat.part_hypergradient(problem, 0).grads[0]
     exact = _unrolled([p['a_s']], [p['w_s']], scene_loss, tr, val)[0]
     coupling = torch.autograd.grad(task_loss(val), p['a_s'])[0]
     torch.testing.assert_close(
         g_s, exact + beta * coupling, rtol=1e-4, atol=1e-6)
     # and literally the component strategies composed
-    part = DartsSecondOrderStrategy(xi=XI).hypergradient(problem.scene)
+    part = DartsSecondOrderStrategy(xi=XI).hypergradient(problem.parts[0])
     first = DartsFirstOrderStrategy().hypergradient(problem.coupling())
     torch.testing.assert_close(g_s, part.grads[0] + beta * first.grads[0])
-    g_t = strat.task_hypergradient(problem).grads[0]
+    g_t = strat.part_hypergradient(problem, -1).grads[0]
     torch.testing.assert_close(
         g_t,
         _unrolled([p['a_t']], [p['w_t']], task_loss, tr, val)[0],
@@ -121,10 +121,10 @@ def test_independent_is_beta_zero_and_global_is_one_problem():
     indep = CooperativeStrategy('independent', beta=5.0, scene_strategy=darts)
     zero = CooperativeStrategy('cooperative', beta=0.0, scene_strategy=darts)
     torch.testing.assert_close(
-        indep.scene_hypergradient(problem).grads,
-        zero.scene_hypergradient(problem).grads)
-    assert 'scene/coupling/upper_loss' not in indep.scene_hypergradient(
-        problem).log_vars
+        indep.part_hypergradient(problem, 0).grads,
+        zero.part_hypergradient(problem, 0).grads)
+    assert 'scene/coupling/upper_loss' not in indep.part_hypergradient(
+        problem, 0).log_vars
     glob = CooperativeStrategy('global', scene_strategy=darts)
     joint = BilevelProblem(
         [p['a_s'], p['a_t']], [p['w_s'], p['w_t']],
@@ -135,7 +135,7 @@ def test_independent_is_beta_zero_and_global_is_one_problem():
         glob.hypergradient(problem).grads,
         DartsSecondOrderStrategy(xi=XI).hypergradient(joint).grads)
     with pytest.raises(ValueError, match='joint'):
-        glob.scene_hypergradient(problem)
+        glob.part_hypergradient(problem, 0)
     with pytest.raises(ValueError, match='mode'):
         CooperativeStrategy('joint')
     with pytest.raises(ValueError, match='disjoint'):
@@ -174,10 +174,10 @@ def _batch():
 
 def _snapshot(model):
     return [[p.detach().clone() for p in ps]
-            for ps in (model.scene_arch_parameters(),
-                       model.scene_weight_parameters(),
-                       model.task_arch_parameters(),
-                       model.task_weight_parameters())]
+            for ps in (model.part_arch_parameters(0),
+                       model.part_weight_parameters(0),
+                       model.part_arch_parameters(-1),
+                       model.part_weight_parameters(-1))]
 
 
 def _changed(before, after):

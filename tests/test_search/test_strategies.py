@@ -22,7 +22,7 @@ import torch.nn as nn
 from mmfusenas.registry import TASK_UTILS
 from mmfusenas.search import (BilevelProblem, DartsFirstOrderStrategy,
                               DartsSecondOrderStrategy, IASStrategy,
-                              SearchableModel, operation_sensitive_reg)
+                              operation_sensitive_reg)
 from mmfusenas.search.strategies import (finite_difference_hvp,
                                          replaced_values)
 
@@ -518,55 +518,6 @@ def test_ias_search_finds_the_bilevel_optimum(strategy):
         lr_w=0.05,
         lr_a=0.05)
     assert found == pytest.approx(math.atanh(0.6), abs=1e-3)
-
-
-# ----------------------------------------------------------- model protocol
-class TinySupernet(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.alpha = nn.Parameter(torch.tensor([0.2, -0.1], dtype=DT))
-        self.convs = nn.ModuleList(
-            nn.Conv1d(1, 1, k, padding=k // 2, dtype=DT) for k in (1, 3))
-
-    def arch_parameters(self):
-        return [self.alpha]
-
-    def weight_parameters(self):
-        return self.convs.parameters()
-
-    def loss(self, batch):
-        x, y = batch
-        w = self.alpha.softmax(0)
-        out = sum(wi * conv(x) for wi, conv in zip(w, self.convs))
-        return ((out - y)**2).mean()
-
-
-def test_step_model_uses_the_protocol():
-    gen = torch.Generator().manual_seed(4)
-    model = TinySupernet()
-    assert isinstance(model, SearchableModel)
-    train = (_randn(gen, 2, 1, 8), _randn(gen, 2, 1, 8))
-    val = (_randn(gen, 2, 1, 8), _randn(gen, 2, 1, 8))
-    strategy = DartsSecondOrderStrategy(xi=0.1)
-    expected = strategy.hypergradient(
-        BilevelProblem(
-            model.arch_parameters(),
-            model.weight_parameters(),
-            train_batch=train,
-            val_batch=val,
-            loss_fn=model.loss)).grads[0]
-    log_vars = strategy.step_model(
-        model, train_batch=train, val_batch=val, loss_fn=model.loss)
-    assert torch.equal(model.alpha.grad, expected)
-    assert set(log_vars) == {'lower_loss', 'upper_loss', 'hypergrad_norm'}
-    assert all(p.grad is None for p in model.weight_parameters())
-    with pytest.raises(TypeError, match='SearchableModel protocol'):
-        strategy.step_model(
-            nn.Linear(2, 2),
-            train_batch=train,
-            val_batch=val,
-            loss_fn=model.loss)
 
 
 # -------------------------------------------------------------------- errors

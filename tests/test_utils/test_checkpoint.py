@@ -11,12 +11,12 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 import mmfusenas  # noqa: F401  (registers the allow-list on import)
-from mmfusenas.utils.checkpoint import (CheckpointMismatchError,
+from mmfusenas.utils.checkpoint import (OFFICIAL_WEIGHT_FILES,
+                                        CheckpointMismatchError,
                                         _history_buffer_getattr,
+                                        identify_official_weights,
                                         load_legacy_checkpoint,
                                         load_model_weights)
-from mmfusenas.utils.official_weights import (OFFICIAL_WEIGHT_FILES,
-                                              identify_official_weights)
 
 
 def mmengine_like_checkpoint():

@@ -15,7 +15,7 @@ draws one heat-map strip per architecture choice point (candidates x
 iterations, colour = softmax(α)) from the ``arch/<key>/<candidate>``
 scalars of ``ArchLoggingHook``; ``cal_train_time`` prints the mean /
 slowest / fastest seconds per training iteration (validation-epoch records
-left out, see :func:`mmfusenas.visualization.log_plots.is_train_record`).
+left out, see :func:`mmfusenas.visualization.log_plots.train_time`).
 """
 import argparse
 import os.path as osp

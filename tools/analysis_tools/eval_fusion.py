@@ -61,7 +61,7 @@ from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
 from mmfusenas.apis.fusion_files import (  # noqa: E402,F401
     IMG_EXTS, degenerate_cause, degenerate_files_message,
     format_metrics_table, index_dir, match_stems, mean_metrics, read_bgr8,
-    read_gray, score_files, score_triplet, strict_json, undefined_metrics,
+    read_gray, score_files, strict_json, undefined_metrics,
     unmatched_messages)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402

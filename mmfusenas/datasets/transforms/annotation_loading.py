@@ -14,18 +14,13 @@ from .formatting import attr_repr
 @TRANSFORMS.register_module()
 class LoadPairedAnnotations(BaseTransform):
     """Load boxes, instance masks and / or a semantic label map of a paired
-    sample as numpy arrays (the paired geometric transforms keep them
-    aligned; the packers make tensors).
+    sample as numpy arrays.
 
-    Boxes come from the data info's ``instances`` (mmdet convention,
-    :class:`~mmfusenas.datasets.PairedDetDataset`): ``gt_bboxes`` (``float32
-    (N, 4)``), ``gt_ignore_flags``, ``gt_bboxes_labels``. Masks: ``gt_masks``
-    ``uint8 (H, W, N)`` decoded from each instance's COCO ``mask`` (a
-    ``seg_fields`` key). The label map is read from ``seg_map_path`` with
-    PIL (palette PNGs give indices) and mapped through ``reduce_zero_label``
-    then ``label_map`` as mmseg does, into ``gt_seg_map`` (a ``seg_fields``
-    key); labels outside ``[0, num_classes)`` other than ``ignore_index``
-    are an error. Annotation sizes are checked against the loaded images.
+    Boxes from ``instances``: ``gt_bboxes`` (``float32 (N, 4)``),
+    ``gt_ignore_flags``, ``gt_bboxes_labels``; ``gt_masks`` ``uint8 (H, W,
+    N)`` from the COCO ``mask`` of each instance; ``gt_seg_map`` from
+    ``seg_map_path`` (PIL) through ``reduce_zero_label`` and ``label_map``
+    as mmseg, labels checked against ``num_classes`` / ``ignore_index``.
 
     Args:
         with_bbox (bool): load boxes and ignore flags. Defaults to True.

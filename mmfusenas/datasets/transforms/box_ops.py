@@ -61,8 +61,7 @@ def crop_boxes(results: dict, crop_bbox: Tuple[int, int, int, int],
 
 def flip_boxes(results: dict, shape: Tuple[int, int], direction: str,
                transform: str) -> None:
-    """Flip the boxes of an ``(H, W)`` image like
-    :meth:`PairedRandomFlip.flip`."""
+    """Flip the boxes of an ``(H, W)`` image like ``mmcv.imflip``."""
     boxes = _get_boxes(results, transform)
     if boxes is None:
         return

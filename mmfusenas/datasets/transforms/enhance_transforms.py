@@ -10,28 +10,21 @@ from mmengine.structures import BaseDataElement
 from PIL import Image
 
 from mmfusenas.registry import TRANSFORMS
-from .formatting import attr_repr
+from .formatting import FUSION_META_KEYS, attr_repr
 from .loading import finish_loading, sample_files
-
-ENHANCE_META_KEYS = ('sample_idx', 'stem', 'img_path', 'ori_shape',
-                     'img_shape', 'modalities', 'flip', 'flip_direction',
-                     'rot90_k', 'crop_bbox', 'scale_factor')
 
 
 @TRANSFORMS.register_module()
 class LoadEnhanceImages(BaseTransform):
     """Read every modality (``low`` and, paired, ``gt``) as RGB ``uint8``.
 
-    Decoded with Pillow as the official RUAS test script. ``strict_rgb``
-    accepts only 8-bit RGB files (others raise naming the file and its
-    mode); False converts everything with ``convert('RGB')``. Adds the
-    arrays, ``modalities``, ``img_shape``, ``ori_shape`` and ``stem``.
-    Errors name the file: missing, empty, undecodable, zero-size, non-RGB
-    with ``strict_rgb`` and images of different sizes.
+    Decoded with Pillow as the official RUAS test script; adds the arrays,
+    ``modalities``, ``img_shape``, ``ori_shape`` and ``stem``. Errors name
+    the file.
 
     Args:
-        strict_rgb (bool): reject files that are not 8-bit RGB. Defaults to
-            True.
+        strict_rgb (bool): reject files that are not 8-bit RGB (False:
+            ``convert('RGB')``). Defaults to True.
         backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
     """
 
@@ -101,17 +94,10 @@ class PackEnhanceInputs(BaseTransform):
     metainfo.
 
     Args:
-        input_key (str): the input modality. Defaults to 'low'.
-        gt_key (str): the ground-truth modality. Defaults to 'gt'.
-        meta_keys (Sequence[str]): Defaults to :data:`ENHANCE_META_KEYS`.
+        meta_keys (Sequence[str]): Defaults to ``FUSION_META_KEYS``.
     """
 
-    def __init__(self,
-                 input_key: str = 'low',
-                 gt_key: str = 'gt',
-                 meta_keys: Sequence[str] = ENHANCE_META_KEYS) -> None:
-        self.input_key = input_key
-        self.gt_key = gt_key
+    def __init__(self, meta_keys: Sequence[str] = FUSION_META_KEYS) -> None:
         self.meta_keys = tuple(meta_keys)
 
     def _tensor(self, results: dict, key: str) -> torch.Tensor:
@@ -125,16 +111,14 @@ class PackEnhanceInputs(BaseTransform):
         return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
 
     def transform(self, results: dict) -> dict:
-        if self.input_key not in results:
-            raise KeyError(f'PackEnhanceInputs: results has no input image '
-                           f'{self.input_key!r}; run LoadEnhanceImages '
-                           'first.')
+        if 'low' not in results:
+            raise KeyError("PackEnhanceInputs: results has no input image "
+                           "'low'; run LoadEnhanceImages first.")
         sample = BaseDataElement(
             metainfo={k: results[k]
                       for k in self.meta_keys if k in results})
-        if self.gt_key in results:
-            sample.gt_img = self._tensor(results, self.gt_key)
-        return dict(
-            inputs=self._tensor(results, self.input_key), data_samples=sample)
+        if 'gt' in results:
+            sample.gt_img = self._tensor(results, 'gt')
+        return dict(inputs=self._tensor(results, 'low'), data_samples=sample)
 
     __repr__ = attr_repr

@@ -1,27 +1,20 @@
-"""Geometric transforms applied identically to every modality of a sample.
-
-They move the modality arrays, the aligned maps of ``seg_fields``
-(nearest-neighbour when resized) and the boxes of ``gt_bboxes`` together,
-drawing from ``np.random`` (seeded by MMEngine).
-"""
+"""Geometric transforms applied identically to every modality, the
+``seg_fields`` maps and ``gt_bboxes`` of a sample (drawing from
+``np.random``)."""
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import mmcv
 import numpy as np
+from mmcv.image.geometric import cv2_interp_codes
 from mmcv.transforms import BaseTransform
 
 from mmfusenas.registry import TRANSFORMS
+from ..paired_image_dataset import check_choice
 from .box_ops import crop_boxes, flip_boxes, rescale_boxes, rot90_boxes
 from .formatting import attr_repr
 
-INTERPOLATIONS = {
-    'nearest': cv2.INTER_NEAREST,
-    'bilinear': cv2.INTER_LINEAR,
-    'bicubic': cv2.INTER_CUBIC,
-    'area': cv2.INTER_AREA,
-    'lanczos': cv2.INTER_LANCZOS4,
-}
+INTERPOLATIONS = cv2_interp_codes
 FLIP_DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
 
 
@@ -81,18 +74,15 @@ def _as_hw(value: Union[int, Sequence[int]], name: str,
 class PairedRandomCrop(BaseTransform):
     """Crop the same random window out of every modality.
 
-    Boxes are shifted and clipped to the window; boxes with nothing left
-    inside are dropped with their labels. Adds ``crop_bbox`` (``x1, y1, x2,
-    y2`` of the window, exclusive ends) and, with boxes,
-    ``num_dropped_boxes``.
+    Boxes are clipped, empty ones dropped (``num_dropped_boxes``). Adds
+    ``crop_bbox`` (``x1, y1, x2, y2``, exclusive ends).
 
     Args:
         crop_size (int | tuple[int, int]): ``(h, w)``; an int is a square.
         pad_if_needed (bool): pad smaller images at the bottom / right
             instead of raising. Defaults to False.
         pad_val (int): padding of the modality images. Defaults to 0.
-        seg_pad_val (int): padding of the ``seg_fields`` maps. Defaults to
-            0.
+        seg_pad_val (int): padding of the ``seg_fields``. Defaults to 0.
     """
 
     def __init__(self,
@@ -181,11 +171,6 @@ class PairedRandomFlip(BaseTransform):
         self._directions = directions
         self._probs = probs + [max(0.0, 1.0 - sum(probs))]
 
-    @staticmethod
-    def flip(arr: np.ndarray, direction: str) -> np.ndarray:
-        """Flip an ``(H, W, ...)`` array (a contiguous copy)."""
-        return np.ascontiguousarray(mmcv.imflip(arr, direction))
-
     def transform(self, results: dict) -> dict:
         mods, seg_keys, shape = aligned_keys(results, 'PairedRandomFlip')
         choice = int(np.random.choice(len(self._probs), p=self._probs))
@@ -193,7 +178,8 @@ class PairedRandomFlip(BaseTransform):
                      if choice < len(self._directions) else None)
         if direction is not None:
             for key in mods + seg_keys:
-                results[key] = self.flip(results[key], direction)
+                results[key] = np.ascontiguousarray(
+                    mmcv.imflip(results[key], direction))
             flip_boxes(results, shape, direction, 'PairedRandomFlip')
         results['flip'] = direction is not None
         results['flip_direction'] = direction
@@ -278,10 +264,8 @@ class PairedResize(BaseTransform):
                     'PairedResize: keep_ratio=True contradicts the unequal '
                     f'scale_factor {scale_factor!r}.')
             scale_factor = (float(factors[0]), float(factors[1]))
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError(
-                f'PairedResize: interpolation must be one of '
-                f'{tuple(INTERPOLATIONS)}, got {interpolation!r}.')
+        check_choice('PairedResize', 'interpolation', interpolation,
+                     INTERPOLATIONS)
         self.scale = scale
         self.scale_factor = scale_factor
         self.keep_ratio = keep_ratio

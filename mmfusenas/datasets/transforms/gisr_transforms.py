@@ -21,8 +21,8 @@ from PIL import Image
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.utils.fileio import decode_image
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGENET_MEAN = np.array((0.485, 0.456, 0.406), np.float32)
+IMAGENET_STD = np.array((0.229, 0.224, 0.225), np.float32)
 RESIZE_MODES = ('pil', 'cv2', 'torch')
 NORM_MODES = ('lr_minmax', 'gt_minmax', 'fixed')
 
@@ -189,8 +189,8 @@ class GISRAugment(BaseTransform):
 @TRANSFORMS.register_module()
 class GISRDegrade(BaseTransform):
     """Make the network inputs: ``lr``, ``lr_up`` (normalised), ``rgb``
-    (normalised ``(3, H, W)`` float), ``gt_norm`` and the normalisation
-    range ``norm_min`` / ``norm_max`` (stored unit).
+    (ImageNet-normalised ``(3, H, W)`` float), ``gt_norm`` and the
+    normalisation range ``norm_min`` / ``norm_max`` (stored unit).
 
     Args:
         scale (int): 4, 8 or 16 (any integer > 1).
@@ -205,8 +205,6 @@ class GISRDegrade(BaseTransform):
             function of (seed, sample id): reproducible evaluation.
         use_real_lr (bool): take ``lr_real`` (RGB-D-D real LR) instead of
             down-sampling when the sample has one. Defaults to True.
-        rgb_mean (Sequence[float]): Defaults to ImageNet.
-        rgb_std (Sequence[float]): Defaults to ImageNet.
     """
 
     def __init__(self,
@@ -216,9 +214,7 @@ class GISRDegrade(BaseTransform):
                  depth_range: Optional[Sequence[float]] = None,
                  noise_std: float = 0.0,
                  noise_seed: Optional[int] = None,
-                 use_real_lr: bool = True,
-                 rgb_mean: Sequence[float] = IMAGENET_MEAN,
-                 rgb_std: Sequence[float] = IMAGENET_STD) -> None:
+                 use_real_lr: bool = True) -> None:
         if resize not in RESIZE_MODES:
             raise ValueError(f'resize must be one of {RESIZE_MODES}, got '
                              f'{resize!r}')
@@ -237,8 +233,6 @@ class GISRDegrade(BaseTransform):
         self.depth_range = depth_range
         self.noise_std, self.noise_seed = float(noise_std), noise_seed
         self.use_real_lr = use_real_lr
-        self.rgb_mean = np.asarray(rgb_mean, np.float32)
-        self.rgb_std = np.asarray(rgb_std, np.float32)
 
     def _rng(self, sid: str) -> np.random.Generator:
         if self.noise_seed is None:
@@ -282,7 +276,7 @@ class GISRDegrade(BaseTransform):
             results['gt_norm'] = (gt - lo) / span
         results['norm_min'], results['norm_max'] = lo, lo + span
         rgb = results['rgb'].astype(np.float32) / 255.0
-        results['rgb'] = ((rgb - self.rgb_mean) / self.rgb_std).transpose(
+        results['rgb'] = ((rgb - IMAGENET_MEAN) / IMAGENET_STD).transpose(
             2, 0, 1).astype(np.float32)
         return results
 

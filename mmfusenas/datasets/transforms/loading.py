@@ -54,25 +54,16 @@ def finish_loading(results: dict, img_path: Dict[str, str],
 class LoadPairedImages(BaseTransform):
     """Read every modality of a sample as an 8-bit gray or RGB array.
 
-    Files are read through :mod:`mmengine.fileio` and decoded as
-    ``cv2.IMREAD_UNCHANGED``. ``color_type`` per modality: ``'auto'`` keeps
-    1-channel images gray, makes 3-channel images with equal channels (up to
-    ``gray_tolerance``) gray and others RGB; ``'gray'`` always converts to 1
-    channel; ``'color'`` always to 3. ``results['img_channels']`` (modality
-    -> channel indices in OpenCV order) selects channels of a multi-modality
-    file (MFNet's 4-channel RGB-T PNG); a file named by several modalities
-    is decoded once.
-
-    Adds one ``uint8 (H, W, 1 | 3)`` array per modality, ``modalities``,
+    ``results['img_channels']`` (modality -> channel indices, OpenCV order)
+    selects channels of a multi-modality file (MFNet's RGB-T PNG). Adds one
+    ``uint8 (H, W, 1 | 3)`` array per modality, ``modalities``,
     ``color_modality`` (the first 3-channel modality, or None),
-    ``img_shape``, ``ori_shape`` and ``stem``. Errors name the file: missing
-    or undecodable files, other than 8 bits, other than 1 or 3 channels, bad
-    ``img_channels`` and modalities of different sizes.
+    ``img_shape``, ``ori_shape`` and ``stem``; errors name the file.
 
     Args:
-        color_type (str | dict[str, str]): ``'auto'``, ``'gray'``,
-            ``'color'``, or modality -> one of them (others ``'auto'``).
-            Defaults to 'auto'.
+        color_type (str | dict[str, str]): ``'auto'`` (gray when the
+            channels agree within ``gray_tolerance``, else RGB), ``'gray'``,
+            ``'color'``, or modality -> one of them. Defaults to 'auto'.
         gray_tolerance (int): largest channel difference of a gray image
             stored as colour (compression noise). Defaults to 2.
         backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
@@ -107,12 +98,8 @@ class LoadPairedImages(BaseTransform):
     def _is_gray(self, bgr: np.ndarray) -> bool:
         """Whether the channels of a 3-channel image agree within tolerance."""
         b, g, r = cv2.split(bgr)
-        if self.gray_tolerance == 0:
-            return np.array_equal(b, g) and np.array_equal(g, r)
-        tol = self.gray_tolerance
-        return (cv2.absdiff(b, g).max() <= tol
-                and cv2.absdiff(g, r).max() <= tol
-                and cv2.absdiff(b, r).max() <= tol)
+        return max(cv2.absdiff(b, g).max(), cv2.absdiff(g, r).max(),
+                   cv2.absdiff(b, r).max()) <= self.gray_tolerance
 
     def _imread(self, path: str, modality: str) -> np.ndarray:
         """Decode one 8-bit file as OpenCV stores it (BGR order)."""

@@ -107,13 +107,11 @@ class RandomElasticAffineWarp(BaseTransform):
     """Warp one modality by a random affine + elastic field and store the
     field that registers it back.
 
-    ``key`` becomes ``warped(p) = aligned(p + u(p))`` with ``u`` from
-    :func:`random_affine_elastic_field` (sizes relative to the image); the
-    other modalities, boxes and masks stay. Place it after the geometric
-    transforms. Adds ``gt_flow`` (``float32 (H, W, 2)``, ``g = u^{-1}``:
-    ``aligned(p) ≈ warped(p + g(p))``) and ``warped_modality``. Draws from
-    ``np.random``, or with ``seed`` from ``(seed, crc32(stem))`` (a fixed
-    misaligned test set).
+    ``key`` becomes ``warped(p) = aligned(p + u(p))``
+    (:func:`random_affine_elastic_field`); place it after the geometric
+    transforms. Adds ``gt_flow`` (``float32 (H, W, 2)``, ``aligned(p) ≈
+    warped(p + g(p))``) and ``warped_modality``; with ``seed`` the draw is
+    a function of ``(seed, crc32(stem))``.
 
     Args:
         key (str): the modality to warp. Defaults to 'ir'.
@@ -123,8 +121,6 @@ class RandomElasticAffineWarp(BaseTransform):
         elastic_magnitude, elastic_sigma, reference_size: see
             :func:`random_affine_elastic_field`.
         seed (int, optional): fixed per-sample warps. Defaults to None.
-        inverse_iterations (int): iterations of :func:`invert_flow`.
-            Defaults to 30.
     """
 
     def __init__(self,
@@ -137,8 +133,7 @@ class RandomElasticAffineWarp(BaseTransform):
                  elastic_magnitude: float = 0.015,
                  elastic_sigma: float = 0.1,
                  seed: Optional[int] = None,
-                 reference_size: Optional[Tuple[int, int]] = None,
-                 inverse_iterations: int = 30) -> None:
+                 reference_size: Optional[Tuple[int, int]] = None) -> None:
         values = dict(
             max_rotation=max_rotation,
             max_scale=max_scale,
@@ -163,7 +158,6 @@ class RandomElasticAffineWarp(BaseTransform):
             reference_size=None
             if reference_size is None else tuple(reference_size))
         self.seed = seed
-        self.inverse_iterations = int(inverse_iterations)
 
     def _rng(self, results: dict) -> np.random.Generator:
         if self.seed is None:
@@ -192,7 +186,7 @@ class RandomElasticAffineWarp(BaseTransform):
             field = random_affine_elastic_field(h, w, rng, **self.field_cfg)
             results[self.key] = np.ascontiguousarray(
                 remap_array(img, field).astype(img.dtype))
-            results['gt_flow'] = invert_flow(field, self.inverse_iterations)
+            results['gt_flow'] = invert_flow(field)
         results['warped_modality'] = self.key
         return results
 

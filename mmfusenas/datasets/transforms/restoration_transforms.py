@@ -15,8 +15,8 @@ from mmengine.structures import BaseDataElement
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.utils.fileio import decode_image
 from mmfusenas.utils.fileio import read_image as checked_read
-from ..deblur_synthesis import (_read_kernel_file, edgetaper, pad_kernel,
-                                quantize_uint8, synthesize_blurry)
+from ..deblur_synthesis import (_read_kernel_file, edgetaper, normalize_kernel,
+                                pad_kernel, quantize_uint8, synthesize_blurry)
 from ..derain_dehaze_dataset import add_haze, rain_streaks
 
 #: keys of ``results`` :class:`PackRestorationInputs` puts in the data sample
@@ -103,8 +103,7 @@ class LoadLevinMat(BaseTransform):
             if key not in mat:
                 raise KeyError(f'{path} lacks {key!r} (expected x, y, f)')
         results['gt'] = mat['x'].astype(np.float64)
-        k = np.clip(mat['f'].astype(np.float64), 0, None)
-        results['kernel'] = k / k.sum()
+        results['kernel'] = normalize_kernel(mat['f'], path)
         if self.use_stored_blur:
             results['low'] = mat['y'].astype(np.float64)
         return results

@@ -11,12 +11,12 @@ from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
 from mmfusenas.registry import TRANSFORMS
+from ..paired_image_dataset import check_choice
 from .formatting import FUSION_META_KEYS, PackFusionInputs, pack_gt_flow
 
 DET_META_KEYS = FUSION_META_KEYS + ('img_id', 'ann_path', 'num_dropped_boxes',
                                     'instances')
 SEG_META_KEYS = FUSION_META_KEYS + ('seg_map_path', 'reduce_zero_label')
-BOX_TYPES = (None, 'hbox')
 
 
 @TRANSFORMS.register_module()
@@ -24,10 +24,9 @@ class PackFusionDetInputs(PackFusionInputs):
     """Pack the modalities (as :class:`PackFusionInputs`) and the boxes into
     a ``DetDataSample``.
 
-    ``gt_instances`` holds the ``bboxes`` / ``labels`` (and ``masks``,
-    ``BitmapMasks``) of the boxes not flagged ignore, ``ignored_instances``
-    the others (empty without boxes). The metainfo holds the ``meta_keys``
-    present, plus ``scale_factor = (1.0, 1.0)`` when no resize set it.
+    ``gt_instances`` / ``ignored_instances`` hold the ``bboxes``, ``labels``
+    (and ``BitmapMasks``) by ignore flag; ``scale_factor`` defaults to
+    ``(1.0, 1.0)``.
 
     Args:
         meta_keys (Sequence[str]): Defaults to :data:`DET_META_KEYS`.
@@ -39,10 +38,8 @@ class PackFusionDetInputs(PackFusionInputs):
                  meta_keys: Sequence[str] = DET_META_KEYS,
                  box_type: Optional[str] = None) -> None:
         super().__init__(meta_keys)
-        if box_type not in BOX_TYPES:
-            raise ValueError(f'PackFusionDetInputs: box_type must be one of '
-                             f'{BOX_TYPES}, got {box_type!r}.')
-        self.box_type = box_type
+        self.box_type = check_choice('PackFusionDetInputs', 'box_type',
+                                     box_type, (None, 'hbox'))
 
     def _boxes(self, boxes: np.ndarray):
         tensor = torch.from_numpy(

@@ -3,8 +3,7 @@ from .arch_schedule_hook import ArchScheduleHook
 from .arch_separation_hook import ArchSeparationHook, separation
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
-from .genotype_export_hook import GenotypeExportHook
-from .loss_weight_export_hook import LossWeightExportHook
+from .genotype_export_hook import GenotypeExportHook, LossWeightExportHook
 from .prediction_visualization_hook import PredictionVisualizationHook
 from .progress_bar_hook import ProgressBarHook
 from .safe_checkpoint_hook import SafeCheckpointHook

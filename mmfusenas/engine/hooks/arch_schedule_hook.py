@@ -53,10 +53,10 @@ class ArchScheduleHook(Hook):
     def __init__(self, stages: Sequence[dict], by_epoch: bool = True) -> None:
         if not stages:
             raise ValueError('ArchScheduleHook: give at least one stage')
-        parsed = []
+        self.stages: List[tuple] = []
         for i, stage in enumerate(stages):
-            unknown = set(stage) - {'begin', 'end', 'keys', 'levels'}
-            if unknown or 'begin' not in stage:
+            if set(stage) - {'begin', 'end', 'keys', 'levels'} or \
+                    'begin' not in stage:
                 raise ValueError(
                     f'ArchScheduleHook: stage {i} must be dict(begin, end, '
                     f'keys=None, levels=None), got {dict(stage)}')
@@ -65,25 +65,15 @@ class ArchScheduleHook(Hook):
             if begin < 0 or (end is not None and end <= begin):
                 raise ValueError(f'ArchScheduleHook: stage {i} has an empty '
                                  f'or negative range [{begin}, {end})')
-            keys = stage.get('keys')
-            levels = stage.get('levels')
-            parsed.append((begin, end, None if keys is None else list(keys),
-                           None if levels is None else list(levels)))
-        parsed.sort(key=lambda s: s[0])
-        for (b0, e0, *_), (b1, *_) in zip(parsed, parsed[1:]):
+            self.stages.append(
+                (begin, end, stage.get('keys'), stage.get('levels')))
+        self.stages.sort(key=lambda s: s[0])
+        for (b0, e0, *_), (b1, *_) in zip(self.stages, self.stages[1:]):
             if e0 is None or e0 > b1:
                 raise ValueError(f'ArchScheduleHook: the stages starting at '
                                  f'{b0} and {b1} overlap')
-        self.stages = parsed
         self.by_epoch = by_epoch
         self._depth: Optional[dict] = None
-
-    def stage_at(self, step: int) -> Optional[int]:
-        """Index of the stage holding epoch / iteration ``step`` (or None)."""
-        for i, (begin, end, _, _) in enumerate(self.stages):
-            if begin <= step and (end is None or step < end):
-                return i
-        return None
 
     def keys_of(self, stage: Optional[int], all_keys: Sequence[str],
                 depth: dict) -> Tuple[str, ...]:
@@ -93,14 +83,8 @@ class ArchScheduleHook(Hook):
         _, _, patterns, levels = self.stages[stage]
         if patterns is None and levels is None:
             return tuple(all_keys)
-        chosen: List[str] = []
-        for key in all_keys:
-            by_key = patterns is not None and any(
-                fnmatch.fnmatchcase(key, p) for p in patterns)
-            by_level = levels is not None and depth.get(key) in levels
-            if by_key or by_level:
-                chosen.append(key)
-        return tuple(chosen)
+        return tuple(k for k in all_keys if depth.get(k) in (levels or ())
+                     or any(fnmatch.fnmatchcase(k, p) for p in patterns or ()))
 
     def _apply(self, runner: Runner, step: int) -> None:
         algo = search_algorithm(runner, 'ArchScheduleHook')
@@ -108,24 +92,26 @@ class ArchScheduleHook(Hook):
             raise TypeError('ArchScheduleHook needs a search algorithm with '
                             'set_active_arch_keys() (BilevelSearchAlgorithm)'
                             f', got {type(algo).__name__}')
+        all_keys = list(algo.arch_params.keys())
         if self._depth is None:
             self._depth = _depths(choice_parents(algo.space))
             for i, (_, _, patterns, levels) in enumerate(self.stages):
-                keys = self.keys_of(i, algo.arch_params.keys(), self._depth)
-                if not keys and (patterns or levels):
+                if (patterns or levels) and not self.keys_of(
+                        i, all_keys, self._depth):
                     raise ValueError(
                         f'ArchScheduleHook: stage {i} (keys={patterns}, '
                         f'levels={levels}) matches no architecture key of '
-                        f'{list(algo.arch_params.keys())}')
-        stage = self.stage_at(step)
-        keys = self.keys_of(stage, algo.arch_params.keys(), self._depth)
+                        f'{all_keys}')
+        stage = next((i for i, (b, e, *_) in enumerate(self.stages)
+                      if b <= step and (e is None or step < e)), None)
+        keys = self.keys_of(stage, all_keys, self._depth)
         if algo.active_arch_keys != keys:
             algo.set_active_arch_keys(keys)
             runner.logger.info(
                 f'ArchScheduleHook: {"epoch" if self.by_epoch else "iter"} '
-                f'{step}: stage {stage}, α steps update {len(keys)} keys'
-                + (f' ({", ".join(keys[:4])}{", ..." if len(keys) > 4 else ""})'
-                   if keys else ' (none)'))
+                f'{step}: stage {stage}, α steps update {len(keys)} keys' +
+                (f' ({", ".join(keys[:4]) + ", ..." * (len(keys) > 4)})'
+                 if keys else ' (none)'))
 
     def before_train_epoch(self, runner: Runner) -> None:
         if self.by_epoch:

@@ -1,7 +1,7 @@
 """Measure how far a search's architecture distribution has separated, and
 stop the search once it has."""
 import math
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from mmengine.runner import Runner
 
@@ -81,12 +81,6 @@ class ArchSeparationHook(IntervalHook):
         super().__init__(interval, by_epoch)
         self.ratio, self.entropy, self.stop = ratio, entropy, stop
 
-    def separated(self, measured: dict) -> bool:
-        """Whether a :func:`separation` passes every criterion set."""
-        return ((self.ratio is None or measured['min_ratio'] >= self.ratio)
-                and (self.entropy is None
-                     or measured['max_entropy'] <= self.entropy))
-
     def at_interval(self, runner: Runner) -> None:
         self.measure(runner, runner.epoch + 1 if self.by_epoch else
                      runner.iter + 1)
@@ -94,14 +88,16 @@ class ArchSeparationHook(IntervalHook):
     def measure(self, runner: Runner, step: int) -> dict:
         """Measure at ``step``; returns the curve's new point."""
         model = search_algorithm(runner, type(self).__name__)
-        measured = separation(model.arch_params.probabilities())
-        point = dict(step=step, min_ratio=measured['min_ratio'],
-                     max_entropy=measured['max_entropy'],
-                     mean_entropy=measured['mean_entropy'],
-                     separated=self.separated(measured))
-        curve: List[dict] = list(
-            runner.message_hub.get_info(CURVE_KEY) or [])
-        curve = [p for p in curve if p['step'] < step] + [point]
+        m = separation(model.arch_params.probabilities())
+        point = dict(step=step, min_ratio=m['min_ratio'],
+                     max_entropy=m['max_entropy'],
+                     mean_entropy=m['mean_entropy'],
+                     separated=(self.ratio is None
+                                or m['min_ratio'] >= self.ratio) and (
+                                    self.entropy is None
+                                    or m['max_entropy'] <= self.entropy))
+        curve = [p for p in runner.message_hub.get_info(CURVE_KEY) or []
+                 if p['step'] < step] + [point]
         runner.message_hub.update_info(CURVE_KEY, curve)
         runner.visualizer.add_scalars(
             {f'arch_separation/{k}': point[k]
@@ -120,13 +116,11 @@ class ArchSeparationHook(IntervalHook):
         curve = runner.message_hub.get_info(CURVE_KEY) or []
         first = next((p['step'] for p in curve if p['separated']), None)
         unit = 'epoch' if self.by_epoch else 'iteration'
-        criteria = ' and '.join(
-            c for c in ((f'top-1/top-2 >= {self.ratio}'
-                         if self.ratio is not None else ''),
-                        (f'normalised entropy <= {self.entropy}'
-                         if self.entropy is not None else '')) if c)
+        criteria = [f'top-1/top-2 >= {self.ratio}'] * (self.ratio is not None)
+        criteria += [f'normalised entropy <= {self.entropy}'] * (
+            self.entropy is not None)
         runner.logger.info(
-            f'softmax(α) separation ({criteria} on every key): ' +
-            (f'reached at {unit} {first}' if first is not None else
+            f'softmax(α) separation ({" and ".join(criteria)} on every key): '
+            + (f'reached at {unit} {first}' if first is not None else
              f'not reached in {len(curve)} measurements (the cap ended the '
              'search)'))

@@ -18,8 +18,6 @@ from torch.optim import Optimizer
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.checkpoint import short_list
 
-ACTIONS = ('raise', 'skip')
-
 
 def describe_samples(data_batch: Any, limit: int = 16) -> List[str]:
     """Names of a batch's samples: each sample's first metainfo key of
@@ -34,10 +32,8 @@ def describe_samples(data_batch: Any, limit: int = 16) -> List[str]:
         data_batch, dict) else None
     for sample in samples or []:
         meta = getattr(sample, 'metainfo', None) or {}
-        key = next((k for k in ('stem', 'img_path', 'img_id', 'sample_idx')
-                    if k in meta), None)
-        if key is not None:
-            names.append(str(meta[key]))
+        names += [str(meta[k]) for k in ('stem', 'img_path', 'img_id',
+                                         'sample_idx') if k in meta][:1]
     return names[:limit]
 
 
@@ -59,23 +55,19 @@ class FiniteStepGuardHook(Hook):
             skipped steps in a row. Defaults to 10.
         check_params (bool): Also check the parameters after each step.
             Defaults to False.
-        max_names (int): At most this many parameter names in a message.
-            Defaults to 10.
     """
 
     priority = 'VERY_HIGH'
 
     def __init__(self, action: str = 'raise', max_consecutive_skips: int = 10,
-                 check_params: bool = False, max_names: int = 10) -> None:
-        if action not in ACTIONS:
-            raise ValueError(f'FiniteStepGuardHook: action must be one of '
-                             f'{ACTIONS}, got {action!r}')
-        if int(max_consecutive_skips) < 1:
-            raise ValueError('FiniteStepGuardHook: max_consecutive_skips '
-                             f'must be >= 1, got {max_consecutive_skips}')
-        self.action, self.check_params = action, bool(check_params)
-        self.max_consecutive_skips = int(max_consecutive_skips)
-        self.max_names = int(max_names)
+                 check_params: bool = False) -> None:
+        if action not in ('raise', 'skip') or max_consecutive_skips < 1:
+            raise ValueError(
+                "FiniteStepGuardHook: action must be one of ('raise', 'skip')"
+                ' and max_consecutive_skips >= 1, got '
+                f'{action!r}, {max_consecutive_skips}')
+        self.action, self.check_params = action, check_params
+        self.max_consecutive_skips = max_consecutive_skips
         self.num_skipped = self.consecutive_skips = 0
         self._handles: list = []
         self._names: dict = {}
@@ -164,7 +156,7 @@ class FiniteStepGuardHook(Hook):
             self.consecutive_skips = 0
             return
         text = (f'FiniteStepGuardHook: non-finite gradient of {len(bad)} '
-                f'parameter(s) ({short_list(bad, self.max_names)}) for '
+                f'parameter(s) ({short_list(bad, 10)}) for '
                 f'{self._where(name)}')
         if self.action == 'raise':
             raise FloatingPointError(
@@ -178,9 +170,7 @@ class FiniteStepGuardHook(Hook):
                 f'{text}; {self.consecutive_skips} steps in a row had '
                 'non-finite gradients (max_consecutive_skips='
                 f'{self.max_consecutive_skips}), stopping')
-        for group in optimizer.param_groups:
-            for p in group['params']:
-                p.grad = None
+        optimizer.zero_grad(set_to_none=True)
         if getattr(self._runner, 'logger', None) is not None:
             self._runner.logger.warning(text + '; step skipped')
 
@@ -190,6 +180,6 @@ class FiniteStepGuardHook(Hook):
         if bad:
             raise FloatingPointError(
                 f'FiniteStepGuardHook: {len(bad)} parameter(s) '
-                f'({short_list(bad, self.max_names)}) became non-finite in '
+                f'({short_list(bad, 10)}) became non-finite in '
                 f'the step of {self._where(name)} although their gradients '
                 'were finite; lower the learning rate')

@@ -20,13 +20,9 @@ IMAGE_FIELDS = ('pred_fused_rgb', 'pred_fused', 'pred_img')
 
 def tensor_to_uint8_image(img: torch.Tensor,
                           rounding: str = 'round') -> np.ndarray:
-    """(C, H, W) float in [0, 1] -> H x W (x 3, BGR) uint8.
-
-    ``rounding='round'`` (default) is the usual ``uint8(floor(x * 255 +
-    0.5))`` of fusion code (``torchvision.utils.save_image``); ``'floor'``
-    truncates (``np.clip(x * 255, 0, 255).astype(np.uint8)``, the official
-    RUAS and TIM medical scripts).
-    """
+    """(C, H, W) float in [0, 1] -> H x W (x 3, BGR) uint8, ``rounding``
+    ``'round'`` (``torchvision.utils.save_image``) or ``'floor'`` (the
+    official RUAS and TIM medical scripts)."""
     arr = to_uint8(img, rounding).cpu().numpy()
     if arr.shape[0] == 1:
         return arr[0]
@@ -37,19 +33,10 @@ def tensor_to_uint8_image(img: torch.Tensor,
 
 def prediction_image(sample, color: bool = True,
                      rounding: Optional[str] = None) -> np.ndarray:
-    """The image a prediction carries, as an OpenCV ``uint8`` array.
-
-    ``rounding`` None takes the prediction's own convention (its
-    ``rounding`` metainfo, set by ``ImageFusor(postprocess=dict(
-    rounding=...))``), else ``'round'``.
-
-    Fusion models (``ImageFusor``, fusion + task models) carry
-    ``pred_fused`` and, for a colour source, ``pred_fused_rgb`` (used when
-    ``color``); enhancement and scene + task models carry ``pred_img``.
-
-    Raises:
-        KeyError: the sample has none of :data:`IMAGE_FIELDS`.
-    """
+    """The image a prediction carries (the first of :data:`IMAGE_FIELDS`;
+    ``pred_fused_rgb`` only with ``color``) as an OpenCV ``uint8`` array.
+    ``rounding`` None: the prediction's ``rounding`` metainfo, else
+    ``'round'``. ``KeyError`` when it carries none."""
     if rounding is None:
         rounding = sample.get('rounding', None) or 'round'
     fields = IMAGE_FIELDS if color else IMAGE_FIELDS[1:]
@@ -60,6 +47,14 @@ def prediction_image(sample, color: bool = True,
         f'the prediction of {sample.get("stem", sample.get("img_path"))!r} '
         f'({type(sample).__name__}) carries no image: expected one of '
         f'{IMAGE_FIELDS}, found {sorted(sample.keys())}')
+
+
+def write_png(image: np.ndarray, path: str) -> None:
+    """Write ``image`` as PNG to ``path`` atomically."""
+    ok, buf = cv2.imencode('.png', image)
+    if not ok:
+        raise RuntimeError(f'PNG encoding failed for {path}')
+    atomic_write(buf.tobytes(), path)
 
 
 def sample_stem(sample) -> str:
@@ -78,32 +73,21 @@ def sample_stem(sample) -> str:
 class FusedImageSaveHook(Hook):
     """Save the image of every prediction as PNG.
 
-    Fusion models write ``pred_fused_rgb`` (colour sources) or
-    ``pred_fused``; enhancement and scene + task models (RUAS + SSD /
-    DeepLab) write ``pred_img`` (see :func:`prediction_image`). Guided
-    depth SR predictions (``pred_depth``, a depth map in its stored unit)
-    are written as ``{stem}.npy`` (float32, exact) and ``{stem}.png`` (8-bit,
-    min-max stretched for viewing).
-
-    Files go to ``{out_dir}/{subdir}/{stem}.png``. ``out_dir`` defaults to
-    the run's log folder (``work_dir/<timestamp>``); every image is written
-    atomically, so an interrupted run never leaves a truncated file.
+    The image of :func:`prediction_image` goes, written atomically, to
+    ``{out_dir}/{subdir}/{stem}.png``; a depth prediction (``pred_depth``)
+    to ``{stem}.npy`` (float32) and ``{stem}.png`` (min-max stretched).
 
     Args:
         out_dir (str, optional): root folder. Defaults to the run's log dir.
-        val_subdir (str): sub-folder for validation; the iteration count is
-            appended (``fused_val/iter_200``) so evaluations do not overwrite
-            each other. Defaults to 'fused_val'.
-        test_subdir (str): sub-folder for testing. Defaults to 'fused_test'.
+        val_subdir (str): validation sub-folder, ``iter_<n>`` appended.
+            Defaults to 'fused_val'.
+        test_subdir (str): testing sub-folder. Defaults to 'fused_test'.
         save_val (bool): save during validation. Defaults to True.
         save_test (bool): save during testing. Defaults to True.
-        color (bool): save the colour result when one exists; otherwise the
-            fused luminance / grey image. Defaults to True.
-        extra_fields (Sequence[str]): more image fields of the predictions
-            to write, each into its own sub-folder named after the field
-            without ``pred_`` (e.g. ``['pred_vi_enh']`` of a chain of
-            pre-modules -> ``fused_val/iter_200/vi_enh/<stem>.png``); a
-            prediction without the field is an error. Defaults to ().
+        color (bool): the colour result when there is one. Defaults to True.
+        extra_fields (Sequence[str]): more image fields to write, each into
+            a sub-folder named without ``pred_`` (``'pred_vi_enh'`` ->
+            ``vi_enh/<stem>.png``); required of every prediction.
     """
 
     priority = 'NORMAL'
@@ -116,26 +100,11 @@ class FusedImageSaveHook(Hook):
                  save_test: bool = True,
                  color: bool = True,
                  extra_fields: Sequence[str] = ()) -> None:
-        self.out_dir = out_dir
-        self.val_subdir = val_subdir
-        self.test_subdir = test_subdir
-        self.save_val = save_val
-        self.save_test = save_test
-        self.color = color
-        if isinstance(extra_fields, str):
-            extra_fields = [extra_fields]
-        self.extra_fields = tuple(extra_fields)
-
-    def _folder(self, runner: Runner, subdir: str) -> str:
-        root = self.out_dir if self.out_dir is not None else runner.log_dir
-        return osp.join(root, subdir)
-
-    @staticmethod
-    def _write_png(image: np.ndarray, path: str, stem: str) -> None:
-        ok, buf = cv2.imencode('.png', image)
-        if not ok:
-            raise RuntimeError(f'PNG encoding failed for {stem}')
-        atomic_write(buf.tobytes(), path)
+        self.out_dir, self.color = out_dir, color
+        self.val_subdir, self.test_subdir = val_subdir, test_subdir
+        self.save_val, self.save_test = save_val, save_test
+        self.extra_fields = (extra_fields, ) if isinstance(
+            extra_fields, str) else tuple(extra_fields)
 
     def _save_depth(self, folder: str, sample: BaseDataElement,
                     stem: str) -> None:
@@ -151,8 +120,7 @@ class FusedImageSaveHook(Hook):
         atomic_write(buf.getvalue(), osp.join(folder, f'{stem}.npy'))
         lo, hi = float(depth.min()), float(depth.max())
         view = np.round((depth - lo) / max(hi - lo, 1e-12) * 255)
-        self._write_png(view.astype(np.uint8),
-                        osp.join(folder, f'{stem}.png'), stem)
+        write_png(view.astype(np.uint8), osp.join(folder, f'{stem}.png'))
 
     def _save(self, folder: str, outputs: Sequence) -> None:
         for sample in outputs:
@@ -160,9 +128,8 @@ class FusedImageSaveHook(Hook):
             if 'pred_depth' in sample:
                 self._save_depth(folder, sample, stem)
                 continue
-            self._write_png(
-                prediction_image(sample, self.color),
-                osp.join(folder, f'{stem}.png'), stem)
+            write_png(prediction_image(sample, self.color),
+                      osp.join(folder, f'{stem}.png'))
             for field in self.extra_fields:
                 if field not in sample:
                     raise KeyError(
@@ -170,9 +137,8 @@ class FusedImageSaveHook(Hook):
                         f'no {field!r} (extra_fields); it has '
                         f'{sorted(sample.keys())}')
                 name = field[5:] if field.startswith('pred_') else field
-                self._write_png(
-                    tensor_to_uint8_image(sample.get(field)),
-                    osp.join(folder, name, f'{stem}.png'), stem)
+                write_png(tensor_to_uint8_image(sample.get(field)),
+                          osp.join(folder, name, f'{stem}.png'))
 
     def after_val_iter(self,
                        runner: Runner,
@@ -180,10 +146,9 @@ class FusedImageSaveHook(Hook):
                        data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
         if self.save_val and outputs:
-            self._save(
-                self._folder(runner,
-                             osp.join(self.val_subdir, f'iter_{runner.iter}')),
-                outputs)
+            self._save(osp.join(self.out_dir or runner.log_dir,
+                                self.val_subdir, f'iter_{runner.iter}'),
+                       outputs)
 
     def after_test_iter(self,
                         runner: Runner,
@@ -191,4 +156,5 @@ class FusedImageSaveHook(Hook):
                         data_batch: DATA_BATCH = None,
                         outputs: Optional[Sequence] = None) -> None:
         if self.save_test and outputs:
-            self._save(self._folder(runner, self.test_subdir), outputs)
+            self._save(osp.join(self.out_dir or runner.log_dir,
+                                self.test_subdir), outputs)

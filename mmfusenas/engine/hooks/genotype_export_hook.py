@@ -1,8 +1,10 @@
-"""Export the derived genotype during and after a search."""
+"""Export the derived genotype (or searched loss weights) during and after
+a search."""
 import os.path as osp
 from typing import Callable, Optional
 
 from mmengine.dist import master_only
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
@@ -77,3 +79,23 @@ class GenotypeExportHook(IntervalHook):
         for path in paths:
             write(path)
         runner.logger.info(f'{self.what} written to {paths[0]}')
+
+
+@HOOKS.register_module()
+class LossWeightExportHook(GenotypeExportHook):
+    """:class:`GenotypeExportHook` for β / γ of a model with
+    ``export_loss_weights(path, meta)`` (default folder
+    ``<work_dir>/loss_weights``; ``ImageEnhancer(loss_weights=...)`` reads
+    ``latest.yaml``)."""
+
+    default_folder, what = 'loss_weights', 'loss weights'
+
+    def writer(self, runner: Runner, meta: dict) -> Callable[[str], None]:
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        if not callable(getattr(model, 'export_loss_weights', None)):
+            raise TypeError(
+                'LossWeightExportHook needs a model with '
+                'export_loss_weights() (LossWeightSearchAlgorithm), got '
+                f'{type(model).__name__}')
+        return lambda path: model.export_loss_weights(path, meta=dict(meta))

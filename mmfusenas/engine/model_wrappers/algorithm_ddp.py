@@ -24,8 +24,8 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     (strategy gradients and loss checks averaged / collective over the ranks)
     and :func:`~mmfusenas.utils.distributed.averaged_optimizer_steps` (each
     optim wrapper averages its gradients before stepping; the module may
-    restrict them with ``grad_sync_groups``), then the buffers are broadcast
-    from rank 0. ``'ddp'`` mode is MMEngine's DDP step plus a collective
+    restrict them with ``grad_sync_groups``), then rank 0's buffers are
+    broadcast. ``'ddp'`` mode is MMEngine's DDP step plus a collective
     finiteness check. ``'auto'`` picks ``'algorithm'`` for a module that
     overrides ``train_step`` or holds one-shot choice points (a sampled path
     leaves most parameters unused). A CPU module with ``SyncBatchNorm`` is
@@ -34,8 +34,6 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     Args:
         module (nn.Module): The model (an MMEngine ``BaseModel``).
         mode (str): ``'algorithm'``, ``'ddp'`` or ``'auto'`` (default).
-        sync_buffers (bool): Broadcast the buffers from rank 0 after every
-            algorithm step. Defaults to True.
         device_ids (list[int], optional): As for DDP; dropped on the CPU.
         **kwargs: Other arguments of
             :class:`~torch.nn.parallel.DistributedDataParallel`.
@@ -44,7 +42,6 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     def __init__(self,
                  module: BaseModel,
                  mode: str = 'auto',
-                 sync_buffers: bool = True,
                  device_ids: Optional[List[int]] = None,
                  **kwargs: Any) -> None:
         if mode not in MODES:
@@ -53,19 +50,22 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
         if mode == 'auto':
             own = type(module).train_step is not BaseModel.train_step
             mode = 'algorithm' if own or one_shot_space(module) else 'ddp'
-        on_cpu = all(p.device.type == 'cpu'
-                     for p in module.parameters())
-        if on_cpu:
+        if all(p.device.type == 'cpu' for p in module.parameters()):
             device_ids = None
-            check_no_sync_batchnorm(module)
+            # torch's and mmcv's (sync_bn='mmcv') SyncBatchNorm need CUDA
+            names = [name for name, m in module.named_modules()
+                     if type(m).__name__ == 'SyncBatchNorm']
+            if names:
+                more = f' and {len(names) - 3} more' if len(names) > 3 else ''
+                raise RuntimeError(
+                    'AlgorithmDistributedDataParallel: the model holds '
+                    f'SyncBatchNorm layers ({", ".join(map(repr, names[:3]))}'
+                    f"{more}) but runs on the CPU; torch's SyncBatchNorm "
+                    'needs CUDA. Remove `sync_bn` from the config (per-rank '
+                    "BatchNorm statistics, rank 0's running statistics "
+                    'broadcast) or run on GPUs')
         super().__init__(module=module, device_ids=device_ids, **kwargs)
         self.mode = mode
-        self.sync_buffers = sync_buffers
-
-    @property
-    def is_algorithm_step(self) -> bool:
-        """Whether :meth:`train_step` calls the module's own step."""
-        return self.mode == 'algorithm'
 
     def _synced_wrappers(
             self, optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
@@ -89,13 +89,12 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
                    optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
                    ) -> Dict[str, torch.Tensor]:
         """One data-parallel train step (see the class docstring)."""
-        if not self.is_algorithm_step:
+        if self.mode != 'algorithm':
             return self._ddp_train_step(data, optim_wrapper)
         with data_parallel(), averaged_optimizer_steps(
                 self._synced_wrappers(optim_wrapper)):
             log_vars = self.module.train_step(data, optim_wrapper)
-        if self.sync_buffers:
-            self.broadcast_module_buffers()
+        broadcast_buffers_(list(self.module.buffers()))
         return log_vars
 
     def _ddp_train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
@@ -111,27 +110,3 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
                 f' ({ {k: v.item() for k, v in log_vars.items()} })')
         optim_wrapper.update_params(parsed_loss)
         return log_vars
-
-    def broadcast_module_buffers(self) -> None:
-        """Give every rank rank 0's buffers."""
-        broadcast_buffers_(list(self.module.buffers()))
-
-
-def check_no_sync_batchnorm(module: torch.nn.Module) -> None:
-    """Raise if ``module`` (on the CPU) holds a ``SyncBatchNorm`` (torch's or
-    mmcv's need CUDA); the error names the config's ``sync_bn``.
-    """
-    names = [
-        name for name, m in module.named_modules()
-        # torch's and mmcv's (mmcv.ops.SyncBatchNorm, sync_bn='mmcv')
-        if type(m).__name__ == 'SyncBatchNorm'
-    ]
-    if names:
-        shown = ', '.join(repr(n) for n in names[:3])
-        more = f' and {len(names) - 3} more' if len(names) > 3 else ''
-        raise RuntimeError(
-            f'AlgorithmDistributedDataParallel: the model holds '
-            f'SyncBatchNorm layers ({shown}{more}) but runs on the CPU; '
-            "torch's SyncBatchNorm needs CUDA. Remove `sync_bn` from the "
-            'config (per-rank BatchNorm statistics, rank 0\'s running '
-            'statistics broadcast) or run on GPUs')

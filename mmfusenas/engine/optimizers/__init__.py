@@ -1,8 +1,6 @@
 from .bilevel_optim_wrapper_constructor import BilevelOptimWrapperConstructor
-from .summary_optim_wrapper_constructor import (SummaryOptimWrapperConstructor,
-                                                summarise_options)
+from .summary_optim_wrapper_constructor import SummaryOptimWrapperConstructor
 
 __all__ = [
-    'BilevelOptimWrapperConstructor', 'SummaryOptimWrapperConstructor',
-    'summarise_options'
+    'BilevelOptimWrapperConstructor', 'SummaryOptimWrapperConstructor'
 ]

@@ -3,11 +3,11 @@ import copy
 from typing import Optional
 
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import OptimWrapperDict
 
 from mmfusenas.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                                 OPTIMIZERS)
+from mmfusenas.search.strategies.path_samplers import unwrap
 
 LEVELS = ('weights', 'arch')
 
@@ -38,56 +38,32 @@ class BilevelOptimWrapperConstructor:
     def __init__(self,
                  optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None) -> None:
-        if paramwise_cfg is not None:
-            raise ValueError('BilevelOptimWrapperConstructor does not '
-                             'support paramwise_cfg')
-        if not isinstance(optim_wrapper_cfg, dict):
-            raise TypeError('optim_wrapper must be a dict, got '
-                            f'{type(optim_wrapper_cfg).__name__}')
         keys = set(optim_wrapper_cfg)
-        if keys != set(LEVELS):
+        if paramwise_cfg is not None or keys != set(LEVELS) or any(
+                'optimizer' not in optim_wrapper_cfg[k] for k in keys):
             raise ValueError(
-                "BilevelOptimWrapperConstructor: optim_wrapper needs exactly "
-                f"the sub-configs 'weights' and 'arch'; missing "
+                'BilevelOptimWrapperConstructor: optim_wrapper needs exactly '
+                "the sub-configs 'weights' and 'arch', each with an "
+                "'optimizer', and no paramwise_cfg; missing "
                 f'{sorted(set(LEVELS) - keys)}, unexpected '
                 f'{sorted(keys - set(LEVELS))}')
-        for level in LEVELS:
-            cfg = optim_wrapper_cfg[level]
-            if not isinstance(cfg, dict) or 'optimizer' not in cfg:
-                raise ValueError(
-                    f"BilevelOptimWrapperConstructor: optim_wrapper.{level} "
-                    "must be an optimizer-wrapper config with an 'optimizer'"
-                    f', got {cfg!r}')
         self.optim_wrapper_cfg = copy.deepcopy(optim_wrapper_cfg)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
         """The ``OptimWrapperDict(weights=..., arch=...)`` of ``model``."""
-        if is_model_wrapper(model):
-            model = model.module
-        for method in ('weight_parameters', 'arch_parameters'):
-            if not callable(getattr(model, method, None)):
-                raise TypeError(
-                    f'BilevelOptimWrapperConstructor: {type(model).__name__}'
-                    f' has no {method}(); use a search algorithm such as '
-                    'BilevelSearchAlgorithm')
-        params = dict(
-            weights=list(model.weight_parameters()),
-            arch=list(model.arch_parameters()))
+        model = unwrap(model)
+        if not callable(getattr(model, 'arch_parameters', None)):
+            raise TypeError(
+                f'BilevelOptimWrapperConstructor: {type(model).__name__} has '
+                'no weight_parameters() / arch_parameters(); use a search '
+                'algorithm such as BilevelSearchAlgorithm')
+        params = dict(weights=list(model.weight_parameters()),
+                      arch=list(model.arch_parameters()))
         wrappers = {}
         for level in LEVELS:
-            if not params[level]:
-                raise ValueError(f'BilevelOptimWrapperConstructor: '
-                                 f'{type(model).__name__} has no {level} '
-                                 'parameters')
             cfg = copy.deepcopy(self.optim_wrapper_cfg[level])
             cfg.setdefault('type', 'OptimWrapper')
-            optimizer_cfg = cfg.pop('optimizer')
-            optimizer_cfg['params'] = params[level]
-            cfg['optimizer'] = OPTIMIZERS.build(optimizer_cfg)
-            wrapper = OPTIM_WRAPPERS.build(cfg)
-            if not isinstance(wrapper, OptimWrapper):
-                raise TypeError(f'optim_wrapper.{level} built a '
-                                f'{type(wrapper).__name__}, not an '
-                                'OptimWrapper')
-            wrappers[level] = wrapper
+            cfg['optimizer'] = OPTIMIZERS.build(
+                dict(cfg['optimizer'], params=params[level]))
+            wrappers[level] = OPTIM_WRAPPERS.build(cfg)
         return OptimWrapperDict(**wrappers)

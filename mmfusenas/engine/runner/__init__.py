@@ -1,7 +1,7 @@
 from .bilevel_loops import (BilevelEpochBasedTrainLoop,
                             BilevelIterBasedTrainLoop)
 from .evolution_search_loop import EvolutionSearcher, EvolutionSearchLoop
-from .init_summary import init_label, init_summary_lines, summarised_init_dump
+from .init_summary import summarised_init_dump
 from .one_shot_loops import OneShotIterBasedTrainLoop
 from .pmi_loop import (PMILoop, inner_update, meta_gradient, meta_parameters,
                        task_loss)
@@ -10,8 +10,7 @@ from .reliable_runner import ReliableRunner, build_runner
 
 __all__ = [
     'PMILoop', 'meta_gradient', 'meta_parameters', 'inner_update',
-    'task_loss', 'ReliableRunner', 'build_runner', 'init_label',
-    'init_summary_lines', 'summarised_init_dump',
+    'task_loss', 'ReliableRunner', 'build_runner', 'summarised_init_dump',
     'BilevelEpochBasedTrainLoop', 'BilevelIterBasedTrainLoop',
     'EvolutionSearcher', 'EvolutionSearchLoop', 'OneShotIterBasedTrainLoop',
     'CachedTextConfig', 'with_cached_text'

@@ -9,13 +9,14 @@ from typing import List, Sequence, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
 from mmfusenas.search.strategies.path_samplers import Cycle as _Cycle
+from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import rank_seed
 
 LoaderCfg = Union[DataLoader, dict]
@@ -23,6 +24,19 @@ LoaderCfg = Union[DataLoader, dict]
 #: runtime-info key of the message hub (saved in checkpoints): the number of
 #: architecture batches drawn so far
 ARCH_BATCHES_KEY = 'bilevel_arch_batches'
+
+
+def build_loader(runner, loader: LoaderCfg, what: str) -> DataLoader:
+    """``loader`` built as MMEngine's loops build theirs; empty: an error."""
+    if isinstance(loader, dict):
+        loader = runner.build_dataloader(
+            loader, seed=runner.seed,
+            diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))
+    if len(loader) == 0:
+        raise ValueError(
+            f'the {what} is empty (0 batches); check its dataset (split '
+            'file, data_root) and batch size / drop_last')
+    return loader
 
 
 def _set_sampler_epoch(loader: DataLoader, epoch: int) -> None:
@@ -35,48 +49,25 @@ def _set_sampler_epoch(loader: DataLoader, epoch: int) -> None:
         sampler.set_epoch(epoch)
 
 
+def _check_model(loop, model) -> None:
+    """Reject MMEngine's DDP wrapper (it bypasses the algorithm's step)."""
+    if isinstance(model, MMDistributedDataParallel) and \
+            type(model).train_step is MMDistributedDataParallel.train_step:
+        raise TypeError(
+            f'{type(loop).__name__}: MMDistributedDataParallel does not '
+            "call the search algorithm's train_step; set "
+            "model_wrapper_cfg=dict(type='mmfusenas."
+            "AlgorithmDistributedDataParallel') (the default of "
+            'configs/_base_/default_runtime.py and tools/train.py); see '
+            'docs/user_guides/distributed.md')
+
+
 class _BilevelLoopMixin:
     """What the epoch- and the iteration-based bilevel loops share."""
 
-    def _check_model(self) -> None:
-        """Reject MMEngine's DDP wrapper (it bypasses the algorithm's
-        train step)."""
-        model = self.runner.model
-        if isinstance(model, MMDistributedDataParallel) and \
-                type(model).train_step is MMDistributedDataParallel.train_step:
-            raise TypeError(
-                f'{type(self).__name__}: MMDistributedDataParallel does not '
-                "call the search algorithm's train_step; set "
-                "model_wrapper_cfg=dict(type='mmfusenas."
-                "AlgorithmDistributedDataParallel') (the default of "
-                'configs/_base_/default_runtime.py and tools/train.py); see '
-                'docs/user_guides/distributed.md')
-
-    def _build_loader(self, loader: LoaderCfg, what: str) -> DataLoader:
-        if isinstance(loader, dict):
-            loader = self.runner.build_dataloader(
-                loader,
-                seed=self.runner.seed,
-                diff_rank_seed=self.runner._randomness_cfg.get(
-                    'diff_rank_seed', False))
-        if len(loader) == 0:
-            raise ValueError(
-                f'{type(self).__name__}: the {what} is empty (0 batches); '
-                'check its dataset (split file, data_root) and batch size / '
-                'drop_last')
-        return loader
-
     def _arch_step_due(self) -> bool:
         """Whether the model updates α in its next train step."""
-        model = self.runner.model
-        if is_model_wrapper(model):
-            model = model.module
-        return bool(getattr(model, 'arch_step_due', True))
-
-    def _reseed(self, iteration: int) -> None:
-        """Seed the global generators with ``rank_seed(seed, iteration)``."""
-        if self.reseed_every_iter:
-            set_random_seed(rank_seed(self.runner.seed, iteration))
+        return bool(getattr(unwrap(self.runner.model), 'arch_step_due', True))
 
     def _bilevel_iter(self, batch_idx: int, train_batch,
                       arch_batches: _Cycle) -> None:
@@ -117,9 +108,9 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
     ``model.train_step(dict(train=..., val=...), optim_wrapper)``.
     ``dataloader`` and ``arch_dataloader`` may be lists of K loaders: epoch
     e uses pair ``e % K`` (TIM alternates tasks per epoch). Samplers get
-    ``set_epoch(e)`` and, with ``reseed_every_iter``, the global generators
-    are seeded with ``rank_seed(seed, iteration)`` before each iteration,
-    so a resumed search continues bit for bit.
+    ``set_epoch(e)`` and the global generators are seeded with
+    ``rank_seed(seed, iteration)`` before each iteration, so a resumed
+    search continues bit for bit.
 
     Args:
         runner (Runner): The runner.
@@ -131,8 +122,6 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
         val_begin (int): First epoch that runs the validation loop.
             Defaults to 1.
         val_interval (int): Validate every this many epochs. Defaults to 1.
-        reseed_every_iter (bool): Re-seed the global generators every
-            iteration. Defaults to True.
     """
 
     def __init__(self,
@@ -141,57 +130,47 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
                  arch_dataloader: Union[LoaderCfg, Sequence[LoaderCfg]],
                  max_epochs: int,
                  val_begin: int = 1,
-                 val_interval: int = 1,
-                 reseed_every_iter: bool = True) -> None:
-        weight_cfgs = _as_list(dataloader)
-        arch_cfgs = _as_list(arch_dataloader)
+                 val_interval: int = 1) -> None:
+        weight_cfgs, arch_cfgs = [
+            list(x) if isinstance(x, (list, tuple)) else [x]
+            for x in (dataloader, arch_dataloader)]
         if len(weight_cfgs) != len(arch_cfgs) or not weight_cfgs:
             raise ValueError(
                 f'{type(self).__name__}: dataloader and arch_dataloader must '
                 'be one loader each or lists of the same (non-zero) length '
                 f'(one pair per alternating task), got {len(weight_cfgs)} '
                 f'and {len(arch_cfgs)}')
-        self._runner = runner
-        self._check_model()
+        _check_model(self, runner.model)
         self.dataloaders: List[DataLoader] = [
-            self._build_loader(cfg, f'weight dataloader {i}')
+            build_loader(runner, cfg, f'weight dataloader {i}')
             for i, cfg in enumerate(weight_cfgs)
         ]
         self.arch_dataloaders: List[DataLoader] = [
-            self._build_loader(cfg, f'arch_dataloader {i}')
+            build_loader(runner, cfg, f'arch_dataloader {i}')
             for i, cfg in enumerate(arch_cfgs)
         ]
         super().__init__(runner, self.dataloaders[0], max_epochs, val_begin,
                          val_interval)
         self._max_iters = sum(
-            len(self.dataloaders[e % self.num_pairs])
+            len(self.dataloaders[e % len(self.dataloaders)])
             for e in range(self._max_epochs))
-        self.reseed_every_iter = reseed_every_iter
-
-    @property
-    def num_pairs(self) -> int:
-        """K, the number of alternating (weight, arch) loader pairs."""
-        return len(self.dataloaders)
-
-    @property
-    def arch_dataloader(self) -> DataLoader:
-        """The architecture loader of the current epoch."""
-        return self.arch_dataloaders[self._epoch % self.num_pairs]
 
     def run_epoch(self) -> None:
         """Iterate one epoch over pair ``epoch % K``."""
-        self.dataloader = self.dataloaders[self._epoch % self.num_pairs]
-        for loader in (self.dataloader, self.arch_dataloader):
+        pair = self._epoch % len(self.dataloaders)
+        self.dataloader = self.dataloaders[pair]
+        arch_loader = self.arch_dataloaders[pair]
+        for loader in (self.dataloader, arch_loader):
             _set_sampler_epoch(loader, self._epoch)
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        arch_batches = _Cycle(self.arch_dataloader)
+        arch_batches = _Cycle(arch_loader)
         # creating the iterator draws from torch's generator (the loader's
         # base seed): make that a function of the iteration too
-        self._reseed(self._iter)
+        set_random_seed(rank_seed(self.runner.seed, self._iter))
         batches = iter(self.dataloader)
         for idx in range(len(self.dataloader)):
-            self._reseed(self._iter)
+            set_random_seed(rank_seed(self.runner.seed, self._iter))
             self._bilevel_iter(idx, next(batches), arch_batches)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
@@ -213,7 +192,6 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
         val_begin (int): First iteration that may validate. Defaults to 1.
         val_interval (int): Validate every this many iterations. Defaults
             to 1000.
-        reseed_every_iter (bool): Defaults to True.
     """
 
     def __init__(self,
@@ -222,16 +200,13 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
                  arch_dataloader: LoaderCfg,
                  max_iters: int,
                  val_begin: int = 1,
-                 val_interval: int = 1000,
-                 reseed_every_iter: bool = True) -> None:
-        self._runner = runner
-        self._check_model()
+                 val_interval: int = 1000) -> None:
+        _check_model(self, runner.model)
         super().__init__(runner,
-                         self._build_loader(dataloader, 'weight dataloader'),
+                         build_loader(runner, dataloader, 'weight dataloader'),
                          max_iters, val_begin, val_interval)
-        self.arch_dataloader = self._build_loader(arch_dataloader,
-                                                  'arch_dataloader')
-        self.reseed_every_iter = reseed_every_iter
+        self.arch_dataloader = build_loader(runner, arch_dataloader,
+                                            'arch_dataloader')
 
     def run(self) -> nn.Module:
         """Launch the search; returns the model."""
@@ -254,7 +229,7 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
             self.runner.message_hub.update_info(ARCH_BATCHES_KEY, 0)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()
-            self._reseed(self._iter)
+            set_random_seed(rank_seed(self.runner.seed, self._iter))
             self._bilevel_iter(self._iter, next(self.dataloader_iterator),
                                arch_batches)
             self._decide_current_val_interval()
@@ -267,6 +242,3 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
         self.runner.call_hook('after_train')
         return self.runner.model
 
-
-def _as_list(loaders) -> list:
-    return list(loaders) if isinstance(loaders, (list, tuple)) else [loaders]

@@ -90,7 +90,7 @@ class EvolutionSearcher:
         if budgets and cost_fn is None:
             raise ValueError('budgets need a cost_fn (a path cost table)')
         self.space = {k: tuple(v) for k, v in space.items()}
-        self.score_fn = self._with_progress(score_fn)
+        self.score_fn = score_fn
         self.cost_fn = cost_fn
         self.budgets = dict(budgets or {})
         self.population_size, self.top_k = population_size, top_k
@@ -104,26 +104,17 @@ class EvolutionSearcher:
         self.scores: Dict[str, float] = {}
         self.costs: Dict[str, Dict[str, float]] = {}
         self.topk: List[str] = []
-        self.iteration = 0
+        self.iteration = self._scored = 0
         self.history: List[dict] = []
 
-    def _with_progress(self, score_fn: Callable[[Path], float]
-                       ) -> Callable[[Path], float]:
-        """``score_fn`` that logs progress every ``population_size // 5``
-        candidates."""
-        count = dict(generation=None, n=0)
-
-        def score(path: Path) -> float:
-            value = score_fn(path)
-            if count['generation'] != self.iteration:
-                count.update(generation=self.iteration, n=0)
-            count['n'] += 1
-            if count['n'] % max(1, self.population_size // 5) == 0:
-                print_log(f'evolution generation {self.iteration}: scored '
-                          f'{count["n"]} candidates', logger='current')
-            return value
-
-        return score
+    def _score(self, path: Path) -> float:
+        """``score_fn``, logging progress every ``population_size // 5``."""
+        value = self.score_fn(path)
+        self._scored += 1
+        if self._scored % max(1, self.population_size // 5) == 0:
+            print_log(f'evolution generation {self.iteration}: scored '
+                      f'{self._scored} candidates', logger='current')
+        return value
 
     def key(self, path: Path) -> str:
         if self.canonical_fn is not None:
@@ -145,25 +136,17 @@ class EvolutionSearcher:
                 return False
         return True
 
-    def _ranked(self, keys) -> List[str]:
-        return sorted(
-            keys,
-            key=lambda k: self.scores[k],
-            reverse=self.rule == 'greater')
-
     def _tries(self, n: int, make: Callable[[], Path],
                out: List[Path]) -> None:
         seen = {self.key(p) for p in out}
-        if n <= 0:
-            return
-        for _ in range(n * self.max_tries_factor):
+        for _ in range(max(n, 0) * self.max_tries_factor):
             cand = make()
             k = self.key(cand)
             if k not in seen and self.legal(cand):
                 out.append(cand)
                 seen.add(k)
                 n -= 1
-                if n <= 0:
+                if n == 0:
                     return
 
     def mutate(self) -> Path:
@@ -184,23 +167,11 @@ class EvolutionSearcher:
         self._tries(n, lambda: random_choices(self.space, self.rng), out)
 
     def state_dict(self) -> dict:
-        return dict(
-            format=STATE_FORMAT,
-            iteration=self.iteration,
-            scores=self.scores,
-            costs=self.costs,
-            topk=self.topk,
-            history=self.history,
-            rng=self.rng.getstate(),
-            space={k: list(v)
-                   for k, v in self.space.items()},
-            rule=self.rule,
-            budgets=self.budgets)
-
-    def save(self) -> None:
-        """Write the state (rank 0 of a distributed run only)."""
-        if self.state_file and get_dist_info()[0] == 0:
-            atomic_write(json.dumps(self.state_dict()), self.state_file)
+        return dict(format=STATE_FORMAT, iteration=self.iteration,
+                    scores=self.scores, costs=self.costs, topk=self.topk,
+                    history=self.history, rng=self.rng.getstate(),
+                    space={k: list(v) for k, v in self.space.items()},
+                    rule=self.rule, budgets=self.budgets)
 
     def load(self, path: str) -> None:
         """Restore a saved state (the space, rule and budgets must match).
@@ -209,18 +180,15 @@ class EvolutionSearcher:
             data = json.load(f)
         if data.get('format') != STATE_FORMAT:
             raise ValueError(f'{path} is not an evolution state file')
-        for name, mine in (('space', {k: list(v)
-                                      for k, v in self.space.items()}),
-                           ('rule', self.rule), ('budgets', self.budgets)):
-            if data[name] != mine:
+        mine = self.state_dict()
+        for name in ('space', 'rule', 'budgets'):
+            if data[name] != mine[name]:
                 raise ValueError(f'{path}: saved {name} differs from this '
                                  'search; use another work dir or delete '
                                  'the state file')
-        self.iteration = data['iteration']
+        self.iteration, self.costs, self.topk, self.history = (
+            data[k] for k in ('iteration', 'costs', 'topk', 'history'))
         self.scores = {k: float(v) for k, v in data['scores'].items()}
-        self.costs = data['costs']
-        self.topk = data['topk']
-        self.history = data['history']
         self.rng.setstate(_tuplify(data['rng']))
 
     def step(self) -> None:
@@ -241,21 +209,19 @@ class EvolutionSearcher:
                 f'(budgets {self.budgets}, {len(self.scores)} paths already '
                 'scored); relax the budget or shrink the search')
         # distributed: split across the ranks, gathered in order
-        for p, value in zip(pop, parallel_map(self.score_fn, pop)):
+        self._scored = 0
+        for p, value in zip(pop, parallel_map(self._score, pop)):
             self.scores[self.key(p)] = float(value)
-        self.topk = self._ranked(self.scores)[:self.top_k]
-        best = self.topk[0] if self.topk else None
+        self.topk = sorted(self.scores, key=self.scores.__getitem__,
+                           reverse=self.rule == 'greater')[:self.top_k]
+        best = self.scores[self.topk[0]] if self.topk else None
         self.history.append(
-            dict(
-                iteration=self.iteration,
-                scored=len(pop),
-                best=None if best is None else self.scores[best]))
-        print_log(
-            f'evolution generation {self.iteration}: scored {len(pop)}, '
-            f'best {self.history[-1]["best"]!r}',
-            logger='current')
+            dict(iteration=self.iteration, scored=len(pop), best=best))
+        print_log(f'evolution generation {self.iteration}: scored '
+                  f'{len(pop)}, best {best!r}', logger='current')
         self.iteration += 1
-        self.save()
+        if self.state_file and get_dist_info()[0] == 0:
+            atomic_write(json.dumps(self.state_dict()), self.state_file)
 
     def run(self) -> List[Tuple[float, Path]]:
         """Run (or resume) to ``max_iters``; returns the top-k."""
@@ -273,10 +239,11 @@ class EvolutionSearchLoop(BaseLoop):
     """Constrained evolution with supernet weights, as a train loop.
 
     A path's score is ``metric`` of the supernet (loaded with
-    ``load_from``) with the path set, on ``dataloader``. The top
-    ``export_top`` paths are written to ``<work_dir>/<export_dir>/top{i}.yaml``
-    (and ``best_genotype.yaml``) as genotypes of ``fix_network`` with
-    ``arch`` = the path.
+    ``load_from``) with the path set, on ``dataloader``; paths a module's
+    ``canonical_path(choices)`` maps to one are scored once. The top 3 paths
+    are written to ``<work_dir>/search/top{i}.yaml`` (and
+    ``best_genotype.yaml``) as genotypes of ``fix_network`` with ``arch`` =
+    the path.
 
     Args:
         runner: the runner.
@@ -291,11 +258,6 @@ class EvolutionSearchLoop(BaseLoop):
             the predictor's best ``population_size`` of ``init_pool``
             random legal paths (official ``--init_arch``).
         init_pool (int): Defaults to 1000.
-        export_top (int): Defaults to 3.
-        export_dir (str): Defaults to 'search'.
-        deduplicate (bool): when a module of the model defines
-            ``canonical_path(choices)``, functionally identical paths are
-            scored once. Defaults to True.
         **kwargs: :class:`EvolutionSearcher` options (population_size,
             top_k, num_mutation, num_crossover, mutate_prob, max_iters,
             seed, max_tries_factor).
@@ -312,20 +274,15 @@ class EvolutionSearchLoop(BaseLoop):
                  budgets: Optional[dict] = None,
                  predictor: Optional[str] = None,
                  init_pool: int = 1000,
-                 export_top: int = 3,
-                 export_dir: str = 'search',
-                 deduplicate: bool = True,
                  **kwargs) -> None:
         unknown = sorted(set(kwargs) - set(SEARCHER_OPTIONS))
         if unknown:
             raise TypeError(
                 f'EvolutionSearchLoop: unknown train_cfg key(s) {unknown}; '
                 f'the loop takes dataloader, evaluator, fix_network, metric, '
-                f'rule, cost_table, budgets, predictor, init_pool, '
-                f'export_top, export_dir, deduplicate and the searcher '
-                f'options {list(SEARCHER_OPTIONS)}')
+                f'rule, cost_table, budgets, predictor, init_pool and the '
+                f'searcher options {list(SEARCHER_OPTIONS)}')
         super().__init__(runner, dataloader)
-        self.deduplicate = deduplicate
         self.evaluator = runner.build_evaluator(evaluator)
         self.fix_network = dict(fix_network)
         self.metric, self.rule = metric, rule
@@ -334,7 +291,6 @@ class EvolutionSearchLoop(BaseLoop):
             if isinstance(cost_table, dict) else cost_table)
         self.budgets = dict(budgets or {})
         self.predictor_file, self.init_pool = predictor, init_pool
-        self.export_top, self.export_dir = export_top, export_dir
         self.searcher_kwargs = kwargs
         self._max_iters = kwargs.get('max_iters', 120)
         self.searcher: Optional[EvolutionSearcher] = None
@@ -417,12 +373,10 @@ class EvolutionSearchLoop(BaseLoop):
         if is_distributed():
             # each rank scores its candidates on the whole set
             unshard_sampler_(self.dataloader)
-        out_dir = osp.join(runner.work_dir, self.export_dir)
-        canonical = None
-        if self.deduplicate:
-            canonical = next((m.canonical_path
-                              for m in unwrap(runner.model).modules()
-                              if hasattr(m, 'canonical_path')), None)
+        out_dir = osp.join(runner.work_dir, 'search')
+        canonical = next((m.canonical_path
+                          for m in unwrap(runner.model).modules()
+                          if hasattr(m, 'canonical_path')), None)
         self.searcher = EvolutionSearcher(
             space,
             self.score,
@@ -434,27 +388,16 @@ class EvolutionSearchLoop(BaseLoop):
             canonical_fn=canonical,
             **self.searcher_kwargs)
         top = self.searcher.run()
-        main = get_dist_info()[0] == 0
-        for i, (score, path) in enumerate(top[:self.export_top]):
-            if not main:
+        for i, (score, path) in enumerate(top[:3]):
+            if get_dist_info()[0] != 0:
                 break
-            costs = None
-            if self.cost_table is not None:
-                costs = {
-                    k: v
-                    for k, v in self.cost_table.cost(path).items() if v == v
-                }
+            costs = None if self.cost_table is None else {
+                k: v for k, v in self.cost_table.cost(path).items() if v == v}
             geno = Genotype(
-                choices=path,
-                network=dict(self.fix_network, arch=path),
-                meta=dict(
-                    score=score,
-                    metric=self.metric,
-                    rule=self.rule,
-                    costs=costs,
-                    budgets=self.budgets,
-                    generations=self.searcher.iteration,
-                    rank=i + 1))
+                choices=path, network=dict(self.fix_network, arch=path),
+                meta=dict(score=score, metric=self.metric, rule=self.rule,
+                          costs=costs, budgets=self.budgets,
+                          generations=self.searcher.iteration, rank=i + 1))
             geno.dump(osp.join(out_dir, f'top{i + 1}.yaml'))
             if i == 0:
                 geno.dump(osp.join(out_dir, 'best_genotype.yaml'))

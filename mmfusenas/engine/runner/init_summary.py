@@ -1,11 +1,11 @@
 """A summarised weight-initialisation log: one line per top-level module
-(``init_weights: detector: 82 tensors (1.2M params): 60 unchanged, 22
+(``init_weights: detector: 82 tensors (1.20M params): 60 unchanged, 22
 NormalInit``) instead of MMEngine's per-parameter dump, which goes to a side
 file (``init_weights.txt`` next to the log)."""
 import contextlib
 import math
 from collections import Counter
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional
 
 import torch.nn as nn
 from mmengine.dist import is_main_process
@@ -16,10 +16,9 @@ _UNCHANGED = 'The value is the same before and after calling'
 _USER_DEFINED = 'Initialized by user-defined `init_weights` in '
 
 
-def init_label(info: str) -> str:
-    """A short label of an MMEngine ``init_info`` string: ``'unchanged'``,
-    ``'<Module>.init_weights'`` or the initialiser (``'KaimingInit'``)."""
-    info = str(info).strip()
+def _label(info: str) -> str:
+    """``'unchanged'``, ``'<Module>.init_weights'`` or the initialiser."""
+    info = info.strip()
     if info.startswith(_UNCHANGED):
         return 'unchanged'
     if info.startswith(_USER_DEFINED):
@@ -27,35 +26,12 @@ def init_label(info: str) -> str:
     return info.split(':', 1)[0].strip() or 'unknown'
 
 
-def _human(n: int) -> str:
-    for unit, size in (('G', 1e9), ('M', 1e6), ('K', 1e3)):
-        if n >= size:
-            return f'{n / size:.2f}{unit}'
-    return str(n)
-
-
-def init_summary_lines(records: List[Tuple[str, tuple, str]]) -> List[str]:
-    """One line per top-level module of ``(name, shape, init_info)``
-    records."""
-    groups: Dict[str, List[Tuple[tuple, str]]] = {}
-    for name, shape, info in records:
-        groups.setdefault(name.split('.', 1)[0], []).append((shape, info))
-    lines = []
-    for top, items in groups.items():
-        params = sum(math.prod(s) for s, _ in items)
-        counts = Counter(init_label(info) for _, info in items)
-        parts = ', '.join(f'{n} {label}' for label, n in counts.most_common())
-        lines.append(f'init_weights: {top}: {len(items)} tensors '
-                     f'({_human(params)} params): {parts}')
-    return lines
-
-
 @contextlib.contextmanager
 def summarised_init_dump(model: nn.Module, logger,
                          side_file: Optional[str] = None) -> Iterator[None]:
     """Within the block, ``model.init_weights()`` (an MMEngine
-    ``BaseModule``) logs :func:`init_summary_lines` to ``logger`` and writes
-    the full listing to ``side_file`` (None: dropped)."""
+    ``BaseModule``) logs one line per top-level module to ``logger`` and
+    writes the full listing to ``side_file`` (None: dropped)."""
     if not hasattr(model, '_dump_init_info'):
         yield
         return
@@ -64,14 +40,24 @@ def summarised_init_dump(model: nn.Module, logger,
         if not is_main_process():
             return
         table = getattr(model, '_params_init_info', {})
-        records = [(name, tuple(p.shape),
+        records = [(name, list(p.shape),
                     str(table.get(p, {}).get('init_info', 'not recorded')))
                    for name, p in model.named_parameters()]
-        for line in init_summary_lines(records):
-            logger.info(line)
+        groups: Dict[str, List[tuple]] = {}
+        for name, shape, info in records:
+            groups.setdefault(name.split('.', 1)[0], []).append((shape, info))
+        for top, items in groups.items():
+            n = sum(math.prod(s) for s, _ in items)
+            size = next((f'{n / v:.2f}{u}' for u, v in (
+                ('G', 1e9), ('M', 1e6), ('K', 1e3)) if n >= v), str(n))
+            counts = Counter(_label(info) for _, info in items)
+            parts = ', '.join(f'{k} {label}'
+                              for label, k in counts.most_common())
+            logger.info(f'init_weights: {top}: {len(items)} tensors '
+                        f'({size} params): {parts}')
         if side_file is not None:
             text = ['Name of parameter - Initialization information'] + [
-                f'\n{name} - {list(shape)}:\n{info}'
+                f'\n{name} - {shape}:\n{info}'
                 for name, shape, info in records]
             atomic_write('\n'.join(text) + '\n', side_file)
             logger.info(f'init_weights: per-parameter details in '

@@ -26,11 +26,13 @@ from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
 from mmfusenas.search.strategies.functional import fill_zeros
+from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import (average_gradients, average_value,
                                          broadcast_buffers_, check_finite,
                                          data_parallel, differentiable_average,
                                          raise_on_any_rank, unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write
+from .bilevel_loops import build_loader
 
 PMI_ORDERS = ('first', 'second')
 INNER_OPTIMIZERS = ('adam', 'sgd')
@@ -73,20 +75,9 @@ def inner_update(params: Sequence[Tensor],
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> List[Tensor]:
-    """One differentiable SGD or Adam step (Adam without weight decay).
-
-    Args:
-        params (Sequence[Tensor]): current weights.
-        grads (Sequence[Tensor]): their gradients.
-        state (dict[str, list[Tensor]]): Adam moments ``'m'`` and ``'v'``,
-            replaced by the new ones.
-        step (int): 1-based step index (bias correction).
-        optimizer (str): ``'adam'`` or ``'sgd'``.
-        lr, betas, eps: the optimiser's hyper-parameters.
-
-    Returns:
-        list[Tensor]: the new weights.
-    """
+    """The new weights after one differentiable SGD or Adam step (no
+    weight decay); ``state`` holds Adam's moments ``'m'`` and ``'v'``
+    (replaced), ``step`` is 1-based (bias correction)."""
     if optimizer == 'sgd':
         return [p - lr * g for p, g in zip(params, grads)]
     if optimizer != 'adam':
@@ -113,26 +104,16 @@ def meta_gradient(model: BaseModel,
                   ) -> Tuple[List[Tensor], List[float], float]:
     """Meta-gradient of one task, ∇_ω f(θ_i(ω)), model weights unchanged.
 
-    One inner step (fresh optimiser state) per ``support`` batch, then the
-    loss of the adapted weights on ``query``. Inside
-    :func:`~mmfusenas.utils.distributed.data_parallel` the gradients and
-    losses are averaged over the ranks.
-
-    Args:
-        model (BaseModel): the model, whose weights are ω.
-        support (Sequence): the K batches of the inner steps.
-        query (dict | tuple | list): the batch f is measured on.
-        order (str): ``'second'`` differentiates through the inner steps,
-            ``'first'`` treats them as constants.
-        inner_optimizer, inner_lr, inner_betas, inner_eps: see
-            :func:`inner_update`.
+    One inner step (fresh optimiser state, :func:`inner_update`) per
+    ``support`` batch, then the loss of the adapted weights on ``query``;
+    ``order='second'`` differentiates through the inner steps. Inside
+    :func:`~mmfusenas.utils.distributed.data_parallel` gradients and losses
+    are averaged over the ranks; a non-finite loss raises
+    :class:`FloatingPointError` (on every rank).
 
     Returns:
         tuple: the gradients (aligned with :func:`meta_parameters`), the K
         inner losses and the query loss.
-
-    Raises:
-        FloatingPointError: a loss is not finite (on every rank).
     """
     if order not in PMI_ORDERS:
         raise ValueError(f'order must be one of {PMI_ORDERS}, got {order!r}')
@@ -143,11 +124,8 @@ def meta_gradient(model: BaseModel,
     names, omega = zip(*named)
     second = order == 'second'
     theta = list(omega) if second else [
-        p.detach().clone().requires_grad_(True) for p in omega
-    ]
-    state = dict(
-        m=[torch.zeros_like(p) for p in omega],
-        v=[torch.zeros_like(p) for p in omega])
+        p.detach().clone().requires_grad_(True) for p in omega]
+    state = {k: [torch.zeros_like(p) for p in omega] for k in 'mv'}
     inner_losses = []
     for step, batch in enumerate(support, start=1):
         loss, _ = task_loss(model, dict(zip(names, theta)), batch)
@@ -225,21 +203,14 @@ class PMILoop(BaseLoop):
             if value not in options:
                 raise ValueError(f'PMILoop: {name} must be one of {options}, '
                                  f'got {value!r}')
-        if int(max_iters) != max_iters or max_iters < 1:
-            raise ValueError(f'PMILoop: max_iters must be a positive integer,'
-                             f' got {max_iters}')
-        if int(inner_steps) != inner_steps or inner_steps < 1:
-            raise ValueError(f'PMILoop: inner_steps must be a positive '
-                             f'integer, got {inner_steps}')
+        if min(max_iters, inner_steps) < 1:
+            raise ValueError('PMILoop: max_iters and inner_steps must be '
+                             f'positive, got {max_iters}, {inner_steps}')
         self.task_names: Tuple[str, ...] = self._check_tasks(tasks)
-        diff_rank_seed = runner._randomness_cfg.get('diff_rank_seed', False)
-        self.task_loaders: List[DataLoader] = []
-        for task in tasks:
-            loader = task.get('dataloader', dataloader)
-            if isinstance(loader, dict):
-                loader = runner.build_dataloader(
-                    loader, seed=runner.seed, diff_rank_seed=diff_rank_seed)
-            self.task_loaders.append(loader)
+        self.task_loaders: List[DataLoader] = [
+            build_loader(runner, task.get('dataloader', dataloader),
+                         f"dataloader of task {task['name']!r}")
+            for task in tasks]
         self.parallel = parallel
         rank, world = get_dist_info()
         #: indices of the tasks this rank computes
@@ -262,17 +233,12 @@ class PMILoop(BaseLoop):
         self.task_iterators = [
             _InfiniteDataloaderIterator(loader) for loader in self.task_loaders
         ]
-        self._max_iters = int(max_iters)
-        self._max_epochs = 1
-        self._epoch = 0
-        self._iter = 0
+        self._max_iters, self._max_epochs = int(max_iters), 1
+        self._epoch = self._iter = 0
         self.stop_training = False
-        self.inner_steps = int(inner_steps)
-        self.inner_lr = inner_lr
-        self.inner_optimizer = inner_optimizer
-        self.inner_betas = tuple(inner_betas)
-        self.inner_eps = inner_eps
-        self.order = order
+        self.inner_steps, self.inner_lr = int(inner_steps), inner_lr
+        self.inner_optimizer, self.order = inner_optimizer, order
+        self.inner_betas, self.inner_eps = tuple(inner_betas), inner_eps
         self.init_name = init_name
         if hasattr(self.dataloader.dataset, 'metainfo'):
             runner.visualizer.dataset_meta = self.dataloader.dataset.metainfo
@@ -283,21 +249,16 @@ class PMILoop(BaseLoop):
             raise ValueError('PMILoop: tasks must be a non-empty list of '
                              "dict(name=..., dataloader=...), got "
                              f'{tasks!r}')
-        names = []
         for i, task in enumerate(tasks):
-            if not isinstance(task, dict) or 'name' not in task:
-                raise ValueError(f'PMILoop: tasks[{i}] must be a dict with a '
-                                 f"'name' key, got {task!r}")
             extra = set(task) - {'name', 'dataloader'}
-            if extra:
+            if extra or 'name' not in task:
                 raise ValueError(f'PMILoop: tasks[{i}] has unknown keys '
-                                 f"{sorted(extra)}; expected 'name' and "
-                                 "'dataloader'")
-            name = task['name']
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ValueError(f'PMILoop: task name {name!r} (tasks[{i}]) '
-                                 'must be a Python identifier')
-            names.append(name)
+                                 f"{sorted(extra)} or no 'name'; expected "
+                                 "'name' and 'dataloader'")
+            if not str(task['name']).isidentifier():
+                raise ValueError(f"PMILoop: task name {task['name']!r} "
+                                 f'(tasks[{i}]) must be a Python identifier')
+        names = [task['name'] for task in tasks]
         if len(set(names)) != len(names):
             raise ValueError(f'PMILoop: task names must be unique, got '
                              f'{names}')
@@ -314,46 +275,40 @@ class PMILoop(BaseLoop):
     iter = property(lambda self: self._iter)
 
     def _check_runner(self) -> Tuple[BaseModel, OptimWrapper]:
-        model = self.runner.model
+        model, optim_wrapper = self.runner.model, self.runner.optim_wrapper
+        # the loop drives the module itself (functional calls); the wrapper
+        # only synchronised the initial state
         self.distributed = is_model_wrapper(model)
-        if self.distributed:
-            # the loop drives the module itself (functional calls); the
-            # wrapper only synchronised the initial state
-            if not isinstance(model, DistributedDataParallel):
-                raise TypeError(
-                    'PMILoop: a distributed run needs a '
-                    "DistributedDataParallel wrapper (model_wrapper_cfg=dict(type='mmfusenas."
-                    "AlgorithmDistributedDataParallel')), got "
-                    f'{type(model).__name__}')
-            model = model.module
-        optim_wrapper = self.runner.optim_wrapper
+        if self.distributed and not isinstance(model,
+                                               DistributedDataParallel):
+            raise TypeError(
+                'PMILoop: a distributed run needs a DistributedDataParallel '
+                "wrapper (model_wrapper_cfg=dict(type='mmfusenas."
+                "AlgorithmDistributedDataParallel')), got "
+                f'{type(model).__name__}')
         if not isinstance(optim_wrapper, OptimWrapper) or isinstance(
-                optim_wrapper, AmpOptimWrapper):
+                optim_wrapper, AmpOptimWrapper
+        ) or optim_wrapper._accumulative_counts != 1:
             raise TypeError(
                 'PMILoop applies the meta-gradient with one plain '
-                'OptimWrapper; got '
-                f'{type(optim_wrapper).__name__} (AMP and several optimisers '
-                'are not supported)')
-        if optim_wrapper._accumulative_counts != 1:
-            raise ValueError('PMILoop: optim_wrapper.accumulative_counts must '
-                             'be 1 (every outer step already sums over the '
-                             'tasks)')
-        return model, optim_wrapper
+                'OptimWrapper with accumulative_counts=1 (every outer step '
+                f'sums over the tasks); got {type(optim_wrapper).__name__} '
+                '(AMP and several optimisers are not supported)')
+        return unwrap(model), optim_wrapper
 
     def run(self) -> torch.nn.Module:
         """Run the outer iterations and write the initialisation."""
         model, optim_wrapper = self._check_runner()
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
-        if self._iter > 0:
-            print_log(
-                f'PMILoop: skipping the {self._iter * (self.inner_steps + 1)}'
-                ' batches per task used before resuming',
-                logger='current',
-                level=logging.WARNING)
-            for i in self.my_tasks:
-                for _ in range(self._iter * (self.inner_steps + 1)):
-                    next(self.task_iterators[i])
+        skip = self._iter * (self.inner_steps + 1)
+        if skip:
+            print_log(f'PMILoop: skipping the {skip} batches per task used '
+                      'before resuming', logger='current',
+                      level=logging.WARNING)
+        for i in self.my_tasks:
+            for _ in range(skip):
+                next(self.task_iterators[i])
         while self._iter < self._max_iters and not self.stop_training:
             model.train()
             with data_parallel(self.distributed):
@@ -402,13 +357,11 @@ class PMILoop(BaseLoop):
             torch.distributed.all_gather_object(gathered, per_task)
             per_task = {k: v for part in gathered for k, v in part.items()}
         outputs: Dict[str, float] = {}
-        meta_sum = 0.0
         for i, name in enumerate(self.task_names):
-            inner, meta = per_task[i]
-            outputs[f'loss_inner_{name}'] = inner
-            outputs[f'loss_meta_{name}'] = meta
-            meta_sum += meta
-        outputs['loss'] = meta_sum
+            outputs[f'loss_inner_{name}'], outputs[f'loss_meta_{name}'] = \
+                per_task[i]
+        outputs['loss'] = sum(v for k, v in outputs.items()
+                              if k.startswith('loss_meta_'))
         for p, g in zip(params, total):
             p.grad = g
         optim_wrapper.step()
@@ -426,22 +379,16 @@ class PMILoop(BaseLoop):
             return None
         path = osp.join(self.runner.work_dir, self.init_name)
         meta = dict(
-            pmi=dict(
-                tasks=list(self.task_names),
-                iter=self._iter,
-                inner_steps=self.inner_steps,
-                inner_lr=self.inner_lr,
-                inner_optimizer=self.inner_optimizer,
-                order=self.order),
-            iter=self._iter,
-            seed=self.runner.seed,
+            pmi=dict(tasks=list(self.task_names), iter=self._iter,
+                     inner_steps=self.inner_steps, inner_lr=self.inner_lr,
+                     inner_optimizer=self.inner_optimizer, order=self.order),
+            iter=self._iter, seed=self.runner.seed,
             experiment_name=self.runner.experiment_name)
         buffer = io.BytesIO()
         torch.save(
             dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())),
             buffer)
         atomic_write(buffer.getvalue(), path)
-        print_log(
-            f'PMILoop: wrote the meta-initialisation to {path}',
-            logger='current')
+        print_log(f'PMILoop: wrote the meta-initialisation to {path}',
+                  logger='current')
         return path

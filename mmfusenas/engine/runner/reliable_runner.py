@@ -11,10 +11,10 @@ from typing import Callable, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
+from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.checkpoint import (auto_resume_checkpoint,
                                         load_checked_state, nonfinite_state,
                                         read_checkpoint, short_list)
@@ -32,18 +32,6 @@ _FILE_ONLY = ('Config:\n', 'Hooks will be executed in the following',
 _DROPPED = ('"FileClient" will be deprecated in future',
             '"HardDiskBackend" is the alias of "LocalBackend"')
 _USED_TIMESTAMPS: set = set()
-
-
-class _ConsoleBrief(logging.Filter):
-    """Drops the FileClient deprecation notes and, on the console, the
-    environment, config and hook-order records."""
-
-    def __init__(self, console: bool) -> None:
-        super().__init__()
-        self.dropped = _DROPPED + (_FILE_ONLY if console else ())
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.dropped)
 
 
 @RUNNERS.register_module()
@@ -94,9 +82,12 @@ class ReliableRunner(Runner):
         """MMEngine's logger; the set-up records go to the log file only."""
         logger = super().build_logger(*args, **kwargs)
         for handler in logger.handlers:
-            if not any(isinstance(f, _ConsoleBrief) for f in handler.filters):
-                handler.addFilter(_ConsoleBrief(
-                    console=not isinstance(handler, logging.FileHandler)))
+            if not getattr(handler, '_brief', False):
+                dropped = _DROPPED + (() if isinstance(
+                    handler, logging.FileHandler) else _FILE_ONLY)
+                handler.addFilter(
+                    lambda r, d=dropped: not str(r.msg).startswith(d))
+                handler._brief = True
         return logger
 
     def train(self):
@@ -110,7 +101,7 @@ class ReliableRunner(Runner):
 
     def _summary(self) -> str:
         """What is trained, on what, for how long, and where."""
-        model, loop = self._unwrapped(), self.train_loop
+        model, loop = unwrap(self.model), self.train_loop
         train_cfg = self.cfg.get('train_cfg') or {}
         key, unit = ('max_iters', 'iterations') if 'max_iters' in train_cfg \
             else ('max_epochs', 'epochs')
@@ -144,13 +135,9 @@ class ReliableRunner(Runner):
     def _init_model_weights(self) -> None:
         """MMEngine's weight initialisation with a summarised log."""
         with summarised_init_dump(
-                self._unwrapped(), self.logger,
+                unwrap(self.model), self.logger,
                 osp.join(self.log_dir, 'init_weights.txt')):
             super()._init_model_weights()
-
-    def _unwrapped(self):
-        return self.model.module if is_model_wrapper(
-            self.model) else self.model
 
     def load_checkpoint(self,
                         filename: str,
@@ -168,7 +155,7 @@ class ReliableRunner(Runner):
                                            revise_keys)
         checkpoint = read_checkpoint(filename, self._load_what, map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        load_checked_state(self._unwrapped(), checkpoint, filename, strict,
+        load_checked_state(unwrap(self.model), checkpoint, filename, strict,
                            self._load_what, revise_keys, self.logger)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')

@@ -22,24 +22,15 @@ class DecompositionCell(nn.Module):
     Args:
         channels (int): width ``C``.
         ops (Sequence[str | dict]): edge specs of each chain.
-        radii (Sequence[int]): guided-filter radii. Defaults to (2, 4, 8).
-        eps_values (Sequence[float]): guided-filter regularisers. Defaults to
-            (1e-3, 1e-4).
+
+    The guided filters run at radii (2, 4, 8) and eps (1e-3, 1e-4).
     """
 
-    def __init__(
-        self,
-        channels: int,
-        ops: Sequence[EdgeSpec],
-        radii: Sequence[int] = (2, 4, 8),
-        eps_values: Sequence[float] = (1e-3, 1e-4)
-    ) -> None:
+    radii = (2, 4, 8)
+    eps_values = (1e-3, 1e-4)
+
+    def __init__(self, channels: int, ops: Sequence[EdgeSpec]) -> None:
         super().__init__()
-        if not len(radii) or not len(eps_values):
-            raise ValueError(f'radii and eps_values must be non-empty, got '
-                             f'{radii} and {eps_values}')
-        self.radii = tuple(radii)
-        self.eps_values = tuple(eps_values)
         num_bands = len(self.radii) * len(self.eps_values)
         self.reduce_low = nn.Conv2d(
             channels * num_bands, channels, 1, bias=False)

@@ -56,6 +56,16 @@ def check_one_of(ops: Any, edge_cfg: Any, owner: str) -> None:
                          f'edge), got ops={ops!r}, edge_cfg={edge_cfg!r}')
 
 
+def check_in_channels(in_channels: Sequence[int], owner: str) -> List[int]:
+    """``in_channels`` as a list; raise unless it lists >= 2 positive ints."""
+    if isinstance(in_channels, int) or len(in_channels) < 2 or not all(
+            isinstance(c, int) and c > 0 for c in in_channels):
+        raise ValueError(f'{owner} fuses >= 2 levels: in_channels must list '
+                         f'>= 2 positive ints (fine to coarse), got '
+                         f'{in_channels!r}')
+    return list(in_channels)
+
+
 @MODELS.register_module()
 class FeatureDistillationCell(nn.Module):
     """Feature distillation cell ``C_FD``: a DAG of edges + distillation.

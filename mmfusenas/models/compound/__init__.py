@@ -1,7 +1,6 @@
 """Pre-modules (a chain of fusion / scene / registration networks) + a real
 task model, trained together (TIM, RUAS, their compositions)."""
-from mmfusenas.utils.module_checkpoint import (load_fusion_checkpoint,
-                                              load_module_checkpoint)
+from mmfusenas.utils.module_checkpoint import load_module_checkpoint
 from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD, SAMPLE_CHROMA,
                                   BasePreTaskModel, get_pre_task_model)
 from .compat_ssd_head import CompatSSDHead
@@ -15,6 +14,6 @@ __all__ = [
     'BasePreTaskModel', 'BaseFusionTaskModel', 'BaseSceneTaskModel',
     'ChainDetector', 'ChainSegmentor', 'PreModuleChain', 'FusionDetector',
     'FusionSegmentor', 'SceneDetector', 'SceneSegmentor', 'CompatSSDHead',
-    'get_pre_task_model', 'load_fusion_checkpoint', 'load_module_checkpoint',
+    'get_pre_task_model', 'load_module_checkpoint',
     'FUSED_COLORS', 'SAMPLE_CHROMA', 'IMAGENET_MEAN', 'IMAGENET_STD'
 ]

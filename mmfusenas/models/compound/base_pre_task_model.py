@@ -76,11 +76,6 @@ class BasePreTaskModel(BaseModel):
         color_from (str, optional): see above. Defaults to None.
         mean (Sequence[float]): task input mean, [0, 255] units, R, G, B.
         std (Sequence[float]): task input std, [0, 255] units.
-        chain_init (str | dict, optional): a checkpoint of the whole chain
-            (prefixes tried: ``chain_net.``, ``architecture.chain_net.``,
-            ``''``); per-stage checkpoints go in the stages' ``init``.
-        freeze_chain (bool): start with every stage frozen. Defaults to
-            False.
         task_init (str | dict, optional): a checkpoint of the task model
             (a path or ``dict(checkpoint=path, prefix=None)``), e.g. the
             saved initial weights of a detector also trained alone.
@@ -105,8 +100,6 @@ class BasePreTaskModel(BaseModel):
                  color_from: Optional[str] = None,
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
-                 chain_init: Optional[ModuleInit] = None,
-                 freeze_chain: bool = False,
                  task_init: Optional[ModuleInit] = None,
                  check_finite: bool = True,
                  stage_attrs: Optional[Tuple[str, str]] = None,
@@ -151,21 +144,15 @@ class BasePreTaskModel(BaseModel):
                 key,
                 torch.tensor(value, dtype=torch.float32).view(1, 3, 1, 1),
                 persistent=False)
-        self.chain_init = parse_module_init(chain_init, 'chain_init')
         self.task_init = parse_module_init(task_init, 'task_init')
         self.check_finite = check_finite
         self.task_enabled = True
-        if freeze_chain:
-            self.set_pre_frozen(True)
 
     def _build_task_model(self, name: str, cfg: ModuleConfigType,
                           scope: str) -> nn.Module:
         owner = type(self).__name__
         if isinstance(cfg, nn.Module):
             return cfg
-        if not isinstance(cfg, dict):
-            raise TypeError(f'{owner}: {name} must be a config dict or a '
-                            f'module, got {type(cfg).__name__}')
         if cfg.get('data_preprocessor') is not None:
             raise ValueError(
                 f'{owner}: remove {name}.data_preprocessor: the compound '
@@ -207,16 +194,13 @@ class BasePreTaskModel(BaseModel):
         return self
 
     def init_weights(self) -> None:
-        """Initialise, then load ``chain_init``, ``task_init`` and every
-        stage's ``init``."""
+        """Initialise, then load ``task_init`` and every stage's ``init``."""
         super().init_weights()
-        for init, module, prefixes, option in (
-                (self.chain_init, self.pre_net,
-                 ('chain_net.', 'architecture.chain_net.', ''), 'chain_init'),
-                (self.task_init, self.task_model, ('', ), 'task_init')):
-            if init is not None:
-                load_module_checkpoint(module, init['checkpoint'],
-                                       init['prefix'], prefixes, option)
+        if self.task_init is not None:
+            load_module_checkpoint(self.task_model,
+                                   self.task_init['checkpoint'],
+                                   self.task_init['prefix'], ('', ),
+                                   'task_init')
         self.pre_net.init_stages()
 
     # ------------------------------------------------------------------

@@ -271,9 +271,6 @@ class BaseSceneTaskModel(BasePreTaskModel):
         """Freeze (or unfreeze) the scene module."""
         self.set_pre_frozen(frozen)
 
-    def enhance(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The enhanced batch ``u`` in ``[0, 1]``."""
-        return self.run_pre(inputs)['images']['img'].clamp(0, 1)
 
 
 @MODELS.register_module()

@@ -10,7 +10,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from mmfusenas.models.cells import (FeatureDistillationCell,
                                     cell_edge_specs_from_template)
-from mmfusenas.models.cells.feature_distillation_cell import check_one_of
+from mmfusenas.models.cells.feature_distillation_cell import (
+    check_in_channels, check_one_of)
 from mmfusenas.models.ops import EdgeSpec, ResidualUpSample
 from mmfusenas.registry import MODELS
 
@@ -18,11 +19,7 @@ from mmfusenas.registry import MODELS
 def _check_levels(in_channels: Sequence[int],
                   in_index: Optional[Sequence[int]], owner: str) -> List[int]:
     """Validate the encoder levels; returns ``in_index`` as a list."""
-    if isinstance(in_channels, int) or len(in_channels) < 2 or not all(
-            isinstance(c, int) and c > 0 for c in in_channels):
-        raise ValueError(f'{owner} fuses >= 2 encoder levels: in_channels '
-                         f'must list >= 2 positive ints (fine to coarse), '
-                         f'got {in_channels!r}')
+    check_in_channels(in_channels, owner)
     if in_index is None:
         return list(range(len(in_channels)))
     if isinstance(in_index, int) or len(in_index) != len(in_channels):

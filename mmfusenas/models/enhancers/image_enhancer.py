@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.distributed import check_finite_losses
 from mmfusenas.utils.fileio import ROUNDINGS, to_uint8
 from mmfusenas.utils.typing_utils import ModuleConfigType
 from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
@@ -135,7 +135,7 @@ class ImageEnhancer(BaseImageModel):
             low=inputs,
             target=target,
             gt=target if target is not inputs else None)
-        losses, error = {}, None
+        losses = {}
         for loss_fn in self.losses:
             name = loss_fn.loss_name
             if self.active_losses is not None and \
@@ -146,15 +146,10 @@ class ImageEnhancer(BaseImageModel):
                 continue  # supervised term, batch without ground truth
             value = value * (self.loss_scales.get(name, 1.0) *
                              self.loss_weights.get(name, 1.0))
-            if self.check_finite and error is None and \
-                    not torch.isfinite(value).all():
-                stems = [s.get('stem') for s in samples]
-                error = (f'{name} is {value.item()} on samples '
-                         f'{stems}; check the inputs and the learning rate')
             losses[name] = value
         if self.check_finite:
             # collective in a data-parallel step: all ranks stop together
-            raise_on_any_rank(error)
+            check_finite_losses(losses, samples)
         return losses
 
     def configure_losses(self,

@@ -7,8 +7,8 @@ from .simple_fusion_net import SimpleFusionNet
 
 __all__ = ['SimpleFusionNet']
 from .fusion_outputs import (MAIN_OUTPUT, check_loss_outputs,  # noqa: E402
-                             fusion_loss_values, loss_output, main_image,
-                             run_fusion_net, run_fusion_outputs)
+                             fusion_loss_values, loss_output,
+                             run_fusion_outputs)
 from .tim_enhance_net import TIMEnhanceNet  # noqa: E402
 from .tim_fusion_net import (TIMFusionNet, build_tim_head,  # noqa: E402
                              build_tim_stem, tim_cell_cfgs)
@@ -24,8 +24,8 @@ __all__ += [
     'TIMEnhanceNet', 'TIMFusionNet', 'TIMTwoStageFusionNet', 'TIMGenotype',
     'TIM_CELL_TYPES', 'TIM_GENOTYPES', 'TIM_OFFICIAL_MODELS',
     'build_tim_head', 'build_tim_stem', 'tim_cell_cfgs', 'MAIN_OUTPUT',
-    'check_loss_outputs', 'fusion_loss_values', 'loss_output', 'main_image',
-    'run_fusion_net', 'run_fusion_outputs', 'SeAFusionNet',
+    'check_loss_outputs', 'fusion_loss_values', 'loss_output',
+    'run_fusion_outputs', 'SeAFusionNet',
     'TarDALGenerator', 'IFCNN', 'MeanRuleFusion', 'MaxAbsRuleFusion',
     'LaplacianPyramidFusion', 'convert_fusion_baseline', 'ImageFusor'
 ]

@@ -63,22 +63,15 @@ def check_fused_image(image: torch.Tensor,
     return image
 
 
-def run_fusion_net(net: nn.Module, sources: torch.Tensor,
-                   owner: str) -> torch.Tensor:
-    """``net(sources)``, checked to map ``(N, M, H, W)`` to ``(N, 1, H, W)``
-    (the fusion-network contract); ``owner`` names the caller in errors."""
-    fused = net(sources)
-    check_fused_image(fused, sources, owner, MAIN_OUTPUT)
-    return fused
-
-
 def run_fusion_outputs(net: nn.Module, sources: torch.Tensor,
                        return_all: bool, owner: str) -> FusionOutputs:
     """Run a fusion network; ``{'fused': main output}`` (+ declared outputs
     with ``return_all``), each ``(N, 1, H, W)``.
     """
     if not return_all:
-        return {MAIN_OUTPUT: run_fusion_net(net, sources, owner)}
+        fused = net(sources)
+        check_fused_image(fused, sources, owner, MAIN_OUTPUT)
+        return {MAIN_OUTPUT: fused}
     out = net(sources, return_all=True)
     names = tuple(getattr(net, 'output_names', ()))
     if not isinstance(out, dict) or set(out) != set(names):
@@ -102,13 +95,7 @@ def fusion_loss_values(losses: Sequence[nn.Module], outputs: FusionOutputs,
     }
 
 
-def main_image(out) -> torch.Tensor:
-    """The main output of :func:`run_fusion_outputs`'s dict, or ``out``
-    itself when it is already the fused tensor."""
-    return out[MAIN_OUTPUT] if isinstance(out, dict) else out
-
-
 __all__: Tuple[str, ...] = ('MAIN_OUTPUT', 'check_fused_image',
                             'check_loss_outputs',
-                            'fusion_loss_values', 'loss_output', 'main_image',
-                            'run_fusion_net', 'run_fusion_outputs')
+                            'fusion_loss_values', 'loss_output',
+                            'run_fusion_outputs')

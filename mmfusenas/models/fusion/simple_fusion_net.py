@@ -4,15 +4,8 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from mmfusenas.models.ops import conv_lrelu
 from mmfusenas.registry import MODELS
-
-
-class _ConvAct(nn.Sequential):
-
-    def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__(
-            nn.Conv2d(in_channels, out_channels, 3, padding=1),
-            nn.LeakyReLU(0.2, inplace=True))
 
 
 @MODELS.register_module()
@@ -35,14 +28,14 @@ class SimpleFusionNet(nn.Module):
                  decoder_channels: Sequence[int] = (32, 16)) -> None:
         super().__init__()
         self.in_channels = in_channels
-        self.stem = _ConvAct(in_channels, base_channels)
+        self.stem = conv_lrelu(in_channels, base_channels)
         self.dense = nn.ModuleList(
-            _ConvAct(base_channels * (i + 1), base_channels)
+            conv_lrelu(base_channels * (i + 1), base_channels)
             for i in range(num_dense))
         layers = []
         width = base_channels * (num_dense + 1)
         for out in decoder_channels:
-            layers.append(_ConvAct(width, out))
+            layers.append(conv_lrelu(width, out))
             width = out
         layers.append(nn.Conv2d(width, 1, 3, padding=1))
         self.decoder = nn.Sequential(*layers)

@@ -87,14 +87,10 @@ class DCNASNet(nn.Module):
         guide_channels (int): guidance channels. Defaults to 3.
         bias (bool): bias of the plain convs (official ``--bias``, off).
             Defaults to False.
-        head_convs (int, optional): 3x3 convs per head (supernet 1, fixed
-            2).
-        tail_convs (int, optional): 3x3 convs of the tail (supernet 1,
-            fixed 2).
-        rmag_residual (bool, optional): add each RMAG's input (supernet
-            True, fixed False).
-        prune_rgb (bool): (fixed) drop RGB stages no fusion op reads.
-            Defaults to True.
+
+    The supernet has one 3x3 conv per head / tail and residual RMAGs; the
+    fixed network two, plain RMAGs, and drops the RGB stages no fusion op
+    reads.
     """
 
     def __init__(self,
@@ -104,11 +100,7 @@ class DCNASNet(nn.Module):
                  num_stages: int = 4,
                  in_channels: int = 1,
                  guide_channels: int = 3,
-                 bias: bool = False,
-                 head_convs: Optional[int] = None,
-                 tail_convs: Optional[int] = None,
-                 rmag_residual: Optional[bool] = None,
-                 prune_rgb: bool = True) -> None:
+                 bias: bool = False) -> None:
         super().__init__()
         choices = normalise_arch(arch)
         self.is_supernet = choices is None
@@ -124,9 +116,7 @@ class DCNASNet(nn.Module):
                     f'{num_blocks}-block space (missing {missing[:6]}, '
                     f'unknown {unknown[:6]})')
         sup = self.is_supernet
-        head_convs = head_convs or (1 if sup else 2)
-        tail_convs = tail_convs or (1 if sup else 2)
-        rmag_residual = sup if rmag_residual is None else rmag_residual
+        head_convs = tail_convs = 1 if sup else 2
         self.num_stages, self.num_blocks = num_stages, num_blocks
         self.num_features = num_features
         self.choices = choices
@@ -134,8 +124,7 @@ class DCNASNet(nn.Module):
         fusion_ops = None if sup else [
             choices[f'fusion.{i}'] for i in range(num_stages)
         ]
-        pruned = 0 if (sup or not prune_rgb) else num_pruned_rgb_stages(
-            fusion_ops)
+        pruned = 0 if sup else num_pruned_rgb_stages(fusion_ops)
         self.num_rgb_stages = num_stages - pruned
 
         def head(cin):
@@ -161,7 +150,7 @@ class DCNASNet(nn.Module):
                     build_mb_op(choices[f'{prefix}.{b}'], channels)
                     for b in range(num_blocks)
                 ]
-            return RMAG(blocks, rmag_residual)
+            return RMAG(blocks, sup)
 
         # registration order = the official flat gene order (rgb, dep,
         # decoder, fusion), which one_shot_space() follows

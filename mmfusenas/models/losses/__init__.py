@@ -10,10 +10,9 @@ from .restoration_losses import (HBL_VGG_GROUPS, HBL_VGG_LAYERS, ColorAngleLoss,
                                  TotalVariationLoss, VGGLayerMixtureLoss,
                                  alexnet_layers, color_angle, vgg19_layers)
 from .registration_losses import (FlowEPELoss, FlowSmoothnessLoss,
-                                  LocalNCCLoss, NGFLoss, flow_gradients)
+                                  LocalNCCLoss, NGFLoss)
 from .ruas_losses import (RUASDenoiseLoss, RUASSceneLoss, official_rgb2ycbcr,
-                          official_tv, official_weighted_tv,
-                          relative_total_variation)
+                          official_tv, official_weighted_tv)
 from .tim_losses import (InfoPreservationLoss, IntensityLoss,
                          SaliencyWeightedLoss, SSIMLoss, grey_entropy,
                          grey_histogram, histogram_contrast, laplacian_energy,
@@ -27,12 +26,12 @@ __all__ = [
     'laplacian_energy', 'ssim', 'ssim_map', 'gaussian_kernel1d',
     'gaussian_moments',
     'VGG16Features', 'RUASSceneLoss', 'RUASDenoiseLoss', 'official_rgb2ycbcr',
-    'official_tv', 'official_weighted_tv', 'relative_total_variation',
+    'official_tv', 'official_weighted_tv',
     'HBL_VGG_GROUPS', 'HBL_VGG_LAYERS', 'ColorAngleLoss', 'LaplacianLoss',
     'LPIPSLoss', 'PixelL1Loss', 'PixelMSELoss', 'SSIMDistanceLoss',
     'TotalVariationLoss', 'VGGLayerMixtureLoss', 'alexnet_layers',
     'color_angle', 'vgg19_layers', 'ClassifierQualityObjective',
     'FullReferenceQualityObjective', 'NoReferenceQualityObjective',
     'ResNet18', 'FlowEPELoss', 'FlowSmoothnessLoss', 'LocalNCCLoss',
-    'NGFLoss', 'flow_gradients'
+    'NGFLoss'
 ]

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from mmfusenas.registry import MODELS
 from .restoration_losses import _NamedLoss
 
-SMOOTHNESS_PENALTIES = ('l2', 'l1')
 
 
 def _check_images(a: torch.Tensor, b: torch.Tensor, owner: str) -> None:
@@ -22,22 +21,13 @@ def _check_images(a: torch.Tensor, b: torch.Tensor, owner: str) -> None:
                          f'shape, got {tuple(a.shape)} and {tuple(b.shape)}')
 
 
-def flow_gradients(flow: torch.Tensor):
-    """Forward differences of a field: ``(dx (N, 2, H, W-1), dy (N, 2, H-1,
-    W))``."""
-    return (flow[..., :, 1:] - flow[..., :, :-1],
-            flow[..., 1:, :] - flow[..., :-1, :])
-
-
 @MODELS.register_module()
 class FlowSmoothnessLoss(_NamedLoss):
-    """Diffusion regulariser of a displacement field.
-
-    ``'l2'``: ``(mean(dx u)^2 + mean(dy u)^2) / 2`` (VoxelMorph ``Grad``);
-    ``'l1'``: the same with absolute values.
+    """Diffusion regulariser ``(mean(dx u)^2 + mean(dy u)^2) / 2`` of a
+    displacement field (VoxelMorph ``Grad``, forward differences).
 
     Args:
-        penalty (str): ``'l2'`` or ``'l1'``. Defaults to 'l2'.
+        penalty (str): ``'l2'`` (the only penalty).
         loss_weight (float): Defaults to 1.0.
         loss_name (str, optional): Defaults to 'loss_smooth'.
     """
@@ -46,21 +36,17 @@ class FlowSmoothnessLoss(_NamedLoss):
 
     def __init__(self, penalty: str = 'l2', **kwargs) -> None:
         super().__init__(**kwargs)
-        if penalty not in SMOOTHNESS_PENALTIES:
-            raise ValueError(f'FlowSmoothnessLoss: penalty must be one of '
-                             f'{SMOOTHNESS_PENALTIES}, got {penalty!r}')
-        self.penalty = penalty
+        if penalty != 'l2':
+            raise ValueError(f"FlowSmoothnessLoss: penalty must be 'l2', "
+                             f'got {penalty!r}')
 
     def forward(self, flow: torch.Tensor) -> torch.Tensor:
         if flow.dim() != 4 or flow.shape[1] != 2:
             raise ValueError('FlowSmoothnessLoss: flow must be (N, 2, H, W), '
                              f'got {tuple(flow.shape)}')
-        dx, dy = flow_gradients(flow)
-        if self.penalty == 'l2':
-            value = (dx.pow(2).mean() + dy.pow(2).mean()) / 2
-        else:
-            value = (dx.abs().mean() + dy.abs().mean()) / 2
-        return self.loss_weight * value
+        dx = flow[..., :, 1:] - flow[..., :, :-1]
+        dy = flow[..., 1:, :] - flow[..., :-1, :]
+        return self.loss_weight * (dx.pow(2).mean() + dy.pow(2).mean()) / 2
 
 
 def image_gradients(x: torch.Tensor):

@@ -165,8 +165,6 @@ class VGGLayerMixtureLoss(_NamedLoss):
         groups (Sequence[Sequence[int]]): tap groups (module indices).
             Defaults to ``((1, 6, 11, 22),)``.
         layer_weights (Sequence[Sequence[float]], optional): fixed weights.
-        post_relu_taps (bool): a conv tap reads its ReLU's output (official).
-            Defaults to True.
         random_init (bool): random stand-in instead of ``weights``.
         widths (Sequence[int]): block widths (stand-ins only).
     """
@@ -176,7 +174,6 @@ class VGGLayerMixtureLoss(_NamedLoss):
                  weights: Optional[str] = None,
                  groups: Sequence[Sequence[int]] = (HBL_VGG_LAYERS, ),
                  layer_weights: Optional[Sequence[Sequence[float]]] = None,
-                 post_relu_taps: bool = True,
                  random_init: bool = False,
                  widths: Sequence[int] = (64, 128, 256, 512),
                  **kwargs) -> None:
@@ -200,7 +197,6 @@ class VGGLayerMixtureLoss(_NamedLoss):
                 'random_init=True builds a random stand-in (tests only)')
         features.requires_grad_(False).eval()
         self._features = (features, )  # frozen, not part of the tree
-        self.post_relu_taps = post_relu_taps
         if layer_weights is not None:
             if len(layer_weights) != len(self.groups) or any(
                     len(w) != len(g)
@@ -248,7 +244,7 @@ class VGGLayerMixtureLoss(_NamedLoss):
         return out
 
     def _tap(self, i: int) -> int:
-        return i + 1 if self.post_relu_taps and self._is_conv[i] else i
+        return i + 1 if self._is_conv[i] else i
 
     def forward(self, pred, target):
         _check_pair(pred, target, type(self).__name__)
@@ -289,8 +285,6 @@ class LPIPSLoss(_NamedLoss):
             dict.
         lin_weights (str, optional): local ``lpips`` linear weights
             (``weights/v0.1/alex.pth``).
-        scale_input (bool): map inputs to ``[-1, 1]`` first. Defaults to
-            False (official HBL).
         random_init (bool): random stand-ins instead of the files.
         widths (Sequence[int]): AlexNet widths (stand-ins only).
     """
@@ -299,7 +293,6 @@ class LPIPSLoss(_NamedLoss):
     def __init__(self,
                  backbone_weights: Optional[str] = None,
                  lin_weights: Optional[str] = None,
-                 scale_input: bool = False,
                  random_init: bool = False,
                  widths: Sequence[int] = (64, 192, 384, 256, 256),
                  **kwargs) -> None:
@@ -333,7 +326,6 @@ class LPIPSLoss(_NamedLoss):
         net.requires_grad_(False).eval()
         lins.requires_grad_(False).eval()
         self._nets = (net, lins)
-        self.scale_input = scale_input
         self.register_buffer(
             'shift', torch.tensor(_LPIPS_SHIFT).view(1, 3, 1, 1), False)
         self.register_buffer(
@@ -344,8 +336,6 @@ class LPIPSLoss(_NamedLoss):
         if next(net.parameters()).device != x.device:
             net.to(x.device)
             self._nets[1].to(x.device)
-        if self.scale_input:
-            x = 2 * x - 1
         h, out = (x - self.shift) / self.scale, []
         for i, layer in enumerate(net):
             h = layer(h)

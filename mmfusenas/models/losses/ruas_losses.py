@@ -3,17 +3,13 @@
 Formulas in ``docs/methods/ruas.md`` ("Losses"). Each loss declares the
 :class:`~mmfusenas.models.scene.RUASNet` fields it reads in ``inputs``.
 """
-import math
 from typing import List, Tuple
 
 import torch
-import torch.nn.functional as F
 
 from mmfusenas.registry import MODELS
 from .restoration_losses import _NamedLoss
 
-#: structure priors of :class:`RUASSceneLoss`
-SCENE_PRIORS = ('weighted_tv', 'rtv')
 #: guide images of :func:`official_weighted_tv`
 SMOOTH_GUIDES = ('ycbcr_official', 'rgb')
 
@@ -77,9 +73,6 @@ def official_weighted_tv(guide: torch.Tensor,
     if guide_mode not in SMOOTH_GUIDES:
         raise ValueError(f'guide_mode must be one of {SMOOTH_GUIDES}, got '
                          f'{guide_mode!r}')
-    if guide.shape[0] != t.shape[0] or guide.shape[-2:] != t.shape[-2:]:
-        raise ValueError(f'guide {tuple(guide.shape)} and illumination '
-                         f'{tuple(t.shape)} do not match')
     if min(t.shape[-2:]) < 3:
         raise ValueError('official_weighted_tv needs H, W >= 3 (offsets up '
                          f'to 2), got {tuple(t.shape[-2:])}')
@@ -92,46 +85,6 @@ def official_weighted_tv(guide: torch.Tensor,
         w = torch.exp(sigma_color * (ia - ib).pow(2).sum(1, keepdim=True))
         terms.append(w.mean() * (ta - tb).abs().mean())
     return 2 * torch.stack(terms).sum()
-
-
-def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur per channel, radius ``ceil(3 sigma)``,
-    replicate padding."""
-    radius = max(1, math.ceil(3.0 * sigma))
-    coords = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-coords**2 / (2 * sigma * sigma))
-    kernel = kernel / kernel.sum()
-    c = x.shape[1]
-    kx = kernel.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
-    ky = kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
-    x = F.pad(x, (radius, radius, radius, radius), mode='replicate')
-    return F.conv2d(F.conv2d(x, kx, groups=c), ky, groups=c)
-
-
-def relative_total_variation(t: torch.Tensor,
-                             sigma: float = 3.0,
-                             eps: float = 1e-3) -> torch.Tensor:
-    """Relative total variation (Xu et al., SIGGRAPH Asia 2012).
-
-    ``mean(D_x / (L_x + eps) + D_y / (L_y + eps))`` with ``D`` the Gaussian
-    windowed total variation and ``L`` the windowed inherent variation.
-
-    Args:
-        t (Tensor): ``(N, C, H, W)``.
-        sigma (float): window std in pixels. Defaults to 3.0.
-        eps (float): stabiliser. Defaults to 1e-3.
-
-    Returns:
-        Tensor: scalar.
-    """
-    if sigma <= 0 or eps <= 0:
-        raise ValueError(f'sigma and eps must be > 0, got {sigma}, {eps}')
-    dx = F.pad(t[..., :, 1:] - t[..., :, :-1], (0, 1, 0, 0))
-    dy = F.pad(t[..., 1:, :] - t[..., :-1, :], (0, 0, 0, 1))
-    grads = torch.cat([dx, dy], dim=1)
-    total = _gaussian_blur(grads.abs(), sigma)
-    inherent = _gaussian_blur(grads, sigma).abs()
-    return (total / (inherent + eps)).mean() * 2
 
 
 def official_tv(x: torch.Tensor) -> torch.Tensor:
@@ -152,19 +105,15 @@ class RUASSceneLoss(_NamedLoss):
     """Unsupervised scene loss on ``inputs = ('illumination', 'low')``.
 
     ``loss_weight * (fidelity_weight * mean((t - y)^2) + prior_weight *
-    prior(t))``; ``prior='weighted_tv'`` with the defaults is the official
-    ``LossFunction``, ``'rtv'`` the paper's RTV prior.
+    official_weighted_tv(y, t))``; the defaults are the official
+    ``LossFunction``.
 
     Args:
-        prior (str): ``'weighted_tv'`` or ``'rtv'``. Defaults to 'weighted_tv'.
+        prior (str): ``'weighted_tv'`` (the only prior).
         fidelity_weight (float): Defaults to 0.5 (official).
         prior_weight (float): Defaults to 1.0 (official).
-        sigma_color (float): ``'weighted_tv'`` exponent factor. Defaults to
-            -0.005.
-        guide (str): ``'weighted_tv'`` guide, ``'ycbcr_official'`` or
-            ``'rgb'``. Defaults to 'ycbcr_official'.
-        rtv_sigma (float): ``'rtv'`` window std. Defaults to 3.0.
-        rtv_eps (float): ``'rtv'`` stabiliser. Defaults to 1e-3.
+        guide (str): ``'ycbcr_official'`` or ``'rgb'``. Defaults to
+            'ycbcr_official'.
         loss_weight (float): Defaults to 1.0.
         loss_name (str): log key. Defaults to 'loss_scene'.
     """
@@ -175,26 +124,20 @@ class RUASSceneLoss(_NamedLoss):
                  prior: str = 'weighted_tv',
                  fidelity_weight: float = 0.5,
                  prior_weight: float = 1.0,
-                 sigma_color: float = -0.005,
                  guide: str = 'ycbcr_official',
-                 rtv_sigma: float = 3.0,
-                 rtv_eps: float = 1e-3,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_scene') -> None:
         super().__init__(loss_weight, loss_name)
-        if prior not in SCENE_PRIORS:
-            raise ValueError(f'RUASSceneLoss: prior must be one of '
-                             f'{SCENE_PRIORS}, got {prior!r}')
+        if prior != 'weighted_tv':
+            raise ValueError(f"RUASSceneLoss: prior must be 'weighted_tv', "
+                             f'got {prior!r}')
         if guide not in SMOOTH_GUIDES:
             raise ValueError(f'RUASSceneLoss: guide must be one of '
                              f'{SMOOTH_GUIDES}, got {guide!r}')
         self.prior = prior
         self.fidelity_weight = fidelity_weight
         self.prior_weight = prior_weight
-        self.sigma_color = sigma_color
         self.guide = guide
-        self.rtv_sigma = rtv_sigma
-        self.rtv_eps = rtv_eps
 
     def forward(self, illumination: torch.Tensor,
                 low: torch.Tensor) -> torch.Tensor:
@@ -204,12 +147,8 @@ class RUASSceneLoss(_NamedLoss):
                              f'{tuple(illumination.shape)} and input '
                              f'{tuple(low.shape)} differ')
         fidelity = (illumination - low).pow(2).mean()
-        if self.prior == 'weighted_tv':
-            prior = official_weighted_tv(low, illumination, self.sigma_color,
-                                         self.guide)
-        else:
-            prior = relative_total_variation(illumination, self.rtv_sigma,
-                                             self.rtv_eps)
+        prior = official_weighted_tv(
+            low, illumination, guide_mode=self.guide)
         return self.loss_weight * (
             self.fidelity_weight * fidelity + self.prior_weight * prior)
 

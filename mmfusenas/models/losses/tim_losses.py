@@ -14,8 +14,6 @@ from .differentiable_ssim import gaussian_moments
 from .differentiable_ssim import ssim as ssim_per_channel
 from .vgg16_features import VGG16Features
 
-INTENSITY_TARGETS = ('weighted', 'max', 'per_source')
-SALIENCY_NORMALIZATIONS = ('ratio', 'softmax')
 INFO_MEASURES = ('gradient', 'entropy', 'vgg')
 
 #: U2Fusion's gradient operator (a Laplacian scaled by 1/8).
@@ -103,19 +101,13 @@ def histogram_contrast(images: torch.Tensor,
 
 
 def saliency_weights(sources: torch.Tensor,
-                     normalize: str = 'ratio',
-                     temperature: float = 32.0,
                      levels: int = 256,
                      eps: float = 1e-6) -> torch.Tensor:
-    """Per-pixel source weights from the histogram-contrast saliency.
-
-    ``'ratio'``: ``(M_m + eps) / (sum_k M_k + K eps)``; ``'softmax'``:
-    ``softmax_m(M_m / T)``. Both sum to 1 over the sources.
+    """Per-pixel source weights ``(M_m + eps) / (sum_k M_k + K eps)`` from
+    the histogram-contrast saliency ``M`` (sum to 1 over the sources).
 
     Args:
         sources (Tensor): ``(N, M, H, W)`` in ``[0, 1]``.
-        normalize (str): ``'ratio'`` or ``'softmax'``. Defaults to 'ratio'.
-        temperature (float): softmax temperature (grey levels). Defaults to 32.
         levels (int): number of grey levels. Defaults to 256.
         eps (float): epsilon of the ratio. Defaults to 1e-6.
 
@@ -123,13 +115,8 @@ def saliency_weights(sources: torch.Tensor,
         Tensor: ``(N, M, H, W)`` weights (no gradient).
     """
     contrast = histogram_contrast(sources, levels)
-    if normalize == 'ratio':
-        num = sources.shape[1]
-        return (contrast + eps) / (contrast.sum(1, keepdim=True) + num * eps)
-    if normalize == 'softmax':
-        return torch.softmax(contrast / temperature, dim=1)
-    raise ValueError(f'normalize must be one of {SALIENCY_NORMALIZATIONS}, '
-                     f'got {normalize!r}')
+    num = sources.shape[1]
+    return (contrast + eps) / (contrast.sum(1, keepdim=True) + num * eps)
 
 
 def laplacian_energy(x: torch.Tensor) -> torch.Tensor:
@@ -155,14 +142,9 @@ def grey_entropy(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
 
 @MODELS.register_module()
 class IntensityLoss(_FusionLoss):
-    """Intensity loss (mean squared error to a target built from the sources).
-
-    ``'weighted'``: ``mean(F - sum_m w_m S_m)^2``; ``'max'``:
-    ``mean(F - max_m S_m)^2``; ``'per_source'``: ``sum_m w_m mean(F - S_m)^2``.
+    """Intensity loss ``mean(F - sum_m w_m S_m)^2``.
 
     Args:
-        target (str): ``'weighted'``, ``'max'`` or ``'per_source'``.
-            Defaults to 'weighted'.
         source_weights (Sequence[float], optional): non-negative weight of
             each source, not renormalised. Defaults to None (``1/M`` each).
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
@@ -171,32 +153,21 @@ class IntensityLoss(_FusionLoss):
     """
 
     def __init__(self,
-                 target: str = 'weighted',
                  source_weights: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_int',
                  output: str = 'fused') -> None:
         super().__init__(loss_weight, loss_name, output)
-        if target not in INTENSITY_TARGETS:
-            raise ValueError(f'IntensityLoss: target must be one of '
-                             f'{INTENSITY_TARGETS}, got {target!r}')
-        self.target = target
         self.source_weights = _check_source_weights(source_weights,
                                                     'IntensityLoss')
 
     def forward(self, fused: torch.Tensor,
                 sources: torch.Tensor) -> torch.Tensor:
         self._check(fused, sources)
-        if self.target == 'max':
-            loss = F.mse_loss(fused, sources.amax(dim=1, keepdim=True))
-            return self.loss_weight * loss
         w = _source_weights(self.source_weights, sources.shape[1], sources,
                             'IntensityLoss')
-        if self.target == 'weighted':
-            target = (sources * w.view(1, -1, 1, 1)).sum(1, keepdim=True)
-            return self.loss_weight * F.mse_loss(fused, target)
-        per_source = (fused - sources).square().mean(dim=(0, 2, 3))
-        return self.loss_weight * (w * per_source).sum()
+        target = (sources * w.view(1, -1, 1, 1)).sum(1, keepdim=True)
+        return self.loss_weight * F.mse_loss(fused, target)
 
 
 @MODELS.register_module()
@@ -250,8 +221,6 @@ class SaliencyWeightedLoss(_FusionLoss):
 
     Args:
         ssim_weight (float): ``mu``. Defaults to 1.0.
-        normalize (str): ``'ratio'`` or ``'softmax'``. Defaults to 'ratio'.
-        temperature (float): softmax temperature (grey levels). Defaults to 32.
         levels (int): grey levels of the histogram. Defaults to 256.
         window_size, sigma, padding: SSIM options (11, 1.5, 'valid').
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
@@ -263,8 +232,6 @@ class SaliencyWeightedLoss(_FusionLoss):
 
     def __init__(self,
                  ssim_weight: float = 1.0,
-                 normalize: str = 'ratio',
-                 temperature: float = 32.0,
                  levels: int = 256,
                  window_size: int = 11,
                  sigma: float = 1.5,
@@ -273,24 +240,14 @@ class SaliencyWeightedLoss(_FusionLoss):
                  loss_name: str = 'loss_sal',
                  output: str = 'fused') -> None:
         super().__init__(loss_weight, loss_name, output)
-        if normalize not in SALIENCY_NORMALIZATIONS:
-            raise ValueError(f'SaliencyWeightedLoss: normalize must be one '
-                             f'of {SALIENCY_NORMALIZATIONS}, got '
-                             f'{normalize!r}')
-        if temperature <= 0:
-            raise ValueError(f'SaliencyWeightedLoss: temperature must be > '
-                             f'0, got {temperature}')
         self.ssim_weight = ssim_weight
-        self.normalize = normalize
-        self.temperature = temperature
         self.levels = levels
         self.ssim_cfg = dict(
             window_size=window_size, sigma=sigma, padding=padding)
 
     def weights(self, sources: torch.Tensor) -> torch.Tensor:
         """``(N, M, H, W)`` saliency weights of ``sources``."""
-        return saliency_weights(sources, self.normalize, self.temperature,
-                                self.levels)
+        return saliency_weights(sources, self.levels)
 
     def forward(self, fused: torch.Tensor,
                 sources: torch.Tensor) -> torch.Tensor:

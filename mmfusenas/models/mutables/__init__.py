@@ -7,8 +7,7 @@ from .genotype import (Genotype, build_genotype_net, config_at,
                        space_keys, validate_genotype)
 from .hyper_params import (LossHyperParams, bind_loss_hyper,
                            load_loss_weights)
-from .one_shot_choice import (OneShotChoice, apply_choices, current_choices,
-                              decode_choices, encode_choices,
+from .one_shot_choice import (OneShotChoice, apply_choices, encode_choices,
                               one_shot_space, random_choices)
 from .space import MUTABLE_TYPES, expand_edge_templates
 from .position_specs import (position_specs, task_op_template,
@@ -22,7 +21,7 @@ __all__ = [
     'position_specs', 'task_op_template', 'task_position_spec',
     'MUTABLE_TYPES', 'expand_edge_templates', 'LossHyperParams',
     'bind_loss_hyper', 'load_loss_weights', 'OneShotChoice',
-    'apply_choices', 'current_choices', 'decode_choices', 'encode_choices',
+    'apply_choices', 'encode_choices',
     'one_shot_space', 'random_choices', 'choice_parents',
     'path_probability'
 ]

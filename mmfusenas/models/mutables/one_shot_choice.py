@@ -22,10 +22,8 @@ class OneShotChoice(nn.Module):
         key (str): stable key (the genotype key).
         candidates (Mapping[str, nn.Module], optional): name -> module.
         shared (nn.Module, optional): a module whose ``forward(*args,
-            choice=name)`` computes every candidate (``choice_names`` lists
-            them).
-        choice_names (Sequence[str], optional): candidate names of a shared
-            module.
+            choice=name)`` computes every candidate (its ``choice_names``
+            lists them).
 
     Give exactly one of ``candidates`` and ``shared``.
     """
@@ -33,8 +31,7 @@ class OneShotChoice(nn.Module):
     def __init__(self,
                  key: str,
                  candidates: Optional[Mapping[str, nn.Module]] = None,
-                 shared: Optional[nn.Module] = None,
-                 choice_names: Optional[Sequence[str]] = None) -> None:
+                 shared: Optional[nn.Module] = None) -> None:
         super().__init__()
         if (candidates is None) == (shared is None):
             raise ValueError(f'OneShotChoice {key!r}: give exactly one of '
@@ -49,14 +46,7 @@ class OneShotChoice(nn.Module):
         else:
             self.candidates = None
             self.shared = shared
-            names = choice_names if choice_names is not None else getattr(
-                shared, 'choice_names', None)
-            if not names:
-                raise ValueError(
-                    f'OneShotChoice {key!r}: the shared module '
-                    f'{type(shared).__name__} has no choice_names; pass '
-                    'choice_names=')
-            self.choice_names = tuple(names)
+            self.choice_names = tuple(shared.choice_names)
         self._current: Optional[str] = None
 
     @property
@@ -122,14 +112,6 @@ def apply_choices(module: nn.Module,
             m.choose(choices[m.key])
 
 
-def current_choices(module: nn.Module) -> Dict[str, Optional[str]]:
-    """``{key: current choice}`` of ``module``'s choice points."""
-    return {
-        m.key: m.current
-        for m in module.modules() if isinstance(m, OneShotChoice)
-    }
-
-
 def random_choices(space: Mapping[str, Sequence[str]],
                    rng: Union[random.Random, None] = None) -> Dict[str, str]:
     """One uniformly random path (each key independently)."""
@@ -145,11 +127,3 @@ def encode_choices(space: Mapping[str, Sequence[str]],
     except (KeyError, ValueError) as err:
         raise ValueError(f'path does not fit the space: {err}') from err
 
-
-def decode_choices(space: Mapping[str, Sequence[str]],
-                   codes: Sequence[int]) -> Dict[str, str]:
-    """List of candidate indices -> path."""
-    if len(codes) != len(space):
-        raise ValueError(f'{len(codes)} codes for a space of {len(space)} '
-                         'keys')
-    return {k: v[int(c)] for (k, v), c in zip(space.items(), codes)}

@@ -10,22 +10,12 @@ from mmengine.model import BaseModule
 
 from mmfusenas.models.cells import (FeatureDistillationCell,
                                     cell_edge_specs_from_template)
-from mmfusenas.models.cells.feature_distillation_cell import check_one_of
+from mmfusenas.models.cells.feature_distillation_cell import (
+    check_in_channels, check_one_of)
 from mmfusenas.models.ops import EdgeSpec
 from mmfusenas.registry import MODELS
 
 EXTRA_CONV_MODES = ('on_input', 'on_output')
-RESIZE_MODES = ('nearest', 'bilinear', 'bicubic', 'area')
-FUSION_ORDERS = ('top_down_bottom_up', 'bottom_up')
-
-
-def _check_in_channels(in_channels: Sequence[int], owner: str) -> List[int]:
-    if isinstance(in_channels, int) or len(in_channels) < 2 or not all(
-            isinstance(c, int) and c > 0 for c in in_channels):
-        raise ValueError(f'{owner} fuses pairs of adjacent backbone levels: '
-                         f'in_channels must list >= 2 positive ints (fine to '
-                         f'coarse), got {in_channels!r}')
-    return list(in_channels)
 
 
 def _level_range(num_levels: int, start_level: int, end_level: int,
@@ -41,20 +31,11 @@ def _level_range(num_levels: int, start_level: int, end_level: int,
     return start_level, end
 
 
-def num_neck_cells(num_levels: int, fusion: str) -> int:
-    """Cells of the neck: ``2 (L - 1)`` (top-down + bottom-up) or ``L - 1``."""
-    if fusion not in FUSION_ORDERS:
-        raise ValueError(f'fusion must be one of {FUSION_ORDERS}, got '
-                         f'{fusion!r}')
-    return (2 if fusion == 'top_down_bottom_up' else 1) * (num_levels - 1)
-
-
 @MODELS.register_module()
 class SearchableDistillationNeck(BaseModule):
     """Progressive multi-scale fusion with feature distillation cells (TIM).
 
-    With the used levels ``x_0 .. x_{L-1}`` (fine to coarse) and
-    ``fusion='top_down_bottom_up'``::
+    With the used levels ``x_0 .. x_{L-1}`` (fine to coarse)::
 
         l_i = lateral_i(x_i)                                    # 1x1, c_i -> C
         t_{L-1} = l_{L-1};  t_i = D(fuse(cat(l_i, up(t_{i+1}))))  # top-down
@@ -63,8 +44,7 @@ class SearchableDistillationNeck(BaseModule):
 
     with ``D(p) = p + cell(p)`` (``residual``) and ``fuse`` a 1x1 conv
     ``2C -> C``; cells ``0 .. L-2`` are the top-down cells, then the bottom-up
-    ones. ``fusion='bottom_up'`` only runs ``f_i = D(fuse(cat(down(f_{i-1}),
-    l_i)))`` and outputs ``f_1 .. f_{L-1}``. Extra levels follow FPN's
+    ones. Extra levels follow FPN's
     ``add_extra_convs``; ``strides`` (the head's) are checked against
     :attr:`out_strides` at build time.
 
@@ -79,11 +59,9 @@ class SearchableDistillationNeck(BaseModule):
             cell. Give this or ``edge_cfg``.
         edge_cfg (str | dict, optional): one spec for every edge (keys
             ``<key>/cell<c>/edge<e>``).
-        fusion (str): ``'top_down_bottom_up'`` or ``'bottom_up'``.
         residual (bool): add each cell's input to its output. Defaults to True.
         add_extra_convs (bool | str): ``'on_input'``, ``'on_output'`` or
             False. Defaults to 'on_input'.
-        resize_mode (str): ``F.interpolate`` mode. Defaults to 'bilinear'.
         in_strides (Sequence[int], optional): backbone strides; None:
             ``4 * 2^i``.
         strides (Sequence[int], optional): the strides the head expects.
@@ -101,10 +79,8 @@ class SearchableDistillationNeck(BaseModule):
         num_nodes: int = 4,
         ops: Optional[Sequence[Sequence[EdgeSpec]]] = None,
         edge_cfg: Optional[EdgeSpec] = None,
-        fusion: str = 'top_down_bottom_up',
         residual: bool = True,
         add_extra_convs: Union[bool, str] = 'on_input',
-        resize_mode: str = 'bilinear',
         in_strides: Optional[Sequence[int]] = None,
         strides: Optional[Sequence[int]] = None,
         norm_cfg: Optional[dict] = None,
@@ -113,25 +89,19 @@ class SearchableDistillationNeck(BaseModule):
     ) -> None:
         super().__init__(init_cfg)
         owner = type(self).__name__
-        self.in_channels = _check_in_channels(in_channels, owner)
+        self.in_channels = check_in_channels(in_channels, owner)
         self.start_level, self.end_level = _level_range(
             len(self.in_channels), start_level, end_level, owner)
         num_levels = self.end_level - self.start_level + 1
-        num_cells = num_neck_cells(num_levels, fusion)
-        num_fused = num_levels if fusion == 'top_down_bottom_up' \
-            else num_levels - 1
+        num_cells, num_fused = 2 * (num_levels - 1), num_levels
         if num_outs < num_fused:
             raise ValueError(
                 f'num_outs ({num_outs}) must be >= the {num_fused} fused '
-                f'levels (levels {self.start_level}..{self.end_level}, '
-                f'fusion={fusion!r})')
+                f'levels (levels {self.start_level}..{self.end_level})')
         if add_extra_convs is not False and \
                 add_extra_convs not in EXTRA_CONV_MODES:
             raise ValueError(f'add_extra_convs must be False or one of '
                              f'{EXTRA_CONV_MODES}, got {add_extra_convs!r}')
-        if resize_mode not in RESIZE_MODES:
-            raise ValueError(f'resize_mode must be one of {RESIZE_MODES}, '
-                             f'got {resize_mode!r}')
         if in_strides is None:
             in_strides = [4 * 2**i for i in range(len(self.in_channels))]
         if len(in_strides) != len(self.in_channels):
@@ -139,8 +109,7 @@ class SearchableDistillationNeck(BaseModule):
                              f'level ({len(self.in_channels)}), got '
                              f'{list(in_strides)}')
         self.in_strides = [int(s) for s in in_strides]
-        fused = self.in_strides[self.start_level + num_levels - num_fused:
-                                self.end_level + 1]
+        fused = self.in_strides[self.start_level:self.end_level + 1]
         extra = [fused[-1] * 2**(k + 1) for k in range(num_outs - num_fused)]
         self.out_strides = fused + extra
         if strides is not None and list(strides) != self.out_strides:
@@ -148,8 +117,7 @@ class SearchableDistillationNeck(BaseModule):
                 f'{owner}: the head expects strides {list(strides)} but the '
                 f'neck outputs levels at strides {self.out_strides} '
                 f'(backbone levels {self.start_level}..{self.end_level} at '
-                f'in_strides {self.in_strides}, fusion={fusion!r}, '
-                f'num_outs={num_outs}); set start_level / num_outs, or the '
+                f'in_strides {self.in_strides}, num_outs={num_outs}); set start_level / num_outs, or the '
                 f"head's anchor_generator.strides, to match")
         check_one_of(ops, edge_cfg, owner)
         if edge_cfg is not None:
@@ -157,15 +125,12 @@ class SearchableDistillationNeck(BaseModule):
         if isinstance(ops, (str, dict)) or len(ops) != num_cells:
             raise ValueError(
                 f'ops must hold the edge specs of each of the {num_cells} '
-                f'cells ({num_levels} levels, fusion={fusion!r}), got '
-                f'{ops!r}')
+                f'cells ({num_levels} levels), got {ops!r}')
         self.out_channels = out_channels
         self.num_outs = num_outs
         self.num_fused = num_fused
-        self.fusion = fusion
         self.residual = residual
         self.add_extra_convs = add_extra_convs
-        self.resize_mode = resize_mode
 
         def conv(in_c: int, k: int = 1, stride: int = 1) -> ConvModule:
             return ConvModule(
@@ -197,20 +162,18 @@ class SearchableDistillationNeck(BaseModule):
         ``ops``."""
         check_one_of(cfg.get('ops'), cfg.get('edge_cfg'), cls.__name__)
         cfg = copy.deepcopy(cfg)
-        in_channels = _check_in_channels(cfg['in_channels'], cls.__name__)
+        in_channels = check_in_channels(cfg['in_channels'], cls.__name__)
         start, end = _level_range(
             len(in_channels), cfg.get('start_level', 0),
             cfg.get('end_level', -1), cls.__name__)
-        num_cells = num_neck_cells(end - start + 1,
-                                   cfg.get('fusion', 'top_down_bottom_up'))
+        num_cells = 2 * (end - start)
         cfg['ops'] = cell_edge_specs_from_template(
             cfg.pop('edge_cfg'), num_cells, cfg.get('num_nodes', 4))
         return cfg
 
     def _resize(self, x: torch.Tensor, size: torch.Size) -> torch.Tensor:
-        align = False if self.resize_mode in ('bilinear', 'bicubic') else None
         return F.interpolate(
-            x, size=size, mode=self.resize_mode, align_corners=align)
+            x, size=size, mode='bilinear', align_corners=False)
 
     def _fuse(self, k: int, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Cell ``k`` on ``fuse_k(cat(a, b))`` (+ its input if residual)."""
@@ -226,30 +189,18 @@ class SearchableDistillationNeck(BaseModule):
                              f'{len(self.in_channels)} backbone levels '
                              f'(in_channels={self.in_channels}), got '
                              f'{len(inputs)}')
-        for i, (x, c) in enumerate(zip(inputs, self.in_channels)):
-            if x.shape[1] != c:
-                raise ValueError(f'backbone level {i} has {x.shape[1]} '
-                                 f'channels, in_channels says {c}')
         used = inputs[self.start_level:self.end_level + 1]
         laterals = [conv(x) for conv, x in zip(self.lateral_convs, used)]
         num_levels = len(laterals)
-        if self.fusion == 'top_down_bottom_up':
-            td = [None] * num_levels
-            td[-1] = laterals[-1]
-            for k, i in enumerate(range(num_levels - 2, -1, -1)):
-                up = self._resize(td[i + 1], laterals[i].shape[-2:])
-                td[i] = self._fuse(k, laterals[i], up)
-            outs = [td[0]]
-            for k, i in enumerate(range(1, num_levels), num_levels - 1):
-                down = self._resize(outs[-1], td[i].shape[-2:])
-                outs.append(self._fuse(k, td[i], down))
-        else:
-            feat = laterals[0]
-            outs = []
-            for k, lateral in enumerate(laterals[1:]):
-                prev = self._resize(feat, lateral.shape[-2:])
-                feat = self._fuse(k, prev, lateral)
-                outs.append(feat)
+        td = [None] * num_levels
+        td[-1] = laterals[-1]
+        for k, i in enumerate(range(num_levels - 2, -1, -1)):
+            up = self._resize(td[i + 1], laterals[i].shape[-2:])
+            td[i] = self._fuse(k, laterals[i], up)
+        outs = [td[0]]
+        for k, i in enumerate(range(1, num_levels), num_levels - 1):
+            down = self._resize(outs[-1], td[i].shape[-2:])
+            outs.append(self._fuse(k, td[i], down))
         if self.add_extra_convs:
             for k, conv in enumerate(self.extra_convs):
                 src = used[-1] if (

@@ -2,7 +2,8 @@ from .attention import (SKFF, ECABlock, ECALayer, NonLocalBlock,
                         SpatialAttentionBlock, SpatialMask)
 from .blocks import DenseBlock, EnhanceResidualBlock, ResidualBlock
 from .conv_ops import (DilConv, ReflectPadConv2d, ReLUConvBN, SepConv,
-                       SkipConnect, Zero, depthwise_conv, same_padding)
+                       SkipConnect, Zero, conv_lrelu, depthwise_conv,
+                       same_padding)
 from .edges import EdgeSpec, build_chain, build_edge
 from .hbl_ops import (BN_TEST_STATS, HBL_CODEC_OPS, HBL_HNU_OPS, HBL_OP_NAMES,
                       HBLConv, HBLDenseBlock, StatsBatchNorm2d,
@@ -29,7 +30,8 @@ __all__ = [
     'known_op_names', 'SKFF', 'ECABlock', 'ECALayer', 'NonLocalBlock',
     'SpatialAttentionBlock', 'SpatialMask', 'DenseBlock',
     'EnhanceResidualBlock', 'ResidualBlock', 'DilConv', 'ReflectPadConv2d',
-    'ReLUConvBN', 'SepConv', 'SkipConnect', 'Zero', 'depthwise_conv',
+    'ReLUConvBN', 'SepConv', 'SkipConnect', 'Zero', 'conv_lrelu',
+    'depthwise_conv',
     'same_padding', 'GuidedFilter', 'box_sum', 'guided_filter',
     'AntiAliasDownsample', 'DownSample', 'ResidualDownSample',
     'ResidualUpSample', 'UpSample', 'TIM_OP_NAMES', 'build_tim_op',

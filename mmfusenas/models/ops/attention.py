@@ -67,20 +67,13 @@ class SpatialMask(nn.Module):
             Defaults to ``('max', 'max', 'mean')`` (official ``spa``).
     """
 
-    _POOLS = ('max', 'mean')
-
     def __init__(
         self,
         kernel_size: int = 1,
         pools: Sequence[str] = ('max', 'max', 'mean')
     ) -> None:
         super().__init__()
-        pools = tuple(pools)
-        bad = [p for p in pools if p not in self._POOLS]
-        if not pools or bad:
-            raise ValueError(f'pools must be a non-empty sequence of '
-                             f'{self._POOLS}, got {pools}')
-        self.pools = pools
+        self.pools = tuple(pools)
         self.conv = nn.Conv2d(
             len(pools),
             1,
@@ -188,11 +181,6 @@ class SKFF(nn.Module):
         self.fcs = nn.ModuleList(
             nn.Conv2d(hidden, channels, 1, bias=False)
             for _ in range(num_branches))
-
-    def attention_weights(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Branch weights ``(N, num_branches, C, 1, 1)``, softmax over dim
-        1."""
-        return self._weights(self._stack(feats))
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         stacked = self._stack(feats)

@@ -19,6 +19,14 @@ def same_padding(kernel_size: int, dilation: int = 1) -> int:
     return dilation * (kernel_size - 1) // 2
 
 
+def conv_lrelu(cin: int, cout: int, stride: int = 1,
+               slope: float = 0.2) -> nn.Sequential:
+    """3x3 conv (bias, padding 1) then in-place ``LeakyReLU(slope)``."""
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1),
+        nn.LeakyReLU(slope, inplace=True))
+
+
 def depthwise_conv(channels: int,
                    kernel_size: int,
                    dilation: int = 1) -> nn.Conv2d:

@@ -5,7 +5,7 @@ OFA-style elastic block of a one-shot supernet.
 official order.
 """
 import re
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -89,39 +89,29 @@ class MBConvSE(nn.Module):
         channels (int): input = output channels.
         kernel_size (int): depthwise kernel size.
         expand_ratio (int): ``r``.
-        act (str): activation. Defaults to 'PReLU'.
-        bias (bool): bias of the three convs. Defaults to False.
-        se (bool): use the SE layer. Defaults to True.
     """
 
     def __init__(self,
                  channels: int,
                  kernel_size: int = 3,
-                 expand_ratio: int = 6,
-                 act: str = 'PReLU',
-                 bias: bool = False,
-                 se: bool = True) -> None:
+                 expand_ratio: int = 6) -> None:
         super().__init__()
         hidden = channels * expand_ratio
-        self.expand = ConvAct(channels, hidden, 1, act, bias)
-        self.dw = ConvAct(hidden, hidden, kernel_size, act, bias, groups=hidden)
-        self.project = ConvAct(hidden, channels, 1, None, bias)
-        self.se = SqueezeExcite(channels) if se else None
+        self.expand = ConvAct(channels, hidden, 1)
+        self.dw = ConvAct(hidden, hidden, kernel_size, groups=hidden)
+        self.project = ConvAct(hidden, channels, 1, None)
+        self.se = SqueezeExcite(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.project(self.dw(self.expand(x)))
-        if self.se is not None:
-            out = self.se(out)
-        return x + out
+        return x + self.se(self.project(self.dw(self.expand(x))))
 
 
-def build_mb_op(name: str, channels: int, **kwargs) -> nn.Module:
+def build_mb_op(name: str, channels: int) -> nn.Module:
     """A fixed op of :data:`MB_OP_NAMES`: ``skip`` -> ``nn.Identity``,
-    ``mb_k{k}_r{r}`` -> :class:`MBConvSE` (``kwargs`` go to it)."""
+    ``mb_k{k}_r{r}`` -> :class:`MBConvSE`."""
     if name == 'skip':
         return nn.Identity()
-    k, r = parse_mb_name(name)
-    return MBConvSE(channels, k, r, **kwargs)
+    return MBConvSE(channels, *parse_mb_name(name))
 
 
 @MODELS.register_module()
@@ -135,21 +125,12 @@ class ElasticMBConv(nn.Module):
 
     Args:
         channels (int): input = output channels.
-        kernel_sizes (Sequence[int]): candidate kernels. Defaults to (3, 5, 7).
-        expand_ratios (Sequence[int]): candidate ratios. Defaults to
-            (2, 3, 4, 5, 6).
-        act (str): activation. Defaults to 'PReLU'.
     """
 
-    def __init__(self,
-                 channels: int,
-                 kernel_sizes: Sequence[int] = MB_KERNELS,
-                 expand_ratios: Sequence[int] = MB_RATIOS,
-                 act: str = 'PReLU') -> None:
+    def __init__(self, channels: int) -> None:
         super().__init__()
         self.channels = channels
-        self.kernel_sizes = tuple(sorted(kernel_sizes))
-        self.expand_ratios = tuple(expand_ratios)
+        self.kernel_sizes, self.expand_ratios = MB_KERNELS, MB_RATIOS
         hidden = channels * max(self.expand_ratios)
         kmax = self.kernel_sizes[-1]
         self.expand_weight = nn.Parameter(torch.empty(hidden, channels, 1, 1))
@@ -162,11 +143,8 @@ class ElasticMBConv(nn.Module):
                               self.kernel_sizes[::-1][1:]):
             self.register_parameter(f'transform_{big}to{small}',
                                     nn.Parameter(torch.eye(small**2)))
-        self.act1 = nn.PReLU() if act == 'PReLU' else nn.ReLU()
-        self.act2 = nn.PReLU() if act == 'PReLU' else nn.ReLU()
-        self.choice_names = ('skip', ) + tuple(
-            f'mb_k{k}_r{r}' for k in self.kernel_sizes
-            for r in self.expand_ratios)
+        self.act1, self.act2 = nn.PReLU(), nn.PReLU()
+        self.choice_names = MB_OP_NAMES
 
     def kernel(self, kernel_size: int) -> torch.Tensor:
         """The depthwise kernel of size ``kernel_size`` (all hidden

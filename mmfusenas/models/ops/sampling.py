@@ -20,29 +20,20 @@ def _num_halvings(scale_factor: int) -> int:
 class AntiAliasDownsample(nn.Module):
     """Blur-then-subsample (Zhang 2019; official ``Downsample``).
 
-    Reflection padding, then a fixed depthwise binomial filter (a persistent
-    buffer ``kernel``) at ``stride``.
+    Reflection padding, then a fixed depthwise 3x3 binomial filter (a
+    persistent buffer ``kernel``) at ``stride``.
 
     Args:
         channels (int): input = output channels.
-        filter_size (int): odd binomial filter size >= 3. Defaults to 3.
         stride (int): sub-sampling stride. Defaults to 2.
     """
 
-    def __init__(self,
-                 channels: int,
-                 filter_size: int = 3,
-                 stride: int = 2) -> None:
+    def __init__(self, channels: int, stride: int = 2) -> None:
         super().__init__()
-        if filter_size < 3 or filter_size % 2 == 0:
-            raise ValueError(f'filter_size must be an odd number >= 3, got '
-                             f'{filter_size}')
         self.channels = channels
         self.stride = stride
-        self.pad = (filter_size - 1) // 2
-        taps = torch.tensor(
-            [math.comb(filter_size - 1, i) for i in range(filter_size)],
-            dtype=torch.float32)
+        self.pad = 1
+        taps = torch.tensor([1., 2., 1.])
         kernel = taps[:, None] * taps[None, :]
         kernel = (kernel / kernel.sum())[None, None]
         self.register_buffer('kernel', kernel.repeat(channels, 1, 1, 1))

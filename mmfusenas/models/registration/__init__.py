@@ -11,7 +11,7 @@ from .pyramid_reg_net import (PyramidCorrRegNet, local_correlation,
                               orientation_features, resize_flow)
 from .spatial_transformer import (SpatialTransformer, bound_flow,
                                   check_flow, check_flow_bound,
-                                  compose_flows, endpoint_error, flow_to_grid,
+                                  compose_flows, flow_to_grid,
                                   integrate_velocity, pixel_grid, warp_image)
 
 __all__ = [
@@ -21,6 +21,6 @@ __all__ = [
     'InstanceOptimisedRegNet', 'optimise_field', 'OPTIMISATION_FIELDS',
     'REGISTRATION_FIELDS', 'call_registration_loss',
     'check_registration_losses', 'register_pair', 'check_flow',
-    'compose_flows', 'endpoint_error', 'flow_to_grid', 'integrate_velocity',
+    'compose_flows', 'flow_to_grid', 'integrate_velocity',
     'pixel_grid', 'warp_image', 'bound_flow', 'check_flow_bound'
 ]

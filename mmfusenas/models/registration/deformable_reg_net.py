@@ -7,16 +7,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmfusenas.models.ops import conv_lrelu
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
 from .spatial_transformer import (bound_flow, check_flow_bound,
                                   check_pair, integrate_velocity)
-
-
-def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride=stride, padding=1),
-        nn.LeakyReLU(0.2, inplace=True))
 
 
 @MODELS.register_module()
@@ -44,29 +39,20 @@ class DeformableRegNet(nn.Module):
                  integration_steps: int = 0,
                  max_displacement: Optional[float] = None) -> None:
         super().__init__()
-        if num_levels < 1 or channels < 1 or in_channels < 2:
-            raise ValueError(
-                'DeformableRegNet: in_channels >= 2, channels >= 1 and '
-                f'num_levels >= 1, got {in_channels}, {channels}, '
-                f'{num_levels}')
-        if integration_steps < 0:
-            raise ValueError('DeformableRegNet: integration_steps must be '
-                             f'>= 0, got {integration_steps}')
-        self.in_channels = in_channels
         self.integration_steps = integration_steps
         self.max_displacement = check_flow_bound(
             max_displacement, 'DeformableRegNet')
         widths = [
             channels * 2**min(level, 2) for level in range(num_levels + 1)
         ]
-        self.stem = _conv(in_channels, widths[0])
+        self.stem = conv_lrelu(in_channels, widths[0])
         self.down = nn.ModuleList(
-            _conv(widths[i], widths[i + 1], stride=2)
+            conv_lrelu(widths[i], widths[i + 1], stride=2)
             for i in range(num_levels))
         self.up = nn.ModuleList(
-            _conv(widths[i + 1] + widths[i], widths[i])
+            conv_lrelu(widths[i + 1] + widths[i], widths[i])
             for i in reversed(range(num_levels)))
-        self.refine = _conv(widths[0], widths[0])
+        self.refine = conv_lrelu(widths[0], widths[0])
         self.flow_head = nn.Conv2d(widths[0], 2, 3, padding=1)
         nn.init.zeros_(self.flow_head.weight)
         nn.init.zeros_(self.flow_head.bias)
@@ -75,9 +61,6 @@ class DeformableRegNet(nn.Module):
                 moving: torch.Tensor) -> torch.Tensor:
         check_pair(fixed, moving, 'DeformableRegNet')
         x = torch.cat([luminance(fixed), luminance(moving)], 1)
-        if x.shape[1] != self.in_channels:
-            raise ValueError(f'DeformableRegNet: expected {self.in_channels} '
-                             f'input channels, got {x.shape[1]}')
         skips = [self.stem(x)]
         for down in self.down:
             skips.append(down(skips[-1]))

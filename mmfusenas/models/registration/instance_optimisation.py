@@ -41,11 +41,6 @@ def optimise_field(fixed: torch.Tensor,
         lr (float): Adam step size. Defaults to 0.3.
         padding_mode (str): of the spatial transformer. Defaults to 'border'.
     """
-    if grid_spacing < 1 or iters < 0 or not levels or \
-            any(int(k) < 1 for k in levels):
-        raise ValueError(
-            'optimise_field: grid_spacing >= 1, iters >= 0 and levels of '
-            f'factors >= 1, got {grid_spacing}, {iters}, {tuple(levels)}')
     check_registration_losses(losses, OPTIMISATION_FIELDS, 'optimise_field')
     fixed, moving = luminance(fixed).detach(), luminance(moving).detach()
     n, _, h, w = moving.shape
@@ -93,8 +88,6 @@ class InstanceOptimisedRegNet(nn.Module):
         losses (Sequence[dict | nn.Module]): the refinement's losses.
         grid_spacing, levels, iters, lr, padding_mode: of
             :func:`optimise_field`.
-        refine_in_training (bool): refine in training mode too. Defaults to
-            False.
     """
 
     def __init__(self,
@@ -104,8 +97,7 @@ class InstanceOptimisedRegNet(nn.Module):
                  levels: Sequence[int] = (4, 2, 1),
                  iters: int = 60,
                  lr: float = 0.3,
-                 padding_mode: str = 'border',
-                 refine_in_training: bool = False) -> None:
+                 padding_mode: str = 'border') -> None:
         super().__init__()
         self.network = (network if isinstance(network, nn.Module) else
                         MODELS.build(network))
@@ -119,11 +111,10 @@ class InstanceOptimisedRegNet(nn.Module):
                                   'InstanceOptimisedRegNet')
         self.cfg = dict(grid_spacing=grid_spacing, levels=tuple(levels),
                         iters=iters, lr=lr, padding_mode=padding_mode)
-        self.refine_in_training = refine_in_training
 
     def forward(self, fixed: torch.Tensor,
                 moving: torch.Tensor) -> torch.Tensor:
         flow = self.network(fixed, moving)
-        if self.training and not self.refine_in_training:
+        if self.training:
             return flow
         return optimise_field(fixed, moving, self.losses, flow, **self.cfg)

@@ -10,16 +10,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.models.losses.registration_losses import image_gradients
+from mmfusenas.models.ops import conv_lrelu
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
 from .spatial_transformer import (bound_flow, check_flow_bound,
                                   check_pair, warp_image)
-
-
-def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride=stride, padding=1),
-        nn.LeakyReLU(0.1, inplace=True))
 
 
 def standardise(x: torch.Tensor, eps: float = 1e-2) -> torch.Tensor:
@@ -160,27 +155,12 @@ class PyramidCorrRegNet(nn.Module):
         if inputs not in self.input_types:
             raise ValueError(f'PyramidCorrRegNet: inputs must be one of '
                              f'{self.input_types}, got {inputs!r}')
-        if not input_eps > 0:
-            raise ValueError('PyramidCorrRegNet: input_eps must be > 0, got '
-                             f'{input_eps}')
         self.inputs = inputs
         self.input_eps = float(input_eps)
         self.shared_encoder = bool(shared_encoder)
-        if channels < 1 or num_levels < 1 or radius < 0 or \
-                decoder_channels < 1:
-            raise ValueError(
-                'PyramidCorrRegNet: channels >= 1, num_levels >= 1, radius '
-                f'>= 0 and decoder_channels >= 1, got {channels}, '
-                f'{num_levels}, {radius}, {decoder_channels}')
-        if ngf_eps is not None and not ngf_eps > 0:
-            raise ValueError('PyramidCorrRegNet: ngf_eps must be > 0 or '
-                             f'None, got {ngf_eps}')
         self.num_levels = num_levels
         self.radius = radius
         self.ngf_eps = ngf_eps
-        if not flow_scale > 0:
-            raise ValueError('PyramidCorrRegNet: flow_scale must be > 0, got '
-                             f'{flow_scale}')
         self.flow_scale = float(flow_scale)
         self.max_displacement = check_flow_bound(
             max_displacement, 'PyramidCorrRegNet')
@@ -191,8 +171,8 @@ class PyramidCorrRegNet(nn.Module):
         def encoder() -> nn.ModuleList:
             return nn.ModuleList(
                 nn.Sequential(
-                    _conv(widths[l], widths[l + 1], stride=2),
-                    _conv(widths[l + 1], widths[l + 1]))
+                    conv_lrelu(widths[l], widths[l + 1], 2, 0.1),
+                    conv_lrelu(widths[l + 1], widths[l + 1], 1, 0.1))
                 for l in range(num_levels))
 
         self.encoder = encoder()
@@ -206,8 +186,10 @@ class PyramidCorrRegNet(nn.Module):
             nn.init.zeros_(head.bias)
             self.decoders.append(
                 nn.Sequential(
-                    _conv(corr + widths[l + 1] + 2, decoder_channels),
-                    _conv(decoder_channels, decoder_channels), head))
+                    conv_lrelu(corr + widths[l + 1] + 2, decoder_channels, 1,
+                               0.1),
+                    conv_lrelu(decoder_channels, decoder_channels, 1, 0.1),
+                    head))
 
     def encoder_inputs(self, image: torch.Tensor) -> torch.Tensor:
         """The representation of one image the encoder reads

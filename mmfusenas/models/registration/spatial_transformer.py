@@ -5,7 +5,7 @@ warping is backward, ``warped(p) = moving(p + flow(p))`` (bilinear,
 ``align_corners=True``), and a registration network predicts the field with
 ``warped ~ fixed``.
 """
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -145,13 +145,3 @@ class SpatialTransformer(nn.Module):
     def extra_repr(self) -> str:
         return f'mode={self.mode!r}, padding_mode={self.padding_mode!r}'
 
-
-def endpoint_error(flow: torch.Tensor,
-                   target: torch.Tensor,
-                   eps: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Per-pixel ``sqrt(|flow - target|^2 + eps)`` ``(N, H, W)`` and its
-    per-image mean ``(N,)``.
-    """
-    check_flow(flow, target, 'endpoint_error')
-    epe = ((flow - target).pow(2).sum(1) + eps).sqrt()
-    return epe, epe.flatten(1).mean(1)

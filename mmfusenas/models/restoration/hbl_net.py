@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.models.cells.hadamard_unit import EdgeSpec, build_position
-from mmfusenas.models.ops.hbl_ops import BN_TEST_STATS, StatsBatchNorm2d
+from mmfusenas.models.ops.hbl_ops import StatsBatchNorm2d
 from mmfusenas.registry import MODELS
 
 #: official attribute names of the 9 encoder positions (``SearchBlock2``)
@@ -112,8 +112,7 @@ class HBLDecoder(nn.Module):
             build_position(spec, w, c2 if i == 8 else None)
             for i, (spec, w) in enumerate(zip(ops, widths)))
 
-    def _res(self, x: torch.Tensor, i: int) -> torch.Tensor:
-        return x + self.ops[i + 1](F.relu(self.ops[i](x)))
+    _res = HBLEncoder._res
 
     def forward(self, h: torch.Tensor, e2: torch.Tensor,
                 e1: torch.Tensor) -> torch.Tensor:
@@ -160,9 +159,6 @@ class HBLNet(nn.Module):
 
     def set_bn_test_stats(self, mode: str) -> None:
         """Set the eval-mode statistics of every HNU BatchNorm."""
-        if mode not in BN_TEST_STATS:
-            raise ValueError(f'bn_test_stats must be one of {BN_TEST_STATS}, '
-                             f'got {mode!r}')
         for m in self.modules():
             if isinstance(m, StatsBatchNorm2d):
                 m.test_stats = mode
@@ -190,16 +186,13 @@ class HBLNet(nn.Module):
 HBL_UNIT_EDGES = ('r1', 'r2', 'r3', 'r4', 'i1', 'i2', 'i3', 'i4')
 
 
-def hbl_network_cfg(genotype: dict,
-                    unit_channels: int = 32,
-                    **kwargs) -> dict:
+def hbl_network_cfg(genotype: dict, **kwargs) -> dict:
     """The :class:`HBLNet` config of a genotype of op-name lists.
 
     Args:
         genotype (dict): ``encoder`` (9 names), ``decoder`` (9 names) and
             ``units`` (8 names per HNU), as in
             ``configs/_base_/models/hbl_genotypes.py``.
-        unit_channels (int): HNU width. Defaults to 32.
         **kwargs: other :class:`HBLNet` arguments.
     """
     for key in ('encoder', 'decoder', 'units'):
@@ -210,7 +203,7 @@ def hbl_network_cfg(genotype: dict,
         type='HBLNet',
         encoder=dict(type='HBLEncoder', ops=list(genotype['encoder'])),
         units=[
-            dict(type='HadamardUnit', channels=unit_channels, ops=list(ops))
+            dict(type='HadamardUnit', channels=32, ops=list(ops))
             for ops in genotype['units']
         ],
         decoder=dict(type='HBLDecoder', ops=list(genotype['decoder'])),

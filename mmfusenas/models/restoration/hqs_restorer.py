@@ -10,7 +10,7 @@ from torch import Tensor
 
 from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.distributed import check_finite_losses
 from .hqs_unrolled_net import HQSOutputs
 
 __all__ = ['HQSRestorer', 'LOSS_TERMS']
@@ -183,14 +183,7 @@ class HQSRestorer(BaseImageModel):
                              f'{terms}, rec_weight {self.rec_weight}, '
                              f'guidance_weight {self.guidance_weight})')
         # collective under a model wrapper: a NaN on one rank stops all
-        for name, value in losses.items():
-            message = None
-            if not torch.isfinite(value):
-                stems = [s.get('stem') for s in (data_samples or [])]
-                message = (f'HQSRestorer: {name} is {value.item()} on '
-                           f'samples {stems}; check the inputs and the '
-                           'learning rate')
-            raise_on_any_rank(message)
+        check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self,

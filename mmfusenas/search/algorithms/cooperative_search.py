@@ -1,6 +1,7 @@
 """Cooperative search of cooperating parts (RUAS: a scene and a task
 module; a chain: every pre-module and the task model)."""
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
@@ -103,13 +104,8 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         self.part_names = tuple(p['name'] for p in self.parts)
         self.part_keys = {p['name']: p['keys'] for p in self.parts}
         # the two-part names (RUAS): the first and the last part
-        self.scene_path, self.task_path = (self.parts[0]['path'],
-                                           self.parts[-1]['path'])
         self.scene_keys = self.parts[0]['keys']
         self.task_keys = self.parts[-1]['keys']
-        self.scene_losses = self.parts[0]['losses']
-        self.task_losses = self.parts[-1]['losses']
-        self.task_update_interval = self.parts[-1]['update_interval']
         owner: Dict[str, str] = {}
         for part in self.parts:
             for key in part['keys']:
@@ -123,15 +119,16 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             raise ValueError(f'architecture keys {sorted(unassigned)} belong '
                              f'to none of the parts {self.part_names}')
         seen: Dict[int, str] = {}
-        for part in self.parts:
-            for p in self._part_weights(part):
+        for i, part in enumerate(self.parts):
+            for p in self.part_weight_parameters(i):
                 if id(p) in seen:
                     raise ValueError(
                         f"the {seen[id(p)]!r} and {part['name']!r} parts "
                         'share weights; their paths must not overlap')
                 seen[id(p)] = part['name']
-        known = self._known_loss_names()
-        if known is not None:
+        losses = getattr(self.architecture, 'losses', None)
+        if isinstance(losses, torch.nn.ModuleList):  # names known up front
+            known = [loss.loss_name for loss in losses]
             for part in self.parts:
                 unmatched = [
                     p for p in part['losses']
@@ -199,22 +196,6 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             raise ValueError(f'part names must be unique, got {names}')
         return parsed
 
-    def _known_loss_names(self):
-        """The loss names known before a forward (``losses``), else None."""
-        losses = getattr(self.architecture, 'losses', None)
-        if not isinstance(losses, torch.nn.ModuleList):
-            return None
-        return [loss.loss_name for loss in losses]
-
-    @staticmethod
-    def _part_weights(part: Dict[str, Any]) -> List[Tensor]:
-        params = {
-            id(p): p
-            for m in part['modules'] for p in m.parameters()
-            if p.requires_grad
-        }
-        return list(params.values())
-
     def part_arch_parameters(self, part: Union[int, str]) -> List[Tensor]:
         """α of one part (an index or a name)."""
         return [
@@ -224,23 +205,15 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
 
     def part_weight_parameters(self, part: Union[int, str]) -> List[Tensor]:
         """ω of one part that require grad."""
-        return self._part_weights(self.parts[self._index(part)])
+        params = {
+            id(p): p
+            for m in self.parts[self._index(part)]['modules']
+            for p in m.parameters() if p.requires_grad
+        }
+        return list(params.values())
 
     def _index(self, part: Union[int, str]) -> int:
         return part_index(self.part_names, part)
-
-    # the two-part (RUAS) names: the first (scene) and the last (task) part
-    def scene_arch_parameters(self) -> List[Tensor]:
-        return self.part_arch_parameters(0)
-
-    def task_arch_parameters(self) -> List[Tensor]:
-        return self.part_arch_parameters(-1)
-
-    def scene_weight_parameters(self) -> List[Tensor]:
-        return self.part_weight_parameters(0)
-
-    def task_weight_parameters(self) -> List[Tensor]:
-        return self.part_weight_parameters(-1)
 
     @staticmethod
     def _select(losses: Dict[str, Any],
@@ -259,38 +232,20 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
                              else value)
         return chosen
 
-    def _named(self, losses: Dict[str, Any],
-               patterns: Sequence[str]) -> Tensor:
-        return sum(self._select(losses, patterns).values())
-
     def part_loss(self, part: Union[int, str], data: dict) -> Tensor:
         """L^i of one part on a preprocessed batch."""
-        return self._named(
-            self.architecture(**data, mode='loss'),
-            self.parts[self._index(part)]['losses'])
-
-    def scene_loss(self, data: dict) -> Tensor:
-        return self.part_loss(0, data)
-
-    def task_loss(self, data: dict) -> Tensor:
-        return self.part_loss(-1, data)
-
-    def part_step_due(self, part: Union[int, str]) -> bool:
-        """Whether the next :meth:`train_step` runs ``part``'s steps."""
-        interval = self.parts[self._index(part)]['update_interval']
-        return (self.num_train_steps + 1) % interval == 0
-
-    def _part_loss_fn(self, i: int):
-
-        def loss(data: dict) -> Tensor:
-            return self.part_loss(i, data)
-
-        return loss
+        return sum(
+            self._select(
+                self.architecture(**data, mode='loss'),
+                self.parts[self._index(part)]['losses']).values())
 
     def part_losses(self, data: dict) -> List[Tensor]:
         """Every part's loss (part order) from one forward pass."""
         losses = self.architecture(**data, mode='loss')
-        return [self._named(losses, part['losses']) for part in self.parts]
+        return [
+            sum(self._select(losses, part['losses']).values())
+            for part in self.parts
+        ]
 
     def train_step(self, data: dict,
                    optim_wrapper: Mapping) -> Dict[str, Union[Tensor, float]]:
@@ -298,12 +253,13 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         weights_ow, arch_ow = self._split_optim_wrapper(optim_wrapper)
         arch_due = self.arch_step_due
         train, val = self._train_val(data, arch_due)
-        due = [self.part_step_due(i) for i in range(len(self.parts))]
+        due = [(self.num_train_steps + 1) % part['update_interval'] == 0
+               for part in self.parts]
         problem = CooperativeProblem.from_parts(
             [
                 CooperativePart(part['name'], self.part_arch_parameters(i),
                                 self.part_weight_parameters(i),
-                                self._part_loss_fn(i))
+                                partial(self.part_loss, i))
                 for i, part in enumerate(self.parts)
             ],
             train_batch=train,

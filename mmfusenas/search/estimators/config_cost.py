@@ -8,7 +8,7 @@ from typing import Callable, Dict, Sequence
 import torch
 from mmengine.registry import DefaultScope
 
-from .resource_estimator import count_flops, count_params, measure_latency
+from .resource_estimator import ResourceEstimator
 
 
 def config_cost(cfg: dict, res: int, latency: bool = False,
@@ -29,13 +29,12 @@ def config_cost(cfg: dict, res: int, latency: bool = False,
     with DefaultScope.overwrite_default_scope(scope):
         model = import_module(f'{scope}.registry').MODELS.build(
             copy.deepcopy(cfg))
-        x = torch.randn(1, 3, res, res)
-        out = dict(
-            params_m=count_params(model) / 1e6,
-            gflops=count_flops(model, x).flops / 1e9)
-        if latency:
-            lat = measure_latency(model, x, repeats=10, warmup=3, threads=1)
-            out['latency_ms'] = lat.median_ms
+        costs = ResourceEstimator(
+            with_latency=latency, repeats=10, warmup=3, threads=1).estimate(
+                model, torch.randn(1, 3, res, res))
+    out = dict(params_m=costs['params'] / 1e6, gflops=costs['flops'] / 1e9)
+    if latency:
+        out['latency_ms'] = costs['latency_ms']
     return out
 
 

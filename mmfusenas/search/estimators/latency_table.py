@@ -26,10 +26,6 @@ from .resource_estimator import (Inputs, _to_device, check_space_budget,
                                  split_inputs)
 
 FORMAT = 'mmfusenas-latency-table/1'
-#: context fields a cache must match; the first four are short enough to be
-#: printed when they differ
-CONTEXT_FIELDS = ('device', 'torch', 'dtype', 'inputs', 'choices', 'places',
-                  'signature', 'metric')
 #: what a table can hold: median latency (ms) or FLOPs (millions)
 METRICS = ('latency', 'flops')
 
@@ -190,12 +186,6 @@ def _shape_key(args: tuple) -> Tuple:
                  for a in args)
 
 
-@dataclass
-class _Cost:
-    """A deterministic measurement in the shape of ``LatencyStats``."""
-    median_ms: float
-
-
 def _measure(supernet: nn.Module,
              calls: List[_Call],
              example_inputs: Inputs,
@@ -206,11 +196,13 @@ def _measure(supernet: nn.Module,
     # explicit: a parameter-free candidate (skip) has no device of its own
     device = module_device(supernet)
 
-    def cost_of(module, inputs, repeats, warmup, device):
+    def cost_of(module, inputs):
         if metric == 'flops':
-            return _Cost(count_flops(module, inputs).flops / 1e6)
+            return count_flops(module, inputs).flops / 1e6
         return measure_latency(
-            module, inputs, repeats=repeats, warmup=warmup, device=device)
+            module, inputs, repeats=repeats, warmup=warmup,
+            device=device).median_ms
+
     timed: Dict[Tuple[str, Tuple], float] = {}
     per_call: Dict[int, List[float]] = {}
     for index, call in enumerate(calls):
@@ -225,12 +217,7 @@ def _measure(supernet: nn.Module,
                 # same latency: time it once
                 signature = (repr(candidate), _shape_key(call.args))
                 if signature not in timed:
-                    timed[signature] = cost_of(
-                        candidate,
-                        call.args,
-                        repeats=repeats,
-                        warmup=warmup,
-                        device=device).median_ms
+                    timed[signature] = cost_of(candidate, call.args)
             row.append(timed[signature])
         per_call[index] = row
     outermost = [i for i, call in enumerate(calls) if call.parent is None]
@@ -238,13 +225,7 @@ def _measure(supernet: nn.Module,
         # the supernet is itself a choice point: nothing is fixed
         return per_call, 0.0
     with _replaced(supernet, _replays(calls, outermost, '')):
-        fixed = cost_of(
-            supernet,
-            example_inputs,
-            repeats=repeats,
-            warmup=warmup,
-            device=device).median_ms
-    return per_call, fixed
+        return per_call, cost_of(supernet, example_inputs)
 
 
 def _context(calls: List[_Call],
@@ -277,17 +258,13 @@ def _context(calls: List[_Call],
         metric=metric)
 
 
-def _stale_fields(cached: dict, now: dict) -> List[str]:
-    """Human-readable differences between two contexts."""
-    diffs = []
-    for name in CONTEXT_FIELDS:
-        if cached.get(name) != now[name]:
-            if name in ('device', 'torch', 'dtype', 'inputs'):
-                diffs.append(f'{name}: cached {cached.get(name)!r}, now '
-                             f'{now[name]!r}')
-            else:
-                diffs.append(f'{name} differ')
-    return diffs
+def stale_fields(cached: dict, now: dict) -> List[str]:
+    """Human-readable differences between two cache contexts."""
+    return [
+        f'{name}: cached {cached.get(name)!r}, now {now[name]!r}'
+        if name in ('device', 'torch', 'dtype', 'inputs') else
+        f'{name} differ' for name in now if cached.get(name) != now[name]
+    ]
 
 
 def _dumps(obj: Any, depth: int = 0) -> str:
@@ -308,6 +285,16 @@ def load_cache(path: str, fmt: str = FORMAT,
         raise ValueError(f'{path} is not a {what} (expected format {fmt!r});'
                          ' delete it or pass rebuild=True to overwrite it')
     return data
+
+
+def save_cache(path: str, fmt: str, context: dict, **payload: Any) -> None:
+    """Write a JSON cache of format ``fmt`` (atomic)."""
+    data = dict(
+        format=fmt,
+        created=datetime.datetime.now().isoformat(timespec='seconds'),
+        context=context,
+        **payload)
+    atomic_write(_dumps(data) + '\n', path)
 
 
 def build_latency_table(supernet: nn.Module,
@@ -363,7 +350,7 @@ def build_latency_table(supernet: nn.Module,
             origin = f'measured (no cache at {cache_file} yet)'
         else:
             data = load_cache(cache_file)
-            diffs = _stale_fields(data.get('context', {}), context)
+            diffs = stale_fields(data.get('context', {}), context)
             if not diffs:
                 table = LatencyTable(
                     {
@@ -395,10 +382,10 @@ def build_latency_table(supernet: nn.Module,
     table = LatencyTable(latencies, fixed_ms, nested, context['choices'],
                          context, origin)
     if cache_file is not None:
-        data = dict(
-            format=FORMAT,
-            created=datetime.datetime.now().isoformat(timespec='seconds'),
-            context=context,
+        save_cache(
+            cache_file,
+            FORMAT,
+            context,
             settings=dict(repeats=repeats, warmup=warmup),
             unit='ms' if metric == 'latency' else 'MFLOPs',
             fixed_ms=fixed_ms,
@@ -408,5 +395,4 @@ def build_latency_table(supernet: nn.Module,
                 for k, v in latencies.items()
             },
             places_ms=per_place)
-        atomic_write(_dumps(data) + '\n', cache_file)
     return table

@@ -7,8 +7,6 @@ measures each distinct item once, caches the table in JSON (while the
 device, torch and the cost model's context match) and sums items to cost
 a path without building it.
 """
-import datetime
-import json
 import os.path as osp
 from typing import Dict, Mapping, Optional, Sequence
 
@@ -16,11 +14,9 @@ import torch
 from mmengine.logging import print_log
 
 from mmfusenas.registry import MODELS, TASK_UTILS
-from mmfusenas.utils.fileio import atomic_write
-from .latency_table import load_cache
-from .resource_estimator import (ResourceConstraintError, count_flops,
-                                 count_params, device_name, make_inputs,
-                                 measure_latency)
+from .latency_table import load_cache, save_cache, stale_fields
+from .resource_estimator import (ResourceConstraintError, ResourceEstimator,
+                                 device_name, make_inputs)
 
 FORMAT = 'mmfusenas-path-cost-table/1'
 COST_METRICS = ('params', 'macs', 'flops', 'latency_ms')
@@ -68,43 +64,29 @@ class PathCostTable:
 
     def _load(self, path: str) -> None:
         data = load_cache(path, FORMAT, 'path cost table')
-        if data.get('context') != self.context:
-            diffs = [
-                k for k in self.context
-                if data.get('context', {}).get(k) != self.context[k]
-            ]
-            print_log(f'path cost table: cache {path} is stale ({diffs} '
-                      'differ); re-measuring', logger='current')
+        diffs = stale_fields(data.get('context', {}), self.context)
+        if diffs:
+            print_log(f'path cost table: cache {path} is stale ('
+                      f'{"; ".join(diffs)}); re-measuring', logger='current')
             return
         self.entries = data['entries']
         self.origin = f'loaded from {path}'
 
     def save(self) -> None:
         """Write the cache (atomic)."""
-        if not self.cache_file:
-            return
-        data = dict(
-            format=FORMAT,
-            created=datetime.datetime.now().isoformat(timespec='seconds'),
-            context=self.context,
-            entries=self.entries)
-        atomic_write(json.dumps(data, indent=1) + '\n', self.cache_file)
+        if self.cache_file:
+            save_cache(self.cache_file, FORMAT, self.context,
+                       entries=self.entries)
 
     def measure(self, key: str, build, shapes: Sequence) -> Dict[str, float]:
         """Measure one item (no caching)."""
         module = build().to(self.device).eval()
-        inputs = make_inputs(list(shapes), device=self.device)
-        fc = count_flops(module, inputs)
-        row = dict(
-            params=float(count_params(module)),
-            macs=float(fc.macs),
-            flops=float(fc.flops),
-            latency_ms=float('nan'))
-        if self.with_latency:
-            row['latency_ms'] = measure_latency(
-                module, inputs, repeats=self.repeats,
-                warmup=self.warmup).median_ms
-        return row
+        costs = ResourceEstimator(
+            with_latency=self.with_latency,
+            repeats=self.repeats,
+            warmup=self.warmup).estimate(
+                module, make_inputs(list(shapes), device=self.device))
+        return {m: float(costs.get(m, 'nan')) for m in COST_METRICS}
 
     def cost(self, choices: Mapping[str, str]) -> Dict[str, float]:
         """``{params, macs, flops, latency_ms}`` of a path (measuring and

@@ -21,20 +21,16 @@ from .ranking_losses import PREDICTOR_LOSSES
 class BGRUPredictor(nn.Module):
     """Score of a path (lower = better when trained on losses).
 
+    Embeddings and GRU states have size 32.
+
     Args:
         space (Mapping[str, Sequence[str]]): ``{key: candidate names}`` in
             gene order (``one_shot_space(supernet)``).
-        embed_size (int): Defaults to 32.
-        hidden_size (int): Defaults to 32.
-        num_layers (int): Defaults to 2.
     """
 
-    def __init__(self,
-                 space: Mapping[str, Sequence[str]],
-                 embed_size: int = 32,
-                 hidden_size: int = 32,
-                 num_layers: int = 2) -> None:
+    def __init__(self, space: Mapping[str, Sequence[str]]) -> None:
         super().__init__()
+        embed_size = hidden_size = 32
         self.space = {k: tuple(v) for k, v in space.items()}
         groups: Dict[tuple, int] = {}
         gene_group = []
@@ -47,7 +43,7 @@ class BGRUPredictor(nn.Module):
         self.gru = nn.GRU(
             embed_size,
             hidden_size,
-            num_layers,
+            2,
             bias=False,
             batch_first=True,
             bidirectional=True)
@@ -175,7 +171,7 @@ def save_predictor(predictor: BGRUPredictor, path: str, **meta) -> None:
     atomic_write(buf.getvalue(), path)
 
 
-def load_predictor(path: str, **kwargs) -> BGRUPredictor:
+def load_predictor(path: str) -> BGRUPredictor:
     """Rebuild a :class:`BGRUPredictor` saved by :func:`save_predictor`
     (``weights_only`` load)."""
     import os.path as osp
@@ -185,7 +181,7 @@ def load_predictor(path: str, **kwargs) -> BGRUPredictor:
     data = read_checkpoint(path, 'predictor file')
     if not isinstance(data, dict) or 'state_dict' not in data:
         raise ValueError(f'{path} is not a predictor file (no state_dict)')
-    pred = BGRUPredictor(data['meta']['space'], **kwargs)
+    pred = BGRUPredictor(data['meta']['space'])
     pred.load_state_dict(data['state_dict'])
     pred.eval()
     return pred

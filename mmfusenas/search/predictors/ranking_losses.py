@@ -48,11 +48,6 @@ PREDICTOR_LOSSES: Dict[str, Callable] = dict(
     ranknet=ranknet_loss, l1=l1_loss, l2=l2_loss)
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank), 0-based."""
-    return stats.rankdata(x) - 1.0
-
-
 def _quiet(fn: Callable, a, b) -> float:
     """``fn(a, b)``'s statistic; nan without a warning for constant input."""
     with warnings.catch_warnings():

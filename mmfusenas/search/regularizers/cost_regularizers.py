@@ -5,6 +5,7 @@ Each builds a per-choice-point cost table once (``prepare``) and returns
 (:meth:`BaseCostRegularizer.check_budget`,
 :meth:`BaseCostRegularizer.fit_to_budget`).
 """
+import math
 from typing import (Callable, Dict, Iterable, List, Mapping, Optional,
                     Sequence, Set, Tuple)
 
@@ -16,7 +17,7 @@ from mmfusenas.registry import TASK_UTILS
 from ..estimators.latency_table import LatencyTable, build_latency_table
 from ..estimators.resource_estimator import (Inputs, ResourceConstraintError,
                                              check_space_budget)
-from .functional import nested_expected_cost, operation_sensitive_reg
+from .functional import nested_expected_cost
 
 
 class BaseCostRegularizer:
@@ -46,13 +47,10 @@ class BaseCostRegularizer:
         self.loss_weight = float(loss_weight)
         self.nested = bool(nested)
         self.costs: Optional[Dict[str, torch.Tensor]] = None
-        if budget is not None:
-            budget = float(budget)
-            if not budget == budget or budget in (float('inf'),
-                                                  float('-inf')):
-                raise ValueError(f'{type(self).__name__}: budget must be '
-                                 f'finite, got {budget}')
-        self.budget = budget
+        if budget is not None and not math.isfinite(budget):
+            raise ValueError(f'{type(self).__name__}: budget must be '
+                             f'finite, got {budget}')
+        self.budget = None if budget is None else float(budget)
         self.parents: Dict[str, Optional[tuple]] = {}
 
     def _read_nesting(self, supernet: nn.Module) -> None:
@@ -191,11 +189,8 @@ class BaseCostRegularizer:
             k: v.to(arch_params.alphas[k])
             for k, v in self.costs.items()
         }
-        if any(p is not None for p in self.parents.values()):
-            return self.loss_weight * nested_expected_cost(
-                arch_params.alphas, costs, self.parents)
-        alphas = {k: arch_params.alphas[k] for k in self.costs}
-        return self.loss_weight * operation_sensitive_reg(alphas, costs)
+        return self.loss_weight * nested_expected_cost(
+            arch_params.alphas, costs, self.parents)
 
 
 @TASK_UTILS.register_module()

@@ -1,5 +1,4 @@
-from .base import (BaseBilevelStrategy, BilevelProblem, HyperGradient,
-                   SearchableModel)
+from .base import BaseBilevelStrategy, BilevelProblem, HyperGradient
 from .cooperative import (COOPERATIVE_MODES, COUPLING_REACHES,
                           CooperativePart, CooperativeProblem,
                           CooperativeStrategy)
@@ -14,7 +13,7 @@ from .implicit import ImplicitStrategy
 
 __all__ = [
     'BaseBilevelStrategy', 'BilevelProblem', 'HyperGradient',
-    'SearchableModel', 'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
+    'DartsFirstOrderStrategy', 'DartsSecondOrderStrategy',
     'IASStrategy', 'ImplicitStrategy', 'CooperativeProblem',
     'CooperativePart', 'CooperativeStrategy', 'COUPLING_REACHES',
     'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',

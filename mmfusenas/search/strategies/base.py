@@ -1,4 +1,4 @@
-"""The bilevel problem, the model protocol and the strategy base class.
+"""The bilevel problem and the strategy base class.
 
 Architecture search is ``min_α F(θ*(α), α)`` s.t. ``θ*(α) = argmin_θ
 f(θ, α)``. A strategy turns a :class:`BilevelProblem` into an approximation
@@ -6,7 +6,7 @@ of dF/dα (:class:`HyperGradient`); it writes ``α.grad`` and nothing else.
 """
 from abc import ABCMeta, abstractmethod
 from typing import (Any, Dict, Iterable, List, Mapping, NamedTuple, Optional,
-                    Protocol, Sequence, Tuple, runtime_checkable)
+                    Sequence, Tuple)
 
 import torch
 from torch import Tensor
@@ -16,19 +16,6 @@ from mmengine.registry import DefaultScope
 from mmfusenas.registry import TASK_UTILS
 from mmfusenas.utils.distributed import average_value
 from .functional import LossFn, flat_norm, grads_wrt, scalar_loss
-
-
-@runtime_checkable
-class SearchableModel(Protocol):
-    """What a model exposes to be searched: two disjoint iterables, α
-    (``arch_parameters``) and θ (``weight_parameters``).
-    """
-
-    def arch_parameters(self) -> Iterable[Tensor]:
-        """The architecture parameters α (upper level)."""
-
-    def weight_parameters(self) -> Iterable[Tensor]:
-        """The operation weights θ (lower level)."""
 
 
 class HyperGradient(NamedTuple):
@@ -100,19 +87,6 @@ class BilevelProblem:
         self.train_batch = train_batch
         self.val_batch = val_batch
         self.weight_optimizer = weight_optimizer
-
-    @classmethod
-    def from_model(cls, model: SearchableModel,
-                   **kwargs: Any) -> 'BilevelProblem':
-        """The problem of a :class:`SearchableModel` (``**kwargs``: those of
-        :class:`BilevelProblem`).
-        """
-        if not isinstance(model, SearchableModel):
-            raise TypeError(
-                f'{type(model).__name__} does not follow the SearchableModel '
-                'protocol: it needs arch_parameters() and weight_parameters()')
-        return cls(model.arch_parameters(), model.weight_parameters(),
-                   **kwargs)
 
     def weight_param_groups(self, who: str) -> List[dict]:
         """The weight optimizer's param group of every weight parameter
@@ -196,11 +170,6 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
         for p, g in zip(problem.arch_params, hypergrad.grads):
             p.grad = g.detach().clone()
         return hypergrad.log_vars
-
-    def step_model(self, model: SearchableModel,
-                   **kwargs: Any) -> Dict[str, float]:
-        """:meth:`step` on ``BilevelProblem.from_model(model, **kwargs)``."""
-        return self.step(BilevelProblem.from_model(model, **kwargs))
 
     @abstractmethod
     def _hypergradient(

@@ -119,12 +119,6 @@ class CooperativeProblem:
         self.val_batch = val_batch
         self.weight_optimizer = weight_optimizer
 
-    # the two-part (RUAS) names: the first and the last part
-    scene = property(lambda self: self.parts[0])
-    task = property(lambda self: self.parts[-1])
-    scene_loss = property(lambda self: self.loss_fns[0])
-    task_loss = property(lambda self: self.loss_fns[-1])
-
     def index(self, part: Union[int, str]) -> int:
         """The position of ``part`` (an index or a name)."""
         return part_index(self.names, part)
@@ -134,21 +128,12 @@ class CooperativeProblem:
         """Every part's α, in part order (the order of full gradients)."""
         return [p for part in self.parts for p in part.arch_params]
 
-    @property
-    def weight_params(self) -> List[Tensor]:
-        """Every part's ω, in part order."""
-        return [p for part in self.parts for p in part.weight_params]
-
     def downstream(self, part: Union[int, str],
                    reach: str = 'downstream') -> List[int]:
         """The parts whose validation losses couple to ``part``'s α: every
         later one (``'downstream'``) or the next (``'next'``).
         """
-        i = self.index(part)
-        if reach not in COUPLING_REACHES:
-            raise ValueError(f'reach must be one of {COUPLING_REACHES}, got '
-                             f'{reach!r}')
-        later = list(range(i + 1, len(self.parts)))
+        later = list(range(self.index(part) + 1, len(self.parts)))
         return later[:1] if reach == 'next' else later
 
     def coupling(self,
@@ -188,7 +173,7 @@ class CooperativeProblem:
         """One problem over all α and ω with the summed loss of all parts."""
         return BilevelProblem(
             self.arch_params,
-            self.weight_params,
+            [p for part in self.parts for p in part.weight_params],
             train_batch=self.train_batch,
             val_batch=self.val_batch,
             loss_fn=self.weighted_loss(
@@ -206,16 +191,6 @@ def part_index(names: Sequence[str], part: Union[int, str]) -> int:
     if not -len(names) <= part < len(names):
         raise IndexError(f'part {part} out of range for {len(names)} parts')
     return part % len(names)
-
-
-def _first_order(strategy: BaseBilevelStrategy) -> bool:
-    """Whether ``strategy`` is exactly first-order DARTS."""
-    return type(strategy) is DartsFirstOrderStrategy
-
-
-def _build(cfg: Union[dict, BaseBilevelStrategy],
-           role: str) -> BaseBilevelStrategy:
-    return build_strategy(cfg, f'CooperativeStrategy: {role}')
 
 
 @TASK_UTILS.register_module()
@@ -268,19 +243,13 @@ class CooperativeStrategy(BaseBilevelStrategy):
         self.mode = mode
         self.beta = float(beta)
         self.coupling_reach = coupling_reach
-        self.scene_strategy = _build(scene_strategy, 'scene_strategy')
-        self.task_strategy = _build(task_strategy, 'task_strategy')
-        self.coupling_strategy = _build(coupling_strategy,
-                                        'coupling_strategy')
+        self.scene_strategy = build_strategy(scene_strategy, self.name)
+        self.task_strategy = build_strategy(task_strategy, self.name)
+        self.coupling_strategy = build_strategy(coupling_strategy, self.name)
         self.part_strategies = {
-            str(name): _build(cfg, f'part_strategies[{name!r}]')
+            str(name): build_strategy(cfg, self.name)
             for name, cfg in (part_strategies or {}).items()
         }
-
-    @property
-    def coupled(self) -> bool:
-        """Whether the β term is computed."""
-        return self.mode == 'cooperative' and self.beta > 0
 
     @staticmethod
     def _check(problem: Any) -> None:
@@ -312,10 +281,10 @@ class CooperativeStrategy(BaseBilevelStrategy):
         i = problem.index(part)
         name = problem.names[i]
         strategy = self.strategy_of(problem, i)
-        coupling = (problem.coupling(i, self.coupling_reach)
-                    if self.coupled else None)
-        if coupling is not None and _first_order(strategy) and \
-                _first_order(self.coupling_strategy):
+        coupled = self.mode == 'cooperative' and self.beta > 0
+        coupling = problem.coupling(i, self.coupling_reach) if coupled else None
+        if coupling is not None and type(strategy) is type(
+                self.coupling_strategy) is DartsFirstOrderStrategy:
             # both terms are plain gradients at the current weights: one
             # gradient of L_i + β Σ L_j (one forward pass with a losses_fn)
             weights = {i: 1.0}
@@ -347,15 +316,6 @@ class CooperativeStrategy(BaseBilevelStrategy):
                 for k, v in term.log_vars.items()
             })
         return self._checked(grads, log, name)
-
-    def scene_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
-        """``G_s``: the first part's."""
-        return self.part_hypergradient(problem, 0)
-
-    def task_hypergradient(self, problem: CooperativeProblem) -> HyperGradient:
-        """``G_t``: the last part's."""
-        self._check(problem)
-        return self.part_hypergradient(problem, len(problem.parts) - 1)
 
     def _hypergradient(
             self, problem: Any) -> Tuple[List[Tensor], Dict[str, float]]:

@@ -59,8 +59,6 @@ class BandSampler:
         space (Mapping[str, Sequence[str]]): the one-shot space.
         cost_fn (Callable, optional): path -> cost (e.g. FLOPs).
         num_static (int): paths used to estimate the cost range.
-        divisions (int): ``σ = range / divisions``. Defaults to 50.
-        max_tries (int): Defaults to 500.
         rng (random.Random): the random source.
     """
 
@@ -68,22 +66,19 @@ class BandSampler:
                  space: Mapping[str, Sequence[str]],
                  cost_fn: Optional[Callable[[Path], float]] = None,
                  num_static: int = 200,
-                 divisions: int = 50,
-                 max_tries: int = 500,
                  rng: Optional[random.Random] = None) -> None:
         self.space, self.cost_fn = space, cost_fn
         self.rng = rng or random.Random()
-        self.max_tries = max_tries
         if cost_fn is not None:
             costs = [
                 cost_fn(random_choices(space, self.rng))
                 for _ in range(num_static)
             ]
             self.lo, self.hi = min(costs), max(costs)
-            self.sigma = (self.hi - self.lo) / divisions
+            self.sigma = (self.hi - self.lo) / 50
 
     def sample(self, m: int) -> List[Path]:
-        """``m`` (or fewer, after ``max_tries``) paths in one band."""
+        """``m`` (or fewer, after 500 tries) paths in one band."""
         first = random_choices(self.space, self.rng)
         if self.cost_fn is None:
             return [first] + [
@@ -91,7 +86,7 @@ class BandSampler:
             ]
         tau = min(self.cost_fn(first), self.hi - self.sigma)
         out = [first]
-        for _ in range(self.max_tries):
+        for _ in range(500):
             if len(out) >= m:
                 break
             cand = random_choices(self.space, self.rng)

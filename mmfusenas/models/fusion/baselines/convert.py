@@ -9,8 +9,8 @@ import torch
 import torch.nn as nn
 
 from mmfusenas.utils.checkpoint import (check_checkpoint_file,
+                                        identify_official_weights,
                                         load_legacy_checkpoint)
-from mmfusenas.utils.official_weights import identify_official_weights
 from mmfusenas.utils.state_dict_conversion import file_sha256, strict_remap
 from .ifcnn import IFCNN
 from .seafusion import SeAFusionNet

@@ -1,0 +1,103 @@
+"""``kill -9`` at six moments of ``tools/train.py``, then ``--resume``: the
+run ends with the weights and optimizer state of an uninterrupted run, bit
+for bit."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from toy_data.ivif import generate_toy_dataset
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')
+KILL_AT = osp.join(REPO, 'tests', 'helpers', 'kill_at.py')
+
+#: (moment, the how-manieth time it is reached): every kill lands after a
+#: checkpoint exists (iterations 2 and 4 save, one checkpoint is kept)
+MOMENTS = [
+    ('checkpoint', 2),  # iter_4.pth written, not renamed: resume from 2
+    pytest.param('step', 5, marks=pytest.mark.slow),  # before update 5
+    pytest.param('last_checkpoint', 2, marks=pytest.mark.slow),
+    pytest.param('rotation', 1, marks=pytest.mark.slow),  # iter_2.pth
+    pytest.param('val', 2, marks=pytest.mark.slow),
+    pytest.param('image', 3, marks=pytest.mark.slow),
+]
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('toy') / 'toy')
+    generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
+    return root
+
+
+def train_args(toy_root, work_dir):
+    opts = [
+        'train_cfg.max_iters=6', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2',
+        'default_hooks.checkpoint.max_keep_ckpts=1',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.dataset.pipeline.1.crop_size=[32,32]'
+    ] + [
+        f'{split}_dataloader.dataset.data_root={toy_root}'
+        for split in ('train', 'val', 'test')
+    ]
+    return [CONFIG, '--work-dir', work_dir, '--cfg-options'] + opts
+
+
+def run(args, env=None):
+    return subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def final_state(work_dir):
+    ckpt = torch.load(osp.join(work_dir, 'iter_6.pth'), weights_only=True)
+    return ckpt['state_dict'], ckpt['optimizer']
+
+
+def assert_equal_states(a, b):
+    if isinstance(a, dict):
+        assert sorted(a, key=str) == sorted(b, key=str)
+        for key in a:
+            assert_equal_states(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_equal_states(x, y)
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b)
+    else:
+        assert a == b
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(toy_root, tmp_path_factory):
+    work = str(tmp_path_factory.mktemp('full'))
+    done = run([osp.join(REPO, 'tools', 'train.py')] +
+               train_args(toy_root, work))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return final_state(work)
+
+
+@pytest.mark.parametrize('moment, count', MOMENTS)
+def test_killed_run_resumes_bit_identically(moment, count, toy_root,
+                                            uninterrupted, tmp_path):
+    work = str(tmp_path / 'w')
+    killed = run([KILL_AT, moment, str(count), '--'] +
+                 train_args(toy_root, work))
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert not osp.exists(osp.join(work, 'iter_6.pth'))
+    assert any(name.endswith('.pth') for name in os.listdir(work))
+
+    resumed = run([osp.join(REPO, 'tools', 'train.py')] +
+                  train_args(toy_root, work) + ['--resume'])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'resumed' in (resumed.stdout + resumed.stderr).lower()
+    state, optim = final_state(work)
+    assert_equal_states(state, uninterrupted[0])
+    assert_equal_states(optim, uninterrupted[1])
+    leftovers = [n for n in os.listdir(work) if n.endswith('.tmp')]
+    assert not leftovers or moment in ('checkpoint', 'image')
