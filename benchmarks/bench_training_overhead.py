@@ -98,7 +98,7 @@ from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa: E402
-from mmfusenas.search.estimators.flop_counter import (  # noqa: E402
+from mmfusenas.search.estimators.resource_estimator import (  # noqa: E402
     count_flops_of_call)
 from helpers.distributed import (  # noqa: E402
     launch, results_or_raise, strip_batchnorm)

@@ -17,9 +17,9 @@ from mmengine.infer import BaseInferencer
 from mmengine.registry import DefaultScope
 
 from mmfusenas.datasets import PairedImageDataset
-from mmfusenas.utils.fileio import atomic_write, read_image
-from mmfusenas.visualization import draw_boxes, draw_mask, hstack, titled
-from mmfusenas.visualization.panels import to_bgr
+from mmfusenas.utils.fileio import atomic_write, read_image, write_png
+from mmfusenas.visualization import (draw_boxes, draw_mask, hstack, titled,
+                                     to_bgr)
 from .deploy import Optimize
 from .inference import (build_pipeline, config_modalities, init_model,
                         load_config, loader_cfg, make_data_info, model_family,
@@ -76,13 +76,6 @@ def panel(sources: Dict[str, np.ndarray], vis: np.ndarray) -> np.ndarray:
 
 def _is_image(item: Any) -> bool:
     return isinstance(item, (str, np.ndarray)) or hasattr(item, '__fspath__')
-
-
-def _write_png(img: np.ndarray, path: str) -> None:
-    ok, buf = cv2.imencode('.png', img)
-    if not ok:
-        raise RuntimeError(f'PNG encoding failed for {path}')
-    atomic_write(buf.tobytes(), path)
 
 
 class FusionInferencer(BaseInferencer):
@@ -284,18 +277,18 @@ class FusionInferencer(BaseInferencer):
                 cv2.imshow('FusionInferencer', to_bgr(vis))
                 cv2.waitKey(wait_time)
             if img_out_dir:
-                _write_png(vis, osp.join(img_out_dir, 'vis', f'{stem}.png'))
+                write_png(vis, osp.join(img_out_dir, 'vis', f'{stem}.png'))
                 if self.is_compound:
-                    _write_png(result_image(pred),
-                               osp.join(img_out_dir, 'fused', f'{stem}.png'))
+                    write_png(result_image(pred),
+                              osp.join(img_out_dir, 'fused', f'{stem}.png'))
                 if save_panels:
                     arrays = info.get('img_arrays', {})
                     sources = {
                         n: arrays[p] if p in arrays else read_image(
                             p, 'color', backend)
                         for n, p in info['img_path'].items()}
-                    _write_png(panel(sources, to_bgr(vis)),
-                               osp.join(img_out_dir, 'panels', f'{stem}.png'))
+                    write_png(panel(sources, to_bgr(vis)),
+                              osp.join(img_out_dir, 'panels', f'{stem}.png'))
             if return_vis:
                 out.append(vis)
         return out
@@ -340,7 +333,7 @@ class FusionInferencer(BaseInferencer):
                              base + '.json')
                 if 'pred_sem_seg' in pred:
                     mask = pred.pred_sem_seg.data.squeeze(0).cpu().numpy()
-                    _write_png(mask.astype(np.uint8), base + '_sem_seg.png')
+                    write_png(mask.astype(np.uint8), base + '_sem_seg.png')
         if print_result:
             print(dicts)
         predictions = preds if return_datasamples else [

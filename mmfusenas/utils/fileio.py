@@ -69,6 +69,15 @@ def atomic_write(data: Union[bytes, str],
         pass
 
 
+def write_png(image: np.ndarray, path: str) -> None:
+    """Write ``image`` (OpenCV layout) as PNG to ``path`` atomically."""
+    import cv2
+    ok, buf = cv2.imencode('.png', image)
+    if not ok:
+        raise RuntimeError(f'PNG encoding failed for {path}')
+    atomic_write(buf.tobytes(), path)
+
+
 def read_stored_run(path: Union[str, Path],
                     options: Any,
                     key: str = 'options',

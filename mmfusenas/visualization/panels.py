@@ -5,6 +5,8 @@ import cv2
 import numpy as np
 import torch
 
+from mmfusenas.utils.fileio import to_uint8
+
 #: colours (BGR) of boxes / mask classes, cycled
 PALETTE = np.array([[60, 20, 220], [0, 200, 0], [255, 128, 0], [0, 200, 255],
                     [200, 0, 200], [255, 255, 0], [128, 0, 255],
@@ -17,7 +19,7 @@ def to_bgr(img) -> np.ndarray:
     if isinstance(img, torch.Tensor):
         arr = img.detach().cpu()
         if arr.is_floating_point():
-            arr = torch.floor(arr.clamp(0, 1) * 255 + 0.5)
+            arr = to_uint8(arr, 'round')
         arr = arr.to(torch.uint8).numpy()
         if arr.ndim == 3:
             arr = arr.transpose(1, 2, 0)

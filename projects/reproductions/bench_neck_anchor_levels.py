@@ -87,7 +87,7 @@ def cell_alpha_grads(model, loader, batches: int = 4) -> Dict[str, float]:
     return out
 
 
-def alpha_grads(bench, scale: float, warmup: int, work: str) -> dict:
+def alpha_grads(scale: float, warmup: int, work: str) -> dict:
     spec = SPACES['tim_neck']
     cfg = Config.fromfile(osp.join(ROOT, spec['search']))
     _merge(cfg, spec['search_opts'](True))
@@ -159,7 +159,7 @@ def main(argv=None):
             grows = [['octave_base_scale', 'when'] +
                      [f'cell{c}' for c in range(6)]]
             for scale in args.grad_scales:
-                g = alpha_grads(bench, scale, args.warmup,
+                g = alpha_grads(scale, args.warmup,
                                 osp.join(tmp, f'grad_{scale}'))
                 result['alpha_grad'][scale] = g
                 for when, cells in g.items():

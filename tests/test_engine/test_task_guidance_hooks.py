@@ -97,14 +97,17 @@ def test_freeze_fusion_range(model):
 
 
 def test_eta_schedule_step_and_linear(model):
+    def eta_at(hook, t):
+        return hook.state_at(t)['loss_weights']['pre']
+
     step = FusionLossWeightHook([(0, 1.0), (10, 0.5), (20, 0.1)])
-    assert [step.eta_at(t) for t in (0, 9, 10, 19, 20, 99)] == [
+    assert [eta_at(step, t) for t in (0, 9, 10, 19, 20, 99)] == [
         1.0, 1.0, 0.5, 0.5, 0.1, 0.1
     ]
     linear = FusionLossWeightHook([(5, 1.0), (15, 0.0)],
                                   interpolation='linear')
-    assert linear.eta_at(0) == 1.0 and linear.eta_at(100) == 0.0
-    assert linear.eta_at(10) == pytest.approx(0.5)
+    assert eta_at(linear, 0) == 1.0 and eta_at(linear, 100) == 0.0
+    assert eta_at(linear, 10) == pytest.approx(0.5)
     linear.before_train_iter(runner_at(model, 12), 12)
     assert model.fusion_loss_weight == pytest.approx(0.3)
     FusionLossWeightHook([(0, 1.0)]).before_train(runner_at(model))

@@ -7,17 +7,16 @@ from .genotype_export_hook import GenotypeExportHook, LossWeightExportHook
 from .prediction_visualization_hook import PredictionVisualizationHook
 from .progress_bar_hook import ProgressBarHook
 from .safe_checkpoint_hook import SafeCheckpointHook
-from .staging_hook import (RUAS_TRAINING_STRATEGIES, ChainStagingHook,
-                           FreezeFusionHook, FusionLossWeightHook,
-                           FusionWarmupHook, RUASTrainingStrategyHook,
-                           StagingHook)
+from .staging_hook import (ChainStagingHook, FreezeFusionHook,
+                           FusionLossWeightHook, FusionWarmupHook,
+                           RUASTrainingStrategyHook, StagingHook)
 
 __all__ = [
     'FusedImageSaveHook', 'PredictionVisualizationHook', 'StagingHook',
     'FusionWarmupHook',
     'FreezeFusionHook',
     'FusionLossWeightHook', 'RUASTrainingStrategyHook',
-    'RUAS_TRAINING_STRATEGIES', 'ChainStagingHook', 'FiniteStepGuardHook',
+    'ChainStagingHook', 'FiniteStepGuardHook',
     'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook',
     'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
     'LossWeightExportHook', 'ArchSeparationHook', 'separation'

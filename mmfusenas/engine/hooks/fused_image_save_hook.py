@@ -3,7 +3,6 @@ import io
 import os.path as osp
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 from mmengine.hooks import Hook
@@ -12,10 +11,8 @@ from mmengine.runner import Runner
 from mmengine.structures import BaseDataElement
 
 from mmfusenas.registry import HOOKS
-from mmfusenas.utils.fileio import atomic_write, to_uint8
-
-#: prediction fields holding an image, in order of preference
-IMAGE_FIELDS = ('pred_fused_rgb', 'pred_fused', 'pred_img')
+from mmfusenas.utils.fileio import atomic_write, to_uint8, write_png
+from mmfusenas.visualization.panels import PRED_IMAGE_FIELDS
 
 
 def tensor_to_uint8_image(img: torch.Tensor,
@@ -33,28 +30,20 @@ def tensor_to_uint8_image(img: torch.Tensor,
 
 def prediction_image(sample, color: bool = True,
                      rounding: Optional[str] = None) -> np.ndarray:
-    """The image a prediction carries (the first of :data:`IMAGE_FIELDS`;
+    """The image a prediction carries (the first of :data:`~mmfusenas.visualization.PRED_IMAGE_FIELDS`;
     ``pred_fused_rgb`` only with ``color``) as an OpenCV ``uint8`` array.
     ``rounding`` None: the prediction's ``rounding`` metainfo, else
     ``'round'``. ``KeyError`` when it carries none."""
     if rounding is None:
         rounding = sample.get('rounding', None) or 'round'
-    fields = IMAGE_FIELDS if color else IMAGE_FIELDS[1:]
+    fields = PRED_IMAGE_FIELDS[0 if color else 1:]
     for field in fields:
         if field in sample:
             return tensor_to_uint8_image(sample.get(field), rounding)
     raise KeyError(
         f'the prediction of {sample.get("stem", sample.get("img_path"))!r} '
         f'({type(sample).__name__}) carries no image: expected one of '
-        f'{IMAGE_FIELDS}, found {sorted(sample.keys())}')
-
-
-def write_png(image: np.ndarray, path: str) -> None:
-    """Write ``image`` as PNG to ``path`` atomically."""
-    ok, buf = cv2.imencode('.png', image)
-    if not ok:
-        raise RuntimeError(f'PNG encoding failed for {path}')
-    atomic_write(buf.tobytes(), path)
+        f'{PRED_IMAGE_FIELDS}, found {sorted(sample.keys())}')
 
 
 def sample_stem(sample) -> str:

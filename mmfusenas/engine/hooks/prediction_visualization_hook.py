@@ -9,7 +9,8 @@ from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
-from .fused_image_save_hook import sample_stem, write_png
+from mmfusenas.utils.fileio import write_png
+from .fused_image_save_hook import sample_stem
 
 
 @HOOKS.register_module()

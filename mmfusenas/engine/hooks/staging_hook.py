@@ -1,23 +1,18 @@
-"""Staged training: one hook runs a list of phases, the state a function of
-``runner.iter`` / ``runner.epoch`` alone (so a resumed run matches an
-uninterrupted one); the older hooks are aliases building phase lists."""
+"""Staged training: phases as a function of ``runner.iter`` / ``epoch``."""
 import bisect
 from typing import Any, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.hooks.hook import DATA_BATCH
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.registry import HOOKS
 
-#: the phase keys a later phase inherits when it leaves them out
 STATE_KEYS = ('task', 'train', 'losses', 'loss_weights')
 #: param-group key holding the lr before lr_mult (saved with the optimizer)
 BASE_LR_KEY = 'chain_staging_base_lr'
-RUAS_TRAINING_STRATEGIES = ('end_to_end', 'hierarchical')
 
 
 def _count(v: Any) -> bool:
@@ -29,7 +24,6 @@ def _number(v: Any) -> bool:
 
 
 _NAMES = (lambda v: isinstance(v, (str, list, tuple)), "a list or 'all'")
-#: what each phase key must be: (test, description)
 _CHECKS = {
     'begin': (_count, 'an int >= 0'),
     'task': (lambda v: isinstance(v, bool), 'a bool'),
@@ -42,14 +36,13 @@ _CHECKS = {
 }
 
 
-def check_count(owner: str, name: str, value: Any) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``value`` is an int >= 0."""
-    if not _count(value):
-        raise ValueError(f'{owner}: {name} must be an int >= 0, got {value!r}')
+def _require(ok: Any, where: str, value: Any, what: str = 'an int >= 0'
+             ) -> None:
+    if not ok:
+        raise ValueError(f'{where} must be {what}, got {value!r}')
 
 
 def _names(value: Any, everything: Sequence[str] = ()) -> set:
-    """A ``train`` / ``losses`` value as a set (``'all'``: ``everything``)."""
     return set(everything) if value == 'all' else \
         {value} if isinstance(value, str) else set(value)
 
@@ -62,8 +55,7 @@ def _param_groups(runner: Runner) -> List[dict]:
 
 
 def parse_phases(owner: str, phases: Sequence[dict]) -> List[dict]:
-    """Check ``phases`` (errors name the phase and key); fill in the keys
-    each phase inherits."""
+    """Check ``phases`` (errors name phase and key); fill in inherited keys."""
     if not phases:
         raise ValueError(f'{owner}: phases must not be empty')
     parsed: List[dict] = []
@@ -74,9 +66,8 @@ def parse_phases(owner: str, phases: Sequence[dict]) -> List[dict]:
             raise KeyError(f"{where} has unknown keys {unknown} or no "
                            f"'begin'; a phase has {list(_CHECKS)}")
         for key, value in given.items():
-            if not _CHECKS[key][0](value):
-                raise ValueError(f'{where}.{key} must be {_CHECKS[key][1]}, '
-                                 f'got {value!r}')
+            _require(_CHECKS[key][0](value), f'{where}.{key}', value,
+                     _CHECKS[key][1])
         late = [k for k in given if i and k in STATE_KEYS
                 and k not in parsed[0]]
         if late:
@@ -103,23 +94,14 @@ def parse_phases(owner: str, phases: Sequence[dict]) -> List[dict]:
 class StagingHook(Hook):
     """Phases of training, each from an iteration (epoch) until the next.
 
-    A phase states some of ``task``, ``train``, ``losses``, ``loss_weights``
-    and inherits the others; the first states every key a later one does, a
-    key no phase states is left to the model. Parts: chain stages (``'pre'``:
-    all), an ``ImageEnhancer``'s ``network.<child>`` or a dotted path; never
-    the task model. Losses / weights: stage names (``'pre'``: every stage)
-    or an ``ImageEnhancer``'s loss names.
-
     Args:
-        phases (Sequence[dict]): by ``begin`` (int, 0 first), with ``task``
-            (bool), ``train`` / ``losses`` (list[str] | 'all'),
-            ``loss_weights`` (dict), ``interpolation`` ('step' | 'linear':
-            weights move linearly to the next phase's) and ``lr_mult`` (the
-            phase's factor on the lr of the groups holding trained parts).
+        phases (Sequence[dict]): by ``begin`` (0 first); keys left out are
+            inherited. ``task`` (bool), ``train`` / ``losses`` (stage names,
+            ``'pre'``, paths or loss names; ``'all'``), ``loss_weights``,
+            ``interpolation`` ('step' | 'linear') and ``lr_mult``.
         by_epoch (bool): ``begin`` counts epochs. Defaults to False.
-        recalibrate_bn (int): iterations (epochs) from a phase's begin in
-            which the stages it freezes and the phase before trained
-            re-estimate their BatchNorm statistics. Defaults to 0.
+        recalibrate_bn (int): iterations (epochs) after a phase's begin in
+            which stages it newly freezes re-estimate BN. Defaults to 0.
     """
 
     #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
@@ -128,7 +110,8 @@ class StagingHook(Hook):
 
     def __init__(self, phases: Sequence[dict], by_epoch: bool = False,
                  recalibrate_bn: int = 0) -> None:
-        check_count(type(self).__name__, 'recalibrate_bn', recalibrate_bn)
+        _require(_count(recalibrate_bn),
+                 f'{type(self).__name__}: recalibrate_bn', recalibrate_bn)
         self.by_epoch, self.recalibrate_bn = by_epoch, recalibrate_bn
         self.phases = parse_phases(type(self).__name__, phases)
         self._logged: Optional[int] = None
@@ -153,8 +136,7 @@ class StagingHook(Hook):
 
     def recalibrated_stages(self, progress: int,
                             stages: Sequence[str]) -> set:
-        """Stages re-estimating BN statistics at ``progress``: frozen by the
-        phase in force, trained by the one before, within recalibrate_bn."""
+        """Stages frozen at ``progress`` re-estimating BN statistics."""
         i = self.phase_index(progress)
         if i == 0 or 'train' not in self.phases[i] or progress >= \
                 self.phases[i]['begin'] + self.recalibrate_bn:
@@ -252,24 +234,19 @@ class StagingHook(Hook):
                 group['lr'] = group[BASE_LR_KEY] * phase['lr_mult']
 
     def _restore_lr(self, runner: Runner, progress: int = -1) -> None:
-        """Back to the base lr unless the phase at ``progress`` has an
-        lr_mult (run before the LOW-priority schedulers step)."""
+        """Base lr back unless the phase at ``progress`` has an lr_mult."""
         if progress < 0 or self.phases[self.phase_index(progress)][
                 'lr_mult'] is None:
             for group in _param_groups(runner):
                 if BASE_LR_KEY in group:
                     group['lr'] = group.pop(BASE_LR_KEY)
 
-    def before_train(self, runner: Runner) -> None:
+    def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
         self._apply(runner)
 
-    def before_train_iter(self, runner: Runner, batch_idx: int,
-                          data_batch: DATA_BATCH = None) -> None:
-        self._apply(runner)
+    before_train = before_train_iter
 
-    def after_train_iter(self, runner: Runner, batch_idx: int,
-                         data_batch: DATA_BATCH = None,
-                         outputs: Optional[dict] = None) -> None:
+    def after_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
         if not self.by_epoch:
             self._restore_lr(runner, runner.iter + 1)
 
@@ -287,7 +264,7 @@ class FusionWarmupHook(StagingHook):
     iteration_fields = {'warmup': 'start'}
 
     def __init__(self, warmup: int, by_epoch: bool = False) -> None:
-        check_count('FusionWarmupHook', 'warmup', warmup)
+        _require(_count(warmup), 'FusionWarmupHook: warmup', warmup)
         super().__init__([dict(begin=0, task=False)] * bool(warmup) +
                          [dict(begin=warmup, task=True)], by_epoch)
 
@@ -301,10 +278,10 @@ class FreezeFusionHook(StagingHook):
 
     def __init__(self, begin: int = 0, end: Optional[int] = None,
                  by_epoch: bool = False) -> None:
-        check_count('FreezeFusionHook', 'begin', begin)
-        if end is not None and not (_count(end) and end > begin):
-            raise ValueError(f'FreezeFusionHook: end ({end!r}) must be an '
-                             f'int > begin ({begin}) or None')
+        _require(_count(begin), 'FreezeFusionHook: begin', begin)
+        _require(end is None or _count(end) and end > begin,
+                 'FreezeFusionHook: end', end,
+                 f'an int > begin ({begin}) or None')
         super().__init__([dict(begin=0, train=['pre'])] * bool(begin) +
                          [dict(begin=begin, train=[])] +
                          [dict(begin=end, train=['pre'])] * (end is not None),
@@ -321,20 +298,15 @@ class FusionLossWeightHook(StagingHook):
     def __init__(self, schedule: Sequence[Tuple[int, float]],
                  interpolation: str = 'step', by_epoch: bool = False) -> None:
         points = [tuple(p) for p in schedule]
-        if not points or any(len(p) != 2 or not (_number(p[1]) and p[1] >= 0)
-                             for p in points):
-            raise ValueError('FusionLossWeightHook: schedule must be a '
-                             'non-empty list of (iteration, eta >= 0) pairs, '
-                             f'got {schedule!r}')
+        _require(points and all(len(p) == 2 and _number(p[1]) and p[1] >= 0
+                                for p in points),
+                 'FusionLossWeightHook: schedule', schedule,
+                 'a non-empty list of (iteration, eta >= 0) pairs')
         super().__init__(
             [dict(begin=0, loss_weights=dict(pre=points[0][1]))] *
             (points[0][0] != 0) + [dict(begin=t, loss_weights=dict(pre=eta),
                                         interpolation=interpolation)
                                    for t, eta in points], by_epoch)
-
-    def eta_at(self, progress: int) -> float:
-        """η at iteration (epoch) ``progress``."""
-        return self.state_at(progress)['loss_weights']['pre']
 
 
 @HOOKS.register_module()
@@ -352,33 +324,26 @@ class ChainStagingHook(StagingHook):
 
 @HOOKS.register_module()
 class RUASTrainingStrategyHook(StagingHook):
-    """RUAS training, ``'end_to_end'`` (ℓ_t + λ ℓ_s) or ``'hierarchical'``
-    (the scene module alone on ℓ_s for ``scene_iters``, then the task module
-    on ℓ_t, the scene frozen unless ``freeze_scene=False``).
-
-    On a scene + task model the scene module is ``'pre'`` and ℓ_t the task
-    model's losses; on an ``ImageEnhancer``, ``scene_module`` /
-    ``task_module`` (dotted paths) and ``scene_losses`` / ``task_losses``
-    (loss names). After training the model is back in its former state.
-    ``scene_weight`` is λ >= 0 (end to end).
+    """RUAS training: ``'end_to_end'`` (ℓ_t + λ ℓ_s, λ = ``scene_weight``)
+    or ``'hierarchical'`` (the scene module alone on ℓ_s for ``scene_iters``,
+    then the task module on ℓ_t). The scene is ``'pre'`` on a compound
+    model, ``scene_module`` on an ``ImageEnhancer``; restored after training.
     """
 
     iteration_fields = {'scene_iters': 'start'}
 
-    def __init__(self,
-                 strategy: str = 'end_to_end',
+    def __init__(self, strategy: str = 'end_to_end',
                  scene_losses: Sequence[str] = ('loss_scene', ),
                  task_losses: Sequence[str] = ('loss_denoise', ),
-                 scene_weight: float = 1.0,
-                 scene_iters: int = 0,
+                 scene_weight: float = 1.0, scene_iters: int = 0,
                  scene_module: str = 'network.scene',
                  task_module: str = 'network.denoiser',
                  freeze_scene: bool = True) -> None:
-        if strategy not in RUAS_TRAINING_STRATEGIES or not scene_losses \
+        if strategy not in ('end_to_end', 'hierarchical') or not scene_losses \
                 or not task_losses or scene_weight < 0 or scene_iters < 0:
             raise ValueError(
-                f'RUASTrainingStrategyHook: strategy must be one of '
-                f'{RUAS_TRAINING_STRATEGIES} (got {strategy!r}), the losses '
+                "RUASTrainingStrategyHook: strategy must be 'end_to_end' or "
+                f"'hierarchical' (got {strategy!r}), the losses "
                 'non-empty, scene_weight and scene_iters >= 0')
         scene, task, n = list(scene_losses), list(task_losses), scene_iters
         keep = not freeze_scene
@@ -400,7 +365,7 @@ class RUASTrainingStrategyHook(StagingHook):
         self._kinds = [parse_phases(type(self).__name__, k) for k in kinds]
         super().__init__(kinds[1])
 
-    def before_train(self, runner: Runner) -> None:
+    def before_train(self, runner: Runner, *_: Any, **__: Any) -> None:
         model = self._model(runner)
         enhancer = callable(getattr(model, 'configure_losses', None))
         self.phases = self._kinds[enhancer]

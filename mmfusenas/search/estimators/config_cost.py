@@ -1,6 +1,4 @@
-"""The cost of a model config, and the widest variant within a budget: how
-the size-matched comparisons (a searched neck against FPN at equal FLOPs, a
-config's variants at the reference's size) pick their widths."""
+"""The cost of a model config, and its widest variant within a budget."""
 import copy
 from importlib import import_module
 from typing import Callable, Dict, Sequence
@@ -13,16 +11,10 @@ from .resource_estimator import ResourceEstimator
 
 def config_cost(cfg: dict, res: int, latency: bool = False,
                 scope: str = 'mmdet') -> Dict[str, float]:
-    """Params (M), GFLOPs and (optionally) 1-thread latency (ms) of the
-    model ``cfg`` (an mmdet / mmseg / mmfusenas config built in ``scope``)
-    on one ``3 x res x res`` image (its ``forward`` in ``'tensor'`` mode: for
-    an mmseg ``EncoderDecoder`` the backbone and the decode head, not the
-    auxiliary head, which inference does not run).
-
-    Returns:
-        dict: ``params_m``, ``gflops`` and, with ``latency``,
-        ``latency_ms`` (median of 10 runs after 3 warm-ups).
-    """
+    """``params_m``, ``gflops`` and, with ``latency``, 1-thread
+    ``latency_ms`` (median of 10 after 3 warm-ups) of the model ``cfg``
+    (built in ``scope``) on one ``3 x res x res`` image (``'tensor'``
+    mode)."""
     import mmfusenas.models  # noqa: F401  (registers mmfusenas.* types)
     torch.manual_seed(0)
     # in the model's scope, without changing the caller's default scope
@@ -41,13 +33,8 @@ def config_cost(cfg: dict, res: int, latency: bool = False,
 def largest_width(make_cfg: Callable[[int], dict], widths: Sequence[int],
                   budget: Dict[str, float], res: int,
                   scope: str = 'mmdet') -> int:
-    """The largest ``w`` of ``widths`` whose model ``make_cfg(w)`` costs at
-    most ``budget`` at ``res`` px: every key of ``budget`` (``'gflops'``,
-    ``'params_m'``) is a cap of :func:`config_cost`'s value of that name.
-
-    Raises:
-        ValueError: when no width fits.
-    """
+    """The largest ``w`` of ``widths`` whose ``make_cfg(w)`` meets every
+    cap of ``budget`` (keys of :func:`config_cost`) at ``res`` px."""
     for w in sorted(widths, reverse=True):
         c = config_cost(make_cfg(w), res, scope=scope)
         if all(c[k] <= v + 1e-9 for k, v in budget.items()):

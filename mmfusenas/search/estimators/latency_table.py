@@ -1,8 +1,6 @@
-"""Per-choice-point latency (or FLOPs) tables of a bound supernet, cached in
-JSON while the device, inputs and space are unchanged. A candidate's entry
-is its own cost (nested choice points stood in for at zero cost), summed
-over every place of its key.
-"""
+"""Per-choice-point latency (or FLOPs) tables of a bound supernet, and the
+JSON cache (valid while its context matches) shared with the path-cost
+table."""
 import contextlib
 import datetime
 import hashlib
@@ -21,9 +19,8 @@ from mmfusenas.utils.fileio import atomic_write, read_json
 from mmfusenas.models.mutables import ArchParams, DiffMixedOp
 from .resource_estimator import (Inputs, _to_device, check_space_budget,
                                  count_flops, detached, device_name,
-                                 inference_mode, input_shapes,
-                                 measure_latency, module_device, num_threads,
-                                 split_inputs)
+                                 inference_mode, measure_latency,
+                                 module_device, num_threads, split_inputs)
 
 FORMAT = 'mmfusenas-latency-table/1'
 #: what a table can hold: median latency (ms) or FLOPs (millions)
@@ -31,16 +28,10 @@ METRICS = ('latency', 'flops')
 
 
 class LatencyTable(dict):
-    """``{key: per-candidate latency (ms)}`` (float64 CPU tensors in
-    ``ArchParams`` order) plus metadata.
-
-    Attributes:
-        fixed_ms (float): cost of the supernet without its choice points.
-        nested_keys (frozenset[str]): keys that only occur nested.
-        choices (dict[str, tuple[str, ...]]): candidate names of each key.
-        context (dict): what the table is valid for.
-        origin (str): how it was obtained.
-    """
+    """``{key: per-candidate latency (ms)}`` (float64 tensors in
+    ``ArchParams`` order); ``fixed_ms`` is the supernet without its choice
+    points, ``nested_keys`` the keys that only occur nested, ``origin`` how
+    the table was obtained."""
 
     def __init__(self, latencies: Mapping[str, torch.Tensor], fixed_ms: float,
                  nested_keys: Sequence[str], choices: Mapping[str,
@@ -54,9 +45,7 @@ class LatencyTable(dict):
         self.origin = origin
 
     def check_budget(self, budget_ms: float) -> Tuple[float, float]:
-        """:func:`check_space_budget` of the table; the cheapest and slowest
-        total latency (ms).
-        """
+        """:func:`check_space_budget` of the table (cheapest, slowest ms)."""
         return check_space_budget(
             self,
             budget_ms,
@@ -68,7 +57,6 @@ class LatencyTable(dict):
 
 @dataclass
 class _Call:
-    """One call of a choice point during the recorded forward."""
     name: str
     module: DiffMixedOp
     args: tuple
@@ -79,9 +67,7 @@ class _Call:
 
 def _record_calls(supernet: nn.Module, arch_params: ArchParams,
                          example_inputs: Inputs) -> List[_Call]:
-    """Run ``supernet`` once; every call of every choice point, in
-    execution order, with inputs, outputs and enclosing call.
-    """
+    """Every choice-point call of one forward, in execution order."""
     names = {}
     for name, module in supernet.named_modules():
         if isinstance(module, DiffMixedOp):
@@ -132,9 +118,7 @@ def _record_calls(supernet: nn.Module, arch_params: ArchParams,
 
 
 class _Replay(nn.Module):
-    """Zero-cost stand-in for a choice point: returns its recorded
-    outputs, one per call, cycling.
-    """
+    """Zero-cost stand-in: returns the recorded outputs, cycling."""
 
     def __init__(self, outputs: Sequence[Any]) -> None:
         super().__init__()
@@ -158,17 +142,14 @@ class _Replay(nn.Module):
 def _replaced(root: nn.Module,
               replacements: Mapping[str, nn.Module]) -> Iterator[None]:
     """Swap submodules of ``root`` (by qualified name), restore on exit."""
-    originals = []
+    originals = {name: root.get_submodule(name) for name in replacements}
     try:
         for name, new in replacements.items():
-            parent_name, _, attr = name.rpartition('.')
-            parent = root.get_submodule(parent_name)
-            originals.append((parent, attr, getattr(parent, attr)))
-            setattr(parent, attr, new)
+            root.set_submodule(name, new)
         yield
     finally:
-        for parent, attr, old in reversed(originals):
-            setattr(parent, attr, old)
+        for name, old in originals.items():
+            root.set_submodule(name, old)
 
 
 def _replays(calls: List[_Call], indices: Sequence[int],
@@ -180,18 +161,12 @@ def _replays(calls: List[_Call], indices: Sequence[int],
     return {name: _Replay(outs) for name, outs in outputs.items()}
 
 
-def _shape_key(args: tuple) -> Tuple:
-    return tuple((tuple(a.shape),
-                  str(a.dtype)) if isinstance(a, torch.Tensor) else repr(a)
-                 for a in args)
-
-
 def _measure(supernet: nn.Module,
              calls: List[_Call],
              example_inputs: Inputs,
              repeats: int,
              warmup: int,
-             metric: str = 'latency') -> Tuple[Dict[int, List[float]], float]:
+             metric: str = 'latency') -> Tuple[List[List[float]], float]:
     """Per-call candidate costs and the fixed-part cost (ms or MFLOPs)."""
     # explicit: a parameter-free candidate (skip) has no device of its own
     device = module_device(supernet)
@@ -203,9 +178,9 @@ def _measure(supernet: nn.Module,
             module, inputs, repeats=repeats, warmup=warmup,
             device=device).median_ms
 
-    timed: Dict[Tuple[str, Tuple], float] = {}
-    per_call: Dict[int, List[float]] = {}
-    for index, call in enumerate(calls):
+    timed: Dict[Tuple, float] = {}
+    per_call: List[List[float]] = []
+    for call in calls:
         row = []
         for i, candidate in enumerate(call.module.candidates):
             prefix = f'{call.name}.candidates.{i}.'.lstrip('.')
@@ -215,11 +190,13 @@ def _measure(supernet: nn.Module,
             with _replaced(candidate, _replays(calls, nested, prefix)):
                 # identical structure at an identical input shape has the
                 # same latency: time it once
-                signature = (repr(candidate), _shape_key(call.args))
+                signature = (repr(candidate), *(
+                    (tuple(a.shape), str(a.dtype)) if isinstance(
+                        a, torch.Tensor) else repr(a) for a in call.args))
                 if signature not in timed:
                     timed[signature] = cost_of(candidate, call.args)
             row.append(timed[signature])
-        per_call[index] = row
+        per_call.append(row)
     outermost = [i for i, call in enumerate(calls) if call.parent is None]
     if any(not calls[i].name for i in outermost):
         # the supernet is itself a choice point: nothing is fixed
@@ -246,25 +223,22 @@ def _context(calls: List[_Call],
     tensors = [
         t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)
     ]
+
+    def shape(v):
+        return list(v.shape) if isinstance(v, torch.Tensor) else repr(v)
+
     return dict(
         device=device_name(device),
         torch=torch.__version__,
         dtype=str(tensors[0].dtype) if tensors else 'none',
-        inputs=input_shapes(example_inputs),
+        inputs={k: shape(v)
+                for k, v in kwargs.items()} if kwargs else
+        [shape(a) for a in args],
         choices={k: list(arch_params.choices(k))
                  for k in keys},
         places=places,
         signature=digest.hexdigest(),
         metric=metric)
-
-
-def stale_fields(cached: dict, now: dict) -> List[str]:
-    """Human-readable differences between two cache contexts."""
-    return [
-        f'{name}: cached {cached.get(name)!r}, now {now[name]!r}'
-        if name in ('device', 'torch', 'dtype', 'inputs') else
-        f'{name} differ' for name in now if cached.get(name) != now[name]
-    ]
 
 
 def _dumps(obj: Any, depth: int = 0) -> str:
@@ -277,14 +251,30 @@ def _dumps(obj: Any, depth: int = 0) -> str:
     return '{\n' + body + '\n' + ' ' * depth + '}'
 
 
-def load_cache(path: str, fmt: str = FORMAT,
-               what: str = 'latency table') -> dict:
-    """The JSON cache ``path``, checked to be of format ``fmt``."""
+def load_cache(path: Optional[str], fmt: str, what: str, context: dict,
+               rebuild: bool = False) -> Tuple[Optional[dict], str]:
+    """The JSON cache ``path`` of format ``fmt`` if its context equals
+    ``context`` (else None), and how the values are obtained."""
+    if path is None:
+        return None, 'measured (no cache file)'
+    if rebuild:
+        return None, f'measured (rebuild requested; cache {path})'
+    if not osp.isfile(path):
+        return None, f'measured (no cache at {path} yet)'
     data = read_json(path)
     if not isinstance(data, dict) or data.get('format') != fmt:
         raise ValueError(f'{path} is not a {what} (expected format {fmt!r});'
                          ' delete it or pass rebuild=True to overwrite it')
-    return data
+    cached = data.get('context', {})
+    diffs = [
+        f'{name}: cached {cached.get(name)!r}, now {now!r}'
+        if name in ('device', 'torch', 'dtype', 'inputs') else
+        f'{name} differ' for name, now in context.items()
+        if cached.get(name) != now
+    ]
+    if diffs:
+        return None, f'measured (stale cache {path}: {"; ".join(diffs)})'
+    return data, f'loaded from {path}'
 
 
 def save_cache(path: str, fmt: str, context: dict, **payload: Any) -> None:
@@ -308,12 +298,9 @@ def build_latency_table(supernet: nn.Module,
                         metric: str = 'latency') -> LatencyTable:
     """Latency (ms) or MFLOPs of every candidate of every choice point.
 
-    One forward records the input of every choice-point call; each
-    candidate is then measured alone on it (nested choice points stood in
-    for), summed over the places of its key; ``fixed_ms`` is the supernet
-    with every choice point stood in for. ``cache_file`` is reused while its
-    context (device, torch, dtype, input and place shapes, candidates,
-    structure) matches, else re-measured.
+    Each candidate is measured alone on the inputs one forward recorded
+    (nested choice points stood in for at zero cost), summed over the
+    places of its key.
 
     Args:
         supernet (nn.Module): the bound network, on the device to measure.
@@ -326,8 +313,6 @@ def build_latency_table(supernet: nn.Module,
         threads (int, optional): ``torch.set_num_threads`` while measuring.
         metric (str): ``'latency'`` (median ms) or ``'flops'`` (MFLOPs).
 
-    Returns:
-        LatencyTable: the table.
     """
     if metric not in METRICS:
         raise ValueError(f'build_latency_table: metric must be one of '
@@ -342,45 +327,28 @@ def build_latency_table(supernet: nn.Module,
             k for k in keys
             if all(c.parent is not None for c in calls if c.module.key == k)
         ]
-        if cache_file is None:
-            origin = 'measured (no cache file)'
-        elif rebuild:
-            origin = f'measured (rebuild requested; cache {cache_file})'
-        elif not osp.isfile(cache_file):
-            origin = f'measured (no cache at {cache_file} yet)'
-        else:
-            data = load_cache(cache_file)
-            diffs = stale_fields(data.get('context', {}), context)
-            if not diffs:
-                table = LatencyTable(
-                    {
-                        k: torch.tensor(
-                            data['latency_ms'][k], dtype=torch.float64)
-                        for k in keys
-                    }, data['fixed_ms'], data['nested_keys'],
-                    context['choices'], context, f'loaded from {cache_file}')
-                print_log(
-                    f'latency table: loaded {len(keys)} choice points from '
-                    f'{cache_file} ({context["device"]})',
-                    logger='current')
-                return table
-            origin = (f'measured (stale cache {cache_file}: ' +
-                      '; '.join(diffs) + ')')
+        data, origin = load_cache(cache_file, FORMAT, 'latency table',
+                                  context, rebuild)
         print_log(
-            f'latency table: {origin}; timing {len(calls)} places of '
-            f'{len(keys)} choice points on {context["device"]}',
+            f'latency table: {origin}; {len(calls)} places of {len(keys)} '
+            f'choice points on {context["device"]}',
             logger='current')
+        if data is not None:
+            return LatencyTable(
+                {
+                    k: torch.tensor(data['latency_ms'][k], dtype=torch.float64)
+                    for k in keys
+                }, data['fixed_ms'], data['nested_keys'], context['choices'],
+                context, origin)
         per_call, fixed_ms = _measure(supernet, calls, example_inputs, repeats,
                                       warmup, metric)
     per_place: Dict[str, List[List[float]]] = {k: [] for k in keys}
-    for index, call in enumerate(calls):
-        per_place[call.module.key].append(per_call[index])
+    for call, row in zip(calls, per_call):
+        per_place[call.module.key].append(row)
     latencies = {
         k: torch.tensor(rows, dtype=torch.float64).sum(dim=0)
         for k, rows in per_place.items()
     }
-    table = LatencyTable(latencies, fixed_ms, nested, context['choices'],
-                         context, origin)
     if cache_file is not None:
         save_cache(
             cache_file,
@@ -395,4 +363,5 @@ def build_latency_table(supernet: nn.Module,
                 for k, v in latencies.items()
             },
             places_ms=per_place)
-    return table
+    return LatencyTable(latencies, fixed_ms, nested, context['choices'],
+                        context, origin)

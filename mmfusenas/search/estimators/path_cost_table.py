@@ -1,20 +1,13 @@
-"""Look-up-table costs of one-shot paths (params, FLOPs, latency).
-
-A cost model (e.g. :class:`~mmfusenas.models.gisr.DCNASCostModel`) lists
-a path's op-level items (``items(choices)`` -> ``[(key, build,
-input_shapes)]``) and ``cheapest_choices()``; :class:`PathCostTable`
-measures each distinct item once, caches the table in JSON (while the
-device, torch and the cost model's context match) and sums items to cost
-a path without building it.
-"""
-import os.path as osp
-from typing import Dict, Mapping, Optional, Sequence
+"""Look-up-table costs (params, FLOPs, latency) of one-shot paths: a cost
+model (e.g. ``DCNASCostModel``) lists a path's items (``items(choices)`` ->
+``[(key, build, input_shapes)]``); each is measured once and cached."""
+from typing import Dict, Mapping, Optional
 
 import torch
 from mmengine.logging import print_log
 
 from mmfusenas.registry import MODELS, TASK_UTILS
-from .latency_table import load_cache, save_cache, stale_fields
+from .latency_table import load_cache, save_cache
 from .resource_estimator import (ResourceConstraintError, ResourceEstimator,
                                  device_name, make_inputs)
 
@@ -57,36 +50,12 @@ class PathCostTable:
             torch=torch.__version__,
             latency=dict(measured=measure_latency, repeats=latency_repeats),
             model=self.cost_model.context)
-        self.entries: Dict[str, Dict[str, float]] = {}
-        self.origin = 'empty'
-        if cache_file and osp.isfile(cache_file) and not rebuild:
-            self._load(cache_file)
-
-    def _load(self, path: str) -> None:
-        data = load_cache(path, FORMAT, 'path cost table')
-        diffs = stale_fields(data.get('context', {}), self.context)
-        if diffs:
-            print_log(f'path cost table: cache {path} is stale ('
-                      f'{"; ".join(diffs)}); re-measuring', logger='current')
-            return
-        self.entries = data['entries']
-        self.origin = f'loaded from {path}'
-
-    def save(self) -> None:
-        """Write the cache (atomic)."""
-        if self.cache_file:
-            save_cache(self.cache_file, FORMAT, self.context,
-                       entries=self.entries)
-
-    def measure(self, key: str, build, shapes: Sequence) -> Dict[str, float]:
-        """Measure one item (no caching)."""
-        module = build().to(self.device).eval()
-        costs = ResourceEstimator(
-            with_latency=self.with_latency,
-            repeats=self.repeats,
-            warmup=self.warmup).estimate(
-                module, make_inputs(list(shapes), device=self.device))
-        return {m: float(costs.get(m, 'nan')) for m in COST_METRICS}
+        data, self.origin = load_cache(cache_file, FORMAT, 'path cost table',
+                                       self.context, rebuild)
+        self.entries: Dict[str, Dict[str, float]] = (data or {}).get(
+            'entries', {})
+        if cache_file:
+            print_log(f'path cost table: {self.origin}', logger='current')
 
     def cost(self, choices: Mapping[str, str]) -> Dict[str, float]:
         """``{params, macs, flops, latency_ms}`` of a path (measuring and
@@ -95,22 +64,27 @@ class PathCostTable:
         new = False
         for key, build, shapes in self.cost_model.items(choices):
             if key not in self.entries:
-                self.entries[key] = self.measure(key, build, shapes)
+                costs = ResourceEstimator(
+                    with_latency=self.with_latency,
+                    repeats=self.repeats,
+                    warmup=self.warmup).estimate(
+                        build().to(self.device).eval(),
+                        make_inputs(list(shapes), device=self.device))
+                self.entries[key] = {
+                    m: float(costs.get(m, 'nan'))
+                    for m in COST_METRICS
+                }
                 new = True
             for m in COST_METRICS:
                 total[m] += self.entries[key][m]
-        if new:
-            self.save()
+        if new and self.cache_file:
+            save_cache(self.cache_file, FORMAT, self.context,
+                       entries=self.entries)
         return total
 
     def check_budgets(self, budgets: Mapping[str, float]) -> Dict[str, float]:
         """Fail fast when even the cheapest path breaks a budget
-        (``{metric: max}``; negative or None: off); returns its costs.
-
-        Raises:
-            KeyError: unknown metric.
-            ResourceConstraintError: a budget below the cheapest legal path.
-        """
+        (``{metric: max}``; negative or None: off); returns its costs."""
         unknown = [k for k in budgets if k not in COST_METRICS]
         if unknown:
             raise KeyError(f'budgets on unknown metrics {unknown}; valid: '

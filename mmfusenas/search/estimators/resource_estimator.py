@@ -1,22 +1,21 @@
-"""Parameters, FLOPs and latency of a whole module (every submodule and
-operation of its forward) at real inputs (one tensor, positional inputs or
-keyword inputs), and resource-budget checks that fail fast.
-"""
+"""Parameters, FLOPs and latency of a whole module at real inputs, and
+resource-budget checks that fail fast."""
 import contextlib
+import itertools
 import math
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import (Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence,
                     Tuple, Union)
 
 import torch
 import torch.nn as nn
 from torch.utils._pytree import tree_map
+from torch.utils.flop_counter import FlopCounterMode
 
 from mmfusenas.registry import TASK_UTILS
 from mmfusenas.utils.results_record import cpu_model
-from .flop_counter import FlopCount, count_flops_of_call
 
 Inputs = Union[torch.Tensor, Sequence[Any], Mapping[str, Any]]
 Shape = Sequence[int]
@@ -25,9 +24,7 @@ Device = Union[str, torch.device]
 
 
 def split_inputs(inputs: Inputs) -> Tuple[tuple, dict]:
-    """``(args, kwargs)`` of a forward call: one tensor, a tuple / list of
-    positional inputs or a mapping of keyword inputs.
-    """
+    """``(args, kwargs)`` of one tensor, a tuple / list or a mapping."""
     if isinstance(inputs, torch.Tensor):
         return (inputs, ), {}
     if isinstance(inputs, Mapping):
@@ -47,9 +44,8 @@ def _is_shape(obj: Any) -> bool:
 def make_inputs(shapes: InputShapes,
                 device: Optional[Device] = None,
                 dtype: torch.dtype = torch.float32) -> Inputs:
-    """Random inputs in ``[0, 1)`` of the given shapes: one shape -> a
-    tensor, a list of shapes -> a tuple, a mapping name -> shape -> a dict.
-    """
+    """Random inputs in ``[0, 1)``: a shape -> a tensor, a list of shapes
+    -> a tuple, a mapping name -> shape -> a dict."""
 
     def one(shape: Shape) -> torch.Tensor:
         if not _is_shape(shape) or any(d < 1 for d in shape):
@@ -65,18 +61,6 @@ def make_inputs(shapes: InputShapes,
         return tuple(one(shape) for shape in shapes)
     raise ValueError(f'input shapes must be a shape, a list of shapes or a '
                      f'dict name -> shape, got {shapes!r}')
-
-
-def input_shapes(inputs: Inputs) -> Any:
-    """JSON-friendly shapes of an inputs spec (non-tensors as ``repr``)."""
-
-    def one(obj: Any) -> Any:
-        return list(obj.shape) if isinstance(obj, torch.Tensor) else repr(obj)
-
-    args, kwargs = split_inputs(inputs)
-    if kwargs:
-        return {name: one(value) for name, value in kwargs.items()}
-    return [one(arg) for arg in args]
 
 
 def _to_device(obj: Any, device: torch.device) -> Any:
@@ -100,34 +84,8 @@ def module_device(module: nn.Module) -> torch.device:
     return torch.device('cpu')
 
 
-def _resolve_device(module: nn.Module,
-                    device: Optional[Device]) -> torch.device:
-    own = module_device(module)
-    if device is None:
-        return own
-    device = torch.device(device)
-    has_tensors = any(True for _ in module.parameters()) or any(
-        True for _ in module.buffers())
-    if has_tensors and (own.type != device.type or
-                        (device.index is not None and own != device)):
-        raise ValueError(f'the module is on {own}, not on the requested '
-                         f'device {device}: move it first (module.to(...))')
-    return device
-
-
-def synchronize(device: Device) -> None:
-    """Wait for the queued kernels of ``device`` (no-op on the CPU)."""
-    device = torch.device(device)
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    elif device.type == 'mps':
-        torch.mps.synchronize()
-
-
 def device_name(device: Device = 'cpu') -> str:
-    """A readable name of ``device``: the CUDA device name, or the CPU model
-    and the intra-op thread count.
-    """
+    """The CUDA device name, or the CPU model and the thread count."""
     device = torch.device(device)
     if device.type == 'cuda':
         return torch.cuda.get_device_name(device)
@@ -168,9 +126,8 @@ def num_threads(threads: Optional[int]) -> Iterator[None]:
 
 
 def count_params(module: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameter elements of ``module`` (shared ones once; only
-    ``requires_grad`` ones with ``trainable_only``).
-    """
+    """Parameter elements (shared ones once; ``trainable_only``: only
+    ``requires_grad`` ones)."""
     return sum(p.numel() for p in module.parameters()
                if p.requires_grad or not trainable_only)
 
@@ -180,10 +137,45 @@ def count_buffers(module: nn.Module) -> int:
     return sum(b.numel() for b in module.buffers())
 
 
+@dataclass
+class FlopCount:
+    """FLOPs (2 per multiply-add), inclusive FLOPs per qualified submodule
+    name (``''``: the whole module) and FLOPs per ATen operator name."""
+    flops: int
+    by_module: Dict[str, int] = field(default_factory=dict)
+    by_operator: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates, ``flops // 2``."""
+        return self.flops // 2
+
+
+def count_flops_of_call(module: nn.Module, args: tuple,
+                        kwargs: dict) -> FlopCount:
+    """FLOPs of ``module(*args, **kwargs)`` by ``FlopCounterMode`` under
+    ``torch.no_grad()``, in the module's current mode (2 per multiply-add of
+    convolutions, matrix products and attention)."""
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        module(*args, **kwargs)
+    counts = counter.get_flop_counts()
+    # FlopCounterMode names the root by its class, submodules 'Root.a.b'
+    root = type(module).__name__
+    by_module = {
+        name[len(root) + 1:]: sum(ops.values())
+        for name, ops in counts.items() if name.startswith(root + '.')
+    }
+    total = by_module[''] = counter.get_total_flops()
+    by_operator = {
+        op.__name__: flops
+        for op, flops in counts.get('Global', {}).items()
+    }
+    return FlopCount(total, by_module, by_operator)
+
+
 def count_flops(module: nn.Module, inputs: Inputs) -> FlopCount:
-    """FLOPs and MACs of one inference forward on ``inputs`` (eval mode,
-    no gradients; convolutions, matrix products and attention).
-    """
+    """FLOPs and MACs of one inference forward (eval, no gradients)."""
     args, kwargs = split_inputs(_to_device(inputs, module_device(module)))
     with inference_mode(module):
         return count_flops_of_call(module, args, kwargs)
@@ -191,9 +183,7 @@ def count_flops(module: nn.Module, inputs: Inputs) -> FlopCount:
 
 @dataclass(frozen=True)
 class LatencyStats:
-    """Timings of :func:`measure_latency` in ms: ``median_ms`` (the figure to
-    use), ``min_ms``, ``max_ms`` and every sample.
-    """
+    """Timings of :func:`measure_latency` (ms)."""
     median_ms: float
     min_ms: float
     max_ms: float
@@ -202,8 +192,6 @@ class LatencyStats:
     @classmethod
     def from_samples(cls, samples_ms: Sequence[float]) -> 'LatencyStats':
         """Statistics of a non-empty sequence of pass times (ms)."""
-        if not len(samples_ms):
-            raise ValueError('no latency samples')
         return cls(statistics.median(samples_ms), min(samples_ms),
                    max(samples_ms), tuple(samples_ms))
 
@@ -216,8 +204,8 @@ def measure_latency(module: nn.Module,
                     threads: Optional[int] = None) -> LatencyStats:
     """Inference latency: median of ``repeats`` timed passes after ``warmup``.
 
-    Runs in eval mode without gradients, synchronising CUDA / MPS before the
-    clock is read. CPU timings depend on the thread count and on load.
+    Eval mode, no gradients; CUDA / MPS are synchronised before each clock
+    read.
 
     Args:
         module (nn.Module): any module, already on its device.
@@ -234,17 +222,28 @@ def measure_latency(module: nn.Module,
         raise ValueError(f'repeats must be an int >= 1, got {repeats!r}')
     if not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f'warmup must be an int >= 0, got {warmup!r}')
-    device = _resolve_device(module, device)
+    own = module_device(module)
+    device = own if device is None else torch.device(device)
+    if next(itertools.chain(module.parameters(), module.buffers()),
+            None) is not None and (own.type != device.type or
+                                   (device.index is not None
+                                    and own != device)):
+        raise ValueError(f'the module is on {own}, not on the requested '
+                         f'device {device}: move it first (module.to(...))')
     args, kwargs = split_inputs(_to_device(inputs, device))
+    synchronize = {  # wait for queued kernels before reading the clock
+        'cuda': lambda: torch.cuda.synchronize(device),
+        'mps': lambda: torch.mps.synchronize()
+    }.get(device.type, lambda: None)
     samples = []
     with num_threads(threads), inference_mode(module):
         for _ in range(warmup):
             module(*args, **kwargs)
-        synchronize(device)
+        synchronize()
         for _ in range(repeats):
             start = time.perf_counter()
             module(*args, **kwargs)
-            synchronize(device)
+            synchronize()
             samples.append((time.perf_counter() - start) * 1e3)
     return LatencyStats.from_samples(samples)
 
@@ -255,12 +254,8 @@ class ResourceConstraintError(ValueError):
 
 def check_resource_constraints(results: Mapping[str, float],
                                constraints: Mapping[str, float]) -> None:
-    """Check measured ``results`` against ``constraints`` (``{name: max}``).
-
-    Raises:
-        KeyError: a constrained resource was not measured.
-        ResourceConstraintError: listing every violated bound.
-    """
+    """Raise :class:`ResourceConstraintError` listing every bound of
+    ``constraints`` (``{name: max}``) that ``results`` break."""
     unknown = [name for name in constraints if name not in results]
     if unknown:
         raise KeyError(f'constraints on {unknown}, which were not measured; '
@@ -281,27 +276,16 @@ def check_space_budget(costs: Mapping[str, Union[torch.Tensor,
                        optional_keys: Iterable[str] = (),
                        choices: Optional[Mapping[str, Sequence[str]]] = None,
                        name: str = 'cost') -> Tuple[float, float]:
-    """Fail fast when no architecture of a search space meets a budget.
-
-    Under the additive cost model (fixed part plus the chosen candidate of
-    every choice point) the cheapest architecture costs ``fixed_cost + Σ_key
-    min_o costs[key][o]``; ``optional_keys`` (nested choice points) add
-    nothing to this lower bound.
+    """Fail fast when no architecture of an additive-cost space meets
+    ``budget``; returns its cheapest and dearest total cost.
 
     Args:
         costs (Mapping[str, Tensor | Sequence[float]]): per-candidate costs.
         budget (float): the upper bound.
         fixed_cost (float): cost every architecture pays. Defaults to 0.
-        optional_keys (Iterable[str]): keys that may be absent.
-        choices (Mapping[str, Sequence[str]], optional): candidate names,
-            for the message.
+        optional_keys (Iterable[str]): keys that may be absent (nested).
+        choices (Mapping[str, Sequence[str]], optional): candidate names.
         name (str): what is budgeted, for messages.
-
-    Returns:
-        tuple[float, float]: the cheapest and the dearest total cost.
-
-    Raises:
-        ResourceConstraintError: the cheapest architecture exceeds ``budget``.
     """
     optional = set(optional_keys)
     unknown = optional - set(costs)
@@ -341,12 +325,6 @@ def check_space_budget(costs: Mapping[str, Union[torch.Tensor,
 class ResourceEstimator:
     """Parameters, buffers, MACs / FLOPs and latency of a whole model.
 
-    Example::
-
-        estimator = TASK_UTILS.build(
-            dict(type='ResourceEstimator', input_shape=(1, 2, 448, 620)))
-        estimator.check(model.fusion_net, dict(params=1.5e6, macs=100e9))
-
     Args:
         input_shape (optional): shapes of the default inputs
             (:func:`make_inputs`).
@@ -374,14 +352,9 @@ class ResourceEstimator:
     def estimate(self,
                  model: nn.Module,
                  inputs: Optional[Inputs] = None) -> Dict[str, float]:
-        """Measure ``model`` on ``inputs`` (default: random ones of
-        ``input_shape``).
-
-        Returns:
-            dict[str, float]: ``params``, ``trainable_params``,
-            ``buffers`` and, as enabled, ``macs``, ``flops`` and
-            ``latency_ms`` (median).
-        """
+        """``params``, ``trainable_params``, ``buffers`` and, as enabled,
+        ``macs``, ``flops``, ``latency_ms`` of ``model`` on ``inputs``
+        (default: random ones of ``input_shape``)."""
         if inputs is None:
             if self.input_shape is None:
                 raise ValueError('ResourceEstimator.estimate needs inputs or '
