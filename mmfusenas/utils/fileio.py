@@ -58,6 +58,14 @@ def atomic_write(data: Union[bytes, str],
                 'elsewhere, e.g. --work-dir / --out); nothing was written, '
                 'the file there before, if any, is unchanged',
                 filepath) from err
+        if isinstance(err, OSError) and err.errno in (errno.EROFS,
+                                                      errno.EACCES):
+            raise OSError(
+                err.errno,
+                f'{err.strerror} while writing {filepath}: {folder} is not '
+                'writable (write elsewhere, e.g. --work-dir / --out); '
+                'nothing was written, the file there before, if any, is '
+                'unchanged', filepath) from err
         raise
     try:  # make the rename durable where folders can be opened
         fd = os.open(folder, os.O_RDONLY)

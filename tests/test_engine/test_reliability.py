@@ -395,6 +395,36 @@ def test_kill_during_rotation_keeps_the_last_checkpoint(tmp_path,
     assert read_last(work_dir) == osp.join(work_dir, 'iter_6.pth')
 
 
+def test_read_only_disk_during_a_save_keeps_the_last_checkpoint(
+        tmp_path, monkeypatch):
+    """The work dir turns read-only before iter_4.pth is saved: training
+    stops naming the file, iter_2.pth and ``last_checkpoint`` stay usable,
+    and once the disk is writable again the run resumes from iter_2."""
+    import errno
+    work_dir = str(tmp_path / 'run')
+    real_open = os.open
+
+    def read_only(file, flags, *args, **kwargs):
+        if osp.basename(str(file)).startswith('.iter_4.pth.'):
+            raise OSError(errno.EROFS, 'Read-only file system', file)
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', read_only)
+    runner = make_runner(work_dir, keep=1)
+    with pytest.raises(OSError, match='while writing .*iter_4.pth: .* is '
+                       'not writable'):
+        runner.train()
+    monkeypatch.undo()
+    runner.release_work_dir()
+    assert [osp.basename(p) for p in glob.glob(
+        osp.join(work_dir, '*.pth'))] == ['iter_2.pth']
+    assert read_last(work_dir) == osp.join(work_dir, 'iter_2.pth')
+    assert glob.glob(osp.join(work_dir, '.*.tmp')) == []
+    again = make_runner(work_dir, keep=1, resume=True)
+    again.train()
+    assert again.iter == 6
+    assert read_last(work_dir) == osp.join(work_dir, 'iter_6.pth')
+
 def test_rotation_keeps_max_keep_ckpts_newest(tmp_path):
     work_dir = str(tmp_path / 'run')
     make_runner(work_dir, max_iters=10, interval=2, keep=2).train()

@@ -55,6 +55,37 @@ def test_out_of_space_names_the_file_and_leaves_the_old_one(
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_2.pth']
 
 
+
+@pytest.mark.parametrize('code', ['EROFS', 'EACCES'])
+def test_read_only_disk_names_the_file_and_leaves_the_old_one(
+        tmp_path, monkeypatch, code):
+    """A read-only file system (or folder) while saving: the error names
+    the file and the folder, and the old file stays as it was."""
+    import errno
+    import os
+
+    from mmfusenas.utils.fileio import atomic_write
+    path = tmp_path / 'iter_2.pth'
+    path.write_bytes(b'old')
+    real_open = os.open
+
+    def read_only(file, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            raise OSError(getattr(errno, code), os.strerror(
+                getattr(errno, code)), file)
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', read_only)
+    with pytest.raises(OSError) as info:
+        atomic_write(b'x' * 10, str(path))
+    assert info.value.errno == getattr(errno, code)
+    assert f'while writing {path}: {tmp_path} is not writable' in str(
+        info.value)
+    assert 'the file there before, if any, is unchanged' in str(info.value)
+    monkeypatch.undo()
+    assert path.read_bytes() == b'old'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_2.pth']
+
 def _noise(shape, seed=0):
     import numpy as np
     return np.random.default_rng(seed).integers(0, 256, shape, np.uint8)
