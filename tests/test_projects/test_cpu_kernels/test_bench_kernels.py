@@ -65,9 +65,12 @@ def test_training_mode_times_the_fast_path_operators(capsys):
     assert sum('pixel pairs' in o for o in ops) == 2
     for row in res['rows']:
         assert row['aten fwd+bwd'] > 0 and row['fast fwd+bwd'] > 0
-        # the ratio of the unrounded medians (ms rounded to 0.01)
-        assert row['ratio'] == pytest.approx(
-            row['fast fwd+bwd'] / row['aten fwd+bwd'], rel=0.2, abs=0.02)
+        # the ratio of the unrounded medians: within what rounding each
+        # time to 0.01 ms (and the ratio to 0.01) allows, not a fixed share
+        fast, aten = row['fast fwd+bwd'], row['aten fwd+bwd']
+        low = (fast - 0.005) / (aten + 0.005) - 0.005
+        high = (fast + 0.005) / max(aten - 0.005, 1e-9) + 0.005
+        assert low <= row['ratio'] <= high
         # the same function: outputs and input gradients within rounding
         assert row['max_diff'] < 1e-5 and row['grad_max_diff'] < 1e-5
 
