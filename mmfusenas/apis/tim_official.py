@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.utils.fileio import read_image
+from mmfusenas.utils.fileio import read_image, to_uint8
 
 #: official model -> target config, stage count and protocol defaults
 TIM_OFFICIAL: Dict[str, dict] = {
@@ -139,10 +139,9 @@ def fuse_tim_official(model: nn.Module,
             stack.enter_context(batch_statistics(sub))
         fused = net(inputs)[0, 0, :h, :w].float().cpu()
     if save == 'save_image':
-        arr = fused.clamp(0, 1).mul(255).add(0.5).clamp(0, 255)
-        arr = arr.to(torch.uint8).numpy()
+        arr = to_uint8(fused, 'round').numpy()
         return np.repeat(arr[..., None], 3, axis=2)
-    res = (np.clip(fused.numpy(), 0, 1) * 255).astype(np.uint8)
+    res = to_uint8(fused).numpy()
     if save == 'gray_floor':
         return res
     yuv = cv2.cvtColor(cv2.imread(paths[1], cv2.IMREAD_COLOR),

@@ -134,7 +134,6 @@ import time
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
@@ -155,7 +154,8 @@ from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import check_config_keys  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
-                                    read_image, read_json, read_stored_run)
+                                    read_image, read_json, read_stored_run,
+                                    write_png)
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa
 from mmfusenas.utils.results_record import (  # noqa: E402
@@ -566,13 +566,6 @@ def method_identity(method, args: argparse.Namespace) -> dict:
                 weights_sha256=file_sha256(weights) if weights else None)
 
 
-def _write_png(img: np.ndarray, path: str) -> None:
-    ok, buf = cv2.imencode('.png', img)
-    if not ok:
-        raise RuntimeError(f'PNG encoding of {path} failed')
-    atomic_write(buf.tobytes(), path)
-
-
 def method_sources(method) -> Tuple[str, ...]:
     """The source images an input is made of: itself for ``ir`` / ``vi``,
     both for a fusion method."""
@@ -623,7 +616,7 @@ def make_images(method, identity: dict, data: DataSet, work_dir: str
         len(missing))
 
     def write(img: np.ndarray, stem: str) -> None:
-        _write_png(img, osp.join(folder, f'{stem}.png'))
+        write_png(img, osp.join(folder, f'{stem}.png'))
         made[stem] = want[stem]
         _write_json(dict(manifest, sources=made), stored)
         bar.update()
