@@ -249,7 +249,8 @@ def build_tim(name: str, tmp: str) -> Tuple[nn.Module, Callable, List]:
         args += ['--stage2', files[1]]
     conv.main(args)
     model = init_model(
-        osp.join(ROOT, tim.TIM_OFFICIAL[name]['config']), args[1])
+        osp.join(ROOT, tim.TIM_OFFICIAL[name]['config']), args[1],
+        device='cpu')
     official = [m.eval() for m in (m1, m2) if m is not None]
     return model.fusion_net, _official_tim_call(name, m1, m2), official
 

@@ -20,8 +20,10 @@ if ROOT not in sys.path:
 
 from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
                             inferencer_from_args)
-from mmfusenas.apis.video import (PairedFrames, format_stages,  # noqa: E402
-                                  fuse_video, parse_size)
+from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
+
+#: ``demo/video_demo.py``, whose ``PairedFrames`` and ``fuse_video`` serve here
+VIDEO_DEMO = load_tool('demo/video_demo.py')
 
 #: exit code when a capture device cannot be opened
 EXIT_NO_CAMERA = 3
@@ -40,7 +42,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--max-frames', type=int, help='stop after this many frames')
     parser.add_argument(
         '--resize-to',
-        type=parse_size,
+        type=VIDEO_DEMO.parse_size,
         metavar='WxH',
         help='resize both streams to this size (default: sizes must match)')
     parser.add_argument(
@@ -54,7 +56,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the demo; returns the exit code."""
     args = parse_args(argv)
     try:
-        frames = PairedFrames(
+        frames = VIDEO_DEMO.PairedFrames(
             ir=args.ir_camera, vi=args.vi_camera, resize_to=args.resize_to,
             live=True)
     except OSError as err:
@@ -63,13 +65,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_NO_CAMERA
     try:
         inferencer = inferencer_from_args(args, show_progress=False)
-        result = fuse_video(
+        result = VIDEO_DEMO.fuse_video(
             inferencer, frames, args.out, batch_size=args.batch_size,
             pred_score_thr=args.pred_score_thr,
             max_frames=args.max_frames, show=args.show, progress=False)
     finally:
         frames.release()
-    print(format_stages(result))
+    print(VIDEO_DEMO.format_stages(result))
     print('RESULT ' + json.dumps(result), flush=True)
     return 0
 

@@ -67,7 +67,7 @@ def pytest_configure(config):
 
     Every run's config text (logged, dumped, stored in checkpoints) is
     MMEngine's unformatted one (``MMFUSENAS_CONFIG_TEXT=plain``,
-    :mod:`mmfusenas.engine.runner.cached_config`): yapf's formatting costs
+    :class:`mmfusenas.engine.runner.CachedTextConfig`): yapf's formatting costs
     seconds per run of the larger configs. ``tests/test_engine/
     test_cached_config.py`` tests the formatted text."""
     os.environ.setdefault('MMFUSENAS_CONFIG_TEXT', 'plain')

@@ -169,8 +169,8 @@ def resolve_folders(args: argparse.Namespace,
             if prefix:
                 break
         if not prefix:
-            raise ValueError(f'--data-root: the config has no dataset '
-                             f'data_prefix to find the modality folders in')
+            raise ValueError('--data-root: the config has no dataset '
+                             'data_prefix to find the modality folders in')
         pairs = [(name, osp.join(data_root, sub))
                  for name, sub in prefix.items()]
     elif args.modalities:

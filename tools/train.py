@@ -11,13 +11,12 @@ warm-ups, validation / checkpoint / log intervals); the table of what
 changed (field, before, after) is logged before training. Values given with
 ``--cfg-options`` win over rescaled ones. Before training, stages that the
 run does not reach and parameter schedules that run past its end are logged
-as warnings (:func:`~mmfusenas.utils.schedule.schedule_warnings`).
+as warnings (:func:`schedule_warnings`).
 
 ``--pairs IR_DIR VI_DIR`` trains a fusion config on two folders of image
 pairs matched by stem, holding one pair in ten out for validation
-(:func:`~mmfusenas.utils.data_folders.use_pair_folders`). A run that fails
-before its first iteration leaves no log folder behind (nor the work dir,
-when it made it).
+(:func:`use_pair_folders`). A run that fails before its first iteration
+leaves no log folder behind (nor the work dir, when it made it).
 """
 import argparse
 import logging
@@ -25,7 +24,7 @@ import os
 import os.path as osp
 import shutil
 import sys
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.dist import get_rank
@@ -36,11 +35,15 @@ from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
-from mmfusenas.utils.data_folders import (check_data_folders,
-                                          check_run_files, use_pair_folders)
-from mmfusenas.utils.schedule import (format_schedule_changes,
-                                      rescale_schedule, schedule_warnings)
+from mmfusenas.utils.config_tree import (config_items, config_name,
+                                         runner_part, type_name, walk_path)
+from mmfusenas.utils.data_folders import check_data_folders, run_loaders
+from mmfusenas.utils.schedule import (NO_END, is_count, loop_unit,
+                                      rescale_schedule, schedule_settings)
 from mmfusenas.utils.workdir_lock import LOCK_NAME, WorkDirLockedError
+
+#: ``--pairs`` holds out one pair in this many (at least one) for validation
+PAIRS_VAL_EVERY = 10
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -118,6 +121,185 @@ def _rescale(cfg: Config, args: argparse.Namespace) -> List[str]:
     return lines
 
 
+def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
+    """The table of :func:`rescale_schedule`'s changes ('' for none)."""
+    if not changes:
+        return ''
+    rows = [('field', 'before', 'after')] + [
+        (path, str(old), str(new)) for path, old, new in changes]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    count = f'{len(changes)} change{"s" if len(changes) > 1 else ""}'
+    lines = [f'schedule rescaled by {changes[0][0]} {changes[0][1]} → '
+             f'{changes[0][2]} ({count}):']
+    lines += [f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}'
+              for a, b, c in rows]
+    return '\n'.join(lines)
+
+
+def schedule_warnings(cfg: Config) -> List[str]:
+    """What a run of ``cfg`` never reaches, to log before training: the
+    first ``start`` of each dict at or after the end of training, and
+    parameter schedulers running past it (``end=INF`` excepted)."""
+    train_cfg = cfg.get('train_cfg')
+    unit = loop_unit(train_cfg)
+    length = train_cfg[f'max_{unit}s'] if unit else None
+    if not is_count(length):
+        return []
+    noun = 'iterations' if unit == 'iter' else 'epochs'
+    end = f'train_cfg.max_{unit}s={length}'
+    tip = f'tools/train.py --max-{unit}s N'
+    settings = [s for s in schedule_settings(cfg) if s['unit'] == unit]
+    values = {s['path']: s['value'] for s in settings}
+    first: dict = {}  # the first start of each dict the run does not reach
+    for s in settings:
+        if s['kind'] == 'start' and s['value'] >= length and (
+                s['group'] not in first
+                or s['value'] < first[s['group']]['value']):
+            first[s['group']] = s
+    out = [f'{s["owner"]} ({s["group"]}): {s["path"][len(s["group"]) + 1:]}'
+           f'={s["value"]} is not before the end of training ({end}), so '
+           f'the run never gets there. Train for more than {s["value"]} '
+           f'{noun}, or shorten the whole schedule with {tip}, which '
+           'rescales it with it.' for s in first.values()]
+    beyond = []
+    for s in settings:
+        leaf = [p for p in s['parts'] if not p.isdigit()][-1]
+        begin = values.get(f'{s["group"]}.begin', 0)
+        if s['path'].startswith('param_scheduler') and s['value'] < NO_END \
+                and (leaf == 'begin' and s['value'] >= length
+                     or leaf in ('end', 'milestones') and s['value'] > length
+                     or leaf == 'T_max' and begin + s['value'] > length):
+            beyond.append(f'{s["path"]}={s["value"]}')
+    if beyond:
+        out.append(
+            f'the parameter schedule runs past the end of training ({end}): '
+            f'{", ".join(beyond)}; the schedule is cut where training stops '
+            f'(e.g. the learning rate is not annealed). {tip} sets the '
+            'length and rescales the schedule with it.')
+    return out
+
+
+#: weight files a config may name, by key: where they come from, and the
+#: ``--cfg-options`` that do without them
+_WEIGHT_FILES = {
+    'feature_weights': (
+        "torchvision's ImageNet VGG16 state dict, https://download.pytorch."
+        'org/models/vgg16-397923af.pth', '{parent}.measure=gradient {path}='
+        'None (the weight-free gradient measure of U2Fusion)'),
+    'checkpoint': ('the pretrained weights of this init_cfg',
+                   '{parent}=None (random initialisation)'),
+    'pretrained': ('the pretrained weights of this model',
+                   '{path}=None (random initialisation)'),
+    'load_from': ('a checkpoint of an earlier run', 'load_from=None'),
+}
+
+
+def check_run_files(cfg: Config) -> None:
+    """Raise FileNotFoundError before the runner is built when a local
+    ``feature_weights`` / ``pretrained`` / ``load_from`` file or a
+    ``Pretrained`` ``init_cfg``'s ``checkpoint`` is missing, naming where
+    to get it and the option that does without it."""
+    tree, where, errors = runner_part(cfg), config_name(cfg), []
+    for path, key, value in config_items(tree):
+        parent = path.rpartition('.')[0]
+        if key not in _WEIGHT_FILES or not isinstance(value, str) or \
+                not value or '://' in value or osp.isfile(value):
+            continue
+        if key == 'checkpoint' and type_name(walk_path(
+                tree, parent.split('.'))[1]) != 'Pretrained':
+            continue
+        source, avoid = _WEIGHT_FILES[key]
+        errors.append(
+            f'{where}: {path} = {value!r} is not a file (from '
+            f'{os.getcwd()}). It is {source}. Put it there, point '
+            f'{path} at it, or run without it: --cfg-options '
+            f'{avoid.format(path=path, parent=parent)}')
+    if errors:
+        raise FileNotFoundError('\n'.join(errors))
+
+
+def use_pair_folders(cfg: Config, folders: Tuple[str, str],
+                     img_suffixes: Sequence[str]) -> List[str]:
+    """Train and validate ``cfg`` on two folders of image pairs
+    (``tools/train.py --pairs IR_DIR VI_DIR``).
+
+    Files pair by stem; one pair in every :data:`PAIRS_VAL_EVERY` (at
+    least one) is held out for validation and test. The first folder is
+    the config's first modality; a ``val_begin`` after the end of training
+    is dropped.
+
+    Returns:
+        list[str]: lines for the log: the pairs and the held-out stems.
+    """
+    where = cfg.filename or 'the config'
+    datasets = {}
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(key) or {}).get('dataset')
+        if type_name(dataset) == 'PairedImageDataset':
+            datasets[key] = dataset
+        elif key != 'test_dataloader':
+            raise ValueError(
+                f'--pairs trains fusion configs, whose {key}.dataset is a '
+                f'PairedImageDataset; {key}.dataset of {where} is '
+                f'{type_name(dataset)}')
+    others = [key for key, _ in run_loaders(cfg, 'train')
+              if key not in ('train_dataloader', 'val_dataloader')]
+    if others:
+        raise ValueError(f'--pairs sets the train and validation data only; '
+                         f'{where} also reads {", ".join(others)}')
+    train = datasets['train_dataloader']
+    modalities = list(train.get('data_prefix') or {}) or ['ir', 'vi']
+    if len(modalities) != 2:
+        raise ValueError(f'--pairs gives two folders, but {where} fuses '
+                         f'{len(modalities)} modalities {modalities}')
+    suffixes = tuple(s.lower() for s in train.get('img_suffixes',
+                                                  img_suffixes))
+    for folder in folders:
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'--pairs: {folder} is not a folder')
+    # as PairedImageDataset reads a modality folder
+    stems = [{osp.splitext(name)[0] for name in os.listdir(folder)
+              if not name.startswith('.')
+              and osp.splitext(name)[1].lower() in suffixes
+              and osp.isfile(osp.join(folder, name))} for folder in folders]
+    for i in (0, 1):
+        alone = sorted(stems[i] - stems[1 - i])
+        if alone:
+            raise ValueError(
+                f'--pairs: {len(alone)} image(s) of {folders[i]} have no '
+                f'file of the same stem in {folders[1 - i]}: '
+                f'{", ".join(alone[:10])}{", ..." if len(alone) > 10 else ""}'
+                '. The two folders must hold the same stems (one file per '
+                'pair in each, e.g. ir/0001.png and vi/0001.jpg)')
+    paired, names = sorted(stems[0]), ' and '.join(folders)
+    if len(paired) < 2:
+        raise ValueError(
+            f'--pairs needs at least 2 pairs (one to train on, one held out '
+            f'for validation); {names} hold {len(paired)} (images: '
+            f'{", ".join(suffixes)})')
+    n, n_val = len(paired), max(1, len(paired) // PAIRS_VAL_EVERY)
+    held = [(2 * i + 1) * n // (2 * n_val) for i in range(n_val)]
+    kept = [i for i in range(n) if i not in held]
+    prefix = dict(zip(modalities, map(osp.abspath, folders)))
+    for key, dataset in datasets.items():
+        dataset.update(data_root=osp.commonpath(list(prefix.values())),
+                       data_prefix=prefix, ann_file='',
+                       indices=kept if key == 'train_dataloader' else held)
+    shown = ', '.join(paired[i] for i in held[:10])
+    lines = [f'--pairs: {n} pairs matched by stem in {names} '
+             f'({" / ".join(modalities)}): {len(kept)} train, {n_val} held '
+             f'out for validation (one in every {PAIRS_VAL_EVERY} in name '
+             f'order, at least one): {shown}{", ..." if n_val > 10 else ""}']
+    train_cfg = cfg.get('train_cfg') or {}
+    length = train_cfg.get('max_iters', train_cfg.get('max_epochs'))
+    if isinstance(train_cfg.get('val_begin'), int) and \
+            isinstance(length, int) and train_cfg.val_begin > length:
+        lines.append(f'--pairs: validating on the held-out pairs '
+                     f'(train_cfg.val_begin {train_cfg.pop("val_begin")} '
+                     f'was after the end of training)')
+    return lines
+
+
 def build_config(
         args: argparse.Namespace,
         notes: Optional[List[Tuple[int, str]]] = None) -> Config:
@@ -128,7 +310,7 @@ def build_config(
         notes (list, optional): when given, ``(logging level, message)``
             pairs to log before training are appended: the table of
             ``--max-iters`` / ``--max-epochs``, the warnings of
-            :func:`~mmfusenas.utils.schedule.schedule_warnings` and the
+            :func:`schedule_warnings` and the
             split of ``--pairs``.
     """
     pairs = getattr(args, 'pairs', None)

@@ -15,21 +15,19 @@ from mmengine.device import get_device
 from mmengine.registry import FUNCTIONS, DefaultScope, init_default_scope
 
 from mmfusenas.datasets.transforms import LoadPairedImages
-from mmfusenas.engine.hooks.fused_image_save_hook import \
-    prediction_image as result_image  # noqa: F401 (an API name)
+from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_model_weights
 from .deploy import Optimize, optimize_for_inference
 
-PathOrCfg = Union[str, Config]
-#: pipeline steps that read annotations; inference drops them
-ANNOTATION_LOADERS = ('LoadPairedAnnotations', 'LoadAnnotations')
+#: a prediction's image as an OpenCV ``uint8`` array
+result_image = prediction_image
 #: first pipeline step -> kind of input it expects
 LOADER_KINDS = {'LoadPairedImages': 'paired', 'LoadEnhanceImages': 'enhance',
                 'LoadImageFromFile': 'single'}
 
 
-def load_config(config: PathOrCfg,
+def load_config(config: Union[str, Config],
                 cfg_options: Optional[dict] = None) -> Config:
     """A :class:`Config` from a path (checked) or a Config (copied)."""
     if isinstance(config, Config):
@@ -43,25 +41,16 @@ def load_config(config: PathOrCfg,
     return config
 
 
-def init_model(config: PathOrCfg,
+def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: Optional[str] = None,
                cfg_options: Optional[dict] = None,
                strict: bool = True,
                optimize: Optimize = None) -> nn.Module:
-    """Build the config's model (config kept as ``model.cfg``), load a
-    checkpoint and set eval mode.
-
-    Args:
-        config (str | Config): config file or object.
-        checkpoint (str, optional): loaded by ``load_model_weights``
-            (checked; errors name the file). None keeps the initial weights.
-        device (str, optional): None: :func:`mmengine.device.get_device`.
-        cfg_options (dict, optional): overrides merged into the config.
-        strict (bool): keys must match exactly. Defaults to True.
-        optimize (str | Sequence[str], optional): see
-            :func:`~mmfusenas.apis.deploy.optimize_for_inference`.
-    """
+    """Build the config's model (the config kept as ``model.cfg``), load
+    ``checkpoint`` with ``load_model_weights`` (None keeps the initial
+    weights), move it to ``device`` (None: ``get_device()``) in eval mode
+    and apply :func:`~mmfusenas.apis.deploy.optimize_for_inference`."""
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     model = MODELS.build(cfg.model)
@@ -72,12 +61,16 @@ def init_model(config: PathOrCfg,
     return optimize_for_inference(model, optimize)
 
 
+def _scope(cfg: Optional[Config]):
+    return DefaultScope.overwrite_default_scope(
+        (cfg or {}).get('default_scope', 'mmfusenas'))
+
+
 def loader_cfg(cfg: Config) -> dict:
     """The test (else val, else train) dataloader config."""
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-        loader = cfg.get(key)
-        if loader and loader.get('dataset'):
-            return loader
+        if (cfg.get(key) or {}).get('dataset'):
+            return cfg[key]
     return {}
 
 
@@ -89,18 +82,18 @@ def config_modalities(cfg: Config) -> List[str]:
     return [k for k in prefix if not str(k).startswith('_')]
 
 
+def _short_type(step: dict) -> str:
+    return str(step.get('type', '')).split('.')[-1]
+
+
 def test_pipeline_cfg(cfg: Config) -> List[dict]:
     """The config's test pipeline without annotation loading."""
     pipeline = loader_cfg(cfg).get('dataset', {}).get('pipeline')
     if not pipeline:
         raise KeyError('the config has no test_dataloader.dataset.pipeline '
                        '(inference reads images with it)')
-    return [copy.deepcopy(s) for s in pipeline
-            if _short_type(s) not in ANNOTATION_LOADERS]
-
-
-def _short_type(step: dict) -> str:
-    return str(step.get('type', '')).split('.')[-1]
+    return [copy.deepcopy(s) for s in pipeline if _short_type(s) not in
+            ('LoadPairedAnnotations', 'LoadAnnotations')]
 
 
 def _loader_kind(pipeline: Sequence[dict]) -> str:
@@ -113,18 +106,16 @@ def _loader_kind(pipeline: Sequence[dict]) -> str:
 
 
 class _PairLoader(LoadPairedImages):
-    """:class:`LoadPairedImages` that also takes ``uint8`` arrays:
-    ``results['img_arrays']`` maps placeholder paths to OpenCV images."""
+    """:class:`LoadPairedImages` that also takes ``uint8`` arrays
+    (``results['img_arrays']``: placeholder path -> OpenCV image)."""
+    _arrays: dict = {}
 
     def transform(self, results: dict) -> dict:
         self._arrays = results.pop('img_arrays', None) or {}
-        try:
-            return super().transform(results)
-        finally:
-            self._arrays = {}
+        return super().transform(results)
 
     def _imread(self, path: str, modality: str) -> np.ndarray:
-        img = getattr(self, '_arrays', {}).get(path)
+        img = self._arrays.get(path)
         if img is None:
             return super()._imread(path, modality)
         if img.dtype != np.uint8:
@@ -136,12 +127,10 @@ class _PairLoader(LoadPairedImages):
 def build_pipeline(cfg: Config) -> Compose:
     """The test pipeline; a paired loader also takes arrays."""
     steps = test_pipeline_cfg(cfg)
-    if LOADER_KINDS.get(_short_type(steps[0])) == 'paired':
-        first = dict(steps[0])
-        first.pop('type')
-        steps[0] = _PairLoader(**first)
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'mmfusenas')):
+    if _short_type(steps[0]) == 'LoadPairedImages':
+        steps[0] = _PairLoader(
+            **{k: v for k, v in steps[0].items() if k != 'type'})
+    with _scope(cfg):
         return Compose(steps)
 
 
@@ -149,17 +138,15 @@ def _check_file(path: Any, what: str) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f'{what} must be a file path, got '
                         f'{type(path).__name__}')
-    path = os.fspath(path)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} not found: {path}')
-    return path
+        raise FileNotFoundError(f'{what} not found: {os.fspath(path)}')
+    return os.fspath(path)
 
 
 def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
-    """The data info (dataset item before the pipeline) of one input:
-    ``{modality: path | uint8 array}`` or sources in the config's modality
-    order for paired pipelines, else one path; a dict with ``img_path`` is
-    copied. ``index`` names array inputs (stem ``f'{index:08d}'``)."""
+    """The data info (dataset item before the pipeline) of one input of
+    :func:`inference_model`; array inputs get the stem ``f'{index:08d}'``,
+    a dict with ``img_path`` is copied."""
     if isinstance(inputs, dict) and 'img_path' in inputs:
         return copy.deepcopy(inputs)
     kind = _loader_kind(test_pipeline_cfg(cfg))
@@ -171,37 +158,34 @@ def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
                         modalities=('low', ))
         return dict(img_path=path, img_id=stem, stem=stem)
     names = config_modalities(cfg)
-    if isinstance(inputs, dict):
-        if names and sorted(inputs) != sorted(names):
+    if isinstance(inputs, (list, tuple)):
+        if names and len(inputs) != len(names):
             raise ValueError(f'the config fuses {len(names)} modalities '
-                             f'{names}, got the keys {list(inputs)}')
-        names = names or list(inputs)
-        items = [inputs[n] for n in names]
-    elif isinstance(inputs, (list, tuple)):
-        items = list(inputs)
-        if names and len(items) != len(names):
-            raise ValueError(f'the config fuses {len(names)} modalities '
-                             f'{names}, got {len(items)} sources')
-        names = names or [f'src{i}' for i in range(len(items))]
-    else:
+                             f'{names}, got {len(inputs)} sources')
+        inputs = dict(zip(names or [f'src{i}' for i in range(len(inputs))],
+                          inputs))
+    elif not isinstance(inputs, dict):
         raise TypeError('fusion inputs must be a dict {modality: path} or a '
                         f'sequence of paths, got {type(inputs).__name__}')
-    img_path, arrays = {}, {}
-    for name, item in zip(names, items):
+    elif names and sorted(inputs) != sorted(names):
+        raise ValueError(f'the config fuses {len(names)} modalities '
+                         f'{names}, got the keys {list(inputs)}')
+    names = names or list(inputs)
+    img_path, arrays, shapes = {}, {}, {}
+    for name in names:
+        item = inputs[name]
         if isinstance(item, np.ndarray):
             if item.ndim not in (2, 3):
                 raise ValueError(f'{name!r} array must be (H, W) or (H, W, '
                                  f'C), got shape {item.shape}')
             img_path[name] = f'<array {index} {name}>'
-            arrays[img_path[name]] = item
+            arrays[img_path[name]], shapes[name] = item, item.shape[:2]
         else:
             img_path[name] = _check_file(item, f'{name!r} image')
-    shapes = {n: a.shape[:2] for n, a in zip(names, items)
-              if isinstance(a, np.ndarray)}
     if len(set(shapes.values())) > 1:
         raise ValueError(f'the sources of input {index} differ in size: ' +
                          ', '.join(f'{n} {s}' for n, s in shapes.items()))
-    stem = f'{index:08d}' if isinstance(items[0], np.ndarray) else \
+    stem = f'{index:08d}' if names[0] in shapes else \
         osp.splitext(osp.basename(img_path[names[0]]))[0]
     info = dict(img_path=img_path, stem=stem, modalities=tuple(names))
     if arrays:
@@ -240,52 +224,44 @@ def _gisr_info(inputs: Any, gt: Optional[str]) -> dict:
     return dict(sample_id=sid, rgb_path=rgb, depth_path=gt, lr_path=depth)
 
 
-def _restoration_batch(items: list, kernel: Any, **kwargs) -> Any:
-    from mmfusenas.datasets.restoration_folder_dataset import \
-        restoration_sample
-    kernels = list(kernel) if isinstance(kernel, (list, tuple)) else \
-        [kernel] * len(items)
-    if len(kernels) != len(items):
-        raise ValueError(f'{len(items)} images but {len(kernels)} kernels')
-    data = []
-    for img, k in zip(items, kernels):
-        if isinstance(img, (list, tuple)):
-            if len(img) != 2:
-                raise ValueError('restoration inputs are an image path or '
-                                 'an (image, kernel) pair')
-            img, k = img
-        img = _check_file(img, 'image')
-        if isinstance(k, str):
-            _check_file(k, 'kernel')
-        data.append(restoration_sample(img, k, None, kwargs['color'],
-                                       kwargs['noise_sigma'], kwargs['pad']))
-    return pseudo_collate(data)
-
-
 def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
                 gt: Optional[str] = None,
                 kernel: Union[None, str, np.ndarray, Sequence] = None,
                 color: bool = False,
                 noise_sigma: Optional[float] = None,
                 pad: bool = True) -> Any:
-    """The collated batch ``model.test_step`` takes for these inputs
-    (see :func:`inference_model`).
+    """The collated batch ``model.test_step`` takes for these inputs.
 
     Args:
         gt (str, optional): guided SR: the HR ground truth of a real LR
             depth.
         kernel (str | np.ndarray | list, optional): restoration: blur
             kernel file or array (with ``batch`` one for all or a list).
-        color (bool): restoration: RGB. Defaults to False.
-        noise_sigma (float, optional): restoration: noise level in [0, 1].
-        pad (bool): restoration: edge padding + edgetaper with a kernel.
+        color, noise_sigma, pad: restoration: RGB, noise level in [0, 1],
+            edge padding + edgetaper with a kernel.
     """
     family = model_family(model)
     items = list(inputs) if batch else [inputs]
     if family == 'restoration':
-        return _restoration_batch(
-            items, kernel if batch else [kernel], color=color,
-            noise_sigma=noise_sigma, pad=pad)
+        from mmfusenas.datasets.restoration_folder_dataset import \
+            restoration_sample
+        kernels = list(kernel) if batch and isinstance(
+            kernel, (list, tuple)) else [kernel] * len(items)
+        if len(kernels) != len(items):
+            raise ValueError(f'{len(items)} images but {len(kernels)} kernels')
+        data = []
+        for img, k in zip(items, kernels):
+            if isinstance(img, (list, tuple)):
+                if len(img) != 2:
+                    raise ValueError('restoration inputs are an image path '
+                                     'or an (image, kernel) pair')
+                img, k = img
+            img = _check_file(img, 'image')
+            if isinstance(k, str):
+                _check_file(k, 'kernel')
+            data.append(restoration_sample(img, k, None, color, noise_sigma,
+                                           pad))
+        return pseudo_collate(data)
     if kernel is not None:
         raise ValueError(f'{type(model).__name__} takes no blur kernel')
     cfg = getattr(model, 'cfg', None)
@@ -293,19 +269,13 @@ def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
         raise AttributeError('the model has no .cfg; build it with '
                              'mmfusenas.apis.init_model')
     pipeline = build_pipeline(cfg)
-    with _scope(model):
+    with _scope(cfg):
         if family == 'gisr':
             fn = loader_cfg(cfg).get('collate_fn')
             collate = FUNCTIONS.get(fn['type']) if fn else pseudo_collate
             return collate([pipeline(_gisr_info(i, gt)) for i in items])
         return pseudo_collate([pipeline(make_data_info(cfg, item, i))
                                for i, item in enumerate(items)])
-
-
-def _scope(model: nn.Module):
-    cfg = getattr(model, 'cfg', None) or {}
-    return DefaultScope.overwrite_default_scope(
-        cfg.get('default_scope', 'mmfusenas'))
 
 
 def model_family(model: nn.Module) -> Optional[str]:
@@ -351,47 +321,44 @@ def inference_model(model: nn.Module, inputs: Any, batch: bool = False,
         raise TypeError(f'no inference function for {type(model).__name__}'
                         ': it has no test_step')
     data = build_batch(model, inputs, batch, **kwargs)
-    with _scope(model), torch.no_grad():
+    with _scope(getattr(model, 'cfg', None)), torch.no_grad():
         out = model.test_step(data)
     return out if batch else out[0]
 
 
-def _family_only(model: nn.Module, family: str, what: str) -> None:
+def _of_family(model: nn.Module, family: str, what: str) -> nn.Module:
     if model_family(model) != family:
         raise TypeError(f'no inference function for {type(model).__name__} '
                         f'as {what}; use inference_model')
+    return model
 
 
 def inference_fusion(model: nn.Module, inputs: Any,
                      batch: bool = False) -> Any:
     """:func:`inference_model` for fusion and compound fusion models."""
-    _family_only(model, 'fusion', 'a fusion model')
-    return inference_model(model, inputs, batch)
+    return inference_model(_of_family(model, 'fusion', 'a fusion model'),
+                           inputs, batch)
 
 
 def inference_enhancer(model: nn.Module, inputs: Any,
                        batch: bool = False) -> Any:
     """:func:`inference_model` for enhancers and scene + task models."""
-    _family_only(model, 'enhance', 'an enhancement model')
-    return inference_model(model, inputs, batch)
+    return inference_model(
+        _of_family(model, 'enhance', 'an enhancement model'), inputs, batch)
 
 
 def check_dataset_files(dataset: Any,
                         progress: bool = True) -> List[Dict[str, str]]:
-    """Decode every sample's files with the dataset's loading step.
-
-    Returns:
-        list[dict]: ``dict(index=, stem=, error=)`` per unreadable sample.
-    """
+    """Decode every sample's files with the dataset's loading step; one
+    ``dict(index=, stem=, error=)`` per unreadable sample."""
     from mmengine.utils import track_iter_progress
-    loader = dataset.pipeline.transforms[0]
     indices = range(len(dataset))
     bad = []
     for idx in track_iter_progress(indices) if progress and indices \
             else indices:
         info = copy.deepcopy(dataset.get_data_info(idx))
         try:
-            loader(info)
+            dataset.pipeline.transforms[0](info)
         except (OSError, ValueError, KeyError) as err:
             bad.append(dict(index=idx,
                             stem=info.get('stem') or str(info.get('img_path')),

@@ -14,41 +14,29 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
-from mmengine.registry import DefaultScope
 
 from mmfusenas.datasets import PairedImageDataset
 from mmfusenas.utils.fileio import atomic_write, read_image, write_png
 from mmfusenas.visualization import (draw_boxes, draw_mask, hstack, titled,
                                      to_bgr)
 from .deploy import Optimize
-from .inference import (build_pipeline, config_modalities, init_model,
-                        load_config, loader_cfg, make_data_info, model_family,
-                        result_image)
+from .inference import (_scope, build_pipeline, config_modalities,
+                        init_model, load_config, loader_cfg, make_data_info,
+                        model_family, result_image)
 
-#: prefix of a config name shipped in the repository's ``configs/``
+#: prefix of a config name shipped in the package's ``.mim/configs``
 NAME_PREFIX = 'mmfusenas::'
 
 
 def resolve_model_name(name: str) -> str:
     """The config file of ``mmfusenas::<path under configs/>`` (``.py``
-    optional), under ``mmfusenas/.mim/configs`` (a ``mim`` wheel) or the
-    ``configs/`` next to the package (a source install).
-
-    Raises:
-        FileNotFoundError: no such config; the message lists close names.
-    """
+    optional); an unknown name raises a FileNotFoundError listing close
+    names."""
     rel = name[len(NAME_PREFIX):] if name.startswith(NAME_PREFIX) else name
     rel = rel.strip('/')
     rel = rel if rel.endswith('.py') else rel + '.py'
-    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    roots = [r for r in (osp.join(pkg, '.mim', 'configs'),
-                         osp.join(osp.dirname(pkg), 'configs'))
-             if osp.isdir(r)]
-    if not roots:
-        raise FileNotFoundError(
-            f'no configs/ folder next to the mmfusenas package ({pkg}); '
-            'install MMFuseNAS from its repository (pip install -e .)')
-    root = roots[0]
+    root = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim',
+                    'configs')
     if osp.isfile(osp.join(root, rel)):
         return osp.join(root, rel)
     known = sorted(
@@ -92,13 +80,8 @@ class FusionInferencer(BaseInferencer):
             :func:`~mmfusenas.apis.init_model`.
         cfg_options (dict, optional): overrides merged into the config.
         show_progress (bool): progress bar over the batches.
-
-    Raises:
-        TypeError: another kind of model.
     """
 
-    preprocess_kwargs: set = set()
-    forward_kwargs: set = set()
     visualize_kwargs: set = {
         'return_vis', 'show', 'wait_time', 'draw_pred', 'pred_score_thr',
         'img_out_dir', 'no_save_vis', 'save_panels'
@@ -114,10 +97,10 @@ class FusionInferencer(BaseInferencer):
                  optimize: Optimize = None,
                  cfg_options: Optional[dict] = None,
                  show_progress: bool = True) -> None:
+        from mmfusenas.models.compound import BasePreTaskModel
         if isinstance(model, str) and model.startswith(NAME_PREFIX):
             model = resolve_model_name(model)
         self.cfg = cfg = load_config(model, cfg_options)
-        self.scope = cfg.get('default_scope', 'mmfusenas')
         self.model = init_model(cfg, weights, device=device,
                                 optimize=optimize)
         family = model_family(self.model)
@@ -126,6 +109,8 @@ class FusionInferencer(BaseInferencer):
                 'FusionInferencer runs fusion, compound fusion + task and '
                 f'chain models; {type(self.model).__name__} is a {family!r} '
                 'model: use mmfusenas.apis.inference_model or its tool')
+        #: whether the model also predicts boxes / masks
+        self.is_compound = isinstance(self.model, BasePreTaskModel)
         self.modalities = config_modalities(cfg)
         metainfo = loader_cfg(cfg).get('dataset', {}).get('metainfo') or {}
         self.class_names = tuple(metainfo.get('classes') or ()) or None
@@ -155,8 +140,9 @@ class FusionInferencer(BaseInferencer):
                 for info in map(dataset.get_data_info, range(len(dataset)))]
 
     def _inputs_to_list(self, inputs: Any) -> List[dict]:
-        """Every input as a data info (:func:`make_data_info`), in order;
-        two inputs with one stem are refused."""
+        """Every input (a pair, a dict ``{modality: path | array | DIR}`` or
+        a list of them) as data infos, in order; repeated stems are
+        refused."""
         if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple))
                                         and inputs
                                         and all(map(_is_image, inputs))):
@@ -172,14 +158,8 @@ class FusionInferencer(BaseInferencer):
                     not isinstance(v, np.ndarray) and osp.isdir(os.fspath(v))
                     for v in item.values()):
                 infos.extend(self._folders(item))
-            elif isinstance(item, dict) or (
-                    isinstance(item, (list, tuple))
-                    and all(map(_is_image, item))):
-                infos.append(make_data_info(self.cfg, item, len(infos)))
             else:
-                raise TypeError(
-                    'each input must be a pair of paths / arrays or a dict '
-                    f'{{modality: path | array | DIR}}, got {item!r:.80}')
+                infos.append(make_data_info(self.cfg, item, len(infos)))
         stems = [info['stem'] for info in infos]
         dup = sorted({s for s in stems if stems.count(s) > 1})
         if dup:
@@ -190,38 +170,27 @@ class FusionInferencer(BaseInferencer):
     def preprocess(self, inputs: List[dict], batch_size: int = 1,
                    **kwargs) -> Iterable[dict]:
         """The test pipeline on each data info, ``batch_size`` at a time."""
-        with DefaultScope.overwrite_default_scope(self.scope):
+        with _scope(self.cfg):
             items = (self.pipeline(dict(info, img_path=dict(
                 info['img_path']))) for info in inputs)
-            for chunk in self._get_chunk_data(items, batch_size):
-                yield self.collate_fn(chunk)
+            yield from map(self.collate_fn,
+                           self._get_chunk_data(items, batch_size))
 
     @torch.no_grad()
     def forward(self, inputs: dict, **kwargs) -> list:
-        """``model.test_step`` on one batch."""
-        with DefaultScope.overwrite_default_scope(self.scope):
+        with _scope(self.cfg):
             return self.model.test_step(inputs)
 
     def __call__(self, inputs: Any, batch_size: int = 1, out_dir: str = '',
                  **kwargs) -> dict:
-        """Fuse (and detect / segment) a pair, a dict ``{modality: path |
-        array | DIR}`` or a list of those, ``batch_size`` pairs per
-        ``test_step``, writing under ``out_dir`` ('' writes nothing).
-
-        Returns:
-            dict: ``predictions`` (one per input) and ``visualization``.
-        """
+        """Run ``batch_size`` inputs per ``test_step``, writing under
+        ``out_dir`` ('' writes nothing); returns ``predictions`` (one per
+        input) and ``visualization``."""
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         return super().__call__(inputs, batch_size=batch_size,
                                 img_out_dir=out_dir, pred_out_dir=out_dir,
                                 **kwargs)
-
-    @property
-    def is_compound(self) -> bool:
-        """Whether the model also predicts boxes / masks."""
-        from mmfusenas.models.compound import BasePreTaskModel
-        return isinstance(self.model, BasePreTaskModel)
 
     def overlay(self, pred: Any, draw_pred: bool = True,
                 pred_score_thr: float = 0.3) -> np.ndarray:
@@ -249,21 +218,15 @@ class FusionInferencer(BaseInferencer):
                              thickness=max(1, round(min(h, w) / 240)))
         return img
 
-    def visualize(self,
-                  inputs: List[dict],
-                  preds: List[Any],
-                  return_vis: bool = False,
-                  show: bool = False,
-                  wait_time: int = 0,
-                  draw_pred: bool = True,
-                  pred_score_thr: float = 0.3,
-                  img_out_dir: str = '',
+    def visualize(self, inputs: List[dict], preds: List[Any],
+                  return_vis: bool = False, show: bool = False,
+                  wait_time: int = 0, draw_pred: bool = True,
+                  pred_score_thr: float = 0.3, img_out_dir: str = '',
                   no_save_vis: bool = False,
                   save_panels: bool = False) -> List[np.ndarray]:
-        """Draw (and write under ``img_out_dir``) every prediction:
-        ``vis/<stem>.png`` is the fused image (compound models:
-        :meth:`overlay`, the fused image in ``fused/``); ``save_panels``
-        adds ``panels/``."""
+        """Write ``vis/<stem>.png`` (compound models: :meth:`overlay`, and
+        the fused image in ``fused/``) and with ``save_panels``
+        ``panels/<stem>.png`` under ``img_out_dir``."""
         img_out_dir = '' if no_save_vis else img_out_dir
         if not (return_vis or show or img_out_dir):
             return []
@@ -283,10 +246,9 @@ class FusionInferencer(BaseInferencer):
                               osp.join(img_out_dir, 'fused', f'{stem}.png'))
                 if save_panels:
                     arrays = info.get('img_arrays', {})
-                    sources = {
-                        n: arrays[p] if p in arrays else read_image(
-                            p, 'color', backend)
-                        for n, p in info['img_path'].items()}
+                    sources = {n: arrays[p] if p in arrays else
+                               read_image(p, 'color', backend)
+                               for n, p in info['img_path'].items()}
                     write_png(panel(sources, to_bgr(vis)),
                               osp.join(img_out_dir, 'panels', f'{stem}.png'))
             if return_vis:
@@ -315,25 +277,21 @@ class FusionInferencer(BaseInferencer):
             }
         return result
 
-    def postprocess(self,
-                    preds: List[Any],
-                    visualization: List[np.ndarray],
+    def postprocess(self, preds: List[Any], visualization: List[np.ndarray],
                     return_datasamples: bool = False,
-                    print_result: bool = False,
-                    no_save_pred: bool = False,
+                    print_result: bool = False, no_save_pred: bool = False,
                     pred_out_dir: str = '') -> dict:
         """``predictions`` (dicts with the fused image as ``fused``, or the
-        data samples) and ``visualization``; writes ``preds/<stem>.json``
-        for compound models (unless ``no_save_pred``)."""
+        data samples) and ``visualization``; compound models write
+        ``preds/<stem>.json`` (and a label map ``_sem_seg.png``)."""
         dicts = [self.pred2dict(p) for p in preds]
-        if pred_out_dir and not no_save_pred and self.is_compound:
-            for d, pred in zip(dicts, preds):
-                base = osp.join(pred_out_dir, 'preds', d['stem'])
-                atomic_write(json.dumps(d, indent=1).encode(),
-                             base + '.json')
-                if 'pred_sem_seg' in pred:
-                    mask = pred.pred_sem_seg.data.squeeze(0).cpu().numpy()
-                    write_png(mask.astype(np.uint8), base + '_sem_seg.png')
+        save = pred_out_dir and not no_save_pred and self.is_compound
+        for d, pred in zip(dicts, preds) if save else ():
+            base = osp.join(pred_out_dir, 'preds', d['stem'])
+            atomic_write(json.dumps(d, indent=1).encode(), base + '.json')
+            if 'pred_sem_seg' in pred:
+                mask = pred.pred_sem_seg.data.squeeze(0).cpu().numpy()
+                write_png(mask.astype(np.uint8), base + '_sem_seg.png')
         if print_result:
             print(dicts)
         predictions = preds if return_datasamples else [
@@ -348,13 +306,11 @@ def add_inferencer_arguments(parser) -> None:
 
     from .deploy import add_optimize_argument
     parser.add_argument(
-        'model',
-        help='config file, or a config name of the package, e.g. '
+        'model', help='config file, or a config name of the package, e.g. '
         'mmfusenas::tim/fusion_ivif_light_official.py')
     parser.add_argument(
-        '--weights',
-        help='checkpoint; without it the model runs its initial (random) '
-        'weights, with a warning')
+        '--weights', help='checkpoint; without it the model runs its '
+        'initial (random) weights, with a warning')
     parser.add_argument(
         '--device', help="torch device (default: 'cuda' when available)")
     parser.add_argument('--pred-score-thr', type=float, default=0.3,

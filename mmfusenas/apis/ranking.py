@@ -12,36 +12,25 @@ def add_ranks(table: Dict[str, dict],
               metrics: Sequence[str],
               lower_better: Optional[Iterable[str]] = None,
               mean_rank: bool = True) -> None:
-    """Rank per metric among the present methods, in place.
+    """Rank the methods ``{method: {metric: value}}`` of ``table`` per
+    metric, in place: each row gets ``'rank'`` (``{metric: rank}``) and,
+    with ``mean_rank``, ``'mean_rank'`` (rounded to 3 decimals).
 
-    Rank 1 is the best; ties share the best rank (``1 + the number of
-    methods strictly better``). Each present row gets ``'rank'``
-    (``{metric: rank}``) and ``'mean_rank'`` (rounded to 3 decimals). Rows
-    with an ``'absent'`` key are left out. A non-finite value ranks last.
-
-    Args:
-        table (dict): ``{method: {metric: value, ...}}``.
-        metrics (Sequence[str]): The metrics to rank.
-        lower_better (Iterable[str], optional): Defaults to
-            :data:`LOWER_BETTER`.
-        mean_rank (bool): also add ``'mean_rank'``; False for a table
-            ranked by one metric, where it would repeat the rank.
+    Rank 1 is the best (``lower_better``, default :data:`LOWER_BETTER`:
+    the lowest value); ties share the best rank; a non-finite value ranks
+    last; rows with an ``'absent'`` key are left out.
     """
     lower = LOWER_BETTER if lower_better is None else frozenset(lower_better)
-    present = [n for n, r in table.items() if 'absent' not in r]
-    for name in present:
-        table[name]['rank'] = {}
+    rows = [r for r in table.values() if 'absent' not in r]
+    for row in rows:
+        row['rank'] = {}
     for metric in metrics:
-        sign = 1 if metric in lower else -1
-        values = {}
-        for n in present:
-            v = float(table[n][metric])
-            values[n] = sign * v if np.isfinite(v) else np.inf
-        for name in present:
-            table[name]['rank'][metric] = 1 + sum(
-                v < values[name] for v in values.values())
-    if not mean_rank:
-        return
-    for name in present:
-        table[name]['mean_rank'] = round(
-            float(np.mean(list(table[name]['rank'].values()))), 3)
+        values = np.array([float(r[metric]) for r in rows])
+        values = np.where(np.isfinite(values),
+                          values if metric in lower else -values, np.inf)
+        for row, better in zip(rows, values[None, :] < values[:, None]):
+            row['rank'][metric] = 1 + int(better.sum())
+    if mean_rank:
+        for row in rows:
+            row['mean_rank'] = round(
+                float(np.mean(list(row['rank'].values()))), 3)

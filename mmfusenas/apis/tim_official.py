@@ -3,14 +3,14 @@ included, on weights converted into ``configs/tim/*_official.py``: every
 quirk (reading, BN batch statistics, padding, saving) is an option of
 :func:`fuse_tim_official` whose default is the official script's (see
 ``docs/user_guides/official_weights.md``)."""
-import contextlib
-from typing import Dict, Iterator, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfusenas.utils.fileio import read_image, to_uint8
 
@@ -30,7 +30,6 @@ TIM_OFFICIAL: Dict[str, dict] = {
 }
 READS = ('blue', 'gray', 'yuv', 'plt_twice')
 SAVES = ('save_image', 'gray_floor', 'yuv_floor')
-PAD_MODES = ('reflect', 'replicate')
 
 
 def read_official(path: str, mode: str) -> np.ndarray:
@@ -40,40 +39,13 @@ def read_official(path: str, mode: str) -> np.ndarray:
     if mode not in READS:
         raise ValueError(f'read mode must be one of {READS}, got {mode!r}')
     img = read_image(path, 'grayscale' if mode == 'gray' else 'color')
-    if mode == 'gray':
-        arr = img / 255.
-    elif mode == 'blue':
-        arr = img[:, :, 0] / 255.
+    if mode == 'plt_twice':
+        return np.divide(img[:, :, 2], 255, dtype=np.float32) / 255.
+    if mode == 'blue':
+        img = img[:, :, 0]
     elif mode == 'yuv':
-        arr = cv2.cvtColor(img, cv2.COLOR_BGR2YUV)[:, :, 0] / 255.
-    else:
-        red = np.divide(img[:, :, 2], 255, dtype=np.float32)
-        arr = red / 255.
-    return arr.astype(np.float32)
-
-
-@contextlib.contextmanager
-def batch_statistics(module: nn.Module) -> Iterator[None]:
-    """Run every BatchNorm of ``module`` on per-batch statistics (as in
-    train mode) without updating its running statistics."""
-    bns = [m for m in module.modules()
-           if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    saved = [(m.training, m.track_running_stats) for m in bns]
-    try:
-        for m in bns:
-            m.train()
-            m.track_running_stats = False
-        yield
-    finally:
-        for m, (training, track) in zip(bns, saved):
-            m.train(training)
-            m.track_running_stats = track
-
-
-def _stage_modules(fusion_net: nn.Module, names: Sequence[str]) -> list:
-    if not hasattr(fusion_net, 'stage1'):  # one-stage (light) network
-        return [fusion_net] if names else []
-    return [getattr(fusion_net, name) for name in names]
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2YUV)[:, :, 0]
+    return (img / 255.).astype(np.float32)
 
 
 def fuse_tim_official(model: nn.Module,
@@ -90,13 +62,15 @@ def fuse_tim_official(model: nn.Module,
         model (nn.Module): an ``ImageFusor`` of the protocol's official
             config (its ``fusion_net`` is run directly).
         paths (Sequence[str]): the two sources in config order.
-        protocol (str): a key of :data:`TIM_OFFICIAL`.
+        protocol (str): a key of :data:`TIM_OFFICIAL`, whose entry gives
+            the defaults of the other arguments.
         read (Sequence[str], optional): reading per source (:data:`READS`).
         batch_stats (Sequence[str], optional): stages (``'stage1'``,
-            ``'stage2'``) whose BNs use per-image batch statistics.
+            ``'stage2'``) whose BNs use per-image batch statistics (the
+            running statistics stay untouched).
         pad_multiple (int, optional): pad bottom / right to a multiple of
-            this, crop the output back.
-        pad_mode (str): ``'reflect'`` or ``'replicate'``.
+            this (``pad_mode``: ``'reflect'`` or ``'replicate'``), crop the
+            output back.
         save (str, optional): ``'save_image'`` (clamp, round half up, grey
             replicated to BGR), ``'gray_floor'`` (clip, truncate, grey) or
             ``'yuv_floor'`` (truncated result into the Y of the second
@@ -110,41 +84,46 @@ def fuse_tim_official(model: nn.Module,
                          f'got {protocol!r}')
     spec = TIM_OFFICIAL[protocol]
     read = tuple(read or spec['read'])
-    batch_stats = tuple(spec['batch_stats'] if batch_stats is None else
-                        batch_stats)
-    pad_multiple = spec['pad_multiple'] if pad_multiple is None else \
-        pad_multiple
+    batch_stats = spec['batch_stats'] if batch_stats is None else batch_stats
+    pad = spec['pad_multiple'] if pad_multiple is None else pad_multiple
     save = save or spec['save']
     if len(paths) != 2 or len(read) != 2:
         raise ValueError(f'TIM fuses two sources, got paths={paths} and '
                          f'read={read}')
     if save not in SAVES:
         raise ValueError(f'save must be one of {SAVES}, got {save!r}')
-    if pad_mode not in PAD_MODES:
-        raise ValueError(f'pad_mode must be one of {PAD_MODES}, got '
-                         f'{pad_mode!r}')
+    if pad_mode not in ('reflect', 'replicate'):
+        raise ValueError("pad_mode must be one of ('reflect', 'replicate'), "
+                         f'got {pad_mode!r}')
     srcs = [read_official(p, m) for p, m in zip(paths, read)]
     if srcs[0].shape != srcs[1].shape:
         raise ValueError(f'the sources differ in size: {paths[0]} is '
                          f'{srcs[0].shape}, {paths[1]} is {srcs[1].shape}')
     h, w = srcs[0].shape
-    device = next(model.parameters()).device
-    inputs = torch.from_numpy(np.stack(srcs))[None].to(device)
-    pad_h, pad_w = -h % pad_multiple, -w % pad_multiple
-    if pad_h or pad_w:
-        inputs = F.pad(inputs, (0, pad_w, 0, pad_h), mode=pad_mode)
+    inputs = torch.from_numpy(np.stack(srcs))[None].to(
+        next(model.parameters()).device)
+    if -h % pad or -w % pad:
+        inputs = F.pad(inputs, (0, -w % pad, 0, -h % pad), mode=pad_mode)
     net = model.fusion_net
-    with contextlib.ExitStack() as stack, torch.no_grad():
-        for sub in _stage_modules(net, batch_stats):
-            stack.enter_context(batch_statistics(sub))
-        fused = net(inputs)[0, 0, :h, :w].float().cpu()
+    # a one-stage (light) network is its only stage
+    stages = [getattr(net, s) if hasattr(net, 'stage1') else net
+              for s in batch_stats]
+    bns = list(dict.fromkeys(m for s in stages for m in s.modules()
+                             if isinstance(m, _BatchNorm)))
+    saved = [(m.training, m.track_running_stats) for m in bns]
+    try:
+        for m in bns:  # batch statistics, running ones not updated
+            m.training, m.track_running_stats = True, False
+        with torch.no_grad():
+            fused = net(inputs)[0, 0, :h, :w].float().cpu()
+    finally:
+        for m, state in zip(bns, saved):
+            m.training, m.track_running_stats = state
     if save == 'save_image':
-        arr = to_uint8(fused, 'round').numpy()
-        return np.repeat(arr[..., None], 3, axis=2)
+        return np.repeat(to_uint8(fused, 'round').numpy()[..., None], 3, 2)
     res = to_uint8(fused).numpy()
     if save == 'gray_floor':
         return res
-    yuv = cv2.cvtColor(cv2.imread(paths[1], cv2.IMREAD_COLOR),
-                       cv2.COLOR_BGR2YUV)
+    yuv = cv2.cvtColor(read_image(paths[1], 'color'), cv2.COLOR_BGR2YUV)
     yuv[:, :, 0] = res
     return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)

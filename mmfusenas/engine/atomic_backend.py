@@ -1,7 +1,5 @@
 """``atomic_local``: MMEngine's LocalBackend writing through a temporary file
-and a rename (:func:`~mmfusenas.utils.fileio.atomic_write`), so a run killed
-while saving never leaves a truncated checkpoint. ``default_runtime.py``
-selects it with ``default_hooks.checkpoint.backend_args``."""
+and a rename, so a run killed while saving never leaves a truncated file."""
 from pathlib import Path
 from typing import Union
 

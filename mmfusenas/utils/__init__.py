@@ -2,7 +2,6 @@
 from .lazy import lazy_exports
 
 _EXPORTS = {
-    '.activation_rewrite': ['prelu_to_leaky_relu'],
     '.batchnorm_folding': ['fold_batchnorm'],
     '.checkpoint': [
         'allow_mmengine_checkpoint_globals', 'check_checkpoint_file',

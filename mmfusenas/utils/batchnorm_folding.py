@@ -19,8 +19,8 @@ _BNS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 @dataclass
 class FoldReport:
-    """What :func:`fold_batchnorm` did: ``folded`` (``'<conv> <- <bn>'``)
-    and ``skipped`` (``'<bn>: <reason>'``)."""
+    """``folded`` (``'<conv> <- <bn>'``) and ``skipped`` (``'<bn>:
+    <reason>'``) BatchNorms of :func:`fold_batchnorm`."""
     folded: List[str] = field(default_factory=list)
     skipped: List[str] = field(default_factory=list)
 
@@ -34,12 +34,12 @@ class FoldReport:
 
 
 def _conv_of(module: nn.Module) -> Optional[nn.Module]:
-    """The conv whose output ``module``'s output is: a plain conv, one
-    declaring ``same_function_as_conv`` (e.g. the fast path's
-    ``PointwiseConv2d``) or the one named by ``bn_fold_conv``; else None."""
-    if type(module) not in _CONVS and getattr(module, 'bn_fold_conv', None):
+    """The conv whose output ``module``'s output is (a plain conv, one
+    declaring ``same_function_as_conv`` or the one named by
+    ``bn_fold_conv``), else None."""
+    if getattr(module, 'bn_fold_conv', None):
         module = getattr(module, module.bn_fold_conv)
-    if type(module) in _CONVS or (isinstance(module, _CONVS) and getattr(
+    if isinstance(module, _CONVS) and (type(module) in _CONVS or getattr(
             type(module), 'same_function_as_conv', False)):
         return module
     return None
@@ -61,7 +61,7 @@ def _why_not(bn: nn.Module) -> Optional[str]:
 @torch.no_grad()
 def fold_conv_bn_(conv: nn.Module, bn: nn.Module) -> None:
     """Fold the eval-mode ``bn`` into ``conv`` in place (``conv`` gets a
-    bias if it had none); ValueError if the channel counts differ."""
+    bias if it had none)."""
     if bn.num_features != conv.out_channels:
         raise ValueError(f'BatchNorm over {bn.num_features} channels cannot '
                          f'follow a conv with {conv.out_channels} outputs')
@@ -75,35 +75,32 @@ def fold_batchnorm(model: nn.Module) -> FoldReport:
     """Fold every foldable BatchNorm of the eval-mode ``model`` (a plain
     ``nn.BatchNorm{1,2,3}d`` with running statistics, or a subclass
     declaring ``folds_as_batchnorm``) into its conv, in place, replacing it
-    by ``nn.Identity``; returns the folded pairs and every BatchNorm left in
+    by ``nn.Identity``; report the folded pairs and every BatchNorm left in
     place with the reason."""
-    pairs = []  # (conv name, conv, bn name, bn, bn's parent, bn attribute)
-    for name, module in model.named_modules():
-        prefix = f'{name}.' if name else ''
+    names = {id(m): n for n, m in model.named_modules()}
+    pairs = []  # (conv or its holder, the BN's parent, the BN's attribute)
+    for module in model.modules():
         if isinstance(module, nn.Sequential):
-            items = list(module._modules.items())
-            pairs += [(prefix + n1, _conv_of(m1), prefix + n2, m2, module, n2)
-                      for (n1, m1), (n2, m2) in zip(items, items[1:])]
+            keys = list(module._modules)
+            pairs += [(module._modules[a], module, b)
+                      for a, b in zip(keys, keys[1:])]
         for conv_attr, bn_attr in getattr(module, 'conv_bn_pairs', ()):
             convs, bns = getattr(module, conv_attr), getattr(module, bn_attr)
-            if isinstance(convs, nn.ModuleList) and isinstance(
-                    bns, nn.ModuleList):
-                pairs += [(f'{prefix}{conv_attr}.{k}', _conv_of(c),
-                           f'{prefix}{bn_attr}.{k}', b, bns, str(k))
-                          for k, (c, b) in enumerate(zip(convs, bns))]
+            if isinstance(bns, nn.ModuleList):
+                pairs += [(c, bns, str(k)) for k, c in enumerate(convs)
+                          if k < len(bns)]
             else:
-                pairs.append((prefix + conv_attr, _conv_of(convs),
-                              prefix + bn_attr, bns, module, bn_attr))
-    report, done = FoldReport(), set()
-    for conv_name, conv, bn_name, bn, parent, attr in pairs:
-        if conv is not None and isinstance(bn, _BNS) and _why_not(bn) is None:
+                pairs.append((convs, module, bn_attr))
+    report = FoldReport()
+    for holder, parent, attr in pairs:
+        conv, bn = _conv_of(holder), parent._modules[attr]
+        if conv is not None and isinstance(bn, _BNS) and not _why_not(bn):
             fold_conv_bn_(conv, bn)
             setattr(parent, attr, nn.Identity())
-            done.add(id(bn))
-            report.folded.append(f'{conv_name} <- {bn_name}')
-    for name, module in model.named_modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm) and id(
-                module) not in done:
-            reason = _why_not(module) or 'no conv directly before it'
-            report.skipped.append(f'{name}: {reason}')
+            report.folded.append(f'{names[id(holder)]} <- {names[id(bn)]}')
+    report.skipped = [
+        f'{name}: {_why_not(m) or "no conv directly before it"}'
+        for name, m in model.named_modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
     return report

@@ -1,9 +1,5 @@
-"""Checkpoint files: checks, ``weights_only`` loading, strict weight loading.
-
-Every path that reads weights (``--resume``, ``load_from``, ``tools/test.py``,
-inference) goes through :func:`read_checkpoint` and :func:`load_checked_state`:
-errors name the file; see docs/user_guides/reliability.md.
-"""
+"""Checkpoint files: checks, ``weights_only`` loading, strict weight loading;
+errors name the file (docs/user_guides/reliability.md)."""
 import errno
 import glob
 import io
@@ -24,16 +20,14 @@ from .fileio import atomic_write
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
-    """``getattr`` for ``weights_only`` loading: only the HistoryBuffer
+    """``getattr`` for ``weights_only`` loading, limited to the HistoryBuffer
     statistics methods MMEngine's checkpoints refer to."""
     allowed = {*HistoryBuffer._statistics_methods, 'min', 'max', 'mean',
                'current'}
     if obj is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
-    raise RuntimeError(
-        f'Refusing to resolve getattr({obj!r}, {name!r}) while loading a '
-        'checkpoint with weights_only=True: only HistoryBuffer statistics '
-        'methods are allowed.')
+    raise RuntimeError(f'Refusing to resolve getattr({obj!r}, {name!r}) in a '
+                       'weights_only load: not a HistoryBuffer statistic')
 
 
 def allow_mmengine_checkpoint_globals() -> None:
@@ -58,8 +52,7 @@ allow_mmengine_checkpoint_globals()
 
 
 class CorruptCheckpointError(ValueError):
-    """A checkpoint file is truncated or damaged (``trust=True`` cannot load
-    it either)."""
+    """A truncated or damaged checkpoint file (``trust`` cannot help)."""
 
 
 class TrustedUnpicklingWarning(UserWarning):
@@ -82,9 +75,9 @@ def _raise_if_damaged(path: str,
                       what: str = 'checkpoint',
                       err: Optional[BaseException] = None) -> None:
     """Raise :class:`CorruptCheckpointError` naming ``path`` if it is a zip
-    archive that cannot be read or whose entry fails the CRC-32 ``torch.save``
-    stored (overwritten bytes ``torch.load`` loads silently), a legacy file
-    whose load error ``err`` says it ends early, or neither format."""
+    archive that cannot be read or fails the CRC-32s ``torch.save`` stored
+    (overwritten bytes ``torch.load`` loads silently), a legacy file whose
+    load error ``err`` says it ends early, or neither format."""
     with open(path, 'rb') as f:
         head = f.read(len(_LEGACY_MAGIC))
     text = f'{type(err).__name__}: {str(err)[:300]}'
@@ -93,16 +86,15 @@ def _raise_if_damaged(path: str,
         try:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()  # reads every entry, checks CRC-32
+            if bad is not None:
+                problem = (f'is corrupt: entry {bad} of its zip archive fails'
+                           ' its CRC-32 check: bytes of the file were '
+                           'overwritten or lost')
         except (zipfile.BadZipFile, OSError, EOFError, ValueError,
                 RuntimeError) as zip_err:
             problem = ('cannot be read by torch.load: a zip archive '
                        '(torch.save format) that is truncated or damaged: '
                        f'{type(zip_err).__name__}: {zip_err}')
-        else:
-            if bad is not None:
-                problem = (f'is corrupt: entry {bad} of its zip archive '
-                           'fails its CRC-32 check: bytes of the file were '
-                           'overwritten or lost')
     elif head != _LEGACY_MAGIC:
         problem = ('cannot be read by torch.load: not a PyTorch file (it '
                    f'starts with {head[:8]!r}){": " + text if err else ""}')
@@ -117,36 +109,27 @@ def _raise_if_damaged(path: str,
             'read it (docs/user_guides/reliability.md)') from err
 
 
-def _refused_global(err: BaseException) -> str:
-    """What a ``weights_only`` load refused, from its error."""
-    found = re.search(r'GLOBAL ([\w.]+)', str(err))
-    return f'e.g. {found[1]}' if found else str(err).strip().split(
-        '\n')[0][:200]
-
-
 def read_checkpoint(path: str,
                     what: str = 'checkpoint',
                     map_location: Union[str, torch.device] = 'cpu') -> Any:
-    """Load ``path`` with ``torch.load(weights_only=True)`` after checking
-    it; every error names the file (as ``what``): no path, a symlink loop or
-    dangling link, a missing file, a folder, zero bytes, a truncated, foreign
-    or CRC-failing file, pickled objects (naming the converter to use)."""
+    """``torch.load(path, weights_only=True)``, refusing a missing, empty,
+    truncated, foreign or CRC-failing file, a folder or a bad symlink, and
+    pickled objects (naming the converter to use); errors name ``what``."""
     if path is None or not str(path).strip():
         raise FileNotFoundError(f'{what}: no file given (empty path)')
     path = str(path)
     if not osp.exists(path):
-        if osp.islink(path):
-            try:
-                os.stat(path)
-            except OSError as err:
-                if err.errno == errno.ELOOP:
-                    raise FileNotFoundError(
-                        f'{what} {path} is a symlink loop ({err.strerror}); '
-                        'point it at a real checkpoint file') from None
-            raise FileNotFoundError(
-                f'{what} {path} is a dangling symlink to '
-                f'{os.readlink(path)!r}, which does not exist')
-        raise FileNotFoundError(f'{what} {path} does not exist')
+        if not osp.islink(path):
+            raise FileNotFoundError(f'{what} {path} does not exist')
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                raise FileNotFoundError(
+                    f'{what} {path} is a symlink loop ({err.strerror}); '
+                    'point it at a real checkpoint file') from None
+        raise FileNotFoundError(f'{what} {path} is a dangling symlink to '
+                                f'{os.readlink(path)!r}, which does not exist')
     if osp.isdir(path):
         raise IsADirectoryError(
             f'{what} {path} is a folder, expected a .pth file')
@@ -159,10 +142,13 @@ def read_checkpoint(path: str,
     except Exception as err:  # noqa: BLE001 - reported with the path
         _raise_if_damaged(path, what, err)
         if isinstance(err, pickle.UnpicklingError):
+            found = re.search(r'GLOBAL ([\w.]+)', str(err))
+            refused = f'e.g. {found[1]}' if found else str(err).strip(
+            ).split('\n')[0][:200]
             raise pickle.UnpicklingError(
                 f'{what} {path} holds pickled Python objects that safe '
-                f'loading (weights_only=True) refuses ({_refused_global(err)}'
-                '). A whole pickled model (e.g. an official research '
+                f'loading (weights_only=True) refuses ({refused}). '
+                'A whole pickled model (e.g. an official research '
                 'checkpoint) must be converted first with its converter '
                 'under tools/model_converters/ (--trust unpickles it; '
                 'docs/user_guides/official_weights.md)') from err
@@ -173,41 +159,29 @@ def read_checkpoint(path: str,
     return obj
 
 
-def check_checkpoint_file(path: str, what: str = 'checkpoint') -> str:
-    """Check ``path`` by reading it (:func:`read_checkpoint`); returns it."""
-    read_checkpoint(path, what)
-    return str(path)
+#: The file check of the tools (``--resume``, ``tools/test.py``).
+check_checkpoint_file = read_checkpoint
 
 
 def load_legacy_checkpoint(path: str,
                            trust: bool = False,
                            map_location: Union[str, torch.device] = 'cpu',
                            source: Optional[str] = None) -> Any:
-    """Load a file that may need full pickle (official checkpoints).
-
-    :func:`read_checkpoint` first (a damaged file is refused whatever
-    ``trust`` says); pickled objects are refused unless ``trust`` (the
-    tools' ``--trust``), then unpickled after a
-    :class:`TrustedUnpicklingWarning`.
-
-    Args:
-        path (str): The file.
-        trust (bool): The file comes from a trusted source (unpickling can
-            execute arbitrary code).
-        map_location: Passed to :func:`torch.load`.
-        source (str, optional): Where trusted files come from, for messages.
-    """
+    """:func:`read_checkpoint` (a damaged file is refused whatever ``trust``
+    says), then, only if ``trust`` (the tools' ``--trust``: unpickling can
+    run arbitrary code), a full unpickling announced by a
+    :class:`TrustedUnpicklingWarning`. ``source`` says where trusted files
+    come from, for messages."""
     from_where = f' ({source})' if source else ''
     try:
         return read_checkpoint(path, 'checkpoint', map_location)
     except pickle.UnpicklingError as err:
         if not trust:
             raise RuntimeError(
-                f'{path} cannot be loaded with weights_only=True ('
-                f'{_refused_global(err.__cause__ or err)}). It is a legacy '
-                'pickle; loading it can execute arbitrary code. If you trust '
-                f'its source{from_where}, pass trust=True (the --trust flag '
-                'of the tool you are using).') from err
+                f'{path} cannot be loaded with weights_only=True: it is a '
+                'legacy pickle, and unpickling can execute arbitrary code. If '
+                f'you trust its source{from_where}, pass trust=True (the '
+                '--trust flag of the tool you are using).') from err
     with warnings.catch_warnings():
         warnings.simplefilter('always', TrustedUnpicklingWarning)
         warnings.warn(
@@ -226,33 +200,29 @@ def load_legacy_checkpoint(path: str,
 
 def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
                                                       List[str]]:
-    """The checkpoint ``--resume`` resumes from: the one
-    ``<work_dir>/last_checkpoint`` names, else the newest ``*.pth`` that
-    passes :func:`check_checkpoint_file`; and notes explaining any
-    fallback."""
-    notes: List[str] = []
+    """The checkpoint ``--resume`` resumes from (the one
+    ``<work_dir>/last_checkpoint`` names, else the newest readable
+    ``*.pth``) and notes explaining any fallback."""
     pointer = osp.join(work_dir, 'last_checkpoint')
-    named = None
-    if not osp.isfile(pointer):
-        notes.append(f'{pointer} does not exist')
-    else:
+    named, notes = None, []
+    if osp.isfile(pointer):
         with open(pointer) as f:
             named = f.read().strip()
-        if not named:
-            notes.append(f'{pointer} is empty')
+    if not named:
+        notes.append(f'{pointer} ' + ('does not exist' if named is None
+                                      else 'is empty'))
     candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
                         key=lambda p: (osp.getmtime(p), p), reverse=True)
     for cand in ([named] if named else []) + candidates:
         try:
-            check_checkpoint_file(cand)
+            read_checkpoint(cand)
         except (OSError, ValueError) as err:
             notes.append(f'{pointer} names an unusable checkpoint: {err}'
                          if cand is named else f'skipped {cand}: {err}')
             continue
-        if cand is not named:
-            notes.append(
-                f'falling back to the newest valid checkpoint {cand}')
-        return cand, notes
+        return cand, notes + [
+            f'falling back to the newest valid checkpoint {cand}'
+        ] * (cand is not named)
     return None, notes
 
 
@@ -284,31 +254,29 @@ def auto_resume_checkpoint(work_dir: str, logger: Any) -> Optional[str]:
 def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
     """Dotted keys (``'state_dict.conv.weight'``) of the floating-point
     tensors holding NaN / Inf in nested dicts / lists / tuples ``state``."""
-    bad: List[str] = []
     if isinstance(state, torch.Tensor):
-        if (state.is_floating_point() or state.is_complex()) \
-                and not bool(torch.isfinite(state).all()):
-            bad.append(prefix or '<tensor>')
-    elif isinstance(state, dict):
-        for key, value in state.items():
-            bad += nonfinite_tensors(value, f'{prefix}.{key}' if prefix
-                                     else str(key))
+        finite = not (state.is_floating_point() or state.is_complex()) \
+            or bool(torch.isfinite(state).all())
+        return [] if finite else [prefix or '<tensor>']
+    if isinstance(state, dict):
+        items = [(f'{prefix}.{k}' if prefix else str(k), v)
+                 for k, v in state.items()]
     elif isinstance(state, (list, tuple)):
-        for i, value in enumerate(state):
-            bad += nonfinite_tensors(value, f'{prefix}[{i}]')
-    return bad
+        items = [(f'{prefix}[{i}]', v) for i, v in enumerate(state)]
+    else:
+        return []
+    return [bad for key, value in items
+            for bad in nonfinite_tensors(value, key)]
 
 
 def nonfinite_state(model: torch.nn.Module,
                     optim_wrapper: Optional[Any] = None) -> List[str]:
     """:func:`nonfinite_tensors` of a (wrapped) model's state dict and of an
     optim wrapper's (``'state_dict.<key>'``, ``'optimizer.<key>'``)."""
-    from mmengine.model import is_model_wrapper
-    model = model.module if is_model_wrapper(model) else model
-    bad = nonfinite_tensors(model.state_dict(), 'state_dict')
-    if hasattr(optim_wrapper, 'state_dict'):
-        bad += nonfinite_tensors(optim_wrapper.state_dict(), 'optimizer')
-    return bad
+    from mmengine.runner.checkpoint import get_state_dict
+    return nonfinite_tensors(dict(
+        state_dict=get_state_dict(model),
+        optimizer=getattr(optim_wrapper, 'state_dict', dict)()))
 
 
 def short_list(items: Sequence[str], limit: int = 5) -> str:
@@ -319,7 +287,7 @@ def short_list(items: Sequence[str], limit: int = 5) -> str:
 
 
 def checkpoint_state_dict(obj: Any, path: str,
-                          what: str = 'checkpoint') -> Dict[str, Any]:
+                          what: str = 'checkpoint') -> Mapping[str, Any]:
     """The state dict of a loaded checkpoint (``{'state_dict': ...}`` or a
     bare mapping of names to tensors); ValueError naming the file else."""
     state = obj.get('state_dict', obj) if isinstance(obj, Mapping) else obj
@@ -330,22 +298,19 @@ def checkpoint_state_dict(obj: Any, path: str,
         raise ValueError(
             f'{what} {path} holds no state dict (a mapping of parameter '
             f'names to tensors) but {held}')
-    return dict(state)
+    return state
 
 
 def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
                    ) -> Tuple[List[str], List[str], List[str]]:
-    """The keys of ``expected`` missing from ``state``, the keys of
-    ``state`` not in ``expected``, and ``'key (state) vs (expected)'`` for
-    each shape mismatch."""
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    shapes = [
-        f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
-        for k, v in expected.items() if isinstance(state.get(k), torch.Tensor)
-        and tuple(state[k].shape) != tuple(v.shape)
-    ]
-    return missing, unexpected, shapes
+    """The keys of ``expected`` missing from ``state``, those of ``state``
+    not in ``expected``, and ``'key (state) vs (expected)'`` shapes."""
+    return ([k for k in expected if k not in state],
+            [k for k in state if k not in expected],
+            [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
+             for k, v in expected.items()
+             if isinstance(state.get(k), torch.Tensor)
+             and tuple(state[k].shape) != tuple(v.shape)])
 
 
 #: Official (unconverted) weight files by name: ``keys`` (regular
@@ -353,47 +318,37 @@ def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
 #: ``module.`` prefix removed), ``network`` and the converter ``command``
 #: (``{src}``: the file), named by the checked loader.
 OFFICIAL_WEIGHT_FILES: Dict[str, dict] = OrderedDict(
-    seafusion=dict(
-        keys=[r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
-        network='SeAFusion FusionNet (Linfeng-Tang/SeAFusion)',
-        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
-        '.py seafusion {src} checkpoints/seafusion_mmfusenas.pth'),
-    tardal=dict(
-        keys=[r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
-        network='TarDAL Generator (JinyuanLiu-CV/TarDAL tardal.pt / '
-        'tardal+.pt / tardal++.pt)',
-        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
-        '.py tardal {src} checkpoints/tardal_mmfusenas.pth'),
-    ifcnn_max=dict(
-        keys=[r'conv2\.bn\.running_var', r'conv1\.weight'],
-        network='IFCNN (uzeful/IFCNN IFCNN-MAX.pth)',
-        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
-        '.py ifcnn_max {src} checkpoints/ifcnn_max_mmfusenas.pth'),
-    ruas=dict(
-        keys=[r'enhance_net\.iems\.\d+\.cell\..+'],
-        network='RUAS (vis-opt-group/RUAS or KarelZhang/RUAS)',
-        command='python tools/model_converters/ruas_official_to_mmfusenas.py'
-        ' {src} checkpoints/ruas_mmfusenas.pth'),
-    tim=dict(
-        keys=[r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
-              r'\..+'],
-        network='TIM Network_Fusion9 (LiuZhu-CV/TIMFusion weights_*.pt)',
-        command='python tools/model_converters/tim_official_to_mmfusenas.py'
-        ' MODEL --stage1 {src} [--stage2 weights_2_*.pt] '
-        'checkpoints/tim_mmfusenas.pth (MODEL: ivif, light, ct, pet or '
-        'spect)'),
-    hbl=dict(
-        keys=[r'e\.encode\..+'],
-        network='HBL Network (zhudear/HBLALS_pytorch)',
-        command='python tools/model_converters/hbl_official_to_mmfusenas.py'
-        ' {src} checkpoints/hbl_mmfusenas.pth --genotype '
-        '{{lol,mit,sihr,uie}}'),
-    dcnas=dict(
-        keys=[r'(dep_encoder|rgb_encoder)\..+'],
-        network='DCNAS StaticModel',
-        command='python tools/model_converters/dcnas_official_to_mmfusenas'
-        '.py {src} checkpoints/dcnas_mmfusenas.pth --arch ARCH'),
-)
+    (name, dict(keys=keys, network=network,
+                command='python tools/model_converters/' + command))
+    for name, keys, network, command in [
+        ('seafusion', [r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
+         'SeAFusion FusionNet (Linfeng-Tang/SeAFusion)',
+         'fusion_baselines_to_mmfusenas.py seafusion {src} '
+         'checkpoints/seafusion_mmfusenas.pth'),
+        ('tardal', [r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
+         'TarDAL Generator (JinyuanLiu-CV/TarDAL tardal.pt / tardal+.pt / '
+         'tardal++.pt)', 'fusion_baselines_to_mmfusenas.py tardal {src} '
+         'checkpoints/tardal_mmfusenas.pth'),
+        ('ifcnn_max', [r'conv2\.bn\.running_var', r'conv1\.weight'],
+         'IFCNN (uzeful/IFCNN IFCNN-MAX.pth)',
+         'fusion_baselines_to_mmfusenas.py ifcnn_max {src} '
+         'checkpoints/ifcnn_max_mmfusenas.pth'),
+        ('ruas', [r'enhance_net\.iems\.\d+\.cell\..+'],
+         'RUAS (vis-opt-group/RUAS or KarelZhang/RUAS)',
+         'ruas_official_to_mmfusenas.py {src} checkpoints/ruas_mmfusenas.pth'),
+        ('tim', [r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
+                 r'\..+'],
+         'TIM Network_Fusion9 (LiuZhu-CV/TIMFusion weights_*.pt)',
+         'tim_official_to_mmfusenas.py MODEL --stage1 {src} [--stage2 '
+         'weights_2_*.pt] checkpoints/tim_mmfusenas.pth (MODEL: ivif, light, '
+         'ct, pet or spect)'),
+        ('hbl', [r'e\.encode\..+'], 'HBL Network (zhudear/HBLALS_pytorch)',
+         'hbl_official_to_mmfusenas.py {src} checkpoints/hbl_mmfusenas.pth '
+         '--genotype {{lol,mit,sihr,uie}}'),
+        ('dcnas', [r'(dep_encoder|rgb_encoder)\..+'], 'DCNAS StaticModel',
+         'dcnas_official_to_mmfusenas.py {src} '
+         'checkpoints/dcnas_mmfusenas.pth --arch ARCH'),
+    ])
 
 
 def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
@@ -408,8 +363,8 @@ def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
 def load_model_weights(model: torch.nn.Module,
                        path: str,
                        strict: bool = True) -> Any:
-    """:func:`read_checkpoint` then :func:`load_checked_state`: nothing is
-    loaded unless every check passes; returns the checkpoint object."""
+    """:func:`read_checkpoint` then :func:`load_checked_state`; returns the
+    checkpoint object."""
     obj = read_checkpoint(path)
     load_checked_state(model, obj, path, strict)
     return obj
@@ -423,25 +378,14 @@ def load_checked_state(model: torch.nn.Module,
                        revise_keys: Sequence[Tuple[str, str]] = (
                            (r'^module\.', ''), ),
                        logger: Optional[Any] = None) -> None:
-    """Load a checkpoint object read by :func:`read_checkpoint` into
-    ``model``: a state dict inside, every tensor finite, keys and shapes
-    fitting (:class:`CheckpointMismatchError` naming an official weight file
-    not yet converted).
-
-    Args:
-        model (nn.Module): The model.
-        checkpoint: The loaded object.
-        path (str): The file, for messages.
-        strict (bool): Keys must match both ways (shapes always).
-        what (str): Names the file in messages.
-        revise_keys: ``(pattern, replacement)`` applied to every key.
-        logger (optional): Receives the warning of a non-strict load.
-    """
+    """Load a checkpoint object read from ``path`` into ``model`` (MMEngine's
+    ``load_state_dict``) only if it holds a state dict, every tensor is
+    finite and keys (all of them when ``strict``) and shapes fit, else
+    :class:`CheckpointMismatchError` (naming the converter of an official
+    weight file). ``what`` names the file in messages; ``revise_keys``:
+    ``(pattern, replacement)`` applied to every key."""
     state = checkpoint_state_dict(checkpoint, path, what)
-    # kept as MMEngine's loader does (old BatchNorm versions)
-    metadata = getattr(checkpoint.get('state_dict', checkpoint) if
-                       isinstance(checkpoint, Mapping) else checkpoint,
-                       '_metadata', None)
+    metadata = getattr(state, '_metadata', None)  # old BatchNorm versions
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
     bad = nonfinite_tensors(state)
@@ -453,44 +397,32 @@ def load_checked_state(model: torch.nn.Module,
             'the same run (docs/user_guides/reliability.md)')
     expected = model.state_dict()
     missing, unexpected, shapes = state_mismatch(expected, state)
-    if shapes or (strict and (missing or unexpected)):
-        prefix = (f'{what} {path} does not fit the model '
-                  f'{type(model).__name__} of this config: ')
+    if shapes or strict and (missing or unexpected):
         official = identify_official_weights(list(state))
-        if official is not None:
-            spec = OFFICIAL_WEIGHT_FILES[official]
-            raise CheckpointMismatchError(
-                f'{prefix}it is an official {spec["network"]} weight file, '
-                'not yet converted to this toolbox\'s keys. Convert it once '
-                f'with\n  {spec["command"].format(src=path)}\nand give the '
-                'converted file instead (docs/user_guides/official_weights.md'
-                ')')
-        problems = [text for text, items in (
+        spec = OFFICIAL_WEIGHT_FILES.get(official)
+        problems = '; '.join(text for text, items in (
             (f'{len(missing)} of the model\'s {len(expected)} keys missing '
              f'({short_list(missing)})', missing),
             (f'{len(unexpected)} unexpected key(s) '
              f'({short_list(unexpected)})', unexpected),
             (f'{len(shapes)} shape mismatch(es), checkpoint vs model '
-             f'({short_list(shapes, 3)})', shapes)) if items]
+             f'({short_list(shapes, 3)})', shapes)) if items)
         raise CheckpointMismatchError(
-            f'{prefix}{"; ".join(problems)}. It was probably saved from '
-            'another architecture or config (same network, another width?). '
-            'To load the matching part on purpose, load it non-strictly '
-            '(load_strict=False / strict=False); the rest keeps its '
-            'initialisation')
-    if missing or unexpected:
-        from mmengine.logging import print_log
-        print_log(
-            f'{what} {path} loaded non-strictly: {len(missing)} model '
-            f'key(s) keep their initialisation ({short_list(missing)}); '
-            f'{len(unexpected)} checkpoint key(s) unused '
-            f'({short_list(unexpected)})',
-            logger=logger or 'current',
-            level=30)
+            f'{what} {path} does not fit the model {type(model).__name__} of '
+            'this config: ' + (
+                f'it is an official {spec["network"]} weight file, not yet '
+                'converted to this toolbox\'s keys. Convert it once with\n  '
+                f'{spec["command"].format(src=path)}\nand give the converted '
+                'file instead (docs/user_guides/official_weights.md)'
+                if spec else f'{problems}. It was probably saved from another '
+                'architecture or config (same network, another width?). To '
+                'load the matching part on purpose, load it non-strictly '
+                '(load_strict=False / strict=False); the rest keeps its '
+                'initialisation'))
+    from mmengine.runner.checkpoint import load_state_dict
     state = OrderedDict(state)
-    if metadata is not None:
-        state._metadata = metadata  # type: ignore[attr-defined]
-    model.load_state_dict(state, strict=False)
+    state._metadata = metadata  # type: ignore[attr-defined]
+    load_state_dict(model, state, strict=False, logger=logger or 'current')
 
 
 def save_converted_checkpoint(state_dict: Mapping[str, Any], meta: dict,

@@ -1,22 +1,24 @@
-"""The tools' common options: load a run's config, check its
-``--cfg-options``, keys and ``type`` names, each error naming the file and
-the key."""
+"""The tools' common options: load a run's config and check its
+``--cfg-options`` (named loss sets included), keys and ``type`` names, each
+error naming the file and the key."""
 import argparse
 import difflib
+import importlib.util
 import inspect
 import logging
 import os
 import os.path as osp
 import re
-from typing import Any, List, Mapping, Optional, Set, Tuple
+from typing import Any, List, Mapping, Optional, Set
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
+from mmengine.registry import Registry
 
 from .config_tree import (RUNNER_KEYS, config_items, config_name,
-                          registered_class, runner_part, type_name, walk_path)
+                          did_you_mean, registered_class, runner_part,
+                          type_name, walk_path)
 from .data_folders import reroot_data
-from .loss_sets import resolve_loss_sets
 from .schedule import loop_class, schedule_settings
 
 #: top-level keys the tools read; any other key is a variable of the file
@@ -25,23 +27,79 @@ TOOL_READ_KEYS = frozenset({'data_root', 'predictor', 'sync_bn',
 #: names of config-file variables that hold a schedule length or position
 _SCHEDULE_NAME = re.compile(r'(^|_)(iter|iters|epoch|epochs)($|_)')
 REPLACING_DOC = 'docs/user_guides/train_test.md#replacing-lists-and-dicts'
+LOSS_RECIPE_DOC = 'docs/user_guides/fusion_losses.md#swapping-the-losses'
+#: the named loss sets: ``configs/_base_/losses/<name>.py`` as the package
+#: ships them (``mmfusenas/.mim/configs`` links ``configs``), each one list
+#: ``losses``, picked with ``--cfg-options model.losses=<name>``
+LOSS_SETS_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                         '.mim', 'configs', '_base_', 'losses')
 DEFAULT_MODEL_WRAPPER = 'mmfusenas.AlgorithmDistributedDataParallel'
 
 
-# --- --cfg-options ---------------------------------------------------------
+# --- named loss sets and --cfg-options ---------------------------------------
+
+def loss_set_names() -> List[str]:
+    """The names of the loss sets (the files of :data:`LOSS_SETS_DIR`)."""
+    return sorted(name[:-3] for name in (
+        os.listdir(LOSS_SETS_DIR) if osp.isdir(LOSS_SETS_DIR) else [])
+                  if name.endswith('.py') and not name.startswith('_'))
+
+
+def _is_loss_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(item, Mapping) and 'type' in item for item in value)
+
+
+def load_loss_set(name: str) -> List[dict]:
+    """The ``losses`` list of the loss set ``name`` (e.g. ``'tim'``); a
+    ``KeyError`` listing the sets for an unknown name."""
+    names = loss_set_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=1)
+        raise KeyError(
+            f'no loss set named {name!r}{did_you_mean(close)} The loss sets '
+            f'are {", ".join(names) or "(none)"} ({LOSS_SETS_DIR}/<name>.py;'
+            f' {LOSS_RECIPE_DOC}).')
+    path = osp.join(LOSS_SETS_DIR, f'{name}.py')
+    losses = Config.fromfile(path)._cfg_dict.to_dict().get('losses')
+    if not _is_loss_list(losses):
+        raise ValueError(f'{path}: a loss set defines `losses`, a list of '
+                         'loss configs (dict(type=...))')
+    return list(losses)
+
+
+def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
+    """``{key: the set's list}`` of the ``options`` naming a loss set for a
+    ``*losses`` list of ``cfg``; a ``KeyError`` for an unknown name or a
+    key the config lacks."""
+    out = {}
+    for key, value in options.items():
+        if not isinstance(value, str) or \
+                not str(key).rpartition('.')[2].endswith('losses'):
+            continue
+        found, node, _ = walk_path(cfg._cfg_dict, str(key).split('.'))
+        if found and _is_loss_list(node):
+            try:
+                out[key] = load_loss_set(value)
+            except KeyError as err:
+                raise KeyError(f'--cfg-options {key}={value}: '
+                               f'{err.args[0]}') from None
+        elif not found and value in loss_set_names():
+            lists = [p for p, k, v in config_items(runner_part(cfg))
+                     if k.endswith('losses') and _is_loss_list(v)]
+            raise KeyError(
+                f'--cfg-options {key}={value}: {cfg.filename or "the config"}'
+                f' has no {key}; its loss lists are '
+                f'{", ".join(lists) or "(none)"}, e.g. --cfg-options '
+                f'{lists[0] if lists else "model.losses"}={value}')
+    return out
+
 
 def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
-    """Check ``--cfg-options`` against the config *before* merging them.
-
-    Returns:
-        list[str]: warnings for new nested keys (also logged), with the
-        closest existing keys.
-
-    Raises:
-        KeyError: a new top-level key nothing reads (with suggestions), or
-            a variable of the config file (its value was copied where it is
-            used when the file was parsed: overriding it changes nothing).
-    """
+    """Check ``--cfg-options`` against the config before they are merged:
+    a ``KeyError`` for a new top-level key nothing reads and for a variable
+    of the config file (overriding it changes nothing); returns (and logs)
+    warnings for new nested keys, with the closest existing keys."""
     paths = [p for p, _, _ in config_items(cfg._cfg_dict.to_dict())]
     warnings = []
     for key in options:
@@ -58,8 +116,7 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
             (p for p in paths if difflib.get_close_matches(
                 leaf, [p.rpartition('.')[2]], cutoff=0.8)),
             key=lambda p: p.rpartition('.')[0] != parent)
-        hints = [p for p in dict.fromkeys(hints) if p != key][:5]
-        hint = f'; did you mean {" or ".join(hints)}?' if hints else ''
+        hint = did_you_mean([p for p in dict.fromkeys(hints) if p != key][:5])
         if len(parts) == 1 and not read:
             raise KeyError(
                 f'--cfg-options {key}: no such key in the config and nothing '
@@ -161,7 +218,7 @@ def check_option_values(options: Mapping) -> None:
     accepted = ('a value is a number, True / False / None, a string, or a '
                 'list / tuple of these ([a,b], (1,2))')
     for key, value in options.items():
-        parts = str(key).split('.')
+        parts, text = str(key).split('.'), _dict_text(value)
         if parts[-1] == '_delete_' and len(parts) > 1 and parts[-2].isdigit():
             item = '.'.join(parts[:-1])
             raise ValueError(
@@ -169,7 +226,6 @@ def check_option_values(options: Mapping) -> None:
                 'an item of a list: MMEngine merges a list item by its index '
                 f'and keeps _delete_ as an argument of {item}. '
                 + _replace_hint(item))
-        text = _dict_text(value)
         if text is not None:
             raise ValueError(
                 f'--cfg-options {key}={text}: MMEngine\'s --cfg-options '
@@ -184,6 +240,21 @@ def check_option_values(options: Mapping) -> None:
 
 # --- the keys and types of the merged config --------------------------------
 
+#: keys the runner's builders take besides the class's arguments
+_BUILDER_KEYS = dict(train_cfg={'by_epoch'}, default_hooks={'priority'},
+                     custom_hooks={'priority'},
+                     param_scheduler={'convert_to_iter_based'},
+                     optim_wrapper={'optimizer', 'constructor',
+                                    'paramwise_cfg'})
+#: modules registering MMEngine's and MMCV's classes in the root registries
+_ROOT_MODULES = ('mmengine.dataset', 'mmengine.evaluator', 'mmengine.hooks',
+                 'mmengine.model', 'mmengine.optim', 'mmengine.runner',
+                 'mmengine.visualization', 'mmcv.cnn', 'mmcv.transforms')
+#: keys whose dict's ``type`` is no registry name (mmcv.ops NMS / RoI
+#: layers, the deblurring datasets' kernel source): not checked
+_NOT_REGISTERED = ('nms', 'roi_layer', 'kernels')
+
+
 def _init_keywords(cls: type) -> Optional[Set[str]]:
     """The keyword arguments ``cls(...)`` takes; None with ``**kwargs``."""
     try:
@@ -195,15 +266,7 @@ def _init_keywords(cls: type) -> Optional[Set[str]]:
     return {p.name for p in params} - {'self'}
 
 
-#: keys the runner's builders take besides the class's arguments
-_BUILDER_KEYS = dict(train_cfg={'by_epoch'}, default_hooks={'priority'},
-                     custom_hooks={'priority'},
-                     param_scheduler={'convert_to_iter_based'},
-                     optim_wrapper={'optimizer', 'constructor',
-                                    'paramwise_cfg'})
-
-
-def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
+def check_config_keys(cfg: Config, typed: tuple = ()) -> None:
     """Refuse, before anything is built, top-level keys close to a runner
     key (``trian_cfg``) and keys of the loops, hooks, schedulers,
     ``optim_wrapper`` and the dicts at ``typed`` (whose ``type`` an option
@@ -211,14 +274,14 @@ def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
     with the file and the closest key."""
     where, errors = config_name(cfg), []
     for key in cfg.keys():
-        # the file's own variables (arch_dataloader, ...) are further away
-        # close spellings, and swapped letters (``modle``)
+        # close spellings and swapped letters (``modle``); the file's own
+        # variables (arch_dataloader, ...) are further away
         close = difflib.get_close_matches(key, RUNNER_KEYS, n=1,
                                           cutoff=0.85) or [
             k for k in RUNNER_KEYS if sorted(k) == sorted(key)][:1]
         if close and key not in RUNNER_KEYS and not key.startswith('_'):
             errors.append(f'{where}: top-level key {key!r} is read by '
-                          f'nothing; did you mean {close[0]!r}?')
+                          f'nothing{did_you_mean(map(repr, close))}')
     items = {p: v for p, _, v in config_items(runner_part(cfg))
              if p in ('train_cfg', 'val_cfg', 'test_cfg', 'param_scheduler',
                       'optim_wrapper') or p.rpartition('.')[0] in (
@@ -236,17 +299,14 @@ def check_config_keys(cfg: Config, typed: Tuple[str, ...] = ()) -> None:
             continue
         accepted |= {'type', '_scope_'} | _BUILDER_KEYS.get(
             path.split('.')[0], set())
-        for key in node:
-            if key in accepted:
-                continue
-            close = difflib.get_close_matches(str(key), sorted(accepted),
-                                              n=1, cutoff=0.6)
-            errors.append(
-                f'{where}: {path}.{key} is not an argument of {cls.__name__} '
-                f'(it takes {", ".join(sorted(accepted - {"_scope_"}))})'
-                + (f'; did you mean {path}.{close[0]}?' if close else '')
-                + (f'. --cfg-options {path}.type=... keeps the other keys of '
-                   f'{path}. {_replace_hint(path)}' if path in typed else ''))
+        errors += [
+            f'{where}: {path}.{key} is not an argument of {cls.__name__} '
+            f'(it takes {", ".join(sorted(accepted - {"_scope_"}))})'
+            + did_you_mean(f'{path}.{c}' for c in difflib.get_close_matches(
+                str(key), sorted(accepted), n=1))
+            + (f'. --cfg-options {path}.type=... keeps the other keys of '
+               f'{path}. {_replace_hint(path)}' if path in typed else '')
+            for key in node if key not in accepted]
     if errors:
         raise KeyError('\n'.join(errors))
 
@@ -258,37 +318,25 @@ class ConfigTypeError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
-#: modules registering MMEngine's and MMCV's classes in the root registries
-_ROOT_MODULES = ('mmengine.dataset', 'mmengine.evaluator', 'mmengine.hooks',
-                 'mmengine.model', 'mmengine.optim', 'mmengine.runner',
-                 'mmengine.visualization', 'mmcv.cnn', 'mmcv.transforms')
-#: keys whose dict's ``type`` is no registry name (mmcv.ops NMS / RoI
-#: layers, the deblurring datasets' kernel source): not checked
-_NOT_REGISTERED = ('nms', 'roi_layer', 'kernels')
-
-
 def _scope_names(scope: str) -> Optional[Set[str]]:
     """The names in the registries of ``scope`` (MMEngine's root ones for
     ``'mmengine'``); None when it is no installed package with
     registries."""
-    import importlib
-
-    from mmengine.registry import Registry, root
-    roots = [r for r in vars(root).values() if isinstance(r, Registry)]
-    modules = _ROOT_MODULES if scope == 'mmengine' else (f'{scope}.registry',)
-    for module in modules:
+    from mmengine.registry import root
+    for module in _ROOT_MODULES if scope == 'mmengine' else (
+            f'{scope}.registry', ):
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - optional / not installed
             if scope != 'mmengine':
                 return None
-    if scope != 'mmengine':
-        roots = [r._search_child(scope) for r in roots]
-        roots = [r for r in roots if r is not None and r.scope == scope]
     names: Set[str] = set()
-    for reg in roots:
-        reg.import_from_location()
-        names.update(reg.module_dict)
+    for reg in vars(root).values():
+        if isinstance(reg, Registry) and scope != 'mmengine':
+            reg = reg._search_child(scope)
+        if isinstance(reg, Registry) and reg.scope == scope:
+            reg.import_from_location()
+            names.update(reg.module_dict)
     return names or None
 
 
@@ -304,15 +352,14 @@ def check_config_types(cfg: Config) -> None:
             continue
         if isinstance(node.get('_scope_'), str):
             scopes.add(node['_scope_'])
-        type_ = node.get('type')
-        if isinstance(type_, str):
-            found.append((path, type_))
-            if '.' in type_:
-                scopes.add(type_.partition('.')[0])
+        if isinstance(node.get('type'), str):
+            found.append((path, node['type']))
+            if '.' in node['type']:
+                scopes.add(node['type'].partition('.')[0])
     names = {s: _scope_names(s) for s in sorted(scopes)}
     known = set().union(*[n for n in names.values() if n])
     looked = ', '.join(s for s, n in names.items() if n)
-    where, errors = config_name(cfg), []
+    errors = []
     for path, type_ in found:
         name = type_.partition('.')[2] if '.' in type_ else type_
         if name in known:
@@ -322,11 +369,10 @@ def check_config_types(cfg: Config) -> None:
                 continue  # MMEngine imports a dotted path
         except Exception:  # noqa: BLE001 - anything that does not import
             pass
-        close = difflib.get_close_matches(name, sorted(known), n=3,
-                                          cutoff=0.6)
-        hint = f'; did you mean {" or ".join(close)}?' if close else ''
-        errors.append(f'{where}: {path}.type = {type_!r} is not a registered '
-                      f'type (looked up in the registries of {looked}){hint}')
+        close = difflib.get_close_matches(name, sorted(known), n=3)
+        errors.append(f'{config_name(cfg)}: {path}.type = {type_!r} is not '
+                      'a registered type (looked up in the registries of '
+                      f'{looked}){did_you_mean(close)}')
     if errors:
         raise ConfigTypeError('\n'.join(errors))
 
@@ -379,11 +425,10 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     cfg.merge_from_dict(loss_sets)
     options = {k: v for k, v in options.items() if k not in loss_sets}
     # KEY._delete_=True replaces the dict KEY: its keys are all new
-    replaced = [k[:-len('._delete_')] for k, v in options.items()
-                if k.endswith('._delete_') and v is True]
+    replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
+                     if k.endswith('._delete_') and v is True)
     check_cfg_options(cfg, {k: v for k, v in options.items()
-                            if not any(k.startswith(f'{r}.')
-                                       for r in replaced)})
+                            if not k.startswith(replaced)})
     if data_root is not None:
         changed = reroot_data(cfg, data_root)
         from .distributed import launcher_rank  # once per run, not per rank
@@ -408,7 +453,6 @@ def load_runner_config(args: argparse.Namespace) -> Config:
 def enable_tensorboard(cfg: Config) -> None:
     """Add MMEngine's ``TensorboardVisBackend`` to the visualizer
     (idempotent); an ``ImportError`` without the ``tensorboard`` package."""
-    import importlib.util
     if importlib.util.find_spec('tensorboard') is None:
         raise ImportError(
             'the TensorBoard switch (tensorboard = True in the config or '
@@ -426,15 +470,15 @@ def setup_distributed(cfg: Config) -> None:
     """Prepare a distributed run: ``model_wrapper_cfg`` defaults to
     :data:`DEFAULT_MODEL_WRAPPER`; without CUDA the process group starts
     here with gloo (for ``nccl`` too) and ``sync_bn`` is refused."""
+    import torch
+    import torch.distributed as dist
+
+    from .distributed import init_cpu_distributed
     launcher = cfg.get('launcher', 'none')
     if launcher == 'none':
         return
     if cfg.get('model_wrapper_cfg', None) is None:
         cfg.model_wrapper_cfg = dict(type=DEFAULT_MODEL_WRAPPER)
-    import torch
-    import torch.distributed as dist
-
-    from .distributed import init_cpu_distributed
     if torch.cuda.is_available():
         return
     if cfg.get('sync_bn', None) is not None:
@@ -443,12 +487,11 @@ def setup_distributed(cfg: Config) -> None:
             'machine has none; remove `sync_bn` from the config (or '
             "--cfg-options sync_bn=None) for per-rank BatchNorm statistics "
             '(see docs/user_guides/distributed.md, BatchNorm)')
-    if dist.is_initialized():
-        return
-    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    backend = dist_cfg.get('backend', 'gloo')
-    init_cpu_distributed(launcher, 'gloo' if backend == 'nccl' else backend,
-                         timeout=dist_cfg.get('timeout'))
+    if not dist.is_initialized():
+        dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+        backend = dist_cfg.get('backend', 'gloo')
+        init_cpu_distributed(launcher, 'gloo' if backend == 'nccl' else
+                             backend, timeout=dist_cfg.get('timeout'))
 
 
 def load_task_model_cfg(config: str) -> ConfigDict:
@@ -456,12 +499,12 @@ def load_task_model_cfg(config: str) -> ConfigDict:
     ``'mmdet::path.py'``) as a task model: without its
     ``data_preprocessor`` (the compound models normalise the fused image)
     and with ``_scope_`` set to its package."""
-    scope, path = None, config
-    if '::' in config:
+    scope, path = config.partition('::')[0] if '::' in config else None, \
+        config
+    if scope:
         from mmengine.config.utils import (_get_external_cfg_base_path,
                                            _get_package_and_cfg_path)
         from mmengine.utils import get_installed_path
-        scope = config.partition('::')[0]
         package, rel = _get_package_and_cfg_path(config)
         path = _get_external_cfg_base_path(get_installed_path(package), rel)
     if not osp.isfile(path):
@@ -471,7 +514,6 @@ def load_task_model_cfg(config: str) -> ConfigDict:
         raise KeyError(f'{config} has no `model`')
     model = cfg.model
     model.pop('data_preprocessor', None)
-    scope = scope or cfg.get('default_scope')
-    if scope:
-        model['_scope_'] = scope
+    if scope or cfg.get('default_scope'):
+        model['_scope_'] = scope or cfg.default_scope
     return model

@@ -1,5 +1,5 @@
 """Walking a config: dotted key paths and the classes ``type`` names."""
-from typing import Any, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import Registry
@@ -21,15 +21,11 @@ RUNNER_KEYS = frozenset({
 def config_items(node: Any, prefix: str = '') -> Iterator[tuple]:
     """``(dotted path, key, value)`` of every node under ``node`` (list
     items keyed by their index), parents first."""
-    if isinstance(node, Mapping):
-        items = [(str(k), v) for k, v in node.items()]
-    elif isinstance(node, (list, tuple)):
-        items = [(str(i), v) for i, v in enumerate(node)]
-    else:
-        items = []
+    items = list(node.items() if isinstance(node, Mapping) else enumerate(
+        node) if isinstance(node, (list, tuple)) else ())
     for key, value in items:
-        path = f'{prefix}.{key}' if prefix else key
-        yield path, key, value
+        path = f'{prefix}.{key}' if prefix else str(key)
+        yield path, str(key), value
         yield from config_items(value, path)
 
 
@@ -76,7 +72,7 @@ def type_name(node: Any) -> str:
 def registered_class(type_: Any) -> Optional[type]:
     """The class a ``type`` value names in our registries (and MMEngine's,
     their parents); None when none holds it."""
-    if isinstance(type_, type) or not isinstance(type_, str):
+    if not isinstance(type_, str):
         return type_ if isinstance(type_, type) else None
     import mmfusenas.registry as registry
     for reg in vars(registry).values():
@@ -99,3 +95,9 @@ def runner_part(cfg: Config) -> dict:
     """The top-level keys of ``cfg`` the runner reads, as plain dicts."""
     return {k: v for k, v in cfg._cfg_dict.to_dict().items()
             if k in RUNNER_KEYS}
+
+
+def did_you_mean(names: Iterable[str]) -> str:
+    """``'; did you mean A or B?'`` ('' without names), for messages."""
+    names = list(names)
+    return f'; did you mean {" or ".join(names)}?' if names else ''

@@ -1,10 +1,10 @@
-"""Collectives on :mod:`mmengine.dist` shared by the search algorithms,
-the PMI loop and the model wrapper; outside a distributed run each is the
-local computation, so library code calls them unconditionally."""
+"""Collectives on :mod:`mmengine.dist` for the search algorithms, the PMI
+loop and the model wrapper; outside a distributed run each is the local
+computation, so library code calls them unconditionally."""
 import os
-from contextlib import contextmanager
-from typing import (Any, Callable, Dict, Iterable, Iterator, List,
-                    Optional, Sequence, Tuple)
+from contextlib import ExitStack, contextmanager
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple)
 from unittest import mock
 
 import torch
@@ -32,9 +32,8 @@ def launcher_rank(launcher: str = 'none') -> int:
 def init_cpu_distributed(launcher: str,
                          backend: str = 'gloo',
                          timeout: Optional[float] = None) -> Tuple[int, int]:
-    """MMEngine's ``init_dist`` (``launcher``: ``'pytorch'``, ``'slurm'`` or
-    ``'mpi'``) without its ``torch.cuda.set_device``, for CPU machines;
-    ``timeout`` in seconds; returns ``(rank, world_size)``."""
+    """MMEngine's ``init_dist`` without its ``torch.cuda.set_device``, for
+    CPU machines (``timeout`` in seconds); returns ``(rank, world_size)``."""
     if launcher not in _RANK_VARS:
         raise ValueError(f'init_cpu_distributed: launcher must be one of '
                          f'{tuple(_RANK_VARS)}, got {launcher!r}')
@@ -57,7 +56,7 @@ def init_cpu_distributed(launcher: str,
 @contextmanager
 def data_parallel(enabled: bool = True) -> Iterator[None]:
     """Within the block :func:`average_gradients` and friends average over
-    the ranks (nested contexts stack; ``enabled=False``: per-rank work)."""
+    the ranks (contexts nest; ``enabled=False``: per-rank work)."""
     _ACTIVE.append(bool(enabled))
     try:
         yield
@@ -69,36 +68,37 @@ def _averaging() -> bool:
     return bool(_ACTIVE) and _ACTIVE[-1] and get_world_size() > 1
 
 
-def _presence(grads: Sequence[Optional[Tensor]]) -> List[bool]:
-    """Which entries are not None on at least one rank (collective)."""
-    mine = torch.tensor([g is not None for g in grads], dtype=torch.int32)
-    all_reduce(mine)
-    return [bool(v) for v in mine.tolist()]
-
-
 def average_gradients(grads: Sequence[Optional[Tensor]],
                       like: Sequence[Tensor]) -> List[Optional[Tensor]]:
     """New tensors: ``grads`` averaged over the ranks inside
-    :func:`data_parallel` (the identity elsewhere); an entry None on some
-    ranks counts as zeros of ``like``'s shape there, None on every rank
-    stays None."""
+    :func:`data_parallel`; an entry None on some ranks counts as zeros of
+    ``like``'s shape there, None on every rank stays None."""
     if not _averaging():
         return list(grads)
+    used = torch.tensor([g is not None for g in grads], dtype=torch.int32)
+    all_reduce(used)
     out = [(torch.zeros_like(p) if g is None else g.detach().clone())
-           if used else None
-           for g, p, used in zip(grads, like, _presence(grads))]
+           if u else None for g, p, u in zip(grads, like, used.tolist())]
     all_reduce_params([g for g in out if g is not None], op='mean')
     return out
 
 
+def average_grads_(params: Iterable[Tensor]) -> None:
+    """:func:`average_gradients` of the ``.grad`` of ``params``, stored back
+    (also outside :func:`data_parallel`)."""
+    params = [p for p in params if p.requires_grad]
+    with data_parallel():
+        grads = average_gradients([p.grad for p in params], params)
+    for p, g in zip(params, grads):
+        p.grad = g
+
+
 def differentiable_average(tensors: Sequence[Tensor]) -> List[Tensor]:
-    """Average over the ranks with a graph through the all-reduce (for
-    second-order meta-gradients); the identity outside
-    :func:`data_parallel`."""
+    """Average over the ranks inside :func:`data_parallel` with a graph
+    through the all-reduce (for second-order meta-gradients)."""
     if not _averaging():
         return list(tensors)
-    world = get_world_size()
-    return [_all_reduce_graph(t) / world for t in tensors]
+    return [_all_reduce_graph(t) / get_world_size() for t in tensors]
 
 
 def average_value(value: float) -> float:
@@ -110,34 +110,13 @@ def average_value(value: float) -> float:
     return t.item()
 
 
-def average_grads_(params: Iterable[Tensor]) -> None:
-    """Average the ``.grad`` of ``params`` over the ranks, in place (None
-    on some ranks counts as zeros there; None on every rank stays)."""
-    if get_world_size() == 1:
-        return
-    params = [p for p in params if p.requires_grad]
-    grads = []
-    for p, used in zip(params, _presence([p.grad for p in params])):
-        if used:
-            if p.grad is None:
-                p.grad = torch.zeros_like(p)
-            grads.append(p.grad)
-    all_reduce_params(grads, op='mean')
-
-
 @contextmanager
 def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
     """Within the block each optim wrapper's ``step()`` first averages its
-    parameters' gradients over the ranks (clipping sees the global
-    gradient); the instances' ``step`` is restored on exit."""
-    patched = []  # (wrapper, its previous instance attribute or None)
-    try:
+    parameters' gradients over the ranks (so clipping sees the global
+    gradient)."""
+    with ExitStack() as stack:
         for ow in optim_wrappers:
-            previous = vars(ow).get('step')
-            if getattr(previous, '_averages_grads', False):
-                raise RuntimeError(
-                    f'averaged_optimizer_steps: {type(ow).__name__}.step '
-                    'already averages gradients (nested contexts)')
             optimizer = getattr(ow, 'optimizer', ow)
             params = list({id(p): p for group in optimizer.param_groups
                            for p in group['params']}.values())
@@ -146,16 +125,8 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
                 average_grads_(_params)
                 return _original(*args, **kwargs)
 
-            step._averages_grads = True
-            ow.step = step
-            patched.append((ow, previous))
+            stack.enter_context(mock.patch.object(ow, 'step', step))
         yield
-    finally:
-        for ow, previous in patched:
-            if previous is None:
-                del ow.step
-            else:
-                ow.step = previous
 
 
 def raise_on_any_rank(message: Optional[str],
@@ -180,31 +151,26 @@ def raise_on_any_rank(message: Optional[str],
 
 
 def check_finite(value: Any, what: str, hint: str = '') -> None:
-    """:func:`raise_on_any_rank` a :class:`FloatingPointError` naming
-    ``what`` (then ``hint``) if ``value`` (tensor or number) is not finite."""
-    t = value.detach() if isinstance(value, Tensor) else torch.tensor(
-        float(value))
-    message = None
-    if not bool(torch.isfinite(t).all()):
-        shown = value
-        if isinstance(value, Tensor):
-            shown = t.item() if t.numel() == 1 else t.flatten()[:4].tolist()
-        message = f'{what} is not finite: {shown}{hint}'
-    raise_on_any_rank(message)
+    """:func:`raise_on_any_rank` naming ``what`` (then ``hint``) if
+    ``value`` (tensor or number) is not finite."""
+    t = torch.as_tensor(value).detach()
+    if bool(torch.isfinite(t).all()):
+        return raise_on_any_rank(None)
+    if isinstance(value, Tensor):
+        value = t.item() if t.numel() == 1 else t.flatten()[:4].tolist()
+    raise_on_any_rank(f'{what} is not finite: {value}{hint}')
 
 
-def check_finite_losses(losses: Dict[str, torch.Tensor],
+def check_finite_losses(losses: Dict[str, Tensor],
                         data_samples: Optional[Sequence] = None) -> None:
     """:func:`raise_on_any_rank` naming the first non-finite loss and the
     stems of ``data_samples``."""
-    error = None
-    for name, value in losses.items():
-        if not torch.isfinite(value).all():
-            stems = [s.get('stem') for s in data_samples or []]
-            error = (f'{name} is {value.item()} on samples {stems}; check '
-                     'the inputs and the learning rate')
-            break
-    raise_on_any_rank(error)
+    bad = next((k for k, v in losses.items() if not torch.isfinite(v).all()),
+               None)
+    raise_on_any_rank(None if bad is None else (
+        f'{bad} is {losses[bad].item()} on samples '
+        f'{[s.get("stem") for s in data_samples or []]}; check the inputs '
+        'and the learning rate'))
 
 
 def broadcast_object(obj: Any, src: int = 0) -> Any:
@@ -226,8 +192,7 @@ def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
         for group in by_dtype.values():
             flat = _flatten_dense_tensors(group)
             broadcast(flat, src)
-            for t, value in zip(group, _unflatten_dense_tensors(flat,
-                                                                group)):
+            for t, value in zip(group, _unflatten_dense_tensors(flat, group)):
                 t.copy_(value)
 
 
@@ -250,17 +215,15 @@ def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
     bad = [r for r, (_, f) in enumerate(gathered) if f is not None]
     if bad:
         name, message = failure or gathered[bad[0]][1]
-        text = (f'parallel_map: {name}: {message} [rank(s) {bad} of '
-                f'{world} failed; every rank stops]')
-        if error is not None:
-            try:
-                annotated = type(error)(text)
-            except Exception:  # an exception class with other arguments
-                raise error
-            raise annotated from error
-        raise {cls.__name__: cls for cls in (FloatingPointError, ValueError,
-                                             KeyError, TypeError)
-               }.get(name, RuntimeError)(text)
+        cls = type(error) if error is not None else {
+            c.__name__: c for c in (FloatingPointError, ValueError, KeyError,
+                                    TypeError)}.get(name, RuntimeError)
+        try:
+            annotated = cls(f'parallel_map: {name}: {message} [rank(s) {bad} '
+                            f'of {world} failed; every rank stops]')
+        except Exception:  # an exception class with other arguments
+            raise error
+        raise annotated from error
     results: List[Any] = [None] * len(items)
     for part, _ in gathered:
         for i, value in part:
@@ -276,17 +239,17 @@ def rank_seed(seed: int, iteration: int) -> int:
 
 
 def unshard_sampler_(loader) -> Any:
-    """Make ``loader``'s sampler (``DefaultSampler`` / ``InfiniteSampler``;
-    another sharding one raises TypeError) yield the whole dataset on this
-    rank, for a rank working alone; in place, returns ``loader``."""
+    """Make ``loader``'s ``DefaultSampler`` / ``InfiniteSampler`` yield the
+    whole dataset on this rank (another sharding sampler raises TypeError);
+    in place, returns ``loader``."""
     from mmengine.dataset import DefaultSampler, InfiniteSampler
     sampler = getattr(loader, 'sampler', None)
-    if isinstance(sampler, DefaultSampler):
+    if isinstance(sampler, (DefaultSampler, InfiniteSampler)):
         sampler.rank, sampler.world_size = 0, 1
-        sampler.num_samples = sampler.total_size = len(sampler.dataset)
-    elif isinstance(sampler, InfiniteSampler):
-        sampler.rank, sampler.world_size = 0, 1
-        sampler.indices = sampler._indices_of_rank()
+        if isinstance(sampler, DefaultSampler):
+            sampler.num_samples = sampler.total_size = len(sampler.dataset)
+        else:
+            sampler.indices = sampler._indices_of_rank()
     elif getattr(sampler, 'world_size', 1) != 1:
         raise TypeError(
             f'unshard_sampler_: {type(sampler).__name__} shards the data '

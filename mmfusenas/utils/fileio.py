@@ -7,31 +7,21 @@ import json
 import os
 import os.path as osp
 import secrets
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
 
 
-def default_dir_mode() -> int:
-    """``0o777 & ~umask``: the mode ``os.makedirs`` creates folders with."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o777 & ~mask
-
-
 def atomic_write(data: Union[bytes, str],
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
-    """Write ``data`` to ``filepath`` via ``.<basename>.<random>.tmp`` in
-    its folder, ``fsync`` and ``os.replace``; the file gets the mode of an
-    ordinary ``open(path, 'w')``.
-
-    Args:
-        data (bytes | str): content; ``str`` is encoded with ``encoding``.
-        filepath (str | Path): destination; parent folders are created.
-        encoding (str): text encoding. Defaults to 'utf-8'.
-    """
+    """Write ``data`` (``str`` encoded with ``encoding``) to ``filepath``
+    via ``.<basename>.<random>.tmp`` in its folder (created if missing),
+    ``fsync`` and ``os.replace``; the file gets the mode of an ordinary
+    ``open(path, 'w')``. A full or read-only disk raises an OSError naming
+    the file."""
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
@@ -49,32 +39,23 @@ def atomic_write(data: Union[bytes, str],
     except BaseException as err:
         if osp.exists(tmp):
             os.remove(tmp)
-        if isinstance(err, OSError) and err.errno in (errno.ENOSPC,
-                                                      errno.EDQUOT):
+        code = getattr(err, 'errno', None)
+        if code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            why = (f' ({len(data)} bytes): free space on the device of '
+                   f'{folder} (or write elsewhere' if code in (
+                       errno.ENOSPC, errno.EDQUOT) else
+                   f': {folder} is not writable (write elsewhere')
             raise OSError(
-                err.errno,
-                f'{err.strerror} while writing {filepath} ({len(data)} '
-                f'bytes): free space on the device of {folder} (or write '
-                'elsewhere, e.g. --work-dir / --out); nothing was written, '
-                'the file there before, if any, is unchanged',
-                filepath) from err
-        if isinstance(err, OSError) and err.errno in (errno.EROFS,
-                                                      errno.EACCES):
-            raise OSError(
-                err.errno,
-                f'{err.strerror} while writing {filepath}: {folder} is not '
-                'writable (write elsewhere, e.g. --work-dir / --out); '
-                'nothing was written, the file there before, if any, is '
-                'unchanged', filepath) from err
+                code, f'{err.strerror} while writing {filepath}{why}, e.g. '
+                '--work-dir / --out); nothing was written, the file there '
+                'before, if any, is unchanged', filepath) from err
         raise
-    try:  # make the rename durable where folders can be opened
+    with suppress(OSError):  # make the rename durable where folders open
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError:
-        pass
 
 
 def write_png(image: np.ndarray, path: str) -> None:
@@ -159,7 +140,5 @@ def to_uint8(img, rounding: str = 'floor'):
     if rounding not in ROUNDINGS:
         raise ValueError(
             f'rounding must be one of {ROUNDINGS}, got {rounding!r}')
-    scaled = img.detach().float() * 255.0
-    if rounding == 'round':
-        scaled = scaled + 0.5
+    scaled = img.detach().float() * 255.0 + (rounding == 'round') * 0.5
     return scaled.clamp(0, 255).floor().to(torch.uint8)

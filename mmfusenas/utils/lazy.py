@@ -7,16 +7,8 @@ from typing import Callable, Dict, Iterable
 
 def lazy_exports(package: str,
                  exports: Dict[str, Iterable[str]]) -> Callable[[str], object]:
-    """A module ``__getattr__`` for ``package`` serving ``exports``.
-
-    Args:
-        package (str): the package's ``__name__``.
-        exports (dict): ``{relative module: names}``, e.g.
-            ``{'.fileio': ['read_image', 'atomic_write']}``.
-
-    Returns:
-        callable: assign it to the package's ``__getattr__``.
-    """
+    """A module ``__getattr__`` for ``package`` (its ``__name__``) serving
+    ``exports``, ``{relative module: names}``, and the submodules."""
     where = {name: module for module, names in exports.items()
              for name in names}
 

@@ -2,19 +2,17 @@
 first stage of a two-stage fusion network, ...)."""
 from typing import Dict, Optional, Sequence, Union
 
-import torch
 import torch.nn as nn
 
 from .checkpoint import (checkpoint_state_dict, nonfinite_tensors,
                          read_checkpoint, short_list, state_mismatch)
 
-#: Prefixes tried in order for a fusion network: an ImageFusor / PMI /
-#: compound model, their search runs, a bare state dict.
+#: Prefixes tried in order for a fusion network (ImageFusor / PMI / compound
+#: model, their search runs, a bare state dict), a scene module (RUASNet,
+#: ImageEnhancer) and a registration network (ImageRegistrator).
 FUSION_AUTO_PREFIXES = ('fusion_net.', 'architecture.fusion_net.', '')
-#: The same for a scene module (``RUASNet``) and an ImageEnhancer.
 SCENE_AUTO_PREFIXES = ('scene_net.', 'architecture.scene_net.', 'network.',
                        'architecture.network.', '')
-#: The same for a registration network (ImageRegistrator).
 REGISTRATION_AUTO_PREFIXES = ('registration_net.',
                               'architecture.registration_net.', '')
 
@@ -28,12 +26,10 @@ def parse_module_init(value: Optional[ModuleInit],
     path or ``dict(checkpoint=path, prefix=None)``) to the dict form."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = dict(checkpoint=value)
-    if not isinstance(value, dict) or set(value) - {
-            'checkpoint', 'prefix'
-    } or not isinstance(value.get('checkpoint'), str) or not isinstance(
-            value.get('prefix'), (str, type(None))):
+    value = dict(checkpoint=value) if isinstance(value, str) else value
+    if not (isinstance(value, dict) and set(value) <= {'checkpoint', 'prefix'}
+            and isinstance(value.get('checkpoint'), str)
+            and isinstance(value.get('prefix'), (str, type(None)))):
         raise ValueError(f'{option} must be a checkpoint path or '
                          'dict(checkpoint=<path>, prefix=<str or None>); '
                          f'got {value!r}')
@@ -45,21 +41,11 @@ def load_module_checkpoint(module: nn.Module,
                            prefix: Optional[str] = None,
                            auto_prefixes: Sequence[str] = ('', ),
                            option: str = 'fusion_init') -> str:
-    """Copy the weights under ``prefix`` of a checkpoint into ``module``,
-    strictly (keys and shapes must match: a partial load would silently
-    train a half-random network).
-
-    Args:
-        module (nn.Module): The network to load into.
-        checkpoint (str): The file (checked by :func:`read_checkpoint`).
-        prefix (str, optional): The network's key prefix; None takes the
-            first of ``auto_prefixes`` the checkpoint has keys under.
-        auto_prefixes (Sequence[str]): Tried in order. Defaults to ('', ).
-        option (str): The option asking for the load, for messages.
-
-    Returns:
-        str: The prefix used.
-    """
+    """Copy the weights under ``prefix`` of the file ``checkpoint`` into
+    ``module``, strictly (a partial load would silently train a half-random
+    network); ``prefix=None`` takes the first of ``auto_prefixes`` the file
+    has keys under. ``option`` names the asking option in messages. Returns
+    the prefix used."""
     what = f'{option} checkpoint'
     state = checkpoint_state_dict(read_checkpoint(checkpoint, what),
                                   checkpoint, what)
@@ -84,17 +70,15 @@ def load_module_checkpoint(module: nn.Module,
         raise FloatingPointError(
             f'{option}: {checkpoint!r} holds NaN/Inf in {len(bad)} tensor(s) '
             f'under prefix {prefix!r} ({short_list(bad, 10)})')
-    missing, unexpected, shapes = state_mismatch(expected, weights)
-    if missing or unexpected or shapes:
-        problems = [f'{title}: {short_list(items, 10)}' for title, items in (
-            ('missing keys', missing), ('unexpected keys', unexpected),
-            ('shape mismatches (checkpoint vs network)', shapes)) if items]
+    problems = [f'{title}: {short_list(items, 10)}' for title, items in zip(
+        ('missing keys', 'unexpected keys',
+         'shape mismatches (checkpoint vs network)'),
+        state_mismatch(expected, weights)) if items]
+    if problems:
         raise ValueError(
             f'{option}: the weights under prefix {prefix!r} of '
-            f'{checkpoint!r} do not fit the network '
-            f'{type(module).__name__} ({"; ".join(problems)}). Was the '
-            f'checkpoint trained with another {option[:-len("_init")]}_net '
-            'config?')
-    with torch.no_grad():
-        module.load_state_dict(weights, strict=True)
+            f'{checkpoint!r} do not fit the network {type(module).__name__} '
+            f'({"; ".join(problems)}). Was the checkpoint trained with '
+            f'another {option[:-len("_init")]}_net config?')
+    module.load_state_dict(weights, strict=True)
     return prefix

@@ -2,7 +2,7 @@
 on a terminal, one line per 10 % elsewhere (log files, pipes)."""
 import sys
 import time
-from typing import Iterable, Iterator, Optional, TextIO, TypeVar, Union
+from typing import Iterable, Iterator, Optional, TextIO, TypeVar
 
 from mmengine.utils import ProgressBar
 
@@ -10,8 +10,8 @@ T = TypeVar('T')
 
 
 class LineProgress:
-    """Progress as lines (``3/10 (30%), elapsed: 2s``), one per 10 %, with
-    ``ProgressBar``'s ``update()``."""
+    """``ProgressBar``'s ``update()`` as lines (``3/10 (30%), elapsed:
+    2s``), one per 10 %."""
 
     def __init__(self, total: int, file: TextIO) -> None:
         self.task_num, self.file, self.completed = total, file, 0
@@ -27,13 +27,30 @@ class LineProgress:
                   flush=True)
 
 
+def start_progress(desc: str, total: int, file: Optional[TextIO] = None):
+    """Print ``desc:`` and start a bar of ``total`` steps (for loops
+    :func:`track` cannot wrap): call ``bar.update()`` per step, then
+    :func:`end_progress`."""
+    out = file or sys.stdout
+    print(f'{desc}:', file=out, flush=True)
+    if getattr(out, 'isatty', lambda: False)():
+        return ProgressBar(total, file=out)
+    return LineProgress(total, out)
+
+
+def end_progress(bar) -> None:
+    """End the bar's line."""
+    if isinstance(bar, ProgressBar):
+        print(file=bar.file, flush=True)
+
+
 def track(items: Iterable[T],
           desc: str,
           total: Optional[int] = None,
           enabled: bool = True,
           file: Optional[TextIO] = None) -> Iterator[T]:
-    """Yield the items of ``items`` showing progress titled ``desc``
-    (``total`` defaults to ``len(items)``; ``file`` to ``sys.stdout``)."""
+    """Yield ``items`` showing progress titled ``desc`` (``total`` defaults
+    to ``len(items)``; ``file`` to ``sys.stdout``)."""
     if total is None and hasattr(items, '__len__'):
         total = len(items)  # type: ignore[arg-type]
     if not enabled or not total:
@@ -46,23 +63,3 @@ def track(items: Iterable[T],
             bar.update()
     finally:
         end_progress(bar)
-
-
-def start_progress(
-        desc: str,
-        total: int,
-        file: Optional[TextIO] = None) -> Union[ProgressBar, LineProgress]:
-    """Print ``desc:`` and start a bar of ``total`` steps, for loops
-    :func:`track` cannot wrap; call ``bar.update()`` per step, then
-    :func:`end_progress`."""
-    out = file or sys.stdout
-    print(f'{desc}:', file=out, flush=True)
-    if getattr(out, 'isatty', lambda: False)():
-        return ProgressBar(total, file=out)
-    return LineProgress(total, out)
-
-
-def end_progress(bar: Union[ProgressBar, LineProgress]) -> None:
-    """End the bar's line."""
-    if isinstance(bar, ProgressBar):
-        print(file=bar.file, flush=True)

@@ -12,8 +12,8 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 
-from .config_tree import (config_items, registered_class, set_path, type_name,
-                          walk_path)
+from .config_tree import (config_items, registered_class, set_path,
+                          type_name, walk_path)
 
 #: the declarations of MMEngine's classes, which cannot state their own
 _LOOP = {'val_begin': 'point', 'val_interval': 'run_interval',
@@ -24,16 +24,16 @@ MMENGINE_FIELDS = {
     'LoggerHook': {'interval': 'interval'},
     'CheckpointHook': {'interval': 'run_interval', 'save_begin': 'point'},
 }
-#: the fields of every parameter scheduler (MMEngine's ``by_epoch``
-#: defaults to True)
+#: the fields of every parameter scheduler (``by_epoch`` defaults to True)
 SCHEDULER_FIELDS = {'begin': 'point', 'end': 'point', 'milestones.*': 'point',
                     'T_max': 'length', 'step_size': 'length',
                     'periods.*': 'length', 'total_steps': 'length'}
 #: MMEngine's "no end" (``end=INF``): never rescaled
-_NO_END = int(1e9)
+NO_END = int(1e9)
 
 
-def _is_count(value: Any) -> bool:
+def is_count(value: Any) -> bool:
+    """Whether ``value`` is an int (not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -50,8 +50,8 @@ def declared_fields(cls: Optional[type]) -> Optional[dict]:
 
 
 def _counts_epochs(node: Mapping, cls: Optional[type]) -> bool:
-    """The dict's ``by_epoch``, else the default of its class's
-    ``by_epoch`` argument, else False."""
+    """The dict's ``by_epoch``, else the default of its class's, else
+    False."""
     if 'by_epoch' in node:
         return bool(node['by_epoch'])
     for klass in getattr(cls, '__mro__', ()):
@@ -77,9 +77,9 @@ def loop_unit(train_cfg: Any) -> Optional[str]:
 def loop_class(train_cfg: Mapping) -> Optional[type]:
     """The class of a train loop config (MMEngine's default by
     ``by_epoch``)."""
-    default = 'EpochBasedTrainLoop' if train_cfg.get('by_epoch') else \
-        'IterBasedTrainLoop'
-    return registered_class(train_cfg.get('type', default))
+    return registered_class(train_cfg.get('type', 'EpochBasedTrainLoop'
+                                          if train_cfg.get('by_epoch') else
+                                          'IterBasedTrainLoop'))
 
 
 def _expand(node: Any, parts: List[str], prefix: List[str]):
@@ -90,10 +90,9 @@ def _expand(node: Any, parts: List[str], prefix: List[str]):
         for i, sub in enumerate(node if isinstance(node, (list, tuple))
                                 else []):
             yield from _expand(sub, parts[1:], prefix + [str(i)])
-    else:
-        found, sub, _ = walk_path(node, parts[:1])
-        if found:
-            yield from _expand(sub, parts[1:], prefix + parts[:1])
+    elif walk_path(node, parts[:1])[0]:
+        yield from _expand(walk_path(node, parts[:1])[1], parts[1:],
+                           prefix + parts[:1])
 
 
 def schedule_settings(cfg: Config) -> List[dict]:
@@ -106,9 +105,9 @@ def schedule_settings(cfg: Config) -> List[dict]:
     def add(group: List[str], node: Any) -> None:
         cls = registered_class(node.get('type')) \
             if isinstance(node, Mapping) else None
-        fields = declared_fields(cls)
-        if fields is not None:
-            owners.append((group, node, fields, _counts_epochs(node, cls)))
+        if declared_fields(cls) is not None:
+            owners.append((group, node, declared_fields(cls),
+                           _counts_epochs(node, cls)))
 
     train_cfg = cfg.get('train_cfg')
     fields = declared_fields(loop_class(train_cfg)) \
@@ -132,7 +131,7 @@ def schedule_settings(cfg: Config) -> List[dict]:
     for group, node, fields, by_epoch in owners:
         found = [(parts, value, kind) for pattern, kind in fields.items()
                  for parts, value in _expand(node, pattern.split('.'), [])
-                 if _is_count(value)]
+                 if is_count(value)]
         # stages.0.begin, stages.0.end, stages.1.begin, ...
         found.sort(key=lambda f: [int(p) for p in f[0] if p.isdigit()])
         out += [dict(path='.'.join(group + parts), parts=group + parts,
@@ -147,36 +146,25 @@ def rescale_schedule(cfg: Config,
                      max_iters: Optional[int] = None,
                      max_epochs: Optional[int] = None
                      ) -> List[Tuple[str, int, int]]:
-    """Set the length of training and rescale every declared setting.
+    """Set the length of training (one of ``max_iters``, ``max_epochs``)
+    and rescale every declared setting of ``cfg`` in place; returns
+    ``(dotted key, old, new)`` of each change, the length first.
 
     Each setting in the run's unit becomes ``round(v * N / old)``, at
     least 1 (0, negatives and ``end=INF`` kept); intervals are capped at
     ``N``, a ``run_interval`` never shrinks; positions after the old end
     stay after the new one, distinct positions of a dict stay distinct and
-    ordered, a ``T_max`` equal to ``end - begin`` stays so. An
-    epoch-based run also rescales positions and lengths counted in
-    iterations.
-
-    Args:
-        cfg (Config): the config, changed in place.
-        max_iters (int, optional): the new ``train_cfg.max_iters``.
-        max_epochs (int, optional): the new ``train_cfg.max_epochs``.
-            Give exactly one of the two.
-
-    Returns:
-        list[tuple[str, int, int]]: ``(dotted key, old, new)`` of every
-        change, the length first (empty when the length is the same).
-
+    ordered, a ``T_max`` equal to ``end - begin`` stays so. An epoch-based
+    run also rescales positions and lengths counted in iterations.
     """
     if (max_iters is None) == (max_epochs is None):
         raise ValueError('rescale_schedule: give max_iters or max_epochs')
     unit = 'iter' if max_iters is not None else 'epoch'
     new = max_iters if max_iters is not None else max_epochs
     option, noun = f'--max-{unit}s', 'iteration' if unit == 'iter' else unit
-    if not _is_count(new) or new < 1:
+    if not is_count(new) or new < 1:
         raise ValueError(f'{option} must be an integer >= 1, got {new!r}')
-    train_cfg = cfg.get('train_cfg')
-    where = cfg.filename or 'the config'
+    train_cfg, where = cfg.get('train_cfg'), cfg.filename or 'the config'
     has = loop_unit(train_cfg)
     if has and declared_fields(loop_class(train_cfg)) is None:
         raise ValueError(
@@ -194,16 +182,17 @@ def rescale_schedule(cfg: Config,
         raise ValueError(f'{option} needs an {noun}-based train loop '
                          f'(train_cfg.max_{unit}s); {where} has {found}')
     old = train_cfg[f'max_{unit}s']
-    if not _is_count(old) or old < 1:
+    if not is_count(old) or old < 1:
         raise ValueError(f'{option}: train_cfg.max_{unit}s of {where} is '
                          f'{old!r}, not a positive integer')
     if new == old:
         return []
     settings = schedule_settings(cfg)
+    values = {s['path']: s['value'] for s in settings}
     plan = {}
     for s in settings:
         value, kind, same = s['value'], s['kind'], s['unit'] == unit
-        if value <= 0 or value >= _NO_END or (not same and (
+        if value <= 0 or value >= NO_END or (not same and (
                 unit == 'iter' or kind.endswith('interval'))):
             continue  # an iteration-based run has one "epoch"
         result = max(1, (2 * value * new + old) // (2 * old))
@@ -221,7 +210,6 @@ def rescale_schedule(cfg: Config,
         if prev['group'] == s['group']:  # distinct and in order
             plan[s['path']] = plan[prev['path']] if s['value'] == \
                 prev['value'] else max(plan[s['path']], plan[prev['path']] + 1)
-    values = {s['path']: s['value'] for s in settings}
     for s in settings:  # a T_max equal to end - begin stays so
         begin, end = f'{s["group"]}.begin', f'{s["group"]}.end'
         if s['path'] in plan and s['parts'][-1] == 'T_max' and end in plan \
@@ -235,61 +223,3 @@ def rescale_schedule(cfg: Config,
             set_path(cfg, s['path'], plan[s['path']])
             changes.append((s['path'], s['value'], plan[s['path']]))
     return changes
-
-
-def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
-    """The table of :func:`rescale_schedule`'s changes ('' for none)."""
-    if not changes:
-        return ''
-    rows = [('field', 'before', 'after')] + [
-        (path, str(old), str(new)) for path, old, new in changes]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    count = f'{len(changes)} change{"s" if len(changes) > 1 else ""}'
-    lines = [f'schedule rescaled by {changes[0][0]} {changes[0][1]} → '
-             f'{changes[0][2]} ({count}):']
-    lines += [f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}'
-              for a, b, c in rows]
-    return '\n'.join(lines)
-
-
-def schedule_warnings(cfg: Config) -> List[str]:
-    """What a run of ``cfg`` never reaches, to log before training: the
-    first ``start`` of each dict at or after the end of training, and
-    parameter schedulers running past it (``end=INF`` excepted)."""
-    train_cfg = cfg.get('train_cfg')
-    unit = loop_unit(train_cfg)
-    length = train_cfg[f'max_{unit}s'] if unit else None
-    if not _is_count(length):
-        return []
-    noun = 'iterations' if unit == 'iter' else 'epochs'
-    end = f'train_cfg.max_{unit}s={length}'
-    tip = f'tools/train.py --max-{unit}s N'
-    settings = [s for s in schedule_settings(cfg) if s['unit'] == unit]
-    values = {s['path']: s['value'] for s in settings}
-    first: dict = {}  # the first start of each dict the run does not reach
-    for s in settings:
-        if s['kind'] == 'start' and s['value'] >= length and (
-                s['group'] not in first
-                or s['value'] < first[s['group']]['value']):
-            first[s['group']] = s
-    out = [f'{s["owner"]} ({s["group"]}): {s["path"][len(s["group"]) + 1:]}'
-           f'={s["value"]} is not before the end of training ({end}), so '
-           f'the run never gets there. Train for more than {s["value"]} '
-           f'{noun}, or shorten the whole schedule with {tip}, which '
-           'rescales it with it.' for s in first.values()]
-    beyond = []
-    for s in settings:
-        leaf = [p for p in s['parts'] if not p.isdigit()][-1]
-        begin = values.get(f'{s["group"]}.begin', 0)
-        if s['path'].startswith('param_scheduler') and s['value'] < _NO_END \
-                and (leaf == 'begin' and s['value'] >= length
-                     or leaf in ('end', 'milestones') and s['value'] > length
-                     or leaf == 'T_max' and begin + s['value'] > length):
-            beyond.append(f'{s["path"]}={s["value"]}')
-    if beyond:
-        out.append(
-            f'the parameter schedule runs past the end of training ({end}): '
-            f'{", ".join(beyond)}; the schedule is cut where training stops '
-            f'(e.g. the learning rate is not annealed). {tip} sets the '
-            'length and rescales the schedule with it.')
-    return out

@@ -13,8 +13,8 @@ def load_tool(path: str) -> ModuleType:
     full = osp.join(REPO_ROOT, path)
     if not osp.isfile(full):
         raise FileNotFoundError(f'no such file in the repository: {full}')
-    name = 'tool_' + osp.splitext(path)[0].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(name, full)
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + osp.splitext(path)[0].replace('/', '_'), full)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

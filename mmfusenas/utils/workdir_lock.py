@@ -1,14 +1,14 @@
 """An exclusive lock on a work dir, so two runs never share one: a
 non-blocking ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock``, which records
-the owner (pid, host, command). The kernel releases it when its process ends,
-so the file of a dead run is taken over; without ``fcntl`` (Windows) nothing
-is locked."""
+the owner. The kernel releases it when its process ends, so the file of a
+dead run is taken over; without ``fcntl`` (Windows) nothing is locked."""
 import json
 import os
 import os.path as osp
 import socket
 import sys
 import time
+from contextlib import suppress
 from typing import Optional
 
 try:
@@ -26,24 +26,19 @@ class WorkDirLockedError(RuntimeError):
 
 
 class WorkDirLock:
-    """Exclusive lock on a work dir (created if missing); also a context
-    manager.
-
-    Args:
-        work_dir (str): The folder to lock.
-    """
+    """Exclusive lock on ``work_dir`` (created if missing); also a context
+    manager."""
 
     def __init__(self, work_dir: str) -> None:
         self.work_dir = osp.abspath(work_dir)
         self.path = osp.join(self.work_dir, LOCK_NAME)
-        self._fd: Optional[int] = None
+        self._file = None
         #: the owner record found in a stale lock file, if any
         self.stale_owner: Optional[dict] = None
 
     @property
     def locked(self) -> bool:
-        """Whether this object holds the lock."""
-        return self._fd is not None
+        return self._file is not None
 
     @property
     def stale_message(self) -> Optional[str]:
@@ -67,44 +62,37 @@ class WorkDirLock:
         if self.locked:
             return self
         os.makedirs(self.work_dir, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        file = open(self.path, 'a+')
         try:
             if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            os.close(fd)
-            owner = self._read_owner()
+            file.close()
+            owner = dict(pid='?', host='?', started='?', cmd='?')
+            owner.update(self._read_owner())
             raise WorkDirLockedError(
-                f'work dir {self.work_dir} is in use by another run (pid '
-                f'{owner.get("pid", "?")} on {owner.get("host", "?")}, '
-                f'started {owner.get("started", "?")}: '
-                f'{owner.get("cmd", "?")}). Two runs sharing a work dir mix '
+                'work dir {} is in use by another run (pid {pid} on {host}, '
+                'started {started}: {cmd}). Two runs sharing a work dir mix '
                 'their logs and checkpoints; wait for it to finish or pass '
-                'another --work-dir.') from None
+                'another --work-dir.'.format(self.work_dir, **owner)) from None
         previous = self._read_owner()
         if previous.get('pid') is not None:
             self.stale_owner = previous
-        record = dict(pid=os.getpid(), host=socket.gethostname(),
-                      started=time.strftime('%Y-%m-%d %H:%M:%S'),
-                      cmd=' '.join(sys.argv)[:500])
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(record).encode(), 0)
-        self._fd = fd
+        file.truncate(0)
+        json.dump(dict(pid=os.getpid(), host=socket.gethostname(),
+                       started=time.strftime('%Y-%m-%d %H:%M:%S'),
+                       cmd=' '.join(sys.argv)[:500]), file)
+        file.flush()
+        self._file = file
         return self
 
     def release(self) -> None:
         """Release the lock (idempotent); the file is emptied, not removed,
         so a waiting run never locks a deleted inode."""
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.ftruncate(fd, 0)
-        except OSError:
-            pass
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        file, self._file = self._file, None
+        if file is not None:
+            with file, suppress(OSError):  # closing it releases the flock
+                file.truncate(0)
 
     def __enter__(self) -> 'WorkDirLock':
         return self.acquire()
@@ -113,16 +101,13 @@ class WorkDirLock:
         self.release()
 
     def __del__(self) -> None:
-        try:
+        with suppress(Exception):  # interpreter shutdown
             self.release()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
 
 
 def lock_work_dir(work_dir: Optional[str]) -> Optional[WorkDirLock]:
     """The held lock of a run's work dir; None without a work dir and on
-    ranks other than the global rank 0 (read from the launcher's
-    environment: the process group does not exist yet)."""
+    ranks other than the launcher's global rank 0."""
     ranks = [os.environ.get(k, '').strip() for k in _RANK_ENV_KEYS]
     if not work_dir or next((int(r) for r in ranks if r.isdigit()), 0):
         return None

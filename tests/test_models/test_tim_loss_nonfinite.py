@@ -33,7 +33,7 @@ def nan_batch():
     'content',  # MaxIntensityLoss + MaxGradientLoss: the reference
 ])
 def test_nan_input_names_the_samples(losses):
-    from mmfusenas.utils.loss_sets import load_loss_set
+    from mmfusenas.utils.config import load_loss_set
     if isinstance(losses, str):
         losses = load_loss_set(losses)
     model = ImageFusor(Mean(), losses=losses)

@@ -21,7 +21,7 @@ from mmengine.registry import init_default_scope
 from mmfusenas.models.losses import (MaxGradientLoss, MaxIntensityLoss,
                                      SSIMLoss)
 from mmfusenas.registry import DATASETS, MODELS
-from mmfusenas.utils.loss_sets import load_loss_set
+from mmfusenas.utils.config import load_loss_set
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINES = osp.join(REPO, 'configs', 'baselines')

@@ -1,5 +1,5 @@
 """The start-up checks that run before the runner exists
-(mmfusenas/utils/config.py, loss_sets.py, data_folders.py): --cfg-options
+(mmfusenas/utils/config.py, data_folders.py): --cfg-options
 values written as dicts, named loss sets, a changed type keeping arguments,
 every type= against the registries, and the data folders of a run. Each
 failing case leaves nothing on disk."""
@@ -13,13 +13,13 @@ from mmengine.config import Config
 
 import mmfusenas  # noqa: F401 (registers the config package)
 from helpers.tools import load_tool
-from mmfusenas.utils.config import (REPLACING_DOC, ConfigTypeError,
-                                    UnparsedOption, add_runner_args,
-                                    check_config_types, load_runner_config)
+from mmfusenas.utils.config import (LOSS_RECIPE_DOC, REPLACING_DOC,
+                                    ConfigTypeError, UnparsedOption,
+                                    add_runner_args, check_config_types,
+                                    load_loss_set, load_runner_config,
+                                    loss_set_names)
 from mmfusenas.utils.data_folders import (DATA_DOC, check_data_folders,
                                           toy_sibling)
-from mmfusenas.utils.loss_sets import (LOSS_RECIPE_DOC, load_loss_set,
-                                       loss_set_names)
 from toy_data import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -44,11 +44,14 @@ under any preset: a metric undefined on them is NaN, and the JSON is strict
 (a non-finite value is ``null``, its reason under ``undefined``).
 """
 import argparse
+import json
+import math
 import os
 import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
+import numpy as np
 from terminaltables import AsciiTable
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
@@ -59,12 +62,23 @@ from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     degenerate_pairs_message, list_names,
     resolve_metrics, summed_metrics_note)
 from mmfusenas.apis.fusion_files import (  # noqa: E402,F401
-    IMG_EXTS, degenerate_cause, degenerate_files_message,
-    format_metrics_table, index_dir, match_stems, mean_metrics, read_bgr8,
-    read_gray, score_files, strict_json, undefined_metrics,
-    unmatched_messages)
+    format_metrics_table, mean_metrics, read_bgr8, read_gray, score_files)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
+
+#: image file extensions read from a folder (case-insensitive)
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+
+#: the kinds of unmatched stems, in report order: kind -> (what the stems
+#: are, the folder they are in)
+UNMATCHED_KINDS = {
+    'fused_without_source':
+    ('fused image(s) without an IR/VI source pair', 'fused'),
+    'source_without_fused':
+    ('source pair(s) without a fused image', 'fused'),
+    'ir_without_vi': ('IR image(s) without a VI image', 'IR'),
+    'vi_without_ir': ('VI image(s) without an IR image', 'VI'),
+}
 
 
 def parse_args(argv=None):
@@ -114,6 +128,57 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def index_dir(folder: str, what: str) -> Dict[str, str]:
+    """``{stem: path}`` of the images of ``folder`` (hidden files skipped
+    and listed on stderr); two images with one stem are refused."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{what} folder not found: {folder}')
+    out, hidden = {}, []
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        if ext.lower() not in IMG_EXTS:
+            continue
+        if name.startswith('.'):
+            hidden.append(name)
+        elif stem in out:
+            raise ValueError(f'{what} folder {folder} has two images with '
+                             f'stem {stem!r}: {osp.basename(out[stem])}, '
+                             f'{name}')
+        else:
+            out[stem] = osp.join(folder, name)
+    if hidden:
+        print(f'note: skipped {len(hidden)} hidden file(s) in {what} folder '
+              f'{folder}: {", ".join(hidden)}', file=sys.stderr)
+    if not out:
+        raise FileNotFoundError(f'{what} folder {folder} holds no images '
+                                f'({", ".join(IMG_EXTS)})')
+    return out
+
+
+def unmatched_messages(unmatched: Dict[str, list],
+                       folders: Dict[str, str]) -> List[str]:
+    """One line per kind of ``unmatched`` stems (:data:`UNMATCHED_KINDS`),
+    e.g. ``'2 fused image(s) without an IR/VI source pair in DIR: x, y'``;
+    ``folders`` maps ``'IR'``, ``'VI'``, ``'fused'`` to directories."""
+    return [f'{len(unmatched[kind])} {what} in {folders[folder]}: '
+            f'{list_names(unmatched[kind])}'
+            for kind, (what, folder) in UNMATCHED_KINDS.items()
+            if unmatched.get(kind)]
+
+
+def strict_json(obj) -> str:
+    """``obj`` as indented strict JSON, non-finite floats as ``null``."""
+
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return None if isinstance(x, float) and not math.isfinite(x) else x
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False)
+
+
 def check_writable(path: str) -> None:
     """Fail before any work when ``path`` cannot be written."""
     if osp.isdir(path):
@@ -132,8 +197,8 @@ def check_writable(path: str) -> None:
 
 class Degenerate:
     """The degenerate pairs of a run: constant fused images, the files
-    that make a pair degenerate and the metrics undefined on it (see
-    :func:`~mmfusenas.apis.fusion_files.degenerate_cause`)."""
+    that make a pair degenerate (constant images, a fused image equal to
+    both sources) and the metrics undefined on it."""
 
     def __init__(self):
         self.constant, self.causes, self.undefined = {}, {}, {}
@@ -145,10 +210,16 @@ class Degenerate:
         f = imgs['fused']
         if f.min() == f.max():
             self.constant[key] = float(f.flat[0])
-        cause = degenerate_cause(imgs, paths)
+        cause = ', '.join(
+            f'{k} {paths[k]} is constant (all {float(v.flat[0]):g})'
+            for k, v in imgs.items() if v.min() == v.max())
+        if not cause and np.array_equal(f, imgs['IR']) and np.array_equal(
+                f, imgs['VI']):
+            cause = f'the fused image {paths["fused"]} equals both sources'
         if cause:
             self.causes[key] = cause
-        bad = undefined_metrics(row, cause)
+        bad = {m: f'{v}: {cause or "not finite"}'
+               for m, v in row.items() if not math.isfinite(v)}
         if bad:
             self.undefined[key] = bad
             node = self.json if method is None else self.json.setdefault(
@@ -159,8 +230,14 @@ class Degenerate:
         """Add ``'warning'`` (naming the pairs ``rows`` and the files) and
         ``'undefined'`` (``{metric: reason}`` of each non-finite value,
         nested as ``per_image``) to ``result``."""
-        parts = [degenerate_pairs_message(rows, self.constant),
-                 degenerate_files_message(self.causes, self.undefined)]
+        parts = [degenerate_pairs_message(rows, self.constant)]
+        if self.causes:
+            parts.append(
+                f'Degenerate image files for {len(self.causes)} pair(s): ' +
+                list_names([f'{k}: {c}' + (
+                    f' (undefined: {", ".join(self.undefined[k])})'
+                    if self.undefined.get(k) else '')
+                    for k, c in self.causes.items()]) + '.')
         if any(parts):
             result['warning'] = ' '.join(p for p in parts if p)
         if self.json:
@@ -206,7 +283,12 @@ def evaluate(ir_dir: str,
     names = resolve_metrics(preset, metrics)
     folders = {'IR': ir_dir, 'VI': vi_dir, 'fused': fused_dir}
     ir, vi, fu = (index_dir(d, w) for w, d in folders.items())
-    common, unmatched = match_stems(ir, vi, fu)
+    common = [s for s in ir if s in vi and s in fu]
+    unmatched = {
+        'fused_without_source': [s for s in fu if s not in ir or s not in vi],
+        'source_without_fused': [s for s in ir if s in vi and s not in fu],
+        'ir_without_vi': [s for s in ir if s not in vi],
+        'vi_without_ir': [s for s in vi if s not in ir]}
     lines = unmatched_messages(unmatched, folders)
     if not common:
         raise ValueError(f'no stem is common to {ir_dir}, {vi_dir} and '
@@ -408,28 +490,11 @@ def format_table(result: dict, digits: int = 4) -> str:
                                 result['preset'], digits)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if (args.methods_root is None) == (args.fused_dir is None):
-        print('error: give FUSED_DIR or --methods-root ROOT (one of them)',
-              file=sys.stderr)
-        return 2
-    if args.methods_root is not None:
-        try:
-            return _methods_main(args)
-        except (KeyError, FileNotFoundError, ValueError, OSError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-            print(f'error: {msg}', file=sys.stderr)
-            return 2
-    try:
-        if args.out:
-            check_writable(args.out)
-        result = evaluate(args.ir_dir, args.vi_dir, args.fused_dir,
-                          args.preset, args.metrics, args.strict, args.device)
-    except (KeyError, FileNotFoundError, ValueError, OSError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f'error: {msg}', file=sys.stderr)
-        return 2
+def _folder_main(args) -> int:
+    if args.out:
+        check_writable(args.out)
+    result = evaluate(args.ir_dir, args.vi_dir, args.fused_dir, args.preset,
+                      args.metrics, args.strict, args.device)
     for line in unmatched_warning(result, {'IR': args.ir_dir,
                                            'VI': args.vi_dir,
                                            'fused': args.fused_dir}):
@@ -441,6 +506,21 @@ def main(argv=None) -> int:
         atomic_write(strict_json(result), args.out)
         print(f'results written to {args.out}')
     return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if (args.methods_root is None) == (args.fused_dir is None):
+        print('error: give FUSED_DIR or --methods-root ROOT (one of them)',
+              file=sys.stderr)
+        return 2
+    try:
+        return (_folder_main if args.methods_root is None else
+                _methods_main)(args)
+    except (KeyError, FileNotFoundError, ValueError, OSError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f'error: {msg}', file=sys.stderr)
+        return 2
 
 
 if __name__ == '__main__':

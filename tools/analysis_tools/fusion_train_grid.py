@@ -84,7 +84,7 @@ from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
-from mmfusenas.utils.loss_sets import load_loss_set  # noqa: E402
+from mmfusenas.utils.config import load_loss_set  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, read_image,  # noqa
                                     read_json)

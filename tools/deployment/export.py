@@ -1,23 +1,13 @@
 """Export a model's image network to ONNX or ``torch.export`` and check it.
 
-``python tools/deployment/export.py CONFIG CHECKPOINT --out FILE
-[--format onnx|torch_export] [--shape H W] [--optimize fold_bn]
-[--check-images PATH ...] [--static] [--opset 18]``
-
-The simplest mmdeploy path: the model is built with
-:func:`mmfusenas.apis.init_model` (``--optimize`` applies ``fold_bn`` /
-``channels_last`` before export; ``compile`` is not exportable), its core
-network (``fusion_net`` of a fusion model, ``network`` of an enhancer: one
-``(N, C, H, W)`` tensor in, one out) is exported with dynamic batch, height
-and width (``--static`` fixes them to the example), written atomically, then
-run (ONNX through ONNX Runtime, ``.pt2`` through ``torch.export.load``) and
-compared with eager PyTorch on the example, on a second size and on
-``--check-images``: real images (enhancers: one RGB image per path; fusion:
-consecutive groups of one grey image per modality, in the config's order),
-cropped to the preprocessor's size multiple. The run fails when the largest
-difference exceeds ``--atol`` (1e-5). Pre- and post-processing (reading,
-colour conversion, padding, cropping back, saving) are not in the exported
-file; see ``docs/user_guides/deployment.md``.
+``python tools/deployment/export.py CONFIG CHECKPOINT --out FILE [--format
+onnx|torch_export] [--shape H W] [--optimize fold_bn] [--check-images PATH
+...] [--static] [--opset 18]``: the core network of the model that
+:func:`mmfusenas.apis.init_model` builds is exported (dynamic batch, height
+and width unless ``--static``), run (ONNX Runtime / ``torch.export.load``)
+and compared with eager PyTorch on the example, a second size and real
+images; it fails above ``--atol``. Pre- and post-processing are not in the
+exported file; see ``docs/user_guides/deployment.md``.
 """
 import argparse
 import os.path as osp
@@ -93,10 +83,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _round_up(size: Sequence[int], div: int) -> List[int]:
-    return [-(-s // div) * div for s in size]
-
-
 def read_check_inputs(paths: Sequence[str], channels: int,
                       div: int) -> List[torch.Tensor]:
     """``(1, C, H, W)`` float inputs in ``[0, 1]`` from real images.
@@ -146,13 +132,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if not attr:
         raise TypeError(f'{type(model).__name__} has no image network '
                         f'(fusion_net / network) to export')
-    channels = args.channels
-    if channels is None:
-        channels = len(config_modalities(model.cfg)) if attr == \
-            'fusion_net' else 3
-        channels = channels or 2
+    channels = args.channels or (len(config_modalities(model.cfg)) or 2
+                                 if attr == 'fusion_net' else 3)
     div = getattr(model.data_preprocessor, 'pad_size_divisor', 1) or 1
-    h, w = _round_up(args.shape, div)
+    h, w = (-(-s // div) * div for s in args.shape)
     real = read_check_inputs(args.check_images, channels, div)
     torch.manual_seed(0)
     example = torch.rand(1, channels, h, w)
@@ -168,9 +151,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         opset=args.opset,
         prelu_as_leaky=not args.keep_prelu)
     checks = [example]
-    if not args.static:
-        checks.append(torch.rand(2, channels, h + 2 * div, w + div))
-    checks += [] if args.static else real
+    if not args.static:  # a second size and batch, the real images
+        checks += [torch.rand(2, channels, h + 2 * div, w + div)] + real
     result = compare_outputs(net, ExportedRunner(args.out), checks)
     result.update(out=args.out, format=args.format)
     print(f'exported vs eager on {result["num_inputs"]} input(s): max abs '

@@ -58,7 +58,7 @@ import os.path as osp
 import re
 import sys
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -72,7 +72,7 @@ from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     load_legacy_checkpoint, save_converted_checkpoint)
 from mmfusenas.utils.state_dict_conversion import (  # noqa: E402
-    check_key_coverage, file_sha256)
+    file_sha256, strict_remap)
 from mmfusenas.version import __version__  # noqa: E402
 
 _OP_RULES = [
@@ -195,19 +195,14 @@ def convert_state_dicts(
             lacks, target keys nothing provides, or shape mismatches (every
             category found is listed).
     """
-    mapped: Dict[str, torch.Tensor] = {}
-    origin: Dict[str, str] = {}
-    unmapped: List[str] = []
+    official: Dict[str, torch.Tensor] = {}
+    ours: Dict[str, Optional[str]] = {}
     for stage, prefix, state_dict in stages:
         for key, value in state_dict.items():
-            ours = map_stage_key(key, stage)
-            if ours is None:
-                unmapped.append(f'stage {stage}: {key}')
-                continue
-            mapped[prefix + ours] = value
-            origin[prefix + ours] = f'stage {stage}: {key}'
-    check_key_coverage(mapped, origin, unmapped, target, source)
-    return OrderedDict((k, mapped[k]) for k in target)
+            name, mapped = f'stage {stage}: {key}', map_stage_key(key, stage)
+            official[name] = value
+            ours[name] = None if mapped is None else prefix + mapped
+    return strict_remap(official, target, ours.get, source)
 
 
 def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':

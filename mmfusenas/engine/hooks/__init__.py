@@ -13,10 +13,8 @@ from .staging_hook import (ChainStagingHook, FreezeFusionHook,
 
 __all__ = [
     'FusedImageSaveHook', 'PredictionVisualizationHook', 'StagingHook',
-    'FusionWarmupHook',
-    'FreezeFusionHook',
-    'FusionLossWeightHook', 'RUASTrainingStrategyHook',
-    'ChainStagingHook', 'FiniteStepGuardHook',
+    'FusionWarmupHook', 'FreezeFusionHook', 'FusionLossWeightHook',
+    'RUASTrainingStrategyHook', 'ChainStagingHook', 'FiniteStepGuardHook',
     'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook',
     'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
     'LossWeightExportHook', 'ArchSeparationHook', 'separation'

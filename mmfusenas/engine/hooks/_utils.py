@@ -3,18 +3,14 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.hooks.hook import DATA_BATCH
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+
+from mmfusenas.search.strategies.path_samplers import unwrap
 
 
 class IntervalHook(Hook):
-    """A hook whose :meth:`at_interval` runs after every ``interval``-th
-    training epoch (``by_epoch``) or iteration.
-
-    Args:
-        interval (int): Every this many epochs or iterations, >= 1.
-        by_epoch (bool): Count epochs or iterations.
-    """
+    """Calls :meth:`at_interval` after every ``interval``-th (>= 1) training
+    epoch (``by_epoch``) or iteration."""
 
     #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
     iteration_fields = {'interval': 'interval'}
@@ -23,21 +19,16 @@ class IntervalHook(Hook):
         if interval < 1:
             raise ValueError(f'{type(self).__name__}: interval must be >= '
                              f'1, got {interval}')
-        self.interval = interval
-        self.by_epoch = by_epoch
+        self.interval, self.by_epoch = interval, by_epoch
 
     def at_interval(self, runner: Runner) -> None:
-        """Act (``runner.epoch`` / ``runner.iter`` have not counted the
-        current one yet)."""
         raise NotImplementedError
 
     def after_train_epoch(self, runner: Runner) -> None:
         if self.by_epoch and self.every_n_epochs(runner, self.interval):
             self.at_interval(runner)
 
-    def after_train_iter(self,
-                         runner: Runner,
-                         batch_idx: int,
+    def after_train_iter(self, runner: Runner, batch_idx: int,
                          data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         if not self.by_epoch and self.every_n_train_iters(
@@ -45,12 +36,10 @@ class IntervalHook(Hook):
             self.at_interval(runner)
 
 
-def search_algorithm(runner, hook: str):
+def search_algorithm(runner: Runner, hook: str):
     """The runner's unwrapped model, checked to have ``arch_params`` and
     ``derive_genotype()`` (TypeError naming ``hook`` else)."""
-    model = runner.model
-    if is_model_wrapper(model):
-        model = model.module
+    model = unwrap(runner.model)
     if not hasattr(model, 'arch_params') or not callable(
             getattr(model, 'derive_genotype', None)):
         raise TypeError(

@@ -11,15 +11,14 @@ from mmfusenas.registry import HOOKS
 from ._utils import search_algorithm
 
 
-def _depths(parents) -> dict:
+def _depths(parents: dict) -> dict:
     """Nesting depth of every key (0: outermost choice point)."""
     out = {}
-    for key in parents:
-        depth, parent = 0, parents[key]
+    for key, parent in parents.items():
+        out[key] = 0
         while parent is not None:
-            depth += 1
+            out[key] += 1
             parent = parents.get(parent[0])
-        out[key] = depth
     return out
 
 
@@ -27,10 +26,9 @@ def _depths(parents) -> dict:
 class ArchScheduleHook(Hook):
     """Update only some α groups in some epochs (TIM's staged search).
 
-    Before each epoch (iteration) the hook calls the algorithm's
-    ``set_active_arch_keys`` with the keys of the current stage; a stage with
-    ``keys=[]`` is a weights-only warm-up, and outside every stage α is not
-    updated. Example (TIM, 100 epochs)::
+    Before each epoch (iteration) the algorithm's ``set_active_arch_keys``
+    gets the keys of the current stage; ``keys=[]`` is a weights-only
+    warm-up, and outside every stage α is not updated. Example (TIM)::
 
         dict(type='ArchScheduleHook', stages=[
             dict(begin=0, end=20, levels=[0]),     # cell0, cell1
@@ -47,7 +45,6 @@ class ArchScheduleHook(Hook):
 
     #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
     iteration_fields = {'stages.*.begin': 'start', 'stages.*.end': 'point'}
-
     priority = 'ABOVE_NORMAL'
 
     def __init__(self, stages: Sequence[dict], by_epoch: bool = True) -> None:

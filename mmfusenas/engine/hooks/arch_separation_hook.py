@@ -8,21 +8,15 @@ from mmengine.runner import Runner
 from mmfusenas.registry import HOOKS
 from ._utils import IntervalHook, search_algorithm
 
-#: message-hub runtime-info key of the separation curve (kept in
-#: checkpoints, so a resumed search continues its curve)
+#: message-hub runtime-info key of the separation curve (in checkpoints)
 CURVE_KEY = 'arch_separation'
 
 
 def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
-    """How separated a distribution ``{key: {candidate: p}}`` is.
-
-    Per key with two or more candidates: ``ratio`` (top-1 over top-2
-    probability) and ``entropy`` (normalised: 1 uniform, 0 one-hot).
-
-    Returns:
-        dict: ``min_ratio``, ``max_entropy``, ``mean_entropy``, ``keys``
-        (how many were measured) and ``per_key``.
-    """
+    """``min_ratio`` (top-1 / top-2 probability), ``max_entropy`` and
+    ``mean_entropy`` (normalised: 1 uniform, 0 one-hot), ``keys`` (how many
+    were measured) and ``per_key`` over the keys of ``{key: {candidate: p}}``
+    with two or more candidates."""
     per_key = {}
     for key, dist in probabilities.items():
         ps = sorted((float(p) for p in dist.values()), reverse=True)
@@ -30,9 +24,9 @@ def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
             continue
         total = sum(ps)
         ps = [p / total for p in ps]
-        ratio = ps[0] / ps[1] if ps[1] > 0 else math.inf
         ent = -sum(p * math.log(p) for p in ps if p > 0) / math.log(len(ps))
-        per_key[key] = dict(ratio=ratio, entropy=ent)
+        per_key[key] = dict(ratio=ps[0] / ps[1] if ps[1] > 0 else math.inf,
+                            entropy=ent)
     if not per_key:
         raise ValueError('separation: no architecture key with two or more '
                          'candidates')
@@ -45,13 +39,10 @@ def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
 @HOOKS.register_module()
 class ArchSeparationHook(IntervalHook):
     """Track the separation of ``softmax(α)`` and end the search once every
-    key has separated.
-
-    Every ``interval`` epochs / iterations the hook appends ``{step,
-    min_ratio, max_entropy, mean_entropy, separated}`` to the message-hub
-    curve ``arch_separation`` (in checkpoints) and the visualizer. Separated:
-    ``min_ratio >= ratio`` and ``max_entropy <= entropy`` (those set); with
-    ``stop`` the loop then stops.
+    key has separated (``min_ratio >= ratio`` and ``max_entropy <=
+    entropy``, those set); the points ``{step, min_ratio, max_entropy,
+    mean_entropy, separated}`` go to the message-hub curve
+    ``arch_separation`` and the visualizer.
 
     Args:
         ratio (float, optional): least top-1 / top-2 ratio. Defaults to 1.5.
@@ -64,12 +55,9 @@ class ArchSeparationHook(IntervalHook):
 
     priority = 'BELOW_NORMAL'
 
-    def __init__(self,
-                 ratio: Optional[float] = 1.5,
-                 entropy: Optional[float] = None,
-                 interval: int = 1,
-                 by_epoch: bool = True,
-                 stop: bool = True) -> None:
+    def __init__(self, ratio: Optional[float] = 1.5,
+                 entropy: Optional[float] = None, interval: int = 1,
+                 by_epoch: bool = True, stop: bool = True) -> None:
         if ratio is None and entropy is None:
             raise ValueError('ArchSeparationHook: set ratio, entropy or both')
         if ratio is not None and ratio < 1:
@@ -87,21 +75,17 @@ class ArchSeparationHook(IntervalHook):
 
     def measure(self, runner: Runner, step: int) -> dict:
         """Measure at ``step``; returns the curve's new point."""
-        model = search_algorithm(runner, type(self).__name__)
-        m = separation(model.arch_params.probabilities())
-        point = dict(step=step, min_ratio=m['min_ratio'],
-                     max_entropy=m['max_entropy'],
-                     mean_entropy=m['mean_entropy'],
-                     separated=(self.ratio is None
-                                or m['min_ratio'] >= self.ratio) and (
-                                    self.entropy is None
-                                    or m['max_entropy'] <= self.entropy))
+        m = separation(search_algorithm(
+            runner, type(self).__name__).arch_params.probabilities())
+        keys = ('min_ratio', 'max_entropy', 'mean_entropy')
+        point = dict(step=step, **{k: m[k] for k in keys}, separated=(
+            self.ratio is None or m['min_ratio'] >= self.ratio) and (
+                self.entropy is None or m['max_entropy'] <= self.entropy))
         curve = [p for p in runner.message_hub.get_info(CURVE_KEY) or []
                  if p['step'] < step] + [point]
         runner.message_hub.update_info(CURVE_KEY, curve)
         runner.visualizer.add_scalars(
-            {f'arch_separation/{k}': point[k]
-             for k in ('min_ratio', 'max_entropy', 'mean_entropy')},
+            {f'arch_separation/{k}': point[k] for k in keys},
             step=runner.iter + (0 if self.by_epoch else 1))
         runner.logger.info(
             f'softmax(α) separation at {"epoch" if self.by_epoch else "iter"}'

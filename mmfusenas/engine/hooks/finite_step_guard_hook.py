@@ -1,56 +1,49 @@
-"""Refuse optimizer steps on NaN / Inf gradients, naming the batch's samples.
-
-Selected in ``default_runtime.py`` as ``default_hooks.finite_guard``; see
-docs/user_guides/reliability.md.
-"""
+"""Refuse optimizer steps on NaN / Inf gradients, naming the batch's samples
+(``default_hooks.finite_guard``; docs/user_guides/reliability.md)."""
 from functools import partial
-from typing import Any, List, Optional
+from typing import Any, List
 
 import torch
 import torch.distributed as dist
 from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.runner import Runner
 from torch.optim import Optimizer
 
 from mmfusenas.registry import HOOKS
+from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.checkpoint import short_list
+
+_NAME_KEYS = ('stem', 'img_path', 'img_id', 'sample_idx')
 
 
 def describe_samples(data_batch: Any, limit: int = 16) -> List[str]:
-    """Names of a batch's samples: each sample's first metainfo key of
-    ``stem``, ``img_path``, ``img_id``, ``sample_idx``; a bilevel batch
-    ``dict(train=..., val=...)`` is named split by split."""
-    names: List[str] = []
+    """Each sample's first metainfo value of ``stem``, ``img_path``,
+    ``img_id``, ``sample_idx``; a bilevel batch ``dict(train=..., val=...)``
+    split by split (``train:<name>``)."""
     if isinstance(data_batch, dict) and 'data_samples' not in data_batch:
-        for split, sub in data_batch.items():
-            names += [f'{split}:{n}' for n in describe_samples(sub, limit)]
-        return names[:limit]
+        return [f'{split}:{n}' for split, sub in data_batch.items()
+                for n in describe_samples(sub, limit)][:limit]
     samples = data_batch.get('data_samples') if isinstance(
         data_batch, dict) else None
-    for sample in samples or []:
-        meta = getattr(sample, 'metainfo', None) or {}
-        names += [str(meta[k]) for k in ('stem', 'img_path', 'img_id',
-                                         'sample_idx') if k in meta][:1]
-    return names[:limit]
+    metas = [getattr(s, 'metainfo', None) or {} for s in samples or []]
+    return [str(next(m[k] for k in _NAME_KEYS if k in m)) for m in metas
+            if any(k in m for k in _NAME_KEYS)][:limit]
 
 
 @HOOKS.register_module()
 class FiniteStepGuardHook(Hook):
     """Check the gradients of every optimizer of the optim wrapper (plain,
-    AMP or each of an ``OptimWrapperDict``) in a step pre-hook.
-
-    On a NaN / Inf gradient, ``'raise'`` raises :class:`FloatingPointError`
-    naming the optimizer, the iteration, the parameters and the samples, and
-    ``'skip'`` drops that step's gradients. Distributed runs average the
-    gradients before the step, so every rank acts alike; there the rank
-    whose batch gave the non-finite value is also named (one gather, only
-    when a step is refused).
+    AMP or each of an ``OptimWrapperDict``) in a step pre-hook; on NaN / Inf
+    the step is not taken and the optimizer, the iteration, the parameters
+    and the samples are named (in distributed runs also the rank whose
+    batch gave the non-finite value, from one gather when a step is
+    refused).
 
     Args:
-        action (str): ``'raise'`` or ``'skip'``. Defaults to 'raise'.
+        action (str): ``'raise'`` (:class:`FloatingPointError`) or
+            ``'skip'`` (drop that step's gradients). Defaults to 'raise'.
         max_consecutive_skips (int): With ``'skip'``, raise after this many
             skipped steps in a row. Defaults to 10.
         check_params (bool): Also check the parameters after each step.
@@ -72,14 +65,11 @@ class FiniteStepGuardHook(Hook):
         self._handles: list = []
         self._names: dict = {}
         self._samples: List[str] = []
-        self._runner = None
-        self._local_bad: Optional[torch.Tensor] = None
+        self._runner, self._local_bad = None, None
 
     def before_train(self, runner: Runner) -> None:
         self.remove()
-        self._runner = runner
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        self._runner, model = runner, unwrap(runner.model)
         self._names = {id(p): n for n, p in model.named_parameters()}
         if get_dist_info()[1] > 1:  # this rank's gradients, before averaging
             self._handles += [p.register_hook(self._note_local)
@@ -95,19 +85,18 @@ class FiniteStepGuardHook(Hook):
                 self._handles.append(optimizer.register_step_post_hook(
                     partial(self._check_params, name)))
 
-    def after_train(self, runner: Runner) -> None:
-        self.remove()
-
     def remove(self) -> None:
         """Remove the optimizer and tensor hooks (idempotent)."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
 
+    def after_train(self, runner: Runner) -> None:
+        self.remove()
+
     def before_train_iter(self, runner: Runner, batch_idx: int,
                           data_batch: Any = None) -> None:
-        self._samples = describe_samples(data_batch)
-        self._local_bad = None
+        self._samples, self._local_bad = describe_samples(data_batch), None
 
     def _note_local(self, grad: torch.Tensor) -> None:
         bad = ~torch.isfinite(grad).all()
@@ -118,9 +107,9 @@ class FiniteStepGuardHook(Hook):
                         values: bool = False) -> List[str]:
         """Names of the parameters of ``optimizer`` whose ``.grad`` (with
         ``values``: whose value) holds NaN / Inf."""
-        items = [(p, p if values else p.grad)
-                 for group in optimizer.param_groups for p in group['params']]
-        items = [(p, t) for p, t in items if t is not None]
+        items = [(p, t) for group in optimizer.param_groups
+                 for p in group['params']
+                 for t in [p if values else p.grad] if t is not None]
         if not items:
             return []
         finite = torch.stack([torch.isfinite(t).all() for _, t in items])
@@ -130,9 +119,9 @@ class FiniteStepGuardHook(Hook):
                 for k in torch.nonzero(~finite).flatten().tolist()]
 
     def _where(self, name: str) -> str:
-        it = getattr(self._runner, 'iter', '?')
-        where = f'optimizer {name!r} at iteration {it} (0-based; '
-        rank, world = get_dist_info()
+        where = (f'optimizer {name!r} at iteration '
+                 f'{getattr(self._runner, "iter", "?")} (0-based; ')
+        world = get_dist_info()[1]
         if world == 1:
             samples = ', '.join(self._samples) or 'unknown'
             return where + f'batch samples: {samples})'

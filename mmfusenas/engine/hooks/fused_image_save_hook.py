@@ -8,7 +8,6 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
-from mmengine.structures import BaseDataElement
 
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.fileio import atomic_write, to_uint8, write_png
@@ -30,14 +29,13 @@ def tensor_to_uint8_image(img: torch.Tensor,
 
 def prediction_image(sample, color: bool = True,
                      rounding: Optional[str] = None) -> np.ndarray:
-    """The image a prediction carries (the first of :data:`~mmfusenas.visualization.PRED_IMAGE_FIELDS`;
-    ``pred_fused_rgb`` only with ``color``) as an OpenCV ``uint8`` array.
-    ``rounding`` None: the prediction's ``rounding`` metainfo, else
-    ``'round'``. ``KeyError`` when it carries none."""
+    """The first of :data:`~mmfusenas.visualization.PRED_IMAGE_FIELDS` a
+    prediction carries (``pred_fused_rgb`` only with ``color``) as an OpenCV
+    ``uint8`` array, rounded as ``rounding`` (None: the prediction's
+    ``rounding`` metainfo, else ``'round'``); ``KeyError`` when none."""
     if rounding is None:
         rounding = sample.get('rounding', None) or 'round'
-    fields = PRED_IMAGE_FIELDS[0 if color else 1:]
-    for field in fields:
+    for field in PRED_IMAGE_FIELDS[0 if color else 1:]:
         if field in sample:
             return tensor_to_uint8_image(sample.get(field), rounding)
     raise KeyError(
@@ -58,13 +56,39 @@ def sample_stem(sample) -> str:
     return stem
 
 
-@HOOKS.register_module()
-class FusedImageSaveHook(Hook):
-    """Save the image of every prediction as PNG.
+class EvalWriterHook(Hook):
+    """Calls :meth:`write` after every validation / test iteration with
+    ``{out_dir or log dir}/{val_subdir or test_subdir}``."""
 
-    The image of :func:`prediction_image` goes, written atomically, to
-    ``{out_dir}/{subdir}/{stem}.png``; a depth prediction (``pred_depth``)
-    to ``{stem}.npy`` (float32) and ``{stem}.png`` (min-max stretched).
+    priority = 'NORMAL'
+
+    def write(self, runner: Runner, mode: str, folder: str,
+              data_batch: DATA_BATCH, outputs: Sequence) -> None:
+        raise NotImplementedError
+
+    def _call(self, runner: Runner, mode: str, data_batch: DATA_BATCH,
+              outputs: Optional[Sequence]) -> None:
+        subdir = getattr(self, f'{mode}_subdir')
+        self.write(runner, mode, osp.join(self.out_dir or runner.log_dir,
+                                          subdir), data_batch, outputs)
+
+    def after_val_iter(self, runner: Runner, batch_idx: int,
+                       data_batch: DATA_BATCH = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        self._call(runner, 'val', data_batch, outputs)
+
+    def after_test_iter(self, runner: Runner, batch_idx: int,
+                        data_batch: DATA_BATCH = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        self._call(runner, 'test', data_batch, outputs)
+
+
+@HOOKS.register_module()
+class FusedImageSaveHook(EvalWriterHook):
+    """Save the image of every prediction (:func:`prediction_image`) as PNG,
+    written atomically to ``{out_dir}/{subdir}/{stem}.png``; a depth
+    prediction (``pred_depth``) to ``{stem}.npy`` (float32) and
+    ``{stem}.png`` (min-max stretched).
 
     Args:
         out_dir (str, optional): root folder. Defaults to the run's log dir.
@@ -79,15 +103,10 @@ class FusedImageSaveHook(Hook):
             ``vi_enh/<stem>.png``); required of every prediction.
     """
 
-    priority = 'NORMAL'
-
-    def __init__(self,
-                 out_dir: Optional[str] = None,
+    def __init__(self, out_dir: Optional[str] = None,
                  val_subdir: str = 'fused_val',
-                 test_subdir: str = 'fused_test',
-                 save_val: bool = True,
-                 save_test: bool = True,
-                 color: bool = True,
+                 test_subdir: str = 'fused_test', save_val: bool = True,
+                 save_test: bool = True, color: bool = True,
                  extra_fields: Sequence[str] = ()) -> None:
         self.out_dir, self.color = out_dir, color
         self.val_subdir, self.test_subdir = val_subdir, test_subdir
@@ -95,27 +114,29 @@ class FusedImageSaveHook(Hook):
         self.extra_fields = (extra_fields, ) if isinstance(
             extra_fields, str) else tuple(extra_fields)
 
-    def _save_depth(self, folder: str, sample: BaseDataElement,
-                    stem: str) -> None:
-        depth = sample.get('pred_depth')
-        depth = np.asarray(
-            depth.detach().cpu().numpy() if hasattr(depth, 'detach') else
-            depth, np.float32)
-        if not np.isfinite(depth).all():
-            raise ValueError(f'FusedImageSaveHook: the depth prediction of '
-                             f'{stem!r} is not finite')
-        buf = io.BytesIO()
-        np.save(buf, depth)
-        atomic_write(buf.getvalue(), osp.join(folder, f'{stem}.npy'))
-        lo, hi = float(depth.min()), float(depth.max())
-        view = np.round((depth - lo) / max(hi - lo, 1e-12) * 255)
-        write_png(view.astype(np.uint8), osp.join(folder, f'{stem}.png'))
+    def write(self, runner: Runner, mode: str, folder: str,
+              data_batch: DATA_BATCH, outputs: Sequence) -> None:
+        if getattr(self, f'save_{mode}') and outputs:
+            self._save(osp.join(folder, f'iter_{runner.iter}') if mode ==
+                       'val' else folder, outputs)
 
     def _save(self, folder: str, outputs: Sequence) -> None:
         for sample in outputs:
             stem = sample_stem(sample)
             if 'pred_depth' in sample:
-                self._save_depth(folder, sample, stem)
+                depth = sample.get('pred_depth')
+                depth = np.asarray(depth.detach().cpu().numpy() if hasattr(
+                    depth, 'detach') else depth, np.float32)
+                if not np.isfinite(depth).all():
+                    raise ValueError(f'FusedImageSaveHook: the depth '
+                                     f'prediction of {stem!r} is not finite')
+                buf = io.BytesIO()
+                np.save(buf, depth)
+                atomic_write(buf.getvalue(), osp.join(folder, f'{stem}.npy'))
+                lo, hi = float(depth.min()), float(depth.max())
+                view = np.round((depth - lo) / max(hi - lo, 1e-12) * 255)
+                write_png(view.astype(np.uint8),
+                          osp.join(folder, f'{stem}.png'))
                 continue
             write_png(prediction_image(sample, self.color),
                       osp.join(folder, f'{stem}.png'))
@@ -128,22 +149,3 @@ class FusedImageSaveHook(Hook):
                 name = field[5:] if field.startswith('pred_') else field
                 write_png(tensor_to_uint8_image(sample.get(field)),
                           osp.join(folder, name, f'{stem}.png'))
-
-    def after_val_iter(self,
-                       runner: Runner,
-                       batch_idx: int,
-                       data_batch: DATA_BATCH = None,
-                       outputs: Optional[Sequence] = None) -> None:
-        if self.save_val and outputs:
-            self._save(osp.join(self.out_dir or runner.log_dir,
-                                self.val_subdir, f'iter_{runner.iter}'),
-                       outputs)
-
-    def after_test_iter(self,
-                        runner: Runner,
-                        batch_idx: int,
-                        data_batch: DATA_BATCH = None,
-                        outputs: Optional[Sequence] = None) -> None:
-        if self.save_test and outputs:
-            self._save(osp.join(self.out_dir or runner.log_dir,
-                                self.test_subdir), outputs)

@@ -4,22 +4,21 @@ import os.path as osp
 from typing import Callable, Optional
 
 from mmengine.dist import master_only
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
+from mmfusenas.search.strategies.path_samplers import unwrap
 from ._utils import IntervalHook, search_algorithm
 
 
 @HOOKS.register_module()
 class GenotypeExportHook(IntervalHook):
-    """Write the derived genotype to ``<out_dir>/{epoch_<N>,latest}.yaml``.
-
-    Every ``interval``-th epoch (``iter_<N>`` with ``by_epoch=False``; N
-    counted from 1) and after training, the model's ``derive_genotype()``
-    (``meta`` with ``epoch`` and ``iter``) is written atomically by the main
-    process; ``GenotypeNet(genotype='<work_dir>/genotypes/latest.yaml')``
-    rebuilds the network.
+    """Write the model's ``derive_genotype()`` (``meta`` with ``epoch`` and
+    ``iter``) to ``<out_dir>/{epoch_<N>,latest}.yaml`` every
+    ``interval``-th epoch (``iter_<N>`` with ``by_epoch=False``; N from 1)
+    and after training, atomically, from the main process;
+    ``GenotypeNet(genotype='<work_dir>/genotypes/latest.yaml')`` rebuilds
+    the network.
 
     Args:
         interval (int): Export every ``interval`` epochs / iterations.
@@ -30,18 +29,17 @@ class GenotypeExportHook(IntervalHook):
     """
 
     priority = 'LOW'  # before the CheckpointHook (VERY_LOW)
+    #: folder in the work dir, what is written (for the log)
+    default_folder, what = 'genotypes', 'derived genotype'
 
-    def __init__(self,
-                 interval: int = 1,
-                 by_epoch: bool = True,
+    def __init__(self, interval: int = 1, by_epoch: bool = True,
                  out_dir: Optional[str] = None,
                  file_format: str = 'yaml') -> None:
         super().__init__(interval, by_epoch)
         if file_format not in ('yaml', 'json'):
             raise ValueError("GenotypeExportHook: file_format must be 'yaml' "
                              f"or 'json', got {file_format!r}")
-        self.out_dir = out_dir
-        self.file_format = file_format
+        self.out_dir, self.file_format = out_dir, file_format
 
     def at_interval(self, runner: Runner) -> None:
         if self.by_epoch:
@@ -54,13 +52,6 @@ class GenotypeExportHook(IntervalHook):
     def after_train(self, runner: Runner) -> None:
         self.export(runner, None, runner.epoch, runner.iter)
 
-    #: folder in the work dir, what is written (for the log)
-    default_folder, what = 'genotypes', 'derived genotype'
-
-    def folder(self, runner: Runner) -> str:
-        """Where the files go."""
-        return self.out_dir or osp.join(runner.work_dir, self.default_folder)
-
     def writer(self, runner: Runner, meta: dict) -> Callable[[str], None]:
         """``path -> None`` that writes the current result with ``meta``."""
         model = search_algorithm(runner, type(self).__name__)
@@ -72,10 +63,10 @@ class GenotypeExportHook(IntervalHook):
         """Write ``<name>.<ext>`` (unless ``name`` is None) and
         ``latest.<ext>``."""
         write = self.writer(runner, dict(epoch=epoch, iter=iteration))
-        paths = [
-            osp.join(self.folder(runner), f'{stem}.{self.file_format}')
-            for stem in ([name] if name else []) + ['latest']
-        ]
+        folder = self.out_dir or osp.join(runner.work_dir,
+                                          self.default_folder)
+        paths = [osp.join(folder, f'{stem}.{self.file_format}')
+                 for stem in [name] * bool(name) + ['latest']]
         for path in paths:
             write(path)
         runner.logger.info(f'{self.what} written to {paths[0]}')
@@ -91,8 +82,7 @@ class LossWeightExportHook(GenotypeExportHook):
     default_folder, what = 'loss_weights', 'loss weights'
 
     def writer(self, runner: Runner, meta: dict) -> Callable[[str], None]:
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap(runner.model)
         if not callable(getattr(model, 'export_loss_weights', None)):
             raise TypeError(
                 'LossWeightExportHook needs a model with '

@@ -4,17 +4,16 @@ import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
-from mmengine.hooks import Hook
 from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.fileio import write_png
-from .fused_image_save_hook import sample_stem
+from .fused_image_save_hook import EvalWriterHook, sample_stem
 
 
 @HOOKS.register_module()
-class PredictionVisualizationHook(Hook):
+class PredictionVisualizationHook(EvalWriterHook):
     """Draw the first ``max_samples`` samples of every validation / test:
     the sources with their ground truth, then the fused / enhanced image
     with the predicted boxes or masks (:mod:`mmfusenas.visualization`), to
@@ -31,13 +30,8 @@ class PredictionVisualizationHook(Hook):
             True.
     """
 
-    priority = 'NORMAL'
-
-    def __init__(self,
-                 max_samples: int = 4,
-                 score_thr: float = 0.3,
-                 out_dir: Optional[str] = None,
-                 val_subdir: str = 'vis_val',
+    def __init__(self, max_samples: int = 4, score_thr: float = 0.3,
+                 out_dir: Optional[str] = None, val_subdir: str = 'vis_val',
                  test_subdir: str = 'vis_test',
                  add_to_visualizer: bool = True) -> None:
         if max_samples < 1:
@@ -51,17 +45,15 @@ class PredictionVisualizationHook(Hook):
     def before_val_epoch(self, runner: Runner) -> None:
         self._count = 0
 
-    def before_test_epoch(self, runner: Runner) -> None:
-        self._count = 0
+    before_test_epoch = before_val_epoch
 
-    def _draw(self, runner: Runner, subdir: str, data_batch: DATA_BATCH,
-              outputs: Optional[Sequence]) -> None:
+    def write(self, runner: Runner, mode: str, folder: str,
+              data_batch: DATA_BATCH, outputs: Sequence) -> None:
         from mmfusenas.visualization import (hstack, prediction_row,
                                              sample_panels, source_images)
         if not outputs or self._count >= self.max_samples:
             return
-        loop = getattr(runner, 'val_loop' if 'val' in subdir else
-                       'test_loop', None)
+        loop = getattr(runner, f'{mode}_loop', None)
         dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
         classes = None if dataset is None else dataset.metainfo.get('classes')
         inputs = (data_batch or {}).get('inputs')
@@ -70,35 +62,18 @@ class PredictionVisualizationHook(Hook):
                       for i in range(len(outputs))]
         elif inputs is None:
             inputs = [None] * len(outputs)
-        folder = osp.join(self.out_dir or runner.log_dir, subdir,
-                          f'iter_{runner.iter}')
         for src, pred in zip(inputs, outputs):
             if self._count >= self.max_samples:
                 break
-            panels = []
-            if src is not None:
-                panels.append(sample_panels(source_images(src), pred,
-                                            classes))
-            panels.append(prediction_row(pred, classes, self.score_thr))
-            row = hstack(panels)
+            panels = [] if src is None else [
+                sample_panels(source_images(src), pred, classes)]
+            row = hstack(panels +
+                         [prediction_row(pred, classes, self.score_thr)])
             stem = sample_stem(pred)
-            write_png(row, osp.join(folder, f'{stem}.png'))
+            write_png(row, osp.join(folder, f'iter_{runner.iter}',
+                                    f'{stem}.png'))
             if self.add_to_visualizer:
                 runner.visualizer.add_image(
-                    f'{subdir}/{stem}',
+                    f'{getattr(self, f"{mode}_subdir")}/{stem}',
                     np.ascontiguousarray(row[..., ::-1]), step=runner.iter)
             self._count += 1
-
-    def after_val_iter(self,
-                       runner: Runner,
-                       batch_idx: int,
-                       data_batch: DATA_BATCH = None,
-                       outputs: Optional[Sequence] = None) -> None:
-        self._draw(runner, self.val_subdir, data_batch, outputs)
-
-    def after_test_iter(self,
-                        runner: Runner,
-                        batch_idx: int,
-                        data_batch: DATA_BATCH = None,
-                        outputs: Optional[Sequence] = None) -> None:
-        self._draw(runner, self.test_subdir, data_batch, outputs)

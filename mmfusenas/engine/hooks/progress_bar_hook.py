@@ -11,9 +11,9 @@ from mmfusenas.utils.progress import end_progress, start_progress
 
 @HOOKS.register_module()
 class ProgressBarHook(Hook):
-    """Show :func:`~mmfusenas.utils.progress.start_progress` over the test
-    loop's batches (main process only): the ``LoggerHook`` logs only every
-    ``interval`` iterations.
+    """:func:`~mmfusenas.utils.progress.start_progress` over the test loop's
+    batches, from the main process (the ``LoggerHook`` logs only every
+    ``interval`` iterations).
 
     Args:
         desc (str): The title; the number of batches is appended.
@@ -31,9 +31,7 @@ class ProgressBarHook(Hook):
             self._bar = start_progress(f'{self.desc} {total} batch(es)',
                                        total)
 
-    def after_test_iter(self,
-                        runner: Runner,
-                        batch_idx: int,
+    def after_test_iter(self, runner: Runner, batch_idx: int,
                         data_batch: Any = None,
                         outputs: Optional[Sequence] = None) -> None:
         if self._bar is not None:
@@ -41,8 +39,7 @@ class ProgressBarHook(Hook):
             if self._bar.completed >= self._bar.task_num:
                 self.after_test_epoch(runner)  # before the metrics' log
 
-    def after_test_epoch(self,
-                         runner: Runner,
+    def after_test_epoch(self, runner: Runner,
                          metrics: Optional[Dict[str, float]] = None) -> None:
         if self._bar is not None:
             end_progress(self._bar)

@@ -3,7 +3,6 @@ import glob
 import inspect
 import os
 import os.path as osp
-import re
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -34,44 +33,36 @@ class SafeCheckpointHook(CheckpointHook):
     def __init__(self, *args: Any, check_finite: bool = True,
                  clean_tmp: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        accepted = set(inspect.signature(
-            Runner.save_checkpoint).parameters) - {'self'}
-        unknown = sorted(set(self.args) - accepted)
-        if unknown:
+        if self.args:  # the hook passes every runner.save_checkpoint argument
             options = sorted(set(inspect.signature(
                 CheckpointHook.__init__).parameters) - {'self', 'kwargs'})
             raise TypeError(
-                f'{type(self).__name__}: unknown argument(s) {unknown} '
-                f'(checkpoint hook options: {options}; extra options passed '
-                f'to runner.save_checkpoint: {sorted(accepted)})')
+                f'{type(self).__name__}: unknown argument(s) '
+                f'{sorted(self.args)} (checkpoint hook options: {options})')
         self.check_finite, self.clean_tmp = bool(check_finite), bool(clean_tmp)
-        #: leftover temporary files removed at the start of training
-        self.removed_tmp: List[str] = []
+        self.removed_tmp: List[str] = []  # leftovers removed at the start
 
     def before_train(self, runner: Runner) -> None:
         super().before_train(runner)
         if not (self.clean_tmp and is_main_process()):
             return
-        suffix = re.escape(self.filename_tmpl.split('{}')[-1])
-        pattern = re.compile(
-            rf'^\..+{suffix}\.[^.]+\.tmp$|^\.last_checkpoint\.')
+        suffix = glob.escape(self.filename_tmpl.split('{}')[-1])
         for folder in sorted({osp.abspath(self.out_dir),
                               osp.abspath(runner.work_dir)}):
-            for path in glob.glob(osp.join(folder, '.*.tmp')):
-                if pattern.match(osp.basename(path)):
-                    try:
-                        size = osp.getsize(path)
-                        os.remove(path)
-                    except OSError:
-                        continue
-                    self.removed_tmp.append(path)
-                    runner.logger.warning(
-                        f'removed {path} ({size} bytes), the temporary file '
-                        'of a checkpoint write that was interrupted')
+            for path in glob.glob(osp.join(folder, f'.*{suffix}.*.tmp')) + \
+                    glob.glob(osp.join(folder, '.last_checkpoint.*.tmp')):
+                try:
+                    size = osp.getsize(path)
+                    os.remove(path)
+                except OSError:
+                    continue
+                self.removed_tmp.append(path)
+                runner.logger.warning(
+                    f'removed {path} ({size} bytes), the temporary file of a '
+                    'checkpoint write that was interrupted')
 
     def _check_finite_state(self, runner: Runner, name: str) -> None:
-        optim = getattr(runner, 'optim_wrapper', None) \
-            if self.save_optimizer else None
+        optim = runner.optim_wrapper if self.save_optimizer else None
         bad = nonfinite_state(runner.model, optim) if self.check_finite \
             else []
         if bad:
@@ -94,9 +85,7 @@ class SafeCheckpointHook(CheckpointHook):
             yield
         finally:
             del backend.remove, backend.rmtree
-        for path in paths:
-            if path == self.last_ckpt:
-                continue
+        for path in set(paths) - {self.last_ckpt}:
             if backend.isfile(path):
                 backend.remove(path)
             elif backend.isdir(path):

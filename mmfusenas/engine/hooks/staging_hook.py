@@ -4,11 +4,11 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.registry import HOOKS
+from mmfusenas.search.strategies.path_samplers import unwrap
 
 STATE_KEYS = ('task', 'train', 'losses', 'loss_weights')
 #: param-group key holding the lr before lr_mult (saved with the optimizer)
@@ -145,8 +145,7 @@ class StagingHook(Hook):
                               _names(self.phases[i]['train'], stages))
 
     def _model(self, runner: Runner) -> nn.Module:
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap(runner.model)
         if callable(getattr(model, 'configure_losses', None)):
             return model  # an ImageEnhancer
         try:
@@ -155,7 +154,7 @@ class StagingHook(Hook):
             raise TypeError(f'{type(self).__name__} stages a compound model '
                             f'or an ImageEnhancer; {err}') from None
 
-    def _apply(self, runner: Runner) -> None:
+    def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
         owner = type(self).__name__
         progress = getattr(runner, 'epoch' if self.by_epoch else 'iter', 0)
         model, i = self._model(runner), self.phase_index(progress)
@@ -233,6 +232,8 @@ class StagingHook(Hook):
                 group.setdefault(BASE_LR_KEY, group['lr'])
                 group['lr'] = group[BASE_LR_KEY] * phase['lr_mult']
 
+    before_train = before_train_iter
+
     def _restore_lr(self, runner: Runner, progress: int = -1) -> None:
         """Base lr back unless the phase at ``progress`` has an lr_mult."""
         if progress < 0 or self.phases[self.phase_index(progress)][
@@ -240,11 +241,6 @@ class StagingHook(Hook):
             for group in _param_groups(runner):
                 if BASE_LR_KEY in group:
                     group['lr'] = group.pop(BASE_LR_KEY)
-
-    def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
-        self._apply(runner)
-
-    before_train = before_train_iter
 
     def after_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
         if not self.by_epoch:
@@ -255,7 +251,7 @@ class StagingHook(Hook):
             self._restore_lr(runner, runner.epoch + 1)
 
 
-# The older hooks: aliases that build a phase list.
+# The older hooks only turn their arguments into a phase list.
 @HOOKS.register_module()
 class FusionWarmupHook(StagingHook):
     """``task=False`` for ``warmup`` iterations (epochs), then ``task=True``

@@ -21,15 +21,12 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     DDP's reducer cannot follow a search algorithm's ``train_step`` (several
     forwards, ``torch.autograd.grad``). In ``'algorithm'`` mode the module's
     own step runs inside :func:`~mmfusenas.utils.distributed.data_parallel`
-    (strategy gradients and loss checks averaged / collective over the ranks)
-    and :func:`~mmfusenas.utils.distributed.averaged_optimizer_steps` (each
-    optim wrapper averages its gradients before stepping; the module may
-    restrict them with ``grad_sync_groups``), then rank 0's buffers are
-    broadcast. ``'ddp'`` mode is MMEngine's DDP step plus a collective
-    finiteness check. ``'auto'`` picks ``'algorithm'`` for a module that
-    overrides ``train_step`` or holds one-shot choice points (a sampled path
-    leaves most parameters unused). A CPU module with ``SyncBatchNorm`` is
-    refused.
+    and :func:`~mmfusenas.utils.distributed.averaged_optimizer_steps` (of
+    the optim wrappers named by the module's ``grad_sync_groups``, default
+    all), then rank 0's buffers are broadcast. ``'ddp'`` mode is MMEngine's
+    DDP step with a collective finiteness check. ``'auto'`` picks
+    ``'algorithm'`` for a module that overrides ``train_step`` or holds
+    one-shot choice points. A CPU module with ``SyncBatchNorm`` is refused.
 
     Args:
         module (nn.Module): The model (an MMEngine ``BaseModel``).
@@ -53,17 +50,17 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
         if all(p.device.type == 'cpu' for p in module.parameters()):
             device_ids = None
             # torch's and mmcv's (sync_bn='mmcv') SyncBatchNorm need CUDA
-            names = [name for name, m in module.named_modules()
+            names = [repr(name) for name, m in module.named_modules()
                      if type(m).__name__ == 'SyncBatchNorm']
             if names:
                 more = f' and {len(names) - 3} more' if len(names) > 3 else ''
                 raise RuntimeError(
                     'AlgorithmDistributedDataParallel: the model holds '
-                    f'SyncBatchNorm layers ({", ".join(map(repr, names[:3]))}'
-                    f"{more}) but runs on the CPU; torch's SyncBatchNorm "
-                    'needs CUDA. Remove `sync_bn` from the config (per-rank '
-                    "BatchNorm statistics, rank 0's running statistics "
-                    'broadcast) or run on GPUs')
+                    f'SyncBatchNorm layers ({", ".join(names[:3])}{more}) '
+                    "but runs on the CPU; torch's SyncBatchNorm needs CUDA. "
+                    'Remove `sync_bn` from the config (per-rank BatchNorm '
+                    "statistics, rank 0's running statistics broadcast) or "
+                    'run on GPUs')
         super().__init__(module=module, device_ids=device_ids, **kwargs)
         self.mode = mode
 
@@ -73,34 +70,27 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
         """The optim wrappers whose steps average gradients."""
         if not isinstance(optim_wrapper, OptimWrapperDict):
             return [optim_wrapper]
-        names = getattr(self.module, 'grad_sync_groups', None)
         keys = list(optim_wrapper.keys())
-        if names is None:
-            names = keys
-        unknown = sorted(set(names) - set(keys))
+        names = getattr(self.module, 'grad_sync_groups', None)
+        unknown = sorted(set(names or ()) - set(keys))
         if unknown:
             raise KeyError(
                 f'{type(self.module).__name__}.grad_sync_groups names '
                 f'{unknown}, which the optim wrapper does not have '
                 f'(keys: {keys})')
-        return [optim_wrapper[k] for k in names]
+        return [optim_wrapper[k] for k in (keys if names is None else names)]
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
                    ) -> Dict[str, torch.Tensor]:
         """One data-parallel train step (see the class docstring)."""
-        if self.mode != 'algorithm':
-            return self._ddp_train_step(data, optim_wrapper)
-        with data_parallel(), averaged_optimizer_steps(
-                self._synced_wrappers(optim_wrapper)):
-            log_vars = self.module.train_step(data, optim_wrapper)
-        broadcast_buffers_(list(self.module.buffers()))
-        return log_vars
-
-    def _ddp_train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
-        """MMEngine's DDP step with a collective finiteness check."""
-        # data_parallel: the models' own loss checks become collective
-        with data_parallel():
+        if self.mode == 'algorithm':
+            with data_parallel(), averaged_optimizer_steps(
+                    self._synced_wrappers(optim_wrapper)):
+                log_vars = self.module.train_step(data, optim_wrapper)
+            broadcast_buffers_(list(self.module.buffers()))
+            return log_vars
+        with data_parallel():  # the model's own loss checks are collective
             with optim_wrapper.optim_context(self):
                 data = self.module.data_preprocessor(data, training=True)
                 losses = self._run_forward(data, mode='loss')

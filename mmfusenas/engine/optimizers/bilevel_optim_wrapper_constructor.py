@@ -14,10 +14,11 @@ LEVELS = ('weights', 'arch')
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class BilevelOptimWrapperConstructor:
-    """An ``OptimWrapperDict`` with one optimizer per level: ``weights``
-    over ``model.weight_parameters()``, ``arch`` over
-    ``model.arch_parameters()``.
-    Config::
+    """An ``OptimWrapperDict`` with one optimizer-wrapper config per level
+    (``type`` defaults to ``'OptimWrapper'``; no AMP): ``weights`` over
+    ``model.weight_parameters()``, ``arch`` over ``model.arch_parameters()``
+    (only stepped and zeroed: its ``clip_grad`` and ``accumulative_counts``
+    have no effect). Config::
 
         optim_wrapper = dict(
             constructor='BilevelOptimWrapperConstructor',
@@ -26,17 +27,12 @@ class BilevelOptimWrapperConstructor:
             arch=dict(optimizer=dict(type='Adam', lr=3e-4)))
         param_scheduler = dict(weights=[...], arch=[])  # both keys
 
-    Each level is an optimizer-wrapper config (``type`` defaults to
-    ``'OptimWrapper'``); the arch wrapper is only stepped and zeroed, so its
-    ``clip_grad`` and ``accumulative_counts`` have no effect. No AMP.
-
     Args:
         optim_wrapper_cfg (dict): ``weights`` and ``arch`` configs only.
         paramwise_cfg (dict, optional): not supported; must be None.
     """
 
-    def __init__(self,
-                 optim_wrapper_cfg: dict,
+    def __init__(self, optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None) -> None:
         keys = set(optim_wrapper_cfg)
         if paramwise_cfg is not None or keys != set(LEVELS) or any(
@@ -50,7 +46,6 @@ class BilevelOptimWrapperConstructor:
         self.optim_wrapper_cfg = copy.deepcopy(optim_wrapper_cfg)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        """The ``OptimWrapperDict(weights=..., arch=...)`` of ``model``."""
         model = unwrap(model)
         if not callable(getattr(model, 'arch_parameters', None)):
             raise TypeError(

@@ -43,8 +43,7 @@ class SummaryOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         lines = []
         for option, counts in groups.items():
             parts = [f'{p} {n}' for p, n in list(counts.items())[:6]]
-            if len(counts) > 6:
-                parts.append(f'... {len(counts) - 6} more groups')
+            parts += [f'... {len(counts) - 6} more groups'] * (len(counts) > 6)
             lines.append(f'{option}: {sum(counts.values())} params '
                          f'({", ".join(parts)})')
         if lines:

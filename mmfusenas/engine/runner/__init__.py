@@ -5,8 +5,8 @@ from .init_summary import summarised_init_dump
 from .one_shot_loops import OneShotIterBasedTrainLoop
 from .pmi_loop import (PMILoop, inner_update, meta_gradient, meta_parameters,
                        task_loss)
-from .cached_config import CachedTextConfig, with_cached_text
-from .reliable_runner import ReliableRunner, build_runner
+from .reliable_runner import (CachedTextConfig, ReliableRunner, build_runner,
+                              with_cached_text)
 
 __all__ = [
     'PMILoop', 'meta_gradient', 'meta_parameters', 'inner_update',

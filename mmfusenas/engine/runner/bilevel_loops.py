@@ -1,9 +1,5 @@
-"""Training loops of a bilevel search: a weight and an architecture loader.
-
-Each iteration draws a batch of the weight split and, when the algorithm
-will update α in this step, one of the architecture split, and calls
-``model.train_step(dict(train=..., val=...), optim_wrapper)``.
-"""
+"""Bilevel search loops: each step gets a weight batch and, when α is due,
+an architecture batch (``model.train_step(dict(train=..., val=...))``)."""
 import logging
 from typing import List, Sequence, Union
 
@@ -15,14 +11,11 @@ from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
-from mmfusenas.search.strategies.path_samplers import Cycle as _Cycle
-from mmfusenas.search.strategies.path_samplers import unwrap
+from mmfusenas.search.strategies.path_samplers import Cycle, unwrap
 from mmfusenas.utils.distributed import rank_seed
 
 LoaderCfg = Union[DataLoader, dict]
-
-#: runtime-info key of the message hub (saved in checkpoints): the number of
-#: architecture batches drawn so far
+#: message-hub key (saved in checkpoints): architecture batches drawn so far
 ARCH_BATCHES_KEY = 'bilevel_arch_batches'
 
 
@@ -39,14 +32,14 @@ def build_loader(runner, loader: LoaderCfg, what: str) -> DataLoader:
     return loader
 
 
-def _set_sampler_epoch(loader: DataLoader, epoch: int) -> None:
-    """``sampler.set_epoch(epoch)`` where the loader's sampler has it."""
-    sampler = getattr(loader, 'sampler', None)
-    if not hasattr(sampler, 'set_epoch'):
-        sampler = getattr(
-            getattr(loader, 'batch_sampler', None), 'sampler', None)
-    if hasattr(sampler, 'set_epoch'):
-        sampler.set_epoch(epoch)
+def skip_batches(what: str, *streams) -> None:
+    """Advance each ``(iterator, n)`` of ``streams`` by n batches (resume).
+    """
+    print_log(f'Advance the dataloaders by {what} to skip data already used',
+              logger='current', level=logging.WARNING)
+    for iterator, n in streams:
+        for _ in range(n):
+            next(iterator)
 
 
 def _check_model(loop, model) -> None:
@@ -63,37 +56,35 @@ def _check_model(loop, model) -> None:
 
 
 class _BilevelLoopMixin:
-    """What the epoch- and the iteration-based bilevel loops share."""
+    """The reseeded draw and the step both bilevel loops share."""
 
-    def _arch_step_due(self) -> bool:
-        """Whether the model updates α in its next train step."""
-        return bool(getattr(unwrap(self.runner.model), 'arch_step_due', True))
+    def _reseed(self) -> None:
+        """Seed the global generators with ``rank_seed(seed, iter)``, so a
+        resumed search draws what an uninterrupted one does."""
+        set_random_seed(rank_seed(self.runner.seed, self._iter))
 
     def _bilevel_iter(self, batch_idx: int, train_batch,
-                      arch_batches: _Cycle) -> None:
-        """Draw the architecture batch if needed and run one train step."""
-        data_batch = dict(train=train_batch)
+                      arch_batches: Cycle) -> None:
+        """Draw the architecture batch if α is due and run one step."""
+        data_batch, hub = dict(train=train_batch), self.runner.message_hub
 
-        def draw_arch_batch() -> None:
-            data_batch['val'] = next(arch_batches)
-            hub = self.runner.message_hub
-            hub.update_info(ARCH_BATCHES_KEY,
-                            hub.get_info(ARCH_BATCHES_KEY, 0) + 1)
+        def draw_if_due() -> None:
+            if 'val' not in data_batch and getattr(
+                    unwrap(self.runner.model), 'arch_step_due', True):
+                data_batch['val'] = next(arch_batches)
+                hub.update_info(ARCH_BATCHES_KEY,
+                                hub.get_info(ARCH_BATCHES_KEY, 0) + 1)
 
-        if self._arch_step_due():
-            draw_arch_batch()
+        draw_if_due()
         self.runner.call_hook(
             'before_train_iter', batch_idx=batch_idx, data_batch=data_batch)
-        # a hook may have switched the α steps on for this iteration (an
+        # a hook may have switched α on for this iteration (an
         # iteration-based ArchScheduleHook ending a weights-only warm-up)
-        if 'val' not in data_batch and self._arch_step_due():
-            draw_arch_batch()
+        draw_if_due()
         outputs = self.runner.model.train_step(
             data_batch, optim_wrapper=self.runner.optim_wrapper)
         self.runner.call_hook(
-            'after_train_iter',
-            batch_idx=batch_idx,
-            data_batch=data_batch,
+            'after_train_iter', batch_idx=batch_idx, data_batch=data_batch,
             outputs=outputs)
         self._iter += 1
 
@@ -102,26 +93,12 @@ class _BilevelLoopMixin:
 class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
     """Epoch-based bilevel search loop, optionally alternating tasks.
 
-    Every iteration draws a weight batch and, when the model's
-    ``arch_step_due`` (default True) says so, an architecture batch (the
-    architecture loader restarts each epoch and cycles), then calls
-    ``model.train_step(dict(train=..., val=...), optim_wrapper)``.
-    ``dataloader`` and ``arch_dataloader`` may be lists of K loaders: epoch
-    e uses pair ``e % K`` (TIM alternates tasks per epoch). Samplers get
-    ``set_epoch(e)`` and the global generators are seeded with
-    ``rank_seed(seed, iteration)`` before each iteration, so a resumed
-    search continues bit for bit.
-
-    Args:
-        runner (Runner): The runner.
-        dataloader (DataLoader | dict | list): Weight-split loader(s); given
-            by the runner from ``train_dataloader``.
-        arch_dataloader (DataLoader | dict | list): Architecture-split
-            loader(s), as many as ``dataloader``.
-        max_epochs (int): Number of epochs.
-        val_begin (int): First epoch that runs the validation loop.
-            Defaults to 1.
-        val_interval (int): Validate every this many epochs. Defaults to 1.
+    The architecture loader restarts each epoch and cycles; α batches are
+    drawn only when the model's ``arch_step_due`` (default True) says so.
+    ``dataloader`` (the runner's ``train_dataloader``) and
+    ``arch_dataloader`` may be lists of K loaders: epoch e uses pair
+    ``e % K`` (TIM alternates tasks per epoch). Other arguments are
+    :class:`~mmengine.runner.EpochBasedTrainLoop`'s.
     """
 
     def __init__(self,
@@ -129,8 +106,7 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
                  dataloader: Union[LoaderCfg, Sequence[LoaderCfg]],
                  arch_dataloader: Union[LoaderCfg, Sequence[LoaderCfg]],
                  max_epochs: int,
-                 val_begin: int = 1,
-                 val_interval: int = 1) -> None:
+                 **kwargs) -> None:
         weight_cfgs, arch_cfgs = [
             list(x) if isinstance(x, (list, tuple)) else [x]
             for x in (dataloader, arch_dataloader)]
@@ -143,14 +119,11 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
         _check_model(self, runner.model)
         self.dataloaders: List[DataLoader] = [
             build_loader(runner, cfg, f'weight dataloader {i}')
-            for i, cfg in enumerate(weight_cfgs)
-        ]
+            for i, cfg in enumerate(weight_cfgs)]
         self.arch_dataloaders: List[DataLoader] = [
             build_loader(runner, cfg, f'arch_dataloader {i}')
-            for i, cfg in enumerate(arch_cfgs)
-        ]
-        super().__init__(runner, self.dataloaders[0], max_epochs, val_begin,
-                         val_interval)
+            for i, cfg in enumerate(arch_cfgs)]
+        super().__init__(runner, self.dataloaders[0], max_epochs, **kwargs)
         self._max_iters = sum(
             len(self.dataloaders[e % len(self.dataloaders)])
             for e in range(self._max_epochs))
@@ -161,16 +134,18 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
         self.dataloader = self.dataloaders[pair]
         arch_loader = self.arch_dataloaders[pair]
         for loader in (self.dataloader, arch_loader):
-            _set_sampler_epoch(loader, self._epoch)
+            for sampler in (getattr(loader, 'sampler', None), getattr(
+                    getattr(loader, 'batch_sampler', None), 'sampler', None)):
+                if hasattr(sampler, 'set_epoch'):
+                    sampler.set_epoch(self._epoch)
+                    break
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        arch_batches = _Cycle(arch_loader)
-        # creating the iterator draws from torch's generator (the loader's
-        # base seed): make that a function of the iteration too
-        set_random_seed(rank_seed(self.runner.seed, self._iter))
+        arch_batches = Cycle(arch_loader)
+        self._reseed()  # creating the iterator draws the loader's base seed
         batches = iter(self.dataloader)
         for idx in range(len(self.dataloader)):
-            set_random_seed(rank_seed(self.runner.seed, self._iter))
+            self._reseed()
             self._bilevel_iter(idx, next(batches), arch_batches)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
@@ -178,33 +153,21 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
 
 @LOOPS.register_module()
 class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
-    """Iteration-based bilevel search loop (one weight / arch loader pair).
-
-    Like :class:`BilevelEpochBasedTrainLoop` for ``max_iters`` iterations
-    over endless loaders; a resumed run skips the weight and architecture
-    batches already used (their count is kept in the message hub).
-
-    Args:
-        runner (Runner): The runner.
-        dataloader (DataLoader | dict): Weight-split loader.
-        arch_dataloader (DataLoader | dict): Architecture-split loader.
-        max_iters (int): Number of iterations.
-        val_begin (int): First iteration that may validate. Defaults to 1.
-        val_interval (int): Validate every this many iterations. Defaults
-            to 1000.
-    """
+    """Iteration-based bilevel search loop over one weight / arch loader
+    pair; a resumed run skips the weight and α batches already used (their
+    count is kept in the message hub). Other arguments are
+    :class:`~mmengine.runner.IterBasedTrainLoop`'s."""
 
     def __init__(self,
                  runner,
                  dataloader: LoaderCfg,
                  arch_dataloader: LoaderCfg,
                  max_iters: int,
-                 val_begin: int = 1,
-                 val_interval: int = 1000) -> None:
+                 **kwargs) -> None:
         _check_model(self, runner.model)
         super().__init__(runner,
                          build_loader(runner, dataloader, 'weight dataloader'),
-                         max_iters, val_begin, val_interval)
+                         max_iters, **kwargs)
         self.arch_dataloader = build_loader(runner, arch_dataloader,
                                             'arch_dataloader')
 
@@ -212,24 +175,18 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
         """Launch the search; returns the model."""
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
-        arch_batches = _Cycle(self.arch_dataloader)
+        arch_batches = Cycle(self.arch_dataloader)
+        hub = self.runner.message_hub
         if self._iter > 0:
-            drawn = self.runner.message_hub.get_info(ARCH_BATCHES_KEY, 0)
-            print_log(
-                f'Advance the dataloaders by {self._iter} weight and '
-                f'{drawn} architecture batches to skip data already used',
-                logger='current',
-                level=logging.WARNING)
-            for _ in range(self._iter):
-                next(self.dataloader_iterator)
-            for _ in range(drawn):
-                next(arch_batches)
-        else:
-            # a fresh run counts from 0 (the hub may be an earlier run's)
-            self.runner.message_hub.update_info(ARCH_BATCHES_KEY, 0)
+            drawn = hub.get_info(ARCH_BATCHES_KEY, 0)
+            skip_batches(f'{self._iter} weight and {drawn} architecture '
+                         'batches', (self.dataloader_iterator, self._iter),
+                         (arch_batches, drawn))
+        else:  # a fresh run counts from 0 (the hub may be an earlier run's)
+            hub.update_info(ARCH_BATCHES_KEY, 0)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()
-            set_random_seed(rank_seed(self.runner.seed, self._iter))
+            self._reseed()
             self._bilevel_iter(self._iter, next(self.dataloader_iterator),
                                arch_batches)
             self._decide_current_val_interval()
@@ -241,4 +198,3 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
-

@@ -2,8 +2,7 @@
 
 Each generation mutates and crosses the top-k paths seen so far and fills
 the population with random legal paths; the state is written after every
-generation so a resumed search continues exactly. Distributed runs score
-the population in parallel.
+generation, so a resumed search continues exactly.
 """
 import json
 import os.path as osp
@@ -11,7 +10,7 @@ import random
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch.distributed
-from mmengine.dist import get_dist_info, is_distributed
+from mmengine.dist import is_distributed, is_main_process
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
@@ -25,46 +24,24 @@ from mmfusenas.search.estimators.resource_estimator import \
 from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import (broadcast_object, parallel_map,
                                          unshard_sampler_)
-from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.utils.fileio import atomic_write, read_json
 
 Path = Dict[str, str]
 STATE_FORMAT = 'mmfusenas-evolution-state/1'
 RULES = ('less', 'greater')
-
-
-def _tuplify(obj):
-    return tuple(_tuplify(v) for v in obj) if isinstance(obj, list) else obj
-
-
 SEARCHER_OPTIONS = ('population_size', 'top_k', 'num_mutation',
                     'num_crossover', 'mutate_prob', 'max_iters', 'seed',
                     'max_tries_factor')
 
 
 class EvolutionSearcher:
-    """The evolutionary search (see the module doc).
-
-    Args:
-        space (Mapping[str, Sequence[str]]): the one-shot space.
-        score_fn (Callable[[Path], float]): path -> score.
-        cost_fn (Callable[[Path], dict], optional): path -> costs.
-        budgets (dict, optional): ``{metric: max}`` (negative / None: off).
-        population_size (int): Defaults to 50.
-        top_k (int): Defaults to 10.
-        num_mutation (int): Defaults to 25.
-        num_crossover (int): Defaults to 25.
-        mutate_prob (float): Defaults to 0.2 (paper: 0.1).
-        max_iters (int): generations. Defaults to 120 (paper: 200).
-        rule (str): ``'less'`` or ``'greater'``. Defaults to 'less'.
-        seed (int): Defaults to 0.
-        max_tries_factor (int): Defaults to 10.
-        state_file (str, optional): JSON state for exact resumption.
-        init_population (list[Path], optional): first generation (e.g. the
-            predictor's best); random legal paths fill the rest.
-        canonical_fn (Callable[[Path], Path], optional): maps paths that
-            compute the same function to one representative (e.g.
-            :meth:`DCNASNet.canonical_path`: blocks of RGB stages no fusion
-            reads); such paths count as visited once and are scored once.
+    """The evolutionary search of the module doc (options:
+    ``docs/methods/dcnas.md``): ``score_fn`` and ``cost_fn`` map a path to
+    its score and costs, ``budgets`` bound the costs (negative / None: off),
+    ``init_population`` is the first generation (filled up with random legal
+    paths), ``state_file`` the JSON state for exact resumption, and
+    ``canonical_fn`` maps paths that compute the same function to one
+    (visited and scored once, e.g. :meth:`DCNASNet.canonical_path`).
     """
 
     def __init__(self,
@@ -90,15 +67,13 @@ class EvolutionSearcher:
         if budgets and cost_fn is None:
             raise ValueError('budgets need a cost_fn (a path cost table)')
         self.space = {k: tuple(v) for k, v in space.items()}
-        self.score_fn = score_fn
-        self.cost_fn = cost_fn
+        self.score_fn, self.cost_fn = score_fn, cost_fn
         self.budgets = dict(budgets or {})
         self.population_size, self.top_k = population_size, top_k
         self.num_mutation, self.num_crossover = num_mutation, num_crossover
         self.mutate_prob, self.max_iters = mutate_prob, max_iters
         self.rule, self.max_tries_factor = rule, max_tries_factor
-        self.state_file = state_file
-        self.rng = random.Random(seed)
+        self.state_file, self.rng = state_file, random.Random(seed)
         self.init_population = list(init_population or [])
         self.canonical_fn = canonical_fn
         self.scores: Dict[str, float] = {}
@@ -126,6 +101,7 @@ class EvolutionSearcher:
         return {k: v[c] for (k, v), c in zip(self.space.items(), codes)}
 
     def legal(self, path: Path) -> bool:
+        """Not scored yet and within the budgets."""
         key = self.key(path)
         if key in self.scores:
             return False
@@ -138,6 +114,7 @@ class EvolutionSearcher:
 
     def _tries(self, n: int, make: Callable[[], Path],
                out: List[Path]) -> None:
+        """Append up to ``n`` new legal paths of ``make()`` to ``out``."""
         seen = {self.key(p) for p in out}
         for _ in range(max(n, 0) * self.max_tries_factor):
             cand = make()
@@ -151,11 +128,9 @@ class EvolutionSearcher:
 
     def mutate(self) -> Path:
         parent = self.path(self.rng.choice(self.topk))
-        return {
-            k: (v[self.rng.randrange(len(v))]
-                if self.rng.random() < self.mutate_prob else parent[k])
-            for k, v in self.space.items()
-        }
+        return {k: (v[self.rng.randrange(len(v))] if self.rng.random() <
+                    self.mutate_prob else parent[k])
+                for k, v in self.space.items()}
 
     def crossover(self) -> Path:
         a = self.path(self.rng.choice(self.topk))
@@ -174,10 +149,8 @@ class EvolutionSearcher:
                     rule=self.rule, budgets=self.budgets)
 
     def load(self, path: str) -> None:
-        """Restore a saved state (the space, rule and budgets must match).
-        """
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
+        """Restore a saved state (the space, rule and budgets must match)."""
+        data = read_json(path)
         if data.get('format') != STATE_FORMAT:
             raise ValueError(f'{path} is not an evolution state file')
         mine = self.state_dict()
@@ -189,7 +162,8 @@ class EvolutionSearcher:
         self.iteration, self.costs, self.topk, self.history = (
             data[k] for k in ('iteration', 'costs', 'topk', 'history'))
         self.scores = {k: float(v) for k, v in data['scores'].items()}
-        self.rng.setstate(_tuplify(data['rng']))
+        version, internal, gauss = data['rng']  # JSON made tuples lists
+        self.rng.setstate((version, tuple(internal), gauss))
 
     def step(self) -> None:
         """One generation: build the population, score it, update top-k."""
@@ -208,8 +182,7 @@ class EvolutionSearcher:
                 f'evolution generation {self.iteration}: no legal path found '
                 f'(budgets {self.budgets}, {len(self.scores)} paths already '
                 'scored); relax the budget or shrink the search')
-        # distributed: split across the ranks, gathered in order
-        self._scored = 0
+        self._scored = 0  # distributed: split across the ranks, in order
         for p, value in zip(pop, parallel_map(self._score, pop)):
             self.scores[self.key(p)] = float(value)
         self.topk = sorted(self.scores, key=self.scores.__getitem__,
@@ -220,7 +193,7 @@ class EvolutionSearcher:
         print_log(f'evolution generation {self.iteration}: scored '
                   f'{len(pop)}, best {best!r}', logger='current')
         self.iteration += 1
-        if self.state_file and get_dist_info()[0] == 0:
+        if self.state_file and is_main_process():
             atomic_write(json.dumps(self.state_dict()), self.state_file)
 
     def run(self) -> List[Tuple[float, Path]]:
@@ -236,31 +209,10 @@ class EvolutionSearcher:
 
 @LOOPS.register_module()
 class EvolutionSearchLoop(BaseLoop):
-    """Constrained evolution with supernet weights, as a train loop.
-
-    A path's score is ``metric`` of the supernet (loaded with
-    ``load_from``) with the path set, on ``dataloader``; paths a module's
-    ``canonical_path(choices)`` maps to one are scored once. The top 3 paths
-    are written to ``<work_dir>/search/top{i}.yaml`` (and
-    ``best_genotype.yaml``) as genotypes of ``fix_network`` with ``arch`` =
-    the path.
-
-    Args:
-        runner: the runner.
-        dataloader (dict | DataLoader): validation data of the score.
-        evaluator (dict | list): its metrics.
-        metric (str): the score key. Defaults to 'gisr/RMSE'.
-        rule (str): ``'less'`` / ``'greater'``. Defaults to 'less'.
-        fix_network (dict): the fixed-network config (without ``arch``).
-        cost_table (dict, optional): :class:`PathCostTable` config.
-        budgets (dict, optional): ``{'params': 6e5, ...}``.
-        predictor (str, optional): predictor file: the first generation is
-            the predictor's best ``population_size`` of ``init_pool``
-            random legal paths (official ``--init_arch``).
-        init_pool (int): Defaults to 1000.
-        **kwargs: :class:`EvolutionSearcher` options (population_size,
-            top_k, num_mutation, num_crossover, mutate_prob, max_iters,
-            seed, max_tries_factor).
+    """Constrained evolution with supernet weights as a train loop
+    (``docs/methods/dcnas.md``): a path scores ``metric`` of the supernet
+    with the path set; the top 3 are written to ``<work_dir>/search/`` as
+    genotypes of ``fix_network``. ``kwargs``: :data:`SEARCHER_OPTIONS`.
     """
 
     def __init__(self,
@@ -286,31 +238,37 @@ class EvolutionSearchLoop(BaseLoop):
         self.evaluator = runner.build_evaluator(evaluator)
         self.fix_network = dict(fix_network)
         self.metric, self.rule = metric, rule
-        self.cost_table = None if cost_table is None else (
-            TASK_UTILS.build(cost_table)
-            if isinstance(cost_table, dict) else cost_table)
+        self.cost_table = TASK_UTILS.build(cost_table) if isinstance(
+            cost_table, dict) else cost_table
         self.budgets = dict(budgets or {})
         self.predictor_file, self.init_pool = predictor, init_pool
         self.searcher_kwargs = kwargs
-        self._max_iters = kwargs.get('max_iters', 120)
+        self.max_iters = kwargs.get('max_iters', 120)  # generations
+        self.epoch, self.max_epochs = 0, 1
         self.searcher: Optional[EvolutionSearcher] = None
 
-    max_iters = property(lambda self: self._max_iters)
     iter = property(lambda self: self.searcher.iteration
                     if self.searcher else 0)
-    epoch = property(lambda self: 0)
-    max_epochs = property(lambda self: 1)
 
     def score(self, path: Path) -> float:
-        """The metric of ``path`` on the whole validation set (also on one
-        rank of a distributed run: no collective inside)."""
+        """The metric of ``path`` on the whole validation set, on this rank
+        alone (no collective inside)."""
         model = unwrap(self.runner.model)
         apply_choices(model, path)
         model.eval()
         for batch in self.dataloader:
             outputs = self.runner.model.val_step(batch)
             self.evaluator.process(data_samples=outputs, data_batch=batch)
-        metrics = self._evaluate(len(self.dataloader.dataset))
+        size = len(self.dataloader.dataset)
+        if not is_distributed():
+            metrics = self.evaluator.evaluate(size)
+        else:  # this rank's results only (no gather across ranks)
+            metrics = {}
+            for metric in self.evaluator.metrics:
+                values = metric.compute_metrics(metric.results[:size])
+                metric.results.clear()
+                metrics.update({f'{metric.prefix}/{k}' if metric.prefix
+                                else k: v for k, v in values.items()})
         if self.metric not in metrics:
             raise KeyError(f'EvolutionSearchLoop: metric {self.metric!r} not '
                            f'in the evaluator output {sorted(metrics)}')
@@ -319,34 +277,19 @@ class EvolutionSearchLoop(BaseLoop):
     def _cost_fn(self) -> Optional[Callable[[Path], Dict[str, float]]]:
         """The path cost function (rank 0's latencies on every rank)."""
         table = self.cost_table
-        if table is None:
-            return None
-        if is_distributed() and getattr(table, 'with_latency', False):
+        if table is not None and is_distributed() and getattr(
+                table, 'with_latency', False):
             return lambda path: broadcast_object(table.cost(path))
-        return table.cost
-
-    def _evaluate(self, size: int) -> dict:
-        """The metrics of this rank's results (no gather across ranks)."""
-        if not is_distributed():
-            return self.evaluator.evaluate(size)
-        metrics: dict = {}
-        for metric in self.evaluator.metrics:
-            values = metric.compute_metrics(metric.results[:size])
-            metric.results.clear()
-            if metric.prefix:
-                values = {f'{metric.prefix}/{k}': v for k, v in values.items()}
-            metrics.update(values)
-        return metrics
+        return None if table is None else table.cost
 
     def _init_population(self, space) -> List[Path]:
+        """The predictor's best ``population_size`` of ``init_pool``."""
         if self.predictor_file is None:
             return []
         from mmfusenas.search.predictors import load_predictor, predict_scores
-        pred = load_predictor(self.predictor_file)
         probe = EvolutionSearcher(
-            space, lambda p: 0.0,
-            self._cost_fn(),
-            self.budgets, seed=self.searcher_kwargs.get('seed', 0) + 1)
+            space, lambda p: 0.0, self._cost_fn(), self.budgets,
+            seed=self.searcher_kwargs.get('seed', 0) + 1)
         pool: List[Path] = []
         probe.random_legal(self.init_pool, pool)
         if not pool:
@@ -354,7 +297,8 @@ class EvolutionSearchLoop(BaseLoop):
                 f'EvolutionSearchLoop: no legal path in '
                 f'{self.init_pool * probe.max_tries_factor} random draws '
                 f'under budgets {self.budgets}; relax the budget')
-        scores = predict_scores(pred, [encode_choices(space, p) for p in pool])
+        scores = predict_scores(load_predictor(self.predictor_file),
+                                [encode_choices(space, p) for p in pool])
         order = sorted(range(len(pool)), key=lambda i: scores[i])
         n = self.searcher_kwargs.get('population_size', 50)
         return [pool[i] for i in order[:n]]
@@ -370,27 +314,20 @@ class EvolutionSearchLoop(BaseLoop):
             print_log(f'evolution: cheapest legal path costs {cheapest}',
                       logger='current')
         runner.call_hook('before_train')
-        if is_distributed():
-            # each rank scores its candidates on the whole set
+        if is_distributed():  # each rank scores its candidates on all data
             unshard_sampler_(self.dataloader)
         out_dir = osp.join(runner.work_dir, 'search')
         canonical = next((m.canonical_path
                           for m in unwrap(runner.model).modules()
                           if hasattr(m, 'canonical_path')), None)
         self.searcher = EvolutionSearcher(
-            space,
-            self.score,
-            self._cost_fn(),
-            self.budgets,
-            rule=self.rule,
+            space, self.score, self._cost_fn(), self.budgets, rule=self.rule,
             state_file=osp.join(out_dir, 'evolution_state.json'),
             init_population=self._init_population(space),
-            canonical_fn=canonical,
-            **self.searcher_kwargs)
+            canonical_fn=canonical, **self.searcher_kwargs)
         top = self.searcher.run()
-        for i, (score, path) in enumerate(top[:3]):
-            if get_dist_info()[0] != 0:
-                break
+        for i, (score, path) in enumerate(top[:3] if is_main_process()
+                                          else []):
             costs = None if self.cost_table is None else {
                 k: v for k, v in self.cost_table.cost(path).items() if v == v}
             geno = Genotype(
@@ -401,8 +338,7 @@ class EvolutionSearchLoop(BaseLoop):
             geno.dump(osp.join(out_dir, f'top{i + 1}.yaml'))
             if i == 0:
                 geno.dump(osp.join(out_dir, 'best_genotype.yaml'))
-        if is_distributed():
-            # the other ranks return once rank 0's files are complete
+        if is_distributed():  # the others return once rank 0's files exist
             torch.distributed.barrier()
         print_log(f'evolution: best {self.metric} = {top[0][0]!r}; '
                   f'genotypes in {out_dir}', logger='current')

@@ -32,9 +32,6 @@ def summarised_init_dump(model: nn.Module, logger,
     """Within the block, ``model.init_weights()`` (an MMEngine
     ``BaseModule``) logs one line per top-level module to ``logger`` and
     writes the full listing to ``side_file`` (None: dropped)."""
-    if not hasattr(model, '_dump_init_info'):
-        yield
-        return
 
     def dump() -> None:
         if not is_main_process():
@@ -50,19 +47,21 @@ def summarised_init_dump(model: nn.Module, logger,
             n = sum(math.prod(s) for s, _ in items)
             size = next((f'{n / v:.2f}{u}' for u, v in (
                 ('G', 1e9), ('M', 1e6), ('K', 1e3)) if n >= v), str(n))
-            counts = Counter(_label(info) for _, info in items)
-            parts = ', '.join(f'{k} {label}'
-                              for label, k in counts.most_common())
+            parts = ', '.join(f'{k} {label}' for label, k in Counter(
+                _label(info) for _, info in items).most_common())
             logger.info(f'init_weights: {top}: {len(items)} tensors '
                         f'({size} params): {parts}')
         if side_file is not None:
-            text = ['Name of parameter - Initialization information'] + [
-                f'\n{name} - {shape}:\n{info}'
-                for name, shape, info in records]
-            atomic_write('\n'.join(text) + '\n', side_file)
+            atomic_write('\n'.join(
+                ['Name of parameter - Initialization information'] +
+                [f'\n{name} - {shape}:\n{info}'
+                 for name, shape, info in records]) + '\n', side_file)
             logger.info(f'init_weights: per-parameter details in '
                         f'{side_file}')
 
+    if not hasattr(model, '_dump_init_info'):
+        yield
+        return
     # shadows BaseModule._dump_init_info, which init_weights calls
     model.__dict__['_dump_init_info'] = dump
     try:

@@ -1,14 +1,10 @@
-"""Pretext meta-initialisation (PMI) of a fusion network, TIM Alg. 1 l. 6-13.
-
-Per outer iteration and fusion task, the weights ω are adapted with K inner
-steps and the loss f of the adapted weights is measured on a fresh batch;
-the outer step descends ∇_ω Σ_i f(θ_i(ω)) (``order='second'``: MAML,
-``'first'``: first-order MAML). See ``docs/methods/pmi.md``.
-"""
+"""Pretext meta-initialisation (PMI) of a fusion network, TIM Alg. 1 l. 6-13:
+per outer iteration and task, K differentiable inner steps adapt ω, and the
+outer step descends ∇_ω Σ_i f(θ_i(ω)) (``docs/methods/pmi.md``)."""
 import io
 import logging
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
 from mmengine.dist import (all_reduce_params, get_dist_info, is_distributed,
@@ -16,7 +12,7 @@ from mmengine.dist import (all_reduce_params, get_dist_info, is_distributed,
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
-from mmengine.runner.base_loop import BaseLoop
+from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.checkpoint import weights_to_cpu
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 from torch import Tensor
@@ -32,7 +28,7 @@ from mmfusenas.utils.distributed import (average_gradients, average_value,
                                          data_parallel, differentiable_average,
                                          raise_on_any_rank, unshard_sampler_)
 from mmfusenas.utils.fileio import atomic_write
-from .bilevel_loops import build_loader
+from .bilevel_loops import build_loader, skip_batches
 
 PMI_ORDERS = ('first', 'second')
 INNER_OPTIMIZERS = ('adam', 'sgd')
@@ -41,23 +37,20 @@ Batch = Union[dict, tuple, list]
 
 
 def meta_parameters(model: torch.nn.Module) -> List[Tuple[str, Tensor]]:
-    """The ``(name, parameter)`` pairs PMI meta-learns: every parameter with
-    ``requires_grad`` (frozen ones keep their values)."""
+    """``(name, parameter)`` of the parameters with ``requires_grad``."""
     return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
 
 
 def task_loss(model: BaseModel, params: Dict[str, Tensor],
               data_batch: Batch) -> Tuple[Tensor, Dict[str, Tensor]]:
     """``model.parse_losses`` of the loss forward of ``data_batch`` with the
-    parameters replaced by ``params`` (:func:`torch.func.functional_call`).
-    """
+    parameters ``params`` (:func:`torch.func.functional_call`)."""
     data = model.data_preprocessor(data_batch, True)
     if isinstance(data, dict):
         args, kwargs = (), dict(data, mode='loss')
     else:
         args, kwargs = tuple(data), dict(mode='loss')
-    losses = functional_call(model, params, args, kwargs)
-    return model.parse_losses(losses)
+    return model.parse_losses(functional_call(model, params, args, kwargs))
 
 
 def _safe_sqrt(x: Tensor) -> Tensor:
@@ -75,9 +68,9 @@ def inner_update(params: Sequence[Tensor],
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> List[Tensor]:
-    """The new weights after one differentiable SGD or Adam step (no
-    weight decay); ``state`` holds Adam's moments ``'m'`` and ``'v'``
-    (replaced), ``step`` is 1-based (bias correction)."""
+    """The weights after one differentiable SGD or Adam step (no weight
+    decay); ``state`` holds Adam's moments ``'m'``, ``'v'`` (replaced),
+    ``step`` is 1-based."""
     if optimizer == 'sgd':
         return [p - lr * g for p, g in zip(params, grads)]
     if optimizer != 'adam':
@@ -102,18 +95,13 @@ def meta_gradient(model: BaseModel,
                   inner_betas: Tuple[float, float] = (0.9, 0.999),
                   inner_eps: float = 1e-8
                   ) -> Tuple[List[Tensor], List[float], float]:
-    """Meta-gradient of one task, ∇_ω f(θ_i(ω)), model weights unchanged.
+    """∇_ω f(θ_i(ω)) of one task (aligned with :func:`meta_parameters`),
+    the K inner losses and the query loss; the model is unchanged.
 
-    One inner step (fresh optimiser state, :func:`inner_update`) per
-    ``support`` batch, then the loss of the adapted weights on ``query``;
-    ``order='second'`` differentiates through the inner steps. Inside
-    :func:`~mmfusenas.utils.distributed.data_parallel` gradients and losses
-    are averaged over the ranks; a non-finite loss raises
-    :class:`FloatingPointError` (on every rank).
-
-    Returns:
-        tuple: the gradients (aligned with :func:`meta_parameters`), the K
-        inner losses and the query loss.
+    One :func:`inner_update` per ``support`` batch, then the loss on
+    ``query``; ``order='second'`` differentiates through the inner steps.
+    Under ``data_parallel`` gradients and losses are averaged over the
+    ranks; a non-finite loss raises :class:`FloatingPointError`.
     """
     if order not in PMI_ORDERS:
         raise ValueError(f'order must be one of {PMI_ORDERS}, got {order!r}')
@@ -149,37 +137,40 @@ def meta_gradient(model: BaseModel,
     return grads, inner_losses, average_value(meta_loss.item())
 
 
+def _check_tasks(tasks: Sequence[dict]) -> Tuple[str, ...]:
+    """The task names; ValueError naming what is wrong with ``tasks``."""
+    if isinstance(tasks, dict) or not tasks:
+        raise ValueError('PMILoop: tasks must be a non-empty list of '
+                         f'dict(name=..., dataloader=...), got {tasks!r}')
+    for i, task in enumerate(tasks):
+        extra = sorted(set(task) - {'name', 'dataloader'})
+        if extra or 'name' not in task:
+            raise ValueError(f'PMILoop: tasks[{i}] has unknown keys {extra} '
+                             "or no 'name'; expected 'name' and 'dataloader'")
+        if not str(task['name']).isidentifier():
+            raise ValueError(f"PMILoop: task name {task['name']!r} "
+                             f'(tasks[{i}]) must be a Python identifier')
+    names = tuple(task['name'] for task in tasks)
+    shared = [t['name'] for t in tasks if 'dataloader' not in t]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f'PMILoop: task names must be unique, got {list(names)}')
+    if len(shared) > 1:
+        raise ValueError(f'PMILoop: tasks {shared} give no dataloader; only '
+                         "one task may use the config's train_dataloader")
+    return names
+
+
 @LOOPS.register_module()
-class PMILoop(BaseLoop):
-    """Pretext meta-initialisation as an MMEngine train loop.
+class PMILoop(IterBasedTrainLoop):
+    """Pretext meta-initialisation as a train loop (``docs/methods/pmi.md``).
 
-    Every iteration is one outer step over all tasks: per task,
-    ``inner_steps`` support batches and one query batch give a
-    :func:`meta_gradient`; their sum is applied by the runner's (plain)
-    ``optim_wrapper``. The result is written to ``<work_dir>/<init_name>``
-    as ``{'meta': ..., 'state_dict': ...}`` for ``load_from``. Logs
-    ``loss_inner_<task>``, ``loss_meta_<task>`` and ``loss`` (their sum).
-    A resumed run skips the batches already used.
-
-    Distributed (model in :class:`~mmfusenas.engine.
-    AlgorithmDistributedDataParallel`), ``parallel`` splits an outer step:
-    ``'episodes'`` shards every batch across the ranks and averages the
-    gradients; ``'tasks'`` gives task i to rank i mod W with unsharded
-    batches and sums the meta-gradients. Buffers are broadcast from rank 0
-    after each step.
-
-    Args:
-        runner (Runner): the runner.
-        dataloader (DataLoader | dict): the config's ``train_dataloader``,
-            for the one task without a ``dataloader`` of its own.
-        tasks (Sequence[dict]): ``dict(name=identifier, dataloader=...)``.
-        max_iters (int): number of outer iterations.
-        inner_steps (int): K, inner steps per task. Defaults to 4.
-        inner_lr, inner_optimizer, inner_betas, inner_eps: the inner
-            optimiser (:func:`inner_update`).
-        order (str): ``'first'`` or ``'second'``. Defaults to 'first'.
-        init_name (str): file name of the initialisation in the work dir.
-        parallel (str): ``'episodes'`` or ``'tasks'``.
+    Every iteration is one outer step: per task of ``tasks``
+    (``dict(name=identifier, dataloader=...)``), ``inner_steps`` support
+    batches and one query batch give a :func:`meta_gradient`; the runner's
+    plain ``optim_wrapper`` applies their sum. The result is written to
+    ``<work_dir>/<init_name>``. Distributed, ``parallel='episodes'`` shards
+    every batch; ``'tasks'`` gives task i to rank i mod W.
     """
     # --max-iters sets max_iters; no other field counts iterations
     iteration_fields: dict = {}
@@ -206,73 +197,32 @@ class PMILoop(BaseLoop):
         if min(max_iters, inner_steps) < 1:
             raise ValueError('PMILoop: max_iters and inner_steps must be '
                              f'positive, got {max_iters}, {inner_steps}')
-        self.task_names: Tuple[str, ...] = self._check_tasks(tasks)
-        self.task_loaders: List[DataLoader] = [
-            build_loader(runner, task.get('dataloader', dataloader),
-                         f"dataloader of task {task['name']!r}")
-            for task in tasks]
+        self.task_names = _check_tasks(tasks)
+        loaders = [build_loader(runner, task.get('dataloader', dataloader),
+                                f"dataloader of task {task['name']!r}")
+                   for task in tasks]
         self.parallel = parallel
         rank, world = get_dist_info()
         #: indices of the tasks this rank computes
-        self.my_tasks = list(range(len(self.task_loaders)))
+        self.my_tasks = list(range(len(loaders)))
         if parallel == 'tasks' and world > 1:
             self.my_tasks = self.my_tasks[rank::world]
-            # the owner of a task reads its whole stream
-            for loader in self.task_loaders:
+            for loader in loaders:  # the owner of a task reads all of it
                 unshard_sampler_(loader)
-            if len(self.task_loaders) < world:
-                idle = world - len(self.task_loaders)
+            if len(loaders) < world:
                 print_log(
-                    f"PMILoop: parallel='tasks' with {len(self.task_loaders)}"
-                    f' tasks on {world} ranks: {idle} rank(s) idle',
-                    logger='current',
-                    level=logging.WARNING)
+                    f"PMILoop: parallel='tasks' with {len(loaders)} tasks on "
+                    f'{world} ranks: {world - len(loaders)} rank(s) idle',
+                    logger='current', level=logging.WARNING)
         # the runner's bookkeeping (checkpoint meta, sampler seeding) reads
         # `train_loop.dataloader`: the first task's loader
-        super().__init__(runner, self.task_loaders[0])
-        self.task_iterators = [
-            _InfiniteDataloaderIterator(loader) for loader in self.task_loaders
-        ]
-        self._max_iters, self._max_epochs = int(max_iters), 1
-        self._epoch = self._iter = 0
-        self.stop_training = False
+        super().__init__(runner, loaders[0], max_iters)
+        self.task_iterators = [self.dataloader_iterator] + [
+            _InfiniteDataloaderIterator(loader) for loader in loaders[1:]]
         self.inner_steps, self.inner_lr = int(inner_steps), inner_lr
         self.inner_optimizer, self.order = inner_optimizer, order
         self.inner_betas, self.inner_eps = tuple(inner_betas), inner_eps
         self.init_name = init_name
-        if hasattr(self.dataloader.dataset, 'metainfo'):
-            runner.visualizer.dataset_meta = self.dataloader.dataset.metainfo
-
-    @staticmethod
-    def _check_tasks(tasks: Sequence[dict]) -> Tuple[str, ...]:
-        if isinstance(tasks, dict) or not tasks:
-            raise ValueError('PMILoop: tasks must be a non-empty list of '
-                             "dict(name=..., dataloader=...), got "
-                             f'{tasks!r}')
-        for i, task in enumerate(tasks):
-            extra = set(task) - {'name', 'dataloader'}
-            if extra or 'name' not in task:
-                raise ValueError(f'PMILoop: tasks[{i}] has unknown keys '
-                                 f"{sorted(extra)} or no 'name'; expected "
-                                 "'name' and 'dataloader'")
-            if not str(task['name']).isidentifier():
-                raise ValueError(f"PMILoop: task name {task['name']!r} "
-                                 f'(tasks[{i}]) must be a Python identifier')
-        names = [task['name'] for task in tasks]
-        if len(set(names)) != len(names):
-            raise ValueError(f'PMILoop: task names must be unique, got '
-                             f'{names}')
-        shared = [t['name'] for t in tasks if 'dataloader' not in t]
-        if len(shared) > 1:
-            raise ValueError(
-                f'PMILoop: tasks {shared} give no dataloader; only one task '
-                "may use the config's train_dataloader")
-        return tuple(names)
-
-    max_epochs = property(lambda self: self._max_epochs)
-    max_iters = property(lambda self: self._max_iters)
-    epoch = property(lambda self: self._epoch)
-    iter = property(lambda self: self._iter)
 
     def _check_runner(self) -> Tuple[BaseModel, OptimWrapper]:
         model, optim_wrapper = self.runner.model, self.runner.optim_wrapper
@@ -282,18 +232,16 @@ class PMILoop(BaseLoop):
         if self.distributed and not isinstance(model,
                                                DistributedDataParallel):
             raise TypeError(
-                'PMILoop: a distributed run needs a DistributedDataParallel '
-                "wrapper (model_wrapper_cfg=dict(type='mmfusenas."
-                "AlgorithmDistributedDataParallel')), got "
+                "PMILoop: a distributed run needs model_wrapper_cfg=dict(type="
+                f"'mmfusenas.AlgorithmDistributedDataParallel'), got "
                 f'{type(model).__name__}')
         if not isinstance(optim_wrapper, OptimWrapper) or isinstance(
                 optim_wrapper, AmpOptimWrapper
         ) or optim_wrapper._accumulative_counts != 1:
             raise TypeError(
-                'PMILoop applies the meta-gradient with one plain '
-                'OptimWrapper with accumulative_counts=1 (every outer step '
-                f'sums over the tasks); got {type(optim_wrapper).__name__} '
-                '(AMP and several optimisers are not supported)')
+                'PMILoop needs one plain OptimWrapper with '
+                'accumulative_counts=1 (no AMP, no several optimisers), got '
+                f'{type(optim_wrapper).__name__}')
         return unwrap(model), optim_wrapper
 
     def run(self) -> torch.nn.Module:
@@ -303,12 +251,8 @@ class PMILoop(BaseLoop):
         self.runner.call_hook('before_train_epoch')
         skip = self._iter * (self.inner_steps + 1)
         if skip:
-            print_log(f'PMILoop: skipping the {skip} batches per task used '
-                      'before resuming', logger='current',
-                      level=logging.WARNING)
-        for i in self.my_tasks:
-            for _ in range(skip):
-                next(self.task_iterators[i])
+            skip_batches(f'{skip} batches per task', *(
+                (self.task_iterators[i], skip) for i in self.my_tasks))
         while self._iter < self._max_iters and not self.stop_training:
             model.train()
             with data_parallel(self.distributed):
@@ -351,39 +295,32 @@ class PMILoop(BaseLoop):
         if split:
             raise_on_any_rank(failure)  # collective (data_parallel of run)
             all_reduce_params(total)
-            gathered: List[Dict[int, Tuple[float, float]]] = [
-                None
-            ] * get_dist_info()[1]
+            gathered = [None] * get_dist_info()[1]
             torch.distributed.all_gather_object(gathered, per_task)
             per_task = {k: v for part in gathered for k, v in part.items()}
-        outputs: Dict[str, float] = {}
-        for i, name in enumerate(self.task_names):
-            outputs[f'loss_inner_{name}'], outputs[f'loss_meta_{name}'] = \
-                per_task[i]
-        outputs['loss'] = sum(v for k, v in outputs.items()
-                              if k.startswith('loss_meta_'))
+        outputs = {f'loss_{kind}_{name}': per_task[i][j]
+                   for i, name in enumerate(self.task_names)
+                   for j, kind in enumerate(('inner', 'meta'))}
+        outputs['loss'] = sum(per_task[i][1] for i in range(len(outputs) // 2))
         for p, g in zip(params, total):
             p.grad = g
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         self.runner.call_hook(
-            'after_train_iter',
-            batch_idx=self._iter,
-            data_batch=None,
+            'after_train_iter', batch_idx=self._iter, data_batch=None,
             outputs=outputs)
         self._iter += 1
 
-    def save_init(self, model: torch.nn.Module) -> Optional[str]:
-        """Write the initialisation atomically; its path (None off rank 0)."""
+    def save_init(self, model: torch.nn.Module) -> None:
+        """Write the initialisation atomically (on rank 0)."""
         if not is_main_process():
-            return None
+            return
         path = osp.join(self.runner.work_dir, self.init_name)
-        meta = dict(
-            pmi=dict(tasks=list(self.task_names), iter=self._iter,
-                     inner_steps=self.inner_steps, inner_lr=self.inner_lr,
-                     inner_optimizer=self.inner_optimizer, order=self.order),
-            iter=self._iter, seed=self.runner.seed,
-            experiment_name=self.runner.experiment_name)
+        pmi = dict(tasks=list(self.task_names), iter=self._iter, **{
+            k: getattr(self, k)
+            for k in ('inner_steps', 'inner_lr', 'inner_optimizer', 'order')})
+        meta = dict(pmi=pmi, iter=self._iter, seed=self.runner.seed,
+                    experiment_name=self.runner.experiment_name)
         buffer = io.BytesIO()
         torch.save(
             dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())),
@@ -391,4 +328,3 @@ class PMILoop(BaseLoop):
         atomic_write(buffer.getvalue(), path)
         print_log(f'PMILoop: wrote the meta-initialisation to {path}',
                   logger='current')
-        return path

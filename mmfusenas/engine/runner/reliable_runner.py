@@ -1,12 +1,11 @@
-"""``ReliableRunner``: MMEngine's Runner with the work-dir lock, checked
-checkpoint loading, robust auto-resume and a short first screen.
-
-``runner_type = 'ReliableRunner'`` (``default_runtime.py``) selects it and
-:func:`build_runner` builds it, as mmdet's ``tools/train.py`` does; see
-docs/user_guides/reliability.md.
-"""
+"""``ReliableRunner`` (``runner_type`` of ``default_runtime.py``): MMEngine's
+Runner with the work-dir lock, checked checkpoint loading, robust
+auto-resume and a short first screen (docs/user_guides/reliability.md)."""
+import copy
 import logging
+import os
 import os.path as osp
+from collections import OrderedDict
 from typing import Callable, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
@@ -19,7 +18,6 @@ from mmfusenas.utils.checkpoint import (auto_resume_checkpoint,
                                         load_checked_state, nonfinite_state,
                                         read_checkpoint, short_list)
 from mmfusenas.utils.workdir_lock import lock_work_dir
-from .cached_config import with_cached_text
 from .init_summary import summarised_init_dump
 
 #: the default hooks MMEngine itself removes when set to None
@@ -32,6 +30,39 @@ _FILE_ONLY = ('Config:\n', 'Hooks will be executed in the following',
 _DROPPED = ('"FileClient" will be deprecated in future',
             '"HardDiskBackend" is the alias of "LocalBackend"')
 _USED_TIMESTAMPS: set = set()
+#: formatted config texts by the ``repr`` of their content (most recent last)
+_TEXTS: 'OrderedDict[str, str]' = OrderedDict()
+
+
+class CachedTextConfig(Config):
+    """:class:`~mmengine.config.Config` whose ``pretty_text`` (formatted by
+    yapf, asked for several times per run by the Runner) is formatted once
+    per content (``MMFUSENAS_CONFIG_TEXT=plain``: MMEngine's unformatted
+    text); copies keep the class. Build it with :func:`with_cached_text`."""
+
+    @property
+    def pretty_text(self) -> str:
+        cfg = self
+        if os.environ.get('MMFUSENAS_CONFIG_TEXT', '') == 'plain':
+            cfg = copy.copy(self)
+            super(Config, cfg).__setattr__('_format_python_code', False)
+        key = repr((cfg._format_python_code, cfg.to_dict()))
+        if key not in _TEXTS:
+            _TEXTS[key] = Config.pretty_text.fget(cfg)
+            if len(_TEXTS) > 16:
+                _TEXTS.popitem(last=False)
+        _TEXTS.move_to_end(key)
+        return _TEXTS[key]
+
+
+def with_cached_text(cfg: Union[Config, dict, None]):
+    """``cfg`` as a :class:`CachedTextConfig` (shallow copy); anything but a
+    :class:`~mmengine.config.Config` is returned unchanged."""
+    if not isinstance(cfg, Config) or isinstance(cfg, CachedTextConfig):
+        return cfg
+    other = CachedTextConfig.__new__(CachedTextConfig)
+    other.__dict__.update(cfg.__dict__)
+    return other
 
 
 @RUNNERS.register_module()
@@ -68,8 +99,8 @@ class ReliableRunner(Runner):
             self._work_dir_lock.release()
 
     def setup_env(self, env_cfg: Dict) -> None:
-        """MMEngine's set-up, with a timestamp (which names the log folder)
-        no earlier runner of this process used (``_2``, ``_3``, ...)."""
+        """MMEngine's, with a timestamp (it names the log folder) no earlier
+        runner of this process used (``_2``, ``_3``, ...)."""
         super().setup_env(env_cfg)
         stamp, k = self._timestamp, 1
         while stamp in _USED_TIMESTAMPS:
@@ -111,13 +142,12 @@ class ReliableRunner(Runner):
                  f'for {getattr(loop, key, train_cfg.get(key, "?"))} {unit}']
         dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
         if dataset is not None:
-            root = getattr(dataset, 'data_root', None)
             try:
                 size = f'{len(dataset)} samples'
             except TypeError:
                 size = 'size unknown'
-            lines.append(f'  train: {type(dataset).__name__} at {root!s} '
-                         f'({size})')
+            lines.append(f'  train: {type(dataset).__name__} at '
+                         f'{getattr(dataset, "data_root", None)!s} ({size})')
         lines.append(f'  work dir: {self.work_dir} (full config, environment '
                      'and hook order: the log file there)')
         return '\n'.join(lines)
@@ -133,22 +163,19 @@ class ReliableRunner(Runner):
         super().register_default_hooks(hooks)
 
     def _init_model_weights(self) -> None:
-        """MMEngine's weight initialisation with a summarised log."""
         with summarised_init_dump(
                 unwrap(self.model), self.logger,
                 osp.join(self.log_dir, 'init_weights.txt')):
             super()._init_model_weights()
 
-    def load_checkpoint(self,
-                        filename: str,
+    def load_checkpoint(self, filename: str,
                         map_location: Union[str, Callable] = 'cpu',
                         strict: Optional[bool] = None,
                         revise_keys: list = [(r'^module.', '')]):
-        """MMEngine's ``load_checkpoint`` through the checked loader
-        (:func:`~mmfusenas.utils.checkpoint.read_checkpoint`, then
-        :func:`~mmfusenas.utils.checkpoint.load_checked_state`); URLs go
-        through MMEngine's. Strict unless ``strict=False`` or
-        ``load_strict = False``."""
+        """MMEngine's ``load_checkpoint`` through the checked
+        :func:`~mmfusenas.utils.checkpoint.read_checkpoint` and
+        ``load_checked_state`` (URLs through MMEngine's); strict unless
+        ``strict=False`` or ``load_strict = False``."""
         strict = self._load_strict if strict is None else bool(strict)
         if '://' in str(filename):
             return super().load_checkpoint(filename, map_location, strict,
@@ -161,14 +188,11 @@ class ReliableRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
-    def resume(self,
-               filename: str,
-               resume_optimizer: bool = True,
+    def resume(self, filename: str, resume_optimizer: bool = True,
                resume_param_scheduler: bool = True,
                map_location: Union[str, Callable] = 'default') -> None:
         """MMEngine's resume through :meth:`load_checkpoint`; a loaded NaN /
-        Inf model or optimizer state raises :class:`FloatingPointError`
-        before the first step."""
+        Inf model or optimizer state raises :class:`FloatingPointError`."""
         self._load_what = '--resume checkpoint'
         try:
             super().resume(filename, resume_optimizer, resume_param_scheduler,

@@ -97,18 +97,23 @@ class BandSampler:
 
 class Cycle:
     """Iterate a loader endlessly, restarting it (same order) when
-    exhausted."""
+    exhausted. ``pos``: batches taken in the current pass; ``skip``:
+    batches taken at once (a resumed position)."""
 
-    def __init__(self, loader) -> None:
-        self.loader, self._iterator = loader, None
+    def __init__(self, loader, skip: int = 0) -> None:
+        self.loader, self._iterator, self.pos = loader, None, 0
+        for _ in range(skip):
+            next(self)
 
     def __next__(self):
         if self._iterator is not None:
             try:
-                return next(self._iterator)
+                batch = next(self._iterator)
+                self.pos += 1
+                return batch
             except StopIteration:
                 pass
-        self._iterator = iter(self.loader)
+        self._iterator, self.pos = iter(self.loader), 1
         return next(self._iterator)
 
     def take(self, n: int) -> List[dict]:
@@ -139,6 +144,14 @@ class UniformPathSampler:
 
     def sample(self, runner) -> Path:
         return random_choices(self.space, self.rng)
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs to draw as an uninterrupted one does
+        (the loop keeps it in the checkpoints' message hub)."""
+        return dict(rng=self.rng.getstate())
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.setstate(state['rng'])
 
 
 @TASK_UTILS.register_module()
@@ -177,16 +190,33 @@ class BestOfMPathSampler(UniformPathSampler):
             cost_fn = (lambda p: table.cost(p)[self.band_metric])
         self.band = BandSampler(
             self.space, cost_fn, self.num_static, rng=self.rng)
-        self._val = None
+        self._runner, self._cycles = runner, {}
 
-    def _val_batches(self, runner) -> List[dict]:
-        if self._val is None:
-            self._val = Cycle(runner.val_dataloader)
-        return self._val.take(self.val_batches)
+    def _batches(self, name: str, n: int) -> List[dict]:
+        """The next ``n`` batches of the runner's ``{name}_dataloader``,
+        cycled."""
+        loader = getattr(self._runner, f'{name}_dataloader')
+        return self._cycles.setdefault(name, Cycle(loader)).take(n)
+
+    def state_dict(self) -> dict:
+        band = {k: v for k, v in vars(self.band).items()
+                if k in ('lo', 'hi', 'sigma')}
+        return dict(super().state_dict(), band=band,
+                    cycles={k: c.pos for k, c in self._cycles.items()})
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        vars(self.band).update(state['band'])
+        # now, before the loop's first batch: a loader with an
+        # InfiniteSampler shares one index stream among its iterators
+        self._cycles = {
+            k: Cycle(getattr(self._runner, f'{k}_dataloader'), pos)
+            for k, pos in state['cycles'].items()
+        }
 
     def sample(self, runner) -> Path:
         cands = self.band.sample(self.m)
-        batches = self._val_batches(runner)
+        batches = self._batches('val', self.val_batches)
         losses = [path_loss(runner.model, c, batches) for c in cands]
         return cands[int(np.argmin(losses))]
 
@@ -220,7 +250,6 @@ class PredictorPathSampler(BestOfMPathSampler):
     # rescaled by --max-iters (mmfusenas.utils.schedule)
     iteration_fields = {'refresh_start': 'point',
                         'refresh_interval': 'interval'}
-
 
     def __init__(self,
                  predictor: str,
@@ -258,19 +287,16 @@ class PredictorPathSampler(BestOfMPathSampler):
             raise ValueError(f'predictor {self.predictor_file} was trained '
                              'on another space (its keys differ from the '
                              "model's)")
-        self._train = None
 
     def refresh(self, runner) -> None:
         """Score ``refresh_paths`` random paths on training batches and
         fine-tune the predictor on them."""
         from mmfusenas.search.predictors import train_predictor
-        if self._train is None:
-            self._train = Cycle(runner.train_dataloader)
         paths = [
             random_choices(self.space, self.rng)
             for _ in range(self.refresh_paths)
         ]
-        batches = self._train.take(self.refresh_batches)
+        batches = self._batches('train', self.refresh_batches)
         labels = [path_loss(runner.model, p, batches) for p in paths]
         codes = [encode_choices(self.space, p) for p in paths]
         train_predictor(
@@ -290,6 +316,15 @@ class PredictorPathSampler(BestOfMPathSampler):
         self.refreshes += 1
         print_log(f'predictor refreshed on {len(paths)} paths (refresh '
                   f'#{self.refreshes})', logger='current')
+
+    def state_dict(self) -> dict:
+        return dict(super().state_dict(), refreshes=self.refreshes,
+                    predictor=self.predictor.state_dict())
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.refreshes = state['refreshes']
+        self.predictor.load_state_dict(state['predictor'])
 
     def sample(self, runner) -> Path:
         it = runner.iter

@@ -195,8 +195,8 @@ class FastPReLU(nn.PReLU):
     traced / compiled call take ``nn.PReLU``'s path.
     """
 
-    #: computes exactly ``nn.PReLU``'s function (for the exact rewrites of
-    #: :mod:`mmfusenas.utils.activation_rewrite`)
+    #: computes exactly ``nn.PReLU``'s function (for the exact rewrite
+    #: :func:`mmfusenas.apis.deploy.prelu_to_leaky_relu`)
     same_function_as_prelu = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ from cpu_kernels.fast_training import (FastPReLU, PointwiseConv2d,
                                              fast_training_swaps,
                                              prelu_backward)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.activation_rewrite import prelu_to_leaky_relu
+from mmfusenas.apis.deploy import prelu_to_leaky_relu
 from cpu_kernels.switches import cpu_kernels
 
 needs_kernel = pytest.mark.skipif(

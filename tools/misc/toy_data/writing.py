@@ -18,8 +18,6 @@ from typing import Callable, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from mmfusenas.utils.fileio import default_dir_mode
-
 META_FILE = 'meta.json'
 T = TypeVar('T')
 
@@ -89,7 +87,9 @@ def write_data_set(out_dir: str, overwrite: bool, generators: Sequence[str],
     parent = osp.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
-    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it 0700
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it 0700
     try:
         result = write(tmp)
         # swap in atomically: old -> trash, tmp -> out_dir, drop trash

@@ -9,10 +9,9 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from mmfusenas.apis import export_network
+from mmfusenas.apis.deploy import export_network, prelu_to_leaky_relu
 from mmfusenas.registry import MODELS
 from helpers import REPO_ROOT, load_tool
-from mmfusenas.utils import prelu_to_leaky_relu
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
