@@ -103,7 +103,7 @@ from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from bench_utils.seed_runs import seed_dir  # noqa: E402
-from mmfusenas.utils.results_record import (  # noqa: E402
+from bench_utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from bench_utils.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)

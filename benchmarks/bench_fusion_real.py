@@ -24,7 +24,7 @@ process into a temporary folder by
 ``--checkpoint NAME=CONFIG:CKPT``. Without ``--methods`` every built-in
 method with ``default=True`` runs (:data:`DEFAULT_METHODS`: all but
 ``TarDAL+``, whose output is a dark edge map rather than a fused image,
-see ``ROW_CAVEATS`` of :mod:`mmfusenas.utils.results_record`); a method
+see ``ROW_CAVEATS`` of :mod:`bench_utils.results_record`); a method
 with a caveat is marked ``†`` in the printed table, the caveat beneath.
 A built-in method whose config, converter or weight file is missing is
 reported as absent with the reason (in the table, the JSON and RESULT),
@@ -93,26 +93,28 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
-from mmfusenas.apis import (check_dataset_files, format_skipped,  # noqa
-                            inference_fusion, init_model, result_image,
-                            test_pipeline_cfg)
+from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
+                            result_image, test_pipeline_cfg)
 from mmfusenas.datasets import PairedImageDataset, detect_layout  # noqa
 from mmfusenas.evaluation.functional import (  # noqa: E402
     FUSION_PRESETS, compute_fusion_metrics, resolve_metrics,
     summed_metrics_note)
-from mmfusenas.apis.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.results_record import (  # noqa: E402
+from bench_utils.results_record import (  # noqa: E402
     FOOTNOTE_SIGNS, ROW_CAVEATS, write_results_record)
 
-#: eval_fusion.py: its source reading and --out checks are reused as is
-EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
+#: fuse.py: its file check before writing is reused as is
+FUSE = load_tool('tools/fuse.py')
+#: eval_fusion.py: its source reading, --out checks and ranking rule
+EVAL_FUSION = FUSE.EVAL_FUSION
+LOWER_BETTER, add_ranks = EVAL_FUSION.LOWER_BETTER, EVAL_FUSION.add_ranks
 
 #: the metric convention (eval_fusion.py's default preset)
 PRESET = 'cddfuse'
@@ -335,11 +337,11 @@ def check_inputs(folders: 'OrderedDict[str, OrderedDict[str, str]]',
     pipeline = [dict(type='LoadPairedImages'), dict(type='PackFusionInputs')]
     for name, mods in folders.items():
         dataset = build_pairs(mods, pipeline, max_pairs)
-        bad = check_dataset_files(dataset, progress=False)
+        bad = FUSE.check_dataset_files(dataset, progress=False)
         if bad:
             raise ValueError(
                 f'{len(bad)} of {len(dataset)} pair(s) of {name} cannot be '
-                'read; nothing was written:\n' + format_skipped(bad))
+                'read; nothing was written:\n' + FUSE.format_skipped(bad))
         for idx in range(len(dataset)):
             for path in dataset.get_data_info(idx)['img_path'].values():
                 EVAL_FUSION.read_bgr8(path)  # 8-bit, opaque: as scored

@@ -139,7 +139,7 @@ from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from helpers.hqs_reference import official_hqs_forward  # noqa: E402
 from bench_utils.cli_modes import run_mode  # noqa: E402
 from cpu_kernels.allocator import configure_cpu_allocator  # noqa
-from mmfusenas.utils.results_record import (  # noqa: E402
+from bench_utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa
 
@@ -235,7 +235,6 @@ def build_tim(name: str, tmp: str) -> Tuple[nn.Module, Callable, List]:
     """Toolbox ``fusion_net`` and the official networks, same weights."""
     ref = load_tool('tests/test_tools/tim_official_reference.py')
     conv = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
-    tim = load_tool('mmfusenas/apis/tim_official.py')
     torch.manual_seed(0)
     m1, m2 = ref.build_official(name)
     ref.perturb_(m1, 7)
@@ -249,7 +248,7 @@ def build_tim(name: str, tmp: str) -> Tuple[nn.Module, Callable, List]:
         args += ['--stage2', files[1]]
     conv.main(args)
     model = init_model(
-        osp.join(ROOT, tim.TIM_OFFICIAL[name]['config']), args[1],
+        osp.join(ROOT, conv.TIM_OFFICIAL[name]['config']), args[1],
         device='cpu')
     official = [m.eval() for m in (m1, m2) if m is not None]
     return model.fusion_net, _official_tim_call(name, m1, m2), official

@@ -1687,7 +1687,7 @@ def main_control():
     for s in spaces:  # a missing data folder fails before anything runs
         real_data_root(SPACES[s], s)
     if args.results_json:
-        from mmfusenas.utils.results_record import check_record_path
+        from bench_utils.results_record import check_record_path
         check_record_path(args.results_json)
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     MMLogger.get_instance('mmengine', log_level='WARNING')
@@ -1828,7 +1828,7 @@ def write_control_record(path: str, result: Dict[str, Any],
     tables of :func:`control_record_tables`, a note per space (the
     uniform draws' Spearman rho with their parameters; the size matching)
     and the whole RESULT as ``control``."""
-    from mmfusenas.utils.results_record import write_results_record
+    from bench_utils.results_record import write_results_record
     notes = []
     for name in spaces:
         res = result[name]

@@ -36,9 +36,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
-                            check_dataset_files, format_skipped,
-                            inference_enhancer, init_model, load_config,
-                            refuse_unreadable)
+                            inference_enhancer, init_model, load_config)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
@@ -48,6 +46,10 @@ from mmfusenas.models.enhancers import (
     ImageEnhancer,  # noqa: E402
     to_uint8_rgb)
 from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
+
+#: the file check before writing and its messages are fuse.py's
+FUSE = load_tool('tools/fuse.py')
 
 DEFAULT_PIPELINE = [
     dict(type='LoadEnhanceImages'),
@@ -146,10 +148,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     # the float prediction is quantised here, with --rounding
     cfg.model.pred_quantize = None
     dataset = build_dataset(cfg, args.input, args.gt)
-    print(f'checking {len(dataset)} image(s) ...')
-    bad = check_dataset_files(dataset)
+    bad = FUSE.check_dataset_files(dataset,
+                                   f'checking {len(dataset)} image(s)')
     if not args.skip_bad:
-        refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
+        FUSE.refuse_unreadable(bad, len(dataset), 'image(s)',
+                               'enhance the rest')
     skip = {b['index'] for b in bad}
     model = init_model(
         cfg, args.checkpoint, device=args.device, optimize=args.optimize)
@@ -177,7 +180,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     elapsed = time.perf_counter() - start
     print(f'wrote {written} enhanced image(s) to {args.out} in '
           f'{elapsed:.1f} s ({elapsed / max(written, 1):.2f} s per image); '
-          f'skipped {len(bad)}' + (':\n' + format_skipped(bad) if bad else ''))
+          f'skipped {len(bad)}' +
+          (':\n' + FUSE.format_skipped(bad) if bad else ''))
     if not args.metrics:
         return {}
     names = ('PSNR', 'SSIM')

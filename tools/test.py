@@ -13,14 +13,57 @@ one with missing / extra keys, is refused with the keys listed
 (``--cfg-options load_strict=False`` loads the matching part on purpose).
 """
 import argparse
+from typing import Any, Dict, Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
 
 from mmfusenas.engine.runner import build_runner
+from mmfusenas.registry import HOOKS
 from mmfusenas.utils.checkpoint import check_checkpoint_file
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
 from mmfusenas.utils.data_folders import check_data_folders
+from mmfusenas.utils.progress import end_progress, start_progress
+
+
+@HOOKS.register_module(force=True)  # (this file may be imported twice)
+class ProgressBarHook(Hook):
+    """:func:`~mmfusenas.utils.progress.start_progress` over the test loop's
+    batches, from the main process (the ``LoggerHook`` logs only every
+    ``interval`` iterations).
+
+    Args:
+        desc (str): The title; the number of batches is appended.
+            Defaults to 'testing'.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, desc: str = 'testing') -> None:
+        self.desc, self._bar = desc, None
+
+    def before_test_epoch(self, runner: Runner) -> None:
+        total = len(runner.test_dataloader)
+        if is_main_process() and total:
+            self._bar = start_progress(f'{self.desc} {total} batch(es)',
+                                       total)
+
+    def after_test_iter(self, runner: Runner, batch_idx: int,
+                        data_batch: Any = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        if self._bar is not None:
+            self._bar.update()
+            if self._bar.completed >= self._bar.task_num:
+                self.after_test_epoch(runner)  # before the metrics' log
+
+    def after_test_epoch(self, runner: Runner,
+                         metrics: Optional[Dict[str, float]] = None) -> None:
+        if self._bar is not None:
+            end_progress(self._bar)
+            self._bar = None
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,22 +1,11 @@
 """Train (or search) with a config: ``python tools/train.py CONFIG``.
 
-MMEngine style, as in mmdet / mmseg: ``--work-dir``, ``--resume [CKPT]``,
-``--amp``, ``--cfg-options``, ``--launcher``; distributed launchers pass
-``--local-rank`` or ``--local_rank``.
-
-``--max-iters N`` (``--max-epochs N`` for epoch-based loops) changes the
-length of training and rescales every setting counted in its iterations
-(:func:`~mmfusenas.utils.schedule.rescale_schedule`: parameter schedulers,
-warm-ups, validation / checkpoint / log intervals); the table of what
-changed (field, before, after) is logged before training. Values given with
-``--cfg-options`` win over rescaled ones. Before training, stages that the
-run does not reach and parameter schedules that run past its end are logged
-as warnings (:func:`schedule_warnings`).
-
-``--pairs IR_DIR VI_DIR`` trains a fusion config on two folders of image
-pairs matched by stem, holding one pair in ten out for validation
-(:func:`use_pair_folders`). A run that fails before its first iteration
-leaves no log folder behind (nor the work dir, when it made it).
+MMEngine style, as in mmdet / mmseg. ``--max-iters N`` / ``--max-epochs N``
+set the length of training and rescale every setting counted in its
+iterations (:func:`~mmfusenas.utils.schedule.rescale_schedule`); values given
+with ``--cfg-options`` win. ``--pairs IR_DIR VI_DIR`` trains a fusion config
+on two folders of pairs matched by stem. A run that fails before its first
+iteration leaves no log folder behind (nor the work dir, when it made it).
 """
 import argparse
 import logging
@@ -50,70 +39,49 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a MMFuseNAS model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
-        '--resume',
-        nargs='?',
-        type=str,
-        const='auto',
-        help='resume from this checkpoint; without a path, resume from the '
-        'latest checkpoint in the work dir')
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint; without a path, from the latest '
+        'checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
     length = parser.add_mutually_exclusive_group()
     length.add_argument(
-        '--max-iters',
-        type=int,
-        help='train for this many iterations, rescaling every iteration '
-        'setting of the schedule with it (parameter schedulers, warm-ups, '
-        'validation / checkpoint / log intervals); iteration-based train '
-        'loops')
+        '--max-iters', type=int,
+        help='train for this many iterations, rescaling the schedule '
+        '(schedulers, warm-ups, intervals) with it; iteration-based loops')
     length.add_argument(
-        '--max-epochs',
-        type=int,
-        help='train for this many epochs, rescaling the schedule with it '
-        '(as --max-iters); epoch-based train loops')
+        '--max-epochs', type=int,
+        help='as --max-iters, for epoch-based train loops')
     parser.add_argument(
-        '--pairs',
-        nargs=2,
-        metavar=('IR_DIR', 'VI_DIR'),
+        '--pairs', nargs=2, metavar=('IR_DIR', 'VI_DIR'),
         help='train a fusion config on two folders of image pairs matched '
-        'by stem (the config\'s first and second modality), no split file: '
-        'one pair in ten (at least one) is held out for validation')
+        'by stem (first and second modality); one pair in ten (at least '
+        'one) is held out for validation')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
 
 def _rescale(cfg: Config, args: argparse.Namespace) -> List[str]:
-    """Apply ``--max-iters`` / ``--max-epochs``; returns the log lines.
-
-    Settings also given with ``--cfg-options`` keep the given value.
-    """
-    max_iters = getattr(args, 'max_iters', None)
-    max_epochs = getattr(args, 'max_epochs', None)
-    if max_iters is None and max_epochs is None:
+    """Apply ``--max-iters`` / ``--max-epochs`` (settings given with
+    ``--cfg-options`` keep their value); returns the log lines."""
+    key = 'max_iters' if args.max_iters is not None else 'max_epochs'
+    new, option = getattr(args, key), f'--{key.replace("_", "-")}'
+    if new is None:
         return []
-    option = '--max-iters' if max_iters is not None else '--max-epochs'
-    length_key = 'max_iters' if max_iters is not None else 'max_epochs'
     options = dict(args.cfg_options or {})
-    if f'train_cfg.{length_key}' in options:
-        raise ValueError(f'{option} and --cfg-options train_cfg.'
-                         f'{length_key} both set the length of training; '
-                         'give one')
-    changes = rescale_schedule(cfg, max_iters=max_iters,
-                               max_epochs=max_epochs)
+    if f'train_cfg.{key}' in options:
+        raise ValueError(f'{option} and --cfg-options train_cfg.{key} both '
+                         'set the length of training; give one')
+    changes = rescale_schedule(cfg, **{key: new})
     if not changes:
-        return [f'{option} {max_iters or max_epochs}: the config already '
-                'trains this long; nothing rescaled']
-
-    def given(path: str) -> bool:
-        return any(path == key or path.startswith(f'{key}.')
-                   for key in options)
-
-    kept = [path for path, _, _ in changes if given(path)]
-    if kept:  # the explicit values win
-        cfg.merge_from_dict({key: value for key, value in options.items()
-                             if any(p == key or p.startswith(f'{key}.')
-                                    for p in kept)})
-        changes = [c for c in changes if c[0] not in kept]
+        return [f'{option} {new}: the config already trains this long; '
+                'nothing rescaled']
+    given = {k: v for k, v in options.items() if any(
+        p == k or p.startswith(f'{k}.') for p, _, _ in changes)}
+    cfg.merge_from_dict(given)  # the explicit values win
+    kept = [p for p, _, _ in changes
+            if any(p == k or p.startswith(f'{k}.') for k in given)]
+    changes = [c for c in changes if c[0] not in kept]
     lines = [format_schedule_changes(changes)] if changes else []
     if kept:
         lines.append(f'{option}: kept as given with --cfg-options: '
@@ -129,11 +97,9 @@ def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
         (path, str(old), str(new)) for path, old, new in changes]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     count = f'{len(changes)} change{"s" if len(changes) > 1 else ""}'
-    lines = [f'schedule rescaled by {changes[0][0]} {changes[0][1]} → '
-             f'{changes[0][2]} ({count}):']
-    lines += [f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}'
-              for a, b, c in rows]
-    return '\n'.join(lines)
+    return '\n'.join([f'schedule rescaled by {changes[0][0]} {changes[0][1]}'
+                      f' → {changes[0][2]} ({count}):'] + [
+        f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}' for a, b, c in rows])
 
 
 def schedule_warnings(cfg: Config) -> List[str]:
@@ -195,18 +161,16 @@ _WEIGHT_FILES = {
 
 
 def check_run_files(cfg: Config) -> None:
-    """Raise FileNotFoundError before the runner is built when a local
-    ``feature_weights`` / ``pretrained`` / ``load_from`` file or a
-    ``Pretrained`` ``init_cfg``'s ``checkpoint`` is missing, naming where
-    to get it and the option that does without it."""
+    """Raise FileNotFoundError before the runner is built when a weight
+    file of :data:`_WEIGHT_FILES` is missing (``checkpoint``: of a
+    ``Pretrained`` ``init_cfg``), naming where to get it."""
     tree, where, errors = runner_part(cfg), config_name(cfg), []
     for path, key, value in config_items(tree):
         parent = path.rpartition('.')[0]
         if key not in _WEIGHT_FILES or not isinstance(value, str) or \
-                not value or '://' in value or osp.isfile(value):
-            continue
-        if key == 'checkpoint' and type_name(walk_path(
-                tree, parent.split('.'))[1]) != 'Pretrained':
+                not value or '://' in value or osp.isfile(value) or (
+                    key == 'checkpoint' and type_name(walk_path(
+                        tree, parent.split('.'))[1]) != 'Pretrained'):
             continue
         source, avoid = _WEIGHT_FILES[key]
         errors.append(
@@ -218,19 +182,11 @@ def check_run_files(cfg: Config) -> None:
         raise FileNotFoundError('\n'.join(errors))
 
 
-def use_pair_folders(cfg: Config, folders: Tuple[str, str],
+def use_pair_folders(cfg: Config, folders: Sequence[str],
                      img_suffixes: Sequence[str]) -> List[str]:
-    """Train and validate ``cfg`` on two folders of image pairs
-    (``tools/train.py --pairs IR_DIR VI_DIR``).
-
-    Files pair by stem; one pair in every :data:`PAIRS_VAL_EVERY` (at
-    least one) is held out for validation and test. The first folder is
-    the config's first modality; a ``val_begin`` after the end of training
-    is dropped.
-
-    Returns:
-        list[str]: lines for the log: the pairs and the held-out stems.
-    """
+    """Train and validate ``cfg`` on two folders of image pairs matched by
+    stem (``--pairs``), holding one pair in :data:`PAIRS_VAL_EVERY` (at
+    least one) out for validation and test; returns the log lines."""
     where = cfg.filename or 'the config'
     datasets = {}
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -244,14 +200,13 @@ def use_pair_folders(cfg: Config, folders: Tuple[str, str],
                 f'{type_name(dataset)}')
     others = [key for key, _ in run_loaders(cfg, 'train')
               if key not in ('train_dataloader', 'val_dataloader')]
-    if others:
-        raise ValueError(f'--pairs sets the train and validation data only; '
-                         f'{where} also reads {", ".join(others)}')
     train = datasets['train_dataloader']
     modalities = list(train.get('data_prefix') or {}) or ['ir', 'vi']
-    if len(modalities) != 2:
-        raise ValueError(f'--pairs gives two folders, but {where} fuses '
-                         f'{len(modalities)} modalities {modalities}')
+    if others or len(modalities) != 2:
+        raise ValueError(
+            f'--pairs gives the train and validation data of two modalities;'
+            f' {where} ' + (f'also reads {", ".join(others)}' if others else
+                            f'fuses {modalities}'))
     suffixes = tuple(s.lower() for s in train.get('img_suffixes',
                                                   img_suffixes))
     for folder in folders:
@@ -268,15 +223,12 @@ def use_pair_folders(cfg: Config, folders: Tuple[str, str],
             raise ValueError(
                 f'--pairs: {len(alone)} image(s) of {folders[i]} have no '
                 f'file of the same stem in {folders[1 - i]}: '
-                f'{", ".join(alone[:10])}{", ..." if len(alone) > 10 else ""}'
-                '. The two folders must hold the same stems (one file per '
-                'pair in each, e.g. ir/0001.png and vi/0001.jpg)')
+                f'{", ".join(alone[:10])}{", ..." * (len(alone) > 10)}.')
     paired, names = sorted(stems[0]), ' and '.join(folders)
     if len(paired) < 2:
-        raise ValueError(
-            f'--pairs needs at least 2 pairs (one to train on, one held out '
-            f'for validation); {names} hold {len(paired)} (images: '
-            f'{", ".join(suffixes)})')
+        raise ValueError(f'--pairs needs at least 2 pairs (one held out for '
+                         f'validation); {names} hold {len(paired)} (images: '
+                         f'{", ".join(suffixes)})')
     n, n_val = len(paired), max(1, len(paired) // PAIRS_VAL_EVERY)
     held = [(2 * i + 1) * n // (2 * n_val) for i in range(n_val)]
     kept = [i for i in range(n) if i not in held]
@@ -300,26 +252,17 @@ def use_pair_folders(cfg: Config, folders: Tuple[str, str],
     return lines
 
 
-def build_config(
-        args: argparse.Namespace,
-        notes: Optional[List[Tuple[int, str]]] = None) -> Config:
-    """Load the config and apply the command-line overrides.
-
-    Args:
-        args: the parsed command line.
-        notes (list, optional): when given, ``(logging level, message)``
-            pairs to log before training are appended: the table of
-            ``--max-iters`` / ``--max-epochs``, the warnings of
-            :func:`schedule_warnings` and the
-            split of ``--pairs``.
-    """
+def build_config(args: argparse.Namespace,
+                 notes: Optional[List[Tuple[int, str]]] = None) -> Config:
+    """Load the config and apply the command-line overrides; appends the
+    ``(logging level, message)`` pairs to log before training to
+    ``notes``."""
     pairs = getattr(args, 'pairs', None)
     if pairs and getattr(args, 'data_root', None):
         raise ValueError('--pairs and --data-root both say where the data '
                          'is; give one')
     cfg = load_runner_config(args)
-    lines = use_pair_folders(cfg, tuple(pairs),
-                             IMG_SUFFIXES) if pairs else []
+    lines = use_pair_folders(cfg, pairs, IMG_SUFFIXES) if pairs else []
     lines += _rescale(cfg, args)
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -328,41 +271,34 @@ def build_config(
                              f'got {optim_type}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
+    if args.resume is not None:
+        if args.resume != 'auto':
+            check_checkpoint_file(args.resume, '--resume checkpoint')
         cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        check_checkpoint_file(args.resume, '--resume checkpoint')
-        cfg.resume = True
-        cfg.load_from = args.resume
-    # every weight file the run reads, before anything is built
-    check_run_files(cfg)
+        cfg.load_from = None if args.resume == 'auto' else args.resume
+    check_run_files(cfg)  # before anything is built
     if notes is not None:
-        notes += [(logging.INFO, line) for line in lines]
-        notes += [(logging.WARNING, text)
-                  for text in schedule_warnings(cfg)]
+        notes += [(logging.INFO, line) for line in lines] + [
+            (logging.WARNING, text) for text in schedule_warnings(cfg)]
     return cfg
 
 
 def _drop_failed_start(work_dir: str, before: Optional[set],
                        runner=None) -> None:
     """Remove what a run that failed before its first iteration wrote into
-    ``work_dir`` (its timestamped log folder, the config dump), or the
-    whole work dir when the run made it (``before`` is None). The error is
-    on the console."""
+    ``work_dir``, or the whole work dir when it made it (``before`` is
+    None)."""
     loop = getattr(runner, '_train_loop', None)  # a dict until it is built
     started = isinstance(loop, BaseLoop) and getattr(loop, 'iter', 1) > 0
     if started or get_rank() != 0 or not osp.isdir(work_dir):
         return
-    if before is None:
-        made = [work_dir]
-    else:
-        made = [osp.join(work_dir, name) for name in sorted(
-            set(os.listdir(work_dir)) - before - {LOCK_NAME})]
+    made = [work_dir] if before is None else [
+        osp.join(work_dir, name)
+        for name in sorted(set(os.listdir(work_dir)) - before - {LOCK_NAME})]
     for path in made:
         if osp.isdir(path):
             shutil.rmtree(path, ignore_errors=True)
-        elif osp.exists(path):
+        else:
             os.remove(path)
     if made:
         print(f'the run failed before its first iteration; removed what it '

@@ -1,2 +1,2 @@
 """Plumbing shared by the benchmarks and the reproduction scripts: the
-``--mode`` switch, seed runs and process units."""
+``--mode`` switch, seed runs, process units and results records."""

@@ -9,8 +9,10 @@ the mean over the seeds it ran with the spread beside it.
 """
 import os
 import os.path as osp
-from typing import (Callable, Dict, Hashable, Iterable, Mapping, Optional,
-                    Sequence)
+from typing import (Any, Callable, Dict, Hashable, Iterable, Mapping,
+                    Optional, Sequence, Union)
+
+from mmfusenas.utils.fileio import read_json
 
 
 def seed_dir(base: str, seed: int) -> str:
@@ -83,3 +85,22 @@ def seed_stats(values: Mapping[int, float]) -> dict:
     std = (sum((v - mean)**2 for v in vals) / len(vals))**0.5
     return dict(mean=mean, std=std,
                 per_seed={str(s): float(v) for s, v in values.items()})
+
+
+def read_stored_run(path: Union[str, os.PathLike],
+                    options: Any,
+                    key: str = 'options',
+                    missing_ok_on_mismatch: bool = False) -> Optional[dict]:
+    """The JSON run at ``path`` if it records ``options`` under ``key``;
+    None if absent (or, with ``missing_ok_on_mismatch``, of other options,
+    else ValueError)."""
+    if not osp.isfile(path):
+        return None
+    run = read_json(path)
+    if run.get(key) == options:
+        return run
+    if missing_ok_on_mismatch:
+        return None
+    raise ValueError(f'{path} was run with other options ({run.get(key)}) '
+                     f'than these ({options}); remove it or choose another '
+                     'output folder')

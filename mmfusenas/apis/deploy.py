@@ -4,8 +4,7 @@ or ``torch.export`` (``tools/deployment/export.py``); see
 ``docs/user_guides/deployment.md``."""
 import copy
 import io
-import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -221,6 +220,21 @@ def export_network(net: nn.Module,
     return out_file
 
 
+def ort_session(onnx: Union[str, bytes], threads: Optional[int] = None):
+    """An ONNX Runtime CPU session of a ``.onnx`` file or its bytes
+    (``threads`` intra-op threads; None: ONNX Runtime's default)."""
+    try:
+        import onnxruntime as ort
+    except ImportError as err:  # pragma: no cover - optional dependency
+        raise ImportError('ONNX Runtime is needed (pip install '
+                          'onnxruntime onnxscript)') from err
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    return ort.InferenceSession(onnx, opts,
+                                providers=['CPUExecutionProvider'])
+
+
 class OnnxRuntimeNetwork(nn.Module):
     """An image network (one ``(N, C, H, W)`` tensor in, one out) exported
     to ONNX at the first call (dynamic sizes) and run by ONNX Runtime with
@@ -237,61 +251,7 @@ class OnnxRuntimeNetwork(nn.Module):
             raise TypeError('OnnxRuntimeNetwork takes one (N, C, H, W) '
                             'tensor (wrap several inputs in PackedInputs)')
         if self.session is None:
-            onnx = _export(self.net, x.detach().cpu())
-            self.session = ExportedRunner(onnx,
-                                          torch.get_num_threads()).session
+            self.session = ort_session(_export(self.net, x.detach().cpu()),
+                                       torch.get_num_threads())
         out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
         return torch.from_numpy(np.asarray(out)).to(x.device)
-
-
-class ExportedRunner:
-    """Run an exported model: a ``.onnx`` file (or the bytes of one)
-    through ONNX Runtime on the CPU (``threads`` intra-op threads; None: its
-    default), a ``.pt2`` file through ``torch.export.load``."""
-
-    def __init__(self,
-                 path: Union[str, bytes],
-                 threads: Optional[int] = None) -> None:
-        self.session = self.program = None
-        if isinstance(path, str):
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'exported model not found: {path}')
-            if path.endswith('.pt2'):
-                self.program = torch.export.load(path).module()
-                return
-            if not path.endswith('.onnx'):
-                raise ValueError(f'{path}: expected a .onnx or .pt2 file')
-        try:
-            import onnxruntime as ort
-        except ImportError as err:  # pragma: no cover - optional dependency
-            raise ImportError('ONNX Runtime is needed (pip install '
-                              'onnxruntime onnxscript)') from err
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        self.session = ort.InferenceSession(
-            path, opts, providers=['CPUExecutionProvider'])
-
-    @torch.no_grad()
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.program is not None:
-            return self.program(x)
-        out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
-        return torch.from_numpy(np.asarray(out))
-
-
-def compare_outputs(reference: nn.Module, runner,
-                    inputs: Sequence[torch.Tensor]) -> Dict[str, float]:
-    """``dict(max_abs_diff=, num_inputs=)`` of ``runner`` (e.g. an
-    :class:`ExportedRunner`) against the eager ``reference`` on
-    ``inputs``."""
-    worst = 0.0
-    with torch.no_grad():
-        for x in inputs:
-            ref, out = reference(x), runner(x)
-            if out.shape != ref.shape:
-                raise ValueError(f'exported output shape {tuple(out.shape)} '
-                                 f'!= eager {tuple(ref.shape)} for input '
-                                 f'{tuple(x.shape)}')
-            worst = max(worst, (out.float() - ref.float()).abs().max().item())
-    return dict(max_abs_diff=worst, num_inputs=len(inputs))

@@ -1,10 +1,9 @@
 """``init_model`` and ``inference_model``: every model family runs through
-its config's test pipeline and ``model.test_step`` (see
-``docs/user_guides/inference.md``)."""
+its config's test pipeline and ``model.test_step``."""
 import copy
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -47,10 +46,10 @@ def init_model(config: Union[str, Config],
                cfg_options: Optional[dict] = None,
                strict: bool = True,
                optimize: Optimize = None) -> nn.Module:
-    """Build the config's model (the config kept as ``model.cfg``), load
-    ``checkpoint`` with ``load_model_weights`` (None keeps the initial
-    weights), move it to ``device`` (None: ``get_device()``) in eval mode
-    and apply :func:`~mmfusenas.apis.deploy.optimize_for_inference`."""
+    """The config's model (config kept as ``model.cfg``) with
+    ``checkpoint`` loaded (None: initial weights), on ``device`` (None:
+    ``get_device()``), in eval mode, optimised by
+    :func:`~mmfusenas.apis.deploy.optimize_for_inference`."""
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     model = MODELS.build(cfg.model)
@@ -144,9 +143,8 @@ def _check_file(path: Any, what: str) -> str:
 
 
 def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
-    """The data info (dataset item before the pipeline) of one input of
-    :func:`inference_model`; array inputs get the stem ``f'{index:08d}'``,
-    a dict with ``img_path`` is copied."""
+    """The data info of one input of :func:`inference_model` (array inputs
+    get the stem ``f'{index:08d}'``; a dict with ``img_path`` is copied)."""
     if isinstance(inputs, dict) and 'img_path' in inputs:
         return copy.deepcopy(inputs)
     kind = _loader_kind(test_pipeline_cfg(cfg))
@@ -230,15 +228,11 @@ def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
                 color: bool = False,
                 noise_sigma: Optional[float] = None,
                 pad: bool = True) -> Any:
-    """The collated batch ``model.test_step`` takes for these inputs.
+    """The collated batch ``model.test_step`` takes for ``inputs``.
 
-    Args:
-        gt (str, optional): guided SR: the HR ground truth of a real LR
-            depth.
-        kernel (str | np.ndarray | list, optional): restoration: blur
-            kernel file or array (with ``batch`` one for all or a list).
-        color, noise_sigma, pad: restoration: RGB, noise level in [0, 1],
-            edge padding + edgetaper with a kernel.
+    ``gt``: guided SR, the HR ground truth of a real LR depth. ``kernel``
+    (file, array, or with ``batch`` a list), ``color``, ``noise_sigma`` (in
+    [0, 1]), ``pad`` (edge padding + edgetaper): restoration.
     """
     family = model_family(model)
     items = list(inputs) if batch else [inputs]
@@ -305,17 +299,15 @@ def model_family(model: nn.Module) -> Optional[str]:
 
 def inference_model(model: nn.Module, inputs: Any, batch: bool = False,
                     **kwargs) -> Any:
-    """Run a model from :func:`init_model` on one input (a list with
+    """Run a model of :func:`init_model` on one input (a list with
     ``batch``) through its test pipeline and ``test_step``.
 
-    Fusion (+ task) and chain models take ``{modality: path | array}`` or
-    sources in config order; enhancement / scene (+ task) models an image
-    path; ``GuidedDepthSR`` ``(depth, rgb)``; restoration (HQS) models an
-    image or ``(image, kernel)``; ``**kwargs``: see :func:`build_batch`.
-
-    Returns:
-        data sample(s) or, for guided SR, dict(s) with ``pred_depth``,
-        ``bicubic``, ``sample_id`` (+ ``gt_depth``).
+    Inputs: ``{modality: path | array}`` or sources in config order
+    (fusion, chain); an image path (enhancement, scene); ``(depth, rgb)``
+    (``GuidedDepthSR``); an image or ``(image, kernel)`` (HQS restoration).
+    ``**kwargs``: see :func:`build_batch`. Returns data sample(s), or for
+    guided SR dict(s) with ``pred_depth``, ``bicubic``, ``sample_id`` (+
+    ``gt_depth``).
     """
     if model_family(model) is None and not hasattr(model, 'test_step'):
         raise TypeError(f'no inference function for {type(model).__name__}'
@@ -333,53 +325,14 @@ def _of_family(model: nn.Module, family: str, what: str) -> nn.Module:
     return model
 
 
-def inference_fusion(model: nn.Module, inputs: Any,
-                     batch: bool = False) -> Any:
+def inference_fusion(model: nn.Module, inputs: Any, batch: bool = False):
     """:func:`inference_model` for fusion and compound fusion models."""
     return inference_model(_of_family(model, 'fusion', 'a fusion model'),
                            inputs, batch)
 
 
-def inference_enhancer(model: nn.Module, inputs: Any,
-                       batch: bool = False) -> Any:
+def inference_enhancer(model: nn.Module, inputs: Any, batch: bool = False):
     """:func:`inference_model` for enhancers and scene + task models."""
     return inference_model(
         _of_family(model, 'enhance', 'an enhancement model'), inputs, batch)
 
-
-def check_dataset_files(dataset: Any,
-                        progress: bool = True) -> List[Dict[str, str]]:
-    """Decode every sample's files with the dataset's loading step; one
-    ``dict(index=, stem=, error=)`` per unreadable sample."""
-    from mmengine.utils import track_iter_progress
-    indices = range(len(dataset))
-    bad = []
-    for idx in track_iter_progress(indices) if progress and indices \
-            else indices:
-        info = copy.deepcopy(dataset.get_data_info(idx))
-        try:
-            dataset.pipeline.transforms[0](info)
-        except (OSError, ValueError, KeyError) as err:
-            bad.append(dict(index=idx,
-                            stem=info.get('stem') or str(info.get('img_path')),
-                            error=f'{type(err).__name__}: {err}'))
-    return bad
-
-
-def refuse_unreadable(bad: Sequence[Dict[str, str]], total: int,
-                      noun: str, rest: str) -> None:
-    """Raise a ValueError listing the :func:`check_dataset_files` failures
-    (if any); ``rest`` says what ``--skip-bad`` does."""
-    if bad:
-        raise ValueError(
-            f'{len(bad)} of {total} {noun} cannot be read; nothing was '
-            f'written (fix them, or pass --skip-bad to {rest}):\n' +
-            format_skipped(bad))
-
-
-def format_skipped(bad: Sequence[Dict[str, str]]) -> str:
-    """One line per bad sample (at most 20)."""
-    lines = [f'  {b["stem"]}: {b["error"]}' for b in bad[:20]]
-    if len(bad) > 20:
-        lines.append(f'  ... and {len(bad) - 20} more')
-    return '\n'.join(lines)

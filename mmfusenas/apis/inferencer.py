@@ -1,6 +1,5 @@
 """``FusionInferencer``: an MMEngine ``BaseInferencer`` for fusion,
-compound fusion + task and chain models (``docs/user_guides/inference.md``).
-"""
+compound fusion + task and chain models."""
 import difflib
 import glob
 import json
@@ -30,8 +29,7 @@ NAME_PREFIX = 'mmfusenas::'
 
 def resolve_model_name(name: str) -> str:
     """The config file of ``mmfusenas::<path under configs/>`` (``.py``
-    optional); an unknown name raises a FileNotFoundError listing close
-    names."""
+    optional); an unknown name's error lists close names."""
     rel = name[len(NAME_PREFIX):] if name.startswith(NAME_PREFIX) else name
     rel = rel.strip('/')
     rel = rel if rel.endswith('.py') else rel + '.py'
@@ -140,9 +138,8 @@ class FusionInferencer(BaseInferencer):
                 for info in map(dataset.get_data_info, range(len(dataset)))]
 
     def _inputs_to_list(self, inputs: Any) -> List[dict]:
-        """Every input (a pair, a dict ``{modality: path | array | DIR}`` or
-        a list of them) as data infos, in order; repeated stems are
-        refused."""
+        """Data infos of a pair, a dict ``{modality: path | array | DIR}``
+        or a list of them; repeated stems are refused."""
         if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple))
                                         and inputs
                                         and all(map(_is_image, inputs))):
@@ -184,8 +181,8 @@ class FusionInferencer(BaseInferencer):
     def __call__(self, inputs: Any, batch_size: int = 1, out_dir: str = '',
                  **kwargs) -> dict:
         """Run ``batch_size`` inputs per ``test_step``, writing under
-        ``out_dir`` ('' writes nothing); returns ``predictions`` (one per
-        input) and ``visualization``."""
+        ``out_dir`` ('': nothing); returns ``predictions`` and
+        ``visualization``."""
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         return super().__call__(inputs, batch_size=batch_size,

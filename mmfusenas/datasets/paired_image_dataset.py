@@ -12,7 +12,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
 from mmfusenas.registry import DATASETS
-from mmfusenas.utils.toy_data_commands import toy_data_command
+from mmfusenas.utils.data_folders import toy_data_command
 
 IMG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 

@@ -9,10 +9,7 @@ _EXPORTS = {
         'nonfinite_tensors'
     ],
     '.colorspace': ['luminance', 'rgb_to_ycbcr', 'ycbcr_to_rgb'],
-    '.fileio': [
-        'atomic_write', 'decode_image', 'read_image', 'read_json',
-        'read_stored_run'
-    ],
+    '.fileio': ['atomic_write', 'decode_image', 'read_image', 'read_json'],
     '.progress': ['track'],
     '.workdir_lock': ['WorkDirLock', 'WorkDirLockedError'],
     '.setup_env': ['register_all_modules'],

@@ -20,8 +20,7 @@ from .fileio import atomic_write
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
-    """``getattr`` for ``weights_only`` loading, limited to the HistoryBuffer
-    statistics methods MMEngine's checkpoints refer to."""
+    """``getattr`` limited to the HistoryBuffer statistics methods."""
     allowed = {*HistoryBuffer._statistics_methods, 'min', 'max', 'mean',
                'current'}
     if obj is HistoryBuffer and name in allowed:
@@ -31,10 +30,10 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
 
 
 def allow_mmengine_checkpoint_globals() -> None:
-    """Allow-list what MMEngine writes into checkpoints (its MessageHub
-    state, numpy arrays and scalars) for ``weights_only=True`` loading."""
+    """Allow-list what MMEngine writes into checkpoints (MessageHub state,
+    numpy arrays and scalars) for ``weights_only=True`` loading."""
     if not hasattr(torch.serialization, 'add_safe_globals'):
-        return  # torch < 2.4 has no allow-list and loads as before
+        return  # torch < 2.4 has no allow-list
     try:  # numpy >= 2
         from numpy._core import multiarray
     except ImportError:  # numpy 1.x
@@ -63,21 +62,17 @@ class CheckpointMismatchError(RuntimeError):
     """A checkpoint's weights do not fit the model (keys or shapes)."""
 
 
-# torch.save's formats: a zip archive, or a legacy pickle stream starting
-# with the pickled magic number 0x1950a86a20f9469cfc6c (protocol 2)
+# torch.save's formats: a zip archive, or a legacy pickle stream
 _ZIP_MAGIC = b'PK\x03\x04'
 _LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
 _TRUNCATION_HINTS = ('unexpected eof', 'ran out of input', 'truncated',
                      'corrupt', 'invalid magic number', 'invalid load key')
 
 
-def _raise_if_damaged(path: str,
-                      what: str = 'checkpoint',
+def _raise_if_damaged(path: str, what: str,
                       err: Optional[BaseException] = None) -> None:
-    """Raise :class:`CorruptCheckpointError` naming ``path`` if it is a zip
-    archive that cannot be read or fails the CRC-32s ``torch.save`` stored
-    (overwritten bytes ``torch.load`` loads silently), a legacy file whose
-    load error ``err`` says it ends early, or neither format."""
+    """Raise :class:`CorruptCheckpointError` naming ``path`` for an unreadable
+    or CRC-failing zip archive, a truncated legacy file or neither format."""
     with open(path, 'rb') as f:
         head = f.read(len(_LEGACY_MAGIC))
     text = f'{type(err).__name__}: {str(err)[:300]}'
@@ -87,26 +82,22 @@ def _raise_if_damaged(path: str,
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()  # reads every entry, checks CRC-32
             if bad is not None:
-                problem = (f'is corrupt: entry {bad} of its zip archive fails'
-                           ' its CRC-32 check: bytes of the file were '
-                           'overwritten or lost')
+                problem = f'is corrupt: zip entry {bad} fails its CRC-32 check'
         except (zipfile.BadZipFile, OSError, EOFError, ValueError,
                 RuntimeError) as zip_err:
-            problem = ('cannot be read by torch.load: a zip archive '
-                       '(torch.save format) that is truncated or damaged: '
-                       f'{type(zip_err).__name__}: {zip_err}')
+            problem = ('cannot be read by torch.load: a truncated or damaged '
+                       f'zip archive: {type(zip_err).__name__}: {zip_err}')
     elif head != _LEGACY_MAGIC:
         problem = ('cannot be read by torch.load: not a PyTorch file (it '
                    f'starts with {head[:8]!r}){": " + text if err else ""}')
     elif isinstance(err, EOFError) or err is not None and any(
             h in text.lower() for h in _TRUNCATION_HINTS):
-        problem = ('cannot be read by torch.load: a legacy (non-zip) torch '
-                   f'file that is truncated or damaged: {text}')
+        problem = ('cannot be read by torch.load: a truncated or damaged '
+                   f'legacy torch file: {text}')
     if problem is not None:
         raise CorruptCheckpointError(
             f'{what} {path} ({osp.getsize(path)} bytes) {problem}. Use an '
-            'intact copy (save or download it again); no loading option can '
-            'read it (docs/user_guides/reliability.md)') from err
+            'intact copy (docs/user_guides/reliability.md)') from err
 
 
 def read_checkpoint(path: str,
@@ -114,29 +105,23 @@ def read_checkpoint(path: str,
                     map_location: Union[str, torch.device] = 'cpu') -> Any:
     """``torch.load(path, weights_only=True)``, refusing a missing, empty,
     truncated, foreign or CRC-failing file, a folder or a bad symlink, and
-    pickled objects (naming the converter to use); errors name ``what``."""
+    pickled objects (naming the converters); errors name ``what``."""
     if path is None or not str(path).strip():
         raise FileNotFoundError(f'{what}: no file given (empty path)')
     path = str(path)
-    if not osp.exists(path):
-        if not osp.islink(path):
-            raise FileNotFoundError(f'{what} {path} does not exist')
-        try:
-            os.stat(path)
-        except OSError as err:
-            if err.errno == errno.ELOOP:
-                raise FileNotFoundError(
-                    f'{what} {path} is a symlink loop ({err.strerror}); '
-                    'point it at a real checkpoint file') from None
-        raise FileNotFoundError(f'{what} {path} is a dangling symlink to '
-                                f'{os.readlink(path)!r}, which does not exist')
+    try:
+        os.stat(path)
+    except OSError as err:
+        why = ('is a symlink loop' if err.errno == errno.ELOOP else
+               f'is a dangling symlink to {os.readlink(path)!r}'
+               if osp.islink(path) else f'cannot be read: {err.strerror}'
+               if err.errno != errno.ENOENT else 'does not exist')
+        raise FileNotFoundError(f'{what} {path} {why}') from None
     if osp.isdir(path):
-        raise IsADirectoryError(
-            f'{what} {path} is a folder, expected a .pth file')
+        raise IsADirectoryError(f'{what} {path} is a folder, not a file')
     if osp.getsize(path) == 0:
-        raise ValueError(
-            f'{what} {path} is empty (0 bytes), e.g. a save that was '
-            'interrupted before anything was written; use another checkpoint')
+        raise ValueError(f'{what} {path} is empty (0 bytes), e.g. an '
+                         'interrupted save; use another checkpoint')
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # noqa: BLE001 - reported with the path
@@ -146,12 +131,10 @@ def read_checkpoint(path: str,
             refused = f'e.g. {found[1]}' if found else str(err).strip(
             ).split('\n')[0][:200]
             raise pickle.UnpicklingError(
-                f'{what} {path} holds pickled Python objects that safe '
-                f'loading (weights_only=True) refuses ({refused}). '
-                'A whole pickled model (e.g. an official research '
-                'checkpoint) must be converted first with its converter '
-                'under tools/model_converters/ (--trust unpickles it; '
-                'docs/user_guides/official_weights.md)') from err
+                f'{what} {path} holds pickled Python objects that '
+                f'weights_only loading refuses ({refused}); convert it first '
+                'with its converter in tools/model_converters/ (--trust '
+                'unpickles it; docs/user_guides/official_weights.md)') from err
         raise CorruptCheckpointError(
             f'{what} {path} cannot be loaded by torch.load: '
             f'{type(err).__name__}: {str(err)[:300]}') from err
@@ -159,38 +142,30 @@ def read_checkpoint(path: str,
     return obj
 
 
-#: The file check of the tools (``--resume``, ``tools/test.py``).
-check_checkpoint_file = read_checkpoint
+check_checkpoint_file = read_checkpoint  # the tools' file check
 
 
 def load_legacy_checkpoint(path: str,
                            trust: bool = False,
-                           map_location: Union[str, torch.device] = 'cpu',
-                           source: Optional[str] = None) -> Any:
-    """:func:`read_checkpoint` (a damaged file is refused whatever ``trust``
-    says), then, only if ``trust`` (the tools' ``--trust``: unpickling can
-    run arbitrary code), a full unpickling announced by a
-    :class:`TrustedUnpicklingWarning`. ``source`` says where trusted files
-    come from, for messages."""
-    from_where = f' ({source})' if source else ''
+                           map_location: Union[str, torch.device] = 'cpu'
+                           ) -> Any:
+    """:func:`read_checkpoint`, then, only if ``trust`` (the tools'
+    ``--trust``), a full unpickling announced by a
+    :class:`TrustedUnpicklingWarning`; a damaged file is refused either way."""
     try:
         return read_checkpoint(path, 'checkpoint', map_location)
     except pickle.UnpicklingError as err:
         if not trust:
             raise RuntimeError(
-                f'{path} cannot be loaded with weights_only=True: it is a '
-                'legacy pickle, and unpickling can execute arbitrary code. If '
-                f'you trust its source{from_where}, pass trust=True (the '
-                '--trust flag of the tool you are using).') from err
+                f'{path} is a legacy pickle, which can execute code when '
+                'loaded; if you trust its source, pass trust=True (the '
+                'tool\'s --trust)') from err
     with warnings.catch_warnings():
         warnings.simplefilter('always', TrustedUnpicklingWarning)
         warnings.warn(
-            f'{path} does not load with weights_only=True; unpickling it '
-            'fully (weights_only=False) because trust=True / --trust was '
-            'given. This can execute code stored in the file: use --trust '
-            f'only for files from a source you trust{from_where}.',
-            TrustedUnpicklingWarning,
-            stacklevel=2)
+            f'{path}: unpickling it fully (weights_only=False) because '
+            '--trust was given; this can execute code stored in the file',
+            TrustedUnpicklingWarning, stacklevel=2)
     try:
         return torch.load(path, map_location=map_location, weights_only=False)
     except Exception as err:  # noqa: BLE001 - a truncated legacy pickle
@@ -200,9 +175,7 @@ def load_legacy_checkpoint(path: str,
 
 def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
                                                       List[str]]:
-    """The checkpoint ``--resume`` resumes from (the one
-    ``<work_dir>/last_checkpoint`` names, else the newest readable
-    ``*.pth``) and notes explaining any fallback."""
+    """The checkpoint ``--resume`` takes, and notes explaining any fallback."""
     pointer = osp.join(work_dir, 'last_checkpoint')
     named, notes = None, []
     if osp.isfile(pointer):
@@ -227,9 +200,7 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
 
 
 def auto_resume_checkpoint(work_dir: str, logger: Any) -> Optional[str]:
-    """:func:`find_resumable_checkpoint` with its notes logged; None when
-    the work dir holds no checkpoint, :class:`CorruptCheckpointError` when
-    every one found is refused (the user must choose to start over)."""
+    """:func:`find_resumable_checkpoint` with its notes logged."""
     resume_from, notes = find_resumable_checkpoint(work_dir)
     if resume_from is not None:
         for note in notes:
@@ -241,11 +212,9 @@ def auto_resume_checkpoint(work_dir: str, logger: Any) -> Optional[str]:
     if refused:
         raise CorruptCheckpointError(
             f'--resume: no usable checkpoint in {work_dir}; {len(refused)} '
-            'tried and refused:\n  ' + '\n  '.join(refused) + '\nNothing was '
-            'trained. Resume from an intact copy (--resume FILE), or run '
-            'without --resume to start a new run from scratch (its '
-            'checkpoints then replace last_checkpoint; the refused files stay '
-            'where they are)')
+            'tried and refused:\n  ' + '\n  '.join(refused) + '\nResume from '
+            'an intact copy (--resume FILE), or run without --resume to start '
+            'a new run from scratch')
     logger.warning(f'--resume: no checkpoint found in {work_dir} (' +
                    '; '.join(notes) + '); starting from scratch')
     return None
@@ -255,9 +224,7 @@ def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
     """Dotted keys (``'state_dict.conv.weight'``) of the floating-point
     tensors holding NaN / Inf in nested dicts / lists / tuples ``state``."""
     if isinstance(state, torch.Tensor):
-        finite = not (state.is_floating_point() or state.is_complex()) \
-            or bool(torch.isfinite(state).all())
-        return [] if finite else [prefix or '<tensor>']
+        return [] if torch.isfinite(state).all() else [prefix or '<tensor>']
     if isinstance(state, dict):
         items = [(f'{prefix}.{k}' if prefix else str(k), v)
                  for k, v in state.items()]
@@ -271,8 +238,7 @@ def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
 
 def nonfinite_state(model: torch.nn.Module,
                     optim_wrapper: Optional[Any] = None) -> List[str]:
-    """:func:`nonfinite_tensors` of a (wrapped) model's state dict and of an
-    optim wrapper's (``'state_dict.<key>'``, ``'optimizer.<key>'``)."""
+    """:func:`nonfinite_tensors` of a model's and an optim wrapper's state."""
     from mmengine.runner.checkpoint import get_state_dict
     return nonfinite_tensors(dict(
         state_dict=get_state_dict(model),
@@ -288,8 +254,7 @@ def short_list(items: Sequence[str], limit: int = 5) -> str:
 
 def checkpoint_state_dict(obj: Any, path: str,
                           what: str = 'checkpoint') -> Mapping[str, Any]:
-    """The state dict of a loaded checkpoint (``{'state_dict': ...}`` or a
-    bare mapping of names to tensors); ValueError naming the file else."""
+    """The state dict of a loaded checkpoint; ValueError naming the file."""
     state = obj.get('state_dict', obj) if isinstance(obj, Mapping) else obj
     if not isinstance(state, Mapping) or not all(
             isinstance(k, str) for k in state):
@@ -303,8 +268,7 @@ def checkpoint_state_dict(obj: Any, path: str,
 
 def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
                    ) -> Tuple[List[str], List[str], List[str]]:
-    """The keys of ``expected`` missing from ``state``, those of ``state``
-    not in ``expected``, and ``'key (state) vs (expected)'`` shapes."""
+    """Missing keys, unexpected keys and ``'key (state) vs (expected)'``."""
     return ([k for k in expected if k not in state],
             [k for k in state if k not in expected],
             [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
@@ -313,47 +277,40 @@ def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
              and tuple(state[k].shape) != tuple(v.shape)])
 
 
-#: Official (unconverted) weight files by name: ``keys`` (regular
-#: expressions; a file matches when each fullmatches one of its keys, a
-#: ``module.`` prefix removed), ``network`` and the converter ``command``
-#: (``{src}``: the file), named by the checked loader.
-OFFICIAL_WEIGHT_FILES: Dict[str, dict] = OrderedDict(
-    (name, dict(keys=keys, network=network,
-                command='python tools/model_converters/' + command))
-    for name, keys, network, command in [
+_BASELINE = 'fusion_baselines_to_mmfusenas.py NAME {src} OUT'
+#: Official weight files: ``keys`` (regular expressions, each fullmatching
+#: one key, a ``module.`` prefix removed), ``network`` and the converter
+#: ``command`` (``{src}``: the file) that the checked loader names.
+OFFICIAL_WEIGHT_FILES: Dict[str, dict] = {
+    name: dict(keys=keys, network=network,
+               command='python tools/model_converters/' + cmd.replace(
+                   'NAME', name).replace('OUT',
+                                         f'checkpoints/{name}_mmfusenas.pth'))
+    for name, keys, network, cmd in [
         ('seafusion', [r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
-         'SeAFusion FusionNet (Linfeng-Tang/SeAFusion)',
-         'fusion_baselines_to_mmfusenas.py seafusion {src} '
-         'checkpoints/seafusion_mmfusenas.pth'),
+         'SeAFusion FusionNet (Linfeng-Tang/SeAFusion)', _BASELINE),
         ('tardal', [r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
-         'TarDAL Generator (JinyuanLiu-CV/TarDAL tardal.pt / tardal+.pt / '
-         'tardal++.pt)', 'fusion_baselines_to_mmfusenas.py tardal {src} '
-         'checkpoints/tardal_mmfusenas.pth'),
+         'TarDAL Generator (JinyuanLiu-CV/TarDAL tardal*.pt)', _BASELINE),
         ('ifcnn_max', [r'conv2\.bn\.running_var', r'conv1\.weight'],
-         'IFCNN (uzeful/IFCNN IFCNN-MAX.pth)',
-         'fusion_baselines_to_mmfusenas.py ifcnn_max {src} '
-         'checkpoints/ifcnn_max_mmfusenas.pth'),
-        ('ruas', [r'enhance_net\.iems\.\d+\.cell\..+'],
-         'RUAS (vis-opt-group/RUAS or KarelZhang/RUAS)',
-         'ruas_official_to_mmfusenas.py {src} checkpoints/ruas_mmfusenas.pth'),
+         'IFCNN (uzeful/IFCNN IFCNN-MAX.pth)', _BASELINE),
+        ('ruas', [r'enhance_net\.iems\.\d+\.cell\..+'], 'RUAS (vis-opt-group'
+         '/RUAS or KarelZhang/RUAS)', 'ruas_official_to_mmfusenas.py {src} '
+         'OUT'),
         ('tim', [r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
-                 r'\..+'],
-         'TIM Network_Fusion9 (LiuZhu-CV/TIMFusion weights_*.pt)',
-         'tim_official_to_mmfusenas.py MODEL --stage1 {src} [--stage2 '
-         'weights_2_*.pt] checkpoints/tim_mmfusenas.pth (MODEL: ivif, light, '
-         'ct, pet or spect)'),
+                 r'\..+'], 'TIM Network_Fusion9 (LiuZhu-CV/TIMFusion '
+         'weights_*.pt)', 'tim_official_to_mmfusenas.py MODEL --stage1 {src} '
+         '[--stage2 weights_2_*.pt] OUT (MODEL: ivif, light, ct, pet, spect)'),
         ('hbl', [r'e\.encode\..+'], 'HBL Network (zhudear/HBLALS_pytorch)',
-         'hbl_official_to_mmfusenas.py {src} checkpoints/hbl_mmfusenas.pth '
-         '--genotype {{lol,mit,sihr,uie}}'),
+         'hbl_official_to_mmfusenas.py {src} OUT --genotype '
+         '{{lol,mit,sihr,uie}}'),
         ('dcnas', [r'(dep_encoder|rgb_encoder)\..+'], 'DCNAS StaticModel',
-         'dcnas_official_to_mmfusenas.py {src} '
-         'checkpoints/dcnas_mmfusenas.pth --arch ARCH'),
-    ])
+         'dcnas_official_to_mmfusenas.py {src} OUT --arch ARCH'),
+    ]
+}
 
 
 def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
-    """The name in :data:`OFFICIAL_WEIGHT_FILES` (e.g. ``'seafusion'``)
-    whose signature the state-dict ``keys`` match, else None."""
+    """The :data:`OFFICIAL_WEIGHT_FILES` entry ``keys`` match, else None."""
     keys = [re.sub(r'^module\.', '', k) for k in keys]
     return next((name for name, spec in OFFICIAL_WEIGHT_FILES.items()
                  if all(any(re.fullmatch(p, k) for k in keys)
@@ -363,8 +320,7 @@ def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
 def load_model_weights(model: torch.nn.Module,
                        path: str,
                        strict: bool = True) -> Any:
-    """:func:`read_checkpoint` then :func:`load_checked_state`; returns the
-    checkpoint object."""
+    """:func:`read_checkpoint` and :func:`load_checked_state` of ``path``."""
     obj = read_checkpoint(path)
     load_checked_state(model, obj, path, strict)
     return obj
@@ -378,12 +334,11 @@ def load_checked_state(model: torch.nn.Module,
                        revise_keys: Sequence[Tuple[str, str]] = (
                            (r'^module\.', ''), ),
                        logger: Optional[Any] = None) -> None:
-    """Load a checkpoint object read from ``path`` into ``model`` (MMEngine's
-    ``load_state_dict``) only if it holds a state dict, every tensor is
-    finite and keys (all of them when ``strict``) and shapes fit, else
-    :class:`CheckpointMismatchError` (naming the converter of an official
-    weight file). ``what`` names the file in messages; ``revise_keys``:
-    ``(pattern, replacement)`` applied to every key."""
+    """Load ``checkpoint`` (read from ``path``, named ``what``) into
+    ``model`` with MMEngine's ``load_state_dict`` only if its state dict
+    (keys revised by ``revise_keys``) is finite and its keys (when
+    ``strict``) and shapes fit, else :class:`CheckpointMismatchError`,
+    naming the converter of an official weight file."""
     state = checkpoint_state_dict(checkpoint, path, what)
     metadata = getattr(state, '_metadata', None)  # old BatchNorm versions
     for pattern, repl in revise_keys:
@@ -392,9 +347,8 @@ def load_checked_state(model: torch.nn.Module,
     if bad:
         raise FloatingPointError(
             f'{what} {path}: {len(bad)} tensor(s) hold NaN/Inf '
-            f'({short_list(bad)}); the network would output garbage (e.g. '
-            'black images). Use another checkpoint, e.g. an earlier one of '
-            'the same run (docs/user_guides/reliability.md)')
+            f'({short_list(bad)}); use another checkpoint, e.g. an earlier '
+            'one of the same run')
     expected = model.state_dict()
     missing, unexpected, shapes = state_mismatch(expected, state)
     if shapes or strict and (missing or unexpected):
@@ -410,15 +364,11 @@ def load_checked_state(model: torch.nn.Module,
         raise CheckpointMismatchError(
             f'{what} {path} does not fit the model {type(model).__name__} of '
             'this config: ' + (
-                f'it is an official {spec["network"]} weight file, not yet '
-                'converted to this toolbox\'s keys. Convert it once with\n  '
-                f'{spec["command"].format(src=path)}\nand give the converted '
-                'file instead (docs/user_guides/official_weights.md)'
-                if spec else f'{problems}. It was probably saved from another '
-                'architecture or config (same network, another width?). To '
-                'load the matching part on purpose, load it non-strictly '
-                '(load_strict=False / strict=False); the rest keeps its '
-                'initialisation'))
+                f'it is an official {spec["network"]} weight file; convert it '
+                f'once with\n  {spec["command"].format(src=path)}\n'
+                '(docs/user_guides/official_weights.md)' if spec else
+                f'{problems}. Saved with another architecture or config? '
+                'load_strict=False / strict=False loads the matching part'))
     from mmengine.runner.checkpoint import load_state_dict
     state = OrderedDict(state)
     state._metadata = metadata  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
-"""The tools' common options: load a run's config and check its
-``--cfg-options`` (named loss sets included), keys and ``type`` names, each
-error naming the file and the key."""
+"""The tools' common options: load a run's config, check its
+``--cfg-options``, keys and ``type`` names, each error naming the file and
+the key."""
 import argparse
 import difflib
 import importlib.util
@@ -28,12 +28,10 @@ TOOL_READ_KEYS = frozenset({'data_root', 'predictor', 'sync_bn',
 _SCHEDULE_NAME = re.compile(r'(^|_)(iter|iters|epoch|epochs)($|_)')
 REPLACING_DOC = 'docs/user_guides/train_test.md#replacing-lists-and-dicts'
 LOSS_RECIPE_DOC = 'docs/user_guides/fusion_losses.md#swapping-the-losses'
-#: the named loss sets: ``configs/_base_/losses/<name>.py`` as the package
-#: ships them (``mmfusenas/.mim/configs`` links ``configs``), each one list
-#: ``losses``, picked with ``--cfg-options model.losses=<name>``
+#: the named loss sets, each a list ``losses`` (``model.losses=<name>``);
+#: ``mmfusenas/.mim/configs`` links ``configs``
 LOSS_SETS_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                          '.mim', 'configs', '_base_', 'losses')
-DEFAULT_MODEL_WRAPPER = 'mmfusenas.AlgorithmDistributedDataParallel'
 
 
 # --- named loss sets and --cfg-options ---------------------------------------
@@ -51,15 +49,14 @@ def _is_loss_list(value: Any) -> bool:
 
 
 def load_loss_set(name: str) -> List[dict]:
-    """The ``losses`` list of the loss set ``name`` (e.g. ``'tim'``); a
-    ``KeyError`` listing the sets for an unknown name."""
+    """The ``losses`` list of the loss set ``name`` (e.g. ``'tim'``)."""
     names = loss_set_names()
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=1)
         raise KeyError(
-            f'no loss set named {name!r}{did_you_mean(close)} The loss sets '
-            f'are {", ".join(names) or "(none)"} ({LOSS_SETS_DIR}/<name>.py;'
-            f' {LOSS_RECIPE_DOC}).')
+            f'no loss set named {name!r}'
+            f'{did_you_mean(difflib.get_close_matches(name, names, n=1))} '
+            f'The loss sets are {", ".join(names) or "(none)"} '
+            f'({LOSS_SETS_DIR}/<name>.py; {LOSS_RECIPE_DOC}).')
     path = osp.join(LOSS_SETS_DIR, f'{name}.py')
     losses = Config.fromfile(path)._cfg_dict.to_dict().get('losses')
     if not _is_loss_list(losses):
@@ -70,12 +67,10 @@ def load_loss_set(name: str) -> List[dict]:
 
 def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
     """``{key: the set's list}`` of the ``options`` naming a loss set for a
-    ``*losses`` list of ``cfg``; a ``KeyError`` for an unknown name or a
-    key the config lacks."""
+    ``*losses`` list of ``cfg``."""
     out = {}
     for key, value in options.items():
-        if not isinstance(value, str) or \
-                not str(key).rpartition('.')[2].endswith('losses'):
+        if not isinstance(value, str) or not str(key).endswith('losses'):
             continue
         found, node, _ = walk_path(cfg._cfg_dict, str(key).split('.'))
         if found and _is_loss_list(node):
@@ -96,10 +91,9 @@ def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
 
 
 def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
-    """Check ``--cfg-options`` against the config before they are merged:
-    a ``KeyError`` for a new top-level key nothing reads and for a variable
-    of the config file (overriding it changes nothing); returns (and logs)
-    warnings for new nested keys, with the closest existing keys."""
+    """Check ``--cfg-options`` before they are merged: a ``KeyError`` for a
+    new top-level key nothing reads and for a variable of the config file;
+    returns (and logs) warnings for new nested keys, with close keys."""
     paths = [p for p, _, _ in config_items(cfg._cfg_dict.to_dict())]
     warnings = []
     for key in options:
@@ -130,21 +124,19 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
 
 
 def _variable_error(cfg: Config, key: str, value: Any) -> str:
-    """The message for an override of the config-file variable in ``key``
-    (``name`` or ``name.sub.path``): the settings holding its value."""
+    """The error for overriding the config-file variable in ``key``
+    (``name`` or ``name.sub.path``), naming the settings holding its
+    value."""
     name, _, rest = str(key).partition('.')
     current = cfg._cfg_dict.to_dict()[name]
-
-    def same(v: Any) -> bool:
-        return type(v) is type(current) and v == current
-
-    read = list(config_items(runner_part(cfg)))
-    holders = [p for p, k, v in read if k == name and same(v)]
+    read = [(p, k, v) for p, k, v in config_items(runner_part(cfg))
+            if type(v) is type(current) and v == current]
+    holders = [p for p, k, _ in read if k == name]
     if _SCHEDULE_NAME.search(name) and isinstance(current, int):
         holders += [s['path'] for s in schedule_settings(cfg)
                     if s['value'] == current]
     if isinstance(current, (str, list, tuple, dict)) and current:
-        holders += [p for p, _, v in read if same(v)]
+        holders += [p for p, _, _ in read]
     holders = [f'{h}.{rest}' if rest else h
                for h in list(dict.fromkeys(holders))[:6]]
     shown = repr(current) if len(repr(current)) <= 60 else \
@@ -152,8 +144,7 @@ def _variable_error(cfg: Config, key: str, value: Any) -> str:
     text = (f'--cfg-options {key}={value!r}: {name!r} is a variable of the '
             f'config file{" " + cfg.filename if cfg.filename else ""}, not '
             f'a setting: its value ({shown}) was copied into the settings '
-            'built from it when the file was read, and nothing reads the '
-            'variable afterwards, so overriding it changes nothing. ' + (
+            'when the file was read, so overriding it changes nothing. ' + (
                 f'Set the settings that hold its value instead: '
                 f'{", ".join(holders)}' if holders else
                 'No setting the run reads holds its value'))
@@ -163,7 +154,7 @@ def _variable_error(cfg: Config, key: str, value: Any) -> str:
         length = train_cfg.get(f'max_{unit}s') == current and not rest
         text += (f'; to change the length of training use tools/train.py '
                  f'--max-{unit}s {value if length else "N"}, which rescales '
-                 'every iteration / epoch setting of the schedule with it')
+                 'the schedule with it')
     return text + '.'
 
 
@@ -212,9 +203,9 @@ def _replace_hint(key: str) -> str:
 
 
 def check_option_values(options: Mapping) -> None:
-    """Refuse, with a ``ValueError`` saying how to replace the list or
-    dict instead, ``--cfg-options`` values MMEngine's parser does not read:
-    Python dicts, unbalanced brackets, ``_delete_`` for a list item."""
+    """Refuse ``--cfg-options`` values MMEngine's parser does not read
+    (Python dicts, unbalanced brackets, ``_delete_`` of a list item) with a
+    ``ValueError`` saying how to replace the list or dict instead."""
     accepted = ('a value is a number, True / False / None, a string, or a '
                 'list / tuple of these ([a,b], (1,2))')
     for key, value in options.items():
@@ -226,16 +217,14 @@ def check_option_values(options: Mapping) -> None:
                 'an item of a list: MMEngine merges a list item by its index '
                 f'and keeps _delete_ as an argument of {item}. '
                 + _replace_hint(item))
-        if text is not None:
+        if text is not None or isinstance(value, UnparsedOption):
             raise ValueError(
-                f'--cfg-options {key}={text}: MMEngine\'s --cfg-options '
-                f'parser does not read Python dicts (dict(...) or {{...}}): '
-                f'{accepted}. ' + _replace_hint(key))
-        if isinstance(value, UnparsedOption):
-            raise ValueError(
-                f'--cfg-options {key}={value}: MMEngine\'s --cfg-options '
-                f'parser cannot read this value (unbalanced brackets?); '
-                f'{accepted}.')
+                f'--cfg-options {key}={text or value}: MMEngine\'s '
+                '--cfg-options parser ' + (
+                    'does not read Python dicts (dict(...) or {...}): '
+                    f'{accepted}. {_replace_hint(key)}' if text else
+                    'cannot read this value (unbalanced brackets?); '
+                    f'{accepted}.'))
 
 
 # --- the keys and types of the merged config --------------------------------
@@ -246,10 +235,6 @@ _BUILDER_KEYS = dict(train_cfg={'by_epoch'}, default_hooks={'priority'},
                      param_scheduler={'convert_to_iter_based'},
                      optim_wrapper={'optimizer', 'constructor',
                                     'paramwise_cfg'})
-#: modules registering MMEngine's and MMCV's classes in the root registries
-_ROOT_MODULES = ('mmengine.dataset', 'mmengine.evaluator', 'mmengine.hooks',
-                 'mmengine.model', 'mmengine.optim', 'mmengine.runner',
-                 'mmengine.visualization', 'mmcv.cnn', 'mmcv.transforms')
 #: keys whose dict's ``type`` is no registry name (mmcv.ops NMS / RoI
 #: layers, the deblurring datasets' kernel source): not checked
 _NOT_REGISTERED = ('nms', 'roi_layer', 'kernels')
@@ -268,14 +253,12 @@ def _init_keywords(cls: type) -> Optional[Set[str]]:
 
 def check_config_keys(cfg: Config, typed: tuple = ()) -> None:
     """Refuse, before anything is built, top-level keys close to a runner
-    key (``trian_cfg``) and keys of the loops, hooks, schedulers,
+    key (``trian_cfg``) and keys that the loops, hooks, schedulers,
     ``optim_wrapper`` and the dicts at ``typed`` (whose ``type`` an option
-    set) that their class does not take: a ``KeyError``, one line per key
-    with the file and the closest key."""
+    set) do not take: a ``KeyError``, one line per key."""
     where, errors = config_name(cfg), []
     for key in cfg.keys():
-        # close spellings and swapped letters (``modle``); the file's own
-        # variables (arch_dataloader, ...) are further away
+        # close spellings and swapped letters (``modle``)
         close = difflib.get_close_matches(key, RUNNER_KEYS, n=1,
                                           cutoff=0.85) or [
             k for k in RUNNER_KEYS if sorted(k) == sorted(key)][:1]
@@ -318,18 +301,21 @@ class ConfigTypeError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
-def _scope_names(scope: str) -> Optional[Set[str]]:
+def _scope_names(scope: str) -> Set[str]:
     """The names in the registries of ``scope`` (MMEngine's root ones for
-    ``'mmengine'``); None when it is no installed package with
-    registries."""
+    ``'mmengine'``); empty when it is no installed package."""
     from mmengine.registry import root
-    for module in _ROOT_MODULES if scope == 'mmengine' else (
-            f'{scope}.registry', ):
-        try:
+    if scope == 'mmengine':  # the modules registering MMEngine's and MMCV's
+        for module in ('mmengine.dataset', 'mmengine.evaluator', 'mmcv.cnn',
+                       'mmengine.hooks', 'mmengine.model', 'mmengine.optim',
+                       'mmengine.runner', 'mmengine.visualization',
+                       'mmcv.transforms'):
             importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - optional / not installed
-            if scope != 'mmengine':
-                return None
+    else:
+        try:
+            importlib.import_module(f'{scope}.registry')
+        except Exception:  # noqa: BLE001 - no installed package with one
+            return set()
     names: Set[str] = set()
     for reg in vars(root).values():
         if isinstance(reg, Registry) and scope != 'mmengine':
@@ -337,14 +323,18 @@ def _scope_names(scope: str) -> Optional[Set[str]]:
         if isinstance(reg, Registry) and reg.scope == scope:
             reg.import_from_location()
             names.update(reg.module_dict)
-    return names or None
+    return names
 
 
 def check_config_types(cfg: Config) -> None:
     """Refuse, before anything is built, a string ``type`` that no
     registry of the config's scopes (``default_scope``, MMEngine's, each
-    ``_scope_`` and ``scope.`` prefix) holds and no dotted path imports: a
-    :class:`ConfigTypeError`, one line per type with the closest names."""
+    ``_scope_`` and ``scope.`` prefix) holds and no dotted path imports:
+    a :class:`ConfigTypeError`, one line per type with the closest names.
+
+    MMEngine builds datasets, loops and hooks only after it made the work
+    dir, and its registry errors suggest no names.
+    """
     from mmengine.utils import get_object_from_string
     found, scopes = [], {'mmengine', cfg.get('default_scope') or 'mmengine'}
     for path, key, node in config_items(runner_part(cfg)):
@@ -357,19 +347,19 @@ def check_config_types(cfg: Config) -> None:
             if '.' in node['type']:
                 scopes.add(node['type'].partition('.')[0])
     names = {s: _scope_names(s) for s in sorted(scopes)}
-    known = set().union(*[n for n in names.values() if n])
-    looked = ', '.join(s for s, n in names.items() if n)
+    known, looked = set().union(*names.values()), ', '.join(
+        s for s, n in names.items() if n)
     errors = []
     for path, type_ in found:
-        name = type_.partition('.')[2] if '.' in type_ else type_
-        if name in known:
+        if type_.rpartition('.')[2] in known:
             continue
         try:
             if '.' in type_ and get_object_from_string(type_) is not None:
                 continue  # MMEngine imports a dotted path
         except Exception:  # noqa: BLE001 - anything that does not import
             pass
-        close = difflib.get_close_matches(name, sorted(known), n=3)
+        close = difflib.get_close_matches(type_.rpartition('.')[2],
+                                          sorted(known), n=3)
         errors.append(f'{config_name(cfg)}: {path}.type = {type_!r} is not '
                       'a registered type (looked up in the registries of '
                       f'{looked}){did_you_mean(close)}')
@@ -381,13 +371,11 @@ def check_config_types(cfg: Config) -> None:
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--work-dir``, ``--tensorboard``, ``--data-root``,
-    ``--cfg-options``, ``--launcher`` and ``--local-rank`` /
-    ``--local_rank`` (as distributed launchers pass it)."""
+    ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
     parser.add_argument('--work-dir', help='folder for logs and outputs')
     parser.add_argument(
         '--tensorboard', action='store_true',
-        help='also log to TensorBoard (same as tensorboard = True in the '
-        'config; needs the tensorboard package)')
+        help='also log to TensorBoard (as tensorboard = True in the config)')
     parser.add_argument(
         '--data-root',
         help='re-root every dataset of the config (and paths built from '
@@ -452,12 +440,11 @@ def load_runner_config(args: argparse.Namespace) -> Config:
 
 def enable_tensorboard(cfg: Config) -> None:
     """Add MMEngine's ``TensorboardVisBackend`` to the visualizer
-    (idempotent); an ``ImportError`` without the ``tensorboard`` package."""
+    (idempotent)."""
     if importlib.util.find_spec('tensorboard') is None:
         raise ImportError(
-            'the TensorBoard switch (tensorboard = True in the config or '
-            '--tensorboard) needs the optional `tensorboard` package: '
-            '`pip install tensorboard` (or -r requirements/optional.txt)')
+            'tensorboard = True (or --tensorboard) needs the optional '
+            '`tensorboard` package: `pip install tensorboard`')
     if cfg.get('visualizer') is None:
         cfg.visualizer = ConfigDict(type='Visualizer', vis_backends=[])
     backends = list(cfg.visualizer.get('vis_backends') or [])
@@ -468,8 +455,8 @@ def enable_tensorboard(cfg: Config) -> None:
 
 def setup_distributed(cfg: Config) -> None:
     """Prepare a distributed run: ``model_wrapper_cfg`` defaults to
-    :data:`DEFAULT_MODEL_WRAPPER`; without CUDA the process group starts
-    here with gloo (for ``nccl`` too) and ``sync_bn`` is refused."""
+    ``AlgorithmDistributedDataParallel``; without CUDA the process group
+    starts here with gloo (for ``nccl`` too) and ``sync_bn`` is refused."""
     import torch
     import torch.distributed as dist
 
@@ -478,15 +465,15 @@ def setup_distributed(cfg: Config) -> None:
     if launcher == 'none':
         return
     if cfg.get('model_wrapper_cfg', None) is None:
-        cfg.model_wrapper_cfg = dict(type=DEFAULT_MODEL_WRAPPER)
+        cfg.model_wrapper_cfg = dict(
+            type='mmfusenas.AlgorithmDistributedDataParallel')
     if torch.cuda.is_available():
         return
     if cfg.get('sync_bn', None) is not None:
         raise ValueError(
-            f"sync_bn={cfg.sync_bn!r}: SyncBatchNorm needs CUDA and this "
-            'machine has none; remove `sync_bn` from the config (or '
-            "--cfg-options sync_bn=None) for per-rank BatchNorm statistics "
-            '(see docs/user_guides/distributed.md, BatchNorm)')
+            f'sync_bn={cfg.sync_bn!r}: SyncBatchNorm needs CUDA; remove '
+            '`sync_bn` (--cfg-options sync_bn=None) for per-rank BatchNorm '
+            'statistics (docs/user_guides/distributed.md)')
     if not dist.is_initialized():
         dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
         backend = dist_cfg.get('backend', 'gloo')
@@ -499,21 +486,13 @@ def load_task_model_cfg(config: str) -> ConfigDict:
     ``'mmdet::path.py'``) as a task model: without its
     ``data_preprocessor`` (the compound models normalise the fused image)
     and with ``_scope_`` set to its package."""
-    scope, path = config.partition('::')[0] if '::' in config else None, \
-        config
-    if scope:
-        from mmengine.config.utils import (_get_external_cfg_base_path,
-                                           _get_package_and_cfg_path)
-        from mmengine.utils import get_installed_path
-        package, rel = _get_package_and_cfg_path(config)
-        path = _get_external_cfg_base_path(get_installed_path(package), rel)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'task model config not found: {config}')
-    cfg = Config.fromfile(path)
+    from mmengine.hub import get_config
+    cfg = get_config(config) if '::' in config else Config.fromfile(config)
     if 'model' not in cfg:
         raise KeyError(f'{config} has no `model`')
     model = cfg.model
     model.pop('data_preprocessor', None)
+    scope = config.partition('::')[0] if '::' in config else None
     if scope or cfg.get('default_scope'):
         model['_scope_'] = scope or cfg.default_scope
     return model

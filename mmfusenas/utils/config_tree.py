@@ -44,8 +44,7 @@ def walk_path(node: Any, parts: List[str]) -> Tuple[bool, Any, int]:
 
 
 def set_path(cfg: Config, path: str, value: Any) -> None:
-    """Set the value at a dotted path of ``cfg`` (tuples on the way are
-    rebuilt)."""
+    """Set the value at a dotted path of ``cfg`` (rebuilding tuples)."""
 
     def put(node: Any, parts: List[str]) -> Any:
         if not parts:
@@ -64,14 +63,13 @@ def set_path(cfg: Config, path: str, value: Any) -> None:
 def type_name(node: Any) -> str:
     """The class name a config dict's ``type`` names (no scope)."""
     type_ = node.get('type') if isinstance(node, Mapping) else None
-    if isinstance(type_, type):
-        return type_.__name__
-    return str(type_).rpartition('.')[2].rpartition('::')[2]
+    return type_.__name__ if isinstance(type_, type) else \
+        str(type_).rpartition('.')[2].rpartition('::')[2]
 
 
 def registered_class(type_: Any) -> Optional[type]:
-    """The class a ``type`` value names in our registries (and MMEngine's,
-    their parents); None when none holds it."""
+    """The class a ``type`` value names in our registries (and their
+    parents, MMEngine's), else None."""
     if not isinstance(type_, str):
         return type_ if isinstance(type_, type) else None
     import mmfusenas.registry as registry

@@ -1,5 +1,6 @@
-"""The data a run reads: ``--data-root`` and the check that fails before
-the runner is built when a data folder is missing."""
+"""The data a run reads: ``--data-root`` and the check, before the runner is
+built, that its data folders exist, naming the command that writes a
+missing toy data set."""
 import os
 import os.path as osp
 from typing import Any, List, Mapping, Optional, Tuple
@@ -7,6 +8,37 @@ from typing import Any, List, Mapping, Optional, Tuple
 from mmengine.config import Config
 
 from .config_tree import config_items, runner_part, set_path, type_name
+
+#: ``{folder under data/: arguments of python tools/misc/make_toy_*.py}``
+#: (``{root}``: the folder as named)
+TOY_DATA_COMMANDS = {
+    'toy': 'make_toy_data.py {root} --num 300 --seed 0',
+    'toy_night': 'make_toy_data.py {root} --num 300 --seed 0 '
+    '--night-fraction 1.0 --night-darkness 4',
+    'toy_multispectral': 'make_toy_data.py {root} --layout multispectral '
+    '--num 300 --seed 0',
+    'toy_lowlight': 'make_toy_lowlight.py {root}',
+    'toy_exdark': 'make_toy_lowlight_tasks.py {root} --task exdark',
+    'toy_darkface': 'make_toy_lowlight_tasks.py {root} --task darkface',
+    'toy_acdc': 'make_toy_lowlight_tasks.py {root} --task acdc',
+    'toy_deblur': 'make_toy_deblur.py {root}',
+    'toy_restoration': 'make_toy_deblur.py {root} --derain-dehaze',
+    'toy_haze': 'make_toy_restoration.py haze {root}',
+    'toy_underwater': 'make_toy_restoration.py underwater {root}',
+    'toy_rgbd': 'make_toy_rgbd.py {root}',
+}
+
+
+def toy_data_command(path: str) -> Optional[str]:
+    """The command that writes the toy data set ``path`` lies in (a folder
+    of :data:`TOY_DATA_COMMANDS` directly under a ``data`` folder)."""
+    parts = str(path).replace('\\', '/').split('/')
+    for i, part in enumerate(parts[1:], 1):
+        if part in TOY_DATA_COMMANDS and parts[i - 1] == 'data':
+            return 'python tools/misc/' + TOY_DATA_COMMANDS[part].format(
+                root='/'.join(parts[:i + 1]))
+    return None
+
 
 #: the layouts of the data sets (detection, segmentation, restoration)
 DATA_DOC = 'docs/user_guides/datasets.md#layouts'
@@ -19,15 +51,13 @@ def _under(path: str, root: str) -> bool:
 
 
 def reroot_data(cfg: Config, data_root: str) -> List[str]:
-    """Point every dataset of ``cfg`` at ``data_root`` (``--data-root``):
-    every string under an old root (the config's ``data_root`` and the
-    common folder of the dataset roots outside it, e.g. a base's) moves
-    under ``data_root``, keeping sub-folders. Returns the changed keys."""
+    """Move every string under an old data root (the config's ``data_root``
+    and the common folder of the dataset roots outside it) under
+    ``data_root``, keeping sub-folders; returns the changed keys."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'--data-root folder does not exist: '
                                 f'{data_root}')
-    where = cfg.filename or 'the config'
-    base = cfg.get('data_root')
+    where, base = cfg.filename or 'the config', cfg.get('data_root')
     old = [base] if isinstance(base, str) and base else []
     outside = sorted({v for _, k, v in config_items(cfg._cfg_dict.to_dict())
                       if k == 'data_root' and isinstance(v, str) and v
@@ -40,8 +70,7 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
         if common in ('', '/', '.'):
             raise ValueError(
                 f'--data-root: {where} reads data from unrelated folders '
-                f'{outside}; one --data-root cannot replace them all. Set '
-                'each dataset root with --cfg-options (e.g. '
+                f'{outside}; set each dataset root with --cfg-options (e.g. '
                 'train_dataloader.dataset.data_root=...)')
         old.append(common)
     old.sort(key=len, reverse=True)
@@ -59,8 +88,8 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
     if not changed:
         raise ValueError(
             f'--data-root {data_root}: nothing in {where} lies under a data '
-            f'root ({old or "no dataset has a data_root"}), so the option '
-            'would change nothing; set the dataset paths with --cfg-options')
+            f'root ({old or "no dataset has a data_root"}); set the dataset '
+            'paths with --cfg-options')
     if 'data_root' in cfg:
         cfg.data_root = data_root
     return changed
@@ -87,9 +116,9 @@ def run_loaders(cfg: Config, mode: str) -> List[Tuple[str, Any]]:
 
 
 def _missing_data(dataset: Mapping) -> List[Tuple[str, str, str]]:
-    """``(key, path, what)`` of the paths of a dataset that do not exist:
-    its ``data_root`` folder, else its ``ann_file`` and ``data_prefix``
-    folders (relative ones under ``data_root``). URLs are left out."""
+    """``(key, path, what)`` of the missing paths of a dataset: its
+    ``data_root`` folder, else its ``ann_file`` and ``data_prefix`` (under
+    ``data_root``). URLs are left out."""
     root = dataset.get('data_root')
     root = root if isinstance(root, str) else ''
     if '://' in root:
@@ -119,8 +148,7 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
     """Raise FileNotFoundError, one line per path and then how to get the
     data, when a ``data_root``, ``ann_file`` or ``data_prefix`` of a dataset
     the run (``mode``: ``'train'`` or ``'test'``) builds is missing."""
-    from .toy_data_commands import toy_data_command
-    lines, toys, first, pairs, coco = [], [], None, False, False
+    lines, toys, types, first = [], [], set(), None
     for key, loader in run_loaders(cfg, mode):
         found: List[str] = []  # the outermost dicts naming data paths
         for path, _, dataset in config_items(
@@ -133,9 +161,7 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
             found.append(path)
             for sub, missing, what in _missing_data(dataset):
                 first = first or f'{path}.{sub}'
-                pairs = pairs or type_name(dataset) == 'PairedImageDataset'
-                coco = coco or (type_name(dataset) == 'PairedDetDataset'
-                                and sub == 'ann_file')
+                types.add(type_name(dataset) + (sub == 'ann_file') * '.ann')
                 line = (f'  {path} ({type_name(dataset)}): {sub} '
                         f'{missing!r} {what}')
                 lines += [line] if line not in lines else []
@@ -146,6 +172,7 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
     where = f'config {cfg.filename}' if cfg.filename else 'the config'
     text = [f'{where}: the data of this run is missing (paths from '
             f'{os.getcwd()}):'] + lines
+    sibling = toy_sibling(cfg.filename)
     if toys:
         text.append('This is toy data; write it with: '
                     + '; '.join(f'`{c}`' for c in toys) + '.')
@@ -154,16 +181,13 @@ def check_data_folders(cfg: Config, mode: str = 'train') -> None:
             f'Put the data there (folder layouts: {DATA_DOC}) or point the '
             'config at it: --data-root DIR re-roots every dataset, '
             f'--cfg-options {first}=DIR sets one path.')
-        if coco:
-            text.append('A PairedDetDataset json of VOC / YOLO / KAIST boxes '
-                        'is written by `python tools/dataset_converters/'
-                        'paired_to_coco.py` (the command is in the dataset '
-                        "config's comment).")
-        if mode == 'train' and pairs:  # fusion data
-            text.append('Your own pairs in two folders (matched by stem, no '
-                        'split file): tools/train.py CONFIG --pairs IR_DIR '
-                        'VI_DIR.')
-        sibling = toy_sibling(cfg.filename)
+        if 'PairedDetDataset.ann' in types:
+            text.append('`python tools/dataset_converters/paired_to_coco.py`'
+                        ' writes the json of VOC / YOLO / KAIST boxes.')
+        if mode == 'train' and types & {'PairedImageDataset',
+                                        'PairedImageDataset.ann'}:
+            text.append('Your own pairs in two folders: tools/train.py '
+                        'CONFIG --pairs IR_DIR VI_DIR.')
         if sibling is not None:
             rel = osp.relpath(sibling)
             text.append(f'No data? {sibling if rel.startswith("..") else rel}'

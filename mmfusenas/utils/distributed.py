@@ -1,6 +1,6 @@
-"""Collectives on :mod:`mmengine.dist` for the search algorithms, the PMI
-loop and the model wrapper; outside a distributed run each is the local
-computation, so library code calls them unconditionally."""
+"""Collectives for the search algorithms, the PMI loop and the model wrapper;
+outside a distributed run each is the local computation."""
+import builtins
 import os
 from contextlib import ExitStack, contextmanager
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
@@ -9,8 +9,9 @@ from unittest import mock
 
 import torch
 import torch.distributed as dist
-from mmengine.dist import (all_gather_object, all_reduce, all_reduce_params,
-                           broadcast, broadcast_object_list, get_dist_info,
+from mmengine.dist import (all_gather, all_gather_object, all_reduce,
+                           all_reduce_params, broadcast,
+                           broadcast_object_list, get_dist_info,
                            get_world_size, init_dist)
 from torch import Tensor
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
@@ -32,31 +33,27 @@ def launcher_rank(launcher: str = 'none') -> int:
 def init_cpu_distributed(launcher: str,
                          backend: str = 'gloo',
                          timeout: Optional[float] = None) -> Tuple[int, int]:
-    """MMEngine's ``init_dist`` without its ``torch.cuda.set_device``, for
-    CPU machines (``timeout`` in seconds); returns ``(rank, world_size)``."""
+    """MMEngine's ``init_dist`` without ``cuda.set_device``; (rank, W)."""
     if launcher not in _RANK_VARS:
         raise ValueError(f'init_cpu_distributed: launcher must be one of '
                          f'{tuple(_RANK_VARS)}, got {launcher!r}')
     if backend == 'nccl':
-        raise ValueError('init_cpu_distributed: NCCL needs CUDA; use '
-                         "env_cfg.dist_cfg.backend='gloo' on CPU")
+        raise ValueError("NCCL needs CUDA; use dist_cfg.backend='gloo'")
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT',
                            'LOCAL_RANK') if k not in os.environ]
     if launcher == 'pytorch' and missing:
-        raise RuntimeError(
-            f'--launcher pytorch: the environment lacks {missing}; start '
-            'the tool with `python -m torch.distributed.run '
-            '--nproc_per_node=N ...` (or torchrun)')
-    kwargs = {} if timeout is None else dict(timeout=float(timeout))
+        raise RuntimeError(f'--launcher pytorch: the environment lacks '
+                           f'{missing}; start with python -m '
+                           'torch.distributed.run --nproc_per_node=N ...')
     with mock.patch.object(torch.cuda, 'set_device'):
-        init_dist(launcher, backend, **kwargs)
+        init_dist(launcher, backend, **({} if timeout is None else dict(
+            timeout=float(timeout))))
     return get_dist_info()
 
 
 @contextmanager
 def data_parallel(enabled: bool = True) -> Iterator[None]:
-    """Within the block :func:`average_gradients` and friends average over
-    the ranks (contexts nest; ``enabled=False``: per-rank work)."""
+    """Within the block the helpers below average over the ranks."""
     _ACTIVE.append(bool(enabled))
     try:
         yield
@@ -70,9 +67,8 @@ def _averaging() -> bool:
 
 def average_gradients(grads: Sequence[Optional[Tensor]],
                       like: Sequence[Tensor]) -> List[Optional[Tensor]]:
-    """New tensors: ``grads`` averaged over the ranks inside
-    :func:`data_parallel`; an entry None on some ranks counts as zeros of
-    ``like``'s shape there, None on every rank stays None."""
+    """``grads`` averaged over the ranks inside :func:`data_parallel`, as new
+    tensors; None counts as zeros of ``like``, None on every rank stays."""
     if not _averaging():
         return list(grads)
     used = torch.tensor([g is not None for g in grads], dtype=torch.int32)
@@ -84,8 +80,7 @@ def average_gradients(grads: Sequence[Optional[Tensor]],
 
 
 def average_grads_(params: Iterable[Tensor]) -> None:
-    """:func:`average_gradients` of the ``.grad`` of ``params``, stored back
-    (also outside :func:`data_parallel`)."""
+    """Average the ``.grad`` of ``params`` over the ranks, in place."""
     params = [p for p in params if p.requires_grad]
     with data_parallel():
         grads = average_gradients([p.grad for p in params], params)
@@ -94,8 +89,7 @@ def average_grads_(params: Iterable[Tensor]) -> None:
 
 
 def differentiable_average(tensors: Sequence[Tensor]) -> List[Tensor]:
-    """Average over the ranks inside :func:`data_parallel` with a graph
-    through the all-reduce (for second-order meta-gradients)."""
+    """Average over the ranks keeping the graph (second-order gradients)."""
     if not _averaging():
         return list(tensors)
     return [_all_reduce_graph(t) / get_world_size() for t in tensors]
@@ -113,8 +107,7 @@ def average_value(value: float) -> float:
 @contextmanager
 def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
     """Within the block each optim wrapper's ``step()`` first averages its
-    parameters' gradients over the ranks (so clipping sees the global
-    gradient)."""
+    parameters' gradients (so clipping sees the global gradient)."""
     with ExitStack() as stack:
         for ow in optim_wrappers:
             optimizer = getattr(ow, 'optimizer', ow)
@@ -131,18 +124,14 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
 
 def raise_on_any_rank(message: Optional[str],
                       error: type = FloatingPointError) -> None:
-    """Raise ``error`` if some rank has a ``message`` (None when fine):
-    inside :func:`data_parallel` on every rank, naming the failing ranks,
-    instead of the healthy ones waiting in the next collective."""
+    """Raise ``error`` if some rank has a ``message`` (None when fine);
+    inside :func:`data_parallel` on every rank, naming the failing ranks."""
     if not _averaging():
         if message is not None:
             raise error(message)
         return
-    rank, world = get_dist_info()
-    flags = torch.zeros(world, dtype=torch.int32)
-    flags[rank] = int(message is not None)
-    all_reduce(flags)
-    bad = [r for r, f in enumerate(flags.tolist()) if f]
+    flags = all_gather(torch.tensor([int(message is not None)]))
+    bad, world = [r for r, f in enumerate(flags) if f.item()], len(flags)
     if bad:
         messages = all_gather_object(message)  # collective: every rank
         shown = message if message is not None else messages[bad[0]]
@@ -151,20 +140,16 @@ def raise_on_any_rank(message: Optional[str],
 
 
 def check_finite(value: Any, what: str, hint: str = '') -> None:
-    """:func:`raise_on_any_rank` naming ``what`` (then ``hint``) if
-    ``value`` (tensor or number) is not finite."""
+    """:func:`raise_on_any_rank` naming ``what`` if ``value`` is not finite."""
     t = torch.as_tensor(value).detach()
-    if bool(torch.isfinite(t).all()):
-        return raise_on_any_rank(None)
-    if isinstance(value, Tensor):
-        value = t.item() if t.numel() == 1 else t.flatten()[:4].tolist()
-    raise_on_any_rank(f'{what} is not finite: {value}{hint}')
+    raise_on_any_rank(None if torch.isfinite(t).all() else (
+        f'{what} is not finite: '
+        f'{t.item() if t.numel() == 1 else t.flatten()[:4].tolist()}{hint}'))
 
 
 def check_finite_losses(losses: Dict[str, Tensor],
                         data_samples: Optional[Sequence] = None) -> None:
-    """:func:`raise_on_any_rank` naming the first non-finite loss and the
-    stems of ``data_samples``."""
+    """:func:`raise_on_any_rank` naming a non-finite loss and its samples."""
     bad = next((k for k, v in losses.items() if not torch.isfinite(v).all()),
                None)
     raise_on_any_rank(None if bad is None else (
@@ -181,8 +166,8 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
 
 
 def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
-    """Copy rank ``src``'s values of ``tensors`` (e.g. BN statistics) to
-    every rank, one flat buffer per dtype."""
+    """Copy rank ``src``'s ``tensors`` (e.g. BN statistics) to every rank,
+    one flat buffer per dtype."""
     if get_world_size() == 1:
         return
     by_dtype: Dict[torch.dtype, List[Tensor]] = {}
@@ -197,9 +182,8 @@ def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
 
 
 def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
-    """``[fn(x) for x in items]`` on every rank, rank r computing items
-    r, r + W, ... (``fn`` runs no collectives); an exception on one rank is
-    raised on every rank, naming the failing ranks."""
+    """``[fn(x) for x in items]``, rank r computing items r, r + W, ...; an
+    exception on one rank is raised on every rank, naming the ranks."""
     items = list(items)
     rank, world = get_dist_info()
     if world == 1:
@@ -215,33 +199,26 @@ def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
     bad = [r for r, (_, f) in enumerate(gathered) if f is not None]
     if bad:
         name, message = failure or gathered[bad[0]][1]
-        cls = type(error) if error is not None else {
-            c.__name__: c for c in (FloatingPointError, ValueError, KeyError,
-                                    TypeError)}.get(name, RuntimeError)
+        cls = type(error) if error else getattr(builtins, name, RuntimeError)
         try:
             annotated = cls(f'parallel_map: {name}: {message} [rank(s) {bad} '
                             f'of {world} failed; every rank stops]')
         except Exception:  # an exception class with other arguments
             raise error
         raise annotated from error
-    results: List[Any] = [None] * len(items)
-    for part, _ in gathered:
-        for i, value in part:
-            results[i] = value
-    return results
+    results = dict(pair for part, _ in gathered for pair in part)
+    return [results[i] for i in range(len(items))]
 
 
 def rank_seed(seed: int, iteration: int) -> int:
-    """``(seed + iteration) · W + rank`` mod 2^31: distinct per rank and
-    iteration, ``seed + iteration`` with one rank."""
+    """``(seed + iteration) · W + rank`` mod 2^31."""
     rank, world = get_dist_info()
     return ((int(seed) + int(iteration)) * world + rank) % 2**31
 
 
 def unshard_sampler_(loader) -> Any:
     """Make ``loader``'s ``DefaultSampler`` / ``InfiniteSampler`` yield the
-    whole dataset on this rank (another sharding sampler raises TypeError);
-    in place, returns ``loader``."""
+    whole dataset on this rank, in place; returns ``loader``."""
     from mmengine.dataset import DefaultSampler, InfiniteSampler
     sampler = getattr(loader, 'sampler', None)
     if isinstance(sampler, (DefaultSampler, InfiniteSampler)):
@@ -251,8 +228,6 @@ def unshard_sampler_(loader) -> Any:
         else:
             sampler.indices = sampler._indices_of_rank()
     elif getattr(sampler, 'world_size', 1) != 1:
-        raise TypeError(
-            f'unshard_sampler_: {type(sampler).__name__} shards the data '
-            'across ranks and is not DefaultSampler / InfiniteSampler; use '
-            'one of those for this loader')
+        raise TypeError(f'unshard_sampler_: {type(sampler).__name__} shards '
+                        'the data; use DefaultSampler or InfiniteSampler')
     return loader

@@ -1,7 +1,5 @@
-"""File helpers: :func:`atomic_write` (a killed write leaves the previous
-file, never a truncated one), checked readers of JSON and images that name
-a damaged file, and :func:`to_uint8`, the 8-bit levels an image is saved
-with."""
+"""Atomic writes, checked JSON and image readers naming a damaged file, and
+the 8-bit levels images are saved with."""
 import errno
 import json
 import os
@@ -17,11 +15,8 @@ import numpy as np
 def atomic_write(data: Union[bytes, str],
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
-    """Write ``data`` (``str`` encoded with ``encoding``) to ``filepath``
-    via ``.<basename>.<random>.tmp`` in its folder (created if missing),
-    ``fsync`` and ``os.replace``; the file gets the mode of an ordinary
-    ``open(path, 'w')``. A full or read-only disk raises an OSError naming
-    the file."""
+    """Write ``data`` via a temporary file, ``fsync`` and ``os.replace``; a
+    full or read-only disk raises an OSError naming the file."""
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
@@ -67,25 +62,6 @@ def write_png(image: np.ndarray, path: str) -> None:
     atomic_write(buf.tobytes(), path)
 
 
-def read_stored_run(path: Union[str, Path],
-                    options: Any,
-                    key: str = 'options',
-                    missing_ok_on_mismatch: bool = False) -> Optional[dict]:
-    """The run stored at ``path`` (JSON) if it records ``options`` under
-    ``key``; None if there is none. A run with other options raises
-    ValueError, or is None with ``missing_ok_on_mismatch``."""
-    if not osp.isfile(path):
-        return None
-    run = read_json(path)
-    if run.get(key) == options:
-        return run
-    if missing_ok_on_mismatch:
-        return None
-    raise ValueError(f'{path} was run with other options ({run.get(key)}) '
-                     f'than these ({options}); remove it or choose another '
-                     'output folder')
-
-
 def read_json(path: Union[str, Path]) -> Any:
     """Parse the JSON file ``path``; ValueError naming it if damaged."""
     try:
@@ -98,10 +74,9 @@ def read_json(path: Union[str, Path]) -> Any:
 
 def decode_image(content: bytes, path: str,
                  flag: str = 'unchanged') -> np.ndarray:
-    """Decode the bytes of the image file ``path`` as ``cv2.imread``
-    (``flag``: ``'unchanged'``, ``'grayscale'`` or ``'color'``); OSError
-    naming the file if it is empty, not an image or a JPEG whose last scan
-    has no end-of-image marker (OpenCV fills the rest with grey)."""
+    """Decode image bytes read from ``path`` as ``cv2.imread`` (``flag``:
+    ``'unchanged'``, ``'grayscale'``, ``'color'``); OSError naming the file
+    if empty, not an image or a truncated JPEG (OpenCV fills it grey)."""
     import cv2  # not mmcv: the fusion evaluator must not import it
     if content[:2] == b'\xff\xd8' and content.rfind(b'\xff\xd9') < \
             content.rfind(b'\xff\xda'):
@@ -117,8 +92,7 @@ def decode_image(content: bytes, path: str,
 
 def read_image(path: str, flag: str = 'unchanged',
                backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read ``path`` through :mod:`mmengine.fileio` and decode it with
-    :func:`decode_image`; FileNotFoundError naming a missing file."""
+    """:func:`decode_image` of ``path`` read through :mod:`mmengine.fileio`."""
     from mmengine import fileio
     try:
         content = fileio.get(path, backend_args=backend_args)
@@ -133,9 +107,8 @@ ROUNDINGS = ('floor', 'round')
 
 
 def to_uint8(img, rounding: str = 'floor'):
-    """``[0, 1]`` float tensor -> ``uint8`` levels, computed in float32:
-    ``'floor'`` truncates (the official RUAS / TIM saving); ``'round'``
-    is ``floor(255 x + 0.5)`` (``torchvision.utils.save_image``)."""
+    """``[0, 1]`` float tensor -> ``uint8``: ``'floor'`` (official RUAS /
+    TIM) or ``'round'`` (``floor(255 x + 0.5)``), computed in float32."""
     import torch
     if rounding not in ROUNDINGS:
         raise ValueError(

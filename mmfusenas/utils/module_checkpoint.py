@@ -1,5 +1,4 @@
-"""Load one sub-network of a checkpoint (a compound model's pre-module, the
-first stage of a two-stage fusion network, ...)."""
+"""Load one sub-network of a checkpoint (``fusion_init`` and the like)."""
 from typing import Dict, Optional, Sequence, Union
 
 import torch.nn as nn
@@ -7,9 +6,7 @@ import torch.nn as nn
 from .checkpoint import (checkpoint_state_dict, nonfinite_tensors,
                          read_checkpoint, short_list, state_mismatch)
 
-#: Prefixes tried in order for a fusion network (ImageFusor / PMI / compound
-#: model, their search runs, a bare state dict), a scene module (RUASNet,
-#: ImageEnhancer) and a registration network (ImageRegistrator).
+#: Prefixes tried in order for a fusion, scene and registration network.
 FUSION_AUTO_PREFIXES = ('fusion_net.', 'architecture.fusion_net.', '')
 SCENE_AUTO_PREFIXES = ('scene_net.', 'architecture.scene_net.', 'network.',
                        'architecture.network.', '')
@@ -22,8 +19,8 @@ ModuleInit = Union[str, Dict[str, Optional[str]]]
 def parse_module_init(value: Optional[ModuleInit],
                       option: str = 'fusion_init'
                       ) -> Optional[Dict[str, Optional[str]]]:
-    """Normalise a ``fusion_init`` / ``scene_init`` option (a checkpoint
-    path or ``dict(checkpoint=path, prefix=None)``) to the dict form."""
+    """A ``*_init`` option (a path or ``dict(checkpoint=, prefix=)``) as a
+    dict."""
     if value is None:
         return None
     value = dict(checkpoint=value) if isinstance(value, str) else value
@@ -41,35 +38,30 @@ def load_module_checkpoint(module: nn.Module,
                            prefix: Optional[str] = None,
                            auto_prefixes: Sequence[str] = ('', ),
                            option: str = 'fusion_init') -> str:
-    """Copy the weights under ``prefix`` of the file ``checkpoint`` into
-    ``module``, strictly (a partial load would silently train a half-random
-    network); ``prefix=None`` takes the first of ``auto_prefixes`` the file
-    has keys under. ``option`` names the asking option in messages. Returns
-    the prefix used."""
+    """Load the weights under ``prefix`` (None: the first of
+    ``auto_prefixes`` present) of ``checkpoint`` into ``module`` strictly;
+    ``option`` names the asking option. Returns the prefix used."""
     what = f'{option} checkpoint'
     state = checkpoint_state_dict(read_checkpoint(checkpoint, what),
                                   checkpoint, what)
     expected = module.state_dict()
+    where = (f'any of {tuple(auto_prefixes)}' if prefix is None else
+             repr(prefix))
     if prefix is None:
         prefix = next((p for p in auto_prefixes
                        if any(k.startswith(p) for k in state) and (
                            p or set(state) & set(expected))), None)
-        if prefix is None:
-            raise KeyError(
-                f'{checkpoint!r} has no {type(module).__name__} under any of '
-                f'the prefixes {tuple(auto_prefixes)}; its keys start like '
-                f'{short_list(list(state), 10)}. Give '
-                f'{option}=dict(checkpoint=..., prefix=...)')
     weights = {k[len(prefix):]: v for k, v in state.items()
-               if k.startswith(prefix)}
+               if prefix is not None and k.startswith(prefix)}
     if not weights:
-        raise KeyError(f'{checkpoint!r} has no key starting with prefix '
-                       f'{prefix!r}')
+        raise KeyError(
+            f'{checkpoint!r} has no {type(module).__name__} under prefix '
+            f'{where} (keys: {short_list(list(state), 10)}); give '
+            f'{option}=dict(checkpoint=..., prefix=...)')
     bad = nonfinite_tensors(weights)
     if bad:
-        raise FloatingPointError(
-            f'{option}: {checkpoint!r} holds NaN/Inf in {len(bad)} tensor(s) '
-            f'under prefix {prefix!r} ({short_list(bad, 10)})')
+        raise FloatingPointError(f'{option}: {checkpoint!r} holds NaN/Inf '
+                                 f'({short_list(bad, 10)}) under {prefix!r}')
     problems = [f'{title}: {short_list(items, 10)}' for title, items in zip(
         ('missing keys', 'unexpected keys',
          'shape mismatches (checkpoint vs network)'),
@@ -78,7 +70,7 @@ def load_module_checkpoint(module: nn.Module,
         raise ValueError(
             f'{option}: the weights under prefix {prefix!r} of '
             f'{checkpoint!r} do not fit the network {type(module).__name__} '
-            f'({"; ".join(problems)}). Was the checkpoint trained with '
-            f'another {option[:-len("_init")]}_net config?')
+            f'({"; ".join(problems)}); trained with another '
+            f'{option[:-len("_init")]}_net config?')
     module.load_state_dict(weights, strict=True)
     return prefix

@@ -10,8 +10,7 @@ T = TypeVar('T')
 
 
 class LineProgress:
-    """``ProgressBar``'s ``update()`` as lines (``3/10 (30%), elapsed:
-    2s``), one per 10 %."""
+    """``ProgressBar.update()`` as one line per 10 % (``3/10 (30%) ...``)."""
 
     def __init__(self, total: int, file: TextIO) -> None:
         self.task_num, self.file, self.completed = total, file, 0
@@ -20,17 +19,15 @@ class LineProgress:
     def update(self, num_tasks: int = 1) -> None:
         self.completed += num_tasks
         pct = 100 * self.completed // self.task_num
-        if pct // 10 > self._shown // 10 or self.completed == self.task_num:
-            self._shown = pct
+        if pct // 10 > self._shown or self.completed == self.task_num:
+            self._shown = pct // 10
             print(f'{self.completed}/{self.task_num} ({pct}%), elapsed: '
                   f'{time.perf_counter() - self.start:.0f}s', file=self.file,
                   flush=True)
 
 
 def start_progress(desc: str, total: int, file: Optional[TextIO] = None):
-    """Print ``desc:`` and start a bar of ``total`` steps (for loops
-    :func:`track` cannot wrap): call ``bar.update()`` per step, then
-    :func:`end_progress`."""
+    """Print ``desc:``; a bar to ``update()``, then :func:`end_progress`."""
     out = file or sys.stdout
     print(f'{desc}:', file=out, flush=True)
     if getattr(out, 'isatty', lambda: False)():
@@ -49,8 +46,7 @@ def track(items: Iterable[T],
           total: Optional[int] = None,
           enabled: bool = True,
           file: Optional[TextIO] = None) -> Iterator[T]:
-    """Yield ``items`` showing progress titled ``desc`` (``total`` defaults
-    to ``len(items)``; ``file`` to ``sys.stdout``)."""
+    """Yield ``items`` showing progress titled ``desc``."""
     if total is None and hasattr(items, '__len__'):
         total = len(items)  # type: ignore[arg-type]
     if not enabled or not total:

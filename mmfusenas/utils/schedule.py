@@ -1,19 +1,18 @@
 """The length of training: ``tools/train.py --max-iters`` / ``--max-epochs``.
 
 A class declares its settings counted in iterations (epochs) in
-``iteration_fields``, ``{dotted field: kind}`` (``*``: every list item).
-Kinds: ``point``, ``start`` (a position a run should get past),
-``length``, ``interval`` (capped at the run) and ``run_interval`` (also
-never more often than the config's). The unit is the dict's ``by_epoch``,
-else the class's default.
+``iteration_fields``, ``{dotted field: kind}`` (``*``: every list item), of
+kinds ``point``, ``start`` (a position a run should get past), ``length``,
+``interval`` (capped at the run) and ``run_interval`` (also never more often
+than the config's), in the unit of the dict's ``by_epoch``.
 """
 import inspect
+import re
 from typing import Any, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 
-from .config_tree import (config_items, registered_class, set_path,
-                          type_name, walk_path)
+from .config_tree import config_items, registered_class, set_path, type_name
 
 #: the declarations of MMEngine's classes, which cannot state their own
 _LOOP = {'val_begin': 'point', 'val_interval': 'run_interval',
@@ -52,15 +51,11 @@ def declared_fields(cls: Optional[type]) -> Optional[dict]:
 def _counts_epochs(node: Mapping, cls: Optional[type]) -> bool:
     """The dict's ``by_epoch``, else the default of its class's, else
     False."""
-    if 'by_epoch' in node:
-        return bool(node['by_epoch'])
-    for klass in getattr(cls, '__mro__', ()):
-        if '__init__' in vars(klass):
-            param = inspect.signature(klass.__init__).parameters.get(
-                'by_epoch')
-            if param is not None and param.default is not param.empty:
-                return bool(param.default)
-    return False
+    params = [inspect.signature(k.__init__).parameters.get('by_epoch')
+              for k in getattr(cls, '__mro__', ()) if '__init__' in vars(k)]
+    default = next((p.default for p in params
+                    if p is not None and p.default is not p.empty), False)
+    return bool(node.get('by_epoch', default))
 
 
 def loop_unit(train_cfg: Any) -> Optional[str]:
@@ -75,31 +70,16 @@ def loop_unit(train_cfg: Any) -> Optional[str]:
 
 
 def loop_class(train_cfg: Mapping) -> Optional[type]:
-    """The class of a train loop config (MMEngine's default by
-    ``by_epoch``)."""
-    return registered_class(train_cfg.get('type', 'EpochBasedTrainLoop'
-                                          if train_cfg.get('by_epoch') else
+    """The class of a train loop config."""
+    return registered_class(train_cfg.get('type', 'EpochBasedTrainLoop' if
+                                          train_cfg.get('by_epoch') else
                                           'IterBasedTrainLoop'))
 
 
-def _expand(node: Any, parts: List[str], prefix: List[str]):
-    """``(path parts, value)`` of a field pattern (``*``: every index)."""
-    if not parts:
-        yield prefix, node
-    elif parts[0] == '*':
-        for i, sub in enumerate(node if isinstance(node, (list, tuple))
-                                else []):
-            yield from _expand(sub, parts[1:], prefix + [str(i)])
-    elif walk_path(node, parts[:1])[0]:
-        yield from _expand(walk_path(node, parts[:1])[1], parts[1:],
-                           prefix + parts[:1])
-
-
 def schedule_settings(cfg: Config) -> List[dict]:
-    """Every declared iteration / epoch setting of ``cfg`` in the order of
-    the config: dicts of ``path`` (dotted), ``parts``, ``value`` (an int),
-    ``unit``, ``kind``, ``group`` (the dotted key of its dict) and
-    ``owner`` (that dict's type name)."""
+    """Every declared iteration / epoch setting of ``cfg``, in order: dicts
+    of ``path``, ``parts``, ``value``, ``unit``, ``kind``, ``group`` (the
+    key of its dict) and ``owner`` (that dict's type name)."""
     owners: List[Tuple[List[str], Mapping, dict, bool]] = []
 
     def add(group: List[str], node: Any) -> None:
@@ -129,9 +109,12 @@ def schedule_settings(cfg: Config) -> List[dict]:
         add(['custom_hooks', str(i)], hook)
     out = []
     for group, node, fields, by_epoch in owners:
-        found = [(parts, value, kind) for pattern, kind in fields.items()
-                 for parts, value in _expand(node, pattern.split('.'), [])
-                 if is_count(value)]
+        # ``*`` in a field: every list index
+        found = [(path.split('.'), value, kind)
+                 for pattern, kind in fields.items()
+                 for path, _, value in config_items(node) if is_count(value)
+                 and re.fullmatch(re.escape(pattern).replace(r'\*', r'\d+'),
+                                  path)]
         # stages.0.begin, stages.0.end, stages.1.begin, ...
         found.sort(key=lambda f: [int(p) for p in f[0] if p.isdigit()])
         out += [dict(path='.'.join(group + parts), parts=group + parts,
@@ -146,19 +129,17 @@ def rescale_schedule(cfg: Config,
                      max_iters: Optional[int] = None,
                      max_epochs: Optional[int] = None
                      ) -> List[Tuple[str, int, int]]:
-    """Set the length of training (one of ``max_iters``, ``max_epochs``)
-    and rescale every declared setting of ``cfg`` in place; returns
-    ``(dotted key, old, new)`` of each change, the length first.
+    """Set the length of training and rescale every declared setting of
+    ``cfg`` in place; returns ``(dotted key, old, new)`` of each change,
+    the length first.
 
-    Each setting in the run's unit becomes ``round(v * N / old)``, at
-    least 1 (0, negatives and ``end=INF`` kept); intervals are capped at
-    ``N``, a ``run_interval`` never shrinks; positions after the old end
-    stay after the new one, distinct positions of a dict stay distinct and
-    ordered, a ``T_max`` equal to ``end - begin`` stays so. An epoch-based
-    run also rescales positions and lengths counted in iterations.
+    A setting in the run's unit becomes ``round(v * N / old)``, at least 1
+    (0, negatives and ``end=INF`` kept); intervals are capped at ``N``, a
+    ``run_interval`` never shrinks; positions after the old end stay after
+    the new one, distinct positions of a dict stay distinct and ordered, a
+    ``T_max`` equal to ``end - begin`` stays so. An epoch-based run also
+    rescales positions and lengths counted in iterations.
     """
-    if (max_iters is None) == (max_epochs is None):
-        raise ValueError('rescale_schedule: give max_iters or max_epochs')
     unit = 'iter' if max_iters is not None else 'epoch'
     new = max_iters if max_iters is not None else max_epochs
     option, noun = f'--max-{unit}s', 'iteration' if unit == 'iter' else unit

@@ -1,5 +1,4 @@
-"""Strict renaming of foreign state dicts (official checkpoint converters):
-coverage both ways and every shape checked, all problems reported at once."""
+"""Strict renaming of official state dicts for the checkpoint converters."""
 import hashlib
 from collections import OrderedDict
 from typing import Callable, Mapping, Optional
@@ -21,11 +20,9 @@ def strict_remap(official: Mapping[str, torch.Tensor],
                  map_key: Callable[[str], Optional[str]],
                  source: str = 'the checkpoint'
                  ) -> 'OrderedDict[str, torch.Tensor]':
-    """Rename ``official`` onto the keys of ``target`` with ``map_key``
-    (official key -> our key, or None); returns the state dict in the
-    target's key order. Raises ValueError listing (30 each) every official
-    key no rule maps, mapped key the target lacks, target key nothing
-    provides and shape mismatch."""
+    """Rename ``official`` onto ``target``'s keys with ``map_key`` (official
+    key -> ours, or None), in the target's order; ValueError listing every
+    unmapped, unexpected, missing and mis-shaped key (30 of each)."""
     ours = {key: map_key(key) for key in official}
     origin = {new: key for key, new in ours.items() if new is not None}
     mapped = {new: official[key] for new, key in origin.items()}

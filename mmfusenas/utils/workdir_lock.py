@@ -1,7 +1,6 @@
-"""An exclusive lock on a work dir, so two runs never share one: a
-non-blocking ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock``, which records
-the owner. The kernel releases it when its process ends, so the file of a
-dead run is taken over; without ``fcntl`` (Windows) nothing is locked."""
+"""An exclusive ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock``, recording
+the owner, so two runs never share a work dir. The kernel releases it when
+its process dies; without ``fcntl`` (Windows) nothing is locked."""
 import json
 import os
 import os.path as osp
@@ -26,14 +25,12 @@ class WorkDirLockedError(RuntimeError):
 
 
 class WorkDirLock:
-    """Exclusive lock on ``work_dir`` (created if missing); also a context
-    manager."""
+    """Lock on ``work_dir``; ``stale_owner``: what a dead run left, if any."""
 
     def __init__(self, work_dir: str) -> None:
         self.work_dir = osp.abspath(work_dir)
         self.path = osp.join(self.work_dir, LOCK_NAME)
         self._file = None
-        #: the owner record found in a stale lock file, if any
         self.stale_owner: Optional[dict] = None
 
     @property
@@ -50,15 +47,12 @@ class WorkDirLock:
             'released: that run ended abnormally; the lock is taken over')
 
     def _read_owner(self) -> dict:
-        try:
-            with open(self.path) as f:
-                return json.loads(f.read() or '{}')
-        except (OSError, ValueError):
-            return {}
+        with suppress(OSError, ValueError), open(self.path) as f:
+            return json.loads(f.read() or '{}')
+        return {}
 
     def acquire(self) -> 'WorkDirLock':
-        """Take the lock (returns ``self``) or raise
-        :class:`WorkDirLockedError` naming the owner."""
+        """Take the lock or raise :class:`WorkDirLockedError` (the owner)."""
         if self.locked:
             return self
         os.makedirs(self.work_dir, exist_ok=True)
@@ -68,16 +62,14 @@ class WorkDirLock:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             file.close()
-            owner = dict(pid='?', host='?', started='?', cmd='?')
-            owner.update(self._read_owner())
+            owner = {**dict.fromkeys(('pid', 'host', 'started', 'cmd'), '?'),
+                     **self._read_owner()}
             raise WorkDirLockedError(
                 'work dir {} is in use by another run (pid {pid} on {host}, '
-                'started {started}: {cmd}). Two runs sharing a work dir mix '
-                'their logs and checkpoints; wait for it to finish or pass '
+                'started {started}: {cmd}); wait for it to finish or pass '
                 'another --work-dir.'.format(self.work_dir, **owner)) from None
         previous = self._read_owner()
-        if previous.get('pid') is not None:
-            self.stale_owner = previous
+        self.stale_owner = previous if 'pid' in previous else None
         file.truncate(0)
         json.dump(dict(pid=os.getpid(), host=socket.gethostname(),
                        started=time.strftime('%Y-%m-%d %H:%M:%S'),
@@ -87,8 +79,7 @@ class WorkDirLock:
         return self
 
     def release(self) -> None:
-        """Release the lock (idempotent); the file is emptied, not removed,
-        so a waiting run never locks a deleted inode."""
+        """Release the lock; the file is emptied, not removed (inode kept)."""
         file, self._file = self._file, None
         if file is not None:
             with file, suppress(OSError):  # closing it releases the flock
@@ -106,8 +97,7 @@ class WorkDirLock:
 
 
 def lock_work_dir(work_dir: Optional[str]) -> Optional[WorkDirLock]:
-    """The held lock of a run's work dir; None without a work dir and on
-    ranks other than the launcher's global rank 0."""
+    """The held lock of a run's work dir (None if none or not rank 0)."""
     ranks = [os.environ.get(k, '').strip() for k in _RANK_ENV_KEYS]
     if not work_dir or next((int(r) for r in ranks if r.isdigit()), 0):
         return None

@@ -99,7 +99,7 @@ from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation import GISRMetric  # noqa: E402
 from bench_utils.control_stats import rank_pct  # noqa: E402
-from mmfusenas.apis.ranking import add_ranks  # noqa: E402
+from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
     DCNASNet, GuidedDepthSR, dcnas_keys)
 from mmfusenas.models.mutables import (  # noqa: E402
@@ -112,15 +112,16 @@ from mmfusenas.search.predictors import (  # noqa: E402
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
 from bench_utils.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.fileio import (atomic_write,  # noqa: E402
-                                    read_stored_run)
-from mmfusenas.utils.results_record import (  # noqa: E402
+from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from bench_utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from bench_utils.process_units import (  # noqa: E402
     AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
 from bench_utils.seed_runs import (  # noqa: E402
-    collect_seed_runs, seed_stats)
+    collect_seed_runs, read_stored_run, seed_stats)
 
+#: the ranking rule of eval_fusion.py --methods-root
+add_ranks = load_tool('tools/analysis_tools/eval_fusion.py').add_ranks
 TESTS = ('toy', 'Middlebury', 'Lu')
 
 

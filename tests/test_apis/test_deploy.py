@@ -9,12 +9,13 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmfusenas.apis import (ExportedRunner, OnnxRuntimeNetwork,
-                            PackedInputs, compare_outputs,
-                            core_network, export_network, inference_enhancer,
-                            init_model, optimize_for_inference,
-                            parse_optimize)
+from mmfusenas.apis import (OnnxRuntimeNetwork, PackedInputs, core_network,
+                            export_network, inference_enhancer, init_model,
+                            optimize_for_inference, parse_optimize)
 from helpers import REPO_ROOT, load_tool
+
+EXPORT = load_tool('tools/deployment/export.py')
+ExportedRunner, compare_outputs = EXPORT.ExportedRunner, EXPORT.compare_outputs
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

@@ -1,11 +1,17 @@
 """ProgressBarHook: a bar over the test loop, drawn by the main process."""
+import importlib.util
 import io
+import os.path as osp
 from types import SimpleNamespace
 
 import pytest
 
-from mmfusenas.engine.hooks import ProgressBarHook
-from mmfusenas.engine.hooks import progress_bar_hook
+_spec = importlib.util.spec_from_file_location(
+    'tool_test_progress', osp.join(osp.dirname(__file__), '..', '..',
+                                   'tools', 'test.py'))
+progress_bar_hook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(progress_bar_hook)
+ProgressBarHook = progress_bar_hook.ProgressBarHook
 
 
 def run_loop(hook, n):

@@ -7,11 +7,10 @@ Deep Model for Image Fusion", TPAMI 2024; the searched networks and test
 scripts, no training code) with the **official module and attribute names**, so
 that ``state_dict()`` has the key layout of the authors' ``weights_{1,2}_*.pt``
 files (``stem.0.conv2d.weight``, ``cells.0._ops.0._op.op.0.conv.weight``, ...).
-It imports nothing from ``mmfusenas``: the converter
-(``tools/model_converters/tim_official_to_mmfusenas.py``) and the official
-protocol (``mmfusenas.apis.tim_official``) are tested against it. Not part of
-the package (the official weights are not downloadable here; seeded weights
-through both code paths are the goldens).
+It imports nothing from ``mmfusenas``: the converter and its official
+protocol (``tools/model_converters/tim_official_to_mmfusenas.py``) are
+tested against it. Not part of the package (the official weights are not
+downloadable here; seeded weights through both code paths are the goldens).
 """
 from collections import namedtuple
 

@@ -226,12 +226,10 @@ def test_overriding_a_config_file_variable_is_an_error():
     assert err.value.args[0] == (
         "--cfg-options max_iters=60: 'max_iters' is a variable of the config "
         f'file {TOY}, not a setting: its value (300) was copied into the '
-        'settings built from it when the file was read, and nothing reads '
-        'the variable afterwards, so overriding it changes nothing. Set the '
-        'settings that hold its value instead: train_cfg.max_iters, '
+        'settings when the file was read, so overriding it changes nothing. '
+        'Set the settings that hold its value instead: train_cfg.max_iters, '
         'param_scheduler.1.end; to change the length of training use '
-        'tools/train.py --max-iters 60, which rescales every iteration / '
-        'epoch setting of the schedule with it.')
+        'tools/train.py --max-iters 60, which rescales the schedule with it.')
     # a schedule variable that is not the length: where its value went
     with pytest.raises(KeyError) as err:
         check_cfg_options(cfg, {'warmup_iters': 10})
@@ -239,7 +237,7 @@ def test_overriding_a_config_file_variable_is_an_error():
         'Set the settings that hold its value instead: '
         'param_scheduler.0.begin, custom_hooks.0.warmup; to change the '
         'length of training use tools/train.py --max-iters N, which rescales '
-        'every iteration / epoch setting of the schedule with it.')
+        'the schedule with it.')
     # a key under a variable: the same key under the settings holding it
     with pytest.raises(KeyError) as err:
         check_cfg_options(cfg, {'tim_fusion_losses_toy.0.loss_weight': 2})

@@ -1,11 +1,11 @@
-"""mmfusenas.utils.fileio: stored benchmark runs read back by their
-options."""
+"""mmfusenas.utils.fileio (and bench_utils.seed_runs: stored benchmark runs
+read back by their options)."""
 import json
 import re
 
 import pytest
 
-from mmfusenas.utils import read_stored_run
+from bench_utils.seed_runs import read_stored_run
 
 
 def test_read_stored_run_reuses_refuses_or_skips(tmp_path):

@@ -76,10 +76,10 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import init_model  # noqa: E402
 from mmfusenas.evaluation.functional import resolve_metrics  # noqa: E402
-from mmfusenas.apis.ranking import LOWER_BETTER, add_ranks  # noqa
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
@@ -88,11 +88,12 @@ from mmfusenas.utils.config import load_loss_set  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, read_image,  # noqa
                                     read_json)
-from mmfusenas.utils.results_record import write_results_record  # noqa
+from bench_utils.results_record import write_results_record  # noqa
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
 
 #: the table's inference path, metrics, merge and figure
 BENCH = load_tool('benchmarks/bench_fusion_real.py')
+LOWER_BETTER, add_ranks = BENCH.LOWER_BETTER, BENCH.add_ranks
 
 #: the architectures of the grid: name -> training config
 GRID_ARCHS: 'OrderedDict[str, str]' = OrderedDict([

@@ -144,6 +144,7 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
@@ -154,12 +155,12 @@ from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import check_config_keys  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
-                                    read_image, read_json, read_stored_run,
-                                    write_png)
+                                    read_image, read_json, write_png)
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa
-from mmfusenas.utils.results_record import (  # noqa: E402
+from bench_utils.results_record import (  # noqa: E402
     check_record_path, write_results_record)
+from bench_utils.seed_runs import read_stored_run  # noqa: E402
 
 #: the real fusion table: its methods and its fusion code are reused
 FUSION_REAL = load_tool('benchmarks/bench_fusion_real.py')

@@ -12,7 +12,7 @@ exported file; see ``docs/user_guides/deployment.md``.
 import argparse
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -21,11 +21,56 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from mmfusenas.apis import (ExportedRunner, compare_outputs,  # noqa: E402
-                            config_modalities, core_network, export_network,
-                            init_model, parse_optimize)
-from mmfusenas.apis.deploy import EXPORT_FORMATS  # noqa: E402
+from mmfusenas.apis import (config_modalities,  # noqa: E402
+                            core_network, export_network, init_model,
+                            parse_optimize)
+from mmfusenas.apis.deploy import EXPORT_FORMATS, ort_session  # noqa: E402
 from mmfusenas.utils.fileio import read_image  # noqa: E402
+
+
+class ExportedRunner:
+    """Run an exported model: a ``.onnx`` file (or its bytes) through ONNX
+    Runtime on the CPU (``threads``: see
+    :func:`~mmfusenas.apis.deploy.ort_session`), a ``.pt2`` file through
+    ``torch.export.load``."""
+
+    def __init__(self,
+                 path: Union[str, bytes],
+                 threads: Optional[int] = None) -> None:
+        self.session = self.program = None
+        if isinstance(path, str):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'exported model not found: {path}')
+            if path.endswith('.pt2'):
+                self.program = torch.export.load(path).module()
+                return
+            if not path.endswith('.onnx'):
+                raise ValueError(f'{path}: expected a .onnx or .pt2 file')
+        self.session = ort_session(path, threads)
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.program is not None:
+            return self.program(x)
+        out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
+        return torch.from_numpy(np.asarray(out))
+
+
+def compare_outputs(reference: torch.nn.Module, runner,
+                    inputs: Sequence[torch.Tensor]) -> Dict[str, float]:
+    """``dict(max_abs_diff=, num_inputs=)`` of ``runner`` (e.g. an
+    :class:`ExportedRunner`) against the eager ``reference`` on
+    ``inputs``."""
+    worst = 0.0
+    with torch.no_grad():
+        for x in inputs:
+            ref, out = reference(x), runner(x)
+            if out.shape != ref.shape:
+                raise ValueError(f'exported output shape {tuple(out.shape)} '
+                                 f'!= eager {tuple(ref.shape)} for input '
+                                 f'{tuple(x.shape)}')
+            worst = max(worst, (out.float() - ref.float()).abs().max().item())
+    return dict(max_abs_diff=worst, num_inputs=len(inputs))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

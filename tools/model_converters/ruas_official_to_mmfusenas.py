@@ -167,7 +167,7 @@ def load_official(path: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
         TypeError: the file does not hold a mapping of names to tensors.
     """
     try:
-        obj = load_legacy_checkpoint(path, trust=trust, source=_SOURCE)
+        obj = load_legacy_checkpoint(path, trust=trust)
     except RuntimeError as err:
         if trust:
             raise

@@ -5,7 +5,6 @@ from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
 from .genotype_export_hook import GenotypeExportHook, LossWeightExportHook
 from .prediction_visualization_hook import PredictionVisualizationHook
-from .progress_bar_hook import ProgressBarHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .staging_hook import (ChainStagingHook, FreezeFusionHook,
                            FusionLossWeightHook, FusionWarmupHook,
@@ -15,7 +14,7 @@ __all__ = [
     'FusedImageSaveHook', 'PredictionVisualizationHook', 'StagingHook',
     'FusionWarmupHook', 'FreezeFusionHook', 'FusionLossWeightHook',
     'RUASTrainingStrategyHook', 'ChainStagingHook', 'FiniteStepGuardHook',
-    'describe_samples', 'SafeCheckpointHook', 'ProgressBarHook',
+    'describe_samples', 'SafeCheckpointHook',
     'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
     'LossWeightExportHook', 'ArchSeparationHook', 'separation'
 ]

@@ -48,27 +48,23 @@ class ArchScheduleHook(Hook):
     priority = 'ABOVE_NORMAL'
 
     def __init__(self, stages: Sequence[dict], by_epoch: bool = True) -> None:
-        if not stages:
-            raise ValueError('ArchScheduleHook: give at least one stage')
-        self.stages: List[tuple] = []
         for i, stage in enumerate(stages):
             if set(stage) - {'begin', 'end', 'keys', 'levels'} or \
                     'begin' not in stage:
                 raise ValueError(
                     f'ArchScheduleHook: stage {i} must be dict(begin, end, '
                     f'keys=None, levels=None), got {dict(stage)}')
-            begin, end = int(stage['begin']), stage.get('end')
-            end = None if end is None else int(end)
-            if begin < 0 or (end is not None and end <= begin):
-                raise ValueError(f'ArchScheduleHook: stage {i} has an empty '
-                                 f'or negative range [{begin}, {end})')
-            self.stages.append(
-                (begin, end, stage.get('keys'), stage.get('levels')))
-        self.stages.sort(key=lambda s: s[0])
-        for (b0, e0, *_), (b1, *_) in zip(self.stages, self.stages[1:]):
-            if e0 is None or e0 > b1:
-                raise ValueError(f'ArchScheduleHook: the stages starting at '
-                                 f'{b0} and {b1} overlap')
+        self.stages: List[tuple] = sorted(
+            ((s['begin'], s.get('end'), s.get('keys'), s.get('levels'))
+             for s in stages), key=lambda s: s[0])
+        # 0 <= begin < end <= next begin < ...; only the last end may be None
+        bounds = [b for s in self.stages for b in s[:2]]
+        if not stages or bounds[0] < 0 or None in bounds[:-1] or any(
+                b is not None and (a > b or a == b and k % 2 == 0)
+                for k, (a, b) in enumerate(zip(bounds, bounds[1:]))):
+            raise ValueError('ArchScheduleHook: stages must be non-empty, '
+                             'non-overlapping ranges [begin >= 0, end > '
+                             f'begin), got {[s[:2] for s in self.stages]}')
         self.by_epoch = by_epoch
         self._depth: Optional[dict] = None
 

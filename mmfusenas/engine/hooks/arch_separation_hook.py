@@ -58,14 +58,11 @@ class ArchSeparationHook(IntervalHook):
     def __init__(self, ratio: Optional[float] = 1.5,
                  entropy: Optional[float] = None, interval: int = 1,
                  by_epoch: bool = True, stop: bool = True) -> None:
-        if ratio is None and entropy is None:
-            raise ValueError('ArchSeparationHook: set ratio, entropy or both')
-        if ratio is not None and ratio < 1:
-            raise ValueError(f'ArchSeparationHook: ratio must be >= 1, got '
-                             f'{ratio}')
-        if entropy is not None and not 0 <= entropy <= 1:
-            raise ValueError(f'ArchSeparationHook: entropy must be in '
-                             f'[0, 1], got {entropy}')
+        if ratio is entropy is None or ratio is not None and ratio < 1 or \
+                entropy is not None and not 0 <= entropy <= 1:
+            raise ValueError('ArchSeparationHook: set ratio >= 1, entropy in '
+                             f'[0, 1] or both, got ratio={ratio}, '
+                             f'entropy={entropy}')
         super().__init__(interval, by_epoch)
         self.ratio, self.entropy, self.stop = ratio, entropy, stop
 

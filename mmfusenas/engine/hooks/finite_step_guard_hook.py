@@ -62,9 +62,7 @@ class FiniteStepGuardHook(Hook):
         self.action, self.check_params = action, check_params
         self.max_consecutive_skips = max_consecutive_skips
         self.num_skipped = self.consecutive_skips = 0
-        self._handles: list = []
-        self._names: dict = {}
-        self._samples: List[str] = []
+        self._handles, self._names, self._samples = [], {}, []
         self._runner, self._local_bad = None, None
 
     def before_train(self, runner: Runner) -> None:
@@ -113,8 +111,6 @@ class FiniteStepGuardHook(Hook):
         if not items:
             return []
         finite = torch.stack([torch.isfinite(t).all() for _, t in items])
-        if bool(finite.all()):
-            return []
         return [self._names.get(id(items[k][0]), f'params[{k}]')
                 for k in torch.nonzero(~finite).flatten().tolist()]
 
@@ -133,10 +129,9 @@ class FiniteStepGuardHook(Hook):
             f'rank {r} of {world}, its batch samples: '
             f'{", ".join(samples) or "unknown"}'
             for r, (bad, samples) in enumerate(reports) if bad)
-        if not parts:
-            return where + 'finite on every rank before the averaging)'
-        return where + parts + (' (non-finite there before the gradients '
-                                'were averaged over the ranks))')
+        return where + (parts + ' (non-finite there before the gradients were'
+                        ' averaged over the ranks))' if parts else
+                        'finite on every rank before the averaging)')
 
     def _check_grads(self, name: str, optimizer: Optimizer, args: tuple,
                      kwargs: dict) -> None:

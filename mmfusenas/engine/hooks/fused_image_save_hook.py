@@ -60,27 +60,23 @@ class EvalWriterHook(Hook):
     """Calls :meth:`write` after every validation / test iteration with
     ``{out_dir or log dir}/{val_subdir or test_subdir}``."""
 
-    priority = 'NORMAL'
-
     def write(self, runner: Runner, mode: str, folder: str,
               data_batch: DATA_BATCH, outputs: Sequence) -> None:
         raise NotImplementedError
 
-    def _call(self, runner: Runner, mode: str, data_batch: DATA_BATCH,
-              outputs: Optional[Sequence]) -> None:
-        subdir = getattr(self, f'{mode}_subdir')
-        self.write(runner, mode, osp.join(self.out_dir or runner.log_dir,
-                                          subdir), data_batch, outputs)
-
     def after_val_iter(self, runner: Runner, batch_idx: int,
                        data_batch: DATA_BATCH = None,
                        outputs: Optional[Sequence] = None) -> None:
-        self._call(runner, 'val', data_batch, outputs)
+        self.write(runner, 'val', osp.join(self.out_dir or runner.log_dir,
+                                           self.val_subdir), data_batch,
+                   outputs)
 
     def after_test_iter(self, runner: Runner, batch_idx: int,
                         data_batch: DATA_BATCH = None,
                         outputs: Optional[Sequence] = None) -> None:
-        self._call(runner, 'test', data_batch, outputs)
+        self.write(runner, 'test', osp.join(self.out_dir or runner.log_dir,
+                                            self.test_subdir), data_batch,
+                   outputs)
 
 
 @HOOKS.register_module()

@@ -42,12 +42,10 @@ class GenotypeExportHook(IntervalHook):
         self.out_dir, self.file_format = out_dir, file_format
 
     def at_interval(self, runner: Runner) -> None:
-        if self.by_epoch:
-            self.export(runner, f'epoch_{runner.epoch + 1}', runner.epoch + 1,
-                        runner.iter)
-        else:
-            self.export(runner, f'iter_{runner.iter + 1}', runner.epoch,
-                        runner.iter + 1)
+        epoch, it = runner.epoch + self.by_epoch, runner.iter + (
+            not self.by_epoch)
+        self.export(runner, f'epoch_{epoch}' if self.by_epoch else
+                    f'iter_{it}', epoch, it)
 
     def after_train(self, runner: Runner) -> None:
         self.export(runner, None, runner.epoch, runner.iter)

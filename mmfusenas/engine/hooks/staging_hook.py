@@ -15,36 +15,29 @@ STATE_KEYS = ('task', 'train', 'losses', 'loss_weights')
 BASE_LR_KEY = 'chain_staging_base_lr'
 
 
-def _count(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
 
 
 _NAMES = (lambda v: isinstance(v, (str, list, tuple)), "a list or 'all'")
 _CHECKS = {
-    'begin': (_count, 'an int >= 0'),
+    'begin': (lambda v: isinstance(v, int) and _number(v), 'an int >= 0'),
     'task': (lambda v: isinstance(v, bool), 'a bool'),
     'train': _NAMES,
     'losses': _NAMES,
     'loss_weights': (lambda v: isinstance(v, dict) and all(
-        _number(w) and w >= 0 for w in v.values()), 'a dict of numbers >= 0'),
+        map(_number, v.values())), 'a dict of numbers >= 0'),
     'interpolation': (lambda v: v in ('step', 'linear'), "'step' or 'linear'"),
     'lr_mult': (lambda v: v is None or _number(v) and v > 0, 'a number > 0'),
 }
 
 
-def _require(ok: Any, where: str, value: Any, what: str = 'an int >= 0'
-             ) -> None:
-    if not ok:
-        raise ValueError(f'{where} must be {what}, got {value!r}')
+def _listed(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _names(value: Any, everything: Sequence[str] = ()) -> set:
-    return set(everything) if value == 'all' else \
-        {value} if isinstance(value, str) else set(value)
+    return set(everything) if value == 'all' else set(_listed(value))
 
 
 def _param_groups(runner: Runner) -> List[dict]:
@@ -61,22 +54,18 @@ def parse_phases(owner: str, phases: Sequence[dict]) -> List[dict]:
     parsed: List[dict] = []
     for i, given in enumerate(phases):
         where = f'{owner}: phases[{i}]'
-        unknown = sorted(set(given) - set(_CHECKS))
-        if unknown or 'begin' not in given:
-            raise KeyError(f"{where} has unknown keys {unknown} or no "
-                           f"'begin'; a phase has {list(_CHECKS)}")
+        bad = sorted(set(given) - set(_CHECKS)) + [
+            k for k in given if i and k in STATE_KEYS and k not in parsed[0]]
+        if bad or 'begin' not in given:
+            raise KeyError(f"{where} sets {bad} or lacks 'begin': a phase has"
+                           f' {list(_CHECKS)}, and phases[0] every state key '
+                           'a later phase sets')
         for key, value in given.items():
-            _require(_CHECKS[key][0](value), f'{where}.{key}', value,
-                     _CHECKS[key][1])
-        late = [k for k in given if i and k in STATE_KEYS
-                and k not in parsed[0]]
-        if late:
-            raise KeyError(f'{where} sets {late}, which phases[0] does not: '
-                           'the first phase sets every key a later one does')
-        inherited = {k: parsed[-1][k] for k in STATE_KEYS
-                     if i and k in parsed[-1]}
-        parsed.append({**inherited, 'interpolation': 'step', 'lr_mult': None,
-                       **given})
+            if not _CHECKS[key][0](value):
+                raise ValueError(f'{where}.{key} must be {_CHECKS[key][1]}, '
+                                 f'got {value!r}')
+        parsed.append({**(parsed[-1] if i else {}), 'interpolation': 'step',
+                       'lr_mult': None, **given})  # state keys inherited
     begins = [p['begin'] for p in parsed]
     if begins[0] != 0 or any(b <= a for a, b in zip(begins, begins[1:])):
         raise ValueError(f'{owner}: phase begins must start at 0 and increase'
@@ -107,13 +96,16 @@ class StagingHook(Hook):
     #: rescaled by tools/train.py --max-iters (mmfusenas.utils.schedule)
     iteration_fields = {'phases.*.begin': 'start', 'recalibrate_bn': 'length'}
     priority = 'HIGH'  # before the model runs
+    owner: Optional[str] = None  # named in errors; the class name if None
 
     def __init__(self, phases: Sequence[dict], by_epoch: bool = False,
                  recalibrate_bn: int = 0) -> None:
-        _require(_count(recalibrate_bn),
-                 f'{type(self).__name__}: recalibrate_bn', recalibrate_bn)
+        self.owner = self.owner or type(self).__name__
+        if not _CHECKS['begin'][0](recalibrate_bn):
+            raise ValueError(f'{self.owner}: recalibrate_bn must be an int '
+                             f'>= 0, got {recalibrate_bn!r}')
         self.by_epoch, self.recalibrate_bn = by_epoch, recalibrate_bn
-        self.phases = parse_phases(type(self).__name__, phases)
+        self.phases = parse_phases(self.owner, phases)
         self._logged: Optional[int] = None
 
     def phase_index(self, progress: int) -> int:
@@ -151,17 +143,49 @@ class StagingHook(Hook):
         try:
             return get_pre_task_model(model)
         except TypeError as err:
-            raise TypeError(f'{type(self).__name__} stages a compound model '
-                            f'or an ImageEnhancer; {err}') from None
+            raise TypeError(f'{self.owner} stages a compound model or an '
+                            f'ImageEnhancer; {err}') from None
 
     def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
-        owner = type(self).__name__
         progress = getattr(runner, 'epoch' if self.by_epoch else 'iter', 0)
         model, i = self._model(runner), self.phase_index(progress)
         state, phase = self.state_at(progress), self.phases[i]
         if i != self._logged and hasattr(runner, 'logger'):
-            runner.logger.info(f'{owner}: phase {i} from {progress}: {state}')
+            runner.logger.info(f'{self.owner}: phase {i} from {progress}: '
+                               f'{state}')
         self._logged, chain = i, getattr(model, 'pre_net', None)
+        trained = self._apply(model, state)
+        recal = self.recalibrated_stages(progress, getattr(chain, 'names', ()))
+        for name in getattr(chain, 'names', ()):  # reset once, at the begin
+            on = chain.bn_recalibrating(name)  # (not on resuming)
+            if name in recal or on:
+                chain.set_bn_recalibration(name, name in recal, reset=(
+                    progress == phase['begin'] and not on))
+        if phase['lr_mult'] is None:
+            return self._restore_lr(runner)
+        staged = {id(p) for m in trained for p in m.parameters()}
+        pre = {id(p) for p in (chain or model).parameters()}
+        for group in _param_groups(runner):
+            ids = {id(p) for p in group['params']}
+            if not ids & staged:
+                continue
+            if ids - pre and getattr(model, 'task_enabled', False):
+                raise ValueError(
+                    f"{self.owner}: the phase from {phase['begin']} scales "
+                    'the lr (lr_mult) of a group that also holds training '
+                    'task model parameters; give the staged parts their own '
+                    "groups, e.g. paramwise_cfg=dict(custom_keys={'chain_net'"
+                    ': dict(lr_mult=1.0)})')
+            group.setdefault(BASE_LR_KEY, group['lr'])
+            group['lr'] = group[BASE_LR_KEY] * phase['lr_mult']
+
+    before_train = before_train_iter
+
+    def _apply(self, model: nn.Module, state: dict) -> List[nn.Module]:
+        """Set ``task``, ``train``, ``losses`` and ``loss_weights`` of a
+        compound model (the chain's stages; ``'pre'``: all) or an
+        ImageEnhancer (``network``'s children); return the trained parts."""
+        chain = getattr(model, 'pre_net', None)
         stages = list(getattr(chain, 'names', ()))
         own = stages if chain is not None else [f'network.{n}' for n, _ in (
             getattr(model, 'network', nn.Module()).named_children())]
@@ -170,8 +194,8 @@ class StagingHook(Hook):
             if name in own or '.' in name:
                 return [name]
             if chain is None or name != 'pre':
-                raise KeyError(f'{owner}: a phase names stages {[name]}; the '
-                               "model's parts are "
+                raise KeyError(f'{self.owner}: a phase names stages {[name]}'
+                               "; the model's parts are "
                                f"{['pre'] * bool(stages) + own} (or a path)")
             return own
 
@@ -192,47 +216,20 @@ class StagingHook(Hook):
         if chain is None and (losses, weights) != (None, None):
             model.configure_losses(
                 model.active_losses if losses is None else None
-                if losses == 'all' else [losses] if isinstance(losses, str)
-                else list(losses),
+                if losses == 'all' else _listed(losses),
                 model.loss_scales if weights is None else weights)
         elif chain is not None and losses is not None:
             if not _names(losses, stages) <= set(stages):
-                raise KeyError(f'{owner}: losses={losses!r} must name the '
-                               f'stages {stages}')
+                raise KeyError(f'{self.owner}: losses={losses!r} must name '
+                               f'the stages {stages}')
             chain.active_losses = _names(losses, stages)
         for name, weight in (weights or {}).items() if stages else ():
             if name != 'pre' and name not in stages:
-                raise KeyError(f"{owner}: loss_weights names {name!r}; the "
-                               f"model has 'pre' and {stages}")
+                raise KeyError(f"{self.owner}: loss_weights names {name!r}; "
+                               f"the model has 'pre' and {stages}")
             for stage in stages if name == 'pre' else [name]:
                 chain.set_loss_weight(stage, weight)
-        recal = self.recalibrated_stages(progress, stages)
-        for name in stages:  # reset once, at the begin (not on resuming)
-            if name in recal:
-                chain.set_bn_recalibration(
-                    name, True, reset=progress == phase['begin']
-                    and not chain.bn_recalibrating(name))
-            elif chain.bn_recalibrating(name):
-                chain.set_bn_recalibration(name, False)
-        if phase['lr_mult'] is None:
-            return self._restore_lr(runner)
-        staged = {id(p) for q in train for p in modules[q].parameters()}
-        pre = {id(p) for p in (chain or model).parameters()}
-        for group in _param_groups(runner):
-            ids = {id(p) for p in group['params']}
-            if ids & staged and ids - pre and getattr(model, 'task_enabled',
-                                                      False):
-                raise ValueError(
-                    f"{owner}: the phase from {phase['begin']} scales the lr "
-                    '(lr_mult) of a group that also holds training task model'
-                    ' parameters; give the staged parts their own groups, e.g.'
-                    " paramwise_cfg=dict(custom_keys={'chain_net': dict("
-                    'lr_mult=1.0)})')
-            if ids & staged:
-                group.setdefault(BASE_LR_KEY, group['lr'])
-                group['lr'] = group[BASE_LR_KEY] * phase['lr_mult']
-
-    before_train = before_train_iter
+        return [modules[q] for q in train]
 
     def _restore_lr(self, runner: Runner, progress: int = -1) -> None:
         """Base lr back unless the phase at ``progress`` has an lr_mult."""
@@ -260,7 +257,7 @@ class FusionWarmupHook(StagingHook):
     iteration_fields = {'warmup': 'start'}
 
     def __init__(self, warmup: int, by_epoch: bool = False) -> None:
-        _require(_count(warmup), 'FusionWarmupHook: warmup', warmup)
+        self.owner = f'FusionWarmupHook(warmup={warmup!r})'
         super().__init__([dict(begin=0, task=False)] * bool(warmup) +
                          [dict(begin=warmup, task=True)], by_epoch)
 
@@ -274,10 +271,7 @@ class FreezeFusionHook(StagingHook):
 
     def __init__(self, begin: int = 0, end: Optional[int] = None,
                  by_epoch: bool = False) -> None:
-        _require(_count(begin), 'FreezeFusionHook: begin', begin)
-        _require(end is None or _count(end) and end > begin,
-                 'FreezeFusionHook: end', end,
-                 f'an int > begin ({begin}) or None')
+        self.owner = f'FreezeFusionHook(begin={begin!r}, end={end!r})'
         super().__init__([dict(begin=0, train=['pre'])] * bool(begin) +
                          [dict(begin=begin, train=[])] +
                          [dict(begin=end, train=['pre'])] * (end is not None),
@@ -293,16 +287,16 @@ class FusionLossWeightHook(StagingHook):
 
     def __init__(self, schedule: Sequence[Tuple[int, float]],
                  interpolation: str = 'step', by_epoch: bool = False) -> None:
-        points = [tuple(p) for p in schedule]
-        _require(points and all(len(p) == 2 and _number(p[1]) and p[1] >= 0
-                                for p in points),
-                 'FusionLossWeightHook: schedule', schedule,
-                 'a non-empty list of (iteration, eta >= 0) pairs')
+        self.owner = f'FusionLossWeightHook(schedule={schedule!r})'
+        if not schedule or not all(len(p) == 2 and _number(p[1])
+                                   for p in schedule):
+            raise ValueError(f'{self.owner}: schedule must be a non-empty '
+                             'list of (iteration, eta >= 0) pairs')
         super().__init__(
-            [dict(begin=0, loss_weights=dict(pre=points[0][1]))] *
-            (points[0][0] != 0) + [dict(begin=t, loss_weights=dict(pre=eta),
-                                        interpolation=interpolation)
-                                   for t, eta in points], by_epoch)
+            [dict(begin=0, loss_weights=dict(pre=schedule[0][1]))] *
+            (schedule[0][0] != 0) + [dict(begin=t, loss_weights=dict(pre=eta),
+                                          interpolation=interpolation)
+                                     for t, eta in schedule], by_epoch)
 
 
 @HOOKS.register_module()
@@ -335,31 +329,30 @@ class RUASTrainingStrategyHook(StagingHook):
                  scene_module: str = 'network.scene',
                  task_module: str = 'network.denoiser',
                  freeze_scene: bool = True) -> None:
+        self.owner = (f'RUASTrainingStrategyHook(strategy={strategy!r}, scene'
+                      f'_weight={scene_weight}, scene_iters={scene_iters})')
         if strategy not in ('end_to_end', 'hierarchical') or not scene_losses \
-                or not task_losses or scene_weight < 0 or scene_iters < 0:
-            raise ValueError(
-                "RUASTrainingStrategyHook: strategy must be 'end_to_end' or "
-                f"'hierarchical' (got {strategy!r}), the losses "
-                'non-empty, scene_weight and scene_iters >= 0')
-        scene, task, n = list(scene_losses), list(task_losses), scene_iters
-        keep = not freeze_scene
-        if strategy == 'end_to_end':  # (a scene + task model, ImageEnhancer)
-            kinds = ([dict(begin=0, task=True, train=['pre'],
-                           loss_weights=dict(pre=scene_weight))],
-                     [dict(begin=0, train=[scene_module, task_module],
-                           losses=scene + task,
-                           loss_weights=dict.fromkeys(scene, scene_weight))])
-        else:
-            kinds = ([dict(begin=0, task=False, train=['pre'],
+                or not task_losses:
+            raise ValueError(f"{self.owner}: strategy must be 'end_to_end' or "
+                             "'hierarchical', the losses non-empty")
+        scene, task, keep = list(scene_losses), list(task_losses), [
+            scene_module] * (not freeze_scene)
+        kinds = ([dict(task=True, train=['pre'],  # a compound model
+                       loss_weights=dict(pre=scene_weight))],
+                 [dict(train=[scene_module, task_module],  # an ImageEnhancer
+                       losses=scene + task,
+                       loss_weights=dict.fromkeys(scene, scene_weight))])
+        if strategy == 'hierarchical':
+            kinds = ([dict(task=False, train=['pre'],
                            loss_weights=dict(pre=1.0)),
-                      dict(begin=n, task=True, train=['pre'] * keep,
+                      dict(task=True, train=['pre'] * bool(keep),
                            loss_weights=dict(pre=0.0))],
-                     [dict(begin=0, train=[scene_module], losses=scene),
-                      dict(begin=n, train=[task_module] + [scene_module] *
-                           keep, losses=task)])
-            kinds = tuple(k[0 if n else 1:] for k in kinds)
-        self._kinds = [parse_phases(type(self).__name__, k) for k in kinds]
-        super().__init__(kinds[1])
+                     [dict(train=[scene_module], losses=scene),
+                      dict(train=[task_module] + keep, losses=task)])
+        self._kinds = [parse_phases(self.owner, [
+            dict(begin=b, **p) for b, p in zip((0, scene_iters), k)]
+            [0 if scene_iters else -1:]) for k in kinds]
+        super().__init__(self._kinds[1])
 
     def before_train(self, runner: Runner, *_: Any, **__: Any) -> None:
         model = self._model(runner)
@@ -370,12 +363,6 @@ class RUASTrainingStrategyHook(StagingHook):
         super().before_train(runner)
 
     def after_train(self, runner: Runner) -> None:
-        model = self._model(runner)
-        if self._found is None:  # an ImageEnhancer
-            model.configure_losses()
-            model.requires_grad_(True)
-        else:
-            model.task_enabled = True
-            for name, weight in self._found.items():
-                model.pre_net.set_loss_weight(name, weight)
-            model.set_pre_frozen(False)
+        self._apply(self._model(runner), dict(
+            train='all', losses='all', loss_weights={}) if self._found is None
+            else dict(task=True, train='all', loss_weights=self._found))

@@ -7,12 +7,10 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmfusenas.models.mutables import one_shot_space
 from mmfusenas.registry import MODEL_WRAPPERS
+from mmfusenas.utils.checkpoint import short_list
 from mmfusenas.utils.distributed import (averaged_optimizer_steps,
                                          broadcast_buffers_, check_finite,
                                          data_parallel)
-
-MODES = ('auto', 'algorithm', 'ddp')
-
 
 @MODEL_WRAPPERS.register_module()
 class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
@@ -20,20 +18,17 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
 
     DDP's reducer cannot follow a search algorithm's ``train_step`` (several
     forwards, ``torch.autograd.grad``). In ``'algorithm'`` mode the module's
-    own step runs inside :func:`~mmfusenas.utils.distributed.data_parallel`
-    and :func:`~mmfusenas.utils.distributed.averaged_optimizer_steps` (of
-    the optim wrappers named by the module's ``grad_sync_groups``, default
-    all), then rank 0's buffers are broadcast. ``'ddp'`` mode is MMEngine's
-    DDP step with a collective finiteness check. ``'auto'`` picks
-    ``'algorithm'`` for a module that overrides ``train_step`` or holds
-    one-shot choice points. A CPU module with ``SyncBatchNorm`` is refused.
+    own step runs with gradients averaged at each optimizer step (of the
+    optim wrappers its ``grad_sync_groups`` names, default all), then rank
+    0's buffers are broadcast. ``'ddp'`` mode is MMEngine's DDP step with a
+    collective finiteness check. ``'auto'`` picks ``'algorithm'`` for a
+    module that overrides ``train_step`` or holds one-shot choice points.
 
     Args:
-        module (nn.Module): The model (an MMEngine ``BaseModel``).
+        module (BaseModel): The model.
         mode (str): ``'algorithm'``, ``'ddp'`` or ``'auto'`` (default).
         device_ids (list[int], optional): As for DDP; dropped on the CPU.
-        **kwargs: Other arguments of
-            :class:`~torch.nn.parallel.DistributedDataParallel`.
+        **kwargs: Other arguments of ``DistributedDataParallel``.
     """
 
     def __init__(self,
@@ -41,9 +36,9 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
                  mode: str = 'auto',
                  device_ids: Optional[List[int]] = None,
                  **kwargs: Any) -> None:
-        if mode not in MODES:
-            raise ValueError(f'AlgorithmDistributedDataParallel: mode must '
-                             f'be one of {MODES}, got {mode!r}')
+        if mode not in ('auto', 'algorithm', 'ddp'):
+            raise ValueError("AlgorithmDistributedDataParallel: mode must be "
+                             f"'auto', 'algorithm' or 'ddp', got {mode!r}")
         if mode == 'auto':
             own = type(module).train_step is not BaseModel.train_step
             mode = 'algorithm' if own or one_shot_space(module) else 'ddp'
@@ -53,31 +48,24 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
             names = [repr(name) for name, m in module.named_modules()
                      if type(m).__name__ == 'SyncBatchNorm']
             if names:
-                more = f' and {len(names) - 3} more' if len(names) > 3 else ''
                 raise RuntimeError(
-                    'AlgorithmDistributedDataParallel: the model holds '
-                    f'SyncBatchNorm layers ({", ".join(names[:3])}{more}) '
-                    "but runs on the CPU; torch's SyncBatchNorm needs CUDA. "
-                    'Remove `sync_bn` from the config (per-rank BatchNorm '
-                    "statistics, rank 0's running statistics broadcast) or "
-                    'run on GPUs')
+                    'AlgorithmDistributedDataParallel: SyncBatchNorm layers '
+                    f'({short_list(names, 3)}) need CUDA, the model runs on '
+                    'the CPU. Remove `sync_bn` from the config or use GPUs')
         super().__init__(module=module, device_ids=device_ids, **kwargs)
         self.mode = mode
 
     def _synced_wrappers(
             self, optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
     ) -> List[OptimWrapper]:
-        """The optim wrappers whose steps average gradients."""
         if not isinstance(optim_wrapper, OptimWrapperDict):
             return [optim_wrapper]
         keys = list(optim_wrapper.keys())
         names = getattr(self.module, 'grad_sync_groups', None)
         unknown = sorted(set(names or ()) - set(keys))
         if unknown:
-            raise KeyError(
-                f'{type(self.module).__name__}.grad_sync_groups names '
-                f'{unknown}, which the optim wrapper does not have '
-                f'(keys: {keys})')
+            raise KeyError(f'{type(self.module).__name__}.grad_sync_groups '
+                           f'{unknown} not in the optim wrapper ({keys})')
         return [optim_wrapper[k] for k in (keys if names is None else names)]
 
     def train_step(self, data: Union[dict, tuple, list],

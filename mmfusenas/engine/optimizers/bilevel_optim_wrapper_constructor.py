@@ -52,13 +52,12 @@ class BilevelOptimWrapperConstructor:
                 f'BilevelOptimWrapperConstructor: {type(model).__name__} has '
                 'no weight_parameters() / arch_parameters(); use a search '
                 'algorithm such as BilevelSearchAlgorithm')
-        params = dict(weights=list(model.weight_parameters()),
-                      arch=list(model.arch_parameters()))
         wrappers = {}
-        for level in LEVELS:
-            cfg = copy.deepcopy(self.optim_wrapper_cfg[level])
-            cfg.setdefault('type', 'OptimWrapper')
+        for level, params in zip(LEVELS, (model.weight_parameters(),
+                                          model.arch_parameters())):
+            cfg = {'type': 'OptimWrapper',
+                   **copy.deepcopy(self.optim_wrapper_cfg[level])}
             cfg['optimizer'] = OPTIMIZERS.build(
-                dict(cfg['optimizer'], params=params[level]))
+                dict(cfg['optimizer'], params=list(params)))
             wrappers[level] = OPTIM_WRAPPERS.build(cfg)
         return OptimWrapperDict(**wrappers)

@@ -1,6 +1,5 @@
 """An optimizer-wrapper constructor that logs ``paramwise_cfg`` as a table."""
 import logging
-from collections import OrderedDict
 from typing import Dict
 
 import torch.nn as nn
@@ -22,14 +21,14 @@ class SummaryOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
         # option 'key=value' -> {module prefix: count}
-        groups: Dict[str, Dict[str, int]] = OrderedDict()
+        groups: Dict[str, Dict[str, int]] = {}
 
         def collect(record: logging.LogRecord) -> bool:
             msg = record.getMessage()
             if not msg.startswith(PREFIX):
                 return True
             name, _, option = msg[len(PREFIX):].partition(':')
-            counts = groups.setdefault(option, OrderedDict())
+            counts = groups.setdefault(option, {})
             prefix = '.'.join(name.split('.')[:2])
             counts[prefix] = counts.get(prefix, 0) + 1
             return False

@@ -3,9 +3,10 @@
 NormalInit``) instead of MMEngine's per-parameter dump, which goes to a side
 file (``init_weights.txt`` next to the log)."""
 import contextlib
+import itertools
 import math
 from collections import Counter
-from typing import Dict, Iterator, List, Optional
+from typing import Iterator, Optional
 
 import torch.nn as nn
 from mmengine.dist import is_main_process
@@ -40,10 +41,9 @@ def summarised_init_dump(model: nn.Module, logger,
         records = [(name, list(p.shape),
                     str(table.get(p, {}).get('init_info', 'not recorded')))
                    for name, p in model.named_parameters()]
-        groups: Dict[str, List[tuple]] = {}
-        for name, shape, info in records:
-            groups.setdefault(name.split('.', 1)[0], []).append((shape, info))
-        for top, items in groups.items():
+        for top, group in itertools.groupby(  # one block per child
+                records, lambda r: r[0].split('.', 1)[0]):
+            items = [(shape, info) for _, shape, info in group]
             n = sum(math.prod(s) for s, _ in items)
             size = next((f'{n / v:.2f}{u}' for u, v in (
                 ('G', 1e9), ('M', 1e6), ('K', 1e3)) if n >= v), str(n))

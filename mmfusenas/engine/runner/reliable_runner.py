@@ -1,15 +1,13 @@
-"""``ReliableRunner`` (``runner_type`` of ``default_runtime.py``): MMEngine's
-Runner with the work-dir lock, checked checkpoint loading, robust
-auto-resume and a short first screen (docs/user_guides/reliability.md)."""
+"""``ReliableRunner``: MMEngine's Runner with the work-dir lock, checked
+loading, robust auto-resume and a short first screen."""
 import copy
 import logging
 import os
 import os.path as osp
-from collections import OrderedDict
-from typing import Callable, Dict, Optional, Union
+from collections import Counter
+from typing import Dict, Union
 
 from mmengine.config import Config, ConfigDict
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
@@ -29,54 +27,42 @@ _FILE_ONLY = ('Config:\n', 'Hooks will be executed in the following',
 #: MMEngine 0.10's CheckpointHook always builds a deprecated FileClient
 _DROPPED = ('"FileClient" will be deprecated in future',
             '"HardDiskBackend" is the alias of "LocalBackend"')
-_USED_TIMESTAMPS: set = set()
-#: formatted config texts by the ``repr`` of their content (most recent last)
-_TEXTS: 'OrderedDict[str, str]' = OrderedDict()
+_STAMPS: Counter = Counter()  # runners of this process by timestamp
+_TEXTS: Dict[str, str] = {}  # formatted config texts by content
 
 
 class CachedTextConfig(Config):
-    """:class:`~mmengine.config.Config` whose ``pretty_text`` (formatted by
-    yapf, asked for several times per run by the Runner) is formatted once
-    per content (``MMFUSENAS_CONFIG_TEXT=plain``: MMEngine's unformatted
-    text); copies keep the class. Build it with :func:`with_cached_text`."""
+    """A Config whose yapf-formatted ``pretty_text`` is formatted once per
+    content (``MMFUSENAS_CONFIG_TEXT=plain``: MMEngine's unformatted text)."""
 
     @property
     def pretty_text(self) -> str:
         cfg = self
-        if os.environ.get('MMFUSENAS_CONFIG_TEXT', '') == 'plain':
+        if os.environ.get('MMFUSENAS_CONFIG_TEXT') == 'plain':
             cfg = copy.copy(self)
             super(Config, cfg).__setattr__('_format_python_code', False)
         key = repr((cfg._format_python_code, cfg.to_dict()))
         if key not in _TEXTS:
+            if len(_TEXTS) >= 16:
+                del _TEXTS[next(iter(_TEXTS))]
             _TEXTS[key] = Config.pretty_text.fget(cfg)
-            if len(_TEXTS) > 16:
-                _TEXTS.popitem(last=False)
-        _TEXTS.move_to_end(key)
         return _TEXTS[key]
 
 
 def with_cached_text(cfg: Union[Config, dict, None]):
-    """``cfg`` as a :class:`CachedTextConfig` (shallow copy); anything but a
-    :class:`~mmengine.config.Config` is returned unchanged."""
-    if not isinstance(cfg, Config) or isinstance(cfg, CachedTextConfig):
-        return cfg
-    other = CachedTextConfig.__new__(CachedTextConfig)
-    other.__dict__.update(cfg.__dict__)
-    return other
+    """``cfg`` as a :class:`CachedTextConfig`; anything but a Config as is."""
+    if isinstance(cfg, Config) and not isinstance(cfg, CachedTextConfig):
+        other, cfg = cfg, CachedTextConfig.__new__(CachedTextConfig)
+        cfg.__dict__.update(other.__dict__)  # a shallow copy
+    return cfg
 
 
 @RUNNERS.register_module()
 class ReliableRunner(Runner):
-    """:class:`~mmengine.runner.Runner` with a work-dir lock, strict checked
-    loading, auto-resume from the newest usable checkpoint, ``None``
-    removing any default hook, and readable logs.
+    """Runner with a work-dir lock, strict checked loading, robust auto-resume
+    and readable logs (config keys ``load_strict``, ``work_dir_lock``)."""
 
-    Takes Runner's arguments; ``load_strict`` and ``work_dir_lock`` are
-    top-level config keys (both default to True).
-    """
-
-    #: names the file in the messages of :meth:`load_checkpoint`
-    _load_what = 'checkpoint'
+    _load_what = 'checkpoint'  # names the file in loading errors
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs['cfg'] = with_cached_text(kwargs.get('cfg'))
@@ -98,32 +84,25 @@ class ReliableRunner(Runner):
         if getattr(self, '_work_dir_lock', None) is not None:
             self._work_dir_lock.release()
 
-    def setup_env(self, env_cfg: Dict) -> None:
-        """MMEngine's, with a timestamp (it names the log folder) no earlier
-        runner of this process used (``_2``, ``_3``, ...)."""
+    def setup_env(self, env_cfg: dict) -> None:
+        """MMEngine's, with a log-folder timestamp unused in this process."""
         super().setup_env(env_cfg)
-        stamp, k = self._timestamp, 1
-        while stamp in _USED_TIMESTAMPS:
-            k += 1
-            stamp = f'{self._timestamp}_{k}'
-        _USED_TIMESTAMPS.add(stamp)
-        self._timestamp = stamp
+        stamp = self._timestamp
+        _STAMPS[stamp] += 1
+        if _STAMPS[stamp] > 1:  # ``_2``, ``_3``, ...
+            self._timestamp = f'{stamp}_{_STAMPS[stamp]}'
 
     def build_logger(self, *args, **kwargs):
         """MMEngine's logger; the set-up records go to the log file only."""
         logger = super().build_logger(*args, **kwargs)
-        for handler in logger.handlers:
-            if not getattr(handler, '_brief', False):
-                dropped = _DROPPED + (() if isinstance(
-                    handler, logging.FileHandler) else _FILE_ONLY)
-                handler.addFilter(
-                    lambda r, d=dropped: not str(r.msg).startswith(d))
-                handler._brief = True
+        for h in logger.handlers:
+            to_file = isinstance(h, logging.FileHandler)
+            dropped = _DROPPED + (() if to_file else _FILE_ONLY)
+            h.addFilter(lambda r, d=dropped: not str(r.msg).startswith(d))
         return logger
 
     def train(self):
-        """MMEngine's training after a short summary; the work-dir lock is
-        released however it ends."""
+        """MMEngine's after a short summary; releases the work-dir lock."""
         try:
             self.logger.info(self._summary())
             return super().train()
@@ -134,74 +113,62 @@ class ReliableRunner(Runner):
         """What is trained, on what, for how long, and where."""
         model, loop = unwrap(self.model), self.train_loop
         train_cfg = self.cfg.get('train_cfg') or {}
-        key, unit = ('max_iters', 'iterations') if 'max_iters' in train_cfg \
-            else ('max_epochs', 'epochs')
-        params = sum(p.numel() for p in model.parameters())
-        lines = [f'training {type(model).__name__} ({params / 1e6:.3f} M '
-                 f'parameters) from {self.cfg.filename or "(config dict)"} '
-                 f'for {getattr(loop, key, train_cfg.get(key, "?"))} {unit}']
-        dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
-        if dataset is not None:
-            try:
-                size = f'{len(dataset)} samples'
-            except TypeError:
-                size = 'size unknown'
-            lines.append(f'  train: {type(dataset).__name__} at '
-                         f'{getattr(dataset, "data_root", None)!s} ({size})')
-        lines.append(f'  work dir: {self.work_dir} (full config, environment '
-                     'and hook order: the log file there)')
-        return '\n'.join(lines)
+        key = 'max_iters' if 'max_iters' in train_cfg else 'max_epochs'
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        text = (f'training {type(model).__name__} ({params:.3f} M parameters)'
+                f' from {self.cfg.filename or "(config dict)"} for '
+                f'{getattr(loop, key, train_cfg.get(key, "?"))} '
+                f'{"iterations" if key == "max_iters" else "epochs"}')
+        data = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+        if data is not None:
+            size = f'{len(data)} samples' if hasattr(
+                data, '__len__') else 'size unknown'
+            text += (f'\n  train: {type(data).__name__} at '
+                     f'{getattr(data, "data_root", None)!s} ({size})')
+        return text + (f'\n  work dir: {self.work_dir} (full config, '
+                       'environment and hook order: the log file there)')
 
-    def register_default_hooks(
-            self, hooks: Optional[Dict[str, Union[Hook, dict]]] = None
-    ) -> None:
-        """MMEngine's, where ``None`` removes any default hook (e.g.
+    def register_default_hooks(self, hooks=None) -> None:
+        """MMEngine's; ``None`` removes any default hook (e.g.
         ``default_hooks.finite_guard=None``), not only MMEngine's own."""
-        if hooks is not None:
-            hooks = {name: hook for name, hook in hooks.items()
-                     if hook is not None or name in _MMENGINE_DEFAULT_HOOKS}
-        super().register_default_hooks(hooks)
+        super().register_default_hooks({
+            name: hook
+            for name, hook in (hooks or {}).items()
+            if hook is not None or name in _MMENGINE_DEFAULT_HOOKS
+        })
 
     def _init_model_weights(self) -> None:
-        with summarised_init_dump(
-                unwrap(self.model), self.logger,
-                osp.join(self.log_dir, 'init_weights.txt')):
+        dump = osp.join(self.log_dir, 'init_weights.txt')
+        with summarised_init_dump(unwrap(self.model), self.logger, dump):
             super()._init_model_weights()
 
-    def load_checkpoint(self, filename: str,
-                        map_location: Union[str, Callable] = 'cpu',
-                        strict: Optional[bool] = None,
-                        revise_keys: list = [(r'^module.', '')]):
-        """MMEngine's ``load_checkpoint`` through the checked
-        :func:`~mmfusenas.utils.checkpoint.read_checkpoint` and
-        ``load_checked_state`` (URLs through MMEngine's); strict unless
-        ``strict=False`` or ``load_strict = False``."""
+    def load_checkpoint(self, filename, map_location='cpu', strict=None,
+                        revise_keys=[(r'^module.', '')]):
+        """MMEngine's, checked (URLs: MMEngine's own); strict unless
+        ``strict=False`` or ``load_strict=False``."""
         strict = self._load_strict if strict is None else bool(strict)
         if '://' in str(filename):
             return super().load_checkpoint(filename, map_location, strict,
                                            revise_keys)
         checkpoint = read_checkpoint(filename, self._load_what, map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        load_checked_state(unwrap(self.model), checkpoint, filename, strict,
-                           self._load_what, revise_keys, self.logger)
+        load_checked_state(
+            unwrap(self.model), checkpoint, filename, strict, self._load_what,
+            revise_keys, self.logger)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
-    def resume(self, filename: str, resume_optimizer: bool = True,
-               resume_param_scheduler: bool = True,
-               map_location: Union[str, Callable] = 'default') -> None:
-        """MMEngine's resume through :meth:`load_checkpoint`; a loaded NaN /
-        Inf model or optimizer state raises :class:`FloatingPointError`."""
+    def resume(self, filename, resume_optimizer=True, *args, **kwargs) -> None:
+        """MMEngine's through :meth:`load_checkpoint`; a loaded NaN / Inf
+        model or optimizer state raises :class:`FloatingPointError`."""
         self._load_what = '--resume checkpoint'
         try:
-            super().resume(filename, resume_optimizer, resume_param_scheduler,
-                           map_location)
+            super().resume(filename, resume_optimizer, *args, **kwargs)
         finally:
             del self._load_what
-        bad = nonfinite_state(self.model,
-                              self.optim_wrapper if resume_optimizer else None)
-        if bad:
+        optim_wrapper = resume_optimizer and self.optim_wrapper
+        if bad := nonfinite_state(self.model, optim_wrapper):
             raise FloatingPointError(
                 f'--resume checkpoint {filename}: {len(bad)} loaded '
                 f'tensor(s) hold NaN/Inf ({short_list(bad, 10)}); stopping '
@@ -209,13 +176,11 @@ class ReliableRunner(Runner):
                 'the work dir (docs/user_guides/reliability.md)')
 
     def load_or_resume(self) -> None:
-        """MMEngine's; auto-resume takes the newest usable checkpoint or
-        refuses when every one is damaged."""
+        """MMEngine's; auto-resume takes the newest usable checkpoint."""
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
-        resume_from = auto_resume_checkpoint(self.work_dir, self.logger)
-        if resume_from is not None:
-            self.resume(resume_from)
+        if (last := auto_resume_checkpoint(self.work_dir, self.logger)):
+            self.resume(last)
 
 
 def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:

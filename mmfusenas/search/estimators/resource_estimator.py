@@ -3,6 +3,7 @@ resource-budget checks that fail fast."""
 import contextlib
 import itertools
 import math
+import platform
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,6 @@ from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode
 
 from mmfusenas.registry import TASK_UTILS
-from mmfusenas.utils.results_record import cpu_model
 
 Inputs = Union[torch.Tensor, Sequence[Any], Mapping[str, Any]]
 Shape = Sequence[int]
@@ -82,6 +82,18 @@ def module_device(module: nn.Module) -> torch.device:
     for tensor in module.buffers():
         return tensor.device
     return torch.device('cpu')
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else :mod:`platform`)."""
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            for line in f:
+                if line.lower().startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or 'unknown CPU'
 
 
 def device_name(device: Device = 'cpu') -> str:

@@ -37,17 +37,17 @@ import torch
 import torch.nn as nn
 from terminaltables import AsciiTable
 
-# the benchmarks' --mode switch (benchmarks/bench_utils)
+# the benchmarks' --mode switch and results records (benchmarks/bench_utils)
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__))))), 'benchmarks'))
 from bench_utils.cli_modes import run_mode  # noqa: E402
+from bench_utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
 
 from .transform import apply_cpu_kernels
 from mmfusenas.search.estimators import device_name, num_threads
 from .allocator import configure_cpu_allocator
 from .switches import cpu_kernels
-from mmfusenas.utils.results_record import (check_record_path,
-                                            write_results_record)
 
 #: the repository (the commit a results record names)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -1,11 +1,11 @@
-"""Results records: the commit a record names and when it is dirty."""
+"""bench_utils.results_record: the commit a record names (and when dirty)."""
 import os.path as osp
 import shutil
 import subprocess
 
 import pytest
 
-from mmfusenas.utils.results_record import RESULTS_DIR, git_commit
+from bench_utils.results_record import RESULTS_DIR, git_commit
 
 pytestmark = pytest.mark.skipif(shutil.which('git') is None,
                                 reason='git is not installed')

@@ -2,7 +2,10 @@
 bench_fusion_real.py."""
 import math
 
-from mmfusenas.apis.ranking import LOWER_BETTER, add_ranks
+from helpers import load_tool
+
+EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
+LOWER_BETTER, add_ranks = EVAL_FUSION.LOWER_BETTER, EVAL_FUSION.add_ranks
 
 
 def test_ranks_ties_direction_non_finite_and_absent_rows():

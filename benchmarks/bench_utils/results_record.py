@@ -8,7 +8,7 @@ import platform
 import subprocess
 from typing import Any, Dict, Optional
 
-from .fileio import atomic_write
+from mmfusenas.utils.fileio import atomic_write
 
 #: caveats of table rows by row name, footnoted in every rendered table
 #: (a record may add its own under ``caveats``)
@@ -24,19 +24,6 @@ ROW_CAVEATS: Dict[str, str] = {
 
 #: footnote signs, in order of first use in a table
 FOOTNOTE_SIGNS = ('†', '‡', '§', '¶')
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``, else :mod:`platform`)."""
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as f:
-            for line in f:
-                if line.lower().startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or 'unknown CPU'
-
 
 #: the records' folder: its changes (earlier records) do not make code dirty
 RESULTS_DIR = 'docs/results'
@@ -87,8 +74,10 @@ def write_results_record(path: str, command: str, root: str, result: dict,
         threads (int, optional): torch threads (default: the current).
         **extra: further keys (e.g. ``metrics``, the columns in order).
     """
+    import torch
+
+    from mmfusenas.search.estimators.resource_estimator import cpu_model
     if threads is None:
-        import torch
         threads = torch.get_num_threads()
     machine = dict(cpu_model=cpu_model(), cores=os.cpu_count(),
                    threads=threads, system=platform.system())
