@@ -650,6 +650,25 @@ def _gisr_loader(data_root: str, split: str, batch_size: int, sampler: dict):
             test_mode=split != 'train'))
 
 
+def one_shot_run_cfg(data_root: str, sampler: dict, max_iters: int,
+                     batch_size: int, val_batch_size: int = 0) -> dict:
+    """Runner arguments of a one-shot supernet search on the toy RGB-D
+    data (``_gisr_loader``) with ``sampler``."""
+    return dict(
+        train_dataloader=_gisr_loader(
+            data_root, 'train', batch_size,
+            dict(type='InfiniteSampler', shuffle=True, seed=5)),
+        val_dataloader=_gisr_loader(data_root, 'val',
+                                    val_batch_size or batch_size,
+                                    dict(type='DefaultSampler',
+                                         shuffle=False)),
+        val_cfg=dict(type='ValLoop'),
+        val_evaluator=dict(type='GISRMetric', preset='rgbdd'),
+        train_cfg=dict(type='OneShotIterBasedTrainLoop', max_iters=max_iters,
+                       val_interval=100, sampler=sampler),
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)))
+
+
 class PathRecorderHook(Hook):
     """Test hook: the one-shot path of every training iteration."""
 
@@ -710,20 +729,7 @@ def run_one_shot(rank: int, world_size: int, work_dir: str, data_root: str,
         world_size > 1,
         f'one_shot_{world_size}',
         by_epoch=False,
-        train_dataloader=_gisr_loader(
-            data_root, 'train', batch_size,
-            dict(type='InfiniteSampler', shuffle=True, seed=5)),
-        val_dataloader=_gisr_loader(data_root, 'val', batch_size,
-                                    dict(type='DefaultSampler',
-                                         shuffle=False)),
-        val_cfg=dict(type='ValLoop'),
-        val_evaluator=dict(type='GISRMetric', preset='rgbdd'),
-        train_cfg=dict(
-            type='OneShotIterBasedTrainLoop',
-            max_iters=3,
-            val_interval=100,
-            sampler=sampler),
-        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
+        **one_shot_run_cfg(data_root, sampler, 3, batch_size),
         custom_hooks=[recorder],
         load_from=init)
     with mock.patch.object(predictors, 'train_predictor', recording_fit):

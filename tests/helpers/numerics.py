@@ -110,3 +110,20 @@ def assert_images_close(actual: np.ndarray,
             f'{what}mean |diff| {stats["mean_abs_diff"]:.4f} grey levels '
             f'exceeds {max_mean_abs_diff:g}')
     return stats
+
+
+def assert_equal_states(a, b) -> None:
+    """``a`` and ``b`` (nested dicts / lists of tensors and values, e.g. two
+    checkpoints) are equal, tensors bit for bit (``torch.equal``)."""
+    if isinstance(a, dict):
+        assert sorted(a, key=str) == sorted(b, key=str)
+        for key in a:
+            assert_equal_states(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_equal_states(x, y)
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b)
+    else:
+        assert a == b

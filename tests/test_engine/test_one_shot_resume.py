@@ -10,8 +10,9 @@ from mmengine.runner import Runner
 
 from mmfusenas.models.mutables import one_shot_space
 from mmfusenas.search.predictors import BGRUPredictor, save_predictor
-from helpers.distributed import (PathRecorderHook, _gisr_loader,
-                                 build_one_shot_model)
+from helpers.distributed import (PathRecorderHook, build_one_shot_model,
+                                 one_shot_run_cfg)
+from helpers.numerics import assert_equal_states
 from toy_data import generate_toy_rgbd
 
 
@@ -28,20 +29,7 @@ def search(work_dir, data_root, sampler, **kwargs):
     Runner(
         model=build_one_shot_model(),
         work_dir=str(work_dir),
-        train_dataloader=_gisr_loader(
-            data_root, 'train', 2,
-            dict(type='InfiniteSampler', shuffle=True, seed=5)),
-        val_dataloader=_gisr_loader(data_root, 'val', 1,
-                                    dict(type='DefaultSampler',
-                                         shuffle=False)),
-        val_cfg=dict(type='ValLoop'),
-        val_evaluator=dict(type='GISRMetric', preset='rgbdd'),
-        train_cfg=dict(
-            type='OneShotIterBasedTrainLoop',
-            max_iters=6,
-            val_interval=100,
-            sampler=sampler),
-        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
+        **one_shot_run_cfg(data_root, sampler, 6, 2, 1),
         default_hooks=dict(
             checkpoint=dict(
                 type='CheckpointHook', interval=2, by_epoch=False)),
@@ -51,21 +39,6 @@ def search(work_dir, data_root, sampler, **kwargs):
         log_level='WARNING',
         **kwargs).train()
     return recorder.paths
-
-
-def assert_equal_states(a, b):
-    if isinstance(a, dict):
-        assert sorted(a, key=str) == sorted(b, key=str)
-        for key in a:
-            assert_equal_states(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_equal_states(x, y)
-    elif isinstance(a, torch.Tensor):
-        assert torch.equal(a, b)
-    else:
-        assert a == b
 
 
 @pytest.mark.parametrize('sampler', [

@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 
+from helpers.numerics import assert_equal_states
 from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -56,21 +57,6 @@ def run(args, env=None):
 def final_state(work_dir):
     ckpt = torch.load(osp.join(work_dir, 'iter_6.pth'), weights_only=True)
     return ckpt['state_dict'], ckpt['optimizer']
-
-
-def assert_equal_states(a, b):
-    if isinstance(a, dict):
-        assert sorted(a, key=str) == sorted(b, key=str)
-        for key in a:
-            assert_equal_states(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_equal_states(x, y)
-    elif isinstance(a, torch.Tensor):
-        assert torch.equal(a, b)
-    else:
-        assert a == b
 
 
 @pytest.fixture(scope='module')
