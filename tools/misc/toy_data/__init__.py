@@ -1,21 +1,6 @@
-"""Procedural toy data: generators that write small data sets to disk in the
-layouts of the real ones, so every pipeline trains and tests without a
-download (``tools/misc/make_toy_*.py`` are their command lines). Not part
-of the ``mmfusenas`` package: the tools in ``tools/misc`` import it as
-``toy_data`` (their folder is on ``sys.path``); tests, benchmarks and
-projects put ``tools/misc`` on ``sys.path`` first.
-
-* ``ivif``: paired infrared / visible street scenes with COCO boxes and
-  masks (:func:`generate_toy_dataset`); its scene renderer
-  (:func:`render_toy_scene`) draws the images of the others;
-* ``lowlight`` / ``lowlight_tasks``: darkened scenes in the LOL layout, or
-  with ExDark / DARK FACE boxes or ACDC / Cityscapes label maps;
-* ``deblur``: motion-blurred scenes in the Levin layout, rain and haze;
-* ``restoration``: haze and underwater pairs from physical models;
-* ``rgbd``: RGB-D pairs for guided depth super-resolution.
-
-The data set classes that read them are in :mod:`mmfusenas.datasets`.
-"""
+"""Procedural toy data sets in the layouts of the real ones, written by
+``tools/misc/make_toy_*.py``; imported as ``toy_data`` with ``tools/misc``
+on ``sys.path``. :mod:`.ivif` renders the scenes the others reuse."""
 from .deblur import generate_toy_deblur, generate_toy_restoration
 from .ivif import generate_toy_dataset, is_toy_dataset, render_toy_scene
 from .lowlight import darken, generate_toy_lowlight

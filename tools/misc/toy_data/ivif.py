@@ -1,26 +1,17 @@
-"""Procedural infrared-visible toy dataset with detection / segmentation GT.
+"""Procedural infrared-visible toy data set with detection / segmentation GT.
 
-:func:`generate_toy_dataset` renders paired infrared / visible street
-scenes (:func:`render_toy_scene`) in the on-disk layout of the real datasets
-(``ir/``, ``vi/``, ``masks/``, ``instance_masks/``, COCO ``annotations/``,
-``splits/``, ``meta.json``), so every pipeline of the toolbox trains and
-tests without downloads. The modalities are complementary: warm objects
-show in IR, cold objects and texture in VIS. Image ``i`` has its own
-generator seeded from ``(seed, i)``; the same seed yields byte-identical
-files. See ``docs/user_guides/toy_data.md``.
-
-Example:
-    >>> from toy_data.ivif import generate_toy_dataset
-    >>> summary = generate_toy_dataset('data/toy', num=300, seed=0)
+:func:`generate_toy_dataset` writes paired IR / VIS street scenes
+(:func:`render_toy_scene`: warm objects show in IR, cold ones and texture in
+VIS) with COCO boxes and masks; image ``i`` is drawn from its own generator
+seeded by ``(seed, i)``. See ``docs/user_guides/toy_data.md``.
 """
 import json
 import math
 import os
 import os.path as osp
-import shutil
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -29,11 +20,9 @@ from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
 from mmfusenas.utils.progress import track
 from .writing import META_FILE, is_int, is_num, write_data_set, written_by
 
-#: The ``generator`` recorded in ``meta.json``: this module's path when it
-#: was in the package (kept, so the files it writes do not change).
+#: The ``generator`` in ``meta.json`` (this module's former package path);
+#: data sets recording a former name are replaced without ``overwrite`` too.
 GENERATOR_NAME = 'mmfusenas.toy_data.ivif'
-#: Other ``generator`` values recognised as this generator's output (an
-#: older path), so data sets written under it are replaced without overwrite.
 FORMER_GENERATOR_NAMES: Tuple[str, ...] = ('mmfusenas.datasets.toy_data', )
 # 1.1: search_weights / search_arch splits and instance masks as COCO RLE
 GENERATOR_VERSION = '1.1.0'
@@ -41,8 +30,7 @@ GENERATOR_VERSION = '1.1.0'
 #: Class names in id order; COCO ``category_id`` and mask value = index + 1.
 CLASSES: Tuple[str, ...] = ('person', 'car', 'bicycle', 'cone')
 CATEGORY_IDS: Dict[str, int] = {name: i + 1 for i, name in enumerate(CLASSES)}
-#: Classes that are hot in IR (``supercategory`` 'warm' in the COCO json;
-#: the others, at ambient temperature and visible mainly in VIS, 'cold').
+#: Classes hot in IR (COCO ``supercategory`` 'warm', the others 'cold').
 WARM_CLASSES: Tuple[str, ...] = ('person', 'car')
 BACKGROUND_ID = 0
 IGNORE_ID = 255
@@ -53,80 +41,71 @@ CLASS_SIZE_RANGES: Dict[str, Tuple[float, float]] = dict(
 DEFAULT_CLASS_WEIGHTS: Dict[str, float] = dict(
     person=0.35, car=0.25, bicycle=0.2, cone=0.2)
 
-SUBDIRS = ('ir', 'vi', 'masks', 'instance_masks', 'annotations', 'splits')
-
-#: On-disk layouts: ``'toy'`` (the default, above) and ``'multispectral'``,
-#: the MultiSpectral detection layout of TIM Sec. 4.3.1 (Takumi et al.):
-#: ``ir/``, ``vi/``, ``annotations/{train,test,search_weights,search_arch}
-#: .json`` (COCO) with the five MultiSpectral classes, ``splits/`` and
-#: ``meta.json``; no masks.
+#: On-disk layouts: ``'toy'`` and ``'multispectral'`` (the MultiSpectral
+#: set of Takumi et al. as TIM Sec. 4.3.1 uses it: no masks, ``annotations/
+#: {train,test,search_weights,search_arch}.json`` with the MultiSpectral
+#: classes of TIM Table 4, in ``category_id`` order).
 LAYOUTS = ('toy', 'multispectral')
-#: The MultiSpectral classes (TIM Table 4) in ``category_id`` order.
 MULTISPECTRAL_CLASSES: Tuple[str, ...] = ('color_cone', 'car_stop', 'car',
                                           'person', 'bike')
-#: toy class -> MultiSpectral class; 'car_stop' has no toy counterpart (it
-#: gets no instance).
+#: toy class -> MultiSpectral class ('car_stop' gets no instance).
 TOY_TO_MULTISPECTRAL: Dict[str, str] = dict(
     cone='color_cone', car='car', person='person', bicycle='bike')
 
 _NUM_MAX = 100000  # 5-digit stems
 _SIZE_MIN, _SIZE_MAX = 64, 2048
 _MAX_OBJECTS = 50
+#: Scene options of :func:`render_toy_scene` (in ``meta.json`` order).
+SCENE_OPTIONS = dict(
+    night_fraction=0.7,  # probability of a low-light scene
+    min_objects=2,  # fewest / most objects drawn (annotated: maybe fewer)
+    max_objects=8,
+    class_weights=None,  # relative frequencies; None: DEFAULT_CLASS_WEIGHTS
+    clutter=1.0,  # mean hot-only and bright-only distractors: 1.8 * clutter
+    noise=1.0,  # multiplier of all sensor noise (0: none, still blurred)
+    occluder_prob=0.35,  # probability of 1-2 foreground occluders
+    min_visible_area=12,  # fewer visible pixels: 255 (ignore), unannotated
+    night_darkness=1.0)  # >= 1: divides the night VIS radiance before noise
 
-# --------------------------------------------------------------------------
+
 # palettes (RGB albedo in [0, 1])
-# --------------------------------------------------------------------------
-_SKIN = np.array([[0.85, 0.66, 0.55], [0.72, 0.52, 0.40], [0.55, 0.38, 0.27],
-                  [0.36, 0.24, 0.17]], np.float32)
-_CLOTHES = np.array(
-    [[0.06, 0.06, 0.07], [0.10, 0.12, 0.22], [0.22, 0.22, 0.24],
-     [0.28, 0.20, 0.14], [0.12, 0.20, 0.12], [0.45, 0.45, 0.47],
-     [0.55, 0.10, 0.10], [0.15, 0.25, 0.55], [0.80, 0.80, 0.78],
-     [0.75, 0.65, 0.20]], np.float32)
+def _rgb(*v: float) -> np.ndarray:
+    """A float32 RGB colour ``(3,)`` or palette ``(n, 3)`` of ``v``."""
+    return np.array(v, np.float32).reshape((-1, 3) if len(v) > 3 else (3, ))
+
+
+_SKIN = _rgb(.85, .66, .55, .72, .52, .40, .55, .38, .27, .36, .24, .17)
+_CLOTHES = _rgb(.06, .06, .07, .10, .12, .22, .22, .22, .24, .28, .20, .14,
+                .12, .20, .12, .45, .45, .47, .55, .10, .10, .15, .25, .55,
+                .80, .80, .78, .75, .65, .20)
 _DARK_CLOTHES = _CLOTHES[:6]
-_CAR_PAINT = np.array(
-    [[0.88, 0.88, 0.88], [0.60, 0.60, 0.62], [0.07, 0.07, 0.08],
-     [0.60, 0.07, 0.07], [0.10, 0.18, 0.50], [0.33, 0.33, 0.34],
-     [0.14, 0.28, 0.14], [0.70, 0.60, 0.35]], np.float32)
-_BIKE_PAINT = np.array(
-    [[0.90, 0.10, 0.08], [0.10, 0.35, 0.90], [0.95, 0.85, 0.10],
-     [0.90, 0.90, 0.90], [0.10, 0.75, 0.30], [0.95, 0.45, 0.05]], np.float32)
-_WALLS = np.array([[0.55, 0.52, 0.48], [0.45, 0.25, 0.18], [0.70, 0.65, 0.55],
-                   [0.35, 0.35, 0.37], [0.60, 0.58, 0.60]], np.float32)
-_BRIGHT = np.array(
-    [[0.95, 0.90, 0.20], [0.95, 0.95, 0.95], [0.20, 0.60, 0.95],
-     [0.95, 0.30, 0.30], [0.30, 0.90, 0.40], [0.95, 0.55, 0.10]], np.float32)
-_STONE = np.array([[0.80, 0.78, 0.74], [0.62, 0.60, 0.58], [0.55, 0.40, 0.22],
-                   [0.92, 0.92, 0.90]], np.float32)
-_ORANGE = np.array([0.95, 0.38, 0.04], np.float32)
-_WHITE = np.array([0.92, 0.92, 0.92], np.float32)
-_BLACK = np.array([0.1, 0.1, 0.1], np.float32)
-_LAMP = np.array([1.0, 0.92, 0.7], np.float32)  # light of a street lamp
-_WINDOW = np.array([0.95, 0.8, 0.45], np.float32)  # light of a lit window
-_LEAVES = np.array([0.10, 0.30, 0.08], np.float32)
+_CAR_PAINT = _rgb(.88, .88, .88, .60, .60, .62, .07, .07, .08, .60, .07, .07,
+                  .10, .18, .50, .33, .33, .34, .14, .28, .14, .70, .60, .35)
+_BIKE_PAINT = _rgb(.90, .10, .08, .10, .35, .90, .95, .85, .10, .90, .90, .90,
+                   .10, .75, .30, .95, .45, .05)
+_WALLS = _rgb(.55, .52, .48, .45, .25, .18, .70, .65, .55, .35, .35, .37, .60,
+              .58, .60)
+_BRIGHT = _rgb(.95, .90, .20, .95, .95, .95, .20, .60, .95, .95, .30, .30, .30,
+               .90, .40, .95, .55, .10)
+_STONE = _rgb(.80, .78, .74, .62, .60, .58, .55, .40, .22, .92, .92, .90)
+_ORANGE = _rgb(0.95, 0.38, 0.04)
+_WHITE = _rgb(0.92, 0.92, 0.92)
+_BLACK = _rgb(0.1, 0.1, 0.1)
+_LAMP = _rgb(1.0, 0.92, 0.7)  # light of a street lamp
+_WINDOW = _rgb(0.95, 0.8, 0.45)  # light of a lit window
+_LEAVES = _rgb(0.10, 0.30, 0.08)
 
 
 @dataclass
 class ToyScene:
     """One rendered IR/VIS pair with its ground truth.
 
-    Attributes:
-        ir (np.ndarray): ``(H, W)`` uint8 thermal image.
-        vis (np.ndarray): ``(H, W, 3)`` uint8 colour image, **RGB** order.
-        semantic (np.ndarray): ``(H, W)`` uint8 class ids (0 background,
-            :data:`CATEGORY_IDS`, 255 ignore = visible part of an instance
-            too small to annotate).
-        instances (np.ndarray): ``(H, W)`` uint8 instance ids, 0 = none,
-            ``k`` = ``objects[k - 1]``.
-        objects (list[dict]): one dict per annotated instance, in instance id
-            order: ``instance_id``, ``category_id``, ``name``, ``bbox``
-            (``[x, y, w, h]`` tight bounds of the visible mask, pixel units),
-            ``area`` (visible pixels), ``visible_fraction`` (visible / drawn
-            pixels inside the image), ``warm`` (bool).
-        info (dict): scene parameters: ``illumination`` ('day' / 'night'),
-            ``ambient`` (VIS illumination level), ``horizon`` (row),
-            ``num_dropped`` (instances dropped as fully occluded or smaller
-            than ``min_visible_area``).
+    ``ir`` is ``(H, W)`` uint8, ``vis`` ``(H, W, 3)`` uint8 **RGB**;
+    ``semantic`` holds class ids (0 background, 255 ignore: too small to
+    annotate) and ``instances`` ids ``k`` of ``objects[k - 1]`` (dicts with
+    ``instance_id``, ``category_id``, ``name``, ``bbox`` ``[x, y, w, h]``
+    and ``area`` of the visible mask, ``visible_fraction``, ``warm``);
+    ``info`` has ``illumination``, ``ambient``, ``horizon``, ``num_dropped``.
     """
 
     ir: np.ndarray
@@ -137,19 +116,13 @@ class ToyScene:
     info: dict = field(default_factory=dict)
 
 
-# --------------------------------------------------------------------------
-# small raster helpers
-# --------------------------------------------------------------------------
 def _image_rng(seed: int, index: int) -> np.random.Generator:
     """Generator of image ``index``: ``SeedSequence(seed).spawn()[index]``."""
     return np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index, ))))
 
 
-def _noise(rng: np.random.Generator,
-           h: int,
-           w: int,
-           cell: float,
+def _noise(rng: np.random.Generator, h: int, w: int, cell: float,
            octaves: int = 3) -> np.ndarray:
     """Smooth value noise in ``[0, 1]``: bicubic up-sampled random grids."""
     out = np.zeros((h, w), np.float32)
@@ -165,41 +138,40 @@ def _noise(rng: np.random.Generator,
     return np.clip(out / total, 0.0, 1.0)
 
 
-def _canvas(h: int, w: int) -> np.ndarray:
-    return np.zeros((max(1, h), max(1, w)), np.uint8)
+def _pt(x: float, y: float) -> Tuple[int, int]:
+    return int(round(x)), int(round(y))
+
+
+def _draw(h: int, w: int, draw, *args) -> np.ndarray:
+    """Boolean ``(h, w)`` mask drawn by ``draw(uint8 canvas, *args)``."""
+    c = np.zeros((max(1, h), max(1, w)), np.uint8)
+    draw(c, *args)
+    return c.astype(bool)
 
 
 def _poly(h: int, w: int, pts: Sequence[Tuple[float, float]]) -> np.ndarray:
-    c = _canvas(h, w)
-    cv2.fillPoly(c, [np.round(np.asarray(pts)).astype(np.int32)], 1)
-    return c.astype(bool)
+    return _draw(h, w, cv2.fillPoly,
+                 [np.round(np.asarray(pts)).astype(np.int32)], 1)
 
 
 def _ellipse(h: int, w: int, cx: float, cy: float, ax: float,
              ay: float) -> np.ndarray:
-    c = _canvas(h, w)
-    cv2.ellipse(c, (int(round(cx)), int(round(cy))),
-                (max(1, int(round(ax))), max(1, int(round(ay)))), 0, 0, 360, 1,
-                -1)
-    return c.astype(bool)
+    axes = tuple(max(1, int(round(a))) for a in (ax, ay))
+    return _draw(h, w, cv2.ellipse, _pt(cx, cy), axes, 0, 0, 360, 1, -1)
 
 
-def _lines(h: int, w: int, segments: Sequence[Tuple[Tuple[float, float],
-                                                    Tuple[float, float]]],
-           thickness: int) -> np.ndarray:
-    c = _canvas(h, w)
-    for (x0, y0), (x1, y1) in segments:
-        cv2.line(c, (int(round(x0)), int(round(y0))),
-                 (int(round(x1)), int(round(y1))), 1, max(1, int(thickness)))
+def _lines(h: int, w: int, segments, thickness: int) -> np.ndarray:
+    """Mask of the segments ``((x0, y0), (x1, y1))``."""
+    c = np.zeros((max(1, h), max(1, w)), np.uint8)
+    for p0, p1 in segments:
+        cv2.line(c, _pt(*p0), _pt(*p1), 1, max(1, int(thickness)))
     return c.astype(bool)
 
 
 def _ring(h: int, w: int, cx: float, cy: float, r: float,
           thickness: int) -> np.ndarray:
-    c = _canvas(h, w)
-    cv2.circle(c, (int(round(cx)), int(round(cy))), max(1, int(round(r))), 1,
-               max(1, int(thickness)))
-    return c.astype(bool)
+    return _draw(h, w, cv2.circle, _pt(cx, cy), max(1, int(round(r))), 1,
+                 max(1, int(thickness)))
 
 
 def _rect(h: int, w: int, x0: float, y0: float, x1: float,
@@ -230,9 +202,6 @@ class _Part:
     emit: Optional[np.ndarray] = None
 
 
-# --------------------------------------------------------------------------
-# shapes (local canvases, (h, w))
-# --------------------------------------------------------------------------
 def _person_masks(rng: np.random.Generator, h: int,
                   w: int) -> Dict[str, np.ndarray]:
     """Head, torso (+ arms) and legs of an upright walking person."""
@@ -246,9 +215,8 @@ def _person_masks(rng: np.random.Generator, h: int,
     arm_t = max(1, round(0.12 * w))
     swing = rng.uniform(-0.12, 0.12) * h
     raise_arm = rng.random() < 0.15
-    hand_l = (cx - 0.44 * w, sh_y + (0.05 * h if raise_arm else 0.36 * h))
-    if raise_arm:
-        hand_l = (cx - 0.4 * w, max(0.0, sh_y - 0.15 * h))
+    hand_l = ((cx - 0.4 * w, max(0.0, sh_y - 0.15 * h)) if raise_arm else
+              (cx - 0.44 * w, sh_y + 0.36 * h))
     arms = _lines(h, w, [((cx - sh_w + arm_t / 2, sh_y + arm_t / 2), hand_l),
                          ((cx + sh_w - arm_t / 2, sh_y + arm_t / 2),
                           (cx + 0.44 * w, sh_y + 0.36 * h + swing * 0.3))],
@@ -262,17 +230,19 @@ def _person_masks(rng: np.random.Generator, h: int,
     return dict(head=head, torso=torso | arms, legs=legs & ~torso)
 
 
-def _cone_masks(h: int, w: int) -> Dict[str, np.ndarray]:
+def _cone_masks(h: int, w: int) -> Tuple[np.ndarray, ...]:
+    """Body, white stripes and base of a traffic cone."""
     base_y = 0.86 * h
     body = _poly(h, w, [(w / 2.0, 0), (0.88 * w, base_y), (0.12 * w, base_y)])
     stripes = body & (
         _rect(h, w, 0, 0.32 * h, w, 0.44 * h)
         | _rect(h, w, 0, 0.58 * h, w, 0.7 * h))
     base = _rect(h, w, 0, base_y, w, h)
-    return dict(body=body & ~stripes, stripes=stripes, base=base)
+    return body & ~stripes, stripes, base
 
 
-def _bicycle_masks(h: int, w: int) -> Dict[str, np.ndarray]:
+def _bicycle_masks(h: int, w: int) -> Tuple[np.ndarray, ...]:
+    """Tyres, rims, frame and saddle of a bicycle seen from the side."""
     t = max(1, round(w / 28.0))
     r = min(0.27 * w, 0.5 * h - 1.0)
     wy = h - 1 - r
@@ -286,16 +256,15 @@ def _bicycle_masks(h: int, w: int) -> Dict[str, np.ndarray]:
                         ((0.64 * w, 0.02 * h), (0.8 * w, 0.02 * h))], t)
     saddle = _lines(h, w, [((seat[0] - 0.07 * w, seat[1]),
                             (seat[0] + 0.06 * w, seat[1]))], t + 1)
-    tyres = (
-        _ring(h, w, rear[0], rear[1], r, t)
-        | _ring(h, w, front[0], front[1], r, t))
-    rims = (_ring(h, w, rear[0], rear[1], max(1.0, r - t), 1)
-            | _ring(h, w, front[0], front[1], max(1.0, r - t), 1)) & ~tyres
-    return dict(tyres=tyres, rims=rims, frame=frame | bar, saddle=saddle)
+    tyres = _ring(h, w, *rear, r, t) | _ring(h, w, *front, r, t)
+    r = max(1.0, r - t)
+    rims = (_ring(h, w, *rear, r, 1) | _ring(h, w, *front, r, 1)) & ~tyres
+    return tyres, rims, frame | bar, saddle
 
 
 def _car_masks(rng: np.random.Generator, h: int, w: int,
-               side: bool) -> Dict[str, np.ndarray]:
+               side: bool) -> Tuple[np.ndarray, ...]:
+    """Body, windows, wheels, engine and lights, from the side or front."""
     if side:
         chamfer = 0.12 * h
         body = _poly(h, w, [(chamfer, 0.4 * h), (w - 1 - chamfer, 0.42 * h),
@@ -327,52 +296,31 @@ def _car_masks(rng: np.random.Generator, h: int, w: int,
         lights = (
             _rect(h, w, 0.04 * w, 0.5 * h, 0.2 * w, 0.6 * h)
             | _rect(h, w, 0.8 * w, 0.5 * h, 0.96 * w, 0.6 * h))
-    return dict(
-        body=body | cabin,
-        windows=windows,
-        wheels=wheels,
-        engine=engine,
-        lights=lights)
+    return body | cabin, windows, wheels, engine, lights
 
 
-# --------------------------------------------------------------------------
-# the scene renderer
-# --------------------------------------------------------------------------
 class _SceneRenderer:
     """Renders one scene from one random generator."""
 
     def __init__(self, rng: np.random.Generator, size: int, opts: dict):
         self.rng, self.opts, self.k = rng, opts, size / 256.0
         self.H = self.W = H = W = size
-        self.albedo = np.zeros((H, W, 3), np.float32)
-        self.emit = np.zeros((H, W, 3), np.float32)
+        self.albedo, self.emit = np.zeros((2, H, W, 3), np.float32)
         self.temp = np.zeros((H, W), np.float32)
         self.inst = np.zeros((H, W), np.uint8)
-        self.drawn_area: List[int] = []
+        self.drawn_area: List[int] = []  # pixels of each object drawn
         self.obj_classes: List[str] = []
         self.yy, self.xx = np.mgrid[0:H, 0:W].astype(np.float32)
 
-    # ----------------------------------------------------------- helpers
-    def _paste(self,
-               parts: List[_Part],
-               x0: int,
-               y0: int,
-               ir_texture: float,
-               albedo_texture: float,
-               flip: bool = False,
-               inst_value: Optional[int] = None) -> int:
-        """Draw a sprite of ``parts`` (later ones over earlier ones; IR and
-        albedo textured, mirrored if ``flip``) with its top left corner at
-        ``(x0, y0)``; ``inst_value`` None keeps the instance ids (IR / VIS
-        only clutter behind objects), 0 erases them (occluders). Returns
-        the number of its pixels inside the image."""
+    def _paste(self, parts, x0, y0, ir_tex, alb_tex, flip=False, inst=None):
+        """Draw the sprite ``parts`` (later over earlier; textured, mirrored
+        if ``flip``) at top left ``(x0, y0)``, setting the instance ids to
+        ``inst`` unless None; return its number of pixels in the image."""
         rng = self.rng
         h, w = parts[0].mask.shape
-        union = np.zeros((h, w), bool)
-        albedo_mask = np.zeros((h, w), bool)
+        union, albedo_mask = np.zeros((2, h, w), bool)
         ir = np.zeros((h, w), np.float32)
-        albedo = np.zeros((h, w, 3), np.float32)
-        emit = np.zeros((h, w, 3), np.float32)
+        albedo, emit = np.zeros((2, h, w, 3), np.float32)
         for p in parts:
             m = p.mask
             union |= m
@@ -381,8 +329,8 @@ class _SceneRenderer:
                 albedo[m] = p.albedo
                 albedo_mask |= m
             emit[m] = 0.0 if p.emit is None else p.emit
-        ir += rng.normal(0.0, ir_texture, (h, w)).astype(np.float32)
-        texture = rng.normal(0.0, albedo_texture, (h, w, 1))
+        ir += rng.normal(0.0, ir_tex, (h, w)).astype(np.float32)
+        texture = rng.normal(0.0, alb_tex, (h, w, 1))
         albedo *= np.clip(1.0 + texture.astype(np.float32), 0.5, 1.5)
         if flip:
             union, ir, albedo, albedo_mask, emit = (
@@ -395,8 +343,8 @@ class _SceneRenderer:
         self.temp[dst][m] = ir[src][m]
         self.albedo[dst][albedo_mask[src]] = albedo[src][albedo_mask[src]]
         self.emit[dst][m] = emit[src][m]
-        if inst_value is not None:
-            self.inst[dst][m] = inst_value
+        if inst is not None:
+            self.inst[dst][m] = inst
         return int(m.sum())
 
     def _pick(self, palette: np.ndarray) -> np.ndarray:
@@ -410,12 +358,12 @@ class _SceneRenderer:
         """Row of a foot point at relative depth ``t`` in ``(0, 1]``."""
         return int(round(self.horizon + t * (self.H - 1 - self.horizon)))
 
-    def _size_at(self, name: str, t: float) -> float:
-        lo, hi = CLASS_SIZE_RANGES[name]
+    def _size_at(self, name, t: float) -> float:
+        """Size of class ``name`` (or range ``(lo, hi)``) at depth ``t``."""
+        lo, hi = CLASS_SIZE_RANGES[name] if name in CLASSES else name
         u = float(np.clip(t + self.rng.normal(0.0, 0.15), 0.0, 1.0))
         return lo * self.k * (hi / lo)**u
 
-    # -------------------------------------------------------- background
     def background(self) -> None:
         rng, H, W, k = self.rng, self.H, self.W, self.k
         self.night = bool(rng.random() < self.opts['night_fraction'])
@@ -424,7 +372,6 @@ class _SceneRenderer:
         self.horizon = hz = int(rng.uniform(0.28, 0.48) * H)
         yy, xx = self.yy, self.xx
         sky = yy < hz
-
         # ---- VIS albedo: sky, ground (grass / pavement), road, buildings
         sky_col = np.array(
             [0.06, 0.08, 0.16] if self.night else [0.50, 0.66, 0.90],
@@ -433,14 +380,12 @@ class _SceneRenderer:
         clouds = _noise(rng, H, W, 40 * k)[..., None]
         self.albedo[:] = np.where(sky[..., None],
                                   sky_col * (0.8 + 0.4 * clouds) / grad, 0.0)
-
         grass_sel = _noise(rng, H, W, 48 * k, 2) > rng.uniform(0.45, 0.6)
         fine = _noise(rng, H, W, 3 * k, 2)[..., None]
-        grass = np.array([0.16, 0.34, 0.10], np.float32) * (0.5 + fine)
-        paving = np.array([0.48, 0.45, 0.40], np.float32) * (
+        grass = _rgb(0.16, 0.34, 0.10) * (0.5 + fine)
+        paving = _rgb(0.48, 0.45, 0.40) * (
             0.75 + 0.5 * _noise(rng, H, W, 6 * k, 2)[..., None])
         ground = np.where(grass_sel[..., None], grass, paving)
-
         vx = rng.uniform(0.3, 0.7) * W
         bl, br = (rng.uniform(-0.5, 0.25) * W, rng.uniform(0.75, 1.5) * W)
         d = np.clip((yy - hz) / max(H - 1 - hz, 1), 0.0, 1.0)
@@ -460,18 +405,15 @@ class _SceneRenderer:
         ground = np.where(road[..., None], road_col, ground)
         ground = np.where(marks[..., None], np.float32(0.85), ground)
         self.albedo[:] = np.where(sky[..., None], self.albedo, ground)
-
         # ---- IR: smooth, mild gradients, low material contrast
         t_sky = rng.uniform(10, 45)
         t_ground = rng.uniform(45, 85) if self.night else rng.uniform(95, 135)
         temp = np.where(sky, t_sky + 10 * (yy / max(hz, 1)), t_ground)
         road_warmth = rng.uniform(3, 12) if self.night else rng.uniform(8, 20)
-        temp = temp + np.where(road, road_warmth, 0.0)
-        temp = temp - np.where(grass_sel & ~road & ~sky, rng.uniform(2, 8),
-                               0.0)
-        temp = temp + np.where(marks, -2.0, 0.0)
-        temp = temp + (~sky) * 8.0 * d * rng.uniform(-1, 1)
-
+        grass_cool = np.where(grass_sel & ~road & ~sky, rng.uniform(2, 8), 0.)
+        temp = (
+            temp + np.where(road, road_warmth, 0.0) - grass_cool +
+            np.where(marks, -2.0, 0.0) + (~sky) * 8.0 * d * rng.uniform(-1, 1))
         # buildings (drawn over the sky / horizon band)
         bld_mask = np.zeros((H, W), bool)
         for _ in range(int(rng.integers(2, 6))):
@@ -505,7 +447,6 @@ class _SceneRenderer:
             t_wall = t_ground - rng.uniform(0, 10)
             temp[region] = t_wall + 3.0 * win + 6.0 * lit
             bld_mask[region] = True
-
         # trees / bushes along the horizon (texture in VIS, cool in IR)
         for _ in range(int(rng.integers(0, 5))):
             r = rng.uniform(8, 28) * k
@@ -513,17 +454,14 @@ class _SceneRenderer:
             blob = _ellipse(H, W, cx, cy, r, r * rng.uniform(0.7, 1.1))
             self.albedo[blob] = _LEAVES * (0.4 + 1.2 * fine[blob])
             temp[blob] = temp[blob] - rng.uniform(2, 6)
-
         low = _noise(rng, H, W, 64 * k, 2) - 0.5
         self.temp[:] = cv2.GaussianBlur(
             temp.astype(np.float32), (0, 0), 2.5 * k) + 10.0 * low
         self.buildings = bld_mask
-
         # illumination: ambient + shading; street-light pools at night
         shading = 0.85 + 0.3 * _noise(rng, H, W, 80 * k, 1)
         self.illum = (self.ambient * shading).astype(np.float32)
 
-    # ------------------------------------------------------- street lamps
     def street_lamps(self) -> None:
         rng, k = self.rng, self.k
         n = int(rng.integers(0, 3)) + (1 if self.night else 0)
@@ -537,8 +475,7 @@ class _SceneRenderer:
             depth = (foot - self.horizon) / max(self.H - self.horizon, 1)
             head_r = max(2.0, 2.5 * k * (1 + depth))
             hw = int(2 * head_r + 2)
-            h = height + 1
-            x0 = x - hw // 2
+            h, x0 = height + 1, x - hw // 2
             pole = _rect(h, hw, hw / 2 - pole_w / 2, head_r,
                          hw / 2 + pole_w / 2 + 0.5, h)
             head = _ellipse(h, hw, hw / 2, head_r, head_r, head_r * 0.7)
@@ -547,11 +484,11 @@ class _SceneRenderer:
             pole_ir = t_loc + rng.uniform(-2, 2)
             head_ir = rng.uniform(205, 250) if lit else t_loc + 20
             light = _LAMP * rng.uniform(0.8, 1.2) if lit else None
-            self._paste([
-                _Part(pole, pole_ir, np.array([0.3, 0.3, 0.32], np.float32)),
-                _Part(head, head_ir, np.array([0.9, 0.9, 0.8], np.float32),
-                      light)
-            ], x0, top, 1.0, 0.05)
+            parts = [
+                _Part(pole, pole_ir, _rgb(0.3, 0.3, 0.32)),
+                _Part(head, head_ir, _rgb(0.9, 0.9, 0.8), light)
+            ]
+            self._paste(parts, x0, top, 1.0, 0.05)
             if lit:  # pool of light around the pole's foot
                 sig = rng.uniform(0.08, 0.2) * self.W
                 pool = np.exp(-(((self.xx - x)**2) +
@@ -559,7 +496,6 @@ class _SceneRenderer:
                 self.illum += (rng.uniform(0.25, 0.6) * pool).astype(
                     np.float32)
 
-    # ------------------------------------------------------------ clutter
     def clutter(self) -> None:
         """Background distractors: hot in IR only, or bright in VIS only."""
         rng, amount = self.rng, self.opts['clutter']
@@ -576,7 +512,7 @@ class _SceneRenderer:
         rng, k = self.rng, self.k
         t = rng.uniform(0.05, 1.0)
         foot = self._ground_y(t)
-        s = 12 * k * (60 / 12)**float(np.clip(t + rng.normal(0, 0.15), 0, 1))
+        s = self._size_at((12, 60), t)
         hot = rng.uniform(140, 215)
         if kind == 'vent':  # warm patch on the ground, invisible in VIS
             w, h = int(s * rng.uniform(0.6, 1.2)) + 2, int(s * 0.3) + 2
@@ -585,7 +521,7 @@ class _SceneRenderer:
         elif kind == 'pipe':  # vertical warm pipe / heater: person-like in IR
             h, w = int(s) + 2, max(2, int(s * rng.uniform(0.15, 0.35)))
             m = _ellipse(h, w, w / 2, h / 2, w / 2, h / 2)
-            parts = [_Part(m, hot, np.array([0.4, 0.4, 0.42], np.float32))]
+            parts = [_Part(m, hot, _rgb(0.4, 0.4, 0.42))]
         elif kind == 'animal':  # a dog: warm, dark and small in VIS
             w, h = int(s * 0.6) + 3, int(s * 0.4) + 3
             body = _ellipse(h, w, w * 0.45, h * 0.5, w * 0.35, h * 0.25)
@@ -593,7 +529,7 @@ class _SceneRenderer:
             legs = _lines(h, w, [((w * 0.25, h * 0.6), (w * 0.25, h - 1)),
                                  ((w * 0.65, h * 0.6), (w * 0.65, h - 1))],
                           max(1, int(w / 12)))
-            brown = np.array([0.22, 0.15, 0.1], np.float32)
+            brown = _rgb(0.22, 0.15, 0.1)
             parts = [_Part(body | legs, hot, brown)]
             parts.append(_Part(head, hot + 10, brown))
         elif kind == 'triangle':  # warm heap / hood: cone-like in IR
@@ -638,9 +574,7 @@ class _SceneRenderer:
             ], x0, y0, 1.0, 0.05)
             return
         if kind == 'statue' or kind == 'poster':  # cold person-shaped figure
-            h = int(CLASS_SIZE_RANGES['person'][0] * k *
-                    (80 / 16)**float(np.clip(t + rng.normal(0, 0.15), 0, 1)))
-            h = max(h, 6)
+            h = max(int(self._size_at('person', t)), 6)
             w = max(3, int(h * rng.uniform(0.32, 0.45)))
             pm = _person_masks(rng, h, w)
             col = self._pick(_STONE)
@@ -665,16 +599,13 @@ class _SceneRenderer:
         t_loc = self._local_temp(x0, y0, *m.shape) + rng.uniform(-3, 3)
         self._paste([_Part(m, t_loc, col, retro)], x0, y0, 1.0, 0.08)
 
-    # ------------------------------------------------------------ objects
     def objects(self) -> None:
-        rng = self.rng
-        o = self.opts
+        rng, o = self.rng, self.opts
         n = int(rng.integers(o['min_objects'], o['max_objects'] + 1))
-        names = list(CLASSES)
-        p = np.array([o['class_weights'][c] for c in names], np.float64)
+        p = np.array([o['class_weights'][c] for c in CLASSES], np.float64)
         p /= p.sum()
-        specs = [(names[int(rng.choice(len(names),
-                                       p=p))], float(rng.uniform(0.02, 1.0)))
+        specs = [(CLASSES[int(rng.choice(len(CLASSES),
+                                         p=p))], float(rng.uniform(0.02, 1.0)))
                  for _ in range(n)]
         specs.sort(key=lambda s: s[1])  # far (small t) first: near occludes
         for inst_id, (name, t) in enumerate(specs, start=1):
@@ -712,25 +643,20 @@ class _SceneRenderer:
         else:
             h = max(8, int(round(s * rng.uniform(0.7, 0.85))))
             w = max(8, int(round(h * rng.uniform(1.1, 1.3))))
-        cm = _car_masks(rng, h, w, side)
+        body, windows, wheels, engine, lights = _car_masks(rng, h, w, side)
         x0, y0 = self._xy(t, h, w)
         t_loc = self._local_temp(x0, y0, h, w)
         paint = self._pick(_CAR_PAINT)
         lights_on = self.night and rng.random() < 0.5
         front = side or rng.random() < 0.5
-        light_col = (
-            np.array([0.95, 0.95, 0.85], np.float32)
-            if front else np.array([0.8, 0.05, 0.03], np.float32))
+        light_col = _rgb(0.95, 0.95, 0.85) if front else _rgb(0.8, 0.05, 0.03)
         parts = [
-            _Part(cm['body'],
-                  max(t_loc + rng.uniform(15, 45), rng.uniform(95, 130)),
+            _Part(body, max(t_loc + rng.uniform(15, 45), rng.uniform(95, 130)),
                   paint),
-            _Part(cm['windows'], t_loc - rng.uniform(0, 10),
-                  np.array([0.08, 0.1, 0.12], np.float32)),
-            _Part(cm['engine'], rng.uniform(170, 225), paint),
-            _Part(cm['wheels'], rng.uniform(165, 215),
-                  np.array([0.04, 0.04, 0.04], np.float32)),
-            _Part(cm['lights'], t_loc + 20, light_col,
+            _Part(windows, t_loc - rng.uniform(0, 10), _rgb(0.08, 0.1, 0.12)),
+            _Part(engine, rng.uniform(170, 225), paint),
+            _Part(wheels, rng.uniform(165, 215), _rgb(0.04, 0.04, 0.04)),
+            _Part(lights, t_loc + 20, light_col,
                   light_col * rng.uniform(0.8, 1.2) if lights_on else None),
         ]
         return self._paste(parts, x0, y0, 3.0, 0.05, bool(rng.random() < 0.5),
@@ -740,21 +666,19 @@ class _SceneRenderer:
         rng = self.rng
         w = max(10, int(round(self._size_at('bicycle', t))))
         h = max(6, int(round(w * rng.uniform(0.55, 0.65))))
-        bm = _bicycle_masks(h, w)
+        tyres, rims, frame, saddle = _bicycle_masks(h, w)
         x0, y0 = self._xy(t, h, w)
         t_loc = self._local_temp(x0, y0, h, w)
         paint = self._pick(_BIKE_PAINT)
         retro = rng.uniform(0.35, 0.7) if self.night else 0.0
-        silver = np.array([0.75, 0.75, 0.78], np.float32)
+        silver = _rgb(0.75, 0.75, 0.78)
         parts = [
-            _Part(bm['tyres'], t_loc + rng.uniform(-4, 2),
-                  np.array([0.07, 0.07, 0.07], np.float32)),
-            _Part(bm['rims'], t_loc + rng.uniform(-4, 2), silver,
+            _Part(tyres, t_loc + rng.uniform(-4, 2), _rgb(0.07, 0.07, 0.07)),
+            _Part(rims, t_loc + rng.uniform(-4, 2), silver,
                   silver * retro if retro else None),
-            _Part(bm['frame'], t_loc + rng.uniform(-4, 2), paint,
+            _Part(frame, t_loc + rng.uniform(-4, 2), paint,
                   paint * retro * 0.6 if retro else None),
-            _Part(bm['saddle'], t_loc + rng.uniform(-2, 3),
-                  np.array([0.05, 0.05, 0.05], np.float32)),
+            _Part(saddle, t_loc + rng.uniform(-2, 3), _rgb(0.05, 0.05, 0.05)),
         ]
         return self._paste(parts, x0, y0, 1.0, 0.05, bool(rng.random() < 0.5),
                            inst_id)
@@ -763,21 +687,19 @@ class _SceneRenderer:
         rng = self.rng
         h = max(6, int(round(self._size_at('cone', t))))
         w = max(4, int(round(h * rng.uniform(0.55, 0.7))))
-        cm = _cone_masks(h, w)
+        body, stripes, base = _cone_masks(h, w)
         x0, y0 = self._xy(t, h, w)
         t_loc = self._local_temp(x0, y0, h, w) - rng.uniform(2, 8)
         retro = rng.uniform(0.35, 0.75) if self.night else 0.0
         orange = _ORANGE * rng.uniform(0.9, 1.05)
         parts = [
-            _Part(cm['body'], t_loc, orange,
+            _Part(body, t_loc, orange,
                   orange * retro * 0.5 if retro else None),
-            _Part(cm['stripes'], t_loc, _WHITE,
-                  _WHITE * retro if retro else None),
-            _Part(cm['base'], t_loc, _BLACK if rng.random() < 0.5 else orange),
+            _Part(stripes, t_loc, _WHITE, _WHITE * retro if retro else None),
+            _Part(base, t_loc, _BLACK if rng.random() < 0.5 else orange),
         ]
         return self._paste(parts, x0, y0, 1.0, 0.05, False, inst_id)
 
-    # ---------------------------------------------------------- occluders
     def occluders(self) -> None:
         rng, k = self.rng, self.k
         if rng.random() >= self.opts['occluder_prob']:
@@ -788,17 +710,16 @@ class _SceneRenderer:
                 h = self.H
                 m = np.ones((h, w), bool)
                 x0, y0 = int(rng.uniform(0, self.W - w)), 0
-                col = np.array([0.32, 0.3, 0.28], np.float32)
+                col = _rgb(0.32, 0.3, 0.28)
             else:  # a bush at the bottom edge
                 w = int(rng.uniform(30, 90) * k)
                 h = int(w * rng.uniform(0.4, 0.7))
                 m = _ellipse(h, w, w / 2, h, w / 2, h)
                 x0, y0 = int(rng.uniform(-0.1, 0.9) * self.W), self.H - h
-                col = np.array([0.10, 0.28, 0.08], np.float32)
+                col = _rgb(0.10, 0.28, 0.08)
             t_loc = self._local_temp(x0, y0, h, w) + rng.uniform(-5, 1)
             self._paste([_Part(m, t_loc, col)], x0, y0, 1.5, 0.2, False, 0)
 
-    # ------------------------------------------------------------ sensors
     def sensors(self) -> Tuple[np.ndarray, np.ndarray]:
         """Apply optics and sensor noise; return uint8 IR and RGB VIS."""
         rng, k, H, W = self.rng, self.k, self.H, self.W
@@ -808,9 +729,8 @@ class _SceneRenderer:
         if nz > 0:
             cols = rng.normal(0, rng.uniform(1.5, 4.0) * nz, (1, W))
             rows = rng.normal(0, 0.8 * nz, (H, 1))
-            ir = ir + (
-                cols + rows + rng.normal(0,
-                                         rng.uniform(1.5, 3.0) * nz, (H, W)))
+            temporal = rng.normal(0, rng.uniform(1.5, 3.0) * nz, (H, W))
+            ir = ir + (cols + rows + temporal)
         ir_u8 = np.clip(np.rint(ir), 0, 255).astype(np.uint8)
         # VIS: radiance = albedo * illumination + emitted light; shot noise
         rad = self.albedo * self.illum[..., None] + self.emit
@@ -818,8 +738,7 @@ class _SceneRenderer:
         rad = cv2.GaussianBlur(np.clip(rad, 0, 1.5), (0, 0), sigma)
         darkness = self.opts['night_darkness']
         if self.night and darkness != 1.0:
-            # a darker night: less light reaches the sensor (so, after the
-            # shot noise below, also relatively noisier)
+            # less light reaches the sensor: relatively more shot noise
             rad = rad / np.float32(darkness)
         if nz > 0:
             # photons per unit radiance: high gain (few photons) at night
@@ -830,7 +749,6 @@ class _SceneRenderer:
         vis_u8 = np.clip(np.rint(rad * 255), 0, 255).astype(np.uint8)
         return ir_u8, vis_u8
 
-    # --------------------------------------------------------------- run
     def render(self) -> ToyScene:
         self.background()
         self.street_lamps()
@@ -839,185 +757,121 @@ class _SceneRenderer:
         self.occluders()
         ir, vis = self.sensors()
 
-        n = len(self.obj_classes)
-        areas = np.bincount(self.inst.ravel(), minlength=n + 1)
-        cls_lut = np.zeros(256, np.uint8)
-        inst_lut = np.zeros(256, np.uint8)
+        areas = np.bincount(
+            self.inst.ravel(), minlength=len(self.obj_classes) + 1)
+        cls_lut, inst_lut = np.zeros((2, 256), np.uint8)
         objects, dropped, new_id = [], 0, 0
-        for old_id in range(1, n + 1):
-            name = self.obj_classes[old_id - 1]
+        for old_id, name in enumerate(self.obj_classes, start=1):
             area = int(areas[old_id])
             if area < self.opts['min_visible_area']:
                 dropped += 1
                 cls_lut[old_id] = IGNORE_ID if area else 0
                 continue
             new_id += 1
-            cls_lut[old_id] = CATEGORY_IDS[name]
+            cls_lut[old_id] = cid = CATEGORY_IDS[name]
             inst_lut[old_id] = new_id
             ys, xs = np.nonzero(self.inst == old_id)
             x0, y0 = int(xs.min()), int(ys.min())
             w, h = int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1
-            drawn = max(self.drawn_area[old_id - 1], 1)
+            obj = dict(instance_id=new_id, category_id=cid, name=name)
+            obj.update(bbox=[x0, y0, w, h], area=area)
+            frac = round(area / max(self.drawn_area[old_id - 1], 1), 4)
             objects.append(
-                dict(
-                    instance_id=new_id,
-                    category_id=CATEGORY_IDS[name],
-                    name=name,
-                    bbox=[x0, y0, w, h],
-                    area=area,
-                    visible_fraction=round(area / drawn, 4),
-                    warm=name in WARM_CLASSES))
-        info = dict(
-            illumination='night' if self.night else 'day',
-            ambient=round(self.ambient, 4),
-            horizon=self.horizon,
-            num_dropped=dropped)
+                dict(obj, visible_fraction=frac, warm=name in WARM_CLASSES))
+        info = dict(illumination='night' if self.night else 'day')
+        info.update(ambient=round(self.ambient, 4), horizon=self.horizon)
+        info['num_dropped'] = dropped
         return ToyScene(ir, vis, cls_lut[self.inst], inst_lut[self.inst],
                         objects, info)
 
 
-# --------------------------------------------------------------------------
-# options
-# --------------------------------------------------------------------------
-def _check_options(size: int,
-                   night_fraction: float = 0.7,
-                   min_objects: int = 2,
-                   max_objects: int = 8,
-                   class_weights: Optional[Mapping[str, float]] = None,
-                   clutter: float = 1.0,
-                   noise: float = 1.0,
-                   occluder_prob: float = 0.35,
-                   min_visible_area: int = 12,
-                   night_darkness: float = 1.0) -> dict:
-    """Validate the scene options (:func:`render_toy_scene`) and fill in
-    their defaults; return them as a plain (json-able) dict."""
+def _check_options(seed: int, size: int, **options) -> dict:
+    """Validate ``seed``, ``size`` and the scene options; return all the
+    options (:data:`SCENE_OPTIONS` filled in) as a json-able dict."""
+    if not is_int(seed) or seed < 0:
+        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
+    unknown = set(options) - set(SCENE_OPTIONS)
+    if unknown:
+        raise TypeError(f'unknown scene options {sorted(unknown)}')
+    o = dict(SCENE_OPTIONS, **options)
     if not is_int(size) or not _SIZE_MIN <= size <= _SIZE_MAX:
         raise ValueError(f'size must be an int in [{_SIZE_MIN}, {_SIZE_MAX}]'
                          f', got {size!r}')
-    for name, v, lo, hi in [('night_fraction', night_fraction, 0, 1),
-                            ('occluder_prob', occluder_prob, 0, 1),
-                            ('clutter', clutter, 0, math.inf),
-                            ('noise', noise, 0, math.inf),
-                            ('night_darkness', night_darkness, 1, math.inf)]:
-        if not is_num(v) or not lo <= v <= hi:
+    for name, lo, hi in [('night_fraction', 0, 1), ('occluder_prob', 0, 1),
+                         ('clutter', 0, math.inf), ('noise', 0, math.inf),
+                         ('night_darkness', 1, math.inf)]:
+        if not is_num(o[name]) or not lo <= o[name] <= hi:
             raise ValueError(f'{name} must be a number in [{lo}, {hi}], got '
-                             f'{v!r}')
-    if not is_int(min_objects) or not is_int(max_objects) or not (
-            1 <= min_objects <= max_objects <= _MAX_OBJECTS):
+                             f'{o[name]!r}')
+        o[name] = float(o[name])
+    lo, hi = o['min_objects'], o['max_objects']
+    if not is_int(lo) or not is_int(hi) or not 1 <= lo <= hi <= _MAX_OBJECTS:
         raise ValueError('need integers 1 <= min_objects <= max_objects <= '
-                         f'{_MAX_OBJECTS}, got min_objects={min_objects!r}, '
-                         f'max_objects={max_objects!r}')
-    if not is_int(min_visible_area) or min_visible_area < 1:
-        raise ValueError('min_visible_area must be an int >= 1, got '
-                         f'{min_visible_area!r}')
-    weights = dict(DEFAULT_CLASS_WEIGHTS)
-    if class_weights is not None:
-        unknown = set(class_weights) - set(CLASSES)
+                         f'{_MAX_OBJECTS}, got min_objects={lo!r}, '
+                         f'max_objects={hi!r}')
+    area = o['min_visible_area']
+    if not is_int(area) or area < 1:
+        raise ValueError(f'min_visible_area must be an int >= 1, got {area!r}')
+    o.update(
+        min_objects=int(lo), max_objects=int(hi), min_visible_area=int(area))
+    cw = o['class_weights']
+    if cw is not None:
+        unknown = set(cw) - set(CLASSES)
         if unknown:
             raise ValueError(f'class_weights has unknown classes '
                              f'{sorted(unknown)}; classes are {CLASSES}')
-        weights = {c: 0.0 for c in CLASSES}
-        for c, v in class_weights.items():
+        for c, v in cw.items():
             if not is_num(v) or v < 0:
                 raise ValueError(f'class weight of {c!r} must be >= 0, got '
                                  f'{v!r}')
-            weights[c] = float(v)
-        if sum(weights.values()) <= 0:
+        if not any(v > 0 for v in cw.values()):
             raise ValueError('class_weights must have a positive sum')
-    return dict(
-        night_fraction=float(night_fraction),
-        min_objects=int(min_objects),
-        max_objects=int(max_objects),
-        class_weights=weights,
-        clutter=float(clutter),
-        noise=float(noise),
-        occluder_prob=float(occluder_prob),
-        min_visible_area=int(min_visible_area),
-        night_darkness=float(night_darkness))
+    else:
+        cw = DEFAULT_CLASS_WEIGHTS
+    o['class_weights'] = {c: float(cw.get(c, 0.0)) for c in CLASSES}
+    return o
 
 
-def render_toy_scene(seed: int = 0,
-                     index: int = 0,
-                     size: int = 256,
+def render_toy_scene(seed: int = 0, index: int = 0, size: int = 256,
                      **options) -> ToyScene:
-    """Render image ``index`` of the toy set of seed ``seed``, exactly as
-    :func:`generate_toy_dataset` writes it (with the same options).
+    """Render image ``index`` of the toy set of seed ``seed`` as
+    :func:`generate_toy_dataset` writes it with the same options.
 
-    Args:
-        seed (int): Dataset seed, ``>= 0``.
-        index (int): Image index, ``>= 0``; the image's random generator is
-            ``PCG64(SeedSequence(seed, spawn_key=(index,)))``.
-        size (int): Side of the square images in pixels (64-2048). Object
-            sizes, blur and texture scales are given at 256 and scale with
-            ``size / 256``.
-        **options: the scene options, by keyword:
-
-            * ``night_fraction`` (float): probability that a scene is
-              low-light (ambient 0.09-0.22 of daylight, noisy VIS); 0.7.
-            * ``min_objects`` / ``max_objects`` (int): fewest / most objects
-              drawn per image (annotated ones may be fewer); 2 / 8.
-            * ``class_weights`` (Mapping[str, float]): relative frequency of
-              the classes, missing ones get 0; :data:`DEFAULT_CLASS_WEIGHTS`.
-            * ``clutter`` (float): mean number of hot-only and of
-              bright-only distractors is ``1.8 * clutter`` each; 1.0.
-            * ``noise`` (float): multiplier of all sensor noise (0 =
-              noise-free, still blurred); 1.0.
-            * ``occluder_prob`` (float): probability of 1-2 foreground
-              occluders (poles, bushes) drawn over the objects; 0.35.
-            * ``min_visible_area`` (int): instances with fewer visible
-              pixels are not annotated (255, ignore, in the semantic mask,
-              0 in the instance mask); fully occluded ones vanish; 12.
-            * ``night_darkness`` (float): ``>= 1``; the visible radiance of
-              night scenes is divided by it before the sensor noise (darker,
-              relatively noisier night VIS, e.g. to train an enhancement
-              stage in front of the fusion); 1.0.
-
-    Returns:
-        ToyScene: the images and their ground truth.
+    Object sizes, blur and texture scales are given at ``size`` 256 and
+    scale with ``size / 256``; ``options`` are the :data:`SCENE_OPTIONS`.
     """
-    if not is_int(seed) or seed < 0:
-        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
     if not is_int(index) or index < 0:
         raise ValueError(f'index must be an int >= 0, got {index!r}')
-    opts = _check_options(size, **options)
+    opts = _check_options(seed, size, **options)
     return _SceneRenderer(_image_rng(int(seed), int(index)), int(size),
                           opts).render()
 
 
-# --------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------
 def is_toy_dataset(path: str) -> bool:
     """Whether ``path`` holds a data set written by this generator."""
     return written_by(path, (GENERATOR_NAME, *FORMER_GENERATOR_NAMES))
 
 
 def val_indices(num: int, val_fraction: float) -> List[int]:
-    """Indices in the val split: ``i`` with ``floor((i+1)f) > floor(i f)``.
-
-    Membership of index ``i`` depends only on ``i`` and ``val_fraction``, so
-    a smaller data set's split is a prefix of a larger one's; the val split
-    has exactly ``floor(num * val_fraction)`` images, spread evenly.
+    """Indices in the val split: ``i`` with ``floor((i+1)f) > floor(i f)``
+    (``floor(num * f)`` of them, spread evenly; a prefix of a larger set's).
     """
     bins = [math.floor(i * val_fraction + 1e-9) for i in range(num + 1)]
     return [i for i in range(num) if bins[i + 1] > bins[i]]
 
 
 def _rle(mask: np.ndarray) -> dict:
-    """COCO compressed RLE (``counts`` a str) of a boolean ``(H, W)`` mask
-    (the instance's visible pixels, as its ``area`` and box)."""
+    """COCO compressed RLE (``counts`` a str) of a boolean mask."""
     from pycocotools import mask as mask_utils
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return dict(
-        size=[int(v) for v in rle['size']],
-        counts=rle['counts'].decode('ascii'))
+    size = [int(v) for v in rle['size']]
+    return dict(size=size, counts=rle['counts'].decode('ascii'))
 
 
 def _coco(images: List[dict], anns: List[dict], seed: int, split: str,
           layout: str) -> dict:
-    """The COCO json of a split; in the ``'multispectral'`` layout with the
-    MultiSpectral classes (ids 1-5 in :data:`MULTISPECTRAL_CLASSES` order,
-    via :data:`TOY_TO_MULTISPECTRAL`) and no masks."""
+    """The COCO json of a split (multispectral: its classes, no masks)."""
+    name = 'MMFuseNAS procedural IR/VIS toy data'
     if layout == 'multispectral':
         ids = {c: i + 1 for i, c in enumerate(MULTISPECTRAL_CLASSES)}
         anns = [dict(a) for a in anns]
@@ -1025,28 +879,15 @@ def _coco(images: List[dict], anns: List[dict], seed: int, split: str,
             del a['segmentation']
             toy_name = CLASSES[a['category_id'] - 1]
             a['category_id'] = ids[TOY_TO_MULTISPECTRAL[toy_name]]
-        categories = [
-            dict(id=ids[c], name=c, supercategory='object')
-            for c in MULTISPECTRAL_CLASSES
-        ]
-        name = 'MMFuseNAS procedural IR/VIS toy data in the MultiSpectral ' \
-            'layout'
+        cats = [(ids[c], c, 'object') for c in MULTISPECTRAL_CLASSES]
+        name += ' in the MultiSpectral layout'
     else:
-        warmth = {c: 'warm' if c in WARM_CLASSES else 'cold' for c in CLASSES}
-        categories = [
-            dict(id=CATEGORY_IDS[c], name=c, supercategory=warmth[c])
-            for c in CLASSES
-        ]
-        name = 'MMFuseNAS procedural IR/VIS toy data'
-    return dict(
-        info=dict(
-            description=f'{name} ({split})',
-            version=GENERATOR_VERSION,
-            seed=seed),
-        licenses=[],
-        images=images,
-        annotations=anns,
-        categories=categories)
+        cats = [(CATEGORY_IDS[c], c, 'warm' if c in WARM_CLASSES else 'cold')
+                for c in CLASSES]
+    info = dict(description=f'{name} ({split})', version=GENERATOR_VERSION)
+    coco = dict(info=dict(info, seed=seed), licenses=[], images=images)
+    cats = [dict(id=i, name=c, supercategory=s) for i, c, s in cats]
+    return dict(coco, annotations=anns, categories=cats)
 
 
 def _write_png(path: str, img: np.ndarray) -> None:
@@ -1057,7 +898,11 @@ def _write_png(path: str, img: np.ndarray) -> None:
 def _write(tmp: str, num: int, seed: int, size: int, val_fraction: float,
            layout: str, opts: dict, progress: bool) -> dict:
     """Write the data set into the folder ``tmp``; returns its meta."""
-    for d in SUBDIRS:
+    multispectral = layout == 'multispectral'
+    png_dirs = ['ir', 'vi']  # multispectral: no masks
+    if not multispectral:
+        png_dirs += ['masks', 'instance_masks']
+    for d in png_dirs + ['annotations', 'splits']:
         os.makedirs(osp.join(tmp, d))
     val_set = set(val_indices(num, val_fraction))
     images, anns, stems = ({'train': [], 'val': []} for _ in range(3))
@@ -1068,26 +913,22 @@ def _write(tmp: str, num: int, seed: int, size: int, val_fraction: float,
         scene = _SceneRenderer(_image_rng(seed, i), size, opts).render()
         stem = f'{i:05d}'
         fname = stem + '.png'
-        for d, img in (('ir', scene.ir), ('vi', scene.vis[..., ::-1]),
-                       ('masks', scene.semantic), ('instance_masks',
-                                                   scene.instances)):
+        pngs = (scene.ir, scene.vis[..., ::-1], scene.semantic,
+                scene.instances)
+        for d, img in zip(png_dirs, pngs):
             _write_png(osp.join(tmp, d, fname), np.ascontiguousarray(img))
         split = 'val' if i in val_set else 'train'
         stems[split].append(stem)
         image = dict(id=i + 1, file_name=fname, width=size, height=size)
         images[split].append(dict(image, **scene.info))
         for obj in scene.objects:
-            anns[split].append(
-                dict(
-                    id=i * 1000 + obj['instance_id'],
-                    image_id=i + 1,
-                    category_id=obj['category_id'],
-                    bbox=[float(v) for v in obj['bbox']],
-                    area=float(obj['area']),
-                    iscrowd=0,
-                    segmentation=_rle(scene.instances == obj['instance_id']),
-                    instance_id=obj['instance_id'],
-                    visible_fraction=obj['visible_fraction']))
+            k, bbox = obj['instance_id'], [float(v) for v in obj['bbox']]
+            ann = dict(id=i * 1000 + k, image_id=i + 1)  # COCO key order
+            ann.update(category_id=obj['category_id'], bbox=bbox)
+            ann.update(area=float(obj['area']), iscrowd=0)
+            ann.update(segmentation=_rle(scene.instances == k), instance_id=k)
+            ann['visible_fraction'] = obj['visible_fraction']
+            anns[split].append(ann)
             counts[obj['name']] += 1
         num_night += scene.info['illumination'] == 'night'
         num_dropped += scene.info['num_dropped']
@@ -1097,7 +938,6 @@ def _write(tmp: str, num: int, seed: int, size: int, val_fraction: float,
             ids = {int(stem) + 1 for stem in half}  # image id = index + 1
             images[name] = [im for im in images['train'] if im['id'] in ids]
             anns[name] = [a for a in anns['train'] if a['image_id'] in ids]
-    multispectral = layout == 'multispectral'
     for split in stems:
         name = 'test' if multispectral and split == 'val' else split
         ann_file = name if multispectral else f'instances_{split}'
@@ -1105,29 +945,18 @@ def _write(tmp: str, num: int, seed: int, size: int, val_fraction: float,
             json.dump(_coco(images[split], anns[split], seed, name, layout), f)
         with open(osp.join(tmp, 'splits', f'{name}.txt'), 'w') as f:
             f.write(''.join(s + '\n' for s in stems[split]))
-    if multispectral:
-        for d in ('masks', 'instance_masks'):
-            shutil.rmtree(osp.join(tmp, d))
-    meta = dict(
-        generator=GENERATOR_NAME,
-        version=GENERATOR_VERSION,
-        seed=seed,
-        num=num,
-        size=size,
-        val_fraction=val_fraction,
-        layout=layout,
-        classes=[
-            dict(id=CATEGORY_IDS[c], name=c, warm=c in WARM_CLASSES)
-            for c in CLASSES
-        ],
-        mask_values=dict(
-            background=BACKGROUND_ID, ignore=IGNORE_ID, **CATEGORY_IDS),
-        options=opts,
-        num_train=len(stems['train']),
-        num_val=len(stems['val']),
-        num_night=int(num_night),
-        num_instances=counts,
-        num_dropped=int(num_dropped))
+    meta = dict(generator=GENERATOR_NAME, version=GENERATOR_VERSION)
+    meta.update(seed=seed, num=num, size=size, val_fraction=val_fraction)
+    meta['layout'] = layout
+    meta['classes'] = [
+        dict(id=CATEGORY_IDS[c], name=c, warm=c in WARM_CLASSES)
+        for c in CLASSES
+    ]
+    masks = dict(background=BACKGROUND_ID, ignore=IGNORE_ID)
+    meta['mask_values'] = dict(masks, **CATEGORY_IDS)
+    meta.update(options=opts, num_train=len(stems['train']))
+    meta.update(num_val=len(stems['val']), num_night=int(num_night))
+    meta.update(num_instances=counts, num_dropped=int(num_dropped))
     with open(osp.join(tmp, META_FILE), 'w') as f:
         json.dump(meta, f, indent=2)
         f.write('\n')
@@ -1147,50 +976,37 @@ def generate_toy_dataset(out_dir: str,
     once (:func:`~toy_data.writing.write_data_set`).
 
     Args:
-        out_dir (str): Output directory. It may be absent, empty, or a
-            previous toy data set (recognised by its ``meta.json``), which is
-            replaced. Any other non-empty directory is an error unless
-            ``overwrite`` is True.
+        out_dir (str): Output folder: absent, empty or a previous toy data
+            set (replaced); any other is an error unless ``overwrite``.
         num (int): Number of image pairs, 1-100000. Defaults to 300.
         seed (int): Seed, ``>= 0``. Defaults to 0.
         size (int): Image side in pixels (64-2048). Defaults to 256.
-        val_fraction (float): Fraction of images in the val split, in
-            ``[0, 1)``; exactly ``floor(num * val_fraction)`` images, see
-            :func:`val_indices`. Defaults to 0.25.
-        layout (str): ``'toy'`` or ``'multispectral'`` (see
-            :data:`LAYOUTS`: the val split is called ``test``, the classes
-            are renamed by :data:`TOY_TO_MULTISPECTRAL`, no masks are
-            written). Defaults to 'toy'.
-        overwrite (bool): Replace any other non-empty directory too.
-            Defaults to False.
+        val_fraction (float): Fraction in the val split (:func:`val_indices`),
+            in ``[0, 1)``. Defaults to 0.25.
+        layout (str): One of :data:`LAYOUTS`. Defaults to 'toy'.
+        overwrite (bool): Replace any non-empty folder. Defaults to False.
         progress (bool): Show a progress bar. Defaults to False.
         **options: the scene options of :func:`render_toy_scene`.
 
     Returns:
-        dict: summary with ``out_dir``, ``num``, ``seed``, ``size``,
-        ``num_train``, ``num_val``, ``num_night``, ``num_instances`` (per
-        class), ``num_dropped`` (instances not annotated), ``seconds`` and
-        ``version``.
+        dict: ``out_dir``, ``num``, ``seed``, ``size``, ``meta.json``'s
+        counts (``num_train`` ... ``num_dropped``), ``seconds``, ``version``.
     """
     t0 = time.perf_counter()
     if not is_int(num) or not 1 <= num <= _NUM_MAX:
         raise ValueError(f'num must be an int in [1, {_NUM_MAX}], got {num!r}')
-    if not is_int(seed) or seed < 0:
-        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
     if not is_num(val_fraction) or not 0.0 <= val_fraction < 1.0:
         raise ValueError(f'val_fraction must be in [0, 1), got '
                          f'{val_fraction!r}')
     if layout not in LAYOUTS:
         raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
-    opts = _check_options(size, **options)
+    opts = _check_options(seed, size, **options)
     num, seed, size = int(num), int(seed), int(size)
     out_dir, meta = write_data_set(
         out_dir, overwrite, (GENERATOR_NAME, *FORMER_GENERATOR_NAMES),
         'toy data set', lambda tmp: _write(
             tmp, num, seed, size, float(val_fraction), layout, opts, progress))
     summary = dict(out_dir=out_dir, num=num, seed=seed, size=size)
-    summary.update((k, meta[k]) for k in ('num_train', 'num_val', 'num_night',
-                                          'num_instances', 'num_dropped'))
-    summary.update(
-        seconds=round(time.perf_counter() - t0, 3), version=GENERATOR_VERSION)
-    return summary
+    summary.update((k, v) for k, v in meta.items() if k.startswith('num_'))
+    seconds = round(time.perf_counter() - t0, 3)
+    return dict(summary, seconds=seconds, version=GENERATOR_VERSION)

@@ -1,13 +1,6 @@
-"""Writing a data set all at once, shared by the generators that replace
-their earlier output (:mod:`toy_data.ivif`, :mod:`toy_data.lowlight_tasks`).
-
-The files go to a hidden temporary folder beside ``out_dir``, which is
-renamed to ``out_dir`` only when complete (``meta.json`` last), so an
-interrupted run never leaves a data set that looks complete. A non-empty
-``out_dir`` is replaced only when the same generator wrote it (its
-``meta.json`` records the generator) or with ``overwrite``; never the root,
-the home folder or a folder holding the working directory.
-"""
+"""Writing a data set all at once: into a hidden folder beside ``out_dir``,
+renamed to ``out_dir`` only when complete, so an interrupted run never
+leaves a data set that looks complete."""
 import json
 import math
 import os
@@ -33,11 +26,8 @@ def is_num(x) -> bool:
 
 def written_by(path: str, generators: Sequence[str]) -> bool:
     """Whether ``path/meta.json`` records one of ``generators``."""
-    meta = osp.join(path, META_FILE)
-    if not osp.isfile(meta):
-        return False
     try:
-        with open(meta) as f:
+        with open(osp.join(path, META_FILE)) as f:
             return json.load(f).get('generator') in generators
     except (OSError, ValueError, AttributeError):
         return False
@@ -54,7 +44,6 @@ def _check_out_dir(out_dir: str, overwrite: bool, generators: Sequence[str],
             f'{out_dir} exists, is not empty and is not a {what} (no '
             f'{META_FILE} written by {generators[0]}); choose another '
             'directory or pass overwrite=True (--overwrite) to replace it')
-    # about to replace a non-empty directory: never one that matters
     real = osp.realpath(out_dir)
     cwd = osp.realpath(os.getcwd())
     if real in (osp.realpath(os.sep), osp.realpath(osp.expanduser('~'))) \
@@ -68,19 +57,11 @@ def write_data_set(out_dir: str, overwrite: bool, generators: Sequence[str],
                    what: str, write: Callable[[str], T]) -> Tuple[str, T]:
     """Run ``write(tmp_dir)`` and swap ``tmp_dir`` in as ``out_dir``.
 
-    Args:
-        out_dir (str): the data set folder; absent, empty, or written by one
-            of ``generators`` (replaced), else an error unless
-            ``overwrite``.
-        overwrite (bool): replace any other non-empty folder.
-        generators (Sequence[str]): the ``generator`` values in
-            ``meta.json`` that mark the caller's output (the current first).
-        what (str): the kind of data set, for the error message.
-        write (Callable[[str], T]): writes the whole data set into the
-            folder it is given.
-
-    Returns:
-        tuple[str, T]: the absolute ``out_dir`` and what ``write`` returned.
+    A non-empty ``out_dir`` is replaced only if its ``meta.json`` records
+    one of ``generators`` (the current first) or with ``overwrite``; never
+    the root, the home folder or one holding the working directory. ``what``
+    names the data set in errors. Returns the absolute ``out_dir`` and what
+    ``write`` returned.
     """
     out_dir = osp.abspath(osp.expanduser(str(out_dir)))
     _check_out_dir(out_dir, overwrite, generators, what)
