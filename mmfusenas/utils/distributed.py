@@ -71,21 +71,30 @@ def average_gradients(grads: Sequence[Optional[Tensor]],
     tensors; None counts as zeros of ``like``, None on every rank stays."""
     if not _averaging():
         return list(grads)
-    used = torch.tensor([g is not None for g in grads], dtype=torch.int32)
-    all_reduce(used)
     out = [(torch.zeros_like(p) if g is None else g.detach().clone())
-           if u else None for g, p, u in zip(grads, like, used.tolist())]
+           if u else None for g, p, u in zip(grads, like, _presence(grads))]
     all_reduce_params([g for g in out if g is not None], op='mean')
     return out
 
 
+def _presence(grads: Sequence[Optional[Tensor]]) -> List[bool]:
+    """Which entries are not None on at least one rank (collective)."""
+    used = torch.tensor([g is not None for g in grads], dtype=torch.int32)
+    all_reduce(used)
+    return [bool(u) for u in used.tolist()]
+
+
 def average_grads_(params: Iterable[Tensor]) -> None:
-    """Average the ``.grad`` of ``params`` over the ranks, in place."""
+    """Average the ``.grad`` of ``params`` over the ranks, in place (None on
+    some ranks counts as zeros there; None on every rank stays)."""
+    if get_world_size() == 1:
+        return
     params = [p for p in params if p.requires_grad]
-    with data_parallel():
-        grads = average_gradients([p.grad for p in params], params)
-    for p, g in zip(params, grads):
-        p.grad = g
+    for p, used in zip(params, _presence([p.grad for p in params])):
+        if used and p.grad is None:
+            p.grad = torch.zeros_like(p)
+    all_reduce_params([p.grad for p in params if p.grad is not None],
+                      op='mean')
 
 
 def differentiable_average(tensors: Sequence[Tensor]) -> List[Tensor]:
@@ -199,12 +208,15 @@ def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
     bad = [r for r, (_, f) in enumerate(gathered) if f is not None]
     if bad:
         name, message = failure or gathered[bad[0]][1]
-        cls = type(error) if error else getattr(builtins, name, RuntimeError)
+        cls = type(error) if error else getattr(builtins, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+            cls = RuntimeError
+        text = (f'parallel_map: {name}: {message} [rank(s) {bad} of {world} '
+                'failed; every rank stops]')
         try:
-            annotated = cls(f'parallel_map: {name}: {message} [rank(s) {bad} '
-                            f'of {world} failed; every rank stops]')
+            annotated = cls(text)
         except Exception:  # an exception class with other arguments
-            raise error
+            raise error or RuntimeError(text)
         raise annotated from error
     results = dict(pair for part, _ in gathered for pair in part)
     return [results[i] for i in range(len(items))]
