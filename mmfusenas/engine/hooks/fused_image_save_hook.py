@@ -64,19 +64,15 @@ class EvalWriterHook(Hook):
               data_batch: DATA_BATCH, outputs: Sequence) -> None:
         raise NotImplementedError
 
-    def after_val_iter(self, runner: Runner, batch_idx: int,
-                       data_batch: DATA_BATCH = None,
-                       outputs: Optional[Sequence] = None) -> None:
-        self.write(runner, 'val', osp.join(self.out_dir or runner.log_dir,
-                                           self.val_subdir), data_batch,
-                   outputs)
-
-    def after_test_iter(self, runner: Runner, batch_idx: int,
-                        data_batch: DATA_BATCH = None,
-                        outputs: Optional[Sequence] = None) -> None:
-        self.write(runner, 'test', osp.join(self.out_dir or runner.log_dir,
-                                            self.test_subdir), data_batch,
-                   outputs)
+    def _after_iter(self, runner: Runner, batch_idx: int,
+                    data_batch: DATA_BATCH = None,
+                    outputs: Optional[Sequence] = None,
+                    mode: str = 'train') -> None:
+        """MMEngine's hook for every mode: :meth:`write` after val / test."""
+        if mode in ('val', 'test'):
+            self.write(runner, mode, osp.join(
+                self.out_dir or runner.log_dir,
+                getattr(self, f'{mode}_subdir')), data_batch, outputs)
 
 
 @HOOKS.register_module()
