@@ -105,7 +105,7 @@ from helpers.distributed import (  # noqa: E402
 from cpu_kernels.allocator import (  # noqa: E402
     DEFAULT_CPU_MALLOC, configure_cpu_allocator)
 from mmfusenas.utils.checkpoint import (  # noqa: E402
-    check_checkpoint_file, nonfinite_tensors)
+    read_checkpoint, nonfinite_tensors)
 from bench_utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from bench_utils.results_record import (  # noqa: E402
@@ -571,7 +571,7 @@ and the TIM search supernet of ``configs/tim/search_fusion_ivif_toy.py``
   :class:`SafeCheckpointHook` adds before every save;
 - writing the checkpoint with ``torch.save`` to a file versus through
   ``atomic_write`` (temporary file, fsync, rename, fsync of the folder);
-- ``check_checkpoint_file`` (the validation every ``--resume`` / ``test.py``
+- ``read_checkpoint`` (the validation every ``--resume`` / ``test.py``
   path gets) versus a full ``torch.load``.
 
 Ends with one line ``RESULT {json}``.
@@ -627,7 +627,7 @@ def bench(name, config, sub, repeat, folder):
 
     plain_ms = median_ms(plain_save, repeat)
     atomic_ms = median_ms(lambda: atomic_write(blob, atomic_path), repeat)
-    check_ms = median_ms(lambda: check_checkpoint_file(atomic_path), repeat)
+    check_ms = median_ms(lambda: read_checkpoint(atomic_path), repeat)
     load_ms = median_ms(
         lambda: torch.load(atomic_path, map_location='cpu',
                            weights_only=True), repeat)

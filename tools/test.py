@@ -22,7 +22,7 @@ from mmengine.runner import Runner
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import HOOKS
-from mmfusenas.utils.checkpoint import check_checkpoint_file
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
 from mmfusenas.utils.data_folders import check_data_folders
@@ -78,7 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    check_checkpoint_file(args.checkpoint, 'checkpoint')
+    read_checkpoint(args.checkpoint, 'checkpoint')
     cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
     # evaluating must not block on (or block) a training run of the same

@@ -21,7 +21,7 @@ from mmengine.runner import BaseLoop
 
 from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES
 from mmfusenas.engine.runner import build_runner
-from mmfusenas.utils.checkpoint import check_checkpoint_file
+from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
 from mmfusenas.utils.config_tree import (config_items, config_name,
@@ -273,7 +273,7 @@ def build_config(args: argparse.Namespace,
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume is not None:
         if args.resume != 'auto':
-            check_checkpoint_file(args.resume, '--resume checkpoint')
+            read_checkpoint(args.resume, '--resume checkpoint')
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume
     check_run_files(cfg)  # before anything is built

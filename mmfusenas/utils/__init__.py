@@ -4,7 +4,7 @@ from .lazy import lazy_exports
 _EXPORTS = {
     '.batchnorm_folding': ['fold_batchnorm'],
     '.checkpoint': [
-        'allow_mmengine_checkpoint_globals', 'check_checkpoint_file',
+        'allow_mmengine_checkpoint_globals', 'read_checkpoint',
         'find_resumable_checkpoint', 'load_legacy_checkpoint',
         'nonfinite_tensors'
     ],

@@ -142,7 +142,6 @@ def read_checkpoint(path: str,
     return obj
 
 
-check_checkpoint_file = read_checkpoint  # the tools' file check
 
 
 def load_legacy_checkpoint(path: str,

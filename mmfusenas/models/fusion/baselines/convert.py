@@ -8,7 +8,7 @@ from typing import Dict, Mapping, Optional
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.checkpoint import (check_checkpoint_file,
+from mmfusenas.utils.checkpoint import (read_checkpoint,
                                         identify_official_weights,
                                         load_legacy_checkpoint)
 from mmfusenas.utils.state_dict_conversion import file_sha256, strict_remap
@@ -51,7 +51,7 @@ def _load_official(src: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
     if not trust:
         # missing, empty, truncated or not a torch file: a clear error
         # naming the file (a legacy pickle also fails here without trust)
-        check_checkpoint_file(src, 'official weight file')
+        read_checkpoint(src, 'official weight file')
     elif not osp.isfile(src):
         raise FileNotFoundError(f'official weight file {src} does not exist')
     obj = load_legacy_checkpoint(src, trust=trust, map_location='cpu')
