@@ -276,36 +276,51 @@ def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]
              and tuple(state[k].shape) != tuple(v.shape)])
 
 
-_BASELINE = 'fusion_baselines_to_mmfusenas.py NAME {src} OUT'
 #: Official weight files: ``keys`` (regular expressions, each fullmatching
 #: one key, a ``module.`` prefix removed), ``network`` and the converter
 #: ``command`` (``{src}``: the file) that the checked loader names.
-OFFICIAL_WEIGHT_FILES: Dict[str, dict] = {
-    name: dict(keys=keys, network=network,
-               command='python tools/model_converters/' + cmd.replace(
-                   'NAME', name).replace('OUT',
-                                         f'checkpoints/{name}_mmfusenas.pth'))
-    for name, keys, network, cmd in [
-        ('seafusion', [r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
-         'SeAFusion FusionNet (Linfeng-Tang/SeAFusion)', _BASELINE),
-        ('tardal', [r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
-         'TarDAL Generator (JinyuanLiu-CV/TarDAL tardal*.pt)', _BASELINE),
-        ('ifcnn_max', [r'conv2\.bn\.running_var', r'conv1\.weight'],
-         'IFCNN (uzeful/IFCNN IFCNN-MAX.pth)', _BASELINE),
-        ('ruas', [r'enhance_net\.iems\.\d+\.cell\..+'], 'RUAS (vis-opt-group'
-         '/RUAS or KarelZhang/RUAS)', 'ruas_official_to_mmfusenas.py {src} '
-         'OUT'),
-        ('tim', [r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
-                 r'\..+'], 'TIM Network_Fusion9 (LiuZhu-CV/TIMFusion '
-         'weights_*.pt)', 'tim_official_to_mmfusenas.py MODEL --stage1 {src} '
-         '[--stage2 weights_2_*.pt] OUT (MODEL: ivif, light, ct, pet, spect)'),
-        ('hbl', [r'e\.encode\..+'], 'HBL Network (zhudear/HBLALS_pytorch)',
-         'hbl_official_to_mmfusenas.py {src} OUT --genotype '
-         '{{lol,mit,sihr,uie}}'),
-        ('dcnas', [r'(dep_encoder|rgb_encoder)\..+'], 'DCNAS StaticModel',
-         'dcnas_official_to_mmfusenas.py {src} OUT --arch ARCH'),
-    ]
-}
+OFFICIAL_WEIGHT_FILES: Dict[str, dict] = dict(
+    seafusion=dict(
+        keys=[r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
+        network='SeAFusion FusionNet (Linfeng-Tang/SeAFusion)',
+        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
+        '.py seafusion {src} checkpoints/seafusion_mmfusenas.pth'),
+    tardal=dict(
+        keys=[r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
+        network='TarDAL Generator (JinyuanLiu-CV/TarDAL tardal.pt / '
+        'tardal+.pt / tardal++.pt)',
+        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
+        '.py tardal {src} checkpoints/tardal_mmfusenas.pth'),
+    ifcnn_max=dict(
+        keys=[r'conv2\.bn\.running_var', r'conv1\.weight'],
+        network='IFCNN (uzeful/IFCNN IFCNN-MAX.pth)',
+        command='python tools/model_converters/fusion_baselines_to_mmfusenas'
+        '.py ifcnn_max {src} checkpoints/ifcnn_max_mmfusenas.pth'),
+    ruas=dict(
+        keys=[r'enhance_net\.iems\.\d+\.cell\..+'],
+        network='RUAS (vis-opt-group/RUAS or KarelZhang/RUAS)',
+        command='python tools/model_converters/ruas_official_to_mmfusenas.py'
+        ' {src} checkpoints/ruas_mmfusenas.pth'),
+    tim=dict(
+        keys=[r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
+              r'\..+'],
+        network='TIM Network_Fusion9 (LiuZhu-CV/TIMFusion weights_*.pt)',
+        command='python tools/model_converters/tim_official_to_mmfusenas.py'
+        ' MODEL --stage1 {src} [--stage2 weights_2_*.pt] '
+        'checkpoints/tim_mmfusenas.pth (MODEL: ivif, light, ct, pet or '
+        'spect)'),
+    hbl=dict(
+        keys=[r'e\.encode\..+'],
+        network='HBL Network (zhudear/HBLALS_pytorch)',
+        command='python tools/model_converters/hbl_official_to_mmfusenas.py'
+        ' {src} checkpoints/hbl_mmfusenas.pth --genotype '
+        '{{lol,mit,sihr,uie}}'),
+    dcnas=dict(
+        keys=[r'(dep_encoder|rgb_encoder)\..+'],
+        network='DCNAS StaticModel',
+        command='python tools/model_converters/dcnas_official_to_mmfusenas'
+        '.py {src} checkpoints/dcnas_mmfusenas.pth --arch ARCH'),
+)
 
 
 def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
