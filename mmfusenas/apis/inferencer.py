@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, List, Optional
 import cv2
 import numpy as np
 import torch
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
 
 from mmfusenas.datasets import PairedImageDataset
@@ -30,8 +30,7 @@ NAME_PREFIX = 'mmfusenas::'
 def resolve_model_name(name: str) -> str:
     """The config file of ``mmfusenas::<path under configs/>`` (``.py``
     optional); an unknown name's error lists close names."""
-    rel = name[len(NAME_PREFIX):] if name.startswith(NAME_PREFIX) else name
-    rel = rel.strip('/')
+    rel = name.removeprefix(NAME_PREFIX).strip('/')
     rel = rel if rel.endswith('.py') else rel + '.py'
     root = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim',
                     'configs')
@@ -60,10 +59,6 @@ def panel(sources: Dict[str, np.ndarray], vis: np.ndarray) -> np.ndarray:
     return hstack(row + [titled(vis, 'fused')])
 
 
-def _is_image(item: Any) -> bool:
-    return isinstance(item, (str, np.ndarray)) or hasattr(item, '__fspath__')
-
-
 class FusionInferencer(BaseInferencer):
     """Inferencer of fusion (``ImageFusor``), compound fusion + task
     (``FusionDetector``, ``FusionSegmentor``) and chain models.
@@ -87,6 +82,7 @@ class FusionInferencer(BaseInferencer):
     postprocess_kwargs: set = {
         'print_result', 'pred_out_dir', 'return_datasamples', 'no_save_pred'
     }
+    _init_pipeline = staticmethod(build_pipeline)
 
     def __init__(self,
                  model: Any,
@@ -120,9 +116,6 @@ class FusionInferencer(BaseInferencer):
             warnings.warn('FusionInferencer: no weights: the model runs its '
                           'initial (random) weights')
 
-    def _init_pipeline(self, cfg) -> Compose:
-        return build_pipeline(cfg)
-
     def _folders(self, folders: Dict[str, Any]) -> List[dict]:
         """Data infos of folders ``{modality: DIR}`` paired by stem."""
         names = list(folders)
@@ -140,9 +133,9 @@ class FusionInferencer(BaseInferencer):
     def _inputs_to_list(self, inputs: Any) -> List[dict]:
         """Data infos of a pair, a dict ``{modality: path | array | DIR}``
         or a list of them; repeated stems are refused."""
-        if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple))
-                                        and inputs
-                                        and all(map(_is_image, inputs))):
+        pair = isinstance(inputs, (list, tuple)) and inputs and all(
+            isinstance(i, (str, os.PathLike, np.ndarray)) for i in inputs)
+        if isinstance(inputs, dict) or pair:
             inputs = [inputs]
         if not isinstance(inputs, (list, tuple)):
             raise TypeError(
@@ -201,10 +194,8 @@ class FusionInferencer(BaseInferencer):
             return img
         if 'pred_sem_seg' in pred:
             mask = pred.pred_sem_seg.data.squeeze(0).cpu().numpy()
-            img = draw_mask(img, cv2.resize(
-                mask.astype(np.uint8), (w, h),
-                interpolation=cv2.INTER_NEAREST)
-                if mask.shape != (h, w) else mask)
+            img = draw_mask(img, cv2.resize(mask.astype(np.uint8), (w, h),
+                                            interpolation=cv2.INTER_NEAREST))
         inst = pred.get('pred_instances')
         if inst is not None and 'bboxes' in inst:
             scores = inst.scores.cpu().numpy()

@@ -65,10 +65,9 @@ def fold_conv_bn_(conv: nn.Module, bn: nn.Module) -> None:
     if bn.num_features != conv.out_channels:
         raise ValueError(f'BatchNorm over {bn.num_features} channels cannot '
                          f'follow a conv with {conv.out_channels} outputs')
-    conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias,
-                                                  bn.running_mean,
-                                                  bn.running_var, bn.eps,
-                                                  bn.weight, bn.bias)
+    conv.weight, conv.bias = fuse_conv_bn_weights(
+        conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps,
+        bn.weight, bn.bias)
 
 
 def fold_batchnorm(model: nn.Module) -> FoldReport:

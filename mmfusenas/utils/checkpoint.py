@@ -9,7 +9,6 @@ import pickle
 import re
 import warnings
 import zipfile
-from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -140,8 +139,6 @@ def read_checkpoint(path: str,
             f'{type(err).__name__}: {str(err)[:300]}') from err
     _raise_if_damaged(path, what)  # overwritten bytes load silently
     return obj
-
-
 
 
 def load_legacy_checkpoint(path: str,
@@ -349,12 +346,11 @@ def load_checked_state(model: torch.nn.Module,
                            (r'^module\.', ''), ),
                        logger: Optional[Any] = None) -> None:
     """Load ``checkpoint`` (read from ``path``, named ``what``) into
-    ``model`` with MMEngine's ``load_state_dict`` only if its state dict
-    (keys revised by ``revise_keys``) is finite and its keys (when
-    ``strict``) and shapes fit, else :class:`CheckpointMismatchError`,
-    naming the converter of an official weight file."""
+    ``model`` as MMEngine's runner does, only if its state dict (keys
+    revised by ``revise_keys``) is finite and its keys (when ``strict``)
+    and shapes fit, else :class:`CheckpointMismatchError`, naming the
+    converter of an official weight file."""
     state = checkpoint_state_dict(checkpoint, path, what)
-    metadata = getattr(state, '_metadata', None)  # old BatchNorm versions
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
     bad = nonfinite_tensors(state)
@@ -383,10 +379,9 @@ def load_checked_state(model: torch.nn.Module,
                 '(docs/user_guides/official_weights.md)' if spec else
                 f'{problems}. Saved with another architecture or config? '
                 'load_strict=False / strict=False loads the matching part'))
-    from mmengine.runner.checkpoint import load_state_dict
-    state = OrderedDict(state)
-    state._metadata = metadata  # type: ignore[attr-defined]
-    load_state_dict(model, state, strict=False, logger=logger or 'current')
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    _load_checkpoint_to_model(model, checkpoint, logger=logger or 'current',
+                              revise_keys=revise_keys)  # keys checked above
 
 
 def save_converted_checkpoint(state_dict: Mapping[str, Any], meta: dict,

@@ -9,6 +9,7 @@ import logging
 import os
 import os.path as osp
 import re
+from contextlib import suppress
 from typing import Any, List, Mapping, Optional, Set
 
 from mmengine.config import Config, ConfigDict, DictAction
@@ -305,11 +306,8 @@ def _scope_names(scope: str) -> Set[str]:
     """The names in the registries of ``scope`` (MMEngine's root ones for
     ``'mmengine'``); empty when it is no installed package."""
     from mmengine.registry import root
-    if scope == 'mmengine':  # the modules registering MMEngine's and MMCV's
-        for module in ('mmengine.dataset', 'mmengine.evaluator', 'mmcv.cnn',
-                       'mmengine.hooks', 'mmengine.model', 'mmengine.optim',
-                       'mmengine.runner', 'mmengine.visualization',
-                       'mmcv.transforms'):
+    if scope == 'mmengine':  # mmengine.runner imports MMEngine's others
+        for module in ('mmengine.runner', 'mmcv.cnn', 'mmcv.transforms'):
             importlib.import_module(module)
     else:
         try:
@@ -353,11 +351,9 @@ def check_config_types(cfg: Config) -> None:
     for path, type_ in found:
         if type_.rpartition('.')[2] in known:
             continue
-        try:
+        with suppress(Exception):  # anything that does not import
             if '.' in type_ and get_object_from_string(type_) is not None:
                 continue  # MMEngine imports a dotted path
-        except Exception:  # noqa: BLE001 - anything that does not import
-            pass
         close = difflib.get_close_matches(type_.rpartition('.')[2],
                                           sorted(known), n=3)
         errors.append(f'{config_name(cfg)}: {path}.type = {type_!r} is not '

@@ -1,4 +1,5 @@
 """Walking a config: dotted key paths and the classes ``type`` names."""
+from contextlib import suppress
 from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
@@ -56,8 +57,7 @@ def set_path(cfg: Config, path: str, value: Any) -> None:
         node[parts[0]] = put(node[parts[0]], parts[1:])
         return node
 
-    top, *rest = path.split('.')
-    cfg[top] = put(cfg[top], rest)
+    put(cfg, path.split('.'))
 
 
 def type_name(node: Any) -> str:
@@ -75,12 +75,9 @@ def registered_class(type_: Any) -> Optional[type]:
     import mmfusenas.registry as registry
     for reg in vars(registry).values():
         if isinstance(reg, Registry) and reg.scope == 'mmfusenas':
-            try:
-                found = reg.get(type_)
-            except Exception:  # noqa: BLE001 - e.g. a scope not installed
-                found = None
-            if isinstance(found, type):
-                return found
+            with suppress(Exception):  # e.g. a scope not installed
+                if isinstance(found := reg.get(type_), type):
+                    return found
     return None
 
 

@@ -27,6 +27,8 @@ TOY_DATA_COMMANDS = {
     'toy_underwater': 'make_toy_restoration.py underwater {root}',
     'toy_rgbd': 'make_toy_rgbd.py {root}',
 }
+#: the layouts of the data sets (detection, segmentation, restoration)
+DATA_DOC = 'docs/user_guides/datasets.md#layouts'
 
 
 def toy_data_command(path: str) -> Optional[str]:
@@ -38,10 +40,6 @@ def toy_data_command(path: str) -> Optional[str]:
             return 'python tools/misc/' + TOY_DATA_COMMANDS[part].format(
                 root='/'.join(parts[:i + 1]))
     return None
-
-
-#: the layouts of the data sets (detection, segmentation, restoration)
-DATA_DOC = 'docs/user_guides/datasets.md#layouts'
 
 
 def _under(path: str, root: str) -> bool:

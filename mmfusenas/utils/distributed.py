@@ -4,7 +4,7 @@ import builtins
 import os
 from contextlib import ExitStack, contextmanager
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
-                    Sequence, Tuple)
+                    Sequence)
 from unittest import mock
 
 import torch
@@ -32,8 +32,8 @@ def launcher_rank(launcher: str = 'none') -> int:
 
 def init_cpu_distributed(launcher: str,
                          backend: str = 'gloo',
-                         timeout: Optional[float] = None) -> Tuple[int, int]:
-    """MMEngine's ``init_dist`` without ``cuda.set_device``; (rank, W)."""
+                         timeout: Optional[float] = None) -> None:
+    """MMEngine's ``init_dist`` without ``cuda.set_device``."""
     if launcher not in _RANK_VARS:
         raise ValueError(f'init_cpu_distributed: launcher must be one of '
                          f'{tuple(_RANK_VARS)}, got {launcher!r}')
@@ -48,7 +48,6 @@ def init_cpu_distributed(launcher: str,
     with mock.patch.object(torch.cuda, 'set_device'):
         init_dist(launcher, backend, **({} if timeout is None else dict(
             timeout=float(timeout))))
-    return get_dist_info()
 
 
 @contextmanager
@@ -131,21 +130,20 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
         yield
 
 
-def raise_on_any_rank(message: Optional[str],
-                      error: type = FloatingPointError) -> None:
-    """Raise ``error`` if some rank has a ``message`` (None when fine);
+def raise_on_any_rank(message: Optional[str]) -> None:
+    """Raise FloatingPointError if some rank has a ``message`` (None: fine);
     inside :func:`data_parallel` on every rank, naming the failing ranks."""
     if not _averaging():
         if message is not None:
-            raise error(message)
+            raise FloatingPointError(message)
         return
     flags = all_gather(torch.tensor([int(message is not None)]))
     bad, world = [r for r, f in enumerate(flags) if f.item()], len(flags)
     if bad:
         messages = all_gather_object(message)  # collective: every rank
         shown = message if message is not None else messages[bad[0]]
-        raise error(f'{shown} [rank(s) {bad} of {world} failed; every rank '
-                    'stops]')
+        raise FloatingPointError(f'{shown} [rank(s) {bad} of {world} '
+                                 'failed; every rank stops]')
 
 
 def check_finite(value: Any, what: str, hint: str = '') -> None:

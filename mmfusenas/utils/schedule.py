@@ -85,9 +85,8 @@ def schedule_settings(cfg: Config) -> List[dict]:
     def add(group: List[str], node: Any) -> None:
         cls = registered_class(node.get('type')) \
             if isinstance(node, Mapping) else None
-        if declared_fields(cls) is not None:
-            owners.append((group, node, declared_fields(cls),
-                           _counts_epochs(node, cls)))
+        if (declared := declared_fields(cls)) is not None:
+            owners.append((group, node, declared, _counts_epochs(node, cls)))
 
     train_cfg = cfg.get('train_cfg')
     fields = declared_fields(loop_class(train_cfg)) \

@@ -10,14 +10,14 @@ import time
 from contextlib import suppress
 from typing import Optional
 
+from .distributed import launcher_rank
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 LOCK_NAME = '.mmfusenas.lock'
-#: where launchers put the global rank (torchrun, Slurm, Open MPI, MPICH)
-_RANK_ENV_KEYS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK')
 
 
 class WorkDirLockedError(RuntimeError):
@@ -96,9 +96,9 @@ class WorkDirLock:
             self.release()
 
 
-def lock_work_dir(work_dir: Optional[str]) -> Optional[WorkDirLock]:
+def lock_work_dir(work_dir: Optional[str],
+                  launcher: str = 'none') -> Optional[WorkDirLock]:
     """The held lock of a run's work dir (None if none or not rank 0)."""
-    ranks = [os.environ.get(k, '').strip() for k in _RANK_ENV_KEYS]
-    if not work_dir or next((int(r) for r in ranks if r.isdigit()), 0):
+    if not work_dir or launcher_rank(launcher):
         return None
     return WorkDirLock(work_dir).acquire()

@@ -29,6 +29,7 @@ from mmfusenas.engine.hooks import FiniteStepGuardHook, SafeCheckpointHook
 from mmfusenas.engine.runner import ReliableRunner
 from mmfusenas.models.mutables import ArchParams
 from mmfusenas.utils import WorkDirLock, WorkDirLockedError
+from mmfusenas.utils.workdir_lock import lock_work_dir
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -629,6 +630,29 @@ def test_lock_is_per_run_in_one_process_and_released_after_train(tmp_path):
     # opting out (tools/test.py does) does not take the lock
     with WorkDirLock(work_dir):
         make_runner(work_dir, cfg=dict(work_dir_lock=False))
+
+
+@pytest.mark.parametrize('launcher,var', [('pytorch', 'RANK'),
+                                          ('slurm', 'SLURM_PROCID'),
+                                          ('mpi', 'OMPI_COMM_WORLD_RANK')])
+def test_only_rank_0_of_a_launcher_takes_the_lock(tmp_path, monkeypatch,
+                                                  launcher, var):
+    """The rank is the launcher's, read before the process group exists."""
+    work_dir = str(tmp_path / 'run')
+    monkeypatch.setenv(var, '1')
+    assert lock_work_dir(work_dir, launcher) is None
+    assert not osp.exists(work_dir)
+    monkeypatch.setenv(var, '0')
+    lock = lock_work_dir(work_dir, launcher)
+    try:
+        assert lock.locked
+    finally:
+        lock.release()
+    # another launcher's variable is no rank of this run
+    monkeypatch.setenv('SLURM_PROCID' if var == 'RANK' else 'RANK', '1')
+    with lock_work_dir(work_dir, launcher) as lock:
+        assert lock.locked
+    assert lock_work_dir(None, launcher) is None
 
 
 def test_lock_released_when_training_fails(tmp_path):

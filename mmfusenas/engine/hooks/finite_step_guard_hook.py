@@ -4,8 +4,7 @@ from functools import partial
 from typing import Any, List
 
 import torch
-import torch.distributed as dist
-from mmengine.dist import get_dist_info
+from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapperDict
 from mmengine.runner import Runner
@@ -121,10 +120,9 @@ class FiniteStepGuardHook(Hook):
         if world == 1:
             samples = ', '.join(self._samples) or 'unknown'
             return where + f'batch samples: {samples})'
-        reports: List[Any] = [None] * world  # every rank is here: one gather
-        dist.all_gather_object(
-            reports, (bool(self._local_bad is not None and self._local_bad),
-                      self._samples))
+        reports = all_gather_object(  # every rank is here: one gather
+            (bool(self._local_bad is not None and self._local_bad),
+             self._samples))
         parts = '; '.join(
             f'rank {r} of {world}, its batch samples: '
             f'{", ".join(samples) or "unknown"}'

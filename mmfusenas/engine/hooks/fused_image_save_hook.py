@@ -116,9 +116,8 @@ class FusedImageSaveHook(EvalWriterHook):
         for sample in outputs:
             stem = sample_stem(sample)
             if 'pred_depth' in sample:
-                depth = sample.get('pred_depth')
-                depth = np.asarray(depth.detach().cpu().numpy() if hasattr(
-                    depth, 'detach') else depth, np.float32)
+                depth = torch.as_tensor(sample.get('pred_depth')).detach()
+                depth = np.asarray(depth.cpu(), np.float32)
                 if not np.isfinite(depth).all():
                     raise ValueError(f'FusedImageSaveHook: the depth '
                                      f'prediction of {stem!r} is not finite')

@@ -12,6 +12,7 @@ from mmfusenas.utils.distributed import (averaged_optimizer_steps,
                                          broadcast_buffers_, check_finite,
                                          data_parallel)
 
+
 @MODEL_WRAPPERS.register_module()
 class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     """Data-parallel wrapper for plain models and search algorithms.

@@ -1,5 +1,6 @@
 """An optimizer-wrapper constructor that logs ``paramwise_cfg`` as a table."""
 import logging
+from collections import Counter, defaultdict
 from typing import Dict
 
 import torch.nn as nn
@@ -21,16 +22,14 @@ class SummaryOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
         # option 'key=value' -> {module prefix: count}
-        groups: Dict[str, Dict[str, int]] = {}
+        groups: Dict[str, Counter] = defaultdict(Counter)
 
         def collect(record: logging.LogRecord) -> bool:
             msg = record.getMessage()
             if not msg.startswith(PREFIX):
                 return True
             name, _, option = msg[len(PREFIX):].partition(':')
-            counts = groups.setdefault(option, {})
-            prefix = '.'.join(name.split('.')[:2])
-            counts[prefix] = counts.get(prefix, 0) + 1
+            groups[option]['.'.join(name.split('.')[:2])] += 1
             return False
 
         logger = MMLogger.get_current_instance()
@@ -43,10 +42,10 @@ class SummaryOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         for option, counts in groups.items():
             parts = [f'{p} {n}' for p, n in list(counts.items())[:6]]
             parts += [f'... {len(counts) - 6} more groups'] * (len(counts) > 6)
-            lines.append(f'{option}: {sum(counts.values())} params '
+            lines.append(f'{option}: {counts.total()} params '
                          f'({", ".join(parts)})')
         if lines:
-            total = sum(sum(c.values()) for c in groups.values())
+            total = sum(c.total() for c in groups.values())
             print_log(
                 f'paramwise_cfg: {total} per-parameter options in '
                 f'{len(lines)} groups:\n  ' + '\n  '.join(lines),

@@ -9,8 +9,7 @@ import os.path as osp
 import random
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import torch.distributed
-from mmengine.dist import is_distributed, is_main_process
+from mmengine.dist import barrier, is_distributed, is_main_process
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
@@ -105,12 +104,10 @@ class EvolutionSearcher:
         key = self.key(path)
         if key in self.scores:
             return False
-        if self.cost_fn is not None:
-            costs = self.costs.get(key) or self.cost_fn(path)
-            self.costs[key] = costs
-            if not PathCostTable.within(costs, self.budgets):
-                return False
-        return True
+        if self.cost_fn is None:
+            return True
+        self.costs[key] = self.costs.get(key) or self.cost_fn(path)
+        return PathCostTable.within(self.costs[key], self.budgets)
 
     def _tries(self, n: int, make: Callable[[], Path],
                out: List[Path]) -> None:
@@ -338,8 +335,7 @@ class EvolutionSearchLoop(BaseLoop):
             geno.dump(osp.join(out_dir, f'top{i + 1}.yaml'))
             if i == 0:
                 geno.dump(osp.join(out_dir, 'best_genotype.yaml'))
-        if is_distributed():  # the others return once rank 0's files exist
-            torch.distributed.barrier()
+        barrier()  # the others return once rank 0's files exist
         print_log(f'evolution: best {self.metric} = {top[0][0]!r}; '
                   f'genotypes in {out_dir}', logger='current')
         runner.call_hook('after_train')

@@ -7,8 +7,8 @@ import os.path as osp
 from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
-from mmengine.dist import (all_reduce_params, get_dist_info, is_distributed,
-                           is_main_process)
+from mmengine.dist import (all_gather_object, all_reduce_params,
+                           get_dist_info, is_distributed, is_main_process)
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
@@ -46,11 +46,9 @@ def task_loss(model: BaseModel, params: Dict[str, Tensor],
     """``model.parse_losses`` of the loss forward of ``data_batch`` with the
     parameters ``params`` (:func:`torch.func.functional_call`)."""
     data = model.data_preprocessor(data_batch, True)
-    if isinstance(data, dict):
-        args, kwargs = (), dict(data, mode='loss')
-    else:
-        args, kwargs = tuple(data), dict(mode='loss')
-    return model.parse_losses(functional_call(model, params, args, kwargs))
+    args, kwargs = ((), data) if isinstance(data, dict) else (data, {})
+    return model.parse_losses(functional_call(
+        model, params, tuple(args), dict(kwargs, mode='loss')))
 
 
 def _safe_sqrt(x: Tensor) -> Tensor:
@@ -295,9 +293,8 @@ class PMILoop(IterBasedTrainLoop):
         if split:
             raise_on_any_rank(failure)  # collective (data_parallel of run)
             all_reduce_params(total)
-            gathered = [None] * get_dist_info()[1]
-            torch.distributed.all_gather_object(gathered, per_task)
-            per_task = {k: v for part in gathered for k, v in part.items()}
+            per_task = {k: v for part in all_gather_object(per_task)
+                        for k, v in part.items()}
         outputs = {f'loss_{kind}_{name}': per_task[i][j]
                    for i, name in enumerate(self.task_names)
                    for j, kind in enumerate(('inner', 'meta'))}

@@ -69,8 +69,9 @@ class ReliableRunner(Runner):
         cfg = kwargs['cfg'] or {}
         self._load_strict = bool(cfg.get('load_strict', True))
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
-        self._work_dir_lock = lock_work_dir(work_dir) if cfg.get(
-            'work_dir_lock', True) else None
+        self._work_dir_lock = lock_work_dir(
+            work_dir, kwargs.get('launcher', 'none')) if cfg.get(
+                'work_dir_lock', True) else None
         try:
             super().__init__(*args, **kwargs)
         except BaseException:
