@@ -24,66 +24,50 @@ import sys
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+def _moments() -> dict:
+    """``{moment: (owner, attribute, when)}``: a call of ``owner.attribute``
+    reaches the moment when ``when`` holds for its arguments."""
+    from mmengine.optim import OptimWrapper
+    from mmengine.runner import ValLoop
+
+    def always(*args, **kwargs) -> bool:
+        return True
+
+    def writing(file, mode='r', *args, **kwargs) -> bool:
+        return str(file).endswith('last_checkpoint') and 'w' in mode
+
+    def renamed_to(suffix: str):
+        return lambda src, dst, *args, **kwargs: str(dst).endswith(suffix)
+
+    return dict(
+        step=(OptimWrapper, 'update_params', always),
+        checkpoint=(os, 'replace', renamed_to('.pth')),
+        image=(os, 'replace', renamed_to('.png')),
+        last_checkpoint=(builtins, 'open', writing),
+        rotation=(os, 'remove',
+                  lambda path, *args, **kwargs: str(path).endswith('.pth')),
+        val=(ValLoop, 'run_iter', always))
+
+
 def main() -> None:
     moment, count = sys.argv[1], int(sys.argv[2])
     assert sys.argv[3] == '--'
     train_args = sys.argv[4:]
-    seen = [0]
-
-    def reached() -> None:
-        seen[0] += 1
-        if seen[0] == count:
-            sys.stdout.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    if moment == 'step':
-        from mmengine.optim import OptimWrapper
-        update = OptimWrapper.update_params
-
-        def update_params(self, *args, **kwargs):
-            reached()
-            return update(self, *args, **kwargs)
-
-        OptimWrapper.update_params = update_params
-    elif moment in ('checkpoint', 'image'):
-        replace, suffix = os.replace, ('.pth'
-                                       if moment == 'checkpoint' else '.png')
-
-        def killing_replace(src, dst, *args, **kwargs):
-            if str(dst).endswith(suffix):
-                reached()
-            return replace(src, dst, *args, **kwargs)
-
-        os.replace = killing_replace
-    elif moment == 'last_checkpoint':
-        opener = builtins.open
-
-        def killing_open(file, mode='r', *args, **kwargs):
-            if str(file).endswith('last_checkpoint') and 'w' in mode:
-                reached()
-            return opener(file, mode, *args, **kwargs)
-
-        builtins.open = killing_open
-    elif moment == 'rotation':
-        remove = os.remove
-
-        def killing_remove(path, *args, **kwargs):
-            if str(path).endswith('.pth'):
-                reached()
-            return remove(path, *args, **kwargs)
-
-        os.remove = killing_remove
-    elif moment == 'val':
-        from mmengine.runner import ValLoop
-        run_iter = ValLoop.run_iter
-
-        def killing_run_iter(self, *args, **kwargs):
-            reached()
-            return run_iter(self, *args, **kwargs)
-
-        ValLoop.run_iter = killing_run_iter
-    else:
+    moments = _moments()
+    if moment not in moments:
         raise SystemExit(f'unknown moment {moment!r}')
+    owner, attribute, when = moments[moment]
+    original, seen = getattr(owner, attribute), [0]
+
+    def killing(*args, **kwargs):
+        if when(*args, **kwargs):
+            seen[0] += 1
+            if seen[0] == count:
+                sys.stdout.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+        return original(*args, **kwargs)
+
+    setattr(owner, attribute, killing)
 
     sys.path.insert(0, osp.join(REPO, 'tools'))
     sys.argv = [osp.join(REPO, 'tools', 'train.py')] + train_args
