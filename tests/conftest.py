@@ -46,6 +46,16 @@ def shared_data() -> str:
 
 
 @pytest.fixture(scope='module')
+def toy_root(tmp_path_factory) -> str:
+    """A module's own toy IVIF set: 8 pairs, seed 3, 64 px, a quarter for
+    validation. Modules needing another set define their own ``toy_root``."""
+    from toy_data.ivif import generate_toy_dataset
+    root = str(tmp_path_factory.mktemp('toy') / 'toy')
+    generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
+    return root
+
+
+@pytest.fixture(scope='module')
 def one_thread():
     """One intra-op thread for a module's tests: the small convolutions of
     the tests run faster than with threads competing on a shared CPU.

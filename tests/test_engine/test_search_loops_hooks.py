@@ -32,7 +32,6 @@ from mmfusenas.engine import (ArchLoggingHook, BilevelEpochBasedTrainLoop,
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.models.ops import build_tim_op
 from mmfusenas.registry import MODELS
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')
@@ -49,13 +48,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy') / 'toy')
-    generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
-    return root
 
 
 def stems(toy_root, split):

@@ -9,20 +9,12 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfusenas.engine.runner import with_cached_text
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 64
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy') / 'toy')
-    generate_toy_dataset(root, num=8, seed=3, size=SIZE, val_fraction=0.25)
-    return root
 
 
 class Recorder:

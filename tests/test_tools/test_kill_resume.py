@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from helpers.numerics import assert_equal_states
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')
@@ -26,13 +25,6 @@ MOMENTS = [
     pytest.param('val', 2, marks=pytest.mark.slow),
     pytest.param('image', 3, marks=pytest.mark.slow),
 ]
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy') / 'toy')
-    generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
-    return root
 
 
 def train_args(toy_root, work_dir):

@@ -13,7 +13,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmfusenas.registry import DATASETS, MODELS
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 64
@@ -33,13 +32,6 @@ def scalars(work_dir):
     (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
     with open(path) as f:
         return [json.loads(line) for line in f]
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy_reg') / 'toy')
-    generate_toy_dataset(root, num=8, seed=3, size=SIZE, val_fraction=0.25)
-    return root
 
 
 def test_registration_toy_config_trains_and_validates(toy_root, tmp_path):

@@ -17,7 +17,6 @@ from mmengine.runner import Runner
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')
@@ -37,13 +36,6 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy') / 'toy')
-    generate_toy_dataset(root, num=8, seed=3, size=SIZE, val_fraction=0.25)
-    return root
 
 
 def data_options(toy_root, task='det'):

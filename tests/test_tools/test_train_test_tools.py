@@ -8,7 +8,6 @@ import cv2
 import pytest
 import torch
 
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')
@@ -20,13 +19,6 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy') / 'toy')
-    generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
-    return root
 
 
 def overrides(toy_root, max_iters=6):
