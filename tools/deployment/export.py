@@ -12,7 +12,7 @@ exported file; see ``docs/user_guides/deployment.md``.
 import argparse
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,24 +29,20 @@ from mmfusenas.utils.fileio import read_image  # noqa: E402
 
 
 class ExportedRunner:
-    """Run an exported model: a ``.onnx`` file (or its bytes) through ONNX
-    Runtime on the CPU (``threads``: see
-    :func:`~mmfusenas.apis.deploy.ort_session`), a ``.pt2`` file through
-    ``torch.export.load``."""
+    """Run an exported model: a ``.onnx`` file through ONNX Runtime on the
+    CPU (:func:`~mmfusenas.apis.deploy.ort_session`), a ``.pt2`` file
+    through ``torch.export.load``."""
 
-    def __init__(self,
-                 path: Union[str, bytes],
-                 threads: Optional[int] = None) -> None:
+    def __init__(self, path: str) -> None:
         self.session = self.program = None
-        if isinstance(path, str):
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'exported model not found: {path}')
-            if path.endswith('.pt2'):
-                self.program = torch.export.load(path).module()
-                return
-            if not path.endswith('.onnx'):
-                raise ValueError(f'{path}: expected a .onnx or .pt2 file')
-        self.session = ort_session(path, threads)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'exported model not found: {path}')
+        if path.endswith('.pt2'):
+            self.program = torch.export.load(path).module()
+        elif path.endswith('.onnx'):
+            self.session = ort_session(path)
+        else:
+            raise ValueError(f'{path}: expected a .onnx or .pt2 file')
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
