@@ -143,13 +143,14 @@ def read_checkpoint(path: str,
 
 def load_legacy_checkpoint(path: str,
                            trust: bool = False,
-                           map_location: Union[str, torch.device] = 'cpu'
-                           ) -> Any:
+                           map_location: Union[str, torch.device] = 'cpu',
+                           what: str = 'checkpoint') -> Any:
     """:func:`read_checkpoint`, then, only if ``trust`` (the tools'
     ``--trust``), a full unpickling announced by a
-    :class:`TrustedUnpicklingWarning`; a damaged file is refused either way."""
+    :class:`TrustedUnpicklingWarning`; a damaged file is refused either way
+    (errors name ``what``)."""
     try:
-        return read_checkpoint(path, 'checkpoint', map_location)
+        return read_checkpoint(path, what, map_location)
     except pickle.UnpicklingError as err:
         if not trust:
             raise RuntimeError(
@@ -165,7 +166,7 @@ def load_legacy_checkpoint(path: str,
     try:
         return torch.load(path, map_location=map_location, weights_only=False)
     except Exception as err:  # noqa: BLE001 - a truncated legacy pickle
-        _raise_if_damaged(path, 'checkpoint', err)
+        _raise_if_damaged(path, what, err)
         raise
 
 

@@ -48,13 +48,11 @@ def identify_baseline(state_dict: Mapping[str, torch.Tensor]
 
 
 def _load_official(src: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
-    if not trust:
-        # missing, empty, truncated or not a torch file: a clear error
-        # naming the file (a legacy pickle also fails here without trust)
-        read_checkpoint(src, 'official weight file')
-    elif not osp.isfile(src):
-        raise FileNotFoundError(f'official weight file {src} does not exist')
-    obj = load_legacy_checkpoint(src, trust=trust, map_location='cpu')
+    # missing, empty, truncated or not a torch file: a clear error naming
+    # the file (without trust, a legacy pickle is refused naming --trust)
+    what = 'official weight file'
+    obj = load_legacy_checkpoint(src, True, 'cpu', what) if trust else \
+        read_checkpoint(src, what)
     if isinstance(obj, Mapping) and 'state_dict' in obj and isinstance(
             obj['state_dict'], Mapping):
         obj = obj['state_dict']
