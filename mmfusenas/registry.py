@@ -119,8 +119,6 @@ LOG_PROCESSORS = Registry(
 FUNCTIONS = Registry(
     'function', parent=MMENGINE_FUNCTIONS, locations=['mmfusenas.utils'])
 
-# what MMEngine writes into checkpoints, allow-listed for weights_only loading
-from mmfusenas.utils.checkpoint import \
-    allow_mmengine_checkpoint_globals  # noqa: E402
-
-allow_mmengine_checkpoint_globals()
+# importing it allow-lists what MMEngine writes into checkpoints for
+# weights_only loading
+import mmfusenas.utils.checkpoint  # noqa: E402,F401
