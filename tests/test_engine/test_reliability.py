@@ -724,5 +724,12 @@ def test_runners_started_within_one_second_get_their_own_logs(tmp_path):
     assert len({r.timestamp for r in runners}) == 3
     assert len({r.experiment_name for r in runners}) == 3
     assert len({id(r.visualizer) for r in runners}) == 3
+    # a logger built again (same name, same handlers) is filtered once
+    logger = runners[0].build_logger(log_level='INFO',
+                                     log_file=runners[0].logger.log_file)
+    assert logger is runners[0].logger
+    ours = [[f for f in h.filters if not isinstance(f, logging.Filter)]
+            for h in logger.handlers]  # MMEngine's own are Filter objects
+    assert [len(f) for f in ours] == [1] * len(logger.handlers), ours
     for r in runners:
         r.release_work_dir()

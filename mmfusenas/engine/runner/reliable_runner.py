@@ -27,6 +27,10 @@ _FILE_ONLY = ('Config:\n', 'Hooks will be executed in the following',
 #: MMEngine 0.10's CheckpointHook always builds a deprecated FileClient
 _DROPPED = ('"FileClient" will be deprecated in future',
             '"HardDiskBackend" is the alias of "LocalBackend"')
+#: log filters by whether the handler writes the log file; the same
+#: callable each time, so a handler reused by a later runner gets it once
+_KEEP = {to_file: (lambda r, d=_DROPPED + (() if to_file else _FILE_ONLY):
+                   not str(r.msg).startswith(d)) for to_file in (True, False)}
 _STAMPS: Counter = Counter()  # runners of this process by timestamp
 _TEXTS: Dict[str, str] = {}  # formatted config texts by content
 
@@ -97,9 +101,7 @@ class ReliableRunner(Runner):
         """MMEngine's logger; the set-up records go to the log file only."""
         logger = super().build_logger(*args, **kwargs)
         for h in logger.handlers:
-            to_file = isinstance(h, logging.FileHandler)
-            dropped = _DROPPED + (() if to_file else _FILE_ONLY)
-            h.addFilter(lambda r, d=dropped: not str(r.msg).startswith(d))
+            h.addFilter(_KEEP[isinstance(h, logging.FileHandler)])
         return logger
 
     def train(self):
