@@ -298,7 +298,8 @@ class PMILoop(IterBasedTrainLoop):
         outputs = {f'loss_{kind}_{name}': per_task[i][j]
                    for i, name in enumerate(self.task_names)
                    for j, kind in enumerate(('inner', 'meta'))}
-        outputs['loss'] = sum(per_task[i][1] for i in range(len(outputs) // 2))
+        outputs['loss'] = sum(per_task[i][1]
+                              for i in range(len(self.task_names)))
         for p, g in zip(params, total):
             p.grad = g
         optim_wrapper.step()
