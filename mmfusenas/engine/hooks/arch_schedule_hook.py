@@ -58,13 +58,14 @@ class ArchScheduleHook(Hook):
             ((s['begin'], s.get('end'), s.get('keys'), s.get('levels'))
              for s in stages), key=lambda s: s[0])
         # 0 <= begin < end <= next begin < ...; only the last end may be None
-        bounds = [b for s in self.stages for b in s[:2]]
-        if not stages or bounds[0] < 0 or None in bounds[:-1] or any(
-                b is not None and (a > b or a == b and k % 2 == 0)
-                for k, (a, b) in enumerate(zip(bounds, bounds[1:]))):
+        ranges = [s[:2] for s in self.stages]
+        if not ranges or ranges[0][0] < 0 or any(
+                end is not None and end <= begin for begin, end in ranges
+        ) or any(end is None or end > begin
+                 for (_, end), (begin, _) in zip(ranges, ranges[1:])):
             raise ValueError('ArchScheduleHook: stages must be non-empty, '
                              'non-overlapping ranges [begin >= 0, end > '
-                             f'begin), got {[s[:2] for s in self.stages]}')
+                             f'begin), got {ranges}')
         self.by_epoch = by_epoch
         self._depth: Optional[dict] = None
 
