@@ -17,6 +17,7 @@ from mmfusenas.datasets.transforms import LoadPairedImages
 from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import load_model_weights
+from mmfusenas.utils.config_tree import type_name
 from .deploy import Optimize, optimize_for_inference
 
 #: a prediction's image as an OpenCV ``uint8`` array
@@ -81,22 +82,18 @@ def config_modalities(cfg: Config) -> List[str]:
     return [k for k in prefix if not str(k).startswith('_')]
 
 
-def _short_type(step: dict) -> str:
-    return str(step.get('type', '')).split('.')[-1]
-
-
 def test_pipeline_cfg(cfg: Config) -> List[dict]:
     """The config's test pipeline without annotation loading."""
     pipeline = loader_cfg(cfg).get('dataset', {}).get('pipeline')
     if not pipeline:
         raise KeyError('the config has no test_dataloader.dataset.pipeline '
                        '(inference reads images with it)')
-    return [copy.deepcopy(s) for s in pipeline if _short_type(s) not in
+    return [copy.deepcopy(s) for s in pipeline if type_name(s) not in
             ('LoadPairedAnnotations', 'LoadAnnotations')]
 
 
 def _loader_kind(pipeline: Sequence[dict]) -> str:
-    kind = LOADER_KINDS.get(_short_type(pipeline[0]))
+    kind = LOADER_KINDS.get(type_name(pipeline[0]))
     if kind is None:
         raise ValueError(f'cannot run inference with a pipeline starting with '
                          f"{pipeline[0].get('type')!r}; expected one of "
@@ -126,7 +123,7 @@ class _PairLoader(LoadPairedImages):
 def build_pipeline(cfg: Config) -> Compose:
     """The test pipeline; a paired loader also takes arrays."""
     steps = test_pipeline_cfg(cfg)
-    if _short_type(steps[0]) == 'LoadPairedImages':
+    if type_name(steps[0]) == 'LoadPairedImages':
         steps[0] = _PairLoader(
             **{k: v for k, v in steps[0].items() if k != 'type'})
     with _scope(cfg):
