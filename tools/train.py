@@ -19,7 +19,7 @@ from mmengine.config import Config
 from mmengine.dist import get_rank
 from mmengine.runner import BaseLoop
 
-from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES
+from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES, list_files
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
@@ -212,11 +212,8 @@ def use_pair_folders(cfg: Config, folders: Sequence[str],
     for folder in folders:
         if not osp.isdir(folder):
             raise FileNotFoundError(f'--pairs: {folder} is not a folder')
-    # as PairedImageDataset reads a modality folder
-    stems = [{osp.splitext(name)[0] for name in os.listdir(folder)
-              if not name.startswith('.')
-              and osp.splitext(name)[1].lower() in suffixes
-              and osp.isfile(osp.join(folder, name))} for folder in folders]
+    stems = [{osp.splitext(osp.basename(path))[0]
+              for path in list_files(folder, suffixes)} for folder in folders]
     for i in (0, 1):
         alone = sorted(stems[i] - stems[1 - i])
         if alone:
