@@ -24,7 +24,6 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 from mmengine.config import DictAction
@@ -37,7 +36,7 @@ from mmfusenas.apis import (add_optimize_argument, init_model,  # noqa: E402
                             result_image)
 from mmfusenas.datasets import RestorationFolderDataset  # noqa: E402
 from mmfusenas.evaluation.functional import shift_max_psnr_ssim  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 
 
@@ -91,10 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         with torch.no_grad():
             (sample, ) = model.test_step(pseudo_collate([dataset[idx]]))
         img = result_image(sample)  # rounded 8-bit, BGR for colour
-        ok, buf = cv2.imencode('.png', img)
-        if not ok:
-            raise RuntimeError(f'PNG encoding failed for {sample.stem}')
-        atomic_write(buf.tobytes(), osp.join(args.out, f'{sample.stem}.png'))
+        write_png(img, osp.join(args.out, f'{sample.stem}.png'))
         if args.gt is not None:
             saved = torch.from_numpy(img if img.ndim == 2 else
                                      img[..., ::-1].transpose(2, 0, 1).copy())

@@ -26,7 +26,6 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
-import cv2
 import torch
 from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
@@ -38,7 +37,7 @@ if ROOT not in sys.path:
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             inference_enhancer, init_model, load_config)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
 from mmfusenas.models.enhancers import (
@@ -164,10 +163,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
             continue
         sample = inference_enhancer(model, dataset.get_data_info(idx))
         rgb = to_uint8_rgb(sample.pred_img, args.rounding)
-        ok, buf = cv2.imencode('.png', rgb[..., ::-1])
-        if not ok:
-            raise RuntimeError(f'PNG encoding failed for {sample.stem}')
-        atomic_write(buf.tobytes(), osp.join(args.out, f'{sample.stem}.png'))
+        write_png(rgb[..., ::-1], osp.join(args.out, f'{sample.stem}.png'))
         written += 1
         if args.metrics:
             saved = torch.from_numpy(rgb.transpose(2, 0, 1)).float() / 255

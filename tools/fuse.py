@@ -36,7 +36,6 @@ import time
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
-import cv2
 from mmengine.config import Config, DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -52,7 +51,7 @@ from mmfusenas.datasets.paired_image_dataset import \
 from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 
@@ -316,11 +315,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                 pad_mode=args.pad_mode)
         else:
             img = result_image(inference_fusion(model, info))
-        ok, buf = cv2.imencode('.png', img)
-        if not ok:
-            raise RuntimeError(f'PNG encoding failed for {stem}')
         out_path = osp.join(args.out, f'{stem}.png')
-        atomic_write(buf.tobytes(), out_path)
+        write_png(img, out_path)
         written += 1
         if names is not None:
             # the written file, read back as eval_fusion.py reads it

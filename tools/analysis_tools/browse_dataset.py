@@ -20,7 +20,6 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-import cv2
 import torch
 from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
@@ -33,7 +32,7 @@ if ROOT not in sys.path:
 from mmfusenas.apis import init_model, load_config  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
 from mmfusenas.utils.data_folders import reroot_data  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.visualization import (hstack, prediction_row,  # noqa: E402
                                      sample_panels, source_images)
@@ -86,10 +85,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         stem = sample.metainfo.get('stem') or osp.splitext(
             osp.basename(str(sample.metainfo.get('img_path'))))[0]
         path = osp.join(args.out, f'{idx:04d}_{stem}.png')
-        ok, buf = cv2.imencode('.png', row)
-        if not ok:
-            raise RuntimeError(f'PNG encoding failed for {path}')
-        atomic_write(buf.tobytes(), path)
+        write_png(row, path)
         written.append(path)
         bar.update()
     end_progress(bar)
