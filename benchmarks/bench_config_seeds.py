@@ -92,7 +92,6 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -101,6 +100,7 @@ sys.path.insert(0, ROOT)
 from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
+from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from bench_utils.seed_runs import seed_dir  # noqa: E402
 from bench_utils.results_record import (  # noqa: E402
@@ -493,8 +493,7 @@ def count_params(model: torch.nn.Module, paths: Optional[Sequence[str]]
     Raises:
         AttributeError: a path given explicitly that the model lacks.
     """
-    if is_model_wrapper(model):
-        model = model.module
+    model = unwrap(model)
     out: Dict[str, Optional[int]] = {
         'model': sum(p.numel() for p in model.parameters())}
     for path in (DEFAULT_COUNT_PATHS if paths is None else paths):

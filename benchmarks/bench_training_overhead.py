@@ -96,6 +96,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 import mmfusenas  # noqa: E402,F401
 from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa: E402
 from mmfusenas.search.estimators.resource_estimator import (  # noqa: E402
@@ -1142,10 +1143,9 @@ def plain_step(fusor, optim, inputs) -> dict:
 def _framework_rounds(runner, cfg, args) -> dict:
     """Replaces ``IterBasedTrainLoop.run`` of the runner: its set-up, the
     plain copy, the timed rounds; returns the medians and checks."""
-    from mmengine.model import BaseModel, is_model_wrapper
+    from mmengine.model import BaseModel
     loop = runner.train_loop
-    model = runner.model.module if is_model_wrapper(runner.model) \
-        else runner.model
+    model = unwrap(runner.model)
     if type(model).train_step is not BaseModel.train_step:
         raise SystemExit(f'--mode framework: {type(model).__name__} has its '
                          'own train_step; the parts follow '

@@ -13,6 +13,7 @@ from mmengine.dist import (all_gather, all_gather_object, all_reduce,
                            all_reduce_params, broadcast,
                            broadcast_object_list, get_dist_info,
                            get_world_size, init_dist)
+from mmengine.model import is_model_wrapper
 from torch import Tensor
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from torch.distributed.nn.functional import all_reduce as _all_reduce_graph
@@ -20,6 +21,11 @@ from torch.distributed.nn.functional import all_reduce as _all_reduce_graph
 _ACTIVE: List[bool] = []  # stack of data_parallel() contexts
 _RANK_VARS = dict(pytorch='RANK', slurm='SLURM_PROCID',
                   mpi='OMPI_COMM_WORLD_RANK')
+
+
+def unwrap(model):
+    """The model a wrapper (e.g. DDP) holds, else ``model`` itself."""
+    return model.module if is_model_wrapper(model) else model
 
 
 def launcher_rank(launcher: str = 'none') -> int:

@@ -110,7 +110,7 @@ from mmfusenas.engine.runner import EvolutionSearcher  # noqa: E402
 from mmfusenas.search.predictors import (  # noqa: E402
     BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
 from mmfusenas.search.strategies import path_loss  # noqa: E402
-from mmfusenas.search.strategies.path_samplers import unwrap  # noqa: E402
+from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from bench_utils.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from bench_utils.results_record import (  # noqa: E402
@@ -235,7 +235,7 @@ def launch_all(jobs, args):
 def supernet_scores(files, checkpoint, images, score_root):
     """Mean L1 with supernet weights on ``images`` search-val images."""
     from mmfusenas.search.strategies import path_loss
-    from mmfusenas.search.strategies.path_samplers import unwrap
+    from mmfusenas.utils.distributed import unwrap
     _, runner = scoring_runner(
         osp.join(ROOT, 'configs/dcnas/supernet_toy_x4.py'),
         'work_dirs/bench_dcnas_control/scoring', score_root, images)

@@ -138,7 +138,6 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -153,6 +152,7 @@ from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import check_config_keys  # noqa: E402
+from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
                                     read_image, read_json, write_png)
@@ -864,8 +864,7 @@ class TrainRecordHook(Hook):
     def before_train(self, runner) -> None:
         self.iter = int(runner.iter)
         if self.iter == 0:
-            model = runner.model.module if is_model_wrapper(
-                runner.model) else runner.model
+            model = unwrap(runner.model)
             self.sha256 = state_sha256(model.state_dict())
         self._start = time.perf_counter()
 

@@ -53,12 +53,11 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          kendall_tau, predict_scores,
                                          save_predictor, spearman_rho,
                                          train_predictor)
-from mmfusenas.search.strategies.path_samplers import (path_loss,  # noqa
-                                                       unwrap)
+from mmfusenas.search.strategies.path_samplers import path_loss  # noqa
 from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
                                     load_runner_config, setup_distributed)
 from mmfusenas.utils.distributed import (parallel_map,  # noqa: E402
-                                         unshard_sampler_)
+                                         unshard_sampler_, unwrap)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 

@@ -5,7 +5,7 @@ from mmengine.hooks import Hook
 from mmengine.hooks.hook import DATA_BATCH
 from mmengine.runner import Runner
 
-from mmfusenas.search.strategies.path_samplers import unwrap
+from mmfusenas.utils.distributed import unwrap
 
 
 class IntervalHook(Hook):

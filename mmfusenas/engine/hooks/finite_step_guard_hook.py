@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 from torch.optim import Optimizer
 
 from mmfusenas.registry import HOOKS
-from mmfusenas.search.strategies.path_samplers import unwrap
+from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.checkpoint import short_list
 
 _NAME_KEYS = ('stem', 'img_path', 'img_id', 'sample_idx')

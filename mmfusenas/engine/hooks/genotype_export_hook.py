@@ -7,7 +7,7 @@ from mmengine.dist import master_only
 from mmengine.runner import Runner
 
 from mmfusenas.registry import HOOKS
-from mmfusenas.search.strategies.path_samplers import unwrap
+from mmfusenas.utils.distributed import unwrap
 from ._utils import IntervalHook, search_algorithm
 
 

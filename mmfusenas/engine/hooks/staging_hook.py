@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.registry import HOOKS
-from mmfusenas.search.strategies.path_samplers import unwrap
+from mmfusenas.utils.distributed import unwrap
 
 STATE_KEYS = ('task', 'train', 'losses', 'loss_weights')
 #: param-group key holding the lr before lr_mult (saved with the optimizer)

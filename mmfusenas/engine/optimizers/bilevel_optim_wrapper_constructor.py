@@ -7,7 +7,7 @@ from mmengine.optim import OptimWrapperDict
 
 from mmfusenas.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                                 OPTIMIZERS)
-from mmfusenas.search.strategies.path_samplers import unwrap
+from mmfusenas.utils.distributed import unwrap
 
 LEVELS = ('weights', 'arch')
 

@@ -11,8 +11,8 @@ from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
-from mmfusenas.search.strategies.path_samplers import Cycle, unwrap
-from mmfusenas.utils.distributed import rank_seed
+from mmfusenas.search.strategies.path_samplers import Cycle
+from mmfusenas.utils.distributed import rank_seed, unwrap
 
 LoaderCfg = Union[DataLoader, dict]
 #: message-hub key (saved in checkpoints): architecture batches drawn so far

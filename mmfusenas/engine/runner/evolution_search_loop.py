@@ -20,9 +20,8 @@ from mmfusenas.registry import LOOPS, TASK_UTILS
 from mmfusenas.search.estimators.path_cost_table import PathCostTable
 from mmfusenas.search.estimators.resource_estimator import \
     ResourceConstraintError
-from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import (broadcast_object, parallel_map,
-                                         unshard_sampler_)
+                                         unshard_sampler_, unwrap)
 from mmfusenas.utils.fileio import atomic_write, read_json
 
 Path = Dict[str, str]

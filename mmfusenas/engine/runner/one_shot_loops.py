@@ -6,8 +6,7 @@ from mmengine.runner import IterBasedTrainLoop
 
 from mmfusenas.models.mutables import apply_choices
 from mmfusenas.registry import LOOPS, TASK_UTILS
-from mmfusenas.search.strategies.path_samplers import unwrap
-from mmfusenas.utils.distributed import broadcast_object, data_parallel
+from mmfusenas.utils.distributed import broadcast_object, data_parallel, unwrap
 
 #: message-hub key (saved in checkpoints): the sampler's ``state_dict()``
 SAMPLER_STATE_KEY = 'one_shot_sampler'

@@ -22,11 +22,11 @@ from torch.utils.data import DataLoader
 
 from mmfusenas.registry import LOOPS
 from mmfusenas.search.strategies.functional import fill_zeros
-from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.distributed import (average_gradients, average_value,
                                          broadcast_buffers_, check_finite,
                                          data_parallel, differentiable_average,
-                                         raise_on_any_rank, unshard_sampler_)
+                                         raise_on_any_rank, unshard_sampler_,
+                                         unwrap)
 from mmfusenas.utils.fileio import atomic_write
 from .bilevel_loops import build_loader, skip_batches
 

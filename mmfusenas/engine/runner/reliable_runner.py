@@ -11,10 +11,10 @@ from mmengine.config import Config, ConfigDict
 from mmengine.runner import Runner
 
 from mmfusenas.registry import RUNNERS
-from mmfusenas.search.strategies.path_samplers import unwrap
 from mmfusenas.utils.checkpoint import (auto_resume_checkpoint,
                                         load_checked_state, nonfinite_state,
                                         read_checkpoint, short_list)
+from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.workdir_lock import lock_work_dir
 from .init_summary import summarised_init_dump
 

@@ -6,12 +6,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmengine.config import ConfigDict
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import BaseModel
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
-from mmfusenas.utils.distributed import raise_on_any_rank
+from mmfusenas.utils.distributed import raise_on_any_rank, unwrap
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
                                               load_module_checkpoint,
                                               parse_module_init)
@@ -350,8 +350,7 @@ def get_pre_task_model(model: nn.Module) -> BasePreTaskModel:
     """The compound model inside ``model``: the model itself, possibly
     wrapped (DDP) and / or the ``architecture`` of a search algorithm;
     ``TypeError`` when there is none."""
-    if is_model_wrapper(model):
-        model = model.module
+    model = unwrap(model)
     if not isinstance(model, BasePreTaskModel):
         model = getattr(model, 'architecture', None)
     if not isinstance(model, BasePreTaskModel):

@@ -11,19 +11,14 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 
 from mmfusenas.models.mutables import (apply_choices, encode_choices,
                                        one_shot_space, random_choices)
 from mmfusenas.registry import TASK_UTILS
 from mmfusenas.utils.distributed import (average_value, broadcast_buffers_,
-                                         broadcast_object)
+                                         broadcast_object, unwrap)
 
 Path = Dict[str, str]
-
-
-def unwrap(model):
-    return model.module if is_model_wrapper(model) else model
 
 
 @torch.no_grad()

@@ -3,9 +3,9 @@ tests, when a config asks for it by name."""
 from typing import Mapping, Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmfusenas.registry import HOOKS
+from mmfusenas.utils.distributed import unwrap
 from .allocator import configure_cpu_allocator
 from .switches import check_switches, set_cpu_kernels
 from .transform import apply_cpu_kernels
@@ -46,8 +46,7 @@ class CpuKernelsHook(Hook):
         self._previous = None
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap(runner.model)
         if self.switches:
             self._previous = set_cpu_kernels(**self.switches)
         if self.cpu_malloc and not configure_cpu_allocator(
