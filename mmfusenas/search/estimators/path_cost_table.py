@@ -42,8 +42,9 @@ class PathCostTable:
         self.cost_model = MODELS.build(cost_model) if isinstance(
             cost_model, dict) else cost_model
         self.cache_file = cache_file
-        self.with_latency = measure_latency
-        self.repeats, self.warmup = latency_repeats, latency_warmup
+        self.estimator = ResourceEstimator(with_latency=measure_latency,
+                                           repeats=latency_repeats,
+                                           warmup=latency_warmup)
         self.device = device
         self.context = dict(
             device=device_name(device),
@@ -64,12 +65,9 @@ class PathCostTable:
         new = False
         for key, build, shapes in self.cost_model.items(choices):
             if key not in self.entries:
-                costs = ResourceEstimator(
-                    with_latency=self.with_latency,
-                    repeats=self.repeats,
-                    warmup=self.warmup).estimate(
-                        build().to(self.device).eval(),
-                        make_inputs(list(shapes), device=self.device))
+                costs = self.estimator.estimate(
+                    build().to(self.device).eval(),
+                    make_inputs(list(shapes), device=self.device))
                 self.entries[key] = {
                     m: float(costs.get(m, 'nan'))
                     for m in COST_METRICS
