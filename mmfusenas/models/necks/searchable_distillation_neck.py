@@ -93,10 +93,10 @@ class SearchableDistillationNeck(BaseModule):
         self.start_level, self.end_level = _level_range(
             len(self.in_channels), start_level, end_level, owner)
         num_levels = self.end_level - self.start_level + 1
-        num_cells, num_fused = 2 * (num_levels - 1), num_levels
-        if num_outs < num_fused:
+        num_cells = 2 * (num_levels - 1)
+        if num_outs < num_levels:
             raise ValueError(
-                f'num_outs ({num_outs}) must be >= the {num_fused} fused '
+                f'num_outs ({num_outs}) must be >= the {num_levels} fused '
                 f'levels (levels {self.start_level}..{self.end_level})')
         if add_extra_convs is not False and \
                 add_extra_convs not in EXTRA_CONV_MODES:
@@ -110,15 +110,16 @@ class SearchableDistillationNeck(BaseModule):
                              f'{list(in_strides)}')
         self.in_strides = [int(s) for s in in_strides]
         fused = self.in_strides[self.start_level:self.end_level + 1]
-        extra = [fused[-1] * 2**(k + 1) for k in range(num_outs - num_fused)]
+        extra = [fused[-1] * 2**(k + 1) for k in range(num_outs - num_levels)]
         self.out_strides = fused + extra
         if strides is not None and list(strides) != self.out_strides:
             raise ValueError(
                 f'{owner}: the head expects strides {list(strides)} but the '
                 f'neck outputs levels at strides {self.out_strides} '
                 f'(backbone levels {self.start_level}..{self.end_level} at '
-                f'in_strides {self.in_strides}, num_outs={num_outs}); set start_level / num_outs, or the '
-                f"head's anchor_generator.strides, to match")
+                f'in_strides {self.in_strides}, num_outs={num_outs}); set '
+                "start_level / num_outs, or the head's anchor_generator."
+                'strides, to match')
         check_one_of(ops, edge_cfg, owner)
         if edge_cfg is not None:
             ops = cell_edge_specs_from_template(edge_cfg, num_cells, num_nodes)
@@ -128,7 +129,6 @@ class SearchableDistillationNeck(BaseModule):
                 f'cells ({num_levels} levels), got {ops!r}')
         self.out_channels = out_channels
         self.num_outs = num_outs
-        self.num_fused = num_fused
         self.residual = residual
         self.add_extra_convs = add_extra_convs
 
@@ -151,7 +151,7 @@ class SearchableDistillationNeck(BaseModule):
             for cell_ops in ops)
         self.extra_convs = nn.ModuleList()
         if add_extra_convs:
-            for k in range(num_outs - num_fused):
+            for k in range(num_outs - num_levels):
                 in_c = self.in_channels[self.end_level] if (
                     k == 0 and add_extra_convs == 'on_input') else out_channels
                 self.extra_convs.append(conv(in_c, 3, 2))

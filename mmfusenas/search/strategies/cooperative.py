@@ -282,7 +282,8 @@ class CooperativeStrategy(BaseBilevelStrategy):
         name = problem.names[i]
         strategy = self.strategy_of(problem, i)
         coupled = self.mode == 'cooperative' and self.beta > 0
-        coupling = problem.coupling(i, self.coupling_reach) if coupled else None
+        coupling = problem.coupling(i, self.coupling_reach) \
+            if coupled else None
         if coupling is not None and type(strategy) is type(
                 self.coupling_strategy) is DartsFirstOrderStrategy:
             # both terms are plain gradients at the current weights: one
