@@ -185,12 +185,8 @@ class BaseCostRegularizer:
             raise KeyError(f'{type(self).__name__}: the ArchParams has no α '
                            f'for {missing}; is it the container prepare() '
                            'was given?')
-        costs = {
-            k: v.to(arch_params.alphas[k])
-            for k, v in self.costs.items()
-        }
         return self.loss_weight * nested_expected_cost(
-            arch_params.alphas, costs, self.parents)
+            arch_params.alphas, self.costs, self.parents)
 
 
 @TASK_UTILS.register_module()

@@ -15,17 +15,18 @@ Costs = Union[Tensor, Sequence[Tensor], Mapping[str, Tensor]]
 _MAPPINGS = (Mapping, nn.ParameterDict)
 
 
-def _expected_cost(alpha: Tensor, cost: Tensor, where: str) -> Tensor:
-    cost = torch.as_tensor(cost, dtype=alpha.dtype, device=alpha.device)
+def _expected_cost(probs: Tensor, cost: Tensor, where: str) -> Tensor:
+    """``Σ probs · cost`` for ``probs = softmax(α)``."""
+    cost = torch.as_tensor(cost, dtype=probs.dtype, device=probs.device)
     try:
-        shape = torch.broadcast_shapes(alpha.shape, cost.shape)
+        shape = torch.broadcast_shapes(probs.shape, cost.shape)
     except RuntimeError:
         shape = None
-    if shape != alpha.shape:
+    if shape != probs.shape:
         raise ValueError(f'operation_sensitive_reg: the cost table of {where} '
                          f'has shape {tuple(cost.shape)}, which does not '
-                         f'broadcast to its α of shape {tuple(alpha.shape)}')
-    return (alpha.softmax(dim=-1) * cost).sum()
+                         f'broadcast to its α of shape {tuple(probs.shape)}')
+    return (probs * cost).sum()
 
 
 def operation_sensitive_reg(alphas: Alphas, costs: Costs) -> Tensor:
@@ -47,7 +48,7 @@ def operation_sensitive_reg(alphas: Alphas, costs: Costs) -> Tensor:
         Tensor: The scalar Reg(α), differentiable w.r.t. α.
     """
     if isinstance(alphas, Tensor):
-        return _expected_cost(alphas, costs, 'alphas')
+        return _expected_cost(alphas.softmax(dim=-1), costs, 'alphas')
     if isinstance(alphas, _MAPPINGS):
         keys = list(alphas)
         if isinstance(costs, _MAPPINGS):
@@ -77,7 +78,7 @@ def operation_sensitive_reg(alphas: Alphas, costs: Costs) -> Tensor:
             f'operation_sensitive_reg: {len(alpha_list)} α tensors but '
             f'{len(cost_list)} cost tables')
     return sum(
-        _expected_cost(a, c, name)
+        _expected_cost(a.softmax(dim=-1), c, name)
         for a, c, name in zip(alpha_list, cost_list, names))
 
 
@@ -111,7 +112,7 @@ def nested_expected_cost(alphas: Mapping[str, Tensor],
                 parents[key][0] not in probs:
             raise KeyError(f'nested_expected_cost: no α for {parents[key][0]!r}'
                            f', which encloses {key!r}')
-        term = _expected_cost(alphas[key], cost, repr(key)) * \
+        term = _expected_cost(probs[key], cost, repr(key)) * \
             path_probability(key, parents, probs)
         total = term if total is None else total + term
     return total
