@@ -121,9 +121,14 @@ def average_value(value: float) -> float:
 @contextmanager
 def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
     """Within the block each optim wrapper's ``step()`` first averages its
-    parameters' gradients (so clipping sees the global gradient)."""
+    parameters' gradients (so clipping sees the global gradient); a step
+    that averages already (nested blocks, a wrapper given twice) raises."""
     with ExitStack() as stack:
         for ow in optim_wrappers:
+            if getattr(ow.step, 'averages_grads', False):
+                raise RuntimeError(
+                    f'averaged_optimizer_steps: {type(ow).__name__}.step '
+                    'already averages gradients (nested contexts?)')
             optimizer = getattr(ow, 'optimizer', ow)
             params = list({id(p): p for group in optimizer.param_groups
                            for p in group['params']}.values())
@@ -132,6 +137,7 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
                 average_grads_(_params)
                 return _original(*args, **kwargs)
 
+            step.averages_grads = True
             stack.enter_context(mock.patch.object(ow, 'step', step))
         yield
 

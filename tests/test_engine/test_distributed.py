@@ -465,6 +465,26 @@ def test_train_tool_initialises_gloo_and_exports_the_genotype(
             for p in glob.glob(osp.join(work, '*.pth'))] == ['epoch_1.pth']
 
 
+def test_averaged_steps_refuse_averaging_twice():
+    """Nested blocks, or one wrapper given twice, would average each
+    gradient twice; the step is restored when the block ends."""
+    from mmengine.optim import OptimWrapper
+
+    from mmfusenas.utils.distributed import averaged_optimizer_steps
+    w = torch.nn.Parameter(torch.ones(1))
+    ow = OptimWrapper(torch.optim.SGD([w], lr=1.0))
+    with pytest.raises(RuntimeError, match='already averages gradients'):
+        with averaged_optimizer_steps([ow, ow]):
+            pass
+    with averaged_optimizer_steps([ow]):
+        with pytest.raises(RuntimeError, match='already averages'):
+            with averaged_optimizer_steps([ow]):
+                pass
+        w.grad = torch.full((1, ), 0.5)
+        ow.step()  # one process: the average is the gradient itself
+    assert 'step' not in vars(ow) and w.item() == 0.5
+
+
 def test_setup_distributed_leaves_single_process_runs_alone():
     from mmengine.config import Config
 
