@@ -46,8 +46,8 @@ from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             config_modalities, inference_fusion, init_model,
                             load_config, parse_optimize, result_image)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
-from mmfusenas.datasets.paired_image_dataset import \
-    PairCheckError  # noqa: E402
+from mmfusenas.datasets.paired_image_dataset import (  # noqa: E402
+    PairCheckError, _listing)
 from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
@@ -247,10 +247,7 @@ def check_dataset_files(dataset, desc: str = 'checking files',
 
 def format_skipped(bad: Sequence[dict]) -> str:
     """One line per bad sample (at most 20)."""
-    lines = [f'  {b["stem"]}: {b["error"]}' for b in bad[:20]]
-    if len(bad) > 20:
-        lines.append(f'  ... and {len(bad) - 20} more')
-    return '\n'.join(lines)
+    return _listing([f'{b["stem"]}: {b["error"]}' for b in bad])
 
 
 def refuse_unreadable(bad: Sequence[dict], total: int, noun: str,
