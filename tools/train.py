@@ -212,6 +212,11 @@ def use_pair_folders(cfg: Config, folders: Sequence[str],
     for folder in folders:
         if not osp.isdir(folder):
             raise FileNotFoundError(f'--pairs: {folder} is not a folder')
+    if osp.samefile(*folders):
+        raise ValueError(
+            f'--pairs: {folders[0]} and {folders[1]} are the same folder '
+            f'({osp.realpath(folders[0])}): give the {modalities[0]} folder,'
+            f' then the {modalities[1]} one')
     stems = [{osp.splitext(osp.basename(path))[0]
               for path in list_files(folder, suffixes)} for folder in folders]
     for i in (0, 1):

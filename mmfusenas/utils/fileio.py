@@ -5,6 +5,10 @@ import json
 import os
 import os.path as osp
 import secrets
+import struct
+import sys
+import tempfile
+import threading
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -72,18 +76,62 @@ def read_json(path: Union[str, Path]) -> Any:
                          'remove it to have it made again') from None
 
 
+#: libjpeg's warnings on damaged data, which OpenCV prints and decodes on
+_JPEG_DAMAGE = ('Corrupt JPEG data', 'Premature end of JPEG file')
+_STDERR_LOCK = threading.Lock()
+
+
+def _imdecode_jpeg(buf: np.ndarray, path: str, flag: int) -> np.ndarray:
+    """``cv2.imdecode`` of JPEG bytes with libjpeg's warnings on stderr
+    caught; OSError naming the file if one says the data is damaged."""
+    import cv2
+    with _STDERR_LOCK, tempfile.TemporaryFile() as log:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            img = cv2.imdecode(buf, flag)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        log.seek(0)
+        text = log.read()
+    damage = [line for line in text.decode(errors='replace').splitlines()
+              if line.startswith(_JPEG_DAMAGE)]
+    if damage:
+        raise OSError(f'image {path!r} is corrupt (libjpeg: {damage[0]}; '
+                      'OpenCV would decode the damaged part grey)')
+    if text:  # not libjpeg's: pass it on
+        os.write(2, text)
+    return img
+
+
 def decode_image(content: bytes, path: str,
                  flag: str = 'unchanged') -> np.ndarray:
     """Decode image bytes read from ``path`` as ``cv2.imread`` (``flag``:
     ``'unchanged'``, ``'grayscale'``, ``'color'``); OSError naming the file
-    if empty, not an image or a truncated JPEG (OpenCV fills it grey)."""
+    if empty, not an image, a truncated or corrupt JPEG (OpenCV fills the
+    damaged part grey) or too large to decode."""
     import cv2  # not mmcv: the fusion evaluator must not import it
-    if content[:2] == b'\xff\xd8' and content.rfind(b'\xff\xd9') < \
-            content.rfind(b'\xff\xda'):
+    flag = dict(unchanged=-1, grayscale=0, color=1)[flag]
+    is_jpeg = content[:2] == b'\xff\xd8'
+    if is_jpeg and content.rfind(b'\xff\xd9') < content.rfind(b'\xff\xda'):
         raise OSError(f'image {path!r} is truncated ({len(content)} bytes: '
                       'the file ends before its image data does)')
-    img = cv2.imdecode(np.frombuffer(content, np.uint8), dict(
-        unchanged=-1, grayscale=0, color=1)[flag]) if content else None
+    buf, img = np.frombuffer(content, np.uint8), None
+    try:
+        if is_jpeg:
+            img = _imdecode_jpeg(buf, path, flag)
+        elif content:
+            img = cv2.imdecode(buf, flag)
+    except cv2.error as err:  # e.g. a header claiming 100000 x 100000
+        why = f'OpenCV: {getattr(err, "err", err)}'
+        if content[:8] == b'\x89PNG\r\n\x1a\n' and content[12:16] == b'IHDR':
+            why = ('its header claims {} x {} pixels: a damaged header or an '
+                   'image too large; '.format(
+                       *struct.unpack('>II', content[16:24])) + why)
+        raise OSError(f'cannot decode image {path!r} ({why})') from None
     if img is None:
         raise OSError(f'cannot decode image {path!r} (empty, corrupt or not '
                       'an image)')

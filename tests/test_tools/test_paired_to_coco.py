@@ -44,12 +44,12 @@ def yolo(tmp_path):
     make_pairs(str(root), ['a', 'b'])  # 10 x 8 images
     write_text(root / 'classes.txt', '0 person\n1 car\n')
     # exact binary fractions, so the pixels are exact
-    write_text(root / 'labels' / 'a.txt',
-          '1 0.5 0.5 0.25 0.5\n'        # car [3.75, 2, 6.25, 6]
-          '0  0.25 0.25 0.5 0.5 \n'     # person [0, 0, 5, 4]
-          '\n'
-          '0 0.875 0.5 0.5 0.25\n'      # [6.25, 3, 11.25, 5]: clipped
-          '1 0.5 0.5 0 0.5\n')          # zero width: left out
+    write_text(root / 'labels' / 'a.txt', (
+        '1 0.5 0.5 0.25 0.5\n'        # car [3.75, 2, 6.25, 6]
+        '0  0.25 0.25 0.5 0.5 \n'     # person [0, 0, 5, 4]
+        '\n'
+        '0 0.875 0.5 0.5 0.25\n'      # [6.25, 3, 11.25, 5]: clipped
+        '1 0.5 0.5 0 0.5\n'))         # zero width: left out
     write_text(root / 'labels' / 'b.txt', '')
     return root
 
@@ -190,6 +190,40 @@ def test_pairs_sizes_and_split_errors(tool, yolo, tmp_path):
     os.remove(yolo / 'vi' / 'b.jpg')
     with pytest.raises(ValueError, match="'b': ir/b.png, vi/-"):
         tool.main(argv)
+
+
+def test_empty_folders_are_refused_not_written(tool, tmp_path):
+    """Empty ``ir/``, ``vi/`` and ``labels/`` wrote a json of 0 images."""
+    root = tmp_path / 'empty'
+    for sub in ('ir', 'vi', 'labels'):
+        (root / sub).mkdir(parents=True)
+    write_text(root / 'classes.txt', 'person\n')
+    out = tmp_path / 'x.json'
+    with pytest.raises(ValueError) as info:
+        tool.main(['yolo', str(root), str(out)])
+    assert str(info.value) == (
+        f"{root}: no image in ['ir', 'vi'] (none of .png, .jpg, .jpeg, .bmp, "
+        '.tif, .tiff); nothing to convert')
+    assert not out.exists()
+    # pairs, but none with labels, all left out
+    make_pairs(str(root), ['a'])
+    with pytest.raises(ValueError) as info:
+        tool.main(['yolo', str(root), str(out), '--missing-labels', 'skip'])
+    assert str(info.value) == (
+        f'{root}/labels (yolo): none of the 1 pair(s) has labels '
+        '(--missing-labels skip left them all out)')
+    assert not out.exists()
+
+
+def test_a_label_file_not_utf8_is_named(tool, yolo, tmp_path):
+    with open(yolo / 'labels' / 'a.txt', 'wb') as f:
+        f.write(b'0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2 \xe9t\xe9\n')
+    with pytest.raises(ValueError) as info:
+        tool.main(['yolo', str(yolo), str(tmp_path / 'x.json')])
+    assert str(info.value) == (
+        f'{yolo}/labels/a.txt:2: not UTF-8 text (byte 0xe9 at offset 36: '
+        'invalid continuation byte)')
+    assert not osp.exists(tmp_path / 'x.json')
 
 
 # ----------------------------------------------------------------- VOC

@@ -91,6 +91,15 @@ def test_pairs_are_refused_clearly(train, tmp_path):
     with pytest.raises(FileNotFoundError, match='--pairs: .*nowhere is not '
                        'a folder'):
         build(train, [FUSION, '--pairs', one_ir, str(tmp_path / 'nowhere')])
+    # one folder twice, or a link to it, would train IR with IR
+    link = str(tmp_path / 'link')
+    os.symlink(one_ir, link)
+    for other in (one_ir, link, one_ir + os.sep):
+        with pytest.raises(ValueError) as err:
+            build(train, [FUSION, '--pairs', one_ir, other])
+        assert str(err.value) == (
+            f'--pairs: {one_ir} and {other} are the same folder ({one_ir}):'
+            ' give the ir folder, then the vi one')
     with pytest.raises(ValueError, match='--pairs and --data-root'):
         build(train, [FUSION, '--pairs', one_ir, one_vi, '--data-root',
                       str(tmp_path)])
@@ -126,8 +135,8 @@ def test_a_failed_start_leaves_no_folder(train, tmp_path):
     with pytest.raises(Exception, match='size'):
         train.main([FUSION, '--pairs', ir, vi, '--work-dir', str(work),
                     '--max-iters', '2'] + SMALL)
-    assert sorted(p.name for p in work.iterdir()) == ['.mmfusenas.lock',
-                                                       'notes.txt']
+    assert sorted(p.name for p in work.iterdir()) == [
+        '.mmfusenas.lock', 'notes.txt']
 
 
 def test_missing_fusion_data_points_at_pairs(tmp_path, monkeypatch):

@@ -55,7 +55,6 @@ def test_out_of_space_names_the_file_and_leaves_the_old_one(
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_2.pth']
 
 
-
 @pytest.mark.parametrize('code', ['EROFS', 'EACCES'])
 def test_read_only_disk_names_the_file_and_leaves_the_old_one(
         tmp_path, monkeypatch, code):
@@ -85,6 +84,7 @@ def test_read_only_disk_names_the_file_and_leaves_the_old_one(
     monkeypatch.undo()
     assert path.read_bytes() == b'old'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_2.pth']
+
 
 def _noise(shape, seed=0):
     import numpy as np
@@ -131,6 +131,104 @@ def test_read_image_keeps_bytes_after_the_end_marker_and_names_bad_files(
         decode_image(b'', 'e.png')
     with pytest.raises(FileNotFoundError, match="nope.png' does not exist"):
         read_image(str(tmp_path / 'nope.png'))
+
+
+def _damage(data, how):
+    """A JPEG that keeps its end marker: cut to a third with ``FF D9``
+    appended, or its middle third zeroed (a damaged download)."""
+    third = len(data) // 3
+    if how == 'cut':
+        return data[:third] + b'\xff\xd9'
+    return data[:third] + bytes(third) + data[2 * third:]
+
+
+@pytest.mark.parametrize('how', ['cut', 'zeroed'])
+@pytest.mark.parametrize('modality', ['ir', 'vi'])
+def test_read_image_refuses_a_corrupt_jpeg_that_keeps_its_end_marker(
+        shared_data, tmp_path, capfd, how, modality):
+    """OpenCV decoded these mostly grey with only libjpeg's message on
+    stderr, naming no file; they are now refused with the file named."""
+    import cv2
+    import numpy as np
+    from mmfusenas.utils import read_image
+    src = f'{shared_data}/fusion/RoadScene/{modality}/FLIR_00211.jpg'
+    with open(src, 'rb') as f:
+        data = _damage(f.read(), how)
+    assert data.endswith(b'\xff\xd9')
+    path = str(tmp_path / f'{modality}.jpg')
+    with open(path, 'wb') as f:
+        f.write(data)
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), -1) is not None
+    capfd.readouterr()
+    for flag in ['unchanged', 'grayscale', 'color']:
+        with pytest.raises(OSError) as info:
+            read_image(path, flag)
+        assert str(info.value) == (
+            f"image {path!r} is corrupt (libjpeg: Corrupt JPEG data: "
+            'premature end of data segment; OpenCV would decode the damaged '
+            'part grey)')
+    assert capfd.readouterr().err == ''  # libjpeg's line is not printed
+
+
+def test_read_image_decodes_an_intact_jpeg_as_opencv(shared_data, capfd):
+    import cv2
+    import numpy as np
+    from mmfusenas.utils import decode_image
+    for modality in ['ir', 'vi']:
+        path = f'{shared_data}/fusion/RoadScene/{modality}/FLIR_00211.jpg'
+        with open(path, 'rb') as f:
+            data = f.read()
+        buf = np.frombuffer(data, np.uint8)
+        for flag, code in [('unchanged', -1), ('grayscale', 0),
+                           ('color', 1)]:
+            img = decode_image(data, path, flag)
+            assert img.dtype == np.uint8 and img.shape[:2] == (301, 496)
+            assert np.array_equal(img, cv2.imdecode(buf, code))
+    assert capfd.readouterr().err == ''
+
+
+def test_jpeg_decoding_passes_other_stderr_output_on(monkeypatch, capfd):
+    """Only libjpeg's lines on damaged data are caught from stderr."""
+    import os
+
+    import cv2
+    from mmfusenas.utils import decode_image
+    real = cv2.imdecode
+
+    def noisy(buf, flag):
+        os.write(2, b'some other message\n')
+        return real(buf, flag)
+
+    monkeypatch.setattr(cv2, 'imdecode', noisy)
+    data = cv2.imencode('.jpg', _noise((8, 8)))[1].tobytes()
+    assert decode_image(data, 'a.jpg').shape == (8, 8)
+    assert capfd.readouterr().err == 'some other message\n'
+
+
+def test_read_image_names_a_png_whose_header_claims_100000_squared(
+        tmp_path):
+    """A PNG header claiming 100000 x 100000 pixels gave a raw cv2.error
+    naming no file."""
+    import struct
+    import zlib
+
+    from mmfusenas.utils import read_image
+
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data +
+                struct.pack('>I', zlib.crc32(kind + data)))
+
+    path = str(tmp_path / 'huge.png')
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
+            '>IIBBBBB', 100000, 100000, 8, 0, 0, 0, 0)) +
+            chunk(b'IDAT', zlib.compress(b'\0' * 101)) + chunk(b'IEND', b''))
+    with pytest.raises(OSError) as info:
+        read_image(path)
+    assert str(info.value) == (
+        f"cannot decode image {path!r} (its header claims 100000 x 100000 "
+        'pixels: a damaged header or an image too large; OpenCV: pixels <= '
+        'CV_IO_MAX_IMAGE_PIXELS)')
 
 
 def test_read_json_names_a_damaged_file(tmp_path):

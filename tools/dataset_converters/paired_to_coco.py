@@ -12,6 +12,7 @@ and those of other classes left out, each listed in a warning. The commands
 for MSRS_det, LLVIP and KAIST: ``docs/user_guides/det_seg_datasets.md``.
 """
 import argparse
+import io
 import json
 import math
 import os
@@ -115,13 +116,24 @@ def image_pairs(root: str, img_dirs: Sequence[str]) -> 'OrderedDict':
             f'{root}: {len(bad)} stem(s) lack an image of the same file name '
             f'in every folder of {list(img_dirs)} (PairedDetDataset reads '
             'one file_name in each):\n' + _listing(bad))
+    if not stems:
+        raise ValueError(f'{root}: no image in {list(img_dirs)} (none of '
+                         f'{", ".join(IMG_SUFFIXES)}); nothing to convert')
     return OrderedDict((s, found[img_dirs[0]][s]) for s in stems)
 
 
 def read_lines(path: str) -> List[Tuple[int, str]]:
     """``(line number, stripped text)`` of the non-blank lines."""
-    with open(path, encoding='utf-8') as f:
-        return [(n, t.strip()) for n, t in enumerate(f, 1) if t.strip()]
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        text = io.StringIO(data.decode('utf-8'), newline=None)
+    except UnicodeDecodeError as err:
+        line = data.count(b'\n', 0, err.start) + 1
+        raise ValueError(f'{path}:{line}: not UTF-8 text (byte '
+                         f'0x{data[err.start]:02x} at offset {err.start}: '
+                         f'{err.reason})') from None
+    return [(n, t.strip()) for n, t in enumerate(text, 1) if t.strip()]
 
 
 def read_split(path: str) -> List[str]:
@@ -401,6 +413,9 @@ def read_boxes(args, split: Optional[str] = None):
     if mismatched:
         raise ValueError(f'{len(mismatched)} pair(s) of {root} have images '
                          'of different sizes (HxW):\n' + _listing(mismatched))
+    if not samples:
+        raise ValueError(f'{where}: none of the {len(stems)} pair(s) has '
+                         'labels (--missing-labels skip left them all out)')
     return samples, list(classes), stats
 
 
