@@ -429,3 +429,139 @@ def test_joint_goal_by_hand(bench):
     assert 'max' not in rows and rows['ir'] == dict(
         mAP=0.15, mAP50=0.30, per_class={'person': dict(AP=0.30, AP50=0.30)},
         seeds=1, sd=dict(mAP=0.0, mAP50=0.0))
+
+
+# ---------------------------------------------------------------- records
+TOY = osp.join('configs', 'baselines', 'fusion_toy.py')
+
+
+class _Trained(Exception):
+    """Raised instead of training, to see that a unit is run again."""
+
+
+def _no_training(*args, **kwargs):
+    raise _Trained()
+
+
+@pytest.fixture(scope='module')
+def recorded(bench, msrs4, tmp_path_factory):
+    """``ir`` and a toolbox fusion model (``toy``), seed 0, run once with
+    ``--records``."""
+    from mmfusenas.apis import init_model
+    root = tmp_path_factory.mktemp('records')
+    torch.manual_seed(0)
+    ckpt = str(root / 'toy.pth')
+    torch.save({'state_dict': init_model(TOY).state_dict()}, ckpt)
+    records = str(root / 'records')
+    work = str(root / 'work')
+    result = bench.run(bench.parse_args(_rec_argv(msrs4, work, records,
+                                                  ckpt)))
+    return dict(root=root, ckpt=ckpt, records=records, work=work,
+                result=result)
+
+
+def _rec_argv(root, work, records, ckpt, *extra, methods=('ir', 'toy'),
+              data='data'):
+    return ['--data', osp.join(root, data), '--split-dir',
+            osp.join(root, 'split'), '--methods', *methods, '--checkpoint',
+            f'toy={TOY}:{ckpt}', '--work-dir', work, '--seeds', '0',
+            '--records', records, *BUDGET, *extra]
+
+
+def test_a_recorded_unit_is_reused_without_its_work_dir(bench, msrs4,
+                                                        recorded, capsys,
+                                                        monkeypatch):
+    records = recorded['records']
+    for name in ('ir', 'toy'):
+        with open(osp.join(records, name, 'seed_0.json')) as f:
+            record = json.load(f)
+        assert record['options']['method'] == name
+        assert record['protocol']['max_iters'] == 2
+        assert record['train']['iters'] == 2
+        assert record['train']['cpu_seconds'] > 0
+        assert record['command'].startswith(
+            'python tools/analysis_tools/task_protocol.py --data ')
+        assert record['tests']['test']['mAP'] == \
+            recorded['result']['test'][name]['per_seed']['0']['mAP']
+    shutil.rmtree(recorded['work'])
+    capsys.readouterr()
+    monkeypatch.setattr(bench, 'train_run', _no_training)
+    again = bench.run(bench.parse_args(_rec_argv(
+        msrs4, str(recorded['root'] / 'work2'), records, recorded['ckpt'])))
+    out = capsys.readouterr().out
+    for name in ('ir', 'toy'):
+        assert f'{name} seed 0: taken from the record ' \
+            f'{osp.join(records, name, "seed_0.json")} (no training)' in out
+        assert again['test'][name]['per_seed'] == \
+            recorded['result']['test'][name]['per_seed']
+    assert 'recorded in' not in out  # nothing changed, nothing rewritten
+
+
+def _assert_run_again(bench, argv, name, key, capsys, monkeypatch):
+    monkeypatch.setattr(bench, 'train_run', _no_training)
+    capsys.readouterr()
+    with pytest.raises(_Trained):
+        bench.run(bench.parse_args(argv))
+    out = capsys.readouterr().out
+    assert f'{name} seed 0: the record ' in out
+    line = out[out.index(f'{name} seed 0: the record '):].splitlines()[0]
+    assert 'was made from other inputs (' in line and f'{key}: ' in line
+    assert line.endswith('; running it again')
+
+
+def test_a_changed_detector_config_runs_the_unit_again(bench, msrs4,
+                                                       recorded, capsys,
+                                                       monkeypatch):
+    config = recorded['root'] / 'det.py'
+    base = osp.abspath(osp.join('configs', 'tim',
+                                'retinanet_r18_msrs_det_protocol.py'))
+    config.write_text(f'_base_ = {base!r}\n'
+                      'optim_wrapper = dict(optimizer=dict(lr=1e-3))\n')
+    argv = _rec_argv(msrs4, str(recorded['root'] / 'w_cfg'),
+                     recorded['records'], recorded['ckpt'], '--det-config',
+                     str(config), methods=('ir', ))
+    _assert_run_again(bench, argv, 'ir', 'config_sha256', capsys,
+                      monkeypatch)
+
+
+def test_a_changed_label_file_runs_the_unit_again(bench, msrs4, recorded,
+                                                  capsys, monkeypatch):
+    data = osp.join(msrs4, 'data_relabelled')
+    shutil.copytree(osp.join(msrs4, 'data'), data)
+    with open(osp.join(data, 'labels', 'fusion', TRAIN[0] + '.txt'),
+              'a') as f:
+        f.write('\n0 0.5 0.5 0.1 0.2\n')
+    argv = _rec_argv(msrs4, str(recorded['root'] / 'w_labels'),
+                     recorded['records'], recorded['ckpt'],
+                     methods=('ir', ), data='data_relabelled')
+    _assert_run_again(bench, argv, 'ir', 'train_labels_sha256', capsys,
+                      monkeypatch)
+
+
+def test_a_changed_fusion_checkpoint_runs_the_unit_again(bench, msrs4,
+                                                         recorded, capsys,
+                                                         monkeypatch):
+    state = torch.load(recorded['ckpt'], weights_only=True)
+    state['state_dict'] = {k: v + 1 if v.is_floating_point() else v
+                           for k, v in state['state_dict'].items()}
+    ckpt = str(recorded['root'] / 'toy2.pth')
+    torch.save(state, ckpt)
+    argv = _rec_argv(msrs4, str(recorded['root'] / 'w_ckpt'),
+                     recorded['records'], ckpt, methods=('toy', ))
+    _assert_run_again(bench, argv, 'toy', 'identity', capsys, monkeypatch)
+
+
+def test_a_damaged_record_is_named_and_refused(bench, msrs4, recorded,
+                                               capsys, monkeypatch):
+    records = str(recorded['root'] / 'damaged')
+    shutil.copytree(recorded['records'], records)
+    path = osp.join(records, 'ir', 'seed_0.json')
+    with open(path, 'w') as f:
+        f.write('{"options": {"method": "ir"')
+    monkeypatch.setattr(bench, 'train_run', _no_training)
+    capsys.readouterr()
+    assert bench.main(_rec_argv(msrs4, str(recorded['root'] / 'w_bad'),
+                                records, recorded['ckpt'],
+                                methods=('ir', ))) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'error: {path} is damaged (not valid JSON')

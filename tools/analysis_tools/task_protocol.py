@@ -147,6 +147,8 @@ sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
+from mmfusenas.evaluation.task_records import (  # noqa: E402
+    aggregate, matching_record, record_path, write_record)
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
@@ -154,12 +156,16 @@ from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import check_config_keys  # noqa: E402
 from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
+from mmfusenas.utils.module_checkpoint import \
+    parse_module_init  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
                                     read_image, read_json, write_png)
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
+from mmfusenas.search.estimators.resource_estimator import \
+    device_name  # noqa: E402
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa
 from bench_utils.results_record import (  # noqa: E402
-    check_record_path, write_results_record)
+    check_record_path, git_commit, write_results_record)
 from bench_utils.seed_runs import read_stored_run  # noqa: E402
 
 #: the real fusion table: its methods and its fusion code are reused
@@ -283,6 +289,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=osp.join('work_dirs', 'task_driven'),
         help='images, labels, initial weights and runs (kept; a re-run '
         'resumes; default work_dirs/task_driven)')
+    parser.add_argument(
+        '--records',
+        metavar='DIR',
+        help='unit records of one protocol (small JSON files meant to be '
+        'committed): every finished (input, seed) is written as '
+        'DIR/<input>/seed_<S>.json, and a unit the work dir lacks is taken '
+        'from its record, without training, when the record was made from '
+        'the same config, initial weights, labels, data and input weights '
+        '(else it is run again, the changed inputs named)')
     parser.add_argument('--out', help='write the protocol and tables (JSON)')
     parser.add_argument(
         '--results-json',
@@ -842,8 +857,10 @@ def initial_weights(common: Config, work_dir: str, seed: int
 
 class TrainRecordHook(Hook):
     """Records the SHA-256 of the weights the training starts from, the
-    iteration it starts at and the wall seconds of the training loop (data
-    loading, steps and checkpoint saves; not the runner's set-up).
+    iteration it starts at and the wall and CPU seconds of the training loop
+    (data loading, steps and checkpoint saves; not the runner's set-up; CPU
+    seconds of this process and its finished children, e.g. loader
+    workers).
 
     The hash is taken before the first iteration (after ``load_from``) and
     kept in every checkpoint's ``meta['start_sha256']``; a resumed training
@@ -856,7 +873,8 @@ class TrainRecordHook(Hook):
         self.sha256: Optional[str] = None
         self.iter: Optional[int] = None
         self.seconds: Optional[float] = None
-        self._start = 0.0
+        self.cpu_seconds: Optional[float] = None
+        self._start = self._cpu = 0.0
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self.sha256 = (checkpoint.get('meta') or {}).get('start_sha256')
@@ -866,13 +884,21 @@ class TrainRecordHook(Hook):
         if self.iter == 0:
             model = unwrap(runner.model)
             self.sha256 = state_sha256(model.state_dict())
-        self._start = time.perf_counter()
+        self._start, self._cpu = time.perf_counter(), _cpu_seconds()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint.setdefault('meta', {})['start_sha256'] = self.sha256
 
     def after_train(self, runner) -> None:
         self.seconds = time.perf_counter() - self._start
+        self.cpu_seconds = _cpu_seconds() - self._cpu
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its waited-for
+    children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 # -------------------------------------------------------------------- runs
@@ -928,7 +954,7 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
     info = dict(iters=max_iters, config_sha256=config_sha256(cfg, work_dir),
                 resumed_from=None, start_sha256=None, seconds=None,
-                s_per_iter=None)
+                cpu_seconds=None, s_per_iter=None)
     if done:
         info['checkpoint'] = osp.relpath(ckpt, run_dir)
         info['start_sha256'] = _checkpoint_meta(ckpt).get('start_sha256')
@@ -942,6 +968,7 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     hook = TrainRecordHook()
     runner.register_hook(hook)
     runner.train()
+    runner_device = next(unwrap(runner.model).parameters()).device
     trained = max_iters - (hook.iter or 0)
     seconds = hook.seconds or 0.0
     del runner
@@ -950,7 +977,9 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     if ckpt is None or _checkpoint_iter(ckpt) < max_iters:
         raise RuntimeError(f'{run_dir}: training ended without a checkpoint '
                            f'of iteration {max_iters}')
-    info.update(start_sha256=hook.sha256, seconds=round(seconds, 2),
+    info.update(device=device_name(runner_device),
+                start_sha256=hook.sha256, seconds=round(seconds, 2),
+                cpu_seconds=round(hook.cpu_seconds or 0.0, 2),
                 s_per_iter=round(seconds / max(trained, 1), 4),
                 checkpoint=osp.relpath(ckpt, run_dir))
     return info
@@ -1098,6 +1127,13 @@ def joint_config(config: str, args: argparse.Namespace, common: Config,
     return cfg
 
 
+def fusion_init_sha256(cfg: Config) -> Optional[str]:
+    """SHA-256 of the file of a joint model's ``model.fusion_init`` (None
+    without one)."""
+    init = parse_module_init(cfg.model.get('fusion_init'))
+    return file_sha256(init['checkpoint']) if init else None
+
+
 def joint_scores(runner, dets_json: str, gt_json: str,
                  classes: Sequence[str]) -> dict:
     """Scores of a joint model's test detections against the protocol's
@@ -1125,12 +1161,13 @@ def joint_scores(runner, dets_json: str, gt_json: str,
 def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
               common: Config, work_dir: str, sets: Dict[str, dict],
               classes: Sequence[str], init: Tuple[str, str],
-              protocol: dict, hashes: Dict[str, str]) -> dict:
+              protocol: dict, hashes: Dict[str, str],
+              records: Optional[dict] = None) -> dict:
     """Train (or resume) and test one joint model and seed on the split's
-    test set; returns its scores (as :func:`run_one`). ``result.json`` of
-    the run records what is done and the options it was run with (with
-    ``hashes``, the :func:`data_sha256` of both sources per set, as
-    :func:`run_one`)."""
+    test set; returns its scores (as :func:`run_one`, ``records`` too).
+    ``result.json`` of the run records what is done and the options it was
+    run with (with ``hashes``, the :func:`data_sha256` of both sources per
+    set, and the SHA-256 of ``model.fusion_init``'s file)."""
     run_dir = osp.join(work_dir, 'runs', name, f'seed_{seed}')
     path = osp.join(run_dir, 'result.json')
     cfg = joint_config(config, args, common, protocol, seed, init[0],
@@ -1139,9 +1176,13 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
     options = dict(method=name, seed=seed, joint=_config_key(config),
                    config_sha256=config_sha256(cfg, work_dir),
                    init_sha256=init[1],
+                   fusion_init_sha256=fusion_init_sha256(cfg),
                    train_labels_sha256=protocol['train_labels_sha256'],
                    data_sha256=hashes['train'])
-    stored = read_result(path, options) or dict(
+    stored = from_record(read_result(path, options), records, name, seed,
+                         options, path)
+    stored = untestable(stored, [TEST], hashes, run_dir, name,
+                        seed) or dict(
         options=options, method=name, seed=seed, init_sha256=init[1],
         train=None, tests={})
     if stored.get('train') is None:
@@ -1176,6 +1217,7 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
     t = stored['tests'][TEST]
     print(f'{name} seed {seed}: {TEST} mAP {_cell(t["mAP"], None, 1)}',
           flush=True)
+    record_unit(records, name, seed, stored)
     return dict(mAP=t['mAP'], mAP50=t['mAP50'], AP=t['AP'], AP50=t['AP50'],
                 init_sha256=stored['init_sha256'],
                 config_sha256=stored['train']['config_sha256'],
@@ -1228,33 +1270,6 @@ def joint_goal(table: Dict[str, dict], name: str) -> dict:
 
 
 # ------------------------------------------------------------------ tables
-def _stats(values: Sequence[Optional[float]]
-           ) -> Tuple[Optional[float], Optional[float]]:
-    """Mean and population std of the values that are not None."""
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return None, None
-    return float(np.mean(vals)), float(np.std(vals))
-
-
-def aggregate(per_seed: Dict[int, dict], classes: Sequence[str]) -> dict:
-    """A table row: mean and population std over the seeds of mAP, mAP50
-    and the per-class AP / AP50, and the per-seed values."""
-    seeds = sorted(per_seed)
-    row = dict()
-    for key in ('mAP', 'mAP50'):
-        row[key], row[f'{key}_std'] = _stats(
-            [per_seed[s][key] for s in seeds])
-    for key in ('AP', 'AP50'):
-        row[key], row[f'{key}_std'] = {}, {}
-        for name in classes:
-            row[key][name], row[f'{key}_std'][name] = _stats(
-                [per_seed[s][key][name] for s in seeds])
-    row['seeds'] = seeds
-    row['per_seed'] = {str(s): per_seed[s] for s in seeds}
-    return row
-
-
 def _cell(mean: Optional[float], std: Optional[float], n: int) -> str:
     if mean is None:
         return '-'
@@ -1373,6 +1388,10 @@ def run(args: argparse.Namespace) -> dict:
         check_protocol(work_dir, protocol)
         print_protocol(args, common, cfg_sha, sets, work_dir)
         inits = {s: initial_weights(common, work_dir, s) for s in args.seeds}
+        records = None if not args.records else dict(
+            dir=args.records, protocol=protocol, commit=git_commit(ROOT),
+            command='python tools/analysis_tools/task_protocol.py ' +
+            ' '.join(shlex.quote(a) for a in args.argv))
         test_sets = [s for s in sets if s != 'train']
         result: Dict[str, dict] = OrderedDict((s, OrderedDict())
                                               for s in test_sets)
@@ -1393,7 +1412,7 @@ def run(args: argparse.Namespace) -> dict:
             for seed in args.seeds:
                 scores = run_one(name, identity, seed, common, work_dir,
                                  folders, sets, classes, inits[seed],
-                                 protocol, hashes)
+                                 protocol, hashes, records)
                 for s in test_sets:
                     per_set[s][seed] = scores[s]
             for s in test_sets:
@@ -1406,7 +1425,7 @@ def run(args: argparse.Namespace) -> dict:
         for name, config in args.joint:
             per_seed = {seed: joint_run(name, config, seed, args, common,
                                         work_dir, sets, classes, inits[seed],
-                                        protocol, hashes)
+                                        protocol, hashes, records)
                         for seed in args.seeds}
             for s in test_sets:
                 if s != TEST:
@@ -1490,9 +1509,14 @@ def _test_done(stored: dict, set_name: str, data_sha: str, name: str,
 def run_one(name: str, identity: dict, seed: int, common: Config,
             work_dir: str, folders: Dict[str, str], sets: Dict[str, dict],
             classes: Sequence[str], init: Tuple[str, str],
-            protocol: dict, hashes: Dict[str, str]) -> Dict[str, dict]:
+            protocol: dict, hashes: Dict[str, str],
+            records: Optional[dict] = None) -> Dict[str, dict]:
     """Train (or resume) and test one (input, seed) on every test set of
     ``sets``; returns the scores per test set with the run's hashes.
+    With ``records`` (``dir``, ``protocol``, ``command``, ``commit``) a run
+    the work dir lacks is taken from its unit record when that was made
+    with the same options (:func:`from_record`), and the finished run is
+    recorded there.
 
     ``result.json`` of the run (written atomically after the training and
     after each test set) records what is done and the options it was run
@@ -1513,7 +1537,10 @@ def run_one(name: str, identity: dict, seed: int, common: Config,
                    config_sha256=cfg_sha, init_sha256=init[1],
                    train_labels_sha256=protocol['train_labels_sha256'],
                    data_sha256=hashes['train'])
-    stored = read_result(path, options) or dict(
+    stored = from_record(read_result(path, options), records, name, seed,
+                         options, path)
+    stored = untestable(stored, [s for s in sets if s != 'train'], hashes,
+                        run_dir, name, seed) or dict(
         options=options, method=name, seed=seed, init_sha256=init[1],
         train=None, tests={})
     if stored.get('train') is None:
@@ -1552,7 +1579,64 @@ def run_one(name: str, identity: dict, seed: int, common: Config,
     print(f'{name} seed {seed}: ' + ', '.join(
         f'{s} mAP {_cell(v["mAP"], None, 1)}' for s, v in out.items()),
         flush=True)
+    record_unit(records, name, seed, stored)
     return out
+
+
+def from_record(stored: Optional[dict], records: Optional[dict], name: str,
+                seed: int, options: dict, path: str) -> Optional[dict]:
+    """``stored`` (the work dir's run) if there is one; else the unit's
+    record in ``records['dir']`` if it was made with ``options`` (written
+    to ``path`` as the run's ``result.json``, without its checkpoint); else
+    None (a record of other options is named with the changed keys).
+
+    Raises:
+        ValueError: the record is damaged (named).
+    """
+    if stored is not None or not records:
+        return stored
+    rec_path = record_path(records['dir'], name, seed)
+    record = matching_record(rec_path, options, f'{name} seed {seed}')
+    if record is None:
+        return None
+    stored = dict(options=record['options'], method=name, seed=seed,
+                  init_sha256=options['init_sha256'], train=record['train'],
+                  tests=record['tests'])
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    _write_json(stored, path)
+    print(f'{name} seed {seed}: taken from the record {rec_path} (no '
+          'training)', flush=True)
+    return stored
+
+
+def untestable(stored: Optional[dict], test_sets: Sequence[str],
+               hashes: Dict[str, str], run_dir: str, name: str,
+               seed: int) -> Optional[dict]:
+    """``stored``, or None when a test set still has to be tested and
+    the trained checkpoint is not in ``run_dir`` (a run taken from its
+    record): it is then trained again."""
+    if stored is None or stored.get('train') is None:
+        return stored
+    todo = [s for s in test_sets if not _test_done(stored, s, hashes[s],
+                                                   name, seed)]
+    if todo and not osp.isfile(osp.join(run_dir,
+                                        stored['train']['checkpoint'])):
+        print(f'{name} seed {seed}: {todo} to test and the trained '
+              'checkpoint is not here (a unit taken from its record); '
+              'training again', flush=True)
+        return None
+    return stored
+
+
+def record_unit(records: Optional[dict], name: str, seed: int,
+                stored: dict) -> None:
+    """Write the finished run ``stored`` as its unit record (when it
+    changed)."""
+    if records and write_record(record_path(records['dir'], name, seed),
+                                stored, records['protocol'],
+                                records['command'], records['commit']):
+        print(f'{name} seed {seed}: recorded in '
+              f'{record_path(records["dir"], name, seed)}', flush=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,0 +1,227 @@
+"""Unit records of the task-driven protocol: one small JSON per (input,
+seed) that outlives the work dir it was trained in, and the tables and
+goals built from the records alone.
+
+A records folder holds ``<input>/seed_<S>.json`` for one protocol (one
+detector config, label set, input size, batch and budget), each with the
+unit's ``options`` (the hashes of the config, initial weights, training
+labels and data, and of the input's weights), the ``protocol`` it was run
+under, its ``train`` summary (iterations, wall and CPU seconds, device) and
+its ``tests`` (scores per test set), plus the ``command`` and ``commit``
+that made it. ``tools/analysis_tools/task_protocol.py --records DIR``
+writes them and takes a unit from its record instead of training it when
+the unit's current options equal the recorded ones.
+"""
+import json
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from mmfusenas.utils.fileio import atomic_write, read_json
+
+#: the keys every unit record holds
+RECORD_KEYS = ('options', 'protocol', 'train', 'tests', 'command', 'commit')
+#: the scores every recorded test holds
+SCORE_KEYS = ('mAP', 'mAP50', 'AP', 'AP50')
+_SEED_FILE = re.compile(r'^seed_(\d+)\.json$')
+
+
+def record_path(folder: str, name: str, seed: int) -> str:
+    """The record of input ``name`` and ``seed`` in ``folder``."""
+    return osp.join(folder, name, f'seed_{seed}.json')
+
+
+def read_record(path: str) -> Optional[dict]:
+    """The unit record at ``path``; None when there is none.
+
+    Raises:
+        ValueError: the file is damaged (not JSON, a key of
+            :data:`RECORD_KEYS` missing, a test without its scores, or a
+            seed other than its file name's), named.
+    """
+    if not osp.isfile(path):
+        return None
+    record = read_json(path)
+    problem = None
+    if not isinstance(record, dict):
+        problem = 'not a JSON object'
+    else:
+        missing = [k for k in RECORD_KEYS if k not in record]
+        tests = record.get('tests')
+        match = _SEED_FILE.match(osp.basename(path))
+        if missing:
+            problem = f'missing {missing}'
+        elif not isinstance(record['options'], dict) or not isinstance(
+                record['train'], dict) or not isinstance(tests, dict):
+            problem = 'options, train and tests must be objects'
+        elif any(not isinstance(t, dict) or
+                 any(k not in t for k in SCORE_KEYS)
+                 for t in tests.values()):
+            problem = f'a test lacks one of {list(SCORE_KEYS)}'
+        elif match and record['options'].get('seed') != int(match.group(1)):
+            problem = (f'it records seed {record["options"].get("seed")}, '
+                       'its file name another')
+    if problem:
+        raise ValueError(f'{path} is a damaged unit record ({problem}); '
+                         'restore it from git or remove it to run the unit '
+                         'again')
+    return record
+
+
+def differing(theirs: dict, ours: dict) -> List[str]:
+    """The keys whose values differ between two option dicts."""
+    return sorted(k for k in set(theirs) | set(ours)
+                  if theirs.get(k) != ours.get(k))
+
+
+def matching_record(path: str, options: dict, what: str) -> Optional[dict]:
+    """The record at ``path`` if it was made with ``options``; None (and a
+    line saying which inputs changed) when it was made with others, or
+    when there is none.
+
+    Raises:
+        ValueError: the record is damaged (:func:`read_record`).
+    """
+    record = read_record(path)
+    if record is None:
+        return None
+    keys = differing(record['options'], options)
+    if keys:
+        print(f'{what}: the record {path} was made from other inputs ('
+              + ', '.join(f'{k}: {_short(record["options"].get(k))} there, '
+                          f'{_short(options.get(k))} now' for k in keys)
+              + '); running it again', flush=True)
+        return None
+    return record
+
+
+def _short(value) -> str:
+    """A value shortened for a message (a hash to its first 12 digits)."""
+    text = value if isinstance(value, str) else json.dumps(
+        value, sort_keys=True, default=str)
+    return text[:12] + '…' if len(text) > 16 else text
+
+
+def write_record(path: str, run: dict, protocol: dict, command: str,
+                 commit: str) -> bool:
+    """Write the record of a finished unit (``run``: its ``result.json``)
+    atomically, unless the one there holds the same scores and inputs;
+    returns whether it wrote."""
+    record = dict(options=run['options'], protocol=protocol,
+                  train=run['train'], tests=run['tests'], command=command,
+                  commit=commit)
+    old = read_record(path) if osp.isfile(path) else None
+    if old is not None and all(old[k] == record[k] for k in
+                               ('options', 'protocol', 'train', 'tests')):
+        return False
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    atomic_write(json.dumps(record, indent=1) + '\n', path)
+    return True
+
+
+def load_records(folder: str) -> Dict[str, Dict[int, dict]]:
+    """Every unit record of ``folder``: ``{input: {seed: record}}``.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist.
+        ValueError: a damaged record, or records of different protocols
+            (the inputs and differing keys named).
+    """
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'records folder {folder} not found')
+    records: Dict[str, Dict[int, dict]] = {}
+    first: Optional[Tuple[str, dict]] = None
+    for name in sorted(os.listdir(folder)):
+        sub = osp.join(folder, name)
+        if not osp.isdir(sub):
+            continue
+        for file in sorted(os.listdir(sub)):
+            match = _SEED_FILE.match(file)
+            if not match:
+                continue
+            path = osp.join(sub, file)
+            record = read_record(path)
+            if first is None:
+                first = (path, record['protocol'])
+            elif record['protocol'] != first[1]:
+                raise ValueError(
+                    f'{path} records another protocol than {first[0]} '
+                    f'(differing: {differing(first[1], record["protocol"])})'
+                    f'; one records folder holds one protocol')
+            records.setdefault(name, {})[int(match.group(1))] = record
+    return records
+
+
+def _stats(values: Sequence[Optional[float]]
+           ) -> Tuple[Optional[float], Optional[float]]:
+    """Mean and population std of the values that are not None."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None, None
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def aggregate(per_seed: Dict[int, dict], classes: Sequence[str]) -> dict:
+    """A table row: mean and population std over the seeds of mAP, mAP50
+    and the per-class AP / AP50, and the per-seed values."""
+    seeds = sorted(per_seed)
+    row = dict()
+    for key in ('mAP', 'mAP50'):
+        row[key], row[f'{key}_std'] = _stats(
+            [per_seed[s][key] for s in seeds])
+    for key in ('AP', 'AP50'):
+        row[key], row[f'{key}_std'] = {}, {}
+        for name in classes:
+            row[key][name], row[f'{key}_std'][name] = _stats(
+                [per_seed[s][key][name] for s in seeds])
+    row['seeds'] = seeds
+    row['per_seed'] = {str(s): per_seed[s] for s in seeds}
+    return row
+
+
+def records_table(records: Dict[str, Dict[int, dict]],
+                  set_name: str = 'test') -> Dict[str, dict]:
+    """The table of one test set from unit records alone: per input the
+    row of :func:`aggregate` plus ``cpu_hours`` (the training CPU time of
+    its seeds; None when a unit records none), ``devices`` and ``iters``.
+    Inputs without a test of ``set_name`` are left out."""
+    table = {}
+    for name, seeds in records.items():
+        per_seed = {s: r['tests'][set_name] for s, r in seeds.items()
+                    if set_name in r['tests']}
+        if not per_seed:
+            continue
+        classes = list(next(iter(per_seed.values()))['AP'])
+        row = aggregate(per_seed, classes)
+        trains = [seeds[s]['train'] for s in per_seed]
+        cpu = [t.get('cpu_seconds') for t in trains]
+        row.update(
+            cpu_hours=None if None in cpu else round(sum(cpu) / 3600, 3),
+            devices=sorted({str(t.get('device')) for t in trains}),
+            iters=sorted({t.get('iters') for t in trains}))
+        row['per_seed'] = {k: {x: v[x] for x in SCORE_KEYS}
+                           for k, v in row['per_seed'].items()}
+        table[name] = row
+    return table
+
+
+def compare(table: Dict[str, dict], name: str, against: str,
+            min_seeds: int = 2) -> dict:
+    """Whether row ``name`` beats row ``against`` on mAP50: its mean ahead
+    by more than the larger of the two seed spreads (population std), over
+    at least ``min_seeds`` seeds each."""
+    ours, theirs = table[name], table[against]
+    diff = ours['mAP50'] - theirs['mAP50']
+    spread = max(ours['mAP50_std'] or 0.0, theirs['mAP50_std'] or 0.0)
+    seeds = min(len(ours['seeds']), len(theirs['seeds']))
+    return dict(
+        criterion=f'{name} mAP50 exceeds {against}\'s by more than the '
+        f'larger seed spread (population std), over >= {min_seeds} seeds',
+        values=dict(name=name, mAP50=ours['mAP50'], sd=ours['mAP50_std'],
+                    against=against, against_mAP50=theirs['mAP50'],
+                    against_sd=theirs['mAP50_std'], difference=diff,
+                    spread=spread, seeds=seeds),
+        reached=bool(seeds >= min_seeds and diff > spread))

@@ -1,0 +1,146 @@
+"""mmfusenas.evaluation.task_records: unit records read, refused when
+damaged, reused only with equal options, tables and goals from records
+alone on hand-made values."""
+import json
+import os.path as osp
+
+import pytest
+
+from mmfusenas.evaluation.task_records import (compare, load_records,
+                                               matching_record, read_record,
+                                               record_path, records_table,
+                                               write_record)
+
+PROTOCOL = dict(config_sha256='c' * 64, max_iters=800, img_scale=[320, 240])
+
+
+def _run(name, seed, m50, cpu=100.0, person=None):
+    """A finished run (a ``result.json``) with mAP50 ``m50``."""
+    person = m50 if person is None else person
+    return dict(
+        options=dict(method=name, seed=seed, config_sha256='c' * 64,
+                     init_sha256=f'i{seed}', data_sha256='d'),
+        train=dict(iters=800, seconds=cpu * 1.1, cpu_seconds=cpu,
+                   device='CPU x (1 thread)', checkpoint='iter_800.pth'),
+        tests=dict(test=dict(mAP=m50 / 2, mAP50=m50,
+                             AP=dict(person=person / 2, car=None),
+                             AP50=dict(person=person, car=None))))
+
+
+def _write(folder, name, seed, m50, **kw):
+    path = record_path(str(folder), name, seed)
+    assert write_record(path, _run(name, seed, m50, **kw), PROTOCOL,
+                        'python x.py', 'abc')
+    return path
+
+
+def test_a_record_round_trips_and_is_not_rewritten(tmp_path):
+    path = _write(tmp_path, 'ir', 0, 0.2)
+    assert path == osp.join(str(tmp_path), 'ir', 'seed_0.json')
+    record = read_record(path)
+    assert record['protocol'] == PROTOCOL and record['commit'] == 'abc'
+    assert record['tests'] == _run('ir', 0, 0.2)['tests']
+    # the same unit again writes nothing; new scores do
+    assert not write_record(path, _run('ir', 0, 0.2), PROTOCOL, 'other',
+                            'def')
+    assert write_record(path, _run('ir', 0, 0.3), PROTOCOL, 'x', 'def')
+    assert read_record(path)['tests']['test']['mAP50'] == 0.3
+    assert read_record(str(tmp_path / 'vi' / 'seed_0.json')) is None
+
+
+def test_a_record_of_other_inputs_is_named_and_not_reused(tmp_path, capsys):
+    path = _write(tmp_path, 'ir', 0, 0.2)
+    options = _run('ir', 0, 0.2)['options']
+    assert matching_record(path, options, 'ir seed 0')['options'] == options
+    assert capsys.readouterr().out == ''
+    changed = dict(options, config_sha256='e' * 64, data_sha256='d2')
+    assert matching_record(path, changed, 'ir seed 0') is None
+    out = capsys.readouterr().out
+    assert out.startswith(f'ir seed 0: the record {path} was made from '
+                          'other inputs (config_sha256: cccccccccccc… '
+                          'there, eeeeeeeeeeee… now, data_sha256: d there, '
+                          'd2 now); running it again')
+
+
+@pytest.mark.parametrize('text, problem', [
+    ('{"options": {', 'not valid JSON'),
+    ('[1, 2]', 'not a JSON object'),
+    ('{"options": {}, "protocol": {}, "train": {}, "tests": {}, '
+     '"command": ""}', "missing ['commit']"),
+    ('{"options": {"seed": 0}, "protocol": {}, "train": {}, "tests": '
+     '{"test": {"mAP": 0.1}}, "command": "", "commit": ""}',
+     "a test lacks one of ['mAP', 'mAP50', 'AP', 'AP50']"),
+    ('{"options": {"seed": 3}, "protocol": {}, "train": {}, "tests": {}, '
+     '"command": "", "commit": ""}', 'it records seed 3'),
+])
+def test_a_damaged_record_is_named_and_refused(tmp_path, text, problem):
+    path = tmp_path / 'ir' / 'seed_0.json'
+    path.parent.mkdir()
+    path.write_text(text)
+    for read in (read_record, lambda p: matching_record(p, {}, 'ir 0')):
+        with pytest.raises(ValueError) as err:
+            read(str(path))
+        assert str(err.value).startswith(str(path))
+        assert problem in str(err.value)
+
+
+def test_table_and_cpu_hours_from_records_alone(tmp_path):
+    for seed, m50 in enumerate((0.2, 0.3, 0.4)):
+        _write(tmp_path, 'ir', seed, m50, cpu=1800.0)
+    _write(tmp_path, 'vi', 0, 0.1, cpu=900.0)
+    (tmp_path / 'notes.txt').write_text('not a record')
+    records = load_records(str(tmp_path))
+    assert sorted(records) == ['ir', 'vi'] and sorted(records['ir']) == [
+        0, 1, 2]
+    table = records_table(records)
+    ir = table['ir']
+    assert ir['seeds'] == [0, 1, 2]
+    assert ir['mAP50'] == pytest.approx(0.3)
+    assert ir['mAP50_std'] == pytest.approx((0.02 / 3) ** 0.5)
+    assert ir['AP50'] == {'person': pytest.approx(0.3), 'car': None}
+    assert ir['cpu_hours'] == 1.5 and ir['iters'] == [800]
+    assert ir['devices'] == ['CPU x (1 thread)']
+    assert ir['per_seed']['1'] == dict(
+        mAP=0.15, mAP50=0.3, AP=dict(person=0.15, car=None),
+        AP50=dict(person=0.3, car=None))
+    assert table['vi']['mAP50_std'] == 0.0 and table['vi']['cpu_hours'] == \
+        0.25
+    assert records_table(records, 'other') == {}
+
+
+def test_records_of_two_protocols_are_refused(tmp_path):
+    _write(tmp_path, 'ir', 0, 0.2)
+    other = dict(PROTOCOL, max_iters=1600)
+    path = record_path(str(tmp_path), 'vi', 0)
+    write_record(path, _run('vi', 0, 0.1), other, 'x', 'abc')
+    with pytest.raises(ValueError, match=r"another protocol .*'max_iters'"):
+        load_records(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='records folder'):
+        load_records(str(tmp_path / 'none'))
+
+
+def _row(m50, sd, seeds):
+    return dict(mAP50=m50, mAP50_std=sd, seeds=list(range(seeds)))
+
+
+def test_goal_by_hand():
+    """Reached only when ahead by more than the larger seed spread over
+    enough seeds."""
+    table = dict(joint=_row(0.35, 0.03, 3), twin=_row(0.30, 0.02, 3),
+                 ir=_row(0.34, 0.001, 3))
+    goal = compare(table, 'joint', 'twin', min_seeds=3)
+    v = goal['values']
+    assert v['difference'] == pytest.approx(0.05)
+    assert v['spread'] == 0.03 and v['seeds'] == 3 and goal['reached']
+    assert goal['criterion'] == (
+        'joint mAP50 exceeds twin\'s by more than the larger seed spread '
+        '(population std), over >= 3 seeds')
+    # ahead of ir by 0.01, less than the joint row's own spread
+    assert not compare(table, 'joint', 'ir')['reached']
+    # behind
+    assert not compare(table, 'twin', 'joint')['reached']
+    # too few seeds
+    table['twin'] = _row(0.30, 0.0, 2)
+    assert not compare(table, 'joint', 'twin', min_seeds=3)['reached']
+    assert compare(table, 'joint', 'twin', min_seeds=2)['reached']
+    json.dumps(goal)  # recordable
