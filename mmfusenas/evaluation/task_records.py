@@ -225,3 +225,41 @@ def compare(table: Dict[str, dict], name: str, against: str,
                     against_sd=theirs['mAP50_std'], difference=diff,
                     spread=spread, seeds=seeds),
         reached=bool(seeds >= min_seeds and diff > spread))
+
+
+def budget_curve(tables: Dict[str, Tuple[dict, Dict[str, dict]]],
+                 a: str = 'ir', b: str = 'vi',
+                 enough: float = 0.20) -> List[dict]:
+    """mAP50 of inputs ``a`` and ``b`` per budget, smallest first.
+
+    Args:
+        tables: ``{folder: (protocol, table)}`` of records folders that
+            differ in their budget (``max_iters``).
+        a, b: the two inputs compared.
+        enough: the mAP50 at which the better input counts as trained.
+
+    Returns:
+        One point per folder holding both inputs: ``folder``, ``max_iters``,
+        ``img_scale``, each input's ``mAP50`` / ``sd`` / ``seeds``, the
+        ``difference`` b - a, and ``out_of_noise``: the difference exceeds
+        twice the larger seed spread (over >= 2 seeds each) or the better
+        input reaches ``enough``.
+    """
+    points = []
+    for folder, (protocol, table) in tables.items():
+        if a not in table or b not in table:
+            continue
+        ra, rb = table[a], table[b]
+        diff = rb['mAP50'] - ra['mAP50']
+        spread = max(ra['mAP50_std'] or 0.0, rb['mAP50_std'] or 0.0)
+        seeds = min(len(ra['seeds']), len(rb['seeds']))
+        points.append(dict(
+            folder=folder, max_iters=protocol.get('max_iters'),
+            img_scale=protocol.get('img_scale'),
+            **{f'{k}_{x}': r[y] for k, r in ((a, ra), (b, rb))
+               for x, y in (('mAP50', 'mAP50'), ('sd', 'mAP50_std'))},
+            seeds=seeds, difference=diff,
+            out_of_noise=bool(seeds >= 2 and (
+                abs(diff) > 2 * spread
+                or max(ra['mAP50'], rb['mAP50']) >= enough))))
+    return sorted(points, key=lambda p: (p['max_iters'] or 0, p['folder']))

@@ -6,7 +6,8 @@ import os.path as osp
 
 import pytest
 
-from mmfusenas.evaluation.task_records import (compare, load_records,
+from mmfusenas.evaluation.task_records import (budget_curve, compare,
+                                               load_records,
                                                matching_record, read_record,
                                                record_path, records_table,
                                                write_record)
@@ -144,3 +145,29 @@ def test_goal_by_hand():
     assert not compare(table, 'joint', 'twin', min_seeds=3)['reached']
     assert compare(table, 'joint', 'twin', min_seeds=2)['reached']
     json.dumps(goal)  # recordable
+
+
+def _table(ir, vi, sd, seeds=3):
+    return dict(ir=dict(_row(ir, sd, seeds)), vi=dict(_row(vi, sd, seeds)))
+
+
+def test_budget_curve_by_hand():
+    """Out of the noise floor when |vi - ir| > 2 x the larger spread over
+    >= 2 seeds, or when the better input reaches 0.20."""
+    tables = {
+        'b1600': (dict(max_iters=1600, img_scale=[320, 240]),
+                  _table(0.10, 0.15, 0.02)),  # 0.05 > 0.04
+        'b800': (dict(max_iters=800, img_scale=[320, 240]),
+                 _table(0.02, 0.05, 0.02)),  # 0.03 < 0.04
+        'b3200': (dict(max_iters=3200), _table(0.21, 0.20, 0.05)),
+        'b6400': (dict(max_iters=6400), _table(0.10, 0.30, 0.0, seeds=1)),
+        'no_vi': (dict(max_iters=100), dict(ir=_row(0.1, 0.0, 3))),
+    }
+    curve = budget_curve(tables)
+    assert [p['folder'] for p in curve] == ['b800', 'b1600', 'b3200',
+                                            'b6400']
+    assert [p['out_of_noise'] for p in curve] == [False, True, True, False]
+    first = curve[0]
+    assert first['ir_mAP50'] == 0.02 and first['vi_sd'] == 0.02
+    assert first['difference'] == pytest.approx(0.03)
+    assert first['seeds'] == 3 and first['img_scale'] == [320, 240]

@@ -1,0 +1,73 @@
+"""tools/analysis_tools/task_report.py: the table, curve and goals of the
+task-guidance campaign from hand-made unit records alone."""
+import json
+
+import pytest
+
+from helpers import load_tool
+from mmfusenas.evaluation.task_records import record_path, write_record
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool('tools/analysis_tools/task_report.py')
+
+
+def _write(root, folder, name, seed, m50, iters):
+    run = dict(
+        options=dict(method=name, seed=seed),
+        train=dict(iters=iters, cpu_seconds=360.0, device='cpu'),
+        tests=dict(test=dict(mAP=m50 / 2, mAP50=m50, AP=dict(person=m50),
+                             AP50=dict(person=m50))))
+    protocol = dict(labels='fusion', max_iters=iters, img_scale=[320, 240])
+    write_record(record_path(str(root / folder), name, seed), run, protocol,
+                 'python x.py', 'abc')
+
+
+def _campaign(root, joint):
+    """800: ir / vi within the noise; 1600: out of it, with the twin and
+    the joint rows."""
+    for seed, d in enumerate((-0.01, 0.0, 0.01)):
+        _write(root, 'b800', 'ir', seed, 0.05 + d, 800)
+        _write(root, 'b800', 'vi', seed, 0.06 + d, 800)
+        _write(root, 'b1600', 'ir', seed, 0.10 + d, 1600)
+        _write(root, 'b1600', 'vi', seed, 0.20 + d, 1600)
+        _write(root, 'b1600', 'twin_c8', seed, 0.21 + d, 1600)
+        _write(root, 'b1600', 'tim_c8', seed, joint + d, 1600)
+
+
+def test_report_picks_the_budget_and_decides_the_goal(tool, tmp_path,
+                                                      capsys):
+    _campaign(tmp_path / 'records', joint=0.25)
+    out = tmp_path / 'rec.json'
+    assert tool.main([str(tmp_path / 'records'), '--results-json',
+                      str(out)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    result = json.loads(last[len('RESULT '):])
+    assert result['table'] == 'b1600'  # the smallest out of the noise
+    assert [p['out_of_noise'] for p in result['curve']] == [False, True]
+    goal = result['goal']
+    assert goal['criterion'].startswith('task-guided mAP50 exceeds its '
+                                        'two-step twin')
+    assert goal['values']['difference'] == pytest.approx(0.04)
+    assert goal['reached']  # 0.04 > the spread 0.0082
+    best = result['goal_best_input']
+    assert best['values']['against'] == 'twin_c8' and best['reached']
+    record = json.loads(out.read_text())
+    assert record['goal'] == goal and record['table'] == 'b1600'
+    row = record['result']['b1600']['tim_c8']
+    assert row['mAP50'] == pytest.approx(0.25) and row['seeds'] == 3
+    assert row['cpu_h'] == 0.3 and row['person AP50'] == pytest.approx(0.25)
+
+
+def test_report_without_the_joint_rows_is_not_reached(tool, tmp_path,
+                                                      capsys):
+    _campaign(tmp_path / 'records', joint=0.212)  # ahead by < the spread
+    assert tool.main([str(tmp_path / 'records')]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert not result['goal']['reached']
+    assert tool.main([str(tmp_path / 'records'), '--joint', 'none']) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert result['goal']['values'] == {'missing': ['none']}
+    assert not result['goal']['reached']
+    assert tool.main([str(tmp_path / 'empty_root')]) == 2

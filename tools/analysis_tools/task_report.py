@@ -1,0 +1,149 @@
+"""The task-guidance table, budget curve and goal from the unit records of
+``task_protocol.py --records`` alone (no data, no training).
+
+Example (the MSRS campaign; each sub-folder is one protocol's records)::
+
+    python tools/analysis_tools/task_report.py \\
+        docs/results/task_real_msrs_cpu \\
+        --results-json docs/results/task_real_msrs_cpu.json
+    python tools/misc/results_to_docs.py   # renders it into the docs
+
+Every sub-folder of ``ROOT`` holding records is one table (its inputs'
+mAP, mAP50 and per-class AP50 as mean and population std over the seeds,
+the seeds and the training CPU-hours). The budget curve compares ``ir`` and
+``vi`` over the folders of the same label set; the decisive table is
+``--table`` (default: the smallest budget of the curve out of the noise
+floor, else the largest one). The goal compares ``--joint`` with
+``--twin`` and with the best input in that table. Last line ``RESULT
+{json}``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
+
+from bench_utils.results_record import (  # noqa: E402
+    check_record_path, write_results_record)
+from mmfusenas.evaluation.task_records import (  # noqa: E402
+    budget_curve, compare, load_records, records_table)
+
+TWIN_CRITERION = ('task-guided mAP50 exceeds its two-step twin\'s by more '
+                  'than the larger seed spread')
+BEST_CRITERION = ('task-guided mAP50 exceeds the best input\'s (IR, VIS, '
+                  'every fixed fusion method and the twin) by more than '
+                  'the larger seed spread')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('root', help='folder of records folders')
+    parser.add_argument('--table', help='the decisive table\'s folder')
+    parser.add_argument('--joint', default='tim_c8',
+                        help='the task-guided row (default tim_c8)')
+    parser.add_argument('--twin', default='twin_c8',
+                        help='its two-step twin\'s row (default twin_c8)')
+    parser.add_argument('--min-seeds', type=int, default=3,
+                        help='seeds each row needs for the goal (default 3)')
+    parser.add_argument('--results-json', help='write the docs record here')
+    return parser.parse_args(argv)
+
+
+def goal(table: dict, joint: str, against, criterion: str,
+         min_seeds: int) -> dict:
+    """The goal of ``joint`` against row ``against`` (None: not measured
+    yet): reached or not, with the values; rows missing are named."""
+    missing = [r for r in (joint, against) if r is None or r not in table]
+    if missing:
+        return dict(criterion=criterion, values=dict(
+            missing=[r or 'an input' for r in missing]), reached=False)
+    out = compare(table, joint, against, min_seeds)
+    return dict(out, criterion=criterion)
+
+
+def short_rows(table: dict) -> dict:
+    """The rendered table: mAP, mAP50 (each with its spread), per-class
+    AP50, seeds and CPU-hours per input."""
+    rows = {}
+    for name, row in table.items():
+        rows[name] = dict(mAP=row['mAP'], mAP_sd=row['mAP_std'],
+                          mAP50=row['mAP50'], mAP50_sd=row['mAP50_std'],
+                          **{f'{c} AP50': v for c, v in row['AP50'].items()},
+                          seeds=len(row['seeds']), cpu_h=row['cpu_hours'])
+    return rows
+
+
+def report(args: argparse.Namespace) -> dict:
+    tables = {}
+    for folder in sorted(os.listdir(args.root)):
+        path = osp.join(args.root, folder)
+        if osp.isdir(path):
+            records = load_records(path)
+            if records:
+                protocol = next(iter(next(iter(records.values())).values()))[
+                    'protocol']
+                tables[folder] = (protocol, records_table(records))
+    if not tables:
+        raise FileNotFoundError(f'{args.root} holds no unit records')
+    curve = budget_curve({k: v for k, v in tables.items()
+                          if v[0].get('labels', 'fusion') == 'fusion'})
+    chosen = args.table or next(
+        (p['folder'] for p in curve if p['out_of_noise']),
+        curve[-1]['folder'] if curve else sorted(tables)[-1])
+    if chosen not in tables:
+        raise KeyError(f'--table {chosen}: no such records folder in '
+                       f'{args.root} ({sorted(tables)})')
+    table = tables[chosen][1]
+    inputs = {k: v for k, v in table.items() if k != args.joint}
+    best = max(inputs, key=lambda k: inputs[k]['mAP50']) if inputs else None
+    result = {k: short_rows(t) for k, (_, t) in tables.items()}
+    doc = dict(
+        table=chosen, curve=curve,
+        goal=goal(table, args.joint, args.twin, TWIN_CRITERION,
+                  args.min_seeds),
+        goal_best_input=goal(table, args.joint, best, BEST_CRITERION,
+                             args.min_seeds),
+        result=result)
+    for name, (_, t) in tables.items():
+        print(f'{name}: ' + ', '.join(
+            f'{k} mAP50 {v["mAP50"]:.4f} ± {v["mAP50_std"]:.4f} '
+            f'({len(v["seeds"])} seeds)' for k, v in t.items()))
+    for point in curve:
+        state = ('fewer than 2 seeds' if point['seeds'] < 2 else
+                 'out of the noise floor' if point['out_of_noise'] else
+                 'within the noise floor')
+        print(f'curve {point["folder"]}: vi - ir = '
+              f'{point["difference"]:+.4f} ({state})')
+    print(f'decisive table: {chosen}; goal reached: {doc["goal"]["reached"]}'
+          f'; against the best input: {doc["goal_best_input"]["reached"]}')
+    if args.results_json:
+        check_record_path(args.results_json)
+        metrics = list(next(iter(result[chosen].values())))
+        write_results_record(
+            args.results_json, 'python tools/analysis_tools/task_report.py '
+            + ' '.join(sys.argv[1:]), ROOT, result, row_label='input',
+            metrics=metrics, count='seeds', decimals=4,
+            **{k: doc[k] for k in ('table', 'curve', 'goal',
+                                   'goal_best_input')})
+    print('RESULT ' + json.dumps({k: doc[k] for k in (
+        'table', 'goal', 'goal_best_input', 'curve')}))
+    return doc
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        report(args)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
