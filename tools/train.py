@@ -6,6 +6,8 @@ iterations (:func:`~mmfusenas.utils.schedule.rescale_schedule`); values given
 with ``--cfg-options`` win. ``--pairs IR_DIR VI_DIR`` trains a fusion config
 on two folders of pairs matched by stem. A run that fails before its first
 iteration leaves no log folder behind (nor the work dir, when it made it).
+The parser imports neither torch nor mmdet nor the registries (``--help``
+and usage errors answer at once); they are imported after it.
 """
 import argparse
 import logging
@@ -16,12 +18,7 @@ import sys
 from typing import Any, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
-from mmengine.dist import get_rank
-from mmengine.runner import BaseLoop
 
-from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES, list_files
-from mmfusenas.engine.runner import build_runner
-from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.utils.config import (add_runner_args, load_runner_config,
                                     setup_distributed)
 from mmfusenas.utils.config_tree import (config_items, config_name,
@@ -29,7 +26,11 @@ from mmfusenas.utils.config_tree import (config_items, config_name,
 from mmfusenas.utils.data_folders import check_data_folders, run_loaders
 from mmfusenas.utils.schedule import (NO_END, is_count, loop_unit,
                                       rescale_schedule, schedule_settings)
-from mmfusenas.utils.workdir_lock import LOCK_NAME, WorkDirLockedError
+
+# Imported where used, after the arguments are parsed (each pulls torch,
+# mmdet or the registries): mmengine.dist, mmengine.runner,
+# mmfusenas.datasets, mmfusenas.engine, mmfusenas.utils.checkpoint and
+# mmfusenas.utils.workdir_lock.
 
 #: ``--pairs`` holds out one pair in this many (at least one) for validation
 PAIRS_VAL_EVERY = 10
@@ -56,7 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--pairs', nargs=2, metavar=('IR_DIR', 'VI_DIR'),
         help='train a fusion config on two folders of image pairs matched '
         'by stem (first and second modality); one pair in ten (at least '
-        'one) is held out for validation')
+        'one) is held out for validation; the work dir is '
+        'work_dirs/<config name>_pairs unless --work-dir is given')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -187,6 +189,7 @@ def use_pair_folders(cfg: Config, folders: Sequence[str],
     """Train and validate ``cfg`` on two folders of image pairs matched by
     stem (``--pairs``), holding one pair in :data:`PAIRS_VAL_EVERY` (at
     least one) out for validation and test; returns the log lines."""
+    from mmfusenas.datasets.paired_image_dataset import list_files
     where = cfg.filename or 'the config'
     datasets = {}
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -254,17 +257,32 @@ def use_pair_folders(cfg: Config, folders: Sequence[str],
     return lines
 
 
+def pairs_work_dir(config: str) -> str:
+    """The default work dir of a ``--pairs`` run of ``config``:
+    ``./work_dirs/<config name>_pairs``, apart from the config's own
+    runs."""
+    return osp.join('./work_dirs',
+                    f'{osp.splitext(osp.basename(config))[0]}_pairs')
+
+
 def build_config(args: argparse.Namespace,
                  notes: Optional[List[Tuple[int, str]]] = None) -> Config:
     """Load the config and apply the command-line overrides; appends the
     ``(logging level, message)`` pairs to log before training to
     ``notes``."""
+    from mmfusenas.datasets.paired_image_dataset import IMG_SUFFIXES
+    from mmfusenas.utils.checkpoint import read_checkpoint
     pairs = getattr(args, 'pairs', None)
     if pairs and getattr(args, 'data_root', None):
         raise ValueError('--pairs and --data-root both say where the data '
                          'is; give one')
     cfg = load_runner_config(args)
     lines = use_pair_folders(cfg, pairs, IMG_SUFFIXES) if pairs else []
+    if pairs and args.work_dir is None and \
+            'work_dir' not in (args.cfg_options or {}):
+        cfg.work_dir = pairs_work_dir(args.config)
+        lines.append(f'--pairs: work dir {cfg.work_dir}, not the one of '
+                     "the config's own data (--work-dir sets another)")
     lines += _rescale(cfg, args)
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -290,6 +308,10 @@ def _drop_failed_start(work_dir: str, before: Optional[set],
     """Remove what a run that failed before its first iteration wrote into
     ``work_dir``, or the whole work dir when it made it (``before`` is
     None)."""
+    from mmengine.dist import get_rank
+    from mmengine.runner import BaseLoop
+
+    from mmfusenas.utils.workdir_lock import LOCK_NAME
     loop = getattr(runner, '_train_loop', None)  # a dict until it is built
     started = isinstance(loop, BaseLoop) and getattr(loop, 'iter', 1) > 0
     if started or get_rank() != 0 or not osp.isdir(work_dir):
@@ -307,9 +329,18 @@ def _drop_failed_start(work_dir: str, before: Optional[set],
               f'wrote: {", ".join(made)}', file=sys.stderr)
 
 
+def build_runner(cfg: Config):
+    """:func:`mmfusenas.engine.runner.build_runner` (imported here, after
+    the arguments are parsed)."""
+    from mmfusenas.engine.runner import build_runner as build
+    return build(cfg)
+
+
 def main(argv=None) -> None:
+    args = parse_args(argv)  # before torch, mmdet and the registries
+    from mmfusenas.utils.workdir_lock import WorkDirLockedError
     notes: List[Tuple[int, str]] = []
-    cfg = build_config(parse_args(argv), notes)
+    cfg = build_config(args, notes)
     check_data_folders(cfg, 'train')  # before the work dir is made
     setup_distributed(cfg)  # gloo where there is no CUDA
     work_dir = cfg.work_dir

@@ -282,42 +282,42 @@ OFFICIAL_WEIGHT_FILES: Dict[str, dict] = dict(
         keys=[r'vis_rgbd1\.dense\.conv1\.conv\.weight'],
         network='SeAFusion FusionNet (Linfeng-Tang/SeAFusion)',
         command='python tools/model_converters/fusion_baselines_to_mmfusenas'
-        '.py seafusion {src} checkpoints/seafusion_mmfusenas.pth'),
+        '.py seafusion {src} work_dirs/seafusion_mmfusenas.pth'),
     tardal=dict(
         keys=[r'dense\.0\.0\.weight', r'fuse\.\d+\.0\.weight'],
         network='TarDAL Generator (JinyuanLiu-CV/TarDAL tardal.pt / '
         'tardal+.pt / tardal++.pt)',
         command='python tools/model_converters/fusion_baselines_to_mmfusenas'
-        '.py tardal {src} checkpoints/tardal_mmfusenas.pth'),
+        '.py tardal {src} work_dirs/tardal_mmfusenas.pth'),
     ifcnn_max=dict(
         keys=[r'conv2\.bn\.running_var', r'conv1\.weight'],
         network='IFCNN (uzeful/IFCNN IFCNN-MAX.pth)',
         command='python tools/model_converters/fusion_baselines_to_mmfusenas'
-        '.py ifcnn_max {src} checkpoints/ifcnn_max_mmfusenas.pth'),
+        '.py ifcnn_max {src} work_dirs/ifcnn_max_mmfusenas.pth'),
     ruas=dict(
         keys=[r'enhance_net\.iems\.\d+\.cell\..+'],
         network='RUAS (vis-opt-group/RUAS or KarelZhang/RUAS)',
         command='python tools/model_converters/ruas_official_to_mmfusenas.py'
-        ' {src} checkpoints/ruas_mmfusenas.pth'),
+        ' {src} work_dirs/ruas_mmfusenas.pth'),
     tim=dict(
         keys=[r'(stem\.\d+\.conv2d|cells[23]?\.\d+\.preprocess1\.op\.\d+)'
               r'\..+'],
         network='TIM Network_Fusion9 (LiuZhu-CV/TIMFusion weights_*.pt)',
         command='python tools/model_converters/tim_official_to_mmfusenas.py'
         ' MODEL --stage1 {src} [--stage2 weights_2_*.pt] '
-        'checkpoints/tim_mmfusenas.pth (MODEL: ivif, light, ct, pet or '
+        'work_dirs/tim_mmfusenas.pth (MODEL: ivif, light, ct, pet or '
         'spect)'),
     hbl=dict(
         keys=[r'e\.encode\..+'],
         network='HBL Network (zhudear/HBLALS_pytorch)',
         command='python tools/model_converters/hbl_official_to_mmfusenas.py'
-        ' {src} checkpoints/hbl_mmfusenas.pth --genotype '
+        ' {src} work_dirs/hbl_mmfusenas.pth --genotype '
         '{{lol,mit,sihr,uie}}'),
     dcnas=dict(
         keys=[r'(dep_encoder|rgb_encoder)\..+'],
         network='DCNAS StaticModel',
         command='python tools/model_converters/dcnas_official_to_mmfusenas'
-        '.py {src} checkpoints/dcnas_mmfusenas.pth --arch ARCH'),
+        '.py {src} work_dirs/dcnas_mmfusenas.pth --arch ARCH'),
 )
 
 

@@ -5,6 +5,8 @@ HBL and DCNAS cells; any ``ops`` list as a chain) into a small DAG,
 :func:`draw_graphs` draws them and :func:`draw_genotype` draws a genotype
 file.
 """
+import os
+import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 Graph = Dict[str, Any]  # title, nodes {name: (x, y)}, edges [(a, b, label)]
@@ -244,6 +246,7 @@ def draw_graphs(graphs: Sequence[Graph], out: Optional[str] = None,
     if title:
         fig.suptitle(title)
     if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         fig.savefig(out, dpi=110)
     return fig
 

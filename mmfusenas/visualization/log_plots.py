@@ -2,6 +2,7 @@
 logs (``ArchLoggingHook`` adds ``arch/<key>/<candidate>`` records).
 """
 import json
+import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -97,6 +98,7 @@ def plot_curves(logs: Dict[str, Sequence[dict]],
         fig.suptitle(title)
     fig.tight_layout()
     if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         fig.savefig(out, dpi=100)
     return fig
 
@@ -178,6 +180,7 @@ def plot_arch_evolution(records: Sequence[dict],
     if title:
         fig.suptitle(title)
     if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         fig.savefig(out, dpi=100)
     return fig
 

@@ -40,7 +40,9 @@ def test_readme_quick_start(shared_data, tmp_path, monkeypatch):
     code = code.replace('/01.png', '/07.png')  # 256 x 256 instead of 768 x 576
     torch.set_num_threads(1)
     exec(compile(code, 'README quick start', 'exec'), {})
-    fused = cv2.imread(str(tmp_path / 'fused_01.png'), cv2.IMREAD_UNCHANGED)
+    written = re.search(r"cv2\.imwrite\('([^']+)'", code)[1]
+    assert written.startswith('work_dirs/')  # not into the repository root
+    fused = cv2.imread(str(tmp_path / written), cv2.IMREAD_UNCHANGED)
     # by hand: the official network on (IR, VIS) in [0, 1], the image
     # min-max stretched and truncated to 8 bits (configs/baselines/
     # seafusion_ivif.py); both TNO images are grey

@@ -19,6 +19,7 @@ from mmfusenas.datasets.transforms import (LoadPairedImages,
 from mmfusenas.datasets.transforms import loading as loading_module
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.structures import FusionDataSample
+from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 
 def write(path, arr):
@@ -192,6 +193,24 @@ def test_load_bad_files(tmp_path, monkeypatch):
     with pytest.raises(ValueError) as err:
         LoadPairedImages()(copy.deepcopy(results))
     assert f"{missing!r} (modality 'vi') has 2 channels" in str(err.value)
+
+
+@pytest.mark.parametrize('how', JPEG_DAMAGE)
+def test_load_refuses_a_corrupt_jpeg_that_keeps_its_end_marker(tmp_path,
+                                                               how):
+    """A JPEG cut to a third with ``FF D9`` appended, or with its middle
+    third zeroed: OpenCV decodes it mostly grey; the loader refuses it,
+    naming the modality and the file."""
+    results = sample(tmp_path, dict(ir=rand_img(np.random.default_rng(1),
+                                                (64, 80))))
+    jpeg = write_damaged_jpeg(tmp_path / 'vi' / 'a.jpg', how)
+    results['img_path']['vi'] = jpeg
+    results['modalities'] = ('ir', 'vi')
+    with pytest.raises(OSError) as err:
+        LoadPairedImages()(results)
+    assert str(err.value).startswith(
+        f"LoadPairedImages (modality 'vi'): image {jpeg!r} is corrupt "
+        '(libjpeg: Corrupt JPEG data')
 
 
 def test_load_requires_img_path_dict():

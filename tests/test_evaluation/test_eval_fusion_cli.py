@@ -10,6 +10,7 @@ import pytest
 from mmfusenas.evaluation.functional.fusion import compute_fusion_metrics
 from mmfusenas.evaluation.functional.fusion_presets import (cv2_bgr2gray,
                                                             matlab_rgb2gray)
+from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 spec = importlib.util.spec_from_file_location(
@@ -87,6 +88,24 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     # HxW, the convention of every size in messages (it printed WxH)
     assert "size mismatch for stem '01' (HxW)" in err and '01.jpg 10x12' in err
     assert 'IR 01.png 72x80' in err
+
+
+@pytest.mark.parametrize('how', JPEG_DAMAGE)
+def test_cli_refuses_a_corrupt_jpeg_that_keeps_its_end_marker(
+        tmp_path, capsys, how):
+    """A VI JPEG cut to a third with ``FF D9`` appended, or with its middle
+    third zeroed, was scored as decoded (mostly grey) with exit code 0:
+    now exit code 2 naming the file, and nothing written."""
+    d = _synthetic(tmp_path)
+    os.remove(d['vi'] / '01.bmp')
+    bad = write_damaged_jpeg(d['vi'] / '01.jpg', how, shape=(72, 80, 3))
+    out = tmp_path / 'r.json'
+    assert cli.main([str(d['ir']), str(d['vi']), str(d['fused']),
+                     '--metrics', 'EN', '--out', str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f'error: image {bad!r} is corrupt (libjpeg: Corrupt JPEG ' \
+        'data' in err
+    assert not out.exists()
 
 
 def test_unmatched_stems_are_named_counted_and_recorded(tmp_path, capsys):

@@ -14,6 +14,7 @@ from mmengine.config import Config
 from mmfusenas.evaluation.functional import compute_fusion_metrics
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
@@ -313,6 +314,33 @@ def test_pairs_of_different_sizes_name_skip_bad(tmp_path, checkpoint):
         f"  'b': ir=20x24 ({ir / 'b.png'}), vi=20x28 ({vi / 'b.png'})\n"
         'Nothing was written (fix them, or pass --skip-bad to fuse the '
         'rest).')
+    assert not out.exists()
+    fuse.main(argv + ['--skip-bad'])
+    assert sorted(os.listdir(out)) == ['a.png']
+
+
+@pytest.mark.parametrize('how', JPEG_DAMAGE)
+def test_a_corrupt_jpeg_that_keeps_its_end_marker_is_refused(
+        tmp_path, checkpoint, how):
+    """A JPEG cut to a third with ``FF D9`` appended, or with its middle
+    third zeroed, was fused from its mostly grey decoding: now nothing is
+    written and the error names the file; ``--skip-bad`` fuses the rest."""
+    ir, vi = tmp_path / 'ir', tmp_path / 'vi'
+    ir.mkdir()
+    vi.mkdir()
+    rng = np.random.default_rng(0)
+    for path in (ir / 'a.png', ir / 'b.png', vi / 'a.png'):
+        cv2.imwrite(str(path), rng.integers(0, 256, (48, 64), np.uint8))
+    bad = write_damaged_jpeg(vi / 'b.jpg', how, shape=(48, 64))
+    out = tmp_path / 'out'
+    argv = [CONFIG, checkpoint, '--out', str(out), '--ir', str(ir), '--vi',
+            str(vi)] + TINY
+    with pytest.raises(ValueError) as info:
+        fuse.main(argv)
+    assert str(info.value).startswith(
+        '1 of 2 pair(s) cannot be read; nothing was written')
+    assert f"  b: OSError: LoadPairedImages (modality 'vi'): image {bad!r} " \
+        'is corrupt (libjpeg: Corrupt JPEG data' in str(info.value)
     assert not out.exists()
     fuse.main(argv + ['--skip-bad'])
     assert sorted(os.listdir(out)) == ['a.png']

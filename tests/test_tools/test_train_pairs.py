@@ -75,6 +75,27 @@ def test_pairs_hold_out_one_in_ten_by_name(train, tmp_path):
     assert stems(cfg.val_dataloader.dataset) == ['p01']
 
 
+def test_pairs_runs_have_their_own_work_dir(train, tmp_path):
+    """A ``--pairs`` run does not share the work dir of the config's own
+    runs (its toy data): ``work_dirs/<config name>_pairs``, unless
+    ``--work-dir`` (or ``--cfg-options work_dir=``) says otherwise."""
+    ir, vi = write_pairs(str(tmp_path / 'mine'), 3)
+    notes = []
+    cfg = build(train, [FUSION, '--pairs', ir, vi], notes)
+    assert cfg.work_dir == osp.join('./work_dirs', 'fusion_ivif_toy_pairs')
+    assert (logging.INFO, f'--pairs: work dir {cfg.work_dir}, not the one '
+            "of the config's own data (--work-dir sets another)") in notes
+    assert build(train, [FUSION]).work_dir == osp.join(
+        './work_dirs', 'fusion_ivif_toy')
+    mine = str(tmp_path / 'w')
+    notes = []
+    assert build(train, [FUSION, '--pairs', ir, vi, '--work-dir', mine],
+                 notes).work_dir == mine
+    assert not [n for n in notes if 'work dir' in n[1]]
+    assert build(train, [FUSION, '--pairs', ir, vi, '--cfg-options',
+                         f'work_dir={mine}']).work_dir == mine
+
+
 def test_pairs_are_refused_clearly(train, tmp_path):
     ir, vi = write_pairs(str(tmp_path / 'mine'), 4)
     Image.fromarray(np.zeros((24, 24), np.uint8)).save(

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from bench_utils.seed_runs import read_stored_run
+from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 
 def test_read_stored_run_reuses_refuses_or_skips(tmp_path):
@@ -133,32 +134,16 @@ def test_read_image_keeps_bytes_after_the_end_marker_and_names_bad_files(
         read_image(str(tmp_path / 'nope.png'))
 
 
-def _damage(data, how):
-    """A JPEG that keeps its end marker: cut to a third with ``FF D9``
-    appended, or its middle third zeroed (a damaged download)."""
-    third = len(data) // 3
-    if how == 'cut':
-        return data[:third] + b'\xff\xd9'
-    return data[:third] + bytes(third) + data[2 * third:]
-
-
-@pytest.mark.parametrize('how', ['cut', 'zeroed'])
+@pytest.mark.parametrize('how', JPEG_DAMAGE)
 @pytest.mark.parametrize('modality', ['ir', 'vi'])
 def test_read_image_refuses_a_corrupt_jpeg_that_keeps_its_end_marker(
         shared_data, tmp_path, capfd, how, modality):
     """OpenCV decoded these mostly grey with only libjpeg's message on
     stderr, naming no file; they are now refused with the file named."""
-    import cv2
-    import numpy as np
     from mmfusenas.utils import read_image
-    src = f'{shared_data}/fusion/RoadScene/{modality}/FLIR_00211.jpg'
-    with open(src, 'rb') as f:
-        data = _damage(f.read(), how)
-    assert data.endswith(b'\xff\xd9')
-    path = str(tmp_path / f'{modality}.jpg')
-    with open(path, 'wb') as f:
-        f.write(data)
-    assert cv2.imdecode(np.frombuffer(data, np.uint8), -1) is not None
+    path = write_damaged_jpeg(
+        tmp_path / f'{modality}.jpg', how,
+        source=f'{shared_data}/fusion/RoadScene/{modality}/FLIR_00211.jpg')
     capfd.readouterr()
     for flag in ['unchanged', 'grayscale', 'color']:
         with pytest.raises(OSError) as info:

@@ -57,10 +57,10 @@ def test_scalar_series_and_arch_evolution(tmp_path):
     assert train_time(records) == dict(mean=0.4, max=0.5, min=0.3,
                                        std=pytest.approx(0.1), iters=2)
     tool = load_tool('tools/analysis_tools/analyze_logs.py')
-    out = str(tmp_path / 'alpha.png')
+    out = str(tmp_path / 'new' / 'alpha.png')  # folders made
     tool.main(['plot_arch', path, '--out', out])
     assert cv2.imread(out).shape[0] > 100
-    out = str(tmp_path / 'curves.svg')
+    out = str(tmp_path / 'curves' / 'curves.svg')
     tool.main(['plot_curve', path, path, '--keys', 'loss', 'fusion/EN',
                '--legend', 'a', 'b', '--out', out])
     assert open(out).read().count('<svg') == 1
@@ -124,7 +124,7 @@ def test_genotype_drawing(tmp_path):
                     ops=['SPAattention_3', 'DilConv_3_2'])]))
     geno.dump(str(tmp_path / 'g.yaml'))
     tool = load_tool('tools/analysis_tools/draw_genotype.py')
-    out = str(tmp_path / 'g.png')
+    out = str(tmp_path / 'new' / 'g.png')  # folders made
     graphs = tool.main([str(tmp_path / 'g.yaml'), '--out', out])
     assert graphs[0]['edges'][1][2] == 'SPAattention_3'
     assert cv2.imread(out) is not None

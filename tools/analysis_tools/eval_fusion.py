@@ -4,16 +4,16 @@ Example::
 
     python tools/analysis_tools/eval_fusion.py \\
         ../shared/data/fusion/TNO/ir ../shared/data/fusion/TNO/vi \\
-        work_dirs/fused --preset cddfuse --out results.json
+        work_dirs/fused --preset cddfuse --out work_dirs/results.json
 
 Many methods at once::
 
     python tools/analysis_tools/eval_fusion.py IR_DIR VI_DIR \\
-        --methods-root ROOT --preset ivif_zoo --out ranking
+        --methods-root ROOT --preset ivif_zoo --out work_dirs/ranking
 
 scores every ``ROOT/<method>/`` on the stems all methods and the sources
 have, prints one table with the rank of each method per metric and its mean
-rank, and writes ``ranking.json`` and ``ranking.csv`` (see
+rank, and writes ``work_dirs/ranking.json`` and ``.csv`` (see
 :func:`evaluate_methods`).
 
 Pairs are matched by file stem (``01.png`` in IR_DIR, ``01.jpg`` in VI_DIR
