@@ -6,6 +6,7 @@ from a finite loss, a kill during a save with ``max_keep_ckpts=1``, two runs
 on one work dir, ...) on a tiny model that trains in milliseconds.
 """
 import glob
+import json
 import logging
 import os
 import os.path as osp
@@ -17,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -30,6 +32,7 @@ from mmfusenas.engine.runner import ReliableRunner
 from mmfusenas.models.mutables import ArchParams
 from mmfusenas.utils import WorkDirLock, WorkDirLockedError
 from mmfusenas.utils.workdir_lock import lock_work_dir
+from helpers.numerics import assert_equal_states
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -426,6 +429,7 @@ def test_read_only_disk_during_a_save_keeps_the_last_checkpoint(
     assert again.iter == 6
     assert read_last(work_dir) == osp.join(work_dir, 'iter_6.pth')
 
+
 def test_rotation_keeps_max_keep_ckpts_newest(tmp_path):
     work_dir = str(tmp_path / 'run')
     make_runner(work_dir, max_iters=10, interval=2, keep=2).train()
@@ -706,6 +710,177 @@ def test_kill_while_saving_a_new_best_keeps_the_previous_best(
     runner.train()  # no kill: the new best replaces the old one
     assert sorted(osp.basename(p) for p in glob.glob(
         osp.join(work_dir, 'best_*.pth'))) == ['best_score_iter_4.pth']
+
+
+# ----------------------------------------------------------------------
+# a kill during a validation: the resumed run validates that step again
+# ----------------------------------------------------------------------
+class _WeightedSum(BaseMetric):
+    """The sum of the predictions: a score that follows the weights."""
+
+    def process(self, data_batch, data_samples):
+        self.results.extend(float(p.sum()) for p in data_samples)
+
+    def compute_metrics(self, results):
+        return dict(score=sum(results))
+
+
+class _KillAt(Hook):
+    """Raises :class:`Killed` inside the ``validation``-th validation
+    (after its first batch; ``start``: before it) or before the
+    ``step``-th training step."""
+
+    def __init__(self, validation=None, step=None, start=False):
+        self.validation, self.step, self.start = validation, step, start
+        self.validations = 0
+
+    def before_val(self, runner):
+        self.validations += 1
+        if self.start and self.validations == self.validation:
+            raise Killed()
+
+    def after_val_iter(self, runner, *args, **kwargs):
+        if self.validations == self.validation:
+            raise Killed()
+
+    def before_train_iter(self, runner, *args, **kwargs):
+        if runner.iter + 1 == self.step:
+            raise Killed()
+
+
+def validating_runner(work_dir, by_epoch, resume=False, kill=None,
+                      load_from=None, **checkpoint_cfg):
+    """Three validations (iterations 2, 4, 6 or epochs 1, 2, 3), a
+    checkpoint at each, one kept."""
+    torch.manual_seed(0)  # the same initial weights in every run
+    return ReliableRunner(
+        model=TinyModel(),
+        work_dir=str(work_dir),
+        train_dataloader=batches(),
+        val_dataloader=batches(4),
+        val_evaluator=dict(type=_WeightedSum),
+        val_cfg=dict(),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        train_cfg=dict(by_epoch=True, max_epochs=3, val_interval=1)
+        if by_epoch else dict(by_epoch=False, max_iters=6, val_interval=2),
+        default_hooks=dict(
+            checkpoint=dict(
+                type='SafeCheckpointHook', interval=1 if by_epoch else 2,
+                by_epoch=by_epoch, max_keep_ckpts=1,
+                backend_args=dict(backend='atomic_local'), **checkpoint_cfg),
+            logger=dict(type='LoggerHook', interval=1,
+                        log_metric_by_epoch=by_epoch),
+            finite_guard=DEFAULT_GUARD),
+        custom_hooks=[kill] if kill else [],
+        log_processor=dict(by_epoch=by_epoch),
+        resume=resume,
+        load_from=load_from,
+        default_scope='mmfusenas',
+        experiment_name=f'exp{time.time_ns()}')
+
+
+def val_rows(work_dir):
+    """``[(step, score)]`` of every validation in the work dir's runs."""
+    rows = []
+    for path in glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                   'scalars.json')):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    return sorted((r['step'], r['score']) for r in rows if 'score' in r)
+
+
+def final_checkpoint(work_dir):
+    ckpt = torch.load(read_last(work_dir), weights_only=True)
+    return ckpt['state_dict'], ckpt['optimizer']
+
+
+@pytest.mark.parametrize('by_epoch', [False, True], ids=['iter', 'epoch'])
+@pytest.mark.parametrize('kill', [
+    dict(validation=2),  # the intermediate validation (iteration 4)
+    dict(validation=3),  # the final one: the resumed loop trains no step
+    dict(validation=2, start=True),  # checkpoint 4 written, not validated
+    dict(step=5),  # after validation 2 finished: nothing to redo
+], ids=['val2', 'final', 'val2_start', 'step5'])
+def test_validation_a_kill_interrupted_runs_again_on_resume(
+        tmp_path, by_epoch, kill):
+    """The checkpoint of a step is written before its validation: a resumed
+    run used to continue after it, losing the validation for good (the
+    final one: no validation at all)."""
+    if by_epoch and 'step' in kill:
+        kill = dict(step=14)  # in epoch 3, after validation 2
+    full = str(tmp_path / 'full')
+    validating_runner(full, by_epoch).train()
+    work_dir = str(tmp_path / 'killed')
+    runner = validating_runner(work_dir, by_epoch, kill=_KillAt(**kill))
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()  # the process would have died
+    lost = kill.get('validation')
+    assert val_rows(work_dir) == val_rows(full)[:(lost or 3) - 1]
+
+    again = validating_runner(work_dir, by_epoch, resume=True)
+    again.train()
+    assert val_rows(work_dir) == val_rows(full)  # each step once, same score
+    hook = [h for h in again.hooks if isinstance(h, SafeCheckpointHook)][0]
+    unit, step = ('epoch', 1) if by_epoch else ('iteration', 2)
+    assert hook.revalidated == (lost and (unit, step * lost))
+    said = 'was interrupted before its results were written'
+    assert (said in read_logs(work_dir)) == bool(lost)
+    assert len(val_rows(full)) == 3
+    state, optim = final_checkpoint(work_dir)
+    expected = final_checkpoint(full)
+    assert_equal_states(state, expected[0])
+    assert_equal_states(optim, expected[1])
+
+
+def test_revalidate_false_keeps_the_lost_validation_lost(tmp_path):
+    work_dir = str(tmp_path / 'run')
+    runner = validating_runner(work_dir, False, kill=_KillAt(validation=3),
+                               revalidate=False)
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()
+    validating_runner(work_dir, False, resume=True, revalidate=False).train()
+    assert [step for step, _ in val_rows(work_dir)] == [2, 4]
+    assert not osp.exists(osp.join(work_dir, 'last_validation.json'))
+
+
+def test_a_new_run_forgets_the_last_validation_of_the_work_dir(tmp_path):
+    """A run started afresh in a used work dir, killed inside its first
+    validation, validates again on resume (an earlier run's record of a
+    later validation does not count)."""
+    work_dir = str(tmp_path / 'run')
+    validating_runner(work_dir, False).train()
+    with open(osp.join(work_dir, 'last_validation.json')) as f:
+        assert json.load(f) == dict(iteration=6, epoch=0)
+    runner = validating_runner(work_dir, False, kill=_KillAt(validation=1))
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()
+    with open(osp.join(work_dir, 'last_validation.json')) as f:
+        assert json.load(f) == dict(iteration=0, epoch=0)
+    again = validating_runner(work_dir, False, resume=True)
+    again.train()
+    hook = [h for h in again.hooks if isinstance(h, SafeCheckpointHook)][0]
+    assert hook.revalidated == ('iteration', 2)
+
+
+def test_a_checkpoint_of_another_work_dir_resumes_as_in_mmengine(tmp_path):
+    """Resuming another run's checkpoint (a branch of an experiment) does
+    not validate its step again: the work dir has no record of that run."""
+    work_dir = str(tmp_path / 'run')
+    runner = validating_runner(work_dir, False, kill=_KillAt(validation=3))
+    with pytest.raises(Killed):
+        runner.train()
+    runner.release_work_dir()
+    branch = str(tmp_path / 'branch')
+    again = validating_runner(branch, False, resume=True,
+                              load_from=osp.join(work_dir, 'iter_6.pth'))
+    again.train()
+    hook = [h for h in again.hooks if isinstance(h, SafeCheckpointHook)][0]
+    assert again.iter == 6 and hook.revalidated is None
+    assert val_rows(branch) == []
 
 
 # ----------------------------------------------------------------------

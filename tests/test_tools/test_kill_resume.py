@@ -1,6 +1,10 @@
-"""``kill -9`` at six moments of ``tools/train.py``, then ``--resume``: the
+"""``kill -9`` at seven moments of ``tools/train.py``, then ``--resume``: the
 run ends with the weights and optimizer state of an uninterrupted run, bit
-for bit."""
+for bit, and the killed and the resumed run together validated each step
+once, with the uninterrupted run's scores (a validation the kill
+interrupted is run again)."""
+import glob
+import json
 import os
 import os.path as osp
 import subprocess
@@ -22,7 +26,8 @@ MOMENTS = [
     pytest.param('step', 5, marks=pytest.mark.slow),  # before update 5
     pytest.param('last_checkpoint', 2, marks=pytest.mark.slow),
     pytest.param('rotation', 1, marks=pytest.mark.slow),  # iter_2.pth
-    pytest.param('val', 2, marks=pytest.mark.slow),
+    pytest.param('val', 2, marks=pytest.mark.slow),  # validation of iter 4
+    pytest.param('val', 3, marks=pytest.mark.slow),  # the final one (iter 6)
     pytest.param('image', 3, marks=pytest.mark.slow),
 ]
 
@@ -51,13 +56,25 @@ def final_state(work_dir):
     return ckpt['state_dict'], ckpt['optimizer']
 
 
+def validations(work_dir):
+    """The fusion scores of every validation of the work dir's runs, in
+    the order of the runs (their timestamp folders)."""
+    rows = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    return [{k: v for k, v in row.items() if k.startswith('fusion/')}
+            for row in rows if 'fusion/EN' in row]
+
+
 @pytest.fixture(scope='module')
 def uninterrupted(toy_root, tmp_path_factory):
     work = str(tmp_path_factory.mktemp('full'))
     done = run([osp.join(REPO, 'tools', 'train.py')] +
                train_args(toy_root, work))
     assert done.returncode == 0, done.stderr[-3000:]
-    return final_state(work)
+    return final_state(work) + (validations(work),)
 
 
 @pytest.mark.parametrize('moment, count', MOMENTS)
@@ -67,7 +84,8 @@ def test_killed_run_resumes_bit_identically(moment, count, toy_root,
     killed = run([KILL_AT, moment, str(count), '--'] +
                  train_args(toy_root, work))
     assert killed.returncode == -9, killed.stderr[-3000:]
-    assert not osp.exists(osp.join(work, 'iter_6.pth'))
+    final = (moment, count) == ('val', 3)  # killed after the last step
+    assert osp.exists(osp.join(work, 'iter_6.pth')) == final
     assert any(name.endswith('.pth') for name in os.listdir(work))
 
     resumed = run([osp.join(REPO, 'tools', 'train.py')] +
@@ -77,5 +95,11 @@ def test_killed_run_resumes_bit_identically(moment, count, toy_root,
     state, optim = final_state(work)
     assert_equal_states(state, uninterrupted[0])
     assert_equal_states(optim, uninterrupted[1])
+    assert len(uninterrupted[2]) == 3  # iterations 2, 4 and 6
+    assert validations(work) == uninterrupted[2]
+    again = 'was interrupted before its results were written'
+    # killed after iter_4.pth was written and before its validation ended
+    assert (again in resumed.stdout + resumed.stderr) == (
+        moment in ('val', 'image', 'rotation'))
     leftovers = [n for n in os.listdir(work) if n.endswith('.tmp')]
     assert not leftovers or moment in ('checkpoint', 'image')
