@@ -1,8 +1,9 @@
 """The toolbox-trained weights committed under ``checkpoints/`` (listed in
-``docs/results/fusion_real_trained.json``, key ``checkpoints``): each file
+the ``checkpoints`` key of the records of :data:`RECORDS`): each file
 is weights only, matches its recorded sha256, loads strictly into the
 config the record names and fuses a real pair through ``tools/fuse.py``'s
 API."""
+import glob
 import hashlib
 import json
 import os.path as osp
@@ -17,21 +18,27 @@ from mmfusenas.apis import test_pipeline_cfg as pipeline_cfg
 from mmfusenas.datasets import PairedImageDataset
 from helpers import REPO_ROOT
 
-RECORD = osp.join(REPO_ROOT, 'docs', 'results', 'fusion_real_trained.json')
+RECORDS = [osp.join(REPO_ROOT, 'docs', 'results', name) for name in (
+    'fusion_real_trained.json', 'fusion_msrs_c8_ivif_zoo.json')]
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _entries():
-    if not osp.isfile(RECORD):
-        return []
-    with open(RECORD, encoding='utf-8') as f:
-        return sorted(json.load(f).get('checkpoints', {}).items())
+    entries = []
+    for record in RECORDS:
+        if osp.isfile(record):
+            with open(record, encoding='utf-8') as f:
+                entries += json.load(f).get('checkpoints', {}).items()
+    return sorted(entries)
 
 
-def test_the_record_lists_committed_weights():
+def test_the_records_list_committed_weights():
     entries = _entries()
-    assert entries, f'{RECORD} lists no checkpoints'
+    assert len(entries) == 3, f'{RECORDS} list {len(entries)} checkpoints'
+    assert {osp.basename(e['checkpoint']) for _, e in entries} == {
+        osp.basename(p) for p in glob.glob(
+            osp.join(REPO_ROOT, 'checkpoints', '*.pth'))}
     total = sum(osp.getsize(osp.join(REPO_ROOT, e['checkpoint']))
                 for _, e in entries)
     assert total <= 10 * 2**20
