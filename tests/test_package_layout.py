@@ -369,6 +369,67 @@ def test_few_environment_variables():
                                                  if n not in text)
 
 
+def _registry_private_names() -> Set[str]:
+    """The private attributes of an MMEngine ``Registry`` (its methods
+    ``_search_child``, ``_get_root_registry``, ... and its state
+    ``_module_dict``, ``_locations``, ``_children``, ...)."""
+    from mmengine.registry import Registry
+    names = set(vars(Registry)) | set(vars(Registry('probe', locations=[])))
+    return {n for n in names if n.startswith('_') and not n.startswith('__')}
+
+
+def _imported_names(node) -> List[str]:
+    """``module.name`` of each name an absolute import statement binds."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if isinstance(node, ast.ImportFrom) and not node.level:
+        return [f'{node.module}.{a.name}' for a in node.names]
+    return []
+
+
+def mmengine_internals_used(folder: str) -> List[str]:
+    """``path:line what`` of every import of ``unittest.mock`` (or
+    ``mock``) and of every private ``Registry`` attribute read on anything
+    but ``self`` / ``cls`` in the modules under ``folder``."""
+    private, found = _registry_private_names(), []
+    for path, tree in _trees(folder):
+        rel = osp.relpath(path, folder)
+        for node in ast.walk(tree):
+            found += [(rel, node.lineno, f'imports {name}')
+                      for name in _imported_names(node)
+                      if name.split('.')[0] == 'mock'
+                      or name.startswith('unittest.mock')]
+            if (isinstance(node, ast.Attribute) and node.attr in private
+                    and not (isinstance(node.value, ast.Name)
+                             and node.value.id in ('self', 'cls'))):
+                found.append((rel, node.lineno, f'reads Registry.{node.attr}'))
+    return [f'{rel}:{line} {what}' for rel, line, what in sorted(found)]
+
+
+def test_mmengine_is_used_through_its_public_api():
+    """Production code patches nothing with ``unittest.mock`` and reads no
+    private ``Registry`` attribute (``reg._search_child``,
+    ``MODELS._module_dict``, ...): the public ``get``, ``module_dict``,
+    ``children``, ``scope`` and ``import_from_location`` survive an
+    mmengine upgrade."""
+    assert mmengine_internals_used(PACKAGE) == []
+
+
+def test_the_internals_checker_sees_mock_and_private_registry_reads(
+        tmp_path):
+    (tmp_path / 'bad.py').write_text(
+        'from unittest import mock\nimport unittest.mock\n'
+        'from unittest.mock import patch\n'
+        'reg = MODELS._search_child("mmdet")\nMODELS._module_dict.clear()\n'
+        'self._name = cls._scope = 1\n')
+    assert mmengine_internals_used(str(tmp_path)) == [
+        'bad.py:1 imports unittest.mock', 'bad.py:2 imports unittest.mock',
+        'bad.py:3 imports unittest.mock.patch',
+        'bad.py:4 reads Registry._search_child',
+        'bad.py:5 reads Registry._module_dict'
+    ]
+
+
 #: the most lines a module docstring may take, from the opening to the
 #: closing quotes: what the module is for, what it holds and where its
 #: guide is; the rest belongs in the docs (and figures in their records)

@@ -36,7 +36,7 @@ class ProcessUnit:
             truncated; its folder is created).
         result (str, optional): the JSON file the unit writes when it
             succeeds (write it atomically, e.g. with
-            :func:`mmfusenas.utils.atomic_write`: its existence means
+            :func:`mmfusenas.utils.fileio.atomic_write`: its existence means
             success). A stale one is removed before the unit starts. None:
             the exit code alone says success, and the unit's result is None.
             Defaults to None.

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils import fold_batchnorm
+from mmfusenas.utils.batchnorm_folding import fold_batchnorm
 from mmfusenas.utils.fileio import atomic_write
 
 #: inference optimisations, in the order they are applied

@@ -15,9 +15,6 @@ from .paired_image_dataset import (_listing, check_modality_names, data_hint,
                                    detect_layout, pipeline_scope)
 
 CONVERTER = 'tools/dataset_converters/paired_to_coco.py'
-#: Arguments of the former folder-reading version, now the converter's.
-CONVERTER_ARGS = {'ann_format', 'ann_dir', 'classes_file', 'cat_ids',
-                  'ignore_cat_ids', 'on_missing_ann', 'on_orphan_ann'}
 
 
 def check_coco(data, path: str) -> None:
@@ -89,13 +86,11 @@ class PairedDetDataset(CocoDataset):
                  data_prefix: Optional[dict] = None,
                  backend_args: Optional[dict] = None,
                  **kwargs) -> None:
-        old = sorted(CONVERTER_ARGS & set(kwargs))
-        if old or not kwargs.get('ann_file'):
-            gone = f' ({", ".join(old)}: gone)' if old else ''
+        if not kwargs.get('ann_file'):
             raise ValueError(
-                'PairedDetDataset reads the boxes of a COCO json, ann_file'
-                f'{gone}; `python {CONVERTER}` writes one from VOC / YOLO / '
-                'KAIST boxes (docs/user_guides/det_seg_datasets.md).')
+                'PairedDetDataset reads the boxes of a COCO json, ann_file; '
+                f'`python {CONVERTER}` writes one from VOC / YOLO / KAIST '
+                'boxes (docs/user_guides/det_seg_datasets.md).')
         prefix = OrderedDict(data_prefix
                              or detect_layout(data_root, backend_args))
         check_modality_names('PairedDetDataset', prefix)

@@ -1,19 +1,7 @@
-"""Utilities shared by every layer; each is imported on first use."""
-from .lazy import lazy_exports
+"""Utilities shared by every layer. Import each name from its module
+(``mmfusenas.utils.checkpoint``, ``.fileio``, ...): this package re-exports
+only ``register_all_modules``, so importing one light module (``config``,
+``fileio``) imports no torch."""
+from .setup_env import register_all_modules
 
-_EXPORTS = {
-    '.batchnorm_folding': ['fold_batchnorm'],
-    '.checkpoint': [
-        'allow_mmengine_checkpoint_globals', 'read_checkpoint',
-        'find_resumable_checkpoint', 'load_legacy_checkpoint',
-        'nonfinite_tensors'
-    ],
-    '.colorspace': ['luminance', 'rgb_to_ycbcr', 'ycbcr_to_rgb'],
-    '.fileio': ['atomic_write', 'decode_image', 'read_image', 'read_json'],
-    '.progress': ['track'],
-    '.workdir_lock': ['WorkDirLock', 'WorkDirLockedError'],
-    '.setup_env': ['register_all_modules'],
-    '.tool_loader': ['load_tool'],
-}
-__getattr__ = lazy_exports(__name__, _EXPORTS)
-__all__ = [name for names in _EXPORTS.values() for name in names]
+__all__ = ['register_all_modules']

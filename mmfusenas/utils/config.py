@@ -302,6 +302,17 @@ class ConfigTypeError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
+def _scope_child(registry: Registry, scope: str) -> Optional[Registry]:
+    """``registry`` or its first descendant (depth first) of ``scope``."""
+    if registry.scope == scope:
+        return registry
+    for child in registry.children.values():
+        found = _scope_child(child, scope)
+        if found is not None:
+            return found
+    return None
+
+
 def _scope_names(scope: str) -> Set[str]:
     """The names in the registries of ``scope`` (MMEngine's root ones for
     ``'mmengine'``); empty when it is no installed package."""
@@ -317,7 +328,7 @@ def _scope_names(scope: str) -> Set[str]:
     names: Set[str] = set()
     for reg in vars(root).values():
         if isinstance(reg, Registry) and scope != 'mmengine':
-            reg = reg._search_child(scope)
+            reg = _scope_child(reg, scope)
         if isinstance(reg, Registry) and reg.scope == scope:
             reg.import_from_location()
             names.update(reg.module_dict)

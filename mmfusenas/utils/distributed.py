@@ -1,18 +1,20 @@
 """Collectives for the search algorithms, the PMI loop and the model wrapper;
 outside a distributed run each is the local computation."""
 import builtins
+import datetime
 import os
+import subprocess
 from contextlib import ExitStack, contextmanager
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
                     Sequence)
-from unittest import mock
 
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 from mmengine.dist import (all_gather, all_gather_object, all_reduce,
                            all_reduce_params, broadcast,
                            broadcast_object_list, get_dist_info,
-                           get_world_size, init_dist)
+                           get_world_size)
 from mmengine.model import is_model_wrapper
 from torch import Tensor
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
@@ -36,6 +38,25 @@ def launcher_rank(launcher: str = 'none') -> int:
     return int(os.environ.get(var, 0)) if var else 0
 
 
+def _launcher_env(launcher: str) -> Dict[str, str]:
+    """The ``RANK`` / ``WORLD_SIZE`` / ``MASTER_*`` variables MMEngine's
+    ``init_dist`` derives from a slurm or MPI launcher's environment."""
+    env = os.environ
+    port = dict(MASTER_PORT=env.get('MASTER_PORT', '29500'))
+    if launcher == 'mpi':
+        if 'MASTER_ADDR' not in env:
+            raise KeyError('The environment variable MASTER_ADDR is not set')
+        return dict(port, WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
+                    RANK=env['OMPI_COMM_WORLD_RANK'])
+    if launcher == 'slurm':
+        addr = env.get('MASTER_ADDR') or subprocess.getoutput(
+            f'scontrol show hostname {env["SLURM_NODELIST"]} | head -n1')
+        return dict(port, MASTER_ADDR=addr, WORLD_SIZE=env['SLURM_NTASKS'],
+                    LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
+                    RANK=env['SLURM_PROCID'])
+    return {}
+
+
 def init_cpu_distributed(launcher: str,
                          backend: str = 'gloo',
                          timeout: Optional[float] = None) -> None:
@@ -51,9 +72,11 @@ def init_cpu_distributed(launcher: str,
         raise RuntimeError(f'--launcher pytorch: the environment lacks '
                            f'{missing}; start with python -m '
                            'torch.distributed.run --nproc_per_node=N ...')
-    with mock.patch.object(torch.cuda, 'set_device'):
-        init_dist(launcher, backend, **({} if timeout is None else dict(
-            timeout=float(timeout))))
+    os.environ.update(_launcher_env(launcher))
+    if mp.get_start_method(allow_none=True) is None:
+        mp.set_start_method('spawn')
+    dist.init_process_group(backend, **({} if timeout is None else dict(
+        timeout=datetime.timedelta(seconds=float(timeout)))))
 
 
 @contextmanager
@@ -138,8 +161,21 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
                 return _original(*args, **kwargs)
 
             step.averages_grads = True
-            stack.enter_context(mock.patch.object(ow, 'step', step))
+            stack.callback(_restore_step, ow, vars(ow).get('step', _UNSET))
+            ow.step = step
         yield
+
+
+_UNSET = object()
+
+
+def _restore_step(optim_wrapper: Any, step: Any) -> None:
+    """Undo :func:`averaged_optimizer_steps`: the instance's own ``step``
+    back, or none (the class's method) if it had none."""
+    if step is _UNSET:
+        del optim_wrapper.step
+    else:
+        optim_wrapper.step = step
 
 
 def raise_on_any_rank(message: Optional[str]) -> None:

@@ -97,7 +97,7 @@ sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from mmfusenas.evaluation import GISRMetric  # noqa: E402
+from mmfusenas.evaluation.metrics import GISRMetric  # noqa: E402
 from bench_utils.control_stats import rank_pct  # noqa: E402
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402

@@ -13,7 +13,7 @@ from scipy.io import loadmat
 
 from mmfusenas.apis import (build_batch, inference_enhancer,
                             inference_model, init_model, result_image)
-from mmfusenas.evaluation import GISRMetric
+from mmfusenas.evaluation.metrics import GISRMetric
 from mmfusenas.models.gisr.dcnas_space import dcnas_space
 from helpers import load_tool, save_seeded_checkpoint
 

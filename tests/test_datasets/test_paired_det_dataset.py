@@ -357,10 +357,6 @@ def test_argument_errors(tmp_path):
     with pytest.raises(ValueError, match='reads the boxes of a COCO json, '
                        'ann_file; `python tools/dataset_converters/'):
         PairedDetDataset(data_root=root)
-    with pytest.raises(ValueError, match=r'ann_file \(ann_dir, ann_format: '
-                       'gone\\)'):
-        PairedDetDataset(ann_format='yolo', ann_dir='l', data_root=root,
-                         ann_file='ann.json')
     # the layout is detected as for PairedImageDataset
     ds = PairedDetDataset(data_root=root, ann_file='ann.json')
     assert ds.modalities == ('ir', 'vi')

@@ -30,8 +30,8 @@ from mmfusenas.engine import AtomicLocalBackend
 from mmfusenas.engine.hooks import FiniteStepGuardHook, SafeCheckpointHook
 from mmfusenas.engine.runner import ReliableRunner
 from mmfusenas.models.mutables import ArchParams
-from mmfusenas.utils import WorkDirLock, WorkDirLockedError
-from mmfusenas.utils.workdir_lock import lock_work_dir
+from mmfusenas.utils.workdir_lock import (WorkDirLock, WorkDirLockedError,
+                                          lock_work_dir)
 from helpers.numerics import assert_equal_states
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

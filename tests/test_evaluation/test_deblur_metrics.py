@@ -4,9 +4,9 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from mmfusenas.evaluation import DeblurMetric
 from mmfusenas.evaluation.functional import (shift_max_psnr,
                                              shift_max_psnr_ssim, ssim)
+from mmfusenas.evaluation.metrics import DeblurMetric
 
 
 def test_shift_max_hand_cases():

@@ -324,7 +324,7 @@ def test_cli_equals_the_loop_metric_on_the_same_representation(tmp_path):
 
     from mmfusenas.engine.hooks.fused_image_save_hook import \
         tensor_to_uint8_image
-    from mmfusenas.evaluation import FusionMetric
+    from mmfusenas.evaluation.metrics import FusionMetric
     from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
     rng = np.random.default_rng(1)
     size = (64, 72)

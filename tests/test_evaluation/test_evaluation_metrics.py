@@ -9,10 +9,10 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 
-from mmfusenas.evaluation import (FusionMetric, GISRMetric,
-                                  ImageQualityMetric)
 from mmfusenas.evaluation.functional.fusion import compute_fusion_metrics
 from mmfusenas.evaluation.functional.fusion_presets import cv2_bgr2gray
+from mmfusenas.evaluation.metrics import (FusionMetric, GISRMetric,
+                                          ImageQualityMetric)
 from mmfusenas.registry import METRICS
 from mmfusenas.structures import FusionDataSample
 

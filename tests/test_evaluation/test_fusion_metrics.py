@@ -13,10 +13,10 @@ import torch
 
 from helpers import fusion_oracle
 from helpers.numerics import reduction_atol
-from mmfusenas.evaluation import FusionMetric
 from mmfusenas.evaluation.functional import fusion as FF
 from mmfusenas.evaluation.functional.fusion_presets import (FUSION_METRICS,
                                                             FUSION_PRESETS)
+from mmfusenas.evaluation.metrics import FusionMetric
 from mmfusenas.structures import FusionDataSample
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.evaluation import GISRMetric
 from mmfusenas.evaluation.functional import (GISR_PRESETS, gisr_errors,
                                              resolve_gisr_preset)
+from mmfusenas.evaluation.metrics import GISRMetric
 
 
 def test_nyu_preset_crop_and_centimetres():

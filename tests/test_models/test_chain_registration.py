@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmfusenas.evaluation import RegistrationMetric
-from mmfusenas.evaluation.metrics import flow_errors
+from mmfusenas.evaluation.metrics import RegistrationMetric, flow_errors
 from mmfusenas.models import (FlowEPELoss, FlowSmoothnessLoss,
                               ImageRegistrator, NGFLoss, PreModuleChain)
 from mmfusenas.models.registration import warp_image

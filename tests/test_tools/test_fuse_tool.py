@@ -177,9 +177,9 @@ def test_one_default_metric_list():
     """fuse.py --metrics (11 metrics), eval_fusion.py and FusionMetric()
     share one default list, and the shipped configs' evaluators (what
     tools/test.py reports; 8 metrics before) use it."""
-    from mmfusenas.evaluation import FusionMetric
     from mmfusenas.evaluation.functional import (DEFAULT_FUSION_METRICS,
                                                  DEFAULT_FUSION_PRESET)
+    from mmfusenas.evaluation.metrics import FusionMetric
     from mmfusenas.registry import METRICS
     eval_fusion = load_tool(osp.join('analysis_tools', 'eval_fusion'))
     assert DEFAULT_FUSION_METRICS == ('EN', 'SD', 'SF', 'AG', 'MI', 'SCD',

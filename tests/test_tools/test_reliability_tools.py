@@ -15,7 +15,7 @@ from mmengine.hooks import Hook
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import HOOKS
-from mmfusenas.utils import WorkDirLock, WorkDirLockedError
+from mmfusenas.utils.workdir_lock import WorkDirLock, WorkDirLockedError
 from mmfusenas.utils.config import check_cfg_options
 from toy_data.ivif import generate_toy_dataset
 

@@ -14,7 +14,7 @@ from scipy.io import loadmat
 from mmfusenas.engine.runner.evolution_search_loop import EvolutionSearcher
 from helpers import (LogCapture, load_tool,
                      save_seeded_checkpoint)
-from mmfusenas.utils import track
+from mmfusenas.utils.progress import track
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_CFG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')

@@ -99,7 +99,7 @@ def test_read_image_decodes_whole_files_and_refuses_truncated_ones(
     refused with its name."""
     import cv2
     import numpy as np
-    from mmfusenas.utils import read_image
+    from mmfusenas.utils.fileio import read_image
     path = str(tmp_path / f'00341D{ext}')
     cv2.imwrite(path, _noise((64, 80, 3)))
     whole = read_image(path)
@@ -120,7 +120,7 @@ def test_read_image_keeps_bytes_after_the_end_marker_and_names_bad_files(
         tmp_path):
     import cv2
     import numpy as np
-    from mmfusenas.utils import decode_image, read_image
+    from mmfusenas.utils.fileio import decode_image, read_image
     path = str(tmp_path / 'a.jpg')
     cv2.imwrite(path, _noise((16, 16)))
     data = open(path, 'rb').read()
@@ -140,7 +140,7 @@ def test_read_image_refuses_a_corrupt_jpeg_that_keeps_its_end_marker(
         shared_data, tmp_path, capfd, how, modality):
     """OpenCV decoded these mostly grey with only libjpeg's message on
     stderr, naming no file; they are now refused with the file named."""
-    from mmfusenas.utils import read_image
+    from mmfusenas.utils.fileio import read_image
     path = write_damaged_jpeg(
         tmp_path / f'{modality}.jpg', how,
         source=f'{shared_data}/fusion/RoadScene/{modality}/FLIR_00211.jpg')
@@ -158,7 +158,7 @@ def test_read_image_refuses_a_corrupt_jpeg_that_keeps_its_end_marker(
 def test_read_image_decodes_an_intact_jpeg_as_opencv(shared_data, capfd):
     import cv2
     import numpy as np
-    from mmfusenas.utils import decode_image
+    from mmfusenas.utils.fileio import decode_image
     for modality in ['ir', 'vi']:
         path = f'{shared_data}/fusion/RoadScene/{modality}/FLIR_00211.jpg'
         with open(path, 'rb') as f:
@@ -177,7 +177,7 @@ def test_jpeg_decoding_passes_other_stderr_output_on(monkeypatch, capfd):
     import os
 
     import cv2
-    from mmfusenas.utils import decode_image
+    from mmfusenas.utils.fileio import decode_image
     real = cv2.imdecode
 
     def noisy(buf, flag):
@@ -197,7 +197,7 @@ def test_read_image_names_a_png_whose_header_claims_100000_squared(
     import struct
     import zlib
 
-    from mmfusenas.utils import read_image
+    from mmfusenas.utils.fileio import read_image
 
     def chunk(kind, data):
         return (struct.pack('>I', len(data)) + kind + data +
@@ -217,7 +217,7 @@ def test_read_image_names_a_png_whose_header_claims_100000_squared(
 
 
 def test_read_json_names_a_damaged_file(tmp_path):
-    from mmfusenas.utils import read_json
+    from mmfusenas.utils.fileio import read_json
     good = tmp_path / 'ok.json'
     good.write_text('{"a": [1, 2]}')
     assert read_json(str(good)) == {'a': [1, 2]}

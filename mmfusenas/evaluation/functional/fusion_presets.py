@@ -30,7 +30,8 @@ EXTRA_METRICS: Tuple[str, ...] = ('CE', 'NMI', 'QNCIE', 'TE', 'EI', 'Qy',
 
 #: The preset of every fusion evaluator when none is given
 #: (``tools/fuse.py --metrics``, ``tools/analysis_tools/eval_fusion.py``,
-#: :class:`~mmfusenas.evaluation.FusionMetric` and the shipped configs).
+#: :class:`~mmfusenas.evaluation.metrics.FusionMetric` and the shipped
+#: configs).
 DEFAULT_FUSION_PRESET = 'cddfuse'
 #: The default metric list of :data:`DEFAULT_FUSION_PRESET`: what
 #: ``fuse.py --metrics``, ``eval_fusion.py`` and ``FusionMetric()`` report

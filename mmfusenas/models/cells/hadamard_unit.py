@@ -71,7 +71,8 @@ class HadamardUnit(nn.Module):
     """
 
     #: ``r_norms[k]`` is applied to ``r_ops[k]``'s output only (and so for
-    #: ``i``): BatchNorm folding, see :func:`mmfusenas.utils.fold_batchnorm`
+    #: ``i``): BatchNorm folding, see
+    #: :func:`~mmfusenas.utils.batchnorm_folding.fold_batchnorm`
     conv_bn_pairs = (('r_ops', 'r_norms'), ('i_ops', 'i_norms'))
 
     def __init__(self,
