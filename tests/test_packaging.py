@@ -70,3 +70,21 @@ def test_model_index_is_filled_and_current():
         [sys.executable, str(ROOT / 'tools' / 'misc' / 'make_metafiles.py'),
          '--check'], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_the_installed_stack_is_consistent():
+    """``pip check`` finds no broken requirement in the environment the
+    README installs (torch 2.13 needs setuptools >= 77.0.3: the mmcv
+    build's older pin is undone after it), and one package provides
+    ``cv2`` (mmcv requires opencv-python; a second, headless copy shares
+    its files, so removing either would break ``import cv2``)."""
+    check = subprocess.run([sys.executable, '-m', 'pip', 'check'],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    from importlib.metadata import distributions
+    cv2_dists = sorted({d.metadata['Name'].lower() for d in distributions()
+                        if (d.read_text('top_level.txt') or '').split()
+                        [:1] == ['cv2']})
+    assert len(cv2_dists) == 1, cv2_dists
+    runtime = (ROOT / 'requirements' / 'runtime.txt').read_text()
+    assert 'opencv-python-headless' not in runtime

@@ -50,7 +50,6 @@ read -r mmcv_state torch_kind <<< "${state:-missing cpu}"
 if [ "$mmcv_state" = ok ]; then
     echo "mmcv 2.1.0 with compiled ops ($torch_kind) is already installed"
 else
-    "${PIP[@]}" install "setuptools<70" wheel
     build=(--no-build-isolation)
     if [ "$mmcv_state" = mismatch ]; then
         echo "mmcv's compiled ops do not match torch ($torch_kind): rebuilding"
@@ -66,9 +65,19 @@ else
     if [ -n "$wheels" ] && [ -d "$wheels" ]; then
         build+=(--find-links "$wheels")
     fi
+    # mmcv 2.1.0's setup.py needs setuptools < 70, torch >= 77.0.3: the old
+    # one only while mmcv is built from source, the new one back after it
+    py_tag=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+    prebuilt=$(ls "${wheels:-/nonexistent}"/mmcv-2.1.0-"$py_tag"-*.whl 2>/dev/null | head -n1 || true)
+    if [ -z "$prebuilt" ] || [ "$mmcv_state" = mismatch ]; then
+        "${PIP[@]}" install "setuptools<70" wheel
+    fi
     FORCE_CUDA=$([ "$torch_kind" = cuda ] && echo 1 || echo 0) \
         MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
         "${PIP[@]}" install "${build[@]}" mmcv==2.1.0
+    if [ -z "$prebuilt" ] || [ "$mmcv_state" = mismatch ]; then
+        "${PIP[@]}" install "setuptools>=77.0.3"
+    fi
 fi
 
 # 3. the rest of the stack, the test tools and MMFuseNAS itself (editable).

@@ -86,3 +86,29 @@ def test_an_mmcv_of_the_other_kind_is_rebuilt(tmp_path):
     calls, _ = _mmcv_calls(tmp_path, 'missing cpu', MMCV_WHEELS=str(wheels))
     assert calls == ['-m pip install --no-build-isolation --find-links '
                      f'{wheels} mmcv==2.1.0']
+
+
+def _setuptools_calls(tmp_path, **env):
+    log = tmp_path / 'calls.txt'
+    if log.exists():
+        log.unlink()
+    _mmcv_calls(tmp_path, 'missing cpu', **env)
+    return [line for line in log.read_text().splitlines()
+            if line.split()[-1].startswith('setuptools')
+            or line.endswith('setuptools<70 wheel')]
+
+
+@pytest.mark.skipif(os.name != 'posix', reason='a shell script')
+def test_setuptools_is_pinned_only_for_a_source_build(tmp_path):
+    """mmcv's source build needs setuptools < 70 and torch >= 77.0.3: the
+    pin is installed only when mmcv is built (no prebuilt wheel of this
+    Python) and the newer setuptools is put back after it, so ``pip
+    check`` stays clean; a prebuilt wheel needs neither."""
+    wheels = tmp_path / 'wheels'
+    wheels.mkdir()
+    built = ['-m pip install setuptools<70 wheel',
+             '-m pip install setuptools>=77.0.3']
+    assert _setuptools_calls(tmp_path, MMCV_WHEELS=str(wheels)) == built
+    # the stand-in interpreter prints no version: the tag is empty
+    (wheels / 'mmcv-2.1.0--linux_x86_64.whl').write_bytes(b'')
+    assert _setuptools_calls(tmp_path, MMCV_WHEELS=str(wheels)) == []
