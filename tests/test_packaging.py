@@ -77,7 +77,8 @@ def test_the_installed_stack_is_consistent():
     README installs (torch 2.13 needs setuptools >= 77.0.3: the mmcv
     build's older pin is undone after it), and one package provides
     ``cv2`` (mmcv requires opencv-python; a second, headless copy shares
-    its files, so removing either would break ``import cv2``)."""
+    its files, so removing either would break ``import cv2``); setuptools
+    still has pkg_resources."""
     check = subprocess.run([sys.executable, '-m', 'pip', 'check'],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -88,3 +89,6 @@ def test_the_installed_stack_is_consistent():
     assert len(cv2_dists) == 1, cv2_dists
     runtime = (ROOT / 'requirements' / 'runtime.txt').read_text()
     assert 'opencv-python-headless' not in runtime
+    # mmengine loads ``mmdet::`` base configs through pkg_resources
+    from importlib.util import find_spec
+    assert find_spec('pkg_resources') is not None

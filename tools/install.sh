@@ -65,8 +65,9 @@ else
     if [ -n "$wheels" ] && [ -d "$wheels" ]; then
         build+=(--find-links "$wheels")
     fi
-    # mmcv 2.1.0's setup.py needs setuptools < 70, torch >= 77.0.3: the old
-    # one only while mmcv is built from source, the new one back after it
+    # mmcv 2.1.0's setup.py needs setuptools < 70, torch >= 77.0.3 (and
+    # mmengine's pkg_resources < 81): the old one only while mmcv is built
+    # from source, the new one back after it
     py_tag=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
     prebuilt=$(ls "${wheels:-/nonexistent}"/mmcv-2.1.0-"$py_tag"-*.whl 2>/dev/null | head -n1 || true)
     if [ -z "$prebuilt" ] || [ "$mmcv_state" = mismatch ]; then
@@ -76,7 +77,7 @@ else
         MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
         "${PIP[@]}" install "${build[@]}" mmcv==2.1.0
     if [ -z "$prebuilt" ] || [ "$mmcv_state" = mismatch ]; then
-        "${PIP[@]}" install "setuptools>=77.0.3"
+        "${PIP[@]}" install "setuptools>=77.0.3,<81"  # as requirements/runtime.txt
     fi
 fi
 

@@ -107,7 +107,7 @@ def test_setuptools_is_pinned_only_for_a_source_build(tmp_path):
     wheels = tmp_path / 'wheels'
     wheels.mkdir()
     built = ['-m pip install setuptools<70 wheel',
-             '-m pip install setuptools>=77.0.3']
+             '-m pip install setuptools>=77.0.3,<81']
     assert _setuptools_calls(tmp_path, MMCV_WHEELS=str(wheels)) == built
     # the stand-in interpreter prints no version: the tag is empty
     (wheels / 'mmcv-2.1.0--linux_x86_64.whl').write_bytes(b'')
