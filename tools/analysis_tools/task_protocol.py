@@ -1617,8 +1617,10 @@ def untestable(stored: Optional[dict], test_sets: Sequence[str],
     record): it is then trained again."""
     if stored is None or stored.get('train') is None:
         return stored
-    todo = [s for s in test_sets if not _test_done(stored, s, hashes[s],
-                                                   name, seed)]
+    # not tested, or tested on other images / labels (said once, when
+    # the test loop meets it)
+    todo = [s for s in test_sets if (stored['tests'].get(s) or {}).get(
+        'data_sha256') != hashes[s]]
     if todo and not osp.isfile(osp.join(run_dir,
                                         stored['train']['checkpoint'])):
         print(f'{name} seed {seed}: {todo} to test and the trained '
