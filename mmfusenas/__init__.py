@@ -86,8 +86,28 @@ _check_package('mmseg', 'mmsegmentation', MMSEG_MIN, MMSEG_MAX)
 # allow-list of what MMEngine writes into checkpoints (for ``weights_only``
 # loading) is set when mmfusenas.registry or mmfusenas.utils.checkpoint is
 # imported.
+# MMEngine 0.10.7 looks for that folder beside the distribution's metadata,
+# which a PEP 660 editable install (`pip install -e .` with setuptools >= 64)
+# keeps in site-packages, away from the source tree: MMFuseNAS is located
+# from its import path instead (as MMEngine's main branch does for every
+# package), other packages as before.
+import mmengine.utils  # noqa: E402
 from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
+from mmengine.utils import package_utils  # noqa: E402
 
 MODULE2PACKAGE.setdefault('mmfusenas', 'mmfusenas')
+
+
+def _installed_path(package: str,
+                    _mmengine=package_utils.get_installed_path) -> str:
+    if package == __name__:
+        return sys.modules[__name__].__path__[0]
+    return _mmengine(package)
+
+
+for _module in (package_utils, mmengine.utils,
+                sys.modules.get('mmengine.config.config')):
+    if getattr(_module, 'get_installed_path', None) is not None:
+        _module.get_installed_path = _installed_path
 
 __all__ = ['__version__', 'version_info']

@@ -2,6 +2,7 @@
 license, lint settings with a pre-commit file, no empty model index."""
 import configparser
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,44 @@ def test_the_installed_stack_is_consistent():
     # mmengine loads ``mmdet::`` base configs through pkg_resources
     from importlib.util import find_spec
     assert find_spec('pkg_resources') is not None
+
+
+def test_mmfusenas_configs_resolve_with_the_metadata_in_site_packages(
+        tmp_path):
+    """A PEP 660 editable install keeps the distribution's metadata in
+    site-packages and the package in the source tree; MMEngine 0.10.7 looks
+    for ``.mim`` beside the metadata. A folder holding only the metadata,
+    first on the path, stands in for site-packages: the ``mmfusenas::`` base
+    is looked for beside the metadata without MMFuseNAS and is found once
+    it is imported."""
+    site = tmp_path / 'site'
+    meta = site / 'mmfusenas-0.1.0.dist-info'
+    meta.mkdir(parents=True)
+    (meta / 'METADATA').write_text(
+        'Metadata-Version: 2.1\nName: mmfusenas\nVersion: 0.1.0\n')
+    (meta / 'top_level.txt').write_text('mmfusenas\n')
+    child = tmp_path / 'child.py'
+    child.write_text("_base_ = 'mmfusenas::tim/fusion_ivif_toy.py'\nx = 1\n")
+    code = ('import sys\n{}from mmengine.config import Config\n'
+            'from mmengine.utils import get_installed_path\n'
+            'print(get_installed_path("mmfusenas"))\n'
+            'print(Config.fromfile(sys.argv[1]).model.type)\n')
+    env = dict(os.environ, PYTHONPATH=f'{site}{os.pathsep}{ROOT}')
+
+    def run(imports):
+        return subprocess.run(
+            [sys.executable, '-c', code.format(imports), str(child)],
+            capture_output=True, text=True, cwd=tmp_path, env=env)
+
+    plain = run('')
+    assert plain.returncode != 0
+    assert plain.stdout.split()[0] == str(site / 'mmfusenas')
+    fixed = run('import mmfusenas\n')
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    path, model_type = fixed.stdout.split()
+    assert path == str(ROOT / 'mmfusenas')
+    assert model_type == 'ImageFusor'
+    # other packages are located by MMEngine as before
+    import mmdet
+    from mmengine.utils import get_installed_path
+    assert get_installed_path('mmdet') == str(Path(mmdet.__file__).parent)
