@@ -27,6 +27,8 @@ TOOL_READ_KEYS = frozenset({'data_root', 'predictor', 'sync_bn',
                             'tensorboard'})
 #: names of config-file variables that hold a schedule length or position
 _SCHEDULE_NAME = re.compile(r'(^|_)(iter|iters|epoch|epochs)($|_)')
+#: keys naming a size or a count: their integers take non-negative integers
+_COUNT_NAME = re.compile(r'^num_|(^|_)(channels|size|iters|epochs)$')
 REPLACING_DOC = 'docs/user_guides/train_test.md#replacing-lists-and-dicts'
 LOSS_RECIPE_DOC = 'docs/user_guides/fusion_losses.md#swapping-the-losses'
 #: the named loss sets, each a list ``losses`` (``model.losses=<name>``);
@@ -157,6 +159,40 @@ def _variable_error(cfg: Config, key: str, value: Any) -> str:
                  f'--max-{unit}s {value if length else "N"}, which rescales '
                  'the schedule with it')
     return text + '.'
+
+
+def check_option_types(cfg: Config, options: Mapping) -> None:
+    """Refuse ``--cfg-options`` values of the wrong type for what they replace.
+
+    A string replacing a number or a bool is refused, and so is anything but
+    a non-negative integer replacing a non-negative integer whose key names a
+    size or a count (``*channels``, ``*size``, ``*iters``, ``*epochs``,
+    ``num_*``). New keys, None, lists, tuples and strings replacing strings
+    pass.
+
+    Args:
+        cfg (Config): the loaded config, before the options are merged.
+        options (Mapping): the options, ``{dotted key: parsed value}``.
+
+    Raises:
+        ValueError: naming the option, what it expects and the old value.
+    """
+    for key, value in options.items():
+        found, old, _ = walk_path(cfg._cfg_dict, str(key).split('.'))
+        if not found or value is None or isinstance(value, (list, tuple)):
+            continue
+        leaf = str(key).rpartition('.')[2]
+        expected = None
+        if type(old) is int and old >= 0 and _COUNT_NAME.search(leaf):
+            if type(value) is not int or value < 0:
+                expected = 'a non-negative integer (a size or a count)'
+        elif isinstance(value, str) and isinstance(old, (int, float)):
+            expected = ('True or False' if isinstance(old, bool) else
+                        'a number')
+        if expected:
+            raise ValueError(
+                f'--cfg-options {key}={value}: expected {expected}; the '
+                f'config has the {type(old).__name__} {old!r}')
 
 
 class UnparsedOption(str):
@@ -391,7 +427,9 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
         '--cfg-options', nargs='+', action=ConfigOptionsAction,
         help='override config settings, e.g. train_cfg.max_iters=50; a '
         'loss list by the name of a loss set, e.g. model.losses=tim '
-        '(configs/_base_/losses/)')
+        '(configs/_base_/losses/); a string for a number or a bool, and '
+        'a negative or fractional size or count (*channels, *size, *iters, '
+        '*epochs, num_*) are refused')
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
@@ -422,8 +460,9 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     # KEY._delete_=True replaces the dict KEY: its keys are all new
     replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
                      if k.endswith('._delete_') and v is True)
-    check_cfg_options(cfg, {k: v for k, v in options.items()
-                            if not k.startswith(replaced)})
+    kept = {k: v for k, v in options.items() if not k.startswith(replaced)}
+    check_cfg_options(cfg, kept)
+    check_option_types(cfg, kept)
     if data_root is not None:
         changed = reroot_data(cfg, data_root)
         from .distributed import launcher_rank  # once per run, not per rank

@@ -137,6 +137,52 @@ def test_delete_for_a_list_item_is_refused():
         + RECIPE.format('model.losses.0'))
 
 
+# --- --cfg-options values of the wrong type -------------------------------
+
+@pytest.mark.parametrize('option, expected', [
+    ('optim_wrapper.optimizer.lr=abc', 'expected a number; the config has '
+     'the float 0.0001'),
+    ('randomness.seed=abc', 'expected a number; the config has the int 0'),
+    ('model.fusion_net.channels=-4', 'expected a non-negative integer (a '
+     'size or a count); the config has the int 48'),
+    ('model.fusion_net.channels=4.5', 'expected a non-negative integer'),
+    ('train_dataloader.batch_size=four', 'expected a non-negative integer'),
+    ('model.losses.1.loss_weight=x', 'expected a number'),
+])
+def test_a_value_of_the_wrong_type_is_named(option, expected):
+    """Such values failed deep inside torch / numpy, naming no option."""
+    with pytest.raises(ValueError) as info:
+        runner_cfg([FUSION_TOY, '--cfg-options', option])
+    assert str(info.value).startswith(f'--cfg-options {option}: {expected}')
+
+
+def test_a_wrong_type_fails_before_the_runner_is_built(in_tmp):
+    train = load_tool('tools/train.py')
+    with pytest.raises(ValueError, match=r'^--cfg-options '
+                       r'model\.fusion_net\.channels=-4: expected a '
+                       'non-negative integer'):
+        train.main([RETINANET_TOY, '--cfg-options',
+                    'model.fusion_net.channels=-4'])
+    assert os.listdir(in_tmp) == []
+
+
+def test_values_of_the_right_type_are_merged():
+    cfg = runner_cfg([
+        FUSION_TOY, '--cfg-options', 'optim_wrapper.optimizer.lr=0.01',
+        'randomness.seed=-3', 'work_dir=x', 'model.fusion_net.channels=16',
+        'model.losses.0.loss_weight=2', 'load_from=a.pth',
+        'train_dataloader.dataset.pipeline.1.crop_size=[32,32]',
+        'train_cfg.val_begin=1', 'model.fusion_net.init_cfg=None'])
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.randomness.seed == -3
+    assert cfg.work_dir == 'x'
+    assert cfg.model.fusion_net.channels == 16
+    assert cfg.model.losses[0].loss_weight == 2
+    assert cfg.load_from == 'a.pth'
+    assert cfg.train_dataloader.dataset.pipeline[1].crop_size == [32, 32]
+    assert cfg.train_cfg.val_begin == 1  # a new key
+
+
 # --- named loss sets -------------------------------------------------------
 
 def test_loss_sets_are_the_lists_of_the_configs():
