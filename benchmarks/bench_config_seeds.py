@@ -61,7 +61,7 @@ percentile among the group's means (the percent of the group it beats,
 ties half; higher metrics are better, lower with ``--lower-better``).
 ``signal_vs_noise`` (per metric, at least 3 variants) are the variance
 components of the variants x seeds table: do the variants differ beyond
-the seed noise at all (``bench_utils.control_stats.signal_vs_noise``)?
+the seed noise at all (``mmfusenas.benchmark.control_stats.signal_vs_noise``)?
 
 ``--reuse`` takes the result of a unit whose ``result.json`` is already in
 its work dir instead of training it again (an interrupted comparison goes
@@ -102,16 +102,16 @@ from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
 from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from bench_utils.seed_runs import seed_dir  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.seed_runs import seed_dir  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from bench_utils.process_units import (  # noqa: E402
+from mmfusenas.benchmark.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
 from mmfusenas.search.estimators import (config_cost,  # noqa: E402
                                          largest_width)
 
-from bench_utils.control_stats import (  # noqa: E402
+from mmfusenas.benchmark.control_stats import (  # noqa: E402
     rank_pct, signal_vs_noise)
 
 #: the parameter count reported by default (where the model has it)
@@ -756,7 +756,7 @@ def rank_variants(summary: Mapping[str, dict], group: Sequence[str],
                   ) -> Dict[str, dict]:
     """``--rank-among``: per metric, the group's median of the variants'
     means and every other variant's rank percentile among the group's
-    means (:func:`~bench_utils.control_stats.rank_pct`, ties half)."""
+    means (:func:`~mmfusenas.benchmark.control_stats.rank_pct`, ties half)."""
     sign = 1.0 if lower_better else -1.0  # rank_pct: lower is better
     out = {}
     for m in metrics:

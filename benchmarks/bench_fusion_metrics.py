@@ -61,7 +61,7 @@ from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
     PRESET_FNS, compute_fusion_metrics)
 from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, IVIF_ZOO_METRICS, resolve_metrics)
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
 TNO = osp.join(osp.dirname(ROOT), 'shared', 'data', 'fusion', 'TNO')

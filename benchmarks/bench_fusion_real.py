@@ -24,7 +24,7 @@ process into a temporary folder by
 ``--checkpoint NAME=CONFIG:CKPT``. Without ``--methods`` every built-in
 method with ``default=True`` runs (:data:`DEFAULT_METHODS`: all but
 ``TarDAL+``, whose output is a dark edge map rather than a fused image,
-see ``ROW_CAVEATS`` of :mod:`bench_utils.results_record`); a method
+see ``ROW_CAVEATS`` of :mod:`mmfusenas.benchmark.results_record`); a method
 with a caveat is marked ``†`` in the printed table, the caveat beneath.
 A built-in method whose config, converter or weight file is missing is
 reported as absent with the reason (in the table, the JSON and RESULT),
@@ -93,7 +93,6 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
@@ -107,7 +106,7 @@ from mmfusenas.search.estimators import (count_flops,  # noqa: E402
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     FOOTNOTE_SIGNS, ROW_CAVEATS, write_results_record)
 
 #: fuse.py: its file check before writing is reused as is

@@ -137,9 +137,9 @@ from mmfusenas.search.estimators import (  # noqa: E402
     count_flops, count_params, device_name)
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from helpers.hqs_reference import official_hqs_forward  # noqa: E402
-from bench_utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from cpu_kernels.allocator import configure_cpu_allocator  # noqa
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa
 

@@ -64,7 +64,7 @@ from mmfusenas.search.strategies.cooperative import (  # noqa: E402
     CooperativeProblem)
 from helpers.bilevel_problems import (  # noqa: E402
     QuadraticProblem, RidgeProblem1D, cosine)
-from bench_utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 
 SPACE = osp.join(ROOT, 'configs', '_base_', 'models', 'tim_search_space.py')
 STRATEGIES = [

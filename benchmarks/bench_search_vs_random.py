@@ -127,7 +127,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 from mmfusenas.engine.hooks.arch_separation_hook import (  # noqa: E402
     CURVE_KEY as SEPARATION_KEY)
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from bench_utils.control_stats import (  # noqa: E402
+from mmfusenas.benchmark.control_stats import (  # noqa: E402
     rank_pct, signal_vs_noise)
 from mmfusenas.models.mutables import (  # noqa: E402
     Genotype, build_genotype_net)
@@ -136,8 +136,8 @@ from mmfusenas.search.algorithms.bilevel_search import (  # noqa: E402
     record_submodule_inputs)
 from mmfusenas.search.estimators import count_flops  # noqa: E402
 from mmfusenas.search.predictors import spearman_rho  # noqa: E402
-from bench_utils.cli_modes import run_mode  # noqa: E402
-from bench_utils.process_units import (  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.process_units import (  # noqa: E402
     ProcessUnit, launch_unit_worker, run_process_units)
 
 STRATEGIES = {
@@ -1687,7 +1687,7 @@ def main_control():
     for s in spaces:  # a missing data folder fails before anything runs
         real_data_root(SPACES[s], s)
     if args.results_json:
-        from bench_utils.results_record import check_record_path
+        from mmfusenas.benchmark.results_record import check_record_path
         check_record_path(args.results_json)
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     MMLogger.get_instance('mmengine', log_level='WARNING')
@@ -1828,7 +1828,7 @@ def write_control_record(path: str, result: Dict[str, Any],
     tables of :func:`control_record_tables`, a note per space (the
     uniform draws' Spearman rho with their parameters; the size matching)
     and the whole RESULT as ``control``."""
-    from bench_utils.results_record import write_results_record
+    from mmfusenas.benchmark.results_record import write_results_record
     notes = []
     for name in spaces:
         res = result[name]

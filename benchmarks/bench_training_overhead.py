@@ -107,9 +107,9 @@ from cpu_kernels.allocator import (  # noqa: E402
     DEFAULT_CPU_MALLOC, configure_cpu_allocator)
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     read_checkpoint, nonfinite_tensors)
-from bench_utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from toy_data.ivif import generate_toy_dataset  # noqa: E402
 

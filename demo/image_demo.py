@@ -12,12 +12,9 @@ compound fusion + detector / segmentor models, ``DIR/fused/`` and
 """
 import argparse
 import os.path as osp
-import sys
 from typing import Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
                             inferencer_from_args)

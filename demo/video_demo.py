@@ -31,15 +31,12 @@ import numpy as np
 import torch.nn as nn
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
                             inferencer_from_args)
 from mmfusenas.apis.inferencer import panel  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from mmfusenas.visualization.panels import to_bgr  # noqa: E402
 

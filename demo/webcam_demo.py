@@ -15,8 +15,6 @@ import sys
 from typing import Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
                             inferencer_from_args)

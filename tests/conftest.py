@@ -17,12 +17,12 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO_ROOT, 'projects', 'cpu_kernels'))
 # the test helpers (``tests/helpers``, imported as ``helpers``), the
 # toy-data generators (``tools/misc/toy_data``, imported as ``toy_data``) and
-# the benchmarks' plumbing (``benchmarks/bench_utils``): on
+# the benchmark scripts the tests call: on
 # the path of this process, its xdist workers and the processes a test starts
 # (tools, spawned ranks)
 TESTS = osp.join(REPO_ROOT, 'tests')
 TOOLS_MISC = osp.join(REPO_ROOT, 'tools', 'misc')
-BENCHMARKS = osp.join(REPO_ROOT, 'benchmarks')  # bench_utils
+BENCHMARKS = osp.join(REPO_ROOT, 'benchmarks')
 _PATHS = (TESTS, TOOLS_MISC, BENCHMARKS)
 for path in reversed(_PATHS):
     if path not in sys.path:

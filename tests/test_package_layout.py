@@ -2,11 +2,11 @@
 
 Layers, lowest first: ``registry`` / ``utils`` / ``version`` →
 ``structures`` → ``models`` / ``datasets`` / ``evaluation`` /
-``visualization`` → ``search`` → ``engine`` → ``apis`` → the package
-root. A module may import from its own layer or below, never above; and the
-sub-rooms (``mmfusenas.models.cells``, ``mmfusenas.models.mutables``, ...)
-form no import circle. Read from the source with ``ast`` (no import side
-effects).
+``visualization`` → ``search`` → ``engine`` → ``apis`` / ``benchmark`` →
+the package root. A module may import from its own layer or below, never
+above; and the sub-rooms (``mmfusenas.models.cells``,
+``mmfusenas.models.mutables``, ...) form no import circle. Read from the
+source with ``ast`` (no import side effects).
 
 ``engine`` sits above ``search`` as MMRazor's ``engine`` sits above its
 ``models`` (algorithms, mutables): the runner, loops, hooks and
@@ -37,7 +37,7 @@ PACKAGE = osp.join(
 LAYERS = {
     'registry': 0, 'utils': 0, 'version': 0, 'structures': 1, 'models': 2,
     'datasets': 2, 'evaluation': 2, 'visualization': 2, 'search': 3,
-    'engine': 4, 'apis': 5, '': 6
+    'engine': 4, 'apis': 5, 'benchmark': 5, '': 6
 }
 #: modules allowed to import upwards, with the reason in the docstring
 EXEMPT = ('mmfusenas.utils.setup_env', )
@@ -307,7 +307,7 @@ def test_every_module_serves_users():
     tool, a config, a demo or a project (through a lazy export table only
     if one of the names it exports there is used by one of those): nothing
     in mmfusenas/ is there only for the tests or the benchmarks (those
-    helpers live in tests/helpers and benchmarks/bench_utils)."""
+    helpers live in tests/helpers)."""
     root = osp.dirname(PACKAGE)
     files = {path: package for _, package, path in package_modules()}
     for folder in ('tools', 'configs', 'demo', 'projects'):
@@ -413,6 +413,25 @@ def test_mmengine_is_used_through_its_public_api():
     ``children``, ``scope`` and ``import_from_location`` survive an
     mmengine upgrade."""
     assert mmengine_internals_used(PACKAGE) == []
+
+
+def test_tools_and_demos_import_the_package_without_path_edits():
+    """The tools, demos and the package import MMFuseNAS as installed: no
+    module edits ``sys.path`` (a script's own folder is on it already)."""
+    root = osp.dirname(PACKAGE)
+    edits = []
+    for folder in ('tools', 'demo', 'mmfusenas'):
+        for path in glob.glob(osp.join(root, folder, '**', '*.py'),
+                              recursive=True):
+            with open(path, encoding='utf-8') as f:
+                tree = ast.parse(f.read())
+            edits += [f'{osp.relpath(path, root)}:{node.lineno}'
+                      for node in ast.walk(tree)
+                      if isinstance(node, ast.Attribute)
+                      and node.attr == 'path'
+                      and isinstance(node.value, ast.Name)
+                      and node.value.id == 'sys']
+    assert edits == []
 
 
 def test_the_internals_checker_sees_mock_and_private_registry_reads(

@@ -21,7 +21,6 @@ atomically).
 """
 import argparse
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -30,7 +29,6 @@ from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from terminaltables import AsciiTable
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.apis import (add_optimize_argument, init_model,  # noqa: E402
                             result_image)

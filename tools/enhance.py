@@ -22,7 +22,6 @@ run with a list of all bad files (nothing written), or, with
 """
 import argparse
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -31,8 +30,6 @@ from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             inference_enhancer, init_model, load_config)

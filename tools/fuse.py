@@ -39,8 +39,6 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config, DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             config_modalities, inference_fusion, init_model,

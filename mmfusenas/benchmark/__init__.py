@@ -1,2 +1,3 @@
-"""Plumbing shared by the benchmarks and the reproduction scripts: the
-``--mode`` switch, seed runs, process units and results records."""
+"""Plumbing shared by the tools, benchmarks and reproduction scripts: the
+``--mode`` switch, seed runs, process units and the results records of
+``docs/results/``."""

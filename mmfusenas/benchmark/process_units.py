@@ -352,9 +352,6 @@ def call_unit(spec_file: str) -> None:
     import importlib.util
     with open(spec_file, encoding='utf-8') as f:
         spec = json.load(f, object_hook=_decode_spec)
-    folder = osp.dirname(spec['file'])
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
     module_spec = importlib.util.spec_from_file_location(
         '_process_unit_module', spec['file'])
     module = importlib.util.module_from_spec(module_spec)
@@ -400,11 +397,14 @@ def map_in_processes(fn: Callable[..., Any],
         units.append(ProcessUnit(str(i), osp.join(folder, 'unit.log'),
                                  result, name=f'{fn.__name__} #{i}',
                                  data=spec))
+    # the script's folder is on the worker's path, as when it runs itself
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    benchmarks = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    code = (f'import sys; sys.path.insert(0, {benchmarks!r}); '
-            'from bench_utils.process_units import call_unit; '
+               MKL_NUM_THREADS=str(threads),
+               PYTHONPATH=os.pathsep.join(
+                   [osp.dirname(file)] +
+                   os.environ.get('PYTHONPATH', '').split(os.pathsep)))
+    code = ('import sys; '
+            'from mmfusenas.benchmark.process_units import call_unit; '
             'call_unit(sys.argv[1])')
     results = run_process_units(
         units, jobs, lambda unit: [sys.executable, '-c', code, unit.data],

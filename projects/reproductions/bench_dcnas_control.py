@@ -93,12 +93,11 @@ from torch.utils.data import DataLoader
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation.metrics import GISRMetric  # noqa: E402
-from bench_utils.control_stats import rank_pct  # noqa: E402
+from mmfusenas.benchmark.control_stats import rank_pct  # noqa: E402
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
     DCNASNet, GuidedDepthSR, dcnas_keys)
@@ -111,13 +110,13 @@ from mmfusenas.search.predictors import (  # noqa: E402
     BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
 from mmfusenas.search.strategies import path_loss  # noqa: E402
 from mmfusenas.utils.distributed import unwrap  # noqa: E402
-from bench_utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from bench_utils.process_units import (  # noqa: E402
+from mmfusenas.benchmark.process_units import (  # noqa: E402
     AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
-from bench_utils.seed_runs import (  # noqa: E402
+from mmfusenas.benchmark.seed_runs import (  # noqa: E402
     collect_seed_runs, read_stored_run, seed_stats)
 
 #: the ranking rule of eval_fusion.py --methods-root

@@ -64,11 +64,9 @@ from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import count_params  # noqa: E402
 from mmfusenas.utils.checkpoint import read_checkpoint  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
-from bench_utils.seed_runs import (  # noqa: E402
+from mmfusenas.benchmark.seed_runs import (  # noqa: E402
     collect_seed_runs, read_stored_run, seed_stats)
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')

@@ -39,9 +39,7 @@ from mmfusenas.models.enhancers import to_uint8  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
     count_flops, count_params, device_name, measure_latency, num_threads)
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
-from bench_utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.checkpoint import read_checkpoint  # noqa: E402
 
 

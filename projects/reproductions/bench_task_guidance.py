@@ -66,11 +66,9 @@ sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'tools', 'misc'))  # the toy-data generators
 
 from helpers.task_models import toy_retinanet  # noqa: E402
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
-from bench_utils.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa: E402
-from bench_utils.process_units import map_in_processes  # noqa: E402
+from mmfusenas.benchmark.process_units import map_in_processes  # noqa: E402
 from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
 
 VARIANTS = ('vis', 'ir', 'direct', 'guided')

@@ -69,10 +69,8 @@ from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
 from mmfusenas.search.estimators import (config_cost,  # noqa: E402
                                          largest_width)
 from helpers.task_models import toy_retinanet  # noqa: E402
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
-from bench_utils.cli_modes import run_mode  # noqa: E402
-from bench_utils.process_units import map_in_processes  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.process_units import map_in_processes  # noqa: E402
 from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
 
 BC = 16  # the toy ResNet-18's base width: levels of 16, 32, 64, 128

@@ -81,10 +81,8 @@ from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation.functional import (  # noqa: E402
     compute_fusion_metrics)
 from mmfusenas.registry import MODELS  # noqa: E402
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'benchmarks'))  # bench_utils
-from bench_utils.cli_modes import run_mode  # noqa: E402
-from bench_utils.process_units import (  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.process_units import (  # noqa: E402
     ProcessUnit, UnitProgress, run_process_units)
 
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')

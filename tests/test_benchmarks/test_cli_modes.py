@@ -1,9 +1,9 @@
-"""bench_utils.cli_modes: choosing a script's mode with ``--mode``."""
+"""mmfusenas.benchmark.cli_modes: choosing a script's mode with ``--mode``."""
 import sys
 
 import pytest
 
-from bench_utils.cli_modes import run_mode, split_mode
+from mmfusenas.benchmark.cli_modes import run_mode, split_mode
 
 
 def test_split_mode_takes_the_flag_anywhere_and_defaults_to_the_first():

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from bench_utils.process_units import (AdoptedProcess, ProcessUnit,
-                                           launch_unit_worker, pid_alive,
-                                           run_process_units)
+from mmfusenas.benchmark.process_units import (AdoptedProcess, ProcessUnit,
+                                               launch_unit_worker, pid_alive,
+                                               run_process_units)
 
 # a unit: a seeded value plus the values of the units it waits for (read
 # from their result files: a unit started too early fails), written
@@ -336,7 +336,7 @@ def _load_module(path):
 
 
 def test_map_in_processes_equals_the_inline_map(tmp_path):
-    from bench_utils.process_units import map_in_processes
+    from mmfusenas.benchmark.process_units import map_in_processes
     script = tmp_path / 'work_fn.py'
     script.write_text(
         'import os\n'
@@ -357,7 +357,7 @@ def test_map_in_processes_equals_the_inline_map(tmp_path):
 
 
 def test_map_in_processes_reports_a_failed_unit(tmp_path):
-    from bench_utils.process_units import map_in_processes
+    from mmfusenas.benchmark.process_units import map_in_processes
     script = tmp_path / 'fail_fn.py'
     script.write_text('def boom(x):\n'
                       "    raise ValueError(f'bad input {x}')\n")
@@ -372,7 +372,7 @@ def test_map_in_processes_passes_arguments_as_json_not_pickle(tmp_path):
     worker unpickles a file of the work dir; other types are refused."""
     import argparse
     import json
-    from bench_utils.process_units import map_in_processes
+    from mmfusenas.benchmark.process_units import map_in_processes
     script = tmp_path / 'types_fn.py'
     script.write_text('def kinds(t, ns):\n'
                       '    return [type(t).__name__, type(ns).__name__,\n'

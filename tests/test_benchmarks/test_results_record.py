@@ -1,11 +1,12 @@
-"""bench_utils.results_record: the commit a record names (and when dirty)."""
+"""mmfusenas.benchmark.results_record: the commit a record names (and when
+dirty)."""
 import os.path as osp
 import shutil
 import subprocess
 
 import pytest
 
-from bench_utils.results_record import RESULTS_DIR, git_commit
+from mmfusenas.benchmark.results_record import RESULTS_DIR, git_commit
 
 pytestmark = pytest.mark.skipif(shutil.which('git') is None,
                                 reason='git is not installed')

@@ -2,7 +2,8 @@ import os.path as osp
 
 import pytest
 
-from bench_utils.seed_runs import collect_seed_runs, seed_dir, seed_stats
+from mmfusenas.benchmark.seed_runs import (collect_seed_runs, seed_dir,
+                                           seed_stats)
 
 
 def test_seed_dir():

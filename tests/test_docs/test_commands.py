@@ -93,7 +93,7 @@ def script_options(path: str, depth: int = 2) -> Set[str]:
             imported.append(module)
             imported += [f'{module}.{a.name}' for a in node.names]
             if any(a.name == 'run_mode' for a in node.names):
-                options.add('--mode')  # bench_utils.cli_modes.run_mode
+                options.add('--mode')  # mmfusenas.benchmark.cli_modes.run_mode
     if depth:
         for name in imported:
             if name.split('.')[0] not in ('mmfusenas', ) and '.' in name:

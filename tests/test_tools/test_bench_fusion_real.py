@@ -9,7 +9,7 @@ import torch
 
 from mmfusenas.apis import init_model
 from helpers import load_tool
-from bench_utils.results_record import git_commit
+from mmfusenas.benchmark.results_record import git_commit
 
 TOY = 'configs/baselines/fusion_toy.py'
 

@@ -1,11 +1,11 @@
-"""mmfusenas.utils.fileio (and bench_utils.seed_runs: stored benchmark runs
-read back by their options)."""
+"""mmfusenas.utils.fileio (and mmfusenas.benchmark.seed_runs: stored
+benchmark runs read back by their options)."""
 import json
 import re
 
 import pytest
 
-from bench_utils.seed_runs import read_stored_run
+from mmfusenas.benchmark.seed_runs import read_stored_run
 from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 

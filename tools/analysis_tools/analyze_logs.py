@@ -19,14 +19,11 @@ left out, see :func:`mmfusenas.visualization.log_plots.train_time`).
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.visualization import (load_scalars,  # noqa: E402
                                      plot_arch_evolution, plot_curves,

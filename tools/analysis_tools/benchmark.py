@@ -21,7 +21,6 @@ network-only latency.
 """
 import argparse
 import os.path as osp
-import sys
 import tempfile
 from typing import Dict, List, Optional
 
@@ -33,8 +32,6 @@ from mmengine.config import DictAction
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             build_batch, config_modalities,

@@ -17,7 +17,6 @@ last panel shows its fused / enhanced image with the predicted boxes
 import argparse
 import copy
 import os.path as osp
-import sys
 from typing import List, Optional
 
 import torch
@@ -26,8 +25,6 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import init_model, load_config  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402

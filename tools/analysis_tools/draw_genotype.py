@@ -22,12 +22,9 @@ operator, and nothing is written.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.visualization import draw_genotype  # noqa: E402
 

@@ -74,9 +74,6 @@ import torch
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import init_model  # noqa: E402
 from mmfusenas.evaluation.functional import resolve_metrics  # noqa: E402
@@ -88,7 +85,7 @@ from mmfusenas.utils.config import load_loss_set  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, read_image,  # noqa
                                     read_json)
-from bench_utils.results_record import write_results_record  # noqa
+from mmfusenas.benchmark.results_record import write_results_record  # noqa
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
 
 #: the table's inference path, metrics, merge and figure

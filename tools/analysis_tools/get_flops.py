@@ -25,7 +25,6 @@ counts include every candidate (what one supernet forward costs).
 import argparse
 import json
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -35,8 +34,6 @@ from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
 from terminaltables import AsciiTable
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.models import ImageFusor  # noqa: E402

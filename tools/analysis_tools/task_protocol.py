@@ -141,9 +141,6 @@ from mmengine.hooks import Hook
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
@@ -164,9 +161,9 @@ from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.search.estimators.resource_estimator import \
     device_name  # noqa: E402
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, git_commit, write_results_record)
-from bench_utils.seed_runs import read_stored_run  # noqa: E402
+from mmfusenas.benchmark.seed_runs import read_stored_run  # noqa: E402
 
 #: the real fusion table: its methods and its fusion code are reused
 FUSION_REAL = load_tool('benchmarks/bench_fusion_real.py')

@@ -21,13 +21,10 @@ atomically. The data root is only read.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 from mmfusenas.datasets.real_fusion_splits import (  # noqa: E402
     NEAR_DUP_THRESHOLD, REAL_FUSION_SOURCES, make_fusion_splits,

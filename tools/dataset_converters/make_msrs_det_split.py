@@ -20,11 +20,8 @@ written atomically; the data root is only read.
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import Dict, List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 from mmfusenas.datasets.frame_block_split import (  # noqa: E402
     MSRS_DET_SPLIT, block_split, min_cross_split_distance)

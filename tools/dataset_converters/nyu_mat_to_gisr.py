@@ -21,14 +21,11 @@ train, the last 449 test). Needs ``h5py`` (``pip install h5py``).
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import List, Optional
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402

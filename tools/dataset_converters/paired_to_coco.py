@@ -17,13 +17,10 @@ import json
 import math
 import os
 import os.path as osp
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter, OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 from mmfusenas.datasets.paired_det_dataset import check_coco  # noqa: E402
 from mmfusenas.datasets.paired_image_dataset import (  # noqa: E402

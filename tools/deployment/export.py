@@ -11,15 +11,12 @@ exported file; see ``docs/user_guides/deployment.md``.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.apis import (config_modalities,  # noqa: E402
                             core_network, export_network, init_model,

@@ -22,8 +22,6 @@ from collections import OrderedDict
 from typing import List, Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 import mmfusenas.registry as registry_module  # noqa: E402
 from mmfusenas.utils import register_all_modules  # noqa: E402

@@ -17,7 +17,6 @@ from typing import Dict, List, Optional
 # the repository root (mmfusenas) and this folder (the toy_data generators),
 # also when a test or tool loads this file by its path
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
 from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
 

@@ -10,13 +10,11 @@ See :mod:`toy_data.deblur` for the layouts.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 # the repository root (mmfusenas) and this folder (the toy_data generators),
 # also when a test or tool loads this file by its path
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
 from toy_data.deblur import generate_toy_deblur  # noqa: E402
 from toy_data.deblur import generate_toy_restoration  # noqa: E402

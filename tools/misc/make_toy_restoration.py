@@ -11,13 +11,11 @@ See :mod:`toy_data.restoration` for the physical models.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 # the repository root (mmfusenas) and this folder (the toy_data generators),
 # also when a test or tool loads this file by its path
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
 from toy_data.restoration import (SOURCES, generate_toy_haze,  # noqa: E402
                                   generate_toy_underwater)

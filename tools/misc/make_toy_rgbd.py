@@ -9,13 +9,11 @@ See :mod:`toy_data.rgbd` for the scene model.
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 # the repository root (mmfusenas) and this folder (the toy_data generators),
 # also when a test or tool loads this file by its path
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 
 from toy_data.rgbd import generate_toy_rgbd  # noqa
 

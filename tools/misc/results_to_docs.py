@@ -26,7 +26,7 @@ it); ``row_label`` the first column's title (default ``method``); ``note``
 ``decimals`` (default 4) is the number of decimals of float values.
 
 A row whose name has a caveat (``ROW_CAVEATS`` of
-:mod:`bench_utils.results_record`, or the record's own ``caveats``:
+:mod:`mmfusenas.benchmark.results_record`, or the record's own ``caveats``:
 ``{row: text}``) gets a footnote sign after its name (``†``, then ``‡``,
 ...) in every table that holds it, and the footnote text once per
 record, beneath the first table that holds it. A record of fusion metrics
@@ -54,13 +54,10 @@ import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
+from mmfusenas.benchmark.results_record import (  # noqa: E402
+    FOOTNOTE_SIGNS, ROW_CAVEATS)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from bench_utils.results_record import (FOOTNOTE_SIGNS,  # noqa: E402
-                                        ROW_CAVEATS)
 
 BEGIN = re.compile(r'^<!-- results:([A-Za-z0-9_.-]+) -->\s*$')
 END = '<!-- /results -->'

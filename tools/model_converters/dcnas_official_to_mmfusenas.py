@@ -48,7 +48,6 @@ import io
 import json
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
@@ -58,8 +57,6 @@ import yaml
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: ``--data-config`` default, relative to the repository root
 DEFAULT_DATA_CONFIG = 'configs/_base_/datasets/gisr_nyu.py'
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.models.gisr import DCNASNet, arch_to_choices  # noqa: E402
 from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402

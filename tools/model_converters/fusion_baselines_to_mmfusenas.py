@@ -31,8 +31,6 @@ import sys
 from typing import Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.models.fusion.baselines import (  # noqa: E402
     BASELINE_NETWORKS, convert_fusion_baseline)

@@ -48,8 +48,6 @@ import torch
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.models.restoration import (  # noqa: E402
     HBL_DECODER_POSITIONS, HBL_ENCODER_POSITIONS)

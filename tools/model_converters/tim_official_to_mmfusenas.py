@@ -68,8 +68,6 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.registry import MODELS  # noqa: E402

@@ -35,12 +35,9 @@ import argparse
 import json
 import os.path as osp
 import random
-import sys
 import time
 from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 import numpy as np  # noqa: E402
 from mmengine.dist import get_dist_info  # noqa: E402

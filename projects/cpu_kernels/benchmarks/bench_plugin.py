@@ -39,13 +39,12 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))  # bench_utils
 
 from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from mmfusenas.apis import (inference_enhancer, inference_fusion,  # noqa
                             init_model)
 from mmfusenas.registry import MODELS  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from toy_data.ivif import generate_toy_dataset  # noqa: E402
 

@@ -37,11 +37,11 @@ import torch
 import torch.nn as nn
 from terminaltables import AsciiTable
 
-# the benchmarks' --mode switch and results records (benchmarks/bench_utils)
+# the benchmarks' --mode switch and results records (mmfusenas.benchmark)
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__))))), 'benchmarks'))
-from bench_utils.cli_modes import run_mode  # noqa: E402
-from bench_utils.results_record import (  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
+from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 
 from .transform import apply_cpu_kernels
