@@ -103,16 +103,16 @@ from mmfusenas.evaluation.functional import (  # noqa: E402
 from mmfusenas.models import ImageFusor  # noqa: E402
 from mmfusenas.search.estimators import (count_flops,  # noqa: E402
                                          count_params, measure_latency)
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
+from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
+                                       format_skipped)
+from mmfusenas.evaluation import fusion_files  # noqa: E402
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.benchmark.results_record import (  # noqa: E402
     FOOTNOTE_SIGNS, ROW_CAVEATS, write_results_record)
 
-#: fuse.py: its file check before writing is reused as is
-FUSE = load_tool('tools/fuse.py')
-#: eval_fusion.py: its source reading, --out checks and ranking rule
-EVAL_FUSION = FUSE.EVAL_FUSION
+#: eval_fusion.py's source reading, --out checks and ranking rule
+EVAL_FUSION = fusion_files
 LOWER_BETTER, add_ranks = EVAL_FUSION.LOWER_BETTER, EVAL_FUSION.add_ranks
 
 #: the metric convention (eval_fusion.py's default preset)
@@ -336,11 +336,11 @@ def check_inputs(folders: 'OrderedDict[str, OrderedDict[str, str]]',
     pipeline = [dict(type='LoadPairedImages'), dict(type='PackFusionInputs')]
     for name, mods in folders.items():
         dataset = build_pairs(mods, pipeline, max_pairs)
-        bad = FUSE.check_dataset_files(dataset, progress=False)
+        bad = check_dataset_files(dataset, progress=False)
         if bad:
             raise ValueError(
                 f'{len(bad)} of {len(dataset)} pair(s) of {name} cannot be '
-                'read; nothing was written:\n' + FUSE.format_skipped(bad))
+                'read; nothing was written:\n' + format_skipped(bad))
         for idx in range(len(dataset)):
             for path in dataset.get_data_info(idx)['img_path'].values():
                 EVAL_FUSION.read_bgr8(path)  # 8-bit, opaque: as scored

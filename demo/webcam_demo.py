@@ -4,9 +4,10 @@
 --vi-camera 1 [--out OUT.mp4] [--max-frames N] [--show]``
 
 The frames of both devices go through the same path as
-``demo/video_demo.py`` (no frame-rate or length checks: live streams are
-read in lock step). When a device cannot be opened the demo prints which
-one and exits with code 3 (``EXIT_NO_CAMERA``) without loading the model.
+``demo/video_demo.py`` (:mod:`mmfusenas.apis.video`; no frame-rate or
+length checks: live streams are read in lock step). When a device cannot
+be opened the demo prints which one and exits with code 3
+(``EXIT_NO_CAMERA``) without loading the model.
 """
 import argparse
 import json
@@ -18,10 +19,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.apis import (add_inferencer_arguments,  # noqa: E402
                             inferencer_from_args)
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
-
-#: ``demo/video_demo.py``, whose ``PairedFrames`` and ``fuse_video`` serve here
-VIDEO_DEMO = load_tool('demo/video_demo.py')
+from mmfusenas.apis.video import (PairedFrames,  # noqa: E402
+                                  format_stages, fuse_video, parse_size)
 
 #: exit code when a capture device cannot be opened
 EXIT_NO_CAMERA = 3
@@ -40,7 +39,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--max-frames', type=int, help='stop after this many frames')
     parser.add_argument(
         '--resize-to',
-        type=VIDEO_DEMO.parse_size,
+        type=parse_size,
         metavar='WxH',
         help='resize both streams to this size (default: sizes must match)')
     parser.add_argument(
@@ -54,7 +53,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the demo; returns the exit code."""
     args = parse_args(argv)
     try:
-        frames = VIDEO_DEMO.PairedFrames(
+        frames = PairedFrames(
             ir=args.ir_camera, vi=args.vi_camera, resize_to=args.resize_to,
             live=True)
     except OSError as err:
@@ -63,13 +62,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_NO_CAMERA
     try:
         inferencer = inferencer_from_args(args, show_progress=False)
-        result = VIDEO_DEMO.fuse_video(
+        result = fuse_video(
             inferencer, frames, args.out, batch_size=args.batch_size,
             pred_score_thr=args.pred_score_thr,
             max_frames=args.max_frames, show=args.show, progress=False)
     finally:
         frames.release()
-    print(VIDEO_DEMO.format_stages(result))
+    print(format_stages(result))
     print('RESULT ' + json.dumps(result), flush=True)
     return 0
 

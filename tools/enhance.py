@@ -33,6 +33,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             inference_enhancer, init_model, load_config)
+from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
+                                       format_skipped, refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
 from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
@@ -42,10 +44,6 @@ from mmfusenas.models.enhancers import (
     ImageEnhancer,  # noqa: E402
     to_uint8_rgb)
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
-
-#: the file check before writing and its messages are fuse.py's
-FUSE = load_tool('tools/fuse.py')
 
 DEFAULT_PIPELINE = [
     dict(type='LoadEnhanceImages'),
@@ -144,11 +142,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     # the float prediction is quantised here, with --rounding
     cfg.model.pred_quantize = None
     dataset = build_dataset(cfg, args.input, args.gt)
-    bad = FUSE.check_dataset_files(dataset,
-                                   f'checking {len(dataset)} image(s)')
+    bad = check_dataset_files(dataset, f'checking {len(dataset)} image(s)')
     if not args.skip_bad:
-        FUSE.refuse_unreadable(bad, len(dataset), 'image(s)',
-                               'enhance the rest')
+        refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
     skip = {b['index'] for b in bad}
     model = init_model(
         cfg, args.checkpoint, device=args.device, optimize=args.optimize)
@@ -174,7 +170,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     print(f'wrote {written} enhanced image(s) to {args.out} in '
           f'{elapsed:.1f} s ({elapsed / max(written, 1):.2f} s per image); '
           f'skipped {len(bad)}' +
-          (':\n' + FUSE.format_skipped(bad) if bad else ''))
+          (':\n' + format_skipped(bad) if bad else ''))
     if not args.metrics:
         return {}
     names = ('PSNR', 'SSIM')

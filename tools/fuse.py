@@ -11,7 +11,8 @@ and cropping back are those of training / testing: a
 pipeline feeds ``model.test_step``. ``--metrics`` adds fusion metrics per
 pair and their mean, computed on each written PNG read back from disk with
 the reading, gray rule and metric functions of
-``tools/analysis_tools/eval_fusion.py``: the same numbers that
+``tools/analysis_tools/eval_fusion.py``
+(:mod:`mmfusenas.evaluation.fusion_files`): the same numbers that
 ``eval_fusion.py`` gives on the output folder. A warning on stderr names
 the pairs whose fused image is constant or whose metrics are not finite.
 
@@ -24,17 +25,16 @@ runs the config's initial (random) weights for a quick look at the pipeline,
 with a warning on stderr. ``--data-root`` is not
 needed here (the folders are given); ``--tim-official PROTOCOL`` runs a
 converted official TIM model with the authors' test protocol
-(``fuse_tim_official`` of the TIM converter; see
+(:func:`mmfusenas.apis.tim_official.fuse_tim_official`; see
 ``docs/user_guides/official_weights.md``). See
 ``docs/user_guides/inference.md``.
 """
 import argparse
-import copy
 import os.path as osp
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
@@ -43,20 +43,20 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             config_modalities, inference_fusion, init_model,
                             load_config, parse_optimize, result_image)
+from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
+                                       format_skipped, refuse_unreadable)
+from mmfusenas.apis.tim_official import (TIM_OFFICIAL,  # noqa: E402
+                                         fuse_tim_official)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.datasets.paired_image_dataset import (  # noqa: E402
-    PairCheckError, _listing)
+    PairCheckError)
 from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
+from mmfusenas.evaluation.fusion_files import (  # noqa: E402
+    format_metrics_table, mean_metrics, score_files)
 from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
-
-#: the metric reading and scoring of eval_fusion.py (the same numbers)
-EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
-#: the official TIM test protocols live with the TIM converter
-TIM = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
 
 #: printed (stderr) when CHECKPOINT is ``none``
 UNTRAINED_WARNING = (
@@ -125,10 +125,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'summary) instead of stopping before anything is written')
     parser.add_argument(
         '--tim-official',
-        choices=sorted(TIM.TIM_OFFICIAL),
+        choices=sorted(TIM_OFFICIAL),
         metavar='PROTOCOL',
         help='run a converted official TIM model with the official test '
-        f'protocol ({", ".join(sorted(TIM.TIM_OFFICIAL))}): official reading, '
+        f'protocol ({", ".join(sorted(TIM_OFFICIAL))}): official reading, '
         'BN batch statistics, padding and saving '
         '(docs/user_guides/official_weights.md)')
     parser.add_argument(
@@ -227,38 +227,6 @@ def build_dataset(cfg: Config,
             'fuse the rest).') from None
 
 
-def check_dataset_files(dataset, desc: str = 'checking files',
-                        progress: bool = True) -> List[dict]:
-    """Decode every sample's files with the dataset's loading step; one
-    ``dict(index=, stem=, error=)`` per unreadable sample."""
-    bad = []
-    for idx in track(range(len(dataset)), desc, enabled=progress):
-        info = copy.deepcopy(dataset.get_data_info(idx))
-        try:
-            dataset.pipeline.transforms[0](info)
-        except (OSError, ValueError, KeyError) as err:
-            bad.append(dict(index=idx,
-                            stem=info.get('stem') or str(info.get('img_path')),
-                            error=f'{type(err).__name__}: {err}'))
-    return bad
-
-
-def format_skipped(bad: Sequence[dict]) -> str:
-    """One line per bad sample (at most 20)."""
-    return _listing([f'{b["stem"]}: {b["error"]}' for b in bad])
-
-
-def refuse_unreadable(bad: Sequence[dict], total: int, noun: str,
-                      rest: str) -> None:
-    """Raise a ValueError listing the unreadable samples (if any); ``rest``
-    says what ``--skip-bad`` does."""
-    if bad:
-        raise ValueError(
-            f'{len(bad)} of {total} {noun} cannot be read; nothing was '
-            f'written (fix them, or pass --skip-bad to {rest}):\n' +
-            format_skipped(bad))
-
-
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     """Fuse the folders; return the mean metrics (empty without
     ``--metrics``)."""
@@ -280,7 +248,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
             args.preset, 'all' if args.metrics == ['all'] else
             (args.metrics or None))
     if (args.tim_official and 'fold_bn' in parse_optimize(args.optimize)
-            and TIM.TIM_OFFICIAL[args.tim_official]['batch_stats']):
+            and TIM_OFFICIAL[args.tim_official]['batch_stats']):
         raise ValueError(
             f'--optimize fold_bn cannot be combined with --tim-official '
             f'{args.tim_official}: that protocol runs BatchNorm on batch '
@@ -305,7 +273,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         info = dataset.get_data_info(idx)
         stem = info['stem']
         if args.tim_official:
-            img = TIM.fuse_tim_official(
+            img = fuse_tim_official(
                 model, list(info['img_path'].values()), args.tim_official,
                 pad_mode=args.pad_mode)
         else:
@@ -316,7 +284,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
         if names is not None:
             # the written file, read back as eval_fusion.py reads it
             source_a, source_b = info['img_path'].values()
-            per_image[stem], imgs = EVAL_FUSION.score_files(
+            per_image[stem], imgs = score_files(
                 {'IR': source_a, 'VI': source_b, 'fused': out_path},
                 args.preset, names, stem, device=args.device)
             if imgs['fused'].min() == imgs['fused'].max():
@@ -327,8 +295,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
           f'{len(bad)}' + (':\n' + format_skipped(bad) if bad else ''))
     if names is None or not per_image:
         return {}
-    means = EVAL_FUSION.mean_metrics(per_image, names)
-    print(EVAL_FUSION.format_metrics_table(per_image, means, args.preset))
+    means = mean_metrics(per_image, names)
+    print(format_metrics_table(per_image, means, args.preset))
     warning = degenerate_pairs_message(per_image, constant)
     if warning:
         print(f'warning: {warning}', file=sys.stderr)

@@ -98,7 +98,7 @@ from mmfusenas.datasets import GISRDataset  # noqa: E402
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402
 from mmfusenas.evaluation.metrics import GISRMetric  # noqa: E402
 from mmfusenas.benchmark.control_stats import rank_pct  # noqa: E402
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
+from mmfusenas.evaluation.fusion_files import add_ranks  # noqa: E402
 from mmfusenas.models.gisr import (  # noqa: E402
     DCNASNet, GuidedDepthSR, dcnas_keys)
 from mmfusenas.models.mutables import (  # noqa: E402
@@ -119,8 +119,6 @@ from mmfusenas.benchmark.process_units import (  # noqa: E402
 from mmfusenas.benchmark.seed_runs import (  # noqa: E402
     collect_seed_runs, read_stored_run, seed_stats)
 
-#: the ranking rule of eval_fusion.py --methods-root
-add_ranks = load_tool('tools/analysis_tools/eval_fusion.py').add_ranks
 TESTS = ('toy', 'Middlebury', 'Lu')
 
 

@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 
 from mmfusenas.apis import FusionInferencer, result_image
+from mmfusenas.apis.video import STAGES, PairedFrames
 from helpers import (REPO_ROOT, load_tool,
                      save_detecting_checkpoint,
                      save_seeded_checkpoint)
 from toy_data import generate_toy_dataset
 
-VIDEO_DEMO = load_tool('demo/video_demo.py')
-STAGES, PairedFrames, write_pan_clip = (
-    VIDEO_DEMO.STAGES, VIDEO_DEMO.PairedFrames, VIDEO_DEMO.write_pan_clip)
+write_pan_clip = load_tool('demo/video_demo.py').write_pan_clip
 
 FUSION_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'fusion_ivif_toy.py')
 DET_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'retinanet_ivif_toy.py')

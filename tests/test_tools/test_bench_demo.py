@@ -1,9 +1,12 @@
-"""benchmarks/bench_demo.py reads the validations of the demo run."""
-from helpers import load_tool
+"""benchmarks/bench_demo.py: the validations of the demo run, and README
+command (2)'s test run timed as a record."""
+import json
+
+import pytest
+from bench_demo import main, parse_summary, validations
 
 
 def test_validations_are_read_by_iteration():
-    bench = load_tool('benchmarks/bench_demo.py')
     # the validations of an iteration-based run are logged at step 0 (the
     # epoch): their iteration is that of the training record before them
     records = [dict(step=20, loss=1.0), dict(step=100, loss=0.9),
@@ -11,7 +14,40 @@ def test_validations_are_read_by_iteration():
                 'fusion/EN': 6.0},
                dict(step=120, loss=0.5), dict(step=300, loss=0.4),
                {'step': 0, 'coco/bbox_mAP': 0.2, 'coco/bbox_mAP_50': 0.4}]
-    assert bench.validations(records) == {
+    assert validations(records) == {
         'iteration 100': {'coco/bbox_mAP': 0.1, 'coco/bbox_mAP_50': 0.3},
         'iteration 300': {'coco/bbox_mAP': 0.2, 'coco/bbox_mAP_50': 0.4}}
-    assert bench.validations(records[:1]) == {}
+    assert validations(records[:1]) == {}
+
+
+def test_the_pytest_summary_line_is_read():
+    assert parse_summary(
+        'x\n==== 3 passed, 1 skipped, 2 warnings in 4.56s ====\n') == dict(
+            passed=3, skipped=1, warnings=2, pytest_s=4.56)
+    # the last summary wins; failures are counted
+    assert parse_summary('= 1 passed in 1.00s =\n'
+                         '= 1 failed, 2 passed in 0.10s =') == dict(
+                             failed=1, passed=2, pytest_s=0.1)
+    with pytest.raises(ValueError, match='no pytest summary'):
+        parse_summary('collected 0 items')
+
+
+def test_a_test_run_is_timed_and_recorded(tmp_path):
+    suite = tmp_path / 'suite'
+    suite.mkdir()
+    (suite / 'test_x.py').write_text(
+        'import pytest\n\n\ndef test_a():\n    assert sum(range(9))\n\n\n'
+        "@pytest.mark.skip(reason='r')\ndef test_b():\n    pass\n")
+    record = tmp_path / 'suite.json'
+    result = main(['--mode', 'tests', '--results-json', str(record), '--',
+                   '-n0', '-p', 'no:cacheprovider', str(suite)])
+    assert (result['passed'], result['skipped'], result['returncode']) == \
+        (1, 1, 0)
+    assert result['wall_s'] >= result['pytest_s'] > 0
+    assert result['cpu_s'] > 0
+    saved = json.loads(record.read_text())
+    (table, rows), = saved['result'].items()
+    assert table.endswith(str(suite))
+    assert list(rows.values()) == [result]
+    assert saved['metrics'] == ['passed', 'skipped', 'wall_s', 'cpu_s']
+    assert 'load average' in saved['note']

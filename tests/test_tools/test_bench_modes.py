@@ -17,7 +17,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: first); one without modes: ()
 BENCHMARKS = {
     'bench_config_seeds.py': (),
-    'bench_demo.py': (),
+    'bench_demo.py': ('demo', 'tests'),
     'bench_fusion_metrics.py': (),
     'bench_fusion_real.py': (),
     'bench_inference.py': ('latency', ),

@@ -2,10 +2,7 @@
 bench_fusion_real.py."""
 import math
 
-from helpers import load_tool
-
-EVAL_FUSION = load_tool('tools/analysis_tools/eval_fusion.py')
-LOWER_BETTER, add_ranks = EVAL_FUSION.LOWER_BETTER, EVAL_FUSION.add_ranks
+from mmfusenas.evaluation.fusion_files import LOWER_BETTER, add_ranks
 
 
 def test_ranks_ties_direction_non_finite_and_absent_rows():

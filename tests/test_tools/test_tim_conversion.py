@@ -6,10 +6,11 @@ github.com/LiuZhu-CV/TIMFusion with the official key layout):
 seeded and perturbed weights are saved as official ``weights_*.pt`` files,
 converted with ``tools/model_converters/tim_official_to_mmfusenas.py``,
 loaded with ``mmfusenas.apis.init_model`` and run with
-the converter's ``fuse_tim_official`` on shared TNO / medical images; the
-written images must equal the reference scripts' outputs (run in the same
-process) exactly, and the stored outputs (``tests/data/tim_official``, made
-on another CPU) within ±1 grey level (``assert_images_close``).
+``mmfusenas.apis.tim_official.fuse_tim_official`` on shared TNO /
+medical images; the written images must equal the reference scripts'
+outputs (run in the same process) exactly, and the stored outputs
+(``tests/data/tim_official``, made on another CPU) within ±1 grey level
+(``assert_images_close``).
 """
 import json
 import os.path as osp
@@ -20,6 +21,7 @@ import pytest
 import torch
 
 from mmfusenas.apis import init_model
+from mmfusenas.apis.tim_official import TIM_OFFICIAL, fuse_tim_official
 from helpers import REPO_ROOT as REPO
 from helpers import load_tool
 from helpers.numerics import assert_images_close
@@ -29,7 +31,6 @@ from cpu_kernels.switches import cpu_kernels
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 conv = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
-TIM_OFFICIAL, fuse_tim_official = conv.TIM_OFFICIAL, conv.fuse_tim_official
 R = load_tool('tests/test_tools/tim_official_reference.py')
 GOLDEN_MAKER = load_tool('tests/data/tim_official/make_tim_goldens.py')
 GOLDEN_DIR = osp.join(REPO, 'tests', 'data', 'tim_official')

@@ -144,6 +144,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
                             result_image, test_pipeline_cfg)
+from mmfusenas.datasets.paired_coco import (read_boxes,  # noqa: E402
+                                            to_coco)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
     aggregate, matching_record, record_path, write_record)
 from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
@@ -167,8 +169,6 @@ from mmfusenas.benchmark.seed_runs import read_stored_run  # noqa: E402
 
 #: the real fusion table: its methods and its fusion code are reused
 FUSION_REAL = load_tool('benchmarks/bench_fusion_real.py')
-#: the YOLO labels are read (and checked) by the dataset converter
-CONVERTER = load_tool('tools/dataset_converters/paired_to_coco.py')
 
 #: the inputs that are a source image itself
 SOURCES = ('ir', 'vi')
@@ -368,7 +368,7 @@ def read_pairs(folder: str, labels: str, split: Optional[str],
                classes: Optional[Sequence[str]]):
     """The pairs of ``folder`` (those of the split file ``split``, else
     all) with their boxes, read from the YOLO files ``labels/<labels>/`` by
-    ``tools/dataset_converters/paired_to_coco.py`` (sizes checked; classes
+    :func:`~mmfusenas.datasets.paired_coco.read_boxes` (sizes checked; classes
     matched by name to ``classes`` when given, else taken from
     ``classes.txt``; label files of other pairs ignored).
 
@@ -377,11 +377,10 @@ def read_pairs(folder: str, labels: str, split: Optional[str],
         ``file_name``, ``img_path``, ``width``, ``height``, ``instances``),
         the classes and the converter's statistics.
     """
-    argv = ['yolo', osp.abspath(folder), '-', '--labels',
-            osp.join('labels', labels), '--orphan-labels', 'ignore']
-    argv += ['--classes', *classes] if classes else []
-    infos, names, stats = CONVERTER.read_boxes(
-        CONVERTER.parse_args(argv), osp.abspath(split) if split else None)
+    infos, names, stats = read_boxes(
+        'yolo', osp.abspath(folder), osp.join('labels', labels),
+        osp.abspath(split) if split else None, classes=classes or None,
+        orphan_labels='ignore')
     return infos, tuple(names), stats
 
 
@@ -512,7 +511,7 @@ def prepare_labels(args: argparse.Namespace, work_dir: str
             atomic_write(text, path)
         if set_name in ('train', TEST):  # the source pairs, for --joint
             atomic_write(
-                json.dumps(CONVERTER.to_coco(infos, classes)) + '\n',
+                json.dumps(to_coco(infos, classes)) + '\n',
                 path.replace('.json', '_pairs.json'))
         out[set_name] = dict(
             data=data, json=rel, images=len(infos),
