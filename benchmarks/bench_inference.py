@@ -3,8 +3,9 @@ side by side with the authors' networks.
 
 Usage::
 
-    python benchmarks/bench_inference.py [--quick] [--threads 1]
-        [--repeats 7] [--warmup 2] [--batches 1 8] [--models NAME ...]
+    PYTHONPATH=tests python benchmarks/bench_inference.py [--quick]
+        [--threads 1] [--repeats 7] [--warmup 2] [--batches 1 8]
+        [--models NAME ...]
         [--modes eager fold_bn channels_last fold_bn+channels_last
                  onnxruntime compile] [--device cpu|cuda] [--tf32]
         [--clock wall|cpu] [--cpu-malloc off|tuned] [--profile K]
@@ -13,8 +14,8 @@ For every network: the toolbox's fixed network (``fusion_net`` /
 ``network`` of the official configs) and the **authors' network rebuilt
 from their public code** (TIM, Liu et al., TPAMI 2023,
 github.com/LiuZhu-CV/TIM; RUAS, Liu et al., CVPR 2021 / TPAMI,
-github.com/KarelZhang/RUAS: ``tests/test_tools/tim_official_reference.py``,
-``tests/test_tools/ruas_official_reference.py``;
+github.com/KarelZhang/RUAS: ``tests/helpers/tim_official_reference.py``,
+``tests/helpers/ruas_official_reference.py``;
 the official module tree and key layout, so the same weights load into
 both): seeded weights converted with the official converters for TIM and
 the RUAS CVPR network, the official TPAMI ``lol.pt`` for RUAS_s / RUAS_A
@@ -40,11 +41,14 @@ HQS hyper-guidance     hqs_proxy_bilevel_  252 x 252    Levin im05_flit01
 =====================  ==================  ===========  ===================
 
 Official rebuilds of the later networks: DCNAS ``StaticModel``
-(``tests/data/dcnas/make_goldens.py``, seeded weights converted by the
-official converter), HBL ``official_forward`` (``tests/data/hbl/
-make_hbl_goldens.py``, seeded official-layout weights converted), HQS
-:func:`helpers.hqs_reference.official_hqs_forward` (``tests/helpers/``,
-same seeded weights). Multi-input networks run as one packed tensor
+(``tests/helpers/dcnas_official_reference.py``, seeded weights converted by
+the official converter), HBL ``official_forward`` (``tests/helpers/
+hbl_official_reference.py``, seeded official-layout weights converted), HQS
+:func:`helpers.hqs_reference.official_hqs_forward` (same seeded weights).
+The authors' networks rebuilt for the parity tests live in ``tests/helpers``
+(imported as ``helpers``): run with ``PYTHONPATH=tests``. The official
+converters (``tools/model_converters/*_official_to_mmfusenas.py``) run in a
+subprocess, as a user runs them. Multi-input networks run as one packed tensor
 (:class:`mmfusenas.apis.PackedInputs`; HQS's kernel centred in an H x W
 plane).
 
@@ -103,11 +107,13 @@ kernels one by one by ``python -m cpu_kernels.bench_kernels``.
 import argparse
 import copy
 import functools
+import importlib
 import json
 import os
 import os.path as osp
 import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -124,19 +130,16 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
-sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
 from mmfusenas.apis import (  # noqa: E402
     PackedInputs, export_network, init_model, optimize_for_inference)
+from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
 from cpu_kernels import apply_cpu_kernels  # noqa: E402
 from mmfusenas.models.gisr import DCNASNet  # noqa: E402
 from mmfusenas.registry import MODELS  # noqa: E402
 from mmfusenas.search.estimators import (  # noqa: E402
     count_flops, count_params, device_name)
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
-from helpers.hqs_reference import official_hqs_forward  # noqa: E402
 from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from cpu_kernels.allocator import configure_cpu_allocator  # noqa
 from mmfusenas.benchmark.results_record import (  # noqa: E402
@@ -214,6 +217,27 @@ RUAS_CONFIGS = dict(
 # ---------------------------------------------------------------------------
 # the two networks of every entry
 # ---------------------------------------------------------------------------
+def _reference(name: str):
+    """``helpers.<name>``: an official network rebuilt for the parity
+    tests (``tests/helpers``, on the path with ``PYTHONPATH=tests``)."""
+    try:
+        return importlib.import_module(f'helpers.{name}')
+    except ModuleNotFoundError as e:
+        if e.name != 'helpers':
+            raise
+        raise ImportError(
+            'the official networks rebuilt for the parity tests live in '
+            'tests/helpers: run with PYTHONPATH=tests') from e
+
+
+def _convert(converter: str, *args: str) -> None:
+    """Run ``tools/model_converters/<converter>`` as a user would."""
+    subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'model_converters', converter), *args
+    ], check=True)
+
+
 def _official_tim_call(name: str, m1: nn.Module,
                        m2: Optional[nn.Module]) -> Callable:
     """The official script's call on a toolbox-order stack ``(a, b)``."""
@@ -233,8 +257,7 @@ def _official_tim_call(name: str, m1: nn.Module,
 
 def build_tim(name: str, tmp: str) -> Tuple[nn.Module, Callable, List]:
     """Toolbox ``fusion_net`` and the official networks, same weights."""
-    ref = load_tool('tests/test_tools/tim_official_reference.py')
-    conv = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
+    ref = _reference('tim_official_reference')
     torch.manual_seed(0)
     m1, m2 = ref.build_official(name)
     ref.perturb_(m1, 7)
@@ -246,29 +269,29 @@ def build_tim(name: str, tmp: str) -> Tuple[nn.Module, Callable, List]:
         files.append(osp.join(tmp, f'{name}_2.pt'))
         torch.save(m2.state_dict(), files[1])
         args += ['--stage2', files[1]]
-    conv.main(args)
+    _convert('tim_official_to_mmfusenas.py', *args)
     model = init_model(
-        osp.join(ROOT, conv.TIM_OFFICIAL[name]['config']), args[1],
-        device='cpu')
+        osp.join(ROOT, TIM_OFFICIAL[name]['config']), args[1], device='cpu')
     official = [m.eval() for m in (m1, m2) if m is not None]
     return model.fusion_net, _official_tim_call(name, m1, m2), official
 
 
 def build_ruas(variant: str) -> Tuple[nn.Module, Callable, List]:
     """Toolbox ``network`` and the official network, same weights."""
-    ref = load_tool('tests/test_tools/ruas_official_reference.py')
-    conv = load_tool('tools/model_converters/ruas_official_to_mmfusenas.py')
+    ref = _reference('ruas_official_reference')
     torch.manual_seed(0)
     official = ref.CVPRNetwork() if variant == 'RUAS' else ref.Network()
     if variant != 'RUAS' and osp.isfile(RUAS_WEIGHTS):
         official.load_state_dict(
             torch.load(RUAS_WEIGHTS, map_location='cpu', weights_only=True))
-    sd = official.state_dict()
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'ruas',
-                                   RUAS_CONFIGS[variant]))
-    model = MODELS.build(cfg.model)
-    converted, _ = conv.convert_state_dict(
-        sd, model.state_dict(), scene_only=variant == 'RUAS_s')
+    config = osp.join(ROOT, 'configs', 'ruas', RUAS_CONFIGS[variant])
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = osp.join(tmp, 'official.pt'), osp.join(tmp, 'ruas.pth')
+        torch.save(official.state_dict(), src)
+        _convert('ruas_official_to_mmfusenas.py', src, dst, '--config',
+                 config, *(['--scene-only'] if variant == 'RUAS_s' else []))
+        converted = torch.load(dst, weights_only=True)['state_dict']
+    model = MODELS.build(Config.fromfile(config).model)
     model.load_state_dict(converted, strict=True)
     official.eval()
     if variant == 'RUAS_s':
@@ -279,11 +302,11 @@ def build_ruas(variant: str) -> Tuple[nn.Module, Callable, List]:
 
 def build_dcnas(tmp: str) -> Tuple[nn.Module, Callable, List]:
     """DCNAS fixed network (the reference's example genotype, C = 16)
-    and the official ``StaticModel`` rebuild (``tests/data/dcnas/
-    make_goldens.py``), seeded weights converted by the official
-    converter; one packed ``(N, 1 + 3, H, W)`` input ``[lr_up, rgb]``."""
-    gold = load_tool('tests/data/dcnas/make_goldens.py')
-    conv = load_tool('tools/model_converters/dcnas_official_to_mmfusenas.py')
+    and the official ``StaticModel`` rebuild (``tests/helpers/
+    dcnas_official_reference.py``), seeded weights converted by the
+    official converter; one packed ``(N, 1 + 3, H, W)`` input
+    ``[lr_up, rgb]``."""
+    gold = _reference('dcnas_official_reference')
     torch.manual_seed(0)
     static = gold.StaticModel(gold.EXAMPLE, 16)
     with torch.no_grad():  # non-trivial PReLU slopes too
@@ -295,7 +318,7 @@ def build_dcnas(tmp: str) -> Tuple[nn.Module, Callable, List]:
     with open(arch, 'w') as f:
         json.dump(gold.EXAMPLE, f)
     dst = osp.join(tmp, 'dcnas.pth')
-    conv.main([src, dst, '--arch', arch])
+    _convert('dcnas_official_to_mmfusenas.py', src, dst, '--arch', arch)
     net = DCNASNet(gold.EXAMPLE, num_features=16)
     net.load_state_dict({
         k[len('network.'):]: v
@@ -324,15 +347,15 @@ class _WeightBuffers(nn.Module):
 
 def build_hbl(tmp: str) -> Tuple[nn.Module, Callable, List]:
     """HBL LOL network (``configs/hbl/hbl_lol.py``, running BN statistics)
-    and the official forward pass (``tests/data/hbl/make_hbl_goldens.py``)
-    on the same seeded official-layout weights."""
-    gold = load_tool('tests/data/hbl/make_hbl_goldens.py')
-    conv = load_tool('tools/model_converters/hbl_official_to_mmfusenas.py')
+    and the official forward pass (``tests/helpers/
+    hbl_official_reference.py``) on the same seeded official-layout
+    weights."""
+    gold = _reference('hbl_official_reference')
     geno = gold.genotype_of('lol')
     sd = gold.official_state_dict(geno)
     src, dst = osp.join(tmp, 'hbl_official.pt'), osp.join(tmp, 'hbl.pth')
     torch.save(sd, src)
-    conv.main([src, dst, '--genotype', 'lol'])
+    _convert('hbl_official_to_mmfusenas.py', src, dst, '--genotype', 'lol')
     model = MODELS.build(
         Config.fromfile(osp.join(ROOT, 'configs', 'hbl',
                                  'hbl_lol.py')).model)
@@ -365,7 +388,7 @@ def build_hqs(tmp: str) -> Tuple[nn.Module, Callable, List]:
         for p in net.parameters():
             p.add_(0.01 * torch.randn_like(p))
     sd = dict(net.state_dict())
-    official = HQSReference(sd)
+    official = HQSReference(sd, _reference('hqs_reference'))
     official.num_params = sum(
         v.numel() for k, v in sd.items() if k.endswith(('weight', 'bias')))
     return PackedInputs(net, (1, 1), (None, 'kernel')).eval(), official, [
@@ -374,10 +397,15 @@ def build_hqs(tmp: str) -> Tuple[nn.Module, Callable, List]:
 
 
 class HQSReference(_WeightBuffers):
-    """:func:`official_hqs_forward` on a packed ``[y, kernel plane]``."""
+    """:func:`helpers.hqs_reference.official_hqs_forward` on a packed
+    ``[y, kernel plane]``."""
+
+    def __init__(self, sd: Dict[str, torch.Tensor], reference) -> None:
+        super().__init__(sd)
+        self._forward = reference.official_hqs_forward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return official_hqs_forward(self.weights(), x[:, :1], x[:, 1])
+        return self._forward(self.weights(), x[:, :1], x[:, 1])
 
 
 def _crop_or_resize(x: torch.Tensor, h: int, w: int,

@@ -434,6 +434,21 @@ def test_tools_and_demos_import_the_package_without_path_edits():
     assert edits == []
 
 
+def test_no_script_loads_another_by_path():
+    """Code two scripts share lives in the package: no tool, demo,
+    benchmark, project or package module calls ``load_tool`` (the tests
+    keep one in ``tests/helpers`` to call the scripts' functions)."""
+    root = osp.dirname(PACKAGE)
+    users = []
+    for folder in ('tools', 'demo', 'benchmarks', 'projects', 'mmfusenas'):
+        for path in glob.glob(osp.join(root, folder, '**', '*.py'),
+                              recursive=True):
+            with open(path, encoding='utf-8') as f:
+                if re.search(r'\bload_tool\b', f.read()):
+                    users.append(osp.relpath(path, root))
+    assert users == []
+
+
 def test_the_internals_checker_sees_mock_and_private_registry_reads(
         tmp_path):
     (tmp_path / 'bad.py').write_text(

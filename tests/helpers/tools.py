@@ -1,15 +1,29 @@
-"""Load the command-line tools of the repository as modules (tests) and
-list their options (the docs test checks every option is documented).
-:func:`load_tool` and ``REPO_ROOT`` are the package's
-(:mod:`mmfusenas.utils.tool_loader`, which tools use too)."""
+"""Load the command-line tools of the repository as modules (tests only:
+scripts import the package, never each other) and list their options (the
+docs test checks every option is documented)."""
 import argparse
+import importlib.util
 import os.path as osp
+from types import ModuleType
 from typing import List, Tuple
 
-from mmfusenas.utils.tool_loader import REPO_ROOT, load_tool
+#: the repository root (the folder holding ``mmfusenas/`` and ``tools/``)
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 __all__ = ['REPO_ROOT', 'load_tool', 'tool_parser', 'tool_options',
            'tool_paths']
+
+
+def load_tool(path: str) -> ModuleType:
+    """Import ``<repo>/<path>`` (e.g. ``'tools/fuse.py'``) as a module."""
+    full = osp.join(REPO_ROOT, path)
+    if not osp.isfile(full):
+        raise FileNotFoundError(f'no such file in the repository: {full}')
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + osp.splitext(path)[0].replace('/', '_'), full)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class _ParserCaught(Exception):

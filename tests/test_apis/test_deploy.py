@@ -78,7 +78,7 @@ def tno_pairs(shared_data, sizes):
 
 def perturbed_light_model():
     """The official light TIM model, perturbed weights and BN statistics."""
-    ref = load_tool('tests/test_tools/tim_official_reference.py')
+    from helpers import tim_official_reference as ref
     model = init_model(LIGHT)
     ref.perturb_(model.fusion_net, 0)
     return model.eval()
@@ -269,9 +269,9 @@ def nyu_pair(shared_data, h, w):
 def dcnas_packed(tmp_path_factory):
     """DCNAS fixed network (official StaticModel golden weights 'mixed',
     every fusion op, converted) packed as one tensor, and the official
-    rebuild (tests/data/dcnas/make_goldens.py)."""
+    rebuild (tests/helpers/dcnas_official_reference.py)."""
     from mmfusenas.models.gisr import DCNASNet
-    gold = load_tool('tests/data/dcnas/make_goldens.py')
+    from helpers import dcnas_official_reference as gold
     g = torch.load(osp.join(REPO_ROOT, 'tests', 'data', 'dcnas',
                             'static_goldens.pt'), weights_only=True)['mixed']
     official = gold.StaticModel(g['arch'], g['num_features'])
@@ -331,10 +331,10 @@ def _convert_dcnas(conv, g, tmp_path):
 @pytest.fixture(scope='module')
 def hbl_lol(tmp_path_factory):
     """HBL LOL network from seeded official-layout weights (converted) and
-    the official forward pass (tests/data/hbl/make_hbl_goldens.py)."""
+    the official forward pass (tests/helpers/hbl_official_reference.py)."""
     from mmengine.config import Config
     from mmfusenas.registry import MODELS
-    gold = load_tool('tests/data/hbl/make_hbl_goldens.py')
+    from helpers import hbl_official_reference as gold
     conv = load_tool('tools/model_converters/hbl_official_to_mmfusenas.py')
     geno = gold.genotype_of('lol')
     sd = gold.official_state_dict(geno)

@@ -57,7 +57,7 @@ def test_values_bit_identical():
 def test_official_tim_network_on_tno_unchanged(shared_data):
     """All 28 PReLUs of the official two-stage TIM network become
     LeakyReLUs; its output on a TNO pair is bit-identical."""
-    ref_impl = load_tool('tests/test_tools/tim_official_reference.py')
+    from helpers import tim_official_reference as ref_impl
     cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'tim', 'fusion_ivif_official.py'))
     torch.manual_seed(0)

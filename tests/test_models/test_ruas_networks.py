@@ -21,7 +21,6 @@ from mmfusenas.models.scene import (RUASDenoiseNet, RUASIlluminationNet,
                                     RUASIlluminationStage, RUASNet,
                                     RUASNoiseEstimator, local_max)
 from mmfusenas.registry import MODELS
-from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CFGS = osp.join(REPO, 'configs', '_base_', 'models')
@@ -165,7 +164,7 @@ def test_local_max_gradient_splits_ties_like_the_official_code():
     # r1), max(r1, r2)] (ties): dr = [1/2, 1, 1/2] -> da = 1/4, db = 1/2
     local_max(tie).sum().backward()
     torch.testing.assert_close(tie.grad, torch.tensor([[[[0.25, 0.5]]]]))
-    official = load_tool('tests/test_tools/ruas_official_reference.py')
+    from helpers import ruas_official_reference as official
     gen = torch.Generator().manual_seed(0)
     x = (torch.randint(0, 3, (2, 3, 9, 11), generator=gen) / 2.)
     ours, theirs = x.clone().requires_grad_(), x.clone().requires_grad_()

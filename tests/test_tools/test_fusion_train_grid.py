@@ -57,7 +57,7 @@ def _record(path, grid, metrics, pairs=2):
         rows[name] = {m: value for m in metrics}
         rows[name].update(pairs=pairs, params=0, flops=0, latency_ms=0.0)
     record = dict(command='stand-in', commit='0' * 40,
-                  preset=grid.BENCH.PRESET, metrics=metrics,
+                  preset=grid.fusion_real.PRESET, metrics=metrics,
                   result={'TNO': rows})
     path.write_text(json.dumps(record))
 
@@ -103,7 +103,7 @@ def _args(tmp_path, *extra):
 
 def test_grid_table_goal_resume_export(grid, tmp_path, monkeypatch,
                                        trained):
-    metrics = list(grid.resolve_metrics(grid.BENCH.PRESET, None))
+    metrics = list(grid.resolve_metrics(grid.fusion_real.PRESET, None))
     _pairs(tmp_path / 'data')
     _record(tmp_path / 'base.json', grid, metrics)
     monkeypatch.chdir(tmp_path)  # checkpoints/ is written under cwd
@@ -186,7 +186,7 @@ def test_trained_cells_are_not_trained_again(grid, tmp_path, monkeypatch,
 
 
 def test_errors(grid, tmp_path, trained):
-    metrics = list(grid.resolve_metrics(grid.BENCH.PRESET, None))
+    metrics = list(grid.resolve_metrics(grid.fusion_real.PRESET, None))
     _pairs(tmp_path / 'data')
     _record(tmp_path / 'base.json', grid, metrics, pairs=25)
     with pytest.raises(ValueError, match='scored on 25 pairs'):
@@ -268,7 +268,7 @@ def scorer(grid, tmp_path, monkeypatch, trained):
     """Stand-in scoring of cell SeAFusion/content (every metric 1.0):
     ``score(*extra)`` returns (rows, output); ``calls`` counts the
     scorings."""
-    metrics = list(grid.resolve_metrics(grid.BENCH.PRESET, None))
+    metrics = list(grid.resolve_metrics(grid.fusion_real.PRESET, None))
     _pairs(tmp_path / 'data')
     calls = []
 
@@ -278,8 +278,8 @@ def scorer(grid, tmp_path, monkeypatch, trained):
                 [np.full((48, 56, 3), 9, np.uint8)])
 
     monkeypatch.setattr(grid, 'init_model', lambda *a, **k: None)
-    monkeypatch.setattr(grid.BENCH, 'run_method', run_method)
-    monkeypatch.setattr(grid.BENCH, 'measure_cost', lambda *a: dict(
+    monkeypatch.setattr(grid.fusion_real, 'run_method', run_method)
+    monkeypatch.setattr(grid.fusion_real, 'measure_cost', lambda *a: dict(
         params=1, flops=2, latency_ms=0.5))
     code = tmp_path / 'scorer.py'
     code.write_text('version = 1\n')
@@ -291,7 +291,7 @@ def scorer(grid, tmp_path, monkeypatch, trained):
         args = grid.parse_args(_args(tmp_path, *extra))
         ckpt = grid.train_cell(args, SEAFUSION, 'SeAFusion', 'content',
                                hashes)
-        folders = grid.BENCH.dataset_folders(argparse.Namespace(
+        folders = grid.fusion_real.dataset_folders(argparse.Namespace(
             pairs=None, datasets=args.datasets, data_root=args.data_root))
         capsys.readouterr()
         rows = grid.score_cell(args, SEAFUSION, ckpt, folders, metrics,
@@ -321,7 +321,7 @@ def test_cell_scored_again_when_its_inputs_change(grid, tmp_path, scorer,
     # another version of the scoring code, another preset
     scorer.code.write_text('version = 22\n')
     assert 'scorer_sha256 changed' in score(*data2, capsys=capsys)[1]
-    monkeypatch.setattr(grid.BENCH, 'PRESET', 'other')
+    monkeypatch.setattr(grid.fusion_real, 'PRESET', 'other')
     assert 'preset changed' in score(*data2, capsys=capsys)[1]
     assert len(calls) == 5
     score(*data2, capsys=capsys)
@@ -350,7 +350,7 @@ def test_damaged_scores_are_named_and_scored_again(grid, scorer, capsys):
         'non-finite EN': lambda: good.replace('"EN": 1.0', '"EN": NaN'),
         'missing or non-finite SD': lambda: good.replace('"SD": 1.0,', ''),
         'preset changed': lambda: good.replace(
-            f'"preset": "{grid.BENCH.PRESET}"', '"preset": "x"'),
+            f'"preset": "{grid.fusion_real.PRESET}"', '"preset": "x"'),
         'no key or rows': lambda: '[]',
     }
     for n, (why, damage) in enumerate(damages.items(), 2):
@@ -376,9 +376,9 @@ def test_damaged_scores_are_named_and_scored_again(grid, scorer, capsys):
 def test_figure_reads_cell_images_checked(grid, tmp_path, monkeypatch):
     _pairs(tmp_path / 'data')
     args = grid.parse_args(_args(tmp_path))
-    folders = grid.BENCH.dataset_folders(argparse.Namespace(
+    folders = grid.fusion_real.dataset_folders(argparse.Namespace(
         pairs=None, datasets=['TNO'], data_root=args.data_root))
-    monkeypatch.setattr(grid.BENCH, 'resolve_methods', lambda *a: [])
+    monkeypatch.setattr(grid.fusion_real, 'resolve_methods', lambda *a: [])
     cell = tmp_path / 'work' / 'SeAFusion' / 'content'
     cell.mkdir(parents=True)
     png = cv2.imencode('.png', np.full((48, 56, 3), 9, np.uint8))[1]

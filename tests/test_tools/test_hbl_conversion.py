@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 
 from mmfusenas.registry import MODELS
+from helpers import hbl_official_reference as OFFICIAL
 from helpers.numerics import reduction_atol
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -24,16 +25,15 @@ def _load(name, path):
 CONVERTER = _load(
     'hbl_converter',
     osp.join(ROOT, 'tools/model_converters/hbl_official_to_mmfusenas.py'))
-GOLDENS = _load('make_hbl_goldens', osp.join(DATA, 'make_hbl_goldens.py'))
 
 
 def _official_file(tmp_path, name):
-    geno = GOLDENS.genotype_of(name)
-    sd = GOLDENS.official_state_dict(geno)
+    geno = OFFICIAL.genotype_of(name)
+    sd = OFFICIAL.official_state_dict(geno)
     golden = torch.load(
         osp.join(DATA, f'golden_{name}.pt'), weights_only=True)
     # the seeded weights are those the goldens were made with
-    assert GOLDENS.weights_checksum(sd) == pytest.approx(
+    assert OFFICIAL.weights_checksum(sd) == pytest.approx(
         golden['weights_checksum'], rel=1e-12)
     src = str(tmp_path / f'weights_{name}.pt')
     torch.save(sd, src)

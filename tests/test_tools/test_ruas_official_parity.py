@@ -1,6 +1,6 @@
 """The toolbox RUAS networks equal the authors' networks
 (github.com/vis-opt-group/RUAS, TPAMI 2022; github.com/KarelZhang/RUAS,
-CVPR 2021; rebuilt in ``tests/test_tools/ruas_official_reference.py``) on
+CVPR 2021; rebuilt in ``tests/helpers/ruas_official_reference.py``) on
 real LOL images: the official TPAMI ``lol.pt`` for RUAS_A (noise gate open
 and closed) and seeded CVPR weights for RUAS. Bit for bit with the
 convolutions on ATen as in the authors' code (the switch
@@ -24,11 +24,11 @@ import cpu_kernels.direct_conv as DC
 from cpu_kernels import apply_cpu_kernels
 from mmfusenas.registry import MODELS
 from helpers import REPO_ROOT, load_tool
+from helpers import ruas_official_reference as REF
 from cpu_kernels.switches import cpu_kernels
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
-REF = load_tool('tests/test_tools/ruas_official_reference.py')
 CONV = load_tool('tools/model_converters/ruas_official_to_mmfusenas.py')
 WEIGHTS = osp.join(
     osp.dirname(REPO_ROOT), 'shared', 'checkpoints', 'ruas_official',

@@ -24,6 +24,7 @@ from mmfusenas.apis import init_model
 from mmfusenas.apis.tim_official import TIM_OFFICIAL, fuse_tim_official
 from helpers import REPO_ROOT as REPO
 from helpers import load_tool
+from helpers import tim_official_reference as R
 from helpers.numerics import assert_images_close
 from cpu_kernels.switches import cpu_kernels
 
@@ -31,7 +32,6 @@ from cpu_kernels.switches import cpu_kernels
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 conv = load_tool('tools/model_converters/tim_official_to_mmfusenas.py')
-R = load_tool('tests/test_tools/tim_official_reference.py')
 GOLDEN_MAKER = load_tool('tests/data/tim_official/make_tim_goldens.py')
 GOLDEN_DIR = osp.join(REPO, 'tests', 'data', 'tim_official')
 

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmfusenas.models.ops import ReflectPadConv2d, StatsBatchNorm2d
 from mmfusenas.models.ops.task_ops import TaskConv
 from mmfusenas.registry import MODELS
-from helpers import REPO_ROOT, load_tool
+from helpers import REPO_ROOT
 from mmfusenas.utils.batchnorm_folding import fold_batchnorm, fold_conv_bn_
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -177,7 +177,7 @@ def _tno_pair(shared_data, size=(124, 168)):
 def test_folded_tim_networks_equal_eager_on_real_images(config, shared_data):
     """Every BN of the official TIM networks folds; outputs on a TNO pair
     stay within 1e-5 (the issue's target) of the unfolded network."""
-    ref_impl = load_tool('tests/test_tools/tim_official_reference.py')
+    from helpers import tim_official_reference as ref_impl
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'tim', config))
     torch.manual_seed(0)
     net = ref_impl.perturb_(MODELS.build(cfg.model).fusion_net, 0).eval()

@@ -77,7 +77,6 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.apis import init_model  # noqa: E402
 from mmfusenas.evaluation.functional import resolve_metrics  # noqa: E402
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
@@ -89,8 +88,9 @@ from mmfusenas.benchmark.results_record import write_results_record  # noqa
 from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
 
 #: the table's inference path, metrics, merge and figure
-BENCH = load_tool('benchmarks/bench_fusion_real.py')
-LOWER_BETTER, add_ranks = BENCH.LOWER_BETTER, BENCH.add_ranks
+from mmfusenas.benchmark import fusion_real  # noqa: E402
+
+LOWER_BETTER, add_ranks = fusion_real.LOWER_BETTER, fusion_real.add_ranks
 
 #: the architectures of the grid: name -> training config
 GRID_ARCHS: 'OrderedDict[str, str]' = OrderedDict([
@@ -104,9 +104,9 @@ GRID_ARCHS: 'OrderedDict[str, str]' = OrderedDict([
 #: the loss sets of the grid (configs/_base_/losses/)
 GRID_LOSSES: Tuple[str, ...] = ('tim', 'content', 'content_ssim')
 #: the rows of the merged record every cell is ranked against
-BASE_ROWS: Tuple[str, ...] = BENCH.DEFAULT_METHODS
+BASE_ROWS: Tuple[str, ...] = fusion_real.DEFAULT_METHODS
 #: the published networks of the base rows (the goal's reference)
-PUBLISHED: Tuple[str, ...] = tuple(m.name for m in BENCH.BUILTIN_METHODS
+PUBLISHED: Tuple[str, ...] = tuple(m.name for m in fusion_real.BUILTIN_METHODS
                                    if m.converter and m.default)
 #: the architectures the goal is about
 GOAL_ARCHS: Tuple[str, ...] = ('TIM', 'TIM-light', 'TIM-searched')
@@ -164,7 +164,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--datasets',
         nargs='+',
         default=['TNO', 'RoadScene'],
-        choices=list(BENCH.DATASETS),
+        choices=list(fusion_real.DATASETS),
         help='test sets (default TNO RoadScene)')
     parser.add_argument(
         '--max-pairs',
@@ -437,14 +437,14 @@ def score_key(args: argparse.Namespace, ckpt: str, folders: dict,
     """What a cell's stored scores must match to be reused."""
     tests = []
     for mods in folders.values():
-        pairs = BENCH.build_pairs(mods, [], args.max_pairs)
+        pairs = fusion_real.build_pairs(mods, [], args.max_pairs)
         tests += [p for i in range(len(pairs))
                   for p in pairs.get_data_info(i)['img_path'].values()]
     return dict(checkpoint_sha256=hashes(ckpt), datasets=list(folders),
                 data_root=osp.abspath(args.data_root),
                 test_data_sha256=hashes.digest(args.data_root, tests),
                 max_pairs=args.max_pairs, metrics=list(metrics),
-                preset=BENCH.PRESET, scorer_sha256=scorer_sha256(hashes),
+                preset=fusion_real.PRESET, scorer_sha256=scorer_sha256(hashes),
                 threads=args.threads, cost_size=list(args.cost_size))
 
 
@@ -500,12 +500,13 @@ def score_cell(args: argparse.Namespace, config: str, ckpt: str,
     if rows is not None:
         return rows
     model = init_model(config, ckpt)
-    cost = BENCH.measure_cost(model, args.cost_size, args.threads, 1,
-                              workdir)
+    cost = fusion_real.measure_cost(model, args.cost_size, args.threads, 1,
+                                    workdir)
     rows = OrderedDict()
     for d, mods in folders.items():
         print(f'  scoring on {d} ...', flush=True)
-        row, images = BENCH.run_method(model, mods, args.max_pairs, metrics)
+        row, images = fusion_real.run_method(model, mods, args.max_pairs,
+                                             metrics)
         row.update(cost)
         rows[d] = row
         ok, buf = cv2.imencode('.png', images[0])
@@ -695,7 +696,7 @@ def figure_rows(args: argparse.Namespace, folders: dict,
                             weights_root=osp.join('..', 'shared',
                                                   'checkpoints',
                                                   'fusion_baselines'))
-    base = BENCH.resolve_methods(ns, tmp)
+    base = fusion_real.resolve_methods(ns, tmp)
     columns = ['IR', 'VIS'] + [m.name for m in base] + [
         cell_name(a, lo) for a, lo in cells]
     images = {d: [] for d in folders}
@@ -707,12 +708,14 @@ def figure_rows(args: argparse.Namespace, folders: dict,
         model = init_model(method.config, method.checkpoint,
                            cfg_options=method.cfg_options or None)
         for d, mods in folders.items():
-            images[d].append(BENCH.run_method(model, mods, 1, ['EN'])[1][0])
+            images[d].append(
+                fusion_real.run_method(model, mods, 1, ['EN'])[1][0])
     rows = []
     for d, mods in folders.items():
-        dataset = BENCH.build_pairs(mods, [dict(type='LoadPairedImages')], 1)
+        dataset = fusion_real.build_pairs(
+            mods, [dict(type='LoadPairedImages')], 1)
         info = dataset.get_data_info(0)
-        srcs = [BENCH.EVAL_FUSION.read_bgr8(p)
+        srcs = [fusion_real.EVAL_FUSION.read_bgr8(p)
                 for p in info['img_path'].values()]
         fused = [read_image(osp.join(cell_dir(args, a, lo),
                                      f'first_{d}.png'), 'color')
@@ -722,16 +725,16 @@ def figure_rows(args: argparse.Namespace, folders: dict,
 
 
 def run(args: argparse.Namespace) -> dict:
-    metrics = list(resolve_metrics(BENCH.PRESET, None))
+    metrics = list(resolve_metrics(fusion_real.PRESET, None))
     for path in (args.out, args.figure, args.results_json):
         if path:
-            BENCH.EVAL_FUSION.check_writable(path)
+            fusion_real.EVAL_FUSION.check_writable(path)
     check_cells(args)
-    record = BENCH.read_record(args.merge, metrics)
+    record = fusion_real.read_record(args.merge, metrics)
     ns = argparse.Namespace(pairs=None, datasets=args.datasets,
                             data_root=args.data_root)
-    folders = BENCH.dataset_folders(ns)
-    BENCH.check_inputs(folders, args.max_pairs)
+    folders = fusion_real.dataset_folders(ns)
+    fusion_real.check_inputs(folders, args.max_pairs)
     torch.set_num_threads(args.threads)
     cells = [(a, lo) for a in args.archs for lo in args.losses]
     grid = OrderedDict((a, OrderedDict()) for a in args.archs)
@@ -755,7 +758,7 @@ def run(args: argparse.Namespace) -> dict:
             if args.figure else (None, None)
     for t in table.values():
         add_ranks(t, metrics)
-    print(BENCH.format_table(table, metrics))
+    print(fusion_real.format_table(table, metrics))
     for arch, rows in grid.items():
         print(f'{arch}: ' + ', '.join(
             f'{lo} {d} mean rank {r[d]["mean_rank"]} (top-2 on '
@@ -781,14 +784,15 @@ def run(args: argparse.Namespace) -> dict:
                   'random 64x64 crops, flips, 90-degree rotations), its '
                   'optimiser and schedule rescaled to max_iters, '
                   'RoadScene221 training split')
-    doc = OrderedDict(preset=BENCH.PRESET, metrics=metrics,
+    doc = OrderedDict(preset=fusion_real.PRESET, metrics=metrics,
                       table_metrics=columns_of,
                       archs=dict(args.archs), losses=list(args.losses),
                       budget=budget, grid=grid, goal=goal_doc,
                       seafusion_reproduction=reproduced,
                       checkpoints=checkpoints, result=table)
     if args.figure:
-        ok, buf = cv2.imencode('.png', BENCH.make_figure(fig_rows, columns))
+        ok, buf = cv2.imencode('.png',
+                               fusion_real.make_figure(fig_rows, columns))
         if not ok:
             raise RuntimeError('PNG encoding of the figure failed')
         atomic_write(buf.tobytes(), args.figure)

@@ -148,7 +148,6 @@ from mmfusenas.datasets.paired_coco import (read_boxes,  # noqa: E402
                                             to_coco)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
     aggregate, matching_record, record_path, write_record)
-from mmfusenas.utils.tool_loader import load_tool  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
@@ -166,9 +165,9 @@ from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa
 from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, git_commit, write_results_record)
 from mmfusenas.benchmark.seed_runs import read_stored_run  # noqa: E402
-
 #: the real fusion table: its methods and its fusion code are reused
-FUSION_REAL = load_tool('benchmarks/bench_fusion_real.py')
+from mmfusenas.benchmark import fusion_real  # noqa: E402
+
 
 #: the inputs that are a source image itself
 SOURCES = ('ir', 'vi')
@@ -215,7 +214,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--checkpoint',
         nargs='+',
-        type=FUSION_REAL._checkpoint_item,
+        type=fusion_real.checkpoint_item,
         default=[],
         metavar='NAME=CONFIG:CKPT',
         help='a trained fusion model to add as an input')
@@ -538,7 +537,7 @@ def plan_methods(args: argparse.Namespace, tmp: str) -> list:
             raise ValueError(f'--checkpoint {method.name}: the name must '
                              'be a folder name (letters, digits, _ . + -) '
                              f'other than {SOURCES}')
-    fusion_names = [m.name for m in FUSION_REAL.BUILTIN_METHODS] + [
+    fusion_names = [m.name for m in fusion_real.BUILTIN_METHODS] + [
         m.name for m in args.checkpoint]
     wanted = None
     if args.methods:
@@ -555,7 +554,7 @@ def plan_methods(args: argparse.Namespace, tmp: str) -> list:
         return sources
     ns = argparse.Namespace(checkpoint=args.checkpoint, methods=wanted,
                             weights_root=args.weights_root)
-    return sources + FUSION_REAL.resolve_methods(ns, tmp)
+    return sources + fusion_real.resolve_methods(ns, tmp)
 
 
 def method_name(method) -> str:
@@ -640,7 +639,7 @@ def make_images(method, identity: dict, data: DataSet, work_dir: str
         return rel
     model = init_model(method.config, method.checkpoint,
                        cfg_options=method.cfg_options or None)
-    dataset = FUSION_REAL.build_pairs(
+    dataset = fusion_real.build_pairs(
         {m: osp.join(data.folder, m) for m in SOURCES},
         test_pipeline_cfg(model.cfg), None)
     todo = set(missing)

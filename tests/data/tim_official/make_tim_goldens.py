@@ -1,7 +1,7 @@
 """Make the TIM official-protocol goldens (``<name>.png``, ``goldens.json``).
 
 Each golden is the image the official TIM test script of a protocol writes
-(``tests/test_tools/tim_official_reference.py``: ``run_official_script``)
+(``tests/helpers/tim_official_reference.py``: ``run_official_script``)
 with the seeded official-layout weights of ``seeded_official(name, seed=0)``
 on a crop of a ``../shared/data/fusion`` pair. The images are stored
 losslessly as PNG (OpenCV channel order, as the scripts write them) and
@@ -9,7 +9,7 @@ compared with :func:`helpers.numerics.assert_images_close`: within
 ±1 grey level except 0.1 % of the values, mean |diff| <= 0.02, since the
 float pipeline before the rounding differs in the last bits between CPUs.
 
-    PYTHONPATH=. python tests/data/tim_official/make_tim_goldens.py \
+    PYTHONPATH=tests python tests/data/tim_official/make_tim_goldens.py \
         [--data ../shared/data]
 """
 import argparse
@@ -56,12 +56,11 @@ def main(argv=None):
                         help='the shared data folder (holds fusion/)')
     parser.add_argument('--out', default=HERE, help='output folder')
     args = parser.parse_args(argv)
-    from helpers import load_tool
-    R = load_tool('tests/test_tools/tim_official_reference.py')
+    from helpers import tim_official_reference as R
     torch.set_num_threads(1)
     meta = dict(
         about='Images written by the official TIM test scripts '
-        '(tests/test_tools/tim_official_reference.py run_official_script, '
+        '(tests/helpers/tim_official_reference.py run_official_script, '
         'weights seeded_official(name, seed=0)) on crops (rows, cols) of '
         '../shared/data/fusion pairs; made by '
         'tests/data/tim_official/make_tim_goldens.py.',
