@@ -153,9 +153,10 @@ def main_tests(argv=None) -> dict:
             {'python -m pytest ' + ' '.join(args.pytest_args): {
                 cpu_model(): result}},
             row_label='CPU', metrics=['passed', 'skipped', 'wall_s', 'cpu_s'],
-            note=f'load average (1 min) {load:.1f} before the run and '
+            decimals=1,
+            note=f'Load average (1 min) {load:.1f} before the run and '
             f'{load_after:.1f} after it; cpu_s: user + system CPU seconds of '
-            'pytest and its workers')
+            'pytest and its workers.')
     print('RESULT ' + json.dumps(result))
     return result
 

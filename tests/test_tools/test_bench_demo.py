@@ -50,4 +50,4 @@ def test_a_test_run_is_timed_and_recorded(tmp_path):
     assert table.endswith(str(suite))
     assert list(rows.values()) == [result]
     assert saved['metrics'] == ['passed', 'skipped', 'wall_s', 'cpu_s']
-    assert 'load average' in saved['note']
+    assert 'Load average' in saved['note']
