@@ -51,3 +51,25 @@ def test_a_test_run_is_timed_and_recorded(tmp_path):
     assert list(rows.values()) == [result]
     assert saved['metrics'] == ['passed', 'skipped', 'wall_s', 'cpu_s']
     assert 'Load average' in saved['note']
+
+
+def test_the_demo_record_keeps_wall_and_cpu_time(tmp_path, monkeypatch):
+    """README command (1)'s record holds its CPU time beside the wall time
+    (the clone and the demo run are stood in for)."""
+    import bench_demo
+    real_run = bench_demo.subprocess.run
+    monkeypatch.setattr(bench_demo.subprocess, 'run', lambda cmd, **k: (
+        None if cmd[:2] == ['git', 'clone'] else real_run(cmd, **k)))
+    monkeypatch.setattr(bench_demo, 'timed_run',
+                        lambda *a, **k: (None, 12.3, 45.6))
+    monkeypatch.setattr(bench_demo, 'load_scalars', lambda path: [
+        dict(step=300, loss=0.4),
+        {'step': 0, 'coco/bbox_mAP': 0.2, 'coco/bbox_mAP_50': 0.4}])
+    record = tmp_path / 'demo.json'
+    main(['--results-json', str(record)])
+    saved = json.loads(record.read_text())
+    assert saved['result']['wall time'] == {
+        'bash tools/demo.sh': dict(seconds=12.3, cpu_seconds=45.6)}
+    assert saved['table_metrics']['wall time'] == ['seconds', 'cpu_seconds']
+    assert saved['result']['validations'] == {
+        'iteration 300': {'coco/bbox_mAP': 0.2, 'coco/bbox_mAP_50': 0.4}}
