@@ -35,7 +35,7 @@ the columns that add one value per source (e.g.
 ``SSIM = SSIM(A,F) + SSIM(B,F)``), from
 :func:`mmfusenas.evaluation.functional.fusion.summed_metrics_note`.
 
-Every Markdown file under ``docs/`` (and ``README.md``,
+Every Markdown file under ``docs/`` and ``projects/`` (and ``README.md``,
 ``tests/README.md``) may hold blocks ``<!-- results:<name> -->`` ...
 ``<!-- /results -->``; the text between the markers is replaced by the
 rendering of ``docs/results/<name>.json`` (a header with the command and
@@ -243,10 +243,11 @@ def rewrite(text: str, records: Dict[str, dict], path: str) -> str:
 
 
 def doc_files(root: str) -> List[str]:
-    return sorted(glob.glob(osp.join(root, 'docs', '**', '*.md'),
-                            recursive=True)) + [
-                                osp.join(root, 'README.md'),
-                                osp.join(root, 'tests', 'README.md')]
+    found = [sorted(glob.glob(osp.join(root, folder, '**', '*.md'),
+                              recursive=True))
+             for folder in ('docs', 'projects')]
+    return found[0] + found[1] + [osp.join(root, 'README.md'),
+                                  osp.join(root, 'tests', 'README.md')]
 
 
 def update(root: str = ROOT, check: bool = False) -> List[str]:

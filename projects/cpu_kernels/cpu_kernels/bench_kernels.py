@@ -6,7 +6,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 * ``conv`` (default): 3 x 3 convolutions of the official networks' shapes,
   oneDNN against Winograd's F(4x4, 3x3) (its parts timed apart) and tap
   products, and which kernel the toolbox takes for each shape
-  (``docs/user_guides/winograd_convolutions.md``);
+  (``projects/cpu_kernels/docs/winograd_convolutions.md``);
 * ``training``: the operators of the fast training path (grouped
   convolutions, PReLU, 1 x 1 convolutions on pixel pairs, commuted
   up-sampling, the separable SSIM window) against the ATen modules, forward

@@ -80,7 +80,7 @@ WINOGRAD_MIN_CHANNELS = 16
 #: fewest output channels: below it oneDNN's direct kernel on the
 #: channels-last map is as fast or faster (``bench_kernels.py --mode
 #: conv``; record docs/results/winograd_conv_shapes.json,
-#: docs/user_guides/winograd_convolutions.md)
+#: projects/cpu_kernels/docs/winograd_convolutions.md)
 WINOGRAD_MIN_OUT_CHANNELS = 24
 
 #: smallest map (H x W): below it the per-block calls outweigh the saving
