@@ -6,7 +6,7 @@ import os
 import subprocess
 from contextlib import ExitStack, contextmanager
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
-                    Sequence)
+                    Sequence, Union)
 
 import torch
 import torch.distributed as dist
@@ -194,23 +194,37 @@ def raise_on_any_rank(message: Optional[str]) -> None:
                                  'failed; every rank stops]')
 
 
-def check_finite(value: Any, what: str, hint: str = '') -> None:
-    """:func:`raise_on_any_rank` naming ``what`` if ``value`` is not finite."""
+def check_finite(value: Any, what: str,
+                 hint: Union[str, Callable[[], str]] = '') -> None:
+    """:func:`raise_on_any_rank` naming ``what`` if ``value`` is not finite;
+    ``hint`` (or what it returns, called only then) ends the message."""
     t = torch.as_tensor(value).detach()
     raise_on_any_rank(None if torch.isfinite(t).all() else (
         f'{what} is not finite: '
-        f'{t.item() if t.numel() == 1 else t.flatten()[:4].tolist()}{hint}'))
+        f'{t.item() if t.numel() == 1 else t.flatten()[:4].tolist()}'
+        f'{hint() if callable(hint) else hint}'))
 
 
-def check_finite_losses(losses: Dict[str, Tensor],
-                        data_samples: Optional[Sequence] = None) -> None:
-    """:func:`raise_on_any_rank` naming a non-finite loss and its samples."""
-    bad = next((k for k, v in losses.items() if not torch.isfinite(v).all()),
-               None)
-    raise_on_any_rank(None if bad is None else (
-        f'{bad} is {losses[bad].item()} on samples '
-        f'{[s.get("stem") for s in data_samples or []]}; check the inputs '
-        'and the learning rate'))
+def check_finite_losses(losses: Dict[str, Any],
+                        data_samples: Optional[Sequence] = None,
+                        owner: str = '') -> None:
+    """:func:`raise_on_any_rank` naming a non-finite loss (a tensor or a
+    list of tensors) and its samples; one host-device sync when all are
+    finite."""
+    values = {k: list(v) if isinstance(v, (list, tuple)) else [v]
+              for k, v in losses.items()}
+    flags = [torch.isfinite(t).all() for vs in values.values() for t in vs]
+    bad = None
+    if flags and not torch.stack(flags).all():
+        bad = next(k for k, vs in values.items()
+                   if not all(torch.isfinite(t).all() for t in vs))
+    if bad is not None:
+        shown = [t.detach().float().mean().item() for t in values[bad]]
+        stems = [s.get('stem', s.get('img_path')) for s in data_samples or []]
+        bad = (f'{owner}{bad} is {shown[0] if len(shown) == 1 else shown} '
+               f'on samples {stems}; check the inputs, the loss weights and '
+               'the learning rate')
+    raise_on_any_rank(bad)
 
 
 def broadcast_object(obj: Any, src: int = 0) -> Any:

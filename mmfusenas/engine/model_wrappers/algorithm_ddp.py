@@ -86,6 +86,6 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
             parsed_loss, log_vars = self.module.parse_losses(losses)
             check_finite(
                 parsed_loss, f'{type(self.module).__name__}: the loss',
-                f' ({ {k: v.item() for k, v in log_vars.items()} })')
+                lambda: f' ({ {k: v.item() for k, v in log_vars.items()} })')
         optim_wrapper.update_params(parsed_loss)
         return log_vars

@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
-from mmfusenas.utils.distributed import raise_on_any_rank, unwrap
+from mmfusenas.utils.distributed import check_finite_losses, unwrap
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
                                               load_module_checkpoint,
                                               parse_module_init)
@@ -307,21 +307,8 @@ class BasePreTaskModel(BaseModel):
             raise ValueError(
                 f'{owner}: no loss to train with: the task loss is off '
                 '(warm-up) and no stage has a loss with a non-zero weight')
-        if self.check_finite:
-            error = None
-            for name, value in losses.items():
-                values = value if isinstance(value, (list, tuple)) else [
-                    value]
-                if not all(torch.isfinite(v).all() for v in values):
-                    stems = [s.get('stem', s.get('img_path'))
-                             for s in data_samples]
-                    shown = [v.detach().float().mean().item() for v in values]
-                    error = (f'{owner}: {name} is not finite ({shown}) on '
-                             f'samples {stems}; check the inputs, the loss '
-                             'weights and the learning rates')
-                    break
-            # collective in a data-parallel step: all ranks stop together
-            raise_on_any_rank(error)
+        if self.check_finite:  # all ranks stop together
+            check_finite_losses(losses, data_samples, f'{owner}: ')
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples: List) -> List:

@@ -288,7 +288,7 @@ class BilevelSearchAlgorithm(BaseSearchAlgorithm):
             loss, weight_log = self.parse_losses(losses)
             check_finite(
                 loss, 'BilevelSearchAlgorithm: the weight loss',
-                f' at train step {self.num_train_steps}: '
+                lambda: f' at train step {self.num_train_steps}: '
                 f'{ {k: v.item() for k, v in weight_log.items()} }; check '
                 'the inputs and the learning rates')
             weights_ow.update_params(loss)

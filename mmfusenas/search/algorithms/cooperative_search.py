@@ -313,7 +313,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             loss = sum(losses.values())
             check_finite(
                 loss, f'CooperativeSearchAlgorithm: the {what} weight loss',
-                f' at train step {self.num_train_steps}: '
+                lambda: f' at train step {self.num_train_steps}: '
                 f'{ {k: v.item() for k, v in losses.items()} }; check the '
                 'inputs and the learning rates')
             weights_ow.zero_grad()

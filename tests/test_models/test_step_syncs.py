@@ -1,0 +1,82 @@
+"""Host-device synchronisations on a training step: MMFuseNAS's own code on
+the headline's step (TIM's fusion net + RetinaNet, ``retinanet_ivif_toy.py``)
+makes one, the non-finite loss guard; a message built from the losses
+(``.item()``) is built only when it is raised."""
+import copy
+import traceback
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.optim import OptimWrapper
+from torch.overrides import TorchFunctionMode
+
+from mmfusenas.registry import DATASETS, MODELS
+from mmfusenas.utils import register_all_modules
+from mmfusenas.utils.distributed import check_finite
+from helpers import REPO_ROOT
+
+PACKAGE = f'{REPO_ROOT}/mmfusenas/'
+#: tensor methods that wait for the device and copy a value to the host
+SYNCS = {'item', '__bool__', '__float__', '__int__', 'tolist', 'numpy'}
+
+
+class PackageSyncs(TorchFunctionMode):
+    """Count the syncs whose caller is a line of the package."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, '__name__', '') in SYNCS:
+            caller = traceback.extract_stack(limit=2)[0]
+            if caller.filename.startswith(PACKAGE):
+                self.lines.append(f'{caller.filename}:{caller.lineno} '
+                                  f'{func.__name__}')
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.fixture(scope='module')
+def headline(tmp_path_factory):
+    from toy_data.ivif import generate_toy_dataset
+    register_all_modules()
+    root = str(tmp_path_factory.mktemp('toy'))
+    generate_toy_dataset(root, num=4, seed=0, size=64)
+    cfg = Config.fromfile(f'{REPO_ROOT}/configs/tim/retinanet_ivif_toy.py')
+    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset_cfg.data_root = root
+    dataset = DATASETS.build(dataset_cfg)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.train()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-4))
+    batch = pseudo_collate([dataset[0], dataset[1]])
+    model.train_step(batch, wrapper)  # lazy set-up outside the count
+    return model, wrapper, batch
+
+
+def test_the_headline_step_syncs_once_in_the_package(headline):
+    model, wrapper, batch = headline
+    with PackageSyncs() as syncs:
+        log_vars = model.train_step(batch, wrapper)
+    assert len(log_vars) >= 3  # the detector's and the fusion net's losses
+    assert len(syncs.lines) == 1, syncs.lines
+    assert 'distributed.py' in syncs.lines[0]
+
+
+def test_a_lazy_hint_is_built_only_on_failure():
+    built = []
+
+    def hint():
+        built.append(1)
+        return ' (the losses)'
+
+    with PackageSyncs() as syncs:
+        check_finite(torch.tensor(1.0), 'x', hint)
+    assert built == [] and len(syncs.lines) == 1
+    with pytest.raises(FloatingPointError,
+                       match=r'x is not finite: nan \(the losses\)'):
+        check_finite(torch.tensor(float('nan')), 'x', hint)
+    assert built == [1]
