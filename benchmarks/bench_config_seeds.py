@@ -95,7 +95,6 @@ from mmengine.hooks import Hook
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402

@@ -54,7 +54,6 @@ import torch
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402

@@ -54,7 +54,6 @@ from mmengine.config import Config
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
 from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402

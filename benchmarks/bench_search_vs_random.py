@@ -120,7 +120,6 @@ from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 

@@ -88,7 +88,6 @@ from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
@@ -710,7 +709,6 @@ reflects the CPU share the processes get; the CPU efficiency does not.
 
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 
 

@@ -91,7 +91,6 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.datasets import GISRDataset  # noqa: E402
@@ -525,10 +524,6 @@ docs/methods/dcnas.md).
 
 Ends with ``RESULT {json}``.
 """
-
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
 
 
 #: seed of the ``--pool`` draws (independent of every search seed)
@@ -1058,10 +1053,6 @@ original code path. ``--shared-data`` is the folder holding
 ``RGBDD_subset40/``, ``Middlebury/`` and ``Lu/`` (default: the repository's
 ``../shared/data/gisr``). Ends with ``RESULT {json}``.
 """
-
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
 
 
 #: default folder of the shared GISR test / training sets, resolved from the

@@ -51,7 +51,6 @@ from mmengine.structures import BaseDataElement
 from PIL import Image
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))  # the toy-data generators
 
 from mmfusenas.evaluation.functional.enhancement import (  # noqa: E402

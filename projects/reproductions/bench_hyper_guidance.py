@@ -53,7 +53,6 @@ from terminaltables import AsciiTable
 from torch.utils.data import DataLoader
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 from mmfusenas.datasets import (BlurredImageDataset,  # noqa: E402
                                 LevinDataset, SyntheticDeblurDataset)

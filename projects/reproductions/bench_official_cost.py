@@ -20,7 +20,6 @@ import glob
 import importlib.util
 import json
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -30,8 +29,6 @@ from PIL import Image
 from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402

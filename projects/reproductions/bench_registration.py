@@ -58,7 +58,6 @@ import torch
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.datasets.transforms import (invert_flow,  # noqa: E402

@@ -59,7 +59,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'tests'))  # the test helpers
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(

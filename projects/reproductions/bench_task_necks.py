@@ -56,7 +56,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'tests'))  # the test helpers
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))

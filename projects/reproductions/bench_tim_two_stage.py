@@ -74,7 +74,6 @@ import torch
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))  # the toy-data generators
 
 from mmfusenas.engine.runner import with_cached_text  # noqa: E402

@@ -36,7 +36,6 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
 

@@ -38,8 +38,6 @@ import torch.nn as nn
 from terminaltables import AsciiTable
 
 # the benchmarks' --mode switch and results records (mmfusenas.benchmark)
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__))))), 'benchmarks'))
 from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
 from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
