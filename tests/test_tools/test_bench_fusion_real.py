@@ -1,5 +1,6 @@
 """benchmarks/bench_fusion_real.py: the real-pair fusion table."""
 import json
+import os
 import os.path as osp
 
 import cv2
@@ -27,6 +28,38 @@ def toy_ckpt(tmp_path_factory):
     path = tmp_path_factory.mktemp('ckpt') / 'toy.pth'
     torch.save({'state_dict': model.state_dict()}, str(path))
     return str(path)
+
+
+#: the centre crop (h, w) of the real pairs in ``fusion_crops``
+CROP = (128, 160)
+
+
+@pytest.fixture(scope='module')
+def fusion_crops(tmp_path_factory, shared_data):
+    """``--data-root`` with the first 2 pairs (the pairs ``--max-pairs 2``
+    takes) of every data set of ``fusion_real.DATASETS``, each file the
+    centre ``CROP`` of the shared one under its own name (JPEGs at quality
+    100). The tests using it assert the table's structure, parameter
+    counts, ranks, finite metrics and the equality with ``fuse.py`` +
+    ``eval_fusion.py`` on the same files: none depends on the image size,
+    while SeAFusion and the metrics on the whole 768 x 576 TNO pairs took
+    most of this file's time."""
+    root = tmp_path_factory.mktemp('fusion_crops')
+    src_root = osp.join(shared_data, 'fusion')
+    for folder, layout in fusion_real.DATASETS.values():
+        for sub in layout.values():
+            src = osp.join(src_root, folder, sub)
+            dst = root / folder / sub
+            dst.mkdir(parents=True)
+            for name in sorted(os.listdir(src))[:2]:
+                img = cv2.imread(osp.join(src, name), cv2.IMREAD_UNCHANGED)
+                top = (img.shape[0] - CROP[0]) // 2
+                left = (img.shape[1] - CROP[1]) // 2
+                assert top >= 0 and left >= 0, (folder, sub, name)
+                cv2.imwrite(str(dst / name),
+                            img[top:top + CROP[0], left:left + CROP[1]],
+                            [cv2.IMWRITE_JPEG_QUALITY, 100])
+    return str(root)
 
 
 def _pairs(root, sizes=((48, 56), (48, 56))):
@@ -96,10 +129,10 @@ def test_pairs_dir_outputs_and_absent_methods(bench, toy_ckpt, tmp_path,
 
 
 def test_same_numbers_as_fuse_and_eval_fusion(bench, toy_ckpt, tmp_path,
-                                              capsys, shared_data):
-    """Two TNO pairs: the table's row equals tools/fuse.py + eval_fusion.py
-    on the written PNGs."""
-    src = osp.join(shared_data, 'fusion', 'TNO')
+                                              capsys, fusion_crops):
+    """Two TNO pairs (crops): the table's row equals tools/fuse.py +
+    eval_fusion.py on the written PNGs."""
+    src = osp.join(fusion_crops, 'TNO')
     pairs = tmp_path / 'tno2'
     for mod in ('ir', 'vi'):
         (pairs / mod).mkdir(parents=True)
@@ -124,9 +157,9 @@ def test_same_numbers_as_fuse_and_eval_fusion(bench, toy_ckpt, tmp_path,
             metric
 
 
-def test_two_pairs_per_set(bench, toy_ckpt, capsys, shared_data):
+def test_two_pairs_per_set(bench, toy_ckpt, capsys, fusion_crops):
     result = bench.run(bench.parse_args([
-        '--data-root', osp.join(shared_data, 'fusion'), '--max-pairs', '2',
+        '--data-root', fusion_crops, '--max-pairs', '2',
         '--methods', 'toy', '--checkpoint', f'toy={TOY}:{toy_ckpt}',
         '--cost-size', '32', '32', '--repeats', '1'
     ]))
@@ -173,9 +206,10 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
     assert not (tmp_path / 'o' / 'table_grid.png').exists()
 
 
-def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data):
+def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data,
+                                            fusion_crops):
     """The classical rules and the official baselines run (converted in
-    process) and are ranked together."""
+    process) and are ranked together (on crops of two TNO pairs)."""
     for path in ('configs/baselines/classical_max_ivif.py',
                  'configs/baselines/seafusion_ivif.py'):
         if not osp.isfile(osp.join(bench.ROOT, path)):
@@ -183,7 +217,7 @@ def test_builtin_baselines_on_two_tno_pairs(bench, capsys, shared_data):
     weights = osp.join(osp.dirname(shared_data), 'checkpoints',
                        'fusion_baselines')
     result = bench.run(bench.parse_args([
-        '--data-root', osp.join(shared_data, 'fusion'), '--datasets', 'TNO',
+        '--data-root', fusion_crops, '--datasets', 'TNO',
         '--max-pairs', '2', '--methods', 'max', 'SeAFusion', '--weights-root',
         weights, '--cost-size', '32', '32', '--repeats', '1'
     ]))['TNO']
