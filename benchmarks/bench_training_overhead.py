@@ -64,7 +64,10 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 * ``framework``: The toolbox's training step (MMEngine runner, hooks, data
   preprocessor, optimizer wrapper) of a fusion config against a plain
   PyTorch loop of the same network, loss and optimizer on in-memory batches
-  (its text: ``DOC_FRAMEWORK``).
+  (its text: ``DOC_FRAMEWORK``);
+* ``defaults``: The toolbox's runtime defaults (runner, hooks, guard) on the
+  headline's training step against MMEngine's stock Runner with its default
+  hooks (its text: ``DOC_DEFAULTS``).
 """
 import argparse
 import copy
@@ -1354,11 +1357,125 @@ def main_framework(argv=None):
     return result
 
 
+DOC_DEFAULTS = """What the toolbox's runtime defaults add to a training step of
+the headline: the same config trained with them (``ReliableRunner``, the
+atomic ``SafeCheckpointHook``, ``FiniteStepGuardHook``, the work-dir lock,
+the config's custom hooks) and with MMEngine's stock ``Runner`` and its
+default hooks only (the same checkpoint interval), in interleaved rounds.
+A round trains each for ``--warmup`` + ``--iters`` iterations on the toy
+data; its time is the median of the last ``--iters`` iteration times of
+``IterTimerHook`` (which span the hooks after each step, checkpoint saves
+included). Reported: medians over rounds and their ratio (target
+<= 1.05)."""
+DEFAULTS_TARGET = 1.05
+
+
+def defaults_parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=DOC_DEFAULTS.splitlines()[0])
+    p.add_argument('--config', default='configs/tim/retinanet_ivif_toy.py')
+    p.add_argument('--iters', type=int, default=20)
+    p.add_argument('--warmup', type=int, default=5)
+    p.add_argument('--rounds', type=int, default=3)
+    p.add_argument('--checkpoint-interval', type=int, default=10)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--results-json', metavar='FILE')
+    return p.parse_args(argv)
+
+
+def _defaults_cfg(args, data: str, work: str, stock: bool) -> Config:
+    """The config for one run: the toolbox's defaults, or (``stock``)
+    MMEngine's Runner with its default hooks."""
+    cfg = Config.fromfile(osp.join(ROOT, args.config))
+    cfg.train_dataloader.dataset.data_root = data
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    for part in ('val', 'test'):  # training steps only
+        for key in ('dataloader', 'cfg', 'evaluator'):
+            cfg[f'{part}_{key}'] = None
+    cfg.train_cfg.max_iters = args.warmup + args.iters
+    cfg.work_dir, cfg.log_level = work, 'WARNING'
+    cfg.default_hooks.checkpoint.interval = args.checkpoint_interval
+    if stock:
+        cfg.runner_type = None
+        cfg.custom_hooks = []
+        cfg.default_hooks = dict(
+            timer=dict(type='IterTimerHook'),
+            logger=dict(type='LoggerHook', interval=20),
+            param_scheduler=dict(type='ParamSchedulerHook'),
+            checkpoint=dict(type='CheckpointHook', by_epoch=False,
+                            interval=args.checkpoint_interval),
+            sampler_seed=dict(type='DistSamplerSeedHook'))
+    return cfg
+
+
+def _defaults_round(args, data: str, stock: bool) -> float:
+    """Median seconds per iteration of one run."""
+    from mmfusenas.engine.runner import build_runner
+    with tempfile.TemporaryDirectory(prefix='bench_defaults_') as work:
+        cfg = _defaults_cfg(args, data, work, stock)
+        runner = build_runner(cfg)
+        runner.train()
+        times = runner.message_hub.get_scalar('train/time').data[0]
+        release = getattr(runner, 'release_work_dir', None)
+        if release is not None:
+            release()
+    return float(statistics.median(list(times)[-args.iters:]))
+
+
+def main_defaults(argv=None):
+    args = defaults_parse_args(argv)
+    if args.results_json:
+        check_record_path(args.results_json)
+    torch.set_num_threads(args.threads)
+    times = {False: [], True: []}
+    with tempfile.TemporaryDirectory(prefix='bench_defaults_data_') as data:
+        generate_toy_dataset(data, num=16, seed=0, size=64)
+        for r in range(args.rounds):
+            for stock in ((False, True) if r % 2 == 0 else (True, False)):
+                times[stock].append(_defaults_round(args, data, stock))
+    toolbox, stock = (statistics.median(times[k]) for k in (False, True))
+    ratio = toolbox / stock
+    load = os.getloadavg()
+    print(AsciiTable([['runner', 'ms / iteration'],
+                      ['toolbox defaults', f'{toolbox * 1e3:.1f}'],
+                      ['MMEngine Runner, default hooks',
+                       f'{stock * 1e3:.1f}']]).table)
+    print(f'toolbox / stock = {ratio:.3f}; target <= {DEFAULTS_TARGET}: '
+          f'{"reached" if ratio <= DEFAULTS_TARGET else "NOT reached"}')
+    result = dict(config=args.config, iters=args.iters, warmup=args.warmup,
+                  rounds=args.rounds, threads=args.threads,
+                  toolbox_ms=[round(t * 1e3, 1) for t in times[False]],
+                  stock_ms=[round(t * 1e3, 1) for t in times[True]],
+                  ratio=round(ratio, 3), target=DEFAULTS_TARGET,
+                  reached=ratio <= DEFAULTS_TARGET,
+                  load=[round(x, 2) for x in load])
+    if args.results_json:
+        name = osp.splitext(osp.basename(args.config))[0]
+        write_results_record(
+            args.results_json,
+            f'OMP_NUM_THREADS={args.threads} python '
+            'benchmarks/bench_training_overhead.py ' + shlex.join(
+                ['--mode', 'defaults'] + list(
+                    sys.argv[1:] if argv is None else argv)), ROOT,
+            {f'{name} (ms per iteration, CPU)': {
+                'toolbox defaults': {'ms': round(toolbox * 1e3, 1),
+                                     'ratio': round(ratio, 3)},
+                'MMEngine Runner, default hooks': {
+                    'ms': round(stock * 1e3, 1), 'ratio': 1.0}}},
+            threads=args.threads, metrics=['ms', 'ratio'], decimals=3,
+            row_label='runner', RESULT=result,
+            note=f'Medians of {args.rounds} interleaved rounds; load '
+            f'average {" / ".join(f"{x:.2f}" for x in load)} at the end.')
+    print('RESULT ' + json.dumps(result))
+    return result
+
+
 MODES = {
     'overhead': main_overhead,
     'reliability': main_reliability,
     'distributed': main_distributed,
     'framework': main_framework,
+    'defaults': main_defaults,
 }
 
 

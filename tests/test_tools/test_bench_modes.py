@@ -24,7 +24,7 @@ BENCHMARKS = {
     'bench_search_speed.py': ('speed', 'hypergradients'),
     'bench_search_vs_random.py': ('control', ),
     'bench_training_overhead.py': ('overhead', 'reliability', 'distributed',
-                                   'framework'),
+                                   'framework', 'defaults'),
 }
 #: the method-specific reproductions (projects/reproductions/)
 REPRODUCTIONS = {
