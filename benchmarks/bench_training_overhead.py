@@ -1462,10 +1462,10 @@ def main_defaults(argv=None):
                     sys.argv[1:] if argv is None else argv)), ROOT,
             {f'{name} (ms per iteration, CPU)': {
                 'toolbox defaults': {'ms': round(toolbox * 1e3, 1),
-                                     'ratio': round(ratio, 3)},
+                                     '% of stock': round(ratio * 100, 1)},
                 'MMEngine Runner, default hooks': {
-                    'ms': round(stock * 1e3, 1), 'ratio': 1.0}}},
-            threads=args.threads, metrics=['ms', 'ratio'], decimals=3,
+                    'ms': round(stock * 1e3, 1), '% of stock': 100.0}}},
+            threads=args.threads, metrics=['ms', '% of stock'], decimals=1,
             row_label='runner', RESULT=result,
             note=f'Medians of {args.rounds} interleaved rounds; load '
             f'average {" / ".join(f"{x:.2f}" for x in load)} at the end.')
