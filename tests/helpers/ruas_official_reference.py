@@ -76,7 +76,7 @@ class SearchBlock(nn.Module):
         super().__init__()
         names = [name for name, _ in genotype.normal]
         for attr, name in zip(
-            ('c1_d', 'c1_r', 'c2_d', 'c2_r', 'c3_d', 'c3_r', 'c4'), names):
+                ('c1_d', 'c1_r', 'c2_d', 'c2_r', 'c3_d', 'c3_r', 'c4'), names):
             setattr(self, attr, OPS[name](channel))
         self.act = nn.LeakyReLU(negative_slope=0.05)
         self.c5 = nn.Conv2d(channel * 4, channel, 1)
@@ -229,4 +229,3 @@ class RUASOfficialPred(nn.Module):
 
     def forward(self, x):
         return self.net(x)[0][-1]
-

@@ -435,8 +435,8 @@ def build_official(name):
     if name == 'ivif':
         return stage1, Network_Fusion9_3(
             48, [G2['fusion_ir_proposed'], G2['fusion_vis_proposed']])
-    g = dict(ct=('fusion_mri', 'fusion_ct'), pet=('fusion_mri_pet',
-                                                   'fusion_pet'),
+    g = dict(ct=('fusion_mri', 'fusion_ct'),
+             pet=('fusion_mri_pet', 'fusion_pet'),
              spect=('fusion_mri_spect', 'fusion_spect'))[name]
     return stage1, Network_Fusion9_2(48, [G2[g[0]], G2[g[1]]])
 
@@ -456,7 +456,6 @@ def perturb_(model, seed):
     return model
 
 
-
 def seeded_official(name, seed=0):
     """``(model_1, model_2)`` of ``name`` with the weights of the tests and
     goldens: ``torch.manual_seed(seed)`` initialisation, :func:`perturb_`
@@ -471,13 +470,13 @@ def seeded_official(name, seed=0):
             m2.stem_out4[2].conv2d.bias.fill_(0.5)
     return m1, m2
 
+
 # ---------------------------------------------------------------------------
 # the official test scripts (IVIF/testFusion*.py,
 # MmIF/test_fusion_Medical_*.py), CPU, batch 1
 # ---------------------------------------------------------------------------
 def _t(arr):
-    return torch.from_numpy(np.ascontiguousarray(arr, np.float32))[None,
-                                                                     None]
+    return torch.from_numpy(np.ascontiguousarray(arr, np.float32))[None, None]
 
 
 def save_image_array(x):
