@@ -88,11 +88,13 @@ import torch
 
 from mmfusenas.apis import init_model
 from mmfusenas.benchmark.fusion_real import (  # the table's parts
-    DATASETS, EVAL_FUSION, LOWER_BETTER, PRESET, add_ranks, build_pairs,
-    check_inputs, checkpoint_item, dataset_folders, format_table, make_figure,
-    measure_cost, merge_rows, read_record, resolve_methods, run_method)
+    DATASETS, PRESET, build_pairs, check_inputs, checkpoint_item,
+    dataset_folders, format_table, make_figure, measure_cost, merge_rows,
+    read_record, resolve_methods, run_method)
 from mmfusenas.benchmark.results_record import write_results_record
 from mmfusenas.evaluation.functional import resolve_metrics
+from mmfusenas.evaluation.fusion_files import (LOWER_BETTER, add_ranks,
+                                               check_writable, read_bgr8)
 from mmfusenas.utils.cli_args import require_positive
 from mmfusenas.utils.fileio import atomic_write
 
@@ -199,7 +201,7 @@ def run(args: argparse.Namespace) -> dict:
     metrics = list(resolve_metrics(PRESET, None))
     for path in (args.out, args.figure, args.results_json):
         if path:
-            EVAL_FUSION.check_writable(path)
+            check_writable(path)
     merge_record = read_record(args.merge, metrics) if args.merge else None
     folders = dataset_folders(args)
     check_inputs(folders, args.max_pairs)
@@ -243,7 +245,7 @@ def run(args: argparse.Namespace) -> dict:
                                   args.max_pairs)
             for k in range(min(args.figure_rows, len(dataset))):
                 info = dataset.get_data_info(k)
-                srcs = [EVAL_FUSION.read_bgr8(p)
+                srcs = [read_bgr8(p)
                         for p in info['img_path'].values()]
                 fused = {m.name: figure_rows[d][i][k]
                          for i, m in enumerate(present)}

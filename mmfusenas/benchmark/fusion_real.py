@@ -20,7 +20,7 @@ from terminaltables import AsciiTable
 from mmfusenas.apis import inference_fusion, result_image, test_pipeline_cfg
 from mmfusenas.apis.file_check import check_dataset_files, format_skipped
 from mmfusenas.datasets import PairedImageDataset, detect_layout
-from mmfusenas.evaluation import fusion_files
+from mmfusenas.evaluation.fusion_files import read_bgr8, read_gray
 from mmfusenas.evaluation.functional import (FUSION_PRESETS,
                                              compute_fusion_metrics,
                                              summed_metrics_note)
@@ -32,9 +32,6 @@ from .results_record import FOOTNOTE_SIGNS, ROW_CAVEATS
 #: the shipped configs (``configs/`` of a source checkout)
 PACKAGE_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                         '.mim')
-#: eval_fusion.py's source reading, --out checks and ranking rule
-EVAL_FUSION = fusion_files
-LOWER_BETTER, add_ranks = EVAL_FUSION.LOWER_BETTER, EVAL_FUSION.add_ranks
 
 #: the metric convention (eval_fusion.py's default preset)
 PRESET = 'cddfuse'
@@ -170,7 +167,7 @@ def check_inputs(folders: 'OrderedDict[str, OrderedDict[str, str]]',
                 'read; nothing was written:\n' + format_skipped(bad))
         for idx in range(len(dataset)):
             for path in dataset.get_data_info(idx)['img_path'].values():
-                EVAL_FUSION.read_bgr8(path)  # 8-bit, opaque: as scored
+                read_bgr8(path)  # 8-bit, opaque: as scored
 
 
 # ---------------------------------------------------------------- methods
@@ -302,7 +299,7 @@ def run_method(model: torch.nn.Module, folders: Dict[str, str],
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
         fused = result_image(inference_fusion(model, info))
-        a, b = (EVAL_FUSION.read_gray(p, PRESET)
+        a, b = (read_gray(p, PRESET)
                 for p in info['img_path'].values())
         per_pair.append(
             compute_fusion_metrics(a, b, to_eval_gray(fused), PRESET,
@@ -343,7 +340,7 @@ def read_record(path: str, metrics: Sequence[str]) -> dict:
 def merge_rows(result: Dict[str, dict], record: dict, path: str) -> dict:
     """Put the rows of ``record`` (:func:`read_record`) for the methods
     ``result`` lacks before this run's rows, per dataset of ``result``
-    (their ranks are recomputed by :func:`add_ranks`); returns
+    (their ranks are recomputed by :func:`~mmfusenas.evaluation.fusion_files.add_ranks`); returns
     ``{'record', 'command', 'commit'}`` of the record.
 
     Raises:

@@ -213,18 +213,18 @@ def check_finite_losses(losses: Dict[str, Any],
     finite."""
     values = {k: list(v) if isinstance(v, (list, tuple)) else [v]
               for k, v in losses.items()}
-    flags = [torch.isfinite(t).all() for vs in values.values() for t in vs]
-    bad = None
-    if flags and not torch.stack(flags).all():
-        bad = next(k for k, vs in values.items()
-                   if not all(torch.isfinite(t).all() for t in vs))
-    if bad is not None:
-        shown = [t.detach().float().mean().item() for t in values[bad]]
+    finite = {k: torch.stack([torch.isfinite(t).all() for t in vs]).all()
+              for k, vs in values.items() if vs}
+    message = None
+    if finite and not torch.stack(list(finite.values())).all():
+        name = next(k for k, ok in finite.items() if not ok)
+        shown = [t.detach().float().mean().item() for t in values[name]]
         stems = [s.get('stem', s.get('img_path')) for s in data_samples or []]
-        bad = (f'{owner}{bad} is {shown[0] if len(shown) == 1 else shown} '
-               f'on samples {stems}; check the inputs, the loss weights and '
-               'the learning rate')
-    raise_on_any_rank(bad)
+        message = (f'{owner}{name} is '
+                   f'{shown[0] if len(shown) == 1 else shown} on samples '
+                   f'{stems}; check the inputs, the loss weights and the '
+                   'learning rate')
+    raise_on_any_rank(message)
 
 
 def broadcast_object(obj: Any, src: int = 0) -> Any:

@@ -89,8 +89,8 @@ from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
 
 #: the table's inference path, metrics, merge and figure
 from mmfusenas.benchmark import fusion_real  # noqa: E402
-
-LOWER_BETTER, add_ranks = fusion_real.LOWER_BETTER, fusion_real.add_ranks
+from mmfusenas.evaluation.fusion_files import (  # noqa: E402
+    LOWER_BETTER, add_ranks, check_writable, read_bgr8)
 
 #: the architectures of the grid: name -> training config
 GRID_ARCHS: 'OrderedDict[str, str]' = OrderedDict([
@@ -715,7 +715,7 @@ def figure_rows(args: argparse.Namespace, folders: dict,
         dataset = fusion_real.build_pairs(
             mods, [dict(type='LoadPairedImages')], 1)
         info = dataset.get_data_info(0)
-        srcs = [fusion_real.EVAL_FUSION.read_bgr8(p)
+        srcs = [read_bgr8(p)
                 for p in info['img_path'].values()]
         fused = [read_image(osp.join(cell_dir(args, a, lo),
                                      f'first_{d}.png'), 'color')
@@ -728,7 +728,7 @@ def run(args: argparse.Namespace) -> dict:
     metrics = list(resolve_metrics(fusion_real.PRESET, None))
     for path in (args.out, args.figure, args.results_json):
         if path:
-            fusion_real.EVAL_FUSION.check_writable(path)
+            check_writable(path)
     check_cells(args)
     record = fusion_real.read_record(args.merge, metrics)
     ns = argparse.Namespace(pairs=None, datasets=args.datasets,
