@@ -402,7 +402,8 @@ def map_in_processes(fn: Callable[..., Any],
                MKL_NUM_THREADS=str(threads),
                PYTHONPATH=os.pathsep.join(
                    [osp.dirname(file)] +
-                   os.environ.get('PYTHONPATH', '').split(os.pathsep)))
+                   [p for p in os.environ.get('PYTHONPATH', '').split(
+                       os.pathsep) if p]))
     code = ('import sys; '
             'from mmfusenas.benchmark.process_units import call_unit; '
             'call_unit(sys.argv[1])')
