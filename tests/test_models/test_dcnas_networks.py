@@ -74,7 +74,7 @@ def test_supernet_path_space_encoding():
     assert out.shape == (2, 1, 16, 16)
     with pytest.raises(KeyError, match='missing'):
         apply_choices(net, {'fusion.0': 'cat'})
-    with pytest.raises(ValueError, match='divisible by 8'):
+    with pytest.raises(RuntimeError, match='divisible'):  # pixel_unshuffle
         net(torch.rand(1, 1, 12, 12), torch.rand(1, 3, 12, 12))
 
 

@@ -66,11 +66,15 @@ def test_bad_batches_are_reported():
                 ]))
     with pytest.raises(KeyError, match="'vi' missing"):
         pre(dict(inputs=dict(ir=[img]), data_samples=[sample('a', 2, 2)]))
-    with pytest.raises(ValueError, match="sample 'a'.*C in \\(1, 3\\)"):
+    with pytest.raises(ValueError, match='expects 3 channels'):
         pre(
             dict(
                 inputs=dict(
                     ir=[img], vi=[torch.zeros((4, 2, 2), dtype=torch.uint8)]),
                 data_samples=[sample('a', 2, 2)]))
+    # a (1, ...) image of another rank would be batched silently
+    with pytest.raises(ValueError, match=r"sample 'a' must be \(C, H, W\)"):
+        pre(dict(inputs=dict(ir=[img[None]], vi=[img[None]]),
+                 data_samples=[sample('a', 2, 2)]))
     with pytest.raises(ValueError, match='pad_size_divisor'):
         FusionDataPreprocessor(pad_size_divisor=0)

@@ -121,8 +121,11 @@ def test_fusion_net_semantics_and_input_order():
     assert [type(m).__name__ for m in net.head] == [
         'ReflectPadConv2d', 'PReLU', 'ReflectPadConv2d', 'ReflectPadConv2d'
     ]
-    with pytest.raises(ValueError, match=r'\(N, 2, H, W\) inputs, got'):
+    with pytest.raises(RuntimeError):  # the stem's conv
         net(torch.rand(2, 3, 12, 12))
+    # the reordering would drop the extra channel silently: refused
+    with pytest.raises(ValueError, match=r'\(N, 2, H, W\) inputs, got'):
+        swapped(torch.rand(2, 3, 12, 12))
     with pytest.raises(ValueError, match='permutation of'):
         TIMFusionNet(cells, channels=8, input_order=(0, 0))
     with pytest.raises(ValueError, match='non-empty sequence'):
@@ -156,7 +159,7 @@ def test_enhance_net_merges(merge):
     assert torch.equal(final, expected)
     assert torch.equal(out_a, torch.tanh(net.first_head(feat_a)))
     assert torch.equal(out_b, torch.tanh(net.second_head(feat_b)))
-    with pytest.raises(ValueError, match='fused must be'):
+    with pytest.raises(RuntimeError):  # torch.cat of mismatched sizes
         net(x, f[..., :6])
 
 

@@ -26,8 +26,6 @@ class MultiScaleFusionCell(nn.Module):
         ops (Sequence[str | dict]): edge specs of each chain.
     """
 
-    size_divisor = 4
-
     def __init__(self, channels: int, ops: Sequence[EdgeSpec]) -> None:
         super().__init__()
         self.preprocess = ReLUConvBN(channels)
@@ -41,13 +39,6 @@ class MultiScaleFusionCell(nn.Module):
         self.ops_down4 = build_chain(ops, channels * 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        height, width = x.shape[-2:]
-        if height % self.size_divisor or width % self.size_divisor:
-            raise ValueError(
-                f'MultiScaleFusionCell needs H and W that are multiples of '
-                f'{self.size_divisor}, got {height}x{width}; pad the inputs '
-                f'(e.g. pad_size_divisor={self.size_divisor} in the data '
-                'preprocessor)')
         p = self.preprocess(x)
         s0 = self.ops(p)
         s1 = self.up2(self.ops_down2(self.down2(p)))

@@ -56,10 +56,6 @@ class EnhanceDataPreprocessor(BaseDataPreprocessor):
         inputs = data['inputs']
         data_samples = data.get('data_samples')
         if isinstance(inputs, torch.Tensor):
-            if inputs.dim() != 4 or inputs.shape[1] != 3:
-                raise ValueError(f'EnhanceDataPreprocessor expects (N, 3, H, '
-                                 f'W) batched inputs, got '
-                                 f'{tuple(inputs.shape)}')
             inputs = list(inputs)
         samples: Sequence = data_samples or [None] * len(inputs)
         if len(samples) != len(inputs):
@@ -79,4 +75,3 @@ class EnhanceDataPreprocessor(BaseDataPreprocessor):
             sample.set_metainfo(
                 dict(pad_shape=pad_shape, batch_input_shape=pad_shape))
         return dict(inputs=batch, data_samples=data_samples)
-

@@ -67,11 +67,6 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
             for i, (img, sample) in enumerate(zip(inputs[mod],
                                                   data_samples)):
                 if mod in self.keep_rgb:
-                    if img.dim() != 3 or img.shape[0] != 3:
-                        raise ValueError(
-                            f"keep_rgb modality '{mod}' of sample "
-                            f"'{sample.get('stem')}' must be an RGB image "
-                            f'(3, H, W), got {tuple(img.shape)}')
                     rgb = img.float() / 255.0
                     lumas[i].append(rgb_to_ycbcr(rgb)[:1])
                     batch_imgs[i].append(rgb)
@@ -107,10 +102,10 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
 
     @staticmethod
     def _luminance(img: torch.Tensor, sample, mod: str) -> torch.Tensor:
-        if img.dim() != 3 or img.shape[0] not in (1, 3):
+        if img.dim() != 3:  # a (1, ...) image would be batched silently
             raise ValueError(
                 f"modality '{mod}' of sample '{sample.get('stem')}' must be "
-                f'(C, H, W) with C in (1, 3), got {tuple(img.shape)}')
+                f'(C, H, W), got {tuple(img.shape)}')
         img = img.float() / 255.0
         if img.shape[0] == 1:
             return img
@@ -118,7 +113,6 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
         if sample.get('color_modality') == mod:
             sample.chroma = ycbcr[1:]
         return ycbcr[:1]
-
 
 
 def crop_to_shape(x: torch.Tensor, shape: Optional[Sequence[int]]

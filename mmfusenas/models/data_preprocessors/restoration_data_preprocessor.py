@@ -40,10 +40,6 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
         samples = data.get('data_samples') or []
         if isinstance(inputs, Tensor) and inputs.dim() == 4:
             inputs = list(inputs)
-        shapes = {tuple(x.shape) for x in inputs}
-        if len(shapes) != 1:
-            raise ValueError(f'RestorationDataPreprocessor: the images of a '
-                             f'batch must share their shape, got {shapes}')
         batch = torch.stack([
             x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
             for x in inputs

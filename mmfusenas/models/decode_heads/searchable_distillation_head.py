@@ -138,11 +138,6 @@ class SearchableDistillationHead(BaseDecodeHead):
     def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         """Logits at the finest selected level's size."""
         feats = self._transform_inputs(inputs)
-        for i, (x, c) in enumerate(zip(feats, self.in_channels)):
-            if x.shape[1] != c:
-                raise ValueError(f'encoder level {i} (index '
-                                 f'{self.in_index[i]}) has {x.shape[1]} '
-                                 f'channels, in_channels says {c}')
         laterals = [conv(x) for conv, x in zip(self.lateral_convs, feats)]
         feat = laterals[-1]
         for i in range(len(self.cells) - 1, -1, -1):

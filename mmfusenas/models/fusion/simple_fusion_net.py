@@ -41,10 +41,6 @@ class SimpleFusionNet(nn.Module):
         self.decoder = nn.Sequential(*layers)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
-            raise ValueError(
-                f'SimpleFusionNet expects (N, {self.in_channels}, H, W) '
-                f'inputs, got {tuple(inputs.shape)}')
         feats = [self.stem(inputs)]
         for layer in self.dense:
             feats.append(layer(torch.cat(feats, dim=1)))

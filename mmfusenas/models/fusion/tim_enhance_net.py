@@ -82,14 +82,11 @@ class TIMEnhanceNet(nn.Module):
         return_branches: bool = False
     ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """The final ``(N, 1, H, W)`` image, or ``(final, out_a, out_b)``."""
-        if inputs.dim() != 4 or inputs.shape[1] != 2:
-            raise ValueError(f'TIMEnhanceNet expects (N, 2, H, W) inputs, '
-                             f'got {tuple(inputs.shape)}')
-        if fused.shape != (inputs.shape[0], 1) + inputs.shape[2:]:
-            raise ValueError(
-                f'fused must be {(inputs.shape[0], 1) + inputs.shape[2:]} '
-                f'for inputs {tuple(inputs.shape)}, got {tuple(fused.shape)}')
         if self.input_order is not None:
+            # the indexing would drop extra channels silently
+            if inputs.shape[1] != 2:
+                raise ValueError(f'TIMEnhanceNet expects (N, 2, H, W) '
+                                 f'inputs, got {tuple(inputs.shape)}')
             inputs = inputs[:, list(self.input_order)]
         feat_a = self.first_stem(torch.cat((inputs[:, :1], fused), 1))
         feat_b = self.second_stem(torch.cat((inputs[:, 1:], fused), 1))

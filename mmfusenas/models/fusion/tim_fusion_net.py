@@ -123,11 +123,12 @@ class TIMFusionNet(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Fuse ``(N, M, H, W)`` stacked sources into ``(N, 1, H, W)``."""
-        if inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
-            raise ValueError(
-                f'TIMFusionNet expects (N, {self.in_channels}, H, W) '
-                f'inputs, got {tuple(inputs.shape)}')
         if self.input_order is not None:
+            # the indexing would drop extra channels silently
+            if inputs.shape[1] != self.in_channels:
+                raise ValueError(
+                    f'TIMFusionNet expects (N, {self.in_channels}, H, W) '
+                    f'inputs, got {tuple(inputs.shape)}')
             inputs = inputs[:, list(self.input_order)]
         feats = self.stem(inputs)
         for cell in self.cells:

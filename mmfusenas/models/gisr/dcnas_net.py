@@ -208,11 +208,6 @@ class DCNASNet(nn.Module):
     def forward(self, lr_up: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
         """``(N, 1, H, W)`` upsampled LR target + ``(N, 3, H, W)`` guidance
         -> ``(N, 1, H, W)`` HR target."""
-        factor = 2**(self.num_stages - 1)
-        if lr_up.shape[-2] % factor or lr_up.shape[-1] % factor:
-            raise ValueError(f'DCNASNet: input size {tuple(lr_up.shape[-2:])}'
-                             f' must be divisible by {factor} (mod-crop '
-                             'the data)')
         dep = self.dep_head(lr_up)
         guide = self.rgb_head(rgb) if self.num_rgb_stages else None
         dep_feats, rgb_feats = [], []

@@ -107,7 +107,7 @@ class VGG16Features(nn.Module):
         self.eval()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        if x.dim() != 4 or x.shape[1] not in (1, 3):
+        if x.dim() != 4:  # else broadcast against the (1, 3, 1, 1) mean
             raise ValueError(f'VGG16Features expects (N, 1|3, H, W) images, '
                              f'got {tuple(x.shape)}')
         if x.shape[1] == 1:

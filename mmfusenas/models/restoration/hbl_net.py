@@ -164,9 +164,6 @@ class HBLNet(nn.Module):
                 m.test_stats = mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f'HBLNet expects (N, 3, H, W) RGB in [0, 1], '
-                             f'got {tuple(x.shape)}')
         h_in, w_in = x.shape[-2:]
         x, (left, _, top, _) = pad_to_multiple(x, self.pad_multiple)
         e2, e1 = self.encoder(x)

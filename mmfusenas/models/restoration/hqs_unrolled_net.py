@@ -147,9 +147,6 @@ class UnrolledHQSNet(nn.Module):
                 guidance: Optional[Tensor] = None,
                 return_all: bool = False,
                 **degradation) -> Tensor | HQSOutputs:
-        if y.dim() != 4:
-            raise ValueError(f'UnrolledHQSNet: y must be (N, C, H, W), got '
-                             f'{tuple(y.shape)}')
         if self.manual_stages and guidance is None:
             raise ValueError(
                 'UnrolledHQSNet: guidance mode "manual" needs the guidance '

@@ -133,10 +133,6 @@ class DilatedDenoiser(nn.Module):
                 raise ValueError('DilatedDenoiser: this denoiser takes a '
                                  f'{self.guidance_channels}-channel guidance '
                                  'map, got None')
-            if guidance.shape[1] != self.guidance_channels:
-                raise ValueError(
-                    f'DilatedDenoiser: guidance has {guidance.shape[1]} '
-                    f'channels, expected {self.guidance_channels}')
             inp = torch.cat([x, guidance.to(x.dtype)], dim=1)
         else:
             inp = x

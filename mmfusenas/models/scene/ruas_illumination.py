@@ -168,10 +168,6 @@ class RUASIlluminationNet(nn.Module):
             self,
             y: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         """Return ``(u_list, t_list)``, one pair per stage."""
-        if y.dim() != 4 or y.shape[1] != self.channels:
-            raise ValueError(
-                f'RUASIlluminationNet expects (N, {self.channels}, H, W) '
-                f'inputs, got {tuple(y.shape)}')
         u_list, t_list = [], []
         u = None
         for stage in self.stages:

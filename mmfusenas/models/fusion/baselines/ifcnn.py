@@ -54,11 +54,11 @@ class IFCNN(nn.Module):
         self.conv4 = nn.Conv2d(channels, 3, 1)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dim() != 4 or inputs.shape[1] % 3 or inputs.shape[1] < 6:
+        n, c, h, w = inputs.shape
+        if c == 3:  # one source would pass through as its own "fusion"
             raise ValueError('IFCNN expects (N, 3 * M, H, W) inputs with M '
                              '>= 2 three-channel sources, got '
                              f'{tuple(inputs.shape)}')
-        n, c, h, w = inputs.shape
         x = inputs.reshape(n * (c // 3), 3, h, w)  # sources into the batch
         x = F.pad(x, (3, 3, 3, 3), mode='replicate')
         x = self.conv2(self.conv1(x))

@@ -69,9 +69,6 @@ class TarDALGenerator(nn.Module):
             _block(dim, 1, bn_mode, nn.Tanh(), with_bn=False))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.dim() != 4 or inputs.shape[1] != 2:
-            raise ValueError('TarDALGenerator expects (N, 2, H, W) inputs '
-                             f'(ir, vi), got {tuple(inputs.shape)}')
         x = self.encoder(inputs)
         for layer in self.dense:
             x = torch.cat([x, layer(x)], dim=1)
