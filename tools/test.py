@@ -10,7 +10,8 @@ default).
 
 The checkpoint is loaded strictly: a checkpoint of another architecture, or
 one with missing / extra keys, is refused with the keys listed
-(``--cfg-options load_strict=False`` loads the matching part on purpose).
+(``--cfg-options default_hooks.checked_load.strict=False`` loads the
+matching part on purpose).
 """
 import argparse
 from typing import Any, Dict, Optional, Sequence
@@ -82,7 +83,7 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
     # evaluating must not block on (or block) a training run of the same
-    # work dir; loading stays strict unless load_strict=False is given
+    # work dir; loading stays strict (default_hooks.checked_load.strict)
     cfg.work_dir_lock = False
     hooks = cfg.get('custom_hooks', [])
     types = [str(hook['type']).split('.')[-1] for hook in hooks]

@@ -1,14 +1,8 @@
 # Runtime shared by every MMFuseNAS config.
 default_scope = 'mmfusenas'
 
-# ReliableRunner (docs/user_guides/reliability.md): strict checkpoint loading, clear
-# checkpoint errors, auto-resume from the newest valid checkpoint, and an
-# exclusive lock on the work dir while training
-runner_type = 'ReliableRunner'
-# refuse checkpoints whose keys / shapes do not match the model; set False to
-# load a partially matching checkpoint on purpose
-load_strict = True
-# one training run per work dir (tools/test.py turns this off)
+# MMEngine's Runner; tools/train.py locks the work dir while training (one
+# run per work dir; --cfg-options work_dir_lock=False opts out)
 work_dir_lock = True
 
 default_hooks = dict(
@@ -26,6 +20,10 @@ default_hooks = dict(
         max_keep_ckpts=3,
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # load_from / resume: checked file, strict keys, finite state, and
+    # auto-resume from the newest usable checkpoint (strict=False: the
+    # matching part of a checkpoint)
+    checked_load=dict(type='CheckedLoadHook', strict=True),
     # no optimizer step on NaN / Inf gradients (weights, α, loss weights);
     # action='skip' drops such steps instead of stopping
     finite_guard=dict(type='FiniteStepGuardHook', action='raise'))

@@ -9,19 +9,20 @@ import pickle
 import re
 import warnings
 import zipfile
+from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import CheckpointLoader
 
 from .fileio import atomic_write
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` limited to the HistoryBuffer statistics methods."""
-    allowed = {*HistoryBuffer._statistics_methods, 'min', 'max', 'mean',
-               'current'}
+    allowed = {'min', 'max', 'mean', 'current'}
     if obj is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise RuntimeError(f'Refusing to resolve getattr({obj!r}, {name!r}) in a '
@@ -338,20 +339,20 @@ def load_model_weights(model: torch.nn.Module,
     return obj
 
 
-def load_checked_state(model: torch.nn.Module,
-                       checkpoint: Any,
-                       path: str,
-                       strict: bool = True,
-                       what: str = 'checkpoint',
-                       revise_keys: Sequence[Tuple[str, str]] = (
-                           (r'^module\.', ''), ),
-                       logger: Optional[Any] = None) -> None:
-    """Load ``checkpoint`` (read from ``path``, named ``what``) into
-    ``model`` as MMEngine's runner does, only if its state dict (keys
-    revised by ``revise_keys``) is finite and its keys (when ``strict``)
-    and shapes fit, else :class:`CheckpointMismatchError`, naming the
-    converter of an official weight file."""
-    state = checkpoint_state_dict(checkpoint, path, what)
+def check_state(model: torch.nn.Module,
+                checkpoint: Any,
+                path: str,
+                strict: bool = True,
+                what: str = 'checkpoint',
+                revise_keys: Sequence[Tuple[str, str]] = (
+                    (r'^module\.', ''), )) -> Dict[str, Any]:
+    """The state dict of ``checkpoint`` (read from ``path``, named ``what``)
+    with keys revised by ``revise_keys``, if it is finite and its keys (when
+    ``strict``) and shapes fit ``model``, else :class:`FloatingPointError` /
+    :class:`CheckpointMismatchError` naming the file (and the converter of an
+    official weight file)."""
+    raw = checkpoint_state_dict(checkpoint, path, what)
+    state = dict(raw)
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
     bad = nonfinite_tensors(state)
@@ -379,10 +380,37 @@ def load_checked_state(model: torch.nn.Module,
                 f'once with\n  {spec["command"].format(src=path)}\n'
                 '(docs/user_guides/official_weights.md)' if spec else
                 f'{problems}. Saved with another architecture or config? '
-                'load_strict=False / strict=False loads the matching part'))
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
-    _load_checkpoint_to_model(model, checkpoint, logger=logger or 'current',
-                              revise_keys=revise_keys)  # keys checked above
+                'strict=False (in a config: default_hooks.checked_load.'
+                'strict=False) loads the matching part'))
+    state = OrderedDict(state)
+    state._metadata = getattr(raw, '_metadata', OrderedDict())
+    return state
+
+
+def load_checked_state(model: torch.nn.Module,
+                       checkpoint: Any,
+                       path: str,
+                       strict: bool = True,
+                       what: str = 'checkpoint',
+                       revise_keys: Sequence[Tuple[str, str]] = (
+                           (r'^module\.', ''), ),
+                       logger: Optional[Any] = None) -> None:
+    """Load ``checkpoint`` into ``model`` as MMEngine's runner does, after
+    :func:`check_state`."""
+    from mmengine.runner import load_state_dict
+    load_state_dict(model, check_state(model, checkpoint, path, strict, what,
+                                       revise_keys),
+                    logger=logger or 'current')  # keys checked above
+
+
+@CheckpointLoader.register_scheme(prefixes='', force=True)
+def load_local_checkpoint(filename: str,
+                          map_location: Union[str, torch.device, None] = None
+                          ) -> Any:
+    """MMEngine's loader of local files (``load_from``, ``resume``,
+    ``Pretrained`` ``init_cfg``): :func:`read_checkpoint`."""
+    return read_checkpoint(osp.expanduser(filename), 'checkpoint',
+                           map_location or 'cpu')
 
 
 def save_converted_checkpoint(state_dict: Mapping[str, Any], meta: dict,

@@ -542,3 +542,40 @@ def load_task_model_cfg(config: str) -> ConfigDict:
     if scope or cfg.get('default_scope'):
         model['_scope_'] = scope or cfg.default_scope
     return model
+
+
+#: weight files a config may name, by key: where they come from, and the
+#: ``--cfg-options`` that do without them
+_WEIGHT_FILES = {
+    'feature_weights': (
+        "torchvision's ImageNet VGG16 state dict, https://download.pytorch."
+        'org/models/vgg16-397923af.pth', '{parent}.measure=gradient {path}='
+        'None (the weight-free gradient measure of U2Fusion)'),
+    'checkpoint': ('the pretrained weights of this init_cfg',
+                   '{parent}=None (random initialisation)'),
+    'pretrained': ('the pretrained weights of this model',
+                   '{path}=None (random initialisation)'),
+    'load_from': ('a checkpoint of an earlier run', 'load_from=None'),
+}
+
+
+def check_run_files(cfg: Config) -> None:
+    """Raise FileNotFoundError before the runner is built when a weight
+    file of :data:`_WEIGHT_FILES` is missing (``checkpoint``: of a
+    ``Pretrained`` ``init_cfg``), naming where to get it."""
+    tree, where, errors = runner_part(cfg), config_name(cfg), []
+    for path, key, value in config_items(tree):
+        parent = path.rpartition('.')[0]
+        if key not in _WEIGHT_FILES or not isinstance(value, str) or \
+                not value or '://' in value or osp.isfile(value) or (
+                    key == 'checkpoint' and type_name(walk_path(
+                        tree, parent.split('.'))[1]) != 'Pretrained'):
+            continue
+        source, avoid = _WEIGHT_FILES[key]
+        errors.append(
+            f'{where}: {path} = {value!r} is not a file (from '
+            f'{os.getcwd()}). It is {source}. Put it there, point '
+            f'{path} at it, or run without it: --cfg-options '
+            f'{avoid.format(path=path, parent=parent)}')
+    if errors:
+        raise FileNotFoundError('\n'.join(errors))

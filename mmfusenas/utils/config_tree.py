@@ -11,7 +11,7 @@ RUNNER_KEYS = frozenset({
     'custom_hooks', 'custom_imports', 'data_preprocessor', 'default_hooks',
     'default_scope', 'efficient_conv_bn_eval', 'env_cfg', 'experiment_name',
     'find_unused_parameters', 'gpu_ids', 'launcher', 'load_from',
-    'load_strict', 'log_level', 'log_processor', 'model', 'model_wrapper_cfg',
+    'log_level', 'log_processor', 'model', 'model_wrapper_cfg',
     'optim_wrapper', 'param_scheduler', 'randomness', 'resume', 'runner_type',
     'strategy', 'test_cfg', 'test_dataloader', 'test_evaluator', 'train_cfg',
     'train_dataloader', 'val_cfg', 'val_dataloader', 'val_evaluator',

@@ -203,3 +203,88 @@ def rescale_schedule(cfg: Config,
             set_path(cfg, s['path'], plan[s['path']])
             changes.append((s['path'], s['value'], plan[s['path']]))
     return changes
+
+
+def set_schedule_length(cfg: Config, key: str, new: Optional[int],
+                        cfg_options: Optional[Mapping] = None) -> List[str]:
+    """``--max-iters`` / ``--max-epochs`` (``key``: ``max_iters`` /
+    ``max_epochs``): :func:`rescale_schedule`, the settings given in
+    ``cfg_options`` keeping their value; returns the log lines."""
+    option = f'--{key.replace("_", "-")}'
+    if new is None:
+        return []
+    options = dict(cfg_options or {})
+    if f'train_cfg.{key}' in options:
+        raise ValueError(f'{option} and --cfg-options train_cfg.{key} both '
+                         'set the length of training; give one')
+    changes = rescale_schedule(cfg, **{key: new})
+    if not changes:
+        return [f'{option} {new}: the config already trains this long; '
+                'nothing rescaled']
+    given = {k: v for k, v in options.items() if any(
+        p == k or p.startswith(f'{k}.') for p, _, _ in changes)}
+    cfg.merge_from_dict(given)  # the explicit values win
+    kept = [p for p, _, _ in changes
+            if any(p == k or p.startswith(f'{k}.') for k in given)]
+    changes = [c for c in changes if c[0] not in kept]
+    lines = [format_schedule_changes(changes)] if changes else []
+    if kept:
+        lines.append(f'{option}: kept as given with --cfg-options: '
+                     f'{", ".join(kept)}')
+    return lines
+
+
+def format_schedule_changes(changes: List[Tuple[str, Any, Any]]) -> str:
+    """The table of :func:`rescale_schedule`'s changes ('' for none)."""
+    if not changes:
+        return ''
+    rows = [('field', 'before', 'after')] + [
+        (path, str(old), str(new)) for path, old, new in changes]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    count = f'{len(changes)} change{"s" if len(changes) > 1 else ""}'
+    return '\n'.join([f'schedule rescaled by {changes[0][0]} {changes[0][1]}'
+                      f' → {changes[0][2]} ({count}):'] + [
+        f'  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}' for a, b, c in rows])
+
+
+def schedule_warnings(cfg: Config) -> List[str]:
+    """What a run of ``cfg`` never reaches, to log before training: the
+    first ``start`` of each dict at or after the end of training, and
+    parameter schedulers running past it (``end=INF`` excepted)."""
+    train_cfg = cfg.get('train_cfg')
+    unit = loop_unit(train_cfg)
+    length = train_cfg[f'max_{unit}s'] if unit else None
+    if not is_count(length):
+        return []
+    noun = 'iterations' if unit == 'iter' else 'epochs'
+    end = f'train_cfg.max_{unit}s={length}'
+    tip = f'tools/train.py --max-{unit}s N'
+    settings = [s for s in schedule_settings(cfg) if s['unit'] == unit]
+    values = {s['path']: s['value'] for s in settings}
+    first: dict = {}  # the first start of each dict the run does not reach
+    for s in settings:
+        if s['kind'] == 'start' and s['value'] >= length and (
+                s['group'] not in first
+                or s['value'] < first[s['group']]['value']):
+            first[s['group']] = s
+    out = [f'{s["owner"]} ({s["group"]}): {s["path"][len(s["group"]) + 1:]}'
+           f'={s["value"]} is not before the end of training ({end}), so '
+           f'the run never gets there. Train for more than {s["value"]} '
+           f'{noun}, or shorten the whole schedule with {tip}, which '
+           'rescales it with it.' for s in first.values()]
+    beyond = []
+    for s in settings:
+        leaf = [p for p in s['parts'] if not p.isdigit()][-1]
+        begin = values.get(f'{s["group"]}.begin', 0)
+        if s['path'].startswith('param_scheduler') and s['value'] < NO_END \
+                and (leaf == 'begin' and s['value'] >= length
+                     or leaf in ('end', 'milestones') and s['value'] > length
+                     or leaf == 'T_max' and begin + s['value'] > length):
+            beyond.append(f'{s["path"]}={s["value"]}')
+    if beyond:
+        out.append(
+            f'the parameter schedule runs past the end of training ({end}): '
+            f'{", ".join(beyond)}; the schedule is cut where training stops '
+            f'(e.g. the learning rate is not annealed). {tip} sets the '
+            'length and rescales the schedule with it.')
+    return out

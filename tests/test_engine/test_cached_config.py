@@ -5,10 +5,10 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.model import BaseModel
+from mmengine.runner import Runner
 
 from mmfusenas.utils.checkpoint import read_checkpoint
-from mmfusenas.engine.runner import (CachedTextConfig, ReliableRunner,
-                                     with_cached_text)
+from mmfusenas.engine.runner import CachedTextConfig, with_cached_text
 
 
 def _cfg(width=8):
@@ -77,18 +77,18 @@ class _Net(BaseModel):
         return dict(loss=self.w.sum())
 
 
-def test_reliable_runner_formats_its_config_once(tmp_path, format_calls):
+def test_the_runner_of_a_cached_config_formats_it_once(tmp_path,
+                                                       format_calls):
     cfg = _cfg(width=29)
     loader = torch.utils.data.DataLoader([0, 1], batch_size=1)
-    runner = ReliableRunner(model=_Net(), work_dir=str(tmp_path), cfg=cfg,
-                            train_dataloader=loader,
-                            train_cfg=dict(by_epoch=False, max_iters=1),
-                            optim_wrapper=dict(
-                                optimizer=dict(type='SGD', lr=0.1)),
-                            default_hooks=dict(checkpoint=None),
-                            # MMEngine's default would leave 'mmengine' as
-                            # the current scope for the tests after this one
-                            default_scope='mmfusenas')
+    runner = Runner(model=_Net(), work_dir=str(tmp_path),
+                    cfg=with_cached_text(cfg), train_dataloader=loader,
+                    train_cfg=dict(by_epoch=False, max_iters=1),
+                    optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+                    default_hooks=dict(checkpoint=None),
+                    # MMEngine's default would leave 'mmengine' as the
+                    # current scope for the tests after this one
+                    default_scope='mmfusenas')
     assert type(runner.cfg) is CachedTextConfig
     # logged and dumped into the work dir by the runner's constructor:
     # one formatting

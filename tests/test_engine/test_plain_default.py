@@ -60,15 +60,10 @@ def test_the_runner_keeps_the_model_as_built(path, tmp_path):
     cfg.work_dir = str(tmp_path)
     cfg.load_from = None
     runner = build_runner(cfg)
-    try:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        classes, params = _layout(model)
-        want_classes, want_params = _layout(built.to(
-            next(model.parameters()).device))
-        assert classes == want_classes
-        assert params == want_params
-    finally:
-        release = getattr(runner, 'release_work_dir', None)
-        if release:
-            release()
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    classes, params = _layout(model)
+    want_classes, want_params = _layout(built.to(
+        next(model.parameters()).device))
+    assert classes == want_classes
+    assert params == want_params

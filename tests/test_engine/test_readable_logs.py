@@ -3,7 +3,6 @@
 import glob
 import importlib.util
 import os.path as osp
-import re
 
 import pytest
 import torch.nn as nn
@@ -86,28 +85,6 @@ def demo_run(tmp_path_factory):
     return work, log
 
 
-def test_log_before_first_iteration_stays_short(demo_run):
-    work, log = demo_run
-    lines = open(log).read().splitlines()
-    first = next(i for i, ln in enumerate(lines) if 'Iter(train)' in ln)
-    head = lines[:first]
-    # MMEngine's own config dump (as in mmdet) + environment + hook order
-    # remain; no per-parameter record (~550 lines before) nor per-parameter
-    # paramwise option
-    config_lines = open(osp.join(work, 'retinanet_ivif_toy.py')).read()
-    budget = len(config_lines.splitlines()) + 160
-    assert len(head) <= budget, (len(head), budget)
-    per_param = [ln for ln in head if re.search(r' - torch\.Size\(', ln)
-                 or 'paramwise_options --' in ln]
-    assert per_param == []
-    summary = [ln for ln in head if 'init_weights: ' in ln]
-    assert any('init_weights: detector: ' in ln and 'KaimingInit' in ln
-               for ln in summary)
-    assert any('init_weights: fusion_net: ' in ln for ln in summary)
-    (side, ) = glob.glob(osp.join(work, '*', 'init_weights.txt'))
-    assert 'detector.backbone.conv1.weight - ' in open(side).read()
-
-
 @pytest.mark.skipif(not HAS_TB, reason='tensorboard is not installed '
                     '(pip install tensorboard; requirements/optional.txt)')
 def test_tensorboard_switch_writes_event_files(demo_run):
@@ -121,38 +98,3 @@ def test_tensorboard_switch_writes_event_files(demo_run):
     assert {'loss', 'lr', 'fusion.loss_info', 'fusion.loss_sal',
             'fusion/EN', 'fusion/SSIM'} <= tags, sorted(tags)
     assert [e.step for e in acc.Scalars('loss')] == [1, 2]
-
-
-def test_first_screen_says_what_is_trained_on_what(tmp_path, capfd):
-    """The console shows a short summary (model, config, data set and its
-    size, schedule, work dir) instead of the environment, the config dump
-    and the hook order (~400 lines before), which stay in the log file;
-    MMEngine's FileClient / HardDiskBackend deprecation notes are gone."""
-    data = str(tmp_path / 'toy')
-    generate_toy_dataset(data, num=8, seed=0, size=64, val_fraction=0.25)
-    work = str(tmp_path / 'work')
-    cfg = osp.join(osp.dirname(DEMO_CFG), 'fusion_ivif_toy.py')
-    load_tool('tools/train.py').main([
-        cfg, '--work-dir', work, '--data-root', data, '--cfg-options',
-        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-        'default_hooks.logger.interval=1'
-    ])
-    console = capfd.readouterr()
-    screen = (console.out + console.err).splitlines()
-    first = next((i for i, ln in enumerate(screen) if 'Iter(train)' in ln),
-                 None)
-    assert first is not None, screen
-    assert first <= 15, screen[:first]
-    text = '\n'.join(screen)
-    assert (f'training ImageFusor (0.995 M parameters) from {cfg} for 2 '
-            'iterations') in text
-    assert f'train: PairedImageDataset at {data} (6 samples)' in text
-    for gone in ('Config:', 'Hooks will be executed', 'System environment',
-                 'FileClient', 'HardDiskBackend'):
-        assert gone not in text, gone
-    (log, ) = glob.glob(osp.join(work, '*', '*.log'))
-    log_text = open(log).read()
-    for kept in ('Config:', 'Hooks will be executed', 'System environment',
-                 'training ImageFusor'):
-        assert kept in log_text, kept
-    assert 'FileClient' not in log_text

@@ -1,5 +1,7 @@
 """Reliability of training runs: finite-step guard, non-finite checkpoints,
-crash-safe rotation, auto-resume fallbacks, strict loading, work-dir lock.
+crash-safe rotation, auto-resume fallbacks, strict loading, the work-dir
+lock's ranks (the lock of tools/train.py: tests/test_tools/
+test_reliability_tools.py).
 
 Each test first builds the situation that failed before (a NaN gradient
 from a finite loss, a kill during a save with ``max_keep_ckpts=1``, two runs
@@ -10,8 +12,6 @@ import json
 import logging
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 from types import SimpleNamespace
 
@@ -22,16 +22,16 @@ from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.runner import Runner
 from mmengine.structures import BaseDataElement
 from torch import nn
 from torch.utils.data import DataLoader
 
 from mmfusenas.engine import AtomicLocalBackend
 from mmfusenas.engine.hooks import FiniteStepGuardHook, SafeCheckpointHook
-from mmfusenas.engine.runner import ReliableRunner
+from mmfusenas.engine.runner import build_runner
 from mmfusenas.models.mutables import ArchParams
-from mmfusenas.utils.workdir_lock import (WorkDirLock, WorkDirLockedError,
-                                          lock_work_dir)
+from mmfusenas.utils.workdir_lock import lock_work_dir
 from helpers.numerics import assert_equal_states
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -76,9 +76,9 @@ DEFAULT_GUARD = dict(type='FiniteStepGuardHook')
 
 
 def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
-                guard=DEFAULT_GUARD, resume=False, load_from=None, cfg=None,
+                guard=DEFAULT_GUARD, resume=False, load_from=None,
                 checkpoint_type='SafeCheckpointHook', checkpoint_cfg=None,
-                val_interval=1000, **kwargs):
+                val_interval=1000, strict=True, **kwargs):
     checkpoint = dict(
         type=checkpoint_type,
         interval=interval,
@@ -86,7 +86,12 @@ def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
         max_keep_ckpts=keep,
         backend_args=dict(backend='atomic_local'),
         **(checkpoint_cfg or {}))
-    return ReliableRunner(
+    hooks = dict(checkpoint=checkpoint,
+                 logger=dict(type='LoggerHook', interval=1),
+                 checked_load=dict(type='CheckedLoadHook', strict=strict))
+    if guard is not None:
+        hooks.update(finite_guard=guard)
+    return Runner(
         model=model or TinyModel(),
         work_dir=str(work_dir),
         train_dataloader=batches(),
@@ -94,15 +99,13 @@ def make_runner(work_dir, model=None, max_iters=6, interval=2, keep=1,
             optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
         train_cfg=dict(
             by_epoch=False, max_iters=max_iters, val_interval=val_interval),
-        default_hooks=dict(
-            checkpoint=checkpoint,
-            logger=dict(type='LoggerHook', interval=1),
-            finite_guard=guard),
+        default_hooks=hooks,
         resume=resume,
         load_from=load_from,
         default_scope='mmfusenas',
         experiment_name=f'exp{time.time_ns()}',
-        cfg=cfg,
+        # CheckedLoadHook reads them from the config, as built by from_cfg
+        cfg=dict(resume=resume, load_from=load_from),
         **kwargs)
 
 
@@ -177,25 +180,31 @@ def test_without_the_guard_the_nan_step_is_taken(tmp_path):
 
 def test_finite_guard_none_turns_the_guard_off(tmp_path):
     """``default_hooks.finite_guard=None`` (``--cfg-options``) disables the
-    guard: MMEngine accepted None only for its own default hooks and ended
-    in a bare ``AssertionError``."""
+    guard: MMEngine accepts None only for its own default hooks (a bare
+    ``AssertionError``); ``build_runner`` drops it."""
     from mmengine.config import Config, DictAction
-    cfg = Config(dict(default_hooks=dict(finite_guard=dict(
-        type='FiniteStepGuardHook'))))
+    cfg = Config(dict(
+        model=TinyModel(nan_grad_calls={3}),
+        work_dir=str(tmp_path / 'run'),
+        train_dataloader=batches(),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01,
+                                          momentum=0.9)),
+        train_cfg=dict(by_epoch=False, max_iters=3),
+        default_hooks=dict(checkpoint=dict(
+            type='SafeCheckpointHook', interval=100, save_last=False),
+            finite_guard=dict(type='FiniteStepGuardHook')),
+        default_scope='mmfusenas',
+        experiment_name=f'exp{time.time_ns()}'), format_python_code=False)
     # what tools/train.py's --cfg-options parser makes of the option
     cfg.merge_from_dict(
         {'default_hooks.finite_guard': DictAction._parse_iterable('None')})
     assert cfg.default_hooks.finite_guard is None
-    runner = make_runner(
-        str(tmp_path / 'run'),
-        TinyModel(nan_grad_calls={3}),
-        max_iters=3,
-        interval=100,
-        checkpoint_cfg=dict(save_last=False),
-        guard=cfg.default_hooks.finite_guard)
-    assert not any(isinstance(h, FiniteStepGuardHook) for h in runner._hooks)
+    with pytest.raises(AssertionError):
+        Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
+    assert not any(isinstance(h, FiniteStepGuardHook) for h in runner.hooks)
     # MMEngine's own defaults are still registered
-    assert any(type(h).__name__ == 'IterTimerHook' for h in runner._hooks)
+    assert any(type(h).__name__ == 'IterTimerHook' for h in runner.hooks)
     runner.train()  # the NaN step of iteration 2 is taken: nothing guards it
     assert runner.iter == 3
     assert not torch.isfinite(runner.model.linear.weight).all()
@@ -381,7 +390,6 @@ def test_kill_during_rotation_keeps_the_last_checkpoint(tmp_path,
     runner = make_runner(work_dir, keep=1)
     with pytest.raises(Killed):
         runner.train()
-    runner.release_work_dir()  # the process would have died
     assert [osp.basename(p) for p in glob.glob(
         osp.join(work_dir, 'iter_*.pth'))] == ['iter_2.pth']
     assert read_last(work_dir) == osp.join(work_dir, 'iter_2.pth')
@@ -419,7 +427,6 @@ def test_read_only_disk_during_a_save_keeps_the_last_checkpoint(
                        'not writable'):
         runner.train()
     monkeypatch.undo()
-    runner.release_work_dir()
     assert [osp.basename(p) for p in glob.glob(
         osp.join(work_dir, '*.pth'))] == ['iter_2.pth']
     assert read_last(work_dir) == osp.join(work_dir, 'iter_2.pth')
@@ -492,7 +499,7 @@ def test_resume_refuses_overwritten_checkpoint_before_first_step(tmp_path):
     with pytest.raises(ValueError) as info:
         runner.train()
     msg = str(info.value)
-    assert msg.startswith(f'--resume checkpoint {path} (')
+    assert msg.startswith(f'checkpoint {path} (')
     assert 'is corrupt' in msg and 'fails its CRC-32 check' in msg
     assert model.calls == 0  # no step was taken
     # auto-resume skips it and falls back to the previous checkpoint
@@ -580,62 +587,18 @@ def test_load_from_and_resume_are_strict(tmp_path):
         with pytest.raises(RuntimeError) as info:
             runner.train()
         msg = str(info.value)
-        assert partial in msg and 'load_strict=False' in msg
+        assert partial in msg and 'checked_load.strict=False' in msg
         assert "1 of the model's 2 keys missing (linear.bias)" in msg
         assert '1 unexpected key(s) (other.weight)' in msg
     # the documented opt-out loads the matching part
     runner = make_runner(str(tmp_path / 'opt'), load_from=partial,
-                         cfg=dict(load_strict=False))
+                         strict=False)
     runner.train()
 
 
 # ----------------------------------------------------------------------
 # 4. the work-dir lock
 # ----------------------------------------------------------------------
-HOLD = ('import sys, time; sys.path.insert(0, {repo!r}); '
-        'from mmfusenas.utils.workdir_lock import WorkDirLock; '
-        'lock = WorkDirLock({wd!r}).acquire(); print("locked", flush=True); '
-        'time.sleep(60)')
-
-
-def test_second_run_on_a_locked_work_dir_is_refused(tmp_path):
-    work_dir = str(tmp_path / 'run')
-    holder = subprocess.Popen(
-        [sys.executable, '-c', HOLD.format(repo=REPO, wd=work_dir)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == 'locked'
-        with pytest.raises(WorkDirLockedError,
-                           match=rf'in use by another run \(pid '
-                           rf'{holder.pid} '):
-            make_runner(work_dir)
-        # nothing was written by the refused run
-        assert sorted(os.listdir(work_dir)) == ['.mmfusenas.lock']
-    finally:
-        holder.kill()  # SIGKILL: the lock file stays, the flock goes
-        holder.wait()
-    # the stale lock of the dead process is taken over, and said so
-    runner = make_runner(work_dir, max_iters=2)
-    assert runner._work_dir_lock.stale_owner['pid'] == holder.pid
-    runner.train()
-    log = read_logs(work_dir)
-    assert f'pid {holder.pid}' in log and 'ended abnormally' in log
-
-
-def test_lock_is_per_run_in_one_process_and_released_after_train(tmp_path):
-    work_dir = str(tmp_path / 'run')
-    first = make_runner(work_dir, max_iters=2)
-    with pytest.raises(WorkDirLockedError):
-        make_runner(work_dir, max_iters=2)
-    first.train()
-    second = make_runner(work_dir, max_iters=4, resume=True)
-    second.train()  # the lock was released when first.train() returned
-    assert second.iter == 4
-    # opting out (tools/test.py does) does not take the lock
-    with WorkDirLock(work_dir):
-        make_runner(work_dir, cfg=dict(work_dir_lock=False))
-
-
 @pytest.mark.parametrize('launcher,var', [('pytorch', 'RANK'),
                                           ('slurm', 'SLURM_PROCID'),
                                           ('mpi', 'OMPI_COMM_WORLD_RANK')])
@@ -657,15 +620,6 @@ def test_only_rank_0_of_a_launcher_takes_the_lock(tmp_path, monkeypatch,
     with lock_work_dir(work_dir, launcher) as lock:
         assert lock.locked
     assert lock_work_dir(None, launcher) is None
-
-
-def test_lock_released_when_training_fails(tmp_path):
-    work_dir = str(tmp_path / 'run')
-    runner = make_runner(work_dir, TinyModel(nan_grad_calls={1}))
-    with pytest.raises(FloatingPointError):
-        runner.train()
-    with WorkDirLock(work_dir) as lock:
-        assert lock.locked
 
 
 class _Improving(BaseMetric):
@@ -700,7 +654,6 @@ def test_kill_while_saving_a_new_best_keeps_the_previous_best(
     kill_during_write(monkeypatch, 'best_score_iter_4.pth')
     with pytest.raises(Killed):
         runner.train()
-    runner.release_work_dir()
     kept = osp.isfile(osp.join(work_dir, 'best_score_iter_2.pth'))
     assert kept == (hook == 'SafeCheckpointHook')  # MMEngine's lost it
     if not kept:
@@ -753,7 +706,7 @@ def validating_runner(work_dir, by_epoch, resume=False, kill=None,
     """Three validations (iterations 2, 4, 6 or epochs 1, 2, 3), a
     checkpoint at each, one kept."""
     torch.manual_seed(0)  # the same initial weights in every run
-    return ReliableRunner(
+    return Runner(
         model=TinyModel(),
         work_dir=str(work_dir),
         train_dataloader=batches(),
@@ -771,13 +724,15 @@ def validating_runner(work_dir, by_epoch, resume=False, kill=None,
                 backend_args=dict(backend='atomic_local'), **checkpoint_cfg),
             logger=dict(type='LoggerHook', interval=1,
                         log_metric_by_epoch=by_epoch),
+            checked_load=dict(type='CheckedLoadHook'),
             finite_guard=DEFAULT_GUARD),
         custom_hooks=[kill] if kill else [],
         log_processor=dict(by_epoch=by_epoch),
         resume=resume,
         load_from=load_from,
         default_scope='mmfusenas',
-        experiment_name=f'exp{time.time_ns()}')
+        experiment_name=f'exp{time.time_ns()}',
+        cfg=dict(resume=resume, load_from=load_from))
 
 
 def val_rows(work_dir):
@@ -815,7 +770,6 @@ def test_validation_a_kill_interrupted_runs_again_on_resume(
     runner = validating_runner(work_dir, by_epoch, kill=_KillAt(**kill))
     with pytest.raises(Killed):
         runner.train()
-    runner.release_work_dir()  # the process would have died
     lost = kill.get('validation')
     assert val_rows(work_dir) == val_rows(full)[:(lost or 3) - 1]
 
@@ -840,7 +794,6 @@ def test_revalidate_false_keeps_the_lost_validation_lost(tmp_path):
                                revalidate=False)
     with pytest.raises(Killed):
         runner.train()
-    runner.release_work_dir()
     validating_runner(work_dir, False, resume=True, revalidate=False).train()
     assert [step for step, _ in val_rows(work_dir)] == [2, 4]
     assert not osp.exists(osp.join(work_dir, 'last_validation.json'))
@@ -857,7 +810,6 @@ def test_a_new_run_forgets_the_last_validation_of_the_work_dir(tmp_path):
     runner = validating_runner(work_dir, False, kill=_KillAt(validation=1))
     with pytest.raises(Killed):
         runner.train()
-    runner.release_work_dir()
     with open(osp.join(work_dir, 'last_validation.json')) as f:
         assert json.load(f) == dict(iteration=0, epoch=0)
     again = validating_runner(work_dir, False, resume=True)
@@ -873,7 +825,6 @@ def test_a_checkpoint_of_another_work_dir_resumes_as_in_mmengine(tmp_path):
     runner = validating_runner(work_dir, False, kill=_KillAt(validation=3))
     with pytest.raises(Killed):
         runner.train()
-    runner.release_work_dir()
     branch = str(tmp_path / 'branch')
     again = validating_runner(branch, False, resume=True,
                               load_from=osp.join(work_dir, 'iter_6.pth'))
@@ -881,30 +832,3 @@ def test_a_checkpoint_of_another_work_dir_resumes_as_in_mmengine(tmp_path):
     hook = [h for h in again.hooks if isinstance(h, SafeCheckpointHook)][0]
     assert again.iter == 6 and hook.revalidated is None
     assert val_rows(branch) == []
-
-
-# ----------------------------------------------------------------------
-# the run's timestamp
-# ----------------------------------------------------------------------
-def _bare_runner(work_dir, **kwargs):
-    return ReliableRunner(model=TinyModel(), work_dir=str(work_dir),
-                          default_scope='mmfusenas', **kwargs)
-
-
-def test_runners_started_within_one_second_get_their_own_logs(tmp_path):
-    runners = [
-        _bare_runner(tmp_path / str(i), experiment_name='same')
-        for i in range(3)
-    ]
-    assert len({r.timestamp for r in runners}) == 3
-    assert len({r.experiment_name for r in runners}) == 3
-    assert len({id(r.visualizer) for r in runners}) == 3
-    # a logger built again (same name, same handlers) is filtered once
-    logger = runners[0].build_logger(log_level='INFO',
-                                     log_file=runners[0].logger.log_file)
-    assert logger is runners[0].logger
-    ours = [[f for f in h.filters if not isinstance(f, logging.Filter)]
-            for h in logger.handlers]  # MMEngine's own are Filter objects
-    assert [len(f) for f in ours] == [1] * len(logger.handlers), ours
-    for r in runners:
-        r.release_work_dir()

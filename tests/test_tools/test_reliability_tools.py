@@ -7,6 +7,8 @@ import importlib.util
 import os
 import os.path as osp
 import stat
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -94,7 +96,7 @@ def test_test_tool_refuses_a_checkpoint_of_another_architecture(
                           'ImageFusor of this config: ')
     assert '2 unexpected key(s) (backbone.conv1.weight, head.fc.bias)' in msg
     assert "keys missing (fusion_net." in msg
-    assert 'load_strict=False' in msg and len(msg) < 900
+    assert 'checked_load.strict=False' in msg and len(msg) < 900
 
 
 def test_test_tool_refuses_missing_keys_and_has_an_opt_out(
@@ -110,7 +112,8 @@ def test_test_tool_refuses_missing_keys_and_has_an_opt_out(
                        match=f"1 of the model's .* keys missing "
                        f'\\({dropped}\\)'):
         test.main(args + overrides(toy_root))
-    metrics = test.main(args + overrides(toy_root) + ['load_strict=False'])
+    metrics = test.main(args + overrides(toy_root) + [
+        'default_hooks.checked_load.strict=False'])
     assert metrics and all(isinstance(v, float) for v in metrics.values())
     # the untouched checkpoint evaluates strictly
     assert test.main([CONFIG, osp.join(trained, 'iter_2.pth'), '--work-dir',
@@ -133,6 +136,47 @@ def test_train_tool_refuses_a_locked_work_dir(trained, toy_root):
             train.main([CONFIG, '--work-dir', trained, '--resume'] +
                        overrides(toy_root, 4))
     assert sorted(os.listdir(trained)) == before
+
+
+HOLD = ('import time; from mmfusenas.utils.workdir_lock import WorkDirLock; '
+        'lock = WorkDirLock({wd!r}).acquire(); print("locked", flush=True); '
+        'time.sleep(60)')
+
+
+def test_a_killed_runs_lock_is_taken_over_and_said_so(toy_root, tmp_path):
+    train, work = load_tool('train'), str(tmp_path / 'w')
+    holder = subprocess.Popen([sys.executable, '-c', HOLD.format(wd=work)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'locked'
+        with pytest.raises(WorkDirLockedError,
+                           match=rf'in use by another run \(pid '
+                           rf'{holder.pid} '):
+            train.main([CONFIG, '--work-dir', work] + overrides(toy_root))
+        # nothing was written by the refused run
+        assert sorted(os.listdir(work)) == ['.mmfusenas.lock']
+    finally:
+        holder.kill()  # SIGKILL: the lock file stays, the flock goes
+        holder.wait()
+    train.main([CONFIG, '--work-dir', work] + overrides(toy_root))
+    log = ''.join(open(p).read() for p in glob.glob(f'{work}/*/*.log'))
+    assert f'pid {holder.pid}' in log and 'ended abnormally' in log
+
+
+def test_the_lock_is_released_after_a_failed_and_a_finished_run(
+        toy_root, tmp_path):
+    train, work = load_tool('train'), str(tmp_path / 'w')
+    args = [CONFIG, '--work-dir', work] + overrides(toy_root)
+    with pytest.raises(ValueError, match='learning rate'):
+        train.main(args + ['optim_wrapper.optimizer.lr=-1'])
+    with WorkDirLock(work) as lock:
+        assert lock.locked
+        # opting out (tools/test.py does) does not take the lock
+        train.main(args + ['work_dir_lock=False'])
+    train.main(args[:3] + ['--resume'] + overrides(toy_root, 4))
+    with WorkDirLock(work) as lock:
+        assert lock.locked
+    assert osp.isfile(osp.join(work, 'iter_4.pth'))
 
 
 @pytest.mark.parametrize('case', ['empty', 'truncated', 'loop', 'dangling',

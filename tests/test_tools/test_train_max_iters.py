@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+import mmfusenas.engine.runner as engine_runner
+
 from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -146,7 +148,7 @@ def test_a_run_inside_the_warm_up_warns_before_training(train, toy_root,
                                                         tmp_path,
                                                         monkeypatch):
     events = []
-    monkeypatch.setattr(train, 'build_runner',
+    monkeypatch.setattr(engine_runner, 'build_runner',
                         lambda cfg: _FakeRunner(events))
     train.main([TOY, '--data-root', toy_root, '--work-dir', str(tmp_path),
                 '--cfg-options', 'train_cfg.max_iters=50'])

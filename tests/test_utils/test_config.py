@@ -194,15 +194,18 @@ def test_missing_weight_file_fails_before_the_runner_is_built(
     """A weight file the run reads (here the paper's VGG16 l_F) is checked
     by tools/train.py before anything is built: the message names the key,
     the file, where to get it and the option that does without it."""
+    import mmfusenas.engine.runner as engine_runner
     from helpers.tools import load_tool
     train = load_tool('tools/train.py')
     built = []
+
     class FakeRunner:
 
         def train(self):
             built.append(1)
 
-    monkeypatch.setattr(train, 'build_runner', lambda cfg: FakeRunner())
+    monkeypatch.setattr(engine_runner, 'build_runner',
+                        lambda cfg: FakeRunner())
     monkeypatch.chdir(tmp_path)
     cfg_path = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_tno.py')
     with pytest.raises(FileNotFoundError) as info:

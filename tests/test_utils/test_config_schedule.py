@@ -6,13 +6,9 @@ import pytest
 from mmengine.config import Config
 
 import mmfusenas  # noqa: F401 (registers the config package)
-from helpers.tools import load_tool
 from mmfusenas.utils.config import check_cfg_options
-from mmfusenas.utils.schedule import rescale_schedule
-
-TRAIN = load_tool('tools/train.py')
-format_schedule_changes = TRAIN.format_schedule_changes
-schedule_warnings = TRAIN.schedule_warnings
+from mmfusenas.utils.schedule import (format_schedule_changes,
+                                      rescale_schedule, schedule_warnings)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')

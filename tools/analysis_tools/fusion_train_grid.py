@@ -33,7 +33,7 @@ whole (rows checksum, every metric finite); otherwise the cell is scored
 again, naming why. File hashes are cached by size and mtime in
 ``WORK/file_hashes.json``. Several processes may share one work dir on
 disjoint ``--archs`` (each cell's training holds the work dir lock of
-``ReliableRunner``).
+``tools/train.py``).
 
 Table: the rows of ``--merge`` (a ``bench_fusion_real.py --results-json``
 record: the classical rules and published networks, :data:`BASE_ROWS`)

@@ -1,6 +1,7 @@
 from .arch_logging_hook import ArchLoggingHook
 from .arch_schedule_hook import ArchScheduleHook
 from .arch_separation_hook import ArchSeparationHook, separation
+from .checked_load_hook import CheckedLoadHook
 from .finite_step_guard_hook import FiniteStepGuardHook, describe_samples
 from .fused_image_save_hook import FusedImageSaveHook
 from .genotype_export_hook import GenotypeExportHook, LossWeightExportHook
@@ -14,7 +15,7 @@ __all__ = [
     'FusedImageSaveHook', 'PredictionVisualizationHook', 'StagingHook',
     'FusionWarmupHook', 'FreezeFusionHook', 'FusionLossWeightHook',
     'RUASTrainingStrategyHook', 'ChainStagingHook', 'FiniteStepGuardHook',
-    'describe_samples', 'SafeCheckpointHook',
+    'describe_samples', 'SafeCheckpointHook', 'CheckedLoadHook',
     'ArchLoggingHook', 'ArchScheduleHook', 'GenotypeExportHook',
     'LossWeightExportHook', 'ArchSeparationHook', 'separation'
 ]

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
+from mmengine.runner import Runner
 
 from mmfusenas.apis import init_model, parse_optimize
 from cpu_kernels import (KERNEL_CLASSES, apply_cpu_kernels,
@@ -17,7 +18,6 @@ from cpu_kernels import (KERNEL_CLASSES, apply_cpu_kernels,
                          remove_cpu_kernels)
 from cpu_kernels.modules import (CpuChannelsLastStem, CpuECABlock,
                                  CpuReflectPadConv2d)
-from mmfusenas.engine.runner.reliable_runner import ReliableRunner
 from mmfusenas.models.ops import ECABlock, ReflectPadConv2d
 from helpers import REPO_ROOT
 
@@ -193,12 +193,11 @@ def test_the_hook_applies_the_kernels_and_the_runner_alone_does_not(
     for hooks, kernel in (([], ReflectPadConv2d),
                           ([dict(type='CpuKernelsHook', training=False)],
                            CpuReflectPadConv2d)):
-        runner = ReliableRunner(
+        runner = Runner(
             model=Net(), work_dir=str(tmp_path / str(len(hooks))),
             default_scope='mmfusenas', custom_hooks=hooks)
         runner.call_hook('before_run')
         assert type(runner.model.conv) is kernel
-        runner.release_work_dir()
     with pytest.raises(KeyError, match='winogard'):
         HOOKS.build(dict(type='CpuKernelsHook',
                          switches=dict(winogard=False)))
@@ -207,14 +206,13 @@ def test_the_hook_applies_the_kernels_and_the_runner_alone_does_not(
     from cpu_kernels.switches import get_cpu_kernels
     hook = HOOKS.build(dict(type='CpuKernelsHook',
                             switches=dict(winograd=False)))
-    runner = ReliableRunner(model=Net(), work_dir=str(tmp_path / 's'),
-                            default_scope='mmfusenas')
+    runner = Runner(model=Net(), work_dir=str(tmp_path / 's'),
+                    default_scope='mmfusenas')
     before = get_cpu_kernels()
     hook.before_run(runner)
     assert not get_cpu_kernels().winograd
     hook.after_run(runner)
     assert get_cpu_kernels() == before
-    runner.release_work_dir()
 
 
 def test_a_model_off_the_cpu_is_refused(light_model):
