@@ -464,9 +464,6 @@ def mmengine_internals_used(folder: str) -> List[str]:
 #: fails when one is gone, so the list only shrinks)
 KNOWN_INTERNALS = {
     'apis/inferencer.py': 1,  # BaseInferencer._inputs_to_list
-    'engine/hooks/fused_image_save_hook.py': 1,  # Hook._after_iter
-    # CheckpointHook removes old checkpoints before saving the new one
-    'engine/hooks/safe_checkpoint_hook.py': 2,
     'engine/runner/bilevel_loops.py': 1,  # Runner._randomness_cfg
     'engine/runner/pmi_loop.py': 2,  # the infinite loader, OptimWrapper
     'models/compound/base_pre_task_model.py': 1,  # BaseDetector._forward

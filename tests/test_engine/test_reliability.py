@@ -172,7 +172,8 @@ def test_without_the_guard_the_nan_step_is_taken(tmp_path):
     ]
     # the NaN step is taken; the checkpoint hook then refuses to save it
     with pytest.raises(FloatingPointError,
-                       match=r'refusing to save checkpoint iter_5\.pth'):
+                       match=r'refusing to save the checkpoint of '
+                       r'iteration 5'):
         runner.train()
     assert not torch.isfinite(runner.model.linear.weight).all()
     assert not osp.exists(str(tmp_path / 'run2' / 'iter_5.pth'))
@@ -335,9 +336,10 @@ def test_checkpoint_hook_refuses_non_finite_state(tmp_path):
     hook = [h for h in runner.hooks if isinstance(h, SafeCheckpointHook)][0]
     with torch.no_grad():
         runner.model.linear.bias.fill_(float('nan'))
+    assert hook.check_finite
     with pytest.raises(FloatingPointError,
-                       match=r'iter_4\.pth.*state_dict\.linear\.bias'):
-        hook._save_checkpoint_with_step(runner, 4, dict(iter=4, epoch=0))
+                       match=r'iteration 2: .*state_dict\.linear\.bias'):
+        runner.save_checkpoint(work_dir, 'iter_4.pth')
     assert not osp.exists(osp.join(work_dir, 'iter_4.pth'))
     assert read_last(work_dir).endswith('iter_2.pth')
     assert all_finite(osp.join(work_dir, 'iter_2.pth'))

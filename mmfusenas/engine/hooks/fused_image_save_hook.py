@@ -64,15 +64,21 @@ class EvalWriterHook(Hook):
               data_batch: DATA_BATCH, outputs: Sequence) -> None:
         raise NotImplementedError
 
-    def _after_iter(self, runner: Runner, batch_idx: int,
-                    data_batch: DATA_BATCH = None,
-                    outputs: Optional[Sequence] = None,
-                    mode: str = 'train') -> None:
-        """MMEngine's hook for every mode: :meth:`write` after val / test."""
-        if mode in ('val', 'test'):
-            self.write(runner, mode, osp.join(
-                self.out_dir or runner.log_dir,
-                getattr(self, f'{mode}_subdir')), data_batch, outputs)
+    def after_val_iter(self, runner: Runner, batch_idx: int,
+                       data_batch: DATA_BATCH = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        self._write(runner, 'val', data_batch, outputs)
+
+    def after_test_iter(self, runner: Runner, batch_idx: int,
+                        data_batch: DATA_BATCH = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        self._write(runner, 'test', data_batch, outputs)
+
+    def _write(self, runner: Runner, mode: str, data_batch: DATA_BATCH,
+               outputs: Optional[Sequence]) -> None:
+        self.write(runner, mode, osp.join(
+            self.out_dir or runner.log_dir, getattr(self, f'{mode}_subdir')),
+            data_batch, outputs)
 
 
 @HOOKS.register_module()

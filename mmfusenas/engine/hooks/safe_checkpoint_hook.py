@@ -6,15 +6,14 @@ import inspect
 import json
 import os
 import os.path as osp
-from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop, Runner
 
 from mmfusenas.registry import HOOKS
-from mmfusenas.utils.checkpoint import nonfinite_state, short_list
+from mmfusenas.utils.checkpoint import nonfinite_tensors, short_list
 from mmfusenas.utils.fileio import atomic_write
 
 #: in the work dir: the iteration and epoch of the last validation of the
@@ -85,6 +84,7 @@ class SafeCheckpointHook(CheckpointHook):
 
     def before_train(self, runner: Runner) -> None:
         super().before_train(runner)
+        self.file_backend = DeferredRemovals(self.file_backend)
         self.training = True
         self._remove_tmp(runner)
         if self.revalidate:
@@ -156,45 +156,67 @@ class SafeCheckpointHook(CheckpointHook):
                     f'removed {path} ({size} bytes), the temporary file of a '
                     'checkpoint write that was interrupted')
 
-    def _check_finite_state(self, runner: Runner, name: str) -> None:
-        optim = runner.optim_wrapper if self.save_optimizer else None
-        bad = nonfinite_state(runner.model, optim) if self.check_finite \
-            else []
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Refuse a checkpoint whose model or optimizer state holds NaN /
+        Inf (any save through the runner: step, best or last)."""
+        bad = nonfinite_tensors({k: checkpoint.get(k) for k in (
+            'state_dict', 'optimizer')}) if self.check_finite else []
         if bad:
+            meta = checkpoint.get('meta') or {}
+            unit = 'epoch' if self.by_epoch else 'iteration'
             raise FloatingPointError(
-                f'{type(self).__name__}: refusing to save checkpoint {name}: '
+                f'{type(self).__name__}: refusing to save the checkpoint of '
+                f'{unit} {meta.get("epoch" if self.by_epoch else "iter")}: '
                 f'{len(bad)} tensor(s) hold NaN/Inf ({short_list(bad, 10)}). '
                 'Nothing was written; last_checkpoint still names the last '
                 'good checkpoint. See docs/user_guides/reliability.md')
 
-    @contextmanager
-    def _removals_after_save(self) -> Iterator[None]:
-        """MMEngine removes old checkpoints before saving the new one: the
-        removals are collected here and done once the block succeeds."""
-        backend, paths = self.file_backend, []
-        if 'remove' in vars(backend):  # nested: the outer block removes
-            yield
-            return
-        backend.remove = backend.rmtree = paths.append
-        try:
-            yield
-        finally:
-            del backend.remove, backend.rmtree
-        for path in set(paths) - {self.last_ckpt}:
-            if backend.isfile(path):
-                backend.remove(path)
-            elif backend.isdir(path):
-                backend.rmtree(path)
+    def after_train_iter(self, runner: Runner, batch_idx: int,
+                         data_batch: Any = None, outputs: Any = None) -> None:
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        self._remove_old()
 
-    def _save_best_checkpoint(self, runner: Runner,
-                              metrics: Optional[Dict[str, float]]) -> None:
-        if self.save_best:
-            self._check_finite_state(runner, 'the best checkpoint')
-        with self._removals_after_save():
-            super()._save_best_checkpoint(runner, metrics)
+    def after_train_epoch(self, runner: Runner) -> None:
+        super().after_train_epoch(runner)
+        self._remove_old()
 
-    def _save_checkpoint_with_step(self, runner: Runner, step: int,
-                                   meta: dict) -> None:
-        self._check_finite_state(runner, self.filename_tmpl.format(step))
-        with self._removals_after_save():
-            super()._save_checkpoint_with_step(runner, step, meta)
+    def after_val_epoch(self, runner: Runner, metrics: Any = None) -> None:
+        super().after_val_epoch(runner, metrics)
+        self._remove_old()
+
+    def _remove_old(self) -> None:
+        """Remove the checkpoints MMEngine dropped (older ones, the previous
+        best), now that the new one is written."""
+        keep = {getattr(self, 'last_ckpt', None),
+                getattr(self, 'best_ckpt_path', None),
+                *getattr(self, 'best_ckpt_path_dict', {}).values()}
+        if isinstance(self.file_backend, DeferredRemovals):
+            self.file_backend.flush(keep)
+
+
+class DeferredRemovals:
+    """A file backend whose ``remove`` / ``rmtree`` wait for :meth:`flush`
+    (MMEngine's CheckpointHook removes old checkpoints before it saves the
+    new one)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend, self.pending = backend, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    def remove(self, path: str) -> None:
+        self.pending.append(path)
+
+    rmtree = remove
+
+    def flush(self, keep: set) -> None:
+        """Remove the pending paths, except those in ``keep``."""
+        for path in dict.fromkeys(self.pending):
+            if path in keep:
+                continue
+            if self.backend.isfile(path):
+                self.backend.remove(path)
+            elif self.backend.isdir(path):
+                self.backend.rmtree(path)
+        self.pending.clear()
