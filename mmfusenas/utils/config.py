@@ -471,9 +471,6 @@ def load_runner_config(args: argparse.Namespace) -> Config:
                   f'entries ({", ".join(changed[:6])}'
                   f'{", ..." if len(changed) > 6 else ""})')
     cfg.merge_from_dict(options)
-    check_config_keys(cfg, tuple(k[:-len('.type')] for k in options
-                                 if k.endswith('.type')))
-    check_config_types(cfg)
     if getattr(args, 'tensorboard', False) or cfg.get('tensorboard', False):
         enable_tensorboard(cfg)
     if args.work_dir is not None:

@@ -240,9 +240,9 @@ def test_unknown_loss_set_names_are_errors_with_the_sets():
 
 def test_a_changed_type_keeping_arguments_it_does_not_take_is_refused(
         in_tmp):
-    train = load_tool('tools/train.py')
+    check = load_tool('tools/misc/check_config.py')
     with pytest.raises(KeyError) as info:
-        train.main([FUSION_TOY, '--cfg-options',
+        check.main([FUSION_TOY, '--cfg-options',
                     'model.losses.0.type=MaxIntensityLoss'])
     assert info.value.args[0] == (
         f'config {FUSION_TOY}: model.losses.0.measure is not an argument of '
@@ -260,11 +260,11 @@ def test_a_changed_type_keeping_arguments_it_does_not_take_is_refused(
 
 # --- every type= against the registries -------------------------------------
 
-def test_a_misspelt_type_is_named_with_suggestions_before_anything_is_built(
+def test_a_misspelt_type_is_named_with_suggestions_by_the_checker(
         in_tmp):
-    train = load_tool('tools/train.py')
+    check = load_tool('tools/misc/check_config.py')
     with pytest.raises(ConfigTypeError) as info:
-        train.main([FUSION_TOY, '--cfg-options',
+        check.main([FUSION_TOY, '--cfg-options',
                     'model.losses.0.type=MaxIntensityLos'])
     assert str(info.value) == (
         f"config {FUSION_TOY}: model.losses.0.type = 'MaxIntensityLos' is "
@@ -284,7 +284,7 @@ def test_types_of_config_files_scopes_and_prefixes(tmp_path):
         "    loss_cls=dict(type='FocalLos'))))\n"
         "optim_wrapper = dict(optimizer=dict(type='mmdet.AdamW'))\n")
     with pytest.raises(ConfigTypeError) as info:
-        runner_cfg([str(child)])
+        check_config_types(runner_cfg([str(child)]))
     lines = str(info.value).splitlines()
     assert lines == [
         # under the detector's _scope_='mmdet'
