@@ -468,9 +468,6 @@ KNOWN_INTERNALS = {
     'engine/runner/pmi_loop.py': 2,  # the infinite loader, OptimWrapper
     'models/compound/base_pre_task_model.py': 1,  # BaseDetector._forward
     'utils/checkpoint.py': 1,  # a state dict's torch _metadata
-    'utils/config.py': 8,  # Config._cfg_dict
-    'utils/config_tree.py': 1,
-    'utils/data_folders.py': 2,
     'utils/distributed.py': 1,  # DefaultSampler._indices_of_rank
 }
 

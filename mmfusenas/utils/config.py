@@ -61,7 +61,7 @@ def load_loss_set(name: str) -> List[dict]:
             f'The loss sets are {", ".join(names) or "(none)"} '
             f'({LOSS_SETS_DIR}/<name>.py; {LOSS_RECIPE_DOC}).')
     path = osp.join(LOSS_SETS_DIR, f'{name}.py')
-    losses = Config.fromfile(path)._cfg_dict.to_dict().get('losses')
+    losses = Config.fromfile(path).to_dict().get('losses')
     if not _is_loss_list(losses):
         raise ValueError(f'{path}: a loss set defines `losses`, a list of '
                          'loss configs (dict(type=...))')
@@ -71,11 +71,11 @@ def load_loss_set(name: str) -> List[dict]:
 def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
     """``{key: the set's list}`` of the ``options`` naming a loss set for a
     ``*losses`` list of ``cfg``."""
-    out = {}
+    out, tree = {}, cfg.to_dict()
     for key, value in options.items():
         if not isinstance(value, str) or not str(key).endswith('losses'):
             continue
-        found, node, _ = walk_path(cfg._cfg_dict, str(key).split('.'))
+        found, node, _ = walk_path(tree, str(key).split('.'))
         if found and _is_loss_list(node):
             try:
                 out[key] = load_loss_set(value)
@@ -97,15 +97,16 @@ def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
     """Check ``--cfg-options`` before they are merged: a ``KeyError`` for a
     new top-level key nothing reads and for a variable of the config file;
     returns (and logs) warnings for new nested keys, with close keys."""
-    paths = [p for p, _, _ in config_items(cfg._cfg_dict.to_dict())]
+    tree = cfg.to_dict()
+    paths = [p for p, _, _ in config_items(tree)]
     warnings = []
     for key in options:
         parts = str(key).split('.')
         read = parts[0] in RUNNER_KEYS or parts[0] in TOOL_READ_KEYS
-        if parts[0] in cfg._cfg_dict and not read \
+        if parts[0] in tree and not read \
                 and not parts[0].startswith('_'):
             raise KeyError(_variable_error(cfg, key, options[key]))
-        if walk_path(cfg._cfg_dict, parts)[0]:
+        if walk_path(tree, parts)[0]:
             continue
         # paths with the same last key, then with a close one
         parent, _, leaf = str(key).rpartition('.')
@@ -131,7 +132,7 @@ def _variable_error(cfg: Config, key: str, value: Any) -> str:
     (``name`` or ``name.sub.path``), naming the settings holding its
     value."""
     name, _, rest = str(key).partition('.')
-    current = cfg._cfg_dict.to_dict()[name]
+    current = cfg.to_dict()[name]
     read = [(p, k, v) for p, k, v in config_items(runner_part(cfg))
             if type(v) is type(current) and v == current]
     holders = [p for p, k, _ in read if k == name]
@@ -177,8 +178,9 @@ def check_option_types(cfg: Config, options: Mapping) -> None:
     Raises:
         ValueError: naming the option, what it expects and the old value.
     """
+    tree = cfg.to_dict()
     for key, value in options.items():
-        found, old, _ = walk_path(cfg._cfg_dict, str(key).split('.'))
+        found, old, _ = walk_path(tree, str(key).split('.'))
         if not found or value is None or isinstance(value, (list, tuple)):
             continue
         leaf = str(key).rpartition('.')[2]
@@ -306,7 +308,7 @@ def check_config_keys(cfg: Config, typed: tuple = ()) -> None:
              if p in ('train_cfg', 'val_cfg', 'test_cfg', 'param_scheduler',
                       'optim_wrapper') or p.rpartition('.')[0] in (
                           'default_hooks', 'custom_hooks', 'param_scheduler')}
-    items.update((p, walk_path(cfg._cfg_dict, p.split('.'))[1])
+    items.update((p, walk_path(cfg.to_dict(), p.split('.'))[1])
                  for p in typed)
     loops = dict(val_cfg='ValLoop', test_cfg='TestLoop')
     for path, node in items.items():

@@ -88,7 +88,7 @@ def config_name(cfg: Config) -> str:
 
 def runner_part(cfg: Config) -> dict:
     """The top-level keys of ``cfg`` the runner reads, as plain dicts."""
-    return {k: v for k, v in cfg._cfg_dict.to_dict().items()
+    return {k: v for k, v in cfg.to_dict().items()
             if k in RUNNER_KEYS}
 
 

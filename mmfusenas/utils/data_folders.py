@@ -57,7 +57,7 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
                                 f'{data_root}')
     where, base = cfg.filename or 'the config', cfg.get('data_root')
     old = [base] if isinstance(base, str) and base else []
-    outside = sorted({v for _, k, v in config_items(cfg._cfg_dict.to_dict())
+    outside = sorted({v for _, k, v in config_items(cfg.to_dict())
                       if k == 'data_root' and isinstance(v, str) and v
                       and not any(_under(v, b) for b in old)})
     if outside:
@@ -73,7 +73,7 @@ def reroot_data(cfg: Config, data_root: str) -> List[str]:
         old.append(common)
     old.sort(key=len, reverse=True)
     changed = []
-    tree = {k: v for k, v in cfg._cfg_dict.items() if k != 'data_root'}
+    tree = {k: v for k, v in cfg.items() if k != 'data_root'}
     for path, _, value in config_items(tree):  # shared dicts: once
         root = next((r for r in old if isinstance(value, str) and value
                      and _under(value, r)), None)
