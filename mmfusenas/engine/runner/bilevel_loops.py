@@ -24,7 +24,8 @@ def build_loader(runner, loader: LoaderCfg, what: str) -> DataLoader:
     if isinstance(loader, dict):
         loader = runner.build_dataloader(
             loader, seed=runner.seed,
-            diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))
+            diff_rank_seed=(runner.cfg.get('randomness') or {}).get(
+                'diff_rank_seed', False))
     if len(loader) == 0:
         raise ValueError(
             f'the {what} is empty (0 batches); check its dataset (split '

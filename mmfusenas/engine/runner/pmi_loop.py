@@ -4,7 +4,7 @@ outer step descends ∇_ω Σ_i f(θ_i(ω)) (``docs/methods/pmi.md``)."""
 import io
 import logging
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Sequence, Tuple, Union
 
 import torch
 from mmengine.dist import (all_gather_object, all_reduce_params,
@@ -14,7 +14,6 @@ from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.checkpoint import weights_to_cpu
-from mmengine.runner.loops import _InfiniteDataloaderIterator
 from torch import Tensor
 from torch.func import functional_call
 from torch.nn.parallel import DistributedDataParallel
@@ -159,6 +158,17 @@ def _check_tasks(tasks: Sequence[dict]) -> Tuple[str, ...]:
     return names
 
 
+def infinite_batches(loader) -> Iterator:
+    """The batches of ``loader`` epoch after epoch (the sampler's epoch
+    set before each), as MMEngine's iteration-based loop draws them."""
+    epoch = 0
+    while True:
+        if hasattr(loader.sampler, 'set_epoch'):
+            loader.sampler.set_epoch(epoch)
+        yield from loader
+        epoch += 1
+
+
 @LOOPS.register_module()
 class PMILoop(IterBasedTrainLoop):
     """Pretext meta-initialisation as a train loop (``docs/methods/pmi.md``).
@@ -216,7 +226,7 @@ class PMILoop(IterBasedTrainLoop):
         # `train_loop.dataloader`: the first task's loader
         super().__init__(runner, loaders[0], max_iters)
         self.task_iterators = [self.dataloader_iterator] + [
-            _InfiniteDataloaderIterator(loader) for loader in loaders[1:]]
+            infinite_batches(loader) for loader in loaders[1:]]
         self.inner_steps, self.inner_lr = int(inner_steps), inner_lr
         self.inner_optimizer, self.order = inner_optimizer, order
         self.inner_betas, self.inner_eps = tuple(inner_betas), inner_eps
