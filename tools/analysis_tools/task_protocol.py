@@ -832,11 +832,9 @@ def initial_weights(common: Config, work_dir: str, seed: int
         ValueError: the file is empty, truncated, overwritten or holds no
             state dict (named).
     """
-    from mmengine.logging import MMLogger
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner import set_random_seed
 
-    from mmfusenas.engine.runner.init_summary import summarised_init_dump
     path = osp.join(work_dir, 'init', f'seed_{seed}.pth')
     if osp.isfile(path):
         what = 'initial weights'
@@ -850,8 +848,7 @@ def initial_weights(common: Config, work_dir: str, seed: int
     init_default_scope(common.get('default_scope', 'mmfusenas'))
     set_random_seed(seed)
     model = MODELS.build(copy.deepcopy(common.model))
-    with summarised_init_dump(model, MMLogger.get_current_instance()):
-        model.init_weights()
+    model.init_weights()
     state = model.state_dict()
     buf = io.BytesIO()
     torch.save(dict(state_dict=state, meta=dict(seed=seed)), buf)
