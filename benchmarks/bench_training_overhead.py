@@ -70,6 +70,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
   hooks (its text: ``DOC_DEFAULTS``).
 """
 import argparse
+import contextlib
 import copy
 import io
 import json
@@ -1251,9 +1252,6 @@ def main_framework(argv=None):
                                                             args))
             runner.train()
         finally:
-            release = getattr(runner, 'release_work_dir', None)
-            if release is not None:
-                release()
             for handler in list(runner.logger.handlers):
                 if isinstance(handler, logging.FileHandler):
                     handler.close()
@@ -1358,9 +1356,10 @@ def main_framework(argv=None):
 
 
 DOC_DEFAULTS = """What the toolbox's runtime defaults add to a training step of
-the headline: the same config trained with them (``ReliableRunner``, the
-atomic ``SafeCheckpointHook``, ``FiniteStepGuardHook``, the work-dir lock)
-and with MMEngine's stock ``Runner`` and its default hooks only (the same
+the headline: the same config trained with them (the atomic
+``SafeCheckpointHook``, ``CheckedLoadHook``, ``FiniteStepGuardHook``, the
+work-dir lock of ``tools/train.py``) and with MMEngine's ``Runner`` and its
+default hooks only (the same
 checkpoint interval; the config's custom hooks, its recipe, in both), in
 interleaved rounds.
 A round trains each for ``--warmup`` + ``--iters`` iterations on the toy
@@ -1400,7 +1399,6 @@ def _defaults_cfg(args, data: str, work: str, stock: bool) -> Config:
     cfg.work_dir, cfg.log_level = work, 'WARNING'
     cfg.default_hooks.checkpoint.interval = args.checkpoint_interval
     if stock:
-        cfg.runner_type = None
         cfg.default_hooks = dict(
             timer=dict(type='IterTimerHook'),
             logger=dict(type='LoggerHook', interval=20),
@@ -1414,14 +1412,13 @@ def _defaults_cfg(args, data: str, work: str, stock: bool) -> Config:
 def _defaults_round(args, data: str, stock: bool) -> float:
     """Median seconds per iteration of one run."""
     from mmfusenas.engine.runner import build_runner
+    from mmfusenas.utils.workdir_lock import WorkDirLock
     with tempfile.TemporaryDirectory(prefix='bench_defaults_') as work:
         cfg = _defaults_cfg(args, data, work, stock)
-        runner = build_runner(cfg)
-        runner.train()
+        with WorkDirLock(work) if not stock else contextlib.nullcontext():
+            runner = build_runner(cfg)
+            runner.train()
         times = runner.message_hub.get_scalar('train/time').data[0]
-        release = getattr(runner, 'release_work_dir', None)
-        if release is not None:
-            release()
     return float(statistics.median(list(times)[-args.iters:]))
 
 
