@@ -205,28 +205,6 @@ def check_finite(value: Any, what: str,
         f'{hint() if callable(hint) else hint}'))
 
 
-def check_finite_losses(losses: Dict[str, Any],
-                        data_samples: Optional[Sequence] = None,
-                        owner: str = '') -> None:
-    """:func:`raise_on_any_rank` naming a non-finite loss (a tensor or a
-    list of tensors) and its samples; one host-device sync when all are
-    finite."""
-    values = {k: list(v) if isinstance(v, (list, tuple)) else [v]
-              for k, v in losses.items()}
-    finite = {k: torch.stack([torch.isfinite(t).all() for t in vs]).all()
-              for k, vs in values.items() if vs}
-    message = None
-    if finite and not torch.stack(list(finite.values())).all():
-        name = next(k for k, ok in finite.items() if not ok)
-        shown = [t.detach().float().mean().item() for t in values[name]]
-        stems = [s.get('stem', s.get('img_path')) for s in data_samples or []]
-        message = (f'{owner}{name} is '
-                   f'{shown[0] if len(shown) == 1 else shown} on samples '
-                   f'{stems}; check the inputs, the loss weights and the '
-                   'learning rate')
-    raise_on_any_rank(message)
-
-
 def broadcast_object(obj: Any, src: int = 0) -> Any:
     """``obj`` of rank ``src`` on every rank (picklable objects)."""
     box = [obj]

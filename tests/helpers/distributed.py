@@ -211,7 +211,8 @@ def _loader(data_root: str,
             ]))
 
 
-def _runner(model, work_dir: str, distributed: bool, name: str, **kwargs):
+def _runner(model, work_dir: str, distributed: bool, name: str,
+            guard: bool = False, **kwargs):
     from mmengine.runner import Runner
     hooks = dict(
         checkpoint=dict(
@@ -220,6 +221,8 @@ def _runner(model, work_dir: str, distributed: bool, name: str, **kwargs):
             by_epoch=kwargs.pop('by_epoch', True),
             backend_args=dict(backend='atomic_local')),
         logger=dict(type='LoggerHook', interval=1))
+    if guard:  # as in configs/_base_/default_runtime.py
+        hooks['finite_guard'] = dict(type='FiniteStepGuardHook')
     return Runner(
         model=model,
         work_dir=work_dir,
@@ -263,11 +266,13 @@ def run_search(rank: int, world_size: int, work_dir: str, data_root: str,
             DefaultSampler) or ``'iter'`` (BilevelIterBasedTrainLoop, 4
             iterations, InfiniteSampler).
         resume_from (str, optional): Resume from this checkpoint.
-        nan_at (tuple, optional): ``(rank, iteration)``: that rank's weights
-            become NaN before that iteration.
+        nan_at (tuple, optional): ``(rank, iteration)``: that rank's loss
+            is NaN at that iteration.
 
     Returns:
-        dict: ``state`` (float state dict), ``alphas`` and ``iters``.
+        dict: ``state`` (float state dict), ``alphas`` and ``iters``; with
+        ``nan_at``, the ``FloatingPointError`` as ``error`` and whether
+        the weights stayed ``finite``.
     """
     distributed = world_size > 1
     model = build_tiny_model('search', strategy)
@@ -288,6 +293,7 @@ def run_search(rank: int, world_size: int, work_dir: str, data_root: str,
         work_dir,
         distributed,
         f'search_{loop}_{strategy}_{world_size}_{bool(resume_from)}',
+        guard=True,
         by_epoch=loop == 'epoch',
         train_dataloader=_loader(data_root, 'train', batch_size, sampler, 5),
         train_cfg=train_cfg,
@@ -301,7 +307,13 @@ def run_search(rank: int, world_size: int, work_dir: str, data_root: str,
         custom_hooks=hooks,
         load_from=resume_from or init,
         resume=resume_from is not None)
-    runner.train()
+    try:
+        runner.train()
+    except FloatingPointError as err:
+        if nan_at is None:
+            raise
+        return dict(error=str(err), finite=all(
+            bool(v.isfinite().all()) for v in _state(runner).values()))
     state = _state(runner)
     return dict(
         state=state,
@@ -498,8 +510,8 @@ def run_train_tool(rank: int, world_size: int, argv: Sequence[str],
 
 
 class NaNInjectionHook(Hook):
-    """Test hook: on ``rank`` before ``iteration``, fill the model's first
-    weight with NaN (so that rank's next loss is NaN)."""
+    """Test hook: on ``rank`` at ``iteration``, the architecture's losses
+    are NaN (its weights stay finite)."""
 
     def __init__(self, rank: int, iteration: int) -> None:
         self.rank, self.iteration = rank, iteration
@@ -509,8 +521,10 @@ class NaNInjectionHook(Hook):
         if get_rank() == self.rank and \
                 runner.iter == self.iteration:
             model = getattr(runner.model, 'module', runner.model)
-            with torch.no_grad():
-                next(model.architecture.parameters()).fill_(float('nan'))
+            model.architecture.register_forward_hook(
+                lambda module, args, out: {
+                    k: v * float('nan') for k, v in out.items()
+                } if isinstance(out, dict) else out)
 
 
 def _nan_gradient_model(nan_stem: str) -> nn.Module:

@@ -155,3 +155,35 @@ def test_fast_training_network_and_fusion_losses_on_cuda_like_on_cpu():
     assert top > 0
     for a, b in zip(gpu_grads, cpu_grads):
         assert torch.allclose(a, b, atol=1e-4 * top)
+
+
+def test_amp_nan_loss_stops_training_with_finite_weights(tmp_path):
+    """Under AMP the guard refuses a NaN loss (the loss scaler skipped the
+    step, the step pre-hook never ran)."""
+    import time
+
+    from mmengine.runner import Runner
+
+    from test_engine.test_reliability import TinyModel, batches
+
+    class NaNLoss(TinyModel):
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            out = super().forward(inputs, data_samples, mode)
+            if mode == 'loss' and self.calls == 3:
+                out['loss'] = out['loss'] * float('nan')
+            return out
+
+    model = NaNLoss().cuda()
+    runner = Runner(
+        model=model, work_dir=str(tmp_path), train_dataloader=batches(),
+        optim_wrapper=dict(type='AmpOptimWrapper',
+                           optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(by_epoch=False, max_iters=6),
+        default_hooks=dict(checkpoint=None),
+        custom_hooks=[dict(type='FiniteStepGuardHook')],
+        default_scope='mmfusenas', experiment_name=f'amp{time.time_ns()}')
+    with pytest.raises(FloatingPointError, match='non-finite loss'):
+        runner.train()
+    assert runner.iter == 2
+    assert torch.isfinite(model.linear.weight).all()

@@ -247,17 +247,20 @@ def test_task_guided_training_two_ranks_equal_one_process(toy, tmp_path):
 
 
 def test_nan_on_one_rank_stops_every_rank(toy, inits, tmp_path):
-    """Rank 1's weights become NaN before step 1: both ranks raise the
-    same FloatingPointError naming rank 1 (no rank waits forever)."""
-    results = launch(
+    """Rank 1's loss is NaN at iteration 0 (a weight step): the default
+    finite-step guard raises on both ranks before the step, naming rank 1
+    and its samples (no rank waits forever); the weights stay finite."""
+    ranks = results_or_raise(launch(
         run_search,
         2, (str(tmp_path / 'nan'), toy, inits['search'], 2, 'IASStrategy',
-            'epoch', None, (1, 1)),
-        timeout=120)
-    for result in results:
-        assert result.get('error') == 'FloatingPointError', result
-        assert 'is nan on samples' in result['message']
-        assert 'rank(s) [1] of 2 failed' in result['message']
+            'epoch', None, (1, 0)),
+        timeout=120))
+    for out in ranks:
+        assert out['error'].startswith('FiniteStepGuardHook: ')
+        assert ("for optimizer 'weights' at iteration 0 (0-based; rank 1 of "
+                '2, its batch samples: train:') in out['error'], out
+        assert 'rank 0 of 2' not in out['error']
+        assert out['finite']
 
 
 @pytest.mark.parametrize('mode', ['ddp', 'algorithm'])

@@ -318,6 +318,33 @@ def test_guard_checks_parameters_after_the_step_on_request():
     hook.remove()
 
 
+def test_under_amp_a_non_finite_loss_is_refused_after_the_iteration():
+    """AMP's loss scaler skips a step with non-finite gradients before the
+    optimizer's step pre-hook runs; the guard then refuses the iteration's
+    non-finite loss (end to end on CUDA: tests/test_cuda)."""
+    hook = FiniteStepGuardHook()
+    hook._runner, hook._amp = SimpleNamespace(iter=4, logger=None), True
+    hook.before_train_iter(hook._runner, 4, dict(data_samples=[
+        BaseDataElement(metainfo=dict(stem='img08'))]))
+    hook.after_train_iter(hook._runner, 4, outputs=dict(
+        loss=torch.tensor(1.5)))
+    with pytest.raises(FloatingPointError, match=r'non-finite loss for '
+                       r"optimizer 'optimizer' at iteration 4 .*img08.*AMP"):
+        hook.after_train_iter(hook._runner, 4, outputs=dict(
+            loss=torch.tensor(float('nan'))))
+    skip = FiniteStepGuardHook(action='skip', max_consecutive_skips=2)
+    skip._runner, skip._amp = hook._runner, True
+    nan = dict(loss=torch.tensor(float('inf')))
+    skip.after_train_iter(skip._runner, 4, outputs=nan)
+    assert skip.num_skipped == 1
+    with pytest.raises(FloatingPointError, match='2 steps in a row'):
+        skip.after_train_iter(skip._runner, 5, outputs=nan)
+    # without AMP the step pre-hook guards: the loss is not read
+    plain = FiniteStepGuardHook()
+    plain._runner = hook._runner
+    plain.after_train_iter(plain._runner, 4, outputs=nan)
+
+
 def test_guard_rejects_bad_options():
     with pytest.raises(ValueError, match="'raise', 'skip'"):
         FiniteStepGuardHook(action='ignore')

@@ -10,6 +10,7 @@ from mmfusenas.models import (FlowEPELoss, FlowSmoothnessLoss,
 from mmfusenas.models.registration import warp_image
 from mmfusenas.structures import FusionDataSample
 from mmfusenas.utils.colorspace import luminance
+from helpers.finite_guard import guarded_runner
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -194,10 +195,18 @@ def test_flow_errors_hand_case():
     assert errs['EPE_none'] == errs['EPE']
 
 
-def test_non_finite_loss_names_the_loss_and_samples():
+def test_non_finite_loss_stops_the_step_naming_the_samples(tmp_path):
     model = ImageRegistrator(
-        registration_net=ConstantFlow(dx=float('nan')),
+        registration_net=ConstantFlow(),
         losses=[NGFLoss(), FlowSmoothnessLoss()])
+    inputs = torch.rand(1, 2, 6, 6)
+    inputs[0, 0, 2, 3] = float('nan')  # in the moving image
+    runner = guarded_runner(
+        model, [dict(inputs=inputs, data_samples=samples(1, 6, 6))],
+        tmp_path)
     with pytest.raises(FloatingPointError,
-                       match="loss_smooth is nan on samples \\['s0'\\]"):
-        model(torch.rand(1, 2, 6, 6), samples(1, 6, 6), mode='loss')
+                       match=r'FiniteStepGuardHook: .*registration_net\.shift'
+                       r'.* batch samples: s0\)'):
+        runner.train()
+    # the step was not taken
+    assert model.registration_net.shift.tolist() == [0.5, -1.0]

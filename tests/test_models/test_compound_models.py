@@ -322,12 +322,18 @@ def test_frozen_fusion_gets_no_gradient_and_stays_in_eval():
     assert all(p.requires_grad for p in model.fusion_net.parameters())
 
 
-def test_non_finite_loss_is_named():
+def test_non_finite_loss_stops_the_step_naming_the_samples(tmp_path):
+    from helpers.finite_guard import guarded_runner
     model = fusion_detector(retinanet())
     data = model.data_preprocessor(det_batch(), True)
     data['inputs'][0, 0, 0, 0] = float('nan')
-    with pytest.raises(FloatingPointError, match=r"s0', 's1'"):
-        model(**data, mode='loss')
+    runner = guarded_runner(model, [data], tmp_path)
+    with pytest.raises(FloatingPointError,
+                       match=r'FiniteStepGuardHook: .* batch samples: s0, '
+                       r's1\)'):
+        runner.train()
+    # the step was not taken
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_config_errors():

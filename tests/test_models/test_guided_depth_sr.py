@@ -76,6 +76,11 @@ def test_best_of_m_picks_the_lowest_validation_loss():
     chosen = sampler.sample(runner)
     assert chosen == cands[min(range(4), key=losses.__getitem__)]
     assert model.training  # path_loss restores the mode
+    # no optimizer step sees this loss: path_loss refuses a NaN itself
+    nan_inputs = dict(inputs, lr_up=torch.full((2, 1, 8, 8), float('nan')))
+    with pytest.raises(FloatingPointError,
+                       match='path_loss: the loss of path .* is nan'):
+        path_loss(model, cands[0], [dict(batch, inputs=nan_inputs)])
 
 
 def test_every_dcnas_config_builds():

@@ -5,6 +5,7 @@ import torch.nn as nn
 from mmfusenas.models import ImageFusor
 from mmfusenas.registry import MODELS
 from mmfusenas.structures import FusionDataSample
+from helpers.finite_guard import guarded_runner
 
 
 class TakeSource(nn.Module):
@@ -67,14 +68,16 @@ def test_loss_mode_returns_named_weighted_losses():
     assert model(x, mode='tensor').shape == (1, 1, 6, 5)
 
 
-def test_nan_loss_is_an_error_naming_loss_and_sample():
+def test_nan_loss_stops_the_step_naming_the_sample(tmp_path):
     model = ImageFusor(TakeSource(0), losses=[dict(type='MaxIntensityLoss')])
-    with torch.no_grad():
-        model.fusion_net.scale.fill_(float('nan'))
     data, _ = batch()
     data = model.data_preprocessor(data, True)
-    with pytest.raises(FloatingPointError, match="loss_int.*'s0'"):
-        model(**data, mode='loss')
+    data['inputs'][0, 0, 1, 1] = float('nan')
+    runner = guarded_runner(model, [data], tmp_path)
+    with pytest.raises(FloatingPointError,
+                       match=r'\(fusion_net\.scale\).* batch samples: s0\)'):
+        runner.train()
+    assert model.fusion_net.scale.item() == 1.0  # the step was not taken
 
 
 def test_config_errors():

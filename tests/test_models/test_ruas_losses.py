@@ -11,6 +11,7 @@ from mmfusenas.models.losses import (RUASDenoiseLoss, RUASSceneLoss,
                                      official_weighted_tv)
 from mmfusenas.models.scene import (RUASDenoiseNet, RUASIlluminationNet,
                                     RUASNet)
+from helpers.finite_guard import guarded_runner
 
 OPS = ['conv_3x3'] * 7
 
@@ -101,7 +102,7 @@ def _enhancer(**kw):
         net, [RUASSceneLoss(), RUASDenoiseLoss(), _GT()], **kw)
 
 
-def test_enhancer_fields_optional_gt_and_configure():
+def test_enhancer_fields_optional_gt_and_configure(tmp_path):
     torch.manual_seed(0)
     model = _enhancer()
     y = torch.rand(2, 3, 8, 8)
@@ -124,10 +125,13 @@ def test_enhancer_fields_optional_gt_and_configure():
     with pytest.raises(ValueError, match='unknown loss names'):
         model.configure_losses(['loss_x'])
     model.configure_losses()
-    with torch.no_grad():
-        model.network.scene.stages[0].cell.fuse.bias.fill_(float('nan'))
-    with pytest.raises(FloatingPointError, match='loss_scene'):
-        model.loss(y, None)
+    y[1, 0, 2, 3] = float('nan')  # the default guard refuses the step
+    batch = dict(inputs=y, data_samples=[
+        BaseDataElement(metainfo=dict(stem=s)) for s in ('a', 'b')])
+    with pytest.raises(FloatingPointError,
+                       match=r'FiniteStepGuardHook: .* batch samples: a, b\)'):
+        guarded_runner(model, [batch], tmp_path).train()
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_enhancer_rejects_unknown_fields_and_missing_denoiser():

@@ -1,6 +1,6 @@
-"""NaN in the sources under TIM's losses: the model's finite-loss check
-names the samples (as for the content loss), instead of torch.bincount's
-"only supports 1-d non-negative integral inputs"."""
+"""NaN in the sources under TIM's losses: the default finite-step guard
+stops the step naming the samples (as for the content loss), instead of
+torch.bincount's "only supports 1-d non-negative integral inputs"."""
 import pytest
 import torch
 import torch.nn as nn
@@ -8,6 +8,7 @@ import torch.nn as nn
 from mmfusenas.models import ImageFusor
 from mmfusenas.models.losses import grey_entropy, grey_histogram
 from mmfusenas.structures import FusionDataSample
+from helpers.finite_guard import guarded_runner
 
 
 class Mean(nn.Module):
@@ -32,15 +33,19 @@ def nan_batch():
     [dict(type='InfoPreservationLoss', measure='entropy')],
     'content',  # MaxIntensityLoss + MaxGradientLoss: the reference
 ])
-def test_nan_input_names_the_samples(losses):
+def test_nan_input_stops_the_step_naming_the_samples(losses, tmp_path):
     from mmfusenas.utils.config import load_loss_set
     if isinstance(losses, str):
         losses = load_loss_set(losses)
     model = ImageFusor(Mean(), losses=losses)
     x, samples = nan_batch()
+    runner = guarded_runner(model, [dict(inputs=x, data_samples=samples)],
+                            tmp_path)
     with pytest.raises(FloatingPointError,
-                       match=r"is nan on samples \['a', 'b'\]"):
-        model(x, samples, mode='loss')
+                       match=r'FiniteStepGuardHook: .*\(fusion_net\.scale\)'
+                       r'.* batch samples: a, b\)'):
+        runner.train()
+    assert torch.isfinite(model.fusion_net.scale)  # the step was not taken
 
 
 def test_histograms_of_non_finite_channels_are_nan():

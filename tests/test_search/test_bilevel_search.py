@@ -18,6 +18,7 @@ from mmfusenas.search import BilevelProblem, BilevelSearchAlgorithm
 from mmfusenas.structures import FusionDataSample
 from helpers import TINY_OPS
 from helpers import tiny_search_space as tiny_space
+from helpers.finite_guard import set_up_guard
 
 OPS = list(TINY_OPS)
 
@@ -32,15 +33,14 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def fusor(fusion_net=None, check_finite=True):
+def fusor(fusion_net=None):
     return dict(
         type='ImageFusor',
         fusion_net=fusion_net or tiny_space(),
         losses=[
             dict(type='MaxIntensityLoss'),
             dict(type='MaxGradientLoss', loss_weight=2.0)
-        ],
-        check_finite=check_finite)
+        ])
 
 
 def build_algorithm(strategy='IASStrategy', **kwargs):
@@ -300,15 +300,27 @@ def test_bad_configs_and_inputs_are_reported():
 
 
 def test_nan_losses_raise_floating_point_errors():
-    algo = build_algorithm(
-        architecture=fusor(check_finite=False), arch_update_interval=2)
+    algo = build_algorithm(arch_update_interval=2)
     ow = optim_wrappers(algo)
-    bad = dict(inputs=torch.full((2, 2, 8, 8), float('nan')))
-    with pytest.raises(FloatingPointError, match='weight loss is not finite'):
+    bad = dict(inputs=torch.full((2, 2, 8, 8), float('nan')),
+               data_samples=[FusionDataSample(metainfo=dict(stem=s))
+                             for s in ('n0', 'n1')])
+    weights = snapshot(algo.weight_parameters())
+    guard = set_up_guard(algo, ow, dict(train=bad))
+    # the weight step: the default guard refuses it, naming the samples
+    with pytest.raises(FloatingPointError,
+                       match=r"optimizer 'weights' .* batch samples: "
+                       r'train:n0, train:n1\)'):
         algo.train_step(dict(train=bad), ow)
+    guard.remove()
+    assert same(weights, algo.weight_parameters())
     algo.train_step(dict(train=batch(0)), ow)
-    with pytest.raises(FloatingPointError, match='IASStrategy'):
+    alphas = snapshot(algo.arch_parameters())
+    # the α step: the strategy refuses the loss before writing α.grad
+    with pytest.raises(FloatingPointError,
+                       match='IASStrategy: upper loss .* is not finite'):
         algo.train_step(dict(train=batch(0), val=bad), ow)
+    assert same(alphas, algo.arch_parameters())
 
 
 def test_optim_wrapper_constructor_builds_one_optimizer_per_level():

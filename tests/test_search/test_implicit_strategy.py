@@ -195,6 +195,21 @@ def test_writes_only_alpha_grad_and_restores_nothing_else():
                         'ift_residual', 'hypergrad_norm'}
 
 
+def test_a_nan_upper_loss_is_refused():
+    """CG on a NaN right-hand side returns v = 0: with F independent of α
+    the hypergradient would be a finite 0, which neither the hypergradient
+    check nor the optimizer's step guard would see; ``scalar_loss``
+    refuses the loss."""
+    problem = RidgeProblem1D()
+    nan_problem = problem.problem()
+    nan_problem.val_loss = lambda batch: problem.F() * float('nan')
+    with pytest.raises(FloatingPointError,
+                       match='ImplicitStrategy: upper loss on the '
+                       'validation batch is not finite: nan'):
+        ImplicitStrategy().step(nan_problem)
+    assert problem.alpha.grad is None
+
+
 def test_argument_errors():
     with pytest.raises(ValueError, match='solver'):
         ImplicitStrategy(solver='lu')

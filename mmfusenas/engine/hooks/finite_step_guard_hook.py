@@ -1,12 +1,13 @@
 """Refuse optimizer steps on NaN / Inf gradients, naming the batch's samples
 (``default_hooks.finite_guard``; docs/user_guides/reliability.md)."""
+import math
 from functools import partial
 from typing import Any, List
 
 import torch
-from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.dist import all_gather_object, all_reduce, get_dist_info
 from mmengine.hooks import Hook
-from mmengine.optim import OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 from torch.optim import Optimizer
 
@@ -62,7 +63,7 @@ class FiniteStepGuardHook(Hook):
         self.max_consecutive_skips = max_consecutive_skips
         self.num_skipped = self.consecutive_skips = 0
         self._handles, self._names, self._samples = [], {}, []
-        self._runner, self._local_bad = None, None
+        self._runner, self._local_bad, self._amp = None, None, False
 
     def before_train(self, runner: Runner) -> None:
         self.remove()
@@ -71,9 +72,10 @@ class FiniteStepGuardHook(Hook):
         if get_dist_info()[1] > 1:  # this rank's gradients, before averaging
             self._handles += [p.register_hook(self._note_local)
                               for p in model.parameters() if p.requires_grad]
-        wrappers = runner.optim_wrapper.items() if isinstance(
+        wrappers = list(runner.optim_wrapper.items()) if isinstance(
             runner.optim_wrapper, OptimWrapperDict) else [
                 ('optimizer', runner.optim_wrapper)]
+        self._amp = any(isinstance(w, AmpOptimWrapper) for _, w in wrappers)
         for name, wrapper in wrappers:
             optimizer = getattr(wrapper, 'optimizer', wrapper)
             self._handles.append(optimizer.register_step_pre_hook(
@@ -137,9 +139,31 @@ class FiniteStepGuardHook(Hook):
         if not bad:
             self.consecutive_skips = 0
             return
-        text = (f'FiniteStepGuardHook: non-finite gradient of {len(bad)} '
-                f'parameter(s) ({short_list(bad, 10)}) for '
-                f'{self._where(name)}')
+        self._refuse(f'non-finite gradient of {len(bad)} parameter(s) '
+                     f'({short_list(bad, 10)}) for {self._where(name)}')
+        optimizer.zero_grad(set_to_none=True)
+
+    def after_train_iter(self, runner: Runner, batch_idx: int,
+                         data_batch: Any = None, outputs: Any = None) -> None:
+        """Under AMP the loss scaler skips a step with non-finite gradients
+        before the step pre-hook runs: a non-finite loss is refused here
+        (the loss MMEngine logs every iteration)."""
+        if not self._amp or 'loss' not in (outputs or {}):
+            return
+        finite = math.isfinite(float(outputs['loss']))
+        bad = torch.tensor([0. if finite else 1.])
+        if get_dist_info()[1] > 1:
+            all_reduce(bad)
+        if not bad.item():
+            self.consecutive_skips = 0
+            return
+        self._local_bad = torch.tensor(not finite)
+        self._refuse(f'non-finite loss for {self._where("optimizer")} (AMP: '
+                     'the loss scaler skipped the step)')
+
+    def _refuse(self, text: str) -> None:
+        """Raise, or (``'skip'``) count and log the refused step."""
+        text = f'FiniteStepGuardHook: {text}'
         if self.action == 'raise':
             raise FloatingPointError(
                 text + '; the step was not taken, so the weights and the last '
@@ -152,7 +176,6 @@ class FiniteStepGuardHook(Hook):
                 f'{text}; {self.consecutive_skips} steps in a row had '
                 'non-finite gradients (max_consecutive_skips='
                 f'{self.max_consecutive_skips}), stopping')
-        optimizer.zero_grad(set_to_none=True)
         if getattr(self._runner, 'logger', None) is not None:
             self._runner.logger.warning(text + '; step skipped')
 

@@ -9,8 +9,7 @@ from mmfusenas.models.mutables import one_shot_space
 from mmfusenas.registry import MODEL_WRAPPERS
 from mmfusenas.utils.checkpoint import short_list
 from mmfusenas.utils.distributed import (averaged_optimizer_steps,
-                                         broadcast_buffers_, check_finite,
-                                         data_parallel)
+                                         broadcast_buffers_, data_parallel)
 
 
 @MODEL_WRAPPERS.register_module()
@@ -79,13 +78,10 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
                 log_vars = self.module.train_step(data, optim_wrapper)
             broadcast_buffers_(list(self.module.buffers()))
             return log_vars
-        with data_parallel():  # the model's own loss checks are collective
+        with data_parallel():
             with optim_wrapper.optim_context(self):
                 data = self.module.data_preprocessor(data, training=True)
                 losses = self._run_forward(data, mode='loss')
             parsed_loss, log_vars = self.module.parse_losses(losses)
-            check_finite(
-                parsed_loss, f'{type(self.module).__name__}: the loss',
-                lambda: f' ({ {k: v.item() for k, v in log_vars.items()} })')
         optim_wrapper.update_params(parsed_loss)
         return log_vars

@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
-from mmfusenas.utils.distributed import check_finite_losses, unwrap
+from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.module_checkpoint import (ModuleInit,
                                               load_module_checkpoint,
                                               parse_module_init)
@@ -79,8 +79,6 @@ class BasePreTaskModel(BaseModel):
         task_init (str | dict, optional): a checkpoint of the task model
             (a path or ``dict(checkpoint=path, prefix=None)``), e.g. the
             saved initial weights of a detector also trained alone.
-        check_finite (bool): raise ``FloatingPointError`` naming the loss
-            and the samples when a loss is NaN / Inf. Defaults to True.
         stage_attrs (tuple[str, str], optional): see above.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :attr:`default_data_preprocessor`.
@@ -101,7 +99,6 @@ class BasePreTaskModel(BaseModel):
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
                  task_init: Optional[ModuleInit] = None,
-                 check_finite: bool = True,
                  stage_attrs: Optional[Tuple[str, str]] = None,
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -145,7 +142,6 @@ class BasePreTaskModel(BaseModel):
                 torch.tensor(value, dtype=torch.float32).view(1, 3, 1, 1),
                 persistent=False)
         self.task_init = parse_module_init(task_init, 'task_init')
-        self.check_finite = check_finite
         self.task_enabled = True
 
     def _build_task_model(self, name: str, cfg: ModuleConfigType,
@@ -307,8 +303,6 @@ class BasePreTaskModel(BaseModel):
             raise ValueError(
                 f'{owner}: no loss to train with: the task loss is off '
                 '(warm-up) and no stage has a loss with a non-zero weight')
-        if self.check_finite:  # all ranks stop together
-            check_finite_losses(losses, data_samples, f'{owner}: ')
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples: List) -> List:

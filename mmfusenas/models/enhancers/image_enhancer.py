@@ -8,7 +8,6 @@ import torch.nn.functional as F
 
 from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import check_finite_losses
 from mmfusenas.utils.fileio import ROUNDINGS, to_uint8
 from mmfusenas.utils.typing_utils import ModuleConfigType
 from .loss_fields import (LOSS_FIELDS, call_field_loss, check_loss_fields,
@@ -47,8 +46,6 @@ class ImageEnhancer(BaseImageModel):
             ``EnhanceDataPreprocessor``.
         pred_quantize (str, optional): None, ``'floor'`` (official RUAS) or
             ``'round'``: quantise the prediction to 8-bit levels.
-        check_finite (bool): raise ``FloatingPointError`` on a NaN / Inf
-            loss. Defaults to True.
         loss_weights (str | dict, optional): a loss-weight file of a loss
             search or its ``{loss_name: weight}`` mapping; a file's ``logits``
             also fix the group weights of searchable losses.
@@ -60,7 +57,6 @@ class ImageEnhancer(BaseImageModel):
                  losses: Sequence[ModuleConfigType] = (),
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  pred_quantize: Optional[str] = None,
-                 check_finite: bool = True,
                  loss_weights: Optional[Union[str, dict]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -75,7 +71,6 @@ class ImageEnhancer(BaseImageModel):
             raise ValueError(f'loss names must be unique, got {names}')
         self._needs_all = check_loss_fields(self.losses, LOSS_FIELDS)
         self.pred_quantize = pred_quantize
-        self.check_finite = check_finite
         self.active_losses: Optional[Tuple[str, ...]] = None
         self.loss_scales: Dict[str, float] = {}
         self.loss_weights = self._apply_loss_weights(loss_weights)
@@ -147,9 +142,6 @@ class ImageEnhancer(BaseImageModel):
             value = value * (self.loss_scales.get(name, 1.0) *
                              self.loss_weights.get(name, 1.0))
             losses[name] = value
-        if self.check_finite:
-            # collective in a data-parallel step: all ranks stop together
-            check_finite_losses(losses, samples)
         return losses
 
     def configure_losses(self,

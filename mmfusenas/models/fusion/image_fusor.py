@@ -13,7 +13,6 @@ from mmfusenas.models.fusion.fusion_outputs import (MAIN_OUTPUT,
                                                     run_fusion_outputs)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import recolor_pillow, ycbcr_to_rgb
-from mmfusenas.utils.distributed import check_finite_losses
 from mmfusenas.utils.typing_utils import ModuleConfigType
 
 
@@ -34,8 +33,6 @@ class ImageFusor(BaseImageModel):
             named by its ``output``.
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor``.
-        check_finite (bool): raise ``FloatingPointError`` on a NaN / Inf
-            loss. Defaults to True.
         preprocess (dict, optional): network input convention
             (``docs/methods/fusion_baselines.md``): ``quantize='round'``
             (8-bit sources), ``repeat`` (channel repeats), ``mean`` / ``std``.
@@ -53,7 +50,6 @@ class ImageFusor(BaseImageModel):
                  fusion_net: ModuleConfigType,
                  losses: Sequence[ModuleConfigType] = (),
                  data_preprocessor: Optional[ModuleConfigType] = None,
-                 check_finite: bool = True,
                  preprocess: Optional[dict] = None,
                  postprocess: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -67,7 +63,6 @@ class ImageFusor(BaseImageModel):
         #: whether some loss reads a branch output (``return_all=True``)
         self._needs_all = check_loss_outputs(self.fusion_net, self.losses,
                                              'ImageFusor')
-        self.check_finite = check_finite
         self.preprocess = check_io_options(preprocess, PREPROCESS_KEYS,
                                            'preprocess')
         self.postprocess = check_io_options(postprocess, POSTPROCESS_KEYS,
@@ -102,9 +97,6 @@ class ImageFusor(BaseImageModel):
             loss_fn.loss_name: loss_fn(outputs[loss_output(loss_fn)], inputs)
             for loss_fn in self.losses
         }
-        if self.check_finite:
-            # collective in a data-parallel step: all ranks stop together
-            check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self, inputs: torch.Tensor,

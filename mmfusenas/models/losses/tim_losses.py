@@ -69,7 +69,7 @@ def grey_histogram(images: torch.Tensor, levels: int = 256) -> torch.Tensor:
     """``(N, C, levels)`` normalised grey-level histograms of the images.
 
     A channel holding a NaN / Inf gives a NaN histogram, so the losses built on
-    it are NaN and the finite-loss check names the sample.
+    it are NaN and ``FiniteStepGuardHook`` names the samples.
     """
     n, c = images.shape[:2]
     q = grey_levels(images, levels).reshape(n * c, -1)

@@ -8,7 +8,6 @@ import torch.nn.functional as F
 from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import check_finite_losses
 from mmfusenas.utils.typing_utils import ModuleConfigType
 from .fields import (call_registration_loss, check_registration_losses,
                      register_pair)
@@ -31,7 +30,6 @@ class ImageRegistrator(BaseImageModel):
         padding_mode (str): of the spatial transformer. Defaults to 'border'.
         data_preprocessor (dict | nn.Module, optional): defaults to
             ``FusionDataPreprocessor``.
-        check_finite (bool): raise on a NaN / Inf loss. Defaults to True.
         init_cfg (dict, optional): weight initialisation config.
     """
 
@@ -42,7 +40,6 @@ class ImageRegistrator(BaseImageModel):
                  moving: str = 'ir',
                  padding_mode: str = 'border',
                  data_preprocessor: Optional[ModuleConfigType] = None,
-                 check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -58,7 +55,6 @@ class ImageRegistrator(BaseImageModel):
         self.fixed = fixed
         self.moving = moving
         self.padding_mode = padding_mode
-        self.check_finite = check_finite
 
     default_preprocessor = dict(type='FusionDataPreprocessor')
 
@@ -123,9 +119,6 @@ class ImageRegistrator(BaseImageModel):
             loss_fn.loss_name: call_registration_loss(loss_fn, fields)
             for loss_fn in self.losses
         }
-        if self.check_finite:
-            # collective in a data-parallel step: all ranks stop together
-            check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self, inputs: torch.Tensor,

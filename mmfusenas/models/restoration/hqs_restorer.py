@@ -10,7 +10,6 @@ from torch import Tensor
 
 from mmfusenas.models.base_image_model import BaseImageModel
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import check_finite_losses
 from .hqs_unrolled_net import HQSOutputs
 
 __all__ = ['HQSRestorer', 'LOSS_TERMS']
@@ -182,8 +181,6 @@ class HQSRestorer(BaseImageModel):
             raise ValueError(f'HQSRestorer: no loss term to compute (terms '
                              f'{terms}, rec_weight {self.rec_weight}, '
                              f'guidance_weight {self.guidance_weight})')
-        # collective under a model wrapper: a NaN on one rank stops all
-        check_finite_losses(losses, data_samples)
         return losses
 
     def predict(self,

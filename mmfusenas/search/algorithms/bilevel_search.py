@@ -14,7 +14,6 @@ from mmfusenas.models.mutables import (ArchParams, Genotype,
                                        derive_choices, nested_space_keys,
                                        reachable_keys)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import check_finite
 from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..estimators.resource_estimator import detached
 from ..strategies import BaseBilevelStrategy, BilevelProblem
@@ -286,11 +285,6 @@ class BilevelSearchAlgorithm(BaseSearchAlgorithm):
                 frozen_parameters(self.arch_parameters()):
             losses = self.architecture(**train_data, mode='loss')
             loss, weight_log = self.parse_losses(losses)
-            check_finite(
-                loss, 'BilevelSearchAlgorithm: the weight loss',
-                lambda: f' at train step {self.num_train_steps}: '
-                f'{ {k: v.item() for k, v in weight_log.items()} }; check '
-                'the inputs and the learning rates')
             weights_ow.update_params(loss)
         self.train_step_count += 1
         weight_log.update(log_vars)

@@ -10,7 +10,6 @@ from torch import Tensor
 
 from mmfusenas.models.mutables import DiffMixedOp
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import check_finite
 from ..strategies.cooperative import (CooperativePart, CooperativeProblem,
                                       CooperativeStrategy, part_index)
 from .base import frozen_parameters
@@ -298,12 +297,10 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
         """One weight step: part i's ω on L^i, or (``'joint'``) all ω on
         the summed loss."""
         if part == 'joint':
-            what = 'joint'
             names = tuple(p for part_ in self.parts for p in part_['losses'])
             params = self.trainable_weight_parameters()
         else:
             i = self._index(part)
-            what = self.parts[i]['name']
             names = self.parts[i]['losses']
             params = self.part_weight_parameters(i)
         with weights_ow.optim_context(self), \
@@ -311,11 +308,6 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
             losses = self._select(
                 self.architecture(**train, mode='loss'), names)
             loss = sum(losses.values())
-            check_finite(
-                loss, f'CooperativeSearchAlgorithm: the {what} weight loss',
-                lambda: f' at train step {self.num_train_steps}: '
-                f'{ {k: v.item() for k, v in losses.items()} }; check the '
-                'inputs and the learning rates')
             weights_ow.zero_grad()
             grads = torch.autograd.grad(loss, params, allow_unused=True)
             for p, g in zip(params, grads):

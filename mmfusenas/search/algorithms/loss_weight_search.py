@@ -12,7 +12,6 @@ from mmfusenas.models.mutables import (ArchParams, DiffMixedOp,
                                        LossHyperParams, bind_arch_params,
                                        bind_loss_hyper)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.distributed import check_finite
 from mmfusenas.utils.typing_utils import ModuleConfigType
 from ..strategies import BaseBilevelStrategy, BilevelProblem
 from .base import BaseSearchAlgorithm, frozen_parameters
@@ -171,9 +170,6 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
         with weights_ow.optim_context(self), \
                 frozen_parameters(self.arch_parameters()):
             loss = self.weighted_loss(train_data)
-            check_finite(
-                loss, 'LossWeightSearchAlgorithm: the weighted loss at '
-                f'train step {self.num_train_steps}')
             weights_ow.update_params(loss)
         self.train_step_count += 1
         log_vars['loss'] = loss.detach()

@@ -5,6 +5,7 @@ cost band (:class:`BandSampler`, DCNAS: ``τ = min(F(α0), F_max - σ)``,
 ``σ = (F_max - F_min) / 50``, accepting ``τ < F(α) < τ + σ``). In a
 distributed run every rank trains rank 0's path.
 """
+import math
 import random
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
@@ -27,6 +28,10 @@ def path_loss(model, choices: Mapping[str, str],
     """Mean total loss of ``model`` with path ``choices`` over ``batches``
     (no gradients, mode restored; averaged over the ranks under
     ``data_parallel``).
+
+    Raises:
+        FloatingPointError: the loss is NaN / Inf (a value no optimizer
+            step, hence no ``FiniteStepGuardHook``, sees).
     """
     model = unwrap(model)
     apply_choices(model, choices)
@@ -44,7 +49,11 @@ def path_loss(model, choices: Mapping[str, str],
         model.train(was_training)
     if n == 0:
         raise ValueError('path_loss: no batches')
-    return average_value(total / n)
+    mean = average_value(total / n)
+    if not math.isfinite(mean):
+        raise FloatingPointError(
+            f'path_loss: the loss of path {dict(choices)} is {mean}')
+    return mean
 
 
 class BandSampler:
