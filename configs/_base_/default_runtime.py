@@ -33,15 +33,10 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
-# losses and metrics also go to <work_dir>/<timestamp>/vis_data/scalars.json
 vis_backends = [dict(type='LocalVisBackend')]
-# no fixed `name`: the Runner then names the instance after the experiment,
-# so two runs in one process never share (and mix) their logs
+# no `name`: one Visualizer per run, so two runs never mix their logs
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
-# TensorBoard switch: True (here, in a config, or `--tensorboard` /
-# `--cfg-options tensorboard=True` on tools/train.py / test.py) adds
-# MMEngine's TensorboardVisBackend (event files next to scalars.json;
-# `tensorboard --logdir work_dirs`). Needs `pip install tensorboard`.
+# True (or tools/train.py --tensorboard) adds TensorBoard event files
 tensorboard = False
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
@@ -50,9 +45,6 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 
-# distributed runs (--launcher pytorch/slurm/mpi): a search algorithm runs its
-# own train step with gradients averaged over the ranks, a plain model trains
-# as under MMEngine's DDP (see docs/user_guides/distributed.md); ignored in one process.
-# The scope prefix is needed: the runner looks the type up in MMEngine's root
-# registry
+# --launcher runs (docs/user_guides/distributed.md); the scope prefix:
+# the runner looks the type up in MMEngine's root registry
 model_wrapper_cfg = dict(type='mmfusenas.AlgorithmDistributedDataParallel')

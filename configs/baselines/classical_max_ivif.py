@@ -1,12 +1,6 @@
-# Hand-crafted reference: choose-max (per pixel the larger of infrared and
-# visible luminance);
-# the visible chroma is re-attached. No weights: fuse with the checkpoint
-# written by tools/model_converters/fusion_baselines_to_mmfusenas.py
-# --empty (an empty state dict), e.g.
-# python tools/model_converters/fusion_baselines_to_mmfusenas.py --empty \
-#     work_dirs/baselines/empty.pth
-# python tools/fuse.py configs/baselines/classical_max_ivif.py \
-#     work_dirs/baselines/empty.pth --ir DIR/ir --vi DIR/vi --out OUT
+# Hand-crafted reference: choose-max (CKPT: an empty one, see the guide)
+#   python tools/fuse.py CONFIG CKPT --ir IR --vi VI --out OUT
+# Guide: docs/methods/fusion_baselines.md
 _base_ = [
     '../_base_/datasets/ivif_fusion.py',
     '../_base_/default_runtime.py',

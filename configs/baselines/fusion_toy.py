@@ -1,6 +1,5 @@
-# Baseline: a small hand-designed fusion CNN on the embedded toy data.
-# python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-# python tools/train.py configs/baselines/fusion_toy.py
+# Baseline: a small hand-designed fusion CNN on the toy data
+# (docs/user_guides/toy_data.md)
 _base_ = [
     '../_base_/models/simple_fusion.py',
     '../_base_/datasets/toy_fusion.py',
@@ -8,5 +7,4 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# write the fused validation / test images next to the logs
 custom_hooks = [dict(type='FusedImageSaveHook')]

@@ -1,8 +1,5 @@
-# Retrain chain_retinanet_llvip.py with the parts found by
-# search_chain_retinanet_llvip.py (scene module, N_F and the RetinaNet
-# neck, each rebuilt in its place from the one genotype); same stages and
-# schedule as the hand-designed chain (docs/methods/compose.md).
-#   python tools/train.py configs/compose/retrain_chain_retinanet_llvip.py
+# Retrain chain_retinanet_llvip.py with the parts its search found
+# Guide: docs/methods/compose.md
 _base_ = './chain_retinanet_llvip.py'
 
 genotype = 'work_dirs/search_chain_retinanet_llvip/genotypes/latest.yaml'

@@ -1,15 +1,9 @@
-# Retrain chain_retinanet_night_toy.py with the three parts found by
-# search_chain_retinanet_night_toy.py -- the RUAS scene module, TIM's N_F and
-# the RetinaNet neck -- each rebuilt in its place from the one exported
-# genotype (GenotypeNet part=<path in the model config>); same stages and
-# schedule as the hand-designed chain.
-#   python tools/train.py configs/compose/retrain_chain_retinanet_night_toy.py
-# Another genotype: edit `genotype` here, or override
-#   --cfg-options genotype=... is not enough (it is read at parse time): set
-#   model.chain_net.stages.0.module.genotype, model.chain_net.stages.1.module
-#   .genotype and model.detector.neck.genotype.
+# Retrain chain_retinanet_night_toy.py with the parts its search found
+# Guide: docs/methods/compose.md
 _base_ = ['./chain_retinanet_night_toy.py']
 
+# read at parse time: --cfg-options genotype=... is not enough; set
+# the three `genotype` keys of model instead
 genotype = 'work_dirs/search_chain_retinanet_night_toy/genotypes/latest.yaml'
 neck_channels = 32
 _chain = _base_.model.chain_net

@@ -1,22 +1,5 @@
-# Cooperative search across the night-time chain on LLVIP (the real-data
-# sibling of search_chain_retinanet_night_toy.py): the RUAS scene module
-# (scene/edge<e>), TIM's N_F cells' ops (fusion/cell<c>/op<o>) and
-# RetinaNet's distillation neck (neck/cell<c>/edge<e>, C3-C5 + 2 extra
-# levels, strides 8-128 as the R18 RetinaNet's anchors), searched together
-# by the cooperative strategy over three parts (docs/methods/compose.md). The R18
-# backbone is held fixed (frozen_modules) as TIM and RUAS do with a
-# pre-trained backbone: set a LOCAL ImageNet checkpoint in
-# model.architecture.detector.backbone.init_cfg (see
-# configs/_base_/models/fusion_retinanet_r18.py), or search it too with
-# --cfg-options model.frozen_modules=[].
-# Data: data/LLVIP/ (configs/_base_/datasets/llvip_det.py) plus the two
-# halves of splits/train.txt, splits/search_weights.txt (weights) and
-# splits/search_arch.txt (alpha) -- docs/user_guides/search.md, "Search splits", shows
-# how to make them -- converted to annotations/search_{weights,arch}.json as
-# in llvip_det.py; splits/test.txt (the evaluation) is never seen.
-#   python tools/train.py configs/compose/search_chain_retinanet_llvip.py
-#   python tools/train.py configs/compose/retrain_chain_retinanet_llvip.py
-# Search crops: 320 x 256 (half the training scale) to fit the supernets.
+# Cooperative search of the LLVIP chain (scene, N_F ops, neck); backbone
+# frozen (needs its local ImageNet checkpoint) (docs/methods/compose.md)
 _base_ = [
     './chain_retinanet_llvip.py', '../_base_/models/chain_search_space.py',
     '../_base_/schedules/tim_task_search_optim.py'
@@ -25,7 +8,6 @@ _base_ = [
 fusion_space = dict(_base_.chain_fusion_space, channels=16)
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
 neck_channels = 64
-# C3-C5 + 2 extra levels, strides 8-128 as the R18 RetinaNet's anchors
 neck_space = dict(_base_.tim_neck_space, num_nodes=2)
 
 _chain = _base_.model.chain_net

@@ -1,6 +1,6 @@
-# DCNAS x4 on real RGB-D-D pairs: score random paths with the supernet weights
-# on the 8 search-val pairs and train the BGRU ranking predictor
-# (python tools/search/train_predictor.py CONFIG).
+# DCNAS x4 on real RGB-D-D: train the BGRU ranking predictor on path scores
+#   python tools/search/train_predictor.py CONFIG
+# Guide: docs/methods/dcnas_real_search.md
 _base_ = ['./supernet_rgbdd_x4.py']
 val_dataloader = {{_base_.search_val_dataloader}}
 load_from = 'work_dirs/dcnas_rgbdd_x4/iter_600.pth'
@@ -8,7 +8,6 @@ predictor = dict(
     num_paths=48,
     batches=8,
     loss='ranknet',
-    # standardised labels, as the toy predictor (docs/methods/dcnas.md)
     label_norm='standardize',
     epochs=60,
     batch_size=16,

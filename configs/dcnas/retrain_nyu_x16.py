@@ -1,4 +1,4 @@
-# DCNAS x16 on nyu: retrain the best searched genotype from scratch.
+# DCNAS x16 on NYU v2: retrain the best genotype (docs/methods/dcnas.md)
 _base_ = ['./supernet_nyu_x16.py']
 model = dict(network=dict(_delete_=True, type='GenotypeNet',
                           genotype='work_dirs/dcnas_nyu_x16/search/best_genotype.yaml'))

@@ -1,4 +1,4 @@
-# DCNAS-Tiny x4 on nyu: retrain the best searched genotype from scratch.
+# DCNAS-Tiny x4 on NYU v2: retrain the best genotype (docs/methods/dcnas.md)
 _base_ = ['./supernet_tiny_nyu_x4.py']
 model = dict(network=dict(_delete_=True, type='GenotypeNet',
                           genotype='work_dirs/dcnas_tiny_nyu_x4/search/best_genotype.yaml'))

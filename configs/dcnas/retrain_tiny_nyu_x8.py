@@ -1,4 +1,4 @@
-# DCNAS-Tiny x8 on nyu: retrain the best searched genotype from scratch.
+# DCNAS-Tiny x8 on NYU v2: retrain the best genotype (docs/methods/dcnas.md)
 _base_ = ['./supernet_tiny_nyu_x8.py']
 model = dict(network=dict(_delete_=True, type='GenotypeNet',
                           genotype='work_dirs/dcnas_tiny_nyu_x8/search/best_genotype.yaml'))

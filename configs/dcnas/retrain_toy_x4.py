@@ -1,4 +1,4 @@
-# DCNAS x4 on toy: retrain the best searched genotype from scratch.
+# DCNAS x4 on toy RGB-D: retrain the best genotype (docs/methods/dcnas.md)
 _base_ = ['./supernet_toy_x4.py']
 model = dict(network=dict(_delete_=True, type='GenotypeNet',
                           genotype='work_dirs/dcnas_toy_x4/search/best_genotype.yaml'))

@@ -1,7 +1,6 @@
-# DCNAS x4 on real RGB-D-D pairs: constrained evolution (params <= 0.3 M) with
-# the supernet weights, scored on the 8 search-val pairs; exports
-# work_dirs/dcnas_rgbdd_x4/search/best_genotype.yaml. Retrain and test it with
-# projects/reproductions/bench_dcnas_control.py --mode real --genotype <that file>.
+# DCNAS x4 on real RGB-D-D: constrained evolution with the supernet weights,
+# exports <work_dir>/search/best_genotype.yaml
+# Guide: docs/methods/dcnas_real_search.md
 _base_ = ['./supernet_rgbdd_x4.py']
 load_from = 'work_dirs/dcnas_rgbdd_x4/iter_600.pth'
 train_cfg = dict(

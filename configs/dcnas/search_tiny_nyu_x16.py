@@ -1,5 +1,5 @@
-# DCNAS-Tiny x16 on nyu: constrained evolution (params <= 0.6 M) with supernet weights;
-# exports work_dirs/dcnas_tiny_nyu_x16/search/best_genotype.yaml.
+# DCNAS-Tiny x16 on NYU v2: constrained evolution with the supernet weights,
+# exports <work_dir>/search/best_genotype.yaml (docs/methods/dcnas.md)
 _base_ = ['./supernet_tiny_nyu_x16.py']
 load_from = 'work_dirs/dcnas_tiny_nyu_x16/iter_7560.pth'
 train_cfg = dict(

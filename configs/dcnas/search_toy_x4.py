@@ -1,5 +1,5 @@
-# DCNAS x4 on toy: constrained evolution (params <= 0.3 M) with supernet weights;
-# exports work_dirs/dcnas_toy_x4/search/best_genotype.yaml.
+# DCNAS x4 on toy RGB-D: constrained evolution with the supernet weights,
+# exports <work_dir>/search/best_genotype.yaml (docs/methods/dcnas.md)
 _base_ = ['./supernet_toy_x4.py']
 load_from = 'work_dirs/dcnas_toy_x4/iter_300.pth'
 train_cfg = dict(

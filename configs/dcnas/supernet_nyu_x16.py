@@ -1,4 +1,4 @@
-# DCNAS x16 on nyu: supernet training (uniform paths).
+# DCNAS x16 on NYU v2: supernet, uniform paths (docs/methods/dcnas.md)
 _base_ = ['./_base_/supernet_nyu.py']
 
 scale = 16

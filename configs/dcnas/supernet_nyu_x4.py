@@ -1,3 +1,3 @@
-# DCNAS x4 on nyu: supernet training (uniform paths).
+# DCNAS x4 on NYU v2: supernet, uniform paths (docs/methods/dcnas.md)
 _base_ = ['./_base_/supernet_nyu.py']
 work_dir = 'work_dirs/dcnas_nyu_x4'

@@ -1,4 +1,4 @@
-# DCNAS x8 on nyu: predictor-guided supernet training (sampling P: m=20 paths in a FLOPs band, predictor argmin, refresh).
+# DCNAS x8 on NYU v2: predictor-guided supernet (docs/methods/dcnas.md)
 _base_ = ['./supernet_nyu_x8.py']
 train_cfg = dict(sampler=dict(_delete_=True, type='PredictorPathSampler',
     predictor='work_dirs/dcnas_nyu_x8/predictor/predictor.pth', m=20,

@@ -1,4 +1,4 @@
-# DCNAS-Tiny x4 on nyu: predictor-guided supernet training (sampling P: m=20 paths in a FLOPs band, predictor argmin, refresh).
+# DCNAS-Tiny x4 on NYU v2: predictor-guided supernet (docs/methods/dcnas.md)
 _base_ = ['./supernet_tiny_nyu_x4.py']
 train_cfg = dict(sampler=dict(_delete_=True, type='PredictorPathSampler',
     predictor='work_dirs/dcnas_tiny_nyu_x4/predictor/predictor.pth', m=20,

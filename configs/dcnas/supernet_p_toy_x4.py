@@ -1,4 +1,4 @@
-# DCNAS x4 on toy: predictor-guided supernet training (sampling P: m=20 paths in a FLOPs band, predictor argmin, refresh).
+# DCNAS x4 on toy RGB-D: predictor-guided supernet (docs/methods/dcnas.md)
 _base_ = ['./supernet_toy_x4.py']
 train_cfg = dict(sampler=dict(_delete_=True, type='PredictorPathSampler',
     predictor='work_dirs/dcnas_toy_x4/predictor/predictor.pth', m=20,

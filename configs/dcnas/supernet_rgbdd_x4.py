@@ -1,6 +1,5 @@
-# DCNAS x4 on real RGB-D-D pairs: supernet training (uniform paths) on the 32
-# search-train pairs; the space of the toy search (B=2, C=8), 64 x 64 patches.
-# CPU budget: 600 iterations of batch 8 (docs/methods/dcnas_real_search.md).
+# DCNAS x4 on real RGB-D-D: supernet training (uniform paths) on the 32
+# search-train pairs, toy space (B=2, C=8); docs/methods/dcnas_real_search.md
 _base_ = ['../_base_/datasets/gisr_rgbdd40.py', '../_base_/default_runtime.py']
 num_features = 8
 num_blocks = 2
@@ -19,6 +18,5 @@ train_cfg = dict(
     sampler=dict(type='UniformPathSampler', seed=0))
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-# a checkpoint every 100 iterations: a killed run resumes with --resume
 default_hooks = dict(checkpoint=dict(interval=100), logger=dict(interval=50))
 work_dir = 'work_dirs/dcnas_rgbdd_x4'

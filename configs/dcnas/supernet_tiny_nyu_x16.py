@@ -1,4 +1,4 @@
-# DCNAS-Tiny x16 on nyu: supernet training (uniform paths).
+# DCNAS-Tiny x16 on NYU v2: supernet, uniform paths (docs/methods/dcnas.md)
 _base_ = ['./_base_/supernet_nyu.py']
 num_features = 8
 model = dict(network=dict(num_features=8))

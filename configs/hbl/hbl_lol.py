@@ -1,14 +1,6 @@
-# HBL (IJCAI 2022) with the official LOL genotype (official get_genname
-# sets LOLgenotype{e,d,0-6}), evaluated on LOL (eval15/{low,high}).
-# Weights: official HBLALS_pytorch state dicts, converted with
-#   python tools/model_converters/hbl_official_to_mmfusenas.py SRC.pth \
-#       hbl_lol.pth --genotype lol
-# Test / enhance:
-#   python tools/test.py configs/hbl/hbl_lol.py hbl_lol.pth
-#   python tools/enhance.py configs/hbl/hbl_lol.py hbl_lol.pth \
-#       --input DIR --out DIR --rounding round
-# The official test never calls eval() (per-image BN statistics); reproduce it
-# with --cfg-options model.network.bn_test_stats=per_image.
+# HBL with the official LOL genotype and converted weights, on LOL eval15
+#   python tools/test.py CONFIG hbl_lol.pth
+# Guide: docs/methods/hbl.md
 _base_ = [
     '../_base_/models/hbl_genotypes.py',
     '../ruas/_base_/lowlight_lol.py',
@@ -19,5 +11,4 @@ model = dict(
     type='ImageEnhancer',
     data_preprocessor=dict(type='EnhanceDataPreprocessor'),
     network={{_base_.hbl_lol_network}},
-    # the official code clamps to [0, 1] and saves 8-bit images
     pred_quantize='round')

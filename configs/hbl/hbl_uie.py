@@ -1,14 +1,6 @@
-# HBL (IJCAI 2022) with the official UIE genotype (official get_genname
-# sets UIEgenotype{e,d,0-6}), evaluated on UIEB (raw-890/, reference-890/).
-# Weights: official HBLALS_pytorch state dicts, converted with
-#   python tools/model_converters/hbl_official_to_mmfusenas.py SRC.pth \
-#       hbl_uie.pth --genotype uie
-# Test / enhance:
-#   python tools/test.py configs/hbl/hbl_uie.py hbl_uie.pth
-#   python tools/enhance.py configs/hbl/hbl_uie.py hbl_uie.pth \
-#       --input DIR --out DIR --rounding round
-# The official test never calls eval() (per-image BN statistics); reproduce it
-# with --cfg-options model.network.bn_test_stats=per_image.
+# HBL with the official UIE genotype and converted weights, on UIEB
+#   python tools/test.py CONFIG hbl_uie.pth
+# Guide: docs/methods/hbl.md
 _base_ = [
     '../_base_/models/hbl_genotypes.py',
     './_base_/underwater_uieb.py',
@@ -19,5 +11,4 @@ model = dict(
     type='ImageEnhancer',
     data_preprocessor=dict(type='EnhanceDataPreprocessor'),
     network={{_base_.hbl_uie_network}},
-    # the official code clamps to [0, 1] and saves 8-bit images
     pred_quantize='round')

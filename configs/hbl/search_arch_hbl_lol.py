@@ -1,15 +1,5 @@
-# HBL stage 2 (official train_search_architecture.py): architecture search
-# with the searched loss weights. The upper level moves alpha (74 keys) on
-# the held-out split, the lower level trains the supernet on our485; both
-# levels use the same beta-weighted loss (VGG fixed at relu1_1, relu2_1,
-# relu3_1, relu4_2, SSIM without the x10). Second-order DARTS with the SGD
-# state in the unrolled step; alpha Adam lr 5e-4, betas (0.5, 0.999), wd
-# 1e-4; weights SGD lr 5e-4, momentum 0.9, clip 5. alpha is derived by argmax
-# per position (no skip exclusion).
-# Input: stage 1's loss weights (official: --initlw, which defaults to ones -
-# the official scripts do not read stage 1's result unless told to).
-# Output: work_dirs/search_arch_hbl_lol/genotypes/latest.yaml -> stage 3.
-#   python tools/train.py configs/hbl/search_arch_hbl_lol.py
+# HBL stage 2: architecture search with stage 1's loss weights (official
+# train_search_architecture.py) (docs/methods/hbl.md)
 _base_ = [
     '../_base_/models/hbl_search_space.py',
     './_base_/hbl_losses.py',
@@ -49,5 +39,4 @@ custom_hooks = [
     dict(type='GenotypeExportHook', by_epoch=False, interval=485),
 ]
 default_hooks = dict(checkpoint=dict(interval=4850, by_epoch=False))
-# the weights' half of the training split (see the data base config)
 train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

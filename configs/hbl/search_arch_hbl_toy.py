@@ -1,7 +1,5 @@
-# Toy sibling of search_arch_hbl_lol.py (stage 2): architecture search of the
-# small HBL space with stage 1's loss weights, 8 iterations.
-#   python tools/train.py configs/hbl/search_arch_hbl_toy.py
-#   -> work_dirs/search_arch_hbl_toy/genotypes/latest.yaml
+# Toy sibling of search_arch_hbl_lol.py (stage 2), 8 iterations
+# Guide: docs/methods/hbl.md
 _base_ = [
     '../_base_/models/hbl_search_space.py',
     './_base_/hbl_losses.py',
@@ -39,5 +37,4 @@ param_scheduler = dict(weights=[], arch=[])
 custom_hooks = [dict(type='GenotypeExportHook', by_epoch=False, interval=4)]
 default_hooks = dict(
     logger=dict(interval=2), checkpoint=dict(interval=8, by_epoch=False))
-# the weights' half of the training split (see the data base config)
 train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

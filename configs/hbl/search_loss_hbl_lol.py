@@ -1,17 +1,5 @@
-# HBL stage 1 (IJCAI 2022; official train_search_loss.py): loss search. The
-# upper level moves the loss weights beta (8, init 1, clamped >= 0 after every
-# step) and the VGG layer logits gamma (4 groups, softmax) to minimise the
-# cross-entropy of a frozen image-quality classifier towards "good" on the
-# held-out split; the lower level trains the supernet weights with
-# sum_k beta_k l_k on our485. The architecture is frozen at its random alpha
-# (a near-uniform mixture). Solver: one unrolled SGD step (momentum, weight
-# decay) + finite-difference Hessian-vector product; beta/gamma Adam lr 5e-4,
-# betas (0.5, 0.999), wd 1e-4; weights SGD lr 5e-4, momentum 0.9, clip 5.
-# Output: work_dirs/search_loss_hbl_lol/loss_weights/latest.yaml -> stage 2.
-# The official classifiers (weights/resnet18/<task>/<task>.pth) are not
-# public: give a local ResNet-18 state dict (2 classes) or switch the
-# objective, e.g. objective=dict(type='FullReferenceQualityObjective').
-#   python tools/train.py configs/hbl/search_loss_hbl_lol.py
+# HBL stage 1: loss search (official train_search_loss.py); the official
+# quality classifier is not public: give a local one (docs/methods/hbl.md)
 _base_ = [
     '../_base_/models/hbl_search_space.py',
     './_base_/hbl_losses.py',
@@ -49,11 +37,10 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(
             type='Adam', lr=5e-4, betas=(0.5, 0.999), weight_decay=1e-4)))
-# official: a cosine schedule is created but never stepped (constant lr)
+# official: a cosine schedule is created but never stepped
 param_scheduler = dict(weights=[], arch=[])
 custom_hooks = [
     dict(type='LossWeightExportHook', by_epoch=False, interval=485),
 ]
 default_hooks = dict(checkpoint=dict(interval=4850, by_epoch=False))
-# the weights' half of the training split (see the data base config)
 train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

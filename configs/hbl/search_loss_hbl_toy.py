@@ -1,10 +1,5 @@
-# Toy sibling of search_loss_hbl_lol.py (stage 1): the small HBL space (2
-# HNUs of width 16), random stand-ins for VGG19 / AlexNet, the full-reference
-# objective (-PSNR on val/; the official classifier is not public), 8
-# iterations with a larger beta step so the weights move visibly.
-#   python tools/misc/make_toy_lowlight.py data/toy_lowlight
-#   python tools/train.py configs/hbl/search_loss_hbl_toy.py
-#   -> work_dirs/search_loss_hbl_toy/loss_weights/latest.yaml
+# Toy sibling of search_loss_hbl_lol.py (stage 1), full-reference objective
+# Guide: docs/methods/hbl.md
 _base_ = [
     '../_base_/models/hbl_search_space.py',
     './_base_/hbl_losses.py',
@@ -32,6 +27,7 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0),
         clip_grad=dict(max_norm=5.0)),
+    # a larger beta step so that the weights move visibly in 8 iterations
     arch=dict(
         type='OptimWrapper',
         optimizer=dict(
@@ -40,5 +36,4 @@ param_scheduler = dict(weights=[], arch=[])
 custom_hooks = [dict(type='LossWeightExportHook', by_epoch=False, interval=4)]
 default_hooks = dict(
     logger=dict(interval=2), checkpoint=dict(interval=8, by_epoch=False))
-# the weights' half of the training split (see the data base config)
 train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

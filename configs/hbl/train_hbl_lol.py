@@ -1,10 +1,5 @@
-# HBL stage 3 (official train.py): train the derived genotype with the
-# searched loss weights. SGD lr 5e-4, momentum 0.9, weight decay 3e-4, clip
-# 5, constant lr (the official cosine schedule is never stepped), batch 1,
-# 128x128 crops with the 8 rot90 x flip modes, 1000 epochs.
-# Inputs: stage 2's genotype and stage 1's loss weights.
-#   python tools/train.py configs/hbl/train_hbl_lol.py
-#   python tools/test.py configs/hbl/train_hbl_lol.py work_dirs/train_hbl_lol/iter_<N>.pth
+# HBL stage 3: train the derived genotype with the searched loss weights
+# Guide: docs/methods/hbl.md
 _base_ = [
     './_base_/hbl_losses.py',
     './_base_/hbl_lol_data.py',

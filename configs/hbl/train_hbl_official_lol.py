@@ -1,12 +1,8 @@
-# The official HBL training recipe without the searches: the official LOL
-# genotype trained with the hard-coded official loss weights of train.py
-# (L1 1.38, L2 1.28, colour 0.82, SSIM 1.23, VGG 0.49, LPIPS 0.74, TV 0,
-# Laplacian 0; used for every dataset).
-#   python tools/train.py configs/hbl/train_hbl_official_lol.py
+# HBL's official LOL genotype with train.py's hard-coded loss weights
+# Guide: docs/methods/hbl.md
 _base_ = ['./train_hbl_lol.py', '../_base_/models/hbl_genotypes.py']
 
-# ``_delete_``: the base model's network (a searched genotype file) and loss
-# weights (stage 1's file) are replaced, not merged.
+# _delete_: network and loss weights replace the base's, not merged
 model = dict(
     _delete_=True,
     type='ImageEnhancer',

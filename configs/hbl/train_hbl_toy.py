@@ -1,9 +1,5 @@
-# Toy sibling of train_hbl_lol.py (stage 3): train the derived genotype of
-# search_arch_hbl_toy.py with the loss weights of search_loss_hbl_toy.py,
-# 30 iterations, then evaluate on val/.
-#   python tools/train.py configs/hbl/train_hbl_toy.py
-#   python tools/test.py configs/hbl/train_hbl_toy.py \
-#       work_dirs/train_hbl_toy/iter_30.pth
+# Toy sibling of train_hbl_lol.py (stage 3), 30 iterations
+# Guide: docs/methods/hbl.md
 _base_ = [
     './_base_/hbl_losses.py',
     './_base_/hbl_toy_data.py',

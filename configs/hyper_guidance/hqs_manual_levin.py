@@ -1,9 +1,6 @@
-# Ablation "manual guidance" (official meta_man_stack): stage 1 is fed the
-# true noise-level map sigma (the hand-set hyper-parameter), the later
-# stages their proxies; denoiser small_ffd with the 2-channel input
-# [x~, sigma] (149,505 params); trained end-to-end on the reconstruction
-# loss. manual_guidance=<float> feeds a fixed, possibly wrong, level instead
-# (the noise-level-mismatch experiment).
+# Ablation "manual guidance" (official meta_man_stack): stage 1 gets the
+# true noise-level map (manual_guidance=<float>: a fixed level)
+# Guide: docs/methods/hyper_guidance.md
 _base_ = ['./hqs_proxy_naive_levin.py']
 model = dict(
     manual_guidance='true',

@@ -1,7 +1,4 @@
-# Toy sibling of hqs_manual_levin.py (the toy data and schedule of
-# hqs_proxy_naive_toy.py, width-16 denoisers).
-#   python tools/misc/make_toy_deblur.py data/toy_deblur
-#   python tools/train.py configs/hyper_guidance/hqs_manual_toy.py
+# Toy sibling of hqs_manual_levin.py (docs/methods/hyper_guidance.md)
 _base_ = ['./hqs_proxy_naive_toy.py']
 model = dict(
     manual_guidance='true',

@@ -1,11 +1,6 @@
-# Proxy-based bilevel training, the official scheme (main._train_divide):
-# per iteration one Adam step of the guidance optimizer on
-# 100 * MSE(sigma^_1, sigma) (stage-1 proxy only), then one Adam step of the
-# reconstruction optimizer on MSE(x_5, x) (all weights).
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_bilevel_levin.py
-#   python tools/test.py configs/hyper_guidance/hqs_proxy_bilevel_levin.py CKPT
-#   python tools/deblur.py configs/hyper_guidance/hqs_proxy_bilevel_levin.py \
-#       CKPT --input DIR --kernels DIR --out DIR
+# Proxy-based bilevel training, the official alternating scheme
+# (test / deblur: tools/test.py, tools/deblur.py)
+# Guide: docs/methods/hyper_guidance.md
 _base_ = [
     '../_base_/models/hqs_hyper_guidance.py',
     '../_base_/datasets/deblur_levin.py',

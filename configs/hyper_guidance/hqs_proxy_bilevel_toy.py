@@ -1,9 +1,5 @@
-# Toy sibling of hqs_proxy_bilevel_levin.py: toy scenes and motion
-# kernels, 64x64 crops, batch 2, 20 iterations, evaluated on the toy
-# Levin-layout set (8 images); width-16 proxies / denoisers; about a
-# minute on 2 CPU cores.
-#   python tools/misc/make_toy_deblur.py data/toy_deblur
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_bilevel_toy.py
+# Toy sibling of hqs_proxy_bilevel_levin.py (about a minute on 2 cores)
+# Guide: docs/methods/hyper_guidance.md
 _base_ = ['./hqs_proxy_bilevel_levin.py']
 data_root = 'data/toy_deblur/'
 toy_train_set = dict(
@@ -18,7 +14,7 @@ test_dataloader = val_dataloader
 train_cfg = dict(max_iters=20, val_interval=20)
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=20, max_keep_ckpts=1))
-# width 16 instead of 64 (about 16x fewer FLOPs), same structure
+# width 16 instead of 64, same structure
 model = dict(
     architecture=dict(
         network=dict(proxy=dict(width=16), denoiser=dict(width=16))))

@@ -1,13 +1,6 @@
-# Dehazing with proxy-based hyper-guidance (OUR design: the paper shows
-# dehazing results, the official code has no dehazing). Atmospheric model
-# y = t x + A (1 - t): each stage's proxy reads the hazy input and predicts
-# the guidance [t, A] (sigmoid, supervised with the true transmission and
-# airlight), the haze data step solves
-# min_x ||t x + A(1-t) - y||^2 + rho_t ||x - x_t||^2 per pixel with it, and
-# the FFDNet-like denoiser refines [x~, t^, A^]; official alternating
-# bilevel training (optimizers and schedule of the deraining config).
-# Training: depth-based haze on RGB-D pairs (Middlebury layout; other RGB-D
-# sets with their own suffixes); test: SOTS (hazy/ <-> clear/).
+# Dehazing with proxy-based hyper-guidance (our design; no official code);
+# trains on depth-based haze of RGB-D pairs, tests on SOTS
+# Guide: docs/methods/hyper_guidance.md
 _base_ = ['./hqs_proxy_derain_rain100l.py']
 model = dict(
     architecture=dict(

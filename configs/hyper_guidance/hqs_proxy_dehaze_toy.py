@@ -1,10 +1,4 @@
-# Toy sibling of hqs_proxy_dehaze_sots.py: toy scenes with a ground-plane
-# depth, 48x48 crops, width 16, 20 iterations; evaluated on the toy
-# SOTS-layout pairs.
-#   python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py
-#   python tools/deblur.py configs/hyper_guidance/hqs_proxy_dehaze_toy.py \
-#       CKPT --input data/toy_restoration/dehaze/test/hazy --out OUT --color
+# Toy sibling of hqs_proxy_dehaze_sots.py (docs/methods/hyper_guidance.md)
 _base_ = ['./hqs_proxy_dehaze_sots.py']
 data_root = 'data/toy_restoration/dehaze/'
 model = dict(

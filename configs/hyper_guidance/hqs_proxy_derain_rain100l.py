@@ -1,11 +1,6 @@
-# Deraining with proxy-based hyper-guidance (OUR design: the paper shows
-# deraining results, the official code has no deraining). Additive
-# rain-layer model y = x + r: 3 unrolled stages of the additive data step
-# x~ = (y + rho_t x_t) / (1 + rho_t) -> proxy H_theta (RGB -> 1-channel
-# rain-density map, supervised with the true rain layer r) -> FFDNet-like
-# residual denoiser on [x~, r^]; official alternating bilevel training.
-# Training: synthetic streaks on clean images (here the Rain100L clean
-# training images); test: Rain100L test pairs (rain/ <-> norain/).
+# Deraining with proxy-based hyper-guidance (our design; no official code);
+# synthetic streaks on clean images, tests on Rain100L
+# Guide: docs/methods/hyper_guidance.md
 _base_ = ['../_base_/default_runtime.py']
 model = dict(
     type='ProxyBilevelAlgorithm',
@@ -50,7 +45,6 @@ val_dataloader = dict(
         data_root='data/Rain100L/test',
         layout='rain100'))
 test_dataloader = val_dataloader
-# a list: a dict with a 'metrics' key would be read as an Evaluator config
 val_evaluator = [dict(type='ImageQualityMetric', metrics=['PSNR', 'SSIM'])]
 test_evaluator = val_evaluator
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=50000,

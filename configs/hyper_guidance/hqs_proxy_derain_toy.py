@@ -1,10 +1,4 @@
-# Toy sibling of hqs_proxy_derain_rain100l.py: toy scenes, 48x48 crops,
-# width 16, 20 iterations; evaluated on the toy Rain100-layout pairs.
-#   python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_derain_toy.py
-#   python tools/deblur.py configs/hyper_guidance/hqs_proxy_derain_toy.py \
-#       CKPT --input data/toy_restoration/derain/test/rain --out OUT \
-#       --color --gt data/toy_restoration/derain/test/norain
+# Toy sibling of hqs_proxy_derain_rain100l.py (docs/methods/hyper_guidance.md)
 _base_ = ['./hqs_proxy_derain_rain100l.py']
 data_root = 'data/toy_restoration/derain/'
 model = dict(

@@ -1,12 +1,6 @@
-# Proxy-based bilevel training with a true hypergradient (ours, not in the
-# official code): upper level = denoisers (+ unsupervised proxies) on the
-# reconstruction loss of a validation batch, lower level = the supervised
-# proxies on the guidance loss; one-step unrolled DARTS hypergradient
-# (DartsSecondOrderStrategy, xi = the proxies' learning rate). All five
-# proxies are supervised (guidance_stages='all') so that the lower problem
-# depends on the denoisers (stage-1 alone would make the second-order term
-# vanish).
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_hypergrad_levin.py
+# Proxy-based bilevel training with a true (one-step unrolled) hypergradient
+# (ours); all proxies supervised, else the second-order term vanishes
+# Guide: docs/methods/hyper_guidance.md
 _base_ = ['./hqs_proxy_bilevel_levin.py']
 model = dict(
     scheme='hypergradient',

@@ -1,8 +1,4 @@
-# Toy sibling of hqs_proxy_hypergrad_levin.py (the toy data, schedule and
-# width-16 network of hqs_proxy_bilevel_toy.py; the architecture batches of
-# the upper level come from a second toy loader).
-#   python tools/misc/make_toy_deblur.py data/toy_deblur
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_hypergrad_toy.py
+# Toy sibling of hqs_proxy_hypergrad_levin.py (docs/methods/hyper_guidance.md)
 _base_ = ['./hqs_proxy_bilevel_toy.py']
 model = dict(
     scheme='hypergradient',

@@ -1,7 +1,5 @@
-# "Naive" training of the same network (the paper's training-strategy
-# comparison, official meta_stack): end-to-end on the reconstruction loss
-# only, no supervision of the proxies (guidance_weight 0).
-#   python tools/train.py configs/hyper_guidance/hqs_proxy_naive_levin.py
+# "Naive" training (official meta_stack): reconstruction loss only
+# Guide: docs/methods/hyper_guidance.md
 _base_ = [
     '../_base_/models/hqs_hyper_guidance.py',
     '../_base_/datasets/deblur_levin.py',

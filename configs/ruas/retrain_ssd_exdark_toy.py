@@ -1,10 +1,5 @@
-# Retrain ssd_exdark_toy.py with the scene module and the SSD task cell found
-# by search_ssd_exdark_toy.py: every searched part is rebuilt in its place
-# from the one exported genotype (GenotypeNet part=<path in the model>).
-#   python tools/train.py configs/ruas/retrain_ssd_exdark_toy.py
-# Another genotype: edit `genotype` here, or override the three parts'
-# keys (model.scene_net.genotype, model.detector.neck.genotype,
-# model.detector.bbox_head.genotype) with --cfg-options.
+# Retrain ssd_exdark_toy.py with the parts its search found
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = ['./ssd_exdark_toy.py']
 
 genotype = 'work_dirs/search_ssd_exdark_toy/genotypes/latest.yaml'

@@ -1,7 +1,6 @@
-# Toy sibling of ruas_s_lol.py / ruas_s_mit.py: the same network evaluated
-# (PSNR / SSIM against the normal-light reference) on darkened toy scenes.
-#   python tools/misc/make_toy_lowlight.py data/toy_lowlight
-#   python tools/test.py configs/ruas/ruas_s_toy.py CHECKPOINT
+# Toy sibling of ruas_s_lol.py (darkened toy scenes)
+#   python tools/test.py CONFIG CKPT
+# Guide: docs/methods/ruas.md
 _base_ = ['./ruas_s_lol.py']
 
 data_root = 'data/toy_lowlight/val/'

@@ -1,11 +1,5 @@
-# RUAS cooperative search (TPAMI 2022 Alg. 1; Sec. 7.2) of the scene module
-# and the DeepLabV3+ feature-conversion cell (the 4 ASPP branches, keys
-# seg/branch<i>, Table 1's high-level ops incl. 3-k-DC) on ACDC night, DARTS
-# second-order hypergradients; scene weights train on l_s, the segmentor on
-# l_t (decode + auxiliary cross-entropy).
-#   python tools/train.py configs/ruas/search_deeplabv3plus_r18_acdc.py
-#   python tools/train.py configs/ruas/retrain_deeplabv3plus_r18_acdc.py
-# Toy version: search_deeplabv3plus_r18_acdc_toy.py.
+# RUAS cooperative search of the scene module and the DeepLabV3+ ASPP cell
+# on ACDC night (Sec. 7.2) (docs/methods/ruas_search_tasks.md)
 _base_ = ['./deeplabv3plus_r18_acdc.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
@@ -39,14 +33,12 @@ model = dict(
     scene_losses=['scene.*'],
     task_losses=['decode.loss_*', 'aux.loss_*'],
     space_path='',
-    # RUAS fixes the pre-trained backbone during the search; search it
-    # too with --cfg-options model.frozen_modules=[]
+    # RUAS fixes the pre-trained backbone; search it too: frozen_modules=[]
     frozen_modules=['segmentor.backbone'],
     task_update_interval=1)
 
-# paper Sec. 7.2: 400 night images for search and training, batch 1; the
-# search uses them for the weights (ann_file splits/train_search.txt) and the
-# alpha (splits/val_search.txt), both under rgb_anon/night/train
+# the 400 search images: splits/train_search.txt (weights) and
+# splits/val_search.txt (alpha), under rgb_anon/night/train
 train_dataloader = dict(
     batch_size=1,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -78,8 +70,6 @@ optim_wrapper = dict(
         optimizer=dict(
             type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
         clip_grad=dict(max_norm=5.0)),
-    # paper Sec. 7.2: initial learning rate 3e-4, "momentum" (Adam betas)
-    # (0.5, 0.999), weight decay 5e-4
     arch=dict(
         type='OptimWrapper',
         optimizer=dict(

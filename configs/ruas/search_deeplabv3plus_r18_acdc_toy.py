@@ -1,12 +1,5 @@
-# RUAS cooperative search (TPAMI 2022 Alg. 1) of the scene module and the
-# DeepLabV3+ feature-conversion cell (the 4 ASPP branches, keys
-# seg/branch<i>, Table 1's high-level ops) on darkened toy scenes in the
-# ACDC layout (toy sibling of search_deeplabv3plus_r18_acdc.py; first-order
-# hypergradients for speed). Scene weights train on l_s, the segmentor on
-# l_t (decode + auxiliary cross-entropy).
-#   python tools/misc/make_toy_lowlight_tasks.py data/toy_acdc --task acdc
-#   python tools/train.py configs/ruas/search_deeplabv3plus_r18_acdc_toy.py
-#   python tools/train.py configs/ruas/retrain_deeplabv3plus_r18_acdc_toy.py
+# Toy sibling of search_deeplabv3plus_r18_acdc.py (first order, for speed)
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = ['./deeplabv3plus_r18_acdc_toy.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
@@ -38,13 +31,10 @@ model = dict(
     scene_losses=['scene.*'],
     task_losses=['decode.loss_*', 'aux.loss_*'],
     space_path='',
-    # RUAS fixes the pre-trained backbone during the search; search it
-    # too with --cfg-options model.frozen_modules=[]
+    # RUAS fixes the pre-trained backbone; search it too: frozen_modules=[]
     frozen_modules=['segmentor.backbone'],
     task_update_interval=1)
 
-# weights on one half of the toy night train images, alpha on the other
-# (splits/search_*.txt); val (the retrain config's evaluation) stays unseen
 train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
 train_cfg = dict(
     _delete_=True,

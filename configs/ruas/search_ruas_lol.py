@@ -1,27 +1,5 @@
-# RUAS cooperative architecture search (TPAMI 2022 Sec. 4.2, Alg. 1, Eq. 6-8)
-# of the scene module (illumination net, 3 stages sharing one α per edge)
-# and the task module (denoiser, 3 cells sharing one α per edge) on LOL
-# low-light images alone (unsupervised: scene loss + denoise loss).
-# Settings of the official CVPR search (train_search.py): 20 epochs, batch
-# 1, 320x320 crops; weights SGD lr 0.005 momentum 0.9, no weight decay,
-# clip 5, cosine to 0.001; α Adam lr 3e-4, betas (0.5, 0.999), weight decay
-# 1e-3; one-step finite-difference DARTS with the SGD momentum in the
-# unrolled step (official: plus weight decay 3e-4 in the unrolled step
-# although the optimizer has none; here the optimizer's own 0), r = 0.01;
-# the search's smoothness guide is raw RGB; the task steps every 10 steps.
-# Data: the LOL training images our485/low, split in two: the stems of
-# our485/splits/search_weights.txt update the weights and those of
-# our485/splits/search_arch.txt update α. (The official code updates α on
-# its validA folder, which is LOL's eval15, the evaluation split: α would be
-# tuned on the test images.) Make the halves e.g. with
-#   cd data/LOL/our485 && mkdir -p splits && ls low | sed 's/\.png$//' \
-#     | awk 'NR % 2 {print > "splits/search_weights.txt"; next}
-#            {print > "splits/search_arch.txt"}'
-# eval15 stays for retrain_ruas_lol.py / ruas_lol.py's evaluation.
-#   python tools/train.py configs/ruas/search_ruas_lol.py
-# Strategy: the cooperative DARTS of RUAS. Evidence against random
-# genotypes of this space on the toy data: benchmarks/bench_search_vs_random.py
-# --quick --spaces ruas_scene (docs/user_guides/search_controls.md).
+# RUAS cooperative search of the scene module and the denoiser on LOL
+# (unsupervised; the official CVPR search settings) (docs/methods/ruas.md)
 _base_ = [
     '../_base_/models/ruas_search_space.py',
     '../_base_/default_runtime.py',
@@ -60,6 +38,11 @@ search_pipeline = [
     dict(type='PairedRandomCrop', crop_size=(320, 320)),
     dict(type='PackEnhanceInputs'),
 ]
+# our485 split in two (the official code tunes alpha on eval15, the
+# test split); make the halves with
+#   cd data/LOL/our485 && mkdir -p splits && ls low | sed 's/\.png$//' \
+#     | awk 'NR % 2 {print > "splits/search_weights.txt"; next}
+#            {print > "splits/search_arch.txt"}'
 train_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -89,6 +72,7 @@ train_cfg = dict(
             with_gt=False,
             img_suffixes=['.png'],
             pipeline=search_pipeline)))
+# official: weight decay 3e-4 in the unrolled step only; here 0
 optim_wrapper = dict(
     constructor='BilevelOptimWrapperConstructor',
     weights=dict(

@@ -1,18 +1,5 @@
-# RUAS cooperative search (TPAMI 2022 Alg. 1, Eq. 6-8) of the scene module
-# and the SSD task cell on darkened toy scenes (toy sibling of
-# search_ssd300_exdark.py): scene alpha_s (keys scene/edge<e>, shared by the
-# 3 stages) and task alpha_t (neck/extra<i>, det/cls<i>, det/reg<i>, Table
-# 1's high-level ops) updated alternately with one-step finite-difference
-# hypergradients (first order here, for speed), the scene update with the
-# beta-weighted gradient of the task validation loss. Scene weights train on
-# l_s, the detector on l_t.
-#   python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark --task exdark
-#   python tools/train.py configs/ruas/search_ssd_exdark_toy.py
-#   -> work_dirs/search_ssd_exdark_toy/genotypes/latest.yaml
-#   python tools/train.py configs/ruas/retrain_ssd_exdark_toy.py
-# Strategy: the cooperative DARTS of RUAS. Evidence against random
-# genotypes of this space on the toy data: benchmarks/bench_search_vs_random.py
-# --quick --spaces ruas_det (docs/user_guides/search_controls.md).
+# Toy sibling of search_ssd300_exdark.py (first order, for speed)
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = ['./ssd_exdark_toy.py']
 
 scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
@@ -50,16 +37,11 @@ model = dict(
     task_path='detector',
     scene_losses=['scene.*'],
     task_losses=['loss_cls', 'loss_bbox'],
-    # one genotype of the whole model; each part is rebuilt with
-    # GenotypeNet(part=...) in the retrain config
     space_path='',
-    # RUAS fixes the pre-trained backbone during the search; search it
-    # too with --cfg-options model.frozen_modules=[]
+    # RUAS fixes the pre-trained backbone; search it too: frozen_modules=[]
     frozen_modules=['detector.backbone'],
     task_update_interval=1)
 
-# weights on one half of the toy train images, alpha on the other; the
-# val split (retrain_ssd_exdark_toy.py's evaluation) stays unseen
 train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))
 arch_dataloader = dict(
     _base_.train_dataloader,
@@ -71,7 +53,6 @@ train_cfg = dict(
     arch_dataloader=arch_dataloader,
     max_iters=60,
     val_interval=60)
-# no validation: the retrain config evaluates the derived architecture
 val_dataloader = None
 val_evaluator = None
 val_cfg = None

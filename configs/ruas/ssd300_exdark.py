@@ -1,12 +1,6 @@
-# RUAS low-light detection on ExDark (TPAMI 2022 Sec. 7.1, Table 10): the
-# RUAS scene module + SSD300 (VGG16) with the official searched task cell,
-# trained hierarchically (Table 6's best: the scene module pre-trained on l_s
-# alone for 2000 iterations, then everything fine-tuned on l_t). End to end
-# on l_t + lambda * l_s instead:
-#   --cfg-options custom_hooks.0.strategy=end_to_end
-# A scene module trained for enhancement (or the official weights converted
-# with --scene-only) initialises it with model.scene_init=PATH.
-#   python tools/train.py configs/ruas/ssd300_exdark.py
+# RUAS scene module + SSD300 on ExDark (Sec. 7.1), hierarchical;
+# model.scene_init=PATH starts from a trained scene module
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = [
     '../_base_/models/scene_ssd300_vgg16.py',
     '../_base_/datasets/exdark_det.py',
@@ -15,10 +9,7 @@ _base_ = [
 ]
 
 custom_hooks = [
-    # RUAS Table 6's best strategy ("pretrain + finetune", 0.693 mAP vs 0.685
-    # end to end on l_t and 0.660 on l_t + lambda l_s): the scene module on
-    # l_s alone for scene_iters, then the whole model on l_t. End to end:
-    #   --cfg-options custom_hooks.0.strategy=end_to_end
+    # RUAS Table 6's best; end to end: custom_hooks.0.strategy=end_to_end
     dict(type='RUASTrainingStrategyHook', strategy='hierarchical',
          scene_iters=2000, freeze_scene=False, scene_weight=0.1),
 ]

@@ -1,8 +1,5 @@
-# Toy sibling of ssd300_darkface.py: darkened toy scenes in the DARK FACE
-# layout (person boxes as faces), the small SSD of ssd_exdark_toy.py.
-#   python tools/misc/make_toy_lowlight_tasks.py data/toy_darkface \
-#       --task darkface
-#   python tools/train.py configs/ruas/ssd_darkface_toy.py
+# Toy sibling of ssd300_darkface.py (DARK FACE-layout toy scenes)
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = ['./ssd_exdark_toy.py']
 
 dataset_type = 'DarkFaceDataset'

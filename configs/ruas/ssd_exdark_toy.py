@@ -1,8 +1,5 @@
-# Toy sibling of ssd300_exdark.py: darkened toy scenes in the ExDark layout,
-# the RUAS scene module + a small SSD (ResNet-18 at 1/4 width, 128 px, 5
-# levels) with the searched task cell fixed to the official detection ops.
-#   python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark --task exdark
-#   python tools/train.py configs/ruas/ssd_exdark_toy.py
+# Toy sibling of ssd300_exdark.py (ExDark-layout toy scenes, a small SSD)
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = [
     '../_base_/models/scene_ssd300_vgg16.py',
     '../_base_/datasets/toy_exdark_det.py',
@@ -47,10 +44,7 @@ model = dict(
                 max_sizes=[20, 40, 64, 96, 128]))))
 
 custom_hooks = [
-    # RUAS Table 6's best strategy ("pretrain + finetune", 0.693 mAP vs 0.685
-    # end to end on l_t and 0.660 on l_t + lambda l_s): the scene module on
-    # l_s alone for scene_iters, then the whole model on l_t. End to end:
-    #   --cfg-options custom_hooks.0.strategy=end_to_end
+    # RUAS Table 6's best; end to end: custom_hooks.0.strategy=end_to_end
     dict(type='RUASTrainingStrategyHook', strategy='hierarchical',
          scene_iters=50, freeze_scene=False, scene_weight=0.1),
 ]

@@ -1,15 +1,5 @@
-# Unsupervised (unpaired) training of RUAS (scene module + denoiser, the
-# official IEM / CVPR NRM genotypes) on LOL low-light images alone
-# (official train.py: our485/low, 320x320 random crops, batch 1, 800 steps;
-# SGD momentum 0.9, weight decay 3e-4, clip 5, no LR schedule). Losses: the
-# official scene loss (0.5 MSE(t_K, y) + weighted smoothness guided by the
-# official YCbCr of y) and denoise loss (1e-7 MSE + TV).
-# Training strategy (RUASTrainingStrategyHook): end to end, ℓ_t + λ ℓ_s
-# with λ = 1. Official differences: the code steps the scene weights on ℓ_s
-# every step (lr 0.015) and the denoiser on ℓ_t every 50th step (lr 0.001,
-# starting from a pre-trained denoiser); use strategy='hierarchical' for
-# the paper's pre-train-then-freeze scheme.
-#   python tools/train.py configs/ruas/train_ruas_lol_unsupervised.py
+# Unsupervised RUAS training on LOL low-light images (official train.py)
+# Guide: docs/methods/ruas.md
 _base_ = [
     '../_base_/models/ruas.py',
     './_base_/lowlight_lol.py',
@@ -48,6 +38,8 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=5.0))
 custom_hooks = [
     dict(
+        # end to end with lambda = 1 (the official code steps scene and
+        # denoiser separately); 'hierarchical': the paper's scheme
         type='RUASTrainingStrategyHook',
         strategy='end_to_end',
         scene_losses=['loss_scene'],

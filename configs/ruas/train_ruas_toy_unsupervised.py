@@ -1,7 +1,5 @@
-# Toy sibling of train_ruas_lol_unsupervised.py on darkened toy scenes
-# (python tools/misc/make_toy_lowlight.py data/toy_lowlight): 32x32 crops,
-# batch 2, 20 iterations, hierarchical strategy (10 scene iterations, then
-# the denoiser with the scene module frozen).
+# Toy sibling of train_ruas_lol_unsupervised.py (hierarchical)
+# Guide: docs/methods/ruas.md
 _base_ = ['./train_ruas_lol_unsupervised.py']
 
 data_root = 'data/toy_lowlight/'

@@ -1,11 +1,5 @@
-# The model of deeplabv3plus_r18_msrs.py (TIM's stage-1 N_F + an
-# MMSegmentation DeepLabV3+ on a dilated ResNetV1c-18) at toy size on the
-# embedded IR/VIS data with its masks (5 classes): N_F at 8 channels,
-# ResNetV1c-18 at 1/4 width without pretrained weights, ASPP dilations
-# scaled to the 16x16 features of 128x128 inputs. 300 iterations (50 of
-# fusion warm-up); validation (mIoU + fusion metrics) every 100.
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/deeplabv3plus_r18_msrs_toy.py
+# Toy sibling of deeplabv3plus_r18_msrs.py (N_F at 8 channels, R18/4)
+# Guide: docs/user_guides/task_guided.md
 _base_ = [
     '../_base_/models/fusion_deeplabv3plus_r18.py',
     '../_base_/datasets/toy_seg.py',
@@ -16,7 +10,6 @@ _base_ = [
 bc = 16  # ResNetV1c-18 at 1/4 width: levels of 16, 32, 64, 128 channels
 model = dict(
     fusion_net=dict(channels=8),
-    # weight-free l_F (gradient measure) instead of the VGG16 features
     fusion_losses=_base_.tim_fusion_losses_toy,
     segmentor=dict(
         backbone=dict(stem_channels=bc, base_channels=bc, init_cfg=None),

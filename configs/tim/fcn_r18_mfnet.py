@@ -1,12 +1,5 @@
-# Task-guided RGB-thermal fusion with a real MMSegmentation FCN (dilated
-# ResNetV1c-18 encoder + FCN decoder): TIM's stage-1 N_F feeds the
-# segmentor and both are trained on l_T + eta * l_F; validation reports
-# mIoU and the fusion metrics.
-#
-# Data (docs/user_guides/task_guided.md): MFNet under data/MFNet/ -- images/ (4-channel
-# RGB-T PNGs), labels/, train.txt, val.txt, test.txt (9 classes).
-#   python tools/train.py configs/tim/fcn_r18_mfnet.py
-# No data? Run the toy sibling: configs/tim/fcn_r18_mfnet_toy.py.
+# Task-guided RGB-T fusion: TIM's N_F + FCN R18 on MFNet, l_T + eta l_F
+# Guide: docs/user_guides/task_guided.md
 _base_ = [
     '../_base_/models/fusion_fcn_r18.py',
     '../_base_/datasets/mfnet_seg.py',

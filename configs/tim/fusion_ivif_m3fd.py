@@ -1,9 +1,5 @@
-# TIM fusion network N_F trained on M3FD infrared-visible pairs.
-# Data: data/M3FD/{ir,vi}/<stem>.<ext> (the M3FD release names the folders
-# Ir/ and Vis/: rename them, or set data_prefix=dict(_delete_=True,
-# ir='Ir', vi='Vis') in the three dataloaders). Network, losses and
-# schedule: configs/tim/fusion_ivif_tno.py.
-#   python tools/train.py configs/tim/fusion_ivif_m3fd.py
+# TIM N_F trained on M3FD pairs (the release's Ir/, Vis/: set data_prefix)
+# Guide: docs/methods/tim.md
 _base_ = './fusion_ivif_tno.py'
 
 data_root = 'data/M3FD/'

@@ -1,8 +1,5 @@
-# TIM's N_F at C = 8 trained for fusion alone on the MSRS_det split's
-# training pairs (no test or val pair is read). Its checkpoint starts both
-# task-protocol rows of issue 77: the two-step twin (this network frozen,
-# task_protocol.py --checkpoint) and the task-guided model
-# (retinanet_ivif_msrs_c8.py, model.fusion_init).
+# TIM's N_F at C = 8 trained for fusion alone on the MSRS_det train pairs
+# (the start of the task-protocol rows) (docs/methods/tim_task_real.md)
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
     '../_base_/models/tim_fusion_net.py',

@@ -1,8 +1,5 @@
-# TIM fusion network N_F trained on RoadScene infrared-visible pairs
-# (colour VIS: fused through its luminance, chroma re-attached).
-# Data: data/RoadScene/{ir,vi}/<stem>.<ext>. Network, losses and schedule:
-# configs/tim/fusion_ivif_tno.py.
-#   python tools/train.py configs/tim/fusion_ivif_roadscene.py
+# TIM N_F trained on RoadScene pairs (colour VIS through its luminance)
+# Guide: docs/methods/tim.md
 _base_ = './fusion_ivif_tno.py'
 
 data_root = 'data/RoadScene/'

@@ -1,14 +1,7 @@
-# TIM fusion network N_F trained on the embedded procedural IR/VIS toy data
-# (its train / val split files are used).
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/fusion_ivif_toy.py
-# With the toy meta-initialisation (configs/tim/pmi_fusion_toy.py):
-#   python tools/train.py configs/tim/fusion_ivif_toy.py \
-#       --cfg-options load_from=work_dirs/pmi_fusion_toy/pmi_init.pth
-# Network and losses: configs/tim/fusion_ivif_tno.py; a short schedule.
+# TIM N_F trained on the toy data (its train / val splits)
+# Guide: docs/methods/tim.md
 _base_ = './fusion_ivif_tno.py'
 
-# weight-free l_F (gradient measure) instead of the VGG16 features
 model = dict(losses=_base_.tim_fusion_losses_toy)
 
 data_root = 'data/toy/'

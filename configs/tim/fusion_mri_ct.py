@@ -1,16 +1,5 @@
-# TIM fusion network N_F trained on Harvard MRI-CT pairs.
-# Data: data/MRI_CT/{MRI,CT}/<stem>.png, sources stacked (mri, ct) (see
-# configs/_base_/datasets/medical_fusion.py; every pair is used for training
-# and validation unless split files are given).
-#   python tools/train.py configs/tim/fusion_mri_ct.py
-# Start from the pretext meta-initialisation (docs/methods/pmi.md):
-#   python tools/train.py configs/tim/fusion_mri_ct.py \
-#       --cfg-options load_from=work_dirs/pmi_fusion/pmi_init.pth
-#
-# Network, losses and schedule as configs/tim/fusion_ivif_tno.py (the
-# official stage-1 N_F, genotype fusion_M, shared by all fusion tasks so that
-# one PMI initialisation loads everywhere: one definition,
-# ../_base_/models/tim_fusion_net.py).
+# TIM N_F trained on Harvard MRI-CT pairs, stacked (mri, ct)
+# Guide: docs/methods/tim.md
 _base_ = [
     '../_base_/models/tim_fusion_losses.py',
     '../_base_/models/tim_fusion_net.py',

@@ -1,13 +1,5 @@
-# TIM, official MRI-CT model (MmIF/test_fusion_Medical_ct.py; 1,229,976
-# params): stage 1 as for IVIF (fusion_M), stage 2 Network_Fusion9_2
-# ('concat' merge, tanh output) with genotypes [fusion_mri, fusion_ct].
-# The script calls model_1(mri, ct) and model_2(mri, ct, f): no swap for
-# sources stacked as (mri, ct). Note the official names are crossed: the
-# MRI branch (first, official cells3) uses fusion_ct, the CT branch
-# (second, cells2) uses fusion_mri.
-# Data: Harvard MRI-CT pairs under data/MRI_CT/{MRI,CT} (256x256); there is
-# no official split, so every pair is used (add split files to hold some
-# out).
+# TIM, the official MRI-CT model, on data/MRI_CT (every pair)
+# Guide: docs/methods/tim_networks.md
 _base_ = [
     '../_base_/models/tim_mri_ct.py',
     '../_base_/datasets/toy_fusion.py',

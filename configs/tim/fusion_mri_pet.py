@@ -1,8 +1,5 @@
-# TIM fusion network N_F trained on Harvard MRI-PET pairs. PET is colour:
-# it is fused through its luminance and the prediction gets its chroma back.
-# Data: data/MRI_PET/{MRI,PET}/<stem>.png, sources stacked (mri, pet).
-# Network, losses and schedule: configs/tim/fusion_mri_ct.py.
-#   python tools/train.py configs/tim/fusion_mri_pet.py
+# TIM N_F trained on Harvard MRI-PET pairs (PET through its luminance)
+# Guide: docs/methods/tim.md
 _base_ = './fusion_mri_ct.py'
 
 data_root = 'data/MRI_PET/'

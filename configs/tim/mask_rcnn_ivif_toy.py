@@ -1,14 +1,5 @@
-# Instance segmentation behind TIM's fusion network on the toy data: the
-# FusionDetector of retinanet_ivif_fpn_toy.py (N_F at 8 channels, l_T + eta * l_F)
-# with an MMDetection Mask R-CNN (ResNet-18 at 1/4 width, FPN strides 4-32,
-# no pretrained weights) in place of RetinaNet. The toy annotations carry
-# every instance's mask as COCO RLE (generator v1.1.0; regenerate older toy
-# sets), loaded with LoadPairedAnnotations(with_mask=True); validation
-# reports COCO bbox and segm mAP and the fusion metrics.
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/mask_rcnn_ivif_toy.py
-# The searched distillation neck instead of the FPN (same strides):
-#   model.detector.neck = dict(type='mmfusenas.GenotypeNet', genotype=PATH)
+# Toy instance segmentation: TIM's N_F + Mask R-CNN (R18/4, FPN), needs
+# toy masks (generator v1.1.0 or later) (docs/user_guides/task_guided.md)
 _base_ = './retinanet_ivif_fpn_toy.py'
 
 bc = 16

@@ -1,16 +1,9 @@
-# N_R (registration_ivif_tno.py) on the embedded procedural toy pairs
-# (its train / val split files), 128x128 crops warped with the sizes of the
-# whole 256 px toy image (the validation images), 300 iterations of Adam
-# 3e-3; a few minutes on 2 CPU cores. The toy set has train / val splits
-# only: validation (and save_best) reads val, which is also its test split
-# (a runnability config; the real configs keep the two apart).
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/registration_ivif_toy.py
+# N_R on the toy pairs (val is also its test split: a runnability config)
+# Guide: docs/methods/registration.md
 _base_ = './registration_ivif_tno.py'
 
 data_root = 'data/toy/'
 reference_size = (256, 256)
-# the pipeline of registration_ivif_tno.py with this reference size
 train_pipeline = _base_.train_pipeline[:-2] + [
     dict(_base_.misalignment, reference_size=reference_size),
     dict(type='PackFusionInputs'),
@@ -31,7 +24,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=3e-3))
-# a 20-iteration warm-up, then cosine (the TNO schedule, shortened)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=20),

@@ -1,20 +1,5 @@
-# FPN alternative of the toy headline retinanet_ivif_toy.py (TIM's stage-1
-# N_F + an MMDetection RetinaNet R18 with mmdet's FPN, trained on
-# l_T + eta * l_F) at toy size, on the embedded procedural IR/VIS data: N_F
-# at 8 channels, ResNet-18 at 1/4 width without pretrained weights (nothing
-# is downloaded), FPN strides 4-32 for the small toy objects, 128x128
-# inputs. 300 iterations (50 of fusion warm-up), validation (COCO bbox mAP +
-# fusion metrics) and a checkpoint every 100; sized for a CPU.
-# The headline retinanet_ivif_toy.py puts the searched neck in place of the
-# FPN (the two compared: docs/methods/tim_task_necks.md). The
-# toy configs that swap the neck, backbone, head or put modules in front
-# (direct fusion, R50, MobileNetV2, Mask R-CNN, SSD, the chains, the neck
-# retrain) build on this one, so their documented numbers stay reproducible.
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/retinanet_ivif_fpn_toy.py
-#   python tools/test.py configs/tim/retinanet_ivif_fpn_toy.py \
-#       work_dirs/retinanet_ivif_fpn_toy/iter_300.pth
-# Direct-fusion baseline: configs/tim/retinanet_ivif_direct_toy.py.
+# Toy sibling of retinanet_ivif_fpn.py (N_F at 8 channels, R18/4, 128 px);
+# many toy configs build on it (docs/user_guides/task_guided.md)
 _base_ = [
     '../_base_/models/fusion_retinanet_r18.py',
     '../_base_/datasets/toy_det.py',
@@ -25,7 +10,6 @@ _base_ = [
 bc = 16  # ResNet-18 at 1/4 width: levels of 16, 32, 64, 128 channels
 model = dict(
     fusion_net=dict(channels=8),
-    # weight-free l_F (gradient measure) instead of the VGG16 features
     fusion_losses=_base_.tim_fusion_losses_toy,
     detector=dict(
         backbone=dict(

@@ -1,6 +1,6 @@
-# The task-guided model of issue 77: N_F at C = 8 trained jointly with the
-# protocol's RetinaNet, starting from the fusion-only checkpoint of
-# fusion_ivif_msrs_c8.py (no fusion warm-up spent).
+# N_F at C = 8 trained jointly with the protocol RetinaNet from the
+# fusion-only checkpoint of fusion_ivif_msrs_c8.py
+# Guide: docs/methods/tim_task_real.md
 _base_ = ['./retinanet_ivif_msrs.py']
 warmup = 0
 det_iters = 2000

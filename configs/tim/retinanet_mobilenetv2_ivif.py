@@ -1,9 +1,5 @@
-# Backbone recipe: retinanet_ivif_fpn.py with an mmdet MobileNetV2. `_delete_`
-# drops the ResNet keys (depth, num_stages, style, ...) MobileNetV2 does not
-# take. Stages 2, 4, 6 (strides 8, 16, 32; 32, 96, 320 channels) feed the
-# FPN from its first input (start_level=0); with the two extra levels the
-# FPN gives num_outs=5 maps at strides 8-128, the five anchor strides of the
-# RetinaNet head. Tested: tests/test_tools/test_backbone_recipes.py.
+# Backbone recipe: retinanet_ivif_fpn.py with an mmdet MobileNetV2
+# Guide: docs/user_guides/task_guided.md
 _base_ = './retinanet_ivif_fpn.py'
 
 model = dict(

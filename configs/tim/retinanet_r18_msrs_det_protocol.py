@@ -1,28 +1,6 @@
-# The detector of the task-driven evaluation protocol
-# (tools/analysis_tools/task_protocol.py,
-# docs/user_guides/task_driven_protocol.md): a plain MMDetection RetinaNet on
-# ONE 3-channel image per sample -- the infrared image, the visible image or
-# the fused image of one fusion method -- trained with the same config and
-# the same initial weights for every input. mmdet's LoadImageFromFile reads
-# every image as 3-channel BGR, so a grey image (infrared, a grey fused
-# image) is replicated to 3 channels and a colour one (visible, a fused Y
-# with the visible chroma) keeps its colour.
-#
-# Trained from scratch: no ImageNet weights are available offline
-# (`init_cfg=None`); a local resnet18 checkpoint is not used, so that every
-# input starts from the same random initialisation. ResNet-18 at half width
-# (base_channels=32: stages of 32 / 64 / 128 / 256 channels), FPN P3-P7 with
-# 128 channels, RetinaHead with 4 stacked 128-channel convs; BatchNorm is
-# trained (from scratch there are no statistics to keep).
-#
-# The protocol tool writes the images (<work-dir>/images/<set>/<method>/
-# <stem>.png) and one COCO json of the YOLO labels per split and label set
-# (<work-dir>/labels/), then sets per method and seed: data_root / ann_file /
-# data_prefix of the loaders, the classes, the input size (`img_scale`), the
-# batch size, the budget (train_cfg.max_iters, schedule rescaled as
-# tools/train.py --max-iters rescales it), randomness.seed and load_from
-# (the saved initial weights of the seed). Trained alone (tools/train.py),
-# point data_root / ann_file / data_prefix at such a folder.
+# The detector of the task-driven protocol on one 3-channel image per sample;
+# run by tools/analysis_tools/task_protocol.py, which sets its data per method
+# Guide: docs/user_guides/task_driven_protocol.md
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/retinanet_r18_half_msrs.py'
@@ -34,7 +12,6 @@ data_root = 'work_dirs/task_protocol/'
 dataset_type = 'mmdet.CocoDataset'
 
 model = dict(
-    # built in mmdet's scope: the nested types are mmdet's
     _scope_='mmdet',
     type='mmdet.RetinaNet',
     data_preprocessor=dict(
@@ -94,8 +71,6 @@ test_evaluator = dict(
     ann_file=data_root + 'labels/test_fusion.json',
     metric='bbox')
 
-# AdamW with a linear warm-up over the first 10 % and a cosine decay to 1 %
-# of the learning rate; no validation (the last iteration is tested)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
@@ -117,5 +92,4 @@ test_cfg = dict(type='TestLoop')
 
 default_hooks = dict(
     logger=dict(interval=50),
-    # the last checkpoint only (a killed run resumes from it)
     checkpoint=dict(interval=250, max_keep_ckpts=1))

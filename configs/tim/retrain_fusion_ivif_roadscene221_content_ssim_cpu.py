@@ -1,10 +1,6 @@
-# Retrain a genotype of search_fusion_ivif_roadscene221_separation_cpu.py from
-# scratch with the loss it was searched with, `content_ssim`
-# (../_base_/losses/content_ssim.py); the budget, data (the RoadScene221
-# training split; RoadScene-50 for the held-out score) and optimiser of
-# retrain_fusion_ivif_roadscene221_cpu.py.
-#   OMP_NUM_THREADS=1 python tools/train.py \
-#       configs/tim/retrain_fusion_ivif_roadscene221_content_ssim_cpu.py
+# Retrain a separation-search genotype with its search loss, content_ssim
+#   OMP_NUM_THREADS=1 python tools/train.py CONFIG
+# Guide: docs/methods/tim_real_search.md
 _base_ = [
     './retrain_fusion_ivif_roadscene221_cpu.py',
     '../_base_/losses/content_ssim.py',

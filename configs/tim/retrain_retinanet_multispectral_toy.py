@@ -1,8 +1,5 @@
-# The toy sibling of retrain_retinanet_multispectral.py: retinanet_
-# multispectral_toy.py with the neck found by
-# search_retinanet_multispectral_toy.py.
-#   python tools/train.py configs/tim/search_retinanet_multispectral_toy.py
-#   python tools/train.py configs/tim/retrain_retinanet_multispectral_toy.py
+# Retrain retinanet_multispectral_toy.py with the neck its search found
+# Guide: docs/methods/tim_task_necks.md
 _base_ = './retinanet_multispectral_toy.py'
 
 neck_channels = 32

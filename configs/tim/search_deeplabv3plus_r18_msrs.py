@@ -1,20 +1,6 @@
-# Task-guided search of the segmentation decoder (TIM Sec. 4.3.2) on MSRS
-# with N_F plugged in: the FusionSegmentor of
-# retrain_deeplabv3plus_r18_msrs.py whose decoder is the searchable
-# distillation head on ResNetV1c-18 C3-C5 (widths 128, 256, 512; two 2-node
-# cells, 6 keys dec/cell<i>/edge<e>, TIM's 11 task operators). Strategy:
-# DARTS first order, alpha after every weight step, after a 1000-iteration
-# weights-only warm-up of the supernet; the ImageNet backbone held fixed.
-# Weights on l_T + eta * l_F of the first 80 % of MSRS train (a split file
-# splits/search_weights.txt under data/MSRS/train/), alpha on the remaining
-# 20 % (splits/search_arch.txt); docs/user_guides/task_guided.md shows how to write them.
-#   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs.py
-#   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs.py
-# Why DARTS first order: in the toy search-vs-random control of this space
-# (benchmarks/bench_search_vs_random.py --quick --spaces tim_decoder,
-# docs/user_guides/search_controls.md) its genotypes beat random decoders,
-# IAS's did not. Here alpha takes 9000 steps at lr 3e-4 (IAS with T = 20:
-# 500, too few for Adam to move alpha past its noise).
+# Task-guided decoder search (TIM Sec. 4.3.2) on MSRS; needs
+# splits/search_{weights,arch}.txt under data/MSRS/train (task_guided.md)
+# Guide: docs/methods/tim_task_necks.md
 _base_ = [
     './retrain_deeplabv3plus_r18_msrs.py',
     '../_base_/schedules/tim_task_search_optim.py'
@@ -45,12 +31,9 @@ model = dict(
         _base_.model,
         segmentor=dict(_base_.model.segmentor, decode_head=decoder_space)),
     space_path='segmentor.decode_head',
-    # DARTS first order, alpha after every weight step (the toy control's
-    # winner, see the header); TIM's IAS: strategy=dict(type='IASStrategy'),
+    # DARTS first order (the toy control's winner); TIM's IAS: IASStrategy,
     # arch_update_interval=20
     strategy=dict(type='DartsFirstOrderStrategy'),
-    # TIM fixes the pre-trained backbone during the task-module search;
-    # search it too with --cfg-options model.frozen_modules=[]
     frozen_modules=['segmentor.backbone'],
     arch_update_interval=1)
 
@@ -89,8 +72,6 @@ param_scheduler = dict(
     arch=[])
 
 default_hooks = dict(checkpoint=dict(interval=1000))
-# a weights-only warm-up of the supernet for the first 1000 iterations (no
-# alpha step, no alpha batch), then alpha on every iteration
 warmup_iters = 1000
 custom_hooks = [
     dict(

@@ -1,24 +1,5 @@
-# Task-guided search of the segmentation decoder (TIM Sec. 4.3.2) on the toy
-# data with N_F plugged in: the FusionSegmentor of
-# retrain_deeplabv3plus_r18_msrs_toy.py whose decoder is the searchable
-# distillation head (two 2-node cells on the 1/8 and 1/16 levels of a
-# ResNetV1c-18 at 1/4 width; every edge chooses among TIM's 11 task
-# operators: 6 keys dec/cell<i>/edge<e>).
-# Weights on l_T + eta * l_F of splits/search_weights.txt, alpha on
-# splits/search_arch.txt (the two halves of train; val stays held out);
-# 100 iterations: 20 weights-only warm-up (ArchScheduleHook), then an alpha
-# step after every weight step.
-#   python tools/train.py configs/tim/search_deeplabv3plus_r18_msrs_toy.py
-#   -> work_dirs/search_deeplabv3plus_r18_msrs_toy/genotypes/latest.yaml
-#   python tools/train.py configs/tim/retrain_deeplabv3plus_r18_msrs_toy.py
-# Strategy: DARTS first order, alpha Adam lr 3e-2, supernet warm-up, toy
-# backbone trained -- the recipe whose genotypes beat random decoders in
-# the search-vs-random control, where TIM's IAS with a frozen random
-# backbone did not (benchmarks/bench_search_vs_random.py --quick --spaces
-# tim_decoder --strategies darts1; results:
-# docs/user_guides/search_controls.md).
-# TIM's IAS instead: --cfg-options model.strategy.type=IASStrategy \
-#                   model.arch_update_interval=5
+# Task-guided decoder search (TIM Sec. 4.3.2) on the toy data
+# Guide: docs/methods/tim_task_necks.md
 _base_ = './retrain_deeplabv3plus_r18_msrs_toy.py'
 
 task_ops = [
@@ -48,10 +29,7 @@ model = dict(
         segmentor=dict(_base_.model.segmentor, decode_head=decoder_space)),
     space_path='segmentor.decode_head',
     strategy=dict(type='DartsFirstOrderStrategy'),
-    # TIM fixes the *pre-trained* backbone during the task-module search
-    # (the real-data config: frozen_modules=['segmentor.backbone']); the
-    # toy backbone has no pre-trained weights, and a frozen random backbone
-    # gives the searched part no task signal, so it is trained here
+    # the toy backbone has no pre-trained weights; frozen, it gives no signal
     frozen_modules=[],
     arch_update_interval=1)
 
@@ -75,7 +53,6 @@ train_cfg = dict(
     arch_dataloader=arch_dataloader,
     max_iters=100,
     val_interval=100)
-# no validation: the retrain config evaluates the derived decoder
 val_dataloader = None
 val_evaluator = None
 val_cfg = None
@@ -103,8 +80,6 @@ param_scheduler = dict(
     arch=[])
 
 default_hooks = dict(checkpoint=dict(interval=50))
-# a weights-only warm-up of the supernet (no alpha step, no alpha batch)
-# for the first 20 iterations, then alpha on every iteration
 warmup_iters = 20
 custom_hooks = [
     dict(
@@ -114,8 +89,6 @@ custom_hooks = [
             dict(begin=0, end=warmup_iters, keys=[]),
             dict(begin=warmup_iters)
         ]),
-    # softmax(alpha) to the log and the derived genotype to
-    # <work_dir>/genotypes/{iter_<N>,latest}.yaml
     dict(type='ArchLoggingHook', interval=10, by_epoch=False),
     dict(type='GenotypeExportHook', interval=50, by_epoch=False),
 ]

@@ -1,29 +1,5 @@
-# TIM stage 2: implicit architecture search (IAS) of the enhancement network
-# N_T on top of the searched N_F, for infrared-visible fusion (Sec. 4.2,
-# Table 1). The supernet is the two-stage model
-#   stage 1 = the searched N_F (fusion_M), loaded from a trained stage-1 run
-#             (stage1_init) and held fixed (frozen_modules);
-#   stage 2 = N_T's search space, configs/_base_/models/tim_two_stage_search.py
-#             (two branches x two successive cells, 7 operators per edge).
-# Losses (each names the output it reads, docs/user_guides/fusion_losses.md):
-#   l_int on the target-extraction branch (IR), l_ssim on the
-#   detail-enhancement branch (VIS), l_T (saliency-weighted) on the final
-#   image. The same loss drives the weights (search_weights half) and alpha
-#   (search_arch half), as in TIM.
-# Schedule (Sec. 4.2): SGD lr 1e-3, cosine annealing, 100 epochs; alpha Adam
-# 3e-4; IAS with T = 20 weight steps per alpha step.
-# Data: the hybrid TNO + RoadScene set of the paper in one folder,
-#   data/ivif/{ir,vi}/<stem>.<ext>, split in two halves
-#   splits/search_weights.txt / splits/search_arch.txt (docs/user_guides/search.md);
-#   the TNO / RoadScene / M3FD configs that train the derived model
-#   (train_two_stage_ivif_*.py) read their own folders.
-#   python tools/train.py configs/tim/fusion_ivif_tno.py      # N_F
-#   python tools/train.py configs/tim/search_enhance_ivif.py  # N_T search
-#   -> work_dirs/search_enhance_ivif/genotypes/latest.yaml
-#   python tools/train.py configs/tim/train_two_stage_ivif_tno.py
-# Without a trained N_F:
-#   --cfg-options model.architecture.fusion_net.stage1_init=None
-# (stage 1 then stays at its random initialisation: only for smoke runs).
+# TIM stage 2: IAS search of N_T on the trained N_F (Sec. 4.2), IVIF;
+# data/ivif with splits/search_{weights,arch}.txt (docs/methods/tim.md)
 _base_ = [
     '../_base_/models/tim_two_stage_search.py',
     '../_base_/models/tim_fusion_losses.py',
@@ -35,7 +11,6 @@ model = dict(
     type='BilevelSearchAlgorithm',
     architecture=dict(
         type='ImageFusor',
-        # the multi-scale cell of N_F needs H, W multiples of 4
         data_preprocessor=dict(
             type='FusionDataPreprocessor', pad_size_divisor=4),
         fusion_net=dict(
@@ -97,8 +72,6 @@ train_cfg = dict(
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts=3))
-# softmax(alpha) to the log and the derived N_T genotype to
-# <work_dir>/genotypes/{epoch_<N>,latest}.yaml after every epoch
 custom_hooks = [
     dict(type='ArchLoggingHook', interval=1),
     dict(type='GenotypeExportHook', interval=1),

@@ -1,16 +1,6 @@
-# TIM stage 2: N_T search for MRI-SPECT fusion (Sec. 4.2, Table 2), on top of
-# the searched N_F trained by fusion_mri_spect.py. As search_enhance_ivif.py,
-# with the medical N_T (branches merged by concatenation, source order kept:
-# first branch = MRI = detail enhancement, second = SPECT = target extraction)
-# and the medical branch losses (l_int to SPECT, l_ssim to MRI).
-# Data: data/MRI_SPECT/{MRI,SPECT}/<stem>.png; the search uses the two halves
-# of the training split (splits/search_weights.txt, splits/search_arch.txt,
-# both within splits/train.txt); train_two_stage_mri_spect.py trains on
-# splits/train.txt and evaluates on splits/val.txt, which alpha never sees.
-#   python tools/train.py configs/tim/fusion_mri_spect.py
-#   python tools/train.py configs/tim/search_enhance_mri_spect.py
-#   python tools/train.py configs/tim/train_two_stage_mri_spect.py
-# Network and losses: search_enhance_mri_ct.py.
+# TIM stage 2: N_T search for MRI-SPECT on the N_F of fusion_mri_spect.py
+# (the medical N_T; splits/search_{weights,arch}.txt within train.txt)
+# Guide: docs/methods/tim.md
 _base_ = './search_enhance_mri_ct.py'
 
 model = dict(

@@ -1,28 +1,6 @@
-# TIM implicit architecture search (IAS) of the fusion network N_F
-# (Liu et al., TPAMI 2024, Sec. 3.2 and 4.1, Alg. 1 lines 1-5):
-# two cell positions, each choosing among the successive / multi-scale /
-# decomposition cells, every edge choosing among the TIM operators
-# (configs/_base_/models/tim_search_space.py); C = 48, 64x64 patches;
-# IAS hypergradient (Eq. 4) after T = 20 inner weight steps; weights SGD
-# 1e-3 with cosine annealing, 100 epochs; IVIF and MIF data alternating
-# per epoch, each split in half between the weights and α.
-#
-# Data (one stem per line in the split files, see docs/user_guides/search.md):
-#   data/ivif/{ir,vi}/...      splits/search_weights.txt, search_arch.txt
-#   data/MRI_CT/{MRI,CT}/...   splits/search_weights.txt, search_arch.txt
-#   python tools/train.py configs/tim/search_fusion_ivif.py
-#   -> work_dirs/search_fusion_ivif/genotypes/latest.yaml
-#
-# Staged as in the paper (ArchScheduleHook below): cell α for 20 epochs,
-# then operator α for 80. The fusion losses are the unsupervised
-# max-intensity + max-gradient stand-ins of the TIM model configs. The
-# latency-aware variant TIM_w/L (λ·Reg(α), Reg the expected latency of the
-# derived network) is search_fusion_ivif_wl.py.
-# Strategy: IAS (TIM Eq. 4) as in the paper, the strategy the toy
-# search-vs-random control supports (docs/user_guides/search_controls.md).
-# Caveat: TIM's search optimises the same
-# fusion loss at both levels, which makes Eq. 4 nearly the difference of
-# two mini-batch gradients (docs/user_guides/search_strategies.md).
+# TIM IAS search of N_F (Sec. 3.2 / 4.1), IVIF and MRI-CT alternating per
+# epoch; needs splits/search_{weights,arch}.txt in both folders
+# Guide: docs/user_guides/search.md
 _base_ = [
     '../_base_/models/tim_search_space.py',
     '../_base_/schedules/schedule_search_100e.py',
@@ -33,7 +11,6 @@ model = dict(
     type='BilevelSearchAlgorithm',
     architecture=dict(
         type='ImageFusor',
-        # the multi-scale cell needs H, W multiples of 4
         data_preprocessor=dict(
             type='FusionDataPreprocessor', pad_size_divisor=4),
         fusion_net=_base_.tim_search_space,
@@ -70,13 +47,9 @@ mif = dict(
 weights_split = 'splits/search_weights.txt'
 arch_split = 'splits/search_arch.txt'
 batch_size = 4
-# workers are re-created (and re-seeded) every epoch: persistent workers
-# would carry their random state across epochs, and a resumed search would
-# then draw other crops than an uninterrupted one
+# not persistent: a resumed search draws the crops of an uninterrupted one
 num_workers = 2
 
-# one (weights, α) loader pair per task: epoch e uses pair e % 2, so even
-# epochs search on IVIF and odd epochs on MIF
 train_dataloader = [
     dict(
         batch_size=batch_size,
@@ -110,14 +83,8 @@ train_cfg = dict(
 
 default_hooks = dict(
     logger=dict(interval=10),
-    # a checkpoint (with α and its Adam state) after every epoch
     checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts=3))
-# softmax(α) to the log and vis_data/scalars.json (arch/<key>/<candidate>)
-# and the derived genotype to <work_dir>/genotypes/{epoch_<N>,latest}.yaml
-# after every epoch
-# TIM's staged search (Sec. 4.1): the cell-level α (which cell at each
-# position, keys cell0 / cell1: nesting level 0) for the first 20 epochs,
-# then the operation-level α (the edges inside the cells, level 1) for 80
+# TIM's staged search (Sec. 4.1): cell-level alpha 20 epochs, ops 80
 custom_hooks = [
     dict(
         type='ArchScheduleHook',

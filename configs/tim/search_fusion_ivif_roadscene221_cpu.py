@@ -1,37 +1,6 @@
-# TIM implicit architecture search (IAS) of the fusion network N_F on REAL
-# infrared-visible pairs (RoadScene221), sized for 2 CPU cores (one torch
-# thread per search): the search of the search-vs-random control on real data
-# (benchmarks/bench_search_vs_random.py --spaces tim_fusion_roadscene221,
-# docs/user_guides/search_controls.md).
-#   OMP_NUM_THREADS=1 python tools/train.py \
-#       configs/tim/search_fusion_ivif_roadscene221_cpu.py
-#   -> work_dirs/search_fusion_ivif_roadscene221_cpu/genotypes/latest.yaml
-#   OMP_NUM_THREADS=1 python tools/train.py \
-#       configs/tim/retrain_fusion_ivif_roadscene221_cpu.py
-# Space: TIM's two-level fusion space (../_base_/models/tim_search_space.py,
-# as search_fusion_ivif_toy.py): two cell positions, each choosing among the
-# successive / multi-scale / decomposition cells, every edge among the 7 TIM
-# operators; default strategy IAS (TIM Eq. 4, variant 'paper').
-# Data: the RoadScene221 training split's halves
-# (../_base_/datasets/roadscene221_fusion.py): `search_weights` (86 pairs)
-# updates the weights θ, `search_arch` (85 pairs) updates α. The RoadScene-50
-# test pairs are never read (no validation).
-# One task: the paper alternates IVIF and medical (MRI/CT) data per epoch
-# (search_fusion_ivif.py); this real-data config searches IVIF only.
-# Losses: TIM's fusion losses (Sec. 4.2;
-# ../_base_/models/tim_fusion_losses.py):
-# l_F with U2Fusion's weight-free gradient measure + l_T (saliency-weighted
-# intensity + SSIM), at both levels, as retrain_fusion_ivif_roadscene221_cpu.py
-# trains the derived genotype.
-# Paper (TIM, Liu et al., TPAMI 2023; github.com/LiuZhu-CV/TIM): C = 48,
-# 64x64 patches, 100 epochs (20 cell-level + 80 operation-level), T = 20
-# inner weight steps per α step, weights SGD 1e-3 cosine, α Adam 3e-4, on a
-# GPU.
-# Here: C = 16, 64x64 crops, batch 4, 6 epochs of the 86-pair weight half
-# (22 iterations each: 132 weight steps, 26 α steps with T = 5), staged as
-# the paper scaled to 6 epochs (cell-level α in epochs 0-1, operation-level
-# α in epochs 2-5), α Adam 3e-3 (10x the paper's, as the toy search, so that
-# α moves in 26 steps), one torch thread (docs/methods/tim_real_search.md).
+# TIM IAS search of N_F on real RoadScene221 pairs (IVIF only), 2 CPU cores
+#   OMP_NUM_THREADS=1 python tools/train.py CONFIG
+# Guide: docs/methods/tim_real_search.md
 _base_ = [
     '../_base_/models/tim_search_space.py',
     '../_base_/models/tim_fusion_losses.py',
@@ -50,7 +19,6 @@ model = dict(
     type='BilevelSearchAlgorithm',
     architecture=dict(
         type='ImageFusor',
-        # the multi-scale cell needs H, W multiples of 4
         data_preprocessor=dict(
             type='FusionDataPreprocessor', pad_size_divisor=4),
         fusion_net=dict(_base_.tim_search_space, channels=channels),
@@ -71,7 +39,6 @@ search_pipeline = [
     dict(type='PackFusionInputs'),
 ]
 
-# one task: a single (weights, α) loader pair, no lists
 train_dataloader = dict(
     _delete_=True,
     batch_size=batch_size,
@@ -89,7 +56,6 @@ train_cfg = dict(
         sampler=dict(type='DefaultSampler', shuffle=True),
         dataset=dict(
             _base_.search_arch_dataset, pipeline=search_pipeline)))
-# no validation: the test split is never read during the search
 val_dataloader = None
 val_evaluator = None
 val_cfg = None
@@ -97,15 +63,12 @@ test_dataloader = None
 test_evaluator = None
 test_cfg = None
 
-# α: Adam at 10x the paper's learning rate (26 α steps)
+# alpha: 10x the paper's lr (only 26 alpha steps)
 optim_wrapper = dict(arch=dict(optimizer=dict(lr=3e-3)))
 
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts=1))
-# softmax(α) to the log and the derived genotype to
-# <work_dir>/genotypes/{epoch_<N>,latest}.yaml after every epoch; TIM's staged
-# search scaled to the epochs above (paper: 20 + 80 of 100)
 custom_hooks = [
     dict(
         type='ArchScheduleHook',

@@ -1,18 +1,6 @@
-# Task-guided search of RetinaNet's neck on MultiSpectral with N_F plugged in
-# (TIM Sec. 4.3.1, Table 4): the space of search_retinanet_ivif.py (4-node
-# feature distillation cells over ResNet-18 C3-C5, 11 task operators per
-# edge), IAS. The paper's search setting: batch size 1, architecture
-# learning rate 3e-4, 120 search epochs after 40 epochs that train the
-# fusion module alone "for well initialization":
-#   epochs 0-39    FusionWarmupHook: l_F only (task loss off), alpha fixed
-#   epochs 40-159  ArchScheduleHook: alpha updated (IAS, T = 20), l_T + eta*l_F
-# Weights: AdamW 1e-4 (not given in the paper; as search_retinanet_ivif.py:
-# ../_base_/schedules/tim_task_search_optim.py), backbone fixed. Split hygiene: weights on annotations/search_weights.json,
-# alpha on annotations/search_arch.json (the two halves of train.json);
-# test.json, on which retrain_retinanet_multispectral.py evaluates, stays
-# unseen.
-#   python tools/train.py configs/tim/search_retinanet_multispectral.py
-#   python tools/train.py configs/tim/retrain_retinanet_multispectral.py
+# Task-guided neck search on MultiSpectral (Table 4): 40 fusion-only epochs,
+# then 120 of IAS; weights AdamW (not given in the paper)
+# Guide: docs/methods/tim_task_necks.md
 _base_ = [
     './retrain_retinanet_multispectral.py',
     '../_base_/models/tim_neck_search_space.py',
@@ -63,7 +51,6 @@ train_cfg = dict(
     type='BilevelEpochBasedTrainLoop',
     arch_dataloader=arch_dataloader,
     max_epochs=fusion_epochs + search_epochs)
-# no validation: the retrain config evaluates the derived neck
 val_dataloader = None
 val_evaluator = None
 val_cfg = None

@@ -1,15 +1,5 @@
-# The toy sibling of search_retinanet_multispectral.py: the toy neck space of
-# search_retinanet_ivif_toy.py on the MultiSpectral-layout toy data, with the
-# paper's staging in miniature: batch size 1, 1 fusion-only epoch then 2
-# search epochs (alpha Adam 3e-3, 10x the paper's, so that it moves), IAS
-# with T = 5; weights on annotations/search_weights.json, alpha on
-# annotations/search_arch.json (the halves of train.json; test.json stays
-# unseen). A few minutes on 2 CPU cores with --num 300 (about 110 pairs per
-# half and epoch).
-#   python tools/misc/make_toy_data.py data/toy_multispectral \
-#       --layout multispectral --num 300 --seed 0
-#   python tools/train.py configs/tim/search_retinanet_multispectral_toy.py
-#   python tools/train.py configs/tim/retrain_retinanet_multispectral_toy.py
+# Toy sibling of search_retinanet_multispectral.py (1 fusion-only epoch, 2 of
+# search, alpha at 10x the paper's lr) (docs/methods/tim_task_necks.md)
 _base_ = [
     './retrain_retinanet_multispectral_toy.py',
     '../_base_/models/tim_neck_search_space.py'

@@ -1,12 +1,5 @@
-# Task-guided infrared-visible fusion with a real MMDetection SSD300
-# (ResNet-18 backbone, mmdet's SSDNeck, mmfusenas.CompatSSDHead): TIM's
-# stage-1 N_F feeds the detector and both are trained on l_T + eta * l_F;
-# validation reports COCO bbox mAP and the fusion metrics.
-#
-# Data: M3FD under data/M3FD/ (see retinanet_ivif.py and
-# docs/user_guides/task_guided.md), resized to 300x300 as SSD300 does.
-#   python tools/train.py configs/tim/ssd_ivif.py
-# No data? Run the toy sibling: configs/tim/ssd_ivif_toy.py.
+# Task-guided fusion: TIM's N_F + SSD300 (ResNet-18) on M3FD
+# Guide: docs/user_guides/task_guided.md
 _base_ = [
     '../_base_/models/fusion_ssd_r18.py',
     '../_base_/datasets/m3fd_det.py',

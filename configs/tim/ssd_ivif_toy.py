@@ -1,10 +1,5 @@
-# The model of ssd_ivif.py (TIM's stage-1 N_F + an MMDetection SSD with a
-# ResNet-18 backbone and SSDNeck) at toy size on the embedded IR/VIS data:
-# N_F at 8 channels, ResNet-18 at 1/4 width without pretrained weights,
-# 128x128 inputs (levels 16, 8, 4, 2, 1 = strides 8-128; anchor sizes for
-# the small toy objects). Same schedule as retinanet_ivif_fpn_toy.py.
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/ssd_ivif_toy.py
+# Toy sibling of ssd_ivif.py (128 px; anchor sizes for the small toy objects)
+# Guide: docs/user_guides/task_guided.md
 _base_ = [
     '../_base_/models/fusion_ssd_r18.py',
     '../_base_/datasets/toy_det.py',
@@ -16,7 +11,6 @@ bc = 16  # ResNet-18 at 1/4 width: C3-C5 with 32, 64, 128 channels
 levels = (bc * 2, bc * 4, bc * 8, 64, 64)
 model = dict(
     fusion_net=dict(channels=8),
-    # weight-free l_F (gradient measure) instead of the VGG16 features
     fusion_losses=_base_.tim_fusion_losses_toy,
     detector=dict(
         backbone=dict(

@@ -1,6 +1,5 @@
-# TIM two-stage model trained jointly on M3FD's fusion pairs; as
-# train_two_stage_ivif_tno.py, with N_F from fusion_ivif_m3fd.py.
-#   python tools/train.py configs/tim/train_two_stage_ivif_m3fd.py
+# train_two_stage_ivif_tno.py on M3FD, N_F from fusion_ivif_m3fd.py
+# Guide: docs/methods/tim.md
 _base_ = './train_two_stage_ivif_tno.py'
 
 model = dict(

@@ -1,6 +1,5 @@
-# TIM two-stage model trained jointly on RoadScene (Table 1); as
-# train_two_stage_ivif_tno.py, with N_F from fusion_ivif_roadscene.py.
-#   python tools/train.py configs/tim/train_two_stage_ivif_roadscene.py
+# train_two_stage_ivif_tno.py on RoadScene, N_F from fusion_ivif_roadscene.py
+# Guide: docs/methods/tim.md
 _base_ = './train_two_stage_ivif_tno.py'
 
 model = dict(

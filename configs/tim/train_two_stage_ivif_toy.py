@@ -1,10 +1,5 @@
-# TIM two-stage model (N_F + the N_T found by search_enhance_ivif_toy.py)
-# trained jointly on the embedded toy IR/VIS data: the toy sibling of
-# train_two_stage_ivif_tno.py (C = 8, weight-free l_F, 2 epochs); about a
-# minute on 2 shared CPU cores.
-#   python tools/misc/make_toy_data.py data/toy --num 300 --seed 0
-#   python tools/train.py configs/tim/search_enhance_ivif_toy.py
-#   python tools/train.py configs/tim/train_two_stage_ivif_toy.py
+# Toy sibling of train_two_stage_ivif_tno.py (C = 8, 2 epochs)
+# Guide: docs/methods/tim.md
 _base_ = './train_two_stage_ivif_tno.py'
 
 model = dict(

@@ -1,18 +1,5 @@
-# TIM two-stage model (N_F + searched N_T) trained jointly on MRI-CT
-# (Sec. 4.2, Table 2): N_F from fusion_mri_ct.py, N_T derived by
-# search_enhance_mri_ct.py. Losses as train_two_stage_ivif_tno.py with the
-# medical branch losses (l_int to CT on the target branch, l_ssim to MRI on
-# the detail branch); Adam 1e-4, 100 epochs.
-# Short runs (hundreds of steps, e.g. on the shared samples): the stage-2
-# merge head has no output activation and starts far below the image range;
-# at lr 1e-4 it rises slowly, so short runs validate constant (clamped)
-# images. Use --cfg-options optim_wrapper.optimizer.lr=1e-3
-# (projects/reproductions/bench_tim_two_stage.py, docs/methods/tim.md).
-# Split hygiene: trains on splits/train.txt and evaluates on splits/val.txt;
-# the N_T search read only the two halves of splits/train.txt.
-#   python tools/train.py configs/tim/fusion_mri_ct.py
-#   python tools/train.py configs/tim/search_enhance_mri_ct.py
-#   python tools/train.py configs/tim/train_two_stage_mri_ct.py
+# TIM two-stage model trained jointly on MRI-CT (Sec. 4.2); short runs:
+# --cfg-options optim_wrapper.optimizer.lr=1e-3 (docs/methods/tim.md)
 _base_ = ['./fusion_mri_ct.py', '../_base_/models/tim_two_stage_search.py']
 
 model = dict(

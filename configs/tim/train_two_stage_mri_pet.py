@@ -1,11 +1,4 @@
-# TIM two-stage model (N_F + searched N_T) trained jointly on MRI-PET
-# (Sec. 4.2, Table 2): train_two_stage_mri_ct.py with N_F from
-# fusion_mri_pet.py, N_T derived by search_enhance_mri_pet.py and the
-# MRI-PET pairs (data/MRI_PET/{MRI,PET}, sources stacked (mri, pet);
-# splits/train.txt for training, splits/val.txt for evaluation).
-#   python tools/train.py configs/tim/fusion_mri_pet.py
-#   python tools/train.py configs/tim/search_enhance_mri_pet.py
-#   python tools/train.py configs/tim/train_two_stage_mri_pet.py
+# train_two_stage_mri_ct.py on MRI-PET (docs/methods/tim.md)
 _base_ = './train_two_stage_mri_ct.py'
 
 model = dict(

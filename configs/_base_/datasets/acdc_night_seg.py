@@ -1,15 +1,5 @@
-# ACDC night (Sakaridis et al. 2021), the layout of its release:
-#   data/ACDC/rgb_anon/night/{train,val}/<seq>/<name>_rgb_anon.png
-#   data/ACDC/gt/night/{train,val}/<seq>/<name>_gt_labelTrainIds.png
-# (19 Cityscapes train ids, 255 ignore). RUAS Sec. 7.2 samples 400 of the 506
-# night images for search / training and 106 for testing: put them in
-# train/ and val/, or give split files (ann_file). A Cityscapes-style set
-# (leftImg8bit/, gtFine/) uses mmseg's own CityscapesDataset instead:
-#   dataset=dict(type='mmseg.CityscapesDataset', data_root='data/cityscapes/',
-#                data_prefix=dict(img_path='leftImg8bit/train',
-#                                 seg_map_path='gtFine/train'))
-# Loaded by mmseg's own transforms (its Cityscapes pipeline without the
-# photometric distortion); mIoU with mmseg's IoUMetric at the label size.
+# ACDC night segmentation (19 Cityscapes train ids) in its release layout
+# Layout: docs/user_guides/restoration_datasets.md
 dataset_type = 'ACDCDataset'
 data_root = 'data/ACDC/'
 crop_size = (512, 512)
@@ -29,8 +19,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='mmseg.LoadImageFromFile'),
     dict(type='mmseg.Resize', scale=(1920, 1080), keep_ratio=True),
-    # labels loaded after Resize stay at their original size, where
-    # IoUMetric compares them with the prediction (resized back)
+    # labels loaded after Resize: IoUMetric compares at the label size
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs'),
 ]

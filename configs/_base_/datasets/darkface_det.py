@@ -1,9 +1,5 @@
-# DARK FACE (UG2+ challenge, Yang et al. 2020), the layout of its release:
-#   data/DarkFace/image/<id>.png
-#   data/DarkFace/label/<id>.txt    (count line, then "x1 y1 x2 y2" rows)
-#   data/DarkFace/splits/{train,test}.txt  (RUAS Sec. 7.1: 5000 / 1000)
-# One class, 'face'. The official RUAS detector tests at the size scaled by
-# sqrt(1500 * 1000 / (H * W)); this SSD300 setting resizes to 300 x 300.
+# DARK FACE face detection, SSD300's 300 x 300 input
+# Layout: docs/user_guides/restoration_datasets.md
 _base_ = ['./exdark_det.py']
 
 dataset_type = 'DarkFaceDataset'

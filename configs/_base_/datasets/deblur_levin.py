@@ -1,9 +1,5 @@
-# Synthetic non-blind deblurring training data (official loader: 320x320
-# gray crops, one kernel of the set, sigma ~ U[1%, 5%), uint8 truncation,
-# edge padding + edgetaper, kernels zero-padded to 37x37) and the Levin et
-# al. benchmark at sigma = 1% for validation / test.
-#   img_dirs: BSDS300 train images in the paper; any image folder works.
-#   kernels: a folder / .mat, or generated motion-blur kernels (default).
+# Synthetic non-blind deblurring training data (the official loader) and
+# the Levin et al. benchmark at sigma 1% (docs/methods/hyper_guidance.md)
 train_dataloader = dict(
     batch_size=3,
     num_workers=0,

@@ -1,14 +1,5 @@
-# ExDark (Loh & Chan 2019) in VOC format, the layout of the official release
-# with the VOC labels of FRBNet (../shared/data/lowlight/exdark3):
-#   data/ExDark/images/<name>.<ext>
-#   data/ExDark/Annotations/<name>.<ext>.xml
-#   data/ExDark/splits/{train,test}.txt   (image file names or stems; RUAS
-#                                         Sec. 7.1: 5200 / 1200 at random)
-# Loaded by mmdet's own transforms (mmdet SSD300 pipeline without the
-# photometric distortion, which would change the low-light statistics the
-# scene module learns from; Expand fills with black). mAP at IoU 0.5 with
-# mmdet's VOCMetric, computed in-process (mmfusenas.VOCMetric: mmdet's forks
-# a process pool that can hang a training process with threads).
+# ExDark (VOC) with the SSD300 pipeline without photometric distortion
+# Layout: docs/user_guides/restoration_datasets.md
 dataset_type = 'ExDarkDataset'
 data_root = 'data/ExDark/'
 img_scale = (300, 300)  # (w, h), SSD300

@@ -1,8 +1,5 @@
-# NYU v2 guided depth SR, the standard 1000 / 449 split in the GISR layout
-# (tools/dataset_converters/nyu_mat_to_gisr.py writes data/nyu_v2/{RGB,Depth}
-# and the split files). Official DCNAS protocol: 224 HR patches, batch 16,
-# PIL bicubic x4, per-sample normalisation (here leak-free: LR min/max),
-# NYU RMSE preset (6-px crop, cm).
+# NYU v2 guided depth SR, 1000 / 449 split, the official DCNAS protocol
+# (data: tools/dataset_converters/nyu_mat_to_gisr.py; docs/methods/dcnas.md)
 data_root = 'data/nyu_v2'
 scale = 4
 train_pipeline = [
@@ -43,9 +40,7 @@ val_dataloader = dict(
         pipeline=test_pipeline,
         test_mode=True))
 test_dataloader = val_dataloader
-# what an architecture search scores candidates on: a held-out tenth of the
-# training ids (search_val.txt of tools/dataset_converters/nyu_mat_to_gisr.py),
-# never the test ids (the official code scores on the test set)
+# search scores on held-out train ids, never the test ids
 search_val_dataloader = dict(
     val_dataloader,
     dataset=dict(val_dataloader['dataset'], split_file='search_val.txt'))

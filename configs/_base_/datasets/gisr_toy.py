@@ -1,5 +1,4 @@
-# Toy RGB-D pairs (python tools/misc/make_toy_rgbd.py data/toy_rgbd):
-# 64x64, 16-bit mm depth (RGB-D-D conventions), x4 bicubic degradation.
+# Toy RGB-D pairs: python tools/misc/make_toy_rgbd.py data/toy_rgbd
 data_root = 'data/toy_rgbd'
 scale = 4
 train_pipeline = [
@@ -48,8 +47,6 @@ test_dataloader = dict(
         data_root=data_root + '/test',
         pipeline=test_pipeline,
         test_mode=True))
-# what a one-shot search scores candidates on (tools/misc/make_toy_rgbd.py
-# writes 32 search_val pairs, held out from train / val / test)
 search_val_dataloader = dict(
     val_dataloader,
     dataset=dict(val_dataloader['dataset'],

@@ -1,10 +1,5 @@
-# Harvard atlas MRI-SPECT, real data: train on the pairs of Harvard/SPECT-MRI
-# that are not (within the near-duplicate threshold of) a test image, test
-# on MRI_SPECT. The split lists are splits/harvard_spect/*.txt next to this
-# file, written by `python tools/dataset_converters/make_fusion_splits.py`
-# (docs/user_guides/datasets.md, "Real fusion splits"). Search configs use
-# `search_weights_dataset` / `search_arch_dataset` (the two halves of
-# train).
+# Harvard MRI-SPECT, real data, leak-checked splits in splits/harvard_spect/
+# Guide: docs/user_guides/datasets.md ("Real fusion splits")
 _base_ = ['./medical_fusion.py']
 
 fusion_root = '../shared/data/fusion/'

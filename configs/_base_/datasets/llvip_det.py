@@ -1,22 +1,5 @@
-# LLVIP night-time infrared-visible pedestrian detection (Jia et al., ICCV
-# Workshops 2021), VOC boxes, one class:
-#   data/LLVIP/ir/<stem>.jpg            infrared (the release's `infrared/`)
-#   data/LLVIP/vi/<stem>.jpg            visible, colour, low-light
-#   data/LLVIP/Annotations/<stem>.xml   VOC boxes (person)
-#   data/LLVIP/splits/{train,test}.txt  stems (the release's train / test)
-#   data/LLVIP/annotations/{train,test}.json  the COCO jsons the loaders
-#                                       read, written by
-#     python tools/dataset_converters/paired_to_coco.py voc data/LLVIP \
-#         data/LLVIP/annotations/{split}.json --classes person \
-#         --split data/LLVIP/splits/{train,test}.txt
-# The release's folders work with data_prefix=dict(ir='infrared/train',
-# vi='visible/train') and, for the converter, `--img-dirs infrared/train
-# visible/train --orphan-labels ignore` (see docs/user_guides/
-# det_seg_datasets.md). ../shared/data/detection/llvip6 holds 6 real pairs
-# in this layout (no split files: docs/methods/compose.md converts them).
-# The VIS image is loaded as RGB (keep_rgb in the model's preprocessor) so
-# that a chain can enhance it before the fusion. Loaders and metrics (COCO
-# bbox mAP + the fusion metrics): ./paired_det.py.
+# LLVIP infrared-visible pedestrian detection (COCO jsons from VOC)
+# Layout and conversion: docs/user_guides/det_seg_datasets.md
 _base_ = ['./paired_det.py']
 
 data_root = 'data/LLVIP/'

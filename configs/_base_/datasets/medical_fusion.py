@@ -1,18 +1,9 @@
-# Multi-modality medical image fusion on the Harvard-atlas layout:
-#   data/MRI_CT/{MRI,CT}/<stem>.png, data/MRI_PET/{MRI,PET}/...,
-#   data/MRI_SPECT/{MRI,SPECT}/...   (256x256 registered slices)
-# MRI and CT are grey; PET and SPECT are colour and are fused through their
-# luminance (Y of YCbCr; the chroma is re-attached to the prediction).
-# Sources are stacked as (mri, <other>). There is no official split: every
-# pair is used for training and validation; set `ann_file` of the
-# dataloaders to a split file to hold pairs out (see docs/user_guides/datasets.md).
-# Configs based on this file override `data_root` and `data_prefix`
-# (with `_delete_=True`) of every dataloader; this file describes MRI-CT.
+# Medical fusion on the Harvard-atlas layout (MRI-CT here)
+# Guide: docs/user_guides/datasets.md
 dataset_type = 'PairedImageDataset'
 data_root = 'data/MRI_CT/'
 modalities = dict(mri='MRI', ct='CT')  # modality name -> sub-folder (A, B)
 
-# 64x64 training patches with flips and rotations (TIM, Sec. 4.1)
 train_pipeline = [
     dict(type='LoadPairedImages'),
     dict(type='PairedRandomCrop', crop_size=(64, 64)),
@@ -54,7 +45,6 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# EN, MI, VIF and SCD are the metrics of the paper's medical comparison
 val_evaluator = [
     dict(
         type='FusionMetric',

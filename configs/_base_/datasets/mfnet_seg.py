@@ -1,12 +1,5 @@
-# MFNet RGB-thermal segmentation (Ha et al., IROS 2017):
-#   data/MFNet/images/<stem>.png   4-channel PNG: B, G, R, thermal
-#   data/MFNet/labels/<stem>.png   0-8 (the MSRS / MFNet classes)
-#   data/MFNet/{train,val,test}.txt   stems, one per line
-# Both modalities are read from the same file (MFNET_CHANNELS: visible = the
-# colour channels, infrared = the 4th). Validation on val.txt, test on
-# test.txt, at full resolution (640x480).
-# No data? `python tools/misc/make_toy_data.py data/toy` and run the
-# `_toy` sibling of the config.
+# MFNet RGB-thermal segmentation (4-channel PNGs)
+# Layout: docs/user_guides/det_seg_datasets.md
 dataset_type = 'PairedSegDataset'
 data_root = 'data/MFNet/'
 modalities = dict(ir='images', vi='images')  # stacked (ir, vi) for N_F
@@ -68,8 +61,6 @@ test_dataloader = dict(
 
 val_evaluator = [
     dict(type='mmseg.IoUMetric', iou_metrics=['mIoU']),
-    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
-    # and eval_fusion.py report it
     dict(type='FusionMetric', preset='cddfuse'),
 ]
 test_evaluator = val_evaluator

@@ -1,12 +1,5 @@
-# MSRS infrared-visible segmentation (Tang et al., 2022):
-#   data/MSRS/{train,test}/Infrared/<stem>.png
-#   data/MSRS/{train,test}/Visible/<stem>.png         (colour)
-#   data/MSRS/{train,test}/Segmentation_labels/<stem>.png   (0-8)
-# 9 classes (unlabelled, car, person, bike, curve, car_stop, guardrail,
-# color_cone, bump), the PairedSegDataset default. Validation / test on
-# `test/` at full resolution (640x480).
-# No data? `python tools/misc/make_toy_data.py data/toy` and run the
-# `_toy` sibling of the config.
+# MSRS infrared-visible segmentation (9 classes)
+# Layout: docs/user_guides/det_seg_datasets.md
 dataset_type = 'PairedSegDataset'
 data_root = 'data/MSRS/'
 modalities = dict(ir='Infrared', vi='Visible')  # stacked (ir, vi) for N_F
@@ -59,8 +52,6 @@ test_dataloader = val_dataloader
 
 val_evaluator = [
     dict(type='mmseg.IoUMetric', iou_metrics=['mIoU']),
-    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
-    # and eval_fusion.py report it
     dict(type='FusionMetric', preset='cddfuse'),
 ]
 test_evaluator = val_evaluator

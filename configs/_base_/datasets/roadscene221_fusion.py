@@ -1,10 +1,5 @@
-# RoadScene, real data: train on the 171 RoadScene221 pairs that are not
-# (within the near-duplicate threshold of) a test image, test on the 50
-# RoadScene test pairs; TNO is checked for leaks too. The split lists are
-# splits/roadscene221/*.txt next to this file, written by
-# `python tools/dataset_converters/make_fusion_splits.py` (docs/user_guides/datasets.md,
-# "Real fusion splits"). Search configs use `search_weights_dataset` /
-# `search_arch_dataset` (the two halves of train).
+# RoadScene221 train / RoadScene test, leak-checked splits
+# Guide: docs/user_guides/datasets.md ("Real fusion splits")
 _base_ = ['./ivif_fusion.py']
 
 fusion_root = '../shared/data/fusion/'
@@ -18,8 +13,7 @@ train_dataloader = dict(
         data_root=train_root,
         data_prefix=dict(_delete_=True, **modalities),
         ann_file=split_dir + 'train.txt',
-        # an unpaired stem, an unreadable file or a pair of different sizes
-        # stops the run when the loader is built, before the first step
+        # bad pairs stop the run when the loader is built
         check_sizes=True))
 val_dataloader = dict(
     dataset=dict(

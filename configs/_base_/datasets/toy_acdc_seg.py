@@ -1,6 +1,4 @@
-# Darkened toy scenes in the ACDC night layout (toy sibling of
-# acdc_night_seg.py; toy classes mapped to Cityscapes train ids: background
-# -> road, person, car, bicycle, cone -> traffic sign):
+# Toy scenes in the ACDC night layout:
 #   python tools/misc/make_toy_lowlight_tasks.py data/toy_acdc --task acdc
 dataset_type = 'ACDCDataset'
 data_root = 'data/toy_acdc/'

@@ -1,10 +1,4 @@
-# The embedded procedural IR/VIS toy data with COCO boxes, for fusion +
-# detection (make it with
-# `python tools/misc/make_toy_data.py data/toy --num 300 --seed 0`):
-#   data/toy/{ir,vi}/NNNNN.png
-#   data/toy/annotations/instances_{train,val}.json
-# The 256x256 pairs are resized to 128x128 (boxes follow); predictions are
-# rescaled to 256 for the COCO metric, which reads instances_val.json.
+# Toy IR/VIS pairs with COCO boxes (docs/user_guides/toy_data.md)
 dataset_type = 'PairedDetDataset'
 data_root = 'data/toy/'
 modalities = dict(ir='ir', vi='vi')  # stacked (ir, vi) for N_F
@@ -52,16 +46,11 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# A list: MMEngine reads a dict with a `metrics` key as an Evaluator config.
-# One run reports COCO bbox mAP (coco/bbox_mAP, ...) and the fusion metrics
-# of the fused images (fusion/EN, ...).
 val_evaluator = [
     dict(
         type='mmdet.CocoMetric',
         ann_file=data_root + 'annotations/instances_val.json',
         metric='bbox'),
-    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
-    # and eval_fusion.py report it
     dict(type='FusionMetric', preset='cddfuse'),
 ]
 test_evaluator = val_evaluator

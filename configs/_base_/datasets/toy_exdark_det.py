@@ -1,5 +1,4 @@
-# Darkened toy scenes in the ExDark VOC layout (toy sibling of
-# exdark_det.py; classes People / Car / Bicycle of the 12 ExDark ones):
+# Toy scenes in the ExDark VOC layout:
 #   python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark --task exdark
 dataset_type = 'ExDarkDataset'
 data_root = 'data/toy_exdark/'

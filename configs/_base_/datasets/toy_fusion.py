@@ -1,5 +1,4 @@
-# The embedded procedural IR/VIS toy data (make it with
-# `python tools/misc/make_toy_data.py data/toy --num 300 --seed 0`).
+# Toy IR/VIS pairs (docs/user_guides/toy_data.md)
 dataset_type = 'PairedImageDataset'
 data_root = 'data/toy/'
 modalities = dict(ir='ir', vi='vi')  # modality name -> sub-folder (A, B)
@@ -45,10 +44,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# A list: MMEngine reads a dict with a `metrics` key as an Evaluator config.
 val_evaluator = [
-    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
-    # and eval_fusion.py report it
     dict(type='FusionMetric', preset='cddfuse')
 ]
 test_evaluator = val_evaluator

@@ -1,11 +1,4 @@
-# The embedded procedural IR/VIS toy data with semantic masks, for fusion +
-# segmentation (make it with
-# `python tools/misc/make_toy_data.py data/toy --num 300 --seed 0`):
-#   data/toy/{ir,vi}/NNNNN.png, data/toy/masks/NNNNN.png (0 background,
-#   1 person, 2 car, 3 bicycle, 4 cone, 255 ignore), data/toy/splits/
-# Training resizes the 256x256 pairs and masks to 128x128; testing resizes
-# the images only and loads the masks afterwards, so IoUMetric compares the
-# prediction (resized back to 256 by mmseg) with the original mask.
+# Toy IR/VIS pairs with masks (docs/user_guides/toy_data.md)
 dataset_type = 'PairedSegDataset'
 data_root = 'data/toy/'
 modalities = dict(ir='ir', vi='vi')  # stacked (ir, vi) for N_F
@@ -26,6 +19,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadPairedImages'),
     dict(type='PairedResize', scale=img_scale),
+    # masks loaded after Resize: IoUMetric compares at the mask size
     dict(
         type='LoadPairedAnnotations',
         with_bbox=False,
@@ -64,13 +58,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# A list: MMEngine reads a dict with a `metrics` key as an Evaluator config.
-# One run reports mIoU (mIoU, aAcc, mAcc) and the fusion metrics (fusion/EN,
-# ...).
 val_evaluator = [
     dict(type='mmseg.IoUMetric', iou_metrics=['mIoU']),
-    # the default metric list (DEFAULT_FUSION_METRICS), as fuse.py --metrics
-    # and eval_fusion.py report it
     dict(type='FusionMetric', preset='cddfuse'),
 ]
 test_evaluator = val_evaluator

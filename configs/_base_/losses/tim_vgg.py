@@ -1,11 +1,6 @@
-# Loss set `tim_vgg` (docs/user_guides/fusion_losses.md, "Swapping the
-# losses"): TIM's losses as in the paper, l_F with U2Fusion's VGG16 feature
-# measure; the `tim_fusion_losses_vgg` of
-# configs/_base_/models/tim_fusion_losses.py. Needs torchvision's ImageNet
-# VGG16 state dict as a local file (nothing is downloaded; tools/train.py
-# checks it before anything is built):
+# Loss set `tim_vgg`: TIM's losses with the VGG16 measure (local weights file)
 #   python tools/train.py CONFIG --cfg-options model.losses=tim_vgg
-#   (another file: ... model.losses.0.feature_weights=PATH)
+# Guide: docs/user_guides/fusion_losses.md
 losses = [
     dict(
         type='InfoPreservationLoss',

@@ -1,27 +1,5 @@
-# The night-time chain of pre-modules, defined once for every compose config
-# (docs/methods/compose.md):
-#   vi --RUAS scene module (ruas_scene.py)--> vi_enh
-#   (ir, vi_enh:y) --TIM N_F--> fused
-#   fused + the chroma of vi_enh --> the task model
-# loss = l_T + 0.1 * l_scene(vi_enh) + 0.5 * l_F(fused); every image of the
-# chain is attached to the predictions (pred_vi_enh, pred_fused, ...).
-# `chain_model` is a ChainDetector without its detector and without the
-# fusion stage's network (N_F), the two things the configs that use it set
-# (configs/_base_/models/chain_scene_fusion_retinanet_r18.py: TIM's N_F at
-# 48 channels and a RetinaNet R18; configs/compose/chain_retinanet_night_toy
-# .py: N_F at 8 channels and the toy RetinaNet):
-#   _chain = _base_.chain_model.chain_net
-#   model = dict(
-#       _base_.chain_model, _delete_=True,
-#       chain_net=dict(_chain, stages=[
-#           _chain.stages[0], dict(_chain.stages[1], module=<N_F>)]),
-#       detector=<detector>)
-# Stage options (init=, freeze=, ...): docs/methods/compose.md. Official weights as
-# stage initialisations: stages[0].init = the official RUAS weights
-# converted with tools/model_converters/ruas_official_to_mmfusenas.py
-# --scene-only, or a SceneDetector / ImageEnhancer checkpoint;
-# stages[1].init = a FusionDetector / ImageFusor / PMI checkpoint of the
-# same N_F.
+# The night-time chain: RUAS scene module -> TIM N_F -> the task model;
+# a config sets N_F and the detector (docs/methods/compose.md)
 _base_ = ['./ruas_scene.py']
 
 chain_model = dict(

@@ -1,17 +1,5 @@
-# FusionSegmentor: TIM's stage-1 fusion network N_F feeding a real
-# MMSegmentation DeepLabV3+ (dilated ResNetV1c-18, output stride 8,
-# depthwise-separable ASPP decoder + FCN auxiliary head; ./seg_r18_d8.py),
-# as mmseg's deeplabv3plus_r18-d8 configs. The fused Y gets the VIS chroma
-# back and is normalised with the ImageNet mean / std ([0, 255] units);
-# loss = l_T (cross-entropy, decode + 0.4 aux) + eta * l_F. See
-# docs/user_guides/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
-#
-# DeepLabV3 instead of V3+: decode_head=dict(_delete_=True,
-# type='ASPPHead', in_channels=512, in_index=3, channels=128,
-# dilations=(1, 12, 24, 36), ...). Another backbone: e.g. ResNetV1c-50
-# (depth=50, decode in_channels=2048, c1_in_channels=256, aux
-# in_channels=1024) or mmseg's MobileNetV2 (out_indices=(1, 2, 4, 6),
-# channels 24, 32, 96, 320).
+# FusionSegmentor: TIM's N_F in front of mmseg DeepLabV3+ R18-D8
+# Guide: docs/user_guides/task_guided.md
 _base_ = [
     './tim_fusion_losses.py', './tim_fusion_net.py', './seg_r18_d8.py'
 ]

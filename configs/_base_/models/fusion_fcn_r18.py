@@ -1,9 +1,5 @@
-# FusionSegmentor: TIM's stage-1 fusion network N_F feeding a real
-# MMSegmentation FCN (dilated ResNetV1c-18 encoder, output stride 8, FCN
-# decoder + FCN auxiliary head), as mmseg's fcn_r18-d8 configs: the model of
-# ./fusion_deeplabv3plus_r18.py with the FCN decoder in place of the ASPP
-# one. Loss = l_T (cross-entropy, decode + 0.4 aux) + eta * l_F. See
-# docs/user_guides/task_guided.md. Multi-GPU: norm_cfg=dict(type='SyncBN').
+# FusionSegmentor: TIM's N_F in front of mmseg FCN R18-D8
+# Guide: docs/user_guides/task_guided.md
 _base_ = ['./fusion_deeplabv3plus_r18.py']
 
 model = dict(

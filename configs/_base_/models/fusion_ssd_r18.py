@@ -1,9 +1,5 @@
-# FusionDetector with an MMDetection SSD: TIM's stage-1 N_F feeding SSD300
-# with a ResNet-18 backbone (C3-C5 at strides 8, 16, 32) and mmdet's
-# SSDNeck (L2-normalised first level + 3 extra levels: 38, 19, 10, 5, 3, 1
-# at 300x300). The head is mmfusenas.CompatSSDHead, mmdet's SSDHead whose
-# predict works in mmdet 3.3.0 (docs/user_guides/task_modules.md). See
-# docs/user_guides/task_guided.md.
+# FusionDetector: TIM's N_F in front of SSD300 with a ResNet-18 backbone
+# Guide: docs/user_guides/task_guided.md
 _base_ = ['./tim_fusion_losses.py', './tim_fusion_net.py']
 
 input_size = 300
@@ -31,9 +27,7 @@ model = dict(
             norm_cfg=dict(type='BN', requires_grad=True),
             norm_eval=True,
             style='pytorch',
-            # nothing is downloaded: set a LOCAL ImageNet checkpoint of
-            # resnet18 here, e.g. init_cfg=dict(type='Pretrained',
-            # checkpoint='checkpoints/resnet18.pth'); None = from scratch
+            # from scratch; pretrained: a local checkpoint (nothing downloads)
             init_cfg=None),
         neck=dict(
             type='SSDNeck',

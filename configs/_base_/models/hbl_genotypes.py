@@ -1,17 +1,5 @@
-# HBL genotypes (Zhu et al., IJCAI 2022), transcribed from the official
-# zhudear/HBLALS_pytorch genotypes.py (sets {LOL,MIT,SIHR,UIE}genotype{e,d,0-6};
-# get_genname picks them by --dataset). Op names: mmfusenas/models/ops/hbl_ops.py.
-#   encoder: the 9 positions head, conv1, conv1_2, conv2, conv2_2, conv3,
-#            conv3_2, conv4, conv4_2 ({X}genotypee)
-#   decoder: conv5, conv5_2, conv6, conv6_2, conv7, conv7_2, conv8, conv8_2,
-#            tail ({X}genotyped)
-#   units:   7 HNUs ({X}genotype0-6), each r1..r4 then i1..i4
-# The integer paired with every op in the official records is never read.
-# Parameter counts (encoder / HNUs / decoder / total), tested:
-#   LOL 73,136 / 369,664 / 85,040 / 527,840
-#   MIT 82,992 / 316,416 / 54,704 / 454,112
-#   SIHR 35,888 / 407,552 / 77,232 / 520,672
-#   UIE 66,992 / 261,120 / 103,856 / 431,968
+# HBL genotypes transcribed from the official genotypes.py
+# (docs/methods/hbl.md); op names: mmfusenas/models/ops/hbl_ops.py
 hbl_hnu_ops = [
     'skip_connect', 'conv_1x1', 'conv_3x3', 'dilconv_3x3', 'resconv_1x1',
     'resconv_3x3', 'resdilconv_3x3', 'denseblocks_1x1', 'denseblocks_3x3'
@@ -124,11 +112,7 @@ hbl_uie_genotype = dict(
 
 
 
-# the fixed networks of the four official genotypes (HBLNet configs; equal to
-# mmfusenas.models.hbl_network_cfg(genotype, bn_test_stats='running')).
-# bn_test_stats: 'running' = standard eval mode; 'per_image' = what the
-# official test.py computes (it never calls eval(): every image is normalised
-# with its own BN statistics).
+# bn_test_stats='per_image': what the official test.py computes
 def _net(g):
     return dict(
         type='HBLNet',

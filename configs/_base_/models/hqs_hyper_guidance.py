@@ -1,9 +1,5 @@
-# Proxy-based hyper-guidance (TVC 2023): 5 unrolled HQS stages, each
-# deconvolution (rho_t from the DPIR schedule at sigma = 1%) -> noise-level
-# proxy H_theta (75,073 params) -> FFDNet-like denoiser A_omega on
-# [x~, sigma^] (260,289 params); 1,676,810 parameters in all (official).
-# Loss terms: loss_rec = MSE(x_5, clean) (propagation loss f) and
-# loss_guide = 100 * MSE(sigma^_1, true sigma map) (guidance loss g).
+# Proxy-based hyper-guidance: 5 unrolled HQS stages (official network)
+# Guide: docs/methods/hyper_guidance.md
 model = dict(
     type='HQSRestorer',
     network=dict(

@@ -1,11 +1,5 @@
-# IFCNN-MAX (Zhang et al., Information Fusion 2020) with the conventions of
-# VIF-Benchmark's IFCNN script (docs/methods/fusion_baselines.md): both
-# sources read as 8-bit grey, repeated to 3 channels and ImageNet-normalised;
-# the 3-channel output is de-normalised, clamped, reduced to grey as OpenCV
-# BGR2GRAY does, truncated to 8 bit and recombined with the visible image's
-# chroma by Pillow (8-bit YCbCr merge). Shared by the inference config
-# (configs/baselines/ifcnn_max_ivif.py) and the training config
-# (ifcnn_max_ivif_roadscene221_cpu.py).
+# IFCNN-MAX with VIF-Benchmark's input / output conventions
+# Guide: docs/methods/fusion_baselines.md
 imagenet_mean = (0.485, 0.456, 0.406)
 imagenet_std = (0.229, 0.224, 0.225)
 model = dict(

@@ -1,15 +1,5 @@
-# The detector of the task-driven protocol on MSRS_det
-# (configs/tim/retinanet_r18_msrs_det_protocol.py) and of the task-guided
-# joint training on MSRS_det (configs/tim/retinanet_ivif_msrs.py): one
-# definition, so that both train the same network from the same initial
-# weights. RetinaNet (mmdet) without `type`, scope or data preprocessor,
-# which the configs set:
-#   model = dict(_scope_='mmdet', type='mmdet.RetinaNet',
-#                data_preprocessor=..., **_base_.retinanet_r18_half_msrs)
-# ResNet-18 at half width (base_channels=32: stages of 32 / 64 / 128 / 256
-# channels), trained from scratch (no ImageNet weights offline:
-# init_cfg=None) with trained BatchNorm; FPN P3-P7 with 128 channels;
-# RetinaHead with 4 stacked 128-channel convs and the 3 MSRS_det classes.
+# The RetinaNet (half-width R18, from scratch) of the MSRS_det protocol and
+# task-guided configs; they add type, scope and data preprocessor
 retinanet_r18_half_msrs = dict(
     backbone=dict(
         type='ResNet',

@@ -1,10 +1,5 @@
-# RUAS_A (TPAMI 2022, Table 5: 0.037 M params): the official TPAMI network
-# (vis-opt-group/RUAS model_enhance/model.py `Network`, weights
-# weights/{lol,mit,darkface}.pt), 36,653 params: scene 1,161 (3 IEM stages,
-# clamp t >= 1e-4) + denoiser 5,985 (3 NRM cells of the TPAMI genotype at
-# width 6) + noise estimator 29,507 (5 convs, width 32). The denoiser runs
-# when the estimated noise level of u_3 is >= 0.035 (one decision per batch,
-# as in the official code; gate='sample' decides per image).
+# RUAS_A: the official TPAMI network with the gated denoiser
+# Guide: docs/methods/ruas.md
 _base_ = ['./ruas_genotypes.py']
 
 model = dict(

@@ -1,7 +1,4 @@
-# RUAS_s (TPAMI 2022, Table 5: 0.001 M params): the scene module alone, 3
-# illumination stages with the official IEM cell (width 3), 1,161 params. The
-# prediction is u_3. TPAMI clamp t >= 1e-4; its weights are the scene module
-# of the official TPAMI checkpoints (convert with --scene-only).
+# RUAS_s: the scene module alone (docs/methods/ruas.md)
 _base_ = ['./ruas_genotypes.py']
 
 model = dict(

@@ -1,18 +1,8 @@
-# RUAS search spaces (TPAMI 2022 Sec. 4; the supernet of the CVPR code
-# model_search.py). Every edge of every distillation cell is a DiffMixedOp over
-# the 7 enhancement candidates. The official search shares one architecture
-# vector per edge across the 3 scene stages (key 'scene/edge<e>') and one
-# across the 3 noise-removal cells ('denoise/edge<e>'); weights are never
-# shared. 14 keys of 7 candidates; 37,944 weights (scene 7,677, denoiser
-# 30,267), as counted on the official supernet. No noise estimator (its
-# training is not public).
-#
-# Plain config data: derive a fixed network with
-# mmfusenas.models.mutables.fix_space_cfg(space, choices); choosing the
-# official genotypes gives configs/_base_/models/ruas_a.py's scene / denoiser.
+# RUAS search spaces (TPAMI Sec. 4); one alpha per edge shared by the
+# scene stages and by the noise-removal cells (docs/methods/ruas.md)
 _base_ = ['./ruas_genotypes.py']
 
-# one cell config for every stage: the same keys at every stage -> shared alpha
+# the same keys at every stage: shared alpha
 ruas_scene_space = dict(
     type='RUASIlluminationNet',
     num_stages=3,
@@ -26,8 +16,6 @@ ruas_scene_space = dict(
             key='scene',
             candidates={{_base_.ruas_search_ops}})))
 
-# not shared: one cell config per stage with stage-specific keys
-# ('scene/stage<k>/edge<e>', 21 keys)
 ruas_scene_space_per_stage = dict(
     type='RUASIlluminationNet',
     num_stages=3,

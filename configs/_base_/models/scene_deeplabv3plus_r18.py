@@ -1,18 +1,10 @@
-# RUAS low-light segmentation (TPAMI 2022 Sec. 5 / 7.2): the RUAS scene
-# module in front of a real mmseg DeepLabV3+ (ResNetV1c-18, output stride 8;
-# ./seg_r18_d8.py) whose feature conversion -- the ASPP branches between the
-# encoder and the decoder -- is the searched task cell (SearchableASPPHead,
-# in place of the base's DepthwiseSeparableASPPHead). Fixed here to
-# DeepLabV3+'s own choice expressed in Table 1's ops (1x1 + 3x3 at dilations
-# 6 / 12 / 18, the 3-k-DC ops); the search configs put a DiffMixedOp
-# template in its place.
+# RUAS scene module + DeepLabV3+ R18 whose ASPP branches are the task cell
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = ['./ruas_scene.py', './seg_r18_d8.py']
 
 num_classes = 19  # Cityscapes train ids (as the base)
 model = dict(
     type='SceneSegmentor',
-    # mmseg SegDataPreProcessor: BGR uint8 -> RGB in [0, 1], padded to 32
-    # (labels with 255), also at test time
     data_preprocessor=dict(
         type='mmseg.SegDataPreProcessor',
         mean=[0., 0., 0.],

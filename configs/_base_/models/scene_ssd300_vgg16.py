@@ -1,10 +1,5 @@
-# RUAS low-light detection (TPAMI 2022 Sec. 5 / 7.1): the RUAS scene module in
-# front of a real mmdet SSD300 (VGG16) whose neck extra layers and head convs
-# are the searched task cell (SearchableSSDNeck / SearchableSSDHead, fixed
-# here to the official detection genotype; the search configs put
-# DiffMixedOp templates in their place). The detector sees
-# (255 * u - mean) / std with mmdet SSD300's mean and std = 1 (the official
-# network feeds 255 * u - (123, 117, 104)).
+# RUAS scene module + SSD300 (VGG16) with the searched neck / head cells
+# Guide: docs/methods/ruas_search_tasks.md
 _base_ = ['./ruas_scene.py']
 
 input_size = 300
@@ -12,7 +7,6 @@ num_classes = 12  # ExDark
 ssd_levels = (512, 1024, 512, 256, 256, 256)
 model = dict(
     type='SceneDetector',
-    # mmdet DetDataPreprocessor: BGR uint8 -> RGB in [0, 1], padded to 32
     data_preprocessor=dict(
         type='mmdet.DetDataPreprocessor',
         mean=[0., 0., 0.],
@@ -21,7 +15,6 @@ model = dict(
         pad_size_divisor=32),
     scene_net={{_base_.ruas_scene_net}},
     scene_losses={{_base_.ruas_scene_losses}},
-    # lambda of l_t + lambda * l_s (end to end; see RUASTrainingStrategyHook)
     scene_loss_weight=0.1,
     mean=[123.675, 116.28, 103.53],
     std=[1., 1., 1.],
@@ -37,9 +30,7 @@ model = dict(
             ceil_mode=True,
             out_indices=(3, 4),
             out_feature_indices=(22, 34),
-            # nothing is downloaded: set a LOCAL checkpoint here, e.g.
-            # init_cfg=dict(type='Pretrained',
-            # checkpoint='checkpoints/vgg16_caffe.pth'); None = from scratch
+            # from scratch; pretrained: a local checkpoint (nothing downloads)
             init_cfg=None),
         neck=dict(
             type='mmfusenas.SearchableSSDNeck',

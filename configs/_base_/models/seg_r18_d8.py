@@ -1,15 +1,5 @@
-# The MMSegmentation segmentor the task-guided segmentation models put behind
-# their pre-module: a real mmseg DeepLabV3+ (dilated ResNetV1c-18, output
-# stride 8, depthwise-separable ASPP decoder + FCN auxiliary head), as
-# mmseg's deeplabv3plus_r18-d8 configs; loss: cross-entropy, decode + 0.4 aux.
-# Only `model.segmentor` (merged into the child's model) and the variables
-# its heads read:
-#   fusion_deeplabv3plus_r18.py   TIM's N_F in front (num_classes = 9)
-#   fusion_fcn_r18.py             the same with mmseg's FCN decoder
-#   scene_deeplabv3plus_r18.py    the RUAS scene module in front, the ASPP
-#                                 branches searched (num_classes = 19)
-# A child with another num_classes sets it in both heads. Multi-GPU:
-# norm_cfg=dict(type='SyncBN').
+# The mmseg DeepLabV3+ R18-D8 segmentor behind the task-guided models'
+# pre-module; a child with another num_classes sets it in both heads
 norm_cfg = dict(type='BN', requires_grad=True)
 num_classes = 19  # Cityscapes train ids (mmseg's default)
 
@@ -28,9 +18,7 @@ model = dict(
             norm_eval=False,
             style='pytorch',
             contract_dilation=True,
-            # nothing is downloaded: set a LOCAL ImageNet checkpoint of
-            # resnet18_v1c here, e.g. init_cfg=dict(type='Pretrained',
-            # checkpoint='checkpoints/resnet18_v1c.pth'); None = from scratch
+            # from scratch; pretrained: a local checkpoint (nothing downloads)
             init_cfg=None),
         decode_head=dict(
             type='DepthwiseSeparableASPPHead',

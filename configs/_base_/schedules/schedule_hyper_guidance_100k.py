@@ -1,5 +1,4 @@
-# Official: Adam lr 1e-4 (Keras defaults: betas (0.9, 0.999), eps 1e-7),
-# batch 3, 100,010 iterations; validation / checkpoint every 10k.
+# Official schedule: Adam 1e-4 with Keras betas / eps, batch 3, 100,010 iters
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999), eps=1e-7))

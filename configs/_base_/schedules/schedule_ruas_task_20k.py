@@ -1,6 +1,4 @@
-# 20k iterations for the RUAS scene + task configs on real data (the paper
-# gives no training schedule for its detection / segmentation models): AdamW,
-# 500-iteration linear warm-up, steps at 14k and 18k.
+# RUAS scene + task configs on real data (the paper gives no schedule)
 max_iters = 20000
 optim_wrapper = dict(
     type='OptimWrapper',

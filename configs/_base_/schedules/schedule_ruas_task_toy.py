@@ -1,5 +1,4 @@
-# 300 iterations for the RUAS scene + task toy configs (end-to-end training
-# from the first iteration: a 20-iteration linear LR warm-up, then cosine).
+# RUAS scene + task toy configs: 20-iteration warm-up, then cosine
 max_iters = 300
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -1,8 +1,5 @@
-# Joint fusion + task training on real data: 20k iterations of AdamW
-# (lr 1e-4 for N_F and the task model alike), gradient clipping at 35; the
-# task model's schedule starts after the 1000-iteration fusion warm-up of
-# the configs (FusionWarmupHook): linear warm-up over 500 iterations, lr
-# x0.1 at 14k and 18k. Validation every 2k iterations.
+# Joint fusion + task training on real data; the task schedule starts
+# after the fusion warm-up (FusionWarmupHook)
 warmup_iters = 1000  # the configs' FusionWarmupHook(warmup=...)
 max_iters = 20000
 optim_wrapper = dict(

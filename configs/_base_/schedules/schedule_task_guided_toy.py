@@ -1,17 +1,12 @@
-# Joint fusion + task training on the toy data: 300 iterations of AdamW
-# (task model lr 2e-3, N_F lr 1e-3 via lr_mult), gradient clipping at 10;
-# the task model's schedule starts after the 50-iteration fusion warm-up
-# of the configs (FusionWarmupHook): linear warm-up over 20 iterations, then
-# cosine annealing to 1e-5. Validation and a checkpoint every 100
-# iterations.
+# Joint fusion + task training on the toy data; the task schedule starts
+# after the fusion warm-up (FusionWarmupHook)
 warmup_iters = 50  # the configs' FusionWarmupHook(warmup=...)
 max_iters = 300
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0),
-    # the default constructor, logging one summary line per option value
-    # instead of one line per parameter
+    # logs one line per option value instead of one per parameter
     constructor='SummaryOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={'fusion_net': dict(lr_mult=0.5)}))
 param_scheduler = [

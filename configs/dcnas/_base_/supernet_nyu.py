@@ -1,7 +1,5 @@
-# DCNAS supernet (B=4, C=16) on NYU v2, uniform single-path sampling (SPOS,
-# official --sampling U). Official schedule: Adam (0.9, 0.999) lr 1e-4,
-# 120 epochs of 63 iterations (1000 images / batch 16), lr x0.5 every 100
-# epochs, L1 on the de-normalised output.
+# DCNAS supernet (B=4, C=16) on NYU v2, uniform single-path sampling, the
+# official schedule (docs/methods/dcnas.md)
 _base_ = ['../../_base_/datasets/gisr_nyu.py', '../../_base_/default_runtime.py']
 num_features = 16
 num_blocks = 4

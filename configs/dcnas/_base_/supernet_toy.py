@@ -1,5 +1,4 @@
-# Toy DCNAS supernet (B=2, C=8) on the toy RGB-D data: runs in minutes on
-# 2 CPU cores. The loss is taken in the normalised space (unit-free).
+# Toy DCNAS supernet (B=2, C=8) on the toy RGB-D data (docs/methods/dcnas.md)
 _base_ = ['../../_base_/datasets/gisr_toy.py', '../../_base_/default_runtime.py']
 num_features = 8
 num_blocks = 2

@@ -1,8 +1,5 @@
-# RESIDE SOTS (Li et al., TIP 2019) evaluation split for dehazing (SIHR):
-#   data/RESIDE/SOTS/outdoor/hazy/<id>_<k>.png   hazy input
-#   data/RESIDE/SOTS/outdoor/clear/<id>.png      haze-free ground truth (or GT/)
-# HazeDataset pairs <id>_<k> with <id>. Whole images, batch size 1, RGB / 255
-# (the official HBL test conventions).
+# RESIDE SOTS outdoor evaluation split for dehazing (SIHR)
+# Layout: docs/methods/hbl.md ("Data")
 dataset_type = 'HazeDataset'
 data_root = 'data/RESIDE/SOTS/outdoor/'
 test_pipeline = [

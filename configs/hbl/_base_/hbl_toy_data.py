@@ -1,11 +1,5 @@
-# Toy data of the HBL toy pipeline: darkened toy scenes in the LOL layout
-#   python tools/misc/make_toy_lowlight.py data/toy_lowlight
-# (for haze / underwater toys: tools/misc/make_toy_restoration.py, then set
-# the datasets' type to HazeDataset / UnderwaterDataset and data_root).
-# 32x32 crops, batch 2. The search stages split train/ in two (the toy
-# generator's train/splits/search_weights.txt for the weights and
-# search_arch.txt for the upper level, hbl_arch_dataloader); val/ is the
-# evaluation split, never read by a search.
+# Toy LOL-layout data: python tools/misc/make_toy_lowlight.py data/toy_lowlight
+# Guide: docs/methods/hbl.md
 _base_ = ['../../ruas/_base_/lowlight_lol.py']
 toy_root = 'data/toy_lowlight/'
 crop = (32, 32)
@@ -37,7 +31,6 @@ hbl_arch_dataloader = dict(
         ann_file='splits/search_arch.txt',
         data_prefix=dict(low='low', gt='high'),
         pipeline=hbl_train_pipeline))
-# the weights' half of train/ for the search stages (stage 3 trains on all)
 hbl_search_weights_dataset = dict(ann_file='splits/search_weights.txt')
 val_dataloader = dict(
     num_workers=0,

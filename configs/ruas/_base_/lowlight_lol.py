@@ -1,12 +1,5 @@
-# LOL (Wei et al., BMVC 2018) evaluation split for enhancement tests:
-#   data/LOL/eval15/low/<name>.png    low-light input (600x400)
-#   data/LOL/eval15/high/<name>.png   normal-light ground truth
-# (the training split our485/ has the same layout). The test pipeline is the
-# official RUAS one (test_enhancement.py): whole images, no resizing /
-# cropping / padding, batch size 1, *.png only, RGB / 255; the saved output
-# is truncated to 8 bits (the models set pred_quantize='floor', so the
-# metrics are those of the saved PNGs). Override data_root for another
-# folder, e.g. --cfg-options test_dataloader.dataset.data_root=...
+# LOL eval15 with the official RUAS test conventions (whole images, RGB / 255)
+# Layout: docs/user_guides/restoration_datasets.md
 dataset_type = 'LowLightDataset'
 data_root = 'data/LOL/eval15/'
 

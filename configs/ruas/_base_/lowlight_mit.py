@@ -1,7 +1,4 @@
-# MIT-Adobe FiveK as the official RUAS code ships it (expert-retouched GT):
-#   data/MIT/test/<name>.png   low-light input
-#   data/MIT/gt/<name>.png     ground truth
-# Test pipeline: see lowlight_lol.py (the official RUAS conventions).
+# MIT-Adobe FiveK as the official RUAS code ships it (test/, gt/)
 _base_ = ['./lowlight_lol.py']
 
 data_root = 'data/MIT/'
