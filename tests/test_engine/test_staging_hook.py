@@ -250,3 +250,40 @@ def test_names_the_model_lacks_are_rejected_when_applied(phase, match):
             runner_at(fusion_detector()))
     with pytest.raises(TypeError, match='ImageEnhancer'):
         StagingHook([dict(begin=0)]).before_train(runner_at(nn.Linear(1, 1)))
+
+
+class _Phased(nn.Module):
+    """Any model with the phase interface: two parts, one group name."""
+
+    phase_group = 'all_parts'
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(1, 1), nn.Linear(1, 1)
+        self.calls = []
+
+    def phase_parts(self):
+        return dict(a=self.a, b=self.b)
+
+    def apply_phase(self, **kwargs):
+        self.calls.append(kwargs)
+
+
+def test_the_hook_stages_any_model_through_apply_phase():
+    """The hook knows the model only by ``phase_parts``, ``phase_group``
+    and ``apply_phase`` (the compound models and ImageEnhancer implement
+    them)."""
+    hook = StagingHook([
+        dict(begin=0, task=False, train=['all_parts'],
+             loss_weights=dict(a=1.0)),
+        dict(begin=4, task=True, train=['b'], loss_weights=dict(a=0.5))])
+    model = _Phased()
+    for it in (0, 4):
+        hook.before_train_iter(SimpleNamespace(model=model, iter=it))
+    assert model.calls == [
+        dict(task=False, losses=None, frozen=dict(a=False, b=False),
+             loss_weights=dict(a=1.0), recalibrate_bn=set(), reset_bn=True),
+        dict(task=True, losses=None, frozen=dict(a=True, b=False),
+             loss_weights=dict(a=0.5), recalibrate_bn=set(), reset_bn=True)]
+    with pytest.raises(TypeError, match='apply_phase'):
+        hook.before_train_iter(SimpleNamespace(model=nn.Linear(1, 1), iter=0))

@@ -6,7 +6,6 @@ import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mmfusenas.models.compound import get_pre_task_model
 from mmfusenas.registry import HOOKS
 from mmfusenas.utils.distributed import unwrap
 
@@ -137,14 +136,19 @@ class StagingHook(Hook):
                               _names(self.phases[i]['train'], stages))
 
     def _model(self, runner: Runner) -> nn.Module:
+        """The model with ``apply_phase``: the runner's (unwrapped), or the
+        ``architecture`` of a search algorithm."""
         model = unwrap(runner.model)
-        if callable(getattr(model, 'configure_losses', None)):
-            return model  # an ImageEnhancer
-        try:
-            return get_pre_task_model(model)
-        except TypeError as err:
-            raise TypeError(f'{self.owner} stages a compound model or an '
-                            f'ImageEnhancer; {err}') from None
+        if not hasattr(model, 'apply_phase'):
+            model = getattr(model, 'architecture', None)
+        if not hasattr(model, 'apply_phase'):
+            raise TypeError(
+                f'{self.owner} stages a model with apply_phase (a compound '
+                'model such as FusionDetector / FusionSegmentor / '
+                'ChainDetector, or an ImageEnhancer; possibly the '
+                'architecture of a search algorithm), got '
+                f'{type(unwrap(runner.model)).__name__}')
+        return model
 
     def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
         progress = getattr(runner, 'epoch' if self.by_epoch else 'iter', 0)
@@ -153,18 +157,15 @@ class StagingHook(Hook):
         if i != self._logged and hasattr(runner, 'logger'):
             runner.logger.info(f'{self.owner}: phase {i} from {progress}: '
                                f'{state}')
-        self._logged, chain = i, getattr(model, 'pre_net', None)
-        trained = self._apply(model, state)
-        recal = self.recalibrated_stages(progress, getattr(chain, 'names', ()))
-        for name in getattr(chain, 'names', ()):  # reset once, at the begin
-            on = chain.bn_recalibrating(name)  # (not on resuming)
-            if name in recal or on:
-                chain.set_bn_recalibration(name, name in recal, reset=(
-                    progress == phase['begin'] and not on))
+        self._logged = i
+        parts = model.phase_parts()
+        trained = self._apply(model, state, dict(
+            recalibrate_bn=self.recalibrated_stages(progress, list(parts)),
+            reset_bn=progress == phase['begin']))
         if phase['lr_mult'] is None:
             return self._restore_lr(runner)
         staged = {id(p) for m in trained for p in m.parameters()}
-        pre = {id(p) for p in (chain or model).parameters()}
+        pre = {id(p) for m in parts.values() for p in m.parameters()}
         for group in _param_groups(runner):
             ids = {id(p) for p in group['params']}
             if not ids & staged:
@@ -181,55 +182,36 @@ class StagingHook(Hook):
 
     before_train = before_train_iter
 
-    def _apply(self, model: nn.Module, state: dict) -> List[nn.Module]:
-        """Set ``task``, ``train``, ``losses`` and ``loss_weights`` of a
-        compound model (the chain's stages; ``'pre'``: all) or an
-        ImageEnhancer (``network``'s children); return the trained parts."""
-        chain = getattr(model, 'pre_net', None)
-        stages = list(getattr(chain, 'names', ()))
-        own = stages if chain is not None else [f'network.{n}' for n, _ in (
-            getattr(model, 'network', nn.Module()).named_children())]
+    def _apply(self, model: nn.Module, state: dict,
+               extra: Optional[dict] = None) -> List[nn.Module]:
+        """``model.apply_phase`` with ``state`` (parts named as the phases
+        name them, ``phase_group`` for every part); return the trained
+        modules."""
+        own, group = list(model.phase_parts()), model.phase_group
 
         def parts(name: str) -> List[str]:
             if name in own or '.' in name:
                 return [name]
-            if chain is None or name != 'pre':
+            if name != group or group is None:
                 raise KeyError(f'{self.owner}: a phase names stages {[name]}'
                                "; the model's parts are "
-                               f"{['pre'] * bool(stages) + own} (or a path)")
+                               f'{[group] * bool(group) + own} (or a path)')
             return own
 
-        if 'task' in state:
-            model.task_enabled = state['task']
         named = list(dict.fromkeys(own + [q for p in self.phases for n in (
             _names(p.get('train', ()))) for q in parts(n)]))
         train = [q for n in _names(state.get('train', ()), named)
                  for q in parts(n)]
-        modules = {q: chain.stage(q) if q in stages else
-                   model.get_submodule(q) for q in named}
-        for part in named if 'train' in state else ():
-            if part in stages:
-                chain.set_stage_frozen(part, part not in train)
-            else:
-                modules[part].requires_grad_(part in train)
-        losses, weights = state.get('losses'), state.get('loss_weights')
-        if chain is None and (losses, weights) != (None, None):
-            model.configure_losses(
-                model.active_losses if losses is None else None
-                if losses == 'all' else _listed(losses),
-                model.loss_scales if weights is None else weights)
-        elif chain is not None and losses is not None:
-            if not _names(losses, stages) <= set(stages):
-                raise KeyError(f'{self.owner}: losses={losses!r} must name '
-                               f'the stages {stages}')
-            chain.active_losses = _names(losses, stages)
-        for name, weight in (weights or {}).items() if stages else ():
-            if name != 'pre' and name not in stages:
-                raise KeyError(f"{self.owner}: loss_weights names {name!r}; "
-                               f"the model has 'pre' and {stages}")
-            for stage in stages if name == 'pre' else [name]:
-                chain.set_loss_weight(stage, weight)
-        return [modules[q] for q in train]
+        try:
+            model.apply_phase(
+                task=state.get('task'), losses=state.get('losses'),
+                frozen={q: q not in train for q in named}
+                if 'train' in state else None,
+                loss_weights=state.get('loss_weights'), **(extra or {}))
+        except KeyError as err:
+            raise KeyError(f'{self.owner}: {err.args[0]}') from None
+        return [model.get_submodule(q) if '.' in q and q not in own else
+                model.phase_parts()[q] for q in train]
 
     def _restore_lr(self, runner: Runner, progress: int = -1) -> None:
         """Base lr back unless the phase at ``progress`` has an lr_mult."""
@@ -356,10 +338,9 @@ class RUASTrainingStrategyHook(StagingHook):
 
     def before_train(self, runner: Runner, *_: Any, **__: Any) -> None:
         model = self._model(runner)
-        enhancer = callable(getattr(model, 'configure_losses', None))
+        enhancer = model.phase_group is None
         self.phases = self._kinds[enhancer]
-        self._found = None if enhancer else {
-            s['name']: s['loss_weight'] for s in model.pre_net.specs}
+        self._found = None if enhancer else model.stage_loss_weights()
         super().before_train(runner)
 
     def after_train(self, runner: Runner) -> None:

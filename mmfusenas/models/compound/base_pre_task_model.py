@@ -183,6 +183,66 @@ class BasePreTaskModel(BaseModel):
         """Freeze (or unfreeze) one stage of the chain."""
         self.pre_net.set_stage_frozen(name, frozen)
 
+    #: the name a ``StagingHook`` phase gives every stage at once
+    phase_group = 'pre'
+
+    def phase_parts(self) -> Dict[str, nn.Module]:
+        """The parts a ``StagingHook`` phase trains or freezes by name: the
+        chain's stages."""
+        return {name: self.pre_net.stage(name) for name in self.pre_net.names}
+
+    def stage_loss_weights(self) -> Dict[str, float]:
+        """Each stage's loss weight."""
+        return {s['name']: s['loss_weight'] for s in self.pre_net.specs}
+
+    def apply_phase(self,
+                    task: Optional[bool] = None,
+                    frozen: Optional[Dict[str, bool]] = None,
+                    losses: Any = None,
+                    loss_weights: Optional[Dict[str, float]] = None,
+                    recalibrate_bn: Sequence[str] = (),
+                    reset_bn: bool = False) -> None:
+        """Set up one phase of ``StagingHook`` (None: left as it is).
+
+        Args:
+            task (bool, optional): Train on the task loss.
+            frozen (dict, optional): Stage name or module path -> frozen.
+            losses (str | Sequence[str], optional): The stages whose losses
+                count (``'all'``: every stage).
+            loss_weights (dict, optional): Stage (``'pre'``: every stage) ->
+                loss weight.
+            recalibrate_bn (Sequence[str]): Frozen stages whose BN layers
+                re-estimate their statistics; the others stop doing so.
+            reset_bn (bool): Start a newly recalibrating stage from fresh
+                statistics.
+        """
+        chain, stages = self.pre_net, list(self.pre_net.names)
+        if task is not None:
+            self.task_enabled = task
+        for part, off in (frozen or {}).items():
+            if part in stages:
+                chain.set_stage_frozen(part, off)
+            else:
+                self.get_submodule(part).requires_grad_(not off)
+        if losses is not None:
+            names = set(stages) if losses == 'all' else (
+                {losses} if isinstance(losses, str) else set(losses))
+            if not names <= set(stages):
+                raise KeyError(f'losses={losses!r} must name the stages '
+                               f'{stages}')
+            chain.active_losses = names
+        for name, weight in (loss_weights or {}).items():
+            if name != self.phase_group and name not in stages:
+                raise KeyError(f'loss_weights names {name!r}; the model has '
+                               f'{self.phase_group!r} and {stages}')
+            for stage in stages if name == self.phase_group else [name]:
+                chain.set_loss_weight(stage, weight)
+        for name in stages:
+            on = chain.bn_recalibrating(name)
+            if name in recalibrate_bn or on:
+                chain.set_bn_recalibration(name, name in recalibrate_bn,
+                                           reset=reset_bn and not on)
+
     def train(self, mode: bool = True) -> 'BasePreTaskModel':
         """Set train / eval mode; frozen stages stay in eval mode."""
         super().train(mode)

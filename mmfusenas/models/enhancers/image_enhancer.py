@@ -158,6 +158,35 @@ class ImageEnhancer(BaseImageModel):
         self.active_losses = None if active is None else tuple(active)
         self.loss_scales = dict(scales or {})
 
+    #: no name stands for every part in a ``StagingHook`` phase
+    phase_group = None
+
+    def phase_parts(self) -> Dict[str, nn.Module]:
+        """The parts a ``StagingHook`` phase trains or freezes by name: the
+        network's children (``network.<name>``)."""
+        return {f'network.{name}': module
+                for name, module in self.network.named_children()}
+
+    def apply_phase(self,
+                    task: Optional[bool] = None,
+                    frozen: Optional[Dict[str, bool]] = None,
+                    losses: Union[str, Sequence[str], None] = None,
+                    loss_weights: Optional[Dict[str, float]] = None,
+                    recalibrate_bn: Sequence[str] = (),
+                    reset_bn: bool = False) -> None:
+        """Set up one phase of ``StagingHook``: ``frozen`` maps a part or
+        module path to frozen; ``losses`` selects the losses by name
+        (``'all'``), ``loss_weights`` scales them (None: left as it is).
+        ``task`` and the BN arguments do not apply to an enhancer."""
+        for part, off in (frozen or {}).items():
+            self.get_submodule(part).requires_grad_(not off)
+        if (losses, loss_weights) != (None, None):
+            self.configure_losses(
+                self.active_losses if losses is None else None
+                if losses == 'all' else [losses] if isinstance(losses, str)
+                else list(losses),
+                self.loss_scales if loss_weights is None else loss_weights)
+
     def predict(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List] = None) -> List:
