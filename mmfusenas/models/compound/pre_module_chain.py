@@ -24,7 +24,6 @@ from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
                                                     fusion_loss_values,
                                                     run_fusion_outputs)
 from mmfusenas.models.registration import (REGISTRATION_FIELDS,
-                                           call_registration_loss,
                                            check_registration_losses,
                                            register_pair)
 from mmfusenas.registry import MODELS
@@ -373,10 +372,8 @@ class PreModuleChain(nn.Module):
                 values = fusion_loss_values(stage_losses, record['outputs'],
                                             record['inputs'])
             else:
-                call = call_registration_loss if spec['kind'] == \
-                    'registration' else call_field_loss
-                values = {loss.loss_name: call(loss, record['fields'])
-                          for loss in stage_losses}
+                values = {loss.loss_name: call_field_loss(
+                    loss, record['fields']) for loss in stage_losses}
             for loss_name, value in values.items():
                 losses[f'{name}.{loss_name}'] = weight * value
             losses[f"{name}.{WEIGHT_KEYS[spec['kind']]}"] = \

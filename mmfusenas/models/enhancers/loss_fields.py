@@ -55,23 +55,24 @@ def network_fields(network: nn.Module, inputs: torch.Tensor,
 
 def call_field_loss(loss_fn: nn.Module,
                     fields: Fields) -> Optional[torch.Tensor]:
-    """Evaluate one loss on the named fields.
+    """Evaluate one loss on the fields it reads (``loss_fn.inputs``; without
+    it ``pred`` and ``target``): enhancement, registration and chain stages.
 
     Returns:
         Tensor | None: the loss, or None for a loss reading ``gt`` on a batch
         without ground truth.
 
     Raises:
-        ValueError: the loss reads a field this forward did not produce.
+        ValueError: the loss reads a field this forward or batch does not
+            have.
     """
-    keys = getattr(loss_fn, 'inputs', None)
-    if keys is None:
-        return loss_fn(fields['pred'], fields['target'])
+    keys = getattr(loss_fn, 'inputs', None) or ('pred', 'target')
     if 'gt' in keys and fields.get('gt') is None:
         return None
     missing = [k for k in keys if fields.get(k) is None]
     if missing:
         raise ValueError(
-            f'{loss_fn.loss_name} reads {missing}, which this forward did '
-            'not produce (the denoiser did not run / is absent)')
+            f'{loss_fn.loss_name} reads {missing}, which this forward and '
+            'batch do not have (e.g. the denoiser did not run, or no '
+            'RandomElasticAffineWarp in the pipeline gave gt_flow)')
     return loss_fn(*(fields[k] for k in keys))

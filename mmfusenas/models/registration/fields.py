@@ -52,16 +52,3 @@ def register_pair(net: nn.Module,
         fixed=luminance(fixed),
         moving=luminance(moving),
         warped=luminance(warped))
-
-
-def call_registration_loss(loss_fn: nn.Module,
-                           fields: Fields) -> torch.Tensor:
-    """``loss_fn(*fields[k] for k in loss_fn.inputs)``; error on a missing
-    field."""
-    missing = [k for k in loss_fn.inputs if fields.get(k) is None]
-    if missing:
-        raise ValueError(
-            f'{loss_fn.loss_name} reads {missing}, which this batch does not '
-            'have (gt_flow comes from RandomElasticAffineWarp in the '
-            'pipeline)')
-    return loss_fn(*(fields[k] for k in loss_fn.inputs))

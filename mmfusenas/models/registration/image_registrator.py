@@ -6,10 +6,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.models.base_image_model import BaseImageModel
+from mmfusenas.models.enhancers.loss_fields import call_field_loss
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.typing_utils import ModuleConfigType
-from .fields import (call_registration_loss, check_registration_losses,
+from .fields import (check_registration_losses,
                      register_pair)
 
 
@@ -116,7 +117,7 @@ class ImageRegistrator(BaseImageModel):
             raise ValueError('ImageRegistrator has no losses to train with')
         fields = self.run(inputs, data_samples)
         losses = {
-            loss_fn.loss_name: call_registration_loss(loss_fn, fields)
+            loss_fn.loss_name: call_field_loss(loss_fn, fields)
             for loss_fn in self.losses
         }
         return losses

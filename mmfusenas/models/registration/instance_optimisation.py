@@ -8,9 +8,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmfusenas.models.enhancers.loss_fields import call_field_loss
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import luminance
-from .fields import call_registration_loss, check_registration_losses
+from .fields import check_registration_losses
 from .spatial_transformer import check_flow, warp_image
 
 #: fields the losses of an instance optimisation may read
@@ -70,7 +71,7 @@ def optimise_field(fixed: torch.Tensor,
                                          padding_mode=padding_mode))
                 fields = dict(fixed=fixed_l, moving=moving_l, warped=warped,
                               flow=flow)
-                loss = sum(call_registration_loss(fn, fields)
+                loss = sum(call_field_loss(fn, fields)
                            for fn in losses)
                 opt.zero_grad()
                 loss.backward()
