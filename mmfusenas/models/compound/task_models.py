@@ -129,9 +129,11 @@ def one_stage(kind: str, module: ModuleConfigType, source: str,
         ])
 
 
-class BaseFusionTaskModel(BasePreTaskModel):
+class BaseFusionTaskModel:
     """TIM's fusion network N_F in front of the task model (Sec. 3.1): a
-    one-stage chain under the single-stage config names.
+    one-stage chain under the single-stage config names. The fusion side of
+    ``FusionDetector`` / ``FusionSegmentor``, put before their task side
+    (``ChainDetector`` / ``ChainSegmentor``); not a model on its own.
 
     The stage ``'fusion'`` runs ``fusion_net`` on the whole batch, the
     ``(N, M, H, W)`` sources of ``FusionDataPreprocessor``, and writes
@@ -206,9 +208,11 @@ class BaseFusionTaskModel(BasePreTaskModel):
         return self.run_pre(inputs)['images']['fused']
 
 
-class BaseSceneTaskModel(BasePreTaskModel):
+class BaseSceneTaskModel:
     """The RUAS scene module in front of the task model (TPAMI 2022
-    Sec. 5): a one-stage chain under the single-stage config names.
+    Sec. 5): a one-stage chain under the single-stage config names. The
+    scene side of ``SceneDetector`` / ``SceneSegmentor``, put before their
+    task side; not a model on its own.
 
     The stage ``'scene'`` maps the low-light RGB batch in ``[0, 1]`` (the
     source ``'low'``) to the enhanced image ``u`` (``'img'``), which the
