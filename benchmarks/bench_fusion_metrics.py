@@ -19,11 +19,17 @@ since the machine may be shared.
 ``Evaluator`` (MMIF-CDDFuse and forks; re-implemented in
 :mod:`helpers.reference_fusion_evaluator`, in ``tests/``) side by side in
 this process, pair by pair: every metric of the reference once and ours
-right after (median of ``--repeat``), then our default and FULL suites; the
-reference suite time is the sum of its metric calls (how the Evaluator is
-used). The FMI port loops over windows in Python, so it is timed on
-``--fmi-rows`` window rows and scaled to the image. Values are compared.
-Goal: >= 30x for the default suite.
+(``compute_fusion_metrics``, as the evaluator computes) right after
+(median of ``--repeat``), then our default and FULL suites; the reference
+suite time is the sum of its metric calls (how the Evaluator is used). The
+FMI port loops over windows in Python, so it is timed on ``--fmi-rows``
+window rows and scaled to the image. Values are compared. Then the default
+suite once more with the cores shared: the benchmark starts one
+busy-looping process per core available to it and stops them after. Goals:
+the default suite >= 30x on the machine as it is ("idle": run it with
+nothing else running; the load average is recorded) and >= 10x with the
+cores shared; RESULT names the CPU model, the cores, the load averages and
+whether each goal is met (``goals``).
 
 ``--ivif-zoo DIR`` times IVIF_ZOO's own evaluator (``evaluation_one`` of
 ``Metric/eval_torch.py`` in ``DIR``, a checkout of
@@ -57,7 +63,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
 
 from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
-    PRESET_FNS, compute_fusion_metrics)
+    compute_fusion_metrics, fusion_workers)
 from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     FUSION_METRICS, FUSION_PRESETS, IVIF_ZOO_METRICS, resolve_metrics)
 from mmfusenas.benchmark.results_record import (  # noqa: E402
@@ -74,6 +80,10 @@ def main(argv=None):
     parser.add_argument('--pairs', type=int, default=5)
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--data', default=TNO, help='folder with ir/ vi/')
+    parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
+                        help='the top-left H x W of the pairs at least that '
+                        'large (e.g. 192 192 for a quick run; default: the '
+                        '768 x 576 pairs, whole)')
     parser.add_argument('--reference', action='store_true',
                         help='time the Python Evaluator side by side '
                         '(cddfuse preset)')
@@ -120,24 +130,39 @@ def _main(args, argv):
         sys.exit('--reference compares with the cddfuse '
                  'conventions; use --preset cddfuse')
     gray = FUSION_PRESETS[args.preset]['gray']
+    h, w = args.size or (576, 768)
     pairs = []
     for name in sorted(os.listdir(osp.join(args.data, 'ir'))):
         a = gray(cv2.imread(osp.join(args.data, 'ir', name)))
-        if a.shape != (576, 768):
+        if a.shape != (h, w) and not (
+                args.size and a.shape[0] >= h and a.shape[1] >= w):
             continue
         b = gray(cv2.imread(osp.join(args.data, 'vi', name)))
+        a, b = a[:h, :w], b[:h, :w]
         pairs.append((a, b, np.round((a + b) / 2)))
         if len(pairs) == args.pairs:
             break
+    if not pairs:
+        sys.exit(f'no pair of {w}x{h} pixels in {args.data}' +
+                 (' or larger' if args.size else ''))
     default = resolve_metrics(args.preset)
     full = tuple(FUSION_METRICS)
-    result = dict(preset=args.preset, pairs=len(pairs))
+    result = dict(preset=args.preset, pairs=len(pairs), size=f'{w}x{h}')
     result.update(_batched(pairs, default, full, args))
     table = None
     if args.reference:
-        out, table = _reference(pairs, PRESET_FNS[args.preset], default,
-                                full, args)
+        load = os.getloadavg()[0]
+        out, table = _reference(pairs, default, full, args)
         result.update(out)
+        cases = {'idle': dict(_case(out, 'default'), load_avg=[
+            round(load, 2), round(os.getloadavg()[0], 2)])}
+        cases['shared'], row = _shared(pairs, default, args)
+        table[f'suite default ({len(default)} metrics), cores shared'] = row
+        result.update(_machine(), cases=cases, goals={
+            case: dict(goal=GOALS[case], speedup=cases[case]['speedup'],
+                       passed=cases[case]['speedup'] >= GOALS[case])
+            for case in GOALS})
+        _print_goals(result)
     if args.results_json:
         write_reference_record(
             args.results_json, sys.argv[1:] if argv is None else argv,
@@ -158,7 +183,6 @@ def _batched(pairs, default, full, args):
     reps = [pairs[i % len(pairs)] for i in range(n)]
     a, b, f = (torch.from_numpy(np.stack(x)).to(device)
                for x in zip(*reps))
-    fns = PRESET_FNS[args.preset]
 
     def timed(fn):
         fn()            # warm-up (numba cache, CUDA context, allocator)
@@ -176,7 +200,10 @@ def _batched(pairs, default, full, args):
                 float(np.median(cpu)) / n * 1e3)
 
     load0 = os.getloadavg()[0]
-    per_metric = {m: timed(lambda m=m: fns[m](a, b, f)) for m in full}
+    # each metric as the evaluator computes it (one intra-op thread per
+    # pair, pairs and metrics spread over fusion_workers() threads)
+    per_metric = {m: timed(lambda m=m: compute_fusion_metrics(
+        a, b, f, args.preset, [m])) for m in full}
     suites = {label: timed(lambda names=names: compute_fusion_metrics(
         a, b, f, args.preset, names))
         for label, names in (('default', default), ('FULL', full))}
@@ -191,7 +218,7 @@ def _batched(pairs, default, full, args):
                 rel[m] = max(rel.get(m, 0.0), abs(got[m][i].item() - ref[m])
                              / max(1.0, abs(ref[m])))
     where = (torch.cuda.get_device_name(device) if device.type == 'cuda'
-             else f'cpu, {torch.get_num_threads()} thread(s)')
+             else f'cpu, {fusion_workers()} worker thread(s)')
     rows = [['metric', 'ms / pair', 'cpu ms / pair', 'max rel. diff']]
     for m in full:
         tag = '' if m in default else ' *'
@@ -203,7 +230,8 @@ def _batched(pairs, default, full, args):
                      f'{suites[label][0]:.2f}', f'{suites[label][1]:.2f}',
                      ''])
     print(f'preset {args.preset} on {where}: batch {n} ({len(pairs)} TNO '
-          f'pairs 768x576 repeated), median of {args.repeat} calls; load '
+          f'pairs {a.shape[2]}x{a.shape[1]} repeated), median of '
+          f'{args.repeat} calls; load '
           f'{load0:.2f} -> {os.getloadavg()[0]:.2f}; max rel. diff: from '
           'the numpy oracle')
     print(AsciiTable(rows).table)
@@ -218,6 +246,112 @@ def _batched(pairs, default, full, args):
     return out
 
 
+#: the default suite's speed-up goals against the reference evaluator:
+#: on the machine as it is (run it idle) and with every core shared
+GOALS = {'idle': 30.0, 'shared': 10.0}
+
+#: a busy loop: one process per core shares the cores (``_shared``)
+_SPIN = 'x = 0\nwhile True:\n    x = (x * 7 + 1) % 1000003\n'
+
+
+def _machine():
+    """The CPU model, the cores this process may run on and the threads
+    the evaluator uses."""
+    from mmfusenas.search.estimators.resource_estimator import cpu_model
+    return dict(cpu_model=cpu_model(), cores=len(os.sched_getaffinity(0)),
+                workers=fusion_workers())
+
+
+def _case(out, label):
+    """One case of RESULT's ``cases`` from :func:`_reference`'s keys."""
+    return dict(speedup=out[f'{label}_speedup'],
+                cpu_speedup=out[f'{label}_cpu_speedup'],
+                ours_ms=out[f'{label}_ours_ms'],
+                reference_ms=out[f'{label}_reference_ms'])
+
+
+def _median_suite_time(a, b, f, names, args):
+    """Median wall and CPU seconds of ``--repeat`` suite calls on a pair."""
+    ts, cs = [], []
+    for _ in range(args.repeat):
+        c0, t0 = time.process_time(), time.perf_counter()
+        compute_fusion_metrics(a, b, f, args.preset, names)
+        ts.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
+    return float(np.median(ts)), float(np.median(cs))
+
+
+def _suite_side_by_side(pairs, names, args):
+    """The default-suite protocol of :func:`_reference`, the suite only:
+    per pair, every reference metric of ``names`` once (their sum), then
+    ``compute_fusion_metrics`` (median of ``--repeat``, after one untimed
+    call on the first pair); the medians over pairs of the per-pair wall
+    and CPU ratios and of the times (ms)."""
+    import helpers.reference_fusion_evaluator as ref
+    ratio, cpu_ratio, ours, theirs = [], [], [], []
+    for i, (a, b, f) in enumerate(pairs):
+        if i == 0:
+            compute_fusion_metrics(a, b, f, args.preset, names)
+        r_wall = r_cpu = 0.0
+        for m in names:
+            c0, t0 = time.process_time(), time.perf_counter()
+            ref.FUNCS[m](a, b, f)
+            r_wall += time.perf_counter() - t0
+            r_cpu += time.process_time() - c0
+        t, c = _median_suite_time(a, b, f, names, args)
+        ratio.append(r_wall / t)
+        cpu_ratio.append(r_cpu / c)
+        ours.append(t)
+        theirs.append(r_wall)
+    return dict(speedup=round(float(np.median(ratio)), 1),
+                cpu_speedup=round(float(np.median(cpu_ratio)), 1),
+                ours_ms=round(float(np.median(ours)) * 1e3, 1),
+                reference_ms=round(float(np.median(theirs)) * 1e3, 1))
+
+
+def _shared(pairs, names, args):
+    """The default suite side by side with the reference while one
+    busy-looping process per core shares the cores (started here, stopped
+    after): the case of RESULT's ``cases`` and its row of the table."""
+    import subprocess
+    n = len(os.sched_getaffinity(0))
+    load = os.getloadavg()[0]
+    spinners = [subprocess.Popen([sys.executable, '-c', _SPIN],
+                                 stdin=subprocess.DEVNULL)
+                for _ in range(n)]
+    try:
+        time.sleep(0.5)     # started and spinning
+        case = _suite_side_by_side(pairs, names, args)
+        alive = sum(p.poll() is None for p in spinners)
+    finally:
+        for p in spinners:
+            p.kill()
+        for p in spinners:
+            p.wait()
+    if alive != n:
+        sys.exit(f'cores shared: {n - alive} of the {n} busy processes '
+                 'ended before the measurement did')
+    case.update(busy_processes=n,
+                load_avg=[round(load, 2), round(os.getloadavg()[0], 2)])
+    row = dict(zip(REFERENCE_COLUMNS, (
+        case['reference_ms'], case['ours_ms'], case['speedup'],
+        case['cpu_speedup'], '-')))
+    print(f'Cores shared ({n} busy processes, one per core): the default '
+          f'suite {case["ours_ms"]:.1f} ms, the reference '
+          f'{case["reference_ms"]:.0f} ms: {case["speedup"]:.1f}x (CPU '
+          f'{case["cpu_speedup"]:.1f}x); load {case["load_avg"][0]:.2f} -> '
+          f'{case["load_avg"][1]:.2f}')
+    return case, row
+
+
+def _print_goals(result):
+    print(f'{result["cpu_model"]}, {result["cores"]} core(s), '
+          f'{result["workers"]} worker thread(s): ' + '; '.join(
+              f'{case} {g["speedup"]:.1f}x '
+              f'{"PASS" if g["passed"] else "FAIL"} (goal {g["goal"]:g}x)'
+              for case, g in result['goals'].items()))
+
+
 #: columns of the side-by-side record (:func:`_reference`'s table)
 REFERENCE_COLUMNS = ('reference ms', 'ours ms', 'speed-up (wall)',
                      'speed-up (CPU)', 'max abs diff')
@@ -228,7 +362,7 @@ def write_reference_record(path, argv, table, result, n_pairs):
     (one table, a row per metric and per suite)."""
     write_results_record(
         path, 'python benchmarks/bench_fusion_metrics.py ' + shlex.join(argv),
-        ROOT, {'cddfuse conventions, TNO 768x576': {
+        ROOT, {f'cddfuse conventions, TNO {result["size"]}': {
             name: dict(row, pairs=n_pairs) for name, row in table.items()}},
         metrics=list(REFERENCE_COLUMNS), decimals=1, RESULT=result,
         note='wall clock per pair (ours: median of --repeat; reference '
@@ -409,7 +543,7 @@ def _command(args, argv):
     return result
 
 
-def _reference(pairs, fns, default, full, args):
+def _reference(pairs, default, full, args):
     """Side-by-side timing against the re-implemented Python Evaluator."""
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
     import helpers.reference_fusion_evaluator as ref
@@ -429,7 +563,7 @@ def _reference(pairs, fns, default, full, args):
                 # reference, extrapolated from a few rows, is not repeated)
                 if m not in ref.FMI_FEATURES:
                     ref.FUNCS[m](a, b, f)
-                fns[m](a, b, f)
+                compute_fusion_metrics(a, b, f, args.preset, [m])
             if m in ref.FMI_FEATURES:
                 c0 = time.process_time()
                 v, sec, frac = ref.fmi_reference(
@@ -445,25 +579,19 @@ def _reference(pairs, fns, default, full, args):
             ours = []
             for _ in range(args.repeat):
                 t0 = time.perf_counter()
-                o = float(fns[m](a, b, f))
+                o = compute_fusion_metrics(a, b, f, args.preset, [m])[m]
                 ours.append(time.perf_counter() - t0)
             our_t[m].append(float(np.median(ours)))
             if diff[m] is not None:
                 diff[m] = max(diff[m], abs(v - o))
         for label, names in (('default', default), ('FULL', full)):
-            ts, cs = [], []
-            for _ in range(args.repeat):
-                c0, t0 = time.process_time(), time.perf_counter()
-                compute_fusion_metrics(a, b, f, args.preset, names)
-                ts.append(time.perf_counter() - t0)
-                cs.append(time.process_time() - c0)
-            t = float(np.median(ts))
+            t, c = _median_suite_time(a, b, f, names, args)
             r = sum(ref_t[m][-1] for m in names)
             suite_ms[label].append(t)
             ref_suite[label].append(r)
             suite_ratio[label].append(r / t)
             suite_cpu_ratio[label].append(
-                sum(ref_c[m][-1] for m in names) / float(np.median(cs)))
+                sum(ref_c[m][-1] for m in names) / c)
     rows = [['metric', 'reference ms', 'ours ms', 'speed-up (wall)',
              'max |diff|']]
     table = {}

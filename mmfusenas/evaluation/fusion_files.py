@@ -8,7 +8,10 @@ triple of files, the per-image table and the ranking rule of
 """
 import os
 import os.path as osp
-from typing import Dict, FrozenSet, Iterable, Optional, Sequence, Tuple
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import (Callable, Dict, FrozenSet, Iterable, Iterator, Optional,
+                    Sequence, Tuple, TypeVar)
 
 import cv2
 import numpy as np
@@ -17,6 +20,9 @@ from terminaltables import AsciiTable
 from mmfusenas.evaluation.functional.fusion_presets import (
     FUSION_PRESETS, summed_metrics_note)
 from mmfusenas.utils.fileio import read_image
+
+T = TypeVar('T')
+R = TypeVar('R')
 
 #: metrics where a lower value is better
 LOWER_BETTER: FrozenSet[str] = frozenset({'Nabf', 'CE', 'MSE'})
@@ -76,16 +82,62 @@ def read_gray(path: str, preset: str) -> np.ndarray:
     return FUSION_PRESETS[preset]['gray'](read_bgr8(path))
 
 
+def pair_workers(device: Optional[str] = None) -> int:
+    """How many pairs :func:`in_order` scores at once on ``device``
+    (``None``: CUDA when available): on the CPU the threads of
+    :func:`~mmfusenas.evaluation.functional.fusion.fusion_workers`, else
+    1."""
+    import torch
+    from mmengine.device import get_device
+
+    from mmfusenas.evaluation.functional.fusion import fusion_workers
+    if torch.device(device or get_device()).type != 'cpu':
+        return 1
+    return fusion_workers()
+
+
+def in_order(fn: Callable[[T], R], jobs: Iterable[T],
+             workers: int) -> Iterator[R]:
+    """``fn(job)`` of every job, yielded in the jobs' order, ``workers``
+    jobs at once on threads with one torch intra-op thread each (a few
+    jobs ahead at most); an error is raised at its job, and the jobs not
+    started are dropped."""
+    if workers <= 1:
+        yield from map(fn, jobs)
+        return
+    import torch
+    saved = torch.get_num_threads()
+    window: deque = deque()
+    try:
+        with ThreadPoolExecutor(workers, initializer=torch.set_num_threads,
+                                initargs=(1, )) as pool:
+            try:
+                for job in jobs:
+                    window.append(pool.submit(fn, job))
+                    if len(window) > 2 * workers:
+                        yield window.popleft().result()
+                while window:
+                    yield window.popleft().result()
+            finally:
+                for future in window:
+                    future.cancel()
+    finally:
+        torch.set_num_threads(saved)
+
+
 def score_files(paths: Dict[str, str],
                 preset: str,
                 names: Sequence[str],
                 stem: str,
                 method: Optional[str] = None,
-                device: Optional[str] = None
+                device: Optional[str] = None,
+                workers: Optional[int] = None
                 ) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
     """The metrics ``{metric: value}`` of one triple ``paths`` (``{'IR',
     'VI', 'fused': path}``) and its grey images; errors name ``stem``,
-    ``method`` and the files."""
+    ``method`` and the files. ``workers``: threads of the metrics on the
+    CPU (``compute_fusion_metrics``'s; 1 where :func:`in_order` scores
+    pairs at once)."""
     import torch
     from mmengine.device import get_device
 
@@ -105,7 +157,7 @@ def score_files(paths: Dict[str, str],
     try:
         row = compute_fusion_metrics(
             *(torch.from_numpy(imgs[k]).to(device or get_device())
-              for k in ('IR', 'VI', 'fused')), preset, names)
+              for k in ('IR', 'VI', 'fused')), preset, names, workers)
     except (ValueError, KeyError, ArithmeticError) as err:
         raise ValueError(
             f'metrics of {where} failed (' +

@@ -27,7 +27,9 @@ gray with the preset's rule (cddfuse: OpenCV ``COLOR_BGR2GRAY`` on the
 8-bit image, rounded; tang / vifb: MATLAB ``rgb2gray``). Conventions of each
 preset are documented in ``docs/user_guides/evaluation.md``. Reading and
 scoring (:mod:`mmfusenas.evaluation.fusion_files`) are also those of
-``tools/fuse.py --metrics`` on the PNGs it writes.
+``tools/fuse.py --metrics`` on the PNGs it writes. On the CPU, as many pairs
+as the process has cores (at most torch's thread count) are read and scored
+at once, each on one thread (``fusion_files.in_order``).
 
 Inputs are checked, not converted silently: images must be 8-bit (a 16-bit
 image is refused, since the metrics' constants assume 0..255); an RGBA image
@@ -59,8 +61,9 @@ from mmfusenas.evaluation.functional.fusion_presets import (
     degenerate_pairs_message, list_names, resolve_metrics,
     summed_metrics_note)
 from mmfusenas.evaluation.fusion_files import (add_ranks, check_writable,
-                                               format_metrics_table,
-                                               mean_metrics, score_files)
+                                               format_metrics_table, in_order,
+                                               mean_metrics, pair_workers,
+                                               score_files)
 from mmfusenas.utils.fileio import atomic_write
 from mmfusenas.utils.progress import track
 
@@ -278,12 +281,19 @@ def evaluate(ir_dir: str,
     if strict and lines:
         raise ValueError('unmatched stems (--strict): ' + '; '.join(lines))
     per_image, deg = {}, Degenerate()
-    for stem in track(common, f'evaluating {len(common)} fused image(s) '
-                      f'({preset})'):
+
+    def score(stem):
         paths = {'IR': ir[stem], 'VI': vi[stem], 'fused': fu[stem]}
-        per_image[stem], imgs = score_files(paths, preset, names, stem,
-                                            device=device)
-        deg.add(per_image[stem], imgs, paths, stem)
+        return stem, paths, score_files(paths, preset, names, stem,
+                                        device=device, workers=1)
+
+    # pairs at once, each on one thread (see fusion_files.in_order)
+    scored = in_order(score, common, pair_workers(device))
+    for stem, paths, (row, imgs) in track(
+            scored, f'evaluating {len(common)} fused image(s) ({preset})',
+            total=len(common)):
+        per_image[stem] = row
+        deg.add(row, imgs, paths, stem)
     result = {'preset': preset, 'metrics': list(names),
               'pairs': len(per_image), 'per_image': per_image,
               'mean': mean_metrics(per_image, names),
@@ -377,13 +387,20 @@ def evaluate_methods(ir_dir: str,
     per_image = {m: {} for m in methods}
     deg = Degenerate()
     jobs = [(m, s) for m in methods for s in common]
-    for method, stem in track(jobs, f'scoring {len(methods)} method(s) x '
-                              f'{len(common)} pair(s) ({preset})'):
+
+    def score(job):
+        method, stem = job
         paths = {'IR': ir[stem], 'VI': vi[stem],
                  'fused': fused[method][stem]}
-        per_image[method][stem], imgs = score_files(paths, preset, names,
-                                                    stem, method, device)
-        deg.add(per_image[method][stem], imgs, paths, stem, method)
+        return job, paths, score_files(paths, preset, names, stem, method,
+                                       device, workers=1)
+
+    scored = in_order(score, jobs, pair_workers(device))
+    for (method, stem), paths, (row, imgs) in track(
+            scored, f'scoring {len(methods)} method(s) x {len(common)} '
+            f'pair(s) ({preset})', total=len(jobs)):
+        per_image[method][stem] = row
+        deg.add(row, imgs, paths, stem, method)
     table = {m: mean_metrics(per_image[m], names) for m in methods}
     add_ranks(table, names)
     summary = {

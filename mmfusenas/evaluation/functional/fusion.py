@@ -6,11 +6,15 @@ batches (:func:`~._utils.batched_metric`), and computes in float64 on their
 device. Each convention on which the public evaluators (cddfuse, Tang's
 MATLAB suite, VIFB, IVIF_ZOO) disagree is a keyword argument, and
 :mod:`.fusion_presets` binds them into named presets, evaluated by
-:func:`compute_fusion_metrics`. Filters are sums of shifted slices, the
-same code on every device. ``docs/user_guides/evaluation.md`` and
+:func:`compute_fusion_metrics` (on the CPU each metric of each pair on
+one thread, several at once). Filters are sums of shifted slices, the same
+code on every device. ``docs/user_guides/evaluation.md`` and
 ``evaluation_ivif_zoo.md`` give the formulas and conventions.
 """
 import math
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -294,7 +298,8 @@ def qabf(a, b, f, scale: float = 1.0, equal_rule: str = 'reference',
         sx, sy = _sobel(x, 'constant')
         # pi / 2 where sx == 0 (the quotient is then +-inf or NaN)
         t = (sy / sx).nan_to_num_(nan=math.inf, neginf=math.inf)
-        return torch.addcmul(sx * sx, sy, sy).sqrt_().mul_(scale), t.atan_()
+        g = torch.addcmul(sx * sx, sy, sy).sqrt_()
+        return g.mul_(scale) if scale != 1 else g, t.atan_()
 
     (ga, aa), (gb, ab), (gf, af) = edges(a), edges(b), edges(f)
     c = _QABF
@@ -302,9 +307,8 @@ def qabf(a, b, f, scale: float = 1.0, equal_rule: str = 'reference',
     def q_times_g(gx, ax):
         # Tg / (1 + exp(kg (r - Dg))) * Ta / (1 + exp(ka (A - Da))) * gx,
         # A = 1 - |ax - af| / (pi / 2), as sigmoids; Tg * Ta after the sum
-        eq = (gx == gf).double()    # where() is slow on CPU
-        r = _ratio(gx, gf).mul_(1 - eq).add_(
-            eq * gf if equal_rule == 'reference' else eq)
+        r = torch.where(gx == gf, gf if equal_rule == 'reference' else 1.0,
+                        _ratio(gx, gf))
         qg = r.mul_(-c['kg']).add_(c['kg'] * c['Dg']).sigmoid_()
         d = (ax - af).abs_().mul_(c['ka'] / (math.pi / 2))
         qa = d.add_(-c['ka'] * (1 - c['Da'])).sigmoid_()
@@ -674,13 +678,102 @@ PRESET_FNS: Dict[str, Dict[str, Callable]] = {
 }
 
 
+#: rough CPU cost of each function of a preset (default 1), so that the
+#: largest start first and the threads finish together; 0: in the calling
+#: thread, after the others (FMI runs on numba's threads)
+_CPU_COST = {'fusion_vif': 8, 'qabf': 6, 'nabf': 6, 'qcb': 8, 'qy': 4,
+             'fusion_ssim': 3, 'fusion_ms_ssim': 4, 'ivif_zoo_ms_ssim': 4,
+             'fusion_mi': 2, 'nmi': 2, 'fmi': 0}
+_POOL: list = []    # [(pid, workers, ThreadPoolExecutor)]
+
+
+def fusion_workers() -> int:
+    """The threads :func:`compute_fusion_metrics` spreads the work over on
+    the CPU: the cores this process may run on (``os.sched_getaffinity``),
+    at most ``torch.get_num_threads()``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, torch.get_num_threads()))
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """The process's pool of ``workers`` threads, each with one torch
+    intra-op thread (made anew after a fork or for another size)."""
+    if not _POOL or _POOL[0][:2] != (os.getpid(), workers):
+        if _POOL and _POOL[0][0] == os.getpid():
+            _POOL[0][2].shutdown(wait=False)
+        _POOL[:] = [(os.getpid(), workers, ThreadPoolExecutor(
+            workers, thread_name_prefix='fusion_metrics',
+            initializer=torch.set_num_threads, initargs=(1, )))]
+    return _POOL[0][2]
+
+
+def _suite_on_cpu(fns: Dict[str, Callable], jobs: list, a: Tensor,
+                  b: Tensor, f: Tensor, cost: Dict[str, int],
+                  workers: int) -> Dict[tuple, Tensor]:
+    """``{(metric, i): value of pair i}``: each job a metric of one pair on
+    one torch intra-op thread; this thread and ``workers - 1`` pool threads
+    take the jobs from one queue, the costliest first (this thread the
+    first: its temporaries come from glibc's main heap, whereas a thread's
+    own arena unmaps and page-faults large blocks anew), then this thread
+    the jobs of ``cost`` 0 (FMI, on numba's threads). Errors are raised in
+    the order of ``jobs``."""
+    out: Dict[tuple, Future] = {job: Future() for job in jobs}
+    queue = iter(sorted((j for j in jobs if cost[j[0]]),
+                        key=lambda j: -cost[j[0]]))
+    lock = threading.Lock()
+
+    def run(job):
+        m, i = job
+        torch.set_num_threads(1)    # (numba's parallel FMI resets it)
+        try:
+            out[job].set_result(fns[m](a[i:i + 1], b[i:i + 1], f[i:i + 1]))
+        except Exception as err:  # raised below, in the jobs' order
+            out[job].set_exception(err)
+
+    def drain():
+        while True:
+            with lock:
+                job = next(queue, None)
+            if job is None:
+                return
+            run(job)
+
+    saved = torch.get_num_threads()
+    try:
+        first = next(queue, None)
+        helpers = [_pool(workers - 1).submit(drain)
+                   for _ in range(workers - 1)] if first else []
+        if first:
+            run(first)
+            drain()
+        wait(helpers)
+        for job in jobs:
+            if not cost[job[0]]:
+                run(job)
+        return {job: out[job].result() for job in jobs}
+    finally:
+        torch.set_num_threads(saved)
+
+
 def compute_fusion_metrics(a: ArrayLike,
                            b: ArrayLike,
                            f: ArrayLike,
                            preset: str = 'cddfuse',
-                           metrics: Optional[Sequence[str]] = None
+                           metrics: Optional[Sequence[str]] = None,
+                           workers: Optional[int] = None
                            ) -> Dict[str, Union[float, Tensor]]:
     """Fusion metrics with a preset's conventions.
+
+    On the CPU, each metric of each pair is computed with one torch
+    intra-op thread, and these jobs are spread over ``workers`` threads:
+    a metric's operations are too small for torch's intra-op threads,
+    which wait for each other at every operation (the slowest of them
+    sets the pace when another process shares the cores). The values do
+    not depend on ``workers``. Other devices compute each metric on the
+    whole batch.
 
     Args:
         a, b: sources on the 8-bit scale: one gray image each (2-D array or
@@ -688,6 +781,9 @@ def compute_fusion_metrics(a: ArrayLike,
         f: the fused image(s), same shape.
         preset: a key of :data:`~.fusion_presets.FUSION_PRESETS`.
         metrics: names, ``'all'`` or ``None`` (the preset's default).
+        workers: threads on the CPU (``None``: :func:`fusion_workers`, the
+            cores available to the process, at most
+            ``torch.get_num_threads()``).
 
     Returns:
         dict: ``{metric: value}`` in the order requested, floats for single
@@ -698,7 +794,17 @@ def compute_fusion_metrics(a: ArrayLike,
     names = resolve_metrics(preset, metrics)
     (a, b, f), single = as_batch((a, b, f), ('a', 'b', 'f'))
     fns = PRESET_FNS[preset]
-    out = {m: fns[m](a, b, f) for m in names}  # each without autograd
+    if f.device.type == 'cpu':
+        jobs = [(m, i) for m in names for i in range(f.shape[0])]
+        cost = {m: _CPU_COST.get(PRESET_BINDINGS[preset][m].fn, 1)
+                for m in names}
+        vals = _suite_on_cpu(
+            fns, jobs, a, b, f, cost,
+            fusion_workers() if workers is None else max(1, int(workers)))
+        out = {m: torch.cat([vals[(m, i)] for i in range(f.shape[0])])
+               for m in names}
+    else:
+        out = {m: fns[m](a, b, f) for m in names}  # each without autograd
     if single:
         return {m: float(v[0]) for m, v in out.items()}
     return out
