@@ -466,7 +466,6 @@ KNOWN_INTERNALS = {
     # BaseInferencer._inputs_to_list, its documented override point
     'apis/inferencer.py': 1,
     'engine/runner/pmi_loop.py': 1,  # OptimWrapper._accumulative_counts
-    'models/compound/base_pre_task_model.py': 1,  # BaseDetector._forward
     'utils/checkpoint.py': 1,  # a state dict's torch _metadata
     'utils/distributed.py': 1,  # DefaultSampler._indices_of_rank
 }

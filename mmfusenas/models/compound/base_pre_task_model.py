@@ -333,8 +333,9 @@ class BasePreTaskModel(BaseModel):
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
             run = self.run_pre(inputs)
-            return run['images'][self.task_input], self.task_model._forward(
-                self.task_inputs(run, data_samples or []), data_samples)
+            return run['images'][self.task_input], self.task_model(
+                self.task_inputs(run, data_samples or []), data_samples,
+                mode='tensor')
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
                          f"got '{mode}'")
 
