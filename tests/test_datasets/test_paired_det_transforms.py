@@ -421,15 +421,6 @@ def retinanet_cfg():
             max_per_img=10))
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models run far faster on one thread on a busy shared CPU."""
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
-
 @pytest.fixture(scope='module')
 def retinanet():
     from mmdet.registry import MODELS as DET_MODELS

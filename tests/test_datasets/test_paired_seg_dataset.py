@@ -257,15 +257,6 @@ def test_palette_and_argument_errors(tmp_path):
         PairedSegDataset(on_orphan_ann='skip', **kwargs)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models run far faster on one thread on a busy shared CPU."""
-    num = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num)
-
-
 def fcn_cfg(num_classes):
     return dict(
         type='EncoderDecoder',

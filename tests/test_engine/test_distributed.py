@@ -32,17 +32,12 @@ from helpers.distributed import (launch, results_or_raise,
 from helpers.numerics import reduction_atol
 from toy_data.ivif import generate_toy_dataset
 
+# one intra-op thread: tiny tensors lose to threads on a shared CPU
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # float32 summation order differs between 2 x b and 1 x 2b
 ATOL = 1e-5
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='module')

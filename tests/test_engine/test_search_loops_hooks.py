@@ -33,21 +33,14 @@ from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.models.ops import build_tim_op
 from mmfusenas.registry import MODELS
 
+# one intra-op thread: tiny tensors lose to threads on a shared CPU
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')
 RETRAIN = osp.join(REPO, 'configs', 'tim', 'retrain_fusion_ivif_toy.py')
 CELL_TYPES = dict(
     sc='SuccessiveCell', ms='MultiScaleFusionCell', dc='DecompositionCell')
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny tensors gain nothing from intra-op threads, and on a shared CPU
-    they lose a lot to them."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def stems(toy_root, split):

@@ -20,17 +20,10 @@ from helpers import TINY_OPS
 from helpers import tiny_search_space as tiny_space
 from helpers.finite_guard import set_up_guard
 
+# one intra-op thread: tiny tensors lose to threads on a shared CPU
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 OPS = list(TINY_OPS)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from intra-op threads, and on a shared CPU
-    they lose a lot to them."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fusor(fusion_net=None):

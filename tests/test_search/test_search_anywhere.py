@@ -13,15 +13,10 @@ from helpers.task_models import (distillation_neck,
                                  encoder_decoder, retinanet,
                                  seg_backbone)
 
+# one intra-op thread: tiny tensors lose to threads on a shared CPU
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 OPS = ['conv_1', 'conv_3', 'skip']
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def neck_space():
