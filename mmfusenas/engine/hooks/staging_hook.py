@@ -187,7 +187,8 @@ class StagingHook(Hook):
         """``model.apply_phase`` with ``state`` (parts named as the phases
         name them, ``phase_group`` for every part); return the trained
         modules."""
-        own, group = list(model.phase_parts()), model.phase_group
+        modules, group = model.phase_parts(), model.phase_group
+        own = list(modules)
 
         def parts(name: str) -> List[str]:
             if name in own or '.' in name:
@@ -210,8 +211,8 @@ class StagingHook(Hook):
                 loss_weights=state.get('loss_weights'), **(extra or {}))
         except KeyError as err:
             raise KeyError(f'{self.owner}: {err.args[0]}') from None
-        return [model.get_submodule(q) if '.' in q and q not in own else
-                model.phase_parts()[q] for q in train]
+        return [modules[q] if q in modules else model.get_submodule(q)
+                for q in train]
 
     def _restore_lr(self, runner: Runner, progress: int = -1) -> None:
         """Base lr back unless the phase at ``progress`` has an lr_mult."""
