@@ -1436,6 +1436,8 @@ def main_defaults(argv=None):
     toolbox, stock = (statistics.median(times[k]) for k in (False, True))
     ratio = toolbox / stock
     load = os.getloadavg()
+    device = ('CUDA ' + torch.cuda.get_device_name(0)
+              if torch.cuda.is_available() else 'CPU')
     print(AsciiTable([['runner', 'ms / iteration'],
                       ['toolbox defaults', f'{toolbox * 1e3:.1f}'],
                       ['MMEngine Runner, default hooks',
@@ -1447,7 +1449,7 @@ def main_defaults(argv=None):
                   toolbox_ms=[round(t * 1e3, 1) for t in times[False]],
                   stock_ms=[round(t * 1e3, 1) for t in times[True]],
                   ratio=round(ratio, 3), target=DEFAULTS_TARGET,
-                  reached=ratio <= DEFAULTS_TARGET,
+                  reached=ratio <= DEFAULTS_TARGET, device=device,
                   load=[round(x, 2) for x in load])
     if args.results_json:
         name = osp.splitext(osp.basename(args.config))[0]
@@ -1457,7 +1459,7 @@ def main_defaults(argv=None):
             'benchmarks/bench_training_overhead.py ' + shlex.join(
                 ['--mode', 'defaults'] + list(
                     sys.argv[1:] if argv is None else argv)), ROOT,
-            {f'{name} (ms per iteration, CPU)': {
+            {f'{name} (ms per iteration, {device})': {
                 'toolbox defaults': {'ms': round(toolbox * 1e3, 1),
                                      '% of stock': round(ratio * 100, 1)},
                 'MMEngine Runner, default hooks': {
