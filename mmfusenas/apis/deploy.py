@@ -3,8 +3,10 @@
 or ``torch.export`` (``tools/deployment/export.py``); see
 ``docs/user_guides/deployment.md``."""
 import copy
+import importlib
 import io
-from typing import List, Optional, Sequence, Tuple, Union
+import re
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -13,9 +15,12 @@ import torch.nn as nn
 from mmfusenas.utils.batchnorm_folding import fold_batchnorm
 from mmfusenas.utils.fileio import atomic_write
 
-#: inference optimisations, in the order they are applied
-OPTIMIZATIONS = ('fold_bn', 'channels_last', 'cpu_kernels', 'compile',
-                 'onnxruntime')
+#: built-in inference optimisations, in the order they are applied (a
+#: plugin's run after the in-place ones, before compile / onnxruntime)
+OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile', 'onnxruntime')
+#: optimisations of plugins: name -> ``apply(model)`` (its report is printed
+#: when not empty), added by :func:`register_optimization`
+PLUGIN_OPTIMIZATIONS: Dict[str, Callable[[nn.Module], object]] = {}
 #: what ``'all'`` expands to (``onnxruntime`` replaces ``compile``)
 ALL_OPTIMIZATIONS = ('fold_bn', 'channels_last', 'compile')
 #: export formats -> file suffix
@@ -24,24 +29,59 @@ EXPORT_FORMATS = {'onnx': '.onnx', 'torch_export': '.pt2'}
 Optimize = Union[None, str, Sequence[str]]
 
 
+def register_optimization(name: str, apply: Callable[[nn.Module], object]
+                          ) -> Callable[[nn.Module], object]:
+    """Make ``name`` an inference optimisation (``optimize=name``) that
+    calls ``apply(model)`` in place; a plugin calls it when imported (e.g.
+    ``projects/cpu_kernels``)."""
+    if name in OPTIMIZATIONS or name in ('all', 'none'):
+        raise ValueError(f'{name!r} is a built-in inference optimisation')
+    PLUGIN_OPTIMIZATIONS[name] = apply
+    return apply
+
+
+def _plugin_optimization(name: str) -> Callable[[nn.Module], object]:
+    """The ``apply`` of a plugin's optimisation; a name not registered yet
+    is imported as the plugin package of that name (as ``custom_imports``
+    of a config would), which registers it."""
+    if name not in PLUGIN_OPTIMIZATIONS:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise ImportError(
+                f'optimize {name}: not a built-in optimisation '
+                f'{OPTIMIZATIONS}, and the plugin package {name!r} is not on '
+                'the Python path (e.g. PYTHONPATH=projects/cpu_kernels; see '
+                f'its README): {err}') from None
+    if name not in PLUGIN_OPTIMIZATIONS:
+        raise ValueError(f'optimize {name}: the package {name!r} registers '
+                         'no inference optimisation (register_optimization)')
+    return PLUGIN_OPTIMIZATIONS[name]
+
+
 def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
-    """The names (in :data:`OPTIMIZATIONS` order) of None, ``'none'``,
-    ``'all'``, a comma-separated string or a sequence of names."""
+    """The names of None, ``'none'``, ``'all'``, a comma-separated string or
+    a sequence of names, in the order they are applied: the in-place
+    built-ins, plugins' (any other name, see :func:`register_optimization`),
+    then ``compile`` / ``onnxruntime``."""
     if isinstance(optimize, str):
         optimize = [s.strip() for s in optimize.split(',') if s.strip()]
-    names = set(optimize or ())
-    if names <= {'none'}:
+    names = list(dict.fromkeys(optimize or ()))
+    if set(names) <= {'none'}:
         return ()
     if 'all' in names:
-        names = (names - {'all'}) | set(ALL_OPTIMIZATIONS)
-    unknown = sorted(names - set(OPTIMIZATIONS))
-    if unknown:
-        raise ValueError(f'unknown inference optimisation(s) {unknown}; '
-                         f"choose from {OPTIMIZATIONS}, 'all' or 'none'")
-    if {'compile', 'onnxruntime'} <= names:
+        names = [n for n in names if n != 'all'] + list(ALL_OPTIMIZATIONS)
+    plugins = [n for n in names if n not in OPTIMIZATIONS]
+    bad = [n for n in plugins if not re.fullmatch(r'[A-Za-z_][\w.]*', n)]
+    if bad:
+        raise ValueError(f'unknown inference optimisation(s) {bad}; choose '
+                         f"from {OPTIMIZATIONS}, 'all', 'none' or a plugin's "
+                         '(a package name)')
+    if {'compile', 'onnxruntime'} <= set(names):
         raise ValueError('compile and onnxruntime exclude each other (both '
                          'replace the core network)')
-    return tuple(n for n in OPTIMIZATIONS if n in names)
+    return tuple([n for n in OPTIMIZATIONS[:2] if n in names] + plugins +
+                 [n for n in OPTIMIZATIONS[2:] if n in names])
 
 
 def add_optimize_argument(parser) -> None:
@@ -52,8 +92,8 @@ def add_optimize_argument(parser) -> None:
         help='inference optimisations, comma-separated: fold_bn (BatchNorm '
         'folded into the convs), channels_last, compile (torch.compile), '
         'onnxruntime (the network exported to ONNX and run by ONNX '
-        'Runtime), cpu_kernels (the CPU kernels of the plugin '
-        "projects/cpu_kernels, on PYTHONPATH), 'all' (= fold_bn,"
+        "Runtime), a plugin's (e.g. cpu_kernels with "
+        "PYTHONPATH=projects/cpu_kernels), 'all' (= fold_bn,"
         "channels_last,compile) or 'none'; default: the plain model; see "
         'docs/user_guides/deployment.md')
 
@@ -86,16 +126,11 @@ def optimize_for_inference(model: nn.Module,
             print(report)
     if 'channels_last' in names:
         model.to(memory_format=torch.channels_last)
-    if 'cpu_kernels' in names:
-        try:
-            from cpu_kernels import apply_cpu_kernels
-        except ImportError as err:
-            raise ImportError(
-                'optimize cpu_kernels needs the plugin projects/cpu_kernels '
-                'on the Python path (PYTHONPATH=projects/cpu_kernels; see '
-                f'its README): {err}') from None
-        report = apply_cpu_kernels(model)
-        if verbose and len(report):
+    for name in names:
+        if name in OPTIMIZATIONS:
+            continue
+        report = _plugin_optimization(name)(model)
+        if verbose and report:
             print(report)
     if 'compile' in names or 'onnxruntime' in names:
         attr, net = core_network(model)

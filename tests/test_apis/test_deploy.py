@@ -38,8 +38,36 @@ def test_parse_optimize():
     with pytest.raises(ValueError, match='exclude each other'):
         parse_optimize('compile,onnxruntime')
     with pytest.raises(ValueError, match=r"unknown inference optimisation"
-                       r"\(s\) \['fuse'\]"):
-        parse_optimize('fuse')
+                       r"\(s\) \['fold-bn'\]"):
+        parse_optimize('fold-bn')
+    # any other name is a plugin's, applied after the in-place built-ins
+    assert parse_optimize('compile,my_plugin,fold_bn') == (
+        'fold_bn', 'my_plugin', 'compile')
+
+
+def test_plugin_optimizations(monkeypatch):
+    """A plugin registers its optimisation when imported; a name nobody
+    registers is an error naming it and the Python path."""
+    from mmfusenas.apis import deploy
+    monkeypatch.setattr(deploy, 'PLUGIN_OPTIMIZATIONS', {})
+    with pytest.raises(ValueError, match='built-in'):
+        deploy.register_optimization('fold_bn', lambda m: None)
+    calls = []
+    deploy.register_optimization('halve', lambda m: calls.append(
+        m.weight.data.mul_(0.5)))
+    net = nn.Conv2d(1, 1, 1).eval()
+    before = net.weight.detach().clone()
+    out = optimize_for_inference(net, 'halve,fold_bn', verbose=False)
+    assert out is net and len(calls) == 1
+    assert torch.equal(net.weight, before * 0.5)
+    assert net.inference_optimizations == ('fold_bn', 'halve')
+    with pytest.raises(ImportError, match="optimize no_such_plugin: not a "
+                       r"built-in optimisation .*the plugin package "
+                       "'no_such_plugin' is not on the Python path"):
+        optimize_for_inference(net, 'no_such_plugin', verbose=False)
+    with pytest.raises(ValueError, match="optimize json: the package 'json' "
+                       'registers no inference optimisation'):
+        optimize_for_inference(net, 'json', verbose=False)
 
 
 def test_optimize_needs_eval_mode():

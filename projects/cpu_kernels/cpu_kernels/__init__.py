@@ -19,6 +19,8 @@ inference tools, and :class:`~cpu_kernels.hook.CpuKernelsHook` in a config's
 ...) are the settings of :mod:`cpu_kernels.switches`. A model on another
 device than the CPU is refused.
 """
+from mmfusenas.apis.deploy import register_optimization
+
 from .hook import CpuKernelsHook
 from .registry import (KERNEL_CLASSES, fast_training_host,
                        fast_training_targets, kernel_children_for,
@@ -26,6 +28,8 @@ from .registry import (KERNEL_CLASSES, fast_training_host,
                        plain_class)
 from .transform import (CpuKernelsReport, apply_cpu_kernels, has_cpu_kernels,
                         remove_cpu_kernels)
+
+register_optimization('cpu_kernels', apply_cpu_kernels)
 
 __all__ = [
     'apply_cpu_kernels', 'remove_cpu_kernels', 'has_cpu_kernels',
