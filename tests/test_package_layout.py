@@ -472,7 +472,6 @@ def mmengine_internals_used(folder: str) -> List[str]:
 KNOWN_INTERNALS = {
     # BaseInferencer._inputs_to_list, its documented override point
     'apis/inferencer.py': 1,
-    'engine/runner/pmi_loop.py': 1,  # OptimWrapper._accumulative_counts
     'utils/checkpoint.py': 1,  # a state dict's torch _metadata
     'utils/distributed.py': 1,  # DefaultSampler._indices_of_rank
 }

@@ -218,6 +218,26 @@ def test_pmi_loop_rejects_bad_tasks(tmp_path, tasks, match):
         runner.train_loop  # noqa: B018 - builds the loop
 
 
+def test_pmi_loop_refuses_gradient_accumulation(tmp_path):
+    """The loop steps the optimizer itself once per outer iteration: a
+    config asking the wrapper to accumulate gradients is refused."""
+    optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.5),
+                         accumulative_counts=2)
+    runner = Runner(
+        model=ScalarModel(0.3),
+        work_dir=str(tmp_path),
+        train_dataloader=loader(SUPPORT + [QUERY]),
+        train_cfg=dict(type='PMILoop', tasks=[dict(name='a')], max_iters=1),
+        optim_wrapper=optim_wrapper,
+        default_hooks=dict(checkpoint=None),
+        default_scope='mmfusenas',
+        experiment_name=tmp_path.name,
+        cfg=dict(optim_wrapper=optim_wrapper))  # as Runner.from_cfg keeps
+    with pytest.raises(TypeError, match='accumulative_counts=1'):
+        runner.train()
+    assert runner.model.w.item() == pytest.approx(0.3)
+
+
 # ------------------------------------- from a config via tools/train.py
 def load_tool(name):
     spec = importlib.util.spec_from_file_location(

@@ -243,9 +243,11 @@ class PMILoop(IterBasedTrainLoop):
                 "PMILoop: a distributed run needs model_wrapper_cfg=dict(type="
                 f"'mmfusenas.AlgorithmDistributedDataParallel'), got "
                 f'{type(model).__name__}')
+        # the loop steps the optimizer itself, once per outer iteration
+        counts = self.runner.cfg.get('optim_wrapper', {}).get(
+            'accumulative_counts', 1)
         if not isinstance(optim_wrapper, OptimWrapper) or isinstance(
-                optim_wrapper, AmpOptimWrapper
-        ) or optim_wrapper._accumulative_counts != 1:
+                optim_wrapper, AmpOptimWrapper) or counts != 1:
             raise TypeError(
                 'PMILoop needs one plain OptimWrapper with '
                 'accumulative_counts=1 (no AMP, no several optimisers), got '
