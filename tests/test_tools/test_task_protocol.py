@@ -479,6 +479,13 @@ def test_a_recorded_unit_is_reused_without_its_work_dir(bench, msrs4,
         assert record['protocol']['max_iters'] == 2
         assert record['train']['iters'] == 2
         assert record['train']['cpu_seconds'] > 0
+        # the final training losses: means over the last iterations, and
+        # the total is the sum of the detector's two losses
+        losses = record['train']['final_losses']
+        assert sorted(losses) == ['loss', 'loss_bbox', 'loss_cls']
+        assert losses['loss'] == pytest.approx(
+            losses['loss_bbox'] + losses['loss_cls'], abs=2e-4)
+        assert losses['loss_cls'] > 0
         assert record['command'].startswith(
             'python tools/analysis_tools/task_protocol.py --data ')
         assert record['tests']['test']['mAP'] == \

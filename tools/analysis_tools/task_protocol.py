@@ -861,7 +861,9 @@ class TrainRecordHook(Hook):
     iteration it starts at and the wall and CPU seconds of the training loop
     (data loading, steps and checkpoint saves; not the runner's set-up; CPU
     seconds of this process and its finished children, e.g. loader
-    workers).
+    workers) and the training losses at its end (means of the last
+    :data:`LOSS_WINDOW` iterations, e.g. whether ``loss_bbox`` left its
+    starting plateau).
 
     The hash is taken before the first iteration (after ``load_from``) and
     kept in every checkpoint's ``meta['start_sha256']``; a resumed training
@@ -872,6 +874,7 @@ class TrainRecordHook(Hook):
 
     def __init__(self) -> None:
         self.sha256: Optional[str] = None
+        self.losses: Dict[str, float] = {}
         self.iter: Optional[int] = None
         self.seconds: Optional[float] = None
         self.cpu_seconds: Optional[float] = None
@@ -893,6 +896,15 @@ class TrainRecordHook(Hook):
     def after_train(self, runner) -> None:
         self.seconds = time.perf_counter() - self._start
         self.cpu_seconds = _cpu_seconds() - self._cpu
+        # the training losses, mean of the last LOSS_WINDOW iterations
+        self.losses = {
+            key[len('train/'):]: round(float(buf.mean(LOSS_WINDOW)), 4)
+            for key, buf in runner.message_hub.log_scalars.items()
+            if key.startswith('train/') and 'loss' in key}
+
+
+#: iterations the recorded final training losses are averaged over
+LOSS_WINDOW = 50
 
 
 def _cpu_seconds() -> float:
@@ -949,7 +961,8 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     first iteration of the training, also after a resume
     (:class:`TrainRecordHook`; read from the checkpoint when a finished one
     was found, None when it records none), the loop's seconds and seconds
-    per iteration, the last checkpoint."""
+    per iteration, the final training losses (``final_losses``), the last
+    checkpoint."""
     ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(run_dir) \
         else (None, [])
     done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
@@ -982,6 +995,7 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
                 start_sha256=hook.sha256, seconds=round(seconds, 2),
                 cpu_seconds=round(hook.cpu_seconds or 0.0, 2),
                 s_per_iter=round(seconds / max(trained, 1), 4),
+                final_losses=hook.losses,
                 checkpoint=osp.relpath(ckpt, run_dir))
     return info
 
