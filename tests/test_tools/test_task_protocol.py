@@ -572,3 +572,57 @@ def test_a_damaged_record_is_named_and_refused(bench, msrs4, recorded,
                                 methods=('ir', ))) == 2
     err = capsys.readouterr().err
     assert err.startswith(f'error: {path} is damaged (not valid JSON')
+
+
+def test_joint_detections_are_mapped_to_the_protocols_ids(bench, tmp_path):
+    """A joint model's CocoMetric numbers images from 1 and classes from 0;
+    the protocol's ground truth numbers them from 0 and 1. Detections equal
+    to the ground-truth boxes score AP 1 for every class once images are
+    mapped by stem and classes by name (the classes shifted by one scored
+    person 0 and car 0)."""
+    from types import SimpleNamespace
+    gt = dict(
+        images=[dict(id=0, file_name='a.png', width=64, height=64),
+                dict(id=1, file_name='b.png', width=64, height=64)],
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(CLASSES)],
+        annotations=[])
+    boxes = {('a', 'person'): [4, 4, 20, 30],
+             ('a', 'car'): [30, 30, 20, 12],
+             ('b', 'bicycle'): [10, 20, 16, 16],
+             ('b', 'person'): [40, 8, 8, 20]}
+    stem_ids = {'a': 0, 'b': 1}
+    for k, ((stem, name), box) in enumerate(boxes.items()):
+        gt['annotations'].append(dict(
+            id=k + 1, image_id=stem_ids[stem], bbox=box, area=box[2] * box[3],
+            category_id=CLASSES.index(name) + 1, iscrowd=0))
+    gt_json = str(tmp_path / 'gt.json')
+    with open(gt_json, 'w') as f:
+        json.dump(gt, f)
+    own_ids = {'a': 2, 'b': 1}  # the joint model's test dataset's ids
+    dets = [dict(image_id=own_ids[stem], bbox=box, score=0.9,
+                 category_id=CLASSES.index(name))
+            for (stem, name), box in boxes.items()]
+    dets_json = str(tmp_path / 'dets_test.bbox.json')
+    with open(dets_json, 'w') as f:
+        json.dump(dets, f)
+    infos = [dict(img_id=2, stem='a'), dict(img_id=1, stem='b')]
+    dataset = type('Dataset', (), dict(
+        __len__=lambda self: 2, get_data_info=lambda self, i: infos[i]))()
+    runner = SimpleNamespace(
+        test_dataloader=SimpleNamespace(dataset=dataset),
+        test_evaluator=SimpleNamespace(metrics=[SimpleNamespace(
+            cat_ids=[0, 1, 2], dataset_meta=dict(classes=tuple(CLASSES)))]))
+    scores = bench.joint_scores(runner, dets_json, gt_json, CLASSES)
+    assert scores['mAP50'] == pytest.approx(1.0)
+    assert scores['AP50'] == pytest.approx(
+        dict(person=1.0, bicycle=1.0, car=1.0))
+    with open(str(tmp_path / 'dets_test.protocol.bbox.json')) as f:
+        mapped = json.load(f)
+    assert [(d['image_id'], d['category_id']) for d in mapped] == [
+        (0, 1), (0, 3), (1, 2), (1, 1)]
+    # a class the protocol does not know is named
+    runner.test_evaluator.metrics[0].dataset_meta = dict(
+        classes=('person', 'bike', 'car'))
+    with pytest.raises(KeyError, match=r"classes \['bike'\] of the "
+                       'detections are not in the protocol'):
+        bench.joint_scores(runner, dets_json, gt_json, CLASSES)

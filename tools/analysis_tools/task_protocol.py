@@ -1153,22 +1153,43 @@ def joint_scores(runner, dets_json: str, gt_json: str,
                  classes: Sequence[str]) -> dict:
     """Scores of a joint model's test detections against the protocol's
     ground truth: its image ids (the test dataset's) mapped to the
-    protocol's by pair stem, then :func:`coco_scores`."""
+    protocol's by pair stem and its category ids (its ``CocoMetric``'s) to
+    the protocol's by class name, then :func:`coco_scores`."""
     dataset = runner.test_dataloader.dataset
-    ids = {osp.splitext(img['file_name'])[0]: img['id']
-           for img in read_json(gt_json)['images']}
-    mapping = {}
+    stems = {}
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
-        stem = info['stem']
-        if stem not in ids:
-            raise KeyError(f'{stem}: a test pair of the joint model that the '
-                           f'protocol\'s ground truth {gt_json} lacks')
-        mapping[info['img_id']] = ids[stem]
+        stems[info['img_id']] = info['stem']
+    metric = runner.test_evaluator.metrics[0]
+    categories = dict(zip(metric.cat_ids, metric.dataset_meta['classes']))
+    return protocol_scores(dets_json, gt_json, classes, stems, categories)
+
+
+def protocol_scores(dets_json: str, gt_json: str, classes: Sequence[str],
+                    stems: Optional[Dict[int, str]],
+                    categories: Dict[int, str]) -> dict:
+    """:func:`coco_scores` of detections whose image and category ids are
+    another data set's: ``stems`` (image id -> pair stem; None: the ids are
+    the protocol's already) and ``categories`` (category id -> class name)
+    map them to ``gt_json``'s; written to ``*.protocol.bbox.json``."""
+    gt = read_json(gt_json)
+    ids = {osp.splitext(img['file_name'])[0]: img['id']
+           for img in gt['images']}
+    by_name = {c['name']: c['id'] for c in gt['categories']}
+    unknown = sorted(set(categories.values()) - set(by_name))
+    if unknown:
+        raise KeyError(f'classes {unknown} of the detections are not in the '
+                       f'protocol\'s ground truth {gt_json}')
+    lacking = sorted(set((stems or {}).values()) - set(ids))
+    if lacking:
+        raise KeyError(f'{lacking[0]}: a test pair of the joint model that '
+                       f'the protocol\'s ground truth {gt_json} lacks')
     dets = read_json(dets_json)
     for det in dets:
-        det['image_id'] = mapping[det['image_id']]
-    remapped = dets_json.replace('.bbox.json', '.protocol.bbox.json')
+        if stems is not None:
+            det['image_id'] = ids[stems[det['image_id']]]
+        det['category_id'] = by_name[categories[det['category_id']]]
+    remapped = re.sub(r'\.bbox\.json$', '.protocol.bbox.json', dets_json)
     _write_json(dets, remapped)
     return coco_scores(gt_json, remapped, classes)
 
