@@ -145,7 +145,7 @@ def test_enhancer_parts_losses_and_weights():
         assert trains(model.network.scene) is (it < 4)
         assert trains(model.network.denoiser) is (it >= 3)
         assert model.active_losses == (('loss_scene', ) if it < 3 else None)
-        assert model.loss_scales == ({'loss_scene': 2.0} if it < 3 else {})
+        assert model.loss_weights == ({'loss_scene': 2.0} if it < 3 else {})
     y = torch.rand(1, 3, 8, 8)
     hook.before_train_iter(runner_at(model, 0), 0)
     scaled = model.loss(y, None)

@@ -122,6 +122,21 @@ def test_enhancer_fields_optional_gt_and_configure(tmp_path):
     model.configure_losses(['loss_scene'], {'loss_scene': 2.0})
     (value, ) = model.loss(y, None).values()
     torch.testing.assert_close(value, 2 * losses['loss_scene'])
+    # one weight per loss: a phase's replaces the config's for the losses
+    # it names, the others keep the config's
+    weighted = _enhancer(loss_weights=dict(loss_denoise=0.5, loss_scene=3.0))
+    weighted.load_state_dict(model.state_dict())
+    torch.testing.assert_close(weighted.loss(y, None)['loss_scene'],
+                               3 * losses['loss_scene'])
+    weighted.configure_losses(None, {'loss_scene': 2.0})
+    assert weighted.loss_weights == {'loss_denoise': 0.5, 'loss_scene': 2.0}
+    weighed = weighted.loss(y, None)
+    torch.testing.assert_close(weighed['loss_scene'],
+                               2 * losses['loss_scene'])
+    torch.testing.assert_close(weighed['loss_denoise'],
+                               0.5 * losses['loss_denoise'])
+    weighted.configure_losses()
+    assert weighted.loss_weights == {'loss_denoise': 0.5, 'loss_scene': 3.0}
     with pytest.raises(ValueError, match='unknown loss names'):
         model.configure_losses(['loss_x'])
     model.configure_losses()

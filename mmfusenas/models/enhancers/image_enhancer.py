@@ -36,7 +36,9 @@ class ImageEnhancer(BaseImageModel):
     is called as ``loss(pred, target)`` (``target``: the ground truth when
     every sample has one, else the input), or, when it declares ``inputs``,
     with those :data:`LOSS_FIELDS` (a loss reading ``gt`` is skipped without
-    ground truth). :meth:`configure_losses` selects and scales them.
+    ground truth). Each loss is multiplied by its one weight in
+    :attr:`loss_weights` (the ``loss_weights`` argument's, else 1);
+    :meth:`configure_losses` selects the losses and sets weights.
 
     Args:
         network (dict | nn.Module): maps ``(N, 3, H, W)`` to ``(N, 3, H, W)``.
@@ -72,8 +74,10 @@ class ImageEnhancer(BaseImageModel):
         self._needs_all = check_loss_fields(self.losses, LOSS_FIELDS)
         self.pred_quantize = pred_quantize
         self.active_losses: Optional[Tuple[str, ...]] = None
-        self.loss_scales: Dict[str, float] = {}
-        self.loss_weights = self._apply_loss_weights(loss_weights)
+        # the weights of the config (a searched file or a mapping), and the
+        # weights applied: those, with a phase's on top
+        self._config_weights = self._apply_loss_weights(loss_weights)
+        self.loss_weights: Dict[str, float] = dict(self._config_weights)
 
     def _apply_loss_weights(
             self, spec: Optional[Union[str, dict]]) -> Dict[str, float]:
@@ -139,24 +143,25 @@ class ImageEnhancer(BaseImageModel):
             value = call_field_loss(loss_fn, fields)
             if value is None:
                 continue  # supervised term, batch without ground truth
-            value = value * (self.loss_scales.get(name, 1.0) *
-                             self.loss_weights.get(name, 1.0))
-            losses[name] = value
+            losses[name] = value * self.loss_weights.get(name, 1.0)
         return losses
 
     def configure_losses(self,
                          active: Optional[Sequence[str]] = None,
-                         scales: Optional[Dict[str, float]] = None) -> None:
-        """Select (``active`` loss names, None: all) and scale (``scales``)
-        the losses."""
+                         weights: Optional[Dict[str, float]] = None) -> None:
+        """Select the losses (``active`` names, None: all) and weigh them:
+        ``weights`` replaces the weights of the losses it names; the others
+        keep the config's (``loss_weights``, else 1)."""
         names = [loss.loss_name for loss in self.losses]
-        for given in (active or ()), (scales or {}):
+        for given in (active or ()), (weights or {}):
             unknown = set(given) - set(names)
             if unknown:
                 raise ValueError(f'unknown loss names {sorted(unknown)}; '
                                  f'the model has {names}')
         self.active_losses = None if active is None else tuple(active)
-        self.loss_scales = dict(scales or {})
+        self.loss_weights = dict(self._config_weights)
+        self.loss_weights.update(
+            {k: float(v) for k, v in (weights or {}).items()})
 
     #: no name stands for every part in a ``StagingHook`` phase
     phase_group = None
@@ -176,7 +181,8 @@ class ImageEnhancer(BaseImageModel):
                     reset_bn: bool = False) -> None:
         """Set up one phase of ``StagingHook``: ``frozen`` maps a part or
         module path to frozen; ``losses`` selects the losses by name
-        (``'all'``), ``loss_weights`` scales them (None: left as it is).
+        (``'all'``), ``loss_weights`` weighs them (:meth:`configure_losses`;
+        None: left as it is).
         ``task`` and the BN arguments do not apply to an enhancer."""
         for part, off in (frozen or {}).items():
             self.get_submodule(part).requires_grad_(not off)
@@ -185,7 +191,7 @@ class ImageEnhancer(BaseImageModel):
                 self.active_losses if losses is None else None
                 if losses == 'all' else [losses] if isinstance(losses, str)
                 else list(losses),
-                self.loss_scales if loss_weights is None else loss_weights)
+                self.loss_weights if loss_weights is None else loss_weights)
 
     def predict(self,
                 inputs: torch.Tensor,
