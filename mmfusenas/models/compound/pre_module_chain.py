@@ -34,20 +34,90 @@ from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
                                               load_module_checkpoint,
                                               parse_module_init)
 
-STAGE_KINDS = ('fusion', 'scene', 'registration')
-#: the log-key symbol of each kind's loss weight (TIM's η, RUAS's λ, ρ of
-#: the registration constraint)
-WEIGHT_KEYS = dict(fusion='eta', scene='lambda', registration='rho')
-#: prefixes tried for a stage's ``init`` checkpoint, by kind
-INIT_PREFIXES = dict(
-    fusion=FUSION_AUTO_PREFIXES,
-    scene=SCENE_AUTO_PREFIXES,
-    registration=REGISTRATION_AUTO_PREFIXES)
 #: fields a scene stage's loss may read (no ground-truth image)
 SCENE_STAGE_FIELDS = tuple(f for f in LOSS_FIELDS if f != 'gt')
 #: fields a registration stage's loss may read (no ground-truth field)
 REGISTRATION_STAGE_FIELDS = tuple(f for f in REGISTRATION_FIELDS
                                   if f != 'gt_flow')
+
+
+class FusionStage:
+    """A fusion stage: ``module(cat(inputs))`` -> the fused ``(N, 1, H,
+    W)``; its losses read the network's named outputs (TIM's η)."""
+    weight_key, inputs = 'eta', (None, 'any images')
+    init_prefixes = FUSION_AUTO_PREFIXES
+
+    @staticmethod
+    def check_losses(module: nn.Module, losses: nn.ModuleList,
+                     where: str) -> bool:
+        return check_loss_outputs(module, losses, where)
+
+    @staticmethod
+    def run(module: nn.Module, reads: List[torch.Tensor], x: torch.Tensor,
+            needs_all: bool, where: str) -> tuple:
+        outputs = run_fusion_outputs(module, x, needs_all, where)
+        return outputs['fused'], dict(outputs=outputs)
+
+    @staticmethod
+    def loss_values(losses: nn.ModuleList,
+                    record: Dict[str, Any]) -> Dict[str, torch.Tensor]:
+        return fusion_loss_values(losses, record['outputs'], record['inputs'])
+
+
+class SceneStage:
+    """A scene stage (RUAS): one RGB image in, the same shape out; its
+    losses read the enhancer's fields (RUAS's λ)."""
+    weight_key, inputs = 'lambda', (1, 'one RGB image')
+    init_prefixes = SCENE_AUTO_PREFIXES
+
+    @staticmethod
+    def check_losses(module: nn.Module, losses: nn.ModuleList,
+                     where: str) -> bool:
+        return check_loss_fields(losses, SCENE_STAGE_FIELDS)
+
+    @staticmethod
+    def run(module: nn.Module, reads: List[torch.Tensor], x: torch.Tensor,
+            needs_all: bool, where: str) -> tuple:
+        if x.shape[1] != 3:
+            raise ValueError(f'{where}: a scene module takes an RGB image, '
+                             f'but its input has {x.shape[1]} channel(s)')
+        fields = network_fields(module, x, needs_all)
+        fields.update(low=x, target=x)
+        if fields['pred'].shape != x.shape:
+            raise ValueError(f'{where}: a scene module keeps the shape, got '
+                             f"{tuple(x.shape)} -> "
+                             f"{tuple(fields['pred'].shape)}")
+        return fields['pred'], dict(fields=fields)
+
+    @staticmethod
+    def loss_values(losses: nn.ModuleList,
+                    record: Dict[str, Any]) -> Dict[str, torch.Tensor]:
+        return {loss.loss_name: call_field_loss(loss, record['fields'])
+                for loss in losses}
+
+
+class RegistrationStage(SceneStage):
+    """A registration stage: ``inputs=[fixed, moving]`` -> the moving image
+    warped; its losses read the registration fields (ρ)."""
+    weight_key, inputs = 'rho', (2, 'two images, inputs=[fixed, moving]')
+    init_prefixes = REGISTRATION_AUTO_PREFIXES
+
+    @staticmethod
+    def check_losses(module: nn.Module, losses: nn.ModuleList,
+                     where: str) -> bool:
+        check_registration_losses(losses, REGISTRATION_STAGE_FIELDS, where)
+        return False
+
+    @staticmethod
+    def run(module: nn.Module, reads: List[torch.Tensor], x: torch.Tensor,
+            needs_all: bool, where: str) -> tuple:
+        fields = register_pair(module, *reads)
+        return fields.pop('moving_warped'), dict(fields=fields)
+
+
+#: the stage kinds by name
+STAGE_KINDS = dict(fusion=FusionStage, scene=SceneStage,
+                   registration=RegistrationStage)
 _STAGE_KEYS = ('name', 'kind', 'module', 'inputs', 'output', 'losses',
                'loss_weight', 'init', 'freeze')
 
@@ -66,7 +136,8 @@ def checked_weight(spec: Dict[str, Any]) -> float:
     weight = float(spec['loss_weight'])
     if not weight >= 0:  # also refuses NaN
         raise ValueError(f"stage '{spec['name']}': loss_weight "
-                         f"({WEIGHT_KEYS[spec['kind']]}) must be >= 0, got "
+                         f"({STAGE_KINDS[spec['kind']].weight_key}) must be "
+                         ">= 0, got "
                          f"{spec['loss_weight']}")
     return weight
 
@@ -124,7 +195,7 @@ class PreModuleChain(nn.Module):
         known = set(self.sources)
         for i, cfg in enumerate(stages):
             spec = self._parse_stage(i, cfg, known)
-            name, kind = spec['name'], spec['kind']
+            name, kind = spec['name'], STAGE_KINDS[spec['kind']]
             where = f"stage '{name}'"
             known.add(spec['output'])
             module = self.modules_[name] = build(spec.pop('module'))
@@ -133,13 +204,7 @@ class PreModuleChain(nn.Module):
             if len(set(names)) != len(names):
                 raise ValueError(f'{where}: loss names must be unique, got '
                                  f'{names}')
-            spec['needs_all'] = check_loss_fields(
-                losses, SCENE_STAGE_FIELDS) if kind == 'scene' else \
-                check_loss_outputs(module, losses, where) \
-                if kind == 'fusion' else False
-            if kind == 'registration':
-                check_registration_losses(losses, REGISTRATION_STAGE_FIELDS,
-                                          where)
+            spec['needs_all'] = kind.check_losses(module, losses, where)
             self.stage_losses[name] = losses
             self.specs.append(spec)
         self.names = tuple(s['name'] for s in self.specs)
@@ -166,8 +231,8 @@ class PreModuleChain(nn.Module):
         spec.update(copy.copy(cfg))
         where, kind = f"stage '{spec['name']}'", spec['kind']
         if kind not in STAGE_KINDS:
-            raise ValueError(f'{where}: kind must be one of {STAGE_KINDS}, '
-                             f'got {kind!r}')
+            raise ValueError(f'{where}: kind must be one of '
+                             f'{tuple(STAGE_KINDS)}, got {kind!r}')
         inputs = spec['inputs'] = [spec['inputs']] if isinstance(
             spec['inputs'], str) else list(spec['inputs'])
         for ref in inputs:
@@ -175,12 +240,10 @@ class PreModuleChain(nn.Module):
                 raise KeyError(f'{where} reads {ref!r}, which no source or '
                                f'earlier stage provides (known: '
                                f'{sorted(known)})')
-        if kind == 'scene' and len(inputs) != 1:
-            raise ValueError(f'{where}: a scene stage reads one RGB image, '
-                             f'got inputs {inputs}')
-        if kind == 'registration' and len(inputs) != 2:
-            raise ValueError(f'{where}: a registration stage reads two '
-                             f'images, inputs=[fixed, moving]; got {inputs}')
+        arity, reads = STAGE_KINDS[kind].inputs
+        if arity is not None and len(inputs) != arity:
+            raise ValueError(f'{where}: a {kind} stage reads {reads}; got '
+                             f'inputs {inputs}')
         if spec['output'] in known:
             raise ValueError(f"{where}: output {spec['output']!r} already "
                              'exists; give each image its own name')
@@ -281,7 +344,8 @@ class PreModuleChain(nn.Module):
             if spec['init'] is not None:
                 load_module_checkpoint(
                     self.modules_[spec['name']], spec['init']['checkpoint'],
-                    spec['init']['prefix'], INIT_PREFIXES[spec['kind']],
+                    spec['init']['prefix'],
+                    STAGE_KINDS[spec['kind']].init_prefixes,
                     f"{spec['name']}.init")
 
     # ------------------------------------------------------------------
@@ -330,28 +394,8 @@ class PreModuleChain(nn.Module):
             with torch.set_grad_enabled(
                     torch.is_grad_enabled()
                     and (not self._frozen[name] or x.requires_grad)):
-                if spec['kind'] == 'fusion':
-                    outputs = run_fusion_outputs(module, x, spec['needs_all'],
-                                                 f"stage '{name}'")
-                    out, record = outputs['fused'], dict(outputs=outputs)
-                elif spec['kind'] == 'registration':
-                    fields = register_pair(module, *reads)
-                    out, record = fields.pop('moving_warped'), dict(
-                        fields=fields)
-                else:
-                    if x.shape[1] != 3:
-                        raise ValueError(
-                            f"stage '{name}': a scene module takes an RGB "
-                            f"image, but {spec['inputs'][0]!r} has "
-                            f'{x.shape[1]} channel(s)')
-                    fields = network_fields(module, x, spec['needs_all'])
-                    fields.update(low=x, target=x)
-                    out, record = fields['pred'], dict(fields=fields)
-                    if out.shape != x.shape:
-                        raise ValueError(
-                            f"stage '{name}': a scene module keeps the "
-                            f'shape, got {tuple(x.shape)} -> '
-                            f'{tuple(out.shape)}')
+                out, record = STAGE_KINDS[spec['kind']].run(
+                    module, reads, x, spec['needs_all'], f"stage '{name}'")
             images[spec['output']] = out
             stages[name] = dict(record, inputs=x)
         return dict(images=images, stages=stages)
@@ -368,16 +412,11 @@ class PreModuleChain(nn.Module):
             if name not in self.active_losses or weight == 0 or \
                     not len(stage_losses):
                 continue
-            if spec['kind'] == 'fusion':
-                values = fusion_loss_values(stage_losses, record['outputs'],
-                                            record['inputs'])
-            else:
-                values = {loss.loss_name: call_field_loss(
-                    loss, record['fields']) for loss in stage_losses}
-            for loss_name, value in values.items():
+            kind = STAGE_KINDS[spec['kind']]
+            for loss_name, value in kind.loss_values(stage_losses,
+                                                     record).items():
                 losses[f'{name}.{loss_name}'] = weight * value
-            losses[f"{name}.{WEIGHT_KEYS[spec['kind']]}"] = \
-                batch.new_tensor(weight)
+            losses[f'{name}.{kind.weight_key}'] = batch.new_tensor(weight)
         return losses
 
 
