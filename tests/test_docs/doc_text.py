@@ -1,4 +1,5 @@
-"""Reading the Markdown of ``docs/`` and ``README.md`` for the docs tests:
+"""Reading the Markdown of ``docs/`` and ``README.md`` (and of the speed
+reports outside the manual: :func:`report_pages`) for the docs tests:
 the pages, their prose (outside code blocks), their links and headings,
 and the commands of their shell code blocks."""
 import glob
@@ -22,6 +23,24 @@ def pages() -> List[str]:
                       recursive=True)
     rel = sorted(osp.relpath(p, REPO_ROOT) for p in found)
     return ['README.md'] + rel
+
+
+#: folders outside the manual that hold pages moved out of it (the speed
+#: reports and the CPU-kernel plugin's guides)
+REPORT_FOLDERS = (('benchmarks', 'docs'), ('projects', 'cpu_kernels', 'docs'))
+
+
+def report_pages() -> List[str]:
+    """The Markdown pages of ``benchmarks/docs/`` and
+    ``projects/cpu_kernels/docs/`` with the two READMEs that list them,
+    relative to the repository root, sorted. Not pages of the manual (no
+    word budget, not reached from its index), but their links and commands
+    are checked like the manual's."""
+    found = []
+    for folder in REPORT_FOLDERS:
+        found += glob.glob(osp.join(REPO_ROOT, *folder, '*.md'))
+        found.append(osp.join(REPO_ROOT, *folder[:-1], 'README.md'))
+    return sorted(osp.relpath(p, REPO_ROOT) for p in found)
 
 
 def read(page: str) -> str:

@@ -1,8 +1,9 @@
-"""Every command in the ``bash`` / ``shell`` blocks of ``docs/`` and
-``README.md`` names configs, scripts and options that exist: a config or
-script path (``configs/``, ``tools/``, ``benchmarks/``, ``demo/``,
-``projects/``) is a file of the repository, and every ``--option`` after a
-project Python script is an argument of that script's parser (read from its
+"""Every command in the ``bash`` / ``shell`` blocks of ``docs/``,
+``README.md`` and the reports outside the manual (``report_pages``) names
+configs, scripts and options that exist: a config or script path
+(``configs/``, ``tools/``, ``benchmarks/``, ``demo/``, ``projects/``) is a
+file of the repository, and every ``--option`` after a project Python
+script is an argument of that script's parser (read from its
 ``add_argument`` calls, and those of the project modules it imports).
 Placeholders (``CONFIG``, ``$VAR``, ``<...>``, ``{a,b}`` lists are expanded)
 and paths under ``work_dirs/`` or ``data/`` are not checked."""
@@ -20,7 +21,7 @@ import pytest
 
 from helpers import REPO_ROOT, tool_options, tool_paths
 
-from .doc_text import pages, read, shell_commands
+from .doc_text import pages, read, report_pages, shell_commands
 
 ROOTS = ('configs', 'tools', 'benchmarks', 'demo', 'projects')
 PATH = re.compile(r'(?:^|(?<=[=:,]))((?:%s)/[\w./{},*-]+\.(?:py|sh|yaml|yml))'
@@ -155,7 +156,7 @@ def test_options_of_the_training_tool_are_read():
     assert {'--work-dir', '--cfg-options', '--resume'} <= options
 
 
-@pytest.mark.parametrize('page', pages())
+@pytest.mark.parametrize('page', pages() + report_pages())
 def test_every_command_names_what_exists(page):
     bad = []
     for number, words in shell_commands(read(page)):

@@ -1,13 +1,14 @@
-"""Every relative link of ``docs/**/*.md`` and ``README.md`` reaches an
-existing file, and an anchor into a Markdown page names one of its
-headings."""
+"""Every relative link of ``docs/**/*.md``, ``README.md`` and the reports
+outside the manual (``benchmarks/docs/``, ``projects/cpu_kernels/docs/``
+and their READMEs) reaches an existing file, and an anchor into a Markdown
+page names one of its headings."""
 import os.path as osp
 
 import pytest
 
 from helpers import REPO_ROOT
 
-from .doc_text import anchors, links, pages, read
+from .doc_text import anchors, links, pages, read, report_pages
 
 
 def broken_links(page: str, text: str, root: str = REPO_ROOT) -> list:
@@ -46,6 +47,6 @@ def test_broken_links_are_found(tmp_path):
                    'docs/a.md:2: sub/b.md#nope (no heading #nope)']
 
 
-@pytest.mark.parametrize('page', pages())
+@pytest.mark.parametrize('page', pages() + report_pages())
 def test_every_relative_link_resolves(page):
     assert broken_links(page, read(page)) == []

@@ -124,6 +124,18 @@ def test_update_rewrites_between_markers_only(tool, tmp_path):
     assert tool.update(str(root), check=True) == []
 
 
+def test_blocks_outside_docs_are_rendered(tool, tmp_path):
+    """The speed reports of benchmarks/docs/ and the plugin pages of
+    projects/ hold results blocks too."""
+    doc = '<!-- results:demo -->\nstale\n<!-- /results -->\n'
+    root = _repo(tmp_path, '', RECORD)
+    for folder in ('benchmarks', 'projects/cpu_kernels'):
+        (root / folder / 'docs').mkdir(parents=True)
+        (root / folder / 'docs' / 'report.md').write_text(doc)
+    assert tool.update(str(root), check=True) == [
+        'projects/cpu_kernels/docs/report.md', 'benchmarks/docs/report.md']
+
+
 def test_missing_json_renders_not_measured(tool, tmp_path):
     root = _repo(tmp_path, '<!-- results:demo -->\n<!-- /results -->\n')
     tool.update(str(root))

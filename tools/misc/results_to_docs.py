@@ -35,16 +35,16 @@ the columns that add one value per source (e.g.
 ``SSIM = SSIM(A,F) + SSIM(B,F)``), from
 :func:`mmfusenas.evaluation.functional.fusion.summed_metrics_note`.
 
-Every Markdown file under ``docs/`` and ``projects/`` (and ``README.md``,
-``tests/README.md``) may hold blocks ``<!-- results:<name> -->`` ...
-``<!-- /results -->``; the text between the markers is replaced by the
-rendering of ``docs/results/<name>.json`` (a header with the command and
-machine (the commit and the machine's load stay in the record, which the
-header names), then one table per dataset with each metric's value and
-rank). A block whose JSON does not exist yet renders as a "not measured
-yet" line. A block naming no marker end, or nested blocks, is an error
-naming the file and line. Files are rewritten atomically and only when
-their text changes."""
+Every Markdown file under ``docs/``, ``projects/`` and ``benchmarks/`` (and
+``README.md``, ``tests/README.md``) may hold blocks
+``<!-- results:<name> -->`` ... ``<!-- /results -->``; the text between
+the markers is replaced by the rendering of ``docs/results/<name>.json``
+(a header with the command and machine (the commit and the machine's load
+stay in the record, which the header names), then one table per dataset
+with each metric's value and rank). A block whose JSON does not exist yet
+renders as a "not measured yet" line. A block naming no marker end, or
+nested blocks, is an error naming the file and line. Files are rewritten
+atomically and only when their text changes."""
 import argparse
 import glob
 import json
@@ -243,11 +243,11 @@ def rewrite(text: str, records: Dict[str, dict], path: str) -> str:
 
 
 def doc_files(root: str) -> List[str]:
-    found = [sorted(glob.glob(osp.join(root, folder, '**', '*.md'),
-                              recursive=True))
-             for folder in ('docs', 'projects')]
-    return found[0] + found[1] + [osp.join(root, 'README.md'),
-                                  osp.join(root, 'tests', 'README.md')]
+    found = [path for folder in ('docs', 'projects', 'benchmarks')
+             for path in sorted(glob.glob(osp.join(root, folder, '**', '*.md'),
+                                          recursive=True))]
+    return found + [osp.join(root, 'README.md'),
+                    osp.join(root, 'tests', 'README.md')]
 
 
 def update(root: str = ROOT, check: bool = False) -> List[str]:

@@ -8,7 +8,7 @@ on its first touch. A training step allocates and frees every feature map
 and gradient; for the narrow full-resolution maps of a fusion network (a
 few MB each, read once or twice per pass) those page faults can cost as
 much as the arithmetic (effect on training:
-``docs/user_guides/training_speed.md``).
+``benchmarks/docs/training_speed.md``).
 
 :func:`configure_cpu_allocator` sets glibc's mmap threshold above the
 maps' size and its trim threshold high, so freed maps stay in the heap and

@@ -10,7 +10,7 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 * ``training``: the operators of the fast training path (grouped
   convolutions, PReLU, 1 x 1 convolutions on pixel pairs, commuted
   up-sampling, the separable SSIM window) against the ATen modules, forward
-  and backward (``docs/user_guides/training_speed.md``).
+  and backward (``benchmarks/docs/training_speed.md``).
 
 Run from the repository root::
 

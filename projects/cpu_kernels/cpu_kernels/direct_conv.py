@@ -13,7 +13,7 @@ copy); a 3 x 3 kernel's nine taps and a 1 x 1 kernel's single tap go in one
 vectorised pass over the row, for up to three output channels at once
 (each input sample loaded once for them); it is faster than oneDNN up to
 :data:`DIRECT_MAX_CHANNEL_PRODUCT` (timings:
-``docs/user_guides/inference_speed.md``). An epilogue (the input added back,
+``benchmarks/docs/inference_speed.md``). An epilogue (the input added back,
 a LeakyReLU) can run on each output row while it is in cache, which saves
 the epilogue's own pass over the map. Every output sums over input
 channels, kernel rows and kernel columns in that order, in float32 without
@@ -58,7 +58,7 @@ __all__ = [
 #: largest ``in_channels * out_channels`` computed directly: oneDNN's time
 #: per map hardly grows below 8 channels while the direct sum grows with
 #: the product; the bound leaves a margin for other CPUs (timings:
-#: docs/user_guides/inference_speed.md, record
+#: benchmarks/docs/inference_speed.md, record
 #: docs/results/inference_ruas_direct_conv.json)
 DIRECT_MAX_CHANNEL_PRODUCT = 36
 

@@ -212,7 +212,7 @@ class FastPReLU(nn.PReLU):
 #: a matrix product whose result has this many columns is computed on pixel
 #: pairs (:func:`paired_mm`): MKL is faster on pairs at 8 result columns,
 #: not at 4, 16 or 32 (record docs/results/training_fast_path_kernels.json,
-#: docs/user_guides/training_speed.md)
+#: benchmarks/docs/training_speed.md)
 PAIRED_COLUMNS = 8
 
 

@@ -8,7 +8,7 @@ over concatenated features (two or three inputs per group). oneDNN computes
 them slowly on channels-last maps: its backward of a dilated depthwise
 convolution, and the forward and backward of a convolution with several
 inputs per group, run several times longer than the arithmetic needs
-(timings: ``docs/user_guides/training_speed.md``).
+(timings: ``benchmarks/docs/training_speed.md``).
 
 :class:`FastGroupedConv2d` computes them in compiled passes over the rows
 of the NHWC map (``W x C`` contiguous values), each kernel tap a weighted,

@@ -20,7 +20,7 @@ itself differentiable, so gradients of any order are available. ATen's
 path, two depthwise convolutions, runs the same arithmetic through oneDNN,
 which on the CPU spends much of its time converting the planes to and
 from its channel layouts (timings: ``python -m cpu_kernels.bench_kernels
---mode training``, ``docs/user_guides/training_speed.md``).
+--mode training``, ``benchmarks/docs/training_speed.md``).
 
 Sums run in another order than oneDNN's: values equal ATen's within
 float32 rounding (``tests/test_projects/test_cpu_kernels/test_separable_filter.py``: within
