@@ -264,6 +264,32 @@ def test_skip_leaves_weights_and_momentum_untouched():
     hook.remove()
 
 
+def test_finite_gradients_whose_norm_overflows_are_stepped():
+    """The guard decides a step by the gradients' total norm; finite
+    gradients whose norm overflows float32 (inf) are not refused, an Inf
+    gradient is, named."""
+    model = TinyModel()
+    optim = torch.optim.SGD(model.parameters(), lr=1e-40)
+    hook = FiniteStepGuardHook(action='skip')
+    runner = SimpleNamespace(
+        model=model, optim_wrapper=OptimWrapper(optim), iter=3,
+        logger=MMLogger.get_current_instance())
+    hook.before_train(runner)
+    model.linear.weight.grad = torch.tensor([[3e38, 3e38]])
+    model.linear.bias.grad = torch.tensor([3e38])
+    assert torch.isinf(torch.nn.utils.get_total_norm(
+        [p.grad for p in model.parameters()]))
+    before = model.linear.weight.detach().clone()
+    optim.step()
+    assert hook.num_skipped == 0
+    assert not torch.equal(model.linear.weight, before)  # stepped
+    model.linear.bias.grad = torch.tensor([float('inf')])
+    assert hook.nonfinite_grads(optim) == ['linear.bias']
+    optim.step()
+    assert hook.num_skipped == 1
+    hook.remove()
+
+
 def test_guard_covers_the_architecture_optimizer():
     """α (and any other optimizer of an OptimWrapperDict) is guarded."""
 
