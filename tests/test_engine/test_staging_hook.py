@@ -285,5 +285,24 @@ def test_the_hook_stages_any_model_through_apply_phase():
              loss_weights=dict(a=1.0), recalibrate_bn=set(), reset_bn=True),
         dict(task=True, losses=None, frozen=dict(a=True, b=False),
              loss_weights=dict(a=0.5), recalibrate_bn=set(), reset_bn=True)]
-    with pytest.raises(TypeError, match='apply_phase'):
-        hook.before_train_iter(SimpleNamespace(model=nn.Linear(1, 1), iter=0))
+
+
+class _Algorithm(nn.Module):
+    """A search algorithm whose ``architecture`` has no ``apply_phase``."""
+
+    def __init__(self):
+        super().__init__()
+        self.architecture = nn.Linear(1, 1)
+
+
+@pytest.mark.parametrize('hook,owner', [
+    (StagingHook([dict(begin=0, task=False)]), 'StagingHook'),
+    (FusionWarmupHook(warmup=2), r'FusionWarmupHook\(warmup=2\)'),
+])
+def test_a_model_without_apply_phase_is_a_type_error(hook, owner):
+    """The error names the hook and the runner model's class."""
+    for model, name in ((nn.Linear(1, 1), 'Linear'),
+                        (_Algorithm(), '_Algorithm')):
+        with pytest.raises(TypeError,
+                           match=f'^{owner}: {name} has no apply_phase'):
+            hook.before_train_iter(SimpleNamespace(model=model, iter=0))

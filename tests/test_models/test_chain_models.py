@@ -269,6 +269,47 @@ def test_staging_hook_sets_stages_losses_and_task_from_progress():
                          ).before_train(runner)
 
 
+def test_apply_phase_sets_exactly_the_keys_it_is_given():
+    """``apply_phase``, the one method ``StagingHook`` calls: frozen stages
+    and paths, the task switch, the counted losses and the stage weights
+    (config: scene 0.1, fusion 0.5); None leaves a key as it is."""
+    model = chain_detector()
+    net, fusion = model.chain_net, model.chain_net.stage('fusion')
+    model.train()
+    model.apply_phase(task=False, frozen=dict(scene=False, fusion=True),
+                      losses=['scene'], loss_weights=dict(pre=0.3))
+    assert model.task_enabled is False
+    assert not any(p.requires_grad for p in fusion.parameters())
+    assert not fusion.training and net.stage('scene').gain.requires_grad
+    assert net.stage_frozen('fusion') and not net.stage_frozen('scene')
+    assert net.active_losses == {'scene'}
+    assert [s['loss_weight'] for s in net.specs] == [0.3, 0.3]
+    assert all(p.requires_grad for p in model.detector.parameters())
+    # a stage's own weight; a module path; the task and losses unchanged
+    model.apply_phase(frozen={'fusion': False, 'detector.backbone': True},
+                      loss_weights=dict(fusion=0.25), recalibrate_bn={'x'})
+    assert all(p.requires_grad for p in fusion.parameters())
+    assert fusion.training and not net.stage_frozen('fusion')
+    assert not any(p.requires_grad
+                   for p in model.detector.backbone.parameters())
+    assert all(p.requires_grad for p in model.detector.bbox_head.parameters())
+    assert [s['loss_weight'] for s in net.specs] == [0.3, 0.25]
+    assert model.task_enabled is False and net.active_losses == {'scene'}
+    assert not net.bn_recalibrating('fusion')  # only names of stages count
+    model.apply_phase(task=True, losses='all')
+    assert model.task_enabled is True
+    assert net.active_losses == {'scene', 'fusion'}
+    # a frozen stage re-estimating its BN statistics, then no longer
+    model.apply_phase(frozen=dict(fusion=True), recalibrate_bn={'fusion'},
+                      reset_bn=True)
+    assert net.bn_recalibrating('fusion') and net.stage_frozen('fusion')
+    model.apply_phase()
+    assert not net.bn_recalibrating('fusion')
+    for bad in (dict(losses=['detector']), dict(loss_weights=dict(x=1.0))):
+        with pytest.raises(KeyError, match="'scene', 'fusion'"):
+            model.apply_phase(**bad)
+
+
 def test_a_chain_without_stages_routes_a_source_to_the_task_model():
     model = MODELS.build(dict(
         type='ChainDetector',

@@ -149,6 +149,37 @@ def test_enhancer_fields_optional_gt_and_configure(tmp_path):
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
+def test_enhancer_apply_phase_freezes_parts_and_selects_losses():
+    """``apply_phase`` of an enhancer: parts or paths frozen, the losses and
+    weights through :meth:`configure_losses`; None leaves a key as it is;
+    ``task`` and the BN arguments are ignored."""
+    model = _enhancer(loss_weights=dict(loss_denoise=0.5))
+    scene, denoiser = model.network.scene, model.network.denoiser
+    assert set(model.phase_parts()) == {'network.scene', 'network.denoiser'}
+    assert model.phase_group is None
+    model.apply_phase(task=False, frozen={'network.scene': True,
+                                          'network.denoiser': False},
+                      losses='loss_denoise', recalibrate_bn={'x'},
+                      reset_bn=True)
+    assert not any(p.requires_grad for p in scene.parameters())
+    assert all(p.requires_grad for p in denoiser.parameters())
+    assert model.active_losses == ('loss_denoise', )
+    assert model.loss_weights == {'loss_denoise': 0.5}
+    model.apply_phase(loss_weights=dict(loss_scene=2.0))
+    assert model.active_losses == ('loss_denoise', )
+    assert model.loss_weights == {'loss_denoise': 0.5, 'loss_scene': 2.0}
+    model.apply_phase(losses=['loss_scene', 'loss_gt'])
+    assert model.active_losses == ('loss_scene', 'loss_gt')
+    assert model.loss_weights == {'loss_denoise': 0.5, 'loss_scene': 2.0}
+    model.apply_phase(frozen={'network.scene': False}, losses='all',
+                      loss_weights={})
+    assert all(p.requires_grad for p in model.parameters())
+    assert model.active_losses is None
+    assert model.loss_weights == {'loss_denoise': 0.5}
+    with pytest.raises(ValueError, match='unknown loss names'):
+        model.apply_phase(losses=['loss_x'])
+
+
 def test_enhancer_rejects_unknown_fields_and_missing_denoiser():
     bad = _GT()
     bad.inputs = ('pred', 'depth')

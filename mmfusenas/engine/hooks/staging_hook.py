@@ -80,7 +80,8 @@ def parse_phases(owner: str, phases: Sequence[dict]) -> List[dict]:
 
 @HOOKS.register_module()
 class StagingHook(Hook):
-    """Phases of training, each from an iteration (epoch) until the next.
+    """Phases of training, each from an iteration (epoch) until the next,
+    set by the model's ``apply_phase``.
 
     Args:
         phases (Sequence[dict]): by ``begin`` (0 first); keys left out are
@@ -143,11 +144,10 @@ class StagingHook(Hook):
             model = getattr(model, 'architecture', None)
         if not hasattr(model, 'apply_phase'):
             raise TypeError(
-                f'{self.owner} stages a model with apply_phase (a compound '
-                'model such as FusionDetector / FusionSegmentor / '
-                'ChainDetector, or an ImageEnhancer; possibly the '
-                'architecture of a search algorithm), got '
-                f'{type(unwrap(runner.model)).__name__}')
+                f'{self.owner}: {type(unwrap(runner.model)).__name__} has no '
+                'apply_phase (a compound model such as FusionDetector or '
+                'ChainDetector, an ImageEnhancer, or a search algorithm '
+                'whose architecture is one of them, has it)')
         return model
 
     def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
@@ -159,9 +159,9 @@ class StagingHook(Hook):
                                f'{state}')
         self._logged = i
         parts = model.phase_parts()
-        trained = self._apply(model, state, dict(
-            recalibrate_bn=self.recalibrated_stages(progress, list(parts)),
-            reset_bn=progress == phase['begin']))
+        trained = self._apply(
+            model, state, reset_bn=progress == phase['begin'],
+            recalibrate_bn=self.recalibrated_stages(progress, list(parts)))
         if phase['lr_mult'] is None:
             return self._restore_lr(runner)
         staged = {id(p) for m in trained for p in m.parameters()}
@@ -183,10 +183,9 @@ class StagingHook(Hook):
     before_train = before_train_iter
 
     def _apply(self, model: nn.Module, state: dict,
-               extra: Optional[dict] = None) -> List[nn.Module]:
-        """``model.apply_phase`` with ``state`` (parts named as the phases
-        name them, ``phase_group`` for every part); return the trained
-        modules."""
+               **extra: Any) -> List[nn.Module]:
+        """``model.apply_phase(**state, **extra)``, ``train`` turned into
+        ``frozen`` (``phase_group``: every part); the trained modules."""
         modules, group = model.phase_parts(), model.phase_group
         own = list(modules)
 
@@ -208,7 +207,7 @@ class StagingHook(Hook):
                 task=state.get('task'), losses=state.get('losses'),
                 frozen={q: q not in train for q in named}
                 if 'train' in state else None,
-                loss_weights=state.get('loss_weights'), **(extra or {}))
+                loss_weights=state.get('loss_weights'), **extra)
         except KeyError as err:
             raise KeyError(f'{self.owner}: {err.args[0]}') from None
         return [modules[q] if q in modules else model.get_submodule(q)

@@ -179,11 +179,19 @@ class ImageEnhancer(BaseImageModel):
                     loss_weights: Optional[Dict[str, float]] = None,
                     recalibrate_bn: Sequence[str] = (),
                     reset_bn: bool = False) -> None:
-        """Set up one phase of ``StagingHook``: ``frozen`` maps a part or
-        module path to frozen; ``losses`` selects the losses by name
-        (``'all'``), ``loss_weights`` weighs them (:meth:`configure_losses`;
-        None: left as it is).
-        ``task`` and the BN arguments do not apply to an enhancer."""
+        """Set up one phase of ``StagingHook`` (None: left as it is).
+
+        Args:
+            task (bool, optional): Ignored (an enhancer has no task model).
+            frozen (dict, optional): Part or module path -> frozen
+                (``requires_grad`` off).
+            losses (str | Sequence[str], optional): The loss names that
+                count (``'all'``: every loss).
+            loss_weights (dict, optional): Loss name -> weight; the others
+                keep the config's (:meth:`configure_losses`).
+            recalibrate_bn (Sequence[str]): Ignored.
+            reset_bn (bool): Ignored.
+        """
         for part, off in (frozen or {}).items():
             self.get_submodule(part).requires_grad_(not off)
         if (losses, loss_weights) != (None, None):
