@@ -43,6 +43,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             config_modalities, inference_fusion, init_model,
                             load_config, parse_optimize, result_image)
+from mmfusenas.apis.inference import loader_cfg  # noqa: E402
 from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
                                        format_skipped, refuse_unreadable)
 from mmfusenas.apis.tim_official import (TIM_OFFICIAL,  # noqa: E402
@@ -161,12 +162,7 @@ def resolve_folders(args: argparse.Namespace,
         raise ValueError('give either --data-root or the folders '
                          '(--ir/--vi or --modalities), not both')
     if data_root:
-        prefix = {}
-        for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-            loader = cfg.get(key)
-            prefix = (loader or {}).get('dataset', {}).get('data_prefix')
-            if prefix:
-                break
+        prefix = loader_cfg(cfg).get('dataset', {}).get('data_prefix')
         if not prefix:
             raise ValueError('--data-root: the config has no dataset '
                              'data_prefix to find the modality folders in')

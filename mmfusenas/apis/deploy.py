@@ -193,10 +193,26 @@ class PackedInputs(nn.Module):
             **{n: p for p, n in zip(parts, self.names) if n is not None})
 
 
-def _export(net: nn.Module, example: torch.Tensor, fmt: str = 'onnx',
-            dynamic: bool = True, opset: int = 18,
-            prelu_as_leaky: bool = True) -> bytes:
-    """The file :func:`export_network` writes, as bytes."""
+def export_network(net: nn.Module,
+                   example: torch.Tensor,
+                   out_file: Optional[str] = None,
+                   fmt: str = 'onnx',
+                   dynamic: bool = True,
+                   opset: int = 18,
+                   prelu_as_leaky: bool = True) -> Union[str, bytes]:
+    """Export an eval-mode image network (one tensor in, one out).
+
+    Args:
+        net (nn.Module): the network (e.g. ``core_network(model)[1]``).
+        example (Tensor): an example input ``(N, C, H, W)``.
+        out_file (str, optional): the file to write, atomically, and
+            return; None returns the file's bytes.
+        fmt (str): ``'onnx'`` or ``'torch_export'``. Defaults to 'onnx'.
+        dynamic (bool): batch, height and width dynamic. Defaults to True.
+        opset (int): ONNX opset. Defaults to 18.
+        prelu_as_leaky (bool): ONNX: one-slope PReLUs written as LeakyReLUs
+            (:func:`prelu_to_leaky_relu` on a copy). Defaults to True.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f'fmt must be one of {sorted(EXPORT_FORMATS)}, '
                          f'got {fmt!r}')
@@ -216,42 +232,17 @@ def _export(net: nn.Module, example: torch.Tensor, fmt: str = 'onnx',
     args, buf = (example.contiguous(), ), io.BytesIO()
     with torch.no_grad():
         if fmt == 'onnx':
-            return torch.onnx.export(
-                net,
-                args,
-                input_names=['x'],
-                output_names=['y'],
-                dynamic_shapes=shapes,
-                opset_version=opset,
-                dynamo=True,
+            data = torch.onnx.export(
+                net, args, input_names=['x'], output_names=['y'],
+                dynamic_shapes=shapes, opset_version=opset, dynamo=True,
                 verbose=False).model_proto.SerializeToString()
-        program = torch.export.export(net, args, dynamic_shapes=shapes)
-    torch.export.save(program, buf)
-    return buf.getvalue()
-
-
-def export_network(net: nn.Module,
-                   example: torch.Tensor,
-                   out_file: str,
-                   fmt: str = 'onnx',
-                   dynamic: bool = True,
-                   opset: int = 18,
-                   prelu_as_leaky: bool = True) -> str:
-    """Export an eval-mode image network (one tensor in, one out) to
-    ``out_file``, atomically, and return ``out_file``.
-
-    Args:
-        net (nn.Module): the network (e.g. ``core_network(model)[1]``).
-        example (Tensor): an example input ``(N, C, H, W)``.
-        out_file (str): the file to write.
-        fmt (str): ``'onnx'`` or ``'torch_export'``. Defaults to 'onnx'.
-        dynamic (bool): batch, height and width dynamic. Defaults to True.
-        opset (int): ONNX opset. Defaults to 18.
-        prelu_as_leaky (bool): ONNX: one-slope PReLUs written as LeakyReLUs
-            (:func:`prelu_to_leaky_relu` on a copy). Defaults to True.
-    """
-    atomic_write(
-        _export(net, example, fmt, dynamic, opset, prelu_as_leaky), out_file)
+        else:
+            torch.export.save(
+                torch.export.export(net, args, dynamic_shapes=shapes), buf)
+            data = buf.getvalue()
+    if out_file is None:
+        return data
+    atomic_write(data, out_file)
     return out_file
 
 
@@ -273,20 +264,20 @@ def ort_session(onnx: Union[str, bytes], threads: Optional[int] = None):
 class OnnxRuntimeNetwork(nn.Module):
     """An image network (one ``(N, C, H, W)`` tensor in, one out) exported
     to ONNX at the first call (dynamic sizes) and run by ONNX Runtime with
-    ``torch.get_num_threads()`` threads; the eager network stays as
-    ``.net``."""
+    ``torch.get_num_threads()`` threads (or run by the ONNX Runtime
+    ``session`` given); the eager network stays as ``.net``."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: Optional[nn.Module], session=None) -> None:
         super().__init__()
-        self.net = net
-        self.session = None
+        self.net, self.session = net, session
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
             raise TypeError('OnnxRuntimeNetwork takes one (N, C, H, W) '
                             'tensor (wrap several inputs in PackedInputs)')
         if self.session is None:
-            self.session = ort_session(_export(self.net, x.detach().cpu()),
-                                       torch.get_num_threads())
+            self.session = ort_session(
+                export_network(self.net, x.detach().cpu()),
+                torch.get_num_threads())
         out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
         return torch.from_numpy(np.asarray(out)).to(x.device)

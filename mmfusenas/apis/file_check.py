@@ -1,10 +1,6 @@
-"""The check that folder inference makes before it writes anything.
-
-``tools/fuse.py``, ``tools/enhance.py`` and the fusion benchmarks decode
-every sample of a data set once (:func:`check_dataset_files`) and then stop
-on the unreadable ones (:func:`refuse_unreadable`) or skip and list them
-(:func:`format_skipped`). See ``docs/user_guides/inference.md``.
-"""
+"""The check folder inference (``tools/fuse.py``, ``tools/enhance.py``, the
+fusion benchmarks) makes before it writes anything: every sample is decoded
+once, then the unreadable ones stop the run or are skipped and listed."""
 import copy
 from typing import List, Sequence
 
@@ -15,17 +11,8 @@ from mmfusenas.utils.progress import track
 def check_dataset_files(dataset,
                         desc: str = 'checking files',
                         progress: bool = True) -> List[dict]:
-    """Decode every sample's files with the dataset's loading step.
-
-    Args:
-        dataset: a data set whose first pipeline transform loads the files.
-        desc (str): the progress bar's text.
-        progress (bool): show a progress bar.
-
-    Returns:
-        list[dict]: one ``dict(index=, stem=, error=)`` per unreadable
-        sample.
-    """
+    """``dict(index=, stem=, error=)`` of every sample of ``dataset`` that
+    its first pipeline transform (the loading step) cannot decode."""
     bad = []
     for idx in track(range(len(dataset)), desc, enabled=progress):
         info = copy.deepcopy(dataset.get_data_info(idx))
@@ -46,17 +33,9 @@ def format_skipped(bad: Sequence[dict]) -> str:
 
 def refuse_unreadable(bad: Sequence[dict], total: int, noun: str,
                       rest: str) -> None:
-    """Raise if any sample is unreadable.
-
-    Args:
-        bad (Sequence[dict]): the result of :func:`check_dataset_files`.
-        total (int): the number of samples.
-        noun (str): what a sample is, e.g. ``'pair(s)'``.
-        rest (str): what ``--skip-bad`` does, e.g. ``'fuse the rest'``.
-
-    Raises:
-        ValueError: listing the unreadable samples.
-    """
+    """Raise a ValueError listing ``bad`` (of :func:`check_dataset_files`),
+    if any, of ``total`` samples; ``noun`` names a sample (``'pair(s)'``),
+    ``rest`` what ``--skip-bad`` does (``'fuse the rest'``)."""
     if bad:
         raise ValueError(
             f'{len(bad)} of {total} {noun} cannot be read; nothing was '

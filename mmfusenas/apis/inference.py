@@ -332,4 +332,3 @@ def inference_enhancer(model: nn.Module, inputs: Any, batch: bool = False):
     """:func:`inference_model` for enhancers and scene + task models."""
     return inference_model(
         _of_family(model, 'enhance', 'an enhancement model'), inputs, batch)
-

@@ -1,12 +1,6 @@
-"""The official TIM test protocols (LiuZhu-CV/TIMFusion) on converted models.
-
-:data:`TIM_OFFICIAL` names each official model's target config, stage count
-and protocol; :func:`fuse_tim_official` reads, runs and saves one pair as
-that model's official test script does (its quirks included). Used by
-``tools/fuse.py --tim-official`` and the TIM converter
-``tools/model_converters/tim_official_to_mmfusenas.py``; see
-``docs/user_guides/official_weights.md``.
-"""
+"""The official TIM test protocols (LiuZhu-CV/TIMFusion) on converted
+models, for ``tools/fuse.py --tim-official`` and the TIM converter; see
+``docs/user_guides/official_weights.md``."""
 from typing import Dict, Optional, Sequence
 
 import cv2
@@ -67,18 +61,16 @@ def fuse_tim_official(model: nn.Module,
             config (its ``fusion_net`` is run directly).
         paths (Sequence[str]): the two sources in config order.
         protocol (str): a key of :data:`TIM_OFFICIAL`, whose entry gives
-            the defaults of the other arguments.
+            the defaults of ``read``, ``batch_stats``, ``pad_multiple`` and
+            ``save``.
         read (Sequence[str], optional): reading per source (:data:`READS`).
         batch_stats (Sequence[str], optional): stages (``'stage1'``,
-            ``'stage2'``) whose BNs use per-image batch statistics (the
-            running statistics stay untouched).
+            ``'stage2'``) whose BNs use per-image batch statistics.
         pad_multiple (int, optional): pad bottom / right to a multiple of
-            this (``pad_mode``: ``'reflect'`` or ``'replicate'``), crop the
-            output back.
+            this (``pad_mode``: ``'reflect'`` or ``'replicate'``), crop back.
         save (str, optional): ``'save_image'`` (clamp, round half up, grey
-            replicated to BGR), ``'gray_floor'`` (clip, truncate, grey) or
-            ``'yuv_floor'`` (truncated result into the Y of the second
-            source's OpenCV YUV, back to BGR).
+            as BGR), ``'gray_floor'`` (clip, truncate) or ``'yuv_floor'``
+            (truncated into the Y of the second source's YUV, as BGR).
 
     Returns:
         np.ndarray: the image the official script writes (OpenCV layout).

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.runner import CheckpointLoader
+from mmengine.runner import CheckpointLoader, load_state_dict
 
 from .fileio import atomic_write
 
@@ -234,15 +234,6 @@ def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
             for bad in nonfinite_tensors(value, key)]
 
 
-def nonfinite_state(model: torch.nn.Module,
-                    optim_wrapper: Optional[Any] = None) -> List[str]:
-    """:func:`nonfinite_tensors` of a model's and an optim wrapper's state."""
-    from mmengine.runner.checkpoint import get_state_dict
-    return nonfinite_tensors(dict(
-        state_dict=get_state_dict(model),
-        optimizer=getattr(optim_wrapper, 'state_dict', dict)()))
-
-
 def short_list(items: Sequence[str], limit: int = 5) -> str:
     """The first ``limit`` items, comma-separated, and how many more."""
     items = list(items)
@@ -330,31 +321,19 @@ def identify_official_weights(keys: Sequence[str]) -> Optional[str]:
                         for p in spec['keys'])), None)
 
 
-def load_model_weights(model: torch.nn.Module,
-                       path: str,
-                       strict: bool = True) -> Any:
-    """:func:`read_checkpoint` and :func:`load_checked_state` of ``path``."""
-    obj = read_checkpoint(path)
-    load_checked_state(model, obj, path, strict)
-    return obj
-
-
 def check_state(model: torch.nn.Module,
                 checkpoint: Any,
                 path: str,
                 strict: bool = True,
-                what: str = 'checkpoint',
-                revise_keys: Sequence[Tuple[str, str]] = (
-                    (r'^module\.', ''), )) -> Dict[str, Any]:
-    """The state dict of ``checkpoint`` (read from ``path``, named ``what``)
-    with keys revised by ``revise_keys``, if it is finite and its keys (when
+                what: str = 'checkpoint') -> Dict[str, Any]:
+    """The state dict of ``checkpoint`` (read from ``path``, named ``what``,
+    ``module.`` prefixes removed) if it is finite and its keys (when
     ``strict``) and shapes fit ``model``, else :class:`FloatingPointError` /
     :class:`CheckpointMismatchError` naming the file (and the converter of an
-    official weight file)."""
+    official weight file). Torch's ``_metadata`` is kept."""
     raw = checkpoint_state_dict(checkpoint, path, what)
-    state = dict(raw)
-    for pattern, repl in revise_keys:
-        state = {re.sub(pattern, repl, k): v for k, v in state.items()}
+    state = OrderedDict((re.sub(r'^module\.', '', k), v)
+                        for k, v in raw.items())
     bad = nonfinite_tensors(state)
     if bad:
         raise FloatingPointError(
@@ -364,8 +343,7 @@ def check_state(model: torch.nn.Module,
     expected = model.state_dict()
     missing, unexpected, shapes = state_mismatch(expected, state)
     if shapes or strict and (missing or unexpected):
-        official = identify_official_weights(list(state))
-        spec = OFFICIAL_WEIGHT_FILES.get(official)
+        spec = OFFICIAL_WEIGHT_FILES.get(identify_official_weights(state))
         problems = '; '.join(text for text, items in (
             (f'{len(missing)} of the model\'s {len(expected)} keys missing '
              f'({short_list(missing)})', missing),
@@ -382,25 +360,20 @@ def check_state(model: torch.nn.Module,
                 f'{problems}. Saved with another architecture or config? '
                 'strict=False (in a config: default_hooks.checked_load.'
                 'strict=False) loads the matching part'))
-    state = OrderedDict(state)
     state._metadata = getattr(raw, '_metadata', OrderedDict())
     return state
 
 
-def load_checked_state(model: torch.nn.Module,
-                       checkpoint: Any,
+def load_model_weights(model: torch.nn.Module,
                        path: str,
-                       strict: bool = True,
-                       what: str = 'checkpoint',
-                       revise_keys: Sequence[Tuple[str, str]] = (
-                           (r'^module\.', ''), ),
-                       logger: Optional[Any] = None) -> None:
-    """Load ``checkpoint`` into ``model`` as MMEngine's runner does, after
-    :func:`check_state`."""
-    from mmengine.runner import load_state_dict
-    load_state_dict(model, check_state(model, checkpoint, path, strict, what,
-                                       revise_keys),
-                    logger=logger or 'current')  # keys checked above
+                       strict: bool = True) -> Any:
+    """Load the checkpoint ``path`` into ``model`` as MMEngine's runner
+    does, after :func:`read_checkpoint` and :func:`check_state`; returns the
+    loaded checkpoint."""
+    obj = read_checkpoint(path)
+    load_state_dict(model, check_state(model, obj, path, strict),
+                    logger='current')  # keys checked above
+    return obj
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

@@ -18,35 +18,31 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmfusenas.apis import (config_modalities,  # noqa: E402
-                            core_network, export_network, init_model,
-                            parse_optimize)
+from mmfusenas.apis import (OnnxRuntimeNetwork,  # noqa: E402
+                            config_modalities, core_network, export_network,
+                            init_model, parse_optimize)
 from mmfusenas.apis.deploy import EXPORT_FORMATS, ort_session  # noqa: E402
 from mmfusenas.utils.fileio import read_image  # noqa: E402
 
 
 class ExportedRunner:
     """Run an exported model: a ``.onnx`` file through ONNX Runtime on the
-    CPU (:func:`~mmfusenas.apis.deploy.ort_session`), a ``.pt2`` file
+    CPU (:class:`~mmfusenas.apis.OnnxRuntimeNetwork`), a ``.pt2`` file
     through ``torch.export.load``."""
 
     def __init__(self, path: str) -> None:
-        self.session = self.program = None
         if not osp.isfile(path):
             raise FileNotFoundError(f'exported model not found: {path}')
         if path.endswith('.pt2'):
-            self.program = torch.export.load(path).module()
+            self.run = torch.export.load(path).module()
         elif path.endswith('.onnx'):
-            self.session = ort_session(path)
+            self.run = OnnxRuntimeNetwork(None, ort_session(path))
         else:
             raise ValueError(f'{path}: expected a .onnx or .pt2 file')
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.program is not None:
-            return self.program(x)
-        out = self.session.run(None, {'x': x.detach().cpu().numpy()})[0]
-        return torch.from_numpy(np.asarray(out))
+        return self.run(x)
 
 
 def compare_outputs(reference: torch.nn.Module, runner,

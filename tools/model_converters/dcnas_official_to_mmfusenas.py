@@ -44,7 +44,6 @@ unused guidance head; it is dropped (listed in ``meta['dropped']``). Any
 other unmapped, missing or mis-shaped key is an error naming it.
 """
 import argparse
-import io
 import json
 import os.path as osp
 import re
@@ -59,7 +58,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_DATA_CONFIG = 'configs/_base_/datasets/gisr_nyu.py'
 
 from mmfusenas.models.gisr import DCNASNet, arch_to_choices  # noqa: E402
-from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    load_legacy_checkpoint, save_converted_checkpoint)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 
 _BLOCK = [
@@ -243,13 +243,8 @@ def main(argv=None) -> dict:
         num_features=net.num_features,
         arch=choices,
         dropped=dropped)
-    buf = io.BytesIO()
-    torch.save(
-        dict(
-            state_dict=OrderedDict(
-                (f'network.{k}', v) for k, v in state.items()),
-            meta=meta), buf)
-    atomic_write(buf.getvalue(), args.dst)
+    save_converted_checkpoint({f'network.{k}': v for k, v in state.items()},
+                              meta, args.dst)
     cfg_path = osp.splitext(args.dst)[0] + '.py'
     atomic_write(
         CONFIG_TEMPLATE.format(

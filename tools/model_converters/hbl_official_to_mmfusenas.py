@@ -37,7 +37,6 @@ output ``{'state_dict': ..., 'meta': ...}`` is written atomically and loads
 with ``weights_only=True``.
 """
 import argparse
-import io
 import os.path as osp
 import re
 import sys
@@ -52,8 +51,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmfusenas.models.restoration import (  # noqa: E402
     HBL_DECODER_POSITIONS, HBL_ENCODER_POSITIONS)
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.checkpoint import load_legacy_checkpoint  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
+from mmfusenas.utils.checkpoint import (  # noqa: E402
+    load_legacy_checkpoint, save_converted_checkpoint)
 from mmfusenas.utils.state_dict_conversion import (  # noqa: E402
     file_sha256, strict_remap)
 from mmfusenas.version import __version__  # noqa: E402
@@ -178,9 +177,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         num_tensors=len(state_dict),
         converter='tools/model_converters/hbl_official_to_mmfusenas.py',
         mmfusenas_version=__version__)
-    buffer = io.BytesIO()
-    torch.save(dict(state_dict=state_dict, meta=meta), buffer)
-    atomic_write(buffer.getvalue(), args.dst)
+    save_converted_checkpoint(state_dict, meta, args.dst)
     print(f'converted {len(official)} official tensors ({args.genotype} '
           f'genotype) for {meta["config"]}: {args.dst}')
     return meta
