@@ -11,13 +11,13 @@ preset's default suite and the FULL suite (all 17 keys) through
 ``compute_fusion_metrics``, on batches of ``--batch`` pairs (the TNO pairs
 repeated) on ``--device`` (CUDA-synchronised), in ms per pair (median of
 ``--repeat`` after one warm-up call); the non-FMI values are compared with
-the numpy oracle (``tests/helpers/fusion_oracle.py``; goal: <= 1e-9
+the numpy oracle (:mod:`mmfusenas.testing.fusion_oracle`; goal: <= 1e-9
 relative). Wall time decides; CPU time and the load average are printed,
 since the machine may be shared.
 
 ``--reference`` (preset cddfuse) also times the widely used Python
 ``Evaluator`` (MMIF-CDDFuse and forks; re-implemented in
-:mod:`helpers.reference_fusion_evaluator`, in ``tests/``) side by side in
+:mod:`mmfusenas.testing.reference_fusion_evaluator`) side by side in
 this process, pair by pair: every metric of the reference once and ours
 (``compute_fusion_metrics``, as the evaluator computes) right after
 (median of ``--repeat``), then our default and FULL suites; the reference
@@ -34,7 +34,7 @@ whether each goal is met (``goals``).
 ``--ivif-zoo DIR`` times IVIF_ZOO's own evaluator (``evaluation_one`` of
 ``Metric/eval_torch.py`` in ``DIR``, a checkout of
 github.com/RollingPlain/IVIF_ZOO that you fetch; see
-:mod:`helpers.ivif_zoo_reference`, in ``tests/``) side by side with the
+:mod:`mmfusenas.testing.ivif_zoo_reference`) side by side with the
 ``ivif_zoo`` preset on the first ``--pairs`` pairs of ``--data``: both read
 the three files and compute all 21 metrics. Goal: >= 20x. With
 ``--command``, whole commands in fresh processes instead
@@ -59,15 +59,14 @@ import numpy as np
 import torch
 from terminaltables import AsciiTable
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
-
-from mmfusenas.evaluation.functional.fusion import (  # noqa: E402
-    compute_fusion_metrics, fusion_workers)
-from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
+from mmfusenas.benchmark.results_record import (check_record_path,
+                                                write_results_record)
+from mmfusenas.evaluation.functional.fusion import (compute_fusion_metrics,
+                                                    fusion_workers)
+from mmfusenas.evaluation.functional.fusion_presets import (
     FUSION_METRICS, FUSION_PRESETS, IVIF_ZOO_METRICS, resolve_metrics)
-from mmfusenas.benchmark.results_record import (  # noqa: E402
-    check_record_path, write_results_record)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TNO = osp.join(osp.dirname(ROOT), 'shared', 'data', 'fusion', 'TNO')
 #: presets the numpy oracle implements (ivif_zoo has IVIF_ZOO's own code)
@@ -209,7 +208,7 @@ def _batched(pairs, default, full, args):
         for label, names in (('default', default), ('FULL', full))}
     rel = {}
     if args.preset in ORACLE_PRESETS:
-        from helpers.fusion_oracle import oracle_metrics
+        from mmfusenas.testing.fusion_oracle import oracle_metrics
         non_fmi = [m for m in full if not m.startswith('FMI')]
         got = compute_fusion_metrics(a, b, f, args.preset, non_fmi)
         for i, p in enumerate(pairs[:n]):
@@ -287,7 +286,7 @@ def _suite_side_by_side(pairs, names, args):
     ``compute_fusion_metrics`` (median of ``--repeat``, after one untimed
     call on the first pair); the medians over pairs of the per-pair wall
     and CPU ratios and of the times (ms)."""
-    import helpers.reference_fusion_evaluator as ref
+    import mmfusenas.testing.reference_fusion_evaluator as ref
     ratio, cpu_ratio, ours, theirs = [], [], [], []
     for i, (a, b, f) in enumerate(pairs):
         if i == 0:
@@ -379,7 +378,7 @@ def _ivif_zoo(args, argv):
     one untimed call of each on the first pair); values compared."""
     import tempfile
 
-    from helpers.ivif_zoo_reference import load_evaluation_one
+    from mmfusenas.testing.ivif_zoo_reference import load_evaluation_one
     try:
         evaluation_one = load_evaluation_one(args.ivif_zoo)
     except FileNotFoundError as err:
@@ -466,10 +465,8 @@ def _ivif_zoo(args, argv):
 #: the reference's command: IVIF_ZOO's ``__main__`` loop over the pairs
 #: (``evaluation_one`` per file, values kept), without its Excel writing
 _REFERENCE_SCRIPT = """
-import os, sys
-sys.path.insert(0, {root!r})
-sys.path.insert(0, os.path.join({root!r}, 'tests'))
-from helpers.ivif_zoo_reference import load_evaluation_one
+import os
+from mmfusenas.testing.ivif_zoo_reference import load_evaluation_one
 evaluation_one = load_evaluation_one({zoo!r})
 rows = [evaluation_one(*(os.path.join({tmp!r}, d, n) for d in
                          ('ir', 'vi', 'fused')))
@@ -515,7 +512,7 @@ def _command(args, argv):
                        [osp.join(tmp, d) for d in ('ir', 'vi', 'fused')] +
                        ['--preset', 'ivif_zoo'])
         ref_s = timed([sys.executable, '-c', _REFERENCE_SCRIPT.format(
-            root=ROOT, zoo=osp.abspath(args.ivif_zoo), tmp=tmp)])
+            zoo=osp.abspath(args.ivif_zoo), tmp=tmp)])
     table = {
         'eval_fusion.py --help': {'seconds': round(help_s, 3)},
         f'eval_fusion.py --preset ivif_zoo, {len(stems)} pairs': {
@@ -545,8 +542,7 @@ def _command(args, argv):
 
 def _reference(pairs, default, full, args):
     """Side-by-side timing against the re-implemented Python Evaluator."""
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    import helpers.reference_fusion_evaluator as ref
+    import mmfusenas.testing.reference_fusion_evaluator as ref
     ref_t = {m: [] for m in full}
     our_t = {m: [] for m in full}
     diff = {m: 0.0 for m in full}

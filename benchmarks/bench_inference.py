@@ -57,7 +57,10 @@ inference tools), or with ``--cpu-kernels`` with the CPU kernels of the
 plugin ``projects/cpu_kernels`` swapped in (:func:`cpu_kernels.apply_cpu_kernels`,
 ``optimize='cpu_kernels'`` of :func:`mmfusenas.apis.init_model`; CPU only),
 in every mode below; the kernel classes run their plain forward where a
-kernel does not apply (export, ``torch.compile``, tracing).
+kernel does not apply (export, ``torch.compile``, tracing). What uses the
+plugin (``--cpu-kernels``, the ``no:SWITCH`` modes,
+``ort_no_commuted_upsampling``, ``--cpu-malloc tuned``) imports it as its
+README says: ``PYTHONPATH=tests:projects/cpu_kernels``.
 
 Modes of the toolbox network (``mmfusenas.apis.deploy``): ``eager``;
 ``fold_bn`` (BatchNorm folded into the convs); ``channels_last``;
@@ -105,6 +108,7 @@ reproduced by ``projects/reproductions/bench_official_cost.py``; the
 kernels one by one by ``python -m cpu_kernels.bench_kernels``.
 """
 import argparse
+import contextlib
 import copy
 import functools
 import importlib
@@ -129,23 +133,17 @@ from terminaltables import AsciiTable
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from mmfusenas.apis import (PackedInputs, export_network, init_model,
+                            optimize_for_inference)
+from mmfusenas.apis.tim_official import TIM_OFFICIAL
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.benchmark.results_record import (check_record_path,
+                                                write_results_record)
+from mmfusenas.models.gisr import DCNASNet
+from mmfusenas.registry import MODELS
+from mmfusenas.search.estimators import count_flops, count_params, device_name
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
-
-from mmfusenas.apis import (  # noqa: E402
-    PackedInputs, export_network, init_model, optimize_for_inference)
-from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
-from cpu_kernels import apply_cpu_kernels  # noqa: E402
-from mmfusenas.models.gisr import DCNASNet  # noqa: E402
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.estimators import (  # noqa: E402
-    count_flops, count_params, device_name)
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from cpu_kernels.allocator import configure_cpu_allocator  # noqa
-from mmfusenas.benchmark.results_record import (  # noqa: E402
-    check_record_path, write_results_record)
-from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa
-
 SHARED = osp.join(osp.dirname(ROOT), 'shared')
 RUAS_WEIGHTS = osp.join(SHARED, 'checkpoints', 'ruas_official', 'lol.pt')
 LOL_IMAGE = osp.join(SHARED, 'data', 'lowlight', 'lol', 'test', '00271.png')
@@ -180,8 +178,10 @@ def switch_of(mode: str) -> Optional[str]:
 def mode_name(value: str) -> str:
     """``--modes`` entry check: a mode of :data:`ALL_MODES` or
     ``no:SWITCH`` with a switch of ``cpu_kernels`` (or a former name)."""
-    switch = switch_of(value)
-    if value in ALL_MODES or (switch is not None and switch in SWITCHES):
+    if value in ALL_MODES:
+        return value
+    from cpu_kernels.switches import SWITCHES  # the plugin
+    if switch_of(value) in SWITCHES:
         return value
     raise argparse.ArgumentTypeError(
         f'unknown mode {value!r}: one of {", ".join(ALL_MODES)} or '
@@ -647,7 +647,11 @@ def _build_mode(mode: str, net: nn.Module, x: torch.Tensor, threads: int,
                 '_prelu' if not opts.get('prelu_as_leaky', True) else '') + (
                     '_no_' + '_'.join(sorted(switches)) if switches else '')
             path = osp.join(cache['_dir'], f'net{tag}.onnx')
-            with cpu_kernels(**switches):
+            context = contextlib.nullcontext()
+            if switches:
+                from cpu_kernels.switches import cpu_kernels  # the plugin
+                context = cpu_kernels(**switches)
+            with context:
                 cache[mode] = ort_runner(folded, x, threads, path, **opts)
         return cache[mode]
     if mode == 'jit_freeze':
@@ -668,6 +672,7 @@ def _eager_without(switch: str, net: nn.Module,
     """``net(x)`` with the CPU kernel switch ``switch`` off for the call
     (:mod:`cpu_kernels.switches`; e.g. ``channels_last``: the NCHW
     pass, in the authors' summation order)."""
+    from cpu_kernels.switches import cpu_kernels  # the plugin
     with cpu_kernels(**{switch: False}):
         return net(x)
 
@@ -756,6 +761,7 @@ def run_entry(name: str, args, tmp: str) -> dict:
         net, official, official_modules = dict(
             dcnas=build_dcnas, hbl=build_hbl, hqs=build_hqs)[family](tmp)
     if args.cpu_kernels:  # every mode is built from this network
+        from cpu_kernels import apply_cpu_kernels  # the plugin
         apply_cpu_kernels(net)
     net = net.to(device)
     for m in official_modules:
@@ -968,6 +974,7 @@ def main_latency(argv=None) -> dict:
         args.modes = ['eager'] + args.modes
     torch.set_num_threads(args.threads)
     if args.cpu_malloc == 'tuned':
+        from cpu_kernels.allocator import configure_cpu_allocator
         configure_cpu_allocator()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

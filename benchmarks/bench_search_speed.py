@@ -46,24 +46,21 @@ import json
 import os
 import os.path as osp
 import statistics
-import sys
 import time
 
 import torch
 from mmengine.config import Config
 from terminaltables import AsciiTable
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.engine import BilevelOptimWrapperConstructor
+from mmfusenas.registry import MODELS, TASK_UTILS
+from mmfusenas.search import BilevelProblem
+from mmfusenas.search.strategies.cooperative import CooperativeProblem
+from mmfusenas.testing.bilevel_problems import (QuadraticProblem,
+                                                RidgeProblem1D, cosine)
 
-from mmfusenas.engine import BilevelOptimWrapperConstructor  # noqa: E402
-from mmfusenas.registry import MODELS, TASK_UTILS  # noqa: E402
-from mmfusenas.search import BilevelProblem  # noqa: E402
-from mmfusenas.search.strategies.cooperative import (  # noqa: E402
-    CooperativeProblem)
-from helpers.bilevel_problems import (  # noqa: E402
-    QuadraticProblem, RidgeProblem1D, cosine)
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 SPACE = osp.join(ROOT, 'configs', '_base_', 'models', 'tim_search_space.py')
 STRATEGIES = [
@@ -232,7 +229,7 @@ Usage::
     python benchmarks/bench_search_speed.py --mode hypergradients [--outer 300] [--inner 10]
 
 Two bilevel problems with closed-form optima
-(:mod:`helpers.bilevel_problems`, in ``tests/``): ``ridge1d`` (scalar ridge
+(:mod:`mmfusenas.testing.bilevel_problems`): ``ridge1d`` (scalar ridge
 regression, α = log ridge weight) and ``quadratic`` (a quadratic lower level
 with a dense Hessian of condition number 10, α ∈ R²). Per strategy:
 

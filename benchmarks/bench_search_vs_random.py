@@ -119,25 +119,23 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
-
-from mmfusenas.engine.hooks.arch_separation_hook import (  # noqa: E402
+from mmfusenas.engine.hooks.arch_separation_hook import (
     CURVE_KEY as SEPARATION_KEY)
-from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from mmfusenas.benchmark.control_stats import (  # noqa: E402
+from mmfusenas.engine.runner import with_cached_text
+from mmfusenas.benchmark.control_stats import (
     rank_pct, signal_vs_noise)
-from mmfusenas.models.mutables import (  # noqa: E402
+from mmfusenas.models.mutables import (
     Genotype, build_genotype_net)
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.search.algorithms.bilevel_search import (  # noqa: E402
+from mmfusenas.registry import MODELS
+from mmfusenas.search.algorithms.bilevel_search import (
     record_submodule_inputs)
-from mmfusenas.search.estimators import count_flops  # noqa: E402
-from mmfusenas.search.predictors import spearman_rho  # noqa: E402
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from mmfusenas.benchmark.process_units import (  # noqa: E402
+from mmfusenas.search.estimators import count_flops
+from mmfusenas.search.predictors import spearman_rho
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.benchmark.process_units import (
     ProcessUnit, launch_unit_worker, run_process_units)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 STRATEGIES = {
     'ias_paper': dict(type='IASStrategy', variant='paper'),
@@ -150,21 +148,21 @@ STRATEGIES = {
 
 
 def _toy_ivif(root: str, quick: bool, num: int = None) -> None:
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy'), num=num or (48 if quick else 96), seed=0,
         size=64, val_fraction=0.25)
 
 
 def _toy_lowlight(root: str, quick: bool, num: int = None) -> None:
-    from toy_data.lowlight import generate_toy_lowlight
+    from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
     generate_toy_lowlight(
         osp.join(root, 'toy_lowlight'), num_train=16 if quick else 32,
         num_val=8 if quick else 16, seed=0, size=64)
 
 
 def _toy_exdark(root: str, quick: bool, num: int = None) -> None:
-    from toy_data import generate_toy_exdark
+    from mmfusenas.testing.toy_data import generate_toy_exdark
     generate_toy_exdark(
         osp.join(root, 'toy_exdark'), num_train=24 if quick else 48,
         num_val=8 if quick else 16, seed=0, size=64)
@@ -174,7 +172,7 @@ def _toy_night(root: str, quick: bool, num: int = None) -> None:
     # 96 pairs with --quick too (72 train / 24 held out; before 48 with 12
     # held out): part of the chain's retraining protocol (docs/methods/compose.md,
     # "the two modes of the chain retraining")
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(
         osp.join(root, 'toy_night'), num=num or CHAIN_TOY_PAIRS, seed=0,
         size=64, val_fraction=0.25, night_fraction=1.0, night_darkness=4.0)

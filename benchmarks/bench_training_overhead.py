@@ -51,7 +51,10 @@ kernel switch's before / after; ``--compare-env`` is its old name, which
 also reads the old form ``MMFUSENAS_NO_GROUPED_CONV=1``).
 ``--cfg-options KEY=VALUE ...`` overrides settings of every config for
 both steps (e.g. ``optim_wrapper.optimizer.fused=True``: PyTorch's fused
-AdamW); the record keeps them. Ends with ``RESULT {json}``.
+AdamW); the record keeps them. Ends with ``RESULT {json}``. The options
+that use the plugin (``--cpu-kernels``, ``--compare-kernels``,
+``--cpu-malloc tuned``) import it as its README says: run them with
+``PYTHONPATH=projects/cpu_kernels``.
 
 
 Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
@@ -91,30 +94,22 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
-sys.path.insert(0, osp.join(ROOT, 'tests'))  # the test helpers
-sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
+import mmfusenas  # noqa: F401
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.benchmark.results_record import (check_record_path,
+                                                write_results_record)
+from mmfusenas.engine.hooks import FiniteStepGuardHook
+from mmfusenas.registry import MODELS
+from mmfusenas.search.estimators.resource_estimator import \
+    count_flops_of_call
+from mmfusenas.testing.distributed import (launch, results_or_raise,
+                                           strip_batchnorm)
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from mmfusenas.utils.checkpoint import nonfinite_tensors, read_checkpoint
+from mmfusenas.utils.distributed import unwrap
+from mmfusenas.utils.fileio import atomic_write
 
-import mmfusenas  # noqa: E402,F401
-from mmfusenas.engine.hooks import FiniteStepGuardHook  # noqa: E402
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.utils.distributed import unwrap  # noqa: E402
-from cpu_kernels import apply_cpu_kernels  # noqa: E402
-from cpu_kernels.switches import SWITCHES, cpu_kernels  # noqa: E402
-from mmfusenas.search.estimators.resource_estimator import (  # noqa: E402
-    count_flops_of_call)
-from helpers.distributed import (  # noqa: E402
-    launch, results_or_raise, strip_batchnorm)
-from cpu_kernels.allocator import (  # noqa: E402
-    DEFAULT_CPU_MALLOC, configure_cpu_allocator)
-from mmfusenas.utils.checkpoint import (  # noqa: E402
-    read_checkpoint, nonfinite_tensors)
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.benchmark.results_record import (  # noqa: E402
-    check_record_path, write_results_record)
-from toy_data.ivif import generate_toy_dataset  # noqa: E402
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 CONFIGS = ['configs/tim/retinanet_ivif_toy.py',
            'configs/tim/deeplabv3plus_r18_msrs_toy.py']
@@ -258,6 +253,8 @@ def kernel_switches(pairs) -> dict:
     former environment variables, ``MMFUSENAS_NO_<SWITCH>=1`` (and
     ``MMFUSENAS_OPENCV_FILTERS=1``), is read as ``<switch>=False``."""
     switches = {}
+    if pairs:
+        from cpu_kernels.switches import SWITCHES  # the plugin
     for pair in pairs:
         key, sep, value = pair.partition('=')
         value = value.strip().lower()
@@ -319,6 +316,7 @@ def run_config(path, args, data_root):
     alone = MODELS.build(cfg.model)
     alone.init_weights()
     if args.cpu_kernels:
+        from cpu_kernels import apply_cpu_kernels  # the plugin
         apply_cpu_kernels(model, training=True)
         apply_cpu_kernels(alone, training=True)
     model.to(DEVICE)
@@ -366,6 +364,7 @@ def run_config(path, args, data_root):
         who_all += ('p', )
     switches = kernel_switches(args.compare_kernels or [])
     if switches:
+        from cpu_kernels.switches import cpu_kernels  # the plugin
         rows['kernels'] = []
         who_all += ('e', )
     for r in range(args.warmup + args.rounds):
@@ -452,6 +451,8 @@ def main_overhead():
         raise SystemExit('--compare-plain compares the plain model with '
                          'the CPU kernels: add --cpu-kernels')
     if args.cpu_malloc == 'tuned':
+        from cpu_kernels.allocator import (  # the plugin
+            DEFAULT_CPU_MALLOC, configure_cpu_allocator)
         malloc = DEFAULT_CPU_MALLOC
         configure_cpu_allocator(**malloc)
     print(f'CPU allocator: {malloc or "glibc defaults"}')
@@ -902,7 +903,7 @@ def main_distributed() -> None:
     if {'oneshot', 'evolution'} & set(args.workloads):
         import tempfile
 
-        from toy_data import generate_toy_rgbd
+        from mmfusenas.testing.toy_data import generate_toy_rgbd
         tmp = tempfile.TemporaryDirectory()
         args.rgbd = osp.join(tmp.name, 'rgbd')
         generate_toy_rgbd(

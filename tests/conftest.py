@@ -15,15 +15,16 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the opt-in CPU kernel plugin, as a user puts it on PYTHONPATH; the package
 # never imports it (tests/test_package_layout.py)
 sys.path.insert(0, osp.join(REPO_ROOT, 'projects', 'cpu_kernels'))
-# the test helpers (``tests/helpers``, imported as ``helpers``), the
-# toy-data generators (``tools/misc/toy_data``, imported as ``toy_data``) and
-# the benchmark scripts the tests call: on
-# the path of this process, its xdist workers and the processes a test starts
-# (tools, spawned ranks)
+# the test helpers (``tests/helpers``, imported as ``helpers``) and the
+# folders of the benchmark and reproduction scripts the tests load (a script
+# imports a script beside it, as its own folder is on the path when it runs):
+# on the path of this process, its xdist workers and the processes a test
+# starts (tools, spawned ranks). The toy data and the other helpers the
+# tools and benchmarks share are ``mmfusenas.testing``.
 TESTS = osp.join(REPO_ROOT, 'tests')
-TOOLS_MISC = osp.join(REPO_ROOT, 'tools', 'misc')
 BENCHMARKS = osp.join(REPO_ROOT, 'benchmarks')
-_PATHS = (TESTS, TOOLS_MISC, BENCHMARKS)
+REPRODUCTIONS = osp.join(REPO_ROOT, 'projects', 'reproductions')
+_PATHS = (TESTS, BENCHMARKS, REPRODUCTIONS)
 for path in reversed(_PATHS):
     if path not in sys.path:
         sys.path.insert(0, path)
@@ -49,7 +50,7 @@ def shared_data() -> str:
 def toy_root(tmp_path_factory) -> str:
     """A module's own toy IVIF set: 8 pairs, seed 3, 64 px, a quarter for
     validation. Modules needing another set define their own ``toy_root``."""
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     root = str(tmp_path_factory.mktemp('toy') / 'toy')
     generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
     return root

@@ -1,7 +1,7 @@
 """Data sets (paired fusion images with detection / segmentation
 annotations, low-light, restoration, guided depth SR), their transforms and
 the degradation models of the synthetic ones. The generators of the toy
-data sets are outside the package, in ``tools/misc/toy_data`` (run by
+data sets are :mod:`mmfusenas.testing.toy_data` (run by
 ``tools/misc/make_toy_*.py``)."""
 from .deblur_dataset import (BlurredImageDataset, LevinDataset,
                              SyntheticDeblurDataset)

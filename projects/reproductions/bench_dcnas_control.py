@@ -90,33 +90,32 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from mmfusenas.datasets import GISRDataset  # noqa: E402
-from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from mmfusenas.evaluation.metrics import GISRMetric  # noqa: E402
-from mmfusenas.benchmark.control_stats import rank_pct  # noqa: E402
-from mmfusenas.evaluation.fusion_files import add_ranks  # noqa: E402
-from mmfusenas.models.gisr import (  # noqa: E402
+from mmfusenas.datasets import GISRDataset
+from mmfusenas.engine.runner import with_cached_text
+from mmfusenas.evaluation.metrics import GISRMetric
+from mmfusenas.benchmark.control_stats import rank_pct
+from mmfusenas.evaluation.fusion_files import add_ranks
+from mmfusenas.models.gisr import (
     DCNASNet, GuidedDepthSR, dcnas_keys)
-from mmfusenas.models.mutables import (  # noqa: E402
+from mmfusenas.models.mutables import (
     Genotype, encode_choices, one_shot_space, random_choices)
-from mmfusenas.search.estimators import (  # noqa: E402
+from mmfusenas.search.estimators import (
     PathCostTable, count_flops, count_params, measure_latency)
-from mmfusenas.engine.runner import EvolutionSearcher  # noqa: E402
-from mmfusenas.search.predictors import (  # noqa: E402
+from mmfusenas.engine.runner import EvolutionSearcher
+from mmfusenas.search.predictors import (
     BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
-from mmfusenas.search.strategies import path_loss  # noqa: E402
-from mmfusenas.utils.distributed import unwrap  # noqa: E402
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.benchmark.results_record import (  # noqa: E402
+from mmfusenas.search.strategies import path_loss
+from mmfusenas.utils.distributed import unwrap
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.benchmark.results_record import (
     check_record_path, write_results_record)
-from mmfusenas.benchmark.process_units import (  # noqa: E402
+from mmfusenas.benchmark.process_units import (
     AdoptedProcess, ProcessUnit, pid_alive, run_process_units)
-from mmfusenas.benchmark.seed_runs import (  # noqa: E402
+from mmfusenas.benchmark.seed_runs import (
     collect_seed_runs, read_stored_run, seed_stats)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 TESTS = ('toy', 'Middlebury', 'Lu')
 

@@ -38,7 +38,6 @@ import copy
 import json
 import os
 import os.path as osp
-import sys
 import tempfile
 import time
 from typing import Dict, List, Tuple
@@ -50,17 +49,14 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 from PIL import Image
 
+from mmfusenas.evaluation.functional.enhancement import psnr, ssim_uint8
+from mmfusenas.models.mutables import fix_space_cfg
+from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmfusenas.testing.toy_data import (generate_toy_haze,
+                                        generate_toy_lowlight,
+                                        generate_toy_underwater)
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))  # the toy-data generators
-
-from mmfusenas.evaluation.functional.enhancement import (  # noqa: E402
-    psnr, ssim_uint8)
-from mmfusenas.models.mutables import fix_space_cfg  # noqa: E402
-from mmfusenas.registry import (MODELS,  # noqa: E402
-                                OPTIM_WRAPPER_CONSTRUCTORS)
-from toy_data import generate_toy_haze, generate_toy_underwater  # noqa
-from toy_data.lowlight import generate_toy_lowlight  # noqa: E402
-
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'lowlight')
 TASKS = ('toy_lowlight', 'toy_haze', 'toy_underwater', 'lol', 'mit')
 Pairs = List[Tuple[torch.Tensor, torch.Tensor]]

@@ -48,30 +48,27 @@ import glob
 import json
 import math
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
 import torch
+# a script of this folder (on the path, as a script's own folder is)
+from bench_task_guidance import FUSION_LOSSES, fusion_net_cfg
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from mmfusenas.datasets.transforms import (invert_flow,  # noqa: E402
+from mmfusenas.datasets.transforms import (invert_flow,
                                            random_affine_elastic_field,
                                            remap_array)
-from mmfusenas.evaluation.functional import compute_fusion_metrics  # noqa
-from mmfusenas.models import (DeformableRegNet, FlowEPELoss,  # noqa: E402
+from mmfusenas.evaluation.functional import compute_fusion_metrics
+from mmfusenas.models import (DeformableRegNet, FlowEPELoss,
                               FlowSmoothnessLoss, NGFLoss)
-from mmfusenas.models.registration import (  # noqa: E402
-    PyramidCorrRegNet, optimise_field, register_pair, warp_image)
-from mmfusenas.registry import MODELS  # noqa: E402
+from mmfusenas.models.registration import (PyramidCorrRegNet, optimise_field,
+                                           register_pair, warp_image)
+from mmfusenas.registry import MODELS
 
-from bench_task_guidance import FUSION_LOSSES, fusion_net_cfg  # noqa: E402
-
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')
 METRICS = ['MI', 'FMI_gradient', 'VIF', 'Qabf', 'SSIM']
 CONDITIONS = ('aligned', 'misaligned', 'registered', 'refined', 'oracle')

@@ -49,7 +49,6 @@ import io
 import json
 import logging
 import os.path as osp
-import sys
 import tempfile
 import time
 from typing import Dict, List, Tuple
@@ -59,16 +58,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'tests'))  # the test helpers
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'tools', 'misc'))  # the toy-data generators
-
-from helpers.task_models import toy_retinanet  # noqa: E402
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from mmfusenas.utils.colorspace import rgb_to_ycbcr  # noqa: E402
-from mmfusenas.benchmark.process_units import map_in_processes  # noqa: E402
-from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.benchmark.process_units import map_in_processes
+from mmfusenas.testing.toy_data.ivif import CLASSES, generate_toy_dataset
+from mmfusenas.testing.toy_models import toy_retinanet
+from mmfusenas.utils.colorspace import rgb_to_ycbcr
 
 VARIANTS = ('vis', 'ir', 'direct', 'guided')
 NAMES = {
@@ -578,9 +572,6 @@ Example::
     python projects/reproductions/bench_task_guidance.py --mode compose                 # 3 seeds
     python projects/reproductions/bench_task_guidance.py --mode compose --quick         # 1 seed, short
 """
-
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 
 COMPOSE_VARIANTS = ('vis', 'ir', 'fusion', 'scene', 'chain_fixed',

@@ -2,9 +2,9 @@
 
 TIM (Sec. 4.3.1) credits its detection gain to the searched neck. This
 benchmark trains the toy RetinaNet (ResNet-18 at 1/4 width, no pretrained
-weights, ``toy_retinanet`` of ``tests/helpers/``) on the early-fused toy input
-``[IR, Y, max(IR, Y)]`` with the *same* schedule, batch order, flips,
-optimiser and seeds, changing only the neck:
+weights, :func:`~mmfusenas.testing.toy_models.toy_retinanet`) on the
+early-fused toy input ``[IR, Y, max(IR, Y)]`` with the *same* schedule,
+batch order, flips, optimiser and seeds, changing only the neck:
 
 * ``fpn``: mmdet's FPN (64 channels, strides 4-32) -- the baseline;
 * ``pafpn``: mmdet's PAFPN (64 channels);
@@ -46,7 +46,6 @@ import json
 import logging
 import os
 import os.path as osp
-import sys
 import tempfile
 import time
 from typing import Callable, Dict, List, Optional, Sequence
@@ -55,22 +54,16 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+# a script of this folder (on the path, as a script's own folder is)
+from bench_task_guidance import (coco_dets, coco_eval, flipped_batch,
+                                 load_toy_split, optimizer_step)
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'tests'))  # the test helpers
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'tools', 'misc'))  # the toy-data generators
-
-from bench_task_guidance import (  # noqa: E402
-    coco_dets, coco_eval, flipped_batch, load_toy_split, optimizer_step)
-from mmfusenas.models.ops import TASK_OP_NAMES  # noqa: E402
-from mmfusenas.search.estimators import (config_cost,  # noqa: E402
-                                         largest_width)
-from helpers.task_models import toy_retinanet  # noqa: E402
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from mmfusenas.benchmark.process_units import map_in_processes  # noqa: E402
-from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.benchmark.process_units import map_in_processes
+from mmfusenas.models.ops import TASK_OP_NAMES
+from mmfusenas.search.estimators import config_cost, largest_width
+from mmfusenas.testing.toy_data.ivif import CLASSES, generate_toy_dataset
+from mmfusenas.testing.toy_models import toy_retinanet
 
 BC = 16  # the toy ResNet-18's base width: levels of 16, 32, 64, 128
 IN_CHANNELS = [BC, BC * 2, BC * 4, BC * 8]

@@ -73,17 +73,14 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from mmfusenas.benchmark.cli_modes import run_mode
+from mmfusenas.benchmark.process_units import (ProcessUnit, UnitProgress,
+                                               run_process_units)
+from mmfusenas.engine.runner import with_cached_text
+from mmfusenas.evaluation.functional import compute_fusion_metrics
+from mmfusenas.registry import MODELS
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))  # the toy-data generators
-
-from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from mmfusenas.evaluation.functional import (  # noqa: E402
-    compute_fusion_metrics)
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.benchmark.cli_modes import run_mode  # noqa: E402
-from mmfusenas.benchmark.process_units import (  # noqa: E402
-    ProcessUnit, UnitProgress, run_process_units)
-
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'fusion')
 CFG = osp.join(REPO, 'configs', 'tim')
 
@@ -443,7 +440,7 @@ evaluated on held-out pairs with
 CPU time for one ``--time-size`` pair.
 
 Data (``--data``): ``toy`` -- procedural pairs written by
-:func:`~toy_data.ivif.generate_toy_dataset` (``--toy-num``
+:func:`~mmfusenas.testing.toy_data.ivif.generate_toy_dataset` (``--toy-num``
 pairs at 128 px, its ``train`` / ``val`` split) into a temporary folder;
 ``tno`` -- the shared TNO samples (``../shared/data/fusion/TNO``, the last
 ``--test-pairs`` held out), luminance resized to a shorter side of 192.
@@ -536,7 +533,7 @@ def _read_pair(ir_path: str, vi_path: str,
 
 def load_toy(num: int, folder: str) -> Tuple[List, List]:
     """Generate ``num`` toy pairs at 128 px; (train, val) pair lists."""
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(folder, num=num, seed=0, size=128)
     splits = {}
     for split in ('train', 'val'):

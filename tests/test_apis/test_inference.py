@@ -15,7 +15,7 @@ from mmfusenas.apis import (inference_enhancer, inference_fusion,
 from mmfusenas.apis.inference import make_data_info
 from mmfusenas.models.enhancers import to_uint8_rgb
 from helpers import load_tool, save_seeded_checkpoint
-from toy_data.lowlight_tasks import generate_toy_exdark
+from mmfusenas.testing.toy_data.lowlight_tasks import generate_toy_exdark
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_CFG = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')

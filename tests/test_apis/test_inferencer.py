@@ -16,7 +16,7 @@ from mmfusenas.apis import (FusionInferencer, inference_fusion,
 from helpers import (REPO_ROOT, load_tool,
                      save_detecting_checkpoint,
                      save_seeded_checkpoint)
-from toy_data import generate_toy_dataset
+from mmfusenas.testing.toy_data import generate_toy_dataset
 
 FUSION_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'fusion_ivif_toy.py')
 DET_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'retinanet_ivif_toy.py')

@@ -7,7 +7,7 @@ import torch
 
 from mmfusenas.datasets import (PairedRestorationDataset, SyntheticHazeDataset,
                                 SyntheticRainDataset, add_haze, rain_streaks)
-from toy_data import generate_toy_restoration
+from mmfusenas.testing.toy_data import generate_toy_restoration
 
 
 @pytest.fixture(scope='module')

@@ -12,7 +12,7 @@ from PIL import Image
 from mmfusenas.datasets import GISRDataset
 from mmfusenas.datasets.transforms import (GISRDegrade, GISRModCrop,
                                            read_depth, resize_depth)
-from toy_data import generate_toy_rgbd
+from mmfusenas.testing.toy_data import generate_toy_rgbd
 
 init_default_scope('mmfusenas')
 

@@ -12,8 +12,8 @@ from pycocotools import mask as mask_utils
 
 from mmfusenas.datasets.transforms.annotation_loading import decode_coco_mask
 from mmfusenas.registry import DATASETS, METRICS, MODELS, TRANSFORMS
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 from helpers.task_models import distillation_neck, mask_rcnn
-from toy_data.ivif import generate_toy_dataset
 
 SIZE = 64
 CLASSES = ('person', 'car', 'bicycle', 'cone')

@@ -14,10 +14,12 @@ from PIL import Image
 from mmfusenas.datasets import (EXDARK_CLASSES, ACDCDataset, DarkFaceDataset,
                                 ExDarkDataset)
 from mmfusenas.registry import DATASETS
-from toy_data import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK, generate_toy_acdc,
-                      generate_toy_darkface, generate_toy_exdark)
-from toy_data.ivif import render_toy_scene
-from toy_data.lowlight_tasks import toy_to_cityscapes
+from mmfusenas.testing.toy_data import (TOY_TO_CITYSCAPES, TOY_TO_EXDARK,
+                                        generate_toy_acdc,
+                                        generate_toy_darkface,
+                                        generate_toy_exdark)
+from mmfusenas.testing.toy_data.ivif import render_toy_scene
+from mmfusenas.testing.toy_data.lowlight_tasks import toy_to_cityscapes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 96

@@ -19,7 +19,7 @@ from mmfusenas.datasets import PairedDetDataset
 from mmfusenas.registry import DATASETS
 from helpers.paired_files import make_pairs, write_text
 from helpers import load_tool
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
 MSRS_CLASSES = ('person', 'bicycle', 'car')

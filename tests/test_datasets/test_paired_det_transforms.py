@@ -25,7 +25,7 @@ from mmfusenas.datasets.transforms.box_ops import (crop_boxes, flip_boxes,
                                                    rescale_boxes, rot90_boxes)
 from mmfusenas.models.data_preprocessors import FusionDataPreprocessor
 from helpers import load_tool
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 
 PAIRS = dict(ir='ir', vi='vi')
 LOAD = [dict(type='LoadPairedImages'), dict(type='LoadPairedAnnotations')]

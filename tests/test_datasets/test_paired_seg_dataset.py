@@ -15,7 +15,7 @@ from mmfusenas.datasets import (MFNET_CHANNELS, MFNET_CLASSES, MFNET_PALETTE,
 from mmfusenas.datasets.transforms import (LoadPairedAnnotations,
                                            LoadPairedImages,
                                            PackFusionSegInputs)
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 
 LOAD = [
     dict(type='LoadPairedImages'),

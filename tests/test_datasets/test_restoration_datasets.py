@@ -7,9 +7,10 @@ import pytest
 from PIL import Image
 
 from mmfusenas.datasets import HazeDataset, UnderwaterDataset
-from toy_data import (add_underwater, draw_haze, generate_toy_haze,
-                      generate_toy_underwater)
-from toy_data.restoration import load_rgbd
+from mmfusenas.testing.toy_data import (add_underwater, draw_haze,
+                                        generate_toy_haze,
+                                        generate_toy_underwater)
+from mmfusenas.testing.toy_data.restoration import load_rgbd
 
 
 def _img(path, value=0, size=(6, 5)):

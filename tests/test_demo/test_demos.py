@@ -14,7 +14,7 @@ from mmfusenas.apis.video import STAGES, PairedFrames
 from helpers import (REPO_ROOT, load_tool,
                      save_detecting_checkpoint,
                      save_seeded_checkpoint)
-from toy_data import generate_toy_dataset
+from mmfusenas.testing.toy_data import generate_toy_dataset
 
 write_pan_clip = load_tool('demo/video_demo.py').write_pan_clip
 

@@ -1,6 +1,6 @@
 """Distributed search and training with 2 real processes (gloo, CPU).
 
-Every test launches 2 ranks with :func:`helpers.distributed.launch`
+Every test launches 2 ranks with :func:`mmfusenas.testing.distributed.launch`
 (forked processes, a fresh gloo group, a time limit so nothing hangs) and
 compares with one process on the union of the ranks' batches: 2 ranks with
 per-rank batch b must end with the same α and weights as 1 process with
@@ -22,15 +22,13 @@ from mmengine.dist import get_rank
 from mmfusenas.engine import AlgorithmDistributedDataParallel
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import Genotype
-from helpers.distributed import (launch, results_or_raise,
-                                 run_cooperative, run_evolution,
-                                 run_hyper_algorithms,
-                                 run_nan_gradient, run_one_shot,
-                                 run_pmi, run_search,
-                                 run_task_guided, run_train_tool,
-                                 save_init)
+from mmfusenas.testing.distributed import launch, results_or_raise
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from helpers.distributed import (run_cooperative, run_evolution,
+                                 run_hyper_algorithms, run_nan_gradient,
+                                 run_one_shot, run_pmi, run_search,
+                                 run_task_guided, run_train_tool, save_init)
 from helpers.numerics import reduction_atol
-from toy_data.ivif import generate_toy_dataset
 
 # one intra-op thread: tiny tensors lose to threads on a shared CPU
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -179,7 +177,7 @@ def test_darts_second_order_iter_loop_two_ranks_and_resume(
 def test_cooperative_search_two_ranks_equal_one_process(tmp_path):
     """RUAS cooperative search (scene + denoiser, β coupling, task steps
     every 2nd step, some α without gradient in a step)."""
-    from toy_data.lowlight import generate_toy_lowlight
+    from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
     data = str(tmp_path / 'lowlight')
     # 16 train pairs: 8 for the weights, 8 for α (splits/search_*.txt)
     generate_toy_lowlight(data, num_train=16, num_val=2, seed=0)
@@ -530,7 +528,7 @@ def test_plain_ddp_wrapper_is_refused_by_the_bilevel_loops():
 def test_torch_distributed_run_command(toy, tmp_path):
     """The issue's command, with ``python -m torch.distributed.run`` in a
     subprocess (fresh interpreters, as users start it)."""
-    from helpers.distributed import free_port
+    from mmfusenas.testing.distributed import free_port
     work = str(tmp_path / 'work')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
     subprocess.run([
@@ -552,7 +550,7 @@ def test_torch_distributed_run_command(toy, tmp_path):
 @pytest.fixture(scope='module')
 def rgbd(tmp_path_factory):
     """4 / 2 / 2 toy RGB-D pairs at 32 px and the seeded tiny supernet."""
-    from toy_data import generate_toy_rgbd
+    from mmfusenas.testing.toy_data import generate_toy_rgbd
     folder = tmp_path_factory.mktemp('rgbd')
     data = str(folder / 'data')
     generate_toy_rgbd(data, 4, 2, 2, seed=0, size=32)

@@ -14,7 +14,7 @@ from mmfusenas.engine.hooks.fused_image_save_hook import prediction_image
 from mmfusenas.registry import MODELS
 from mmfusenas.structures import FusionDataSample
 from helpers import load_tool
-from toy_data.lowlight_tasks import generate_toy_exdark
+from mmfusenas.testing.toy_data.lowlight_tasks import generate_toy_exdark
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -67,7 +67,7 @@ def test_prediction_visualization_hook_and_tensorboard_switch(
     """tools/test.py with PredictionVisualizationHook on the toy RetinaNet;
     the TensorBoard switch adds its backend (or says what to install)."""
     import importlib.util as util
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     from mmfusenas.utils.config import enable_tensorboard
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=4, seed=3, size=64, val_fraction=0.5)

@@ -10,10 +10,10 @@ from mmengine.runner import Runner
 
 from mmfusenas.models.mutables import one_shot_space
 from mmfusenas.search.predictors import BGRUPredictor, save_predictor
+from mmfusenas.testing.toy_data import generate_toy_rgbd
 from helpers.distributed import (PathRecorderHook, build_one_shot_model,
                                  one_shot_run_cfg)
 from helpers.numerics import assert_equal_states
-from toy_data import generate_toy_rgbd
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,5 @@
 """PMI: meta-gradients vs hand computation, the loop, checkpoint, config."""
 import glob
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -15,7 +14,8 @@ from torch.utils.data import DataLoader
 from mmfusenas.engine.runner import (PMILoop, inner_update, meta_gradient,
                                      meta_parameters, with_cached_text)
 from mmfusenas.registry import MODELS
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PMI_CONFIG = osp.join(REPO, 'configs', 'tim', 'pmi_fusion_toy.py')
@@ -239,12 +239,6 @@ def test_pmi_loop_refuses_gradient_accumulation(tmp_path):
 
 
 # ------------------------------------- from a config via tools/train.py
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -271,7 +265,7 @@ def tiny(toy_root, max_iters=2):
 
 def test_pmi_config_trains_resumes_and_initialises_training(
         toy_root, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
     train.main([PMI_CONFIG, '--work-dir', full] + tiny(toy_root))
     init = osp.join(full, 'pmi_init.pth')

@@ -6,8 +6,8 @@ import os.path as osp
 
 import pytest
 
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 from helpers import load_tool
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CFG = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')

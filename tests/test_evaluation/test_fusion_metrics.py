@@ -1,6 +1,7 @@
 """The batched torch fusion metrics against their oracles: the stored values,
-the cddfuse evaluator, the numpy implementation (``helpers.fusion_oracle``)
-and hand-computed cases; batches, devices and ``FusionMetric``."""
+the cddfuse evaluator, the numpy implementation
+(``mmfusenas.testing.fusion_oracle``) and hand-computed cases; batches,
+devices and ``FusionMetric``."""
 import json
 import math
 import os
@@ -11,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import fusion_oracle
-from helpers.numerics import reduction_atol
 from mmfusenas.evaluation.functional import fusion as FF
+from mmfusenas.testing import fusion_oracle
+from helpers.numerics import reduction_atol
 from mmfusenas.evaluation.functional.fusion_presets import (FUSION_METRICS,
                                                             FUSION_PRESETS)
 from mmfusenas.evaluation.metrics import FusionMetric
@@ -88,7 +89,7 @@ def test_values_equal_the_stored_values(shared_data):
 
 
 def test_default_suite_agrees_with_reference_evaluator(shared_data):
-    import helpers.reference_fusion_evaluator as ref
+    import mmfusenas.testing.reference_fusion_evaluator as ref
 
     # a 288x384 crop: the reference VIF alone takes ~3 s on a full pair
     a, b, f = (x[100:388, 200:584]

@@ -41,7 +41,7 @@ class PackageSyncs(TorchFunctionMode):
 
 @pytest.fixture(scope='module')
 def headline(tmp_path_factory):
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     register_all_modules()
     root = str(tmp_path_factory.mktemp('toy'))
     generate_toy_dataset(root, num=4, seed=0, size=64)

@@ -3,7 +3,6 @@ random draws, rank percentiles and the criterion on hand-made results."""
 import argparse
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -18,8 +17,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @pytest.fixture(scope='module')
 def bench():
-    # the benchmark imports bench_search_vs_random from its folder
-    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
     return load_tool('projects/reproductions/bench_dcnas_control.py')
 
 
@@ -108,7 +105,7 @@ def small_data(tmp_path_factory):
     """Toy data + a stand-in of ``../shared/data/gisr`` (toy splits linked
     as RGBDD_subset40 / Middlebury / Lu)."""
     import os
-    from toy_data.rgbd import generate_toy_rgbd
+    from mmfusenas.testing.toy_data.rgbd import generate_toy_rgbd
     root = tmp_path_factory.mktemp('dcnas_small')
     toy, shared = root / 'toy', root / 'shared'
     generate_toy_rgbd(str(toy), 4, 2, 2, seed=3, size=64)

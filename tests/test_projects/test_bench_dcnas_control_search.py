@@ -3,7 +3,6 @@ cache, P(win) against a reference pool, batch slicing and the evolution's propos
 bookkeeping (hand-computed values, no supernet)."""
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @pytest.fixture(scope='module')
 def bench():
-    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
     return load_tool('projects/reproductions/bench_dcnas_control.py')
 
 

@@ -18,8 +18,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @pytest.fixture(scope='module')
 def bench():
-    # the benchmark imports bench_search_vs_random from its folder
-    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
     return load_tool('projects/reproductions/bench_dcnas_control.py')
 
 

@@ -1,24 +1,17 @@
 """projects/reproductions/bench_task_necks.py --mode decoders and its shared helpers
 (common helpers of the same file)."""
-import importlib.util
 import math
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from helpers import load_tool
 
 
 def _load(name):
-    sys.path.insert(0, osp.join(REPO, 'projects', 'reproductions'))
-    path = osp.join(REPO, 'projects', 'reproductions', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'_t_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'projects/reproductions/{name}.py')
 
 
 @pytest.fixture(scope='module')
@@ -105,7 +98,7 @@ def test_searched_variant_needs_genotype(bench):
 def test_pipeline_same_seed_same_result(bench, tmp_path):
     """Two runs of one (decoder, seed) see the same data order, flips and
     init: identical mIoU; the RESULT summary covers the variants."""
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=12, seed=0, size=64, val_fraction=0.25)
     argv = [

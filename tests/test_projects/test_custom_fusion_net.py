@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 
 from mmfusenas.registry import MODELS
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PROJECT = osp.join(REPO, 'projects', 'custom_fusion_net')

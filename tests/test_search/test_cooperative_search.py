@@ -225,7 +225,7 @@ def test_toy_search_end_to_end(tmp_path):
     """tools/train.py (in this process) searches the toy RUAS cell for its
     2 epochs, exports the genotype, and retrains the fixed network."""
     from helpers.tools import load_tool
-    from toy_data.lowlight import generate_toy_lowlight
+    from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
     data = tmp_path / 'data'
     generate_toy_lowlight(str(data), num_train=4, num_val=2, seed=0)
     work = tmp_path / 'search'

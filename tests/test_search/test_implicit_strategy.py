@@ -6,8 +6,8 @@ import torch.nn as nn
 from mmfusenas.registry import TASK_UTILS
 from mmfusenas.search import (BilevelProblem, DartsSecondOrderStrategy,
                               IASStrategy, ImplicitStrategy)
-from helpers.bilevel_problems import (QuadraticProblem,
-                                      RidgeProblem1D, cosine)
+from mmfusenas.testing.bilevel_problems import (QuadraticProblem,
+                                                RidgeProblem1D, cosine)
 
 DT = torch.float64
 SOLVERS = [dict(solver='cg', tol=1e-12),

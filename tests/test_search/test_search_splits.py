@@ -231,9 +231,10 @@ def _lines(path):
 
 
 def test_toy_generators_write_disjoint_search_halves(tmp_path):
-    from toy_data import generate_toy_acdc, generate_toy_exdark
-    from toy_data.ivif import generate_toy_dataset
-    from toy_data.lowlight import generate_toy_lowlight
+    from mmfusenas.testing.toy_data import (generate_toy_acdc,
+                                            generate_toy_exdark)
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
 
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=8, seed=0, size=64, val_fraction=0.25)

@@ -16,9 +16,9 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 
 from mmfusenas.registry import DATASETS, MODELS
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 from mmfusenas.utils.config import load_task_model_cfg
 from mmfusenas.utils.data_folders import reroot_data
-from toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')

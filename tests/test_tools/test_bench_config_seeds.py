@@ -221,7 +221,7 @@ def test_count_params_of_the_model_and_its_parts(bench):
 def test_two_toy_detector_configs_end_to_end(bench, tmp_path, monkeypatch):
     """fpn vs searched neck (FusionDetector: N_F + RetinaNet R18), one seed,
     2 iterations with a validation at the end, in this process."""
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(str(tmp_path / 'toy'), num=8, seed=0, size=64,
                          val_fraction=0.25)
     monkeypatch.chdir(tmp_path)
@@ -277,7 +277,7 @@ def test_workers_give_the_inline_results_and_failures_stop_the_run(
         bench, tmp_path, monkeypatch):
     """--jobs 2 (worker processes) == --jobs 1 (this process), per seed;
     a failing worker stops the benchmark with the end of its log."""
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(str(tmp_path / 'toy'), num=8, seed=0, size=64,
                          val_fraction=0.25)
     monkeypatch.chdir(tmp_path)

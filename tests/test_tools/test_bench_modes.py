@@ -47,7 +47,6 @@ def _folder(name):
 
 
 def _bench(name):
-    sys.path.insert(0, osp.join(REPO, *_folder(name).split('/')))
     return load_tool(f'{_folder(name)}/{name}')
 
 

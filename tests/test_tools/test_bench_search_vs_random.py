@@ -134,7 +134,7 @@ def test_neck_space_anchors_give_coarse_levels_positives(bench, tmp_path):
     # stride-32 outputs without a positive; the space's anchors (0.4 x
     # stride) give >= 3 of the 4 levels positives, in the search and the
     # retrain config alike
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=16, seed=0, size=64, val_fraction=0.25)
     ann = osp.join(root, 'annotations', 'instances_train.json')

@@ -84,7 +84,7 @@ def test_framework_mode_on_the_toy_config(bench, tmp_path, monkeypatch,
     parts adding up to ``run_iter``; nothing written where it runs."""
     import json
 
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     generate_toy_dataset(str(tmp_path / 'toy'), num=8, seed=0, size=128,
                          val_fraction=0.25)
     monkeypatch.chdir(tmp_path)

@@ -2,7 +2,6 @@
 validates and tests from its configs, on night-time toy data and on the
 shared LLVIP pairs."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -12,7 +11,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfusenas.engine.runner import with_cached_text
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COMPOSE = osp.join(REPO, 'configs', 'compose')
@@ -20,14 +20,6 @@ SIZE = 64
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}_compose', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def scalars(work_dir):
@@ -59,8 +51,8 @@ def test_night_toy_chain_trains_in_stages_validates_and_tests(tmp_path):
             f'{split}_evaluator.0.ann_file={root}/annotations/'
             'instances_val.json'
         ]
-    load_tool('train').main([config, '--work-dir', work, '--cfg-options'] +
-                            opts)
+    load_tool('tools/train.py').main(
+        [config, '--work-dir', work, '--cfg-options'] + opts)
     records = {r['iter']: r for r in scalars(work) if 'loss' in r}
 
     def stages(it):
@@ -83,7 +75,7 @@ def test_night_toy_chain_trains_in_stages_validates_and_tests(tmp_path):
     state = torch.load(osp.join(work, 'iter_3.pth'))['state_dict']
     assert any(k.startswith('chain_net.modules_.scene.') for k in state)
 
-    test = load_tool('test')
+    test = load_tool('tools/test.py')
     args = test.parse_args([config, osp.join(work, 'iter_3.pth'),
                             '--work-dir', work, '--cfg-options'] + opts)
     metrics = Runner.from_cfg(with_cached_text(test.build_config(args))).test()
@@ -99,7 +91,7 @@ def test_llvip_chain_config_runs_on_the_shared_night_pairs(
     assert cfg.model.detector.bbox_head.num_classes == 1
     # the 6 pairs as one COCO json, as docs/methods/compose.md writes it
     ann = str(tmp_path / 'llvip6.json')
-    load_tool('dataset_converters/paired_to_coco').main(
+    load_tool('tools/dataset_converters/paired_to_coco.py').main(
         ['voc', root, ann, '--classes', 'person'])
     opts = []
     for split, resize in (('train', 2), ('val', 1)):
@@ -117,8 +109,8 @@ def test_llvip_chain_config_runs_on_the_shared_night_pairs(
         'model.detector.test_cfg.score_thr=0.0'
     ]
     work = str(tmp_path / 'llvip')
-    load_tool('train').main([config, '--work-dir', work, '--cfg-options'] +
-                            opts)
+    load_tool('tools/train.py').main(
+        [config, '--work-dir', work, '--cfg-options'] + opts)
     (val, ) = [r for r in scalars(work) if 'coco/bbox_mAP' in r]
     assert 0.0 <= val['coco/bbox_mAP'] <= 1.0 and 'fusion/EN' in val
     fused = glob.glob(osp.join(work, '*', 'fused_val', 'iter_1', '*.png'))
@@ -135,7 +127,7 @@ def test_night_toy_chain_search_then_retrain_from_its_genotype(tmp_path):
     generate_toy_dataset(root, num=8, seed=3, size=SIZE, val_fraction=0.25,
                          night_fraction=1.0, night_darkness=4.0)
     work = str(tmp_path / 'search')
-    load_tool('train').main([
+    load_tool('tools/train.py').main([
         osp.join(COMPOSE, 'search_chain_retinanet_night_toy.py'),
         '--work-dir', work, '--data-root', root, '--cfg-options',
         'train_dataloader.batch_size=2',
@@ -172,7 +164,7 @@ def test_night_toy_chain_search_then_retrain_from_its_genotype(tmp_path):
         f'model.chain_net.stages.1.module.genotype={latest}',
         f'model.detector.neck.genotype={latest}'
     ]
-    load_tool('train').main([
+    load_tool('tools/train.py').main([
         osp.join(COMPOSE, 'retrain_chain_retinanet_night_toy.py'),
         '--work-dir', retrain, '--data-root', root, '--cfg-options'
     ] + opts)
@@ -205,7 +197,7 @@ def test_llvip_chain_search_runs_on_the_shared_night_pairs(
                           search_halves(stems)):
         (root / 'splits' / f'{name}.txt').write_text('\n'.join(half) + '\n')
     # annotations/search_{weights,arch}.json in the temporary root
-    load_tool('dataset_converters/paired_to_coco').main([
+    load_tool('tools/dataset_converters/paired_to_coco.py').main([
         'voc', str(root), str(root / 'annotations' / '{split}.json'),
         '--classes', 'person', '--split',
         str(root / 'splits' / 'search_weights.txt'),
@@ -219,7 +211,7 @@ def test_llvip_chain_search_runs_on_the_shared_night_pairs(
             f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
             f'{loader}.batch_size=1'
         ]
-    load_tool('train').main([
+    load_tool('tools/train.py').main([
         osp.join(COMPOSE, 'search_chain_retinanet_llvip.py'), '--work-dir',
         work, '--cfg-options'
     ] + opts)

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.search.estimators import count_params
-from toy_data import generate_toy_rgbd
+from mmfusenas.testing.toy_data import generate_toy_rgbd
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'dcnas')

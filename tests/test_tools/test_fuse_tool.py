@@ -1,5 +1,4 @@
 """tools/fuse.py on real TNO / RoadScene / MRI-PET pairs with a tiny model."""
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -14,6 +13,7 @@ from mmengine.config import Config
 from mmfusenas.evaluation.functional import compute_fusion_metrics
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+from helpers import load_tool
 from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -26,15 +26,7 @@ TNO_STEMS = ('05', '07')  # 475x575 (not a multiple of 4) and 256x256
 ROAD_STEMS = ('FLIR_00211', 'FLIR_00977')  # 301x496, 351x505
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{osp.basename(name)}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fuse = load_tool('fuse')
+fuse = load_tool('tools/fuse.py')
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -135,7 +127,7 @@ def test_fuse_metrics_equal_eval_fusion_on_the_written_folder(
     default list, and print the same table with the note on summed
     columns."""
     from mmfusenas.evaluation.functional import DEFAULT_FUSION_METRICS
-    eval_fusion = load_tool(osp.join('analysis_tools', 'eval_fusion'))
+    eval_fusion = load_tool('tools/analysis_tools/eval_fusion.py')
     ir_dir, vi_dir = str(tmp_path / 'ir'), str(tmp_path / 'vi')
     os.makedirs(ir_dir)
     os.makedirs(vi_dir)
@@ -181,7 +173,7 @@ def test_one_default_metric_list():
                                                  DEFAULT_FUSION_PRESET)
     from mmfusenas.evaluation.metrics import FusionMetric
     from mmfusenas.registry import METRICS
-    eval_fusion = load_tool(osp.join('analysis_tools', 'eval_fusion'))
+    eval_fusion = load_tool('tools/analysis_tools/eval_fusion.py')
     assert DEFAULT_FUSION_METRICS == ('EN', 'SD', 'SF', 'AG', 'MI', 'SCD',
                                       'VIF', 'Qabf', 'SSIM', 'CC', 'PSNR')
     assert FusionMetric().metric_names == DEFAULT_FUSION_METRICS

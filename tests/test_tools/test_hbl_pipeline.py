@@ -17,7 +17,7 @@ from mmengine.structures import BaseDataElement
 from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.models.mutables import Genotype, load_loss_weights
 from mmfusenas.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
-from toy_data.lowlight import generate_toy_lowlight
+from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

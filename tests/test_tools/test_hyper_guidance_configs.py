@@ -2,7 +2,6 @@
 config, the toy bilevel pipeline (train -> test -> deblur a folder), the toy
 data generator."""
 import glob
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -15,18 +14,11 @@ from mmengine.runner.checkpoint import load_checkpoint
 
 from mmfusenas.datasets import RestorationFolderDataset
 from mmfusenas.registry import MODELS
-from toy_data import generate_toy_deblur
+from mmfusenas.testing.toy_data import generate_toy_deblur
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(REPO, 'configs', 'hyper_guidance')
-
-
-def load_tool(name):
-    path = osp.join(REPO, 'tools', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -88,7 +80,7 @@ def _tiny(toy_root, work_dir):
 def test_bilevel_toy_train_test_and_deblur_folder(toy_root, tmp_path):
     config = osp.join(CFG_DIR, 'hqs_proxy_bilevel_toy.py')
     work = str(tmp_path / 'work')
-    load_tool('train').main([config] + _tiny(toy_root, work))
+    load_tool('tools/train.py').main([config] + _tiny(toy_root, work))
     ckpt = osp.join(work, 'iter_2.pth')
     state = torch.load(ckpt, map_location='cpu', weights_only=True)
     assert all(torch.isfinite(v).all() for v in state['state_dict'].values()
@@ -97,7 +89,7 @@ def test_bilevel_toy_train_test_and_deblur_folder(toy_root, tmp_path):
     out = str(tmp_path / 'out')
     opts = ['model.architecture.network.proxy.width=4',
             'model.architecture.network.denoiser.width=4']
-    means = load_tool('deblur').main([
+    means = load_tool('tools/deblur.py').main([
         config, ckpt, '--input', f'{toy_root}/blurry', '--kernels',
         f'{toy_root}/blurry_kernels', '--out', out, '--gt',
         f'{toy_root}/sharp', '--cfg-options'] + opts)
@@ -136,13 +128,13 @@ def test_toy_configs_run_as_published(name, toy_root, tmp_path):
         args += [
             f'train_cfg.arch_dataloader.dataset.img_dirs={toy_root}/train',
             f'train_cfg.arch_dataloader.dataset.kernels={toy_root}/kernels']
-    load_tool('train').main(args)
+    load_tool('tools/train.py').main(args)
     assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))
 
 
 @pytest.fixture(scope='module')
 def toy_rest(tmp_path_factory):
-    from toy_data import generate_toy_restoration
+    from mmfusenas.testing.toy_data import generate_toy_restoration
     root = str(tmp_path_factory.mktemp('toy_rest'))
     generate_toy_restoration(root, num_train=2, num_test=1, size=64)
     return root
@@ -165,13 +157,13 @@ def test_derain_dehaze_toy_train_and_restore_folder(task, toy_rest,
                 f'train_dataloader.dataset.depth_dir={root}/train/Depth']
         gt = f'{root}/test/clear'
         inp = f'{root}/test/hazy'
-    load_tool('train').main([
+    load_tool('tools/train.py').main([
         config, '--work-dir', work, '--cfg-options',
         f'val_dataloader.dataset.data_root={root}/test',
         f'test_dataloader.dataset.data_root={root}/test',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'] + data + width)
-    means = load_tool('deblur').main([
+    means = load_tool('tools/deblur.py').main([
         config, osp.join(work, 'iter_2.pth'), '--input', inp, '--out',
         str(tmp_path / 'out'), '--gt', gt, '--color', '--cfg-options'] +
         width)
@@ -189,7 +181,7 @@ def test_derain_dehaze_toy_configs_run_as_published(task, toy_rest,
             if task == 'derain' else
             [f'train_dataloader.dataset.rgb_dir={root}/train/RGB',
              f'train_dataloader.dataset.depth_dir={root}/train/Depth'])
-    load_tool('train').main([
+    load_tool('tools/train.py').main([
         osp.join(CFG_DIR, f'hqs_proxy_{task}_toy.py'), '--work-dir',
         str(tmp_path), '--cfg-options',
         f'val_dataloader.dataset.data_root={root}/test',

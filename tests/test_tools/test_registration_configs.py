@@ -2,7 +2,6 @@
 real-data configs build on the shared TNO / RoadScene pairs, and the
 registration + fusion + RetinaNet chain trains in stages from its config."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,19 +12,12 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmfusenas.registry import DATASETS, MODELS
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 64
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}_registration', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def scalars(work_dir):
@@ -50,8 +42,8 @@ def test_registration_toy_config_trains_and_validates(toy_root, tmp_path):
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1', 'log_processor.window_size=1',
     ]
-    load_tool('train').main([config, '--work-dir', work, '--cfg-options'] +
-                            opts)
+    load_tool('tools/train.py').main(
+        [config, '--work-dir', work, '--cfg-options'] + opts)
     records = scalars(work)
     train = [r for r in records if 'loss' in r]
     assert {'loss_ngf', 'loss_smooth', 'loss_epe'} <= set(train[-1])
@@ -136,8 +128,8 @@ def test_registration_fusion_detection_chain_trains_in_stages(
             f'{split}_evaluator.0.ann_file={toy_root}/annotations/'
             'instances_val.json'
         ]
-    load_tool('train').main([config, '--work-dir', work, '--cfg-options'] +
-                            opts)
+    load_tool('tools/train.py').main(
+        [config, '--work-dir', work, '--cfg-options'] + opts)
     records = {r['iter']: r for r in scalars(work) if 'loss' in r}
 
     def stages(it):

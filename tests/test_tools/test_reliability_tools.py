@@ -3,7 +3,6 @@ checkpoints of another architecture, missing / extra keys, unusable
 checkpoint files, a second run on a locked work dir, config typos; outputs
 respect the umask."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 import stat
@@ -17,20 +16,13 @@ from mmengine.hooks import Hook
 
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import HOOKS
-from mmfusenas.utils.workdir_lock import WorkDirLock, WorkDirLockedError
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 from mmfusenas.utils.config import check_cfg_options
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.utils.workdir_lock import WorkDirLock, WorkDirLockedError
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -60,8 +52,8 @@ def trained(toy_root, tmp_path_factory):
     work = str(tmp_path_factory.mktemp('trained') / 'w')
     old = os.umask(0o022)
     try:
-        load_tool('train').main([CONFIG, '--work-dir', work] +
-                                overrides(toy_root))
+        load_tool('tools/train.py').main([CONFIG, '--work-dir', work] +
+                                         overrides(toy_root))
     finally:
         os.umask(old)
     return work
@@ -79,7 +71,7 @@ def test_outputs_respect_the_umask(trained, toy_root):
 
 def test_test_tool_refuses_a_checkpoint_of_another_architecture(
         trained, toy_root, tmp_path):
-    test = load_tool('test')
+    test = load_tool('tools/test.py')
     other = str(tmp_path / 'other.pth')
     torch.save(
         dict(
@@ -101,7 +93,7 @@ def test_test_tool_refuses_a_checkpoint_of_another_architecture(
 
 def test_test_tool_refuses_missing_keys_and_has_an_opt_out(
         trained, toy_root, tmp_path):
-    test = load_tool('test')
+    test = load_tool('tools/test.py')
     ckpt = torch.load(osp.join(trained, 'iter_2.pth'), weights_only=True)
     dropped = sorted(ckpt['state_dict'])[0]
     del ckpt['state_dict'][dropped]
@@ -122,14 +114,14 @@ def test_test_tool_refuses_missing_keys_and_has_an_opt_out(
 
 def test_test_tool_runs_while_the_work_dir_is_locked(trained, toy_root):
     """Evaluating a checkpoint while its training runs is allowed."""
-    test = load_tool('test')
+    test = load_tool('tools/test.py')
     with WorkDirLock(trained):
         assert test.main([CONFIG, osp.join(trained, 'iter_2.pth'),
                           '--work-dir', trained] + overrides(toy_root))
 
 
 def test_train_tool_refuses_a_locked_work_dir(trained, toy_root):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     before = sorted(os.listdir(trained))
     with WorkDirLock(trained):
         with pytest.raises(WorkDirLockedError, match='another --work-dir'):
@@ -144,7 +136,7 @@ HOLD = ('import time; from mmfusenas.utils.workdir_lock import WorkDirLock; '
 
 
 def test_a_killed_runs_lock_is_taken_over_and_said_so(toy_root, tmp_path):
-    train, work = load_tool('train'), str(tmp_path / 'w')
+    train, work = load_tool('tools/train.py'), str(tmp_path / 'w')
     holder = subprocess.Popen([sys.executable, '-c', HOLD.format(wd=work)],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -165,7 +157,7 @@ def test_a_killed_runs_lock_is_taken_over_and_said_so(toy_root, tmp_path):
 
 def test_the_lock_is_released_after_a_failed_and_a_finished_run(
         toy_root, tmp_path):
-    train, work = load_tool('train'), str(tmp_path / 'w')
+    train, work = load_tool('tools/train.py'), str(tmp_path / 'w')
     args = [CONFIG, '--work-dir', work] + overrides(toy_root)
     with pytest.raises(ValueError, match='learning rate'):
         train.main(args + ['optim_wrapper.optimizer.lr=-1'])
@@ -182,7 +174,7 @@ def test_the_lock_is_released_after_a_failed_and_a_finished_run(
 @pytest.mark.parametrize('case', ['empty', 'truncated', 'loop', 'dangling',
                                   'folder'])
 def test_bad_checkpoint_files_are_named(trained, tmp_path, case):
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_tool('tools/train.py'), load_tool('tools/test.py')
     path = str(tmp_path / 'ckpt.pth')
     if case == 'empty':
         open(path, 'wb').close()
@@ -211,7 +203,7 @@ def test_bad_checkpoint_files_are_named(trained, tmp_path, case):
 
 
 def test_cfg_option_typos_are_caught_at_start_up(toy_root, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'w')
     with pytest.raises(KeyError, match=r"top-level 'max_iters'; did you mean "
                        r'train_cfg\.max_iters\?'):
@@ -257,7 +249,7 @@ def test_default_config_stops_a_nan_gradient_before_the_step(
         toy_root, tmp_path):
     """The reported run: NaN gradients from a finite loss used to be
     stepped and saved (14 of 14 tensors NaN in iter_15.pth)."""
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'w')
     args = train.parse_args([CONFIG, '--work-dir', work] +
                             overrides(toy_root, 6))

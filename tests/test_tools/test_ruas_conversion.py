@@ -1,7 +1,6 @@
 """Official RUAS checkpoint conversion and the reproduction of the official
 LOL outputs with tools/enhance.py."""
 import glob
-import importlib.util
 import os.path as osp
 from collections import OrderedDict
 
@@ -16,6 +15,7 @@ from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.cells import RUAS_EDGE_NAMES
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.checkpoint import TrustedUnpicklingWarning
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 OFFICIAL = osp.join(
@@ -23,16 +23,8 @@ OFFICIAL = osp.join(
 RUAS = osp.join(REPO, 'configs', 'ruas')
 
 
-def load_tool(path):
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(path))[0], osp.join(REPO, 'tools', path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-converter = load_tool('model_converters/ruas_official_to_mmfusenas.py')
-enhance = load_tool('enhance.py')
+converter = load_tool('tools/model_converters/ruas_official_to_mmfusenas.py')
+enhance = load_tool('tools/enhance.py')
 
 
 @pytest.fixture(scope='module')

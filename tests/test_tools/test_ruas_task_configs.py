@@ -2,7 +2,6 @@
 retrain (toy siblings), and the real-data configs run on the shared
 low-light samples."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -15,8 +14,10 @@ from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import DiffMixedOp, Genotype
 from mmfusenas.registry import DATASETS, MODELS
-from toy_data.lowlight_tasks import (generate_toy_acdc, generate_toy_darkface,
-                                     generate_toy_exdark)
+from mmfusenas.testing.toy_data.lowlight_tasks import (generate_toy_acdc,
+                                                       generate_toy_darkface,
+                                                       generate_toy_exdark)
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'lowlight')
@@ -27,14 +28,6 @@ def config(name: str) -> str:
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -83,7 +76,7 @@ def train_records(work_dir):
 
 
 def test_ssd_exdark_toy_trains_evaluates_and_tests(toy, tmp_path):
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_tool('tools/train.py'), load_tool('tools/test.py')
     work = str(tmp_path / 'work')
     opts = data_options(toy['exdark']) + run_options(2)
     # end to end (ℓ_t + λ ℓ_s); the default is hierarchical (below)
@@ -113,7 +106,7 @@ def test_ssd_darkface_toy_hierarchical_strategy(toy, tmp_path):
                  'deeplabv3plus_r18_acdc_toy'):
         (hook, ) = Config.fromfile(config(name)).custom_hooks
         assert hook.strategy == 'hierarchical', name
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'work')
     opts = data_options(toy['darkface']) + run_options(2) + [
         'custom_hooks.0.scene_iters=1'
@@ -132,7 +125,7 @@ def test_ssd_darkface_toy_hierarchical_strategy(toy, tmp_path):
 
 
 def test_deeplab_acdc_toy_trains_and_evaluates(toy, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'work')
     train.main([config('deeplabv3plus_r18_acdc_toy'), '--work-dir', work,
                 '--cfg-options'] + data_options(toy['acdc']) +
@@ -150,7 +143,7 @@ def test_deeplab_acdc_toy_trains_and_evaluates(toy, tmp_path):
     'task', ['det', pytest.param('seg', marks=pytest.mark.slow)])
 def test_cooperative_search_exports_a_genotype_that_retrains(
         toy, tmp_path, task):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     name, root, parts = {
         'det': ('ssd_exdark_toy', toy['exdark'],
                 ['scene_net', 'detector.neck', 'detector.bbox_head']),
@@ -286,7 +279,7 @@ def test_enhancement_toy_siblings_evaluate(tmp_path, variant):
     scenes (PSNR / SSIM against the references; freshly initialised)."""
     from mmengine.runner import Runner
 
-    from toy_data.lowlight import generate_toy_lowlight
+    from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
     root = str(tmp_path / 'toy_lowlight')
     generate_toy_lowlight(root, num_train=1, num_val=2, seed=0, size=64)
     cfg = Config.fromfile(config(f'{variant}_toy'))

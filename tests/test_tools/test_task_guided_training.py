@@ -5,7 +5,6 @@ of the real configs (models as configured; sizes, iterations and data roots
 overridden on the command line).
 """
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -17,6 +16,7 @@ from mmengine.runner import Runner
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')
@@ -28,14 +28,6 @@ def config(name: str) -> str:
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def data_options(toy_root, task='det'):
@@ -88,7 +80,7 @@ DET_MODEL_OPTS = [
 
 def test_retinanet_toy_trains_validates_resumes_bit_exactly_and_tests(
         toy_root, tmp_path):
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_tool('tools/train.py'), load_tool('tools/test.py')
     full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
     opts = data_options(toy_root) + DET_MODEL_OPTS + run_options(4, 2, 4)
     train.main([config('retinanet_ivif_toy'), '--work-dir', full,
@@ -133,7 +125,7 @@ def test_retinanet_toy_trains_validates_resumes_bit_exactly_and_tests(
 
 def test_direct_fusion_baseline_freezes_the_warmed_up_fusion(
         toy_root, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'direct')
     train.main([
         config('retinanet_ivif_direct_toy'), '--work-dir', work,
@@ -168,7 +160,7 @@ custom_hooks = [dict(type='StagingHook', phases=[
 
 def test_staging_hook_resumed_at_a_phase_boundary_is_bit_exact(
         toy_root, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     cfg = tmp_path / 'staged.py'
     cfg.write_text(STAGING_CONFIG)
     full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
@@ -214,7 +206,7 @@ SHORT_WARMUP = [
 ])
 def test_search_exports_a_genotype_that_retrains(toy_root, tmp_path, search,
                                                  retrain, task, path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'search')
     train.main([
         config(search), '--work-dir', work, '--cfg-options',
@@ -254,7 +246,7 @@ def test_search_exports_a_genotype_that_retrains(toy_root, tmp_path, search,
 ])
 def test_other_toy_configs_train_and_validate(toy_root, tmp_path, name, task,
                                               metric):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / name)
     opts = data_options(toy_root, task) + run_options(2, 2, 2) + [
         'custom_hooks.0.warmup=1'
@@ -293,7 +285,7 @@ def test_other_toy_configs_train_and_validate(toy_root, tmp_path, name, task,
 ])
 def test_search_configs_run_with_user_options(toy_root, tmp_path, search,
                                               task, opts):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'search')
     train.main([
         config(search), '--work-dir', work, '--cfg-options',
@@ -364,7 +356,7 @@ def test_task_search_configs_fix_the_backbone():
 
 
 def test_mask_rcnn_toy_config_trains_and_reports_segm_map(toy_root, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'work')
     opts = data_options(toy_root) + run_options(2, 2, 2) + [
         'custom_hooks.0.warmup=0', 'model.detector.test_cfg.rcnn.score_thr=0.0'
@@ -572,12 +564,12 @@ def test_real_neck_search_config_runs_on_shared_llvip_samples(
     (root / 'splits' / 'search_arch.txt').write_text(
         '\n'.join(stems[1:4:2]) + '\n')
     # the COCO jsons the configs read, in the temporary root
-    load_tool('dataset_converters/paired_to_coco').main([
+    load_tool('tools/dataset_converters/paired_to_coco.py').main([
         'voc', str(root), str(root / 'annotations' / '{split}.json'),
         '--classes', 'person', '--split'] + [
             str(root / 'splits' / f'{k}.txt')
             for k in ('train', 'val', 'search_weights', 'search_arch')])
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     work = str(tmp_path / 'search')
     opts = ['train_cfg.max_iters=2', 'model.arch_update_interval=2',
             'model.architecture.detector.backbone.frozen_stages=1',

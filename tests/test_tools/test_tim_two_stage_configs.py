@@ -7,7 +7,6 @@
 * end to end on toy data: the N_T search exports a genotype whose network
   the joint two-stage training rebuilds and trains.
 """
-import importlib.util
 import json
 import os.path as osp
 
@@ -19,7 +18,8 @@ from mmfusenas.utils.checkpoint import read_checkpoint
 from mmfusenas.models import ImageFusor, TIMTwoStageFusionNet
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.registry import MODELS
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TIM = osp.join(REPO, 'configs', 'tim')
@@ -152,14 +152,6 @@ def test_stage1_init_loads_a_stage1_run(tmp_path):
         tiny_two_stage(stage1_init=str(tmp_path / 'none.pth')).init_weights()
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def records(work_dir):
     (path, ) = __import__('glob').glob(
         osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
@@ -173,7 +165,7 @@ def test_toy_search_then_joint_training(tmp_path):
     # on 8 toy pairs, then train_two_stage_ivif_toy.py on its genotype
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=8, seed=3, size=64, val_fraction=0.25)
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     search_dir = str(tmp_path / 'search')
     opts = ['train_cfg.max_epochs=1', 'model.arch_update_interval=1']
     for loader in ('train_dataloader', 'train_cfg.arch_dataloader'):

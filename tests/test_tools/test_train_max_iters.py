@@ -1,7 +1,6 @@
 """tools/train.py --max-iters / --max-epochs, overrides of config-file
 variables and the warnings of stages a run does not reach (configs built,
 nothing trained)."""
-import importlib.util
 import logging
 import os.path as osp
 from types import SimpleNamespace
@@ -9,25 +8,17 @@ from types import SimpleNamespace
 import pytest
 
 import mmfusenas.engine.runner as engine_runner
-
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
 SEARCH_TOY = osp.join(REPO, 'configs', 'tim', 'search_fusion_ivif_toy.py')
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def train():
-    return load_tool('train')
+    return load_tool('tools/train.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,5 @@
 """End to end: tools/train.py on toy data, bit-exact resume, tools/test.py."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,17 +7,10 @@ import cv2
 import pytest
 import torch
 
+from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def overrides(toy_root, max_iters=6):
@@ -47,7 +39,7 @@ def train_losses(work_dir):
 
 
 def test_train_validate_checkpoint_and_bit_exact_resume(toy_root, tmp_path):
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
     train.main([CONFIG, '--work-dir', full] + overrides(toy_root))
     for it in (3, 6):
@@ -78,7 +70,7 @@ def test_test_tool_writes_fused_images(toy_root, tmp_path, capsys):
     """``--out-dir D`` writes ``D/<stem>.png`` (it wrote ``D/fused_test/``
     while its help said 'write the fused images here'), and the test loop
     shows a progress bar (it printed nothing until the metrics)."""
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_tool('tools/train.py'), load_tool('tools/test.py')
     work = str(tmp_path / 'w')
     train.main([CONFIG, '--work-dir', work] + overrides(toy_root, 3))
     out = str(tmp_path / 'fused')
@@ -100,7 +92,7 @@ def test_test_tool_writes_fused_images(toy_root, tmp_path, capsys):
 
 
 def test_missing_files_are_reported(tmp_path):
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_tool('tools/train.py'), load_tool('tools/test.py')
     with pytest.raises(FileNotFoundError, match='nope.py'):
         train.main([str(tmp_path / 'nope.py')])
     with pytest.raises(FileNotFoundError, match='gone.pth'):

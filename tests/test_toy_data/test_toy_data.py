@@ -17,10 +17,12 @@ import cv2
 import numpy as np
 import pytest
 
-from toy_data import ivif as toy_data
-from toy_data.ivif import (CATEGORY_IDS, CLASSES, GENERATOR_NAME,
-                           GENERATOR_VERSION, generate_toy_dataset,
-                           is_toy_dataset, render_toy_scene, val_indices)
+from mmfusenas.testing.toy_data import ivif as toy_data
+from mmfusenas.testing.toy_data.ivif import (CATEGORY_IDS, CLASSES,
+                                             GENERATOR_NAME, GENERATOR_VERSION,
+                                             generate_toy_dataset,
+                                             is_toy_dataset, render_toy_scene,
+                                             val_indices)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLI = osp.join(REPO_ROOT, 'tools', 'misc', 'make_toy_data.py')
@@ -559,7 +561,7 @@ def test_cli_subprocess(tmp_path):
 
 
 def test_night_darkness_darkens_only_night_vis_and_keeps_the_default():
-    from toy_data.ivif import render_toy_scene
+    from mmfusenas.testing.toy_data.ivif import render_toy_scene
     base = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0)
     same = render_toy_scene(seed=5, index=0, size=64, night_fraction=1.0,
                             night_darkness=1.0)
@@ -584,7 +586,8 @@ def test_multispectral_layout(toy, tmp_path):
     detection layout (TIM Table 4): five classes, val split named test, no
     masks; loads as the MultiSpectral dataset config reads it."""
     from mmfusenas.datasets import PairedDetDataset
-    from toy_data.ivif import MULTISPECTRAL_CLASSES, TOY_TO_MULTISPECTRAL
+    from mmfusenas.testing.toy_data.ivif import (MULTISPECTRAL_CLASSES,
+                                                 TOY_TO_MULTISPECTRAL)
     root, _ = toy
     out = str(tmp_path / 'ms')
     summary = generate_toy_dataset(

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from mmfusenas.datasets import LowLightDataset
-from toy_data.lowlight import darken, generate_toy_lowlight
+from mmfusenas.testing.toy_data.lowlight import darken, generate_toy_lowlight
 
 
 def _read(path):

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from toy_data import generate_toy_exdark
-from toy_data.lowlight_tasks import GENERATOR_NAME, is_toy_task_dataset
+from mmfusenas.testing.toy_data import generate_toy_exdark
+from mmfusenas.testing.toy_data.lowlight_tasks import (GENERATOR_NAME,
+                                                       is_toy_task_dataset)
 
 
 def test_is_toy_task_dataset_reads_the_recorded_generator(tmp_path):

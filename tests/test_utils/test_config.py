@@ -108,7 +108,7 @@ def test_data_root_of_a_child_config_is_replaced_and_read(tmp_path,
     dataset built from the config lists the NEW root's images only."""
     from mmfusenas.registry import DATASETS
     from mmfusenas.utils import register_all_modules
-    from toy_data.ivif import generate_toy_dataset
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     register_all_modules()
     # the folder holds data/toy (the base's root), as in the report
     monkeypatch.chdir(tmp_path)

@@ -20,7 +20,7 @@ from mmfusenas.utils.config import (LOSS_RECIPE_DOC, REPLACING_DOC,
                                     loss_set_names)
 from mmfusenas.utils.data_folders import (DATA_DOC, check_data_folders,
                                           toy_sibling)
-from toy_data import generate_toy_dataset
+from mmfusenas.testing.toy_data import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_TOY = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')

@@ -15,7 +15,7 @@ from helpers import load_tool
 from mmfusenas.visualization import (arch_series, cell_graphs, draw_boxes,
                                      load_scalars, sample_panels, series,
                                      train_time)
-from toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -10,15 +10,10 @@ writes ``data/toy/{ir,vi,masks,instance_masks}/NNNNN.png``,
 ``docs/user_guides/toy_data.md``.
 """
 import argparse
-import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-# the repository root (mmfusenas) and this folder (the toy_data generators),
-# also when a test or tool loads this file by its path
-HERE = osp.dirname(osp.abspath(__file__))
-
-from toy_data.ivif import CLASSES, generate_toy_dataset  # noqa: E402
+from mmfusenas.testing.toy_data.ivif import CLASSES, generate_toy_dataset
 
 
 def parse_class_weights(text: str) -> Dict[str, float]:

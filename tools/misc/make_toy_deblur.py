@@ -6,18 +6,13 @@ Example::
     # toy deraining / dehazing data (Rain100 and SOTS test layouts)
     python tools/misc/make_toy_deblur.py data/toy_restoration --derain-dehaze
 
-See :mod:`toy_data.deblur` for the layouts.
+See :mod:`mmfusenas.testing.toy_data.deblur` for the layouts.
 """
 import argparse
-import os.path as osp
 from typing import List, Optional
 
-# the repository root (mmfusenas) and this folder (the toy_data generators),
-# also when a test or tool loads this file by its path
-HERE = osp.dirname(osp.abspath(__file__))
-
-from toy_data.deblur import generate_toy_deblur  # noqa: E402
-from toy_data.deblur import generate_toy_restoration  # noqa: E402
+from mmfusenas.testing.toy_data.deblur import (generate_toy_deblur,
+                                               generate_toy_restoration)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -5,17 +5,12 @@ Example::
     python tools/misc/make_toy_lowlight.py data/toy_lowlight --num-train 16 \
         --num-val 4 --size 64 --seed 0
 
-See :mod:`toy_data.lowlight` for the darkening model.
+See :mod:`mmfusenas.testing.toy_data.lowlight` for the darkening model.
 """
 import argparse
-import os.path as osp
 from typing import List, Optional
 
-# the repository root (mmfusenas) and this folder (the toy_data generators),
-# also when a test or tool loads this file by its path
-HERE = osp.dirname(osp.abspath(__file__))
-
-from toy_data.lowlight import generate_toy_lowlight  # noqa
+from mmfusenas.testing.toy_data.lowlight import generate_toy_lowlight
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

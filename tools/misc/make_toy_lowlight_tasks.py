@@ -6,19 +6,14 @@ Example::
     python tools/misc/make_toy_lowlight_tasks.py data/toy_exdark \
         --task exdark --num-train 16 --num-val 4 --size 128 --seed 0
 
-See :mod:`toy_data.lowlight_tasks` for the layouts and the
-class mappings, :mod:`toy_data.lowlight` for the darkening.
+See :mod:`mmfusenas.testing.toy_data.lowlight_tasks` for the layouts and the
+class mappings, :mod:`mmfusenas.testing.toy_data.lowlight` for the darkening.
 """
 import argparse
-import os.path as osp
 from typing import List, Optional
 
-# the repository root (mmfusenas) and this folder (the toy_data generators),
-# also when a test or tool loads this file by its path
-HERE = osp.dirname(osp.abspath(__file__))
-
-from toy_data.lowlight_tasks import TASKS  # noqa: E402
-from toy_data.lowlight_tasks import generate_toy_lowlight_task  # noqa: E402
+from mmfusenas.testing.toy_data.lowlight_tasks import (
+    TASKS, generate_toy_lowlight_task)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -7,18 +7,13 @@ Examples::
         --num-train 16 --num-val 4 --size 64 --source auto
 
 Layouts: ``{train,val}/{hazy,clear}`` and ``{train,val}/{raw,reference}``.
-See :mod:`toy_data.restoration` for the physical models.
+See :mod:`mmfusenas.testing.toy_data.restoration` for the physical models.
 """
 import argparse
-import os.path as osp
 from typing import List, Optional
 
-# the repository root (mmfusenas) and this folder (the toy_data generators),
-# also when a test or tool loads this file by its path
-HERE = osp.dirname(osp.abspath(__file__))
-
-from toy_data.restoration import (SOURCES, generate_toy_haze,  # noqa: E402
-                                  generate_toy_underwater)
+from mmfusenas.testing.toy_data.restoration import (SOURCES, generate_toy_haze,
+                                                    generate_toy_underwater)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -5,17 +5,12 @@ Example::
     python tools/misc/make_toy_rgbd.py data/toy_rgbd --num-train 24 \
         --num-val 4 --num-test 4 --num-search-val 32 --size 64 --seed 0
 
-See :mod:`toy_data.rgbd` for the scene model.
+See :mod:`mmfusenas.testing.toy_data.rgbd` for the scene model.
 """
 import argparse
-import os.path as osp
 from typing import List, Optional
 
-# the repository root (mmfusenas) and this folder (the toy_data generators),
-# also when a test or tool loads this file by its path
-HERE = osp.dirname(osp.abspath(__file__))
-
-from toy_data.rgbd import generate_toy_rgbd  # noqa
+from mmfusenas.testing.toy_data.rgbd import generate_toy_rgbd
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -27,6 +27,8 @@ import tempfile
 import time
 
 import torch
+# the plugin, on the path as its README says (PYTHONPATH=projects/cpu_kernels)
+from cpu_kernels import apply_cpu_kernels
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
@@ -34,19 +36,14 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
+from mmfusenas.apis import inference_enhancer, inference_fusion, init_model
+from mmfusenas.benchmark.results_record import (check_record_path,
+                                                write_results_record)
+from mmfusenas.registry import MODELS
+from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
-sys.path.insert(0, osp.join(ROOT, 'projects', 'cpu_kernels'))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))  # the toy-data generators
-
-from cpu_kernels import apply_cpu_kernels  # noqa: E402
-from mmfusenas.apis import (inference_enhancer, inference_fusion,  # noqa
-                            init_model)
-from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.benchmark.results_record import (  # noqa: E402
-    check_record_path, write_results_record)
-from toy_data.ivif import generate_toy_dataset  # noqa: E402
-
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')
 TNO = {m: osp.join(SHARED, 'fusion', 'TNO', m, '01.png') for m in ('ir', 'vi')}
 LOL = osp.join(SHARED, 'lowlight', 'lol', 'test', '00001.png')

@@ -1,10 +1,12 @@
-"""The numpy fusion metrics: the test oracle of :mod:`mmfusenas.evaluation.functional.fusion`.
+"""The numpy fusion metrics: the test oracle of
+:mod:`mmfusenas.evaluation.functional.fusion`.
 
 A second, independent implementation of the cddfuse / tang / vifb metrics
 (float64 numpy and OpenCV, one image at a time), the evaluator's numpy path
 before the metrics became one batched torch implementation. The torch
-metrics are tested against it on real pairs (``tests/test_evaluation``);
-it is not used by the package.
+metrics are tested against it on real pairs (``tests/test_evaluation``)
+and ``benchmarks/bench_fusion_metrics.py`` compares with it; no other module
+of the package uses it.
 """
 import math
 from typing import Callable, Dict, Optional, Sequence, Tuple
@@ -16,6 +18,7 @@ from mmfusenas.evaluation.functional._utils import (ArrayLike,
                                                     check_same_shape,
                                                     to_gray2d)
 from mmfusenas.evaluation.functional.fusion_presets import PRESET_BINDINGS
+
 
 # --------------------------------------------------------------------------
 # filtering helpers
@@ -891,7 +894,8 @@ def fusion_ms_ssim(a: ArrayLike, b: ArrayLike, f: ArrayLike) -> float:
             _ms_ssim_from(_ms_pyramid(b), fp, 255.0)) / 2
 
 
-def oracle_metrics(a, b, f, preset: str, names: Sequence[str]) -> Dict[str, float]:
+def oracle_metrics(a, b, f, preset: str,
+                   names: Sequence[str]) -> Dict[str, float]:
     """``{metric: value}`` of the metrics of ``names`` that this module
     implements, with ``preset``'s conventions."""
     out = {}

@@ -1,6 +1,7 @@
 """Procedural toy data sets in the layouts of the real ones, written by
-``tools/misc/make_toy_*.py``; imported as ``toy_data`` with ``tools/misc``
-on ``sys.path``. :mod:`.ivif` renders the scenes the others reuse."""
+``tools/misc/make_toy_*.py`` (and by the tests and benchmarks, through
+:mod:`mmfusenas.testing.toy_data`). :mod:`.ivif` renders the scenes the
+others reuse."""
 from .deblur import generate_toy_deblur, generate_toy_restoration
 from .ivif import generate_toy_dataset, is_toy_dataset, render_toy_scene
 from .lowlight import darken, generate_toy_lowlight

@@ -973,7 +973,7 @@ def generate_toy_dataset(out_dir: str,
                          progress: bool = False,
                          **options) -> dict:
     """Write a procedural IR/VIS data set with COCO boxes and masks, all at
-    once (:func:`~toy_data.writing.write_data_set`).
+    once (:func:`~.writing.write_data_set`).
 
     Args:
         out_dir (str): Output folder: absent, empty or a previous toy data

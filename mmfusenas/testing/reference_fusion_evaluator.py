@@ -196,8 +196,8 @@ def Nabf(a, b, f):
     gva, gha = _sobel8(a)
     gvb, ghb = _sobel8(b)
     gvf, ghf = _sobel8(f)
-    ga, gb, gf = (np.sqrt(h**2 + v**2) for v, h in ((gva, gha), (gvb, ghb),
-                                                     (gvf, ghf)))
+    ga, gb, gf = (np.sqrt(h**2 + v**2)
+                  for v, h in ((gva, gha), (gvb, ghb), (gvf, ghf)))
     with np.errstate(divide='ignore', invalid='ignore'):
         gaf = np.zeros(ga.shape)
         gbf = np.zeros(gb.shape)
@@ -277,7 +277,7 @@ def MS_SSIM(a, b, f):
 # ------------------------------------------------------------ FMI
 def _fmi_window(xw, fw):
     """fmi.m for one window pair (column-major vectors of length l)."""
-    l = xw.size
+    l = xw.size  # noqa: E741 (fmi.m's name)
     if np.array_equal(xw, fw):
         return 1.0, fw
     xn = (xw - xw.min()) / (xw.max() - xw.min()) if xw.max() != xw.min() \

@@ -1,7 +1,7 @@
 """Darkened toy scenes in the LOL layout, for fast low-light tests.
 
 :func:`generate_toy_lowlight` pairs each normal-light image (the daylight
-VIS image of a toy scene, :func:`~toy_data.ivif.render_toy_scene`)
+VIS image of a toy scene, :func:`~.ivif.render_toy_scene`)
 with a low-light partner made by :func:`darken` (seeded by ``(seed, i)``)::
 
     x = high / 255;  gain ~ U(gain_range);  mean = gain * x ** gamma

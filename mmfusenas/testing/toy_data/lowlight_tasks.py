@@ -1,8 +1,8 @@
 """Darkened toy scenes with boxes / label maps in the real low-light layouts.
 
 Every image is the daylight VIS image of a toy scene
-(:func:`~toy_data.ivif.render_toy_scene`) darkened by
-:func:`~toy_data.lowlight.darken`, with the toy scene's ground
+(:func:`~.ivif.render_toy_scene`) darkened by
+:func:`~.lowlight.darken`, with the toy scene's ground
 truth written in the layout of a real data set so that its dataset class
 reads it: :func:`generate_toy_exdark` (``ExDarkDataset``, VOC xml),
 :func:`generate_toy_darkface` (``DarkFaceDataset``, person boxes as faces)
@@ -115,7 +115,7 @@ def _render(seed: int, index: int, size: int,
 def _generate(out_dir: str, overwrite: bool, task: str, meta: dict,
               write: Callable[[str], dict]) -> dict:
     """Run ``write(tmp_dir) -> summary``, add ``meta.json`` and swap
-    ``tmp_dir`` in (:func:`~toy_data.writing.write_data_set`)."""
+    ``tmp_dir`` in (:func:`~.writing.write_data_set`)."""
     t0 = time.perf_counter()
 
     def write_all(tmp: str):
@@ -214,7 +214,7 @@ def generate_toy_exdark(out_dir: str,
         write_normal (bool): Also write the normal-light images to
             ``normal/``. Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~toy_data.lowlight.darken` (``gain_range``,
+            :func:`~.lowlight.darken` (``gain_range``,
             ``gamma``, ``shot_noise``, ``read_noise``). Defaults to None.
         overwrite (bool): Replace a non-empty folder that is not a data set
             of this module. Defaults to False.
@@ -300,7 +300,7 @@ def generate_toy_darkface(out_dir: str,
         max_objects (int): Most people drawn per image. Defaults to 8.
         write_normal (bool): Also write ``normal/``. Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~toy_data.lowlight.darken`.
+            :func:`~.lowlight.darken`.
         overwrite (bool): See :func:`generate_toy_exdark`.
 
     Returns:
@@ -436,7 +436,7 @@ def generate_toy_acdc(out_dir: str,
         write_normal (bool): Also write the aligned normal-light images
             (``*_ref`` / ``leftImg8bit_normal``). Defaults to True.
         darken_kwargs (Mapping, optional): Options of
-            :func:`~toy_data.lowlight.darken`.
+            :func:`~.lowlight.darken`.
         overwrite (bool): See :func:`generate_toy_exdark`.
 
     Returns:
