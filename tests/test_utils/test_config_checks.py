@@ -1,7 +1,8 @@
 """The start-up checks that run before the runner exists
 (mmfusenas/utils/config.py, data_folders.py): --cfg-options
-values written as dicts, named loss sets, a changed type keeping arguments,
-every type= against the registries, and the data folders of a run. Each
+values written as dicts, named loss sets, and the data folders of a run;
+and the opt-in linter tools/misc/check_config.py: a changed type keeping
+arguments, every type= against the registries. Each
 failing case leaves nothing on disk."""
 import argparse
 import os
@@ -14,13 +15,18 @@ from mmengine.config import Config
 import mmfusenas  # noqa: F401 (registers the config package)
 from helpers.tools import load_tool
 from mmfusenas.utils.config import (LOSS_RECIPE_DOC, REPLACING_DOC,
-                                    ConfigTypeError, UnparsedOption,
-                                    add_runner_args, check_config_types,
+                                    UnparsedOption, add_runner_args,
                                     load_loss_set, load_runner_config,
                                     loss_set_names)
 from mmfusenas.utils.data_folders import (DATA_DOC, check_data_folders,
                                           toy_sibling)
 from mmfusenas.testing.toy_data import generate_toy_dataset
+
+#: the opt-in linter (tools/misc/check_config.py), loaded once: its
+#: ConfigTypeError is the class its checks raise
+CHECK = load_tool('tools/misc/check_config.py')
+ConfigTypeError = CHECK.ConfigTypeError
+check_config_types = CHECK.check_config_types
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FUSION_TOY = osp.join(REPO, 'configs', 'tim', 'fusion_ivif_toy.py')
@@ -240,9 +246,8 @@ def test_unknown_loss_set_names_are_errors_with_the_sets():
 
 def test_a_changed_type_keeping_arguments_it_does_not_take_is_refused(
         in_tmp):
-    check = load_tool('tools/misc/check_config.py')
     with pytest.raises(KeyError) as info:
-        check.main([FUSION_TOY, '--cfg-options',
+        CHECK.main([FUSION_TOY, '--cfg-options',
                     'model.losses.0.type=MaxIntensityLoss'])
     assert info.value.args[0] == (
         f'config {FUSION_TOY}: model.losses.0.measure is not an argument of '
@@ -262,9 +267,8 @@ def test_a_changed_type_keeping_arguments_it_does_not_take_is_refused(
 
 def test_a_misspelt_type_is_named_with_suggestions_by_the_checker(
         in_tmp):
-    check = load_tool('tools/misc/check_config.py')
     with pytest.raises(ConfigTypeError) as info:
-        check.main([FUSION_TOY, '--cfg-options',
+        CHECK.main([FUSION_TOY, '--cfg-options',
                     'model.losses.0.type=MaxIntensityLos'])
     assert str(info.value) == (
         f"config {FUSION_TOY}: model.losses.0.type = 'MaxIntensityLos' is "

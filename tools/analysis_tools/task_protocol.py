@@ -151,7 +151,6 @@ from mmfusenas.evaluation.task_records import (  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
-from mmfusenas.utils.config import check_config_keys  # noqa: E402
 from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
 from mmfusenas.utils.module_checkpoint import \
@@ -726,7 +725,6 @@ def protocol_config(args: argparse.Namespace, classes: Sequence[str],
     cfg.load_from, cfg.resume = None, False
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=None,
                           deterministic=False)
-    check_config_keys(cfg)
     return cfg
 
 
@@ -1138,7 +1136,6 @@ def joint_config(config: str, args: argparse.Namespace, common: Config,
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed,
                           deterministic=False)
     cfg.load_from, cfg.resume = None, False
-    check_config_keys(cfg)
     return cfg
 
 
