@@ -36,14 +36,17 @@ class IntervalHook(Hook):
             self.at_interval(runner)
 
 
-def search_algorithm(runner: Runner, hook: str):
-    """The runner's unwrapped model, checked to have ``arch_params`` and
-    ``derive_genotype()`` (TypeError naming ``hook`` else)."""
+def search_algorithm(runner: Runner, hook: str, *methods: str):
+    """The runner's unwrapped model, checked to have ``arch_params``,
+    ``derive_genotype()`` and the ``methods`` (TypeError naming ``hook``
+    else)."""
     model = unwrap(runner.model)
-    if not hasattr(model, 'arch_params') or not callable(
-            getattr(model, 'derive_genotype', None)):
+    needs = ('derive_genotype', *methods)
+    if not hasattr(model, 'arch_params') or not all(
+            callable(getattr(model, name, None)) for name in needs):
         raise TypeError(
             f'{hook} needs a search algorithm with arch_params and '
-            f'derive_genotype() (e.g. BilevelSearchAlgorithm), but the model '
-            f'is a {type(model).__name__}')
+            f'{", ".join(f"{name}()" for name in needs)} (e.g. '
+            f'BilevelSearchAlgorithm), but the model is a '
+            f'{type(model).__name__}')
     return model

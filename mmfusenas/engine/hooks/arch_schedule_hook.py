@@ -13,13 +13,12 @@ from ._utils import search_algorithm
 
 def _depths(parents: dict) -> dict:
     """Nesting depth of every key (0: outermost choice point)."""
-    out = {}
-    for key, parent in parents.items():
-        out[key] = 0
-        while parent is not None:
-            out[key] += 1
-            parent = parents.get(parent[0])
-    return out
+
+    def depth(key: str) -> int:
+        parent = parents.get(key)
+        return 0 if parent is None else 1 + depth(parent[0])
+
+    return {key: depth(key) for key in parents}
 
 
 @HOOKS.register_module()
@@ -81,11 +80,8 @@ class ArchScheduleHook(Hook):
                      or any(fnmatch.fnmatchcase(k, p) for p in patterns or ()))
 
     def _apply(self, runner: Runner, step: int) -> None:
-        algo = search_algorithm(runner, 'ArchScheduleHook')
-        if not hasattr(algo, 'set_active_arch_keys'):
-            raise TypeError('ArchScheduleHook needs a search algorithm with '
-                            'set_active_arch_keys() (BilevelSearchAlgorithm)'
-                            f', got {type(algo).__name__}')
+        algo = search_algorithm(runner, 'ArchScheduleHook',
+                                'set_active_arch_keys')
         all_keys = list(algo.arch_params.keys())
         if self._depth is None:
             self._depth = _depths(choice_parents(algo.space))

@@ -103,5 +103,5 @@ class ArchSeparationHook(IntervalHook):
         runner.logger.info(
             f'softmax(α) separation ({" and ".join(criteria)} on every key): '
             + (f'reached at {unit} {first}' if first is not None else
-             f'not reached in {len(curve)} measurements (the cap ended the '
-             'search)'))
+               f'not reached in {len(curve)} measurements (the cap ended '
+               'the search)'))

@@ -157,9 +157,8 @@ class FiniteStepGuardHook(Hook):
         if not self._amp or 'loss' not in (outputs or {}):
             return
         finite = math.isfinite(float(outputs['loss']))
-        bad = torch.tensor([0. if finite else 1.])
-        if get_dist_info()[1] > 1:
-            all_reduce(bad)
+        bad = torch.tensor([float(not finite)])
+        all_reduce(bad)  # a no-op in one process
         if not bad.item():
             self.consecutive_skips = 0
             return
@@ -187,8 +186,7 @@ class FiniteStepGuardHook(Hook):
 
     def _check_params(self, name: str, optimizer: Optimizer, args: tuple,
                       kwargs: dict) -> None:
-        bad = self.nonfinite_grads(optimizer, values=True)
-        if bad:
+        if bad := self.nonfinite_grads(optimizer, values=True):
             raise FloatingPointError(
                 f'FiniteStepGuardHook: {len(bad)} parameter(s) '
                 f'({short_list(bad, 10)}) became non-finite in '

@@ -1,6 +1,7 @@
 """Write the fused images of validation / test iterations to disk."""
 import io
 import os.path as osp
+from functools import partialmethod
 from typing import Optional, Sequence
 
 import numpy as np
@@ -33,8 +34,7 @@ def prediction_image(sample, color: bool = True,
     prediction carries (``pred_fused_rgb`` only with ``color``) as an OpenCV
     ``uint8`` array, rounded as ``rounding`` (None: the prediction's
     ``rounding`` metainfo, else ``'round'``); ``KeyError`` when none."""
-    if rounding is None:
-        rounding = sample.get('rounding', None) or 'round'
+    rounding = rounding or sample.get('rounding', None) or 'round'
     for field in PRED_IMAGE_FIELDS[0 if color else 1:]:
         if field in sample:
             return tensor_to_uint8_image(sample.get(field), rounding)
@@ -66,19 +66,13 @@ class EvalWriterHook(Hook):
 
     def after_val_iter(self, runner: Runner, batch_idx: int,
                        data_batch: DATA_BATCH = None,
-                       outputs: Optional[Sequence] = None) -> None:
-        self._write(runner, 'val', data_batch, outputs)
+                       outputs: Optional[Sequence] = None,
+                       mode: str = 'val') -> None:
+        self.write(runner, mode, osp.join(self.out_dir or runner.log_dir,
+                                          getattr(self, f'{mode}_subdir')),
+                   data_batch, outputs)
 
-    def after_test_iter(self, runner: Runner, batch_idx: int,
-                        data_batch: DATA_BATCH = None,
-                        outputs: Optional[Sequence] = None) -> None:
-        self._write(runner, 'test', data_batch, outputs)
-
-    def _write(self, runner: Runner, mode: str, data_batch: DATA_BATCH,
-               outputs: Optional[Sequence]) -> None:
-        self.write(runner, mode, osp.join(
-            self.out_dir or runner.log_dir, getattr(self, f'{mode}_subdir')),
-            data_batch, outputs)
+    after_test_iter = partialmethod(after_val_iter, mode='test')
 
 
 @HOOKS.register_module()
@@ -122,8 +116,8 @@ class FusedImageSaveHook(EvalWriterHook):
         for sample in outputs:
             stem = sample_stem(sample)
             if 'pred_depth' in sample:
-                depth = torch.as_tensor(sample.get('pred_depth')).detach()
-                depth = np.asarray(depth.cpu(), np.float32)
+                depth = np.asarray(torch.as_tensor(
+                    sample.get('pred_depth')).detach().cpu(), np.float32)
                 if not np.isfinite(depth).all():
                     raise ValueError(f'FusedImageSaveHook: the depth '
                                      f'prediction of {stem!r} is not finite')

@@ -62,9 +62,8 @@ class PredictionVisualizationHook(EvalWriterHook):
                       for i in range(len(outputs))]
         elif inputs is None:
             inputs = [None] * len(outputs)
-        for src, pred in zip(inputs, outputs):
-            if self._count >= self.max_samples:
-                break
+        for src, pred in list(zip(inputs, outputs))[:self.max_samples -
+                                                    self._count]:
             panels = [] if src is None else [
                 sample_panels(source_images(src), pred, classes)]
             row = hstack(panels +

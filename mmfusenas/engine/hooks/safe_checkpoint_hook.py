@@ -76,8 +76,8 @@ class SafeCheckpointHook(CheckpointHook):
             raise TypeError(
                 f'{type(self).__name__}: unknown argument(s) '
                 f'{sorted(self.args)} (checkpoint hook options: {options})')
-        self.check_finite, self.clean_tmp = bool(check_finite), bool(clean_tmp)
-        self.revalidate = bool(revalidate)
+        self.check_finite, self.clean_tmp, self.revalidate = map(
+            bool, (check_finite, clean_tmp, revalidate))
         self.removed_tmp: List[str] = []  # leftovers removed at the start
         self.revalidated: Optional[Tuple[str, int]] = None  # redone on resume
         self.training = False  # between before_train and after_train
@@ -159,9 +159,8 @@ class SafeCheckpointHook(CheckpointHook):
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Refuse a checkpoint whose model or optimizer state holds NaN /
         Inf (any save through the runner: step, best or last)."""
-        bad = nonfinite_tensors({k: checkpoint.get(k) for k in (
-            'state_dict', 'optimizer')}) if self.check_finite else []
-        if bad:
+        if self.check_finite and (bad := nonfinite_tensors({
+                k: checkpoint.get(k) for k in ('state_dict', 'optimizer')})):
             meta = checkpoint.get('meta') or {}
             unit = 'epoch' if self.by_epoch else 'iteration'
             raise FloatingPointError(
@@ -212,9 +211,7 @@ class DeferredRemovals:
 
     def flush(self, keep: set) -> None:
         """Remove the pending paths, except those in ``keep``."""
-        for path in dict.fromkeys(self.pending):
-            if path in keep:
-                continue
+        for path in [p for p in dict.fromkeys(self.pending) if p not in keep]:
             if self.backend.isfile(path):
                 self.backend.remove(path)
             elif self.backend.isdir(path):
