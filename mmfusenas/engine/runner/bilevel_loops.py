@@ -1,10 +1,8 @@
 """Bilevel search loops: each step gets a weight batch and, when α is due,
 an architecture batch (``model.train_step(dict(train=..., val=...))``)."""
-import logging
-from typing import List, Sequence, Union
+from typing import Iterator, List, Sequence, Union
 
 import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.utils import set_random_seed
@@ -31,16 +29,6 @@ def build_loader(runner, loader: LoaderCfg, what: str) -> DataLoader:
             f'the {what} is empty (0 batches); check its dataset (split '
             'file, data_root) and batch size / drop_last')
     return loader
-
-
-def skip_batches(what: str, *streams) -> None:
-    """Advance each ``(iterator, n)`` of ``streams`` by n batches (resume).
-    """
-    print_log(f'Advance the dataloaders by {what} to skip data already used',
-              logger='current', level=logging.WARNING)
-    for iterator, n in streams:
-        for _ in range(n):
-            next(iterator)
 
 
 def _check_model(loop, model) -> None:
@@ -171,31 +159,23 @@ class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
                          max_iters, **kwargs)
         self.arch_dataloader = build_loader(runner, arch_dataloader,
                                             'arch_dataloader')
+        self.dataloader_iterator = self._reseeded(self.dataloader_iterator)
+
+    def _reseeded(self, batches: Iterator) -> Iterator:
+        """``batches``, each drawn after :meth:`_reseed` for its iteration."""
+        while True:
+            self._reseed()
+            yield next(batches)
 
     def run(self) -> nn.Module:
-        """Launch the search; returns the model."""
-        self.runner.call_hook('before_train')
-        self.runner.call_hook('before_train_epoch')
-        arch_batches = Cycle(self.arch_dataloader)
+        """MMEngine's loop; a resumed run first skips the α batches drawn."""
         hub = self.runner.message_hub
-        if self._iter > 0:
-            drawn = hub.get_info(ARCH_BATCHES_KEY, 0)
-            skip_batches(f'{self._iter} weight and {drawn} architecture '
-                         'batches', (self.dataloader_iterator, self._iter),
-                         (arch_batches, drawn))
-        else:  # a fresh run counts from 0 (the hub may be an earlier run's)
-            hub.update_info(ARCH_BATCHES_KEY, 0)
-        while self._iter < self._max_iters and not self.stop_training:
-            self.runner.model.train()
-            self._reseed()
-            self._bilevel_iter(self._iter, next(self.dataloader_iterator),
-                               arch_batches)
-            self._decide_current_val_interval()
-            if (self.runner.val_loop is not None
-                    and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0
-                         or self._iter == self._max_iters)):
-                self.runner.val_loop.run()
-        self.runner.call_hook('after_train_epoch')
-        self.runner.call_hook('after_train')
-        return self.runner.model
+        # a fresh run counts from 0 (the hub may be an earlier run's)
+        drawn = hub.get_info(ARCH_BATCHES_KEY, 0) if self._iter else 0
+        hub.update_info(ARCH_BATCHES_KEY, drawn)
+        self.arch_batches = Cycle(self.arch_dataloader, skip=drawn)
+        return super().run()
+
+    def run_iter(self, data_batch) -> None:
+        """One bilevel step on ``data_batch``."""
+        self._bilevel_iter(self._iter, data_batch, self.arch_batches)

@@ -27,7 +27,7 @@ from mmfusenas.utils.distributed import (average_gradients, average_value,
                                          raise_on_any_rank, unshard_sampler_,
                                          unwrap)
 from mmfusenas.utils.fileio import atomic_write
-from .bilevel_loops import build_loader, skip_batches
+from .bilevel_loops import build_loader
 
 PMI_ORDERS = ('first', 'second')
 INNER_OPTIMIZERS = ('adam', 'sgd')
@@ -197,8 +197,9 @@ class PMILoop(IterBasedTrainLoop):
                  init_name: str = 'pmi_init.pth',
                  parallel: str = 'episodes') -> None:
         for name, value, options in (
-            ('parallel', parallel, PMI_PARALLEL), ('order', order, PMI_ORDERS),
-            ('inner_optimizer', inner_optimizer, INNER_OPTIMIZERS)):
+                ('parallel', parallel, PMI_PARALLEL),
+                ('order', order, PMI_ORDERS),
+                ('inner_optimizer', inner_optimizer, INNER_OPTIMIZERS)):
             if value not in options:
                 raise ValueError(f'PMILoop: {name} must be one of {options}, '
                                  f'got {value!r}')
@@ -261,8 +262,12 @@ class PMILoop(IterBasedTrainLoop):
         self.runner.call_hook('before_train_epoch')
         skip = self._iter * (self.inner_steps + 1)
         if skip:
-            skip_batches(f'{skip} batches per task', *(
-                (self.task_iterators[i], skip) for i in self.my_tasks))
+            print_log(f'Advance the dataloaders by {skip} batches per task to '
+                      'skip data already used', logger='current',
+                      level=logging.WARNING)
+        for i in self.my_tasks:
+            for _ in range(skip):
+                next(self.task_iterators[i])
         while self._iter < self._max_iters and not self.stop_training:
             model.train()
             with data_parallel(self.distributed):
