@@ -34,6 +34,7 @@ def _campaign(root, joint):
         _write(root, 'b1600', 'vi', seed, 0.20 + d, 1600)
         _write(root, 'b1600', 'twin_c8', seed, 0.21 + d, 1600)
         _write(root, 'b1600', 'tim_c8', seed, joint + d, 1600)
+        _write(root, 'b1600', 'tim_c8_frozen', seed, 0.30 + d / 2, 1600)
 
 
 def test_report_picks_the_budget_and_decides_the_goal(tool, tmp_path,
@@ -51,10 +52,17 @@ def test_report_picks_the_budget_and_decides_the_goal(tool, tmp_path,
                                         'two-step twin')
     assert goal['values']['difference'] == pytest.approx(0.04)
     assert goal['reached']  # 0.04 > the spread 0.0082
-    best = result['goal_best_input']
+    best = result['goal_best_input']   # the control is no input
     assert best['values']['against'] == 'twin_c8' and best['reached']
+    control = result['goal_control']
+    assert control['criterion'].startswith('task-guided mAP50 exceeds its '
+                                           'control')
+    assert control['values']['against'] == 'tim_c8_frozen'
+    assert control['values']['difference'] == pytest.approx(-0.05)
+    assert not control['reached']
     record = json.loads(out.read_text())
     assert record['goal'] == goal and record['table'] == 'b1600'
+    assert record['goal_control'] == control
     row = record['result']['b1600']['tim_c8']
     assert row['mAP50'] == pytest.approx(0.25) and row['seeds'] == 3
     assert row['cpu_h'] == 0.3 and row['person AP50'] == pytest.approx(0.25)
@@ -66,6 +74,9 @@ def test_report_without_the_joint_rows_is_not_reached(tool, tmp_path,
     assert tool.main([str(tmp_path / 'records')]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
     assert not result['goal']['reached']
+    assert tool.main([str(tmp_path / 'records'), '--control', 'none']) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert result['goal_control']['values'] == {'missing': ['none']}
     assert tool.main([str(tmp_path / 'records'), '--joint', 'none']) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
     assert result['goal']['values'] == {'missing': ['none']}
