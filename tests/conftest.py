@@ -112,6 +112,25 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+#: the test file whose first test froze the objects alive before it
+_FROZEN_BEFORE = [None]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before the first test of each file, free what the earlier files
+    left and move the objects still alive (modules and caches the earlier
+    files loaded inside their tests) to the permanent generation, as after
+    collection (:func:`pytest_collection_finish`): later full collections
+    (MMEngine's ``gc.collect()`` per dataset and runner build) do not walk
+    them again. An object frozen here that later becomes cyclic garbage is
+    not freed; one without cycles is, by its reference count."""
+    if item.path != _FROZEN_BEFORE[0]:
+        _FROZEN_BEFORE[0] = item.path
+        gc.collect()
+        gc.freeze()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         '--run-slow', action='store_true', default=False,

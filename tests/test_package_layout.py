@@ -29,6 +29,7 @@ imports every room inside the function (MMEngine's convention: a registry
 without ``locations`` calls ``<scope>.utils.register_all_modules``).
 """
 import ast
+import functools
 import glob
 import os
 import os.path as osp
@@ -83,11 +84,19 @@ def _parse(path: str):
 
 
 def module_imports() -> Dict[str, Set[str]]:
-    """``{module: {mmfusenas modules it imports}}`` for the package."""
+    """``{module: {mmfusenas modules it imports}}`` for the package (a
+    fresh dict of the sets read once per process: the package is parsed
+    once for the four checks that read it)."""
+    return {module: set(deps) for module, deps in _module_imports().items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _module_imports() -> Dict[str, frozenset]:
+    # the sets, not the syntax trees, are kept: millions of live tree
+    # nodes would slow down every later garbage collection of the process
     return {
-        module: {target for target, _ in import_targets(_parse(path),
-                                                         package)
-                 if target.startswith('mmfusenas')}
+        module: frozenset(target for target, _ in import_targets(
+            _parse(path), package) if target.startswith('mmfusenas'))
         for module, package, path in package_modules()
     }
 
@@ -235,16 +244,16 @@ def test_the_plugin_is_imported_only_when_asked_for():
     registers its optimisation: no module of the package names it."""
     import subprocess
     import sys
+
+    # one process (importing mmdet and mmseg takes seconds), the plugin on
+    # its path from the start, as the user puts it: being importable does
+    # not import it; asking for it by name does
     code = ('import sys; import mmfusenas; '
             'from mmfusenas.utils import register_all_modules; '
             'register_all_modules(); import mmfusenas.apis; '
             "print(sorted(m for m in ('cpu_kernels', 'numba') "
-            'if m in sys.modules))')
-    out = subprocess.run([sys.executable, '-c', code], check=True,
-                         capture_output=True, text=True,
-                         cwd=osp.dirname(PACKAGE)).stdout
-    assert out.strip().splitlines()[-1] == '[]'
-    code = ('import sys; from mmfusenas.apis import deploy; import torch; '
+            'if m in sys.modules)); '
+            'from mmfusenas.apis import deploy; import torch; '
             "deploy.optimize_for_inference(torch.nn.Conv2d(1, 1, 3).eval(), "
             "'cpu_kernels', verbose=False); "
             "print('cpu_kernels' in sys.modules, "
@@ -255,7 +264,7 @@ def test_the_plugin_is_imported_only_when_asked_for():
     out = subprocess.run([sys.executable, '-c', code], check=True, env=env,
                          capture_output=True, text=True,
                          cwd=osp.dirname(PACKAGE)).stdout
-    assert out.strip().splitlines()[-1] == "True ['cpu_kernels']"
+    assert out.strip().splitlines()[-2:] == ['[]', "True ['cpu_kernels']"]
 
 
 def test_the_fusion_evaluator_needs_neither_mmdet_nor_mmcv(tmp_path):
@@ -276,24 +285,30 @@ def test_the_fusion_evaluator_needs_neither_mmdet_nor_mmcv(tmp_path):
     tool = osp.join(osp.dirname(PACKAGE), 'tools', 'analysis_tools',
                     'eval_fusion.py')
     heavy = ('mmdet', 'mmcv', 'mmseg', 'torch', 'numba')
-    code = ('import runpy, sys; sys.argv = [{tool!r}] + {args!r}\n'
-            'try:\n    runpy.run_path({tool!r}, run_name="__main__")\n'
-            'except SystemExit:\n    pass\n'
-            'print(sorted(m for m in {heavy!r} if m in sys.modules))')
-
-    def loaded(*args):
-        out = subprocess.run(
-            [sys.executable, '-c', code.format(tool=tool, args=list(args),
-                                                heavy=heavy)],
-            check=True, capture_output=True, text=True).stdout
-        return out.strip().splitlines()[-1]
-
-    assert loaded('--help') == '[]'
     dirs = [str(tmp_path / d) for d in ('ir', 'vi', 'fused')]
-    for preset in ('cddfuse', 'ivif_zoo'):
-        out = loaded(*dirs, '--preset', preset)
-        assert not {'mmdet', 'mmcv', 'mmseg'} & set(eval(out)), (preset,
-                                                                out)
+    runs = [['--help']] + [dirs + ['--preset', preset]
+                           for preset in ('cddfuse', 'ivif_zoo')]
+    # the three runs one after the other in one process (a process per
+    # run imported torch twice: seconds), the modules loaded so far printed
+    # after each run: a module not loaded then was loaded by no run so far
+    code = ('import runpy, sys\n'
+            'for args in {runs!r}:\n'
+            '    sys.argv = [{tool!r}] + args\n'
+            '    try:\n'
+            '        runpy.run_path({tool!r}, run_name="__main__")\n'
+            '    except SystemExit:\n'
+            '        pass\n'
+            '    print("loaded:", sorted(m for m in {heavy!r} '
+            'if m in sys.modules))')
+    code = code.format(tool=tool, runs=runs, heavy=heavy)
+    out = subprocess.run([sys.executable, '-c', code], check=True,
+                         capture_output=True, text=True).stdout
+    loaded = [line[len('loaded: '):] for line in out.splitlines()
+              if line.startswith('loaded: ')]
+    assert len(loaded) == 3 and loaded[0] == '[]'  # --help
+    for preset, line in zip(('cddfuse', 'ivif_zoo'), loaded[1:]):
+        assert not {'mmdet', 'mmcv', 'mmseg'} & set(eval(line)), \
+            (preset, line)
 
 
 def _modules_named(path: str, package: str,
@@ -390,9 +405,12 @@ def test_few_environment_variables():
 STACK = ('mmengine', 'mmdet', 'mmseg', 'mmcv')
 
 
-def _stack_private_names() -> Set[str]:
+@functools.lru_cache(maxsize=None)
+def _stack_private_names() -> frozenset:
     """Single-underscore names MMEngine, mmdet and mmseg define (methods,
-    class attributes, ``self._x = ...`` state) and the package does not."""
+    class attributes, ``self._x = ...`` state) and the package does not.
+    Computed once per process: it parses every source file of the three
+    libraries (seconds), which do not change while the tests run."""
     import importlib.util
     names: Set[str] = set()
     for lib in STACK[:3]:
@@ -416,8 +434,8 @@ def _stack_private_names() -> Set[str]:
                     node.ctx, ast.Store) and isinstance(
                         node.value, ast.Name) and node.value.id == 'self':
                 ours.add(node.attr)
-    return {n for n in names - ours
-            if n.startswith('_') and not n.startswith('__')}
+    return frozenset(n for n in names - ours
+                     if n.startswith('_') and not n.startswith('__'))
 
 
 def _imported_names(node) -> List[str]:

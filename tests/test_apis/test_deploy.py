@@ -494,11 +494,27 @@ def test_onnxruntime_switch_equals_eager(shared_data):
         model.fusion_net(inputs[0][0])
 
 
+def bench_inference():
+    """``benchmarks/bench_inference.py`` whose official-layout weights are
+    converted by the converter's ``main`` in this process. The benchmark
+    runs ``tools/model_converters/*`` as a subprocess, as a user does: each
+    start imported torch, mmdet and the package again (seconds per
+    network, most of these tests' time); the converted files are the
+    same."""
+    bench = load_tool('benchmarks/bench_inference.py')
+
+    def convert(converter: str, *args: str) -> None:
+        load_tool(f'tools/model_converters/{converter}').main(list(args))
+
+    bench._convert = convert
+    return bench
+
+
 def test_bench_inference_later_networks(shared_data, capsys):
     """benchmarks/bench_inference.py on DCNAS, HBL and HQS at tiny sizes:
     the official rebuilds equal the toolbox networks, the mode is within
     1e-5 of eager, parameter counts agree, and the run ends with RESULT."""
-    bench = load_tool('benchmarks/bench_inference.py')
+    bench = bench_inference()
     out = bench.main([
         '--scale', '0.1', '--batches', '1', '--repeats', '1', '--warmup',
         '0', '--models', 'DCNAS x4', 'HBL LOL', 'HQS hyper-guidance',
@@ -523,7 +539,7 @@ def test_bench_inference_device_handling(shared_data, tmp_path, capsys):
     are buffers; checked with a dtype move), ONNX Runtime modes are refused
     with a reason for a non-CPU input, and ``--device cuda`` without CUDA
     is a clear error."""
-    bench = load_tool('benchmarks/bench_inference.py')
+    bench = bench_inference()
     _, official, mods = bench.build_hqs(str(tmp_path))
     x = bench.example_input('hqs', (24, 24), 1)
     with torch.no_grad():
@@ -567,7 +583,7 @@ def test_bench_inference_on_cuda(shared_data):
     rebuild equals the toolbox network on the GPU, the PyTorch modes stay
     within 1e-5 of eager (TF32 off), ONNX Runtime is skipped with its
     reason, peak memory comes from the CUDA allocator."""
-    bench = load_tool('benchmarks/bench_inference.py')
+    bench = bench_inference()
     out = bench.main([
         '--device', 'cuda', '--scale', '0.1', '--batches', '1', '2',
         '--repeats', '1', '--warmup', '1', '--models', 'TIM IVIF light',
@@ -592,7 +608,7 @@ def test_bench_inference_profile_option(with_ort, capsys):
     Runtime run; slow: the ONNX export), as (name, % of the pass) in
     decreasing order, printed and in the JSON; every built mode's build
     time."""
-    bench = load_tool('benchmarks/bench_inference.py')
+    bench = bench_inference()
     modes = ['eager', 'channels_last']
     if with_ort:
         pytest.importorskip('onnxruntime')

@@ -15,6 +15,11 @@ from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data')
+
+# one intra-op thread, as in the suite's workers (tests/conftest.py), also
+# when run in one process (-n 0): the float64 FFTs of the Wiener tuning
+# took 20 times the CPU seconds with 2 threads
+pytestmark = pytest.mark.usefixtures('one_thread')
 #: the training folders of the documented real-image run
 REAL_DIRS = ['fusion/RoadScene221/vi', 'lowlight/LOL/our485_subset/high',
              'lowlight/mit/gt']

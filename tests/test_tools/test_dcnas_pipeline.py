@@ -4,6 +4,7 @@ refresh) -> constrained evolution -> retrain from scratch -> test."""
 import importlib.util
 import os.path as osp
 
+import pytest
 import yaml
 from mmengine.config import Config
 
@@ -14,6 +15,11 @@ from mmfusenas.testing.toy_data import generate_toy_rgbd
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'dcnas')
+
+# one intra-op thread, as in the suite's workers (tests/conftest.py), also
+# when run in one process (-n 0): on 2 busy cores the tiny steps of the
+# pipeline took ten times the CPU seconds with 2 threads
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _tool(*parts):

@@ -13,11 +13,17 @@ import sys
 import pytest
 import torch
 
+from helpers import load_tool
 from helpers.numerics import assert_equal_states
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'baselines', 'fusion_toy.py')
 KILL_AT = osp.join(REPO, 'tests', 'helpers', 'kill_at.py')
+
+#: every run on one intra-op thread: the runs in this process (the fixture)
+#: and the killed run's process (``OMP_NUM_THREADS``, :func:`run`) compute
+#: the same bits whatever thread count the caller left
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 #: (moment, the how-manieth time it is reached): every kill lands after a
 #: checkpoint exists (iterations 2 and 4 save, one checkpoint is kept)
@@ -46,9 +52,18 @@ def train_args(toy_root, work_dir):
     return [CONFIG, '--work-dir', work_dir, '--cfg-options'] + opts
 
 
-def run(args, env=None):
+def run(args):
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     return subprocess.run([sys.executable] + args, cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
+
+
+def train_here(args):
+    """``tools/train.py`` in this process: the runs no one kills (a process
+    per run imported torch, mmdet and the package again, most of this
+    test's time); only the killed run needs a process of its own. A
+    failing run raises."""
+    load_tool('tools/train.py').main(args)
 
 
 def final_state(work_dir):
@@ -71,15 +86,13 @@ def validations(work_dir):
 @pytest.fixture(scope='module')
 def uninterrupted(toy_root, tmp_path_factory):
     work = str(tmp_path_factory.mktemp('full'))
-    done = run([osp.join(REPO, 'tools', 'train.py')] +
-               train_args(toy_root, work))
-    assert done.returncode == 0, done.stderr[-3000:]
+    train_here(train_args(toy_root, work))
     return final_state(work) + (validations(work),)
 
 
 @pytest.mark.parametrize('moment, count', MOMENTS)
 def test_killed_run_resumes_bit_identically(moment, count, toy_root,
-                                            uninterrupted, tmp_path):
+                                            uninterrupted, tmp_path, capfd):
     work = str(tmp_path / 'w')
     killed = run([KILL_AT, moment, str(count), '--'] +
                  train_args(toy_root, work))
@@ -88,10 +101,10 @@ def test_killed_run_resumes_bit_identically(moment, count, toy_root,
     assert osp.exists(osp.join(work, 'iter_6.pth')) == final
     assert any(name.endswith('.pth') for name in os.listdir(work))
 
-    resumed = run([osp.join(REPO, 'tools', 'train.py')] +
-                  train_args(toy_root, work) + ['--resume'])
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert 'resumed' in (resumed.stdout + resumed.stderr).lower()
+    capfd.readouterr()
+    train_here(train_args(toy_root, work) + ['--resume'])
+    resumed = capfd.readouterr()
+    assert 'resumed' in (resumed.out + resumed.err).lower()
     state, optim = final_state(work)
     assert_equal_states(state, uninterrupted[0])
     assert_equal_states(optim, uninterrupted[1])
@@ -99,7 +112,7 @@ def test_killed_run_resumes_bit_identically(moment, count, toy_root,
     assert validations(work) == uninterrupted[2]
     again = 'was interrupted before its results were written'
     # killed after iter_4.pth was written and before its validation ended
-    assert (again in resumed.stdout + resumed.stderr) == (
+    assert (again in resumed.out + resumed.err) == (
         moment in ('val', 'image', 'rotation'))
     leftovers = [n for n in os.listdir(work) if n.endswith('.tmp')]
     assert not leftovers or moment in ('checkpoint', 'image')

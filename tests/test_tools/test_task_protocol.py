@@ -370,11 +370,14 @@ def test_joint_config_trains_the_protocol_budget_after_the_warm_up(bench,
             bench._joint_item(bad)
 
 
-def test_a_joint_model_is_scored_beside_the_inputs(bench, msrs4, capsys):
+def test_a_joint_model_is_scored_beside_the_inputs(bench, msrs4, runs,
+                                                   capsys):
     """A tiny joint run: the row of the joint model in the split's test
     table, trained from the same initial detector weights as the inputs of
-    its seed and scored on the protocol's ground truth."""
-    work = osp.join(msrs4, 'work_joint')
+    its seed and scored on the protocol's ground truth. Added to the work
+    dir of ``runs`` (the same protocol), whose ``ir`` of seed 0 is done: a
+    work dir of its own trained and tested that input again."""
+    work = runs['work']
     result = bench.run(bench.parse_args([
         '--data', osp.join(msrs4, 'data'), '--split-dir',
         osp.join(msrs4, 'split'), '--methods', 'ir', '--work-dir', work,
@@ -433,6 +436,13 @@ def test_joint_goal_by_hand(bench):
 
 # ---------------------------------------------------------------- records
 TOY = osp.join('configs', 'baselines', 'fusion_toy.py')
+#: the toolbox fusion model of the record tests (``toy.py`` beside its
+#: checkpoints): the toy fusion network at a quarter of its width. Its
+#: images of the 4 pairs at 640 x 480 are made three times; at the full
+#: width that took most of these tests' time, and no check depends on it
+TOY_CONFIG = ('_base_ = [{base!r}]\n'
+              'model = dict(fusion_net=dict(base_channels=4, '
+              'decoder_channels=(8, 4)))\n')
 
 
 class _Trained(Exception):
@@ -449,9 +459,11 @@ def recorded(bench, msrs4, tmp_path_factory):
     ``--records``."""
     from mmfusenas.apis import init_model
     root = tmp_path_factory.mktemp('records')
+    (root / 'toy.py').write_text(TOY_CONFIG.format(base=osp.abspath(TOY)))
     torch.manual_seed(0)
     ckpt = str(root / 'toy.pth')
-    torch.save({'state_dict': init_model(TOY).state_dict()}, ckpt)
+    torch.save({'state_dict': init_model(_toy_config(ckpt)).state_dict()},
+               ckpt)
     records = str(root / 'records')
     work = str(root / 'work')
     result = bench.run(bench.parse_args(_rec_argv(msrs4, work, records,
@@ -460,12 +472,18 @@ def recorded(bench, msrs4, tmp_path_factory):
                 result=result)
 
 
+def _toy_config(ckpt: str) -> str:
+    """The config of the ``toy`` checkpoint ``ckpt``: ``toy.py`` beside
+    it."""
+    return osp.join(osp.dirname(ckpt), 'toy.py')
+
+
 def _rec_argv(root, work, records, ckpt, *extra, methods=('ir', 'toy'),
               data='data'):
     return ['--data', osp.join(root, data), '--split-dir',
             osp.join(root, 'split'), '--methods', *methods, '--checkpoint',
-            f'toy={TOY}:{ckpt}', '--work-dir', work, '--seeds', '0',
-            '--records', records, *BUDGET, *extra]
+            f'toy={_toy_config(ckpt)}:{ckpt}', '--work-dir', work, '--seeds',
+            '0', '--records', records, *BUDGET, *extra]
 
 
 def test_a_recorded_unit_is_reused_without_its_work_dir(bench, msrs4,
