@@ -315,11 +315,11 @@ SPACES: Dict[str, dict] = {
         search='configs/compose/search_chain_retinanet_night_toy.py',
         retrain='configs/compose/retrain_chain_retinanet_night_toy.py',
         genotype_keys=[
-            'model.chain_net.stages.0.module.genotype',
-            'model.chain_net.stages.1.module.genotype',
+            'model.stages.0.module.genotype',
+            'model.stages.1.module.genotype',
             'model.detector.neck.genotype'
         ],
-        part='chain_net',
+        part=['scene_net', 'fusion_net'],
         data='night',
         default='cooperative',
         # the search config's own budget (120 iterations, alpha batch 8)
@@ -749,12 +749,14 @@ def held_out_loss(runner: Runner, cfg: Config, spec: dict) -> float:
 
 def model_part_cost(model: torch.nn.Module, cfg: Config, spec: dict,
                     flops: bool = True) -> Dict[str, float]:
-    """Parameters and FLOPs of the searched part (``spec['part']``) of a
-    model built from the retrain config ``cfg``; the FLOPs of one forward
-    pass of the first sample of the held-out split (as it is scored).
-    ``flops=False``: the parameters only (no forward pass)."""
-    part = model.get_submodule(spec['part'])
-    params = sum(p.numel() for p in part.parameters())
+    """Parameters and FLOPs of the searched part (``spec['part']``, a
+    module path or a list of them, summed) of a model built from the
+    retrain config ``cfg``; the FLOPs of one forward pass of the first
+    sample of the held-out split (as it is scored). ``flops=False``: the
+    parameters only (no forward pass)."""
+    paths = [spec['part']] if isinstance(spec['part'], str) else spec['part']
+    parts = [model.get_submodule(path) for path in paths]
+    params = sum(p.numel() for part in parts for p in part.parameters())
     if not flops:
         return dict(params=params)
     batch = next(iter(_score_loader(cfg, spec)))
@@ -762,8 +764,9 @@ def model_part_cost(model: torch.nn.Module, cfg: Config, spec: dict,
     one = {k: (v[:1] if isinstance(v, (torch.Tensor, list)) else v)
            for k, v in data.items()}
     model.eval()
-    inputs = record_submodule_inputs(model, part, one)
-    flops = count_flops(part, inputs).flops
+    flops = sum(
+        count_flops(part, record_submodule_inputs(model, part, one)).flops
+        for part in parts)
     return dict(params=params, mflops=flops / 1e6)
 
 

@@ -206,7 +206,7 @@ def compound_step(model, optim, data):
     tm.lap('preprocess')
     out = model.run_pre(inputs)
     picture = model.task_inputs(out, samples)
-    pre = model.pre_net.weighted_losses(out)
+    pre = model.weighted_losses(out)
     pre_loss = _loss_sum(model, pre) if pre else None
     tm.lap('fusion fwd')
     leaf = picture.detach().requires_grad_()
@@ -352,7 +352,7 @@ def run_config(path, args, data_root):
         fused = model.run_pre(data['inputs'])
         picture = model.task_inputs(fused, data['data_samples'])
     macs = dict(
-        fusion=count_flops_of_call(model.pre_net, (data['inputs'], ),
+        fusion=count_flops_of_call(model.run_pre, (data['inputs'], ),
                                    {}).macs / 1e9,
         task=count_flops_of_call(model.task_model, (picture, ),
                                  dict(mode='tensor')).macs / 1e9)

@@ -501,6 +501,9 @@ def mmengine_internals_used(folder: str) -> List[str]:
 KNOWN_INTERNALS = {
     # BaseInferencer._inputs_to_list, its documented override point
     'apis/inferencer.py': 1,
+    # nn.Module._load_from_state_dict, torch's key-migration point (as
+    # BatchNorm's version migration): checkpoints of the chain_net layout
+    'models/compound/base_pre_task_model.py': 1,
     'utils/checkpoint.py': 1,  # a state dict's torch _metadata
     'utils/distributed.py': 1,  # DefaultSampler._indices_of_rank
 }

@@ -6,27 +6,24 @@ _base_ = [
     '../_base_/models/chain_scene_fusion.py',
 ]
 
-_chain = _base_.chain_model.chain_net
 model = dict(
     _base_.chain_model,
     _delete_=True,
-    chain_net=dict(
-        _chain,
-        stages=[
-            dict(
-                name='registration',
-                kind='registration',
-                module={{_base_.registration_net}},
-                inputs=['vi:y', 'ir'],  # [fixed, moving]
-                output='ir_reg',
-                losses={{_base_.registration_losses}},
-                loss_weight=1.0,  # rho
-                init=None),
-            dict(
-                _chain.stages[1],
-                module=dict(_base_.tim_fusion_net, channels=8),
-                inputs=['ir_reg', 'vi:y']),
-        ]),
+    stages=[
+        dict(
+            name='registration',
+            kind='registration',
+            module={{_base_.registration_net}},
+            inputs=['vi:y', 'ir'],  # [fixed, moving]
+            output='ir_reg',
+            losses={{_base_.registration_losses}},
+            loss_weight=1.0,  # rho
+            init=None),
+        dict(
+            _base_.chain_model.stages[1],
+            module=dict(_base_.tim_fusion_net, channels=8),
+            inputs=['ir_reg', 'vi:y']),
+    ],
     color_from='vi',
     detector=_base_.model.detector)
 
@@ -61,7 +58,10 @@ test_dataloader = val_dataloader
 
 optim_wrapper = dict(
     paramwise_cfg=dict(
-        _delete_=True, custom_keys={'chain_net': dict(lr_mult=0.5)}))
+        _delete_=True, custom_keys={
+            'registration_net': dict(lr_mult=0.5),
+            'fusion_net': dict(lr_mult=0.5)
+        }))
 custom_hooks = [
     dict(
         type='ChainStagingHook',

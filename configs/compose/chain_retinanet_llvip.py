@@ -9,7 +9,10 @@ _base_ = [
 
 model = dict(detector=dict(bbox_head=dict(num_classes=1)))
 optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={'chain_net': dict(lr_mult=0.5)}))
+    paramwise_cfg=dict(custom_keys={
+        'scene_net': dict(lr_mult=0.5),
+        'fusion_net': dict(lr_mult=0.5)
+    }))
 custom_hooks = [
     dict(
         type='ChainStagingHook',

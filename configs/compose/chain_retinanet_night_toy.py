@@ -6,18 +6,14 @@ _base_ = [
 ]
 
 data_root = 'data/toy_night/'
-_chain = _base_.chain_model.chain_net
+_stages = _base_.chain_model.stages
 model = dict(
     _base_.chain_model,
     _delete_=True,
-    chain_net=dict(
-        _chain,
-        stages=[
-            _chain.stages[0],
-            dict(
-                _chain.stages[1],
-                module=dict(_base_.tim_fusion_net, channels=8)),
-        ]),
+    stages=[
+        _stages[0],
+        dict(_stages[1], module=dict(_base_.tim_fusion_net, channels=8)),
+    ],
     detector=_base_.model.detector)
 
 # IR as one channel, VIS as RGB (the scene module enhances colour)
@@ -50,7 +46,10 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     paramwise_cfg=dict(
-        _delete_=True, custom_keys={'chain_net': dict(lr_mult=0.5)}))
+        _delete_=True, custom_keys={
+            'scene_net': dict(lr_mult=0.5),
+            'fusion_net': dict(lr_mult=0.5)
+        }))
 custom_hooks = [
     dict(
         type='ChainStagingHook',

@@ -4,24 +4,22 @@ _base_ = './chain_retinanet_llvip.py'
 
 genotype = 'work_dirs/search_chain_retinanet_llvip/genotypes/latest.yaml'
 neck_channels = 64
-_chain = _base_.model.chain_net
+_stages = _base_.model.stages
 model = dict(
-    chain_net=dict(
-        _chain,
-        stages=[
-            dict(
-                _chain.stages[0],
-                module=dict(
-                    type='GenotypeNet',
-                    genotype=genotype,
-                    part='chain_net.stages.0.module')),
-            dict(
-                _chain.stages[1],
-                module=dict(
-                    type='GenotypeNet',
-                    genotype=genotype,
-                    part='chain_net.stages.1.module')),
-        ]),
+    stages=[
+        dict(
+            _stages[0],
+            module=dict(
+                type='GenotypeNet',
+                genotype=genotype,
+                part='stages.0.module')),
+        dict(
+            _stages[1],
+            module=dict(
+                type='GenotypeNet',
+                genotype=genotype,
+                part='stages.1.module')),
+    ],
     detector=dict(
         neck=dict(
             _delete_=True,

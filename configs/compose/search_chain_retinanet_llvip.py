@@ -10,18 +10,16 @@ scene_space = dict(type='RUASNet', scene={{_base_.ruas_scene_space}})
 neck_channels = 64
 neck_space = dict(_base_.tim_neck_space, num_nodes=2)
 
-_chain = _base_.model.chain_net
+_stages = _base_.model.stages
 model = dict(
     _delete_=True,
     type='CooperativeSearchAlgorithm',
     architecture=dict(
         _base_.model,
-        chain_net=dict(
-            _chain,
-            stages=[
-                dict(_chain.stages[0], module=scene_space),
-                dict(_chain.stages[1], module=fusion_space),
-            ]),
+        stages=[
+            dict(_stages[0], module=scene_space),
+            dict(_stages[1], module=fusion_space),
+        ],
         detector=dict(
             _base_.model.detector,
             neck=neck_space,

@@ -272,16 +272,16 @@ def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
 def model_family(model: nn.Module) -> Optional[str]:
     """``'fusion'``, ``'enhance'``, ``'chain'``, ``'gisr'``,
     ``'restoration'``, or None (another model)."""
-    from mmfusenas.models.compound import (BaseFusionTaskModel,
-                                           BasePreTaskModel,
-                                           BaseSceneTaskModel)
+    from mmfusenas.models.compound import (BasePreTaskModel, FusionDetector,
+                                           FusionSegmentor, SceneDetector,
+                                           SceneSegmentor)
     from mmfusenas.models.enhancers import ImageEnhancer
     from mmfusenas.models.fusion import ImageFusor
     from mmfusenas.models.gisr import GuidedDepthSR
     from mmfusenas.models.restoration import HQSRestorer
-    if isinstance(model, (ImageFusor, BaseFusionTaskModel)):
+    if isinstance(model, (ImageFusor, FusionDetector, FusionSegmentor)):
         return 'fusion'
-    if isinstance(model, (ImageEnhancer, BaseSceneTaskModel)):
+    if isinstance(model, (ImageEnhancer, SceneDetector, SceneSegmentor)):
         return 'enhance'
     if isinstance(model, BasePreTaskModel):  # every other compound model
         return 'chain'

@@ -23,7 +23,7 @@ N_F therefore gets the same number of updates in (c) and (d); only what
 drives the last ``--iters`` of them differs (ℓ_F alone vs. ℓ_T + η·ℓ_F).
 
 The staging (warm-up, freeze, joint) is done with the model's own switches
-(``task_enabled``, ``set_fusion_frozen``), which the training hooks
+(``task_enabled``, ``set_stage_frozen``), which the training hooks
 ``FusionWarmupHook`` / ``FreezeFusionHook`` drive in configs. Batches are
 held in memory (no PNG decoding), so the timing is the models'. COCO bbox
 mAP is computed with pycocotools against the generator's
@@ -302,7 +302,7 @@ def train_fusion_alone(seed: int, train: dict, args
     """
     torch.manual_seed(seed + 1000)
     model = build_model('direct', args)
-    model.fusion_loss_weight = 1.0
+    model.set_loss_weight('fusion', 1.0)
     model.task_enabled = False
     model.train()
     opt = torch.optim.Adam(model.fusion_net.parameters(), lr=args.fusion_lr)
@@ -334,7 +334,7 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
     if fusion_state is not None:
         model.fusion_net.load_state_dict(fusion_state)
     if variant != 'guided':
-        model.set_fusion_frozen(True)
+        model.set_stage_frozen('fusion', True)
     groups = [dict(params=model.detector.parameters(), lr=args.lr)]
     if variant == 'guided':
         groups.append(
@@ -556,7 +556,7 @@ order, flips, optimiser and ``--iters`` detector iterations:
     (ℓ_T + λ·ℓ_s + η·ℓ_F).
 
 Staging uses the models' own switches (``set_stage_frozen``,
-``chain_net.active_losses``, ``task_enabled``, ``set_bn_recalibration``),
+``active_losses``, ``task_enabled``, ``set_bn_recalibration``),
 which ``ChainStagingHook`` drives in configs. A stage frozen after its
 warm-up re-estimates its BatchNorm statistics with its final weights in the
 first ``--bn-recal`` iterations of the next phase (without it, N_F's
@@ -707,8 +707,8 @@ def compose_build_model(variant: str, args):
         task_input, color = 'fused', 'vi_enh'
     model = MODELS.build(dict(
         type='ChainDetector',
-        chain_net=dict(type='PreModuleChain', stages=stages,
-                       sources=dict(ir=1, vi=3)),
+        stages=stages,
+        sources=dict(ir=1, vi=3),
         task_input=task_input, color_from=color,
         detector=toy_retinanet(len(CLASSES)),
         mean=(114.0, ) * 3, std=(64.0, ) * 3))
@@ -735,8 +735,8 @@ def recalibrate(chain, names, i: int, args) -> None:
 
 def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     """``--warmup`` iterations of one stage alone on its own loss."""
-    chain = model.chain_net
-    for name in chain.names:
+    chain = model
+    for name in chain.stages:
         chain.set_stage_frozen(name, name != stage)
     chain.active_losses = {stage}
     model.task_enabled = False
@@ -744,7 +744,8 @@ def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
                            lr=warmup_lr(stage, args))
     it = batches(seed + 1000 + len(stage), train['x'].shape[0], args)
     # the stages warmed up before this one are frozen now
-    before = chain.names[:chain.names.index(stage)]
+    names = list(chain.stages)
+    before = names[:names.index(stage)]
     for i in range(args.warmup):
         recalibrate(chain, before, i, args)
         idx, flip = next(it)
@@ -767,7 +768,7 @@ def fused_quality(model, data: dict, args) -> dict:
         idx = list(range(s, min(s + 32, n)))
         x, samples = compose_make_samples(data, idx, [False] * len(idx),
                                           args.res, False)
-        fused = model.chain_net(x)['images']['fused']
+        fused = model.run_pre(x)['images']['fused']
         stds += fused.flatten(1).std(1).tolist()
         for sample, f in zip(samples, fused):
             sample.pred_fused = f
@@ -787,8 +788,8 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     torch.manual_seed(seed)
     model = compose_build_model(args.diag_variant, args)
     model.train()
-    chain = model.chain_net
-    for name in chain.names:
+    chain = model
+    for name in chain.stages:
         warm_up(model, name, train, seed, args)
     bn = list(chain.stage_bn_layers('fusion').values())
     out = dict(running_var=float(torch.cat([b.running_var for b in bn]
@@ -802,7 +803,7 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     with torch.no_grad():
         for _ in range(max(args.bn_recal, 1)):
             idx, flip = next(it)
-            model.chain_net(
+            model.run_pre(
                 compose_make_samples(train, idx, flip, args.res)[0])
     chain.set_bn_recalibration('fusion', False)
     out['running_var_recalibrated'] = float(
@@ -818,25 +819,27 @@ def compose_train_and_eval(variant: str, seed: int, train: dict, val: dict,
     model = compose_build_model(variant, args)
     torch.manual_seed(seed)  # the same detector initialisation everywhere
     model.detector.init_weights()
-    chain = model.chain_net
+    chain = model
     model.train()
     t0 = time.perf_counter()
-    for name in chain.names:  # the pre-modules alone, in chain order
+    for name in chain.stages:  # the pre-modules alone, in chain order
         warm_up(model, name, train, seed, args)
     joint = variant != 'chain_fixed'
-    for name in chain.names:
+    for name in chain.stages:
         chain.set_stage_frozen(name, not joint)
-    chain.active_losses = set(chain.names) if joint else set()
+    chain.active_losses = set(chain.stages) if joint else set()
     model.task_enabled = True
     groups = [dict(params=model.detector.parameters(), lr=args.lr)]
-    if joint and len(chain.names):
-        groups.append(dict(params=chain.parameters(), lr=args.pre_lr))
+    if joint and chain.stages:
+        groups.append(dict(params=[
+            p for name in chain.stages
+            for p in chain.stage(name).parameters()], lr=args.pre_lr))
     opt = torch.optim.AdamW(groups, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=[g['lr'] for g in groups], total_steps=args.iters,
         pct_start=0.1)
     it = batches(seed, train['x'].shape[0], args)
-    frozen = [] if joint else list(chain.names)
+    frozen = [] if joint else list(chain.stages)
     for i in range(args.iters):
         recalibrate(chain, frozen, i, args)
         idx, flip = next(it)

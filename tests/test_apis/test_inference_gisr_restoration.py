@@ -232,11 +232,11 @@ def test_chain_api_returns_every_stage_image(shared_data):
     assert torch.equal(same.pred_instances.bboxes,
                        sample.pred_instances.bboxes)
     assert result_image(sample).shape == (128, 128, 3)
-    # the chain run directly on the preprocessed batch gives the same
+    # the stages run directly on the preprocessed batch give the same
     # stage images (128 x 128: no padding to crop)
     data = model.data_preprocessor(build_batch(model, paths), False)
     with torch.no_grad():
-        run = model.chain_net(data['inputs'])
+        run = model.run_pre(data['inputs'])
     assert torch.equal(sample.pred_vi_enh,
                        run['images']['vi_enh'][0].clamp(0, 1))
     assert torch.equal(sample.pred_fused,

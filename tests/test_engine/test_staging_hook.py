@@ -89,9 +89,9 @@ def test_fusion_phases_iteration_by_iteration():
         hook.before_train_iter(runner_at(model, it), it)
         assert model.task_enabled is task, it
         assert trains(model.fusion_net) is fusion_trains, it
-        assert model.fusion_frozen is not fusion_trains, it
+        assert model.stages['fusion'].frozen is not fusion_trains, it
         assert trains(model.detector)  # the task model is never frozen
-        assert model.fusion_loss_weight == pytest.approx(eta), it
+        assert model.stages['fusion'].loss_weight == pytest.approx(eta), it
     # the weight the model sees in its loss, with the task model off / on
     model.train()
     for it, keys in ((1, set()), (3, {'loss_cls', 'loss_bbox'})):
@@ -110,8 +110,10 @@ def test_the_state_is_a_function_of_the_progress_alone():
         hook.before_train_iter(runner_at(model, it), it)
         fresh, again = fusion_detector(), StagingHook(FUSION_PHASES)
         again.before_train(runner_at(fresh, it))
-        for attr in ('task_enabled', 'fusion_frozen', 'fusion_loss_weight'):
-            assert getattr(fresh, attr) == getattr(model, attr), (it, attr)
+        assert fresh.task_enabled == model.task_enabled, it
+        for attr in ('frozen', 'loss_weight'):
+            assert getattr(fresh.stages['fusion'], attr) == getattr(
+                model.stages['fusion'], attr), (it, attr)
         assert [p.requires_grad for p in fresh.parameters()] == [
             p.requires_grad for p in model.parameters()]
     # counted in epochs: the iteration does not matter
@@ -122,13 +124,14 @@ def test_the_state_is_a_function_of_the_progress_alone():
 
 def test_a_key_no_phase_states_is_left_to_the_model_and_other_hooks():
     model = fusion_detector()
-    model.set_fusion_frozen(True)
+    model.set_stage_frozen('fusion', True)
+    fusion = model.stages['fusion']
     FusionWarmupHook(warmup=2).before_train(runner_at(model, 0))
-    assert model.fusion_frozen and model.fusion_loss_weight == 0.7
+    assert fusion.frozen and fusion.loss_weight == 0.7
     StagingHook([dict(begin=0, loss_weights=dict(pre=0.3))]).before_train(
         runner_at(model, 0))
-    assert model.fusion_frozen and model.task_enabled is False
-    assert model.fusion_loss_weight == 0.3
+    assert fusion.frozen and model.task_enabled is False
+    assert fusion.loss_weight == 0.3
 
 
 def test_enhancer_parts_losses_and_weights():
@@ -168,7 +171,7 @@ def test_ruas_hierarchical_without_a_scene_stage_freezes_the_scene():
 def chain_detector():
     return MODELS.build(dict(
         type='ChainDetector', task_input='fused', color_from='vi_enh',
-        chain_net=dict(type='PreModuleChain', stages=[
+        stages=[
             dict(name='scene', kind='scene', module=Gain(1.0), inputs=['vi'],
                  output='vi_enh',
                  losses=[MeanLoss('loss_s', inputs=('pred', ))]),
@@ -178,12 +181,11 @@ def chain_detector():
                              decoder_channels=(4, )),
                  inputs=['ir', 'vi_enh:y'], output='fused',
                  losses=[dict(type='MaxIntensityLoss')]),
-        ]), detector=retinanet()))
+        ], detector=retinanet()))
 
 
 def test_chain_stages_with_explicit_losses():
     model = chain_detector()
-    net = model.chain_net
     hook = StagingHook([
         dict(begin=0, task=False, train=['scene'], losses=['scene']),
         # the scene frozen, both stages' losses counted
@@ -195,8 +197,8 @@ def test_chain_stages_with_explicit_losses():
             2: ({'fusion'}, {'scene', 'fusion'}, False),
             4: ({'scene', 'fusion'}, {'scene', 'fusion'}, True)}.items():
         hook.before_train_iter(runner_at(model, it), it)
-        assert {n for n in net.names if not net.stage_frozen(n)} == train
-        assert net.active_losses == losses and model.task_enabled is task
+        assert {n for n, s in model.stages.items() if not s.frozen} == train
+        assert model.active_losses == losses and model.task_enabled is task
 
 
 def test_aliases_are_staging_hooks():

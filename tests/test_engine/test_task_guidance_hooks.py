@@ -85,15 +85,15 @@ def test_freeze_fusion_range(model):
     states = []
     for it in range(6):
         hook.before_train_iter(runner_at(model, it), it)
-        states.append(model.fusion_frozen)
-        assert all(p.requires_grad != model.fusion_frozen
+        states.append(model.stages['fusion'].frozen)
+        assert all(p.requires_grad != model.stages['fusion'].frozen
                    for p in model.fusion_net.parameters())
     assert states == [False, False, True, True, False, False]
     FreezeFusionHook().before_train(runner_at(model, 0))  # to the end
-    assert model.fusion_frozen
+    assert model.stages['fusion'].frozen
     model.train()
     assert not model.fusion_net.training
-    model.set_fusion_frozen(False)
+    model.set_stage_frozen('fusion', False)
 
 
 def test_eta_schedule_step_and_linear(model):
@@ -109,9 +109,9 @@ def test_eta_schedule_step_and_linear(model):
     assert eta_at(linear, 0) == 1.0 and eta_at(linear, 100) == 0.0
     assert eta_at(linear, 10) == pytest.approx(0.5)
     linear.before_train_iter(runner_at(model, 12), 12)
-    assert model.fusion_loss_weight == pytest.approx(0.3)
+    assert model.stages['fusion'].loss_weight == pytest.approx(0.3)
     FusionLossWeightHook([(0, 1.0)]).before_train(runner_at(model))
-    assert model.fusion_loss_weight == 1.0
+    assert model.stages['fusion'].loss_weight == 1.0
 
 
 @pytest.mark.parametrize(

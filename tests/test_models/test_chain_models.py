@@ -1,5 +1,6 @@
-"""Chains of pre-modules: named routing, per-stage losses, freezing,
-per-stage checkpoints, staging hook, and a real RetinaNet behind them."""
+"""Stages of pre-modules in a compound model: named routing, per-stage
+losses, freezing, per-stage checkpoints, staging hook, and a real RetinaNet
+behind them."""
 import copy
 from types import SimpleNamespace
 
@@ -10,7 +11,8 @@ from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
 from mmfusenas.engine.hooks import ChainStagingHook
-from mmfusenas.models import FusionDataPreprocessor, PreModuleChain
+from mmfusenas.models import ChainDetector, FusionDataPreprocessor
+from mmfusenas.models.compound import FusionStage, SceneStage
 from mmfusenas.registry import MODELS
 from helpers.stand_ins import Gain, MeanLoss
 from helpers.task_models import SIZE, retinanet
@@ -31,6 +33,12 @@ class Weighted(nn.Module):
         return (self.w * x).sum(1, keepdim=True)
 
 
+def pre_model(stages, **kw):
+    """A compound model to test the stages alone: a ChainDetector whose
+    task model is a stand-in (``nn.Identity``)."""
+    return ChainDetector(stages=stages, detector=nn.Identity(), **kw)
+
+
 def chain(**kw):
     stages = [
         dict(name='scene', kind='scene', module=Gain(), inputs=['vi'],
@@ -40,15 +48,16 @@ def chain(**kw):
              inputs=['ir', 'vi_enh:y'], output='fused',
              losses=[MeanLoss('loss_f')], loss_weight=0.5),
     ]
-    return PreModuleChain(stages=stages, **kw)
+    return pre_model(stages, **kw)
 
 
 def test_named_routing_and_views_give_the_hand_computed_images():
-    net = chain()
+    model = chain()
     g = torch.Generator().manual_seed(0)
     ir, vi = torch.rand(2, 1, 8, 8, generator=g), torch.rand(
         2, 3, 8, 8, generator=g)
-    run = net(torch.cat([ir, vi], 1))  # split by sources = (ir 1, vi 3)
+    # split by sources = (ir 1, vi 3)
+    run = model.run_pre(torch.cat([ir, vi], 1))
     images = run['images']
     torch.testing.assert_close(images['vi_enh'], 2 * vi)
     y = rgb_to_ycbcr(2 * vi)[:, :1]
@@ -56,7 +65,7 @@ def test_named_routing_and_views_give_the_hand_computed_images():
     torch.testing.assert_close(run['stages']['fusion']['inputs'],
                                torch.cat([ir, y], 1))
     # the same from named images
-    again = net(dict(ir=ir, vi=vi))['images']['fused']
+    again = model.run_pre(dict(ir=ir, vi=vi))['images']['fused']
     torch.testing.assert_close(again, images['fused'])
 
 
@@ -64,25 +73,32 @@ def test_chain_config_errors_are_named():
     ok = dict(name='f', kind='fusion', module=Weighted(), inputs=['ir', 'vi'],
               output='fused')
     with pytest.raises(KeyError, match="reads 'nope'"):
-        PreModuleChain([dict(ok, inputs=['ir', 'nope'])])
+        pre_model([dict(ok, inputs=['ir', 'nope'])])
     with pytest.raises(ValueError, match="output 'vi' already exists"):
-        PreModuleChain([dict(ok, output='vi')])
+        pre_model([dict(ok, output='vi')])
     with pytest.raises(ValueError, match='one RGB image'):
-        PreModuleChain([dict(ok, kind='scene')])
+        pre_model([dict(ok, kind='scene')])
     with pytest.raises(ValueError, match='kind must be one of'):
-        PreModuleChain([dict(ok, kind='deblur')])
+        pre_model([dict(ok, kind='deblur')])
     with pytest.raises(KeyError, match=r"unknown keys \['loss'\]"):
-        PreModuleChain([dict(ok, loss=[])])
+        pre_model([dict(ok, loss=[])])
     with pytest.raises(ValueError, match="unknown view ':rgb'|unknown view"):
-        PreModuleChain([dict(ok, inputs=['ir', 'vi:rgb'])])
+        pre_model([dict(ok, inputs=['ir', 'vi:rgb'])])
+    # a stage name is an identifier (its network is the child <name>_net)
+    with pytest.raises(ValueError, match='identifier'):
+        pre_model([dict(ok, name='my-fusion')])
+    with pytest.raises(ValueError, match='stage names must be unique'):
+        pre_model([ok, dict(ok, module=Weighted(), output='fused2')])
     with pytest.raises(ValueError, match='keep_rgb'):
-        chain()(torch.rand(1, 2, 8, 8))  # VIS given as Y, not RGB
+        chain().run_pre(torch.rand(1, 2, 8, 8))  # VIS given as Y, not RGB
 
 
 def test_stage_losses_are_named_weighted_and_switchable():
-    net = chain()
-    run = net(torch.rand(2, 4, 8, 8))
-    losses = net.weighted_losses(run)
+    model = chain()
+    assert isinstance(model.stages['scene'], SceneStage)
+    assert isinstance(model.stages['fusion'], FusionStage)
+    run = model.run_pre(torch.rand(2, 4, 8, 8))
+    losses = model.weighted_losses(run)
     assert set(losses) == {'scene.loss_s', 'scene.lambda', 'fusion.loss_f',
                            'fusion.eta'}
     torch.testing.assert_close(losses['scene.loss_s'],
@@ -90,21 +106,21 @@ def test_stage_losses_are_named_weighted_and_switchable():
     torch.testing.assert_close(losses['fusion.loss_f'],
                                0.5 * run['images']['fused'].mean())
     assert losses['fusion.eta'].item() == 0.5
-    net.active_losses = {'scene'}
-    assert set(net.weighted_losses(run)) == {'scene.loss_s', 'scene.lambda'}
+    model.active_losses = {'scene'}
+    assert set(model.weighted_losses(run)) == {'scene.loss_s', 'scene.lambda'}
 
 
 def test_a_frozen_stage_gets_no_gradient_but_passes_it_on():
-    net = chain()
-    net.set_stage_frozen('fusion', True)
-    assert not net.stage('fusion').training or not net.training
-    out = net(torch.rand(2, 4, 8, 8))['images']['fused']
+    model = chain()
+    model.set_stage_frozen('fusion', True)
+    assert not model.stage('fusion').training or not model.training
+    out = model.run_pre(torch.rand(2, 4, 8, 8))['images']['fused']
     out.mean().backward()
-    assert net.stage('fusion').w.grad is None
+    assert model.stage('fusion').w.grad is None
     # the gradient of a downstream loss still reaches the scene stage
-    assert net.stage('scene').gain.grad is not None
-    net.train()
-    assert net.stage_frozen('fusion') and not net.stage('fusion').training
+    assert model.stage('scene').gain.grad is not None
+    model.train()
+    assert model.stages['fusion'].frozen and not model.stage('fusion').training
 
 
 def det_samples(n, h, w):
@@ -152,7 +168,7 @@ def chain_detector(**kw):
     kw.setdefault('color_from', 'vi_enh')
     return MODELS.build(dict(
         type='ChainDetector',
-        chain_net=dict(type='PreModuleChain', stages=[
+        stages=[
             dict(name='scene', kind='scene', module=Gain(1.0),
                  inputs=['vi'], output='vi_enh',
                  losses=[MeanLoss('loss_s', inputs=('pred', ))],
@@ -163,7 +179,7 @@ def chain_detector(**kw):
                              decoder_channels=(4, )),
                  inputs=['ir', 'vi_enh:y'], output='fused',
                  losses=[dict(type='MaxIntensityLoss')], loss_weight=0.5),
-        ]),
+        ],
         detector=retinanet(), **kw))
 
 
@@ -172,13 +188,13 @@ def test_chain_detector_trains_with_named_losses_and_predicts_every_image():
     model.train()
     data = model.data_preprocessor(raw_batch(), True)
     losses = model(**data, mode='loss')
-    fusion_name = model.chain_net.stage_losses['fusion'][0].loss_name
+    fusion_name = model.fusion_losses[0].loss_name
     assert set(losses) == {'loss_cls', 'loss_bbox', 'scene.loss_s',
                            'scene.lambda', f'fusion.{fusion_name}',
                            'fusion.eta'}
     loss, _ = model.parse_losses(losses)
     loss.backward()
-    assert model.chain_net.stage('scene').gain.grad is not None
+    assert model.stage('scene').gain.grad is not None
     model.eval()
     data = model.data_preprocessor(raw_batch(h=SIZE - 8), False)
     with torch.no_grad():
@@ -199,8 +215,11 @@ def test_chain_model_options_are_checked():
         chain_detector(task_input='nope')
     with pytest.raises(KeyError, match="color_from 'vis'"):
         chain_detector(color_from='vis')
-    with pytest.raises(TypeError, match='chain_net must be a PreModuleChain'):
-        MODELS.build(dict(type='ChainDetector', chain_net=nn.Identity(),
+    # the stages are the model's own options: an old chain_net config
+    # fails loudly
+    with pytest.raises(TypeError, match="unexpected keyword.*'chain_net'"):
+        MODELS.build(dict(type='ChainDetector',
+                          chain_net=dict(type='PreModuleChain', stages=[]),
                           detector=retinanet()))
 
 
@@ -208,7 +227,7 @@ def test_stage_init_loads_single_stage_checkpoints(tmp_path):
     """A FusionDetector's N_F and an ImageEnhancer's network initialise the
     chain's stages (their prefixes are tried), strictly."""
     model = chain_detector()
-    fusion = copy.deepcopy(model.chain_net.stage('fusion'))
+    fusion = copy.deepcopy(model.stage('fusion'))
     for p in fusion.parameters():
         nn.init.normal_(p)
     ckpt = tmp_path / 'fusion_detector.pth'
@@ -218,21 +237,19 @@ def test_stage_init_loads_single_stage_checkpoints(tmp_path):
     scene_ckpt = tmp_path / 'enhancer.pth'
     torch.save(dict(state_dict={'network.gain': torch.tensor(3.0)}),
                scene_ckpt)
-    cfg = model.chain_net.specs
+    first = model.stages
     model = chain_detector()
-    model.chain_net.specs[1]['init'] = dict(checkpoint=str(ckpt),
-                                            prefix=None)
-    model.chain_net.specs[0]['init'] = dict(checkpoint=str(scene_ckpt),
-                                            prefix=None)
+    model.stages['fusion'].init = dict(checkpoint=str(ckpt), prefix=None)
+    model.stages['scene'].init = dict(checkpoint=str(scene_ckpt),
+                                      prefix=None)
     model.init_weights()
     for k, v in fusion.state_dict().items():
-        torch.testing.assert_close(
-            model.chain_net.stage('fusion').state_dict()[k], v)
-    assert model.chain_net.stage('scene').gain.item() == 3.0
-    assert cfg[0]['init'] is None
+        torch.testing.assert_close(model.stage('fusion').state_dict()[k], v)
+    assert model.stage('scene').gain.item() == 3.0
+    assert first['scene'].init is None  # the stages are the model's own
     bad = tmp_path / 'other.pth'
     torch.save(dict(state_dict={'fusion_net.other': torch.zeros(1)}), bad)
-    model.chain_net.specs[1]['init'] = dict(checkpoint=str(bad), prefix=None)
+    model.stages['fusion'].init = dict(checkpoint=str(bad), prefix=None)
     with pytest.raises(Exception, match='fusion.init|other'):
         model.init_weights()
 
@@ -245,15 +262,13 @@ def test_staging_hook_sets_stages_losses_and_task_from_progress():
         dict(begin=5, train='all'),
     ])
     runner = SimpleNamespace(model=model, iter=0, epoch=0)
-    chain_net = model.chain_net
     expected = {0: ({'scene'}, False), 3: ({'fusion'}, False),
                 4: ({'fusion'}, False), 5: ({'scene', 'fusion'}, True)}
     for it, (train, task) in expected.items():
         runner.iter = it
         hook.before_train_iter(runner, 0)
-        assert {n for n in chain_net.names
-                if not chain_net.stage_frozen(n)} == train
-        assert chain_net.active_losses == train
+        assert {n for n, s in model.stages.items() if not s.frozen} == train
+        assert model.active_losses == train
         assert model.task_enabled is task
     # scene warm-up: only the scene trains, on its own loss
     runner.iter = 0
@@ -274,37 +289,38 @@ def test_apply_phase_sets_exactly_the_keys_it_is_given():
     and paths, the task switch, the counted losses and the stage weights
     (config: scene 0.1, fusion 0.5); None leaves a key as it is."""
     model = chain_detector()
-    net, fusion = model.chain_net, model.chain_net.stage('fusion')
+    fusion = model.stage('fusion')
     model.train()
     model.apply_phase(task=False, frozen=dict(scene=False, fusion=True),
                       losses=['scene'], loss_weights=dict(pre=0.3))
     assert model.task_enabled is False
     assert not any(p.requires_grad for p in fusion.parameters())
-    assert not fusion.training and net.stage('scene').gain.requires_grad
-    assert net.stage_frozen('fusion') and not net.stage_frozen('scene')
-    assert net.active_losses == {'scene'}
-    assert [s['loss_weight'] for s in net.specs] == [0.3, 0.3]
+    assert not fusion.training and model.stage('scene').gain.requires_grad
+    assert model.stages['fusion'].frozen
+    assert not model.stages['scene'].frozen
+    assert model.active_losses == {'scene'}
+    assert [s.loss_weight for s in model.stages.values()] == [0.3, 0.3]
     assert all(p.requires_grad for p in model.detector.parameters())
     # a stage's own weight; a module path; the task and losses unchanged
     model.apply_phase(frozen={'fusion': False, 'detector.backbone': True},
                       loss_weights=dict(fusion=0.25), recalibrate_bn={'x'})
     assert all(p.requires_grad for p in fusion.parameters())
-    assert fusion.training and not net.stage_frozen('fusion')
+    assert fusion.training and not model.stages['fusion'].frozen
     assert not any(p.requires_grad
                    for p in model.detector.backbone.parameters())
     assert all(p.requires_grad for p in model.detector.bbox_head.parameters())
-    assert [s['loss_weight'] for s in net.specs] == [0.3, 0.25]
-    assert model.task_enabled is False and net.active_losses == {'scene'}
-    assert not net.bn_recalibrating('fusion')  # only names of stages count
+    assert [s.loss_weight for s in model.stages.values()] == [0.3, 0.25]
+    assert model.task_enabled is False and model.active_losses == {'scene'}
+    assert not model.bn_recalibrating('fusion')  # only names of stages count
     model.apply_phase(task=True, losses='all')
     assert model.task_enabled is True
-    assert net.active_losses == {'scene', 'fusion'}
+    assert model.active_losses == {'scene', 'fusion'}
     # a frozen stage re-estimating its BN statistics, then no longer
     model.apply_phase(frozen=dict(fusion=True), recalibrate_bn={'fusion'},
                       reset_bn=True)
-    assert net.bn_recalibrating('fusion') and net.stage_frozen('fusion')
+    assert model.bn_recalibrating('fusion') and model.stages['fusion'].frozen
     model.apply_phase()
-    assert not net.bn_recalibrating('fusion')
+    assert not model.bn_recalibrating('fusion')
     for bad in (dict(losses=['detector']), dict(loss_weights=dict(x=1.0))):
         with pytest.raises(KeyError, match="'scene', 'fusion'"):
             model.apply_phase(**bad)
@@ -312,17 +328,15 @@ def test_apply_phase_sets_exactly_the_keys_it_is_given():
 
 def test_a_chain_without_stages_routes_a_source_to_the_task_model():
     model = MODELS.build(dict(
-        type='ChainDetector',
-        chain_net=dict(type='PreModuleChain', stages=[]),
-        task_input='vi', detector=retinanet()))
+        type='ChainDetector', stages=[], task_input='vi',
+        detector=retinanet()))
     data = model.data_preprocessor(raw_batch(n=1), False)
     run = model.run_pre(data['inputs'])
     torch.testing.assert_close(model._task_image(run, data['data_samples']),
                                data['inputs'][:, 1:])
     gray = MODELS.build(dict(
-        type='ChainDetector',
-        chain_net=dict(type='PreModuleChain', stages=[]),
-        task_input='ir', detector=retinanet()))
+        type='ChainDetector', stages=[], task_input='ir',
+        detector=retinanet()))
     image = gray._task_image(run, data['data_samples'])
     torch.testing.assert_close(image, data['inputs'][:, :1].expand(-1, 3, -1,
                                                                    -1))
@@ -341,7 +355,7 @@ class NormedWeighted(nn.Module):
 
 
 def bn_chain():
-    return PreModuleChain(stages=[
+    return pre_model(stages=[
         dict(name='fusion', kind='fusion', module=NormedWeighted(),
              inputs=['ir', 'vi:y'], output='fused',
              losses=[MeanLoss('loss_f')]),
@@ -350,21 +364,21 @@ def bn_chain():
 
 def test_bn_recalibration_of_a_frozen_stage_gives_the_batches_statistics():
     torch.manual_seed(0)
-    net = bn_chain()
-    bn = net.stage('fusion').bn
+    model = bn_chain()
+    bn = model.stage('fusion').bn
     batches = [torch.rand(3, 4, 5, 5) * 0.01 + i for i in range(3)]
-    net.set_stage_frozen('fusion', True)
-    net.train()
+    model.set_stage_frozen('fusion', True)
+    model.train()
     # frozen: eval mode, the initial statistics (mean 0, var 1) are used
-    net(batches[0])
+    model.run_pre(batches[0])
     assert bn.num_batches_tracked.item() == 0 and not bn.training
-    net.set_bn_recalibration('fusion', True)
-    assert net.bn_recalibrating('fusion') and bn.training
+    model.set_bn_recalibration('fusion', True)
+    assert model.bn_recalibrating('fusion') and bn.training
     assert bn.momentum is None and bn.running_var.item() == 1.0
     mixed = []
     with torch.no_grad():
         for x in batches:
-            net(x)
+            model.run_pre(x)
             mixed.append(0.5 * x[:, :1] + 0.5 * luminance(x[:, 1:]))
     # the cumulative average of the batch means / unbiased variances
     torch.testing.assert_close(
@@ -373,24 +387,24 @@ def test_bn_recalibration_of_a_frozen_stage_gives_the_batches_statistics():
         bn.running_var, torch.stack([m.var() for m in mixed]).mean()[None])
     assert bn.num_batches_tracked.item() == 3
     # the weights stayed frozen; eval mode leaves the statistics alone
-    assert not any(p.requires_grad for p in net.stage('fusion').parameters())
-    net.eval()
+    assert not any(p.requires_grad for p in model.stage('fusion').parameters())
+    model.eval()
     assert not bn.training
-    net(batches[0])
+    model.run_pre(batches[0])
     assert bn.num_batches_tracked.item() == 3
-    net.train()
+    model.train()
     assert bn.training  # still recalibrating
-    net.set_bn_recalibration('fusion', False)
+    model.set_bn_recalibration('fusion', False)
     assert bn.momentum == 0.1 and not bn.training
-    assert not net.bn_recalibrating('fusion')
+    assert not model.bn_recalibrating('fusion')
     # one batch: the eval output is the training-mode output (up to the
     # unbiased variance of the running statistics, BN's eps = 1e-5)
-    net.set_bn_recalibration('fusion', True)
+    model.set_bn_recalibration('fusion', True)
     with torch.no_grad():
-        train_out = net(batches[1])['images']['fused']
-    net.set_bn_recalibration('fusion', False)
+        train_out = model.run_pre(batches[1])['images']['fused']
+    model.set_bn_recalibration('fusion', False)
     with torch.no_grad():
-        eval_out = net(batches[1])['images']['fused']
+        eval_out = model.run_pre(batches[1])['images']['fused']
     m = mixed[1]
     ratio = (m.var(unbiased=False) + 1e-5) / (m.var() + 1e-5)
     torch.testing.assert_close(eval_out, train_out * ratio.sqrt())
@@ -399,43 +413,43 @@ def test_bn_recalibration_of_a_frozen_stage_gives_the_batches_statistics():
 def test_staging_hook_recalibrates_the_bn_of_stages_it_freezes():
     model = MODELS.build(dict(
         type='ChainDetector',
-        chain_net=dict(type='PreModuleChain', stages=[
+        stages=[
             dict(name='scene', kind='scene', module=Gain(), inputs=['vi'],
                  output='vi_enh',
                  losses=[MeanLoss('loss_s', inputs=('pred', ))]),
             dict(name='fusion', kind='fusion', module=NormedWeighted(),
                  inputs=['ir', 'vi_enh:y'], output='fused',
                  losses=[MeanLoss('loss_f')]),
-        ]),
+        ],
         task_input='fused', color_from='vi_enh', detector=retinanet()))
-    net = model.chain_net
     hook = ChainStagingHook(phases=[
         dict(begin=0, train=['fusion'], task=False),
         dict(begin=4, train=['scene'], task=False),
         dict(begin=6, train='all'),
     ], recalibrate_bn=2)
-    assert hook.recalibrated_stages(3, net.names) == set()
-    assert hook.recalibrated_stages(4, net.names) == {'fusion'}
-    assert hook.recalibrated_stages(5, net.names) == {'fusion'}
-    assert hook.recalibrated_stages(6, net.names) == set()
-    bn = net.stage('fusion').bn
+    names = tuple(model.stages)
+    assert hook.recalibrated_stages(3, names) == set()
+    assert hook.recalibrated_stages(4, names) == {'fusion'}
+    assert hook.recalibrated_stages(5, names) == {'fusion'}
+    assert hook.recalibrated_stages(6, names) == set()
+    bn = model.stage('fusion').bn
     runner = SimpleNamespace(model=model, iter=0, epoch=0)
-    net.train()
+    model.train()
     torch.manual_seed(0)
     x = torch.rand(2, 4, 5, 5)
     for it in range(7):
         runner.iter = it
         hook.before_train_iter(runner, 0)
         recal = 4 <= it < 6
-        assert net.bn_recalibrating('fusion') is recal
+        assert model.bn_recalibrating('fusion') is recal
         assert bn.training is (it < 4 or it >= 6 or recal)
         assert bn.momentum == (None if recal else 0.1)
         with torch.no_grad():
-            net(x)
+            model.run_pre(x)
         if it == 4:  # reset at the phase's begin, then one batch
             assert bn.num_batches_tracked.item() == 1
     # a resumed run in the window continues the average (no second reset)
-    net.set_bn_recalibration('fusion', False)
+    model.set_bn_recalibration('fusion', False)
     runner.iter = 5
     tracked = bn.num_batches_tracked.item()
     hook.before_train_iter(runner, 0)
@@ -450,10 +464,9 @@ def test_staging_hook_lr_mult_scales_a_phase_and_restores_before_schedulers():
 
     from mmfusenas.engine.hooks.staging_hook import BASE_LR_KEY
     model = chain_detector()
-    net = model.chain_net
     groups = [
-        dict(params=list(net.stage('scene').parameters()), lr=1e-3),
-        dict(params=list(net.stage('fusion').parameters()), lr=1e-3),
+        dict(params=list(model.stage('scene').parameters()), lr=1e-3),
+        dict(params=list(model.stage('fusion').parameters()), lr=1e-3),
         dict(params=list(model.detector.parameters()), lr=2e-3),
     ]
     opt = torch.optim.AdamW(groups)

@@ -1,12 +1,13 @@
-"""Registration stages of PreModuleChain: (vi:y, ir) -> registration ->
+"""Registration stages of a compound model: (vi:y, ir) -> registration ->
 ir_reg, (ir_reg, vi:y) -> fusion -> fused; and the ImageRegistrator."""
 import pytest
 import torch
 import torch.nn as nn
 
 from mmfusenas.evaluation.metrics import RegistrationMetric, flow_errors
-from mmfusenas.models import (FlowEPELoss, FlowSmoothnessLoss,
-                              ImageRegistrator, NGFLoss, PreModuleChain)
+from mmfusenas.models import (ChainDetector, FlowEPELoss, FlowSmoothnessLoss,
+                              ImageRegistrator, NGFLoss)
+from mmfusenas.models.compound import RegistrationStage
 from mmfusenas.models.registration import warp_image
 from mmfusenas.structures import FusionDataSample
 from mmfusenas.utils.colorspace import luminance
@@ -53,7 +54,10 @@ def reg_chain(**stage_kw):
                module=ConstantFlow(), inputs=['vi:y', 'ir'], output='ir_reg',
                losses=[NGFLoss(), FlowSmoothnessLoss()], loss_weight=2.0)
     reg.update(stage_kw)
-    return PreModuleChain(
+    # a compound model to test the stages alone: the task model is a
+    # stand-in
+    return ChainDetector(
+        detector=nn.Identity(),
         stages=[
             reg,
             dict(name='fusion', kind='fusion', module=Weighted(),
@@ -64,13 +68,14 @@ def reg_chain(**stage_kw):
 
 
 def test_registration_stage_routes_warps_and_feeds_the_fusion():
-    net = reg_chain()
+    model = reg_chain()
     g = torch.Generator().manual_seed(0)
     ir, vi = torch.rand(2, 1, 8, 10, generator=g), torch.rand(
         2, 3, 8, 10, generator=g)
-    run = net(torch.cat([ir, vi], 1))
+    assert isinstance(model.stages['registration'], RegistrationStage)
+    run = model.run_pre(torch.cat([ir, vi], 1))
     images = run['images']
-    reg = net.stage('registration')
+    reg = model.stage('registration')
     fixed, moving = reg.calls[-1]
     torch.testing.assert_close(fixed, luminance(vi))  # 'vi:y'
     torch.testing.assert_close(moving, ir)
@@ -85,10 +90,10 @@ def test_registration_stage_routes_warps_and_feeds_the_fusion():
 
 
 def test_registration_losses_are_named_weighted_and_reach_the_field():
-    net = reg_chain()
+    model = reg_chain()
     ir, vi = torch.rand(1, 1, 8, 8), torch.rand(1, 3, 8, 8)
-    run = net(dict(ir=ir, vi=vi))
-    losses = net.weighted_losses(run)
+    run = model.run_pre(dict(ir=ir, vi=vi))
+    losses = model.weighted_losses(run)
     assert set(losses) == {'registration.loss_ngf', 'registration.loss_smooth',
                            'registration.rho', 'fusion.loss_f', 'fusion.eta'}
     fields = run['stages']['registration']['fields']
@@ -99,16 +104,17 @@ def test_registration_losses_are_named_weighted_and_reach_the_field():
     assert losses['registration.rho'].item() == 2.0
     # the fusion loss trains the registration network through ir_reg
     losses['fusion.loss_f'].backward()
-    shift = net.stage('registration').shift
+    shift = model.stage('registration').shift
     assert shift.grad is not None and shift.grad.abs().sum() > 0
 
 
 def test_frozen_registration_stage_gets_no_gradient():
-    net = reg_chain(freeze=True)
-    run = net(dict(ir=torch.rand(1, 1, 8, 8), vi=torch.rand(1, 3, 8, 8)))
-    net.weighted_losses(run)['fusion.loss_f'].backward()
-    assert net.stage('registration').shift.grad is None
-    assert net.stage('fusion').w.grad is not None
+    model = reg_chain(freeze=True)
+    run = model.run_pre(dict(ir=torch.rand(1, 1, 8, 8),
+                             vi=torch.rand(1, 3, 8, 8)))
+    model.weighted_losses(run)['fusion.loss_f'].backward()
+    assert model.stage('registration').shift.grad is None
+    assert model.stage('fusion').w.grad is not None
 
 
 def test_registration_stage_errors_are_named():
@@ -126,9 +132,9 @@ def test_registration_stage_init_from_an_image_registrator(tmp_path):
         losses=[NGFLoss()])
     path = str(tmp_path / 'reg.pth')
     torch.save(dict(state_dict=registrator.state_dict()), path)
-    net = reg_chain(init=path)
-    net.init_stages()
-    torch.testing.assert_close(net.stage('registration').shift.data,
+    model = reg_chain(init=path)
+    model.init_weights()
+    torch.testing.assert_close(model.stage('registration').shift.data,
                                torch.tensor([3.0, 4.0]))
 
 

@@ -13,8 +13,9 @@ import pytest
 import torch.nn as nn
 
 import mmfusenas.models.compound as compound
-from mmfusenas.models.compound import (BaseFusionTaskModel,
-                                       BasePreTaskModel, BaseSceneTaskModel)
+from mmfusenas.models.compound import (BasePreTaskModel, FusionDetector,
+                                       FusionSegmentor, SceneDetector,
+                                       SceneSegmentor, Stage)
 
 TEMPLATE_METHODS = {'_task_loss', '_task_predict'}
 
@@ -51,7 +52,7 @@ def compound_classes() -> List[type]:
         if inspect.isclass(obj) and obj.__module__.startswith(
             'mmfusenas.models.compound')
     ]
-    assert len(classes) >= 11
+    assert len(classes) >= 12
     return classes
 
 
@@ -61,12 +62,20 @@ def test_every_public_method_is_defined_as_text(cls):
     assert undefined_members(cls) == []
 
 
-def test_the_accessors_under_each_kinds_names():
-    for cls, name in ((BaseFusionTaskModel, 'fusion'),
-                      (BaseSceneTaskModel, 'scene')):
+def test_the_accessors_take_the_stage_name():
+    """One set of accessors, on the model, by stage name (no per-kind
+    ``fusion_loss_weight`` / ``set_scene_frozen`` ...)."""
+    for member in ('stage', 'set_loss_weight', 'stage_loss_weights',
+                   'set_stage_frozen', 'set_pre_frozen', 'pre_frozen',
+                   'stage_bn_layers', 'bn_recalibrating',
+                   'set_bn_recalibration', 'split_sources', 'run_pre',
+                   'weighted_losses', 'apply_phase', 'phase_parts'):
+        assert member in vars(BasePreTaskModel), member
+    for cls, name in ((FusionDetector, 'fusion'), (FusionSegmentor, 'fusion'),
+                      (SceneDetector, 'scene'), (SceneSegmentor, 'scene')):
         for member in (f'{name}_loss_weight', f'{name}_frozen',
                        f'set_{name}_frozen'):
-            assert member in vars(cls), (cls.__name__, member)
+            assert not hasattr(cls, member), (cls.__name__, member)
 
 
 def test_checker_finds_a_generated_method():
@@ -93,8 +102,9 @@ def test_checker_finds_a_generated_method():
 
 def test_the_task_side_is_abstract():
     assert BasePreTaskModel.__abstractmethods__ == TEMPLATE_METHODS
-    for cls in (BaseFusionTaskModel, BaseSceneTaskModel):
-        assert not issubclass(cls, BasePreTaskModel)  # a side, not a model
+    for cls in compound_classes():
+        if issubclass(cls, Stage):  # plain objects, not models or modules
+            assert not issubclass(cls, (BasePreTaskModel, nn.Module)), cls
     for cls in compound_classes():
         if cls.__name__ in {'FusionDetector', 'FusionSegmentor',
                             'SceneDetector', 'SceneSegmentor',
@@ -103,11 +113,14 @@ def test_the_task_side_is_abstract():
 
 
 def test_no_compound_model_inherits_one_class_twice():
-    """No diamond: one base of each compound model is a model (its task
-    side); the fusion / scene side is a plain class before it."""
+    """No diamond, no mixin: each compound model has one base, a model
+    (FusionDetector: ChainDetector, ChainDetector: BasePreTaskModel)."""
     for cls in compound_classes():
         models = [b for b in cls.__bases__ if issubclass(b, BasePreTaskModel)]
         assert len(models) <= 1, (cls.__name__, models)
+        if issubclass(cls, BasePreTaskModel) and cls is not BasePreTaskModel:
+            assert cls.__bases__ == tuple(models), (cls.__name__,
+                                                    cls.__bases__)
 
 
 def test_no_naming_class_attributes():
@@ -127,9 +140,8 @@ def test_a_task_side_missing_a_method_cannot_be_built():
         def _task_loss(self, task_inputs, data_samples):
             return {}
 
-    chain = dict(type='PreModuleChain', stages=[])
     with pytest.raises(TypeError, match='abstract method.*_task_predict'):
-        NoPredict(chain_net=chain, task=('demo', nn.Identity(), 'mmdet'),
+        NoPredict(stages=[], task=('demo', nn.Identity(), 'mmdet'),
                   task_input='vi')
 
     class Complete(NoPredict):
@@ -138,6 +150,6 @@ def test_a_task_side_missing_a_method_cannot_be_built():
             return data_samples
 
     task = nn.Identity()
-    model = Complete(chain_net=chain, task=('demo', task, 'mmdet'),
+    model = Complete(stages=[], task=('demo', task, 'mmdet'),
                      task_input='vi')
     assert model.demo is model.task_model is task

@@ -13,7 +13,7 @@ from mmfusenas.models import (ChainDetector, CompatSSDHead, FusionDetector,
                               FusionSegmentor, ImageFusor,
                               SearchableDistillationHead,
                               SearchableDistillationNeck)
-from mmfusenas.models.compound import get_pre_task_model
+from mmfusenas.models.compound import FusionStage, get_pre_task_model
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.models.ops import TASK_OP_NAMES
 from mmfusenas.registry import MODELS
@@ -227,7 +227,7 @@ def test_rgb_task_input_of_the_vis_luminance_is_the_vis_image():
         std=(1., 1., 1.), fusion_losses=())
     batch = det_batch(sizes=((SIZE, SIZE), (48, 40)))
     data = model.data_preprocessor(batch, False)
-    fused = model.fuse(data['inputs'])
+    fused = model.run_pre(data['inputs'])['images']['fused']
     x = model.task_inputs(fused, data['data_samples'])
     assert x.shape == (2, 3, SIZE, SIZE)  # padded to 32
     vi = batch['inputs']['vi']
@@ -243,7 +243,8 @@ def test_gray_task_input_and_normalisation():
         mean=mean, std=std, fusion_losses=())
     batch = det_batch()
     data = model.data_preprocessor(batch, False)
-    x = model.task_inputs(model.fuse(data['inputs']), data['data_samples'])
+    fused = model.run_pre(data['inputs'])['images']['fused']
+    x = model.task_inputs(fused, data['data_samples'])
     ir = batch['inputs']['ir'][0].float()[0]
     for c in range(3):
         torch.testing.assert_close(
@@ -259,7 +260,8 @@ def test_rgb_without_colour_source_falls_back_to_gray():
     for s in batch['data_samples']:
         s.set_metainfo(dict(color_modality=None))
     data = model.data_preprocessor(batch, False)
-    x = model.task_inputs(model.fuse(data['inputs']), data['data_samples'])
+    fused = model.run_pre(data['inputs'])['images']['fused']
+    x = model.task_inputs(fused, data['data_samples'])
     ir = batch['inputs']['ir'][0].float()
     torch.testing.assert_close(x[0], ir.expand(3, -1, -1), atol=1e-3, rtol=0)
 
@@ -282,11 +284,11 @@ def test_losses_are_eta_weighted_and_separately_named():
     task = sum(log[k] for k in ('loss_cls', 'loss_bbox'))
     fusion = log['fusion.loss_int'] + log['fusion.loss_grad']
     torch.testing.assert_close(total, task + fusion)  # eta not summed
-    model.fusion_loss_weight = 0
+    model.set_loss_weight('fusion', 0)
     assert not any(k.startswith('fusion.') for k in model(**data,
                                                           mode='loss'))
     with pytest.raises(ValueError, match='eta'):
-        model.fusion_loss_weight = -1
+        model.set_loss_weight('fusion', -1)
 
 
 def test_warmup_stage_skips_the_task_model():
@@ -297,7 +299,7 @@ def test_warmup_stage_skips_the_task_model():
     assert set(losses) == {'fusion.loss_int', 'fusion.loss_grad',
                            'fusion.eta'}
     assert grad_sum(model.detector) == 0 and grad_sum(model.fusion_net) > 0
-    model.fusion_loss_weight = 0
+    model.set_loss_weight('fusion', 0)
     with pytest.raises(ValueError, match='no loss'):
         train_step(model, det_batch())
 
@@ -306,7 +308,7 @@ def test_frozen_fusion_gets_no_gradient_and_stays_in_eval():
     torch.manual_seed(0)
     model = fusion_detector(retinanet(), freeze_fusion=True)
     model.train()
-    assert model.fusion_frozen and not model.fusion_net.training
+    assert model.stages['fusion'].frozen and not model.fusion_net.training
     assert model.detector.training
     losses = train_step(model, det_batch())
     # ℓ_F is still reported (without gradient)
@@ -316,7 +318,7 @@ def test_frozen_fusion_gets_no_gradient_and_stays_in_eval():
     model.task_enabled = False
     with pytest.raises(RuntimeError, match='nothing would train'):
         train_step(model, det_batch())
-    model.set_fusion_frozen(False)
+    model.set_stage_frozen('fusion', False)
     model.train()
     assert model.fusion_net.training
     assert all(p.requires_grad for p in model.fusion_net.parameters())
@@ -359,44 +361,50 @@ def test_config_errors():
 
 
 def test_a_fusion_model_is_a_one_stage_chain():
-    """FusionDetector is a ChainDetector whose chain has one stage,
-    'fusion', on the whole batch; its module and losses keep the
-    single-stage attributes (fusion_net.*, fusion_losses.*)."""
+    """FusionDetector is a ChainDetector with one stage, 'fusion', on the
+    whole batch; its network and losses are the children fusion_net and
+    fusion_losses (the single-stage state-dict keys fusion_net.*,
+    fusion_losses.*)."""
     model = fusion_detector(retinanet(), fusion_loss_weight=0.25,
                             freeze_fusion=True, rescale=False)
     assert isinstance(model, ChainDetector)
-    chain = model.pre_net
-    assert chain.names == ('fusion', ) and chain.sources == dict(sources=None)
-    assert chain.stage('fusion') is model.fusion_net
-    assert chain.stage_losses['fusion'] is model.fusion_losses
+    assert tuple(model.stages) == ('fusion', )
+    assert model.sources == dict(sources=None)
+    assert isinstance(model.stages['fusion'], FusionStage)
+    assert model.stage('fusion') is model.fusion_net
+    children = dict(model.named_children())
+    assert children['fusion_net'] is model.fusion_net
+    assert children['fusion_losses'] is model.fusion_losses
+    assert [loss.loss_name for loss in model.fusion_losses] == [
+        'loss_int', 'loss_grad']
     assert model.task_model is model.detector
     assert not any(k.startswith('chain_net') for k in model.state_dict())
-    assert model.fusion_loss_weight == chain.spec('fusion')['loss_weight']
-    model.fusion_loss_weight = 0.5
-    assert chain.spec('fusion')['loss_weight'] == 0.5
-    assert model.fusion_frozen and model.pre_frozen
+    assert model.stages['fusion'].loss_weight == 0.25
+    assert model.stage_loss_weights() == dict(fusion=0.25)
+    model.set_loss_weight('fusion', 0.5)
+    assert model.stages['fusion'].loss_weight == 0.5
+    assert model.stages['fusion'].frozen and model.pre_frozen
     assert model.rescale is False
-    model.set_fusion_frozen(False)
-    assert not model.pre_frozen and not chain.stage_frozen('fusion')
+    model.set_stage_frozen('fusion', False)
+    assert not model.pre_frozen and not model.stages['fusion'].frozen
     assert all(p.requires_grad for p in model.fusion_net.parameters())
     with pytest.raises(ValueError, match=r'loss_weight \(eta\)'):
-        model.fusion_loss_weight = -1
-    # the same model as a ChainDetector config: the same losses, other keys
+        model.set_loss_weight('fusion', -1)
+    # the same model as a ChainDetector config: the same losses, the same
+    # keys
     torch.manual_seed(0)
     alias = fusion_detector(retinanet())
     torch.manual_seed(0)
     chain_model = MODELS.build(dict(
         type='ChainDetector', detector=retinanet(),
-        chain_net=dict(type='PreModuleChain', sources=dict(sources=None),
-                       stages=[dict(name='fusion', kind='fusion',
-                                    module=simple_fusion(),
-                                    inputs=['sources'], output='fused',
-                                    losses=FUSION_LOSSES)]),
+        sources=dict(sources=None),
+        stages=[dict(name='fusion', kind='fusion', module=simple_fusion(),
+                     inputs=['sources'], output='fused',
+                     losses=FUSION_LOSSES)],
         color_from='sample_chroma',
         data_preprocessor=dict(type='FusionDataPreprocessor',
                                pad_size_divisor=32)))
-    assert [k.replace('fusion_net.', 'chain_net.modules_.fusion.')
-            for k in alias.state_dict()] == list(chain_model.state_dict())
+    assert list(alias.state_dict()) == list(chain_model.state_dict())
     data = alias.data_preprocessor(det_batch(), True)
     ours = alias(**copy.deepcopy(data), mode='loss')
     theirs = chain_model(**copy.deepcopy(data), mode='loss')

@@ -2,7 +2,8 @@
 
 Routing is checked exactly: every loss gets the tensor it names, and its
 gradient reaches only the part of the network that produced that tensor —
-in ImageFusor, in a fusion + detection model and in a PreModuleChain stage.
+in ImageFusor, in a fusion + detection model and in a compound model's
+fusion stage.
 """
 import copy
 
@@ -12,7 +13,7 @@ import torch.nn as nn
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-from mmfusenas.models import (ImageFusor, IntensityLoss, PreModuleChain,
+from mmfusenas.models import (ChainDetector, ImageFusor, IntensityLoss,
                               SSIMLoss, TIMTwoStageFusionNet)
 from mmfusenas.models.fusion import (check_loss_outputs, fusion_loss_values,
                                      run_fusion_outputs)
@@ -277,7 +278,7 @@ def test_fusion_detector_routes_branch_losses():
                                0.5 * want['final'].mean())
     torch.testing.assert_close(losses[0].seen, want['target'].detach())
     # the detector sees the main output, not a branch
-    fused = model.fuse(data['inputs'])
+    fused = model.run_pre(data['inputs'])['images']['fused']
     torch.testing.assert_close(fused, want['final'])
     # ℓ_T reaches only the main output's scale; the branch loss only its own
     model.zero_grad(set_to_none=True)
@@ -287,10 +288,12 @@ def test_fusion_detector_routes_branch_losses():
     }
 
 
-def test_pre_module_chain_fusion_stage_routes_branch_losses():
+def test_chain_fusion_stage_routes_branch_losses():
     net = KnownBranches()
     loss = MeanOf('loss_d', output='detail')
-    chain = PreModuleChain(
+    # the stage alone: a compound model whose task model is a stand-in
+    chain = ChainDetector(
+        detector=nn.Identity(),
         stages=[
             dict(
                 name='fusion',
@@ -304,7 +307,7 @@ def test_pre_module_chain_fusion_stage_routes_branch_losses():
         sources=dict(ir=1, vi=3))
     ir = torch.rand(1, 1, 8, 8)
     vi = torch.rand(1, 3, 8, 8)
-    run = chain(dict(ir=ir, vi=vi))
+    run = chain.run_pre(dict(ir=ir, vi=vi))
     x = run['stages']['fusion']['inputs']
     want = net.expected(x)
     torch.testing.assert_close(run['images']['fused'], want['final'])

@@ -13,8 +13,8 @@ from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
 from mmfusenas.engine.hooks import RUASTrainingStrategyHook
-from mmfusenas.models import ImageEnhancer, SceneDetector, SceneSegmentor
-from mmfusenas.models.compound import get_pre_task_model
+from mmfusenas.models import ImageEnhancer
+from mmfusenas.models.compound import SceneStage, get_pre_task_model
 from mmfusenas.models.losses import RUASSceneLoss
 from mmfusenas.registry import MODELS
 from helpers.task_models import (SIZE, encoder_decoder,
@@ -217,7 +217,7 @@ def test_scene_loss_reading_ground_truth_is_refused():
 
 def test_frozen_scene_gets_no_gradient():
     model = scene_detector(freeze_scene=True).train()
-    assert model.scene_frozen and not model.scene_net.training
+    assert model.stages['scene'].frozen and not model.scene_net.training
     losses = model(**preprocess(model, det_data()), mode='loss')
     model.parse_losses(losses)[0].backward()
     assert grad_norm(model.scene_net) == 0
@@ -244,9 +244,11 @@ def test_scene_init_from_an_enhancer_checkpoint(tmp_path):
 def test_get_pre_task_model_finds_scene_models():
     model = scene_detector()
     assert get_pre_task_model(model) is model
-    # a one-stage chain keeping the single-stage keys (scene_net.*)
-    assert model.pre_net.names == ('scene', )
-    assert model.pre_net.stage('scene') is model.scene_net
+    # one stage keeping the single-stage keys (scene_net.*)
+    assert tuple(model.stages) == ('scene', )
+    assert isinstance(model.stages['scene'], SceneStage)
+    assert model.stage('scene') is model.scene_net
+    assert any(k.startswith('scene_net.') for k in model.state_dict())
     assert not any(k.startswith('chain_net') for k in model.state_dict())
 
 
@@ -296,11 +298,11 @@ def test_end_to_end_strategy_sets_lambda():
     runner = _Runner(model)
     hook = RUASTrainingStrategyHook(strategy='end_to_end', scene_weight=0.3)
     hook.before_train(runner)
-    assert model.scene_loss_weight == 0.3 and model.task_enabled
+    assert model.stages['scene'].loss_weight == 0.3 and model.task_enabled
     losses = model(**preprocess(model, det_data()), mode='loss')
     assert losses['scene.lambda'].item() == pytest.approx(0.3)
     hook.after_train(runner)
-    assert model.scene_loss_weight == 1.0
+    assert model.stages['scene'].loss_weight == 1.0
 
 
 def test_hierarchical_strategy_pretrains_the_scene_then_the_task():
@@ -311,14 +313,15 @@ def test_hierarchical_strategy_pretrains_the_scene_then_the_task():
     hook.before_train_iter(runner, 0)
     losses = model(**preprocess(model, det_data()), mode='loss')
     assert set(losses) == {'scene.loss_scene', 'scene.lambda'}
-    assert not model.scene_frozen
+    assert not model.stages['scene'].frozen
     runner.iter = 2
     hook.before_train_iter(runner, 2)
-    assert model.scene_frozen and model.task_enabled
+    assert model.stages['scene'].frozen and model.task_enabled
     losses = model(**preprocess(model, det_data()), mode='loss')
     assert set(losses) == {'loss_cls', 'loss_bbox'}
     hook.after_train(runner)
-    assert not model.scene_frozen and model.scene_loss_weight == 0.5
+    scene = model.stages['scene']
+    assert not scene.frozen and scene.loss_weight == 0.5
 
 
 def test_mask_rcnn_behind_the_scene_module_trains_and_predicts_masks():

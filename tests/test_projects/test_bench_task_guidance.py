@@ -1,5 +1,5 @@
-"""projects/reproductions/bench_task_guidance.py --mode compose: the per-stage warm-up
-learning rates."""
+"""projects/reproductions/bench_task_guidance.py --mode compose: the
+per-stage warm-up learning rates."""
 import pytest
 import torch
 
@@ -43,11 +43,13 @@ def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
             super().__init__(params, lr=lr)
 
     monkeypatch.setattr(bench.torch.optim, 'Adam', Record)
-    args = bench.compose_parse_args(['--warmup', '0', '--warmup-lr', 'scene=2e-3',
-                             '--pre-lr', '7e-4'])
+    args = bench.compose_parse_args(['--warmup', '0', '--warmup-lr',
+                                     'scene=2e-3', '--pre-lr', '7e-4'])
 
-    class Chain:
-        names = ['scene', 'fusion']
+    class Model:
+        """A compound model's staging interface (no warm-up iteration
+        runs: ``--warmup 0``)."""
+        stages = dict.fromkeys(['scene', 'fusion'])
 
         def set_stage_frozen(self, name, frozen):
             pass
@@ -58,8 +60,7 @@ def test_warm_up_gives_each_stage_its_own_lr(bench, monkeypatch):
         def set_bn_recalibration(self, name, active):
             pass
 
-    model = type('M', (), {})()
-    model.chain_net = Chain()
+    model = Model()
     train = dict(x=torch.zeros(4, 4, 8, 8))
     for name in ('scene', 'fusion'):
         bench.warm_up(model, name, train, 0, args)
@@ -76,9 +77,9 @@ def test_one_variant_per_process_writes_its_json_atomically(
     out = tmp_path / 'out' / 's0_vis.json'
     out.parent.mkdir()
     bench.main([
-        '--mode', 'compose', '--seeds', '0', '--variants', 'vis', '--num', '8', '--iters', '1',
-        '--warmup', '1', '--res', '32', '--batch', '2', '--json-out',
-        str(out)
+        '--mode', 'compose', '--seeds', '0', '--variants', 'vis', '--num',
+        '8', '--iters', '1', '--warmup', '1', '--res', '32', '--batch', '2',
+        '--json-out', str(out)
     ])
     data = json.loads(out.read_text())
     assert [(r['variant'], r['seed']) for r in data['rows']] == [('vis', 0)]

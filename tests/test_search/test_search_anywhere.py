@@ -60,7 +60,8 @@ def params_of(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-@pytest.mark.parametrize('strategy', ['IASStrategy', 'DartsFirstOrderStrategy'])
+@pytest.mark.parametrize('strategy',
+                         ['IASStrategy', 'DartsFirstOrderStrategy'])
 def test_frozen_stages_are_left_out_of_the_weight_level(strategy):
     # mmdet's default frozen_stages=1 used to fail with "BilevelProblem:
     # weight_params[...] must be a leaf tensor with requires_grad=True"

@@ -73,7 +73,8 @@ def test_night_toy_chain_trains_in_stages_validates_and_tests(tmp_path):
     assert sorted(map(osp.basename, enhanced)) == sorted(
         map(osp.basename, fused))
     state = torch.load(osp.join(work, 'iter_3.pth'))['state_dict']
-    assert any(k.startswith('chain_net.modules_.scene.') for k in state)
+    assert any(k.startswith('scene_net.') for k in state)
+    assert not any(k.startswith('chain_net.') for k in state)
 
     test = load_tool('tools/test.py')
     args = test.parse_args([config, osp.join(work, 'iter_3.pth'),
@@ -160,8 +161,8 @@ def test_night_toy_chain_search_then_retrain_from_its_genotype(tmp_path):
         'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
         'default_hooks.checkpoint.interval=1',
         'model.detector.test_cfg.score_thr=0.0',
-        f'model.chain_net.stages.0.module.genotype={latest}',
-        f'model.chain_net.stages.1.module.genotype={latest}',
+        f'model.stages.0.module.genotype={latest}',
+        f'model.stages.1.module.genotype={latest}',
         f'model.detector.neck.genotype={latest}'
     ]
     load_tool('tools/train.py').main([
@@ -172,8 +173,7 @@ def test_night_toy_chain_search_then_retrain_from_its_genotype(tmp_path):
     assert 'fusion/SSIM' in val
     # round trip: the retrained parts are the genotype's fixed networks
     state = torch.load(osp.join(retrain, 'iter_1.pth'))['state_dict']
-    for prefix, part in (('chain_net.modules_.fusion.',
-                          'chain_net.stages.1.module'),
+    for prefix, part in (('fusion_net.', 'stages.1.module'),
                          ('detector.neck.', 'detector.neck')):
         net = build_genotype_net(latest, part=part)
         assert sorted(k[len(prefix):] for k in state

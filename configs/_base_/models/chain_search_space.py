@@ -22,9 +22,8 @@ chain_fusion_space = dict(
                 ['MultiScaleFusionCell', 'SuccessiveCell'])
     ])
 chain_search_parts = [
-    dict(name='scene', path='chain_net.modules_.scene', losses=['scene.*']),
-    dict(name='fusion', path='chain_net.modules_.fusion',
-         losses=['fusion.*']),
+    dict(name='scene', path='scene_net', losses=['scene.*']),
+    dict(name='fusion', path='fusion_net', losses=['fusion.*']),
     dict(name='task', path='detector', losses=['loss_cls', 'loss_bbox']),
 ]
 chain_search_strategy = dict(

@@ -175,7 +175,7 @@ class StagingHook(Hook):
                     f"{self.owner}: the phase from {phase['begin']} scales "
                     'the lr (lr_mult) of a group that also holds training '
                     'task model parameters; give the staged parts their own '
-                    "groups, e.g. paramwise_cfg=dict(custom_keys={'chain_net'"
+                    "groups, e.g. paramwise_cfg=dict(custom_keys={'fusion_net'"
                     ': dict(lr_mult=1.0)})')
             group.setdefault(BASE_LR_KEY, group['lr'])
             group['lr'] = group[BASE_LR_KEY] * phase['lr_mult']

@@ -1,4 +1,4 @@
-"""A chain of pre-modules feeding a real task model, trained together."""
+"""Stages of pre-modules feeding a real task model, trained together."""
 import copy
 from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -7,16 +7,16 @@ import torch
 import torch.nn as nn
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
 from mmfusenas.utils.distributed import unwrap
-from mmfusenas.utils.module_checkpoint import (ModuleInit,
-                                              load_module_checkpoint,
-                                              parse_module_init)
+from mmfusenas.utils.module_checkpoint import (
+    ModuleInit, load_module_checkpoint, parse_module_init)
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
-from .pre_module_chain import PreModuleChain, build
+from .stages import Stage, build, checked_weight, parse_stage, split_selector
 
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -27,30 +27,35 @@ SAMPLE_CHROMA = 'sample_chroma'
 
 
 class BasePreTaskModel(BaseModel):
-    """A :class:`PreModuleChain` feeding a real MMDetection / MMSegmentation
+    """Stages of pre-modules feeding a real MMDetection / MMSegmentation
     model: the one class behind every compound model.
 
-    The chain turns the batch's named sources into named images;
-    ``task_input`` names the one the task model sees. A 3-channel image is
-    clamped to ``[0, 1]``; a 1-channel one (a fused luminance) gets the
-    chroma of the RGB image ``color_from`` (BT.601 inverse, clamped), or
-    with ``'sample_chroma'`` the ``chroma`` each sample carries (padded with
-    the neutral 0.5; a sample without one stays grey), or is grey when
-    ``color_from`` is None. The picture is normalised, ``(255 · rgb -
-    mean) / std`` (R, G, B in [0, 255] units, like mmdet's
-    ``DetDataPreprocessor``), and given to the task model, built from a
-    ``_scope_`` sub-config. The loss::
+    The stages run in order on named images, starting from the batch's
+    sources; each reads some names and writes a new one (see
+    ``docs/methods/compose.md``). Stage ``s`` is a
+    :class:`~mmfusenas.models.compound.stages.Stage` of its ``kind``
+    (``'fusion'``, ``'scene'``, ``'registration'``) whose network and
+    losses are the children ``<s>_net`` and ``<s>_losses`` (TIM's
+    ``fusion_net``, RUAS's ``scene_net``). ``task_input`` names the image
+    the task model sees. A 3-channel image is clamped to ``[0, 1]``; a
+    1-channel one (a fused luminance) gets the chroma of the RGB image
+    ``color_from`` (BT.601 inverse, clamped), or with ``'sample_chroma'``
+    the ``chroma`` each sample carries (padded with the neutral 0.5; a
+    sample without one stays grey), or is grey when ``color_from`` is
+    None. The picture is normalised, ``(255 · rgb - mean) / std`` (R, G, B
+    in [0, 255] units, like mmdet's ``DetDataPreprocessor``), and given to
+    the task model, built from a ``_scope_`` sub-config. The loss::
 
         loss = ℓ_task + Σ_stages w_s · Σ_k ℓ_s,k
 
     logs each stage's losses, weighted, as ``<stage>.<loss_name>`` and
     ``w_s`` as ``<stage>.eta`` / ``.lambda`` / ``.rho`` (not summed: no
     ``loss`` in the key); the task losses keep their names. The stages are
-    switched by :class:`~mmfusenas.engine.hooks.StagingHook` or by hand:
-    :attr:`task_enabled` (False: a warm-up without the task model),
-    :meth:`set_stage_frozen` / :meth:`set_pre_frozen` (no weight gradients,
-    eval mode; their losses still logged), ``pre_net.active_losses``,
-    ``pre_net.set_loss_weight``.
+    switched by :class:`~mmfusenas.engine.hooks.StagingHook`
+    (:meth:`apply_phase`) or by hand: :attr:`task_enabled` (False: a
+    warm-up without the task model), :meth:`set_stage_frozen` /
+    :meth:`set_pre_frozen` (no weight gradients, eval mode; their losses
+    still logged), :attr:`active_losses`, :meth:`set_loss_weight`.
 
     ``predict`` runs the task model's ``predict`` and attaches to the same
     samples every stage's image as ``pred_<output>`` (cropped to
@@ -59,18 +64,30 @@ class BasePreTaskModel(BaseModel):
     (coloured by ``color_from``, else by the sample's ``chroma`` when it has
     one), for a task metric and ``FusionMetric`` in one evaluator list.
 
-    The chain is :attr:`pre_net`, registered as ``chain_net``; with
-    ``stage_attrs``, a one-stage chain's module and losses are registered
-    under those names instead (``FusionDetector``: ``fusion_net``,
-    ``fusion_losses``), the state-dict keys of the single-stage models.
     The task side is a subclass (:class:`ChainDetector`,
     :class:`ChainSegmentor`) giving ``task`` and the two abstract methods.
+    Checkpoints of the earlier layout (the stages inside a ``chain_net``
+    child: ``chain_net.modules_.<s>.*``, ``chain_net.stage_losses.<s>.*``)
+    load with their keys mapped.
 
     Args:
-        chain_net (dict | PreModuleChain): the chain.
+        stages (Sequence[dict]): one dict per stage, in order: ``name``,
+            ``kind``, ``module`` (its network, dict or ``nn.Module``),
+            ``inputs``, ``output``, ``losses`` (unique ``loss_name`` s;
+            default ()), ``loss_weight`` (default 1.0), ``init`` (a
+            checkpoint of the network: a path or ``dict(checkpoint=,
+            prefix=None)``; the prefixes of the kind's single-stage models
+            are tried), ``freeze`` (default False). No stages: a source goes
+            to the task model unchanged (a baseline).
         task (tuple[str, dict | nn.Module, str]): the task model's
             attribute, config (no ``data_preprocessor``) and default
             ``_scope_``.
+        sources (dict, optional): the images before the first stage, in
+            batch order, with their channel counts: the batch ``(N, Σ
+            channels, H, W)`` is split into them. Defaults to ``dict(ir=1,
+            vi=3)`` (``FusionDataPreprocessor(keep_rgb=['vi'])`` on IR /
+            RGB-VIS pairs). One source of ``None`` channels is the whole
+            batch (the stacked luminances of a fusion model).
         task_input (str): the name the task model reads. Defaults to
             'fused'.
         color_from (str, optional): see above. Defaults to None.
@@ -79,7 +96,6 @@ class BasePreTaskModel(BaseModel):
         task_init (str | dict, optional): a checkpoint of the task model
             (a path or ``dict(checkpoint=path, prefix=None)``), e.g. the
             saved initial weights of a detector also trained alone.
-        stage_attrs (tuple[str, str], optional): see above.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :attr:`default_data_preprocessor`.
         init_cfg (dict, optional): weight initialisation config.
@@ -92,14 +108,14 @@ class BasePreTaskModel(BaseModel):
         type='FusionDataPreprocessor', pad_size_divisor=32, keep_rgb=['vi'])
 
     def __init__(self,
-                 chain_net: ModuleConfigType,
+                 stages: Sequence[dict],
                  task: Tuple[str, ModuleConfigType, str],
+                 sources: Optional[Dict[str, Optional[int]]] = None,
                  task_input: str = 'fused',
                  color_from: Optional[str] = None,
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
                  task_init: Optional[ModuleInit] = None,
-                 stage_attrs: Optional[Tuple[str, str]] = None,
                  data_preprocessor: Optional[ModuleConfigType] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -111,30 +127,40 @@ class BasePreTaskModel(BaseModel):
             raise ValueError(
                 f'{owner}: mean and std need 3 values (R, G, B; [0, 255] '
                 f'units) and std > 0, got mean={mean}, std={std}')
-        chain = build(chain_net)
-        if not isinstance(chain, PreModuleChain):
-            raise TypeError(f'{owner}: chain_net must be a PreModuleChain, '
-                            f'got {type(chain).__name__}')
-        # the chain's modules are registered once (as chain_net or under
-        # stage_attrs); pre_net, the chain itself, is not registered
-        self.__dict__['pre_net'] = chain
-        if stage_attrs is None:
-            self.chain_net = chain
-        else:
-            (stage, ) = chain.names
-            self.add_module(stage_attrs[0], chain.stage(stage))
+        self.sources = dict(ir=1, vi=3) if sources is None else dict(sources)
+        counts = list(self.sources.values())
+        if not (counts == [None] or counts and set(counts) <= {1, 3}):
+            raise ValueError(f'{owner}: sources maps each source name to 1 '
+                             'or 3 channels (or one source to None: the '
+                             f'whole batch), got {self.sources}')
+        #: the stages by name, in order
+        self.stages: Dict[str, Stage] = {}
+        known, losses = set(self.sources), {}
+        for i, cfg in enumerate(stages):
+            stage, net, loss_cfgs = parse_stage(i, cfg, known)
+            where = f"stage '{stage.name}'"
+            if stage.name in self.stages:
+                raise ValueError(f'{where}: stage names must be unique')
+            known.add(stage.output)
+            self.add_module(f'{stage.name}_net', build(net))
+            losses[stage.name] = nn.ModuleList(build(x) for x in loss_cfgs)
+            names = [loss.loss_name for loss in losses[stage.name]]
+            if len(set(names)) != len(names):
+                raise ValueError(f'{where}: loss names must be unique, got '
+                                 f'{names}')
+            stage.needs_all = stage.check_losses(
+                getattr(self, f'{stage.name}_net'), losses[stage.name], where)
+            self.stages[stage.name] = stage
         self._task_name = task[0]
         self.add_module(task[0], self._build_task_model(*task))
-        if stage_attrs is not None:
-            self.add_module(stage_attrs[1], chain.stage_losses[stage])
-        produced = set(chain.sources) | {s['output'] for s in chain.specs}
+        for name, modules in losses.items():
+            self.add_module(f'{name}_losses', modules)
         for option, name, extra in (('task_input', task_input, ()),
                                     ('color_from', color_from,
                                      (None, SAMPLE_CHROMA))):
-            if name not in produced and name not in extra:
+            if name not in known and name not in extra:
                 raise KeyError(f'{owner}: {option} {name!r} is neither a '
-                               f'source nor a stage output '
-                               f'({sorted(produced)})')
+                               f'source nor a stage output ({sorted(known)})')
         self.task_input, self.color_from = task_input, color_from
         for key, value in (('mean', mean), ('std', std)):
             self.register_buffer(
@@ -143,6 +169,12 @@ class BasePreTaskModel(BaseModel):
                 persistent=False)
         self.task_init = parse_module_init(task_init, 'task_init')
         self.task_enabled = True
+        #: stages whose losses are computed (all by default)
+        self.active_losses = set(self.stages)
+        #: per recalibrating stage, the BN momenta to restore
+        self._bn_recal: Dict[str, Dict[str, Optional[float]]] = {}
+        for stage in self.stages.values():
+            self.set_stage_frozen(stage.name, stage.frozen)
 
     def _build_task_model(self, name: str, cfg: ModuleConfigType,
                           scope: str) -> nn.Module:
@@ -166,34 +198,100 @@ class BasePreTaskModel(BaseModel):
         """The MMDetection detector / MMSegmentation segmentor."""
         return getattr(self, self._task_name)
 
+    def stage(self, name: str) -> nn.Module:
+        """The network of stage ``name`` (the child ``<name>_net``)."""
+        if name not in self.stages:
+            raise KeyError(f'no stage {name!r}; stages are '
+                           f'{tuple(self.stages)}')
+        return getattr(self, f'{name}_net')
+
+    def set_loss_weight(self, name: str, weight: float) -> None:
+        """Set the weight of stage ``name``'s losses (η, λ, ρ; >= 0)."""
+        self.stage(name)
+        stage = self.stages[name]
+        stage.loss_weight = checked_weight(stage, weight)
+
+    def stage_loss_weights(self) -> Dict[str, float]:
+        """Each stage's loss weight."""
+        return {name: s.loss_weight for name, s in self.stages.items()}
+
     @property
     def pre_frozen(self) -> bool:
-        """Whether every stage is frozen."""
-        names = self.pre_net.names
-        return bool(names) and all(map(self.pre_net.stage_frozen, names))
+        """Whether every stage is frozen (False without stages)."""
+        return bool(self.stages) and all(
+            s.frozen for s in self.stages.values())
 
     def set_pre_frozen(self, frozen: bool) -> None:
         """Freeze (or unfreeze) every stage: ``requires_grad=False`` and
         eval mode (fixed BN statistics), as mmdet's ``frozen_stages``; the
         optimizer skips the parameters while they have no gradient."""
-        for name in self.pre_net.names:
-            self.pre_net.set_stage_frozen(name, frozen)
+        for name in self.stages:
+            self.set_stage_frozen(name, frozen)
 
     def set_stage_frozen(self, name: str, frozen: bool) -> None:
-        """Freeze (or unfreeze) one stage of the chain."""
-        self.pre_net.set_stage_frozen(name, frozen)
+        """Freeze (no gradients, eval mode) or unfreeze one stage."""
+        net = self.stage(name)
+        self.stages[name].frozen = bool(frozen)
+        net.requires_grad_(not frozen)
+        net.train(self.training and not frozen)
+        self._bn_modes(name)
+
+    def stage_bn_layers(self, name: str) -> Dict[str, _BatchNorm]:
+        """The BatchNorm layers of stage ``name`` by module path."""
+        return {
+            path: m
+            for path, m in self.stage(name).named_modules()
+            if isinstance(m, _BatchNorm) and m.track_running_stats
+        }
+
+    def bn_recalibrating(self, name: str) -> bool:
+        """Whether stage ``name`` is re-estimating its BN statistics."""
+        self.stage(name)
+        return name in self._bn_recal
+
+    def set_bn_recalibration(self,
+                             name: str,
+                             active: bool,
+                             reset: bool = True) -> None:
+        """Start or stop re-estimating the BN statistics of a stage.
+
+        While active, the stage's BN layers (only those) run in training
+        mode even when the stage is frozen, and their running statistics
+        are the cumulative average (``momentum=None``) of the batches that
+        pass in training mode; its weights keep their ``requires_grad``.
+        Stopping restores the momenta and the stage's mode. ``reset``: on
+        start, reset the running statistics first (False continues an
+        average, e.g. after a resume).
+        """
+        layers = self.stage_bn_layers(name)
+        if active:
+            self._bn_recal.setdefault(
+                name, {path: m.momentum for path, m in layers.items()})
+            for m in layers.values():
+                if reset:
+                    m.reset_running_stats()
+                m.momentum = None
+        elif name in self._bn_recal:
+            momenta = self._bn_recal.pop(name)
+            for path, m in layers.items():
+                m.momentum = momenta[path]
+            self.stage(name).train(self.training
+                                   and not self.stages[name].frozen)
+        self._bn_modes(name)
+
+    def _bn_modes(self, name: str) -> None:
+        """BN layers of a recalibrating stage follow the model's mode."""
+        if name in self._bn_recal:
+            for m in self.stage_bn_layers(name).values():
+                m.train(self.training)
 
     #: the name a ``StagingHook`` phase gives every stage at once
     phase_group = 'pre'
 
     def phase_parts(self) -> Dict[str, nn.Module]:
         """The parts a ``StagingHook`` phase trains or freezes by name: the
-        chain's stages."""
-        return {name: self.pre_net.stage(name) for name in self.pre_net.names}
-
-    def stage_loss_weights(self) -> Dict[str, float]:
-        """Each stage's loss weight."""
-        return {s['name']: s['loss_weight'] for s in self.pre_net.specs}
+        stages' networks."""
+        return {name: self.stage(name) for name in self.stages}
 
     def apply_phase(self,
                     task: Optional[bool] = None,
@@ -216,12 +314,12 @@ class BasePreTaskModel(BaseModel):
             reset_bn (bool): Start a newly recalibrating stage from fresh
                 statistics.
         """
-        chain, stages = self.pre_net, list(self.pre_net.names)
+        stages = list(self.stages)
         if task is not None:
             self.task_enabled = task
         for part, off in (frozen or {}).items():
             if part in stages:
-                chain.set_stage_frozen(part, off)
+                self.set_stage_frozen(part, off)
             else:
                 self.get_submodule(part).requires_grad_(not off)
         if losses is not None:
@@ -230,39 +328,124 @@ class BasePreTaskModel(BaseModel):
             if not names <= set(stages):
                 raise KeyError(f'losses={losses!r} must name the stages '
                                f'{stages}')
-            chain.active_losses = names
+            self.active_losses = names
         for name, weight in (loss_weights or {}).items():
             if name != self.phase_group and name not in stages:
                 raise KeyError(f'loss_weights names {name!r}; the model has '
                                f'{self.phase_group!r} and {stages}')
             for stage in stages if name == self.phase_group else [name]:
-                chain.set_loss_weight(stage, weight)
+                self.set_loss_weight(stage, weight)
         for name in stages:
-            on = chain.bn_recalibrating(name)
+            on = self.bn_recalibrating(name)
             if name in recalibrate_bn or on:
-                chain.set_bn_recalibration(name, name in recalibrate_bn,
-                                           reset=reset_bn and not on)
+                self.set_bn_recalibration(name, name in recalibrate_bn,
+                                          reset=reset_bn and not on)
 
     def train(self, mode: bool = True) -> 'BasePreTaskModel':
         """Set train / eval mode; frozen stages stay in eval mode."""
         super().train(mode)
-        self.pre_net.train(mode)  # not registered under stage_attrs
+        for name, stage in self.stages.items():
+            if stage.frozen:
+                self.stage(name).eval()
+            self._bn_modes(name)
         return self
 
     def init_weights(self) -> None:
-        """Initialise, then load ``task_init`` and every stage's ``init``."""
+        """Initialise, then load ``task_init`` and every stage's ``init``
+        (strict keys)."""
         super().init_weights()
         if self.task_init is not None:
             load_module_checkpoint(self.task_model,
                                    self.task_init['checkpoint'],
                                    self.task_init['prefix'], ('', ),
                                    'task_init')
-        self.pre_net.init_stages()
+        for name, stage in self.stages.items():
+            if stage.init is not None:
+                load_module_checkpoint(
+                    self.stage(name), stage.init['checkpoint'],
+                    stage.init['prefix'], stage.init_prefixes,
+                    f'{name}.init')
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Map the keys of the earlier layout (the stages inside a
+        ``chain_net`` child) to ``<stage>_net`` / ``<stage>_losses``."""
+        for old, new in (('chain_net.modules_.', '_net.'),
+                         ('chain_net.stage_losses.', '_losses.')):
+            for key in [k for k in state_dict if k.startswith(prefix + old)]:
+                name, _, rest = key[len(prefix + old):].partition('.')
+                state_dict[prefix + name + new + rest] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------
-    def run_pre(self, inputs: torch.Tensor) -> Dict[str, Any]:
-        """The chain on a batch (see :meth:`PreModuleChain.forward`)."""
-        return self.pre_net(inputs)
+    def split_sources(self, batch: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``(N, Σ channels, H, W)`` -> the source images by name."""
+        counts = list(self.sources.values())
+        total = 'C' if counts == [None] else sum(counts)
+        if batch.dim() != 4 or total != 'C' and batch.shape[1] != total:
+            raise ValueError(
+                f'{type(self).__name__}: the batch must be (N, {total}, H, '
+                f'W), the sources {self.sources} stacked; got '
+                f'{tuple(batch.shape)}. Keep colour sources RGB: '
+                "FusionDataPreprocessor(keep_rgb=[...]), images loaded with "
+                "color_type='color'")
+        if total == 'C':
+            return {next(iter(self.sources)): batch}
+        return dict(zip(self.sources, torch.split(batch, counts, dim=1)))
+
+    def run_pre(self, images: Any) -> Dict[str, Any]:
+        """Run every stage on the batch ``(N, Σ channels, H, W)`` (split by
+        :meth:`split_sources`) or on the source images by name.
+
+        Returns:
+            dict: ``images`` (every name, sources included) and ``stages``
+            (per stage: ``inputs``, the tensor it got, and what its losses
+            read: ``outputs``, the named images of a fusion stage,
+            ``fields``, the named fields of a scene or registration stage,
+            e.g. a registration stage's ``flow``).
+        """
+        if isinstance(images, torch.Tensor):
+            images = self.split_sources(images)
+        missing = [s for s in self.sources if s not in images]
+        if missing:
+            raise KeyError(f'{type(self).__name__}: sources {missing} are '
+                           f'missing from the batch (got {sorted(images)})')
+        images, records = dict(images), {}
+        for name, stage in self.stages.items():
+            reads = [
+                luminance(images[n]) if view else images[n]
+                for n, view in map(split_selector, stage.inputs)
+            ]
+            x = torch.cat(reads, 1)
+            # a frozen stage computes no gradient of its own weights, but
+            # still passes the gradient of later losses on to the stages
+            # before it (when its input carries one)
+            with torch.set_grad_enabled(
+                    torch.is_grad_enabled()
+                    and (not stage.frozen or x.requires_grad)):
+                out, record = stage.run(self.stage(name), reads, x,
+                                        f"stage '{name}'")
+            images[stage.output] = out
+            records[name] = dict(record, inputs=x)
+        return dict(images=images, stages=records)
+
+    def weighted_losses(self, run: Dict[str, Any]) -> Dict[str, torch.Tensor]:
+        """``{<stage>.<loss_name>: w · ℓ, <stage>.<eta|lambda|rho>: w}`` of
+        the active stages with a non-zero weight and some loss."""
+        out: Dict[str, torch.Tensor] = {}
+        # the logged weights take the batch's dtype (not an AMP output's)
+        batch = run['images'][next(iter(self.sources))]
+        for name, stage in self.stages.items():
+            losses = getattr(self, f'{name}_losses')
+            weight = stage.loss_weight
+            if name not in self.active_losses or weight == 0 or \
+                    not len(losses):
+                continue
+            for key, value in stage.loss_values(losses,
+                                                run['stages'][name]).items():
+                out[f'{name}.{key}'] = weight * value
+            out[f'{name}.{stage.weight_key}'] = batch.new_tensor(weight)
+        return out
 
     def task_inputs(self, run: Any, data_samples: Sequence) -> torch.Tensor:
         """The normalised task input ``(255 · rgb - mean) / std`` of a
@@ -304,10 +487,10 @@ class BasePreTaskModel(BaseModel):
             colour = rgb_to_ycbcr(images[self.color_from].clamp(0, 1))[:, 1:]
         for i, sample in enumerate(samples):
             shape = sample.get('img_shape')
-            for spec in self.pre_net.specs:
+            for stage in self.stages.values():
                 sample.set_field(
-                    crop_to_shape(images[spec['output']][i].clamp(0, 1),
-                                  shape), f"pred_{spec['output']}")
+                    crop_to_shape(images[stage.output][i].clamp(0, 1),
+                                  shape), f'pred_{stage.output}')
             image = crop_to_shape(x[i].clamp(0, 1), shape)
             if x.shape[1] == 3:
                 sample.pred_img = image
@@ -347,19 +530,19 @@ class BasePreTaskModel(BaseModel):
         if not self.task_enabled and self.pre_frozen:
             raise RuntimeError(
                 f'{owner}: the task loss is off (warm-up / pre-training) and '
-                f'the stages {self.pre_net.names} are frozen, so nothing '
+                f'the stages {tuple(self.stages)} are frozen, so nothing '
                 'would train; check the staging hooks and freeze options')
         run = self.run_pre(inputs)
         losses: LossDict = {}
         if self.task_enabled:
             losses = self._task_loss(
                 self.task_inputs(run, data_samples), data_samples)
-            prefixes = tuple(f'{name}.' for name in self.pre_net.names)
+            prefixes = tuple(f'{name}.' for name in self.stages)
             clash = [k for k in losses if k.startswith(prefixes)]
             if clash:
                 raise KeyError(f'task loss keys {clash} clash with the '
                                f'stage prefixes {prefixes}')
-        losses.update(self.pre_net.weighted_losses(run))
+        losses.update(self.weighted_losses(run))
         if not losses:
             raise ValueError(
                 f'{owner}: no loss to train with: the task loss is off '

@@ -22,7 +22,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
 
     RUAS searches a scene module (``scene_path``, α_s) and a task module
     (``task_path``, α_t); ``parts`` (data-flow order) generalises them to a
-    chain, e.g. ``[dict(name='scene', path='chain_net.modules_.scene',
+    chain, e.g. ``[dict(name='scene', path='scene_net',
     losses=['scene.*']), ..., dict(name='task', path='detector',
     losses=['loss_cls', 'loss_bbox'])]``. Every choice point belongs to
     exactly one part, every trainable weight to at most one. A part's loss

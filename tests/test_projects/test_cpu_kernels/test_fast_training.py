@@ -11,11 +11,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cpu_kernels import (apply_cpu_kernels, fast_training_targets,
-                               has_cpu_kernels, remove_cpu_kernels)
+                         has_cpu_kernels, remove_cpu_kernels)
 from cpu_kernels import fast_training
 from cpu_kernels.fast_training import (FastPReLU, PointwiseConv2d,
-                                             fast_training_swaps,
-                                             prelu_backward)
+                                       fast_training_swaps, prelu_backward)
 from mmfusenas.registry import MODELS
 from mmfusenas.apis.deploy import prelu_to_leaky_relu
 from cpu_kernels.switches import cpu_kernels
@@ -156,9 +155,8 @@ def test_pointwise_conv_channels_last(bias):
 
 def test_paired_mm_hand_computed_and_fallbacks():
     """Rows two at a time against diag(b, b): the same product."""
-    from cpu_kernels.fast_training import (PAIRED_COLUMNS,
-                                                 paired_mm,
-                                                 paired_weight_grad)
+    from cpu_kernels.fast_training import (PAIRED_COLUMNS, paired_mm,
+                                           paired_weight_grad)
     assert PAIRED_COLUMNS == 8
     a = torch.arange(12.).view(4, 3)
     b = torch.zeros(3, 8)
@@ -493,15 +491,14 @@ def test_fast_training_targets():
     """The fast training path applies to the fusion network of a compound
     fusion model, to nothing else of a compound model, and to a bare
     network itself."""
-    from mmfusenas.models.compound import (BaseFusionTaskModel,
-                                           BasePreTaskModel,
-                                           BaseSceneTaskModel)
+    from mmfusenas.models.compound import (BasePreTaskModel, FusionDetector,
+                                           FusionSegmentor, SceneDetector)
     from helpers import load_tool
+    fusion_models = (FusionDetector, FusionSegmentor)
     fusion = _compound()
-    assert isinstance(fusion, BaseFusionTaskModel)
+    assert isinstance(fusion, fusion_models)
     assert fast_training_targets(fusion) == ['fusion_net']
-    assert fusion.get_submodule('fusion_net') is fusion.pre_net.stage(
-        'fusion')
+    assert fusion.get_submodule('fusion_net') is fusion.stage('fusion')
     # inside another module: the qualified name
     assert fast_training_targets(nn.ModuleDict(dict(model=fusion))) == [
         'model.fusion_net']
@@ -509,9 +506,9 @@ def test_fast_training_targets():
     # behind a detector): no target, no change of its layout
     scene = load_tool(
         'tests/test_models/test_scene_task_models.py').scene_detector()
-    assert isinstance(scene, BaseSceneTaskModel)
+    assert isinstance(scene, SceneDetector)
     assert isinstance(scene, BasePreTaskModel) and not isinstance(
-        scene, BaseFusionTaskModel)
+        scene, fusion_models)
     assert fast_training_targets(scene) == []
     layouts = [p.is_contiguous() for p in scene.parameters()]
     report = apply_cpu_kernels(scene, training=True)

@@ -5,7 +5,7 @@ pre-module of the compound fusion models (N_F of ``FusionDetector`` /
 ``FusionSegmentor``)."""
 import torch.nn as nn
 
-from mmfusenas.models.compound import BaseFusionTaskModel
+from mmfusenas.models.compound import FusionDetector, FusionSegmentor
 from ..fast_training import FastPReLU, PointwiseConv2d
 from ..grouped_conv import FastGroupedConv2d
 from ..registry import fast_training_host, kernel_class
@@ -15,7 +15,8 @@ kernel_class(nn.Conv2d)(PointwiseConv2d)
 kernel_class(nn.Conv2d)(FastGroupedConv2d)
 
 
-@fast_training_host(BaseFusionTaskModel)
-def _fusion_pre_module(model: BaseFusionTaskModel):
+@fast_training_host(FusionSegmentor)
+@fast_training_host(FusionDetector)
+def _fusion_pre_module(model: nn.Module):
     """The fusion network of a compound fusion model (its one stage)."""
     return ['fusion_net']
