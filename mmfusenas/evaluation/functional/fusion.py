@@ -7,9 +7,11 @@ device. Each convention on which the public evaluators (cddfuse, Tang's
 MATLAB suite, VIFB, IVIF_ZOO) disagree is a keyword argument, and
 :mod:`.fusion_presets` binds them into named presets, evaluated by
 :func:`compute_fusion_metrics` (on the CPU each metric of each pair on
-one thread, several at once). Filters are sums of shifted slices, the same
-code on every device. ``docs/user_guides/evaluation.md`` and
-``evaluation_ivif_zoo.md`` give the formulas and conventions.
+one thread, several at once). Filters are sums of shifted slices, or
+banded matrix products for long kernels, the same code on every device;
+a few float64 functions are numpy's on the CPU (faster than torch's).
+``docs/user_guides/evaluation.md`` and ``evaluation_ivif_zoo.md`` give the
+formulas and conventions.
 """
 import math
 import os
@@ -62,17 +64,52 @@ def _taps(x: Tensor, k: np.ndarray, dim: int, step: int = 1) -> Tensor:
     return out
 
 
+def _band(x: Tensor, k: np.ndarray, step: int = 1, b: int = 8) -> Tensor:
+    """1-D correlation of the rows of ``x`` (2-D), 'valid' part, every
+    ``step``-th output, transposed: ``b`` outputs at a time, a banded
+    ``(b, K)`` matrix times the ``(K, rows)`` views of ``x`` (a NaN or inf
+    of ``x`` spreads over its blocks, through the band's zeros)."""
+    n = len(k)
+    m = (x.shape[1] - n) // step + 1
+    nb = -(-m // b)  # blocks of b outputs; zeros past the end
+    band = np.zeros((b, (b - 1) * step + n))
+    for i in range(b):
+        band[i, i * step:i * step + n] = k
+    width = (nb - 1) * b * step + band.shape[1]
+    if width > x.shape[1]:
+        x = F.pad(x, (0, width - x.shape[1]))
+    (s0, s1), o = x.stride(), x.storage_offset()
+    blocks = x.as_strided((nb, band.shape[1], x.shape[0]),
+                          (b * step * s1, s1, s0), o)
+    return (x.new_tensor(band) @ blocks).view(nb * b, -1)[:m]
+
+
 def _sep(x: Tensor, kx: np.ndarray, ky: Optional[np.ndarray] = None,
          step: int = 1) -> Tensor:
     """'valid' correlation of every image of ``x`` with ``outer(ky, kx)``
     (every ``step``-th row and column)."""
-    return _taps(_taps(x, kx, 2, step), kx if ky is None else ky, 1, step)
+    ky = kx if ky is None else ky
+    if min(len(kx), len(ky)) < 9:  # else the matmuls are faster
+        return _taps(_taps(x, kx, 2, step), ky, 1, step)
+    n, h = x.shape[:2]
+    y = _band(x.reshape(-1, x.shape[2]), kx, step)  # (columns, n * h)
+    y = _band(y.view(-1, h), ky, step)  # (rows, columns * n)
+    return y.view(y.shape[0], -1, n).permute(2, 0, 1).contiguous()
 
 
 def _pad(x: Tensor, r: int, mode: str = 'constant') -> Tensor:
     """``r`` pixels around every image, zeros or reflect-101
     (``'reflect'``)."""
     return F.pad(x[:, None], (r, r, r, r), mode=mode)[:, 0]
+
+
+def _ufunc_(x: Tensor, np_fn: np.ufunc, torch_fn: Callable) -> Tensor:
+    """``torch_fn(x)`` in place, or numpy's ``np_fn`` on the CPU (faster
+    for float64 ``log1p`` and ``arctan``)."""
+    if x.device.type != 'cpu':
+        return torch_fn(x)
+    np_fn(x.numpy(), out=x.numpy())
+    return x
 
 
 def _mean(x: Tensor) -> Tensor:
@@ -225,15 +262,21 @@ def _vif_from(ref: list, dist: list, sigma_nsq: float = 2.0) -> Tensor:
     covariance is negative (the log base cancels in the ratio); NaN for a
     flat reference."""
     eps = 1e-10
+    below = float(np.nextafter(eps, 0))  # x > below: x >= eps
     num = den = 0.0
     for (filt, x, mu1, s1), (_, y, mu2, s2) in zip(ref, dist):
-        s12 = filt(x * y).sub_(mu1 * mu2)
+        # the rules as factors (comparisons and torch.where are slow on
+        # the CPU): s1 where s1 >= eps else 0, the covariance clamped at 0
+        # (then g = 0), 1 where s2 >= eps else 0
+        s1_kept = F.threshold(s1, below, 0.0)
+        s12 = filt(x * y).sub_(mu1 * mu2).clamp_(min=0)
         g = s12 / (s1 + eps)
         sv = torch.addcmul(s2, g, s12, value=-1).clamp_(min=eps)
-        t = torch.log1p(g.mul_(g).mul_(s1).div_(sv.add_(sigma_nsq)))
-        keep = s1 >= eps    # masks multiply: torch.where is slow on CPU
-        num = num + _sum(t.mul_(keep & (s2 >= eps) & (s12 >= 0)))
-        den = den + _sum(torch.log1p(s1 * keep / sigma_nsq))
+        t = g.mul_(g).mul_(s1_kept).div_(sv.add_(sigma_nsq))
+        t.mul_(F.threshold(s2, below, 0.0).sign_())
+        num = num + _sum(_ufunc_(t, np.log1p, Tensor.log1p_))
+        s1_kept.div_(sigma_nsq)
+        den = den + _sum(_ufunc_(s1_kept, np.log1p, Tensor.log1p_))
     return num / den
 
 
@@ -299,7 +342,8 @@ def qabf(a, b, f, scale: float = 1.0, equal_rule: str = 'reference',
         # pi / 2 where sx == 0 (the quotient is then +-inf or NaN)
         t = (sy / sx).nan_to_num_(nan=math.inf, neginf=math.inf)
         g = torch.addcmul(sx * sx, sy, sy).sqrt_()
-        return g.mul_(scale) if scale != 1 else g, t.atan_()
+        return (g.mul_(scale) if scale != 1 else g,
+                _ufunc_(t, np.arctan, Tensor.atan_))
 
     (ga, aa), (gb, ab), (gf, af) = edges(a), edges(b), edges(f)
     c = _QABF
