@@ -4,21 +4,14 @@ _base_ = './chain_retinanet_llvip.py'
 
 genotype = 'work_dirs/search_chain_retinanet_llvip/genotypes/latest.yaml'
 neck_channels = 64
-_stages = _base_.model.stages
 model = dict(
     stages=[
         dict(
-            _stages[0],
+            stage,
             module=dict(
-                type='GenotypeNet',
-                genotype=genotype,
-                part='stages.0.module')),
-        dict(
-            _stages[1],
-            module=dict(
-                type='GenotypeNet',
-                genotype=genotype,
-                part='stages.1.module')),
+                type='GenotypeNet', genotype=genotype,
+                part=f'stages.{i}.module'))
+        for i, stage in enumerate(_base_.model.stages)
     ],
     detector=dict(
         neck=dict(

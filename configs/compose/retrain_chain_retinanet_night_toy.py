@@ -6,21 +6,14 @@ _base_ = ['./chain_retinanet_night_toy.py']
 # the three `genotype` keys of model instead
 genotype = 'work_dirs/search_chain_retinanet_night_toy/genotypes/latest.yaml'
 neck_channels = 32
-_stages = _base_.model.stages
 model = dict(
     stages=[
         dict(
-            _stages[0],
+            stage,
             module=dict(
-                type='GenotypeNet',
-                genotype=genotype,
-                part='stages.0.module')),
-        dict(
-            _stages[1],
-            module=dict(
-                type='GenotypeNet',
-                genotype=genotype,
-                part='stages.1.module')),
+                type='GenotypeNet', genotype=genotype,
+                part=f'stages.{i}.module'))
+        for i, stage in enumerate(_base_.model.stages)
     ],
     detector=dict(
         neck=dict(

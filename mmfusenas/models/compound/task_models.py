@@ -118,9 +118,10 @@ def fusion_stage(fusion_net: ModuleConfigType,
                  fusion_loss_weight: float = 1.0,
                  fused_color: str = 'rgb',
                  fusion_init: Optional[ModuleInit] = None,
-                 freeze_fusion: bool = False) -> dict:
+                 freeze_fusion: bool = False,
+                 **kwargs: Any) -> dict:
     """The options of a compound model whose one stage is TIM's N_F (see
-    :class:`FusionDetector`)."""
+    :class:`FusionDetector`), with the other options ``kwargs``."""
     if fused_color not in FUSED_COLORS:
         raise ValueError(f'fused_color must be one of {FUSED_COLORS}, got '
                          f'{fused_color!r}')
@@ -134,16 +135,19 @@ def fusion_stage(fusion_net: ModuleConfigType,
                  freeze=freeze_fusion)
         ],
         task_input='fused',
-        color_from=SAMPLE_CHROMA if fused_color == 'rgb' else None)
+        color_from=SAMPLE_CHROMA if fused_color == 'rgb' else None,
+        **kwargs)
 
 
 def scene_stage(scene_net: ModuleConfigType,
                 scene_losses: Sequence[ModuleConfigType] = (),
                 scene_loss_weight: float = 1.0,
                 scene_init: Optional[ModuleInit] = None,
-                freeze_scene: bool = False) -> dict:
+                freeze_scene: bool = False,
+                **kwargs: Any) -> dict:
     """The options of a compound model whose one stage is the RUAS scene
-    module (see :class:`SceneDetector`)."""
+    module (see :class:`SceneDetector`), with the other options
+    ``kwargs``."""
     return dict(
         sources=dict(low=3),
         stages=[
@@ -153,7 +157,8 @@ def scene_stage(scene_net: ModuleConfigType,
                  init=parse_module_init(scene_init, 'scene_init'),
                  freeze=freeze_scene)
         ],
-        task_input='img')
+        task_input='img',
+        **kwargs)
 
 
 #: FusionDataPreprocessor's stacked luminances, padded to 32
@@ -206,20 +211,10 @@ class FusionDetector(ChainDetector):
 
     default_data_preprocessor = FUSION_PREPROCESSOR
 
-    def __init__(self,
-                 fusion_net: ModuleConfigType,
-                 detector: ModuleConfigType,
-                 fusion_losses: Sequence[ModuleConfigType] = (),
-                 fusion_loss_weight: float = 1.0,
-                 fused_color: str = 'rgb',
-                 fusion_init: Optional[ModuleInit] = None,
-                 freeze_fusion: bool = False,
-                 **kwargs: Any) -> None:
-        super().__init__(
-            detector=detector,
-            **fusion_stage(fusion_net, fusion_losses, fusion_loss_weight,
-                           fused_color, fusion_init, freeze_fusion),
-            **kwargs)
+    def __init__(self, fusion_net: ModuleConfigType,
+                 detector: ModuleConfigType, **kwargs: Any) -> None:
+        super().__init__(detector=detector,
+                         **fusion_stage(fusion_net, **kwargs))
 
 
 @MODELS.register_module()
@@ -232,20 +227,10 @@ class FusionSegmentor(ChainSegmentor):
 
     default_data_preprocessor = FUSION_PREPROCESSOR
 
-    def __init__(self,
-                 fusion_net: ModuleConfigType,
-                 segmentor: ModuleConfigType,
-                 fusion_losses: Sequence[ModuleConfigType] = (),
-                 fusion_loss_weight: float = 1.0,
-                 fused_color: str = 'rgb',
-                 fusion_init: Optional[ModuleInit] = None,
-                 freeze_fusion: bool = False,
-                 **kwargs: Any) -> None:
-        super().__init__(
-            segmentor=segmentor,
-            **fusion_stage(fusion_net, fusion_losses, fusion_loss_weight,
-                           fused_color, fusion_init, freeze_fusion),
-            **kwargs)
+    def __init__(self, fusion_net: ModuleConfigType,
+                 segmentor: ModuleConfigType, **kwargs: Any) -> None:
+        super().__init__(segmentor=segmentor,
+                         **fusion_stage(fusion_net, **kwargs))
 
 
 @MODELS.register_module()
@@ -294,19 +279,10 @@ class SceneDetector(ChainDetector):
         bgr_to_rgb=True,
         pad_size_divisor=32)
 
-    def __init__(self,
-                 scene_net: ModuleConfigType,
-                 detector: ModuleConfigType,
-                 scene_losses: Sequence[ModuleConfigType] = (),
-                 scene_loss_weight: float = 1.0,
-                 scene_init: Optional[ModuleInit] = None,
-                 freeze_scene: bool = False,
-                 **kwargs: Any) -> None:
-        super().__init__(
-            detector=detector,
-            **scene_stage(scene_net, scene_losses, scene_loss_weight,
-                          scene_init, freeze_scene),
-            **kwargs)
+    def __init__(self, scene_net: ModuleConfigType,
+                 detector: ModuleConfigType, **kwargs: Any) -> None:
+        super().__init__(detector=detector,
+                         **scene_stage(scene_net, **kwargs))
 
 
 @MODELS.register_module()
@@ -330,16 +306,7 @@ class SceneSegmentor(ChainSegmentor):
         seg_pad_val=255,
         test_cfg=dict(size_divisor=32))
 
-    def __init__(self,
-                 scene_net: ModuleConfigType,
-                 segmentor: ModuleConfigType,
-                 scene_losses: Sequence[ModuleConfigType] = (),
-                 scene_loss_weight: float = 1.0,
-                 scene_init: Optional[ModuleInit] = None,
-                 freeze_scene: bool = False,
-                 **kwargs: Any) -> None:
-        super().__init__(
-            segmentor=segmentor,
-            **scene_stage(scene_net, scene_losses, scene_loss_weight,
-                          scene_init, freeze_scene),
-            **kwargs)
+    def __init__(self, scene_net: ModuleConfigType,
+                 segmentor: ModuleConfigType, **kwargs: Any) -> None:
+        super().__init__(segmentor=segmentor,
+                         **scene_stage(scene_net, **kwargs))
