@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from helpers import load_tool
+from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 from test_task_protocol import (BUDGET, TEST, TRAIN, _copy_pairs, _Killed,
                                  kill_after_first_step)
 
@@ -98,6 +99,23 @@ def test_a_truncated_source_image_is_refused(bench, shared_data, tmp_path,
     err = capsys.readouterr().err
     assert 'error: image ' in err and osp.abspath(src) in err
     assert 'is truncated (700 bytes' in err
+    assert not osp.isdir(osp.join(work, 'runs'))  # nothing trained
+
+
+@pytest.mark.parametrize('how', JPEG_DAMAGE)
+def test_a_corrupt_jpeg_that_keeps_its_end_marker_is_refused(
+        bench, shared_data, tmp_path, capsys, how):
+    """A source JPEG cut to a third with ``FF D9`` appended, or with its
+    middle third zeroed, was cached mostly grey and trained on: now the
+    protocol stops before any training, naming the file and libjpeg's
+    complaint."""
+    root = _make_data(shared_data, str(tmp_path))
+    src = osp.join(root, 'data', 'vi', f'{TRAIN[0]}.jpg')
+    write_damaged_jpeg(src, how, source=src)
+    work = osp.join(root, 'work')
+    assert bench.main(_argv(root, work)) == 2
+    err = capsys.readouterr().err
+    assert f"error: image '{osp.abspath(src)}' is corrupt (libjpeg: " in err
     assert not osp.isdir(osp.join(work, 'runs'))  # nothing trained
 
 
