@@ -1,9 +1,12 @@
 """benchmarks/bench_demo.py: the validations of the demo run, and README
 command (2)'s test run timed as a record."""
 import json
+import os.path as osp
 
 import pytest
 from bench_demo import main, parse_summary, validations
+
+from helpers import REPO_ROOT
 
 
 def test_validations_are_read_by_iteration():
@@ -73,3 +76,15 @@ def test_the_demo_record_keeps_wall_and_cpu_time(tmp_path, monkeypatch):
     assert saved['table_metrics']['wall time'] == ['seconds', 'cpu_seconds']
     assert saved['result']['validations'] == {
         'iteration 300': {'coco/bbox_mAP': 0.2, 'coco/bbox_mAP_50': 0.4}}
+
+
+def test_the_recorded_suite_fits_five_minutes_on_every_cpu():
+    """README (2)'s record (``docs/results/test_suite.json``): a green run
+    within 300 s of wall time on each CPU it names (issue 79 item 16)."""
+    with open(osp.join(REPO_ROOT, 'docs', 'results', 'test_suite.json'),
+              encoding='utf-8') as f:
+        runs = json.load(f)['result']['python -m pytest tests']
+    assert runs
+    for cpu, run in runs.items():
+        assert run['returncode'] == 0 and run['passed'] > 3000, cpu
+        assert run['wall_s'] <= 300, (cpu, run['wall_s'])

@@ -69,3 +69,20 @@ def test_weights_load_and_fuse(name, entry, tmp_path):
     img = result_image(inference_fusion(model, data.get_data_info(0)))
     assert img.dtype == np.uint8 and img.shape[:2] == (48, 64)
     assert img.std() > 0
+
+
+def test_the_weak_seafusion_weights_carry_their_measured_quality():
+    """``docs/model_zoo.md`` lists ``seafusion_roadscene221.pth`` with the
+    TNO figures of its record (SSIM, VIF, the mean rank of its metrics among
+    the table's rows) and says it is not for use (issue 79 item 4)."""
+    with open(RECORDS[0], encoding='utf-8') as f:
+        tno = json.load(f)['result']['TNO']
+    row = tno['SeAFusion/content']
+    rank = np.mean(list(row['rank'].values()))
+    with open(osp.join(REPO_ROOT, 'docs', 'model_zoo.md'),
+              encoding='utf-8') as f:
+        line = next(x for x in f
+                    if x.startswith('| `checkpoints/seafusion_roadscene221'))
+    assert f"SSIM {row['SSIM']:.3f}, VIF {row['VIF']:.3f}" in line
+    assert f'mean rank {rank:.1f} of {len(tno)}' in line
+    assert 'not for use' in line
