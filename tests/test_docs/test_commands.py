@@ -162,3 +162,33 @@ def test_every_command_names_what_exists(page):
     for number, words in shell_commands(read(page)):
         bad += [f'{page}:{number}: {p}' for p in command_problems(words)]
     assert bad == []
+
+
+#: options that name where a documented command writes
+OUTPUT_OPTIONS = ('--out', '--out-dir', '--output', '--save', '--save-dir',
+                  '--work-dir', '--show-dir', '--save-path')
+#: where a documented command may write: the ignored output folders, or
+#: files meant to be committed (records, split lists)
+OUTPUT_HOMES = ('work_dirs', 'outputs', 'data/', 'docs/results/',
+                'configs/_base_/datasets/splits')
+
+
+def test_documented_commands_write_under_the_output_folders():
+    """No documented command writes into the repository root (issue 79
+    item 14): every output option is a placeholder (``OUT``, ``DIR``,
+    ``$VAR``, ``<...>``) or lies under an ignored output folder or a place
+    for committed records."""
+    wrong = []
+    for page in pages() + report_pages():
+        for number, words in shell_commands(read(page)):
+            for i, word in enumerate(words[:-1]):
+                key, eq, value = word.partition('=')
+                if key not in OUTPUT_OPTIONS:
+                    continue
+                value = value if eq else words[i + 1]
+                if re.fullmatch(r'[A-Z_]+(\.\w+)?', value) or \
+                        PLACEHOLDER.search(value) or \
+                        value.startswith(OUTPUT_HOMES):
+                    continue
+                wrong.append(f'{page}:{number}: {key} {value}')
+    assert not wrong, wrong
