@@ -352,7 +352,7 @@ def run_config(path, args, data_root):
         fused = model.run_pre(data['inputs'])
         picture = model.task_inputs(fused, data['data_samples'])
     macs = dict(
-        fusion=count_flops_of_call(model.run_pre, (data['inputs'], ),
+        fusion=count_flops_of_call(model.fusion_net, (data['inputs'], ),
                                    {}).macs / 1e9,
         task=count_flops_of_call(model.task_model, (picture, ),
                                  dict(mode='tensor')).macs / 1e9)

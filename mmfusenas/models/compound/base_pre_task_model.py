@@ -142,14 +142,15 @@ class BasePreTaskModel(BaseModel):
             if stage.name in self.stages:
                 raise ValueError(f'{where}: stage names must be unique')
             known.add(stage.output)
-            self.add_module(f'{stage.name}_net', build(net))
+            net = build(net)
+            self.add_module(f'{stage.name}_net', net)
             losses[stage.name] = nn.ModuleList(build(x) for x in loss_cfgs)
             names = [loss.loss_name for loss in losses[stage.name]]
             if len(set(names)) != len(names):
                 raise ValueError(f'{where}: loss names must be unique, got '
                                  f'{names}')
-            stage.needs_all = stage.check_losses(
-                getattr(self, f'{stage.name}_net'), losses[stage.name], where)
+            stage.needs_all = stage.check_losses(net, losses[stage.name],
+                                                 where)
             self.stages[stage.name] = stage
         self._task_name = task[0]
         self.add_module(task[0], self._build_task_model(*task))
