@@ -722,39 +722,38 @@ def batches(seed: int, n: int, args):
                (torch.rand(args.batch, generator=g) < 0.5).tolist())
 
 
-def recalibrate(chain, names, i: int, args) -> None:
+def recalibrate(model, names, i: int, args) -> None:
     """Stages ``names`` (frozen after training) re-estimate their BN
     statistics in the first ``--bn-recal`` iterations (``i``) of a phase,
     as ``ChainStagingHook(recalibrate_bn=...)`` does in configs."""
     for name in names:
         if i == 0 and args.bn_recal:
-            chain.set_bn_recalibration(name, True)
+            model.set_bn_recalibration(name, True)
         elif i == args.bn_recal:
-            chain.set_bn_recalibration(name, False)
+            model.set_bn_recalibration(name, False)
 
 
 def warm_up(model, stage: str, train: dict, seed: int, args) -> None:
     """``--warmup`` iterations of one stage alone on its own loss."""
-    chain = model
-    for name in chain.stages:
-        chain.set_stage_frozen(name, name != stage)
-    chain.active_losses = {stage}
+    for name in model.stages:
+        model.set_stage_frozen(name, name != stage)
+    model.active_losses = {stage}
     model.task_enabled = False
-    opt = torch.optim.Adam(chain.stage(stage).parameters(),
+    opt = torch.optim.Adam(model.stage(stage).parameters(),
                            lr=warmup_lr(stage, args))
     it = batches(seed + 1000 + len(stage), train['x'].shape[0], args)
     # the stages warmed up before this one are frozen now
-    names = list(chain.stages)
+    names = list(model.stages)
     before = names[:names.index(stage)]
     for i in range(args.warmup):
-        recalibrate(chain, before, i, args)
+        recalibrate(model, before, i, args)
         idx, flip = next(it)
         x, samples = compose_make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
         opt.zero_grad()
         loss.backward()
         opt.step()
-    recalibrate(chain, before, args.bn_recal, args)
+    recalibrate(model, before, args.bn_recal, args)
 
 
 @torch.no_grad()
@@ -788,24 +787,23 @@ def bn_diagnosis(seed: int, train: dict, val: dict, args) -> dict:
     torch.manual_seed(seed)
     model = compose_build_model(args.diag_variant, args)
     model.train()
-    chain = model
-    for name in chain.stages:
+    for name in model.stages:
         warm_up(model, name, train, seed, args)
-    bn = list(chain.stage_bn_layers('fusion').values())
+    bn = list(model.stage_bn_layers('fusion').values())
     out = dict(running_var=float(torch.cat([b.running_var for b in bn]
                                             ).mean()))
-    chain.set_stage_frozen('fusion', False)
+    model.set_stage_frozen('fusion', False)
     out['train_mode'] = fused_quality(model, val, args)
-    chain.set_stage_frozen('fusion', True)
+    model.set_stage_frozen('fusion', True)
     out['eval_warmup_stats'] = fused_quality(model, val, args)
-    chain.set_bn_recalibration('fusion', True)
+    model.set_bn_recalibration('fusion', True)
     it = batches(seed, train['x'].shape[0], args)
     with torch.no_grad():
         for _ in range(max(args.bn_recal, 1)):
             idx, flip = next(it)
             model.run_pre(
                 compose_make_samples(train, idx, flip, args.res)[0])
-    chain.set_bn_recalibration('fusion', False)
+    model.set_bn_recalibration('fusion', False)
     out['running_var_recalibrated'] = float(
         torch.cat([b.running_var for b in bn]).mean())
     out['eval_recalibrated'] = fused_quality(model, val, args)
@@ -819,34 +817,33 @@ def compose_train_and_eval(variant: str, seed: int, train: dict, val: dict,
     model = compose_build_model(variant, args)
     torch.manual_seed(seed)  # the same detector initialisation everywhere
     model.detector.init_weights()
-    chain = model
     model.train()
     t0 = time.perf_counter()
-    for name in chain.stages:  # the pre-modules alone, in chain order
+    for name in model.stages:  # the pre-modules alone, in chain order
         warm_up(model, name, train, seed, args)
     joint = variant != 'chain_fixed'
-    for name in chain.stages:
-        chain.set_stage_frozen(name, not joint)
-    chain.active_losses = set(chain.stages) if joint else set()
+    for name in model.stages:
+        model.set_stage_frozen(name, not joint)
+    model.active_losses = set(model.stages) if joint else set()
     model.task_enabled = True
     groups = [dict(params=model.detector.parameters(), lr=args.lr)]
-    if joint and chain.stages:
+    if joint and model.stages:
         groups.append(dict(params=[
-            p for name in chain.stages
-            for p in chain.stage(name).parameters()], lr=args.pre_lr))
+            p for name in model.stages
+            for p in model.stage(name).parameters()], lr=args.pre_lr))
     opt = torch.optim.AdamW(groups, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=[g['lr'] for g in groups], total_steps=args.iters,
         pct_start=0.1)
     it = batches(seed, train['x'].shape[0], args)
-    frozen = [] if joint else list(chain.stages)
+    frozen = [] if joint else list(model.stages)
     for i in range(args.iters):
-        recalibrate(chain, frozen, i, args)
+        recalibrate(model, frozen, i, args)
         idx, flip = next(it)
         x, samples = compose_make_samples(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
         optimizer_step(model, opt, sched, loss)
-    recalibrate(chain, frozen, args.bn_recal, args)
+    recalibrate(model, frozen, args.bn_recal, args)
     train_s = time.perf_counter() - t0
 
     model.eval()
