@@ -223,5 +223,8 @@ def test_cuda_equals_cpu_on_real_pairs(shared_data, preset):
     gpu = FF.compute_fusion_metrics(*_stack(pairs, 'cuda'), preset, 'all')
     for m, v in gpu.items():
         assert v.device.type == 'cuda', m
-        torch.testing.assert_close(v.cpu(), cpu[m], rtol=1e-9, atol=1e-12,
+        # CE is float32 as IVIF_ZOO computes it: its sums run in another
+        # order on CUDA (float32 rounding); every other metric is float64
+        rtol = 2e-6 if m == 'CE' else 1e-9
+        torch.testing.assert_close(v.cpu(), cpu[m], rtol=rtol, atol=1e-12,
                                    msg=m)

@@ -156,7 +156,7 @@ class FiniteStepGuardHook(Hook):
         (the loss MMEngine logs every iteration)."""
         if not self._amp or 'loss' not in (outputs or {}):
             return
-        finite = math.isfinite(float(outputs['loss']))
+        finite = math.isfinite(float(outputs['loss'].detach()))
         bad = torch.tensor([float(not finite)])
         all_reduce(bad)  # a no-op in one process
         if not bad.item():
