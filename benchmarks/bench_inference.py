@@ -135,10 +135,10 @@ from torch.utils._pytree import tree_leaves
 
 from mmfusenas.apis import (PackedInputs, export_network, init_model,
                             optimize_for_inference)
-from mmfusenas.apis.tim_official import TIM_OFFICIAL
 from mmfusenas.benchmark.cli_modes import run_mode
 from mmfusenas.benchmark.results_record import (check_record_path,
                                                 write_results_record)
+from mmfusenas.models.fusion.tim_official import TIM_OFFICIAL
 from mmfusenas.models.gisr import DCNASNet
 from mmfusenas.registry import MODELS
 from mmfusenas.search.estimators import count_flops, count_params, device_name

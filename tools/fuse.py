@@ -25,7 +25,7 @@ runs the config's initial (random) weights for a quick look at the pipeline,
 with a warning on stderr. ``--data-root`` is not
 needed here (the folders are given); ``--tim-official PROTOCOL`` runs a
 converted official TIM model with the authors' test protocol
-(:func:`mmfusenas.apis.tim_official.fuse_tim_official`; see
+(:func:`mmfusenas.models.fusion.tim_official.fuse_tim_official`; see
 ``docs/user_guides/official_weights.md``). See
 ``docs/user_guides/inference.md``.
 """
@@ -46,8 +46,6 @@ from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
 from mmfusenas.apis.inference import loader_cfg  # noqa: E402
 from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
                                        format_skipped, refuse_unreadable)
-from mmfusenas.apis.tim_official import (TIM_OFFICIAL,  # noqa: E402
-                                         fuse_tim_official)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.datasets.paired_image_dataset import (  # noqa: E402
     PairCheckError)
@@ -56,6 +54,8 @@ from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
     resolve_metrics)
 from mmfusenas.evaluation.fusion_files import (  # noqa: E402
     format_metrics_table, mean_metrics, score_files)
+from mmfusenas.models.fusion.tim_official import (  # noqa: E402
+    TIM_OFFICIAL, fuse_tim_official)
 from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.batchnorm_folding import fold_batchnorm
+from mmfusenas.models.utils.batchnorm_folding import fold_batchnorm
 from mmfusenas.utils.fileio import atomic_write
 
 #: built-in inference optimisations, in the order they are applied (a

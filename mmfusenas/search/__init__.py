@@ -1,6 +1,7 @@
 """Architecture search: algorithms, bilevel strategies and path samplers,
-regularisers, cost estimators and ranking predictors (the loops and hooks
-that drive a search are in :mod:`mmfusenas.engine`).
+the evolutionary search, PMI's meta-gradient, regularisers, cost estimators
+and ranking predictors (the loops and hooks that drive a search are in
+:mod:`mmfusenas.engine`).
 """
 from .algorithms import (BaseSearchAlgorithm, BilevelSearchAlgorithm,
                          CooperativeSearchAlgorithm, LossWeightSearchAlgorithm,
@@ -14,9 +15,10 @@ from .regularizers import (FlopsRegularizer, LatencyRegularizer,
 from .strategies import (BaseBilevelStrategy, BestOfMPathSampler,
                          BilevelProblem, CooperativeProblem,
                          CooperativeStrategy, DartsFirstOrderStrategy,
-                         DartsSecondOrderStrategy, HyperGradient,
-                         IASStrategy, ImplicitStrategy, PredictorPathSampler,
-                         UniformPathSampler, path_loss)
+                         DartsSecondOrderStrategy, EvolutionSearcher,
+                         HyperGradient, IASStrategy, ImplicitStrategy,
+                         PredictorPathSampler, UniformPathSampler,
+                         meta_gradient, path_loss)
 
 __all__ = [
     'BaseSearchAlgorithm', 'BaseBilevelStrategy', 'BilevelProblem',
@@ -31,5 +33,5 @@ __all__ = [
     'LossWeightSearchAlgorithm', 'PathCostTable',
     'BGRUPredictor', 'kendall_tau', 'ranknet_loss', 'spearman_rho',
     'train_predictor', 'BestOfMPathSampler', 'PredictorPathSampler',
-    'UniformPathSampler', 'path_loss'
+    'UniformPathSampler', 'path_loss', 'EvolutionSearcher', 'meta_gradient'
 ]

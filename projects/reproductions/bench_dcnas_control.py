@@ -101,7 +101,7 @@ from mmfusenas.models.mutables import (
     Genotype, encode_choices, one_shot_space, random_choices)
 from mmfusenas.search.estimators import (
     PathCostTable, count_flops, count_params, measure_latency)
-from mmfusenas.engine.runner import EvolutionSearcher
+from mmfusenas.search.strategies import EvolutionSearcher
 from mmfusenas.search.predictors import (
     BGRUPredictor, kendall_tau, predict_scores, spearman_rho, train_predictor)
 from mmfusenas.search.strategies import path_loss

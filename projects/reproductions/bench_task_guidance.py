@@ -60,9 +60,9 @@ import torch.nn as nn
 
 from mmfusenas.benchmark.cli_modes import run_mode
 from mmfusenas.benchmark.process_units import map_in_processes
+from mmfusenas.models.utils.colorspace import rgb_to_ycbcr
 from mmfusenas.testing.toy_data.ivif import CLASSES, generate_toy_dataset
 from mmfusenas.testing.toy_models import toy_retinanet
-from mmfusenas.utils.colorspace import rgb_to_ycbcr
 
 VARIANTS = ('vis', 'ir', 'direct', 'guided')
 NAMES = {

@@ -64,7 +64,7 @@ def test_official_tim_network_on_tno_unchanged(shared_data):
     net = ref_impl.perturb_(MODELS.build(cfg.model).fusion_net, 0).eval()
     n = sum(type(m) is nn.PReLU for m in net.modules())
     # the TNO crop of the BN-folding test (one loader of it)
-    x = load_tool('tests/test_utils/test_batchnorm_folding.py')._tno_pair(
+    x = load_tool('tests/test_models/test_batchnorm_folding.py')._tno_pair(
         shared_data)
     with torch.no_grad():
         ref = net(x)

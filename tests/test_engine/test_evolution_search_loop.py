@@ -1,16 +1,17 @@
 """The constrained evolutionary search over a one-shot space
-(:class:`~mmfusenas.engine.runner.EvolutionSearcher`) and its train loop:
-beats random sampling within the budget, resumes exactly, fails fast on an
-impossible budget, scores canonical paths once, names unknown options."""
+(:class:`~mmfusenas.search.strategies.EvolutionSearcher`) and its train
+loop: beats random sampling within the budget, resumes exactly, fails fast
+on an impossible budget, scores canonical paths once, names unknown
+options."""
 import random
 
 import pytest
 import torch
 
-from mmfusenas.engine.runner import EvolutionSearcher
 from mmfusenas.models.gisr import DCNASNet, dcnas_space
 from mmfusenas.models.mutables import random_choices
 from mmfusenas.search.estimators import ResourceConstraintError
+from mmfusenas.search.strategies import EvolutionSearcher
 
 
 def _toy_space():

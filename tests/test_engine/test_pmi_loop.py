@@ -11,9 +11,10 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-from mmfusenas.engine.runner import (PMILoop, inner_update, meta_gradient,
-                                     meta_parameters, with_cached_text)
+from mmfusenas.engine.runner import PMILoop, with_cached_text
 from mmfusenas.registry import MODELS
+from mmfusenas.search.strategies import (inner_update, meta_gradient,
+                                         meta_parameters)
 from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
 from helpers import load_tool
 

@@ -325,7 +325,8 @@ def test_cli_equals_the_loop_metric_on_the_same_representation(tmp_path):
     from mmfusenas.engine.hooks.fused_image_save_hook import \
         tensor_to_uint8_image
     from mmfusenas.evaluation.metrics import FusionMetric
-    from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
+    from mmfusenas.models.utils.colorspace import (rgb_to_ycbcr,
+                                                   ycbcr_to_rgb)
     rng = np.random.default_rng(1)
     size = (64, 72)
     ir = cv2.GaussianBlur(rng.uniform(0, 255, size), (5, 5), 1).astype(

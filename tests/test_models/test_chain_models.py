@@ -16,7 +16,8 @@ from mmfusenas.models.compound import FusionStage, SceneStage
 from mmfusenas.registry import MODELS
 from helpers.stand_ins import Gain, MeanLoss
 from helpers.task_models import SIZE, retinanet
-from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
+from mmfusenas.models.utils.colorspace import (luminance, rgb_to_ycbcr,
+                                               ycbcr_to_rgb)
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')

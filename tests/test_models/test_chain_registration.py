@@ -9,8 +9,8 @@ from mmfusenas.models import (ChainDetector, FlowEPELoss, FlowSmoothnessLoss,
                               ImageRegistrator, NGFLoss)
 from mmfusenas.models.compound import RegistrationStage
 from mmfusenas.models.registration import warp_image
+from mmfusenas.models.utils.colorspace import luminance
 from mmfusenas.structures import FusionDataSample
-from mmfusenas.utils.colorspace import luminance
 from helpers.finite_guard import guarded_runner
 
 pytestmark = pytest.mark.usefixtures('one_thread')

@@ -3,8 +3,8 @@ import torch
 
 from mmfusenas.models.data_preprocessors import (FusionDataPreprocessor,
                                                  crop_to_shape)
+from mmfusenas.models.utils.colorspace import rgb_to_ycbcr
 from mmfusenas.structures import FusionDataSample
-from mmfusenas.utils.colorspace import rgb_to_ycbcr
 
 
 def sample(stem, h, w, color_modality='vi', modalities=('ir', 'vi')):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.engine.runner import EvolutionSearcher
+from mmfusenas.search.strategies import EvolutionSearcher
 from helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from mmengine.config import Config
 
 from mmfusenas.evaluation.functional import compute_fusion_metrics
+from mmfusenas.models.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
 from helpers import load_tool
 from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 

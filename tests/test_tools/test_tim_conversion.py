@@ -6,7 +6,7 @@ github.com/LiuZhu-CV/TIMFusion with the official key layout):
 seeded and perturbed weights are saved as official ``weights_*.pt`` files,
 converted with ``tools/model_converters/tim_official_to_mmfusenas.py``,
 loaded with ``mmfusenas.apis.init_model`` and run with
-``mmfusenas.apis.tim_official.fuse_tim_official`` on shared TNO /
+``mmfusenas.models.fusion.tim_official.fuse_tim_official`` on shared TNO /
 medical images; the written images must equal the reference scripts'
 outputs (run in the same process) exactly, and the stored outputs
 (``tests/data/tim_official``, made on another CPU) within ±1 grey level
@@ -21,7 +21,8 @@ import pytest
 import torch
 
 from mmfusenas.apis import init_model
-from mmfusenas.apis.tim_official import TIM_OFFICIAL, fuse_tim_official
+from mmfusenas.models.fusion.tim_official import (TIM_OFFICIAL,
+                                                  fuse_tim_official)
 from helpers import REPO_ROOT as REPO
 from helpers import load_tool
 from helpers import tim_official_reference as R

@@ -11,7 +11,7 @@ import pytest
 from mmengine.logging import MMLogger
 from scipy.io import loadmat
 
-from mmfusenas.engine.runner.evolution_search_loop import EvolutionSearcher
+from mmfusenas.search.strategies.evolution import EvolutionSearcher
 from helpers import (LogCapture, load_tool,
                      save_seeded_checkpoint)
 from mmfusenas.utils.progress import track

@@ -148,13 +148,13 @@ from mmfusenas.datasets.paired_coco import (read_boxes,  # noqa: E402
                                             to_coco)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
     aggregate, matching_record, record_path, write_record)
+from mmfusenas.models.utils.module_checkpoint import \
+    parse_module_init  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
-from mmfusenas.utils.module_checkpoint import \
-    parse_module_init  # noqa: E402
 from mmfusenas.utils.fileio import (atomic_write, decode_image,  # noqa
                                     read_image, read_json, write_png)
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa

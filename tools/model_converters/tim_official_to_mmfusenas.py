@@ -50,7 +50,7 @@ loads into the target model with ``strict=True``. The output is
 ``{'state_dict': ..., 'meta': ...}`` (sources, SHA-256, config), written
 atomically. Run the converted model with the official test protocols
 (quirks included) via ``tools/fuse.py --tim-official MODEL`` or
-:func:`mmfusenas.apis.tim_official.fuse_tim_official`; see
+:func:`mmfusenas.models.fusion.tim_official.fuse_tim_official`; see
 ``docs/user_guides/official_weights.md``.
 """
 import argparse
@@ -66,7 +66,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.utils.progress import end_progress, start_progress  # noqa
 from mmfusenas.registry import MODELS  # noqa: E402
-from mmfusenas.apis.tim_official import TIM_OFFICIAL  # noqa: E402
+from mmfusenas.models.fusion.tim_official import TIM_OFFICIAL  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     load_legacy_checkpoint, save_converted_checkpoint)
 from mmfusenas.utils.state_dict_conversion import (  # noqa: E402

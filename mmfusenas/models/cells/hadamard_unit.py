@@ -72,7 +72,7 @@ class HadamardUnit(nn.Module):
 
     #: ``r_norms[k]`` is applied to ``r_ops[k]``'s output only (and so for
     #: ``i``): BatchNorm folding, see
-    #: :func:`~mmfusenas.utils.batchnorm_folding.fold_batchnorm`
+    #: :func:`~mmfusenas.models.utils.batchnorm_folding.fold_batchnorm`
     conv_bn_pairs = (('r_ops', 'r_norms'), ('i_ops', 'i_norms'))
 
     def __init__(self,

@@ -1,6 +1,6 @@
 """Stages of pre-modules (fusion / scene / registration networks) + a real
 task model, trained together (TIM, RUAS, their compositions)."""
-from mmfusenas.utils.module_checkpoint import load_module_checkpoint
+from mmfusenas.models.utils.module_checkpoint import load_module_checkpoint
 from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD, SAMPLE_CHROMA,
                                   BasePreTaskModel, get_pre_task_model)
 from .compat_ssd_head import CompatSSDHead

@@ -10,11 +10,12 @@ from mmengine.model import BaseModel
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmfusenas.models.data_preprocessors import crop_to_shape
-from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
-from mmfusenas.utils.distributed import unwrap
-from mmfusenas.utils.module_checkpoint import (
+from mmfusenas.models.utils.colorspace import (luminance, rgb_to_ycbcr,
+                                               ycbcr_to_rgb)
+from mmfusenas.models.utils.module_checkpoint import (
     ModuleInit, load_module_checkpoint, parse_module_init)
+from mmfusenas.registry import MODELS
+from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
 from .stages import Stage, build, checked_weight, parse_stage, split_selector
 

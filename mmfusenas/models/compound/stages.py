@@ -25,10 +25,10 @@ from mmfusenas.models.fusion.fusion_outputs import (check_loss_outputs,
 from mmfusenas.models.registration import (REGISTRATION_FIELDS,
                                            check_registration_losses,
                                            register_pair)
-from mmfusenas.registry import MODELS
-from mmfusenas.utils.module_checkpoint import (
+from mmfusenas.models.utils.module_checkpoint import (
     FUSION_AUTO_PREFIXES, REGISTRATION_AUTO_PREFIXES, SCENE_AUTO_PREFIXES,
     ModuleInit, parse_module_init)
+from mmfusenas.registry import MODELS
 
 #: fields a scene stage's loss may read (no ground-truth image)
 SCENE_STAGE_FIELDS = tuple(f for f in LOSS_FIELDS if f != 'gt')

@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 
+from mmfusenas.models.utils.module_checkpoint import (ModuleInit,
+                                                      parse_module_init)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.module_checkpoint import ModuleInit, parse_module_init
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
 from .base_pre_task_model import SAMPLE_CHROMA, BasePreTaskModel
 

@@ -4,8 +4,8 @@ from typing import List, Optional, Sequence
 import torch
 from mmengine.model import BaseDataPreprocessor, stack_batch
 
+from mmfusenas.models.utils.colorspace import rgb_to_ycbcr
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import rgb_to_ycbcr
 
 
 @MODELS.register_module()

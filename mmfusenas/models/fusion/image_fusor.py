@@ -11,8 +11,8 @@ from mmfusenas.models.fusion.fusion_outputs import (MAIN_OUTPUT,
                                                     check_loss_outputs,
                                                     loss_output,
                                                     run_fusion_outputs)
+from mmfusenas.models.utils.colorspace import recolor_pillow, ycbcr_to_rgb
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import recolor_pillow, ycbcr_to_rgb
 from mmfusenas.utils.typing_utils import ModuleConfigType
 
 

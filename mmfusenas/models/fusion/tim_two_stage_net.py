@@ -4,11 +4,11 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
+from mmfusenas.models.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
+                                                      ModuleInit,
+                                                      load_module_checkpoint,
+                                                      parse_module_init)
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.module_checkpoint import (FUSION_AUTO_PREFIXES,
-                                              ModuleInit,
-                                              load_module_checkpoint,
-                                              parse_module_init)
 
 
 @MODELS.register_module()

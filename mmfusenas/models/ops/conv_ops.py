@@ -51,7 +51,7 @@ class ReflectPadConv2d(nn.Module):
         kernel_size (int): odd kernel size.
     """
     #: the output is this conv's output (BatchNorm folding, see
-    #: :func:`~mmfusenas.utils.batchnorm_folding.fold_batchnorm`)
+    #: :func:`~mmfusenas.models.utils.batchnorm_folding.fold_batchnorm`)
     bn_fold_conv = 'conv'
 
     def __init__(self, in_channels: int, out_channels: int,

@@ -30,7 +30,7 @@ class TaskConv(nn.Module):
     """
 
     #: forward applies ``bn`` to ``conv``'s output only (BatchNorm folding,
-    #: see :func:`~mmfusenas.utils.batchnorm_folding.fold_batchnorm`)
+    #: see :func:`~mmfusenas.models.utils.batchnorm_folding.fold_batchnorm`)
     conv_bn_pairs = (('conv', 'bn'), )
 
     def __init__(self,

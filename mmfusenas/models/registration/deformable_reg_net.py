@@ -8,8 +8,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.models.ops import conv_lrelu
+from mmfusenas.models.utils.colorspace import luminance
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import luminance
 from .spatial_transformer import (bound_flow, check_flow_bound,
                                   check_pair, integrate_velocity)
 

@@ -6,7 +6,7 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.colorspace import luminance
+from mmfusenas.models.utils.colorspace import luminance
 from .spatial_transformer import check_flow, warp_image
 
 #: fields a registration loss may read through its ``inputs``

@@ -9,8 +9,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmfusenas.models.enhancers.loss_fields import call_field_loss
+from mmfusenas.models.utils.colorspace import luminance
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import luminance
 from .fields import check_registration_losses
 from .spatial_transformer import check_flow, warp_image
 

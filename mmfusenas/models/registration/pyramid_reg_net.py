@@ -11,8 +11,8 @@ import torch.nn.functional as F
 
 from mmfusenas.models.losses.registration_losses import image_gradients
 from mmfusenas.models.ops import conv_lrelu
+from mmfusenas.models.utils.colorspace import luminance
 from mmfusenas.registry import MODELS
-from mmfusenas.utils.colorspace import luminance
 from .spatial_transformer import (bound_flow, check_flow_bound,
                                   check_pair, warp_image)
 

@@ -3,9 +3,12 @@ from .cooperative import (COOPERATIVE_MODES, COUPLING_REACHES,
                           CooperativePart, CooperativeProblem,
                           CooperativeStrategy)
 from .darts import DartsFirstOrderStrategy, DartsSecondOrderStrategy
+from .evolution import EvolutionSearcher
 from .functional import (fill_zeros, finite_difference_hvp, flat_dot,
                          flat_norm, grads_wrt, replaced_values, scalar_loss)
 from .ias import IASStrategy
+from .meta_learning import (inner_update, meta_gradient, meta_parameters,
+                            task_loss)
 from .path_samplers import (BandSampler, BestOfMPathSampler,
                             PredictorPathSampler, UniformPathSampler,
                             path_loss)
@@ -19,5 +22,6 @@ __all__ = [
     'COOPERATIVE_MODES', 'fill_zeros', 'finite_difference_hvp', 'flat_dot',
     'flat_norm', 'grads_wrt', 'replaced_values', 'scalar_loss',
     'BandSampler', 'BestOfMPathSampler', 'PredictorPathSampler',
-    'UniformPathSampler', 'path_loss'
+    'UniformPathSampler', 'path_loss', 'EvolutionSearcher', 'meta_gradient',
+    'meta_parameters', 'inner_update', 'task_loss'
 ]

@@ -305,7 +305,7 @@ class PointwiseConv2d(nn.Conv2d):
     """
 
     #: computes exactly ``nn.Conv2d``'s function (BatchNorm folding treats
-    #: it as a conv, :mod:`mmfusenas.utils.batchnorm_folding`)
+    #: it as a conv, :mod:`mmfusenas.models.utils.batchnorm_folding`)
     same_function_as_conv = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,8 +3,9 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch.nn as nn
 
-from .checkpoint import (checkpoint_state_dict, nonfinite_tensors,
-                         read_checkpoint, short_list, state_mismatch)
+from mmfusenas.utils.checkpoint import (checkpoint_state_dict,
+                                        nonfinite_tensors, read_checkpoint,
+                                        short_list, state_mismatch)
 
 #: Prefixes tried in order for a fusion, scene and registration network.
 FUSION_AUTO_PREFIXES = ('fusion_net.', 'architecture.fusion_net.', '')

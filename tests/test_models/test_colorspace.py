@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmfusenas.utils.colorspace import luminance, rgb_to_ycbcr, ycbcr_to_rgb
+from mmfusenas.models.utils.colorspace import (luminance, rgb_to_ycbcr,
+                                               ycbcr_to_rgb)
 
 
 def test_primaries_hand_computed():

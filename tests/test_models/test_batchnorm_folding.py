@@ -11,9 +11,10 @@ from mmengine.config import Config
 
 from mmfusenas.models.ops import ReflectPadConv2d, StatsBatchNorm2d
 from mmfusenas.models.ops.task_ops import TaskConv
+from mmfusenas.models.utils.batchnorm_folding import (fold_batchnorm,
+                                                      fold_conv_bn_)
 from mmfusenas.registry import MODELS
 from helpers import REPO_ROOT
-from mmfusenas.utils.batchnorm_folding import fold_batchnorm, fold_conv_bn_
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

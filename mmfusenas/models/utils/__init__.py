@@ -1,0 +1,1 @@
+"""Helpers the models share: colour spaces, sub-network loading, BN folding."""
