@@ -1,5 +1,5 @@
 """The base of the image-to-image models."""
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 import torch.nn as nn
 from mmengine.model import BaseModel
@@ -9,6 +9,22 @@ from mmfusenas.utils.typing_utils import ModuleConfigType
 
 #: the modes of :meth:`BaseImageModel.forward`
 MODES = ('loss', 'predict', 'tensor')
+
+
+def build_module(cfg: ModuleConfigType) -> nn.Module:
+    """A module from its config (``MODELS``), or the module itself."""
+    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+
+def build_losses(cfgs: Sequence[ModuleConfigType],
+                 owner: str) -> nn.ModuleList:
+    """The loss modules of ``cfgs``; a ``ValueError`` naming ``owner`` when
+    two share a ``loss_name``."""
+    losses = nn.ModuleList(build_module(cfg) for cfg in cfgs)
+    names = [loss.loss_name for loss in losses]
+    if len(set(names)) != len(names):
+        raise ValueError(f'{owner}: loss names must be unique, got {names}')
+    return losses
 
 
 class BaseImageModel(BaseModel):
@@ -38,10 +54,7 @@ class BaseImageModel(BaseModel):
             self._build(data_preprocessor),
             init_cfg=init_cfg)
 
-    @staticmethod
-    def _build(cfg: ModuleConfigType) -> nn.Module:
-        """A module from its config (``MODELS``), or the module itself."""
-        return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+    _build = staticmethod(build_module)
 
     def forward(self,
                 inputs: Any,

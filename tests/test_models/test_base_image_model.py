@@ -1,14 +1,16 @@
-"""BaseImageModel: the one home of the image models' sub-module building and
-``forward(mode)`` dispatch."""
+"""BaseImageModel: the one home of the image models' sub-module building,
+loss building and ``forward(mode)`` dispatch."""
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.model import BaseDataPreprocessor
 
-from mmfusenas.models import (BaseImageModel, EnhanceDataPreprocessor,
+from mmfusenas.models import (BaseImageModel, ChainDetector,
+                              EnhanceDataPreprocessor,
                               FusionDataPreprocessor, GuidedDepthSR,
                               HQSRestorer, ImageEnhancer, ImageFusor,
                               ImageRegistrator)
+from mmfusenas.models.base_image_model import build_losses
 
 
 class _Echo(BaseImageModel):
@@ -66,3 +68,36 @@ def test_fusor_tensor_mode_is_the_fused_batch():
     assert isinstance(model.data_preprocessor, FusionDataPreprocessor)
     x = torch.rand(1, 2, 8, 8)
     torch.testing.assert_close(model(x), model.fusion_net(x))
+
+
+class _Named(nn.Module):
+    """A stand-in loss: only its ``loss_name`` matters here."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.loss_name = name
+
+
+def test_build_losses_keeps_order_and_refuses_a_repeated_name():
+    a, b = _Named('loss_a'), _Named('loss_b')
+    losses = build_losses([a, b], 'M')
+    assert isinstance(losses, nn.ModuleList) and list(losses) == [a, b]
+    with pytest.raises(ValueError, match=r"^M: loss names must be unique, "
+                       r"got \['loss_a', 'loss_b', 'loss_a'\]$"):
+        build_losses([a, b, _Named('loss_a')], 'M')
+
+
+@pytest.mark.parametrize('make,owner', [
+    (lambda losses: ImageFusor(nn.Identity(), losses), 'ImageFusor'),
+    (lambda losses: ImageEnhancer(nn.Identity(), losses), 'ImageEnhancer'),
+    (lambda losses: ImageRegistrator(nn.Identity(), losses),
+     'ImageRegistrator'),
+    (lambda losses: ChainDetector(stages=[dict(
+        name='fusion', kind='fusion', module=nn.Identity(),
+        inputs=['ir', 'vi'], output='fused', losses=losses)],
+        detector=nn.Identity()), "stage 'fusion'"),
+])
+def test_every_model_with_losses_refuses_a_repeated_name(make, owner):
+    with pytest.raises(ValueError, match=f'^{owner}: loss names must be '
+                       r"unique, got \['loss_x', 'loss_x'\]$"):
+        make([_Named('loss_x'), _Named('loss_x')])

@@ -80,3 +80,12 @@ def test_hbl_official_recipe_replaces_the_searched_inputs():
     # the training recipe is still the base's (official train.py)
     assert cfg.optim_wrapper.optimizer == dict(
         type='SGD', lr=5e-4, momentum=0.9, weight_decay=3e-4)
+
+
+def test_the_bf16_joint_model_differs_from_the_headline_in_precision_only():
+    base = _parsed('configs/tim/retinanet_ivif_msrs_c8.py').to_dict()
+    amp = _parsed('configs/tim/retinanet_ivif_msrs_c8_bf16.py').to_dict()
+    assert {k for k in set(base) | set(amp)
+            if base.get(k) != amp.get(k)} == {'optim_wrapper'}
+    assert amp['optim_wrapper'] == dict(
+        base['optim_wrapper'], type='AmpOptimWrapper', dtype='bfloat16')

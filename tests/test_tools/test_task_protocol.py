@@ -497,6 +497,7 @@ def test_a_recorded_unit_is_reused_without_its_work_dir(bench, msrs4,
         assert record['protocol']['max_iters'] == 2
         assert record['train']['iters'] == 2
         assert record['train']['cpu_seconds'] > 0
+        assert record['train']['max_memory_mb'] is None  # on the CPU
         # the final training losses: means over the last iterations, and
         # the total is the sum of the detector's two losses
         losses = record['train']['final_losses']

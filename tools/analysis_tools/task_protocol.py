@@ -959,8 +959,9 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     first iteration of the training, also after a resume
     (:class:`TrainRecordHook`; read from the checkpoint when a finished one
     was found, None when it records none), the loop's seconds and seconds
-    per iteration, the final training losses (``final_losses``), the last
-    checkpoint."""
+    per iteration, the final training losses (``final_losses``), the peak
+    CUDA memory allocated in MiB (``max_memory_mb``; None on the CPU), the
+    last checkpoint."""
     ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(run_dir) \
         else (None, [])
     done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
@@ -979,8 +980,12 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     runner = _build_runner(cfg)
     hook = TrainRecordHook()
     runner.register_hook(hook)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
     runner.train()
     runner_device = next(unwrap(runner.model).parameters()).device
+    memory = round(torch.cuda.max_memory_allocated(runner_device) / 2**20) \
+        if runner_device.type == 'cuda' else None
     trained = max_iters - (hook.iter or 0)
     seconds = hook.seconds or 0.0
     del runner
@@ -993,7 +998,7 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
                 start_sha256=hook.sha256, seconds=round(seconds, 2),
                 cpu_seconds=round(hook.cpu_seconds or 0.0, 2),
                 s_per_iter=round(seconds / max(trained, 1), 4),
-                final_losses=hook.losses,
+                final_losses=hook.losses, max_memory_mb=memory,
                 checkpoint=osp.relpath(ckpt, run_dir))
     return info
 

@@ -17,7 +17,8 @@ from mmfusenas.models.utils.module_checkpoint import (
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
-from .stages import Stage, build, checked_weight, parse_stage, split_selector
+from ..base_image_model import build_losses, build_module as build
+from .stages import Stage, checked_weight, parse_stage, split_selector
 
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -145,11 +146,7 @@ class BasePreTaskModel(BaseModel):
             known.add(stage.output)
             net = build(net)
             self.add_module(f'{stage.name}_net', net)
-            losses[stage.name] = nn.ModuleList(build(x) for x in loss_cfgs)
-            names = [loss.loss_name for loss in losses[stage.name]]
-            if len(set(names)) != len(names):
-                raise ValueError(f'{where}: loss names must be unique, got '
-                                 f'{names}')
+            losses[stage.name] = build_losses(loss_cfgs, where)
             stage.needs_all = stage.check_losses(net, losses[stage.name],
                                                  where)
             self.stages[stage.name] = stage

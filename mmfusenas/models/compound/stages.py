@@ -28,7 +28,6 @@ from mmfusenas.models.registration import (REGISTRATION_FIELDS,
 from mmfusenas.models.utils.module_checkpoint import (
     FUSION_AUTO_PREFIXES, REGISTRATION_AUTO_PREFIXES, SCENE_AUTO_PREFIXES,
     ModuleInit, parse_module_init)
-from mmfusenas.registry import MODELS
 
 #: fields a scene stage's loss may read (no ground-truth image)
 SCENE_STAGE_FIELDS = tuple(f for f in LOSS_FIELDS if f != 'gt')
@@ -204,8 +203,3 @@ def parse_stage(index: int, cfg: dict, known: set) -> tuple:
         raise ValueError(f'{where}: output {stage.output!r} already exists; '
                          'give each image its own name')
     return stage, module, losses
-
-
-def build(cfg: Any) -> nn.Module:
-    """Build a config in the mmfusenas registry (modules pass)."""
-    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.models.base_image_model import BaseImageModel
+from mmfusenas.models.base_image_model import BaseImageModel, build_losses
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.fileio import ROUNDINGS, to_uint8
 from mmfusenas.utils.typing_utils import ModuleConfigType
@@ -67,10 +67,7 @@ class ImageEnhancer(BaseImageModel):
             raise ValueError(f'pred_quantize must be None or one of '
                              f'{ROUNDINGS}, got {pred_quantize!r}')
         self.network = self._build(network)
-        self.losses = nn.ModuleList(self._build(loss) for loss in losses)
-        names = [loss.loss_name for loss in self.losses]
-        if len(set(names)) != len(names):
-            raise ValueError(f'loss names must be unique, got {names}')
+        self.losses = build_losses(losses, 'ImageEnhancer')
         self._needs_all = check_loss_fields(self.losses, LOSS_FIELDS)
         self.pred_quantize = pred_quantize
         self.active_losses: Optional[Tuple[str, ...]] = None

@@ -2,9 +2,8 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 
-from mmfusenas.models.base_image_model import BaseImageModel
+from mmfusenas.models.base_image_model import BaseImageModel, build_losses
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.models.fusion.fusion_outputs import (MAIN_OUTPUT,
                                                     check_fused_image,
@@ -56,10 +55,7 @@ class ImageFusor(BaseImageModel):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.fusion_net = self._build(fusion_net)
-        self.losses = nn.ModuleList(self._build(loss) for loss in losses)
-        names = [loss.loss_name for loss in self.losses]
-        if len(set(names)) != len(names):
-            raise ValueError(f'loss names must be unique, got {names}')
+        self.losses = build_losses(losses, 'ImageFusor')
         #: whether some loss reads a branch output (``return_all=True``)
         self._needs_all = check_loss_outputs(self.fusion_net, self.losses,
                                              'ImageFusor')

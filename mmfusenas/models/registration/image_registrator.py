@@ -2,10 +2,9 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from mmfusenas.models.base_image_model import BaseImageModel
+from mmfusenas.models.base_image_model import BaseImageModel, build_losses
 from mmfusenas.models.enhancers.loss_fields import call_field_loss
 from mmfusenas.models.data_preprocessors import crop_to_shape
 from mmfusenas.registry import MODELS
@@ -48,10 +47,7 @@ class ImageRegistrator(BaseImageModel):
             raise ValueError('ImageRegistrator: fixed and moving must be two '
                              f'different modalities, got {fixed!r} twice')
         self.registration_net = self._build(registration_net)
-        self.losses = nn.ModuleList(self._build(loss) for loss in losses)
-        names = [loss.loss_name for loss in self.losses]
-        if len(set(names)) != len(names):
-            raise ValueError(f'loss names must be unique, got {names}')
+        self.losses = build_losses(losses, 'ImageRegistrator')
         check_registration_losses(self.losses, owner='ImageRegistrator')
         self.fixed = fixed
         self.moving = moving
