@@ -1,6 +1,6 @@
 """One-shot search rooms: predictor losses, BGRU predictor, LUT path costs
 and band sampling (the constrained evolution is tested in
-``tests/test_engine/test_evolution_search_loop.py``)."""
+``tests/test_search/test_evolution.py``)."""
 import math
 import random
 
