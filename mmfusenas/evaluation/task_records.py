@@ -186,7 +186,8 @@ def records_table(records: Dict[str, Dict[int, dict]],
                   set_name: str = 'test') -> Dict[str, dict]:
     """The table of one test set from unit records alone: per input the
     row of :func:`aggregate` plus ``cpu_hours`` (the training CPU time of
-    its seeds; None when a unit records none), ``devices`` and ``iters``.
+    its seeds; None when a unit records none), ``devices`` (``'not
+    recorded'`` for a unit without one) and ``iters``.
     Inputs without a test of ``set_name`` are left out."""
     table = {}
     for name, seeds in records.items():
@@ -200,7 +201,8 @@ def records_table(records: Dict[str, Dict[int, dict]],
         cpu = [t.get('cpu_seconds') for t in trains]
         row.update(
             cpu_hours=None if None in cpu else round(sum(cpu) / 3600, 3),
-            devices=sorted({str(t.get('device')) for t in trains}),
+            devices=sorted({t.get('device') or 'not recorded'
+                            for t in trains}),
             iters=sorted({t.get('iters') for t in trains}))
         row['per_seed'] = {k: {x: v[x] for x in SCORE_KEYS}
                            for k, v in row['per_seed'].items()}

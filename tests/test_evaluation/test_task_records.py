@@ -171,3 +171,13 @@ def test_budget_curve_by_hand():
     assert first['ir_mAP50'] == 0.02 and first['vi_sd'] == 0.02
     assert first['difference'] == pytest.approx(0.03)
     assert first['seeds'] == 3 and first['img_scale'] == [320, 240]
+
+
+def test_a_unit_without_a_device_is_named_not_recorded(tmp_path):
+    _write(tmp_path, 'ir', 0, 0.2)
+    early = _run('ir', 1, 0.3)
+    del early['train']['device']  # records made before the field existed
+    assert write_record(record_path(str(tmp_path), 'ir', 1), early,
+                        PROTOCOL, 'python x.py', 'abc')
+    table = records_table(load_records(str(tmp_path)))
+    assert table['ir']['devices'] == ['CPU x (1 thread)', 'not recorded']

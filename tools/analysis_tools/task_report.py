@@ -132,14 +132,17 @@ def report(args: argparse.Namespace) -> dict:
     if args.results_json:
         check_record_path(args.results_json)
         metrics = list(next(iter(result[chosen].values())))
-        devices = sorted({d for _, t in tables.values() for r in t.values()
-                          for d in r['devices']})
+        devices = {d for _, t in tables.values() for r in t.values()
+                   for d in r['devices']}
+        known = ', '.join(sorted(devices - {'not recorded'}))
         write_results_record(
             args.results_json, 'python tools/analysis_tools/task_report.py '
             + ' '.join(sys.argv[1:]), ROOT, result, row_label='input',
             metrics=metrics, count='seeds', decimals=4,
             note='Built from the unit records alone; the units were trained '
-            f'on {", ".join(devices)}. cpu_h: training CPU-hours of the '
+            f'on {known}' + (' (earlier units record no device)' if
+                             'not recorded' in devices else '') +
+            '. cpu_h: training CPU-hours of the '
             'row\'s seeds (None where a unit records none).',
             **{k: doc[k] for k in ('table', 'curve') + GOALS})
     print('RESULT ' + json.dumps({k: doc[k] for k in (
