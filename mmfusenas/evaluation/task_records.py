@@ -26,6 +26,8 @@ from mmfusenas.utils.fileio import atomic_write, read_json
 RECORD_KEYS = ('options', 'protocol', 'train', 'tests', 'command', 'commit')
 #: the scores every recorded test holds
 SCORE_KEYS = ('mAP', 'mAP50', 'AP', 'AP50')
+#: a row's device for a unit that records none
+NO_DEVICE = 'not recorded'
 _SEED_FILE = re.compile(r'^seed_(\d+)\.json$')
 
 
@@ -186,8 +188,8 @@ def records_table(records: Dict[str, Dict[int, dict]],
                   set_name: str = 'test') -> Dict[str, dict]:
     """The table of one test set from unit records alone: per input the
     row of :func:`aggregate` plus ``cpu_hours`` (the training CPU time of
-    its seeds; None when a unit records none), ``devices`` (``'not
-    recorded'`` for a unit without one) and ``iters``.
+    its seeds; None when a unit records none), ``devices`` (:data:`NO_DEVICE`
+    for a unit without one) and ``iters``.
     Inputs without a test of ``set_name`` are left out."""
     table = {}
     for name, seeds in records.items():
@@ -201,8 +203,7 @@ def records_table(records: Dict[str, Dict[int, dict]],
         cpu = [t.get('cpu_seconds') for t in trains]
         row.update(
             cpu_hours=None if None in cpu else round(sum(cpu) / 3600, 3),
-            devices=sorted({t.get('device') or 'not recorded'
-                            for t in trains}),
+            devices=sorted({t.get('device') or NO_DEVICE for t in trains}),
             iters=sorted({t.get('iters') for t in trains}))
         row['per_seed'] = {k: {x: v[x] for x in SCORE_KEYS}
                            for k, v in row['per_seed'].items()}

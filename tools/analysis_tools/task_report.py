@@ -29,7 +29,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
-    budget_curve, compare, load_records, records_table)
+    NO_DEVICE, budget_curve, compare, load_records, records_table)
 
 TWIN_CRITERION = ('task-guided mAP50 exceeds its two-step twin\'s by more '
                   'than the larger seed spread')
@@ -134,14 +134,14 @@ def report(args: argparse.Namespace) -> dict:
         metrics = list(next(iter(result[chosen].values())))
         devices = {d for _, t in tables.values() for r in t.values()
                    for d in r['devices']}
-        known = ', '.join(sorted(devices - {'not recorded'}))
+        known = ', '.join(sorted(devices - {NO_DEVICE}))
         write_results_record(
             args.results_json, 'python tools/analysis_tools/task_report.py '
             + ' '.join(sys.argv[1:]), ROOT, result, row_label='input',
             metrics=metrics, count='seeds', decimals=4,
             note='Built from the unit records alone; the units were trained '
             f'on {known}' + (' (earlier units record no device)' if
-                             'not recorded' in devices else '') +
+                             NO_DEVICE in devices else '') +
             '. cpu_h: training CPU-hours of the '
             'row\'s seeds (None where a unit records none).',
             **{k: doc[k] for k in ('table', 'curve') + GOALS})
