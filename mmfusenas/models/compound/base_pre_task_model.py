@@ -17,7 +17,7 @@ from mmfusenas.models.utils.module_checkpoint import (
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
-from ..base_image_model import build_losses, build_module as build
+from ..base_image_model import build_losses, build_module
 from .stages import Stage, checked_weight, parse_stage, split_selector
 
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
@@ -123,7 +123,8 @@ class BasePreTaskModel(BaseModel):
         if data_preprocessor is None:
             data_preprocessor = copy.deepcopy(self.default_data_preprocessor)
         super().__init__(
-            data_preprocessor=build(data_preprocessor), init_cfg=init_cfg)
+            data_preprocessor=build_module(data_preprocessor),
+            init_cfg=init_cfg)
         owner = type(self).__name__
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
             raise ValueError(
@@ -144,7 +145,7 @@ class BasePreTaskModel(BaseModel):
             if stage.name in self.stages:
                 raise ValueError(f'{where}: stage names must be unique')
             known.add(stage.output)
-            net = build(net)
+            net = build_module(net)
             self.add_module(f'{stage.name}_net', net)
             losses[stage.name] = build_losses(loss_cfgs, where)
             stage.needs_all = stage.check_losses(net, losses[stage.name],
