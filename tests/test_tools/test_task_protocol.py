@@ -645,3 +645,24 @@ def test_joint_detections_are_mapped_to_the_protocols_ids(bench, tmp_path):
     with pytest.raises(KeyError, match=r"classes \['bike'\] of the "
                        'detections are not in the protocol'):
         bench.joint_scores(runner, dets_json, gt_json, CLASSES)
+
+
+def test_train_record_hook_keeps_the_cuda_peak_over_logger_resets(
+        bench, monkeypatch):
+    """MMEngine's logger resets the CUDA peak at each logging interval; the
+    record keeps the largest peak seen before any iteration and at the end,
+    and reads nothing on the CPU."""
+    peaks = iter([300 * 2**20, 100 * 2**20, 4149 * 2**20 + 1, 50 * 2**20])
+    monkeypatch.setattr(torch.cuda, 'max_memory_allocated',
+                        lambda device: next(peaks))
+    hook = bench.TrainRecordHook()
+    hook.before_train_iter(None, 0)
+    assert hook.max_memory_mb is None  # CPU: never asked
+    hook._device = torch.device('cuda')
+    for i in range(3):
+        hook.before_train_iter(None, i)
+    assert hook.max_memory_mb == 4149
+    hook._device = torch.device('cuda')
+    hook.after_train(argparse.Namespace(
+        message_hub=argparse.Namespace(log_scalars={})))
+    assert hook.max_memory_mb == 4149

@@ -861,7 +861,10 @@ class TrainRecordHook(Hook):
     seconds of this process and its finished children, e.g. loader
     workers) and the training losses at its end (means of the last
     :data:`LOSS_WINDOW` iterations, e.g. whether ``loss_bbox`` left its
-    starting plateau).
+    starting plateau) and, on CUDA, the peak memory allocated in MiB
+    (``max_memory_mb``: the largest peak seen before each iteration and at
+    the end, as MMEngine's logger resets the peak at every logging
+    interval).
 
     The hash is taken before the first iteration (after ``load_from``) and
     kept in every checkpoint's ``meta['start_sha256']``; a resumed training
@@ -876,7 +879,9 @@ class TrainRecordHook(Hook):
         self.iter: Optional[int] = None
         self.seconds: Optional[float] = None
         self.cpu_seconds: Optional[float] = None
+        self.max_memory_mb: Optional[int] = None
         self._start = self._cpu = 0.0
+        self._device = torch.device('cpu')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self.sha256 = (checkpoint.get('meta') or {}).get('start_sha256')
@@ -886,12 +891,20 @@ class TrainRecordHook(Hook):
         if self.iter == 0:
             model = unwrap(runner.model)
             self.sha256 = state_sha256(model.state_dict())
+        self._device = next(unwrap(runner.model).parameters()).device
         self._start, self._cpu = time.perf_counter(), _cpu_seconds()
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        if self._device.type == 'cuda':  # an allocator counter: no sync
+            peak = round(torch.cuda.max_memory_allocated(self._device) / 2**20)
+            self.max_memory_mb = max(self.max_memory_mb or 0, peak)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint.setdefault('meta', {})['start_sha256'] = self.sha256
 
     def after_train(self, runner) -> None:
+        self.before_train_iter(runner, -1)
         self.seconds = time.perf_counter() - self._start
         self.cpu_seconds = _cpu_seconds() - self._cpu
         # the training losses, mean of the last LOSS_WINDOW iterations
@@ -984,8 +997,6 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
         torch.cuda.reset_peak_memory_stats()
     runner.train()
     runner_device = next(unwrap(runner.model).parameters()).device
-    memory = round(torch.cuda.max_memory_allocated(runner_device) / 2**20) \
-        if runner_device.type == 'cuda' else None
     trained = max_iters - (hook.iter or 0)
     seconds = hook.seconds or 0.0
     del runner
@@ -998,7 +1009,7 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
                 start_sha256=hook.sha256, seconds=round(seconds, 2),
                 cpu_seconds=round(hook.cpu_seconds or 0.0, 2),
                 s_per_iter=round(seconds / max(trained, 1), 4),
-                final_losses=hook.losses, max_memory_mb=memory,
+                final_losses=hook.losses, max_memory_mb=hook.max_memory_mb,
                 checkpoint=osp.relpath(ckpt, run_dir))
     return info
 
