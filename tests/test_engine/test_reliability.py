@@ -290,6 +290,37 @@ def test_finite_gradients_whose_norm_overflows_are_stepped():
     hook.remove()
 
 
+def test_guard_reads_the_norm_gradient_clipping_logged(monkeypatch):
+    """With ``clip_grad`` by norm the guard decides a step by the norm
+    MMEngine's clipping logged for these gradients (no second norm);
+    a NaN gradient is still refused before the step, the weights kept."""
+    model = TinyModel()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1),
+                           clip_grad=dict(max_norm=10.0))
+    hook = FiniteStepGuardHook()
+    hook.before_train(SimpleNamespace(model=model, optim_wrapper=wrapper,
+                                      iter=5, logger=None))
+
+    def no_second_norm(*args, **kwargs):
+        raise AssertionError('the guard computed a second norm')
+
+    monkeypatch.setattr(torch.nn.utils, 'get_total_norm', no_second_norm)
+    model.linear.weight.grad = torch.tensor([[3.0, 4.0]])
+    model.linear.bias.grad = torch.tensor([0.0])
+    before = model.linear.weight.detach().clone()
+    wrapper.step()
+    assert wrapper.message_hub.get_scalar('train/grad_norm').current() == 5.0
+    assert not torch.equal(model.linear.weight, before)  # stepped
+    model.linear.weight.grad = torch.tensor([[float('nan'), 1.0]])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(FloatingPointError, match=r"optimizer 'optimizer' "
+                       r'at iteration 5'):
+        wrapper.step()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])
+    hook.remove()
+
+
 def test_guard_covers_the_architecture_optimizer():
     """α (and any other optimizer of an OptimWrapperDict) is guarded."""
 

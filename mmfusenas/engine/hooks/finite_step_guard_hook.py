@@ -2,13 +2,15 @@
 (``default_hooks.finite_guard``; docs/user_guides/reliability.md)."""
 import math
 from functools import partial
-from typing import Any, List
+from typing import Any, List, Optional
 
 import torch
 from mmengine.dist import all_gather_object, all_reduce, get_dist_info
 from mmengine.hooks import Hook
+from mmengine.logging import MessageHub
 from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
+from torch.nn.utils import clip_grad_norm_
 from torch.optim import Optimizer
 
 from mmfusenas.registry import HOOKS
@@ -39,7 +41,9 @@ class FiniteStepGuardHook(Hook):
     the step is not taken and the optimizer, the iteration, the parameters
     and the samples are named (in distributed runs also the rank whose
     batch gave the non-finite value, from one gather when a step is
-    refused).
+    refused). A step is decided by one norm: the one MMEngine's gradient
+    clipping by norm (``optim_wrapper.clip_grad``) logged for the step's
+    gradients, else a fused norm of them.
 
     Args:
         action (str): ``'raise'`` (:class:`FloatingPointError`) or
@@ -78,8 +82,12 @@ class FiniteStepGuardHook(Hook):
         self._amp = any(isinstance(w, AmpOptimWrapper) for _, w in wrappers)
         for name, wrapper in wrappers:
             optimizer = getattr(wrapper, 'optimizer', wrapper)
+            # a wrapper clipping by norm logged this step's norm just before
+            hub = wrapper.message_hub if getattr(
+                wrapper, 'clip_grad_kwargs', None) and getattr(
+                    wrapper, 'clip_func', None) is clip_grad_norm_ else None
             self._handles.append(optimizer.register_step_pre_hook(
-                partial(self._check_grads, name)))
+                partial(self._check_grads, name, hub)))
             if self.check_params:
                 self._handles.append(optimizer.register_step_post_hook(
                     partial(self._check_params, name)))
@@ -133,15 +141,21 @@ class FiniteStepGuardHook(Hook):
                         ' averaged over the ranks))' if parts else
                         'finite on every rank before the averaging)')
 
-    def _check_grads(self, name: str, optimizer: Optimizer, args: tuple,
-                     kwargs: dict) -> None:
+    def _check_grads(self, name: str, hub: Optional[MessageHub],
+                     optimizer: Optimizer, args: tuple, kwargs: dict) -> None:
         grads = [p.grad for group in optimizer.param_groups
                  for p in group['params'] if p.grad is not None]
-        # one fused norm decides a finite step; names only when it is not
-        # (a norm overflowing on finite values finds no name: stepped)
-        bad = [] if not grads or torch.isfinite(
-            torch.nn.utils.get_total_norm(grads)) else \
-            self.nonfinite_grads(optimizer)
+        # one norm decides a finite step (the one MMEngine's gradient
+        # clipping logged for these gradients, else a fused one); names
+        # only when it is not (a norm overflowing on finite values finds no
+        # name: stepped)
+        if not grads:
+            finite = True
+        elif hub is not None:
+            finite = math.isfinite(hub.get_scalar('train/grad_norm').current())
+        else:
+            finite = bool(torch.isfinite(torch.nn.utils.get_total_norm(grads)))
+        bad = [] if finite else self.nonfinite_grads(optimizer)
         if not bad:
             self.consecutive_skips = 0
             return
