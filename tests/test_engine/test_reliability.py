@@ -313,11 +313,20 @@ def test_guard_reads_the_norm_gradient_clipping_logged(monkeypatch):
     assert not torch.equal(model.linear.weight, before)  # stepped
     model.linear.weight.grad = torch.tensor([[float('nan'), 1.0]])
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    with pytest.raises(FloatingPointError, match=r"optimizer 'optimizer' "
-                       r'at iteration 5'):
+    # clipping multiplied the NaN norm into every gradient: said, not named
+    with pytest.raises(FloatingPointError, match=r'non-finite gradient norm, '
+                       r'which clip_grad multiplied into all 2 gradients '
+                       r'\(optim_wrapper.clip_grad=None names the parameters'
+                       r"\) for optimizer 'optimizer' at iteration 5"):
         wrapper.step()
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
+    # an Inf gradient stays its own (the others are scaled by 10 / inf = 0)
+    model.linear.weight.grad = torch.tensor([[float('inf'), 1.0]])
+    model.linear.bias.grad = torch.tensor([1.0])
+    with pytest.raises(FloatingPointError, match=r'non-finite gradient of 1 '
+                       r'parameter\(s\) \(linear.weight\)'):
+        wrapper.step()
     hook.remove()
 
 

@@ -159,8 +159,14 @@ class FiniteStepGuardHook(Hook):
         if not bad:
             self.consecutive_skips = 0
             return
-        self._refuse(f'non-finite gradient of {len(bad)} parameter(s) '
-                     f'({short_list(bad, 10)}) for {self._where(name)}')
+        # a NaN norm times every gradient: clipping left no name to give
+        spread = hub is not None and len(bad) == len(grads) > 1
+        self._refuse(
+            f'non-finite gradient norm, which clip_grad multiplied into all '
+            f'{len(bad)} gradients (optim_wrapper.clip_grad=None names the '
+            f'parameters) for {self._where(name)}' if spread else
+            f'non-finite gradient of {len(bad)} parameter(s) '
+            f'({short_list(bad, 10)}) for {self._where(name)}')
         optimizer.zero_grad(set_to_none=True)
 
     def after_train_iter(self, runner: Runner, batch_idx: int,
