@@ -528,10 +528,6 @@ PATH_EDITS_KEPT = {
     # IVIF_ZOO's metric scripts (a checkout the user names) import each
     # other by top-level name, as when run from their own folder
     'mmfusenas/testing/ivif_zoo_reference.py': 1,
-    # a diagnosis of the toy neck space of benchmarks/bench_search_vs_random
-    # .py, whose space, settings and helpers it imports (the benchmarks/
-    # folder holds at most 8 scripts, tests/test_tools/test_bench_modes.py)
-    'projects/reproductions/bench_neck_anchor_levels.py': 1,
 }
 
 

@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import tempfile
 from typing import Dict
 
@@ -18,17 +17,13 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
+from mmfusenas.benchmark.search_spaces import (SPACES, anchor_positives,
+                                               merge_options, quiet_run,
+                                               set_img_scale)
 from mmfusenas.engine.runner import with_cached_text
+from mmfusenas.testing.toy_data.control_sets import toy_ivif
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# The one path edit of the scripts (tests/test_package_layout.py,
-# PATH_EDITS_KEPT): the toy neck space and its settings are those of the
-# search-vs-random control, benchmarks/bench_search_vs_random.py.
-sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
-
-from bench_search_vs_random import (SPACES, _merge, _quiet,  # noqa: E402
-                                    _set_img_scale, _toy_ivif,
-                                    anchor_positives)
 
 
 DOC_ANCHOR_LEVELS = """Which pyramid levels of the toy neck search carry a task signal?
@@ -40,17 +35,19 @@ Usage::
         --octave-base-scales 2 1 0.5 0.4 --grad-scales 2 0.4 --warmup 20
 
 The diagnosis behind the ``tim_neck`` space of
-``bench_search_vs_random.py`` (docs/user_guides/search.md Sec. 10, "TIM detection
-neck"). On generated toy IR/VIS pairs (64 px, as that benchmark makes them):
+``bench_search_vs_random.py`` (docs/user_guides/search.md Sec. 10, "TIM
+detection neck"). On generated toy IR/VIS pairs (64 px, as that benchmark
+makes them):
 
 1. **positive anchors per level**: for every image size of ``--res`` and
    every RetinaNet ``octave_base_scale`` of ``--octave-base-scales`` (anchor
    base size = scale x stride; the toy detectors use 2), the anchors of the
    head of ``configs/tim/retrain_retinanet_ivif_toy.py`` (strides 4-32,
    2 scales, 3 ratios) labelled by its max-IoU assigner on the training
-   split's boxes (``anchor_positives`` of ``bench_search_vs_random.py``). A
-   level without positives gives its neck output no classification or
-   regression target.
+   split's boxes (``anchor_positives`` of
+   ``mmfusenas.benchmark.search_spaces``, which ``bench_search_vs_random.py``
+   runs too). A level without positives gives its neck output no
+   classification or regression target.
 2. **α gradient per cell**: for each scale of ``--grad-scales`` (at 64 px),
    the search config ``configs/tim/search_retinanet_ivif_toy.py`` (as the
    benchmark runs it: DARTS first order, batch 4) is built, trained for the
@@ -65,9 +62,6 @@ The last line is ``RESULT {json}`` with ``positives`` (``{res: {scale:
 [per level]}}``) and ``alpha_grad`` (``{scale: {untrained: {cell: g},
 warmed_up: {...}}}``). One thread is enough (``OMP_NUM_THREADS=1``).
 """
-
-
-
 
 
 def cell_alpha_grads(model, loader, batches: int = 4) -> Dict[str, float]:
@@ -89,11 +83,13 @@ def cell_alpha_grads(model, loader, batches: int = 4) -> Dict[str, float]:
     return out
 
 
-def alpha_grads(scale: float, warmup: int, work: str) -> dict:
+def search_cfg(scale: float, warmup: int, work: str) -> Config:
+    """The toy neck search at 64 px with ``octave_base_scale`` ``scale``,
+    ``warmup`` weights-only iterations, first-order DARTS."""
     spec = SPACES['tim_neck']
     cfg = Config.fromfile(osp.join(ROOT, spec['search']))
-    _merge(cfg, spec['search_opts'](True))
-    _merge(
+    merge_options(cfg, spec['search_opts'](True))
+    merge_options(
         cfg, {
             'train_cfg.max_iters': warmup,
             'model.architecture.detector.bbox_head.anchor_generator.'
@@ -101,14 +97,24 @@ def alpha_grads(scale: float, warmup: int, work: str) -> dict:
         })
     cfg.model.strategy = dict(type='DartsFirstOrderStrategy')
     cfg.model.arch_update_interval = 1
-    _set_img_scale(cfg._cfg_dict, spec['img_scale'])
-    _quiet(cfg, work, 0, f'grad_{scale}')
+    set_img_scale(cfg._cfg_dict, spec['img_scale'])
+    quiet_run(cfg, work, 0, f'grad_{scale}')
+    return cfg
+
+
+def arch_batches(cfg: Config):
+    """A new loader of the arch split (sampler seed 0): a loader serves one
+    measurement (an ``InfiniteSampler``'s indices end with the first
+    iterator over them)."""
+    return Runner.build_dataloader(cfg.train_cfg.arch_dataloader, seed=0)
+
+
+def alpha_grads(scale: float, warmup: int, work: str) -> dict:
+    cfg = search_cfg(scale, warmup, work)
     runner = Runner.from_cfg(with_cached_text(cfg))
-    loader = Runner.build_dataloader(
-        cfg.train_cfg.arch_dataloader, seed=0)
-    before = cell_alpha_grads(runner.model, loader)
+    before = cell_alpha_grads(runner.model, arch_batches(cfg))
     runner.train()  # only the weights-only warm-up iterations
-    after = cell_alpha_grads(runner.model, loader)
+    after = cell_alpha_grads(runner.model, arch_batches(cfg))
     return dict(untrained=before, warmed_up=after)
 
 
@@ -135,7 +141,7 @@ def main(argv=None):
         os.makedirs(osp.join(tmp, 'data'))
         os.chdir(tmp)
         try:
-            _toy_ivif(osp.join(tmp, 'data'), True, args.toy_num)
+            toy_ivif(osp.join(tmp, 'data'), True, args.toy_num)
             ann = osp.join(tmp, 'data', 'toy', 'annotations',
                            'instances_train.json')
             det = Config.fromfile(

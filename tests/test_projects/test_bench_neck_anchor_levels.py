@@ -54,3 +54,25 @@ def test_cell_alpha_grads_by_hand(bench):
     grads = bench.cell_alpha_grads(model, loader, batches=2)
     assert grads == pytest.approx({'cell0': 1.5 * (5 + 1), 'cell1': 0.0})
     assert model.training
+
+
+def test_each_measurement_has_its_own_loader(bench, tmp_path, monkeypatch):
+    """Two measurements on the untrained search model, each on its own
+    loader of the arch split, give every cell an α gradient, finite and
+    above 0; a second pass over one loader gets no batch (its
+    InfiniteSampler's indices ended with the first iterator)."""
+    from mmengine.runner import Runner
+
+    from mmfusenas.testing.toy_data.control_sets import toy_ivif
+    toy_ivif(str(tmp_path / 'data'), True, 16)
+    monkeypatch.chdir(tmp_path)  # the search config reads data/toy
+    cfg = bench.search_cfg(0.4, 1, str(tmp_path / 'work'))
+    model = Runner.from_cfg(cfg).model
+    for _ in range(2):
+        grads = bench.cell_alpha_grads(model, bench.arch_batches(cfg))
+        assert sorted(grads) == [f'cell{c}' for c in range(6)]
+        assert all(0 < g < float('inf') for g in grads.values())
+    loader = bench.arch_batches(cfg)
+    bench.cell_alpha_grads(model, loader, batches=1)
+    with pytest.raises(StopIteration):
+        bench.cell_alpha_grads(model, loader, batches=1)

@@ -5,6 +5,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from mmfusenas.benchmark.search_spaces import (SPACES, anchor_positives,
+                                               set_img_scale)
+from mmfusenas.testing.toy_data.control_sets import DATA
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -35,8 +39,8 @@ def _scales(cfg):
 
 
 @pytest.mark.parametrize('space', ['tim_neck', 'tim_decoder'])
-def test_img_scale_reaches_every_loader_of_search_and_retrain(bench, space):
-    spec = bench.SPACES[space]
+def test_img_scale_reaches_every_loader_of_search_and_retrain(space):
+    spec = SPACES[space]
     assert spec['img_scale'] == (64, 64)
     for key in ('search', 'retrain'):
         cfg = Config.fromfile(osp.join(REPO, spec[key]))
@@ -46,13 +50,13 @@ def test_img_scale_reaches_every_loader_of_search_and_retrain(bench, space):
         # at the detectors' 128 px
         assert before and set(before) <= {(128, 128), (64, 64)}, key
         assert (128, 128) in before, key
-        bench._set_img_scale(cfg._cfg_dict, spec['img_scale'])
+        set_img_scale(cfg._cfg_dict, spec['img_scale'])
         after = _scales(cfg)
         # the weights loader, the alpha loader (search) and the evaluation
         # loaders all resize to the toy pairs' own size
         assert after == [(64, 64)] * len(before), key
     cfg = Config.fromfile(osp.join(REPO, spec['search']))
-    bench._set_img_scale(cfg._cfg_dict, (64, 64))
+    set_img_scale(cfg._cfg_dict, (64, 64))
     arch = cfg.train_cfg.arch_dataloader.dataset.pipeline
     train = cfg.train_dataloader.dataset.pipeline
     assert [t.get('scale') for t in arch if t['type'] == 'PairedResize'] == \
@@ -72,7 +76,7 @@ def test_rank_percentile_by_hand(bench):
 def test_random_draws_do_not_depend_on_the_subset(bench):
     # --random-subset retrains a slice of the same draws: the draws
     # themselves must be a function of (space, n, seed) only
-    spec = bench.SPACES['tim_decoder']
+    spec = SPACES['tim_decoder']
     first = bench.random_genotypes(spec, 4, seed=1000)
     again = bench.random_genotypes(spec, 4, seed=1000)
     assert [g.choices for g in first] == [g.choices for g in again]
@@ -111,24 +115,23 @@ def _coco(tmp_path, boxes, size=64):
     return str(path)
 
 
-def test_anchor_positives_by_hand(bench, tmp_path):
+def test_anchor_positives_by_hand(tmp_path):
     # a 64 px image resized to 32 px: the box (0, 0, 32, 32) becomes
     # (0, 0, 16, 16), exactly the stride-8 anchor of size 2 x 8 centred at
     # (8, 8) (IoU 1; its neighbours 1/3 < 0.5); the stride-4 anchors are
     # 8 px (IoU <= 0.25): positives [0, 1]
     det = _retina(2, [4, 8])
     ann = _coco(tmp_path, [[0, 0, 32, 32]])
-    assert bench.anchor_positives(det, ann, (32, 32)) == [0, 1]
+    assert anchor_positives(det, ann, (32, 32)) == [0, 1]
     # a 10 px box (5 px at 32 px) matches no anchor by IoU >= 0.5; with
     # min_pos_iou=0 its best anchor (a stride-4 8 px one) is still positive
     ann = _coco(tmp_path, [[4, 4, 10, 10]])
-    assert bench.anchor_positives(det, ann, (32, 32)) == [1, 0]
+    assert anchor_positives(det, ann, (32, 32)) == [1, 0]
     with pytest.raises(KeyError, match='train_cfg.assigner|train_cfg'):
-        bench.anchor_positives(dict(bbox_head=det['bbox_head']), ann,
-                               (32, 32))
+        anchor_positives(dict(bbox_head=det['bbox_head']), ann, (32, 32))
 
 
-def test_neck_space_anchors_give_coarse_levels_positives(bench, tmp_path):
+def test_neck_space_anchors_give_coarse_levels_positives(tmp_path):
     # the diagnosis of the neck control: at the benchmark's 64 px the toy
     # configs' anchors (2 x stride, meant for 128 px) leave the stride-16 and
     # stride-32 outputs without a positive; the space's anchors (0.4 x
@@ -138,12 +141,12 @@ def test_neck_space_anchors_give_coarse_levels_positives(bench, tmp_path):
     root = str(tmp_path / 'toy')
     generate_toy_dataset(root, num=16, seed=0, size=64, val_fraction=0.25)
     ann = osp.join(root, 'annotations', 'instances_train.json')
-    spec = bench.SPACES['tim_neck']
+    spec = SPACES['tim_neck']
     cfg = Config.fromfile(osp.join(REPO, spec['retrain']))
-    before = bench.anchor_positives(cfg.model.detector, ann, (64, 64))
+    before = anchor_positives(cfg.model.detector, ann, (64, 64))
     assert before[0] > 0 and before[2:] == [0, 0], before
     cfg.merge_from_dict(spec['retrain_opts'](True))
-    after = bench.anchor_positives(cfg.model.detector, ann, (64, 64))
+    after = anchor_positives(cfg.model.detector, ann, (64, 64))
     assert sum(n > 0 for n in after) >= 3, after
     search = Config.fromfile(osp.join(REPO, spec['search']))
     search.merge_from_dict(spec['search_opts'](True))
@@ -178,7 +181,7 @@ def test_neck_score_pipeline_is_deterministic(bench, monkeypatch):
     monkeypatch.setattr(bench.Runner, 'build_dataloader',
                         staticmethod(lambda loader, seed=0: loader))
     for space, flips in [('tim_neck', False), ('tim_decoder', True)]:
-        spec = bench.SPACES[space]
+        spec = SPACES[space]
         cfg = Config.fromfile(osp.join(REPO, spec['retrain']))
         loader = bench._score_loader(cfg, spec)
         types = [t['type'] for t in loader.dataset.pipeline]
@@ -192,15 +195,15 @@ def test_neck_score_pipeline_is_deterministic(bench, monkeypatch):
         assert loader.sampler == dict(type='DefaultSampler', shuffle=False)
 
 
-def test_every_toy_set_takes_the_pair_count_that_main_passes(bench, tmp_path):
+def test_every_toy_set_takes_the_pair_count_that_main_passes(tmp_path):
     # main() calls DATA[d](root, quick, toy_num or None) for every data set;
     # the night-time set of the chain space once took two arguments only
     import json
-    bench.DATA['night'](str(tmp_path), True, 8)
+    DATA['night'](str(tmp_path), True, 8)
     with open(tmp_path / 'toy_night' / 'meta.json') as f:
         meta = json.load(f)
     assert meta['num_train'] + meta['num_val'] == 8
-    for name, make in bench.DATA.items():
+    for name, make in DATA.items():
         assert make.__code__.co_argcount == 3, name
 
 
@@ -222,7 +225,7 @@ def test_units_of_a_control_have_their_own_work_dirs(bench, tmp_path):
     # every retraining (genotype, retrain seed) is one unit with a work dir
     # of its own; a searched genotype's retrainings wait for its search,
     # the random ones for nothing
-    spec = bench.SPACES['tim_neck']
+    spec = SPACES['tim_neck']
     rows, units = bench.plan_units('tim_neck', spec, _args(bench),
                                    str(tmp_path))
     searches = [u for u in units if u['kind'] == 'search']
@@ -539,7 +542,7 @@ def test_random_alpha_through_the_search_derivation(bench):
     # --random-derived: random alpha, derived as the toy neck search derives
     # (argmax + its cap of 2 skip / conv_1 edges): seeded, distinct, capped,
     # and exactly the capped argmax of the probabilities they store
-    spec = bench.SPACES['tim_neck']
+    spec = SPACES['tim_neck']
     assert bench.derived_random_genotypes(spec, 0, seed=2000) == []
     first = bench.derived_random_genotypes(spec, 3, seed=2000)
     again = bench.derived_random_genotypes(spec, 3, seed=2000)
@@ -564,7 +567,7 @@ def test_score_groups_sum_terms_and_rank_like_a_term(bench):
         dict(label='s', parts=[dict(loss=9.0, loss_cls=1.0, loss_bbox=2.0)]),
         dict(label='r', parts=[dict(loss=5.0, loss_cls=2.0, loss_bbox=2.5)]),
     ]
-    groups = bench.SPACES['tim_neck']['score_groups']
+    groups = SPACES['tim_neck']['score_groups']
     assert groups == {'task': ('loss_cls', 'loss_bbox')}
     assert bench.add_score_groups(results, groups) == ['task']
     assert results[0]['parts'][0]['task'] == 3.0
@@ -578,7 +581,7 @@ def test_score_groups_sum_terms_and_rank_like_a_term(bench):
 
 def test_constant_genotypes_put_one_op_on_every_choice_point(bench):
     # --constant-ops: the proxy check (can the control see the operators?)
-    spec = bench.SPACES['tim_neck']
+    spec = SPACES['tim_neck']
     assert bench.constant_genotypes(spec, []) == []
     skip, big = bench.constant_genotypes(spec, ['skip', 'res_conv_7'])
     assert len(skip.choices) == 18
@@ -602,7 +605,7 @@ def test_constant_ops_are_retrained_and_ranked_like_a_strategy(
         constant_ops=['skip'], random_subset=None, num_random=1,
         retrain_seeds=2, first_retrain_seed=0, search_cfg_options=None,
         retrain_cfg_options=None)
-    rows, units = bench.plan_units('tim_neck', bench.SPACES['tim_neck'],
+    rows, units = bench.plan_units('tim_neck', SPACES['tim_neck'],
                                    args, str(tmp_path))
     assert [(label, kind) for label, kind, _ in rows] == [
         ('constant skip', 'constant'), ('random 0', 'random')]

@@ -13,7 +13,10 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmfusenas.benchmark.search_spaces import (SPACES, real_data_root,
+                                               resolve_real_data)
 from mmfusenas.registry import DATASETS, MODELS
+from mmfusenas.testing.toy_data.control_sets import DATA
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPLITS = osp.join(REPO, 'configs', '_base_', 'datasets', 'splits',
@@ -89,7 +92,7 @@ def test_size_matched_draws_name_the_short_genotype(bench):
 
 
 def test_random_stream_continues_the_uniform_draws(bench):
-    spec = bench.SPACES['tim_fusion']
+    spec = SPACES['tim_fusion']
     first = bench.random_genotypes(spec, 3, seed=1000)
     stream = bench.iter_random_genotypes(spec, seed=1000)
     more = [next(stream) for _ in range(5)]
@@ -158,7 +161,7 @@ def test_searched_genotypes_ranked_among_all_and_size_matched(
     (100, 150, 205): 1 - 6 * 2 / (3 * 8) = 0.5.
     """
     ran = _fake_control(bench, monkeypatch)
-    out = bench.bench_space('tim_fusion', bench.SPACES['tim_fusion'],
+    out = bench.bench_space('tim_fusion', SPACES['tim_fusion'],
                             _args(), str(tmp_path))
     space = 'tim_fusion/'
     # the searches first, then every retraining (the matched draws 4, 6)
@@ -208,7 +211,7 @@ def test_only_size_matched_draws_with_num_random_0(bench, tmp_path,
     ranks as with uniform draws, and no uniform rows in the docs table."""
     import json
     ran = _fake_control(bench, monkeypatch)
-    out = bench.bench_space('tim_fusion', bench.SPACES['tim_fusion'],
+    out = bench.bench_space('tim_fusion', SPACES['tim_fusion'],
                             _args(num_random=0), str(tmp_path))
     assert ran[1] == sorted(f'tim_fusion/retrain_{x}_0' for x in (
         'ias_paper_s0', 'ias_paper_s1', 'random_0', 'random_2', 'random_4',
@@ -235,13 +238,13 @@ def test_only_size_matched_draws_with_num_random_0(bench, tmp_path,
 
 # ------------------------------------------------------- the real space
 def test_missing_real_data_is_a_clear_error(bench, monkeypatch):
-    spec = dict(bench.SPACES[REAL], real_data='../no_such_data_folder')
+    spec = dict(SPACES[REAL], real_data='../no_such_data_folder')
     missing = osp.normpath(osp.join(REPO, '../no_such_data_folder'))
     with pytest.raises(FileNotFoundError,
                        match=f"space 'x' reads real data from {missing} "):
-        bench.real_data_root(spec, 'x')
+        real_data_root(spec, 'x')
     # the benchmark fails before it searches or writes anything
-    monkeypatch.setitem(bench.SPACES, REAL, spec)
+    monkeypatch.setitem(SPACES, REAL, spec)
     monkeypatch.setattr(sys, 'argv', [
         'bench_search_vs_random.py', '--spaces', REAL, '--work-dir',
         '/nonexistent/never_made'])
@@ -249,17 +252,17 @@ def test_missing_real_data_is_a_clear_error(bench, monkeypatch):
         bench.main_control()
     assert not osp.exists('/nonexistent/never_made')
     # a toy space has no data folder to check
-    assert bench.real_data_root(bench.SPACES['tim_fusion']) == ''
+    assert real_data_root(SPACES['tim_fusion']) == ''
 
 
 def test_real_space_configs_resolve_on_the_shared_data(bench, shared_data):
     init_default_scope('mmfusenas')
-    spec = bench.SPACES[REAL]
-    root = bench.real_data_root(spec, REAL)
+    spec = SPACES[REAL]
+    root = real_data_root(spec, REAL)
     assert osp.isabs(root)
     assert osp.realpath(root) == osp.realpath(osp.join(shared_data, 'fusion'))
     search = Config.fromfile(osp.join(REPO, spec['search']))
-    bench.resolve_real_data(search, spec)
+    resolve_real_data(search, spec)
     weights = DATASETS.build(search.train_dataloader.dataset)
     arch = DATASETS.build(search.train_cfg.arch_dataloader.dataset)
     stems = {}
@@ -371,12 +374,12 @@ def test_real_space_keeps_the_configs_weight_steps_per_arch_step(bench):
     """The real space searches with its config's T = 5 weight steps per α
     step (the budget its header states); the toy spaces take an α step
     after every weight step, except the implicit strategy (T = 5)."""
-    spec = bench.SPACES[REAL]
+    spec = SPACES[REAL]
     for strategy in ('ias_paper', 'darts1'):
         cfg = bench.search_config(spec, strategy, quick=False)
         assert cfg.model.arch_update_interval == 5
         assert cfg.model.strategy == bench.STRATEGIES[strategy]
-    toy = bench.SPACES['tim_fusion']
+    toy = SPACES['tim_fusion']
     assert bench.search_config(toy, 'ias_paper',
                                quick=True).model.arch_update_interval == 1
     assert bench.search_config(toy, 'implicit',
@@ -395,7 +398,7 @@ def test_separation_space_is_the_real_space_run_until_alpha_separates(
     both α levels searched in every epoch (so that every key the criterion
     reads can still move when it is measured) at α Adam 3e-2; retrained as
     the real space with the same losses."""
-    spec, real = bench.SPACES[SEP], bench.SPACES[REAL]
+    spec, real = SPACES[SEP], SPACES[REAL]
     assert spec['real_data'] == real['real_data']
     content_ssim = Config.fromfile(osp.join(
         REPO, 'configs', '_base_', 'losses', 'content_ssim.py')).losses
@@ -490,8 +493,8 @@ def test_search_unit_keeps_the_separation_hook_and_resumes(bench, tmp_path,
     epoch and continues the same curve instead of starting again."""
     init_default_scope('mmfusenas')
     monkeypatch.chdir(tmp_path)
-    bench.DATA['ivif'](str(tmp_path / 'data'), True, 8)
-    spec = bench.SPACES['tim_fusion']
+    DATA['ivif'](str(tmp_path / 'data'), True, 8)
+    spec = SPACES['tim_fusion']
     # the toy search's ArchLoggingHook (dropped by the unit) becomes an
     # ArchSeparationHook that never separates: the cap ends the search
     work = str(tmp_path / 'search')

@@ -11,6 +11,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
+from mmfusenas.benchmark.search_spaces import CHAIN_RETRAIN_ITERS, SPACES
+from mmfusenas.testing.toy_data.control_sets import CHAIN_TOY_PAIRS, DATA
 from helpers import load_tool
 from helpers.tools import REPO_ROOT as REPO
 
@@ -31,7 +33,7 @@ def _retrain_cfg(bench, monkeypatch, quick):
 
     monkeypatch.setattr(bench, '_build_runner', capture)
     with pytest.raises(_Captured) as info:
-        bench.retrain(bench.SPACES['chain'], 'g.yaml', 0, 'w', quick)
+        bench.retrain(SPACES['chain'], 'g.yaml', 0, 'w', quick)
     return info.value.args[0]
 
 
@@ -39,16 +41,16 @@ def _retrain_cfg(bench, monkeypatch, quick):
 def test_chain_retrains_on_a_schedule_annealed_to_its_budget(
         bench, monkeypatch, quick):
     cfg = _retrain_cfg(bench, monkeypatch, quick)
-    iters = bench.CHAIN_RETRAIN_ITERS[0 if quick else 1]
-    assert (iters, bench.CHAIN_RETRAIN_ITERS) == (cfg.train_cfg.max_iters,
-                                                  (150, 300))
+    iters = CHAIN_RETRAIN_ITERS[0 if quick else 1]
+    assert (iters, CHAIN_RETRAIN_ITERS) == (cfg.train_cfg.max_iters,
+                                            (150, 300))
     # not the config's schedule, which starts after the 50 warm-up
     # iterations of the ChainStagingHook the benchmark drops
     assert cfg.param_scheduler == bench.annealed_schedule(iters)
     assert all(h['type'] != 'ChainStagingHook' for h in cfg.custom_hooks)
     assert cfg.train_dataloader.batch_size == 4
     # every genotype key points at the genotype
-    for key in bench.SPACES['chain']['genotype_keys']:
+    for key in SPACES['chain']['genotype_keys']:
         node = cfg
         for part in key.split('.'):
             node = node[int(part)] if part.isdigit() else node[part]
@@ -67,9 +69,9 @@ def test_chain_searches_with_the_established_budget(bench, monkeypatch,
 
     monkeypatch.setattr(bench, '_build_runner', capture)
     with pytest.raises(_Captured) as info:
-        bench.run_search(bench.SPACES['chain'], 'cooperative', 0, 'w', quick)
+        bench.run_search(SPACES['chain'], 'cooperative', 0, 'w', quick)
     cfg = info.value.args[0]
-    own = Config.fromfile(osp.join(REPO, bench.SPACES['chain']['search']))
+    own = Config.fromfile(osp.join(REPO, SPACES['chain']['search']))
     assert cfg.train_cfg.max_iters == own.train_cfg.max_iters == 120
     assert cfg.train_cfg.arch_dataloader.batch_size == 8
     assert cfg.train_dataloader.batch_size == 4
@@ -106,7 +108,7 @@ def test_annealed_schedule_by_hand(bench):
 def test_chain_score_is_flip_free_on_the_held_out_split(bench, monkeypatch):
     monkeypatch.setattr(bench.Runner, 'build_dataloader',
                         staticmethod(lambda loader, seed=0: loader))
-    spec = bench.SPACES['chain']
+    spec = SPACES['chain']
     cfg = Config.fromfile(osp.join(REPO, spec['retrain']))
     loader = bench._score_loader(cfg, spec)
     types = [t['type'] for t in loader.dataset.pipeline]
@@ -115,10 +117,10 @@ def test_chain_score_is_flip_free_on_the_held_out_split(bench, monkeypatch):
     assert 'val' in loader.dataset.ann_file
 
 
-def test_night_toy_set_has_96_pairs_by_default(bench, tmp_path):
+def test_night_toy_set_has_96_pairs_by_default(tmp_path):
     import json
-    assert bench.CHAIN_TOY_PAIRS == 96
-    bench.DATA['night'](str(tmp_path), True, None)
+    assert CHAIN_TOY_PAIRS == 96
+    DATA['night'](str(tmp_path), True, None)
     with open(tmp_path / 'toy_night' / 'meta.json') as f:
         meta = json.load(f)
     assert (meta['num_train'], meta['num_val']) == (72, 24)
@@ -130,8 +132,8 @@ def test_a_chain_retraining_ends_at_the_annealed_rate(
     # the benchmark's own retrain(): every parameter group ends far below
     # its base rate, the held-out score is finite
     torch.set_num_threads(1)
-    bench.DATA['night'](str(tmp_path / 'data'), True, 8)
-    genotype = bench.random_genotypes(bench.SPACES['chain'], 1, seed=1000)[0]
+    DATA['night'](str(tmp_path / 'data'), True, 8)
+    genotype = bench.random_genotypes(SPACES['chain'], 1, seed=1000)[0]
     path = str(tmp_path / 'g.yaml')
     genotype.dump(path)
     runners = []
@@ -145,7 +147,7 @@ def test_a_chain_retraining_ends_at_the_annealed_rate(
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
-        out = bench.retrain(bench.SPACES['chain'], path, 0,
+        out = bench.retrain(SPACES['chain'], path, 0,
                             str(tmp_path / 'w'), True,
                             extra={'train_cfg.max_iters': 4})
     finally:
