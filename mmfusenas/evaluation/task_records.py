@@ -188,8 +188,11 @@ def records_table(records: Dict[str, Dict[int, dict]],
                   set_name: str = 'test') -> Dict[str, dict]:
     """The table of one test set from unit records alone: per input the
     row of :func:`aggregate` plus ``cpu_hours`` (the training CPU time of
-    its seeds; None when a unit records none), ``devices`` (:data:`NO_DEVICE`
-    for a unit without one) and ``iters``.
+    its seeds; None when a unit records none), ``s_per_iter`` (the mean
+    training seconds per iteration of its seeds; None when a unit records
+    none), ``max_memory_mb`` (the largest peak CUDA memory its units
+    record; None when none does), ``devices`` (:data:`NO_DEVICE` for a
+    unit without one) and ``iters``.
     Inputs without a test of ``set_name`` are left out."""
     table = {}
     for name, seeds in records.items():
@@ -201,8 +204,14 @@ def records_table(records: Dict[str, Dict[int, dict]],
         row = aggregate(per_seed, classes)
         trains = [seeds[s]['train'] for s in per_seed]
         cpu = [t.get('cpu_seconds') for t in trains]
+        step = [t.get('s_per_iter') for t in trains]
+        memory = [t['max_memory_mb'] for t in trains
+                  if t.get('max_memory_mb') is not None]
         row.update(
             cpu_hours=None if None in cpu else round(sum(cpu) / 3600, 3),
+            s_per_iter=None if None in step else round(
+                float(np.mean(step)), 4),
+            max_memory_mb=max(memory) if memory else None,
             devices=sorted({t.get('device') or NO_DEVICE for t in trains}),
             iters=sorted({t.get('iters') for t in trains}))
         row['per_seed'] = {k: {x: v[x] for x in SCORE_KEYS}

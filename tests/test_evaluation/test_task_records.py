@@ -100,6 +100,7 @@ def test_table_and_cpu_hours_from_records_alone(tmp_path):
     assert ir['mAP50_std'] == pytest.approx((0.02 / 3) ** 0.5)
     assert ir['AP50'] == {'person': pytest.approx(0.3), 'car': None}
     assert ir['cpu_hours'] == 1.5 and ir['iters'] == [800]
+    assert ir['s_per_iter'] is None and ir['max_memory_mb'] is None
     assert ir['devices'] == ['CPU x (1 thread)']
     assert ir['per_seed']['1'] == dict(
         mAP=0.15, mAP50=0.3, AP=dict(person=0.15, car=None),

@@ -13,10 +13,10 @@ def tool():
     return load_tool('tools/analysis_tools/task_report.py')
 
 
-def _write(root, folder, name, seed, m50, iters):
+def _write(root, folder, name, seed, m50, iters, **train):
     run = dict(
         options=dict(method=name, seed=seed),
-        train=dict(iters=iters, cpu_seconds=360.0, device='cpu'),
+        train=dict(iters=iters, cpu_seconds=360.0, device='cpu', **train),
         tests=dict(test=dict(mAP=m50 / 2, mAP50=m50, AP=dict(person=m50),
                              AP50=dict(person=m50))))
     protocol = dict(labels='fusion', max_iters=iters, img_scale=[320, 240])
@@ -66,6 +66,28 @@ def test_report_picks_the_budget_and_decides_the_goal(tool, tmp_path,
     row = record['result']['b1600']['tim_c8']
     assert row['mAP50'] == pytest.approx(0.25) and row['seeds'] == 3
     assert row['cpu_h'] == 0.3 and row['person AP50'] == pytest.approx(0.25)
+    assert row['s_iter'] is None and 'gpu_mb' not in row  # none recorded
+
+
+def test_step_time_and_gpu_memory_columns(tool, tmp_path, capsys):
+    """s_iter: the mean seconds per iteration of a row's seeds (None when
+    a unit records none); gpu_mb, in every row once a unit records a peak
+    GPU memory: the largest of its row."""
+    root = tmp_path / 'records'
+    for seed, (step, mb) in enumerate(((0.18, None), (0.2, 4149),
+                                       (0.22, 4100))):
+        _write(root, 'gpu', 'tim_c8', seed, 0.2, 2000, s_per_iter=step,
+               max_memory_mb=mb)
+        _write(root, 'gpu', 'ir', seed, 0.2, 2000,
+               **({} if seed == 2 else dict(s_per_iter=0.1)))
+    out = tmp_path / 'rec.json'
+    assert tool.main([str(root), '--results-json', str(out)]) == 0
+    capsys.readouterr()
+    record = json.loads(out.read_text())
+    joint, ir = (record['result']['gpu'][k] for k in ('tim_c8', 'ir'))
+    assert joint['s_iter'] == pytest.approx(0.2) and joint['gpu_mb'] == 4149
+    assert ir['s_iter'] is None and ir['gpu_mb'] is None
+    assert 'gpu_mb' in record['metrics'] and 'gpu_mb:' in record['note']
 
 
 def test_report_without_the_joint_rows_is_not_reached(tool, tmp_path,

@@ -70,15 +70,19 @@ def goal(table: dict, joint: str, against, criterion: str,
     return dict(out, criterion=criterion)
 
 
-def short_rows(table: dict) -> dict:
+def short_rows(table: dict, gpu: bool = False) -> dict:
     """The rendered table: mAP, mAP50 (each with its spread), per-class
-    AP50, seeds and CPU-hours per input."""
+    AP50, seeds, CPU-hours and seconds per iteration per input, and (with
+    ``gpu``) the peak GPU memory in MiB."""
     rows = {}
     for name, row in table.items():
         rows[name] = dict(mAP=row['mAP'], mAP_sd=row['mAP_std'],
                           mAP50=row['mAP50'], mAP50_sd=row['mAP50_std'],
                           **{f'{c} AP50': v for c, v in row['AP50'].items()},
-                          seeds=len(row['seeds']), cpu_h=row['cpu_hours'])
+                          seeds=len(row['seeds']), cpu_h=row['cpu_hours'],
+                          s_iter=row['s_per_iter'])
+        if gpu:
+            rows[name]['gpu_mb'] = row['max_memory_mb']
     return rows
 
 
@@ -106,7 +110,9 @@ def report(args: argparse.Namespace) -> dict:
     inputs = {k: v for k, v in table.items()
               if k not in (args.joint, args.control)}
     best = max(inputs, key=lambda k: inputs[k]['mAP50']) if inputs else None
-    result = {k: short_rows(t) for k, (_, t) in tables.items()}
+    gpu = any(r['max_memory_mb'] is not None for _, t in tables.values()
+              for r in t.values())
+    result = {k: short_rows(t, gpu) for k, (_, t) in tables.items()}
     doc = dict(
         table=chosen, curve=curve,
         goal=goal(table, args.joint, args.twin, TWIN_CRITERION,
@@ -142,8 +148,12 @@ def report(args: argparse.Namespace) -> dict:
             note='Built from the unit records alone; the units were trained '
             f'on {known}' + (' (earlier units record no device)' if
                              NO_DEVICE in devices else '') +
-            '. cpu_h: training CPU-hours of the '
-            'row\'s seeds (None where a unit records none).',
+            '. cpu_h: training CPU-hours of the row\'s seeds; s_iter: '
+            'their mean training seconds per iteration (units run side by '
+            'side share the device)' + ('; gpu_mb: the largest peak GPU '
+                                        'memory (MiB) a unit records' if gpu
+                                        else '') +
+            ' (None where a unit records none).',
             **{k: doc[k] for k in ('table', 'curve') + GOALS})
     print('RESULT ' + json.dumps({k: doc[k] for k in (
         'table', ) + GOALS + ('curve', )}))
