@@ -239,6 +239,33 @@ def compare(table: Dict[str, dict], name: str, against: str,
         reached=bool(seeds >= min_seeds and diff > spread))
 
 
+def within_spread(table: Dict[str, dict], name: str, against: str,
+                  min_seeds: int = 2) -> dict:
+    """Whether row ``name`` (e.g. the joint model under mixed precision)
+    scores as row ``against`` (the same model in float32): its mAP50 mean
+    within the larger of the two seed spreads of the other's, over at least
+    ``min_seeds`` seeds each; with the ratios of their seconds per
+    iteration and peak memory (None where a row records none)."""
+    ours, theirs = table[name], table[against]
+    diff = ours['mAP50'] - theirs['mAP50']
+    spread = max(ours['mAP50_std'] or 0.0, theirs['mAP50_std'] or 0.0)
+    seeds = min(len(ours['seeds']), len(theirs['seeds']))
+
+    def ratio(key):
+        a, b = ours.get(key), theirs.get(key)
+        return None if a is None or not b else round(a / b, 3)
+
+    return dict(
+        criterion=f'{name} mAP50 within the larger seed spread (population '
+        f'std) of {against}\'s, over >= {min_seeds} seeds',
+        values=dict(name=name, mAP50=ours['mAP50'], against=against,
+                    against_mAP50=theirs['mAP50'], difference=diff,
+                    spread=spread, seeds=seeds,
+                    s_per_iter_ratio=ratio('s_per_iter'),
+                    memory_ratio=ratio('max_memory_mb')),
+        reached=bool(seeds >= min_seeds and abs(diff) <= spread))
+
+
 def budget_curve(tables: Dict[str, Tuple[dict, Dict[str, dict]]],
                  a: str = 'ir', b: str = 'vi',
                  enough: float = 0.20) -> List[dict]:

@@ -104,3 +104,31 @@ def test_report_without_the_joint_rows_is_not_reached(tool, tmp_path,
     assert result['goal']['values'] == {'missing': ['none']}
     assert not result['goal']['reached']
     assert tool.main([str(tmp_path / 'empty_root')]) == 2
+
+
+@pytest.mark.parametrize('amp_m50, reached', [(0.205, True), (0.25, False)])
+def test_mixed_precision_row_against_float32(tool, tmp_path, capsys,
+                                             amp_m50, reached):
+    """amp: the mixed-precision joint row scores as the float32 one when
+    its mAP50 mean lies within the larger seed spread, with the ratios of
+    their step times and peak memories; no such row: named missing."""
+    root = tmp_path / 'records'
+    for seed, d in enumerate((-0.01, 0.0, 0.01)):
+        _write(root, 'gpu', 'tim_c8', seed, 0.2 + d, 2000, s_per_iter=0.2,
+               max_memory_mb=4000)
+        _write(root, 'gpu', 'tim_c8_amp', seed, amp_m50 + d / 2, 2000,
+               s_per_iter=0.1, max_memory_mb=2000)
+        _write(root, 'gpu', 'ir', seed, 0.3 + d, 2000)
+    assert tool.main([str(root)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    amp = result['amp']
+    assert amp['reached'] is reached
+    assert amp['values']['difference'] == pytest.approx(amp_m50 - 0.2)
+    assert amp['values']['spread'] == pytest.approx((0.0002 / 3) ** 0.5)
+    assert amp['values']['s_per_iter_ratio'] == 0.5
+    assert amp['values']['memory_ratio'] == 0.5
+    # the amp row is no input of the best-input goal
+    assert result['goal_best_input']['values']['against'] == 'ir'
+    assert tool.main([str(root), '--amp', 'tim_c8_bf16']) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert result['amp']['values'] == {'missing': ['tim_c8_bf16']}

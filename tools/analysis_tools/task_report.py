@@ -15,8 +15,10 @@ the seeds and the training CPU-hours). The budget curve compares ``ir`` and
 ``--table`` (default: the smallest budget of the curve out of the noise
 floor, else the largest one). The goal compares ``--joint`` with
 ``--twin``, with the best input in that table and with ``--control`` (the
-joint model with N_F frozen and no fusion loss: what joint training adds).
-Last line ``RESULT {json}``.
+joint model with N_F frozen and no fusion loss: what joint training adds);
+``amp`` says whether ``--amp`` (the joint model under mixed precision)
+scores within the seed spread of ``--joint``, with their step-time and
+memory ratios. Last line ``RESULT {json}``.
 """
 import argparse
 import json
@@ -29,7 +31,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmfusenas.benchmark.results_record import (  # noqa: E402
     check_record_path, write_results_record)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
-    NO_DEVICE, budget_curve, compare, load_records, records_table)
+    NO_DEVICE, budget_curve, compare, load_records, records_table,
+    within_spread)
 
 TWIN_CRITERION = ('task-guided mAP50 exceeds its two-step twin\'s by more '
                   'than the larger seed spread')
@@ -38,7 +41,9 @@ BEST_CRITERION = ('task-guided mAP50 exceeds the best input\'s (IR, VIS, '
                   'the larger seed spread')
 CONTROL_CRITERION = ('task-guided mAP50 exceeds its control\'s (N_F frozen, '
                      'no fusion loss) by more than the larger seed spread')
-GOALS = ('goal', 'goal_best_input', 'goal_control')
+AMP_CRITERION = ('the joint model under mixed precision scores within the '
+                 'larger seed spread of its float32 row')
+GOALS = ('goal', 'goal_best_input', 'goal_control', 'amp')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,6 +57,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--control', default='tim_c8_frozen',
                         help='the joint model with N_F frozen (default '
                         'tim_c8_frozen)')
+    parser.add_argument('--amp', default='tim_c8_amp',
+                        help='the joint row under mixed precision (default '
+                        'tim_c8_amp)')
     parser.add_argument('--min-seeds', type=int, default=3,
                         help='seeds each row needs for the goal (default 3)')
     parser.add_argument('--results-json', help='write the docs record here')
@@ -59,14 +67,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def goal(table: dict, joint: str, against, criterion: str,
-         min_seeds: int) -> dict:
+         min_seeds: int, test=compare) -> dict:
     """The goal of ``joint`` against row ``against`` (None: not measured
-    yet): reached or not, with the values; rows missing are named."""
+    yet) by ``test``: reached or not, with the values; rows missing are
+    named."""
     missing = [r for r in (joint, against) if r is None or r not in table]
     if missing:
         return dict(criterion=criterion, values=dict(
             missing=[r or 'an input' for r in missing]), reached=False)
-    out = compare(table, joint, against, min_seeds)
+    out = test(table, joint, against, min_seeds)
     return dict(out, criterion=criterion)
 
 
@@ -108,7 +117,7 @@ def report(args: argparse.Namespace) -> dict:
                        f'{args.root} ({sorted(tables)})')
     table = tables[chosen][1]
     inputs = {k: v for k, v in table.items()
-              if k not in (args.joint, args.control)}
+              if k not in (args.joint, args.control, args.amp)}
     best = max(inputs, key=lambda k: inputs[k]['mAP50']) if inputs else None
     gpu = any(r['max_memory_mb'] is not None for _, t in tables.values()
               for r in t.values())
@@ -121,6 +130,8 @@ def report(args: argparse.Namespace) -> dict:
                              args.min_seeds),
         goal_control=goal(table, args.joint, args.control,
                           CONTROL_CRITERION, args.min_seeds),
+        amp=goal(table, args.amp, args.joint, AMP_CRITERION, args.min_seeds,
+                 within_spread),
         result=result)
     for name, (_, t) in tables.items():
         print(f'{name}: ' + ', '.join(
@@ -134,7 +145,8 @@ def report(args: argparse.Namespace) -> dict:
               f'{point["difference"]:+.4f} ({state})')
     print(f'decisive table: {chosen}; goal reached: {doc["goal"]["reached"]}'
           f'; against the best input: {doc["goal_best_input"]["reached"]}'
-          f'; against the control: {doc["goal_control"]["reached"]}')
+          f'; against the control: {doc["goal_control"]["reached"]}'
+          f'; mixed precision within the spread: {doc["amp"]["reached"]}')
     if args.results_json:
         check_record_path(args.results_json)
         metrics = list(next(iter(result[chosen].values())))
