@@ -60,3 +60,40 @@ def test_a_checkpoint_missing_a_key_is_refused_by_both(fusion_ckpt,
         _joint(path)
     with pytest.raises(Exception, match=f'missing \\({dropped}\\)'):
         init_model(FUSION, path)
+
+
+def test_joint_losses_stay_finite_in_float16(toy_root):
+    """The mixed-precision row (retinanet_ivif_msrs_c8_amp.py: float16, as
+    tools/train.py --amp) runs the headline joint model under autocast:
+    on the CPU's float16 autocast its losses stay finite and within 1e-3
+    of float32 on a toy batch (AmpOptimWrapper itself needs CUDA)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from mmfusenas.registry import MODELS
+    amp = Config.fromfile('configs/tim/retinanet_ivif_msrs_c8_amp.py')
+    assert amp.optim_wrapper.type == 'AmpOptimWrapper'
+    loader = Config.fromfile('configs/tim/retinanet_ivif_toy.py')
+    loader = dict(loader.train_dataloader.to_dict(), batch_size=2,
+                  num_workers=0, persistent_workers=False)
+    loader['dataset']['data_root'] = toy_root
+    with DefaultScope.overwrite_default_scope('mmfusenas'):
+        batch = next(iter(Runner.build_dataloader(loader, seed=0)))
+    torch.manual_seed(0)
+    model = MODELS.build(amp.model)
+    model.init_weights()
+    losses = {}
+    for dtype in (torch.float32, torch.float16):
+        data = model.data_preprocessor(batch, True)
+        with torch.autocast('cpu', dtype=dtype,
+                            enabled=dtype is torch.float16):
+            losses[dtype] = model(**data, mode='loss')
+    for key, value in losses[torch.float32].items():
+        half = losses[torch.float16][key]
+        value, half = (torch.stack(list(v)) if isinstance(v, list) else v
+                       for v in (value, half))
+        assert torch.isfinite(half.float()).all(), key
+        torch.testing.assert_close(half.float(), value.float(), rtol=0,
+                                   atol=1e-3, msg=key)
