@@ -10,7 +10,8 @@ import re
 import warnings
 import zipfile
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Any, Dict, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
 import torch
@@ -218,20 +219,36 @@ def auto_resume_checkpoint(work_dir: str, logger: Any) -> Optional[str]:
     return None
 
 
-def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
-    """Dotted keys (``'state_dict.conv.weight'``) of the floating-point
-    tensors holding NaN / Inf in nested dicts / lists / tuples ``state``."""
+def _tensors(state: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
+    """``(dotted key, tensor)`` of the tensors in nested dicts / lists /
+    tuples ``state``."""
     if isinstance(state, torch.Tensor):
-        return [] if torch.isfinite(state).all() else [prefix or '<tensor>']
+        yield prefix or '<tensor>', state
+        return
     if isinstance(state, dict):
         items = [(f'{prefix}.{k}' if prefix else str(k), v)
                  for k, v in state.items()]
     elif isinstance(state, (list, tuple)):
         items = [(f'{prefix}[{i}]', v) for i, v in enumerate(state)]
     else:
+        return
+    for key, value in items:
+        yield from _tensors(value, key)
+
+
+def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
+    """Dotted keys (``'state_dict.conv.weight'``) of the floating-point
+    tensors holding NaN / Inf in nested dicts / lists / tuples ``state``.
+
+    One fused max-abs norm over all of them decides (it overflows on no
+    finite value); the tensors are looked at one by one only when it is
+    not finite."""
+    items = [(k, t) for k, t in _tensors(state, prefix)
+             if (t.is_floating_point() or t.is_complex()) and t.numel()]
+    if not items or torch.isfinite(torch.nn.utils.get_total_norm(
+            [t for _, t in items], float('inf'))):
         return []
-    return [bad for key, value in items
-            for bad in nonfinite_tensors(value, key)]
+    return [k for k, t in items if not torch.isfinite(t).all()]
 
 
 def short_list(items: Sequence[str], limit: int = 5) -> str:

@@ -223,3 +223,26 @@ def test_no_official_match_for_toolbox_checkpoints():
     assert identify_official_weights(_Net().state_dict()) is None
     assert identify_official_weights(
         ['fusion_net.stem.0.conv.weight', 'network.encoder.0.weight']) is None
+
+
+def test_nonfinite_tensors_by_hand():
+    """Exactly the floating-point tensors holding NaN / Inf are named, in
+    order, whatever their dtype; huge finite values (whose 2-norm
+    overflows), integer and empty tensors are not."""
+    from mmfusenas.utils.checkpoint import nonfinite_tensors
+    nan, inf = float('nan'), float('inf')
+    state = dict(
+        state_dict={'a.weight': torch.tensor([3e38, 3e38, -3e38]),
+                    'a.half': torch.tensor([1.0, nan, 2.0]).half(),
+                    'a.steps': torch.tensor([7]),
+                    'a.empty': torch.zeros(0)},
+        optimizer=dict(state={0: dict(exp_avg=torch.ones(4, 4),
+                                      exp_avg_sq=torch.tensor([1.0, -inf]))},
+                       param_groups=[dict(lr=0.1)]),
+        meta=[torch.tensor([1j, 2.0]), torch.tensor([0.0, 1.0]).bfloat16()])
+    assert nonfinite_tensors(state) == [
+        'state_dict.a.half', 'optimizer.state.0.exp_avg_sq']
+    state['meta'][1][0] = nan
+    assert nonfinite_tensors(state['meta'], 'meta') == ['meta[1]']
+    assert nonfinite_tensors(torch.tensor([inf])) == ['<tensor>']
+    assert nonfinite_tensors(dict(x=1.0, y='s')) == []
