@@ -617,7 +617,6 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
     # the options as a worker process reads them back (JSON: tuples become
     # lists), so that every --jobs gives the same configs
     search_extra = json.loads(json.dumps(args.search_cfg_options or {}))
-    retrain_extra = json.loads(json.dumps(args.retrain_cfg_options or {}))
     rows, units = [], []
     for strategy in strategies:
         for seed in range(args.first_search_seed,

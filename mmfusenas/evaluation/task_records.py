@@ -220,23 +220,32 @@ def records_table(records: Dict[str, Dict[int, dict]],
     return table
 
 
+def _gap(table: Dict[str, dict], name: str,
+         against: str) -> Tuple[dict, dict, dict]:
+    """Rows ``name`` and ``against`` and their mAP50 ``difference``, the
+    larger of their seed ``spread`` s (population std) and the fewer
+    ``seeds``."""
+    ours, theirs = table[name], table[against]
+    return ours, theirs, dict(
+        difference=ours['mAP50'] - theirs['mAP50'],
+        spread=max(ours['mAP50_std'] or 0.0, theirs['mAP50_std'] or 0.0),
+        seeds=min(len(ours['seeds']), len(theirs['seeds'])))
+
+
 def compare(table: Dict[str, dict], name: str, against: str,
             min_seeds: int = 2) -> dict:
     """Whether row ``name`` beats row ``against`` on mAP50: its mean ahead
     by more than the larger of the two seed spreads (population std), over
     at least ``min_seeds`` seeds each."""
-    ours, theirs = table[name], table[against]
-    diff = ours['mAP50'] - theirs['mAP50']
-    spread = max(ours['mAP50_std'] or 0.0, theirs['mAP50_std'] or 0.0)
-    seeds = min(len(ours['seeds']), len(theirs['seeds']))
+    ours, theirs, gap = _gap(table, name, against)
     return dict(
         criterion=f'{name} mAP50 exceeds {against}\'s by more than the '
         f'larger seed spread (population std), over >= {min_seeds} seeds',
         values=dict(name=name, mAP50=ours['mAP50'], sd=ours['mAP50_std'],
                     against=against, against_mAP50=theirs['mAP50'],
-                    against_sd=theirs['mAP50_std'], difference=diff,
-                    spread=spread, seeds=seeds),
-        reached=bool(seeds >= min_seeds and diff > spread))
+                    against_sd=theirs['mAP50_std'], **gap),
+        reached=bool(gap['seeds'] >= min_seeds
+                     and gap['difference'] > gap['spread']))
 
 
 def within_spread(table: Dict[str, dict], name: str, against: str,
@@ -246,10 +255,7 @@ def within_spread(table: Dict[str, dict], name: str, against: str,
     within the larger of the two seed spreads of the other's, over at least
     ``min_seeds`` seeds each; with the ratios of their seconds per
     iteration and peak memory (None where a row records none)."""
-    ours, theirs = table[name], table[against]
-    diff = ours['mAP50'] - theirs['mAP50']
-    spread = max(ours['mAP50_std'] or 0.0, theirs['mAP50_std'] or 0.0)
-    seeds = min(len(ours['seeds']), len(theirs['seeds']))
+    ours, theirs, gap = _gap(table, name, against)
 
     def ratio(key):
         a, b = ours.get(key), theirs.get(key)
@@ -259,11 +265,11 @@ def within_spread(table: Dict[str, dict], name: str, against: str,
         criterion=f'{name} mAP50 within the larger seed spread (population '
         f'std) of {against}\'s, over >= {min_seeds} seeds',
         values=dict(name=name, mAP50=ours['mAP50'], against=against,
-                    against_mAP50=theirs['mAP50'], difference=diff,
-                    spread=spread, seeds=seeds,
+                    against_mAP50=theirs['mAP50'], **gap,
                     s_per_iter_ratio=ratio('s_per_iter'),
                     memory_ratio=ratio('max_memory_mb')),
-        reached=bool(seeds >= min_seeds and abs(diff) <= spread))
+        reached=bool(gap['seeds'] >= min_seeds
+                     and abs(gap['difference']) <= gap['spread']))
 
 
 def budget_curve(tables: Dict[str, Tuple[dict, Dict[str, dict]]],

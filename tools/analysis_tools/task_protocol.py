@@ -896,6 +896,9 @@ class TrainRecordHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
+        self._note_memory()
+
+    def _note_memory(self) -> None:
         if self._device.type == 'cuda':  # an allocator counter: no sync
             peak = round(torch.cuda.max_memory_allocated(self._device) / 2**20)
             self.max_memory_mb = max(self.max_memory_mb or 0, peak)
@@ -904,7 +907,7 @@ class TrainRecordHook(Hook):
         checkpoint.setdefault('meta', {})['start_sha256'] = self.sha256
 
     def after_train(self, runner) -> None:
-        self.before_train_iter(runner, -1)
+        self._note_memory()
         self.seconds = time.perf_counter() - self._start
         self.cpu_seconds = _cpu_seconds() - self._cpu
         # the training losses, mean of the last LOSS_WINDOW iterations
