@@ -411,11 +411,34 @@ def test_under_amp_a_non_finite_loss_is_refused_after_the_iteration():
     plain.after_train_iter(plain._runner, 4, outputs=nan)
 
 
+def test_under_amp_a_loss_scale_below_the_minimum_stops_the_run():
+    """A scaler that skipped step after step (NaN gradients at every scale:
+    the loss stays finite, no pre-hook runs) halves its scale below
+    ``min_loss_scale``: the guard stops the run, with either action."""
+    from torch.amp import GradScaler
+    for action in ('raise', 'skip'):
+        hook = FiniteStepGuardHook(action=action, min_loss_scale=1.0)
+        scaler = GradScaler('cpu', init_scale=2.0)
+        scaler.scale(torch.tensor(1.0))  # the scale tensor is made lazily
+        hook._runner = SimpleNamespace(iter=7, logger=None)
+        hook._amp, hook._scalers = True, [scaler]
+        finite = dict(loss=torch.tensor(0.5))
+        hook.after_train_iter(hook._runner, 7, outputs=finite)  # scale 2
+        scaler.update(1.0)
+        hook.after_train_iter(hook._runner, 7, outputs=finite)  # scale 1
+        scaler.update(0.5)
+        with pytest.raises(FloatingPointError, match=r'AMP loss scale fell '
+                           r'to 0\.5 \(min_loss_scale=1\) at iteration 7'):
+            hook.after_train_iter(hook._runner, 7, outputs=finite)
+
+
 def test_guard_rejects_bad_options():
     with pytest.raises(ValueError, match="'raise', 'skip'"):
         FiniteStepGuardHook(action='ignore')
     with pytest.raises(ValueError, match='max_consecutive_skips'):
         FiniteStepGuardHook(max_consecutive_skips=0)
+    with pytest.raises(ValueError, match='min_loss_scale'):
+        FiniteStepGuardHook(min_loss_scale=0)
 
 
 # ----------------------------------------------------------------------

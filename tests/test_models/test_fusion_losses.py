@@ -68,6 +68,27 @@ def test_ssim_map_float32_values_and_gradients(padding):
         g32.double(), g64, rtol=0, atol=1e-5 * g64.abs().max().item())
 
 
+def test_ssim_map_runs_in_float32_under_autocast():
+    # bright flat images: in float16 the variances cancel to about -c2 and
+    # the backward divides by a zero square (NaN gradients, every AMP step
+    # skipped); under autocast SSIM is the float32 computation
+    torch.manual_seed(0)
+    x = (0.9 + 0.002 * torch.rand(2, 1, 32, 32)).half()
+    y = (0.95 + 0.002 * torch.rand(2, 1, 32, 32)).half()
+    plain = x.clone().requires_grad_()
+    (1 - ssim_map(plain, y)).mean().backward()
+    assert not torch.isfinite(plain.grad).all()
+    half, ref = x.clone().requires_grad_(), x.float().requires_grad_()
+    with torch.autocast('cpu', dtype=torch.float16):
+        m = ssim_map(half, y)
+    (1 - m).mean().backward()
+    m32 = ssim_map(ref, y.float())
+    (1 - m32).mean().backward()
+    assert m.dtype == torch.float32 and torch.equal(m, m32)
+    torch.testing.assert_close(half.grad.float(), ref.grad, rtol=1e-3,
+                               atol=1e-3 * ref.grad.abs().max().item())
+
+
 def test_ssim_map_shapes_and_errors():
     x = torch.rand(2, 3, 16, 20)
     assert ssim_map(x, x).shape == (2, 3, 6, 10)

@@ -62,11 +62,13 @@ def test_a_checkpoint_missing_a_key_is_refused_by_both(fusion_ckpt,
         init_model(FUSION, path)
 
 
-def test_joint_losses_stay_finite_in_float16(toy_root):
+def test_joint_losses_and_gradients_stay_finite_in_float16(toy_root):
     """The mixed-precision row (retinanet_ivif_msrs_c8_amp.py: float16, as
     tools/train.py --amp) runs the headline joint model under autocast:
     on the CPU's float16 autocast its losses stay finite and within 1e-3
-    of float32 on a toy batch (AmpOptimWrapper itself needs CUDA)."""
+    of float32 on a toy batch, and so do its gradients (with SSIM in
+    float16 every fusion-network gradient was NaN and the CUDA run skipped
+    every step; AmpOptimWrapper itself needs CUDA)."""
     import torch
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -84,12 +86,20 @@ def test_joint_losses_stay_finite_in_float16(toy_root):
     torch.manual_seed(0)
     model = MODELS.build(amp.model)
     model.init_weights()
-    losses = {}
+    losses, grads = {}, {}
     for dtype in (torch.float32, torch.float16):
+        model.zero_grad()
         data = model.data_preprocessor(batch, True)
         with torch.autocast('cpu', dtype=dtype,
                             enabled=dtype is torch.float16):
             losses[dtype] = model(**data, mode='loss')
+        model.parse_losses(losses[dtype])[0].backward()
+        grads[dtype] = torch.cat([p.grad.flatten()
+                                  for p in model.parameters()])
+    assert torch.isfinite(grads[torch.float16]).all()
+    scale = grads[torch.float32].abs().max().item()
+    torch.testing.assert_close(grads[torch.float16], grads[torch.float32],
+                               rtol=0, atol=0.05 * scale)
     for key, value in losses[torch.float32].items():
         half = losses[torch.float16][key]
         value, half = (torch.stack(list(v)) if isinstance(v, list) else v

@@ -52,18 +52,25 @@ class FiniteStepGuardHook(Hook):
             skipped steps in a row. Defaults to 10.
         check_params (bool): Also check the parameters after each step.
             Defaults to False.
+        min_loss_scale (float): Under AMP, stop when the loss scale falls
+            below this: the scaler then skipped steps in a row because the
+            gradients were non-finite at every scale, and the weights no
+            longer train. Defaults to 1.0.
     """
 
     priority = 'VERY_HIGH'
 
     def __init__(self, action: str = 'raise', max_consecutive_skips: int = 10,
-                 check_params: bool = False) -> None:
-        if action not in ('raise', 'skip') or max_consecutive_skips < 1:
+                 check_params: bool = False,
+                 min_loss_scale: float = 1.0) -> None:
+        if action not in ('raise', 'skip') or max_consecutive_skips < 1 or \
+                not min_loss_scale > 0:
             raise ValueError(
                 "FiniteStepGuardHook: action must be one of ('raise', 'skip')"
-                ' and max_consecutive_skips >= 1, got '
-                f'{action!r}, {max_consecutive_skips}')
+                ', max_consecutive_skips >= 1 and min_loss_scale > 0, got '
+                f'{action!r}, {max_consecutive_skips}, {min_loss_scale}')
         self.action, self.check_params = action, check_params
+        self.min_loss_scale, self._scalers = min_loss_scale, []
         self.max_consecutive_skips = max_consecutive_skips
         self.num_skipped = self.consecutive_skips = 0
         self._handles, self._names, self._samples = [], {}, []
@@ -79,7 +86,9 @@ class FiniteStepGuardHook(Hook):
         wrappers = list(runner.optim_wrapper.items()) if isinstance(
             runner.optim_wrapper, OptimWrapperDict) else [
                 ('optimizer', runner.optim_wrapper)]
-        self._amp = any(isinstance(w, AmpOptimWrapper) for _, w in wrappers)
+        self._scalers = [w.loss_scaler for _, w in wrappers
+                         if isinstance(w, AmpOptimWrapper)]
+        self._amp = bool(self._scalers)
         for name, wrapper in wrappers:
             optimizer = getattr(wrapper, 'optimizer', wrapper)
             # a wrapper clipping by norm logged this step's norm just before
@@ -173,7 +182,8 @@ class FiniteStepGuardHook(Hook):
                          data_batch: Any = None, outputs: Any = None) -> None:
         """Under AMP the loss scaler skips a step with non-finite gradients
         before the step pre-hook runs: a non-finite loss is refused here
-        (the loss MMEngine logs every iteration)."""
+        (the loss MMEngine logs every iteration), and a loss scale below
+        ``min_loss_scale`` stops the run."""
         if not self._amp or 'loss' not in (outputs or {}):
             return
         finite = math.isfinite(float(outputs['loss'].detach()))
@@ -181,6 +191,16 @@ class FiniteStepGuardHook(Hook):
         all_reduce(bad)  # a no-op in one process
         if not bad.item():
             self.consecutive_skips = 0
+            scale = min((s.get_scale() for s in self._scalers), default=1.0)
+            if scale < self.min_loss_scale:
+                raise FloatingPointError(
+                    f'FiniteStepGuardHook: the AMP loss scale fell to '
+                    f'{scale:g} (min_loss_scale={self.min_loss_scale:g}) at '
+                    f'iteration {self._runner.iter}: the loss scaler skipped '
+                    'step after step because the gradients were non-finite '
+                    'at every scale, so the weights no longer train. Some '
+                    'operation over- or underflows in float16: run the '
+                    'model in float32 or compute it outside autocast')
             return
         self._local_bad = torch.tensor(not finite)
         self._refuse(f'non-finite loss for {self._where("optimizer")} (AMP: '

@@ -110,6 +110,12 @@ def ssim_map(x: torch.Tensor,
             f"SSIM with padding='valid' needs images of at least "
             f'{window_size}x{window_size}, got {tuple(x.shape[-2:])}; use '
             "padding='reflect' or a smaller window_size")
+    if torch.is_autocast_enabled(x.device.type):
+        # float32 under autocast: the denominator's square in the backward
+        # (~1e-14 where both images are flat) is zero in float16
+        with torch.autocast(x.device.type, enabled=False):
+            return ssim_map(x.float(), y.float(), window_size, sigma,
+                            data_range, padding, moments)
     taps = gaussian_kernel1d(window_size, sigma, x.dtype, x.device)
     channels = x.shape[1]
     mu_x, mu_y, e_xx, e_yy, e_xy = moments(x, y, taps, padding).split(
