@@ -421,7 +421,7 @@ def test_under_amp_a_loss_scale_below_the_minimum_stops_the_run():
         scaler = GradScaler('cpu', init_scale=2.0)
         scaler.scale(torch.tensor(1.0))  # the scale tensor is made lazily
         hook._runner = SimpleNamespace(iter=7, logger=None)
-        hook._amp, hook._scalers = True, [scaler]
+        hook._amp, hook._scalers = True, [(scaler, 1.0)]
         finite = dict(loss=torch.tensor(0.5))
         hook.after_train_iter(hook._runner, 7, outputs=finite)  # scale 2
         scaler.update(1.0)
@@ -430,6 +430,10 @@ def test_under_amp_a_loss_scale_below_the_minimum_stops_the_run():
         with pytest.raises(FloatingPointError, match=r'AMP loss scale fell '
                            r'to 0\.5 \(min_loss_scale=1\) at iteration 7'):
             hook.after_train_iter(hook._runner, 7, outputs=finite)
+    # a run starting at a smaller scale (a static loss_scale=0.5) stops
+    # only below it
+    hook._scalers = [(scaler, 0.5)]
+    hook.after_train_iter(hook._runner, 7, outputs=finite)
 
 
 def test_guard_rejects_bad_options():

@@ -53,9 +53,10 @@ class FiniteStepGuardHook(Hook):
         check_params (bool): Also check the parameters after each step.
             Defaults to False.
         min_loss_scale (float): Under AMP, stop when the loss scale falls
-            below this: the scaler then skipped steps in a row because the
-            gradients were non-finite at every scale, and the weights no
-            longer train. Defaults to 1.0.
+            below this (or below a smaller scale the run starts with): the
+            scaler then skipped steps in a row because the gradients were
+            non-finite at every scale, and the weights no longer train.
+            Defaults to 1.0.
     """
 
     priority = 'VERY_HIGH'
@@ -86,7 +87,10 @@ class FiniteStepGuardHook(Hook):
         wrappers = list(runner.optim_wrapper.items()) if isinstance(
             runner.optim_wrapper, OptimWrapperDict) else [
                 ('optimizer', runner.optim_wrapper)]
-        self._scalers = [w.loss_scaler for _, w in wrappers
+        # (scaler, floor): a static scale below min_loss_scale is the floor
+        self._scalers = [(w.loss_scaler, min(self.min_loss_scale,
+                                             w.loss_scaler.get_scale()))
+                         for _, w in wrappers
                          if isinstance(w, AmpOptimWrapper)]
         self._amp = bool(self._scalers)
         for name, wrapper in wrappers:
@@ -191,8 +195,9 @@ class FiniteStepGuardHook(Hook):
         all_reduce(bad)  # a no-op in one process
         if not bad.item():
             self.consecutive_skips = 0
-            scale = min((s.get_scale() for s in self._scalers), default=1.0)
-            if scale < self.min_loss_scale:
+            low = [(s.get_scale(), floor) for s, floor in self._scalers]
+            if any(scale < floor for scale, floor in low):
+                scale = min(scale for scale, _ in low)
                 raise FloatingPointError(
                     f'FiniteStepGuardHook: the AMP loss scale fell to '
                     f'{scale:g} (min_loss_scale={self.min_loss_scale:g}) at '
