@@ -388,8 +388,10 @@ def test_under_amp_a_non_finite_loss_is_refused_after_the_iteration():
     """AMP's loss scaler skips a step with non-finite gradients before the
     optimizer's step pre-hook runs; the guard then refuses the iteration's
     non-finite loss (end to end on CUDA: tests/test_cuda)."""
+    from torch.amp import GradScaler
+    amp = [(GradScaler('cpu'), 1.0)]  # an AmpOptimWrapper's scaler
     hook = FiniteStepGuardHook()
-    hook._runner, hook._amp = SimpleNamespace(iter=4, logger=None), True
+    hook._runner, hook._scalers = SimpleNamespace(iter=4, logger=None), amp
     hook.before_train_iter(hook._runner, 4, dict(data_samples=[
         BaseDataElement(metainfo=dict(stem='img08'))]))
     hook.after_train_iter(hook._runner, 4, outputs=dict(
@@ -399,7 +401,7 @@ def test_under_amp_a_non_finite_loss_is_refused_after_the_iteration():
         hook.after_train_iter(hook._runner, 4, outputs=dict(
             loss=torch.tensor(float('nan'))))
     skip = FiniteStepGuardHook(action='skip', max_consecutive_skips=2)
-    skip._runner, skip._amp = hook._runner, True
+    skip._runner, skip._scalers = hook._runner, amp
     nan = dict(loss=torch.tensor(float('inf')))
     skip.after_train_iter(skip._runner, 4, outputs=nan)
     assert skip.num_skipped == 1
@@ -421,7 +423,7 @@ def test_under_amp_a_loss_scale_below_the_minimum_stops_the_run():
         scaler = GradScaler('cpu', init_scale=2.0)
         scaler.scale(torch.tensor(1.0))  # the scale tensor is made lazily
         hook._runner = SimpleNamespace(iter=7, logger=None)
-        hook._amp, hook._scalers = True, [(scaler, 1.0)]
+        hook._scalers = [(scaler, 1.0)]
         finite = dict(loss=torch.tensor(0.5))
         hook.after_train_iter(hook._runner, 7, outputs=finite)  # scale 2
         scaler.update(1.0)

@@ -75,7 +75,7 @@ class FiniteStepGuardHook(Hook):
         self.max_consecutive_skips = max_consecutive_skips
         self.num_skipped = self.consecutive_skips = 0
         self._handles, self._names, self._samples = [], {}, []
-        self._runner, self._local_bad, self._amp = None, None, False
+        self._runner, self._local_bad = None, None
 
     def before_train(self, runner: Runner) -> None:
         self.remove()
@@ -92,7 +92,6 @@ class FiniteStepGuardHook(Hook):
                                              w.loss_scaler.get_scale()))
                          for _, w in wrappers
                          if isinstance(w, AmpOptimWrapper)]
-        self._amp = bool(self._scalers)
         for name, wrapper in wrappers:
             optimizer = getattr(wrapper, 'optimizer', wrapper)
             # a wrapper clipping by norm logged this step's norm just before
@@ -188,7 +187,7 @@ class FiniteStepGuardHook(Hook):
         before the step pre-hook runs: a non-finite loss is refused here
         (the loss MMEngine logs every iteration), and a loss scale below
         ``min_loss_scale`` stops the run."""
-        if not self._amp or 'loss' not in (outputs or {}):
+        if not self._scalers or 'loss' not in (outputs or {}):
             return
         finite = math.isfinite(float(outputs['loss'].detach()))
         bad = torch.tensor([float(not finite)])
