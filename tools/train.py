@@ -23,7 +23,7 @@ from mmengine.config import Config
 from mmfusenas.utils.config import (add_runner_args, check_run_files,
                                     load_runner_config, setup_distributed)
 from mmfusenas.utils.data_folders import check_data_folders
-from mmfusenas.utils.schedule import schedule_warnings, set_schedule_length
+from mmfusenas.utils.schedule import set_schedule_length
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -90,8 +90,7 @@ def build_config(args: argparse.Namespace,
         cfg.load_from = None if args.resume == 'auto' else args.resume
     check_run_files(cfg)  # before anything is built
     if notes is not None:
-        notes += [(logging.INFO, line) for line in lines] + [
-            (logging.WARNING, text) for text in schedule_warnings(cfg)]
+        notes += [(logging.INFO, line) for line in lines]
     return cfg
 
 

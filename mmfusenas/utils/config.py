@@ -1,28 +1,23 @@
 """The tools' common options: load a run's config and check its
 ``--cfg-options``, each error naming the file and the key (the opt-in lint
-of keys and ``type`` names is ``tools/misc/check_config.py``)."""
+of keys, ``type`` names and schedules is ``tools/misc/check_config.py``)."""
 import argparse
 import difflib
 import importlib.util
-import logging
 import os
 import os.path as osp
 import re
 from typing import Any, List, Mapping, Optional
 
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.logging import print_log
 
 from .config_tree import (RUNNER_KEYS, config_items, config_name,
                           did_you_mean, runner_part, type_name, walk_path)
 from .data_folders import reroot_data
-from .schedule import schedule_settings
 
 #: top-level keys the tools read; any other key is a variable of the file
 TOOL_READ_KEYS = frozenset({'data_root', 'predictor', 'sync_bn',
                             'tensorboard'})
-#: names of config-file variables that hold a schedule length or position
-_SCHEDULE_NAME = re.compile(r'(^|_)(iter|iters|epoch|epochs)($|_)')
 #: keys naming a size or a count: their integers take non-negative integers
 _COUNT_NAME = re.compile(r'^num_|(^|_)(channels|size|iters|epochs)$')
 REPLACING_DOC = 'docs/user_guides/train_test.md#replacing-lists-and-dicts'
@@ -89,73 +84,29 @@ def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
     return out
 
 
-def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
-    """Check ``--cfg-options`` before they are merged: a ``KeyError`` for a
-    new top-level key nothing reads and for a variable of the config file;
-    returns (and logs) warnings for new nested keys, with close keys."""
-    tree = cfg.to_dict()
-    paths = [p for p, _, _ in config_items(tree)]
-    warnings = []
+def check_top_level_options(cfg: Config, options: Mapping) -> None:
+    """Refuse a ``--cfg-options`` key whose top-level name nothing reads: a
+    new one, or a variable of the config file (its value was copied into
+    the settings when the file was read, so overriding it changes nothing).
+    ``tools/misc/check_config.py`` names the settings holding a variable's
+    value and the keys close to a misspelt one."""
+    where = cfg.filename or 'the config'
     for key in options:
-        parts = str(key).split('.')
-        read = parts[0] in RUNNER_KEYS or parts[0] in TOOL_READ_KEYS
-        if parts[0] in tree and not read \
-                and not parts[0].startswith('_'):
-            raise KeyError(_variable_error(cfg, key, options[key]))
-        if walk_path(tree, parts)[0]:
+        name = str(key).partition('.')[0]
+        if name in RUNNER_KEYS or name in TOOL_READ_KEYS or \
+                name.startswith('_'):
             continue
-        # paths with the same last key, then with a close one
-        parent, _, leaf = str(key).rpartition('.')
-        hints = [p for p in paths if p.rpartition('.')[2] == leaf] + sorted(
-            (p for p in paths if difflib.get_close_matches(
-                leaf, [p.rpartition('.')[2]], cutoff=0.8)),
-            key=lambda p: p.rpartition('.')[0] != parent)
-        hint = did_you_mean([p for p in dict.fromkeys(hints) if p != key][:5])
-        if len(parts) == 1 and not read:
+        if name in cfg:
             raise KeyError(
-                f'--cfg-options {key}: no such key in the config and nothing '
-                f'reads a top-level {key!r}{hint}')
-        if len(parts) > 1:
-            text = (f'--cfg-options {key}: not in the config (it is added; '
-                    f'check the spelling){hint}')
-            warnings.append(text)
-            print_log(text, logger='current', level=logging.WARNING)
-    return warnings
-
-
-def _variable_error(cfg: Config, key: str, value: Any) -> str:
-    """The error for overriding the config-file variable in ``key``
-    (``name`` or ``name.sub.path``), naming the settings holding its
-    value."""
-    name, _, rest = str(key).partition('.')
-    current = cfg.to_dict()[name]
-    read = [(p, k, v) for p, k, v in config_items(runner_part(cfg))
-            if type(v) is type(current) and v == current]
-    holders = [p for p, k, _ in read if k == name]
-    if _SCHEDULE_NAME.search(name) and isinstance(current, int):
-        holders += [s['path'] for s in schedule_settings(cfg)
-                    if s['value'] == current]
-    if isinstance(current, (str, list, tuple, dict)) and current:
-        holders += [p for p, _, _ in read]
-    holders = [f'{h}.{rest}' if rest else h
-               for h in list(dict.fromkeys(holders))[:6]]
-    shown = repr(current) if len(repr(current)) <= 60 else \
-        repr(current)[:57] + '...'
-    text = (f'--cfg-options {key}={value!r}: {name!r} is a variable of the '
-            f'config file{" " + cfg.filename if cfg.filename else ""}, not '
-            f'a setting: its value ({shown}) was copied into the settings '
-            'when the file was read, so overriding it changes nothing. ' + (
-                f'Set the settings that hold its value instead: '
-                f'{", ".join(holders)}' if holders else
-                'No setting the run reads holds its value'))
-    if _SCHEDULE_NAME.search(name):
-        train_cfg = cfg.get('train_cfg') or {}
-        unit = 'epoch' if 'max_epochs' in train_cfg else 'iter'
-        length = train_cfg.get(f'max_{unit}s') == current and not rest
-        text += (f'; to change the length of training use tools/train.py '
-                 f'--max-{unit}s {value if length else "N"}, which rescales '
-                 'the schedule with it')
-    return text + '.'
+                f'--cfg-options {key}: {name!r} is a variable of {where}, '
+                'not a setting, so overriding it changes nothing; set the '
+                'settings that hold its value (tools/misc/check_config.py '
+                f'{where} --cfg-options {key}=... names them)')
+        if name == key:
+            raise KeyError(
+                f'--cfg-options {key}: no such key in {where} and nothing '
+                f'reads a top-level {key!r} (tools/misc/check_config.py '
+                'names close keys)')
 
 
 def check_option_types(cfg: Config, options: Mapping) -> None:
@@ -313,7 +264,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
                      if k.endswith('._delete_') and v is True)
     kept = {k: v for k, v in options.items() if not k.startswith(replaced)}
-    check_cfg_options(cfg, kept)
+    check_top_level_options(cfg, kept)
     check_option_types(cfg, kept)
     if data_root is not None:
         changed = reroot_data(cfg, data_root)

@@ -17,7 +17,6 @@ from mmengine.hooks import Hook
 from mmfusenas.engine.runner import build_runner
 from mmfusenas.registry import HOOKS
 from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
-from mmfusenas.utils.config import check_cfg_options
 from mmfusenas.utils.workdir_lock import WorkDirLock, WorkDirLockedError
 from helpers import load_tool
 
@@ -205,8 +204,9 @@ def test_bad_checkpoint_files_are_named(trained, tmp_path, case):
 def test_cfg_option_typos_are_caught_at_start_up(toy_root, tmp_path):
     train = load_tool('tools/train.py')
     work = str(tmp_path / 'w')
-    with pytest.raises(KeyError, match=r"top-level 'max_iters'; did you mean "
-                       r'train_cfg\.max_iters\?'):
+    with pytest.raises(KeyError, match=r"nothing reads a top-level "
+                       r"'max_iters' \(tools/misc/check_config\.py names "
+                       r'close keys\)'):
         train.main([CONFIG, '--work-dir', work, '--cfg-options',
                     'max_iters=1'])
     assert not osp.exists(work)  # refused before anything was written
@@ -217,8 +217,10 @@ def test_cfg_option_typos_are_caught_at_start_up(toy_root, tmp_path):
         train.main([CONFIG, '--work-dir', work] + overrides(toy_root) +
                    ['default_hooks.checkpoint.max_keep_ckpt=1'])
     assert not glob.glob(osp.join(work, '*.pth'))
-    # new nested keys are reported with the closest existing ones
-    warnings = check_cfg_options(
+    # the opt-in checker reports new nested keys with the closest existing
+    # ones, and a top-level key with the setting it resembles
+    check = load_tool('tools/misc/check_config.py')
+    warnings = check.check_cfg_options(
         Config.fromfile(CONFIG), {
             'default_hooks.checkpoint.max_keep_ckpt': 1,
             'train_cfg.max_iters': 3,
@@ -229,6 +231,9 @@ def test_cfg_option_typos_are_caught_at_start_up(toy_root, tmp_path):
         'config (it is added; check the spelling); did you mean '
         'default_hooks.checkpoint.max_keep_ckpts?'
     ]
+    with pytest.raises(KeyError, match=r"top-level 'max_iters'; did you mean "
+                       r'train_cfg\.max_iters\?'):
+        check.check_cfg_options(Config.fromfile(CONFIG), {'max_iters': 1})
 
 
 @HOOKS.register_module(force=True)

@@ -1,14 +1,18 @@
-"""Schedule length: rescale_schedule, schedule_warnings and overrides of
-config-file variables (check_cfg_options)."""
+"""Schedule length: rescale_schedule, and the opt-in checker's
+schedule_warnings and overrides of config-file variables
+(tools/misc/check_config.py's check_cfg_options)."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
 import mmfusenas  # noqa: F401 (registers the config package)
-from mmfusenas.utils.config import check_cfg_options
-from mmfusenas.utils.schedule import (format_schedule_changes,
-                                      rescale_schedule, schedule_warnings)
+from mmfusenas.utils.schedule import format_schedule_changes, rescale_schedule
+from helpers import load_tool
+
+CHECK = load_tool('tools/misc/check_config.py')
+check_cfg_options = CHECK.check_cfg_options
+schedule_warnings = CHECK.schedule_warnings
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')

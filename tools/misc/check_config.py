@@ -2,29 +2,38 @@
 CONFIG [--cfg-options ...]``.
 
 Opt-in lint of what MMEngine would report only when it builds the part, or
-not at all: top-level keys close to a runner key (``trian_cfg``), keys the
-loops, hooks, schedulers and ``optim_wrapper`` do not take, and ``type``
-names that no registry holds, each with its closest names. Training does
-not run these checks (``tools/train.py`` checks the command line only).
+not at all: ``--cfg-options`` keys new to the config (with the closest
+ones) or naming a variable of the file (with the settings holding its
+value), top-level keys close to a runner key (``trian_cfg``), keys the
+loops, hooks, schedulers and ``optim_wrapper`` do not take, ``type`` names
+that no registry holds, each with its closest names, and schedule settings
+the run never reaches. Training does not run these checks
+(``tools/train.py`` refuses only top-level ``--cfg-options`` keys nothing
+reads).
 """
 import argparse
 import difflib
 import importlib
 import inspect
+import os.path as osp
+import re
 from contextlib import suppress
-from typing import Mapping, Optional, Set
+from typing import Any, List, Mapping, Optional, Set
 
 from mmengine.config import Config
 from mmengine.registry import Registry
 
-from mmfusenas.utils.config import (add_runner_args, load_runner_config,
-                                    replace_hint)
+from mmfusenas.utils.config import (TOOL_READ_KEYS, add_runner_args,
+                                    load_runner_config, replace_hint)
 from mmfusenas.utils.config_tree import (RUNNER_KEYS, config_items,
                                          config_name, did_you_mean,
                                          registered_class, runner_part,
                                          walk_path)
-from mmfusenas.utils.schedule import loop_class
+from mmfusenas.utils.schedule import (NO_END, is_count, loop_class, loop_unit,
+                                      schedule_settings)
 
+#: names of config-file variables that hold a schedule length or position
+_SCHEDULE_NAME = re.compile(r'(^|_)(iter|iters|epoch|epochs)($|_)')
 #: keys the runner's builders take besides the class's arguments
 _BUILDER_KEYS = dict(train_cfg={'by_epoch'}, default_hooks={'priority'},
                      custom_hooks={'priority'},
@@ -169,6 +178,117 @@ def check_config_types(cfg: Config) -> None:
         raise ConfigTypeError('\n'.join(errors))
 
 
+def check_cfg_options(cfg: Config, options: Mapping) -> List[str]:
+    """Check ``--cfg-options`` before they are merged: a ``KeyError`` for a
+    new top-level key nothing reads and for a variable of the config file;
+    returns warnings for new nested keys, with close keys."""
+    tree = cfg.to_dict()
+    paths = [p for p, _, _ in config_items(tree)]
+    warnings = []
+    for key in options:
+        parts = str(key).split('.')
+        read = parts[0] in RUNNER_KEYS or parts[0] in TOOL_READ_KEYS
+        if parts[0] in tree and not read \
+                and not parts[0].startswith('_'):
+            raise KeyError(_variable_error(cfg, key, options[key]))
+        if walk_path(tree, parts)[0]:
+            continue
+        # paths with the same last key, then with a close one
+        parent, _, leaf = str(key).rpartition('.')
+        hints = [p for p in paths if p.rpartition('.')[2] == leaf] + sorted(
+            (p for p in paths if difflib.get_close_matches(
+                leaf, [p.rpartition('.')[2]], cutoff=0.8)),
+            key=lambda p: p.rpartition('.')[0] != parent)
+        hint = did_you_mean([p for p in dict.fromkeys(hints) if p != key][:5])
+        if len(parts) == 1 and not read:
+            raise KeyError(
+                f'--cfg-options {key}: no such key in the config and nothing '
+                f'reads a top-level {key!r}{hint}')
+        if len(parts) > 1:
+            text = (f'--cfg-options {key}: not in the config (it is added; '
+                    f'check the spelling){hint}')
+            warnings.append(text)
+    return warnings
+
+
+def _variable_error(cfg: Config, key: str, value: Any) -> str:
+    """The error for overriding the config-file variable in ``key``
+    (``name`` or ``name.sub.path``), naming the settings holding its
+    value."""
+    name, _, rest = str(key).partition('.')
+    current = cfg.to_dict()[name]
+    read = [(p, k, v) for p, k, v in config_items(runner_part(cfg))
+            if type(v) is type(current) and v == current]
+    holders = [p for p, k, _ in read if k == name]
+    if _SCHEDULE_NAME.search(name) and isinstance(current, int):
+        holders += [s['path'] for s in schedule_settings(cfg)
+                    if s['value'] == current]
+    if isinstance(current, (str, list, tuple, dict)) and current:
+        holders += [p for p, _, _ in read]
+    holders = [f'{h}.{rest}' if rest else h
+               for h in list(dict.fromkeys(holders))[:6]]
+    shown = repr(current) if len(repr(current)) <= 60 else \
+        repr(current)[:57] + '...'
+    text = (f'--cfg-options {key}={value!r}: {name!r} is a variable of the '
+            f'config file{" " + cfg.filename if cfg.filename else ""}, not '
+            f'a setting: its value ({shown}) was copied into the settings '
+            'when the file was read, so overriding it changes nothing. ' + (
+                f'Set the settings that hold its value instead: '
+                f'{", ".join(holders)}' if holders else
+                'No setting the run reads holds its value'))
+    if _SCHEDULE_NAME.search(name):
+        train_cfg = cfg.get('train_cfg') or {}
+        unit = 'epoch' if 'max_epochs' in train_cfg else 'iter'
+        length = train_cfg.get(f'max_{unit}s') == current and not rest
+        text += (f'; to change the length of training use tools/train.py '
+                 f'--max-{unit}s {value if length else "N"}, which rescales '
+                 'the schedule with it')
+    return text + '.'
+
+
+def schedule_warnings(cfg: Config) -> List[str]:
+    """What a run of ``cfg`` never reaches, to print before training: the
+    first ``start`` of each dict at or after the end of training, and
+    parameter schedulers running past it (``end=INF`` excepted)."""
+    train_cfg = cfg.get('train_cfg')
+    unit = loop_unit(train_cfg)
+    length = train_cfg[f'max_{unit}s'] if unit else None
+    if not is_count(length):
+        return []
+    noun = 'iterations' if unit == 'iter' else 'epochs'
+    end = f'train_cfg.max_{unit}s={length}'
+    tip = f'tools/train.py --max-{unit}s N'
+    settings = [s for s in schedule_settings(cfg) if s['unit'] == unit]
+    values = {s['path']: s['value'] for s in settings}
+    first: dict = {}  # the first start of each dict the run does not reach
+    for s in settings:
+        if s['kind'] == 'start' and s['value'] >= length and (
+                s['group'] not in first
+                or s['value'] < first[s['group']]['value']):
+            first[s['group']] = s
+    out = [f'{s["owner"]} ({s["group"]}): {s["path"][len(s["group"]) + 1:]}'
+           f'={s["value"]} is not before the end of training ({end}), so '
+           f'the run never gets there. Train for more than {s["value"]} '
+           f'{noun}, or shorten the whole schedule with {tip}, which '
+           'rescales it with it.' for s in first.values()]
+    beyond = []
+    for s in settings:
+        leaf = [p for p in s['parts'] if not p.isdigit()][-1]
+        begin = values.get(f'{s["group"]}.begin', 0)
+        if s['path'].startswith('param_scheduler') and s['value'] < NO_END \
+                and (leaf == 'begin' and s['value'] >= length
+                     or leaf in ('end', 'milestones') and s['value'] > length
+                     or leaf == 'T_max' and begin + s['value'] > length):
+            beyond.append(f'{s["path"]}={s["value"]}')
+    if beyond:
+        out.append(
+            f'the parameter schedule runs past the end of training ({end}): '
+            f'{", ".join(beyond)}; the schedule is cut where training stops '
+            f'(e.g. the learning rate is not annealed). {tip} sets the '
+            'length and rescales the schedule with it.')
+    return out
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Check a MMFuseNAS config')
     parser.add_argument('config', help='config file path')
@@ -178,11 +298,22 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    options = dict(args.cfg_options or {})
+    # KEY._delete_=True replaces the dict KEY: its keys are all new
+    replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
+                     if k.endswith('._delete_') and v is True)
+    for text in check_cfg_options(Config.fromfile(args.config), {
+            k: v for k, v in options.items() if not k.startswith(replaced)}):
+        print(f'warning: {text}')
     cfg = load_runner_config(args)
     check_config_keys(cfg, tuple(
         k[:-len('.type')] for k in args.cfg_options or {}
         if k.endswith('.type')))
     check_config_types(cfg)
+    for text in schedule_warnings(cfg):
+        print(f'warning: {text}')
     print(f'{args.config}: keys and types check out')
 
 
