@@ -6,8 +6,6 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0),
-    # logs one line per option value instead of one per parameter
-    constructor='SummaryOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={'fusion_net': dict(lr_mult=0.5)}))
 param_scheduler = [
     dict(
