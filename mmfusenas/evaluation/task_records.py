@@ -223,13 +223,20 @@ def records_table(records: Dict[str, Dict[int, dict]],
 def _gap(table: Dict[str, dict], name: str,
          against: str) -> Tuple[dict, dict, dict]:
     """Rows ``name`` and ``against`` and their mAP50 ``difference``, the
-    larger of their seed ``spread`` s (population std) and the fewer
-    ``seeds``."""
+    larger of their seed ``spread`` s (population std), the fewer
+    ``seeds`` and, over the seeds both rows have (one seed: the same
+    initial detector and data order), the seed-by-seed differences
+    (``paired``: how many seeds, in how many ``name`` is ahead, their
+    mean)."""
     ours, theirs = table[name], table[against]
+    a, b = ours.get('per_seed') or {}, theirs.get('per_seed') or {}
+    diffs = [a[s]['mAP50'] - b[s]['mAP50'] for s in sorted(set(a) & set(b))]
     return ours, theirs, dict(
         difference=ours['mAP50'] - theirs['mAP50'],
         spread=max(ours['mAP50_std'] or 0.0, theirs['mAP50_std'] or 0.0),
-        seeds=min(len(ours['seeds']), len(theirs['seeds'])))
+        seeds=min(len(ours['seeds']), len(theirs['seeds'])),
+        paired=dict(seeds=len(diffs), ahead=sum(d > 0 for d in diffs),
+                    mean=sum(diffs) / len(diffs) if diffs else None))
 
 
 def compare(table: Dict[str, dict], name: str, against: str,

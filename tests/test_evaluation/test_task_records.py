@@ -146,6 +146,25 @@ def test_goal_by_hand():
     assert not compare(table, 'joint', 'twin', min_seeds=3)['reached']
     assert compare(table, 'joint', 'twin', min_seeds=2)['reached']
     json.dumps(goal)  # recordable
+    assert v['paired'] == dict(seeds=0, ahead=0, mean=None)  # no per_seed
+
+
+def test_paired_differences_use_the_seeds_both_rows_have():
+    """Seed by seed (the same initial detector and data order): seeds 0-2
+    are shared, seed 3 only in one row."""
+    def row(scores):
+        return dict(mAP50=sum(scores.values()) / len(scores), mAP50_std=0.1,
+                    seeds=sorted(scores),
+                    per_seed={s: dict(mAP50=m) for s, m in scores.items()})
+    table = dict(joint=row({0: 0.50, 1: 0.40, 2: 0.30, 3: 0.9}),
+                 control=row({0: 0.45, 1: 0.42, 2: 0.20}))
+    paired = compare(table, 'joint', 'control')['values']['paired']
+    assert paired['seeds'] == 3 and paired['ahead'] == 2
+    assert paired['mean'] == pytest.approx((0.05 - 0.02 + 0.10) / 3)
+    # the reading the other way round
+    back = compare(table, 'control', 'joint')['values']['paired']
+    assert back['ahead'] == 1 and back['mean'] == pytest.approx(
+        -paired['mean'])
 
 
 def _table(ir, vi, sd, seeds=3):
