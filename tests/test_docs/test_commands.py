@@ -106,9 +106,13 @@ def script_options(path: str, depth: int = 2) -> Set[str]:
 
 def command_problems(words: List[str], root: str = REPO_ROOT) -> List[str]:
     """What is wrong with one command (its words): missing files, options
-    that its script does not define."""
+    that its script does not define (none after ``--``, which passes the
+    rest on)."""
     problems, script = [], None
-    for word in words:
+    for i, word in enumerate(words):
+        if word == '--' and script is not None:
+            return problems + command_problems(
+                [w for w in words[i + 1:] if not w.startswith('-')], root)
         for match in PATH.finditer(word):
             path = match.group(1)
             if PLACEHOLDER.search(path):
@@ -149,6 +153,10 @@ def test_command_problems_are_found(tmp_path):
     assert command_problems(['python', '-m', 'torch.distributed.run',
                              '--nproc_per_node=2', 'tools/t.py'],
                             str(tmp_path)) == []
+    # after -- the options are passed on; the paths are still checked
+    assert command_problems(['python', 'tools/t.py', '--out', 'x', '--',
+                             '--any', 'configs/a_y.py'], str(tmp_path)) == [
+        'configs/a_y.py does not exist']
 
 
 def test_options_of_the_training_tool_are_read():

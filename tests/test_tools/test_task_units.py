@@ -1,0 +1,100 @@
+"""tools/analysis_tools/task_units.py: protocol units side by side until a
+deadline, recorded units skipped, run against a stand-in protocol script
+that sleeps and writes the unit's record."""
+import json
+import os.path as osp
+import textwrap
+
+import pytest
+
+from helpers import load_tool
+
+#: the stand-in: sleeps --sleep seconds, logs when it ran, writes the
+#: record of --seeds S under --records/ROW (exit 3 with --fail)
+FAKE = textwrap.dedent('''
+    import argparse, json, os, sys, time
+    p = argparse.ArgumentParser()
+    p.add_argument('--records'); p.add_argument('--work-dir')
+    p.add_argument('--seeds'); p.add_argument('--row')
+    p.add_argument('--sleep', type=float, default=0)
+    p.add_argument('--fail', action='store_true'); p.add_argument('--data')
+    a = p.parse_args()
+    began = time.time()
+    time.sleep(a.sleep)
+    if a.fail:
+        sys.exit(3)
+    os.makedirs(os.path.join(a.records, a.row), exist_ok=True)
+    with open(os.path.join(a.records, a.row, f'seed_{a.seeds}.json'),
+              'w') as f:
+        json.dump(dict(began=began, ended=time.time(), data=a.data,
+                       work_dir=a.work_dir), f)
+''')
+
+
+@pytest.fixture
+def units(tmp_path, monkeypatch):
+    tool = load_tool('tools/analysis_tools/task_units.py')
+    fake = tmp_path / 'fake_protocol.py'
+    fake.write_text(FAKE)
+    monkeypatch.setattr(tool, 'TOOL', str(fake))
+    return tool
+
+
+def _run(tool, tmp_path, queue, *options):
+    path = tmp_path / 'queue.txt'
+    path.write_text(textwrap.dedent(queue))
+    records = str(tmp_path / 'records')
+    argv = [str(path), '--records', records, '--work-root',
+            str(tmp_path / 'work'), *options]
+    return tool.run(tool.parse_args(argv)), records
+
+
+def _record(records, row, seed):
+    with open(osp.join(records, row, f'seed_{seed}.json')) as f:
+        return json.load(f)
+
+
+def test_units_run_side_by_side_and_recorded_ones_are_skipped(units,
+                                                              tmp_path):
+    records = tmp_path / 'records' / 'ir'
+    records.mkdir(parents=True)
+    (records / 'seed_0.json').write_text('{}')
+    results, out = _run(units, tmp_path, '''
+        # row seed protocol options
+        ir 0 --row ir
+        ir 1 --row ir --sleep 1.0
+        vi 1 --row vi --sleep 1.0   # beside ir 1
+        max 0 --row max --fail
+    ''', '--jobs', '2', '--', '--data', 'D')
+    status = {r['unit']: r['status'] for r in results}
+    assert status == {'ir_0': 'recorded earlier', 'ir_1': 'recorded',
+                      'vi_1': 'recorded', 'max_0': 'failed (rc 3)'}
+    a, b = _record(out, 'ir', 1), _record(out, 'vi', 1)
+    assert a['began'] < b['ended'] and b['began'] < a['ended']  # overlap
+    assert a['data'] == 'D'  # the options after -- reach every unit
+    assert a['work_dir'] == str(tmp_path / 'work' / 'ir_1')
+    assert osp.isfile(tmp_path / 'work' / 'max_0.log')
+    assert units.main([str(tmp_path / 'queue.txt'), '--records', out,
+                       '--work-root', str(tmp_path / 'work')]) == 1
+
+
+def test_the_deadline_stops_a_unit_and_starts_no_more(units, tmp_path):
+    results, out = _run(units, tmp_path, '''
+        ir 0 --row ir --sleep 30
+        vi 0 --row vi
+        max 0 --row max
+    ''', '--jobs', '1', '--deadline', '1.5', '--unit-seconds', '1')
+    assert [(r['unit'], r['status']) for r in results] == [
+        ('ir_0', 'stopped at the deadline'), ('vi_0', 'not started'),
+        ('max_0', 'not started')]
+    assert results[0]['seconds'] < 15  # stopped, not waited for
+    assert not osp.exists(osp.join(out, 'ir'))  # no record
+
+
+@pytest.mark.parametrize('line, error', [
+    ('ir --row ir', r'queue\.txt:1: expected ROW SEED ARGS\.\.\., got '),
+    ('ir 0\nir 0 --x', r'a unit is queued twice: \[\'ir_0\'\]'),
+])
+def test_a_bad_queue_is_named(units, tmp_path, line, error):
+    with pytest.raises(ValueError, match=error):
+        _run(units, tmp_path, line)

@@ -1,0 +1,173 @@
+"""Run units of the task protocol side by side until a deadline.
+
+A unit is one input and one seed of ``task_protocol.py``; a campaign's
+units are the lines of a queue file, ``ROW SEED ARGS...`` (ARGS: the unit's
+own protocol options; ``#`` starts a comment)::
+
+    tim_c8 2 --methods vi --joint tim_c8=configs/tim/retinanet_ivif_msrs_c8.py
+    max 1 --methods max
+
+A unit whose record ``RECORDS/ROW/seed_SEED.json`` exists is skipped. The
+others start in queue order, ``--jobs`` at a time, each in its own work dir
+with its own log (``WORK_ROOT/ROW_SEED``), while at least ``--unit-seconds``
+are left before ``--deadline``; a unit still running at the deadline is
+stopped and leaves no record. Options after ``--`` go to every unit (e.g.
+``--data``, ``--max-iters``)::
+
+    python tools/analysis_tools/task_units.py \\
+        docs/results/task_real_msrs_cuda/queue.txt \\
+        --records docs/results/task_real_msrs_cuda/fusion_640x480_2000it \\
+        --jobs 2 --deadline 540 --unit-seconds 200 -- --data DIR
+"""
+import argparse
+import os
+import os.path as osp
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from typing import List, NamedTuple, Tuple
+
+TOOL = osp.join(osp.dirname(osp.abspath(__file__)), 'task_protocol.py')
+
+
+class Unit(NamedTuple):
+    row: str
+    seed: int
+    args: Tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f'{self.row}_{self.seed}'
+
+
+def read_queue(path: str) -> List[Unit]:
+    """The units of a queue file (errors name the file and the line)."""
+    units = []
+    with open(path, encoding='utf-8') as f:
+        for number, line in enumerate(f, 1):
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            if len(words) < 2 or not words[1].isdigit():
+                raise ValueError(f'{path}:{number}: expected ROW SEED '
+                                 f'ARGS..., got {line.strip()!r}')
+            units.append(Unit(words[0], int(words[1]), tuple(words[2:])))
+    names = [u.name for u in units]
+    if len(set(names)) != len(names):
+        raise ValueError(f'{path}: a unit is queued twice: '
+                         f'{sorted({n for n in names if names.count(n) > 1})}')
+    return units
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index('--') if '--' in argv else len(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        usage='%(prog)s QUEUE --records DIR [options] [-- PROTOCOL_ARGS]')
+    parser.add_argument('queue', help='queue file: ROW SEED ARGS... per line')
+    parser.add_argument('--records', required=True,
+                        help="the protocol's records folder")
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='units side by side (default 1)')
+    parser.add_argument('--deadline', type=float,
+                        help='seconds from now when running units are '
+                        'stopped (default: none)')
+    parser.add_argument('--unit-seconds', type=float, default=0.0,
+                        help='start a unit only while this many seconds are '
+                        'left before the deadline (default 0)')
+    parser.add_argument('--work-root', default=osp.join('work_dirs',
+                                                        'task_units'),
+                        help='work dirs and logs (default work_dirs/'
+                        'task_units)')
+    args = parser.parse_args(argv[:cut])
+    if args.jobs < 1:
+        parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    args.protocol_args = argv[cut + 1:]
+    return args
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the unit's process group, SIGKILL after 10 s."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return
+
+
+def run(args: argparse.Namespace) -> List[dict]:
+    """Run the queue; one dict per unit: ``unit``, ``status`` (recorded
+    earlier, recorded, failed (rc N), stopped at the deadline, not started)
+    and ``seconds``."""
+    start = time.monotonic()
+    end = None if args.deadline is None else start + args.deadline
+    os.makedirs(args.work_root, exist_ok=True)
+    out, waiting, running = [], [], {}
+
+    def record(unit: Unit) -> str:
+        return osp.join(args.records, unit.row, f'seed_{unit.seed}.json')
+
+    for unit in read_queue(args.queue):
+        if osp.isfile(record(unit)):
+            out.append(dict(unit=unit.name, status='recorded earlier',
+                            seconds=0.0))
+        else:
+            waiting.append(unit)
+    while waiting or running:
+        now = time.monotonic()
+        while waiting and len(running) < args.jobs and (
+                end is None or end - now >= args.unit_seconds):
+            unit = waiting.pop(0)
+            work = osp.join(args.work_root, unit.name)
+            cmd = [sys.executable, TOOL, *args.protocol_args,
+                   '--records', args.records, '--work-dir', work,
+                   '--seeds', str(unit.seed), *unit.args]
+            log = open(f'{work}.log', 'w', encoding='utf-8')
+            print(f'{unit.name}: started: {shlex.join(cmd)}', flush=True)
+            running[unit] = (subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True), log, now)
+        if not running:
+            break
+        time.sleep(0.2)
+        for unit, (process, log, began) in list(running.items()):
+            late = end is not None and time.monotonic() >= end
+            if process.poll() is None and not late:
+                continue
+            if process.poll() is None:
+                _stop(process)
+                status = 'stopped at the deadline'
+            elif process.returncode or not osp.isfile(record(unit)):
+                status = f'failed (rc {process.returncode})'
+            else:
+                status = 'recorded'
+            log.close()
+            del running[unit]
+            out.append(dict(unit=unit.name, status=status,
+                            seconds=round(time.monotonic() - began, 1)))
+            print(f'{unit.name}: {status} ({out[-1]["seconds"]} s; log '
+                  f'{osp.join(args.work_root, unit.name)}.log)', flush=True)
+    out += [dict(unit=u.name, status='not started', seconds=0.0)
+            for u in waiting]
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    results = run(args)
+    width = max([len(r['unit']) for r in results] + [4])
+    print(f'{"unit":<{width}}  status')
+    for r in results:
+        print(f'{r["unit"]:<{width}}  {r["status"]}')
+    return int(any(r['status'].startswith('failed') for r in results))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
