@@ -2,6 +2,7 @@
 deadline, recorded units skipped, run against a stand-in protocol script
 that sleeps and writes the unit's record."""
 import json
+import os
 import os.path as osp
 import textwrap
 
@@ -20,6 +21,8 @@ FAKE = textwrap.dedent('''
     p.add_argument('--fail', action='store_true'); p.add_argument('--data')
     a = p.parse_args()
     began = time.time()
+    with open(a.work_dir + '.pid', 'w') as f:
+        f.write(str(os.getpid()))
     time.sleep(a.sleep)
     if a.fail:
         sys.exit(3)
@@ -89,6 +92,22 @@ def test_the_deadline_stops_a_unit_and_starts_no_more(units, tmp_path):
         ('max_0', 'not started')]
     assert results[0]['seconds'] < 15  # stopped, not waited for
     assert not osp.exists(osp.join(out, 'ir'))  # no record
+
+
+def test_an_interrupted_queue_leaves_no_unit_running(
+        units, tmp_path, monkeypatch):
+    real_sleep = units.time.sleep
+
+    def interrupted(_):
+        real_sleep(2.0)  # the unit has started
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(units.time, 'sleep', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(units, tmp_path, 'ir 0 --row ir --sleep 60')
+    pid = int((tmp_path / 'work' / 'ir_0.pid').read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped and reaped
 
 
 @pytest.mark.parametrize('line, error', [

@@ -120,40 +120,45 @@ def run(args: argparse.Namespace) -> List[dict]:
                             seconds=0.0))
         else:
             waiting.append(unit)
-    while waiting or running:
-        now = time.monotonic()
-        while waiting and len(running) < args.jobs and (
-                end is None or end - now >= args.unit_seconds):
-            unit = waiting.pop(0)
-            work = osp.join(args.work_root, unit.name)
-            cmd = [sys.executable, TOOL, *args.protocol_args,
-                   '--records', args.records, '--work-dir', work,
-                   '--seeds', str(unit.seed), *unit.args]
-            log = open(f'{work}.log', 'w', encoding='utf-8')
-            print(f'{unit.name}: started: {shlex.join(cmd)}', flush=True)
-            running[unit] = (subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True), log, now)
-        if not running:
-            break
-        time.sleep(0.2)
-        for unit, (process, log, began) in list(running.items()):
-            late = end is not None and time.monotonic() >= end
-            if process.poll() is None and not late:
-                continue
-            if process.poll() is None:
-                _stop(process)
-                status = 'stopped at the deadline'
-            elif process.returncode or not osp.isfile(record(unit)):
-                status = f'failed (rc {process.returncode})'
-            else:
-                status = 'recorded'
+    try:
+        while waiting or running:
+            now = time.monotonic()
+            while waiting and len(running) < args.jobs and (
+                    end is None or end - now >= args.unit_seconds):
+                unit = waiting.pop(0)
+                work = osp.join(args.work_root, unit.name)
+                cmd = [sys.executable, TOOL, *args.protocol_args,
+                       '--records', args.records, '--work-dir', work,
+                       '--seeds', str(unit.seed), *unit.args]
+                log = open(f'{work}.log', 'w', encoding='utf-8')
+                print(f'{unit.name}: started: {shlex.join(cmd)}', flush=True)
+                running[unit] = (subprocess.Popen(
+                    cmd, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True), log, now)
+            if not running:
+                break
+            time.sleep(0.2)
+            for unit, (process, log, began) in list(running.items()):
+                late = end is not None and time.monotonic() >= end
+                if process.poll() is None and not late:
+                    continue
+                if process.poll() is None:
+                    _stop(process)
+                    status = 'stopped at the deadline'
+                elif process.returncode or not osp.isfile(record(unit)):
+                    status = f'failed (rc {process.returncode})'
+                else:
+                    status = 'recorded'
+                log.close()
+                del running[unit]
+                out.append(dict(unit=unit.name, status=status,
+                                seconds=round(time.monotonic() - began, 1)))
+                print(f'{unit.name}: {status} ({out[-1]["seconds"]} s; '
+                      f'log {log.name})', flush=True)
+    finally:  # interrupted: no unit outlives the queue
+        for process, log, _ in running.values():
+            _stop(process)
             log.close()
-            del running[unit]
-            out.append(dict(unit=unit.name, status=status,
-                            seconds=round(time.monotonic() - began, 1)))
-            print(f'{unit.name}: {status} ({out[-1]["seconds"]} s; log '
-                  f'{osp.join(args.work_root, unit.name)}.log)', flush=True)
     out += [dict(unit=u.name, status='not started', seconds=0.0)
             for u in waiting]
     return out
