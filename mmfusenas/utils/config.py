@@ -84,6 +84,15 @@ def resolve_loss_sets(cfg: Config, options: Mapping) -> dict:
     return out
 
 
+def existing_key_options(options: Mapping) -> dict:
+    """The ``--cfg-options`` to check against the config's keys: all but
+    those under a ``KEY._delete_=True``, which replaces the dict ``KEY``
+    (its keys are all new)."""
+    replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
+                     if k.endswith('._delete_') and v is True)
+    return {k: v for k, v in options.items() if not k.startswith(replaced)}
+
+
 def check_top_level_options(cfg: Config, options: Mapping) -> None:
     """Refuse a ``--cfg-options`` key whose top-level name nothing reads: a
     new one, or a variable of the config file (its value was copied into
@@ -260,10 +269,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     loss_sets = resolve_loss_sets(cfg, options)
     cfg.merge_from_dict(loss_sets)
     options = {k: v for k, v in options.items() if k not in loss_sets}
-    # KEY._delete_=True replaces the dict KEY: its keys are all new
-    replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
-                     if k.endswith('._delete_') and v is True)
-    kept = {k: v for k, v in options.items() if not k.startswith(replaced)}
+    kept = existing_key_options(options)
     check_top_level_options(cfg, kept)
     check_option_types(cfg, kept)
     if data_root is not None:

@@ -24,7 +24,8 @@ from mmengine.config import Config
 from mmengine.registry import Registry
 
 from mmfusenas.utils.config import (TOOL_READ_KEYS, add_runner_args,
-                                    load_runner_config, replace_hint)
+                                    existing_key_options, load_runner_config,
+                                    replace_hint)
 from mmfusenas.utils.config_tree import (RUNNER_KEYS, config_items,
                                          config_name, did_you_mean,
                                          registered_class, runner_part,
@@ -300,12 +301,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
-    options = dict(args.cfg_options or {})
-    # KEY._delete_=True replaces the dict KEY: its keys are all new
-    replaced = tuple(k[:-len('_delete_')] for k, v in options.items()
-                     if k.endswith('._delete_') and v is True)
-    for text in check_cfg_options(Config.fromfile(args.config), {
-            k: v for k, v in options.items() if not k.startswith(replaced)}):
+    options = existing_key_options(args.cfg_options or {})
+    for text in check_cfg_options(Config.fromfile(args.config), options):
         print(f'warning: {text}')
     cfg = load_runner_config(args)
     check_config_keys(cfg, tuple(

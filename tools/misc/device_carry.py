@@ -71,11 +71,12 @@ def prepare(args: argparse.Namespace) -> dict:
             if osp.splitext(name)[0] in stems:
                 path = osp.join(root, name)
                 _copy(path, osp.join(out, osp.relpath(path, args.data)))
-    missing = sorted(stems - {osp.splitext(f)[0] for f in os.listdir(
-        osp.join(out, 'ir'))}) if osp.isdir(osp.join(out, 'ir')) else stems
-    if missing:
+    ir_dir = osp.join(out, 'ir')
+    found = {osp.splitext(f)[0] for f in os.listdir(ir_dir)} \
+        if osp.isdir(ir_dir) else set()
+    if missing := sorted(stems - found):
         raise FileNotFoundError(f'{args.data}/ir lacks {len(missing)} stems '
-                                f'of {args.split_dir}: {sorted(missing)[:5]}')
+                                f'of {args.split_dir}: {missing[:5]}')
     for path in args.weights:
         _copy(path, osp.join(data, 'weights', osp.basename(path)))
     sizes = {'.device_kit': _size_mb(kit), '.device_data': _size_mb(data)}
@@ -87,7 +88,10 @@ def prepare(args: argparse.Namespace) -> dict:
     if git_dir:
         exclude = osp.join(args.out, git_dir, 'info', 'exclude')
         os.makedirs(osp.dirname(exclude), exist_ok=True)
-        lines = open(exclude).read().split() if osp.isfile(exclude) else []
+        lines = []
+        if osp.isfile(exclude):
+            with open(exclude, encoding='utf-8') as f:
+                lines = f.read().split()
         with open(exclude, 'a', encoding='utf-8') as f:
             f.writelines(f'{p}\n' for p in ('/.device_kit/', '/.device_data/')
                          if p not in lines)
