@@ -505,7 +505,6 @@ KNOWN_INTERNALS = {
     # BatchNorm's version migration): checkpoints of the chain_net layout
     'models/compound/base_pre_task_model.py': 1,
     'utils/checkpoint.py': 1,  # a state dict's torch _metadata
-    'utils/distributed.py': 1,  # DefaultSampler._indices_of_rank
 }
 
 

@@ -132,9 +132,14 @@ def differentiable_average(tensors: Sequence[Tensor]) -> List[Tensor]:
     return [_all_reduce_graph(t) / get_world_size() for t in tensors]
 
 
-def average_value(value: float) -> float:
-    """The mean of a number over the ranks inside :func:`data_parallel`."""
+def average_value(value: Union[float, Tensor]) -> Union[float, Tensor]:
+    """The mean of a number, or of a tensor (returned as a new tensor, no
+    host sync), over the ranks inside :func:`data_parallel`."""
     if not _averaging():
+        return value
+    if isinstance(value, Tensor):
+        value = value.detach().clone()
+        all_reduce(value, op='mean')
         return value
     t = torch.tensor([float(value)], dtype=torch.float64)
     all_reduce(t, op='mean')
@@ -266,6 +271,16 @@ def rank_seed(seed: int, iteration: int) -> int:
     return ((int(seed) + int(iteration)) * world + rank) % 2**31
 
 
+def _endless_indices(size: int, shuffle: bool, seed: int) -> Iterator[int]:
+    """The index stream of an ``InfiniteSampler`` of one rank: epoch after
+    epoch, each a permutation drawn from a generator seeded with ``seed``
+    (in order without ``shuffle``)."""
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        yield from (torch.randperm(size, generator=generator).tolist()
+                    if shuffle else range(size))
+
+
 def unshard_sampler_(loader) -> Any:
     """Make ``loader``'s ``DefaultSampler`` / ``InfiniteSampler`` yield the
     whole dataset on this rank, in place; returns ``loader``."""
@@ -276,7 +291,8 @@ def unshard_sampler_(loader) -> Any:
         if isinstance(sampler, DefaultSampler):
             sampler.num_samples = sampler.total_size = len(sampler.dataset)
         else:
-            sampler.indices = sampler._indices_of_rank()
+            sampler.indices = _endless_indices(sampler.size, sampler.shuffle,
+                                               sampler.seed)
     elif getattr(sampler, 'world_size', 1) != 1:
         raise TypeError(f'unshard_sampler_: {type(sampler).__name__} shards '
                         'the data; use DefaultSampler or InfiniteSampler')

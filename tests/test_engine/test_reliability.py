@@ -19,7 +19,7 @@ import pytest
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
-from mmengine.logging import MMLogger
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
@@ -384,6 +384,19 @@ def test_guard_checks_parameters_after_the_step_on_request():
     hook.remove()
 
 
+def _amp_runner(iteration):
+    """A runner stand-in: its iteration and a message hub."""
+    return SimpleNamespace(iter=iteration, logger=None,
+                           message_hub=MessageHub(f'amp{time.time_ns()}'))
+
+
+def _after_iter(hook, iteration, loss):
+    """MMEngine's RuntimeInfoHook logging the loss, then the guard."""
+    outputs = dict(loss=loss)
+    hook._runner.message_hub.update_scalar('train/loss', loss)
+    hook.after_train_iter(hook._runner, iteration, outputs=outputs)
+
+
 def test_under_amp_a_non_finite_loss_is_refused_after_the_iteration():
     """AMP's loss scaler skips a step with non-finite gradients before the
     optimizer's step pre-hook runs; the guard then refuses the iteration's
@@ -391,26 +404,24 @@ def test_under_amp_a_non_finite_loss_is_refused_after_the_iteration():
     from torch.amp import GradScaler
     amp = [(GradScaler('cpu'), 1.0)]  # an AmpOptimWrapper's scaler
     hook = FiniteStepGuardHook()
-    hook._runner, hook._scalers = SimpleNamespace(iter=4, logger=None), amp
+    hook._runner, hook._scalers = _amp_runner(4), amp
     hook.before_train_iter(hook._runner, 4, dict(data_samples=[
         BaseDataElement(metainfo=dict(stem='img08'))]))
-    hook.after_train_iter(hook._runner, 4, outputs=dict(
-        loss=torch.tensor(1.5)))
+    _after_iter(hook, 4, torch.tensor(1.5))
     with pytest.raises(FloatingPointError, match=r'non-finite loss for '
                        r"optimizer 'optimizer' at iteration 4 .*img08.*AMP"):
-        hook.after_train_iter(hook._runner, 4, outputs=dict(
-            loss=torch.tensor(float('nan'))))
+        _after_iter(hook, 4, torch.tensor(float('nan')))
     skip = FiniteStepGuardHook(action='skip', max_consecutive_skips=2)
     skip._runner, skip._scalers = hook._runner, amp
-    nan = dict(loss=torch.tensor(float('inf')))
-    skip.after_train_iter(skip._runner, 4, outputs=nan)
+    nan = torch.tensor(float('inf'))
+    _after_iter(skip, 4, nan)
     assert skip.num_skipped == 1
     with pytest.raises(FloatingPointError, match='2 steps in a row'):
-        skip.after_train_iter(skip._runner, 5, outputs=nan)
+        _after_iter(skip, 5, nan)
     # without AMP the step pre-hook guards: the loss is not read
     plain = FiniteStepGuardHook()
     plain._runner = hook._runner
-    plain.after_train_iter(plain._runner, 4, outputs=nan)
+    _after_iter(plain, 4, nan)
 
 
 def test_under_amp_a_loss_scale_below_the_minimum_stops_the_run():
@@ -422,20 +433,52 @@ def test_under_amp_a_loss_scale_below_the_minimum_stops_the_run():
         hook = FiniteStepGuardHook(action=action, min_loss_scale=1.0)
         scaler = GradScaler('cpu', init_scale=2.0)
         scaler.scale(torch.tensor(1.0))  # the scale tensor is made lazily
-        hook._runner = SimpleNamespace(iter=7, logger=None)
+        hook._runner = _amp_runner(7)
         hook._scalers = [(scaler, 1.0)]
-        finite = dict(loss=torch.tensor(0.5))
-        hook.after_train_iter(hook._runner, 7, outputs=finite)  # scale 2
+        finite = torch.tensor(0.5)
+        _after_iter(hook, 7, finite)  # scale 2
         scaler.update(1.0)
-        hook.after_train_iter(hook._runner, 7, outputs=finite)  # scale 1
+        _after_iter(hook, 7, finite)  # scale 1
         scaler.update(0.5)
         with pytest.raises(FloatingPointError, match=r'AMP loss scale fell '
                            r'to 0\.5 \(min_loss_scale=1\) at iteration 7'):
-            hook.after_train_iter(hook._runner, 7, outputs=finite)
+            _after_iter(hook, 7, finite)
     # a run starting at a smaller scale (a static loss_scale=0.5) stops
     # only below it
     hook._scalers = [(scaler, 0.5)]
-    hook.after_train_iter(hook._runner, 7, outputs=finite)
+    _after_iter(hook, 7, finite)
+
+
+def test_under_amp_the_loss_scale_is_read_on_the_loggers_iterations():
+    """Reading the scale waits for the device: the guard reads it on the
+    iterations the LoggerHook logs (its interval, found in before_train)."""
+    from mmengine.hooks import LoggerHook
+    reads = []
+
+    class Scaler:
+        def get_scale(self):
+            reads.append(hook._runner.iter)
+            return 0.25
+
+    hook = FiniteStepGuardHook()
+    runner = SimpleNamespace(
+        model=TinyModel(), hooks=[LoggerHook(interval=5)], logger=None,
+        optim_wrapper=OptimWrapper(torch.optim.SGD(
+            TinyModel().parameters(), lr=0.1)), iter=0)
+    hook.before_train(runner)
+    hook.remove()
+    assert hook._scale_interval == 5
+    hook._runner = _amp_runner(0)
+    hook._scalers = [(Scaler(), 1.0)]
+    for i in range(4):
+        hook._runner.iter = i
+        _after_iter(hook, i, torch.tensor(0.5))
+    assert reads == []
+    hook._runner.iter = 4  # the fifth iteration: logged
+    with pytest.raises(FloatingPointError, match='AMP loss scale fell to '
+                       r'0\.25 .* at iteration 4'):
+        _after_iter(hook, 4, torch.tensor(0.5))
+    assert reads == [4]
 
 
 def test_guard_rejects_bad_options():

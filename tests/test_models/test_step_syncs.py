@@ -1,8 +1,9 @@
 """Host-device synchronisations on a training step: MMFuseNAS's own code on
 the headline's step (TIM's fusion net + RetinaNet, ``retinanet_ivif_toy.py``)
-makes none (NaN / Inf is ``FiniteStepGuardHook``'s, a runner hook); the
-lazy message of :func:`check_finite` (``.item()``) is built only when it is
-raised."""
+and on a step of its search with an α update (``search_retinanet_ivif_toy.py``,
+DARTS) makes none (NaN / Inf is ``FiniteStepGuardHook``'s, a runner hook;
+the logged values are tensors MMEngine's logging reads); the lazy message of
+:func:`check_finite` (``.item()``) is built only when it is raised."""
 import copy
 import traceback
 
@@ -10,7 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.optim import OptimWrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch.overrides import TorchFunctionMode
 
 from mmfusenas.registry import DATASETS, MODELS
@@ -64,6 +65,48 @@ def test_the_headline_step_makes_no_sync_in_the_package(headline):
         log_vars = model.train_step(batch, wrapper)
     assert len(log_vars) >= 3  # the detector's and the fusion net's losses
     assert syncs.lines == []
+
+
+@pytest.fixture(scope='module')
+def search(tmp_path_factory):
+    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+    register_all_modules()
+    root = str(tmp_path_factory.mktemp('toy'))
+    generate_toy_dataset(root, num=4, seed=0, size=64)
+    cfg = Config.fromfile(
+        f'{REPO_ROOT}/configs/tim/search_retinanet_ivif_toy.py')
+    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset_cfg.data_root = root
+    dataset = DATASETS.build(dataset_cfg)
+    torch.manual_seed(0)
+    algo = MODELS.build(cfg.model)
+    algo.train()
+    wrappers = OptimWrapperDict(
+        weights=OptimWrapper(torch.optim.SGD(algo.weight_parameters(),
+                                             lr=1e-4)),
+        arch=OptimWrapper(torch.optim.Adam(algo.arch_parameters(), lr=1e-3)))
+    batch = pseudo_collate([dataset[0], dataset[1]])
+    data = dict(train=batch, val=batch)
+    algo.train_step(data, wrappers)  # lazy set-up outside the count
+    return algo, wrappers, data
+
+
+def test_a_search_step_with_an_arch_update_makes_no_sync_in_the_package(
+        search):
+    algo, wrappers, data = search
+    assert algo.arch_step_due
+    steps = algo.num_train_steps
+    with PackageSyncs() as syncs:
+        log_vars = algo.train_step(data, wrappers)
+    assert {'upper_loss', 'hypergrad_norm', 'arch_reg'} <= set(log_vars)
+    assert all(isinstance(v, torch.Tensor) for v in log_vars.values())
+    assert syncs.lines == []
+    # the host's step count follows the saved buffer, also after a load
+    assert algo.num_train_steps == int(algo.train_step_count) == steps + 1
+    state = algo.state_dict()
+    state['train_step_count'] = torch.tensor(41)
+    algo.load_state_dict(state)
+    assert algo.num_train_steps == 41
 
 
 def test_a_lazy_hint_is_built_only_on_failure():

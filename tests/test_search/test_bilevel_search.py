@@ -309,10 +309,15 @@ def test_nan_losses_raise_floating_point_errors():
     assert same(weights, algo.weight_parameters())
     algo.train_step(dict(train=batch(0)), ow)
     alphas = snapshot(algo.arch_parameters())
-    # the α step: the strategy refuses the loss before writing α.grad
+    # the α step: the NaN upper loss reaches α.grad, whose step the guard
+    # refuses, naming both splits' samples
+    data = dict(train=batch(0), val=bad)
+    guard = set_up_guard(algo, ow, data)
     with pytest.raises(FloatingPointError,
-                       match='IASStrategy: upper loss .* is not finite'):
-        algo.train_step(dict(train=batch(0), val=bad), ow)
+                       match=r"optimizer 'arch' .* batch samples: .*"
+                       r'val:n0, val:n1\)'):
+        algo.train_step(data, ow)
+    guard.remove()
     assert same(alphas, algo.arch_parameters())
 
 

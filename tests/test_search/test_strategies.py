@@ -14,6 +14,7 @@ whose derivatives are
 and θ*(α) = (X_tᵀX_t/n_t + diag e^α)⁻¹ X_tᵀ y_t / n_t. Everything is float64.
 """
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -583,23 +584,35 @@ def test_lower_loss_without_weights_is_rejected(strategy):
     DartsSecondOrderStrategy(xi=0.1),
     IASStrategy()
 ])
-def test_non_finite_values_raise_floating_point_error(strategy):
+def test_non_finite_values_are_refused_by_the_step_guard(strategy):
+    """A strategy does not look at NaN / Inf (no host sync): a NaN gradient
+    or loss reaches α.grad, and the α optimizer's step guard refuses the
+    step, naming α, with α unchanged."""
+    from mmengine.optim import OptimWrapper
+
+    from mmfusenas.engine.hooks import FiniteStepGuardHook
     ridge = Ridge()
 
     def nan_grad(batch):  # finite value, NaN gradient: d√x/dx at 0, times 0
         return ridge.f(batch) + torch.sqrt((ridge.alpha * 0).sum())
 
-    with pytest.raises(
-            FloatingPointError,
-            match=f'{strategy.name}: the hypergradient of '
-            r'arch_params\[0\] is not finite'):
-        strategy.step(ridge.problem(loss_fn=nan_grad))
-    assert ridge.alpha.grad is None
-    with pytest.raises(
-            FloatingPointError,
-            match=f'{strategy.name}: upper loss .* is not finite'):
-        strategy.step(
-            ridge.problem(val_loss=lambda b: ridge.f(b) * float('nan')))
+    arch = torch.optim.SGD([ridge.alpha], lr=0.1)
+    guard = FiniteStepGuardHook()
+    guard.before_train(SimpleNamespace(
+        model=nn.ParameterList([ridge.alpha]), optim_wrapper=OptimWrapper(
+            arch), iter=3, logger=None))
+    before = ridge.alpha.detach().clone()
+    for problem in (ridge.problem(loss_fn=nan_grad), ridge.problem(
+            val_loss=lambda b: ridge.f(b) * float('nan'))):
+        log = strategy.step(problem)
+        assert not torch.isfinite(ridge.alpha.grad).all()
+        assert all(isinstance(v, torch.Tensor) and not v.requires_grad
+                   for v in log.values())
+        with pytest.raises(FloatingPointError, match=r'non-finite gradient '
+                           r'of 1 parameter\(s\) \(0\).* iteration 3'):
+            arch.step()
+        assert torch.equal(ridge.alpha.detach(), before)
+    guard.remove()
     with pytest.raises(
             TypeError,
             match=f'{strategy.name}: .* must be a '

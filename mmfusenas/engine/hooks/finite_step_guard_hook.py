@@ -6,7 +6,7 @@ from typing import Any, List, Optional
 
 import torch
 from mmengine.dist import all_gather_object, all_reduce, get_dist_info
-from mmengine.hooks import Hook
+from mmengine.hooks import Hook, LoggerHook
 from mmengine.logging import MessageHub
 from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
@@ -56,7 +56,8 @@ class FiniteStepGuardHook(Hook):
             below this (or below a smaller scale the run starts with): the
             scaler then skipped steps in a row because the gradients were
             non-finite at every scale, and the weights no longer train.
-            Defaults to 1.0.
+            Looked at on the logger's iterations (reading the scale waits
+            for the device). Defaults to 1.0.
     """
 
     priority = 'VERY_HIGH'
@@ -76,6 +77,7 @@ class FiniteStepGuardHook(Hook):
         self.num_skipped = self.consecutive_skips = 0
         self._handles, self._names, self._samples = [], {}, []
         self._runner, self._local_bad = None, None
+        self._scale_interval = 1  # the LoggerHook's, set in before_train
 
     def before_train(self, runner: Runner) -> None:
         self.remove()
@@ -92,6 +94,8 @@ class FiniteStepGuardHook(Hook):
                                              w.loss_scaler.get_scale()))
                          for _, w in wrappers
                          if isinstance(w, AmpOptimWrapper)]
+        self._scale_interval = next((h.interval for h in getattr(
+            runner, 'hooks', ()) if isinstance(h, LoggerHook)), 1)
         for name, wrapper in wrappers:
             optimizer = getattr(wrapper, 'optimizer', wrapper)
             # a wrapper clipping by norm logged this step's norm just before
@@ -185,15 +189,20 @@ class FiniteStepGuardHook(Hook):
                          data_batch: Any = None, outputs: Any = None) -> None:
         """Under AMP the loss scaler skips a step with non-finite gradients
         before the step pre-hook runs: a non-finite loss is refused here
-        (the loss MMEngine logs every iteration), and a loss scale below
+        (the number MMEngine's ``RuntimeInfoHook`` logged for this
+        iteration: no wait for the device; in a distributed run one scalar
+        all-reduce, so that every rank stops), and a loss scale below
         ``min_loss_scale`` stops the run."""
         if not self._scalers or 'loss' not in (outputs or {}):
             return
-        finite = math.isfinite(float(outputs['loss'].detach()))
+        finite = math.isfinite(
+            runner.message_hub.get_scalar('train/loss').current())
         bad = torch.tensor([float(not finite)])
         all_reduce(bad)  # a no-op in one process
         if not bad.item():
             self.consecutive_skips = 0
+            if not self.every_n_train_iters(runner, self._scale_interval):
+                return
             low = [(s.get_scale(), floor) for s, floor in self._scalers]
             if any(scale < floor for scale, floor in low):
                 scale = min(scale for scale, _ in low)

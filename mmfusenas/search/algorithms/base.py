@@ -192,14 +192,25 @@ class BaseSearchAlgorithm(BaseModel):
         return int(value)
 
     def _register_step_counter(self) -> None:
-        """A ``train_step_count`` buffer (saved in checkpoints)."""
+        """A ``train_step_count`` buffer (saved in checkpoints) and its copy
+        on the host, read by the steps without waiting for the device and
+        set again whenever a state dict is loaded."""
         self.register_buffer('train_step_count',
                              torch.zeros((), dtype=torch.long))
+        self._num_steps = 0
+        self.register_load_state_dict_post_hook(
+            lambda module, _: setattr(module, '_num_steps',
+                                      int(module.train_step_count)))
+
+    def _count_step(self) -> None:
+        """Count a ``train_step`` (buffer and host copy)."""
+        self.train_step_count += 1
+        self._num_steps += 1
 
     @property
     def num_train_steps(self) -> int:
         """Calls of ``train_step`` so far (saved in checkpoints)."""
-        return int(self.train_step_count)
+        return self._num_steps
 
     def _train_val(self, data: Any,
                    upper_due: bool) -> Tuple[dict, Optional[dict]]:

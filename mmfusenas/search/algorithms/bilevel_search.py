@@ -286,13 +286,13 @@ class BilevelSearchAlgorithm(BaseSearchAlgorithm):
             losses = self.architecture(**train_data, mode='loss')
             loss, weight_log = self.parse_losses(losses)
             weights_ow.update_params(loss)
-        self.train_step_count += 1
+        self._count_step()
         weight_log.update(log_vars)
         return weight_log
 
     def _arch_step(self, train_data: dict, val_data: dict,
                    weights_ow: OptimWrapper,
-                   arch_ow: OptimWrapper) -> Dict[str, float]:
+                   arch_ow: OptimWrapper) -> Dict[str, Tensor]:
         """Write the hypergradient into α.grad, step and zero the α
         optimizer."""
         log_vars = {}
@@ -306,11 +306,7 @@ class BilevelSearchAlgorithm(BaseSearchAlgorithm):
                     check(self.arch_params, nested_space_keys(self._space_cfg))
                 self._regularizer_ready = True
             with torch.no_grad():
-                reg = self.regularization()
-            if not torch.isfinite(reg):
-                raise FloatingPointError(
-                    f'{type(self.regularizer).__name__} is {reg.item()}')
-            log_vars['arch_reg'] = reg.item()
+                log_vars['arch_reg'] = self.regularization()
         for p in self.arch_parameters():
             p.grad = None
         problem = BilevelProblem(

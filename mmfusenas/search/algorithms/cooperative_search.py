@@ -281,7 +281,7 @@ class CooperativeSearchAlgorithm(BilevelSearchAlgorithm):
                     self._upper_step(arch_ow)
                     log.update(hyper.log_vars)
                 trained.update(self._weight_step(train, weights_ow, i))
-        self.train_step_count += 1
+        self._count_step()
         log.update(trained)
         log['loss'] = sum(trained.values())
         return log

@@ -166,12 +166,12 @@ class LossWeightSearchAlgorithm(BaseSearchAlgorithm):
             log_vars.update(self._upper_step(hyper_ow, problem))
             self.hyper.project_()
             for name in self.searched_losses:
-                log_vars[f'beta/{name}'] = self.hyper.weight(name).item()
+                log_vars[f'beta/{name}'] = self.hyper.weight(name).detach()
         with weights_ow.optim_context(self), \
                 frozen_parameters(self.arch_parameters()):
             loss = self.weighted_loss(train_data)
             weights_ow.update_params(loss)
-        self.train_step_count += 1
+        self._count_step()
         log_vars['loss'] = loss.detach()
         return log_vars
 

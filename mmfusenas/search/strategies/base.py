@@ -8,7 +8,6 @@ from abc import ABCMeta, abstractmethod
 from typing import (Any, Dict, Iterable, List, Mapping, NamedTuple, Optional,
                     Sequence, Tuple)
 
-import torch
 from torch import Tensor
 
 from mmengine.registry import DefaultScope
@@ -26,7 +25,7 @@ class HyperGradient(NamedTuple):
         log_vars (dict[str, float]): scalars to log.
     """
     grads: List[Tensor]
-    log_vars: Dict[str, float]
+    log_vars: Dict[str, Tensor]
 
 
 def _as_param_list(params: Iterable[Tensor], what: str) -> List[Tensor]:
@@ -143,28 +142,21 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
 
     def hypergradient(self, problem: BilevelProblem) -> HyperGradient:
         """The α-gradients (``hypergrad_norm`` logged), written nowhere.
-
-        Raises:
-            FloatingPointError: a gradient is not finite.
-        """
+        Logged values are detached tensors, read by MMEngine's logging; a
+        NaN / Inf gradient is refused by the α optimizer's step guard
+        (``FiniteStepGuardHook``)."""
         return self._checked(*self._hypergradient(problem))
 
     def _checked(self,
                  grads: List[Tensor],
-                 log_vars: Dict[str, float],
+                 log_vars: Dict[str, Tensor],
                  role: str = '') -> HyperGradient:
-        """``grads`` checked finite, their norm logged (under ``role/``)."""
-        bad = [i for i, g in enumerate(grads) if not torch.isfinite(g).all()]
-        what = f'{role} hypergradient' if role else 'hypergradient'
-        if bad:
-            raise FloatingPointError(
-                f'{self.name}: the {what} of arch_params{bad} is not '
-                f'finite (log: {log_vars})')
+        """``grads`` with their norm logged (under ``role/``)."""
         key = f'{role}/hypergrad_norm' if role else 'hypergrad_norm'
-        log_vars[key] = flat_norm(grads).item()
+        log_vars[key] = flat_norm(grads).detach()
         return HyperGradient(grads, log_vars)
 
-    def step(self, problem: BilevelProblem) -> Dict[str, float]:
+    def step(self, problem: BilevelProblem) -> Dict[str, Tensor]:
         """Write the hypergradient into ``α.grad``; returns the log dict."""
         hypergrad = self.hypergradient(problem)
         for p, g in zip(problem.arch_params, hypergrad.grads):
@@ -181,11 +173,11 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
     def _loss_and_grads(self, loss_fn: LossFn, batch: Any,
                         inputs: Sequence[Tensor],
                         role: str) -> Tuple[Tensor, List[Optional[Tensor]]]:
-        """A loss and its gradients (None where unused), averaged over ranks.
-        """
+        """A loss (detached) and its gradients (None where unused), averaged
+        over the ranks."""
         loss = scalar_loss(loss_fn, batch, f'{self.name}: {role}')
         grads = grads_wrt(loss, inputs)
-        return loss.new_tensor(average_value(loss.item())), grads
+        return average_value(loss.detach()), grads
 
     def _require_arch_dependence(
             self, *arch_grads: Sequence[Optional[Tensor]]) -> None:

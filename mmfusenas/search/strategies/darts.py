@@ -25,8 +25,7 @@ class DartsFirstOrderStrategy(BaseBilevelStrategy):
             problem.val_loss, problem.val_batch, problem.arch_params,
             'upper loss on the validation batch')
         self._require_arch_dependence(grads)
-        return fill_zeros(grads,
-                          problem.arch_params), dict(upper_loss=upper.item())
+        return fill_zeros(grads, problem.arch_params), dict(upper_loss=upper)
 
 
 @TASK_UTILS.register_module()
@@ -136,4 +135,4 @@ class DartsSecondOrderStrategy(BaseBilevelStrategy):
         grads = [
             g - h for g, h in zip(fill_zeros(upper_grads[:n_arch], arch), hvp)
         ]
-        return grads, dict(lower_loss=lower.item(), upper_loss=upper.item())
+        return grads, dict(lower_loss=lower, upper_loss=upper)

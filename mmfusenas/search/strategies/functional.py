@@ -8,24 +8,24 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence
 import torch
 from torch import Tensor
 
-from mmfusenas.utils.distributed import average_gradients, check_finite
+from mmfusenas.utils.distributed import average_gradients
 
 LossFn = Callable[[Any], Tensor]
 
 
 def scalar_loss(loss_fn: LossFn, batch: Any, who: str) -> Tensor:
-    """``loss_fn(batch)`` as a 0-dim tensor, checked to be one finite
-    element (``who`` names it in errors).
+    """``loss_fn(batch)`` as a 0-dim tensor, checked to be one element
+    (``who`` names it in errors). A NaN / Inf value is not looked at here: it
+    reaches the gradients, whose optimizer step the runner's
+    ``FiniteStepGuardHook`` refuses.
 
     Raises:
         TypeError: the result is not a one-element tensor.
-        FloatingPointError: the loss is NaN or infinite.
     """
     loss = loss_fn(batch)
     if not isinstance(loss, Tensor) or loss.numel() != 1:
         shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss)
         raise TypeError(f'{who} must be a one-element tensor, got {shape}')
-    check_finite(loss, who)
     return loss.reshape(())
 
 

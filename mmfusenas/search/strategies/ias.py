@@ -85,5 +85,5 @@ class IASStrategy(BaseBilevelStrategy):
                 fill_zeros(upper_grads[:n_arch], arch),
                 fill_zeros(lower_grads[:n_arch], arch))
         ]
-        return grads, dict(
-            upper_loss=upper.item(), lower_loss=lower.item(), gn_coef=c.item())
+        return grads, dict(upper_loss=upper, lower_loss=lower,
+                           gn_coef=c.detach())

@@ -7,6 +7,7 @@ import torch
 from torch import Tensor
 
 from mmfusenas.registry import TASK_UTILS
+from mmfusenas.utils.distributed import check_finite
 from .base import BaseBilevelStrategy, BilevelProblem
 from .functional import fill_zeros, flat_dot, flat_norm, scalar_loss
 
@@ -126,6 +127,10 @@ class ImplicitStrategy(BaseBilevelStrategy):
         upper, upper_grads = self._loss_and_grads(
             problem.val_loss, problem.val_batch, arch + weights,
             'upper loss on the validation batch')
+        # CG on a NaN right-hand side returns v = 0, a finite hypergradient
+        # the step guard would not see: the loss is checked here
+        check_finite(upper, f'{self.name}: upper loss on the validation '
+                     'batch')
         g_alpha_upper = fill_zeros(upper_grads[:n_arch], arch)
         g_theta_upper = fill_zeros(upper_grads[n_arch:], weights)
 
@@ -180,8 +185,8 @@ class ImplicitStrategy(BaseBilevelStrategy):
         mixed = fill_zeros(mixed_raw, arch)
         grads = [ga - m for ga, m in zip(g_alpha_upper, mixed)]
         return grads, dict(
-            upper_loss=upper.item(),
-            lower_loss=lower.item(),
+            upper_loss=upper,
+            lower_loss=lower.detach(),
             ift_iters=float(iters),
             ift_residual=residual,
             ift_negative_curvature=float(negative))
