@@ -41,20 +41,31 @@ class PackageSyncs(TorchFunctionMode):
 
 
 @pytest.fixture(scope='module')
-def headline(tmp_path_factory):
+def toy_root(tmp_path_factory):
     from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
     register_all_modules()
     root = str(tmp_path_factory.mktemp('toy'))
     generate_toy_dataset(root, num=4, seed=0, size=64)
-    cfg = Config.fromfile(f'{REPO_ROOT}/configs/tim/retinanet_ivif_toy.py')
+    return root
+
+
+def toy_model(config, root):
+    """The model of ``configs/tim/<config>`` (seed 0, training mode) and a
+    batch of two toy samples of its training set."""
+    cfg = Config.fromfile(f'{REPO_ROOT}/configs/tim/{config}')
     dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     dataset_cfg.data_root = root
     dataset = DATASETS.build(dataset_cfg)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.train()
+    return model, pseudo_collate([dataset[0], dataset[1]])
+
+
+@pytest.fixture(scope='module')
+def headline(toy_root):
+    model, batch = toy_model('retinanet_ivif_toy.py', toy_root)
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-4))
-    batch = pseudo_collate([dataset[0], dataset[1]])
     model.train_step(batch, wrapper)  # lazy set-up outside the count
     return model, wrapper, batch
 
@@ -68,24 +79,12 @@ def test_the_headline_step_makes_no_sync_in_the_package(headline):
 
 
 @pytest.fixture(scope='module')
-def search(tmp_path_factory):
-    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
-    register_all_modules()
-    root = str(tmp_path_factory.mktemp('toy'))
-    generate_toy_dataset(root, num=4, seed=0, size=64)
-    cfg = Config.fromfile(
-        f'{REPO_ROOT}/configs/tim/search_retinanet_ivif_toy.py')
-    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
-    dataset_cfg.data_root = root
-    dataset = DATASETS.build(dataset_cfg)
-    torch.manual_seed(0)
-    algo = MODELS.build(cfg.model)
-    algo.train()
+def search(toy_root):
+    algo, batch = toy_model('search_retinanet_ivif_toy.py', toy_root)
     wrappers = OptimWrapperDict(
         weights=OptimWrapper(torch.optim.SGD(algo.weight_parameters(),
                                              lr=1e-4)),
         arch=OptimWrapper(torch.optim.Adam(algo.arch_parameters(), lr=1e-3)))
-    batch = pseudo_collate([dataset[0], dataset[1]])
     data = dict(train=batch, val=batch)
     algo.train_step(data, wrappers)  # lazy set-up outside the count
     return algo, wrappers, data
