@@ -12,6 +12,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.runner import load_state_dict
 from torch.overrides import TorchFunctionMode
 
 from mmfusenas.registry import DATASETS, MODELS
@@ -106,6 +107,9 @@ def test_a_search_step_with_an_arch_update_makes_no_sync_in_the_package(
     state['train_step_count'] = torch.tensor(41)
     algo.load_state_dict(state)
     assert algo.num_train_steps == 41
+    state['train_step_count'] = torch.tensor(7)
+    load_state_dict(algo, state, strict=True)  # the runner's (resume)
+    assert algo.num_train_steps == 7
 
 
 def test_a_lazy_hint_is_built_only_on_failure():
