@@ -6,7 +6,7 @@ of dF/dα (:class:`HyperGradient`); it writes ``α.grad`` and nothing else.
 """
 from abc import ABCMeta, abstractmethod
 from typing import (Any, Dict, Iterable, List, Mapping, NamedTuple, Optional,
-                    Sequence, Tuple)
+                    Sequence, Tuple, Union)
 
 from torch import Tensor
 
@@ -22,10 +22,11 @@ class HyperGradient(NamedTuple):
 
     Attributes:
         grads (list[Tensor]): detached, aligned with ``problem.arch_params``.
-        log_vars (dict[str, float]): scalars to log.
+        log_vars (dict[str, Tensor | float]): scalars to log (detached
+            tensors, read by MMEngine's logging without a sync here).
     """
     grads: List[Tensor]
-    log_vars: Dict[str, Tensor]
+    log_vars: Dict[str, Union[Tensor, float]]
 
 
 def _as_param_list(params: Iterable[Tensor], what: str) -> List[Tensor]:
@@ -149,14 +150,15 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
 
     def _checked(self,
                  grads: List[Tensor],
-                 log_vars: Dict[str, Tensor],
+                 log_vars: Dict[str, Union[Tensor, float]],
                  role: str = '') -> HyperGradient:
         """``grads`` with their norm logged (under ``role/``)."""
         key = f'{role}/hypergrad_norm' if role else 'hypergrad_norm'
         log_vars[key] = flat_norm(grads).detach()
         return HyperGradient(grads, log_vars)
 
-    def step(self, problem: BilevelProblem) -> Dict[str, Tensor]:
+    def step(self, problem: BilevelProblem
+             ) -> Dict[str, Union[Tensor, float]]:
         """Write the hypergradient into ``α.grad``; returns the log dict."""
         hypergrad = self.hypergradient(problem)
         for p, g in zip(problem.arch_params, hypergrad.grads):
@@ -166,9 +168,10 @@ class BaseBilevelStrategy(metaclass=ABCMeta):
     @abstractmethod
     def _hypergradient(
             self,
-            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:
+            problem: BilevelProblem
+    ) -> Tuple[List[Tensor], Dict[str, Union[Tensor, float]]]:
         """Return the α-gradients (aligned with ``problem.arch_params``) and
-        the scalars to log."""
+        the scalars to log (detached tensors or numbers)."""
 
     def _loss_and_grads(self, loss_fn: LossFn, batch: Any,
                         inputs: Sequence[Tensor],

@@ -20,7 +20,7 @@ class DartsFirstOrderStrategy(BaseBilevelStrategy):
 
     def _hypergradient(
             self,
-            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:
+            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, Tensor]]:
         upper, grads = self._loss_and_grads(
             problem.val_loss, problem.val_batch, problem.arch_params,
             'upper loss on the validation batch')
@@ -93,7 +93,7 @@ class DartsSecondOrderStrategy(BaseBilevelStrategy):
 
     def _hypergradient(
             self,
-            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:
+            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, Tensor]]:
         arch, weights = problem.arch_params, problem.weight_params
         n_arch = len(arch)
         xis = self._step_sizes(problem)

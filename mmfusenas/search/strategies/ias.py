@@ -56,7 +56,7 @@ class IASStrategy(BaseBilevelStrategy):
 
     def _hypergradient(
             self,
-            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, float]]:
+            problem: BilevelProblem) -> Tuple[List[Tensor], Dict[str, Tensor]]:
         arch, weights = problem.arch_params, problem.weight_params
         n_arch = len(arch)
         upper, upper_grads = self._loss_and_grads(
