@@ -63,7 +63,7 @@ from mmfusenas.benchmark.results_record import (check_record_path,
                                                 write_results_record)
 from mmfusenas.evaluation.functional.fusion import (compute_fusion_metrics,
                                                     fusion_workers)
-from mmfusenas.evaluation.functional.fusion_presets import (
+from mmfusenas.evaluation.fusion_presets import (
     FUSION_METRICS, FUSION_PRESETS, IVIF_ZOO_METRICS, resolve_metrics)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -92,7 +92,7 @@ from mmfusenas.benchmark.fusion_real import (  # the table's parts
     dataset_folders, format_table, make_figure, measure_cost, merge_rows,
     read_record, resolve_methods, run_method)
 from mmfusenas.benchmark.results_record import write_results_record
-from mmfusenas.evaluation.functional import resolve_metrics
+from mmfusenas.evaluation.fusion_presets import resolve_metrics
 from mmfusenas.evaluation.fusion_files import (LOWER_BETTER, add_ranks,
                                                check_writable, read_bgr8)
 from mmfusenas.utils.cli_args import require_positive

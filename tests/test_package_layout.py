@@ -614,6 +614,31 @@ def test_the_train_tool_is_short():
         assert len(f.read().splitlines()) <= 150
 
 
+def module_getattr_users(folder: str) -> List[str]:
+    """The modules under ``folder`` defining a module-level ``__getattr__``
+    (a function, or a name bound to one)."""
+    users = []
+    for path, tree in _trees(folder):
+        for node in tree.body:
+            names = [node.name] if isinstance(node, ast.FunctionDef) else [
+                t.id for t in getattr(node, 'targets', ())
+                if isinstance(t, ast.Name)]
+            if '__getattr__' in names:
+                users.append(osp.relpath(path, folder).replace(os.sep, '/'))
+    return users
+
+
+def test_exports_are_plain_imports(tmp_path):
+    """No module of the package serves names through a module
+    ``__getattr__`` (lazy exports defeat go-to-definition); the checker
+    sees both forms."""
+    assert module_getattr_users(PACKAGE) == []
+    (tmp_path / 'a.py').write_text('def __getattr__(name):\n    pass\n')
+    (tmp_path / 'b.py').write_text('__getattr__ = print\n')
+    (tmp_path / 'c.py').write_text('def f():\n    pass\n')
+    assert module_getattr_users(str(tmp_path)) == ['a.py', 'b.py']
+
+
 def test_no_script_loads_another_by_path():
     """Code two scripts share lives in the package: no tool, demo,
     benchmark, project or package module calls ``load_tool`` (the tests

@@ -49,7 +49,7 @@ from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
 from mmfusenas.datasets.paired_image_dataset import (  # noqa: E402
     PairCheckError)
-from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: E402
+from mmfusenas.evaluation.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
 from mmfusenas.evaluation.fusion_files import (  # noqa: E402

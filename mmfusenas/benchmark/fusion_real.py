@@ -21,9 +21,9 @@ from mmfusenas.apis import inference_fusion, result_image, test_pipeline_cfg
 from mmfusenas.apis.file_check import check_dataset_files, format_skipped
 from mmfusenas.datasets import PairedImageDataset, detect_layout
 from mmfusenas.evaluation.fusion_files import read_bgr8, read_gray
-from mmfusenas.evaluation.functional import (FUSION_PRESETS,
-                                             compute_fusion_metrics,
-                                             summed_metrics_note)
+from mmfusenas.evaluation.functional import compute_fusion_metrics
+from mmfusenas.evaluation.fusion_presets import (FUSION_PRESETS,
+                                                 summed_metrics_note)
 from mmfusenas.models import ImageFusor
 from mmfusenas.search.estimators import (count_flops, count_params,
                                          measure_latency)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from terminaltables import AsciiTable
 
-from mmfusenas.evaluation.functional.fusion_presets import (
+from mmfusenas.evaluation.fusion_presets import (
     FUSION_PRESETS, summed_metrics_note)
 from mmfusenas.utils.fileio import read_image
 

@@ -17,7 +17,7 @@ import numpy as np
 from mmfusenas.evaluation.functional._utils import (ArrayLike,
                                                     check_same_shape,
                                                     to_gray2d)
-from mmfusenas.evaluation.functional.fusion_presets import PRESET_BINDINGS
+from mmfusenas.evaluation.fusion_presets import PRESET_BINDINGS
 
 
 # --------------------------------------------------------------------------

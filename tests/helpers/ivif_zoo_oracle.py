@@ -16,7 +16,7 @@ import numpy as np
 from mmfusenas.evaluation.functional._utils import (ArrayLike,
                                                     check_same_shape,
                                                     to_gray2d)
-from mmfusenas.evaluation.functional.fusion_presets import (  # noqa: F401
+from mmfusenas.evaluation.fusion_presets import (  # noqa: F401
     IVIF_ZOO_METRICS, pil_gray)
 
 __all__ = [

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mmfusenas.evaluation.functional.fusion import compute_fusion_metrics
-from mmfusenas.evaluation.functional.fusion_presets import (cv2_bgr2gray,
-                                                            matlab_rgb2gray)
+from mmfusenas.evaluation.fusion_presets import (cv2_bgr2gray,
+                                                 matlab_rgb2gray)
 from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -12,8 +12,8 @@ import pytest
 
 from mmfusenas.evaluation.functional.fusion import (PRESET_FNS,
                                                     compute_fusion_metrics)
-from mmfusenas.evaluation.functional.fusion_presets import (FUSION_PRESETS,
-                                                            PRESET_BINDINGS)
+from mmfusenas.evaluation.fusion_presets import (FUSION_PRESETS,
+                                                 PRESET_BINDINGS)
 from helpers import load_tool
 
 cli = load_tool('tools/analysis_tools/eval_fusion.py')

@@ -10,7 +10,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 
 from mmfusenas.evaluation.functional.fusion import compute_fusion_metrics
-from mmfusenas.evaluation.functional.fusion_presets import cv2_bgr2gray
+from mmfusenas.evaluation.fusion_presets import cv2_bgr2gray
 from mmfusenas.evaluation.metrics import (FusionMetric, GISRMetric,
                                           ImageQualityMetric)
 from mmfusenas.registry import METRICS

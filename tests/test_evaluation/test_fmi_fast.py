@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmfusenas.evaluation.functional import cv2_bgr2gray
+from mmfusenas.evaluation.fusion_presets import cv2_bgr2gray
 from mmfusenas.evaluation.functional import fmi_kernel as fmi_mod
 from mmfusenas.evaluation.functional.fmi_kernel import fmi, fmi_features
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmfusenas.evaluation.functional import fusion as FF
-from mmfusenas.evaluation.functional import fusion_presets as P
+from mmfusenas.evaluation import fusion_presets as P
 from mmfusenas.evaluation.functional.fmi_kernel import fmi, fmi_features
 
 GOLDEN_CDDFUSE = dict(EN=6.2484, SD=23.3161, SF=6.6722, AG=2.6036,

@@ -13,8 +13,8 @@ from PIL import Image
 from mmfusenas.evaluation.functional import fusion as FF
 from mmfusenas.evaluation.functional.fusion import (PRESET_FNS,
                                                     compute_fusion_metrics)
-from mmfusenas.evaluation.functional.fusion_presets import (IVIF_ZOO_METRICS,
-                                                            pil_gray)
+from mmfusenas.evaluation.fusion_presets import (IVIF_ZOO_METRICS,
+                                                 pil_gray)
 
 #: the preset's functions (shared with the other presets where IVIF_ZOO's
 #: formula is theirs)

@@ -15,8 +15,8 @@ import torch
 from mmfusenas.evaluation.functional import fusion as FF
 from mmfusenas.testing import fusion_oracle
 from helpers.numerics import reduction_atol
-from mmfusenas.evaluation.functional.fusion_presets import (FUSION_METRICS,
-                                                            FUSION_PRESETS)
+from mmfusenas.evaluation.fusion_presets import (FUSION_METRICS,
+                                                 FUSION_PRESETS)
 from mmfusenas.evaluation.metrics import FusionMetric
 from mmfusenas.structures import FusionDataSample
 

@@ -17,7 +17,7 @@ import torch
 
 from mmfusenas.evaluation import fusion_files
 from mmfusenas.evaluation.functional import fusion as FF
-from mmfusenas.evaluation.functional.fusion_presets import FUSION_PRESETS
+from mmfusenas.evaluation.fusion_presets import FUSION_PRESETS
 
 
 @pytest.fixture

@@ -126,7 +126,7 @@ def test_fuse_metrics_equal_eval_fusion_on_the_written_folder(
     7.3107): both now score the written file the same way, with the same
     default list, and print the same table with the note on summed
     columns."""
-    from mmfusenas.evaluation.functional import DEFAULT_FUSION_METRICS
+    from mmfusenas.evaluation.fusion_presets import DEFAULT_FUSION_METRICS
     eval_fusion = load_tool('tools/analysis_tools/eval_fusion.py')
     ir_dir, vi_dir = str(tmp_path / 'ir'), str(tmp_path / 'vi')
     os.makedirs(ir_dir)
@@ -169,8 +169,8 @@ def test_one_default_metric_list():
     """fuse.py --metrics (11 metrics), eval_fusion.py and FusionMetric()
     share one default list, and the shipped configs' evaluators (what
     tools/test.py reports; 8 metrics before) use it."""
-    from mmfusenas.evaluation.functional import (DEFAULT_FUSION_METRICS,
-                                                 DEFAULT_FUSION_PRESET)
+    from mmfusenas.evaluation.fusion_presets import (DEFAULT_FUSION_METRICS,
+                                                     DEFAULT_FUSION_PRESET)
     from mmfusenas.evaluation.metrics import FusionMetric
     from mmfusenas.registry import METRICS
     eval_fusion = load_tool('tools/analysis_tools/eval_fusion.py')

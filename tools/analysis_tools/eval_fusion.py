@@ -56,7 +56,7 @@ from typing import Dict, List, Optional
 import numpy as np
 from terminaltables import AsciiTable
 
-from mmfusenas.evaluation.functional.fusion_presets import (
+from mmfusenas.evaluation.fusion_presets import (
     DEFAULT_FUSION_PRESET, EXTRA_METRICS, FUSION_METRICS, FUSION_PRESETS,
     degenerate_pairs_message, list_names, resolve_metrics,
     summed_metrics_note)

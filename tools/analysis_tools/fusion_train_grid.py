@@ -76,7 +76,7 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.apis import init_model  # noqa: E402
-from mmfusenas.evaluation.functional import resolve_metrics  # noqa: E402
+from mmfusenas.evaluation.fusion_presets import resolve_metrics  # noqa
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402

@@ -79,7 +79,7 @@ def _summed_note(record: dict) -> Optional[str]:
     fusion metrics (one with a ``preset``); ``None`` otherwise."""
     if not record.get('preset'):
         return None
-    from mmfusenas.evaluation.functional.fusion_presets import (
+    from mmfusenas.evaluation.fusion_presets import (
         FUSION_PRESETS, summed_metrics_note)
     if record['preset'] not in FUSION_PRESETS:
         return None

@@ -10,7 +10,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmfusenas.utils.checkpoint import read_checkpoint
 from ._utils import ArrayLike, check_same_shape, to_numpy
 
 __all__ = ['psnr', 'ssim_uint8', 'gt_mean_correct', 'LPIPS']
@@ -133,6 +132,7 @@ class LPIPS(nn.Module):
             torch.tensor([-.030, -.088, -.188]).view(1, 3, 1, 1))
         self.register_buffer(
             'scale', torch.tensor([.458, .448, .450]).view(1, 3, 1, 1))
+        from mmfusenas.utils.checkpoint import read_checkpoint  # mmengine
         sd = read_checkpoint(weights, 'LPIPS weights file')
         feat = {k[len('features.'):]: v
                 for k, v in sd.items() if k.startswith('features.')}

@@ -5,7 +5,7 @@ Every metric takes the sources ``a``, ``b`` and the fused image ``f`` (or
 batches (:func:`~._utils.batched_metric`), and computes in float64 on their
 device. Each convention on which the public evaluators (cddfuse, Tang's
 MATLAB suite, VIFB, IVIF_ZOO) disagree is a keyword argument, and
-:mod:`.fusion_presets` binds them into named presets, evaluated by
+:mod:`..fusion_presets` binds them into named presets, evaluated by
 :func:`compute_fusion_metrics` (on the CPU each metric of each pair on
 one thread, several at once). Filters are sums of shifted slices, or
 banded matrix products for long kernels, the same code on every device;
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ._utils import ArrayLike, as_batch
 from ._utils import batched_metric as _metric
-from .fusion_presets import PRESET_BINDINGS, Binding, resolve_metrics
+from ..fusion_presets import PRESET_BINDINGS, Binding, resolve_metrics
 
 __all__ = [
     'entropy', 'standard_deviation', 'spatial_frequency', 'average_gradient',
@@ -823,7 +823,8 @@ def compute_fusion_metrics(a: ArrayLike,
         a, b: sources on the 8-bit scale: one gray image each (2-D array or
             tensor) or batches ``(N, H, W)`` / ``(N, 1, H, W)``.
         f: the fused image(s), same shape.
-        preset: a key of :data:`~.fusion_presets.FUSION_PRESETS`.
+        preset: a key of
+            :data:`~mmfusenas.evaluation.fusion_presets.FUSION_PRESETS`.
         metrics: names, ``'all'`` or ``None`` (the preset's default).
         workers: threads on the CPU (``None``: :func:`fusion_workers`, the
             cores available to the process, at most

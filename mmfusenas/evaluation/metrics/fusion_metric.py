@@ -9,9 +9,9 @@ from mmengine.logging import print_log
 from mmfusenas.registry import METRICS
 from mmfusenas.utils.fileio import to_uint8
 from ..functional.fusion import compute_fusion_metrics
-from ..functional.fusion_presets import (DEFAULT_FUSION_PRESET,
-                                         degenerate_pairs_message,
-                                         resolve_metrics, summed_metrics_note)
+from ..fusion_presets import (DEFAULT_FUSION_PRESET,
+                              degenerate_pairs_message,
+                              resolve_metrics, summed_metrics_note)
 from ._base import get_field, summarise
 
 
