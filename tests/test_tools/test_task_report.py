@@ -69,6 +69,32 @@ def test_report_picks_the_budget_and_decides_the_goal(tool, tmp_path,
     assert row['s_iter'] is None and 'gpu_mb' not in row  # none recorded
 
 
+def test_within_the_noise_the_table_is_the_largest_joint_budget(
+        tool, tmp_path, capsys):
+    """No budget out of the noise floor: the decisive table is the largest
+    budget the joint row ran at, not a larger one holding only the curve's
+    inputs (IR and VIS at 3200 iterations while it is measured)."""
+    root = tmp_path / 'records'
+    for seed, d in enumerate((-0.01, 0.0, 0.01)):
+        for folder, iters in (('b1600', 1600), ('b3200', 3200)):
+            _write(root, folder, 'ir', seed, 0.10 + d, iters)
+            _write(root, folder, 'vi', seed, 0.11 + d, iters)
+        _write(root, 'b1600', 'twin_c8', seed, 0.10 + d, 1600)
+        _write(root, 'b1600', 'tim_c8', seed, 0.12 + d, 1600)
+    assert tool.main([str(root)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert [p['folder'] for p in result['curve']] == ['b1600', 'b3200']
+    assert not any(p['out_of_noise'] for p in result['curve'])
+    assert result['table'] == 'b1600'
+    assert result['goal']['values']['difference'] == pytest.approx(0.02)
+    for seed, d in enumerate((-0.01, 0.0, 0.01)):  # out of the noise
+        _write(root, 'b3200', 'vi', seed, 0.30 + d, 3200)
+    assert tool.main([str(root)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert result['table'] == 'b3200'
+    assert result['goal']['values'] == {'missing': ['tim_c8', 'twin_c8']}
+
+
 def test_step_time_and_gpu_memory_columns(tool, tmp_path, capsys):
     """s_iter: the mean seconds per iteration of a row's seeds (None when
     a unit records none); gpu_mb, in every row once a unit records a peak

@@ -13,8 +13,9 @@ mAP, mAP50 and per-class AP50 as mean and population std over the seeds,
 the seeds and the training CPU-hours). The budget curve compares ``ir`` and
 ``vi`` over the folders of the same label set; the decisive table is
 ``--table`` (default: the smallest budget of the curve out of the noise
-floor, else the largest one). The goal compares ``--joint`` with
-``--twin``, with the best input in that table and with ``--control`` (the
+floor, else the largest one the ``--joint`` row ran at). The goal
+compares ``--joint`` with ``--twin``, with the best input in that table and
+with ``--control`` (the
 joint model with N_F frozen and no fusion loss: what joint training adds);
 ``amp`` says whether ``--amp`` (the joint model under mixed precision)
 scores within the seed spread of ``--joint``, with their step-time and
@@ -109,9 +110,13 @@ def report(args: argparse.Namespace) -> dict:
         raise FileNotFoundError(f'{args.root} holds no unit records')
     curve = budget_curve({k: v for k, v in tables.items()
                           if v[0].get('labels', 'fusion') == 'fusion'})
+    # within the noise floor everywhere: the largest budget the joint row
+    # ran at (a larger one may hold the curve's inputs only)
+    joint_run = [p['folder'] for p in curve
+                 if args.joint in tables[p['folder']][1]]
     chosen = args.table or next(
         (p['folder'] for p in curve if p['out_of_noise']),
-        curve[-1]['folder'] if curve else sorted(tables)[-1])
+        (joint_run or [p['folder'] for p in curve] or sorted(tables))[-1])
     if chosen not in tables:
         raise KeyError(f'--table {chosen}: no such records folder in '
                        f'{args.root} ({sorted(tables)})')
