@@ -1,5 +1,7 @@
 """Registration stages of a compound model: (vi:y, ir) -> registration ->
 ir_reg, (ir_reg, vi:y) -> fusion -> fused; and the ImageRegistrator."""
+import warnings
+
 import pytest
 import torch
 import torch.nn as nn
@@ -199,6 +201,9 @@ def test_flow_errors_hand_case():
     assert errs['EPE'] == pytest.approx((0.4 + 3.0) / 4)
     assert errs['ACC1'] == 0.75 and errs['ACC_half'] == 0.75
     assert errs['EPE_none'] == errs['EPE']
+    with warnings.catch_warnings():  # a prediction still in a graph
+        warnings.simplefilter('error')
+        assert flow_errors(pred.requires_grad_(), gt) == errs
 
 
 def test_non_finite_loss_stops_the_step_naming_the_samples(tmp_path):

@@ -23,8 +23,7 @@ def flow_errors(pred: Any, gt: Any, border: int = 0) -> Dict[str, float]:
         identity, i.e. the mean misalignment left without registration),
         ``ACC1`` / ``ACC_half`` (fraction of pixels within 1 / 0.5 px).
     """
-    pred = torch.as_tensor(pred, dtype=torch.float64)
-    gt = torch.as_tensor(gt, dtype=torch.float64)
+    pred, gt = (torch.as_tensor(x).detach().double() for x in (pred, gt))
     if pred.shape != gt.shape or pred.dim() != 3 or pred.shape[0] != 2:
         raise ValueError('flow_errors: pred and gt must be (2, H, W) of one '
                          f'shape, got {tuple(pred.shape)} and '
