@@ -15,11 +15,10 @@ the seeds and the training CPU-hours). The budget curve compares ``ir`` and
 ``--table`` (default: the smallest budget of the curve out of the noise
 floor, else the largest one the ``--joint`` row ran at). The goal
 compares ``--joint`` with ``--twin``, with the best input in that table and
-with ``--control`` (the
-joint model with N_F frozen and no fusion loss: what joint training adds);
-``amp`` says whether ``--amp`` (the joint model under mixed precision)
-scores within the seed spread of ``--joint``, with their step-time and
-memory ratios. Last line ``RESULT {json}``.
+with ``--control`` (the joint model with N_F frozen and no fusion loss:
+what joint training adds); ``amp`` says whether ``--amp`` (the joint model
+under mixed precision) scores within the seed spread of ``--joint``, with
+their step-time and memory ratios. Last line ``RESULT {json}``.
 """
 import argparse
 import json
