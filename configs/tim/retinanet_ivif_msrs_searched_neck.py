@@ -3,8 +3,8 @@
 _base_ = './retinanet_ivif_msrs.py'
 
 neck_channels = 128
-# the protocol's seed file (task_init) does not fit this neck: the
-# detector starts from its own seed-S initialisation
+# under the protocol the detector starts from the seed file (task_init)
+# but for this neck, which keeps its own seed-S initialisation
 model = dict(
     detector=dict(
         neck=dict(

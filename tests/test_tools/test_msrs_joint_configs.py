@@ -76,6 +76,37 @@ def test_task_init_refuses_another_network(tmp_path):
         joint.init_weights()
 
 
+def test_task_init_excluding_the_searched_neck(protocol_detector, tmp_path):
+    """The searched-neck variant takes the seed file's backbone and head;
+    its neck keeps its own initialisation; without ``exclude`` the file is
+    refused, and an ``exclude`` matching nothing is named."""
+    path = str(tmp_path / 'seed_3.pth')
+    torch.save(protocol_detector.state_dict(), path)
+    set_random_seed(0)
+    _, own = _joint(SEARCHED)
+    own.init_weights()
+    set_random_seed(0)
+    _, joint = _joint(SEARCHED, task_init=dict(checkpoint=path,
+                                               exclude=['neck.']))
+    joint.init_weights()
+    got, want = joint.detector.state_dict(), protocol_detector.state_dict()
+    mine = own.detector.state_dict()
+    assert [k for k in want if not k.startswith('neck.')]
+    assert all(torch.equal(got[k], want[k]) for k in want
+               if not k.startswith('neck.'))
+    necks = [k for k in got if k.startswith('neck.')]
+    assert necks and all(torch.equal(got[k], mine[k]) for k in necks)
+    _, joint = _joint(SEARCHED, task_init=path)
+    with pytest.raises(ValueError, match='missing keys: neck.'):
+        joint.init_weights()
+    _, joint = _joint(SEARCHED, task_init=dict(checkpoint=path,
+                                               exclude=['nek.']))
+    with pytest.raises(KeyError, match=r"exclude \['nek.'\] matches no key"):
+        joint.init_weights()
+    with pytest.raises(ValueError, match='exclude='):
+        _joint(SEARCHED, task_init=dict(checkpoint=path, exclude='neck.'))
+
+
 def test_budget_and_split_equal_the_protocols():
     protocol = Config.fromfile(PROTOCOL)
     cfg = Config.fromfile(JOINT)

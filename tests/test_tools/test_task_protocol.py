@@ -365,6 +365,17 @@ def test_joint_config_trains_the_protocol_budget_after_the_warm_up(bench,
     with pytest.raises(ValueError, match='model.detector.bbox_head differs'):
         bench.joint_config(str(other), args, common, protocol, 0, 'i',
                            str(tmp_path))
+    # a searched neck keeps its own initialisation; the campaign's joint
+    # configs (the protocol's neck) take the seed file whole
+    searched = bench.joint_config(
+        osp.join('configs', 'tim', 'retinanet_ivif_msrs_searched_neck.py'),
+        args, common, protocol, 0, 'i.pth', str(tmp_path))
+    assert searched.model.task_init == dict(checkpoint='i.pth',
+                                            exclude=['neck.'])
+    for name in ('c8', 'c8_frozen', 'c8_amp'):
+        path = osp.join('configs', 'tim', f'retinanet_ivif_msrs_{name}.py')
+        assert bench.joint_config(path, args, common, protocol, 0, 'i.pth',
+                                  str(tmp_path)).model.task_init == 'i.pth'
     for bad in ('tim', 'tim=x.yaml', '=a.py', 'a b=c.py'):
         with pytest.raises(argparse.ArgumentTypeError, match='NAME=CONFIG'):
             bench._joint_item(bad)

@@ -1102,7 +1102,8 @@ def joint_config(config: str, args: argparse.Namespace, common: Config,
     ``detector`` is the protocol's detector, its neck aside) on the
     protocol's data, labels,
     input size, batch and loader workers, ``model.task_init`` = the seed's
-    initial detector weights, and a schedule rescaled so that the detector
+    initial detector weights (but for a neck of its own, which keeps its
+    seed's initialisation), and a schedule rescaled so that the detector
     trains ``protocol['max_iters']`` iterations after the config's fusion
     warm-up (``FusionWarmupHook.warmup``, rescaled with it).
 
@@ -1126,7 +1127,9 @@ def joint_config(config: str, args: argparse.Namespace, common: Config,
                 f'--joint {config}: model.detector.{key} differs from the '
                 f'protocol detector\'s ({args.det_config}): {ours} vs '
                 f'{theirs}')
-    model.task_init = init
+    own_neck = model.detector.get('neck') != common.model.get('neck')
+    model.task_init = dict(checkpoint=init, exclude=['neck.']) \
+        if own_neck else init
     for loader, split in (('train_dataloader', 'train'),
                           ('test_dataloader', TEST)):
         node = cfg[loader]

@@ -96,8 +96,10 @@ class BasePreTaskModel(BaseModel):
         mean (Sequence[float]): task input mean, [0, 255] units, R, G, B.
         std (Sequence[float]): task input std, [0, 255] units.
         task_init (str | dict, optional): a checkpoint of the task model
-            (a path or ``dict(checkpoint=path, prefix=None)``), e.g. the
-            saved initial weights of a detector also trained alone.
+            (a path or ``dict(checkpoint=path, prefix=None, exclude=())``,
+            ``exclude``: key prefixes keeping their own initialisation, e.g.
+            ``['neck.']``), e.g. the saved initial weights of a detector
+            also trained alone.
         data_preprocessor (dict | nn.Module, optional): defaults to
             :attr:`default_data_preprocessor`.
         init_cfg (dict, optional): weight initialisation config.
@@ -355,16 +357,16 @@ class BasePreTaskModel(BaseModel):
         (strict keys)."""
         super().init_weights()
         if self.task_init is not None:
-            load_module_checkpoint(self.task_model,
-                                   self.task_init['checkpoint'],
-                                   self.task_init['prefix'], ('', ),
-                                   'task_init')
+            init = self.task_init
+            load_module_checkpoint(self.task_model, init['checkpoint'],
+                                   init['prefix'], ('', ), 'task_init',
+                                   init.get('exclude', ()))
         for name, stage in self.stages.items():
             if stage.init is not None:
                 load_module_checkpoint(
                     self.stage(name), stage.init['checkpoint'],
                     stage.init['prefix'], stage.init_prefixes,
-                    f'{name}.init')
+                    f'{name}.init', stage.init.get('exclude', ()))
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:

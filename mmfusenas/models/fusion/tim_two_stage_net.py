@@ -63,7 +63,8 @@ class TIMTwoStageFusionNet(nn.Module):
         if self.stage1_init is not None:
             load_module_checkpoint(self.stage1, self.stage1_init['checkpoint'],
                                    self.stage1_init['prefix'],
-                                   FUSION_AUTO_PREFIXES, 'stage1_init')
+                                   FUSION_AUTO_PREFIXES, 'stage1_init',
+                                   self.stage1_init.get('exclude', ()))
 
     @property
     def output_names(self) -> Tuple[str, ...]:

@@ -1,5 +1,5 @@
 """Load one sub-network of a checkpoint (``fusion_init`` and the like)."""
-from typing import Dict, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import torch.nn as nn
 
@@ -14,34 +14,42 @@ SCENE_AUTO_PREFIXES = ('scene_net.', 'architecture.scene_net.', 'network.',
 REGISTRATION_AUTO_PREFIXES = ('registration_net.',
                               'architecture.registration_net.', '')
 
-ModuleInit = Union[str, Dict[str, Optional[str]]]
+ModuleInit = Union[str, Dict[str, Any]]
 
 
 def parse_module_init(value: Optional[ModuleInit],
-                      option: str = 'fusion_init'
-                      ) -> Optional[Dict[str, Optional[str]]]:
-    """A ``*_init`` option (a path or ``dict(checkpoint=, prefix=)``) as a
-    dict."""
+                      option: str = 'fusion_init') -> Optional[dict]:
+    """A ``*_init`` option (a path or ``dict(checkpoint=, prefix=,
+    exclude=)``) as a dict; ``exclude`` lists key prefixes of the network
+    (e.g. ``['neck.']``) that keep their own initialisation."""
     if value is None:
         return None
     value = dict(checkpoint=value) if isinstance(value, str) else value
-    if not (isinstance(value, dict) and set(value) <= {'checkpoint', 'prefix'}
+    exclude = value.get('exclude', ()) if isinstance(value, dict) else ()
+    if not (isinstance(value, dict)
+            and set(value) <= {'checkpoint', 'prefix', 'exclude'}
             and isinstance(value.get('checkpoint'), str)
-            and isinstance(value.get('prefix'), (str, type(None)))):
+            and isinstance(value.get('prefix'), (str, type(None)))
+            and isinstance(exclude, (list, tuple))
+            and all(isinstance(e, str) and e for e in exclude)):
         raise ValueError(f'{option} must be a checkpoint path or '
-                         'dict(checkpoint=<path>, prefix=<str or None>); '
-                         f'got {value!r}')
-    return dict(checkpoint=value['checkpoint'], prefix=value.get('prefix'))
+                         'dict(checkpoint=<path>, prefix=<str or None>, '
+                         f'exclude=[<key prefix>, ...]); got {value!r}')
+    return dict(checkpoint=value['checkpoint'], prefix=value.get('prefix'),
+                exclude=tuple(exclude))
 
 
 def load_module_checkpoint(module: nn.Module,
                            checkpoint: str,
                            prefix: Optional[str] = None,
                            auto_prefixes: Sequence[str] = ('', ),
-                           option: str = 'fusion_init') -> str:
+                           option: str = 'fusion_init',
+                           exclude: Sequence[str] = ()) -> str:
     """Load the weights under ``prefix`` (None: the first of
-    ``auto_prefixes`` present) of ``checkpoint`` into ``module`` strictly;
-    ``option`` names the asking option. Returns the prefix used."""
+    ``auto_prefixes`` present) of ``checkpoint`` into ``module`` strictly,
+    but for the keys of ``module`` starting with an ``exclude`` prefix
+    (left as they are); ``option`` names the asking option. Returns the
+    prefix used."""
     what = f'{option} checkpoint'
     state = checkpoint_state_dict(read_checkpoint(checkpoint, what),
                                   checkpoint, what)
@@ -59,6 +67,18 @@ def load_module_checkpoint(module: nn.Module,
             f'{checkpoint!r} has no {type(module).__name__} under prefix '
             f'{where} (keys: {short_list(list(state), 10)}); give '
             f'{option}=dict(checkpoint=..., prefix=...)')
+    excluded = tuple(exclude)
+    unused = [e for e in excluded
+              if not any(k.startswith(e) for k in expected)]
+    if unused:
+        raise KeyError(f'{option}: exclude {unused} matches no key of '
+                       f'{type(module).__name__} (keys: '
+                       f'{short_list(list(expected), 10)})')
+    if excluded:
+        weights = {k: v for k, v in weights.items()
+                   if not k.startswith(excluded)}
+        expected = {k: v for k, v in expected.items()
+                    if not k.startswith(excluded)}
     bad = nonfinite_tensors(weights)
     if bad:
         raise FloatingPointError(f'{option}: {checkpoint!r} holds NaN/Inf '
@@ -73,5 +93,5 @@ def load_module_checkpoint(module: nn.Module,
             f'{checkpoint!r} do not fit the network {type(module).__name__} '
             f'({"; ".join(problems)}); trained with another '
             f'{option[:-len("_init")]}_net config?')
-    module.load_state_dict(weights, strict=True)
+    module.load_state_dict(weights, strict=not excluded)  # checked above
     return prefix
