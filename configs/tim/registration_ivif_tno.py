@@ -21,8 +21,7 @@ test_dataloader = dict(dataset=dict(ann_file='splits/test.txt'))
 model = dict(
     type='ImageRegistrator',
     data_preprocessor=dict(type='FusionDataPreprocessor'),
-    registration_net=dict(
-        _base_.registration_net, inputs='orientation', flow_bound=64.0),
+    registration_net=_base_.registration_net,
     losses=[
         dict(type='NGFLoss', eps=0.1, loss_weight=1.0),
         dict(type='FlowSmoothnessLoss', penalty='l2', loss_weight=1.0),

@@ -3,7 +3,10 @@ chain_scene_fusion.py) and every compose config that uses it (the
 registration chain takes its fusion stage) builds exactly the model it built
 before the fold (goldens: the model config dicts, the
 parameter counts and the state-dict shapes of the configs as they were,
-tests/data/compose/chain_configs_before_fold.json).
+tests/data/compose/chain_configs_before_fold.json). One deliberate change
+since: the registration chain's N_R is ImageRegistrator's (orientation
+inputs, 3 channels into its first convolution: 144 more parameters), so that
+a trained N_R initialises the stage; its golden entry says so.
 
 The goldens keep the layout of their time, the stages inside a
 ``chain_net=dict(type='PreModuleChain', sources=..., stages=...)``; the

@@ -106,6 +106,29 @@ def test_real_registration_configs_build_on_shared_pairs(
     assert all(torch.isfinite(v) for v in losses.values())
 
 
+def test_a_trained_registrator_initialises_the_chain_stage(tmp_path):
+    """The checkpoint of registration_ivif_toy.py loads strictly into the
+    registration stage of the chain (docs/methods/registration.md)."""
+    init_default_scope('mmfusenas')
+    reg_cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'tim', 'registration_ivif_toy.py'))
+    torch.manual_seed(1)
+    registrator = MODELS.build(reg_cfg.model)
+    path = str(tmp_path / 'iter_300.pth')
+    torch.save(dict(state_dict=registrator.state_dict()), path)
+    chain_cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'compose',
+        'chain_registration_fusion_retinanet_toy.py'))
+    chain_cfg.model.stages[0].init = path
+    torch.manual_seed(2)
+    chain = MODELS.build(chain_cfg.model)
+    chain.init_weights()
+    got = chain.stage('registration').state_dict()
+    want = registrator.registration_net.state_dict()
+    assert got.keys() == want.keys()
+    assert all(torch.equal(got[k], want[k]) for k in want)
+
+
 def test_registration_fusion_detection_chain_trains_in_stages(
         toy_root, tmp_path):
     config = osp.join(REPO, 'configs', 'compose',
