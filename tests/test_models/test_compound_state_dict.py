@@ -36,8 +36,19 @@ def new_key(old: str) -> str:
     return old
 
 
+#: settings changed since the manifest was recorded, set back as they were
+#: there (the registration chain's N_R then read intensities: 2 channels
+#: into its first convolution, 3 with the orientation inputs it has now)
+AS_RECORDED = {
+    'configs/compose/chain_registration_fusion_retinanet_toy.py': {
+        'model.stages.0.module.inputs': 'intensity',
+        'model.stages.0.module.flow_bound': None},
+}
+
+
 def build(config: str):
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    cfg.merge_from_dict(AS_RECORDED.get(config, {}))
     torch.manual_seed(0)
     return MODELS.build(cfg.model)
 
