@@ -304,7 +304,7 @@ def run_steps(steps: List[Dict], deps: Dict[str, List[str]], jobs: int = 1,
               dry: bool = False, poll: float = 1.0) -> Dict[str, float]:
     """Run the steps' commands, each once its ``deps`` have finished, at
     most ``jobs`` at a time, in the order of ``steps`` among those ready
-    (:func:`mmfusenas.utils.run_process_units`; a step succeeds by its exit
+    (:func:`mmfusenas.benchmark.process_units.run_process_units`; a step succeeds by its exit
     code).
 
     Returns the wall seconds of every step. A failing step stops the run:

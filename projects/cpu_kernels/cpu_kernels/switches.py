@@ -40,7 +40,7 @@ class CpuKernels:
     Attributes:
         numba (bool): every compiled (numba) kernel of this plugin;
             False keeps the torch paths.
-        winograd (bool): Winograd F(2x2, 3x3) convolutions at inference
+        winograd (bool): Winograd F(4x4, 3x3) convolutions at inference
             (:mod:`cpu_kernels.winograd_conv`); False keeps
             oneDNN's.
         direct_conv (bool): the direct few-channel convolutions of the
@@ -53,7 +53,7 @@ class CpuKernels:
             over the taps (:mod:`cpu_kernels.tap_product_conv`);
             False keeps oneDNN's.
         paired_products (bool): the 1 x 1 products on pixel pairs in
-            training (:class:`~mmfusenas.models.ops.PointwiseConv2d`);
+            training (:class:`cpu_kernels.fast_training.PointwiseConv2d`);
             False keeps ``F.linear``.
         separable_filter (bool): the compiled separable filters of the
             models' losses (:mod:`cpu_kernels.separable_filter`);
