@@ -29,11 +29,11 @@ whole model and of each ``--count-params`` path (default
 
 The units run in ``--jobs`` worker processes (this script with a hidden
 ``--unit FILE``, ``--threads`` torch threads each; the output of a unit in
-its ``unit.log``) scheduled by :func:`mmfusenas.benchmark.process_units.run_process_units`;
-``--jobs 1`` runs them one after another in this process. A unit that
-fails stops the benchmark with the end of its log; a requested metric that
-the last validation did not report is an error naming the keys it did
-report.
+its ``unit.log``) scheduled by
+:func:`mmfusenas.benchmark.process_units.run_process_units`; ``--jobs 1``
+runs them one after another in this process. A unit that fails stops the
+benchmark with the end of its log; a requested metric that the last
+validation did not report is an error naming the keys it did report.
 
 The table has one row per variant: the parameters, each metric per seed,
 its mean +- population std over the seeds, and the difference of the
