@@ -357,16 +357,13 @@ class BasePreTaskModel(BaseModel):
         (strict keys)."""
         super().init_weights()
         if self.task_init is not None:
-            init = self.task_init
-            load_module_checkpoint(self.task_model, init['checkpoint'],
-                                   init['prefix'], ('', ), 'task_init',
-                                   init.get('exclude', ()))
+            load_module_checkpoint(self.task_model, auto_prefixes=('', ),
+                                   option='task_init', **self.task_init)
         for name, stage in self.stages.items():
             if stage.init is not None:
                 load_module_checkpoint(
-                    self.stage(name), stage.init['checkpoint'],
-                    stage.init['prefix'], stage.init_prefixes,
-                    f'{name}.init', stage.init.get('exclude', ()))
+                    self.stage(name), auto_prefixes=stage.init_prefixes,
+                    option=f'{name}.init', **stage.init)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:

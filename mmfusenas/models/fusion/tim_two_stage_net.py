@@ -61,10 +61,9 @@ class TIMTwoStageFusionNet(nn.Module):
     def init_weights(self) -> None:
         """Load :attr:`stage1_init` into stage 1 (if given)."""
         if self.stage1_init is not None:
-            load_module_checkpoint(self.stage1, self.stage1_init['checkpoint'],
-                                   self.stage1_init['prefix'],
-                                   FUSION_AUTO_PREFIXES, 'stage1_init',
-                                   self.stage1_init.get('exclude', ()))
+            load_module_checkpoint(self.stage1,
+                                   auto_prefixes=FUSION_AUTO_PREFIXES,
+                                   option='stage1_init', **self.stage1_init)
 
     @property
     def output_names(self) -> Tuple[str, ...]:

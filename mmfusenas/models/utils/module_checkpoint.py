@@ -20,8 +20,9 @@ ModuleInit = Union[str, Dict[str, Any]]
 def parse_module_init(value: Optional[ModuleInit],
                       option: str = 'fusion_init') -> Optional[dict]:
     """A ``*_init`` option (a path or ``dict(checkpoint=, prefix=,
-    exclude=)``) as a dict; ``exclude`` lists key prefixes of the network
-    (e.g. ``['neck.']``) that keep their own initialisation."""
+    exclude=)``) as a dict, the keyword arguments of
+    :func:`load_module_checkpoint`; ``exclude`` lists key prefixes of the
+    network (e.g. ``['neck.']``) that keep their own initialisation."""
     if value is None:
         return None
     value = dict(checkpoint=value) if isinstance(value, str) else value
