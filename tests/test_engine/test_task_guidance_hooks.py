@@ -149,6 +149,5 @@ def test_hooks_reach_the_model_inside_a_search_and_refuse_others():
 
 
 def test_hooks_are_registered():
-    for name in ('FusionWarmupHook', 'FreezeFusionHook',
-                 'FusionLossWeightHook'):
-        assert HOOKS.get(name) is not None
+    for hook in (FusionWarmupHook, FreezeFusionHook, FusionLossWeightHook):
+        assert HOOKS.get(hook.__name__) is hook

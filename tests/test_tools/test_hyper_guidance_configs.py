@@ -129,7 +129,20 @@ def test_toy_configs_run_as_published(name, toy_root, tmp_path):
             f'train_cfg.arch_dataloader.dataset.img_dirs={toy_root}/train',
             f'train_cfg.arch_dataloader.dataset.kernels={toy_root}/kernels']
     load_tool('tools/train.py').main(args)
-    assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))
+    _assert_trained(osp.join(CFG_DIR, name), str(tmp_path))
+
+
+def _assert_trained(config: str, work: str, iters: int = 20) -> None:
+    """The run's last checkpoint is at ``iters``, finite, and loads
+    strictly into the config's model."""
+    ckpt = torch.load(osp.join(work, f'iter_{iters}.pth'), map_location='cpu',
+                      weights_only=True)
+    assert ckpt['meta']['iter'] == iters
+    state = ckpt['state_dict']
+    assert all(torch.isfinite(v).all() for v in state.values()
+               if v.is_floating_point())
+    MODELS.build(Config.fromfile(config).model).load_state_dict(state,
+                                                                strict=True)
 
 
 @pytest.fixture(scope='module')
@@ -169,7 +182,12 @@ def test_derain_dehaze_toy_train_and_restore_folder(task, toy_rest,
         width)
     assert np.isfinite(means['PSNR']) and 0 < means['SSIM'] <= 1
     (out, ) = glob.glob(str(tmp_path / 'out' / '*.png'))
-    assert cv2.imread(out).shape == (64, 64, 3)
+    (clean, ) = glob.glob(osp.join(gt, '*.png'))
+    saved, want = cv2.imread(out), cv2.imread(clean)
+    assert saved.shape == want.shape == (64, 64, 3)
+    # the plain PSNR of the saved 8-bit image against the clean one
+    mse = np.mean((saved / 255.0 - want / 255.0)**2)
+    assert means['PSNR'] == pytest.approx(10 * np.log10(1 / mse), abs=1e-4)
 
 
 @pytest.mark.slow
@@ -186,4 +204,5 @@ def test_derain_dehaze_toy_configs_run_as_published(task, toy_rest,
         str(tmp_path), '--cfg-options',
         f'val_dataloader.dataset.data_root={root}/test',
         f'test_dataloader.dataset.data_root={root}/test'] + data)
-    assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))
+    _assert_trained(osp.join(CFG_DIR, f'hqs_proxy_{task}_toy.py'),
+                    str(tmp_path))
