@@ -13,10 +13,11 @@ writes them and takes a unit from its record instead of training it when
 the unit's current options equal the recorded ones.
 """
 import json
+import math
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -66,11 +67,35 @@ def read_record(path: str) -> Optional[dict]:
         elif match and record['options'].get('seed') != int(match.group(1)):
             problem = (f'it records seed {record["options"].get("seed")}, '
                        'its file name another')
+        else:
+            problem = _bad_values(record['train'], tests)
     if problem:
         raise ValueError(f'{path} is a damaged unit record ({problem}); '
                          'restore it from git or remove it to run the unit '
                          'again')
     return record
+
+
+def _number(value: Any, optional: bool = False) -> bool:
+    if value is None:
+        return optional
+    return isinstance(value, (int, float)) and not isinstance(
+        value, bool) and math.isfinite(value)
+
+
+def _bad_values(train: dict, tests: dict) -> Optional[str]:
+    """What is wrong with a record's values, or None: the scores must be
+    finite numbers (a class's AP may be None), the train times numbers or
+    None."""
+    for name, test in tests.items():
+        bad = [k for k in ('mAP', 'mAP50') if not _number(test[k])] + [
+            k for k in ('AP', 'AP50') if not isinstance(test[k], dict)
+            or not all(_number(v, True) for v in test[k].values())]
+        if bad:
+            return f'tests.{name}: {bad} must be finite numbers'
+    bad = [k for k in ('cpu_seconds', 's_per_iter', 'max_memory_mb')
+           if not _number(train.get(k), True)]
+    return f'train: {bad} must be numbers or null' if bad else None
 
 
 def differing(theirs: dict, ours: dict) -> List[str]:
@@ -200,7 +225,14 @@ def records_table(records: Dict[str, Dict[int, dict]],
                     if set_name in r['tests']}
         if not per_seed:
             continue
-        classes = list(next(iter(per_seed.values()))['AP'])
+        (first, classes), *others = [(s, list(t['AP50']))
+                                     for s, t in per_seed.items()]
+        for seed, theirs in others:
+            if theirs != classes:
+                raise ValueError(
+                    f'row {name!r}: seed {seed} scores the classes {theirs}, '
+                    f'seed {first} {classes}; the records of one row score '
+                    'the same classes')
         row = aggregate(per_seed, classes)
         trains = [seeds[s]['train'] for s in per_seed]
         cpu = [t.get('cpu_seconds') for t in trains]

@@ -28,6 +28,13 @@ def _run(name, seed, m50, cpu=100.0, person=None):
                              AP50=dict(person=person, car=None))))
 
 
+def _scores(mAP='0.05', AP50='{"person": null}', train='{}'):
+    """A record's text with these values (JSON)."""
+    return ('{"options": {"seed": 0}, "protocol": {}, "train": %s, "tests": '
+            '{"test": {"mAP": %s, "mAP50": 0.1, "AP": {"person": 0.1}, '
+            '"AP50": %s}}, "command": "", "commit": ""}' % (train, mAP, AP50))
+
+
 def _write(folder, name, seed, m50, **kw):
     path = record_path(str(folder), name, seed)
     assert write_record(path, _run(name, seed, m50, **kw), PROTOCOL,
@@ -73,6 +80,13 @@ def test_a_record_of_other_inputs_is_named_and_not_reused(tmp_path, capsys):
      "a test lacks one of ['mAP', 'mAP50', 'AP', 'AP50']"),
     ('{"options": {"seed": 3}, "protocol": {}, "train": {}, "tests": {}, '
      '"command": "", "commit": ""}', 'it records seed 3'),
+    (_scores(mAP='null'), "tests.test: ['mAP'] must be finite numbers"),
+    (_scores(mAP='"0.1"'), "tests.test: ['mAP'] must be finite numbers"),
+    (_scores(mAP='NaN'), "tests.test: ['mAP'] must be finite numbers"),
+    (_scores(AP50='{"person": "x"}'),
+     "tests.test: ['AP50'] must be finite numbers"),
+    (_scores(train='{"cpu_seconds": "9"}'),
+     "train: ['cpu_seconds'] must be numbers or null"),
 ])
 def test_a_damaged_record_is_named_and_refused(tmp_path, text, problem):
     path = tmp_path / 'ir' / 'seed_0.json'
@@ -108,6 +122,14 @@ def test_table_and_cpu_hours_from_records_alone(tmp_path):
     assert table['vi']['mAP50_std'] == 0.0 and table['vi']['cpu_hours'] == \
         0.25
     assert records_table(records, 'other') == {}
+    # seeds scored on other classes cannot be averaged class by class
+    run = _run('vi', 1, 0.2)
+    run['tests']['test']['AP50'] = dict(person=0.2)
+    write_record(record_path(str(tmp_path), 'vi', 1), run, PROTOCOL, 'x',
+                 'abc')
+    with pytest.raises(ValueError, match=r"row 'vi': seed 1 scores the "
+                       r"classes \['person'\], seed 0 \['person', 'car'\]"):
+        records_table(load_records(str(tmp_path)))
 
 
 def test_records_of_two_protocols_are_refused(tmp_path):

@@ -1676,8 +1676,9 @@ def untestable(stored: Optional[dict], test_sets: Sequence[str],
     # the test loop meets it)
     todo = [s for s in test_sets if (stored['tests'].get(s) or {}).get(
         'data_sha256') != hashes[s]]
-    if todo and not osp.isfile(osp.join(run_dir,
-                                        stored['train']['checkpoint'])):
+    checkpoint = stored['train'].get('checkpoint')
+    if todo and not (checkpoint and osp.isfile(osp.join(run_dir,
+                                                        checkpoint))):
         print(f'{name} seed {seed}: {todo} to test and the trained '
               'checkpoint is not here (a unit taken from its record); '
               'training again', flush=True)
