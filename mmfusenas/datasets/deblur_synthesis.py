@@ -3,7 +3,7 @@ synthesis of blurry, noisy observations as the official hyper-guidance
 loader does it."""
 import io
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import cv2
 import mmcv
@@ -25,7 +25,10 @@ KERNEL_EXTS = ('.png', '.bmp', '.tif', '.dlm', '.txt', '.npy', '.mat')
 
 def normalize_kernel(k: np.ndarray, name: str = 'kernel') -> np.ndarray:
     """Clip to ``>= 0`` and normalise to sum 1 (official loader)."""
-    k = np.asarray(k, np.float64)
+    try:
+        k = np.asarray(k, np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f'{name}: a kernel must be numeric ({err})') from err
     if k.ndim != 2 or min(k.shape) < 1:
         raise ValueError(f'{name}: a kernel must be a non-empty 2-D array, '
                          f'got shape {k.shape}')
@@ -74,11 +77,27 @@ def motion_blur_kernel(size: int = 19,
     return normalize_kernel(k)
 
 
-def _mat_kernels(path: str, content: bytes) -> List[np.ndarray]:
+def _decode(path: str, read: Callable, content: bytes):
+    """``read(file object of content)``; ValueError naming ``path`` if the
+    bytes cannot be decoded."""
+    try:
+        return read(io.BytesIO(content))
+    except Exception as err:  # the readers raise many types on bad bytes
+        raise ValueError(f'{path}: cannot be decoded '
+                         f'({type(err).__name__}: {err})') from err
+
+
+def _loadmat(path: str, content: bytes) -> dict:
+    """``scipy.io.loadmat`` of the bytes of ``path``; ValueError naming it
+    if they are not a readable ``.mat`` file."""
     from scipy.io import loadmat
+    return _decode(path, loadmat, content)
+
+
+def _mat_kernels(path: str, content: bytes) -> List[np.ndarray]:
     data = {
         k: v
-        for k, v in loadmat(io.BytesIO(content)).items()
+        for k, v in _loadmat(path, content).items()
         if not k.startswith('__')
     }
     for key in ('f', 'kernel', 'k', 'psf'):
@@ -90,8 +109,7 @@ def _mat_kernels(path: str, content: bytes) -> List[np.ndarray]:
             arr = data[key]
             if arr.dtype == object:  # cell array
                 return [
-                    normalize_kernel(np.asarray(c, np.float64),
-                                     f'{path}:{key}[{i}]')
+                    normalize_kernel(c, f'{path}:{key}[{i}]')
                     for i, c in enumerate(arr.ravel())
                 ]
             if arr.ndim == 3:  # kh x kw x n (MATLAB) stack
@@ -117,12 +135,11 @@ def _read_kernel_file(path: str,
     if ext == '.mat':
         return _mat_kernels(path, content)
     if ext in ('.dlm', '.txt'):
-        return [normalize_kernel(np.loadtxt(io.BytesIO(content)), path)]
+        k = _decode(path, lambda f: np.loadtxt(f, ndmin=2), content)
+        return [normalize_kernel(k, path)]
     if ext == '.npy':
-        return [
-            normalize_kernel(
-                np.load(io.BytesIO(content), allow_pickle=False), path)
-        ]
+        k = _decode(path, lambda f: np.load(f, allow_pickle=False), content)
+        return [normalize_kernel(k, path)]
     img = mmcv.imfrombytes(
         content,
         flag=cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH,

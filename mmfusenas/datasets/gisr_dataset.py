@@ -1,6 +1,7 @@
 """Guided depth super-resolution (RGB-D) pairs: ``RGB/`` + ``Depth/``
 (optionally ``DepthLR/``), paired by :func:`sample_id`."""
 import os.path as osp
+from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
 from mmengine import fileio
@@ -57,8 +58,8 @@ class GISRDataset(BaseDataset):
     Args:
         data_root (str): the split folder.
         rgb_dir, depth_dir (str): Default to 'RGB', 'Depth'.
-        lr_dir (str, optional): real LR depth folder, used when present.
-            Defaults to 'DepthLR'.
+        lr_dir (str, optional): real LR depth folder, used when present;
+            then every sample needs its LR file. Defaults to 'DepthLR'.
         split_file (str, optional): text file of sample ids.
         repeat (int): repeat the list. Defaults to 1.
         backend_args (dict, optional): :mod:`mmengine.fileio` arguments.
@@ -96,12 +97,6 @@ class GISRDataset(BaseDataset):
                     f'{GISR_DATA_HINT}')
         rgbs = _index(rgb_dir, RGB_SUFFIXES, RGB_TAGS, 'RGB', args)
         depths = _index(depth_dir, DEPTH_SUFFIXES, DEPTH_TAGS, 'depth', args)
-        lrs: Dict[str, str] = {}
-        if self.lr_dir and fileio.isdir(
-                osp.join(root, self.lr_dir), backend_args=args):
-            lrs = _index(
-                osp.join(root, self.lr_dir), DEPTH_SUFFIXES, LR_TAGS, 'LR',
-                args)
         if not rgbs:
             raise ValueError(f'GISRDataset: no images in {rgb_dir}. '
                              f'{GISR_DATA_HINT}')
@@ -112,6 +107,18 @@ class GISRDataset(BaseDataset):
                 f'{lonely[:8]} (RGB ids without depth and depth ids without '
                 'RGB); file names must pair up after removing the layout '
                 f'tags {RGB_TAGS} / {DEPTH_TAGS}')
+        lrs: Dict[str, str] = {}
+        lr_dir = osp.join(root, self.lr_dir) if self.lr_dir else None
+        if lr_dir and fileio.isdir(lr_dir, backend_args=args):
+            lrs = _index(lr_dir, DEPTH_SUFFIXES, LR_TAGS, 'LR', args)
+            lonely = sorted(set(rgbs) ^ set(lrs))
+            if lonely:
+                raise ValueError(
+                    f'GISRDataset: samples without a partner in {lr_dir}: '
+                    f'{lonely[:8]} (RGB ids without LR depth and LR ids '
+                    'without RGB); with the LR folder every sample needs '
+                    'its real LR depth, file names pairing up after '
+                    f'removing the layout tags {RGB_TAGS} / {LR_TAGS}')
         ids = sorted(rgbs)
         if self.split_file is not None:
             path = self.split_file if osp.isabs(self.split_file) else \
@@ -119,8 +126,16 @@ class GISRDataset(BaseDataset):
             if not fileio.isfile(path, backend_args=args):
                 raise FileNotFoundError(f'GISRDataset: split_file {path} '
                                         'not found')
-            text = fileio.get_text(path, backend_args=args)
+            try:
+                text = fileio.get_text(path, backend_args=args)
+            except UnicodeDecodeError as err:
+                raise ValueError(f'GISRDataset: split_file {path} is not '
+                                 f'UTF-8 text ({err})') from None
             wanted = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            repeated = sorted(i for i, n in Counter(wanted).items() if n > 1)
+            if repeated:
+                raise ValueError(f'GISRDataset: split_file {path} lists ids '
+                                 f'more than once: {repeated[:8]}')
             absent = [i for i in wanted if i not in rgbs]
             if absent:
                 raise ValueError(f'GISRDataset: ids of {path} with no pair '

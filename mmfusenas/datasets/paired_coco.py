@@ -175,6 +175,8 @@ def read_coco(path: str, ignore_cats: Sequence[int]):
         check_coco(data, path)
     except json.JSONDecodeError as err:
         raise ValueError(f'{path}: not valid JSON ({err})') from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{path}: not UTF-8 text ({err})') from None
     records: Dict[str, tuple] = {}
     by_id = {}
     for img in data['images']:

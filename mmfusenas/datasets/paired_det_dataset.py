@@ -24,15 +24,24 @@ def check_coco(data, path: str) -> None:
         ValueError: naming ``path`` and the record: no ``images`` /
             ``annotations`` / ``categories`` lists, an image or annotation
             without a unique ``id``, an image without ``file_name`` or a
-            positive int ``width`` / ``height``, an annotation of an unknown
-            image or category, or whose ``bbox`` is not 4 finite numbers.
+            positive int ``width`` / ``height``, a category without a
+            unique int ``id`` or a string ``name``, an annotation of an
+            unknown image or category, or whose ``bbox`` is not 4 finite
+            numbers.
     """
     keys = ('images', 'annotations', 'categories')
     if not isinstance(data, dict) or not all(
             isinstance(data.get(k), list) for k in keys):
         raise ValueError(f'{path!r} is not a COCO detection file; expected '
                          f'a dict with the lists {keys}.')
-    cats = {c.get('id') for c in data['categories'] if isinstance(c, dict)}
+    cats = set()
+    for i, cat in enumerate(data['categories']):
+        cat_id = cat.get('id') if isinstance(cat, dict) else None
+        if not (isinstance(cat_id, int) and not isinstance(cat_id, bool)
+                and isinstance(cat.get('name'), str)) or cat_id in cats:
+            raise ValueError(f'{path!r} categories[{i}] ({cat!r}) is no dict '
+                             'with a unique int id and a string name.')
+        cats.add(cat_id)
     seen = dict(images=set(), annotations=set())
     for key, ids in seen.items():
         for i, rec in enumerate(data[key]):

@@ -309,7 +309,13 @@ class PairedImageDataset(BaseDataset):
             raise FileNotFoundError(
                 f'PairedImageDataset: split file {self.ann_file!r} not '
                 'found; expected a text file with one stem per line.')
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        try:
+            text = fileio.get_text(self.ann_file,
+                                   backend_args=self.backend_args)
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f'PairedImageDataset: split file {self.ann_file!r} is not '
+                f'UTF-8 text ({err}).') from None
         lines = [line.strip() for line in text.splitlines()]
         stems = [ln for ln in lines if ln and not ln.startswith('#')]
         repeated = [s for s, n in Counter(stems).items() if n > 1]

@@ -52,7 +52,10 @@ def load_loss_set(name: str) -> List[dict]:
             f'The loss sets are {", ".join(names) or "(none)"} '
             f'({LOSS_SETS_DIR}/<name>.py; {LOSS_RECIPE_DOC}).')
     path = osp.join(LOSS_SETS_DIR, f'{name}.py')
-    losses = Config.fromfile(path).to_dict().get('losses')
+    try:
+        losses = Config.fromfile(path).to_dict().get('losses')
+    except SyntaxError as err:  # mmengine's parse names no file
+        raise SyntaxError(f'{path}: {err}') from None
     if not _is_loss_list(losses):
         raise ValueError(f'{path}: a loss set defines `losses`, a list of '
                          'loss configs (dict(type=...))')

@@ -1,6 +1,8 @@
 """Deblurring data: kernels, synthesis (valid blur, padding, edgetaper),
 the synthetic training set and the Levin benchmark."""
+import io
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from mmfusenas.datasets import (BlurredImageDataset, LevinDataset,
                                 edgetaper, edgetaper_alpha, load_kernels,
                                 motion_blur_kernel, pad_for_kernel,
                                 pad_kernel, quantize_uint8)
+from mmfusenas.datasets.transforms import LoadLevinMat
 from mmfusenas.models import circular_conv2d, psf2otf
 
 
@@ -90,6 +93,52 @@ def test_motion_kernels_and_kernel_sources(tmp_path):
     with pytest.raises(ValueError, match='no positive mass'):
         np.save(tmp_path / 'z.npy', np.zeros((3, 3)))
         load_kernels(str(tmp_path / 'z.npy'))
+
+
+def _npy_bytes(arr):
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize('name,content', [
+    ('garbage.npy', b'not a numpy file'),
+    ('empty.npy', b''),
+    ('truncated.npy', _npy_bytes(np.ones((3, 3)))[:-10]),
+    ('text.npy', _npy_bytes(np.array([['a', 'b'], ['c', 'd']]))),
+    ('words.txt', b'a b\nc d\n'),
+    ('garbage.mat', b'not a mat file' * 20),
+    ('empty.mat', b''),
+])
+def test_undecodable_kernel_file_is_an_error_naming_it(tmp_path, name,
+                                                       content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        load_kernels(str(path))
+
+
+def test_one_row_text_kernel(tmp_path):
+    path = tmp_path / 'row.txt'
+    np.savetxt(path, np.ones((1, 5)))
+    ks = load_kernels(str(path))
+    assert len(ks) == 1 and ks[0].shape == (1, 5)
+    np.testing.assert_allclose(ks[0], np.full((1, 5), 0.2))
+
+
+def test_load_levin_mat_errors_name_the_file(tmp_path):
+    from scipy.io import savemat
+    bad = tmp_path / 'bad.mat'
+    bad.write_bytes(b'not a mat file' * 20)
+    with pytest.raises(ValueError, match=re.escape(str(bad))):
+        LoadLevinMat().transform(dict(mat_path=str(bad)))
+    no_y = tmp_path / 'no_y.mat'
+    savemat(no_y, dict(x=np.ones((5, 5)), f=np.ones((3, 3))))
+    assert LoadLevinMat().transform(dict(mat_path=str(no_y)))['gt'].shape \
+        == (5, 5)
+    with pytest.raises(KeyError, match=re.escape(str(no_y)) + ".*'y'"):
+        LoadLevinMat(use_stored_blur=True).transform(
+            dict(mat_path=str(no_y)))
 
 
 def test_levin_mat_kernels_and_dataset(shared_data):

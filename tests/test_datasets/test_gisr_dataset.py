@@ -1,6 +1,7 @@
 """GISR datasets, degradation transforms and the toy RGB-D generator."""
 import math
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
@@ -56,8 +57,8 @@ def test_toy_generator_layout_and_edges(toy_root):
                             'train0001_HR_gt.png'), cv2.IMREAD_UNCHANGED))
 
 
-def test_toy_search_val_split_leaves_other_splits_unchanged(toy_root,
-                                                           tmp_path):
+def test_toy_search_val_split_leaves_other_splits_unchanged(
+        toy_root, tmp_path):
     root = str(tmp_path / 'with_sv')
     counts = generate_toy_rgbd(root, 3, 2, 1, seed=0, size=64,
                                num_search_val=3)
@@ -106,6 +107,68 @@ def test_pairing_errors_and_split_file(toy_root, tmp_path):
         f.write('nope\n')
     with pytest.raises(ValueError, match='nope'):
         GISRDataset(osp.join(toy_root, 'train'), split_file='sub.txt')
+
+
+def _gisr_root(root, ids, lr_ids=()):
+    for d in ('RGB', 'Depth') + (('DepthLR', ) if lr_ids else ()):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    for i in ids:
+        cv2.imwrite(str(root / 'RGB' / f'{i}_RGB.png'), np.zeros((8, 8, 3)))
+        cv2.imwrite(str(root / 'Depth' / f'{i}_HR_gt.png'),
+                    np.ones((8, 8), np.uint16))
+    for i in lr_ids:
+        cv2.imwrite(str(root / 'DepthLR' / f'{i}_LR_fill_depth.png'),
+                    np.ones((2, 2), np.uint16))
+    return root
+
+
+def test_lr_folder_must_pair_with_every_sample(tmp_path):
+    root = _gisr_root(tmp_path / 'ok', ['a', 'b'], ['a', 'b'])
+    ds = GISRDataset(str(root))
+    assert ds.get_data_info(1)['lr_path'].endswith('b_LR_fill_depth.png')
+    lr_dir = osp.join(str(tmp_path / 'rgb_only'), 'DepthLR')
+    _gisr_root(tmp_path / 'rgb_only', ['a', 'b'], ['a'])
+    with pytest.raises(ValueError,
+                       match=re.escape(lr_dir) + r".*\['b'\]"):
+        GISRDataset(str(tmp_path / 'rgb_only'))
+    lr_dir = osp.join(str(tmp_path / 'lr_only'), 'DepthLR')
+    _gisr_root(tmp_path / 'lr_only', ['a'], ['a', 'z'])
+    with pytest.raises(ValueError,
+                       match=re.escape(lr_dir) + r".*\['z'\]"):
+        GISRDataset(str(tmp_path / 'lr_only'))
+
+
+def test_split_file_not_utf8_or_repeated_ids(tmp_path):
+    root = _gisr_root(tmp_path, ['a', 'b'])
+    split = tmp_path / 'split.txt'
+    split.write_bytes(b'a\n\xff\xfe\n')
+    with pytest.raises(ValueError, match=re.escape(str(split)) + '.*UTF-8'):
+        GISRDataset(str(root), split_file='split.txt')
+    split.write_text('a\nb\na\n')
+    with pytest.raises(ValueError,
+                       match=re.escape(str(split)) + r".*\['a'\]"):
+        GISRDataset(str(root), split_file='split.txt')
+
+
+def _npy_bytes(arr):
+    import io
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize('content', [
+    b'not a numpy file', b'', _npy_bytes(np.ones((3, 3)))[:-10],
+    _npy_bytes(np.array([['a', 'b'], ['c', 'd']])),
+    _npy_bytes(np.array([[1.0, np.nan], [1.0, 2.0]])),
+    _npy_bytes(np.array([[1.0, np.inf], [1.0, 2.0]])),
+    _npy_bytes(np.array([[1.0, 1e300], [1.0, 2.0]])),
+])
+def test_bad_npy_depth_is_an_error_naming_it(tmp_path, content):
+    path = tmp_path / 'd.npy'
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        read_depth(str(path))
 
 
 def test_degradation_conventions():

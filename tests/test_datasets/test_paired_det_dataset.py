@@ -293,6 +293,37 @@ def test_coco_bad_records_are_named(tmp_path, images, annotations, message):
                          ann_file='ann.json')
 
 
+@pytest.mark.parametrize('categories', [
+    [dict(id=1)],  # no name
+    ['person'],  # no dict
+    [dict(id=1, name='person'), dict(id=1, name='car')],  # id twice
+    [dict(id='1', name='person')],
+    [dict(id=1, name=3)],
+])
+def test_coco_bad_categories_are_named(tmp_path, categories):
+    root = str(tmp_path)
+    make_pairs(root, ['a'])
+    coco_json(osp.join(root, 'ann.json'), [IMG], [], categories)
+    bad = len(categories) - 1
+    with pytest.raises(ValueError, match=f"PairedDetDataset: '{root}/ann."
+                       rf"json'.* categories\[{bad}\] .* is no dict with a "
+                       'unique int id and a string name'):
+        PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                         ann_file='ann.json')
+
+
+def test_coco_json_not_utf8_is_named(tmp_path):
+    root = str(tmp_path)
+    make_pairs(root, ['a'])
+    with open(osp.join(root, 'ann.json'), 'wb') as f:
+        f.write(b'{"images": [], "annotations": [], "categories": '
+                b'[{"id": 1, "name": "\xe9"}]}')
+    with pytest.raises(ValueError, match=f"PairedDetDataset: '{root}/ann."
+                       "json': 'utf-8' codec can't decode byte 0xe9"):
+        PairedDetDataset(data_root=root, data_prefix=PAIRS,
+                         ann_file='ann.json')
+
+
 def test_coco_bad_files(tmp_path):
     root = str(tmp_path)
     make_pairs(root, ['a'])

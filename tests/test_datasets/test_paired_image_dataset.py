@@ -2,6 +2,7 @@
 import logging
 import os
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
@@ -308,6 +309,14 @@ def test_split_file_errors(tmp_path):
 
     with pytest.raises(FileNotFoundError, match='missing.txt'):
         PairedImageDataset(data_root=str(tmp_path), ann_file='missing.txt')
+
+
+def test_split_file_not_utf8_is_an_error_naming_it(tmp_path):
+    make_pairs(tmp_path, ['01'])
+    split = tmp_path / 'split.txt'
+    split.write_bytes(b'01\n\xff\xfe\n')
+    with pytest.raises(ValueError, match=re.escape(str(split)) + '.*UTF-8'):
+        PairedImageDataset(data_root=str(tmp_path), ann_file='split.txt')
 
 
 def test_auto_detect_layouts(tmp_path):

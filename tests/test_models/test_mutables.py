@@ -1,4 +1,6 @@
 """Mutables, architecture parameters and genotype export / rebuild."""
+import re
+
 import pytest
 import torch
 
@@ -167,6 +169,35 @@ def test_invalid_genotypes_are_reported(tmp_path):
         Genotype.load(str(tmp_path / 'nope.yaml'))
     with pytest.raises(ValueError, match='.yaml, .yml or .json'):
         Genotype({}, dict(type='X')).dump(str(tmp_path / 'g.txt'))
+
+
+@pytest.mark.parametrize('body,message', [
+    ('probabilities: 5', "'probabilities' must be a mapping, got int"),
+    ("meta: 'm'", "'meta' must be a mapping, got str"),
+    ('space: [1]', "'space' must be a mapping, got list"),
+    ('choices: {1: a}', r'choices must map keys \(strings\) to candidate '
+     r"names \(strings\); bad entries \{1: 'a'\}"),
+    ('choices: {a: x, a: y}', 'is not valid YAML/JSON: duplicate key \'a\''
+     '\n  in ".*g.yaml", line 2, column 17'),
+])
+def test_genotype_file_types_and_duplicate_keys_are_named(tmp_path, body,
+                                                          message):
+    path = tmp_path / 'g.yaml'
+    if not body.startswith('choices'):
+        body = 'choices: {a: x}\n' + body
+    path.write_text('format: mmfusenas-genotype/1\n'
+                    f'{body}\nnetwork: {{type: X}}\n')
+    with pytest.raises(ValueError, match=f'{re.escape(str(path))}.*{message}'):
+        Genotype.load(str(path))
+
+
+def test_unregistered_network_type_names_the_genotype_file(tmp_path):
+    path = str(tmp_path / 'g.yaml')
+    Genotype({}, dict(type='NoSuchNet')).dump(path)
+    with pytest.raises(KeyError, match=f"{re.escape(path)}: network "
+                       "'NoSuchNet': NoSuchNet is not in the mmfusenas::model "
+                       'registry'):
+        MODELS.build(dict(type='GenotypeNet', genotype=path))
 
 
 def test_arch_params_checkpoint_round_trip():

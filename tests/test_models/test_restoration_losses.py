@@ -1,5 +1,6 @@
 """The eight HBL loss terms on hand-computed cases, and loss hyper-params."""
 import math
+import re
 
 import pytest
 import torch
@@ -190,3 +191,30 @@ def test_loss_hyper_params_projection_and_file_round_trip(tmp_path):
         hyper.dump(str(tmp_path / 'bad.yaml'))
     with pytest.raises(FileNotFoundError, match='loss-weight file'):
         load_loss_weights(str(tmp_path / 'missing.yaml'))
+
+
+@pytest.mark.parametrize('body,message', [
+    ('weights: {a: .inf}', r"weights\['a'\]: loss weights must be finite "
+     'numbers >= 0, got inf'),
+    ('weights: {a: .nan}', r"weights\['a'\]: .* got nan"),
+    ('weights: {a: -1}', r"weights\['a'\]: .* got -1"),
+    ('logits: {a/x: 3}', r"logits\['a/x'\] must be a non-empty list of "
+     'finite numbers, got 3'),
+    ('logits: {a/x: [foo]}', r"logits\['a/x'\] .* got \['foo'\]"),
+    ('logits: {a/x: [.nan]}', r"logits\['a/x'\] .* got \[nan\]"),
+    ('logits: {a/x: []}', r"logits\['a/x'\] .* got \[\]"),
+    ('logits: [1]', r"'logits' must be a mapping, got \[1\]"),
+    ('layer_weights: 7', "'layer_weights' must be a mapping, got 7"),
+    ('layer_weights: {a/x: [.inf]}', r"layer_weights\['a/x'\] .* got "
+     r'\[inf\]'),
+    ('meta: x', "'meta' must be a mapping, got 'x'"),
+    ('weights: {a: 1}\nweights: {a: 2}', "duplicate key 'weights'\n  in "
+     '".*lw.yaml", line 3'),
+])
+def test_bad_loss_weight_files_name_path_and_key(tmp_path, body, message):
+    path = tmp_path / 'lw.yaml'
+    if not body.startswith('weights'):
+        body = 'weights: {a: 1}\n' + body
+    path.write_text(f'format: mmfusenas-loss-weights/1\n{body}\n')
+    with pytest.raises(ValueError, match=f'{re.escape(str(path))}.*{message}'):
+        load_loss_weights(str(path))

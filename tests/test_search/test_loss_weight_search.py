@@ -1,9 +1,12 @@
 """Loss-weight search: hypergradient vs finite differences, train steps,
 hand-off files to the next stage."""
 import copy
+import logging
+import re
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
 from mmfusenas.engine import BilevelOptimWrapperConstructor
@@ -200,3 +203,57 @@ def test_searched_weights_hand_off_to_the_next_stage(tmp_path):
     assert a['loss_tv'] == 0
     with pytest.raises(ValueError, match='does not have'):
         MODELS.build(dict(_enhancer(LOSSES[:1]), loss_weights=path))
+
+
+def _vgg_enhancer_with_file(tmp_path, logits):
+    """An enhancer with 2 VGG groups of 4 taps and a file of ``logits``."""
+    path = tmp_path / 'lw.yaml'
+    path.write_text('format: mmfusenas-loss-weights/1\n'
+                    f'weights: {{loss_l1: 1.0}}\nlogits: {logits}\n')
+    model = _enhancer(LOSSES[:1] + [
+        dict(type='VGGLayerMixtureLoss', random_init=True,
+             widths=(2, 2, 2, 2), groups=((0, 1, 2, 3), (5, 6, 7, 8)))
+    ])
+    return path, dict(model, loss_weights=str(path))
+
+
+@pytest.mark.parametrize('logits,message', [
+    ('{loss_vgg/g1: [0, 0, 0, 0], loss_vgg/g2: [0, 0, 0]}',
+     r"logits 'loss_vgg/g2' have 3 entries, expected 4 \(the model's group"),
+    ('{loss_ssim/g1: [0, 0]}', r"logits of losses \['loss_ssim'\] that the "
+     'model does not have'),
+])
+def test_file_logits_not_matching_the_groups_are_refused(tmp_path, logits,
+                                                         message):
+    path, cfg = _vgg_enhancer_with_file(tmp_path, logits)
+    with pytest.raises(ValueError, match=f'{re.escape(str(path))}: {message}'):
+        MODELS.build(cfg)
+
+
+@pytest.mark.parametrize('logits', [
+    '{loss_vgg/g1: [0, 0, 0, 0], loss_vgg/g2: [0, 3, 0, 0], '
+    'loss_vgg/g3: [1, 2]}', '{loss_vgg/g1: [0, 3, 0, 0]}'])
+def test_file_logits_of_other_groups_are_logged(tmp_path, logits):
+    """HBL's loss search has 4 VGG groups, its later stages one group of
+    4 fixed taps: searched logits apply only to the same groups, else the
+    loss keeps its own layer weights (a warning)."""
+    path, cfg = _vgg_enhancer_with_file(tmp_path, logits)
+    own = MODELS.build(dict(cfg, loss_weights=None)).losses[-1].layer_weights
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        model = MODELS.build(cfg)
+    finally:
+        logger.removeHandler(handler)
+    assert model.losses[-1].layer_weights == own
+    given = sorted(k for k in ('loss_vgg/g1', 'loss_vgg/g2', 'loss_vgg/g3')
+                   if k in logits)
+    warnings = [(r.levelno, r.getMessage()) for r in records
+                if r.levelno >= logging.WARNING]
+    assert warnings == [(
+        logging.WARNING, f"{path}: logits {given} are not the logit groups "
+        "of the model's loss_vgg (['loss_vgg/g1', 'loss_vgg/g2']); it keeps "
+        'its own layer weights')]

@@ -2,6 +2,7 @@
 import argparse
 import json
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -90,3 +91,18 @@ def test_genotype_arch_file_and_errors(goldens, tmp_path):
     assert conv.map_key('rgb_encoder.2.mb_blocks.0.mb_layers.SE.conv_du.2.'
                         'bias') == 'rgb_encoder.2.0.se.expand.bias'
     assert conv.map_key('something.else') is None
+
+
+def test_bad_arch_files_are_named(tmp_path):
+    conv = _converter()
+    path = tmp_path / 'arch.yaml'
+    path.write_bytes(b'fuse_op: [1, 6, 3, 6]\nnote: \xe9\n')
+    with pytest.raises(ValueError, match=f"{re.escape(str(path))} is not "
+                       "valid YAML/JSON: 'utf-8' codec can't decode"):
+        conv.load_arch(str(path))
+    path.write_text('format: mmfusenas-genotype/1\nnetwork: {type: X}\n')
+    with pytest.raises(ValueError, match=f"{re.escape(str(path))}: "
+                       "'choices' must be a mapping, got NoneType"):
+        conv.load_arch(str(path))
+    with pytest.raises(FileNotFoundError, match='--arch file not found: '):
+        conv.load_arch(str(tmp_path / 'nope.yaml'))

@@ -1,6 +1,7 @@
 """NYU v2 .mat (HDF5) -> GISR layout, on a synthetic file of that layout."""
 import importlib.util
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
@@ -44,3 +45,27 @@ def test_synthetic_mat_round_trip(tmp_path):
         f['images'] = rgb.transpose(0, 3, 2, 1)
     with pytest.raises(KeyError, match='depths'):
         _tool().main([str(tmp_path / 'bad.mat'), out])
+
+
+def test_not_hdf5_is_an_error_naming_the_file(tmp_path):
+    mat = tmp_path / 'v5.mat'
+    mat.write_bytes(b'MATLAB 5.0 MAT-file' + b'\0' * 200)
+    with pytest.raises(OSError, match=re.escape(str(mat))):
+        _tool().main([str(mat), str(tmp_path / 'out')])
+    assert not (tmp_path / 'out').exists()
+
+
+def test_nan_depth_leaves_nothing_written(tmp_path):
+    rng = np.random.default_rng(0)
+    n, h, w = 4, 8, 12
+    rgb = rng.integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+    depth = rng.uniform(0.5, 9.0, (n, h, w)).astype(np.float32)
+    depth[2, 3, 4] = np.nan
+    mat = str(tmp_path / 'nyu.mat')
+    with h5py.File(mat, 'w') as f:
+        f['images'] = rgb.transpose(0, 3, 2, 1)
+        f['depths'] = depth.transpose(0, 2, 1)
+    out = tmp_path / 'nyu'
+    with pytest.raises(ValueError, match=re.escape(mat) + '.*depth map 2'):
+        _tool().main([mat, str(out)])
+    assert not out.exists()

@@ -342,6 +342,28 @@ def test_coco_bad_records_name_file_and_record(tool, tmp_path, annotations,
                    'kaist.json'])
 
 
+def test_coco_bad_categories_and_encoding_name_the_file(tool, tmp_path):
+    root = tmp_path / 'kaist'
+    make_pairs(str(root), ['a'])
+    argv = ['coco', str(root), str(tmp_path / 'x.json'), '--labels',
+            'kaist.json']
+    for cats, bad in (([dict(id=1)], 0), (['person'], 0),
+                      ([dict(id=1, name='a'), dict(id=1, name='b')], 1)):
+        write_text(root / 'kaist.json', json.dumps(dict(
+            images=[], annotations=[], categories=cats)))
+        with pytest.raises(ValueError, match=rf"kaist.json' categories\[{bad}"
+                           r'\] .* is no dict with a unique int id and a '
+                           'string name'):
+            tool.main(argv)
+    (root / 'kaist.json').write_bytes(
+        b'{"images": [], "annotations": [], "categories": [{"id": 1, '
+        b'"name": "\xe9"}]}')
+    with pytest.raises(ValueError, match=r'kaist.json: not UTF-8 text '
+                       r"\('utf-8' codec can't decode byte 0xe9"):
+        tool.main(argv)
+    assert not osp.exists(tmp_path / 'x.json')
+
+
 # ------------------------------------------------- the real shared samples
 @pytest.mark.parametrize('labels,total', [('infrared', 103), ('fusion', 90),
                                           ('visible', 48)])

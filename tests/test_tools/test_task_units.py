@@ -113,6 +113,8 @@ def test_an_interrupted_queue_leaves_no_unit_running(
 @pytest.mark.parametrize('line, error', [
     ('ir --row ir', r'queue\.txt:1: expected ROW SEED ARGS\.\.\., got '),
     ('ir 0\nir 0 --x', r'a unit is queued twice: \[\'ir_0\'\]'),
+    ('ir 0\nvi 1 --tag "a b', r'queue\.txt:2: No closing quotation in '
+     '\'vi 1 --tag "a b\''),
 ])
 def test_a_bad_queue_is_named(units, tmp_path, line, error):
     with pytest.raises(ValueError, match=error):

@@ -242,6 +242,17 @@ def test_unknown_loss_set_names_are_errors_with_the_sets():
         '--cfg-options model.fusion_losses=tim')
 
 
+def test_a_loss_set_with_a_syntax_error_names_its_file(
+        tmp_path, monkeypatch):
+    from mmfusenas.utils import config
+    (tmp_path / 'broken.py').write_text('losses = [dict(type="L1"\n')
+    monkeypatch.setattr(config, 'LOSS_SETS_DIR', str(tmp_path))
+    with pytest.raises(SyntaxError) as info:
+        load_loss_set('broken')
+    assert str(info.value).startswith(f'{tmp_path}/broken.py: ')
+    assert 'line 1' in str(info.value)
+
+
 # --- a changed type keeping arguments --------------------------------------
 
 def test_a_changed_type_keeping_arguments_it_does_not_take_is_refused(

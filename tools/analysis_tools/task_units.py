@@ -47,7 +47,11 @@ def read_queue(path: str) -> List[Unit]:
     units = []
     with open(path, encoding='utf-8') as f:
         for number, line in enumerate(f, 1):
-            words = shlex.split(line, comments=True)
+            try:
+                words = shlex.split(line, comments=True)
+            except ValueError as err:  # e.g. an unbalanced quote
+                raise ValueError(f'{path}:{number}: {err} in '
+                                 f'{line.strip()!r}') from None
             if not words:
                 continue
             if len(words) < 2 or not words[1].isdigit():

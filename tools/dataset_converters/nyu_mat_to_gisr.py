@@ -54,7 +54,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
         raise FileNotFoundError(f'{args.mat} not found (download '
                                 'nyu_depth_v2_labeled.mat from the NYU Depth '
                                 'v2 site)')
-    with h5py.File(args.mat, 'r') as f:
+    try:
+        f = h5py.File(args.mat, 'r')
+    except OSError as err:
+        raise OSError(f'{args.mat}: cannot be opened as a MATLAB v7.3 (HDF5) '
+                      f'.mat file ({err})') from err
+    with f:
         for key in ('images', 'depths'):
             if key not in f:
                 raise KeyError(f'{args.mat} has no {key!r} dataset; keys: '
@@ -68,14 +73,19 @@ def main(argv: Optional[List[str]] = None) -> dict:
                              'and (N, W, H))')
         if args.limit is not None:
             n = min(n, args.limit)
+        # check every depth map first: a bad one must not leave a
+        # half-written dataset
+        for i in track(range(n), f'checking {n} NYU v2 depth map(s)'):
+            if not np.isfinite(np.asarray(depths[i], np.float32)).all():
+                raise ValueError(f'{args.mat}: depth map {i} has non-finite '
+                                 'values; nothing was written')
         os.makedirs(osp.join(args.out_dir, 'RGB'), exist_ok=True)
         os.makedirs(osp.join(args.out_dir, 'Depth'), exist_ok=True)
         for i in track(range(n), f'converting {n} NYU v2 pair(s)'):
-            rgb = np.ascontiguousarray(np.asarray(images[i]).transpose(2, 1, 0))
+            rgb = np.ascontiguousarray(
+                np.asarray(images[i]).transpose(2, 1, 0))
             depth = np.ascontiguousarray(
                 np.asarray(depths[i], np.float32).T)
-            if not np.isfinite(depth).all():
-                raise ValueError(f'image {i}: non-finite depth')
             params = [cv2.IMWRITE_JPEG_QUALITY, 95] \
                 if args.rgb_ext == 'jpg' else []
             ok, enc = cv2.imencode(f'.{args.rgb_ext}',

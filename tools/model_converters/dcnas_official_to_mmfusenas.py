@@ -44,20 +44,20 @@ unused guidance head; it is dropped (listed in ``meta['dropped']``). Any
 other unmapped, missing or mis-shaped key is an error naming it.
 """
 import argparse
-import json
 import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import yaml
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: ``--data-config`` default, relative to the repository root
 DEFAULT_DATA_CONFIG = 'configs/_base_/datasets/gisr_nyu.py'
 
 from mmfusenas.models.gisr import DCNASNet, arch_to_choices  # noqa: E402
+from mmfusenas.models.mutables import Genotype  # noqa: E402
+from mmfusenas.models.mutables.space import load_data_file  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     load_legacy_checkpoint, save_converted_checkpoint)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
@@ -131,13 +131,10 @@ def map_key(key: str) -> Optional[str]:
 
 def load_arch(path: str) -> Dict[str, str]:
     """Architecture file (official dict or genotype) -> choices."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'--arch file not found: {path}')
-    with open(path, encoding='utf-8') as f:
-        data = json.load(f) if path.endswith('.json') else yaml.safe_load(f)
-    if isinstance(data, dict) and data.get('format',
-                                           '').startswith('mmfusenas-genotype'):
-        return dict(data['choices'])
+    data = load_data_file(path, '--arch')
+    if isinstance(data, dict) and str(data.get('format')).startswith(
+            'mmfusenas-genotype'):
+        return dict(Genotype.load(path).choices)
     if isinstance(data, dict) and 'fuse_op' in data:
         return arch_to_choices(data)
     raise ValueError(f'{path}: expected the official arch dict (rgb_encoder, '

@@ -29,10 +29,18 @@ NORM_MODES = ('lr_minmax', 'gt_minmax', 'fixed')
 
 def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Depth map ``(H, W)`` float32 in its stored unit (``.npy``, or 8/16-bit
-    grey levels); ValueError when unreadable or not single-channel."""
+    grey levels); ValueError when unreadable, not single-channel, not
+    numeric or not finite."""
     content = fileio.get(path, backend_args=backend_args)
     if path.endswith('.npy'):
-        arr = np.load(io.BytesIO(content), allow_pickle=False)
+        try:
+            arr = np.load(io.BytesIO(content), allow_pickle=False)
+        except Exception as err:  # np.load raises many types on bad bytes
+            raise ValueError(f'{path}: cannot be read as a depth map '
+                             f'({type(err).__name__}: {err})') from err
+        if arr.dtype.kind not in 'uif':
+            raise ValueError(f'{path}: depth must be numeric, got dtype '
+                             f'{arr.dtype}')
     else:
         try:
             arr = decode_image(content, path)
@@ -48,7 +56,10 @@ def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
         arr = arr[..., 0]
     if arr.ndim != 2:
         raise ValueError(f'{path}: depth must be (H, W), got {arr.shape}')
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError(f'{path}: depth has non-finite values (NaN / Inf)')
+    return arr
 
 
 def read_rgb(path: str, backend_args: Optional[dict] = None) -> np.ndarray:

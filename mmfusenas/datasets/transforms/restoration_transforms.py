@@ -2,7 +2,6 @@
 ``[0, 1]`` images under ``low`` (degraded) and ``gt`` (clean); the
 synthetic degradations draw from ``results['rng']`` (seeded per item by the
 dataset)."""
-import io
 from typing import Optional, Sequence, Tuple
 
 import cv2
@@ -15,8 +14,9 @@ from mmengine.structures import BaseDataElement
 from mmfusenas.registry import TRANSFORMS
 from mmfusenas.utils.fileio import decode_image
 from mmfusenas.utils.fileio import read_image as checked_read
-from ..deblur_synthesis import (_read_kernel_file, edgetaper, normalize_kernel,
-                                pad_kernel, quantize_uint8, synthesize_blurry)
+from ..deblur_synthesis import (_loadmat, _read_kernel_file, edgetaper,
+                                normalize_kernel, pad_kernel, quantize_uint8,
+                                synthesize_blurry)
 from ..derain_dehaze_dataset import add_haze, rain_streaks
 
 #: keys of ``results`` :class:`PackRestorationInputs` puts in the data sample
@@ -95,11 +95,10 @@ class LoadLevinMat(BaseTransform):
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
-        from scipy.io import loadmat
         path = results['mat_path']
-        mat = loadmat(
-            io.BytesIO(fileio.get(path, backend_args=self.backend_args)))
-        for key in ('x', 'f'):
+        mat = _loadmat(path, fileio.get(path, backend_args=self.backend_args))
+        needed = ('x', 'f', 'y') if self.use_stored_blur else ('x', 'f')
+        for key in needed:
             if key not in mat:
                 raise KeyError(f'{path} lacks {key!r} (expected x, y, f)')
         results['gt'] = mat['x'].astype(np.float64)

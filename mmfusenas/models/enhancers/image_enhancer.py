@@ -1,10 +1,12 @@
 """The model that trains and runs a low-light enhancement network."""
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 
 from mmfusenas.models.base_image_model import BaseImageModel, build_losses
 from mmfusenas.registry import MODELS
@@ -91,17 +93,34 @@ class ImageEnhancer(BaseImageModel):
         if unknown:
             raise ValueError(f'{source} weighs losses {unknown} that the '
                              f'model does not have; its losses: {names}')
+        logits = data['logits']
+        unknown = sorted({k.partition('/')[0] for k in logits} - set(names))
+        if unknown:
+            raise ValueError(f'{source}: logits of losses {unknown} that the '
+                             f'model does not have; its losses: {names}')
         for loss in self.losses:
-            if not hasattr(loss, 'hyper_logit_groups'):
+            groups = {f'{loss.loss_name}/{g}': n for g, n in getattr(
+                loss, 'hyper_logit_groups', dict)().items()}
+            given = sorted(k for k in logits
+                           if k.partition('/')[0] == loss.loss_name)
+            if not given:
                 continue
-            groups = loss.hyper_logit_groups()
-            keys = [f'{loss.loss_name}/{g}' for g in groups]
-            if all(k in data['logits'] and len(data['logits'][k]) == n
-                   for k, n in zip(keys, groups.values())):
-                loss.layer_weights = [
-                    torch.softmax(torch.tensor(data['logits'][k]),
-                                  0).tolist() for k in keys
-                ]
+            if set(given) != set(groups):  # e.g. HBL: 4 searched VGG groups,
+                print_log(  # trained at 4 fixed taps
+                    f'{source}: logits {given} are not the logit groups of '
+                    f'the model\'s {loss.loss_name} ({sorted(groups)}); it '
+                    'keeps its own layer weights', logger='current',
+                    level=logging.WARNING)
+                continue
+            for key, n in groups.items():
+                if len(logits[key]) != n:
+                    raise ValueError(f'{source}: logits {key!r} have '
+                                     f'{len(logits[key])} entries, expected '
+                                     f'{n} (the model\'s group)')
+            loss.layer_weights = [
+                torch.softmax(torch.tensor(logits[k]), 0).tolist()
+                for k in groups
+            ]
         return {k: float(v) for k, v in data['weights'].items()}
 
     default_preprocessor = dict(type='EnhanceDataPreprocessor')

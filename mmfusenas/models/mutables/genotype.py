@@ -335,24 +335,25 @@ class Genotype:
                 raise ValueError(f'{path}: {key!r} must be a mapping, got '
                                  f'{type(data.get(key)).__name__}')
         bad = {k: v for k, v in data['choices'].items()
-               if not isinstance(v, str)}
+               if not isinstance(k, str) or not isinstance(v, str)}
         if bad:
-            raise ValueError(f'{path}: choices must map keys to candidate '
-                             f'names (strings); bad entries {bad}')
+            raise ValueError(f'{path}: choices must map keys (strings) to '
+                             f'candidate names (strings); bad entries {bad}')
         if 'type' not in data['network']:
             raise ValueError(f"{path}: 'network' has no 'type'")
-        space = data.get('space')
-        if space is not None and not isinstance(space, dict):
-            raise ValueError(f"{path}: 'space' must be a mapping, got "
-                             f'{type(space).__name__}')
+        for key in ('space', 'probabilities', 'meta'):
+            value = data.get(key)
+            if value is not None and not isinstance(value, dict):
+                raise ValueError(f'{path}: {key!r} must be a mapping, got '
+                                 f'{type(value).__name__}')
         geno = cls(
             choices=data['choices'],
             network=data['network'],
             probabilities=data.get('probabilities') or {},
             meta=data.get('meta') or {},
-            space=space)
+            space=data.get('space'))
         geno.validate(where=path)
-        check_op_names(space, geno.network, where=path)
+        check_op_names(geno.space, geno.network, where=path)
         return geno
 
 
@@ -393,14 +394,18 @@ def build_genotype_net(genotype: Union[str, Genotype],
     """
     geno = Genotype.load(genotype) if isinstance(genotype, str) else genotype
     network = geno.network
+    where = genotype if isinstance(genotype, str) else 'genotype'
     if space is not None:
-        where = genotype if isinstance(genotype, str) else 'genotype'
         network = validate_genotype(space, geno.choices, network, where)
     if part is not None:
         network = config_at(network, part, 'GenotypeNet part')
     cfg = copy.deepcopy(network)
     cfg.update(overrides)
-    return MODELS.build(cfg)
+    try:
+        return MODELS.build(cfg)
+    except KeyError as err:  # e.g. a type not in the registry
+        raise KeyError(f'{where}: network {cfg.get("type")!r}: '
+                       f'{" ".join(map(str, err.args))}') from err
 
 
 MODELS.register_module(name='GenotypeNet', module=build_genotype_net)

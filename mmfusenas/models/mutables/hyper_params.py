@@ -6,6 +6,7 @@ search); losses with candidates declare ``hyper_logit_groups()`` and are
 bound with :func:`bind_loss_hyper`. Loss-weight files
 (``mmfusenas-loss-weights/1``) are read by :func:`load_loss_weights`.
 """
+import math
 from typing import Iterable, Mapping, Optional, Sequence
 
 import torch
@@ -14,6 +15,12 @@ import torch.nn as nn
 from .space import dump_data_file, load_data_file
 
 FORMAT = 'mmfusenas-loss-weights/1'
+
+
+def _finite(value) -> bool:
+    """Whether ``value`` is a finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(
+        value, bool) and math.isfinite(value)
 
 
 def _check_key(key: str, what: str) -> None:
@@ -134,6 +141,12 @@ class LossHyperParams(nn.Module):
 def load_loss_weights(path: str) -> dict:
     """Read and validate a loss-weight file: ``weights``, ``logits``,
     ``layer_weights`` and ``meta``.
+
+    Raises:
+        ValueError: naming ``path`` and the key: a weight that is not a
+            finite number >= 0, a ``logits`` / ``layer_weights`` entry that
+            is not a non-empty list of finite numbers, or a ``logits`` /
+            ``layer_weights`` / ``meta`` that is not a mapping.
     """
     data = load_data_file(
         path, 'loss-weight', ' (written by a loss search, e.g. '
@@ -143,25 +156,30 @@ def load_loss_weights(path: str) -> dict:
         raise ValueError(f'{path} is not a loss-weight file: expected a '
                          f'mapping with format: {FORMAT}')
     weights = data.get('weights')
-    if not isinstance(weights, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool)
-            for v in weights.values()):
+    if not isinstance(weights, dict):
         raise ValueError(f"{path}: 'weights' must map loss names to numbers,"
                          f' got {weights!r}')
-    bad = {k: v for k, v in weights.items() if not v == v or v < 0}
-    if bad:
-        raise ValueError(f'{path}: loss weights must be finite and >= 0, '
-                         f'got {bad}')
-    logits = data.get('logits') or {}
-    if not isinstance(logits, dict):
-        raise ValueError(f"{path}: 'logits' must be a mapping")
-    return dict(
-        weights={k: float(v)
-                 for k, v in weights.items()},
-        logits={k: [float(x) for x in v]
-                for k, v in logits.items()},
-        layer_weights=data.get('layer_weights') or {},
-        meta=data.get('meta') or {})
+    for key, value in weights.items():
+        if not _finite(value) or value < 0:
+            raise ValueError(f'{path}: weights[{key!r}]: loss weights must '
+                             f'be finite numbers >= 0, got {value!r}')
+    out = dict(weights={k: float(v) for k, v in weights.items()})
+    for name in ('logits', 'layer_weights', 'meta'):
+        value = data.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(f'{path}: {name!r} must be a mapping, got '
+                             f'{value!r}')
+        out[name] = value or {}
+    for name in ('logits', 'layer_weights'):
+        for key, values in out[name].items():
+            if not (isinstance(values, list) and values
+                    and all(_finite(v) for v in values)):
+                raise ValueError(f'{path}: {name}[{key!r}] must be a '
+                                 'non-empty list of finite numbers, got '
+                                 f'{values!r}')
+        out[name] = {k: [float(v) for v in vs]
+                     for k, vs in out[name].items()}
+    return out
 
 
 def bind_loss_hyper(losses: Iterable[nn.Module],

@@ -58,13 +58,35 @@ def dump_data_file(data: dict, path: str, what: str) -> None:
     atomic_write(text, path)
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a mapping with a key twice."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or \
+                    key_node.tag == 'tag:yaml.org,2002:merge':
+                continue  # merge keys (``<<``) may be overridden
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'duplicate key {key!r}', key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_data_file(path: str, what: str, hint: str = '') -> Any:
-    """Read a YAML / JSON file (``FileNotFoundError`` adds ``hint``)."""
+    """Read a YAML / JSON file (``FileNotFoundError`` adds ``hint``).
+
+    Raises:
+        ValueError: naming ``path``: not valid YAML / JSON or UTF-8, or a
+            YAML mapping with a key twice (the key and its line named).
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} file not found: {path}{hint}')
     with open(path, encoding='utf-8') as f:
         try:
             return json.load(f) if path.endswith('.json') else \
-                yaml.safe_load(f)
+                yaml.load(f, Loader=UniqueKeyLoader)
         except (ValueError, yaml.YAMLError) as err:
             raise ValueError(f'{path} is not valid YAML/JSON: {err}') from err
