@@ -16,13 +16,17 @@ model = dict(
         network={{_base_.hbl_supernet}},
         losses={{_base_.hbl_train_losses}},
         loss_weights=loss_weights),
-    strategy=dict(type='DartsSecondOrderStrategy', use_optimizer_state=True),
+    # the official architect decays the unrolled step by 3e-4, its SGD not
+    strategy=dict(
+        type='DartsSecondOrderStrategy',
+        use_optimizer_state=True,
+        unroll_weight_decay=3e-4),
     space_path='network')
 
 train_cfg = dict(
     type='BilevelIterBasedTrainLoop',
-    max_iters=485 * 1000,
-    val_interval=485 * 10,
+    max_iters=243 * 1000,  # official: 1000 epochs of batch 1 (243 pairs)
+    val_interval=243 * 10,
     arch_dataloader={{_base_.hbl_arch_dataloader}})
 optim_wrapper = dict(
     constructor='BilevelOptimWrapperConstructor',
@@ -36,7 +40,8 @@ optim_wrapper = dict(
             type='Adam', lr=5e-4, betas=(0.5, 0.999), weight_decay=1e-4)))
 param_scheduler = dict(weights=[], arch=[])
 custom_hooks = [
-    dict(type='GenotypeExportHook', by_epoch=False, interval=485),
+    dict(type='GenotypeExportHook', by_epoch=False, interval=243),
 ]
-default_hooks = dict(checkpoint=dict(interval=4850, by_epoch=False))
+default_hooks = dict(checkpoint=dict(interval=2430, by_epoch=False))
+randomness = dict(seed=2)  # the official --seed
 train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

@@ -18,14 +18,18 @@ model = dict(
         type='ClassifierQualityObjective',
         checkpoint='data/pretrained/hbl_quality_resnet18_lol.pth',
         target_label=1),
-    strategy=dict(type='DartsSecondOrderStrategy', use_optimizer_state=True),
+    # the official architect decays the unrolled step by 3e-4, its SGD not
+    strategy=dict(
+        type='DartsSecondOrderStrategy',
+        use_optimizer_state=True,
+        unroll_weight_decay=3e-4),
     clamp_min=0.0,
     clamp_logits=True)
 
 train_cfg = dict(
     type='BilevelIterBasedTrainLoop',
-    max_iters=485 * 1000,  # official: 1000 epochs of batch 1
-    val_interval=485 * 10,
+    max_iters=243 * 1000,  # official: 1000 epochs of batch 1 (243 pairs)
+    val_interval=243 * 10,
     arch_dataloader={{_base_.hbl_arch_dataloader}})
 optim_wrapper = dict(
     constructor='BilevelOptimWrapperConstructor',
@@ -40,7 +44,8 @@ optim_wrapper = dict(
 # official: a cosine schedule is created but never stepped
 param_scheduler = dict(weights=[], arch=[])
 custom_hooks = [
-    dict(type='LossWeightExportHook', by_epoch=False, interval=485),
+    dict(type='LossWeightExportHook', by_epoch=False, interval=243),
 ]
-default_hooks = dict(checkpoint=dict(interval=4850, by_epoch=False))
+default_hooks = dict(checkpoint=dict(interval=2430, by_epoch=False))
+randomness = dict(seed=2)  # the official --seed
 train_dataloader = dict(dataset={{_base_.hbl_search_weights_dataset}})

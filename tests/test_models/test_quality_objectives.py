@@ -37,6 +37,20 @@ def test_classifier_objective_loads_a_local_state_dict(tmp_path):
         ClassifierQualityObjective()
 
 
+def test_classifier_objective_reads_the_official_file_layout(tmp_path):
+    """The authors' file: a pickled model beside its state dict (trust)."""
+    torch.manual_seed(0)
+    net = ResNet18(num_classes=2, base_width=4).eval()
+    path = str(tmp_path / 'LOL.pth')
+    torch.save(dict(model=net, model_state_dict=net.state_dict()), path)
+    with pytest.raises(Exception, match='trust'):
+        ClassifierQualityObjective(checkpoint=path, base_width=4)
+    obj = ClassifierQualityObjective(checkpoint=path, base_width=4,
+                                     trust=True)
+    for key, value in net.state_dict().items():
+        assert torch.equal(obj.classifier.state_dict()[key], value)
+
+
 def test_full_reference_objective_by_hand():
     gt = torch.zeros(2, 3, 4, 4)
     pred = gt.clone()

@@ -172,7 +172,8 @@ def _unrolled_closed_form(ridge, xi, extra):
 
 
 @pytest.mark.parametrize('gamma', [0.0, 0.3])
-@pytest.mark.parametrize('mode', ['explicit_xi', 'group_lrs', 'sgd_state'])
+@pytest.mark.parametrize(
+    'mode', ['explicit_xi', 'group_lrs', 'sgd_state', 'unroll_decay'])
 def test_second_order_matches_one_step_unrolled_hypergradient(gamma, mode):
     ridge = Ridge(gamma=gamma)
     d = ridge.theta().numel()
@@ -189,8 +190,10 @@ def test_second_order_matches_one_step_unrolled_hypergradient(gamma, mode):
         kwargs = dict(weight_optimizer=optimizer)
         xi = torch.tensor([0.1] * 3 + [0.04] * (d - 3), dtype=DT)
     else:  # DARTS's θ - ξ (∇f + wd θ + μ buf) after two real SGD steps
+        # (unroll_decay: wd of the unrolled step only, as HBL's architect)
+        decay = 0.0 if mode == 'unroll_decay' else 1e-2
         optimizer = torch.optim.SGD(
-            ridge.weights, lr=0.05, momentum=0.9, weight_decay=1e-2)
+            ridge.weights, lr=0.05, momentum=0.9, weight_decay=decay)
         for _ in range(2):
             optimizer.zero_grad()
             ridge.f(ridge.train_batch).backward()
@@ -200,7 +203,9 @@ def test_second_order_matches_one_step_unrolled_hypergradient(gamma, mode):
             [optimizer.state[p]['momentum_buffer'] for p in ridge.weights])
         assert buf.abs().min() > 0
         extra = 1e-2 * ridge.theta().detach() + 0.9 * buf
-        strategy = DartsSecondOrderStrategy(use_optimizer_state=True)
+        strategy = DartsSecondOrderStrategy(
+            use_optimizer_state=True,
+            unroll_weight_decay=1e-2 if mode == 'unroll_decay' else None)
         kwargs = dict(weight_optimizer=optimizer)
         xi = torch.full((d, ), 0.05, dtype=DT)
 
@@ -673,6 +678,8 @@ def test_optimizer_related_errors():
         IASStrategy(variant='code')
     with pytest.raises(ValueError, match='r must be > 0'):
         DartsSecondOrderStrategy(r=0)
+    with pytest.raises(ValueError, match='needs use_optimizer_state=True'):
+        DartsSecondOrderStrategy(unroll_weight_decay=3e-4)
 
 
 # --------------------------------------------------------------- regulariser

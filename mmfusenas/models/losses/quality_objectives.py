@@ -104,8 +104,10 @@ class ClassifierQualityObjective(_Objective):
         obj = load_legacy_checkpoint(path, trust=trust)
         if isinstance(obj, nn.Module):
             return obj
-        if isinstance(obj, dict) and 'state_dict' in obj:
-            obj = obj['state_dict']
+        # the official file: {'model': <pickled net>, 'model_state_dict': ...}
+        key = next((k for k in ('state_dict', 'model_state_dict')
+                    if isinstance(obj, dict) and k in obj), None)
+        obj = obj[key] if key else obj
         net = ResNet18(num_classes, base_width)
         try:
             net.load_state_dict(obj)

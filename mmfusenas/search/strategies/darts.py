@@ -45,6 +45,10 @@ class DartsSecondOrderStrategy(BaseBilevelStrategy):
         use_optimizer_state (bool): d includes the plain-momentum SGD weight
             optimizer's ``weight_decay·θ + momentum·buffer``. Defaults to
             False (d = ∇_θ f).
+        unroll_weight_decay (float, optional): with ``use_optimizer_state``,
+            λ_wd of the virtual step instead of the optimizer's (HBL's
+            architect decays the unrolled step by 3e-4, its SGD not).
+            Defaults to None (the optimizer's).
 
     Logs ``lower_loss``, ``upper_loss`` and ``hypergrad_norm``.
     """
@@ -52,14 +56,21 @@ class DartsSecondOrderStrategy(BaseBilevelStrategy):
     def __init__(self,
                  xi: Optional[float] = None,
                  r: float = 0.01,
-                 use_optimizer_state: bool = False) -> None:
+                 use_optimizer_state: bool = False,
+                 unroll_weight_decay: Optional[float] = None) -> None:
         if xi is not None and xi < 0:
             raise ValueError(f'{self.name}: xi must be >= 0, got {xi}')
+        if unroll_weight_decay is not None and not (
+                use_optimizer_state and unroll_weight_decay >= 0):
+            raise ValueError(f'{self.name}: unroll_weight_decay must be >= 0 '
+                             'and needs use_optimizer_state=True, got '
+                             f'{unroll_weight_decay}')
         if r <= 0:
             raise ValueError(f'{self.name}: r must be > 0, got {r}')
         self.xi = xi
         self.r = r
         self.use_optimizer_state = use_optimizer_state
+        self.unroll_weight_decay = unroll_weight_decay
 
     def _step_sizes(self, problem: BilevelProblem) -> List[float]:
         if self.xi is not None:
@@ -84,7 +95,9 @@ class DartsSecondOrderStrategy(BaseBilevelStrategy):
                     f'{self.name}: use_optimizer_state=True supports SGD '
                     'with plain momentum only (no nesterov, dampening or '
                     'maximize)')
-            term = group['weight_decay'] * p.detach()
+            decay = group['weight_decay'] if self.unroll_weight_decay is \
+                None else self.unroll_weight_decay
+            term = decay * p.detach()
             buf = optimizer.state.get(p, {}).get('momentum_buffer')
             if group['momentum'] != 0 and buf is not None:
                 term = term + group['momentum'] * buf
