@@ -5,3 +5,4 @@ model = dict(network=dict(_delete_=True, type='GenotypeNet',
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=7560,
                  val_interval=1260)
 work_dir = 'work_dirs/dcnas_tiny_nyu_x8/retrain'
+train_dataloader = dict(dataset=dict(split_file='train.txt'))

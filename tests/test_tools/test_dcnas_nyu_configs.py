@@ -29,8 +29,9 @@ NYU_CONFIGS = sorted(glob.glob(osp.join(CFG, '*nyu*.py')))
 @pytest.fixture(scope='module')
 def nyu_root(shared_data, tmp_path_factory):
     """The NYU layout of docs/methods/dcnas.md (RGB/<i>.jpg, Depth/<i>.npy in
-    metres, train / search_val / test id files) from the 3 shared pairs:
-    1000, 1001 train (1001 also search_val), 1002 test."""
+    metres, train / search_train / search_val / test id files) from the 3
+    shared pairs: 1000, 1001 train (1000 search_train, 1001 search_val),
+    1002 test."""
     src = osp.join(shared_data, 'gisr', 'NYUDepthv2_Test')
     if not osp.isdir(src):
         pytest.skip(f'{src} not found (shared NYU test pairs)')
@@ -40,6 +41,7 @@ def nyu_root(shared_data, tmp_path_factory):
         for f in sorted(os.listdir(osp.join(src, sub))):
             shutil.copy(osp.join(src, sub, f), osp.join(root, sub, f))
     for name, ids in (('train.txt', '1000\n1001\n'),
+                      ('search_train.txt', '1000\n'),
                       ('search_val.txt', '1001\n'), ('test.txt', '1002\n')):
         with open(osp.join(root, name), 'w') as f:
             f.write(ids)
@@ -58,9 +60,12 @@ def test_nyu_configs_resolve_on_the_layout(path, nyu_root):
     assert len(NYU_CONFIGS) == 30
     cfg = Config.fromfile(path)
     reroot_data(cfg, nyu_root)
-    assert _ids(cfg.train_dataloader) == ['1000', '1001']
-    assert _ids(cfg.test_dataloader) == ['1002']
     name = osp.basename(path)
+    # the supernet, predictor and search never train on the ids that score
+    # the paths (search_val); the retrained network trains on all of train
+    assert _ids(cfg.train_dataloader) == (
+        ['1000', '1001'] if name.startswith('retrain') else ['1000'])
+    assert _ids(cfg.test_dataloader) == ['1002']
     if name.startswith('search'):
         # the evolution scores candidates on search_val, never on test
         assert _ids(cfg.train_cfg.dataloader) == ['1001']

@@ -47,6 +47,22 @@ def test_synthetic_mat_round_trip(tmp_path):
         _tool().main([str(tmp_path / 'bad.mat'), out])
 
 
+def test_search_splits_partition_the_training_ids(tmp_path):
+    """search_val (the last tenth of train) scores a search's paths; the
+    supernet trains on search_train, the rest: disjoint, together train."""
+    n, h, w = 11, 8, 8
+    with h5py.File(str(tmp_path / 'nyu.mat'), 'w') as f:
+        f['images'] = np.zeros((n, 3, w, h), np.uint8)
+        f['depths'] = np.ones((n, w, h), np.float32)
+    out = tmp_path / 'nyu'
+    _tool().main([str(tmp_path / 'nyu.mat'), str(out), '--num-train', '10'])
+    ids = {name: (out / f'{name}.txt').read_text().split()
+           for name in ('train', 'search_train', 'search_val', 'test')}
+    assert ids['search_val'] == ['9'] and ids['test'] == ['10']
+    assert ids['search_train'] + ids['search_val'] == ids['train'] == [
+        str(i) for i in range(10)]
+
+
 def test_not_hdf5_is_an_error_naming_the_file(tmp_path):
     mat = tmp_path / 'v5.mat'
     mat.write_bytes(b'MATLAB 5.0 MAT-file' + b'\0' * 200)

@@ -105,11 +105,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
     atomic_write('\n'.join(train) + '\n', osp.join(args.out_dir, 'train.txt'))
     atomic_write('\n'.join(test) + '\n', osp.join(args.out_dir, 'test.txt'))
     # a held-out tenth of the training ids scores the candidates of an
-    # architecture search (the evolution), never the test ids
+    # architecture search (the evolution), never the test ids; the supernet
+    # trains on the rest
     num_search_val = len(train) // 10
     if num_search_val:
-        atomic_write('\n'.join(train[-num_search_val:]) + '\n',
-                     osp.join(args.out_dir, 'search_val.txt'))
+        for name, ids in (('search_train', train[:-num_search_val]),
+                          ('search_val', train[-num_search_val:])):
+            atomic_write('\n'.join(ids) + '\n',
+                         osp.join(args.out_dir, f'{name}.txt'))
     print(f'wrote {n} pairs ({len(train)} train / {len(test)} test) to '
           f'{args.out_dir}')
     return dict(total=n, train=len(train), test=len(test))

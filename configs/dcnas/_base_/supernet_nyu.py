@@ -24,3 +24,6 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(interval=1260), logger=dict(interval=50))
 randomness = dict(seed=60)
+# the supernet (and the predictor and search built on it) trains on the
+# training ids without search_val, which scores the paths; retrain: train.txt
+train_dataloader = dict(dataset=dict(split_file='search_train.txt'))
