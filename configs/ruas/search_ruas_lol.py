@@ -19,10 +19,15 @@ model = dict(
         type='CooperativeStrategy',
         mode='cooperative',  # 'independent' / 'global': Table 4 baselines
         beta=1.0,
+        # official: weight decay 3e-4 in the unrolled step only
         scene_strategy=dict(
-            type='DartsSecondOrderStrategy', use_optimizer_state=True),
+            type='DartsSecondOrderStrategy',
+            use_optimizer_state=True,
+            unroll_weight_decay=3e-4),
         task_strategy=dict(
-            type='DartsSecondOrderStrategy', use_optimizer_state=True),
+            type='DartsSecondOrderStrategy',
+            use_optimizer_state=True,
+            unroll_weight_decay=3e-4),
         coupling_strategy=dict(type='DartsFirstOrderStrategy')),
     scene_path='network.scene',
     task_path='network.denoiser',
@@ -72,7 +77,6 @@ train_cfg = dict(
             with_gt=False,
             img_suffixes=['.png'],
             pipeline=search_pipeline)))
-# official: weight decay 3e-4 in the unrolled step only; here 0
 optim_wrapper = dict(
     constructor='BilevelOptimWrapperConstructor',
     weights=dict(
