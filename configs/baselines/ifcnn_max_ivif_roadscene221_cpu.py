@@ -8,7 +8,8 @@ _base_ = [
     '../_base_/schedules/fusion_real_cpu.py',
     '../_base_/default_runtime.py',
 ]
-# released: an ImageNet conv1 kept frozen; none offline, so trained
+# released: a frozen ImageNet conv1 (also in the released IFCNN files); here
+# trained (docs/user_guides/fusion_training.md lists the differences)
 model = dict(fusion_net=dict(frozen_stem=False), losses=_base_.losses)
 
 train_dataloader = dict(num_workers=0, persistent_workers=False)

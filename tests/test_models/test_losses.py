@@ -14,6 +14,20 @@ def test_sobel_of_a_ramp_hand_computed():
     assert sobel_magnitude(torch.ones(1, 2, 5, 5)).abs().max() == 0
 
 
+def test_sobel_with_zero_borders_hand_computed():
+    """SeAFusion's padding: a constant image has edges at its border
+    (corner: 3 + 3, edge centre: 0 + 4)."""
+    g = sobel_magnitude(torch.ones(1, 1, 3, 3), border='zeros')[0, 0]
+    torch.testing.assert_close(
+        g, torch.tensor([[6., 4., 6.], [4., 0., 4.], [6., 4., 6.]]))
+    ones = torch.ones(1, 1, 3, 3)
+    loss = MaxGradientLoss(border='zeros')(
+        torch.zeros(1, 1, 3, 3), torch.cat([ones, 0 * ones], 1))
+    torch.testing.assert_close(loss, g.mean())
+    with pytest.raises(ValueError, match='border must be one of'):
+        MaxGradientLoss(border='reflect')
+
+
 def test_max_intensity_loss_value_and_gradient():
     sources = torch.tensor([[[[0.2, 0.9]], [[0.5, 0.1]]]])  # (1, 2, 1, 2)
     fused = torch.tensor([[[[0.3, 0.3]]]], requires_grad=True)

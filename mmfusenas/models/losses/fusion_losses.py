@@ -12,14 +12,21 @@ from mmfusenas.registry import MODELS
 _SOBEL_X = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]])
 
 
-def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
-    """``|G_x| + |G_y|`` of the 3x3 Sobel operator per channel (replicate
-    borders)."""
+BORDERS = ('replicate', 'zeros')
+
+
+def sobel_magnitude(x: torch.Tensor,
+                    border: str = 'replicate') -> torch.Tensor:
+    """``|G_x| + |G_y|`` of the 3x3 Sobel operator per channel; ``border``
+    ``'replicate'`` or ``'zeros'`` (SeAFusion's official padding)."""
+    if border not in BORDERS:
+        raise ValueError(f'border must be one of {BORDERS}, got {border!r}')
     channels = x.shape[1]
     kernel_x = _SOBEL_X.to(x)
     weight = torch.stack([kernel_x, kernel_x.t()]).unsqueeze(1)
     weight = weight.repeat(channels, 1, 1, 1)  # (2C, 1, 3, 3)
-    padded = F.pad(x, (1, 1, 1, 1), mode='replicate')
+    padded = F.pad(x, (1, 1, 1, 1), mode='replicate') if border == \
+        'replicate' else F.pad(x, (1, 1, 1, 1))
     grads = F.conv2d(padded, weight, groups=channels)
     gx, gy = grads[:, 0::2], grads[:, 1::2]
     return gx.abs() + gy.abs()
@@ -96,16 +103,25 @@ class MaxIntensityLoss(_FusionLoss):
 
 @MODELS.register_module()
 class MaxGradientLoss(_FusionLoss):
-    """``w * mean |grad F - max_m grad S_m|`` with Sobel magnitudes."""
+    """``w * mean |grad F - max_m grad S_m|`` with Sobel magnitudes
+    (:func:`sobel_magnitude`; ``border='zeros'`` pads as SeAFusion's
+    official ``Sobelxy``)."""
 
     def __init__(self,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_grad',
-                 output: str = 'fused') -> None:
+                 output: str = 'fused',
+                 border: str = 'replicate') -> None:
         super().__init__(loss_weight, loss_name, output)
+        if border not in BORDERS:
+            raise ValueError(f'MaxGradientLoss: border must be one of '
+                             f'{BORDERS}, got {border!r}')
+        self.border = border
 
     def forward(self, fused: torch.Tensor,
                 sources: torch.Tensor) -> torch.Tensor:
         self._check(fused, sources)
-        target = sobel_magnitude(sources).amax(dim=1, keepdim=True)
-        return self.loss_weight * F.l1_loss(sobel_magnitude(fused), target)
+        target = sobel_magnitude(sources, self.border).amax(dim=1,
+                                                            keepdim=True)
+        return self.loss_weight * F.l1_loss(
+            sobel_magnitude(fused, self.border), target)
