@@ -48,6 +48,18 @@ def _index(folder: str,
     return out
 
 
+def _check_partners(rgbs: dict, others: dict, where: str, what: str,
+                    tags: Sequence[str]) -> None:
+    """ValueError naming the ids of ``rgbs`` / ``others`` without a partner."""
+    lonely = sorted(set(rgbs) ^ set(others))
+    if lonely:
+        raise ValueError(
+            f'GISRDataset: samples without a partner in {where}: '
+            f'{lonely[:8]} (RGB ids without {what} and {what} ids without '
+            'RGB); file names must pair up after removing the layout tags '
+            f'{RGB_TAGS} / {tuple(tags)}')
+
+
 @DATASETS.register_module()
 class GISRDataset(BaseDataset):
     """RGB + depth pairs (optionally real LR depth) for guided depth SR.
@@ -100,25 +112,13 @@ class GISRDataset(BaseDataset):
         if not rgbs:
             raise ValueError(f'GISRDataset: no images in {rgb_dir}. '
                              f'{GISR_DATA_HINT}')
-        lonely = sorted(set(rgbs) ^ set(depths))
-        if lonely:
-            raise ValueError(
-                f'GISRDataset: samples without a partner in {root}: '
-                f'{lonely[:8]} (RGB ids without depth and depth ids without '
-                'RGB); file names must pair up after removing the layout '
-                f'tags {RGB_TAGS} / {DEPTH_TAGS}')
+        _check_partners(rgbs, depths, root, 'depth', DEPTH_TAGS)
         lrs: Dict[str, str] = {}
         lr_dir = osp.join(root, self.lr_dir) if self.lr_dir else None
         if lr_dir and fileio.isdir(lr_dir, backend_args=args):
+            # with the LR folder every sample needs its real LR depth
             lrs = _index(lr_dir, DEPTH_SUFFIXES, LR_TAGS, 'LR', args)
-            lonely = sorted(set(rgbs) ^ set(lrs))
-            if lonely:
-                raise ValueError(
-                    f'GISRDataset: samples without a partner in {lr_dir}: '
-                    f'{lonely[:8]} (RGB ids without LR depth and LR ids '
-                    'without RGB); with the LR folder every sample needs '
-                    'its real LR depth, file names pairing up after '
-                    f'removing the layout tags {RGB_TAGS} / {LR_TAGS}')
+            _check_partners(rgbs, lrs, lr_dir, 'LR depth', LR_TAGS)
         ids = sorted(rgbs)
         if self.split_file is not None:
             path = self.split_file if osp.isabs(self.split_file) else \

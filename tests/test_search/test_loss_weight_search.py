@@ -13,6 +13,7 @@ from mmfusenas.engine import BilevelOptimWrapperConstructor
 from mmfusenas.models import ImageEnhancer
 from mmfusenas.registry import MODELS
 from mmfusenas.search import BilevelProblem, LossWeightSearchAlgorithm
+from helpers import LogCapture
 
 LOSSES = [
     dict(type='PixelL1Loss'),
@@ -239,21 +240,17 @@ def test_file_logits_of_other_groups_are_logged(tmp_path, logits):
     loss keeps its own layer weights (a warning)."""
     path, cfg = _vgg_enhancer_with_file(tmp_path, logits)
     own = MODELS.build(dict(cfg, loss_weights=None)).losses[-1].layer_weights
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger.addHandler(handler)
+    logger, warnings = MMLogger.get_current_instance(), LogCapture()
+    warnings.setLevel(logging.WARNING)
+    logger.addHandler(warnings)
     try:
         model = MODELS.build(cfg)
     finally:
-        logger.removeHandler(handler)
+        logger.removeHandler(warnings)
     assert model.losses[-1].layer_weights == own
     given = sorted(k for k in ('loss_vgg/g1', 'loss_vgg/g2', 'loss_vgg/g3')
                    if k in logits)
-    warnings = [(r.levelno, r.getMessage()) for r in records
-                if r.levelno >= logging.WARNING]
-    assert warnings == [(
-        logging.WARNING, f"{path}: logits {given} are not the logit groups "
-        "of the model's loss_vgg (['loss_vgg/g1', 'loss_vgg/g2']); it keeps "
-        'its own layer weights')]
+    assert warnings.messages == [
+        f"{path}: logits {given} are not the logit groups of the model's "
+        "loss_vgg (['loss_vgg/g1', 'loss_vgg/g2']); it keeps its own layer "
+        'weights']
