@@ -14,11 +14,14 @@ def _parser():
     return parser
 
 
-def test_none_and_positive_values_pass():
+def test_none_and_positive_values_pass(capsys):
     parser = _parser()
-    require_positive(parser, parser.parse_args([]), ('max_pairs', 'threads'))
-    require_positive(parser, parser.parse_args(['--max-pairs', '1']),
-                     ('max_pairs', 'threads'))
+    for argv, want in (([], dict(max_pairs=None, threads=1)),
+                       (['--max-pairs', '1'], dict(max_pairs=1, threads=1))):
+        args = parser.parse_args(argv)
+        require_positive(parser, args, ('max_pairs', 'threads'))
+        assert vars(args) == want  # untouched
+    assert capsys.readouterr().err == ''
 
 
 @pytest.mark.parametrize('argv,message', [

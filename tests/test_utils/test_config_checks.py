@@ -19,7 +19,7 @@ from mmfusenas.utils.config import (LOSS_RECIPE_DOC, REPLACING_DOC,
                                     load_loss_set, load_runner_config,
                                     loss_set_names)
 from mmfusenas.utils.data_folders import (DATA_DOC, check_data_folders,
-                                          toy_sibling)
+                                          run_loaders, toy_sibling)
 from mmfusenas.testing.toy_data import generate_toy_dataset
 
 #: the opt-in linter (tools/misc/check_config.py), loaded once: its
@@ -404,8 +404,14 @@ def test_configs_on_the_shared_data_pass():
                      'search_fusion_ivif_roadscene221_cpu'):
             cfg = Config.fromfile(
                 osp.join(REPO, 'configs', 'tim', f'{name}.py'))
-            check_data_folders(cfg, 'train')
-            check_data_folders(cfg, 'test')
+            for mode in ('train', 'test'):
+                # the check has loaders to look at (a search has no test
+                # loader), on folders that exist
+                loaders = run_loaders(cfg, mode)
+                assert loaders or (mode, name[:6]) == ('test', 'search')
+                for _, loader in loaders:
+                    assert osp.isdir(loader['dataset']['data_root'])
+                check_data_folders(cfg, mode)
     finally:
         os.chdir(cwd)
 
