@@ -29,7 +29,7 @@ def test_none_and_positive_values_pass(capsys):
     (['--threads', '-2'], '--threads must be >= 1, got -2'),
 ])
 def test_a_value_below_one_is_a_parser_error_naming_it(argv, message,
-                                                        capsys):
+                                                       capsys):
     parser = _parser()
     with pytest.raises(SystemExit) as exc:
         require_positive(parser, parser.parse_args(argv),
