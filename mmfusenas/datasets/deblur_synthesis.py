@@ -1,9 +1,8 @@
 """Blur kernels (files or random camera-shake trajectories) and the
 synthesis of blurry, noisy observations as the official hyper-guidance
 loader does it."""
-import io
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import mmcv
@@ -11,6 +10,7 @@ import numpy as np
 from mmengine import fileio
 from scipy.signal import fftconvolve
 
+from mmfusenas.utils.fileio import decode_file
 from .paired_image_dataset import list_files
 
 __all__ = [
@@ -77,21 +77,11 @@ def motion_blur_kernel(size: int = 19,
     return normalize_kernel(k)
 
 
-def _decode(path: str, read: Callable, content: bytes):
-    """``read(file object of content)``; ValueError naming ``path`` if the
-    bytes cannot be decoded."""
-    try:
-        return read(io.BytesIO(content))
-    except Exception as err:  # the readers raise many types on bad bytes
-        raise ValueError(f'{path}: cannot be decoded '
-                         f'({type(err).__name__}: {err})') from err
-
-
 def _loadmat(path: str, content: bytes) -> dict:
     """``scipy.io.loadmat`` of the bytes of ``path``; ValueError naming it
     if they are not a readable ``.mat`` file."""
     from scipy.io import loadmat
-    return _decode(path, loadmat, content)
+    return decode_file(content, path, loadmat)
 
 
 def _mat_kernels(path: str, content: bytes) -> List[np.ndarray]:
@@ -135,10 +125,11 @@ def _read_kernel_file(path: str,
     if ext == '.mat':
         return _mat_kernels(path, content)
     if ext in ('.dlm', '.txt'):
-        k = _decode(path, lambda f: np.loadtxt(f, ndmin=2), content)
+        k = decode_file(content, path, lambda f: np.loadtxt(f, ndmin=2))
         return [normalize_kernel(k, path)]
     if ext == '.npy':
-        k = _decode(path, lambda f: np.load(f, allow_pickle=False), content)
+        k = decode_file(content, path,
+                        lambda f: np.load(f, allow_pickle=False))
         return [normalize_kernel(k, path)]
     img = mmcv.imfrombytes(
         content,

@@ -13,15 +13,14 @@ writes them and takes a unit from its record instead of training it when
 the unit's current options equal the recorded ones.
 """
 import json
-import math
 import os
 import os.path as osp
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmfusenas.utils.fileio import atomic_write, read_json
+from mmfusenas.utils.fileio import atomic_write, is_finite_number, read_json
 
 #: the keys every unit record holds
 RECORD_KEYS = ('options', 'protocol', 'train', 'tests', 'command', 'commit')
@@ -76,25 +75,21 @@ def read_record(path: str) -> Optional[dict]:
     return record
 
 
-def _number(value: Any, optional: bool = False) -> bool:
-    if value is None:
-        return optional
-    return isinstance(value, (int, float)) and not isinstance(
-        value, bool) and math.isfinite(value)
-
-
 def _bad_values(train: dict, tests: dict) -> Optional[str]:
     """What is wrong with a record's values, or None: the scores must be
     finite numbers (a class's AP may be None), the train times numbers or
     None."""
+    def score(value) -> bool:
+        return value is None or is_finite_number(value)
+
     for name, test in tests.items():
-        bad = [k for k in ('mAP', 'mAP50') if not _number(test[k])] + [
-            k for k in ('AP', 'AP50') if not isinstance(test[k], dict)
-            or not all(_number(v, True) for v in test[k].values())]
+        bad = [k for k in ('mAP', 'mAP50') if not is_finite_number(test[k])]
+        bad += [k for k in ('AP', 'AP50') if not isinstance(test[k], dict)
+                or not all(map(score, test[k].values()))]
         if bad:
             return f'tests.{name}: {bad} must be finite numbers'
     bad = [k for k in ('cpu_seconds', 's_per_iter', 'max_memory_mb')
-           if not _number(train.get(k), True)]
+           if not score(train.get(k))]
     return f'train: {bad} must be numbers or null' if bad else None
 
 

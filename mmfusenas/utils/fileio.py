@@ -1,7 +1,9 @@
 """Atomic writes, checked JSON and image readers naming a damaged file, and
 the 8-bit levels images are saved with."""
 import errno
+import io
 import json
+import math
 import os
 import os.path as osp
 import secrets
@@ -11,7 +13,7 @@ import tempfile
 import threading
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import IO, Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -64,6 +66,25 @@ def write_png(image: np.ndarray, path: str) -> None:
     if not ok:
         raise RuntimeError(f'PNG encoding failed for {path}')
     atomic_write(buf.tobytes(), path)
+
+
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` read from a file is a finite int or float (a
+    numpy one too; not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and \
+        not isinstance(value, bool) and math.isfinite(float(value))
+
+
+def decode_file(content: bytes, path: str, read: Callable[[IO[bytes]], Any],
+                what: str = 'decoded') -> Any:
+    """``read`` (e.g. ``np.load``) of a file object of ``content``; a
+    ``ValueError`` naming ``path`` for whatever the reader raises on bad
+    bytes ("``path``: cannot be ``what`` (...)")."""
+    try:
+        return read(io.BytesIO(content))
+    except Exception as err:  # the readers raise many types on bad bytes
+        raise ValueError(f'{path}: cannot be {what} '
+                         f'({type(err).__name__}: {err})') from err
 
 
 def read_json(path: Union[str, Path]) -> Any:

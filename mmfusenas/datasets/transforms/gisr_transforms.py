@@ -6,7 +6,6 @@ antialiased ``F.interpolate``), ``norm`` (``'lr_minmax'``, ``'gt_minmax'``
 as the official code, ``'fixed'``) and ``noise_std`` are selectable.
 """
 import hashlib
-import io
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -19,7 +18,7 @@ from mmengine import fileio
 from PIL import Image
 
 from mmfusenas.registry import TRANSFORMS
-from mmfusenas.utils.fileio import decode_image
+from mmfusenas.utils.fileio import decode_file, decode_image
 
 IMAGENET_MEAN = np.array((0.485, 0.456, 0.406), np.float32)
 IMAGENET_STD = np.array((0.229, 0.224, 0.225), np.float32)
@@ -33,11 +32,9 @@ def read_depth(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     numeric or not finite."""
     content = fileio.get(path, backend_args=backend_args)
     if path.endswith('.npy'):
-        try:
-            arr = np.load(io.BytesIO(content), allow_pickle=False)
-        except Exception as err:  # np.load raises many types on bad bytes
-            raise ValueError(f'{path}: cannot be read as a depth map '
-                             f'({type(err).__name__}: {err})') from err
+        arr = decode_file(content, path,
+                          lambda f: np.load(f, allow_pickle=False),
+                          'read as a depth map')
         if arr.dtype.kind not in 'uif':
             raise ValueError(f'{path}: depth must be numeric, got dtype '
                              f'{arr.dtype}')

@@ -6,21 +6,15 @@ search); losses with candidates declare ``hyper_logit_groups()`` and are
 bound with :func:`bind_loss_hyper`. Loss-weight files
 (``mmfusenas-loss-weights/1``) are read by :func:`load_loss_weights`.
 """
-import math
 from typing import Iterable, Mapping, Optional, Sequence
 
 import torch
 import torch.nn as nn
 
+from mmfusenas.utils.fileio import is_finite_number
 from .space import dump_data_file, load_data_file
 
 FORMAT = 'mmfusenas-loss-weights/1'
-
-
-def _finite(value) -> bool:
-    """Whether ``value`` is a finite int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(
-        value, bool) and math.isfinite(value)
 
 
 def _check_key(key: str, what: str) -> None:
@@ -160,7 +154,7 @@ def load_loss_weights(path: str) -> dict:
         raise ValueError(f"{path}: 'weights' must map loss names to numbers,"
                          f' got {weights!r}')
     for key, value in weights.items():
-        if not _finite(value) or value < 0:
+        if not is_finite_number(value) or value < 0:
             raise ValueError(f'{path}: weights[{key!r}]: loss weights must '
                              f'be finite numbers >= 0, got {value!r}')
     out = dict(weights={k: float(v) for k, v in weights.items()})
@@ -173,7 +167,7 @@ def load_loss_weights(path: str) -> dict:
     for name in ('logits', 'layer_weights'):
         for key, values in out[name].items():
             if not (isinstance(values, list) and values
-                    and all(_finite(v) for v in values)):
+                    and all(map(is_finite_number, values))):
                 raise ValueError(f'{path}: {name}[{key!r}] must be a '
                                  'non-empty list of finite numbers, got '
                                  f'{values!r}')

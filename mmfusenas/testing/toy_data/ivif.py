@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 
 from mmfusenas.datasets.search_splits import SEARCH_SPLITS, search_halves
+from mmfusenas.utils.fileio import is_finite_number
 from mmfusenas.utils.progress import track
-from .writing import META_FILE, is_int, is_num, write_data_set, written_by
+from .writing import META_FILE, is_int, write_data_set, written_by
 
 #: The ``generator`` in ``meta.json`` (this module's former package path);
 #: data sets recording a former name are replaced without ``overwrite`` too.
@@ -800,7 +801,7 @@ def _check_options(seed: int, size: int, **options) -> dict:
     for name, lo, hi in [('night_fraction', 0, 1), ('occluder_prob', 0, 1),
                          ('clutter', 0, math.inf), ('noise', 0, math.inf),
                          ('night_darkness', 1, math.inf)]:
-        if not is_num(o[name]) or not lo <= o[name] <= hi:
+        if not is_finite_number(o[name]) or not lo <= o[name] <= hi:
             raise ValueError(f'{name} must be a number in [{lo}, {hi}], got '
                              f'{o[name]!r}')
         o[name] = float(o[name])
@@ -821,7 +822,7 @@ def _check_options(seed: int, size: int, **options) -> dict:
             raise ValueError(f'class_weights has unknown classes '
                              f'{sorted(unknown)}; classes are {CLASSES}')
         for c, v in cw.items():
-            if not is_num(v) or v < 0:
+            if not is_finite_number(v) or v < 0:
                 raise ValueError(f'class weight of {c!r} must be >= 0, got '
                                  f'{v!r}')
         if not any(v > 0 for v in cw.values()):
@@ -995,7 +996,7 @@ def generate_toy_dataset(out_dir: str,
     t0 = time.perf_counter()
     if not is_int(num) or not 1 <= num <= _NUM_MAX:
         raise ValueError(f'num must be an int in [1, {_NUM_MAX}], got {num!r}')
-    if not is_num(val_fraction) or not 0.0 <= val_fraction < 1.0:
+    if not is_finite_number(val_fraction) or not 0.0 <= val_fraction < 1.0:
         raise ValueError(f'val_fraction must be in [0, 1), got '
                          f'{val_fraction!r}')
     if layout not in LAYOUTS:

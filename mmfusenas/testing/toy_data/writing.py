@@ -2,7 +2,6 @@
 renamed to ``out_dir`` only when complete, so an interrupted run never
 leaves a data set that looks complete."""
 import json
-import math
 import os
 import os.path as osp
 import shutil
@@ -17,11 +16,6 @@ T = TypeVar('T')
 
 def is_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def is_num(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and \
-        not isinstance(x, bool) and math.isfinite(float(x))
 
 
 def written_by(path: str, generators: Sequence[str]) -> bool:
