@@ -29,6 +29,13 @@ SCORE_KEYS = ('mAP', 'mAP50', 'AP', 'AP50')
 #: a row's device for a unit that records none
 NO_DEVICE = 'not recorded'
 _SEED_FILE = re.compile(r'^seed_(\d+)\.json$')
+#: the options the seeds of one row may differ in: the seed and its initial
+#: detector weights (the config hash leaves the seed and initial weights out)
+PER_SEED_OPTIONS = ('seed', 'init_sha256')
+#: the protocol keys the folders of one budget curve may differ in: the
+#: budget, and the config hash, which hashes the config with its schedule
+#: (``max_iters`` and the learning-rate schedule's end) in it
+BUDGET_KEYS = ('max_iters', 'config_sha256')
 
 
 def record_path(folder: str, name: str, seed: int) -> str:
@@ -40,34 +47,16 @@ def read_record(path: str) -> Optional[dict]:
     """The unit record at ``path``; None when there is none.
 
     Raises:
-        ValueError: the file is damaged (not JSON, a key of
-            :data:`RECORD_KEYS` missing, a test without its scores, or a
-            seed other than its file name's), named.
+        ValueError: the file is damaged (:func:`record_problem`: not JSON,
+            a key of :data:`RECORD_KEYS` missing, a test without its
+            scores, a file name other than ``seed_<its seed>.json``, a
+            method other than its folder's name, a value that is no finite
+            number, a NaN or infinity anywhere), named.
     """
     if not osp.isfile(path):
         return None
     record = read_json(path)
-    problem = None
-    if not isinstance(record, dict):
-        problem = 'not a JSON object'
-    else:
-        missing = [k for k in RECORD_KEYS if k not in record]
-        tests = record.get('tests')
-        match = _SEED_FILE.match(osp.basename(path))
-        if missing:
-            problem = f'missing {missing}'
-        elif not isinstance(record['options'], dict) or not isinstance(
-                record['train'], dict) or not isinstance(tests, dict):
-            problem = 'options, train and tests must be objects'
-        elif any(not isinstance(t, dict) or
-                 any(k not in t for k in SCORE_KEYS)
-                 for t in tests.values()):
-            problem = f'a test lacks one of {list(SCORE_KEYS)}'
-        elif match and record['options'].get('seed') != int(match.group(1)):
-            problem = (f'it records seed {record["options"].get("seed")}, '
-                       'its file name another')
-        else:
-            problem = _bad_values(record['train'], tests)
+    problem = record_problem(record, path)
     if problem:
         raise ValueError(f'{path} is a damaged unit record ({problem}); '
                          'restore it from git or remove it to run the unit '
@@ -75,28 +64,77 @@ def read_record(path: str) -> Optional[dict]:
     return record
 
 
+def record_problem(record, path: str) -> Optional[str]:
+    """What is wrong with the unit record ``record`` of the file ``path``,
+    or None: the checks of :func:`read_record`, which :func:`write_record`
+    applies before it writes."""
+    if not isinstance(record, dict):
+        return 'not a JSON object'
+    missing = [k for k in RECORD_KEYS if k not in record]
+    tests = record.get('tests')
+    if missing:
+        return f'missing {missing}'
+    options = record['options']
+    if not isinstance(options, dict) or not isinstance(
+            record['train'], dict) or not isinstance(tests, dict):
+        return 'options, train and tests must be objects'
+    if any(not isinstance(t, dict) or any(k not in t for k in SCORE_KEYS)
+           for t in tests.values()):
+        return f'a test lacks one of {list(SCORE_KEYS)}'
+    seed = options.get('seed')
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return f'options.seed must be an integer, not {seed!r}'
+    if osp.basename(path) != f'seed_{seed}.json':
+        return (f'it records seed {seed}, its file name is not '
+                f'seed_{seed}.json')
+    folder = osp.basename(osp.dirname(osp.abspath(path)))
+    if options.get('method') != folder:
+        return (f'it records method {options.get("method")!r}, its folder '
+                f'is {folder!r}')
+    problem = _bad_values(record['train'], tests)
+    if problem is None:
+        try:
+            json.dumps(record, allow_nan=False)
+        except ValueError:  # a NaN or infinity the checks do not look at
+            problem = 'a value is NaN or infinite, which strict JSON ' \
+                'cannot hold'
+    return problem
+
+
 def _bad_values(train: dict, tests: dict) -> Optional[str]:
     """What is wrong with a record's values, or None: the scores must be
-    finite numbers (a class's AP may be None), the train times numbers or
-    None."""
+    finite numbers (a class's AP may be None), as must the values of a
+    test's ``coco`` metrics and of ``train.final_losses`` where recorded
+    (the code writes floats there, never None); the train times and the
+    peak memory finite numbers or None."""
     def score(value) -> bool:
         return value is None or is_finite_number(value)
+
+    def finite_values(value) -> bool:
+        return isinstance(value, dict) and all(
+            map(is_finite_number, value.values()))
 
     for name, test in tests.items():
         bad = [k for k in ('mAP', 'mAP50') if not is_finite_number(test[k])]
         bad += [k for k in ('AP', 'AP50') if not isinstance(test[k], dict)
                 or not all(map(score, test[k].values()))]
+        if 'coco' in test and not finite_values(test['coco']):
+            bad.append('coco')
         if bad:
             return f'tests.{name}: {bad} must be finite numbers'
-    bad = [k for k in ('cpu_seconds', 's_per_iter', 'max_memory_mb')
-           if not score(train.get(k))]
-    return f'train: {bad} must be numbers or null' if bad else None
+    if 'final_losses' in train and not finite_values(train['final_losses']):
+        return "train: ['final_losses'] must be finite numbers"
+    bad = [k for k in ('seconds', 'cpu_seconds', 's_per_iter',
+                       'max_memory_mb') if not score(train.get(k))]
+    return f'train: {bad} must be finite numbers or null' if bad else None
 
 
 def differing(theirs: dict, ours: dict) -> List[str]:
-    """The keys whose values differ between two option dicts."""
+    """The keys whose values differ between two dicts, a key missing on
+    one side included."""
     return sorted(k for k in set(theirs) | set(ours)
-                  if theirs.get(k) != ours.get(k))
+                  if (k in theirs) != (k in ours)
+                  or theirs.get(k) != ours.get(k))
 
 
 def matching_record(path: str, options: dict, what: str) -> Optional[dict]:
@@ -130,17 +168,27 @@ def _short(value) -> str:
 def write_record(path: str, run: dict, protocol: dict, command: str,
                  commit: str) -> bool:
     """Write the record of a finished unit (``run``: its ``result.json``)
-    atomically, unless the one there holds the same scores and inputs;
-    returns whether it wrote."""
+    atomically as strict JSON, unless the one there holds the same scores
+    and inputs; returns whether it wrote.
+
+    Raises:
+        ValueError: the record would not read back (the checks of
+            :func:`read_record`), named; nothing is written.
+    """
     record = dict(options=run['options'], protocol=protocol,
                   train=run['train'], tests=run['tests'], command=command,
                   commit=commit)
+    problem = record_problem(record, path)
+    if problem:
+        raise ValueError(f'{path}: refusing to write a unit record that '
+                         f'would not read back ({problem}); nothing was '
+                         'written')
     old = read_record(path) if osp.isfile(path) else None
     if old is not None and all(old[k] == record[k] for k in
                                ('options', 'protocol', 'train', 'tests')):
         return False
     os.makedirs(osp.dirname(path), exist_ok=True)
-    atomic_write(json.dumps(record, indent=1) + '\n', path)
+    atomic_write(json.dumps(record, indent=1, allow_nan=False) + '\n', path)
     return True
 
 
@@ -213,7 +261,12 @@ def records_table(records: Dict[str, Dict[int, dict]],
     none), ``max_memory_mb`` (the largest peak CUDA memory its units
     record; None when none does), ``devices`` (:data:`NO_DEVICE` for a
     unit without one) and ``iters``.
-    Inputs without a test of ``set_name`` are left out."""
+    Inputs without a test of ``set_name`` are left out.
+
+    Raises:
+        ValueError: the seeds of a row score other classes, or were made
+            from other inputs (:func:`_same_inputs`), named.
+    """
     table = {}
     for name, seeds in records.items():
         per_seed = {s: r['tests'][set_name] for s, r in seeds.items()
@@ -228,6 +281,7 @@ def records_table(records: Dict[str, Dict[int, dict]],
                     f'row {name!r}: seed {seed} scores the classes {theirs}, '
                     f'seed {first} {classes}; the records of one row score '
                     'the same classes')
+        _same_inputs(name, {s: seeds[s] for s in per_seed}, set_name)
         row = aggregate(per_seed, classes)
         trains = [seeds[s]['train'] for s in per_seed]
         cpu = [t.get('cpu_seconds') for t in trains]
@@ -245,6 +299,35 @@ def records_table(records: Dict[str, Dict[int, dict]],
                            for k, v in row['per_seed'].items()}
         table[name] = row
     return table
+
+
+def _same_inputs(name: str, seeds: Dict[int, dict], set_name: str) -> None:
+    """Refuse to average the seeds of row ``name`` (``{seed: record}``)
+    unless they were made from the same inputs: their ``options`` equal
+    but for :data:`PER_SEED_OPTIONS`, and their test ``set_name`` on the
+    same images and labels (``tests.<set>.data_sha256``).
+
+    Raises:
+        ValueError: naming the row, the seeds and the differing keys.
+    """
+    first, *others = sorted(seeds)
+    ref = seeds[first]
+    problems = []
+    for seed in others:
+        record = seeds[seed]
+        keys = [f'options.{k}' for k in differing(
+            ref['options'], record['options']) if k not in PER_SEED_OPTIONS]
+        if 'data_sha256' in differing(ref['tests'][set_name],
+                                      record['tests'][set_name]):
+            keys.append(f'tests.{set_name}.data_sha256')
+        if keys:
+            problems.append(f'seed {seed} differs from seed {first} in '
+                            f'{keys}')
+    if problems:
+        raise ValueError(
+            f'row {name!r}: ' + '; '.join(problems) + '; the seeds of one '
+            f'row are made from the same inputs (all options but '
+            f'{list(PER_SEED_OPTIONS)}, the same test data)')
 
 
 def _gap(table: Dict[str, dict], name: str,
@@ -313,7 +396,7 @@ def budget_curve(tables: Dict[str, Tuple[dict, Dict[str, dict]]],
 
     Args:
         tables: ``{folder: (protocol, table)}`` of records folders that
-            differ in their budget (``max_iters``).
+            differ in their budget only (:data:`BUDGET_KEYS`).
         a, b: the two inputs compared.
         enough: the mAP50 at which the better input counts as trained.
 
@@ -323,7 +406,26 @@ def budget_curve(tables: Dict[str, Tuple[dict, Dict[str, dict]]],
         ``difference`` b - a, and ``out_of_noise``: the difference exceeds
         twice the larger seed spread (over >= 2 seeds each) or the better
         input reaches ``enough``.
+
+    Raises:
+        ValueError: two folders of the curve differ in more than their
+            budget (the folders and the keys named).
     """
+    first = None
+    for folder, (protocol, table) in sorted(tables.items()):
+        if a not in table or b not in table:
+            continue
+        if first is None:
+            first = (folder, protocol)
+            continue
+        keys = [k for k in differing(first[1], protocol)
+                if k not in BUDGET_KEYS]
+        if keys:
+            raise ValueError(
+                f'budget curve: the records folders {first[0]} and {folder} '
+                f'differ in more than their budget (differing: {keys}); a '
+                'curve compares one protocol at several budgets, so give '
+                'each protocol its own root')
     points = []
     for folder, (protocol, table) in tables.items():
         if a not in table or b not in table:

@@ -588,6 +588,62 @@ def test_a_changed_fusion_checkpoint_runs_the_unit_again(bench, msrs4,
     _assert_run_again(bench, argv, 'toy', 'identity', capsys, monkeypatch)
 
 
+def test_a_changed_fusion_config_runs_the_unit_again(bench, msrs4,
+                                                     recorded, capsys,
+                                                     monkeypatch):
+    """The same weights under a config that makes other images (here the
+    8-bit rounding of the fused image)."""
+    folder = recorded['root'] / 'round'
+    folder.mkdir()
+    (folder / 'toy.py').write_text(
+        TOY_CONFIG.format(base=osp.abspath(TOY)) +
+        "model.update(postprocess=dict(rounding='round'))\n")
+    ckpt = str(folder / 'toy.pth')
+    shutil.copy(recorded['ckpt'], ckpt)
+    argv = _rec_argv(msrs4, str(recorded['root'] / 'w_round'),
+                     recorded['records'], ckpt, methods=('toy', ))
+    _assert_run_again(bench, argv, 'toy', 'identity', capsys, monkeypatch)
+
+
+def test_a_joint_row_keeps_one_config_over_its_seeds(bench, msrs4, recorded,
+                                                     tmp_path, monkeypatch):
+    """A joint run's config hash holds its seed's initial-weights file; a
+    new seed is compared with each recorded seed's hash of the same
+    config."""
+    records = str(tmp_path / 'records')
+    shutil.copytree(recorded['records'], records)
+    work = str(tmp_path / 'work')
+
+    def argv(config: str, seed: int) -> list:
+        return ['--data', osp.join(msrs4, 'data'), '--split-dir',
+                osp.join(msrs4, 'split'), '--methods', 'ir', '--work-dir',
+                work, '--seeds', str(seed), '--joint', f'tim={config}',
+                '--records', records, *BUDGET]
+
+    bench.run(bench.parse_args(argv(JOINT, 0)))
+    assert osp.isfile(osp.join(records, 'tim', 'seed_0.json'))
+    changed = tmp_path / 'joint.py'
+    changed.write_text(f'_base_ = {osp.abspath(JOINT)!r}\n'
+                       'model = dict(fusion_loss_weight=0.25)\n')
+    train_config = bench.train_config
+
+    def no_joint_training(cfg, *args, **kwargs):
+        if 'detector' in cfg.model:
+            raise _Trained()
+        return train_config(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(bench, 'train_config', no_joint_training)
+    recorded_0 = osp.join(records, 'tim', 'seed_0.json')
+    with pytest.raises(ValueError) as err:
+        bench.run(bench.parse_args(argv(str(changed), 1)))
+    assert str(err.value).startswith(
+        f'tim seed 1: {changed} is not the config seed 0 was recorded with '
+        f'({recorded_0}: another config_sha256)')
+    # the same config: seed 1 goes on to its training
+    with pytest.raises(_Trained):
+        bench.run(bench.parse_args(argv(JOINT, 1)))
+
+
 def test_a_damaged_record_is_named_and_refused(bench, msrs4, recorded,
                                                capsys, monkeypatch):
     records = str(recorded['root'] / 'damaged')

@@ -16,6 +16,7 @@ import torch
 
 from helpers import load_tool
 from helpers.damaged_files import JPEG_DAMAGE, write_damaged_jpeg
+from mmfusenas.utils.checkpoint import read_checkpoint
 from test_task_protocol import (BUDGET, TEST, TRAIN, _copy_pairs, _Killed,
                                  kill_after_first_step)
 
@@ -196,17 +197,56 @@ def test_start_sha256_is_the_initial_weights_after_a_resume(
     build = kill_after_first_step(bench, monkeypatch)
     with pytest.raises(_Killed):
         bench.run(bench.parse_args(argv))
+    run_dir = osp.join(work, 'runs', 'ir', 'seed_0')
+    first = read_checkpoint(osp.join(run_dir, 'iter_1.pth'))['meta']
     monkeypatch.setattr(bench, '_build_runner', build)
     result = bench.run(bench.parse_args(argv))
-    run_dir = osp.join(work, 'runs', 'ir', 'seed_0')
     with open(osp.join(run_dir, 'result.json')) as f:
-        assert json.load(f)['train']['resumed_from'] == 'iter_1.pth'
+        train = json.load(f)['train']
+    assert train['resumed_from'] == 'iter_1.pth'
     seed = result['test']['ir']['per_seed']['0']
     assert seed['start_sha256'] == seed['init_sha256']
+    # the seconds before the kill (kept in iter_1.pth) plus the resumed
+    # part's one iteration
+    assert first['train_seconds'] > 0 and first['train_cpu_seconds'] > 0
+    assert train['seconds'] == pytest.approx(
+        first['train_seconds'] + train['s_per_iter'], abs=0.02)
+    assert train['cpu_seconds'] > first['train_cpu_seconds']
     # a finished checkpoint found without its result: read from it
     os.remove(osp.join(run_dir, 'result.json'))
     seed = bench.run(bench.parse_args(argv))['test']['ir']['per_seed']['0']
     assert seed['start_sha256'] == seed['init_sha256']
+    last = read_checkpoint(osp.join(run_dir, 'iter_2.pth'))['meta']
+    with open(osp.join(run_dir, 'result.json')) as f:
+        train = json.load(f)['train']
+    assert (train['seconds'], train['cpu_seconds']) == (
+        last['train_seconds'], last['train_cpu_seconds'])
+    assert train['seconds'] >= first['train_seconds']
+
+
+def test_unknown_seconds_before_a_resume_are_not_guessed(
+        bench, done, tmp_path, monkeypatch):
+    """A checkpoint without the seconds before it (saved before they were
+    kept): the resumed training's wall and CPU seconds are None, not the
+    resumed part's alone."""
+    root, _ = done
+    work = str(tmp_path / 'work')
+    argv = _argv(root, work)
+    build = kill_after_first_step(bench, monkeypatch)
+    with pytest.raises(_Killed):
+        bench.run(bench.parse_args(argv))
+    run_dir = osp.join(work, 'runs', 'ir', 'seed_0')
+    path = osp.join(run_dir, 'iter_1.pth')
+    ckpt = read_checkpoint(path)
+    del ckpt['meta']['train_seconds'], ckpt['meta']['train_cpu_seconds']
+    torch.save(ckpt, path)
+    monkeypatch.setattr(bench, '_build_runner', build)
+    bench.run(bench.parse_args(argv))
+    with open(osp.join(run_dir, 'result.json')) as f:
+        train = json.load(f)['train']
+    assert train['resumed_from'] == 'iter_1.pth'
+    assert train['seconds'] is None and train['cpu_seconds'] is None
+    assert train['s_per_iter'] > 0
 
 
 @pytest.mark.parametrize('name', ['protocol.json', 'fusion.json',

@@ -13,13 +13,15 @@ def tool():
     return load_tool('tools/analysis_tools/task_report.py')
 
 
-def _write(root, folder, name, seed, m50, iters, **train):
+def _write(root, folder, name, seed, m50, iters, labels='fusion',
+           scale=(320, 240), data='d', **train):
     run = dict(
-        options=dict(method=name, seed=seed),
+        options=dict(method=name, seed=seed, data_sha256=data),
         train=dict(iters=iters, cpu_seconds=360.0, device='cpu', **train),
         tests=dict(test=dict(mAP=m50 / 2, mAP50=m50, AP=dict(person=m50),
                              AP50=dict(person=m50))))
-    protocol = dict(labels='fusion', max_iters=iters, img_scale=[320, 240])
+    protocol = dict(labels=labels, max_iters=iters, img_scale=list(scale),
+                    config_sha256=f'{labels}{iters}')
     write_record(record_path(str(root / folder), name, seed), run, protocol,
                  'python x.py', 'abc')
 
@@ -158,3 +160,41 @@ def test_mixed_precision_row_against_float32(tool, tmp_path, capsys,
     assert tool.main([str(root), '--amp', 'tim_c8_bf16']) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
     assert result['amp']['values'] == {'missing': ['tim_c8_bf16']}
+
+
+def test_the_curve_holds_one_protocol_at_several_budgets(
+        tool, tmp_path, capsys):
+    """Folders of the fusion labels differing in more than their budget
+    (and the config hash holding it) make no curve: refused, the folders
+    and keys named. Another label set is no point of the curve."""
+    root = tmp_path / 'records'
+    _campaign(root, joint=0.25)
+    for seed, d in enumerate((-0.01, 0.0, 0.01)):
+        for name in ('ir', 'vi'):
+            _write(root, 'infrared_1600', name, seed, 0.3 + d, 1600,
+                   labels='infrared')
+    assert tool.main([str(root)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1][7:])
+    assert [p['folder'] for p in result['curve']] == ['b800', 'b1600']
+    assert result['table'] == 'b1600'
+    for seed in range(3):
+        for name in ('ir', 'vi'):
+            _write(root, 'c3200', name, seed, 0.3, 3200, scale=(640, 480))
+    assert tool.main([str(root)]) == 2
+    assert capsys.readouterr().err == (
+        "error: budget curve: the records folders b1600 and c3200 differ "
+        "in more than their budget (differing: ['img_scale']); a curve "
+        "compares one protocol at several budgets, so give each protocol "
+        "its own root\n")
+
+
+def test_a_row_of_seeds_from_other_data_is_refused(tool, tmp_path, capsys):
+    root = tmp_path / 'records'
+    _campaign(root, joint=0.25)
+    _write(root, 'b800', 'vi', 2, 0.07, 800, data='other')
+    assert tool.main([str(root)]) == 2
+    assert capsys.readouterr().err == (
+        "error: row 'vi': seed 2 differs from seed 0 in "
+        "['options.data_sha256']; the seeds of one row are made from the "
+        "same inputs (all options but ['seed', 'init_sha256'], the same "
+        "test data)\n")

@@ -11,7 +11,8 @@ import pytest
 from helpers import load_tool
 
 #: the stand-in: sleeps --sleep seconds, logs when it ran, writes the
-#: record of --seeds S under --records/ROW (exit 3 with --fail)
+#: record of --seeds S under --records/ROW (exit 3 with --fail; with
+#: --damaged, a record of another seed)
 FAKE = textwrap.dedent('''
     import argparse, json, os, sys, time
     p = argparse.ArgumentParser()
@@ -19,6 +20,7 @@ FAKE = textwrap.dedent('''
     p.add_argument('--seeds'); p.add_argument('--row')
     p.add_argument('--sleep', type=float, default=0)
     p.add_argument('--fail', action='store_true'); p.add_argument('--data')
+    p.add_argument('--damaged', action='store_true')
     a = p.parse_args()
     began = time.time()
     with open(a.work_dir + '.pid', 'w') as f:
@@ -29,9 +31,20 @@ FAKE = textwrap.dedent('''
     os.makedirs(os.path.join(a.records, a.row), exist_ok=True)
     with open(os.path.join(a.records, a.row, f'seed_{a.seeds}.json'),
               'w') as f:
-        json.dump(dict(began=began, ended=time.time(), data=a.data,
-                       work_dir=a.work_dir), f)
+        json.dump(dict(
+            options=dict(method=a.row, seed=int(a.seeds) + a.damaged),
+            protocol={}, train={}, tests={}, command='', commit='',
+            began=began, ended=time.time(), data=a.data,
+            work_dir=a.work_dir), f)
 ''')
+
+
+def _valid(path, row, seed):
+    """Write a unit record that reads at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(
+        options=dict(method=row, seed=seed), protocol={}, train={},
+        tests={}, command='', commit='')))
 
 
 @pytest.fixture
@@ -59,9 +72,7 @@ def _record(records, row, seed):
 
 def test_units_run_side_by_side_and_recorded_ones_are_skipped(units,
                                                               tmp_path):
-    records = tmp_path / 'records' / 'ir'
-    records.mkdir(parents=True)
-    (records / 'seed_0.json').write_text('{}')
+    _valid(tmp_path / 'records' / 'ir' / 'seed_0.json', 'ir', 0)
     results, out = _run(units, tmp_path, '''
         # row seed protocol options
         ir 0 --row ir
@@ -77,6 +88,44 @@ def test_units_run_side_by_side_and_recorded_ones_are_skipped(units,
     assert a['data'] == 'D'  # the options after -- reach every unit
     assert a['work_dir'] == str(tmp_path / 'work' / 'ir_1')
     assert osp.isfile(tmp_path / 'work' / 'max_0.log')
+    assert units.main([str(tmp_path / 'queue.txt'), '--records', out,
+                       '--work-root', str(tmp_path / 'work')]) == 1
+
+
+def test_a_record_that_does_not_read_fails_its_unit(units, tmp_path,
+                                                    capsys):
+    """A unit whose record file is there but does not read (the checks of
+    the report) is failed, the file and the reason named: neither counted
+    as recorded nor trained over. A run leaving such a record fails too."""
+    records = tmp_path / 'records'
+    (records / 'ir').mkdir(parents=True)
+    (records / 'ir' / 'seed_0.json').write_text('{}')
+    _valid(records / 'vi' / 'seed_1.json', 'max', 1)  # another row's
+    results, out = _run(units, tmp_path, '''
+        ir 0 --row ir
+        vi 1 --row vi
+        vi 2 --row vi --damaged
+        max 0 --row max
+    ''')
+    status = {r['unit']: r['status'] for r in results}
+    ir, vi = records / 'ir' / 'seed_0.json', records / 'vi' / 'seed_1.json'
+    vi2 = records / 'vi' / 'seed_2.json'
+    assert status == {
+        'ir_0': f"failed ({ir} is a damaged unit record (missing "
+        "['options', 'protocol', 'train', 'tests', 'command', 'commit']); "
+        "restore it from git or remove it to run the unit again)",
+        'vi_1': f"failed ({vi} is a damaged unit record (it records "
+        "method 'max', its folder is 'vi'); restore it from git or remove "
+        "it to run the unit again)",
+        'vi_2': f'failed ({vi2} is a damaged unit record (it records seed '
+        '3, its file name is not seed_3.json); restore it from git or '
+        'remove it to run the unit again)',
+        'max_0': 'recorded'}
+    assert f'ir_0: {status["ir_0"]}' in capsys.readouterr().out
+    # not run: neither trained over nor rewritten
+    assert not osp.exists(tmp_path / 'work' / 'ir_0.log')
+    assert not osp.exists(tmp_path / 'work' / 'vi_1.log')
+    assert ir.read_text() == '{}'
     assert units.main([str(tmp_path / 'queue.txt'), '--records', out,
                        '--work-root', str(tmp_path / 'work')]) == 1
 

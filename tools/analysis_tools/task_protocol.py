@@ -111,9 +111,9 @@ and last ``RESULT {json}`` = ``{set: {method: {'mAP': m, 'mAP_std': s,
 'per_seed': {seed: {'mAP', 'mAP50', 'AP', 'AP50', 'init_sha256',
 'config_sha256', 'start_sha256', 'train_s_per_iter'}}} | {'absent':
 reason}}}``; the split's test set is ``test``, each ``--test-pairs`` set is
-named after its folder. ``train_s_per_iter`` is None for a run whose
-finished checkpoint was found without its result (``start_sha256`` is then
-read from that checkpoint).
+named after its folder. A run whose finished checkpoint was found without
+its result reads ``start_sha256`` and its training seconds from that
+checkpoint (``train_s_per_iter`` None when it records none).
 """
 import argparse
 import contextlib
@@ -143,11 +143,11 @@ from terminaltables import AsciiTable
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
-                            result_image, test_pipeline_cfg)
+                            load_config, result_image, test_pipeline_cfg)
 from mmfusenas.datasets.paired_coco import (read_boxes,  # noqa: E402
                                             to_coco)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
-    aggregate, matching_record, record_path, write_record)
+    aggregate, matching_record, read_record, record_path, write_record)
 from mmfusenas.models.utils.module_checkpoint import \
     parse_module_init  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
@@ -177,7 +177,11 @@ DET_CONFIG = osp.join('configs', 'tim', 'retinanet_r18_msrs_det_protocol.py')
 #: the split's test set in the tables
 TEST = 'test'
 #: placeholders of the per-run entries in the shared config
-IMAGES_KEY, WORK_KEY = '<images>', '<work-dir>'
+IMAGES_KEY, WORK_KEY, INIT_KEY, DATA_KEY = ('<images>', '<work-dir>',
+                                            '<init>', '<data>')
+#: a path into a checkout's ``configs/`` (a config's own location, e.g.
+#: ``{{fileDirname}}``), hashed from ``<repository>/configs/`` on
+_CHECKOUT = re.compile(r'"/[^"]*/configs/')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 _RUNNER_IDS = itertools.count()
 
@@ -561,8 +565,10 @@ def method_name(method) -> str:
 
 
 def method_identity(method, args: argparse.Namespace) -> dict:
-    """What makes a method's images: the source for ``ir`` / ``vi``; config,
-    options and the SHA-256 of the weights for a fusion method."""
+    """What makes a method's images: the source for ``ir`` / ``vi``; for a
+    fusion method its config (path, options and ``config_sha256``: the
+    SHA-256 of the model and test pipeline it builds,
+    :func:`fusion_config_sha256`) and the SHA-256 of the weights."""
     if isinstance(method, str):
         return dict(source=method)
     weights = None
@@ -572,8 +578,24 @@ def method_identity(method, args: argparse.Namespace) -> dict:
         weights = method.checkpoint
     return dict(config=_config_key(method.config),
                 cfg_options=dict(method.cfg_options),
+                config_sha256=fusion_config_sha256(method.config,
+                                                   method.cfg_options),
                 converter=method.converter,
                 weights_sha256=file_sha256(weights) if weights else None)
+
+
+def fusion_config_sha256(config: str, cfg_options: Optional[dict]) -> str:
+    """SHA-256 of what a fusion config makes its images with: the model and
+    the test pipeline of ``config`` with ``cfg_options`` merged (as
+    :func:`make_images` builds them).
+
+    Raises:
+        FileNotFoundError: ``config`` is missing.
+    """
+    cfg = load_config(config, cfg_options or None)
+    made_by = dict(model=cfg.model, pipeline=test_pipeline_cfg(cfg))
+    text = json.dumps(made_by, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def method_sources(method) -> Tuple[str, ...]:
@@ -734,13 +756,30 @@ _HASHED_RUNTIME = dict(runner_type='ReliableRunner', load_strict=True)
 
 
 def config_sha256(cfg: Config, work_dir: str) -> str:
-    """SHA-256 of a run's config with its per-run entries blanked (the
-    image folders, seed, work dir, initial checkpoint, run name, detection
-    file): equal for every run of one protocol."""
+    """SHA-256 of :func:`hashed_config`."""
+    return hashlib.sha256(hashed_config(cfg, work_dir).encode()).hexdigest()
+
+
+def hashed_config(cfg: Config, work_dir: str) -> str:
+    """A run's config as JSON text with its per-run entries blanked (the
+    image folders, a joint run's data folder, seed, work dir, initial
+    checkpoints ``load_from`` and a joint model's ``model.task_init``, run
+    name, detection file) and the checkout it was read from: equal for every
+    run and seed of one protocol, from any checkout."""
     plain = copy.deepcopy(cfg.to_dict())
+    init = (plain.get('model') or {}).get('task_init')
+    if isinstance(init, dict):
+        init['checkpoint'] = INIT_KEY
+    elif init is not None:
+        plain['model']['task_init'] = INIT_KEY
     for loader in ('train_dataloader', 'test_dataloader'):
         if plain.get(loader):
-            plain[loader]['dataset']['data_prefix'] = dict(img=IMAGES_KEY)
+            dataset = plain[loader]['dataset']
+            dataset['data_prefix'] = dict(img=IMAGES_KEY)
+            # a joint run reads the pairs of --data (hashed as data_sha256)
+            if not str(dataset.get('data_root')).startswith(
+                    (WORK_KEY, osp.abspath(work_dir))):
+                dataset['data_root'] = DATA_KEY
     plain['test_evaluator'].pop('outfile_prefix', None)
     plain['test_evaluator']['ann_file'] = ''
     plain['test_dataloader']['dataset']['ann_file'] = ''
@@ -754,7 +793,7 @@ def config_sha256(cfg: Config, work_dir: str) -> str:
     (plain.get('default_hooks') or {}).pop('checked_load', None)
     text = json.dumps(plain, sort_keys=True, default=str)
     text = text.replace(osp.abspath(work_dir), WORK_KEY)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _CHECKOUT.sub('"<repository>/configs/', text)
 
 
 def _replace(node, old: str, new: str):
@@ -869,7 +908,11 @@ class TrainRecordHook(Hook):
     The hash is taken before the first iteration (after ``load_from``) and
     kept in every checkpoint's ``meta['start_sha256']``; a resumed training
     takes it from the checkpoint it resumes (None when that records
-    none), so it stays that of the initial weights."""
+    none), so it stays that of the initial weights. Likewise every
+    checkpoint keeps the wall and CPU seconds of the training up to it
+    (``meta['train_seconds']``, ``meta['train_cpu_seconds']``), which a
+    resumed training adds to its own (:attr:`before`; None when the
+    checkpoint records none)."""
 
     priority = 'LOWEST'
 
@@ -880,17 +923,24 @@ class TrainRecordHook(Hook):
         self.seconds: Optional[float] = None
         self.cpu_seconds: Optional[float] = None
         self.max_memory_mb: Optional[int] = None
+        #: wall and CPU seconds of the training before this process
+        self.before: Dict[str, Optional[float]] = dict(seconds=0.0,
+                                                       cpu_seconds=0.0)
         self._start = self._cpu = 0.0
         self._device = torch.device('cpu')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self.sha256 = (checkpoint.get('meta') or {}).get('start_sha256')
+        meta = checkpoint.get('meta') or {}
+        self.sha256 = meta.get('start_sha256')
+        self.before = dict(seconds=meta.get('train_seconds'),
+                           cpu_seconds=meta.get('train_cpu_seconds'))
 
     def before_train(self, runner) -> None:
         self.iter = int(runner.iter)
         if self.iter == 0:
             model = unwrap(runner.model)
             self.sha256 = state_sha256(model.state_dict())
+            self.before = dict(seconds=0.0, cpu_seconds=0.0)
         self._device = next(unwrap(runner.model).parameters()).device
         self._start, self._cpu = time.perf_counter(), _cpu_seconds()
 
@@ -904,7 +954,18 @@ class TrainRecordHook(Hook):
             self.max_memory_mb = max(self.max_memory_mb or 0, peak)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint.setdefault('meta', {})['start_sha256'] = self.sha256
+        meta = checkpoint.setdefault('meta', {})
+        meta['start_sha256'] = self.sha256
+        meta['train_seconds'] = self.total(
+            'seconds', time.perf_counter() - self._start)
+        meta['train_cpu_seconds'] = self.total(
+            'cpu_seconds', _cpu_seconds() - self._cpu)
+
+    def total(self, key: str, part: float) -> Optional[float]:
+        """``part`` seconds of this process plus those of the training
+        before it (None when they are not known)."""
+        before = self.before.get(key)
+        return None if before is None else round(before + part, 2)
 
     def after_train(self, runner) -> None:
         self._note_memory()
@@ -974,10 +1035,12 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
     checkpoint it resumed from, ``start_sha256`` of the weights before the
     first iteration of the training, also after a resume
     (:class:`TrainRecordHook`; read from the checkpoint when a finished one
-    was found, None when it records none), the loop's seconds and seconds
-    per iteration, the final training losses (``final_losses``), the peak
-    CUDA memory allocated in MiB (``max_memory_mb``; None on the CPU), the
-    last checkpoint."""
+    was found, None when it records none), the loop's wall and CPU seconds
+    over the whole training, resumes included (None when a checkpoint it
+    resumed from records none), the seconds per iteration of this
+    process's iterations, the final training losses (``final_losses``),
+    the peak CUDA memory allocated in MiB (``max_memory_mb``; None on the
+    CPU), the last checkpoint."""
     ckpt, _ = find_resumable_checkpoint(run_dir) if osp.isdir(run_dir) \
         else (None, [])
     done = ckpt is not None and _checkpoint_iter(ckpt) >= max_iters
@@ -985,8 +1048,13 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
                 resumed_from=None, start_sha256=None, seconds=None,
                 cpu_seconds=None, s_per_iter=None)
     if done:
-        info['checkpoint'] = osp.relpath(ckpt, run_dir)
-        info['start_sha256'] = _checkpoint_meta(ckpt).get('start_sha256')
+        meta = _checkpoint_meta(ckpt)
+        info.update(checkpoint=osp.relpath(ckpt, run_dir),
+                    start_sha256=meta.get('start_sha256'),
+                    seconds=meta.get('train_seconds'),
+                    cpu_seconds=meta.get('train_cpu_seconds'))
+        if info['seconds'] is not None:
+            info['s_per_iter'] = round(info['seconds'] / max_iters, 4)
         return info
     if ckpt is not None:
         cfg.load_from, cfg.resume = ckpt, True
@@ -1009,8 +1077,10 @@ def train_config(cfg: Config, work_dir: str, run_dir: str,
         raise RuntimeError(f'{run_dir}: training ended without a checkpoint '
                            f'of iteration {max_iters}')
     info.update(device=device_name(runner_device),
-                start_sha256=hook.sha256, seconds=round(seconds, 2),
-                cpu_seconds=round(hook.cpu_seconds or 0.0, 2),
+                start_sha256=hook.sha256,
+                seconds=hook.total('seconds', seconds),
+                cpu_seconds=hook.total('cpu_seconds',
+                                       hook.cpu_seconds or 0.0),
                 s_per_iter=round(seconds / max(trained, 1), 4),
                 final_losses=hook.losses, max_memory_mb=hook.max_memory_mb,
                 checkpoint=osp.relpath(ckpt, run_dir))
@@ -1241,6 +1311,7 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
         options=options, method=name, seed=seed, init_sha256=init[1],
         train=None, tests={})
     if stored.get('train') is None:
+        check_row_config(records, name, seed, options)
         print(f'{name} seed {seed}: joint training, {max_iters} iterations',
               flush=True)
         # a fresh run starts from model.task_init, not from load_from
@@ -1278,6 +1349,30 @@ def joint_run(name: str, config: str, seed: int, args: argparse.Namespace,
                 config_sha256=stored['train']['config_sha256'],
                 start_sha256=stored['train'].get('start_sha256'),
                 train_s_per_iter=stored['train'].get('s_per_iter'))
+
+
+def check_row_config(records: Optional[dict], name: str, seed: int,
+                     options: dict) -> None:
+    """Refuse to train seed ``seed`` of the joint row ``name`` when a seed
+    recorded for that row was made with another config (``options``: the
+    new run's).
+
+    Raises:
+        ValueError: names the row, the recorded seed and its file.
+    """
+    folder = osp.join(records['dir'], name) if records else ''
+    names = os.listdir(folder) if osp.isdir(folder) else []
+    for other in sorted(int(n[5:-5]) for n in names
+                        if re.fullmatch(r'seed_\d+\.json', n)):
+        path = record_path(records['dir'], name, other)
+        recorded = (read_record(path) or {}).get('options', {})
+        if other != seed and recorded.get('config_sha256') != \
+                options['config_sha256']:
+            raise ValueError(
+                f'{name} seed {seed}: {options["joint"]} is not the config '
+                f'seed {other} was recorded with ({path}: another '
+                'config_sha256); the seeds of a row share one config (move '
+                'the row\'s records away to start it again)')
 
 
 def record_rows(table: Dict[str, dict]) -> Dict[str, dict]:

@@ -10,8 +10,10 @@ Example (the MSRS campaign; each sub-folder is one protocol's records)::
 
 Every sub-folder of ``ROOT`` holding records is one table (its inputs'
 mAP, mAP50 and per-class AP50 as mean and population std over the seeds,
-the seeds and the training CPU-hours). The budget curve compares ``ir`` and
-``vi`` over the folders of the same label set; the decisive table is
+the seeds and the training CPU-hours; refused when a row's seeds were made
+from other inputs). The budget curve compares ``ir`` and ``vi`` over the
+folders of the fusion label set, refused unless their protocols differ in
+the budget only; the decisive table is
 ``--table`` (default: the smallest budget of the curve out of the noise
 floor, else the largest one the ``--joint`` row ran at). The goal
 compares ``--joint`` with ``--twin``, with the best input in that table and

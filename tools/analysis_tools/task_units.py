@@ -7,7 +7,8 @@ own protocol options; ``#`` starts a comment)::
     tim_c8 2 --methods vi --joint tim_c8=configs/tim/retinanet_ivif_msrs_c8.py
     max 1 --methods max
 
-A unit whose record ``RECORDS/ROW/seed_SEED.json`` exists is skipped. The
+A unit whose record ``RECORDS/ROW/seed_SEED.json`` reads (the checks of
+``task_report.py``) is skipped; one that does not is failed, named. The
 others start in queue order, ``--jobs`` at a time, each in its own work dir
 with its own log (``WORK_ROOT/ROW_SEED``), while at least ``--unit-seconds``
 are left before ``--deadline``; a unit still running at the deadline is
@@ -27,7 +28,9 @@ import signal
 import subprocess
 import sys
 import time
-from typing import List, NamedTuple, Tuple
+from typing import List, NamedTuple, Optional, Tuple
+
+from mmfusenas.evaluation.task_records import read_record, record_path
 
 TOOL = osp.join(osp.dirname(osp.abspath(__file__)), 'task_protocol.py')
 
@@ -106,20 +109,34 @@ def _stop(process: subprocess.Popen) -> None:
             return
 
 
+def recorded(records: str, unit: Unit) -> Tuple[bool, Optional[str]]:
+    """Whether ``unit`` has a record in ``records`` that reads
+    (:func:`~mmfusenas.evaluation.task_records.read_record`, the checks of
+    the report), and why not when its file is there but does not read
+    (the file and the reason named)."""
+    try:
+        return read_record(record_path(records, unit.row,
+                                       unit.seed)) is not None, None
+    except ValueError as err:
+        return False, str(err)
+
+
 def run(args: argparse.Namespace) -> List[dict]:
     """Run the queue; one dict per unit: ``unit``, ``status`` (recorded
-    earlier, recorded, failed (rc N), stopped at the deadline, not started)
-    and ``seconds``."""
+    earlier, recorded, failed (rc N), failed (the unreadable record named,
+    with why), stopped at the deadline, not started) and ``seconds``."""
     start = time.monotonic()
     end = None if args.deadline is None else start + args.deadline
     os.makedirs(args.work_root, exist_ok=True)
     out, waiting, running = [], [], {}
 
-    def record(unit: Unit) -> str:
-        return osp.join(args.records, unit.row, f'seed_{unit.seed}.json')
-
     for unit in read_queue(args.queue):
-        if osp.isfile(record(unit)):
+        done, damaged = recorded(args.records, unit)
+        if damaged:  # neither recorded nor trained over: a person decides
+            out.append(dict(unit=unit.name, status=f'failed ({damaged})',
+                            seconds=0.0))
+            print(f'{unit.name}: {out[-1]["status"]}', flush=True)
+        elif done:
             out.append(dict(unit=unit.name, status='recorded earlier',
                             seconds=0.0))
         else:
@@ -149,10 +166,12 @@ def run(args: argparse.Namespace) -> List[dict]:
                 if process.poll() is None:
                     _stop(process)
                     status = 'stopped at the deadline'
-                elif process.returncode or not osp.isfile(record(unit)):
+                elif process.returncode:
                     status = f'failed (rc {process.returncode})'
                 else:
-                    status = 'recorded'
+                    done, damaged = recorded(args.records, unit)
+                    status = 'recorded' if done else \
+                        f'failed ({damaged or "rc 0, no record"})'
                 log.close()
                 del running[unit]
                 out.append(dict(unit=unit.name, status=status,
