@@ -1,5 +1,5 @@
 # Cooperative search of the LLVIP chain (scene, N_F ops, neck); backbone
-# frozen (needs its local ImageNet checkpoint) (docs/methods/compose.md)
+# trained from scratch (docs/methods/compose.md)
 _base_ = [
     './chain_retinanet_llvip.py', '../_base_/models/chain_search_space.py',
     '../_base_/schedules/tim_task_search_optim.py'
@@ -30,7 +30,9 @@ model = dict(
     strategy=_base_.chain_search_strategy,
     parts=_base_.chain_search_parts,
     space_path='',
-    frozen_modules=['detector.backbone'])
+    # from scratch, trained; with ImageNet weights in init_cfg set
+    # frozen_modules=['detector.backbone']
+    frozen_modules=[])
 
 search_scale = (320, 256)
 search_pipeline = [

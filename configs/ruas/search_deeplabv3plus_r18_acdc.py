@@ -33,8 +33,9 @@ model = dict(
     scene_losses=['scene.*'],
     task_losses=['decode.loss_*', 'aux.loss_*'],
     space_path='',
-    # RUAS fixes the pre-trained backbone; search it too: frozen_modules=[]
-    frozen_modules=['segmentor.backbone'],
+    # RUAS fixes its pre-trained backbone; with ImageNet weights in init_cfg
+    # set frozen_modules=['segmentor.backbone'] (from scratch: trained)
+    frozen_modules=[],
     task_update_interval=1)
 
 # the 400 search images: splits/train_search.txt (weights) and

@@ -41,8 +41,9 @@ model = dict(
     task_losses=['loss_cls', 'loss_bbox'],
     # one genotype of the whole model; the retrain config rebuilds each part
     space_path='',
-    # RUAS fixes the pre-trained backbone; search it too: frozen_modules=[]
-    frozen_modules=['detector.backbone'],
+    # RUAS fixes its pre-trained backbone; with ImageNet weights in init_cfg
+    # set frozen_modules=['detector.backbone'] (from scratch: trained)
+    frozen_modules=[],
     task_update_interval=1)
 
 # the search images split into train_search.txt (weights) and

@@ -38,8 +38,8 @@ model = dict(
     scene_losses=['scene.*'],
     task_losses=['loss_cls', 'loss_bbox'],
     space_path='',
-    # RUAS fixes the pre-trained backbone; search it too: frozen_modules=[]
-    frozen_modules=['detector.backbone'],
+    # the toy backbone has no pre-trained weights; frozen, it gives no signal
+    frozen_modules=[],
     task_update_interval=1)
 
 train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))

@@ -34,7 +34,9 @@ model = dict(
     # DARTS first order (the toy control's winner); TIM's IAS: IASStrategy,
     # arch_update_interval=20
     strategy=dict(type='DartsFirstOrderStrategy'),
-    frozen_modules=['segmentor.backbone'],
+    # TIM fixes its pre-trained backbone; with ImageNet weights in init_cfg
+    # set frozen_modules=['segmentor.backbone'] (from scratch: trained)
+    frozen_modules=[],
     arch_update_interval=1)
 
 train_dataloader = dict(dataset=dict(ann_file='splits/search_weights.txt'))

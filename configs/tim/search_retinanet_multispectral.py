@@ -23,7 +23,9 @@ model = dict(
                 feat_channels=64))),
     space_path='detector.neck',
     strategy=dict(type='IASStrategy'),
-    frozen_modules=['detector.backbone'],
+    # TIM fixes its pre-trained backbone; with ImageNet weights in init_cfg
+    # set frozen_modules=['detector.backbone'] (from scratch: trained)
+    frozen_modules=[],
     arch_update_interval=20)
 
 fusion_epochs = 40

@@ -23,9 +23,10 @@ model = dict(
             depth=18,
             num_stages=4,
             out_indices=(1, 2, 3),
-            frozen_stages=1,
+            # ImageNet init_cfg: mmdet's frozen_stages=1, norm_eval=True
+            frozen_stages=-1,
             norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=True,
+            norm_eval=False,
             style='pytorch',
             # from scratch; pretrained: a local checkpoint (nothing downloads)
             init_cfg=None),
