@@ -88,6 +88,46 @@ def test_an_mmcv_of_the_other_kind_is_rebuilt(tmp_path):
                      f'{wheels} mmcv==2.1.0']
 
 
+@pytest.mark.skipif(os.name != 'posix', reason='a shell script')
+def test_an_mmcv_whose_ops_do_not_import_is_rebuilt(tmp_path):
+    """mmcv 2.1.0 installed but ``import mmcv.ops`` failing (built for
+    another torch, e.g. from pip's cache): a plain ``pip install
+    mmcv==2.1.0`` would keep it, so it is removed and built without pip's
+    cache, from source unless MMCV_WHEELS names a folder."""
+    calls, out = _mmcv_calls(tmp_path, 'broken cpu')
+    assert 'mmcv.ops does not import: rebuilding' in out
+    assert calls == ['-m pip uninstall -y mmcv',
+                     '-m pip install --no-build-isolation --no-cache-dir '
+                     'mmcv==2.1.0']  # not the shared CPU wheels
+    (tmp_path / 'calls.txt').unlink()
+    wheels = tmp_path / 'wheels'
+    wheels.mkdir()
+    calls, _ = _mmcv_calls(tmp_path, 'broken cpu', MMCV_WHEELS=str(wheels))
+    assert calls[1] == ('-m pip install --no-build-isolation --no-cache-dir '
+                        f'--find-links {wheels} mmcv==2.1.0')
+
+
+@pytest.mark.skipif(os.name != 'posix', reason='a shell script')
+def test_the_script_fails_when_mmcv_ops_do_not_import(tmp_path):
+    """The last check imports ``mmcv.ops`` (importing mmfusenas checks only
+    versions): when it fails the script exits non-zero, says what to do and
+    never reaches its "ready" line."""
+    fake = tmp_path / 'python'
+    fake.write_text('#!/bin/sh\n'
+                    'case "$*" in *get_compiling_cuda_version*) '
+                    'echo "ok cpu";; "-c import mmcv.ops") exit 1;; esac\n'
+                    'echo "$*"\n'
+                    'exit 0\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = dict(os.environ, PYTHON=str(fake))
+    out = subprocess.run(['bash', osp.join(REPO_ROOT, 'tools', 'install.sh')],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "error: 'import mmcv.ops' fails" in out.stderr
+    assert 'Run tools/install.sh again' in out.stderr
+    assert 'import mmfusenas' not in out.stdout  # the "ready" line
+
+
 def _setuptools_calls(tmp_path, **env):
     log = tmp_path / 'calls.txt'
     if log.exists():
