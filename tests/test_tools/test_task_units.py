@@ -164,6 +164,11 @@ def test_an_interrupted_queue_leaves_no_unit_running(
     ('ir 0\nir 0 --x', r'a unit is queued twice: \[\'ir_0\'\]'),
     ('ir 0\nvi 1 --tag "a b', r'queue\.txt:2: No closing quotation in '
      '\'vi 1 --tag "a b\''),
+    ('ir 0 --methods vi', r"queue\.txt:1: row 'ir' is none of the rows its "
+     r"options record \(\['vi'\]\)"),
+    ('tim 0 --methods ir --joint tim=a.py\ntwin 0 --methods=ir --joint '
+     'tim=a.py', r"queue\.txt:2: row 'twin' is none of the rows its options "
+     r"record \(\['ir', 'tim'\]\)"),
 ])
 def test_a_bad_queue_is_named(units, tmp_path, line, error):
     with pytest.raises(ValueError, match=error):

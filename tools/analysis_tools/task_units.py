@@ -28,7 +28,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from mmfusenas.evaluation.task_records import read_record, record_path
 
@@ -43,6 +43,24 @@ class Unit(NamedTuple):
     @property
     def name(self) -> str:
         return f'{self.row}_{self.seed}'
+
+
+def unit_rows(args: Sequence[str]) -> Optional[List[str]]:
+    """The rows a unit's protocol options record: its ``--methods`` and the
+    NAME of each ``--joint NAME=CONFIG``; None without ``--methods`` (the
+    protocol's default inputs)."""
+    rows, option = [], None
+    for word in args:
+        if word.startswith('--'):
+            option, _, word = word.partition('=')
+            if not word:
+                continue
+        if option == '--methods':
+            rows.append(word)
+        elif option == '--joint':
+            rows.append(word.split('=', 1)[0])
+    return rows if '--methods' in (w.partition('=')[0] for w in args) \
+        else None
 
 
 def read_queue(path: str) -> List[Unit]:
@@ -60,6 +78,12 @@ def read_queue(path: str) -> List[Unit]:
             if len(words) < 2 or not words[1].isdigit():
                 raise ValueError(f'{path}:{number}: expected ROW SEED '
                                  f'ARGS..., got {line.strip()!r}')
+            rows = unit_rows(words[2:])
+            if rows is not None and words[0] not in rows:
+                raise ValueError(
+                    f'{path}:{number}: row {words[0]!r} is none of the rows '
+                    f'its options record ({rows}), so its record would '
+                    f'never be found: {line.strip()!r}')
             units.append(Unit(words[0], int(words[1]), tuple(words[2:])))
     names = [u.name for u in units]
     if len(set(names)) != len(names):
