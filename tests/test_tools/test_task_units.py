@@ -21,6 +21,7 @@ FAKE = textwrap.dedent('''
     p.add_argument('--sleep', type=float, default=0)
     p.add_argument('--fail', action='store_true'); p.add_argument('--data')
     p.add_argument('--damaged', action='store_true')
+    p.add_argument('--methods', nargs='+'); p.add_argument('--joint')
     a = p.parse_args()
     began = time.time()
     with open(a.work_dir + '.pid', 'w') as f:
@@ -90,6 +91,22 @@ def test_units_run_side_by_side_and_recorded_ones_are_skipped(units,
     assert osp.isfile(tmp_path / 'work' / 'max_0.log')
     assert units.main([str(tmp_path / 'queue.txt'), '--records', out,
                        '--work-root', str(tmp_path / 'work')]) == 1
+
+
+def test_units_training_one_row_and_seed_run_one_after_the_other(units,
+                                                                 tmp_path):
+    """``tim 0`` trains its input ``ir`` seed 0 too, so it waits for the
+    unit ``ir 0`` (and then takes ir from its record); ``vi 0`` runs beside
+    them."""
+    results, out = _run(units, tmp_path, '''
+        ir 0 --row ir --methods ir --sleep 1.0
+        tim 0 --row tim --methods ir --joint tim=a.py --sleep 0.2
+        vi 0 --row vi --methods vi --sleep 1.0
+    ''', '--jobs', '2')
+    assert {r['status'] for r in results} == {'recorded'}
+    ir, tim, vi = (_record(out, r, 0) for r in ('ir', 'tim', 'vi'))
+    assert tim['began'] >= ir['ended']
+    assert vi['began'] < ir['ended'] and ir['began'] < vi['ended']
 
 
 def test_a_record_that_does_not_read_fails_its_unit(units, tmp_path,

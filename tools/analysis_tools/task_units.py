@@ -9,7 +9,8 @@ own protocol options; ``#`` starts a comment)::
 
 A unit whose record ``RECORDS/ROW/seed_SEED.json`` reads (the checks of
 ``task_report.py``) is skipped; one that does not is failed, named. The
-others start in queue order, ``--jobs`` at a time, each in its own work dir
+others start in queue order, ``--jobs`` at a time (a unit that would train
+a row and seed a running unit trains waits for it), each in its own work dir
 with its own log (``WORK_ROOT/ROW_SEED``), while at least ``--unit-seconds``
 are left before ``--deadline``; a unit still running at the deadline is
 stopped and leaves no record. Options after ``--`` go to every unit (e.g.
@@ -145,6 +146,13 @@ def recorded(records: str, unit: Unit) -> Tuple[bool, Optional[str]]:
         return False, str(err)
 
 
+def _shares_a_run(unit: Unit, others) -> bool:
+    """Whether ``unit`` trains a row of one of ``others`` at its seed."""
+    rows = set(unit_rows(unit.args) or [unit.row])
+    return any(o.seed == unit.seed and rows & set(unit_rows(o.args) or
+                                                  [o.row]) for o in others)
+
+
 def run(args: argparse.Namespace) -> List[dict]:
     """Run the queue; one dict per unit: ``unit``, ``status`` (recorded
     earlier, recorded, failed (rc N), failed (the unreadable record named,
@@ -168,9 +176,14 @@ def run(args: argparse.Namespace) -> List[dict]:
     try:
         while waiting or running:
             now = time.monotonic()
-            while waiting and len(running) < args.jobs and (
+            while len(running) < args.jobs and (
                     end is None or end - now >= args.unit_seconds):
-                unit = waiting.pop(0)
+                # units that would train the same row and seed wait
+                free = [u for u in waiting if not _shares_a_run(u, running)]
+                if not free:
+                    break
+                unit = free[0]
+                waiting.remove(unit)
                 work = osp.join(args.work_root, unit.name)
                 cmd = [sys.executable, TOOL, *args.protocol_args,
                        '--records', args.records, '--work-dir', work,
