@@ -323,6 +323,44 @@ def test_state_hash_sees_every_tensor(bench):
     assert bench.state_sha256(dict(state, w=torch.zeros(3).double())) != same
 
 
+def _checkout(root, genotype='normal: [a]\n'):
+    """A config that names its genotype and a data folder by its own
+    location, in ``root/configs/``."""
+    folder = root / 'configs'
+    folder.mkdir(parents=True)
+    (folder / 'g.yaml').write_text(genotype)
+    (folder / 'fuse.py').write_text(
+        "model = dict(type='ImageFusor', fusion_net=dict(\n"
+        "    type='MaxAbsRuleFusion', genotype='{{fileDirname}}/g.yaml'))\n"
+        "ann_root = '{{fileDirname}}/../data/'\n"
+        "test_dataloader = dict(dataset=dict(pipeline=[\n"
+        "    dict(type='LoadPairedImages'), dict(type='PackFusionInputs')]))\n")
+    return str(folder / 'fuse.py')
+
+
+def test_config_hashes_follow_the_content_not_the_checkout(bench,
+                                                           tmp_path):
+    """The same config read from two checkouts hashes the same (the
+    ``{{fileDirname}}`` paths left out); an edited genotype file changes
+    the hash. The same for a run's config_sha256 (a joint run's
+    ``task_init`` and data folder left out too)."""
+    from mmengine.config import Config
+    a, b = _checkout(tmp_path / 'a'), _checkout(tmp_path / 'b')
+    c = _checkout(tmp_path / 'c', genotype='normal: [b]\n')
+    fused = [bench.fusion_config_sha256(x, {}) for x in (a, b, c)]
+    assert fused[0] == fused[1] != fused[2]
+
+    def run(config, seed):
+        cfg = Config.fromfile(config)
+        cfg.model.task_init = str(tmp_path / 'w' / 'init' / f'seed_{seed}')
+        cfg.test_dataloader = dict(dataset=dict(
+            data_root=str(tmp_path / f'data{seed}'), ann_file='x'))
+        cfg.test_evaluator, cfg.randomness = {}, dict(seed=seed)
+        return bench.config_sha256(cfg, str(tmp_path / 'w'))
+
+    assert run(a, 0) == run(b, 1) != run(c, 0)
+
+
 JOINT = osp.join('configs', 'tim', 'retinanet_ivif_msrs.py')
 
 

@@ -593,9 +593,31 @@ def fusion_config_sha256(config: str, cfg_options: Optional[dict]) -> str:
         FileNotFoundError: ``config`` is missing.
     """
     cfg = load_config(config, cfg_options or None)
-    made_by = dict(model=cfg.model, pipeline=test_pipeline_cfg(cfg))
+    made_by = with_named_files(dict(model=cfg.model.to_dict(),
+                                    pipeline=test_pipeline_cfg(cfg)))
     text = json.dumps(made_by, sort_keys=True, default=str)
+    text = _CHECKOUT.sub('"<repository>/configs/', text)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def with_named_files(plain: dict) -> dict:
+    """``plain`` (a config as plain dicts) with the SHA-256 of each YAML file
+    it names (a genotype, a search space) under ``named_files``, when it
+    names any: an edited genotype changes the hash."""
+    found = {}
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and node.endswith(('.yaml', '.yml')) \
+                and osp.isfile(node):
+            found[node] = file_sha256(node)
+
+    walk(plain)
+    return dict(plain, named_files=found) if found else plain
 
 
 def method_sources(method) -> Tuple[str, ...]:
@@ -791,7 +813,7 @@ def hashed_config(cfg: Config, work_dir: str) -> str:
     # made before MMEngine's stock Runner hashed them, which stay valid
     plain.update(_HASHED_RUNTIME)
     (plain.get('default_hooks') or {}).pop('checked_load', None)
-    text = json.dumps(plain, sort_keys=True, default=str)
+    text = json.dumps(with_named_files(plain), sort_keys=True, default=str)
     text = text.replace(osp.abspath(work_dir), WORK_KEY)
     return _CHECKOUT.sub('"<repository>/configs/', text)
 
