@@ -64,10 +64,10 @@ computed, so a failed run writes nothing.
 
 ``--merge RECORD`` adds a model to a committed table without measuring the
 other methods again: the rows of ``RECORD`` (an earlier ``--results-json``
-record of the same preset, metrics and pair counts) for the methods this
-run does not measure are copied before this run's rows, every row is
-ranked again over the union, and the record names the merged record, its
-command and commit (``merged``)::
+record of the same preset, metrics, pair counts, cost size and threads) for
+the methods this run does not measure are copied before this run's rows,
+every row is ranked again over the union, and the record names the merged
+record, its command and commit (``merged``)::
 
     python benchmarks/bench_fusion_real.py --datasets TNO RoadScene \\
         --methods TIM --checkpoint TIM=CONFIG:CKPT \\
@@ -202,7 +202,9 @@ def run(args: argparse.Namespace) -> dict:
     for path in (args.out, args.figure, args.results_json):
         if path:
             check_writable(path)
-    merge_record = read_record(args.merge, metrics) if args.merge else None
+    merge_record = read_record(
+        args.merge, metrics, cost_size=args.cost_size,
+        threads=args.threads) if args.merge else None
     folders = dataset_folders(args)
     check_inputs(folders, args.max_pairs)
     torch.set_num_threads(args.threads)

@@ -310,12 +310,24 @@ def run_method(model: torch.nn.Module, folders: Dict[str, str],
     return mean, images
 
 
-def read_record(path: str, metrics: Sequence[str]) -> dict:
+def read_record(path: str, metrics: Sequence[str],
+                cost_size: Optional[Sequence[int]] = None,
+                threads: Optional[int] = None) -> dict:
     """The ``--results-json`` record at ``path`` (for ``--merge``).
+
+    Args:
+        path (str): the record.
+        metrics (Sequence[str]): this run's metrics, in order.
+        cost_size (Sequence[int], optional): this run's ``--cost-size``;
+            given, the record's ``cost_size`` must equal it (its GFLOPs
+            and ms are measured at that size).
+        threads (int, optional): this run's ``--threads``; given, the
+            record's (``machine.threads``) must equal it (its ms).
 
     Raises:
         ValueError: ``path`` is not valid JSON, not a record, or uses
-            another preset or metrics than this run (all named).
+            another preset, metrics, cost size or thread count than this
+            run (all named).
     """
     with open(path, encoding='utf-8') as f:
         try:
@@ -334,13 +346,28 @@ def read_record(path: str, metrics: Sequence[str]) -> dict:
             f'--merge {path}: preset {record["preset"]!r} / metrics '
             f'{record["metrics"]} differ from this run\'s {PRESET!r} / '
             f'{list(metrics)}')
+    machine = record.get('machine')
+    checks = (('cost_size', '--cost-size', record.get('cost_size'),
+               None if cost_size is None else [int(n) for n in cost_size]),
+              ('machine.threads', '--threads',
+               machine.get('threads') if isinstance(machine, dict) else None,
+               threads))
+    for key, option, was, now in checks:
+        if now is not None and was != now:
+            raise ValueError(
+                f'--merge {path}: the record\'s {key} '
+                f'{"(not recorded)" if was is None else was} differs from '
+                f'this run\'s {option} {now}: its GFLOPs / ms were '
+                'measured otherwise; use a record made with the same '
+                f'{option}')
     return record
 
 
 def merge_rows(result: Dict[str, dict], record: dict, path: str) -> dict:
     """Put the rows of ``record`` (:func:`read_record`) for the methods
     ``result`` lacks before this run's rows, per dataset of ``result``
-    (their ranks are recomputed by :func:`~mmfusenas.evaluation.fusion_files.add_ranks`); returns
+    (their ranks are recomputed by
+    :func:`~mmfusenas.evaluation.fusion_files.add_ranks`); returns
     ``{'record', 'command', 'commit'}`` of the record.
 
     Raises:

@@ -366,6 +366,68 @@ def test_unreadable_cache_is_a_clear_error(fake_timer, tmp_path):
     assert json.loads(cache.read_text())['format'].startswith('mmfusenas')
 
 
+def test_flops_cache_is_shared_across_machines_latency_cache_is_not(
+        fake_timer, tmp_path, monkeypatch):
+    """A FLOPs table does not depend on the device (CPU model, threads):
+    its cache holds none and is loaded on another machine; a latency
+    table's cache is stale there, naming the device."""
+    net, arch = bound(chain_space())
+    x = torch.rand(1, 2, 8, 8)
+    flops, latency = str(tmp_path / 'flops.json'), str(tmp_path / 'lat.json')
+    first = build_latency_table(net, arch, x, cache_file=flops,
+                                metric='flops')
+    build_latency_table(net, arch, x, cache_file=latency)
+    assert 'device' not in json.load(open(flops))['context']
+    assert 'device' in json.load(open(latency))['context']
+    timed = fake_timer.calls
+    monkeypatch.setattr(latency_module, 'device_name',
+                        lambda device: 'Other CPU (7 threads)')
+    again = build_latency_table(net, arch, x, cache_file=flops,
+                                metric='flops')
+    assert again.origin == f'loaded from {flops}'
+    for key in first:
+        assert torch.equal(first[key], again[key])
+    stale = build_latency_table(net, arch, x, cache_file=latency)
+    assert "device: cached" in stale.origin and \
+        "now 'Other CPU (7 threads)'" in stale.origin
+    assert fake_timer.calls > timed
+
+
+def test_path_cost_cache_without_latency_is_shared_across_machines(
+        tmp_path, monkeypatch):
+    """``path_costs.json`` of params / FLOPs alone (``measure_latency=
+    False``) is loaded on another CPU or thread count, and so is one
+    written with the device before; with latency the device stays in the
+    key."""
+    from mmfusenas.search.estimators import PathCostTable
+    from mmfusenas.search.estimators import path_cost_table as module
+    model = dict(type='DCNASCostModel', num_features=4, num_blocks=1,
+                 input_size=(16, 16))
+    cache = str(tmp_path / 'path_costs.json')
+    first = PathCostTable(model, cache_file=cache, measure_latency=False)
+    cheapest = first.cost(first.cost_model.cheapest_choices())
+    data = json.load(open(cache))
+    assert 'device' not in data['context']
+    monkeypatch.setattr(module, 'device_name',
+                        lambda device: 'Other CPU (7 threads)')
+    again = PathCostTable(model, cache_file=cache, measure_latency=False)
+    assert again.origin == f'loaded from {cache}'
+    assert json.dumps(again.entries) == json.dumps(first.entries)  # nan
+    # a cache written with the device (before) is loaded as well
+    data['context']['device'] = 'Old CPU (1 thread)'
+    with open(cache, 'w') as f:
+        json.dump(data, f)
+    old = PathCostTable(model, cache_file=cache, measure_latency=False)
+    assert old.origin == f'loaded from {cache}'
+    costs = old.cost(old.cost_model.cheapest_choices())
+    assert (costs['params'], costs['flops']) == (cheapest['params'],
+                                                 cheapest['flops'])
+    # timed: the device is part of the key
+    timed = PathCostTable(model, cache_file=cache, measure_latency=True)
+    assert timed.context['device'] == 'Other CPU (7 threads)'
+    assert 'stale' in timed.origin and 'device: cached' in timed.origin
+
+
 # ------------------------------------------------------------- constraints
 def test_impossible_budget_fails_fast_with_a_clear_error():
     costs = dict(a=torch.tensor([1., 2.]), b=[3., 5.], c=[0.5, 9.])

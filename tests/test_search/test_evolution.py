@@ -1,5 +1,7 @@
 """EvolutionSearcher: beats random sampling within the budget, resumes
-exactly, fails fast on an impossible budget, scores canonical paths once."""
+exactly (only a state made by the same scores and options), fails fast on
+an impossible budget, scores canonical paths once."""
+import json
 import random
 
 import pytest
@@ -8,7 +10,8 @@ import torch
 from mmfusenas.models.gisr import DCNASNet, dcnas_space
 from mmfusenas.models.mutables import random_choices
 from mmfusenas.search.estimators import ResourceConstraintError
-from mmfusenas.search.strategies import EvolutionSearcher
+from mmfusenas.search.strategies import EvolutionSearcher, evolution
+from helpers import LogCapture
 
 
 def _toy_space():
@@ -98,3 +101,59 @@ def test_canonical_paths_are_scored_once():
                             init_population=[path, canon])
     evo.run()
     assert len(calls) == 4 and len(evo.scores) == 4
+
+
+def test_evolution_resumes_only_a_state_made_alike(tmp_path):
+    from mmengine.logging import MMLogger
+    cap = LogCapture()
+    MMLogger.get_instance('evolution_made_by').addHandler(cap)
+    state = str(tmp_path / 'state.json')
+    kw = dict(population_size=6, top_k=2, num_mutation=3, num_crossover=3,
+              seed=1, state_file=state)
+    calls = []
+
+    def search(score, max_iters=2, **made_by):
+        cap.messages.clear()
+        evo = EvolutionSearcher(
+            _toy_space(), lambda p: calls.append(1) or score(p),
+            max_iters=max_iters, **dict(kw, **made_by))
+        return evo.run()
+
+    old = dict(made_by=dict(weights_sha256='w1', metric='gisr/RMSE'))
+    top = search(_score, **old)
+    n = len(calls)
+    # unchanged: resumed, nothing scored again; a longer search continues
+    assert search(_score, **old) == top and len(calls) == n
+    assert any('resumed at generation 2' in m for m in cap.messages)
+    search(_score, max_iters=3, **old)
+    assert len(calls) == n + 6
+    # the supernet retrained (other weights): the old top-k is not served
+    calls.clear()
+    new = search(lambda p: -_score(p), max_iters=3,
+                 made_by=dict(old['made_by'], weights_sha256='w2'))
+    assert len(calls) == 18 and new[0][0] == -_score(new[0][1])
+    assert f'evolution: {state}: saved weights_sha256 differ(s) from this ' \
+        'search; starting afresh' in cap.messages
+    with open(state) as f:
+        assert json.load(f)['made_by']['weights_sha256'] == 'w2'
+    # another searcher option or metric: named, started afresh
+    calls.clear()
+    search(_score, made_by=dict(weights_sha256='w2', metric='gisr/MAE'),
+           mutate_prob=0.5)
+    assert len(calls) == 12
+    assert any('saved metric, mutate_prob differ(s)' in m
+               for m in cap.messages)
+    # the space, rule and budgets still refuse
+    with pytest.raises(ValueError, match='rule differs'):
+        search(_score, rule='greater')
+
+
+def test_loader_key_leaves_out_what_does_not_change_the_batches():
+    loader = dict(batch_size=1, dataset=dict(data_root='/w/one/val'))
+    key = evolution.loader_sha256(loader, '/w/one')
+    assert evolution.loader_sha256(
+        dict(loader, num_workers=4, persistent_workers=True), '/w/one') == key
+    assert evolution.loader_sha256(
+        dict(loader, dataset=dict(data_root='/w/two/val')), '/w/two') == key
+    assert evolution.loader_sha256(dict(loader, batch_size=2),
+                                   '/w/one') != key

@@ -2,6 +2,7 @@
 import json
 import os
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
@@ -178,8 +179,8 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
     pairs = _pairs(tmp_path / 'bad')
     ckpt = toy_ckpt
     if case == 'sizes':
-        cv2.imwrite(str(pairs / 'vi' / 'p1.png'), np.zeros((48, 60),
-                                                            np.uint8))
+        cv2.imwrite(str(pairs / 'vi' / 'p1.png'),
+                    np.zeros((48, 60), np.uint8))
     if case == 'corrupt':
         (pairs / 'vi' / 'p1.png').write_bytes(b'\x89PNG\r\n\x1a\n broken')
     if case == 'truncated':  # a valid header, undecodable data
@@ -198,7 +199,8 @@ def test_bad_input_names_the_file_and_writes_nothing(bench, toy_ckpt,
     expected = {
         'sizes': osp.join('vi', 'p1.png'),
         'corrupt': osp.join('vi', 'p1.png'),
-        'truncated': 'cannot decode image ' + repr(str(pairs / 'vi' / 'p1.png')),
+        'truncated':
+        'cannot decode image ' + repr(str(pairs / 'vi' / 'p1.png')),
         'checkpoint': 'checkpoint file not found: ' + ckpt,
     }[case]
     assert expected in err
@@ -289,6 +291,36 @@ def test_merge_rows_hand_case(bench):
                        r'on 2 pairs, this run on \[3\]'):
         bench.merge_rows({'TNO': {'new': {'EN': 1.0, 'pairs': 3}}}, record,
                          'rec.json')
+
+
+def test_read_record_refuses_another_cost_size_or_threads(tmp_path):
+    """--merge: rows whose GFLOPs / ms were measured at another
+    --cost-size or thread count are refused, naming the record and key;
+    the same ones (or unchecked) are read."""
+    metrics = ['EN', 'SD']
+    rec = tmp_path / 'rec.json'
+    rec.write_text(json.dumps(dict(
+        command='python x', commit='0' * 40, preset=fusion_real.PRESET,
+        metrics=metrics, cost_size=[480, 640], machine=dict(threads=1),
+        result={})))
+    read = fusion_real.read_record
+    assert read(str(rec), metrics, cost_size=(480, 640), threads=1)
+    assert read(str(rec), metrics)  # nothing to compare
+    with pytest.raises(ValueError, match=rf"--merge {re.escape(str(rec))}: "
+                       r"the record's cost_size \[480, 640\] differs from "
+                       r"this run's --cost-size \[32, 32\]"):
+        read(str(rec), metrics, cost_size=(32, 32), threads=1)
+    with pytest.raises(ValueError, match=r"the record's machine.threads 1 "
+                       r"differs from this run's --threads 2"):
+        read(str(rec), metrics, cost_size=(480, 640), threads=2)
+    record = json.loads(rec.read_text())
+    del record['machine'], record['cost_size']
+    rec.write_text(json.dumps(record))
+    for kwargs, key in ((dict(cost_size=(480, 640)), 'cost_size'),
+                        (dict(threads=1), 'machine.threads')):
+        with pytest.raises(ValueError,
+                           match=rf"record's {key} \(not recorded\)"):
+            read(str(rec), metrics, **kwargs)
 
 
 def test_merge_end_to_end_and_bad_record(bench, toy_ckpt, tmp_path, capsys):

@@ -5,17 +5,23 @@ Checked: the table's shape (base rows + one row per cell), each cell
 ranked against the base rows alone (hand-checked ranks), the goal and the
 reproduction ratios, the resume (stored scores reused, trained cells not
 trained again), weights-only export that loads into the inference config,
-and the errors for unknown cells and mismatched pair counts. The cache:
-a cell is trained again when its config, loss set, seed, budget or training
-data changed, scored again when its checkpoint, test data, --data-root,
-preset or scoring code changed, and a damaged scores.json is named and
-scored again, never reported. Training is a stand-in (tools/train.py is
-replaced by a function writing the checkpoint and counting its calls).
+and the errors for unknown cells, mismatched pair counts and a merged
+record of another cost size or thread count. The cache: a cell is trained
+again when its config, a file the config names (genotype), loss set, seed,
+budget or training data changed, not when the checkout moved; scored again
+when its checkpoint, test data, preset or scoring code changed (every
+module on the scoring path is hashed), not when --data-root moved; a
+damaged scores.json is named and scored again, never reported. Training
+is a stand-in (tools/train.py is replaced by a function writing the
+checkpoint and counting its calls).
 """
 import argparse
+import inspect
 import json
 import os.path as osp
+import re
 import shutil
+import types
 
 import cv2
 import numpy as np
@@ -49,15 +55,17 @@ def _pairs(root):
                         rng.integers(0, 256, shape, dtype=np.uint8))
 
 
-def _record(path, grid, metrics, pairs=2):
+def _record(path, grid, metrics, pairs=2, cost_size=(48, 56), threads=1):
     """A stand-in base record: 'mean' best on every metric, 'SeAFusion'
-    second (value 2 / 1), 'max' worst (value 0 / -1)."""
+    second (value 2 / 1), 'max' worst (value 0 / -1); its cost measured at
+    ``cost_size`` with ``threads`` (as :func:`_args`)."""
     rows = {}
     for name, value in (('mean', 1e6), ('SeAFusion', 1e5), ('max', -1e6)):
         rows[name] = {m: value for m in metrics}
         rows[name].update(pairs=pairs, params=0, flops=0, latency_ms=0.0)
     record = dict(command='stand-in', commit='0' * 40,
                   preset=grid.fusion_real.PRESET, metrics=metrics,
+                  cost_size=list(cost_size), machine=dict(threads=threads),
                   result={'TNO': rows})
     path.write_text(json.dumps(record))
 
@@ -200,6 +208,33 @@ def test_errors(grid, tmp_path, trained):
         grid.run(grid.parse_args(bad))
 
 
+def test_merged_record_of_another_cost_size_or_threads_is_refused(
+        grid, tmp_path, trained):
+    """The base rows' GFLOPs / ms sit beside the cells': measured at the
+    same --cost-size and --threads, else an error naming the record and
+    key before any cell trains."""
+    metrics = list(grid.resolve_metrics(grid.fusion_real.PRESET, None))
+    _pairs(tmp_path / 'data')
+    base = tmp_path / 'base.json'
+    _record(base, grid, metrics, cost_size=(480, 640))
+    merge = f"--merge {re.escape(str(base))}: the record's "
+    with pytest.raises(ValueError, match=merge +
+                       r'cost_size \[480, 640\] differs from this run\'s '
+                       r'--cost-size \[48, 56\]'):
+        grid.run(grid.parse_args(_args(tmp_path)))
+    _record(base, grid, metrics, threads=2)
+    with pytest.raises(ValueError, match=merge +
+                       r'machine.threads 2 differs from this run\'s '
+                       r'--threads 1'):
+        grid.run(grid.parse_args(_args(tmp_path)))
+    record = json.loads(base.read_text())
+    del record['cost_size']
+    base.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r'cost_size \(not recorded\)'):
+        grid.run(grid.parse_args(_args(tmp_path, '--threads', '2')))
+    assert trained == []
+
+
 def test_train_files_of_a_config(grid):
     """The training set of a grid config: every file of its split."""
     root = osp.join(REPO, '..', 'shared', 'data', 'fusion', 'RoadScene221')
@@ -263,6 +298,111 @@ def test_cell_trained_again_when_its_inputs_change(grid, tmp_path, trained,
     assert len(trained) == 5 and stored()['seed'] == 1
 
 
+def test_cell_reused_from_a_moved_checkout_retrained_on_an_edited_genotype(
+        grid, tmp_path, trained, capsys):
+    """The configs' own paths (``{{ fileDirname }}``: the genotype, the
+    split lists) differ between checkouts but name the same files: a
+    trained cell is reused there; an edited genotype file (same path) is
+    trained again, named."""
+    name = osp.join('tim', 'tim_searched_ivif_roadscene221_cpu.py')
+    shutil.copytree(osp.join(REPO, 'configs'), tmp_path / 'a' / 'configs')
+    hashes = grid.FileHashes(str(tmp_path / 'work' / 'hashes.json'))
+    cell = tmp_path / 'work' / 'TIM-searched' / 'content'
+
+    def train(checkout, *extra):
+        capsys.readouterr()
+        grid.train_cell(
+            grid.parse_args(_args(tmp_path, *extra)),
+            str(tmp_path / checkout / 'configs' / name), 'TIM-searched',
+            'content', hashes)
+        return capsys.readouterr().out
+
+    train('a')
+    assert len(trained) == 1
+    assert str(tmp_path) not in (cell / 'cell.json').read_text()
+    # the checkout moved: the same inputs, the cell is reused
+    shutil.move(str(tmp_path / 'a'), str(tmp_path / 'b'))
+    assert 'changed' not in train('b')
+    assert len(trained) == 1 and not osp.exists(str(cell) + '.stale')
+    # the files the config names are in the key, from <repository>
+    key = json.loads((cell / 'cell.json').read_text())['key']
+    genotype = '<repository>/configs/tim/genotypes/' \
+        'tim_fusion_roadscene221_ias_s0.yaml'
+    assert genotype in key['config_files']
+    assert '<repository>/configs/_base_/datasets/splits/roadscene221/' \
+        'train.txt' in key['config_files']
+    # the genotype edited in place: trained again, the file named
+    path = tmp_path / 'b' / 'configs' / 'tim' / 'genotypes' / \
+        'tim_fusion_roadscene221_ias_s0.yaml'
+    path.write_text(path.read_text() + '# edited\n')
+    assert f'config_files[{genotype}] changed' in train('b')
+    assert len(trained) == 2 and osp.isdir(str(cell) + '.stale')
+    train('b')
+    assert len(trained) == 2
+    # --skip-training refuses it, naming the file
+    path.write_text(path.read_text() + '# again\n')
+    with pytest.raises(ValueError, match=re.escape(
+            f'config_files[{genotype}] changed')):
+        train('b', '--skip-training')
+
+
+def _scoring_path(entries):
+    """The functions of ``mmfusenas`` the ``entries`` call, transitively:
+    every global name (or module attribute) their code reads that is such
+    a function, or a dict / list holding some (``FUSION_PRESETS``)."""
+    def names(code):
+        out = set(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                out |= names(const)
+        return out
+
+    def functions(obj, depth=0):
+        if isinstance(obj, types.FunctionType):
+            yield inspect.unwrap(obj)
+        elif isinstance(obj, (dict, list, tuple)) and depth < 3:
+            for value in (obj.values() if isinstance(obj, dict) else obj):
+                yield from functions(value, depth + 1)
+
+    seen, todo = set(), list(entries)
+    while todo:
+        fn = todo.pop()
+        if fn in seen or not fn.__module__.startswith('mmfusenas'):
+            continue
+        seen.add(fn)
+        scope = fn.__globals__
+        for name in names(fn.__code__):
+            if name in scope:
+                todo += functions(scope[name])
+    return seen
+
+
+def test_scorer_files_cover_the_scoring_path(grid):
+    """Every module of a function the scoring (:func:`score_cell`, through
+    ``fusion_real``) calls, transitively, is hashed: moving a scoring
+    function to a module not listed fails here. The model (built by
+    ``init_model`` from the config and checkpoint) is hashed apart."""
+    code = grid.score_cell.__code__
+    entries = [getattr(grid.fusion_real, n) for n in code.co_names
+               if isinstance(getattr(grid.fusion_real, n, None),
+                             types.FunctionType)]
+    assert {f.__name__ for f in entries} >= {'run_method', 'measure_cost'}
+    listed = {osp.relpath(f, grid.ROOT) for pattern in grid.SCORER_FILES
+              for f in grid.glob.glob(osp.join(grid.ROOT, pattern),
+                                      recursive=True)}
+    path = {osp.relpath(inspect.getsourcefile(f), grid.ROOT)
+            for f in _scoring_path(entries)}
+    assert {'mmfusenas/benchmark/fusion_real.py',
+            'mmfusenas/evaluation/fusion_files.py',
+            'mmfusenas/evaluation/fusion_presets.py',
+            'mmfusenas/evaluation/functional/fusion.py'} <= path
+    assert sorted(path - listed) == []
+    # and nothing listed is missing from the checkout
+    for pattern in grid.SCORER_FILES:
+        assert grid.glob.glob(osp.join(grid.ROOT, pattern),
+                              recursive=True), pattern
+
+
 @pytest.fixture
 def scorer(grid, tmp_path, monkeypatch, trained):
     """Stand-in scoring of cell SeAFusion/content (every metric 1.0):
@@ -308,28 +448,29 @@ def test_cell_scored_again_when_its_inputs_change(grid, tmp_path, scorer,
     rows, _ = score(capsys=capsys)
     assert rows['TNO']['EN'] == 1.0 and len(calls) == 1
     assert score(capsys=capsys)[0] == rows and len(calls) == 1
-    # another --data-root, same files
+    # the same files under another --data-root: reused (the key holds no
+    # absolute path)
     shutil.copytree(tmp_path / 'data', tmp_path / 'data2')
     data2 = ('--data-root', str(tmp_path / 'data2'))
-    assert 'data_root changed' in score(*data2, capsys=capsys)[1]
-    assert len(calls) == 2
+    assert score(*data2, capsys=capsys)[0] == rows and len(calls) == 1
+    assert str(tmp_path) not in open(scorer.path).read()
     # other test images
     assert cv2.imwrite(str(tmp_path / 'data2' / 'TNO' / 'vi' / 'p2.png'),
                        np.zeros((48, 56, 3), np.uint8))
     assert 'test_data_sha256 changed' in score(*data2, capsys=capsys)[1]
-    assert len(calls) == 3
+    assert len(calls) == 2
     # another version of the scoring code, another preset
     scorer.code.write_text('version = 22\n')
     assert 'scorer_sha256 changed' in score(*data2, capsys=capsys)[1]
     monkeypatch.setattr(grid.fusion_real, 'PRESET', 'other')
     assert 'preset changed' in score(*data2, capsys=capsys)[1]
-    assert len(calls) == 5
+    assert len(calls) == 4
     score(*data2, capsys=capsys)
-    assert len(calls) == 5
+    assert len(calls) == 4
     # a retrained cell (another seed) is scored again: its old scores
     # were moved aside with it
     rows, _ = score(*data2, '--seed', '1', capsys=capsys)
-    assert len(calls) == 6 and rows['TNO']['EN'] == 1.0
+    assert len(calls) == 5 and rows['TNO']['EN'] == 1.0
     assert osp.isfile(osp.join(osp.dirname(scorer.path) + '.stale',
                                'scores.json'))
 

@@ -20,15 +20,18 @@ and metrics of ``benchmarks/bench_fusion_real.py`` (its scores are kept in
 
 The grid resumes, reusing only what was made from the same inputs. Before a
 cell trains, ``WORK/ARCH/LOSS/cell.json`` records its training key
-(:func:`train_key`: the sha256 of the dumped config and of the loss set,
-the seed, ``--max-iters`` and the sha256 of the training image files); a
+(:func:`train_key`: the sha256 of the config, read from
+``<repository>/configs/`` in any checkout, and of the files it names (a
+genotype, split lists), of the loss set, the seed, ``--max-iters`` and the
+sha256 of the training image files); a
 cell whose key matches is not trained again once ``iter_N.pth`` exists (a
 killed training continues from its last checkpoint, ``--resume``). A cell
 with another key, or none, is moved to ``WORK/ARCH/LOSS.stale`` and trained
 again (with ``--skip-training``: an error), naming what changed. Stored
 scores are reused while their key (:func:`score_key`: the checkpoint's
-sha256, the test image files' sha256, ``--data-root``, the options, the
-metric preset and the sha256 of the scoring code) matches and the file is
+sha256, the test image files' sha256 (paths relative to ``--data-root``),
+the options, the metric preset and the sha256 of the scoring code,
+:data:`SCORER_FILES`) matches and the file is
 whole (rows checksum, every metric finite); otherwise the cell is scored
 again, naming why. File hashes are cached by size and mtime in
 ``WORK/file_hashes.json``. Several processes may share one work dir on
@@ -36,9 +39,10 @@ disjoint ``--archs`` (each cell's training holds the work dir lock of
 ``tools/train.py``).
 
 Table: the rows of ``--merge`` (a ``bench_fusion_real.py --results-json``
-record: the classical rules and published networks, :data:`BASE_ROWS`)
-plus one row ``ARCH/LOSS`` per cell, ranked together (``result``). Each
-cell is also ranked against the base rows alone (``grid``: the cell's
+record: the classical rules and published networks, :data:`BASE_ROWS`;
+measured at this ``--cost-size`` and ``--threads``, else an error) plus
+one row ``ARCH/LOSS`` per cell, ranked together (``result``). Each cell
+is also ranked against the base rows alone (``grid``: the cell's
 metrics, ranks, mean rank and ``top2``, the number of metrics on which it
 ranks first or second); the **goal** reads these: a cell of a
 ``--goal-archs`` architecture with ``top2 >= 6`` on every dataset and a
@@ -79,6 +83,7 @@ from mmfusenas.apis import init_model  # noqa: E402
 from mmfusenas.evaluation.fusion_presets import resolve_metrics  # noqa
 from mmfusenas.utils.checkpoint import (checkpoint_state_dict,  # noqa
                                         read_checkpoint)
+from mmfusenas.utils.cache_keys import named_files, portable_sha256  # noqa
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.config import load_loss_set  # noqa: E402
 from mmfusenas.registry import DATASETS  # noqa: E402
@@ -340,17 +345,32 @@ def train_files(config: str) -> Tuple[str, List[str]]:
 
 def train_key(args: argparse.Namespace, config: str, loss: str,
               hashes: FileHashes) -> dict:
-    """What a cell's checkpoint is made from (kept in its ``cell.json``)."""
-    return dict(config_sha256=text_sha256(Config.fromfile(config).dump()),
+    """What a cell's checkpoint is made from (kept in its ``cell.json``):
+    no path of the checkout, so a cell is reused from any checkout."""
+    plain = Config.fromfile(config).to_dict()
+    # the files it names (a genotype, split lists; a relative one read from
+    # the repository root, where tools/train.py runs)
+    return dict(config_sha256=portable_sha256(plain),
+                config_files=named_files(plain, root=ROOT, sha256=hashes),
                 loss_set_sha256=text_sha256(load_loss_set(loss)),
                 seed=args.seed, max_iters=args.max_iters,
                 train_data_sha256=hashes.digest(*train_files(config)))
 
 
 def changed(stored: dict, key: dict) -> List[str]:
-    """The parts of ``key`` that differ from ``stored``."""
-    return [k for k in key if stored.get(k) != key[k]] + [
-        k for k in stored if k not in key]
+    """The parts of ``key`` that differ from ``stored`` (of a dict part,
+    its entries: ``part[name]``)."""
+    parts = []
+    for k, now in key.items():
+        was = stored.get(k)
+        if was == now:
+            continue
+        if isinstance(was, dict) and isinstance(now, dict):
+            parts += [f'{k}[{n}]' for n in sorted(set(was) | set(now))
+                      if was.get(n) != now.get(n)]
+        else:
+            parts.append(k)
+    return parts + [k for k in stored if k not in key]
 
 
 def stale_reason(info: str, key: dict) -> Optional[str]:
@@ -419,10 +439,22 @@ def train_cell(args: argparse.Namespace, config: str, arch: str, loss: str,
     return ckpt
 
 
-#: the scoring code: a change to any of these files rescores every cell
+#: the scoring code: a change to any of these files rescores every cell.
+#: The modules of the functions :func:`score_cell` scores and measures with
+#: (``fusion_real.run_method`` / ``measure_cost``: the inference path, the
+#: image and grey conversions, the metrics, the cost) and of those they
+#: call; the model (config, checkpoint) and the test files are hashed
+#: apart.
 SCORER_FILES: Tuple[str, ...] = (
-    'benchmarks/bench_fusion_real.py', 'tools/analysis_tools/eval_fusion.py',
-    'mmfusenas/evaluation/functional/**/*.py')
+    'mmfusenas/benchmark/fusion_real.py',
+    'mmfusenas/evaluation/fusion_files.py',
+    'mmfusenas/evaluation/fusion_presets.py',
+    'mmfusenas/evaluation/functional/**/*.py',
+    'mmfusenas/apis/inference.py',
+    'mmfusenas/engine/hooks/fused_image_save_hook.py',
+    'mmfusenas/search/estimators/resource_estimator.py',
+    'mmfusenas/utils/fileio.py',
+    'mmfusenas/utils/config_tree.py')
 
 
 def scorer_sha256(hashes: FileHashes) -> str:
@@ -441,7 +473,6 @@ def score_key(args: argparse.Namespace, ckpt: str, folders: dict,
         tests += [p for i in range(len(pairs))
                   for p in pairs.get_data_info(i)['img_path'].values()]
     return dict(checkpoint_sha256=hashes(ckpt), datasets=list(folders),
-                data_root=osp.abspath(args.data_root),
                 test_data_sha256=hashes.digest(args.data_root, tests),
                 max_pairs=args.max_pairs, metrics=list(metrics),
                 preset=fusion_real.PRESET, scorer_sha256=scorer_sha256(hashes),
@@ -730,7 +761,9 @@ def run(args: argparse.Namespace) -> dict:
         if path:
             check_writable(path)
     check_cells(args)
-    record = fusion_real.read_record(args.merge, metrics)
+    record = fusion_real.read_record(args.merge, metrics,
+                                     cost_size=args.cost_size,
+                                     threads=args.threads)
     ns = argparse.Namespace(pairs=None, datasets=args.datasets,
                             data_root=args.data_root)
     folders = fusion_real.dataset_folders(ns)

@@ -152,6 +152,8 @@ from mmfusenas.models.utils.module_checkpoint import \
     parse_module_init  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
     checkpoint_state_dict, find_resumable_checkpoint, read_checkpoint)
+from mmfusenas.utils.cache_keys import (  # noqa: E402
+    named_files, portable_json, portable_sha256, state_sha256)
 from mmfusenas.utils.cli_args import require_positive  # noqa: E402
 from mmfusenas.utils.distributed import unwrap  # noqa: E402
 from mmfusenas.utils.schedule import rescale_schedule  # noqa: E402
@@ -179,9 +181,6 @@ TEST = 'test'
 #: placeholders of the per-run entries in the shared config
 IMAGES_KEY, WORK_KEY, INIT_KEY, DATA_KEY = ('<images>', '<work-dir>',
                                             '<init>', '<data>')
-#: a path into a checkout's ``configs/`` (a config's own location, e.g.
-#: ``{{fileDirname}}``), hashed from ``<repository>/configs/`` on
-_CHECKOUT = re.compile(r'"/[^"]*/configs/')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 _RUNNER_IDS = itertools.count()
 
@@ -315,22 +314,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 # ------------------------------------------------------------ small helpers
-def state_sha256(state: Dict[str, torch.Tensor]) -> str:
-    """SHA-256 of a state dict: every tensor's name, dtype, shape and bytes,
-    in name order."""
-    digest = hashlib.sha256()
-    for name in sorted(state):
-        tensor = state[name]
-        digest.update(name.encode())
-        if not isinstance(tensor, torch.Tensor):
-            digest.update(repr(tensor).encode())
-            continue
-        tensor = tensor.detach().cpu().contiguous()
-        digest.update(f'{tensor.dtype}{tuple(tensor.shape)}'.encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
 def _config_key(path: str) -> str:
     """A config file by its path from the last ``configs/`` on (the same
     config of another checkout is the same), else its absolute path."""
@@ -593,30 +576,15 @@ def fusion_config_sha256(config: str, cfg_options: Optional[dict]) -> str:
         FileNotFoundError: ``config`` is missing.
     """
     cfg = load_config(config, cfg_options or None)
-    made_by = with_named_files(dict(model=cfg.model.to_dict(),
-                                    pipeline=test_pipeline_cfg(cfg)))
-    text = json.dumps(made_by, sort_keys=True, default=str)
-    text = _CHECKOUT.sub('"<repository>/configs/', text)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return portable_sha256(with_named_files(dict(
+        model=cfg.model.to_dict(), pipeline=test_pipeline_cfg(cfg))))
 
 
 def with_named_files(plain: dict) -> dict:
     """``plain`` (a config as plain dicts) with the SHA-256 of each YAML file
     it names (a genotype, a search space) under ``named_files``, when it
     names any: an edited genotype changes the hash."""
-    found = {}
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            node = list(node.values())
-        if isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value)
-        elif isinstance(node, str) and node.endswith(('.yaml', '.yml')) \
-                and osp.isfile(node):
-            found[node] = file_sha256(node)
-
-    walk(plain)
+    found = named_files(plain, suffixes=('.yaml', '.yml'))
     return dict(plain, named_files=found) if found else plain
 
 
@@ -813,9 +781,7 @@ def hashed_config(cfg: Config, work_dir: str) -> str:
     # made before MMEngine's stock Runner hashed them, which stay valid
     plain.update(_HASHED_RUNTIME)
     (plain.get('default_hooks') or {}).pop('checked_load', None)
-    text = json.dumps(with_named_files(plain), sort_keys=True, default=str)
-    text = text.replace(osp.abspath(work_dir), WORK_KEY)
-    return _CHECKOUT.sub('"<repository>/configs/', text)
+    return portable_json(with_named_files(plain), work_dir)
 
 
 def _replace(node, old: str, new: str):

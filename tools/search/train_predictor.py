@@ -14,7 +14,8 @@ The config is a supernet config (model + ``val_dataloader``) with
 1. ``num_paths`` uniform random paths are scored by their mean loss on the
    first ``batches`` validation batches (official ``--generate_train_pair``;
    lower is better). Scores go to ``out_dir/path_scores.json`` as they are
-   made; a rerun reuses them (resumable).
+   made, with what made them (:func:`scores_key`); a rerun reuses them
+   (resumable) only while that is unchanged, else rescores.
 2. A :class:`~mmfusenas.search.predictors.BGRUPredictor` is trained on a
    ``1 - val_fraction`` split (seeded) with the chosen loss (on the raw
    labels, or standardised ones with ``label_norm='standardize'``, see
@@ -50,13 +51,17 @@ from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
                                          kendall_tau, predict_scores,
                                          save_predictor, spearman_rho,
                                          train_predictor)
+from mmfusenas.search.strategies.evolution import \
+    loader_sha256  # noqa: E402
 from mmfusenas.search.strategies.path_samplers import path_loss  # noqa
+from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
 from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
                                     load_runner_config, setup_distributed)
 from mmfusenas.utils.distributed import (parallel_map,  # noqa: E402
                                          unshard_sampler_, unwrap)
 from mmfusenas.utils.fileio import atomic_write  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
+from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
                 batch_size=16, lr=1e-3, val_fraction=0.2, seed=42,
@@ -74,15 +79,36 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def score_paths(runner, space, opts, scores_file) -> dict:
-    """``{code string: {'choices', 'loss'}}``, resuming ``scores_file``."""
+def scores_key(cfg, opts, space) -> dict:
+    """What makes the path scores: the checkpoint's bytes, the model and val
+    loader configs (paths of the checkout / work dir normalised), the number
+    of batches, the seed and the space."""
+    return dict(
+        checkpoint_sha256=file_sha256(cfg.load_from),
+        model_sha256=portable_sha256(cfg.model, cfg.work_dir),
+        val_dataloader_sha256=loader_sha256(cfg.val_dataloader,
+                                            cfg.work_dir),
+        batches=opts['batches'], seed=opts['seed'],
+        space={k: list(v) for k, v in space.items()})
+
+
+def score_paths(runner, space, opts, scores_file, key) -> dict:
+    """``{code string: {'choices', 'loss'}}`` of this run's paths, resuming
+    ``scores_file`` if it was made with ``key`` (:func:`scores_key`)."""
     rng = random.Random(opts['seed'])
     paths = [random_choices(space, rng) for _ in range(opts['num_paths'])]
     done = {}
+    rank, world = get_dist_info()
     if osp.isfile(scores_file):
         with open(scores_file, encoding='utf-8') as f:
-            done = json.load(f)['scores']
-    rank, world = get_dist_info()
+            saved = json.load(f)
+        differ = sorted(k for k in key
+                        if (saved.get('key') or {}).get(k) != key[k])
+        if not differ:
+            done = saved['scores']
+        elif rank == 0:
+            print(f'{scores_file}: made with other {", ".join(differ)}; '
+                  f'rescoring (not reusing {len(saved["scores"])} scores)')
     loader = runner.val_dataloader
     if world > 1:
         unshard_sampler_(loader)  # every rank scores on the same batches
@@ -92,12 +118,8 @@ def score_paths(runner, space, opts, scores_file) -> dict:
         if len(batches) >= opts['batches']:
             break
     model = unwrap(runner.model)
-    todo = {}
-    for p in paths:
-        key = ','.join(map(str, encode_choices(space, p)))
-        if key not in done:
-            todo.setdefault(key, p)
-    todo = list(todo.items())
+    mine = {','.join(map(str, encode_choices(space, p))): p for p in paths}
+    todo = [(code, p) for code, p in mine.items() if code not in done]
     chunk = 16 * world  # the score file is rewritten after every chunk
     starts = range(0, len(todo), chunk)
     for start in track(
@@ -107,14 +129,13 @@ def score_paths(runner, space, opts, scores_file) -> dict:
         part = todo[start:start + chunk]
         losses = parallel_map(lambda item: path_loss(model, item[1], batches),
                               part)
-        for (key, p), loss in zip(part, losses):
-            done[key] = dict(choices=p, loss=loss)
+        for (code, p), loss in zip(part, losses):
+            done[code] = dict(choices=p, loss=loss)
         if rank == 0:
             atomic_write(
-                json.dumps(dict(space={k: list(v)
-                                       for k, v in space.items()},
-                                scores=done)), scores_file)
-    return done
+                json.dumps(dict(space=key['space'], key=key, scores=done)),
+                scores_file)
+    return {code: done[code] for code in mine}
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
@@ -142,7 +163,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     space = one_shot_space(unwrap(runner.model))
     t0 = time.time()
     scored = score_paths(runner, space, opts,
-                         osp.join(out_dir, 'path_scores.json'))
+                         osp.join(out_dir, 'path_scores.json'),
+                         scores_key(cfg, opts, space))
     t_score = time.time() - t0
     keys = sorted(scored)
     rng = np.random.default_rng(opts['seed'])

@@ -14,9 +14,12 @@ from mmfusenas.models.mutables import (Genotype, apply_choices,
 from mmfusenas.registry import LOOPS, TASK_UTILS
 from mmfusenas.search.estimators.resource_estimator import \
     ResourceConstraintError
-from mmfusenas.search.strategies.evolution import EvolutionSearcher, Path
+from mmfusenas.search.strategies.evolution import (EvolutionSearcher, Path,
+                                                   loader_sha256)
+from mmfusenas.utils.cache_keys import portable_sha256, state_sha256
 from mmfusenas.utils.distributed import (broadcast_object, unshard_sampler_,
                                          unwrap)
+from mmfusenas.utils.state_dict_conversion import file_sha256
 
 SEARCHER_OPTIONS = ('population_size', 'top_k', 'num_mutation',
                     'num_crossover', 'mutate_prob', 'max_iters', 'seed',
@@ -50,6 +53,8 @@ class EvolutionSearchLoop(BaseLoop):
                 f'the loop takes dataloader, evaluator, fix_network, metric, '
                 f'rule, cost_table, budgets, predictor, init_pool and the '
                 f'searcher options {list(SEARCHER_OPTIONS)}')
+        # what makes the scores besides the weights (config dicts hashed)
+        self.val_cfg = dict(val_dataloader=dataloader, evaluator=evaluator)
         super().__init__(runner, dataloader)
         self.evaluator = runner.build_evaluator(evaluator)
         self.fix_network = dict(fix_network)
@@ -119,6 +124,25 @@ class EvolutionSearchLoop(BaseLoop):
         n = self.searcher_kwargs.get('population_size', 50)
         return [pool[i] for i in order[:n]]
 
+    def made_by(self) -> dict:
+        """What makes the scores (and generation 0): the loaded weights, the
+        model and val data configs, the metric and the predictor; the
+        searcher adds its options (resume only when all are unchanged)."""
+        runner = self.runner
+        cfg, work_dir = getattr(runner, 'cfg', None) or {}, runner.work_dir
+        return dict(
+            weights_sha256=state_sha256(unwrap(runner.model).state_dict()),
+            model_sha256=portable_sha256(cfg.get('model'), work_dir),
+            val_dataloader_sha256=loader_sha256(
+                self.val_cfg['val_dataloader'], work_dir),
+            evaluator_sha256=portable_sha256(self.val_cfg['evaluator'],
+                                             work_dir),
+            metric=self.metric,
+            predictor_sha256=None if self.predictor_file is None else
+            file_sha256(self.predictor_file),
+            init_pool=None if self.predictor_file is None else
+            self.init_pool)
+
     def run(self) -> List[Tuple[float, Path]]:
         runner = self.runner
         space = one_shot_space(unwrap(runner.model))
@@ -140,7 +164,8 @@ class EvolutionSearchLoop(BaseLoop):
             space, self.score, self._cost_fn(), self.budgets, rule=self.rule,
             state_file=osp.join(out_dir, 'evolution_state.json'),
             init_population=self._init_population(space),
-            canonical_fn=canonical, **self.searcher_kwargs)
+            canonical_fn=canonical, made_by=self.made_by(),
+            **self.searcher_kwargs)
         top = self.searcher.run()
         for i, (score, path) in enumerate(top[:3] if is_main_process()
                                           else []):

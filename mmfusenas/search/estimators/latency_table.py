@@ -66,7 +66,7 @@ class _Call:
 
 
 def _record_calls(supernet: nn.Module, arch_params: ArchParams,
-                         example_inputs: Inputs) -> List[_Call]:
+                  example_inputs: Inputs) -> List[_Call]:
     """Every choice-point call of one forward, in execution order."""
     names = {}
     for name, module in supernet.named_modules():
@@ -227,7 +227,9 @@ def _context(calls: List[_Call],
     def shape(v):
         return list(v.shape) if isinstance(v, torch.Tensor) else repr(v)
 
-    return dict(
+    # the device (CPU model, threads) only where it changes the values: a
+    # FLOPs table is shared across machines
+    context = dict(
         device=device_name(device),
         torch=torch.__version__,
         dtype=str(tensors[0].dtype) if tensors else 'none',
@@ -239,6 +241,9 @@ def _context(calls: List[_Call],
         places=places,
         signature=digest.hexdigest(),
         metric=metric)
+    if metric != 'latency':
+        del context['device']
+    return context
 
 
 def _dumps(obj: Any, depth: int = 0) -> str:
@@ -331,7 +336,7 @@ def build_latency_table(supernet: nn.Module,
                                   context, rebuild)
         print_log(
             f'latency table: {origin}; {len(calls)} places of {len(keys)} '
-            f'choice points on {context["device"]}',
+            f'choice points on {device_name(device)}',
             logger='current')
         if data is not None:
             return LatencyTable(

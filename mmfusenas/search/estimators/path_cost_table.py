@@ -46,11 +46,15 @@ class PathCostTable:
                                            repeats=latency_repeats,
                                            warmup=latency_warmup)
         self.device = device
+        # the device (CPU model, threads) only where it changes the values:
+        # params / FLOPs alone are shared across machines
         self.context = dict(
             device=device_name(device),
             torch=torch.__version__,
             latency=dict(measured=measure_latency, repeats=latency_repeats),
             model=self.cost_model.context)
+        if not measure_latency:
+            del self.context['device']
         data, self.origin = load_cache(cache_file, FORMAT, 'path cost table',
                                        self.context, rebuild)
         self.entries: Dict[str, Dict[str, float]] = (data or {}).get(

@@ -3,9 +3,12 @@ runner (:class:`~mmfusenas.engine.runner.EvolutionSearchLoop` drives it).
 
 Each generation mutates and crosses the top-k paths seen so far and fills
 the population with random legal paths; the state is written after every
-generation, so a resumed search continues exactly.
+generation, so a resumed search continues exactly; a state made by other
+scores (``made_by``: weights, metric, data, ..., and the searcher options)
+is not resumed.
 """
 import json
+import logging
 import os.path as osp
 import random
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -14,6 +17,7 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
 from mmfusenas.models.mutables import encode_choices, random_choices
+from mmfusenas.utils.cache_keys import portable_sha256
 from mmfusenas.utils.distributed import parallel_map
 from mmfusenas.utils.fileio import atomic_write, read_json
 from ..estimators.path_cost_table import PathCostTable
@@ -22,6 +26,21 @@ from ..estimators.resource_estimator import ResourceConstraintError
 Path = Dict[str, str]
 STATE_FORMAT = 'mmfusenas-evolution-state/1'
 RULES = ('less', 'greater')
+#: the options that make the scores and the generations (not ``max_iters``:
+#: a longer search resumes a shorter one)
+MADE_BY_OPTIONS = ('population_size', 'top_k', 'num_mutation',
+                   'num_crossover', 'mutate_prob', 'seed', 'max_tries_factor')
+#: dataloader settings that do not change the batches (not hashed)
+LOADER_RUNTIME = ('num_workers', 'persistent_workers', 'pin_memory',
+                  'prefetch_factor')
+
+
+def loader_sha256(loader: Mapping, work_dir: Optional[str] = None) -> str:
+    """:func:`~mmfusenas.utils.cache_keys.portable_sha256` of a dataloader
+    config less :data:`LOADER_RUNTIME`."""
+    return portable_sha256(
+        {k: v for k, v in loader.items() if k not in LOADER_RUNTIME},
+        work_dir)
 
 
 class EvolutionSearcher:
@@ -32,6 +51,9 @@ class EvolutionSearcher:
     paths), ``state_file`` the JSON state for exact resumption, and
     ``canonical_fn`` maps paths that compute the same function to one
     (visited and scored once, e.g. :meth:`DCNASNet.canonical_path`).
+    ``made_by`` (JSON values) names what makes ``score_fn``'s scores (e.g.
+    the weights' hash, the metric); saved with :data:`MADE_BY_OPTIONS`, a
+    state made by others is not resumed (the search starts afresh).
     """
 
     def __init__(self,
@@ -50,8 +72,8 @@ class EvolutionSearcher:
                  max_tries_factor: int = 10,
                  state_file: Optional[str] = None,
                  init_population: Optional[Sequence[Path]] = None,
-                 canonical_fn: Optional[Callable[[Path], Path]] = None
-                 ) -> None:
+                 canonical_fn: Optional[Callable[[Path], Path]] = None,
+                 made_by: Optional[Mapping[str, object]] = None) -> None:
         if rule not in RULES:
             raise ValueError(f'rule must be one of {RULES}, got {rule!r}')
         if budgets and cost_fn is None:
@@ -66,6 +88,10 @@ class EvolutionSearcher:
         self.state_file, self.rng = state_file, random.Random(seed)
         self.init_population = list(init_population or [])
         self.canonical_fn = canonical_fn
+        made_by = dict(made_by or {}, seed=seed)
+        made_by.update(
+            (k, getattr(self, k)) for k in MADE_BY_OPTIONS if k != 'seed')
+        self.made_by = json.loads(json.dumps(made_by))  # as saved
         self.scores: Dict[str, float] = {}
         self.costs: Dict[str, Dict[str, float]] = {}
         self.topk: List[str] = []
@@ -134,10 +160,13 @@ class EvolutionSearcher:
                     scores=self.scores, costs=self.costs, topk=self.topk,
                     history=self.history, rng=self.rng.getstate(),
                     space={k: list(v) for k, v in self.space.items()},
-                    rule=self.rule, budgets=self.budgets)
+                    rule=self.rule, budgets=self.budgets,
+                    made_by=self.made_by)
 
-    def load(self, path: str) -> None:
-        """Restore a saved state (the space, rule and budgets must match)."""
+    def load(self, path: str) -> bool:
+        """Restore a saved state (the space, rule and budgets must match);
+        False (nothing restored, the reason logged) if it was made by other
+        ``made_by`` values."""
         data = read_json(path)
         if data.get('format') != STATE_FORMAT:
             raise ValueError(f'{path} is not an evolution state file')
@@ -147,11 +176,20 @@ class EvolutionSearcher:
                 raise ValueError(f'{path}: saved {name} differs from this '
                                  'search; use another work dir or delete '
                                  'the state file')
+        saved = data.get('made_by') or {}
+        differ = sorted(k for k in set(saved) | set(self.made_by)
+                        if saved.get(k) != self.made_by.get(k))
+        if differ:
+            print_log(f'evolution: {path}: saved {", ".join(differ)} '
+                      'differ(s) from this search; starting afresh',
+                      logger='current', level=logging.WARNING)
+            return False
         self.iteration, self.costs, self.topk, self.history = (
             data[k] for k in ('iteration', 'costs', 'topk', 'history'))
         self.scores = {k: float(v) for k, v in data['scores'].items()}
         version, internal, gauss = data['rng']  # JSON made tuples lists
         self.rng.setstate((version, tuple(internal), gauss))
+        return True
 
     def step(self) -> None:
         """One generation: build the population, score it, update top-k."""
@@ -186,8 +224,8 @@ class EvolutionSearcher:
 
     def run(self) -> List[Tuple[float, Path]]:
         """Run (or resume) to ``max_iters``; returns the top-k."""
-        if self.state_file and osp.isfile(self.state_file):
-            self.load(self.state_file)
+        if self.state_file and osp.isfile(self.state_file) and \
+                self.load(self.state_file):
             print_log(f'evolution: resumed at generation {self.iteration} '
                       f'from {self.state_file}', logger='current')
         while self.iteration < self.max_iters:
